@@ -1,0 +1,72 @@
+# ngx_durable: build, run and test.
+#
+#   make run     build, then nginx in the foreground on 127.0.0.1:$(PORT)
+#   make test    store unit tests and the Test::Nginx suite
+#
+# Every target first checks the Debian packages it needs (make deps).
+
+SHELL       := /bin/bash
+PORT        ?= 8080
+NGX_SRC     ?= /usr/share/nginx/src
+NGINX       ?= /usr/sbin/nginx
+BUILD       := $(CURDIR)/build
+NGX_BUILD   := $(BUILD)/nginx
+MODULE_SO   := $(NGX_BUILD)/objs/ngx_http_durable_module.so
+VAR         := $(CURDIR)/var
+
+MODULE_SRCS := $(wildcard ngx_durable_module/*.c ngx_durable_module/*.h \
+                          store/*.c store/*.h)
+PROVE_FLAGS ?= -r
+
+.PHONY: all deps build run test test-store test-nginx clean
+
+all: build
+
+deps:
+	@sh util/deps.sh
+
+build: deps $(MODULE_SO)
+
+# configure once per source list: objs/Makefile names every file
+$(BUILD)/sources.txt: FORCE
+	@mkdir -p $(BUILD)
+	@ls ngx_durable_module/*.c store/*.c config > $@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+
+$(NGX_BUILD)/objs/Makefile: $(BUILD)/sources.txt config
+	rm -rf $(NGX_BUILD)
+	cp -r $(NGX_SRC) $(NGX_BUILD)
+	cd $(NGX_BUILD) && . ./conf_flags && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" --with-cc-opt="-O2" \
+	        --add-dynamic-module=$(CURDIR) > $(BUILD)/configure.log 2>&1 \
+	    || { tail -20 $(BUILD)/configure.log; exit 1; }
+
+$(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
+	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
+
+run: build
+	@mkdir -p $(VAR)/conf $(VAR)/logs $(VAR)/data $(VAR)/modules
+	@ln -sf $(MODULE_SO) $(VAR)/modules/ngx_http_durable_module.so
+	@sed 's/127\.0\.0\.1:8080/127.0.0.1:$(PORT)/' examples/nginx.conf \
+	    > $(VAR)/conf/nginx.conf
+	@if [ "$$(id -u)" = 0 ]; then chown -R nobody:nogroup $(VAR)/data; fi
+	@echo "ngx_durable on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	exec $(NGINX) -p $(VAR)/ -c conf/nginx.conf -e stderr \
+	    -g 'daemon off;'
+
+test: build test-store test-nginx
+
+test-store: deps
+	$(MAKE) -s -C store test
+
+test-nginx: build
+	@rm -rf $(BUILD)/t-data && mkdir -p $(BUILD)/t-data
+	TEST_NGINX_BINARY=$(NGINX) \
+	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) \
+	TEST_NGINX_DATA_DIR=$(BUILD)/t-data \
+	    prove -I t/lib $(PROVE_FLAGS) t
+
+clean:
+	rm -rf $(BUILD) store/build t/servroot
+
+FORCE:

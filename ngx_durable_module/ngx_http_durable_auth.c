@@ -1,0 +1,130 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * System key check: the key comes from the "code" query parameter or the
+ * "x-functions-key" header and is compared in constant time with every
+ * configured key.
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_auth.h"
+#include "ngx_http_durable_render.h"
+
+
+static ngx_uint_t ngx_http_durable_key_equal(ngx_str_t *key, u_char *p,
+    size_t len);
+
+
+ngx_int_t
+ngx_http_durable_authenticate(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    u_char                       *p;
+    size_t                        len;
+    ngx_str_t                    *keys;
+    ngx_uint_t                    i, match;
+    ngx_table_elt_t              *h;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    if (dlcf->anonymous) {
+        /* a "code" parameter is ignored here: clients copy URLs with one */
+        return NGX_OK;
+    }
+
+    p = ctx->query.v[NGX_HTTP_DURABLE_Q_CODE].data;
+    len = ctx->query.v[NGX_HTTP_DURABLE_Q_CODE].len;
+
+    if (len == 0) {
+        h = ngx_http_durable_header_in(r, "x-functions-key",
+                                       sizeof("x-functions-key") - 1);
+        if (h) {
+            p = h->value.data;
+            len = h->value.len;
+        }
+    }
+
+    if (len == 0) {
+        return ngx_http_durable_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                   "A key is required: pass it in the 'code' query "
+                   "parameter or the 'x-functions-key' header.");
+    }
+
+    match = 0;
+
+    if (dlcf->keys) {
+        keys = dlcf->keys->elts;
+
+        /* no early exit: every key is compared */
+
+        for (i = 0; i < dlcf->keys->nelts; i++) {
+            if (ngx_http_durable_key_equal(&keys[i], p, len)) {
+                match = 1;
+                ctx->key = keys[i];
+            }
+        }
+    }
+
+    if (!match) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "durable: request with a wrong key");
+
+        return ngx_http_durable_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                   "The key is not valid for this API.");
+    }
+
+    return NGX_OK;
+}
+
+
+/* time depends on the configured key's length only, not on the guess */
+
+static ngx_uint_t
+ngx_http_durable_key_equal(ngx_str_t *key, u_char *p, size_t len)
+{
+    size_t      i;
+    ngx_uint_t  diff;
+
+    diff = (key->len != len);
+
+    for (i = 0; i < key->len; i++) {
+        diff |= key->data[i] ^ (i < len ? p[i] : 0);
+    }
+
+    return diff == 0;
+}
+
+
+ngx_table_elt_t *
+ngx_http_durable_header_in(ngx_http_request_t *r, const char *name,
+    size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}

@@ -1,0 +1,275 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Acting on one instance: raiseEvent, terminate, suspend, resume, rewind.
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_params.h"
+#include "ngx_http_durable_render.h"
+
+
+static ngx_uint_t ngx_http_durable_json_media(ngx_http_request_t *r);
+static ngx_int_t ngx_http_durable_reason_string(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *out);
+static int ngx_http_durable_read_status(ngx_http_durable_ctx_t *ctx,
+    ds_status_e *status);
+
+
+ngx_int_t
+ngx_http_durable_raise_event(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    int           rc;
+    ds_str_t      data;
+    ds_txn_t     *txn;
+    ngx_uint_t    valid;
+    ds_status_e   status;
+
+    if (ngx_http_durable_check_name(r, ctx, "event name", &ctx->route.event,
+                                    DS_NAME_MAX)
+        != NGX_OK)
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    if (!ngx_http_durable_json_media(r)) {
+        valid = 0;
+        ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                   "Only application/json request content "
+                                   "is supported.");
+
+    } else {
+        valid = (ngx_http_durable_ingest_body(r, ctx, &data) == NGX_OK);
+    }
+
+    if (!valid) {
+        /* 404 and 410 come before a bad body, as in the reference */
+
+        rc = ngx_http_durable_read_status(ctx, &status);
+
+        if (rc == DS_NOTFOUND) {
+            return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
+        }
+
+        if (rc == DS_OK && ds_status_is_terminal(status)) {
+            return ngx_http_durable_send(r, NGX_HTTP_DURABLE_GONE, NULL);
+        }
+
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "raising an event",
+                                            NULL);
+    }
+
+    rc = ds_op_raise_event(txn, ngx_http_durable_ds_str(&ctx->hub),
+                           ngx_http_durable_ds_str(&ctx->route.id),
+                           ngx_http_durable_ds_str(&ctx->route.event), data,
+                           ds_time_now());
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+
+    } else {
+        rc = ds_txn_commit(txn);
+    }
+
+    switch (rc) {
+
+    case DS_OK:
+        return ngx_http_durable_send(r, NGX_HTTP_ACCEPTED, NULL);
+
+    case DS_NOTFOUND:
+        return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
+
+    case DS_GONE:
+        return ngx_http_durable_send(r, NGX_HTTP_DURABLE_GONE, NULL);
+
+    default:
+        return ngx_http_durable_store_error(r, ctx, rc, "raising an event",
+                                            NULL);
+    }
+}
+
+
+/* terminate, suspend, resume and rewind: applied at once, no user code */
+
+ngx_int_t
+ngx_http_durable_control(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    int           rc;
+    int64_t       now;
+    ds_str_t      hub, id, reason;
+    ds_txn_t     *txn;
+    ds_status_e   status;
+
+    if (ctx->route.op == NGX_HTTP_DURABLE_OP_TERMINATE) {
+        rc = ngx_http_durable_param_reason(r, ctx, &reason);
+
+    } else {
+        rc = ngx_http_durable_reason_string(r, ctx, &reason);
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    hub = ngx_http_durable_ds_str(&ctx->hub);
+    id = ngx_http_durable_ds_str(&ctx->route.id);
+    now = ds_time_now();
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "updating", NULL);
+    }
+
+    switch (ctx->route.op) {
+
+    case NGX_HTTP_DURABLE_OP_TERMINATE:
+        rc = ds_op_terminate(txn, hub, id, reason, now);
+        break;
+
+    case NGX_HTTP_DURABLE_OP_SUSPEND:
+        rc = ds_op_suspend(txn, hub, id, reason, now);
+        break;
+
+    case NGX_HTTP_DURABLE_OP_RESUME:
+        rc = ds_op_resume(txn, hub, id, reason, now);
+        break;
+
+    default: /* NGX_HTTP_DURABLE_OP_REWIND */
+        rc = ds_op_rewind(txn, hub, id, reason, now);
+        break;
+    }
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+
+    } else {
+        rc = ds_txn_commit(txn);
+    }
+
+    switch (rc) {
+
+    case DS_OK:
+        return ngx_http_durable_send(r, NGX_HTTP_ACCEPTED, NULL);
+
+    case DS_NOTFOUND:
+        return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
+
+    case DS_GONE:
+        return ngx_http_durable_send(r, NGX_HTTP_DURABLE_GONE, NULL);
+
+    case DS_PRECONDITION:
+        if (ngx_http_durable_read_status(ctx, &status) != DS_OK) {
+            return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
+        }
+
+        return ngx_http_durable_send_json_string(r,
+                   NGX_HTTP_PRECONDITION_FAILED,
+                   "This orchestration has status %s, but only "
+                   "orchestrations in the \"Failed\" state can be "
+                   "rewound.", ds_status_name(status));
+
+    default:
+        return ngx_http_durable_store_error(r, ctx, rc, "updating", NULL);
+    }
+}
+
+
+/* Content-Type: application/json, parameters allowed, any case */
+
+static ngx_uint_t
+ngx_http_durable_json_media(ngx_http_request_t *r)
+{
+    u_char     *p, *end;
+    ngx_str_t  *type;
+
+    static const char  json[] = "application/json";
+
+    if (r->headers_in.content_type == NULL) {
+        return 0;
+    }
+
+    type = &r->headers_in.content_type->value;
+
+    if (type->len < sizeof(json) - 1
+        || ngx_strncasecmp(type->data, (u_char *) json, sizeof(json) - 1)
+           != 0)
+    {
+        return 0;
+    }
+
+    p = type->data + sizeof(json) - 1;
+    end = type->data + type->len;
+
+    while (p < end && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    return p == end || *p == ';';
+}
+
+
+/* the reason of suspend, resume and rewind: always a JSON string */
+
+static ngx_int_t
+ngx_http_durable_reason_string(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *out)
+{
+    char                   *p;
+    ngx_http_durable_sv_t  *v;
+
+    v = &ctx->query.v[NGX_HTTP_DURABLE_Q_REASON];
+
+    out->data = NULL;
+    out->len = 0;
+
+    if (!ctx->query.set[NGX_HTTP_DURABLE_Q_REASON]) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, ds_json_escape_len((char *) v->data, v->len)
+                             + 2);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+    *p++ = '"';
+    p += ds_json_escape((char *) v->data, v->len, p);
+    *p++ = '"';
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
+
+
+static int
+ngx_http_durable_read_status(ngx_http_durable_ctx_t *ctx, ds_status_e *status)
+{
+    int             rc;
+    ds_txn_t       *txn;
+    ds_instance_t   inst;
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 0, &txn);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    rc = ds_instance_get(txn, ngx_http_durable_ds_str(&ctx->hub),
+                         ngx_http_durable_ds_str(&ctx->route.id), &inst);
+    if (rc == DS_OK) {
+        *status = inst.status;
+    }
+
+    ds_txn_abort(txn);
+
+    return rc;
+}

@@ -1,0 +1,600 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Reading and purging instances: GET B/instances/{id} (with the wait
+ * long-poll), GET B/instances, DELETE B/instances/{id} and
+ * DELETE B/instances?createdTimeFrom=...
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_auth.h"
+#include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_history.h"
+#include "ngx_http_durable_params.h"
+#include "ngx_http_durable_render.h"
+#include "ngx_http_durable_wait.h"
+
+
+#define NGX_HTTP_DURABLE_POLL          50      /* ms between status reads */
+#define NGX_HTTP_DURABLE_TOKEN_HEADER  "x-ms-continuation-token"
+
+
+typedef struct {
+    ngx_http_request_t         *request;
+    ngx_uint_t                  show_input;
+    ngx_chain_t                *first;
+    ngx_chain_t               **last;
+    off_t                       len;
+    ngx_uint_t                  count;
+} ngx_http_durable_list_ctx_t;
+
+
+static ngx_int_t ngx_http_durable_status_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t *active);
+static ngx_int_t ngx_http_durable_status_wait(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
+static int ngx_http_durable_list_item(void *data, ds_str_t id,
+    const ds_instance_t *inst);
+static ngx_int_t ngx_http_durable_purge_batch(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
+
+
+ngx_int_t
+ngx_http_durable_parse_view(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    ngx_uint_t  show_input, show_history, show_output, return500;
+
+    if (ngx_http_durable_param_bool(r, ctx, NGX_HTTP_DURABLE_Q_SHOWINPUT, 1,
+                                    &show_input)
+        != NGX_OK
+        || ngx_http_durable_param_bool(r, ctx,
+                                       NGX_HTTP_DURABLE_Q_SHOWHISTORY, 0,
+                                       &show_history)
+           != NGX_OK
+        || ngx_http_durable_param_bool(r, ctx,
+                                       NGX_HTTP_DURABLE_Q_SHOWHISTORYOUTPUT,
+                                       0, &show_output)
+           != NGX_OK
+        || ngx_http_durable_param_bool(r, ctx, NGX_HTTP_DURABLE_Q_RETURN500,
+                                       0, &return500)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->show_input = show_input;
+    ctx->show_history = show_history;
+    ctx->show_output = show_output;
+    ctx->return500 = return500;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_durable_status(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    ngx_int_t   rc;
+    ngx_uint_t  active;
+    ngx_msec_t  wait;
+
+    wait = 0;
+
+    if (ngx_http_durable_parse_view(r, ctx) != NGX_OK
+        || (ctx->query.set[NGX_HTTP_DURABLE_Q_WAIT]
+            && ngx_http_durable_param_seconds(r, ctx,
+                                              NGX_HTTP_DURABLE_Q_WAIT, &wait)
+               != NGX_OK))
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    ctx->wait_id.data = ctx->route.id.data;
+    ctx->wait_id.len = ctx->route.id.len;
+
+    if (wait == 0) {
+        return ngx_http_durable_status_answer(r, ctx, NULL);
+    }
+
+    /* long-poll: answer as soon as the status changes */
+
+    active = 1;
+    rc = ngx_http_durable_status_answer(r, ctx, &active);
+
+    if (active) {
+        return ngx_http_durable_wait(r, ctx, wait, NGX_HTTP_DURABLE_POLL,
+                                     ngx_http_durable_status_wait);
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_durable_status_wait(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
+{
+    ngx_int_t   rc;
+    ngx_uint_t  active;
+
+    active = 1;
+
+    rc = ngx_http_durable_status_answer(r, ctx, expired ? NULL : &active);
+
+    return active ? NGX_AGAIN : rc;
+}
+
+
+/*
+ * Reads the instance and answers with the status table of http-api.md §3.
+ * With "active" given, an instance whose status has not changed since the
+ * wait began is not answered: *active stays 1.
+ */
+
+static ngx_int_t
+ngx_http_durable_status_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t *active)
+{
+    int                           rc;
+    ds_str_t                      hub, id;
+    ds_txn_t                     *txn;
+    ngx_str_t                     body, url;
+    ngx_uint_t                    status;
+    ds_instance_t                 inst;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    static ngx_str_t  retry = ngx_string("5");
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    hub = ngx_http_durable_ds_str(&ctx->hub);
+    id = ngx_http_durable_ds_str(&ctx->wait_id);
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 0, &txn);
+    if (rc != DS_OK) {
+        if (active) {
+            *active = 0;
+        }
+
+        return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
+    }
+
+    rc = ds_instance_get(txn, hub, id, &inst);
+
+    if (active && *active) {
+        if (rc == DS_OK && !ds_status_is_terminal(inst.status)) {
+            if (!ctx->waiting) {
+                ctx->wait_status = inst.status;
+                ds_txn_abort(txn);
+                return NGX_OK;
+            }
+
+            if (inst.status == ctx->wait_status) {
+                ds_txn_abort(txn);
+                return NGX_OK;
+            }
+        }
+
+        *active = 0;
+    }
+
+    if (rc == DS_NOTFOUND) {
+        ds_txn_abort(txn);
+        return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
+    }
+
+    /* the record points into the map: render before the txn ends */
+
+    rc = ngx_http_durable_render_view(r, ctx, txn, &inst, &body);
+    ds_txn_abort(txn);
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    switch (inst.status) {
+
+    case DS_COMPLETED:
+        status = NGX_HTTP_OK;
+        break;
+
+    case DS_FAILED:
+        status = (ctx->return500 || dlcf->v1_status_codes)
+                 ? NGX_HTTP_INTERNAL_SERVER_ERROR : NGX_HTTP_OK;
+        break;
+
+    case DS_TERMINATED:
+    case DS_CANCELED:
+        status = dlcf->v1_status_codes ? NGX_HTTP_BAD_REQUEST : NGX_HTTP_OK;
+        break;
+
+    default:
+        if (ngx_http_durable_request_url(r, ctx, &url) != NGX_OK
+            || ngx_http_durable_add_header(r, "Location", &url) != NGX_OK
+            || ngx_http_durable_add_header(r, "Retry-After", &retry)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        status = NGX_HTTP_ACCEPTED;
+    }
+
+    return ngx_http_durable_send(r, status, &body);
+}
+
+
+/* the status payload of ctx->wait_id, with history when asked for */
+
+ngx_int_t
+ngx_http_durable_render_view(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_txn_t *txn, ds_instance_t *inst,
+    ngx_str_t *out)
+{
+    ngx_str_t  history, *hist;
+
+    hist = NULL;
+
+    if (ctx->show_history && inst->status != DS_PENDING) {
+        if (ngx_http_durable_render_history(r, txn,
+                                      ngx_http_durable_ds_str(&ctx->hub),
+                                      ngx_http_durable_ds_str(&ctx->wait_id),
+                                      ctx->show_input, ctx->show_output,
+                                      &history)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        hist = history.len ? &history : NULL;
+    }
+
+    return ngx_http_durable_render_status(r, &ctx->wait_id, inst,
+                                          ctx->show_input, hist, out);
+}
+
+
+ngx_int_t
+ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    int                           rc;
+    u_char                        token[DS_TOKEN_MAX];
+    size_t                        token_len;
+    unsigned                      mask;
+    ds_txn_t                     *txn;
+    ds_query_t                    q;
+    ngx_buf_t                    *b;
+    ngx_str_t                     value;
+    ngx_uint_t                    top, show_input;
+    ngx_chain_t                  *cl;
+    ngx_table_elt_t              *h;
+    ngx_http_durable_sv_t        *prefix;
+    ngx_http_durable_list_ctx_t   lc;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    ngx_memzero(&q, sizeof(ds_query_t));
+
+    if (ngx_http_durable_param_time(r, ctx, NGX_HTTP_DURABLE_Q_CREATEDFROM,
+                                    INT64_MIN, &q.created_from)
+        != NGX_OK
+        || ngx_http_durable_param_time(r, ctx, NGX_HTTP_DURABLE_Q_CREATEDTO,
+                                       INT64_MAX, &q.created_to)
+           != NGX_OK
+        || ngx_http_durable_param_statuses(r, ctx, &mask) != NGX_OK
+        || ngx_http_durable_param_bool(r, ctx, NGX_HTTP_DURABLE_Q_SHOWINPUT,
+                                       1, &show_input)
+           != NGX_OK
+        || ngx_http_durable_param_uint(r, ctx, NGX_HTTP_DURABLE_Q_TOP, 100, 1,
+                                       dlcf->max_top, &top)
+           != NGX_OK)
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    prefix = &ctx->query.v[NGX_HTTP_DURABLE_Q_IDPREFIX];
+
+    q.status_mask = mask;
+    q.id_prefix.data = (const char *) prefix->data;
+    q.id_prefix.len = prefix->len;
+    q.top = top;
+    q.scan_budget = ngx_max(dlcf->scan_budget, top);
+
+    h = ngx_http_durable_header_in(r, NGX_HTTP_DURABLE_TOKEN_HEADER,
+                                   sizeof(NGX_HTTP_DURABLE_TOKEN_HEADER) - 1);
+    if (h && h->value.len) {
+        if (h->value.len > DS_TOKEN_MAX) {
+            return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "The continuation token is not valid.");
+        }
+
+        q.token.data = (const char *) h->value.data;
+        q.token.len = h->value.len;
+    }
+
+    lc.request = r;
+    lc.show_input = show_input;
+    lc.first = NULL;
+    lc.last = &lc.first;
+    lc.len = 0;
+    lc.count = 0;
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 0, &txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "listing", NULL);
+    }
+
+    token_len = 0;
+
+    rc = ds_instance_list(txn, ngx_http_durable_ds_str(&ctx->hub), &q,
+                          ngx_http_durable_list_item, &lc, (char *) token,
+                          &token_len);
+    ds_txn_abort(txn);
+
+    if (rc == DS_INVALID) {
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "The continuation token is not valid.");
+    }
+
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "listing", NULL);
+    }
+
+    if (token_len) {
+        value.data = ngx_pnalloc(r->pool, token_len);
+        if (value.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(value.data, token, token_len);
+        value.len = token_len;
+
+        if (ngx_http_durable_add_header(r, NGX_HTTP_DURABLE_TOKEN_HEADER,
+                                        &value)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (lc.count == 0) {
+        ngx_str_set(&value, "[]");
+        return ngx_http_durable_send(r, NGX_HTTP_OK, &value);
+    }
+
+    /* each item carries the '[' or ',' before it; the ']' comes last */
+
+    b = ngx_calloc_buf(r->pool);
+    cl = ngx_alloc_chain_link(r->pool);
+    if (b == NULL || cl == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = (u_char *) "]";
+    b->last = b->pos + 1;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+    *lc.last = cl;
+    lc.len++;
+
+    return ngx_http_durable_send_chain(r, NGX_HTTP_OK, lc.first, lc.len);
+}
+
+
+static int
+ngx_http_durable_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
+{
+    ngx_http_durable_list_ctx_t  *lc = data;
+
+    ngx_buf_t    *b;
+    ngx_str_t     body, sid;
+    ngx_chain_t  *cl;
+
+    sid.data = (u_char *) id.data;
+    sid.len = id.len;
+
+    if (ngx_http_durable_render_status(lc->request, &sid,
+                                       (ds_instance_t *) inst, lc->show_input,
+                                       NULL, &body)
+        != NGX_OK)
+    {
+        return 1;
+    }
+
+    b = ngx_calloc_buf(lc->request->pool);
+    cl = ngx_alloc_chain_link(lc->request->pool);
+    if (b == NULL || cl == NULL) {
+        return 1;
+    }
+
+    /* the byte before each item, '[' or ',', is written into its buffer */
+
+    b->start = ngx_pnalloc(lc->request->pool, body.len + 1);
+    if (b->start == NULL) {
+        return 1;
+    }
+
+    b->pos = b->start;
+    b->start[0] = lc->count ? ',' : '[';
+    b->last = ngx_cpymem(b->start + 1, body.data, body.len);
+    b->end = b->last;
+    b->temporary = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+    *lc->last = cl;
+    lc->last = &cl->next;
+
+    lc->len += body.len + 1;
+    lc->count++;
+
+    return 0;
+}
+
+
+ngx_int_t
+ngx_http_durable_purge_one(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    int           rc;
+    ds_txn_t     *txn;
+    ngx_str_t     body;
+    ds_status_e   status;
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "purging", NULL);
+    }
+
+    rc = ds_op_purge(txn, ngx_http_durable_ds_str(&ctx->hub),
+                     ngx_http_durable_ds_str(&ctx->route.id), &status);
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+
+    } else {
+        rc = ds_txn_commit(txn);
+    }
+
+    switch (rc) {
+
+    case DS_OK:
+        ngx_str_set(&body, "{\"instancesDeleted\":1}");
+        return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+
+    case DS_NOTFOUND:
+        return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
+
+    case DS_PRECONDITION:
+        return ngx_http_durable_send_json_string(r,
+                   NGX_HTTP_PRECONDITION_FAILED,
+                   "Only orchestrations in a terminal state can be purged, "
+                   "but the orchestration with instance ID %V has status %s",
+                   &ctx->route.id, ds_status_name(status));
+
+    default:
+        return ngx_http_durable_store_error(r, ctx, rc, "purging", NULL);
+    }
+}
+
+
+/*
+ * Purge by filter runs in batches, each its own transaction, with the
+ * event loop free between them: a huge purge never holds the worker long.
+ */
+
+ngx_int_t
+ngx_http_durable_purge_many(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    unsigned  mask;
+
+    ngx_memzero(&ctx->purge, sizeof(ds_query_t));
+
+    if (!ctx->query.set[NGX_HTTP_DURABLE_Q_CREATEDFROM]
+        || ctx->query.v[NGX_HTTP_DURABLE_Q_CREATEDFROM].len == 0)
+    {
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "Please provide value for 'createdTimeFrom' parameter.");
+    }
+
+    if (ngx_http_durable_param_time(r, ctx, NGX_HTTP_DURABLE_Q_CREATEDFROM,
+                                    0, &ctx->purge.created_from)
+        != NGX_OK
+        || ngx_http_durable_param_time(r, ctx, NGX_HTTP_DURABLE_Q_CREATEDTO,
+                                       ds_time_now(), &ctx->purge.created_to)
+           != NGX_OK
+        || ngx_http_durable_param_statuses(r, ctx, &mask) != NGX_OK)
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    /* only terminal instances are ever purged */
+
+    if (mask && (mask & DS_TERMINAL_MASK) == 0) {
+        return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    ctx->purge.status_mask = mask & DS_TERMINAL_MASK;
+    ctx->purged = 0;
+
+    return ngx_http_durable_purge_batch(r, ctx, 0);
+}
+
+
+static ngx_int_t
+ngx_http_durable_purge_batch(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
+{
+    int                           rc, more;
+    u_char                       *p;
+    size_t                        deleted;
+    ds_txn_t                     *txn;
+    ngx_str_t                     body;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "purging", NULL);
+    }
+
+    deleted = 0;
+    more = 0;
+
+    rc = ds_instance_purge(txn, ngx_http_durable_ds_str(&ctx->hub),
+                           &ctx->purge, dlcf->purge_batch, &deleted, &more);
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return ngx_http_durable_store_error(r, ctx, rc, "purging", NULL);
+    }
+
+    rc = ds_txn_commit(txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "purging", NULL);
+    }
+
+    ctx->purged += deleted;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable purge batch: %uz deleted, more:%d", deleted, more);
+
+    if (more && deleted) {
+        if (ctx->waiting) {
+            return NGX_AGAIN;
+        }
+
+        /* the next batch after the event loop had its turn */
+        return ngx_http_durable_wait(r, ctx, 1000, 0,
+                                     ngx_http_durable_purge_batch);
+    }
+
+    if (ctx->purged == 0) {
+        return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    p = ngx_pnalloc(r->pool, sizeof("{\"instancesDeleted\":}") - 1
+                             + NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body.data = p;
+    body.len = ngx_sprintf(p, "{\"instancesDeleted\":%ui}", ctx->purged) - p;
+
+    return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+}

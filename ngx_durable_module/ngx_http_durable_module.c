@@ -1,0 +1,1152 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Directives, configuration, store lifecycle per worker process and the
+ * content handler that routes a request to its operation.
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_auth.h"
+#include "ngx_http_durable_render.h"
+#include "ngx_http_durable_handlers.h"
+
+
+#define NGX_HTTP_DURABLE_MAP_SIZE      (1024 * 1024 * 1024)
+#define NGX_HTTP_DURABLE_RETRY_OPEN    1
+
+
+static ngx_int_t ngx_http_durable_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_durable_dispatch(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+static void ngx_http_durable_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_durable_select_hub(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+static ngx_int_t ngx_http_durable_select_store(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+static ngx_int_t ngx_http_durable_open_store(ngx_log_t *log,
+    ngx_http_durable_store_t *st);
+
+static void *ngx_http_durable_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_durable_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_durable_keys(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_durable_hub(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_durable_public_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_durable_init_process(ngx_cycle_t *cycle);
+static void ngx_http_durable_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_num_bounds_t  ngx_http_durable_top_bounds = {
+    ngx_conf_check_num_bounds, 1, 100000
+};
+
+static ngx_conf_num_bounds_t  ngx_http_durable_depth_bounds = {
+    ngx_conf_check_num_bounds, 1, NGX_HTTP_DURABLE_DEPTH_MAX
+};
+
+static ngx_conf_num_bounds_t  ngx_http_durable_budget_bounds = {
+    ngx_conf_check_num_bounds, 1, 10000000
+};
+
+
+static ngx_command_t  ngx_http_durable_commands[] = {
+
+    { ngx_string("durable_task"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
+      ngx_http_durable_task,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("durable_task_store"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_durable_store,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("durable_task_connection"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, store_name),
+      NULL },
+
+    { ngx_string("durable_task_hub"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_durable_hub,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, hub),
+      NULL },
+
+    { ngx_string("durable_task_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_durable_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, keys),
+      NULL },
+
+    { ngx_string("durable_task_anonymous"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, anonymous),
+      NULL },
+
+    { ngx_string("durable_task_trust_forwarded"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, trust_forwarded),
+      NULL },
+
+    { ngx_string("durable_task_public_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_durable_public_url,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, public_url),
+      NULL },
+
+    { ngx_string("durable_task_v1_status_codes"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, v1_status_codes),
+      NULL },
+
+    { ngx_string("durable_task_max_wait"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, max_wait),
+      NULL },
+
+    { ngx_string("durable_task_max_top"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, max_top),
+      &ngx_http_durable_top_bounds },
+
+    { ngx_string("durable_task_list_scan_budget"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, scan_budget),
+      &ngx_http_durable_budget_bounds },
+
+    { ngx_string("durable_task_purge_batch"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, purge_batch),
+      &ngx_http_durable_budget_bounds },
+
+    { ngx_string("durable_task_json_depth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, json_depth),
+      &ngx_http_durable_depth_bounds },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_durable_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_durable_create_main_conf,     /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_durable_create_loc_conf,      /* create location configuration */
+    ngx_http_durable_merge_loc_conf        /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_durable_module = {
+    NGX_MODULE_V1,
+    &ngx_http_durable_module_ctx,          /* module context */
+    ngx_http_durable_commands,             /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_durable_init_process,         /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_durable_exit_process,         /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_str_t  ngx_http_durable_default_prefixes[] = {
+    ngx_string("/runtime/webhooks/durabletask"),
+    ngx_string("/admin/extensions/DurableTaskExtension")
+};
+
+
+static ngx_int_t
+ngx_http_durable_handler(ngx_http_request_t *r)
+{
+    int                           rc;
+    u_char                       *scratch, *q;
+    size_t                        len;
+    unsigned                      method;
+    ngx_int_t                     status;
+    ngx_http_durable_ctx_t       *ctx;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_durable_module);
+
+    switch (r->method) {
+    case NGX_HTTP_GET:
+        method = NGX_HTTP_DURABLE_GET;
+        break;
+    case NGX_HTTP_POST:
+        method = NGX_HTTP_DURABLE_POST;
+        break;
+    case NGX_HTTP_DELETE:
+        method = NGX_HTTP_DURABLE_DELETE;
+        break;
+    default:
+        method = 0;
+    }
+
+    /* the raw path: nginx's r->uri is already decoded and slash-merged */
+
+    len = r->unparsed_uri.len;
+    q = ngx_strlchr(r->unparsed_uri.data, r->unparsed_uri.data + len, '?');
+    if (q) {
+        len = q - r->unparsed_uri.data;
+    }
+
+    scratch = ngx_pnalloc(r->pool, len + 2 * r->args.len + 1);
+    if (scratch == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_durable_parse_query(&ctx->query, r->args.data, r->args.len,
+                                      scratch + len);
+    if (rc == -2) {
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "The query string has an invalid percent-encoding.");
+    }
+
+    if (rc >= 0) {
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "The query parameter '%s' is given more than once.",
+                   ngx_http_durable_param_names[rc]);
+    }
+
+    status = ngx_http_durable_authenticate(r, ctx);
+    if (status != NGX_OK) {
+        return status;
+    }
+
+    rc = ngx_http_durable_route(&ctx->route,
+                                (ngx_http_durable_sv_t *) dlcf->prefixes->elts,
+                                dlcf->prefixes->nelts, method,
+                                r->unparsed_uri.data, len, scratch);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable route: rc:%d op:%d", rc, ctx->route.op);
+
+    switch (rc) {
+
+    case NGX_HTTP_DURABLE_ROUTE_OK:
+        break;
+
+    case NGX_HTTP_DURABLE_ROUTE_METHOD:
+        return ngx_http_durable_send_method_not_allowed(r, ctx->route.allow);
+
+    case NGX_HTTP_DURABLE_ROUTE_EMPTY:
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "The path has an empty segment.");
+
+    case NGX_HTTP_DURABLE_ROUTE_ENCODING:
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "The path has an invalid percent-encoding.");
+
+    default:
+        return ngx_http_durable_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "No Durable Task API route matches this path.");
+    }
+
+    status = ngx_http_durable_select_hub(r, ctx);
+    if (status != NGX_OK) {
+        return status;
+    }
+
+    status = ngx_http_durable_select_store(r, ctx);
+    if (status != NGX_OK) {
+        return status;
+    }
+
+    if (ngx_http_durable_op_has_body(ctx->route.op)) {
+        r->request_body_in_single_buf = 1;
+
+        status = ngx_http_read_client_request_body(r,
+                                             ngx_http_durable_body_handler);
+        if (status >= NGX_HTTP_SPECIAL_RESPONSE) {
+            return status;
+        }
+
+        return NGX_DONE;
+    }
+
+    status = ngx_http_discard_request_body(r);
+    if (status != NGX_OK) {
+        return status;
+    }
+
+    return ngx_http_durable_dispatch(r, ctx);
+}
+
+
+static void
+ngx_http_durable_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                rc;
+    ngx_http_durable_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+
+    rc = ngx_http_durable_read_body(r, ctx);
+    if (rc == NGX_OK) {
+        rc = ngx_http_durable_dispatch(r, ctx);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_durable_dispatch(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_durable_store_ready(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_durable_run_op(r, ctx);
+}
+
+
+/* the body, contiguous in memory; a body in a temp file is read back */
+
+ngx_int_t
+ngx_http_durable_read_body(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    u_char       *p;
+    size_t        len;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        ngx_str_null(&ctx->body);
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        len += b->in_file ? (size_t) (b->file_last - b->file_pos)
+                          : (size_t) (b->last - b->pos);
+    }
+
+    cl = r->request_body->bufs;
+
+    if (cl->next == NULL && !cl->buf->in_file) {
+        ctx->body.data = cl->buf->pos;
+        ctx->body.len = len;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->body.data = p;
+    ctx->body.len = len;
+
+    for ( /* void */ ; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
+                          b->file_pos);
+        if (n != b->file_last - b->file_pos) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "durable: could not read the request body file");
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p += n;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_durable_hub_valid(u_char *p, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > DS_HUB_MAX) {
+        return 0;
+    }
+
+    if (!((p[0] >= 'a' && p[0] <= 'z') || (p[0] >= 'A' && p[0] <= 'Z'))) {
+        return 0;
+    }
+
+    for (i = 1; i < len; i++) {
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')
+              || (p[i] >= '0' && p[i] <= '9') || p[i] == '-' || p[i] == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static ngx_int_t
+ngx_http_durable_select_hub(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    ngx_http_durable_sv_t        *v;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    v = &ctx->query.v[NGX_HTTP_DURABLE_Q_TASKHUB];
+
+    if (v->len == 0) {
+        ctx->hub = dlcf->hub;
+        return NGX_OK;
+    }
+
+    if (!ngx_http_durable_hub_valid(v->data, v->len)) {
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "The taskHub '%*s' is not a valid task hub name: use 1 to "
+                   "50 letters, digits, '-' and '_', starting with a letter.",
+                   v->len, v->data);
+    }
+
+    ctx->hub.data = v->data;
+    ctx->hub.len = v->len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_durable_select_store(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    ngx_uint_t                     i;
+    ngx_http_durable_sv_t         *v;
+    ngx_http_durable_store_t      *st;
+    ngx_http_durable_loc_conf_t   *dlcf;
+    ngx_http_durable_main_conf_t  *dmcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_durable_module);
+
+    v = &ctx->query.v[NGX_HTTP_DURABLE_Q_CONNECTION];
+
+    ctx->store = dlcf->store;
+    ctx->connection = dlcf->store->name;
+
+    if (v->len == 0) {
+        return NGX_OK;
+    }
+
+    st = dmcf->stores.elts;
+
+    for (i = 0; i < dmcf->stores.nelts; i++) {
+        if (st[i].name.len == v->len
+            && ngx_strncmp(st[i].name.data, v->data, v->len) == 0)
+        {
+            ctx->store = &st[i];
+            ctx->connection.data = v->data;
+            ctx->connection.len = v->len;
+            return NGX_OK;
+        }
+    }
+
+    /* the reference's default connection names, which clients send */
+
+    if ((v->len == sizeof("Storage") - 1
+         && ngx_strncasecmp(v->data, (u_char *) "Storage", v->len) == 0)
+        || (v->len == sizeof("AzureWebJobsStorage") - 1
+            && ngx_strncasecmp(v->data, (u_char *) "AzureWebJobsStorage",
+                               v->len) == 0))
+    {
+        ctx->connection.data = v->data;
+        ctx->connection.len = v->len;
+        return NGX_OK;
+    }
+
+    return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+               "The connection '%*s' is not a configured store.",
+               v->len, v->data);
+}
+
+
+/* open lazily again when init_process could not (e.g. a full disk) */
+
+ngx_int_t
+ngx_http_durable_store_ready(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    ngx_http_durable_store_t  *st;
+
+    st = ctx->store;
+
+    if (st->env) {
+        return NGX_OK;
+    }
+
+    if (ngx_time() >= st->retry
+        && ngx_http_durable_open_store(r->connection->log, st) == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    return ngx_http_durable_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+               "The store '%V' is not available; see the error log.",
+               &st->name);
+}
+
+
+ngx_int_t
+ngx_http_durable_store_error(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, int rc, const char *what, ds_txn_t *txn)
+{
+    switch (rc) {
+
+    case DS_FULL:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "durable: store \"%V\" is full while %s",
+                      &ctx->store->name, what);
+        return ngx_http_durable_send_error(r, NGX_HTTP_DURABLE_STORE_FULL,
+                   "The store '%V' is full; raise its max_size.",
+                   &ctx->store->name);
+
+    case DS_INVALID:
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "The request names a key the store cannot hold.");
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "durable: store \"%V\" failed while %s: %s",
+                      &ctx->store->name, what,
+                      txn ? ds_txn_error(txn) : ds_strerror(rc));
+        return ngx_http_durable_send_error(r,
+                   NGX_HTTP_INTERNAL_SERVER_ERROR,
+                   "The store failed while %s.", what);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_durable_open_store(ngx_log_t *log, ngx_http_durable_store_t *st)
+{
+    int            rc;
+    char           err[256];
+    ds_env_conf_t  dc;
+
+    ngx_memzero(&dc, sizeof(ds_env_conf_t));
+
+    dc.path = (const char *) st->path.data;
+    dc.map_size = st->map_size;
+    dc.sync = st->sync;
+
+    err[0] = '\0';
+
+    rc = ds_env_open(&st->env, &dc, err, sizeof(err));
+    if (rc != DS_OK) {
+        st->env = NULL;
+        st->retry = ngx_time() + NGX_HTTP_DURABLE_RETRY_OPEN;
+
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "durable: cannot open store \"%V\": %s",
+                      &st->name, err);
+        return NGX_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "durable: store \"%V\" opened at \"%V\"",
+                  &st->name, &st->path);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_durable_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                     i;
+    ngx_http_durable_store_t      *st;
+    ngx_http_durable_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_durable_module);
+    if (dmcf == NULL) {
+        return NGX_OK;
+    }
+
+    st = dmcf->stores.elts;
+
+    /*
+     * a worker that fails init_process is not respawned: a store that
+     * cannot be opened answers 503 instead, and is retried on demand
+     */
+
+    for (i = 0; i < dmcf->stores.nelts; i++) {
+        (void) ngx_http_durable_open_store(cycle->log, &st[i]);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_durable_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                     i;
+    ngx_http_durable_store_t      *st;
+    ngx_http_durable_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_durable_module);
+    if (dmcf == NULL) {
+        return;
+    }
+
+    st = dmcf->stores.elts;
+
+    for (i = 0; i < dmcf->stores.nelts; i++) {
+        if (st[i].env) {
+            ds_env_close(st[i].env);
+            st[i].env = NULL;
+        }
+    }
+}
+
+
+static void *
+ngx_http_durable_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_durable_main_conf_t  *dmcf;
+
+    dmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_durable_main_conf_t));
+    if (dmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&dmcf->stores, cf->pool, 2,
+                       sizeof(ngx_http_durable_store_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return dmcf;
+}
+
+
+static void *
+ngx_http_durable_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_durable_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_durable_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->hub = { 0, NULL };
+     *     conf->store = NULL;
+     *     conf->store_name = { 0, NULL };
+     *     conf->public_url = { 0, NULL };
+     */
+
+    conf->prefixes = NGX_CONF_UNSET_PTR;
+    conf->keys = NGX_CONF_UNSET_PTR;
+    conf->anonymous = NGX_CONF_UNSET;
+    conf->trust_forwarded = NGX_CONF_UNSET;
+    conf->v1_status_codes = NGX_CONF_UNSET;
+    conf->max_wait = NGX_CONF_UNSET;
+    conf->max_top = NGX_CONF_UNSET_UINT;
+    conf->scan_budget = NGX_CONF_UNSET_UINT;
+    conf->purge_batch = NGX_CONF_UNSET_UINT;
+    conf->json_depth = NGX_CONF_UNSET_UINT;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_durable_loc_conf_t *prev = parent;
+    ngx_http_durable_loc_conf_t *conf = child;
+
+    ngx_uint_t                     i;
+    ngx_http_durable_store_t      *st;
+    ngx_http_durable_main_conf_t  *dmcf;
+
+    ngx_conf_merge_ptr_value(conf->prefixes, prev->prefixes, NULL);
+    ngx_conf_merge_str_value(conf->hub, prev->hub,
+                             NGX_HTTP_DURABLE_DEFAULT_HUB);
+    ngx_conf_merge_str_value(conf->store_name, prev->store_name, "");
+    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+    ngx_conf_merge_value(conf->anonymous, prev->anonymous, 0);
+    ngx_conf_merge_value(conf->trust_forwarded, prev->trust_forwarded, 0);
+    ngx_conf_merge_str_value(conf->public_url, prev->public_url, "");
+    ngx_conf_merge_value(conf->v1_status_codes, prev->v1_status_codes, 0);
+    ngx_conf_merge_sec_value(conf->max_wait, prev->max_wait, 120);
+    ngx_conf_merge_uint_value(conf->max_top, prev->max_top, 1000);
+    ngx_conf_merge_uint_value(conf->scan_budget, prev->scan_budget, 10000);
+    ngx_conf_merge_uint_value(conf->purge_batch, prev->purge_batch, 1000);
+    ngx_conf_merge_uint_value(conf->json_depth, prev->json_depth, 64);
+
+    if (conf->max_wait > NGX_HTTP_DURABLE_WAIT_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"durable_task_max_wait\" must not exceed %ds",
+                           NGX_HTTP_DURABLE_WAIT_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->prefixes == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    /* the API is served here: it needs a store */
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_durable_module);
+    st = dmcf->stores.elts;
+
+    if (dmcf->stores.nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"durable_task\" needs a store: declare one "
+                           "with \"durable_task_store\" in http{}");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->store_name.len == 0) {
+        conf->store = &st[0];
+        return NGX_CONF_OK;
+    }
+
+    for (i = 0; i < dmcf->stores.nelts; i++) {
+        if (st[i].name.len == conf->store_name.len
+            && ngx_strncmp(st[i].name.data, conf->store_name.data,
+                           conf->store_name.len) == 0)
+        {
+            conf->store = &st[i];
+            return NGX_CONF_OK;
+        }
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"durable_task_connection\" names an unknown store "
+                       "\"%V\"", &conf->store_name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* durable_task [prefix ...]; */
+
+static char *
+ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_durable_loc_conf_t *dlcf = conf;
+
+    ngx_str_t                 *value, *src;
+    ngx_uint_t                 i, n;
+    ngx_http_durable_sv_t     *sv;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (dlcf->prefixes != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts > 1) {
+        src = &value[1];
+        n = cf->args->nelts - 1;
+
+    } else {
+        src = ngx_http_durable_default_prefixes;
+        n = sizeof(ngx_http_durable_default_prefixes) / sizeof(ngx_str_t);
+    }
+
+    dlcf->prefixes = ngx_array_create(cf->pool, n,
+                                      sizeof(ngx_http_durable_sv_t));
+    if (dlcf->prefixes == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (src[i].len == 0 || src[i].data[0] != '/') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid durable_task prefix \"%V\": "
+                               "it must start with \"/\"", &src[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        sv = ngx_array_push(dlcf->prefixes);
+        if (sv == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        /* stored without trailing slashes; "/" becomes the empty prefix */
+
+        sv->data = src[i].data;
+        sv->len = src[i].len;
+
+        while (sv->len && sv->data[sv->len - 1] == '/') {
+            sv->len--;
+        }
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_durable_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * durable_task_store name path=dir [max_size=size] [sync=on|off]
+ *                    [flush=time];
+ */
+
+static char *
+ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_durable_main_conf_t *dmcf = conf;
+
+    ssize_t                    size;
+    ngx_str_t                 *value, s;
+    ngx_uint_t                 i;
+    ngx_file_info_t            fi;
+    ngx_http_durable_store_t  *st;
+
+    value = cf->args->elts;
+
+    st = dmcf->stores.elts;
+
+    for (i = 0; i < dmcf->stores.nelts; i++) {
+        if (st[i].name.len == value[1].len
+            && ngx_strncmp(st[i].name.data, value[1].data, value[1].len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate durable_task_store \"%V\"",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    st = ngx_array_push(&dmcf->stores);
+    if (st == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(st, sizeof(ngx_http_durable_store_t));
+
+    st->name = value[1];
+    st->map_size = NGX_HTTP_DURABLE_MAP_SIZE;
+    st->sync = DS_SYNC_FULL;
+    st->flush = 100;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "path=", 5) == 0) {
+            s.data = value[i].data + 5;
+            s.len = value[i].len - 5;
+
+            if (s.len == 0) {
+                goto invalid;
+            }
+
+            if (ngx_conf_full_name(cf->cycle, &s, 0) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            st->path = s;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "max_size=", 9) == 0) {
+            s.data = value[i].data + 9;
+            s.len = value[i].len - 9;
+
+            size = ngx_parse_offset(&s);
+            if (size == NGX_ERROR || size < 1024 * 1024) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid max_size \"%V\": use a size of "
+                                   "at least 1m", &s);
+                return NGX_CONF_ERROR;
+            }
+
+            st->map_size = (size_t) size;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "sync=on") == 0) {
+            st->sync = DS_SYNC_FULL;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "sync=off") == 0) {
+            st->sync = DS_SYNC_NONE;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            st->flush = ngx_parse_time(&s, 0);
+            if (st->flush == (ngx_msec_t) NGX_ERROR || st->flush == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (st->path.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "durable_task_store \"%V\" needs path=",
+                           &st->name);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the directory must exist; workers create the files in it */
+
+    if (ngx_file_info(st->path.data, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "durable_task_store \"%V\": cannot use path "
+                           "\"%V\"", &st->name, &st->path);
+        return NGX_CONF_ERROR;
+    }
+
+    if (!ngx_is_dir(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "durable_task_store \"%V\": path \"%V\" is not "
+                           "a directory", &st->name, &st->path);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid durable_task_store parameter \"%V\"",
+                       &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_durable_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_durable_loc_conf_t *dlcf = conf;
+
+    ngx_str_t   *value, *key;
+    ngx_uint_t   i;
+
+    if (dlcf->keys == NGX_CONF_UNSET_PTR) {
+        dlcf->keys = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (dlcf->keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len < 8) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "a durable_task_keys key must have at least "
+                               "8 characters");
+            return NGX_CONF_ERROR;
+        }
+
+        key = ngx_array_push(dlcf->keys);
+        if (key == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *key = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_durable_hub(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_durable_loc_conf_t *dlcf = conf;
+
+    ngx_str_t  *value;
+
+    if (dlcf->hub.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (!ngx_http_durable_hub_valid(value[1].data, value[1].len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid task hub name \"%V\": use 1 to 50 "
+                           "letters, digits, '-' and '_', starting with a "
+                           "letter", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    dlcf->hub = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_durable_public_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_durable_loc_conf_t *dlcf = conf;
+
+    ngx_str_t  *value, *url;
+
+    if (dlcf->public_url.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    url = &value[1];
+
+    if (!((url->len > 7 && ngx_strncmp(url->data, "http://", 7) == 0)
+          || (url->len > 8 && ngx_strncmp(url->data, "https://", 8) == 0)))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid durable_task_public_url \"%V\": use "
+                           "http://host[:port] or https://host[:port]", url);
+        return NGX_CONF_ERROR;
+    }
+
+    while (url->len && url->data[url->len - 1] == '/') {
+        url->len--;
+    }
+
+    dlcf->public_url = *url;
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_uint_t
+ngx_http_durable_op_has_body(ngx_http_durable_op_e op)
+{
+    return op == NGX_HTTP_DURABLE_OP_START
+           || op == NGX_HTTP_DURABLE_OP_RAISE_EVENT
+           || op == NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL;
+}
+
+
+ngx_int_t
+ngx_http_durable_run_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    ngx_http_durable_op_e  op;
+
+    op = ctx->route.op;
+
+    /* an id the store cannot hold names no instance */
+
+    if (op != NGX_HTTP_DURABLE_OP_START && ctx->route.has_id
+        && ctx->route.id.len > DS_ID_MAX)
+    {
+        return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    switch (op) {
+
+    case NGX_HTTP_DURABLE_OP_START:
+        return ngx_http_durable_start(r, ctx);
+
+    case NGX_HTTP_DURABLE_OP_STATUS:
+        return ngx_http_durable_status(r, ctx);
+
+    case NGX_HTTP_DURABLE_OP_LIST:
+        return ngx_http_durable_list(r, ctx);
+
+    case NGX_HTTP_DURABLE_OP_PURGE_ONE:
+        return ngx_http_durable_purge_one(r, ctx);
+
+    case NGX_HTTP_DURABLE_OP_PURGE_MANY:
+        return ngx_http_durable_purge_many(r, ctx);
+
+    case NGX_HTTP_DURABLE_OP_RAISE_EVENT:
+        return ngx_http_durable_raise_event(r, ctx);
+
+    case NGX_HTTP_DURABLE_OP_TERMINATE:
+    case NGX_HTTP_DURABLE_OP_SUSPEND:
+    case NGX_HTTP_DURABLE_OP_RESUME:
+    case NGX_HTTP_DURABLE_OP_REWIND:
+        return ngx_http_durable_control(r, ctx);
+
+    case NGX_HTTP_DURABLE_OP_RESTART:
+        return ngx_http_durable_restart(r, ctx);
+
+    default:
+        /* entities arrive with the worker protocol */
+        return ngx_http_durable_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                   "Durable entities are not served by this version.");
+    }
+}

@@ -1,0 +1,125 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ */
+
+
+#ifndef _NGX_HTTP_DURABLE_MODULE_H_INCLUDED_
+#define _NGX_HTTP_DURABLE_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "durable_store.h"
+#include "ngx_http_durable_router.h"
+
+
+#define NGX_HTTP_DURABLE_DEFAULT_HUB   "DurableFunctionsHub"
+
+/* status codes nginx has no names for */
+#define NGX_HTTP_DURABLE_GONE          410
+#define NGX_HTTP_DURABLE_STORE_FULL    507
+
+#define NGX_HTTP_DURABLE_WAIT_MAX      3600
+#define NGX_HTTP_DURABLE_DEPTH_MAX     2048
+
+
+/* a named LMDB environment, declared by durable_task_store */
+typedef struct {
+    ngx_str_t                   name;
+    ngx_str_t                   path;
+    size_t                      map_size;
+    ds_sync_e                   sync;
+    ngx_msec_t                  flush;
+
+    ds_env_t                   *env;        /* per worker process */
+    time_t                      retry;      /* next open attempt */
+} ngx_http_durable_store_t;
+
+
+typedef struct {
+    ngx_array_t                 stores;     /* ngx_http_durable_store_t */
+} ngx_http_durable_main_conf_t;
+
+
+typedef struct {
+    ngx_array_t                *prefixes;   /* ngx_str_t; NULL: off */
+    ngx_str_t                   hub;
+    ngx_http_durable_store_t   *store;
+    ngx_str_t                   store_name;
+    ngx_array_t                *keys;       /* ngx_str_t */
+    ngx_flag_t                  anonymous;
+    ngx_flag_t                  trust_forwarded;
+    ngx_str_t                   public_url;
+    ngx_flag_t                  v1_status_codes;
+    time_t                      max_wait;
+    ngx_uint_t                  max_top;
+    ngx_uint_t                  scan_budget;
+    ngx_uint_t                  purge_batch;
+    ngx_uint_t                  json_depth;
+} ngx_http_durable_loc_conf_t;
+
+
+typedef struct ngx_http_durable_ctx_s  ngx_http_durable_ctx_t;
+
+/*
+ * Called when a wait timer fires. Returns NGX_AGAIN to be called again
+ * after ctx->wait_interval, or the result of sending the response.
+ */
+typedef ngx_int_t (*ngx_http_durable_wait_pt)(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
+
+
+/* per request state */
+struct ngx_http_durable_ctx_s {
+    ngx_http_durable_route_t    route;
+    ngx_http_durable_query_t    query;
+
+    ngx_str_t                   hub;
+    ngx_str_t                   connection;  /* as the client named it */
+    ngx_http_durable_store_t   *store;
+    ngx_str_t                   key;         /* that authenticated it */
+
+    ngx_str_t                   body;        /* request body, contiguous */
+
+    /* a 4xx found while parsing, answered by ngx_http_durable_fail() */
+    ngx_uint_t                  err_status;
+    ngx_str_t                   err;
+
+    /* waiting: see ngx_http_durable_wait.c */
+    ngx_event_t                 wait_ev;
+    ngx_msec_t                  wait_deadline;
+    ngx_msec_t                  wait_interval;
+    ngx_http_durable_wait_pt    wait_handler;
+    ngx_uint_t                  wait_status;
+    ngx_str_t                   wait_id;
+    unsigned                    waiting:1;
+    unsigned                    show_input:1;
+    unsigned                    show_history:1;
+    unsigned                    show_output:1;
+    unsigned                    return500:1;
+
+    /* purge by filter, batch after batch */
+    ds_query_t                  purge;
+    ngx_uint_t                  purged;
+};
+
+
+typedef ngx_int_t (*ngx_http_durable_handler_pt)(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+
+
+ngx_int_t ngx_http_durable_store_ready(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+ngx_int_t ngx_http_durable_store_error(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, int rc, const char *what, ds_txn_t *txn);
+ngx_int_t ngx_http_durable_read_body(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+
+
+extern ngx_module_t  ngx_http_durable_module;
+
+
+#endif /* _NGX_HTTP_DURABLE_MODULE_H_INCLUDED_ */

@@ -1,0 +1,381 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Starting instances: POST B/orchestrators/{name}[/{id}] and
+ * POST B/instances/{id}/restart, each with the optional wait for
+ * completion (timeout, pollingInterval / retryInterval).
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_params.h"
+#include "ngx_http_durable_render.h"
+#include "ngx_http_durable_wait.h"
+
+#if (NGX_LINUX)
+#include <sys/random.h>
+#endif
+
+
+#define NGX_HTTP_DURABLE_ID_LEN  32
+
+
+typedef struct {
+    ngx_uint_t                  wait;
+    ngx_msec_t                  timeout;
+    ngx_msec_t                  interval;
+} ngx_http_durable_wait_args_t;
+
+
+static ngx_int_t ngx_http_durable_parse_wait(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_wait_args_t *wa);
+static ngx_int_t ngx_http_durable_new_id(ngx_http_request_t *r,
+    ngx_str_t *id);
+static int ngx_http_durable_start_in(ngx_http_durable_ctx_t *ctx,
+    ds_txn_t *txn, ds_str_t name, ngx_str_t *id, ds_str_t input,
+    ds_status_e *status);
+static ngx_int_t ngx_http_durable_start_failed(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, int rc, ngx_str_t *id, ds_status_e status);
+static ngx_int_t ngx_http_durable_started(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_str_t *id,
+    ngx_http_durable_wait_args_t *wa);
+static ngx_int_t ngx_http_durable_start_wait(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
+static ngx_int_t ngx_http_durable_check_status(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_str_t *id);
+
+
+ngx_int_t
+ngx_http_durable_start(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    int                           rc;
+    ds_str_t                      input;
+    ds_txn_t                     *txn;
+    ngx_str_t                     id;
+    ds_status_e                   status;
+    ngx_http_durable_wait_args_t  wa;
+
+    if (ngx_http_durable_check_name(r, ctx, "orchestrator name",
+                                    &ctx->route.name, DS_NAME_MAX)
+        != NGX_OK
+        || (ctx->route.has_id
+            && ngx_http_durable_check_instance_id(r, ctx, &ctx->route.id)
+               != NGX_OK)
+        || ngx_http_durable_parse_wait(r, ctx, &wa) != NGX_OK
+        || ngx_http_durable_parse_view(r, ctx) != NGX_OK
+        || ngx_http_durable_ingest_body(r, ctx, &input) != NGX_OK)
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    if (ctx->route.has_id) {
+        id.data = ctx->route.id.data;
+        id.len = ctx->route.id.len;
+
+    } else if (ngx_http_durable_new_id(r, &id) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "starting", NULL);
+    }
+
+    rc = ngx_http_durable_start_in(ctx, txn,
+                                   ngx_http_durable_ds_str(&ctx->route.name),
+                                   &id, input, &status);
+    if (rc != DS_OK) {
+        return ngx_http_durable_start_failed(r, ctx, rc, &id, status);
+    }
+
+    return ngx_http_durable_started(r, ctx, &id, &wa);
+}
+
+
+ngx_int_t
+ngx_http_durable_restart(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    int                           rc;
+    ds_str_t                      name, input;
+    ds_txn_t                     *txn;
+    ngx_str_t                     id;
+    ngx_uint_t                    new_id;
+    ds_status_e                   status;
+    ds_instance_t                 inst;
+    ngx_http_durable_wait_args_t  wa;
+
+    if (ngx_http_durable_param_bool(r, ctx, NGX_HTTP_DURABLE_Q_NEWID, 1,
+                                    &new_id)
+        != NGX_OK
+        || ngx_http_durable_parse_wait(r, ctx, &wa) != NGX_OK
+        || ngx_http_durable_parse_view(r, ctx) != NGX_OK)
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    if (new_id) {
+        if (ngx_http_durable_new_id(r, &id) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    } else {
+        id.data = ctx->route.id.data;
+        id.len = ctx->route.id.len;
+    }
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "restarting", NULL);
+    }
+
+    rc = ds_instance_get(txn, ngx_http_durable_ds_str(&ctx->hub),
+                         ngx_http_durable_ds_str(&ctx->route.id), &inst);
+
+    if (rc == DS_NOTFOUND) {
+        ds_txn_abort(txn);
+        return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return ngx_http_durable_store_error(r, ctx, rc, "restarting", NULL);
+    }
+
+    /* a write may move the pages the record points into: copy first */
+
+    name.len = inst.name.len;
+    name.data = ngx_pnalloc(r->pool, inst.name.len + inst.input.len + 1);
+    if (name.data == NULL) {
+        ds_txn_abort(txn);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy((u_char *) name.data, inst.name.data, inst.name.len);
+
+    input.len = inst.input.len;
+    input.data = name.data + name.len;
+    ngx_memcpy((u_char *) input.data, inst.input.data, inst.input.len);
+
+    rc = ngx_http_durable_start_in(ctx, txn, name, &id, input, &status);
+    if (rc != DS_OK) {
+        return ngx_http_durable_start_failed(r, ctx, rc, &id, status);
+    }
+
+    return ngx_http_durable_started(r, ctx, &id, &wa);
+}
+
+
+/* starts in txn and commits it; the txn is gone whatever happens */
+
+static int
+ngx_http_durable_start_in(ngx_http_durable_ctx_t *ctx, ds_txn_t *txn,
+    ds_str_t name, ngx_str_t *id, ds_str_t input, ds_status_e *status)
+{
+    int            rc;
+    ds_instance_t  inst;
+
+    rc = ds_op_start(txn, ngx_http_durable_ds_str(&ctx->hub),
+                     ngx_http_durable_ds_str(id), name, input, ds_time_now(),
+                     &inst);
+
+    if (rc != DS_OK) {
+        *status = inst.status;
+        ds_txn_abort(txn);
+        return rc;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
+static ngx_int_t
+ngx_http_durable_start_failed(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, int rc, ngx_str_t *id, ds_status_e status)
+{
+    if (rc == DS_CONFLICT) {
+        return ngx_http_durable_send_error(r, NGX_HTTP_CONFLICT,
+                   "An instance with ID '%V' already exists with status %s; "
+                   "only a terminal instance can be replaced.", id,
+                   ds_status_name(status));
+    }
+
+    return ngx_http_durable_store_error(r, ctx, rc, "starting", NULL);
+}
+
+
+static ngx_int_t
+ngx_http_durable_parse_wait(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_wait_args_t *wa)
+{
+    ngx_uint_t  idx;
+
+    wa->wait = ctx->query.set[NGX_HTTP_DURABLE_Q_TIMEOUT];
+    wa->timeout = 0;
+    wa->interval = 1000;
+
+    if (!wa->wait) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_durable_param_seconds(r, ctx, NGX_HTTP_DURABLE_Q_TIMEOUT,
+                                       &wa->timeout)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    idx = ctx->query.set[NGX_HTTP_DURABLE_Q_POLLINGINTERVAL]
+          ? NGX_HTTP_DURABLE_Q_POLLINGINTERVAL
+          : NGX_HTTP_DURABLE_Q_RETRYINTERVAL;
+
+    if (ctx->query.set[idx]) {
+        if (ngx_http_durable_param_seconds(r, ctx, idx, &wa->interval)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (wa->interval > wa->timeout) {
+            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                       "The %s (%M ms) must not be longer than the timeout "
+                       "(%M ms).", ngx_http_durable_param_names[idx],
+                       wa->interval, wa->timeout);
+        }
+    }
+
+    if (wa->interval == 0) {
+        wa->interval = 1;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a new id: 32 lower-case hex digits, as the reference makes them */
+
+static ngx_int_t
+ngx_http_durable_new_id(ngx_http_request_t *r, ngx_str_t *id)
+{
+    u_char      bytes[NGX_HTTP_DURABLE_ID_LEN / 2];
+    ngx_uint_t  i;
+
+#if (NGX_LINUX)
+    if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t) sizeof(bytes))
+#endif
+    {
+        for (i = 0; i < sizeof(bytes); i++) {
+            bytes[i] = (u_char) (ngx_random() ^ (ngx_current_msec >> i));
+        }
+    }
+
+    id->data = ngx_pnalloc(r->pool, NGX_HTTP_DURABLE_ID_LEN);
+    if (id->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    id->len = ngx_hex_dump(id->data, bytes, sizeof(bytes)) - id->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_durable_started(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    ngx_str_t *id, ngx_http_durable_wait_args_t *wa)
+{
+    ngx_int_t  rc;
+
+    if (!wa->wait) {
+        return ngx_http_durable_check_status(r, ctx, id);
+    }
+
+    ctx->wait_id = *id;
+
+    rc = ngx_http_durable_start_wait(r, ctx, wa->timeout == 0);
+    if (rc != NGX_AGAIN) {
+        return rc;
+    }
+
+    return ngx_http_durable_wait(r, ctx, wa->timeout, wa->interval,
+                                 ngx_http_durable_start_wait);
+}
+
+
+static ngx_int_t
+ngx_http_durable_start_wait(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
+{
+    int            rc;
+    ds_txn_t      *txn;
+    ngx_str_t      body;
+    ds_instance_t  inst;
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 0, &txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
+    }
+
+    rc = ds_instance_get(txn, ngx_http_durable_ds_str(&ctx->hub),
+                         ngx_http_durable_ds_str(&ctx->wait_id), &inst);
+
+    if (rc != DS_OK || !ds_status_is_terminal(inst.status)) {
+        ds_txn_abort(txn);
+
+        if (rc != DS_OK && rc != DS_NOTFOUND) {
+            return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
+        }
+
+        return expired ? ngx_http_durable_check_status(r, ctx, &ctx->wait_id)
+                       : NGX_AGAIN;
+    }
+
+    if (inst.status == DS_COMPLETED) {
+        /* the output itself is the body */
+
+        body.len = inst.output.len ? inst.output.len : 4;
+        body.data = ngx_pnalloc(r->pool, body.len);
+        if (body.data == NULL) {
+            ds_txn_abort(txn);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(body.data, inst.output.len ? inst.output.data : "null",
+                   body.len);
+        ds_txn_abort(txn);
+
+        return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+    }
+
+    rc = ngx_http_durable_render_view(r, ctx, txn, &inst, &body);
+    ds_txn_abort(txn);
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+}
+
+
+/* 202 with the check-status payload, Location and Retry-After */
+
+static ngx_int_t
+ngx_http_durable_check_status(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_str_t *id)
+{
+    ngx_str_t  body, location;
+
+    static ngx_str_t  retry = ngx_string("10");
+
+    if (ngx_http_durable_render_check_status(r, ctx, id, &body, &location)
+        != NGX_OK
+        || ngx_http_durable_add_header(r, "Location", &location) != NGX_OK
+        || ngx_http_durable_add_header(r, "Retry-After", &retry) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_durable_send(r, NGX_HTTP_ACCEPTED, &body);
+}

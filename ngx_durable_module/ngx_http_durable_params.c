@@ -1,0 +1,374 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Typed query parameters and name checks. Invalid values are errors that
+ * name the parameter, never silently ignored.
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_params.h"
+#include "ngx_http_durable_render.h"
+
+
+#define ngx_http_durable_pname(idx)  ngx_http_durable_param_names[idx]
+
+
+ngx_int_t
+ngx_http_durable_param_bool(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_uint_t dflt,
+    ngx_uint_t *out)
+{
+    ngx_http_durable_sv_t  *v;
+
+    v = &ctx->query.v[idx];
+
+    if (!ctx->query.set[idx]) {
+        *out = dflt;
+        return NGX_OK;
+    }
+
+    if (v->len == 4 && ngx_strncasecmp(v->data, (u_char *) "true", 4) == 0) {
+        *out = 1;
+        return NGX_OK;
+    }
+
+    if (v->len == 5 && ngx_strncasecmp(v->data, (u_char *) "false", 5) == 0) {
+        *out = 0;
+        return NGX_OK;
+    }
+
+    return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+               "The value '%*s' of '%s' is not a boolean: use true or false.",
+               v->len, v->data, ngx_http_durable_pname(idx));
+}
+
+
+ngx_int_t
+ngx_http_durable_param_uint(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_uint_t dflt,
+    ngx_uint_t min, ngx_uint_t max, ngx_uint_t *out)
+{
+    ngx_int_t               n;
+    ngx_http_durable_sv_t  *v;
+
+    v = &ctx->query.v[idx];
+
+    if (!ctx->query.set[idx]) {
+        *out = dflt;
+        return NGX_OK;
+    }
+
+    n = (v->len && v->len <= 9) ? ngx_atoi(v->data, v->len) : NGX_ERROR;
+
+    if (n == NGX_ERROR || (ngx_uint_t) n < min || (ngx_uint_t) n > max) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The value '%*s' of '%s' is not an integer from %ui "
+                   "to %ui.", v->len, v->data, ngx_http_durable_pname(idx),
+                   min, max);
+    }
+
+    *out = (ngx_uint_t) n;
+
+    return NGX_OK;
+}
+
+
+/* seconds, with an optional fraction ("1.5"); capped by max_wait */
+
+ngx_int_t
+ngx_http_durable_param_seconds(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_msec_t *out)
+{
+    u_char                       *p, *end;
+    ngx_uint_t                    ms, scale, digits;
+    ngx_http_durable_sv_t        *v;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    v = &ctx->query.v[idx];
+    p = v->data;
+    end = p + v->len;
+
+    ms = 0;
+    digits = 0;
+
+    while (p < end && *p >= '0' && *p <= '9' && ms <= 1000000000) {
+        ms = ms * 10 + (*p++ - '0');
+        digits++;
+    }
+
+    ms *= 1000;
+
+    if (p < end && *p == '.') {
+        p++;
+
+        for (scale = 100; p < end && *p >= '0' && *p <= '9'; p++) {
+            ms += (*p - '0') * scale;
+            scale /= 10;
+            digits++;
+        }
+    }
+
+    if (p != end || digits == 0) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The value '%*s' of '%s' is not a number of seconds.",
+                   v->len, v->data, ngx_http_durable_pname(idx));
+    }
+
+    if (ms > (ngx_uint_t) dlcf->max_wait * 1000) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The value '%*s' of '%s' is more than the longest wait "
+                   "allowed here, %T seconds.", v->len, v->data,
+                   ngx_http_durable_pname(idx), dlcf->max_wait);
+    }
+
+    *out = (ngx_msec_t) ms;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_durable_param_time(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, int64_t dflt, int64_t *out)
+{
+    ngx_http_durable_sv_t  *v;
+
+    v = &ctx->query.v[idx];
+
+    if (!ctx->query.set[idx] || v->len == 0) {
+        *out = dflt;
+        return NGX_OK;
+    }
+
+    if (ds_time_parse((char *) v->data, v->len, out) != DS_OK) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The value '%*s' of '%s' is not an ISO 8601 date and "
+                   "time.", v->len, v->data, ngx_http_durable_pname(idx));
+    }
+
+    return NGX_OK;
+}
+
+
+/* runtimeStatus: a comma list (repeats were joined by the parser) */
+
+ngx_int_t
+ngx_http_durable_param_statuses(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, unsigned *mask)
+{
+    int                     st;
+    u_char                 *p, *end, *item, *last;
+    ngx_http_durable_sv_t  *v;
+
+    v = &ctx->query.v[NGX_HTTP_DURABLE_Q_RUNTIMESTATUS];
+
+    *mask = 0;
+
+    if (!ctx->query.set[NGX_HTTP_DURABLE_Q_RUNTIMESTATUS]) {
+        return NGX_OK;
+    }
+
+    p = v->data;
+    end = p + v->len;
+
+    while (p <= end) {
+        item = p;
+        last = ngx_strlchr(p, end, ',');
+        if (last == NULL) {
+            last = end;
+        }
+
+        p = last + 1;
+
+        while (item < last && *item == ' ') {
+            item++;
+        }
+
+        while (last > item && last[-1] == ' ') {
+            last--;
+        }
+
+        if (item == last) {
+            continue;
+        }
+
+        st = ds_status_parse((char *) item, last - item);
+        if (st < 0) {
+            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                       "The runtimeStatus '%*s' is unknown: use Pending, "
+                       "Running, Completed, ContinuedAsNew, Failed, "
+                       "Canceled, Terminated or Suspended.",
+                       last - item, item);
+        }
+
+        *mask |= DS_STATUS_MASK(st);
+    }
+
+    return NGX_OK;
+}
+
+
+/* reason: JSON when it is JSON, otherwise a JSON string of the text */
+
+ngx_int_t
+ngx_http_durable_param_reason(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *out)
+{
+    char                         *p;
+    size_t                        len;
+    ngx_http_durable_sv_t        *v;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    v = &ctx->query.v[NGX_HTTP_DURABLE_Q_REASON];
+
+    out->data = NULL;
+    out->len = 0;
+
+    if (!ctx->query.set[NGX_HTTP_DURABLE_Q_REASON]) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, ds_json_escape_len((char *) v->data, v->len)
+                             + 2);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ds_json_text_or_string((char *) v->data, v->len, dlcf->json_depth,
+                               p, &len)
+        != DS_OK)
+    {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The reason could not be stored.");
+    }
+
+    out->data = p;
+    out->len = len;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_durable_utf8_valid(u_char *p, size_t len)
+{
+    u_char  *end;
+
+    end = p + len;
+
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+
+        if (ngx_utf8_decode(&p, end - p) > 0x10ffff) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* ids, names and keys: no / \ ? # and no control characters */
+
+ngx_int_t
+ngx_http_durable_check_name(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, const char *what,
+    ngx_http_durable_sv_t *name, size_t max)
+{
+    size_t   i;
+    u_char   c;
+
+    if (name->len == 0 || name->len > max) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The %s must have 1 to %uz bytes.", what, max);
+    }
+
+    for (i = 0; i < name->len; i++) {
+        c = name->data[i];
+
+        if (c < 0x20 || c == 0x7f || c == '/' || c == '\\' || c == '?'
+            || c == '#')
+        {
+            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                       "The %s must not contain '/', '\\', '?', '#' or "
+                       "control characters.", what);
+        }
+    }
+
+    if (!ngx_http_durable_utf8_valid(name->data, name->len)) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The %s is not valid UTF-8.", what);
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_durable_check_instance_id(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_sv_t *id)
+{
+    if (ngx_http_durable_check_name(r, ctx, "instance id", id, DS_ID_MAX)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (id->data[0] == '@') {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The instance id must not start with '@'.");
+    }
+
+    return NGX_OK;
+}
+
+
+/* a JSON body: validated once, stored compact; empty means null */
+
+ngx_int_t
+ngx_http_durable_ingest_body(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *out)
+{
+    char                         *p;
+    size_t                        len;
+    char                          err[256];
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    out->data = NULL;
+    out->len = 0;
+
+    if (ctx->body.len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, ctx->body.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    err[0] = '\0';
+
+    if (ds_json_ingest((char *) ctx->body.data, ctx->body.len,
+                       dlcf->json_depth, p, &len, err, sizeof(err))
+        != DS_OK)
+    {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The request body is not valid JSON: %s", err);
+    }
+
+    out->data = p;
+    out->len = len;
+
+    return NGX_OK;
+}

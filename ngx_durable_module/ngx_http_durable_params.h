@@ -1,0 +1,47 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ */
+
+
+#ifndef _NGX_HTTP_DURABLE_PARAMS_H_INCLUDED_
+#define _NGX_HTTP_DURABLE_PARAMS_H_INCLUDED_
+
+
+#include "ngx_http_durable_module.h"
+
+
+/*
+ * Each returns NGX_OK, or NGX_ERROR with a 400 message recorded in the
+ * request context (answered by ngx_http_durable_fail()).
+ */
+
+ngx_int_t ngx_http_durable_param_bool(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_uint_t dflt,
+    ngx_uint_t *out);
+ngx_int_t ngx_http_durable_param_uint(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_uint_t dflt,
+    ngx_uint_t min, ngx_uint_t max, ngx_uint_t *out);
+ngx_int_t ngx_http_durable_param_seconds(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_msec_t *out);
+ngx_int_t ngx_http_durable_param_time(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, int64_t dflt,
+    int64_t *out);
+ngx_int_t ngx_http_durable_param_statuses(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, unsigned *mask);
+ngx_int_t ngx_http_durable_param_reason(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *out);
+ngx_int_t ngx_http_durable_check_name(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, const char *what,
+    ngx_http_durable_sv_t *name, size_t max);
+ngx_int_t ngx_http_durable_check_instance_id(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_sv_t *id);
+ngx_int_t ngx_http_durable_ingest_body(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *out);
+
+
+#define ngx_http_durable_ds_str(s)                                           \
+    ((ds_str_t) { (const char *) (s)->data, (s)->len })
+
+
+#endif /* _NGX_HTTP_DURABLE_PARAMS_H_INCLUDED_ */

@@ -1,0 +1,650 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Responses: the JSON error envelope, status payloads and the check-status
+ * payload with its management URLs.
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_auth.h"
+#include "ngx_http_durable_render.h"
+
+
+#define NGX_HTTP_DURABLE_MESSAGE_MAX  1024
+
+
+static ngx_int_t ngx_http_durable_host_url(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_str_t *out);
+static void ngx_http_durable_base_path(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_str_t *out);
+static ngx_uint_t ngx_http_durable_host_valid(u_char *p, size_t len);
+static u_char *ngx_http_durable_json_str(u_char *p, u_char *s, size_t len);
+static u_char *ngx_http_durable_json_raw(u_char *p, ds_str_t *v);
+
+
+static ngx_str_t  ngx_http_durable_json_type =
+    ngx_string("application/json; charset=utf-8");
+
+static ngx_str_t  ngx_http_durable_canonical_bases[] = {
+    ngx_string("/runtime/webhooks/durabletask"),
+    ngx_string("/admin/extensions/DurableTaskExtension")
+};
+
+
+ngx_int_t
+ngx_http_durable_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *json)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    if (json == NULL) {
+        r->headers_out.status = status;
+        r->headers_out.content_length_n = 0;
+        r->header_only = 1;
+
+        return ngx_http_send_header(r);
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = json->data;
+    b->last = json->data + json->len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_durable_send_chain(r, status, &out, json->len);
+}
+
+
+ngx_int_t
+ngx_http_durable_send_chain(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_chain_t *out, off_t len)
+{
+    ngx_int_t  rc;
+
+    r->headers_out.status = status;
+    r->headers_out.content_type = ngx_http_durable_json_type;
+    r->headers_out.content_type_len = ngx_http_durable_json_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = len;
+
+    if (r->method == NGX_HTTP_HEAD) {
+        r->header_only = 1;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, out);
+}
+
+
+static ngx_int_t
+ngx_http_durable_send_message(ngx_http_request_t *r, ngx_uint_t status,
+    const char *open, const char *close, u_char *msg, size_t len)
+{
+    u_char     *p;
+    size_t      olen, clen;
+    ngx_str_t   body;
+
+    olen = ngx_strlen(open);
+    clen = ngx_strlen(close);
+
+    body.data = ngx_pnalloc(r->pool,
+                            olen + ds_json_escape_len((char *) msg, len)
+                            + clen);
+    if (body.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(body.data, open, olen);
+    p += ds_json_escape((char *) msg, len, (char *) p);
+    p = ngx_cpymem(p, close, clen);
+
+    body.len = p - body.data;
+
+    return ngx_http_durable_send(r, status, &body);
+}
+
+
+/* {"Message":"..."}; the message names what is wrong */
+
+ngx_int_t
+ngx_http_durable_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+    u_char    msg[NGX_HTTP_DURABLE_MESSAGE_MAX];
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
+    va_end(args);
+
+    return ngx_http_durable_send_message(r, status, "{\"Message\":\"", "\"}",
+                                         msg, p - msg);
+}
+
+
+/* a JSON string literal body, as the reference sends its 412s */
+
+ngx_int_t
+ngx_http_durable_send_json_string(ngx_http_request_t *r, ngx_uint_t status,
+    const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+    u_char    msg[NGX_HTTP_DURABLE_MESSAGE_MAX];
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
+    va_end(args);
+
+    return ngx_http_durable_send_message(r, status, "\"", "\"", msg, p - msg);
+}
+
+
+ngx_int_t
+ngx_http_durable_set_error(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t status, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    ctx->err.data = ngx_pnalloc(r->pool, NGX_HTTP_DURABLE_MESSAGE_MAX);
+    if (ctx->err.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(ctx->err.data,
+                      ctx->err.data + NGX_HTTP_DURABLE_MESSAGE_MAX, fmt, args);
+    va_end(args);
+
+    ctx->err.len = p - ctx->err.data;
+    ctx->err_status = status;
+
+    return NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_durable_fail(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    if (ctx->err_status == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_durable_send_message(r, ctx->err_status,
+                                         "{\"Message\":\"", "\"}",
+                                         ctx->err.data, ctx->err.len);
+}
+
+
+ngx_int_t
+ngx_http_durable_send_method_not_allowed(ngx_http_request_t *r,
+    unsigned allow)
+{
+    u_char     *p;
+    ngx_str_t   value;
+
+    p = ngx_pnalloc(r->pool, sizeof("GET, POST, DELETE") - 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    value.data = p;
+
+    if (allow & NGX_HTTP_DURABLE_GET) {
+        p = ngx_cpymem(p, "GET, ", 5);
+    }
+
+    if (allow & NGX_HTTP_DURABLE_POST) {
+        p = ngx_cpymem(p, "POST, ", 6);
+    }
+
+    if (allow & NGX_HTTP_DURABLE_DELETE) {
+        p = ngx_cpymem(p, "DELETE, ", 8);
+    }
+
+    value.len = p - value.data - 2;
+
+    if (ngx_http_durable_add_header(r, "Allow", &value) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_durable_send_error(r, NGX_HTTP_NOT_ALLOWED,
+               "The method %V is not allowed here; allowed: %V.",
+               &r->method_name, &value);
+}
+
+
+ngx_int_t
+ngx_http_durable_add_header(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value = *value;
+
+    return NGX_OK;
+}
+
+
+/*
+ * {"name":..,"instanceId":..,"runtimeStatus":..,"input":..,
+ *  "customStatus":..,"output":..,"createdTime":..,"lastUpdatedTime":..
+ *  [,"historyEvents":[..]]}
+ * JSON fields are copied as stored: nothing is parsed.
+ */
+
+ngx_int_t
+ngx_http_durable_render_status(ngx_http_request_t *r, ngx_str_t *id,
+    ds_instance_t *inst, ngx_uint_t show_input, ngx_str_t *history,
+    ngx_str_t *out)
+{
+    u_char      *p;
+    size_t       len;
+    const char  *status;
+    ds_str_t     none;
+
+    static const char  head[] = "{\"name\":\"";
+
+    status = ds_status_name(inst->status);
+    none.data = NULL;
+    none.len = 0;
+
+    len = sizeof(head) - 1
+          + ds_json_escape_len(inst->name.data, inst->name.len)
+          + sizeof("\",\"instanceId\":\"") - 1
+          + ds_json_escape_len((char *) id->data, id->len)
+          + sizeof("\",\"runtimeStatus\":\"") - 1 + ngx_strlen(status)
+          + sizeof("\",\"input\":") - 1
+          + (show_input && inst->input.len ? inst->input.len : 4)
+          + sizeof(",\"customStatus\":") - 1
+          + (inst->custom_status.len ? inst->custom_status.len : 4)
+          + sizeof(",\"output\":") - 1
+          + (inst->output.len ? inst->output.len : 4)
+          + sizeof(",\"createdTime\":\"\",\"lastUpdatedTime\":\"\"") - 1
+          + 2 * DS_TIME_S_LEN
+          + (history ? sizeof(",\"historyEvents\":") - 1 + history->len : 0)
+          + 1;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    p = ngx_cpymem(p, head, sizeof(head) - 1);
+    p = ngx_http_durable_json_str(p, (u_char *) inst->name.data,
+                                  inst->name.len);
+    p = ngx_cpymem(p, "\",\"instanceId\":\"",
+                   sizeof("\",\"instanceId\":\"") - 1);
+    p = ngx_http_durable_json_str(p, id->data, id->len);
+    p = ngx_cpymem(p, "\",\"runtimeStatus\":\"",
+                   sizeof("\",\"runtimeStatus\":\"") - 1);
+    p = ngx_cpymem(p, status, ngx_strlen(status));
+    p = ngx_cpymem(p, "\",\"input\":", sizeof("\",\"input\":") - 1);
+    p = ngx_http_durable_json_raw(p, show_input ? &inst->input : &none);
+    p = ngx_cpymem(p, ",\"customStatus\":", sizeof(",\"customStatus\":") - 1);
+    p = ngx_http_durable_json_raw(p, &inst->custom_status);
+    p = ngx_cpymem(p, ",\"output\":", sizeof(",\"output\":") - 1);
+    p = ngx_http_durable_json_raw(p, &inst->output);
+    p = ngx_cpymem(p, ",\"createdTime\":\"", sizeof(",\"createdTime\":\"") - 1);
+    p += ds_time_format_s(inst->created, (char *) p);
+    p = ngx_cpymem(p, "\",\"lastUpdatedTime\":\"",
+                   sizeof("\",\"lastUpdatedTime\":\"") - 1);
+    p += ds_time_format_s(inst->updated, (char *) p);
+    *p++ = '"';
+
+    if (history) {
+        p = ngx_cpymem(p, ",\"historyEvents\":",
+                       sizeof(",\"historyEvents\":") - 1);
+        p = ngx_cpymem(p, history->data, history->len);
+    }
+
+    *p++ = '}';
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The check-status payload (http-api.md §5). Returns the status URL in
+ * *location for the Location header; ids are form-encoded, so no header
+ * can be split through them.
+ */
+
+ngx_int_t
+ngx_http_durable_render_check_status(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_str_t *id, ngx_str_t *out,
+    ngx_str_t *location)
+{
+    u_char      *p, *q, *inst;
+    size_t       len, ilen, qlen;
+    ngx_str_t    host, base;
+    ngx_uint_t   i;
+
+    static const struct {
+        const char  *key;
+        const char  *path;     /* after {base}/instances/{ID} */
+        const char  *query;    /* before {Q} */
+    } urls[] = {
+        { "statusQueryGetUri", "", "?" },
+        { "sendEventPostUri", "/raiseEvent/{eventName}", "?" },
+        { "terminatePostUri", "/terminate", "?reason={text}&" },
+        { "purgeHistoryDeleteUri", "", "?" },
+        { "restartPostUri", "/restart", "?" },
+        { "suspendPostUri", "/suspend", "?reason={text}&" },
+        { "resumePostUri", "/resume", "?reason={text}&" },
+        { "rewindPostUri", "/rewind", "?reason={text}&" }
+    };
+
+    if (ngx_http_durable_host_url(r, ctx, &host) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_durable_base_path(r, ctx, &base);
+
+    /* {host}{base}/instances/{ID} */
+
+    ilen = host.len + base.len + sizeof("/instances/") - 1
+           + ngx_http_durable_form_escape_len(id->data, id->len);
+
+    inst = ngx_pnalloc(r->pool, ilen);
+    if (inst == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(inst, host.data, host.len);
+    p = ngx_cpymem(p, base.data, base.len);
+    p = ngx_cpymem(p, "/instances/", sizeof("/instances/") - 1);
+    p += ngx_http_durable_form_escape(p, id->data, id->len);
+
+    /* {Q}: taskHub=..&connection=..[&code=..] */
+
+    qlen = sizeof("taskHub=&connection=") - 1
+           + ngx_http_durable_form_escape_len(ctx->hub.data, ctx->hub.len)
+           + ngx_http_durable_form_escape_len(ctx->connection.data,
+                                              ctx->connection.len)
+           + (ctx->key.len ? sizeof("&code=") - 1
+              + ngx_http_durable_form_escape_len(ctx->key.data,
+                                                 ctx->key.len) : 0);
+
+    q = ngx_pnalloc(r->pool, qlen);
+    if (q == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(q, "taskHub=", sizeof("taskHub=") - 1);
+    p += ngx_http_durable_form_escape(p, ctx->hub.data, ctx->hub.len);
+    p = ngx_cpymem(p, "&connection=", sizeof("&connection=") - 1);
+    p += ngx_http_durable_form_escape(p, ctx->connection.data,
+                                      ctx->connection.len);
+
+    if (ctx->key.len) {
+        p = ngx_cpymem(p, "&code=", sizeof("&code=") - 1);
+        p += ngx_http_durable_form_escape(p, ctx->key.data, ctx->key.len);
+    }
+
+    /* the Location header */
+
+    location->len = ilen + 1 + qlen;
+    location->data = ngx_pnalloc(r->pool, location->len);
+    if (location->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(location->data, inst, ilen);
+    *p++ = '?';
+    ngx_memcpy(p, q, qlen);
+
+    /* the payload; URLs are JSON-escaped, for a public URL may hold '"' */
+
+    len = sizeof("{\"id\":\"\"}") - 1
+          + ds_json_escape_len((char *) id->data, id->len);
+
+    for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        len += sizeof(",\"\":\"\"") - 1 + ngx_strlen(urls[i].key)
+               + ds_json_escape_len((char *) inst, ilen)
+               + ngx_strlen(urls[i].path) + ngx_strlen(urls[i].query)
+               + ds_json_escape_len((char *) q, qlen);
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    p = ngx_cpymem(p, "{\"id\":\"", sizeof("{\"id\":\"") - 1);
+    p = ngx_http_durable_json_str(p, id->data, id->len);
+    *p++ = '"';
+
+    for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        *p++ = ',';
+        *p++ = '"';
+        p = ngx_cpymem(p, urls[i].key, ngx_strlen(urls[i].key));
+        *p++ = '"';
+        *p++ = ':';
+        *p++ = '"';
+        p = ngx_http_durable_json_str(p, inst, ilen);
+        p = ngx_cpymem(p, urls[i].path, ngx_strlen(urls[i].path));
+        p = ngx_cpymem(p, urls[i].query, ngx_strlen(urls[i].query));
+        p = ngx_http_durable_json_str(p, q, qlen);
+        *p++ = '"';
+    }
+
+    *p++ = '}';
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
+
+
+/* this request's own URL, for the Location of a 202 status answer */
+
+ngx_int_t
+ngx_http_durable_request_url(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_str_t *out)
+{
+    u_char     *p;
+    ngx_str_t   host;
+
+    if (ngx_http_durable_host_url(r, ctx, &host) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    out->len = host.len + r->unparsed_uri.len;
+    out->data = ngx_pnalloc(r->pool, out->len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(out->data, host.data, host.len);
+    ngx_memcpy(p, r->unparsed_uri.data, r->unparsed_uri.len);
+
+    return NGX_OK;
+}
+
+
+/* scheme://host[:port]: configured, forwarded (when trusted) or direct */
+
+static ngx_int_t
+ngx_http_durable_host_url(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    ngx_str_t *out)
+{
+    u_char                       *p;
+    size_t                        len;
+    ngx_str_t                     scheme, host;
+    ngx_table_elt_t              *h;
+    ngx_http_core_srv_conf_t     *cscf;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    if (dlcf->public_url.len) {
+        *out = dlcf->public_url;
+        return NGX_OK;
+    }
+
+    ngx_str_set(&scheme, "http");
+
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        ngx_str_set(&scheme, "https");
+    }
+#endif
+
+    if (r->headers_in.host) {
+        host = r->headers_in.host->value;
+
+    } else {
+        cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+        host = cscf->server_name;
+    }
+
+    if (dlcf->trust_forwarded) {
+        h = ngx_http_durable_header_in(r, "X-Forwarded-Proto",
+                                       sizeof("X-Forwarded-Proto") - 1);
+        if (h) {
+            if (h->value.len >= 5
+                && ngx_strncasecmp(h->value.data, (u_char *) "https", 5) == 0
+                && (h->value.len == 5 || h->value.data[5] == ','))
+            {
+                ngx_str_set(&scheme, "https");
+
+            } else if (h->value.len >= 4
+                       && ngx_strncasecmp(h->value.data, (u_char *) "http", 4)
+                          == 0
+                       && (h->value.len == 4 || h->value.data[4] == ','))
+            {
+                ngx_str_set(&scheme, "http");
+            }
+        }
+
+        h = ngx_http_durable_header_in(r, "X-Forwarded-Host",
+                                       sizeof("X-Forwarded-Host") - 1);
+        if (h) {
+            /* the first of a list; ignored unless a plain host[:port] */
+
+            p = ngx_strlchr(h->value.data, h->value.data + h->value.len, ',');
+            len = p ? (size_t) (p - h->value.data) : h->value.len;
+
+            if (ngx_http_durable_host_valid(h->value.data, len)) {
+                host.data = h->value.data;
+                host.len = len;
+            }
+        }
+    }
+
+    out->len = scheme.len + sizeof("://") - 1 + host.len;
+    out->data = ngx_pnalloc(r->pool, out->len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(out->data, scheme.data, scheme.len);
+    p = ngx_cpymem(p, "://", sizeof("://") - 1);
+    ngx_memcpy(p, host.data, host.len);
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_durable_host_valid(u_char *p, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > 255) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')
+              || (p[i] >= '0' && p[i] <= '9') || p[i] == '.' || p[i] == '-'
+              || p[i] == ':' || p[i] == '[' || p[i] == ']' || p[i] == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* B: the canonical 2.x or 1.x prefix, or the custom mount as configured */
+
+static void
+ngx_http_durable_base_path(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    ngx_str_t *out)
+{
+    ngx_uint_t                    i;
+    ngx_http_durable_sv_t        *prefix;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    prefix = (ngx_http_durable_sv_t *) dlcf->prefixes->elts
+             + ctx->route.prefix;
+
+    for (i = 0; i < 2; i++) {
+        if (prefix->len == ngx_http_durable_canonical_bases[i].len
+            && ngx_strncasecmp(prefix->data,
+                               ngx_http_durable_canonical_bases[i].data,
+                               prefix->len) == 0)
+        {
+            *out = ngx_http_durable_canonical_bases[i];
+            return;
+        }
+    }
+
+    out->data = prefix->data;
+    out->len = prefix->len;
+}
+
+
+static u_char *
+ngx_http_durable_json_str(u_char *p, u_char *s, size_t len)
+{
+    return p + ds_json_escape((char *) s, len, (char *) p);
+}
+
+
+static u_char *
+ngx_http_durable_json_raw(u_char *p, ds_str_t *v)
+{
+    if (v->len == 0) {
+        return ngx_cpymem(p, "null", 4);
+    }
+
+    return ngx_cpymem(p, v->data, v->len);
+}

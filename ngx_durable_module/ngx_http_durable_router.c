@@ -1,0 +1,566 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ */
+
+
+#include <string.h>
+
+#include "ngx_http_durable_router.h"
+
+
+#define NGX_HTTP_DURABLE_SEGMENTS_MAX  5
+
+
+typedef struct {
+    const char                 *word;
+    ngx_http_durable_op_e       op;
+} ngx_http_durable_word_t;
+
+
+const char  *ngx_http_durable_param_names[] = {
+    "taskHub",
+    "connection",
+    "code",
+    "showInput",
+    "showHistory",
+    "showHistoryOutput",
+    "returnInternalServerErrorOnFailure",
+    "createdTimeFrom",
+    "createdTimeTo",
+    "runtimeStatus",
+    "instanceIdPrefix",
+    "top",
+    "timeout",
+    "pollingInterval",
+    "retryInterval",
+    "wait",
+    "reason",
+    "restartWithNewInstanceId",
+    "op",
+    "lastOperationTimeFrom",
+    "lastOperationTimeTo",
+    "fetchState",
+    NULL
+};
+
+
+static const ngx_http_durable_word_t  ngx_http_durable_instance_ops[] = {
+    { "terminate", NGX_HTTP_DURABLE_OP_TERMINATE },
+    { "suspend", NGX_HTTP_DURABLE_OP_SUSPEND },
+    { "resume", NGX_HTTP_DURABLE_OP_RESUME },
+    { "rewind", NGX_HTTP_DURABLE_OP_REWIND },
+    { "restart", NGX_HTTP_DURABLE_OP_RESTART },
+    { NULL, NGX_HTTP_DURABLE_OP_NONE }
+};
+
+
+static int
+ngx_http_durable_lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+
+static int
+ngx_http_durable_equal_ci(const unsigned char *a, size_t alen,
+    const char *b)
+{
+    size_t  i;
+
+    for (i = 0; i < alen; i++) {
+        if (b[i] == '\0'
+            || ngx_http_durable_lower(a[i]) != ngx_http_durable_lower(b[i]))
+        {
+            return 0;
+        }
+    }
+
+    return b[alen] == '\0';
+}
+
+
+static int
+ngx_http_durable_seg_is(const ngx_http_durable_sv_t *seg, const char *word)
+{
+    return ngx_http_durable_equal_ci(seg->data, seg->len, word);
+}
+
+
+static int
+ngx_http_durable_hex(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c = ngx_http_durable_lower(c);
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+/* percent-decoding; '+' is a space in path segments and query values */
+
+size_t
+ngx_http_durable_unescape(unsigned char *dst, const unsigned char *src,
+    size_t len, int *bad)
+{
+    int             hi, lo;
+    size_t          i;
+    unsigned char  *p;
+
+    p = dst;
+
+    for (i = 0; i < len; i++) {
+
+        if (src[i] == '+') {
+            *p++ = ' ';
+            continue;
+        }
+
+        if (src[i] != '%') {
+            *p++ = src[i];
+            continue;
+        }
+
+        if (len - i < 3) {
+            *bad = 1;
+            return 0;
+        }
+
+        hi = ngx_http_durable_hex(src[i + 1]);
+        lo = ngx_http_durable_hex(src[i + 2]);
+
+        if (hi < 0 || lo < 0) {
+            *bad = 1;
+            return 0;
+        }
+
+        *p++ = (unsigned char) (hi * 16 + lo);
+        i += 2;
+    }
+
+    return (size_t) (p - dst);
+}
+
+
+static int
+ngx_http_durable_form_safe(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'
+           || c == '!' || c == '*' || c == '(' || c == ')';
+}
+
+
+size_t
+ngx_http_durable_form_escape_len(const unsigned char *src, size_t len)
+{
+    size_t  i, n;
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        n += (ngx_http_durable_form_safe(src[i]) || src[i] == ' ') ? 1 : 3;
+    }
+
+    return n;
+}
+
+
+/* WebUtility.UrlEncode, as the reference builds its URLs */
+
+size_t
+ngx_http_durable_form_escape(unsigned char *dst, const unsigned char *src,
+    size_t len)
+{
+    size_t          i;
+    unsigned char  *p;
+
+    static const char  hex[] = "0123456789ABCDEF";
+
+    p = dst;
+
+    for (i = 0; i < len; i++) {
+
+        if (ngx_http_durable_form_safe(src[i])) {
+            *p++ = src[i];
+
+        } else if (src[i] == ' ') {
+            *p++ = '+';
+
+        } else {
+            *p++ = '%';
+            *p++ = hex[src[i] >> 4];
+            *p++ = hex[src[i] & 0x0f];
+        }
+    }
+
+    return (size_t) (p - dst);
+}
+
+
+static int
+ngx_http_durable_match_prefix(const ngx_http_durable_sv_t *prefixes,
+    size_t nprefixes, const unsigned char *path, size_t len, size_t *plen)
+{
+    size_t  i, j, n;
+
+    for (i = 0; i < nprefixes; i++) {
+        n = prefixes[i].len;
+
+        if (n > len || (n < len && path[n] != '/')) {
+            continue;
+        }
+
+        for (j = 0; j < n; j++) {
+            if (ngx_http_durable_lower(path[j])
+                != ngx_http_durable_lower(prefixes[i].data[j]))
+            {
+                break;
+            }
+        }
+
+        if (j == n) {
+            *plen = n;
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+static int
+ngx_http_durable_route_instances(ngx_http_durable_route_t *route,
+    ngx_http_durable_sv_t *seg, size_t n, unsigned method)
+{
+    const ngx_http_durable_word_t  *w;
+
+    switch (n) {
+
+    case 1:
+        route->allow = NGX_HTTP_DURABLE_GET | NGX_HTTP_DURABLE_DELETE;
+        route->op = (method == NGX_HTTP_DURABLE_DELETE)
+                    ? NGX_HTTP_DURABLE_OP_PURGE_MANY
+                    : NGX_HTTP_DURABLE_OP_LIST;
+        break;
+
+    case 2:
+        route->allow = NGX_HTTP_DURABLE_GET | NGX_HTTP_DURABLE_DELETE;
+        route->op = (method == NGX_HTTP_DURABLE_DELETE)
+                    ? NGX_HTTP_DURABLE_OP_PURGE_ONE
+                    : NGX_HTTP_DURABLE_OP_STATUS;
+        break;
+
+    case 3:
+        for (w = ngx_http_durable_instance_ops; w->word; w++) {
+            if (ngx_http_durable_seg_is(&seg[2], w->word)) {
+                break;
+            }
+        }
+
+        if (w->word == NULL) {
+            return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+        }
+
+        route->allow = NGX_HTTP_DURABLE_POST;
+        route->op = w->op;
+        break;
+
+    case 4:
+        if (!ngx_http_durable_seg_is(&seg[2], "raiseEvent")) {
+            return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+        }
+
+        route->allow = NGX_HTTP_DURABLE_POST;
+        route->op = NGX_HTTP_DURABLE_OP_RAISE_EVENT;
+        route->event = seg[3];
+        break;
+
+    default:
+        return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+    }
+
+    if (n >= 2) {
+        route->id = seg[1];
+        route->has_id = 1;
+    }
+
+    return NGX_HTTP_DURABLE_ROUTE_OK;
+}
+
+
+static int
+ngx_http_durable_route_entities(ngx_http_durable_route_t *route,
+    ngx_http_durable_sv_t *seg, size_t n, unsigned method)
+{
+    if (n > 3) {
+        return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+    }
+
+    if (n == 1) {
+        route->allow = NGX_HTTP_DURABLE_GET;
+        route->op = NGX_HTTP_DURABLE_OP_ENTITY_LIST;
+        return NGX_HTTP_DURABLE_ROUTE_OK;
+    }
+
+    route->allow = NGX_HTTP_DURABLE_GET | NGX_HTTP_DURABLE_POST
+                   | NGX_HTTP_DURABLE_DELETE;
+    route->name = seg[1];
+
+    if (n == 3) {
+        route->id = seg[2];
+        route->has_id = 1;
+    }
+
+    if (method != NGX_HTTP_DURABLE_GET) {
+        route->op = NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL;
+
+    } else {
+        route->op = (n == 3) ? NGX_HTTP_DURABLE_OP_ENTITY_GET
+                             : NGX_HTTP_DURABLE_OP_ENTITY_LIST;
+    }
+
+    return NGX_HTTP_DURABLE_ROUTE_OK;
+}
+
+
+/*
+ * path: the raw request path (no query); scratch: room for len bytes,
+ * the decoded segments point into it.
+ */
+
+int
+ngx_http_durable_route(ngx_http_durable_route_t *route,
+    const ngx_http_durable_sv_t *prefixes, size_t nprefixes,
+    unsigned method, const unsigned char *path, size_t len,
+    unsigned char *scratch)
+{
+    int                     rc, bad, found;
+    size_t                  n, plen, start, end, i, k;
+    ngx_http_durable_sv_t   seg[NGX_HTTP_DURABLE_SEGMENTS_MAX];
+
+    memset(route, 0, sizeof(ngx_http_durable_route_t));
+
+    found = ngx_http_durable_match_prefix(prefixes, nprefixes, path, len,
+                                          &plen);
+    if (found < 0) {
+        return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+    }
+
+    route->prefix = (size_t) found;
+
+    /* leading and trailing slashes are ignored */
+
+    start = plen;
+    while (start < len && path[start] == '/') {
+        start++;
+    }
+
+    end = len;
+    while (end > start && path[end - 1] == '/') {
+        end--;
+    }
+
+    n = 0;
+    bad = 0;
+    i = start;
+
+    while (i < end) {
+        k = i;
+        while (k < end && path[k] != '/') {
+            k++;
+        }
+
+        if (k == i) {
+            return NGX_HTTP_DURABLE_ROUTE_EMPTY;
+        }
+
+        if (n == NGX_HTTP_DURABLE_SEGMENTS_MAX) {
+            return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+        }
+
+        seg[n].data = scratch;
+        seg[n].len = ngx_http_durable_unescape(scratch, path + i, k - i,
+                                               &bad);
+        if (bad) {
+            return NGX_HTTP_DURABLE_ROUTE_ENCODING;
+        }
+
+        scratch += seg[n].len;
+        n++;
+        i = k + 1;
+    }
+
+    if (n == 0) {
+        return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+    }
+
+    if (ngx_http_durable_seg_is(&seg[0], "orchestrators")) {
+        if (n < 2 || n > 3) {
+            return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+        }
+
+        route->allow = NGX_HTTP_DURABLE_POST;
+        route->op = NGX_HTTP_DURABLE_OP_START;
+        route->name = seg[1];
+
+        if (n == 3) {
+            route->id = seg[2];
+            route->has_id = 1;
+        }
+
+        rc = NGX_HTTP_DURABLE_ROUTE_OK;
+
+    } else if (ngx_http_durable_seg_is(&seg[0], "instances")) {
+        rc = ngx_http_durable_route_instances(route, seg, n, method);
+
+    } else if (ngx_http_durable_seg_is(&seg[0], "entities")) {
+        rc = ngx_http_durable_route_entities(route, seg, n, method);
+
+    } else {
+        rc = NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+    }
+
+    if (rc == NGX_HTTP_DURABLE_ROUTE_OK && !(route->allow & method)) {
+        rc = NGX_HTTP_DURABLE_ROUTE_METHOD;
+    }
+
+    if (rc != NGX_HTTP_DURABLE_ROUTE_OK && rc != NGX_HTTP_DURABLE_ROUTE_METHOD)
+    {
+        route->op = NGX_HTTP_DURABLE_OP_NONE;
+    }
+
+    return rc;
+}
+
+
+static int
+ngx_http_durable_param_index(const unsigned char *name, size_t len)
+{
+    int  i;
+
+    for (i = 0; ngx_http_durable_param_names[i]; i++) {
+        if (ngx_http_durable_equal_ci(name, len,
+                                      ngx_http_durable_param_names[i]))
+        {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+static void
+ngx_http_durable_trim(ngx_http_durable_sv_t *v)
+{
+    while (v->len && (v->data[0] == ' ' || v->data[0] == '\t')) {
+        v->data++;
+        v->len--;
+    }
+
+    while (v->len && (v->data[v->len - 1] == ' '
+                      || v->data[v->len - 1] == '\t'))
+    {
+        v->len--;
+    }
+}
+
+
+/*
+ * Parameter names are case-insensitive, names and values percent-decoded
+ * and trimmed. runtimeStatus may repeat: its values are joined with ','.
+ * Any other parameter given twice is an error: the index of the first such
+ * parameter is returned (-1: all fine, -2: bad encoding).
+ * scratch: room for 2 * len bytes.
+ */
+
+int
+ngx_http_durable_parse_query(ngx_http_durable_query_t *q,
+    const unsigned char *args, size_t len, unsigned char *scratch)
+{
+    int                     idx, bad, dup;
+    size_t                  i, k, eq;
+    unsigned char          *list;
+    ngx_http_durable_sv_t   name, value;
+
+    memset(q, 0, sizeof(ngx_http_durable_query_t));
+
+    /* the second half of scratch holds the joined runtimeStatus list */
+    list = scratch + len;
+    q->v[NGX_HTTP_DURABLE_Q_RUNTIMESTATUS].data = list;
+
+    bad = 0;
+    dup = -1;
+    i = 0;
+
+    while (i < len) {
+        k = i;
+        eq = 0;
+
+        while (k < len && args[k] != '&') {
+            if (args[k] == '=' && eq == 0) {
+                eq = k;
+            }
+            k++;
+        }
+
+        if (eq == 0 || eq == i) {
+            i = k + 1;
+            continue;
+        }
+
+        name.data = scratch;
+        name.len = ngx_http_durable_unescape(scratch, args + i, eq - i, &bad);
+        if (bad) {
+            return -2;
+        }
+
+        ngx_http_durable_trim(&name);
+
+        idx = ngx_http_durable_param_index(name.data, name.len);
+        if (idx < 0) {
+            i = k + 1;
+            continue;
+        }
+
+        value.data = scratch;
+        value.len = ngx_http_durable_unescape(scratch, args + eq + 1,
+                                              k - eq - 1, &bad);
+        if (bad) {
+            return -2;
+        }
+
+        scratch += value.len;
+        ngx_http_durable_trim(&value);
+
+        if (idx == NGX_HTTP_DURABLE_Q_RUNTIMESTATUS) {
+            if (q->set[idx]) {
+                *list++ = ',';
+            }
+
+            memcpy(list, value.data, value.len);
+            list += value.len;
+            q->v[idx].len = (size_t) (list - q->v[idx].data);
+
+        } else {
+            if (q->set[idx] && dup < 0) {
+                dup = idx;
+            }
+
+            q->v[idx] = value;
+        }
+
+        q->set[idx] = 1;
+        i = k + 1;
+    }
+
+    return dup;
+}

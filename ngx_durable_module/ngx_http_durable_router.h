@@ -1,0 +1,119 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Method + raw path -> operation and path parameters; raw query string ->
+ * the known parameters. Plain C without nginx headers, so the unit tests
+ * and the fuzzers link it directly.
+ */
+
+
+#ifndef _NGX_HTTP_DURABLE_ROUTER_H_INCLUDED_
+#define _NGX_HTTP_DURABLE_ROUTER_H_INCLUDED_
+
+
+#include <stddef.h>
+
+
+typedef struct {
+    size_t                      len;
+    unsigned char              *data;
+} ngx_http_durable_sv_t;
+
+
+#define NGX_HTTP_DURABLE_GET      0x01
+#define NGX_HTTP_DURABLE_POST     0x02
+#define NGX_HTTP_DURABLE_DELETE   0x04
+
+
+typedef enum {
+    NGX_HTTP_DURABLE_OP_NONE = 0,
+    NGX_HTTP_DURABLE_OP_START,
+    NGX_HTTP_DURABLE_OP_STATUS,
+    NGX_HTTP_DURABLE_OP_LIST,
+    NGX_HTTP_DURABLE_OP_PURGE_ONE,
+    NGX_HTTP_DURABLE_OP_PURGE_MANY,
+    NGX_HTTP_DURABLE_OP_RAISE_EVENT,
+    NGX_HTTP_DURABLE_OP_TERMINATE,
+    NGX_HTTP_DURABLE_OP_SUSPEND,
+    NGX_HTTP_DURABLE_OP_RESUME,
+    NGX_HTTP_DURABLE_OP_REWIND,
+    NGX_HTTP_DURABLE_OP_RESTART,
+    NGX_HTTP_DURABLE_OP_ENTITY_GET,
+    NGX_HTTP_DURABLE_OP_ENTITY_LIST,
+    NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL
+} ngx_http_durable_op_e;
+
+
+typedef enum {
+    NGX_HTTP_DURABLE_ROUTE_OK = 0,
+    NGX_HTTP_DURABLE_ROUTE_NOT_FOUND,   /* no such route */
+    NGX_HTTP_DURABLE_ROUTE_METHOD,      /* route exists, method does not */
+    NGX_HTTP_DURABLE_ROUTE_EMPTY,       /* empty segment inside the path */
+    NGX_HTTP_DURABLE_ROUTE_ENCODING     /* bad percent-encoding */
+} ngx_http_durable_route_rc_e;
+
+
+typedef struct {
+    ngx_http_durable_op_e       op;
+    unsigned                    allow;      /* methods of the route */
+    size_t                      prefix;     /* index of the matched prefix */
+
+    ngx_http_durable_sv_t       name;       /* orchestrator or entity */
+    ngx_http_durable_sv_t       id;         /* instance id or entity key */
+    ngx_http_durable_sv_t       event;      /* raiseEvent name */
+    unsigned                    has_id:1;
+} ngx_http_durable_route_t;
+
+
+typedef enum {
+    NGX_HTTP_DURABLE_Q_TASKHUB = 0,
+    NGX_HTTP_DURABLE_Q_CONNECTION,
+    NGX_HTTP_DURABLE_Q_CODE,
+    NGX_HTTP_DURABLE_Q_SHOWINPUT,
+    NGX_HTTP_DURABLE_Q_SHOWHISTORY,
+    NGX_HTTP_DURABLE_Q_SHOWHISTORYOUTPUT,
+    NGX_HTTP_DURABLE_Q_RETURN500,
+    NGX_HTTP_DURABLE_Q_CREATEDFROM,
+    NGX_HTTP_DURABLE_Q_CREATEDTO,
+    NGX_HTTP_DURABLE_Q_RUNTIMESTATUS,
+    NGX_HTTP_DURABLE_Q_IDPREFIX,
+    NGX_HTTP_DURABLE_Q_TOP,
+    NGX_HTTP_DURABLE_Q_TIMEOUT,
+    NGX_HTTP_DURABLE_Q_POLLINGINTERVAL,
+    NGX_HTTP_DURABLE_Q_RETRYINTERVAL,
+    NGX_HTTP_DURABLE_Q_WAIT,
+    NGX_HTTP_DURABLE_Q_REASON,
+    NGX_HTTP_DURABLE_Q_NEWID,
+    NGX_HTTP_DURABLE_Q_OP,
+    NGX_HTTP_DURABLE_Q_OPFROM,
+    NGX_HTTP_DURABLE_Q_OPTO,
+    NGX_HTTP_DURABLE_Q_FETCHSTATE,
+    NGX_HTTP_DURABLE_Q_COUNT
+} ngx_http_durable_param_e;
+
+
+typedef struct {
+    ngx_http_durable_sv_t       v[NGX_HTTP_DURABLE_Q_COUNT];
+    unsigned char               set[NGX_HTTP_DURABLE_Q_COUNT];
+} ngx_http_durable_query_t;
+
+
+extern const char  *ngx_http_durable_param_names[];
+
+
+int ngx_http_durable_route(ngx_http_durable_route_t *route,
+    const ngx_http_durable_sv_t *prefixes, size_t nprefixes,
+    unsigned method, const unsigned char *path, size_t len,
+    unsigned char *scratch);
+int ngx_http_durable_parse_query(ngx_http_durable_query_t *q,
+    const unsigned char *args, size_t len, unsigned char *scratch);
+size_t ngx_http_durable_unescape(unsigned char *dst,
+    const unsigned char *src, size_t len, int *bad);
+size_t ngx_http_durable_form_escape(unsigned char *dst,
+    const unsigned char *src, size_t len);
+size_t ngx_http_durable_form_escape_len(const unsigned char *src,
+    size_t len);
+
+
+#endif /* _NGX_HTTP_DURABLE_ROUTER_H_INCLUDED_ */

@@ -1,0 +1,19 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ */
+
+
+#ifndef _NGX_HTTP_DURABLE_WAIT_H_INCLUDED_
+#define _NGX_HTTP_DURABLE_WAIT_H_INCLUDED_
+
+
+#include "ngx_http_durable_module.h"
+
+
+ngx_int_t ngx_http_durable_wait(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_msec_t timeout, ngx_msec_t interval,
+    ngx_http_durable_wait_pt handler);
+
+
+#endif /* _NGX_HTTP_DURABLE_WAIT_H_INCLUDED_ */

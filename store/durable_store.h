@@ -1,0 +1,246 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The task hub store: instances, history, inboxes and their indexes in one
+ * LMDB environment. Plain C99 over LMDB and jansson; no nginx headers, so
+ * the nginx module, the unit tests, the fuzzers and a CLI all link it.
+ *
+ * Conventions:
+ *   - every function returns a ds_rc_e value (errors are values);
+ *   - strings are (pointer, length) pairs, never NUL-terminated in storage;
+ *   - values handed out by reads point into LMDB's map and stay valid
+ *     until the transaction that read them ends;
+ *   - times are microseconds since the Unix epoch, UTC (int64_t);
+ *   - JSON fields (input, output, custom status, events) are compact JSON
+ *     text, validated once on the way in; a zero length means JSON null.
+ */
+
+
+#ifndef DURABLE_STORE_H
+#define DURABLE_STORE_H
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+typedef enum {
+    DS_OK = 0,
+    DS_NOTFOUND,        /* no such instance, entity or record */
+    DS_CONFLICT,        /* an active instance already has this id */
+    DS_GONE,            /* the instance is terminal; the operation is moot */
+    DS_PRECONDITION,    /* the instance is in a status that forbids it */
+    DS_FULL,            /* the map is full; the transaction must abort */
+    DS_INVALID,         /* bad argument: key too long, malformed token */
+    DS_ERROR            /* I/O or other LMDB failure; see ds_txn_error() */
+} ds_rc_e;
+
+
+/* numeric values are the reference implementation's enum values */
+typedef enum {
+    DS_RUNNING = 0,
+    DS_COMPLETED = 1,
+    DS_CONTINUED_AS_NEW = 2,
+    DS_FAILED = 3,
+    DS_CANCELED = 4,
+    DS_TERMINATED = 5,
+    DS_PENDING = 6,
+    DS_SUSPENDED = 7
+} ds_status_e;
+
+#define DS_STATUS_COUNT     8
+#define DS_STATUS_MASK(s)   (1u << (s))
+#define DS_TERMINAL_MASK    (DS_STATUS_MASK(DS_COMPLETED)                     \
+                             | DS_STATUS_MASK(DS_FAILED)                      \
+                             | DS_STATUS_MASK(DS_CANCELED)                    \
+                             | DS_STATUS_MASK(DS_TERMINATED))
+
+#define DS_HUB_MAX          50
+#define DS_ID_MAX           256
+#define DS_NAME_MAX         256
+#define DS_TOKEN_MAX        512     /* longest continuation token, bytes */
+#define DS_TIME_S_LEN       20      /* "2018-03-10T13:57:31Z" */
+#define DS_TIME_FRAC_LEN    28      /* "2018-03-10T13:57:31.1234567Z" */
+
+
+typedef struct {
+    const char         *data;
+    size_t              len;
+} ds_str_t;
+
+
+typedef struct ds_env_s  ds_env_t;
+typedef struct ds_txn_s  ds_txn_t;
+
+
+typedef enum {
+    DS_SYNC_FULL = 0,       /* fsync on every commit (default) */
+    DS_SYNC_NONE            /* MDB_NOSYNC; the caller flushes with ds_env_sync */
+} ds_sync_e;
+
+
+typedef struct {
+    const char         *path;           /* directory, must exist */
+    size_t              map_size;       /* bytes */
+    ds_sync_e           sync;
+    unsigned            max_readers;    /* 0: LMDB's default (126) */
+    int                 no_tls;         /* MDB_NOTLS, for thread pools */
+} ds_env_conf_t;
+
+
+/*
+ * An instance record. Reads fill the ds_str_t fields with pointers into the
+ * map; writes take them from the caller.
+ */
+typedef struct {
+    ds_status_e         status;
+    ds_status_e         suspended_from; /* status to resume to */
+    int64_t             created;        /* µs; also the index position */
+    int64_t             updated;        /* µs */
+    uint64_t            execution;      /* bumped by every (re)start */
+    ds_str_t            name;
+    ds_str_t            input;          /* JSON text, len 0 = null */
+    ds_str_t            output;
+    ds_str_t            custom_status;
+} ds_instance_t;
+
+
+/* list / purge filter; fields left zero mean "no filter" */
+typedef struct {
+    int64_t             created_from;   /* inclusive; INT64_MIN: open */
+    int64_t             created_to;     /* inclusive; INT64_MAX: open */
+    unsigned            status_mask;    /* DS_STATUS_MASK bits; 0: any */
+    ds_str_t            id_prefix;
+    size_t              top;            /* page size, >= 1 */
+    size_t              scan_budget;    /* index entries to examine, >= top */
+    ds_str_t            token;          /* continuation token from client */
+} ds_query_t;
+
+
+typedef int (*ds_instance_cb)(void *data, ds_str_t id,
+    const ds_instance_t *inst);
+typedef int (*ds_event_cb)(void *data, uint64_t seq, ds_str_t event);
+
+
+/* environment */
+
+int ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf,
+    char *err, size_t err_len);
+void ds_env_close(ds_env_t *env);
+int ds_env_sync(ds_env_t *env);
+int ds_env_reader_check(ds_env_t *env, int *dead);
+const char *ds_env_path(ds_env_t *env);
+
+
+/* transactions: one per operation; a parent makes a nested write txn */
+
+int ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write,
+    ds_txn_t **txnp);
+int ds_txn_commit(ds_txn_t *txn);
+void ds_txn_abort(ds_txn_t *txn);
+const char *ds_txn_error(ds_txn_t *txn);
+const char *ds_strerror(int rc);
+
+
+/* instance records and their created-time and status indexes */
+
+int ds_instance_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_instance_t *inst);
+int ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst);
+int ds_instance_delete(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
+int ds_instance_list(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
+    ds_instance_cb cb, void *data, char *token, size_t *token_len);
+int ds_instance_purge(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
+    size_t max, size_t *deleted, int *more);
+
+
+/* history and inbox: append-only sequences per instance */
+
+int ds_history_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t event, uint64_t *seq);
+int ds_history_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_event_cb cb, void *data);
+int ds_history_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
+
+int ds_inbox_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t message, uint64_t *seq);
+int ds_inbox_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_event_cb cb, void *data);
+int ds_inbox_consume(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    uint64_t upto_seq);
+int ds_inbox_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
+
+
+/* lifecycle operations: whole API operations, atomic within the txn */
+
+int ds_op_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
+    ds_str_t input, int64_t now, ds_instance_t *inst);
+int ds_op_raise_event(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t name, ds_str_t data, int64_t now);
+int ds_op_terminate(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t reason, int64_t now);
+int ds_op_suspend(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t reason, int64_t now);
+int ds_op_resume(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t reason, int64_t now);
+int ds_op_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t reason, int64_t now);
+int ds_op_purge(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_status_e *status);
+
+
+/* statuses */
+
+const char *ds_status_name(ds_status_e status);
+int ds_status_parse(const char *s, size_t len);
+int ds_status_is_terminal(ds_status_e status);
+
+
+/* time */
+
+int64_t ds_time_now(void);
+int ds_time_parse(const char *s, size_t len, int64_t *us);
+size_t ds_time_format_s(int64_t us, char *buf);
+size_t ds_time_format_frac(int64_t us, char *buf);
+
+
+/* JSON ingest: validate once, keep the bytes, drop insignificant space */
+
+int ds_json_ingest(const char *in, size_t len, unsigned max_depth,
+    char *out, size_t *out_len, char *err, size_t err_len);
+int ds_json_depth_ok(const char *in, size_t len, unsigned max_depth);
+size_t ds_json_escape(const char *in, size_t len, char *out);
+size_t ds_json_escape_len(const char *in, size_t len);
+int ds_json_text_or_string(const char *in, size_t len, unsigned max_depth,
+    char *out, size_t *out_len);
+
+
+/*
+ * Consistency check (tests, fault injection, a CLI): walks the records,
+ * both indexes, history and inboxes of a hub (hub.len 0: of every hub) and
+ * reports each mismatch through cb (may be NULL). Returns DS_OK when the
+ * store is consistent, DS_ERROR when a problem was found or LMDB failed.
+ * stats may be NULL. ds_check() runs in its own read transaction.
+ */
+
+typedef struct {
+    size_t              instances;
+    size_t              by_created;
+    size_t              by_status;
+    size_t              history;
+    size_t              inbox;
+    size_t              problems;
+} ds_check_stats_t;
+
+typedef void (*ds_check_cb)(void *data, const char *problem, ds_str_t hub,
+    ds_str_t id);
+
+int ds_check(ds_env_t *env, ds_str_t hub, ds_check_cb cb, void *data,
+    ds_check_stats_t *stats);
+int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
+    ds_check_stats_t *stats);
+
+
+#endif /* DURABLE_STORE_H */

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Install the Debian packages that building, running and testing need.
+# Quick when nothing is missing; as root it installs what is missing,
+# otherwise it prints the one apt-get line to run.
+
+set -e
+
+pkgs="make gcc nginx-core nginx-dev liblmdb-dev libjansson-dev lmdb-utils
+      perl libtest-base-perl libtest-longstring-perl libtext-diff-perl
+      libipc-run-perl liblist-moreutils-perl libwww-perl curl python3
+      clang libclang-rt-14-dev valgrind"
+
+[ -n "$DURABLE_EXTRA_DEPS" ] && pkgs="$pkgs $DURABLE_EXTRA_DEPS"
+
+missing=
+for p in $pkgs; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *" installed") ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ]; then
+    echo "deps: installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # nginx-core starts a system nginx on port 80 when installed by hand;
+    # policy-rc.d keeps the service down, we only need the binary.
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    apt-get install -y -qq --no-install-recommends $missing
+else
+    echo "deps: missing Debian packages; as root, run:"
+    echo "    apt-get update && apt-get install -y$missing"
+    exit 1
+fi
