@@ -1,0 +1,180 @@
+# Self-test of the project's Test::Nginx::Socket runner (t/lib).
+#
+# Each fixture under t/selftest/ (named *.tt so `prove -r t` never collects
+# them) is run in a subprocess with its own port and server root.  Fixtures
+# written with wrong expectations must fail; the passing one must pass with
+# exactly the planned number of tests.
+
+use strict;
+use warnings;
+
+use Cwd ();
+use File::Basename ();
+use File::Path ();
+use File::Spec ();
+use File::Temp ();
+use IO::Socket::INET ();
+use Test::More;
+
+my $repo = Cwd::abs_path(File::Spec->catdir(File::Basename::dirname(__FILE__), '..'));
+my $lib  = "$repo/t/lib";
+my $dir  = "$repo/t/selftest";
+
+my $nginx = $ENV{TEST_NGINX_BINARY}
+    || (grep { -x } map { "$_/nginx" } File::Spec->path, '/usr/sbin', '/usr/local/sbin')[0];
+plan skip_all => 'no nginx binary found' unless $nginx;
+
+my $tmp = File::Temp::tempdir('tn-selftest-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+my $servroot = "$tmp/servroot";
+my $port = free_port();
+
+# Run one fixture; returns a hash describing its TAP output.
+sub run_fixture {
+    my ($file, %env) = @_;
+    local %ENV = %ENV;
+    delete $ENV{$_} for grep { /^TEST_NGINX_/ } keys %ENV;
+    $ENV{TEST_NGINX_BINARY}      = $nginx;
+    $ENV{TEST_NGINX_SERVER_PORT} = $port;
+    $ENV{TEST_NGINX_SERVROOT}    = $servroot;
+    $ENV{TEST_NGINX_DIAG_LOG_LINES} = 20;
+    $ENV{$_} = $env{$_} for keys %env;
+
+    my $out = `cd '$repo' && '$^X' -I'$lib' '$dir/$file' 2>&1`;
+    my $status = $?;
+    my %r = (
+        out    => $out,
+        exit   => $status >> 8,
+        signal => $status & 127,
+        ok     => scalar(() = $out =~ /^ok \d+/mg),
+        not_ok => [ $out =~ /^(not ok \d+.*)$/mg ],
+        bail   => $out =~ /^Bail out!/m ? 1 : 0,
+    );
+    $r{plan} = $1 if $out =~ /^1\.\.(\d+)/m;
+    return \%r;
+}
+
+sub show {
+    my ($r) = @_;
+    diag("fixture output:\n$r->{out}");
+}
+
+# Assert that a fixture failed with exactly the expected failing checks.
+sub expect_failures {
+    my ($file, $n, $re, %env) = @_;
+    my $r = run_fixture($file, %env);
+    my $ok = 1;
+    $ok &&= ok($r->{exit} != 0, "$file: non-zero exit status ($r->{exit})");
+    $ok &&= is(scalar @{ $r->{not_ok} }, $n, "$file: $n failing check(s)");
+    $ok &&= like(join("\n", @{ $r->{not_ok} }), $re, "$file: the expected checks failed");
+    $ok &&= ok(!$r->{bail}, "$file: no bail out");
+    show($r) unless $ok;
+    return $r;
+}
+
+sub port_in_use {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp');
+    return $s ? 1 : 0;
+}
+
+sub free_port {
+    for (1 .. 50) {
+        my $p = 30000 + int(rand(20000));
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $p,
+                                      Listen => 1, ReuseAddr => 1, Proto => 'tcp');
+        if ($s) { close $s; return $p }
+    }
+    die "no free port\n";
+}
+
+sub read_pid {
+    open my $fh, '<', "$servroot/logs/nginx.pid" or return undef;
+    my $pid = <$fh>;
+    return $pid && $pid =~ /(\d+)/ ? $1 : undef;
+}
+
+# --- the passing fixture: right count, all ok, nginx stopped at the end
+{
+    my $r = run_fixture('passing.tt');
+    my $ok = is($r->{exit}, 0, 'passing.tt: exit status 0');
+    $ok &&= is($r->{plan}, 52, 'passing.tt: plans 52 tests');
+    $ok &&= is($r->{ok}, 52, 'passing.tt: 52 tests ok');
+    $ok &&= is_deeply($r->{not_ok}, [], 'passing.tt: no failing test');
+    $ok &&= unlike($r->{out}, qr/Looks like|Bail out/, 'passing.tt: clean summary');
+    show($r) unless $ok;
+    ok(!port_in_use(), 'passing.tt: nginx stopped at exit');
+}
+
+# --- ONLY is honoured and blocks() counts only the chosen block
+{
+    my $r = run_fixture('only.tt');
+    my $ok = is($r->{exit}, 0, 'only.tt: exit status 0');
+    $ok &&= is($r->{plan}, 2, 'only.tt: blocks() counted 1 block');
+    $ok &&= is($r->{ok}, 2, 'only.tt: 2 tests ok');
+    show($r) unless $ok;
+}
+
+# --- wrong expectations must fail
+{
+    my $r = expect_failures('wrong-status.tt', 1, qr/TEST 1: .* - status code ok/);
+    like($r->{out}, qr/error\.log of .*TEST 1/,
+         'wrong-status.tt: the block\'s error.log is printed on failure');
+}
+expect_failures('wrong-body.tt', 3,
+    qr/TEST 1: .*response_body .*\n.*TEST 2: .*response_body_like.*\n.*TEST 3: .*response_body_unlike/);
+expect_failures('wrong-header.tt', 2, qr/header X-Foo ok.*\n.*header X-Bar not present/);
+expect_failures('error-log.tt', 2,
+    qr/TEST 1: .*"this line is not in the log" matches.*\n.*TEST 2: .*"\[error\]" should not match/);
+{
+    expect_failures('must-die.tt', 1, qr/TEST 1: .* - die as expected/);
+    ok(!port_in_use(), 'must-die.tt: the nginx that did start was stopped');
+}
+expect_failures('timeout.tt', 2,
+    qr/ERROR: client socket timed out - .*TEST 1.*\n.*status code ok/);
+
+# --- bail outs
+{
+    my $r = run_fixture('bail-env.tt');
+    ok($r->{bail} && $r->{exit} != 0, 'bail-env.tt: bails out') or show($r);
+    like($r->{out}, qr/No environment TEST_NGINX_SELFTEST_SURELY_UNSET defined/,
+         'bail-env.tt: names the variable');
+}
+{
+    # an unknown entry in the server root is never silently deleted
+    File::Path::mkpath("$servroot/unknown-dir");
+    my $r = run_fixture('passing.tt');
+    ok($r->{bail}, 'servroot with an unknown entry: bails out') or show($r);
+    like($r->{out}, qr/Can't remove .*not empty/, 'servroot: says why');
+    ok(-d "$servroot/unknown-dir", 'servroot: the unknown entry is kept');
+    File::Path::rmtree("$servroot/unknown-dir");
+}
+
+# --- an nginx left running (TEST_NGINX_NO_CLEAN, or a crash) is stopped
+{
+    my $r = run_fixture('passing.tt', TEST_NGINX_NO_CLEAN => 1);
+    is($r->{exit}, 0, 'NO_CLEAN run passes') or show($r);
+    my $pid = read_pid();
+    ok($pid && kill(0, $pid), 'NO_CLEAN: nginx left running');
+    $r = run_fixture('passing.tt');
+    is($r->{exit}, 0, 'next run passes despite the stale nginx') or show($r);
+    ok(!$pid || !kill(0, $pid) || zombie($pid), 'the stale nginx was stopped');
+    ok(!port_in_use(), 'and nothing is left running');
+}
+
+# --- valgrind mode plumbing (foreground child, daemon off); --tool=none
+# keeps it quick and free of reports from the stock nginx
+SKIP: {
+    my $vg = (grep { -x } map { "$_/valgrind" } File::Spec->path)[0];
+    skip 'valgrind not installed', 2 unless $vg;
+    my $r = run_fixture('only.tt', TEST_NGINX_USE_VALGRIND => '--tool=none');
+    is($r->{exit}, 0, 'only.tt under valgrind: passes') or show($r);
+    ok(!port_in_use(), 'only.tt under valgrind: nginx stopped at exit');
+}
+
+sub zombie {
+    my $pid = shift;
+    open my $fh, '<', "/proc/$pid/stat" or return 1;
+    return <$fh> =~ /^\d+ \(.*\) Z /;
+}
+
+done_testing();

@@ -1,0 +1,1560 @@
+package Test::Nginx::Socket;
+
+# A small, self-contained runner for Test::Nginx style `.t` files.
+#
+# This module was written from scratch for the ngx_durable project from the
+# format description in docs/test-nginx-format.md.  It aims at being
+# compatible with OpenResty's Test::Nginx::Socket for the subset of features
+# the project uses: the same `.t` files run unchanged under both.
+#
+# Layout of this file:
+#   1. set-up, globals and the prologue API (repeat_each, no_shuffle, ...)
+#   2. environment expansion helpers
+#   3. server root, nginx.conf writer and nginx process management
+#   4. the raw-socket HTTP client and response parser
+#   5. the per-block driver (run_tests / run_block) and the checks
+#   6. END-time cleanup
+#
+# The data parser, section filters, blocks(), ONLY/SKIP/LAST come from
+# Test::Base, which this module subclasses (`-base`: no source filter).
+
+use strict;
+use warnings;
+
+use Test::Base -base;
+
+use Cwd ();
+use Errno ();
+use File::Path ();
+use File::Spec ();
+use File::Temp ();
+use IO::Select ();
+use IO::Socket::INET ();
+use List::Util ();
+use POSIX ();
+use Socket ();
+use Time::HiRes ();
+use HTTP::Response ();
+use Test::LongString ();
+
+require Test::Base::Filter;
+
+our $VERSION = '0.01';
+
+our @EXPORT = qw(
+    run_tests run_test
+    repeat_each no_shuffle
+    workers master_on master_off master_process_enabled
+    worker_connections log_level
+    no_long_string no_root_location
+    timeout server_name server_port server_addr server_port_for_client
+    env_to_nginx config_preamble check_accum_error_log
+    add_block_preprocessor add_cleanup_handler add_test_cleanup_handler
+    add_response_body_check
+    html_dir server_root bail_out no_nginx_manager is_str use_hup
+);
+
+#=============================================================================
+# 1. Globals and prologue API
+#=============================================================================
+
+sub env_true ($) {
+    my $v = $ENV{ $_[0] };
+    return defined $v && $v ne '' && $v ne '0';
+}
+
+our $Verbose        = env_true('TEST_NGINX_VERBOSE');
+our $RepeatEach     = 1;
+our $NoShuffle      = env_true('TEST_NGINX_NO_SHUFFLE');
+our $Workers        = 1;
+our $MasterProcess  = ($ENV{TEST_NGINX_MASTER_PROCESS} // 'off') =~ /^(?:on|1)$/i
+                      ? 'on' : 'off';
+our $WorkerConnections = 64;
+our $LogLevel       = $ENV{TEST_NGINX_LOG_LEVEL} || 'debug';
+our $NoLongString   = 0;
+our $NoRootLocation = 0;
+our $Timeout        = $ENV{TEST_NGINX_TIMEOUT} || 3;
+our $TestNginxSleep = $ENV{TEST_NGINX_SLEEP} // 0.015;
+our $ServerName     = 'localhost';
+our $ServerAddr     = '127.0.0.1';
+our $ConfigPreamble = '';
+our $CheckAccumErrLog = 0;
+our $NoNginxManager = env_true('TEST_NGINX_NO_NGINX_MANAGER');
+our $FastShutdown   = env_true('TEST_NGINX_FAST_SHUTDOWN');
+our $NoClean        = env_true('TEST_NGINX_NO_CLEAN');
+our $UseValgrind    = $ENV{TEST_NGINX_USE_VALGRIND};
+undef $UseValgrind if defined $UseValgrind && ($UseValgrind eq '' || $UseValgrind eq '0');
+
+# how many lines of a failing block's error.log get printed with diag()
+# (0 means "all of them")
+our $DiagLogLines   = $ENV{TEST_NGINX_DIAG_LOG_LINES} // 300;
+
+our (@EnvToNginx, @BlockPreprocessors, @CleanupHandlers, @TestCleanupHandlers,
+     @ResponseBodyChecks);
+
+# Ports.  TEST_NGINX_RANDOMIZE picks a free port and a per-port servroot so
+# that several test files can run in parallel (prove -jN).
+our $ServerPort = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+our $Randomized = 0;
+if (env_true('TEST_NGINX_RANDOMIZE') && !$ENV{TEST_NGINX_SERVER_PORT}) {
+    $ServerPort = pick_free_port();
+    $Randomized = 1;
+}
+our $ServerPortForClient = $ENV{TEST_NGINX_CLIENT_PORT} || $ServerPort;
+
+# Paths.  Everything in nginx.conf is absolute.
+our $ServRoot = $ENV{TEST_NGINX_SERVROOT}
+    || File::Spec->catdir(Cwd::cwd(), 't', $Randomized ? "servroot_$ServerPort"
+                                                     : 'servroot');
+$ServRoot = File::Spec->rel2abs($ServRoot);
+$ServRoot =~ s{/+$}{};
+our $HtmlDir    = "$ServRoot/html";
+our $ConfDir    = "$ServRoot/conf";
+our $LogDir     = "$ServRoot/logs";
+our $ErrLogFile = "$LogDir/error.log";
+our $AccLogFile = "$LogDir/access.log";
+our $PidFile    = "$LogDir/nginx.pid";
+our $ConfFile   = "$ConfDir/nginx.conf";
+$ENV{TEST_NGINX_SERVER_ROOT} = $ServRoot;
+
+our $NginxBinary = $ENV{TEST_NGINX_BINARY} || 'nginx';
+
+# State of the nginx process we manage.
+our $NginxRunning   = 0;      # we started an nginx that should be alive
+our $ChildPid;                # valgrind mode: pid of our foreground child
+our $PrevConfText;            # last nginx.conf we wrote (for config-less blocks)
+our $PrevUserFiles;           # and the block that owned it (user_files)
+our $ValgrindBlockName;       # the block whose nginx runs under valgrind
+our $ErrLogPos      = 0;      # error.log window start for the log checks
+our $AccLogPos      = 0;      # same for access.log
+our $BlockLogStart  = 0;      # error.log offset where the current block began
+our $InSubprocess   = 0;
+our $StartedByUs    = 0;
+our ($NginxVersion, $OpenSSLVersion, $NginxVFull);
+our %RandPorts;
+
+sub repeat_each (@) {
+    $RepeatEach = shift if @_;
+    return $RepeatEach;
+}
+
+sub no_shuffle ()          { $NoShuffle = 1 }
+sub workers ($)            { $Workers = shift }
+sub master_on ()           { $MasterProcess = 'on' }
+sub master_off ()          { $MasterProcess = 'off' }
+sub master_process_enabled (@) {
+    $MasterProcess = $_[0] ? 'on' : 'off' if @_;
+    return $MasterProcess eq 'on';
+}
+sub worker_connections ($) { $WorkerConnections = shift }
+sub no_long_string ()      { $NoLongString = 1 }
+sub no_root_location ()    { $NoRootLocation = 1 }
+sub check_accum_error_log () { $CheckAccumErrLog = 1 }
+sub no_nginx_manager ()    { $NoNginxManager = 1 }
+sub config_preamble ($)    { $ConfigPreamble = shift }
+sub env_to_nginx (@)       { push @EnvToNginx, @_ }
+sub server_root ()         { $ServRoot }
+sub html_dir ()            { $HtmlDir }
+
+sub log_level (@) {
+    $LogLevel = shift if @_;
+    return $LogLevel;
+}
+
+sub timeout (@) {
+    $Timeout = shift if @_;
+    return $Timeout;
+}
+
+sub server_name (@) {
+    $ServerName = shift if @_;
+    return $ServerName;
+}
+
+sub server_addr (@) {
+    $ServerAddr = shift if @_;
+    return $ServerAddr;
+}
+
+sub server_port (@) {
+    if (@_) {
+        $ServerPort = shift;
+        $ServerPortForClient = $ServerPort unless $ENV{TEST_NGINX_CLIENT_PORT};
+    }
+    return $ServerPort;
+}
+
+sub server_port_for_client (@) {
+    $ServerPortForClient = shift if @_;
+    return $ServerPortForClient;
+}
+
+sub use_hup () {
+    warn "WARNING: use_hup() / TEST_NGINX_USE_HUP is not supported by this "
+        . "runner; nginx is restarted instead\n";
+}
+
+sub add_block_preprocessor (&)   { push @BlockPreprocessors, shift }
+sub add_cleanup_handler (&)      { push @CleanupHandlers, shift }
+sub add_test_cleanup_handler (&) { push @TestCleanupHandlers, shift }
+sub add_response_body_check (&)  { push @ResponseBodyChecks, shift }
+
+sub bail_out (@) {
+    my $msg = join '', @_;
+    stop_nginx() unless $NoClean;
+    Test::More::BAIL_OUT($msg);
+}
+
+# String comparison used for bodies: Test::LongString unless no_long_string().
+sub is_str ($$;$) {
+    my ($got, $expected, $name) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    if (ref $expected && ref $expected eq 'Regexp') {
+        return Test::More::like($got, $expected, $name);
+    }
+    my $ok;
+    if ($NoLongString) {
+        $ok = Test::More::is($got, $expected, $name);
+    } else {
+        $ok = Test::LongString::is_string($got, $expected, $name);
+    }
+    if (!$ok && !$ENV{TEST_SHOW_NO_DIFFS} && defined $got && defined $expected
+        && $expected =~ /\n./s && eval { require Text::Diff; 1 })
+    {
+        Test::More::diag(Text::Diff::diff(\$expected, \$got,
+                                          { STYLE => 'Unified' }));
+    }
+    return $ok;
+}
+
+# The `eval` filter of Test::Base turns a failing eval into the error text;
+# we rather die loudly so that broken test data is never silently compared.
+package Test::Nginx::Socket::Filter;
+our @ISA = ('Test::Base::Filter');
+
+sub eval {
+    my $self = shift;
+    my $code = shift;
+    my @ret = CORE::eval($code);
+    if ($@) {
+        my $block = $self->current_block;
+        my $name = $block ? ($block->name // '') : '';
+        die "$name: the eval filter failed: $@";
+    }
+    return @ret;
+}
+
+package Test::Nginx::Socket;
+
+#=============================================================================
+# 2. Helpers: environment expansion, section access
+#=============================================================================
+
+sub pick_free_port {
+    for (1 .. 100) {
+        my $port = 20000 + int(rand(40000));
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                      LocalPort => $port, Proto => 'tcp',
+                                      Listen => 1, ReuseAddr => 1);
+        if ($s) { close $s; return $port }
+    }
+    die "cannot find a free TCP port\n";
+}
+
+# Replace every $TEST_NGINX_FOO by the environment variable's value; an unset
+# variable is fatal (bail out), like in the real runner.
+sub expand_env_in_text {
+    my ($text, $name) = @_;
+    return $text if !defined $text || ref $text;
+    $text =~ s{\$(TEST_NGINX_[_A-Z0-9]+)}{env_value($1, $name)}ge;
+    return $text;
+}
+
+sub env_value {
+    my ($var, $name) = @_;
+    if ($var =~ /^TEST_NGINX_RAND_PORT_\d+$/ && !defined $ENV{$var}) {
+        return $RandPorts{$var} //= pick_free_port();
+    }
+    if (!defined $ENV{$var}) {
+        bail_out(($name ? "$name - " : '')
+                 . "No environment $var defined.");
+    }
+    return $ENV{$var};
+}
+
+# Literal $ServerPort / $ServerPortForClient in expected values.
+sub expand_server_port {
+    my $s = shift;
+    return $s if !defined $s || ref $s;
+    $s =~ s/\$ServerPortForClient\b/$ServerPortForClient/g;
+    $s =~ s/\$ServerPort\b/$ServerPort/g;
+    return $s;
+}
+
+# The value of a section: undef when absent, a scalar for a single value,
+# an array ref when the section holds several values (eval lists).
+sub sec {
+    my ($block, $name) = @_;
+    my $v = $block->{$name};
+    return undef unless $v && @$v;
+    return $v->[0] if @$v == 1;
+    return [@$v];
+}
+
+# Per-request expected value: arrays are indexed by request number.
+sub per_req {
+    my ($block, $sec, $idx, $multi) = @_;
+    my $v = sec($block, $sec);
+    return undef unless defined $v;
+    if ($multi) {
+        if (ref $v ne 'ARRAY') {
+            bail_out("$block->{_tn_name} - the --- $sec section must be an array "
+                     . "(one entry per request) when several requests are sent");
+        }
+        return $v->[$idx];
+    }
+    return $v;
+}
+
+sub parse_timeout {
+    my $t = shift;
+    return undef unless defined $t;
+    return $1 / 1000 if $t =~ /^\s*([\d.]+)\s*ms\s*$/;
+    return $1        if $t =~ /^\s*([\d.]+)\s*s?\s*$/;
+    bail_out("bad --- timeout value: $t");
+}
+
+sub slurp {
+    my ($file, $pos) = @_;
+    open my $fh, '<', $file or return undef;
+    binmode $fh;
+    seek $fh, $pos, 0 if $pos;
+    local $/;
+    my $data = <$fh>;
+    close $fh;
+    return $data // '';
+}
+
+#=============================================================================
+# 3. Server root, nginx.conf, nginx process management
+#=============================================================================
+
+sub find_nginx_binary {
+    my $bin = $NginxBinary;
+    if ($bin =~ m{/}) {
+        return -x $bin && -f _ ? $bin : undef;
+    }
+    # PATH, then the usual sbin directories (a normal user's PATH often
+    # lacks /usr/sbin), then the current directory.
+    for my $dir (File::Spec->path, '/usr/local/sbin', '/usr/sbin', '/sbin', '.') {
+        next unless length $dir;
+        my $p = "$dir/$bin";
+        return File::Spec->rel2abs($p) if -x $p && -f _;
+    }
+    return undef;
+}
+
+# Run `nginx -V` once; remember the version and the configure arguments.
+sub probe_nginx {
+    return if defined $NginxVFull;
+    my $bin = find_nginx_binary();
+    bail_out("Cannot find the nginx executable '$NginxBinary' (PATH, /usr/sbin); "
+             . "set TEST_NGINX_BINARY") unless $bin;
+    $NginxBinary = $bin;
+    my $out = `'$bin' -V 2>&1`;
+    if ($? != 0 || !defined $out) {
+        bail_out("'$bin -V' failed: " . ($out // $!));
+    }
+    $NginxVFull = $out;
+    if ($out =~ m{nginx/(\d+)\.(\d+)\.(\d+)}) {
+        $NginxVersion = version_num($1, $2, $3);
+    }
+    if ($out =~ m{built with OpenSSL (\d+)\.(\d+)\.(\d+)}) {
+        $OpenSSLVersion = version_num($1, $2, $3);
+    }
+}
+
+sub version_num { my ($a, $b, $c) = @_; return $a * 1_000_000 + $b * 1000 + $c }
+
+sub nginx_lacks_module {
+    my $m = shift;
+    return ($NginxVFull // '') =~ /--without-http_${m}_module\b/;
+}
+
+# Wipe and recreate the server root, as the real runner does: anything
+# unknown left in it is an error (bail out) rather than silently deleted.
+sub setup_server_root {
+    if (-d $ServRoot) {
+        File::Path::rmtree($_) for grep { -e $_ } (
+            "$ServRoot/conf",
+            glob("$ServRoot/*_cache"), glob("$ServRoot/*_temp"),
+            "$ServRoot/cache", "$ServRoot/html", "$ServRoot/logs",
+        );
+        if (!rmdir $ServRoot) {
+            my $err = $!;
+            my @left;
+            if (opendir(my $dh, $ServRoot)) {
+                @left = grep { !/^\.\.?$/ } readdir($dh);
+            }
+            bail_out("Can't remove $ServRoot (not empty?): $err"
+                     . (@left ? " (left: @left)" : ''));
+        }
+    }
+    File::Path::mkpath([$LogDir, $HtmlDir, $ConfDir]);
+    write_file("$HtmlDir/index.html", "It works!");
+}
+
+sub write_file {
+    my ($path, $content) = @_;
+    my ($vol, $dir) = File::Spec->splitpath($path);
+    File::Path::mkpath($dir) if length $dir && !-d $dir;
+    open my $fh, '>', $path or bail_out("Can't open $path for writing: $!");
+    binmode $fh;
+    print $fh $content;
+    close $fh or bail_out("Can't write $path: $!");
+}
+
+# --- user_files: ">>> name [YYYYMMDDhhmm[.ss]]" followed by the content.
+sub write_user_files {
+    my $block = shift;
+    my $uf = sec($block, 'user_files');
+    return unless defined $uf;
+    my @files;    # [name, content, mtime-spec]
+    if (ref $uf eq 'ARRAY') {
+        for my $f (@$uf) {
+            ref $f eq 'ARRAY' or bail_out("bad --- user_files entry");
+            push @files, [@$f];
+        }
+    } else {
+        my $cur;
+        for my $line (split /^/m, $uf) {
+            if ($line =~ /^>>>\s+(\S+)(?:\s+(\S+))?\s*$/) {
+                $cur = [$1, '', $2];
+                push @files, $cur;
+            } elsif ($cur) {
+                $cur->[1] .= $line;
+            } elsif ($line =~ /\S/) {
+                bail_out("$block->{_tn_name} - bad --- user_files: "
+                         . "expected a '>>> name' line first");
+            }
+        }
+    }
+    for my $f (@files) {
+        my ($name, $content, $mtime) = @$f;
+        $content = expand_env_in_text($content, $block->{_tn_name});
+        my $path = File::Spec->file_name_is_absolute($name) ? $name
+                 : "$HtmlDir/$name";
+        write_file($path, $content);
+        if (defined $mtime && $mtime =~ /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(?:\.(\d\d))?$/) {
+            my $t = POSIX::mktime($6 // 0, $5, $4, $3, $2 - 1, $1 - 1900);
+            utime $t, $t, $path;
+        }
+    }
+}
+
+# Build nginx.conf following the layout of the real runner (doc section 5).
+sub build_config {
+    my ($block, $config) = @_;
+    my $level = sec($block, 'log_level') // $LogLevel;
+    my $http_config = expand_env_in_text(sec($block, 'http_config') // '',
+                                         $block->{_tn_name});
+    my $main_config = expand_env_in_text(sec($block, 'main_config') // '',
+                                         $block->{_tn_name});
+    my $post_main = expand_env_in_text(sec($block, 'post_main_config') // '',
+                                       $block->{_tn_name});
+    my $err_log = sec($block, 'error_log_file');
+    $err_log = defined $err_log ? expand_env_in_text($err_log) : $ErrLogFile;
+    my $server_name = sec($block, 'server_name') // $ServerName;
+    my $daemon = $UseValgrind ? 'off' : 'on';
+
+    my @c;
+    push @c, "worker_processes  $Workers;",
+             "daemon $daemon;",
+             "master_process $MasterProcess;",
+             "error_log $err_log $level;",
+             "pid       $PidFile;",
+             '';
+    push @c, map { "env $_;" } qw(MOCKEAGAIN_VERBOSE MOCKEAGAIN
+        MOCKEAGAIN_WRITE_TIMEOUT_PATTERN LD_PRELOAD LD_LIBRARY_PATH
+        DYLD_INSERT_LIBRARIES DYLD_FORCE_FLAT_NAMESPACE);
+    push @c, map { "env $_;" } @EnvToNginx;
+    push @c, '';
+    for my $mod (split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '') {
+        push @c, "load_module $mod;";
+    }
+    push @c, $main_config, '', 'http {',
+        "    access_log $AccLogFile;";
+    push @c, "    client_body_temp_path $ServRoot/client_body_temp;"
+        unless $http_config =~ /\bclient_body_temp_path\b/;
+    push @c, "    proxy_temp_path $ServRoot/proxy_temp;"
+        unless $http_config =~ /\bproxy_temp_path\b/;
+    for my $m (qw(fastcgi scgi uwsgi)) {
+        push @c, "    ${m}_temp_path $ServRoot/${m}_temp;"
+            unless nginx_lacks_module($m);
+    }
+    push @c, '    default_type text/plain;',
+             '    keepalive_timeout  68000ms;',
+             '',
+             $http_config,
+             '',
+             '    server {',
+             "        listen          $ServerPort;",
+             "        server_name     '$server_name';",
+             '        client_max_body_size 30M;',
+             $ConfigPreamble,
+             '        # --- test config begin',
+             $config,
+             '        # --- test config end';
+    unless ($NoRootLocation) {
+        push @c, '        location / {',
+                 "            root $HtmlDir;",
+                 '            index index.html index.htm;',
+                 '        }';
+    }
+    push @c, '    }', '}', '', $post_main, '',
+             'events {',
+             '    accept_mutex off;',
+             "    worker_connections  $WorkerConnections;";
+    push @c, "    use $ENV{TEST_NGINX_EVENT_TYPE};" if $ENV{TEST_NGINX_EVENT_TYPE};
+    push @c, '}', '', 'env ASAN_OPTIONS;', 'env MOCKNOEAGAIN_VERBOSE;',
+             'env MOCKNOEAGAIN;';
+    # a user directive only makes sense (and is silent) when running as root
+    if ($> == 0) {
+        push @c, 'user ' . ($ENV{TEST_NGINX_WORKER_USER} || 'root') . ';';
+    }
+    return join("\n", @c) . "\n";
+}
+
+sub read_pid {
+    open my $fh, '<', $PidFile or return undef;
+    my $pid = <$fh>;
+    close $fh;
+    return undef unless defined $pid && $pid =~ /^\s*(\d+)\s*$/;
+    return $1;
+}
+
+sub is_running {
+    my $pid = shift;
+    return 0 unless $pid;
+    if (defined $ChildPid && $pid == $ChildPid) {
+        my $r = waitpid($pid, POSIX::WNOHANG());
+        if ($r == $pid) { $ChildPid = undef; return 0 }
+        return $r == 0 ? 1 : 0;
+    }
+    return 0 unless kill 0, $pid;
+    # a zombie is not alive
+    if (open my $fh, '<', "/proc/$pid/stat") {
+        my $stat = <$fh> // '';
+        return 0 if $stat =~ /^\d+ \(.*\) Z /;
+    }
+    return 1;
+}
+
+# Is the pid (from a possibly stale pid file) really an nginx process?
+sub looks_like_nginx {
+    my $pid = shift;
+    return 1 unless -d '/proc';
+    open my $fh, '<', "/proc/$pid/cmdline" or return 0;
+    local $/;
+    my $cmd = <$fh> // '';
+    return $cmd =~ /nginx|valgrind/;
+}
+
+# Stop the nginx we manage (pid file, or our valgrind child): QUIT (TERM in
+# fast-shutdown mode), poll up to timeout() seconds, then KILL.
+sub stop_nginx {
+    my $pid = $ChildPid;
+    if (!defined $pid) {
+        $pid = read_pid();
+        if (!defined $pid && $NginxRunning) {
+            # the daemon may not have written its pid file yet
+            for (1 .. 40) {
+                Time::HiRes::sleep(0.025);
+                last if defined($pid = read_pid());
+            }
+        }
+    }
+    if (defined $pid && is_running($pid)) {
+        kill_process($pid);
+    }
+    $NginxRunning = 0;
+    check_valgrind_report();
+    $ChildPid = undef;
+}
+
+sub kill_process {
+    my $pid = shift;
+    my $sig = $FastShutdown ? 'TERM' : 'QUIT';
+    warn "sending $sig to nginx $pid\n" if $Verbose;
+    kill $sig, $pid;
+    my $deadline = Time::HiRes::time() + $Timeout;
+    my $step = $TestNginxSleep > 0 ? $TestNginxSleep : 0.005;
+    while (Time::HiRes::time() < $deadline) {
+        return unless is_running($pid);
+        Time::HiRes::sleep($step);
+        $step *= 1.5 if $step < 0.1;
+    }
+    return unless is_running($pid);
+    warn "WARNING: nginx $pid did not exit within ${Timeout}s after $sig; killing it\n";
+    # nginx leads its own process group when daemonized (setsid), and so
+    # does our valgrind child (setpgrp); kill the whole group then.
+    my $pgrp = getpgrp($pid);
+    for my $s (qw(KILL TERM KILL)) {
+        if (defined $pgrp && $pgrp == $pid) { kill $s, -$pid } else { kill $s, $pid }
+        for (1 .. 40) {
+            return unless is_running($pid);
+            Time::HiRes::sleep(0.025);
+        }
+    }
+    warn "WARNING: failed to kill nginx $pid\n";
+}
+
+# A previous (crashed) run may have left an nginx on our servroot.
+sub stop_stale_nginx {
+    my $pid = read_pid();
+    return unless defined $pid && is_running($pid) && looks_like_nginx($pid);
+    warn "WARNING: stopping stale nginx $pid from a previous run ($PidFile)\n";
+    kill_process($pid);
+}
+
+# Start nginx for a block; returns 1, or bails out.  In valgrind mode nginx
+# runs in the foreground (daemon off) as our child under valgrind.
+sub start_nginx {
+    my $name = shift;
+    my @cmd = ($NginxBinary, '-e', $ErrLogFile, '-p', "$ServRoot/", '-c', $ConfFile);
+
+    if ($UseValgrind) {
+        my @vg = ('valgrind', '-q', '--log-file=' . "$LogDir/valgrind.log");
+        if ($UseValgrind =~ /^\d+$/) {
+            push @vg, '--tool=memcheck', '--leak-check=full',
+                '--show-possibly-lost=no', '--keep-debuginfo=yes',
+                '--num-callers=100', '--gen-suppressions=all',
+                '--error-exitcode=13';
+            push @vg, '--suppressions=valgrind.suppress' if -f 'valgrind.suppress';
+            push @vg, '--exit-on-first-error=yes'
+                if env_true('TEST_NGINX_VALGRIND_EXIT_ON_FIRST_ERR');
+        } else {
+            push @vg, split ' ', $UseValgrind;
+        }
+        warn "$name\n";
+        my $pid = fork();
+        bail_out("$name - fork() failed: $!") unless defined $pid;
+        if ($pid == 0) {
+            $InSubprocess = 1;
+            Test::More->builder->no_ending(1);
+            POSIX::setpgid(0, 0);
+            open STDOUT, '>', '/dev/null';
+            exec @vg, @cmd or POSIX::_exit(127);
+        }
+        $ChildPid = $pid;
+        $ValgrindBlockName = $name;
+        $NginxRunning = $StartedByUs = 1;
+        Time::HiRes::sleep($TestNginxSleep);
+        return 1;
+    }
+
+    # Daemon mode: the command returns once nginx has forked.  Retry a
+    # failed start (a port still held by the previous server), with a
+    # growing delay, for up to 30 seconds.  A failure that is clearly not
+    # transient (a configuration error) is only retried a few times.
+    my $started = Time::HiRes::time();
+    my $delay = 0;
+    my $attempts = 0;
+    while (1) {
+        $attempts++;
+        my ($code, $stderr) = run_cmd(@cmd);
+        if ($code == 0) {
+            print STDERR $stderr if length $stderr;
+            $NginxRunning = $StartedByUs = 1;
+            Time::HiRes::sleep($TestNginxSleep);
+            return 1;
+        }
+        my $transient = $stderr =~ /Address already in use|bind\(\) to .* failed/i;
+        my $elapsed = Time::HiRes::time() - $started;
+        if ((!$transient && $attempts >= 3) || $elapsed >= 30) {
+            bail_out("$name - Cannot start nginx using command \"@cmd\" "
+                     . "(exit code $code):\n$stderr");
+        }
+        $delay += 0.1;
+        $delay = 1 if $delay > 1;
+        Time::HiRes::sleep($transient ? $delay : 0.05);
+    }
+}
+
+# Run a command with stdout discarded and stderr captured.
+# Returns (exit code or -1, stderr text).
+sub run_cmd {
+    my @cmd = @_;
+    my $errf = File::Temp->new(TEMPLATE => 'tnginx-XXXXXX', TMPDIR => 1);
+    my $pid = fork();
+    bail_out("fork() failed: $!") unless defined $pid;
+    if ($pid == 0) {
+        $InSubprocess = 1;
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', $errf->filename;
+        exec @cmd or POSIX::_exit(127);
+    }
+    waitpid($pid, 0);
+    my $status = $?;
+    my $err = slurp($errf->filename) // '';
+    my $code = $status == -1 ? -1
+             : ($status & 127) ? 128 + ($status & 127)
+             : $status >> 8;
+    return ($code, $err);
+}
+
+# Valgrind mode: after the nginx of a block has exited, any "==PID==" line
+# in valgrind's log becomes a failing test for that block.  (The real
+# runner only prints the report.)
+sub check_valgrind_report {
+    my $file = "$LogDir/valgrind.log";
+    return unless -f $file;
+    my $report = slurp($file) // '';
+    unlink $file;
+    my @lines = grep { /^==\d+==/ } split /\n/, $report;
+    # Suppression stubs ({ ... }) are printed between ==PID== lines; keep all.
+    if (@lines) {
+        my $name = $ValgrindBlockName // 'nginx';
+        Test::More::fail("$name - valgrind reported errors");
+        Test::More::diag($report);
+    }
+}
+
+#=============================================================================
+# 4. HTTP client
+#=============================================================================
+
+# Connect to nginx, retrying while it is starting up.
+sub connect_server {
+    my $timeout = shift;
+    my $max = $UseValgrind ? 200 : 50;
+    my $err;
+    for my $i (1 .. $max) {
+        my $sock = IO::Socket::INET->new(
+            PeerAddr => $ServerAddr,
+            PeerPort => $ServerPortForClient,
+            Proto    => 'tcp',
+            Timeout  => $timeout,
+        );
+        return $sock if $sock;
+        $err = $!;
+        last unless $!{ECONNREFUSED} || $!{EAGAIN} || $!{ETIMEDOUT}
+                    || $!{ECONNRESET};
+        my $wait = $TestNginxSleep * $i;
+        $wait = 0.01 if $wait < 0.01;
+        $wait = 0.3  if $wait > 0.3;
+        Time::HiRes::sleep($wait);
+    }
+    return (undef, $err);
+}
+
+# Send packets (each { value, delay_before }) on one connection and read the
+# answer until EOF.  `timeout` is the longest allowed gap between two IO
+# events.  Returns a hash: data, timed_out, error.
+sub http_exchange {
+    my %a = @_;
+    my $timeout = $a{timeout};
+    local $SIG{PIPE} = 'IGNORE';
+
+    my ($sock, $cerr) = connect_server($timeout);
+    return { data => '', error => "failed to connect to "
+             . "$ServerAddr:$ServerPortForClient: $cerr" } unless $sock;
+    $sock->blocking(0);
+    my $sel = IO::Select->new($sock);
+    my %r = (data => '', timed_out => 0);
+
+  PACKET:
+    for my $p (@{ $a{packets} }) {
+        Time::HiRes::sleep($p->{delay_before}) if $p->{delay_before};
+        my $buf = $p->{value};
+        my $off = 0;
+        while ($off < length $buf) {
+            if (!$sel->can_write($timeout)) {
+                $r{timed_out} = 1;
+                last PACKET;
+            }
+            my $n = syswrite($sock, $buf, length($buf) - $off, $off);
+            if (!defined $n) {
+                next if $!{EAGAIN} || $!{EWOULDBLOCK} || $!{EINTR};
+                # the server may close early (e.g. 413); read what it said
+                $r{write_error} = "$!";
+                last PACKET;
+            }
+            $off += $n;
+        }
+    }
+
+    if (!$r{timed_out} && defined $a{shutdown}) {
+        shutdown($sock, $a{shutdown});
+    }
+
+    while (!$r{timed_out}) {
+        if (!$sel->can_read($timeout)) {
+            $r{timed_out} = 1;
+            last;
+        }
+        my $n = sysread($sock, my $chunk, 65536);
+        if (!defined $n) {
+            next if $!{EAGAIN} || $!{EWOULDBLOCK} || $!{EINTR};
+            $r{read_error} = "$!";    # e.g. ECONNRESET: keep what we have
+            last;
+        }
+        last if $n == 0;
+        $r{data} .= $chunk;
+    }
+    close $sock;
+    return \%r;
+}
+
+# Parse one HTTP response starting at $off in $$data.  Returns a hash with
+# res (HTTP::Response), raw_headers, end (offset after this response),
+# warnings; or { error => ... }.  $to_eof: the body runs to the end of data
+# when there is no framing.
+sub parse_response {
+    my ($data, $off, $is_head, $to_eof) = @_;
+    my $len = length $$data;
+    return { error => 'no response received', end => $len } if $off >= $len;
+
+    my $hend = index($$data, "\r\n\r\n", $off);
+    my $sep = 4;
+    my $lf = index($$data, "\n\n", $off);
+    if ($lf >= 0 && ($hend < 0 || $lf < $hend)) { $hend = $lf; $sep = 2 }
+    if ($hend < 0) {
+        return { error => 'incomplete response header', end => $len,
+                 raw_headers => substr($$data, $off) };
+    }
+    my $raw = substr($$data, $off, $hend - $off);
+    my $pos = $hend + $sep;
+    my @lines = split /\r?\n/, $raw;
+    my $status_line = shift @lines;
+    if ($status_line !~ m{^HTTP/(\d+\.\d+)\s+(\d{3})(?:\s+(.*))?$}) {
+        return { error => "bad status line: $status_line", end => $len,
+                 raw_headers => $raw };
+    }
+    my ($ver, $code, $msg) = ($1, $2, $3 // '');
+    # skip interim responses (e.g. "100 Continue") when more data follows
+    if ($code =~ /^1/ && $code != 101 && $hend + $sep < $len) {
+        return parse_response($data, $hend + $sep, $is_head, $to_eof);
+    }
+    my $res = HTTP::Response->new($code, $msg);
+    $res->protocol("HTTP/$ver");
+    my @hdrs;
+    for my $l (@lines) {
+        if ($l =~ /^[ \t]+(.*)/ && @hdrs) { $hdrs[-1][1] .= " $1"; next }
+        if ($l =~ /^([^:\s]+)\s*:\s*(.*?)\s*$/) { push @hdrs, [$1, $2] }
+    }
+    $res->push_header(@$_) for @hdrs;
+
+    my @warn;
+    my $body = '';
+    my $te = $res->header('Transfer-Encoding') // '';
+    my $cl = $res->header('Content-Length');
+    if ($is_head || $code =~ /^1/ || $code == 204 || $code == 304) {
+        # no body
+    } elsif ($te =~ /\bchunked\b/i) {
+        my $complete = 0;
+        while (1) {
+            my $eol = index($$data, "\n", $pos);
+            last if $eol < 0;
+            my $size_line = substr($$data, $pos, $eol - $pos);
+            $size_line =~ s/\r$//;
+            if ($size_line !~ /^([0-9a-fA-F]+)/) {
+                push @warn, "bad chunk size line: $size_line";
+                last;
+            }
+            my $size = hex $1;
+            $pos = $eol + 1;
+            if ($size == 0) {
+                # trailers, up to an empty line
+                while (1) {
+                    my $e = index($$data, "\n", $pos);
+                    last if $e < 0;
+                    my $t = substr($$data, $pos, $e - $pos);
+                    $pos = $e + 1;
+                    $t =~ s/\r$//;
+                    if ($t eq '') { $complete = 1; last }
+                    $res->push_header($1, $2) if $t =~ /^([^:\s]+)\s*:\s*(.*)$/;
+                }
+                last;
+            }
+            $body .= substr($$data, $pos, $size);
+            $pos += $size;
+            last if $pos > $len;
+            # the CRLF after the chunk data
+            if (substr($$data, $pos, 2) eq "\r\n") { $pos += 2 }
+            elsif (substr($$data, $pos, 1) eq "\n") { $pos += 1 }
+        }
+        push @warn, 'chunked response body truncated' unless $complete;
+        $pos = $len if $pos > $len;
+    } elsif (defined $cl && $cl =~ /^\s*(\d+)/) {
+        my $n = $1;
+        $body = substr($$data, $pos, $n);
+        if (length($body) < $n) {
+            push @warn, "response body truncated: got " . length($body)
+                . " of $n bytes";
+        }
+        $pos += length $body;
+        if ($to_eof && $pos < $len) {
+            push @warn, 'response body longer than Content-Length; extra data: '
+                . substr($$data, $pos, 200);
+            $pos = $len;
+        }
+    } else {
+        $body = substr($$data, $pos);
+        $pos = $len;
+    }
+    $res->content($body);
+    return { res => $res, raw_headers => $raw, end => $pos, warnings => \@warn };
+}
+
+# --- request / pipelined_requests: build the bytes of one request.
+sub build_request {
+    my ($block, $text, $more_headers, $keepalive) = @_;
+    my $name = $block->{_tn_name};
+    $text =~ s/^\s+//;
+    while ($text =~ s/\A#[^\n]*(?:\n|\z)//) { $text =~ s/^\s+// }
+    bail_out("$name - empty --- request") if $text eq '';
+    my ($line, $body) = split /\r?\n/, $text, 2;
+    $body //= '';
+    my @parts = split ' ', $line;
+    bail_out("$name - bad request line: $line") if @parts > 3 || !@parts;
+    my ($meth, $uri, $ver) = @parts;
+    $uri //= '/';
+    $ver //= 'HTTP/1.1';
+
+    my @hdr_lines;
+    for my $h (split /\n/, $more_headers // '') {
+        $h =~ s/\r$//;
+        next if $h =~ /^\s*(?:#|$)/;
+        push @hdr_lines, $h;
+    }
+    my %have = map { /^\s*([^:\s]+)\s*:/ ? (lc($1) => 1) : () } @hdr_lines;
+    my $chunked = grep { /^\s*Transfer-Encoding\s*:.*chunked/i } @hdr_lines;
+
+    my @h = ("$meth $uri $ver");
+    push @h, "Host: $ServerName" unless $have{host};
+    push @h, 'Connection: ' . ($keepalive ? 'keep-alive' : 'close')
+        unless $have{connection};
+    push @h, @hdr_lines;
+    unless ($have{'content-length'} || $chunked) {
+        $body =~ s/^\s+//;
+        $body =~ s/\s+$//;
+        push @h, 'Content-Length: ' . length($body)
+            if length $body || $meth =~ /^(?:POST|PUT|PATCH)$/;
+    }
+    return join("\r\n", @h) . "\r\n\r\n" . $body;
+}
+
+# Turn a block into a list of "connections": each is { packets => [...],
+# count => number of responses, methods => [...] }.
+sub requests_from_block {
+    my $block = shift;
+    my $name = $block->{_tn_name};
+    my $mh = sec($block, 'more_headers');
+
+    my $hdr_for = sub {
+        my $i = shift;
+        return ref $mh eq 'ARRAY' ? $mh->[$i] : $mh;
+    };
+
+    if (defined(my $p = sec($block, 'pipelined_requests'))) {
+        ref $p eq 'ARRAY' or bail_out("$name - --- pipelined_requests must be an "
+                                      . "array (use eval)");
+        my @reqs;
+        for my $i (0 .. $#$p) {
+            my $t = expand_env_in_text($p->[$i], $name);
+            push @reqs, build_request($block, $t, $hdr_for->($i), $i < $#$p);
+        }
+        return ({ packets => [{ value => join('', @reqs) }],
+                  count => scalar(@reqs),
+                  methods => [map { /^\s*(\S+)/ ? $1 : 'GET' } @$p] });
+    }
+
+    if (defined(my $raw = sec($block, 'raw_request'))) {
+        my $delay = sec($block, 'raw_request_middle_delay');
+        my @pk;
+        my @vals = ref $raw eq 'ARRAY' ? @$raw : ($raw);
+        for my $i (0 .. $#vals) {
+            push @pk, { value => $vals[$i],
+                        delay_before => ($i && $delay) ? $delay : 0 };
+        }
+        my $meth = $vals[0] =~ /^\s*(\S+)/ ? $1 : 'GET';
+        return ({ packets => \@pk, count => 1, methods => [$meth] });
+    }
+
+    my $req = sec($block, 'request');
+    return () unless defined $req;
+
+    my @conns;
+    my @list = ref $req eq 'ARRAY' ? @$req : ($req);
+    for my $i (0 .. $#list) {
+        my $r = $list[$i];
+        if (ref $r eq 'ARRAY') {
+            # one request given as packets: sent byte for byte, as is
+            my @pk = map { ref $_ eq 'HASH' ? { %$_ } : { value => $_ } } @$r;
+            my $meth = $pk[0]{value} =~ /^\s*(\S+)/ ? $1 : 'GET';
+            push @conns, { packets => \@pk, count => 1, methods => [$meth] };
+        } else {
+            my $bytes = build_request($block, $r, $hdr_for->($i), 0);
+            my $meth = $bytes =~ /^(\S+)/ ? $1 : 'GET';
+            push @conns, { packets => [{ value => $bytes }], count => 1,
+                           methods => [$meth] };
+        }
+    }
+    return @conns;
+}
+
+#=============================================================================
+# 5. Driver and checks
+#=============================================================================
+
+sub failures_so_far {
+    return scalar grep { !$_ } Test::More->builder->summary;
+}
+
+sub run_tests () {
+    my $tb = Test::More->builder;
+    $tb->plan('no_plan') unless $tb->has_plan;
+
+    probe_nginx() unless $NoNginxManager;
+    $ENV{TEST_NGINX_SERVER_PORT} //= $ServerPort;
+    $ENV{TEST_NGINX_PORT} //= $ServerPort;
+
+    stop_stale_nginx() unless $NoNginxManager;
+
+    my @blocks = Test::Base::blocks();
+    @blocks = List::Util::shuffle(@blocks) unless $NoShuffle;
+
+    for my $block (@blocks) {
+        $_->($block) for @BlockPreprocessors;
+        run_test($block);
+        $_->($block) for @TestCleanupHandlers;
+    }
+}
+
+sub run_test ($) {
+    my $block = shift;
+    my $name = "$0 " . ($block->name // '');
+    $block->{_tn_name} = $name;
+    %RandPorts = ();
+
+    # Stop the previous server first, so that anything reported while it
+    # exits (valgrind mode) is attributed to the block that ran it.
+    if (!$NoNginxManager && defined sec($block, 'config')
+        && ($NginxRunning || defined $ChildPid))
+    {
+        stop_nginx();
+    }
+    my $fails_before = failures_so_far();
+
+    run_block($block, $name);
+
+    if (failures_so_far() > $fails_before) {
+        diag_block_log($name);
+    }
+    if ($ENV{TEST_NGINX_ERROR_LOG}) {
+        my $part = slurp($ErrLogFile, $BlockLogStart);
+        if (defined $part && open my $fh, '>>', $ENV{TEST_NGINX_ERROR_LOG}) {
+            print $fh "=== $name\n", $part;
+            close $fh;
+        }
+    }
+}
+
+sub diag_block_log {
+    my $name = shift;
+    my $log = slurp($ErrLogFile, $BlockLogStart);
+    return unless defined $log && length $log;
+    my @lines = split /^/m, $log;
+    my $head = "error.log of $name";
+    if ($DiagLogLines && @lines > $DiagLogLines) {
+        $head .= " (last $DiagLogLines of " . scalar(@lines) . " lines)";
+        @lines = @lines[-$DiagLogLines .. -1];
+    }
+    Test::More::diag("--- $head:\n" . join('', @lines) . "--- end of error.log");
+}
+
+# Evaluate a "N: ..." skip specification; returns (count, reason) or ().
+sub skip_spec {
+    my $block = shift;
+    my $name = $block->{_tn_name};
+    my $cmp = sub {
+        my ($have, $op, $a, $b, $c) = @_;
+        return 0 unless defined $have;
+        my $want = version_num($a, $b, $c);
+        return $op eq '<'  ? $have <  $want : $op eq '<=' ? $have <= $want
+             : $op eq '>'  ? $have >  $want : $op eq '>=' ? $have >= $want
+             : $op eq '==' ? $have == $want : 0;
+    };
+    my $verre = qr/([<>]=?|==)\s*(\d+)\.(\d+)\.(\d+)/;
+    if (defined(my $s = sec($block, 'skip_nginx'))) {
+        $s =~ /^\s*(\d+)\s*:\s*$verre\s*(?::\s*(.*?))?\s*$/
+            or bail_out("$name - bad --- skip_nginx: $s");
+        my ($n, $why) = ($1, $6);
+        return ($n, $why // "nginx version $2 $3.$4.$5")
+            if $cmp->($NginxVersion, $2, $3, $4, $5);
+    }
+    if (defined(my $s = sec($block, 'skip_nginx2'))) {
+        $s =~ /^\s*(\d+)\s*:\s*$verre\s+(and|or)\s+$verre\s*(?::\s*(.*?))?\s*$/
+            or bail_out("$name - bad --- skip_nginx2: $s");
+        my $n = $1;
+        my $x = $cmp->($NginxVersion, $2, $3, $4, $5);
+        my $y = $cmp->($NginxVersion, $7, $8, $9, $10);
+        my $hit = $6 eq 'and' ? ($x && $y) : ($x || $y);
+        return ($n, $11 // 'nginx version') if $hit;
+    }
+    if (defined(my $s = sec($block, 'skip_openssl'))) {
+        $s =~ /^\s*(\d+)\s*:\s*$verre\s*(?::\s*(.*?))?\s*$/
+            or bail_out("$name - bad --- skip_openssl: $s");
+        return ($1, $6 // 'openssl version')
+            if $cmp->($OpenSSLVersion, $2, $3, $4, $5);
+    }
+    if (defined(my $s = sec($block, 'skip_eval'))) {
+        $s =~ /^\s*(\d+)\s*:\s*(.*)$/s or bail_out("$name - bad --- skip_eval: $s");
+        my $n = $1;
+        my $r = eval "package main; $2";
+        bail_out("$name - skip_eval failed: $@") if $@;
+        return ($n, 'skip_eval') if $r;
+    }
+    return ();
+}
+
+sub run_block {
+    my ($block, $name) = @_;
+
+    if (my ($n, $why) = skip_spec($block)) {
+        SKIP: { Test::More::skip("$name - $why", $n) }
+        return;
+    }
+
+    my $todo = sec($block, 'todo');
+    my $tb = Test::More->builder;
+    if (defined $todo) {
+        $todo =~ /^\s*\d+\s*:\s*(.*)$/s or bail_out("$name - bad --- todo: $todo");
+        $tb->todo_start("$name - $1");
+    }
+    my $ok = eval { run_block_body($block, $name); 1 };
+    my $err = $@;
+    $tb->todo_end if defined $todo;
+    die $err unless $ok;
+}
+
+sub run_block_body {
+    my ($block, $name) = @_;
+    my $config = sec($block, 'config');
+    my $must_die = sec($block, 'must_die');
+    local $UseValgrind = defined $must_die ? undef : $UseValgrind;
+
+    if ($NoNginxManager) {
+        # nothing to manage: just send the requests
+    } elsif (defined $config) {
+        $config = expand_env_in_text($config, $name);
+        stop_nginx() if $NginxRunning || defined $ChildPid || -f $PidFile;
+        setup_server_root();
+        if (defined(my $code = sec($block, 'post_setup_server_root'))) {
+            eval "package main; $code; 1" or bail_out("$name - post_setup_server_root failed: $@");
+        }
+        write_user_files($block);
+        my $text = build_config($block, $config);
+        write_file($ConfFile, $text);
+        $PrevConfText = $text;
+        $PrevUserFiles = $block;
+        $BlockLogStart = 0;
+
+        if (defined $must_die) {
+            return run_must_die($block, $name, $must_die);
+        }
+        start_nginx($name);
+    } else {
+        bail_out("$name - No '--- config' section specified and could not get "
+                 . "previous one") unless defined $PrevConfText;
+        if (defined $must_die) {
+            bail_out("$name - --- must_die needs a --- config section");
+        }
+        if (!$NginxRunning) {
+            # e.g. the previous block was a must_die: restart the last config
+            setup_server_root();
+            write_user_files($PrevUserFiles) if $PrevUserFiles;
+            write_file($ConfFile, $PrevConfText);
+            $BlockLogStart = 0;
+            start_nginx($name);
+        } else {
+            $BlockLogStart = (-s $ErrLogFile) // 0;
+        }
+    }
+
+    if (defined(my $init = sec($block, 'init'))) {
+        eval "package main; $init; 1" or bail_out("$name - init failed: $@");
+    }
+
+    my @conns = requests_from_block($block);
+    bail_out("$name - no --- request, --- pipelined_requests or "
+             . "--- raw_request section") unless @conns;
+
+    my $timeout = parse_timeout(sec($block, 'timeout')) // $Timeout;
+    my $nreq = 0;
+    $nreq += $_->{count} for @conns;
+    my $multi = $nreq > 1;
+
+    $ErrLogPos = 0;
+    $AccLogPos = 0;
+    for my $rep (1 .. $RepeatEach) {
+        write_user_files($block) if $rep > 1 && defined $config;
+        my $req_idx = 0;
+        for my $conn (@conns) {
+            my $r = http_exchange(packets => $conn->{packets},
+                                  timeout => $timeout,
+                                  shutdown => shutdown_how($block));
+            my $label = $name;
+            $label .= " (repeat $rep)" if $rep > 1;
+            if ($r->{error}) {
+                Test::More::diag("$label - $r->{error}");
+            }
+            if ($r->{timed_out} && !defined sec($block, 'abort')) {
+                Test::More::fail("ERROR: client socket timed out - $label");
+            }
+            my $off = 0;
+            for my $k (0 .. $conn->{count} - 1) {
+                my $last = $k == $conn->{count} - 1;
+                my $is_head = ($conn->{methods}[$k] // '') eq 'HEAD';
+                my $parsed;
+                if (defined sec($block, 'http09')) {
+                    my $res = HTTP::Response->new(200, 'OK');
+                    $res->content($r->{data});
+                    $parsed = { res => $res, raw_headers => '',
+                                end => length $r->{data} };
+                } else {
+                    $parsed = parse_response(\$r->{data}, $off, $is_head, $last);
+                }
+                $off = $parsed->{end} // length $r->{data};
+                my $rlabel = $label;
+                $rlabel .= " (req $req_idx)" if $multi;
+                check_response($block, $rlabel, $parsed, $req_idx, $multi, $rep);
+                check_logs($block, $rlabel, $rep - 1);
+                $req_idx++;
+            }
+        }
+    }
+}
+
+sub shutdown_how {
+    my $block = shift;
+    return undef unless exists $block->{shutdown};
+    my $v = sec($block, 'shutdown');
+    return (defined $v && $v =~ /^\d$/) ? $v : 1;
+}
+
+sub run_must_die {
+    my ($block, $name, $must_die) = @_;
+    my @cmd = ($NginxBinary, '-e', $ErrLogFile, '-p', "$ServRoot/", '-c', $ConfFile);
+    $ErrLogPos = 0;
+    $AccLogPos = 0;
+    for my $rep (1 .. $RepeatEach) {
+        my ($code, $stderr) = run_cmd(@cmd);
+        print STDERR $stderr if $Verbose && length $stderr;
+        if ($code == 0) {
+            # It started (daemonized): stop it again before going on.
+            $NginxRunning = $StartedByUs = 1;
+            stop_nginx();
+        }
+        if ($code == -1 || $code == 127) {
+            Test::More::fail("$name - failed to execute the nginx command line");
+        } elsif ($code > 128) {
+            Test::More::fail("$name - nginx crashed (signal " . ($code - 128) . ")");
+        } elsif ($must_die =~ /^\s*\d+\s*$/) {
+            Test::More::is($code, $must_die + 0, "$name - die with the expected exit code");
+        } else {
+            Test::More::isnt($code, 0, "$name - die as expected");
+        }
+        check_logs($block, $name, $rep - 1);
+    }
+    return;
+}
+
+# Status, body and header checks for one response.
+sub check_response {
+    my ($block, $name, $parsed, $idx, $multi, $rep) = @_;
+    return if defined sec($block, 'ignore_response');
+
+    my $res = $parsed->{res};
+    if ($parsed->{error} && $parsed->{error} ne 'no response received') {
+        Test::More::diag("$name - $parsed->{error}");
+    }
+    for my $w (@{ $parsed->{warnings} || [] }) {
+        warn "WARNING: $name - $w\n";
+    }
+    my $status = $res ? $res->code : '';
+    my $body = $res ? $res->content : '';
+    my $raw_headers = $parsed->{raw_headers} // '';
+
+    # --- error_code / error_code_like
+    if (defined(my $like = per_req($block, 'error_code_like', $idx, $multi))) {
+        $like = qr/$like/ unless ref $like;
+        Test::More::like($status, $like, "$name - status code ok");
+    } else {
+        my $code = per_req($block, 'error_code', $idx, $multi) // 200;
+        Test::More::is("$status", "$code", "$name - status code ok");
+    }
+
+    # --- response_body (and its variants)
+    if (defined(my $filters = sec($block, 'response_body_filters'))) {
+        $body = apply_body_filters($name, $body, $filters);
+    }
+    if (defined sec($block, 'response_body_json_sort') && length $body) {
+        require JSON::PP;
+        my $json = JSON::PP->new->canonical(1)->allow_nonref(1);
+        my $data = eval { $json->decode($body) };
+        $body = $json->encode($data) . "\n" if defined $data || !$@;
+    }
+    my $expected = per_req($block, 'response_body', $idx, $multi);
+    if (exists $block->{response_body}) {
+        $expected //= '';
+        if (ref $expected eq 'Regexp') {
+            Test::More::like($body, $expected, "$name - response_body - like");
+        } else {
+            $expected = expand_server_port(expand_env_in_text($expected, $name));
+            is_str($body, $expected, "$name - response_body - response is expected");
+        }
+    } elsif (defined(my $pat = per_req($block, 'response_body_like', $idx, $multi))) {
+        $pat = expand_server_port($pat);
+        $pat = qr/$pat/s unless ref $pat;
+        Test::More::like($body, $pat, "$name - response_body_like - response is expected");
+    } elsif (defined(my $upat = per_req($block, 'response_body_unlike', $idx, $multi))) {
+        $upat = expand_server_port($upat);
+        $upat = qr/$upat/s unless ref $upat;
+        Test::More::unlike($body, $upat, "$name - response_body_unlike - response is expected");
+    }
+
+    # --- response_headers (exact) or response_headers_like (anchored regex)
+    if (defined(my $rh = per_req($block, 'response_headers', $idx, $multi))) {
+        for my $h (parse_header_spec($rh)) {
+            my ($hname, $want) = @$h;
+            if (!defined $want) {
+                my $present = $raw_headers =~ /^\Q$hname\E\s*:/im;
+                Test::More::ok(!$present, "$name - header $hname not present");
+                Test::More::diag("found: $&") if $present;
+                next;
+            }
+            my $got = $res ? $res->header($hname) : undef;
+            Test::More::is($got // '', expand_server_port($want),
+                           "$name - header $hname ok");
+        }
+    } elsif (defined(my $rhl = per_req($block, 'response_headers_like', $idx, $multi))) {
+        for my $h (parse_header_spec($rhl)) {
+            my ($hname, $want) = @$h;
+            if (!defined $want) {
+                my $present = $raw_headers =~ /^\Q$hname\E\s*:/im;
+                Test::More::ok(!$present, "$name - header $hname not present");
+                next;
+            }
+            my $got = $res ? $res->header($hname) : undef;
+            $want = expand_server_port($want);
+            Test::More::like($got // '', qr/^(?:$want)$/s,
+                             "$name - header $hname like ok");
+        }
+    }
+
+    if (defined(my $p = per_req($block, 'raw_response_headers_like', $idx, $multi))) {
+        $p = qr/$p/s unless ref $p;
+        Test::More::like($raw_headers, $p, "$name - raw resp headers like");
+    }
+    if (defined(my $p = per_req($block, 'raw_response_headers_unlike', $idx, $multi))) {
+        $p = qr/$p/s unless ref $p;
+        Test::More::unlike($raw_headers, $p, "$name - raw resp headers unlike");
+    }
+
+    for my $check (@ResponseBodyChecks) {
+        $check->($block, $body, $idx, $rep - 1, 0);
+    }
+}
+
+sub apply_body_filters {
+    my ($name, $body, $filters) = @_;
+    my @f = ref $filters eq 'ARRAY' ? @$filters
+          : ref $filters ? ($filters) : split ' ', $filters;
+    for my $f (@f) {
+        if (ref $f eq 'CODE') { $body = $f->($body); next }
+        if    ($f eq 'uc')     { $body = uc $body }
+        elsif ($f eq 'lc')     { $body = lc $body }
+        elsif ($f eq 'length') { $body = length $body }
+        elsif ($f eq 'md5_hex')  { require Digest::MD5; $body = Digest::MD5::md5_hex($body) }
+        elsif ($f eq 'sha1_hex') { require Digest::SHA; $body = Digest::SHA::sha1_hex($body) }
+        else { bail_out("$name - unknown response_body_filters entry: $f") }
+    }
+    return $body;
+}
+
+# "Name: value" lines (or "!Name") -> ordered, distinct [name, value|undef].
+sub parse_header_spec {
+    my $spec = shift;
+    my (@order, %val);
+    my @lines = ref $spec eq 'ARRAY' ? @$spec : split /\n/, $spec;
+    for my $l (@lines) {
+        next if !defined $l || $l =~ /^\s*(?:#|$)/;
+        my ($n, $v);
+        if ($l =~ /^\s*!\s*([^:\s]+)\s*$/) { ($n, $v) = ($1, undef) }
+        elsif ($l =~ /^\s*([^:\s]+)\s*:\s*(.*?)\s*$/) { ($n, $v) = ($1, $2) }
+        else { bail_out("bad header line in response_headers: $l") }
+        push @order, $n unless exists $val{$n};
+        $val{$n} = $v;
+    }
+    return map { [$_, $val{$_}] } @order;
+}
+
+# Patterns of error_log-like sections: a list of strings and/or qr//.
+sub log_patterns {
+    my ($block, $sec) = @_;
+    my $v = sec($block, $sec);
+    return () unless defined $v;
+    my @p = ref $v eq 'ARRAY' ? @$v : ($v);
+    return map { ref $_ ? $_ : grep { length } split /\n+/, $_ } grep { defined } @p;
+}
+
+sub read_log_window {
+    my ($file, $posref) = @_;
+    my $data = slurp($file, $CheckAccumErrLog ? 0 : $$posref);
+    return [] unless defined $data;
+    $$posref += length $data unless $CheckAccumErrLog;
+    return [split /^/m, $data];
+}
+
+# error_log / no_error_log / grep_error_log / access_log checks, run after
+# every request (and once per repetition in must_die blocks).
+sub check_logs {
+    my ($block, $name, $rep_idx) = @_;
+    $rep_idx //= 0;
+    my @err_pats = log_patterns($block, 'error_log');
+    my @no_err   = log_patterns($block, 'no_error_log');
+    my @acc_pats = log_patterns($block, 'access_log');
+    my @no_acc   = log_patterns($block, 'no_access_log');
+    my $grep     = sec($block, 'grep_error_log');
+
+    if (defined(my $w = sec($block, 'wait'))) {
+        Time::HiRes::sleep($w) if $w =~ /^[\d.]+$/ && $w > 0;
+    }
+    # Nothing to look at: don't pay for the log-settling sleep.
+    return unless @err_pats || @no_err || @acc_pats || @no_acc || defined $grep;
+
+    # give nginx a moment to write log-phase output after the response
+    Time::HiRes::sleep($TestNginxSleep * 3);
+
+    my $lines = read_log_window($ErrLogFile, \$ErrLogPos);
+    my $match = sub {
+        my ($pat, $line) = @_;
+        return ref $pat ? $line =~ $pat : index($line, $pat) >= 0;
+    };
+
+    for my $pat (@err_pats) {
+        my $found = grep { $match->($pat, $_) } @$lines;
+        Test::More::ok($found, "$name - pattern \"$pat\" matches a line in error.log");
+    }
+    for my $pat (@no_err) {
+        my @hits = grep { $match->($pat, $_) } @$lines;
+        Test::More::ok(!@hits,
+            "$name - pattern \"$pat\" should not match any line in error.log");
+        Test::More::diag("matching line(s):\n" . join('', @hits[0 .. ($#hits > 9 ? 9 : $#hits)]))
+            if @hits;
+    }
+    if (defined $grep && exists $block->{grep_error_log_out}) {
+        my $re = ref $grep ? $grep : qr/\Q$grep\E/;
+        my @m;
+        for my $l (@$lines) { push @m, $& while $l =~ /$re/g }
+        my $want = sec($block, 'grep_error_log_out') // '';
+        # an array gives one expected text per repetition
+        $want = $want->[$rep_idx] // '' if ref $want eq 'ARRAY';
+        if (ref $want eq 'Regexp') {
+            Test::More::like(join('', map "$_\n", @m), $want, "$name - grep_error_log_out");
+        } else {
+            is_str(join('', map "$_\n", @m), expand_env_in_text($want, $name),
+                   "$name - grep_error_log_out (req)");
+        }
+    }
+
+    # [alert]/[crit]/[emerg] are only warnings (unless a section mentions
+    # that level); a failed assertion is a failure.
+    my $mentioned = join "\n", map { "$_" } @err_pats, @no_err;
+    for my $l (@$lines) {
+        if ($l =~ /\[(alert|crit|emerg)\]/ && index($mentioned, $1) < 0
+            && !exists $block->{must_die})
+        {
+            warn "WARNING: $name - $l";
+        }
+        if ($l =~ /Assertion .* failed/) {
+            Test::More::fail("$name - assertion failure in error.log: $l");
+        }
+    }
+
+    if (@acc_pats || @no_acc) {
+        my $alines = read_log_window($AccLogFile, \$AccLogPos);
+        for my $pat (@acc_pats) {
+            my $found = grep { $match->($pat, $_) } @$alines;
+            Test::More::ok($found, "$name - pattern \"$pat\" matches a line in access.log");
+        }
+        for my $pat (@no_acc) {
+            my @hits = grep { $match->($pat, $_) } @$alines;
+            Test::More::ok(!@hits,
+                "$name - pattern \"$pat\" should not match any line in access.log");
+        }
+    }
+}
+
+#=============================================================================
+# 6. Cleanup at exit
+#=============================================================================
+
+$SIG{INT} = sub { exit 130 } unless defined $SIG{INT} && $SIG{INT} ne 'DEFAULT';
+$SIG{TERM} = sub { exit 143 } unless defined $SIG{TERM} && $SIG{TERM} ne 'DEFAULT';
+
+END {
+    my $exit = $?;
+    if (!$InSubprocess) {
+        for my $h (@CleanupHandlers) {
+            eval { $h->(); 1 } or warn "WARNING: cleanup handler failed: $@";
+        }
+        if ($StartedByUs && !$NoClean && !$NoNginxManager) {
+            stop_nginx();
+        }
+    }
+    $? = $exit;
+}
+
+# Aliases for code written against the real module's variable names.
+{
+    no warnings 'once';
+    for my $v (qw(ServerPort ServerPortForClient ServRoot HtmlDir LogDir
+                  ErrLogFile AccLogFile PidFile ConfFile NginxBinary
+                  RepeatEach LogLevel ServerName ServerAddr NoLongString
+                  TestNginxSleep))
+    {
+        no strict 'refs';
+        *{"Test::Nginx::Util::$v"} = \${"Test::Nginx::Socket::$v"};
+    }
+}
+
+1;
+__END__
+
+=head1 NAME
+
+Test::Nginx::Socket - ngx_durable's own Test::Nginx-compatible test runner
+
+=head1 SYNOPSIS
+
+    use Test::Nginx::Socket;
+    repeat_each(2);
+    plan tests => repeat_each() * 2 * blocks();
+    run_tests();
+
+    __DATA__
+
+    === TEST 1: hello
+    --- config
+        location = /t { return 200 "hello\n"; }
+    --- request
+    GET /t
+    --- response_body
+    hello
+
+See t/README for what is supported and how it differs from OpenResty's.
+
+=cut
