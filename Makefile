@@ -18,7 +18,10 @@ MODULE_SRCS := $(wildcard ngx_durable_module/*.c ngx_durable_module/*.h \
                           store/*.c store/*.h)
 PROVE_FLAGS ?= -r
 
-.PHONY: all deps build run test test-store test-nginx clean
+UNIT_CC     ?= cc
+UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
+
+.PHONY: all deps build run test test-store test-unit test-nginx clean
 
 all: build
 
@@ -45,19 +48,26 @@ $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
 
 run: build
-	@mkdir -p $(VAR)/conf $(VAR)/logs $(VAR)/data $(VAR)/modules
+	@mkdir -p $(VAR)/conf $(VAR)/modules
 	@ln -sf $(MODULE_SO) $(VAR)/modules/ngx_http_durable_module.so
 	@sed 's/127\.0\.0\.1:8080/127.0.0.1:$(PORT)/' examples/nginx.conf \
 	    > $(VAR)/conf/nginx.conf
-	@if [ "$$(id -u)" = 0 ]; then chown -R nobody:nogroup $(VAR)/data; fi
 	@echo "ngx_durable on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	exec $(NGINX) -p $(VAR)/ -c conf/nginx.conf -e stderr \
 	    -g 'daemon off;'
 
-test: build test-store test-nginx
+test: build test-store test-unit test-nginx
 
 test-store: deps
 	$(MAKE) -s -C store test
+
+# the pure-C parts of the nginx side (router, query parser)
+test-unit: deps
+	@mkdir -p $(BUILD)/unit
+	$(UNIT_CC) $(UNIT_CFLAGS) -I ngx_durable_module \
+	    ngx_durable_module/ngx_http_durable_router.c \
+	    ngx_durable_module/tests/t_router.c -o $(BUILD)/unit/t_router
+	$(BUILD)/unit/t_router
 
 test-nginx: build
 	@rm -rf $(BUILD)/t-data && mkdir -p $(BUILD)/t-data

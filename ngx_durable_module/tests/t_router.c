@@ -1,0 +1,308 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Unit tests of the router: raw path + method -> operation, and the
+ * query parser. The router has no nginx headers, so it links directly.
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ngx_http_durable_router.h"
+
+
+static int  passed, failed;
+
+
+#define CHECK(cond)                                                          \
+    do {                                                                     \
+        if (cond) {                                                          \
+            passed++;                                                        \
+        } else {                                                             \
+            failed++;                                                        \
+            fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__,       \
+                    #cond);                                                  \
+        }                                                                    \
+    } while (0)
+
+
+#define SV(s)  { sizeof(s) - 1, (unsigned char *) s }
+
+
+static ngx_http_durable_sv_t  prefixes[] = {
+    SV("/runtime/webhooks/durabletask"),
+    SV("/admin/extensions/DurableTaskExtension"),
+    SV("/durabletask")
+};
+
+
+static unsigned char  scratch[4096];
+
+
+static int
+route(ngx_http_durable_route_t *r, unsigned method, const char *path)
+{
+    return ngx_http_durable_route(r, prefixes, 3, method,
+                                  (const unsigned char *) path, strlen(path),
+                                  scratch);
+}
+
+
+static int
+sv_is(ngx_http_durable_sv_t *v, const char *s)
+{
+    return v->len == strlen(s) && memcmp(v->data, s, v->len) == 0;
+}
+
+
+static void
+test_prefixes(void)
+{
+    ngx_http_durable_route_t  r;
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET,
+                "/runtime/webhooks/durabletask/instances")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_LIST && r.prefix == 0);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET,
+                "/Runtime/WebHooks/DurableTask/Instances/")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_LIST);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET,
+                "/admin/extensions/durabletaskextension/instances/x")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_STATUS && r.prefix == 1);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask/instances/x")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.prefix == 2);
+
+    /* a prefix must end at a slash */
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletaskX/instances")
+          == NGX_HTTP_DURABLE_ROUTE_NOT_FOUND);
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/other/instances")
+          == NGX_HTTP_DURABLE_ROUTE_NOT_FOUND);
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask")
+          == NGX_HTTP_DURABLE_ROUTE_NOT_FOUND);
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask/nonsense")
+          == NGX_HTTP_DURABLE_ROUTE_NOT_FOUND);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_NONE);
+}
+
+
+static void
+test_slashes_and_decoding(void)
+{
+    ngx_http_durable_route_t  r;
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask//instances/abc//")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_STATUS && sv_is(&r.id, "abc"));
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST,
+                "/durabletask/entities//k")
+          == NGX_HTTP_DURABLE_ROUTE_EMPTY);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask/instances/a+b%20c")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(sv_is(&r.id, "a b c"));
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask/instances/a%2Fb")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(sv_is(&r.id, "a/b"));
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask/instances/a%2")
+          == NGX_HTTP_DURABLE_ROUTE_ENCODING);
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask/instances/a%zz")
+          == NGX_HTTP_DURABLE_ROUTE_ENCODING);
+
+    /* literal words may be encoded too */
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask/%69nstances/x")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_STATUS);
+}
+
+
+static void
+test_instances(void)
+{
+    ngx_http_durable_route_t  r;
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_DELETE, "/durabletask/instances")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_PURGE_MANY);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_DELETE, "/durabletask/instances/i")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_PURGE_ONE && sv_is(&r.id, "i"));
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/instances")
+          == NGX_HTTP_DURABLE_ROUTE_METHOD);
+    CHECK(r.allow == (NGX_HTTP_DURABLE_GET | NGX_HTTP_DURABLE_DELETE));
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/instances/i/TERMINATE")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_TERMINATE);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/instances/i/suspend")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_SUSPEND);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/instances/i/resume")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_RESUME);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/instances/i/rewind")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_REWIND);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/instances/i/restart")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_RESTART);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask/instances/i/restart")
+          == NGX_HTTP_DURABLE_ROUTE_METHOD);
+    CHECK(r.allow == NGX_HTTP_DURABLE_POST);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/instances/i/explode")
+          == NGX_HTTP_DURABLE_ROUTE_NOT_FOUND);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST,
+                "/durabletask/instances/i/raiseevent/Approval")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_RAISE_EVENT
+          && sv_is(&r.id, "i") && sv_is(&r.event, "Approval"));
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST,
+                "/durabletask/instances/i/raiseEvent")
+          == NGX_HTTP_DURABLE_ROUTE_NOT_FOUND);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST,
+                "/durabletask/instances/i/raiseEvent/e/extra")
+          == NGX_HTTP_DURABLE_ROUTE_NOT_FOUND);
+
+    CHECK(route(&r, 0, "/durabletask/instances/i")
+          == NGX_HTTP_DURABLE_ROUTE_METHOD);
+}
+
+
+static void
+test_orchestrators_and_entities(void)
+{
+    ngx_http_durable_route_t  r;
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/Orchestrators/Hello")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_START && sv_is(&r.name, "Hello")
+          && !r.has_id);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST,
+                "/durabletask/orchestrators/Hello/id-1/")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.has_id && sv_is(&r.id, "id-1"));
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask/orchestrators/Hello")
+          == NGX_HTTP_DURABLE_ROUTE_METHOD);
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/orchestrators")
+          == NGX_HTTP_DURABLE_ROUTE_NOT_FOUND);
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/orchestrators/a/b/c")
+          == NGX_HTTP_DURABLE_ROUTE_NOT_FOUND);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask/entities")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_ENTITY_LIST);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask/entities/counter")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_ENTITY_LIST
+          && sv_is(&r.name, "counter"));
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET, "/durabletask/entities/counter/k")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_ENTITY_GET && sv_is(&r.id, "k"));
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_DELETE, "/durabletask/entities/counter")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL && !r.has_id);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/entities")
+          == NGX_HTTP_DURABLE_ROUTE_METHOD);
+}
+
+
+static int
+query(ngx_http_durable_query_t *q, const char *args)
+{
+    return ngx_http_durable_parse_query(q, (const unsigned char *) args,
+                                        strlen(args), scratch);
+}
+
+
+static void
+test_query(void)
+{
+    ngx_http_durable_query_t  q;
+
+    CHECK(query(&q, "TASKHUB=h1&showinput=false&code=a%2Bb+c") == -1);
+    CHECK(q.set[NGX_HTTP_DURABLE_Q_TASKHUB]
+          && sv_is(&q.v[NGX_HTTP_DURABLE_Q_TASKHUB], "h1"));
+    CHECK(sv_is(&q.v[NGX_HTTP_DURABLE_Q_SHOWINPUT], "false"));
+    CHECK(sv_is(&q.v[NGX_HTTP_DURABLE_Q_CODE], "a+b c"));
+    CHECK(!q.set[NGX_HTTP_DURABLE_Q_TOP]);
+
+    CHECK(query(&q, "runtimeStatus=Running,Pending&x=1&runtimestatus=failed")
+          == -1);
+    CHECK(sv_is(&q.v[NGX_HTTP_DURABLE_Q_RUNTIMESTATUS],
+                "Running,Pending,failed"));
+
+    CHECK(query(&q, "top=1&top=2") == NGX_HTTP_DURABLE_Q_TOP);
+    CHECK(query(&q, "top=%zz") == -2);
+
+    /* items without '=' or without a name are ignored; values trimmed */
+    CHECK(query(&q, "flag&=x&&top=%205%20") == -1);
+    CHECK(sv_is(&q.v[NGX_HTTP_DURABLE_Q_TOP], "5"));
+
+    CHECK(query(&q, "reason=") == -1);
+    CHECK(q.set[NGX_HTTP_DURABLE_Q_REASON]
+          && q.v[NGX_HTTP_DURABLE_Q_REASON].len == 0);
+
+    CHECK(query(&q, "") == -1);
+}
+
+
+static void
+test_form_escape(void)
+{
+    unsigned char  out[64];
+    size_t         n;
+
+    static const char  in[] = "a b~/+?&=\"\r\n-_.!*()";
+
+    n = ngx_http_durable_form_escape(out, (const unsigned char *) in,
+                                     sizeof(in) - 1);
+    CHECK(n == ngx_http_durable_form_escape_len((const unsigned char *) in,
+                                                sizeof(in) - 1));
+    CHECK(n == strlen("a+b%7E%2F%2B%3F%26%3D%22%0D%0A-_.!*()"));
+    CHECK(memcmp(out, "a+b%7E%2F%2B%3F%26%3D%22%0D%0A-_.!*()", n) == 0);
+}
+
+
+int
+main(void)
+{
+    test_prefixes();
+    test_slashes_and_decoding();
+    test_instances();
+    test_orchestrators_and_entities();
+    test_query();
+    test_form_escape();
+
+    printf("%d passed, %d failed\n", passed, failed);
+
+    return failed ? 1 : 0;
+}
