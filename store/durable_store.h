@@ -76,7 +76,7 @@ typedef struct ds_txn_s  ds_txn_t;
 
 typedef enum {
     DS_SYNC_FULL = 0,       /* fsync on every commit (default) */
-    DS_SYNC_NONE            /* MDB_NOSYNC; the caller flushes with ds_env_sync */
+    DS_SYNC_NONE            /* MDB_NOSYNC; flushed with ds_env_sync() */
 } ds_sync_e;
 
 

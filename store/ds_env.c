@@ -1,0 +1,335 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The LMDB environment and transactions.
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds_internal.h"
+
+
+#define DS_FILE_MODE        0660
+#define DS_RESIZE_TRIES     4
+
+
+static const char  *ds_db_names[DS_DB_COUNT] = {
+    "instances", "by_created", "by_status", "history", "inbox"
+};
+
+
+int
+ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
+    size_t err_len)
+{
+    int          rc, dead, i;
+    unsigned     flags;
+    MDB_txn     *txn;
+    ds_env_t    *env;
+    const char  *step;
+
+    *envp = NULL;
+
+    if (conf == NULL || conf->path == NULL || conf->path[0] == '\0') {
+        snprintf(err, err_len, "store path is empty");
+        return DS_INVALID;
+    }
+
+    env = calloc(1, sizeof(ds_env_t));
+    if (env == NULL) {
+        snprintf(err, err_len, "out of memory opening \"%s\"", conf->path);
+        return DS_ERROR;
+    }
+
+    env->path = malloc(strlen(conf->path) + 1);
+    if (env->path == NULL) {
+        free(env);
+        snprintf(err, err_len, "out of memory opening \"%s\"", conf->path);
+        return DS_ERROR;
+    }
+
+    strcpy(env->path, conf->path);
+
+    step = "mdb_env_create()";
+    rc = mdb_env_create(&env->env);
+    if (rc != 0) {
+        env->env = NULL;
+        goto failed;
+    }
+
+    if (conf->map_size) {
+        step = "mdb_env_set_mapsize()";
+        rc = mdb_env_set_mapsize(env->env, conf->map_size);
+        if (rc != 0) {
+            goto failed;
+        }
+    }
+
+    if (conf->max_readers) {
+        step = "mdb_env_set_maxreaders()";
+        rc = mdb_env_set_maxreaders(env->env, conf->max_readers);
+        if (rc != 0) {
+            goto failed;
+        }
+    }
+
+    step = "mdb_env_set_maxdbs()";
+    rc = mdb_env_set_maxdbs(env->env, DS_MAX_DBS);
+    if (rc != 0) {
+        goto failed;
+    }
+
+    flags = 0;
+
+    if (conf->sync == DS_SYNC_NONE) {
+        flags |= MDB_NOSYNC;
+    }
+
+    if (conf->no_tls) {
+        flags |= MDB_NOTLS;
+    }
+
+    step = "mdb_env_open()";
+    rc = mdb_env_open(env->env, conf->path, flags, DS_FILE_MODE);
+    if (rc != 0) {
+        goto failed;
+    }
+
+    step = "mdb_reader_check()";
+    rc = mdb_reader_check(env->env, &dead);
+    if (rc != 0) {
+        goto failed;
+    }
+
+    step = "mdb_txn_begin()";
+    rc = mdb_txn_begin(env->env, NULL, 0, &txn);
+    if (rc != 0) {
+        goto failed;
+    }
+
+    step = "mdb_dbi_open()";
+
+    for (i = 0; i < DS_DB_COUNT; i++) {
+        rc = mdb_dbi_open(txn, ds_db_names[i], MDB_CREATE, &env->dbi[i]);
+        if (rc != 0) {
+            mdb_txn_abort(txn);
+            goto failed;
+        }
+    }
+
+    step = "mdb_txn_commit()";
+    rc = mdb_txn_commit(txn);
+    if (rc != 0) {
+        goto failed;
+    }
+
+    *envp = env;
+
+    return DS_OK;
+
+failed:
+
+    snprintf(err, err_len, "cannot open store \"%s\": %s failed: %s",
+             conf->path, step, mdb_strerror(rc));
+
+    if (env->env) {
+        mdb_env_close(env->env);
+    }
+
+    free(env->path);
+    free(env);
+
+    return rc == MDB_MAP_FULL ? DS_FULL : DS_ERROR;
+}
+
+
+void
+ds_env_close(ds_env_t *env)
+{
+    if (env == NULL) {
+        return;
+    }
+
+    mdb_env_close(env->env);
+    free(env->path);
+    free(env);
+}
+
+
+int
+ds_env_sync(ds_env_t *env)
+{
+    return mdb_env_sync(env->env, 1) == 0 ? DS_OK : DS_ERROR;
+}
+
+
+int
+ds_env_reader_check(ds_env_t *env, int *dead)
+{
+    int  n;
+
+    n = 0;
+
+    if (mdb_reader_check(env->env, &n) != 0) {
+        return DS_ERROR;
+    }
+
+    if (dead) {
+        *dead = n;
+    }
+
+    return DS_OK;
+}
+
+
+const char *
+ds_env_path(ds_env_t *env)
+{
+    return env->path;
+}
+
+
+int
+ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
+{
+    int        rc, tries;
+    unsigned   flags;
+    MDB_txn   *ptxn;
+    ds_txn_t  *txn;
+
+    *txnp = NULL;
+
+    if (parent != NULL && !parent->write) {
+        return DS_INVALID;
+    }
+
+    txn = malloc(sizeof(ds_txn_t));
+    if (txn == NULL) {
+        return DS_ERROR;
+    }
+
+    txn->env = env;
+    txn->write = (parent != NULL || write);
+    txn->err[0] = '\0';
+
+    flags = txn->write ? 0 : MDB_RDONLY;
+    ptxn = parent ? parent->txn : NULL;
+
+    for (tries = 0; /* void */; tries++) {
+        rc = mdb_txn_begin(env->env, ptxn, flags, &txn->txn);
+
+        /* another process grew the map: adopt its size and retry */
+        if (rc == MDB_MAP_RESIZED && tries < DS_RESIZE_TRIES
+            && mdb_env_set_mapsize(env->env, 0) == 0)
+        {
+            continue;
+        }
+
+        break;
+    }
+
+    if (rc != 0) {
+        free(txn);
+        return rc == MDB_MAP_FULL ? DS_FULL : DS_ERROR;
+    }
+
+    *txnp = txn;
+
+    return DS_OK;
+}
+
+
+int
+ds_txn_commit(ds_txn_t *txn)
+{
+    int  rc;
+
+    rc = mdb_txn_commit(txn->txn);
+    free(txn);
+
+    if (rc == 0) {
+        return DS_OK;
+    }
+
+    return (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL) ? DS_FULL : DS_ERROR;
+}
+
+
+void
+ds_txn_abort(ds_txn_t *txn)
+{
+    if (txn == NULL) {
+        return;
+    }
+
+    mdb_txn_abort(txn->txn);
+    free(txn);
+}
+
+
+const char *
+ds_txn_error(ds_txn_t *txn)
+{
+    return txn->err[0] ? txn->err : "no error";
+}
+
+
+void
+ds_txn_set_error(ds_txn_t *txn, const char *what)
+{
+    snprintf(txn->err, sizeof(txn->err), "%s", what);
+}
+
+
+/* maps an LMDB code to ds_rc_e and keeps its text for ds_txn_error() */
+
+int
+ds_lmdb_rc(ds_txn_t *txn, int rc)
+{
+    switch (rc) {
+
+    case 0:
+        return DS_OK;
+
+    case MDB_NOTFOUND:
+        return DS_NOTFOUND;
+
+    case MDB_MAP_FULL:
+    case MDB_TXN_FULL:
+        ds_txn_set_error(txn, mdb_strerror(rc));
+        return DS_FULL;
+
+    default:
+        ds_txn_set_error(txn, mdb_strerror(rc));
+        return DS_ERROR;
+    }
+}
+
+
+const char *
+ds_strerror(int rc)
+{
+    switch (rc) {
+    case DS_OK:
+        return "ok";
+    case DS_NOTFOUND:
+        return "not found";
+    case DS_CONFLICT:
+        return "an active instance with this id exists";
+    case DS_GONE:
+        return "instance is in a terminal status";
+    case DS_PRECONDITION:
+        return "instance status forbids the operation";
+    case DS_FULL:
+        return "store full";
+    case DS_INVALID:
+        return "invalid argument";
+    case DS_ERROR:
+        return "store error";
+    default:
+        return "unknown error";
+    }
+}

@@ -1,0 +1,252 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Instance records and their created-time and status indexes.
+ */
+
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds_key.h"
+
+
+#define DS_RECORD_STACK     1024
+
+
+static int ds_len_ok(size_t len);
+static int ds_index_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_status_e status, int64_t created, int created_too);
+static int ds_index_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_status_e status, int64_t created, int created_too);
+
+
+int
+ds_instance_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_instance_t *inst)
+{
+    int            rc;
+    MDB_val        key, val;
+    unsigned char  kb[DS_KEY_BUF];
+
+    if (!ds_key_valid(hub, id)) {
+        return DS_INVALID;
+    }
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_instance(kb, hub, id);
+
+    rc = mdb_get(txn->txn, ds_dbi(txn, DS_DB_INSTANCES), &key, &val);
+    if (rc != 0) {
+        return ds_lmdb_rc(txn, rc);
+    }
+
+    if (ds_record_decode(val.mv_data, val.mv_size, inst) != DS_OK) {
+        ds_txn_set_error(txn, "corrupt instance record");
+        return DS_ERROR;
+    }
+
+    return DS_OK;
+}
+
+
+/*
+ * The new record is encoded into our own buffer before anything is
+ * written, so inst may point into the map (e.g. at the record it replaces).
+ */
+
+int
+ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst)
+{
+    int             rc, exists;
+    size_t          size;
+    MDB_val         key, val;
+    ds_instance_t   old;
+    unsigned char   kb[DS_KEY_BUF], stack[DS_RECORD_STACK], *buf;
+
+    if (!ds_key_valid(hub, id)
+        || (unsigned) inst->status >= DS_STATUS_COUNT
+        || (unsigned) inst->suspended_from >= DS_STATUS_COUNT
+        || !ds_len_ok(inst->name.len) || !ds_len_ok(inst->input.len)
+        || !ds_len_ok(inst->output.len)
+        || !ds_len_ok(inst->custom_status.len))
+    {
+        return DS_INVALID;
+    }
+
+    size = ds_record_size(inst);
+
+    if (size <= sizeof(stack)) {
+        buf = stack;
+
+    } else {
+        buf = malloc(size);
+        if (buf == NULL) {
+            ds_txn_set_error(txn, "out of memory");
+            return DS_ERROR;
+        }
+    }
+
+    ds_record_encode(inst, buf);
+
+    rc = ds_instance_get(txn, hub, id, &old);
+
+    if (rc == DS_OK) {
+        exists = 1;
+
+    } else if (rc == DS_NOTFOUND) {
+        exists = 0;
+
+    } else {
+        goto done;
+    }
+
+    if (!exists) {
+        rc = ds_index_put(txn, hub, id, inst->status, inst->created, 1);
+
+    } else if (old.created != inst->created || old.status != inst->status) {
+        rc = ds_index_del(txn, hub, id, old.status, old.created,
+                          old.created != inst->created);
+        if (rc == DS_OK) {
+            rc = ds_index_put(txn, hub, id, inst->status, inst->created,
+                              old.created != inst->created);
+        }
+    }
+
+    if (rc != DS_OK) {
+        goto done;
+    }
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_instance(kb, hub, id);
+    val.mv_data = buf;
+    val.mv_size = size;
+
+    rc = ds_lmdb_rc(txn, mdb_put(txn->txn, ds_dbi(txn, DS_DB_INSTANCES),
+                                 &key, &val, 0));
+
+done:
+
+    if (buf != stack) {
+        free(buf);
+    }
+
+    return rc;
+}
+
+
+int
+ds_instance_delete(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
+{
+    int            rc;
+    ds_instance_t  old;
+
+    rc = ds_instance_get(txn, hub, id, &old);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    return ds_instance_remove(txn, hub, id, &old);
+}
+
+
+/* removes the record, its index entries, history and inbox */
+
+int
+ds_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *old)
+{
+    int            rc;
+    MDB_val        key;
+    unsigned char  kb[DS_KEY_BUF];
+
+    rc = ds_index_del(txn, hub, id, old->status, old->created, 1);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_instance(kb, hub, id);
+
+    rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_INSTANCES), &key, NULL);
+    if (rc != 0) {
+        return ds_lmdb_rc(txn, rc);
+    }
+
+    rc = ds_seq_delete(txn, DS_DB_HISTORY, hub, id, UINT64_MAX);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    return ds_seq_delete(txn, DS_DB_INBOX, hub, id, UINT64_MAX);
+}
+
+
+static int
+ds_index_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e status,
+    int64_t created, int created_too)
+{
+    int            rc;
+    MDB_val        key, val;
+    unsigned char  kb[DS_KEY_BUF];
+
+    key.mv_data = kb;
+    val.mv_data = kb;
+    val.mv_size = 0;
+
+    if (created_too) {
+        key.mv_size = ds_key_created(kb, hub, created, id);
+
+        rc = mdb_put(txn->txn, ds_dbi(txn, DS_DB_BY_CREATED), &key, &val, 0);
+        if (rc != 0) {
+            return ds_lmdb_rc(txn, rc);
+        }
+    }
+
+    key.mv_size = ds_key_status(kb, hub, status, created, id);
+
+    rc = mdb_put(txn->txn, ds_dbi(txn, DS_DB_BY_STATUS), &key, &val, 0);
+
+    return ds_lmdb_rc(txn, rc);
+}
+
+
+/* a missing entry is not an error: the goal is that it is gone */
+
+static int
+ds_index_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e status,
+    int64_t created, int created_too)
+{
+    int            rc;
+    MDB_val        key;
+    unsigned char  kb[DS_KEY_BUF];
+
+    key.mv_data = kb;
+
+    if (created_too) {
+        key.mv_size = ds_key_created(kb, hub, created, id);
+
+        rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_BY_CREATED), &key, NULL);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            return ds_lmdb_rc(txn, rc);
+        }
+    }
+
+    key.mv_size = ds_key_status(kb, hub, status, created, id);
+
+    rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_BY_STATUS), &key, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ds_lmdb_rc(txn, rc);
+    }
+
+    return DS_OK;
+}
+
+
+static int
+ds_len_ok(size_t len)
+{
+    /* record lengths are 32-bit */
+    return (uint64_t) len <= 0xffffffffu;
+}

@@ -1,0 +1,398 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * JSON ingest: validate once with jansson, keep the original bytes minus
+ * insignificant whitespace; JSON string escaping.
+ */
+
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "ds_internal.h"
+
+
+#define DS_JSON_FLAGS       (JSON_DECODE_ANY | JSON_ALLOW_NUL)
+
+
+static int ds_json_space(unsigned char c);
+static int ds_json_valid(const char *in, size_t len, json_error_t *error);
+static size_t ds_utf8_seq(const unsigned char *p, size_t n, size_t *skip);
+
+
+int
+ds_json_depth_ok(const char *in, size_t len, unsigned max_depth)
+{
+    int        in_str, esc;
+    size_t     i, depth;
+    char       c;
+
+    in_str = 0;
+    esc = 0;
+    depth = 0;
+
+    for (i = 0; i < len; i++) {
+        c = in[i];
+
+        if (in_str) {
+            if (esc) {
+                esc = 0;
+
+            } else if (c == '\\') {
+                esc = 1;
+
+            } else if (c == '"') {
+                in_str = 0;
+            }
+
+            continue;
+        }
+
+        switch (c) {
+
+        case '"':
+            in_str = 1;
+            break;
+
+        case '[':
+        case '{':
+            if (++depth > max_depth) {
+                return 0;
+            }
+
+            break;
+
+        case ']':
+        case '}':
+            if (depth) {
+                depth--;
+            }
+
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+ds_json_ingest(const char *in, size_t len, unsigned max_depth, char *out,
+    size_t *out_len, char *err, size_t err_len)
+{
+    size_t        i;
+    json_error_t  error;
+
+    for (i = 0; i < len && ds_json_space((unsigned char) in[i]); i++) {
+        /* void */
+    }
+
+    if (i == len) {
+        *out_len = 0;
+        return DS_OK;
+    }
+
+    if (!ds_json_depth_ok(in, len, max_depth)) {
+        snprintf(err, err_len, "JSON nesting deeper than %u", max_depth);
+        return DS_INVALID;
+    }
+
+    if (!ds_json_valid(in, len, &error)) {
+        snprintf(err, err_len, "invalid JSON at line %d, column %d "
+                 "(position %d): %s", error.line, error.column,
+                 error.position, error.text);
+        return DS_INVALID;
+    }
+
+    *out_len = ds_json_minify(in, len, out);
+
+    return DS_OK;
+}
+
+
+/* out may be in: it is written no faster than in is read */
+
+size_t
+ds_json_minify(const char *in, size_t len, char *out)
+{
+    int     in_str, esc;
+    char    c;
+    size_t  i, n;
+
+    in_str = 0;
+    esc = 0;
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        c = in[i];
+
+        if (in_str) {
+            if (esc) {
+                esc = 0;
+
+            } else if (c == '\\') {
+                esc = 1;
+
+            } else if (c == '"') {
+                in_str = 0;
+            }
+
+        } else if (ds_json_space((unsigned char) c)) {
+            continue;
+
+        } else if (c == '"') {
+            in_str = 1;
+        }
+
+        out[n++] = c;
+    }
+
+    return n;
+}
+
+
+size_t
+ds_json_escape_len(const char *in, size_t len)
+{
+    size_t                i, n, seq, skip;
+    const unsigned char  *p;
+
+    p = (const unsigned char *) in;
+    n = 0;
+
+    for (i = 0; i < len; /* void */) {
+        if (p[i] == '"' || p[i] == '\\' || p[i] == '\b' || p[i] == '\f'
+            || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')
+        {
+            n += 2;
+            i++;
+            continue;
+        }
+
+        if (p[i] < 0x20) {
+            n += 6;
+            i++;
+            continue;
+        }
+
+        seq = ds_utf8_seq(p + i, len - i, &skip);
+
+        if (seq) {
+            n += seq;
+            i += seq;
+
+        } else {
+            n += 6;
+            i += skip;
+        }
+    }
+
+    return n;
+}
+
+
+size_t
+ds_json_escape(const char *in, size_t len, char *out)
+{
+    char                  *o;
+    size_t                 i, seq, skip;
+    const unsigned char   *p;
+    static const char      hex[] = "0123456789abcdef";
+
+    p = (const unsigned char *) in;
+    o = out;
+
+    for (i = 0; i < len; /* void */) {
+        switch (p[i]) {
+
+        case '"':
+            *o++ = '\\';
+            *o++ = '"';
+            i++;
+            continue;
+
+        case '\\':
+            *o++ = '\\';
+            *o++ = '\\';
+            i++;
+            continue;
+
+        case '\b':
+            *o++ = '\\';
+            *o++ = 'b';
+            i++;
+            continue;
+
+        case '\f':
+            *o++ = '\\';
+            *o++ = 'f';
+            i++;
+            continue;
+
+        case '\n':
+            *o++ = '\\';
+            *o++ = 'n';
+            i++;
+            continue;
+
+        case '\r':
+            *o++ = '\\';
+            *o++ = 'r';
+            i++;
+            continue;
+
+        case '\t':
+            *o++ = '\\';
+            *o++ = 't';
+            i++;
+            continue;
+
+        default:
+            break;
+        }
+
+        if (p[i] < 0x20) {
+            *o++ = '\\';
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[p[i] >> 4];
+            *o++ = hex[p[i] & 0xf];
+            i++;
+            continue;
+        }
+
+        seq = ds_utf8_seq(p + i, len - i, &skip);
+
+        if (seq) {
+            while (seq--) {
+                *o++ = (char) p[i++];
+            }
+
+        } else {
+            *o++ = '\\';
+            *o++ = 'u';
+            *o++ = 'f';
+            *o++ = 'f';
+            *o++ = 'f';
+            *o++ = 'd';
+            i += skip;
+        }
+    }
+
+    return (size_t) (o - out);
+}
+
+
+int
+ds_json_text_or_string(const char *in, size_t len, unsigned max_depth,
+    char *out, size_t *out_len)
+{
+    size_t        n;
+    json_error_t  error;
+
+    if (len == 0) {
+        *out_len = 0;
+        return DS_OK;
+    }
+
+    if (ds_json_depth_ok(in, len, max_depth) && ds_json_valid(in, len, &error))
+    {
+        *out_len = ds_json_minify(in, len, out);
+        return DS_OK;
+    }
+
+    out[0] = '"';
+    n = ds_json_escape(in, len, out + 1);
+    out[n + 1] = '"';
+    *out_len = n + 2;
+
+    return DS_OK;
+}
+
+
+static int
+ds_json_valid(const char *in, size_t len, json_error_t *error)
+{
+    json_t  *json;
+
+    json = json_loadb(in, len, DS_JSON_FLAGS, error);
+    if (json == NULL) {
+        return 0;
+    }
+
+    json_decref(json);
+
+    return 1;
+}
+
+
+static int
+ds_json_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+
+/*
+ * Returns the length of the valid UTF-8 sequence at p, or 0 and in *skip
+ * the length of its longest invalid prefix (one U+FFFD replaces it).
+ */
+
+static size_t
+ds_utf8_seq(const unsigned char *p, size_t n, size_t *skip)
+{
+    size_t         i, need;
+    unsigned char  lo, hi;
+
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (p[0] < 0x80) {
+        return 1;
+    }
+
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        need = 2;
+
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        need = 3;
+
+        if (p[0] == 0xe0) {
+            lo = 0xa0;
+
+        } else if (p[0] == 0xed) {
+            hi = 0x9f;     /* no surrogates */
+        }
+
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        need = 4;
+
+        if (p[0] == 0xf0) {
+            lo = 0x90;
+
+        } else if (p[0] == 0xf4) {
+            hi = 0x8f;     /* nothing above U+10FFFF */
+        }
+
+    } else {
+        *skip = 1;
+        return 0;
+    }
+
+    for (i = 1; i < need; i++) {
+        if (i >= n || p[i] < lo || p[i] > hi) {
+            *skip = i;
+            return 0;
+        }
+
+        lo = 0x80;
+        hi = 0xbf;
+    }
+
+    return need;
+}

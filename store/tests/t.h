@@ -1,0 +1,52 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * A tiny assertion harness for the store's unit tests.
+ */
+
+
+#ifndef T_H
+#define T_H
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include "durable_store.h"
+
+
+extern unsigned long  t_passed;
+extern unsigned long  t_failed;
+
+
+void t_check(int ok, const char *file, int line, const char *expr);
+void t_check_int(long long got, long long want, const char *file, int line,
+    const char *expr);
+void t_check_str(ds_str_t got, const char *want, const char *file, int line,
+    const char *expr);
+
+#define T(c)            t_check((c) != 0, __FILE__, __LINE__, #c)
+#define T_INT(a, b)     t_check_int((long long) (a), (long long) (b),        \
+                                    __FILE__, __LINE__, #a " == " #b)
+#define T_STR(s, w)     t_check_str((s), (w), __FILE__, __LINE__, #s)
+
+
+ds_str_t t_s(const char *s);
+char *t_tmpdir(void);
+void t_rmdir(char *dir);
+ds_env_t *t_open(const char *dir, size_t map_size, ds_sync_e sync);
+int t_consistent(ds_env_t *env, ds_str_t hub, ds_check_stats_t *stats);
+int t_put(ds_env_t *env, ds_str_t hub, const char *id, ds_status_e status,
+    int64_t created);
+
+
+void t_env(void);
+void t_instance(void);
+void t_seq(void);
+void t_query(void);
+void t_ops(void);
+void t_time(void);
+void t_json(void);
+
+
+#endif /* T_H */

@@ -1,0 +1,440 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Environment: open errors, persistence, two writer processes, a full map,
+ * nested transactions, a map grown by another process.
+ */
+
+
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "t.h"
+
+
+static void t_env_open_errors(void);
+static void t_env_reopen(void);
+static void t_env_fork(void);
+static void t_env_full(void);
+static void t_env_nested(void);
+static void t_env_resized(void);
+static int t_count_instances(ds_env_t *env, ds_str_t hub);
+
+
+void
+t_env(void)
+{
+    t_env_open_errors();
+    t_env_reopen();
+    t_env_fork();
+    t_env_full();
+    t_env_nested();
+    t_env_resized();
+}
+
+
+static void
+t_env_open_errors(void)
+{
+    int            rc;
+    char           err[256];
+    ds_env_t      *env;
+    ds_env_conf_t  conf;
+
+    memset(&conf, 0, sizeof(conf));
+    conf.path = "/tmp/ds_test_no_such_dir/x";
+
+    rc = ds_env_open(&env, &conf, err, sizeof(err));
+    T_INT(rc, DS_ERROR);
+    T(env == NULL);
+    T(strstr(err, "/tmp/ds_test_no_such_dir/x") != NULL);
+    T(strstr(err, "No such file") != NULL);
+
+    conf.path = "";
+    T_INT(ds_env_open(&env, &conf, err, sizeof(err)), DS_INVALID);
+
+    T(strcmp(ds_strerror(DS_FULL), "store full") == 0);
+    T(strcmp(ds_strerror(DS_NOTFOUND), "not found") == 0);
+    T(strcmp(ds_strerror(99), "unknown error") == 0);
+}
+
+
+static void
+t_env_reopen(void)
+{
+    int            dead;
+    char          *dir;
+    uint64_t       seq;
+    ds_env_t      *env;
+    ds_txn_t      *txn;
+    ds_instance_t  inst;
+    ds_check_stats_t  st;
+    ds_str_t       hub;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_FULL);
+
+    T(strcmp(ds_env_path(env), dir) == 0);
+    T_INT(ds_env_reader_check(env, &dead), DS_OK);
+    T_INT(dead, 0);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_start(txn, hub, t_s("a"), t_s("Hello"), t_s("[1,2]"),
+                      1000, &inst), DS_OK);
+    T_INT(ds_op_start(txn, hub, t_s("b"), t_s("Hello"), t_s(""), 2000,
+                      &inst), DS_OK);
+    T_INT(ds_history_append(txn, hub, t_s("a"), t_s("{\"e\":1}"), &seq),
+          DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(ds_env_sync(env), DS_OK);
+    ds_env_close(env);
+
+    env = t_open(dir, 0, DS_SYNC_FULL);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("a"), &inst), DS_OK);
+    T_STR(inst.name, "Hello");
+    T_STR(inst.input, "[1,2]");
+    T_INT(inst.created, 1000);
+    T_INT(inst.status, DS_PENDING);
+    T_INT(ds_instance_get(txn, hub, t_s("b"), &inst), DS_OK);
+    T_INT(inst.input.len, 0);
+    T_INT(inst.created, 2000);
+    ds_txn_abort(txn);
+
+    T(t_consistent(env, hub, &st));
+    T_INT(st.instances, 2);
+    T_INT(st.by_created, 2);
+    T_INT(st.by_status, 2);
+    T_INT(st.history, 1);
+    T_INT(st.inbox, 2);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+#define T_FORK_N  1000
+
+
+static void
+t_env_fork(void)
+{
+    int               i, p, status, ok;
+    char             *dir, id[32];
+    pid_t             pids[2];
+    ds_env_t         *env;
+    ds_txn_t         *txn;
+    ds_str_t          hub;
+    ds_instance_t     inst;
+    ds_check_stats_t  st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+
+    for (p = 0; p < 2; p++) {
+        pids[p] = fork();
+        T(pids[p] >= 0);
+
+        if (pids[p] != 0) {
+            continue;
+        }
+
+        /* the child opens its own environment after fork() */
+        env = t_open(dir, 0, DS_SYNC_NONE);
+        ok = 1;
+
+        for (i = 0; i < T_FORK_N; i++) {
+            snprintf(id, sizeof(id), "p%d-%d", p, i);
+
+            if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+                ok = 0;
+                break;
+            }
+
+            if (ds_op_start(txn, hub, t_s(id), t_s("Orch"), t_s("null"),
+                            ds_time_now(), &inst) != DS_OK)
+            {
+                ds_txn_abort(txn);
+                ok = 0;
+                break;
+            }
+
+            if (ds_txn_commit(txn) != DS_OK) {
+                ok = 0;
+                break;
+            }
+        }
+
+        ds_env_close(env);
+        free(dir);
+        _exit(ok ? 0 : 1);
+    }
+
+    for (p = 0; p < 2; p++) {
+        T(waitpid(pids[p], &status, 0) == pids[p]);
+        T(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T(t_consistent(env, hub, &st));
+    T_INT(st.instances, 2 * T_FORK_N);
+    T_INT(st.by_created, 2 * T_FORK_N);
+    T_INT(st.by_status, 2 * T_FORK_N);
+    T_INT(st.inbox, 2 * T_FORK_N);
+    T_INT(t_count_instances(env, hub), 2 * T_FORK_N);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+static void
+t_env_full(void)
+{
+    int               rc, committed, i;
+    char             *dir, id[32], *input;
+    size_t            n;
+    ds_env_t         *env;
+    ds_txn_t         *txn;
+    ds_str_t          hub;
+    ds_instance_t     inst;
+    ds_check_stats_t  st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 1024 * 1024, DS_SYNC_NONE);
+
+    n = 9000;
+    input = malloc(n + 1);
+    input[0] = '"';
+    memset(input + 1, 'x', n - 2);
+    input[n - 1] = '"';
+    input[n] = '\0';
+
+    committed = 0;
+    rc = DS_OK;
+
+    for (i = 0; i < 1000; i++) {
+        snprintf(id, sizeof(id), "full-%d", i);
+
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+        rc = ds_op_start(txn, hub, t_s(id), t_s("Orch"), t_s(input),
+                         1000 + i, &inst);
+        if (rc == DS_OK) {
+            rc = ds_history_append(txn, hub, t_s(id), t_s(input), NULL);
+        }
+
+        if (rc != DS_OK) {
+            T_INT(rc, DS_FULL);
+            T(strstr(ds_txn_error(txn), "MDB_MAP_FULL") != NULL);
+            ds_txn_abort(txn);
+            break;
+        }
+
+        rc = ds_txn_commit(txn);
+        if (rc != DS_OK) {
+            T_INT(rc, DS_FULL);
+            break;
+        }
+
+        committed++;
+    }
+
+    T_INT(rc, DS_FULL);
+    T(committed > 10);
+
+    /* still readable and consistent; the failed instance left nothing */
+    T(t_consistent(env, hub, &st));
+    T_INT(st.instances, committed);
+    T_INT(st.by_created, committed);
+    T_INT(st.by_status, committed);
+    T_INT(st.history, committed);
+    T_INT(st.inbox, committed);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("full-0"), &inst), DS_OK);
+    T_INT(inst.input.len, n);
+    T_INT(ds_instance_get(txn, hub, t_s(id), &inst), DS_NOTFOUND);
+    ds_txn_abort(txn);
+
+    /* deleting makes room again */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_delete(txn, hub, t_s("full-0")), DS_OK);
+    T_INT(ds_instance_delete(txn, hub, t_s("full-1")), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T(t_consistent(env, hub, &st));
+    T_INT(st.instances, committed - 2);
+
+    free(input);
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+static void
+t_env_nested(void)
+{
+    char          *dir;
+    ds_env_t      *env;
+    ds_txn_t      *txn, *child, *ro;
+    ds_str_t       hub;
+    ds_instance_t  inst;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    T_INT(ds_txn_begin(env, txn, 1, &child), DS_OK);
+    T_INT(ds_op_start(child, hub, t_s("kept"), t_s("O"), t_s(""), 10, &inst),
+          DS_OK);
+    T_INT(ds_txn_commit(child), DS_OK);
+
+    T_INT(ds_txn_begin(env, txn, 1, &child), DS_OK);
+    T_INT(ds_op_start(child, hub, t_s("dropped"), t_s("O"), t_s(""), 11,
+                      &inst), DS_OK);
+    ds_txn_abort(child);
+
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &ro), DS_OK);
+    T_INT(ds_instance_get(ro, hub, t_s("kept"), &inst), DS_OK);
+    T_INT(ds_instance_get(ro, hub, t_s("dropped"), &inst), DS_NOTFOUND);
+    T_INT(ds_txn_begin(env, ro, 1, &child), DS_INVALID);
+    T(child == NULL);
+    ds_txn_abort(ro);
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* another process grows the map; this one adopts it (MDB_MAP_RESIZED) */
+
+static void
+t_env_resized(void)
+{
+    int            i, ok, status, fds[2];
+    char          *dir, id[32], input[4002], c;
+    pid_t          pid;
+    ds_env_t      *env, *big;
+    ds_txn_t      *txn;
+    ds_str_t       hub;
+    ds_instance_t  inst;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+
+    memset(input, '1', sizeof(input) - 1);
+    input[sizeof(input) - 1] = '\0';
+
+    T(pipe(fds) == 0);
+
+    pid = fork();
+    T(pid >= 0);
+
+    if (pid == 0) {
+        /* start when the parent has its environment open */
+        close(fds[1]);
+        ok = read(fds[0], &c, 1) == 1;
+        close(fds[0]);
+
+        big = t_open(dir, 8 * 1024 * 1024, DS_SYNC_NONE);
+        ok = 1;
+
+        for (i = 0; i < 500 && ok; i++) {
+            snprintf(id, sizeof(id), "big-%d", i);
+            ok = ds_txn_begin(big, NULL, 1, &txn) == DS_OK;
+
+            if (ok && ds_op_start(txn, hub, t_s(id), t_s("O"), t_s(input),
+                                  i + 1, &inst) != DS_OK)
+            {
+                ds_txn_abort(txn);
+                ok = 0;
+            }
+
+            if (ok) {
+                ok = ds_txn_commit(txn) == DS_OK;
+            }
+        }
+
+        ds_env_close(big);
+        free(dir);
+        _exit(ok ? 0 : 1);
+    }
+
+    close(fds[0]);
+    env = t_open(dir, 1024 * 1024, DS_SYNC_NONE);
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    ds_txn_abort(txn);
+
+    T(write(fds[1], "g", 1) == 1);
+    close(fds[1]);
+
+    T(waitpid(pid, &status, 0) == pid);
+    T(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* the data of the child is past our 1 MiB map: begin must adopt it */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("big-499"), &inst), DS_OK);
+    T_INT(inst.input.len, sizeof(input) - 1);
+    T_INT(ds_op_start(txn, hub, t_s("after"), t_s("O"), t_s(input), 9999,
+                      &inst), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T(t_consistent(env, hub, NULL));
+    T_INT(t_count_instances(env, hub), 501);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+static int
+t_count_cb(void *data, ds_str_t id, const ds_instance_t *inst)
+{
+    (void) id;
+    (void) inst;
+
+    (*(int *) data)++;
+
+    return 0;
+}
+
+
+static int
+t_count_instances(ds_env_t *env, ds_str_t hub)
+{
+    int         n;
+    char        token[DS_TOKEN_MAX];
+    size_t      token_len;
+    ds_txn_t   *txn;
+    ds_query_t  q;
+
+    memset(&q, 0, sizeof(q));
+    q.top = 1000000;
+    n = 0;
+
+    if (ds_txn_begin(env, NULL, 0, &txn) != DS_OK) {
+        return -1;
+    }
+
+    if (ds_instance_list(txn, hub, &q, t_count_cb, &n, token, &token_len)
+        != DS_OK || token_len != 0)
+    {
+        n = -1;
+    }
+
+    ds_txn_abort(txn);
+
+    return n;
+}

@@ -1,0 +1,334 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Instance records: put, get, replace, delete and index maintenance.
+ */
+
+
+#include <stdlib.h>
+
+#include "t.h"
+#include "ds_key.h"
+
+
+static void t_instance_basic(void);
+static void t_instance_keys(void);
+static void t_instance_check(void);
+static int t_count_status(ds_env_t *env, ds_str_t hub, unsigned mask);
+
+
+void
+t_instance(void)
+{
+    t_instance_basic();
+    t_instance_keys();
+    t_instance_check();
+}
+
+
+static void
+t_instance_basic(void)
+{
+    char             *dir, *big;
+    ds_env_t         *env;
+    ds_txn_t         *txn;
+    ds_str_t          hub, id;
+    ds_instance_t     inst, got;
+    ds_check_stats_t  st;
+
+    hub = t_s("Hub");
+    id = t_s("one");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    memset(&inst, 0, sizeof(inst));
+    inst.status = DS_RUNNING;
+    inst.suspended_from = DS_PENDING;
+    inst.created = -5;
+    inst.updated = 1234567890123456LL;
+    inst.execution = 7;
+    inst.name = t_s("Name");
+    inst.input = t_s("{\"a\":1}");
+    inst.output = t_s("\"out\"");
+    inst.custom_status = t_s("[true]");
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, id, &got), DS_NOTFOUND);
+    T_INT(ds_instance_delete(txn, hub, id), DS_NOTFOUND);
+    T_INT(ds_instance_put(txn, hub, id, &inst), DS_OK);
+    T_INT(ds_instance_get(txn, hub, id, &got), DS_OK);
+    T_INT(got.status, DS_RUNNING);
+    T_INT(got.suspended_from, DS_PENDING);
+    T_INT(got.created, -5);
+    T_INT(got.updated, 1234567890123456LL);
+    T_INT(got.execution, 7);
+    T_STR(got.name, "Name");
+    T_STR(got.input, "{\"a\":1}");
+    T_STR(got.output, "\"out\"");
+    T_STR(got.custom_status, "[true]");
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T(t_consistent(env, hub, &st));
+    T_INT(st.by_status, 1);
+    T_INT(t_count_status(env, hub, DS_STATUS_MASK(DS_RUNNING)), 1);
+
+    /* replace from the record itself: fields point into the map */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, id, &got), DS_OK);
+    got.status = DS_COMPLETED;
+    got.output = t_s("42");
+    T_INT(ds_instance_put(txn, hub, id, &got), DS_OK);
+    T_INT(ds_instance_get(txn, hub, id, &got), DS_OK);
+    T_INT(got.status, DS_COMPLETED);
+    T_STR(got.name, "Name");
+    T_STR(got.input, "{\"a\":1}");
+    T_STR(got.output, "42");
+    T_STR(got.custom_status, "[true]");
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T(t_consistent(env, hub, &st));
+    T_INT(st.instances, 1);
+    T_INT(st.by_status, 1);
+    T_INT(t_count_status(env, hub, DS_STATUS_MASK(DS_RUNNING)), 0);
+    T_INT(t_count_status(env, hub, DS_STATUS_MASK(DS_COMPLETED)), 1);
+
+    /* a new created time moves both index entries */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, id, &got), DS_OK);
+    got.created = 99;
+    T_INT(ds_instance_put(txn, hub, id, &got), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T(t_consistent(env, hub, &st));
+    T_INT(st.by_created, 1);
+    T_INT(st.by_status, 1);
+
+    /* a big record, history and inbox; delete takes everything */
+    big = malloc(200000);
+    memset(big, '7', 200000);
+    inst.input.data = big;
+    inst.input.len = 200000;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_put(txn, hub, t_s("two"), &inst), DS_OK);
+    T_INT(ds_history_append(txn, hub, id, t_s("{}"), NULL), DS_OK);
+    T_INT(ds_inbox_append(txn, hub, id, t_s("{}"), NULL), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("two"), &got), DS_OK);
+    T_INT(got.input.len, 200000);
+    T(memcmp(got.input.data, big, 200000) == 0);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    free(big);
+
+    T(t_consistent(env, hub, &st));
+    T_INT(st.instances, 2);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_delete(txn, hub, id), DS_OK);
+    T_INT(ds_instance_get(txn, hub, id, &got), DS_NOTFOUND);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T(t_consistent(env, hub, &st));
+    T_INT(st.instances, 1);
+    T_INT(st.by_created, 1);
+    T_INT(st.by_status, 1);
+    T_INT(st.history, 0);
+    T_INT(st.inbox, 0);
+
+    /* hubs are separate namespaces */
+    T_INT(t_put(env, t_s("Other"), "one", DS_RUNNING, 5), DS_OK);
+    T(t_consistent(env, hub, &st));
+    T_INT(st.instances, 1);
+    T(t_consistent(env, t_s(""), &st));
+    T_INT(st.instances, 2);
+    T_INT(st.by_status, 2);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+static void
+t_instance_keys(void)
+{
+    char           *dir, hubmax[DS_HUB_MAX + 2], idmax[DS_ID_MAX + 2];
+    ds_env_t       *env;
+    ds_txn_t       *txn;
+    ds_str_t        hub, id;
+    ds_instance_t   inst;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    memset(hubmax, 'h', sizeof(hubmax));
+    memset(idmax, 'i', sizeof(idmax));
+
+    memset(&inst, 0, sizeof(inst));
+    inst.name = t_s("N");
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    hub.data = hubmax;
+    hub.len = DS_HUB_MAX;
+    id.data = idmax;
+    id.len = DS_ID_MAX;
+
+    /* longest keys fit, one byte more does not */
+    T_INT(ds_instance_put(txn, hub, id, &inst), DS_OK);
+    T_INT(ds_history_append(txn, hub, id, t_s("{}"), NULL), DS_OK);
+    T_INT(ds_instance_get(txn, hub, id, &inst), DS_OK);
+
+    hub.len = DS_HUB_MAX + 1;
+    T_INT(ds_instance_put(txn, hub, id, &inst), DS_INVALID);
+    T_INT(ds_instance_get(txn, hub, id, &inst), DS_INVALID);
+    hub.len = DS_HUB_MAX;
+    id.len = DS_ID_MAX + 1;
+    T_INT(ds_instance_put(txn, hub, id, &inst), DS_INVALID);
+    T_INT(ds_history_append(txn, hub, id, t_s("{}"), NULL), DS_INVALID);
+    id.len = 0;
+    T_INT(ds_instance_get(txn, hub, id, &inst), DS_INVALID);
+    T_INT(ds_instance_get(txn, t_s(""), t_s("x"), &inst), DS_INVALID);
+
+    /* a 0 byte would make key prefixes ambiguous */
+    id.data = "a\0b";
+    id.len = 3;
+    T_INT(ds_instance_put(txn, t_s("H"), id, &inst), DS_INVALID);
+
+    inst.status = (ds_status_e) 8;
+    T_INT(ds_instance_put(txn, t_s("H"), t_s("x"), &inst), DS_INVALID);
+
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T(t_consistent(env, t_s(""), NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+static int
+t_count_cb(void *data, ds_str_t id, const ds_instance_t *inst)
+{
+    (void) id;
+    (void) inst;
+
+    (*(int *) data)++;
+
+    return 0;
+}
+
+
+static int
+t_count_status(ds_env_t *env, ds_str_t hub, unsigned mask)
+{
+    int         n;
+    char        token[DS_TOKEN_MAX];
+    size_t      token_len;
+    ds_txn_t   *txn;
+    ds_query_t  q;
+
+    memset(&q, 0, sizeof(q));
+    q.top = 1000;
+    q.status_mask = mask;
+    n = 0;
+
+    if (ds_txn_begin(env, NULL, 0, &txn) != DS_OK) {
+        return -1;
+    }
+
+    if (ds_instance_list(txn, hub, &q, t_count_cb, &n, token, &token_len)
+        != DS_OK)
+    {
+        n = -1;
+    }
+
+    ds_txn_abort(txn);
+
+    return n;
+}
+
+
+static void
+t_problem_cb(void *data, const char *problem, ds_str_t hub, ds_str_t id)
+{
+    (void) hub;
+    (void) id;
+
+    snprintf(data, 64, "%s", problem);
+}
+
+
+/* ds_check() finds what is broken; lists and purges step over it */
+
+static void
+t_instance_check(void)
+{
+    int               more;
+    char             *dir, problem[64];
+    size_t            deleted;
+    MDB_val           key, val;
+    ds_env_t         *env;
+    ds_txn_t         *txn;
+    ds_str_t          hub;
+    ds_query_t        q;
+    unsigned char     kb[DS_KEY_BUF];
+    ds_check_stats_t  st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_put(env, hub, "a", DS_COMPLETED, 10), DS_OK);
+    T_INT(t_put(env, hub, "b", DS_COMPLETED, 20), DS_OK);
+    T(t_consistent(env, hub, NULL));
+
+    /* history without a record */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_history_append(txn, hub, t_s("ghost"), t_s("{}"), NULL), DS_OK);
+    problem[0] = '\0';
+    T_INT(ds_check_txn(txn, hub, t_problem_cb, problem, &st), DS_ERROR);
+    T_INT(st.problems, 1);
+    T(strcmp(problem, "entry without instance record") == 0);
+    ds_txn_abort(txn);
+
+    /* a record without its by_created entry */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    key.mv_data = kb;
+    key.mv_size = ds_key_created(kb, hub, 10, t_s("a"));
+    T_INT(mdb_del(txn->txn, ds_dbi(txn, DS_DB_BY_CREATED), &key, NULL), 0);
+    T_INT(ds_check_txn(txn, hub, t_problem_cb, problem, &st), DS_ERROR);
+    T_INT(st.problems, 1);
+    T(strcmp(problem, "record without by_created entry") == 0);
+    ds_txn_abort(txn);
+
+    /* stale index entries: listed past, purged away */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    key.mv_size = ds_key_status(kb, hub, DS_FAILED, 15, t_s("gone"));
+    val.mv_data = kb;
+    val.mv_size = 0;
+    T_INT(mdb_put(txn->txn, ds_dbi(txn, DS_DB_BY_STATUS), &key, &val, 0), 0);
+    key.mv_size = ds_key_created(kb, hub, 15, t_s("gone"));
+    T_INT(mdb_put(txn->txn, ds_dbi(txn, DS_DB_BY_CREATED), &key, &val, 0), 0);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(ds_check(env, hub, NULL, NULL, &st), DS_ERROR);
+    T_INT(st.problems, 2);
+
+    memset(&q, 0, sizeof(q));
+    q.top = 10;
+    T_INT(t_count_status(env, hub, 0), 2);
+    T_INT(t_count_status(env, hub, DS_STATUS_MASK(DS_FAILED)), 0);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    q.status_mask = DS_STATUS_MASK(DS_FAILED);
+    T_INT(ds_instance_purge(txn, hub, &q, 10, &deleted, &more), DS_OK);
+    T_INT(deleted, 0);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(ds_check(env, hub, NULL, NULL, &st), DS_ERROR);
+    T_INT(st.problems, 1);
+    T_INT(st.by_status, 2);
+
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}

@@ -1,0 +1,199 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * JSON ingest, depth limit, escaping, text-or-string.
+ */
+
+
+#include <stdlib.h>
+
+#include "t.h"
+
+
+static int t_ingest(const char *in, unsigned depth, const char *want,
+    char *err);
+static int t_escape(const char *in, size_t len, const char *want);
+static int t_tos(const char *in, const char *want);
+static int t_ingest_len_ok(const char *in, size_t len, unsigned depth);
+
+
+void
+t_json(void)
+{
+    int     i;
+    char    err[256], *deep, buf[64];
+    size_t  n;
+    const char  *bad[] = {
+        "{", "[1,]", "tru", "1 2", "'a'", "\"\xff\"", "{\"a\"}", "[1]x",
+        "\"a\x01\"", "nul", "01", "+1", "\"\\x\""
+    };
+
+    T(t_ingest("  { \"a b\" : [ 1 , 2.50 , 1.0e+10 ] ,\n\t\"s\":\" x \\\" y \""
+               " }  ", 64, "{\"a b\":[1,2.50,1.0e+10],\"s\":\" x \\\" y \"}",
+               err));
+    T(t_ingest("", 64, "", err));
+    T(t_ingest(" \n\t\r ", 64, "", err));
+    T(t_ingest("\"incr\"", 64, "\"incr\"", err));
+    T(t_ingest(" -0.000e-5 ", 64, "-0.000e-5", err));
+    T(t_ingest("true", 64, "true", err));
+    T(t_ingest("null", 64, "null", err));
+    T(t_ingest("\"\\u0000\"", 64, "\"\\u0000\"", err));
+    T(t_ingest("\"é \\\\ \\\"[{\"", 0, "\"é \\\\ \\\"[{\"", err));
+    T(t_ingest("[[[1]]]", 3, "[[[1]]]", err));
+    T(t_ingest("9223372036854775807", 3, "9223372036854775807", err));
+
+    T(!t_ingest("[[[1]]]", 2, NULL, err));
+    T(strcmp(err, "JSON nesting deeper than 2") == 0);
+    T(!t_ingest("{\"a\":{\"b\":{}}}", 2, NULL, err));
+
+    T(!t_ingest("123456789012345678901234567890", 64, NULL, err));
+    T(strstr(err, "too big integer") != NULL);
+    T(!t_ingest("[9223372036854775808]", 64, NULL, err));
+    T(strstr(err, "too big integer") != NULL);
+    T(!t_ingest("1e400", 64, NULL, err));
+    T(strstr(err, "real number overflow") != NULL);
+
+    for (i = 0; i < (int) (sizeof(bad) / sizeof(bad[0])); i++) {
+        if (t_ingest(bad[i], 64, NULL, err)) {
+            fprintf(stderr, "  accepted %s\n", bad[i]);
+            T(0);
+
+        } else {
+            T(strstr(err, "invalid JSON at line 1") != NULL);
+        }
+    }
+
+    /* in place */
+    strcpy(buf, " [ 1 , \" a \" ] ");
+    T_INT(ds_json_ingest(buf, strlen(buf), 8, buf, &n, err, sizeof(err)),
+          DS_OK);
+    T(n == 9 && memcmp(buf, "[1,\" a \"]", 9) == 0);
+
+    /* depth scanning: strings and escapes do not count */
+    T(ds_json_depth_ok("\"[[[[\"", 6, 0));
+    T(ds_json_depth_ok("[\"\\\"[[[\"]", 10, 1));
+    T(!ds_json_depth_ok("[\"\\\\\"[[]]", 10, 2));
+    T(ds_json_depth_ok("[\"\\\\\"[[]]]", 10, 3));
+
+    deep = malloc(2 * 2049 + 1);
+    memset(deep, '[', 2048);
+    memset(deep + 2048, ']', 2048);
+    T(ds_json_depth_ok(deep, 4096, 2048));
+    T(t_ingest_len_ok(deep, 4096, 2048));
+    memset(deep, '[', 2049);
+    memset(deep + 2049, ']', 2049);
+    T(!ds_json_depth_ok(deep, 4098, 2048));
+    free(deep);
+
+    /* escaping */
+    T(t_escape("plain", 5, "plain"));
+    T(t_escape("a\"b\\c\n\r\t\b\f\x01\x1f\x7f", 13,
+               "a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\x7f"));
+    T(t_escape("a\0b", 3, "a\\u0000b"));
+    T(t_escape("é€😀", strlen("é€😀"), "é€😀"));
+    T(t_escape("\xff", 1, "\\ufffd"));
+    T(t_escape("a\xc3", 2, "a\\ufffd"));
+    T(t_escape("\xe2\x82x", 3, "\\ufffdx"));
+    T(t_escape("\xc0\xaf", 2, "\\ufffd\\ufffd"));
+    T(t_escape("\xed\xa0\x80", 3, "\\ufffd\\ufffd\\ufffd"));
+    T(t_escape("\xf4\x90\x80\x80", 4, "\\ufffd\\ufffd\\ufffd\\ufffd"));
+    T(t_escape("\xf0\x9f\x98", 3, "\\ufffd"));
+    T(t_escape("\xf4\x8f\xbf\xbf", 4, "\xf4\x8f\xbf\xbf"));
+    T(t_escape("", 0, ""));
+
+    /* text or string */
+    T(t_tos("", ""));
+    T(t_tos(" {\"a\": 1} ", "{\"a\":1}"));
+    T(t_tos("123", "123"));
+    T(t_tos("hello", "\"hello\""));
+    T(t_tos("say \"hi\"\n", "\"say \\\"hi\\\"\\n\""));
+    T(t_tos("  ", "\"  \""));
+    T(t_tos("[[[[1]]]]", "\"[[[[1]]]]\""));
+    T(t_tos("\xff", "\"\\ufffd\""));
+    T(t_tos("99999999999999999999999", "\"99999999999999999999999\""));
+}
+
+
+static int
+t_ingest_len_ok(const char *in, size_t len, unsigned depth)
+{
+    int     rc;
+    char   *out, err[256];
+    size_t  n;
+
+    out = malloc(len);
+    rc = ds_json_ingest(in, len, depth, out, &n, err, sizeof(err));
+    rc = (rc == DS_OK && n == len && memcmp(in, out, len) == 0);
+    free(out);
+
+    return rc;
+}
+
+
+static int
+t_ingest(const char *in, unsigned depth, const char *want, char *err)
+{
+    int     rc;
+    char    out[256];
+    size_t  n;
+
+    err[0] = '\0';
+    n = 12345;
+
+    rc = ds_json_ingest(in, strlen(in), depth, out, &n, err, 256);
+
+    if (want == NULL) {
+        return rc == DS_OK;
+    }
+
+    if (rc != DS_OK || n != strlen(want) || memcmp(out, want, n) != 0) {
+        fprintf(stderr, "  ingest %s: rc %d \"%.*s\" %s\n", in, rc,
+                rc == DS_OK ? (int) n : 0, out, err);
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static int
+t_escape(const char *in, size_t len, const char *want)
+{
+    char    out[256];
+    size_t  n;
+
+    n = ds_json_escape(in, len, out);
+
+    if (n != ds_json_escape_len(in, len) || n != strlen(want)
+        || memcmp(out, want, n) != 0)
+    {
+        fprintf(stderr, "  escape: got \"%.*s\" (%zu, len %zu)\n", (int) n,
+                out, n, ds_json_escape_len(in, len));
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static int
+t_tos(const char *in, const char *want)
+{
+    int     rc;
+    char   *out;
+    size_t  n, len;
+
+    len = strlen(in);
+    out = malloc(ds_json_escape_len(in, len) + 2);
+
+    rc = ds_json_text_or_string(in, len, 3, out, &n) == DS_OK
+         && n == strlen(want) && memcmp(out, want, n) == 0;
+
+    if (!rc) {
+        fprintf(stderr, "  text_or_string: got \"%.*s\"\n", (int) n, out);
+    }
+
+    free(out);
+
+    return rc;
+}
