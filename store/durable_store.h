@@ -243,4 +243,150 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
     ds_check_stats_t *stats);
 
 
+/*
+ * Worker protocol (docs/worker-protocol.md). Work items of a hub are found
+ * through a "ready" index ordered by the time they become visible; a claim
+ * takes a lease (a caller-made random token of DS_LEASE_LEN bytes) and
+ * moves the item's visibility to the lease expiry, so an expired lease
+ * makes it claimable again. Items of suspended or terminal instances are
+ * never handed out. Leases are fenced: a completion must present the
+ * current token; the token of the last completion is remembered so that a
+ * retry of it answers the same without applying anything twice.
+ */
+
+#define DS_LEASE_LEN        16
+
+typedef enum {
+    DS_WORK_ORCHESTRATION = 0,
+    DS_WORK_ACTIVITY,
+    DS_WORK_ENTITY
+} ds_work_kind_e;
+
+
+typedef struct {
+    ds_str_t            id;             /* instance id */
+    const ds_instance_t *inst;          /* the record after the claim */
+    uint64_t            upto;           /* inbox messages seq <= upto */
+    int64_t             lease_expires;
+    const uint8_t      *lease;
+} ds_orch_item_t;
+
+typedef struct {
+    ds_str_t            id;             /* orchestration instance id */
+    int64_t             task_id;        /* its TaskScheduled EventId */
+    ds_str_t            name;
+    ds_str_t            input;          /* JSON text, len 0 = null */
+    int64_t             lease_expires;
+    const uint8_t      *lease;
+} ds_activity_item_t;
+
+typedef struct {
+    ds_str_t            name;           /* lower-cased entity name */
+    ds_str_t            key;
+    ds_str_t            state;          /* JSON text, len 0 = no state */
+    uint64_t            upto;           /* operations seq <= upto */
+    int64_t             lease_expires;
+    const uint8_t      *lease;
+} ds_entity_item_t;
+
+/*
+ * Called inside the claiming write txn, once per item, before the next
+ * item is written: pointers stay valid for the call. The orchestration
+ * callback reads the history and the inbox (seq <= upto) through txn.
+ */
+typedef int (*ds_orch_item_cb)(void *data, ds_txn_t *txn,
+    const ds_orch_item_t *item);
+typedef int (*ds_activity_item_cb)(void *data, ds_txn_t *txn,
+    const ds_activity_item_t *item);
+typedef int (*ds_entity_item_cb)(void *data, ds_txn_t *txn,
+    const ds_entity_item_t *item);
+
+
+typedef enum {
+    DS_ACT_SCHEDULE_ACTIVITY = 0,
+    DS_ACT_CREATE_TIMER,
+    DS_ACT_START_SUB,
+    DS_ACT_RAISE_EVENT,
+    DS_ACT_SIGNAL_ENTITY,
+    DS_ACT_SET_CUSTOM_STATUS,
+    DS_ACT_COMPLETE,
+    DS_ACT_FAIL,
+    DS_ACT_CONTINUE_AS_NEW
+} ds_action_type_e;
+
+typedef struct {
+    ds_action_type_e    type;
+    int64_t             id;             /* schedule id: EventId */
+    ds_str_t            name;           /* activity, orchestrator, event,
+                                           entity operation */
+    ds_str_t            instance_id;    /* sub-orchestration, event target */
+    ds_str_t            entity_name;
+    ds_str_t            entity_key;
+    ds_str_t            input;          /* JSON: input, output, custom status,
+                                           new input */
+    ds_str_t            reason;         /* fail: JSON string */
+    ds_str_t            details;        /* fail: JSON */
+    int64_t             fire_at;        /* timer, µs */
+} ds_action_t;
+
+
+/* claims fire due timers of the hub first (a bounded number) */
+
+int ds_work_claim_orchestrations(ds_txn_t *txn, ds_str_t hub, int64_t now,
+    int64_t lease_us, size_t max, const uint8_t *tokens,
+    ds_orch_item_cb cb, void *data, size_t *claimed);
+int ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub,
+    ds_str_t id, const uint8_t *lease, const ds_action_t *actions,
+    size_t nactions, int64_t now, ds_status_e *status);
+
+int ds_work_claim_activities(ds_txn_t *txn, ds_str_t hub, int64_t now,
+    int64_t lease_us, size_t max, const uint8_t *tokens,
+    ds_activity_item_cb cb, void *data, size_t *claimed);
+int ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, const uint8_t *lease, int failed, ds_str_t result,
+    ds_str_t reason, ds_str_t details, int64_t now);
+
+int ds_work_claim_entities(ds_txn_t *txn, ds_str_t hub, int64_t now,
+    int64_t lease_us, size_t max, const uint8_t *tokens,
+    ds_entity_item_cb cb, void *data, size_t *claimed);
+int ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
+    ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
+    int64_t now);
+
+/* id: instance id or entity "name"; key: entity key; task_id: activity */
+int ds_work_renew(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    ds_str_t id, ds_str_t key, int64_t task_id, const uint8_t *lease,
+    int64_t now, int64_t lease_us, int64_t *expires);
+int ds_work_abandon(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    ds_str_t id, ds_str_t key, int64_t task_id, const uint8_t *lease,
+    int64_t now);
+
+int ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now,
+    size_t max, size_t *fired);
+/* the earliest time work of this kind becomes visible: INT64_MAX if none */
+int ds_work_next_visible(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    int64_t *when);
+
+
+/* durable entities: state, signals and listing (http-api.md §4) */
+
+typedef struct {
+    ds_str_t            name;
+    ds_str_t            key;
+    ds_str_t            state;          /* JSON text, len 0 = no state */
+    int64_t             last_op;        /* µs */
+} ds_entity_t;
+
+typedef int (*ds_entity_cb)(void *data, const ds_entity_t *entity);
+
+int ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
+    ds_str_t key, ds_str_t operation, ds_str_t input, int64_t now);
+int ds_entity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
+    ds_entity_t *entity);
+int ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
+    int64_t from, int64_t to, size_t top, size_t scan_budget,
+    ds_str_t token_in, ds_entity_cb cb, void *data, char *token,
+    size_t *token_len);
+
+
 #endif /* DURABLE_STORE_H */
