@@ -68,6 +68,10 @@ test-unit: deps
 	    ngx_durable_module/ngx_http_durable_router.c \
 	    ngx_durable_module/tests/t_router.c -o $(BUILD)/unit/t_router
 	$(BUILD)/unit/t_router
+	$(UNIT_CC) $(UNIT_CFLAGS) -I ngx_durable_module \
+	    ngx_durable_module/ngx_http_durable_jspan.c \
+	    ngx_durable_module/tests/t_jspan.c -o $(BUILD)/unit/t_jspan
+	$(BUILD)/unit/t_jspan
 
 test-nginx: build
 	@rm -rf $(BUILD)/t-data && mkdir -p $(BUILD)/t-data

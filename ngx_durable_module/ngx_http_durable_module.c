@@ -870,6 +870,7 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ssize_t                    size;
     ngx_str_t                 *value, s;
     ngx_uint_t                 i;
+    ngx_path_t                *path;
     ngx_file_info_t            fi;
     ngx_http_durable_store_t  *st;
 
@@ -966,19 +967,30 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    /* the directory must exist; workers create the files in it */
+    /*
+     * like nginx's temp paths: the directory is created at startup and
+     * handed to the worker user, who creates the LMDB files in it
+     */
 
-    if (ngx_file_info(st->path.data, &fi) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "durable_task_store \"%V\": cannot use path "
-                           "\"%V\"", &st->name, &st->path);
-        return NGX_CONF_ERROR;
-    }
-
-    if (!ngx_is_dir(&fi)) {
+    if (ngx_file_info(st->path.data, &fi) != NGX_FILE_ERROR
+        && !ngx_is_dir(&fi))
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "durable_task_store \"%V\": path \"%V\" is not "
                            "a directory", &st->name, &st->path);
+        return NGX_CONF_ERROR;
+    }
+
+    path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
+    if (path == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    path->name = st->path;
+    path->conf_file = cf->conf_file->file.name.data;
+    path->line = cf->conf_file->line;
+
+    if (ngx_add_path(cf, &path) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 

@@ -648,3 +648,103 @@ ngx_http_durable_json_raw(u_char *p, ds_str_t *v)
 
     return ngx_cpymem(p, v->data, v->len);
 }
+
+
+ngx_int_t
+ngx_http_durable_out_init(ngx_http_durable_out_t *out, ngx_pool_t *pool,
+    size_t size)
+{
+    out->start = ngx_pnalloc(pool, size);
+    if (out->start == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->pos = out->start;
+    out->end = out->start + size;
+    out->pool = pool;
+    out->failed = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_durable_out_reserve(ngx_http_durable_out_t *out, size_t len)
+{
+    u_char  *p;
+    size_t   size;
+
+    if (out->failed) {
+        return 0;
+    }
+
+    if ((size_t) (out->end - out->pos) >= len) {
+        return 1;
+    }
+
+    size = ngx_max(2 * (size_t) (out->end - out->start),
+                   (size_t) (out->pos - out->start) + len);
+
+    p = ngx_pnalloc(out->pool, size);
+    if (p == NULL) {
+        out->failed = 1;
+        return 0;
+    }
+
+    out->pos = ngx_cpymem(p, out->start, out->pos - out->start);
+    out->start = p;
+    out->end = p + size;
+
+    return 1;
+}
+
+
+void
+ngx_http_durable_out_add(ngx_http_durable_out_t *out, const void *data,
+    size_t len)
+{
+    if (ngx_http_durable_out_reserve(out, len)) {
+        out->pos = ngx_cpymem(out->pos, data, len);
+    }
+}
+
+
+/* a JSON string literal, quotes included */
+
+void
+ngx_http_durable_out_string(ngx_http_durable_out_t *out, const void *data,
+    size_t len)
+{
+    if (ngx_http_durable_out_reserve(out, ds_json_escape_len(data, len) + 2))
+    {
+        *out->pos++ = '"';
+        out->pos += ds_json_escape(data, len, (char *) out->pos);
+        *out->pos++ = '"';
+    }
+}
+
+
+/* stored JSON text; empty means null */
+
+void
+ngx_http_durable_out_json(ngx_http_durable_out_t *out, const void *data,
+    size_t len)
+{
+    if (len == 0) {
+        ngx_http_durable_out_literal(out, "null");
+        return;
+    }
+
+    ngx_http_durable_out_add(out, data, len);
+}
+
+
+void
+ngx_http_durable_out_time(ngx_http_durable_out_t *out, int64_t us)
+{
+    if (ngx_http_durable_out_reserve(out, DS_TIME_FRAC_LEN + 3)) {
+        *out->pos++ = '"';
+        out->pos += ds_time_format_frac(us, (char *) out->pos);
+        *out->pos++ = '"';
+    }
+}

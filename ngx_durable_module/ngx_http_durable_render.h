@@ -11,6 +11,29 @@
 #include "ngx_http_durable_module.h"
 
 
+/* a growing buffer in the request pool, for responses of unknown size */
+typedef struct {
+    u_char                     *start;
+    u_char                     *pos;
+    u_char                     *end;
+    ngx_pool_t                 *pool;
+    ngx_uint_t                  failed;
+} ngx_http_durable_out_t;
+
+
+ngx_int_t ngx_http_durable_out_init(ngx_http_durable_out_t *out,
+    ngx_pool_t *pool, size_t size);
+void ngx_http_durable_out_add(ngx_http_durable_out_t *out, const void *data,
+    size_t len);
+void ngx_http_durable_out_string(ngx_http_durable_out_t *out,
+    const void *data, size_t len);
+void ngx_http_durable_out_json(ngx_http_durable_out_t *out,
+    const void *data, size_t len);
+void ngx_http_durable_out_time(ngx_http_durable_out_t *out, int64_t us);
+
+#define ngx_http_durable_out_literal(out, s)                                 \
+    ngx_http_durable_out_add(out, s, sizeof(s) - 1)
+
 ngx_int_t ngx_http_durable_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *json);
 ngx_int_t ngx_http_durable_send_chain(ngx_http_request_t *r,

@@ -41,6 +41,7 @@ const char  *ngx_http_durable_param_names[] = {
     "lastOperationTimeFrom",
     "lastOperationTimeTo",
     "fetchState",
+    "max",
     NULL
 };
 
@@ -296,6 +297,55 @@ ngx_http_durable_route_instances(ngx_http_durable_route_t *route,
 }
 
 
+static const char  *ngx_http_durable_work_kinds[] = {
+    "orchestrations", "activities", "entities", NULL
+};
+
+static const char  *ngx_http_durable_work_actions[] = {
+    "claim", "complete", "renew", "abandon", NULL
+};
+
+
+static int
+ngx_http_durable_route_worker(ngx_http_durable_route_t *route,
+    ngx_http_durable_sv_t *seg, size_t n)
+{
+    int  kind, action;
+
+    if (n != 3) {
+        return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+    }
+
+    for (kind = 0; ngx_http_durable_work_kinds[kind]; kind++) {
+        if (ngx_http_durable_seg_is(&seg[1], ngx_http_durable_work_kinds[kind]))
+        {
+            break;
+        }
+    }
+
+    for (action = 0; ngx_http_durable_work_actions[action]; action++) {
+        if (ngx_http_durable_seg_is(&seg[2],
+                                    ngx_http_durable_work_actions[action]))
+        {
+            break;
+        }
+    }
+
+    if (ngx_http_durable_work_kinds[kind] == NULL
+        || ngx_http_durable_work_actions[action] == NULL)
+    {
+        return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+    }
+
+    route->allow = NGX_HTTP_DURABLE_POST;
+    route->op = NGX_HTTP_DURABLE_OP_WORKER;
+    route->work_kind = (ngx_http_durable_work_kind_e) kind;
+    route->work_action = (ngx_http_durable_work_action_e) action;
+
+    return NGX_HTTP_DURABLE_ROUTE_OK;
+}
+
+
 static int
 ngx_http_durable_route_entities(ngx_http_durable_route_t *route,
     ngx_http_durable_sv_t *seg, size_t n, unsigned method)
@@ -423,6 +473,9 @@ ngx_http_durable_route(ngx_http_durable_route_t *route,
 
     } else if (ngx_http_durable_seg_is(&seg[0], "entities")) {
         rc = ngx_http_durable_route_entities(route, seg, n, method);
+
+    } else if (ngx_http_durable_seg_is(&seg[0], "worker")) {
+        rc = ngx_http_durable_route_worker(route, seg, n);
 
     } else {
         rc = NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;

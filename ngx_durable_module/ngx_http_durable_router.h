@@ -41,8 +41,26 @@ typedef enum {
     NGX_HTTP_DURABLE_OP_RESTART,
     NGX_HTTP_DURABLE_OP_ENTITY_GET,
     NGX_HTTP_DURABLE_OP_ENTITY_LIST,
-    NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL
+    NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL,
+    NGX_HTTP_DURABLE_OP_WORKER
 } ngx_http_durable_op_e;
+
+
+/* B/worker/{kind}/{action} */
+
+typedef enum {
+    NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS = 0,
+    NGX_HTTP_DURABLE_WORK_ACTIVITIES,
+    NGX_HTTP_DURABLE_WORK_ENTITIES
+} ngx_http_durable_work_kind_e;
+
+
+typedef enum {
+    NGX_HTTP_DURABLE_WORK_CLAIM = 0,
+    NGX_HTTP_DURABLE_WORK_COMPLETE,
+    NGX_HTTP_DURABLE_WORK_RENEW,
+    NGX_HTTP_DURABLE_WORK_ABANDON
+} ngx_http_durable_work_action_e;
 
 
 typedef enum {
@@ -62,6 +80,8 @@ typedef struct {
     ngx_http_durable_sv_t       name;       /* orchestrator or entity */
     ngx_http_durable_sv_t       id;         /* instance id or entity key */
     ngx_http_durable_sv_t       event;      /* raiseEvent name */
+    ngx_http_durable_work_kind_e    work_kind;
+    ngx_http_durable_work_action_e  work_action;
     unsigned                    has_id:1;
 } ngx_http_durable_route_t;
 
@@ -89,6 +109,7 @@ typedef enum {
     NGX_HTTP_DURABLE_Q_OPFROM,
     NGX_HTTP_DURABLE_Q_OPTO,
     NGX_HTTP_DURABLE_Q_FETCHSTATE,
+    NGX_HTTP_DURABLE_Q_MAX,
     NGX_HTTP_DURABLE_Q_COUNT
 } ngx_http_durable_param_e;
 

@@ -235,6 +235,39 @@ test_orchestrators_and_entities(void)
 }
 
 
+static void
+test_worker(void)
+{
+    ngx_http_durable_route_t  r;
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST,
+                "/durabletask/worker/orchestrations/claim")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.op == NGX_HTTP_DURABLE_OP_WORKER
+          && r.work_kind == NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS
+          && r.work_action == NGX_HTTP_DURABLE_WORK_CLAIM);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST,
+                "/durabletask/Worker/Activities/Complete")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.work_kind == NGX_HTTP_DURABLE_WORK_ACTIVITIES
+          && r.work_action == NGX_HTTP_DURABLE_WORK_COMPLETE);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/worker/entities/abandon")
+          == NGX_HTTP_DURABLE_ROUTE_OK);
+    CHECK(r.work_kind == NGX_HTTP_DURABLE_WORK_ENTITIES
+          && r.work_action == NGX_HTTP_DURABLE_WORK_ABANDON);
+
+    CHECK(route(&r, NGX_HTTP_DURABLE_GET,
+                "/durabletask/worker/activities/renew")
+          == NGX_HTTP_DURABLE_ROUTE_METHOD);
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/worker/timers/claim")
+          == NGX_HTTP_DURABLE_ROUTE_NOT_FOUND);
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/worker/activities")
+          == NGX_HTTP_DURABLE_ROUTE_NOT_FOUND);
+}
+
+
 static int
 query(ngx_http_durable_query_t *q, const char *args)
 {
@@ -299,6 +332,7 @@ main(void)
     test_slashes_and_decoding();
     test_instances();
     test_orchestrators_and_entities();
+    test_worker();
     test_query();
     test_form_escape();
 

@@ -1,0 +1,156 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ */
+
+
+#include <string.h>
+
+#include "ngx_http_durable_jspan.h"
+
+
+/* the end of the string that starts at p (its opening quote) */
+
+static const unsigned char *
+ngx_http_durable_jspan_string(const unsigned char *p,
+    const unsigned char *end)
+{
+    for (p++; p < end && *p != '"'; p++) {
+        if (*p == '\\') {
+            p++;
+        }
+    }
+
+    return (p < end) ? p + 1 : end;
+}
+
+
+/* the length of the value at p; the text is valid and has no spaces */
+
+size_t
+ngx_http_durable_jspan_skip(const unsigned char *p, const unsigned char *end)
+{
+    size_t                depth;
+    const unsigned char  *s;
+
+    s = p;
+
+    if (p >= end) {
+        return 0;
+    }
+
+    if (*p == '"') {
+        return (size_t) (ngx_http_durable_jspan_string(p, end) - s);
+    }
+
+    if (*p != '{' && *p != '[') {
+        while (p < end && *p != ',' && *p != ':' && *p != '}' && *p != ']') {
+            p++;
+        }
+
+        return (size_t) (p - s);
+    }
+
+    depth = 0;
+
+    while (p < end) {
+
+        if (*p == '"') {
+            p = ngx_http_durable_jspan_string(p, end);
+            continue;
+        }
+
+        if (*p == '{' || *p == '[') {
+            depth++;
+
+        } else if (*p == '}' || *p == ']') {
+            if (--depth == 0) {
+                return (size_t) (p + 1 - s);
+            }
+        }
+
+        p++;
+    }
+
+    return (size_t) (end - s);
+}
+
+
+/* starts iterating the members of an object or the elements of an array */
+
+int
+ngx_http_durable_jspan_iter(ngx_http_durable_jiter_t *it,
+    const unsigned char *p, size_t len)
+{
+    if (len < 2 || (p[0] != '{' && p[0] != '[')) {
+        return 0;
+    }
+
+    it->pos = p + 1;
+    it->end = p + len - 1;
+
+    return 1;
+}
+
+
+/* the next member (key without its quotes) or element; 0 at the end */
+
+int
+ngx_http_durable_jspan_next(ngx_http_durable_jiter_t *it,
+    ngx_http_durable_sv_t *key, ngx_http_durable_sv_t *value)
+{
+    size_t  n;
+
+    if (it->pos >= it->end) {
+        return 0;
+    }
+
+    if (key) {
+        n = ngx_http_durable_jspan_skip(it->pos, it->end);
+        if (n < 2 || it->pos + n >= it->end || it->pos[n] != ':') {
+            return 0;
+        }
+
+        key->data = (unsigned char *) it->pos + 1;
+        key->len = n - 2;
+        it->pos += n + 1;
+    }
+
+    n = ngx_http_durable_jspan_skip(it->pos, it->end);
+
+    value->data = (unsigned char *) it->pos;
+    value->len = n;
+
+    it->pos += n;
+
+    if (it->pos < it->end && *it->pos == ',') {
+        it->pos++;
+    }
+
+    return 1;
+}
+
+
+int
+ngx_http_durable_jspan_member(const unsigned char *obj, size_t len,
+    const char *name, ngx_http_durable_sv_t *value)
+{
+    size_t                    nlen;
+    ngx_http_durable_sv_t     key;
+    ngx_http_durable_jiter_t  it;
+
+    if (len == 0 || obj[0] != '{' || !ngx_http_durable_jspan_iter(&it, obj, len))
+    {
+        return 0;
+    }
+
+    nlen = strlen(name);
+
+    while (ngx_http_durable_jspan_next(&it, &key, value)) {
+        if (key.len == nlen && memcmp(key.data, name, nlen) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}

@@ -1,0 +1,19 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ */
+
+
+#ifndef _NGX_HTTP_DURABLE_NOTIFY_H_INCLUDED_
+#define _NGX_HTTP_DURABLE_NOTIFY_H_INCLUDED_
+
+
+#include "ngx_http_durable_module.h"
+
+
+ngx_int_t ngx_http_durable_notify_add_zone(ngx_conf_t *cf);
+void ngx_http_durable_notify(void);
+ngx_atomic_uint_t ngx_http_durable_notify_seq(void);
+
+
+#endif /* _NGX_HTTP_DURABLE_NOTIFY_H_INCLUDED_ */
