@@ -25,6 +25,7 @@ ngx_http_durable_authenticate(ngx_http_request_t *r,
     size_t                        len;
     ngx_str_t                    *keys;
     ngx_uint_t                    i, match;
+    ngx_array_t                  *set;
     ngx_table_elt_t              *h;
     ngx_http_durable_loc_conf_t  *dlcf;
 
@@ -53,14 +54,18 @@ ngx_http_durable_authenticate(ngx_http_request_t *r,
                    "parameter or the 'x-functions-key' header.");
     }
 
+    /* worker endpoints take worker keys only, the API system keys only */
+
+    set = (ctx->route.op == NGX_HTTP_DURABLE_OP_WORKER) ? dlcf->worker_keys
+                                                          : dlcf->keys;
     match = 0;
 
-    if (dlcf->keys) {
-        keys = dlcf->keys->elts;
+    if (set) {
+        keys = set->elts;
 
         /* no early exit: every key is compared */
 
-        for (i = 0; i < dlcf->keys->nelts; i++) {
+        for (i = 0; i < set->nelts; i++) {
             if (ngx_http_durable_key_equal(&keys[i], p, len)) {
                 match = 1;
                 ctx->key = keys[i];

@@ -8,11 +8,11 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 
 
-static ngx_uint_t ngx_http_durable_json_media(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_reason_string(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *out);
 static int ngx_http_durable_read_status(ngx_http_durable_ctx_t *ctx,
@@ -83,6 +83,7 @@ ngx_http_durable_raise_event(ngx_http_request_t *r,
     switch (rc) {
 
     case DS_OK:
+        ngx_http_durable_notify();
         return ngx_http_durable_send(r, NGX_HTTP_ACCEPTED, NULL);
 
     case DS_NOTFOUND:
@@ -158,6 +159,7 @@ ngx_http_durable_control(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     switch (rc) {
 
     case DS_OK:
+        ngx_http_durable_notify();
         return ngx_http_durable_send(r, NGX_HTTP_ACCEPTED, NULL);
 
     case DS_NOTFOUND:
@@ -180,40 +182,6 @@ ngx_http_durable_control(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     default:
         return ngx_http_durable_store_error(r, ctx, rc, "updating", NULL);
     }
-}
-
-
-/* Content-Type: application/json, parameters allowed, any case */
-
-static ngx_uint_t
-ngx_http_durable_json_media(ngx_http_request_t *r)
-{
-    u_char     *p, *end;
-    ngx_str_t  *type;
-
-    static const char  json[] = "application/json";
-
-    if (r->headers_in.content_type == NULL) {
-        return 0;
-    }
-
-    type = &r->headers_in.content_type->value;
-
-    if (type->len < sizeof(json) - 1
-        || ngx_strncasecmp(type->data, (u_char *) json, sizeof(json) - 1)
-           != 0)
-    {
-        return 0;
-    }
-
-    p = type->data + sizeof(json) - 1;
-    end = type->data + type->len;
-
-    while (p < end && (*p == ' ' || *p == '\t')) {
-        p++;
-    }
-
-    return p == end || *p == ';';
 }
 
 

@@ -36,6 +36,18 @@ ngx_int_t ngx_http_durable_raise_event(ngx_http_request_t *r,
 ngx_int_t ngx_http_durable_control(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 
+/* ngx_http_durable_worker.c */
+ngx_int_t ngx_http_durable_worker(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+
+/* ngx_http_durable_entities.c */
+ngx_int_t ngx_http_durable_entity_signal(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+ngx_int_t ngx_http_durable_entity_get(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+ngx_int_t ngx_http_durable_entity_list(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+
 /* ngx_http_durable_orchestrators.c */
 ngx_int_t ngx_http_durable_start(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);

@@ -77,16 +77,20 @@ ngx_http_durable_parse_view(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_durable_status(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    ngx_int_t   rc;
-    ngx_uint_t  active;
-    ngx_msec_t  wait;
+    ngx_int_t                     rc;
+    ngx_uint_t                    active;
+    ngx_msec_t                    wait;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
     wait = 0;
 
     if (ngx_http_durable_parse_view(r, ctx) != NGX_OK
         || (ctx->query.set[NGX_HTTP_DURABLE_Q_WAIT]
             && ngx_http_durable_param_seconds(r, ctx,
-                                              NGX_HTTP_DURABLE_Q_WAIT, &wait)
+                                              NGX_HTTP_DURABLE_Q_WAIT,
+                                              dlcf->max_wait, &wait)
                != NGX_OK))
     {
         return ngx_http_durable_fail(r, ctx);

@@ -11,6 +11,11 @@
 #include "ngx_http_durable_auth.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_notify.h"
+
+#if (NGX_LINUX)
+#include <sys/random.h>
+#endif
 
 
 #define NGX_HTTP_DURABLE_MAP_SIZE      (1024 * 1024 * 1024)
@@ -52,6 +57,10 @@ static ngx_conf_num_bounds_t  ngx_http_durable_top_bounds = {
 
 static ngx_conf_num_bounds_t  ngx_http_durable_depth_bounds = {
     ngx_conf_check_num_bounds, 1, NGX_HTTP_DURABLE_DEPTH_MAX
+};
+
+static ngx_conf_num_bounds_t  ngx_http_durable_items_bounds = {
+    ngx_conf_check_num_bounds, 1, 1000
 };
 
 static ngx_conf_num_bounds_t  ngx_http_durable_budget_bounds = {
@@ -151,6 +160,34 @@ static ngx_command_t  ngx_http_durable_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_durable_loc_conf_t, purge_batch),
       &ngx_http_durable_budget_bounds },
+
+    { ngx_string("durable_task_worker_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_durable_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, worker_keys),
+      NULL },
+
+    { ngx_string("durable_task_worker_lease"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, worker_lease),
+      NULL },
+
+    { ngx_string("durable_task_worker_max_items"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, worker_max_items),
+      &ngx_http_durable_items_bounds },
+
+    { ngx_string("durable_task_worker_max_wait"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, worker_max_wait),
+      NULL },
 
     { ngx_string("durable_task_json_depth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -260,15 +297,17 @@ ngx_http_durable_handler(ngx_http_request_t *r)
                    ngx_http_durable_param_names[rc]);
     }
 
-    status = ngx_http_durable_authenticate(r, ctx);
-    if (status != NGX_OK) {
-        return status;
-    }
-
     rc = ngx_http_durable_route(&ctx->route,
                                 (ngx_http_durable_sv_t *) dlcf->prefixes->elts,
                                 dlcf->prefixes->nelts, method,
                                 r->unparsed_uri.data, len, scratch);
+
+    /* the key is checked first: nobody learns which routes exist */
+
+    status = ngx_http_durable_authenticate(r, ctx);
+    if (status != NGX_OK) {
+        return status;
+    }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable route: rc:%d op:%d", rc, ctx->route.op);
@@ -718,6 +757,10 @@ ngx_http_durable_create_loc_conf(ngx_conf_t *cf)
     conf->scan_budget = NGX_CONF_UNSET_UINT;
     conf->purge_batch = NGX_CONF_UNSET_UINT;
     conf->json_depth = NGX_CONF_UNSET_UINT;
+    conf->worker_keys = NGX_CONF_UNSET_PTR;
+    conf->worker_lease = NGX_CONF_UNSET_MSEC;
+    conf->worker_max_items = NGX_CONF_UNSET_UINT;
+    conf->worker_max_wait = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -747,6 +790,25 @@ ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->scan_budget, prev->scan_budget, 10000);
     ngx_conf_merge_uint_value(conf->purge_batch, prev->purge_batch, 1000);
     ngx_conf_merge_uint_value(conf->json_depth, prev->json_depth, 64);
+    ngx_conf_merge_ptr_value(conf->worker_keys, prev->worker_keys, NULL);
+    ngx_conf_merge_msec_value(conf->worker_lease, prev->worker_lease, 60000);
+    ngx_conf_merge_uint_value(conf->worker_max_items, prev->worker_max_items,
+                              100);
+    ngx_conf_merge_sec_value(conf->worker_max_wait, prev->worker_max_wait, 60);
+
+    if (conf->worker_max_wait > NGX_HTTP_DURABLE_WAIT_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"durable_task_worker_max_wait\" must not "
+                           "exceed %ds", NGX_HTTP_DURABLE_WAIT_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->worker_lease < 100) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"durable_task_worker_lease\" must be at "
+                           "least 100ms");
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->max_wait > NGX_HTTP_DURABLE_WAIT_MAX) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -889,6 +951,12 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
+    if (dmcf->stores.nelts == 0
+        && ngx_http_durable_notify_add_zone(cf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     st = ngx_array_push(&dmcf->stores);
     if (st == NULL) {
         return NGX_CONF_ERROR;
@@ -1006,17 +1074,22 @@ invalid:
 }
 
 
+/* durable_task_keys and durable_task_worker_keys: repeatable lists */
+
 static char *
 ngx_http_durable_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_durable_loc_conf_t *dlcf = conf;
+    char  *p = conf;
 
-    ngx_str_t   *value, *key;
-    ngx_uint_t   i;
+    ngx_str_t     *value, *key;
+    ngx_uint_t     i;
+    ngx_array_t  **keys;
 
-    if (dlcf->keys == NGX_CONF_UNSET_PTR) {
-        dlcf->keys = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
-        if (dlcf->keys == NULL) {
+    keys = (ngx_array_t **) (p + cmd->offset);
+
+    if (*keys == NGX_CONF_UNSET_PTR) {
+        *keys = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (*keys == NULL) {
             return NGX_CONF_ERROR;
         }
     }
@@ -1026,12 +1099,12 @@ ngx_http_durable_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     for (i = 1; i < cf->args->nelts; i++) {
         if (value[i].len < 8) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "a durable_task_keys key must have at least "
-                               "8 characters");
+                               "a \"%V\" key must have at least 8 "
+                               "characters", &cmd->name);
             return NGX_CONF_ERROR;
         }
 
-        key = ngx_array_push(dlcf->keys);
+        key = ngx_array_push(*keys);
         if (key == NULL) {
             return NGX_CONF_ERROR;
         }
@@ -1108,7 +1181,8 @@ ngx_http_durable_op_has_body(ngx_http_durable_op_e op)
 {
     return op == NGX_HTTP_DURABLE_OP_START
            || op == NGX_HTTP_DURABLE_OP_RAISE_EVENT
-           || op == NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL;
+           || op == NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL
+           || op == NGX_HTTP_DURABLE_OP_WORKER;
 }
 
 
@@ -1121,7 +1195,10 @@ ngx_http_durable_run_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 
     /* an id the store cannot hold names no instance */
 
-    if (op != NGX_HTTP_DURABLE_OP_START && ctx->route.has_id
+    if ((op == NGX_HTTP_DURABLE_OP_STATUS
+         || op == NGX_HTTP_DURABLE_OP_PURGE_ONE
+         || (op >= NGX_HTTP_DURABLE_OP_RAISE_EVENT
+             && op <= NGX_HTTP_DURABLE_OP_RESTART))
         && ctx->route.id.len > DS_ID_MAX)
     {
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
@@ -1156,9 +1233,38 @@ ngx_http_durable_run_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     case NGX_HTTP_DURABLE_OP_RESTART:
         return ngx_http_durable_restart(r, ctx);
 
+    case NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL:
+        return ngx_http_durable_entity_signal(r, ctx);
+
+    case NGX_HTTP_DURABLE_OP_ENTITY_GET:
+        return ngx_http_durable_entity_get(r, ctx);
+
+    case NGX_HTTP_DURABLE_OP_ENTITY_LIST:
+        return ngx_http_durable_entity_list(r, ctx);
+
+    case NGX_HTTP_DURABLE_OP_WORKER:
+        return ngx_http_durable_worker(r, ctx);
+
     default:
-        /* entities arrive with the worker protocol */
-        return ngx_http_durable_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
-                   "Durable entities are not served by this version.");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+
+/* lease tokens and instance ids */
+
+void
+ngx_http_durable_random(u_char *buf, size_t len)
+{
+    size_t  i;
+
+#if (NGX_LINUX)
+    if (getrandom(buf, len, 0) == (ssize_t) len) {
+        return;
+    }
+#endif
+
+    for (i = 0; i < len; i++) {
+        buf[i] = (u_char) (ngx_random() ^ (ngx_current_msec >> (i % 8)));
     }
 }

@@ -59,7 +59,22 @@ typedef struct {
     ngx_uint_t                  scan_budget;
     ngx_uint_t                  purge_batch;
     ngx_uint_t                  json_depth;
+
+    ngx_array_t                *worker_keys; /* ngx_str_t */
+    ngx_msec_t                  worker_lease;
+    ngx_uint_t                  worker_max_items;
+    time_t                      worker_max_wait;
 } ngx_http_durable_loc_conf_t;
+
+
+/* a growing buffer in the request pool, for responses of unknown size */
+typedef struct {
+    u_char                     *start;
+    u_char                     *pos;
+    u_char                     *end;
+    ngx_pool_t                 *pool;
+    ngx_uint_t                  failed;
+} ngx_http_durable_out_t;
 
 
 typedef struct ngx_http_durable_ctx_s  ngx_http_durable_ctx_t;
@@ -101,6 +116,12 @@ struct ngx_http_durable_ctx_s {
     unsigned                    show_output:1;
     unsigned                    return500:1;
 
+    /* worker claims */
+    ngx_uint_t                  claim_max;
+    ngx_http_durable_out_t     *claim_out;
+    ngx_atomic_uint_t           claim_seq;
+    int64_t                     claim_visible;
+
     /* purge by filter, batch after batch */
     ds_query_t                  purge;
     ngx_uint_t                  purged;
@@ -117,6 +138,7 @@ ngx_int_t ngx_http_durable_store_error(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, int rc, const char *what, ds_txn_t *txn);
 ngx_int_t ngx_http_durable_read_body(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
+void ngx_http_durable_random(u_char *buf, size_t len);
 
 
 extern ngx_module_t  ngx_http_durable_module;

@@ -10,13 +10,10 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_wait.h"
-
-#if (NGX_LINUX)
-#include <sys/random.h>
-#endif
 
 
 #define NGX_HTTP_DURABLE_ID_LEN  32
@@ -186,7 +183,13 @@ ngx_http_durable_start_in(ngx_http_durable_ctx_t *ctx, ds_txn_t *txn,
         return rc;
     }
 
-    return ds_txn_commit(txn);
+    rc = ds_txn_commit(txn);
+
+    if (rc == DS_OK) {
+        ngx_http_durable_notify();
+    }
+
+    return rc;
 }
 
 
@@ -209,7 +212,10 @@ static ngx_int_t
 ngx_http_durable_parse_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_wait_args_t *wa)
 {
-    ngx_uint_t  idx;
+    ngx_uint_t                    idx;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
     wa->wait = ctx->query.set[NGX_HTTP_DURABLE_Q_TIMEOUT];
     wa->timeout = 0;
@@ -220,7 +226,7 @@ ngx_http_durable_parse_wait(ngx_http_request_t *r,
     }
 
     if (ngx_http_durable_param_seconds(r, ctx, NGX_HTTP_DURABLE_Q_TIMEOUT,
-                                       &wa->timeout)
+                                       dlcf->max_wait, &wa->timeout)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -231,7 +237,8 @@ ngx_http_durable_parse_wait(ngx_http_request_t *r,
           : NGX_HTTP_DURABLE_Q_RETRYINTERVAL;
 
     if (ctx->query.set[idx]) {
-        if (ngx_http_durable_param_seconds(r, ctx, idx, &wa->interval)
+        if (ngx_http_durable_param_seconds(r, ctx, idx, dlcf->max_wait,
+                                           &wa->interval)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -258,17 +265,9 @@ ngx_http_durable_parse_wait(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_durable_new_id(ngx_http_request_t *r, ngx_str_t *id)
 {
-    u_char      bytes[NGX_HTTP_DURABLE_ID_LEN / 2];
-    ngx_uint_t  i;
+    u_char  bytes[NGX_HTTP_DURABLE_ID_LEN / 2];
 
-#if (NGX_LINUX)
-    if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t) sizeof(bytes))
-#endif
-    {
-        for (i = 0; i < sizeof(bytes); i++) {
-            bytes[i] = (u_char) (ngx_random() ^ (ngx_current_msec >> i));
-        }
-    }
+    ngx_http_durable_random(bytes, sizeof(bytes));
 
     id->data = ngx_pnalloc(r->pool, NGX_HTTP_DURABLE_ID_LEN);
     if (id->data == NULL) {

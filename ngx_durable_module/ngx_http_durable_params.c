@@ -75,18 +75,15 @@ ngx_http_durable_param_uint(ngx_http_request_t *r,
 }
 
 
-/* seconds, with an optional fraction ("1.5"); capped by max_wait */
+/* seconds, with an optional fraction ("1.5"), at most max */
 
 ngx_int_t
 ngx_http_durable_param_seconds(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_msec_t *out)
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, time_t max, ngx_msec_t *out)
 {
-    u_char                       *p, *end;
-    ngx_uint_t                    ms, scale, digits;
-    ngx_http_durable_sv_t        *v;
-    ngx_http_durable_loc_conf_t  *dlcf;
-
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+    u_char                 *p, *end;
+    ngx_uint_t              ms, scale, digits;
+    ngx_http_durable_sv_t  *v;
 
     v = &ctx->query.v[idx];
     p = v->data;
@@ -118,11 +115,11 @@ ngx_http_durable_param_seconds(ngx_http_request_t *r,
                    v->len, v->data, ngx_http_durable_pname(idx));
     }
 
-    if (ms > (ngx_uint_t) dlcf->max_wait * 1000) {
+    if (ms > (ngx_uint_t) max * 1000) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "The value '%*s' of '%s' is more than the longest wait "
                    "allowed here, %T seconds.", v->len, v->data,
-                   ngx_http_durable_pname(idx), dlcf->max_wait);
+                   ngx_http_durable_pname(idx), max);
     }
 
     *out = (ngx_msec_t) ms;
@@ -371,4 +368,38 @@ ngx_http_durable_ingest_body(ngx_http_request_t *r,
     out->len = len;
 
     return NGX_OK;
+}
+
+
+/* Content-Type: application/json, parameters allowed, any case */
+
+ngx_uint_t
+ngx_http_durable_json_media(ngx_http_request_t *r)
+{
+    u_char     *p, *end;
+    ngx_str_t  *type;
+
+    static const char  json[] = "application/json";
+
+    if (r->headers_in.content_type == NULL) {
+        return 0;
+    }
+
+    type = &r->headers_in.content_type->value;
+
+    if (type->len < sizeof(json) - 1
+        || ngx_strncasecmp(type->data, (u_char *) json, sizeof(json) - 1)
+           != 0)
+    {
+        return 0;
+    }
+
+    p = type->data + sizeof(json) - 1;
+    end = type->data + type->len;
+
+    while (p < end && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    return p == end || *p == ';';
 }

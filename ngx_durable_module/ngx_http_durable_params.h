@@ -23,7 +23,8 @@ ngx_int_t ngx_http_durable_param_uint(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_uint_t dflt,
     ngx_uint_t min, ngx_uint_t max, ngx_uint_t *out);
 ngx_int_t ngx_http_durable_param_seconds(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_msec_t *out);
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, time_t max,
+    ngx_msec_t *out);
 ngx_int_t ngx_http_durable_param_time(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, int64_t dflt,
     int64_t *out);
@@ -38,6 +39,7 @@ ngx_int_t ngx_http_durable_check_instance_id(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_sv_t *id);
 ngx_int_t ngx_http_durable_ingest_body(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *out);
+ngx_uint_t ngx_http_durable_json_media(ngx_http_request_t *r);
 
 
 #define ngx_http_durable_ds_str(s)                                           \

@@ -11,16 +11,6 @@
 #include "ngx_http_durable_module.h"
 
 
-/* a growing buffer in the request pool, for responses of unknown size */
-typedef struct {
-    u_char                     *start;
-    u_char                     *pos;
-    u_char                     *end;
-    ngx_pool_t                 *pool;
-    ngx_uint_t                  failed;
-} ngx_http_durable_out_t;
-
-
 ngx_int_t ngx_http_durable_out_init(ngx_http_durable_out_t *out,
     ngx_pool_t *pool, size_t size);
 void ngx_http_durable_out_add(ngx_http_durable_out_t *out, const void *data,

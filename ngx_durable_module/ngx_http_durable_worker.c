@@ -1,0 +1,1155 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The worker protocol (docs/worker-protocol.md): claim, complete, renew and
+ * abandon orchestration, activity and entity work items. A claim with
+ * "wait" long-polls: a short timer watches the shared change counter and
+ * the earliest time work becomes visible, never blocking the event loop.
+ */
+
+
+#include <jansson.h>
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_jspan.h"
+#include "ngx_http_durable_notify.h"
+#include "ngx_http_durable_params.h"
+#include "ngx_http_durable_render.h"
+#include "ngx_http_durable_wait.h"
+
+#define NGX_HTTP_DURABLE_CLAIM_POLL  20     /* ms, design.md §6 */
+
+
+typedef struct {
+    ngx_http_durable_out_t     *out;
+    ds_str_t                    hub;
+    ngx_uint_t                  count;
+    uint64_t                    upto;
+    ngx_uint_t                  first;
+} ngx_http_durable_claim_t;
+
+
+/* a parsed request body: the minified text and its jansson tree */
+typedef struct {
+    ngx_http_durable_sv_t       text;
+    json_t                     *root;
+} ngx_http_durable_body_t;
+
+
+static ngx_int_t ngx_http_durable_claim(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+static ngx_int_t ngx_http_durable_claim_try(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, size_t *claimed);
+static ngx_int_t ngx_http_durable_claim_wait(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
+static ngx_int_t ngx_http_durable_claim_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+static int ngx_http_durable_orch_item(void *data, ds_txn_t *txn,
+    const ds_orch_item_t *item);
+static int ngx_http_durable_activity_item(void *data, ds_txn_t *txn,
+    const ds_activity_item_t *item);
+static int ngx_http_durable_entity_item(void *data, ds_txn_t *txn,
+    const ds_entity_item_t *item);
+static int ngx_http_durable_add_event(void *data, uint64_t seq,
+    ds_str_t event);
+static void ngx_http_durable_out_lease(ngx_http_durable_out_t *out,
+    const uint8_t *lease, int64_t expires);
+
+static ngx_int_t ngx_http_durable_complete_orchestration(
+    ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx);
+static ngx_int_t ngx_http_durable_complete_activity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+static ngx_int_t ngx_http_durable_complete_entity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+static ngx_int_t ngx_http_durable_lease_op(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+static ngx_int_t ngx_http_durable_parse_action(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, ngx_http_durable_sv_t *span,
+    ds_action_t *act);
+static ngx_int_t ngx_http_durable_work_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, int rc, ds_txn_t *txn, ngx_str_t *body);
+
+static ngx_int_t ngx_http_durable_body_parse(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *body);
+static ngx_int_t ngx_http_durable_get_string(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, const char *name,
+    ngx_uint_t required, ds_str_t *out);
+static ngx_int_t ngx_http_durable_get_int(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, const char *name,
+    int64_t *out);
+static ngx_int_t ngx_http_durable_get_lease(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, uint8_t *lease);
+static ngx_int_t ngx_http_durable_get_entity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *name,
+    ds_str_t *key);
+static void ngx_http_durable_get_raw(ngx_http_durable_sv_t *span,
+    const char *name, ds_str_t *out);
+static void ngx_http_durable_json_cleanup(void *data);
+
+
+ngx_int_t
+ngx_http_durable_worker(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    switch (ctx->route.work_action) {
+
+    case NGX_HTTP_DURABLE_WORK_CLAIM:
+        return ngx_http_durable_claim(r, ctx);
+
+    case NGX_HTTP_DURABLE_WORK_COMPLETE:
+        switch (ctx->route.work_kind) {
+        case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
+            return ngx_http_durable_complete_orchestration(r, ctx);
+        case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
+            return ngx_http_durable_complete_activity(r, ctx);
+        default:
+            return ngx_http_durable_complete_entity(r, ctx);
+        }
+
+    default:
+        return ngx_http_durable_lease_op(r, ctx);
+    }
+}
+
+
+/* claim */
+
+static ngx_int_t
+ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    size_t                        claimed;
+    ngx_int_t                     rc;
+    ngx_uint_t                    max;
+    ngx_msec_t                    wait;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    wait = 0;
+
+    if (ngx_http_durable_param_uint(r, ctx, NGX_HTTP_DURABLE_Q_MAX, 1, 1,
+                                    dlcf->worker_max_items, &max)
+        != NGX_OK
+        || (ctx->query.set[NGX_HTTP_DURABLE_Q_WAIT]
+            && ngx_http_durable_param_seconds(r, ctx, NGX_HTTP_DURABLE_Q_WAIT,
+                                              dlcf->worker_max_wait, &wait)
+               != NGX_OK))
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    ctx->claim_max = max;
+
+    ctx->claim_out = ngx_palloc(r->pool, sizeof(ngx_http_durable_out_t));
+    if (ctx->claim_out == NULL
+        || ngx_http_durable_out_init(ctx->claim_out, r->pool, 4096) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* read before trying: a change during the try wakes the wait */
+    ctx->claim_seq = ngx_http_durable_notify_seq();
+
+    rc = ngx_http_durable_claim_try(r, ctx, &claimed);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (claimed || wait == 0) {
+        return ngx_http_durable_claim_answer(r, ctx);
+    }
+
+    return ngx_http_durable_wait(r, ctx, wait, NGX_HTTP_DURABLE_CLAIM_POLL,
+                                 ngx_http_durable_claim_wait);
+}
+
+
+static ngx_int_t
+ngx_http_durable_claim_wait(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
+{
+    size_t             claimed;
+    ngx_int_t          rc;
+    ngx_atomic_uint_t  seq;
+
+    seq = ngx_http_durable_notify_seq();
+
+    if (seq == ctx->claim_seq && ds_time_now() < ctx->claim_visible) {
+        return expired ? ngx_http_durable_claim_answer(r, ctx) : NGX_AGAIN;
+    }
+
+    ctx->claim_seq = seq;
+
+    rc = ngx_http_durable_claim_try(r, ctx, &claimed);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (claimed || expired) {
+        return ngx_http_durable_claim_answer(r, ctx);
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * One claim attempt in one write transaction (due timers fire in it too).
+ * Items are rendered into ctx->claim_out; NGX_OK, or the error answer.
+ */
+
+static ngx_int_t
+ngx_http_durable_claim_try(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    size_t *claimed)
+{
+    int                           rc;
+    u_char                       *tokens;
+    int64_t                       now, lease_us, visible;
+    ds_txn_t                     *txn;
+    ds_work_kind_e                kind;
+    ngx_http_durable_claim_t      cl;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    tokens = ngx_pnalloc(r->pool, ctx->claim_max * DS_LEASE_LEN);
+    if (tokens == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_durable_random(tokens, ctx->claim_max * DS_LEASE_LEN);
+
+    ctx->claim_out->pos = ctx->claim_out->start;
+    ngx_http_durable_out_literal(ctx->claim_out, "{\"items\":[");
+
+    cl.out = ctx->claim_out;
+    cl.hub = ngx_http_durable_ds_str(&ctx->hub);
+    cl.count = 0;
+
+    now = ds_time_now();
+    lease_us = (int64_t) dlcf->worker_lease * 1000;
+    *claimed = 0;
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "claiming", NULL);
+    }
+
+    switch (ctx->route.work_kind) {
+
+    case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
+        kind = DS_WORK_ORCHESTRATION;
+        rc = ds_work_claim_orchestrations(txn, cl.hub, now, lease_us,
+                                          ctx->claim_max, tokens,
+                                          ngx_http_durable_orch_item, &cl,
+                                          claimed);
+        break;
+
+    case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
+        kind = DS_WORK_ACTIVITY;
+        rc = ds_work_claim_activities(txn, cl.hub, now, lease_us,
+                                      ctx->claim_max, tokens,
+                                      ngx_http_durable_activity_item, &cl,
+                                      claimed);
+        break;
+
+    default:
+        kind = DS_WORK_ENTITY;
+        rc = ds_work_claim_entities(txn, cl.hub, now, lease_us,
+                                    ctx->claim_max, tokens,
+                                    ngx_http_durable_entity_item, &cl,
+                                    claimed);
+        break;
+    }
+
+    if (rc == DS_OK) {
+        rc = ds_work_next_visible(txn, cl.hub, kind, &visible);
+    }
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return ngx_http_durable_store_error(r, ctx, rc, "claiming", NULL);
+    }
+
+    rc = ds_txn_commit(txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "claiming", NULL);
+    }
+
+    if (ctx->claim_out->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->claim_visible = visible;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable claim: %uz items, kind:%d", *claimed,
+                   ctx->route.work_kind);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_durable_claim_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    ngx_str_t  body;
+
+    ngx_http_durable_out_literal(ctx->claim_out, "]}");
+
+    if (ctx->claim_out->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body.data = ctx->claim_out->start;
+    body.len = ctx->claim_out->pos - ctx->claim_out->start;
+
+    return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+}
+
+
+static int
+ngx_http_durable_orch_item(void *data, ds_txn_t *txn,
+    const ds_orch_item_t *item)
+{
+    ngx_http_durable_claim_t  *cl = data;
+
+    int                      rc;
+    u_char                   buf[NGX_INT64_LEN];
+    ngx_http_durable_out_t  *out;
+
+    out = cl->out;
+
+    if (cl->count++) {
+        ngx_http_durable_out_literal(out, ",");
+    }
+
+    ngx_http_durable_out_literal(out, "{\"instanceId\":");
+    ngx_http_durable_out_string(out, item->id.data, item->id.len);
+    ngx_http_durable_out_literal(out, ",\"name\":");
+    ngx_http_durable_out_string(out, item->inst->name.data,
+                                item->inst->name.len);
+    ngx_http_durable_out_literal(out, ",\"executionId\":\"");
+    ngx_http_durable_out_add(out, buf,
+                             ngx_sprintf(buf, "%uL", item->inst->execution)
+                             - buf);
+    ngx_http_durable_out_literal(out, "\",\"input\":");
+    ngx_http_durable_out_json(out, item->inst->input.data,
+                              item->inst->input.len);
+
+    ngx_http_durable_out_literal(out, ",\"history\":[");
+    cl->first = 1;
+    cl->upto = UINT64_MAX;
+
+    rc = ds_history_read(txn, cl->hub, item->id, ngx_http_durable_add_event,
+                         cl);
+    if (rc != DS_OK && rc != DS_NOTFOUND) {
+        return 1;
+    }
+
+    ngx_http_durable_out_literal(out, "],\"messages\":[");
+    cl->first = 1;
+    cl->upto = item->upto;
+
+    rc = ds_inbox_read(txn, cl->hub, item->id, ngx_http_durable_add_event,
+                       cl);
+    if (rc != DS_OK && rc != DS_NOTFOUND) {
+        return 1;
+    }
+
+    ngx_http_durable_out_literal(out, "]");
+    ngx_http_durable_out_lease(out, item->lease, item->lease_expires);
+
+    return out->failed;
+}
+
+
+static int
+ngx_http_durable_activity_item(void *data, ds_txn_t *txn,
+    const ds_activity_item_t *item)
+{
+    ngx_http_durable_claim_t  *cl = data;
+
+    u_char                   buf[NGX_INT64_LEN];
+    ngx_http_durable_out_t  *out;
+
+    out = cl->out;
+
+    if (cl->count++) {
+        ngx_http_durable_out_literal(out, ",");
+    }
+
+    ngx_http_durable_out_literal(out, "{\"instanceId\":");
+    ngx_http_durable_out_string(out, item->id.data, item->id.len);
+    ngx_http_durable_out_literal(out, ",\"taskId\":");
+    ngx_http_durable_out_add(out, buf,
+                             ngx_sprintf(buf, "%L", item->task_id) - buf);
+    ngx_http_durable_out_literal(out, ",\"name\":");
+    ngx_http_durable_out_string(out, item->name.data, item->name.len);
+    ngx_http_durable_out_literal(out, ",\"input\":");
+    ngx_http_durable_out_json(out, item->input.data, item->input.len);
+    ngx_http_durable_out_lease(out, item->lease, item->lease_expires);
+
+    return out->failed;
+}
+
+
+static int
+ngx_http_durable_entity_item(void *data, ds_txn_t *txn,
+    const ds_entity_item_t *item)
+{
+    ngx_http_durable_claim_t  *cl = data;
+
+    int                      rc;
+    u_char                  *p;
+    ds_str_t                 id;
+    ngx_http_durable_out_t  *out;
+
+    out = cl->out;
+
+    if (cl->count++) {
+        ngx_http_durable_out_literal(out, ",");
+    }
+
+    ngx_http_durable_out_literal(out, "{\"entity\":{\"name\":");
+    ngx_http_durable_out_string(out, item->name.data, item->name.len);
+    ngx_http_durable_out_literal(out, ",\"key\":");
+    ngx_http_durable_out_string(out, item->key.data, item->key.len);
+    ngx_http_durable_out_literal(out, "},\"state\":");
+    ngx_http_durable_out_json(out, item->state.data, item->state.len);
+    ngx_http_durable_out_literal(out, ",\"operations\":[");
+
+    /* the queued operations live in the inbox of "@name@key" */
+
+    p = ngx_pnalloc(out->pool, item->name.len + item->key.len + 2);
+    if (p == NULL) {
+        return 1;
+    }
+
+    id.data = (char *) p;
+    *p++ = '@';
+    p = ngx_cpymem(p, item->name.data, item->name.len);
+    *p++ = '@';
+    p = ngx_cpymem(p, item->key.data, item->key.len);
+    id.len = (char *) p - id.data;
+
+    cl->first = 1;
+    cl->upto = item->upto;
+
+    rc = ds_inbox_read(txn, cl->hub, id, ngx_http_durable_add_event, cl);
+    if (rc != DS_OK && rc != DS_NOTFOUND) {
+        return 1;
+    }
+
+    ngx_http_durable_out_literal(out, "]");
+    ngx_http_durable_out_lease(out, item->lease, item->lease_expires);
+
+    return out->failed;
+}
+
+
+/* history events and messages are copied as stored, comma separated */
+
+static int
+ngx_http_durable_add_event(void *data, uint64_t seq, ds_str_t event)
+{
+    ngx_http_durable_claim_t  *cl = data;
+
+    if (seq > cl->upto) {
+        return 0;
+    }
+
+    if (!cl->first) {
+        ngx_http_durable_out_literal(cl->out, ",");
+    }
+
+    cl->first = 0;
+    ngx_http_durable_out_add(cl->out, event.data, event.len);
+
+    return 0;
+}
+
+
+static void
+ngx_http_durable_out_lease(ngx_http_durable_out_t *out, const uint8_t *lease,
+    int64_t expires)
+{
+    u_char  hex[2 * DS_LEASE_LEN];
+
+    ngx_hex_dump(hex, (u_char *) lease, DS_LEASE_LEN);
+
+    ngx_http_durable_out_literal(out, ",\"lease\":\"");
+    ngx_http_durable_out_add(out, hex, sizeof(hex));
+    ngx_http_durable_out_literal(out, "\",\"leaseExpires\":");
+    ngx_http_durable_out_time(out, expires);
+    ngx_http_durable_out_literal(out, "}");
+}
+
+
+/* complete */
+
+static ngx_int_t
+ngx_http_durable_complete_orchestration(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    int                       rc;
+    u_char                   *p;
+    size_t                    i, n;
+    json_t                   *actions;
+    uint8_t                   lease[DS_LEASE_LEN];
+    ds_str_t                  id;
+    ds_txn_t                 *txn;
+    ngx_str_t                 body;
+    ds_action_t              *acts;
+    ds_status_e               status;
+    ngx_http_durable_sv_t     list, span;
+    ngx_http_durable_body_t   in;
+    ngx_http_durable_jiter_t  it;
+
+    if (ngx_http_durable_body_parse(r, ctx, &in) != NGX_OK
+        || ngx_http_durable_get_string(r, ctx, in.root, "instanceId", 1, &id)
+           != NGX_OK
+        || ngx_http_durable_get_lease(r, ctx, in.root, lease) != NGX_OK)
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    actions = json_object_get(in.root, "actions");
+    n = 0;
+    acts = NULL;
+
+    if (actions) {
+        if (!json_is_array(actions)
+            || !ngx_http_durable_jspan_member(in.text.data, in.text.len,
+                                              "actions", &list)
+            || !ngx_http_durable_jspan_iter(&it, list.data, list.len))
+        {
+            return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "The member 'actions' must be an array.");
+        }
+
+        n = json_array_size(actions);
+
+        acts = ngx_pcalloc(r->pool, (n ? n : 1) * sizeof(ds_action_t));
+        if (acts == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (!ngx_http_durable_jspan_next(&it, NULL, &span)
+                || ngx_http_durable_parse_action(r, ctx,
+                                                 json_array_get(actions, i),
+                                                 &span, &acts[i])
+                   != NGX_OK)
+            {
+                return ngx_http_durable_fail(r, ctx);
+            }
+        }
+    }
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "completing", NULL);
+    }
+
+    rc = ds_work_complete_orchestration(txn, ngx_http_durable_ds_str(&ctx->hub),
+                                        id, lease, acts, n, ds_time_now(),
+                                        &status);
+
+    p = ngx_pnalloc(r->pool, sizeof("{\"runtimeStatus\":\"ContinuedAsNew\"}"));
+    if (p == NULL) {
+        ds_txn_abort(txn);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body.data = p;
+    body.len = ngx_sprintf(p, "{\"runtimeStatus\":\"%s\"}",
+                           rc == DS_OK ? ds_status_name(status) : "")
+               - p;
+
+    return ngx_http_durable_work_answer(r, ctx, rc, txn, &body);
+}
+
+
+static ngx_int_t
+ngx_http_durable_complete_activity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    int                      rc, failed;
+    char                    *p;
+    int64_t                  task;
+    json_t                  *failure;
+    uint8_t                  lease[DS_LEASE_LEN];
+    ds_str_t                 id, result, reason, details;
+    ds_txn_t                *txn;
+    ngx_str_t                body;
+    ngx_http_durable_sv_t    span;
+    ngx_http_durable_body_t  in;
+
+    if (ngx_http_durable_body_parse(r, ctx, &in) != NGX_OK
+        || ngx_http_durable_get_string(r, ctx, in.root, "instanceId", 1, &id)
+           != NGX_OK
+        || ngx_http_durable_get_int(r, ctx, in.root, "taskId", &task)
+           != NGX_OK
+        || ngx_http_durable_get_lease(r, ctx, in.root, lease) != NGX_OK)
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    ngx_memzero(&reason, sizeof(ds_str_t));
+    ngx_memzero(&details, sizeof(ds_str_t));
+    ngx_http_durable_get_raw(&in.text, "result", &result);
+
+    failure = json_object_get(in.root, "failure");
+    failed = (failure != NULL && !json_is_null(failure));
+
+    if (failed) {
+        if (!json_is_object(failure)
+            || !ngx_http_durable_jspan_member(in.text.data, in.text.len,
+                                              "failure", &span))
+        {
+            return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "The member 'failure' must be an object.");
+        }
+
+        /* the reason is stored as a JSON string */
+
+        if (ngx_http_durable_get_string(r, ctx, failure, "reason", 0, &reason)
+            != NGX_OK)
+        {
+            return ngx_http_durable_fail(r, ctx);
+        }
+
+        p = ngx_pnalloc(r->pool, ds_json_escape_len(reason.data, reason.len)
+                                 + 2);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p[0] = '"';
+        reason.len = ds_json_escape(reason.data, reason.len, p + 1) + 2;
+        p[reason.len - 1] = '"';
+        reason.data = p;
+
+        ngx_http_durable_get_raw(&span, "details", &details);
+    }
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "completing", NULL);
+    }
+
+    rc = ds_work_complete_activity(txn, ngx_http_durable_ds_str(&ctx->hub),
+                                   id, task, lease, failed, result, reason,
+                                   details, ds_time_now());
+
+    ngx_str_set(&body, "{}");
+
+    return ngx_http_durable_work_answer(r, ctx, rc, txn, &body);
+}
+
+
+static ngx_int_t
+ngx_http_durable_complete_entity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    int                      rc;
+    json_t                  *del;
+    uint8_t                  lease[DS_LEASE_LEN];
+    ds_str_t                 name, key, state;
+    ds_txn_t                *txn;
+    ngx_str_t                body;
+    ngx_http_durable_body_t  in;
+
+    if (ngx_http_durable_body_parse(r, ctx, &in) != NGX_OK
+        || ngx_http_durable_get_entity(r, ctx, in.root, &name, &key) != NGX_OK
+        || ngx_http_durable_get_lease(r, ctx, in.root, lease) != NGX_OK)
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    del = json_object_get(in.root, "delete");
+    ngx_http_durable_get_raw(&in.text, "state", &state);
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "completing", NULL);
+    }
+
+    rc = ds_work_complete_entity(txn, ngx_http_durable_ds_str(&ctx->hub),
+                                 name, key, lease, json_is_true(del), state,
+                                 ds_time_now());
+
+    ngx_str_set(&body, "{}");
+
+    return ngx_http_durable_work_answer(r, ctx, rc, txn, &body);
+}
+
+
+/* renew and abandon */
+
+static ngx_int_t
+ngx_http_durable_lease_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    int                           rc;
+    u_char                       *p;
+    int64_t                       task, expires;
+    uint8_t                       lease[DS_LEASE_LEN];
+    ds_str_t                      id, key;
+    ds_txn_t                     *txn;
+    ngx_str_t                     body;
+    ds_work_kind_e                kind;
+    ngx_http_durable_body_t       in;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    task = 0;
+    ngx_memzero(&key, sizeof(ds_str_t));
+
+    if (ngx_http_durable_body_parse(r, ctx, &in) != NGX_OK
+        || ngx_http_durable_get_lease(r, ctx, in.root, lease) != NGX_OK)
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    switch (ctx->route.work_kind) {
+
+    case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
+        kind = DS_WORK_ORCHESTRATION;
+        rc = ngx_http_durable_get_string(r, ctx, in.root, "instanceId", 1,
+                                         &id);
+        break;
+
+    case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
+        kind = DS_WORK_ACTIVITY;
+        rc = ngx_http_durable_get_string(r, ctx, in.root, "instanceId", 1,
+                                         &id);
+        if (rc == NGX_OK) {
+            rc = ngx_http_durable_get_int(r, ctx, in.root, "taskId", &task);
+        }
+        break;
+
+    default:
+        kind = DS_WORK_ENTITY;
+        rc = ngx_http_durable_get_entity(r, ctx, in.root, &id, &key);
+        break;
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, rc, "updating a lease",
+                                            NULL);
+    }
+
+    if (ctx->route.work_action == NGX_HTTP_DURABLE_WORK_ABANDON) {
+        rc = ds_work_abandon(txn, ngx_http_durable_ds_str(&ctx->hub), kind,
+                             id, key, task, lease, ds_time_now());
+        ngx_str_set(&body, "{}");
+
+        return ngx_http_durable_work_answer(r, ctx, rc, txn, &body);
+    }
+
+    rc = ds_work_renew(txn, ngx_http_durable_ds_str(&ctx->hub), kind, id, key,
+                       task, lease, ds_time_now(),
+                       (int64_t) dlcf->worker_lease * 1000, &expires);
+
+    p = ngx_pnalloc(r->pool, sizeof("{\"leaseExpires\":\"\"}")
+                             + DS_TIME_FRAC_LEN);
+    if (p == NULL) {
+        ds_txn_abort(txn);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body.data = p;
+    p = ngx_cpymem(p, "{\"leaseExpires\":\"", sizeof("{\"leaseExpires\":\"") - 1);
+
+    if (rc == DS_OK) {
+        p += ds_time_format_frac(expires, (char *) p);
+    }
+
+    p = ngx_cpymem(p, "\"}", 2);
+    body.len = p - body.data;
+
+    return ngx_http_durable_work_answer(r, ctx, rc, txn, &body);
+}
+
+
+/* commits on success and answers with the status of docs/worker-protocol */
+
+static ngx_int_t
+ngx_http_durable_work_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, int rc, ds_txn_t *txn, ngx_str_t *body)
+{
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+
+    } else {
+        rc = ds_txn_commit(txn);
+    }
+
+    switch (rc) {
+
+    case DS_OK:
+        ngx_http_durable_notify();
+        return ngx_http_durable_send(r, NGX_HTTP_OK, body);
+
+    case DS_NOTFOUND:
+        return ngx_http_durable_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "The work item does not exist (any more).");
+
+    case DS_CONFLICT:
+        return ngx_http_durable_send_error(r, NGX_HTTP_CONFLICT,
+                   "The lease is not current: it expired and the item was "
+                   "claimed again, or it was abandoned.");
+
+    case DS_GONE:
+        return ngx_http_durable_send_error(r, NGX_HTTP_DURABLE_GONE,
+                   "The instance was terminated meanwhile.");
+
+    case DS_INVALID:
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "The actions are not valid: at most one finishing "
+                   "action, last; every schedule id once.");
+
+    default:
+        return ngx_http_durable_store_error(r, ctx, rc, "completing", NULL);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_durable_parse_action(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, ngx_http_durable_sv_t *span,
+    ds_action_t *act)
+{
+    char        *p;
+    ds_str_t     type, fire;
+    ngx_uint_t   i;
+
+    static const struct {
+        const char        *name;
+        ds_action_type_e   type;
+        unsigned           needs_id:1;
+        unsigned           needs_name:1;
+        const char        *input;      /* the member holding its JSON */
+    } types[] = {
+        { "scheduleActivity", DS_ACT_SCHEDULE_ACTIVITY, 1, 1, "input" },
+        { "createTimer", DS_ACT_CREATE_TIMER, 1, 0, NULL },
+        { "startSubOrchestration", DS_ACT_START_SUB, 1, 1, "input" },
+        { "raiseEvent", DS_ACT_RAISE_EVENT, 0, 1, "input" },
+        { "signalEntity", DS_ACT_SIGNAL_ENTITY, 0, 0, "input" },
+        { "setCustomStatus", DS_ACT_SET_CUSTOM_STATUS, 0, 0,
+          "customStatus" },
+        { "complete", DS_ACT_COMPLETE, 0, 0, "output" },
+        { "fail", DS_ACT_FAIL, 0, 0, NULL },
+        { "continueAsNew", DS_ACT_CONTINUE_AS_NEW, 0, 0, "input" }
+    };
+
+    if (!json_is_object(obj)) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "Every action must be an object.");
+    }
+
+    if (ngx_http_durable_get_string(r, ctx, obj, "type", 1, &type) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (type.len == ngx_strlen(types[i].name)
+            && ngx_strncmp(type.data, types[i].name, type.len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (i == sizeof(types) / sizeof(types[0])) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "Unknown action type '%*s'.", type.len, type.data);
+    }
+
+    act->type = types[i].type;
+    act->id = -1;
+
+    if (types[i].needs_id
+        && ngx_http_durable_get_int(r, ctx, obj, "id", &act->id) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_durable_get_string(r, ctx, obj, "name", types[i].needs_name,
+                                    &act->name)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (types[i].input) {
+        ngx_http_durable_get_raw(span, types[i].input, &act->input);
+    }
+
+    switch (act->type) {
+
+    case DS_ACT_START_SUB:
+        return ngx_http_durable_get_string(r, ctx, obj, "instanceId", 0,
+                                           &act->instance_id);
+
+    case DS_ACT_RAISE_EVENT:
+        return ngx_http_durable_get_string(r, ctx, obj, "instanceId", 1,
+                                           &act->instance_id);
+
+    case DS_ACT_SIGNAL_ENTITY:
+        if (ngx_http_durable_get_entity(r, ctx, obj, &act->entity_name,
+                                        &act->entity_key)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_durable_get_string(r, ctx, obj, "operation", 1,
+                                           &act->name);
+
+    case DS_ACT_CREATE_TIMER:
+        if (ngx_http_durable_get_string(r, ctx, obj, "fireAt", 1, &fire)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ds_time_parse(fire.data, fire.len, &act->fire_at) != DS_OK) {
+            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                       "The fireAt '%*s' is not an ISO 8601 time.",
+                       fire.len, fire.data);
+        }
+
+        return NGX_OK;
+
+    case DS_ACT_FAIL:
+        if (ngx_http_durable_get_string(r, ctx, obj, "reason", 0,
+                                        &act->reason)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        p = ngx_pnalloc(r->pool,
+                        ds_json_escape_len(act->reason.data, act->reason.len)
+                        + 2);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        p[0] = '"';
+        act->reason.len = ds_json_escape(act->reason.data, act->reason.len,
+                                         p + 1) + 2;
+        p[act->reason.len - 1] = '"';
+        act->reason.data = p;
+
+        ngx_http_durable_get_raw(span, "details", &act->details);
+        return NGX_OK;
+
+    default:
+        return NGX_OK;
+    }
+}
+
+
+/* request bodies: validated and minified once, then parsed */
+
+static ngx_int_t
+ngx_http_durable_body_parse(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *body)
+{
+    ds_str_t             text;
+    json_error_t         err;
+    ngx_pool_cleanup_t  *cln;
+
+    if (ngx_http_durable_ingest_body(r, ctx, &text) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    body->text.data = (u_char *) text.data;
+    body->text.len = text.len;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->root = json_loadb(text.data, text.len, JSON_ALLOW_NUL, &err);
+
+    if (body->root == NULL || !json_is_object(body->root)) {
+        json_decref(body->root);
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The request body must be a JSON object.");
+    }
+
+    cln->handler = ngx_http_durable_json_cleanup;
+    cln->data = body->root;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_durable_get_string(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, const char *name,
+    ngx_uint_t required, ds_str_t *out)
+{
+    json_t  *v;
+
+    v = json_object_get(obj, name);
+
+    if (v == NULL || json_is_null(v)) {
+        out->data = NULL;
+        out->len = 0;
+
+        if (!required) {
+            return NGX_OK;
+        }
+
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The member '%s' is required.", name);
+    }
+
+    if (!json_is_string(v)) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The member '%s' must be a string.", name);
+    }
+
+    out->data = json_string_value(v);
+    out->len = json_string_length(v);
+
+    if (required && out->len == 0) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The member '%s' must not be empty.", name);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_durable_get_int(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    json_t *obj, const char *name, int64_t *out)
+{
+    json_t  *v;
+
+    v = json_object_get(obj, name);
+
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The member '%s' must be a non-negative integer.", name);
+    }
+
+    *out = json_integer_value(v);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_durable_get_lease(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    json_t *obj, uint8_t *lease)
+{
+    ds_str_t    s;
+    ngx_int_t   n;
+    ngx_uint_t  i;
+
+    if (ngx_http_durable_get_string(r, ctx, obj, "lease", 1, &s) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (s.len != 2 * DS_LEASE_LEN) {
+        goto invalid;
+    }
+
+    for (i = 0; i < DS_LEASE_LEN; i++) {
+        n = ngx_hextoi((u_char *) s.data + 2 * i, 2);
+        if (n == NGX_ERROR) {
+            goto invalid;
+        }
+
+        lease[i] = (uint8_t) n;
+    }
+
+    return NGX_OK;
+
+invalid:
+
+    return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+               "The member 'lease' is not a lease token.");
+}
+
+
+/* {"entity":{"name":..,"key":..}}: the name lower-cased */
+
+static ngx_int_t
+ngx_http_durable_get_entity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *name, ds_str_t *key)
+{
+    u_char  *p;
+    json_t  *e;
+
+    e = json_object_get(obj, "entity");
+
+    if (!json_is_object(e)) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The member 'entity' must be an object with 'name' and "
+                   "'key'.");
+    }
+
+    if (ngx_http_durable_get_string(r, ctx, e, "name", 1, name) != NGX_OK
+        || ngx_http_durable_get_string(r, ctx, e, "key", 0, key) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, name->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_strlow(p, (u_char *) name->data, name->len);
+    name->data = (char *) p;
+
+    if (key->data == NULL) {
+        key->data = "";
+    }
+
+    return NGX_OK;
+}
+
+
+/* the raw JSON text of a member, as the client sent it (minified) */
+
+static void
+ngx_http_durable_get_raw(ngx_http_durable_sv_t *span, const char *name,
+    ds_str_t *out)
+{
+    ngx_http_durable_sv_t  v;
+
+    out->data = NULL;
+    out->len = 0;
+
+    if (ngx_http_durable_jspan_member(span->data, span->len, name, &v)
+        && !(v.len == 4 && ngx_strncmp(v.data, "null", 4) == 0))
+    {
+        out->data = (const char *) v.data;
+        out->len = v.len;
+    }
+}
+
+
+static void
+ngx_http_durable_json_cleanup(void *data)
+{
+    json_decref((json_t *) data);
+}
+

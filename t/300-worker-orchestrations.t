@@ -1,0 +1,510 @@
+# The worker protocol for orchestrations and activities, driven with plain
+# HTTP: each block's --- init runs a flow (claims hand out lease tokens that
+# later requests need, so the flow is Perl; t/inc/DurableClient.pm), and the
+# block's request checks the state the flow left.
+
+use lib 't/inc';
+use Test::Nginx::Socket;
+use DurableClient qw(api);
+
+repeat_each(1);
+no_shuffle();
+
+our $B = '/runtime/webhooks/durabletask';
+our $W = { 'x-functions-key' => 'workerkey-1234' };
+our $K = { 'x-functions-key' => 'systemkey-1234' };
+
+# assertions made by the flows, per block
+our %flow_tests = (
+    roundtrip => 14, idempotent => 4, stale => 4, events => 5,
+    suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
+    rewind => 6, timer => 3, failed => 2, auth => 3,
+);
+
+my $flow_total = 0;
+$flow_total += $_ for values %flow_tests;
+
+plan tests => $flow_total + 2 * blocks();
+
+
+sub start {
+    my ($hub, $name, $id, $input) = @_;
+
+    my $r = api('POST', "$B/orchestrators/$name/$id?taskHub=$hub",
+                defined $input ? $input : '', $K);
+    Test::More::BAIL_OUT("start failed: $r->{status} $r->{body}")
+        unless $r->{status} == 202;
+}
+
+sub claim {
+    my ($hub, $kind, %q) = @_;
+
+    my $qs = join '', map { "&$_=$q{$_}" } sort keys %q;
+    my $r = api('POST', "$B/worker/$kind/claim?taskHub=$hub$qs", '', $W);
+    die "claim $kind: $r->{status} $r->{body}" unless $r->{status} == 200;
+
+    return @{ $r->{json}{items} };
+}
+
+sub complete {
+    my ($hub, $kind, $body) = @_;
+
+    return api('POST', "$B/worker/$kind/complete?taskHub=$hub", $body, $W);
+}
+
+sub event_types { join ',', map { $_->{EventType} } @{ $_[0] } }
+
+
+# a two-step sequence: start, two activities, complete
+sub main::roundtrip {
+    my $hub = 'RoundTrip';
+    start($hub, 'Seq', 'rt1', '{"n": 1}');
+
+    my @o = claim($hub, 'orchestrations', max => 10);
+    Test::More::is(scalar @o, 1, 'one orchestration item');
+    Test::More::is(event_types($o[0]{messages}), 'ExecutionStarted',
+                   'first episode: ExecutionStarted');
+    Test::More::is_deeply($o[0]{input}, { n => 1 }, 'input delivered');
+
+    my $r = complete($hub, 'orchestrations', {
+        instanceId => 'rt1', lease => $o[0]{lease},
+        actions => [ { type => 'scheduleActivity', id => 0,
+                       name => 'Double', input => 21 } ] });
+    Test::More::is($r->{status}, 200, 'episode 1 completed');
+    Test::More::is($r->{json}{runtimeStatus}, 'Running', 'now Running');
+
+    my @a = claim($hub, 'activities');
+    Test::More::is(scalar @a, 1, 'one activity item');
+    Test::More::is("$a[0]{name}:$a[0]{input}:$a[0]{taskId}", 'Double:21:0',
+                   'activity name, input and task id');
+
+    $r = complete($hub, 'activities', {
+        instanceId => 'rt1', taskId => 0, lease => $a[0]{lease},
+        result => 42 });
+    Test::More::is($r->{status}, 200, 'activity completed');
+
+    @o = claim($hub, 'orchestrations');
+    Test::More::is(event_types($o[0]{history}),
+        'OrchestratorStarted,ExecutionStarted,TaskScheduled,'
+        . 'OrchestratorCompleted', 'history of episode 1');
+    Test::More::is(event_types($o[0]{messages}), 'TaskCompleted',
+                   'the result arrives as a message');
+    Test::More::is($o[0]{messages}[0]{Result}, 42, 'with the result');
+
+    # raw text: the output's numbers must keep their exact spelling
+    $r = complete($hub, 'orchestrations',
+        '{"instanceId":"rt1","lease":"' . $o[0]{lease} . '","actions":['
+        . '{"type":"setCustomStatus","customStatus":"done"},'
+        . '{"type":"complete","output":[42, 1.0e+1]}]}');
+    Test::More::is($r->{json}{runtimeStatus}, 'Completed', 'completed');
+
+    Test::More::is(scalar(claim($hub, 'orchestrations')), 0,
+                   'nothing left to claim');
+    Test::More::is(scalar(claim($hub, 'activities')), 0,
+                   'no activity left');
+}
+
+
+# the same lease token twice: the same answer, applied once
+sub main::idempotent {
+    my $hub = 'Idem';
+    start($hub, 'Seq', 'i1');
+
+    my @o = claim($hub, 'orchestrations');
+    my $body = { instanceId => 'i1', lease => $o[0]{lease},
+                 actions => [ { type => 'scheduleActivity', id => 0,
+                                name => 'A' } ] };
+
+    my $r1 = complete($hub, 'orchestrations', $body);
+    my $r2 = complete($hub, 'orchestrations', $body);
+    Test::More::is($r1->{status}, 200, 'first completion');
+    Test::More::is($r2->{status}, 200, 'retry answers 200');
+    Test::More::is($r2->{body}, $r1->{body}, 'with the same answer');
+    Test::More::is(scalar(claim($hub, 'activities', max => 10)), 1,
+                   'the activity was scheduled once');
+}
+
+
+# an expired lease: the item is claimed again, the old token refused
+sub main::stale {
+    my $hub = 'Stale';
+    start($hub, 'Seq', 's1');
+
+    my @first = claim($hub, 'orchestrations');
+    Test::More::is(scalar(claim($hub, 'orchestrations')), 0,
+                   'leased: not handed out twice');
+
+    select undef, undef, undef, 1.5;
+
+    my @second = claim($hub, 'orchestrations');
+    Test::More::is(scalar @second, 1, 'claimable again after expiry');
+
+    my $r = complete($hub, 'orchestrations',
+                     { instanceId => 's1', lease => $first[0]{lease} });
+    Test::More::is($r->{status}, 409, 'the old lease is refused');
+
+    $r = complete($hub, 'orchestrations',
+                  { instanceId => 's1', lease => $second[0]{lease} });
+    Test::More::is($r->{status}, 200, 'the new lease works');
+}
+
+
+# an event raised while the item is leased waits for the next episode
+sub main::events {
+    my $hub = 'Events';
+    start($hub, 'Seq', 'e1');
+
+    my @o = claim($hub, 'orchestrations');
+    my $r = api('POST', "$B/instances/e1/raiseEvent/Go?taskHub=$hub",
+                '{"ok":true}', $K);
+    Test::More::is($r->{status}, 202, 'event accepted while leased');
+
+    complete($hub, 'orchestrations', { instanceId => 'e1',
+                                       lease => $o[0]{lease} });
+
+    @o = claim($hub, 'orchestrations');
+    Test::More::is(event_types($o[0]{messages}), 'EventRaised',
+                   'delivered in the next episode');
+    Test::More::is($o[0]{messages}[0]{Name}, 'Go', 'with its name');
+    complete($hub, 'orchestrations', { instanceId => 'e1',
+                                       lease => $o[0]{lease} });
+
+    @o = claim($hub, 'orchestrations');
+    Test::More::is(scalar @o, 0, 'and delivered exactly once');
+
+    $r = api('GET', "$B/instances/e1?taskHub=$hub&showHistory=true", undef,
+             $K);
+    Test::More::like($r->{body}, qr/"EventType":"EventRaised"/,
+                     'the event is in the history');
+}
+
+
+sub main::suspended {
+    my $hub = 'Susp';
+    start($hub, 'Seq', 'p1');
+
+    my $r = api('POST', "$B/instances/p1/suspend?taskHub=$hub", '', $K);
+    Test::More::is($r->{status}, 202, 'suspended');
+    Test::More::is(scalar(claim($hub, 'orchestrations')), 0,
+                   'a suspended instance is not handed out');
+
+    $r = api('POST', "$B/instances/p1/resume?taskHub=$hub", '', $K);
+    Test::More::is($r->{status}, 202, 'resumed');
+    Test::More::is(scalar(claim($hub, 'orchestrations')), 1,
+                   'handed out after resume');
+}
+
+
+sub main::terminated {
+    my $hub = 'Term';
+    start($hub, 'Seq', 't1');
+
+    my @o = claim($hub, 'orchestrations');
+    my $r = api('POST', "$B/instances/t1/terminate?taskHub=$hub&reason=x",
+                '', $K);
+    Test::More::is($r->{status}, 202, 'terminated while leased');
+
+    $r = complete($hub, 'orchestrations', {
+        instanceId => 't1', lease => $o[0]{lease},
+        actions => [ { type => 'complete', output => 1 } ] });
+    Test::More::is($r->{status}, 410, 'the completion is refused: 410');
+    Test::More::like($r->{body}, qr/"Message"/, 'with a JSON message');
+}
+
+
+sub main::purged {
+    my $hub = 'Purged';
+    start($hub, 'Seq', 'g1');
+
+    my @o = claim($hub, 'orchestrations');
+    api('POST', "$B/instances/g1/terminate?taskHub=$hub", '', $K);
+    my $r = api('DELETE', "$B/instances/g1?taskHub=$hub", undef, $K);
+    Test::More::is($r->{status}, 200, 'purged while leased');
+
+    $r = complete($hub, 'orchestrations', { instanceId => 'g1',
+                                            lease => $o[0]{lease} });
+    Test::More::is($r->{status}, 404, 'the completion is refused: 404');
+}
+
+
+sub main::continue_as_new {
+    my $hub = 'Can';
+    start($hub, 'Loop', 'c1', '1');
+
+    my @o = claim($hub, 'orchestrations');
+    my $r = complete($hub, 'orchestrations', {
+        instanceId => 'c1', lease => $o[0]{lease},
+        actions => [ { type => 'scheduleActivity', id => 0, name => 'A' },
+                     { type => 'continueAsNew', input => 2 } ] });
+    Test::More::is($r->{json}{runtimeStatus}, 'ContinuedAsNew',
+                   'ContinuedAsNew');
+
+    @o = claim($hub, 'orchestrations');
+    Test::More::is(event_types($o[0]{history}), '', 'the history was reset');
+    Test::More::is(event_types($o[0]{messages}), 'ExecutionStarted',
+                   'a new execution starts');
+    Test::More::is($o[0]{messages}[0]{Input}, 2, 'with the new input');
+}
+
+
+# an activity fails, the orchestration fails; rewind re-runs the activity
+sub main::rewind {
+    my $hub = 'Rewind';
+    start($hub, 'Seq', 'w1');
+
+    my @o = claim($hub, 'orchestrations');
+    complete($hub, 'orchestrations', {
+        instanceId => 'w1', lease => $o[0]{lease},
+        actions => [ { type => 'scheduleActivity', id => 0, name => 'Flaky',
+                       input => 'x' } ] });
+
+    my @a = claim($hub, 'activities');
+    complete($hub, 'activities', {
+        instanceId => 'w1', taskId => 0, lease => $a[0]{lease},
+        failure => { reason => 'boom', details => { line => 1 } } });
+
+    @o = claim($hub, 'orchestrations');
+    Test::More::is(event_types($o[0]{messages}), 'TaskFailed', 'TaskFailed');
+    my $r = complete($hub, 'orchestrations', {
+        instanceId => 'w1', lease => $o[0]{lease},
+        actions => [ { type => 'fail', reason => 'boom' } ] });
+    Test::More::is($r->{json}{runtimeStatus}, 'Failed', 'Failed');
+
+    $r = api('POST', "$B/instances/w1/rewind?taskHub=$hub&reason=retry",
+             '', $K);
+    Test::More::is($r->{status}, 202, 'rewind accepted');
+
+    @a = claim($hub, 'activities');
+    Test::More::is("$a[0]{name}:$a[0]{input}", 'Flaky:x',
+                   'the failed activity runs again');
+    complete($hub, 'activities', { instanceId => 'w1', taskId => 0,
+                                   lease => $a[0]{lease}, result => 'ok' });
+
+    @o = claim($hub, 'orchestrations');
+    Test::More::is(event_types($o[0]{messages}), 'TaskCompleted',
+                   'and its result arrives');
+    unlike_failed($o[0]{history});
+    complete($hub, 'orchestrations', {
+        instanceId => 'w1', lease => $o[0]{lease},
+        actions => [ { type => 'complete', output => 'ok' } ] });
+}
+
+sub unlike_failed {
+    Test::More::unlike(event_types($_[0]), qr/TaskFailed|ExecutionCompleted/,
+                       'the failure left the replayed history');
+}
+
+
+sub main::timer {
+    my $hub = 'Timer';
+    start($hub, 'Sleepy', 'm1');
+
+    my @o = claim($hub, 'orchestrations');
+    my @t = gmtime(time + 2);
+    my $at = sprintf '%04d-%02d-%02dT%02d:%02d:%02dZ',
+             $t[5] + 1900, $t[4] + 1, @t[3, 2, 1, 0];
+
+    complete($hub, 'orchestrations', {
+        instanceId => 'm1', lease => $o[0]{lease},
+        actions => [ { type => 'createTimer', id => 0, fireAt => $at } ] });
+
+    Test::More::is(scalar(claim($hub, 'orchestrations')), 0,
+                   'not before its time');
+
+    @o = claim($hub, 'orchestrations', wait => 5);
+    Test::More::is(event_types($o[0]{messages}), 'TimerFired',
+                   'the timer fires while a claim waits');
+    Test::More::is($o[0]{messages}[0]{TimerId}, 0, 'with its id');
+    complete($hub, 'orchestrations', {
+        instanceId => 'm1', lease => $o[0]{lease},
+        actions => [ { type => 'complete' } ] });
+}
+
+
+sub main::failed {
+    my $hub = 'Failed';
+    start($hub, 'Seq', 'f1');
+
+    my @o = claim($hub, 'orchestrations');
+    my $r = complete($hub, 'orchestrations', {
+        instanceId => 'f1', lease => $o[0]{lease},
+        actions => [ { type => 'fail', reason => 'bad input',
+                       details => { code => 7 } } ] });
+    Test::More::is($r->{json}{runtimeStatus}, 'Failed', 'Failed');
+
+    $r = api('GET', "$B/instances/f1?taskHub=$hub", undef, $K);
+    Test::More::is($r->{status}, 200, 'a Failed instance is 200 by default');
+}
+
+
+sub main::auth {
+    my $r = api('POST', "$B/worker/orchestrations/claim", '', $K);
+    Test::More::is($r->{status}, 401, 'the system key does not open claims');
+
+    $r = api('GET', "$B/instances", undef, $W);
+    Test::More::is($r->{status}, 401, 'a worker key does not open the API');
+
+    $r = api('POST', "$B/worker/orchestrations/claim", '', $W);
+    Test::More::is($r->{status}, 200, 'the worker key opens claims');
+}
+
+
+our $http_config = <<'_EOC_';
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-orch;
+_EOC_
+
+our $config = <<'_EOC_';
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_keys systemkey-1234;
+        durable_task_worker_keys workerkey-1234;
+        durable_task_worker_lease 1s;
+    }
+_EOC_
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: claim / complete round trip with two activities
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::roundtrip();
+--- request
+GET /runtime/webhooks/durabletask/instances/rt1?taskHub=RoundTrip&showHistory=true&showHistoryOutput=true&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Completed".*"customStatus":"done","output":\[42,1.0e\+1\].*"EventType":"TaskCompleted","Result":42
+--- error_code: 200
+
+
+
+=== TEST 2: a retried completion is applied once
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::idempotent();
+--- request
+GET /runtime/webhooks/durabletask/instances/i1?taskHub=Idem&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Running"
+--- error_code: 202
+
+
+
+=== TEST 3: lease expiry, re-claim, stale lease 409
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::stale();
+--- request
+GET /runtime/webhooks/durabletask/instances/s1?taskHub=Stale&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Running"
+--- error_code: 202
+
+
+
+=== TEST 4: exactly-once event delivery
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::events();
+--- request
+GET /runtime/webhooks/durabletask/instances/e1?taskHub=Events&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Running"
+--- error_code: 202
+
+
+
+=== TEST 5: suspended instances are not handed out
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::suspended();
+--- request
+GET /runtime/webhooks/durabletask/instances/p1?taskHub=Susp&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Pending"
+--- error_code: 202
+
+
+
+=== TEST 6: terminated while leased: 410
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::terminated();
+--- request
+GET /runtime/webhooks/durabletask/instances/t1?taskHub=Term&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Terminated","input":null,"customStatus":null,"output":"x"
+--- error_code: 200
+
+
+
+=== TEST 7: purged while leased: 404
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::purged();
+--- request
+GET /runtime/webhooks/durabletask/instances/g1?taskHub=Purged&code=systemkey-1234
+--- response_body
+--- error_code: 404
+
+
+
+=== TEST 8: ContinueAsNew resets the history
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::continue_as_new();
+--- request
+GET /runtime/webhooks/durabletask/instances/c1?taskHub=Can&code=systemkey-1234
+--- response_body_like: "input":2
+--- error_code: 202
+
+
+
+=== TEST 9: rewind re-runs the failed activity
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::rewind();
+--- request
+GET /runtime/webhooks/durabletask/instances/w1?taskHub=Rewind&showHistory=true&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Completed".*"ExecutionRewound"
+--- error_code: 200
+
+
+
+=== TEST 10: a durable timer fires when due
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::timer();
+--- request
+GET /runtime/webhooks/durabletask/instances/m1?taskHub=Timer&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Completed"
+--- error_code: 200
+
+
+
+=== TEST 11: Failed: 500 with returnInternalServerErrorOnFailure
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::failed();
+--- request
+GET /runtime/webhooks/durabletask/instances/f1?taskHub=Failed&returnInternalServerErrorOnFailure=true&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Failed".*"output":"bad input"
+--- error_code: 500
+
+
+
+=== TEST 12: worker endpoints take worker keys only
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::auth();
+--- request
+POST /runtime/webhooks/durabletask/worker/orchestrations/claim?code=workerkey-1234
+--- response_body
+{"items":[]}
+--- error_code: 200

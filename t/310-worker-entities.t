@@ -1,0 +1,148 @@
+# Durable entities: signals from the API become entity work items, run one
+# batch at a time per entity, in order; completions store the state that
+# GET entity and list entities serve.
+
+use lib 't/inc';
+use Test::Nginx::Socket;
+use DurableClient qw(api);
+
+repeat_each(1);
+no_shuffle();
+
+our $B = '/runtime/webhooks/durabletask';
+our $W = { 'x-functions-key' => 'workerkey-1234' };
+our $K = { 'x-functions-key' => 'systemkey-1234' };
+
+plan tests => 12 + 2 * blocks();
+
+
+sub claim {
+    my ($hub) = @_;
+
+    my $r = api('POST', "$B/worker/entities/claim?taskHub=$hub&max=10", '',
+                $W);
+    die "claim: $r->{status} $r->{body}" unless $r->{status} == 200;
+
+    return @{ $r->{json}{items} };
+}
+
+sub signal {
+    my ($hub, $path, $op, $input) = @_;
+
+    return api('POST', "$B/entities/$path?taskHub=$hub&op=$op",
+               defined $input ? $input : '', $K)->{status};
+}
+
+
+sub main::ordering {
+    my $hub = 'Ents';
+
+    Test::More::is(signal($hub, 'Counter/c1', 'add', '1'), 202,
+                   'signal accepted');
+    signal($hub, 'counter/c1', 'add', '2');
+    signal($hub, 'COUNTER/c1', 'get');
+
+    my @e = claim($hub);
+    Test::More::is(scalar @e, 1, 'one item for the entity');
+    Test::More::is($e[0]{entity}{name}, 'counter', 'name lower-cased');
+    Test::More::is(join(',', map { $_->{operation} } @{ $e[0]{operations} }),
+                   'add,add,get', 'operations in arrival order');
+
+    signal($hub, 'counter/c1', 'add', '10');
+    Test::More::is(scalar(claim($hub)), 0,
+                   'one lease at a time per entity');
+
+    my $r = api('POST', "$B/worker/entities/complete?taskHub=$hub",
+                { entity => $e[0]{entity}, lease => $e[0]{lease},
+                  state => 3 }, $W);
+    Test::More::is($r->{status}, 200, 'batch completed');
+
+    @e = claim($hub);
+    Test::More::is(join(',', map { $_->{input} } @{ $e[0]{operations} }),
+                   '10', 'the next batch holds what came meanwhile');
+    Test::More::is($e[0]{state}, 3, 'and sees the stored state');
+
+    api('POST', "$B/worker/entities/complete?taskHub=$hub",
+        { entity => $e[0]{entity}, lease => $e[0]{lease}, state => 13 }, $W);
+}
+
+
+sub main::deleted {
+    my $hub = 'Ents2';
+
+    signal($hub, 'counter/gone', 'add', '1');
+    my @e = claim($hub);
+    api('POST', "$B/worker/entities/complete?taskHub=$hub",
+        { entity => $e[0]{entity}, lease => $e[0]{lease}, state => 1 }, $W);
+
+    my $r = api('GET', "$B/entities/counter/gone?taskHub=$hub", undef, $K);
+    Test::More::is($r->{body}, '1', 'state stored');
+
+    $r = api('DELETE', "$B/entities/counter/gone?taskHub=$hub", undef, $K);
+    Test::More::is($r->{status}, 202, 'DELETE signals delete');
+
+    @e = claim($hub);
+    Test::More::is($e[0]{operations}[0]{operation}, 'delete',
+                   'as the operation "delete"');
+    api('POST', "$B/worker/entities/complete?taskHub=$hub",
+        { entity => $e[0]{entity}, lease => $e[0]{lease}, delete => \1 },
+        $W);
+}
+
+
+our $http_config = <<'_EOC_';
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-entities;
+_EOC_
+
+our $config = <<'_EOC_';
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_keys systemkey-1234;
+        durable_task_worker_keys workerkey-1234;
+    }
+_EOC_
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: operations in order, one batch at a time, state served
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::ordering();
+--- request
+GET /runtime/webhooks/durabletask/entities/Counter/c1?taskHub=Ents&code=systemkey-1234
+--- response_body chomp
+13
+--- error_code: 200
+
+
+
+=== TEST 2: list entities with their state
+--- config eval: $::config
+--- request
+GET /runtime/webhooks/durabletask/entities?taskHub=Ents&fetchState=true&code=systemkey-1234
+--- response_body_like: ^\[\{"entityId":\{"name":"counter","key":"c1"\},"lastOperationTime":"\d{4}-\d\d-\d\dT[\d:.]+Z","state":13\}\]$
+--- error_code: 200
+
+
+
+=== TEST 3: delete removes the state
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::deleted();
+--- request
+GET /runtime/webhooks/durabletask/entities/counter/gone?taskHub=Ents2&code=systemkey-1234
+--- response_body
+--- error_code: 404
+
+
+
+=== TEST 4: the empty key is "$" on reads
+--- config eval: $::config
+--- request
+GET /runtime/webhooks/durabletask/entities/counter/$?taskHub=Ents2&code=systemkey-1234
+--- response_body
+--- error_code: 404
