@@ -249,20 +249,14 @@ ngx_http_durable_handler(ngx_http_request_t *r)
 
     rc = ngx_http_durable_parse_query(&ctx->query, r->args.data, r->args.len,
                                       scratch + len);
-    if (rc == -2) {
-        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
-                   "The query string has an invalid percent-encoding.");
-    }
-
     if (rc >= 0) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "The query parameter '%s' is given more than once.",
                    ngx_http_durable_param_names[rc]);
     }
 
-    status = ngx_http_durable_authenticate(r, ctx);
-    if (status != NGX_OK) {
-        return status;
+    if (ngx_http_durable_authenticate(r, ctx) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
     }
 
     rc = ngx_http_durable_route(&ctx->route,
@@ -294,14 +288,12 @@ ngx_http_durable_handler(ngx_http_request_t *r)
                    "No Durable Task API route matches this path.");
     }
 
-    status = ngx_http_durable_select_hub(r, ctx);
-    if (status != NGX_OK) {
-        return status;
+    if (ngx_http_durable_select_hub(r, ctx) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
     }
 
-    status = ngx_http_durable_select_store(r, ctx);
-    if (status != NGX_OK) {
-        return status;
+    if (ngx_http_durable_select_store(r, ctx) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
     }
 
     if (ngx_http_durable_op_has_body(ctx->route.op)) {
@@ -345,11 +337,8 @@ ngx_http_durable_body_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_durable_dispatch(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_durable_store_ready(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
+    if (ngx_http_durable_store_ready(r, ctx) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
     }
 
     return ngx_http_durable_run_op(r, ctx);
@@ -461,7 +450,7 @@ ngx_http_durable_select_hub(ngx_http_request_t *r,
     }
 
     if (!ngx_http_durable_hub_valid(v->data, v->len)) {
-        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "The taskHub '%*s' is not a valid task hub name: use 1 to "
                    "50 letters, digits, '-' and '_', starting with a letter.",
                    v->len, v->data);
@@ -522,7 +511,7 @@ ngx_http_durable_select_store(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+    return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                "The connection '%*s' is not a configured store.",
                v->len, v->data);
 }
@@ -548,7 +537,7 @@ ngx_http_durable_store_ready(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    return ngx_http_durable_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+    return ngx_http_durable_set_error(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                "The store '%V' is not available; see the error log.",
                &st->name);
 }
