@@ -253,7 +253,8 @@ test_worker(void)
     CHECK(r.work_kind == NGX_HTTP_DURABLE_WORK_ACTIVITIES
           && r.work_action == NGX_HTTP_DURABLE_WORK_COMPLETE);
 
-    CHECK(route(&r, NGX_HTTP_DURABLE_POST, "/durabletask/worker/entities/abandon")
+    CHECK(route(&r, NGX_HTTP_DURABLE_POST,
+                "/durabletask/worker/entities/abandon")
           == NGX_HTTP_DURABLE_ROUTE_OK);
     CHECK(r.work_kind == NGX_HTTP_DURABLE_WORK_ENTITIES
           && r.work_action == NGX_HTTP_DURABLE_WORK_ABANDON);
