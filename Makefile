@@ -21,7 +21,7 @@ PROVE_FLAGS ?= -r
 UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
-.PHONY: all deps build run test test-store test-unit test-nginx clean
+.PHONY: all deps build run test test-store test-unit test-nginx check-node clean
 
 all: build
 
@@ -79,6 +79,11 @@ test-nginx: build
 	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) \
 	TEST_NGINX_DATA_DIR=$(BUILD)/t-data \
 	    prove -I t/lib $(PROVE_FLAGS) t
+
+# optional: the Node.js durable-functions client (majors 1-3) against the
+# module; needs the npm registry, never part of `make test`
+check-node: build
+	util/node-client/run.sh
 
 clean:
 	rm -rf $(BUILD) store/build t/servroot

@@ -49,7 +49,7 @@ ngx_http_durable_authenticate(ngx_http_request_t *r,
     }
 
     if (len == 0) {
-        return ngx_http_durable_send_error(r, NGX_HTTP_UNAUTHORIZED,
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_UNAUTHORIZED,
                    "A key is required: pass it in the 'code' query "
                    "parameter or the 'x-functions-key' header.");
     }
@@ -77,7 +77,7 @@ ngx_http_durable_authenticate(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "durable: request with a wrong key");
 
-        return ngx_http_durable_send_error(r, NGX_HTTP_UNAUTHORIZED,
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_UNAUTHORIZED,
                    "The key is not valid for this API.");
     }
 

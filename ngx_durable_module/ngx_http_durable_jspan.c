@@ -139,7 +139,8 @@ ngx_http_durable_jspan_member(const unsigned char *obj, size_t len,
     ngx_http_durable_sv_t     key;
     ngx_http_durable_jiter_t  it;
 
-    if (len == 0 || obj[0] != '{' || !ngx_http_durable_jspan_iter(&it, obj, len))
+    if (len == 0 || obj[0] != '{'
+        || !ngx_http_durable_jspan_iter(&it, obj, len))
     {
         return 0;
     }

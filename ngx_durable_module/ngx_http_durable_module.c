@@ -286,11 +286,6 @@ ngx_http_durable_handler(ngx_http_request_t *r)
 
     rc = ngx_http_durable_parse_query(&ctx->query, r->args.data, r->args.len,
                                       scratch + len);
-    if (rc == -2) {
-        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
-                   "The query string has an invalid percent-encoding.");
-    }
-
     if (rc >= 0) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "The query parameter '%s' is given more than once.",
@@ -304,9 +299,8 @@ ngx_http_durable_handler(ngx_http_request_t *r)
 
     /* the key is checked first: nobody learns which routes exist */
 
-    status = ngx_http_durable_authenticate(r, ctx);
-    if (status != NGX_OK) {
-        return status;
+    if (ngx_http_durable_authenticate(r, ctx) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -333,14 +327,12 @@ ngx_http_durable_handler(ngx_http_request_t *r)
                    "No Durable Task API route matches this path.");
     }
 
-    status = ngx_http_durable_select_hub(r, ctx);
-    if (status != NGX_OK) {
-        return status;
+    if (ngx_http_durable_select_hub(r, ctx) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
     }
 
-    status = ngx_http_durable_select_store(r, ctx);
-    if (status != NGX_OK) {
-        return status;
+    if (ngx_http_durable_select_store(r, ctx) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
     }
 
     if (ngx_http_durable_op_has_body(ctx->route.op)) {
@@ -384,11 +376,8 @@ ngx_http_durable_body_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_durable_dispatch(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    ngx_int_t  rc;
-
-    rc = ngx_http_durable_store_ready(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
+    if (ngx_http_durable_store_ready(r, ctx) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
     }
 
     return ngx_http_durable_run_op(r, ctx);
@@ -500,7 +489,7 @@ ngx_http_durable_select_hub(ngx_http_request_t *r,
     }
 
     if (!ngx_http_durable_hub_valid(v->data, v->len)) {
-        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "The taskHub '%*s' is not a valid task hub name: use 1 to "
                    "50 letters, digits, '-' and '_', starting with a letter.",
                    v->len, v->data);
@@ -561,7 +550,7 @@ ngx_http_durable_select_store(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+    return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                "The connection '%*s' is not a configured store.",
                v->len, v->data);
 }
@@ -587,7 +576,7 @@ ngx_http_durable_store_ready(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    return ngx_http_durable_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+    return ngx_http_durable_set_error(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                "The store '%V' is not available; see the error log.",
                &st->name);
 }

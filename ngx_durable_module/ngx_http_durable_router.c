@@ -105,7 +105,11 @@ ngx_http_durable_hex(int c)
 }
 
 
-/* percent-decoding; '+' is a space in path segments and query values */
+/*
+ * Percent-decoding; '+' is a space in path segments and query values.
+ * With bad == NULL a '%' without two hex digits is kept as text, as the
+ * reference decodes query strings (clients paste reasons unencoded).
+ */
 
 size_t
 ngx_http_durable_unescape(unsigned char *dst, const unsigned char *src,
@@ -129,15 +133,15 @@ ngx_http_durable_unescape(unsigned char *dst, const unsigned char *src,
             continue;
         }
 
-        if (len - i < 3) {
-            *bad = 1;
-            return 0;
-        }
-
-        hi = ngx_http_durable_hex(src[i + 1]);
-        lo = ngx_http_durable_hex(src[i + 2]);
+        hi = (len - i < 3) ? -1 : ngx_http_durable_hex(src[i + 1]);
+        lo = (len - i < 3) ? -1 : ngx_http_durable_hex(src[i + 2]);
 
         if (hi < 0 || lo < 0) {
+            if (bad == NULL) {
+                *p++ = '%';
+                continue;
+            }
+
             *bad = 1;
             return 0;
         }
@@ -531,7 +535,7 @@ ngx_http_durable_trim(ngx_http_durable_sv_t *v)
  * Parameter names are case-insensitive, names and values percent-decoded
  * and trimmed. runtimeStatus may repeat: its values are joined with ','.
  * Any other parameter given twice is an error: the index of the first such
- * parameter is returned (-1: all fine, -2: bad encoding).
+ * parameter is returned (-1: all fine).
  * scratch: room for 2 * len bytes.
  */
 
@@ -539,7 +543,7 @@ int
 ngx_http_durable_parse_query(ngx_http_durable_query_t *q,
     const unsigned char *args, size_t len, unsigned char *scratch)
 {
-    int                     idx, bad, dup;
+    int                     idx, dup;
     size_t                  i, k, eq;
     unsigned char          *list;
     ngx_http_durable_sv_t   name, value;
@@ -550,7 +554,6 @@ ngx_http_durable_parse_query(ngx_http_durable_query_t *q,
     list = scratch + len;
     q->v[NGX_HTTP_DURABLE_Q_RUNTIMESTATUS].data = list;
 
-    bad = 0;
     dup = -1;
     i = 0;
 
@@ -571,10 +574,7 @@ ngx_http_durable_parse_query(ngx_http_durable_query_t *q,
         }
 
         name.data = scratch;
-        name.len = ngx_http_durable_unescape(scratch, args + i, eq - i, &bad);
-        if (bad) {
-            return -2;
-        }
+        name.len = ngx_http_durable_unescape(scratch, args + i, eq - i, NULL);
 
         ngx_http_durable_trim(&name);
 
@@ -586,10 +586,7 @@ ngx_http_durable_parse_query(ngx_http_durable_query_t *q,
 
         value.data = scratch;
         value.len = ngx_http_durable_unescape(scratch, args + eq + 1,
-                                              k - eq - 1, &bad);
-        if (bad) {
-            return -2;
-        }
+                                              k - eq - 1, NULL);
 
         scratch += value.len;
         ngx_http_durable_trim(&value);

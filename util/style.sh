@@ -1,0 +1,27 @@
+#!/bin/sh
+# nginx-style gate over our C sources: 80 columns, no tabs, no // comments,
+# no trailing spaces, no ONLY/LAST left in tests. Exit 1 on any finding.
+
+cd "$(dirname "$0")/.." || exit 2
+
+files=$(git ls-files 'ngx_durable_module/*.c' 'ngx_durable_module/*.h' \
+        'ngx_durable_module/tests/*.c' 'store/*.c' 'store/*.h' \
+        'store/tests/*.c' 'store/tests/*.h' 2>/dev/null)
+status=0
+
+report() {
+    [ -n "$2" ] || return 0
+    echo "style: $1:"
+    echo "$2" | head -20
+    status=1
+}
+
+report "lines over 80 columns" \
+    "$(awk 'length($0) > 80 { print FILENAME ":" FNR }' $files)"
+report "tab characters" "$(grep -n "$(printf '\t')" $files)"
+report "// comments" "$(grep -n '^[^"]*//' $files | grep -v ':\/\/')"
+report "trailing spaces" "$(grep -n '[[:space:]]$' $files)"
+report "ONLY or LAST left in t/" \
+    "$(grep -rln '^--- \(ONLY\|LAST\)' t --include='*.t')"
+
+exit $status
