@@ -124,9 +124,13 @@ ngx_http_durable_status_wait(ngx_http_request_t *r,
     ngx_int_t   rc;
     ngx_uint_t  active;
 
+    if (expired) {
+        return ngx_http_durable_status_answer(r, ctx, NULL);
+    }
+
     active = 1;
 
-    rc = ngx_http_durable_status_answer(r, ctx, expired ? NULL : &active);
+    rc = ngx_http_durable_status_answer(r, ctx, &active);
 
     return active ? NGX_AGAIN : rc;
 }

@@ -633,8 +633,7 @@ ngx_http_durable_open_store(ngx_log_t *log, ngx_http_durable_store_t *st)
         st->retry = ngx_time() + NGX_HTTP_DURABLE_RETRY_OPEN;
 
         ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "durable: cannot open store \"%V\": %s",
-                      &st->name, err);
+                      "durable: store \"%V\": %s", &st->name, err);
         return NGX_ERROR;
     }
 

@@ -1,0 +1,213 @@
+# Purge: DELETE B/instances/{id} and DELETE B/instances?createdTimeFrom=...
+# (http-api.md §3 "Purge one", "Purge many").
+
+use Test::Nginx::Socket;
+use File::Path qw(rmtree);
+
+repeat_each(1);
+
+# tests per block (per request: status + body + each header line + each
+# no_error_log pattern):
+#    1: 3      2: 14     3: 18     4: 8      5: 16     6: 30     7: 18
+#    8: 14     9: 42
+plan tests => 3 + 14 + 18 + 8 + 16 + 30 + 18 + 14 + 42;
+
+rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/purge')
+    if $ENV{TEST_NGINX_DATA_DIR};
+
+our $http_config = <<'_EOC_';
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/purge;
+_EOC_
+
+our $config = <<'_EOC_';
+    location ~* ^/(runtime/webhooks/durabletask|admin/extensions/durabletaskextension)(/|$) {
+        durable_task;
+        durable_task_keys testkey123;
+    }
+
+    location /batch/ {
+        durable_task /batch;
+        durable_task_anonymous on;
+        durable_task_purge_batch 2;
+    }
+_EOC_
+
+our $TIME = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ';
+
+# one request line (and body) of a block, in hub $hub
+sub rq {
+    my ($hub, $method, $path, $body) = @_;
+    my $sep = $path =~ /\?/ ? '&' : '?';
+    my $base = $path =~ s{^/batch/}{} ? '/batch' : '/runtime/webhooks/durabletask';
+    return "$method $base/$path${sep}taskHub=$hub&code=testkey123"
+           . (defined $body ? "\n$body" : '');
+}
+
+# a list of the given ids (any status, any input), in this order
+sub list_re {
+    return '^\[' . join(',', map {
+        quotemeta(qq({"name":"Hello","instanceId":"$_","runtimeStatus":"))
+        . '[A-Za-z]+","input":[^,]*,"customStatus":null,"output":[^,]*,'
+        . '"createdTime":"' . $TIME . '","lastUpdatedTime":"' . $TIME . '"\}'
+    } @_) . '\]$';
+}
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: purging a missing instance is 404 with an empty body
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request
+DELETE /runtime/webhooks/durabletask/instances/nope?code=testkey123
+--- error_code: 404
+--- response_body
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: purging an active instance (Pending, Suspended) is 412 with a JSON string body; it survives
+--- request eval
+[main::rq(P2 => POST => 'orchestrators/Hello/a1'),
+ main::rq(P2 => POST => 'orchestrators/Hello/a2'),
+ main::rq(P2 => POST => 'instances/a2/suspend'),
+ main::rq(P2 => DELETE => 'instances/a1'),
+ main::rq(P2 => DELETE => 'instances/a2'),
+ main::rq(P2 => GET => 'instances/a1')]
+--- error_code eval: [202, 202, 202, 412, 412, 202]
+--- response_headers eval
+["", "", "", "Content-Type: application/json; charset=utf-8", "Content-Type: application/json; charset=utf-8", ""]
+--- response_body_like eval
+['^\{"id":"a1"', '^\{"id":"a2"', '^$',
+ '^"[^"]*a1[^"]*Pending[^"]*"$',
+ '^"[^"]*a2[^"]*Suspended[^"]*"$',
+ '"runtimeStatus":"Pending"']
+
+
+
+=== TEST 3: purging a terminated instance: 200 {"instancesDeleted":1}, then it is gone (404 twice, not listed)
+--- request eval
+[main::rq(P3 => POST => 'orchestrators/Hello/t1'),
+ main::rq(P3 => POST => 'orchestrators/Hello/keep'),
+ main::rq(P3 => POST => 'instances/t1/terminate?reason=bye'),
+ main::rq(P3 => DELETE => 'instances/t1'),
+ main::rq(P3 => GET => 'instances/t1'),
+ main::rq(P3 => DELETE => 'instances/t1'),
+ main::rq(P3 => POST => 'instances/t1/terminate'),
+ main::rq(P3 => GET => 'instances'),
+ main::rq(P3 => GET => 'instances?runtimeStatus=Terminated')]
+--- error_code eval: [202, 202, 202, 200, 404, 404, 404, 200, 200]
+--- response_body_like eval
+['^\{"id":"t1"', '^\{"id":"keep"', '^$', '^\{"instancesDeleted":1\}$', '^$', '^$', '^$',
+ main::list_re('keep'), '^\[\]$']
+
+
+
+=== TEST 4: the purged id's history goes with it: a new instance with that id starts clean
+--- request eval
+[main::rq(P3 => POST => 'orchestrators/Hello/t1', '"again"'),
+ main::rq(P3 => POST => 'instances/t1/suspend?reason=check'),
+ main::rq(P3 => GET => 'instances/t1?showHistory=true'),
+ main::rq(P3 => GET => 'instances?runtimeStatus=Suspended')]
+--- error_code eval: [202, 202, 202, 200]
+--- response_body_like eval
+['^\{"id":"t1"', '^$',
+ '"input":"again",.*"historyEvents":\[\{"EventType":"ExecutionSuspended","Timestamp":"[^"]+","Reason":"check"\}\]\}$',
+ main::list_re('t1')]
+
+
+
+=== TEST 5: purge by filter needs createdTimeFrom: missing, empty or invalid is 400
+--- request eval
+[main::rq(P5 => DELETE => 'instances'),
+ main::rq(P5 => DELETE => 'instances?createdTimeFrom='),
+ main::rq(P5 => DELETE => 'instances?createdTimeFrom=yesterday'),
+ main::rq(P5 => DELETE => 'instances?createdTimeFrom=2000-01-01&createdTimeTo=2000-01-32'),
+ main::rq(P5 => DELETE => 'instances?createdTimeFrom=2000-01-01&runtimeStatus=Done'),
+ main::rq(P5 => DELETE => 'instances/?runtimeStatus=Terminated'),
+ main::rq(P5 => DELETE => 'instances?createdtimefrom=2000-01-01&CreatedTimeFrom=2000-01-02'),
+ main::rq(P5 => DELETE => 'instances?top=5')]
+--- error_code eval: [(400) x 8]
+--- response_body_like eval
+['^\{"Message":"[^"]*createdTimeFrom[^"]*"\}$',
+ '^\{"Message":"[^"]*createdTimeFrom[^"]*"\}$',
+ '^\{"Message":"[^"]*createdTimeFrom[^"]*"\}$',
+ '^\{"Message":"[^"]*createdTimeTo[^"]*"\}$',
+ '^\{"Message":"[^"]*Done[^"]*"\}$',
+ '^\{"Message":"[^"]*createdTimeFrom[^"]*"\}$',
+ '^\{"Message":"[^"]*createdTimeFrom[^"]*"\}$',
+ '^\{"Message":"[^"]*createdTimeFrom[^"]*"\}$']
+
+
+
+=== TEST 6: purge by filter deletes only terminal instances; active ones survive; nothing left: 404
+--- request eval
+[main::rq(P6 => POST => 'orchestrators/Hello/a1'),
+ main::rq(P6 => POST => 'orchestrators/Hello/t1'),
+ main::rq(P6 => POST => 'orchestrators/Hello/a2'),
+ main::rq(P6 => POST => 'orchestrators/Hello/t2'),
+ main::rq(P6 => POST => 'instances/a2/suspend'),
+ main::rq(P6 => POST => 'instances/t1/terminate'),
+ main::rq(P6 => POST => 'instances/t2/terminate'),
+ main::rq(P6 => DELETE => 'instances?createdTimeFrom=2000-01-01'),
+ main::rq(P6 => DELETE => 'instances?createdTimeFrom=2000-01-01'),
+ main::rq(P6 => GET => 'instances')]
+--- error_code eval: [202, 202, 202, 202, 202, 202, 202, 200, 404, 200]
+--- response_body_like eval
+['^\{"id":"a1"', '^\{"id":"t1"', '^\{"id":"a2"', '^\{"id":"t2"', '^$', '^$', '^$',
+ '^\{"instancesDeleted":2\}$', '^$', main::list_re('a1', 'a2')]
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: runtimeStatus is intersected with the terminal statuses: only active ones match nothing (404)
+--- request eval
+[main::rq(P7 => POST => 'orchestrators/Hello/a1'),
+ main::rq(P7 => POST => 'orchestrators/Hello/t1'),
+ main::rq(P7 => POST => 'instances/t1/terminate'),
+ main::rq(P7 => DELETE => 'instances?createdTimeFrom=2000-01-01&runtimeStatus=Pending,Running,Suspended'),
+ main::rq(P7 => DELETE => 'instances?createdTimeFrom=2000-01-01&runtimeStatus=Completed,Failed'),
+ main::rq(P7 => GET => 'instances'),
+ main::rq(P7 => DELETE => 'instances?createdTimeFrom=2000-01-01&runtimeStatus=pending&runtimeStatus=TERMINATED'),
+ main::rq(P7 => GET => 'instances'),
+ main::rq(P7 => DELETE => 'instances?createdTimeFrom=2000-01-01&runtimeStatus=Terminated')]
+--- error_code eval: [202, 202, 202, 404, 404, 200, 200, 200, 404]
+--- response_body_like eval
+['^\{"id":"a1"', '^\{"id":"t1"', '^$', '^$', '^$', main::list_re('a1', 't1'),
+ '^\{"instancesDeleted":1\}$', main::list_re('a1'), '^$']
+
+
+
+=== TEST 8: createdTimeFrom/To bound the purge (inclusive range; createdTimeTo defaults to now)
+--- request eval
+[main::rq(P8 => POST => 'orchestrators/Hello/t1'),
+ main::rq(P8 => POST => 'instances/t1/terminate'),
+ main::rq(P8 => DELETE => 'instances?createdTimeFrom=2000-01-01&createdTimeTo=2000-01-02T00:00:00Z'),
+ main::rq(P8 => DELETE => 'instances?createdTimeFrom=2999-01-01'),
+ main::rq(P8 => DELETE => 'instances?createdTimeFrom=2000-01-01T00:00:00%2B02:00&createdTimeTo=2999-12-31'),
+ main::rq(P8 => GET => 'instances'),
+ main::rq(P8 => GET => 'instances/t1')]
+--- error_code eval: [202, 202, 404, 404, 200, 200, 404]
+--- response_body_like eval
+['^\{"id":"t1"', '^$', '^$', '^$', '^\{"instancesDeleted":1\}$', '^\[\]$', '^$']
+
+
+
+=== TEST 9: durable_task_purge_batch 2: 5 terminated instances all go, counted right; the active one stays
+--- request eval
+[main::rq(P9 => POST => '/batch/orchestrators/Hello/a1'),
+ (map { main::rq(P9 => POST => "/batch/orchestrators/Hello/t$_") } 1 .. 5),
+ (map { main::rq(P9 => POST => "/batch/instances/t$_/terminate") } 1 .. 5),
+ main::rq(P9 => DELETE => '/batch/instances?createdTimeFrom=2000-01-01'),
+ main::rq(P9 => GET => '/batch/instances'),
+ main::rq(P9 => DELETE => '/batch/instances?createdTimeFrom=2000-01-01')]
+--- error_code eval: [(202) x 11, 200, 200, 404]
+--- response_body_like eval
+['^\{"id":"a1"', (map { "^\\{\"id\":\"t$_\"" } 1 .. 5), ('^$') x 5,
+ '^\{"instancesDeleted":5\}$', main::list_re('a1'), '^$']
+--- no_error_log
+[error]
