@@ -283,7 +283,7 @@ GET /s/instances?connection=broken
 --- response_body_like chomp
 ^\{"Message":"[^"]*broken[^"]*"\}$
 --- error_log
-cannot open store "broken"
+durable: store "broken": cannot open store
 
 
 
