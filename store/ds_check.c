@@ -3,6 +3,13 @@
  *
  * Consistency check: every record has both index entries, every index
  * entry matches a record, history and inbox entries belong to a record.
+ * Worker state: every ready entry points at an item (instance, live
+ * activity, entity) whose ready_at is the entry's time, and every item
+ * with a ready_at has its entry; a runnable instance (active, not
+ * suspended, messages waiting) and an entity with queued operations are
+ * in the ready index, a live activity always is; activities and timers
+ * belong to a record, timers and timer_ix agree, entity operations belong
+ * to an entity record.
  */
 
 
@@ -20,7 +27,8 @@ typedef struct {
 
 
 static int ds_check_walk(ds_check_t *c, int db, ds_str_t hub);
-static void ds_check_entry(ds_check_t *c, int db, const MDB_val *key);
+static void ds_check_entry(ds_check_t *c, int db, const MDB_val *key,
+    const MDB_val *val);
 static int ds_check_split(const MDB_val *key, ds_str_t *hub, size_t *off);
 static int ds_check_record(ds_check_t *c, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst);
@@ -28,6 +36,18 @@ static int ds_check_exists(ds_check_t *c, int db, const unsigned char *k,
     size_t len);
 static void ds_check_problem(ds_check_t *c, const char *problem,
     ds_str_t hub, ds_str_t id);
+static void ds_check_instance(ds_check_t *c, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst);
+static void ds_check_ready(ds_check_t *c, ds_str_t hub,
+    const unsigned char *k, size_t off, size_t len);
+static void ds_check_activity(ds_check_t *c, ds_str_t hub,
+    const unsigned char *k, size_t off, size_t len, const MDB_val *val);
+static void ds_check_timer(ds_check_t *c, int db, ds_str_t hub,
+    const unsigned char *k, size_t off, size_t len, const MDB_val *val);
+static void ds_check_entity(ds_check_t *c, ds_str_t hub, ds_str_t eid,
+    const MDB_val *val);
+static int ds_check_entity_get(ds_check_t *c, ds_str_t hub, ds_str_t eid,
+    int64_t *ready_at);
 
 
 int
@@ -114,7 +134,7 @@ ds_check_walk(ds_check_t *c, int db, ds_str_t hub)
          && memcmp(key.mv_data, prefix, plen) == 0;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
     {
-        ds_check_entry(c, db, &key);
+        ds_check_entry(c, db, &key, &val);
     }
 
     mdb_cursor_close(cur);
@@ -124,7 +144,8 @@ ds_check_walk(ds_check_t *c, int db, ds_str_t hub)
 
 
 static void
-ds_check_entry(ds_check_t *c, int db, const MDB_val *key)
+ds_check_entry(ds_check_t *c, int db, const MDB_val *key,
+    const MDB_val *val)
 {
     size_t                off, len;
     int64_t               created;
@@ -168,6 +189,8 @@ ds_check_entry(ds_check_t *c, int db, const MDB_val *key)
             ds_check_problem(c, "record without by_status entry", hub, id);
         }
 
+        ds_check_instance(c, hub, id, &inst);
+
         return;
 
     case DS_DB_BY_CREATED:
@@ -204,6 +227,52 @@ ds_check_entry(ds_check_t *c, int db, const MDB_val *key)
             || (db == DS_DB_BY_STATUS && inst.status != status))
         {
             ds_check_problem(c, "index entry does not match its record",
+                             hub, id);
+        }
+
+        return;
+
+    case DS_DB_READY:
+        c->stats->ready++;
+        ds_check_ready(c, hub, k, off, len);
+        return;
+
+    case DS_DB_ACTIVITIES:
+        c->stats->activities++;
+        ds_check_activity(c, hub, k, off, len, val);
+        return;
+
+    case DS_DB_TIMERS:
+        c->stats->timers++;
+        ds_check_timer(c, db, hub, k, off, len, val);
+        return;
+
+    case DS_DB_TIMER_IX:
+        ds_check_timer(c, db, hub, k, off, len, val);
+        return;
+
+    case DS_DB_ENTITIES:
+        c->stats->entities++;
+        id.data = (const char *) k + off;
+        id.len = len - off;
+        ds_check_entity(c, hub, id, val);
+        return;
+
+    case DS_DB_ENTITY_OPS:
+        c->stats->entity_ops++;
+
+        if (len < off + 2 + 1 + 8 || k[len - 9] != '\0'
+            || ds_get_u64(k + len - 8) == 0)
+        {
+            ds_check_problem(c, "malformed entity operation key", hub, id);
+            return;
+        }
+
+        id.data = (const char *) k + off;
+        id.len = len - 9 - off;
+
+        if (ds_check_entity_get(c, hub, id, &created) == DS_NOTFOUND) {
+            ds_check_problem(c, "entity operation without entity record",
                              hub, id);
         }
 
@@ -306,4 +375,307 @@ ds_check_problem(ds_check_t *c, const char *problem, ds_str_t hub,
     if (c->cb) {
         c->cb(c->data, problem, hub, id);
     }
+}
+
+
+/* the worker state of an instance record */
+
+static void
+ds_check_instance(ds_check_t *c, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst)
+{
+    uint64_t       last;
+    unsigned char  kb[DS_KEY_BUF];
+
+    if (inst->ready_at != 0) {
+        if (!ds_check_exists(c, DS_DB_READY, kb,
+                             ds_key_ready(kb, hub, DS_READY_ORCH,
+                                          inst->ready_at,
+                                          (const unsigned char *) id.data,
+                                          id.len)))
+        {
+            ds_check_problem(c, "record without its ready entry", hub, id);
+        }
+
+        return;
+    }
+
+    if (ds_status_is_terminal(inst->status)
+        || inst->status == DS_SUSPENDED)
+    {
+        return;
+    }
+
+    if (ds_seq_last(c->txn, DS_DB_INBOX, hub, id, &last) == DS_OK
+        && last != 0)
+    {
+        ds_check_problem(c, "runnable instance not in the ready index",
+                         hub, id);
+    }
+}
+
+
+static void
+ds_check_ready(ds_check_t *c, ds_str_t hub, const unsigned char *k,
+    size_t off, size_t len)
+{
+    int            done;
+    int64_t        at, ready_at;
+    MDB_val        key, val;
+    ds_str_t       id;
+    ds_instance_t  inst;
+    unsigned char  kb[DS_KEY_BUF];
+
+    id.data = NULL;
+    id.len = 0;
+
+    if (len < off + 1 + 8 + 1) {
+        ds_check_problem(c, "malformed ready key", hub, id);
+        return;
+    }
+
+    at = ds_created_dec(ds_get_u64(k + off + 1));
+    id.data = (const char *) k + off + 9;
+    id.len = len - off - 9;
+
+    switch (k[off]) {
+
+    case DS_READY_ORCH:
+        if (ds_check_record(c, hub, id, &inst) && inst.ready_at != at) {
+            ds_check_problem(c, "ready entry does not match its record",
+                             hub, id);
+        }
+
+        return;
+
+    case DS_READY_ACTIVITY:
+        if (id.len < 1 + 1 + 8 || k[len - 9] != '\0') {
+            ds_check_problem(c, "malformed ready key", hub, id);
+            return;
+        }
+
+        id.len -= 9;
+
+        if (!ds_key_valid(hub, id)) {
+            ds_check_problem(c, "invalid id in key", hub, id);
+            return;
+        }
+
+        key.mv_data = kb;
+        key.mv_size = ds_key_seq(kb, hub, id, ds_get_u64(k + len - 8));
+
+        if (mdb_get(c->txn->txn, ds_dbi(c->txn, DS_DB_ACTIVITIES), &key,
+                    &val) != 0)
+        {
+            ds_check_problem(c, "ready entry without its activity", hub, id);
+            return;
+        }
+
+        if (ds_activity_info(val.mv_data, val.mv_size, &done, &ready_at)
+            != DS_OK || done || ready_at != at)
+        {
+            ds_check_problem(c, "ready entry does not match its activity",
+                             hub, id);
+        }
+
+        return;
+
+    case DS_READY_ENTITY:
+        switch (ds_check_entity_get(c, hub, id, &ready_at)) {
+
+        case DS_OK:
+            if (ready_at != at) {
+                ds_check_problem(c, "ready entry does not match its entity",
+                                 hub, id);
+            }
+
+            return;
+
+        case DS_NOTFOUND:
+            ds_check_problem(c, "ready entry without its entity", hub, id);
+            return;
+
+        default:
+            ds_check_problem(c, "unreadable entity record", hub, id);
+            return;
+        }
+
+    default:
+        ds_check_problem(c, "malformed ready key", hub, id);
+        return;
+    }
+}
+
+
+static void
+ds_check_activity(ds_check_t *c, ds_str_t hub, const unsigned char *k,
+    size_t off, size_t len, const MDB_val *val)
+{
+    int            done;
+    int64_t        ready_at;
+    ds_str_t       id;
+    ds_instance_t  inst;
+    unsigned char  kb[DS_KEY_BUF], item[DS_KEY_BUF];
+
+    id.data = NULL;
+    id.len = 0;
+
+    if (len < off + 1 + 1 + 8 || k[len - 9] != '\0') {
+        ds_check_problem(c, "malformed activity key", hub, id);
+        return;
+    }
+
+    id.data = (const char *) k + off;
+    id.len = len - 9 - off;
+
+    if (!ds_check_record(c, hub, id, &inst)) {
+        return;
+    }
+
+    if (ds_activity_info(val->mv_data, val->mv_size, &done, &ready_at)
+        != DS_OK)
+    {
+        ds_check_problem(c, "unreadable activity record", hub, id);
+        return;
+    }
+
+    if (done) {
+        return;
+    }
+
+    if (ready_at == 0) {
+        ds_check_problem(c, "activity not in the ready index", hub, id);
+        return;
+    }
+
+    if (!ds_check_exists(c, DS_DB_READY, kb,
+                         ds_key_ready(kb, hub, DS_READY_ACTIVITY, ready_at,
+                             item,
+                             ds_item_activity(item, id,
+                                 (int64_t) ds_get_u64(k + len - 8)))))
+    {
+        ds_check_problem(c, "activity without its ready entry", hub, id);
+    }
+}
+
+
+/* timers: "due(8) id 0 timer(8)"; timer_ix: "id 0 timer(8)" -> due(8) */
+
+static void
+ds_check_timer(ds_check_t *c, int db, ds_str_t hub, const unsigned char *k,
+    size_t off, size_t len, const MDB_val *val)
+{
+    int            rc;
+    size_t         ioff;
+    int64_t        due, timer_id;
+    MDB_val        key, v;
+    ds_str_t       id;
+    ds_instance_t  inst;
+    unsigned char  kb[DS_KEY_BUF];
+
+    id.data = NULL;
+    id.len = 0;
+    ioff = (db == DS_DB_TIMERS) ? off + 8 : off;
+
+    if (len < ioff + 1 + 1 + 8 || k[len - 9] != '\0'
+        || val->mv_size != 8)
+    {
+        ds_check_problem(c, "malformed timer entry", hub, id);
+        return;
+    }
+
+    id.data = (const char *) k + ioff;
+    id.len = len - 9 - ioff;
+    timer_id = (int64_t) ds_get_u64(k + len - 8);
+
+    if (!ds_check_record(c, hub, id, &inst)) {
+        return;
+    }
+
+    key.mv_data = kb;
+
+    if (db == DS_DB_TIMERS) {
+        due = ds_created_dec(ds_get_u64(k + off));
+        key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) timer_id);
+
+        rc = mdb_get(c->txn->txn, ds_dbi(c->txn, DS_DB_TIMER_IX), &key, &v);
+
+        if (rc != 0 || v.mv_size != 8
+            || ds_get_i64((unsigned char *) v.mv_data) != due)
+        {
+            ds_check_problem(c, "timer without its timer_ix entry", hub, id);
+        }
+
+        return;
+    }
+
+    due = ds_get_i64(val->mv_data);
+
+    if (!ds_check_exists(c, DS_DB_TIMERS, kb,
+                         ds_key_timer(kb, hub, due, id, timer_id)))
+    {
+        ds_check_problem(c, "timer_ix entry without its timer", hub, id);
+    }
+}
+
+
+static void
+ds_check_entity(ds_check_t *c, ds_str_t hub, ds_str_t eid,
+    const MDB_val *val)
+{
+    int64_t        ready_at;
+    uint64_t       last;
+    unsigned char  kb[DS_KEY_BUF];
+
+    if (!ds_key_valid(hub, eid)
+        || ds_entity_info(eid, val->mv_data, val->mv_size, &ready_at)
+           != DS_OK)
+    {
+        ds_check_problem(c, "unreadable entity record", hub, eid);
+        return;
+    }
+
+    if (ready_at != 0) {
+        if (!ds_check_exists(c, DS_DB_READY, kb,
+                             ds_key_ready(kb, hub, DS_READY_ENTITY,
+                                          ready_at,
+                                          (const unsigned char *) eid.data,
+                                          eid.len)))
+        {
+            ds_check_problem(c, "entity without its ready entry", hub, eid);
+        }
+
+        return;
+    }
+
+    if (ds_seq_last(c->txn, DS_DB_ENTITY_OPS, hub, eid, &last) == DS_OK
+        && last != 0)
+    {
+        ds_check_problem(c, "entity with operations not in the ready index",
+                         hub, eid);
+    }
+}
+
+
+static int
+ds_check_entity_get(ds_check_t *c, ds_str_t hub, ds_str_t eid,
+    int64_t *ready_at)
+{
+    MDB_val        key, val;
+    unsigned char  kb[DS_KEY_BUF];
+
+    if (!ds_key_valid(hub, eid)) {
+        return DS_INVALID;
+    }
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_instance(kb, hub, eid);
+
+    if (mdb_get(c->txn->txn, ds_dbi(c->txn, DS_DB_ENTITIES), &key, &val)
+        != 0)
+    {
+        return DS_NOTFOUND;
+    }
+
+    return ds_entity_info(eid, val.mv_data, val.mv_size, ready_at);
 }

@@ -17,7 +17,8 @@
 
 
 static const char  *ds_db_names[DS_DB_COUNT] = {
-    "instances", "by_created", "by_status", "history", "inbox"
+    "instances", "by_created", "by_status", "history", "inbox", "ready",
+    "activities", "timers", "timer_ix", "entities", "entity_ops"
 };
 
 

@@ -2,17 +2,65 @@
  * Copyright (C) ngx_durable authors
  *
  * Inbox: messages waiting for the worker, consumed in order.
+ *
+ * Messages are numbered from the record's inbox counter (inbox_seq), so a
+ * seq is never handed out twice to one record even when the inbox was
+ * emptied meanwhile: a lease's "upto" never covers a later message.
+ * Delivering a message makes the instance ready (ds_ready_mark()); so does
+ * ds_inbox_append() when the instance has a record (ready at the clock's
+ * now: it takes no time argument).
+ *
+ * Values read from LMDB are valid only until the next write, so a record
+ * read with ds_instance_get() is written back before the message is.
  */
 
 
 #include "ds_internal.h"
 
 
+static int ds_inbox_reserve(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_instance_t *inst, int64_t now, uint64_t *seq);
+
+
+/*
+ * With a record: numbered from its counter, and the instance made ready
+ * (the record is written); without one a plain append.
+ */
+
 int
 ds_inbox_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t message, uint64_t *seq)
 {
-    return ds_seq_append(txn, DS_DB_INBOX, hub, id, message, seq);
+    int            rc;
+    uint64_t       n;
+    ds_instance_t  inst;
+
+    rc = ds_instance_get(txn, hub, id, &inst);
+
+    if (rc == DS_NOTFOUND) {
+        return ds_seq_append(txn, DS_DB_INBOX, hub, id, message, seq);
+    }
+
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    rc = ds_inbox_reserve(txn, hub, id, &inst, ds_time_now(), &n);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    rc = ds_instance_put(txn, hub, id, &inst);
+
+    if (rc == DS_OK) {
+        rc = ds_seq_put(txn, DS_DB_INBOX, hub, id, n, message);
+    }
+
+    if (rc == DS_OK && seq) {
+        *seq = n;
+    }
+
+    return rc;
 }
 
 
@@ -21,6 +69,14 @@ ds_inbox_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data)
 {
     return ds_seq_read(txn, DS_DB_INBOX, hub, id, cb, data);
+}
+
+
+int
+ds_inbox_read_upto(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    uint64_t upto, ds_event_cb cb, void *data)
+{
+    return ds_seq_read_upto(txn, DS_DB_INBOX, hub, id, upto, cb, data);
 }
 
 
@@ -36,4 +92,106 @@ int
 ds_inbox_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
 {
     return ds_seq_delete(txn, DS_DB_INBOX, hub, id, UINT64_MAX);
+}
+
+
+/* takes the next seq from the counter and marks the instance ready */
+
+static int
+ds_inbox_reserve(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_instance_t *inst, int64_t now, uint64_t *seq)
+{
+    int       rc;
+    uint64_t  last;
+
+    rc = ds_seq_last(txn, DS_DB_INBOX, hub, id, &last);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (last < inst->inbox_seq) {
+        last = inst->inbox_seq;
+    }
+
+    if (last == UINT64_MAX) {
+        ds_txn_set_error(txn, "inbox sequence exhausted");
+        return DS_ERROR;
+    }
+
+    *seq = last + 1;
+    inst->inbox_seq = *seq;
+
+    ds_ready_mark(inst, now);
+
+    return DS_OK;
+}
+
+
+/*
+ * Appends a message to the inbox of inst, updates inst in memory (inbox
+ * counter, ready_at); the caller writes the record. The string fields of
+ * inst must not point into the map (see above): ds_inbox_deliver() is the
+ * variant for a record that is read here.
+ */
+
+int
+ds_inbox_push(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
+    ds_str_t message, int64_t now)
+{
+    int       rc;
+    uint64_t  seq;
+
+    rc = ds_inbox_reserve(txn, hub, id, inst, now, &seq);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    return ds_seq_put(txn, DS_DB_INBOX, hub, id, seq, message);
+}
+
+
+/*
+ * Delivers a message to an instance that exists and is not terminal (and,
+ * when execution is not 0, still runs that execution); otherwise the
+ * message is dropped and DS_OK returned, as the reference does, or with
+ * strict set DS_NOTFOUND / DS_GONE returned and nothing written.
+ */
+
+int
+ds_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    uint64_t execution, ds_str_t message, int64_t now, int strict)
+{
+    int            rc;
+    uint64_t       seq;
+    ds_instance_t  inst;
+
+    rc = ds_instance_get(txn, hub, id, &inst);
+
+    if (rc == DS_NOTFOUND) {
+        return strict ? DS_NOTFOUND : DS_OK;
+    }
+
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (ds_status_is_terminal(inst.status)) {
+        return strict ? DS_GONE : DS_OK;
+    }
+
+    if (execution != 0 && inst.execution != execution) {
+        return DS_OK;
+    }
+
+    rc = ds_inbox_reserve(txn, hub, id, &inst, now, &seq);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    rc = ds_instance_put(txn, hub, id, &inst);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    return ds_seq_put(txn, DS_DB_INBOX, hub, id, seq, message);
 }

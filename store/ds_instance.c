@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * Instance records and their created-time and status indexes.
+ * Instance records and their created-time, status and ready indexes.
  */
 
 
@@ -68,9 +68,11 @@ ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     if (!ds_key_valid(hub, id)
         || (unsigned) inst->status >= DS_STATUS_COUNT
         || (unsigned) inst->suspended_from >= DS_STATUS_COUNT
+        || (unsigned) inst->done_status >= DS_STATUS_COUNT
         || !ds_len_ok(inst->name.len) || !ds_len_ok(inst->input.len)
         || !ds_len_ok(inst->output.len)
-        || !ds_len_ok(inst->custom_status.len))
+        || !ds_len_ok(inst->custom_status.len)
+        || inst->parent_id.len > DS_ID_MAX)
     {
         return DS_INVALID;
     }
@@ -118,6 +120,24 @@ ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         goto done;
     }
 
+    /* the ready index: an entry at ready_at when it is not 0 */
+
+    if (exists && old.ready_at != inst->ready_at && old.ready_at != 0) {
+        rc = ds_ready_del(txn, hub, DS_READY_ORCH, old.ready_at,
+                          (const unsigned char *) id.data, id.len);
+        if (rc != DS_OK) {
+            goto done;
+        }
+    }
+
+    if ((!exists || old.ready_at != inst->ready_at) && inst->ready_at != 0) {
+        rc = ds_ready_put(txn, hub, DS_READY_ORCH, inst->ready_at,
+                          (const unsigned char *) id.data, id.len);
+        if (rc != DS_OK) {
+            goto done;
+        }
+    }
+
     key.mv_data = kb;
     key.mv_size = ds_key_instance(kb, hub, id);
     val.mv_data = buf;
@@ -151,7 +171,10 @@ ds_instance_delete(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
 }
 
 
-/* removes the record, its index entries, history and inbox */
+/*
+ * removes the record, its index entries, history, inbox, ready entry,
+ * activities (with their tombstones) and timers
+ */
 
 int
 ds_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -162,6 +185,19 @@ ds_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     unsigned char  kb[DS_KEY_BUF];
 
     rc = ds_index_del(txn, hub, id, old->status, old->created, 1);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (old->ready_at != 0) {
+        rc = ds_ready_del(txn, hub, DS_READY_ORCH, old->ready_at,
+                          (const unsigned char *) id.data, id.len);
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    rc = ds_drop_work(txn, hub, id, 1);
     if (rc != DS_OK) {
         return rc;
     }
@@ -249,4 +285,68 @@ ds_len_ok(size_t len)
 {
     /* record lengths are 32-bit */
     return (uint64_t) len <= 0xffffffffu;
+}
+
+
+/* copies the record's strings into one allocation: *mem, to be freed */
+
+int
+ds_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem)
+{
+    char      *p;
+    size_t     i, size;
+    ds_str_t  *s[5];
+
+    s[0] = &inst->name;
+    s[1] = &inst->input;
+    s[2] = &inst->output;
+    s[3] = &inst->custom_status;
+    s[4] = &inst->parent_id;
+
+    size = 1;
+
+    for (i = 0; i < 5; i++) {
+        size += s[i]->len;
+    }
+
+    *mem = malloc(size);
+    if (*mem == NULL) {
+        ds_txn_set_error(txn, "out of memory");
+        return DS_ERROR;
+    }
+
+    p = *mem;
+
+    for (i = 0; i < 5; i++) {
+        if (s[i]->len) {
+            memcpy(p, s[i]->data, s[i]->len);
+        }
+
+        s[i]->data = p;
+        p += s[i]->len;
+    }
+
+    return DS_OK;
+}
+
+
+int
+ds_lease_none(const uint8_t *lease)
+{
+    size_t  i;
+
+    for (i = 0; i < DS_LEASE_LEN; i++) {
+        if (lease[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+ds_lease_eq(const uint8_t *a, const uint8_t *b)
+{
+    return memcmp(a, b, DS_LEASE_LEN) == 0;
 }

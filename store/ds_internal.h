@@ -21,8 +21,27 @@ enum {
     DS_DB_BY_STATUS,
     DS_DB_HISTORY,
     DS_DB_INBOX,
+    DS_DB_READY,
+    DS_DB_ACTIVITIES,
+    DS_DB_TIMERS,
+    DS_DB_TIMER_IX,
+    DS_DB_ENTITIES,
+    DS_DB_ENTITY_OPS,
     DS_DB_COUNT
 };
+
+
+/* ready index kinds: the byte after "hub 0" */
+#define DS_READY_ORCH       'o'
+#define DS_READY_ACTIVITY   'a'
+#define DS_READY_ENTITY     'e'
+
+/* a claim examines at most max + this many ready entries */
+#define DS_CLAIM_SCAN       1000
+/* due timers fired by one claim */
+#define DS_CLAIM_TIMERS     1000
+/* longest chain of sub-orchestrations a rewind follows */
+#define DS_REWIND_DEPTH     8
 
 #define DS_MAX_DBS          16
 #define DS_ERR_LEN          160
@@ -51,6 +70,31 @@ int ds_lmdb_rc(ds_txn_t *txn, int rc);
 void ds_txn_set_error(ds_txn_t *txn, const char *what);
 
 
+/* ds_events.c: building JSON events and messages */
+typedef struct {
+    char               *data;
+    size_t              len;
+    size_t              size;
+    unsigned            members;
+    int                 oom;
+} ds_buf_t;
+
+void ds_buf_init(ds_buf_t *b);
+void ds_buf_reset(ds_buf_t *b);
+void ds_buf_free(ds_buf_t *b);
+void ds_buf_add(ds_buf_t *b, const char *s, size_t len);
+void ds_ev_open(ds_buf_t *b);
+void ds_ev_begin(ds_buf_t *b, const char *type, int64_t now);
+void ds_ev_str(ds_buf_t *b, const char *field, ds_str_t s);
+void ds_ev_json(ds_buf_t *b, const char *field, ds_str_t json);
+void ds_ev_int(ds_buf_t *b, const char *field, int64_t v);
+void ds_ev_time(ds_buf_t *b, const char *field, int64_t us);
+int ds_ev_end(ds_txn_t *txn, ds_buf_t *b, ds_str_t *event);
+int ds_event_build(ds_txn_t *txn, const char *type, int64_t now,
+    const char *name_field, ds_str_t name, const char *json_field,
+    ds_str_t json, ds_str_t *event);
+
+
 /* ds_record.c: the versioned instance record */
 size_t ds_record_size(const ds_instance_t *inst);
 void ds_record_encode(const ds_instance_t *inst, unsigned char *p);
@@ -60,6 +104,79 @@ int ds_record_decode(const void *data, size_t len, ds_instance_t *inst);
 /* ds_instance.c */
 int ds_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *old);
+int ds_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem);
+int ds_lease_none(const uint8_t *lease);
+int ds_lease_eq(const uint8_t *a, const uint8_t *b);
+
+
+/* ds_ready.c: the ready index */
+int64_t ds_ready_time(int64_t now);
+int ds_ready_put(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
+    const unsigned char *item, size_t len);
+int ds_ready_del(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
+    const unsigned char *item, size_t len);
+int ds_ready_move(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
+    int64_t to, const unsigned char *item, size_t len);
+int ds_ready_first(ds_txn_t *txn, ds_str_t hub, int kind, int64_t *at,
+    unsigned char *item, size_t *len);
+void ds_ready_mark(ds_instance_t *inst, int64_t now);
+
+
+/* ds_inbox.c: delivering messages to instances */
+int ds_inbox_push(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_instance_t *inst, ds_str_t message, int64_t now);
+int ds_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    uint64_t execution, ds_str_t message, int64_t now, int strict);
+
+
+/* ds_start.c: starting (sub-)orchestrations */
+int ds_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
+    ds_str_t input, int64_t now, ds_str_t parent_id, int64_t parent_task,
+    uint64_t parent_execution, ds_instance_t *inst);
+int ds_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
+    int64_t parent_task, uint64_t parent_execution, int failed,
+    ds_str_t result, ds_str_t reason, ds_str_t details, int64_t now);
+int ds_drop_work(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int tombstones);
+
+
+/* ds_rewind.c */
+int ds_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
+    int64_t now, unsigned depth);
+
+
+/* ds_activity.c: activity work items */
+int ds_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, ds_str_t name, ds_str_t input, int64_t now);
+int ds_activity_info(const void *data, size_t len, int *done,
+    int64_t *ready_at);
+int ds_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int tombstones);
+int ds_activity_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, const uint8_t *lease, int64_t now, int64_t lease_us,
+    int64_t *expires, int abandon);
+
+
+/* ds_timer.c: durable timers */
+int ds_timer_create(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t timer_id, int64_t fire_at);
+int ds_timer_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
+int ds_timer_first(ds_txn_t *txn, ds_str_t hub, int64_t *due);
+
+
+/* ds_entity.c: entity records */
+int ds_entity_id(ds_str_t name, ds_str_t key, unsigned char *buf,
+    ds_str_t *eid);
+int ds_entity_info(ds_str_t eid, const void *data, size_t len,
+    int64_t *ready_at);
+int ds_entity_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
+    ds_str_t key, const uint8_t *lease, int64_t now, int64_t lease_us,
+    int64_t *expires, int abandon);
+
+
+/* ds_token.c: base64url continuation tokens */
+size_t ds_b64url_encode(const unsigned char *raw, size_t n, char *out);
+int ds_b64url_decode(ds_str_t in, unsigned char *raw, size_t max,
+    size_t *n);
 
 
 /* ds_seq.c: per-instance sequences (history, inbox) */
@@ -69,10 +186,23 @@ int ds_seq_read(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data);
 int ds_seq_delete(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t upto);
+int ds_seq_last(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t *last);
+int ds_seq_put(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t seq, ds_str_t value);
+int ds_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t upto, ds_event_cb cb, void *data);
+int ds_seq_del_one(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t seq);
 
 
 /* ds_json.c */
 size_t ds_json_minify(const char *in, size_t len, char *out);
+
+
+/* integers stored as 8 big-endian bytes, sign bit flipped (ds_key.c) */
+#define ds_i64_enc(v)       ds_created_enc(v)
+#define ds_i64_dec(v)       ds_created_dec(v)
 
 
 #endif /* DS_INTERNAL_H */

@@ -56,6 +56,39 @@ ds_get_u64(const unsigned char *p)
 }
 
 
+void
+ds_put_i64(unsigned char *p, int64_t v)
+{
+    ds_put_u64(p, (uint64_t) v);
+}
+
+
+int64_t
+ds_get_i64(const unsigned char *p)
+{
+    /* two's complement without implementation-defined casts */
+    return ds_created_dec(ds_get_u64(p) ^ ((uint64_t) 1 << 63));
+}
+
+
+void
+ds_put_u32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char) (v >> 24);
+    p[1] = (unsigned char) (v >> 16);
+    p[2] = (unsigned char) (v >> 8);
+    p[3] = (unsigned char) v;
+}
+
+
+uint32_t
+ds_get_u32(const unsigned char *p)
+{
+    return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
+           | ((uint32_t) p[2] << 8) | p[3];
+}
+
+
 uint64_t
 ds_created_enc(int64_t created)
 {
@@ -148,6 +181,57 @@ ds_key_seq(unsigned char *buf, ds_str_t hub, ds_str_t id, uint64_t seq)
     n = ds_key_instance(buf, hub, id);
     buf[n++] = '\0';
     ds_put_u64(buf + n, seq);
+
+    return n + 8;
+}
+
+
+size_t
+ds_key_ready(unsigned char *buf, ds_str_t hub, int kind, int64_t at,
+    const unsigned char *item, size_t len)
+{
+    size_t  n;
+
+    n = ds_key_hub(buf, hub);
+    buf[n++] = (unsigned char) kind;
+    ds_put_u64(buf + n, ds_created_enc(at));
+    n += 8;
+
+    if (len) {
+        memcpy(buf + n, item, len);
+    }
+
+    return n + len;
+}
+
+
+size_t
+ds_key_timer(unsigned char *buf, ds_str_t hub, int64_t due, ds_str_t id,
+    int64_t timer_id)
+{
+    size_t  n;
+
+    n = ds_key_hub(buf, hub);
+    ds_put_u64(buf + n, ds_created_enc(due));
+    n += 8;
+    n += ds_key_cpy(buf + n, id);
+    buf[n++] = '\0';
+    ds_put_u64(buf + n, (uint64_t) timer_id);
+
+    return n + 8;
+}
+
+
+/* the ready item of an activity: "id 0 task_id(8)" */
+
+size_t
+ds_item_activity(unsigned char *buf, ds_str_t id, int64_t task_id)
+{
+    size_t  n;
+
+    n = ds_key_cpy(buf, id);
+    buf[n++] = '\0';
+    ds_put_u64(buf + n, (uint64_t) task_id);
 
     return n + 8;
 }

@@ -8,10 +8,20 @@
  *   by_status   hub 0 status(1) created(8) id
  *   history     hub 0 id 0 seq(8)
  *   inbox       hub 0 id 0 seq(8)
+ *   ready       hub 0 kind(1) visible_at(8) item
+ *                 kind 'o': item = instance id
+ *                 kind 'a': item = instance id 0 task_id(8)
+ *                 kind 'e': item = entity id "@name@key"
+ *   activities  hub 0 id 0 task_id(8)
+ *   timers      hub 0 due(8) id 0 timer_id(8)
+ *   timer_ix    hub 0 id 0 timer_id(8)         (value: due(8))
+ *   entities    hub 0 "@name@key"
+ *   entity_ops  hub 0 "@name@key" 0 seq(8)
  *
- * created is stored with its sign bit flipped, so negative times sort
- * before positive ones. Hubs and ids never contain a 0 byte (checked by
- * ds_key_valid), so "hub 0 id 0" prefixes one instance exactly.
+ * created, visible_at and due are stored with their sign bit flipped, so
+ * negative times sort before positive ones; task and timer ids are >= 0.
+ * Hubs and ids never contain a 0 byte (checked by ds_key_valid), so
+ * "hub 0 id 0" prefixes one instance exactly.
  */
 
 
@@ -30,6 +40,10 @@ int ds_key_hub_valid(ds_str_t hub);
 
 void ds_put_u64(unsigned char *p, uint64_t v);
 uint64_t ds_get_u64(const unsigned char *p);
+void ds_put_i64(unsigned char *p, int64_t v);
+int64_t ds_get_i64(const unsigned char *p);
+void ds_put_u32(unsigned char *p, uint32_t v);
+uint32_t ds_get_u32(const unsigned char *p);
 uint64_t ds_created_enc(int64_t created);
 int64_t ds_created_dec(uint64_t v);
 
@@ -41,6 +55,11 @@ size_t ds_key_status(unsigned char *buf, ds_str_t hub, ds_status_e status,
     int64_t created, ds_str_t id);
 size_t ds_key_seq(unsigned char *buf, ds_str_t hub, ds_str_t id,
     uint64_t seq);
+size_t ds_key_ready(unsigned char *buf, ds_str_t hub, int kind, int64_t at,
+    const unsigned char *item, size_t len);
+size_t ds_key_timer(unsigned char *buf, ds_str_t hub, int64_t due,
+    ds_str_t id, int64_t timer_id);
+size_t ds_item_activity(unsigned char *buf, ds_str_t id, int64_t task_id);
 
 
 #endif /* DS_KEY_H */

@@ -475,119 +475,28 @@ ds_suffix_cmp(const ds_scan_t *a, const ds_scan_t *b)
 }
 
 
-static const char  ds_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
+/* raw token: version(1) suffix */
 
 static size_t
 ds_token_encode(const unsigned char *suffix, size_t len, char *token)
 {
-    char           *p;
-    size_t          i, n;
-    uint32_t        v;
-    unsigned char   raw[DS_TOKEN_RAW_MAX];
+    unsigned char  raw[DS_TOKEN_RAW_MAX];
 
     raw[0] = DS_TOKEN_VERSION;
     memcpy(raw + 1, suffix, len);
-    n = len + 1;
-    p = token;
 
-    for (i = 0; i + 2 < n; i += 3) {
-        v = ((uint32_t) raw[i] << 16) | ((uint32_t) raw[i + 1] << 8)
-            | raw[i + 2];
-        *p++ = ds_b64[v >> 18];
-        *p++ = ds_b64[(v >> 12) & 63];
-        *p++ = ds_b64[(v >> 6) & 63];
-        *p++ = ds_b64[v & 63];
-    }
-
-    if (n - i == 1) {
-        v = (uint32_t) raw[i] << 16;
-        *p++ = ds_b64[v >> 18];
-        *p++ = ds_b64[(v >> 12) & 63];
-
-    } else if (n - i == 2) {
-        v = ((uint32_t) raw[i] << 16) | ((uint32_t) raw[i + 1] << 8);
-        *p++ = ds_b64[v >> 18];
-        *p++ = ds_b64[(v >> 12) & 63];
-        *p++ = ds_b64[(v >> 6) & 63];
-    }
-
-    return (size_t) (p - token);
+    return ds_b64url_encode(raw, len + 1, token);
 }
 
-
-static int
-ds_b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-
-    if (c == '-') {
-        return 62;
-    }
-
-    if (c == '_') {
-        return 63;
-    }
-
-    return -1;
-}
-
-
-/* strict: base64url alphabet, no padding, zero unused bits */
 
 static int
 ds_token_decode(ds_str_t token, unsigned char *raw, size_t *len)
 {
-    int                   d;
-    size_t                i, n, bits;
-    uint32_t              v;
-    const unsigned char  *p;
+    size_t  n;
 
-    p = (const unsigned char *) token.data;
-
-    if (token.len > DS_TOKEN_MAX || token.len % 4 == 1
-        || (token.len / 4) * 3 + (token.len % 4 ? token.len % 4 - 1 : 0)
-           > DS_TOKEN_RAW_MAX)
+    if (ds_b64url_decode(token, raw, DS_TOKEN_RAW_MAX, &n) != DS_OK
+        || n < 1 + 8 || raw[0] != DS_TOKEN_VERSION)
     {
-        return DS_INVALID;
-    }
-
-    n = 0;
-    v = 0;
-    bits = 0;
-
-    for (i = 0; i < token.len; i++) {
-        d = ds_b64_value(p[i]);
-        if (d < 0) {
-            return DS_INVALID;
-        }
-
-        v = (v << 6) | (uint32_t) d;
-        bits += 6;
-
-        if (bits >= 8) {
-            bits -= 8;
-            raw[n++] = (unsigned char) (v >> bits);
-            v &= ((uint32_t) 1 << bits) - 1;
-        }
-    }
-
-    if (v != 0) {
-        return DS_INVALID;
-    }
-
-    if (n < 1 + 8 || raw[0] != DS_TOKEN_VERSION) {
         return DS_INVALID;
     }
 

@@ -1,14 +1,19 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * The instance record, a versioned binary layout:
+ * The instance record, a versioned binary layout (version 2):
  *
- *   version(1) status(1) suspended_from(1) reserved(1)
+ *   version(1) status(1) suspended_from(1) done_status(1)
  *   created(8) updated(8) execution(8)
+ *   ready_at(8) lease_expires(8) lease_upto(8) inbox_seq(8)
+ *   parent_task(8) parent_execution(8)
+ *   lease(16) done_lease(16)
  *   name_len(4) input_len(4) output_len(4) custom_status_len(4)
- *   name input output custom_status
+ *   parent_id_len(4)
+ *   name input output custom_status parent_id
  *
  * Integers are big-endian; the bytes are read with no alignment assumed.
+ * There is no deployed data of version 1, so it is not read.
  */
 
 
@@ -17,19 +22,20 @@
 #include "ds_key.h"
 
 
-#define DS_RECORD_VERSION   1
-#define DS_RECORD_HEADER    44
+#define DS_RECORD_VERSION   2
+#define DS_RECORD_STRS      5
+#define DS_RECORD_LENS      108
+#define DS_RECORD_HEADER    (DS_RECORD_LENS + 4 * DS_RECORD_STRS)
 
 
-static void ds_put_u32(unsigned char *p, uint32_t v);
-static uint32_t ds_get_u32(const unsigned char *p);
 
 
 size_t
 ds_record_size(const ds_instance_t *inst)
 {
     return DS_RECORD_HEADER + inst->name.len + inst->input.len
-           + inst->output.len + inst->custom_status.len;
+           + inst->output.len + inst->custom_status.len
+           + inst->parent_id.len;
 }
 
 
@@ -37,28 +43,37 @@ void
 ds_record_encode(const ds_instance_t *inst, unsigned char *p)
 {
     size_t           i;
-    const ds_str_t  *s[4];
+    const ds_str_t  *s[DS_RECORD_STRS];
 
     p[0] = DS_RECORD_VERSION;
     p[1] = (unsigned char) inst->status;
     p[2] = (unsigned char) inst->suspended_from;
-    p[3] = 0;
-    ds_put_u64(p + 4, (uint64_t) inst->created);
-    ds_put_u64(p + 12, (uint64_t) inst->updated);
+    p[3] = (unsigned char) inst->done_status;
+    ds_put_i64(p + 4, inst->created);
+    ds_put_i64(p + 12, inst->updated);
     ds_put_u64(p + 20, inst->execution);
+    ds_put_i64(p + 28, inst->ready_at);
+    ds_put_i64(p + 36, inst->lease_expires);
+    ds_put_u64(p + 44, inst->lease_upto);
+    ds_put_u64(p + 52, inst->inbox_seq);
+    ds_put_i64(p + 60, inst->parent_task);
+    ds_put_u64(p + 68, inst->parent_execution);
+    memcpy(p + 76, inst->lease, DS_LEASE_LEN);
+    memcpy(p + 92, inst->done_lease, DS_LEASE_LEN);
 
     s[0] = &inst->name;
     s[1] = &inst->input;
     s[2] = &inst->output;
     s[3] = &inst->custom_status;
+    s[4] = &inst->parent_id;
 
-    for (i = 0; i < 4; i++) {
-        ds_put_u32(p + 28 + 4 * i, (uint32_t) s[i]->len);
+    for (i = 0; i < DS_RECORD_STRS; i++) {
+        ds_put_u32(p + DS_RECORD_LENS + 4 * i, (uint32_t) s[i]->len);
     }
 
     p += DS_RECORD_HEADER;
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < DS_RECORD_STRS; i++) {
         if (s[i]->len) {
             memcpy(p, s[i]->data, s[i]->len);
             p += s[i]->len;
@@ -70,22 +85,23 @@ ds_record_encode(const ds_instance_t *inst, unsigned char *p)
 int
 ds_record_decode(const void *data, size_t len, ds_instance_t *inst)
 {
-    size_t                i, total, n[4];
-    ds_str_t             *s[4];
+    size_t                i, total, n[DS_RECORD_STRS];
+    ds_str_t             *s[DS_RECORD_STRS];
     const unsigned char  *p;
 
     p = data;
 
     if (len < DS_RECORD_HEADER || p[0] != DS_RECORD_VERSION
-        || p[1] >= DS_STATUS_COUNT || p[2] >= DS_STATUS_COUNT)
+        || p[1] >= DS_STATUS_COUNT || p[2] >= DS_STATUS_COUNT
+        || p[3] >= DS_STATUS_COUNT)
     {
         return DS_ERROR;
     }
 
     total = DS_RECORD_HEADER;
 
-    for (i = 0; i < 4; i++) {
-        n[i] = ds_get_u32(p + 28 + 4 * i);
+    for (i = 0; i < DS_RECORD_STRS; i++) {
+        n[i] = ds_get_u32(p + DS_RECORD_LENS + 4 * i);
 
         if (n[i] > len - total) {
             return DS_ERROR;
@@ -100,40 +116,32 @@ ds_record_decode(const void *data, size_t len, ds_instance_t *inst)
 
     inst->status = (ds_status_e) p[1];
     inst->suspended_from = (ds_status_e) p[2];
-    inst->created = ds_created_dec(ds_get_u64(p + 4) ^ ((uint64_t) 1 << 63));
-    inst->updated = ds_created_dec(ds_get_u64(p + 12) ^ ((uint64_t) 1 << 63));
+    inst->done_status = (ds_status_e) p[3];
+    inst->created = ds_get_i64(p + 4);
+    inst->updated = ds_get_i64(p + 12);
     inst->execution = ds_get_u64(p + 20);
+    inst->ready_at = ds_get_i64(p + 28);
+    inst->lease_expires = ds_get_i64(p + 36);
+    inst->lease_upto = ds_get_u64(p + 44);
+    inst->inbox_seq = ds_get_u64(p + 52);
+    inst->parent_task = ds_get_i64(p + 60);
+    inst->parent_execution = ds_get_u64(p + 68);
+    memcpy(inst->lease, p + 76, DS_LEASE_LEN);
+    memcpy(inst->done_lease, p + 92, DS_LEASE_LEN);
 
     s[0] = &inst->name;
     s[1] = &inst->input;
     s[2] = &inst->output;
     s[3] = &inst->custom_status;
+    s[4] = &inst->parent_id;
 
     p += DS_RECORD_HEADER;
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < DS_RECORD_STRS; i++) {
         s[i]->data = (const char *) p;
         s[i]->len = n[i];
         p += n[i];
     }
 
     return DS_OK;
-}
-
-
-static void
-ds_put_u32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char) (v >> 24);
-    p[1] = (unsigned char) (v >> 16);
-    p[2] = (unsigned char) (v >> 8);
-    p[3] = (unsigned char) v;
-}
-
-
-static uint32_t
-ds_get_u32(const unsigned char *p)
-{
-    return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
-           | ((uint32_t) p[2] << 8) | p[3];
 }

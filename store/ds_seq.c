@@ -2,7 +2,7 @@
  * Copyright (C) ngx_durable authors
  *
  * Per-instance sequences: keys "hub 0 id 0 seq(8)", seq from 1 upwards.
- * History and inbox are both kept this way.
+ * History, inboxes and entity operation queues are kept this way.
  */
 
 
@@ -19,9 +19,37 @@ int
 ds_seq_append(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     ds_str_t value, uint64_t *seq)
 {
+    int       rc;
+    uint64_t  last;
+
+    rc = ds_seq_last(txn, db, hub, id, &last);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (last == UINT64_MAX) {
+        ds_txn_set_error(txn, "sequence exhausted");
+        return DS_ERROR;
+    }
+
+    rc = ds_seq_put(txn, db, hub, id, last + 1, value);
+
+    if (rc == DS_OK && seq) {
+        *seq = last + 1;
+    }
+
+    return rc;
+}
+
+
+/* the highest seq of the instance's sequence, 0 when it is empty */
+
+int
+ds_seq_last(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t *last)
+{
     int            rc;
     size_t         plen;
-    uint64_t       last;
     MDB_val        key, val;
     MDB_cursor    *cur;
     unsigned char  kb[DS_KEY_BUF];
@@ -44,6 +72,13 @@ ds_seq_append(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
 
     if (rc == 0) {
+        if (ds_seq_match(&key, kb, plen)) {
+            /* seq UINT64_MAX itself */
+            *last = UINT64_MAX;
+            mdb_cursor_close(cur);
+            return DS_OK;
+        }
+
         rc = mdb_cursor_get(cur, &key, &val, MDB_PREV);
 
     } else if (rc == MDB_NOTFOUND) {
@@ -51,10 +86,10 @@ ds_seq_append(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     }
 
     if (rc == 0 && ds_seq_match(&key, kb, plen)) {
-        last = ds_get_u64((unsigned char *) key.mv_data + plen);
+        *last = ds_get_u64((unsigned char *) key.mv_data + plen);
 
     } else if (rc == 0 || rc == MDB_NOTFOUND) {
-        last = 0;
+        *last = 0;
 
     } else {
         mdb_cursor_close(cur);
@@ -63,34 +98,44 @@ ds_seq_append(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
 
     mdb_cursor_close(cur);
 
-    if (last == UINT64_MAX) {
-        ds_txn_set_error(txn, "sequence exhausted");
-        return DS_ERROR;
+    return DS_OK;
+}
+
+
+int
+ds_seq_put(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id, uint64_t seq,
+    ds_str_t value)
+{
+    MDB_val        key, val;
+    unsigned char  kb[DS_KEY_BUF];
+
+    if (!ds_key_valid(hub, id) || seq == 0) {
+        return DS_INVALID;
     }
 
-    ds_put_u64(kb + plen, last + 1);
-
     key.mv_data = kb;
-    key.mv_size = plen + 8;
+    key.mv_size = ds_key_seq(kb, hub, id, seq);
     val.mv_data = (void *) value.data;
     val.mv_size = value.len;
 
-    rc = mdb_put(txn->txn, ds_dbi(txn, db), &key, &val, 0);
-    if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
-    }
-
-    if (seq) {
-        *seq = last + 1;
-    }
-
-    return DS_OK;
+    return ds_lmdb_rc(txn, mdb_put(txn->txn, ds_dbi(txn, db), &key, &val,
+                                   0));
 }
 
 
 int
 ds_seq_read(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data)
+{
+    return ds_seq_read_upto(txn, db, hub, id, UINT64_MAX, cb, data);
+}
+
+
+/* reads the entries with seq <= upto, in order */
+
+int
+ds_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t upto, ds_event_cb cb, void *data)
 {
     int            rc;
     size_t         plen;
@@ -113,7 +158,8 @@ ds_seq_read(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     plen = key.mv_size - 8;
 
     for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-         rc == 0 && ds_seq_match(&key, kb, plen);
+         rc == 0 && ds_seq_match(&key, kb, plen)
+         && ds_get_u64((unsigned char *) key.mv_data + plen) <= upto;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
     {
         event.data = val.mv_data;
@@ -175,6 +221,27 @@ ds_seq_delete(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     mdb_cursor_close(cur);
 
     return (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : ds_lmdb_rc(txn, rc);
+}
+
+
+int
+ds_seq_del_one(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t seq)
+{
+    int            rc;
+    MDB_val        key;
+    unsigned char  kb[DS_KEY_BUF];
+
+    if (!ds_key_valid(hub, id)) {
+        return DS_INVALID;
+    }
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_seq(kb, hub, id, seq);
+
+    rc = mdb_del(txn->txn, ds_dbi(txn, db), &key, NULL);
+
+    return rc == MDB_NOTFOUND ? DS_OK : ds_lmdb_rc(txn, rc);
 }
 
 

@@ -62,6 +62,7 @@ typedef enum {
 #define DS_TOKEN_MAX        512     /* longest continuation token, bytes */
 #define DS_TIME_S_LEN       20      /* "2018-03-10T13:57:31Z" */
 #define DS_TIME_FRAC_LEN    28      /* "2018-03-10T13:57:31.1234567Z" */
+#define DS_LEASE_LEN        16      /* lease token, bytes */
 
 
 typedef struct {
@@ -103,6 +104,25 @@ typedef struct {
     ds_str_t            input;          /* JSON text, len 0 = null */
     ds_str_t            output;
     ds_str_t            custom_status;
+
+    /*
+     * Appended for the worker protocol. A memset() record has no parent,
+     * no lease and is not ready; ds_instance_put() keeps the ready index
+     * in step with ready_at. The store maintains these fields itself: a
+     * caller that changes a record should get it, change its own fields
+     * and put it back, so the worker fields stay as they were.
+     */
+    ds_str_t            parent_id;      /* sub-orchestration: the parent;
+                                           len 0: none */
+    int64_t             parent_task;    /* its EventId in the parent, or -1 */
+    uint64_t            parent_execution;   /* the parent's execution */
+    int64_t             ready_at;       /* µs; 0: not in the ready index */
+    int64_t             lease_expires;  /* µs */
+    uint64_t            lease_upto;     /* inbox seq delivered under lease */
+    uint64_t            inbox_seq;      /* last inbox seq handed out */
+    ds_status_e         done_status;    /* answer to a retried completion */
+    uint8_t             lease[DS_LEASE_LEN];        /* all zero: none */
+    uint8_t             done_lease[DS_LEASE_LEN];   /* last completion */
 } ds_instance_t;
 
 
@@ -164,10 +184,20 @@ int ds_history_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data);
 int ds_history_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
 
+/*
+ * ds_inbox_append() numbers the message from the record's inbox counter
+ * and makes the instance ready (at ds_time_now(): the operations take
+ * "now" and are what the module uses); without a record it is a plain
+ * sequence append. ds_inbox_read_upto() reads the messages with seq <=
+ * upto: an orchestration work item delivers exactly those
+ * (ds_orch_item_t.upto).
+ */
 int ds_inbox_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t message, uint64_t *seq);
 int ds_inbox_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data);
+int ds_inbox_read_upto(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    uint64_t upto, ds_event_cb cb, void *data);
 int ds_inbox_consume(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t upto_seq);
 int ds_inbox_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
@@ -232,6 +262,11 @@ typedef struct {
     size_t              history;
     size_t              inbox;
     size_t              problems;
+    size_t              ready;
+    size_t              activities;     /* live ones and tombstones */
+    size_t              timers;
+    size_t              entities;
+    size_t              entity_ops;
 } ds_check_stats_t;
 
 typedef void (*ds_check_cb)(void *data, const char *problem, ds_str_t hub,
@@ -252,9 +287,61 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  * never handed out. Leases are fenced: a completion must present the
  * current token; the token of the last completion is remembered so that a
  * retry of it answers the same without applying anything twice.
+ *
+ * Claims: tokens holds max tokens, one per item, none all zero (that means
+ * "no lease": DS_INVALID); lease_us >= 1. The callback runs inside the
+ * claiming write txn; a non-zero return makes the claim DS_ERROR (abort
+ * the txn). Pointers in an item are valid only during its callback. Each
+ * claim does bounded work (at most max + 1000 index entries, 1000 timers).
+ *
+ * Orchestration item: read the history with ds_history_read() and the
+ * messages with ds_inbox_read_upto(txn, hub, id, item->upto, ...): the
+ * messages delivered under the lease are exactly those with seq <= upto
+ * (messages that arrive later have greater seqs and wait for the next
+ * episode); they are in history shape already: ExecutionStarted {Name,
+ * Input}, EventRaised {Name, Input}, TaskCompleted {TaskScheduledId,
+ * Result}, TaskFailed {TaskScheduledId, Reason, Details}, TimerFired
+ * {TimerId, FireAt}, SubOrchestrationInstanceCompleted {TaskScheduledId,
+ * Result}, SubOrchestrationInstanceFailed {TaskScheduledId, Reason,
+ * Details}, ExecutionRewound {Reason}. item->inst is the record after the
+ * claim (status Pending until the first completion).
+ *
+ * Entity item: read the operations with ds_entity_read_ops(txn, hub,
+ * item->name, item->key, item->upto, ...); each is
+ * {"operation":"..","input":..,"timestamp":".."}.
+ *
+ * Every event the store writes is {"EventType":"..","Timestamp":"..",...}
+ * (ds_time_format_frac). A completion appends to the history:
+ * OrchestratorStarted, the delivered messages as stored, one event per
+ * action (TaskScheduled {EventId, Name, Input}, TimerCreated {EventId,
+ * FireAt}, SubOrchestrationInstanceCreated {EventId, Name, InstanceId,
+ * Input}, EventSent {EventId -1, InstanceId, Name, Input} for raiseEvent
+ * and for signalEntity (InstanceId "@name@key", Name the operation),
+ * ExecutionCompleted {OrchestrationStatus 1, Result} or {3, Result: the
+ * reason, FailureDetails {Reason, Details}}), OrchestratorCompleted. A
+ * ContinueAsNew clears the history instead and queues ExecutionStarted
+ * {Name, Input} ahead of messages that arrived meanwhile.
+ *
+ * Answers of the completions:
+ *   orchestration: DS_NOTFOUND (gone), DS_OK with *status = the status
+ *     after the completion (also for a retry with the same token),
+ *     DS_GONE (terminal meanwhile, e.g. terminated), DS_CONFLICT (the
+ *     token is not current), DS_INVALID (bad actions; nothing written);
+ *   activity: DS_OK (also for a retry after success: the completed
+ *     activity stays as a tombstone holding its token until the task id
+ *     is scheduled again or the instance is purged or restarted),
+ *     DS_NOTFOUND (no such activity, no tombstone), DS_CONFLICT (another
+ *     token, or completed under another token); the result is dropped
+ *     when the instance is terminal;
+ *   entity: as orchestrations, without DS_GONE.
+ * Renew and abandon: DS_NOTFOUND when the item is gone, DS_CONFLICT when
+ * the token is not current. Any error other than DS_NOTFOUND, DS_GONE,
+ * DS_CONFLICT and DS_INVALID may leave partial writes: abort the txn.
+ *
+ * Activities of a suspended instance are still handed out (their results
+ * wait in its inbox). Finishing an execution (complete, fail,
+ * ContinueAsNew, terminate) drops its pending activities and timers.
  */
-
-#define DS_LEASE_LEN        16
 
 typedef enum {
     DS_WORK_ORCHESTRATION = 0,
@@ -330,7 +417,17 @@ typedef struct {
 } ds_action_t;
 
 
-/* claims fire due timers of the hub first (a bounded number) */
+/*
+ * Orchestration claims fire the hub's due timers first (a bounded
+ * number). Completion actions: ds_action_t; a finishing action (complete,
+ * fail, continueAsNew) only last; names are needed for activities,
+ * sub-orchestrations and events, ids >= 0 and unique among activities,
+ * timers and sub-orchestrations of one completion. A sub-orchestration
+ * without instance_id is "<id>:<action id>"; one whose id is active is
+ * refused with a SubOrchestrationInstanceFailed message to the parent.
+ * Events to missing or terminal instances are dropped, as the reference
+ * does. entity_name is lower-cased by the store.
+ */
 
 int ds_work_claim_orchestrations(ds_txn_t *txn, ds_str_t hub, int64_t now,
     int64_t lease_us, size_t max, const uint8_t *tokens,
@@ -353,7 +450,11 @@ int ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
     int64_t now);
 
-/* id: instance id or entity "name"; key: entity key; task_id: activity */
+/*
+ * id: instance id or entity name; key: entity key; task_id: activity.
+ * Renew sets the expiry to now + lease_us; abandon clears the lease and
+ * makes the item claimable at once.
+ */
 int ds_work_renew(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     ds_str_t id, ds_str_t key, int64_t task_id, const uint8_t *lease,
     int64_t now, int64_t lease_us, int64_t *expires);
@@ -368,7 +469,19 @@ int ds_work_next_visible(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     int64_t *when);
 
 
-/* durable entities: state, signals and listing (http-api.md §4) */
+/*
+ * Durable entities: state, signals and listing (http-api.md §4). The
+ * entity id is "@name@key": the name is lower-cased by the store, must not
+ * be empty nor contain '@'; the key is case-sensitive and may be empty;
+ * the whole at most DS_ID_MAX bytes (DS_INVALID otherwise). A signal
+ * creates the entity (without state) and queues the operation. Get answers
+ * DS_NOTFOUND when there is no state (never set, or deleted); its name and
+ * key are the arguments. List: entities with state in id order, all
+ * (name.len 0) or of one name, last_op in [from, to] (0: open), top per
+ * page, scan_budget records examined at most (0: no bound), an opaque
+ * base64url token (DS_TOKEN_MAX) like instance lists; name and key passed
+ * to the callback point into the map.
+ */
 
 typedef struct {
     ds_str_t            name;
@@ -383,6 +496,9 @@ int ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, ds_str_t operation, ds_str_t input, int64_t now);
 int ds_entity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     ds_entity_t *entity);
+/* the queued operations with seq <= upto (ds_entity_item_t.upto) */
+int ds_entity_read_ops(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
+    ds_str_t key, uint64_t upto, ds_event_cb cb, void *data);
 int ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     int64_t from, int64_t to, size_t top, size_t scan_budget,
     ds_str_t token_in, ds_entity_cb cb, void *data, char *token,

@@ -348,7 +348,7 @@ t_env_resized(void)
         ok = read(fds[0], &c, 1) == 1;
         close(fds[0]);
 
-        big = t_open(dir, 8 * 1024 * 1024, DS_SYNC_NONE);
+        big = t_open(dir, 16 * 1024 * 1024, DS_SYNC_NONE);
         ok = 1;
 
         for (i = 0; i < 500 && ok; i++) {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "t.h"
+#include "t_work.h"
 
 
 unsigned long  t_passed;
@@ -25,6 +25,8 @@ static const struct {
     { "ops", t_ops },
     { "time", t_time },
     { "json", t_json },
+    { "work", t_work },
+    { "entity", t_entity },
 };
 
 

@@ -35,6 +35,7 @@ typedef struct {
 
 static void t_ops_matrix(void);
 static void t_ops_events(void);
+static void t_ops_rewind(void);
 static void t_ops_setup(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_status_e status);
 static int t_ops_run(ds_txn_t *txn, int op, ds_str_t hub, ds_str_t id,
@@ -48,6 +49,7 @@ t_ops(void)
 {
     t_ops_matrix();
     t_ops_events();
+    t_ops_rewind();
 }
 
 
@@ -207,9 +209,12 @@ t_ops_matrix(void)
                 break;
 
             case T_REWIND:
+                /* nothing pending to reschedule: the event is a message */
                 T_INT(h.n, 1);
                 T_INT(in.n, 2);
                 T(strstr(in.last, "ExecutionRewound") != NULL);
+                T_INT(got.output.len, 0);
+                T_INT(got.ready_at, T_NOW);
                 break;
             }
 
@@ -287,13 +292,17 @@ t_ops_events(void)
     T_INT(ds_instance_get(txn, hub, id, &inst), DS_OK);
     T_STR(inst.output, "{\"r\":[1]}");
 
-    /* rewind of a failed instance */
+    /*
+     * rewind of a failed instance with nothing pending: ExecutionRewound
+     * goes to the inbox, so that an episode replays the history
+     */
     inst.status = DS_FAILED;
     T_INT(ds_instance_put(txn, hub, id, &inst), DS_OK);
     T_INT(ds_op_rewind(txn, hub, id, t_s("\"fix\""), T_NOW), DS_OK);
     seen = t_inbox(txn, hub, id);
     T(strcmp(seen.last, "{\"EventType\":\"ExecutionRewound\"," T_TS
              ",\"Reason\":\"fix\"}") == 0);
+    T_INT(t_history(txn, hub, id).n, 3);
 
     /* restart of a terminal instance from its own record's fields */
     T_INT(ds_op_terminate(txn, hub, id, t_s(""), T_NOW), DS_OK);
@@ -316,6 +325,93 @@ t_ops_events(void)
     T_INT(ds_txn_commit(txn), DS_OK);
 
     T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * rewind removes the failure from the history and schedules again what
+ * the history shows pending: the failed activity, an activity without a
+ * result, a timer that did not fire
+ */
+
+static void
+t_ops_rewind(void)
+{
+    char              *dir;
+    ds_env_t          *env;
+    ds_txn_t          *txn;
+    ds_str_t           hub, id;
+    t_seen_t           seen;
+    ds_instance_t      inst;
+    ds_check_stats_t   st;
+
+    static const char  *events[] = {
+        "{\"EventType\":\"OrchestratorStarted\"}",
+        "{\"EventType\":\"ExecutionStarted\",\"Name\":\"O\"}",
+        "{\"EventType\":\"TaskScheduled\",\"EventId\":0,\"Name\":\"A\","
+            "\"Input\":{\"b\":[1,2]}}",
+        "{\"EventType\":\"TaskScheduled\",\"EventId\":1,\"Name\":\"B\","
+            "\"Input\":null}",
+        "{\"EventType\":\"TaskScheduled\",\"EventId\":2,\"Name\":\"C\","
+            "\"Input\":3}",
+        "{\"EventType\":\"TimerCreated\",\"EventId\":3,"
+            "\"FireAt\":\"2030-01-01T00:00:00Z\"}",
+        "{\"EventType\":\"TimerCreated\",\"EventId\":4,"
+            "\"FireAt\":\"2018-01-01T00:00:00Z\"}",
+        "{\"EventType\":\"OrchestratorCompleted\"}",
+        "{\"EventType\":\"OrchestratorStarted\"}",
+        "{\"EventType\":\"TaskCompleted\",\"TaskScheduledId\":2,"
+            "\"Result\":1}",
+        "{\"EventType\":\"TaskFailed\",\"TaskScheduledId\":0,"
+            "\"Reason\":\"x\"}",
+        "{\"EventType\":\"TimerFired\",\"TimerId\":4}",
+        "{\"EventType\":\"ExecutionCompleted\",\"OrchestrationStatus\":3}",
+        "{\"EventType\":\"OrchestratorCompleted\"}",
+        NULL
+    };
+    const char  **e;
+
+    hub = t_s("Hub");
+    id = t_s("rw");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_start(txn, hub, id, t_s("O"), t_s(""), 100, &inst), DS_OK);
+    T_INT(ds_inbox_clear(txn, hub, id), DS_OK);
+    T_INT(ds_instance_get(txn, hub, id, &inst), DS_OK);
+    inst.status = DS_FAILED;
+    inst.ready_at = 0;
+    inst.output = t_s("\"x\"");
+    T_INT(ds_instance_put(txn, hub, id, &inst), DS_OK);
+
+    for (e = events; *e; e++) {
+        T_INT(ds_history_append(txn, hub, id, t_s(*e), NULL), DS_OK);
+    }
+
+    T_INT(ds_op_rewind(txn, hub, id, t_s("\"fix\""), T_NOW), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    seen = t_history(txn, hub, id);
+    T_INT(seen.n, 14 - 2 + 1);
+    T(strcmp(seen.last, "{\"EventType\":\"ExecutionRewound\"," T_TS
+             ",\"Reason\":\"fix\"}") == 0);
+    T_INT(t_inbox(txn, hub, id).n, 0);
+    T_INT(ds_instance_get(txn, hub, id, &inst), DS_OK);
+    T_INT(inst.status, DS_RUNNING);
+    T_INT(inst.output.len, 0);
+    T_INT(inst.ready_at, 0);
+    ds_txn_abort(txn);
+
+    /* activities 0 and 1 again, timer 3 again; not 2 nor timer 4 */
+    T(t_consistent(env, hub, &st));
+    T_INT(st.activities, 2);
+    T_INT(st.timers, 1);
+    T_INT(st.ready, 2);
 
     ds_env_close(env);
     t_rmdir(dir);

@@ -1,0 +1,574 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Activity work items: one record per scheduled activity call, keyed by
+ * its orchestration and task id, in the ready index while it waits or is
+ * leased. A completion turns the record into a tombstone that keeps the
+ * lease, so a retried completion answers the same without delivering the
+ * result twice; tombstones are overwritten when the task id is scheduled
+ * again (rewind, a later execution) and removed with the instance.
+ *
+ * Record (version 1):
+ *
+ *   version(1) flags(1) reserved(2) ready_at(8) lease_expires(8)
+ *   lease(16) name_len(4) input_len(4) name input
+ *
+ * flags: 1 = completed (a tombstone: no name, input or ready entry).
+ */
+
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds_key.h"
+
+
+#define DS_ACTIVITY_VERSION 1
+#define DS_ACTIVITY_HEADER  44
+#define DS_ACTIVITY_DONE    0x01
+#define DS_ACTIVITY_STACK   1024
+
+
+typedef struct {
+    int                 done;
+    int64_t             ready_at;
+    int64_t             lease_expires;
+    uint8_t             lease[DS_LEASE_LEN];
+    ds_str_t            name;
+    ds_str_t            input;
+} ds_activity_t;
+
+
+static int ds_activity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, ds_activity_t *act);
+static int ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, const ds_activity_t *act, int64_t old_ready_at);
+static int ds_activity_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, int64_t ready_at);
+static int ds_activity_decode(const void *data, size_t len,
+    ds_activity_t *act);
+
+
+/* a new work item, ready now; replaces a tombstone or a live item */
+
+int
+ds_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, ds_str_t name, ds_str_t input, int64_t now)
+{
+    int            rc;
+    int64_t        old_ready_at;
+    ds_activity_t  act, old;
+
+    if (task_id < 0 || name.len > DS_NAME_MAX) {
+        return DS_INVALID;
+    }
+
+    rc = ds_activity_get(txn, hub, id, task_id, &old);
+
+    if (rc == DS_OK) {
+        old_ready_at = old.ready_at;
+
+    } else if (rc == DS_NOTFOUND) {
+        old_ready_at = 0;
+
+    } else {
+        return rc;
+    }
+
+    memset(&act, 0, sizeof(ds_activity_t));
+    act.ready_at = ds_ready_time(now);
+    act.name = name;
+    act.input = input;
+
+    return ds_activity_put(txn, hub, id, task_id, &act, old_ready_at);
+}
+
+
+/* drops the instance's activities (tombstones only when asked to) */
+
+int
+ds_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int tombstones)
+{
+    int            rc;
+    size_t         plen;
+    MDB_val        key, val;
+    MDB_cursor    *cur;
+    ds_activity_t  act;
+    unsigned char  kb[DS_KEY_BUF], item[DS_KEY_BUF];
+
+    if (!ds_key_valid(hub, id)) {
+        return DS_INVALID;
+    }
+
+    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_ACTIVITIES), &cur);
+    if (rc != 0) {
+        return ds_lmdb_rc(txn, rc);
+    }
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_seq(kb, hub, id, 0);
+    plen = key.mv_size - 8;
+
+    /* after mdb_cursor_del() MDB_NEXT yields the entry that followed */
+
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+         rc == 0 && key.mv_size == plen + 8
+         && memcmp(key.mv_data, kb, plen) == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
+    {
+        if (ds_activity_decode(val.mv_data, val.mv_size, &act) != DS_OK) {
+            act.done = 0;
+            act.ready_at = 0;
+        }
+
+        if (act.done && !tombstones) {
+            continue;
+        }
+
+        if (act.ready_at != 0) {
+            rc = ds_ready_del(txn, hub, DS_READY_ACTIVITY, act.ready_at,
+                              item,
+                              ds_item_activity(item, id,
+                                  (int64_t) ds_get_u64(
+                                      (unsigned char *) key.mv_data + plen)));
+            if (rc != DS_OK) {
+                mdb_cursor_close(cur);
+                return rc;
+            }
+        }
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : ds_lmdb_rc(txn, rc);
+}
+
+
+int
+ds_work_claim_activities(ds_txn_t *txn, ds_str_t hub, int64_t now,
+    int64_t lease_us, size_t max, const uint8_t *tokens,
+    ds_activity_item_cb cb, void *data, size_t *claimed)
+{
+    int                 rc;
+    size_t              len, examined;
+    int64_t             at, task_id;
+    ds_str_t            id;
+    ds_activity_t       act;
+    ds_instance_t       inst;
+    const uint8_t      *token;
+    unsigned char       item[DS_KEY_BUF];
+    ds_activity_item_t  it;
+
+    *claimed = 0;
+
+    if (!ds_key_hub_valid(hub) || lease_us < 1 || now > INT64_MAX - lease_us)
+    {
+        return DS_INVALID;
+    }
+
+    for (examined = 0; examined < max; examined++) {
+        if (ds_lease_none(tokens + examined * DS_LEASE_LEN)) {
+            return DS_INVALID;
+        }
+    }
+
+    for (examined = 0; *claimed < max && examined < max + DS_CLAIM_SCAN;
+         examined++)
+    {
+        rc = ds_ready_first(txn, hub, DS_READY_ACTIVITY, &at, item, &len);
+
+        if (rc == DS_NOTFOUND || (rc == DS_OK && at > now)) {
+            break;
+        }
+
+        if (rc != DS_OK) {
+            return rc;
+        }
+
+        if (len < 1 + 1 + 8 || item[len - 9] != '\0') {
+            /* malformed: ds_check() reports such; drop it */
+            rc = ds_ready_del(txn, hub, DS_READY_ACTIVITY, at, item, len);
+            if (rc != DS_OK) {
+                return rc;
+            }
+
+            continue;
+        }
+
+        id.data = (const char *) item;
+        id.len = len - 9;
+        task_id = (int64_t) ds_get_u64(item + len - 8);
+
+        rc = ds_activity_get(txn, hub, id, task_id, &act);
+
+        if (rc == DS_NOTFOUND || rc == DS_INVALID
+            || (rc == DS_OK && (act.done || act.ready_at != at)))
+        {
+            /* a stale entry */
+            rc = ds_ready_del(txn, hub, DS_READY_ACTIVITY, at, item, len);
+            if (rc != DS_OK) {
+                return rc;
+            }
+
+            continue;
+        }
+
+        if (rc != DS_OK) {
+            return rc;
+        }
+
+        rc = ds_instance_get(txn, hub, id, &inst);
+
+        if (rc == DS_NOTFOUND
+            || (rc == DS_OK && ds_status_is_terminal(inst.status)))
+        {
+            /* its result would be moot */
+            rc = ds_activity_del(txn, hub, id, task_id, act.ready_at);
+            if (rc != DS_OK) {
+                return rc;
+            }
+
+            continue;
+        }
+
+        if (rc != DS_OK) {
+            return rc;
+        }
+
+        token = tokens + *claimed * DS_LEASE_LEN;
+
+        memcpy(act.lease, token, DS_LEASE_LEN);
+        act.lease_expires = now + lease_us;
+        act.ready_at = act.lease_expires;
+
+        rc = ds_activity_put(txn, hub, id, task_id, &act, at);
+        if (rc != DS_OK) {
+            return rc;
+        }
+
+        /* read it again: the item points into the map for the callback */
+
+        rc = ds_activity_get(txn, hub, id, task_id, &act);
+        if (rc != DS_OK) {
+            return rc == DS_NOTFOUND ? DS_ERROR : rc;
+        }
+
+        it.id = id;
+        it.task_id = task_id;
+        it.name = act.name;
+        it.input = act.input;
+        it.lease_expires = act.lease_expires;
+        it.lease = token;
+
+        (*claimed)++;
+
+        if (cb != NULL && cb(data, txn, &it) != 0) {
+            ds_txn_set_error(txn, "stopped by the callback");
+            return DS_ERROR;
+        }
+    }
+
+    return DS_OK;
+}
+
+
+int
+ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, const uint8_t *lease, int failed, ds_str_t result,
+    ds_str_t reason, ds_str_t details, int64_t now)
+{
+    int            rc;
+    int64_t        old_ready_at;
+    ds_buf_t       b;
+    ds_str_t       msg;
+    ds_activity_t  act;
+
+    if (task_id < 0) {
+        return DS_INVALID;
+    }
+
+    rc = ds_activity_get(txn, hub, id, task_id, &act);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (ds_lease_none(lease) || !ds_lease_eq(lease, act.lease)) {
+        return DS_CONFLICT;
+    }
+
+    if (act.done) {
+        /* a retry of the completion that made the tombstone */
+        return DS_OK;
+    }
+
+    ds_buf_init(&b);
+
+    if (failed) {
+        ds_ev_begin(&b, "TaskFailed", now);
+        ds_ev_int(&b, "TaskScheduledId", task_id);
+        ds_ev_json(&b, "Reason", reason);
+        ds_ev_json(&b, "Details", details);
+
+    } else {
+        ds_ev_begin(&b, "TaskCompleted", now);
+        ds_ev_int(&b, "TaskScheduledId", task_id);
+        ds_ev_json(&b, "Result", result);
+    }
+
+    rc = ds_ev_end(txn, &b, &msg);
+    if (rc != DS_OK) {
+        ds_buf_free(&b);
+        return rc;
+    }
+
+    old_ready_at = act.ready_at;
+
+    memset(&act, 0, sizeof(ds_activity_t));
+    act.done = 1;
+    memcpy(act.lease, lease, DS_LEASE_LEN);
+
+    rc = ds_activity_put(txn, hub, id, task_id, &act, old_ready_at);
+
+    if (rc == DS_OK) {
+        rc = ds_inbox_deliver(txn, hub, id, 0, msg, now, 0);
+    }
+
+    ds_buf_free(&b);
+
+    return rc;
+}
+
+
+/* renew, or with abandon set give the lease up and be ready now */
+
+int
+ds_activity_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, const uint8_t *lease, int64_t now, int64_t lease_us,
+    int64_t *expires, int abandon)
+{
+    int            rc;
+    int64_t        old_ready_at;
+    ds_activity_t  act;
+
+    if (task_id < 0 || (!abandon && (lease_us < 1
+                                     || now > INT64_MAX - lease_us)))
+    {
+        return DS_INVALID;
+    }
+
+    rc = ds_activity_get(txn, hub, id, task_id, &act);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (act.done || ds_lease_none(lease) || !ds_lease_eq(lease, act.lease)) {
+        return DS_CONFLICT;
+    }
+
+    old_ready_at = act.ready_at;
+
+    if (abandon) {
+        memset(act.lease, 0, DS_LEASE_LEN);
+        act.lease_expires = 0;
+        act.ready_at = ds_ready_time(now);
+
+    } else {
+        act.lease_expires = now + lease_us;
+        act.ready_at = act.lease_expires;
+        *expires = act.lease_expires;
+    }
+
+    return ds_activity_put(txn, hub, id, task_id, &act, old_ready_at);
+}
+
+
+static int
+ds_activity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
+    ds_activity_t *act)
+{
+    int            rc;
+    MDB_val        key, val;
+    unsigned char  kb[DS_KEY_BUF];
+
+    if (!ds_key_valid(hub, id) || task_id < 0) {
+        return DS_INVALID;
+    }
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) task_id);
+
+    rc = mdb_get(txn->txn, ds_dbi(txn, DS_DB_ACTIVITIES), &key, &val);
+    if (rc != 0) {
+        return ds_lmdb_rc(txn, rc);
+    }
+
+    if (ds_activity_decode(val.mv_data, val.mv_size, act) != DS_OK) {
+        ds_txn_set_error(txn, "corrupt activity record");
+        return DS_ERROR;
+    }
+
+    return DS_OK;
+}
+
+
+/*
+ * Writes the record and moves its ready entry from old_ready_at (0: none)
+ * to act->ready_at. The record is encoded first: act may point into the
+ * map.
+ */
+
+static int
+ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
+    const ds_activity_t *act, int64_t old_ready_at)
+{
+    int             rc;
+    size_t          size, ilen;
+    MDB_val         key, val;
+    unsigned char  *buf, *p, stack[DS_ACTIVITY_STACK];
+    unsigned char   kb[DS_KEY_BUF], item[DS_KEY_BUF];
+
+    if ((uint64_t) act->name.len > 0xffffffffu
+        || (uint64_t) act->input.len > 0xffffffffu)
+    {
+        return DS_INVALID;
+    }
+
+    size = DS_ACTIVITY_HEADER + act->name.len + act->input.len;
+
+    if (size <= sizeof(stack)) {
+        buf = stack;
+
+    } else {
+        buf = malloc(size);
+        if (buf == NULL) {
+            ds_txn_set_error(txn, "out of memory");
+            return DS_ERROR;
+        }
+    }
+
+    p = buf;
+    p[0] = DS_ACTIVITY_VERSION;
+    p[1] = act->done ? DS_ACTIVITY_DONE : 0;
+    p[2] = 0;
+    p[3] = 0;
+    ds_put_i64(p + 4, act->ready_at);
+    ds_put_i64(p + 12, act->lease_expires);
+    memcpy(p + 20, act->lease, DS_LEASE_LEN);
+    ds_put_u32(p + 36, (uint32_t) act->name.len);
+    ds_put_u32(p + 40, (uint32_t) act->input.len);
+    p += DS_ACTIVITY_HEADER;
+
+    if (act->name.len) {
+        memcpy(p, act->name.data, act->name.len);
+        p += act->name.len;
+    }
+
+    if (act->input.len) {
+        memcpy(p, act->input.data, act->input.len);
+    }
+
+    ilen = ds_item_activity(item, id, task_id);
+
+    rc = ds_ready_move(txn, hub, DS_READY_ACTIVITY, old_ready_at,
+                       act->ready_at, item, ilen);
+
+    if (rc == DS_OK) {
+        key.mv_data = kb;
+        key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) task_id);
+        val.mv_data = buf;
+        val.mv_size = size;
+
+        rc = ds_lmdb_rc(txn, mdb_put(txn->txn,
+                                     ds_dbi(txn, DS_DB_ACTIVITIES),
+                                     &key, &val, 0));
+    }
+
+    if (buf != stack) {
+        free(buf);
+    }
+
+    return rc;
+}
+
+
+static int
+ds_activity_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
+    int64_t ready_at)
+{
+    int            rc;
+    MDB_val        key;
+    unsigned char  kb[DS_KEY_BUF];
+
+    if (ready_at != 0) {
+        rc = ds_ready_del(txn, hub, DS_READY_ACTIVITY, ready_at, kb,
+                          ds_item_activity(kb, id, task_id));
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) task_id);
+
+    rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_ACTIVITIES), &key, NULL);
+
+    return rc == MDB_NOTFOUND ? DS_OK : ds_lmdb_rc(txn, rc);
+}
+
+
+/* for ds_check(): DS_ERROR when the record is malformed */
+
+int
+ds_activity_info(const void *data, size_t len, int *done, int64_t *ready_at)
+{
+    ds_activity_t  act;
+
+    if (ds_activity_decode(data, len, &act) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    *done = act.done;
+    *ready_at = act.ready_at;
+
+    return DS_OK;
+}
+
+
+static int
+ds_activity_decode(const void *data, size_t len, ds_activity_t *act)
+{
+    size_t                nl, il;
+    const unsigned char  *p;
+
+    p = data;
+
+    if (len < DS_ACTIVITY_HEADER || p[0] != DS_ACTIVITY_VERSION) {
+        return DS_ERROR;
+    }
+
+    nl = ds_get_u32(p + 36);
+    il = ds_get_u32(p + 40);
+
+    if (nl > len - DS_ACTIVITY_HEADER
+        || il != len - DS_ACTIVITY_HEADER - nl)
+    {
+        return DS_ERROR;
+    }
+
+    act->done = (p[1] & DS_ACTIVITY_DONE) != 0;
+    act->ready_at = ds_get_i64(p + 4);
+    act->lease_expires = ds_get_i64(p + 12);
+    memcpy(act->lease, p + 20, DS_LEASE_LEN);
+    act->name.data = (const char *) p + DS_ACTIVITY_HEADER;
+    act->name.len = nl;
+    act->input.data = act->name.data + nl;
+    act->input.len = il;
+
+    return DS_OK;
+}

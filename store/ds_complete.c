@@ -1,0 +1,716 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Completing an orchestration episode: fencing by lease, validating the
+ * actions, then in the caller's transaction: the delivered messages move
+ * from the inbox into the history between OrchestratorStarted and
+ * OrchestratorCompleted, one history event per action, the effects of the
+ * actions (activities, timers, sub-orchestrations, events, signals) and
+ * the new status of the record.
+ *
+ * The record read at the start is kept in memory until it is written at
+ * the end; its strings are copied first, because a value read from LMDB
+ * is valid only until the next write. Messages to the instance itself (an
+ * event raised on itself, a refused sub-orchestration) go through that
+ * copy.
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds_key.h"
+
+
+typedef struct {
+    ds_txn_t           *txn;
+    ds_buf_t            data;
+    size_t             *lens;
+    size_t              n;
+    size_t              size;
+    int                 oom;
+} ds_msgs_t;
+
+
+static int ds_actions_check(ds_str_t hub, ds_str_t id,
+    const ds_action_t *a, size_t n);
+static int ds_id_cmp(const void *a, const void *b);
+static int ds_is_finish(ds_action_type_e type);
+static int ds_child_id(ds_str_t id, const ds_action_t *a, char *buf,
+    ds_str_t *child);
+static int ds_msgs_cb(void *data, uint64_t seq, ds_str_t event);
+static int ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_msgs_t *msgs, const ds_action_t *a, size_t n, int64_t now);
+static int ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
+    int64_t now, ds_buf_t *b, ds_str_t *event);
+static int ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_instance_t *inst, const ds_action_t *a, size_t n, int64_t now);
+
+
+int
+ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const uint8_t *lease, const ds_action_t *actions, size_t nactions,
+    int64_t now, ds_status_e *status)
+{
+    int                 rc;
+    char               *mem;
+    uint64_t            upto, last;
+    ds_buf_t            b;
+    ds_str_t            none, msg;
+    ds_msgs_t           msgs;
+    ds_instance_t       inst;
+    const ds_action_t  *fin;
+
+    rc = ds_instance_get(txn, hub, id, &inst);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (ds_lease_none(lease)) {
+        return DS_CONFLICT;
+    }
+
+    if (ds_lease_eq(lease, inst.done_lease)) {
+        /* a retry of the last completion: its answer, nothing applied */
+        *status = inst.done_status;
+        return DS_OK;
+    }
+
+    if (ds_status_is_terminal(inst.status)) {
+        /* terminated (or otherwise finished) meanwhile */
+        return DS_GONE;
+    }
+
+    if (!ds_lease_eq(lease, inst.lease)) {
+        return DS_CONFLICT;
+    }
+
+    if ((nactions && actions == NULL)
+        || ds_actions_check(hub, id, actions, nactions) != DS_OK)
+    {
+        return DS_INVALID;
+    }
+
+    fin = (nactions && ds_is_finish(actions[nactions - 1].type))
+          ? &actions[nactions - 1] : NULL;
+
+    rc = ds_instance_own(txn, &inst, &mem);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    upto = inst.lease_upto;
+
+    /* the delivered messages, copied before anything is written */
+
+    memset(&msgs, 0, sizeof(ds_msgs_t));
+    msgs.txn = txn;
+    ds_buf_init(&msgs.data);
+    ds_buf_init(&b);
+
+    rc = ds_inbox_read_upto(txn, hub, id, upto, ds_msgs_cb, &msgs);
+
+    if (rc == DS_OK && msgs.oom) {
+        ds_txn_set_error(txn, "out of memory");
+        rc = DS_ERROR;
+    }
+
+    if (rc != DS_OK) {
+        goto done;
+    }
+
+    if (fin == NULL || fin->type != DS_ACT_CONTINUE_AS_NEW) {
+        rc = ds_complete_history(txn, hub, id, &msgs, actions, nactions,
+                                 now);
+        if (rc != DS_OK) {
+            goto done;
+        }
+    }
+
+    rc = ds_inbox_consume(txn, hub, id, upto);
+    if (rc != DS_OK) {
+        goto done;
+    }
+
+    rc = ds_complete_effects(txn, hub, id, &inst, actions, nactions, now);
+    if (rc != DS_OK) {
+        goto done;
+    }
+
+    none.data = NULL;
+    none.len = 0;
+
+    if (fin == NULL) {
+        if (inst.status == DS_SUSPENDED) {
+            inst.suspended_from = DS_RUNNING;
+
+        } else {
+            inst.status = DS_RUNNING;
+        }
+
+    } else if (fin->type == DS_ACT_COMPLETE) {
+        inst.status = DS_COMPLETED;
+        inst.output = fin->input;
+
+        rc = ds_notify_parent(txn, hub, inst.parent_id, inst.parent_task,
+                              inst.parent_execution, 0, fin->input, none,
+                              none, now);
+
+    } else if (fin->type == DS_ACT_FAIL) {
+        inst.status = DS_FAILED;
+        inst.output = fin->reason;
+
+        rc = ds_notify_parent(txn, hub, inst.parent_id, inst.parent_task,
+                              inst.parent_execution, 1, none, fin->reason,
+                              fin->details, now);
+
+    } else {
+        /*
+         * ContinueAsNew: a new execution with an empty history. Its
+         * ExecutionStarted takes the seq of the last delivered message
+         * (free now), so messages that arrived meanwhile stay after it.
+         */
+
+        inst.status = DS_CONTINUED_AS_NEW;
+        inst.input = fin->input;
+        inst.output = none;
+        inst.execution++;
+
+        rc = ds_history_clear(txn, hub, id);
+
+        if (rc == DS_OK) {
+            ds_ev_begin(&b, "ExecutionStarted", now);
+            ds_ev_str(&b, "Name", inst.name);
+            ds_ev_json(&b, "Input", fin->input);
+            rc = ds_ev_end(txn, &b, &msg);
+        }
+
+        if (rc == DS_OK) {
+            /* upto is >= 1 for a claimed item; be safe with others */
+            rc = upto ? ds_seq_put(txn, DS_DB_INBOX, hub, id, upto, msg)
+                      : ds_inbox_push(txn, hub, id, &inst, msg, now);
+        }
+    }
+
+    if (rc == DS_OK && fin != NULL) {
+        /* the execution ended: its pending activities and timers are moot */
+        rc = ds_drop_work(txn, hub, id, 0);
+    }
+
+    if (rc != DS_OK) {
+        goto done;
+    }
+
+    last = 0;
+
+    if (!ds_status_is_terminal(inst.status) && inst.status != DS_SUSPENDED) {
+        rc = ds_seq_last(txn, DS_DB_INBOX, hub, id, &last);
+        if (rc != DS_OK) {
+            goto done;
+        }
+    }
+
+    inst.updated = now;
+    memset(inst.lease, 0, DS_LEASE_LEN);
+    inst.lease_expires = 0;
+    inst.lease_upto = 0;
+    memcpy(inst.done_lease, lease, DS_LEASE_LEN);
+    inst.done_status = inst.status;
+    inst.ready_at = last ? ds_ready_time(now) : 0;
+
+    rc = ds_instance_put(txn, hub, id, &inst);
+
+    if (rc == DS_OK) {
+        *status = inst.status;
+    }
+
+done:
+
+    ds_buf_free(&b);
+    ds_buf_free(&msgs.data);
+    free(msgs.lens);
+    free(mem);
+
+    return rc;
+}
+
+
+static int
+ds_is_finish(ds_action_type_e type)
+{
+    return type == DS_ACT_COMPLETE || type == DS_ACT_FAIL
+           || type == DS_ACT_CONTINUE_AS_NEW;
+}
+
+
+/*
+ * A finishing action only last; names where needed; valid ids; schedule
+ * ids (activities, timers, sub-orchestrations) unique and >= 0.
+ */
+
+static int
+ds_actions_check(ds_str_t hub, ds_str_t id, const ds_action_t *a, size_t n)
+{
+    int             rc;
+    char            cb[DS_ID_MAX];
+    size_t          i, k;
+    int64_t        *ids, stack[64];
+    ds_str_t        child, eid;
+    unsigned char   eb[DS_ID_MAX];
+
+    for (i = 0; i < n; i++) {
+        switch (a[i].type) {
+
+        case DS_ACT_SCHEDULE_ACTIVITY:
+            if (a[i].id < 0 || a[i].name.len == 0
+                || a[i].name.len > DS_NAME_MAX)
+            {
+                return DS_INVALID;
+            }
+
+            break;
+
+        case DS_ACT_CREATE_TIMER:
+            if (a[i].id < 0) {
+                return DS_INVALID;
+            }
+
+            break;
+
+        case DS_ACT_START_SUB:
+            if (a[i].id < 0 || a[i].name.len == 0
+                || a[i].name.len > DS_NAME_MAX
+                || ds_child_id(id, &a[i], cb, &child) != DS_OK
+                || !ds_key_valid(hub, child))
+            {
+                return DS_INVALID;
+            }
+
+            break;
+
+        case DS_ACT_RAISE_EVENT:
+            if (a[i].name.len == 0 || a[i].name.len > DS_NAME_MAX
+                || !ds_key_valid(hub, a[i].instance_id))
+            {
+                return DS_INVALID;
+            }
+
+            break;
+
+        case DS_ACT_SIGNAL_ENTITY:
+            if (a[i].name.len > DS_NAME_MAX
+                || ds_entity_id(a[i].entity_name, a[i].entity_key, eb, &eid)
+                   != DS_OK)
+            {
+                return DS_INVALID;
+            }
+
+            break;
+
+        case DS_ACT_SET_CUSTOM_STATUS:
+            break;
+
+        case DS_ACT_COMPLETE:
+        case DS_ACT_FAIL:
+        case DS_ACT_CONTINUE_AS_NEW:
+            if (i != n - 1) {
+                return DS_INVALID;
+            }
+
+            break;
+
+        default:
+            return DS_INVALID;
+        }
+    }
+
+    /* duplicate schedule ids: sorted copy */
+
+    ids = stack;
+
+    if (n > sizeof(stack) / sizeof(stack[0])) {
+        ids = malloc(n * sizeof(int64_t));
+        if (ids == NULL) {
+            return DS_ERROR;
+        }
+    }
+
+    for (i = 0, k = 0; i < n; i++) {
+        if (a[i].type == DS_ACT_SCHEDULE_ACTIVITY
+            || a[i].type == DS_ACT_CREATE_TIMER
+            || a[i].type == DS_ACT_START_SUB)
+        {
+            ids[k++] = a[i].id;
+        }
+    }
+
+    qsort(ids, k, sizeof(int64_t), ds_id_cmp);
+
+    rc = DS_OK;
+
+    for (i = 1; i < k; i++) {
+        if (ids[i] == ids[i - 1]) {
+            rc = DS_INVALID;
+            break;
+        }
+    }
+
+    if (ids != stack) {
+        free(ids);
+    }
+
+    return rc;
+}
+
+
+static int
+ds_id_cmp(const void *a, const void *b)
+{
+    int64_t  x, y;
+
+    x = *(const int64_t *) a;
+    y = *(const int64_t *) b;
+
+    return (x > y) - (x < y);
+}
+
+
+/* the action's instance id, or "<parent id>:<id>" (buf: DS_ID_MAX) */
+
+static int
+ds_child_id(ds_str_t id, const ds_action_t *a, char *buf, ds_str_t *child)
+{
+    int   n;
+    char  num[24];
+
+    if (a->instance_id.len) {
+        *child = a->instance_id;
+        return DS_OK;
+    }
+
+    n = snprintf(num, sizeof(num), ":%lld", (long long) a->id);
+
+    if (n < 0 || id.len + (size_t) n > DS_ID_MAX) {
+        return DS_INVALID;
+    }
+
+    memcpy(buf, id.data, id.len);
+    memcpy(buf + id.len, num, (size_t) n);
+
+    child->data = buf;
+    child->len = id.len + (size_t) n;
+
+    return DS_OK;
+}
+
+
+static int
+ds_msgs_cb(void *data, uint64_t seq, ds_str_t event)
+{
+    size_t     *lens;
+    ds_msgs_t  *m;
+
+    (void) seq;
+
+    m = data;
+
+    if (m->n == m->size) {
+        m->size = m->size ? 2 * m->size : 16;
+        lens = realloc(m->lens, m->size * sizeof(size_t));
+
+        if (lens == NULL) {
+            m->oom = 1;
+            return 1;
+        }
+
+        m->lens = lens;
+    }
+
+    ds_buf_add(&m->data, event.data, event.len);
+
+    if (m->data.oom) {
+        m->oom = 1;
+        return 1;
+    }
+
+    m->lens[m->n++] = event.len;
+
+    return 0;
+}
+
+
+/*
+ * OrchestratorStarted, the delivered messages as they are, one event per
+ * action, OrchestratorCompleted.
+ */
+
+static int
+ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_msgs_t *msgs, const ds_action_t *a, size_t n, int64_t now)
+{
+    int       rc;
+    size_t    i, off;
+    ds_buf_t  b;
+    ds_str_t  ev;
+
+    ds_buf_init(&b);
+
+    ds_ev_begin(&b, "OrchestratorStarted", now);
+
+    rc = ds_ev_end(txn, &b, &ev);
+
+    if (rc == DS_OK) {
+        rc = ds_history_append(txn, hub, id, ev, NULL);
+    }
+
+    for (i = 0, off = 0; rc == DS_OK && i < msgs->n; i++) {
+        ev.data = msgs->data.data + off;
+        ev.len = msgs->lens[i];
+        off += msgs->lens[i];
+
+        rc = ds_history_append(txn, hub, id, ev, NULL);
+    }
+
+    for (i = 0; rc == DS_OK && i < n; i++) {
+        rc = ds_action_event(txn, id, &a[i], now, &b, &ev);
+
+        if (rc == DS_NOTFOUND) {
+            /* no event for this action */
+            rc = DS_OK;
+            continue;
+        }
+
+        if (rc == DS_OK) {
+            rc = ds_history_append(txn, hub, id, ev, NULL);
+        }
+    }
+
+    if (rc == DS_OK) {
+        ds_ev_begin(&b, "OrchestratorCompleted", now);
+        rc = ds_ev_end(txn, &b, &ev);
+    }
+
+    if (rc == DS_OK) {
+        rc = ds_history_append(txn, hub, id, ev, NULL);
+    }
+
+    ds_buf_free(&b);
+
+    return rc;
+}
+
+
+/* the history event of an action into b; DS_NOTFOUND: it has none */
+
+static int
+ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
+    int64_t now, ds_buf_t *b, ds_str_t *event)
+{
+    int            rc;
+    char           cb[DS_ID_MAX];
+    ds_buf_t       fd;
+    ds_str_t       child, eid, fdj;
+    unsigned char  eb[DS_ID_MAX];
+
+    switch (a->type) {
+
+    case DS_ACT_SCHEDULE_ACTIVITY:
+        ds_ev_begin(b, "TaskScheduled", now);
+        ds_ev_int(b, "EventId", a->id);
+        ds_ev_str(b, "Name", a->name);
+        ds_ev_json(b, "Input", a->input);
+        break;
+
+    case DS_ACT_CREATE_TIMER:
+        ds_ev_begin(b, "TimerCreated", now);
+        ds_ev_int(b, "EventId", a->id);
+        ds_ev_time(b, "FireAt", a->fire_at);
+        break;
+
+    case DS_ACT_START_SUB:
+        (void) ds_child_id(id, a, cb, &child);
+
+        ds_ev_begin(b, "SubOrchestrationInstanceCreated", now);
+        ds_ev_int(b, "EventId", a->id);
+        ds_ev_str(b, "Name", a->name);
+        ds_ev_str(b, "InstanceId", child);
+        ds_ev_json(b, "Input", a->input);
+        break;
+
+    case DS_ACT_RAISE_EVENT:
+        ds_ev_begin(b, "EventSent", now);
+        ds_ev_int(b, "EventId", -1);
+        ds_ev_str(b, "InstanceId", a->instance_id);
+        ds_ev_str(b, "Name", a->name);
+        ds_ev_json(b, "Input", a->input);
+        break;
+
+    case DS_ACT_SIGNAL_ENTITY:
+        (void) ds_entity_id(a->entity_name, a->entity_key, eb, &eid);
+
+        ds_ev_begin(b, "EventSent", now);
+        ds_ev_int(b, "EventId", -1);
+        ds_ev_str(b, "InstanceId", eid);
+        ds_ev_str(b, "Name", a->name);
+        ds_ev_json(b, "Input", a->input);
+        break;
+
+    case DS_ACT_COMPLETE:
+        ds_ev_begin(b, "ExecutionCompleted", now);
+        ds_ev_int(b, "OrchestrationStatus", DS_COMPLETED);
+        ds_ev_json(b, "Result", a->input);
+        break;
+
+    case DS_ACT_FAIL:
+        ds_buf_init(&fd);
+        ds_ev_open(&fd);
+        ds_ev_json(&fd, "Reason", a->reason);
+        ds_ev_json(&fd, "Details", a->details);
+
+        rc = ds_ev_end(txn, &fd, &fdj);
+        if (rc != DS_OK) {
+            ds_buf_free(&fd);
+            return rc;
+        }
+
+        ds_ev_begin(b, "ExecutionCompleted", now);
+        ds_ev_int(b, "OrchestrationStatus", DS_FAILED);
+        ds_ev_json(b, "Result", a->reason);
+        ds_ev_json(b, "FailureDetails", fdj);
+
+        ds_buf_free(&fd);
+        break;
+
+    default:
+        /* setCustomStatus; continueAsNew clears the history anyway */
+        return DS_NOTFOUND;
+    }
+
+    return ds_ev_end(txn, b, event);
+}
+
+
+/*
+ * What the actions do besides history. Activities and timers of an
+ * episode that finishes the execution are not scheduled: they would be
+ * dropped at once.
+ */
+
+static int
+ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_instance_t *inst, const ds_action_t *a, size_t n, int64_t now)
+{
+    int            rc, finishing;
+    char           cb[DS_ID_MAX], rb[DS_ID_MAX + 64];
+    size_t         i;
+    ds_buf_t       b;
+    ds_str_t       child, msg, none, reason;
+    ds_instance_t  cinst;
+
+    finishing = n && ds_is_finish(a[n - 1].type);
+
+    none.data = NULL;
+    none.len = 0;
+
+    ds_buf_init(&b);
+    rc = DS_OK;
+
+    for (i = 0; rc == DS_OK && i < n; i++) {
+        switch (a[i].type) {
+
+        case DS_ACT_SCHEDULE_ACTIVITY:
+            if (!finishing) {
+                rc = ds_activity_schedule(txn, hub, id, a[i].id, a[i].name,
+                                          a[i].input, now);
+            }
+
+            break;
+
+        case DS_ACT_CREATE_TIMER:
+            if (!finishing) {
+                rc = ds_timer_create(txn, hub, id, a[i].id, a[i].fire_at);
+            }
+
+            break;
+
+        case DS_ACT_START_SUB:
+            (void) ds_child_id(id, &a[i], cb, &child);
+
+            if (child.len == id.len
+                && memcmp(child.data, id.data, id.len) == 0)
+            {
+                /* itself: active, so refused below */
+                rc = DS_CONFLICT;
+
+            } else {
+                rc = ds_start(txn, hub, child, a[i].name, a[i].input, now,
+                              id, a[i].id, inst->execution, &cinst);
+            }
+
+            if (rc != DS_CONFLICT) {
+                break;
+            }
+
+            /* the parent hears of it as of a failed sub-orchestration */
+
+            reason.len = (size_t) snprintf(rb, sizeof(rb),
+                             "An active instance with ID '%.*s' already "
+                             "exists.", (int) child.len, child.data);
+            reason.data = rb;
+
+            ds_ev_begin(&b, "SubOrchestrationInstanceFailed", now);
+            ds_ev_int(&b, "TaskScheduledId", a[i].id);
+            ds_ev_str(&b, "Reason", reason);
+            ds_ev_json(&b, "Details", none);
+
+            rc = ds_ev_end(txn, &b, &msg);
+
+            if (rc == DS_OK) {
+                rc = ds_inbox_push(txn, hub, id, inst, msg, now);
+            }
+
+            break;
+
+        case DS_ACT_RAISE_EVENT:
+            ds_ev_begin(&b, "EventRaised", now);
+            ds_ev_str(&b, "Name", a[i].name);
+            ds_ev_json(&b, "Input", a[i].input);
+
+            rc = ds_ev_end(txn, &b, &msg);
+            if (rc != DS_OK) {
+                break;
+            }
+
+            if (a[i].instance_id.len == id.len
+                && memcmp(a[i].instance_id.data, id.data, id.len) == 0)
+            {
+                rc = ds_inbox_push(txn, hub, id, inst, msg, now);
+
+            } else {
+                rc = ds_inbox_deliver(txn, hub, a[i].instance_id, 0, msg,
+                                      now, 0);
+            }
+
+            break;
+
+        case DS_ACT_SIGNAL_ENTITY:
+            rc = ds_entity_signal(txn, hub, a[i].entity_name,
+                                  a[i].entity_key, a[i].name, a[i].input,
+                                  now);
+            break;
+
+        case DS_ACT_SET_CUSTOM_STATUS:
+            inst->custom_status = a[i].input;
+            break;
+
+        default:
+            /* finishing actions: the caller */
+            break;
+        }
+    }
+
+    ds_buf_free(&b);
+
+    return rc;
+}

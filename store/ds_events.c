@@ -1,0 +1,262 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Building the JSON text of history events and messages:
+ *
+ *   {"EventType":"<type>","Timestamp":"<now>",<members>}
+ *
+ * EventType comes first and every event has a Timestamp. A ds_buf_t grows
+ * as members are added; running out of memory is remembered and reported
+ * once, by ds_ev_end().
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds_internal.h"
+
+
+#define DS_BUF_MIN          256
+
+
+static void ds_ev_name(ds_buf_t *b, const char *field);
+static char *ds_buf_room(ds_buf_t *b, size_t n);
+
+
+void
+ds_buf_init(ds_buf_t *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->size = 0;
+    b->members = 0;
+    b->oom = 0;
+}
+
+
+void
+ds_buf_reset(ds_buf_t *b)
+{
+    b->len = 0;
+    b->members = 0;
+    b->oom = 0;
+}
+
+
+void
+ds_buf_free(ds_buf_t *b)
+{
+    free(b->data);
+    ds_buf_init(b);
+}
+
+
+static char *
+ds_buf_room(ds_buf_t *b, size_t n)
+{
+    char    *p;
+    size_t   size;
+
+    if (b->oom) {
+        return NULL;
+    }
+
+    if (b->size - b->len >= n) {
+        return b->data + b->len;
+    }
+
+    size = b->size ? b->size : DS_BUF_MIN;
+
+    while (size - b->len < n) {
+        if (size > ((size_t) -1) / 2) {
+            b->oom = 1;
+            return NULL;
+        }
+
+        size *= 2;
+    }
+
+    p = realloc(b->data, size);
+    if (p == NULL) {
+        b->oom = 1;
+        return NULL;
+    }
+
+    b->data = p;
+    b->size = size;
+
+    return b->data + b->len;
+}
+
+
+void
+ds_buf_add(ds_buf_t *b, const char *s, size_t len)
+{
+    char  *p;
+
+    if (len == 0) {
+        return;
+    }
+
+    p = ds_buf_room(b, len);
+    if (p == NULL) {
+        return;
+    }
+
+    memcpy(p, s, len);
+    b->len += len;
+}
+
+
+void
+ds_ev_open(ds_buf_t *b)
+{
+    ds_buf_reset(b);
+    ds_buf_add(b, "{", 1);
+}
+
+
+void
+ds_ev_begin(ds_buf_t *b, const char *type, int64_t now)
+{
+    ds_str_t  t;
+
+    t.data = type;
+    t.len = strlen(type);
+
+    ds_ev_open(b);
+    ds_ev_str(b, "EventType", t);
+    ds_ev_time(b, "Timestamp", now);
+}
+
+
+static void
+ds_ev_name(ds_buf_t *b, const char *field)
+{
+    if (b->members++) {
+        ds_buf_add(b, ",", 1);
+    }
+
+    ds_buf_add(b, "\"", 1);
+    ds_buf_add(b, field, strlen(field));
+    ds_buf_add(b, "\":", 2);
+}
+
+
+/* a JSON string member: s is escaped */
+
+void
+ds_ev_str(ds_buf_t *b, const char *field, ds_str_t s)
+{
+    char  *p;
+
+    ds_ev_name(b, field);
+    ds_buf_add(b, "\"", 1);
+
+    p = ds_buf_room(b, ds_json_escape_len(s.data, s.len) + 1);
+    if (p == NULL) {
+        return;
+    }
+
+    b->len += ds_json_escape(s.data, s.len, p);
+    ds_buf_add(b, "\"", 1);
+}
+
+
+/* a JSON text member, null when empty */
+
+void
+ds_ev_json(ds_buf_t *b, const char *field, ds_str_t json)
+{
+    ds_ev_name(b, field);
+
+    if (json.len) {
+        ds_buf_add(b, json.data, json.len);
+
+    } else {
+        ds_buf_add(b, "null", 4);
+    }
+}
+
+
+void
+ds_ev_int(ds_buf_t *b, const char *field, int64_t v)
+{
+    int   n;
+    char  num[24];
+
+    n = snprintf(num, sizeof(num), "%lld", (long long) v);
+
+    ds_ev_name(b, field);
+    ds_buf_add(b, num, (size_t) n);
+}
+
+
+void
+ds_ev_time(ds_buf_t *b, const char *field, int64_t us)
+{
+    char  *p;
+
+    ds_ev_name(b, field);
+    ds_buf_add(b, "\"", 1);
+
+    p = ds_buf_room(b, DS_TIME_FRAC_LEN + 1);
+    if (p == NULL) {
+        return;
+    }
+
+    b->len += ds_time_format_frac(us, p);
+    ds_buf_add(b, "\"", 1);
+}
+
+
+/* closes the object; event points into b, valid until b changes */
+
+int
+ds_ev_end(ds_txn_t *txn, ds_buf_t *b, ds_str_t *event)
+{
+    ds_buf_add(b, "}", 1);
+
+    if (b->oom) {
+        ds_txn_set_error(txn, "out of memory");
+        return DS_ERROR;
+    }
+
+    event->data = b->data;
+    event->len = b->len;
+
+    return DS_OK;
+}
+
+
+/*
+ * {"EventType":"<type>","Timestamp":"<now>"[,"<name_field>":"<name>"],
+ *  "<json_field>":<json|null>}; event->data is malloc()ed.
+ */
+
+int
+ds_event_build(ds_txn_t *txn, const char *type, int64_t now,
+    const char *name_field, ds_str_t name, const char *json_field,
+    ds_str_t json, ds_str_t *event)
+{
+    int       rc;
+    ds_buf_t  b;
+
+    ds_buf_init(&b);
+    ds_ev_begin(&b, type, now);
+
+    if (name_field) {
+        ds_ev_str(&b, name_field, name);
+    }
+
+    ds_ev_json(&b, json_field, json);
+
+    rc = ds_ev_end(txn, &b, event);
+    if (rc != DS_OK) {
+        ds_buf_free(&b);
+    }
+
+    return rc;
+}

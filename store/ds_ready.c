@@ -1,0 +1,221 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The ready index: work items of a hub ordered by kind and the time they
+ * become visible. An item is in it at most once; the record of the item
+ * (instance, activity, entity) keeps the same time in its ready_at, and 0
+ * there means "not in the index". Claims walk it from the start; a lease
+ * moves the entry to the lease expiry.
+ */
+
+
+#include <string.h>
+
+#include "ds_key.h"
+
+
+/* 0 marks "not ready", so a ready time is at least 1 µs */
+
+int64_t
+ds_ready_time(int64_t now)
+{
+    return now > 0 ? now : 1;
+}
+
+
+int
+ds_ready_put(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
+    const unsigned char *item, size_t len)
+{
+    MDB_val        key, val;
+    unsigned char  kb[DS_KEY_BUF];
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_ready(kb, hub, kind, at, item, len);
+    val.mv_data = kb;
+    val.mv_size = 0;
+
+    return ds_lmdb_rc(txn, mdb_put(txn->txn, ds_dbi(txn, DS_DB_READY),
+                                   &key, &val, 0));
+}
+
+
+/* a missing entry is not an error: the goal is that it is gone */
+
+int
+ds_ready_del(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
+    const unsigned char *item, size_t len)
+{
+    int            rc;
+    MDB_val        key;
+    unsigned char  kb[DS_KEY_BUF];
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_ready(kb, hub, kind, at, item, len);
+
+    rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_READY), &key, NULL);
+
+    return rc == MDB_NOTFOUND ? DS_OK : ds_lmdb_rc(txn, rc);
+}
+
+
+/* from or to 0: no entry before or after */
+
+int
+ds_ready_move(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
+    int64_t to, const unsigned char *item, size_t len)
+{
+    int  rc;
+
+    if (from == to) {
+        return DS_OK;
+    }
+
+    if (from != 0) {
+        rc = ds_ready_del(txn, hub, kind, from, item, len);
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    if (to != 0) {
+        return ds_ready_put(txn, hub, kind, to, item, len);
+    }
+
+    return DS_OK;
+}
+
+
+/*
+ * The first entry of the kind: its time and a copy of its item (item has
+ * room for DS_KEY_BUF bytes). DS_NOTFOUND when there is none.
+ */
+
+int
+ds_ready_first(ds_txn_t *txn, ds_str_t hub, int kind, int64_t *at,
+    unsigned char *item, size_t *len)
+{
+    int            rc;
+    size_t         plen;
+    MDB_val        key, val;
+    MDB_cursor    *cur;
+    unsigned char  kb[DS_KEY_BUF];
+
+    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_READY), &cur);
+    if (rc != 0) {
+        return ds_lmdb_rc(txn, rc);
+    }
+
+    plen = ds_key_hub(kb, hub);
+    kb[plen++] = (unsigned char) kind;
+
+    key.mv_data = kb;
+    key.mv_size = plen;
+
+    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+    if (rc == 0) {
+        if (key.mv_size < plen + 8 || key.mv_size - plen - 8 > DS_KEY_BUF
+            || memcmp(key.mv_data, kb, plen) != 0)
+        {
+            rc = MDB_NOTFOUND;
+
+        } else {
+            *at = ds_created_dec(ds_get_u64((unsigned char *) key.mv_data
+                                            + plen));
+            *len = key.mv_size - plen - 8;
+            memcpy(item, (unsigned char *) key.mv_data + plen + 8, *len);
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return ds_lmdb_rc(txn, rc);
+}
+
+
+/*
+ * Makes an instance that got a message runnable (the caller writes the
+ * record): not when it is terminal or suspended; with a live lease it
+ * stays where the claim put it (the lease expiry); otherwise it is ready
+ * now, or earlier if it already was.
+ */
+
+void
+ds_ready_mark(ds_instance_t *inst, int64_t now)
+{
+    if (ds_status_is_terminal(inst->status)
+        || inst->status == DS_SUSPENDED)
+    {
+        return;
+    }
+
+    if (!ds_lease_none(inst->lease) && inst->lease_expires > now) {
+        if (inst->ready_at == 0) {
+            inst->ready_at = inst->lease_expires;
+        }
+
+        return;
+    }
+
+    if (inst->ready_at == 0 || inst->ready_at > now) {
+        inst->ready_at = ds_ready_time(now);
+    }
+}
+
+
+int
+ds_work_next_visible(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    int64_t *when)
+{
+    int            rc, k;
+    size_t         len;
+    int64_t        at;
+    unsigned char  item[DS_KEY_BUF];
+
+    *when = INT64_MAX;
+
+    if (!ds_key_hub_valid(hub)) {
+        return DS_INVALID;
+    }
+
+    switch (kind) {
+    case DS_WORK_ORCHESTRATION:
+        k = DS_READY_ORCH;
+        break;
+    case DS_WORK_ACTIVITY:
+        k = DS_READY_ACTIVITY;
+        break;
+    case DS_WORK_ENTITY:
+        k = DS_READY_ENTITY;
+        break;
+    default:
+        return DS_INVALID;
+    }
+
+    rc = ds_ready_first(txn, hub, k, &at, item, &len);
+
+    if (rc == DS_OK) {
+        *when = at;
+
+    } else if (rc != DS_NOTFOUND) {
+        return rc;
+    }
+
+    if (kind != DS_WORK_ORCHESTRATION) {
+        return DS_OK;
+    }
+
+    rc = ds_timer_first(txn, hub, &at);
+
+    if (rc == DS_OK) {
+        if (at < *when) {
+            *when = at;
+        }
+
+    } else if (rc != DS_NOTFOUND) {
+        return rc;
+    }
+
+    return DS_OK;
+}

@@ -1,0 +1,182 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Starting orchestrations and sub-orchestrations, telling a parent that a
+ * sub-orchestration finished, and dropping the pending work of an
+ * execution that ended.
+ */
+
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds_internal.h"
+
+
+/*
+ * Creates the record (or replaces a terminal one: a new execution with an
+ * empty history, inbox and no pending work) with an ExecutionStarted
+ * message, ready now. An active instance: DS_CONFLICT, *inst = its record.
+ * name and input may point into the map: the record is the first write.
+ */
+
+int
+ds_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
+    ds_str_t input, int64_t now, ds_str_t parent_id, int64_t parent_task,
+    uint64_t parent_execution, ds_instance_t *inst)
+{
+    int            rc, existed;
+    uint64_t       seq;
+    ds_str_t       event;
+    ds_instance_t  old, rec;
+
+    if (name.len > DS_NAME_MAX || parent_id.len > DS_ID_MAX) {
+        return DS_INVALID;
+    }
+
+    rc = ds_instance_get(txn, hub, id, &old);
+
+    memset(&rec, 0, sizeof(ds_instance_t));
+
+    if (rc == DS_OK) {
+        if (!ds_status_is_terminal(old.status)) {
+            *inst = old;
+            return DS_CONFLICT;
+        }
+
+        /* counters and the last completion outlive the execution */
+        rec.execution = old.execution + 1;
+        rec.inbox_seq = old.inbox_seq;
+        rec.done_status = old.done_status;
+        memcpy(rec.done_lease, old.done_lease, DS_LEASE_LEN);
+        existed = 1;
+
+    } else if (rc == DS_NOTFOUND) {
+        rec.execution = 1;
+        rec.done_status = DS_PENDING;
+        existed = 0;
+
+    } else {
+        return rc;
+    }
+
+    if (rec.inbox_seq == UINT64_MAX) {
+        ds_txn_set_error(txn, "inbox sequence exhausted");
+        return DS_ERROR;
+    }
+
+    /* the event and the record copy name and input before any write */
+
+    rc = ds_event_build(txn, "ExecutionStarted", now, "Name", name, "Input",
+                        input, &event);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    rec.status = DS_PENDING;
+    rec.suspended_from = DS_PENDING;
+    rec.created = now;
+    rec.updated = now;
+    rec.name = name;
+    rec.input = input;
+    rec.parent_id = parent_id;
+    rec.parent_task = parent_id.len ? parent_task : -1;
+    rec.parent_execution = parent_id.len ? parent_execution : 0;
+    rec.ready_at = ds_ready_time(now);
+
+    /* the old inbox is cleared: the new message follows the counter */
+    seq = rec.inbox_seq + 1;
+    rec.inbox_seq = seq;
+
+    rc = ds_instance_put(txn, hub, id, &rec);
+
+    if (rc == DS_OK && existed) {
+        rc = ds_history_clear(txn, hub, id);
+
+        if (rc == DS_OK) {
+            rc = ds_inbox_clear(txn, hub, id);
+        }
+
+        if (rc == DS_OK) {
+            rc = ds_drop_work(txn, hub, id, 1);
+        }
+    }
+
+    if (rc == DS_OK) {
+        rc = ds_seq_put(txn, DS_DB_INBOX, hub, id, seq, event);
+    }
+
+    free((void *) event.data);
+
+    if (rc == DS_OK) {
+        *inst = rec;
+    }
+
+    return rc;
+}
+
+
+/*
+ * SubOrchestrationInstanceCompleted {TaskScheduledId, Result} or
+ * SubOrchestrationInstanceFailed {TaskScheduledId, Reason, Details} to the
+ * parent, if it still runs the execution that started the child. The
+ * arguments must not point into the map.
+ */
+
+int
+ds_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
+    int64_t parent_task, uint64_t parent_execution, int failed,
+    ds_str_t result, ds_str_t reason, ds_str_t details, int64_t now)
+{
+    int       rc;
+    ds_buf_t  b;
+    ds_str_t  msg;
+
+    if (parent_id.len == 0) {
+        return DS_OK;
+    }
+
+    ds_buf_init(&b);
+
+    if (failed) {
+        ds_ev_begin(&b, "SubOrchestrationInstanceFailed", now);
+        ds_ev_int(&b, "TaskScheduledId", parent_task);
+        ds_ev_json(&b, "Reason", reason);
+        ds_ev_json(&b, "Details", details);
+
+    } else {
+        ds_ev_begin(&b, "SubOrchestrationInstanceCompleted", now);
+        ds_ev_int(&b, "TaskScheduledId", parent_task);
+        ds_ev_json(&b, "Result", result);
+    }
+
+    rc = ds_ev_end(txn, &b, &msg);
+
+    if (rc == DS_OK) {
+        rc = ds_inbox_deliver(txn, hub, parent_id, parent_execution, msg,
+                              now, 0);
+    }
+
+    ds_buf_free(&b);
+
+    return rc;
+}
+
+
+/*
+ * Drops the live activities and the timers of an instance, and with
+ * tombstones set the tombstones of its completed activities too.
+ */
+
+int
+ds_drop_work(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int tombstones)
+{
+    int  rc;
+
+    rc = ds_activity_drop_all(txn, hub, id, tombstones);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    return ds_timer_drop_all(txn, hub, id);
+}

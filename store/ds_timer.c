@@ -1,0 +1,297 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Durable timers. The timers db orders them by due time, so firing takes
+ * them from the front and nothing scans the store; timer_ix finds the
+ * timers of one instance (to drop them when its execution ends). A fired
+ * timer becomes a TimerFired {TimerId, FireAt} message of its instance.
+ *
+ *   timers    hub 0 due(8) id 0 timer_id(8)  ->  fire_at(8)
+ *   timer_ix  hub 0 id 0 timer_id(8)         ->  due(8)
+ */
+
+
+#include <string.h>
+
+#include "ds_key.h"
+
+
+static int ds_timer_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t timer_id, int64_t due);
+
+
+int
+ds_timer_create(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t timer_id,
+    int64_t fire_at)
+{
+    int            rc;
+    MDB_val        key, val;
+    unsigned char  kb[DS_KEY_BUF], vb[8];
+
+    if (!ds_key_valid(hub, id) || timer_id < 0) {
+        return DS_INVALID;
+    }
+
+    /* the same id again replaces the timer */
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) timer_id);
+
+    rc = mdb_get(txn->txn, ds_dbi(txn, DS_DB_TIMER_IX), &key, &val);
+
+    if (rc == 0 && val.mv_size == 8) {
+        rc = ds_timer_del(txn, hub, id, timer_id,
+                          ds_get_i64((unsigned char *) val.mv_data));
+        if (rc != DS_OK) {
+            return rc;
+        }
+
+    } else if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ds_lmdb_rc(txn, rc);
+    }
+
+    ds_put_i64(vb, fire_at);
+    val.mv_data = vb;
+    val.mv_size = 8;
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) timer_id);
+
+    rc = mdb_put(txn->txn, ds_dbi(txn, DS_DB_TIMER_IX), &key, &val, 0);
+    if (rc != 0) {
+        return ds_lmdb_rc(txn, rc);
+    }
+
+    key.mv_size = ds_key_timer(kb, hub, fire_at, id, timer_id);
+
+    rc = mdb_put(txn->txn, ds_dbi(txn, DS_DB_TIMERS), &key, &val, 0);
+
+    return ds_lmdb_rc(txn, rc);
+}
+
+
+int
+ds_timer_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
+{
+    int            rc;
+    size_t         plen;
+    MDB_val        key, val, tkey;
+    MDB_cursor    *cur;
+    unsigned char  kb[DS_KEY_BUF], tb[DS_KEY_BUF];
+
+    if (!ds_key_valid(hub, id)) {
+        return DS_INVALID;
+    }
+
+    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_TIMER_IX), &cur);
+    if (rc != 0) {
+        return ds_lmdb_rc(txn, rc);
+    }
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_seq(kb, hub, id, 0);
+    plen = key.mv_size - 8;
+
+    /* after mdb_cursor_del() MDB_NEXT yields the entry that followed */
+
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+         rc == 0 && key.mv_size == plen + 8
+         && memcmp(key.mv_data, kb, plen) == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
+    {
+        if (val.mv_size == 8) {
+            tkey.mv_data = tb;
+            tkey.mv_size = ds_key_timer(tb, hub,
+                               ds_get_i64((unsigned char *) val.mv_data), id,
+                               (int64_t) ds_get_u64((unsigned char *)
+                                                    key.mv_data + plen));
+
+            rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_TIMERS), &tkey, NULL);
+            if (rc != 0 && rc != MDB_NOTFOUND) {
+                break;
+            }
+        }
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : ds_lmdb_rc(txn, rc);
+}
+
+
+/* the due time of the hub's first timer; DS_NOTFOUND when none */
+
+int
+ds_timer_first(ds_txn_t *txn, ds_str_t hub, int64_t *due)
+{
+    int            rc;
+    size_t         plen;
+    MDB_val        key, val;
+    MDB_cursor    *cur;
+    unsigned char  kb[DS_KEY_BUF];
+
+    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_TIMERS), &cur);
+    if (rc != 0) {
+        return ds_lmdb_rc(txn, rc);
+    }
+
+    plen = ds_key_hub(kb, hub);
+    key.mv_data = kb;
+    key.mv_size = plen;
+
+    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+    if (rc == 0) {
+        if (key.mv_size < plen + 8 || memcmp(key.mv_data, kb, plen) != 0) {
+            rc = MDB_NOTFOUND;
+
+        } else {
+            *due = ds_created_dec(ds_get_u64((unsigned char *) key.mv_data
+                                            + plen));
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return ds_lmdb_rc(txn, rc);
+}
+
+
+int
+ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now, size_t max,
+    size_t *fired)
+{
+    int            rc;
+    size_t         plen, len;
+    int64_t        due, timer_id, fire_at;
+    MDB_val        key, val;
+    ds_buf_t       b;
+    ds_str_t       id, msg;
+    MDB_cursor    *cur;
+    unsigned char  kb[DS_KEY_BUF], idb[DS_ID_MAX];
+
+    *fired = 0;
+
+    if (!ds_key_hub_valid(hub)) {
+        return DS_INVALID;
+    }
+
+    ds_buf_init(&b);
+    rc = DS_OK;
+
+    /* each step takes the first timer again: the fired one is gone */
+
+    while (*fired < max) {
+        rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_TIMERS), &cur);
+        if (rc != 0) {
+            rc = ds_lmdb_rc(txn, rc);
+            break;
+        }
+
+        plen = ds_key_hub(kb, hub);
+        key.mv_data = kb;
+        key.mv_size = plen;
+
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+        if (rc != 0) {
+            mdb_cursor_close(cur);
+            rc = (rc == MDB_NOTFOUND) ? DS_OK : ds_lmdb_rc(txn, rc);
+            break;
+        }
+
+        len = key.mv_size;
+
+        if (len < plen || memcmp(key.mv_data, kb, plen) != 0) {
+            mdb_cursor_close(cur);
+            rc = DS_OK;
+            break;
+        }
+
+        if (len < plen + 8 + 1 + 1 + 8 || len - plen - 8 - 9 > DS_ID_MAX
+            || ((unsigned char *) key.mv_data)[len - 9] != '\0')
+        {
+            /* malformed: ds_check() reports such; drop it */
+            rc = mdb_cursor_del(cur, 0);
+            mdb_cursor_close(cur);
+
+            if (rc != 0) {
+                rc = ds_lmdb_rc(txn, rc);
+                break;
+            }
+
+            continue;
+        }
+
+        due = ds_created_dec(ds_get_u64((unsigned char *) key.mv_data + plen));
+
+        if (due > now) {
+            mdb_cursor_close(cur);
+            rc = DS_OK;
+            break;
+        }
+
+        id.len = len - plen - 8 - 9;
+        memcpy(idb, (unsigned char *) key.mv_data + plen + 8, id.len);
+        id.data = (const char *) idb;
+        timer_id = (int64_t) ds_get_u64((unsigned char *) key.mv_data
+                                        + len - 8);
+        fire_at = val.mv_size == 8 ? ds_get_i64(val.mv_data) : due;
+
+        mdb_cursor_close(cur);
+
+        rc = ds_timer_del(txn, hub, id, timer_id, due);
+        if (rc != DS_OK) {
+            break;
+        }
+
+        ds_ev_begin(&b, "TimerFired", now);
+        ds_ev_int(&b, "TimerId", timer_id);
+        ds_ev_time(&b, "FireAt", fire_at);
+
+        rc = ds_ev_end(txn, &b, &msg);
+
+        if (rc == DS_OK && ds_key_valid(hub, id)) {
+            rc = ds_inbox_deliver(txn, hub, id, 0, msg, now, 0);
+        }
+
+        if (rc != DS_OK) {
+            break;
+        }
+
+        (*fired)++;
+    }
+
+    ds_buf_free(&b);
+
+    return rc;
+}
+
+
+static int
+ds_timer_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t timer_id,
+    int64_t due)
+{
+    int            rc;
+    MDB_val        key;
+    unsigned char  kb[DS_KEY_BUF];
+
+    key.mv_data = kb;
+    key.mv_size = ds_key_timer(kb, hub, due, id, timer_id);
+
+    rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_TIMERS), &key, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ds_lmdb_rc(txn, rc);
+    }
+
+    key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) timer_id);
+
+    rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_TIMER_IX), &key, NULL);
+
+    return rc == MDB_NOTFOUND ? DS_OK : ds_lmdb_rc(txn, rc);
+}

@@ -1,0 +1,517 @@
+/*
+ * Copyright (C) ngx_durable authors
+ */
+
+
+#include <stdlib.h>
+
+#include "t_work.h"
+
+
+static uint8_t  t_tokens[64][DS_LEASE_LEN];
+
+
+/* tokens n, n+1, ... are consecutive in one array (n < 56) */
+
+const uint8_t *
+t_tok(int n)
+{
+    int  i;
+
+    for (i = 0; i < 64; i++) {
+        memset(t_tokens[i], 0, DS_LEASE_LEN);
+        t_tokens[i][0] = 0xa5;
+        t_tokens[i][DS_LEASE_LEN - 1] = (uint8_t) (i + 1);
+    }
+
+    return t_tokens[n];
+}
+
+
+static void
+t_cat(char *out, size_t size, const char *sep, const char *s, size_t len)
+{
+    size_t  n;
+
+    n = strlen(out);
+
+    if (n && sep) {
+        snprintf(out + n, size - n, "%s", sep);
+        n = strlen(out);
+    }
+
+    snprintf(out + n, size - n, "%.*s", (int) len, s);
+}
+
+
+/* the value of "EventType" */
+
+static void
+t_type(char *out, size_t size, ds_str_t ev)
+{
+    char        head[128];
+    const char  *p, *q;
+
+    /* event text is not NUL-terminated: look at a copy of its head */
+    snprintf(head, sizeof(head), "%.*s", (int) ev.len, ev.data);
+
+    p = strstr(head, "\"EventType\":\"");
+
+    if (p == NULL) {
+        t_cat(out, size, ",", "?", 1);
+        return;
+    }
+
+    p += 13;
+    q = strchr(p, '"');
+
+    t_cat(out, size, ",", p, q ? (size_t) (q - p) : 0);
+}
+
+
+typedef struct {
+    char       *out;
+    size_t      size;
+    size_t      n;
+} t_acc_t;
+
+
+static int
+t_types_cb(void *data, uint64_t seq, ds_str_t ev)
+{
+    t_acc_t  *a;
+
+    (void) seq;
+
+    a = data;
+    a->n++;
+    t_type(a->out, a->size, ev);
+
+    return 0;
+}
+
+
+static int
+t_text_cb(void *data, uint64_t seq, ds_str_t ev)
+{
+    t_acc_t  *a;
+
+    (void) seq;
+
+    a = data;
+    a->n++;
+    t_cat(a->out, a->size, "\n", ev.data, ev.len);
+
+    return 0;
+}
+
+
+static int
+t_orch_cb(void *data, ds_txn_t *txn, const ds_orch_item_t *it)
+{
+    size_t    i;
+    t_acc_t   acc;
+    t_orch_t  *o;
+
+    o = data;
+    i = o->n++;
+
+    if (i >= T_ITEMS) {
+        return 1;
+    }
+
+    snprintf(o->id[i], sizeof(o->id[i]), "%.*s", (int) it->id.len,
+             it->id.data);
+    snprintf(o->input[i], sizeof(o->input[i]), "%.*s",
+             (int) it->inst->input.len,
+             it->inst->input.data ? it->inst->input.data : "");
+    o->upto[i] = it->upto;
+    o->expires[i] = it->lease_expires;
+    o->status[i] = it->inst->status;
+
+    o->history[i][0] = '\0';
+    acc.out = o->history[i];
+    acc.size = T_TEXT;
+    acc.n = 0;
+
+    if (ds_history_read(txn, t_s("Hub"), it->id, t_types_cb, &acc) != DS_OK)
+    {
+        return 1;
+    }
+
+    o->messages[i][0] = '\0';
+    acc.out = o->messages[i];
+    acc.n = 0;
+
+    if (ds_inbox_read_upto(txn, t_s("Hub"), it->id, it->upto, t_text_cb,
+                           &acc)
+        != DS_OK)
+    {
+        return 1;
+    }
+
+    o->nmessages[i] = acc.n;
+
+    return 0;
+}
+
+
+int
+t_claim_o(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
+    size_t max, int tok, t_orch_t *o)
+{
+    int        rc;
+    size_t     claimed;
+    ds_txn_t  *txn;
+
+    memset(o, 0, sizeof(t_orch_t));
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    rc = ds_work_claim_orchestrations(txn, hub, now, lease_us, max,
+                                      t_tok(tok), t_orch_cb, o, &claimed);
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return rc;
+    }
+
+    if (claimed != o->n) {
+        ds_txn_abort(txn);
+        return DS_ERROR;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
+/* commits on DS_OK, aborts otherwise */
+
+int
+t_complete_o(ds_env_t *env, ds_str_t hub, const char *id, int tok,
+    const ds_action_t *a, size_t n, int64_t now, ds_status_e *status)
+{
+    int          rc;
+    ds_txn_t    *txn;
+    ds_status_e  st;
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    st = DS_STATUS_COUNT;
+
+    rc = ds_work_complete_orchestration(txn, hub, t_s(id), t_tok(tok), a, n,
+                                        now, &st);
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return rc;
+    }
+
+    if (status) {
+        *status = st;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
+static int
+t_act_cb(void *data, ds_txn_t *txn, const ds_activity_item_t *it)
+{
+    size_t    i;
+    t_act_t  *a;
+
+    (void) txn;
+
+    a = data;
+    i = a->n++;
+
+    if (i >= T_ITEMS) {
+        return 1;
+    }
+
+    snprintf(a->id[i], sizeof(a->id[i]), "%.*s", (int) it->id.len,
+             it->id.data);
+    snprintf(a->name[i], sizeof(a->name[i]), "%.*s", (int) it->name.len,
+             it->name.data);
+    snprintf(a->input[i], sizeof(a->input[i]), "%.*s", (int) it->input.len,
+             it->input.data ? it->input.data : "");
+    a->task_id[i] = it->task_id;
+    a->expires[i] = it->lease_expires;
+
+    return 0;
+}
+
+
+int
+t_claim_a(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
+    size_t max, int tok, t_act_t *a)
+{
+    int        rc;
+    size_t     claimed;
+    ds_txn_t  *txn;
+
+    memset(a, 0, sizeof(t_act_t));
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    rc = ds_work_claim_activities(txn, hub, now, lease_us, max, t_tok(tok),
+                                  t_act_cb, a, &claimed);
+
+    if (rc != DS_OK || claimed != a->n) {
+        ds_txn_abort(txn);
+        return rc != DS_OK ? rc : DS_ERROR;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
+int
+t_complete_a(ds_env_t *env, ds_str_t hub, const char *id, int64_t task_id,
+    int tok, int failed, const char *result, int64_t now)
+{
+    int        rc;
+    ds_txn_t  *txn;
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    rc = ds_work_complete_activity(txn, hub, t_s(id), task_id, t_tok(tok),
+                                   failed, failed ? t_s(NULL) : t_s(result),
+                                   failed ? t_s(result) : t_s(NULL),
+                                   failed ? t_s("\"stack\"") : t_s(NULL),
+                                   now);
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return rc;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
+static int
+t_ent_cb(void *data, ds_txn_t *txn, const ds_entity_item_t *it)
+{
+    size_t    i;
+    t_acc_t   acc;
+    t_ent_t  *e;
+
+    e = data;
+    i = e->n++;
+
+    if (i >= T_ITEMS) {
+        return 1;
+    }
+
+    snprintf(e->name[i], sizeof(e->name[i]), "%.*s", (int) it->name.len,
+             it->name.data);
+    snprintf(e->key[i], sizeof(e->key[i]), "%.*s", (int) it->key.len,
+             it->key.data);
+    snprintf(e->state[i], sizeof(e->state[i]), "%.*s", (int) it->state.len,
+             it->state.data ? it->state.data : "");
+    e->upto[i] = it->upto;
+
+    e->ops[i][0] = '\0';
+    acc.out = e->ops[i];
+    acc.size = T_TEXT;
+    acc.n = 0;
+
+    if (ds_entity_read_ops(txn, t_s("Hub"), it->name, it->key, it->upto,
+                           t_text_cb, &acc)
+        != DS_OK)
+    {
+        return 1;
+    }
+
+    e->nops[i] = acc.n;
+
+    return 0;
+}
+
+
+int
+t_claim_e(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
+    size_t max, int tok, t_ent_t *e)
+{
+    int        rc;
+    size_t     claimed;
+    ds_txn_t  *txn;
+
+    memset(e, 0, sizeof(t_ent_t));
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    rc = ds_work_claim_entities(txn, hub, now, lease_us, max, t_tok(tok),
+                                t_ent_cb, e, &claimed);
+
+    if (rc != DS_OK || claimed != e->n) {
+        ds_txn_abort(txn);
+        return rc != DS_OK ? rc : DS_ERROR;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
+/* runs op in a write txn: commit on DS_OK, abort otherwise */
+
+int
+t_run(ds_env_t *env, int (*op)(ds_txn_t *txn, void *data), void *data)
+{
+    int        rc;
+    ds_txn_t  *txn;
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    rc = op(txn, data);
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return rc;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
+void
+t_history_types(ds_env_t *env, ds_str_t hub, const char *id, char *out,
+    size_t size)
+{
+    t_acc_t    acc;
+    ds_txn_t  *txn;
+
+    out[0] = '\0';
+    acc.out = out;
+    acc.size = size;
+    acc.n = 0;
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_history_read(txn, hub, t_s(id), t_types_cb, &acc), DS_OK);
+    ds_txn_abort(txn);
+}
+
+
+size_t
+t_history_text(ds_env_t *env, ds_str_t hub, const char *id, char *out,
+    size_t size)
+{
+    t_acc_t    acc;
+    ds_txn_t  *txn;
+
+    out[0] = '\0';
+    acc.out = out;
+    acc.size = size;
+    acc.n = 0;
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_history_read(txn, hub, t_s(id), t_text_cb, &acc), DS_OK);
+    ds_txn_abort(txn);
+
+    return acc.n;
+}
+
+
+size_t
+t_inbox_count(ds_env_t *env, ds_str_t hub, const char *id)
+{
+    char       buf[T_TEXT];
+    t_acc_t    acc;
+    ds_txn_t  *txn;
+
+    buf[0] = '\0';
+    acc.out = buf;
+    acc.size = sizeof(buf);
+    acc.n = 0;
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_inbox_read(txn, hub, t_s(id), t_text_cb, &acc), DS_OK);
+    ds_txn_abort(txn);
+
+    return acc.n;
+}
+
+
+/* a copy of the record; output copied to out */
+
+int
+t_get(ds_env_t *env, ds_str_t hub, const char *id, ds_instance_t *inst,
+    char *output, size_t size)
+{
+    int        rc;
+    ds_txn_t  *txn;
+
+    if (ds_txn_begin(env, NULL, 0, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    rc = ds_instance_get(txn, hub, t_s(id), inst);
+
+    if (rc == DS_OK && output) {
+        snprintf(output, size, "%.*s", (int) inst->output.len,
+                 inst->output.data ? inst->output.data : "");
+    }
+
+    /* the strings die with the txn */
+    inst->name.data = NULL;
+    inst->input.data = NULL;
+    inst->output.data = NULL;
+    inst->custom_status.data = NULL;
+    inst->parent_id.data = NULL;
+
+    ds_txn_abort(txn);
+
+    return rc;
+}
+
+
+int
+t_start(ds_env_t *env, ds_str_t hub, const char *id, const char *name,
+    const char *input, int64_t now)
+{
+    int            rc;
+    ds_txn_t      *txn;
+    ds_instance_t  inst;
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    rc = ds_op_start(txn, hub, t_s(id), t_s(name), t_s(input), now, &inst);
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return rc;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
+ds_action_t
+t_act(ds_action_type_e type, int64_t id, const char *name, const char *input)
+{
+    ds_action_t  a;
+
+    memset(&a, 0, sizeof(a));
+    a.type = type;
+    a.id = id;
+    a.name = t_s(name);
+    a.input = t_s(input);
+
+    return a;
+}
