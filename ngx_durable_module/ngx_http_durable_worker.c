@@ -26,7 +26,6 @@ typedef struct {
     ngx_http_durable_out_t     *out;
     ds_str_t                    hub;
     ngx_uint_t                  count;
-    uint64_t                    upto;
     ngx_uint_t                  first;
 } ngx_http_durable_claim_t;
 
@@ -341,7 +340,6 @@ ngx_http_durable_orch_item(void *data, ds_txn_t *txn,
 
     ngx_http_durable_out_literal(out, ",\"history\":[");
     cl->first = 1;
-    cl->upto = UINT64_MAX;
 
     rc = ds_history_read(txn, cl->hub, item->id, ngx_http_durable_add_event,
                          cl);
@@ -351,10 +349,10 @@ ngx_http_durable_orch_item(void *data, ds_txn_t *txn,
 
     ngx_http_durable_out_literal(out, "],\"messages\":[");
     cl->first = 1;
-    cl->upto = item->upto;
 
-    rc = ds_inbox_read(txn, cl->hub, item->id, ngx_http_durable_add_event,
-                       cl);
+    /* exactly what the completion will consume */
+    rc = ds_inbox_read_upto(txn, cl->hub, item->id, item->upto,
+                            ngx_http_durable_add_event, cl);
     if (rc != DS_OK && rc != DS_NOTFOUND) {
         return 1;
     }
@@ -403,8 +401,6 @@ ngx_http_durable_entity_item(void *data, ds_txn_t *txn,
     ngx_http_durable_claim_t  *cl = data;
 
     int                      rc;
-    u_char                  *p;
-    ds_str_t                 id;
     ngx_http_durable_out_t  *out;
 
     out = cl->out;
@@ -421,24 +417,10 @@ ngx_http_durable_entity_item(void *data, ds_txn_t *txn,
     ngx_http_durable_out_json(out, item->state.data, item->state.len);
     ngx_http_durable_out_literal(out, ",\"operations\":[");
 
-    /* the queued operations live in the inbox of "@name@key" */
-
-    p = ngx_pnalloc(out->pool, item->name.len + item->key.len + 2);
-    if (p == NULL) {
-        return 1;
-    }
-
-    id.data = (char *) p;
-    *p++ = '@';
-    p = ngx_cpymem(p, item->name.data, item->name.len);
-    *p++ = '@';
-    p = ngx_cpymem(p, item->key.data, item->key.len);
-    id.len = (char *) p - id.data;
-
     cl->first = 1;
-    cl->upto = item->upto;
 
-    rc = ds_inbox_read(txn, cl->hub, id, ngx_http_durable_add_event, cl);
+    rc = ds_entity_read_ops(txn, cl->hub, item->name, item->key, item->upto,
+                            ngx_http_durable_add_event, cl);
     if (rc != DS_OK && rc != DS_NOTFOUND) {
         return 1;
     }
@@ -456,10 +438,6 @@ static int
 ngx_http_durable_add_event(void *data, uint64_t seq, ds_str_t event)
 {
     ngx_http_durable_claim_t  *cl = data;
-
-    if (seq > cl->upto) {
-        return 0;
-    }
 
     if (!cl->first) {
         ngx_http_durable_out_literal(cl->out, ",");
@@ -768,7 +746,8 @@ ngx_http_durable_lease_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     }
 
     body.data = p;
-    p = ngx_cpymem(p, "{\"leaseExpires\":\"", sizeof("{\"leaseExpires\":\"") - 1);
+    p = ngx_cpymem(p, "{\"leaseExpires\":\"",
+                   sizeof("{\"leaseExpires\":\"") - 1);
 
     if (rc == DS_OK) {
         p += ds_time_format_frac(expires, (char *) p);

@@ -373,7 +373,7 @@ __DATA__
 main::roundtrip();
 --- request
 GET /runtime/webhooks/durabletask/instances/rt1?taskHub=RoundTrip&showHistory=true&showHistoryOutput=true&code=systemkey-1234
---- response_body_like: "runtimeStatus":"Completed".*"customStatus":"done","output":\[42,1.0e\+1\].*"EventType":"TaskCompleted","Result":42
+--- response_body_like: "runtimeStatus":"Completed".*"customStatus":"done","output":\[42,1.0e\+1\].*"EventType":"TaskCompleted","Timestamp":"[^"]+","Result":42
 --- error_code: 200
 
 
@@ -505,6 +505,6 @@ GET /runtime/webhooks/durabletask/instances/f1?taskHub=Failed&returnInternalServ
 main::auth();
 --- request
 POST /runtime/webhooks/durabletask/worker/orchestrations/claim?code=workerkey-1234
---- response_body
+--- response_body chomp
 {"items":[]}
 --- error_code: 200

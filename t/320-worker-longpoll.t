@@ -9,10 +9,21 @@ use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableClient qw(api);
 use Time::HiRes qw(time sleep);
+use POSIX ();
+use IO::Socket::INET;
 
 master_on();
 workers(2);
 repeat_each(1);
+
+# a second listener with reuseport, so that the kernel spreads the
+# connections over both workers
+BEGIN {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, ReuseAddr => 1)
+        or die "no free port: $!";
+    $ENV{TEST_NGINX_DURABLE_RP_PORT} = $s->sockport;
+}
 
 our $B = '/runtime/webhooks/durabletask';
 
@@ -21,6 +32,8 @@ plan tests => 3 + 2 * blocks();
 
 sub main::cross_worker {
     my ($rounds, $crossed, $woke) = (0, 0, 0);
+
+    local $DurableClient::PORT = $ENV{TEST_NGINX_DURABLE_RP_PORT};
 
     for my $i (1 .. 40) {
         $rounds++;
@@ -37,7 +50,7 @@ sub main::cross_worker {
             printf $wr "%s %d %.3f\n", $r->{headers}{'x-pid'} // '-', $n,
                    time - $t0;
             close $wr;
-            exit 0;
+            POSIX::_exit(0);    # no END blocks: they would stop nginx
         }
 
         close $wr;
@@ -70,6 +83,8 @@ __DATA__
 --- http_config
     durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-longpoll;
 --- config
+    listen 127.0.0.1:$TEST_NGINX_DURABLE_RP_PORT reuseport;
+
     location /runtime/webhooks/durabletask/ {
         durable_task;
         durable_task_anonymous on;

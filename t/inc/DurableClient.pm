@@ -16,13 +16,17 @@ our @EXPORT_OK = qw(api json_of);
 
 my $json = JSON::PP->new->canonical->allow_nonref;
 
+# the port to talk to; the server's port unless a test sets another
+our $PORT;
+
 sub json_of { $json->encode($_[0]) }
 
 # api(METHOD, PATH[, BODY[, HEADERS]]) -> { status, headers, body, json }
 sub api {
     my ($method, $path, $body, $headers) = @_;
 
-    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+    my $port = $PORT || $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT}
+               || 1984;
     my %h = (%{ $headers || {} });
     my %opts = (headers => \%h);
 
