@@ -11,23 +11,39 @@
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_writer.h"
+
+
+/* one operation on one instance, as the writer thread applies it */
+typedef struct {
+    ngx_http_durable_op_e       op;
+    ds_str_t                    hub;
+    ds_str_t                    id;
+    ds_str_t                    name;       /* event name */
+    ds_str_t                    data;       /* event data, or the reason */
+    ds_status_e                 status;     /* when refused */
+} ngx_http_durable_control_t;
 
 
 static ngx_int_t ngx_http_durable_reason_string(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *out);
 static int ngx_http_durable_read_status(ngx_http_durable_ctx_t *ctx,
     ds_status_e *status);
+static int ngx_http_durable_control_apply(ds_txn_t *txn,
+    ngx_http_durable_write_t *w);
+static ngx_int_t ngx_http_durable_control_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
 
 ngx_int_t
 ngx_http_durable_raise_event(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    int           rc;
-    ds_str_t      data;
-    ds_txn_t     *txn;
-    ngx_uint_t    valid;
-    ds_status_e   status;
+    int                          rc;
+    ds_str_t                     data;
+    ngx_uint_t                   valid;
+    ds_status_e                  status;
+    ngx_http_durable_control_t  *c;
 
     if (ngx_http_durable_check_name(r, ctx, "event name", &ctx->route.event,
                                     DS_NAME_MAX)
@@ -62,40 +78,20 @@ ngx_http_durable_raise_event(ngx_http_request_t *r,
         return ngx_http_durable_fail(r, ctx);
     }
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "raising an event",
-                                            NULL);
+    c = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_control_t));
+    if (c == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ds_op_raise_event(txn, ngx_http_durable_ds_str(&ctx->hub),
-                           ngx_http_durable_ds_str(&ctx->route.id),
-                           ngx_http_durable_ds_str(&ctx->route.event), data,
-                           ds_time_now());
+    c->op = ctx->route.op;
+    c->hub = ngx_http_durable_ds_str(&ctx->hub);
+    c->id = ngx_http_durable_ds_str(&ctx->route.id);
+    c->name = ngx_http_durable_ds_str(&ctx->route.event);
+    c->data = data;
 
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
-
-    } else {
-        rc = ds_txn_commit(txn);
-    }
-
-    switch (rc) {
-
-    case DS_OK:
-        ngx_http_durable_notify();
-        return ngx_http_durable_send(r, NGX_HTTP_ACCEPTED, NULL);
-
-    case DS_NOTFOUND:
-        return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
-
-    case DS_GONE:
-        return ngx_http_durable_send(r, NGX_HTTP_DURABLE_GONE, NULL);
-
-    default:
-        return ngx_http_durable_store_error(r, ctx, rc, "raising an event",
-                                            NULL);
-    }
+    return ngx_http_durable_write(r, ctx, ngx_http_durable_control_apply,
+                                  ngx_http_durable_control_done, c,
+                                  "raising an event");
 }
 
 
@@ -104,11 +100,9 @@ ngx_http_durable_raise_event(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_durable_control(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    int           rc;
-    int64_t       now;
-    ds_str_t      hub, id, reason;
-    ds_txn_t     *txn;
-    ds_status_e   status;
+    int                          rc;
+    ds_str_t                     reason;
+    ngx_http_durable_control_t  *c;
 
     if (ctx->route.op == NGX_HTTP_DURABLE_OP_TERMINATE) {
         rc = ngx_http_durable_param_reason(r, ctx, &reason);
@@ -121,42 +115,70 @@ ngx_http_durable_control(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         return ngx_http_durable_fail(r, ctx);
     }
 
-    hub = ngx_http_durable_ds_str(&ctx->hub);
-    id = ngx_http_durable_ds_str(&ctx->route.id);
+    c = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_control_t));
+    if (c == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    c->op = ctx->route.op;
+    c->hub = ngx_http_durable_ds_str(&ctx->hub);
+    c->id = ngx_http_durable_ds_str(&ctx->route.id);
+    c->data = reason;
+
+    return ngx_http_durable_write(r, ctx, ngx_http_durable_control_apply,
+                                  ngx_http_durable_control_done, c,
+                                  "updating");
+}
+
+
+/* in the writer thread */
+
+static int
+ngx_http_durable_control_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
+{
+    ngx_http_durable_control_t  *c = w->data;
+
+    int            rc;
+    int64_t        now;
+    ds_instance_t  inst;
+
     now = ds_time_now();
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "updating", NULL);
-    }
+    switch (c->op) {
 
-    switch (ctx->route.op) {
+    case NGX_HTTP_DURABLE_OP_RAISE_EVENT:
+        return ds_op_raise_event(txn, c->hub, c->id, c->name, c->data, now);
 
     case NGX_HTTP_DURABLE_OP_TERMINATE:
-        rc = ds_op_terminate(txn, hub, id, reason, now);
-        break;
+        return ds_op_terminate(txn, c->hub, c->id, c->data, now);
 
     case NGX_HTTP_DURABLE_OP_SUSPEND:
-        rc = ds_op_suspend(txn, hub, id, reason, now);
-        break;
+        return ds_op_suspend(txn, c->hub, c->id, c->data, now);
 
     case NGX_HTTP_DURABLE_OP_RESUME:
-        rc = ds_op_resume(txn, hub, id, reason, now);
-        break;
+        return ds_op_resume(txn, c->hub, c->id, c->data, now);
 
     default: /* NGX_HTTP_DURABLE_OP_REWIND */
-        rc = ds_op_rewind(txn, hub, id, reason, now);
-        break;
+        rc = ds_op_rewind(txn, c->hub, c->id, c->data, now);
+
+        if (rc == DS_PRECONDITION
+            && ds_instance_get(txn, c->hub, c->id, &inst) == DS_OK)
+        {
+            c->status = inst.status;
+        }
+
+        return rc;
     }
+}
 
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
 
-    } else {
-        rc = ds_txn_commit(txn);
-    }
+static ngx_int_t
+ngx_http_durable_control_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+{
+    ngx_http_durable_control_t  *c = w->data;
 
-    switch (rc) {
+    switch (w->rc) {
 
     case DS_OK:
         ngx_http_durable_notify();
@@ -169,18 +191,14 @@ ngx_http_durable_control(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         return ngx_http_durable_send(r, NGX_HTTP_DURABLE_GONE, NULL);
 
     case DS_PRECONDITION:
-        if (ngx_http_durable_read_status(ctx, &status) != DS_OK) {
-            return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
-        }
-
         return ngx_http_durable_send_json_string(r,
                    NGX_HTTP_PRECONDITION_FAILED,
                    "This orchestration has status %s, but only "
                    "orchestrations in the \"Failed\" state can be "
-                   "rewound.", ds_status_name(status));
+                   "rewound.", ds_status_name(c->status));
 
     default:
-        return ngx_http_durable_store_error(r, ctx, rc, "updating", NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
     }
 }
 

@@ -13,9 +13,19 @@
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_writer.h"
 
 
 #define NGX_HTTP_DURABLE_TOKEN_HEADER  "x-ms-continuation-token"
+
+
+typedef struct {
+    ds_str_t                    hub;
+    ds_str_t                    name;
+    ds_str_t                    key;
+    ds_str_t                    op;
+    ds_str_t                    input;
+} ngx_http_durable_signal_t;
 
 
 typedef struct {
@@ -29,17 +39,20 @@ static ngx_int_t ngx_http_durable_entity_id(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *name, ds_str_t *key);
 static int ngx_http_durable_entity_item(void *data,
     const ds_entity_t *entity);
+static int ngx_http_durable_signal_apply(ds_txn_t *txn,
+    ngx_http_durable_write_t *w);
+static ngx_int_t ngx_http_durable_signal_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
 
 ngx_int_t
 ngx_http_durable_entity_signal(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    int                     rc;
-    char                   *p;
-    ds_str_t                name, key, op, input;
-    ds_txn_t               *txn;
-    ngx_http_durable_sv_t  *v;
+    char                       *p;
+    ds_str_t                    name, key, op, input;
+    ngx_http_durable_sv_t      *v;
+    ngx_http_durable_signal_t  *sg;
 
     if (ngx_http_durable_entity_id(r, ctx, &name, &key) != NGX_OK) {
         return ngx_http_durable_fail(r, ctx);
@@ -78,23 +91,41 @@ ngx_http_durable_entity_signal(ngx_http_request_t *r,
         input.len = p - input.data;
     }
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "signalling", NULL);
+    sg = ngx_palloc(r->pool, sizeof(ngx_http_durable_signal_t));
+    if (sg == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ds_entity_signal(txn, ngx_http_durable_ds_str(&ctx->hub), name, key,
-                          op, input, ds_time_now());
+    sg->hub = ngx_http_durable_ds_str(&ctx->hub);
+    sg->name = name;
+    sg->key = key;
+    sg->op = op;
+    sg->input = input;
 
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
+    return ngx_http_durable_write(r, ctx, ngx_http_durable_signal_apply,
+                                  ngx_http_durable_signal_done, sg,
+                                  "signalling");
+}
 
-    } else {
-        rc = ds_txn_commit(txn);
-    }
 
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "signalling", NULL);
+/* in the writer thread */
+
+static int
+ngx_http_durable_signal_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
+{
+    ngx_http_durable_signal_t  *sg = w->data;
+
+    return ds_entity_signal(txn, sg->hub, sg->name, sg->key, sg->op,
+                            sg->input, ds_time_now());
+}
+
+
+static ngx_int_t
+ngx_http_durable_signal_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+{
+    if (w->rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
     }
 
     ngx_http_durable_notify();

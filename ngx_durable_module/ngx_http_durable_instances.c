@@ -15,6 +15,7 @@
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_wait.h"
+#include "ngx_http_durable_writer.h"
 
 
 #define NGX_HTTP_DURABLE_POLL          50      /* ms between status reads */
@@ -37,8 +38,14 @@ static ngx_int_t ngx_http_durable_status_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
 static int ngx_http_durable_list_item(void *data, ds_str_t id,
     const ds_instance_t *inst);
-static ngx_int_t ngx_http_durable_purge_batch(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
+static int ngx_http_durable_purge_one_apply(ds_txn_t *txn,
+    ngx_http_durable_write_t *w);
+static ngx_int_t ngx_http_durable_purge_one_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+static int ngx_http_durable_purge_batch_apply(ds_txn_t *txn,
+    ngx_http_durable_write_t *w);
+static ngx_int_t ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
 
 ngx_int_t
@@ -456,27 +463,39 @@ ngx_http_durable_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
 ngx_int_t
 ngx_http_durable_purge_one(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    int           rc;
-    ds_txn_t     *txn;
-    ngx_str_t     body;
-    ds_status_e   status;
+    return ngx_http_durable_write(r, ctx, ngx_http_durable_purge_one_apply,
+                                  ngx_http_durable_purge_one_done, ctx,
+                                  "purging");
+}
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "purging", NULL);
-    }
 
-    rc = ds_op_purge(txn, ngx_http_durable_ds_str(&ctx->hub),
-                     ngx_http_durable_ds_str(&ctx->route.id), &status);
+/* in the writer thread; the status of a refused purge goes to wait_status */
 
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
+static int
+ngx_http_durable_purge_one_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
+{
+    ngx_http_durable_ctx_t  *ctx = w->data;
 
-    } else {
-        rc = ds_txn_commit(txn);
-    }
+    ds_status_e  status;
 
-    switch (rc) {
+    status = DS_RUNNING;
+
+    w->rc = ds_op_purge(txn, ngx_http_durable_ds_str(&ctx->hub),
+                        ngx_http_durable_ds_str(&ctx->route.id), &status);
+
+    ctx->wait_status = status;
+
+    return w->rc;
+}
+
+
+static ngx_int_t
+ngx_http_durable_purge_one_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+{
+    ngx_str_t  body;
+
+    switch (w->rc) {
 
     case DS_OK:
         ngx_str_set(&body, "{\"instancesDeleted\":1}");
@@ -490,17 +509,18 @@ ngx_http_durable_purge_one(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
                    NGX_HTTP_PRECONDITION_FAILED,
                    "Only orchestrations in a terminal state can be purged, "
                    "but the orchestration with instance ID %V has status %s",
-                   &ctx->route.id, ds_status_name(status));
+                   &ctx->route.id,
+                   ds_status_name((ds_status_e) ctx->wait_status));
 
     default:
-        return ngx_http_durable_store_error(r, ctx, rc, "purging", NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
     }
 }
 
 
 /*
- * Purge by filter runs in batches, each its own transaction, with the
- * event loop free between them: a huge purge never holds the worker long.
+ * Purge by filter runs in batches, each its own write, with the event loop
+ * free between them: a huge purge never holds anything long.
  */
 
 ngx_int_t
@@ -538,27 +558,23 @@ ngx_http_durable_purge_many(ngx_http_request_t *r,
     ctx->purge.status_mask = mask & DS_TERMINAL_MASK;
     ctx->purged = 0;
 
-    return ngx_http_durable_purge_batch(r, ctx, 0);
+    return ngx_http_durable_write(r, ctx, ngx_http_durable_purge_batch_apply,
+                                  ngx_http_durable_purge_batch_done, ctx,
+                                  "purging");
 }
 
 
-static ngx_int_t
-ngx_http_durable_purge_batch(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
+static int
+ngx_http_durable_purge_batch_apply(ds_txn_t *txn,
+    ngx_http_durable_write_t *w)
 {
+    ngx_http_durable_ctx_t  *ctx = w->data;
+
     int                           rc, more;
-    u_char                       *p;
     size_t                        deleted;
-    ds_txn_t                     *txn;
-    ngx_str_t                     body;
     ngx_http_durable_loc_conf_t  *dlcf;
 
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
-
-    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "purging", NULL);
-    }
+    dlcf = ngx_http_get_module_loc_conf(w->request, ngx_http_durable_module);
 
     deleted = 0;
     more = 0;
@@ -566,29 +582,37 @@ ngx_http_durable_purge_batch(ngx_http_request_t *r,
     rc = ds_instance_purge(txn, ngx_http_durable_ds_str(&ctx->hub),
                            &ctx->purge, dlcf->purge_batch, &deleted, &more);
 
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
-        return ngx_http_durable_store_error(r, ctx, rc, "purging", NULL);
+    if (rc == DS_OK) {
+        ctx->purged += deleted;
+        ctx->purge_more = more && deleted;
     }
 
-    rc = ds_txn_commit(txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "purging", NULL);
-    }
+    return rc;
+}
 
-    ctx->purged += deleted;
+
+static ngx_int_t
+ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+{
+    u_char     *p;
+    ngx_str_t   body;
+
+    if (w->rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+    }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "durable purge batch: %uz deleted, more:%d", deleted, more);
+                   "durable purge: %ui deleted, more:%d", ctx->purged,
+                   ctx->purge_more);
 
-    if (more && deleted) {
-        if (ctx->waiting) {
-            return NGX_AGAIN;
-        }
+    if (ctx->purge_more) {
+        ctx->purge_more = 0;
 
-        /* the next batch after the event loop had its turn */
-        return ngx_http_durable_wait(r, ctx, 1000, 0,
-                                     ngx_http_durable_purge_batch);
+        return ngx_http_durable_write(r, ctx,
+                                      ngx_http_durable_purge_batch_apply,
+                                      ngx_http_durable_purge_batch_done, ctx,
+                                      "purging");
     }
 
     if (ctx->purged == 0) {

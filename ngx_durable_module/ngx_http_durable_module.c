@@ -12,6 +12,7 @@
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_handlers.h"
 #include "ngx_http_durable_notify.h"
+#include "ngx_http_durable_writer.h"
 
 #if (NGX_LINUX)
 #include <sys/random.h>
@@ -625,6 +626,9 @@ ngx_http_durable_open_store(ngx_log_t *log, ngx_http_durable_store_t *st)
     dc.map_size = st->map_size;
     dc.sync = st->sync;
 
+    /* read txns in the event loop, write txns in pool threads */
+    dc.no_tls = 1;
+
     err[0] = '\0';
 
     rc = ds_env_open(&st->env, &dc, err, sizeof(err));
@@ -665,6 +669,10 @@ ngx_http_durable_init_process(ngx_cycle_t *cycle)
      */
 
     for (i = 0; i < dmcf->stores.nelts; i++) {
+        if (ngx_http_durable_writer_init(cycle, &st[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
         (void) ngx_http_durable_open_store(cycle->log, &st[i]);
     }
 
@@ -686,7 +694,11 @@ ngx_http_durable_exit_process(ngx_cycle_t *cycle)
 
     st = dmcf->stores.elts;
 
+    /* the thread pools have finished their tasks by now */
+
     for (i = 0; i < dmcf->stores.nelts; i++) {
+        ngx_http_durable_writer_exit(&st[i]);
+
         if (st[i].env) {
             ds_env_close(st[i].env);
             st[i].env = NULL;
@@ -909,7 +921,7 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 /*
  * durable_task_store name path=dir [max_size=size] [sync=on|off]
- *                    [flush=time];
+ *                    [flush=time] [thread_pool=name|off];
  */
 
 static char *
@@ -918,7 +930,7 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_durable_main_conf_t *dmcf = conf;
 
     ssize_t                    size;
-    ngx_str_t                 *value, s;
+    ngx_str_t                 *value, s, pool;
     ngx_uint_t                 i;
     ngx_path_t                *path;
     ngx_file_info_t            fi;
@@ -956,6 +968,8 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     st->map_size = NGX_HTTP_DURABLE_MAP_SIZE;
     st->sync = DS_SYNC_FULL;
     st->flush = 100;
+
+    ngx_str_set(&pool, "default");
 
     for (i = 2; i < cf->args->nelts; i++) {
 
@@ -1001,6 +1015,17 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "thread_pool=", 12) == 0) {
+            pool.data = value[i].data + 12;
+            pool.len = value[i].len - 12;
+
+            if (pool.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
             s.data = value[i].data + 6;
             s.len = value[i].len - 6;
@@ -1036,6 +1061,17 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "a directory", &st->name, &st->path);
         return NGX_CONF_ERROR;
     }
+
+#if (NGX_THREADS)
+
+    if (!(pool.len == 3 && ngx_strncmp(pool.data, "off", 3) == 0)) {
+        st->thread_pool = ngx_thread_pool_add(cf, &pool);
+        if (st->thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+#endif
 
     path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
     if (path == NULL) {

@@ -34,7 +34,12 @@ typedef struct {
     ds_sync_e                   sync;
     ngx_msec_t                  flush;
 
+#if (NGX_THREADS)
+    ngx_thread_pool_t          *thread_pool; /* NULL: writes in the loop */
+#endif
+
     ds_env_t                   *env;        /* per worker process */
+    void                       *writer;     /* per worker process */
     time_t                      retry;      /* next open attempt */
 } ngx_http_durable_store_t;
 
@@ -118,6 +123,10 @@ struct ngx_http_durable_ctx_s {
 
     /* worker claims */
     ngx_uint_t                  claim_max;
+    u_char                     *claim_tokens;
+    ngx_msec_t                  claim_wait;
+    size_t                      claimed;
+    ngx_uint_t                  claim_expired;
     ngx_http_durable_out_t     *claim_out;
     ngx_atomic_uint_t           claim_seq;
     int64_t                     claim_visible;
@@ -125,6 +134,7 @@ struct ngx_http_durable_ctx_s {
     /* purge by filter, batch after batch */
     ds_query_t                  purge;
     ngx_uint_t                  purged;
+    int                         purge_more;
 };
 
 

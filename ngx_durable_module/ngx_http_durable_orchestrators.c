@@ -14,6 +14,7 @@
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_wait.h"
+#include "ngx_http_durable_writer.h"
 
 
 #define NGX_HTTP_DURABLE_ID_LEN  32
@@ -26,15 +27,27 @@ typedef struct {
 } ngx_http_durable_wait_args_t;
 
 
+/* a start or a restart, as the writer thread applies it */
+typedef struct {
+    ds_str_t                    hub;
+    ds_str_t                    name;
+    ds_str_t                    input;
+    ds_str_t                    from;       /* restart: the original id */
+    ngx_str_t                   id;
+    ds_status_e                 status;     /* of an active namesake */
+    ngx_http_durable_wait_args_t  wa;
+    unsigned                    restart:1;
+} ngx_http_durable_start_t;
+
+
 static ngx_int_t ngx_http_durable_parse_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_wait_args_t *wa);
 static ngx_int_t ngx_http_durable_new_id(ngx_http_request_t *r,
     ngx_str_t *id);
-static int ngx_http_durable_start_in(ngx_http_durable_ctx_t *ctx,
-    ds_txn_t *txn, ds_str_t name, ngx_str_t *id, ds_str_t input,
-    ds_status_e *status);
-static ngx_int_t ngx_http_durable_start_failed(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, int rc, ngx_str_t *id, ds_status_e status);
+static int ngx_http_durable_start_apply(ds_txn_t *txn,
+    ngx_http_durable_write_t *w);
+static ngx_int_t ngx_http_durable_start_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_started(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *id,
     ngx_http_durable_wait_args_t *wa);
@@ -47,12 +60,12 @@ static ngx_int_t ngx_http_durable_check_status(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_durable_start(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    int                           rc;
-    ds_str_t                      input;
-    ds_txn_t                     *txn;
-    ngx_str_t                     id;
-    ds_status_e                   status;
-    ngx_http_durable_wait_args_t  wa;
+    ngx_http_durable_start_t  *s;
+
+    s = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_start_t));
+    if (s == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (ngx_http_durable_check_name(r, ctx, "orchestrator name",
                                     &ctx->route.name, DS_NAME_MAX)
@@ -60,133 +73,96 @@ ngx_http_durable_start(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         || (ctx->route.has_id
             && ngx_http_durable_check_instance_id(r, ctx, &ctx->route.id)
                != NGX_OK)
-        || ngx_http_durable_parse_wait(r, ctx, &wa) != NGX_OK
+        || ngx_http_durable_parse_wait(r, ctx, &s->wa) != NGX_OK
         || ngx_http_durable_parse_view(r, ctx) != NGX_OK
-        || ngx_http_durable_ingest_body(r, ctx, &input) != NGX_OK)
+        || ngx_http_durable_ingest_body(r, ctx, &s->input) != NGX_OK)
     {
         return ngx_http_durable_fail(r, ctx);
     }
 
     if (ctx->route.has_id) {
-        id.data = ctx->route.id.data;
-        id.len = ctx->route.id.len;
+        s->id.data = ctx->route.id.data;
+        s->id.len = ctx->route.id.len;
 
-    } else if (ngx_http_durable_new_id(r, &id) != NGX_OK) {
+    } else if (ngx_http_durable_new_id(r, &s->id) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "starting", NULL);
-    }
+    s->hub = ngx_http_durable_ds_str(&ctx->hub);
+    s->name = ngx_http_durable_ds_str(&ctx->route.name);
 
-    rc = ngx_http_durable_start_in(ctx, txn,
-                                   ngx_http_durable_ds_str(&ctx->route.name),
-                                   &id, input, &status);
-    if (rc != DS_OK) {
-        return ngx_http_durable_start_failed(r, ctx, rc, &id, status);
-    }
-
-    return ngx_http_durable_started(r, ctx, &id, &wa);
+    return ngx_http_durable_write(r, ctx, ngx_http_durable_start_apply,
+                                  ngx_http_durable_start_done, s,
+                                  "starting");
 }
 
 
 ngx_int_t
 ngx_http_durable_restart(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    int                           rc;
-    ds_str_t                      name, input;
-    ds_txn_t                     *txn;
-    ngx_str_t                     id;
-    ngx_uint_t                    new_id;
-    ds_status_e                   status;
-    ds_instance_t                 inst;
-    ngx_http_durable_wait_args_t  wa;
+    ngx_uint_t                 new_id;
+    ngx_http_durable_start_t  *s;
+
+    s = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_start_t));
+    if (s == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (ngx_http_durable_param_bool(r, ctx, NGX_HTTP_DURABLE_Q_NEWID, 1,
                                     &new_id)
         != NGX_OK
-        || ngx_http_durable_parse_wait(r, ctx, &wa) != NGX_OK
+        || ngx_http_durable_parse_wait(r, ctx, &s->wa) != NGX_OK
         || ngx_http_durable_parse_view(r, ctx) != NGX_OK)
     {
         return ngx_http_durable_fail(r, ctx);
     }
 
     if (new_id) {
-        if (ngx_http_durable_new_id(r, &id) != NGX_OK) {
+        if (ngx_http_durable_new_id(r, &s->id) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
     } else {
-        id.data = ctx->route.id.data;
-        id.len = ctx->route.id.len;
+        s->id.data = ctx->route.id.data;
+        s->id.len = ctx->route.id.len;
     }
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "restarting", NULL);
-    }
+    s->hub = ngx_http_durable_ds_str(&ctx->hub);
+    s->from = ngx_http_durable_ds_str(&ctx->route.id);
+    s->restart = 1;
 
-    rc = ds_instance_get(txn, ngx_http_durable_ds_str(&ctx->hub),
-                         ngx_http_durable_ds_str(&ctx->route.id), &inst);
-
-    if (rc == DS_NOTFOUND) {
-        ds_txn_abort(txn);
-        return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
-    }
-
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
-        return ngx_http_durable_store_error(r, ctx, rc, "restarting", NULL);
-    }
-
-    /* a write may move the pages the record points into: copy first */
-
-    name.len = inst.name.len;
-    name.data = ngx_pnalloc(r->pool, inst.name.len + inst.input.len + 1);
-    if (name.data == NULL) {
-        ds_txn_abort(txn);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy((u_char *) name.data, inst.name.data, inst.name.len);
-
-    input.len = inst.input.len;
-    input.data = name.data + name.len;
-    ngx_memcpy((u_char *) input.data, inst.input.data, inst.input.len);
-
-    rc = ngx_http_durable_start_in(ctx, txn, name, &id, input, &status);
-    if (rc != DS_OK) {
-        return ngx_http_durable_start_failed(r, ctx, rc, &id, status);
-    }
-
-    return ngx_http_durable_started(r, ctx, &id, &wa);
+    return ngx_http_durable_write(r, ctx, ngx_http_durable_start_apply,
+                                  ngx_http_durable_start_done, s,
+                                  "restarting");
 }
 
 
-/* starts in txn and commits it; the txn is gone whatever happens */
+/* in the writer thread */
 
 static int
-ngx_http_durable_start_in(ngx_http_durable_ctx_t *ctx, ds_txn_t *txn,
-    ds_str_t name, ngx_str_t *id, ds_str_t input, ds_status_e *status)
+ngx_http_durable_start_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
 {
+    ngx_http_durable_start_t  *s = w->data;
+
     int            rc;
     ds_instance_t  inst;
 
-    rc = ds_op_start(txn, ngx_http_durable_ds_str(&ctx->hub),
-                     ngx_http_durable_ds_str(id), name, input, ds_time_now(),
-                     &inst);
+    if (s->restart) {
+        rc = ds_instance_get(txn, s->hub, s->from, &inst);
+        if (rc != DS_OK) {
+            return rc;
+        }
 
-    if (rc != DS_OK) {
-        *status = inst.status;
-        ds_txn_abort(txn);
-        return rc;
+        /* ds_op_start copies name and input before it writes */
+        s->name = inst.name;
+        s->input = inst.input;
     }
 
-    rc = ds_txn_commit(txn);
+    rc = ds_op_start(txn, s->hub, ngx_http_durable_ds_str(&s->id), s->name,
+                     s->input, ds_time_now(), &inst);
 
-    if (rc == DS_OK) {
-        ngx_http_durable_notify();
+    if (rc == DS_CONFLICT) {
+        s->status = inst.status;
     }
 
     return rc;
@@ -194,17 +170,29 @@ ngx_http_durable_start_in(ngx_http_durable_ctx_t *ctx, ds_txn_t *txn,
 
 
 static ngx_int_t
-ngx_http_durable_start_failed(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, int rc, ngx_str_t *id, ds_status_e status)
+ngx_http_durable_start_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    ngx_http_durable_write_t *w)
 {
-    if (rc == DS_CONFLICT) {
+    ngx_http_durable_start_t  *s = w->data;
+
+    switch (w->rc) {
+
+    case DS_OK:
+        ngx_http_durable_notify();
+        return ngx_http_durable_started(r, ctx, &s->id, &s->wa);
+
+    case DS_CONFLICT:
         return ngx_http_durable_send_error(r, NGX_HTTP_CONFLICT,
                    "An instance with ID '%V' already exists with status %s; "
-                   "only a terminal instance can be replaced.", id,
-                   ds_status_name(status));
-    }
+                   "only a terminal instance can be replaced.", &s->id,
+                   ds_status_name(s->status));
 
-    return ngx_http_durable_store_error(r, ctx, rc, "starting", NULL);
+    case DS_NOTFOUND:
+        return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
+
+    default:
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+    }
 }
 
 

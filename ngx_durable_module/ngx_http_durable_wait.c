@@ -54,6 +54,24 @@ ngx_http_durable_wait(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 }
 
 
+/* goes on waiting, with what is left of the deadline */
+
+ngx_int_t
+ngx_http_durable_wait_again(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    ngx_msec_t  left;
+
+    left = (ngx_msec_int_t) (ctx->wait_deadline - ngx_current_msec) > 0
+           ? ctx->wait_deadline - ngx_current_msec : 0;
+
+    ngx_add_timer(&ctx->wait_ev, ngx_min(ctx->wait_interval, left));
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
 static void
 ngx_http_durable_wait_handler(ngx_event_t *ev)
 {

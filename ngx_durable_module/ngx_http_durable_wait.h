@@ -14,6 +14,8 @@
 ngx_int_t ngx_http_durable_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_msec_t timeout, ngx_msec_t interval,
     ngx_http_durable_wait_pt handler);
+ngx_int_t ngx_http_durable_wait_again(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
 
 
 #endif /* _NGX_HTTP_DURABLE_WAIT_H_INCLUDED_ */

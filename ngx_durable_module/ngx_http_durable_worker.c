@@ -18,6 +18,7 @@
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_wait.h"
+#include "ngx_http_durable_writer.h"
 
 #define NGX_HTTP_DURABLE_CLAIM_POLL  20     /* ms, design.md §6 */
 
@@ -30,6 +31,28 @@ typedef struct {
 } ngx_http_durable_claim_t;
 
 
+/* a completion, renewal or abandonment, as the writer thread applies it */
+typedef struct {
+    ngx_http_durable_work_action_e  action;
+    ds_work_kind_e              kind;
+    ds_str_t                    hub;
+    ds_str_t                    id;         /* instance, or entity name */
+    ds_str_t                    key;        /* entity key */
+    int64_t                     task;
+    uint8_t                     lease[DS_LEASE_LEN];
+    ds_action_t                *actions;
+    size_t                      nactions;
+    int                         failed;
+    int                         delete_state;
+    ds_str_t                    result;     /* activity result, entity state */
+    ds_str_t                    reason;
+    ds_str_t                    details;
+    int64_t                     lease_us;
+    ds_status_e                 status;     /* out: orchestration status */
+    int64_t                     expires;    /* out: renewed lease */
+} ngx_http_durable_work_t;
+
+
 /* a parsed request body: the minified text and its jansson tree */
 typedef struct {
     ngx_http_durable_sv_t       text;
@@ -39,8 +62,12 @@ typedef struct {
 
 static ngx_int_t ngx_http_durable_claim(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
-static ngx_int_t ngx_http_durable_claim_try(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, size_t *claimed);
+static ngx_int_t ngx_http_durable_claim_post(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+static int ngx_http_durable_claim_apply(ds_txn_t *txn,
+    ngx_http_durable_write_t *w);
+static ngx_int_t ngx_http_durable_claim_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_claim_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
 static ngx_int_t ngx_http_durable_claim_answer(ngx_http_request_t *r,
@@ -67,8 +94,12 @@ static ngx_int_t ngx_http_durable_lease_op(ngx_http_request_t *r,
 static ngx_int_t ngx_http_durable_parse_action(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, json_t *obj, ngx_http_durable_sv_t *span,
     ds_action_t *act);
-static ngx_int_t ngx_http_durable_work_answer(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, int rc, ds_txn_t *txn, ngx_str_t *body);
+static ngx_int_t ngx_http_durable_work_post(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_t *k);
+static int ngx_http_durable_work_apply(ds_txn_t *txn,
+    ngx_http_durable_write_t *w);
+static ngx_int_t ngx_http_durable_work_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
 static ngx_int_t ngx_http_durable_body_parse(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *body);
@@ -117,22 +148,20 @@ ngx_http_durable_worker(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 static ngx_int_t
 ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    size_t                        claimed;
-    ngx_int_t                     rc;
     ngx_uint_t                    max;
-    ngx_msec_t                    wait;
     ngx_http_durable_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
-    wait = 0;
+    ctx->claim_wait = 0;
 
     if (ngx_http_durable_param_uint(r, ctx, NGX_HTTP_DURABLE_Q_MAX, 1, 1,
                                     dlcf->worker_max_items, &max)
         != NGX_OK
         || (ctx->query.set[NGX_HTTP_DURABLE_Q_WAIT]
             && ngx_http_durable_param_seconds(r, ctx, NGX_HTTP_DURABLE_Q_WAIT,
-                                              dlcf->worker_max_wait, &wait)
+                                              dlcf->worker_max_wait,
+                                              &ctx->claim_wait)
                != NGX_OK))
     {
         return ngx_http_durable_fail(r, ctx);
@@ -140,9 +169,14 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 
     ctx->claim_max = max;
 
+    ctx->claim_tokens = ngx_pnalloc(r->pool, max * DS_LEASE_LEN);
     ctx->claim_out = ngx_palloc(r->pool, sizeof(ngx_http_durable_out_t));
-    if (ctx->claim_out == NULL
-        || ngx_http_durable_out_init(ctx->claim_out, r->pool, 4096) != NGX_OK)
+
+    /* sized so that the writer thread rarely has to grow it */
+
+    if (ctx->claim_tokens == NULL || ctx->claim_out == NULL
+        || ngx_http_durable_out_init(ctx->claim_out, r->pool, 16384 * max)
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -150,17 +184,19 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     /* read before trying: a change during the try wakes the wait */
     ctx->claim_seq = ngx_http_durable_notify_seq();
 
-    rc = ngx_http_durable_claim_try(r, ctx, &claimed);
-    if (rc != NGX_OK) {
-        return rc;
-    }
+    return ngx_http_durable_claim_post(r, ctx);
+}
 
-    if (claimed || wait == 0) {
-        return ngx_http_durable_claim_answer(r, ctx);
-    }
 
-    return ngx_http_durable_wait(r, ctx, wait, NGX_HTTP_DURABLE_CLAIM_POLL,
-                                 ngx_http_durable_claim_wait);
+static ngx_int_t
+ngx_http_durable_claim_post(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    ngx_http_durable_random(ctx->claim_tokens,
+                            ctx->claim_max * DS_LEASE_LEN);
+
+    return ngx_http_durable_write(r, ctx, ngx_http_durable_claim_apply,
+                                  ngx_http_durable_claim_done, ctx,
+                                  "claiming");
 }
 
 
@@ -168,8 +204,6 @@ static ngx_int_t
 ngx_http_durable_claim_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
 {
-    size_t             claimed;
-    ngx_int_t          rc;
     ngx_atomic_uint_t  seq;
 
     seq = ngx_http_durable_notify_seq();
@@ -179,45 +213,29 @@ ngx_http_durable_claim_wait(ngx_http_request_t *r,
     }
 
     ctx->claim_seq = seq;
+    ctx->claim_expired = expired;
 
-    rc = ngx_http_durable_claim_try(r, ctx, &claimed);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    if (claimed || expired) {
-        return ngx_http_durable_claim_answer(r, ctx);
-    }
-
-    return NGX_AGAIN;
+    return ngx_http_durable_claim_post(r, ctx);
 }
 
 
 /*
- * One claim attempt in one write transaction (due timers fire in it too).
- * Items are rendered into ctx->claim_out; NGX_OK, or the error answer.
+ * One claim attempt, in the writer thread (due timers fire in it too).
+ * Items are rendered into ctx->claim_out while the txn holds them.
  */
 
-static ngx_int_t
-ngx_http_durable_claim_try(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
-    size_t *claimed)
+static int
+ngx_http_durable_claim_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
 {
+    ngx_http_durable_ctx_t  *ctx = w->data;
+
     int                           rc;
-    u_char                       *tokens;
-    int64_t                       now, lease_us, visible;
-    ds_txn_t                     *txn;
+    int64_t                       now, lease_us;
     ds_work_kind_e                kind;
     ngx_http_durable_claim_t      cl;
     ngx_http_durable_loc_conf_t  *dlcf;
 
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
-
-    tokens = ngx_pnalloc(r->pool, ctx->claim_max * DS_LEASE_LEN);
-    if (tokens == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_durable_random(tokens, ctx->claim_max * DS_LEASE_LEN);
+    dlcf = ngx_http_get_module_loc_conf(w->request, ngx_http_durable_module);
 
     ctx->claim_out->pos = ctx->claim_out->start;
     ngx_http_durable_out_literal(ctx->claim_out, "{\"items\":[");
@@ -228,65 +246,66 @@ ngx_http_durable_claim_try(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 
     now = ds_time_now();
     lease_us = (int64_t) dlcf->worker_lease * 1000;
-    *claimed = 0;
-
-    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "claiming", NULL);
-    }
+    ctx->claimed = 0;
 
     switch (ctx->route.work_kind) {
 
     case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
         kind = DS_WORK_ORCHESTRATION;
         rc = ds_work_claim_orchestrations(txn, cl.hub, now, lease_us,
-                                          ctx->claim_max, tokens,
+                                          ctx->claim_max, ctx->claim_tokens,
                                           ngx_http_durable_orch_item, &cl,
-                                          claimed);
+                                          &ctx->claimed);
         break;
 
     case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
         kind = DS_WORK_ACTIVITY;
         rc = ds_work_claim_activities(txn, cl.hub, now, lease_us,
-                                      ctx->claim_max, tokens,
+                                      ctx->claim_max, ctx->claim_tokens,
                                       ngx_http_durable_activity_item, &cl,
-                                      claimed);
+                                      &ctx->claimed);
         break;
 
     default:
         kind = DS_WORK_ENTITY;
         rc = ds_work_claim_entities(txn, cl.hub, now, lease_us,
-                                    ctx->claim_max, tokens,
+                                    ctx->claim_max, ctx->claim_tokens,
                                     ngx_http_durable_entity_item, &cl,
-                                    claimed);
+                                    &ctx->claimed);
         break;
     }
 
     if (rc == DS_OK) {
-        rc = ds_work_next_visible(txn, cl.hub, kind, &visible);
+        rc = ds_work_next_visible(txn, cl.hub, kind, &ctx->claim_visible);
     }
 
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
-        return ngx_http_durable_store_error(r, ctx, rc, "claiming", NULL);
-    }
+    return ctx->claim_out->failed ? DS_ERROR : rc;
+}
 
-    rc = ds_txn_commit(txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "claiming", NULL);
-    }
 
-    if (ctx->claim_out->failed) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+static ngx_int_t
+ngx_http_durable_claim_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    ngx_http_durable_write_t *w)
+{
+    if (w->rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
     }
-
-    ctx->claim_visible = visible;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "durable claim: %uz items, kind:%d", *claimed,
+                   "durable claim: %uz items, kind:%d", ctx->claimed,
                    ctx->route.work_kind);
 
-    return NGX_OK;
+    if (ctx->claimed || ctx->claim_wait == 0 || ctx->claim_expired) {
+        return ngx_http_durable_claim_answer(r, ctx);
+    }
+
+    if (!ctx->waiting) {
+        return ngx_http_durable_wait(r, ctx, ctx->claim_wait,
+                                     NGX_HTTP_DURABLE_CLAIM_POLL,
+                                     ngx_http_durable_claim_wait);
+    }
+
+    return ngx_http_durable_wait_again(r, ctx);
 }
 
 
@@ -472,24 +491,24 @@ static ngx_int_t
 ngx_http_durable_complete_orchestration(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    int                       rc;
-    u_char                   *p;
     size_t                    i, n;
     json_t                   *actions;
-    uint8_t                   lease[DS_LEASE_LEN];
     ds_str_t                  id;
-    ds_txn_t                 *txn;
-    ngx_str_t                 body;
     ds_action_t              *acts;
-    ds_status_e               status;
     ngx_http_durable_sv_t     list, span;
     ngx_http_durable_body_t   in;
+    ngx_http_durable_work_t  *k;
     ngx_http_durable_jiter_t  it;
+
+    k = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_work_t));
+    if (k == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (ngx_http_durable_body_parse(r, ctx, &in) != NGX_OK
         || ngx_http_durable_get_string(r, ctx, in.root, "instanceId", 1, &id)
            != NGX_OK
-        || ngx_http_durable_get_lease(r, ctx, in.root, lease) != NGX_OK)
+        || ngx_http_durable_get_lease(r, ctx, in.root, k->lease) != NGX_OK)
     {
         return ngx_http_durable_fail(r, ctx);
     }
@@ -527,27 +546,11 @@ ngx_http_durable_complete_orchestration(ngx_http_request_t *r,
         }
     }
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "completing", NULL);
-    }
+    k->id = id;
+    k->actions = acts;
+    k->nactions = n;
 
-    rc = ds_work_complete_orchestration(txn, ngx_http_durable_ds_str(&ctx->hub),
-                                        id, lease, acts, n, ds_time_now(),
-                                        &status);
-
-    p = ngx_pnalloc(r->pool, sizeof("{\"runtimeStatus\":\"ContinuedAsNew\"}"));
-    if (p == NULL) {
-        ds_txn_abort(txn);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    body.data = p;
-    body.len = ngx_sprintf(p, "{\"runtimeStatus\":\"%s\"}",
-                           rc == DS_OK ? ds_status_name(status) : "")
-               - p;
-
-    return ngx_http_durable_work_answer(r, ctx, rc, txn, &body);
+    return ngx_http_durable_work_post(r, ctx, k);
 }
 
 
@@ -555,23 +558,26 @@ static ngx_int_t
 ngx_http_durable_complete_activity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    int                      rc, failed;
-    char                    *p;
-    int64_t                  task;
-    json_t                  *failure;
-    uint8_t                  lease[DS_LEASE_LEN];
-    ds_str_t                 id, result, reason, details;
-    ds_txn_t                *txn;
-    ngx_str_t                body;
-    ngx_http_durable_sv_t    span;
-    ngx_http_durable_body_t  in;
+    int                       failed;
+    char                     *p;
+    int64_t                   task;
+    json_t                   *failure;
+    ds_str_t                  id, result, reason, details;
+    ngx_http_durable_sv_t     span;
+    ngx_http_durable_body_t   in;
+    ngx_http_durable_work_t  *k;
+
+    k = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_work_t));
+    if (k == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (ngx_http_durable_body_parse(r, ctx, &in) != NGX_OK
         || ngx_http_durable_get_string(r, ctx, in.root, "instanceId", 1, &id)
            != NGX_OK
         || ngx_http_durable_get_int(r, ctx, in.root, "taskId", &task)
            != NGX_OK
-        || ngx_http_durable_get_lease(r, ctx, in.root, lease) != NGX_OK)
+        || ngx_http_durable_get_lease(r, ctx, in.root, k->lease) != NGX_OK)
     {
         return ngx_http_durable_fail(r, ctx);
     }
@@ -614,18 +620,14 @@ ngx_http_durable_complete_activity(ngx_http_request_t *r,
         ngx_http_durable_get_raw(&span, "details", &details);
     }
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "completing", NULL);
-    }
+    k->id = id;
+    k->task = task;
+    k->failed = failed;
+    k->result = result;
+    k->reason = reason;
+    k->details = details;
 
-    rc = ds_work_complete_activity(txn, ngx_http_durable_ds_str(&ctx->hub),
-                                   id, task, lease, failed, result, reason,
-                                   details, ds_time_now());
-
-    ngx_str_set(&body, "{}");
-
-    return ngx_http_durable_work_answer(r, ctx, rc, txn, &body);
+    return ngx_http_durable_work_post(r, ctx, k);
 }
 
 
@@ -633,17 +635,19 @@ static ngx_int_t
 ngx_http_durable_complete_entity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    int                      rc;
-    json_t                  *del;
-    uint8_t                  lease[DS_LEASE_LEN];
-    ds_str_t                 name, key, state;
-    ds_txn_t                *txn;
-    ngx_str_t                body;
-    ngx_http_durable_body_t  in;
+    json_t                   *del;
+    ds_str_t                  name, key, state;
+    ngx_http_durable_body_t   in;
+    ngx_http_durable_work_t  *k;
+
+    k = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_work_t));
+    if (k == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (ngx_http_durable_body_parse(r, ctx, &in) != NGX_OK
         || ngx_http_durable_get_entity(r, ctx, in.root, &name, &key) != NGX_OK
-        || ngx_http_durable_get_lease(r, ctx, in.root, lease) != NGX_OK)
+        || ngx_http_durable_get_lease(r, ctx, in.root, k->lease) != NGX_OK)
     {
         return ngx_http_durable_fail(r, ctx);
     }
@@ -651,18 +655,12 @@ ngx_http_durable_complete_entity(ngx_http_request_t *r,
     del = json_object_get(in.root, "delete");
     ngx_http_durable_get_raw(&in.text, "state", &state);
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "completing", NULL);
-    }
+    k->id = name;
+    k->key = key;
+    k->delete_state = json_is_true(del);
+    k->result = state;
 
-    rc = ds_work_complete_entity(txn, ngx_http_durable_ds_str(&ctx->hub),
-                                 name, key, lease, json_is_true(del), state,
-                                 ds_time_now());
-
-    ngx_str_set(&body, "{}");
-
-    return ngx_http_durable_work_answer(r, ctx, rc, txn, &body);
+    return ngx_http_durable_work_post(r, ctx, k);
 }
 
 
@@ -671,24 +669,17 @@ ngx_http_durable_complete_entity(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_durable_lease_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    int                           rc;
-    u_char                       *p;
-    int64_t                       task, expires;
-    uint8_t                       lease[DS_LEASE_LEN];
-    ds_str_t                      id, key;
-    ds_txn_t                     *txn;
-    ngx_str_t                     body;
-    ds_work_kind_e                kind;
-    ngx_http_durable_body_t       in;
-    ngx_http_durable_loc_conf_t  *dlcf;
+    ngx_int_t                 rc;
+    ngx_http_durable_body_t   in;
+    ngx_http_durable_work_t  *k;
 
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
-
-    task = 0;
-    ngx_memzero(&key, sizeof(ds_str_t));
+    k = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_work_t));
+    if (k == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (ngx_http_durable_body_parse(r, ctx, &in) != NGX_OK
-        || ngx_http_durable_get_lease(r, ctx, in.root, lease) != NGX_OK)
+        || ngx_http_durable_get_lease(r, ctx, in.root, k->lease) != NGX_OK)
     {
         return ngx_http_durable_fail(r, ctx);
     }
@@ -696,23 +687,21 @@ ngx_http_durable_lease_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     switch (ctx->route.work_kind) {
 
     case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
-        kind = DS_WORK_ORCHESTRATION;
         rc = ngx_http_durable_get_string(r, ctx, in.root, "instanceId", 1,
-                                         &id);
+                                         &k->id);
         break;
 
     case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
-        kind = DS_WORK_ACTIVITY;
         rc = ngx_http_durable_get_string(r, ctx, in.root, "instanceId", 1,
-                                         &id);
+                                         &k->id);
         if (rc == NGX_OK) {
-            rc = ngx_http_durable_get_int(r, ctx, in.root, "taskId", &task);
+            rc = ngx_http_durable_get_int(r, ctx, in.root, "taskId",
+                                          &k->task);
         }
         break;
 
     default:
-        kind = DS_WORK_ENTITY;
-        rc = ngx_http_durable_get_entity(r, ctx, in.root, &id, &key);
+        rc = ngx_http_durable_get_entity(r, ctx, in.root, &k->id, &k->key);
         break;
     }
 
@@ -720,64 +709,96 @@ ngx_http_durable_lease_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         return ngx_http_durable_fail(r, ctx);
     }
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "updating a lease",
-                                            NULL);
-    }
-
-    if (ctx->route.work_action == NGX_HTTP_DURABLE_WORK_ABANDON) {
-        rc = ds_work_abandon(txn, ngx_http_durable_ds_str(&ctx->hub), kind,
-                             id, key, task, lease, ds_time_now());
-        ngx_str_set(&body, "{}");
-
-        return ngx_http_durable_work_answer(r, ctx, rc, txn, &body);
-    }
-
-    rc = ds_work_renew(txn, ngx_http_durable_ds_str(&ctx->hub), kind, id, key,
-                       task, lease, ds_time_now(),
-                       (int64_t) dlcf->worker_lease * 1000, &expires);
-
-    p = ngx_pnalloc(r->pool, sizeof("{\"leaseExpires\":\"\"}")
-                             + DS_TIME_FRAC_LEN);
-    if (p == NULL) {
-        ds_txn_abort(txn);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    body.data = p;
-    p = ngx_cpymem(p, "{\"leaseExpires\":\"",
-                   sizeof("{\"leaseExpires\":\"") - 1);
-
-    if (rc == DS_OK) {
-        p += ds_time_format_frac(expires, (char *) p);
-    }
-
-    p = ngx_cpymem(p, "\"}", 2);
-    body.len = p - body.data;
-
-    return ngx_http_durable_work_answer(r, ctx, rc, txn, &body);
+    return ngx_http_durable_work_post(r, ctx, k);
 }
 
 
-/* commits on success and answers with the status of docs/worker-protocol */
-
 static ngx_int_t
-ngx_http_durable_work_answer(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, int rc, ds_txn_t *txn, ngx_str_t *body)
+ngx_http_durable_work_post(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    ngx_http_durable_work_t *k)
 {
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
+    ngx_http_durable_loc_conf_t  *dlcf;
 
-    } else {
-        rc = ds_txn_commit(txn);
+    static const ds_work_kind_e  kinds[] = {
+        DS_WORK_ORCHESTRATION, DS_WORK_ACTIVITY, DS_WORK_ENTITY
+    };
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    k->action = ctx->route.work_action;
+    k->kind = kinds[ctx->route.work_kind];
+    k->hub = ngx_http_durable_ds_str(&ctx->hub);
+    k->lease_us = (int64_t) dlcf->worker_lease * 1000;
+
+    if (k->key.data == NULL) {
+        k->key.data = "";
     }
 
-    switch (rc) {
+    return ngx_http_durable_write(r, ctx, ngx_http_durable_work_apply,
+                                  ngx_http_durable_work_done, k,
+                                  "completing work");
+}
+
+
+/* in the writer thread */
+
+static int
+ngx_http_durable_work_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
+{
+    ngx_http_durable_work_t  *k = w->data;
+
+    int64_t  now;
+
+    now = ds_time_now();
+
+    switch (k->action) {
+
+    case NGX_HTTP_DURABLE_WORK_RENEW:
+        return ds_work_renew(txn, k->hub, k->kind, k->id, k->key, k->task,
+                             k->lease, now, k->lease_us, &k->expires);
+
+    case NGX_HTTP_DURABLE_WORK_ABANDON:
+        return ds_work_abandon(txn, k->hub, k->kind, k->id, k->key, k->task,
+                               k->lease, now);
+
+    default:
+        break;
+    }
+
+    switch (k->kind) {
+
+    case DS_WORK_ORCHESTRATION:
+        return ds_work_complete_orchestration(txn, k->hub, k->id, k->lease,
+                                              k->actions, k->nactions, now,
+                                              &k->status);
+
+    case DS_WORK_ACTIVITY:
+        return ds_work_complete_activity(txn, k->hub, k->id, k->task,
+                                         k->lease, k->failed, k->result,
+                                         k->reason, k->details, now);
+
+    default:
+        return ds_work_complete_entity(txn, k->hub, k->id, k->key, k->lease,
+                                       k->delete_state, k->result, now);
+    }
+}
+
+
+/* the answer, with the status codes of docs/worker-protocol.md */
+
+static ngx_int_t
+ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    ngx_http_durable_write_t *w)
+{
+    ngx_http_durable_work_t  *k = w->data;
+
+    u_char     *p;
+    ngx_str_t   body;
+
+    switch (w->rc) {
 
     case DS_OK:
-        ngx_http_durable_notify();
-        return ngx_http_durable_send(r, NGX_HTTP_OK, body);
+        break;
 
     case DS_NOTFOUND:
         return ngx_http_durable_send_error(r, NGX_HTTP_NOT_FOUND,
@@ -798,8 +819,38 @@ ngx_http_durable_work_answer(ngx_http_request_t *r,
                    "action, last; every schedule id once.");
 
     default:
-        return ngx_http_durable_store_error(r, ctx, rc, "completing", NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
     }
+
+    ngx_http_durable_notify();
+
+    p = ngx_pnalloc(r->pool, sizeof("{\"runtimeStatus\":\"\"}")
+                             + DS_TIME_FRAC_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body.data = p;
+
+    if (k->action == NGX_HTTP_DURABLE_WORK_RENEW) {
+        p = ngx_cpymem(p, "{\"leaseExpires\":\"",
+                       sizeof("{\"leaseExpires\":\"") - 1);
+        p += ds_time_format_frac(k->expires, (char *) p);
+        p = ngx_cpymem(p, "\"}", 2);
+
+    } else if (k->action == NGX_HTTP_DURABLE_WORK_COMPLETE
+               && k->kind == DS_WORK_ORCHESTRATION)
+    {
+        p = ngx_sprintf(p, "{\"runtimeStatus\":\"%s\"}",
+                        ds_status_name(k->status));
+
+    } else {
+        p = ngx_cpymem(p, "{}", 2);
+    }
+
+    body.len = p - body.data;
+
+    return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
 }
 
 

@@ -1,0 +1,358 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Group commit off the event loop. Writes of a store are queued per nginx
+ * worker process; one batch at a time runs in a thread of the store's
+ * nginx thread pool: one LMDB write transaction, each write in a nested
+ * transaction of its own (a failing write aborts only itself), one commit,
+ * so one fsync for the whole batch. Requests are answered in the event loop
+ * once their batch is durable; writes that arrive meanwhile form the next
+ * batch. The event loop never waits for fsync or for the write lock another
+ * process holds. Without thread support the batch of one runs in place.
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_writer.h"
+
+
+typedef struct {
+    ngx_http_durable_store_t     *store;
+    ngx_http_durable_write_t     *queue;
+    ngx_http_durable_write_t    **last;
+    ngx_http_durable_write_t     *batch;        /* in the thread */
+#if (NGX_THREADS)
+    ngx_thread_task_t            *task;
+    ngx_thread_task_t            *sync_task;
+#endif
+    ngx_event_t                   flush;
+    int                           sync_rc;
+    unsigned                      busy:1;
+    unsigned                      syncing:1;
+    unsigned                      dirty:1;
+} ngx_http_durable_writer_t;
+
+
+static void ngx_http_durable_apply_batch(ds_env_t *env,
+    ngx_http_durable_write_t *batch);
+static void ngx_http_durable_resume(ngx_http_durable_write_t *w);
+#if (NGX_THREADS)
+static void ngx_http_durable_post(ngx_http_durable_writer_t *wr);
+static void ngx_http_durable_batch_thread(void *data, ngx_log_t *log);
+static void ngx_http_durable_batch_done(ngx_event_t *ev);
+static void ngx_http_durable_flush_handler(ngx_event_t *ev);
+static void ngx_http_durable_sync_thread(void *data, ngx_log_t *log);
+static void ngx_http_durable_sync_done(ngx_event_t *ev);
+#endif
+
+
+ngx_int_t
+ngx_http_durable_writer_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
+{
+    ngx_http_durable_writer_t  *wr;
+
+    wr = ngx_pcalloc(cycle->pool, sizeof(ngx_http_durable_writer_t));
+    if (wr == NULL) {
+        return NGX_ERROR;
+    }
+
+    wr->store = st;
+    wr->last = &wr->queue;
+    st->writer = wr;
+
+#if (NGX_THREADS)
+
+    if (st->thread_pool == NULL) {
+        return NGX_OK;
+    }
+
+    wr->task = ngx_thread_task_alloc(cycle->pool, 0);
+    wr->sync_task = ngx_thread_task_alloc(cycle->pool, 0);
+    if (wr->task == NULL || wr->sync_task == NULL) {
+        return NGX_ERROR;
+    }
+
+    wr->task->ctx = wr;
+    wr->task->handler = ngx_http_durable_batch_thread;
+    wr->task->event.handler = ngx_http_durable_batch_done;
+    wr->task->event.data = wr;
+    wr->task->event.log = cycle->log;
+
+    wr->sync_task->ctx = wr;
+    wr->sync_task->handler = ngx_http_durable_sync_thread;
+    wr->sync_task->event.handler = ngx_http_durable_sync_done;
+    wr->sync_task->event.data = wr;
+    wr->sync_task->event.log = cycle->log;
+
+    if (st->sync == DS_SYNC_NONE) {
+        /* relaxed durability: flushed every st->flush off the event loop */
+        wr->flush.handler = ngx_http_durable_flush_handler;
+        wr->flush.data = wr;
+        wr->flush.log = cycle->log;
+        wr->flush.cancelable = 1;
+
+        ngx_add_timer(&wr->flush, st->flush);
+    }
+
+#endif
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_durable_writer_exit(ngx_http_durable_store_t *st)
+{
+    ngx_http_durable_writer_t  *wr;
+
+    wr = st->writer;
+
+    if (wr && wr->flush.timer_set) {
+        ngx_del_timer(&wr->flush);
+    }
+}
+
+
+/*
+ * Queues a write and suspends the request until its batch is durable;
+ * returns NGX_DONE, or (without threads) what w->done answered.
+ */
+
+ngx_int_t
+ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    ngx_http_durable_apply_pt apply, ngx_http_durable_written_pt done,
+    void *data, const char *what)
+{
+    ngx_http_durable_write_t   *w;
+    ngx_http_durable_writer_t  *wr;
+
+    w = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_write_t));
+    if (w == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    w->request = r;
+    w->apply = apply;
+    w->done = done;
+    w->data = data;
+    w->what = what;
+
+    wr = ctx->store->writer;
+
+#if (NGX_THREADS)
+
+    if (wr->task) {
+        *wr->last = w;
+        wr->last = &w->next;
+
+        /* the request outlives a client that goes away meanwhile */
+        r->main->count++;
+        r->main->blocked++;
+        r->aio = 1;
+
+        ngx_http_durable_post(wr);
+
+        return NGX_DONE;
+    }
+
+#endif
+
+    ngx_http_durable_apply_batch(ctx->store->env, w);
+
+    return done(r, ctx, w);
+}
+
+
+static void
+ngx_http_durable_apply_batch(ds_env_t *env, ngx_http_durable_write_t *batch)
+{
+    int                        rc;
+    ds_txn_t                  *txn, *child;
+    ngx_uint_t                 applied;
+    ngx_http_durable_write_t  *w;
+
+    rc = ds_txn_begin(env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        for (w = batch; w; w = w->next) {
+            w->rc = rc;
+        }
+
+        return;
+    }
+
+    applied = 0;
+
+    for (w = batch; w; w = w->next) {
+
+        w->rc = ds_txn_begin(env, txn, 1, &child);
+        if (w->rc != DS_OK) {
+            continue;
+        }
+
+        w->rc = w->apply(child, w);
+
+        if (w->rc != DS_OK) {
+            ds_txn_abort(child);
+            continue;
+        }
+
+        w->rc = ds_txn_commit(child);
+
+        if (w->rc == DS_OK) {
+            applied++;
+        }
+    }
+
+    if (applied == 0) {
+        ds_txn_abort(txn);
+        return;
+    }
+
+    rc = ds_txn_commit(txn);
+
+    if (rc != DS_OK) {
+        /* nothing of the batch is durable */
+        for (w = batch; w; w = w->next) {
+            if (w->rc == DS_OK) {
+                w->rc = rc;
+            }
+        }
+    }
+}
+
+
+static void
+ngx_http_durable_resume(ngx_http_durable_write_t *w)
+{
+    ngx_int_t                rc;
+    ngx_connection_t        *c;
+    ngx_http_request_t      *r;
+    ngx_http_durable_ctx_t  *ctx;
+
+    r = w->request;
+    c = r->connection;
+
+    r->main->blocked--;
+    r->aio = 0;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+
+    rc = w->done(r, ctx, w);
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+#if (NGX_THREADS)
+
+static void
+ngx_http_durable_post(ngx_http_durable_writer_t *wr)
+{
+    ngx_http_durable_write_t  *w, *next;
+
+    if (wr->busy || wr->queue == NULL) {
+        return;
+    }
+
+    wr->batch = wr->queue;
+    wr->queue = NULL;
+    wr->last = &wr->queue;
+
+    if (ngx_thread_task_post(wr->store->thread_pool, wr->task) == NGX_OK) {
+        wr->busy = 1;
+        return;
+    }
+
+    /* the pool's queue is full: apply here rather than fail the writes */
+
+    ngx_http_durable_apply_batch(wr->store->env, wr->batch);
+
+    for (w = wr->batch, wr->batch = NULL; w; w = next) {
+        next = w->next;
+        ngx_http_durable_resume(w);
+    }
+}
+
+
+static void
+ngx_http_durable_batch_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_durable_writer_t  *wr = data;
+
+    ngx_http_durable_apply_batch(wr->store->env, wr->batch);
+}
+
+
+static void
+ngx_http_durable_batch_done(ngx_event_t *ev)
+{
+    ngx_http_durable_writer_t  *wr = ev->data;
+
+    ngx_uint_t                 n;
+    ngx_http_durable_write_t  *w, *next;
+
+    wr->dirty = 1;
+
+    n = 0;
+
+    /* still busy: writes that answers queue wait for the next batch */
+
+    for (w = wr->batch, wr->batch = NULL; w; w = next) {
+        next = w->next;
+        n++;
+        ngx_http_durable_resume(w);
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "durable batch of %ui writes done", n);
+
+    wr->busy = 0;
+
+    /* what arrived meanwhile is the next batch */
+    ngx_http_durable_post(wr);
+}
+
+
+static void
+ngx_http_durable_flush_handler(ngx_event_t *ev)
+{
+    ngx_http_durable_writer_t  *wr = ev->data;
+
+    if (wr->dirty && !wr->syncing
+        && ngx_thread_task_post(wr->store->thread_pool, wr->sync_task)
+           == NGX_OK)
+    {
+        wr->dirty = 0;
+        wr->syncing = 1;
+    }
+
+    ngx_add_timer(ev, wr->store->flush);
+}
+
+
+static void
+ngx_http_durable_sync_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_durable_writer_t  *wr = data;
+
+    wr->sync_rc = ds_env_sync(wr->store->env);
+}
+
+
+static void
+ngx_http_durable_sync_done(ngx_event_t *ev)
+{
+    ngx_http_durable_writer_t  *wr = ev->data;
+
+    wr->syncing = 0;
+
+    if (wr->sync_rc != DS_OK) {
+        ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                      "durable: flushing store \"%V\" failed: %s",
+                      &wr->store->name, ds_strerror(wr->sync_rc));
+    }
+}
+
+#endif

@@ -1,0 +1,44 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ */
+
+
+#ifndef _NGX_HTTP_DURABLE_WRITER_H_INCLUDED_
+#define _NGX_HTTP_DURABLE_WRITER_H_INCLUDED_
+
+
+#include "ngx_http_durable_module.h"
+
+
+typedef struct ngx_http_durable_write_s  ngx_http_durable_write_t;
+
+/* runs in a thread of the pool, inside the write's own nested txn */
+typedef int (*ngx_http_durable_apply_pt)(ds_txn_t *txn,
+    ngx_http_durable_write_t *w);
+
+/* runs in the event loop once the batch is durable; answers the request */
+typedef ngx_int_t (*ngx_http_durable_written_pt)(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+
+
+struct ngx_http_durable_write_s {
+    ngx_http_durable_write_t     *next;
+    ngx_http_request_t           *request;
+    ngx_http_durable_apply_pt     apply;
+    ngx_http_durable_written_pt   done;
+    void                         *data;     /* the operation's arguments */
+    const char                   *what;     /* for error messages */
+    int                           rc;       /* ds_rc_e of apply + commit */
+};
+
+
+ngx_int_t ngx_http_durable_writer_init(ngx_cycle_t *cycle,
+    ngx_http_durable_store_t *st);
+void ngx_http_durable_writer_exit(ngx_http_durable_store_t *st);
+ngx_int_t ngx_http_durable_write(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_apply_pt apply,
+    ngx_http_durable_written_pt done, void *data, const char *what);
+
+
+#endif /* _NGX_HTTP_DURABLE_WRITER_H_INCLUDED_ */
