@@ -2,6 +2,7 @@
 #
 #   make run     build, then nginx in the foreground on 127.0.0.1:$(PORT)
 #   make test    store unit tests and the Test::Nginx suite
+#   make demo    nginx + the example worker: one HelloSequence end to end
 #
 # Every target first checks the Debian packages it needs (make deps).
 
@@ -21,7 +22,8 @@ PROVE_FLAGS ?= -r
 UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
-.PHONY: all deps build run test test-store test-unit test-nginx check-node clean
+.PHONY: all deps build run demo test test-store test-unit test-worker \
+        test-nginx check-node clean
 
 all: build
 
@@ -56,7 +58,7 @@ run: build
 	exec $(NGINX) -p $(VAR)/ -c conf/nginx.conf -e stderr \
 	    -g 'daemon off;'
 
-test: build test-store test-unit test-nginx
+test: build test-store test-unit test-worker test-nginx
 
 test-store: deps
 	$(MAKE) -s -C store test
@@ -73,12 +75,22 @@ test-unit: deps
 	    ngx_durable_module/tests/t_jspan.c -o $(BUILD)/unit/t_jspan
 	$(BUILD)/unit/t_jspan
 
+# the example worker's replay engine, against an in-process fake hub
+test-worker: deps
+	cd examples/worker && python3 -m unittest -q test_replay
+
 test-nginx: build
 	@rm -rf $(BUILD)/t-data && mkdir -p $(BUILD)/t-data
 	TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) \
 	TEST_NGINX_DATA_DIR=$(BUILD)/t-data \
 	    prove -I t/lib $(PROVE_FLAGS) t
+
+# nginx (build/demo, $(PORT)) and examples/worker: exits 0 when a
+# HelloSequence started over HTTP completes
+demo: build
+	PORT=$(PORT) NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) \
+	    DEMO_PREFIX=$(BUILD)/demo examples/worker/demo.sh
 
 # optional: the Node.js durable-functions client (majors 1-3) against the
 # module; needs the npm registry, never part of `make test`

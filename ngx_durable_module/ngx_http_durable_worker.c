@@ -357,6 +357,10 @@ ngx_http_durable_orch_item(void *data, ds_txn_t *txn,
     ngx_http_durable_out_json(out, item->inst->input.data,
                               item->inst->input.len);
 
+    /* the episode's clock: replays see it as OrchestratorStarted */
+    ngx_http_durable_out_literal(out, ",\"timestamp\":");
+    ngx_http_durable_out_time(out, item->inst->episode_at);
+
     ngx_http_durable_out_literal(out, ",\"history\":[");
     cl->first = 1;
 

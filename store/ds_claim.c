@@ -117,6 +117,7 @@ ds_work_claim_orchestrations(ds_txn_t *txn, ds_str_t hub, int64_t now,
 
         memcpy(inst.lease, token, DS_LEASE_LEN);
         inst.lease_expires = now + lease_us;
+        inst.episode_at = now;
         inst.lease_upto = last;
         inst.ready_at = inst.lease_expires;
 

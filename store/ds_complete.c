@@ -121,8 +121,9 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     if (fin == NULL || fin->type != DS_ACT_CONTINUE_AS_NEW) {
+        /* the episode's clock is the one its worker saw: the claim time */
         rc = ds_complete_history(txn, hub, id, &msgs, actions, nactions,
-                                 now);
+                                 inst.episode_at ? inst.episode_at : now);
         if (rc != DS_OK) {
             goto done;
         }

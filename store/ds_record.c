@@ -1,19 +1,19 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * The instance record, a versioned binary layout (version 2):
+ * The instance record, a versioned binary layout (version 3):
  *
  *   version(1) status(1) suspended_from(1) done_status(1)
  *   created(8) updated(8) execution(8)
  *   ready_at(8) lease_expires(8) lease_upto(8) inbox_seq(8)
  *   parent_task(8) parent_execution(8)
- *   lease(16) done_lease(16)
+ *   lease(16) done_lease(16) episode_at(8)
  *   name_len(4) input_len(4) output_len(4) custom_status_len(4)
  *   parent_id_len(4)
  *   name input output custom_status parent_id
  *
  * Integers are big-endian; the bytes are read with no alignment assumed.
- * There is no deployed data of version 1, so it is not read.
+ * There is no deployed data of older versions, so they are not read.
  */
 
 
@@ -22,9 +22,9 @@
 #include "ds_key.h"
 
 
-#define DS_RECORD_VERSION   2
+#define DS_RECORD_VERSION   3
 #define DS_RECORD_STRS      5
-#define DS_RECORD_LENS      108
+#define DS_RECORD_LENS      116
 #define DS_RECORD_HEADER    (DS_RECORD_LENS + 4 * DS_RECORD_STRS)
 
 
@@ -60,6 +60,7 @@ ds_record_encode(const ds_instance_t *inst, unsigned char *p)
     ds_put_u64(p + 68, inst->parent_execution);
     memcpy(p + 76, inst->lease, DS_LEASE_LEN);
     memcpy(p + 92, inst->done_lease, DS_LEASE_LEN);
+    ds_put_i64(p + 108, inst->episode_at);
 
     s[0] = &inst->name;
     s[1] = &inst->input;
@@ -128,6 +129,7 @@ ds_record_decode(const void *data, size_t len, ds_instance_t *inst)
     inst->parent_execution = ds_get_u64(p + 68);
     memcpy(inst->lease, p + 76, DS_LEASE_LEN);
     memcpy(inst->done_lease, p + 92, DS_LEASE_LEN);
+    inst->episode_at = ds_get_i64(p + 108);
 
     s[0] = &inst->name;
     s[1] = &inst->input;

@@ -118,6 +118,7 @@ typedef struct {
     uint64_t            parent_execution;   /* the parent's execution */
     int64_t             ready_at;       /* µs; 0: not in the ready index */
     int64_t             lease_expires;  /* µs */
+    int64_t             episode_at;     /* claim time: the episode's clock */
     uint64_t            lease_upto;     /* inbox seq delivered under lease */
     uint64_t            inbox_seq;      /* last inbox seq handed out */
     ds_status_e         done_status;    /* answer to a retried completion */

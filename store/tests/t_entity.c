@@ -395,7 +395,7 @@ t_entity_from_orch(void)
 
     t_history_text(env, hub, "o", hist, sizeof(hist));
     T(strstr(hist, "{\"EventType\":\"EventSent\","
-                   "\"Timestamp\":\"2018-03-10T13:57:31.000002Z\","
+                   "\"Timestamp\":\"2018-03-10T13:57:31.000001Z\","
                    "\"EventId\":-1,\"InstanceId\":\"@counter@x\","
                    "\"Name\":\"add\",\"Input\":5}") != NULL);
 

@@ -203,15 +203,16 @@ t_work_hello(void)
              "OrchestratorCompleted") == 0);
 
     T_INT(t_history_text(env, hub, "hello", text, sizeof(text)), 24);
+    /* every event of an episode carries the episode's (claim) time */
     T(t_has(text, "{\"EventType\":\"TaskScheduled\","
-                  "\"Timestamp\":\"2018-03-10T13:57:31.001001Z\","
+                  "\"Timestamp\":\"2018-03-10T13:57:31.001Z\","
                   "\"EventId\":0,\"Name\":\"SayHello\","
                   "\"Input\":\"City 0\"}"));
     T(t_has(text, "{\"EventType\":\"ExecutionCompleted\","
                   "\"Timestamp\":\"2018-03-10T13:57:31.006Z\","
                   "\"OrchestrationStatus\":1,\"Result\":[\"Hello 0\","));
     T(t_has(text, "{\"EventType\":\"OrchestratorStarted\","
-                  "\"Timestamp\":\"2018-03-10T13:57:31.001001Z\"}"));
+                  "\"Timestamp\":\"2018-03-10T13:57:31.001Z\"}"));
 
     /* the retry of the final completion: same answer */
     T_INT(t_complete_o(env, hub, "hello", 30, &act, 1, now + 9, &st),
