@@ -26,10 +26,10 @@ sub start_worker {
         my $log = ($ENV{TEST_NGINX_DATA_DIR} // '/tmp') . '/example-worker.log';
         open STDOUT, '>', '/dev/null';
         open STDERR, '>', $log;
-        exec 'python3', 'examples/worker/worker.py',
+        exec('python3', 'examples/worker/worker.py',
              '--url', "http://127.0.0.1:$port$B", '--wait', '1',
-             '--exit-after', '60';
-        POSIX::_exit(127);
+             '--exit-after', '60')
+            or POSIX::_exit(127);
     }
 }
 
