@@ -10,6 +10,7 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_auth.h"
+#include "ngx_http_durable_log.h"
 #include "ngx_http_durable_render.h"
 
 
@@ -74,7 +75,7 @@ ngx_http_durable_authenticate(ngx_http_request_t *r,
     }
 
     if (!match) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, ngx_http_durable_log(r), 0,
                       "durable: request with a wrong key");
 
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_UNAUTHORIZED,

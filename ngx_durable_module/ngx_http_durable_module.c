@@ -9,6 +9,7 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_auth.h"
+#include "ngx_http_durable_log.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_handlers.h"
 #include "ngx_http_durable_notify.h"
@@ -436,7 +437,7 @@ ngx_http_durable_read_body(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
                           b->file_pos);
         if (n != b->file_last - b->file_pos) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+            ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
                           "durable: could not read the request body file");
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -572,7 +573,7 @@ ngx_http_durable_store_ready(ngx_http_request_t *r,
     }
 
     if (ngx_time() >= st->retry
-        && ngx_http_durable_open_store(r->connection->log, st) == NGX_OK)
+        && ngx_http_durable_open_store(ngx_http_durable_log(r), st) == NGX_OK)
     {
         return NGX_OK;
     }
@@ -590,7 +591,7 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
     switch (rc) {
 
     case DS_FULL:
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
                       "durable: store \"%V\" is full while %s",
                       &ctx->store->name, what);
         return ngx_http_durable_send_error(r, NGX_HTTP_DURABLE_STORE_FULL,
@@ -602,7 +603,7 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
                    "The request names a key the store cannot hold.");
 
     default:
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
                       "durable: store \"%V\" failed while %s: %s",
                       &ctx->store->name, what,
                       txn ? ds_txn_error(txn) : ds_strerror(rc));

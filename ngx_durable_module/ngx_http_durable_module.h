@@ -101,6 +101,7 @@ struct ngx_http_durable_ctx_s {
     ngx_str_t                   connection;  /* as the client named it */
     ngx_http_durable_store_t   *store;
     ngx_str_t                   key;         /* that authenticated it */
+    ngx_log_t                  *log;         /* keys masked: see _log.c */
 
     ngx_str_t                   body;        /* request body, contiguous */
 

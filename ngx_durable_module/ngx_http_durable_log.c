@@ -1,0 +1,136 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * nginx appends the request line, query string included, to every error
+ * line written in a request's context. The module writes its own lines
+ * through a copy of the request's log whose handler prints the same
+ * context with the value of every "code" parameter masked: no key reaches
+ * the error log through the module (design.md §6).
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_log.h"
+
+
+static u_char *ngx_http_durable_log_handler(ngx_log_t *log, u_char *buf,
+    size_t len);
+
+
+ngx_log_t *
+ngx_http_durable_log(ngx_http_request_t *r)
+{
+    ngx_log_t               *log;
+    ngx_http_durable_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+
+    if (ctx && ctx->log) {
+        return ctx->log;
+    }
+
+    log = ngx_palloc(r->pool, sizeof(ngx_log_t));
+    if (log == NULL) {
+        /* nothing better to log with; the key may show */
+        return r->connection->log;
+    }
+
+    *log = *r->connection->log;
+    log->handler = ngx_http_durable_log_handler;
+
+    if (ctx) {
+        ctx->log = log;
+    }
+
+    return log;
+}
+
+
+static u_char *
+ngx_http_durable_log_handler(ngx_log_t *log, u_char *buf, size_t len)
+{
+    u_char              *p, *end;
+    ngx_http_request_t  *r;
+    ngx_http_log_ctx_t  *lctx;
+
+    p = buf;
+    end = buf + len;
+
+    if (log->action) {
+        p = ngx_snprintf(p, end - p, " while %s", log->action);
+    }
+
+    lctx = log->data;
+
+    p = ngx_snprintf(p, end - p, ", client: %V",
+                     &lctx->connection->addr_text);
+
+    r = lctx->request;
+
+    if (r == NULL) {
+        return p;
+    }
+
+    if (r->headers_in.server.len) {
+        p = ngx_snprintf(p, end - p, ", server: %V", &r->headers_in.server);
+    }
+
+    if (r->request_line.len) {
+        p = ngx_snprintf(p, end - p, ", request: \"");
+        p = ngx_http_durable_mask_keys(p, end, r->request_line.data,
+                                       r->request_line.len);
+        p = ngx_snprintf(p, end - p, "\"");
+    }
+
+    if (r->headers_in.host) {
+        p = ngx_snprintf(p, end - p, ", host: \"%V\"",
+                         &r->headers_in.host->value);
+    }
+
+    return p;
+}
+
+
+/* copies a request line with the value of every code= parameter masked */
+
+u_char *
+ngx_http_durable_mask_keys(u_char *dst, u_char *end, u_char *src, size_t len)
+{
+    u_char  *s, *last, *q;
+
+    last = src + len;
+
+    q = ngx_strlchr(src, last, '?');
+    if (q == NULL) {
+        return ngx_cpymem(dst, src, ngx_min(len, (size_t) (end - dst)));
+    }
+
+    q++;
+    s = src;
+
+    while (q < last && *q != ' ') {
+
+        if (last - q > 5 && ngx_strncasecmp(q, (u_char *) "code=", 5) == 0
+            && (q[-1] == '?' || q[-1] == '&'))
+        {
+            q += 5;
+
+            dst = ngx_cpymem(dst, s, ngx_min((size_t) (q - s),
+                                              (size_t) (end - dst)));
+            dst = ngx_cpymem(dst, "***", ngx_min(3, (size_t) (end - dst)));
+
+            while (q < last && *q != '&' && *q != ' ') {
+                q++;
+            }
+
+            s = q;
+            continue;
+        }
+
+        q++;
+    }
+
+    return ngx_cpymem(dst, s, ngx_min((size_t) (last - s),
+                                      (size_t) (end - dst)));
+}

@@ -1,0 +1,61 @@
+# No key in the error-log lines the module writes, at any level, their
+# request-line context included: the module logs through a copy of the
+# request's log that masks the value of every code= parameter. (nginx
+# core's own lines are nginx's: see the README, "Keys and logs".)
+
+use Test::Nginx::Socket;
+
+repeat_each(1);
+no_shuffle();
+log_level('debug');
+
+plan tests => 3 * blocks() + 1;
+
+our $http_config = <<'_EOC_';
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/log-keys;
+    durable_task_store broken path=$TEST_NGINX_DATA_DIR/log-keys-broken;
+_EOC_
+
+# a store whose directory holds a directory named data.mdb cannot open
+mkdir "$ENV{TEST_NGINX_DATA_DIR}/log-keys-broken";
+mkdir "$ENV{TEST_NGINX_DATA_DIR}/log-keys-broken/data.mdb";
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a wrong key is logged without the key
+--- http_config eval: $::http_config
+--- config
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_keys systemkey-1234;
+    }
+--- request
+GET /runtime/webhooks/durabletask/instances?code=guessed-secret-99
+--- error_code: 401
+--- error_log
+durable: request with a wrong key
+request: "GET /runtime/webhooks/durabletask/instances?code=*** HTTP/1.1"
+--- no_error_log eval
+qr/durable:.*guessed-secret-99/
+
+
+
+=== TEST 2: a store failure is logged without the key, wherever it is
+--- http_config eval: $::http_config
+--- config
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_keys systemkey-1234;
+    }
+--- init
+# past the one-second retry pause, so this request opens the store again
+select undef, undef, undef, 1.2;
+--- request
+GET /runtime/webhooks/durabletask/instances?connection=broken&taskHub=H&CODE=systemkey-1234
+--- error_code: 503
+--- error_log
+request: "GET /runtime/webhooks/durabletask/instances?connection=broken&taskHub=H&CODE=*** HTTP/1.1"
+--- no_error_log eval
+qr/durable:.*systemkey-1234/
