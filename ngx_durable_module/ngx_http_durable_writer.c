@@ -348,6 +348,10 @@ ngx_http_durable_sync_done(ngx_event_t *ev)
 
     wr->syncing = 0;
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "durable store \"%V\" flushed: %d", &wr->store->name,
+                   wr->sync_rc);
+
     if (wr->sync_rc != DS_OK) {
         ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
                       "durable: flushing store \"%V\" failed: %s",
