@@ -627,8 +627,12 @@ ngx_http_durable_open_store(ngx_log_t *log, ngx_http_durable_store_t *st)
     dc.map_size = st->map_size;
     dc.sync = st->sync;
 
-    /* read txns in the event loop, write txns in pool threads */
+    /*
+     * read txns in the event loop, write txns in pool threads; only the
+     * event loop begins read txns, so one reset reader can be reused
+     */
     dc.no_tls = 1;
+    dc.reuse_reader = 1;
 
     err[0] = '\0';
 

@@ -45,6 +45,7 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
         return DS_ERROR;
     }
 
+    env->reuse_reader = conf->reuse_reader;
     env->path = malloc(strlen(conf->path) + 1);
     if (env->path == NULL) {
         free(env);
@@ -154,6 +155,11 @@ ds_env_close(ds_env_t *env)
         return;
     }
 
+    if (env->spare) {
+        mdb_txn_abort(env->spare->txn);
+        free(env->spare);
+    }
+
     mdb_env_close(env->env);
     free(env->path);
     free(env);
@@ -205,6 +211,25 @@ ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
 
     if (parent != NULL && !parent->write) {
         return DS_INVALID;
+    }
+
+    /*
+     * A reset read txn keeps its reader slot: renewing it takes no lock
+     * on the reader table and allocates nothing.
+     */
+
+    if (!write && parent == NULL && env->spare != NULL) {
+        txn = env->spare;
+        env->spare = NULL;
+
+        if (mdb_txn_renew(txn->txn) == 0) {
+            txn->err[0] = '\0';
+            *txnp = txn;
+            return DS_OK;
+        }
+
+        mdb_txn_abort(txn->txn);
+        free(txn);
     }
 
     txn = malloc(sizeof(ds_txn_t));
@@ -263,6 +288,12 @@ void
 ds_txn_abort(ds_txn_t *txn)
 {
     if (txn == NULL) {
+        return;
+    }
+
+    if (!txn->write && txn->env->reuse_reader && txn->env->spare == NULL) {
+        mdb_txn_reset(txn->txn);
+        txn->env->spare = txn;
         return;
     }
 

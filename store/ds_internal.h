@@ -51,6 +51,8 @@ struct ds_env_s {
     MDB_env            *env;
     MDB_dbi             dbi[DS_DB_COUNT];
     char               *path;
+    ds_txn_t           *spare;          /* a reset read txn, or NULL */
+    int                 reuse_reader;
 };
 
 

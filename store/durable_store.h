@@ -87,6 +87,9 @@ typedef struct {
     ds_sync_e           sync;
     unsigned            max_readers;    /* 0: LMDB's default (126) */
     int                 no_tls;         /* MDB_NOTLS, for thread pools */
+    int                 reuse_reader;   /* keep one reset read txn for
+                                           reuse: only when a single
+                                           thread begins read txns */
 } ds_env_conf_t;
 
 

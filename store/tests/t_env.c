@@ -19,6 +19,7 @@ static void t_env_fork(void);
 static void t_env_full(void);
 static void t_env_nested(void);
 static void t_env_resized(void);
+static void t_env_reuse_reader(void);
 static int t_count_instances(ds_env_t *env, ds_str_t hub);
 
 
@@ -31,6 +32,54 @@ t_env(void)
     t_env_full();
     t_env_nested();
     t_env_resized();
+    t_env_reuse_reader();
+}
+
+
+/* a reset read txn is renewed: each read still sees the latest commit */
+
+static void
+t_env_reuse_reader(void)
+{
+    int             i;
+    char           *dir, err[256];
+    ds_env_t       *env;
+    ds_txn_t       *r1, *r2, *w;
+    ds_instance_t   inst;
+    ds_env_conf_t   conf;
+
+    dir = t_tmpdir();
+
+    memset(&conf, 0, sizeof(conf));
+    conf.path = dir;
+    conf.map_size = 8 * 1024 * 1024;
+    conf.no_tls = 1;
+    conf.reuse_reader = 1;
+
+    T_INT(ds_env_open(&env, &conf, err, sizeof(err)), DS_OK);
+
+    for (i = 0; i < 3; i++) {
+        T_INT(ds_txn_begin(env, NULL, 1, &w), DS_OK);
+        T_INT(ds_op_start(w, t_s("H"), t_s(i == 0 ? "a" : i == 1 ? "b"
+                                                            : "c"),
+                          t_s("N"), t_s(""), 1000 + i, &inst), DS_OK);
+        T_INT(ds_txn_commit(w), DS_OK);
+
+        T_INT(ds_txn_begin(env, NULL, 0, &r1), DS_OK);
+        T_INT(t_count_instances(env, t_s("H")), i + 1);
+        T_INT(ds_instance_get(r1, t_s("H"), t_s(i == 0 ? "a" : i == 1 ? "b"
+                                                                  : "c"),
+                              &inst), DS_OK);
+
+        /* a second reader while the first is open gets its own slot */
+        T_INT(ds_txn_begin(env, NULL, 0, &r2), DS_OK);
+        T(r2 != r1);
+        ds_txn_abort(r2);
+        ds_txn_abort(r1);
+    }
+
+    ds_env_close(env);
+    t_rmdir(dir);
 }
 
 
