@@ -6,6 +6,9 @@
 // construction is the same as in 1.x/2.x (DurableClient.js); 3.x adds
 // suspend and resume, returns DurableOrchestrationStatus objects, throws on
 // a 404 status, and shows the 412/404 bodies of rewind as the error message.
+// signalEntity(entityId, operationName, operationContent, options) and
+// readEntityState(entityId, options) build their URLs as 1.x/2.x do;
+// there is no method that lists entities.
 // Runs the webhook form and the local RPC form. See helpers.js for the
 // environment.
 
@@ -14,6 +17,7 @@
 const h = require("./helpers");
 const { assert } = h;
 const { runScenario, runWrongKey } = require("./scenario");
+const { runEntityScenario, runEntityWrongKey } = require("./entities");
 
 const df = h.requireFrom(3, "durable-functions");
 const { InvocationContext, HttpRequest } = h.requireFrom(3, "@azure/functions");
@@ -66,6 +70,12 @@ function adapter(client) {
             normalize(await client.waitForCompletionOrCreateCheckStatusResponse(
                 req, id, { timeoutInMilliseconds, retryIntervalInMilliseconds })),
         createHttpManagementPayload: (id) => client.createHttpManagementPayload(id),
+        signalEntity: (name, key, op, input, taskHubName) =>
+            client.signalEntity(new df.EntityId(name, key), op, input,
+                                { taskHubName, connectionName: taskHubName && "Storage" }),
+        readEntityState: (name, key, taskHubName) =>
+            client.readEntityState(new df.EntityId(name, key),
+                                   { taskHubName, connectionName: taskHubName && "Storage" }),
         httpRequest: (url) => new HttpRequest({ method: "POST", url }),
     };
 }
@@ -81,6 +91,7 @@ async function main() {
         const client = clientFor(h.bindingData(h.HUB, opts));
         r.recorder.attach(client.axiosInstance);
         await runScenario(r, adapter(client), form);
+        await runEntityScenario(r, adapter(client), form, opts);
 
         // 3.x only: startNew({version}) appends version= to the URL (the
         // newer reference's orchestration versioning); the module ignores it
@@ -99,6 +110,7 @@ async function main() {
     r.recorder.attach(bad.axiosInstance);
     r.recorder.attach(good.axiosInstance);
     await runWrongKey(r, adapter(bad), adapter(good));
+    await runEntityWrongKey(r, adapter(bad), adapter(good), {});
     return r.finish();
 }
 

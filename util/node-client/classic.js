@@ -8,14 +8,18 @@
 //     verbatim; the key travels in code= inside the templates;
 //   * rpc form (rpcBaseUrl present): URLs built relative to rpcBaseUrl,
 //     no taskHub, connection or code unless a method is given them.
-// Neither major has suspend, resume or restart.
+// Neither major has suspend, resume or restart. signalEntity(entityId,
+// operationName, operationContent) and readEntityState(entityId) take a
+// df.EntityId(name, key) and put name and key into the URL verbatim
+// (entities/{name}/{key}); entities.js checks them.
 
 "use strict";
 
 const h = require("./helpers");
 const { runScenario, runWrongKey } = require("./scenario");
+const { runEntityScenario, runEntityWrongKey } = require("./entities");
 
-function adapter(major, client) {
+function adapter(major, client, df) {
     // v1/v2 HTTP helpers return plain {status, headers, body}; body is an
     // object (check-status) or a JSON string (createHttpResponse).
     const normalize = (res) => {
@@ -48,6 +52,10 @@ function adapter(major, client) {
             normalize(await client.waitForCompletionOrCreateCheckStatusResponse(req, id, timeout,
                                                                                 retry)),
         createHttpManagementPayload: (id) => client.createHttpManagementPayload(id),
+        signalEntity: (name, key, op, input, hub) =>
+            client.signalEntity(new df.EntityId(name, key), op, input, hub, hub && "Storage"),
+        readEntityState: (name, key, hub) =>
+            client.readEntityState(new df.EntityId(name, key), hub, hub && "Storage"),
         // the HttpRequest of an HTTP-triggered client function
         httpRequest: (url) => ({ method: "POST", url, headers: {}, query: {}, params: {} }),
     };
@@ -69,11 +77,15 @@ async function main(major, forms) {
     };
 
     for (const [form, opts] of forms) {
-        await runScenario(r, adapter(major, clientFor(opts)), form);
+        const api = adapter(major, clientFor(opts), df);
+        await runScenario(r, api, form);
+        await runEntityScenario(r, api, form, opts);
     }
 
-    await runWrongKey(r, adapter(major, clientFor({ key: "not-the-key-123" })),
-                      adapter(major, clientFor({})));
+    await runWrongKey(r, adapter(major, clientFor({ key: "not-the-key-123" }), df),
+                      adapter(major, clientFor({}), df));
+    await runEntityWrongKey(r, adapter(major, clientFor({ key: "not-the-key-123" }), df),
+                            adapter(major, clientFor({}), df), {});
     return r.finish();
 }
 

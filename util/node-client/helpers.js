@@ -11,6 +11,8 @@
 // Environment:
 //   DURABLE_BASE     origin of the nginx under test (http://127.0.0.1:18080)
 //   DURABLE_KEY      system key of the keyed webhook location (mysystemkey123)
+//   DURABLE_WORKER_KEY  worker key of that location (myworkerkey123), for
+//                    the check's own entity worker (entities.js)
 //   NODE_CHECK_DIR   where v1/, v2/, v3/ were installed (build/node-check)
 //   VERBOSE=1        print every HTTP exchange, not only those of failures
 //
@@ -25,6 +27,7 @@ const path = require("path");
 const REPO = path.resolve(__dirname, "..", "..");
 const BASE = (process.env.DURABLE_BASE || "http://127.0.0.1:18080").replace(/\/+$/, "");
 const KEY = process.env.DURABLE_KEY || "mysystemkey123";
+const WORKER_KEY = process.env.DURABLE_WORKER_KEY || "myworkerkey123";
 const CHECK_DIR = process.env.NODE_CHECK_DIR || path.join(REPO, "build", "node-check");
 const VERBOSE = !!process.env.VERBOSE;
 
@@ -338,6 +341,7 @@ module.exports = {
     assert,
     BASE,
     KEY,
+    WORKER_KEY,
     HUB,
     PREFIX_V1,
     PREFIX_V2,

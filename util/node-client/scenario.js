@@ -19,6 +19,7 @@
 //   api.waitFor(request, id, timeoutMs, retryMs)      -> normalized response
 //   api.createHttpManagementPayload(id)
 //   api.httpRequest(url)           an HTTP-trigger request object for the major
+//   api.signalEntity(...), api.readEntityState(...)   see entities.js
 //
 // "normalized response" = { status, headers (lower-case names), body (JSON) }.
 //
