@@ -808,10 +808,12 @@ ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    if (conf->worker_lease < 100) {
+    if (conf->worker_lease < 100
+        || conf->worker_lease > NGX_HTTP_DURABLE_WAIT_MAX * 1000)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"durable_task_worker_lease\" must be at "
-                           "least 100ms");
+                           "\"durable_task_worker_lease\" must be from "
+                           "100ms to %ds", NGX_HTTP_DURABLE_WAIT_MAX);
         return NGX_CONF_ERROR;
     }
 

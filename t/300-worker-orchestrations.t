@@ -18,7 +18,8 @@ our $K = { 'x-functions-key' => 'systemkey-1234' };
 our %flow_tests = (
     roundtrip => 14, idempotent => 4, stale => 4, events => 5,
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
-    rewind => 6, timer => 3, failed => 2, auth => 3,
+    rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
+    sub => 5,
 );
 
 my $flow_total = 0;
@@ -349,6 +350,71 @@ sub main::auth {
 }
 
 
+# renew keeps an item past its lease; abandon hands it out again at once
+sub main::leases {
+    my $hub = 'Leases';
+    start($hub, 'Seq', 'l1');
+
+    # the lease is 1 s: renewed half-way, it still holds at 1.2 s
+    my @o = claim($hub, 'orchestrations');
+    select undef, undef, undef, 0.6;
+
+    my $r = api('POST', "$B/worker/orchestrations/renew?taskHub=$hub",
+                { instanceId => 'l1', lease => $o[0]{lease} }, $W);
+    Test::More::is($r->{status}, 200, 'renewed');
+    Test::More::like($r->{json}{leaseExpires}, qr/^\d{4}-.*Z$/,
+                     'with the new expiry');
+
+    select undef, undef, undef, 0.6;
+    Test::More::is(scalar(claim($hub, 'orchestrations')), 0,
+                   'still ours after the first lease would have expired');
+
+    $r = api('POST', "$B/worker/orchestrations/abandon?taskHub=$hub",
+             { instanceId => 'l1', lease => $o[0]{lease} }, $W);
+    Test::More::is($r->{status}, 200, 'abandoned');
+
+    my @again = claim($hub, 'orchestrations');
+    Test::More::is(scalar @again, 1, 'claimable again at once');
+
+    $r = api('POST', "$B/worker/orchestrations/renew?taskHub=$hub",
+             { instanceId => 'l1', lease => $o[0]{lease} }, $W);
+    Test::More::is($r->{status}, 409, 'the abandoned lease is stale');
+}
+
+
+# a sub-orchestration's completion reaches its parent as a message
+sub main::sub {
+    my $hub = 'Sub';
+    start($hub, 'Parent', 'pa');
+
+    my @o = claim($hub, 'orchestrations');
+    complete($hub, 'orchestrations', {
+        instanceId => 'pa', lease => $o[0]{lease},
+        actions => [ { type => 'startSubOrchestration', id => 0,
+                       name => 'Child', input => 7 } ] });
+
+    @o = claim($hub, 'orchestrations', max => 10);
+    Test::More::is(join(',', map { $_->{instanceId} } @o), 'pa:0',
+                   'the child runs under "<parent>:<id>"');
+    Test::More::is($o[0]{input}, 7, 'with its input');
+
+    complete($hub, 'orchestrations', {
+        instanceId => 'pa:0', lease => $o[0]{lease},
+        actions => [ { type => 'complete', output => 'from child' } ] });
+
+    @o = claim($hub, 'orchestrations');
+    Test::More::is($o[0]{instanceId}, 'pa', 'the parent runs again');
+    Test::More::is(event_types($o[0]{messages}),
+                   'SubOrchestrationInstanceCompleted', 'told of the child');
+    Test::More::is("$o[0]{messages}[0]{TaskScheduledId}:"
+                   . "$o[0]{messages}[0]{Result}", '0:from child',
+                   'with its task id and result');
+    complete($hub, 'orchestrations', {
+        instanceId => 'pa', lease => $o[0]{lease},
+        actions => [ { type => 'complete' } ] });
+}
+
+
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-orch;
 _EOC_
@@ -507,4 +573,28 @@ main::auth();
 POST /runtime/webhooks/durabletask/worker/orchestrations/claim?code=workerkey-1234
 --- response_body chomp
 {"items":[]}
+--- error_code: 200
+
+
+
+=== TEST 13: renew and abandon
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::leases();
+--- request
+GET /runtime/webhooks/durabletask/instances/l1?taskHub=Leases&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Pending"
+--- error_code: 202
+
+
+
+=== TEST 14: sub-orchestrations report to their parent
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::sub();
+--- request
+GET /runtime/webhooks/durabletask/instances/pa:0?taskHub=Sub&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Completed".*"output":"from child"
 --- error_code: 200
