@@ -1,8 +1,12 @@
 # ngx_durable: build, run and test.
 #
 #   make run     build, then nginx in the foreground on 127.0.0.1:$(PORT)
-#   make test    store unit tests and the Test::Nginx suite
+#   make test    store unit tests, the Test::Nginx suite, the sanitizer
+#                suite (test-asan) and a quick fuzzing pass (fuzz-quick)
 #   make demo    nginx + the example worker: one HelloSequence end to end
+#   make fuzz    the libFuzzer targets, FUZZ_SECONDS (60) each
+#   make test-asan       unit tests and the whole suite with ASan + UBSan
+#   make test-valgrind   a part of the suite with nginx under valgrind
 #
 # Every target first checks the Debian packages it needs (make deps).
 
@@ -23,7 +27,8 @@ UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
 .PHONY: all deps build run demo test test-store test-unit test-worker \
-        test-nginx check-node clean
+        test-nginx check-node clean fuzz fuzz-quick fuzz-build test-asan \
+        test-asan-unit test-asan-nginx test-valgrind
 
 all: build
 
@@ -58,7 +63,8 @@ run: build
 	exec $(NGINX) -p $(VAR)/ -c conf/nginx.conf -e stderr \
 	    -g 'daemon off;'
 
-test: build test-store test-unit test-worker test-nginx
+# the plain suite runs last: make test ends with its prove summary
+test: build test-store test-unit test-worker fuzz-quick test-asan test-nginx
 
 test-store: deps
 	$(MAKE) -s -C store test
@@ -91,6 +97,144 @@ test-nginx: build
 demo: build
 	PORT=$(PORT) NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) \
 	    DEMO_PREFIX=$(BUILD)/demo examples/worker/demo.sh
+
+# --- fuzzing (libFuzzer; fuzz/README) -------------------------------------
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_QUICK_SECONDS ?= 10
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_TARGETS := fuzz_route fuzz_json fuzz_time fuzz_token fuzz_store_ops
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
+                -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L
+FUZZ_LIB     := $(FUZZ_BUILD)/store/libdurable_store.a
+FUZZ_LIBS    := $(FUZZ_LIB) -llmdb -ljansson
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+
+fuzz-build: deps $(FUZZ_BINS)
+
+# the store with coverage and sanitizers, in its own build directory
+$(FUZZ_LIB): $(wildcard store/*.c store/*.h)
+	$(MAKE) -s -C store BUILD=$(FUZZ_BUILD)/store CC=$(FUZZ_CC) \
+	    CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined" \
+	    $(FUZZ_LIB)
+
+$(FUZZ_BUILD)/fuzz_route: fuzz/fuzz_route.c ngx_durable_module/ngx_http_durable_router.c ngx_durable_module/ngx_http_durable_router.h
+$(FUZZ_BUILD)/fuzz_json: ngx_durable_module/ngx_http_durable_jspan.c ngx_durable_module/ngx_http_durable_jspan.h
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB)
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -I store -I ngx_durable_module -o $@ $< \
+	    $(filter ngx_durable_module/%.c,$^) $(FUZZ_LIBS)
+
+# each target FUZZ_SECONDS on its seeds (fuzz/corpus/<target>) plus what
+# earlier runs found (build/fuzz/corpus/<target>); any crash fails
+fuzz: fuzz-build
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# the quick pass of `make test`: the seeds, then FUZZ_QUICK_SECONDS each
+fuzz-quick: fuzz-build
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_QUICK_SECONDS) $(FUZZ_TARGETS)
+
+# --- AddressSanitizer + UndefinedBehaviorSanitizer --------------------------
+#
+# Unit tests of the store and of the router and jspan, then the module built
+# with the sanitizers in build/asan/nginx and the whole Test::Nginx suite
+# against Debian's nginx with the ASan runtime preloaded into nginx alone
+# (TEST_NGINX_LD_PRELOAD, t/README). Reports go to build/asan/logs; any
+# file there fails the target. Leak checking is on for the unit tests and
+# off in nginx, whose pools and cycle are freed by exit, not free().
+
+ASAN_CC      ?= gcc
+ASAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+ASAN_BUILD   := $(BUILD)/asan
+ASAN_NGX     := $(ASAN_BUILD)/nginx
+ASAN_SO      := $(ASAN_NGX)/objs/ngx_http_durable_module.so
+ASAN_LOGS    := $(ASAN_BUILD)/logs
+ASAN_RUNTIME  = $(shell $(ASAN_CC) -print-file-name=libasan.so)
+ASAN_ENV      = ASAN_OPTIONS=log_path=$(ASAN_LOGS)/asan:detect_leaks=0:abort_on_error=0:detect_stack_use_after_return=0 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(ASAN_LOGS)/ubsan
+
+test-asan: test-asan-unit test-asan-nginx
+
+test-asan-unit: deps
+	@mkdir -p $(ASAN_BUILD)/unit
+	$(MAKE) -s -C store test BUILD=$(ASAN_BUILD)/store CC=$(ASAN_CC) \
+	    CFLAGS="-O1 -g $(ASAN_FLAGS) -Wall -Wextra -Werror -pedantic" \
+	    LDFLAGS="$(ASAN_FLAGS)"
+	$(ASAN_CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -I ngx_durable_module \
+	    ngx_durable_module/ngx_http_durable_router.c \
+	    ngx_durable_module/tests/t_router.c -o $(ASAN_BUILD)/unit/t_router
+	$(ASAN_BUILD)/unit/t_router
+	$(ASAN_CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -I ngx_durable_module \
+	    ngx_durable_module/ngx_http_durable_jspan.c \
+	    ngx_durable_module/tests/t_jspan.c -o $(ASAN_BUILD)/unit/t_jspan
+	$(ASAN_BUILD)/unit/t_jspan
+
+$(ASAN_BUILD)/sources.txt: $(BUILD)/sources.txt
+	@mkdir -p $(ASAN_BUILD)
+	@cmp -s $< $@ || cp $< $@
+
+$(ASAN_NGX)/objs/Makefile: $(ASAN_BUILD)/sources.txt config
+	rm -rf $(ASAN_NGX)
+	cp -r $(NGX_SRC) $(ASAN_NGX)
+	cd $(ASAN_NGX) && . ./conf_flags && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" --with-cc=$(ASAN_CC) \
+	        --with-cc-opt="-O1 -g $(ASAN_FLAGS)" \
+	        --with-ld-opt="$(ASAN_FLAGS)" \
+	        --add-dynamic-module=$(CURDIR) > $(ASAN_BUILD)/configure.log 2>&1 \
+	    || { tail -20 $(ASAN_BUILD)/configure.log; exit 1; }
+
+$(ASAN_SO): $(ASAN_NGX)/objs/Makefile $(MODULE_SRCS)
+	$(MAKE) -s -C $(ASAN_NGX) -f objs/Makefile modules
+
+# gcc's UBSan runs as a plug-in of ASan and writes to stderr, which nginx
+# sends to its error log: the runner collects every block's part of it
+# (TEST_NGINX_ERROR_LOG) and the reports are looked for there too.
+ASAN_REPORT  := 'runtime error:|ERROR: (Address|Leak)Sanitizer|SUMMARY: [A-Za-z]+Sanitizer'
+
+test-asan-nginx: deps $(ASAN_SO)
+	@rm -rf $(ASAN_LOGS) $(ASAN_BUILD)/t-data $(ASAN_BUILD)/servroot \
+	    $(ASAN_BUILD)/error.log
+	@mkdir -p $(ASAN_LOGS) $(ASAN_BUILD)/t-data
+	$(ASAN_ENV) \
+	TEST_NGINX_ERROR_LOG=$(ASAN_BUILD)/error.log \
+	TEST_NGINX_LD_PRELOAD=$(ASAN_RUNTIME) \
+	TEST_NGINX_BINARY=$(NGINX) \
+	TEST_NGINX_LOAD_MODULES=$(ASAN_SO) \
+	TEST_NGINX_DATA_DIR=$(ASAN_BUILD)/t-data \
+	TEST_NGINX_SERVROOT=$(ASAN_BUILD)/servroot \
+	TEST_NGINX_TIMEOUT=10 TEST_NGINX_RANDOMIZE=1 \
+	    timeout 1200 prove -I t/lib $(PROVE_FLAGS) t
+	@if [ -n "$$(ls -A $(ASAN_LOGS))" ]; then \
+	    echo "sanitizer reports in $(ASAN_LOGS):"; \
+	    head -c 20000 $(ASAN_LOGS)/*; exit 1; \
+	fi
+	@if grep -E -A30 $(ASAN_REPORT) $(ASAN_BUILD)/error.log; then \
+	    echo "sanitizer reports in $(ASAN_BUILD)/error.log"; exit 1; \
+	fi
+	@echo "test-asan: no sanitizer reports"
+
+# --- valgrind ---------------------------------------------------------------
+#
+# The runner's valgrind mode (nginx in the foreground under memcheck; any
+# report fails the block) on a representative part of the suite.
+# ./valgrind.suppress holds nginx core's own exit-time leaks, nothing else.
+
+# (t/110's long-poll blocks time their answers, which valgrind slows down)
+VALGRIND_T   ?= t/001-sanity.t t/002-refusals-stop.t t/120-list.t \
+                t/130-purge.t t/150-terminate-suspend-resume.t
+
+test-valgrind: build
+	@rm -rf $(BUILD)/vg-data && mkdir -p $(BUILD)/vg-data
+	TEST_NGINX_USE_VALGRIND=1 TEST_NGINX_RANDOMIZE=1 \
+	TEST_NGINX_BINARY=$(NGINX) \
+	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) \
+	TEST_NGINX_DATA_DIR=$(BUILD)/vg-data \
+	TEST_NGINX_SERVROOT=$(BUILD)/vg-servroot \
+	    prove -I t/lib $(VALGRIND_T)
 
 # optional: the Node.js durable-functions client (majors 1-3) against the
 # module; needs the npm registry, never part of `make test`

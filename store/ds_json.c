@@ -7,6 +7,7 @@
 
 
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -319,6 +320,20 @@ static int
 ds_json_valid(const char *in, size_t len, json_error_t *error)
 {
     json_t  *json;
+
+    /*
+     * Valid JSON text never holds a raw 0 byte (JSON_ALLOW_NUL is about
+     * "\u0000"), but jansson 2.14 skips one that follows a number or a
+     * literal: "[1<NUL>]" would be kept and sent out with the 0 byte.
+     */
+
+    if (memchr(in, '\0', len) != NULL) {
+        error->line = 1;
+        error->column = 0;
+        error->position = 0;
+        snprintf(error->text, sizeof(error->text), "a 0 byte in the text");
+        return 0;
+    }
 
     json = json_loadb(in, len, DS_JSON_FLAGS, error);
     if (json == NULL) {

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.." || exit 2
 
 files=$(git ls-files 'ngx_durable_module/*.c' 'ngx_durable_module/*.h' \
         'ngx_durable_module/tests/*.c' 'store/*.c' 'store/*.h' \
-        'store/tests/*.c' 'store/tests/*.h' 2>/dev/null)
+        'store/tests/*.c' 'store/tests/*.h' 'fuzz/*.c' 2>/dev/null)
 status=0
 
 report() {

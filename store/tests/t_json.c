@@ -63,6 +63,17 @@ t_json(void)
         }
     }
 
+    /* a raw 0 byte that jansson would skip (found by fuzz/fuzz_json) */
+    T(ds_json_ingest("[1\0]", 4, 8, buf, &n, err, sizeof(err))
+      == DS_INVALID);
+    T(strstr(err, "invalid JSON at line 1") != NULL);
+    T(ds_json_ingest("{\"a\":true\0}", 11, 8, buf, &n, err, sizeof(err))
+      == DS_INVALID);
+    T(ds_json_ingest("null\0\n", 6, 8, buf, &n, err, sizeof(err))
+      == DS_INVALID);
+    T(ds_json_text_or_string("1\0", 2, 8, buf, &n) == DS_OK);
+    T(n == 9 && memcmp(buf, "\"1\\u0000\"", 9) == 0);
+
     /* in place */
     strcpy(buf, " [ 1 , \" a \" ] ");
     T_INT(ds_json_ingest(buf, strlen(buf), 8, buf, &n, err, sizeof(err)),

@@ -516,7 +516,8 @@ sub build_config {
              '    accept_mutex off;',
              "    worker_connections  $WorkerConnections;";
     push @c, "    use $ENV{TEST_NGINX_EVENT_TYPE};" if $ENV{TEST_NGINX_EVENT_TYPE};
-    push @c, '}', '', 'env ASAN_OPTIONS;', 'env MOCKNOEAGAIN_VERBOSE;',
+    push @c, '}', '', 'env ASAN_OPTIONS;', 'env UBSAN_OPTIONS;',
+             'env LSAN_OPTIONS;', 'env MOCKNOEAGAIN_VERBOSE;',
              'env MOCKNOEAGAIN;';
     # a user directive only makes sense (and is silent) when running as root
     if ($> == 0) {
@@ -644,6 +645,7 @@ sub start_nginx {
             Test::More->builder->no_ending(1);
             POSIX::setpgid(0, 0);
             open STDOUT, '>', '/dev/null';
+            nginx_child_env();
             exec @vg, @cmd or POSIX::_exit(127);
         }
         $ChildPid = $pid;
@@ -681,6 +683,17 @@ sub start_nginx {
     }
 }
 
+# In the child, just before exec'ing nginx (or valgrind): the preload that
+# TEST_NGINX_LD_PRELOAD names (e.g. a sanitizer runtime for an instrumented
+# module) goes to nginx alone, never to the runner or the client.  nginx
+# passes it, and the *SAN_OPTIONS, on to its workers (env lines above).
+sub nginx_child_env {
+    my $preload = $ENV{TEST_NGINX_LD_PRELOAD};
+    return unless defined $preload && length $preload;
+    $ENV{LD_PRELOAD} = length($ENV{LD_PRELOAD} // '')
+                     ? "$preload $ENV{LD_PRELOAD}" : $preload;
+}
+
 # Run a command with stdout discarded and stderr captured.
 # Returns (exit code or -1, stderr text).
 sub run_cmd {
@@ -692,6 +705,7 @@ sub run_cmd {
         $InSubprocess = 1;
         open STDOUT, '>', '/dev/null';
         open STDERR, '>', $errf->filename;
+        nginx_child_env();
         exec @cmd or POSIX::_exit(127);
     }
     waitpid($pid, 0);
