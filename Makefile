@@ -23,7 +23,7 @@ UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
 .PHONY: all deps build run demo test test-store test-unit test-worker \
-        test-nginx check-node clean
+        test-nginx check-node check-tool clean
 
 all: build
 
@@ -60,6 +60,17 @@ run: build
 
 test: build test-store test-unit test-worker test-nginx
 
+# the store's consistency checker as a command (util/durable_check.c)
+CHECK_TOOL  := $(BUILD)/durable-check
+STORE_SRCS  := $(wildcard store/*.c)
+
+check-tool: deps $(CHECK_TOOL)
+
+$(CHECK_TOOL): util/durable_check.c $(STORE_SRCS) $(wildcard store/*.h)
+	@mkdir -p $(BUILD)
+	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store \
+	    util/durable_check.c $(STORE_SRCS) -llmdb -ljansson -o $@
+
 test-store: deps
 	$(MAKE) -s -C store test
 
@@ -79,11 +90,12 @@ test-unit: deps
 test-worker: deps
 	cd examples/worker && python3 -m unittest -q test_replay
 
-test-nginx: build
+test-nginx: build $(CHECK_TOOL)
 	@rm -rf $(BUILD)/t-data && mkdir -p $(BUILD)/t-data
 	TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) \
 	TEST_NGINX_DATA_DIR=$(BUILD)/t-data \
+	DURABLE_CHECK=$(CHECK_TOOL) \
 	    prove -I t/lib $(PROVE_FLAGS) t
 
 # nginx (build/demo, $(PORT)) and examples/worker: exits 0 when a
