@@ -12,6 +12,9 @@
  *   durable-check [--map-size BYTES] --dump HUB DIR
  *       one JSON object per line and instance: id, status, name, input,
  *       and the inbox and history messages as stored
+ *   durable-check --stale-reader DIR
+ *       for tests: takes a reader slot and exits without giving it back,
+ *       like a worker killed inside a read txn; prints the slot's pid
  *
  * The environment is opened as nginx workers open it (no lock other than
  * LMDB's own), so the tool may run next to a live nginx: it reads one
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "durable_store.h"
 
@@ -43,7 +47,8 @@ dc_usage(void)
     fprintf(stderr,
             "usage: durable-check [--map-size BYTES] [--hub HUB] DIR\n"
             "       durable-check [--map-size BYTES] --list-ids HUB DIR\n"
-            "       durable-check [--map-size BYTES] --dump HUB DIR\n");
+            "       durable-check [--map-size BYTES] --dump HUB DIR\n"
+            "       durable-check --stale-reader DIR\n");
 }
 
 
@@ -247,7 +252,7 @@ main(int argc, char **argv)
 
     dir = NULL;
     hub_name = NULL;
-    mode = 0;   /* 0: check, 1: list ids, 2: dump */
+    mode = 0;   /* 0: check, 1: list ids, 2: dump, 3: stale reader */
 
     for (i = 1; i < argc; i++) {
 
@@ -271,6 +276,11 @@ main(int argc, char **argv)
             continue;
         }
 
+        if (strcmp(argv[i], "--stale-reader") == 0) {
+            mode = 3;
+            continue;
+        }
+
         if (argv[i][0] == '-' || dir != NULL) {
             dc_usage();
             return 2;
@@ -290,6 +300,21 @@ main(int argc, char **argv)
     if (rc != DS_OK) {
         fprintf(stderr, "durable-check: %s\n", err);
         return 2;
+    }
+
+    if (mode == 3) {
+        ds_txn_t  *txn;
+
+        if (ds_txn_begin(env, NULL, 0, &txn) != DS_OK) {
+            fprintf(stderr, "durable-check: cannot begin a read txn\n");
+            return 2;
+        }
+
+        printf("%ld\n", (long) getpid());
+        fflush(stdout);
+
+        /* no abort, no close: the slot stays taken by a dead pid */
+        _exit(0);
     }
 
     if (mode) {
