@@ -593,10 +593,12 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
 
     case DS_FULL:
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "durable: store \"%V\" is full while %s",
+                      "durable: store \"%V\" is full while %s: its "
+                      "max_size is reached or its disk is full",
                       &ctx->store->name, what);
         return ngx_http_durable_send_error(r, NGX_HTTP_DURABLE_STORE_FULL,
-                   "The store '%V' is full; raise its max_size.",
+                   "The store '%V' is full; raise its max_size or free "
+                   "disk space.",
                    &ctx->store->name);
 
     case DS_INVALID:
