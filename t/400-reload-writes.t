@@ -111,7 +111,7 @@ for my $n (1 .. 4) {
 
 # nginx stays up: the tool reads a snapshot next to it
 my $check = $ENV{DURABLE_CHECK} || 'build/durable-check';
-my $dump = `$check --dump DurableFunctionsHub $::dir`;
+my $dump = `$check --dump DurableFunctionsHub $::dir 2>/dev/null`;
 my %count;
 for my $line (split /\n/, $dump) {
     my $o = JSON::PP::decode_json($line);
