@@ -3,6 +3,8 @@
 #   make run     build, then nginx in the foreground on 127.0.0.1:$(PORT)
 #   make test    store unit tests and the Test::Nginx suite
 #   make demo    nginx + the example worker: one HelloSequence end to end
+#   make stress  fault injection: worker SIGKILLs, reloads, a binary upgrade
+#                under load; nothing acknowledged may be lost or doubled
 #
 # Every target first checks the Debian packages it needs (make deps).
 
@@ -23,7 +25,7 @@ UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
 .PHONY: all deps build run demo test test-store test-unit test-worker \
-        test-nginx check-node check-tool clean
+        test-nginx check-node check-tool stress clean
 
 all: build
 
@@ -108,6 +110,18 @@ demo: build
 # module; needs the npm registry, never part of `make test`
 check-node: build
 	util/node-client/run.sh
+
+# fault injection (util/crash_test.py, docs/reliability.md): workers
+# SIGKILLed under load (sync=on, then sync=off: STRESS_SECONDS/2 each),
+# then reloads and a binary upgrade (STRESS_SECONDS); default 60, QUICK=1
+# for 10; figures in build/stress/results.json
+STRESS_SECONDS ?= 60
+
+stress: build $(CHECK_TOOL)
+	python3 util/crash_test.py --nginx $(NGINX) --module $(MODULE_SO) \
+	    --check $(CHECK_TOOL) --prefix $(BUILD)/stress \
+	    --seconds $(if $(QUICK),10,$(STRESS_SECONDS)) --mode all \
+	    --json $(BUILD)/stress/results.json
 
 clean:
 	rm -rf $(BUILD) store/build t/servroot
