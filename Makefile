@@ -7,6 +7,8 @@
 #   make fuzz    the libFuzzer targets, FUZZ_SECONDS (60) each
 #   make test-asan       unit tests and the whole suite with ASan + UBSan
 #   make test-valgrind   a part of the suite with nginx under valgrind
+#   make stress  fault injection: worker SIGKILLs, reloads, a binary upgrade
+#                under load; nothing acknowledged may be lost or doubled
 #
 # Every target first checks the Debian packages it needs (make deps).
 
@@ -27,8 +29,8 @@ UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
 .PHONY: all deps build run demo test test-store test-unit test-worker \
-        test-nginx check-node clean fuzz fuzz-quick fuzz-build test-asan \
-        test-asan-unit test-asan-nginx test-valgrind
+        test-nginx check-node check-tool stress clean fuzz fuzz-quick \
+        fuzz-build test-asan test-asan-unit test-asan-nginx test-valgrind
 
 all: build
 
@@ -66,6 +68,17 @@ run: build
 # the plain suite runs last: make test ends with its prove summary
 test: build test-store test-unit test-worker fuzz-quick test-asan test-nginx
 
+# the store's consistency checker as a command (util/durable_check.c)
+CHECK_TOOL  := $(BUILD)/durable-check
+STORE_SRCS  := $(wildcard store/*.c)
+
+check-tool: deps $(CHECK_TOOL)
+
+$(CHECK_TOOL): util/durable_check.c $(STORE_SRCS) $(wildcard store/*.h)
+	@mkdir -p $(BUILD)
+	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store \
+	    util/durable_check.c $(STORE_SRCS) -llmdb -ljansson -o $@
+
 test-store: deps
 	$(MAKE) -s -C store test
 
@@ -85,11 +98,12 @@ test-unit: deps
 test-worker: deps
 	cd examples/worker && python3 -m unittest -q test_replay
 
-test-nginx: build
+test-nginx: build $(CHECK_TOOL)
 	@rm -rf $(BUILD)/t-data && mkdir -p $(BUILD)/t-data
 	TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) \
 	TEST_NGINX_DATA_DIR=$(BUILD)/t-data \
+	DURABLE_CHECK=$(CHECK_TOOL) \
 	    prove -I t/lib $(PROVE_FLAGS) t
 
 # nginx (build/demo, $(PORT)) and examples/worker: exits 0 when a
@@ -240,6 +254,18 @@ test-valgrind: build
 # module; needs the npm registry, never part of `make test`
 check-node: build
 	util/node-client/run.sh
+
+# fault injection (util/crash_test.py, docs/reliability.md): workers
+# SIGKILLed under load (sync=on, then sync=off: STRESS_SECONDS/2 each),
+# then reloads and a binary upgrade (STRESS_SECONDS); default 60, QUICK=1
+# for 10; figures in build/stress/results.json
+STRESS_SECONDS ?= 60
+
+stress: build $(CHECK_TOOL)
+	python3 util/crash_test.py --nginx $(NGINX) --module $(MODULE_SO) \
+	    --check $(CHECK_TOOL) --prefix $(BUILD)/stress \
+	    --seconds $(if $(QUICK),10,$(STRESS_SECONDS)) --mode all \
+	    --json $(BUILD)/stress/results.json
 
 clean:
 	rm -rf $(BUILD) store/build t/servroot

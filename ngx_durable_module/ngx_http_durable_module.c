@@ -22,6 +22,7 @@
 
 #define NGX_HTTP_DURABLE_MAP_SIZE      (1024 * 1024 * 1024)
 #define NGX_HTTP_DURABLE_RETRY_OPEN    1
+#define NGX_HTTP_DURABLE_READER_CHECK  60000
 
 
 static ngx_int_t ngx_http_durable_handler(ngx_http_request_t *r);
@@ -51,6 +52,7 @@ static char *ngx_http_durable_public_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_durable_init_process(ngx_cycle_t *cycle);
 static void ngx_http_durable_exit_process(ngx_cycle_t *cycle);
+static void ngx_http_durable_reader_check(ngx_event_t *ev);
 
 
 static ngx_conf_num_bounds_t  ngx_http_durable_top_bounds = {
@@ -596,10 +598,12 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
 
     case DS_FULL:
         ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
-                      "durable: store \"%V\" is full while %s",
+                      "durable: store \"%V\" is full while %s: its "
+                      "max_size is reached or its disk is full",
                       &ctx->store->name, what);
         return ngx_http_durable_send_error(r, NGX_HTTP_DURABLE_STORE_FULL,
-                   "The store '%V' is full; raise its max_size.",
+                   "The store '%V' is full; raise its max_size or free "
+                   "disk space.",
                    &ctx->store->name);
 
     case DS_INVALID:
@@ -683,9 +687,51 @@ ngx_http_durable_init_process(ngx_cycle_t *cycle)
         }
 
         (void) ngx_http_durable_open_store(cycle->log, &st[i]);
+
+        /*
+         * a worker killed inside a read txn leaves its reader slot
+         * behind; ds_env_open() clears such slots, and so does this
+         * timer, for the slots of workers killed later (cancelable: it
+         * never holds a worker that shuts down)
+         */
+
+        if (st[i].reader_check) {
+            st[i].reader_ev.handler = ngx_http_durable_reader_check;
+            st[i].reader_ev.data = &st[i];
+            st[i].reader_ev.log = cycle->log;
+            st[i].reader_ev.cancelable = 1;
+
+            ngx_add_timer(&st[i].reader_ev, st[i].reader_check);
+        }
     }
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_durable_reader_check(ngx_event_t *ev)
+{
+    ngx_http_durable_store_t  *st = ev->data;
+
+    int  dead;
+
+    if (st->env) {
+        dead = 0;
+
+        if (ds_env_reader_check(st->env, &dead) != DS_OK) {
+            ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                          "durable: store \"%V\": mdb_reader_check() failed",
+                          &st->name);
+
+        } else if (dead) {
+            ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
+                          "durable: store \"%V\": cleared %d stale reader "
+                          "slot(s)", &st->name, dead);
+        }
+    }
+
+    ngx_add_timer(ev, st->reader_check);
 }
 
 
@@ -707,6 +753,10 @@ ngx_http_durable_exit_process(ngx_cycle_t *cycle)
 
     for (i = 0; i < dmcf->stores.nelts; i++) {
         ngx_http_durable_writer_exit(&st[i]);
+
+        if (st[i].reader_ev.timer_set) {
+            ngx_del_timer(&st[i].reader_ev);
+        }
 
         if (st[i].env) {
             ds_env_close(st[i].env);
@@ -932,7 +982,8 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 /*
  * durable_task_store name path=dir [max_size=size] [sync=on|off]
- *                    [flush=time] [thread_pool=name|off];
+ *                    [flush=time] [thread_pool=name|off]
+ *                    [reader_check=time|off];
  */
 
 static char *
@@ -979,6 +1030,7 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     st->map_size = NGX_HTTP_DURABLE_MAP_SIZE;
     st->sync = DS_SYNC_FULL;
     st->flush = 100;
+    st->reader_check = NGX_HTTP_DURABLE_READER_CHECK;
 
     ngx_str_set(&pool, "default");
 
@@ -1043,6 +1095,25 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             st->flush = ngx_parse_time(&s, 0);
             if (st->flush == (ngx_msec_t) NGX_ERROR || st->flush == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "reader_check=", 13) == 0) {
+            s.data = value[i].data + 13;
+            s.len = value[i].len - 13;
+
+            if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
+                st->reader_check = 0;
+                continue;
+            }
+
+            st->reader_check = ngx_parse_time(&s, 0);
+            if (st->reader_check == (ngx_msec_t) NGX_ERROR
+                || st->reader_check == 0)
+            {
                 goto invalid;
             }
 

@@ -33,6 +33,7 @@ typedef struct {
     size_t                      map_size;
     ds_sync_e                   sync;
     ngx_msec_t                  flush;
+    ngx_msec_t                  reader_check;   /* 0: off */
 
 #if (NGX_THREADS)
     ngx_thread_pool_t          *thread_pool; /* NULL: writes in the loop */
@@ -41,6 +42,7 @@ typedef struct {
     ds_env_t                   *env;        /* per worker process */
     void                       *writer;     /* per worker process */
     time_t                      retry;      /* next open attempt */
+    ngx_event_t                 reader_ev;  /* per worker process */
 } ngx_http_durable_store_t;
 
 

@@ -10,11 +10,22 @@
  * once their batch is durable; writes that arrive meanwhile form the next
  * batch. The event loop never waits for fsync or for the write lock another
  * process holds. Without thread support the batch of one runs in place.
+ *
+ * A worker that shuts down gracefully (reload, binary upgrade, quit) exits
+ * once no timer but cancelable ones is left. A request waiting for its
+ * batch has no timer of its own, so a non-cancelable "guard" timer is
+ * armed while any write of the process is queued or in the thread: the
+ * worker stays until every write it took is applied and answered, and no
+ * client ever retries a write that was applied but not answered.
  */
 
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_writer.h"
+
+
+/* how often the guard timer looks again while writes are pending, ms */
+#define NGX_HTTP_DURABLE_GUARD  1000
 
 
 typedef struct {
@@ -27,6 +38,7 @@ typedef struct {
     ngx_thread_task_t            *sync_task;
 #endif
     ngx_event_t                   flush;
+    ngx_event_t                   guard;
     int                           sync_rc;
     unsigned                      busy:1;
     unsigned                      syncing:1;
@@ -38,6 +50,7 @@ static void ngx_http_durable_apply_batch(ds_env_t *env,
     ngx_http_durable_write_t *batch);
 static void ngx_http_durable_resume(ngx_http_durable_write_t *w);
 #if (NGX_THREADS)
+static void ngx_http_durable_guard_handler(ngx_event_t *ev);
 static void ngx_http_durable_post(ngx_http_durable_writer_t *wr);
 static void ngx_http_durable_batch_thread(void *data, ngx_log_t *log);
 static void ngx_http_durable_batch_done(ngx_event_t *ev);
@@ -85,6 +98,11 @@ ngx_http_durable_writer_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
     wr->sync_task->event.data = wr;
     wr->sync_task->event.log = cycle->log;
 
+    /* not cancelable: a worker that shuts down waits for its writes */
+    wr->guard.handler = ngx_http_durable_guard_handler;
+    wr->guard.data = wr;
+    wr->guard.log = cycle->log;
+
     if (st->sync == DS_SYNC_NONE) {
         /* relaxed durability: flushed every st->flush off the event loop */
         wr->flush.handler = ngx_http_durable_flush_handler;
@@ -108,8 +126,16 @@ ngx_http_durable_writer_exit(ngx_http_durable_store_t *st)
 
     wr = st->writer;
 
-    if (wr && wr->flush.timer_set) {
+    if (wr == NULL) {
+        return;
+    }
+
+    if (wr->flush.timer_set) {
         ngx_del_timer(&wr->flush);
+    }
+
+    if (wr->guard.timer_set) {
+        ngx_del_timer(&wr->guard);
     }
 }
 
@@ -150,6 +176,10 @@ ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
         r->main->count++;
         r->main->blocked++;
         r->aio = 1;
+
+        if (!wr->guard.timer_set) {
+            ngx_add_timer(&wr->guard, NGX_HTTP_DURABLE_GUARD);
+        }
 
         ngx_http_durable_post(wr);
 
@@ -312,6 +342,23 @@ ngx_http_durable_batch_done(ngx_event_t *ev)
 
     /* what arrived meanwhile is the next batch */
     ngx_http_durable_post(wr);
+
+    if (!wr->busy && wr->queue == NULL && wr->guard.timer_set) {
+        ngx_del_timer(&wr->guard);
+    }
+}
+
+
+/* writes are still pending: keep the worker (it re-arms only) */
+
+static void
+ngx_http_durable_guard_handler(ngx_event_t *ev)
+{
+    ngx_http_durable_writer_t  *wr = ev->data;
+
+    if (wr->busy || wr->queue) {
+        ngx_add_timer(ev, NGX_HTTP_DURABLE_GUARD);
+    }
 }
 
 

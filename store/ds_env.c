@@ -5,6 +5,7 @@
  */
 
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,7 +281,13 @@ ds_txn_commit(ds_txn_t *txn)
         return DS_OK;
     }
 
-    return (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL) ? DS_FULL : DS_ERROR;
+    /*
+     * a full disk fails the commit as a whole, like a full map: nothing
+     * of the txn is written and the environment stays usable
+     */
+
+    return (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL || rc == ENOSPC
+            || rc == EDQUOT) ? DS_FULL : DS_ERROR;
 }
 
 

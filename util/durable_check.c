@@ -1,0 +1,357 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * durable-check: the store's consistency checker (ds_check) as a command.
+ *
+ *   durable-check [--map-size BYTES] [--hub HUB] DIR
+ *       checks every hub (or one), prints the counts and each problem;
+ *       exit 0 when consistent, 1 when a problem was found, 2 on errors
+ *   durable-check [--map-size BYTES] --list-ids HUB DIR
+ *       one line per instance: id TAB runtime status
+ *   durable-check [--map-size BYTES] --dump HUB DIR
+ *       one JSON object per line and instance: id, status, name, input,
+ *       and the inbox and history messages as stored
+ *   durable-check --stale-reader DIR
+ *       for tests: takes a reader slot and exits without giving it back,
+ *       like a worker killed inside a read txn; prints the slot's pid
+ *
+ * The environment is opened as nginx workers open it (no lock other than
+ * LMDB's own), so the tool may run next to a live nginx: it reads one
+ * consistent snapshot. With --map-size 0 (the default) LMDB adopts the
+ * size the store was last opened with.
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "durable_store.h"
+
+
+typedef struct {
+    size_t              count;
+    int                 dump;
+    ds_txn_t           *txn;
+    ds_str_t            hub;
+    int                 failed;
+} dc_list_t;
+
+
+static void
+dc_usage(void)
+{
+    fprintf(stderr,
+            "usage: durable-check [--map-size BYTES] [--hub HUB] DIR\n"
+            "       durable-check [--map-size BYTES] --list-ids HUB DIR\n"
+            "       durable-check [--map-size BYTES] --dump HUB DIR\n"
+            "       durable-check --stale-reader DIR\n");
+}
+
+
+static void
+dc_print_str(ds_str_t s)
+{
+    fwrite(s.data, 1, s.len, stdout);
+}
+
+
+static void
+dc_problem(void *data, const char *problem, ds_str_t hub, ds_str_t id)
+{
+    size_t  *n = data;
+
+    (*n)++;
+
+    printf("problem: hub \"");
+    dc_print_str(hub);
+    printf("\" id \"");
+    dc_print_str(id);
+    printf("\": %s\n", problem);
+}
+
+
+/* a JSON string of arbitrary bytes (ids may hold any printable byte) */
+
+static void
+dc_json_string(ds_str_t s)
+{
+    char    *buf;
+    size_t   n;
+
+    buf = malloc(ds_json_escape_len(s.data, s.len) + 1);
+    if (buf == NULL) {
+        fputs("null", stdout);
+        return;
+    }
+
+    n = ds_json_escape(s.data, s.len, buf);
+
+    putchar('"');
+    fwrite(buf, 1, n, stdout);
+    putchar('"');
+
+    free(buf);
+}
+
+
+static void
+dc_json_text(ds_str_t s)
+{
+    if (s.len == 0) {
+        fputs("null", stdout);
+        return;
+    }
+
+    dc_print_str(s);
+}
+
+
+static int
+dc_event(void *data, uint64_t seq, ds_str_t event)
+{
+    size_t  *n = data;
+
+    (void) seq;
+
+    if ((*n)++) {
+        putchar(',');
+    }
+
+    dc_json_text(event);
+
+    return 0;
+}
+
+
+static int
+dc_instance(void *data, ds_str_t id, const ds_instance_t *inst)
+{
+    dc_list_t  *l = data;
+    size_t      n;
+
+    l->count++;
+
+    if (!l->dump) {
+        dc_print_str(id);
+        printf("\t%s\n", ds_status_name(inst->status));
+        return 0;
+    }
+
+    fputs("{\"id\":", stdout);
+    dc_json_string(id);
+    printf(",\"status\":\"%s\",\"name\":", ds_status_name(inst->status));
+    dc_json_string(inst->name);
+    fputs(",\"input\":", stdout);
+    dc_json_text(inst->input);
+    printf(",\"execution\":%llu,\"inbox\":[",
+           (unsigned long long) inst->execution);
+
+    n = 0;
+
+    if (ds_inbox_read(l->txn, l->hub, id, dc_event, &n) != DS_OK) {
+        l->failed = 1;
+    }
+
+    fputs("],\"history\":[", stdout);
+
+    n = 0;
+
+    if (ds_history_read(l->txn, l->hub, id, dc_event, &n) != DS_OK) {
+        l->failed = 1;
+    }
+
+    fputs("]}\n", stdout);
+
+    return 0;
+}
+
+
+static int
+dc_list(ds_env_t *env, const char *hub, int dump)
+{
+    int         rc;
+    char        token[DS_TOKEN_MAX + 1];
+    size_t      token_len;
+    ds_query_t  q;
+    dc_list_t   l;
+
+    memset(&l, 0, sizeof(dc_list_t));
+    l.dump = dump;
+    l.hub.data = hub;
+    l.hub.len = strlen(hub);
+
+    /* one read txn: a consistent snapshot of the whole hub */
+
+    rc = ds_txn_begin(env, NULL, 0, &l.txn);
+    if (rc != DS_OK) {
+        fprintf(stderr, "durable-check: cannot begin a read txn: %s\n",
+                ds_strerror(rc));
+        return 2;
+    }
+
+    memset(&q, 0, sizeof(ds_query_t));
+    q.created_from = INT64_MIN;
+    q.created_to = INT64_MAX;
+    q.top = 1000;
+    q.scan_budget = 100000;
+
+    for ( ;; ) {
+        token_len = 0;
+
+        rc = ds_instance_list(l.txn, l.hub, &q, dc_instance, &l, token,
+                              &token_len);
+        if (rc != DS_OK) {
+            fprintf(stderr, "durable-check: listing hub \"%s\" failed: %s\n",
+                    hub, ds_strerror(rc));
+            ds_txn_abort(l.txn);
+            return 2;
+        }
+
+        if (token_len == 0) {
+            break;
+        }
+
+        token[token_len] = '\0';
+        q.token.data = token;
+        q.token.len = token_len;
+    }
+
+    ds_txn_abort(l.txn);
+
+    if (l.failed) {
+        fprintf(stderr, "durable-check: reading messages failed\n");
+        return 2;
+    }
+
+    fprintf(stderr, "durable-check: %zu instances in hub \"%s\"\n",
+            l.count, hub);
+
+    return 0;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int               rc, i, mode;
+    char              err[256];
+    char             *end;
+    size_t            problems;
+    ds_str_t          hub;
+    ds_env_t         *env;
+    const char       *dir, *hub_name;
+    ds_env_conf_t     conf;
+    ds_check_stats_t  st;
+
+    memset(&conf, 0, sizeof(ds_env_conf_t));
+    conf.sync = DS_SYNC_FULL;
+
+    dir = NULL;
+    hub_name = NULL;
+    mode = 0;   /* 0: check, 1: list ids, 2: dump, 3: stale reader */
+
+    for (i = 1; i < argc; i++) {
+
+        if (strcmp(argv[i], "--map-size") == 0 && i + 1 < argc) {
+            conf.map_size = strtoull(argv[++i], &end, 10);
+            if (*end != '\0') {
+                dc_usage();
+                return 2;
+            }
+
+            continue;
+        }
+
+        if ((strcmp(argv[i], "--hub") == 0
+             || strcmp(argv[i], "--list-ids") == 0
+             || strcmp(argv[i], "--dump") == 0)
+            && i + 1 < argc)
+        {
+            mode = argv[i][2] == 'h' ? 0 : argv[i][2] == 'l' ? 1 : 2;
+            hub_name = argv[++i];
+            continue;
+        }
+
+        if (strcmp(argv[i], "--stale-reader") == 0) {
+            mode = 3;
+            continue;
+        }
+
+        if (argv[i][0] == '-' || dir != NULL) {
+            dc_usage();
+            return 2;
+        }
+
+        dir = argv[i];
+    }
+
+    if (dir == NULL) {
+        dc_usage();
+        return 2;
+    }
+
+    conf.path = dir;
+
+    rc = ds_env_open(&env, &conf, err, sizeof(err));
+    if (rc != DS_OK) {
+        fprintf(stderr, "durable-check: %s\n", err);
+        return 2;
+    }
+
+    if (mode == 3) {
+        ds_txn_t  *txn;
+
+        if (ds_txn_begin(env, NULL, 0, &txn) != DS_OK) {
+            fprintf(stderr, "durable-check: cannot begin a read txn\n");
+            return 2;
+        }
+
+        printf("%ld\n", (long) getpid());
+        fflush(stdout);
+
+        /* no abort, no close: the slot stays taken by a dead pid */
+        _exit(0);
+    }
+
+    if (mode) {
+        rc = dc_list(env, hub_name, mode == 2);
+        ds_env_close(env);
+        return rc;
+    }
+
+    hub.data = hub_name ? hub_name : "";
+    hub.len = hub_name ? strlen(hub_name) : 0;
+
+    problems = 0;
+    memset(&st, 0, sizeof(ds_check_stats_t));
+
+    rc = ds_check(env, hub, dc_problem, &problems, &st);
+
+    printf("instances %zu\nby_created %zu\nby_status %zu\nhistory %zu\n"
+           "inbox %zu\nready %zu\nactivities %zu\ntimers %zu\n"
+           "entities %zu\nentity_ops %zu\nproblems %zu\n",
+           st.instances, st.by_created, st.by_status, st.history, st.inbox,
+           st.ready, st.activities, st.timers, st.entities, st.entity_ops,
+           st.problems);
+
+    ds_env_close(env);
+
+    if (rc == DS_OK) {
+        printf("consistent\n");
+        return 0;
+    }
+
+    if (st.problems == 0 && problems == 0) {
+        fprintf(stderr, "durable-check: the check could not run: %s\n",
+                ds_strerror(rc));
+        return 2;
+    }
+
+    printf("INCONSISTENT\n");
+
+    return 1;
+}
