@@ -209,12 +209,13 @@ $(ASAN_SO): $(ASAN_NGX)/objs/Makefile $(MODULE_SRCS)
 # (TEST_NGINX_ERROR_LOG) and the reports are looked for there too.
 ASAN_REPORT  := 'runtime error:|ERROR: (Address|Leak)Sanitizer|SUMMARY: [A-Za-z]+Sanitizer'
 
-test-asan-nginx: deps $(ASAN_SO)
+test-asan-nginx: deps $(ASAN_SO) $(CHECK_TOOL)
 	@rm -rf $(ASAN_LOGS) $(ASAN_BUILD)/t-data $(ASAN_BUILD)/servroot \
 	    $(ASAN_BUILD)/error.log
 	@mkdir -p $(ASAN_LOGS) $(ASAN_BUILD)/t-data
 	$(ASAN_ENV) \
 	TEST_NGINX_ERROR_LOG=$(ASAN_BUILD)/error.log \
+	DURABLE_CHECK=$(CHECK_TOOL) \
 	TEST_NGINX_LD_PRELOAD=$(ASAN_RUNTIME) \
 	TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES=$(ASAN_SO) \

@@ -45,7 +45,8 @@ __DATA__
 --- init
 chomp(my $pid = `$::check --stale-reader $::dir`);
 Test::More::like($pid, qr/^\d+$/, 'a reader took a slot and died');
-Test::More::ok(!kill(0, $pid), "its process $pid is gone");
+Test::More::ok($pid =~ /^\d+$/ && !kill(0, $pid),
+               "its process $pid is gone");
 my @before = main::reader_pids();
 Test::More::ok((grep { $_ eq $pid } @before), 'its slot is still taken')
     or Test::More::diag("slots: @before");
