@@ -165,6 +165,13 @@ static ngx_command_t  ngx_http_durable_commands[] = {
       offsetof(ngx_http_durable_loc_conf_t, purge_batch),
       &ngx_http_durable_budget_bounds },
 
+    { ngx_string("durable_task_max_query"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, max_query),
+      NULL },
+
     { ngx_string("durable_task_worker_keys"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_durable_keys,
@@ -281,6 +288,14 @@ ngx_http_durable_handler(ngx_http_request_t *r)
     q = ngx_strlchr(r->unparsed_uri.data, r->unparsed_uri.data + len, '?');
     if (q) {
         len = q - r->unparsed_uri.data;
+    }
+
+    /* bounds reasons, status lists and every other parameter */
+
+    if (r->args.len > dlcf->max_query) {
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "The query string is longer than %uz bytes.",
+                   dlcf->max_query);
     }
 
     scratch = ngx_pnalloc(r->pool, len + 2 * r->args.len + 1);
@@ -816,6 +831,7 @@ ngx_http_durable_create_loc_conf(ngx_conf_t *cf)
     conf->scan_budget = NGX_CONF_UNSET_UINT;
     conf->purge_batch = NGX_CONF_UNSET_UINT;
     conf->json_depth = NGX_CONF_UNSET_UINT;
+    conf->max_query = NGX_CONF_UNSET_SIZE;
     conf->worker_keys = NGX_CONF_UNSET_PTR;
     conf->worker_lease = NGX_CONF_UNSET_MSEC;
     conf->worker_max_items = NGX_CONF_UNSET_UINT;
@@ -849,6 +865,7 @@ ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->scan_budget, prev->scan_budget, 10000);
     ngx_conf_merge_uint_value(conf->purge_batch, prev->purge_batch, 1000);
     ngx_conf_merge_uint_value(conf->json_depth, prev->json_depth, 64);
+    ngx_conf_merge_size_value(conf->max_query, prev->max_query, 4096);
     ngx_conf_merge_ptr_value(conf->worker_keys, prev->worker_keys, NULL);
     ngx_conf_merge_msec_value(conf->worker_lease, prev->worker_lease, 60000);
     ngx_conf_merge_uint_value(conf->worker_max_items, prev->worker_max_items,

@@ -66,6 +66,7 @@ typedef struct {
     ngx_uint_t                  scan_budget;
     ngx_uint_t                  purge_batch;
     ngx_uint_t                  json_depth;
+    size_t                      max_query;
 
     ngx_array_t                *worker_keys; /* ngx_str_t */
     ngx_msec_t                  worker_lease;

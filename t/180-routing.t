@@ -9,8 +9,8 @@ repeat_each(1);
 # tests per block (per request: status + body + each header line + each
 # no_error_log pattern):
 #    1: 12     2: 12     3: 18     4: 16     5: 10     6: 30     7: 24
-#    8: 12     9: 16    10: 14    11: 10
-plan tests => 12 + 12 + 18 + 16 + 10 + 30 + 24 + 12 + 16 + 14 + 10;
+#    8: 12     9: 16    10: 14    11: 10    12: 4
+plan tests => 12 + 12 + 18 + 16 + 10 + 30 + 24 + 12 + 16 + 14 + 10 + 4;
 
 rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/routing')
     if $ENV{TEST_NGINX_DATA_DIR};
@@ -258,3 +258,22 @@ Content-Type: application/json
 ['^\{"id":"sp ace"',
  ('^\[\{"name":"Hello","instanceId":"sp ace",[^\]]*\]$') x 2, '^\[\]$',
  '^\[\{"name":"Hello","instanceId":"sp ace",[^\]]*\]$']
+
+
+
+=== TEST 12: a query string over durable_task_max_query is 400 JSON
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/routing-maxq;
+--- config
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_anonymous on;
+        durable_task_max_query 64;
+    }
+--- request eval
+["GET /runtime/webhooks/durabletask/instances?runtimeStatus=" . ("Running," x 10),
+ "GET /runtime/webhooks/durabletask/instances?runtimeStatus=Running,Pending"]
+--- error_code eval
+[400, 200]
+--- response_body_like eval
+['^\{"Message":"The query string is longer than 64 bytes\."\}$', '^\[\]$']
