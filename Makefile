@@ -29,7 +29,7 @@ UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
 .PHONY: all deps build run demo test test-store test-unit test-worker \
-        test-nginx check-node check-tool stress clean fuzz fuzz-quick \
+        test-nginx check-node check-upstream check-tool stress clean fuzz fuzz-quick \
         fuzz-build test-asan test-asan-unit test-asan-nginx test-valgrind
 
 all: build
@@ -105,6 +105,11 @@ test-nginx: build $(CHECK_TOOL)
 	TEST_NGINX_DATA_DIR=$(BUILD)/t-data \
 	DURABLE_CHECK=$(CHECK_TOOL) \
 	    prove -I t/lib $(PROVE_FLAGS) t
+
+# optional: upstream nginx 1.22.1 with the module built in (--add-module),
+# a part of the suite against it; needs root and Debian's source registry
+check-upstream: deps
+	util/upstream-check.sh
 
 # nginx (build/demo, $(PORT)) and examples/worker: exits 0 when a
 # HelloSequence started over HTTP completes
