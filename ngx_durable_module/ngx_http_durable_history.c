@@ -4,24 +4,52 @@
  *
  * The showHistory view: stored Durable Task history events reshaped the
  * way the reference implementation shows them (reference-behaviour.md §7).
- * The only place where stored JSON is parsed, and only when asked for.
+ * Events are stored as compact JSON the store wrote itself, so the view
+ * works on spans of those bytes: members are dropped, renamed or added,
+ * values are copied as they are, nothing is parsed into a tree.
  */
 
 
-#include <jansson.h>
-
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_history.h"
+#include "ngx_http_durable_jspan.h"
+#include "ngx_http_durable_render.h"
+
+
+#define ngx_http_durable_sv_is(v, s)                                         \
+    ((v)->len == sizeof(s) - 1 && ngx_memcmp((v)->data, s, (v)->len) == 0)
+
+
+typedef struct {
+    ngx_http_durable_sv_t       text;       /* the whole event */
+    ngx_http_durable_sv_t       type;       /* EventType, without quotes */
+    ngx_http_durable_sv_t       event_id;   /* EventId, raw number */
+    ngx_http_durable_sv_t       scheduled;  /* TaskScheduledId, raw */
+    ngx_int_t                   merged;     /* index of its scheduled event */
+    unsigned                    drop:1;
+} ngx_http_durable_event_t;
+
+
+typedef struct {
+    ngx_array_t                 events;     /* ngx_http_durable_event_t */
+    ngx_uint_t                  failed;
+} ngx_http_durable_collect_t;
 
 
 static int ngx_http_durable_collect_event(void *data, uint64_t seq,
     ds_str_t event);
-static void ngx_http_durable_reshape(json_t *events, ngx_uint_t show_input,
-    ngx_uint_t show_output);
-static ngx_uint_t ngx_http_durable_merge_scheduled(json_t *events, size_t i,
-    json_t *ev, const char *completed, const char *failed);
-static ngx_uint_t ngx_http_durable_event_is(json_t *ev, const char *type);
-static void ngx_http_durable_history_cleanup(void *data);
+static void ngx_http_durable_merge(ngx_http_durable_event_t *ev,
+    ngx_uint_t n);
+static void ngx_http_durable_render_event(ngx_http_durable_out_t *out,
+    ngx_http_durable_event_t *ev, ngx_http_durable_event_t *all,
+    ngx_uint_t show_input, ngx_uint_t show_output);
+static ngx_uint_t ngx_http_durable_is_schedule(ngx_http_durable_sv_t *type);
+static ngx_uint_t ngx_http_durable_is_result(ngx_http_durable_sv_t *type);
+static ngx_uint_t ngx_http_durable_dropped_member(
+    ngx_http_durable_sv_t *type, ngx_http_durable_sv_t *key,
+    ngx_uint_t show_input, ngx_uint_t show_output);
+static void ngx_http_durable_out_member(ngx_http_durable_out_t *out,
+    ngx_uint_t *first, const char *key, ngx_http_durable_sv_t *value);
 
 
 ngx_int_t
@@ -29,54 +57,66 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_txn_t *txn,
     ds_str_t hub, ds_str_t id, ngx_uint_t show_input, ngx_uint_t show_output,
     ngx_str_t *out)
 {
-    int                  rc;
-    char                *text;
-    json_t              *events;
-    ngx_pool_cleanup_t  *cln;
+    int                          rc;
+    ngx_uint_t                   i, n, first;
+    ngx_http_durable_out_t       buf;
+    ngx_http_durable_event_t    *ev;
+    ngx_http_durable_collect_t   col;
 
     ngx_str_null(out);
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
+    if (ngx_array_init(&col.events, r->pool, 64,
+                       sizeof(ngx_http_durable_event_t))
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    events = json_array();
-    if (events == NULL) {
+    col.failed = 0;
+
+    /* the event texts point into the map: valid while txn lives */
+
+    rc = ds_history_read(txn, hub, id, ngx_http_durable_collect_event, &col);
+    if ((rc != DS_OK && rc != DS_NOTFOUND) || col.failed) {
         return NGX_ERROR;
     }
 
-    /* freed with the request whatever happens below */
-    cln->handler = ngx_http_durable_history_cleanup;
-    cln->data = events;
+    ev = col.events.elts;
+    n = col.events.nelts;
 
-    rc = ds_history_read(txn, hub, id, ngx_http_durable_collect_event,
-                         events);
-    if (rc != DS_OK && rc != DS_NOTFOUND) {
+    ngx_http_durable_merge(ev, n);
+
+    if (ngx_http_durable_out_init(&buf, r->pool, 256 * (n + 1)) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    ngx_http_durable_reshape(events, show_input, show_output);
+    ngx_http_durable_out_literal(&buf, "[");
+    first = 1;
 
-    if (json_array_size(events) == 0) {
-        return NGX_OK;
+    for (i = 0; i < n; i++) {
+        if (ev[i].drop) {
+            continue;
+        }
+
+        if (!first) {
+            ngx_http_durable_out_literal(&buf, ",");
+        }
+
+        first = 0;
+        ngx_http_durable_render_event(&buf, &ev[i], ev, show_input,
+                                      show_output);
     }
 
-    text = json_dumps(events, JSON_COMPACT | JSON_PRESERVE_ORDER
-                              | JSON_ENCODE_ANY);
-    if (text == NULL) {
+    ngx_http_durable_out_literal(&buf, "]");
+
+    if (buf.failed) {
         return NGX_ERROR;
     }
 
-    out->len = ngx_strlen(text);
-    out->data = ngx_pnalloc(r->pool, out->len);
-    if (out->data == NULL) {
-        free(text);
-        return NGX_ERROR;
+    if (!first) {
+        out->data = buf.start;
+        out->len = buf.pos - buf.start;
     }
-
-    ngx_memcpy(out->data, text, out->len);
-    free(text);
 
     return NGX_OK;
 }
@@ -85,174 +125,258 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_txn_t *txn,
 static int
 ngx_http_durable_collect_event(void *data, uint64_t seq, ds_str_t event)
 {
-    json_t  *events = data;
+    ngx_http_durable_collect_t  *col = data;
 
-    json_t        *ev;
-    json_error_t   err;
+    ngx_http_durable_sv_t      key, value;
+    ngx_http_durable_jiter_t   it;
+    ngx_http_durable_event_t  *ev;
 
-    ev = json_loadb(event.data, event.len, JSON_ALLOW_NUL, &err);
-    if (ev == NULL || !json_is_object(ev)) {
-        json_decref(ev);
+    ev = ngx_array_push(&col->events);
+    if (ev == NULL) {
+        col->failed = 1;
+        return 1;
+    }
+
+    ngx_memzero(ev, sizeof(ngx_http_durable_event_t));
+
+    ev->text.data = (u_char *) event.data;
+    ev->text.len = event.len;
+    ev->merged = -1;
+
+    /* one pass over the members for the three that matter here */
+
+    if (ngx_http_durable_jspan_iter(&it, ev->text.data, ev->text.len)) {
+        while (ngx_http_durable_jspan_next(&it, &key, &value)) {
+
+            if (ngx_http_durable_sv_is(&key, "EventType")) {
+                if (value.len >= 2 && value.data[0] == '"') {
+                    ev->type.data = value.data + 1;
+                    ev->type.len = value.len - 2;
+                }
+
+            } else if (ngx_http_durable_sv_is(&key, "EventId")) {
+                ev->event_id = value;
+
+            } else if (ngx_http_durable_sv_is(&key, "TaskScheduledId")) {
+                ev->scheduled = value;
+            }
+        }
+    }
+
+    if (ev->type.len == 0) {
+        /* not an event the store wrote: left out of the view */
+        col->events.nelts--;
         return 0;
     }
 
-    return json_array_append_new(events, ev) == 0 ? 0 : 1;
-}
+    ev->drop = ngx_http_durable_sv_is(&ev->type, "OrchestratorStarted")
+               || ngx_http_durable_sv_is(&ev->type, "OrchestratorCompleted");
 
-
-static void
-ngx_http_durable_reshape(json_t *events, ngx_uint_t show_input,
-    ngx_uint_t show_output)
-{
-    size_t   i;
-    json_t  *ev, *st;
-
-    static const char  *statuses[] = {
-        "Running", "Completed", "ContinuedAsNew", "Failed", "Canceled",
-        "Terminated", "Pending", "Suspended"
-    };
-
-    i = 0;
-
-    while (i < json_array_size(events)) {
-        ev = json_array_get(events, i);
-
-        if (ngx_http_durable_event_is(ev, "OrchestratorStarted")
-            || ngx_http_durable_event_is(ev, "OrchestratorCompleted"))
-        {
-            json_array_remove(events, i);
-            continue;
-        }
-
-        if ((ngx_http_durable_event_is(ev, "TaskScheduled")
-             && ngx_http_durable_merge_scheduled(events, i, ev,
-                                                 "TaskCompleted",
-                                                 "TaskFailed"))
-            || (ngx_http_durable_event_is(ev,
-                                          "SubOrchestrationInstanceCreated")
-                && ngx_http_durable_merge_scheduled(events, i, ev,
-                                         "SubOrchestrationInstanceCompleted",
-                                         "SubOrchestrationInstanceFailed")))
-        {
-            json_array_remove(events, i);
-            continue;
-        }
-
-        if (ngx_http_durable_event_is(ev, "TaskScheduled")) {
-            json_object_del(ev, "Version");
-
-        } else if (ngx_http_durable_event_is(ev, "ExecutionStarted")) {
-            st = json_object_get(ev, "Name");
-            if (st) {
-                json_object_set(ev, "FunctionName", st);
-                json_object_del(ev, "Name");
-            }
-
-            json_object_del(ev, "OrchestrationInstance");
-            json_object_del(ev, "ParentInstance");
-            json_object_del(ev, "Version");
-            json_object_del(ev, "Tags");
-
-        } else if (ngx_http_durable_event_is(ev, "ExecutionCompleted")) {
-            st = json_object_get(ev, "OrchestrationStatus");
-            if (json_is_integer(st) && json_integer_value(st) >= 0
-                && json_integer_value(st) < 8)
-            {
-                json_object_set_new(ev, "OrchestrationStatus",
-                         json_string(statuses[json_integer_value(st)]));
-            }
-
-        } else if (ngx_http_durable_event_is(ev, "TimerFired")) {
-            json_object_del(ev, "TimerId");
-        }
-
-        json_object_del(ev, "TaskScheduledId");
-        json_object_del(ev, "IsPlayed");
-
-        if (!show_output) {
-            json_object_del(ev, "Result");
-        }
-
-        if (!show_input) {
-            json_object_del(ev, "Input");
-        }
-
-        i++;
-    }
-
-    /* EventId was kept for matching until every event was seen */
-
-    for (i = 0; i < json_array_size(events); i++) {
-        json_object_del(json_array_get(events, i), "EventId");
-    }
+    return 0;
 }
 
 
 /*
- * A scheduled event with a completion: the completion carries its
- * FunctionName, ScheduledTime and Input, and the scheduled event goes.
+ * A result (TaskCompleted, TaskFailed, SubOrchestrationInstance*) takes
+ * the name, input and time of its scheduled event, which then goes.
  */
 
-static ngx_uint_t
-ngx_http_durable_merge_scheduled(json_t *events, size_t i, json_t *ev,
-    const char *completed, const char *failed)
+static void
+ngx_http_durable_merge(ngx_http_durable_event_t *ev, ngx_uint_t n)
 {
-    size_t   k;
-    json_t  *id, *done, *v;
+    ngx_uint_t  i, j;
 
-    id = json_object_get(ev, "EventId");
-    if (!json_is_integer(id)) {
-        return 0;
-    }
+    for (i = 0; i < n; i++) {
 
-    for (k = i + 1; k < json_array_size(events); k++) {
-        done = json_array_get(events, k);
-
-        if (!ngx_http_durable_event_is(done, completed)
-            && !ngx_http_durable_event_is(done, failed))
+        if (!ngx_http_durable_is_result(&ev[i].type)
+            || ev[i].scheduled.len == 0)
         {
             continue;
         }
 
-        if (!json_equal(json_object_get(done, "TaskScheduledId"), id)) {
-            continue;
+        for (j = i; j-- > 0; /* void */) {
+            if (ngx_http_durable_is_schedule(&ev[j].type) && !ev[j].drop
+                && ev[j].event_id.len == ev[i].scheduled.len
+                && ngx_memcmp(ev[j].event_id.data, ev[i].scheduled.data,
+                              ev[i].scheduled.len) == 0)
+            {
+                ev[i].merged = (ngx_int_t) j;
+                ev[j].drop = 1;
+                break;
+            }
+        }
+    }
+}
+
+
+static void
+ngx_http_durable_render_event(ngx_http_durable_out_t *out,
+    ngx_http_durable_event_t *ev, ngx_http_durable_event_t *all,
+    ngx_uint_t show_input, ngx_uint_t show_output)
+{
+    ngx_int_t                  st;
+    ngx_uint_t                 first, started;
+    ngx_http_durable_sv_t      key, value, time, name, input;
+    ngx_http_durable_jiter_t   it;
+    ngx_http_durable_event_t  *sch;
+
+    static const char  *statuses[] = {
+        "\"Running\"", "\"Completed\"", "\"ContinuedAsNew\"", "\"Failed\"",
+        "\"Canceled\"", "\"Terminated\"", "\"Pending\"", "\"Suspended\""
+    };
+
+    started = ngx_http_durable_sv_is(&ev->type, "ExecutionStarted");
+
+    ngx_http_durable_out_literal(out, "{");
+    first = 1;
+
+    if (ngx_http_durable_jspan_iter(&it, ev->text.data, ev->text.len)) {
+
+        while (ngx_http_durable_jspan_next(&it, &key, &value)) {
+
+            if (ngx_http_durable_dropped_member(&ev->type, &key, show_input,
+                                                show_output))
+            {
+                continue;
+            }
+
+            if (started && ngx_http_durable_sv_is(&key, "Name")) {
+                ngx_http_durable_out_member(out, &first, "FunctionName",
+                                            &value);
+                continue;
+            }
+
+            if (ngx_http_durable_sv_is(&key, "OrchestrationStatus")
+                && ngx_http_durable_sv_is(&ev->type, "ExecutionCompleted"))
+            {
+                st = ngx_atoi(value.data, value.len);
+
+                if (st >= 0 && st < 8) {
+                    value.data = (u_char *) statuses[st];
+                    value.len = ngx_strlen(statuses[st]);
+                }
+            }
+
+            if (!first) {
+                ngx_http_durable_out_literal(out, ",");
+            }
+
+            first = 0;
+            ngx_http_durable_out_literal(out, "\"");
+            ngx_http_durable_out_add(out, key.data, key.len);
+            ngx_http_durable_out_literal(out, "\":");
+            ngx_http_durable_out_add(out, value.data, value.len);
+        }
+    }
+
+    if (ev->merged >= 0) {
+        sch = &all[ev->merged];
+        ngx_memzero(&time, sizeof(time));
+        ngx_memzero(&name, sizeof(name));
+        ngx_memzero(&input, sizeof(input));
+
+        if (ngx_http_durable_jspan_iter(&it, sch->text.data, sch->text.len)) {
+            while (ngx_http_durable_jspan_next(&it, &key, &value)) {
+                if (ngx_http_durable_sv_is(&key, "Timestamp")) {
+                    time = value;
+
+                } else if (ngx_http_durable_sv_is(&key, "Name")) {
+                    name = value;
+
+                } else if (ngx_http_durable_sv_is(&key, "Input")) {
+                    input = value;
+                }
+            }
         }
 
-        v = json_object_get(ev, "Timestamp");
-        if (v) {
-            json_object_set(done, "ScheduledTime", v);
+        if (time.len) {
+            ngx_http_durable_out_member(out, &first, "ScheduledTime", &time);
         }
 
-        v = json_object_get(ev, "Name");
-        if (v) {
-            json_object_set(done, "FunctionName", v);
+        if (name.len) {
+            ngx_http_durable_out_member(out, &first, "FunctionName", &name);
         }
 
-        v = json_object_get(ev, "Input");
-        if (v) {
-            json_object_set(done, "Input", v);
+        if (show_input && input.len) {
+            ngx_http_durable_out_member(out, &first, "Input", &input);
         }
+    }
 
+    ngx_http_durable_out_literal(out, "}");
+}
+
+
+static ngx_uint_t
+ngx_http_durable_is_schedule(ngx_http_durable_sv_t *type)
+{
+    return ngx_http_durable_sv_is(type, "TaskScheduled")
+           || ngx_http_durable_sv_is(type, "SubOrchestrationInstanceCreated");
+}
+
+
+static ngx_uint_t
+ngx_http_durable_is_result(ngx_http_durable_sv_t *type)
+{
+    return ngx_http_durable_sv_is(type, "TaskCompleted")
+           || ngx_http_durable_sv_is(type, "TaskFailed")
+           || ngx_http_durable_sv_is(type,
+                                     "SubOrchestrationInstanceCompleted")
+           || ngx_http_durable_sv_is(type, "SubOrchestrationInstanceFailed");
+}
+
+
+/* what the reference removes from each event (§7) */
+
+static ngx_uint_t
+ngx_http_durable_dropped_member(ngx_http_durable_sv_t *type,
+    ngx_http_durable_sv_t *key, ngx_uint_t show_input, ngx_uint_t show_output)
+{
+    if (ngx_http_durable_sv_is(key, "EventId")
+        || ngx_http_durable_sv_is(key, "IsPlayed")
+        || ngx_http_durable_sv_is(key, "TaskScheduledId"))
+    {
         return 1;
+    }
+
+    if (!show_input && ngx_http_durable_sv_is(key, "Input")) {
+        return 1;
+    }
+
+    if (!show_output && ngx_http_durable_sv_is(key, "Result")) {
+        return 1;
+    }
+
+    if (ngx_http_durable_sv_is(type, "ExecutionStarted")) {
+        return ngx_http_durable_sv_is(key, "OrchestrationInstance")
+               || ngx_http_durable_sv_is(key, "ParentInstance")
+               || ngx_http_durable_sv_is(key, "Version")
+               || ngx_http_durable_sv_is(key, "Tags");
+    }
+
+    if (ngx_http_durable_sv_is(type, "TaskScheduled")) {
+        return ngx_http_durable_sv_is(key, "Version");
+    }
+
+    if (ngx_http_durable_sv_is(type, "TimerFired")) {
+        return ngx_http_durable_sv_is(key, "TimerId");
     }
 
     return 0;
 }
 
 
-static ngx_uint_t
-ngx_http_durable_event_is(json_t *ev, const char *type)
-{
-    const char  *s;
-
-    s = json_string_value(json_object_get(ev, "EventType"));
-
-    return s != NULL && ngx_strcmp(s, type) == 0;
-}
-
-
 static void
-ngx_http_durable_history_cleanup(void *data)
+ngx_http_durable_out_member(ngx_http_durable_out_t *out, ngx_uint_t *first,
+    const char *key, ngx_http_durable_sv_t *value)
 {
-    json_decref((json_t *) data);
+    if (!*first) {
+        ngx_http_durable_out_literal(out, ",");
+    }
+
+    *first = 0;
+
+    ngx_http_durable_out_literal(out, "\"");
+    ngx_http_durable_out_add(out, key, ngx_strlen(key));
+    ngx_http_durable_out_literal(out, "\":");
+    ngx_http_durable_out_add(out, value->data, value->len);
 }

@@ -15,13 +15,26 @@ static const unsigned char *
 ngx_http_durable_jspan_string(const unsigned char *p,
     const unsigned char *end)
 {
-    for (p++; p < end && *p != '"'; p++) {
-        if (*p == '\\') {
-            p++;
+    const unsigned char  *q, *b;
+
+    for (p++; p < end; p = q + 1) {
+        q = memchr(p, '"', (size_t) (end - p));
+        if (q == NULL) {
+            break;
+        }
+
+        /* a quote after an even number of backslashes ends the string */
+
+        for (b = q; b > p && b[-1] == '\\'; b--) {
+            /* void */
+        }
+
+        if (((q - b) & 1) == 0) {
+            return q + 1;
         }
     }
 
-    return (p < end) ? p + 1 : end;
+    return end;
 }
 
 
