@@ -2,6 +2,7 @@
 #
 #   make run     build, then nginx in the foreground on 127.0.0.1:$(PORT)
 #   make test    store unit tests and the Test::Nginx suite
+#   make bench   the benchmark suite (bench/README.md); QUICK=1 for a short run
 #
 # Every target first checks the Debian packages it needs (make deps).
 
@@ -21,7 +22,7 @@ PROVE_FLAGS ?= -r
 UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
-.PHONY: all deps build run test test-store test-unit test-nginx check-node clean
+.PHONY: all deps build run test test-store test-unit test-nginx check-node bench clean
 
 all: build
 
@@ -84,6 +85,10 @@ test-nginx: build
 # module; needs the npm registry, never part of `make test`
 check-node: build
 	util/node-client/run.sh
+
+# the figures of design.md section 7; writes bench/results.md
+bench: build
+	bench/run.sh
 
 clean:
 	rm -rf $(BUILD) store/build t/servroot
