@@ -717,13 +717,21 @@ def main():
              conns=16, env=g_env)
     pout, perr = pacer.communicate()
     pr = parse_wrk(pout, "start pacer")
+    # alone again: other load on the machine moves p99; the lower of the
+    # two "alone" runs is the reference (the stricter comparison)
+    g0b = wrk("status paced %d/s, alone again" % get_rate, st_path,
+              conns=16, env=g_env)
+    alone = (g0["p99_ms"], g0b["p99_ms"])
+    if g0b["p99_ms"] < g0["p99_ms"]:
+        g0 = g0b
     log("start pacer: %.0f starts/s achieved (target %.0f), p99 %.2f ms" %
         (pr["rps"], START_RATE, pr["p99_ms"]))
     ratio = g1["p99_ms"] / g0["p99_ms"]
     ok = ratio <= 2 and pr["rps"] >= 0.9 * START_RATE
     row("5. GET status p99 at %d/s, with %.0f starts/s (sync=on) alongside"
         % (get_rate, pr["rps"]), g1, None,
-        "p99 alone %.2f ms" % g0["p99_ms"], ratio,
+        "p99 alone %.2f ms (runs before/after: %.2f / %.2f ms)" %
+        (g0["p99_ms"], alone[0], alone[1]), ratio,
         "p99 ≤ 2× alone, at %.0f starts/s" % START_RATE, ok)
     notes.append("Scenario 5: GETs and starts are paced by wrk's delay() "
                  "hook (bench/lua/pace.lua; wrk 4.1 has no -R), so latency "
