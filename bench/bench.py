@@ -547,6 +547,32 @@ def other_load(seconds=2.0):
     return busy, top[:5]
 
 
+NOISY = 25.0     # % of a core used by others during a run: run it again
+
+
+def quiet_pair(name, fn, tries=3):
+    """runs fn() (a measurement and its baseline) until no run of it saw
+    more than NOISY % of a core used by other processes, at most `tries`
+    times; keeps the quietest attempt and says so in the notes"""
+    best = None
+    for i in range(tries):
+        res = fn()
+        noise = max(r["other_cpu_pct"] for r in res)
+        if best is None or noise < best[0]:
+            best = (noise, res)
+        if noise <= NOISY:
+            break
+        log("%s: other processes used %.0f%% of a core: again" %
+            (name, noise))
+    if i:
+        notes.append("%s was measured %d times because other processes "
+                     "were busy; the quietest attempt is reported (others "
+                     "used %.0f%% of a core during it)%s." %
+                     (name, i + 1, best[0],
+                      ": still noisy" if best[0] > NOISY else ""))
+    return best[1]
+
+
 def rss_anon(pids):
     out = {}
     for p in pids:
@@ -629,16 +655,18 @@ def main():
     cpu_rows.pop()
 
     # ---- (1) status of a small instance ----
-    r1 = wrk("status small", st_path)
-    b1 = wrk("baseline status (%d B)" % bodies["status"], "/baseline/status")
+    r1, b1 = quiet_pair("Scenario 1", lambda: (
+        wrk("status small", st_path),
+        wrk("baseline status (%d B)" % bodies["status"], "/baseline/status")))
     ratio = r1["rps"] / b1["rps"]
     row("1. GET status, small instance (%d B)" % bodies["status"], r1,
         b1["rps"], None, ratio, "≥ 0.7× return 200", ratio >= 0.7)
 
     # ---- (2) status with 50 history events ----
-    r2 = wrk("status showHistory (%d events)" % nev, hist_path)
-    b2 = wrk("baseline history (%d B)" % bodies["history"],
-             "/baseline/history")
+    r2, b2 = quiet_pair("Scenario 2", lambda: (
+        wrk("status showHistory (%d events)" % nev, hist_path),
+        wrk("baseline history (%d B)" % bodies["history"],
+            "/baseline/history")))
     ratio = r2["rps"] / b2["rps"]
     row("2. GET status showHistory=true, %d events (%d B)" %
         (nev, bodies["history"]), r2, b2["rps"], None, ratio,
@@ -686,10 +714,11 @@ def main():
     row("4a. start (POST orchestrators), sync=on", s_fs, loop_rate,
         "%.0f commits/s (one-put commit loop)" % loop_rate, ratio,
         "≥ 10× commit loop", ratio >= 10)
-    s_ns = wrk("start, sync=off", "%s/orchestrators/Hello?%s" %
-               (B, q("Starts", "nosync")), script="post.lua")
-    b4 = wrk("baseline start (%d B)" % bodies["start"], "/baseline/start",
-             script="post.lua")
+    s_ns, b4 = quiet_pair("Scenario 4b", lambda: (
+        wrk("start, sync=off", "%s/orchestrators/Hello?%s" %
+            (B, q("Starts", "nosync")), script="post.lua"),
+        wrk("baseline start (%d B)" % bodies["start"], "/baseline/start",
+            script="post.lua")))
     ratio = s_ns["rps"] / b4["rps"]
     row("4b. start, sync=off (relaxed)", s_ns, b4["rps"], None, ratio,
         "≥ 0.5× return 200", ratio >= 0.5)
