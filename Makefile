@@ -9,6 +9,7 @@
 #   make test-valgrind   a part of the suite with nginx under valgrind
 #   make stress  fault injection: worker SIGKILLs, reloads, a binary upgrade
 #                under load; nothing acknowledged may be lost or doubled
+#   make bench   the benchmark suite (bench/README.md); QUICK=1 for a short run
 #
 # Every target first checks the Debian packages it needs (make deps).
 
@@ -29,8 +30,9 @@ UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
 .PHONY: all deps build run demo test test-store test-unit test-worker \
-        test-nginx check-node check-upstream check-tool stress clean fuzz fuzz-quick \
-        fuzz-build test-asan test-asan-unit test-asan-nginx test-valgrind
+        test-nginx check-node check-upstream check-tool stress bench clean \
+        fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
+        test-valgrind
 
 all: build
 
@@ -272,6 +274,11 @@ stress: build $(CHECK_TOOL)
 	    --check $(CHECK_TOOL) --prefix $(BUILD)/stress \
 	    --seconds $(if $(QUICK),10,$(STRESS_SECONDS)) --mode all \
 	    --json $(BUILD)/stress/results.json
+
+# the figures of design.md section 7; writes bench/results.md
+bench: build
+	DURABLE_EXTRA_DEPS=wrk $(MAKE) -s deps
+	bench/run.sh
 
 clean:
 	rm -rf $(BUILD) store/build t/servroot

@@ -1,0 +1,889 @@
+#!/usr/bin/env python3
+"""ngx_durable benchmark driver (design.md section 7); bench/run.sh runs it.
+
+Starts its own nginx (prefix build/bench/prefix, port BENCH_PORT), creates
+the data each scenario needs, runs the scenarios with wrk and the helper
+programs built by run.sh (build/bench/bin), prints the table and writes
+bench/results.md. Standard library only.
+
+Environment (all optional):
+  QUICK=1             short runs and scaled-down counts (under 2 minutes)
+  BENCH_PORT=18480    nginx's port
+  BENCH_DURATION      seconds per wrk run (default 10, QUICK 3)
+  BENCH_WORKERS=2     nginx worker_processes
+  BENCH_CONNS=32      wrk connections of the throughput runs
+  BENCH_BIG=1000000   instances of the large hub (QUICK: 200000)
+  BENCH_E2E_SECONDS   measured seconds of the end-to-end run (20, QUICK 5)
+  BENCH_MEM_WARMUP / BENCH_MEM_REQUESTS   scenario 7 counts
+                      (100000 / 1000000; QUICK 20000 / 100000)
+  BENCH_GET_RATE      paced GET rate of scenario 5 (default 5000/s)
+  BENCH_START_RATE    paced start rate of scenario 5 (default 1000/s)
+  BENCH_EXTRA_MAIN, BENCH_EXTRA_HTTP   directives added to the main and http
+                      blocks (e.g. a thread_pool the module may need)
+  BENCH_NGINX=/usr/sbin/nginx   the nginx binary (run.sh sets it from NGINX)
+"""
+
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BUILD = os.path.join(ROOT, "build", "bench")
+BIN = os.path.join(BUILD, "bin")
+PREFIX = os.path.join(BUILD, "prefix")
+LUA = os.path.join(HERE, "lua")
+MODULE_SO = os.path.join(ROOT, "build", "nginx", "objs",
+                         "ngx_http_durable_module.so")
+
+QUICK = os.environ.get("QUICK", "") not in ("", "0")
+PORT = int(os.environ.get("BENCH_PORT", "18480"))
+DUR = float(os.environ.get("BENCH_DURATION", "3" if QUICK else "10"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+CONNS = int(os.environ.get("BENCH_CONNS", "32"))
+BIG = int(os.environ.get("BENCH_BIG", "200000" if QUICK else "1000000"))
+SMALL = 1000
+E2E_SECS = float(os.environ.get("BENCH_E2E_SECONDS", "5" if QUICK else "20"))
+MEM_WARM = int(os.environ.get("BENCH_MEM_WARMUP",
+                              "20000" if QUICK else "100000"))
+MEM_REQS = int(os.environ.get("BENCH_MEM_REQUESTS",
+                              "100000" if QUICK else "1000000"))
+MEM_STEPS = 5
+GET_RATE = float(os.environ.get("BENCH_GET_RATE", "5000"))
+START_RATE = float(os.environ.get("BENCH_START_RATE", "1000"))
+NGINX = os.environ.get("BENCH_NGINX", "/usr/sbin/nginx")
+# nginx reads $NGINX as inherited listening sockets (binary upgrade): never
+# pass it on
+os.environ.pop("NGINX", None)
+
+# one map size per store: the loader opens "big" with the same one
+MAP = {"fs": 4 << 30, "nosync": 4 << 30, "big": 4 << 30}
+
+B = "/runtime/webhooks/durabletask"
+URL = "http://127.0.0.1:%d" % PORT
+
+nginx_started = False
+children = []
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+# ---- nginx ---------------------------------------------------------------
+
+def baseline_conf(bodies):
+    """locations and maps answering bodies of the given sizes"""
+    locs, maps = [], []
+    for name, size in sorted(bodies.items()):
+        body = "x" * size
+        locs.append("        location = /baseline/%s {" % name)
+        locs.append('            default_type  "application/json; '
+                    'charset=utf-8";')
+        if size <= 3000:
+            locs.append("            return  200 '%s';" % body)
+        else:
+            parts = []
+            for i in range(0, size, 3000):
+                var = "$bench_%s_%d" % (name, i // 3000)
+                maps.append("    map $request_method %s {" % var)
+                maps.append("        default '%s';" % body[i:i + 3000])
+                maps.append("    }")
+                parts.append(var)
+            locs.append("            return  200 '%s';" % "".join(parts))
+        locs.append("        }")
+    return "\n".join(locs), "\n".join(maps)
+
+
+def render_conf(bodies):
+    with open(os.path.join(HERE, "nginx.conf.in")) as f:
+        s = f.read()
+    locs, maps = baseline_conf(bodies)
+    rep = {
+        "MODULE_SO": MODULE_SO, "WORKERS": str(WORKERS), "PORT": str(PORT),
+        "MAP_SIZE_FS": str(MAP["fs"]), "MAP_SIZE_NOSYNC": str(MAP["nosync"]),
+        "MAP_SIZE_BIG": str(MAP["big"]),
+        "EXTRA_MAIN": os.environ.get("BENCH_EXTRA_MAIN", ""),
+        "EXTRA_HTTP": os.environ.get("BENCH_EXTRA_HTTP", ""),
+        "BASELINES": locs, "BASELINE_MAPS": maps,
+    }
+    for k, v in rep.items():
+        s = s.replace("@%s@" % k, v)
+    with open(os.path.join(PREFIX, "conf", "nginx.conf"), "w") as f:
+        f.write(s)
+
+
+def nginx_cmd(*extra):
+    return [NGINX, "-p", PREFIX + "/", "-c", "conf/nginx.conf",
+            "-e", "logs/error.log"] + list(extra)
+
+
+def master_pid():
+    try:
+        with open(os.path.join(PREFIX, "nginx.pid")) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def worker_pids():
+    m = master_pid()
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2:].split()
+        if int(fields[1]) == m and "worker process" in cmdline(int(d)):
+            pids.append(int(d))
+    return sorted(pids)
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def wait_port():
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", PORT), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit("bench: nginx does not answer on port %d; see %s" %
+             (PORT, os.path.join(PREFIX, "logs", "error.log")))
+
+
+def start_nginx():
+    global nginx_started
+    if os.path.exists(os.path.join(PREFIX, "nginx.pid")):
+        stop_nginx()
+    shutil.rmtree(PREFIX, ignore_errors=True)
+    for d in ("conf", "logs", "data"):
+        os.makedirs(os.path.join(PREFIX, d), exist_ok=True)
+    render_conf({"status": 1, "history": 1, "start": 1, "list": 1})
+    r = subprocess.run(nginx_cmd("-t", "-q"), capture_output=True, text=True)
+    if r.returncode:
+        sys.exit("bench: nginx -t failed:\n" + r.stderr)
+    subprocess.run(nginx_cmd(), check=True)
+    nginx_started = True
+    wait_port()
+    # the workers open the stores in init_process: wait for the files
+    for _ in range(100):
+        if all(os.path.exists(os.path.join(PREFIX, "data", s, "data.mdb"))
+               for s in MAP):
+            break
+        time.sleep(0.05)
+    wait_workers()
+
+
+def wait_workers():
+    for _ in range(200):
+        if len(worker_pids()) == WORKERS:
+            return
+        time.sleep(0.05)
+
+
+def reload_nginx(bodies):
+    old = set(worker_pids())
+    render_conf(bodies)
+    subprocess.run(nginx_cmd("-s", "reload"), check=True)
+    for _ in range(400):
+        now = set(worker_pids())
+        if len(now) == WORKERS and not (now & old):
+            break
+        time.sleep(0.05)
+    # and the old workers are gone
+    for _ in range(200):
+        if not any(os.path.exists("/proc/%d" % p) for p in old):
+            break
+        time.sleep(0.05)
+    wait_port()
+
+
+def stop_nginx():
+    global nginx_started
+    m = master_pid()
+    if m:
+        try:
+            os.kill(m, signal.SIGQUIT)
+        except ProcessLookupError:
+            pass
+        for _ in range(100):
+            if not os.path.exists("/proc/%d" % m):
+                break
+            time.sleep(0.05)
+        else:
+            try:
+                os.kill(m, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    nginx_started = False
+
+
+def cleanup(*_):
+    for p in children:
+        if p.poll() is None:
+            p.kill()
+    if nginx_started:
+        stop_nginx()
+
+
+def on_signal(signum, frame):
+    cleanup()
+    sys.exit(128 + signum)
+
+
+# ---- HTTP helpers ----------------------------------------------------------
+
+class Client:
+    def __init__(self):
+        self.c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+
+    def req(self, method, path, body=None, headers=None):
+        h = {"Content-Type": "application/json"} if body is not None else {}
+        h.update(headers or {})
+        data = None if body is None else (
+            body if isinstance(body, (bytes, str)) else json.dumps(body))
+        self.c.request(method, path, body=data, headers=h)
+        r = self.c.getresponse()
+        raw = r.read()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), raw
+
+
+def q(hub, conn):
+    return "taskHub=%s&connection=%s" % (hub, conn)
+
+
+def run_sequence(c, hub, conn, iid, activities):
+    """starts iid and runs it through the worker protocol: `activities`
+    activities in a row, then complete; returns the final status code"""
+    s, _, body = c.req("POST", "%s/orchestrators/Seq/%s?%s" %
+                       (B, iid, q(hub, conn)), {"n": activities})
+    if s != 202:
+        sys.exit("bench: start %s: %d %s" % (iid, s, body[:200]))
+    for k in range(activities + 1):
+        s, _, body = c.req("POST", "%s/worker/orchestrations/claim?max=1&"
+                           "wait=5&%s" % (B, q(hub, conn)), b"")
+        items = json.loads(body)["items"]
+        if len(items) != 1 or items[0]["instanceId"] != iid:
+            sys.exit("bench: claim for %s: %r" % (iid, body[:300]))
+        it = items[0]
+        if k < activities:
+            actions = [{"type": "scheduleActivity", "id": k,
+                        "name": "Step", "input": k}]
+        else:
+            actions = [{"type": "complete", "output": "done"}]
+        s, _, body = c.req("POST", "%s/worker/orchestrations/complete?%s" %
+                           (B, q(hub, conn)),
+                           {"instanceId": iid, "lease": it["lease"],
+                            "actions": actions})
+        if s != 200:
+            sys.exit("bench: complete %s: %d %s" % (iid, s, body[:200]))
+        if k == activities:
+            break
+        s, _, body = c.req("POST", "%s/worker/activities/claim?max=1&"
+                           "wait=5&%s" % (B, q(hub, conn)), b"")
+        a = json.loads(body)["items"][0]
+        s, _, body = c.req("POST", "%s/worker/activities/complete?%s" %
+                           (B, q(hub, conn)),
+                           {"instanceId": iid, "taskId": a["taskId"],
+                            "lease": a["lease"], "result": "r%d" % k})
+        if s != 200:
+            sys.exit("bench: activity %s: %d %s" % (iid, s, body[:200]))
+
+
+def history_count(c, iid):
+    s, _, body = c.req("GET", "%s/instances/%s?showHistory=true&%s" %
+                       (B, iid, q("Bench", "fs")))
+    return len(json.loads(body).get("historyEvents") or [])
+
+
+def loader(store, hub, n, prefix=None):
+    cmd = [os.path.join(BIN, "loader"), "-p",
+           os.path.join(PREFIX, "data", store), "-m", str(MAP[store]),
+           "-H", hub, "-n", str(n)]
+    if prefix:
+        cmd += ["-i", prefix]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        sys.exit("bench: loader failed: " + r.stderr)
+    log("%s/%s: %s" % (store, hub, r.stdout.strip()))
+    m = re.search(r"in ([\d.]+) s \((\d+)/s\)", r.stdout)
+    return float(m.group(1)), int(m.group(2))
+
+
+# ---- wrk ----------------------------------------------------------------------
+
+def cpu_of(pids):
+    t = 0.0
+    for p in pids:
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2:].split()
+        t += (int(fields[11]) + int(fields[12]))
+    return t / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    return sum(v), sum(v) - v[3] - v[4], v[4]
+
+
+def wrk_cmd(path, script, conns=None, duration=None, threads=1, env=None):
+    e = dict(os.environ)
+    e["BENCH_LUA_DIR"] = LUA
+    e["BENCH_THREADS"] = str(threads)
+    e.update(env or {})
+    cmd = ["wrk", "-t%d" % threads, "-c%d" % (conns or CONNS),
+           "-d%ds" % max(1, round(duration or DUR)), "--timeout", "10s",
+           "--latency", "-s", os.path.join(LUA, script), URL + path]
+    return cmd, e
+
+
+def parse_wrk(out, what):
+    m = re.search(r"^BENCH_RESULT (\{.*\})$", out, re.M)
+    if not m:
+        sys.exit("bench: no result from wrk (%s):\n%s" % (what, out[-2000:]))
+    r = json.loads(m.group(1))
+    bad = r["errors_status"] + r["errors_connect"] + r["errors_read"] + \
+        r["errors_write"] + r["errors_timeout"]
+    r["errors"] = bad
+    if bad:
+        log("%s: %d errors (status %d, connect %d, read %d, timeout %d)" %
+            (what, bad, r["errors_status"], r["errors_connect"],
+             r["errors_read"], r["errors_timeout"]))
+    return r
+
+
+def wrk(what, path, script="get.lua", **kw):
+    cmd, env = wrk_cmd(path, script, **kw)
+    pids = worker_pids() + [master_pid()]
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    n0 = cpu_of(pids)
+    m0 = machine_cpu()
+    t0 = time.time()
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.time() - t0
+    n1 = cpu_of(pids)
+    m1 = machine_cpu()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if r.returncode:
+        sys.exit("bench: wrk failed (%s): %s" % (what, r.stderr))
+    res = parse_wrk(r.stdout, what)
+    res["nginx_cpu_pct"] = 100 * (n1 - n0) / wall
+    res["wrk_cpu_pct"] = 100 * ((ru1.ru_utime + ru1.ru_stime)
+                                - (ru0.ru_utime + ru0.ru_stime)) / wall
+    busy = 100.0 * os.cpu_count() * (m1[1] - m0[1]) / max(1, m1[0] - m0[0])
+    res["other_cpu_pct"] = max(0.0, busy - res["nginx_cpu_pct"]
+                               - res["wrk_cpu_pct"])
+    cpu_rows.append((what, res["rps"], res["nginx_cpu_pct"],
+                     res["wrk_cpu_pct"], res["other_cpu_pct"]))
+    log("%-40s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  "
+        "(CPU: nginx %3.0f%%, wrk %3.0f%%, other %3.0f%%)" %
+        (what, res["rps"], res["p50_ms"], res["p99_ms"],
+         res["nginx_cpu_pct"], res["wrk_cpu_pct"], res["other_cpu_pct"]))
+    return res
+
+
+# ---- the table -------------------------------------------------------------
+
+rows = []
+cpu_rows = []
+notes = []
+
+
+def row(scenario, res, base, base_label, ratio, target, ok, ratio_fmt="%.2f×"):
+    rows.append({
+        "scenario": scenario,
+        "rps": "%.0f" % res["rps"] if res and "rps" in res else "—",
+        "p50": "%.2f ms" % res["p50_ms"] if res and "p50_ms" in res else "—",
+        "p99": "%.2f ms" % res["p99_ms"] if res and "p99_ms" in res else "—",
+        "base": base_label if base_label else (
+            "%.0f" % base if base is not None else "—"),
+        "ratio": (ratio_fmt % ratio) if ratio is not None else "—",
+        "target": target,
+        "result": "pass" if ok else "FAIL",
+    })
+
+
+COLS = [("scenario", "scenario"), ("rps", "req/s"), ("p50", "p50"),
+        ("p99", "p99"), ("base", "baseline"), ("ratio", "ratio"),
+        ("target", "target"), ("result", "pass/fail")]
+
+
+def table_text():
+    w = {k: max(len(h), *(len(r[k]) for r in rows)) for k, h in COLS}
+    lines = ["  ".join(h.ljust(w[k]) for k, h in COLS),
+             "  ".join("-" * w[k] for k, _ in COLS)]
+    for r in rows:
+        lines.append("  ".join(r[k].ljust(w[k]) for k, _ in COLS))
+    return "\n".join(lines)
+
+
+def table_md():
+    lines = ["| " + " | ".join(h for _, h in COLS) + " |",
+             "|" + "|".join("---" for _ in COLS) + "|"]
+    for r in rows:
+        lines.append("| " + " | ".join(r[k] for k, _ in COLS) + " |")
+    return "\n".join(lines)
+
+
+def machine():
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    disk = "unknown"
+    try:
+        dev = subprocess.run(["findmnt", "-no", "SOURCE,FSTYPE", "-T", BUILD],
+                             capture_output=True, text=True).stdout.split()
+        name = os.path.basename(dev[0]) if dev else ""
+        base = re.sub(r"p?\d+$", "", name) if not name.startswith("vd") \
+            else re.sub(r"\d+$", "", name)
+        rot = open("/sys/block/%s/queue/rotational" % base).read().strip()
+        virt = " (virtio, virtual disk: the rotational flag may not reflect " \
+            "the backing storage)" if base.startswith("vd") else ""
+        disk = "%s, %s, %s%s" % (dev[0], dev[1] if len(dev) > 1 else "?",
+                                 "rotational" if rot == "1" else
+                                 "non-rotational", virt)
+    except (OSError, IndexError):
+        pass
+    hyper = ""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True,
+                             text=True).stdout
+        m = re.search(r"Hypervisor vendor:\s*(\S+)", out)
+        if m:
+            hyper = " (virtual machine, %s)" % m.group(1)
+    except OSError:
+        pass
+    ngv = subprocess.run([NGINX, "-v"], capture_output=True,
+                         text=True).stderr.strip()
+    wv = subprocess.run(["wrk", "-v"], capture_output=True,
+                        text=True).stdout.splitlines()
+    return [
+        "CPU: %s, %d cores%s" % (model, os.cpu_count(), hyper),
+        "Kernel: %s %s" % (platform.system(), platform.release()),
+        "Disk of the stores: %s" % disk,
+        "nginx: %s, %d worker processes; load generator: %s, on the same "
+        "cores" % (ngv.replace("nginx version: ", ""), WORKERS,
+                   wv[0].split(" Copyright")[0] if wv else "wrk"),
+    ]
+
+
+def write_results(commit, started_at, elapsed):
+    mode = "QUICK (scaled down: see the notes)" if QUICK else "full"
+    out = ["<!-- generated by bench/run.sh; do not edit by hand -->",
+           "", "Run of %s (%s mode, %.0f s), module at commit `%s`." %
+           (started_at, mode, elapsed, commit), ""]
+    out += ["* " + m for m in machine()]
+    out += ["", table_md(), "",
+            "CPU while each load ran (100% = one core; 2 cores = 200%):", "",
+            "| run | req/s | nginx CPU | load generator CPU | rest of the "
+            "machine |", "|---|---|---|---|---|"]
+    for what, rps, n, w, o in cpu_rows:
+        out.append("| %s | %.0f | %.0f%% | %.0f%% | %s |" %
+                   (what, rps, n, w, "—" if o is None else "%.0f%%" % o))
+    out += ["", "Notes:", ""] + ["* " + n for n in notes] + [""]
+    with open(os.path.join(HERE, "results.md"), "w") as f:
+        f.write("\n".join(out))
+
+
+# ---- scenarios -------------------------------------------------------------
+
+def other_load(seconds=2.0):
+    """CPU used by other processes before the run: (percent of one core,
+    the busiest processes)"""
+    def snap():
+        t = {}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open("/proc/%s/stat" % d) as f:
+                        st = f.read()
+                except OSError:
+                    continue
+                name = st[st.index("(") + 1:st.rindex(")")]
+                fields = st[st.rindex(")") + 2:].split()
+                t[int(d)] = (name, int(fields[11]) + int(fields[12]))
+        return t
+    m0, p0 = machine_cpu(), snap()
+    time.sleep(seconds)
+    m1, p1 = machine_cpu(), snap()
+    busy = 100.0 * os.cpu_count() * (m1[1] - m0[1]) / max(1, m1[0] - m0[0])
+    tck = os.sysconf("SC_CLK_TCK")
+    top = []
+    for pid, (name, t) in p1.items():
+        if pid in p0 and pid != os.getpid():
+            pct = 100.0 * (t - p0[pid][1]) / tck / seconds
+            if pct >= 5:
+                top.append((pct, name, pid))
+    top.sort(reverse=True)
+    return busy, top[:5]
+
+
+NOISY = 25.0     # % of a core used by others during a run: run it again
+
+
+def quiet_pair(name, fn, tries=3):
+    """runs fn() (a measurement and its baseline) until no run of it saw
+    more than NOISY % of a core used by other processes, at most `tries`
+    times; keeps the quietest attempt and says so in the notes"""
+    best = None
+    for i in range(tries):
+        res = fn()
+        noise = max(r["other_cpu_pct"] for r in res)
+        if best is None or noise < best[0]:
+            best = (noise, res)
+        if noise <= NOISY:
+            break
+        log("%s: other processes used %.0f%% of a core: again" %
+            (name, noise))
+    if i:
+        notes.append("%s was measured %d times because other processes "
+                     "were busy; the quietest attempt is reported (others "
+                     "used %.0f%% of a core during it)%s." %
+                     (name, i + 1, best[0],
+                      ": still noisy" if best[0] > NOISY else ""))
+    return best[1]
+
+
+def rss_anon(pids):
+    out = {}
+    for p in pids:
+        with open("/proc/%d/status" % p) as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    out[p] = int(line.split()[1])
+    return out
+
+
+def main():
+    t_start = time.time()
+    started_at = datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M UTC")
+    commit = subprocess.run(["git", "-C", ROOT, "describe", "--always",
+                             "--dirty"], capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    busy, top = other_load()
+    load_note = "Other load on the machine before the run: %.0f%% of one " \
+        "core busy%s." % (busy, (" (" + ", ".join(
+            "%s %.0f%%" % (n, p) for p, n, _ in top) + ")") if top else "")
+    log(load_note)
+    if busy > 20:
+        log("WARNING: the machine is not idle; the figures will be noisy")
+    log("starting nginx on port %d (prefix %s)" % (PORT, PREFIX))
+    start_nginx()
+    c = Client()
+
+    # ---- data ----
+    log("creating the small instance and the 50-event history through the "
+        "worker protocol")
+    run_sequence(c, "Bench", "fs", "small-1", 0)
+    # how many showHistory events an activity adds (the view may merge
+    # TaskScheduled into TaskCompleted): calibrate, then aim at 50
+    run_sequence(c, "Bench", "fs", "probe-2", 2)
+    e0 = history_count(c, "small-1")
+    e2 = history_count(c, "probe-2")
+    per = max(1, (e2 - e0) // 2)
+    acts = max(0, round((50 - e0) / per))
+    log("showHistory: %d events without activities, %d per activity: "
+        "%d activities" % (e0, per, acts))
+    run_sequence(c, "Bench", "fs", "hist-50", acts)
+    st_path = "%s/instances/small-1?%s" % (B, q("Bench", "fs"))
+    hist_path = "%s/instances/hist-50?showHistory=true&%s" % \
+        (B, q("Bench", "fs"))
+    s, _, small_body = c.req("GET", st_path)
+    s2, _, hist_body = c.req("GET", hist_path)
+    nev = len(json.loads(hist_body).get("historyEvents", []))
+    if s != 200 or s2 != 200:
+        sys.exit("bench: status answers %d / %d" % (s, s2))
+    log("small status: %d bytes; history: %d events, %d bytes" %
+        (len(small_body), nev, len(hist_body)))
+
+    lt1k = loader("big", "K1", SMALL)
+    ltbig = loader("big", "M1", BIG)
+    loader("nosync", "Mixed", 1000, "m-")
+    notes.append("Loader (bench/loader.c, store library, 50,000 starts per "
+                 "transaction): %d instances in %.1f s (%d/s)." %
+                 (BIG, ltbig[0], ltbig[1]))
+
+    start_path = "%s/orchestrators/Hello?%s" % (B, q("Sizes", "nosync"))
+    s, _, start_body = c.req("POST", start_path, {"n": 1})
+    list_path = "%s/instances?top=100&%s" % (B, q("K1", "big"))
+    s, _, list_body = c.req("GET", list_path)
+    bodies = {"status": len(small_body), "history": len(hist_body),
+              "start": len(start_body), "list": len(list_body)}
+    log("baseline bodies: %s; reloading nginx" % bodies)
+    reload_nginx(bodies)
+    c = Client()
+    s, _, b = c.req("GET", "/baseline/history")
+    if len(b) != bodies["history"]:
+        sys.exit("bench: baseline body %d bytes, expected %d" %
+                 (len(b), bodies["history"]))
+
+    # warm up both paths
+    wrk("warm-up (not reported)", st_path, duration=2)
+    cpu_rows.pop()
+
+    # ---- (1) status of a small instance ----
+    r1, b1 = quiet_pair("Scenario 1", lambda: (
+        wrk("status small", st_path),
+        wrk("baseline status (%d B)" % bodies["status"], "/baseline/status")))
+    ratio = r1["rps"] / b1["rps"]
+    row("1. GET status, small instance (%d B)" % bodies["status"], r1,
+        b1["rps"], None, ratio, "≥ 0.7× return 200", ratio >= 0.7)
+
+    # ---- (2) status with 50 history events ----
+    r2, b2 = quiet_pair("Scenario 2", lambda: (
+        wrk("status showHistory (%d events)" % nev, hist_path),
+        wrk("baseline history (%d B)" % bodies["history"],
+            "/baseline/history")))
+    ratio = r2["rps"] / b2["rps"]
+    row("2. GET status showHistory=true, %d events (%d B)" %
+        (nev, bodies["history"]), r2, b2["rps"], None, ratio,
+        "≥ 0.4× return 200", ratio >= 0.4)
+
+    # ---- (3) list top=100: 1K vs big hub ----
+    lc = 4
+    l1 = wrk("list top=100, 1K hub", list_path, conns=lc)
+    lbig_path = "%s/instances?top=100&%s" % (B, q("M1", "big"))
+    l2 = wrk("list top=100, %dK hub" % (BIG // 1000), lbig_path, conns=lc)
+    lb = wrk("baseline list (%d B)" % bodies["list"], "/baseline/list",
+             conns=lc)
+    ratio = l2["p50_ms"] / l1["p50_ms"]
+    big = "1M" if BIG == 1000000 else "%dK" % (BIG // 1000)
+    row("3a. list top=100, first page, %s instances (vs 1K)" % big, l2,
+        None, "1K: p50 %.2f ms, p99 %.2f ms, %.0f req/s (return 200: %.0f)"
+        % (l1["p50_ms"], l1["p99_ms"], l1["rps"], lb["rps"]), ratio,
+        "p50 ≤ 1.5× of 1K", ratio <= 1.5)
+    p1 = wrk("list paging, 1K hub", list_path, script="list_page.lua",
+             conns=lc)
+    p2 = wrk("list paging, %dK hub" % (BIG // 1000), lbig_path,
+             script="list_page.lua", conns=lc)
+    ratio = p2["p50_ms"] / p1["p50_ms"]
+    row("3b. list top=100, continuation paging, %s (vs 1K)" % big, p2,
+        None, "1K: p50 %.2f ms, p99 %.2f ms" % (p1["p50_ms"], p1["p99_ms"]),
+        ratio, "p50 ≤ 1.5× of 1K", ratio <= 1.5)
+    notes.append("List runs use %d connections; paging follows "
+                 "x-ms-continuation-token (bench/lua/list_page.lua) and "
+                 "starts over at the end of the hub." % lc)
+
+    # ---- (4) starts ----
+    cl_dir = os.path.join(PREFIX, "data", "commitloop")
+    os.makedirs(cl_dir, exist_ok=True)
+    out = subprocess.run([os.path.join(BIN, "commitloop"), cl_dir,
+                          str(min(DUR, 5))], capture_output=True, text=True)
+    m = re.search(r"rate ([\d.]+)", out.stdout)
+    if not m:
+        sys.exit("bench: commitloop: " + out.stdout + out.stderr)
+    loop_rate = float(m.group(1))
+    log("commit loop (one put per fsync'd mdb_txn_commit): %.0f commits/s" %
+        loop_rate)
+    s_fs = wrk("start, sync=on", "%s/orchestrators/Hello?%s" %
+               (B, q("Starts", "fs")), script="post.lua")
+    ratio = s_fs["rps"] / loop_rate
+    row("4a. start (POST orchestrators), sync=on", s_fs, loop_rate,
+        "%.0f commits/s (one-put commit loop)" % loop_rate, ratio,
+        "≥ 10× commit loop", ratio >= 10)
+    s_ns, b4 = quiet_pair("Scenario 4b", lambda: (
+        wrk("start, sync=off", "%s/orchestrators/Hello?%s" %
+            (B, q("Starts", "nosync")), script="post.lua"),
+        wrk("baseline start (%d B)" % bodies["start"], "/baseline/start",
+            script="post.lua")))
+    ratio = s_ns["rps"] / b4["rps"]
+    row("4b. start, sync=off (relaxed)", s_ns, b4["rps"], None, ratio,
+        "≥ 0.5× return 200", ratio >= 0.5)
+    notes.append("Start runs: %d connections, body {\"n\":1}, new random "
+                 "ids; the commit loop (bench/commitloop.c) runs in its own "
+                 "environment on the same filesystem." % CONNS)
+
+    # ---- (5) GET p99 with starts alongside ----
+    get_rate = GET_RATE
+    if r1["rps"] * 0.5 < get_rate:
+        get_rate = round(r1["rps"] * 0.5)
+        notes.append("Scenario 5: the paced GET rate was lowered to %d/s "
+                     "(half the measured status capacity)." % get_rate)
+    g_env = {"BENCH_RATE": str(get_rate)}
+    g0 = wrk("status paced %d/s, alone" % get_rate, st_path, conns=16,
+             env=g_env)
+    cmd, env = wrk_cmd("%s/orchestrators/Hello?%s" % (B, q("Load", "fs")),
+                       "post.lua", conns=32, duration=DUR + 2,
+                       env={"BENCH_RATE": str(START_RATE)})
+    pacer = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    children.append(pacer)
+    time.sleep(1)
+    g1 = wrk("status paced %d/s, with starts" % get_rate, st_path,
+             conns=16, env=g_env)
+    pout, perr = pacer.communicate()
+    pr = parse_wrk(pout, "start pacer")
+    # alone again: other load on the machine moves p99; the lower of the
+    # two "alone" runs is the reference (the stricter comparison)
+    g0b = wrk("status paced %d/s, alone again" % get_rate, st_path,
+              conns=16, env=g_env)
+    alone = (g0["p99_ms"], g0b["p99_ms"])
+    if g0b["p99_ms"] < g0["p99_ms"]:
+        g0 = g0b
+    log("start pacer: %.0f starts/s achieved (target %.0f), p99 %.2f ms" %
+        (pr["rps"], START_RATE, pr["p99_ms"]))
+    ratio = g1["p99_ms"] / g0["p99_ms"]
+    ok = ratio <= 2 and pr["rps"] >= 0.9 * START_RATE
+    row("5. GET status p99 at %d/s, with %.0f starts/s (sync=on) alongside"
+        % (get_rate, pr["rps"]), g1, None,
+        "p99 alone %.2f ms (runs before/after: %.2f / %.2f ms)" %
+        (g0["p99_ms"], alone[0], alone[1]), ratio,
+        "p99 ≤ 2× alone, at %.0f starts/s" % START_RATE, ok)
+    notes.append("Scenario 5: GETs and starts are paced by wrk's delay() "
+                 "hook (bench/lua/pace.lua; wrk 4.1 has no -R), so latency "
+                 "is measured from the write of each request without "
+                 "coordinated-omission correction. Start pacer achieved "
+                 "%.0f starts/s (target %.0f), its own p50 %.2f ms, p99 "
+                 "%.2f ms." % (pr["rps"], START_RATE, pr["p50_ms"],
+                               pr["p99_ms"]))
+
+    # ---- (6) end to end ----
+    pids = worker_pids() + [master_pid()]
+    cmd = [os.path.join(BIN, "worker"), "-p", str(PORT), "-B", B,
+           "-q", q("E2E", "fs"), "-d", str(E2E_SECS), "-w", "3",
+           "-P", ",".join(map(str, pids))]
+    log("end to end: %s" % " ".join(cmd))
+    w = subprocess.run(cmd, capture_output=True, text=True,
+                       timeout=E2E_SECS + 60)
+    if w.returncode:
+        sys.exit("bench: worker failed: " + w.stderr)
+    e2e = json.loads(w.stdout.strip().splitlines()[-1])
+    if w.stderr.strip():
+        log("worker: " + w.stderr.strip()[:500])
+    # check one finished instance
+    s, _, body = c.req("GET", "%s/instances?runtimeStatus=Completed&top=1&%s"
+                       % (B, q("E2E", "fs")))
+    done = json.loads(body)
+    check = "no completed instance found"
+    if done:
+        check = "sample output %s" % json.dumps(done[0].get("output"))
+    secs = e2e["seconds"]
+    ncpu = e2e["nginx_cpu_s"] / secs * 100
+    wcpu = e2e["worker_cpu_s"] / secs * 100
+    log("end to end: %.0f orchestrations/s, %.0f requests/s, nginx %.0f%% "
+        "CPU, worker %.0f%% CPU, machine busy %.0f%%, iowait %.0f%%; %s" %
+        (e2e["orchestrations_per_s"], e2e["requests_per_s"], ncpu, wcpu,
+         e2e["machine_busy_pct"], e2e["iowait_pct"], check))
+    rows.append({
+        "scenario": "6. end to end: hello-sequence (5 activities), sync=on",
+        "rps": "%.0f orch/s (%.0f HTTP req/s)" % (
+            e2e["orchestrations_per_s"], e2e["requests_per_s"]),
+        "p50": "—", "p99": "—",
+        "base": "CPU: nginx %.0f%%, worker %.0f%%" % (ncpu, wcpu),
+        "ratio": "—", "target": "≥ 1,000 orch/s",
+        "result": "pass" if e2e["orchestrations_per_s"] >= 1000 else "FAIL",
+    })
+    cpu_rows.append(("end to end (load generator = bench/worker)",
+                     e2e["requests_per_s"], ncpu, wcpu,
+                     max(0.0, e2e["machine_busy_pct"] * os.cpu_count()
+                         - ncpu - wcpu)))
+    notes.append("Scenario 6: bench/worker.c (C, jansson): 4 starter "
+                 "threads keep at most 4,000 orchestrations in flight, one "
+                 "claimer per kind (claim max=100, wait=1) and 16 completer "
+                 "threads per kind, each on its own keep-alive connection. "
+                 "Measured %.0f s after a 3 s warm-up: %d orchestrations "
+                 "completed, %d started, %d HTTP requests, %d errors; CPU "
+                 "(100%% = one core): nginx %.0f%%, worker %.0f%%, whole "
+                 "machine busy %.0f%%, iowait %.0f%%. %s." %
+                 (secs, e2e["completed"], e2e["started"], e2e["requests"],
+                  e2e["errors"], ncpu, wcpu, e2e["machine_busy_pct"],
+                  e2e["iowait_pct"], check[0].upper() + check[1:]))
+
+    # ---- (7) RssAnon across mixed requests ----
+    menv = {"BENCH_BASE": B, "BENCH_QUERY": q("Mixed", "nosync"),
+            "BENCH_IDS": "1000", "BENCH_PREFIX": "m-"}
+    mixed_path = "%s/instances/m-0?%s" % (B, q("Mixed", "nosync"))
+    menv["BENCH_COUNT"] = str(MEM_WARM)
+    wrk("mixed warm-up (%d requests)" % MEM_WARM, mixed_path,
+        script="mixed.lua", conns=16, duration=600, env=menv)
+    wp = worker_pids()
+    rss0 = rss_anon(wp)
+    trail = [sum(rss0.values())]
+    step = MEM_REQS // MEM_STEPS
+    mres = None
+    for i in range(MEM_STEPS):
+        menv["BENCH_COUNT"] = str(step)
+        mres = wrk("mixed %d/%d (%d requests)" % (i + 1, MEM_STEPS, step),
+                   mixed_path, script="mixed.lua", conns=16, duration=600,
+                   env=menv)
+        trail.append(sum(rss_anon(wp).values()))
+    rss1 = rss_anon(wp)
+    if set(rss1) != set(rss0) or worker_pids() != wp:
+        sys.exit("bench: nginx workers changed during the memory run")
+    worst = max(abs(rss1[p] - rss0[p]) / rss0[p] for p in wp) * 100
+    per = ", ".join("pid %d: %d → %d kB" % (p, rss0[p], rss1[p]) for p in wp)
+    row("7. worker RssAnon after %dK warm-up, then %dK mixed" %
+        (MEM_WARM // 1000, MEM_REQS // 1000), mres, None,
+        per, worst, "flat within ±5%", worst <= 5, ratio_fmt="%.1f%% max")
+    notes.append("Scenario 7: mix per 20 requests: 12 GET status (1,000 "
+                 "ids), 2 list top=10, 3 starts, 3 raise events "
+                 "(bench/lua/mixed.lua), 16 connections, on the sync=off "
+                 "store to bound the run time (RssAnon does not depend on "
+                 "fsync). Sum of RssAnon of the workers after the warm-up "
+                 "and after each fifth: %s kB." %
+                 " → ".join(str(x) for x in trail))
+    if QUICK:
+        notes.append("QUICK mode: %.0f s per wrk run, %d instances in the "
+                     "large hub instead of 1,000,000, end to end measured "
+                     "%.0f s, memory warm-up %d and %d mixed requests "
+                     "instead of 100,000 and 1,000,000: the figures are "
+                     "indicative only." % (DUR, BIG, E2E_SECS, MEM_WARM,
+                                           MEM_REQS))
+    notes.append(load_note + " The \"rest of the machine\" column above "
+                 "is what was busy besides nginx and the load generator "
+                 "during each run (other processes, kernel threads such as "
+                 "the journal's flushes).")
+    notes.append("Load generator and nginx share the %d cores: wrk (one "
+                 "thread) takes CPU from nginx in every run, the baselines "
+                 "included, so ratios are fairer than absolute figures." %
+                 os.cpu_count())
+
+    stop_nginx()
+    elapsed = time.time() - t_start
+    print()
+    print(table_text())
+    print()
+    for n in notes:
+        print("* " + n)
+    write_results(commit, started_at, elapsed)
+    log("wrote bench/results.md (%.0f s)" % elapsed)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        cleanup()

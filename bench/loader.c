@@ -1,0 +1,186 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * bench/loader: fills a task hub with N instances, directly in the LMDB
+ * directory of a store, through the store library (ds_op_start: the same
+ * records, indexes, ExecutionStarted message and ready entry as a POST
+ * start), in big write transactions. nginx may be running: LMDB serializes
+ * writers across processes. Use the map size of the store's max_size.
+ *
+ *   loader -p DIR -m MAP_BYTES -H HUB -n COUNT [-b BATCH] [-i PREFIX]
+ *          [-N NAME] [-I INPUT_JSON] [-s]
+ *
+ * Ids: PREFIX followed by the index (PREFIX0 .. PREFIX<n-1>), or 32 random
+ * hex digits without -i (like the module's own ids). Created times are
+ * spread one microsecond apart, ending now. -s: fsync at the end only
+ * (the environment is opened with MDB_NOSYNC, then ds_env_sync()).
+ * Prints "loaded N instances in S s (R/s)".
+ */
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "durable_store.h"
+
+
+static double
+now_s(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+
+static uint64_t
+xorshift(uint64_t *s)
+{
+    uint64_t  x = *s;
+
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *s = x;
+
+    return x;
+}
+
+
+static void
+usage(void)
+{
+    fprintf(stderr, "usage: loader -p DIR -m MAP_BYTES -H HUB -n COUNT "
+            "[-b BATCH] [-i ID_PREFIX] [-N NAME] [-I INPUT_JSON]\n");
+    exit(2);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int             c, rc;
+    char            err[256], idbuf[DS_ID_MAX + 1];
+    double          t0, dt;
+    size_t          n, batch, i, j, done, conflicts;
+    int64_t         base;
+    uint64_t        seed;
+    ds_env_t       *env;
+    ds_txn_t       *txn;
+    ds_str_t        hub, id, name, input;
+    ds_instance_t   inst;
+    ds_env_conf_t   conf;
+    const char     *prefix = NULL, *hubs = NULL, *names = "Hello";
+    const char     *inputs = "{\"n\":1}";
+
+    memset(&conf, 0, sizeof(conf));
+    conf.sync = DS_SYNC_NONE;
+    n = 0;
+    batch = 50000;
+
+    while ((c = getopt(argc, argv, "p:m:H:n:b:i:N:I:")) != -1) {
+        switch (c) {
+        case 'p': conf.path = optarg; break;
+        case 'm': conf.map_size = strtoull(optarg, NULL, 10); break;
+        case 'H': hubs = optarg; break;
+        case 'n': n = strtoull(optarg, NULL, 10); break;
+        case 'b': batch = strtoull(optarg, NULL, 10); break;
+        case 'i': prefix = optarg; break;
+        case 'N': names = optarg; break;
+        case 'I': inputs = optarg; break;
+        default: usage();
+        }
+    }
+
+    if (conf.path == NULL || hubs == NULL || conf.map_size == 0
+        || batch == 0)
+    {
+        usage();
+    }
+
+    rc = ds_env_open(&env, &conf, err, sizeof(err));
+    if (rc != DS_OK) {
+        fprintf(stderr, "loader: %s\n", err);
+        return 1;
+    }
+
+    hub.data = hubs;
+    hub.len = strlen(hubs);
+    name.data = names;
+    name.len = strlen(names);
+    input.data = inputs;
+    input.len = strlen(inputs);
+
+    seed = (uint64_t) time(NULL) * 2654435761u ^ (uint64_t) getpid();
+    if (seed == 0) {
+        seed = 88172645463325252ull;
+    }
+
+    base = ds_time_now() - (int64_t) n;
+    done = 0;
+    conflicts = 0;
+    t0 = now_s();
+
+    for (i = 0; i < n; i += batch) {
+        rc = ds_txn_begin(env, NULL, 1, &txn);
+        if (rc != DS_OK) {
+            fprintf(stderr, "loader: ds_txn_begin: %s\n", ds_strerror(rc));
+            return 1;
+        }
+
+        for (j = i; j < n && j < i + batch; j++) {
+            if (prefix) {
+                snprintf(idbuf, sizeof(idbuf), "%s%zu", prefix, j);
+            } else {
+                snprintf(idbuf, sizeof(idbuf), "%016llx%016llx",
+                         (unsigned long long) xorshift(&seed),
+                         (unsigned long long) xorshift(&seed));
+            }
+
+            id.data = idbuf;
+            id.len = strlen(idbuf);
+
+            rc = ds_op_start(txn, hub, id, name, input, base + (int64_t) j,
+                             &inst);
+            if (rc == DS_CONFLICT) {
+                conflicts++;
+                continue;
+            }
+
+            if (rc != DS_OK) {
+                fprintf(stderr, "loader: ds_op_start(%s): %s %s\n", idbuf,
+                        ds_strerror(rc), ds_txn_error(txn) ? ds_txn_error(txn)
+                                                           : "");
+                ds_txn_abort(txn);
+                return 1;
+            }
+
+            done++;
+        }
+
+        rc = ds_txn_commit(txn);
+        if (rc != DS_OK) {
+            fprintf(stderr, "loader: commit: %s\n", ds_strerror(rc));
+            return 1;
+        }
+    }
+
+    if (ds_env_sync(env) != DS_OK) {
+        fprintf(stderr, "loader: sync failed\n");
+        return 1;
+    }
+
+    dt = now_s() - t0;
+
+    ds_env_close(env);
+
+    printf("loaded %zu instances in %.2f s (%.0f/s)%s\n", done, dt,
+           dt > 0 ? done / dt : 0.0, conflicts ? " (some ids existed)" : "");
+
+    return 0;
+}

@@ -1,0 +1,764 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * bench/worker: a minimal batching worker for the end-to-end benchmark
+ * (docs/worker-protocol.md). It starts HelloSequence orchestrations over
+ * the management API and runs them: each is five SayHello activities in a
+ * row, then completes with the five greetings.
+ *
+ *   worker -p PORT [-B BASE] [-q QUERY] [-d SECONDS] [-w WARMUP]
+ *          [-c COMPLETERS] [-s STARTERS] [-i INFLIGHT] [-m MAX] [-W WAIT]
+ *          [-P PID,PID,...]
+ *
+ * Threads, each with its own keep-alive HTTP/1.1 connection to 127.0.0.1:
+ *   - STARTERS threads POST B/orchestrators/HelloSequence while fewer than
+ *     INFLIGHT started orchestrations are unfinished;
+ *   - one claimer per kind POSTs B/worker/{orchestrations,activities}/claim
+ *     ?max=MAX&wait=WAIT (long-poll), decides every item (jansson) and
+ *     queues its completion body;
+ *   - COMPLETERS threads per kind POST the completions concurrently.
+ * After WARMUP seconds it counts orchestrations whose completion answered
+ * "Completed" for SECONDS seconds, and reads the CPU time (utime + stime,
+ * /proc/<pid>/stat) of the PIDs given with -P (nginx) and of itself over
+ * the same window. Prints one JSON line:
+ *   {"orchestrations_per_s":..,"completed":..,"started":..,"seconds":..,
+ *    "nginx_cpu_s":..,"worker_cpu_s":..,"machine_busy_pct":..,
+ *    "iowait_pct":..,"errors":..,"requests":..}
+ */
+
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+
+#define NACT        5
+#define MAX_PIDS    16
+
+static const char  *cities[NACT] = {
+    "Tokyo", "Seattle", "London", "Paris", "Cairo"
+};
+
+static int          port = 8080;
+static const char  *base = "/runtime/webhooks/durabletask";
+static const char  *query = "";
+static int          claim_max = 100;
+static int          claim_wait = 1;
+static long         inflight_max = 4000;
+
+static atomic_int   stopping;
+static atomic_long  started, completed, errors, requests;
+
+
+static double
+now_s(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+
+/* ---- a blocking keep-alive HTTP/1.1 client --------------------------- */
+
+typedef struct {
+    int      fd;
+    char    *buf;
+    size_t   cap, len;      /* bytes buffered */
+    char    *body;          /* the last answer's body (in buf) */
+    size_t   body_len;
+} conn_t;
+
+
+static int
+conn_open(conn_t *c)
+{
+    int                 one = 1;
+    struct sockaddr_in  sa;
+
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (c->fd < 0) {
+        return -1;
+    }
+
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+
+    if (connect(c->fd, (struct sockaddr *) &sa, sizeof(sa)) != 0) {
+        close(c->fd);
+        c->fd = -1;
+        return -1;
+    }
+
+    c->len = 0;
+    return 0;
+}
+
+
+static void
+conn_close(conn_t *c)
+{
+    if (c->fd >= 0) {
+        close(c->fd);
+    }
+    c->fd = -1;
+    c->len = 0;
+}
+
+
+static int
+read_more(conn_t *c)
+{
+    ssize_t  n;
+
+    if (c->cap - c->len < 65536) {
+        c->cap = c->cap ? c->cap * 2 : 262144;
+        c->buf = realloc(c->buf, c->cap);
+        if (c->buf == NULL) {
+            abort();
+        }
+    }
+
+    for ( ;; ) {
+        n = read(c->fd, c->buf + c->len, c->cap - c->len - 1);
+        if (n > 0) {
+            c->len += n;
+            c->buf[c->len] = '\0';
+            return 0;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        return -1;
+    }
+}
+
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+    ssize_t  w;
+
+    while (n) {
+        w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return -1;
+        }
+        p += w;
+        n -= w;
+    }
+
+    return 0;
+}
+
+
+/*
+ * One request; returns the status (0 on a transport error). The body is
+ * c->body (NUL-terminated) until the next request on c.
+ */
+
+static int
+http_post(conn_t *c, const char *path, const char *body, size_t body_len)
+{
+    int      status, chunked, tries;
+    char     head[2048], *end, *p, *line;
+    size_t   hlen, clen, need, consumed, chunk;
+
+    for (tries = 0; tries < 2; tries++) {
+
+        if (c->fd < 0 && conn_open(c) != 0) {
+            return 0;
+        }
+
+        hlen = snprintf(head, sizeof(head),
+                        "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Content-Type: application/json\r\n"
+                        "Content-Length: %zu\r\n\r\n", path, body_len);
+
+        /* the previous answer was consumed whole: the buffer is empty */
+        c->len = 0;
+
+        if (write_all(c->fd, head, hlen) != 0
+            || (body_len && write_all(c->fd, body, body_len) != 0))
+        {
+            conn_close(c);
+            continue;
+        }
+
+        while ((end = c->len ? strstr(c->buf, "\r\n\r\n") : NULL) == NULL) {
+            if (read_more(c) != 0) {
+                break;
+            }
+        }
+
+        if (end == NULL) {
+            conn_close(c);
+            if (c->len == 0) {
+                continue;       /* keep-alive closed by the server: retry */
+            }
+            return 0;
+        }
+
+        atomic_fetch_add(&requests, 1);
+
+        status = 0;
+        sscanf(c->buf, "HTTP/1.%*d %d", &status);
+
+        clen = 0;
+        chunked = 0;
+        *end = '\0';
+
+        for (line = strstr(c->buf, "\r\n"); line; line = strstr(line, "\r\n")) {
+            line += 2;
+            if (strncasecmp(line, "Content-Length:", 15) == 0) {
+                clen = strtoul(line + 15, NULL, 10);
+            } else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0
+                       && strstr(line, "chunked"))
+            {
+                chunked = 1;
+            }
+        }
+
+        p = end + 4;
+        consumed = p - c->buf;
+
+        if (!chunked) {
+            need = consumed + clen;
+            while (c->len < need) {
+                if (read_more(c) != 0) {
+                    conn_close(c);
+                    return 0;
+                }
+                p = c->buf + consumed;
+            }
+            c->body = c->buf + consumed;
+            c->body_len = clen;
+            c->body[clen] = '\0';
+            return status;
+        }
+
+        /* chunked: decode in place */
+        {
+            size_t  out = consumed, pos = consumed;
+
+            for ( ;; ) {
+                char  *crlf;
+
+                while ((crlf = memmem(c->buf + pos, c->len - pos, "\r\n", 2))
+                       == NULL)
+                {
+                    if (read_more(c) != 0) {
+                        conn_close(c);
+                        return 0;
+                    }
+                }
+
+                chunk = strtoul(c->buf + pos, NULL, 16);
+                pos = crlf - c->buf + 2;
+
+                while (c->len < pos + chunk + 2) {
+                    if (read_more(c) != 0) {
+                        conn_close(c);
+                        return 0;
+                    }
+                }
+
+                if (chunk == 0) {
+                    break;
+                }
+
+                memmove(c->buf + out, c->buf + pos, chunk);
+                out += chunk;
+                pos += chunk + 2;
+            }
+
+            c->body = c->buf + consumed;
+            c->body_len = out - consumed;
+            c->body[c->body_len] = '\0';
+            return status;
+        }
+    }
+
+    return 0;
+}
+
+
+/* ---- a bounded queue of completion requests -------------------------- */
+
+typedef struct {
+    char  *path;
+    char  *body;
+    int    final;   /* an orchestration completion that finishes it */
+} job_t;
+
+typedef struct {
+    pthread_mutex_t  mu;
+    pthread_cond_t   not_empty, not_full;
+    job_t           *jobs;
+    size_t           cap, head, n;
+} queue_t;
+
+
+static void
+queue_init(queue_t *q, size_t cap)
+{
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->not_empty, NULL);
+    pthread_cond_init(&q->not_full, NULL);
+    q->jobs = calloc(cap, sizeof(job_t));
+    q->cap = cap;
+    q->head = 0;
+    q->n = 0;
+}
+
+
+static void
+queue_push(queue_t *q, job_t j)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->n == q->cap) {
+        pthread_cond_wait(&q->not_full, &q->mu);
+    }
+    q->jobs[(q->head + q->n) % q->cap] = j;
+    q->n++;
+    pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+}
+
+
+static int
+queue_pop(queue_t *q, job_t *j)
+{
+    struct timespec  ts;
+
+    pthread_mutex_lock(&q->mu);
+    while (q->n == 0) {
+        if (atomic_load(&stopping)) {
+            pthread_mutex_unlock(&q->mu);
+            return -1;
+        }
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&q->not_empty, &q->mu, &ts);
+    }
+    *j = q->jobs[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->n--;
+    pthread_cond_signal(&q->not_full);
+    pthread_mutex_unlock(&q->mu);
+    return 0;
+}
+
+
+static queue_t  orch_q, act_q;
+
+
+static char *
+mkpath(const char *fmt, ...)
+{
+    char     *s, *r;
+    va_list   ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0) {
+        abort();
+    }
+    va_end(ap);
+
+    if (asprintf(&r, "%s%s%s%s", base, s, strchr(s, '?') ? "&" : "?",
+                 query) < 0)
+    {
+        abort();
+    }
+    free(s);
+    return r;
+}
+
+
+/* ---- the orchestration: HelloSequence -------------------------------- */
+
+static void
+collect(json_t *events, json_t *results, int *scheduled, int *failed)
+{
+    size_t       i;
+    json_t      *ev;
+    const char  *t;
+
+    json_array_foreach(events, i, ev) {
+        t = json_string_value(json_object_get(ev, "EventType"));
+        if (t == NULL) {
+            continue;
+        }
+        if (strcmp(t, "TaskScheduled") == 0) {
+            (*scheduled)++;
+        } else if (strcmp(t, "TaskCompleted") == 0) {
+            json_t  *r = json_object_get(ev, "Result");
+            json_array_append(results, r ? r : json_null());
+        } else if (strcmp(t, "TaskFailed") == 0) {
+            (*failed)++;
+        }
+    }
+}
+
+
+static job_t
+decide_orchestration(json_t *item)
+{
+    int      scheduled = 0, failed = 0, done;
+    job_t    j;
+    json_t  *results, *actions, *a, *body;
+
+    results = json_array();
+    collect(json_object_get(item, "history"), results, &scheduled, &failed);
+    collect(json_object_get(item, "messages"), results, &scheduled, &failed);
+    done = (int) json_array_size(results);
+
+    actions = json_array();
+    j.final = 0;
+
+    if (failed) {
+        a = json_pack("{s:s,s:s}", "type", "fail", "reason", "activity failed");
+        json_array_append_new(actions, a);
+        j.final = 1;
+
+    } else if (done >= NACT) {
+        a = json_pack("{s:s,s:O}", "type", "complete", "output", results);
+        json_array_append_new(actions, a);
+        j.final = 1;
+
+    } else if (scheduled == done) {
+        a = json_pack("{s:s,s:i,s:s,s:s}", "type", "scheduleActivity",
+                      "id", scheduled, "name", "SayHello",
+                      "input", cities[scheduled]);
+        json_array_append_new(actions, a);
+    }
+
+    body = json_pack("{s:O,s:O,s:o}",
+                     "instanceId", json_object_get(item, "instanceId"),
+                     "lease", json_object_get(item, "lease"),
+                     "actions", actions);
+    j.body = json_dumps(body, JSON_COMPACT);
+    j.path = NULL;
+    json_decref(body);
+    json_decref(results);
+
+    return j;
+}
+
+
+static job_t
+decide_activity(json_t *item)
+{
+    job_t        j;
+    char         greeting[300];
+    json_t      *body;
+    const char  *in;
+
+    in = json_string_value(json_object_get(item, "input"));
+    snprintf(greeting, sizeof(greeting), "Hello %s!", in ? in : "?");
+
+    body = json_pack("{s:O,s:O,s:O,s:s}",
+                     "instanceId", json_object_get(item, "instanceId"),
+                     "taskId", json_object_get(item, "taskId"),
+                     "lease", json_object_get(item, "lease"),
+                     "result", greeting);
+    j.body = json_dumps(body, JSON_COMPACT);
+    j.path = NULL;
+    j.final = 0;
+    json_decref(body);
+
+    return j;
+}
+
+
+/* ---- threads --------------------------------------------------------- */
+
+typedef struct {
+    int       kind;     /* 0 orchestrations, 1 activities */
+} kind_arg_t;
+
+
+static void *
+claimer(void *arg)
+{
+    int            kind = ((kind_arg_t *) arg)->kind, status;
+    char          *path, *cpath;
+    size_t         i;
+    conn_t         c = { -1, NULL, 0, 0, NULL, 0 };
+    job_t          j;
+    json_t        *root, *items, *item;
+    json_error_t   e;
+
+    path = mkpath("/worker/%s/claim?max=%d&wait=%d",
+                  kind ? "activities" : "orchestrations", claim_max,
+                  claim_wait);
+    cpath = mkpath("/worker/%s/complete",
+                   kind ? "activities" : "orchestrations");
+
+    while (!atomic_load(&stopping)) {
+        status = http_post(&c, path, "", 0);
+        if (status != 200) {
+            atomic_fetch_add(&errors, 1);
+            if (status == 0) {
+                usleep(10000);
+            }
+            continue;
+        }
+
+        root = json_loadb(c.body, c.body_len, 0, &e);
+        if (root == NULL) {
+            atomic_fetch_add(&errors, 1);
+            continue;
+        }
+
+        items = json_object_get(root, "items");
+        json_array_foreach(items, i, item) {
+            j = kind ? decide_activity(item) : decide_orchestration(item);
+            j.path = cpath;
+            queue_push(kind ? &act_q : &orch_q, j);
+        }
+        json_decref(root);
+    }
+
+    return NULL;
+}
+
+
+static void *
+completer(void *arg)
+{
+    int      kind = ((kind_arg_t *) arg)->kind, status;
+    conn_t   c = { -1, NULL, 0, 0, NULL, 0 };
+    job_t    j;
+
+    while (queue_pop(kind ? &act_q : &orch_q, &j) == 0) {
+        status = http_post(&c, j.path, j.body, strlen(j.body));
+        if (status != 200) {
+            atomic_fetch_add(&errors, 1);
+            if (atomic_load(&errors) < 5) {
+                fprintf(stderr, "worker: complete: %d %.200s\n", status,
+                        status ? c.body : "(transport error)");
+            }
+        } else if (j.final && strstr(c.body, "Completed")) {
+            atomic_fetch_add(&completed, 1);
+        }
+        free(j.body);
+    }
+
+    return NULL;
+}
+
+
+static void *
+starter(void *arg)
+{
+    int      status;
+    char    *path;
+    conn_t   c = { -1, NULL, 0, 0, NULL, 0 };
+
+    (void) arg;
+    path = mkpath("/orchestrators/HelloSequence");
+
+    while (!atomic_load(&stopping)) {
+        if (atomic_load(&started) - atomic_load(&completed) >= inflight_max) {
+            usleep(1000);
+            continue;
+        }
+        status = http_post(&c, path, "\"bench\"", 7);
+        if (status == 202) {
+            atomic_fetch_add(&started, 1);
+        } else {
+            atomic_fetch_add(&errors, 1);
+            if (atomic_load(&errors) < 5) {
+                fprintf(stderr, "worker: start: %d %.200s\n", status,
+                        status ? c.body : "(transport error)");
+            }
+            if (status == 0) {
+                usleep(10000);
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+/* ---- CPU accounting -------------------------------------------------- */
+
+static double
+proc_cpu_s(long pid)
+{
+    char    path[64], buf[2048], *p;
+    FILE   *f;
+    size_t  n;
+    unsigned long  ut = 0, st = 0;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+
+    /* fields after the command name: state is field 3, utime 14, stime 15 */
+    p = strrchr(buf, ')');
+    if (p == NULL) {
+        return 0;
+    }
+    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+           &ut, &st);
+
+    return (double) (ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+
+static void
+machine_cpu(double *busy, double *iowait, double *total)
+{
+    FILE                *f;
+    unsigned long long   v[8] = { 0 };
+
+    f = fopen("/proc/stat", "r");
+    if (f == NULL) {
+        return;
+    }
+    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+               &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+    {
+        fclose(f);
+        return;
+    }
+    fclose(f);
+
+    *total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+    *iowait = v[4];
+    *busy = *total - v[3] - v[4];
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int          opt, i, ncomp = 16, nstart = 4, npids = 0;
+    long         pids[MAX_PIDS];
+    double       secs = 10, warm = 3, t0, t1, ng0 = 0, ng1 = 0, w0, w1;
+    double       b0 = 0, io0 = 0, tot0 = 0, b1 = 0, io1 = 0, tot1 = 0;
+    long         c0, c1, s0, s1, r0, r1;
+    char        *p, *tok;
+    pthread_t    th;
+    kind_arg_t   kinds[2] = { { 0 }, { 1 } };
+
+    while ((opt = getopt(argc, argv, "p:B:q:d:w:c:s:i:m:W:P:")) != -1) {
+        switch (opt) {
+        case 'p': port = atoi(optarg); break;
+        case 'B': base = optarg; break;
+        case 'q': query = optarg; break;
+        case 'd': secs = atof(optarg); break;
+        case 'w': warm = atof(optarg); break;
+        case 'c': ncomp = atoi(optarg); break;
+        case 's': nstart = atoi(optarg); break;
+        case 'i': inflight_max = atol(optarg); break;
+        case 'm': claim_max = atoi(optarg); break;
+        case 'W': claim_wait = atoi(optarg); break;
+        case 'P':
+            p = strdup(optarg);
+            for (tok = strtok(p, ","); tok && npids < MAX_PIDS;
+                 tok = strtok(NULL, ","))
+            {
+                pids[npids++] = atol(tok);
+            }
+            break;
+        default:
+            fprintf(stderr, "usage: worker -p PORT [-B BASE] [-q QUERY] "
+                    "[-d S] [-w S] [-c N] [-s N] [-i N] [-m N] [-W S] "
+                    "[-P PIDS]\n");
+            return 2;
+        }
+    }
+
+    queue_init(&orch_q, 4096);
+    queue_init(&act_q, 4096);
+
+    for (i = 0; i < 2; i++) {
+        pthread_create(&th, NULL, claimer, &kinds[i]);
+        pthread_detach(th);
+    }
+
+    for (i = 0; i < ncomp; i++) {
+        pthread_create(&th, NULL, completer, &kinds[0]);
+        pthread_detach(th);
+        pthread_create(&th, NULL, completer, &kinds[1]);
+        pthread_detach(th);
+    }
+
+    for (i = 0; i < nstart; i++) {
+        pthread_create(&th, NULL, starter, NULL);
+        pthread_detach(th);
+    }
+
+    usleep((useconds_t) (warm * 1e6));
+
+    t0 = now_s();
+    c0 = atomic_load(&completed);
+    s0 = atomic_load(&started);
+    r0 = atomic_load(&requests);
+    for (i = 0; i < npids; i++) {
+        ng0 += proc_cpu_s(pids[i]);
+    }
+    w0 = proc_cpu_s(getpid());
+    machine_cpu(&b0, &io0, &tot0);
+
+    usleep((useconds_t) (secs * 1e6));
+
+    t1 = now_s();
+    c1 = atomic_load(&completed);
+    s1 = atomic_load(&started);
+    r1 = atomic_load(&requests);
+    for (i = 0; i < npids; i++) {
+        ng1 += proc_cpu_s(pids[i]);
+    }
+    w1 = proc_cpu_s(getpid());
+    machine_cpu(&b1, &io1, &tot1);
+
+    atomic_store(&stopping, 1);
+
+    printf("{\"orchestrations_per_s\":%.1f,\"completed\":%ld,"
+           "\"started\":%ld,\"seconds\":%.3f,\"nginx_cpu_s\":%.2f,"
+           "\"worker_cpu_s\":%.2f,\"machine_busy_pct\":%.1f,"
+           "\"iowait_pct\":%.1f,\"errors\":%ld,\"requests\":%ld,"
+           "\"requests_per_s\":%.1f}\n",
+           (c1 - c0) / (t1 - t0), c1 - c0, s1 - s0, t1 - t0, ng1 - ng0,
+           w1 - w0, tot1 > tot0 ? 100.0 * (b1 - b0) / (tot1 - tot0) : 0.0,
+           tot1 > tot0 ? 100.0 * (io1 - io0) / (tot1 - tot0) : 0.0,
+           atomic_load(&errors), r1 - r0, (r1 - r0) / (t1 - t0));
+    fflush(stdout);
+
+    _exit(0);
+}
