@@ -279,6 +279,7 @@ stress: build $(CHECK_TOOL)
 bench: build
 	DURABLE_EXTRA_DEPS=wrk $(MAKE) -s deps
 	bench/run.sh
+	python3 util/readme_bench.py
 
 clean:
 	rm -rf $(BUILD) store/build t/servroot
