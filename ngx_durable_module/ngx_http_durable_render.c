@@ -347,7 +347,7 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
 {
     u_char      *p, *q, *inst;
     size_t       len, ilen, qlen;
-    ngx_str_t    host, base;
+    ngx_str_t    host, base, einst, eq;
     ngx_uint_t   i;
 
     static const struct {
@@ -424,16 +424,30 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
     *p++ = '?';
     ngx_memcpy(p, q, qlen);
 
-    /* the payload; URLs are JSON-escaped, for a public URL may hold '"' */
+    /*
+     * the payload; the URL parts are JSON-escaped once (a public URL may
+     * hold '"') and copied into each of the eight URLs
+     */
+
+    einst.len = ds_json_escape_len((char *) inst, ilen);
+    eq.len = ds_json_escape_len((char *) q, qlen);
+
+    einst.data = ngx_pnalloc(r->pool, einst.len + eq.len);
+    if (einst.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    eq.data = einst.data + einst.len;
+    (void) ds_json_escape((char *) inst, ilen, (char *) einst.data);
+    (void) ds_json_escape((char *) q, qlen, (char *) eq.data);
 
     len = sizeof("{\"id\":\"\"}") - 1
           + ds_json_escape_len((char *) id->data, id->len);
 
     for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
         len += sizeof(",\"\":\"\"") - 1 + ngx_strlen(urls[i].key)
-               + ds_json_escape_len((char *) inst, ilen)
-               + ngx_strlen(urls[i].path) + ngx_strlen(urls[i].query)
-               + ds_json_escape_len((char *) q, qlen);
+               + einst.len + ngx_strlen(urls[i].path)
+               + ngx_strlen(urls[i].query) + eq.len;
     }
 
     p = ngx_pnalloc(r->pool, len);
@@ -454,10 +468,10 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
         *p++ = '"';
         *p++ = ':';
         *p++ = '"';
-        p = ngx_http_durable_json_str(p, inst, ilen);
+        p = ngx_cpymem(p, einst.data, einst.len);
         p = ngx_cpymem(p, urls[i].path, ngx_strlen(urls[i].path));
         p = ngx_cpymem(p, urls[i].query, ngx_strlen(urls[i].query));
-        p = ngx_http_durable_json_str(p, q, qlen);
+        p = ngx_cpymem(p, eq.data, eq.len);
         *p++ = '"';
     }
 

@@ -156,6 +156,23 @@ ds_json_minify(const char *in, size_t len, char *out)
 }
 
 
+/* the length of the leading bytes that need no escaping: printable ASCII */
+
+static size_t
+ds_json_plain_prefix(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < 0x20 || p[i] > 0x7e || p[i] == '"' || p[i] == '\\') {
+            break;
+        }
+    }
+
+    return i;
+}
+
+
 size_t
 ds_json_escape_len(const char *in, size_t len)
 {
@@ -163,9 +180,17 @@ ds_json_escape_len(const char *in, size_t len)
     const unsigned char  *p;
 
     p = (const unsigned char *) in;
-    n = 0;
 
-    for (i = 0; i < len; /* void */) {
+    /* the common case, plain ASCII with nothing to escape: its own length */
+
+    i = ds_json_plain_prefix(p, len);
+    if (i == len) {
+        return len;
+    }
+
+    n = i;
+
+    for ( /* void */ ; i < len; /* void */) {
         if (p[i] == '"' || p[i] == '\\' || p[i] == '\b' || p[i] == '\f'
             || p[i] == '\n' || p[i] == '\r' || p[i] == '\t')
         {
@@ -205,9 +230,12 @@ ds_json_escape(const char *in, size_t len, char *out)
     static const char      hex[] = "0123456789abcdef";
 
     p = (const unsigned char *) in;
-    o = out;
 
-    for (i = 0; i < len; /* void */) {
+    i = ds_json_plain_prefix(p, len);
+    memcpy(out, in, i);
+    o = out + i;
+
+    for ( /* void */ ; i < len; /* void */) {
         switch (p[i]) {
 
         case '"':
