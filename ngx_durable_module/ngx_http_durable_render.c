@@ -509,7 +509,7 @@ ngx_http_durable_request_url(ngx_http_request_t *r,
 }
 
 
-/* scheme://host[:port]: configured, forwarded (when trusted) or direct */
+/* the scheme and host[:port]: configured, forwarded (when trusted), direct */
 
 static ngx_int_t
 ngx_http_durable_host_url(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
