@@ -21,7 +21,14 @@
 
 
 typedef struct {
-    ngx_http_durable_sv_t       text;       /* the whole event */
+    ngx_http_durable_sv_t       key;        /* without its quotes */
+    ngx_http_durable_sv_t       value;      /* raw JSON */
+} ngx_http_durable_member_t;
+
+
+typedef struct {
+    ngx_uint_t                  first;      /* its members in members[] */
+    ngx_uint_t                  n;
     ngx_http_durable_sv_t       type;       /* EventType, without quotes */
     ngx_http_durable_sv_t       event_id;   /* EventId, raw number */
     ngx_http_durable_sv_t       scheduled;  /* TaskScheduledId, raw */
@@ -32,6 +39,7 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                 events;     /* ngx_http_durable_event_t */
+    ngx_array_t                 members;    /* ngx_http_durable_member_t */
     ngx_uint_t                  failed;
 } ngx_http_durable_collect_t;
 
@@ -42,7 +50,8 @@ static void ngx_http_durable_merge(ngx_http_durable_event_t *ev,
     ngx_uint_t n);
 static void ngx_http_durable_render_event(ngx_http_durable_out_t *out,
     ngx_http_durable_event_t *ev, ngx_http_durable_event_t *all,
-    ngx_uint_t show_input, ngx_uint_t show_output);
+    ngx_http_durable_member_t *m, ngx_uint_t show_input,
+    ngx_uint_t show_output);
 static ngx_uint_t ngx_http_durable_is_schedule(ngx_http_durable_sv_t *type);
 static ngx_uint_t ngx_http_durable_is_result(ngx_http_durable_sv_t *type);
 static ngx_uint_t ngx_http_durable_dropped_member(
@@ -67,7 +76,10 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_txn_t *txn,
 
     if (ngx_array_init(&col.events, r->pool, 64,
                        sizeof(ngx_http_durable_event_t))
-        != NGX_OK)
+        != NGX_OK
+        || ngx_array_init(&col.members, r->pool, 384,
+                          sizeof(ngx_http_durable_member_t))
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -103,8 +115,8 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_txn_t *txn,
         }
 
         first = 0;
-        ngx_http_durable_render_event(&buf, &ev[i], ev, show_input,
-                                      show_output);
+        ngx_http_durable_render_event(&buf, &ev[i], ev, col.members.elts,
+                                      show_input, show_output);
     }
 
     ngx_http_durable_out_literal(&buf, "]");
@@ -127,9 +139,10 @@ ngx_http_durable_collect_event(void *data, uint64_t seq, ds_str_t event)
 {
     ngx_http_durable_collect_t  *col = data;
 
-    ngx_http_durable_sv_t      key, value;
-    ngx_http_durable_jiter_t   it;
-    ngx_http_durable_event_t  *ev;
+    ngx_http_durable_sv_t       key, value;
+    ngx_http_durable_jiter_t    it;
+    ngx_http_durable_event_t   *ev;
+    ngx_http_durable_member_t  *m;
 
     ev = ngx_array_push(&col->events);
     if (ev == NULL) {
@@ -139,14 +152,25 @@ ngx_http_durable_collect_event(void *data, uint64_t seq, ds_str_t event)
 
     ngx_memzero(ev, sizeof(ngx_http_durable_event_t));
 
-    ev->text.data = (u_char *) event.data;
-    ev->text.len = event.len;
+    ev->first = col->members.nelts;
     ev->merged = -1;
 
-    /* one pass over the members for the three that matter here */
+    /* one pass: the members are kept, the three that matter noted */
 
-    if (ngx_http_durable_jspan_iter(&it, ev->text.data, ev->text.len)) {
+    if (ngx_http_durable_jspan_iter(&it, (const u_char *) event.data,
+                                    event.len))
+    {
         while (ngx_http_durable_jspan_next(&it, &key, &value)) {
+
+            m = ngx_array_push(&col->members);
+            if (m == NULL) {
+                col->failed = 1;
+                return 1;
+            }
+
+            m->key = key;
+            m->value = value;
+            ev->n++;
 
             if (ngx_http_durable_sv_is(&key, "EventType")) {
                 if (value.len >= 2 && value.data[0] == '"') {
@@ -165,6 +189,7 @@ ngx_http_durable_collect_event(void *data, uint64_t seq, ds_str_t event)
 
     if (ev->type.len == 0) {
         /* not an event the store wrote: left out of the view */
+        col->members.nelts = ev->first;
         col->events.nelts--;
         return 0;
     }
@@ -212,13 +237,14 @@ ngx_http_durable_merge(ngx_http_durable_event_t *ev, ngx_uint_t n)
 static void
 ngx_http_durable_render_event(ngx_http_durable_out_t *out,
     ngx_http_durable_event_t *ev, ngx_http_durable_event_t *all,
-    ngx_uint_t show_input, ngx_uint_t show_output)
+    ngx_http_durable_member_t *m, ngx_uint_t show_input,
+    ngx_uint_t show_output)
 {
-    ngx_int_t                  st;
-    ngx_uint_t                 first, started;
-    ngx_http_durable_sv_t      key, value, time, name, input;
-    ngx_http_durable_jiter_t   it;
-    ngx_http_durable_event_t  *sch;
+    ngx_int_t                   st;
+    ngx_uint_t                  i, first, started;
+    ngx_http_durable_sv_t       value, time, name, input;
+    ngx_http_durable_member_t  *mm;
+    ngx_http_durable_event_t   *sch;
 
     static const char  *statuses[] = {
         "\"Running\"", "\"Completed\"", "\"ContinuedAsNew\"", "\"Failed\"",
@@ -230,43 +256,43 @@ ngx_http_durable_render_event(ngx_http_durable_out_t *out,
     ngx_http_durable_out_literal(out, "{");
     first = 1;
 
-    if (ngx_http_durable_jspan_iter(&it, ev->text.data, ev->text.len)) {
+    for (i = 0; i < ev->n; i++) {
+        mm = &m[ev->first + i];
 
-        while (ngx_http_durable_jspan_next(&it, &key, &value)) {
-
-            if (ngx_http_durable_dropped_member(&ev->type, &key, show_input,
-                                                show_output))
-            {
-                continue;
-            }
-
-            if (started && ngx_http_durable_sv_is(&key, "Name")) {
-                ngx_http_durable_out_member(out, &first, "FunctionName",
-                                            &value);
-                continue;
-            }
-
-            if (ngx_http_durable_sv_is(&key, "OrchestrationStatus")
-                && ngx_http_durable_sv_is(&ev->type, "ExecutionCompleted"))
-            {
-                st = ngx_atoi(value.data, value.len);
-
-                if (st >= 0 && st < 8) {
-                    value.data = (u_char *) statuses[st];
-                    value.len = ngx_strlen(statuses[st]);
-                }
-            }
-
-            if (!first) {
-                ngx_http_durable_out_literal(out, ",");
-            }
-
-            first = 0;
-            ngx_http_durable_out_literal(out, "\"");
-            ngx_http_durable_out_add(out, key.data, key.len);
-            ngx_http_durable_out_literal(out, "\":");
-            ngx_http_durable_out_add(out, value.data, value.len);
+        if (ngx_http_durable_dropped_member(&ev->type, &mm->key, show_input,
+                                            show_output))
+        {
+            continue;
         }
+
+        if (started && ngx_http_durable_sv_is(&mm->key, "Name")) {
+            ngx_http_durable_out_member(out, &first, "FunctionName",
+                                        &mm->value);
+            continue;
+        }
+
+        value = mm->value;
+
+        if (ngx_http_durable_sv_is(&mm->key, "OrchestrationStatus")
+            && ngx_http_durable_sv_is(&ev->type, "ExecutionCompleted"))
+        {
+            st = ngx_atoi(value.data, value.len);
+
+            if (st >= 0 && st < 8) {
+                value.data = (u_char *) statuses[st];
+                value.len = ngx_strlen(statuses[st]);
+            }
+        }
+
+        if (!first) {
+            ngx_http_durable_out_literal(out, ",");
+        }
+
+        first = 0;
+        ngx_http_durable_out_literal(out, "\"");
+        ngx_http_durable_out_add(out, mm->key.data, mm->key.len);
+        ngx_http_durable_out_literal(out, "\":");
+        ngx_http_durable_out_add(out, value.data, value.len);
     }
 
     if (ev->merged >= 0) {
@@ -275,17 +301,17 @@ ngx_http_durable_render_event(ngx_http_durable_out_t *out,
         ngx_memzero(&name, sizeof(name));
         ngx_memzero(&input, sizeof(input));
 
-        if (ngx_http_durable_jspan_iter(&it, sch->text.data, sch->text.len)) {
-            while (ngx_http_durable_jspan_next(&it, &key, &value)) {
-                if (ngx_http_durable_sv_is(&key, "Timestamp")) {
-                    time = value;
+        for (i = 0; i < sch->n; i++) {
+            mm = &m[sch->first + i];
 
-                } else if (ngx_http_durable_sv_is(&key, "Name")) {
-                    name = value;
+            if (ngx_http_durable_sv_is(&mm->key, "Timestamp")) {
+                time = mm->value;
 
-                } else if (ngx_http_durable_sv_is(&key, "Input")) {
-                    input = value;
-                }
+            } else if (ngx_http_durable_sv_is(&mm->key, "Name")) {
+                name = mm->value;
+
+            } else if (ngx_http_durable_sv_is(&mm->key, "Input")) {
+                input = mm->value;
             }
         }
 

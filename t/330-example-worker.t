@@ -96,7 +96,7 @@ __DATA__
 main::samples();
 --- request
 GET /runtime/webhooks/durabletask/instances/hs1?showHistory=true&showHistoryOutput=true
---- response_body_like: "runtimeStatus":"Completed".*"EventType":"TaskCompleted".*"Result":"Hello Tokyo!".*"FunctionName":"SayHello".*"EventType":"ExecutionCompleted"
+--- response_body_like: "runtimeStatus":"Completed".*"EventType":"TaskCompleted".*"Result":"Hello Tokyo!".*"FunctionName":"SayHello".*"EventType":"ExecutionCompleted","Timestamp":"[^"]+","OrchestrationStatus":"Completed","Result":\["Hello Tokyo!"
 --- error_code: 200
 
 
@@ -105,4 +105,12 @@ GET /runtime/webhooks/durabletask/instances/hs1?showHistory=true&showHistoryOutp
 --- request
 GET /runtime/webhooks/durabletask/instances/hs1?showHistory=true
 --- response_body_like: ^(?!.*TaskScheduled)(?:.*?"EventType":"TaskCompleted"){5}
+--- error_code: 200
+
+
+
+=== TEST 3: without showInput and showHistoryOutput: no inputs, no results
+--- request
+GET /runtime/webhooks/durabletask/instances/hs1?showHistory=true&showInput=false
+--- response_body_like: ^(?!.*"(?:Input|Result|EventId|TaskScheduledId)").*"historyEvents":\[\{"EventType":"ExecutionStarted","Timestamp":"[^"]+","FunctionName":"HelloSequence"\}
 --- error_code: 200
