@@ -101,10 +101,11 @@ test-worker: deps
 	cd examples/worker && python3 -m unittest -q test_replay
 
 test-nginx: build $(CHECK_TOOL)
-	@rm -rf $(BUILD)/t-data && mkdir -p $(BUILD)/t-data
+	@rm -rf $(BUILD)/t-data t/servroot_* && mkdir -p $(BUILD)/t-data
 	TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) \
 	TEST_NGINX_DATA_DIR=$(BUILD)/t-data \
+	TEST_NGINX_RANDOMIZE=1 \
 	DURABLE_CHECK=$(CHECK_TOOL) \
 	    prove -I t/lib $(PROVE_FLAGS) t
 
@@ -282,6 +283,6 @@ bench: build
 	python3 util/readme_bench.py
 
 clean:
-	rm -rf $(BUILD) store/build t/servroot
+	rm -rf $(BUILD) store/build t/servroot t/servroot_*
 
 FORCE:
