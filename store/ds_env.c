@@ -9,12 +9,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ds_internal.h"
 
 
 #define DS_FILE_MODE        0660
 #define DS_RESIZE_TRIES     4
+#define DS_RESIZE_WAIT      2000    /* 1 ms steps waiting for readers */
+
+
+static int ds_map_adopt(ds_env_t *env, int reading);
+
+
+static void
+ds_map_unlock(ds_env_t *env, int reading)
+{
+    if (reading && env->locking) {
+        (void) pthread_rwlock_unlock(&env->map_lock);
+    }
+}
 
 
 static const char  *ds_db_names[DS_DB_COUNT] = {
@@ -47,6 +61,7 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
     }
 
     env->reuse_reader = conf->reuse_reader;
+
     env->path = malloc(strlen(conf->path) + 1);
     if (env->path == NULL) {
         free(env);
@@ -129,6 +144,16 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
         goto failed;
     }
 
+    if (conf->no_tls) {
+        step = "pthread_rwlock_init()";
+        rc = pthread_rwlock_init(&env->map_lock, NULL);
+        if (rc != 0) {
+            goto failed;
+        }
+
+        env->locking = 1;
+    }
+
     *envp = env;
 
     return DS_OK;
@@ -162,6 +187,11 @@ ds_env_close(ds_env_t *env)
     }
 
     mdb_env_close(env->env);
+
+    if (env->locking) {
+        (void) pthread_rwlock_destroy(&env->map_lock);
+    }
+
     free(env->path);
     free(env);
 }
@@ -203,7 +233,7 @@ ds_env_path(ds_env_t *env)
 int
 ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
 {
-    int        rc, tries;
+    int        rc, tries, reading;
     unsigned   flags;
     MDB_txn   *ptxn;
     ds_txn_t  *txn;
@@ -219,7 +249,13 @@ ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
      * on the reader table and allocates nothing.
      */
 
-    if (!write && parent == NULL && env->spare != NULL) {
+    reading = (!write && parent == NULL);
+
+    if (reading && env->locking) {
+        (void) pthread_rwlock_rdlock(&env->map_lock);
+    }
+
+    if (reading && env->spare != NULL) {
         txn = env->spare;
         env->spare = NULL;
 
@@ -235,6 +271,7 @@ ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
 
     txn = malloc(sizeof(ds_txn_t));
     if (txn == NULL) {
+        ds_map_unlock(env, reading);
         return DS_ERROR;
     }
 
@@ -250,7 +287,7 @@ ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
 
         /* another process grew the map: adopt its size and retry */
         if (rc == MDB_MAP_RESIZED && tries < DS_RESIZE_TRIES
-            && mdb_env_set_mapsize(env->env, 0) == 0)
+            && ds_map_adopt(env, reading) == 0)
         {
             continue;
         }
@@ -260,6 +297,7 @@ ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
 
     if (rc != 0) {
         free(txn);
+        ds_map_unlock(env, reading);
         return rc == MDB_MAP_FULL ? DS_FULL : DS_ERROR;
     }
 
@@ -272,10 +310,17 @@ ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
 int
 ds_txn_commit(ds_txn_t *txn)
 {
-    int  rc;
+    int        rc;
+    ds_env_t  *env;
+    int        reading;
+
+    env = txn->env;
+    reading = !txn->write;
 
     rc = mdb_txn_commit(txn->txn);
     free(txn);
+
+    ds_map_unlock(env, reading);
 
     if (rc == 0) {
         return DS_OK;
@@ -294,18 +339,68 @@ ds_txn_commit(ds_txn_t *txn)
 void
 ds_txn_abort(ds_txn_t *txn)
 {
+    int        reading;
+    ds_env_t  *env;
+
     if (txn == NULL) {
         return;
     }
 
-    if (!txn->write && txn->env->reuse_reader && txn->env->spare == NULL) {
+    env = txn->env;
+    reading = !txn->write;
+
+    if (reading && env->reuse_reader && env->spare == NULL) {
         mdb_txn_reset(txn->txn);
-        txn->env->spare = txn;
-        return;
+        env->spare = txn;
+
+    } else {
+        mdb_txn_abort(txn->txn);
+        free(txn);
     }
 
-    mdb_txn_abort(txn->txn);
-    free(txn);
+    ds_map_unlock(env, reading);
+}
+
+
+/*
+ * Adopts the map size another process grew the file to. With threads the
+ * remap waits, a bounded time, until no read txn of this process is alive
+ * (the caller's own read lock, if it holds one, is let go meanwhile).
+ */
+
+static int
+ds_map_adopt(ds_env_t *env, int reading)
+{
+    int              i, rc;
+    struct timespec  ms;
+
+    if (!env->locking) {
+        return mdb_env_set_mapsize(env->env, 0);
+    }
+
+    if (reading) {
+        (void) pthread_rwlock_unlock(&env->map_lock);
+    }
+
+    rc = EBUSY;
+    ms.tv_sec = 0;
+    ms.tv_nsec = 1000000;
+
+    for (i = 0; i < DS_RESIZE_WAIT; i++) {
+        if (pthread_rwlock_trywrlock(&env->map_lock) == 0) {
+            rc = mdb_env_set_mapsize(env->env, 0);
+            (void) pthread_rwlock_unlock(&env->map_lock);
+            break;
+        }
+
+        (void) nanosleep(&ms, NULL);
+    }
+
+    if (reading) {
+        (void) pthread_rwlock_rdlock(&env->map_lock);
+    }
+
+    return rc;
 }
 
 

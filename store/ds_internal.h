@@ -10,6 +10,7 @@
 
 
 #include <lmdb.h>
+#include <pthread.h>
 
 #include "durable_store.h"
 
@@ -53,6 +54,14 @@ struct ds_env_s {
     char               *path;
     ds_txn_t           *spare;          /* a reset read txn, or NULL */
     int                 reuse_reader;
+
+    /*
+     * With threads (no_tls), read txns hold map_lock shared while they
+     * live; adopting a map another process grew remaps the file, so it
+     * takes the lock exclusively (LMDB itself only checks write txns).
+     */
+    int                 locking;
+    pthread_rwlock_t    map_lock;
 };
 
 

@@ -6,6 +6,7 @@
  */
 
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@ static void t_env_full(void);
 static void t_env_nested(void);
 static void t_env_resized(void);
 static void t_env_reuse_reader(void);
+static void t_env_resize_waits(void);
 static int t_count_instances(ds_env_t *env, ds_str_t hub);
 
 
@@ -33,6 +35,154 @@ t_env(void)
     t_env_nested();
     t_env_resized();
     t_env_reuse_reader();
+    t_env_resize_waits();
+}
+
+
+/*
+ * With threads, adopting a map another process grew remaps the file: it
+ * must wait until the read txns of the other threads are over, or they
+ * would read unmapped memory.
+ */
+
+static void
+t_sleep_ms(long ms)
+{
+    struct timespec  ts;
+
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000;
+
+    (void) nanosleep(&ts, NULL);
+}
+
+
+typedef struct {
+    ds_env_t           *env;
+    volatile int        reading;
+    volatile int        grown;
+    volatile int        released;
+    int                 ok;
+} t_reader_t;
+
+
+static void *
+t_reader_thread(void *data)
+{
+    t_reader_t  *rd = data;
+
+    ds_txn_t       *txn;
+    ds_instance_t   inst;
+
+    rd->ok = ds_txn_begin(rd->env, NULL, 0, &txn) == DS_OK;
+    rd->reading = 1;
+
+    /* the file grows meanwhile; then the writer tries to adopt it */
+
+    while (!rd->grown) {
+        t_sleep_ms(1);
+    }
+
+    t_sleep_ms(200);
+
+    rd->ok = rd->ok
+             && ds_instance_get(txn, t_s("Hub"), t_s("first"), &inst)
+                == DS_OK
+             && inst.name.len == 1 && inst.name.data[0] == 'O';
+
+    rd->released = 1;
+    ds_txn_abort(txn);
+
+    return NULL;
+}
+
+
+static void
+t_env_resize_waits(void)
+{
+    int             i, ok, status;
+    char           *dir, id[32], input[4002], err[256];
+    pid_t           pid;
+    ds_env_t       *env, *big;
+    ds_txn_t       *txn;
+    pthread_t       th;
+    t_reader_t      rd;
+    ds_instance_t   inst;
+    ds_env_conf_t   conf;
+
+    dir = t_tmpdir();
+    memset(input, '1', sizeof(input) - 1);
+    input[sizeof(input) - 1] = '\0';
+
+    memset(&conf, 0, sizeof(conf));
+    conf.path = dir;
+    conf.map_size = 1024 * 1024;
+    conf.sync = DS_SYNC_NONE;
+    conf.no_tls = 1;
+
+    T_INT(ds_env_open(&env, &conf, err, sizeof(err)), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_start(txn, t_s("Hub"), t_s("first"), t_s("O"), t_s(""), 1,
+                      &inst), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    /* a reader of this process holds a txn while the file grows */
+
+    memset(&rd, 0, sizeof(rd));
+    rd.env = env;
+
+    T(pthread_create(&th, NULL, t_reader_thread, &rd) == 0);
+
+    while (!rd.reading) {
+        t_sleep_ms(1);
+    }
+
+    /* another process grows the file past this process's map */
+
+    pid = fork();
+    T(pid >= 0);
+
+    if (pid == 0) {
+        big = t_open(dir, 16 * 1024 * 1024, DS_SYNC_NONE);
+        ok = 1;
+
+        for (i = 0; i < 150 && ok; i++) {
+            snprintf(id, sizeof(id), "big-%d", i);
+            ok = ds_txn_begin(big, NULL, 1, &txn) == DS_OK;
+
+            if (ok && ds_op_start(txn, t_s("Hub"), t_s(id), t_s("O"),
+                                  t_s(input), i + 2, &inst) != DS_OK)
+            {
+                ds_txn_abort(txn);
+                ok = 0;
+            }
+
+            if (ok) {
+                ok = ds_txn_commit(txn) == DS_OK;
+            }
+        }
+
+        ds_env_close(big);
+        _exit(ok ? 0 : 1);
+    }
+
+    T(waitpid(pid, &status, 0) == pid);
+    T(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    rd.grown = 1;
+
+    /* this write must adopt the bigger map, after the reader is done */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T(rd.released);
+    T_INT(ds_instance_get(txn, t_s("Hub"), t_s("big-149"), &inst), DS_OK);
+    ds_txn_abort(txn);
+
+    T(pthread_join(th, NULL) == 0);
+    T(rd.ok);
+
+    ds_env_close(env);
+    t_rmdir(dir);
 }
 
 
