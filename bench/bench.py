@@ -812,7 +812,7 @@ def main():
                          - ncpu - wcpu)))
     notes.append("Scenario 6: bench/worker.c (C, jansson): 4 starter "
                  "threads keep at most 4,000 orchestrations in flight, one "
-                 "claimer per kind (claim max=100, wait=1) and 16 completer "
+                 "claimer per kind (claim max=100, wait=1) and 64 completer "
                  "threads per kind, each on its own keep-alive connection. "
                  "Measured %.0f s after a 3 s warm-up: %d orchestrations "
                  "completed, %d started, %d HTTP requests, %d errors; CPU "

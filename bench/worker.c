@@ -666,7 +666,7 @@ machine_cpu(double *busy, double *iowait, double *total)
 int
 main(int argc, char **argv)
 {
-    int          opt, i, ncomp = 16, nstart = 4, npids = 0;
+    int          opt, i, ncomp = 64, nstart = 4, npids = 0;
     long         pids[MAX_PIDS];
     double       secs = 10, warm = 3, t0, t1, ng0 = 0, ng1 = 0, w0, w1;
     double       b0 = 0, io0 = 0, tot0 = 0, b1 = 0, io1 = 0, tot1 = 0;
