@@ -8,7 +8,6 @@
 
 
 #include "ngx_http_durable_module.h"
-#include "ngx_http_durable_auth.h"
 #include "ngx_http_durable_handlers.h"
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
@@ -16,7 +15,6 @@
 #include "ngx_http_durable_writer.h"
 
 
-#define NGX_HTTP_DURABLE_TOKEN_HEADER  "x-ms-continuation-token"
 
 
 typedef struct {
@@ -196,9 +194,8 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
     int64_t                         from, to;
     ds_str_t                        name, tok;
     ds_txn_t                       *txn;
-    ngx_str_t                       body, value;
+    ngx_str_t                       body;
     ngx_uint_t                      top;
-    ngx_table_elt_t                *h;
     ngx_http_durable_loc_conf_t    *dlcf;
     ngx_http_durable_entity_list_t  el;
 
@@ -236,19 +233,8 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
         name = ngx_http_durable_ds_str(&ctx->route.name);
     }
 
-    tok.data = NULL;
-    tok.len = 0;
-
-    h = ngx_http_durable_header_in(r, NGX_HTTP_DURABLE_TOKEN_HEADER,
-                                   sizeof(NGX_HTTP_DURABLE_TOKEN_HEADER) - 1);
-    if (h && h->value.len) {
-        if (h->value.len > DS_TOKEN_MAX) {
-            return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "The continuation token is not valid.");
-        }
-
-        tok.data = (const char *) h->value.data;
-        tok.len = h->value.len;
+    if (ngx_http_durable_token_in(r, ctx, &tok) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
     }
 
     if (ngx_http_durable_out_init(&el.out, r->pool, 1024) != NGX_OK) {
@@ -286,21 +272,8 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (token_len) {
-        value.data = ngx_pnalloc(r->pool, token_len);
-        if (value.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_memcpy(value.data, token, token_len);
-        value.len = token_len;
-
-        if (ngx_http_durable_add_header(r, NGX_HTTP_DURABLE_TOKEN_HEADER,
-                                        &value)
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    if (ngx_http_durable_token_out(r, token, token_len) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     body.data = el.out.start;

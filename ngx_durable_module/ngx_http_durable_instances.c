@@ -9,7 +9,6 @@
 
 
 #include "ngx_http_durable_module.h"
-#include "ngx_http_durable_auth.h"
 #include "ngx_http_durable_handlers.h"
 #include "ngx_http_durable_history.h"
 #include "ngx_http_durable_params.h"
@@ -19,7 +18,6 @@
 
 
 #define NGX_HTTP_DURABLE_POLL          50      /* ms between status reads */
-#define NGX_HTTP_DURABLE_TOKEN_HEADER  "x-ms-continuation-token"
 
 
 typedef struct {
@@ -290,7 +288,6 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     ngx_str_t                     value;
     ngx_uint_t                    top, show_input;
     ngx_chain_t                  *cl;
-    ngx_table_elt_t              *h;
     ngx_http_durable_sv_t        *prefix;
     ngx_http_durable_list_ctx_t   lc;
     ngx_http_durable_loc_conf_t  *dlcf;
@@ -324,16 +321,8 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     q.top = top;
     q.scan_budget = ngx_max(dlcf->scan_budget, top);
 
-    h = ngx_http_durable_header_in(r, NGX_HTTP_DURABLE_TOKEN_HEADER,
-                                   sizeof(NGX_HTTP_DURABLE_TOKEN_HEADER) - 1);
-    if (h && h->value.len) {
-        if (h->value.len > DS_TOKEN_MAX) {
-            return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "The continuation token is not valid.");
-        }
-
-        q.token.data = (const char *) h->value.data;
-        q.token.len = h->value.len;
+    if (ngx_http_durable_token_in(r, ctx, &q.token) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
     }
 
     lc.request = r;
@@ -364,21 +353,8 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         return ngx_http_durable_store_error(r, ctx, rc, "listing", NULL);
     }
 
-    if (token_len) {
-        value.data = ngx_pnalloc(r->pool, token_len);
-        if (value.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_memcpy(value.data, token, token_len);
-        value.len = token_len;
-
-        if (ngx_http_durable_add_header(r, NGX_HTTP_DURABLE_TOKEN_HEADER,
-                                        &value)
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    if (ngx_http_durable_token_out(r, token, token_len) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (lc.count == 0) {

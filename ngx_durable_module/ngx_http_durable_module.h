@@ -23,6 +23,7 @@
 #define NGX_HTTP_DURABLE_STORE_FULL    507
 
 #define NGX_HTTP_DURABLE_WAIT_MAX      3600
+#define NGX_HTTP_DURABLE_TOKEN_HEADER  "x-ms-continuation-token"
 #define NGX_HTTP_DURABLE_DEPTH_MAX     2048
 
 

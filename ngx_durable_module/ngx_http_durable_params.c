@@ -8,6 +8,7 @@
 
 
 #include "ngx_http_durable_module.h"
+#include "ngx_http_durable_auth.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 
@@ -402,4 +403,33 @@ ngx_http_durable_json_media(ngx_http_request_t *r)
     }
 
     return p == end || *p == ';';
+}
+
+
+/* the x-ms-continuation-token request header of lists; absent: empty */
+
+ngx_int_t
+ngx_http_durable_token_in(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    ds_str_t *token)
+{
+    ngx_table_elt_t  *h;
+
+    token->data = NULL;
+    token->len = 0;
+
+    h = ngx_http_durable_header_in(r, NGX_HTTP_DURABLE_TOKEN_HEADER,
+                                   sizeof(NGX_HTTP_DURABLE_TOKEN_HEADER) - 1);
+    if (h == NULL || h->value.len == 0) {
+        return NGX_OK;
+    }
+
+    if (h->value.len > DS_TOKEN_MAX) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The continuation token is not valid.");
+    }
+
+    token->data = (const char *) h->value.data;
+    token->len = h->value.len;
+
+    return NGX_OK;
 }

@@ -40,6 +40,8 @@ ngx_int_t ngx_http_durable_check_instance_id(ngx_http_request_t *r,
 ngx_int_t ngx_http_durable_ingest_body(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *out);
 ngx_uint_t ngx_http_durable_json_media(ngx_http_request_t *r);
+ngx_int_t ngx_http_durable_token_in(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *token);
 
 
 #define ngx_http_durable_ds_str(s)                                           \

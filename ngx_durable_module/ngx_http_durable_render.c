@@ -252,6 +252,31 @@ ngx_http_durable_add_header(ngx_http_request_t *r, const char *name,
 }
 
 
+/* the next page's token, only while more results may remain */
+
+ngx_int_t
+ngx_http_durable_token_out(ngx_http_request_t *r, const u_char *token,
+    size_t len)
+{
+    ngx_str_t  value;
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    value.data = ngx_pnalloc(r->pool, len);
+    if (value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value.data, token, len);
+    value.len = len;
+
+    return ngx_http_durable_add_header(r, NGX_HTTP_DURABLE_TOKEN_HEADER,
+                                       &value);
+}
+
+
 /*
  * {"name":..,"instanceId":..,"runtimeStatus":..,"input":..,
  *  "customStatus":..,"output":..,"createdTime":..,"lastUpdatedTime":..

@@ -40,6 +40,8 @@ ngx_int_t ngx_http_durable_fail(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 ngx_int_t ngx_http_durable_add_header(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
+ngx_int_t ngx_http_durable_token_out(ngx_http_request_t *r,
+    const u_char *token, size_t len);
 
 ngx_int_t ngx_http_durable_render_status(ngx_http_request_t *r,
     ngx_str_t *id, ds_instance_t *inst, ngx_uint_t show_input,
