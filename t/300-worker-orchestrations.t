@@ -25,7 +25,7 @@ our %flow_tests = (
 my $flow_total = 0;
 $flow_total += $_ for values %flow_tests;
 
-plan tests => $flow_total + 2 * blocks();
+plan tests => $flow_total + 2 * (blocks() - 1) + 6;
 
 
 sub start {
@@ -598,3 +598,25 @@ main::sub();
 GET /runtime/webhooks/durabletask/instances/pa:0?taskHub=Sub&code=systemkey-1234
 --- response_body_like: "runtimeStatus":"Completed".*"output":"from child"
 --- error_code: 200
+
+
+
+=== TEST 15: claim limits: max and wait beyond their directives are 400
+--- http_config eval: $::http_config
+--- config
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_worker_keys workerkey-1234;
+        durable_task_worker_max_items 10;
+        durable_task_worker_max_wait 5s;
+    }
+--- request eval
+["POST /runtime/webhooks/durabletask/worker/orchestrations/claim?max=11&code=workerkey-1234",
+ "POST /runtime/webhooks/durabletask/worker/activities/claim?wait=6&code=workerkey-1234",
+ "POST /runtime/webhooks/durabletask/worker/entities/claim?max=10&wait=0&code=workerkey-1234"]
+--- error_code eval
+[400, 400, 200]
+--- response_body_like eval
+['"Message":"The value \'11\' of \'max\' is not an integer from 1 to 10\."',
+ '"Message":"The value \'6\' of \'wait\' is more than the longest wait allowed here, 5 seconds\."',
+ '^\{"items":\[\]\}$']
