@@ -558,10 +558,8 @@ ngx_http_durable_purge_batch_apply(ds_txn_t *txn,
     rc = ds_instance_purge(txn, ngx_http_durable_ds_str(&ctx->hub),
                            &ctx->purge, dlcf->purge_batch, &deleted, &more);
 
-    if (rc == DS_OK) {
-        ctx->purged += deleted;
-        ctx->purge_more = more && deleted;
-    }
+    ctx->purge_deleted = deleted;
+    ctx->purge_more = more && deleted;
 
     return rc;
 }
@@ -577,6 +575,8 @@ ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
     if (w->rc != DS_OK) {
         return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
     }
+
+    ctx->purged += ctx->purge_deleted;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable purge: %ui deleted, more:%d", ctx->purged,

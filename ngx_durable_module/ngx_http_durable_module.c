@@ -40,6 +40,7 @@ static void *ngx_http_durable_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_durable_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static void ngx_http_durable_random_fill(u_char *buf, size_t len);
 static char *ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -1374,10 +1375,48 @@ ngx_http_durable_run_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 }
 
 
-/* lease tokens and instance ids */
+/*
+ * Lease tokens and instance ids. getrandom() fills a pool of bytes at a
+ * time; the pool belongs to the process that filled it, so a worker never
+ * hands out bytes its master or a sibling has too.
+ */
+
+#define NGX_HTTP_DURABLE_RANDOM_POOL  512
 
 void
 ngx_http_durable_random(u_char *buf, size_t len)
+{
+    size_t         n;
+    static u_char  pool[NGX_HTTP_DURABLE_RANDOM_POOL];
+    static size_t  left;
+    static pid_t   owner;
+
+    if (owner != ngx_pid) {
+        owner = ngx_pid;
+        left = 0;
+    }
+
+    while (len) {
+        if (left == 0) {
+            ngx_http_durable_random_fill(pool, sizeof(pool));
+            left = sizeof(pool);
+        }
+
+        n = ngx_min(len, left);
+
+        /* bytes are used once: taken from the end, then wiped */
+        ngx_memcpy(buf, pool + left - n, n);
+        ngx_memzero(pool + left - n, n);
+
+        buf += n;
+        len -= n;
+        left -= n;
+    }
+}
+
+
+static void
+ngx_http_durable_random_fill(u_char *buf, size_t len)
 {
     size_t  i;
 

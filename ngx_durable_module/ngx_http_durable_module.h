@@ -139,6 +139,7 @@ struct ngx_http_durable_ctx_s {
     /* purge by filter, batch after batch */
     ds_query_t                  purge;
     ngx_uint_t                  purged;
+    ngx_uint_t                  purge_deleted;  /* by the last batch */
     int                         purge_more;
 };
 

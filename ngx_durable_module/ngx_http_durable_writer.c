@@ -4,9 +4,9 @@
  *
  * Group commit off the event loop. Writes of a store are queued per nginx
  * worker process; one batch at a time runs in a thread of the store's
- * nginx thread pool: one LMDB write transaction, each write in a nested
- * transaction of its own (a failing write aborts only itself), one commit,
- * so one fsync for the whole batch. Requests are answered in the event loop
+ * nginx thread pool: one LMDB write transaction (a failing write aborts
+ * only itself: see ngx_http_durable_apply_batch), one commit, so one fsync
+ * for the whole batch. Requests are answered in the event loop
  * once their batch is durable; writes that arrive meanwhile form the next
  * batch. The event loop never waits for fsync or for the write lock another
  * process holds. Without thread support the batch of one runs in place.
@@ -33,6 +33,8 @@ typedef struct {
     ngx_http_durable_write_t     *queue;
     ngx_http_durable_write_t    **last;
     ngx_http_durable_write_t     *batch;        /* in the thread */
+    ngx_uint_t                    queued;
+    ngx_uint_t                    batch_n;
 #if (NGX_THREADS)
     ngx_thread_task_t            *task;
     ngx_thread_task_t            *sync_task;
@@ -43,11 +45,18 @@ typedef struct {
     unsigned                      busy:1;
     unsigned                      syncing:1;
     unsigned                      dirty:1;
+    unsigned                      redone:1;     /* by nested txns */
 } ngx_http_durable_writer_t;
 
 
-static void ngx_http_durable_apply_batch(ds_env_t *env,
+static ngx_uint_t ngx_http_durable_apply_batch(ds_env_t *env,
     ngx_http_durable_write_t *batch);
+static void ngx_http_durable_apply_nested(ds_env_t *env,
+    ngx_http_durable_write_t *batch);
+static void ngx_http_durable_commit_batch(ds_txn_t *txn,
+    ngx_http_durable_write_t *batch, ngx_uint_t applied);
+static void ngx_http_durable_fail_batch(ngx_http_durable_write_t *batch,
+    int rc, ngx_uint_t all);
 static void ngx_http_durable_resume(ngx_http_durable_write_t *w);
 #if (NGX_THREADS)
 static void ngx_http_durable_guard_handler(ngx_event_t *ev);
@@ -171,6 +180,7 @@ ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     if (wr->task) {
         *wr->last = w;
         wr->last = &w->next;
+        wr->queued++;
 
         /* the request outlives a client that goes away meanwhile */
         r->main->count++;
@@ -194,8 +204,59 @@ ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 }
 
 
-static void
+/*
+ * The writes of a batch run one after another in the batch's txn. A write
+ * that fails without having written anything (a refusal: conflict, not
+ * found, stale lease) leaves the txn as it was, so the batch goes on. One
+ * that fails after writing (a full map, an I/O error, a check that comes
+ * late) would leave half of itself behind: the txn is dropped and the
+ * batch runs again with each write in a nested txn of its own, so that
+ * one aborts alone. Nested txns copy every page they touch, hence not
+ * the first choice.
+ */
+
+static ngx_uint_t
 ngx_http_durable_apply_batch(ds_env_t *env, ngx_http_durable_write_t *batch)
+{
+    int                        rc;
+    uint64_t                   before;
+    ds_txn_t                  *txn;
+    ngx_uint_t                 applied;
+    ngx_http_durable_write_t  *w;
+
+    rc = ds_txn_begin(env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        ngx_http_durable_fail_batch(batch, rc, 1);
+        return 0;
+    }
+
+    applied = 0;
+
+    for (w = batch; w; w = w->next) {
+        before = ds_txn_writes(txn);
+
+        w->rc = w->apply(txn, w);
+
+        if (w->rc == DS_OK) {
+            applied++;
+            continue;
+        }
+
+        if (ds_txn_writes(txn) != before) {
+            ds_txn_abort(txn);
+            ngx_http_durable_apply_nested(env, batch);
+            return 1;
+        }
+    }
+
+    ngx_http_durable_commit_batch(txn, batch, applied);
+
+    return 0;
+}
+
+
+static void
+ngx_http_durable_apply_nested(ds_env_t *env, ngx_http_durable_write_t *batch)
 {
     int                        rc;
     ds_txn_t                  *txn, *child;
@@ -204,10 +265,7 @@ ngx_http_durable_apply_batch(ds_env_t *env, ngx_http_durable_write_t *batch)
 
     rc = ds_txn_begin(env, NULL, 1, &txn);
     if (rc != DS_OK) {
-        for (w = batch; w; w = w->next) {
-            w->rc = rc;
-        }
-
+        ngx_http_durable_fail_batch(batch, rc, 1);
         return;
     }
 
@@ -234,6 +292,16 @@ ngx_http_durable_apply_batch(ds_env_t *env, ngx_http_durable_write_t *batch)
         }
     }
 
+    ngx_http_durable_commit_batch(txn, batch, applied);
+}
+
+
+static void
+ngx_http_durable_commit_batch(ds_txn_t *txn, ngx_http_durable_write_t *batch,
+    ngx_uint_t applied)
+{
+    int  rc;
+
     if (applied == 0) {
         ds_txn_abort(txn);
         return;
@@ -243,10 +311,22 @@ ngx_http_durable_apply_batch(ds_env_t *env, ngx_http_durable_write_t *batch)
 
     if (rc != DS_OK) {
         /* nothing of the batch is durable */
-        for (w = batch; w; w = w->next) {
-            if (w->rc == DS_OK) {
-                w->rc = rc;
-            }
+        ngx_http_durable_fail_batch(batch, rc, 0);
+    }
+}
+
+
+/* all writes fail with rc, or those that had succeeded (refusals stand) */
+
+static void
+ngx_http_durable_fail_batch(ngx_http_durable_write_t *batch, int rc,
+    ngx_uint_t all)
+{
+    ngx_http_durable_write_t  *w;
+
+    for (w = batch; w; w = w->next) {
+        if (all || w->rc == DS_OK) {
+            w->rc = rc;
         }
     }
 }
@@ -287,8 +367,10 @@ ngx_http_durable_post(ngx_http_durable_writer_t *wr)
     }
 
     wr->batch = wr->queue;
+    wr->batch_n = wr->queued;
     wr->queue = NULL;
     wr->last = &wr->queue;
+    wr->queued = 0;
 
     if (ngx_thread_task_post(wr->store->thread_pool, wr->task) == NGX_OK) {
         wr->busy = 1;
@@ -311,7 +393,7 @@ ngx_http_durable_batch_thread(void *data, ngx_log_t *log)
 {
     ngx_http_durable_writer_t  *wr = data;
 
-    ngx_http_durable_apply_batch(wr->store->env, wr->batch);
+    wr->redone = ngx_http_durable_apply_batch(wr->store->env, wr->batch);
 }
 
 
@@ -320,23 +402,27 @@ ngx_http_durable_batch_done(ngx_event_t *ev)
 {
     ngx_http_durable_writer_t  *wr = ev->data;
 
-    ngx_uint_t                 n;
     ngx_http_durable_write_t  *w, *next;
 
     wr->dirty = 1;
 
-    n = 0;
+    if (wr->redone) {
+        ngx_log_error(NGX_LOG_INFO, ev->log, 0,
+                      "durable: a write failed after writing in a batch of "
+                      "%ui writes to store \"%V\": the batch was redone, "
+                      "each write in a nested txn", wr->batch_n,
+                      &wr->store->name);
+    }
 
     /* still busy: writes that answers queue wait for the next batch */
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "durable batch of %ui writes done", wr->batch_n);
+
     for (w = wr->batch, wr->batch = NULL; w; w = next) {
         next = w->next;
-        n++;
         ngx_http_durable_resume(w);
     }
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
-                   "durable batch of %ui writes done", n);
 
     wr->busy = 0;
 

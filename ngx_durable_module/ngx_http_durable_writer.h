@@ -13,7 +13,11 @@
 
 typedef struct ngx_http_durable_write_s  ngx_http_durable_write_t;
 
-/* runs in a thread of the pool, inside the write's own nested txn */
+/*
+ * Runs in a thread of the pool, in the batch's txn. It may run a second
+ * time, in a nested txn, when another write of the batch failed after
+ * writing: it sets its results, never adds to them.
+ */
 typedef int (*ngx_http_durable_apply_pt)(ds_txn_t *txn,
     ngx_http_durable_write_t *w);
 

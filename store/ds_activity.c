@@ -138,7 +138,7 @@ ds_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
             }
         }
 
-        rc = mdb_cursor_del(cur, 0);
+        rc = ds_cursor_del(txn, cur, 0);
         if (rc != 0) {
             break;
         }
@@ -484,9 +484,7 @@ ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
         val.mv_data = buf;
         val.mv_size = size;
 
-        rc = ds_lmdb_rc(txn, mdb_put(txn->txn,
-                                     ds_dbi(txn, DS_DB_ACTIVITIES),
-                                     &key, &val, 0));
+        rc = ds_lmdb_rc(txn, ds_put(txn, DS_DB_ACTIVITIES, &key, &val, 0));
     }
 
     if (buf != stack) {
@@ -516,7 +514,7 @@ ds_activity_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
     key.mv_data = kb;
     key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) task_id);
 
-    rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_ACTIVITIES), &key, NULL);
+    rc = ds_del(txn, DS_DB_ACTIVITIES, &key, NULL);
 
     return rc == MDB_NOTFOUND ? DS_OK : ds_lmdb_rc(txn, rc);
 }

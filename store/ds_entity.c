@@ -745,7 +745,7 @@ ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, const ds_erec_t *rec,
         val.mv_data = buf;
         val.mv_size = size;
 
-        rc = ds_lmdb_rc(txn, mdb_put(txn->txn, ds_dbi(txn, DS_DB_ENTITIES),
+        rc = ds_lmdb_rc(txn, ds_put(txn, DS_DB_ENTITIES,
                                      &key, &val, 0));
     }
 

@@ -260,6 +260,7 @@ ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
         env->spare = NULL;
 
         if (mdb_txn_renew(txn->txn) == 0) {
+            txn->writes = 0;
             txn->err[0] = '\0';
             *txnp = txn;
             return DS_OK;
@@ -277,6 +278,7 @@ ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
 
     txn->env = env;
     txn->write = (parent != NULL || write);
+    txn->writes = 0;
     txn->err[0] = '\0';
 
     flags = txn->write ? 0 : MDB_RDONLY;
@@ -401,6 +403,46 @@ ds_map_adopt(ds_env_t *env, int reading)
     }
 
     return rc;
+}
+
+
+/*
+ * Puts and deletes attempted in this txn (not in its children). An
+ * operation that failed while the count stayed the same left the txn as
+ * it found it, so a batch can go on in the same txn.
+ */
+
+uint64_t
+ds_txn_writes(ds_txn_t *txn)
+{
+    return txn->writes;
+}
+
+
+int
+ds_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val, unsigned flags)
+{
+    txn->writes++;
+
+    return mdb_put(txn->txn, ds_dbi(txn, db), key, val, flags);
+}
+
+
+int
+ds_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
+{
+    txn->writes++;
+
+    return mdb_del(txn->txn, ds_dbi(txn, db), key, val);
+}
+
+
+int
+ds_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags)
+{
+    txn->writes++;
+
+    return mdb_cursor_del(cur, flags);
 }
 
 

@@ -143,7 +143,7 @@ ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     val.mv_data = buf;
     val.mv_size = size;
 
-    rc = ds_lmdb_rc(txn, mdb_put(txn->txn, ds_dbi(txn, DS_DB_INSTANCES),
+    rc = ds_lmdb_rc(txn, ds_put(txn, DS_DB_INSTANCES,
                                  &key, &val, 0));
 
 done:
@@ -205,7 +205,7 @@ ds_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     key.mv_data = kb;
     key.mv_size = ds_key_instance(kb, hub, id);
 
-    rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_INSTANCES), &key, NULL);
+    rc = ds_del(txn, DS_DB_INSTANCES, &key, NULL);
     if (rc != 0) {
         return ds_lmdb_rc(txn, rc);
     }
@@ -234,7 +234,7 @@ ds_index_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e status,
     if (created_too) {
         key.mv_size = ds_key_created(kb, hub, created, id);
 
-        rc = mdb_put(txn->txn, ds_dbi(txn, DS_DB_BY_CREATED), &key, &val, 0);
+        rc = ds_put(txn, DS_DB_BY_CREATED, &key, &val, 0);
         if (rc != 0) {
             return ds_lmdb_rc(txn, rc);
         }
@@ -242,7 +242,7 @@ ds_index_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e status,
 
     key.mv_size = ds_key_status(kb, hub, status, created, id);
 
-    rc = mdb_put(txn->txn, ds_dbi(txn, DS_DB_BY_STATUS), &key, &val, 0);
+    rc = ds_put(txn, DS_DB_BY_STATUS, &key, &val, 0);
 
     return ds_lmdb_rc(txn, rc);
 }
@@ -263,7 +263,7 @@ ds_index_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e status,
     if (created_too) {
         key.mv_size = ds_key_created(kb, hub, created, id);
 
-        rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_BY_CREATED), &key, NULL);
+        rc = ds_del(txn, DS_DB_BY_CREATED, &key, NULL);
         if (rc != 0 && rc != MDB_NOTFOUND) {
             return ds_lmdb_rc(txn, rc);
         }
@@ -271,7 +271,7 @@ ds_index_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e status,
 
     key.mv_size = ds_key_status(kb, hub, status, created, id);
 
-    rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_BY_STATUS), &key, NULL);
+    rc = ds_del(txn, DS_DB_BY_STATUS, &key, NULL);
     if (rc != 0 && rc != MDB_NOTFOUND) {
         return ds_lmdb_rc(txn, rc);
     }

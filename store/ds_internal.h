@@ -69,6 +69,7 @@ struct ds_txn_s {
     ds_env_t           *env;
     MDB_txn            *txn;
     int                 write;
+    uint64_t            writes;     /* puts and deletes attempted */
     char                err[DS_ERR_LEN];
 };
 
@@ -78,6 +79,12 @@ struct ds_txn_s {
 
 /* ds_env.c */
 int ds_lmdb_rc(ds_txn_t *txn, int rc);
+
+/* every write goes through these: they count for ds_txn_writes() */
+int ds_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val,
+    unsigned flags);
+int ds_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
+int ds_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags);
 void ds_txn_set_error(ds_txn_t *txn, const char *what);
 
 

@@ -276,7 +276,7 @@ ds_instance_purge(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
         }
 
         if (stale) {
-            rc = mdb_cursor_del(s->cur, 0);
+            rc = ds_cursor_del(txn, s->cur, 0);
             ds_range_close(&r);
 
             if (rc != 0) {

@@ -35,7 +35,7 @@ ds_ready_put(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
     val.mv_data = kb;
     val.mv_size = 0;
 
-    return ds_lmdb_rc(txn, mdb_put(txn->txn, ds_dbi(txn, DS_DB_READY),
+    return ds_lmdb_rc(txn, ds_put(txn, DS_DB_READY,
                                    &key, &val, 0));
 }
 
@@ -53,7 +53,7 @@ ds_ready_del(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
     key.mv_data = kb;
     key.mv_size = ds_key_ready(kb, hub, kind, at, item, len);
 
-    rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_READY), &key, NULL);
+    rc = ds_del(txn, DS_DB_READY, &key, NULL);
 
     return rc == MDB_NOTFOUND ? DS_OK : ds_lmdb_rc(txn, rc);
 }

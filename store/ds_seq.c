@@ -118,7 +118,7 @@ ds_seq_put(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id, uint64_t seq,
     val.mv_data = (void *) value.data;
     val.mv_size = value.len;
 
-    return ds_lmdb_rc(txn, mdb_put(txn->txn, ds_dbi(txn, db), &key, &val,
+    return ds_lmdb_rc(txn, ds_put(txn, db, &key, &val,
                                    0));
 }
 
@@ -212,7 +212,7 @@ ds_seq_delete(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
          && ds_get_u64((unsigned char *) key.mv_data + plen) <= upto;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
     {
-        rc = mdb_cursor_del(cur, 0);
+        rc = ds_cursor_del(txn, cur, 0);
         if (rc != 0) {
             break;
         }
@@ -239,7 +239,7 @@ ds_seq_del_one(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     key.mv_data = kb;
     key.mv_size = ds_key_seq(kb, hub, id, seq);
 
-    rc = mdb_del(txn->txn, ds_dbi(txn, db), &key, NULL);
+    rc = ds_del(txn, db, &key, NULL);
 
     return rc == MDB_NOTFOUND ? DS_OK : ds_lmdb_rc(txn, rc);
 }

@@ -57,14 +57,14 @@ ds_timer_create(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t timer_id,
     key.mv_data = kb;
     key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) timer_id);
 
-    rc = mdb_put(txn->txn, ds_dbi(txn, DS_DB_TIMER_IX), &key, &val, 0);
+    rc = ds_put(txn, DS_DB_TIMER_IX, &key, &val, 0);
     if (rc != 0) {
         return ds_lmdb_rc(txn, rc);
     }
 
     key.mv_size = ds_key_timer(kb, hub, fire_at, id, timer_id);
 
-    rc = mdb_put(txn->txn, ds_dbi(txn, DS_DB_TIMERS), &key, &val, 0);
+    rc = ds_put(txn, DS_DB_TIMERS, &key, &val, 0);
 
     return ds_lmdb_rc(txn, rc);
 }
@@ -106,13 +106,13 @@ ds_timer_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
                                (int64_t) ds_get_u64((unsigned char *)
                                                     key.mv_data + plen));
 
-            rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_TIMERS), &tkey, NULL);
+            rc = ds_del(txn, DS_DB_TIMERS, &tkey, NULL);
             if (rc != 0 && rc != MDB_NOTFOUND) {
                 break;
             }
         }
 
-        rc = mdb_cursor_del(cur, 0);
+        rc = ds_cursor_del(txn, cur, 0);
         if (rc != 0) {
             break;
         }
@@ -217,7 +217,7 @@ ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now, size_t max,
             || ((unsigned char *) key.mv_data)[len - 9] != '\0')
         {
             /* malformed: ds_check() reports such; drop it */
-            rc = mdb_cursor_del(cur, 0);
+            rc = ds_cursor_del(txn, cur, 0);
             mdb_cursor_close(cur);
 
             if (rc != 0) {
@@ -284,14 +284,14 @@ ds_timer_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t timer_id,
     key.mv_data = kb;
     key.mv_size = ds_key_timer(kb, hub, due, id, timer_id);
 
-    rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_TIMERS), &key, NULL);
+    rc = ds_del(txn, DS_DB_TIMERS, &key, NULL);
     if (rc != 0 && rc != MDB_NOTFOUND) {
         return ds_lmdb_rc(txn, rc);
     }
 
     key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) timer_id);
 
-    rc = mdb_del(txn->txn, ds_dbi(txn, DS_DB_TIMER_IX), &key, NULL);
+    rc = ds_del(txn, DS_DB_TIMER_IX, &key, NULL);
 
     return rc == MDB_NOTFOUND ? DS_OK : ds_lmdb_rc(txn, rc);
 }

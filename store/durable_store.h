@@ -164,6 +164,7 @@ int ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write,
 int ds_txn_commit(ds_txn_t *txn);
 void ds_txn_abort(ds_txn_t *txn);
 const char *ds_txn_error(ds_txn_t *txn);
+uint64_t ds_txn_writes(ds_txn_t *txn);
 const char *ds_strerror(int rc);
 
 

@@ -5,6 +5,7 @@ use Test::Nginx::Socket;
 use File::Path qw(rmtree);
 use HTTP::Tiny;
 use POSIX ();
+use Time::HiRes ();
 
 repeat_each(1);
 
@@ -14,8 +15,9 @@ repeat_each(1);
 #    8: 12     9: 9+4    10: 4     11: 4     12: 6     13: 4     14: 16
 #   15: 6     16: 9     17: 9     18: 9     19: 8     20: 4     21: 1+3
 #   22: 1     23: 1     24: 2     25: 4     26: 8     27: 3+6
+#   28: 3+2
 plan tests => 4 + 9 + 4 + 3 + 3 + 3 + 6 + 12 + 13 + 4 + 4 + 6 + 4 + 16
-              + 6 + 9 + 9 + 9 + 8 + 4 + 4 + 1 + 1 + 2 + 4 + 9 + 8;
+              + 6 + 9 + 9 + 9 + 8 + 4 + 4 + 1 + 1 + 2 + 4 + 9 + 8 + 5;
 
 our $dir = ($ENV{TEST_NGINX_DATA_DIR} // '') . '/start';
 if ($ENV{TEST_NGINX_DATA_DIR}) {
@@ -517,3 +519,27 @@ Test::More::like($last->{content}, qr/^\{"Message":"[^"]+"\}$/, 'with a JSON mes
 --- error_code eval: [507, 202, 200]
 --- response_body_like eval
 ['^\{"Message":"[^"]+"\}$', '"instanceId":"full-1","runtimeStatus":"Pending"', '^\[\{"name":"Hello","instanceId":"full-1",']
+
+
+
+=== TEST 28: new ids start with the milliseconds since 1970 (version 7 UUID layout): made in order, they sort in order; the rest is random
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+my @ids;
+for (1 .. 3) {
+    my $r = main::http('POST', '/runtime/webhooks/durabletask/orchestrators/Hello');
+    push @ids, $r->{content} =~ /^\{"id":"([0-9a-f]{32})"/ ? $1 : '';
+    select(undef, undef, undef, 0.01);
+}
+my $ms = hex(substr($ids[0], 0, 12));
+Test::More::cmp_ok(abs($ms - int(Time::HiRes::time() * 1000)), '<', 600_000,
+                   "the first 12 digits of $ids[0] are now in ms");
+Test::More::ok($ids[0] lt $ids[1] && $ids[1] lt $ids[2], "@ids in order");
+Test::More::ok(substr($ids[0], 12) ne substr($ids[1], 12)
+               && substr($ids[1], 12) ne substr($ids[2], 12),
+               'the other 20 digits differ');
+--- request
+POST /anon/orchestrators/Hello
+--- error_code: 202
+--- response_body_like: ^\{"id":"[0-9a-f]{32}","statusQueryGetUri":"http://localhost/anon/instances/

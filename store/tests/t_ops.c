@@ -58,6 +58,7 @@ t_ops_matrix(void)
 {
     int            op, rc, want, terminal;
     char          *dir, name[32];
+    uint64_t       writes;
     ds_env_t      *env;
     ds_txn_t      *txn;
     ds_str_t       hub, id;
@@ -73,6 +74,8 @@ t_ops_matrix(void)
         T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
         T_INT(t_ops_run(txn, op, hub, t_s("missing"), &inst, &purged),
               op == T_START ? DS_OK : DS_NOTFOUND);
+        /* a refusal writes nothing: the writer's batch goes on in place */
+        T_INT(ds_txn_writes(txn) > 0, op == T_START);
         ds_txn_abort(txn);
 
         for (s = 0; s < DS_STATUS_COUNT; s++) {
@@ -83,8 +86,13 @@ t_ops_matrix(void)
             T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
             t_ops_setup(txn, hub, id, s);
 
+            writes = ds_txn_writes(txn);
             rc = t_ops_run(txn, op, hub, id, &inst, &purged);
             want_status = s;
+
+            if (rc != DS_OK) {
+                T_INT(ds_txn_writes(txn), writes);
+            }
 
             switch (op) {
 
