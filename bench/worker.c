@@ -8,15 +8,17 @@
  *
  *   worker -p PORT [-B BASE] [-q QUERY] [-d SECONDS] [-w WARMUP]
  *          [-c COMPLETERS] [-s STARTERS] [-i INFLIGHT] [-m MAX] [-W WAIT]
- *          [-P PID,PID,...]
+ *          [-b BATCH] [-P PID,PID,...]
  *
  * Threads, each with its own keep-alive HTTP/1.1 connection to 127.0.0.1:
  *   - STARTERS threads POST B/orchestrators/HelloSequence while fewer than
  *     INFLIGHT started orchestrations are unfinished;
  *   - one claimer per kind POSTs B/worker/{orchestrations,activities}/claim
  *     ?max=MAX&wait=WAIT (long-poll), decides every item (jansson) and
- *     queues its completion body;
- *   - COMPLETERS threads per kind POST the completions concurrently.
+ *     queues their completions, BATCH (default 50) to a JSON array, one
+ *     request each (-b 1: one completion per request);
+ *   - COMPLETERS (default 8) threads per kind POST them concurrently.
+ * STARTERS defaults to 16.
  * After WARMUP seconds it counts orchestrations whose completion answered
  * "Completed" for SECONDS seconds, and reads the CPU time (utime + stime,
  * /proc/<pid>/stat) of the PIDs given with -P (nginx) and of itself over
@@ -58,6 +60,7 @@ static const char  *base = "/runtime/webhooks/durabletask";
 static const char  *query = "";
 static int          claim_max = 100;
 static int          claim_wait = 1;
+static int          batch_max = 100;    /* completions per request */
 static long         inflight_max = 4000;
 
 static atomic_int   stopping;
@@ -308,7 +311,7 @@ http_post(conn_t *c, const char *path, const char *body, size_t body_len)
 
 typedef struct {
     char  *path;
-    char  *body;
+    char  *body;    /* one completion, or an array of several */
     int    final;   /* an orchestration completion that finishes it */
 } job_t;
 
@@ -506,9 +509,9 @@ typedef struct {
 static void *
 claimer(void *arg)
 {
-    int            kind = ((kind_arg_t *) arg)->kind, status;
-    char          *path, *cpath;
-    size_t         i;
+    int            kind = ((kind_arg_t *) arg)->kind, status, n;
+    char          *path, *cpath, *batch = NULL;
+    size_t         i, len, blen = 0, cap = 0;
     conn_t         c = { -1, NULL, 0, 0, NULL, 0 };
     job_t          j;
     json_t        *root, *items, *item;
@@ -537,15 +540,64 @@ claimer(void *arg)
         }
 
         items = json_object_get(root, "items");
+        n = 0;
         json_array_foreach(items, i, item) {
             j = kind ? decide_activity(item) : decide_orchestration(item);
             j.path = cpath;
-            queue_push(kind ? &act_q : &orch_q, j);
+
+            if (batch_max <= 1) {
+                queue_push(kind ? &act_q : &orch_q, j);
+                continue;
+            }
+
+            /* several completions in one request: a JSON array */
+            len = strlen(j.body);
+            if (n == 0) {
+                blen = 0;
+                cap = 4096;
+                batch = malloc(cap);
+                batch[blen++] = '[';
+            } else {
+                batch[blen++] = ',';
+            }
+            if (blen + len + 2 > cap) {
+                while (blen + len + 2 > cap) {
+                    cap *= 2;
+                }
+                batch = realloc(batch, cap);
+            }
+            memcpy(batch + blen, j.body, len);
+            blen += len;
+            free(j.body);
+
+            if (++n == batch_max || i == json_array_size(items) - 1) {
+                batch[blen++] = ']';
+                batch[blen] = '\0';
+                j.body = batch;
+                queue_push(kind ? &act_q : &orch_q, j);
+                n = 0;
+            }
         }
         json_decref(root);
     }
 
     return NULL;
+}
+
+
+static void
+count_completed(const char *p, size_t len)
+{
+    static const char  done[] = "\"runtimeStatus\":\"Completed\"";
+    const char        *end = p + len;
+    long               n = 0;
+
+    while ((p = memmem(p, (size_t) (end - p), done, sizeof(done) - 1))) {
+        n++;
+        p += sizeof(done) - 1;
+    }
+
+    atomic_fetch_add(&completed, n);
 }
 
 
@@ -564,6 +616,9 @@ completer(void *arg)
                 fprintf(stderr, "worker: complete: %d %.200s\n", status,
                         status ? c.body : "(transport error)");
             }
+        } else if (j.body[0] == '[') {
+            /* one result per completion: count the finished ones */
+            count_completed(c.body, c.body_len);
         } else if (j.final && strstr(c.body, "Completed")) {
             atomic_fetch_add(&completed, 1);
         }
@@ -666,7 +721,7 @@ machine_cpu(double *busy, double *iowait, double *total)
 int
 main(int argc, char **argv)
 {
-    int          opt, i, ncomp = 64, nstart = 4, npids = 0;
+    int          opt, i, ncomp = 8, nstart = 16, npids = 0;
     long         pids[MAX_PIDS];
     double       secs = 10, warm = 3, t0, t1, ng0 = 0, ng1 = 0, w0, w1;
     double       b0 = 0, io0 = 0, tot0 = 0, b1 = 0, io1 = 0, tot1 = 0;
@@ -675,7 +730,7 @@ main(int argc, char **argv)
     pthread_t    th;
     kind_arg_t   kinds[2] = { { 0 }, { 1 } };
 
-    while ((opt = getopt(argc, argv, "p:B:q:d:w:c:s:i:m:W:P:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:B:q:d:w:c:s:i:m:W:b:P:")) != -1) {
         switch (opt) {
         case 'p': port = atoi(optarg); break;
         case 'B': base = optarg; break;
@@ -687,6 +742,7 @@ main(int argc, char **argv)
         case 'i': inflight_max = atol(optarg); break;
         case 'm': claim_max = atoi(optarg); break;
         case 'W': claim_wait = atoi(optarg); break;
+        case 'b': batch_max = atoi(optarg); break;
         case 'P':
             p = strdup(optarg);
             for (tok = strtok(p, ","); tok && npids < MAX_PIDS;
@@ -698,7 +754,7 @@ main(int argc, char **argv)
         default:
             fprintf(stderr, "usage: worker -p PORT [-B BASE] [-q QUERY] "
                     "[-d S] [-w S] [-c N] [-s N] [-i N] [-m N] [-W S] "
-                    "[-P PIDS]\n");
+                    "[-b N] [-P PIDS]\n");
             return 2;
         }
     }

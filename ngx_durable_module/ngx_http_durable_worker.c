@@ -31,6 +31,9 @@ typedef struct {
 } ngx_http_durable_claim_t;
 
 
+typedef struct ngx_http_durable_work_batch_s  ngx_http_durable_work_batch_t;
+
+
 /* a completion, renewal or abandonment, as the writer thread applies it */
 typedef struct {
     ngx_http_durable_work_action_e  action;
@@ -50,7 +53,17 @@ typedef struct {
     int64_t                     lease_us;
     ds_status_e                 status;     /* out: orchestration status */
     int64_t                     expires;    /* out: renewed lease */
+    ngx_http_durable_work_batch_t  *batch;  /* the request's, if several */
 } ngx_http_durable_work_t;
+
+
+/* the completions of one request that completes several items */
+struct ngx_http_durable_work_batch_s {
+    ngx_http_durable_work_t    *items;
+    int                        *rc;         /* each item's ds_rc_e */
+    ngx_uint_t                  n;
+    ngx_uint_t                  pending;
+};
 
 
 /* a parsed request body: the minified text and its jansson tree */
@@ -83,12 +96,22 @@ static int ngx_http_durable_add_event(void *data, uint64_t seq,
 static void ngx_http_durable_out_lease(ngx_http_durable_out_t *out,
     const uint8_t *lease, int64_t expires);
 
-static ngx_int_t ngx_http_durable_complete_orchestration(
-    ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx);
-static ngx_int_t ngx_http_durable_complete_activity(ngx_http_request_t *r,
+static ngx_int_t ngx_http_durable_complete(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
-static ngx_int_t ngx_http_durable_complete_entity(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
+static ngx_int_t ngx_http_durable_complete_many(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in);
+static ngx_int_t ngx_http_durable_parse_completion(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k);
+static ngx_int_t ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k);
+static ngx_int_t ngx_http_durable_parse_activity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k);
+static ngx_int_t ngx_http_durable_parse_entity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k);
 static ngx_int_t ngx_http_durable_lease_op(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 static ngx_int_t ngx_http_durable_parse_action(ngx_http_request_t *r,
@@ -96,13 +119,22 @@ static ngx_int_t ngx_http_durable_parse_action(ngx_http_request_t *r,
     ds_action_t *act);
 static ngx_int_t ngx_http_durable_work_post(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_t *k);
+static void ngx_http_durable_work_prepare(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_t *k);
+static ngx_uint_t ngx_http_durable_work_refusal(int rc, ngx_uint_t *status,
+    const char **message);
+static ngx_int_t ngx_http_durable_many_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+static ngx_int_t ngx_http_durable_many_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_batch_t *b);
 static int ngx_http_durable_work_apply(ds_txn_t *txn,
     ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_work_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
 static ngx_int_t ngx_http_durable_body_parse(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *body);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *body,
+    ngx_uint_t many);
 static ngx_int_t ngx_http_durable_get_string(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, json_t *obj, const char *name,
     ngx_uint_t required, ds_str_t *out);
@@ -128,14 +160,7 @@ ngx_http_durable_worker(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         return ngx_http_durable_claim(r, ctx);
 
     case NGX_HTTP_DURABLE_WORK_COMPLETE:
-        switch (ctx->route.work_kind) {
-        case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
-            return ngx_http_durable_complete_orchestration(r, ctx);
-        case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
-            return ngx_http_durable_complete_activity(r, ctx);
-        default:
-            return ngx_http_durable_complete_entity(r, ctx);
-        }
+        return ngx_http_durable_complete(r, ctx);
 
     default:
         return ngx_http_durable_lease_op(r, ctx);
@@ -489,45 +514,180 @@ ngx_http_durable_out_lease(ngx_http_durable_out_t *out, const uint8_t *lease,
 }
 
 
-/* complete */
+/*
+ * complete: the body is one completion, or an array of completions that
+ * become writes of one batch and are answered together
+ */
 
 static ngx_int_t
-ngx_http_durable_complete_orchestration(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx)
+ngx_http_durable_complete(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    size_t                    i, n;
-    json_t                   *actions;
-    ds_str_t                  id;
-    ds_action_t              *acts;
-    ngx_http_durable_sv_t     list, span;
     ngx_http_durable_body_t   in;
     ngx_http_durable_work_t  *k;
-    ngx_http_durable_jiter_t  it;
+
+    if (ngx_http_durable_body_parse(r, ctx, &in, 1) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    if (json_is_array(in.root)) {
+        return ngx_http_durable_complete_many(r, ctx, &in);
+    }
 
     k = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_work_t));
     if (k == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_durable_body_parse(r, ctx, &in) != NGX_OK
-        || ngx_http_durable_get_string(r, ctx, in.root, "instanceId", 1, &id)
-           != NGX_OK
-        || ngx_http_durable_get_lease(r, ctx, in.root, k->lease) != NGX_OK)
-    {
+    if (ngx_http_durable_parse_completion(r, ctx, &in, k) != NGX_OK) {
         return ngx_http_durable_fail(r, ctx);
     }
 
-    actions = json_object_get(in.root, "actions");
+    return ngx_http_durable_work_post(r, ctx, k);
+}
+
+
+/* all are parsed before any is queued: a malformed one applies nothing */
+
+static ngx_int_t
+ngx_http_durable_complete_many(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in)
+{
+    ngx_int_t                      rc;
+    ngx_uint_t                     i, n;
+    ngx_http_durable_write_t     **ws;
+    ngx_http_durable_body_t        item;
+    ngx_http_durable_jiter_t       it;
+    ngx_http_durable_work_t       *k;
+    ngx_http_durable_work_batch_t  *b;
+    ngx_http_durable_loc_conf_t   *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    n = json_array_size(in->root);
+
+    if (n == 0 || n > dlcf->worker_max_items) {
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "An array of completions holds 1 to %ui of them.",
+                   dlcf->worker_max_items);
+    }
+
+    b = ngx_palloc(r->pool, sizeof(ngx_http_durable_work_batch_t));
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->items = ngx_pcalloc(r->pool, n * sizeof(ngx_http_durable_work_t));
+    b->rc = ngx_pcalloc(r->pool, n * sizeof(int));
+    if (b->items == NULL || b->rc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->n = n;
+    b->pending = n;
+
+    if (!ngx_http_durable_jspan_iter(&it, in->text.data, in->text.len)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        k = &b->items[i];
+        k->batch = b;
+
+        item.root = json_array_get(in->root, i);
+
+        if (!ngx_http_durable_jspan_next(&it, NULL, &item.text)) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (!json_is_object(item.root)) {
+            return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "Every completion in the array must be an object.");
+        }
+
+        if (ngx_http_durable_parse_completion(r, ctx, &item, k) != NGX_OK) {
+            return ngx_http_durable_fail(r, ctx);
+        }
+
+        ngx_http_durable_work_prepare(r, ctx, k);
+    }
+
+    ws = ngx_palloc(r->pool, n * sizeof(ngx_http_durable_write_t *));
+    if (ws == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        ws[i] = ngx_http_durable_write_alloc(r, ngx_http_durable_work_apply,
+                                             ngx_http_durable_many_done,
+                                             &b->items[i], "completing work");
+        if (ws[i] == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    /* from here nothing fails: the last write to be done answers */
+
+    rc = NGX_DONE;
+
+    for (i = 0; i < n; i++) {
+        rc = ngx_http_durable_write_queue(r, ctx, ws[i]);
+    }
+
+    ngx_http_durable_write_post(ctx);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_durable_parse_completion(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k)
+{
+    switch (ctx->route.work_kind) {
+
+    case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
+        return ngx_http_durable_parse_orchestration(r, ctx, in, k);
+
+    case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
+        return ngx_http_durable_parse_activity(r, ctx, in, k);
+
+    default:
+        return ngx_http_durable_parse_entity(r, ctx, in, k);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k)
+{
+    size_t                    i, n;
+    json_t                   *actions;
+    ds_str_t                  id;
+    ds_action_t              *acts;
+    ngx_http_durable_sv_t     list, span;
+    ngx_http_durable_jiter_t  it;
+
+    if (ngx_http_durable_get_string(r, ctx, in->root, "instanceId", 1, &id)
+        != NGX_OK
+        || ngx_http_durable_get_lease(r, ctx, in->root, k->lease) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    actions = json_object_get(in->root, "actions");
     n = 0;
     acts = NULL;
 
     if (actions) {
         if (!json_is_array(actions)
-            || !ngx_http_durable_jspan_member(in.text.data, in.text.len,
+            || !ngx_http_durable_jspan_member(in->text.data, in->text.len,
                                               "actions", &list)
             || !ngx_http_durable_jspan_iter(&it, list.data, list.len))
         {
-            return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                        "The member 'actions' must be an array.");
         }
 
@@ -535,7 +695,7 @@ ngx_http_durable_complete_orchestration(ngx_http_request_t *r,
 
         acts = ngx_pcalloc(r->pool, (n ? n : 1) * sizeof(ds_action_t));
         if (acts == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
         for (i = 0; i < n; i++) {
@@ -545,7 +705,7 @@ ngx_http_durable_complete_orchestration(ngx_http_request_t *r,
                                                  &span, &acts[i])
                    != NGX_OK)
             {
-                return ngx_http_durable_fail(r, ctx);
+                return NGX_ERROR;
             }
         }
     }
@@ -554,51 +714,44 @@ ngx_http_durable_complete_orchestration(ngx_http_request_t *r,
     k->actions = acts;
     k->nactions = n;
 
-    return ngx_http_durable_work_post(r, ctx, k);
+    return NGX_OK;
 }
 
 
 static ngx_int_t
-ngx_http_durable_complete_activity(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx)
+ngx_http_durable_parse_activity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k)
 {
-    int                       failed;
-    char                     *p;
-    int64_t                   task;
-    json_t                   *failure;
-    ds_str_t                  id, result, reason, details;
-    ngx_http_durable_sv_t     span;
-    ngx_http_durable_body_t   in;
-    ngx_http_durable_work_t  *k;
+    int                     failed;
+    char                   *p;
+    int64_t                 task;
+    json_t                 *failure;
+    ds_str_t                id, result, reason, details;
+    ngx_http_durable_sv_t   span;
 
-    k = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_work_t));
-    if (k == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_durable_body_parse(r, ctx, &in) != NGX_OK
-        || ngx_http_durable_get_string(r, ctx, in.root, "instanceId", 1, &id)
+    if (ngx_http_durable_get_string(r, ctx, in->root, "instanceId", 1, &id)
+        != NGX_OK
+        || ngx_http_durable_get_int(r, ctx, in->root, "taskId", &task)
            != NGX_OK
-        || ngx_http_durable_get_int(r, ctx, in.root, "taskId", &task)
-           != NGX_OK
-        || ngx_http_durable_get_lease(r, ctx, in.root, k->lease) != NGX_OK)
+        || ngx_http_durable_get_lease(r, ctx, in->root, k->lease) != NGX_OK)
     {
-        return ngx_http_durable_fail(r, ctx);
+        return NGX_ERROR;
     }
 
     ngx_memzero(&reason, sizeof(ds_str_t));
     ngx_memzero(&details, sizeof(ds_str_t));
-    ngx_http_durable_get_raw(&in.text, "result", &result);
+    ngx_http_durable_get_raw(&in->text, "result", &result);
 
-    failure = json_object_get(in.root, "failure");
+    failure = json_object_get(in->root, "failure");
     failed = (failure != NULL && !json_is_null(failure));
 
     if (failed) {
         if (!json_is_object(failure)
-            || !ngx_http_durable_jspan_member(in.text.data, in.text.len,
+            || !ngx_http_durable_jspan_member(in->text.data, in->text.len,
                                               "failure", &span))
         {
-            return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                        "The member 'failure' must be an object.");
         }
 
@@ -607,13 +760,13 @@ ngx_http_durable_complete_activity(ngx_http_request_t *r,
         if (ngx_http_durable_get_string(r, ctx, failure, "reason", 0, &reason)
             != NGX_OK)
         {
-            return ngx_http_durable_fail(r, ctx);
+            return NGX_ERROR;
         }
 
         p = ngx_pnalloc(r->pool, ds_json_escape_len(reason.data, reason.len)
                                  + 2);
         if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
         p[0] = '"';
@@ -631,40 +784,33 @@ ngx_http_durable_complete_activity(ngx_http_request_t *r,
     k->reason = reason;
     k->details = details;
 
-    return ngx_http_durable_work_post(r, ctx, k);
+    return NGX_OK;
 }
 
 
 static ngx_int_t
-ngx_http_durable_complete_entity(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx)
+ngx_http_durable_parse_entity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k)
 {
-    json_t                   *del;
-    ds_str_t                  name, key, state;
-    ngx_http_durable_body_t   in;
-    ngx_http_durable_work_t  *k;
+    json_t    *del;
+    ds_str_t   name, key, state;
 
-    k = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_work_t));
-    if (k == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_durable_body_parse(r, ctx, &in) != NGX_OK
-        || ngx_http_durable_get_entity(r, ctx, in.root, &name, &key) != NGX_OK
-        || ngx_http_durable_get_lease(r, ctx, in.root, k->lease) != NGX_OK)
+    if (ngx_http_durable_get_entity(r, ctx, in->root, &name, &key) != NGX_OK
+        || ngx_http_durable_get_lease(r, ctx, in->root, k->lease) != NGX_OK)
     {
-        return ngx_http_durable_fail(r, ctx);
+        return NGX_ERROR;
     }
 
-    del = json_object_get(in.root, "delete");
-    ngx_http_durable_get_raw(&in.text, "state", &state);
+    del = json_object_get(in->root, "delete");
+    ngx_http_durable_get_raw(&in->text, "state", &state);
 
     k->id = name;
     k->key = key;
     k->delete_state = json_is_true(del);
     k->result = state;
 
-    return ngx_http_durable_work_post(r, ctx, k);
+    return NGX_OK;
 }
 
 
@@ -682,7 +828,7 @@ ngx_http_durable_lease_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_durable_body_parse(r, ctx, &in) != NGX_OK
+    if (ngx_http_durable_body_parse(r, ctx, &in, 0) != NGX_OK
         || ngx_http_durable_get_lease(r, ctx, in.root, k->lease) != NGX_OK)
     {
         return ngx_http_durable_fail(r, ctx);
@@ -721,6 +867,18 @@ static ngx_int_t
 ngx_http_durable_work_post(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_http_durable_work_t *k)
 {
+    ngx_http_durable_work_prepare(r, ctx, k);
+
+    return ngx_http_durable_write(r, ctx, ngx_http_durable_work_apply,
+                                  ngx_http_durable_work_done, k,
+                                  "completing work");
+}
+
+
+static void
+ngx_http_durable_work_prepare(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_t *k)
+{
     ngx_http_durable_loc_conf_t  *dlcf;
 
     static const ds_work_kind_e  kinds[] = {
@@ -737,10 +895,6 @@ ngx_http_durable_work_post(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     if (k->key.data == NULL) {
         k->key.data = "";
     }
-
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_work_apply,
-                                  ngx_http_durable_work_done, k,
-                                  "completing work");
 }
 
 
@@ -796,33 +950,16 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 {
     ngx_http_durable_work_t  *k = w->data;
 
-    u_char     *p;
-    ngx_str_t   body;
+    u_char      *p;
+    ngx_str_t    body;
+    ngx_uint_t   status;
+    const char  *message;
 
-    switch (w->rc) {
+    if (ngx_http_durable_work_refusal(w->rc, &status, &message)) {
+        return ngx_http_durable_send_error(r, status, message);
+    }
 
-    case DS_OK:
-        break;
-
-    case DS_NOTFOUND:
-        return ngx_http_durable_send_error(r, NGX_HTTP_NOT_FOUND,
-                   "The work item does not exist (any more).");
-
-    case DS_CONFLICT:
-        return ngx_http_durable_send_error(r, NGX_HTTP_CONFLICT,
-                   "The lease is not current: it expired and the item was "
-                   "claimed again, or it was abandoned.");
-
-    case DS_GONE:
-        return ngx_http_durable_send_error(r, NGX_HTTP_DURABLE_GONE,
-                   "The instance was terminated meanwhile.");
-
-    case DS_INVALID:
-        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
-                   "The actions are not valid: at most one finishing "
-                   "action, last; every schedule id once.");
-
-    default:
+    if (w->rc != DS_OK) {
         return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
     }
 
@@ -853,6 +990,132 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     }
 
     body.len = p - body.data;
+
+    return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+}
+
+
+/* a refusal of the store: its status code and message */
+
+static ngx_uint_t
+ngx_http_durable_work_refusal(int rc, ngx_uint_t *status,
+    const char **message)
+{
+    switch (rc) {
+
+    case DS_NOTFOUND:
+        *status = NGX_HTTP_NOT_FOUND;
+        *message = "The work item does not exist (any more).";
+        return 1;
+
+    case DS_CONFLICT:
+        *status = NGX_HTTP_CONFLICT;
+        *message = "The lease is not current: it expired and the item was "
+                   "claimed again, or it was abandoned.";
+        return 1;
+
+    case DS_GONE:
+        *status = NGX_HTTP_DURABLE_GONE;
+        *message = "The instance was terminated meanwhile.";
+        return 1;
+
+    case DS_INVALID:
+        *status = NGX_HTTP_BAD_REQUEST;
+        *message = "The actions are not valid: at most one finishing "
+                   "action, last; every schedule id once.";
+        return 1;
+
+    default:
+        return 0;
+    }
+}
+
+
+/* one completion of several is done: the last one answers for all */
+
+static ngx_int_t
+ngx_http_durable_many_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    ngx_http_durable_write_t *w)
+{
+    ngx_http_durable_work_t  *k = w->data;
+
+    ngx_http_durable_work_batch_t  *b = k->batch;
+
+    b->rc[k - b->items] = w->rc;
+
+    if (--b->pending) {
+        return NGX_DONE;
+    }
+
+    return ngx_http_durable_many_answer(r, ctx, b);
+}
+
+
+/*
+ * 200 and an array of results, in the order of the completions:
+ * {"status":200[,"runtimeStatus":".."]} or {"status":409,"Message":".."}.
+ * A store failure (full, I/O) answers the request as a whole: some items
+ * may be applied, and sending them again is safe (a completion with the
+ * same lease token answers the same and changes nothing).
+ */
+
+static ngx_int_t
+ngx_http_durable_many_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_batch_t *b)
+{
+    u_char                   *p;
+    ngx_str_t                 body;
+    ngx_uint_t                i, status, applied;
+    const char               *message;
+    ngx_http_durable_work_t  *k;
+
+    for (i = 0; i < b->n; i++) {
+        if (b->rc[i] != DS_OK
+            && !ngx_http_durable_work_refusal(b->rc[i], &status, &message))
+        {
+            return ngx_http_durable_store_error(r, ctx, b->rc[i],
+                                                "completing work", NULL);
+        }
+    }
+
+    /* the longest result: a 409 and its message */
+    p = ngx_pnalloc(r->pool, 2 + b->n * 160);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body.data = p;
+    *p++ = '[';
+    applied = 0;
+
+    for (i = 0; i < b->n; i++) {
+        k = &b->items[i];
+
+        if (i) {
+            *p++ = ',';
+        }
+
+        if (ngx_http_durable_work_refusal(b->rc[i], &status, &message)) {
+            p = ngx_sprintf(p, "{\"status\":%ui,\"Message\":\"%s\"}",
+                            status, message);
+
+        } else if (k->kind == DS_WORK_ORCHESTRATION) {
+            p = ngx_sprintf(p, "{\"status\":200,\"runtimeStatus\":\"%s\"}",
+                            ds_status_name(k->status));
+            applied++;
+
+        } else {
+            p = ngx_cpymem(p, "{\"status\":200}", 14);
+            applied++;
+        }
+    }
+
+    *p++ = ']';
+    body.len = p - body.data;
+
+    if (applied) {
+        ngx_http_durable_notify();
+    }
 
     return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
 }
@@ -998,7 +1261,8 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_durable_body_parse(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *body)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *body,
+    ngx_uint_t many)
 {
     ds_str_t             text;
     json_error_t         err;
@@ -1018,10 +1282,15 @@ ngx_http_durable_body_parse(ngx_http_request_t *r,
 
     body->root = json_loadb(text.data, text.len, JSON_ALLOW_NUL, &err);
 
-    if (body->root == NULL || !json_is_object(body->root)) {
+    if (body->root == NULL
+        || !(json_is_object(body->root)
+             || (many && json_is_array(body->root))))
+    {
         json_decref(body->root);
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The request body must be a JSON object.");
+                   many ? "The request body must be a JSON object, or an "
+                          "array of them."
+                        : "The request body must be a JSON object.");
     }
 
     cln->handler = ngx_http_durable_json_cleanup;

@@ -159,12 +159,32 @@ ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_http_durable_apply_pt apply, ngx_http_durable_written_pt done,
     void *data, const char *what)
 {
-    ngx_http_durable_write_t   *w;
-    ngx_http_durable_writer_t  *wr;
+    ngx_int_t                  rc;
+    ngx_http_durable_write_t  *w;
+
+    w = ngx_http_durable_write_alloc(r, apply, done, data, what);
+    if (w == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_durable_write_queue(r, ctx, w);
+
+    ngx_http_durable_write_post(ctx);
+
+    return rc;
+}
+
+
+ngx_http_durable_write_t *
+ngx_http_durable_write_alloc(ngx_http_request_t *r,
+    ngx_http_durable_apply_pt apply, ngx_http_durable_written_pt done,
+    void *data, const char *what)
+{
+    ngx_http_durable_write_t  *w;
 
     w = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_write_t));
     if (w == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
     w->request = r;
@@ -172,6 +192,24 @@ ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     w->done = done;
     w->data = data;
     w->what = what;
+
+    return w;
+}
+
+
+/*
+ * Queues a write without starting a batch: a request with several writes
+ * queues them all, then calls ngx_http_durable_write_post() once, so they
+ * share a batch. Each write's done() runs once it is durable (the request
+ * is held until the last); returns NGX_DONE, or (without threads) what
+ * w->done answered.
+ */
+
+ngx_int_t
+ngx_http_durable_write_queue(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+{
+    ngx_http_durable_writer_t  *wr;
 
     wr = ctx->store->writer;
 
@@ -191,16 +229,29 @@ ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
             ngx_add_timer(&wr->guard, NGX_HTTP_DURABLE_GUARD);
         }
 
-        ngx_http_durable_post(wr);
-
         return NGX_DONE;
     }
 
 #endif
 
-    ngx_http_durable_apply_batch(ctx->store->env, w);
+    (void) ngx_http_durable_apply_batch(ctx->store->env, w);
 
-    return done(r, ctx, w);
+    return w->done(r, ctx, w);
+}
+
+
+void
+ngx_http_durable_write_post(ngx_http_durable_ctx_t *ctx)
+{
+#if (NGX_THREADS)
+    ngx_http_durable_writer_t  *wr;
+
+    wr = ctx->store->writer;
+
+    if (wr->task) {
+        ngx_http_durable_post(wr);
+    }
+#endif
 }
 
 
@@ -343,8 +394,10 @@ ngx_http_durable_resume(ngx_http_durable_write_t *w)
     r = w->request;
     c = r->connection;
 
-    r->main->blocked--;
-    r->aio = 0;
+    /* a request with several writes stays blocked until the last */
+    if (--r->main->blocked == 0) {
+        r->aio = 0;
+    }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
 

@@ -43,6 +43,12 @@ void ngx_http_durable_writer_exit(ngx_http_durable_store_t *st);
 ngx_int_t ngx_http_durable_write(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_apply_pt apply,
     ngx_http_durable_written_pt done, void *data, const char *what);
+ngx_http_durable_write_t *ngx_http_durable_write_alloc(ngx_http_request_t *r,
+    ngx_http_durable_apply_pt apply, ngx_http_durable_written_pt done,
+    void *data, const char *what);
+ngx_int_t ngx_http_durable_write_queue(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+void ngx_http_durable_write_post(ngx_http_durable_ctx_t *ctx);
 
 
 #endif /* _NGX_HTTP_DURABLE_WRITER_H_INCLUDED_ */

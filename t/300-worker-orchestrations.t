@@ -19,7 +19,7 @@ our %flow_tests = (
     roundtrip => 14, idempotent => 4, stale => 4, events => 5,
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
-    sub => 5,
+    sub => 5, many => 12,
 );
 
 my $flow_total = 0;
@@ -415,6 +415,70 @@ sub main::sub {
 }
 
 
+# an array of completions: one write each, in one batch, one result each
+sub main::many {
+    my $hub = 'Many';
+    start($hub, 'Seq', $_) for qw(m1 m2 m3);
+
+    my %o = map { $_->{instanceId} => $_ } claim($hub, 'orchestrations',
+                                                 max => 10);
+    my @two = map { { instanceId => $_, lease => $o{$_}{lease},
+                      actions => [
+                          { type => 'scheduleActivity', id => 0,
+                            name => 'A', input => "a$_" },
+                          { type => 'scheduleActivity', id => 1,
+                            name => 'B', input => "b$_" } ] } } qw(m1 m2);
+
+    # a malformed completion among them: 400, nothing applied
+    my $r = complete($hub, 'orchestrations',
+                     [ @two, { instanceId => 'm3', lease => 'nope' } ]);
+    Test::More::is($r->{status}, 400, 'one malformed completion: 400');
+    Test::More::is(scalar(claim($hub, 'activities', max => 10)), 0,
+                   'and nothing was applied');
+
+    my $stale = { instanceId => 'm3', lease => '00' x 16, actions => [] };
+    $r = complete($hub, 'orchestrations', [ @two, $stale ]);
+    Test::More::is($r->{status}, 200, 'an array of three: 200');
+    Test::More::is_deeply([ map { $_->{status} } @{ $r->{json} } ],
+                          [ 200, 200, 409 ], 'one status each, in order');
+    Test::More::is($r->{json}[0]{runtimeStatus}, 'Running',
+                   'with the runtime status');
+    Test::More::like($r->{json}[2]{Message}, qr/lease is not current/,
+                     'and the refusal\'s message');
+
+    my $again = complete($hub, 'orchestrations', [ @two, $stale ]);
+    Test::More::is($again->{body}, $r->{body},
+                   'sent again: the same answer');
+
+    my @a = claim($hub, 'activities', max => 10);
+    Test::More::is(scalar @a, 4, 'four activities, scheduled once');
+
+    $r = complete($hub, 'activities', [ map { {
+        instanceId => $_->{instanceId}, taskId => $_->{taskId},
+        lease => $_->{lease}, result => $_->{input} } } @a ]);
+    Test::More::is_deeply([ map { $_->{status} } @{ $r->{json} } ],
+                          [ 200, 200, 200, 200 ], 'four activity results');
+
+    %o = map { $_->{instanceId} => $_ } claim($hub, 'orchestrations',
+                                              max => 10);
+    Test::More::ok($o{m1} && $o{m2}, 'm1 and m2 are claimable again')
+        or Test::More::diag(join ',', sort keys %o);
+    $r = complete($hub, 'orchestrations', [ map { {
+        instanceId => $_, lease => $o{$_}{lease},
+        actions => [ { type => 'complete',
+                       output => [ sort map { $_->{Result} }
+                                   @{ $o{$_}{messages} } ] } ] } }
+        qw(m1 m2) ]);
+    Test::More::is(join(',', map { $_->{runtimeStatus} } @{ $r->{json} }),
+                   'Completed,Completed', 'two finished in one request');
+
+    $r = complete($hub, 'activities', []);
+    Test::More::like("$r->{status} $r->{body}",
+                     qr/^400 \{"Message":"An array of completions holds 1 to \d+ of them\."\}$/,
+                     'an empty array: 400');
+}
+
+
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-orch;
 _EOC_
@@ -597,6 +661,18 @@ main::sub();
 --- request
 GET /runtime/webhooks/durabletask/instances/pa:0?taskHub=Sub&code=systemkey-1234
 --- response_body_like: "runtimeStatus":"Completed".*"output":"from child"
+--- error_code: 200
+
+
+
+=== TEST 16: several completions in one request (a JSON array): one result each, in order
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::many();
+--- request
+GET /runtime/webhooks/durabletask/instances/m2?taskHub=Many&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Completed".*"output":\["am2","bm2"\]
 --- error_code: 200
 
 
