@@ -8,11 +8,13 @@
  * writers across processes. Use the map size of the store's max_size.
  *
  *   loader -p DIR -m MAP_BYTES -H HUB -n COUNT [-b BATCH] [-i PREFIX]
- *          [-N NAME] [-I INPUT_JSON] [-s]
+ *          [-r] [-N NAME] [-I INPUT_JSON] [-s]
  *
- * Ids: PREFIX followed by the index (PREFIX0 .. PREFIX<n-1>), or 32 random
- * hex digits without -i (like the module's own ids). Created times are
- * spread one microsecond apart, ending now. -s: fsync at the end only
+ * Ids: PREFIX followed by the index (PREFIX0 .. PREFIX<n-1>) with -i; 32
+ * hex digits like the module's own without: the milliseconds of the
+ * created time, then 20 random digits; -r: 32 random hex digits (ids a
+ * client chose). Created times are spread one microsecond apart, ending
+ * now. -s: fsync at the end only
  * (the environment is opened with MDB_NOSYNC, then ds_env_sync()).
  * Prints "loaded N instances in S s (R/s)".
  */
@@ -56,7 +58,7 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: loader -p DIR -m MAP_BYTES -H HUB -n COUNT "
-            "[-b BATCH] [-i ID_PREFIX] [-N NAME] [-I INPUT_JSON]\n");
+            "[-b BATCH] [-i ID_PREFIX] [-r] [-N NAME] [-I INPUT_JSON]\n");
     exit(2);
 }
 
@@ -77,13 +79,14 @@ main(int argc, char **argv)
     ds_env_conf_t   conf;
     const char     *prefix = NULL, *hubs = NULL, *names = "Hello";
     const char     *inputs = "{\"n\":1}";
+    int             random_ids = 0;
 
     memset(&conf, 0, sizeof(conf));
     conf.sync = DS_SYNC_NONE;
     n = 0;
     batch = 50000;
 
-    while ((c = getopt(argc, argv, "p:m:H:n:b:i:N:I:")) != -1) {
+    while ((c = getopt(argc, argv, "p:m:H:n:b:i:rN:I:")) != -1) {
         switch (c) {
         case 'p': conf.path = optarg; break;
         case 'm': conf.map_size = strtoull(optarg, NULL, 10); break;
@@ -91,6 +94,7 @@ main(int argc, char **argv)
         case 'n': n = strtoull(optarg, NULL, 10); break;
         case 'b': batch = strtoull(optarg, NULL, 10); break;
         case 'i': prefix = optarg; break;
+        case 'r': random_ids = 1; break;
         case 'N': names = optarg; break;
         case 'I': inputs = optarg; break;
         default: usage();
@@ -136,9 +140,14 @@ main(int argc, char **argv)
         for (j = i; j < n && j < i + batch; j++) {
             if (prefix) {
                 snprintf(idbuf, sizeof(idbuf), "%s%zu", prefix, j);
-            } else {
+            } else if (random_ids) {
                 snprintf(idbuf, sizeof(idbuf), "%016llx%016llx",
                          (unsigned long long) xorshift(&seed),
+                         (unsigned long long) xorshift(&seed));
+            } else {
+                snprintf(idbuf, sizeof(idbuf), "%012llx%04llx%016llx",
+                         (unsigned long long) ((base + (int64_t) j) / 1000),
+                         (unsigned long long) (xorshift(&seed) & 0xffff),
                          (unsigned long long) xorshift(&seed));
             }
 
