@@ -13,7 +13,7 @@ our $B = '/runtime/webhooks/durabletask';
 our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
-plan tests => 11 + 2 * blocks();
+plan tests => 11 + 3 + 2 * blocks();
 
 
 sub claim {
@@ -90,6 +90,30 @@ sub main::deleted {
 }
 
 
+# three entities' batches completed in one request (an array)
+sub main::many {
+    my $hub = 'Ents3';
+
+    signal($hub, "counter/k$_", 'add', $_) for 1 .. 3;
+    my @e = claim($hub);
+    Test::More::is(scalar @e, 3, 'three entity items');
+
+    my @done = map { { entity => $_->{entity}, lease => $_->{lease},
+                       state => 100 + $_->{operations}[0]{input} } } @e;
+    my $r = api('POST', "$B/worker/entities/complete?taskHub=$hub",
+                [ @done, { %{ $done[0] }, lease => 'ab' x 16 } ], $W);
+    Test::More::is($r->{body},
+                   '[{"status":200},{"status":200},{"status":200},'
+                   . '{"status":409,"Message":"The lease is not current: it '
+                   . 'expired and the item was claimed again, or it was '
+                   . 'abandoned."}]', 'one result each, in order');
+
+    $r = api('GET', "$B/entities?taskHub=$hub&fetchState=true", undef, $K);
+    Test::More::is(join(',', sort map { $_->{state} } @{ $r->{json} }),
+                   '101,102,103', 'three states stored');
+}
+
+
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-entities;
 _EOC_
@@ -144,3 +168,16 @@ GET /runtime/webhooks/durabletask/entities/counter/gone?taskHub=Ents2&code=syste
 GET /runtime/webhooks/durabletask/entities/counter/$?taskHub=Ents2&code=systemkey-1234
 --- response_body
 --- error_code: 404
+
+
+
+=== TEST 5: several entity completions in one request
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::many();
+--- request
+GET /runtime/webhooks/durabletask/entities/counter/k2?taskHub=Ents3&code=systemkey-1234
+--- response_body chomp
+102
+--- error_code: 200
