@@ -17,48 +17,104 @@
 
 
 #define ngx_http_durable_sv_is(v, s)                                         \
-    ((v)->len == sizeof(s) - 1 && ngx_memcmp((v)->data, s, (v)->len) == 0)
+    ((v)->len == sizeof(s) - 1 && ngx_memcmp((v)->data, s, sizeof(s) - 1) == 0)
+
+
+/* the members the view looks at, told apart once when collected */
+
+#define NGX_HTTP_DURABLE_M_OTHER             0
+#define NGX_HTTP_DURABLE_M_EVENTTYPE         1
+#define NGX_HTTP_DURABLE_M_TIMESTAMP         2
+#define NGX_HTTP_DURABLE_M_EVENTID           3
+#define NGX_HTTP_DURABLE_M_ISPLAYED          4
+#define NGX_HTTP_DURABLE_M_TASKSCHEDULEDID   5
+#define NGX_HTTP_DURABLE_M_INPUT             6
+#define NGX_HTTP_DURABLE_M_RESULT            7
+#define NGX_HTTP_DURABLE_M_NAME              8
+#define NGX_HTTP_DURABLE_M_VERSION           9
+#define NGX_HTTP_DURABLE_M_TAGS              10
+#define NGX_HTTP_DURABLE_M_ORCHINSTANCE      11
+#define NGX_HTTP_DURABLE_M_PARENTINSTANCE    12
+#define NGX_HTTP_DURABLE_M_ORCHSTATUS        13
+#define NGX_HTTP_DURABLE_M_TIMERID           14
+
+
+/* event types, the same way */
+
+#define NGX_HTTP_DURABLE_T_OTHER             0
+#define NGX_HTTP_DURABLE_T_STARTED           1  /* ExecutionStarted */
+#define NGX_HTTP_DURABLE_T_COMPLETED         2  /* ExecutionCompleted */
+#define NGX_HTTP_DURABLE_T_TASKSCHEDULED     3
+#define NGX_HTTP_DURABLE_T_SUBCREATED        4
+#define NGX_HTTP_DURABLE_T_RESULT            5  /* Task*, SubOrch* results */
+#define NGX_HTTP_DURABLE_T_TIMERFIRED        6
+#define NGX_HTTP_DURABLE_T_ORCHESTRATOR      7  /* Orchestrator* markers */
+
+
+/*
+ * An event's view is at most twice its text (a renamed member or a status
+ * name over a short original), the text of its scheduled event and this.
+ */
+
+#define NGX_HTTP_DURABLE_EVENT_EXTRA         64
+
+
+/* arrays sized for about 100 events, as in the benchmark's history */
+
+#define NGX_HTTP_DURABLE_EVENTS_INIT         128
+#define NGX_HTTP_DURABLE_MEMBERS_INIT        512
 
 
 typedef struct {
     ngx_http_durable_sv_t       key;        /* without its quotes */
     ngx_http_durable_sv_t       value;      /* raw JSON */
+    ngx_uint_t                  code;       /* NGX_HTTP_DURABLE_M_* */
 } ngx_http_durable_member_t;
 
 
 typedef struct {
     ngx_uint_t                  first;      /* its members in members[] */
     ngx_uint_t                  n;
-    ngx_http_durable_sv_t       type;       /* EventType, without quotes */
+    size_t                      len;        /* of its text */
+    ngx_uint_t                  type;       /* NGX_HTTP_DURABLE_T_* */
     ngx_http_durable_sv_t       event_id;   /* EventId, raw number */
     ngx_http_durable_sv_t       scheduled;  /* TaskScheduledId, raw */
     ngx_int_t                   merged;     /* index of its scheduled event */
-    unsigned                    drop:1;
+    ngx_uint_t                  drop;
 } ngx_http_durable_event_t;
 
 
 typedef struct {
-    ngx_array_t                 events;     /* ngx_http_durable_event_t */
-    ngx_array_t                 members;    /* ngx_http_durable_member_t */
+    ngx_pool_t                 *pool;
+    ngx_http_durable_event_t   *events;
+    ngx_uint_t                  nevents;
+    ngx_uint_t                  events_max;
+    ngx_http_durable_member_t  *members;
+    ngx_uint_t                  nmembers;
+    ngx_uint_t                  members_max;
+    size_t                      size;       /* the view's length at most */
     ngx_uint_t                  failed;
 } ngx_http_durable_collect_t;
 
 
 static int ngx_http_durable_collect_event(void *data, uint64_t seq,
     ds_str_t event);
+static void *ngx_http_durable_grow(ngx_pool_t *pool, void *elts,
+    ngx_uint_t *max, size_t size);
+static ngx_uint_t ngx_http_durable_member_code(ngx_http_durable_sv_t *key);
+static ngx_uint_t ngx_http_durable_event_type(ngx_http_durable_sv_t *type);
 static void ngx_http_durable_merge(ngx_http_durable_event_t *ev,
     ngx_uint_t n);
-static void ngx_http_durable_render_event(ngx_http_durable_out_t *out,
+static u_char *ngx_http_durable_render_event(u_char *p,
     ngx_http_durable_event_t *ev, ngx_http_durable_event_t *all,
     ngx_http_durable_member_t *m, ngx_uint_t show_input,
     ngx_uint_t show_output);
-static ngx_uint_t ngx_http_durable_is_schedule(ngx_http_durable_sv_t *type);
-static ngx_uint_t ngx_http_durable_is_result(ngx_http_durable_sv_t *type);
-static ngx_uint_t ngx_http_durable_dropped_member(
-    ngx_http_durable_sv_t *type, ngx_http_durable_sv_t *key,
-    ngx_uint_t show_input, ngx_uint_t show_output);
-static void ngx_http_durable_out_member(ngx_http_durable_out_t *out,
-    ngx_uint_t *first, const char *key, ngx_http_durable_sv_t *value);
+static ngx_uint_t ngx_http_durable_dropped_member(ngx_uint_t type,
+    ngx_uint_t code, ngx_uint_t show_input, ngx_uint_t show_output);
+static u_char *ngx_http_durable_out_member(u_char *p, ngx_uint_t *first,
+    const char *key, size_t len, ngx_http_durable_sv_t *value);
+static u_char *ngx_http_durable_out_run(u_char *p, ngx_uint_t *first,
+    u_char *run, u_char *end);
 
 
 ngx_int_t
@@ -67,6 +123,8 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_txn_t *txn,
     ngx_str_t *out)
 {
     int                          rc;
+    u_char                      *p;
+    size_t                       size;
     ngx_uint_t                   i, n, first;
     ngx_http_durable_out_t       buf;
     ngx_http_durable_event_t    *ev;
@@ -74,17 +132,22 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_txn_t *txn,
 
     ngx_str_null(out);
 
-    if (ngx_array_init(&col.events, r->pool, 64,
-                       sizeof(ngx_http_durable_event_t))
-        != NGX_OK
-        || ngx_array_init(&col.members, r->pool, 384,
-                          sizeof(ngx_http_durable_member_t))
-           != NGX_OK)
-    {
+    col.pool = r->pool;
+    col.events_max = NGX_HTTP_DURABLE_EVENTS_INIT;
+    col.members_max = NGX_HTTP_DURABLE_MEMBERS_INIT;
+    col.nevents = 0;
+    col.nmembers = 0;
+    col.size = 2;
+    col.failed = 0;
+
+    col.events = ngx_palloc(r->pool, NGX_HTTP_DURABLE_EVENTS_INIT
+                                     * sizeof(ngx_http_durable_event_t));
+    col.members = ngx_palloc(r->pool, NGX_HTTP_DURABLE_MEMBERS_INIT
+                                      * sizeof(ngx_http_durable_member_t));
+
+    if (col.events == NULL || col.members == NULL) {
         return NGX_ERROR;
     }
-
-    col.failed = 0;
 
     /* the event texts point into the map: valid while txn lives */
 
@@ -93,12 +156,17 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_txn_t *txn,
         return NGX_ERROR;
     }
 
-    ev = col.events.elts;
-    n = col.events.nelts;
+    ev = col.events;
+    n = col.nevents;
 
     ngx_http_durable_merge(ev, n);
 
-    if (ngx_http_durable_out_init(&buf, r->pool, 256 * (n + 1)) != NGX_OK) {
+    /*
+     * Sized once, for the events as stored and what the view usually adds
+     * to each; the room of each event is checked against its own bound.
+     */
+
+    if (ngx_http_durable_out_init(&buf, r->pool, col.size) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -110,13 +178,25 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_txn_t *txn,
             continue;
         }
 
+        size = 2 * ev[i].len + NGX_HTTP_DURABLE_EVENT_EXTRA;
+
+        if (ev[i].merged >= 0) {
+            size += ev[ev[i].merged].len;
+        }
+
+        if (!ngx_http_durable_out_reserve(&buf, size)) {
+            return NGX_ERROR;
+        }
+
+        p = buf.pos;
+
         if (!first) {
-            ngx_http_durable_out_literal(&buf, ",");
+            *p++ = ',';
         }
 
         first = 0;
-        ngx_http_durable_render_event(&buf, &ev[i], ev, col.members.elts,
-                                      show_input, show_output);
+        buf.pos = ngx_http_durable_render_event(p, &ev[i], ev, col.members,
+                                                show_input, show_output);
     }
 
     ngx_http_durable_out_literal(&buf, "]");
@@ -139,65 +219,287 @@ ngx_http_durable_collect_event(void *data, uint64_t seq, ds_str_t event)
 {
     ngx_http_durable_collect_t  *col = data;
 
-    ngx_http_durable_sv_t       key, value;
+    ngx_uint_t                  code, typed;
+    ngx_http_durable_sv_t       key, value, type;
     ngx_http_durable_jiter_t    it;
     ngx_http_durable_event_t   *ev;
     ngx_http_durable_member_t  *m;
 
-    ev = ngx_array_push(&col->events);
-    if (ev == NULL) {
-        col->failed = 1;
-        return 1;
-    }
+    static const char  marker[] = "{\"EventType\":\"Orchestrator";
 
-    ngx_memzero(ev, sizeof(ngx_http_durable_event_t));
+    /*
+     * Half of a history is Orchestrator* markers, which the view leaves
+     * out: as the store writes them, they are told by their first bytes.
+     */
 
-    ev->first = col->members.nelts;
-    ev->merged = -1;
-
-    /* one pass: the members are kept, the three that matter noted */
-
-    if (ngx_http_durable_jspan_iter(&it, (const u_char *) event.data,
-                                    event.len))
+    if (event.len > sizeof(marker) - 1 + sizeof("Completed\"") - 1
+        && ngx_memcmp(event.data, marker, sizeof(marker) - 1) == 0)
     {
-        while (ngx_http_durable_jspan_next(&it, &key, &value)) {
+        value.data = (u_char *) event.data + sizeof(marker) - 1;
 
-            m = ngx_array_push(&col->members);
-            if (m == NULL) {
-                col->failed = 1;
-                return 1;
-            }
-
-            m->key = key;
-            m->value = value;
-            ev->n++;
-
-            if (ngx_http_durable_sv_is(&key, "EventType")) {
-                if (value.len >= 2 && value.data[0] == '"') {
-                    ev->type.data = value.data + 1;
-                    ev->type.len = value.len - 2;
-                }
-
-            } else if (ngx_http_durable_sv_is(&key, "EventId")) {
-                ev->event_id = value;
-
-            } else if (ngx_http_durable_sv_is(&key, "TaskScheduledId")) {
-                ev->scheduled = value;
-            }
+        if ((ngx_memcmp(value.data, "Started\"", sizeof("Started\"") - 1)
+             == 0
+             && (value.data[8] == ',' || value.data[8] == '}'))
+            || (ngx_memcmp(value.data, "Completed\"",
+                           sizeof("Completed\"") - 1)
+                == 0
+                && (value.data[10] == ',' || value.data[10] == '}')))
+        {
+            return 0;
         }
     }
 
-    if (ev->type.len == 0) {
-        /* not an event the store wrote: left out of the view */
-        col->members.nelts = ev->first;
-        col->events.nelts--;
+    if (col->nevents == col->events_max) {
+        col->events = ngx_http_durable_grow(col->pool, col->events,
+                                            &col->events_max,
+                                            sizeof(ngx_http_durable_event_t));
+        if (col->events == NULL) {
+            col->failed = 1;
+            return 1;
+        }
+    }
+
+    ev = &col->events[col->nevents];
+
+    ev->first = col->nmembers;
+    ev->n = 0;
+    ev->type = NGX_HTTP_DURABLE_T_OTHER;
+    ev->event_id.len = 0;
+    ev->scheduled.len = 0;
+    ev->merged = -1;
+    ev->drop = 0;
+
+    typed = 0;
+
+    /*
+     * One pass: the members are kept, the three that matter noted; an
+     * Orchestrator* marker written some other way is left out here.
+     */
+
+    if (!ngx_http_durable_jspan_iter(&it, (const u_char *) event.data,
+                                     event.len))
+    {
         return 0;
     }
 
-    ev->drop = ngx_http_durable_sv_is(&ev->type, "OrchestratorStarted")
-               || ngx_http_durable_sv_is(&ev->type, "OrchestratorCompleted");
+    while (ngx_http_durable_jspan_next(&it, &key, &value)) {
+
+        code = ngx_http_durable_member_code(&key);
+
+        switch (code) {
+
+        case NGX_HTTP_DURABLE_M_EVENTTYPE:
+            if (value.len >= 2 && value.data[0] == '"') {
+                type.data = value.data + 1;
+                type.len = value.len - 2;
+                typed = (type.len != 0);
+                ev->type = ngx_http_durable_event_type(&type);
+
+                if (ev->type == NGX_HTTP_DURABLE_T_ORCHESTRATOR) {
+                    col->nmembers = ev->first;
+                    return 0;
+                }
+            }
+
+            break;
+
+        case NGX_HTTP_DURABLE_M_EVENTID:
+            ev->event_id = value;
+            break;
+
+        case NGX_HTTP_DURABLE_M_TASKSCHEDULEDID:
+            ev->scheduled = value;
+            break;
+
+        default:
+            break;
+        }
+
+        if (col->nmembers == col->members_max) {
+            col->members = ngx_http_durable_grow(col->pool, col->members,
+                               &col->members_max,
+                               sizeof(ngx_http_durable_member_t));
+            if (col->members == NULL) {
+                col->failed = 1;
+                return 1;
+            }
+        }
+
+        m = &col->members[col->nmembers++];
+
+        m->key = key;
+        m->value = value;
+        m->code = code;
+    }
+
+    if (!typed) {
+        /* not an event the store wrote: left out of the view */
+        col->nmembers = ev->first;
+        return 0;
+    }
+
+    ev->n = col->nmembers - ev->first;
+    ev->len = event.len;
+
+    col->nevents++;
+    col->size += event.len + NGX_HTTP_DURABLE_EVENT_EXTRA;
 
     return 0;
+}
+
+
+static void *
+ngx_http_durable_grow(ngx_pool_t *pool, void *elts, ngx_uint_t *max,
+    size_t size)
+{
+    void  *p;
+
+    p = ngx_palloc(pool, 2 * *max * size);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, elts, *max * size);
+    *max *= 2;
+
+    return p;
+}
+
+
+static ngx_uint_t
+ngx_http_durable_member_code(ngx_http_durable_sv_t *key)
+{
+    switch (key->len) {
+
+    case 4:
+        if (ngx_http_durable_sv_is(key, "Name")) {
+            return NGX_HTTP_DURABLE_M_NAME;
+        }
+
+        if (ngx_http_durable_sv_is(key, "Tags")) {
+            return NGX_HTTP_DURABLE_M_TAGS;
+        }
+
+        break;
+
+    case 5:
+        if (ngx_http_durable_sv_is(key, "Input")) {
+            return NGX_HTTP_DURABLE_M_INPUT;
+        }
+
+        break;
+
+    case 6:
+        if (ngx_http_durable_sv_is(key, "Result")) {
+            return NGX_HTTP_DURABLE_M_RESULT;
+        }
+
+        break;
+
+    case 7:
+        if (ngx_http_durable_sv_is(key, "EventId")) {
+            return NGX_HTTP_DURABLE_M_EVENTID;
+        }
+
+        if (ngx_http_durable_sv_is(key, "Version")) {
+            return NGX_HTTP_DURABLE_M_VERSION;
+        }
+
+        if (ngx_http_durable_sv_is(key, "TimerId")) {
+            return NGX_HTTP_DURABLE_M_TIMERID;
+        }
+
+        break;
+
+    case 8:
+        if (ngx_http_durable_sv_is(key, "IsPlayed")) {
+            return NGX_HTTP_DURABLE_M_ISPLAYED;
+        }
+
+        break;
+
+    case 9:
+        if (ngx_http_durable_sv_is(key, "EventType")) {
+            return NGX_HTTP_DURABLE_M_EVENTTYPE;
+        }
+
+        if (ngx_http_durable_sv_is(key, "Timestamp")) {
+            return NGX_HTTP_DURABLE_M_TIMESTAMP;
+        }
+
+        break;
+
+    case 14:
+        if (ngx_http_durable_sv_is(key, "ParentInstance")) {
+            return NGX_HTTP_DURABLE_M_PARENTINSTANCE;
+        }
+
+        break;
+
+    case 15:
+        if (ngx_http_durable_sv_is(key, "TaskScheduledId")) {
+            return NGX_HTTP_DURABLE_M_TASKSCHEDULEDID;
+        }
+
+        break;
+
+    case 19:
+        if (ngx_http_durable_sv_is(key, "OrchestrationStatus")) {
+            return NGX_HTTP_DURABLE_M_ORCHSTATUS;
+        }
+
+        break;
+
+    case 21:
+        if (ngx_http_durable_sv_is(key, "OrchestrationInstance")) {
+            return NGX_HTTP_DURABLE_M_ORCHINSTANCE;
+        }
+
+        break;
+    }
+
+    return NGX_HTTP_DURABLE_M_OTHER;
+}
+
+
+static ngx_uint_t
+ngx_http_durable_event_type(ngx_http_durable_sv_t *type)
+{
+    if (ngx_http_durable_sv_is(type, "OrchestratorStarted")
+        || ngx_http_durable_sv_is(type, "OrchestratorCompleted"))
+    {
+        return NGX_HTTP_DURABLE_T_ORCHESTRATOR;
+    }
+
+    if (ngx_http_durable_sv_is(type, "TaskScheduled")) {
+        return NGX_HTTP_DURABLE_T_TASKSCHEDULED;
+    }
+
+    if (ngx_http_durable_sv_is(type, "TaskCompleted")
+        || ngx_http_durable_sv_is(type, "TaskFailed")
+        || ngx_http_durable_sv_is(type, "SubOrchestrationInstanceCompleted")
+        || ngx_http_durable_sv_is(type, "SubOrchestrationInstanceFailed"))
+    {
+        return NGX_HTTP_DURABLE_T_RESULT;
+    }
+
+    if (ngx_http_durable_sv_is(type, "ExecutionStarted")) {
+        return NGX_HTTP_DURABLE_T_STARTED;
+    }
+
+    if (ngx_http_durable_sv_is(type, "ExecutionCompleted")) {
+        return NGX_HTTP_DURABLE_T_COMPLETED;
+    }
+
+    if (ngx_http_durable_sv_is(type, "SubOrchestrationInstanceCreated")) {
+        return NGX_HTTP_DURABLE_T_SUBCREATED;
+    }
+
+    if (ngx_http_durable_sv_is(type, "TimerFired")) {
+        return NGX_HTTP_DURABLE_T_TIMERFIRED;
+    }
+
+    return NGX_HTTP_DURABLE_T_OTHER;
 }
 
 
@@ -213,14 +515,16 @@ ngx_http_durable_merge(ngx_http_durable_event_t *ev, ngx_uint_t n)
 
     for (i = 0; i < n; i++) {
 
-        if (!ngx_http_durable_is_result(&ev[i].type)
+        if (ev[i].type != NGX_HTTP_DURABLE_T_RESULT
             || ev[i].scheduled.len == 0)
         {
             continue;
         }
 
         for (j = i; j-- > 0; /* void */) {
-            if (ngx_http_durable_is_schedule(&ev[j].type) && !ev[j].drop
+            if ((ev[j].type == NGX_HTTP_DURABLE_T_TASKSCHEDULED
+                 || ev[j].type == NGX_HTTP_DURABLE_T_SUBCREATED)
+                && !ev[j].drop
                 && ev[j].event_id.len == ev[i].scheduled.len
                 && ngx_memcmp(ev[j].event_id.data, ev[i].scheduled.data,
                               ev[i].scheduled.len) == 0)
@@ -234,175 +538,227 @@ ngx_http_durable_merge(ngx_http_durable_event_t *ev, ngx_uint_t n)
 }
 
 
-static void
-ngx_http_durable_render_event(ngx_http_durable_out_t *out,
-    ngx_http_durable_event_t *ev, ngx_http_durable_event_t *all,
-    ngx_http_durable_member_t *m, ngx_uint_t show_input,
-    ngx_uint_t show_output)
+/*
+ * Members the view keeps as they are go out in runs: the text from the
+ * first one's key to the last one's value, commas included, in one copy.
+ */
+
+static u_char *
+ngx_http_durable_render_event(u_char *p, ngx_http_durable_event_t *ev,
+    ngx_http_durable_event_t *all, ngx_http_durable_member_t *m,
+    ngx_uint_t show_input, ngx_uint_t show_output)
 {
+    u_char                     *run, *end;
     ngx_int_t                   st;
-    ngx_uint_t                  i, first, started;
-    ngx_http_durable_sv_t       value, time, name, input;
-    ngx_http_durable_member_t  *mm;
+    ngx_uint_t                  first;
+    ngx_http_durable_sv_t       time, name, input;
+    ngx_http_durable_member_t  *mm, *last;
     ngx_http_durable_event_t   *sch;
 
-    static const char  *statuses[] = {
-        "\"Running\"", "\"Completed\"", "\"ContinuedAsNew\"", "\"Failed\"",
-        "\"Canceled\"", "\"Terminated\"", "\"Pending\"", "\"Suspended\""
+    static ngx_http_durable_sv_t  statuses[] = {
+        { sizeof("\"Running\"") - 1, (u_char *) "\"Running\"" },
+        { sizeof("\"Completed\"") - 1, (u_char *) "\"Completed\"" },
+        { sizeof("\"ContinuedAsNew\"") - 1,
+          (u_char *) "\"ContinuedAsNew\"" },
+        { sizeof("\"Failed\"") - 1, (u_char *) "\"Failed\"" },
+        { sizeof("\"Canceled\"") - 1, (u_char *) "\"Canceled\"" },
+        { sizeof("\"Terminated\"") - 1, (u_char *) "\"Terminated\"" },
+        { sizeof("\"Pending\"") - 1, (u_char *) "\"Pending\"" },
+        { sizeof("\"Suspended\"") - 1, (u_char *) "\"Suspended\"" }
     };
 
-    started = ngx_http_durable_sv_is(&ev->type, "ExecutionStarted");
-
-    ngx_http_durable_out_literal(out, "{");
+    *p++ = '{';
     first = 1;
+    run = NULL;
+    end = NULL;
 
-    for (i = 0; i < ev->n; i++) {
-        mm = &m[ev->first + i];
+    mm = &m[ev->first];
+    last = mm + ev->n;
 
-        if (ngx_http_durable_dropped_member(&ev->type, &mm->key, show_input,
+    for ( /* void */ ; mm < last; mm++) {
+
+        if (ngx_http_durable_dropped_member(ev->type, mm->code, show_input,
                                             show_output))
         {
             continue;
         }
 
-        if (started && ngx_http_durable_sv_is(&mm->key, "Name")) {
-            ngx_http_durable_out_member(out, &first, "FunctionName",
-                                        &mm->value);
+        if (mm->code == NGX_HTTP_DURABLE_M_NAME
+            && ev->type == NGX_HTTP_DURABLE_T_STARTED)
+        {
+            p = ngx_http_durable_out_run(p, &first, run, end);
+            run = NULL;
+
+            p = ngx_http_durable_out_member(p, &first, "FunctionName",
+                                            sizeof("FunctionName") - 1,
+                                            &mm->value);
             continue;
         }
 
-        value = mm->value;
-
-        if (ngx_http_durable_sv_is(&mm->key, "OrchestrationStatus")
-            && ngx_http_durable_sv_is(&ev->type, "ExecutionCompleted"))
+        if (mm->code == NGX_HTTP_DURABLE_M_ORCHSTATUS
+            && ev->type == NGX_HTTP_DURABLE_T_COMPLETED)
         {
-            st = ngx_atoi(value.data, value.len);
+            st = ngx_atoi(mm->value.data, mm->value.len);
 
             if (st >= 0 && st < 8) {
-                value.data = (u_char *) statuses[st];
-                value.len = ngx_strlen(statuses[st]);
+                p = ngx_http_durable_out_run(p, &first, run, end);
+                run = NULL;
+
+                p = ngx_http_durable_out_member(p, &first,
+                                                (const char *) mm->key.data,
+                                                mm->key.len, &statuses[st]);
+                continue;
             }
         }
 
-        if (!first) {
-            ngx_http_durable_out_literal(out, ",");
+        /* kept as it is: it extends the run when it follows it */
+
+        if (run && mm->key.data == end + 2 && *end == ',') {
+            end = mm->value.data + mm->value.len;
+            continue;
         }
 
-        first = 0;
-        ngx_http_durable_out_literal(out, "\"");
-        ngx_http_durable_out_add(out, mm->key.data, mm->key.len);
-        ngx_http_durable_out_literal(out, "\":");
-        ngx_http_durable_out_add(out, value.data, value.len);
+        p = ngx_http_durable_out_run(p, &first, run, end);
+
+        run = mm->key.data - 1;
+        end = mm->value.data + mm->value.len;
     }
+
+    p = ngx_http_durable_out_run(p, &first, run, end);
 
     if (ev->merged >= 0) {
         sch = &all[ev->merged];
-        ngx_memzero(&time, sizeof(time));
-        ngx_memzero(&name, sizeof(name));
-        ngx_memzero(&input, sizeof(input));
+        time.len = 0;
+        name.len = 0;
+        input.len = 0;
 
-        for (i = 0; i < sch->n; i++) {
-            mm = &m[sch->first + i];
+        mm = &m[sch->first];
+        last = mm + sch->n;
 
-            if (ngx_http_durable_sv_is(&mm->key, "Timestamp")) {
+        for ( /* void */ ; mm < last; mm++) {
+
+            switch (mm->code) {
+
+            case NGX_HTTP_DURABLE_M_TIMESTAMP:
                 time = mm->value;
+                break;
 
-            } else if (ngx_http_durable_sv_is(&mm->key, "Name")) {
+            case NGX_HTTP_DURABLE_M_NAME:
                 name = mm->value;
+                break;
 
-            } else if (ngx_http_durable_sv_is(&mm->key, "Input")) {
+            case NGX_HTTP_DURABLE_M_INPUT:
                 input = mm->value;
+                break;
+
+            default:
+                break;
             }
         }
 
         if (time.len) {
-            ngx_http_durable_out_member(out, &first, "ScheduledTime", &time);
+            p = ngx_http_durable_out_member(p, &first, "ScheduledTime",
+                                            sizeof("ScheduledTime") - 1,
+                                            &time);
         }
 
         if (name.len) {
-            ngx_http_durable_out_member(out, &first, "FunctionName", &name);
+            p = ngx_http_durable_out_member(p, &first, "FunctionName",
+                                            sizeof("FunctionName") - 1,
+                                            &name);
         }
 
         if (show_input && input.len) {
-            ngx_http_durable_out_member(out, &first, "Input", &input);
+            p = ngx_http_durable_out_member(p, &first, "Input",
+                                            sizeof("Input") - 1, &input);
         }
     }
 
-    ngx_http_durable_out_literal(out, "}");
-}
+    *p++ = '}';
 
-
-static ngx_uint_t
-ngx_http_durable_is_schedule(ngx_http_durable_sv_t *type)
-{
-    return ngx_http_durable_sv_is(type, "TaskScheduled")
-           || ngx_http_durable_sv_is(type, "SubOrchestrationInstanceCreated");
-}
-
-
-static ngx_uint_t
-ngx_http_durable_is_result(ngx_http_durable_sv_t *type)
-{
-    return ngx_http_durable_sv_is(type, "TaskCompleted")
-           || ngx_http_durable_sv_is(type, "TaskFailed")
-           || ngx_http_durable_sv_is(type,
-                                     "SubOrchestrationInstanceCompleted")
-           || ngx_http_durable_sv_is(type, "SubOrchestrationInstanceFailed");
+    return p;
 }
 
 
 /* what the reference removes from each event (§7) */
 
 static ngx_uint_t
-ngx_http_durable_dropped_member(ngx_http_durable_sv_t *type,
-    ngx_http_durable_sv_t *key, ngx_uint_t show_input, ngx_uint_t show_output)
+ngx_http_durable_dropped_member(ngx_uint_t type, ngx_uint_t code,
+    ngx_uint_t show_input, ngx_uint_t show_output)
 {
-    if (ngx_http_durable_sv_is(key, "EventId")
-        || ngx_http_durable_sv_is(key, "IsPlayed")
-        || ngx_http_durable_sv_is(key, "TaskScheduledId"))
-    {
+    switch (code) {
+
+    case NGX_HTTP_DURABLE_M_OTHER:
+    case NGX_HTTP_DURABLE_M_EVENTTYPE:
+    case NGX_HTTP_DURABLE_M_TIMESTAMP:
+    case NGX_HTTP_DURABLE_M_NAME:
+    case NGX_HTTP_DURABLE_M_ORCHSTATUS:
+        return 0;
+
+    case NGX_HTTP_DURABLE_M_EVENTID:
+    case NGX_HTTP_DURABLE_M_ISPLAYED:
+    case NGX_HTTP_DURABLE_M_TASKSCHEDULEDID:
         return 1;
-    }
 
-    if (!show_input && ngx_http_durable_sv_is(key, "Input")) {
-        return 1;
-    }
+    case NGX_HTTP_DURABLE_M_INPUT:
+        return !show_input;
 
-    if (!show_output && ngx_http_durable_sv_is(key, "Result")) {
-        return 1;
-    }
+    case NGX_HTTP_DURABLE_M_RESULT:
+        return !show_output;
 
-    if (ngx_http_durable_sv_is(type, "ExecutionStarted")) {
-        return ngx_http_durable_sv_is(key, "OrchestrationInstance")
-               || ngx_http_durable_sv_is(key, "ParentInstance")
-               || ngx_http_durable_sv_is(key, "Version")
-               || ngx_http_durable_sv_is(key, "Tags");
-    }
+    case NGX_HTTP_DURABLE_M_VERSION:
+        return type == NGX_HTTP_DURABLE_T_STARTED
+               || type == NGX_HTTP_DURABLE_T_TASKSCHEDULED;
 
-    if (ngx_http_durable_sv_is(type, "TaskScheduled")) {
-        return ngx_http_durable_sv_is(key, "Version");
-    }
+    case NGX_HTTP_DURABLE_M_ORCHINSTANCE:
+    case NGX_HTTP_DURABLE_M_PARENTINSTANCE:
+    case NGX_HTTP_DURABLE_M_TAGS:
+        return type == NGX_HTTP_DURABLE_T_STARTED;
 
-    if (ngx_http_durable_sv_is(type, "TimerFired")) {
-        return ngx_http_durable_sv_is(key, "TimerId");
+    case NGX_HTTP_DURABLE_M_TIMERID:
+        return type == NGX_HTTP_DURABLE_T_TIMERFIRED;
     }
 
     return 0;
 }
 
 
-static void
-ngx_http_durable_out_member(ngx_http_durable_out_t *out, ngx_uint_t *first,
-    const char *key, ngx_http_durable_sv_t *value)
+/* a member the view writes itself */
+
+static u_char *
+ngx_http_durable_out_member(u_char *p, ngx_uint_t *first, const char *key,
+    size_t len, ngx_http_durable_sv_t *value)
 {
     if (!*first) {
-        ngx_http_durable_out_literal(out, ",");
+        *p++ = ',';
     }
 
     *first = 0;
 
-    ngx_http_durable_out_literal(out, "\"");
-    ngx_http_durable_out_add(out, key, ngx_strlen(key));
-    ngx_http_durable_out_literal(out, "\":");
-    ngx_http_durable_out_add(out, value->data, value->len);
+    *p++ = '"';
+    p = ngx_cpymem(p, key, len);
+    *p++ = '"';
+    *p++ = ':';
+
+    return ngx_cpymem(p, value->data, value->len);
+}
+
+
+/* members copied as they are, from run to end (none when run is NULL) */
+
+static u_char *
+ngx_http_durable_out_run(u_char *p, ngx_uint_t *first, u_char *run,
+    u_char *end)
+{
+    if (run == NULL) {
+        return p;
+    }
+
+    if (!*first) {
+        *p++ = ',';
+    }
+
+    *first = 0;
+
+    return ngx_cpymem(p, run, end - run);
 }

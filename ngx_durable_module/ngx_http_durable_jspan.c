@@ -106,39 +106,73 @@ ngx_http_durable_jspan_iter(ngx_http_durable_jiter_t *it,
 }
 
 
-/* the next member (key without its quotes) or element; 0 at the end */
+/*
+ * The next member (key without its quotes) or element; 0 at the end.
+ * The common cases are scanned here: a key or a string value whose end
+ * follows no backslash, a number or literal; the rest goes through
+ * jspan_skip() and jspan_string().
+ */
 
 int
 ngx_http_durable_jspan_next(ngx_http_durable_jiter_t *it,
     ngx_http_durable_sv_t *key, ngx_http_durable_sv_t *value)
 {
-    size_t  n;
+    size_t                n;
+    const unsigned char  *p, *q, *end;
 
-    if (it->pos >= it->end) {
+    p = it->pos;
+    end = it->end;
+
+    if (p >= end) {
         return 0;
     }
 
     if (key) {
-        n = ngx_http_durable_jspan_skip(it->pos, it->end);
-        if (n < 2 || it->pos + n >= it->end || it->pos[n] != ':') {
+        q = (*p == '"') ? memchr(p + 1, '"', (size_t) (end - p - 1)) : NULL;
+
+        if (q && q[-1] != '\\') {
+            n = (size_t) (q + 1 - p);
+
+        } else {
+            n = ngx_http_durable_jspan_skip(p, end);
+        }
+
+        if (n < 2 || p + n >= end || p[n] != ':') {
             return 0;
         }
 
-        key->data = (unsigned char *) it->pos + 1;
+        key->data = (unsigned char *) p + 1;
         key->len = n - 2;
-        it->pos += n + 1;
+        p += n + 1;
     }
 
-    n = ngx_http_durable_jspan_skip(it->pos, it->end);
+    if (p < end && *p == '"') {
+        q = memchr(p + 1, '"', (size_t) (end - p - 1));
 
-    value->data = (unsigned char *) it->pos;
-    value->len = n;
+        /* a quote after a backslash: let jspan_string() count them */
 
-    it->pos += n;
+        q = (q && q[-1] != '\\') ? q + 1
+                                  : ngx_http_durable_jspan_string(p, end);
 
-    if (it->pos < it->end && *it->pos == ',') {
-        it->pos++;
+    } else if (p < end && *p != '{' && *p != '[') {
+        for (q = p; q < end; q++) {
+            if (*q == ',' || *q == ':' || *q == '}' || *q == ']') {
+                break;
+            }
+        }
+
+    } else {
+        q = p + ngx_http_durable_jspan_skip(p, end);
     }
+
+    value->data = (unsigned char *) p;
+    value->len = (size_t) (q - p);
+
+    if (q < end && *q == ',') {
+        q++;
+    }
+
+    it->pos = q;
 
     return 1;
 }

@@ -707,7 +707,9 @@ ngx_http_durable_out_init(ngx_http_durable_out_t *out, ngx_pool_t *pool,
 }
 
 
-static ngx_uint_t
+/* room for len more bytes at out->pos; 0 when memory ran out */
+
+ngx_uint_t
 ngx_http_durable_out_reserve(ngx_http_durable_out_t *out, size_t len)
 {
     u_char  *p;

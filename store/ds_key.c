@@ -43,16 +43,12 @@ ds_put_u64(unsigned char *p, uint64_t v)
 uint64_t
 ds_get_u64(const unsigned char *p)
 {
-    int       i;
-    uint64_t  v;
+    /* written out: compilers make one load and a byte swap of it */
 
-    v = 0;
-
-    for (i = 0; i < 8; i++) {
-        v = (v << 8) | p[i];
-    }
-
-    return v;
+    return ((uint64_t) p[0] << 56) | ((uint64_t) p[1] << 48)
+           | ((uint64_t) p[2] << 40) | ((uint64_t) p[3] << 32)
+           | ((uint64_t) p[4] << 24) | ((uint64_t) p[5] << 16)
+           | ((uint64_t) p[6] << 8) | (uint64_t) p[7];
 }
 
 

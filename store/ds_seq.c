@@ -140,6 +140,7 @@ ds_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     int            rc;
     size_t         plen;
     MDB_val        key, val;
+    uint64_t       seq;
     ds_str_t       event;
     MDB_cursor    *cur;
     unsigned char  kb[DS_KEY_BUF];
@@ -158,16 +159,19 @@ ds_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     plen = key.mv_size - 8;
 
     for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-         rc == 0 && ds_seq_match(&key, kb, plen)
-         && ds_get_u64((unsigned char *) key.mv_data + plen) <= upto;
+         rc == 0 && ds_seq_match(&key, kb, plen);
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
     {
+        seq = ds_get_u64((unsigned char *) key.mv_data + plen);
+
+        if (seq > upto) {
+            break;
+        }
+
         event.data = val.mv_data;
         event.len = val.mv_size;
 
-        if (cb(data, ds_get_u64((unsigned char *) key.mv_data + plen), event)
-            != 0)
-        {
+        if (cb(data, seq, event) != 0) {
             mdb_cursor_close(cur);
             ds_txn_set_error(txn, "stopped by the callback");
             return DS_ERROR;
