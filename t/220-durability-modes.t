@@ -2,12 +2,14 @@
 # pool) and thread_pool=off (writes in the event loop, for nginx built
 # without threads) serve the same API.
 
+use lib 't/inc';
 use Test::Nginx::Socket;
+use DurableClient qw(api);
 
 repeat_each(1);
 no_shuffle();
 
-plan tests => 3 + 4 + 2 + 4;
+plan tests => 3 + 4 + 2 + 4 + 2 + 2;
 
 run_tests();
 
@@ -80,3 +82,35 @@ GET /runtime/webhooks/durabletask/instances/r1
 [202, 202]
 --- response_body_like eval
 ['"id":"l1"', '"input":\[1\]']
+
+
+
+=== TEST 5: thread_pool=off: several completions in one request, answered once, in order
+--- http_config
+    durable_task_store inloop2 path=$TEST_NGINX_DATA_DIR/inloop2 thread_pool=off;
+--- config
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_anonymous on;
+    }
+--- init
+my $B = '/runtime/webhooks/durabletask';
+api('POST', "$B/orchestrators/Hello/$_", '1') for qw(a b);
+my $c = api('POST', "$B/worker/orchestrations/claim?max=10", '');
+my @done = map { { instanceId => $_->{instanceId}, lease => $_->{lease},
+                   actions => [ { type => 'complete',
+                                  output => $_->{instanceId} } ] } }
+           sort { $a->{instanceId} cmp $b->{instanceId} }
+           @{ $c->{json}{items} };
+# c is not leased: a completion for it is refused
+api('POST', "$B/orchestrators/Hello/c", '1');
+my $r = api('POST', "$B/worker/orchestrations/complete",
+            [ @done, { instanceId => 'c', lease => 'cd' x 16 } ]);
+Test::More::is($r->{status}, 200, 'one answer');
+Test::More::is(join(',', map { "$_->{status}" } @{ $r->{json} }),
+               '200,200,409', 'three results, in order')
+    or Test::More::diag($r->{body});
+--- request
+GET /runtime/webhooks/durabletask/instances/b
+--- error_code: 200
+--- response_body_like: "runtimeStatus":"Completed".*"output":"b"
