@@ -256,7 +256,9 @@ class Nginx:
 
 
 def reader_table(data):
-    """(live slots, slots of dead pids, readers used high-water)"""
+    """(slots holding a snapshot, slots of dead pids, readers used
+    high-water); a live worker keeps one reset slot (txnid "-") for its
+    next read, which holds no snapshot and is not counted as in use"""
     live = dead = used = 0
     try:
         r = subprocess.run(['mdb_stat', '-r', data], capture_output=True,
@@ -264,9 +266,10 @@ def reader_table(data):
         for line in r.stdout.splitlines():
             m = re.match(r'\s*(\d+)\s+[0-9a-fA-F]+\s+(\S+)', line)
             if m:
-                live += 1
                 if not alive(int(m.group(1))):
                     dead += 1
+                elif m.group(2) != '-':
+                    live += 1
         r = subprocess.run(['mdb_stat', '-e', data], capture_output=True,
                            text=True, timeout=10)
         m = re.search(r'Number of readers used:\s*(\d+)', r.stdout)
@@ -741,7 +744,8 @@ def summary(r):
              '  reads of acknowledged instances %d, not found %d'
              % (r['reads'], r['read_misses']),
              '  kills %d, reloads %d, binary upgrades %d; reader table at '
-             'the end: %d live, %d dead, high-water %d'
+             'the end: %d holding a snapshot, %d of dead processes, '
+             'high-water %d'
              % (r['kills'], r['reloads'], r['upgrades'],
                 r['readers_final'][0], r['readers_final'][1],
                 r['readers_final'][2]),
