@@ -91,6 +91,10 @@ static int ngx_http_durable_activity_item(void *data, ds_txn_t *txn,
     const ds_activity_item_t *item);
 static int ngx_http_durable_entity_item(void *data, ds_txn_t *txn,
     const ds_entity_item_t *item);
+static ngx_http_durable_out_t *ngx_http_durable_item_begin(
+    ngx_http_durable_claim_t *cl);
+static int ngx_http_durable_item_end(ngx_http_durable_claim_t *cl, int rc,
+    const uint8_t *lease, int64_t expires);
 static int ngx_http_durable_add_event(void *data, uint64_t seq,
     ds_str_t event);
 static void ngx_http_durable_out_lease(ngx_http_durable_out_t *out,
@@ -363,11 +367,7 @@ ngx_http_durable_orch_item(void *data, ds_txn_t *txn,
     u_char                   buf[NGX_INT64_LEN];
     ngx_http_durable_out_t  *out;
 
-    out = cl->out;
-
-    if (cl->count++) {
-        ngx_http_durable_out_literal(out, ",");
-    }
+    out = ngx_http_durable_item_begin(cl);
 
     ngx_http_durable_out_literal(out, "{\"instanceId\":");
     ngx_http_durable_out_string(out, item->id.data, item->id.len);
@@ -401,14 +401,8 @@ ngx_http_durable_orch_item(void *data, ds_txn_t *txn,
     /* exactly what the completion will consume */
     rc = ds_inbox_read_upto(txn, cl->hub, item->id, item->upto,
                             ngx_http_durable_add_event, cl);
-    if (rc != DS_OK && rc != DS_NOTFOUND) {
-        return 1;
-    }
 
-    ngx_http_durable_out_literal(out, "]");
-    ngx_http_durable_out_lease(out, item->lease, item->lease_expires);
-
-    return out->failed;
+    return ngx_http_durable_item_end(cl, rc, item->lease, item->lease_expires);
 }
 
 
@@ -421,11 +415,7 @@ ngx_http_durable_activity_item(void *data, ds_txn_t *txn,
     u_char                   buf[NGX_INT64_LEN];
     ngx_http_durable_out_t  *out;
 
-    out = cl->out;
-
-    if (cl->count++) {
-        ngx_http_durable_out_literal(out, ",");
-    }
+    out = ngx_http_durable_item_begin(cl);
 
     ngx_http_durable_out_literal(out, "{\"instanceId\":");
     ngx_http_durable_out_string(out, item->id.data, item->id.len);
@@ -451,11 +441,7 @@ ngx_http_durable_entity_item(void *data, ds_txn_t *txn,
     int                      rc;
     ngx_http_durable_out_t  *out;
 
-    out = cl->out;
-
-    if (cl->count++) {
-        ngx_http_durable_out_literal(out, ",");
-    }
+    out = ngx_http_durable_item_begin(cl);
 
     ngx_http_durable_out_literal(out, "{\"entity\":{\"name\":");
     ngx_http_durable_out_string(out, item->name.data, item->name.len);
@@ -469,14 +455,41 @@ ngx_http_durable_entity_item(void *data, ds_txn_t *txn,
 
     rc = ds_entity_read_ops(txn, cl->hub, item->name, item->key, item->upto,
                             ngx_http_durable_add_event, cl);
+
+    return ngx_http_durable_item_end(cl, rc, item->lease, item->lease_expires);
+}
+
+
+/* the items of a claim are comma separated */
+
+static ngx_http_durable_out_t *
+ngx_http_durable_item_begin(ngx_http_durable_claim_t *cl)
+{
+    if (cl->count++) {
+        ngx_http_durable_out_literal(cl->out, ",");
+    }
+
+    return cl->out;
+}
+
+
+/*
+ * Closes the array of stored events an item ends with (rc: of reading
+ * them) and adds the lease; nonzero stops the claim.
+ */
+
+static int
+ngx_http_durable_item_end(ngx_http_durable_claim_t *cl, int rc,
+    const uint8_t *lease, int64_t expires)
+{
     if (rc != DS_OK && rc != DS_NOTFOUND) {
         return 1;
     }
 
-    ngx_http_durable_out_literal(out, "]");
-    ngx_http_durable_out_lease(out, item->lease, item->lease_expires);
+    ngx_http_durable_out_literal(cl->out, "]");
+    ngx_http_durable_out_lease(cl->out, lease, expires);
 
-    return out->failed;
+    return cl->out->failed;
 }
 
 

@@ -167,23 +167,16 @@ ds_work_claim_activities(ds_txn_t *txn, ds_str_t hub, int64_t now,
 
     *claimed = 0;
 
-    if (!ds_key_hub_valid(hub) || lease_us < 1 || now > INT64_MAX - lease_us)
-    {
+    if (!ds_claim_valid(hub, now, lease_us, max, tokens)) {
         return DS_INVALID;
-    }
-
-    for (examined = 0; examined < max; examined++) {
-        if (ds_lease_none(tokens + examined * DS_LEASE_LEN)) {
-            return DS_INVALID;
-        }
     }
 
     for (examined = 0; *claimed < max && examined < max + DS_CLAIM_SCAN;
          examined++)
     {
-        rc = ds_ready_first(txn, hub, DS_READY_ACTIVITY, &at, item, &len);
+        rc = ds_ready_due(txn, hub, DS_READY_ACTIVITY, now, &at, item, &len);
 
-        if (rc == DS_NOTFOUND || (rc == DS_OK && at > now)) {
+        if (rc == DS_NOTFOUND) {
             break;
         }
 
@@ -243,9 +236,8 @@ ds_work_claim_activities(ds_txn_t *txn, ds_str_t hub, int64_t now,
 
         token = tokens + *claimed * DS_LEASE_LEN;
 
-        memcpy(act.lease, token, DS_LEASE_LEN);
-        act.lease_expires = now + lease_us;
-        act.ready_at = act.lease_expires;
+        ds_lease_take(act.lease, &act.lease_expires, &act.ready_at, token,
+                      now, lease_us);
 
         rc = ds_activity_put(txn, hub, id, task_id, &act, at);
         if (rc != DS_OK) {
@@ -298,7 +290,7 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return rc;
     }
 
-    if (ds_lease_none(lease) || !ds_lease_eq(lease, act.lease)) {
+    if (!ds_lease_held(lease, act.lease)) {
         return DS_CONFLICT;
     }
 
@@ -356,9 +348,7 @@ ds_activity_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t        old_ready_at;
     ds_activity_t  act;
 
-    if (task_id < 0 || (!abandon && (lease_us < 1
-                                     || now > INT64_MAX - lease_us)))
-    {
+    if (task_id < 0 || (!abandon && !ds_lease_time_valid(now, lease_us))) {
         return DS_INVALID;
     }
 
@@ -367,22 +357,14 @@ ds_activity_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return rc;
     }
 
-    if (act.done || ds_lease_none(lease) || !ds_lease_eq(lease, act.lease)) {
+    if (act.done || !ds_lease_held(lease, act.lease)) {
         return DS_CONFLICT;
     }
 
     old_ready_at = act.ready_at;
 
-    if (abandon) {
-        memset(act.lease, 0, DS_LEASE_LEN);
-        act.lease_expires = 0;
-        act.ready_at = ds_ready_time(now);
-
-    } else {
-        act.lease_expires = now + lease_us;
-        act.ready_at = act.lease_expires;
-        *expires = act.lease_expires;
-    }
+    ds_lease_renew(act.lease, &act.lease_expires, &act.ready_at, now,
+                   lease_us, expires, abandon);
 
     return ds_activity_put(txn, hub, id, task_id, &act, old_ready_at);
 }

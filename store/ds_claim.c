@@ -40,15 +40,8 @@ ds_work_claim_orchestrations(ds_txn_t *txn, ds_str_t hub, int64_t now,
 
     *claimed = 0;
 
-    if (!ds_key_hub_valid(hub) || lease_us < 1 || now > INT64_MAX - lease_us)
-    {
+    if (!ds_claim_valid(hub, now, lease_us, max, tokens)) {
         return DS_INVALID;
-    }
-
-    for (examined = 0; examined < max; examined++) {
-        if (ds_lease_none(tokens + examined * DS_LEASE_LEN)) {
-            return DS_INVALID;
-        }
     }
 
     rc = ds_work_fire_timers(txn, hub, now, DS_CLAIM_TIMERS, &fired);
@@ -59,9 +52,9 @@ ds_work_claim_orchestrations(ds_txn_t *txn, ds_str_t hub, int64_t now,
     for (examined = 0; *claimed < max && examined < max + DS_CLAIM_SCAN;
          examined++)
     {
-        rc = ds_ready_first(txn, hub, DS_READY_ORCH, &at, item, &len);
+        rc = ds_ready_due(txn, hub, DS_READY_ORCH, now, &at, item, &len);
 
-        if (rc == DS_NOTFOUND || (rc == DS_OK && at > now)) {
+        if (rc == DS_NOTFOUND) {
             break;
         }
 
@@ -115,11 +108,10 @@ ds_work_claim_orchestrations(ds_txn_t *txn, ds_str_t hub, int64_t now,
 
         token = tokens + *claimed * DS_LEASE_LEN;
 
-        memcpy(inst.lease, token, DS_LEASE_LEN);
-        inst.lease_expires = now + lease_us;
+        ds_lease_take(inst.lease, &inst.lease_expires, &inst.ready_at, token,
+                      now, lease_us);
         inst.episode_at = now;
         inst.lease_upto = last;
-        inst.ready_at = inst.lease_expires;
 
         rc = ds_instance_put(txn, hub, id, &inst);
         if (rc != DS_OK) {
@@ -205,7 +197,7 @@ ds_orch_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const uint8_t *lease,
     int            rc;
     ds_instance_t  inst;
 
-    if (!abandon && (lease_us < 1 || now > INT64_MAX - lease_us)) {
+    if (!abandon && !ds_lease_time_valid(now, lease_us)) {
         return DS_INVALID;
     }
 
@@ -214,7 +206,7 @@ ds_orch_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const uint8_t *lease,
         return rc;
     }
 
-    if (ds_lease_none(lease) || !ds_lease_eq(lease, inst.lease)) {
+    if (!ds_lease_held(lease, inst.lease)) {
         return DS_CONFLICT;
     }
 

@@ -145,16 +145,7 @@ ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     seq = last + 1;
     rec.op_seq = seq;
 
-    /* with a live lease it stays where the claim put it */
-
-    if (!ds_lease_none(rec.lease) && rec.lease_expires > now) {
-        if (rec.ready_at == 0) {
-            rec.ready_at = rec.lease_expires;
-        }
-
-    } else if (rec.ready_at == 0 || rec.ready_at > now) {
-        rec.ready_at = ds_ready_time(now);
-    }
+    ds_lease_ready(rec.lease, rec.lease_expires, &rec.ready_at, now);
 
     ds_buf_init(&b);
     ds_ev_open(&b);
@@ -210,23 +201,16 @@ ds_work_claim_entities(ds_txn_t *txn, ds_str_t hub, int64_t now,
 
     *claimed = 0;
 
-    if (!ds_key_hub_valid(hub) || lease_us < 1 || now > INT64_MAX - lease_us)
-    {
+    if (!ds_claim_valid(hub, now, lease_us, max, tokens)) {
         return DS_INVALID;
-    }
-
-    for (examined = 0; examined < max; examined++) {
-        if (ds_lease_none(tokens + examined * DS_LEASE_LEN)) {
-            return DS_INVALID;
-        }
     }
 
     for (examined = 0; *claimed < max && examined < max + DS_CLAIM_SCAN;
          examined++)
     {
-        rc = ds_ready_first(txn, hub, DS_READY_ENTITY, &at, item, &len);
+        rc = ds_ready_due(txn, hub, DS_READY_ENTITY, now, &at, item, &len);
 
-        if (rc == DS_NOTFOUND || (rc == DS_OK && at > now)) {
+        if (rc == DS_NOTFOUND) {
             break;
         }
 
@@ -278,10 +262,9 @@ ds_work_claim_entities(ds_txn_t *txn, ds_str_t hub, int64_t now,
 
         token = tokens + *claimed * DS_LEASE_LEN;
 
-        memcpy(rec.lease, token, DS_LEASE_LEN);
-        rec.lease_expires = now + lease_us;
+        ds_lease_take(rec.lease, &rec.lease_expires, &rec.ready_at, token,
+                      now, lease_us);
         rec.lease_upto = last;
-        rec.ready_at = rec.lease_expires;
 
         rc = ds_erec_put(txn, hub, eid, &rec, at);
         if (rc != DS_OK) {
@@ -398,7 +381,7 @@ ds_entity_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     unsigned char  eb[DS_ID_MAX];
 
     if (!ds_key_hub_valid(hub) || ds_entity_id(name, key, eb, &eid) != DS_OK
-        || (!abandon && (lease_us < 1 || now > INT64_MAX - lease_us)))
+        || (!abandon && !ds_lease_time_valid(now, lease_us)))
     {
         return DS_INVALID;
     }
@@ -408,22 +391,14 @@ ds_entity_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
         return rc;
     }
 
-    if (ds_lease_none(lease) || !ds_lease_eq(lease, rec.lease)) {
+    if (!ds_lease_held(lease, rec.lease)) {
         return DS_CONFLICT;
     }
 
     old_ready_at = rec.ready_at;
 
-    if (abandon) {
-        memset(rec.lease, 0, DS_LEASE_LEN);
-        rec.lease_expires = 0;
-        rec.ready_at = ds_ready_time(now);
-
-    } else {
-        rec.lease_expires = now + lease_us;
-        rec.ready_at = rec.lease_expires;
-        *expires = rec.lease_expires;
-    }
+    ds_lease_renew(rec.lease, &rec.lease_expires, &rec.ready_at, now,
+                   lease_us, expires, abandon);
 
     return ds_erec_put(txn, hub, eid, &rec, old_ready_at);
 }

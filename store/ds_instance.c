@@ -328,25 +328,3 @@ ds_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem)
 
     return DS_OK;
 }
-
-
-int
-ds_lease_none(const uint8_t *lease)
-{
-    size_t  i;
-
-    for (i = 0; i < DS_LEASE_LEN; i++) {
-        if (lease[i]) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-int
-ds_lease_eq(const uint8_t *a, const uint8_t *b)
-{
-    return memcmp(a, b, DS_LEASE_LEN) == 0;
-}

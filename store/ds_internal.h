@@ -123,8 +123,22 @@ int ds_record_decode(const void *data, size_t len, ds_instance_t *inst);
 int ds_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *old);
 int ds_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem);
+
+
+/* ds_lease.c: the lease steps of all kinds of work item */
 int ds_lease_none(const uint8_t *lease);
 int ds_lease_eq(const uint8_t *a, const uint8_t *b);
+int ds_lease_held(const uint8_t *lease, const uint8_t *held);
+int ds_lease_time_valid(int64_t now, int64_t lease_us);
+int ds_claim_valid(ds_str_t hub, int64_t now, int64_t lease_us, size_t max,
+    const uint8_t *tokens);
+void ds_lease_take(uint8_t *lease, int64_t *lease_expires, int64_t *ready_at,
+    const uint8_t *token, int64_t now, int64_t lease_us);
+void ds_lease_renew(uint8_t *lease, int64_t *lease_expires,
+    int64_t *ready_at, int64_t now, int64_t lease_us, int64_t *expires,
+    int abandon);
+void ds_lease_ready(const uint8_t *lease, int64_t lease_expires,
+    int64_t *ready_at, int64_t now);
 
 
 /* ds_ready.c: the ready index */
@@ -137,6 +151,8 @@ int ds_ready_move(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
     int64_t to, const unsigned char *item, size_t len);
 int ds_ready_first(ds_txn_t *txn, ds_str_t hub, int kind, int64_t *at,
     unsigned char *item, size_t *len);
+int ds_ready_due(ds_txn_t *txn, ds_str_t hub, int kind, int64_t now,
+    int64_t *at, unsigned char *item, size_t *len);
 void ds_ready_mark(ds_instance_t *inst, int64_t now);
 
 

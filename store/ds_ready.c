@@ -134,11 +134,28 @@ ds_ready_first(ds_txn_t *txn, ds_str_t hub, int kind, int64_t *at,
 }
 
 
+/* the first entry of a kind if it is visible at now; else DS_NOTFOUND */
+
+int
+ds_ready_due(ds_txn_t *txn, ds_str_t hub, int kind, int64_t now,
+    int64_t *at, unsigned char *item, size_t *len)
+{
+    int  rc;
+
+    rc = ds_ready_first(txn, hub, kind, at, item, len);
+
+    if (rc == DS_OK && *at > now) {
+        return DS_NOTFOUND;
+    }
+
+    return rc;
+}
+
+
 /*
  * Makes an instance that got a message runnable (the caller writes the
- * record): not when it is terminal or suspended; with a live lease it
- * stays where the claim put it (the lease expiry); otherwise it is ready
- * now, or earlier if it already was.
+ * record): not when it is terminal or suspended; otherwise as
+ * ds_lease_ready() places any work item.
  */
 
 void
@@ -150,17 +167,7 @@ ds_ready_mark(ds_instance_t *inst, int64_t now)
         return;
     }
 
-    if (!ds_lease_none(inst->lease) && inst->lease_expires > now) {
-        if (inst->ready_at == 0) {
-            inst->ready_at = inst->lease_expires;
-        }
-
-        return;
-    }
-
-    if (inst->ready_at == 0 || inst->ready_at > now) {
-        inst->ready_at = ds_ready_time(now);
-    }
+    ds_lease_ready(inst->lease, inst->lease_expires, &inst->ready_at, now);
 }
 
 

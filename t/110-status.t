@@ -5,7 +5,9 @@
 # (only the worker protocol, not yet served, produces them), hence
 # returnInternalServerErrorOnFailure=true -> 500 and the v1 Failed -> 500.
 
+use lib 't/inc';
 use Test::Nginx::Socket;
+use DurableBlocks qw(status_re $TIME $FRAC);
 use File::Path qw(rmtree);
 use HTTP::Tiny;
 use POSIX ();
@@ -38,18 +40,6 @@ our $config = <<'_EOC_';
         durable_task_v1_status_codes on;
     }
 _EOC_
-
-our $TIME = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ';
-our $FRAC = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?Z';
-
-sub status_re {
-    my ($name, $id, $status, $input, $output, $rest) = @_;
-    return '^' . quotemeta(qq({"name":"$name","instanceId":"$id",)
-           . qq("runtimeStatus":"$status","input":$input,"customStatus":null,)
-           . qq("output":$output,"createdTime":"))
-           . $TIME . '","lastUpdatedTime":"' . $TIME . '"'
-           . ($rest // '') . '\}$';
-}
 
 sub http {
     my ($method, $path) = @_;

@@ -4,7 +4,9 @@
 # Not observable through the HTTP API today: the queued event itself (the
 # inbox is read by the worker protocol, not yet served).
 
+use lib 't/inc';
 use Test::Nginx::Socket;
+use DurableBlocks qw(rq status_re $TIME $FRAC);
 use File::Path qw(rmtree);
 
 repeat_each(1);
@@ -28,27 +30,6 @@ our $config = <<'_EOC_';
         durable_task_keys testkey123;
     }
 _EOC_
-
-our $TIME = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ';
-our $FRAC = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?Z';
-
-# one request line (and body) of a block, in hub $hub
-sub rq {
-    my ($hub, $method, $path, $body) = @_;
-    my $sep = $path =~ /\?/ ? '&' : '?';
-    return "$method /runtime/webhooks/durabletask/$path${sep}taskHub=$hub&code=testkey123"
-           . (defined $body ? "\n$body" : '');
-}
-
-# an anchored regex of a status payload; $rest: regex after lastUpdatedTime
-sub status_re {
-    my ($name, $id, $status, $input, $output, $rest) = @_;
-    return '^' . quotemeta(qq({"name":"$name","instanceId":"$id",)
-           . qq("runtimeStatus":"$status","input":$input,"customStatus":null,)
-           . qq("output":$output,"createdTime":"))
-           . $TIME . '","lastUpdatedTime":"' . $TIME . '"'
-           . ($rest // '') . '\}$';
-}
 
 no_shuffle();
 run_tests();

@@ -76,6 +76,32 @@ typedef struct {
 } t_acc_t;
 
 
+/* an empty text in out, no events counted yet */
+
+static void
+t_acc_init(t_acc_t *acc, char *out, size_t size)
+{
+    out[0] = '\0';
+    acc->out = out;
+    acc->size = size;
+    acc->n = 0;
+}
+
+
+/* ends a write txn: commits on DS_OK, aborts otherwise */
+
+static int
+t_end(ds_txn_t *txn, int rc)
+{
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return rc;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
 static int
 t_types_cb(void *data, uint64_t seq, ds_str_t ev)
 {
@@ -129,19 +155,14 @@ t_orch_cb(void *data, ds_txn_t *txn, const ds_orch_item_t *it)
     o->expires[i] = it->lease_expires;
     o->status[i] = it->inst->status;
 
-    o->history[i][0] = '\0';
-    acc.out = o->history[i];
-    acc.size = T_TEXT;
-    acc.n = 0;
+    t_acc_init(&acc, o->history[i], T_TEXT);
 
     if (ds_history_read(txn, t_s("Hub"), it->id, t_types_cb, &acc) != DS_OK)
     {
         return 1;
     }
 
-    o->messages[i][0] = '\0';
-    acc.out = o->messages[i];
-    acc.n = 0;
+    t_acc_init(&acc, o->messages[i], T_TEXT);
 
     if (ds_inbox_read_upto(txn, t_s("Hub"), it->id, it->upto, t_text_cb,
                            &acc)
@@ -173,21 +194,13 @@ t_claim_o(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
     rc = ds_work_claim_orchestrations(txn, hub, now, lease_us, max,
                                       t_tok(tok), t_orch_cb, o, &claimed);
 
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
-        return rc;
+    if (rc == DS_OK && claimed != o->n) {
+        rc = DS_ERROR;
     }
 
-    if (claimed != o->n) {
-        ds_txn_abort(txn);
-        return DS_ERROR;
-    }
-
-    return ds_txn_commit(txn);
+    return t_end(txn, rc);
 }
 
-
-/* commits on DS_OK, aborts otherwise */
 
 int
 t_complete_o(ds_env_t *env, ds_str_t hub, const char *id, int tok,
@@ -206,16 +219,11 @@ t_complete_o(ds_env_t *env, ds_str_t hub, const char *id, int tok,
     rc = ds_work_complete_orchestration(txn, hub, t_s(id), t_tok(tok), a, n,
                                         now, &st);
 
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
-        return rc;
-    }
-
-    if (status) {
+    if (rc == DS_OK && status) {
         *status = st;
     }
 
-    return ds_txn_commit(txn);
+    return t_end(txn, rc);
 }
 
 
@@ -264,12 +272,11 @@ t_claim_a(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
     rc = ds_work_claim_activities(txn, hub, now, lease_us, max, t_tok(tok),
                                   t_act_cb, a, &claimed);
 
-    if (rc != DS_OK || claimed != a->n) {
-        ds_txn_abort(txn);
-        return rc != DS_OK ? rc : DS_ERROR;
+    if (rc == DS_OK && claimed != a->n) {
+        rc = DS_ERROR;
     }
 
-    return ds_txn_commit(txn);
+    return t_end(txn, rc);
 }
 
 
@@ -290,12 +297,7 @@ t_complete_a(ds_env_t *env, ds_str_t hub, const char *id, int64_t task_id,
                                    failed ? t_s("\"stack\"") : t_s(NULL),
                                    now);
 
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
-        return rc;
-    }
-
-    return ds_txn_commit(txn);
+    return t_end(txn, rc);
 }
 
 
@@ -321,10 +323,7 @@ t_ent_cb(void *data, ds_txn_t *txn, const ds_entity_item_t *it)
              it->state.data ? it->state.data : "");
     e->upto[i] = it->upto;
 
-    e->ops[i][0] = '\0';
-    acc.out = e->ops[i];
-    acc.size = T_TEXT;
-    acc.n = 0;
+    t_acc_init(&acc, e->ops[i], T_TEXT);
 
     if (ds_entity_read_ops(txn, t_s("Hub"), it->name, it->key, it->upto,
                            t_text_cb, &acc)
@@ -356,12 +355,11 @@ t_claim_e(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
     rc = ds_work_claim_entities(txn, hub, now, lease_us, max, t_tok(tok),
                                 t_ent_cb, e, &claimed);
 
-    if (rc != DS_OK || claimed != e->n) {
-        ds_txn_abort(txn);
-        return rc != DS_OK ? rc : DS_ERROR;
+    if (rc == DS_OK && claimed != e->n) {
+        rc = DS_ERROR;
     }
 
-    return ds_txn_commit(txn);
+    return t_end(txn, rc);
 }
 
 
@@ -379,12 +377,7 @@ t_run(ds_env_t *env, int (*op)(ds_txn_t *txn, void *data), void *data)
 
     rc = op(txn, data);
 
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
-        return rc;
-    }
-
-    return ds_txn_commit(txn);
+    return t_end(txn, rc);
 }
 
 
@@ -395,10 +388,7 @@ t_history_types(ds_env_t *env, ds_str_t hub, const char *id, char *out,
     t_acc_t    acc;
     ds_txn_t  *txn;
 
-    out[0] = '\0';
-    acc.out = out;
-    acc.size = size;
-    acc.n = 0;
+    t_acc_init(&acc, out, size);
 
     T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
     T_INT(ds_history_read(txn, hub, t_s(id), t_types_cb, &acc), DS_OK);
@@ -413,10 +403,7 @@ t_history_text(ds_env_t *env, ds_str_t hub, const char *id, char *out,
     t_acc_t    acc;
     ds_txn_t  *txn;
 
-    out[0] = '\0';
-    acc.out = out;
-    acc.size = size;
-    acc.n = 0;
+    t_acc_init(&acc, out, size);
 
     T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
     T_INT(ds_history_read(txn, hub, t_s(id), t_text_cb, &acc), DS_OK);
@@ -433,10 +420,7 @@ t_inbox_count(ds_env_t *env, ds_str_t hub, const char *id)
     t_acc_t    acc;
     ds_txn_t  *txn;
 
-    buf[0] = '\0';
-    acc.out = buf;
-    acc.size = sizeof(buf);
-    acc.n = 0;
+    t_acc_init(&acc, buf, sizeof(buf));
 
     T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
     T_INT(ds_inbox_read(txn, hub, t_s(id), t_text_cb, &acc), DS_OK);
@@ -493,12 +477,7 @@ t_start(ds_env_t *env, ds_str_t hub, const char *id, const char *name,
 
     rc = ds_op_start(txn, hub, t_s(id), t_s(name), t_s(input), now, &inst);
 
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
-        return rc;
-    }
-
-    return ds_txn_commit(txn);
+    return t_end(txn, rc);
 }
 
 

@@ -1,0 +1,38 @@
+package DurableBlocks;
+
+# Helpers for the request lines and expected answers of --- blocks in the
+# HTTP API tests, which eval them in package main: main::rq(...),
+# main::status_re(...), $::TIME, $::FRAC. Import what a file uses, e.g.
+#   use lib 't/inc';
+#   use DurableBlocks qw(rq status_re $TIME $FRAC);
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+
+our @EXPORT_OK = qw(rq status_re $TIME $FRAC);
+
+# timestamps in answers: whole seconds, and with up to 7 fraction digits
+our $TIME = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ';
+our $FRAC = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?Z';
+
+# one request line (and body) of a block, in hub $hub
+sub rq {
+    my ($hub, $method, $path, $body) = @_;
+    my $sep = $path =~ /\?/ ? '&' : '?';
+    return "$method /runtime/webhooks/durabletask/$path${sep}taskHub=$hub&code=testkey123"
+           . (defined $body ? "\n$body" : '');
+}
+
+# an anchored regex of a status payload; $rest: regex after lastUpdatedTime
+sub status_re {
+    my ($name, $id, $status, $input, $output, $rest) = @_;
+    return '^' . quotemeta(qq({"name":"$name","instanceId":"$id",)
+           . qq("runtimeStatus":"$status","input":$input,"customStatus":null,)
+           . qq("output":$output,"createdTime":"))
+           . $TIME . '","lastUpdatedTime":"' . $TIME . '"'
+           . ($rest // '') . '\}$';
+}
+
+1;
