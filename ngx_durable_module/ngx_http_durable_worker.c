@@ -1029,7 +1029,8 @@ ngx_http_durable_work_refusal(int rc, ngx_uint_t *status,
 
     case DS_GONE:
         *status = NGX_HTTP_DURABLE_GONE;
-        *message = "The instance was terminated meanwhile.";
+        *message = "The instance is no longer running: it was terminated "
+                   "(or finished) meanwhile.";
         return 1;
 
     case DS_INVALID:

@@ -19,7 +19,7 @@ our %flow_tests = (
     roundtrip => 14, idempotent => 4, stale => 4, events => 5,
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
-    sub => 5, many => 12,
+    sub => 5, many => 13,
 );
 
 my $flow_total = 0;
@@ -471,6 +471,12 @@ sub main::many {
         qw(m1 m2) ]);
     Test::More::is(join(',', map { $_->{runtimeStatus} } @{ $r->{json} }),
                    'Completed,Completed', 'two finished in one request');
+
+    $r = complete($hub, 'orchestrations',
+                  [ { instanceId => 'm1', lease => 'ef' x 16 } ]);
+    Test::More::is($r->{body}, '[{"status":410,"Message":"The instance is '
+                   . 'no longer running: it was terminated (or finished) '
+                   . 'meanwhile."}]', 'a finished instance: 410');
 
     $r = complete($hub, 'activities', []);
     Test::More::like("$r->{status} $r->{body}",
