@@ -156,14 +156,39 @@ ds_json_minify(const char *in, size_t len, char *out)
 }
 
 
-/* the length of the leading bytes that need no escaping: printable ASCII */
+/*
+ * The length of the leading bytes that need no escaping: printable ASCII
+ * other than '"' and '\\'. Eight bytes at a time: for each test, a byte's
+ * high bit ends up set where the byte fails it (a borrow may flag a byte
+ * after one that failed too, which only sends the word to the byte loop).
+ */
+
+#define DS_ONES   0x0101010101010101ULL
+#define DS_HIGHS  0x8080808080808080ULL
+
+#define ds_has_zero(v)  (((v) - DS_ONES) & ~(v))
 
 static size_t
 ds_json_plain_prefix(const unsigned char *p, size_t len)
 {
-    size_t  i;
+    size_t    i;
+    uint64_t  x, bad;
 
-    for (i = 0; i < len; i++) {
+    for (i = 0; i + 8 <= len; i += 8) {
+        memcpy(&x, p + i, 8);
+
+        bad = ((x - DS_ONES * 0x20) & ~x)           /* < 0x20 */
+              | x                                   /* >= 0x80 */
+              | ds_has_zero(x ^ (DS_ONES * '"'))
+              | ds_has_zero(x ^ (DS_ONES * '\\'))
+              | ds_has_zero(x ^ (DS_ONES * 0x7f));
+
+        if (bad & DS_HIGHS) {
+            break;
+        }
+    }
+
+    for ( /* void */ ; i < len; i++) {
         if (p[i] < 0x20 || p[i] > 0x7e || p[i] == '"' || p[i] == '\\') {
             break;
         }

@@ -20,7 +20,7 @@ static int t_ingest_len_ok(const char *in, size_t len, unsigned depth);
 void
 t_json(void)
 {
-    int     i;
+    int     i, k, plain;
     char    err[256], *deep, buf[64];
     size_t  n;
     const char  *bad[] = {
@@ -97,6 +97,27 @@ t_json(void)
     free(deep);
 
     /* escaping */
+    /*
+     * every byte value at every place of two 8-byte words: a string with
+     * one such byte is its own length escaped exactly when the byte is
+     * ASCII from ' ' up, other than '"' and '\\' (8 bytes are tested at
+     * once)
+     */
+
+    for (i = 0; i < 256; i++) {
+        for (k = 0; k < 19; k++) {
+            memset(buf, 'a', 19);
+            buf[k] = (char) i;
+            plain = i >= 0x20 && i <= 0x7f && i != '"' && i != '\\';
+
+            if ((ds_json_escape_len(buf, 19) == 19) != plain) {
+                fprintf(stderr, "  byte 0x%02x at %d\n", (unsigned) i,
+                        (int) k);
+                T(0);
+            }
+        }
+    }
+
     T(t_escape("plain", 5, "plain"));
     T(t_escape("a\"b\\c\n\r\t\b\f\x01\x1f\x7f", 13,
                "a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\x7f"));
