@@ -2,7 +2,8 @@
 #
 #   make run     build, then nginx in the foreground on 127.0.0.1:$(PORT)
 #   make test    store unit tests, the Test::Nginx suite, the sanitizer
-#                suite (test-asan) and a quick fuzzing pass (fuzz-quick)
+#                suite (test-asan), a quick fuzzing pass (fuzz-quick) and a
+#                compile check for nginx without threads (build-nothreads)
 #   make demo    nginx + the example worker: one HelloSequence end to end
 #   make fuzz    the libFuzzer targets, FUZZ_SECONDS (60) each
 #   make test-asan       unit tests and the whole suite with ASan + UBSan
@@ -29,7 +30,8 @@ PROVE_FLAGS ?= -r
 UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
-.PHONY: all deps build run demo test test-store test-unit test-worker \
+.PHONY: all deps build build-nothreads run demo test test-store test-unit \
+        test-worker \
         test-nginx check-node check-upstream check-tool stress bench clean \
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind
@@ -68,7 +70,21 @@ run: build
 	    -g 'daemon off;'
 
 # the plain suite runs last: make test ends with its prove summary
-test: build test-store test-unit test-worker fuzz-quick test-asan test-nginx
+test: build build-nothreads test-store test-unit test-worker fuzz-quick \
+      test-asan test-nginx
+
+# the module must also compile for an nginx built without --with-threads
+# (writes then run in the event loop): nginx's own -Werror flags, no run
+NOTHREADS := $(BUILD)/nginx-nothreads
+
+build-nothreads: deps
+	@rm -rf $(NOTHREADS) && mkdir -p $(BUILD)
+	@cp -r $(NGX_SRC) $(NOTHREADS)
+	cd $(NOTHREADS) && ./configure --with-compat \
+	    --add-dynamic-module=$(CURDIR) > configure.log 2>&1 \
+	    || { tail -20 configure.log; exit 1; }
+	! grep -q NGX_THREADS $(NOTHREADS)/objs/ngx_auto_config.h
+	$(MAKE) -s -C $(NOTHREADS) -f objs/Makefile modules > /dev/null
 
 # the store's consistency checker as a command (util/durable_check.c)
 CHECK_TOOL  := $(BUILD)/durable-check

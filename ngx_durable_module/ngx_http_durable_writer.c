@@ -57,8 +57,8 @@ static void ngx_http_durable_commit_batch(ds_txn_t *txn,
     ngx_http_durable_write_t *batch, ngx_uint_t applied);
 static void ngx_http_durable_fail_batch(ngx_http_durable_write_t *batch,
     int rc, ngx_uint_t all);
-static void ngx_http_durable_resume(ngx_http_durable_write_t *w);
 #if (NGX_THREADS)
+static void ngx_http_durable_resume(ngx_http_durable_write_t *w);
 static void ngx_http_durable_guard_handler(ngx_event_t *ev);
 static void ngx_http_durable_post(ngx_http_durable_writer_t *wr);
 static void ngx_http_durable_batch_thread(void *data, ngx_log_t *log);
@@ -209,11 +209,10 @@ ngx_int_t
 ngx_http_durable_write_queue(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
 {
+#if (NGX_THREADS)
     ngx_http_durable_writer_t  *wr;
 
     wr = ctx->store->writer;
-
-#if (NGX_THREADS)
 
     if (wr->task) {
         *wr->last = w;
@@ -383,6 +382,8 @@ ngx_http_durable_fail_batch(ngx_http_durable_write_t *batch, int rc,
 }
 
 
+#if (NGX_THREADS)
+
 static void
 ngx_http_durable_resume(ngx_http_durable_write_t *w)
 {
@@ -407,8 +408,6 @@ ngx_http_durable_resume(ngx_http_durable_write_t *w)
     ngx_http_run_posted_requests(c);
 }
 
-
-#if (NGX_THREADS)
 
 static void
 ngx_http_durable_post(ngx_http_durable_writer_t *wr)
