@@ -5,7 +5,10 @@
  * Holding a request without blocking the worker: a timer on the request
  * context calls a handler until it answers or the deadline passes. The
  * timer is deleted by a cleanup handler if the request ends first (the
- * client went away).
+ * client went away). A worker that shuts down gracefully (reload, binary
+ * upgrade, quit) answers its waiting requests at their next tick, as if
+ * their deadline had come, instead of holding its exit for up to
+ * durable_task_max_wait: clients poll again and reach the new workers.
  */
 
 
@@ -89,7 +92,7 @@ ngx_http_durable_wait_handler(ngx_event_t *ev)
     left = (ngx_msec_int_t) (ctx->wait_deadline - ngx_current_msec) > 0
            ? ctx->wait_deadline - ngx_current_msec : 0;
 
-    rc = ctx->wait_handler(r, ctx, left == 0);
+    rc = ctx->wait_handler(r, ctx, left == 0 || ngx_exiting);
 
     if (rc == NGX_AGAIN) {
         ngx_add_timer(&ctx->wait_ev, ngx_min(ctx->wait_interval, left));
