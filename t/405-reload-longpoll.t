@@ -40,7 +40,7 @@ sub reload_later {
     my $pidfile = $Test::Nginx::Socket::PidFile;
     my $master = do { local (@ARGV, $/) = $pidfile; <> };
     chomp $master;
-    $old_worker = (split ' ', `pgrep -P $master`)[0];
+    $old_worker = child_of($master);
 
     my $pid = fork();
     die "fork: $!" unless defined $pid;
@@ -49,6 +49,18 @@ sub reload_later {
         kill 'HUP', $master;
         POSIX::_exit(0);
     }
+}
+
+# a child process of $ppid (the master has one worker), from /proc
+sub child_of {
+    my ($ppid) = @_;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next;
+        my $line = <$fh> // next;
+        # pid (comm) state ppid ...: comm may hold spaces
+        return $1 if $line =~ /^(\d+) \(.*\) \S+ (\d+) / && $2 == $ppid;
+    }
+    die "no worker of master $ppid";
 }
 
 sub gone {
