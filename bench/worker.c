@@ -60,7 +60,7 @@ static const char  *base = "/runtime/webhooks/durabletask";
 static const char  *query = "";
 static int          claim_max = 100;
 static int          claim_wait = 1;
-static int          batch_max = 100;    /* completions per request */
+static int          batch_max = 50;     /* completions per request */
 static long         inflight_max = 4000;
 
 static atomic_int   stopping;

@@ -1418,10 +1418,26 @@ ngx_http_durable_random(u_char *buf, size_t len)
 static void
 ngx_http_durable_random_fill(u_char *buf, size_t len)
 {
-    size_t  i;
-
+    size_t   i;
 #if (NGX_LINUX)
-    if (getrandom(buf, len, 0) == (ssize_t) len) {
+    ssize_t  n;
+
+    /* reads of up to 256 bytes are whole; a signal may cut longer ones */
+
+    for (i = 0; i < len; i += n) {
+        n = getrandom(buf + i, ngx_min(len - i, 256), 0);
+
+        if (n == -1 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+
+        if (n <= 0) {
+            break;
+        }
+    }
+
+    if (i >= len) {
         return;
     }
 #endif

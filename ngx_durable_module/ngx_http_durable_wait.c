@@ -16,6 +16,9 @@
 #include "ngx_http_durable_wait.h"
 
 
+#define NGX_HTTP_DURABLE_WAIT_TICK  1000     /* ms */
+
+
 static void ngx_http_durable_wait_handler(ngx_event_t *ev);
 static void ngx_http_durable_wait_cleanup(void *data);
 
@@ -43,7 +46,10 @@ ngx_http_durable_wait(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 
     ctx->wait_handler = handler;
     ctx->wait_deadline = ngx_current_msec + timeout;
-    ctx->wait_interval = ngx_min(interval, timeout);
+
+    /* a tick at least every second notices a shutdown soon enough */
+    ctx->wait_interval = ngx_min(ngx_min(interval, timeout),
+                                 NGX_HTTP_DURABLE_WAIT_TICK);
 
     ngx_add_timer(&ctx->wait_ev, ctx->wait_interval);
 

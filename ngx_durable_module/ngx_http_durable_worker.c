@@ -643,7 +643,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
     rc = NGX_DONE;
 
     for (i = 0; i < n; i++) {
-        rc = ngx_http_durable_write_queue(r, ctx, ws[i]);
+        rc = ngx_http_durable_write_queue(r, ctx, ws[i], i == n - 1);
     }
 
     ngx_http_durable_write_post(ctx);
@@ -1078,6 +1078,7 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_batch_t *b)
 {
     u_char                   *p;
+    size_t                    len;
     ngx_str_t                 body;
     ngx_uint_t                i, status, applied;
     const char               *message;
@@ -1092,8 +1093,27 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
         }
     }
 
-    /* the longest result: a 409 and its message */
-    p = ngx_pnalloc(r->pool, 2 + b->n * 160);
+    /* the exact length, in the same branches as the writing below */
+
+    len = sizeof("[]") - 1 + b->n - 1;
+
+    for (i = 0; i < b->n; i++) {
+        k = &b->items[i];
+
+        if (ngx_http_durable_work_refusal(b->rc[i], &status, &message)) {
+            len += sizeof("{\"status\":NNN,\"Message\":\"\"}") - 1
+                   + ngx_strlen(message);
+
+        } else if (k->kind == DS_WORK_ORCHESTRATION) {
+            len += sizeof("{\"status\":200,\"runtimeStatus\":\"\"}") - 1
+                   + ngx_strlen(ds_status_name(k->status));
+
+        } else {
+            len += sizeof("{\"status\":200}") - 1;
+        }
+    }
+
+    p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1119,7 +1139,8 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
             applied++;
 
         } else {
-            p = ngx_cpymem(p, "{\"status\":200}", 14);
+            p = ngx_cpymem(p, "{\"status\":200}",
+                           sizeof("{\"status\":200}") - 1);
             applied++;
         }
     }

@@ -60,6 +60,8 @@ static void ngx_http_durable_fail_batch(ngx_http_durable_write_t *batch,
 #if (NGX_THREADS)
 static void ngx_http_durable_resume(ngx_http_durable_write_t *w);
 static void ngx_http_durable_guard_handler(ngx_event_t *ev);
+static void ngx_http_durable_log_redone(ngx_http_durable_writer_t *wr,
+    ngx_log_t *log);
 static void ngx_http_durable_post(ngx_http_durable_writer_t *wr);
 static void ngx_http_durable_batch_thread(void *data, ngx_log_t *log);
 static void ngx_http_durable_batch_done(ngx_event_t *ev);
@@ -167,7 +169,7 @@ ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_durable_write_queue(r, ctx, w);
+    rc = ngx_http_durable_write_queue(r, ctx, w, 1);
 
     ngx_http_durable_write_post(ctx);
 
@@ -200,14 +202,16 @@ ngx_http_durable_write_alloc(ngx_http_request_t *r,
 /*
  * Queues a write without starting a batch: a request with several writes
  * queues them all, then calls ngx_http_durable_write_post() once, so they
- * share a batch. Each write's done() runs once it is durable (the request
- * is held until the last); returns NGX_DONE, or (without threads) what
- * w->done answered.
+ * share a batch and are done in the order they were queued. Each write's
+ * done() runs once it is durable. The write queued with "hold" (one per
+ * request, the last of several: nginx counts blocking operations of a
+ * request in 8 bits) holds the request until it is done; returns
+ * NGX_DONE, or (without threads) what w->done answered.
  */
 
 ngx_int_t
 ngx_http_durable_write_queue(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w, ngx_uint_t hold)
 {
 #if (NGX_THREADS)
     ngx_http_durable_writer_t  *wr;
@@ -219,10 +223,13 @@ ngx_http_durable_write_queue(ngx_http_request_t *r,
         wr->last = &w->next;
         wr->queued++;
 
-        /* the request outlives a client that goes away meanwhile */
-        r->main->count++;
-        r->main->blocked++;
-        r->aio = 1;
+        if (hold) {
+            /* the request outlives a client that goes away meanwhile */
+            w->hold = 1;
+            r->main->count++;
+            r->main->blocked++;
+            r->aio = 1;
+        }
 
         if (!wr->guard.timer_set) {
             ngx_add_timer(&wr->guard, NGX_HTTP_DURABLE_GUARD);
@@ -292,7 +299,15 @@ ngx_http_durable_apply_batch(ds_env_t *env, ngx_http_durable_write_t *batch)
             continue;
         }
 
-        if (ds_txn_writes(txn) != before) {
+        /*
+         * LMDB may also leave a txn unusable after a failed read (a
+         * corrupt or missing page): only a refusal that wrote nothing
+         * lets the batch go on in place
+         */
+
+        if (ds_txn_writes(txn) != before
+            || w->rc == DS_ERROR || w->rc == DS_FULL)
+        {
             ds_txn_abort(txn);
             ngx_http_durable_apply_nested(env, batch);
             return 1;
@@ -395,12 +410,16 @@ ngx_http_durable_resume(ngx_http_durable_write_t *w)
     r = w->request;
     c = r->connection;
 
-    /* a request with several writes stays blocked until the last */
-    if (--r->main->blocked == 0) {
-        r->aio = 0;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+
+    if (!w->hold) {
+        /* one of several: the write that holds the request answers */
+        (void) w->done(r, ctx, w);
+        return;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+    r->main->blocked--;
+    r->aio = 0;
 
     rc = w->done(r, ctx, w);
 
@@ -431,7 +450,9 @@ ngx_http_durable_post(ngx_http_durable_writer_t *wr)
 
     /* the pool's queue is full: apply here rather than fail the writes */
 
-    ngx_http_durable_apply_batch(wr->store->env, wr->batch);
+    if (ngx_http_durable_apply_batch(wr->store->env, wr->batch)) {
+        ngx_http_durable_log_redone(wr, wr->task->event.log);
+    }
 
     for (w = wr->batch, wr->batch = NULL; w; w = next) {
         next = w->next;
@@ -459,11 +480,7 @@ ngx_http_durable_batch_done(ngx_event_t *ev)
     wr->dirty = 1;
 
     if (wr->redone) {
-        ngx_log_error(NGX_LOG_INFO, ev->log, 0,
-                      "durable: a write failed after writing in a batch of "
-                      "%ui writes to store \"%V\": the batch was redone, "
-                      "each write in a nested txn", wr->batch_n,
-                      &wr->store->name);
+        ngx_http_durable_log_redone(wr, ev->log);
     }
 
     /* still busy: writes that answers queue wait for the next batch */
@@ -484,6 +501,16 @@ ngx_http_durable_batch_done(ngx_event_t *ev)
     if (!wr->busy && wr->queue == NULL && wr->guard.timer_set) {
         ngx_del_timer(&wr->guard);
     }
+}
+
+
+static void
+ngx_http_durable_log_redone(ngx_http_durable_writer_t *wr, ngx_log_t *log)
+{
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "durable: a write failed after writing in a batch of "
+                  "%ui writes to store \"%V\": the batch was redone, each "
+                  "write in a nested txn", wr->batch_n, &wr->store->name);
 }
 
 

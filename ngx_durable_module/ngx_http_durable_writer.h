@@ -34,6 +34,7 @@ struct ngx_http_durable_write_s {
     void                         *data;     /* the operation's arguments */
     const char                   *what;     /* for error messages */
     int                           rc;       /* ds_rc_e of apply + commit */
+    unsigned                      hold:1;   /* holds the request */
 };
 
 
@@ -47,7 +48,8 @@ ngx_http_durable_write_t *ngx_http_durable_write_alloc(ngx_http_request_t *r,
     ngx_http_durable_apply_pt apply, ngx_http_durable_written_pt done,
     void *data, const char *what);
 ngx_int_t ngx_http_durable_write_queue(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w,
+    ngx_uint_t hold);
 void ngx_http_durable_write_post(ngx_http_durable_ctx_t *ctx);
 
 

@@ -19,7 +19,7 @@ our %flow_tests = (
     roundtrip => 14, idempotent => 4, stale => 4, events => 5,
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
-    sub => 5, many => 13,
+    sub => 5, many => 13, many_big => 3,
 );
 
 my $flow_total = 0;
@@ -485,6 +485,27 @@ sub main::many {
 }
 
 
+# more completions in one request than nginx counts blocking operations
+# of a request (8 bits): the request is held once, not once per write
+sub main::many_big {
+    my $hub = 'ManyBig';
+    start($hub, 'Seq', "big-$_") for 1 .. 300;
+
+    my @o = claim($hub, 'orchestrations', max => 300);
+    Test::More::is(scalar @o, 300, '300 items claimed at once');
+
+    my $r = complete($hub, 'orchestrations', [ map { {
+        instanceId => $_->{instanceId}, lease => $_->{lease},
+        actions => [ { type => 'complete', output => $_->{instanceId} } ]
+    } } @o ]);
+    Test::More::is($r->{status}, 200, 'one answer for 300 completions');
+    Test::More::is(scalar(grep { $_->{status} == 200
+                                 && $_->{runtimeStatus} eq 'Completed' }
+                          @{ $r->{json} || [] }), 300,
+                   '300 results, all Completed');
+}
+
+
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-orch;
 _EOC_
@@ -679,6 +700,24 @@ main::many();
 --- request
 GET /runtime/webhooks/durabletask/instances/m2?taskHub=Many&code=systemkey-1234
 --- response_body_like: "runtimeStatus":"Completed".*"output":\["am2","bm2"\]
+--- error_code: 200
+
+
+
+=== TEST 17: 300 completions in one request (durable_task_worker_max_items 1000)
+--- http_config eval: $::http_config
+--- config
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_keys systemkey-1234;
+        durable_task_worker_keys workerkey-1234;
+        durable_task_worker_max_items 1000;
+    }
+--- init
+main::many_big();
+--- request
+GET /runtime/webhooks/durabletask/instances/big-300?taskHub=ManyBig&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Completed".*"output":"big-300"
 --- error_code: 200
 
 
