@@ -110,3 +110,16 @@ POST /runtime/webhooks/durabletask/worker/activities/claim?wait=60
 --- error_code: 200
 --- response_body chomp
 {"items":[]}
+
+
+
+=== TEST 3: a start that waits (timeout=60, retryInterval=60) is answered 202 when its worker reloads
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::reload_later();
+--- request
+POST /runtime/webhooks/durabletask/orchestrators/Hello/lp3?timeout=60&retryInterval=60
+--- timeout: 30
+--- error_code: 202
+--- response_body_like: ^\{"id":"lp3","statusQueryGetUri":
