@@ -59,10 +59,36 @@ int
 ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst)
 {
-    int             rc, exists;
+    int            rc;
+    ds_instance_t  old;
+
+    if (!ds_key_valid(hub, id)) {
+        return DS_INVALID;
+    }
+
+    rc = ds_instance_get(txn, hub, id, &old);
+
+    if (rc != DS_OK && rc != DS_NOTFOUND) {
+        return rc;
+    }
+
+    return ds_instance_write(txn, hub, id, inst, rc == DS_OK ? &old : NULL);
+}
+
+
+/*
+ * ds_instance_put() for a caller that has just read the stored record in
+ * this txn (old; NULL: there is none) and written nothing of it since: the
+ * indexes are updated from old without reading it again.
+ */
+
+int
+ds_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst, const ds_instance_t *old)
+{
+    int             rc;
     size_t          size;
     MDB_val         key, val;
-    ds_instance_t   old;
     unsigned char   kb[DS_KEY_BUF], stack[DS_RECORD_STACK], *buf;
 
     if (!ds_key_valid(hub, id)
@@ -92,27 +118,17 @@ ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     ds_record_encode(inst, buf);
 
-    rc = ds_instance_get(txn, hub, id, &old);
+    rc = DS_OK;
 
-    if (rc == DS_OK) {
-        exists = 1;
-
-    } else if (rc == DS_NOTFOUND) {
-        exists = 0;
-
-    } else {
-        goto done;
-    }
-
-    if (!exists) {
+    if (old == NULL) {
         rc = ds_index_put(txn, hub, id, inst->status, inst->created, 1);
 
-    } else if (old.created != inst->created || old.status != inst->status) {
-        rc = ds_index_del(txn, hub, id, old.status, old.created,
-                          old.created != inst->created);
+    } else if (old->created != inst->created || old->status != inst->status) {
+        rc = ds_index_del(txn, hub, id, old->status, old->created,
+                          old->created != inst->created);
         if (rc == DS_OK) {
             rc = ds_index_put(txn, hub, id, inst->status, inst->created,
-                              old.created != inst->created);
+                              old->created != inst->created);
         }
     }
 
@@ -122,15 +138,17 @@ ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     /* the ready index: an entry at ready_at when it is not 0 */
 
-    if (exists && old.ready_at != inst->ready_at && old.ready_at != 0) {
-        rc = ds_ready_del(txn, hub, DS_READY_ORCH, old.ready_at,
+    if (old && old->ready_at != inst->ready_at && old->ready_at != 0) {
+        rc = ds_ready_del(txn, hub, DS_READY_ORCH, old->ready_at,
                           (const unsigned char *) id.data, id.len);
         if (rc != DS_OK) {
             goto done;
         }
     }
 
-    if ((!exists || old.ready_at != inst->ready_at) && inst->ready_at != 0) {
+    if ((old == NULL || old->ready_at != inst->ready_at)
+        && inst->ready_at != 0)
+    {
         rc = ds_ready_put(txn, hub, DS_READY_ORCH, inst->ready_at,
                           (const unsigned char *) id.data, id.len);
         if (rc != DS_OK) {
@@ -143,8 +161,7 @@ ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     val.mv_data = buf;
     val.mv_size = size;
 
-    rc = ds_lmdb_rc(txn, ds_put(txn, DS_DB_INSTANCES,
-                                 &key, &val, 0));
+    rc = ds_lmdb_rc(txn, ds_put(txn, DS_DB_INSTANCES, &key, &val, 0));
 
 done:
 

@@ -80,6 +80,10 @@ struct ds_txn_s {
 /* ds_env.c */
 int ds_lmdb_rc(ds_txn_t *txn, int rc);
 
+/* ds_instance.c */
+int ds_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst, const ds_instance_t *old);
+
 /* every write goes through these: they count for ds_txn_writes() */
 int ds_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val,
     unsigned flags);

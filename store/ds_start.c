@@ -88,7 +88,8 @@ ds_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     seq = rec.inbox_seq + 1;
     rec.inbox_seq = seq;
 
-    rc = ds_instance_put(txn, hub, id, &rec);
+    /* nothing was written since old was read */
+    rc = ds_instance_write(txn, hub, id, &rec, existed ? &old : NULL);
 
     if (rc == DS_OK && existed) {
         rc = ds_history_clear(txn, hub, id);
