@@ -53,6 +53,7 @@ typedef struct {
     int64_t                     lease_us;
     ds_status_e                 status;     /* out: orchestration status */
     int64_t                     expires;    /* out: renewed lease */
+    int                         rc;         /* out, when one of several */
     ngx_http_durable_work_batch_t  *batch;  /* the request's, if several */
 } ngx_http_durable_work_t;
 
@@ -60,7 +61,6 @@ typedef struct {
 /* the completions of one request that completes several items */
 struct ngx_http_durable_work_batch_s {
     ngx_http_durable_work_t    *items;
-    int                        *rc;         /* each item's ds_rc_e */
     ngx_uint_t                  n;
     ngx_uint_t                  pending;
 };
@@ -152,6 +152,7 @@ static ngx_int_t ngx_http_durable_get_entity(ngx_http_request_t *r,
     ds_str_t *key);
 static void ngx_http_durable_get_raw(ngx_http_durable_sv_t *span,
     const char *name, ds_str_t *out);
+static ngx_int_t ngx_http_durable_quote(ngx_http_request_t *r, ds_str_t *s);
 static void ngx_http_durable_json_cleanup(void *data);
 
 
@@ -590,8 +591,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
     }
 
     b->items = ngx_pcalloc(r->pool, n * sizeof(ngx_http_durable_work_t));
-    b->rc = ngx_pcalloc(r->pool, n * sizeof(int));
-    if (b->items == NULL || b->rc == NULL) {
+    if (b->items == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -737,7 +737,6 @@ ngx_http_durable_parse_activity(ngx_http_request_t *r,
     ngx_http_durable_work_t *k)
 {
     int                     failed;
-    char                   *p;
     int64_t                 task;
     json_t                 *failure;
     ds_str_t                id, result, reason, details;
@@ -768,24 +767,12 @@ ngx_http_durable_parse_activity(ngx_http_request_t *r,
                        "The member 'failure' must be an object.");
         }
 
-        /* the reason is stored as a JSON string */
-
         if (ngx_http_durable_get_string(r, ctx, failure, "reason", 0, &reason)
-            != NGX_OK)
+            != NGX_OK
+            || ngx_http_durable_quote(r, &reason) != NGX_OK)
         {
             return NGX_ERROR;
         }
-
-        p = ngx_pnalloc(r->pool, ds_json_escape_len(reason.data, reason.len)
-                                 + 2);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        p[0] = '"';
-        reason.len = ds_json_escape(reason.data, reason.len, p + 1) + 2;
-        p[reason.len - 1] = '"';
-        reason.data = p;
 
         ngx_http_durable_get_raw(&span, "details", &details);
     }
@@ -1055,7 +1042,7 @@ ngx_http_durable_many_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 
     ngx_http_durable_work_batch_t  *b = k->batch;
 
-    b->rc[k - b->items] = w->rc;
+    k->rc = w->rc;
 
     if (--b->pending) {
         return NGX_DONE;
@@ -1084,25 +1071,21 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
     const char               *message;
     ngx_http_durable_work_t  *k;
 
-    for (i = 0; i < b->n; i++) {
-        if (b->rc[i] != DS_OK
-            && !ngx_http_durable_work_refusal(b->rc[i], &status, &message))
-        {
-            return ngx_http_durable_store_error(r, ctx, b->rc[i],
-                                                "completing work", NULL);
-        }
-    }
-
-    /* the exact length, in the same branches as the writing below */
+    /* a store failure answers for all; else the exact length, in the
+     * same branches as the writing below */
 
     len = sizeof("[]") - 1 + b->n - 1;
 
     for (i = 0; i < b->n; i++) {
         k = &b->items[i];
 
-        if (ngx_http_durable_work_refusal(b->rc[i], &status, &message)) {
+        if (ngx_http_durable_work_refusal(k->rc, &status, &message)) {
             len += sizeof("{\"status\":NNN,\"Message\":\"\"}") - 1
                    + ngx_strlen(message);
+
+        } else if (k->rc != DS_OK) {
+            return ngx_http_durable_store_error(r, ctx, k->rc,
+                                                "completing work", NULL);
 
         } else if (k->kind == DS_WORK_ORCHESTRATION) {
             len += sizeof("{\"status\":200,\"runtimeStatus\":\"\"}") - 1
@@ -1129,7 +1112,7 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
             *p++ = ',';
         }
 
-        if (ngx_http_durable_work_refusal(b->rc[i], &status, &message)) {
+        if (ngx_http_durable_work_refusal(k->rc, &status, &message)) {
             p = ngx_sprintf(p, "{\"status\":%ui,\"Message\":\"%s\"}",
                             status, message);
 
@@ -1161,7 +1144,6 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, json_t *obj, ngx_http_durable_sv_t *span,
     ds_action_t *act)
 {
-    char        *p;
     ds_str_t     type, fire;
     ngx_uint_t   i;
 
@@ -1265,23 +1247,11 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
     case DS_ACT_FAIL:
         if (ngx_http_durable_get_string(r, ctx, obj, "reason", 0,
                                         &act->reason)
-            != NGX_OK)
+            != NGX_OK
+            || ngx_http_durable_quote(r, &act->reason) != NGX_OK)
         {
             return NGX_ERROR;
         }
-
-        p = ngx_pnalloc(r->pool,
-                        ds_json_escape_len(act->reason.data, act->reason.len)
-                        + 2);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        p[0] = '"';
-        act->reason.len = ds_json_escape(act->reason.data, act->reason.len,
-                                         p + 1) + 2;
-        p[act->reason.len - 1] = '"';
-        act->reason.data = p;
 
         ngx_http_durable_get_raw(span, "details", &act->details);
         return NGX_OK;
@@ -1460,6 +1430,27 @@ ngx_http_durable_get_entity(ngx_http_request_t *r,
     if (key->data == NULL) {
         key->data = "";
     }
+
+    return NGX_OK;
+}
+
+
+/* a failure's reason is stored as a JSON string: s becomes one */
+
+static ngx_int_t
+ngx_http_durable_quote(ngx_http_request_t *r, ds_str_t *s)
+{
+    char  *p;
+
+    p = ngx_pnalloc(r->pool, ds_json_escape_len(s->data, s->len) + 2);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    p[0] = '"';
+    s->len = ds_json_escape(s->data, s->len, p + 1) + 2;
+    p[s->len - 1] = '"';
+    s->data = p;
 
     return NGX_OK;
 }
