@@ -25,7 +25,7 @@ our %flow_tests = (
 my $flow_total = 0;
 $flow_total += $_ for values %flow_tests;
 
-plan tests => $flow_total + 2 * (blocks() - 1) + 6;
+plan tests => $flow_total + 2 * (blocks() - 1) + 8;
 
 
 sub start {
@@ -722,7 +722,7 @@ GET /runtime/webhooks/durabletask/instances/big-300?taskHub=ManyBig&code=systemk
 
 
 
-=== TEST 15: claim limits: max and wait beyond their directives are 400
+=== TEST 15: claim limits: max and wait beyond their directives are 400, and so is an array of more completions than max_items
 --- http_config eval: $::http_config
 --- config
     location /runtime/webhooks/durabletask/ {
@@ -734,10 +734,13 @@ GET /runtime/webhooks/durabletask/instances/big-300?taskHub=ManyBig&code=systemk
 --- request eval
 ["POST /runtime/webhooks/durabletask/worker/orchestrations/claim?max=11&code=workerkey-1234",
  "POST /runtime/webhooks/durabletask/worker/activities/claim?wait=6&code=workerkey-1234",
- "POST /runtime/webhooks/durabletask/worker/entities/claim?max=10&wait=0&code=workerkey-1234"]
+ "POST /runtime/webhooks/durabletask/worker/entities/claim?max=10&wait=0&code=workerkey-1234",
+ "POST /runtime/webhooks/durabletask/worker/activities/complete?code=workerkey-1234\n["
+ . join(',', ('{}') x 11) . ']']
 --- error_code eval
-[400, 400, 200]
+[400, 400, 200, 400]
 --- response_body_like eval
 ['"Message":"The value \'11\' of \'max\' is not an integer from 1 to 10\."',
  '"Message":"The value \'6\' of \'wait\' is more than the longest wait allowed here, 5 seconds\."',
- '^\{"items":\[\]\}$']
+ '^\{"items":\[\]\}$',
+ '^\{"Message":"An array of completions holds 1 to 10 of them\."\}$']
