@@ -266,10 +266,12 @@ ngx_http_durable_write_post(ngx_http_durable_ctx_t *ctx)
  * that fails without having written anything (a refusal: conflict, not
  * found, stale lease) leaves the txn as it was, so the batch goes on. One
  * that fails after writing (a full map, an I/O error, a check that comes
- * late) would leave half of itself behind: the txn is dropped and the
- * batch runs again with each write in a nested txn of its own, so that
- * one aborts alone. Nested txns copy every page they touch, hence not
- * the first choice.
+ * late) would leave half of itself behind, and a store error may leave the
+ * txn unusable: the txn is dropped. If nothing of the batch had been
+ * applied yet, the writes after it go on in a new txn; otherwise the batch
+ * runs again with each write in a nested txn of its own, so that the
+ * failing one fails alone (nested txns copy every page they touch, hence
+ * not the first choice). Returns 1 when the batch was run again.
  */
 
 static ngx_uint_t
@@ -280,6 +282,8 @@ ngx_http_durable_apply_batch(ds_env_t *env, ngx_http_durable_write_t *batch)
     ds_txn_t                  *txn;
     ngx_uint_t                 applied;
     ngx_http_durable_write_t  *w;
+
+again:
 
     rc = ds_txn_begin(env, NULL, 1, &txn);
     if (rc != DS_OK) {
@@ -299,19 +303,29 @@ ngx_http_durable_apply_batch(ds_env_t *env, ngx_http_durable_write_t *batch)
             continue;
         }
 
-        /*
-         * LMDB may also leave a txn unusable after a failed read (a
-         * corrupt or missing page): only a refusal that wrote nothing
-         * lets the batch go on in place
-         */
-
-        if (ds_txn_writes(txn) != before
-            || w->rc == DS_ERROR || w->rc == DS_FULL)
+        if (ds_txn_writes(txn) == before
+            && w->rc != DS_ERROR && w->rc != DS_FULL)
         {
-            ds_txn_abort(txn);
-            ngx_http_durable_apply_nested(env, batch);
-            return 1;
+            continue;
         }
+
+        ds_txn_abort(txn);
+
+        if (applied == 0) {
+            /* the writes before it were refusals: their answers stand */
+
+            batch = w->next;
+
+            if (batch == NULL) {
+                return 0;
+            }
+
+            goto again;
+        }
+
+        ngx_http_durable_apply_nested(env, batch);
+
+        return 1;
     }
 
     ngx_http_durable_commit_batch(txn, batch, applied);
@@ -508,9 +522,9 @@ static void
 ngx_http_durable_log_redone(ngx_http_durable_writer_t *wr, ngx_log_t *log)
 {
     ngx_log_error(NGX_LOG_INFO, log, 0,
-                  "durable: a write failed after writing in a batch of "
-                  "%ui writes to store \"%V\": the batch was redone, each "
-                  "write in a nested txn", wr->batch_n, &wr->store->name);
+                  "durable: a write failed in a batch of %ui writes to "
+                  "store \"%V\": the batch was redone, each write in a "
+                  "nested txn", wr->batch_n, &wr->store->name);
 }
 
 

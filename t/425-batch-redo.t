@@ -116,7 +116,7 @@ Test::More::ok($all_ok, 'each round: 507 for the huge start, 202 for the six oth
 Test::More::ok($redone, 'a batch with the failed write was redone')
     or Test::More::diag(main::errlog());
 Test::More::like(main::errlog(),
-    qr/\[info\].*durable: a write failed after writing in a batch of [2-9] writes to store "default": the batch was redone, each write in a nested txn/,
+    qr/\[info\].*durable: a write failed in a batch of [2-9] writes to store "default": the batch was redone, each write in a nested txn/,
     'the info line says how many writes the batch had');
 my ($ok, $ids) = main::check_store();
 Test::More::ok($ok, 'durable-check: the store is consistent');
