@@ -62,10 +62,7 @@ ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int            rc;
     ds_instance_t  old;
 
-    if (!ds_key_valid(hub, id)) {
-        return DS_INVALID;
-    }
-
+    /* an invalid key: DS_INVALID from here */
     rc = ds_instance_get(txn, hub, id, &old);
 
     if (rc != DS_OK && rc != DS_NOTFOUND) {
