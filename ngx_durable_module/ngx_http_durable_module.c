@@ -1001,7 +1001,7 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * durable_task_store name path=dir [max_size=size] [sync=on|off]
  *                    [flush=time] [thread_pool=name|off]
- *                    [reader_check=time|off];
+ *                    [writes=thread|loop] [reader_check=time|off];
  */
 
 static char *
@@ -1107,6 +1107,16 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strcmp(value[i].data, "writes=thread") == 0) {
+            st->loop_writes = 0;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "writes=loop") == 0) {
+            st->loop_writes = 1;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
             s.data = value[i].data + 6;
             s.len = value[i].len - 6;
@@ -1159,6 +1169,16 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "durable_task_store \"%V\": path \"%V\" is not "
                            "a directory", &st->name, &st->path);
+        return NGX_CONF_ERROR;
+    }
+
+    /* a synced commit waits for the disk: never in the event loop */
+
+    if (st->loop_writes && st->sync != DS_SYNC_NONE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "durable_task_store \"%V\": writes=loop needs "
+                           "sync=off (a synced commit waits for the disk)",
+                           &st->name);
         return NGX_CONF_ERROR;
     }
 

@@ -35,6 +35,7 @@ typedef struct {
     ds_sync_e                   sync;
     ngx_msec_t                  flush;
     ngx_msec_t                  reader_check;   /* 0: off */
+    ngx_flag_t                  loop_writes;    /* writes=loop */
 
 #if (NGX_THREADS)
     ngx_thread_pool_t          *thread_pool; /* NULL: writes in the loop */

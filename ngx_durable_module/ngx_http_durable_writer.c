@@ -2,21 +2,27 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * Group commit off the event loop. Writes of a store are queued per nginx
- * worker process; one batch at a time runs in a thread of the store's
- * nginx thread pool: one LMDB write transaction (a failing write aborts
+ * Group commit. Writes of a store are queued per nginx worker process and
+ * applied in batches: one LMDB write transaction (a failing write aborts
  * only itself: see ngx_http_durable_apply_batch), one commit, so one fsync
- * for the whole batch. Requests are answered in the event loop
- * once their batch is durable; writes that arrive meanwhile form the next
- * batch. The event loop never waits for fsync or for the write lock another
- * process holds. Without thread support the batch of one runs in place.
+ * for the whole batch. Requests are answered in the event loop once their
+ * batch is durable.
+ *
+ * By default one batch at a time runs in a thread of the store's nginx
+ * thread pool, and writes that arrive meanwhile form the next batch: the
+ * event loop never waits for fsync or for the write lock another process
+ * holds. A relaxed store with writes=loop, or a store without a thread
+ * pool, applies its batch in the event loop instead, once the events of
+ * the current iteration are handled (a posted event): what they queued is
+ * one batch, and no thread is woken for it.
  *
  * A worker that shuts down gracefully (reload, binary upgrade, quit) exits
  * once no timer but cancelable ones is left. A request waiting for its
- * batch has no timer of its own, so a non-cancelable "guard" timer is
- * armed while any write of the process is queued or in the thread: the
- * worker stays until every write it took is applied and answered, and no
- * client ever retries a write that was applied but not answered.
+ * batch in the thread has no timer of its own, so a non-cancelable "guard"
+ * timer is armed while any write of the process is queued or in the
+ * thread: the worker stays until every write it took is applied and
+ * answered, and no client ever retries a write that was applied but not
+ * answered. A batch in the event loop is done before its iteration ends.
  */
 
 
@@ -39,9 +45,11 @@ typedef struct {
     ngx_thread_task_t            *task;
     ngx_thread_task_t            *sync_task;
 #endif
+    ngx_event_t                   apply;        /* a batch in the loop */
     ngx_event_t                   flush;
     ngx_event_t                   guard;
     int                           sync_rc;
+    unsigned                      loop:1;       /* batches in the loop */
     unsigned                      busy:1;
     unsigned                      syncing:1;
     unsigned                      dirty:1;
@@ -57,12 +65,15 @@ static void ngx_http_durable_commit_batch(ds_txn_t *txn,
     ngx_http_durable_write_t *batch, ngx_uint_t applied);
 static void ngx_http_durable_fail_batch(ngx_http_durable_write_t *batch,
     int rc, ngx_uint_t all);
-#if (NGX_THREADS)
+static void ngx_http_durable_post(ngx_http_durable_writer_t *wr);
+static void ngx_http_durable_take_batch(ngx_http_durable_writer_t *wr);
+static void ngx_http_durable_answer_batch(ngx_http_durable_writer_t *wr);
 static void ngx_http_durable_resume(ngx_http_durable_write_t *w);
-static void ngx_http_durable_guard_handler(ngx_event_t *ev);
+static void ngx_http_durable_apply_handler(ngx_event_t *ev);
 static void ngx_http_durable_log_redone(ngx_http_durable_writer_t *wr,
     ngx_log_t *log);
-static void ngx_http_durable_post(ngx_http_durable_writer_t *wr);
+#if (NGX_THREADS)
+static void ngx_http_durable_guard_handler(ngx_event_t *ev);
 static void ngx_http_durable_batch_thread(void *data, ngx_log_t *log);
 static void ngx_http_durable_batch_done(ngx_event_t *ev);
 static void ngx_http_durable_flush_handler(ngx_event_t *ev);
@@ -85,11 +96,19 @@ ngx_http_durable_writer_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
     wr->last = &wr->queue;
     st->writer = wr;
 
+    wr->apply.handler = ngx_http_durable_apply_handler;
+    wr->apply.data = wr;
+    wr->apply.log = cycle->log;
+
+    wr->loop = 1;
+
 #if (NGX_THREADS)
 
     if (st->thread_pool == NULL) {
         return NGX_OK;
     }
+
+    wr->loop = st->loop_writes;
 
     wr->task = ngx_thread_task_alloc(cycle->pool, 0);
     wr->sync_task = ngx_thread_task_alloc(cycle->pool, 0);
@@ -147,6 +166,10 @@ ngx_http_durable_writer_exit(ngx_http_durable_store_t *st)
 
     if (wr->guard.timer_set) {
         ngx_del_timer(&wr->guard);
+    }
+
+    if (wr->apply.posted) {
+        ngx_delete_posted_event(&wr->apply);
     }
 }
 
@@ -213,51 +236,36 @@ ngx_int_t
 ngx_http_durable_write_queue(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w, ngx_uint_t hold)
 {
-#if (NGX_THREADS)
     ngx_http_durable_writer_t  *wr;
 
     wr = ctx->store->writer;
 
-    if (wr->task) {
-        *wr->last = w;
-        wr->last = &w->next;
-        wr->queued++;
+    *wr->last = w;
+    wr->last = &w->next;
+    wr->queued++;
 
-        if (hold) {
-            /* the request outlives a client that goes away meanwhile */
-            w->hold = 1;
-            r->main->count++;
-            r->main->blocked++;
-            r->aio = 1;
-        }
-
-        if (!wr->guard.timer_set) {
-            ngx_add_timer(&wr->guard, NGX_HTTP_DURABLE_GUARD);
-        }
-
-        return NGX_DONE;
+    if (hold) {
+        /* the request outlives a client that goes away meanwhile */
+        w->hold = 1;
+        r->main->count++;
+        r->main->blocked++;
+        r->aio = 1;
     }
 
+#if (NGX_THREADS)
+    if (!wr->loop && !wr->guard.timer_set) {
+        ngx_add_timer(&wr->guard, NGX_HTTP_DURABLE_GUARD);
+    }
 #endif
 
-    (void) ngx_http_durable_apply_batch(ctx->store->env, w);
-
-    return w->done(r, ctx, w);
+    return NGX_DONE;
 }
 
 
 void
 ngx_http_durable_write_post(ngx_http_durable_ctx_t *ctx)
 {
-#if (NGX_THREADS)
-    ngx_http_durable_writer_t  *wr;
-
-    wr = ctx->store->writer;
-
-    if (wr->task) {
-        ngx_http_durable_post(wr);
-    }
-#endif
+    ngx_http_durable_post(ctx->store->writer);
 }
 
 
@@ -411,7 +419,77 @@ ngx_http_durable_fail_batch(ngx_http_durable_write_t *batch, int rc,
 }
 
 
+static void
+ngx_http_durable_post(ngx_http_durable_writer_t *wr)
+{
+    if (wr->queue == NULL) {
+        return;
+    }
+
+    if (wr->loop) {
+        /* runs after this iteration's events: what they queue joins it */
+        if (!wr->apply.posted) {
+            ngx_post_event(&wr->apply, &ngx_posted_events);
+        }
+
+        return;
+    }
+
 #if (NGX_THREADS)
+
+    if (wr->busy) {
+        return;
+    }
+
+    ngx_http_durable_take_batch(wr);
+
+    if (ngx_thread_task_post(wr->store->thread_pool, wr->task) == NGX_OK) {
+        wr->busy = 1;
+        return;
+    }
+
+    /* the pool's queue is full: apply here rather than fail the writes */
+
+    if (ngx_http_durable_apply_batch(wr->store->env, wr->batch)) {
+        ngx_http_durable_log_redone(wr, wr->task->event.log);
+    }
+
+    ngx_http_durable_answer_batch(wr);
+
+#endif
+}
+
+
+static void
+ngx_http_durable_take_batch(ngx_http_durable_writer_t *wr)
+{
+    wr->batch = wr->queue;
+    wr->batch_n = wr->queued;
+    wr->queue = NULL;
+    wr->last = &wr->queue;
+    wr->queued = 0;
+}
+
+
+/* the batch is applied: each write's done() answers, in queue order */
+
+static void
+ngx_http_durable_answer_batch(ngx_http_durable_writer_t *wr)
+{
+    ngx_http_durable_write_t  *w, *next;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "durable batch of %ui writes to store \"%V\" done",
+                   wr->batch_n, &wr->store->name);
+
+    wr->dirty = 1;
+
+    for (w = wr->batch, wr->batch = NULL; w; w = next) {
+        next = w->next;
+        ngx_http_durable_resume(w);
+    }
+}
+
 
 static void
 ngx_http_durable_resume(ngx_http_durable_write_t *w)
@@ -442,38 +520,35 @@ ngx_http_durable_resume(ngx_http_durable_write_t *w)
 }
 
 
+/* a batch in the event loop: what this iteration's events queued */
+
 static void
-ngx_http_durable_post(ngx_http_durable_writer_t *wr)
+ngx_http_durable_apply_handler(ngx_event_t *ev)
 {
-    ngx_http_durable_write_t  *w, *next;
+    ngx_http_durable_writer_t  *wr = ev->data;
 
-    if (wr->busy || wr->queue == NULL) {
-        return;
-    }
-
-    wr->batch = wr->queue;
-    wr->batch_n = wr->queued;
-    wr->queue = NULL;
-    wr->last = &wr->queue;
-    wr->queued = 0;
-
-    if (ngx_thread_task_post(wr->store->thread_pool, wr->task) == NGX_OK) {
-        wr->busy = 1;
-        return;
-    }
-
-    /* the pool's queue is full: apply here rather than fail the writes */
+    ngx_http_durable_take_batch(wr);
 
     if (ngx_http_durable_apply_batch(wr->store->env, wr->batch)) {
-        ngx_http_durable_log_redone(wr, wr->task->event.log);
+        ngx_http_durable_log_redone(wr, ev->log);
     }
 
-    for (w = wr->batch, wr->batch = NULL; w; w = next) {
-        next = w->next;
-        ngx_http_durable_resume(w);
-    }
+    /* writes that answers queue are posted as the next batch */
+    ngx_http_durable_answer_batch(wr);
 }
 
+
+static void
+ngx_http_durable_log_redone(ngx_http_durable_writer_t *wr, ngx_log_t *log)
+{
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "durable: a write failed in a batch of %ui writes to "
+                  "store \"%V\": the batch was redone, each write in a "
+                  "nested txn", wr->batch_n, &wr->store->name);
+}
+
+
+#if (NGX_THREADS)
 
 static void
 ngx_http_durable_batch_thread(void *data, ngx_log_t *log)
@@ -489,23 +564,12 @@ ngx_http_durable_batch_done(ngx_event_t *ev)
 {
     ngx_http_durable_writer_t  *wr = ev->data;
 
-    ngx_http_durable_write_t  *w, *next;
-
-    wr->dirty = 1;
-
     if (wr->redone) {
         ngx_http_durable_log_redone(wr, ev->log);
     }
 
     /* still busy: writes that answers queue wait for the next batch */
-
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
-                   "durable batch of %ui writes done", wr->batch_n);
-
-    for (w = wr->batch, wr->batch = NULL; w; w = next) {
-        next = w->next;
-        ngx_http_durable_resume(w);
-    }
+    ngx_http_durable_answer_batch(wr);
 
     wr->busy = 0;
 
@@ -515,16 +579,6 @@ ngx_http_durable_batch_done(ngx_event_t *ev)
     if (!wr->busy && wr->queue == NULL && wr->guard.timer_set) {
         ngx_del_timer(&wr->guard);
     }
-}
-
-
-static void
-ngx_http_durable_log_redone(ngx_http_durable_writer_t *wr, ngx_log_t *log)
-{
-    ngx_log_error(NGX_LOG_INFO, log, 0,
-                  "durable: a write failed in a batch of %ui writes to "
-                  "store \"%V\": the batch was redone, each write in a "
-                  "nested txn", wr->batch_n, &wr->store->name);
 }
 
 
