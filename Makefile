@@ -281,7 +281,8 @@ check-node: build
 	util/node-client/run.sh
 
 # fault injection (util/crash_test.py, docs/reliability.md): workers
-# SIGKILLed under load (sync=on, then sync=off: STRESS_SECONDS/2 each),
+# SIGKILLed under load (sync=on, sync=off, sync=off writes=loop:
+# STRESS_SECONDS/3 each),
 # then reloads and a binary upgrade (STRESS_SECONDS); default 60, QUICK=1
 # for 10; figures in build/stress/results.json
 STRESS_SECONDS ?= 60

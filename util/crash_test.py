@@ -2,7 +2,7 @@
 """Fault injection for ngx_durable: writes under load while nginx workers
 are SIGKILLed, or while nginx reloads and upgrades its binary.
 
-    python3 util/crash_test.py --mode crash|crash-nosync|reload|all \
+    python3 util/crash_test.py --mode crash|crash-nosync|crash-loop|reload|all \
         [--seconds 60] [--clients 4] [--prefix build/stress]
 
 `make stress` runs --mode all (QUICK=1: 10 s per mode). Each mode starts
@@ -575,10 +575,13 @@ def verify(stats, instances):
 
 
 def run_mode(args, mode, seconds, run_id):
-    sync = 'off' if mode == 'crash-nosync' else 'on'
-    # crash modes also run the periodic stale-reader sweep often
-    ngx = Nginx(args, mode, sync,
-                'reader_check=2s' if mode.startswith('crash') else '')
+    sync = 'off' if mode in ('crash-nosync', 'crash-loop') else 'on'
+    # crash modes also run the periodic stale-reader sweep often;
+    # crash-loop commits in the event loop (writes=loop)
+    extra = 'reader_check=2s' if mode.startswith('crash') else ''
+    if mode == 'crash-loop':
+        extra += ' writes=loop'
+    ngx = Nginx(args, mode, sync, extra)
     log('%s: nginx on 127.0.0.1:%d, prefix %s, sync=%s, %d s, %d clients'
         % (mode, ngx.port, ngx.prefix, sync, seconds, args.clients))
 
@@ -772,10 +775,11 @@ def main():
                                                     'build/durable-check'))
     ap.add_argument('--prefix', default=os.path.join(ROOT, 'build/stress'))
     ap.add_argument('--mode', default='all',
-                    choices=['crash', 'crash-nosync', 'reload', 'all'])
+                    choices=['crash', 'crash-nosync', 'crash-loop', 'reload',
+                             'all'])
     ap.add_argument('--seconds', type=float, default=60,
-                    help='per mode; "all" splits crash time over both '
-                    'sync modes')
+                    help='per mode; "all" splits crash time over the '
+                    'three crash modes')
     ap.add_argument('--clients', type=int, default=4)
     ap.add_argument('--json', help='write the figures here')
     args = ap.parse_args()
@@ -795,8 +799,8 @@ def main():
     signal.signal(signal.SIGHUP, on_signal)
 
     if args.mode == 'all':
-        plan = [('crash', args.seconds / 2), ('crash-nosync', args.seconds / 2),
-                ('reload', args.seconds)]
+        plan = [('crash', args.seconds / 3), ('crash-nosync', args.seconds / 3),
+                ('crash-loop', args.seconds / 3), ('reload', args.seconds)]
     else:
         plan = [(args.mode, args.seconds)]
 
