@@ -375,19 +375,25 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
     ngx_str_t    host, base, einst, eq;
     ngx_uint_t   i;
 
+    /* the parts of each URL: ","key":"{inst}{path}{query}{Q}"" */
+
     static const struct {
-        const char  *key;
-        const char  *path;     /* after {base}/instances/{ID} */
-        const char  *query;    /* before {Q} */
+        ngx_str_t    key;
+        ngx_str_t    tail;     /* after {base}/instances/{ID}, before {Q} */
     } urls[] = {
-        { "statusQueryGetUri", "", "?" },
-        { "sendEventPostUri", "/raiseEvent/{eventName}", "?" },
-        { "terminatePostUri", "/terminate", "?reason={text}&" },
-        { "purgeHistoryDeleteUri", "", "?" },
-        { "restartPostUri", "/restart", "?" },
-        { "suspendPostUri", "/suspend", "?reason={text}&" },
-        { "resumePostUri", "/resume", "?reason={text}&" },
-        { "rewindPostUri", "/rewind", "?reason={text}&" }
+        { ngx_string(",\"statusQueryGetUri\":\""), ngx_string("?") },
+        { ngx_string(",\"sendEventPostUri\":\""),
+          ngx_string("/raiseEvent/{eventName}?") },
+        { ngx_string(",\"terminatePostUri\":\""),
+          ngx_string("/terminate?reason={text}&") },
+        { ngx_string(",\"purgeHistoryDeleteUri\":\""), ngx_string("?") },
+        { ngx_string(",\"restartPostUri\":\""), ngx_string("/restart?") },
+        { ngx_string(",\"suspendPostUri\":\""),
+          ngx_string("/suspend?reason={text}&") },
+        { ngx_string(",\"resumePostUri\":\""),
+          ngx_string("/resume?reason={text}&") },
+        { ngx_string(",\"rewindPostUri\":\""),
+          ngx_string("/rewind?reason={text}&") }
     };
 
     if (ngx_http_durable_host_url(r, ctx, &host) != NGX_OK) {
@@ -450,29 +456,28 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
     ngx_memcpy(p, q, qlen);
 
     /*
-     * the payload; the URL parts are JSON-escaped once (a public URL may
-     * hold '"') and copied into each of the eight URLs
+     * the payload; the instance URL is JSON-escaped once (a public URL may
+     * hold '"') and copied into each of the eight URLs; {Q} is form-encoded
+     * names and values, nothing in it needs escaping
      */
 
     einst.len = ds_json_escape_len((char *) inst, ilen);
-    eq.len = ds_json_escape_len((char *) q, qlen);
 
-    einst.data = ngx_pnalloc(r->pool, einst.len + eq.len);
+    einst.data = ngx_pnalloc(r->pool, einst.len);
     if (einst.data == NULL) {
         return NGX_ERROR;
     }
 
-    eq.data = einst.data + einst.len;
     (void) ds_json_escape((char *) inst, ilen, (char *) einst.data);
-    (void) ds_json_escape((char *) q, qlen, (char *) eq.data);
+
+    eq.data = q;
+    eq.len = qlen;
 
     len = sizeof("{\"id\":\"\"}") - 1
           + ds_json_escape_len((char *) id->data, id->len);
 
     for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
-        len += sizeof(",\"\":\"\"") - 1 + ngx_strlen(urls[i].key)
-               + einst.len + ngx_strlen(urls[i].path)
-               + ngx_strlen(urls[i].query) + eq.len;
+        len += urls[i].key.len + einst.len + urls[i].tail.len + eq.len + 1;
     }
 
     p = ngx_pnalloc(r->pool, len);
@@ -487,15 +492,9 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
     *p++ = '"';
 
     for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
-        *p++ = ',';
-        *p++ = '"';
-        p = ngx_cpymem(p, urls[i].key, ngx_strlen(urls[i].key));
-        *p++ = '"';
-        *p++ = ':';
-        *p++ = '"';
+        p = ngx_cpymem(p, urls[i].key.data, urls[i].key.len);
         p = ngx_cpymem(p, einst.data, einst.len);
-        p = ngx_cpymem(p, urls[i].path, ngx_strlen(urls[i].path));
-        p = ngx_cpymem(p, urls[i].query, ngx_strlen(urls[i].query));
+        p = ngx_cpymem(p, urls[i].tail.data, urls[i].tail.len);
         p = ngx_cpymem(p, eq.data, eq.len);
         *p++ = '"';
     }
@@ -656,10 +655,15 @@ ngx_http_durable_base_path(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
              + ctx->route.prefix;
 
     for (i = 0; i < 2; i++) {
+        /* as configured (memcmp, the usual case), or in another case */
+
         if (prefix->len == ngx_http_durable_canonical_bases[i].len
-            && ngx_strncasecmp(prefix->data,
-                               ngx_http_durable_canonical_bases[i].data,
-                               prefix->len) == 0)
+            && (ngx_memcmp(prefix->data,
+                           ngx_http_durable_canonical_bases[i].data,
+                           prefix->len) == 0
+                || ngx_strncasecmp(prefix->data,
+                                   ngx_http_durable_canonical_bases[i].data,
+                                   prefix->len) == 0))
         {
             *out = ngx_http_durable_canonical_bases[i];
             return;

@@ -154,13 +154,22 @@ ngx_http_durable_unescape(unsigned char *dst, const unsigned char *src,
 }
 
 
-static int
-ngx_http_durable_form_safe(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'
-           || c == '!' || c == '*' || c == '(' || c == ')';
-}
+/*
+ * WebUtility.UrlEncode, as the reference builds its URLs: letters, digits
+ * and "-_.!*()" as they are, ' ' as '+', every other byte as %XX
+ */
+
+static const unsigned char  ngx_http_durable_form_class[256] = {
+    /* 0: %XX, 1: as is, 2: '+' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0,    /*  !"#$%&'()*+,-./ */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,    /* 0-9 :;<=>? */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,    /* @A-O */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,    /* P-Z [\\]^_ */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,    /* `a-o */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0     /* p-z {|}~ DEL */
+};
 
 
 size_t
@@ -168,17 +177,15 @@ ngx_http_durable_form_escape_len(const unsigned char *src, size_t len)
 {
     size_t  i, n;
 
-    n = 0;
+    n = len;
 
     for (i = 0; i < len; i++) {
-        n += (ngx_http_durable_form_safe(src[i]) || src[i] == ' ') ? 1 : 3;
+        n += ngx_http_durable_form_class[src[i]] ? 0 : 2;
     }
 
     return n;
 }
 
-
-/* WebUtility.UrlEncode, as the reference builds its URLs */
 
 size_t
 ngx_http_durable_form_escape(unsigned char *dst, const unsigned char *src,
@@ -193,13 +200,17 @@ ngx_http_durable_form_escape(unsigned char *dst, const unsigned char *src,
 
     for (i = 0; i < len; i++) {
 
-        if (ngx_http_durable_form_safe(src[i])) {
+        switch (ngx_http_durable_form_class[src[i]]) {
+
+        case 1:
             *p++ = src[i];
+            break;
 
-        } else if (src[i] == ' ') {
+        case 2:
             *p++ = '+';
+            break;
 
-        } else {
+        default:
             *p++ = '%';
             *p++ = hex[src[i] >> 4];
             *p++ = hex[src[i] & 0x0f];

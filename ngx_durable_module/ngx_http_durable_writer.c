@@ -18,11 +18,12 @@
  *
  * A worker that shuts down gracefully (reload, binary upgrade, quit) exits
  * once no timer but cancelable ones is left. A request waiting for its
- * batch in the thread has no timer of its own, so a non-cancelable "guard"
- * timer is armed while any write of the process is queued or in the
- * thread: the worker stays until every write it took is applied and
- * answered, and no client ever retries a write that was applied but not
- * answered. A batch in the event loop is done before its iteration ends.
+ * batch has no timer of its own, so a non-cancelable "guard" timer is
+ * armed while any write of the process is queued or in the thread: the
+ * worker stays until every write it took is applied and answered, and no
+ * client ever retries a write that was applied but not answered. In the
+ * event loop too, where a write that an answer queues (a purge's next
+ * batch) waits for the next iteration.
  */
 
 
@@ -50,6 +51,7 @@ typedef struct {
     ngx_event_t                   guard;
     int                           sync_rc;
     unsigned                      loop:1;       /* batches in the loop */
+    unsigned                      answering:1;
     unsigned                      busy:1;
     unsigned                      syncing:1;
     unsigned                      dirty:1;
@@ -70,10 +72,10 @@ static void ngx_http_durable_take_batch(ngx_http_durable_writer_t *wr);
 static void ngx_http_durable_answer_batch(ngx_http_durable_writer_t *wr);
 static void ngx_http_durable_resume(ngx_http_durable_write_t *w);
 static void ngx_http_durable_apply_handler(ngx_event_t *ev);
+static void ngx_http_durable_guard_handler(ngx_event_t *ev);
 static void ngx_http_durable_log_redone(ngx_http_durable_writer_t *wr,
     ngx_log_t *log);
 #if (NGX_THREADS)
-static void ngx_http_durable_guard_handler(ngx_event_t *ev);
 static void ngx_http_durable_batch_thread(void *data, ngx_log_t *log);
 static void ngx_http_durable_batch_done(ngx_event_t *ev);
 static void ngx_http_durable_flush_handler(ngx_event_t *ev);
@@ -99,6 +101,11 @@ ngx_http_durable_writer_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
     wr->apply.handler = ngx_http_durable_apply_handler;
     wr->apply.data = wr;
     wr->apply.log = cycle->log;
+
+    /* not cancelable: a worker that shuts down waits for its writes */
+    wr->guard.handler = ngx_http_durable_guard_handler;
+    wr->guard.data = wr;
+    wr->guard.log = cycle->log;
 
     wr->loop = 1;
 
@@ -127,11 +134,6 @@ ngx_http_durable_writer_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
     wr->sync_task->event.handler = ngx_http_durable_sync_done;
     wr->sync_task->event.data = wr;
     wr->sync_task->event.log = cycle->log;
-
-    /* not cancelable: a worker that shuts down waits for its writes */
-    wr->guard.handler = ngx_http_durable_guard_handler;
-    wr->guard.data = wr;
-    wr->guard.log = cycle->log;
 
     if (st->sync == DS_SYNC_NONE) {
         /* relaxed durability: flushed every st->flush off the event loop */
@@ -174,10 +176,7 @@ ngx_http_durable_writer_exit(ngx_http_durable_store_t *st)
 }
 
 
-/*
- * Queues a write and suspends the request until its batch is durable;
- * returns NGX_DONE, or (without threads) what w->done answered.
- */
+/* queues a write and suspends the request until its batch is durable */
 
 ngx_int_t
 ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
@@ -229,7 +228,7 @@ ngx_http_durable_write_alloc(ngx_http_request_t *r,
  * done() runs once it is durable. The write queued with "hold" (one per
  * request, the last of several: nginx counts blocking operations of a
  * request in 8 bits) holds the request until it is done; returns
- * NGX_DONE, or (without threads) what w->done answered.
+ * NGX_DONE.
  */
 
 ngx_int_t
@@ -252,11 +251,9 @@ ngx_http_durable_write_queue(ngx_http_request_t *r,
         r->aio = 1;
     }
 
-#if (NGX_THREADS)
-    if (!wr->loop && !wr->guard.timer_set) {
+    if (!wr->guard.timer_set) {
         ngx_add_timer(&wr->guard, NGX_HTTP_DURABLE_GUARD);
     }
-#endif
 
     return NGX_DONE;
 }
@@ -427,9 +424,15 @@ ngx_http_durable_post(ngx_http_durable_writer_t *wr)
     }
 
     if (wr->loop) {
-        /* runs after this iteration's events: what they queue joins it */
+        /*
+         * after this iteration's events, so what they queue joins the
+         * batch; what answers queue (a purge's next batch) waits for the
+         * next iteration, so that other clients are served in between
+         */
+
         if (!wr->apply.posted) {
-            ngx_post_event(&wr->apply, &ngx_posted_events);
+            ngx_post_event(&wr->apply, wr->answering ? &ngx_posted_next_events
+                                                     : &ngx_posted_events);
         }
 
         return;
@@ -483,11 +486,14 @@ ngx_http_durable_answer_batch(ngx_http_durable_writer_t *wr)
                    wr->batch_n, &wr->store->name);
 
     wr->dirty = 1;
+    wr->answering = 1;
 
     for (w = wr->batch, wr->batch = NULL; w; w = next) {
         next = w->next;
         ngx_http_durable_resume(w);
     }
+
+    wr->answering = 0;
 }
 
 
@@ -535,6 +541,23 @@ ngx_http_durable_apply_handler(ngx_event_t *ev)
 
     /* writes that answers queue are posted as the next batch */
     ngx_http_durable_answer_batch(wr);
+
+    if (wr->queue == NULL && wr->guard.timer_set) {
+        ngx_del_timer(&wr->guard);
+    }
+}
+
+
+/* writes are still pending: keep the worker (it re-arms only) */
+
+static void
+ngx_http_durable_guard_handler(ngx_event_t *ev)
+{
+    ngx_http_durable_writer_t  *wr = ev->data;
+
+    if (wr->busy || wr->queue) {
+        ngx_add_timer(ev, NGX_HTTP_DURABLE_GUARD);
+    }
 }
 
 
@@ -578,19 +601,6 @@ ngx_http_durable_batch_done(ngx_event_t *ev)
 
     if (!wr->busy && wr->queue == NULL && wr->guard.timer_set) {
         ngx_del_timer(&wr->guard);
-    }
-}
-
-
-/* writes are still pending: keep the worker (it re-arms only) */
-
-static void
-ngx_http_durable_guard_handler(ngx_event_t *ev)
-{
-    ngx_http_durable_writer_t  *wr = ev->data;
-
-    if (wr->busy || wr->queue) {
-        ngx_add_timer(ev, NGX_HTTP_DURABLE_GUARD);
     }
 }
 

@@ -20,6 +20,7 @@
 
 
 static int ds_map_adopt(ds_env_t *env, int reading);
+static int ds_txn_cursor(ds_txn_t *txn, int db);
 
 
 static void
@@ -279,6 +280,7 @@ ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
     txn->env = env;
     txn->write = (parent != NULL || write);
     txn->writes = 0;
+    memset(txn->put, 0, sizeof(txn->put));
     txn->err[0] = '\0';
 
     flags = txn->write ? 0 : MDB_RDONLY;
@@ -419,12 +421,72 @@ ds_txn_writes(ds_txn_t *txn)
 }
 
 
+/*
+ * Puts go through one cursor per db, kept for the txn (LMDB closes a write
+ * txn's cursors when it ends). A cursor left on a leaf page checks that
+ * page's first and last keys before it searches from the root: the next
+ * key of a run made in time order (ids, created times, sequence numbers)
+ * is placed without a descent from the root.
+ */
+
 int
 ds_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val, unsigned flags)
 {
+    int  rc;
+
     txn->writes++;
 
-    return mdb_put(txn->txn, ds_dbi(txn, db), key, val, flags);
+    rc = ds_txn_cursor(txn, db);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return mdb_cursor_put(txn->put[db], key, val, flags);
+}
+
+
+/*
+ * mdb_get(); in a write txn through the cursor of ds_put(), which the
+ * read leaves where the put of a record it looked up descends to
+ */
+
+int
+ds_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
+{
+    int      rc;
+    MDB_val  k;
+
+    if (!txn->write) {
+        return mdb_get(txn->txn, ds_dbi(txn, db), key, val);
+    }
+
+    rc = ds_txn_cursor(txn, db);
+    if (rc != 0) {
+        return rc;
+    }
+
+    /* a copy: the caller's key never comes to point into the map */
+    k = *key;
+
+    return mdb_cursor_get(txn->put[db], &k, val, MDB_SET);
+}
+
+
+static int
+ds_txn_cursor(ds_txn_t *txn, int db)
+{
+    int  rc;
+
+    if (txn->put[db] != NULL) {
+        return 0;
+    }
+
+    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, db), &txn->put[db]);
+    if (rc != 0) {
+        txn->put[db] = NULL;
+    }
+
+    return rc;
 }
 
 

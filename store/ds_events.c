@@ -21,7 +21,7 @@
 #define DS_BUF_MIN          256
 
 
-static void ds_ev_name(ds_buf_t *b, const char *field);
+static char *ds_ev_name(ds_buf_t *b, const char *field, size_t n);
 static char *ds_buf_room(ds_buf_t *b, size_t n);
 
 
@@ -132,16 +132,37 @@ ds_ev_begin(ds_buf_t *b, const char *type, int64_t now)
 }
 
 
-static void
-ds_ev_name(ds_buf_t *b, const char *field)
+/*
+ * ,"field": -- and room for n more bytes after it, in one reservation:
+ * returns where they go, or NULL (out of memory, remembered)
+ */
+
+static char *
+ds_ev_name(ds_buf_t *b, const char *field, size_t n)
 {
-    if (b->members++) {
-        ds_buf_add(b, ",", 1);
+    char    *p;
+    size_t   len;
+
+    len = strlen(field);
+
+    p = ds_buf_room(b, len + 4 + n);
+    if (p == NULL) {
+        return NULL;
     }
 
-    ds_buf_add(b, "\"", 1);
-    ds_buf_add(b, field, strlen(field));
-    ds_buf_add(b, "\":", 2);
+    if (b->members++) {
+        *p++ = ',';
+    }
+
+    *p++ = '"';
+    memcpy(p, field, len);
+    p += len;
+    *p++ = '"';
+    *p++ = ':';
+
+    b->len = (size_t) (p - b->data);
+
+    return p;
 }
 
 
@@ -152,16 +173,16 @@ ds_ev_str(ds_buf_t *b, const char *field, ds_str_t s)
 {
     char  *p;
 
-    ds_ev_name(b, field);
-    ds_buf_add(b, "\"", 1);
-
-    p = ds_buf_room(b, ds_json_escape_len(s.data, s.len) + 1);
+    p = ds_ev_name(b, field, ds_json_escape_len(s.data, s.len) + 2);
     if (p == NULL) {
         return;
     }
 
-    b->len += ds_json_escape(s.data, s.len, p);
-    ds_buf_add(b, "\"", 1);
+    *p++ = '"';
+    p += ds_json_escape(s.data, s.len, p);
+    *p++ = '"';
+
+    b->len = (size_t) (p - b->data);
 }
 
 
@@ -170,14 +191,20 @@ ds_ev_str(ds_buf_t *b, const char *field, ds_str_t s)
 void
 ds_ev_json(ds_buf_t *b, const char *field, ds_str_t json)
 {
-    ds_ev_name(b, field);
+    char  *p;
 
-    if (json.len) {
-        ds_buf_add(b, json.data, json.len);
-
-    } else {
-        ds_buf_add(b, "null", 4);
+    if (json.len == 0) {
+        json.data = "null";
+        json.len = 4;
     }
+
+    p = ds_ev_name(b, field, json.len);
+    if (p == NULL) {
+        return;
+    }
+
+    memcpy(p, json.data, json.len);
+    b->len += json.len;
 }
 
 
@@ -189,8 +216,9 @@ ds_ev_int(ds_buf_t *b, const char *field, int64_t v)
 
     n = snprintf(num, sizeof(num), "%lld", (long long) v);
 
-    ds_ev_name(b, field);
-    ds_buf_add(b, num, (size_t) n);
+    if (ds_ev_name(b, field, 0) != NULL) {
+        ds_buf_add(b, num, (size_t) n);
+    }
 }
 
 
@@ -199,16 +227,16 @@ ds_ev_time(ds_buf_t *b, const char *field, int64_t us)
 {
     char  *p;
 
-    ds_ev_name(b, field);
-    ds_buf_add(b, "\"", 1);
-
-    p = ds_buf_room(b, DS_TIME_FRAC_LEN + 1);
+    p = ds_ev_name(b, field, DS_TIME_FRAC_LEN + 2);
     if (p == NULL) {
         return;
     }
 
-    b->len += ds_time_format_frac(us, p);
-    ds_buf_add(b, "\"", 1);
+    *p++ = '"';
+    p += ds_time_format_frac(us, p);
+    *p++ = '"';
+
+    b->len = (size_t) (p - b->data);
 }
 
 

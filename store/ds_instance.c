@@ -36,7 +36,7 @@ ds_instance_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     key.mv_data = kb;
     key.mv_size = ds_key_instance(kb, hub, id);
 
-    rc = mdb_get(txn->txn, ds_dbi(txn, DS_DB_INSTANCES), &key, &val);
+    rc = ds_get(txn, DS_DB_INSTANCES, &key, &val);
     if (rc != 0) {
         return ds_lmdb_rc(txn, rc);
     }

@@ -70,6 +70,7 @@ struct ds_txn_s {
     MDB_txn            *txn;
     int                 write;
     uint64_t            writes;     /* puts and deletes attempted */
+    MDB_cursor         *put[DS_DB_COUNT];   /* of ds_put, write txns */
     char                err[DS_ERR_LEN];
 };
 
@@ -90,6 +91,7 @@ int ds_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val,
 int ds_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
 int ds_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags);
 void ds_txn_set_error(ds_txn_t *txn, const char *what);
+int ds_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
 
 
 /* ds_events.c: building JSON events and messages */
@@ -236,6 +238,18 @@ int ds_seq_del_one(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
 
 /* ds_json.c */
 size_t ds_json_minify(const char *in, size_t len, char *out);
+size_t ds_json_plain_prefix(const unsigned char *p, size_t len);
+size_t ds_json_utf8_seq(const unsigned char *p, size_t n, size_t *skip);
+
+/* ds_json_check.c */
+typedef struct {
+    size_t              line;
+    size_t              column;
+    size_t              position;
+    char                text[64];
+} ds_json_error_t;
+
+int ds_json_check(const char *in, size_t len, ds_json_error_t *err);
 
 
 /* integers stored as 8 big-endian bytes, sign bit flipped (ds_key.c) */

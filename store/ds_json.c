@@ -1,25 +1,18 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * JSON ingest: validate once with jansson, keep the original bytes minus
- * insignificant whitespace; JSON string escaping.
+ * JSON ingest: validate once (ds_json_check.c), keep the original bytes
+ * minus insignificant whitespace; JSON string escaping.
  */
 
 
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "ds_internal.h"
 
 
-#define DS_JSON_FLAGS       (JSON_DECODE_ANY | JSON_ALLOW_NUL)
-
-
 static int ds_json_space(unsigned char c);
-static int ds_json_valid(const char *in, size_t len, json_error_t *error);
-static size_t ds_utf8_seq(const unsigned char *p, size_t n, size_t *skip);
 
 
 int
@@ -85,8 +78,9 @@ int
 ds_json_ingest(const char *in, size_t len, unsigned max_depth, char *out,
     size_t *out_len, char *err, size_t err_len)
 {
-    size_t        i;
-    json_error_t  error;
+    int              rc;
+    size_t           i;
+    ds_json_error_t  error;
 
     for (i = 0; i < len && ds_json_space((unsigned char) in[i]); i++) {
         /* void */
@@ -102,9 +96,16 @@ ds_json_ingest(const char *in, size_t len, unsigned max_depth, char *out,
         return DS_INVALID;
     }
 
-    if (!ds_json_valid(in, len, &error)) {
-        snprintf(err, err_len, "invalid JSON at line %d, column %d "
-                 "(position %d): %s", error.line, error.column,
+    rc = ds_json_check(in, len, &error);
+
+    if (rc < 0) {
+        snprintf(err, err_len, "out of memory");
+        return DS_ERROR;
+    }
+
+    if (rc == 0) {
+        snprintf(err, err_len, "invalid JSON at line %zu, column %zu "
+                 "(position %zu): %s", error.line, error.column,
                  error.position, error.text);
         return DS_INVALID;
     }
@@ -168,7 +169,7 @@ ds_json_minify(const char *in, size_t len, char *out)
 
 #define ds_has_zero(v)  (((v) - DS_ONES) & ~(v))
 
-static size_t
+size_t
 ds_json_plain_prefix(const unsigned char *p, size_t len)
 {
     size_t    i;
@@ -230,7 +231,7 @@ ds_json_escape_len(const char *in, size_t len)
             continue;
         }
 
-        seq = ds_utf8_seq(p + i, len - i, &skip);
+        seq = ds_json_utf8_seq(p + i, len - i, &skip);
 
         if (seq) {
             n += seq;
@@ -320,7 +321,7 @@ ds_json_escape(const char *in, size_t len, char *out)
             continue;
         }
 
-        seq = ds_utf8_seq(p + i, len - i, &skip);
+        seq = ds_json_utf8_seq(p + i, len - i, &skip);
 
         if (seq) {
             while (seq--) {
@@ -346,15 +347,18 @@ int
 ds_json_text_or_string(const char *in, size_t len, unsigned max_depth,
     char *out, size_t *out_len)
 {
-    size_t        n;
-    json_error_t  error;
+    size_t           n;
+    ds_json_error_t  error;
 
     if (len == 0) {
         *out_len = 0;
         return DS_OK;
     }
 
-    if (ds_json_depth_ok(in, len, max_depth) && ds_json_valid(in, len, &error))
+    /* out of memory (a huge real) is not JSON here: kept as a string */
+
+    if (ds_json_depth_ok(in, len, max_depth)
+        && ds_json_check(in, len, &error) == 1)
     {
         *out_len = ds_json_minify(in, len, out);
         return DS_OK;
@@ -370,36 +374,6 @@ ds_json_text_or_string(const char *in, size_t len, unsigned max_depth,
 
 
 static int
-ds_json_valid(const char *in, size_t len, json_error_t *error)
-{
-    json_t  *json;
-
-    /*
-     * Valid JSON text never holds a raw 0 byte (JSON_ALLOW_NUL is about
-     * "\u0000"), but jansson 2.14 skips one that follows a number or a
-     * literal: "[1<NUL>]" would be kept and sent out with the 0 byte.
-     */
-
-    if (memchr(in, '\0', len) != NULL) {
-        error->line = 1;
-        error->column = 0;
-        error->position = 0;
-        snprintf(error->text, sizeof(error->text), "a 0 byte in the text");
-        return 0;
-    }
-
-    json = json_loadb(in, len, DS_JSON_FLAGS, error);
-    if (json == NULL) {
-        return 0;
-    }
-
-    json_decref(json);
-
-    return 1;
-}
-
-
-static int
 ds_json_space(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -411,8 +385,8 @@ ds_json_space(unsigned char c)
  * the length of its longest invalid prefix (one U+FFFD replaces it).
  */
 
-static size_t
-ds_utf8_seq(const unsigned char *p, size_t n, size_t *skip)
+size_t
+ds_json_utf8_seq(const unsigned char *p, size_t n, size_t *skip)
 {
     size_t         i, need;
     unsigned char  lo, hi;

@@ -31,12 +31,16 @@ ds_key_valid(ds_str_t hub, ds_str_t id)
 void
 ds_put_u64(unsigned char *p, uint64_t v)
 {
-    int  i;
+    /* written out, as ds_get_u64: a byte swap and one store */
 
-    for (i = 7; i >= 0; i--) {
-        p[i] = (unsigned char) (v & 0xff);
-        v >>= 8;
-    }
+    p[0] = (unsigned char) (v >> 56);
+    p[1] = (unsigned char) (v >> 48);
+    p[2] = (unsigned char) (v >> 40);
+    p[3] = (unsigned char) (v >> 32);
+    p[4] = (unsigned char) (v >> 24);
+    p[5] = (unsigned char) (v >> 16);
+    p[6] = (unsigned char) (v >> 8);
+    p[7] = (unsigned char) v;
 }
 
 

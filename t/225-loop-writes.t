@@ -15,7 +15,7 @@ workers(1);
 repeat_each(1);
 no_shuffle();
 
-plan tests => 2 + 3 + 4 + 4 + 2 + 2;
+plan tests => 2 + 3 + 4 + 4 + 2 + 2 + 4;
 
 our $B = '/runtime/webhooks/durabletask';
 
@@ -205,3 +205,30 @@ POST /runtime/webhooks/durabletask/orchestrators/Hello/p1
 qr/run task #\d+ in thread pool "\w+"|durable batch of \d+ writes to store "\w+" done/
 --- grep_error_log_out eval
 qr/^run task #\d+ in thread pool "default"\ndurable batch of 1 writes to store "threaded" done\n/
+
+
+
+=== TEST 7: writes=loop: a purge's next batch waits for the next iteration of the event loop
+--- http_config
+    durable_task_store purging path=$TEST_NGINX_DATA_DIR/purging sync=off writes=loop;
+--- config
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_anonymous on;
+        durable_task_purge_batch 1;
+    }
+--- init
+for my $id (qw(g1 g2 g3)) {
+    api('POST', "$main::B/orchestrators/Hello/$id", '1');
+    api('POST', "$main::B/instances/$id/terminate?reason=x");
+}
+--- request
+DELETE /runtime/webhooks/durabletask/instances?createdTimeFrom=2000-01-01T00:00:00Z&runtimeStatus=Terminated
+--- error_code: 200
+--- response_body: {"instancesDeleted":3}
+--- error_log
+durable purge: 3 deleted
+--- grep_error_log eval
+qr/durable batch of 1 writes to store "purging" done|worker cycle/
+--- grep_error_log_out eval
+qr/\A(?!.*done\ndurable batch)(?:.*\n)*?durable batch.*done\nworker cycle\n(?:worker cycle\n)*durable batch.*done\nworker cycle\n/s

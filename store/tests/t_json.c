@@ -27,6 +27,22 @@ t_json(void)
         "{", "[1,]", "tru", "1 2", "'a'", "\"\xff\"", "{\"a\"}", "[1]x",
         "\"a\x01\"", "nul", "01", "+1", "\"\\x\""
     };
+    const char  *good[] = {
+        "[]", "{}", " [ ] ", "{ }", "[[],{}]", "{\"\":{\"\":[]}}", "-0",
+        "0.5", "1E5", "1e-5", "1.5e+5", "-9223372036854775808", "1e-400",
+        "1.7976931348623157e308", "\"\x7f\"", "\"\\ud83d\\ude00\"",
+        "\"\\u00e9\\/\\b\\f\\n\\r\\t\"", "\"\xf4\x8f\xbf\xbf\"",
+        "{\"a\":\"\\u0000\"}", "[true,false,null]", "\"\xe2\x82\xac\""
+    };
+    const char  *refused[] = {
+        "[", "]", "{\"a\":1,}", "[1,]", "[,1]", "{,}", "{\"a\" 1}", "{1:2}",
+        "-", "-a", "1.", ".5", "1e", "1e+", "0x1", "1.5.5", "truex", "true1",
+        "nulll", "\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83d\\u0041\"",
+        "\"\\u12\"", "\"\\u12g4\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"",
+        "\"\xf4\x90\x80\x80\"", "\"\x80\"", "\"abc", "\"\\", "[1 2]",
+        "{\"a\":1 \"b\":2}", "1.7976931348623159e308", "\xef\xbb\xbf{}",
+        "{]", "[}", "\"\n\""
+    };
 
     T(t_ingest("  { \"a b\" : [ 1 , 2.50 , 1.0e+10 ] ,\n\t\"s\":\" x \\\" y \""
                " }  ", 64, "{\"a b\":[1,2.50,1.0e+10],\"s\":\" x \\\" y \"}",
@@ -62,6 +78,43 @@ t_json(void)
             T(strstr(err, "invalid JSON at line 1") != NULL);
         }
     }
+
+    /* what ds_json_check() accepts and refuses, as jansson does */
+
+    for (i = 0; i < (int) (sizeof(good) / sizeof(good[0])); i++) {
+        if (!t_ingest(good[i], 2048, NULL, err)) {
+            fprintf(stderr, "  refused %s: %s\n", good[i], err);
+            T(0);
+        }
+    }
+
+    for (i = 0; i < (int) (sizeof(refused) / sizeof(refused[0])); i++) {
+        if (t_ingest(refused[i], 2048, NULL, err)) {
+            fprintf(stderr, "  accepted %s\n", refused[i]);
+            T(0);
+        }
+    }
+
+    T(!t_ingest("-9223372036854775809", 64, NULL, err));
+    T(strstr(err, "too big negative integer") != NULL);
+    T(!t_ingest("-1.5e309", 64, NULL, err));
+    T(strstr(err, "real number overflow") != NULL);
+    T(!t_ingest("{\"a\\u0000\":1}", 64, NULL, err));
+    T(strstr(err, "NUL byte in object key") != NULL);
+    T(!t_ingest("[1,\n 2,\n x]", 64, NULL, err));
+    T(strstr(err, "line 3, column 2 (position 9)") != NULL);
+
+    /* a long real goes to strtod() through the heap */
+    deep = malloc(400);
+    memset(deep, '1', 399);
+    deep[1] = '.';
+    T(t_ingest_len_ok(deep, 399, 8));
+    memcpy(deep + 390, "e99999999", 9);
+    T(!t_ingest_len_ok(deep, 399, 8));
+    T(ds_json_ingest(deep, 399, 8, deep, &n, err, sizeof(err))
+      == DS_INVALID);
+    T(strstr(err, "real number overflow") != NULL);
+    free(deep);
 
     /* a raw 0 byte that jansson would skip (found by fuzz/fuzz_json) */
     T(ds_json_ingest("[1\0]", 4, 8, buf, &n, err, sizeof(err))
