@@ -759,12 +759,19 @@ def main():
             (bodies["start"], CONNS), "/baseline/start", script="post.lua")))
     row("4b′. as 4b, %d connections" % CONNS, s_ns32, b432["rps"], None,
         s_ns32["rps"] / b432["rps"], "(information)", None)
+    s_nsp = wrk("start, sync=off writes=thread, %d connections" % START_CONNS,
+                "%s/orchestrators/Hello?%s" % (B, q("Starts", "nosyncpool")),
+                script="post.lua", conns=START_CONNS)
+    row("4b″. as 4b, writes=thread (the default: commits in the pool)",
+        s_nsp, b4["rps"], None, s_nsp["rps"] / b4["rps"], "(information)",
+        None)
     notes.append("Start runs: body {\"n\":1}, no id (the module makes "
                  "them), %d connections (group commit shares a commit "
                  "among the writes that arrive together: the more clients, "
                  "the larger the batches; 4a′ and 4b′ show %d, and the "
                  "baseline of 4b′ runs with %d too); store nosync commits "
-                 "in the event loop (writes=loop); the commit loop "
+                 "in the event loop (writes=loop), store nosyncpool (4b″, "
+                 "against 4b's baseline) in the thread pool; the commit loop "
                  "(bench/commitloop.c) runs in its own environment on the "
                  "same filesystem." % (START_CONNS, CONNS, CONNS))
 

@@ -375,7 +375,7 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
     ngx_str_t    host, base, einst, eq;
     ngx_uint_t   i;
 
-    /* the parts of each URL: ","key":"{inst}{path}{query}{Q}"" */
+    /* each URL member: ,"key":"{inst}{tail}{Q}" */
 
     static const struct {
         ngx_str_t    key;

@@ -12,9 +12,9 @@
  * thread pool, and writes that arrive meanwhile form the next batch: the
  * event loop never waits for fsync or for the write lock another process
  * holds. A relaxed store with writes=loop, or a store without a thread
- * pool, applies its batch in the event loop instead, once the events of
- * the current iteration are handled (a posted event): what they queued is
- * one batch, and no thread is woken for it.
+ * pool, applies its batch in the event loop instead, after the events of
+ * the next iteration of it (a posted event): what they and the current
+ * iteration's events queued is one batch, and no thread is woken for it.
  *
  * A worker that shuts down gracefully (reload, binary upgrade, quit) exits
  * once no timer but cancelable ones is left. A request waiting for its
@@ -51,7 +51,6 @@ typedef struct {
     ngx_event_t                   guard;
     int                           sync_rc;
     unsigned                      loop:1;       /* batches in the loop */
-    unsigned                      answering:1;
     unsigned                      busy:1;
     unsigned                      syncing:1;
     unsigned                      dirty:1;
@@ -425,14 +424,15 @@ ngx_http_durable_post(ngx_http_durable_writer_t *wr)
 
     if (wr->loop) {
         /*
-         * after this iteration's events, so what they queue joins the
-         * batch; what answers queue (a purge's next batch) waits for the
-         * next iteration, so that other clients are served in between
+         * The next iteration of the event loop polls without waiting and
+         * runs the batch after its events: what this iteration and that
+         * one queue is one batch, and a write that an answer queues (a
+         * pipelined request, a purge's next batch) waits for it too, so
+         * other clients are served in between.
          */
 
         if (!wr->apply.posted) {
-            ngx_post_event(&wr->apply, wr->answering ? &ngx_posted_next_events
-                                                     : &ngx_posted_events);
+            ngx_post_event(&wr->apply, &ngx_posted_next_events);
         }
 
         return;
@@ -444,20 +444,35 @@ ngx_http_durable_post(ngx_http_durable_writer_t *wr)
         return;
     }
 
-    ngx_http_durable_take_batch(wr);
+    do {
+        ngx_http_durable_take_batch(wr);
 
-    if (ngx_thread_task_post(wr->store->thread_pool, wr->task) == NGX_OK) {
+        if (ngx_thread_task_post(wr->store->thread_pool, wr->task) == NGX_OK)
+        {
+            wr->busy = 1;
+            return;
+        }
+
+        /*
+         * the pool's queue is full: apply here rather than fail the
+         * writes; busy, so that what answers queue waits for this loop
+         */
+
         wr->busy = 1;
-        return;
+
+        if (ngx_http_durable_apply_batch(wr->store->env, wr->batch)) {
+            ngx_http_durable_log_redone(wr, wr->task->event.log);
+        }
+
+        ngx_http_durable_answer_batch(wr);
+
+        wr->busy = 0;
+
+    } while (wr->queue);
+
+    if (wr->guard.timer_set) {
+        ngx_del_timer(&wr->guard);
     }
-
-    /* the pool's queue is full: apply here rather than fail the writes */
-
-    if (ngx_http_durable_apply_batch(wr->store->env, wr->batch)) {
-        ngx_http_durable_log_redone(wr, wr->task->event.log);
-    }
-
-    ngx_http_durable_answer_batch(wr);
 
 #endif
 }
@@ -486,14 +501,11 @@ ngx_http_durable_answer_batch(ngx_http_durable_writer_t *wr)
                    wr->batch_n, &wr->store->name);
 
     wr->dirty = 1;
-    wr->answering = 1;
 
     for (w = wr->batch, wr->batch = NULL; w; w = next) {
         next = w->next;
         ngx_http_durable_resume(w);
     }
-
-    wr->answering = 0;
 }
 
 
@@ -526,7 +538,7 @@ ngx_http_durable_resume(ngx_http_durable_write_t *w)
 }
 
 
-/* a batch in the event loop: what this iteration's events queued */
+/* a batch in the event loop: what the last two iterations' events queued */
 
 static void
 ngx_http_durable_apply_handler(ngx_event_t *ev)

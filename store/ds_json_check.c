@@ -13,7 +13,8 @@
  * valid UTF-8 (no surrogates, nothing overlong, nothing above U+10FFFF),
  * "\u0000" in values but not in object keys, surrogate escapes only in
  * pairs, integers in the range of long long, reals that do not overflow a
- * double, containers at most 2048 deep. A raw 0 byte is never valid
+ * double, values at most 2048 deep (a container at the 2048th level holds
+ * nothing). A raw 0 byte is never valid
  * (jansson itself skips one after a number or a literal).
  */
 
@@ -91,14 +92,16 @@ value:
         return ds_json_fail(&s, p, "unexpected end of input");
     }
 
+    /* every value is a level, as in jansson: a scalar in 2048 arrays too */
+
+    if (depth == DS_JSON_MAX_DEPTH) {
+        return ds_json_fail(&s, p, "maximum parsing depth reached");
+    }
+
     switch (*p) {
 
     case '{':
     case '[':
-        if (depth == DS_JSON_MAX_DEPTH) {
-            return ds_json_fail(&s, p, "maximum parsing depth reached");
-        }
-
         open = *p;
 
         if (open == '{') {

@@ -147,6 +147,23 @@ t_json(void)
     memset(deep, '[', 2049);
     memset(deep + 2049, ']', 2049);
     T(!ds_json_depth_ok(deep, 4098, 2048));
+
+    /* jansson counts values, not containers: nothing in the 2048th */
+    free(deep);
+    deep = malloc(4200);
+    memset(deep, '[', 2048);
+    deep[2048] = '1';
+    memset(deep + 2049, ']', 2048);
+    T(ds_json_depth_ok(deep, 4097, 2048));
+    T(!t_ingest_len_ok(deep, 4097, 2048));
+    memset(deep, '[', 2047);
+    memcpy(deep + 2047, "{\"a\":1}", 7);
+    memset(deep + 2054, ']', 2047);
+    T(ds_json_depth_ok(deep, 4101, 2048));
+    T(!t_ingest_len_ok(deep, 4101, 2048));
+    memset(deep, '[', 2048);
+    memset(deep + 2048, ']', 2048);
+    T(t_ingest_len_ok(deep, 4096, 2048));
     free(deep);
 
     /* escaping */
