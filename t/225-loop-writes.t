@@ -15,7 +15,7 @@ workers(1);
 repeat_each(1);
 no_shuffle();
 
-plan tests => 2 + 3 + 4 + 4 + 2 + 2 + 4;
+plan tests => 2 + 3 + 4 + 4 + 2 + 2 + 4 + 4;
 
 our $B = '/runtime/webhooks/durabletask';
 
@@ -232,3 +232,29 @@ durable purge: 3 deleted
 qr/durable batch of 1 writes to store "purging" done|worker cycle/
 --- grep_error_log_out eval
 qr/\A(?!.*done\ndurable batch)(?:.*\n)*?durable batch.*done\nworker cycle\n(?:worker cycle\n)*durable batch.*done\nworker cycle\n/s
+
+
+
+=== TEST 8: a thread pool that takes no task: batches run in place, a purge's chain too, each answered once
+--- main_config
+    thread_pool tiny threads=1 max_queue=0;
+--- http_config
+    durable_task_store full path=$TEST_NGINX_DATA_DIR/poolfull thread_pool=tiny;
+--- config
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_anonymous on;
+        durable_task_purge_batch 1;
+    }
+--- init
+for my $id (qw(f1 f2 f3)) {
+    api('POST', "$main::B/orchestrators/Hello/$id", '1');
+    api('POST', "$main::B/instances/$id/terminate?reason=x");
+}
+--- request
+DELETE /runtime/webhooks/durabletask/instances?createdTimeFrom=2000-01-01T00:00:00Z&runtimeStatus=Terminated
+--- error_code: 200
+--- response_body: {"instancesDeleted":3}
+--- error_log
+thread pool "tiny" queue overflow
+durable purge: 3 deleted
