@@ -15,6 +15,10 @@
  * pool, applies its batch in the event loop instead, after the events of
  * the next iteration of it (a posted event): what they and the current
  * iteration's events queued is one batch, and no thread is woken for it.
+ * It first takes the store's commit gate in shared memory; while another
+ * worker holds it, the batch waits for the next iteration again, so the
+ * event loop does not sleep on LMDB's write lock while nginx's own
+ * workers commit (ngx_http_durable_notify.c).
  *
  * A worker that shuts down gracefully (reload, binary upgrade, quit) exits
  * once no timer but cancelable ones is left. A request waiting for its
@@ -28,6 +32,7 @@
 
 
 #include "ngx_http_durable_module.h"
+#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_writer.h"
 
 
@@ -42,6 +47,7 @@ typedef struct {
     ngx_http_durable_write_t     *batch;        /* in the thread */
     ngx_uint_t                    queued;
     ngx_uint_t                    batch_n;
+    ngx_uint_t                    gate;         /* of batches in the loop */
 #if (NGX_THREADS)
     ngx_thread_task_t            *task;
     ngx_thread_task_t            *sync_task;
@@ -95,6 +101,7 @@ ngx_http_durable_writer_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
 
     wr->store = st;
     wr->last = &wr->queue;
+    wr->gate = ngx_http_durable_gate_index(&st->name);
     st->writer = wr;
 
     wr->apply.handler = ngx_http_durable_apply_handler;
@@ -545,11 +552,24 @@ ngx_http_durable_apply_handler(ngx_event_t *ev)
 {
     ngx_http_durable_writer_t  *wr = ev->data;
 
+    if (!ngx_http_durable_gate_try(wr->gate, ev->log)) {
+        /* another worker commits: serve clients meanwhile, then try again */
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                       "durable store \"%V\": another worker commits",
+                       &wr->store->name);
+
+        ngx_post_event(&wr->apply, &ngx_posted_next_events);
+        return;
+    }
+
     ngx_http_durable_take_batch(wr);
 
     if (ngx_http_durable_apply_batch(wr->store->env, wr->batch)) {
         ngx_http_durable_log_redone(wr, ev->log);
     }
+
+    ngx_http_durable_gate_release(wr->gate);
 
     /* writes that answers queue are posted as the next batch */
     ngx_http_durable_answer_batch(wr);

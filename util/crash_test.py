@@ -724,6 +724,9 @@ def run_mode(args, mode, seconds, run_id):
         'reads': stats.reads, 'read_misses': stats.read_misses,
         'kills': kills, 'reloads': reloads, 'upgrades': upgrades,
         'readers_final': final_readers,
+        # commit gates of killed workers taken over (writes=loop)
+        'gates_taken_over': len(re.findall(r'commit gate \d+ taken over',
+                                           elog)),
         'readers_used_max': max([r[2] for r in readers] + [final_readers[2]]),
         'store_instances': len(instances),
         'problems': problems,
@@ -746,11 +749,11 @@ def summary(r):
                 r['events_acked'], r['events_unacked_present']),
              '  reads of acknowledged instances %d, not found %d'
              % (r['reads'], r['read_misses']),
-             '  kills %d, reloads %d, binary upgrades %d; reader table at '
-             'the end: %d holding a snapshot, %d of dead processes, '
-             'high-water %d'
-             % (r['kills'], r['reloads'], r['upgrades'],
-                r['readers_final'][0], r['readers_final'][1],
+             '  kills %d (commit gates taken over %d), reloads %d, binary '
+             'upgrades %d; reader table at the end: %d holding a snapshot, '
+             '%d of dead processes, high-water %d'
+             % (r['kills'], r.get('gates_taken_over', 0), r['reloads'],
+                r['upgrades'], r['readers_final'][0], r['readers_final'][1],
                 r['readers_final'][2]),
              '  LOST: starts %d, events %d; DOUBLED events %d; phantoms %d; '
              'applied-but-unanswered %d'
