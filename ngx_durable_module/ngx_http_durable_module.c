@@ -1045,6 +1045,7 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_memzero(st, sizeof(ngx_http_durable_store_t));
 
     st->name = value[1];
+    st->index = dmcf->stores.nelts - 1;
     st->map_size = NGX_HTTP_DURABLE_MAP_SIZE;
     st->sync = DS_SYNC_FULL;
     st->flush = 100;

@@ -36,6 +36,7 @@ typedef struct {
     ngx_msec_t                  flush;
     ngx_msec_t                  reader_check;   /* 0: off */
     ngx_flag_t                  loop_writes;    /* writes=loop */
+    ngx_uint_t                  index;          /* among the stores */
 
 #if (NGX_THREADS)
     ngx_thread_pool_t          *thread_pool; /* NULL: writes in the loop */

@@ -10,10 +10,13 @@
  *   - commit gates: a worker that commits in its event loop (writes=loop,
  *     thread_pool=off) takes its store's gate first, without waiting; if
  *     another worker holds it, the batch waits for the next iteration of
- *     the event loop instead of sleeping on LMDB's write lock. Stores
- *     share the gates by a hash of their name (sharing one only makes two
- *     stores take turns). A gate held by a process that is gone is taken
- *     over.
+ *     the event loop instead of sleeping on LMDB's write lock. The gate is
+ *     advice: LMDB's write lock still orders the commits. So a gate held
+ *     by a process that is gone is taken over, and one held for longer
+ *     than NGX_HTTP_DURABLE_GATE_PATIENCE (a stuck or stopped holder, a
+ *     killed one whose pid was reused) is ignored: the worker commits
+ *     without it, waiting on LMDB's lock as it would without gates. A
+ *     store's gate is its place among the stores; past 64 they share.
  */
 
 
@@ -21,12 +24,21 @@
 #include "ngx_http_durable_notify.h"
 
 
-#define NGX_HTTP_DURABLE_GATES  64
+#define NGX_HTTP_DURABLE_GATES          64
+
+/* ms: a gate held longer is ignored; one held 1 ms is checked for life */
+#define NGX_HTTP_DURABLE_GATE_PATIENCE  100
+
+
+typedef struct {
+    ngx_atomic_t                pid;        /* 0: free */
+    ngx_atomic_t                since;      /* ngx_current_msec when taken */
+} ngx_http_durable_gate_t;
 
 
 typedef struct {
     ngx_atomic_t                seq;
-    ngx_atomic_t                gates[NGX_HTTP_DURABLE_GATES];  /* pids */
+    ngx_http_durable_gate_t     gates[NGX_HTTP_DURABLE_GATES];
 } ngx_http_durable_shared_t;
 
 
@@ -114,50 +126,74 @@ ngx_http_durable_notify_seq(void)
 
 
 ngx_uint_t
-ngx_http_durable_gate_index(ngx_str_t *store)
+ngx_http_durable_gate_index(ngx_uint_t store)
 {
-    return ngx_crc32_short(store->data, store->len) % NGX_HTTP_DURABLE_GATES;
+    return store % NGX_HTTP_DURABLE_GATES;
 }
 
 
-/* 1: this process holds the gate now; 0: another one does */
+/*
+ * NGX_OK: this process holds the gate now (release it after the commit);
+ * NGX_AGAIN: another worker commits, try again in the next iteration;
+ * NGX_DECLINED: commit without the gate
+ */
 
-ngx_uint_t
-ngx_http_durable_gate_try(ngx_uint_t gate, ngx_log_t *log)
+ngx_int_t
+ngx_http_durable_gate_try(ngx_uint_t index, ngx_log_t *log)
 {
-    ngx_atomic_t       *lock;
-    ngx_atomic_uint_t   owner;
+    ngx_atomic_uint_t         owner;
+    ngx_msec_int_t            held;
+    ngx_http_durable_gate_t  *gate;
 
-    lock = &ngx_http_durable_shm()->gates[gate];
+    gate = &ngx_http_durable_shm()->gates[index];
 
-    if (ngx_atomic_cmp_set(lock, 0, ngx_pid)) {
-        return 1;
+    if (ngx_atomic_cmp_set(&gate->pid, 0, ngx_pid)) {
+        gate->since = ngx_current_msec;
+        return NGX_OK;
     }
 
-    owner = *lock;
+    owner = gate->pid;
+
+    /* each process has its own cached time: the holder's may be ahead */
+    held = (ngx_msec_int_t) (ngx_current_msec - (ngx_msec_t) gate->since);
+    held = ngx_max(held, 0);
+
+    if (owner == 0 || (held < 1 && owner != (ngx_atomic_uint_t) ngx_pid)) {
+        return NGX_AGAIN;
+    }
 
     /* killed while it held the gate (its commit was never finished) */
 
-    if (owner != 0
-        && kill((ngx_pid_t) owner, 0) == -1 && ngx_errno == NGX_ESRCH
-        && ngx_atomic_cmp_set(lock, owner, ngx_pid))
+    if (kill((ngx_pid_t) owner, 0) == -1 && ngx_errno == NGX_ESRCH
+        && ngx_atomic_cmp_set(&gate->pid, owner, ngx_pid))
     {
+        gate->since = ngx_current_msec;
+
         ngx_log_error(NGX_LOG_NOTICE, log, 0,
                       "durable: commit gate %ui taken over from process "
-                      "%P, which is gone", gate, (ngx_pid_t) owner);
-        return 1;
+                      "%P, which is gone", index, (ngx_pid_t) owner);
+        return NGX_OK;
     }
 
-    return 0;
+    if (held >= NGX_HTTP_DURABLE_GATE_PATIENCE
+        || owner == (ngx_atomic_uint_t) ngx_pid)
+    {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "durable: commit gate %ui held by %P too long, "
+                       "committing without it", index, (ngx_pid_t) owner);
+        return NGX_DECLINED;
+    }
+
+    return NGX_AGAIN;
 }
 
 
 void
-ngx_http_durable_gate_release(ngx_uint_t gate)
+ngx_http_durable_gate_release(ngx_uint_t index)
 {
-    ngx_atomic_t  *lock;
+    ngx_http_durable_gate_t  *gate;
 
-    lock = &ngx_http_durable_shm()->gates[gate];
+    gate = &ngx_http_durable_shm()->gates[index];
 
-    (void) ngx_atomic_cmp_set(lock, ngx_pid, 0);
+    (void) ngx_atomic_cmp_set(&gate->pid, ngx_pid, 0);
 }

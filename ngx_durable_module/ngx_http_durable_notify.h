@@ -14,9 +14,9 @@
 ngx_int_t ngx_http_durable_notify_add_zone(ngx_conf_t *cf);
 void ngx_http_durable_notify(void);
 ngx_atomic_uint_t ngx_http_durable_notify_seq(void);
-ngx_uint_t ngx_http_durable_gate_index(ngx_str_t *store);
-ngx_uint_t ngx_http_durable_gate_try(ngx_uint_t gate, ngx_log_t *log);
-void ngx_http_durable_gate_release(ngx_uint_t gate);
+ngx_uint_t ngx_http_durable_gate_index(ngx_uint_t store);
+ngx_int_t ngx_http_durable_gate_try(ngx_uint_t index, ngx_log_t *log);
+void ngx_http_durable_gate_release(ngx_uint_t index);
 
 
 #endif /* _NGX_HTTP_DURABLE_NOTIFY_H_INCLUDED_ */

@@ -101,7 +101,7 @@ ngx_http_durable_writer_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
 
     wr->store = st;
     wr->last = &wr->queue;
-    wr->gate = ngx_http_durable_gate_index(&st->name);
+    wr->gate = ngx_http_durable_gate_index(st->index);
     st->writer = wr;
 
     wr->apply.handler = ngx_http_durable_apply_handler;
@@ -552,7 +552,11 @@ ngx_http_durable_apply_handler(ngx_event_t *ev)
 {
     ngx_http_durable_writer_t  *wr = ev->data;
 
-    if (!ngx_http_durable_gate_try(wr->gate, ev->log)) {
+    ngx_int_t  gate;
+
+    gate = ngx_http_durable_gate_try(wr->gate, ev->log);
+
+    if (gate == NGX_AGAIN) {
         /* another worker commits: serve clients meanwhile, then try again */
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
@@ -569,7 +573,9 @@ ngx_http_durable_apply_handler(ngx_event_t *ev)
         ngx_http_durable_log_redone(wr, ev->log);
     }
 
-    ngx_http_durable_gate_release(wr->gate);
+    if (gate == NGX_OK) {
+        ngx_http_durable_gate_release(wr->gate);
+    }
 
     /* writes that answers queue are posted as the next batch */
     ngx_http_durable_answer_batch(wr);
