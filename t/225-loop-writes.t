@@ -3,6 +3,11 @@
 # are one batch. To make that iteration deterministic, the worker is
 # stopped (SIGSTOP) while three idle keep-alive connections each send a
 # request, then continued: one epoll_wait returns all three.
+#
+# TEST 8: with threads=1 max_queue=0 nginx takes a task only while its
+# thread is idle (the thread counts itself off before it waits), so some
+# batches of the purge's chain run in the pool and the ones posted while
+# the thread is still busy run in place; the answers are the same.
 
 use lib 't/inc';
 use Test::Nginx::Socket;
@@ -15,7 +20,7 @@ workers(1);
 repeat_each(1);
 no_shuffle();
 
-plan tests => 2 + 3 + 4 + 4 + 2 + 2 + 4 + 4;
+plan tests => 2 + 3 + 4 + 4 + 2 + 2 + 4 + 3;
 
 our $B = '/runtime/webhooks/durabletask';
 
@@ -235,7 +240,7 @@ qr/\A(?!.*done\ndurable batch)(?:.*\n)*?durable batch.*done\nworker cycle\n(?:wo
 
 
 
-=== TEST 8: a thread pool that takes no task: batches run in place, a purge's chain too, each answered once
+=== TEST 8: a thread pool without a queue: a batch it refuses runs in place, a purge's chain too, each answered once
 --- main_config
     thread_pool tiny threads=1 max_queue=0;
 --- http_config
@@ -256,5 +261,4 @@ DELETE /runtime/webhooks/durabletask/instances?createdTimeFrom=2000-01-01T00:00:
 --- error_code: 200
 --- response_body: {"instancesDeleted":3}
 --- error_log
-thread pool "tiny" queue overflow
 durable purge: 3 deleted
