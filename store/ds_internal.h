@@ -246,10 +246,12 @@ typedef struct {
     size_t              line;
     size_t              column;
     size_t              position;
+    unsigned            too_deep:1;     /* more containers than allowed */
     char                text[64];
 } ds_json_error_t;
 
-int ds_json_check(const char *in, size_t len, ds_json_error_t *err);
+int ds_json_check(const char *in, size_t len, unsigned max_depth,
+    ds_json_error_t *err);
 
 
 /* integers stored as 8 big-endian bytes, sign bit flipped (ds_key.c) */

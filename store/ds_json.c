@@ -91,16 +91,16 @@ ds_json_ingest(const char *in, size_t len, unsigned max_depth, char *out,
         return DS_OK;
     }
 
-    if (!ds_json_depth_ok(in, len, max_depth)) {
-        snprintf(err, err_len, "JSON nesting deeper than %u", max_depth);
-        return DS_INVALID;
-    }
-
-    rc = ds_json_check(in, len, &error);
+    rc = ds_json_check(in, len, max_depth, &error);
 
     if (rc < 0) {
         snprintf(err, err_len, "out of memory");
         return DS_ERROR;
+    }
+
+    if (rc == 0 && error.too_deep) {
+        snprintf(err, err_len, "JSON nesting deeper than %u", max_depth);
+        return DS_INVALID;
     }
 
     if (rc == 0) {
@@ -357,9 +357,7 @@ ds_json_text_or_string(const char *in, size_t len, unsigned max_depth,
 
     /* out of memory (a huge real) is not JSON here: kept as a string */
 
-    if (ds_json_depth_ok(in, len, max_depth)
-        && ds_json_check(in, len, &error) == 1)
-    {
+    if (ds_json_check(in, len, max_depth, &error) == 1) {
         *out_len = ds_json_minify(in, len, out);
         return DS_OK;
     }

@@ -2,7 +2,8 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * JSON validation without building a tree: what jansson 2.14 accepts with
+ * JSON validation without building a tree, and the nesting limit
+ * (durable_task_json_depth) in the same pass: what jansson 2.14 accepts with
  * JSON_DECODE_ANY | JSON_ALLOW_NUL (fuzz/fuzz_json checks that against
  * jansson itself), in one pass and with no allocation for ordinary text.
  * Bodies are validated on every write that carries one; parsing them into
@@ -58,10 +59,14 @@ static int ds_json_real_overflows(const unsigned char *p, size_t len);
 #define ds_json_digit(c)    ((c) >= '0' && (c) <= '9')
 
 
-/* 1: valid; 0: invalid, *err says where and why; -1: out of memory */
+/*
+ * 1: valid and at most max_depth containers deep; 0: not, *err says where
+ * and why (err->too_deep for the nesting); -1: out of memory
+ */
 
 int
-ds_json_check(const char *in, size_t len, ds_json_error_t *err)
+ds_json_check(const char *in, size_t len, unsigned max_depth,
+    ds_json_error_t *err)
 {
     int                   rc;
     size_t                depth, n;
@@ -73,6 +78,7 @@ ds_json_check(const char *in, size_t len, ds_json_error_t *err)
     s.start = (const unsigned char *) in;
     s.end = s.start + len;
     s.err = err;
+    err->too_deep = 0;
 
     if (memchr(in, '\0', len) != NULL) {
         return ds_json_fail(&s, memchr(s.start, '\0', len),
@@ -102,6 +108,11 @@ value:
 
     case '{':
     case '[':
+        if (depth >= max_depth) {
+            err->too_deep = 1;
+            return ds_json_fail(&s, p, "nesting too deep");
+        }
+
         open = *p;
 
         if (open == '{') {
