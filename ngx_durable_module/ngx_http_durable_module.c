@@ -823,6 +823,7 @@ ngx_http_durable_create_loc_conf(ngx_conf_t *cf)
      */
 
     conf->prefixes = NGX_CONF_UNSET_PTR;
+    conf->bases = NGX_CONF_UNSET_PTR;
     conf->keys = NGX_CONF_UNSET_PTR;
     conf->anonymous = NGX_CONF_UNSET;
     conf->trust_forwarded = NGX_CONF_UNSET;
@@ -853,6 +854,7 @@ ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_durable_main_conf_t  *dmcf;
 
     ngx_conf_merge_ptr_value(conf->prefixes, prev->prefixes, NULL);
+    ngx_conf_merge_ptr_value(conf->bases, prev->bases, NULL);
     ngx_conf_merge_str_value(conf->hub, prev->hub,
                              NGX_HTTP_DURABLE_DEFAULT_HUB);
     ngx_conf_merge_str_value(conf->store_name, prev->store_name, "");
@@ -942,7 +944,7 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_durable_loc_conf_t *dlcf = conf;
 
-    ngx_str_t                 *value, *src;
+    ngx_str_t                 *value, *src, *base;
     ngx_uint_t                 i, n;
     ngx_http_durable_sv_t     *sv;
     ngx_http_core_loc_conf_t  *clcf;
@@ -964,7 +966,8 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     dlcf->prefixes = ngx_array_create(cf->pool, n,
                                       sizeof(ngx_http_durable_sv_t));
-    if (dlcf->prefixes == NULL) {
+    dlcf->bases = ngx_array_create(cf->pool, n, sizeof(ngx_str_t));
+    if (dlcf->prefixes == NULL || dlcf->bases == NULL) {
         return NGX_CONF_ERROR;
     }
 
@@ -989,6 +992,15 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         while (sv->len && sv->data[sv->len - 1] == '/') {
             sv->len--;
         }
+
+        /* the base of check-status URLs under this prefix */
+
+        base = ngx_array_push(dlcf->bases);
+        if (base == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_http_durable_canonical_base(sv, base);
     }
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);

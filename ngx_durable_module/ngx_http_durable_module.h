@@ -56,6 +56,7 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                *prefixes;   /* ngx_str_t; NULL: off */
+    ngx_array_t                *bases;      /* ngx_str_t: B of each prefix */
     ngx_str_t                   hub;
     ngx_http_durable_store_t   *store;
     ngx_str_t                   store_name;

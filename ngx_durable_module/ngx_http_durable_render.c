@@ -17,8 +17,6 @@
 
 static ngx_int_t ngx_http_durable_host_url(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *out);
-static void ngx_http_durable_base_path(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_str_t *out);
 static ngx_uint_t ngx_http_durable_host_valid(u_char *p, size_t len);
 static u_char *ngx_http_durable_json_str(u_char *p, u_char *s, size_t len);
 static u_char *ngx_http_durable_json_raw(u_char *p, ds_str_t *v);
@@ -370,10 +368,11 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *id, ngx_str_t *out,
     ngx_str_t *location)
 {
-    u_char      *p, *q, *inst;
-    size_t       len, ilen, qlen;
-    ngx_str_t    host, base, einst, eq;
-    ngx_uint_t   i;
+    u_char                       *p, *q, *inst;
+    size_t                        len, ilen, qlen;
+    ngx_str_t                     host, base, einst;
+    ngx_uint_t                    i;
+    ngx_http_durable_loc_conf_t  *dlcf;
 
     /* each URL member: ,"key":"{inst}{tail}{Q}" */
 
@@ -400,7 +399,8 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    ngx_http_durable_base_path(r, ctx, &base);
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+    base = ((ngx_str_t *) dlcf->bases->elts)[ctx->route.prefix];
 
     /* {host}{base}/instances/{ID} */
 
@@ -470,14 +470,11 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
 
     (void) ds_json_escape((char *) inst, ilen, (char *) einst.data);
 
-    eq.data = q;
-    eq.len = qlen;
-
     len = sizeof("{\"id\":\"\"}") - 1
           + ds_json_escape_len((char *) id->data, id->len);
 
     for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
-        len += urls[i].key.len + einst.len + urls[i].tail.len + eq.len + 1;
+        len += urls[i].key.len + einst.len + urls[i].tail.len + qlen + 1;
     }
 
     p = ngx_pnalloc(r->pool, len);
@@ -495,7 +492,7 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
         p = ngx_cpymem(p, urls[i].key.data, urls[i].key.len);
         p = ngx_cpymem(p, einst.data, einst.len);
         p = ngx_cpymem(p, urls[i].tail.data, urls[i].tail.len);
-        p = ngx_cpymem(p, eq.data, eq.len);
+        p = ngx_cpymem(p, q, qlen);
         *p++ = '"';
     }
 
@@ -639,38 +636,28 @@ ngx_http_durable_host_valid(u_char *p, size_t len)
 }
 
 
-/* B: the canonical 2.x or 1.x prefix, or the custom mount as configured */
+/*
+ * B of a prefix, at configuration time: the canonical 2.x or 1.x prefix,
+ * or the custom mount as configured
+ */
 
-static void
-ngx_http_durable_base_path(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
-    ngx_str_t *out)
+void
+ngx_http_durable_canonical_base(ngx_http_durable_sv_t *prefix, ngx_str_t *out)
 {
-    ngx_uint_t                    i;
-    ngx_http_durable_sv_t        *prefix;
-    ngx_http_durable_loc_conf_t  *dlcf;
-
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
-
-    prefix = (ngx_http_durable_sv_t *) dlcf->prefixes->elts
-             + ctx->route.prefix;
+    ngx_uint_t  i;
 
     for (i = 0; i < 2; i++) {
-        /* as configured (memcmp, the usual case), or in another case */
-
         if (prefix->len == ngx_http_durable_canonical_bases[i].len
-            && (ngx_memcmp(prefix->data,
-                           ngx_http_durable_canonical_bases[i].data,
-                           prefix->len) == 0
-                || ngx_strncasecmp(prefix->data,
-                                   ngx_http_durable_canonical_bases[i].data,
-                                   prefix->len) == 0))
+            && ngx_strncasecmp(prefix->data,
+                               ngx_http_durable_canonical_bases[i].data,
+                               prefix->len) == 0)
         {
             *out = ngx_http_durable_canonical_bases[i];
             return;
         }
     }
 
-    out->data = prefix->data;
+    out->data = (u_char *) prefix->data;
     out->len = prefix->len;
 }
 

@@ -55,4 +55,8 @@ ngx_int_t ngx_http_durable_request_url(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *out);
 
 
+void ngx_http_durable_canonical_base(ngx_http_durable_sv_t *prefix,
+    ngx_str_t *out);
+
+
 #endif /* _NGX_HTTP_DURABLE_RENDER_H_INCLUDED_ */
