@@ -78,6 +78,7 @@ static void ngx_http_durable_answer_batch(ngx_http_durable_writer_t *wr);
 static void ngx_http_durable_resume(ngx_http_durable_write_t *w);
 static void ngx_http_durable_apply_handler(ngx_event_t *ev);
 static void ngx_http_durable_guard_handler(ngx_event_t *ev);
+static void ngx_http_durable_guard_done(ngx_http_durable_writer_t *wr);
 static void ngx_http_durable_log_redone(ngx_http_durable_writer_t *wr,
     ngx_log_t *log);
 #if (NGX_THREADS)
@@ -477,9 +478,7 @@ ngx_http_durable_post(ngx_http_durable_writer_t *wr)
 
     } while (wr->queue);
 
-    if (wr->guard.timer_set) {
-        ngx_del_timer(&wr->guard);
-    }
+    ngx_http_durable_guard_done(wr);
 
 #endif
 }
@@ -580,9 +579,7 @@ ngx_http_durable_apply_handler(ngx_event_t *ev)
     /* writes that answers queue are posted as the next batch */
     ngx_http_durable_answer_batch(wr);
 
-    if (wr->queue == NULL && wr->guard.timer_set) {
-        ngx_del_timer(&wr->guard);
-    }
+    ngx_http_durable_guard_done(wr);
 }
 
 
@@ -595,6 +592,17 @@ ngx_http_durable_guard_handler(ngx_event_t *ev)
 
     if (wr->busy || wr->queue) {
         ngx_add_timer(ev, NGX_HTTP_DURABLE_GUARD);
+    }
+}
+
+
+/* no write is queued or in the thread: a worker that shuts down may go */
+
+static void
+ngx_http_durable_guard_done(ngx_http_durable_writer_t *wr)
+{
+    if (!wr->busy && wr->queue == NULL && wr->guard.timer_set) {
+        ngx_del_timer(&wr->guard);
     }
 }
 
@@ -637,9 +645,7 @@ ngx_http_durable_batch_done(ngx_event_t *ev)
     /* what arrived meanwhile is the next batch */
     ngx_http_durable_post(wr);
 
-    if (!wr->busy && wr->queue == NULL && wr->guard.timer_set) {
-        ngx_del_timer(&wr->guard);
-    }
+    ngx_http_durable_guard_done(wr);
 }
 
 
