@@ -12,6 +12,7 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableClient qw(api);
+use DurableBlocks qw(master_pid child_of);
 use IO::Socket::INET;
 use Time::HiRes ();
 
@@ -24,19 +25,23 @@ plan tests => 2 + 3 + 4 + 4 + 2 + 2 + 4 + 3;
 
 our $B = '/runtime/webhooks/durabletask';
 
-# the worker of the running nginx (its master has one), from /proc
-sub worker_pid {
-    my $pidfile = $Test::Nginx::Socket::PidFile;
-    my $master = do { local (@ARGV, $/) = $pidfile; <> };
-    chomp $master;
-    for my $stat (glob '/proc/[0-9]*/stat') {
-        open my $fh, '<', $stat or next;
-        my $line = <$fh> // next;
-        # pid (comm) state ppid ...: comm may hold spaces
-        return $1 if $line =~ /^(\d+) \(.*\) \S+ (\d+) / && $2 == $master;
+# TEST 7 and 8: a purge by filter runs one instance a batch
+our $purge_location = <<'_EOC_';
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_anonymous on;
+        durable_task_purge_batch 1;
     }
-    die "no worker of master $master";
+_EOC_
+
+# the instances named, started and terminated (for a purge)
+sub terminated {
+    for my $id (@_) {
+        api('POST', "$B/orchestrators/Hello/$id", '1');
+        api('POST', "$B/instances/$id/terminate?reason=x");
+    }
 }
+
 
 # one HTTP/1.1 request and its answer on a kept-alive socket
 sub send_request {
@@ -93,7 +98,7 @@ sub one_iteration {
         read_status($s);
     }
 
-    my $worker = worker_pid();
+    my $worker = child_of(master_pid());
     kill 'STOP', $worker;
     stopped($worker) or die "worker $worker did not stop";
     send_request($socks[$_], 'POST', $paths[$_], '1') for 0 .. $#paths;
@@ -216,17 +221,9 @@ qr/^run task #\d+ in thread pool "default"\ndurable batch of 1 writes to store "
 === TEST 7: writes=loop: a purge's next batch waits for the next iteration of the event loop
 --- http_config
     durable_task_store purging path=$TEST_NGINX_DATA_DIR/purging sync=off writes=loop;
---- config
-    location /runtime/webhooks/durabletask/ {
-        durable_task;
-        durable_task_anonymous on;
-        durable_task_purge_batch 1;
-    }
+--- config eval: $::purge_location
 --- init
-for my $id (qw(g1 g2 g3)) {
-    api('POST', "$main::B/orchestrators/Hello/$id", '1');
-    api('POST', "$main::B/instances/$id/terminate?reason=x");
-}
+main::terminated(qw(g1 g2 g3));
 --- request
 DELETE /runtime/webhooks/durabletask/instances?createdTimeFrom=2000-01-01T00:00:00Z&runtimeStatus=Terminated
 --- error_code: 200
@@ -245,17 +242,9 @@ qr/\A(?!.*done\ndurable batch)(?:.*\n)*?durable batch.*done\nworker cycle\n(?:wo
     thread_pool tiny threads=1 max_queue=0;
 --- http_config
     durable_task_store full path=$TEST_NGINX_DATA_DIR/poolfull thread_pool=tiny;
---- config
-    location /runtime/webhooks/durabletask/ {
-        durable_task;
-        durable_task_anonymous on;
-        durable_task_purge_batch 1;
-    }
+--- config eval: $::purge_location
 --- init
-for my $id (qw(f1 f2 f3)) {
-    api('POST', "$main::B/orchestrators/Hello/$id", '1');
-    api('POST', "$main::B/instances/$id/terminate?reason=x");
-}
+main::terminated(qw(f1 f2 f3));
 --- request
 DELETE /runtime/webhooks/durabletask/instances?createdTimeFrom=2000-01-01T00:00:00Z&runtimeStatus=Terminated
 --- error_code: 200

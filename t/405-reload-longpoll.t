@@ -6,6 +6,7 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableClient qw(api);
+use DurableBlocks qw(master_pid child_of);
 use POSIX ();
 use Time::HiRes ();
 
@@ -37,9 +38,7 @@ our $old_worker;
 # the worker of now, then (from a child) a HUP to the master after a
 # moment, while the block's request waits
 sub reload_later {
-    my $pidfile = $Test::Nginx::Socket::PidFile;
-    my $master = do { local (@ARGV, $/) = $pidfile; <> };
-    chomp $master;
+    my $master = master_pid();
     $old_worker = child_of($master);
 
     my $pid = fork();
@@ -49,18 +48,6 @@ sub reload_later {
         kill 'HUP', $master;
         POSIX::_exit(0);
     }
-}
-
-# a child process of $ppid (the master has one worker), from /proc
-sub child_of {
-    my ($ppid) = @_;
-    for my $stat (glob '/proc/[0-9]*/stat') {
-        open my $fh, '<', $stat or next;
-        my $line = <$fh> // next;
-        # pid (comm) state ppid ...: comm may hold spaces
-        return $1 if $line =~ /^(\d+) \(.*\) \S+ (\d+) / && $2 == $ppid;
-    }
-    die "no worker of master $ppid";
 }
 
 sub gone {

@@ -2,7 +2,8 @@ package DurableBlocks;
 
 # Helpers for the request lines and expected answers of --- blocks in the
 # HTTP API tests, which eval them in package main: main::rq(...),
-# main::status_re(...), $::TIME, $::FRAC. Import what a file uses, e.g.
+# main::status_re(...), $::TIME, $::FRAC; and the pids of the nginx that
+# Test::Nginx runs (master_pid, child_of). Import what a file uses, e.g.
 #   use lib 't/inc';
 #   use DurableBlocks qw(rq status_re $TIME $FRAC);
 
@@ -11,7 +12,7 @@ use warnings;
 
 use Exporter 'import';
 
-our @EXPORT_OK = qw(rq status_re $TIME $FRAC);
+our @EXPORT_OK = qw(rq status_re $TIME $FRAC master_pid child_of);
 
 # timestamps in answers: whole seconds, and with up to 7 fraction digits
 our $TIME = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ';
@@ -33,6 +34,27 @@ sub status_re {
            . qq("output":$output,"createdTime":"))
            . $TIME . '","lastUpdatedTime":"' . $TIME . '"'
            . ($rest // '') . '\}$';
+}
+
+
+# the master of the nginx the runner started, from its pid file
+sub master_pid {
+    my $pidfile = $Test::Nginx::Socket::PidFile;
+    my $master = do { local (@ARGV, $/) = $pidfile; <> };
+    chomp $master;
+    return $master;
+}
+
+# a child process of $ppid (a master with one worker), from /proc
+sub child_of {
+    my ($ppid) = @_;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next;
+        my $line = <$fh> // next;
+        # pid (comm) state ppid ...: comm may hold spaces
+        return $1 if $line =~ /^(\d+) \(.*\) \S+ (\d+) / && $2 == $ppid;
+    }
+    die "no worker of master $ppid";
 }
 
 1;
