@@ -1,9 +1,11 @@
 # ngx_durable: build, run and test.
 #
 #   make run     build, then nginx in the foreground on 127.0.0.1:$(PORT)
-#   make test    store unit tests, the Test::Nginx suite, the sanitizer
-#                suite (test-asan), a quick fuzzing pass (fuzz-quick) and a
-#                compile check for nginx without threads (build-nothreads)
+#   make test    the style gate (check-style), the module's exported
+#                symbols (check-exports), store unit tests, the Test::Nginx
+#                suite, the sanitizer suite (test-asan), a quick fuzzing
+#                pass (fuzz-quick) and a compile check for nginx without
+#                threads (build-nothreads)
 #   make demo    nginx + the example worker: one HelloSequence end to end
 #   make fuzz    the libFuzzer targets, FUZZ_SECONDS (60) each
 #   make test-asan       unit tests and the whole suite with ASan + UBSan
@@ -34,7 +36,7 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         test-worker \
         test-nginx check-node check-upstream check-tool stress bench clean \
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
-        test-valgrind
+        test-valgrind check-style check-exports
 
 all: build
 
@@ -70,8 +72,16 @@ run: build
 	    -g 'daemon off;'
 
 # the plain suite runs last: make test ends with its prove summary
-test: build build-nothreads test-store test-unit test-worker fuzz-quick \
-      test-asan test-nginx
+test: build check-style check-exports build-nothreads test-store test-unit \
+      test-worker fuzz-quick test-asan test-nginx
+
+# nginx's habits in our C (util/style.sh); the module exports only the
+# symbols nginx looks up (util/check-exports.sh)
+check-style:
+	util/style.sh
+
+check-exports: build
+	util/check-exports.sh $(MODULE_SO)
 
 # the module must also compile for an nginx built without --with-threads
 # (writes then run in the event loop): nginx's own -Werror flags, no run

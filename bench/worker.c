@@ -77,6 +77,20 @@ now_s(void)
 }
 
 
+/* the benchmark cannot go on without memory: it stops at once */
+
+static void *
+must(void *p)
+{
+    if (p == NULL) {
+        fprintf(stderr, "worker: out of memory\n");
+        abort();
+    }
+
+    return p;
+}
+
+
 /* ---- a blocking keep-alive HTTP/1.1 client --------------------------- */
 
 typedef struct {
@@ -329,7 +343,7 @@ queue_init(queue_t *q, size_t cap)
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->not_empty, NULL);
     pthread_cond_init(&q->not_full, NULL);
-    q->jobs = calloc(cap, sizeof(job_t));
+    q->jobs = must(calloc(cap, sizeof(job_t)));
     q->cap = cap;
     q->head = 0;
     q->n = 0;
@@ -555,7 +569,7 @@ claimer(void *arg)
             if (n == 0) {
                 blen = 0;
                 cap = 4096;
-                batch = malloc(cap);
+                batch = must(malloc(cap));
                 batch[blen++] = '[';
             } else {
                 batch[blen++] = ',';
@@ -564,7 +578,7 @@ claimer(void *arg)
                 while (blen + len + 2 > cap) {
                     cap *= 2;
                 }
-                batch = realloc(batch, cap);
+                batch = must(realloc(batch, cap));
             }
             memcpy(batch + blen, j.body, len);
             blen += len;
@@ -744,7 +758,7 @@ main(int argc, char **argv)
         case 'W': claim_wait = atoi(optarg); break;
         case 'b': batch_max = atoi(optarg); break;
         case 'P':
-            p = strdup(optarg);
+            p = must(strdup(optarg));
             for (tok = strtok(p, ","); tok && npids < MAX_PIDS;
                  tok = strtok(NULL, ","))
             {

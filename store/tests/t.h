@@ -32,6 +32,7 @@ void t_check_str(ds_str_t got, const char *want, const char *file, int line,
 
 
 ds_str_t t_s(const char *s);
+void *t_alloc(size_t size);
 char *t_tmpdir(void);
 void t_rmdir(char *dir);
 ds_env_t *t_open(const char *dir, size_t map_size, ds_sync_e sync);

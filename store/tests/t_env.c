@@ -420,7 +420,7 @@ t_env_full(void)
     env = t_open(dir, 1024 * 1024, DS_SYNC_NONE);
 
     n = 9000;
-    input = malloc(n + 1);
+    input = t_alloc(n + 1);
     input[0] = '"';
     memset(input + 1, 'x', n - 2);
     input[n - 1] = '"';

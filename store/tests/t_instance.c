@@ -104,7 +104,7 @@ t_instance_basic(void)
     T_INT(st.by_status, 1);
 
     /* a big record, history and inbox; delete takes everything */
-    big = malloc(200000);
+    big = t_alloc(200000);
     memset(big, '7', 200000);
     inst.input.data = big;
     inst.input.len = 200000;

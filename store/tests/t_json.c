@@ -89,7 +89,7 @@ t_json(void)
     T(t_refused("[1,\n 2,\n x]", 64, "line 3, column 2 (position 9)"));
 
     /* a long real goes to strtod() through the heap */
-    deep = malloc(400);
+    deep = t_alloc(400);
     memset(deep, '1', 399);
     deep[1] = '.';
     T(t_ingest_len_ok(deep, 399, 8));
@@ -123,7 +123,7 @@ t_json(void)
     T(!ds_json_depth_ok("[\"\\\\\"[[]]", 10, 2));
     T(ds_json_depth_ok("[\"\\\\\"[[]]]", 10, 3));
 
-    deep = malloc(2 * 2049 + 1);
+    deep = t_alloc(2 * 2049 + 1);
     memset(deep, '[', 2048);
     memset(deep + 2048, ']', 2048);
     T(ds_json_depth_ok(deep, 4096, 2048));
@@ -134,7 +134,7 @@ t_json(void)
 
     /* jansson counts values, not containers: nothing in the 2048th */
     free(deep);
-    deep = malloc(4200);
+    deep = t_alloc(4200);
     memset(deep, '[', 2048);
     deep[2048] = '1';
     memset(deep + 2049, ']', 2048);
@@ -207,7 +207,7 @@ t_ingest_len_ok(const char *in, size_t len, unsigned depth)
     char   *out, err[256];
     size_t  n;
 
-    out = malloc(len);
+    out = t_alloc(len);
     rc = ds_json_ingest(in, len, depth, out, &n, err, sizeof(err));
     rc = (rc == DS_OK && n == len && memcmp(in, out, len) == 0);
     free(out);
@@ -309,7 +309,7 @@ t_tos(const char *in, const char *want)
     size_t  n, len;
 
     len = strlen(in);
-    out = malloc(ds_json_escape_len(in, len) + 2);
+    out = t_alloc(ds_json_escape_len(in, len) + 2);
 
     rc = ds_json_text_or_string(in, len, 3, out, &n) == DS_OK
          && n == strlen(want) && memcmp(out, want, n) == 0;

@@ -111,6 +111,23 @@ t_s(const char *s)
 }
 
 
+/* test data: an allocation that cannot fail, or the test aborts */
+
+void *
+t_alloc(size_t size)
+{
+    void  *p;
+
+    p = malloc(size);
+    if (p == NULL) {
+        perror("malloc");
+        abort();
+    }
+
+    return p;
+}
+
+
 char *
 t_tmpdir(void)
 {
