@@ -38,6 +38,14 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
 all: build
 
+# first in `make test`, being cheap: every relative link in the docs
+# resolves, and nothing cites a file the repository does not carry
+.PHONY: check-docs
+test: check-docs
+
+check-docs:
+	python3 util/check_docs.py
+
 deps:
 	@sh util/deps.sh
 
