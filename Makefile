@@ -40,6 +40,14 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
 all: build
 
+# first in `make test`, being cheap: every relative link in the docs
+# resolves, and nothing cites a file the repository does not carry
+.PHONY: check-docs
+test: check-docs
+
+check-docs:
+	python3 util/check_docs.py
+
 deps:
 	@sh util/deps.sh
 
@@ -303,11 +311,12 @@ stress: build $(CHECK_TOOL)
 	    --seconds $(if $(QUICK),10,$(STRESS_SECONDS)) --mode all \
 	    --json $(BUILD)/stress/results.json
 
-# the figures of design.md section 7; writes bench/results.md
+# the scenarios of bench/README.md; writes bench/results.md and its table
+# into docs/benchmarks.md
 bench: build
 	DURABLE_EXTRA_DEPS=wrk $(MAKE) -s deps
 	bench/run.sh
-	python3 util/readme_bench.py
+	python3 util/bench_docs.py
 
 clean:
 	rm -rf $(BUILD) store/build t/servroot t/servroot_*

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ngx_durable benchmark driver (design.md section 7); bench/run.sh runs it.
+"""ngx_durable benchmark driver (bench/README.md); bench/run.sh runs it.
 
 Starts its own nginx (prefix build/bench/prefix, port BENCH_PORT), creates
 the data each scenario needs, runs the scenarios with wrk and the helper

@@ -1,5 +1,5 @@
 #!/bin/bash
-# ngx_durable benchmark suite (design.md section 7): `make bench`.
+# ngx_durable benchmark suite (bench/README.md): `make bench`.
 #
 #   bench/run.sh            the full suite (about 6-8 minutes)
 #   QUICK=1 bench/run.sh    scaled down, under 2 minutes

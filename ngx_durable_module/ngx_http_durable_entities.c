@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * Durable entities (http-api.md §4): signal, read the state, list.
+ * Durable entities (docs/http-api.md): signal, read the state, list.
  * The worker protocol runs the operations.
  */
 

@@ -3,7 +3,7 @@
  * Copyright (C) ngx_durable authors
  *
  * The showHistory view: stored Durable Task history events reshaped the
- * way the reference implementation shows them (reference-behaviour.md §7).
+ * way the reference implementation shows them (docs/http-api.md).
  * Events are stored as compact JSON the store wrote itself, so the view
  * works on spans of those bytes: members are dropped, renamed or added,
  * values are copied as they are, nothing is parsed into a tree.
@@ -680,7 +680,7 @@ ngx_http_durable_render_event(u_char *p, ngx_http_durable_event_t *ev,
 }
 
 
-/* what the reference removes from each event (§7) */
+/* what the reference removes from each event (docs/http-api.md) */
 
 static ngx_uint_t
 ngx_http_durable_dropped_member(ngx_uint_t type, ngx_uint_t code,

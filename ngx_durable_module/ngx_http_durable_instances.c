@@ -142,7 +142,7 @@ ngx_http_durable_status_wait(ngx_http_request_t *r,
 
 
 /*
- * Reads the instance and answers with the status table of http-api.md §3.
+ * Reads the instance and answers with the status table of docs/http-api.md.
  * With "active" given, an instance whose status has not changed since the
  * wait began is not answered: *active stays 1.
  */

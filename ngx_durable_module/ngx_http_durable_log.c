@@ -6,7 +6,7 @@
  * line written in a request's context. The module writes its own lines
  * through a copy of the request's log whose handler prints the same
  * context with the value of every "code" parameter masked: no key reaches
- * the error log through the module (design.md §6).
+ * the error log through the module (docs/keys-and-logs.md).
  */
 
 

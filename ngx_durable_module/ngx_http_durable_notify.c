@@ -6,7 +6,7 @@
  *
  *   - nginx has no wake-up between worker processes: a counter is bumped
  *     by every write that may create work, and waiting claims poll it
- *     with a short timer (design.md §6);
+ *     with a short timer (docs/disk-and-event-loop.md);
  *   - commit gates: a worker that commits in its event loop (writes=loop,
  *     thread_pool=off) takes its store's gate first, without waiting; if
  *     another worker holds it, the batch waits for the next iteration of

@@ -358,7 +358,7 @@ ngx_http_durable_render_status(ngx_http_request_t *r, ngx_str_t *id,
 
 
 /*
- * The check-status payload (http-api.md §5). Returns the status URL in
+ * The check-status payload (docs/http-api.md). Returns the status URL in
  * *location for the Location header; ids are form-encoded, so no header
  * can be split through them.
  */

@@ -20,7 +20,7 @@
 #include "ngx_http_durable_wait.h"
 #include "ngx_http_durable_writer.h"
 
-#define NGX_HTTP_DURABLE_CLAIM_POLL  20     /* ms, design.md §6 */
+#define NGX_HTTP_DURABLE_CLAIM_POLL  20     /* ms: how soon claims see work */
 
 
 typedef struct {

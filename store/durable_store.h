@@ -475,7 +475,7 @@ int ds_work_next_visible(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
 
 
 /*
- * Durable entities: state, signals and listing (http-api.md §4). The
+ * Durable entities: state, signals and listing (docs/http-api.md). The
  * entity id is "@name@key": the name is lower-cased by the store, must not
  * be empty nor contain '@'; the key is case-sensitive and may be empty;
  * the whole at most DS_ID_MAX bytes (DS_INVALID otherwise). A signal

@@ -1,5 +1,5 @@
 # Start an orchestration instance: POST B/orchestrators/{name}[/{id}]
-# (http-api.md §2, §3 "Start", §5 check-status payload).
+# (docs/http-api.md: "Start an instance", "The check-status payload").
 
 use Test::Nginx::Socket;
 use File::Path qw(rmtree);
@@ -52,7 +52,7 @@ our $B = 'http://localhost/runtime/webhooks/durabletask';
 our $Q = 'taskHub=DurableFunctionsHub&connection=default&code=testkey123';
 our $TIME = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ';
 
-# the exact check-status payload (http-api.md §5)
+# the exact check-status payload (docs/http-api.md)
 sub payload {
     my ($id, $enc, $base, $q) = @_;
     $base //= $B;

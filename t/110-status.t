@@ -1,4 +1,4 @@
-# Instance status: GET B/instances/{id} (http-api.md §3 "Status"): status
+# Instance status: GET B/instances/{id} (docs/http-api.md): status
 # codes, payload, Location/Retry-After, view parameters, the wait long-poll.
 #
 # Not testable through the HTTP API today: Completed and Failed instances

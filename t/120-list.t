@@ -1,4 +1,4 @@
-# List instances: GET B/instances (http-api.md §3 "List"): filters, top,
+# List instances: GET B/instances (docs/http-api.md): filters, top,
 # order, continuation tokens, bounded scans.
 
 use Test::Nginx::Socket;

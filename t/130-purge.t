@@ -1,5 +1,5 @@
 # Purge: DELETE B/instances/{id} and DELETE B/instances?createdTimeFrom=...
-# (http-api.md §3 "Purge one", "Purge many").
+# (docs/http-api.md: "Purge one instance", "Purge by filter").
 
 use Test::Nginx::Socket;
 use File::Path qw(rmtree);

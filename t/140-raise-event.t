@@ -1,5 +1,5 @@
 # Raise an event: POST B/instances/{id}/raiseEvent/{eventName}
-# (http-api.md §3 "Raise event").
+# (docs/http-api.md: "Raise an event").
 #
 # Not observable through the HTTP API today: the queued event itself (the
 # inbox is read by the worker protocol, not yet served).

@@ -1,5 +1,5 @@
 # Terminate, suspend, resume: POST B/instances/{id}/{terminate|suspend|resume}
-# (http-api.md §3): every status code, the state changes, history, reasons.
+# (docs/http-api.md): every status code, the state changes, history, reasons.
 #
 # Not reachable through the HTTP API today: Running and ContinuedAsNew
 # instances (only the worker protocol produces them), so "resume restores

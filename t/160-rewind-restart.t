@@ -1,5 +1,5 @@
 # Rewind and restart: POST B/instances/{id}/rewind and .../restart
-# (http-api.md §3 "Rewind", "Restart").
+# (docs/http-api.md: "Rewind", "Restart").
 #
 # Not reachable through the HTTP API today: Failed and Completed instances
 # (only the worker protocol produces them), so rewind -> 202 for a Failed

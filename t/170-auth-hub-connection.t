@@ -1,4 +1,4 @@
-# Keys, task hubs and connections (http-api.md §1): 401s, key sources,
+# Keys, task hubs and connections (docs/http-api.md): 401s, key sources,
 # anonymous locations, hub isolation and names, store selection.
 
 use lib 't/inc';

@@ -1,4 +1,4 @@
-# Routing and parameters (http-api.md §1): prefixes, case, slashes,
+# Routing and parameters (docs/http-api.md): prefixes, case, slashes,
 # percent-decoding, unknown routes, methods, query parameter rules.
 
 use lib 't/inc';

@@ -1,4 +1,4 @@
-# Check-status URLs (http-api.md §5): scheme and host, forwarded headers,
+# Check-status URLs (docs/http-api.md): scheme and host, forwarded headers,
 # public URL, the prefix family, hub/connection/code echo and encoding.
 
 use Test::Nginx::Socket;

@@ -1,5 +1,5 @@
 # Several worker processes share the store: what one worker writes, the
-# other serves at once; data survives an nginx restart (design.md, the
+# other serves at once; data survives an nginx restart (docs/reliability.md, the
 # per-worker LMDB environments).
 
 use Test::Nginx::Socket;

@@ -1,5 +1,5 @@
 # Writes in flight while nginx reloads: an old worker shutting down answers
-# every write it took before it exits (design.md §6: a reload never loses
+# every write it took before it exits (docs/reliability.md: a reload never loses
 # an acknowledged write). Before the writer's guard timer, an old worker
 # exited as soon as only its writes were left (they hold no timer): the
 # batch committed, the client got no answer, and its retry applied the

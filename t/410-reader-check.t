@@ -1,4 +1,4 @@
-# Stale LMDB reader slots (design.md §3): a process killed inside a read
+# Stale LMDB reader slots (docs/reliability.md): a process killed inside a read
 # txn leaves its slot taken; each worker clears such slots when it opens
 # the store and then every reader_check= interval (default 60s), so
 # SIGKILLed workers never fill the reader table.

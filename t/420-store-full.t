@@ -1,4 +1,4 @@
-# A full store (design.md §3): writes answer 507 with a JSON message,
+# A full store (docs/reliability.md): writes answer 507 with a JSON message,
 # nothing is half-written, reads keep working, and after max_size is
 # raised and nginx reloaded, writes resume on the same data.
 

@@ -1,4 +1,4 @@
-# Stores that cannot be used (design.md §6): a path that is not a
+# Stores that cannot be used (docs/reliability.md): a path that is not a
 # directory fails at configuration time; a store LMDB cannot open answers
 # 503 with a JSON message and an alert while the worker serves the other
 # stores; a disk that fills up answers 507 and nothing is half-written,

@@ -31,7 +31,7 @@ const h = require("./helpers");
 const { assert } = h;
 
 // The entity the check's worker implements. The module lower-cases entity
-// names (http-api.md §4); the work items carry the lower-cased name.
+// names (docs/http-api.md); the work items carry the lower-cased name.
 const COUNTER = "counter";
 
 // A second task hub, named by the client's taskHubName argument.

@@ -43,7 +43,7 @@ const HUB = process.env.DURABLE_HUB || "NodeCheckHub";
 // Core Tools default), which would send the clients somewhere else.
 process.env.WEBSITE_HOSTNAME = new URL(BASE).host;
 
-// The two webhook families of the Functions host (reference-behaviour.md §1.1).
+// The two webhook families of the Functions host (docs/http-api.md).
 const PREFIX_V2 = "/runtime/webhooks/durabletask";
 const PREFIX_V1 = "/admin/extensions/DurableTaskExtension";
 

@@ -422,7 +422,7 @@ async function runScenario(r, api, form) {
              ? "client 1.x bug: axios 0.21 does not escape non-ASCII paths; nothing reaches nginx"
              : undefined],
         ["an id with '+'", `${tag}+plus`,
-         // http-api.md §1 decodes '+' in path segments to a space, like the
+         // docs/http-api.md decodes '+' in path segments to a space, like the
          // newer reference (WebUtility.UrlDecode of the path): the module's
          // own check-status URLs form-encode spaces as '+'. The raw '+' the
          // client sends therefore means a space.

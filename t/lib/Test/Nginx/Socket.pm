@@ -3,7 +3,7 @@ package Test::Nginx::Socket;
 # A small, self-contained runner for Test::Nginx style `.t` files.
 #
 # This module was written from scratch for the ngx_durable project from the
-# format description in docs/test-nginx-format.md.  It aims at being
+# public description of the format (t/README).  It aims at being
 # compatible with OpenResty's Test::Nginx::Socket for the subset of features
 # the project uses: the same `.t` files run unchanged under both.
 #

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Copies the header and the results table of bench/results.md into the
-README, between the bench markers: make bench regenerates both, nobody
-edits the figures by hand."""
+"""Copies the header and the results table of bench/results.md into
+docs/benchmarks.md, between its bench markers: make bench regenerates
+both, nobody edits the figures by hand."""
 
 import pathlib
 import re
@@ -9,8 +9,8 @@ import sys
 
 root = pathlib.Path(__file__).resolve().parent.parent
 results = (root / "bench" / "results.md").read_text()
-readme_path = root / "README.md"
-readme = readme_path.read_text()
+doc_path = root / "docs" / "benchmarks.md"
+doc = doc_path.read_text()
 
 lines = results.splitlines()
 start = next(i for i, l in enumerate(lines) if l.startswith("Run of "))
@@ -20,10 +20,10 @@ table_end = next((i for i, l in enumerate(lines)
 block = "\n".join(lines[start:table_end]).strip()
 
 begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-if begin not in readme or end not in readme:
-    sys.exit("readme_bench: the README has no bench markers")
+if begin not in doc or end not in doc:
+    sys.exit("bench_docs: docs/benchmarks.md has no bench markers")
 
 new = re.sub(re.escape(begin) + ".*?" + re.escape(end),
-             begin + "\n" + block + "\n" + end, readme, flags=re.S)
-readme_path.write_text(new)
-print("readme_bench: README.md updated from bench/results.md")
+             lambda m: begin + "\n" + block + "\n" + end, doc, flags=re.S)
+doc_path.write_text(new)
+print("bench_docs: docs/benchmarks.md updated from bench/results.md")
