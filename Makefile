@@ -1,7 +1,8 @@
 # ngx_durable: build, run and test.
 #
 #   make run     build, then nginx in the foreground on 127.0.0.1:$(PORT)
-#   make test    the style gate (check-style), the module's exported
+#   make test    the docs' links (check-docs), the style gate
+#                (check-style), the module's exported
 #                symbols (check-exports), store unit tests, the Test::Nginx
 #                suite, the sanitizer suite (test-asan), a quick fuzzing
 #                pass (fuzz-quick) and a compile check for nginx without
@@ -36,17 +37,9 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         test-worker \
         test-nginx check-node check-upstream check-tool stress bench clean \
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
-        test-valgrind check-style check-exports
+        test-valgrind check-docs check-style check-exports
 
 all: build
-
-# first in `make test`, being cheap: every relative link in the docs
-# resolves, and nothing cites a file the repository does not carry
-.PHONY: check-docs
-test: check-docs
-
-check-docs:
-	python3 util/check_docs.py
 
 deps:
 	@sh util/deps.sh
@@ -80,11 +73,16 @@ run: build
 	    -g 'daemon off;'
 
 # the plain suite runs last: make test ends with its prove summary
-test: build check-style check-exports build-nothreads test-store test-unit \
-      test-worker fuzz-quick test-asan test-nginx
+test: check-docs check-style build check-exports build-nothreads \
+      test-store test-unit test-worker fuzz-quick test-asan test-nginx
 
+# the cheap gates first: every relative link in the docs resolves and
+# nothing cites a file the repository does not carry (util/check_docs.py);
 # nginx's habits in our C (util/style.sh); the module exports only the
 # symbols nginx looks up (util/check-exports.sh)
+check-docs:
+	python3 util/check_docs.py
+
 check-style:
 	util/style.sh
 
