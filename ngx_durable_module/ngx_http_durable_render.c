@@ -15,6 +15,7 @@
 #define NGX_HTTP_DURABLE_MESSAGE_MAX  1024
 
 
+static void ngx_http_durable_discard_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_host_url(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *out);
 static u_char *ngx_http_durable_json_str(u_char *p, u_char *s, size_t len);
@@ -38,6 +39,8 @@ ngx_http_durable_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t   out;
 
     if (json == NULL) {
+        ngx_http_durable_discard_body(r);
+
         r->headers_out.status = status;
         r->headers_out.content_length_n = 0;
         r->header_only = 1;
@@ -69,6 +72,8 @@ ngx_http_durable_send_chain(ngx_http_request_t *r, ngx_uint_t status,
 {
     ngx_int_t  rc;
 
+    ngx_http_durable_discard_body(r);
+
     r->headers_out.status = status;
     r->headers_out.content_type = ngx_http_durable_json_type;
     r->headers_out.content_type_len = ngx_http_durable_json_type.len;
@@ -86,6 +91,24 @@ ngx_http_durable_send_chain(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     return ngx_http_output_filter(r, out);
+}
+
+
+/*
+ * Called before every answer's header. An answer sent before the body was
+ * read (a refusal found in the request line or the headers) must not
+ * leave the body on a keep-alive connection, where it would be parsed as
+ * the next request: it is discarded. Once the body is read, or already
+ * being discarded, ngx_http_discard_request_body() does nothing.
+ */
+
+static void
+ngx_http_durable_discard_body(ngx_http_request_t *r)
+{
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        /* an unreadable body: whatever follows it cannot be trusted */
+        r->keepalive = 0;
+    }
 }
 
 
