@@ -2,7 +2,9 @@
 # module sends before it has read the request body discards that body, so
 # the next request on the connection is parsed from its own bytes. Each
 # refused request below carries a body and is followed, on the same
-# connection, by a GET that must get its own answer.
+# connection, by a GET that must get its own answer. The refusals nginx
+# makes itself (a body over client_max_body_size, a bad percent-encoding
+# in the path) close the connection instead.
 
 use Test::Nginx::Socket;
 use File::Path qw(rmtree make_path);
@@ -14,9 +16,9 @@ repeat_each(1);
 our @REFUSALS;
 
 # tests per block (per request: status + body + each header line):
-#    1: 2 * 2    2: 2 * 2 * @REFUSALS (23 entries, listed below)
-#    3: 2 * 2    4: 1 + 1
-plan tests => 2 * 2 + 2 * 2 * 23 + 2 * 2 + 2;
+#    1: 2 * 2    2: 2 * 2 * @REFUSALS (25 entries, listed below)
+#    3: 2 * 2    4: 1 + 1    5: 1 + 1
+plan tests => 2 * 2 + 2 * 2 * 25 + 2 * 2 + 2 + 2;
 
 our $data = $ENV{TEST_NGINX_DATA_DIR} // '';
 
@@ -103,9 +105,14 @@ our $SEED = '^\{"name":"Hello","instanceId":"seed","runtimeStatus":"Pending",'
     # 410: an event for a terminated instance
     ["POST /k/instances/gone/raiseEvent/e?$K\n\"ev\"",
      410, '^$'],
+    ["POST /k/instances/gone/terminate?reason=again&$K\n\"in\"",
+     410, '^$'],
     # 412: rewinding an instance that did not fail
     ["POST /k/instances/seed/rewind?reason=r&$K\n\"in\"",
      412, '^"This orchestration has status Pending'],
+    # 412: purging an active instance
+    ["DELETE /k/instances/seed?$K\n\"in\"",
+     412, '^"[^"]+"$'],
     # 503: a store that cannot be opened
     ["POST /k/orchestrators/Hello/u1?connection=corrupt&$K\n\"in\"",
      503, '^\{"Message":"The store \'corrupt\' is not available'],
@@ -198,5 +205,20 @@ Content-Length: 5002\r
 \r
 \"" . ('b' x 5000) . "\""
 --- error_code: 413
+--- response_headers
+Connection: close
+
+
+
+=== TEST 5: a bad percent-encoding in the path: nginx's own 400 closes the connection
+--- raw_request eval
+"POST /k/orchestrators/Hello/r%ZZ1?code=testkey123 HTTP/1.1\r
+Host: localhost\r
+Connection: keep-alive\r
+Content-Type: application/json\r
+Content-Length: 4\r
+\r
+\"in\""
+--- error_code: 400
 --- response_headers
 Connection: close
