@@ -25,8 +25,8 @@ ngx_http_durable_authenticate(ngx_http_request_t *r,
     u_char                       *p;
     size_t                        len;
     ngx_str_t                    *keys;
-    ngx_uint_t                    i, match;
-    ngx_array_t                  *set;
+    ngx_uint_t                    i, n, match;
+    ngx_array_t                  *sets[2];
     ngx_table_elt_t              *h;
     ngx_http_durable_loc_conf_t  *dlcf;
 
@@ -55,18 +55,31 @@ ngx_http_durable_authenticate(ngx_http_request_t *r,
                    "parameter or the 'x-functions-key' header.");
     }
 
-    /* worker endpoints take worker keys only, the API system keys only */
+    /*
+     * Worker endpoints take worker keys only, the API system keys only.
+     * A path that is no route takes either, so that a worker's typo gets
+     * the same 404 as any unknown path. Without a valid key every path is
+     * 401, so nobody learns which routes exist; a key holder learns only
+     * which of the documented routes exist.
+     */
 
-    set = (ctx->route.op == NGX_HTTP_DURABLE_OP_WORKER) ? dlcf->worker_keys
-                                                          : dlcf->keys;
+    sets[0] = (ctx->route.op == NGX_HTTP_DURABLE_OP_WORKER)
+              ? dlcf->worker_keys : dlcf->keys;
+    sets[1] = (ctx->route.op == NGX_HTTP_DURABLE_OP_NONE)
+              ? dlcf->worker_keys : NULL;
+
     match = 0;
 
-    if (set) {
-        keys = set->elts;
+    for (n = 0; n < 2; n++) {
+        if (sets[n] == NULL) {
+            continue;
+        }
+
+        keys = sets[n]->elts;
 
         /* no early exit: every key is compared */
 
-        for (i = 0; i < set->nelts; i++) {
+        for (i = 0; i < sets[n]->nelts; i++) {
             if (ngx_http_durable_key_equal(&keys[i], p, len)) {
                 match = 1;
                 ctx->key = keys[i];

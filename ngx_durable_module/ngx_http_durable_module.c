@@ -291,6 +291,19 @@ ngx_http_durable_handler(ngx_http_request_t *r)
         len = q - r->unparsed_uri.data;
     }
 
+    /*
+     * URLs in answers are built from Host: one that is not a plain
+     * host[:port] is refused on every route, before the key is checked
+     */
+
+    if (r->headers_in.host
+        && !ngx_http_durable_host_valid(r->headers_in.host->value.data,
+                                        r->headers_in.host->value.len))
+    {
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "The Host header is not a valid host[:port].");
+    }
+
     /* bounds reasons, status lists and every other parameter */
 
     if (r->args.len > dlcf->max_query) {

@@ -123,6 +123,9 @@ struct ngx_http_durable_ctx_s {
     ngx_http_durable_wait_pt    wait_handler;
     ngx_uint_t                  wait_status;
     ngx_str_t                   wait_id;
+    ngx_msec_t                  wait_reread; /* without a notification */
+    ngx_msec_t                  wait_next;   /* when a read is due */
+    ngx_atomic_uint_t           wait_seq;    /* the notifications seen */
     unsigned                    waiting:1;
     unsigned                    show_input:1;
     unsigned                    show_history:1;

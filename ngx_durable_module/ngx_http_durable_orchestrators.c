@@ -17,7 +17,16 @@
 #include "ngx_http_durable_writer.h"
 
 
-#define NGX_HTTP_DURABLE_ID_LEN  32
+#define NGX_HTTP_DURABLE_ID_LEN        32
+
+/*
+ * A waiting start looks at the notification counter every
+ * NGX_HTTP_DURABLE_WAIT_NOTIFY ms and reads the status when it moved;
+ * without a notification it reads it every pollingInterval, which is
+ * never shorter than NGX_HTTP_DURABLE_WAIT_REREAD ms.
+ */
+#define NGX_HTTP_DURABLE_WAIT_NOTIFY   20
+#define NGX_HTTP_DURABLE_WAIT_REREAD   1000
 
 
 typedef struct {
@@ -240,8 +249,10 @@ ngx_http_durable_parse_wait(ngx_http_request_t *r,
         }
     }
 
-    if (wa->interval == 0) {
-        wa->interval = 1;
+    /* 0 would read the store every millisecond for each waiter */
+
+    if (wa->interval < NGX_HTTP_DURABLE_WAIT_REREAD) {
+        wa->interval = NGX_HTTP_DURABLE_WAIT_REREAD;
     }
 
     return NGX_OK;
@@ -295,13 +306,16 @@ ngx_http_durable_started(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     }
 
     ctx->wait_id = *id;
+    ctx->wait_reread = wa->interval;
+    ctx->wait_next = ngx_current_msec;
 
     rc = ngx_http_durable_start_wait(r, ctx, wa->timeout == 0);
     if (rc != NGX_AGAIN) {
         return rc;
     }
 
-    return ngx_http_durable_wait(r, ctx, wa->timeout, wa->interval,
+    return ngx_http_durable_wait(r, ctx, wa->timeout,
+                                 NGX_HTTP_DURABLE_WAIT_NOTIFY,
                                  ngx_http_durable_start_wait);
 }
 
@@ -310,10 +324,30 @@ static ngx_int_t
 ngx_http_durable_start_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
 {
-    int            rc;
-    ds_txn_t      *txn;
-    ngx_str_t      body;
-    ds_instance_t  inst;
+    int                rc;
+    ds_txn_t          *txn;
+    ngx_str_t          body;
+    ds_instance_t      inst;
+    ngx_atomic_uint_t  seq;
+
+    /* no notification since the last read, and no read due: nothing new */
+
+    seq = ngx_http_durable_notify_seq();
+
+    if (!expired && seq == ctx->wait_seq
+        && (ngx_msec_int_t) (ngx_current_msec - ctx->wait_next) < 0)
+    {
+        return NGX_AGAIN;
+    }
+
+    /* the counter is read before the status: a change after it wakes us */
+
+    ctx->wait_seq = seq;
+    ctx->wait_next = ngx_current_msec + ctx->wait_reread;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable wait: reading the status of \"%V\"",
+                   &ctx->wait_id);
 
     rc = ds_txn_begin(ctx->store->env, NULL, 0, &txn);
     if (rc != DS_OK) {

@@ -15,9 +15,9 @@
 #define NGX_HTTP_DURABLE_MESSAGE_MAX  1024
 
 
+static void ngx_http_durable_discard_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_host_url(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *out);
-static ngx_uint_t ngx_http_durable_host_valid(u_char *p, size_t len);
 static u_char *ngx_http_durable_json_str(u_char *p, u_char *s, size_t len);
 static u_char *ngx_http_durable_json_raw(u_char *p, ds_str_t *v);
 
@@ -39,6 +39,8 @@ ngx_http_durable_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t   out;
 
     if (json == NULL) {
+        ngx_http_durable_discard_body(r);
+
         r->headers_out.status = status;
         r->headers_out.content_length_n = 0;
         r->header_only = 1;
@@ -70,6 +72,8 @@ ngx_http_durable_send_chain(ngx_http_request_t *r, ngx_uint_t status,
 {
     ngx_int_t  rc;
 
+    ngx_http_durable_discard_body(r);
+
     r->headers_out.status = status;
     r->headers_out.content_type = ngx_http_durable_json_type;
     r->headers_out.content_type_len = ngx_http_durable_json_type.len;
@@ -87,6 +91,24 @@ ngx_http_durable_send_chain(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     return ngx_http_output_filter(r, out);
+}
+
+
+/*
+ * Called before every answer's header. An answer sent before the body was
+ * read (a refusal found in the request line or the headers) must not
+ * leave the body on a keep-alive connection, where it would be parsed as
+ * the next request: it is discarded. Once the body is read, or already
+ * being discarded, ngx_http_discard_request_body() does nothing.
+ */
+
+static void
+ngx_http_durable_discard_body(ngx_http_request_t *r)
+{
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        /* an unreadable body: whatever follows it cannot be trusted */
+        r->keepalive = 0;
+    }
 }
 
 
@@ -614,25 +636,93 @@ ngx_http_durable_host_url(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 }
 
 
-static ngx_uint_t
+/*
+ * host[:port] as URLs are built from it: a name of letters, digits, '-',
+ * '_' and dots (an IPv4 address is one), or an IPv6 address in brackets;
+ * then an optional port of 1 to 5 digits. Nothing else ('@', quotes,
+ * '\\', '{', '<', spaces, bytes >= 0x80...) can reach a URL or a header.
+ */
+
+ngx_uint_t
 ngx_http_durable_host_valid(u_char *p, size_t len)
 {
-    size_t  i;
+    size_t      i, start;
+    ngx_uint_t  colon, port;
 
     if (len == 0 || len > 255) {
         return 0;
     }
 
-    for (i = 0; i < len; i++) {
-        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')
-              || (p[i] >= '0' && p[i] <= '9') || p[i] == '.' || p[i] == '-'
-              || p[i] == ':' || p[i] == '[' || p[i] == ']' || p[i] == '_'))
-        {
+    i = 0;
+
+    if (p[0] == '[') {
+        colon = 0;
+
+        for (i = 1; i < len && p[i] != ']'; i++) {
+            if (p[i] == ':') {
+                colon = 1;
+                continue;
+            }
+
+            if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')
+                  || (p[i] >= 'A' && p[i] <= 'F') || p[i] == '.'))
+            {
+                return 0;
+            }
+        }
+
+        if (i == len || !colon) {
+            return 0;
+        }
+
+        i++;
+
+    } else {
+        start = 0;
+
+        for ( /* void */ ; i < len && p[i] != ':'; i++) {
+            if (p[i] == '.') {
+                /* no empty label; one trailing dot ends a full name */
+                if (i == start) {
+                    return 0;
+                }
+
+                start = i + 1;
+                continue;
+            }
+
+            if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')
+                  || (p[i] >= '0' && p[i] <= '9') || p[i] == '-'
+                  || p[i] == '_'))
+            {
+                return 0;
+            }
+        }
+
+        if (i == 0) {
             return 0;
         }
     }
 
-    return 1;
+    if (i == len) {
+        return 1;
+    }
+
+    if (p[i++] != ':' || i == len || len - i > 5) {
+        return 0;
+    }
+
+    port = 0;
+
+    for ( /* void */ ; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return 0;
+        }
+
+        port = port * 10 + (p[i] - '0');
+    }
+
+    return port <= 65535;
 }
 
 

@@ -53,6 +53,7 @@ ngx_int_t ngx_http_durable_render_check_status(ngx_http_request_t *r,
     ngx_str_t *location);
 ngx_int_t ngx_http_durable_request_url(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *out);
+ngx_uint_t ngx_http_durable_host_valid(u_char *p, size_t len);
 
 
 void ngx_http_durable_canonical_base(ngx_http_durable_sv_t *prefix,

@@ -545,8 +545,9 @@ ngx_http_durable_trim(ngx_http_durable_sv_t *v)
 /*
  * Parameter names are case-insensitive, names and values percent-decoded
  * and trimmed. runtimeStatus may repeat: its values are joined with ','.
- * Any other parameter given twice is an error: the index of the first such
- * parameter is returned (-1: all fine).
+ * Any other parameter may repeat only with the same (decoded, trimmed)
+ * value; given twice with different values it is an error: the index of
+ * the first such parameter is returned (-1: all fine).
  * scratch: room for 2 * len bytes.
  */
 
@@ -612,7 +613,12 @@ ngx_http_durable_parse_query(ngx_http_durable_query_t *q,
             q->v[idx].len = (size_t) (list - q->v[idx].data);
 
         } else {
-            if (q->set[idx] && dup < 0) {
+            /* the same value again is no conflict: clients send that */
+
+            if (q->set[idx] && dup < 0
+                && (q->v[idx].len != value.len
+                    || memcmp(q->v[idx].data, value.data, value.len) != 0))
+            {
                 dup = idx;
             }
 

@@ -11,8 +11,8 @@ repeat_each(1);
 # tests per block (per request: status + body + each header line + each
 # no_error_log pattern):
 #    1: 12     2: 12     3: 18     4: 16     5: 10     6: 30     7: 24
-#    8: 12     9: 16    10: 14    11: 10    12: 4
-plan tests => 12 + 12 + 18 + 16 + 10 + 30 + 24 + 12 + 16 + 14 + 10 + 4;
+#    8: 12     9: 20    10: 14    11: 10    12: 4     13: 20
+plan tests => 12 + 12 + 18 + 16 + 10 + 30 + 24 + 12 + 20 + 14 + 10 + 4 + 20;
 
 rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/routing')
     if $ENV{TEST_NGINX_DATA_DIR};
@@ -192,21 +192,28 @@ Content-Type: application/json
 
 
 
-=== TEST 9: a parameter given twice (any case) is 400, except runtimeStatus
+=== TEST 9: a parameter given twice (any case) with different values is 400; the same (decoded) value again is accepted; runtimeStatus lists every value
 --- request eval
 ["GET $::W/instances/r1?showInput=true&showInput=true&$::K",
  "GET $::W/instances/r1?showInput=true&SHOWINPUT=false&$::K",
  "GET $::W/instances?top=5&top=6&$::K",
  "GET $::W/instances?taskHub=A&TaskHub=B&$::K",
  "GET $::W/instances/r1?$::K&$::K",
- "POST $::W/orchestrators/Hello/r9?$::K&timeout=1&timeout=1",
+ "POST $::W/orchestrators/Hello/r9?$::K&timeout=1&timeout=2",
  "GET $::W/instances/r9?$::K",
+ "POST $::W/entities/counter/k9?op=add&taskHub=Q9&TASKHUB=Q%39&$::K\n1",
+ "GET $::W/instances?taskHub=DurableFunctionsHub&TaskHub=DurableFunctions%48ub&instanceIdPrefix=r1b&$::K",
  "GET $::W/instances?runtimeStatus=Pending&runtimeStatus=Terminated&instanceIdPrefix=r1b&$::K"]
---- error_code eval: [400, 400, 400, 400, 400, 400, 404, 200]
+--- more_headers
+Content-Type: application/json
+--- error_code eval: [202, 400, 400, 400, 202, 400, 404, 202, 200, 200]
 --- response_body_like eval
-['^\{"Message":"[^"]*showInput[^"]*"\}$', '^\{"Message":"[^"]*showInput[^"]*"\}$',
+[main::status_re('Hello', 'r1', 'Pending', 'null', 'null'),
+ '^\{"Message":"[^"]*showInput[^"]*"\}$',
  '^\{"Message":"[^"]*top[^"]*"\}$', '^\{"Message":"[^"]*taskHub[^"]*"\}$',
- '^\{"Message":"[^"]*code[^"]*"\}$', '^\{"Message":"[^"]*timeout[^"]*"\}$', '^$',
+ main::status_re('Hello', 'r1', 'Pending', 'null', 'null'),
+ '^\{"Message":"[^"]*timeout[^"]*"\}$', '^$', '^$',
+ '^\[\{"name":"Hello","instanceId":"r1b",[^\]]*\]$',
  '^\[\{"name":"Hello","instanceId":"r1b",[^\]]*\]$']
 
 
@@ -258,3 +265,32 @@ Content-Type: application/json
 [400, 200]
 --- response_body_like eval
 ['^\{"Message":"The query string is longer than 64 bytes\."\}$', '^\[\]$']
+
+
+
+=== TEST 13: an unknown worker route is a JSON 404 for a worker key (or an API key); without a valid key it is 401 like every path
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/routing-w;
+--- config
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_keys testkey123;
+        durable_task_worker_keys workerkey123;
+    }
+--- request eval
+["POST $::W/worker/orchestration/claim?code=workerkey123",
+ "POST $::W/worker/orchestrations/claims?code=workerkey123",
+ "POST $::W/workers/orchestrations/claim?code=workerkey123",
+ "POST $::W/worker/orchestration/claim?$::K",
+ "POST $::W/worker/orchestration/claim",
+ "POST $::W/worker/orchestration/claim?code=wrongkey99",
+ "POST $::W/worker/orchestrations/claim?$::K",
+ "GET $::W/worker/orchestrations/claim?code=workerkey123",
+ "GET $::W/instances/w1?code=workerkey123",
+ "POST $::W/worker/orchestrations/claim?code=workerkey123"]
+--- error_code eval: [404, 404, 404, 404, 401, 401, 401, 405, 401, 200]
+--- response_body_like eval
+[('^\{"Message":"No Durable Task API route matches this path\."\}$') x 4,
+ '^\{"Message":"A key is required', ('^\{"Message":"The key is not valid') x 2,
+ '^\{"Message":"The method GET is not allowed here; allowed: POST\."\}$',
+ '^\{"Message":"The key is not valid', '^\{"items":\[\]']

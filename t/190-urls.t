@@ -9,8 +9,9 @@ repeat_each(1);
 # tests per block (per request: status + body + each header line + each
 # no_error_log pattern):
 #    1: 4      2: 3      3: 9      4: 12     5: 6      6: 3      7: 3
-#    8: 3      9: 11    10: 3     11: 3
-plan tests => 4 + 3 + 9 + 12 + 6 + 3 + 3 + 3 + 11 + 3 + 3;
+#    8: 3      9: 11    10: 3     11: 3     12: 28    13: 15
+#   14: 9
+plan tests => 4 + 3 + 9 + 12 + 6 + 3 + 3 + 3 + 11 + 3 + 3 + 28 + 15 + 9;
 
 if ($ENV{TEST_NGINX_DATA_DIR}) {
     rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_") for qw(urls urls-b);
@@ -237,3 +238,58 @@ main::payload('u10 x', 'u10+x', "http://localhost$::W", 'taskHub=My-Hub_1&connec
 "Location: http://localhost$::W/instances/u11?$::Q"
 --- response_body eval
 main::payload('u11', 'u11', "http://localhost$::W", $::Q)
+
+
+
+=== TEST 12: a Host that is not a plain host[:port] is 400 {"Message":...} on every route, before anything is written
+--- request eval
+[(map { "POST $::W/orchestrators/Hello/u12?code=testkey123" } 1 .. 11),
+ "GET $::W/instances?code=testkey123",
+ "POST /public/orchestrators/Hello/u12",
+ "GET $::W/instances/u12?code=testkey123"]
+--- more_headers eval
+["Host: a\@evil.com", "Host: \"evil.com\"", "Host: evil\\com", "Host: {evil}.com",
+ "Host: <evil>.com", "Host: \xc3\xa9vil.com", "Host: evil.com:80x", "Host: evil.com:123456",
+ "Host: [::1", "Host: .evil.com", "Host: evil.com:",
+ "Host: a\@evil.com", "Host: a\@evil.com", "Host: localhost"]
+--- error_code eval
+[(400) x 13, 404]
+--- response_body eval
+[('{"Message":"The Host header is not a valid host[:port]."}') x 13, '']
+
+
+
+=== TEST 13: good Host spellings: a name, a name with a port, IPv4, IPv6 in brackets, a full name with its dot
+--- request eval
+[map { "POST $::W/orchestrators/Hello/u13-$_?code=testkey123" } 1 .. 5]
+--- more_headers eval
+["Host: localhost", "Host: a.b:8080", "Host: [::1]:80", "Host: 127.0.0.1:8080", "Host: Example.com."]
+--- error_code eval
+[(202) x 5]
+--- response_headers eval
+["Location: http://localhost$::W/instances/u13-1?$::Q",
+ "Location: http://a.b:8080$::W/instances/u13-2?$::Q",
+ "Location: http://[::1]:80$::W/instances/u13-3?$::Q",
+ "Location: http://127.0.0.1:8080$::W/instances/u13-4?$::Q",
+ "Location: http://Example.com.$::W/instances/u13-5?$::Q"]
+--- response_body eval
+[main::payload('u13-1', 'u13-1', "http://localhost$::W", $::Q),
+ main::payload('u13-2', 'u13-2', "http://a.b:8080$::W", $::Q),
+ main::payload('u13-3', 'u13-3', "http://[::1]:80$::W", $::Q),
+ main::payload('u13-4', 'u13-4', "http://127.0.0.1:8080$::W", $::Q),
+ main::payload('u13-5', 'u13-5', "http://Example.com.$::W", $::Q)]
+
+
+
+=== TEST 14: a trusted X-Forwarded-Host follows the same grammar: one that is not host[:port] is ignored
+--- request eval
+[map { "POST /trust/orchestrators/Hello/u14-$_" } 1 .. 3]
+--- more_headers eval
+["X-Forwarded-Host: a\@evil.com", "X-Forwarded-Host: proxy.example.net:80x",
+ "X-Forwarded-Host: proxy..example.net"]
+--- error_code eval
+[(202) x 3]
+--- response_headers eval
+[map { "Location: http://localhost/trust/instances/u14-$_?$::QA" } 1 .. 3]
+--- response_body eval
+[map { main::payload("u14-$_", "u14-$_", 'http://localhost/trust', $::QA) } 1 .. 3]

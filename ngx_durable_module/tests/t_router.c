@@ -296,6 +296,19 @@ test_query(void)
 
     CHECK(query(&q, "top=1&top=2") == NGX_HTTP_DURABLE_Q_TOP);
 
+    /* the same value twice, compared decoded and trimmed, is no conflict */
+    CHECK(query(&q, "taskHub=A&code=k&TASKHUB=%41&taskhub=+A") == -1);
+    CHECK(sv_is(&q.v[NGX_HTTP_DURABLE_Q_TASKHUB], "A"));
+    CHECK(query(&q, "taskHub=A&taskHub=a") == NGX_HTTP_DURABLE_Q_TASKHUB);
+    CHECK(query(&q, "taskHub=A&taskHub=") == NGX_HTTP_DURABLE_Q_TASKHUB);
+    CHECK(query(&q, "taskHub=A&taskHub=AB") == NGX_HTTP_DURABLE_Q_TASKHUB);
+    CHECK(query(&q, "top=1&top=1&showInput=x&showInput=y&top=2")
+          == NGX_HTTP_DURABLE_Q_SHOWINPUT);
+
+    /* a list keeps every value, repeated ones too */
+    CHECK(query(&q, "runtimeStatus=Pending&runtimeStatus=Pending") == -1);
+    CHECK(sv_is(&q.v[NGX_HTTP_DURABLE_Q_RUNTIMESTATUS], "Pending,Pending"));
+
     /* a '%' that escapes nothing is text in queries, as the reference */
     CHECK(query(&q, "reason=50%%20done%&taskHub=%zz") == -1);
     CHECK(sv_is(&q.v[NGX_HTTP_DURABLE_Q_REASON], "50% done%"));
