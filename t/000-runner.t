@@ -97,8 +97,8 @@ sub read_pid {
 {
     my $r = run_fixture('passing.tt');
     my $ok = is($r->{exit}, 0, 'passing.tt: exit status 0');
-    $ok &&= is($r->{plan}, 52, 'passing.tt: plans 52 tests');
-    $ok &&= is($r->{ok}, 52, 'passing.tt: 52 tests ok');
+    $ok &&= is($r->{plan}, 59, 'passing.tt: plans 59 tests');
+    $ok &&= is($r->{ok}, 59, 'passing.tt: 59 tests ok');
     $ok &&= is_deeply($r->{not_ok}, [], 'passing.tt: no failing test');
     $ok &&= unlike($r->{out}, qr/Looks like|Bail out/, 'passing.tt: clean summary');
     show($r) unless $ok;
@@ -147,6 +147,105 @@ expect_failures('timeout.tt', 2,
     like($r->{out}, qr/Can't remove .*not empty/, 'servroot: says why');
     ok(-d "$servroot/unknown-dir", 'servroot: the unknown entry is kept');
     File::Path::rmtree("$servroot/unknown-dir");
+}
+
+# --- the three ways the real runner is matched, so that a test file that
+# only works with this runner fails here too
+{
+    # --- init runs in package Test::Nginx::Util
+    my $r = run_fixture('init-unqualified.tt');
+    ok($r->{bail} && $r->{exit} != 0, 'init-unqualified.tt: bails out')
+        or show($r);
+    like($r->{out},
+         qr/init failed: Undefined subroutine &Test::Nginx::Util::helper/,
+         'init-unqualified.tt: the helper is looked up in Test::Nginx::Util');
+}
+{
+    # $Test::Nginx::Socket::ErrLogFile does not exist there
+    my $r = run_fixture('misplaced-var.tt');
+    isnt($r->{exit}, 0, 'misplaced-var.tt: dies') or show($r);
+    like($r->{out}, qr/\$Test::Nginx::Socket::ErrLogFile\ does\ not\ exist
+                       .*use\ \$Test::Nginx::Util::ErrLogFile/x,
+         'misplaced-var.tt: names the variable to use');
+}
+{
+    # a cleanup handler's $? is the script's exit status
+    my $r = run_fixture('cleanup-status.tt');
+    is($r->{ok}, 2, 'cleanup-status.tt: its checks pass') or show($r);
+    isnt($r->{exit}, 0, 'cleanup-status.tt: waitpid() without local $? '
+                        . 'fails the script') or show($r);
+    like($r->{out}, qr/exited with -1/, 'cleanup-status.tt: with status -1');
+    $r = run_fixture('cleanup-status.tt', SELFTEST_LOCAL_STATUS => 1);
+    is($r->{exit}, 0, 'cleanup-status.tt: with local $? it passes')
+        or show($r);
+    ok(!port_in_use(), 'cleanup-status.tt: nginx stopped at exit');
+}
+
+# --- what is not implemented is refused, never silently ignored
+sub expect_refusal {
+    my ($label, $file, $re, %env) = @_;
+    my $r = run_fixture($file, %env);
+    ok($r->{bail} && $r->{exit} != 0, "$label: bails out") or show($r);
+    like($r->{out}, $re, "$label: says what is not implemented") or show($r);
+    ok(!port_in_use(), "$label: no nginx left running");
+}
+expect_refusal('--- stap', 'refuse-stap.tt',
+               qr/--- stap: this section is not implemented/);
+expect_refusal('--- udp_*', 'refuse-udp.tt',
+               qr/--- udp_listen: this section is not implemented/);
+expect_refusal('an unknown section', 'refuse-unknown.tt',
+               qr/--- response_bdy: this section is not implemented/);
+expect_refusal('use_hup()', 'refuse-use-hup.tt',
+               qr/use_hup\(\): this mode .* is not implemented/);
+expect_refusal('TEST_NGINX_USE_HUP', 'passing.tt',
+               qr/TEST_NGINX_USE_HUP: this mode .* is not implemented/,
+               TEST_NGINX_USE_HUP => 1);
+expect_refusal('TEST_NGINX_CHECK_LEAK', 'passing.tt',
+               qr/TEST_NGINX_CHECK_LEAK: this mode .* is not implemented/,
+               TEST_NGINX_CHECK_LEAK => 1);
+expect_refusal('shutdown_error_log before a block without config',
+               'shutdown-log-noconfig.tt',
+               qr/shutdown_error_log: the next block .* does not restart/);
+
+# --- shutdown_error_log, request_eval and curl
+{
+    my $r = expect_failures('shutdown-log.tt', 2,
+        qr/TEST\ 2:\ .*"http\ request\ line"\ matches\ a\ line\ in\ error\.log
+           \ after\ nginx\ stopped\n
+           .*TEST\ 3:\ .*"this\ line\ is\ not\ in\ the\ log"\ matches/x);
+    is($r->{ok}, 7, 'shutdown-log.tt: the other 7 checks pass');
+    like($r->{out}, qr/^ok\ \d+\ -\ .*TEST\ 1:\ .*"shutting\ down"\ matches
+                       \ a\ line\ in\ error\.log\ after\ nginx\ stopped$/mx,
+         'shutdown-log.tt: TEST 1 sees the lines of its nginx\'s shutdown');
+    ok(!port_in_use(), 'shutdown-log.tt: nginx stopped at exit');
+}
+{
+    my $r = expect_failures('request-eval.tt', 1,
+                            qr/TEST 3: wrong expectation - response_body/);
+    is($r->{ok}, 7, 'request-eval.tt: the other 7 checks pass');
+}
+{
+    # curl.tt leaves its last nginx running, so that the curl command
+    # printed for its last block can be replayed against it
+    my $r = expect_failures('curl.tt', 1, qr/TEST 2: .* - response_body/,
+                            TEST_NGINX_NO_CLEAN => 1);
+    is($r->{ok}, 3, 'curl.tt: the other 3 checks pass');
+    my @cmds = $r->{out} =~ /^# (curl .*)$/mg;
+    is(scalar @cmds, 2, 'curl.tt: a curl command for each block');
+    my $out = `$cmds[-1] 2>&1`;
+    like($out, qr{^HTTP/1\.1 200 },
+         'curl.tt: the replayed request is answered 200');
+    like($out, qr/\r\n\r\nPOST it's a "header" some body\z/,
+         'curl.tt: with the method, the header and the body of the block')
+        or diag("curl: $cmds[-1]\n$out");
+    my $pid = read_pid();
+    if ($pid && kill 'QUIT', $pid) {
+        for (1 .. 100) {
+            last unless kill(0, $pid) && !zombie($pid);
+            select undef, undef, undef, 0.05;
+        }
+    }
+    ok(!port_in_use(), 'curl.tt: its nginx is stopped');
 }
 
 # --- an nginx left running (TEST_NGINX_NO_CLEAN, or a crash) is stopped

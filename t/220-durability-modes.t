@@ -95,17 +95,17 @@ GET /runtime/webhooks/durabletask/instances/r1
     }
 --- init
 my $B = '/runtime/webhooks/durabletask';
-api('POST', "$B/orchestrators/Hello/$_", '1') for qw(a b);
-my $c = api('POST', "$B/worker/orchestrations/claim?max=10", '');
+main::api('POST', "$B/orchestrators/Hello/$_", '1') for qw(a b);
+my $c = main::api('POST', "$B/worker/orchestrations/claim?max=10", '');
 my @done = map { { instanceId => $_->{instanceId}, lease => $_->{lease},
                    actions => [ { type => 'complete',
                                   output => $_->{instanceId} } ] } }
            sort { $a->{instanceId} cmp $b->{instanceId} }
            @{ $c->{json}{items} };
 # c is not leased: a completion for it is refused
-api('POST', "$B/orchestrators/Hello/c", '1');
-my $r = api('POST', "$B/worker/orchestrations/complete",
-            [ @done, { instanceId => 'c', lease => 'cd' x 16 } ]);
+main::api('POST', "$B/orchestrators/Hello/c", '1');
+my $r = main::api('POST', "$B/worker/orchestrations/complete",
+                  [ @done, { instanceId => 'c', lease => 'cd' x 16 } ]);
 Test::More::is($r->{status}, 200, 'one answer');
 Test::More::is(join(',', map { "$_->{status}" } @{ $r->{json} }),
                '200,200,409', 'three results, in order')

@@ -33,7 +33,10 @@ sub start_worker {
     }
 }
 
+# a cleanup handler: `local $?` keeps the worker's exit status out of the
+# script's
 sub stop_worker {
+    local $?;
     return unless $worker_pid;
     kill 'TERM', $worker_pid;
     waitpid $worker_pid, 0;

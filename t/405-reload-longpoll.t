@@ -59,7 +59,12 @@ sub gone {
     return 0;
 }
 
-add_cleanup_handler(sub { 1 while waitpid(-1, POSIX::WNOHANG()) > 0 });
+# reap the children left; `local $?`: a waitpid() that finds none sets $?
+# to -1, which would become the script's exit status
+add_cleanup_handler(sub {
+    local $?;
+    1 while waitpid(-1, POSIX::WNOHANG()) > 0;
+});
 
 # after each answer: the worker that held the request has exited
 add_response_body_check(sub {
@@ -76,7 +81,7 @@ __DATA__
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
-api('POST', '/runtime/webhooks/durabletask/orchestrators/Hello/lp1', '1');
+main::api('POST', '/runtime/webhooks/durabletask/orchestrators/Hello/lp1', '1');
 main::reload_later();
 --- request
 GET /runtime/webhooks/durabletask/instances/lp1?wait=60

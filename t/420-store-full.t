@@ -93,7 +93,7 @@ my @lost = grep { !$have{$_} } @::ACKED;
 Test::More::ok(!@half && !@lost && @$ids == @::ACKED,
                'exactly the acknowledged starts exist')
     or Test::More::diag("half: @half; lost: @lost");
-my $elog = do { local (@ARGV, $/) = $Test::Nginx::Socket::ErrLogFile; <> };
+my $elog = do { local (@ARGV, $/) = $Test::Nginx::Util::ErrLogFile; <> };
 Test::More::like($elog, qr/\[error\].*durable: store "default" is full while starting: its max_size is reached or its disk is full/,
                  'the error log says which store is full and why');
 --- request eval

@@ -87,7 +87,7 @@ sub check_store {
 }
 
 sub errlog {
-    return do { local (@ARGV, $/) = $Test::Nginx::Socket::ErrLogFile; <> };
+    return do { local (@ARGV, $/) = $Test::Nginx::Util::ErrLogFile; <> };
 }
 
 no_shuffle();

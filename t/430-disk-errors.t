@@ -51,6 +51,7 @@ if ($data) {
 }
 
 END {
+    local $?;    # system() must not decide the script's exit status
     system("umount -l $mnt 2>/dev/null") if $MOUNTED;
 }
 

@@ -2,10 +2,10 @@ package Test::Nginx::Socket;
 
 # A small, self-contained runner for Test::Nginx style `.t` files.
 #
-# This module was written from scratch for the ngx_durable project from the
-# public description of the format (t/README).  It aims at being
-# compatible with OpenResty's Test::Nginx::Socket for the subset of features
-# the project uses: the same `.t` files run unchanged under both.
+# This module was written from scratch for the ngx_durable project.  It is
+# compatible with OpenResty's Test::Nginx::Socket for the subset of the
+# format that t/README lists, and refuses the rest: the same `.t` files run
+# unchanged under both.
 #
 # Layout of this file:
 #   1. set-up, globals and the prologue API (repeat_each, no_shuffle, ...)
@@ -23,6 +23,7 @@ use warnings;
 
 use Test::Base -base;
 
+use Carp ();
 use Cwd ();
 use Errno ();
 use File::Path ();
@@ -63,23 +64,40 @@ sub env_true ($) {
     return defined $v && $v ne '' && $v ne '0';
 }
 
-our $Verbose        = env_true('TEST_NGINX_VERBOSE');
-our $RepeatEach     = 1;
-our $NoShuffle      = env_true('TEST_NGINX_NO_SHUFFLE');
-our $Workers        = 1;
-our $MasterProcess  = ($ENV{TEST_NGINX_MASTER_PROCESS} // 'off') =~ /^(?:on|1)$/i
-                      ? 'on' : 'off';
-our $WorkerConnections = 64;
-our $LogLevel       = $ENV{TEST_NGINX_LOG_LEVEL} || 'debug';
-our $NoLongString   = 0;
-our $NoRootLocation = 0;
-our $Timeout        = $ENV{TEST_NGINX_TIMEOUT} || 3;
-our $TestNginxSleep = $ENV{TEST_NGINX_SLEEP} // 0.015;
-our $ServerName     = 'localhost';
-our $ServerAddr     = '127.0.0.1';
-our $ConfigPreamble = '';
-our $CheckAccumErrLog = 0;
-our $NoNginxManager = env_true('TEST_NGINX_NO_NGINX_MANAGER');
+# The real runner keeps its settings and paths in Test::Nginx::Util and
+# exports only some of them into Test::Nginx::Socket.  The same split is
+# made here, so that test code naming a variable in the wrong package
+# fails with this runner as it would (silently) with the real one: the
+# `our` lines below alias the names in this file to Test::Nginx::Util, and
+# only the exported ones are aliased into Test::Nginx::Socket at the end.
+package Test::Nginx::Util;
+
+our ($Verbose, $RepeatEach, $NoShuffle, $Workers, $MasterProcess,
+     $WorkerConnections, $LogLevel, $NoLongString, $NoRootLocation,
+     $Timeout, $TestNginxSleep, $ServerName, $ServerAddr, $ConfigPreamble,
+     $CheckAccumErrLog, $NoNginxManager, $ServerPort, $ServerPortForClient,
+     $ServRoot, $HtmlDir, $ConfDir, $LogDir, $ErrLogFile, $AccLogFile,
+     $PidFile, $ConfFile, $NginxBinary, $InSubprocess);
+
+package Test::Nginx::Socket;
+
+$Verbose        = env_true('TEST_NGINX_VERBOSE');
+$RepeatEach     = 1;
+$NoShuffle      = env_true('TEST_NGINX_NO_SHUFFLE');
+$Workers        = 1;
+$MasterProcess  = ($ENV{TEST_NGINX_MASTER_PROCESS} // 'off') =~ /^(?:on|1)$/i
+                  ? 'on' : 'off';
+$WorkerConnections = 64;
+$LogLevel       = $ENV{TEST_NGINX_LOG_LEVEL} || 'debug';
+$NoLongString   = 0;
+$NoRootLocation = 0;
+$Timeout        = $ENV{TEST_NGINX_TIMEOUT} || 3;
+$TestNginxSleep = $ENV{TEST_NGINX_SLEEP} // 0.015;
+$ServerName     = 'localhost';
+$ServerAddr     = '127.0.0.1';
+$ConfigPreamble = '';
+$CheckAccumErrLog = 0;
+$NoNginxManager = env_true('TEST_NGINX_NO_NGINX_MANAGER');
 our $FastShutdown   = env_true('TEST_NGINX_FAST_SHUTDOWN');
 our $NoClean        = env_true('TEST_NGINX_NO_CLEAN');
 our $UseValgrind    = $ENV{TEST_NGINX_USE_VALGRIND};
@@ -94,30 +112,30 @@ our (@EnvToNginx, @BlockPreprocessors, @CleanupHandlers, @TestCleanupHandlers,
 
 # Ports.  TEST_NGINX_RANDOMIZE picks a free port and a per-port servroot so
 # that several test files can run in parallel (prove -jN).
-our $ServerPort = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+$ServerPort = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
 our $Randomized = 0;
 if (env_true('TEST_NGINX_RANDOMIZE') && !$ENV{TEST_NGINX_SERVER_PORT}) {
     $ServerPort = pick_free_port();
     $Randomized = 1;
 }
-our $ServerPortForClient = $ENV{TEST_NGINX_CLIENT_PORT} || $ServerPort;
+$ServerPortForClient = $ENV{TEST_NGINX_CLIENT_PORT} || $ServerPort;
 
 # Paths.  Everything in nginx.conf is absolute.
-our $ServRoot = $ENV{TEST_NGINX_SERVROOT}
+$ServRoot = $ENV{TEST_NGINX_SERVROOT}
     || File::Spec->catdir(Cwd::cwd(), 't', $Randomized ? "servroot_$ServerPort"
                                                      : 'servroot');
 $ServRoot = File::Spec->rel2abs($ServRoot);
 $ServRoot =~ s{/+$}{};
-our $HtmlDir    = "$ServRoot/html";
-our $ConfDir    = "$ServRoot/conf";
-our $LogDir     = "$ServRoot/logs";
-our $ErrLogFile = "$LogDir/error.log";
-our $AccLogFile = "$LogDir/access.log";
-our $PidFile    = "$LogDir/nginx.pid";
-our $ConfFile   = "$ConfDir/nginx.conf";
+$HtmlDir    = "$ServRoot/html";
+$ConfDir    = "$ServRoot/conf";
+$LogDir     = "$ServRoot/logs";
+$ErrLogFile = "$LogDir/error.log";
+$AccLogFile = "$LogDir/access.log";
+$PidFile    = "$LogDir/nginx.pid";
+$ConfFile   = "$ConfDir/nginx.conf";
 $ENV{TEST_NGINX_SERVER_ROOT} = $ServRoot;
 
-our $NginxBinary = $ENV{TEST_NGINX_BINARY} || 'nginx';
+$NginxBinary = $ENV{TEST_NGINX_BINARY} || 'nginx';
 
 # State of the nginx process we manage.
 our $NginxRunning   = 0;      # we started an nginx that should be alive
@@ -128,9 +146,11 @@ our $ValgrindBlockName;       # the block whose nginx runs under valgrind
 our $ErrLogPos      = 0;      # error.log window start for the log checks
 our $AccLogPos      = 0;      # same for access.log
 our $BlockLogStart  = 0;      # error.log offset where the current block began
-our $InSubprocess   = 0;
+$InSubprocess      = 0;
 our $StartedByUs    = 0;
 our ($NginxVersion, $OpenSSLVersion, $NginxVFull);
+our $ShutdownBlock;           # its --- shutdown_error_log is still unchecked
+our $ShutdownLogPos = 0;      # error.log offset after that block's requests
 our %RandPorts;
 
 sub repeat_each (@) {
@@ -189,20 +209,36 @@ sub server_port_for_client (@) {
     return $ServerPortForClient;
 }
 
+# HUP mode (reloading nginx between blocks instead of restarting it) is
+# not implemented: refuse it rather than run the blocks another way.
 sub use_hup () {
-    warn "WARNING: use_hup() / TEST_NGINX_USE_HUP is not supported by this "
-        . "runner; nginx is restarted instead\n";
+    refuse_mode('use_hup()');
 }
 
-sub add_block_preprocessor (&)   { push @BlockPreprocessors, shift }
-sub add_cleanup_handler (&)      { push @CleanupHandlers, shift }
+# Like the real runner: preprocessors and cleanup handlers run in the
+# reverse order of their registration.
+sub add_block_preprocessor (&)   { unshift @BlockPreprocessors, shift }
+sub add_cleanup_handler ($)      { unshift @CleanupHandlers, shift }
 sub add_test_cleanup_handler (&) { push @TestCleanupHandlers, shift }
-sub add_response_body_check (&)  { push @ResponseBodyChecks, shift }
+sub add_response_body_check ($)  { push @ResponseBodyChecks, shift }
 
 sub bail_out (@) {
     my $msg = join '', @_;
+    undef $ShutdownBlock;    # nothing more is checked after a bail out
+    run_cleanup_handlers();
     stop_nginx() unless $NoClean;
     Test::More::BAIL_OUT($msg);
+}
+
+# The real runner calls the cleanup handlers when run_tests() is done, on a
+# bail out, and again at exit.  It does not protect $? from them: a handler
+# that leaves $? non-zero (a waitpid() without `local $?` leaves -1) makes
+# Test::Builder end the script with that status.  Both are reproduced.
+sub run_cleanup_handlers {
+    return if $InSubprocess;
+    for my $h (@CleanupHandlers) {
+        $h->();
+    }
 }
 
 # String comparison used for bodies: Test::LongString unless no_long_string().
@@ -244,11 +280,44 @@ sub eval {
     return @ret;
 }
 
+# Code of a block that the real runner evaluates inside its
+# Test::Nginx::Util package (--- init, --- skip_eval,
+# --- post_setup_server_root) is evaluated in that package here too, so
+# that a helper of the test file called without its package name
+# (`main::foo()`) fails here as it does there.  The package offers what
+# the real one does and this runner implements: its settings functions,
+# bail_out, is_str, and Time::HiRes's sleep.
+package Test::Nginx::Util;
+
+Time::HiRes->import('sleep');
+POSIX->import(qw(SIGQUIT SIGKILL SIGTERM SIGHUP WNOHANG));
+
+{
+    no strict 'refs';
+    for my $f (qw(bail_out is_str add_cleanup_handler add_block_preprocessor
+                  repeat_each no_shuffle workers master_on master_off
+                  master_process_enabled worker_connections log_level
+                  no_long_string no_root_location timeout server_name
+                  server_port server_addr server_port_for_client env_to_nginx
+                  config_preamble check_accum_error_log html_dir server_root
+                  no_nginx_manager use_hup))
+    {
+        *{"Test::Nginx::Util::$f"} = \&{"Test::Nginx::Socket::$f"};
+    }
+}
+
 package Test::Nginx::Socket;
 
 #=============================================================================
 # 2. Helpers: environment expansion, section access
 #=============================================================================
+
+# Evaluate the code of a section in package Test::Nginx::Util (see there);
+# returns its value, with $@ set on failure.
+sub eval_in_util {
+    my ($code, $section) = @_;
+    return eval "package Test::Nginx::Util;\n#line 1 \"--- $section\"\n$code";
+}
 
 sub pick_free_port {
     for (1 .. 100) {
@@ -959,6 +1028,51 @@ sub build_request {
     return join("\r\n", @h) . "\r\n\r\n" . $body;
 }
 
+# --- curl: like the real runner, print (to stderr, as a "# " comment) a
+# curl command line that sends the block's first request, so that it can
+# be replayed by hand against an nginx left running (TEST_NGINX_NO_CLEAN).
+# The block's requests are still sent by this runner's own client.
+sub print_curl_command {
+    my ($block, $conn, $timeout) = @_;
+    my $name = $block->{_tn_name};
+    my $bytes = join '', map { $_->{value} } @{ $conn->{packets} };
+    my ($head, $body) = split /\r?\n\r?\n/, $bytes, 2;
+    my @lines = split /\r?\n/, $head;
+    my $line = shift(@lines) // '';
+    my ($meth, $uri, $ver) =
+        $line =~ m{^\s*(\S+)\s+(\S+)\s+HTTP/(\d\.\d)\s*$}
+        or bail_out("$name - --- curl: cannot turn this request line into "
+                    . "a curl command: $line");
+    my @cmd = ('curl', '-sS', '-i', '-H', 'User-Agent:', '-H', 'Accept:');
+    push @cmd, $meth eq 'HEAD' ? '-I' : ('-X', $meth);
+    push @cmd, '-0' if $ver eq '1.0';
+    my $has_type;
+    for my $h (@lines) {
+        # curl frames the body itself
+        next if $h =~ /^(?:Connection|Content-Length)\s*:/i;
+        bail_out("$name - --- curl: a chunked request body cannot be "
+                 . "given to curl") if $h =~ /^Transfer-Encoding\s*:/i;
+        $has_type = 1 if $h =~ /^Content-Type\s*:/i;
+        push @cmd, '-H', $h;
+    }
+    if (defined $body && length $body) {
+        my $file = "$HtmlDir/curl-request-body";
+        write_file($file, $body);
+        push @cmd, '-H', 'Content-Type:' unless $has_type;
+        push @cmd, '--data-binary', "\@$file";
+    }
+    push @cmd, '--max-time', $timeout,
+         "http://$ServerAddr:$ServerPortForClient$uri";
+    warn '# ' . join(' ', map { shell_quote($_) } @cmd) . "\n";
+}
+
+sub shell_quote {
+    my $s = shift;
+    return $s if $s =~ m{^[-\w.,:/=@%+]+$};
+    $s =~ s/'/'\\''/g;
+    return "'$s'";
+}
+
 # Turn a block into a list of "connections": each is { packets => [...],
 # count => number of responses, methods => [...] }.
 sub requests_from_block {
@@ -997,6 +1111,16 @@ sub requests_from_block {
     }
 
     my $req = sec($block, 'request');
+    if (exists $block->{request_eval}) {
+        # the deprecated form of `--- request eval`: Perl code giving the
+        # request(s), evaluated in Test::Nginx::Socket like the real one
+        my $code = sec($block, 'request_eval') // '';
+        $req = eval "package Test::Nginx::Socket;\n"
+                    . "#line 1 \"--- request_eval\"\n$code";
+        bail_out("$name - --- request_eval failed: $@") if $@;
+        bail_out("$name - --- request_eval gave no request")
+            unless defined $req;
+    }
     return () unless defined $req;
 
     my @conns;
@@ -1026,10 +1150,90 @@ sub failures_so_far {
     return scalar grep { !$_ } Test::More->builder->summary;
 }
 
+# Sections this runner implements.  Any other section makes it bail out:
+# an expectation it would skip is a check that silently asserts nothing.
+# (Test::Base handles ONLY, SKIP and LAST itself.)
+our %KnownSections = map { $_ => 1 } qw(
+    ONLY SKIP LAST
+    config http_config main_config post_main_config server_name log_level
+    error_log_file
+    request request_eval more_headers pipelined_requests raw_request
+    raw_request_middle_delay timeout abort shutdown ignore_response http09
+    curl
+    error_code error_code_like
+    response_body response_body_like response_body_unlike
+    response_body_filters response_body_json_sort
+    response_headers response_headers_like
+    raw_response_headers_like raw_response_headers_unlike
+    error_log no_error_log grep_error_log grep_error_log_out
+    access_log no_access_log wait shutdown_error_log
+    init post_setup_server_root user_files must_die
+    skip_nginx skip_nginx2 skip_openssl skip_eval todo
+    no_check_leak
+);
+
+# Keys of a Test::Base block that are not sections.
+our %BlockFields = map { $_ => 1 } qw(name description seq_num is_filtered
+                                      blocks_object original_values);
+
+# Modes of the real runner chosen by environment variables that this one
+# does not implement (TEST_NGINX_FORCE_RESTART_ON_TEST=1 is what it does).
+our @RefusedEnv = qw(
+    TEST_NGINX_USE_HUP TEST_NGINX_CHECK_LEAK TEST_NGINX_USE_STAP
+    TEST_NGINX_STAP_OUT TEST_NGINX_BENCHMARK TEST_NGINX_BENCHMARK_WARMUP
+    TEST_NGINX_USE_RR TEST_NGINX_USE_HTTP2 TEST_NGINX_USE_HTTP3
+    TEST_NGINX_REUSE_PORT TEST_NGINX_POSTPONE_OUTPUT
+    TEST_NGINX_IGNORE_MISSING_DIRECTIVES
+);
+
+sub refuse_mode {
+    my ($what) = @_;
+    bail_out("$what: this mode of the real Test::Nginx is not implemented "
+             . "by this runner (see t/README)");
+}
+
+sub check_env {
+    for my $var (@RefusedEnv) {
+        refuse_mode($var) if env_true($var);
+    }
+    my $force = $ENV{TEST_NGINX_FORCE_RESTART_ON_TEST};
+    refuse_mode("TEST_NGINX_FORCE_RESTART_ON_TEST=$force")
+        if defined $force && $force ne '1';
+    $CheckAccumErrLog = 1 if env_true('TEST_NGINX_CHECK_ACCUM_ERR_LOG');
+}
+
+# Refuse a block with a section this runner does not implement, or with a
+# combination whose meaning in the real runner it does not reproduce.
+sub check_sections {
+    my ($block, $name) = @_;
+    for my $sec (sort keys %$block) {
+        next if $sec =~ /^_/ || $BlockFields{$sec} || $KnownSections{$sec};
+        bail_out("$name - --- $sec: this section is not implemented by this "
+                 . "runner (see t/README for the supported ones)");
+    }
+    if (exists $block->{request_eval}) {
+        for my $other (qw(request pipelined_requests raw_request)) {
+            bail_out("$name - --- request_eval and --- $other cannot be "
+                     . "used together")
+                if exists $block->{$other};
+        }
+    }
+    if (exists $block->{curl} && exists $block->{pipelined_requests}) {
+        bail_out("$name - --- curl cannot describe --- pipelined_requests");
+    }
+    if (exists $block->{shutdown_error_log}) {
+        bail_out("$name - --- shutdown_error_log cannot be used with "
+                 . "--- must_die") if exists $block->{must_die};
+        bail_out("$name - --- shutdown_error_log needs the runner to manage "
+                 . "nginx (no_nginx_manager is set)") if $NoNginxManager;
+    }
+}
+
 sub run_tests () {
     my $tb = Test::More->builder;
     $tb->plan('no_plan') unless $tb->has_plan;
 
+    check_env();
     probe_nginx() unless $NoNginxManager;
     $ENV{TEST_NGINX_SERVER_PORT} //= $ServerPort;
     $ENV{TEST_NGINX_PORT} //= $ServerPort;
@@ -1044,6 +1248,37 @@ sub run_tests () {
         run_test($block);
         $_->($block) for @TestCleanupHandlers;
     }
+    run_cleanup_handlers();
+}
+
+# --- shutdown_error_log: the real runner checks these patterns against the
+# lines nginx logged after the block's last request, once it has stopped
+# that nginx: when the next block starts its own nginx, or at exit.  A
+# block after which nginx is not restarted (the next one has no --- config
+# or is skipped) never gets them checked there, so that is refused here.
+sub check_shutdown_log {
+    my $block = $ShutdownBlock;
+    return unless $block;
+    undef $ShutdownBlock;
+    my $name = $block->{_tn_name};
+    my @pats = log_patterns($block, 'shutdown_error_log');
+    if ($NoClean) {
+        SKIP: {
+            Test::More::skip("$name - shutdown_error_log - nginx is left "
+                             . "running (TEST_NGINX_NO_CLEAN)", scalar @pats);
+        }
+        return;
+    }
+    my @lines = split /^/m, slurp($ErrLogFile, $ShutdownLogPos) // '';
+    for my $pat (@pats) {
+        my $found = grep { ref $pat ? $_ =~ $pat : index($_, $pat) >= 0 }
+                    @lines;
+        Test::More::ok($found, "$name - pattern \"$pat\" matches a line in "
+                               . "error.log after nginx stopped");
+    }
+    for my $l (grep { /Assertion .* failed/ } @lines) {
+        Test::More::fail("$name - assertion failure in error.log: $l");
+    }
 }
 
 sub run_test ($) {
@@ -1052,6 +1287,15 @@ sub run_test ($) {
     $block->{_tn_name} = $name;
     %RandPorts = ();
 
+    check_sections($block, $name);
+    my @skip = skip_spec($block);
+
+    if ($ShutdownBlock && (!defined sec($block, 'config') || @skip)) {
+        bail_out("$ShutdownBlock->{_tn_name} - --- shutdown_error_log: the "
+                 . "next block ($name) does not restart nginx, so the real "
+                 . "runner would never check these lines");
+    }
+
     # Stop the previous server first, so that anything reported while it
     # exits (valgrind mode) is attributed to the block that ran it.
     if (!$NoNginxManager && defined sec($block, 'config')
@@ -1059,9 +1303,10 @@ sub run_test ($) {
     {
         stop_nginx();
     }
+    check_shutdown_log();
     my $fails_before = failures_so_far();
 
-    run_block($block, $name);
+    run_block($block, $name, @skip);
 
     if (failures_so_far() > $fails_before) {
         diag_block_log($name);
@@ -1126,7 +1371,7 @@ sub skip_spec {
     if (defined(my $s = sec($block, 'skip_eval'))) {
         $s =~ /^\s*(\d+)\s*:\s*(.*)$/s or bail_out("$name - bad --- skip_eval: $s");
         my $n = $1;
-        my $r = eval "package main; $2";
+        my $r = eval_in_util($2, 'skip_eval');
         bail_out("$name - skip_eval failed: $@") if $@;
         return ($n, 'skip_eval') if $r;
     }
@@ -1134,9 +1379,9 @@ sub skip_spec {
 }
 
 sub run_block {
-    my ($block, $name) = @_;
+    my ($block, $name, @skip) = @_;
 
-    if (my ($n, $why) = skip_spec($block)) {
+    if (my ($n, $why) = @skip) {
         SKIP: { Test::More::skip("$name - $why", $n) }
         return;
     }
@@ -1166,7 +1411,8 @@ sub run_block_body {
         stop_nginx() if $NginxRunning || defined $ChildPid || -f $PidFile;
         setup_server_root();
         if (defined(my $code = sec($block, 'post_setup_server_root'))) {
-            eval "package main; $code; 1" or bail_out("$name - post_setup_server_root failed: $@");
+            eval_in_util("$code; 1", 'post_setup_server_root')
+                or bail_out("$name - post_setup_server_root failed: $@");
         }
         write_user_files($block);
         my $text = build_config($block, $config);
@@ -1198,22 +1444,29 @@ sub run_block_body {
     }
 
     if (defined(my $init = sec($block, 'init'))) {
-        eval "package main; $init; 1" or bail_out("$name - init failed: $@");
+        eval_in_util("$init; 1", 'init')
+            or bail_out("$name - init failed: $@");
     }
 
-    my @conns = requests_from_block($block);
-    bail_out("$name - no --- request, --- pipelined_requests or "
-             . "--- raw_request section") unless @conns;
-
     my $timeout = parse_timeout(sec($block, 'timeout')) // $Timeout;
-    my $nreq = 0;
-    $nreq += $_->{count} for @conns;
-    my $multi = $nreq > 1;
 
     $ErrLogPos = 0;
     $AccLogPos = 0;
     for my $rep (1 .. $RepeatEach) {
         write_user_files($block) if $rep > 1 && defined $config;
+
+        # built again for each repetition: --- request_eval code runs
+        # before every one, as in the real runner
+        my @conns = requests_from_block($block);
+        bail_out("$name - no --- request, --- request_eval, "
+                 . "--- pipelined_requests or --- raw_request section")
+            unless @conns;
+        my $nreq = 0;
+        $nreq += $_->{count} for @conns;
+        my $multi = $nreq > 1;
+        print_curl_command($block, $conns[0], $timeout)
+            if exists $block->{curl};
+
         my $req_idx = 0;
         for my $conn (@conns) {
             my $r = http_exchange(packets => $conn->{packets},
@@ -1248,6 +1501,11 @@ sub run_block_body {
                 $req_idx++;
             }
         }
+    }
+
+    if (exists $block->{shutdown_error_log}) {
+        $ShutdownBlock = $block;
+        $ShutdownLogPos = (-s $ErrLogFile) // 0;
     }
 }
 
@@ -1520,28 +1778,59 @@ $SIG{INT} = sub { exit 130 } unless defined $SIG{INT} && $SIG{INT} ne 'DEFAULT';
 $SIG{TERM} = sub { exit 143 } unless defined $SIG{TERM} && $SIG{TERM} ne 'DEFAULT';
 
 END {
-    my $exit = $?;
     if (!$InSubprocess) {
-        for my $h (@CleanupHandlers) {
-            eval { $h->(); 1 } or warn "WARNING: cleanup handler failed: $@";
+        # No `local $?` around the handlers: what they leave in $? becomes
+        # the exit status (see run_cleanup_handlers).  A handler that dies
+        # fails the script too, but nginx is still stopped.
+        if (!eval { run_cleanup_handlers(); 1 }) {
+            warn "cleanup handler failed: $@";
+            $? ||= 255;
         }
+        local $?;
         if ($StartedByUs && !$NoClean && !$NoNginxManager) {
             stop_nginx();
         }
+        check_shutdown_log();
     }
-    $? = $exit;
 }
 
-# Aliases for code written against the real module's variable names.
+# The variables the real Test::Nginx::Util exports, and so the only ones
+# that also exist in Test::Nginx::Socket there.
 {
-    no warnings 'once';
-    for my $v (qw(ServerPort ServerPortForClient ServRoot HtmlDir LogDir
-                  ErrLogFile AccLogFile PidFile ConfFile NginxBinary
-                  RepeatEach LogLevel ServerName ServerAddr NoLongString
-                  TestNginxSleep))
+    no strict 'refs';
+    for my $v (qw(ServerPort ServerPortForClient ServRoot PidFile ConfFile
+                  RepeatEach ServerName ServerAddr NoLongString
+                  NoNginxManager))
     {
-        no strict 'refs';
-        *{"Test::Nginx::Util::$v"} = \${"Test::Nginx::Socket::$v"};
+        *{"Test::Nginx::Socket::$v"} = \${"Test::Nginx::Util::$v"};
+    }
+}
+
+# Those it keeps in Test::Nginx::Util only: reading one of them through
+# Test::Nginx::Socket gives undef there, so here it dies and names the
+# right package.
+package Test::Nginx::Socket::Misplaced;
+
+sub TIESCALAR { my ($class, $name) = @_; return bless \$name, $class }
+
+sub FETCH {
+    my $self = shift;
+    Carp::croak("\$Test::Nginx::Socket::$$self does not exist in the real "
+                . "Test::Nginx (it is undef there); use "
+                . "\$Test::Nginx::Util::$$self");
+}
+
+sub STORE { my $self = shift; $self->FETCH }
+
+package Test::Nginx::Socket;
+
+{
+    no strict 'refs';
+    no warnings 'once';
+    for my $v (qw(ErrLogFile AccLogFile HtmlDir ConfDir LogDir NginxBinary
+                  LogLevel TestNginxSleep Timeout Workers Verbose))
+    {
+        tie ${"Test::Nginx::Socket::$v"}, 'Test::Nginx::Socket::Misplaced', $v;
     }
 }
 
