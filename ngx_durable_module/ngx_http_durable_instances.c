@@ -17,7 +17,8 @@
 #include "ngx_http_durable_writer.h"
 
 
-#define NGX_HTTP_DURABLE_POLL          50      /* ms between status reads */
+/* a status long-poll reads again without a notification (a purge) */
+#define NGX_HTTP_DURABLE_REREAD        1000    /* ms */
 
 
 typedef struct {
@@ -110,11 +111,13 @@ ngx_http_durable_status(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 
     /* long-poll: answer as soon as the status changes */
 
+    ngx_http_durable_wait_mark(ctx);
+
     active = 1;
     rc = ngx_http_durable_status_answer(r, ctx, &active);
 
     if (active) {
-        return ngx_http_durable_wait(r, ctx, wait, NGX_HTTP_DURABLE_POLL,
+        return ngx_http_durable_wait(r, ctx, wait, NGX_HTTP_DURABLE_REREAD,
                                      ngx_http_durable_status_wait);
     }
 

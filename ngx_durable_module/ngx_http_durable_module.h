@@ -92,8 +92,12 @@ typedef struct {
 typedef struct ngx_http_durable_ctx_s  ngx_http_durable_ctx_t;
 
 /*
- * Called when a wait timer fires. Returns NGX_AGAIN to be called again
- * after ctx->wait_interval, or the result of sending the response.
+ * Called by a wait (ngx_http_durable_wait.c) when a notification came, a
+ * re-read is due (ctx->wait_news is then 1), or the deadline passed
+ * ("expired": answer now).  Returns NGX_AGAIN to go on waiting, NGX_DONE
+ * when its read went to the writer (which calls
+ * ngx_http_durable_wait_again() or answers), or the result of sending the
+ * response.
  */
 typedef ngx_int_t (*ngx_http_durable_wait_pt)(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
@@ -119,7 +123,6 @@ struct ngx_http_durable_ctx_s {
     /* waiting: see ngx_http_durable_wait.c */
     ngx_event_t                 wait_ev;
     ngx_msec_t                  wait_deadline;
-    ngx_msec_t                  wait_interval;
     ngx_http_durable_wait_pt    wait_handler;
     ngx_uint_t                  wait_status;
     ngx_str_t                   wait_id;
@@ -127,6 +130,7 @@ struct ngx_http_durable_ctx_s {
     ngx_msec_t                  wait_next;   /* when a read is due */
     ngx_atomic_uint_t           wait_seq;    /* the notifications seen */
     unsigned                    waiting:1;
+    unsigned                    wait_news:1; /* woken, not only expired */
     unsigned                    show_input:1;
     unsigned                    show_history:1;
     unsigned                    show_output:1;
@@ -139,7 +143,6 @@ struct ngx_http_durable_ctx_s {
     size_t                      claimed;
     ngx_uint_t                  claim_expired;
     ngx_http_durable_out_t     *claim_out;
-    ngx_atomic_uint_t           claim_seq;
     int64_t                     claim_visible;
 
     /* purge by filter, batch after batch */

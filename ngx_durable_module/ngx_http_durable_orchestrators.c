@@ -20,12 +20,10 @@
 #define NGX_HTTP_DURABLE_ID_LEN        32
 
 /*
- * A waiting start looks at the notification counter every
- * NGX_HTTP_DURABLE_WAIT_NOTIFY ms and reads the status when it moved;
- * without a notification it reads it every pollingInterval, which is
- * never shorter than NGX_HTTP_DURABLE_WAIT_REREAD ms.
+ * A waiting start reads the status when a notification comes (see
+ * ngx_http_durable_wait.c) and, without one, every pollingInterval, which
+ * is never shorter than NGX_HTTP_DURABLE_WAIT_REREAD ms.
  */
-#define NGX_HTTP_DURABLE_WAIT_NOTIFY   20
 #define NGX_HTTP_DURABLE_WAIT_REREAD   1000
 
 
@@ -306,16 +304,14 @@ ngx_http_durable_started(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     }
 
     ctx->wait_id = *id;
-    ctx->wait_reread = wa->interval;
-    ctx->wait_next = ngx_current_msec;
+    ngx_http_durable_wait_mark(ctx);
 
     rc = ngx_http_durable_start_wait(r, ctx, wa->timeout == 0);
     if (rc != NGX_AGAIN) {
         return rc;
     }
 
-    return ngx_http_durable_wait(r, ctx, wa->timeout,
-                                 NGX_HTTP_DURABLE_WAIT_NOTIFY,
+    return ngx_http_durable_wait(r, ctx, wa->timeout, wa->interval,
                                  ngx_http_durable_start_wait);
 }
 
@@ -324,26 +320,10 @@ static ngx_int_t
 ngx_http_durable_start_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
 {
-    int                rc;
-    ds_txn_t          *txn;
-    ngx_str_t          body;
-    ds_instance_t      inst;
-    ngx_atomic_uint_t  seq;
-
-    /* no notification since the last read, and no read due: nothing new */
-
-    seq = ngx_http_durable_notify_seq();
-
-    if (!expired && seq == ctx->wait_seq
-        && (ngx_msec_int_t) (ngx_current_msec - ctx->wait_next) < 0)
-    {
-        return NGX_AGAIN;
-    }
-
-    /* the counter is read before the status: a change after it wakes us */
-
-    ctx->wait_seq = seq;
-    ctx->wait_next = ngx_current_msec + ctx->wait_reread;
+    int             rc;
+    ds_txn_t       *txn;
+    ngx_str_t       body;
+    ds_instance_t   inst;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable wait: reading the status of \"%V\"",

@@ -20,7 +20,6 @@
 #include "ngx_http_durable_wait.h"
 #include "ngx_http_durable_writer.h"
 
-#define NGX_HTTP_DURABLE_CLAIM_POLL  20     /* ms: how soon claims see work */
 
 
 typedef struct {
@@ -212,7 +211,7 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     }
 
     /* read before trying: a change during the try wakes the wait */
-    ctx->claim_seq = ngx_http_durable_notify_seq();
+    ngx_http_durable_wait_mark(ctx);
 
     return ngx_http_durable_claim_post(r, ctx);
 }
@@ -234,15 +233,11 @@ static ngx_int_t
 ngx_http_durable_claim_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
 {
-    ngx_atomic_uint_t  seq;
-
-    seq = ngx_http_durable_notify_seq();
-
-    if (seq == ctx->claim_seq && ds_time_now() < ctx->claim_visible) {
-        return expired ? ngx_http_durable_claim_answer(r, ctx) : NGX_AGAIN;
+    if (!ctx->wait_news) {
+        /* the deadline, and nothing new since the last try */
+        return ngx_http_durable_claim_answer(r, ctx);
     }
 
-    ctx->claim_seq = seq;
     ctx->claim_expired = expired;
 
     return ngx_http_durable_claim_post(r, ctx);
@@ -317,6 +312,9 @@ static ngx_int_t
 ngx_http_durable_claim_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_http_durable_write_t *w)
 {
+    int64_t    now, delay;
+    ngx_int_t  rc;
+
     if (w->rc != DS_OK) {
         return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
     }
@@ -330,12 +328,26 @@ ngx_http_durable_claim_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     }
 
     if (!ctx->waiting) {
-        return ngx_http_durable_wait(r, ctx, ctx->claim_wait,
-                                     NGX_HTTP_DURABLE_CLAIM_POLL,
-                                     ngx_http_durable_claim_wait);
+        /* only a notification or visible work makes a claim worth trying */
+        rc = ngx_http_durable_wait(r, ctx, ctx->claim_wait, ctx->claim_wait,
+                                   ngx_http_durable_claim_wait);
+    } else {
+        rc = ngx_http_durable_wait_again(r, ctx);
     }
 
-    return ngx_http_durable_wait_again(r, ctx);
+    /* a timer or a lease that runs out makes work visible without one */
+
+    if (ctx->claim_visible != INT64_MAX) {
+        now = ds_time_now();
+        delay = ctx->claim_visible > now
+                ? (ctx->claim_visible - now + 999) / 1000 : 0;
+
+        if (delay < (int64_t) ctx->claim_wait) {
+            ngx_http_durable_wait_due(ctx, (ngx_msec_t) delay);
+        }
+    }
+
+    return rc;
 }
 
 

@@ -1,0 +1,109 @@
+# How a status long-poll (GET .../instances/{id}?wait=N) watches its
+# instance: a store notification (a terminate, a worker's completion, from
+# any nginx worker process) wakes it at once; without one it reads the
+# instance again only once a second, so idle long-polls cost no reads.
+
+use Test::Nginx::Socket;
+use File::Path qw(rmtree);
+use HTTP::Tiny;
+use POSIX ();
+
+repeat_each(1);
+log_level('debug');
+
+# per block: status + body; blocks 2 and 3 add grep_error_log_out, block 4
+# its init's pass
+plan tests => repeat_each() * (blocks() * 2 + 3);
+
+rmtree("$ENV{TEST_NGINX_DATA_DIR}/status-wait") if $ENV{TEST_NGINX_DATA_DIR};
+
+sub port {
+    return $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
+           || $ENV{TEST_NGINX_PORT} || 1984;
+}
+
+# sends a request from a child process after a delay (the block's own
+# request is being held by nginx meanwhile)
+sub later {
+    my ($delay, $method, $path) = @_;
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        select(undef, undef, undef, $delay);
+        eval {
+            HTTP::Tiny->new(timeout => 10)->request($method,
+                'http://127.0.0.1:' . port() . $path);
+        };
+        POSIX::_exit(0);
+    }
+    return $pid;
+}
+
+add_cleanup_handler(sub {
+    local $?;
+    1 while waitpid(-1, POSIX::WNOHANG()) > 0;
+});
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('http_config', <<'EOF_HTTP');
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/status-wait;
+EOF_HTTP
+
+    $block->set_value('config', <<'EOF_CONFIG');
+    location /w/ {
+        durable_task /w;
+        durable_task_anonymous on;
+    }
+EOF_CONFIG
+});
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: an instance to wait on (Pending: no worker runs here)
+--- request
+POST /w/orchestrators/Hello/lp1
+--- error_code: 202
+--- response_body_like: ^\{"id":"lp1",
+
+
+
+=== TEST 2: a 3 s long-poll with no write meanwhile reads about once a second, not every 50 ms
+--- request
+GET /w/instances/lp1?wait=3
+--- error_code: 202
+--- response_body_like: "runtimeStatus":"Pending"
+--- grep_error_log: durable wait: handler, news:1
+--- grep_error_log_out eval
+qr/\A(?:durable wait: handler, news:1\n){1,5}\z/
+--- timeout: 8
+
+
+
+=== TEST 3: a start in between is a notification: it wakes the long-poll, which reads once more and goes on waiting
+--- init
+main::later(0.5, 'POST', '/w/orchestrators/Hello/lp-other');
+--- request
+GET /w/instances/lp1?wait=2
+--- error_code: 202
+--- response_body_like: "runtimeStatus":"Pending"
+--- grep_error_log: durable wait: woken, notifications
+--- grep_error_log_out eval
+qr/\A(?:durable wait: woken, notifications\n){1,4}\z/
+--- timeout: 8
+
+
+
+=== TEST 4: a terminate ends the long-poll with the new status
+--- init
+main::later(0.3, 'POST', '/w/instances/lp1/terminate?reason=stop');
+Test::More::pass('terminate scheduled');
+--- request
+GET /w/instances/lp1?wait=20
+--- error_code: 200
+--- response_body_like: "runtimeStatus":"Terminated"
+--- timeout: 5
