@@ -31,6 +31,7 @@
 typedef struct {
     ngx_str_t                   name;
     ngx_str_t                   path;
+    ngx_str_t                   dir;        /* real path, for duplicates */
     size_t                      map_size;
     ds_sync_e                   sync;
     ngx_msec_t                  flush;
