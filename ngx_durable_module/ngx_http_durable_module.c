@@ -47,7 +47,11 @@ static char *ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_durable_store_dir(ngx_conf_t *cf, ngx_str_t *path,
     ngx_str_t *dir);
+static ngx_int_t ngx_http_durable_key_add(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_array_t **keys, u_char *data, size_t len);
 static char *ngx_http_durable_keys(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_durable_keys_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_durable_hub(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -108,6 +112,13 @@ static ngx_command_t  ngx_http_durable_commands[] = {
     { ngx_string("durable_task_keys"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_durable_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, keys),
+      NULL },
+
+    { ngx_string("durable_task_keys_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_durable_keys_file,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_durable_loc_conf_t, keys),
       NULL },
@@ -178,6 +189,13 @@ static ngx_command_t  ngx_http_durable_commands[] = {
     { ngx_string("durable_task_worker_keys"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_durable_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, worker_keys),
+      NULL },
+
+    { ngx_string("durable_task_worker_keys_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_durable_keys_file,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_durable_loc_conf_t, worker_keys),
       NULL },
@@ -1474,45 +1492,245 @@ found:
 }
 
 
-/* durable_task_keys and durable_task_worker_keys: repeatable lists */
+/*
+ * durable_task_keys and durable_task_worker_keys: repeatable lists, and
+ * with them durable_task_keys_file and durable_task_worker_keys_file
+ */
+
+static ngx_int_t
+ngx_http_durable_key_add(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_array_t **keys, u_char *data, size_t len)
+{
+    ngx_str_t  *key;
+
+    if (len < 8) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "a \"%V\" key must have at least 8 "
+                           "characters", &cmd->name);
+        return NGX_ERROR;
+    }
+
+    if (*keys == NGX_CONF_UNSET_PTR) {
+        *keys = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (*keys == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    key = ngx_array_push(*keys);
+    if (key == NULL) {
+        return NGX_ERROR;
+    }
+
+    key->data = data;
+    key->len = len;
+
+    return NGX_OK;
+}
+
 
 static char *
 ngx_http_durable_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     char  *p = conf;
 
-    ngx_str_t     *value, *key;
+    ngx_str_t     *value;
     ngx_uint_t     i;
     ngx_array_t  **keys;
 
     keys = (ngx_array_t **) (p + cmd->offset);
 
-    if (*keys == NGX_CONF_UNSET_PTR) {
-        *keys = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
-        if (*keys == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
     value = cf->args->elts;
 
     for (i = 1; i < cf->args->nelts; i++) {
-        if (value[i].len < 8) {
+
+        /* the key itself is not logged: it may be a real one */
+
+        if ((value[i].len && value[i].data[0] == '$')
+            || ngx_strnstr(value[i].data, "${", value[i].len) != NULL)
+        {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "a \"%V\" key must have at least 8 "
-                               "characters", &cmd->name);
+                               "a \"%V\" key looks like a variable "
+                               "(\"$NAME\" or \"${NAME}\"): nginx does not "
+                               "expand variables here, the text itself "
+                               "would be the key; keep the keys in a file "
+                               "and use \"%V_file\"", &cmd->name,
+                               &cmd->name);
             return NGX_CONF_ERROR;
         }
 
-        key = ngx_array_push(*keys);
-        if (key == NULL) {
+        if (ngx_http_durable_key_add(cf, cmd, keys, value[i].data,
+                                     value[i].len)
+            != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
-
-        *key = value[i];
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * durable_task_keys_file path: one key a line; empty lines and lines
+ * starting with "#" are skipped, trailing white space (and CR) dropped.
+ * Read once, here, by the master; a file other users may read or change
+ * is refused, as ssh refuses a private key anyone can read.
+ */
+
+#define NGX_HTTP_DURABLE_KEYS_FILE_MAX  65536
+
+static char *
+ngx_http_durable_keys_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    char             *rv;
+    u_char           *buf, *line, *end, *last, *key;
+    size_t            size;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t        *value, name;
+    ngx_uint_t        found, lines;
+    ngx_array_t     **keys;
+    ngx_file_info_t   fi;
+
+    keys = (ngx_array_t **) (p + cmd->offset);
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"%V\": cannot read the keys file \"%s\"",
+                           &cmd->name, name.data);
+        return NGX_CONF_ERROR;
+    }
+
+    rv = NGX_CONF_ERROR;
+    buf = NULL;
+    size = 0;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%s\" failed", name.data);
+        goto done;
+    }
+
+    if (!ngx_is_file(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": \"%s\" is not a regular file",
+                           &cmd->name, name.data);
+        goto done;
+    }
+
+    if (ngx_file_access(&fi) & 007) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": the keys file \"%s\" is readable or "
+                           "writable by other users (mode 0%ui%ui%ui): run "
+                           "\"chmod o-rwx %s\"", &cmd->name, name.data,
+                           NGX_HTTP_DURABLE_MODE(&fi), name.data);
+        goto done;
+    }
+
+    if (ngx_file_size(&fi) > NGX_HTTP_DURABLE_KEYS_FILE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": the keys file \"%s\" is larger than "
+                           "%d bytes", &cmd->name, name.data,
+                           NGX_HTTP_DURABLE_KEYS_FILE_MAX);
+        goto done;
+    }
+
+    size = (size_t) ngx_file_size(&fi);
+
+    buf = ngx_pnalloc(cf->temp_pool, size + 1);
+    if (buf == NULL) {
+        goto done;
+    }
+
+    n = ngx_read_fd(fd, buf, size);
+    if (n == -1 || (size_t) n != size) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, n == -1 ? ngx_errno : 0,
+                           "\"%V\": cannot read the keys file \"%s\"",
+                           &cmd->name, name.data);
+        goto done;
+    }
+
+    found = 0;
+    last = buf + size;
+
+    lines = 0;
+
+    for (line = buf; line < last; line = end + 1) {
+
+        lines++;
+
+        end = ngx_strlchr(line, last, LF);
+        if (end == NULL) {
+            end = last;
+        }
+
+        n = end - line;
+
+        while (n && (line[n - 1] == CR || line[n - 1] == ' '
+                     || line[n - 1] == '\t'))
+        {
+            n--;
+        }
+
+        if (n == 0 || line[0] == '#') {
+            continue;
+        }
+
+        if (n < 8) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\": the key on line %ui of \"%s\" has "
+                               "fewer than 8 characters", &cmd->name,
+                               lines, name.data);
+            goto done;
+        }
+
+        key = ngx_pnalloc(cf->pool, n);
+        if (key == NULL) {
+            goto done;
+        }
+
+        ngx_memcpy(key, line, n);
+
+        if (ngx_http_durable_key_add(cf, cmd, keys, key, n) != NGX_OK) {
+            goto done;
+        }
+
+        found++;
+    }
+
+    if (found == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": the keys file \"%s\" holds no key "
+                           "(one key a line; \"#\" starts a comment line)",
+                           &cmd->name, name.data);
+        goto done;
+    }
+
+    rv = NGX_CONF_OK;
+
+done:
+
+    if (buf) {
+        ngx_explicit_memzero(buf, size);
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%s\" failed", name.data);
+    }
+
+    return rv;
 }
 
 

@@ -26,6 +26,12 @@
 #define NGX_HTTP_DURABLE_TOKEN_HEADER  "x-ms-continuation-token"
 #define NGX_HTTP_DURABLE_DEPTH_MAX     2048
 
+/* the permission bits as three octal digits, for "0%ui%ui%ui" */
+#define NGX_HTTP_DURABLE_MODE(fi)                                            \
+    (ngx_uint_t) (ngx_file_access(fi) >> 6 & 7),                             \
+    (ngx_uint_t) (ngx_file_access(fi) >> 3 & 7),                             \
+    (ngx_uint_t) (ngx_file_access(fi) & 7)
+
 
 /* a named LMDB environment, declared by durable_task_store */
 typedef struct {
