@@ -27,6 +27,12 @@
 #include "ngx_http_durable_module.h"
 
 
+/* the permission bits of one class (owner, group, others) */
+#define NGX_HTTP_DURABLE_MAY_READ     4
+#define NGX_HTTP_DURABLE_MAY_WRITE    2
+#define NGX_HTTP_DURABLE_MAY_SEARCH   1
+
+
 typedef struct {
     ngx_uid_t                   uid;
     ngx_gid_t                   gid;
@@ -74,7 +80,10 @@ ngx_module_t  ngx_http_durable_paths_module = {
 
 /* the LMDB files of a store directory */
 
-static char  *ngx_http_durable_paths_files[] = { "data.mdb", "lock.mdb" };
+static ngx_str_t  ngx_http_durable_paths_files[] = {
+    ngx_string("data.mdb"),
+    ngx_string("lock.mdb")
+};
 
 
 static char *
@@ -202,6 +211,7 @@ ngx_http_durable_paths_prepare(ngx_cycle_t *cycle,
 {
     u_char           *dir, *file, *p;
     ngx_err_t         err;
+    ngx_str_t        *name;
     ngx_uint_t        i;
     ngx_file_info_t   fi;
 
@@ -275,7 +285,10 @@ ngx_http_durable_paths_prepare(ngx_cycle_t *cycle,
         return NGX_ERROR;
     }
 
-    if (!ngx_http_durable_paths_permits(ids, &fi, 3)) {
+    if (!ngx_http_durable_paths_permits(ids, &fi,
+                                        NGX_HTTP_DURABLE_MAY_WRITE
+                                        |NGX_HTTP_DURABLE_MAY_SEARCH))
+    {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "durable_task_store \"%V\": the worker user \"%s\" "
                       "cannot create files in \"%s\" (owner uid %d, mode "
@@ -288,22 +301,27 @@ ngx_http_durable_paths_prepare(ngx_cycle_t *cycle,
 
     /* files left by a run as another user, e.g. "user root" */
 
-    file = ngx_pnalloc(cycle->pool, st->path.len + sizeof("/lock.mdb"));
-    if (file == NULL) {
-        return NGX_ERROR;
-    }
-
     for (i = 0; i < 2; i++) {
+        name = &ngx_http_durable_paths_files[i];
+
+        file = ngx_pnalloc(cycle->pool, st->path.len + 1 + name->len + 1);
+        if (file == NULL) {
+            return NGX_ERROR;
+        }
+
         p = ngx_cpymem(file, dir, st->path.len);
         *p++ = '/';
-        (void) ngx_cpystrn(p, (u_char *) ngx_http_durable_paths_files[i],
-                           sizeof("lock.mdb"));
+        p = ngx_cpymem(p, name->data, name->len);
+        *p = '\0';
 
         if (ngx_file_info(file, &fi) == NGX_FILE_ERROR) {
             continue;
         }
 
-        if (!ngx_http_durable_paths_permits(ids, &fi, 6)) {
+        if (!ngx_http_durable_paths_permits(ids, &fi,
+                                            NGX_HTTP_DURABLE_MAY_READ
+                                            |NGX_HTTP_DURABLE_MAY_WRITE))
+        {
             ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                           "durable_task_store \"%V\": the worker user "
                           "\"%s\" cannot read and write \"%s\" (owner uid "
@@ -344,7 +362,9 @@ ngx_http_durable_paths_walk(ngx_cycle_t *cycle, ngx_http_durable_ids_t *ids,
             return NGX_ERROR;
         }
 
-        if (!ngx_http_durable_paths_permits(ids, &fi, 1)) {
+        if (!ngx_http_durable_paths_permits(ids, &fi,
+                                            NGX_HTTP_DURABLE_MAY_SEARCH))
+        {
             ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                           "durable_task_store \"%V\": the worker user "
                           "\"%s\" cannot reach the store directory: \"%s\" "
@@ -365,7 +385,7 @@ ngx_http_durable_paths_walk(ngx_cycle_t *cycle, ngx_http_durable_ids_t *ids,
 }
 
 
-/* want: 4 read, 2 write, 1 search, as in the mode bits */
+/* want: NGX_HTTP_DURABLE_MAY_* bits, all of them */
 
 static ngx_uint_t
 ngx_http_durable_paths_permits(ngx_http_durable_ids_t *ids,
