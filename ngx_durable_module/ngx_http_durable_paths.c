@@ -221,6 +221,16 @@ ngx_http_durable_paths_prepare(ngx_cycle_t *cycle,
         err = ngx_errno;
 
         if (err != NGX_EEXIST) {
+
+            /* not root: a parent nginx's own user cannot search, named */
+
+            if (err == NGX_EACCES
+                && ngx_http_durable_paths_walk(cycle, ids, st, dir)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
             ngx_log_error(NGX_LOG_EMERG, cycle->log, err,
                           "durable_task_store \"%V\": " ngx_create_dir_n
                           " \"%s\" failed%s", &st->name, dir,

@@ -32,8 +32,9 @@ if (!defined $group) {
 
 repeat_each(1);
 
-# must_die blocks: 2 tests each; block 4: 2 requests of 2; and the owner
-plan tests => repeat_each() * (3 * 2 + 2 * 2) + 1;
+# must_die blocks: 2 tests each; block 4: 2 requests of 2; the owner of the
+# created directory; two runs of nginx -t as nobody
+plan tests => repeat_each() * (3 * 2 + 2 * 2) + 1 + 2;
 
 # a directory of root's (0700) and a public one (0755) side by side
 my $base = tempdir('durable-paths-XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -60,6 +61,46 @@ run_tests();
 # the store directory block 4 started on: made by the master, for nobody
 Test::More::is((stat "$base/public/made")[4], scalar getpwnam($user),
                "the created store directory belongs to the worker user");
+
+# nginx -t started as nobody: the workers keep the master's user, and the
+# same checks apply to it
+sub test_as_nobody {
+    my ($store, $re, $what) = @_;
+    my $np = "$base/np";
+    my $nginx = $ENV{TEST_NGINX_BINARY} || 'nginx';
+    my $conf = "$np/nginx.conf";
+    open my $fh, '>', $conf or die "$conf: $!";
+    print $fh map({ "load_module $_;\n" }
+                  split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // ''),
+        "error_log stderr;\npid $np/nginx.pid;\nevents {}\nhttp {\n",
+        map({ "    ${_}_temp_path $np/$_;\n" }
+            qw(client_body proxy fastcgi uwsgi scgi)),
+        "    durable_task_store default path=$store;\n}\n";
+    close $fh;
+    my $as = "setpriv --reuid=$user --regid=$group --clear-groups";
+    my $out = `$as $nginx -p $np/ -c $conf -e stderr -t 2>&1`;
+    Test::More::like($out, $re, $what);
+}
+
+SKIP: {
+    Test::More::skip('setpriv is not installed', 2)
+        if system('setpriv --version >/dev/null 2>&1') != 0;
+
+    mkdir "$base/np", 0755 or die "mkdir $base/np: $!";
+    mkdir "$base/np/locked", 0700 or die "mkdir: $!";
+    mkdir "$base/np/readonly", 0500 or die "mkdir: $!";
+    chmod 0500, "$base/np/readonly" or die "chmod: $!";
+    system('chown', '-R', $user, "$base/np") == 0 or die "chown failed";
+    chmod 0600, "$base/np/locked" or die "chmod: $!";
+
+    test_as_nobody("$base/np/locked/data",
+        qr{durable_task_store "default": the worker user "nobody" cannot reach the store directory: "[^"]*/np/locked" is not searchable by it \(owner uid \d+, mode 0600\)},
+        'started as nobody: a parent it cannot search is named');
+
+    test_as_nobody("$base/np/readonly",
+        qr{durable_task_store "default": the worker user "nobody" cannot create files in "[^"]*/np/readonly" \(owner uid \d+, mode 0500\)},
+        'started as nobody: a directory it cannot write in is named');
+}
 
 __DATA__
 
