@@ -45,7 +45,13 @@ static char *ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_durable_store_dir(ngx_conf_t *cf, ngx_str_t *path,
+    ngx_str_t *dir);
+static ngx_int_t ngx_http_durable_key_add(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_array_t **keys, u_char *data, size_t len);
 static char *ngx_http_durable_keys(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_durable_keys_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_durable_hub(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -83,7 +89,7 @@ static ngx_command_t  ngx_http_durable_commands[] = {
       NULL },
 
     { ngx_string("durable_task_store"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_durable_store,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -106,6 +112,13 @@ static ngx_command_t  ngx_http_durable_commands[] = {
     { ngx_string("durable_task_keys"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_durable_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, keys),
+      NULL },
+
+    { ngx_string("durable_task_keys_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_durable_keys_file,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_durable_loc_conf_t, keys),
       NULL },
@@ -176,6 +189,13 @@ static ngx_command_t  ngx_http_durable_commands[] = {
     { ngx_string("durable_task_worker_keys"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_durable_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, worker_keys),
+      NULL },
+
+    { ngx_string("durable_task_worker_keys_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_durable_keys_file,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_durable_loc_conf_t, worker_keys),
       NULL },
@@ -1027,21 +1047,64 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
  * durable_task_store name path=dir [max_size=size] [sync=on|off]
  *                    [flush=time] [thread_pool=name|off]
  *                    [writes=thread|loop] [reader_check=time|off];
+ *
+ * Every refusal names the parameter, what is wrong with it and what is
+ * accepted: this is the first directive a new user writes.
  */
+
+#define NGX_HTTP_DURABLE_STORE_SYNTAX                                        \
+    "durable_task_store name path=dir [max_size=size] [sync=on|off] "        \
+    "[flush=time] [thread_pool=name|off] [writes=thread|loop] "              \
+    "[reader_check=time|off]"
+
+typedef enum {
+    NGX_HTTP_DURABLE_SP_PATH = 0,
+    NGX_HTTP_DURABLE_SP_MAX_SIZE,
+    NGX_HTTP_DURABLE_SP_SYNC,
+    NGX_HTTP_DURABLE_SP_FLUSH,
+    NGX_HTTP_DURABLE_SP_THREAD_POOL,
+    NGX_HTTP_DURABLE_SP_WRITES,
+    NGX_HTTP_DURABLE_SP_READER_CHECK
+} ngx_http_durable_store_param_e;
+
+/* in the order of ngx_http_durable_store_param_e */
+static ngx_str_t  ngx_http_durable_store_params[] = {
+    ngx_string("path"),
+    ngx_string("max_size"),
+    ngx_string("sync"),
+    ngx_string("flush"),
+    ngx_string("thread_pool"),
+    ngx_string("writes"),
+    ngx_string("reader_check"),
+    ngx_null_string
+};
+
 
 static char *
 ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_durable_main_conf_t *dmcf = conf;
 
+    u_char                    *eq;
     ssize_t                    size;
-    ngx_str_t                 *value, s, pool;
-    ngx_uint_t                 i;
+    ngx_str_t                 *value, s, name, pool;
+    ngx_uint_t                 i, k, seen;
     ngx_path_t                *path;
     ngx_file_info_t            fi;
     ngx_http_durable_store_t  *st;
 
     value = cf->args->elts;
+
+    if (ngx_strlchr(value[1].data, value[1].data + value[1].len, '=')
+        != NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "durable_task_store needs a name before its "
+                           "parameters, e.g. \"durable_task_store default "
+                           "%V\"; the syntax is \""
+                           NGX_HTTP_DURABLE_STORE_SYNTAX "\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
 
     st = dmcf->stores.elts;
 
@@ -1078,14 +1141,64 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_set(&pool, "default");
 
+    seen = 0;
+
     for (i = 2; i < cf->args->nelts; i++) {
 
-        if (ngx_strncmp(value[i].data, "path=", 5) == 0) {
-            s.data = value[i].data + 5;
-            s.len = value[i].len - 5;
+        eq = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+
+        if (eq == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown durable_task_store parameter "
+                               "\"%V\": parameters are name=value (the "
+                               "directory is path=dir), as in "
+                               "\"" NGX_HTTP_DURABLE_STORE_SYNTAX "\"",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        name.data = value[i].data;
+        name.len = eq - value[i].data;
+        s.data = eq + 1;
+        s.len = value[i].data + value[i].len - s.data;
+
+        for (k = 0; ngx_http_durable_store_params[k].len; k++) {
+            if (ngx_http_durable_store_params[k].len == name.len
+                && ngx_strncmp(ngx_http_durable_store_params[k].data,
+                               name.data, name.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (ngx_http_durable_store_params[k].len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown durable_task_store parameter "
+                               "\"%V\": use path=, max_size=, sync=, "
+                               "flush=, thread_pool=, writes= or "
+                               "reader_check=", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (seen & (1 << k)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "durable_task_store \"%V\": \"%V=\" is "
+                               "given more than once", &st->name, &name);
+            return NGX_CONF_ERROR;
+        }
+
+        seen |= 1 << k;
+
+        switch (k) {
+
+        case NGX_HTTP_DURABLE_SP_PATH:
 
             if (s.len == 0) {
-                goto invalid;
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid durable_task_store parameter "
+                                   "\"%V\": use path=dir, the directory "
+                                   "of the store", &value[i]);
+                return NGX_CONF_ERROR;
             }
 
             if (ngx_conf_full_name(cf->cycle, &s, 0) != NGX_OK) {
@@ -1093,12 +1206,9 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             }
 
             st->path = s;
-            continue;
-        }
+            break;
 
-        if (ngx_strncmp(value[i].data, "max_size=", 9) == 0) {
-            s.data = value[i].data + 9;
-            s.len = value[i].len - 9;
+        case NGX_HTTP_DURABLE_SP_MAX_SIZE:
 
             size = ngx_parse_offset(&s);
             if (size == NGX_ERROR || size < 1024 * 1024) {
@@ -1109,84 +1219,106 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             }
 
             st->map_size = (size_t) size;
-            continue;
-        }
+            break;
 
-        if (ngx_strcmp(value[i].data, "sync=on") == 0) {
-            st->sync = DS_SYNC_FULL;
-            continue;
-        }
+        case NGX_HTTP_DURABLE_SP_SYNC:
 
-        if (ngx_strcmp(value[i].data, "sync=off") == 0) {
-            st->sync = DS_SYNC_NONE;
-            continue;
-        }
+            if (s.len == 2 && ngx_strncmp(s.data, "on", 2) == 0) {
+                st->sync = DS_SYNC_FULL;
 
-        if (ngx_strncmp(value[i].data, "thread_pool=", 12) == 0) {
-            pool.data = value[i].data + 12;
-            pool.len = value[i].len - 12;
+            } else if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
+                st->sync = DS_SYNC_NONE;
 
-            if (pool.len == 0) {
-                goto invalid;
+            } else {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid durable_task_store parameter "
+                                   "\"%V\": use on or off (sync=on or "
+                                   "sync=off)", &value[i]);
+                return NGX_CONF_ERROR;
             }
 
-            continue;
-        }
+            break;
 
-        if (ngx_strcmp(value[i].data, "writes=thread") == 0) {
-            st->loop_writes = 0;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "writes=loop") == 0) {
-            st->loop_writes = 1;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
-            s.data = value[i].data + 6;
-            s.len = value[i].len - 6;
+        case NGX_HTTP_DURABLE_SP_FLUSH:
 
             st->flush = ngx_parse_time(&s, 0);
             if (st->flush == (ngx_msec_t) NGX_ERROR || st->flush == 0) {
-                goto invalid;
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid durable_task_store parameter "
+                                   "\"%V\": use a time above 0, e.g. "
+                                   "flush=100ms", &value[i]);
+                return NGX_CONF_ERROR;
             }
 
-            continue;
-        }
+            break;
 
-        if (ngx_strncmp(value[i].data, "reader_check=", 13) == 0) {
-            s.data = value[i].data + 13;
-            s.len = value[i].len - 13;
+        case NGX_HTTP_DURABLE_SP_THREAD_POOL:
+
+            if (s.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid durable_task_store parameter "
+                                   "\"%V\": use thread_pool=name (a "
+                                   "\"thread_pool\" of the main context) "
+                                   "or thread_pool=off", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            pool = s;
+            break;
+
+        case NGX_HTTP_DURABLE_SP_WRITES:
+
+            if (s.len == 6 && ngx_strncmp(s.data, "thread", 6) == 0) {
+                st->loop_writes = 0;
+
+            } else if (s.len == 4 && ngx_strncmp(s.data, "loop", 4) == 0) {
+                st->loop_writes = 1;
+
+            } else {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid durable_task_store parameter "
+                                   "\"%V\": use thread or loop "
+                                   "(writes=thread or writes=loop)",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            break;
+
+        default: /* NGX_HTTP_DURABLE_SP_READER_CHECK */
 
             if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
                 st->reader_check = 0;
-                continue;
+                break;
             }
 
             st->reader_check = ngx_parse_time(&s, 0);
             if (st->reader_check == (ngx_msec_t) NGX_ERROR
                 || st->reader_check == 0)
             {
-                goto invalid;
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid durable_task_store parameter "
+                                   "\"%V\": use a time above 0, e.g. "
+                                   "reader_check=60s, or reader_check=off",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
             }
-
-            continue;
         }
-
-        goto invalid;
     }
 
     if (st->path.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "durable_task_store \"%V\" needs path=",
-                           &st->name);
+                           "durable_task_store \"%V\": path= is required, "
+                           "e.g. \"durable_task_store %V "
+                           "path=/var/lib/nginx/durable\"",
+                           &st->name, &st->name);
         return NGX_CONF_ERROR;
     }
 
     /*
      * like nginx's temp paths: the directory is created at startup and
-     * handed to the worker user, who creates the LMDB files in it
+     * handed to the worker user, who creates the LMDB files in it (see
+     * ngx_http_durable_paths.c)
      */
 
     if (ngx_file_info(st->path.data, &fi) != NGX_FILE_ERROR
@@ -1197,6 +1329,32 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "a directory", &st->name, &st->path);
         return NGX_CONF_ERROR;
     }
+
+    /* LMDB forbids opening one environment twice in a process */
+
+    if (ngx_http_durable_store_dir(cf, &st->path, &st->dir) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    st = dmcf->stores.elts;
+
+    for (i = 0; i + 1 < dmcf->stores.nelts; i++) {
+        if (st[i].dir.len == st[dmcf->stores.nelts - 1].dir.len
+            && ngx_strncmp(st[i].dir.data, st[dmcf->stores.nelts - 1].dir.data,
+                           st[i].dir.len)
+               == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "durable_task_store \"%V\" uses the "
+                               "directory of durable_task_store \"%V\" "
+                               "(\"%V\"): give each store its own path=",
+                               &st[dmcf->stores.nelts - 1].name, &st[i].name,
+                               &st[i].dir);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    st = &st[dmcf->stores.nelts - 1];
 
     /* a synced commit waits for the disk: never in the event loop */
 
@@ -1233,56 +1391,347 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid durable_task_store parameter \"%V\"",
-                       &value[i]);
-
-    return NGX_CONF_ERROR;
 }
 
 
-/* durable_task_keys and durable_task_worker_keys: repeatable lists */
+/*
+ * The directory a store path names, for comparing stores: the real path
+ * when it exists, else the real path of its parent with the last name,
+ * else the path with "//", "/./", "/../" and trailing slashes folded.
+ */
+
+static ngx_int_t
+ngx_http_durable_store_dir(ngx_conf_t *cf, ngx_str_t *path, ngx_str_t *dir)
+{
+    u_char  *p, *q, *last, *norm, *slash;
+    char     real[NGX_MAX_PATH];
+    size_t   len;
+
+    if (realpath((char *) path->data, real) != NULL) {
+        goto found;
+    }
+
+    norm = ngx_pnalloc(cf->pool, path->len + 1);
+    if (norm == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = norm;
+    last = path->data + path->len;
+
+    for (p = path->data; p < last; /* void */) {
+
+        while (p < last && *p == '/') {
+            p++;
+        }
+
+        slash = ngx_strlchr(p, last, '/');
+        len = (slash ? slash : last) - p;
+
+        if (len == 1 && p[0] == '.') {
+            /* void */
+
+        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+            while (q > norm && *--q != '/') { /* void */ }
+
+        } else if (len) {
+            *q++ = '/';
+            q = ngx_cpymem(q, p, len);
+        }
+
+        p += len;
+    }
+
+    if (q == norm) {
+        *q++ = '/';
+    }
+
+    *q = '\0';
+
+    dir->data = norm;
+    dir->len = q - norm;
+
+    /* an existing parent: its real path and the name to be created */
+
+    slash = norm + dir->len;
+    while (*--slash != '/') { /* void */ }
+
+    if (slash == norm) {
+        return NGX_OK;
+    }
+
+    *slash = '\0';
+    p = (u_char *) realpath((char *) norm, real);
+    *slash = '/';
+
+    if (p == NULL) {
+        return NGX_OK;
+    }
+
+    len = ngx_strlen(real);
+
+    if (len + (norm + dir->len - slash) >= NGX_MAX_PATH) {
+        return NGX_OK;
+    }
+
+    ngx_cpystrn((u_char *) real + (len == 1 ? 0 : len), slash,
+                norm + dir->len - slash + 1);
+
+found:
+
+    len = ngx_strlen(real);
+
+    dir->data = ngx_pnalloc(cf->pool, len + 1);
+    if (dir->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dir->data, real, len + 1);
+    dir->len = len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * durable_task_keys and durable_task_worker_keys: repeatable lists, and
+ * with them durable_task_keys_file and durable_task_worker_keys_file
+ */
+
+static ngx_int_t
+ngx_http_durable_key_add(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_array_t **keys, u_char *data, size_t len)
+{
+    ngx_str_t  *key;
+
+    if (len < 8) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "a \"%V\" key must have at least 8 "
+                           "characters", &cmd->name);
+        return NGX_ERROR;
+    }
+
+    if (*keys == NGX_CONF_UNSET_PTR) {
+        *keys = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (*keys == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    key = ngx_array_push(*keys);
+    if (key == NULL) {
+        return NGX_ERROR;
+    }
+
+    key->data = data;
+    key->len = len;
+
+    return NGX_OK;
+}
+
 
 static char *
 ngx_http_durable_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     char  *p = conf;
 
-    ngx_str_t     *value, *key;
+    ngx_str_t     *value;
     ngx_uint_t     i;
     ngx_array_t  **keys;
 
     keys = (ngx_array_t **) (p + cmd->offset);
 
-    if (*keys == NGX_CONF_UNSET_PTR) {
-        *keys = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
-        if (*keys == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
     value = cf->args->elts;
 
     for (i = 1; i < cf->args->nelts; i++) {
-        if (value[i].len < 8) {
+
+        /* the key itself is not logged: it may be a real one */
+
+        if ((value[i].len && value[i].data[0] == '$')
+            || ngx_strnstr(value[i].data, "${", value[i].len) != NULL)
+        {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "a \"%V\" key must have at least 8 "
-                               "characters", &cmd->name);
+                               "a \"%V\" key looks like a variable "
+                               "(\"$NAME\" or \"${NAME}\"): nginx does not "
+                               "expand variables here, the text itself "
+                               "would be the key; keep the keys in a file "
+                               "and use \"%V_file\"", &cmd->name,
+                               &cmd->name);
             return NGX_CONF_ERROR;
         }
 
-        key = ngx_array_push(*keys);
-        if (key == NULL) {
+        if (ngx_http_durable_key_add(cf, cmd, keys, value[i].data,
+                                     value[i].len)
+            != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
-
-        *key = value[i];
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * durable_task_keys_file path: one key a line; empty lines and lines
+ * starting with "#" are skipped, trailing white space (and CR) dropped.
+ * Read once, here, by the master; a file other users may read or change
+ * is refused, as ssh refuses a private key anyone can read.
+ */
+
+#define NGX_HTTP_DURABLE_KEYS_FILE_MAX  65536
+
+static char *
+ngx_http_durable_keys_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    char             *rv;
+    u_char           *buf, *line, *end, *last, *key;
+    size_t            size;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t        *value, name;
+    ngx_uint_t        found, lines;
+    ngx_array_t     **keys;
+    ngx_file_info_t   fi;
+
+    keys = (ngx_array_t **) (p + cmd->offset);
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"%V\": cannot read the keys file \"%s\"",
+                           &cmd->name, name.data);
+        return NGX_CONF_ERROR;
+    }
+
+    rv = NGX_CONF_ERROR;
+    buf = NULL;
+    size = 0;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%s\" failed", name.data);
+        goto done;
+    }
+
+    if (!ngx_is_file(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": \"%s\" is not a regular file",
+                           &cmd->name, name.data);
+        goto done;
+    }
+
+    if (ngx_file_access(&fi) & 007) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": the keys file \"%s\" is readable or "
+                           "writable by other users (mode 0%ui%ui%ui): run "
+                           "\"chmod o-rwx %s\"", &cmd->name, name.data,
+                           NGX_HTTP_DURABLE_MODE(&fi), name.data);
+        goto done;
+    }
+
+    if (ngx_file_size(&fi) > NGX_HTTP_DURABLE_KEYS_FILE_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": the keys file \"%s\" is larger than "
+                           "%d bytes", &cmd->name, name.data,
+                           NGX_HTTP_DURABLE_KEYS_FILE_MAX);
+        goto done;
+    }
+
+    size = (size_t) ngx_file_size(&fi);
+
+    buf = ngx_pnalloc(cf->temp_pool, size + 1);
+    if (buf == NULL) {
+        goto done;
+    }
+
+    n = ngx_read_fd(fd, buf, size);
+    if (n == -1 || (size_t) n != size) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, n == -1 ? ngx_errno : 0,
+                           "\"%V\": cannot read the keys file \"%s\"",
+                           &cmd->name, name.data);
+        goto done;
+    }
+
+    found = 0;
+    last = buf + size;
+
+    lines = 0;
+
+    for (line = buf; line < last; line = end + 1) {
+
+        lines++;
+
+        end = ngx_strlchr(line, last, LF);
+        if (end == NULL) {
+            end = last;
+        }
+
+        n = end - line;
+
+        while (n && (line[n - 1] == CR || line[n - 1] == ' '
+                     || line[n - 1] == '\t'))
+        {
+            n--;
+        }
+
+        if (n == 0 || line[0] == '#') {
+            continue;
+        }
+
+        if (n < 8) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\": the key on line %ui of \"%s\" has "
+                               "fewer than 8 characters", &cmd->name,
+                               lines, name.data);
+            goto done;
+        }
+
+        key = ngx_pnalloc(cf->pool, n);
+        if (key == NULL) {
+            goto done;
+        }
+
+        ngx_memcpy(key, line, n);
+
+        if (ngx_http_durable_key_add(cf, cmd, keys, key, n) != NGX_OK) {
+            goto done;
+        }
+
+        found++;
+    }
+
+    if (found == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": the keys file \"%s\" holds no key "
+                           "(one key a line; \"#\" starts a comment line)",
+                           &cmd->name, name.data);
+        goto done;
+    }
+
+    rv = NGX_CONF_OK;
+
+done:
+
+    if (buf) {
+        ngx_explicit_memzero(buf, size);
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%s\" failed", name.data);
+    }
+
+    return rv;
 }
 
 

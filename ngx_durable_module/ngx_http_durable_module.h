@@ -26,11 +26,18 @@
 #define NGX_HTTP_DURABLE_TOKEN_HEADER  "x-ms-continuation-token"
 #define NGX_HTTP_DURABLE_DEPTH_MAX     2048
 
+/* the permission bits as three octal digits, for "0%ui%ui%ui" */
+#define NGX_HTTP_DURABLE_MODE(fi)                                            \
+    (ngx_uint_t) (ngx_file_access(fi) >> 6 & 7),                             \
+    (ngx_uint_t) (ngx_file_access(fi) >> 3 & 7),                             \
+    (ngx_uint_t) (ngx_file_access(fi) & 7)
+
 
 /* a named LMDB environment, declared by durable_task_store */
 typedef struct {
     ngx_str_t                   name;
     ngx_str_t                   path;
+    ngx_str_t                   dir;        /* real path, for duplicates */
     size_t                      map_size;
     ds_sync_e                   sync;
     ngx_msec_t                  flush;

@@ -65,7 +65,7 @@ invalid durable_task_store parameter "sync=sometimes"
 --- config
 --- must_die
 --- error_log
-durable_task_store "default" needs path=
+durable_task_store "default": path= is required
 
 
 

@@ -1,0 +1,208 @@
+# durable_task_store refusals: each names what is missing or wrong and what
+# is accepted; and two stores on one directory, however it is spelled, are
+# refused (LMDB forbids opening one environment twice in a process).
+
+use Test::Nginx::Socket;
+use File::Path qw(make_path rmtree);
+
+repeat_each(1);
+
+plan tests => repeat_each() * (blocks() * 2);
+
+# a directory and a symbolic link to it, for the spellings below
+if (my $d = $ENV{TEST_NGINX_DATA_DIR}) {
+    rmtree("$d/dir-real");
+    unlink "$d/dir-link";
+    make_path("$d/dir-real");
+    symlink("$d/dir-real", "$d/dir-link")
+        or die "cannot create the symbolic link $d/dir-link: $!";
+}
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a name without path=
+--- http_config
+    durable_task_store default;
+--- config
+--- must_die
+--- error_log
+durable_task_store "default": path= is required, e.g. "durable_task_store default path=
+
+
+
+=== TEST 2: parameters without a name
+--- http_config
+    durable_task_store path=/d;
+--- config
+--- must_die
+--- error_log
+durable_task_store needs a name before its parameters, e.g. "durable_task_store default path=/d"
+
+
+
+=== TEST 3: a directory without path=
+--- http_config
+    durable_task_store default /d;
+--- config
+--- must_die
+--- error_log
+unknown durable_task_store parameter "/d": parameters are name=value (the directory is path=dir), as in "durable_task_store name path=dir [max_size=size]
+
+
+
+=== TEST 4: sync= other than on or off
+--- http_config
+    durable_task_store default path=/tmp sync=maybe;
+--- config
+--- must_die
+--- error_log
+invalid durable_task_store parameter "sync=maybe": use on or off
+
+
+
+=== TEST 5: an unknown parameter lists the known ones
+--- http_config
+    durable_task_store default path=/tmp size=1g;
+--- config
+--- must_die
+--- error_log
+unknown durable_task_store parameter "size=1g": use path=, max_size=, sync=, flush=, thread_pool=, writes= or reader_check=
+
+
+
+=== TEST 6: an empty path=
+--- http_config
+    durable_task_store default path=;
+--- config
+--- must_die
+--- error_log
+invalid durable_task_store parameter "path=": use path=dir
+
+
+
+=== TEST 7: a parameter given twice
+--- http_config
+    durable_task_store default path=/tmp max_size=1g max_size=2g;
+--- config
+--- must_die
+--- error_log
+durable_task_store "default": "max_size=" is given more than once
+
+
+
+=== TEST 8: max_size= that is not a size
+--- http_config
+    durable_task_store default path=/tmp max_size=big;
+--- config
+--- must_die
+--- error_log
+invalid max_size "big": use a size of at least 1m
+
+
+
+=== TEST 9: flush= that is not a time
+--- http_config
+    durable_task_store default path=/tmp flush=soon;
+--- config
+--- must_die
+--- error_log
+invalid durable_task_store parameter "flush=soon": use a time above 0, e.g. flush=100ms
+
+
+
+=== TEST 10: an empty thread_pool=
+--- http_config
+    durable_task_store default path=/tmp thread_pool=;
+--- config
+--- must_die
+--- error_log
+invalid durable_task_store parameter "thread_pool=": use thread_pool=name
+
+
+
+=== TEST 11: writes= other than thread or loop
+--- http_config
+    durable_task_store default path=/tmp writes=async;
+--- config
+--- must_die
+--- error_log
+invalid durable_task_store parameter "writes=async": use thread or loop
+
+
+
+=== TEST 12: reader_check= that is neither a time nor off
+--- http_config
+    durable_task_store default path=/tmp reader_check=never;
+--- config
+--- must_die
+--- error_log
+invalid durable_task_store parameter "reader_check=never": use a time above 0, e.g. reader_check=60s, or reader_check=off
+
+
+
+=== TEST 13: one directory twice: X and X/
+--- http_config
+    durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-same;
+    durable_task_store b path=$TEST_NGINX_DATA_DIR/dir-same/;
+--- config
+--- must_die
+--- error_log
+durable_task_store "b" uses the directory of durable_task_store "a"
+
+
+
+=== TEST 14: one directory twice: X and X/./ and a doubled slash
+--- http_config
+    durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-same;
+    durable_task_store b path=$TEST_NGINX_DATA_DIR//dir-same/./;
+--- config
+--- must_die
+--- error_log
+durable_task_store "b" uses the directory of durable_task_store "a"
+
+
+
+=== TEST 15: one directory twice: X and Y/../X
+--- http_config
+    durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-same;
+    durable_task_store b path=$TEST_NGINX_DATA_DIR/dir-other/../dir-same;
+--- config
+--- must_die
+--- error_log
+durable_task_store "b" uses the directory of durable_task_store "a"
+
+
+
+=== TEST 16: one directory twice: through a symbolic link
+--- http_config
+    durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-real;
+    durable_task_store b path=$TEST_NGINX_DATA_DIR/dir-link;
+--- config
+--- must_die
+--- error_log
+durable_task_store "b" uses the directory of durable_task_store "a"
+
+
+
+=== TEST 17: one new directory twice: under a symbolic link to its parent
+--- http_config
+    durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-link/new;
+    durable_task_store b path=$TEST_NGINX_DATA_DIR/dir-real/new/;
+--- config
+--- must_die
+--- error_log
+durable_task_store "b" uses the directory of durable_task_store "a"
+
+
+
+=== TEST 18: a relative path and the same one spelled in full
+--- http_config
+    durable_task_store a path=dir-rel;
+    durable_task_store b path=$TEST_NGINX_SERVER_ROOT/dir-rel/;
+--- config
+--- must_die
+--- error_log
+durable_task_store "b" uses the directory of durable_task_store "a"
