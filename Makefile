@@ -1,6 +1,7 @@
 # ngx_durable: build, run and test.
 #
 #   make run     build, then nginx in the foreground on 127.0.0.1:$(PORT)
+#   make worker  the example worker for it (a second terminal)
 #   make test    store unit tests, the Test::Nginx suite, the sanitizer
 #                suite (test-asan), a quick fuzzing pass (fuzz-quick) and a
 #                compile check for nginx without threads (build-nothreads)
@@ -21,7 +22,6 @@ NGINX       ?= /usr/sbin/nginx
 BUILD       := $(CURDIR)/build
 NGX_BUILD   := $(BUILD)/nginx
 MODULE_SO   := $(NGX_BUILD)/objs/ngx_http_durable_module.so
-VAR         := $(CURDIR)/var
 
 MODULE_SRCS := $(wildcard ngx_durable_module/*.c ngx_durable_module/*.h \
                           store/*.c store/*.h)
@@ -30,8 +30,8 @@ PROVE_FLAGS ?= -r
 UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
-.PHONY: all deps build build-nothreads run demo test test-store test-unit \
-        test-worker \
+.PHONY: all deps build build-nothreads run worker demo test test-store \
+        test-unit test-worker test-quickstart \
         test-nginx check-node check-upstream check-tool stress bench clean \
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind
@@ -60,14 +60,15 @@ $(NGX_BUILD)/objs/Makefile: $(BUILD)/sources.txt config
 $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
 
+# the runtime directory is ./var, or (as root, when nginx's worker user
+# cannot reach the clone) /var/tmp/ngx_durable-<hash>/var: util/runtime.sh
 run: build
-	@mkdir -p $(VAR)/conf $(VAR)/modules
-	@ln -sf $(MODULE_SO) $(VAR)/modules/ngx_http_durable_module.so
-	@sed 's/127\.0\.0\.1:8080/127.0.0.1:$(PORT)/' examples/nginx.conf \
-	    > $(VAR)/conf/nginx.conf
-	@echo "ngx_durable on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
-	exec $(NGINX) -p $(VAR)/ -c conf/nginx.conf -e stderr \
-	    -g 'daemon off;'
+	@PORT=$(PORT) NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) util/run.sh
+
+# the example worker, for make run's nginx on $(PORT); Ctrl-C stops it
+worker:
+	python3 examples/worker/worker.py \
+	    --url http://127.0.0.1:$(PORT)/runtime/webhooks/durabletask
 
 # the plain suite runs last: make test ends with its prove summary
 test: build build-nothreads test-store test-unit test-worker fuzz-quick \
@@ -134,7 +135,7 @@ check-upstream: deps
 # HelloSequence started over HTTP completes
 demo: build
 	PORT=$(PORT) NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) \
-	    DEMO_PREFIX=$(BUILD)/demo examples/worker/demo.sh
+	    examples/worker/demo.sh
 
 # --- fuzzing (libFuzzer; fuzz/README) -------------------------------------
 
