@@ -6,6 +6,7 @@
 #                suite (test-asan), a quick fuzzing pass (fuzz-quick) and a
 #                compile check for nginx without threads (build-nothreads)
 #   make demo    nginx + the example worker: one HelloSequence end to end
+#   make test-quickstart  the README's Quick start, run and checked
 #   make fuzz    the libFuzzer targets, FUZZ_SECONDS (60) each
 #   make test-asan       unit tests and the whole suite with ASan + UBSan
 #   make test-valgrind   a part of the suite with nginx under valgrind
@@ -72,7 +73,7 @@ worker:
 
 # the plain suite runs last: make test ends with its prove summary
 test: build build-nothreads test-store test-unit test-worker fuzz-quick \
-      test-asan test-nginx
+      test-asan test-quickstart test-nginx
 
 # the module must also compile for an nginx built without --with-threads
 # (writes then run in the event loop): nginx's own -Werror flags, no run
@@ -116,6 +117,12 @@ test-unit: deps
 # the example worker's replay engine, against an in-process fake hub
 test-worker: deps
 	cd examples/worker && python3 -m unittest -q test_replay
+
+# the README's Quick start as written (make run, make worker, the curl
+# lines, make demo), from a copy of the clone in a mode-700 directory;
+# as root, skipped otherwise (util/quickstart_test.py)
+test-quickstart: deps
+	python3 util/quickstart_test.py
 
 test-nginx: build $(CHECK_TOOL)
 	@rm -rf $(BUILD)/t-data t/servroot_* && mkdir -p $(BUILD)/t-data
