@@ -23,7 +23,8 @@ sub example_conf {
     my $text = do { local $/; <$fh> };
     close $fh;
 
-    my ($http, $server) = $text =~ /^http \{\n(.*?)^    server \{\n(.*?)^    \}\n/ms
+    my ($http, $server) =
+        $text =~ /^http \{\n(.*?)^    server \{\n(.*?)^    \}\n/ms
         or die "$file: no http { ... server { ... } } found";
 
     $http =~ s/^\s*(?:access_log|\w+_temp_path)\b[^\n]*\n//mg;

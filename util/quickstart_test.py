@@ -71,8 +71,9 @@ def copy_clone(dest):
     except (OSError, subprocess.CalledProcessError):
         paths = None
     if paths is None:           # not a git checkout: all but the outputs
-        shutil.copytree(ROOT, dest, symlinks=True, ignore=shutil.ignore_patterns(
-            ".git", "build", "var", "servroot*"))
+        shutil.copytree(ROOT, dest, symlinks=True,
+                        ignore=shutil.ignore_patterns(
+                            ".git", "build", "var", "servroot*"))
         return
     for p in paths:
         src, dst = os.path.join(ROOT, p), os.path.join(dest, p)
