@@ -1,13 +1,16 @@
 # ngx_durable: build, run and test.
 #
 #   make run     build, then nginx in the foreground on 127.0.0.1:$(PORT)
+#   make worker  the example worker for it (a second terminal)
 #   make test    the docs' links (check-docs), the style gate
-#                (check-style), the module's exported
-#                symbols (check-exports), store unit tests, the Test::Nginx
-#                suite, the sanitizer suite (test-asan), a quick fuzzing
-#                pass (fuzz-quick) and a compile check for nginx without
-#                threads (build-nothreads)
+#                (check-style), the module's exported symbols
+#                (check-exports), store unit tests, the README's Quick
+#                start (test-quickstart), the Test::Nginx suite, the
+#                sanitizer suite (test-asan), a quick fuzzing pass
+#                (fuzz-quick) and a compile check for nginx without threads
+#                (build-nothreads)
 #   make demo    nginx + the example worker: one HelloSequence end to end
+#   make test-quickstart  the README's Quick start, run and checked
 #   make fuzz    the libFuzzer targets, FUZZ_SECONDS (60) each
 #   make test-asan       unit tests and the whole suite with ASan + UBSan
 #   make test-valgrind   a part of the suite with nginx under valgrind
@@ -24,7 +27,6 @@ NGINX       ?= /usr/sbin/nginx
 BUILD       := $(CURDIR)/build
 NGX_BUILD   := $(BUILD)/nginx
 MODULE_SO   := $(NGX_BUILD)/objs/ngx_http_durable_module.so
-VAR         := $(CURDIR)/var
 
 MODULE_SRCS := $(wildcard ngx_durable_module/*.c ngx_durable_module/*.h \
                           store/*.c store/*.h)
@@ -33,8 +35,8 @@ PROVE_FLAGS ?= -r
 UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
-.PHONY: all deps build build-nothreads run demo test test-store test-unit \
-        test-worker \
+.PHONY: all deps build build-nothreads run worker demo test test-store \
+        test-unit test-worker test-quickstart \
         test-nginx check-node check-upstream check-tool stress bench clean \
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind check-docs check-style check-exports
@@ -63,18 +65,20 @@ $(NGX_BUILD)/objs/Makefile: $(BUILD)/sources.txt config
 $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
 
+# the runtime directory is ./var, or (as root, when nginx's worker user
+# cannot reach the clone) /var/tmp/ngx_durable-<hash>/var: util/runtime.sh
 run: build
-	@mkdir -p $(VAR)/conf $(VAR)/modules
-	@ln -sf $(MODULE_SO) $(VAR)/modules/ngx_http_durable_module.so
-	@sed 's/127\.0\.0\.1:8080/127.0.0.1:$(PORT)/' examples/nginx.conf \
-	    > $(VAR)/conf/nginx.conf
-	@echo "ngx_durable on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
-	exec $(NGINX) -p $(VAR)/ -c conf/nginx.conf -e stderr \
-	    -g 'daemon off;'
+	@PORT=$(PORT) NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) util/run.sh
+
+# the example worker, for make run's nginx on $(PORT); Ctrl-C stops it
+worker:
+	python3 examples/worker/worker.py \
+	    --url http://127.0.0.1:$(PORT)/runtime/webhooks/durabletask
 
 # the plain suite runs last: make test ends with its prove summary
 test: check-docs check-style build check-exports build-nothreads \
-      test-store test-unit test-worker fuzz-quick test-asan test-nginx
+      test-store test-unit test-worker fuzz-quick test-asan test-quickstart \
+      test-nginx
 
 # the cheap gates first: every relative link in the docs resolves and
 # nothing cites a file the repository does not carry (util/check_docs.py);
@@ -132,6 +136,12 @@ test-unit: deps
 test-worker: deps
 	cd examples/worker && python3 -m unittest -q test_replay
 
+# the README's Quick start as written (make run, make worker, the curl
+# lines, make demo), from a copy of the clone in a mode-700 directory;
+# as root, skipped otherwise (util/quickstart_test.py)
+test-quickstart: deps
+	python3 util/quickstart_test.py
+
 test-nginx: build $(CHECK_TOOL)
 	@rm -rf $(BUILD)/t-data t/servroot_* && mkdir -p $(BUILD)/t-data
 	TEST_NGINX_BINARY=$(NGINX) \
@@ -150,7 +160,7 @@ check-upstream: deps
 # HelloSequence started over HTTP completes
 demo: build
 	PORT=$(PORT) NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) \
-	    DEMO_PREFIX=$(BUILD)/demo examples/worker/demo.sh
+	    examples/worker/demo.sh
 
 # --- fuzzing (libFuzzer; fuzz/README) -------------------------------------
 

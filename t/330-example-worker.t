@@ -1,6 +1,8 @@
 # End to end: the example worker (examples/worker, python3) runs against
 # nginx; orchestrations started over the management API complete, and
-# their outputs and histories are what the samples compute.
+# their outputs and histories are what the samples compute. An instance
+# of a function the worker does not have is abandoned to other workers of
+# the hub, never failed.
 
 use lib 't/inc';
 use Test::Nginx::Socket;
@@ -13,7 +15,11 @@ no_shuffle();
 our $B = '/runtime/webhooks/durabletask';
 our $worker_pid;
 
-plan tests => 6 + 2 * blocks();
+plan tests => 8 + 2 * blocks();
+
+
+our $worker_log = ($ENV{TEST_NGINX_DATA_DIR} // '/tmp')
+                  . '/example-worker.log';
 
 
 sub start_worker {
@@ -23,9 +29,8 @@ sub start_worker {
     die "fork: $!" unless defined $worker_pid;
 
     if ($worker_pid == 0) {
-        my $log = ($ENV{TEST_NGINX_DATA_DIR} // '/tmp') . '/example-worker.log';
         open STDOUT, '>', '/dev/null';
-        open STDERR, '>', $log;
+        open STDERR, '>', $worker_log;
         exec('python3', 'examples/worker/worker.py',
              '--url', "http://127.0.0.1:$port$B", '--wait', '1',
              '--exit-after', '60')
@@ -47,6 +52,8 @@ add_cleanup_handler(\&stop_worker);
 
 
 sub main::samples {
+    # a function of another app on the same hub
+    api('POST', "$B/orchestrators/NotOnThisWorker/other1", '');
     start_worker();
 
     # the wait form: answered 200 with the output once Completed
@@ -78,6 +85,21 @@ sub main::samples {
     Test::More::is($r->{json}{runtimeStatus}, 'Completed',
                    'Approval completed after the event');
     Test::More::is($r->{json}{output}, 'approved', 'and was approved');
+
+    # the worker has had the other app's instance in hand, and gave it back
+    my $abandoned;
+    for (1 .. 300) {
+        open my $fh, '<', $worker_log or last;
+        $abandoned = grep { /other1: no function 'NotOnThisWorker'.*abandoned/ }
+                     <$fh>;
+        close $fh;
+        last if $abandoned;
+        select undef, undef, undef, 0.1;
+    }
+    Test::More::ok($abandoned, 'the unknown orchestration was abandoned');
+    $r = api('GET', "$B/instances/other1");
+    Test::More::is($r->{json}{runtimeStatus}, 'Pending',
+                   'and waits for a worker that has it');
 
     stop_worker();
 }

@@ -5,19 +5,22 @@
 #   examples/worker/demo.sh         (after make build; PORT=9090 to move)
 #
 # Exits 0 only if the instance Completed with the five greetings. nginx and
-# the worker run in the background under build/demo and are stopped on
-# every way out.
+# the worker run in the background under build/demo (as root, elsewhere
+# when nginx's worker user cannot reach it: util/runtime.sh) and are
+# stopped on every way out. A port in use fails at once.
 
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$root/util/runtime.sh"
 
 PORT=${PORT:-8080}
-NGINX=${NGINX:-/usr/sbin/nginx}
+nginx=${NGINX:-/usr/sbin/nginx}
+unset NGINX                             # nginx's own (upgrade sockets)
 PYTHON=${PYTHON:-python3}
 MODULE_SO=${MODULE_SO:-$root/build/nginx/objs/ngx_http_durable_module.so}
-PREFIX=${DEMO_PREFIX:-$root/build/demo}
+PREFIX=${DEMO_PREFIX:-}                 # default: build/demo (runtime.sh)
 TIMEOUT=${DEMO_TIMEOUT:-60}             # seconds to wait for completion
 WORKER_KEY=${DURABLE_WORKER_KEY:-}      # when the config wants a worker key
 
@@ -58,26 +61,30 @@ trap 'say interrupted; exit 130' INT TERM
 
 # ---- nginx, like make run but in the background with its own prefix
 
+runtime_port_free "$PORT" "make demo" || exit 1
+if [ -z "${DEMO_PREFIX:-}" ]; then
+    PREFIX=$(runtime_prefix "$root" build/demo) || exit 1
+fi
 rm -rf "$PREFIX"
-mkdir -p "$PREFIX/conf"
-sed -e "s|^load_module .*|load_module $MODULE_SO;|" \
-    -e "s/127\.0\.0\.1:8080/127.0.0.1:$PORT/" \
-    "$root/examples/nginx.conf" > "$PREFIX/conf/nginx.conf"
-# the worker user (nobody, when started as root) writes the store there
-chmod 755 "$PREFIX"
+(umask 022 && mkdir -p "$PREFIX/conf")
+runtime_conf "$root/examples/nginx.conf" "$PORT" "$MODULE_SO" \
+    > "$PREFIX/conf/nginx.conf"
 
-"$NGINX" -p "$PREFIX/" -c conf/nginx.conf -e stderr -g 'daemon off;' \
+"$nginx" -p "$PREFIX/" -c conf/nginx.conf -e stderr -g 'daemon off;' \
     > "$PREFIX/nginx.log" 2>&1 &
 nginx_pid=$!
 
-for _ in $(seq 50); do
+# up when it answers and has written its pid file, which nginx does only
+# once it holds its listening sockets: the answer is this nginx's
+for _ in $(seq 100); do
     code=$(curl -s -o /dev/null -w '%{http_code}' "$base/instances?top=1" \
            || true)
-    [ "$code" = 200 ] && break
+    [ "$code" = 200 ] && [ -s "$PREFIX/nginx.pid" ] && break
     kill -0 "$nginx_pid" 2>/dev/null || fail "nginx did not start"
     sleep 0.1
 done
-[ "$code" = 200 ] || fail "nginx does not answer on port $PORT ($code)"
+[ "$code" = 200 ] && [ -s "$PREFIX/nginx.pid" ] ||
+    fail "nginx does not answer on port $PORT ($code)"
 say "nginx on 127.0.0.1:$PORT (prefix $PREFIX)"
 
 # ---- the worker

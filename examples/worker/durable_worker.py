@@ -577,6 +577,10 @@ class _Client:
 class Worker:
     """Claims and runs the work of one task hub.
 
+    An item whose orchestrator, activity or entity is not registered here
+    is abandoned, never failed: a task hub is shared by every worker that
+    claims from it, and another one may have the function.
+
     ::
 
         w = Worker("http://127.0.0.1:8080/runtime/webhooks/durabletask")
@@ -586,6 +590,7 @@ class Worker:
     """
 
     KINDS = ("orchestrations", "activities", "entities")
+    ABANDON_PAUSE = 0.25                # seconds without claims of a kind
 
     def __init__(self, base_url, task_hub=None, key=None, connection=None,
                  max_items=10, wait=5, activity_threads=8):
@@ -599,26 +604,67 @@ class Worker:
         self._busy = 0
         self._last_work = time.monotonic()
         self._once = False
+        self._pause = {}                # kind -> no claim before this time
+        self._unknown = set()           # (kind, name) abandoned already
 
     # ---- registration -------------------------------------------------------
+    #
+    # A misuse raises at once: a worker that registered nothing would
+    # abandon every item of that name, and the instances would wait for
+    # ever without a word.
 
     def add_orchestrator(self, name, fn):
-        self.orchestrators[name] = fn
+        self._add(self.orchestrators, "orchestrator", name, fn, name)
 
     def add_activity(self, name, fn):
-        self.activities[name] = fn
+        self._add(self.activities, "activity", name, fn, name)
 
     def add_entity(self, name, fn):
-        self.entities[name.lower()] = fn       # the module lower-cases names
+        # the module lower-cases entity names
+        self._add(self.entities, "entity", name, fn,
+                  name.lower() if isinstance(name, str) else name)
 
     def orchestrator(self, name=None):
-        return lambda fn: self.add_orchestrator(name or fn.__name__, fn) or fn
+        """Decorator: ``@w.orchestrator()`` or ``@w.orchestrator("Name")``."""
+        return self._decorator(self.add_orchestrator, "orchestrator", name)
 
     def activity(self, name=None):
-        return lambda fn: self.add_activity(name or fn.__name__, fn) or fn
+        """Decorator: ``@w.activity()`` or ``@w.activity("Name")``."""
+        return self._decorator(self.add_activity, "activity", name)
 
     def entity(self, name=None):
-        return lambda fn: self.add_entity(name or fn.__name__, fn) or fn
+        """Decorator: ``@w.entity()`` or ``@w.entity("Name")``."""
+        return self._decorator(self.add_entity, "entity", name)
+
+    @staticmethod
+    def _check_name(kind, name):
+        if not isinstance(name, str):
+            raise TypeError("%s name: a string, not %s"
+                            % (kind, type(name).__name__))
+        if not name:
+            raise ValueError("%s name: empty" % kind)
+
+    def _add(self, table, kind, name, fn, key):
+        self._check_name(kind, name)
+        if not callable(fn):
+            raise TypeError("%s %r: %r is not callable" % (kind, name, fn))
+        if key in table:
+            raise ValueError("%s %r: registered twice" % (kind, name))
+        table[key] = fn
+
+    def _decorator(self, add, kind, name):
+        if callable(name):
+            # @w.orchestrator without parentheses: name is the function
+            raise TypeError("@Worker.%s takes parentheses: @w.%s() or "
+                            "@w.%s(\"Name\")" % (kind, kind, kind))
+        if name is not None:
+            self._check_name(kind, name)
+
+        def register(fn):
+            add(fn.__name__ if name is None else name, fn)
+            return fn
+
+        return register
 
     # ---- running ------------------------------------------------------------
 
@@ -665,6 +711,10 @@ class Worker:
             slots = threading.Semaphore(self.activity_threads)
         backoff = 0.5
         while not self._stop.is_set():
+            with self._lock:
+                pause = self._pause.pop(kind, 0) - time.monotonic()
+            if pause > 0 and self._stop.wait(pause):
+                break
             want = self.max_items
             if slots is not None:       # claim no more than free threads
                 if not slots.acquire(timeout=0.5):
@@ -692,7 +742,6 @@ class Worker:
             backoff = 0.5
             if items:
                 with self._lock:
-                    self._last_work = time.monotonic()
                     self._busy += len(items)
             if slots is not None:
                 for _ in range(want - len(items)):
@@ -706,15 +755,18 @@ class Worker:
             pool.shutdown(wait=True)
 
     def _guarded(self, handler, item, slots=None):
+        worked = True
         try:
-            handler(item)
+            # False: abandoned, which is no work for once's idle time
+            worked = handler(item) is not False
         except Exception:
             log.exception("work item failed: %r", item.get("instanceId")
                           or item.get("entity"))
         finally:
             with self._lock:
                 self._busy -= 1
-                self._last_work = time.monotonic()
+                if worked:
+                    self._last_work = time.monotonic()
             if slots is not None:
                 slots.release()
 
@@ -748,14 +800,39 @@ class Worker:
 
     # ---- the three kinds ----------------------------------------------------
 
+    def _abandon(self, kind, identity, lease, name, what):
+        """Give an item this worker has no function for back to the hub.
+
+        Several apps may share a hub: another worker may have the
+        function, so the instance must not fail here. The item is
+        claimable again at once; this worker claims nothing of that kind
+        for a moment, so that the others get their turn (until claims can
+        name the functions a worker has, it sees such items again)."""
+        first = (kind, name) not in self._unknown
+        self._unknown.add((kind, name))
+        log.log(logging.WARNING if first else logging.DEBUG,
+                "%s %s: no function %r on this worker: abandoned, for a "
+                "worker that has it", kind, what, name)
+        try:
+            status, resp = self.client.post("worker/%s/abandon" % kind,
+                                            dict(identity, lease=lease))
+        except OSError as exc:
+            status, resp = None, {"Message": str(exc)}
+        if status != 200:
+            # the lease then expires, and the item is claimable again
+            log.warning("abandon %s %s: %s %s", kind, what, status,
+                        (resp or {}).get("Message"))
+        with self._lock:
+            self._pause[kind] = time.monotonic() + self.ABANDON_PAUSE
+
     def _orchestration(self, item):
         iid, name = item.get("instanceId"), item.get("name")
         fn = self.orchestrators.get(name)
         if fn is None:
-            actions = [{"type": "fail", "reason":
-                        "no orchestrator %r on this worker" % name}]
-        else:
-            actions, _ = run_orchestration(fn, item)
+            self._abandon("orchestrations", {"instanceId": iid},
+                          item.get("lease"), name, iid)
+            return False
+        actions, _ = run_orchestration(fn, item)
         log.info("orchestration %s %s: %d+%d events -> %s", name, iid,
                  len(item.get("history") or []),
                  len(item.get("messages") or []),
@@ -770,10 +847,12 @@ class Worker:
     def _activity(self, item):
         name = item.get("name")
         fn = self.activities.get(name)
-        if fn is None:
-            def fn(_input):
-                raise LookupError("no activity %r on this worker" % name)
         what = "%s %s#%s" % (name, item.get("instanceId"), item.get("taskId"))
+        if fn is None:
+            self._abandon("activities", {"instanceId": item.get("instanceId"),
+                                         "taskId": item.get("taskId")},
+                          item.get("lease"), name, what)
+            return False
         renewer = _Renewer(self, "activities", {
             "instanceId": item["instanceId"], "taskId": item["taskId"]},
             item.get("lease"), item.get("leaseExpires"))
@@ -792,14 +871,9 @@ class Worker:
         fn = self.entities.get(name.lower())
         what = "@%s@%s" % (name, entity.get("key"))
         if fn is None:
-            # leave it to a worker that knows it (after a pause: this
-            # worker would claim it again at once)
-            log.error("entity %s: no entity function %r; abandoning", what,
-                      name)
-            self.client.post("worker/entities/abandon",
-                             {"entity": entity, "lease": item["lease"]})
-            self._stop.wait(1)
-            return
+            self._abandon("entities", {"entity": entity}, item.get("lease"),
+                          name, what)
+            return False
         body = run_entity_batch(fn, item)
         body["lease"] = item["lease"]
         log.info("entity %s: %d operations -> %s", what,

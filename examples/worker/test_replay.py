@@ -15,7 +15,7 @@ import random
 import unittest
 
 import worker as app
-from durable_worker import (NonDeterminismError, TaskFailedError,
+from durable_worker import (NonDeterminismError, TaskFailedError, Worker,
                             run_entity_batch, run_orchestration)
 
 logging.disable(logging.CRITICAL)
@@ -323,6 +323,158 @@ class Entities(unittest.TestCase):
         self.assertEqual(run_entity_batch(app.Counter, item)["state"], 1)
         item["operations"].append({"operation": "reset"})
         self.assertEqual(run_entity_batch(app.Counter, item)["state"], 0)
+
+
+class FakeClient:
+    """Stands for the HTTP client of a Worker: records every POST."""
+
+    def __init__(self):
+        self.posts = []
+
+    def post(self, path, body=None, timeout=30.0, **params):
+        self.posts.append((path, body))
+        return 200, {}
+
+
+def worker():
+    w = Worker("http://127.0.0.1:9/none")
+    w.client = FakeClient()
+    return w
+
+
+class Registration(unittest.TestCase):
+    """Misused decorators and add_* calls raise; nothing is left half
+    registered."""
+
+    def test_decorators(self):
+        w = worker()
+
+        @w.orchestrator()
+        def Orch(ctx):
+            return 1
+
+        @w.activity("Act")
+        def act(x):
+            return x
+
+        @w.entity()
+        def Thing(state, op, x):
+            return state
+
+        self.assertIs(Orch, w.orchestrators["Orch"])
+        self.assertIs(act, w.activities["Act"])
+        self.assertIs(Thing, w.entities["thing"])
+
+    def test_without_parentheses(self):
+        w = worker()
+        for deco in (w.orchestrator, w.activity, w.entity):
+            with self.assertRaisesRegex(TypeError, "parentheses"):
+                @deco
+                def f(*_):
+                    pass
+        self.assertEqual((w.orchestrators, w.activities, w.entities),
+                         ({}, {}, {}))
+
+    def test_bad_names_and_functions(self):
+        w = worker()
+        for deco in (w.orchestrator, w.activity, w.entity):
+            self.assertRaisesRegex(ValueError, "empty", deco, "")
+            self.assertRaisesRegex(TypeError, "string", deco, 5)
+            self.assertRaisesRegex(TypeError, "string", deco, b"X")
+        for add in (w.add_orchestrator, w.add_activity, w.add_entity):
+            self.assertRaisesRegex(TypeError, "not callable", add, "X", None)
+            self.assertRaisesRegex(TypeError, "string", add, None, len)
+            self.assertRaisesRegex(ValueError, "empty", add, "", len)
+        self.assertEqual((w.orchestrators, w.activities, w.entities),
+                         ({}, {}, {}))
+
+    def test_duplicates(self):
+        w = worker()
+        w.add_orchestrator("O", len)
+        w.add_activity("A", len)
+        w.add_entity("Counter", len)
+        self.assertRaisesRegex(ValueError, "twice", w.add_orchestrator,
+                               "O", abs)
+        self.assertRaisesRegex(ValueError, "twice", w.add_activity, "A", abs)
+        # entity names are case-insensitive
+        self.assertRaisesRegex(ValueError, "twice", w.add_entity,
+                               "COUNTER", abs)
+        with self.assertRaisesRegex(ValueError, "twice"):
+            @w.activity("A")
+            def other(x):
+                return x
+        self.assertIs(w.activities["A"], len)
+
+    def test_example_app_decorators(self):
+        self.assertRaisesRegex(ValueError, "twice", app.activity,
+                               app.SayHello)
+        self.assertRaisesRegex(TypeError, "not a function", app.orchestrator,
+                               "Hello")
+
+
+class UnknownFunctions(unittest.TestCase):
+    """An item whose function this worker lacks is abandoned (another
+    worker on the hub may have it), never failed or completed."""
+
+    def test_orchestration_abandoned(self):
+        w = worker()
+        w.add_orchestrator("Known", lambda ctx: 1)
+        w._guarded(w._orchestration, {
+            "instanceId": "i1", "name": "Other", "lease": "L1",
+            "history": [], "messages": [
+                {"EventType": "ExecutionStarted", "Name": "Other",
+                 "Timestamp": "2026-11-22T05:00:00Z"}]})
+        self.assertEqual(w.client.posts, [
+            ("worker/orchestrations/abandon",
+             {"instanceId": "i1", "lease": "L1"})])
+
+    def test_activity_abandoned(self):
+        w = worker()
+        w._guarded(w._activity, {"instanceId": "i1", "taskId": 3,
+                                 "name": "Other", "lease": "L2",
+                                 "input": None})
+        self.assertEqual(w.client.posts, [
+            ("worker/activities/abandon",
+             {"instanceId": "i1", "taskId": 3, "lease": "L2"})])
+
+    def test_entity_abandoned(self):
+        w = worker()
+        entity = {"name": "other", "key": "k"}
+        w._guarded(w._entity, {"entity": entity, "lease": "L3",
+                               "operations": [{"operation": "add"}]})
+        self.assertEqual(w.client.posts, [
+            ("worker/entities/abandon", {"entity": entity, "lease": "L3"})])
+
+    def test_known_ones_complete(self):
+        w = worker()
+        app.register(w)
+        w._guarded(w._activity, {"instanceId": "i1", "taskId": 0,
+                                 "name": "SayHello", "lease": "L4",
+                                 "input": "Oslo"})
+        w._guarded(w._orchestration, {
+            "instanceId": "i2", "name": "Hello", "lease": "L5",
+            "history": [], "messages": [
+                {"EventType": "ExecutionStarted", "Name": "Hello",
+                 "Input": {"city": "Oslo"},
+                 "Timestamp": "2026-11-22T05:00:00Z"}]})
+        self.assertEqual(w.client.posts, [
+            ("worker/activities/complete",
+             {"instanceId": "i1", "taskId": 0, "lease": "L4",
+              "result": "Hello Oslo!"}),
+            ("worker/orchestrations/complete",
+             {"instanceId": "i2", "lease": "L5", "actions": [
+                 {"type": "scheduleActivity", "id": 0, "name": "SayHello",
+                  "input": "Oslo"}]})])
+
+    def test_abandon_is_not_work(self):
+        # a --once worker still stops when only unknown items come
+        w = worker()
+        w._last_work = before = 0.0
+        w._busy = 1
+        w._guarded(w._activity, {"instanceId": "i1", "taskId": 3,
+                                 "name": "Other", "lease": "L2"})
+        self.assertEqual((w._busy, w._last_work), (0, before))
+        self.assertIn("activities", w._pause)
 
 
 if __name__ == "__main__":

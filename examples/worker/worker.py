@@ -3,12 +3,15 @@
 
     python3 worker.py --url http://127.0.0.1:8080/runtime/webhooks/durabletask
 
-Orchestrators: HelloSequence, FanOutFanIn, Approval. Activities: SayHello,
-GetWorkItems, ProcessItem. Entity: Counter. Start them over the management
-API, e.g.
+Orchestrators: Hello, HelloSequence, FanOutFanIn, Approval. Activities:
+SayHello, GetWorkItems, ProcessItem. Entity: Counter. Start them over the
+management API, e.g.
 
     B=localhost:8080/runtime/webhooks/durabletask
     curl -si -X POST $B/orchestrators/HelloSequence
+
+Work for other functions (another app sharing the task hub) is abandoned,
+never failed: a worker with those functions gets it.
 """
 
 import argparse
@@ -23,24 +26,38 @@ from durable_worker import Worker
 app = {"orchestrators": {}, "activities": {}, "entities": {}}
 
 
-def orchestrator(fn):
-    app["orchestrators"][fn.__name__] = fn
+def _add(kind, fn):
+    if not callable(fn):
+        raise TypeError("@%s: %r is not a function" % (kind[:-1], fn))
+    if fn.__name__ in app[kind]:
+        raise ValueError("@%s: %r defined twice" % (kind[:-1], fn.__name__))
+    app[kind][fn.__name__] = fn
     return fn
+
+
+def orchestrator(fn):
+    return _add("orchestrators", fn)
 
 
 def activity(fn):
-    app["activities"][fn.__name__] = fn
-    return fn
+    return _add("activities", fn)
 
 
 def entity(fn):
-    app["entities"][fn.__name__] = fn
-    return fn
+    return _add("entities", fn)
 
 
 # ---- orchestrators: deterministic, everything comes through ctx ----------
 
 CITIES = ["Tokyo", "Seattle", "London", "Paris", "Cairo"]
+
+
+@orchestrator
+def Hello(ctx):
+    """One greeting: the input is a city, or {"city": ...}."""
+    arg = ctx.get_input()
+    city = arg.get("city") if isinstance(arg, dict) else arg
+    return (yield ctx.call_activity("SayHello", city or "World"))
 
 
 @orchestrator
