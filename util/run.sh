@@ -23,6 +23,8 @@ mkdir -p "$prefix/conf"
 runtime_conf "$root/examples/nginx.conf" "$PORT" "$MODULE_SO" \
     > "$prefix/conf/nginx.conf"
 runtime_store_owner "$prefix"
+# served by the example config at /openapi.yaml
+install -m 644 "$root/docs/openapi.yaml" "$prefix/openapi.yaml"
 
 echo "ngx_durable on http://127.0.0.1:$PORT/ (Ctrl-C stops it)"
 echo "runtime directory: $prefix (store: $prefix/data)"
