@@ -78,7 +78,7 @@ worker:
 # the plain suite runs last: make test ends with its prove summary
 test: check-docs check-style build check-exports build-nothreads \
       test-store test-unit test-worker fuzz-quick test-asan test-quickstart \
-      test-nginx
+      test-openapi test-nginx
 
 # the cheap gates first: every relative link in the docs resolves and
 # nothing cites a file the repository does not carry (util/check_docs.py);
@@ -141,6 +141,29 @@ test-worker: deps
 # as root, skipped otherwise (util/quickstart_test.py)
 test-quickstart: deps
 	python3 util/quickstart_test.py
+
+# docs/openapi.yaml: linted by Redocly CLI, then one request per route and
+# status code it lists replayed against examples/nginx.conf, each answer
+# checked against it (util/openapi/replay.sh). The npm packages, Node
+# itself among them (Redocly CLI needs a newer one than Debian's), are
+# pinned in util/openapi/package-lock.json and installed there by npm ci.
+OPENAPI_DIR  := $(CURDIR)/util/openapi
+OPENAPI_NODE := $(OPENAPI_DIR)/node_modules/.bin/node
+
+.PHONY: test-openapi
+
+$(OPENAPI_DIR)/node_modules/.ci: $(OPENAPI_DIR)/package-lock.json
+	@command -v npm > /dev/null || DURABLE_EXTRA_DEPS=npm $(MAKE) -s deps
+	cd $(OPENAPI_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+test-openapi: build $(OPENAPI_DIR)/node_modules/.ci
+	cd $(OPENAPI_DIR) && REDOCLY_TELEMETRY=off \
+	    REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(OPENAPI_NODE) \
+	    node_modules/.bin/redocly lint --lint-config error \
+	    --config redocly.yaml $(CURDIR)/docs/openapi.yaml
+	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) NODE=$(OPENAPI_NODE) \
+	    $(OPENAPI_DIR)/replay.sh
 
 test-nginx: build $(CHECK_TOOL)
 	@rm -rf $(BUILD)/t-data t/servroot_* && mkdir -p $(BUILD)/t-data
