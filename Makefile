@@ -39,7 +39,8 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         test-unit test-worker test-quickstart \
         test-nginx check-node check-upstream check-tool stress bench clean \
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
-        test-valgrind check-docs check-style check-exports
+        test-valgrind check-docs check-style check-exports \
+        deb test-deb install test-install
 
 all: build
 
@@ -78,7 +79,7 @@ worker:
 # the plain suite runs last: make test ends with its prove summary
 test: check-docs check-style build check-exports build-nothreads \
       test-store test-unit test-worker fuzz-quick test-asan test-quickstart \
-      test-openapi test-nginx
+      test-openapi test-deb test-install test-nginx
 
 # the cheap gates first: every relative link in the docs resolves and
 # nothing cites a file the repository does not carry (util/check_docs.py);
@@ -348,6 +349,59 @@ bench: build
 	DURABLE_EXTRA_DEPS=wrk $(MAKE) -s deps
 	bench/run.sh
 	python3 util/bench_docs.py
+
+# --- the Debian package and make install -----------------------------------
+
+# dpkg-buildpackage from a copy of the clone in build/deb, then lintian
+# (errors fail); prints the path of the .deb (util/deb-build.sh)
+deb:
+	@DURABLE_EXTRA_DEPS="debhelper dpkg-dev fakeroot lintian" $(MAKE) -s deps
+	util/deb-build.sh
+
+# installs the .deb on this machine's nginx, nginx -t and one request,
+# then purges it; as root, skipped otherwise (util/deb_test.sh)
+test-deb:
+	@if [ "$$(id -u)" != 0 ]; then \
+	    echo "test-deb: SKIPPED: installing a package needs root"; \
+	else \
+	    $(MAKE) -s deb && \
+	    util/deb_test.sh $(BUILD)/deb/libnginx-mod-http-durable_*.deb; \
+	fi
+
+# for builds outside Debian's packaging. INSTALL_MODULE is the .so to
+# install: by default the one `make build` makes for Debian's nginx; the
+# objs/ngx_http_durable_module.so of an upstream nginx built with
+# --add-dynamic-module; empty for --add-module (the module is in nginx)
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+MODULESDIR     ?= $(PREFIX)/lib/nginx/modules
+MANDIR         ?= $(PREFIX)/share/man
+DOCDIR         ?= $(PREFIX)/share/doc/ngx_durable
+INSTALL_MODULE ?= $(MODULE_SO)
+EXAMPLE_FILES  := README.md durable_worker.py worker.py test_replay.py \
+                  test_e2e.py
+
+install: $(CHECK_TOOL) $(INSTALL_MODULE)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples/worker
+	install -m 0755 $(CHECK_TOOL) $(DESTDIR)$(BINDIR)/durable-check
+	install -m 0644 util/durable-check.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	install -m 0644 examples/nginx.conf $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 $(EXAMPLE_FILES:%=examples/worker/%) \
+	    $(DESTDIR)$(DOCDIR)/examples/worker/
+	chmod 0755 $(DESTDIR)$(DOCDIR)/examples/worker/worker.py
+ifneq ($(INSTALL_MODULE),)
+	install -d $(DESTDIR)$(MODULESDIR)
+	install -m 0644 $(INSTALL_MODULE) \
+	    $(DESTDIR)$(MODULESDIR)/ngx_http_durable_module.so
+endif
+
+# make install into a temporary DESTDIR, the file list compared with the
+# expected one (util/install_test.sh)
+test-install: build $(CHECK_TOOL)
+	util/install_test.sh
 
 clean:
 	rm -rf $(BUILD) store/build t/servroot t/servroot_*

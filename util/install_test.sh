@@ -1,0 +1,85 @@
+#!/bin/sh
+# make test-install: `make install` into temporary DESTDIRs, and the files
+# it wrote compared with the list the README's Installation section gives:
+#   1. the defaults (PREFIX=/usr/local, the module of `make build`)
+#   2. PREFIX=/opt/durable INSTALL_MODULE= (nginx built with --add-module)
+# Runs as any user; needs `make build` and `make check-tool` done.
+
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d /tmp/ngx_durable-install.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+failed=0
+
+# the files under PREFIX, with their modes; $2 = yes: with the module
+expected() {
+    prefix=$1
+    doc=$prefix/share/doc/ngx_durable
+    {
+        echo "755 $prefix/bin/durable-check"
+        echo "644 $prefix/share/man/man1/durable-check.1"
+        echo "644 $doc/README.md"
+        echo "644 $doc/LICENSE"
+        for f in "$top"/docs/*.md; do
+            echo "644 $doc/docs/${f##*/}"
+        done
+        echo "644 $doc/examples/nginx.conf"
+        echo "644 $doc/examples/worker/README.md"
+        echo "644 $doc/examples/worker/durable_worker.py"
+        echo "755 $doc/examples/worker/worker.py"
+        echo "644 $doc/examples/worker/test_replay.py"
+        echo "644 $doc/examples/worker/test_e2e.py"
+        if [ "$2" = yes ]; then
+            echo "644 $prefix/lib/nginx/modules/ngx_http_durable_module.so"
+        fi
+    } | sort
+}
+
+run() {
+    name=$1 prefix=$2 module=$3
+    shift 3
+    dest=$tmp/$name
+
+    if ! ${MAKE:-make} -s -C "$top" install DESTDIR="$dest" "$@" \
+            > "$tmp/$name.log" 2>&1; then
+        cat "$tmp/$name.log"
+        echo "not ok - $name: make install${*:+ $*}"
+        failed=1
+        return
+    fi
+
+    expected "$prefix" "$module" > "$tmp/$name.expected"
+    (cd "$dest" && find . ! -type d -printf '%m /%P\n' | sort) \
+        > "$tmp/$name.got"
+
+    if diff -u "$tmp/$name.expected" "$tmp/$name.got"; then
+        echo "ok - $name: make install${*:+ $*} wrote the expected files"
+    else
+        echo "not ok - $name: make install${*:+ $*} (diff: expected, got)"
+        failed=1
+    fi
+
+    # the installed copies are the ones the clone built
+    so=lib/nginx/modules/ngx_http_durable_module.so
+    if [ "$module" = yes ] && ! cmp -s "$top/build/nginx/objs/${so##*/}" \
+            "$dest$prefix/$so"; then
+        echo "not ok - $name: the installed module is not build/'s"
+        failed=1
+    fi
+    if "$dest$prefix/bin/durable-check" > /dev/null 2>&1; [ $? != 2 ]; then
+        echo "not ok - $name: the installed durable-check does not run"
+        failed=1
+    fi
+}
+
+run default /usr/local yes
+run static /opt/durable no PREFIX=/opt/durable INSTALL_MODULE=
+
+if [ "$failed" = 0 ]; then
+    echo "test-install: PASS"
+else
+    echo "test-install: FAIL"
+fi
+exit $failed
