@@ -387,7 +387,7 @@ install: $(CHECK_TOOL) $(INSTALL_MODULE)
 	install -m 0755 $(CHECK_TOOL) $(DESTDIR)$(BINDIR)/durable-check
 	install -m 0644 util/durable-check.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
-	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	install -m 0644 docs/* $(DESTDIR)$(DOCDIR)/docs/
 	install -m 0644 examples/nginx.conf $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 $(EXAMPLE_FILES:%=examples/worker/%) \
 	    $(DESTDIR)$(DOCDIR)/examples/worker/

@@ -22,7 +22,7 @@ expected() {
         echo "644 $prefix/share/man/man1/durable-check.1"
         echo "644 $doc/README.md"
         echo "644 $doc/LICENSE"
-        for f in "$top"/docs/*.md; do
+        for f in "$top"/docs/*; do
             echo "644 $doc/docs/${f##*/}"
         done
         echo "644 $doc/examples/nginx.conf"
