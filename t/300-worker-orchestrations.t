@@ -19,7 +19,7 @@ our %flow_tests = (
     roundtrip => 14, idempotent => 4, stale => 4, events => 5,
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
-    sub => 5, many => 13, many_big => 3, bad_names => 17, good_names => 5,
+    sub => 5, many => 13, many_big => 3, bad_names => 19, good_names => 5,
 );
 
 my $flow_total = 0;
@@ -561,8 +561,27 @@ sub main::bad_names {
         }
     }
 
-    # checked before the lease: a stale one with a bad id is 400 too
+    # the other rules of actions are worded the same way
     my $r = complete($hub, 'orchestrations', {
+        instanceId => 'bn1', lease => $o[0]{lease},
+        actions => [ @prefix, { type => 'createTimer', id => 0,
+                                fireAt => '2030-01-01T00:00:00Z' } ] });
+    my $twice = qr/^400 \{"Message":"Action 2 \(createTimer\): 'id' 0 is /
+                . qr/the id of action 0 too; schedule ids must be /
+                . qr/unique\."\}$/;
+    Test::More::like("$r->{status} $r->{body}", qr/$twice/,
+                     'a schedule id twice: 400');
+
+    $r = complete($hub, 'orchestrations', {
+        instanceId => 'bn1', lease => $o[0]{lease},
+        actions => [ { type => 'complete' }, @prefix ] });
+    my $first = qr/^400 \{"Message":"Action 0 \(complete\): a finishing /
+                . qr/action must be the last one\."\}$/;
+    Test::More::like("$r->{status} $r->{body}", qr/$first/,
+                     'a finishing action first: 400');
+
+    # checked before the lease: a stale one with a bad id is 400 too
+    $r = complete($hub, 'orchestrations', {
         instanceId => 'bn1', lease => '00' x 16,
         actions => [ { type => 'raiseEvent', instanceId => 'a/b',
                        name => 'Ping' } ] });
