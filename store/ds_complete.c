@@ -289,6 +289,7 @@ ds_work_actions_check(ds_str_t id, const ds_action_t *a, size_t n,
 
     for (i = 0; i < n; i++) {
         f->index = i;
+        f->defaulted = 0;
 
         if (ds_action_check(id, &a[i], i == n - 1, f) != DS_OK) {
             return DS_INVALID;

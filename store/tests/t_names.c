@@ -279,6 +279,14 @@ t_name_actions(void)
     T_INT(f.defaulted, 1);
     T_INT(ds_work_actions_check(t_long('p', 254), a, 6, &f), DS_OK);
 
+    /* a later action's id is its own, not a default */
+
+    a[3].instance_id = t_s("a/b");
+    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
+    T_INT(f.index, 3);
+    T_INT(f.defaulted, 0);
+    a[3].instance_id = t_s("other@x");
+
     a[2].name = t_s("a/b");
     T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
     T_INT(f.index, 2);
