@@ -1202,8 +1202,7 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
     ds_action_t *act)
 {
     ds_str_t                               type, fire;
-    ngx_uint_t                             i;
-    const ngx_http_durable_action_type_t  *t;
+    const ngx_http_durable_action_type_t  *t, *end;
 
     if (!json_is_object(obj)) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
@@ -1214,22 +1213,20 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    for (i = 0; i < NGX_HTTP_DURABLE_ACTIONS; i++) {
-        if (type.len == ngx_strlen(ngx_http_durable_actions[i].name)
-            && ngx_strncmp(type.data, ngx_http_durable_actions[i].name,
-                           type.len)
-               == 0)
+    end = ngx_http_durable_actions + NGX_HTTP_DURABLE_ACTIONS;
+
+    for (t = ngx_http_durable_actions; t < end; t++) {
+        if (type.len == ngx_strlen(t->name)
+            && ngx_strncmp(type.data, t->name, type.len) == 0)
         {
             break;
         }
     }
 
-    if (i == NGX_HTTP_DURABLE_ACTIONS) {
+    if (t == end) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "Unknown action type '%*s'.", type.len, type.data);
     }
-
-    t = &ngx_http_durable_actions[i];
 
     act->type = t->type;
     act->id = -1;
