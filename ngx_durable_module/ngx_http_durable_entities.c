@@ -308,7 +308,7 @@ ngx_http_durable_entity_item(void *data, const ds_entity_t *entity)
 }
 
 
-/* name lower-cased, no '@'; key case-sensitive; together <= 256 bytes */
+/* name lower-cased, no '@'; key case-sensitive; "@name@key" an id */
 
 static ngx_int_t
 ngx_http_durable_entity_id(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
@@ -319,31 +319,17 @@ ngx_http_durable_entity_id(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     n = &ctx->route.name;
     k = &ctx->route.id;
 
-    if (ngx_http_durable_check_name(r, ctx, "entity name", n, DS_NAME_MAX)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_strlchr(n->data, n->data + n->len, '@')) {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The entity name must not contain '@'.");
-    }
-
     if (!ctx->route.has_id) {
         k->len = 0;
 
-    } else if (ngx_http_durable_check_name(r, ctx, "entity key", k,
-                                           DS_NAME_MAX)
-               != NGX_OK)
-    {
-        return NGX_ERROR;
+    } else if (k->len == 0) {
+        /* an empty segment: the empty key is no segment (or "$") */
+        return ngx_http_durable_check_name(r, ctx, "entity key", k,
+                                           DS_NAME_MAX);
     }
 
-    if (n->len + k->len > DS_NAME_MAX) {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The entity name and key together must not exceed %d "
-                   "bytes.", DS_NAME_MAX);
+    if (ngx_http_durable_check_entity(r, ctx, n, k) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     ngx_strlow(n->data, n->data, n->len);

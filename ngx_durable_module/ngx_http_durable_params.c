@@ -253,58 +253,17 @@ ngx_http_durable_param_reason(ngx_http_request_t *r,
 }
 
 
-static ngx_uint_t
-ngx_http_durable_utf8_valid(u_char *p, size_t len)
-{
-    u_char  *end;
-
-    end = p + len;
-
-    while (p < end) {
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-
-        if (ngx_utf8_decode(&p, end - p) > 0x10ffff) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-/* ids, names and keys: no / \ ? # and no control characters */
+/* ids, names and keys: the store's rules (ds_names.c), 400 if broken */
 
 ngx_int_t
 ngx_http_durable_check_name(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const char *what,
     ngx_http_durable_sv_t *name, size_t max)
 {
-    size_t   i;
-    u_char   c;
+    ds_name_fault_t  f;
 
-    if (name->len == 0 || name->len > max) {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The %s must have 1 to %uz bytes.", what, max);
-    }
-
-    for (i = 0; i < name->len; i++) {
-        c = name->data[i];
-
-        if (c < 0x20 || c == 0x7f || c == '/' || c == '\\' || c == '?'
-            || c == '#')
-        {
-            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                       "The %s must not contain '/', '\\', '?', '#' or "
-                       "control characters.", what);
-        }
-    }
-
-    if (!ngx_http_durable_utf8_valid(name->data, name->len)) {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The %s is not valid UTF-8.", what);
+    if (ds_name_check(ngx_http_durable_ds_str(name), max, &f) != DS_OK) {
+        return ngx_http_durable_name_error(r, ctx, what, &f);
     }
 
     return NGX_OK;
@@ -315,18 +274,50 @@ ngx_int_t
 ngx_http_durable_check_instance_id(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_sv_t *id)
 {
-    if (ngx_http_durable_check_name(r, ctx, "instance id", id, DS_ID_MAX)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    ds_name_fault_t  f;
 
-    if (id->data[0] == '@') {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The instance id must not start with '@'.");
+    if (ds_name_instance_id(ngx_http_durable_ds_str(id), &f) != DS_OK) {
+        return ngx_http_durable_name_error(r, ctx, "instance id", &f);
     }
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_durable_check_entity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_sv_t *name,
+    ngx_http_durable_sv_t *key)
+{
+    ds_name_fault_t  f;
+
+    static const char  *what[] = {
+        "entity name", "entity key", "entity name and key"
+    };
+
+    if (ds_name_entity(ngx_http_durable_ds_str(name),
+                       ngx_http_durable_ds_str(key), &f)
+        != DS_OK)
+    {
+        return ngx_http_durable_name_error(r, ctx, what[f.part], &f);
+    }
+
+    return NGX_OK;
+}
+
+
+/* "The <what> must ...": the fault in the store's words */
+
+ngx_int_t
+ngx_http_durable_name_error(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, const char *what, ds_name_fault_t *f)
+{
+    char  text[NGX_HTTP_DURABLE_FAULT_LEN];
+
+    ds_name_fault_text(f, text, sizeof(text));
+
+    return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                      "The %s %s.", what, text);
 }
 
 

@@ -11,6 +11,10 @@
 #include "ngx_http_durable_module.h"
 
 
+/* room for a fault of ds_names.c in words */
+#define NGX_HTTP_DURABLE_FAULT_LEN  128
+
+
 /*
  * Each returns NGX_OK, or NGX_ERROR with a 400 message recorded in the
  * request context (answered by ngx_http_durable_fail()).
@@ -37,6 +41,11 @@ ngx_int_t ngx_http_durable_check_name(ngx_http_request_t *r,
     ngx_http_durable_sv_t *name, size_t max);
 ngx_int_t ngx_http_durable_check_instance_id(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_sv_t *id);
+ngx_int_t ngx_http_durable_check_entity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_sv_t *name,
+    ngx_http_durable_sv_t *key);
+ngx_int_t ngx_http_durable_name_error(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, const char *what, ds_name_fault_t *f);
 ngx_int_t ngx_http_durable_ingest_body(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *out);
 ngx_uint_t ngx_http_durable_json_media(ngx_http_request_t *r);

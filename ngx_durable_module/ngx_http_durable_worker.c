@@ -120,6 +120,9 @@ static ngx_int_t ngx_http_durable_lease_op(ngx_http_request_t *r,
 static ngx_int_t ngx_http_durable_parse_action(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, json_t *obj, ngx_http_durable_sv_t *span,
     ds_action_t *act);
+static ngx_int_t ngx_http_durable_action_error(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, const ds_action_t *acts,
+    const ds_action_fault_t *f);
 static ngx_int_t ngx_http_durable_work_post(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_t *k);
 static void ngx_http_durable_work_prepare(ngx_http_request_t *r,
@@ -692,6 +695,7 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
     json_t                   *actions;
     ds_str_t                  id;
     ds_action_t              *acts;
+    ds_action_fault_t         fault;
     ngx_http_durable_sv_t     list, span;
     ngx_http_durable_jiter_t  it;
 
@@ -733,6 +737,20 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
                 return NGX_ERROR;
             }
         }
+    }
+
+    /* names and ids by the store's rules: a 400 that names the action */
+
+    switch (ds_work_actions_check(id, acts, n, &fault)) {
+
+    case DS_OK:
+        break;
+
+    case DS_INVALID:
+        return ngx_http_durable_action_error(r, ctx, acts, &fault);
+
+    default:
+        return NGX_ERROR;
     }
 
     k->id = id;
@@ -1151,32 +1169,40 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
 }
 
 
+/* the action types, in the order of ds_action_type_e */
+
+typedef struct {
+    const char        *name;
+    ds_action_type_e   type;
+    unsigned           needs_id:1;
+    unsigned           needs_name:1;
+    const char        *input;      /* the member holding its JSON */
+} ngx_http_durable_action_type_t;
+
+
+static const ngx_http_durable_action_type_t  ngx_http_durable_actions[] = {
+    { "scheduleActivity", DS_ACT_SCHEDULE_ACTIVITY, 1, 1, "input" },
+    { "createTimer", DS_ACT_CREATE_TIMER, 1, 0, NULL },
+    { "startSubOrchestration", DS_ACT_START_SUB, 1, 1, "input" },
+    { "raiseEvent", DS_ACT_RAISE_EVENT, 0, 1, "input" },
+    { "signalEntity", DS_ACT_SIGNAL_ENTITY, 0, 0, "input" },
+    { "setCustomStatus", DS_ACT_SET_CUSTOM_STATUS, 0, 0, "customStatus" },
+    { "complete", DS_ACT_COMPLETE, 0, 0, "output" },
+    { "fail", DS_ACT_FAIL, 0, 0, NULL },
+    { "continueAsNew", DS_ACT_CONTINUE_AS_NEW, 0, 0, "input" }
+};
+
+#define NGX_HTTP_DURABLE_ACTIONS                                             \
+    (sizeof(ngx_http_durable_actions) / sizeof(ngx_http_durable_actions[0]))
+
+
 static ngx_int_t
 ngx_http_durable_parse_action(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, json_t *obj, ngx_http_durable_sv_t *span,
     ds_action_t *act)
 {
-    ds_str_t     type, fire;
-    ngx_uint_t   i;
-
-    static const struct {
-        const char        *name;
-        ds_action_type_e   type;
-        unsigned           needs_id:1;
-        unsigned           needs_name:1;
-        const char        *input;      /* the member holding its JSON */
-    } types[] = {
-        { "scheduleActivity", DS_ACT_SCHEDULE_ACTIVITY, 1, 1, "input" },
-        { "createTimer", DS_ACT_CREATE_TIMER, 1, 0, NULL },
-        { "startSubOrchestration", DS_ACT_START_SUB, 1, 1, "input" },
-        { "raiseEvent", DS_ACT_RAISE_EVENT, 0, 1, "input" },
-        { "signalEntity", DS_ACT_SIGNAL_ENTITY, 0, 0, "input" },
-        { "setCustomStatus", DS_ACT_SET_CUSTOM_STATUS, 0, 0,
-          "customStatus" },
-        { "complete", DS_ACT_COMPLETE, 0, 0, "output" },
-        { "fail", DS_ACT_FAIL, 0, 0, NULL },
-        { "continueAsNew", DS_ACT_CONTINUE_AS_NEW, 0, 0, "input" }
-    };
+    ds_str_t                               type, fire;
+    const ngx_http_durable_action_type_t  *t, *end;
 
     if (!json_is_object(obj)) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
@@ -1187,37 +1213,39 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-        if (type.len == ngx_strlen(types[i].name)
-            && ngx_strncmp(type.data, types[i].name, type.len) == 0)
+    end = ngx_http_durable_actions + NGX_HTTP_DURABLE_ACTIONS;
+
+    for (t = ngx_http_durable_actions; t < end; t++) {
+        if (type.len == ngx_strlen(t->name)
+            && ngx_strncmp(type.data, t->name, type.len) == 0)
         {
             break;
         }
     }
 
-    if (i == sizeof(types) / sizeof(types[0])) {
+    if (t == end) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "Unknown action type '%*s'.", type.len, type.data);
     }
 
-    act->type = types[i].type;
+    act->type = t->type;
     act->id = -1;
 
-    if (types[i].needs_id
+    if (t->needs_id
         && ngx_http_durable_get_int(r, ctx, obj, "id", &act->id) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    if (ngx_http_durable_get_string(r, ctx, obj, "name", types[i].needs_name,
+    if (ngx_http_durable_get_string(r, ctx, obj, "name", t->needs_name,
                                     &act->name)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    if (types[i].input) {
-        ngx_http_durable_get_raw(span, types[i].input, &act->input);
+    if (t->input) {
+        ngx_http_durable_get_raw(span, t->input, &act->input);
     }
 
     switch (act->type) {
@@ -1271,6 +1299,78 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
     default:
         return NGX_OK;
     }
+}
+
+
+/* "Action 2 (startSubOrchestration): 'instanceId' must ..." */
+
+static ngx_int_t
+ngx_http_durable_action_error(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, const ds_action_t *acts,
+    const ds_action_fault_t *f)
+{
+    char         text[NGX_HTTP_DURABLE_FAULT_LEN];
+    const char  *type, *member, *dflt;
+
+    type = ((ngx_uint_t) acts[f->index].type < NGX_HTTP_DURABLE_ACTIONS)
+           ? ngx_http_durable_actions[acts[f->index].type].name : "unknown";
+
+    switch (f->error) {
+
+    case DS_ACTION_NOT_LAST:
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "Action %uz (%s): a finishing action must be the last "
+                   "one.", f->index, type);
+
+    case DS_ACTION_ID_TWICE:
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "Action %uz (%s): 'id' %L is the id of action %uz too; "
+                   "schedule ids must be unique.", f->index, type,
+                   acts[f->index].id, f->other);
+
+    case DS_ACTION_NAME:
+        break;
+
+    default:
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "Action %uz (%s) is not valid.", f->index, type);
+    }
+
+    switch (f->field) {
+
+    case DS_FIELD_NAME:
+        member = (acts[f->index].type == DS_ACT_SIGNAL_ENTITY)
+                 ? "'operation'" : "'name'";
+        break;
+
+    case DS_FIELD_INSTANCE_ID:
+        member = "'instanceId'";
+        break;
+
+    case DS_FIELD_ENTITY_NAME:
+        member = "'entity.name'";
+        break;
+
+    case DS_FIELD_ENTITY_KEY:
+        member = "'entity.key'";
+        break;
+
+    case DS_FIELD_ENTITY:
+        member = "'entity' name and key";
+        break;
+
+    default:
+        member = "'id'";
+        break;
+    }
+
+    dflt = f->defaulted ? " (by default '<parent id>:<id>')" : "";
+
+    ds_name_fault_text(&f->name, text, sizeof(text));
+
+    return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+               "Action %uz (%s): %s%s %s.", f->index, type, member, dflt,
+               text);
 }
 
 

@@ -33,8 +33,22 @@ typedef struct {
 } ds_msgs_t;
 
 
+typedef struct {
+    int64_t             id;
+    size_t              index;
+} ds_sched_id_t;
+
+
 static int ds_actions_check(ds_str_t hub, ds_str_t id,
     const ds_action_t *a, size_t n);
+static int ds_action_check(ds_str_t id, const ds_action_t *a, int last,
+    ds_action_fault_t *f);
+static int ds_child_check(ds_str_t id, const ds_action_t *a,
+    ds_action_fault_t *f);
+static int ds_action_fail(ds_action_fault_t *f, ds_action_error_e error,
+    ds_action_field_e field);
+static int ds_action_ids_check(const ds_action_t *a, size_t n,
+    ds_action_fault_t *f);
 static int ds_id_cmp(const void *a, const void *b);
 static int ds_is_finish(ds_action_type_e type);
 static int ds_child_id(ds_str_t id, const ds_action_t *a, char *buf,
@@ -245,93 +259,186 @@ ds_is_finish(ds_action_type_e type)
 }
 
 
-/*
- * A finishing action only last; names where needed; valid ids; schedule
- * ids (activities, timers, sub-orchestrations) unique and >= 0.
- */
+/* the checks of ds_work_actions_check, for the completion itself */
 
 static int
 ds_actions_check(ds_str_t hub, ds_str_t id, const ds_action_t *a, size_t n)
 {
-    int             rc;
-    char            cb[DS_ID_MAX];
-    size_t          i, k;
-    int64_t        *ids, stack[64];
-    ds_str_t        child, eid;
-    unsigned char   eb[DS_ID_MAX];
+    ds_action_fault_t  f;
+
+    if (!ds_key_hub_valid(hub)) {
+        return DS_INVALID;
+    }
+
+    return ds_work_actions_check(id, a, n, &f);
+}
+
+
+/*
+ * A finishing action only last; names and ids by the rules of ds_names.c;
+ * schedule ids (activities, timers, sub-orchestrations) >= 0 and unique.
+ */
+
+int
+ds_work_actions_check(ds_str_t id, const ds_action_t *a, size_t n,
+    ds_action_fault_t *f)
+{
+    size_t  i;
+
+    memset(f, 0, sizeof(ds_action_fault_t));
 
     for (i = 0; i < n; i++) {
-        switch (a[i].type) {
+        f->index = i;
+        f->defaulted = 0;
 
-        case DS_ACT_SCHEDULE_ACTIVITY:
-            if (a[i].id < 0 || a[i].name.len == 0
-                || a[i].name.len > DS_NAME_MAX)
-            {
-                return DS_INVALID;
-            }
-
-            break;
-
-        case DS_ACT_CREATE_TIMER:
-            if (a[i].id < 0) {
-                return DS_INVALID;
-            }
-
-            break;
-
-        case DS_ACT_START_SUB:
-            if (a[i].id < 0 || a[i].name.len == 0
-                || a[i].name.len > DS_NAME_MAX
-                || ds_child_id(id, &a[i], cb, &child) != DS_OK
-                || !ds_key_valid(hub, child))
-            {
-                return DS_INVALID;
-            }
-
-            break;
-
-        case DS_ACT_RAISE_EVENT:
-            if (a[i].name.len == 0 || a[i].name.len > DS_NAME_MAX
-                || !ds_key_valid(hub, a[i].instance_id))
-            {
-                return DS_INVALID;
-            }
-
-            break;
-
-        case DS_ACT_SIGNAL_ENTITY:
-            if (a[i].name.len > DS_NAME_MAX
-                || ds_entity_id(a[i].entity_name, a[i].entity_key, eb, &eid)
-                   != DS_OK)
-            {
-                return DS_INVALID;
-            }
-
-            break;
-
-        case DS_ACT_SET_CUSTOM_STATUS:
-            break;
-
-        case DS_ACT_COMPLETE:
-        case DS_ACT_FAIL:
-        case DS_ACT_CONTINUE_AS_NEW:
-            if (i != n - 1) {
-                return DS_INVALID;
-            }
-
-            break;
-
-        default:
+        if (ds_action_check(id, &a[i], i == n - 1, f) != DS_OK) {
             return DS_INVALID;
         }
     }
 
-    /* duplicate schedule ids: sorted copy */
+    return ds_action_ids_check(a, n, f);
+}
+
+
+static int
+ds_action_check(ds_str_t id, const ds_action_t *a, int last,
+    ds_action_fault_t *f)
+{
+    switch (a->type) {
+
+    case DS_ACT_SCHEDULE_ACTIVITY:
+        if (a->id < 0) {
+            return ds_action_fail(f, DS_ACTION_ID_NEGATIVE, DS_FIELD_ID);
+        }
+
+        if (ds_name_check(a->name, DS_NAME_MAX, &f->name) != DS_OK) {
+            return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
+        }
+
+        return DS_OK;
+
+    case DS_ACT_CREATE_TIMER:
+        if (a->id < 0) {
+            return ds_action_fail(f, DS_ACTION_ID_NEGATIVE, DS_FIELD_ID);
+        }
+
+        return DS_OK;
+
+    case DS_ACT_START_SUB:
+        if (a->id < 0) {
+            return ds_action_fail(f, DS_ACTION_ID_NEGATIVE, DS_FIELD_ID);
+        }
+
+        if (ds_name_check(a->name, DS_NAME_MAX, &f->name) != DS_OK) {
+            return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
+        }
+
+        return ds_child_check(id, a, f);
+
+    case DS_ACT_RAISE_EVENT:
+        if (ds_name_instance_id(a->instance_id, &f->name) != DS_OK) {
+            return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_INSTANCE_ID);
+        }
+
+        if (ds_name_check(a->name, DS_NAME_MAX, &f->name) != DS_OK) {
+            return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
+        }
+
+        return DS_OK;
+
+    case DS_ACT_SIGNAL_ENTITY:
+        /* the operation: only its length, as for signals over HTTP */
+
+        if (a->name.len > DS_NAME_MAX) {
+            f->name.error = DS_NAME_LENGTH;
+            f->name.len = a->name.len;
+            f->name.max = DS_NAME_MAX;
+            return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
+        }
+
+        if (ds_name_entity(a->entity_name, a->entity_key, &f->name)
+            != DS_OK)
+        {
+            return ds_action_fail(f, DS_ACTION_NAME,
+                                  f->name.part == DS_NAME_PART_NAME
+                                  ? DS_FIELD_ENTITY_NAME
+                                  : f->name.part == DS_NAME_PART_KEY
+                                  ? DS_FIELD_ENTITY_KEY : DS_FIELD_ENTITY);
+        }
+
+        return DS_OK;
+
+    case DS_ACT_SET_CUSTOM_STATUS:
+        return DS_OK;
+
+    case DS_ACT_COMPLETE:
+    case DS_ACT_FAIL:
+    case DS_ACT_CONTINUE_AS_NEW:
+        if (!last) {
+            return ds_action_fail(f, DS_ACTION_NOT_LAST, DS_FIELD_ID);
+        }
+
+        return DS_OK;
+
+    default:
+        return ds_action_fail(f, DS_ACTION_TYPE, DS_FIELD_ID);
+    }
+}
+
+
+/* the sub-orchestration's id: given, or "<parent id>:<id>" */
+
+static int
+ds_child_check(ds_str_t id, const ds_action_t *a, ds_action_fault_t *f)
+{
+    int       n;
+    char      cb[DS_ID_MAX];
+    ds_str_t  child;
+
+    f->defaulted = (a->instance_id.len == 0);
+
+    if (ds_child_id(id, a, cb, &child) != DS_OK) {
+        n = snprintf(NULL, 0, ":%lld", (long long) a->id);
+
+        f->name.error = DS_NAME_LENGTH;
+        f->name.len = id.len + (n > 0 ? (size_t) n : 0);
+        f->name.max = DS_ID_MAX;
+
+        return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_INSTANCE_ID);
+    }
+
+    if (ds_name_instance_id(child, &f->name) != DS_OK) {
+        return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_INSTANCE_ID);
+    }
+
+    return DS_OK;
+}
+
+
+static int
+ds_action_fail(ds_action_fault_t *f, ds_action_error_e error,
+    ds_action_field_e field)
+{
+    f->error = error;
+    f->field = field;
+
+    return DS_INVALID;
+}
+
+
+/* duplicate schedule ids: a copy sorted by id, then by position */
+
+static int
+ds_action_ids_check(const ds_action_t *a, size_t n, ds_action_fault_t *f)
+{
+    int             rc;
+    size_t          i, k;
+    ds_sched_id_t  *ids, stack[64];
 
     ids = stack;
 
     if (n > sizeof(stack) / sizeof(stack[0])) {
-        ids = malloc(n * sizeof(int64_t));
+        ids = malloc(n * sizeof(ds_sched_id_t));
         if (ids == NULL) {
             return DS_ERROR;
         }
@@ -342,17 +449,21 @@ ds_actions_check(ds_str_t hub, ds_str_t id, const ds_action_t *a, size_t n)
             || a[i].type == DS_ACT_CREATE_TIMER
             || a[i].type == DS_ACT_START_SUB)
         {
-            ids[k++] = a[i].id;
+            ids[k].id = a[i].id;
+            ids[k].index = i;
+            k++;
         }
     }
 
-    qsort(ids, k, sizeof(int64_t), ds_id_cmp);
+    qsort(ids, k, sizeof(ds_sched_id_t), ds_id_cmp);
 
     rc = DS_OK;
 
     for (i = 1; i < k; i++) {
-        if (ids[i] == ids[i - 1]) {
-            rc = DS_INVALID;
+        if (ids[i].id == ids[i - 1].id) {
+            f->index = ids[i].index;
+            f->other = ids[i - 1].index;
+            rc = ds_action_fail(f, DS_ACTION_ID_TWICE, DS_FIELD_ID);
             break;
         }
     }
@@ -368,12 +479,13 @@ ds_actions_check(ds_str_t hub, ds_str_t id, const ds_action_t *a, size_t n)
 static int
 ds_id_cmp(const void *a, const void *b)
 {
-    int64_t  x, y;
+    const ds_sched_id_t  *x = a, *y = b;
 
-    x = *(const int64_t *) a;
-    y = *(const int64_t *) b;
+    if (x->id != y->id) {
+        return (x->id > y->id) - (x->id < y->id);
+    }
 
-    return (x > y) - (x < y);
+    return (x->index > y->index) - (x->index < y->index);
 }
 
 

@@ -394,6 +394,50 @@ typedef int (*ds_entity_item_cb)(void *data, ds_txn_t *txn,
     const ds_entity_item_t *item);
 
 
+/*
+ * Names and ids that clients and workers supply (ds_names.c): instance
+ * ids, orchestrator, activity and event names, entity names and keys. A
+ * name has 1 to max bytes of valid UTF-8 without '/', '\', '?', '#' and
+ * control characters (below 0x20, and 0x7f). An instance id is a name of
+ * at most DS_ID_MAX bytes that does not start with '@'. An entity name is
+ * a name without '@'; its key is empty or a name; the two together have at
+ * most DS_ID_MAX - 2 bytes, so that "@name@key" is an id. A check answers
+ * DS_OK or DS_INVALID with the fault filled in; ds_name_fault_text()
+ * words it ("must have 1 to 256 bytes, not 300") into buf, NUL-terminated,
+ * and returns its length.
+ */
+
+typedef enum {
+    DS_NAME_OK = 0,
+    DS_NAME_LENGTH,         /* empty, or longer than max */
+    DS_NAME_CHAR,           /* '/', '\', '?', '#' or a control character */
+    DS_NAME_UTF8,           /* not well-formed UTF-8 */
+    DS_NAME_LEADING_AT,     /* an instance id that starts with '@' */
+    DS_NAME_AT,             /* an entity name that contains '@' */
+    DS_NAME_PAIR_LENGTH     /* entity name and key together too long */
+} ds_name_error_e;
+
+typedef enum {
+    DS_NAME_PART_NAME = 0,
+    DS_NAME_PART_KEY,
+    DS_NAME_PART_BOTH
+} ds_name_part_e;
+
+typedef struct {
+    ds_name_error_e     error;
+    ds_name_part_e      part;           /* ds_name_entity(): which one */
+    size_t              len;            /* the length checked */
+    size_t              max;            /* its limit */
+    size_t              at;             /* offset of the bad byte */
+    unsigned char       byte;           /* the bad byte */
+} ds_name_fault_t;
+
+int ds_name_check(ds_str_t s, size_t max, ds_name_fault_t *f);
+int ds_name_instance_id(ds_str_t id, ds_name_fault_t *f);
+int ds_name_entity(ds_str_t name, ds_str_t key, ds_name_fault_t *f);
+size_t ds_name_fault_text(const ds_name_fault_t *f, char *buf, size_t size);
+
+
 typedef enum {
     DS_ACT_SCHEDULE_ACTIVITY = 0,
     DS_ACT_CREATE_TIMER,
@@ -421,13 +465,49 @@ typedef struct {
     int64_t             fire_at;        /* timer, µs */
 } ds_action_t;
 
+/*
+ * What is wrong with a completion's actions (ds_work_actions_check): the
+ * action at index, and which of its fields. DS_ACTION_NAME: a name or id
+ * breaks the rules above (name says how); defaulted: the id is the
+ * default "<parent id>:<id>". DS_ACTION_ID_TWICE: other is the index of
+ * the earlier action with the same schedule id.
+ */
+
+typedef enum {
+    DS_ACTION_OK = 0,
+    DS_ACTION_TYPE,             /* not an action type */
+    DS_ACTION_NOT_LAST,         /* a finishing action before the last */
+    DS_ACTION_ID_NEGATIVE,      /* a schedule id below 0 */
+    DS_ACTION_ID_TWICE,         /* a schedule id used before */
+    DS_ACTION_NAME              /* a name or id: see the name fault */
+} ds_action_error_e;
+
+typedef enum {
+    DS_FIELD_ID = 0,            /* schedule id */
+    DS_FIELD_NAME,              /* activity, orchestrator, event, operation */
+    DS_FIELD_INSTANCE_ID,       /* sub-orchestration id, event target */
+    DS_FIELD_ENTITY_NAME,
+    DS_FIELD_ENTITY_KEY,
+    DS_FIELD_ENTITY             /* name and key together */
+} ds_action_field_e;
+
+typedef struct {
+    ds_action_error_e   error;
+    ds_action_field_e   field;
+    size_t              index;
+    size_t              other;
+    unsigned            defaulted:1;
+    ds_name_fault_t     name;
+} ds_action_fault_t;
+
 
 /*
  * Orchestration claims fire the hub's due timers first (a bounded
  * number). Completion actions: ds_action_t; a finishing action (complete,
  * fail, continueAsNew) only last; names are needed for activities,
  * sub-orchestrations and events, ids >= 0 and unique among activities,
- * timers and sub-orchestrations of one completion. A sub-orchestration
+ * timers and sub-orchestrations of one completion; names, instance ids
+ * and entities follow the rules of ds_names.c. A sub-orchestration
  * without instance_id is "<id>:<action id>"; one whose id is active is
  * refused with a SubOrchestrationInstanceFailed message to the parent.
  * Events to missing or terminal instances are dropped, as the reference
@@ -440,6 +520,13 @@ int ds_work_claim_orchestrations(ds_txn_t *txn, ds_str_t hub, int64_t now,
 int ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub,
     ds_str_t id, const uint8_t *lease, const ds_action_t *actions,
     size_t nactions, int64_t now, ds_status_e *status);
+/*
+ * The checks ds_work_complete_orchestration makes of its actions, for a
+ * front end to answer a malformed completion before it is queued:
+ * DS_INVALID with the fault, DS_ERROR when out of memory.
+ */
+int ds_work_actions_check(ds_str_t id, const ds_action_t *actions,
+    size_t nactions, ds_action_fault_t *fault);
 
 int ds_work_claim_activities(ds_txn_t *txn, ds_str_t hub, int64_t now,
     int64_t lease_us, size_t max, const uint8_t *tokens,

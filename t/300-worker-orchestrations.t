@@ -19,7 +19,7 @@ our %flow_tests = (
     roundtrip => 14, idempotent => 4, stale => 4, events => 5,
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
-    sub => 5, many => 13, many_big => 3,
+    sub => 5, many => 13, many_big => 3, bad_names => 19, good_names => 5,
 );
 
 my $flow_total = 0;
@@ -506,6 +506,147 @@ sub main::many_big {
 }
 
 
+# names and ids in actions follow the start endpoint's rules
+# (docs/http-api.md): each bad spelling, in each member that takes a name
+# or an instance id, is a 400 naming the action and the member; nothing
+# of it is applied and the lease stays current
+our @bad_spellings = (
+    [ 'a/b', "'a/b'", qr/must not contain [^(]*\('\/' at byte 1\)\.$/ ],
+    [ "a\r\nb", 'CR LF',
+      qr/must not contain control characters \(0x0d at byte 1\)\.$/ ],
+    [ '@counter@c1', "a leading '\@'",
+      qr/must not start with '\@' \(entity ids do\)\.$/, 'ids only' ],
+    [ 'x' x 300, '300 bytes', qr/must have 1 to 256 bytes, not 300\.$/ ],
+);
+
+our @prefix = (
+    { type => 'scheduleActivity', id => 0, name => 'A' },
+    { type => 'createTimer', id => 1, fireAt => '2030-01-01T00:00:00Z' },
+);
+
+sub main::bad_names {
+    my $hub = 'BadNames';
+    start($hub, 'Seq', 'bn1');
+
+    my @o = claim($hub, 'orchestrations');
+    my @members = (
+        [ 'startSubOrchestration', 'instanceId', 1, sub {
+              { type => 'startSubOrchestration', id => 2, name => 'Child',
+                instanceId => $_[0] } } ],
+        [ 'scheduleActivity', 'name', 0, sub {
+              { type => 'scheduleActivity', id => 2, name => $_[0] } } ],
+        [ 'startSubOrchestration', 'name', 0, sub {
+              { type => 'startSubOrchestration', id => 2, name => $_[0],
+                instanceId => 'kid' } } ],
+        [ 'raiseEvent', 'instanceId', 1, sub {
+              { type => 'raiseEvent', instanceId => $_[0],
+                name => 'Ping' } } ],
+    );
+
+    for my $m (@members) {
+        my ($type, $member, $is_id, $make) = @$m;
+
+        for my $s (@bad_spellings) {
+            my ($bad, $label, $why, $ids_only) = @$s;
+
+            next if $ids_only && !$is_id;
+
+            my $r = complete($hub, 'orchestrations', {
+                instanceId => 'bn1', lease => $o[0]{lease},
+                actions => [ @prefix, $make->($bad) ] });
+            Test::More::like(
+                "$r->{status} " . ($r->{json} ? $r->{json}{Message} : ''),
+                qr/^400 Action 2 \($type\): '$member' $why/,
+                "$type, $member: $label is 400");
+        }
+    }
+
+    # the other rules of actions are worded the same way
+    my $r = complete($hub, 'orchestrations', {
+        instanceId => 'bn1', lease => $o[0]{lease},
+        actions => [ @prefix, { type => 'createTimer', id => 0,
+                                fireAt => '2030-01-01T00:00:00Z' } ] });
+    my $twice = qr/^400 \{"Message":"Action 2 \(createTimer\): 'id' 0 is /
+                . qr/the id of action 0 too; schedule ids must be /
+                . qr/unique\."\}$/;
+    Test::More::like("$r->{status} $r->{body}", qr/$twice/,
+                     'a schedule id twice: 400');
+
+    $r = complete($hub, 'orchestrations', {
+        instanceId => 'bn1', lease => $o[0]{lease},
+        actions => [ { type => 'complete' }, @prefix ] });
+    my $first = qr/^400 \{"Message":"Action 0 \(complete\): a finishing /
+                . qr/action must be the last one\."\}$/;
+    Test::More::like("$r->{status} $r->{body}", qr/$first/,
+                     'a finishing action first: 400');
+
+    # checked before the lease: a stale one with a bad id is 400 too
+    $r = complete($hub, 'orchestrations', {
+        instanceId => 'bn1', lease => '00' x 16,
+        actions => [ { type => 'raiseEvent', instanceId => 'a/b',
+                       name => 'Ping' } ] });
+    Test::More::like("$r->{status} $r->{body}",
+                     qr/^400 \{"Message":"Action 0 \(raiseEvent\): /,
+                     'a bad id with a stale lease: 400');
+
+    $r = complete($hub, 'orchestrations', {
+        instanceId => 'bn1', lease => $o[0]{lease},
+        actions => [ @prefix ] });
+    Test::More::is($r->{status}, 200, 'the lease is still current');
+    Test::More::is(join(',', map { $_->{name} }
+                                 claim($hub, 'activities', max => 10)),
+                   'A', 'and only the good completion was applied');
+}
+
+
+# spellings the rules allow: '@' inside names and ids, 256 bytes, UTF-8
+sub main::good_names {
+    my $hub = 'GoodNames';
+    start($hub, 'Seq', 'gn1');
+    start($hub, 'Seq', 'gn@2');
+
+    my $long = 'k' x 256;
+    my @o = claim($hub, 'orchestrations', max => 10);
+    my %o = map { $_->{instanceId} => $_ } @o;
+
+    # gn@2 waits, unleased, for the event gn1 raises
+    complete($hub, 'orchestrations',
+             { instanceId => 'gn@2', lease => $o{'gn@2'}{lease} });
+
+    my $r = complete($hub, 'orchestrations', {
+        instanceId => 'gn1', lease => $o{gn1}{lease},
+        actions => [
+            { type => 'scheduleActivity', id => 0, name => '@counter@c1' },
+            { type => 'scheduleActivity', id => 1,
+              name => "Gr\xc3\xbc\xc3\x9f:" . ('a' x 249) },
+            { type => 'startSubOrchestration', id => 2, name => '@counter@c1',
+              instanceId => $long },
+            { type => 'startSubOrchestration', id => 3, name => 'Child' },
+            { type => 'raiseEvent', instanceId => 'gn@2', name => 'P@ng' },
+        ] });
+    Test::More::is($r->{status}, 200, 'good names and ids: 200')
+        or Test::More::diag($r->{body});
+
+    Test::More::is(join(',', sort map { $_->{name} }
+                                 claim($hub, 'activities', max => 10)),
+                   "\@counter\@c1,Gr\xc3\xbc\xc3\x9f:" . ('a' x 249),
+                   'both activities scheduled under their names');
+
+    $r = api('GET', "$B/instances/$long?taskHub=$hub", undef, $K);
+    Test::More::like($r->{body},
+                     qr/"name":"\@counter\@c1","instanceId":"$long"/,
+                     'the sub-orchestration with a 256-byte id');
+
+    $r = api('GET', "$B/instances/gn1:3?taskHub=$hub", undef, $K);
+    Test::More::is($r->{status}, 202, 'the one with the default id');
+
+    my ($gn2) = grep { $_->{instanceId} eq 'gn@2' }
+                     claim($hub, 'orchestrations', max => 10);
+    Test::More::is($gn2 && $gn2->{messages}[-1]{Name}, 'P@ng',
+                   'the event reached gn@2');
+}
+
+
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-orch;
 _EOC_
@@ -719,6 +860,30 @@ main::many_big();
 GET /runtime/webhooks/durabletask/instances/big-300?taskHub=ManyBig&code=systemkey-1234
 --- response_body_like: "runtimeStatus":"Completed".*"output":"big-300"
 --- error_code: 200
+
+
+
+=== TEST 18: bad names and ids in actions are 400, naming the action and the member
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::bad_names();
+--- request
+GET /runtime/webhooks/durabletask/instances/bn1?taskHub=BadNames&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Running"
+--- error_code: 202
+
+
+
+=== TEST 19: names and ids the rules allow are accepted in actions
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::good_names();
+--- request
+GET /runtime/webhooks/durabletask/instances/gn1?taskHub=GoodNames&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Running"
+--- error_code: 202
 
 
 

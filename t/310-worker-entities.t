@@ -13,7 +13,9 @@ our $B = '/runtime/webhooks/durabletask';
 our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
-plan tests => 11 + 3 + 2 * blocks();
+# assertions made by the flows: ordering, deleted, many, signal_names;
+# the last block sends four requests
+plan tests => 11 + 3 + 10 + 2 * (blocks() - 1) + 2 * 4;
 
 
 sub claim {
@@ -114,6 +116,79 @@ sub main::many {
 }
 
 
+# an orchestration's signals name entities by the entity endpoint's rules:
+# each bad spelling of the name or the key is a 400 naming the action and
+# the member; the good ones reach their entities
+sub main::signal_names {
+    my $hub = 'SigNames';
+
+    my $r = api('POST', "$B/orchestrators/Seq/sn1?taskHub=$hub", '', $K);
+    die "start: $r->{status} $r->{body}" unless $r->{status} == 202;
+
+    $r = api('POST', "$B/worker/orchestrations/claim?taskHub=$hub", '', $W);
+    my $lease = $r->{json}{items}[0]{lease};
+
+    my @prefix = (
+        { type => 'scheduleActivity', id => 0, name => 'A' },
+        { type => 'signalEntity', entity => { name => 'ok', key => 'k' },
+          operation => 'add' },
+    );
+
+    my @bad = (
+        [ 'name', 'a/b', 'k', "'a/b'",
+          qr/'entity\.name' must not contain [^(]*\('\/' at byte 1\)/ ],
+        [ 'name', "a\r\nb", 'k', 'CR LF',
+          qr/'entity\.name' must not contain control characters \(0x0d/ ],
+        [ 'name', '@counter@c1', 'k', "'\@counter\@c1'",
+          qr/'entity\.name' must not contain '\@' \(at byte 0\)/ ],
+        [ 'name', 'x' x 300, 'k', '300 bytes',
+          qr/'entity\.name' must have 1 to 256 bytes, not 300/ ],
+        [ 'key', 'counter', 'a/b', "'a/b'",
+          qr/'entity\.key' must not contain [^(]*\('\/' at byte 1\)/ ],
+        [ 'key', 'counter', "a\r\nb", 'CR LF',
+          qr/'entity\.key' must not contain control characters \(0x0d/ ],
+        [ 'key', 'counter', 'x' x 300, '300 bytes',
+          qr/'entity\.key' must have 1 to 256 bytes, not 300/ ],
+        [ 'name and key', 'n' x 200, 'k' x 100, '300 bytes together',
+          qr/'entity' name and key must not have more than 254 bytes /
+          . qr/together, not 300/ ],
+    );
+
+    for my $b (@bad) {
+        my ($what, $name, $key, $label, $why) = @$b;
+
+        $r = api('POST', "$B/worker/orchestrations/complete?taskHub=$hub",
+                 { instanceId => 'sn1', lease => $lease,
+                   actions => [ @prefix,
+                                { type => 'signalEntity',
+                                  entity => { name => $name, key => $key },
+                                  operation => 'add', input => 1 } ] },
+                 $W);
+        Test::More::like(
+            "$r->{status} " . ($r->{json} ? $r->{json}{Message} : ''),
+            qr/^400 Action 2 \(signalEntity\): $why/,
+            "entity $what: $label is 400");
+    }
+
+    $r = api('POST', "$B/worker/orchestrations/complete?taskHub=$hub",
+             { instanceId => 'sn1', lease => $lease,
+               actions => [ @prefix,
+                            { type => 'signalEntity',
+                              entity => { name => 'Counter',
+                                          key => '@counter@c1' },
+                              operation => 'add', input => 1 },
+                            { type => 'signalEntity',
+                              entity => { name => 'c:d', key => 'a@b' },
+                              operation => 'add', input => 2 } ] }, $W);
+    Test::More::is($r->{status}, 200, 'good entity names and keys: 200');
+
+    Test::More::is(join(',', sort map { "$_->{entity}{name}/"
+                                        . $_->{entity}{key} } claim($hub)),
+                   'c:d/a@b,counter/@counter@c1,ok/k',
+                   'each signal reached its entity, once');
+}
+
+
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-entities;
 _EOC_
@@ -181,3 +256,35 @@ GET /runtime/webhooks/durabletask/entities/counter/k2?taskHub=Ents3&code=systemk
 --- response_body chomp
 102
 --- error_code: 200
+
+
+
+=== TEST 6: entity names and keys of an orchestration's signals follow the entity endpoint's rules
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::signal_names();
+--- request
+GET /runtime/webhooks/durabletask/instances/sn1?taskHub=SigNames&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Running"
+--- error_code: 202
+
+
+
+=== TEST 7: signals over HTTP: the same rules, in the same words
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request eval
+my $e = '/runtime/webhooks/durabletask/entities';
+my $q = '?op=add&taskHub=EntNames&code=systemkey-1234';
+["POST $e/" . ('n' x 200) . '/' . ('k' x 55) . $q,
+ "POST $e/" . ('n' x 200) . '/' . ('k' x 54) . $q,
+ "POST $e/a%40b/k$q",
+ "POST $e/counter/a%0D%0Ab$q"]
+--- error_code eval
+[400, 202, 400, 400]
+--- response_body_like eval
+['^\{"Message":"The entity name and key must not have more than 254 bytes together, not 255\."\}$',
+ '^$',
+ '^\{"Message":"The entity name must not contain \'@\' \(at byte 1\)\."\}$',
+ '^\{"Message":"The entity key must not contain control characters \(0x0d at byte 1\)\."\}$']

@@ -48,6 +48,7 @@ void t_query(void);
 void t_ops(void);
 void t_time(void);
 void t_json(void);
+void t_names(void);
 
 
 #endif /* T_H */

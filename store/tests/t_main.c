@@ -25,6 +25,7 @@ static const struct {
     { "ops", t_ops },
     { "time", t_time },
     { "json", t_json },
+    { "names", t_names },
     { "work", t_work },
     { "entity", t_entity },
 };
