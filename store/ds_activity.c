@@ -39,6 +39,15 @@ typedef struct {
 } ds_activity_t;
 
 
+typedef struct {
+    ds_str_t            hub;
+    ds_str_t            id;
+    int                 tombstones;
+} ds_activity_drop_t;
+
+
+static int ds_activity_drop_one(ds_txn_t *txn, uint64_t seq,
+    const MDB_val *val, void *data);
 static int ds_activity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, ds_activity_t *act);
 static int ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -90,63 +99,46 @@ int
 ds_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int tombstones)
 {
-    int            rc;
-    size_t         plen;
-    MDB_val        key, val;
-    MDB_cursor    *cur;
-    ds_activity_t  act;
-    unsigned char  kb[DS_KEY_BUF], item[DS_KEY_BUF];
+    ds_activity_drop_t  d;
 
-    if (!ds_key_valid(hub, id)) {
-        return DS_INVALID;
+    d.hub = hub;
+    d.id = id;
+    d.tombstones = tombstones;
+
+    return dsi_seq_each(txn, DS_DB_ACTIVITIES, hub, id, UINT64_MAX,
+                        ds_activity_drop_one, &d);
+}
+
+
+static int
+ds_activity_drop_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data)
+{
+    int                  rc;
+    ds_activity_t        act;
+    ds_activity_drop_t  *d;
+    unsigned char        item[DS_KEY_BUF];
+
+    d = data;
+
+    if (ds_activity_decode(val->mv_data, val->mv_size, &act) != DS_OK) {
+        act.done = 0;
+        act.ready_at = 0;
     }
 
-    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_ACTIVITIES), &cur);
-    if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+    if (act.done && !d->tombstones) {
+        return DSI_EACH_NEXT;
     }
 
-    key.mv_data = kb;
-    key.mv_size = ds_key_seq(kb, hub, id, 0);
-    plen = key.mv_size - 8;
-
-    /* after mdb_cursor_del() MDB_NEXT yields the entry that followed */
-
-    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-         rc == 0 && key.mv_size == plen + 8
-         && memcmp(key.mv_data, kb, plen) == 0;
-         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
-    {
-        if (ds_activity_decode(val.mv_data, val.mv_size, &act) != DS_OK) {
-            act.done = 0;
-            act.ready_at = 0;
-        }
-
-        if (act.done && !tombstones) {
-            continue;
-        }
-
-        if (act.ready_at != 0) {
-            rc = ds_ready_del(txn, hub, DS_READY_ACTIVITY, act.ready_at,
-                              item,
-                              ds_item_activity(item, id,
-                                  (int64_t) ds_get_u64(
-                                      (unsigned char *) key.mv_data + plen)));
-            if (rc != DS_OK) {
-                mdb_cursor_close(cur);
-                return rc;
-            }
-        }
-
-        rc = ds_cursor_del(txn, cur, 0);
-        if (rc != 0) {
-            break;
+    if (act.ready_at != 0) {
+        rc = ds_ready_del(txn, d->hub, DS_READY_ACTIVITY, act.ready_at, item,
+                          ds_item_activity(item, d->id, (int64_t) seq));
+        if (rc != DS_OK) {
+            return rc;
         }
     }
 
-    mdb_cursor_close(cur);
-
-    return (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : ds_lmdb_rc(txn, rc);
+    return DSI_EACH_DELETE;
 }
 
 

@@ -235,6 +235,16 @@ int ds_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
 int ds_seq_del_one(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t seq);
 
+/* what a dsi_seq_each() callback does with an entry; other values stop */
+#define DSI_EACH_NEXT       (-1)
+#define DSI_EACH_DELETE     (-2)
+
+typedef int (*dsi_seq_each_pt)(ds_txn_t *txn, uint64_t seq,
+    const MDB_val *val, void *data);
+
+int dsi_seq_each(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t upto, dsi_seq_each_pt fn, void *data);
+
 
 /* ds_json.c */
 size_t ds_json_minify(const char *in, size_t len, char *out);
