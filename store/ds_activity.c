@@ -30,13 +30,9 @@
 
 
 typedef struct {
-    int                 done;
-    int64_t             ready_at;
-    int64_t             lease_expires;
-    uint8_t             lease[DS_LEASE_LEN];
-    ds_str_t            name;
-    ds_str_t            input;
-} ds_activity_t;
+    ds_activity_item_cb  cb;
+    void                *data;
+} ds_activity_emit_t;
 
 
 typedef struct {
@@ -48,6 +44,20 @@ typedef struct {
 
 static int ds_activity_drop_one(ds_txn_t *txn, uint64_t seq,
     const MDB_val *val, void *data);
+static int ds_activity_item_key(const unsigned char *item, size_t len,
+    dsi_work_rec_t *r);
+static int ds_activity_key_of(ds_str_t hub, ds_str_t id, ds_str_t key,
+    int64_t task_id, dsi_work_rec_t *r);
+static int ds_activity_work_get(ds_txn_t *txn, ds_str_t hub,
+    dsi_work_rec_t *r);
+static int ds_activity_work_put(ds_txn_t *txn, ds_str_t hub,
+    dsi_work_rec_t *r);
+static int ds_activity_verdict(ds_txn_t *txn, ds_str_t hub,
+    dsi_work_rec_t *r, int64_t at, dsi_verdict_e *verdict);
+static int ds_activity_drop(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r);
+static int ds_activity_emit(ds_txn_t *txn, const dsi_work_rec_t *r,
+    const uint8_t *token, void *data);
+static int ds_activity_refuse(const dsi_work_rec_t *r, dsi_verb_e verb);
 static int ds_activity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, ds_activity_t *act);
 static int ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -56,6 +66,22 @@ static int ds_activity_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, int64_t ready_at);
 static int ds_activity_decode(const void *data, size_t len,
     ds_activity_t *act);
+
+
+const dsi_work_kind_t  dsi_work_activity = {
+    DS_READY_ACTIVITY,
+    NULL,
+    ds_activity_item_key,
+    ds_activity_key_of,
+    ds_activity_work_get,
+    ds_activity_work_put,
+    ds_activity_verdict,
+    ds_activity_drop,
+    NULL,
+    ds_activity_emit,
+    ds_activity_refuse,
+    NULL
+};
 
 
 /* a new work item, ready now; replaces a tombstone or a live item */
@@ -147,118 +173,13 @@ ds_work_claim_activities(ds_txn_t *txn, ds_str_t hub, int64_t now,
     int64_t lease_us, size_t max, const uint8_t *tokens,
     ds_activity_item_cb cb, void *data, size_t *claimed)
 {
-    int                 rc;
-    size_t              len, examined;
-    int64_t             at, task_id;
-    ds_str_t            id;
-    ds_activity_t       act;
-    ds_instance_t       inst;
-    const uint8_t      *token;
-    unsigned char       item[DS_KEY_BUF];
-    ds_activity_item_t  it;
+    ds_activity_emit_t  e;
 
-    *claimed = 0;
+    e.cb = cb;
+    e.data = data;
 
-    if (!ds_claim_valid(hub, now, lease_us, max, tokens)) {
-        return DS_INVALID;
-    }
-
-    for (examined = 0; *claimed < max && examined < max + DS_CLAIM_SCAN;
-         examined++)
-    {
-        rc = ds_ready_due(txn, hub, DS_READY_ACTIVITY, now, &at, item, &len);
-
-        if (rc == DS_NOTFOUND) {
-            break;
-        }
-
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        if (len < 1 + 1 + 8 || item[len - 9] != '\0') {
-            /* malformed: ds_check() reports such; drop it */
-            rc = ds_ready_del(txn, hub, DS_READY_ACTIVITY, at, item, len);
-            if (rc != DS_OK) {
-                return rc;
-            }
-
-            continue;
-        }
-
-        id.data = (const char *) item;
-        id.len = len - 9;
-        task_id = (int64_t) ds_get_u64(item + len - 8);
-
-        rc = ds_activity_get(txn, hub, id, task_id, &act);
-
-        if (rc == DS_NOTFOUND || rc == DS_INVALID
-            || (rc == DS_OK && (act.done || act.ready_at != at)))
-        {
-            /* a stale entry */
-            rc = ds_ready_del(txn, hub, DS_READY_ACTIVITY, at, item, len);
-            if (rc != DS_OK) {
-                return rc;
-            }
-
-            continue;
-        }
-
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        rc = ds_instance_get(txn, hub, id, &inst);
-
-        if (rc == DS_NOTFOUND
-            || (rc == DS_OK && ds_status_is_terminal(inst.status)))
-        {
-            /* its result would be moot */
-            rc = ds_activity_del(txn, hub, id, task_id, act.ready_at);
-            if (rc != DS_OK) {
-                return rc;
-            }
-
-            continue;
-        }
-
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        token = tokens + *claimed * DS_LEASE_LEN;
-
-        ds_lease_take(act.lease, &act.lease_expires, &act.ready_at, token,
-                      now, lease_us);
-
-        rc = ds_activity_put(txn, hub, id, task_id, &act, at);
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        /* read it again: the item points into the map for the callback */
-
-        rc = ds_activity_get(txn, hub, id, task_id, &act);
-        if (rc != DS_OK) {
-            return rc == DS_NOTFOUND ? DS_ERROR : rc;
-        }
-
-        it.id = id;
-        it.task_id = task_id;
-        it.name = act.name;
-        it.input = act.input;
-        it.lease_expires = act.lease_expires;
-        it.lease = token;
-
-        (*claimed)++;
-
-        if (cb != NULL && cb(data, txn, &it) != 0) {
-            ds_txn_set_error(txn, "stopped by the callback");
-            return DS_ERROR;
-        }
-    }
-
-    return DS_OK;
+    return dsi_work_claim(txn, hub, &dsi_work_activity, now, lease_us, max,
+                          tokens, cb ? &e : NULL, claimed);
 }
 
 
@@ -267,28 +188,25 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, const uint8_t *lease, int failed, ds_str_t result,
     ds_str_t reason, ds_str_t details, int64_t now)
 {
-    int            rc;
-    int64_t        old_ready_at;
-    ds_buf_t       b;
-    ds_str_t       msg;
-    ds_activity_t  act;
+    int             rc, replay;
+    ds_buf_t        b;
+    ds_str_t        msg;
+    ds_activity_t   act;
+    dsi_work_rec_t  r;
 
     if (task_id < 0) {
         return DS_INVALID;
     }
 
-    rc = ds_activity_get(txn, hub, id, task_id, &act);
-    if (rc != DS_OK) {
+    memset(&r, 0, sizeof(dsi_work_rec_t));
+    r.id = id;
+    r.task_id = task_id;
+
+    rc = dsi_work_fence(txn, hub, &dsi_work_activity, &r, lease, &replay);
+
+    if (rc != DS_OK || replay) {
+        /* a replay: a retry of the completion that made the tombstone */
         return rc;
-    }
-
-    if (!ds_lease_held(lease, act.lease)) {
-        return DS_CONFLICT;
-    }
-
-    if (act.done) {
-        /* a retry of the completion that made the tombstone */
-        return DS_OK;
     }
 
     ds_buf_init(&b);
@@ -311,13 +229,11 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return rc;
     }
 
-    old_ready_at = act.ready_at;
-
     memset(&act, 0, sizeof(ds_activity_t));
     act.done = 1;
     memcpy(act.lease, lease, DS_LEASE_LEN);
 
-    rc = ds_activity_put(txn, hub, id, task_id, &act, old_ready_at);
+    rc = ds_activity_put(txn, hub, id, task_id, &act, r.u.act.ready_at);
 
     if (rc == DS_OK) {
         rc = ds_inbox_deliver(txn, hub, id, 0, msg, now, 0);
@@ -329,36 +245,138 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 }
 
 
-/* renew, or with abandon set give the lease up and be ready now */
+/* the engine's hooks (ds_work.c); an entry is "id 0 task_id(8)" */
 
-int
-ds_activity_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    int64_t task_id, const uint8_t *lease, int64_t now, int64_t lease_us,
-    int64_t *expires, int abandon)
+static int
+ds_activity_item_key(const unsigned char *item, size_t len,
+    dsi_work_rec_t *r)
 {
-    int            rc;
-    int64_t        old_ready_at;
-    ds_activity_t  act;
-
-    if (task_id < 0 || (!abandon && !ds_lease_time_valid(now, lease_us))) {
+    if (len < 1 + 1 + 8 || item[len - 9] != '\0') {
         return DS_INVALID;
     }
 
-    rc = ds_activity_get(txn, hub, id, task_id, &act);
+    r->id.data = (const char *) item;
+    r->id.len = len - 9;
+    r->task_id = (int64_t) ds_get_u64(item + len - 8);
+
+    return DS_OK;
+}
+
+
+static int
+ds_activity_key_of(ds_str_t hub, ds_str_t id, ds_str_t key, int64_t task_id,
+    dsi_work_rec_t *r)
+{
+    (void) hub;
+    (void) key;
+
+    if (task_id < 0) {
+        return DS_INVALID;
+    }
+
+    r->id = id;
+    r->task_id = task_id;
+
+    return DS_OK;
+}
+
+
+/* a tombstone keeps the lease it was completed under */
+
+static int
+ds_activity_work_get(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
+{
+    int             rc;
+    ds_activity_t  *act;
+
+    act = &r->u.act;
+
+    rc = ds_activity_get(txn, hub, r->id, r->task_id, act);
     if (rc != DS_OK) {
         return rc;
     }
 
-    if (act.done || !ds_lease_held(lease, act.lease)) {
-        return DS_CONFLICT;
+    r->lease = act->lease;
+    r->lease_expires = &act->lease_expires;
+    r->ready_at = &act->ready_at;
+    r->lease_upto = NULL;
+    r->done_lease = act->done ? act->lease : NULL;
+
+    return DS_OK;
+}
+
+
+static int
+ds_activity_work_put(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
+{
+    return ds_activity_put(txn, hub, r->id, r->task_id, &r->u.act,
+                           r->old_ready_at);
+}
+
+
+static int
+ds_activity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
+    int64_t at, dsi_verdict_e *verdict)
+{
+    int            rc;
+    ds_instance_t  inst;
+
+    if (r->u.act.done || r->u.act.ready_at != at) {
+        *verdict = DSI_WORK_STALE;
+        return DS_OK;
     }
 
-    old_ready_at = act.ready_at;
+    rc = ds_instance_get(txn, hub, r->id, &inst);
 
-    ds_lease_renew(act.lease, &act.lease_expires, &act.ready_at, now,
-                   lease_us, expires, abandon);
+    if (rc == DS_NOTFOUND
+        || (rc == DS_OK && ds_status_is_terminal(inst.status)))
+    {
+        /* its result would be moot */
+        *verdict = DSI_WORK_DROP;
+        return DS_OK;
+    }
 
-    return ds_activity_put(txn, hub, id, task_id, &act, old_ready_at);
+    *verdict = DSI_WORK_TAKE;
+
+    return rc;
+}
+
+
+static int
+ds_activity_drop(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
+{
+    return ds_activity_del(txn, hub, r->id, r->task_id, r->u.act.ready_at);
+}
+
+
+static int
+ds_activity_emit(ds_txn_t *txn, const dsi_work_rec_t *r,
+    const uint8_t *token, void *data)
+{
+    ds_activity_item_t   it;
+    ds_activity_emit_t  *e;
+
+    e = data;
+
+    it.id = r->id;
+    it.task_id = r->task_id;
+    it.name = r->u.act.name;
+    it.input = r->u.act.input;
+    it.lease_expires = r->u.act.lease_expires;
+    it.lease = token;
+
+    return e->cb(e->data, txn, &it);
+}
+
+
+/* a completed activity has no lease left to renew or give up */
+
+static int
+ds_activity_refuse(const dsi_work_rec_t *r, dsi_verb_e verb)
+{
+    (void) verb;
+
+    return r->u.act.done ? DS_CONFLICT : DS_OK;
 }
 
 

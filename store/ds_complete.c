@@ -53,38 +53,32 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const uint8_t *lease, const ds_action_t *actions, size_t nactions,
     int64_t now, ds_status_e *status)
 {
-    int                 rc;
+    int                 rc, replay;
     char               *mem;
     uint64_t            upto, last;
     ds_buf_t            b;
     ds_str_t            none, msg;
     ds_msgs_t           msgs;
     ds_instance_t       inst;
+    dsi_work_rec_t      r;
     const ds_action_t  *fin;
 
-    rc = ds_instance_get(txn, hub, id, &inst);
+    memset(&r, 0, sizeof(dsi_work_rec_t));
+    r.id = id;
+
+    rc = dsi_work_fence(txn, hub, &dsi_work_orchestration, &r, lease,
+                        &replay);
     if (rc != DS_OK) {
         return rc;
     }
 
-    if (ds_lease_none(lease)) {
-        return DS_CONFLICT;
-    }
-
-    if (ds_lease_eq(lease, inst.done_lease)) {
+    if (replay) {
         /* a retry of the last completion: its answer, nothing applied */
-        *status = inst.done_status;
+        *status = r.u.inst.done_status;
         return DS_OK;
     }
 
-    if (ds_status_is_terminal(inst.status)) {
-        /* terminated (or otherwise finished) meanwhile */
-        return DS_GONE;
-    }
-
-    if (!ds_lease_eq(lease, inst.lease)) {
-        return DS_CONFLICT;
-    }
+    inst = r.u.inst;
 
     if ((nactions && actions == NULL)
         || ds_actions_check(hub, id, actions, nactions) != DS_OK)

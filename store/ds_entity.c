@@ -35,18 +35,23 @@
 
 
 typedef struct {
-    int                 has_state;
-    int64_t             last_op;
-    int64_t             ready_at;
-    int64_t             lease_expires;
-    uint64_t            lease_upto;
-    uint64_t            op_seq;
-    uint8_t             lease[DS_LEASE_LEN];
-    uint8_t             done_lease[DS_LEASE_LEN];
-    ds_str_t            state;
-} ds_erec_t;
+    ds_entity_item_cb   cb;
+    void               *data;
+} ds_entity_emit_t;
 
 
+static int ds_entity_item_key(const unsigned char *item, size_t len,
+    dsi_work_rec_t *r);
+static int ds_entity_key_of(ds_str_t hub, ds_str_t id, ds_str_t key,
+    int64_t task_id, dsi_work_rec_t *r);
+static int ds_entity_work_get(ds_txn_t *txn, ds_str_t hub,
+    dsi_work_rec_t *r);
+static int ds_entity_work_put(ds_txn_t *txn, ds_str_t hub,
+    dsi_work_rec_t *r);
+static int ds_entity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
+    int64_t at, dsi_verdict_e *verdict);
+static int ds_entity_emit(ds_txn_t *txn, const dsi_work_rec_t *r,
+    const uint8_t *token, void *data);
 static int ds_erec_get(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
     ds_erec_t *rec);
 static int ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
@@ -55,6 +60,22 @@ static int ds_erec_decode(const void *data, size_t len, ds_erec_t *rec);
 static int ds_entity_split(ds_str_t eid, ds_str_t *name, ds_str_t *key);
 static int ds_bytes_cmp(const unsigned char *a, size_t al,
     const unsigned char *b, size_t bl);
+
+
+const dsi_work_kind_t  dsi_work_entity = {
+    DS_READY_ENTITY,
+    NULL,
+    ds_entity_item_key,
+    ds_entity_key_of,
+    ds_entity_work_get,
+    ds_entity_work_put,
+    ds_entity_verdict,
+    NULL,
+    NULL,
+    ds_entity_emit,
+    NULL,
+    NULL
+};
 
 
 /*
@@ -189,114 +210,13 @@ ds_work_claim_entities(ds_txn_t *txn, ds_str_t hub, int64_t now,
     int64_t lease_us, size_t max, const uint8_t *tokens,
     ds_entity_item_cb cb, void *data, size_t *claimed)
 {
-    int               rc;
-    size_t            len, examined;
-    int64_t           at;
-    uint64_t          last;
-    ds_str_t          eid;
-    ds_erec_t         rec;
-    const uint8_t    *token;
-    unsigned char     item[DS_KEY_BUF];
-    ds_entity_item_t  it;
+    ds_entity_emit_t  e;
 
-    *claimed = 0;
+    e.cb = cb;
+    e.data = data;
 
-    if (!ds_claim_valid(hub, now, lease_us, max, tokens)) {
-        return DS_INVALID;
-    }
-
-    for (examined = 0; *claimed < max && examined < max + DS_CLAIM_SCAN;
-         examined++)
-    {
-        rc = ds_ready_due(txn, hub, DS_READY_ENTITY, now, &at, item, &len);
-
-        if (rc == DS_NOTFOUND) {
-            break;
-        }
-
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        eid.data = (const char *) item;
-        eid.len = len;
-
-        rc = ds_entity_split(eid, &it.name, &it.key);
-
-        if (rc == DS_OK) {
-            rc = ds_erec_get(txn, hub, eid, &rec);
-        }
-
-        if (rc == DS_NOTFOUND || rc == DS_INVALID
-            || (rc == DS_OK && rec.ready_at != at))
-        {
-            /* a stale entry */
-            rc = ds_ready_del(txn, hub, DS_READY_ENTITY, at, item, len);
-            if (rc != DS_OK) {
-                return rc;
-            }
-
-            continue;
-        }
-
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        rc = ds_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        if (last == 0) {
-            /* nothing queued: out of the index */
-            rec.ready_at = 0;
-
-            rc = ds_erec_put(txn, hub, eid, &rec, at);
-            if (rc != DS_OK) {
-                return rc;
-            }
-
-            continue;
-        }
-
-        token = tokens + *claimed * DS_LEASE_LEN;
-
-        ds_lease_take(rec.lease, &rec.lease_expires, &rec.ready_at, token,
-                      now, lease_us);
-        rec.lease_upto = last;
-
-        rc = ds_erec_put(txn, hub, eid, &rec, at);
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        rc = ds_erec_get(txn, hub, eid, &rec);
-        if (rc != DS_OK) {
-            return rc == DS_NOTFOUND ? DS_ERROR : rc;
-        }
-
-        if (rec.has_state) {
-            it.state = rec.state;
-
-        } else {
-            it.state.data = NULL;
-            it.state.len = 0;
-        }
-
-        it.upto = last;
-        it.lease_expires = rec.lease_expires;
-        it.lease = token;
-
-        (*claimed)++;
-
-        if (cb != NULL && cb(data, txn, &it) != 0) {
-            ds_txn_set_error(txn, "stopped by the callback");
-            return DS_ERROR;
-        }
-    }
-
-    return DS_OK;
+    return dsi_work_claim(txn, hub, &dsi_work_entity, now, lease_us, max,
+                          tokens, cb ? &e : NULL, claimed);
 }
 
 
@@ -305,35 +225,28 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
     int64_t now)
 {
-    int            rc;
-    int64_t        old_ready_at;
-    uint64_t       last;
-    ds_str_t       eid;
-    ds_erec_t      rec;
-    unsigned char  eb[DS_ID_MAX];
+    int             rc, replay;
+    int64_t         old_ready_at;
+    uint64_t        last;
+    ds_str_t        eid;
+    ds_erec_t       rec;
+    dsi_work_rec_t  r;
 
-    if (!ds_key_hub_valid(hub) || ds_entity_id(name, key, eb, &eid) != DS_OK)
-    {
+    memset(&r, 0, sizeof(dsi_work_rec_t));
+
+    if (ds_entity_key_of(hub, name, key, 0, &r) != DS_OK) {
         return DS_INVALID;
     }
 
-    rc = ds_erec_get(txn, hub, eid, &rec);
-    if (rc != DS_OK) {
+    rc = dsi_work_fence(txn, hub, &dsi_work_entity, &r, lease, &replay);
+
+    if (rc != DS_OK || replay) {
+        /* a replay: a retry of the last completion */
         return rc;
     }
 
-    if (ds_lease_none(lease)) {
-        return DS_CONFLICT;
-    }
-
-    if (ds_lease_eq(lease, rec.done_lease)) {
-        /* a retry of the last completion */
-        return DS_OK;
-    }
-
-    if (!ds_lease_eq(lease, rec.lease)) {
-        return DS_CONFLICT;
-    }
+    eid = r.id;
+    rec = r.u.ent;
 
     /* rec.state is replaced first: nothing of rec points into the map */
 
@@ -369,38 +282,113 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 }
 
 
-int
-ds_entity_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
-    const uint8_t *lease, int64_t now, int64_t lease_us, int64_t *expires,
-    int abandon)
-{
-    int            rc;
-    int64_t        old_ready_at;
-    ds_str_t       eid;
-    ds_erec_t      rec;
-    unsigned char  eb[DS_ID_MAX];
+/* the engine's hooks (ds_work.c); an entry is "@name@key" */
 
-    if (!ds_key_hub_valid(hub) || ds_entity_id(name, key, eb, &eid) != DS_OK
-        || (!abandon && !ds_lease_time_valid(now, lease_us)))
+static int
+ds_entity_item_key(const unsigned char *item, size_t len, dsi_work_rec_t *r)
+{
+    r->id.data = (const char *) item;
+    r->id.len = len;
+
+    return ds_entity_split(r->id, &r->name, &r->key);
+}
+
+
+static int
+ds_entity_key_of(ds_str_t hub, ds_str_t id, ds_str_t key, int64_t task_id,
+    dsi_work_rec_t *r)
+{
+    (void) task_id;
+
+    if (!ds_key_hub_valid(hub)
+        || ds_entity_id(id, key, r->eid, &r->id) != DS_OK)
     {
         return DS_INVALID;
     }
 
-    rc = ds_erec_get(txn, hub, eid, &rec);
+    return ds_entity_split(r->id, &r->name, &r->key);
+}
+
+
+static int
+ds_entity_work_get(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
+{
+    int         rc;
+    ds_erec_t  *rec;
+
+    rec = &r->u.ent;
+
+    rc = ds_erec_get(txn, hub, r->id, rec);
     if (rc != DS_OK) {
         return rc;
     }
 
-    if (!ds_lease_held(lease, rec.lease)) {
-        return DS_CONFLICT;
+    r->lease = rec->lease;
+    r->lease_expires = &rec->lease_expires;
+    r->ready_at = &rec->ready_at;
+    r->lease_upto = &rec->lease_upto;
+    r->done_lease = rec->done_lease;
+
+    return DS_OK;
+}
+
+
+static int
+ds_entity_work_put(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
+{
+    return ds_erec_put(txn, hub, r->id, &r->u.ent, r->old_ready_at);
+}
+
+
+static int
+ds_entity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
+    int64_t at, dsi_verdict_e *verdict)
+{
+    int       rc;
+    uint64_t  last;
+
+    if (r->u.ent.ready_at != at) {
+        *verdict = DSI_WORK_STALE;
+        return DS_OK;
     }
 
-    old_ready_at = rec.ready_at;
+    rc = ds_seq_last(txn, DS_DB_ENTITY_OPS, hub, r->id, &last);
+    if (rc != DS_OK) {
+        return rc;
+    }
 
-    ds_lease_renew(rec.lease, &rec.lease_expires, &rec.ready_at, now,
-                   lease_us, expires, abandon);
+    r->upto = last;
+    *verdict = last ? DSI_WORK_TAKE : DSI_WORK_IDLE;
 
-    return ds_erec_put(txn, hub, eid, &rec, old_ready_at);
+    return DS_OK;
+}
+
+
+static int
+ds_entity_emit(ds_txn_t *txn, const dsi_work_rec_t *r, const uint8_t *token,
+    void *data)
+{
+    ds_entity_item_t   it;
+    ds_entity_emit_t  *e;
+
+    e = data;
+
+    it.name = r->name;
+    it.key = r->key;
+
+    if (r->u.ent.has_state) {
+        it.state = r->u.ent.state;
+
+    } else {
+        it.state.data = NULL;
+        it.state.len = 0;
+    }
+
+    it.upto = r->upto;
+    it.lease_expires = r->u.ent.lease_expires;
+    it.lease = token;
+
+    return e->cb(e->data, txn, &it);
 }
 
 

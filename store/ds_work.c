@@ -1,0 +1,289 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The work-item engine: claim, renew, abandon and the completion lease
+ * fence, written once for orchestrations, activities and entities. A kind
+ * is a descriptor (dsi_work_kind_t) with its ready-index kind and hooks
+ * that read and write its record, say whether a ready entry is work, and
+ * hand a claimed item to the caller; the engine keeps the order of steps
+ * and the lease rules (ds_lease.c) the same for all of them.
+ *
+ * A claim walks the due entries of the kind's ready index from the front.
+ * An entry whose record is gone, malformed or points elsewhere is stale
+ * and deleted; an item with nothing to do leaves the index (ready_at 0);
+ * one whose work is moot is dropped by its kind; otherwise the item takes
+ * the caller's token and its entry moves to the lease expiry.
+ */
+
+
+#include <string.h>
+
+#include "ds_key.h"
+
+
+static const dsi_work_kind_t *dsi_work_kind(ds_work_kind_e kind);
+static int dsi_work_lease(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    ds_str_t id, ds_str_t key, int64_t task_id, const uint8_t *lease,
+    int64_t now, int64_t lease_us, int64_t *expires, int abandon);
+
+
+int
+dsi_work_claim(ds_txn_t *txn, ds_str_t hub, const dsi_work_kind_t *k,
+    int64_t now, int64_t lease_us, size_t max, const uint8_t *tokens,
+    void *emit_data, size_t *claimed)
+{
+    int              rc;
+    size_t           len, examined;
+    int64_t          at;
+    const uint8_t   *token;
+    dsi_verdict_e    verdict;
+    dsi_work_rec_t   r;
+    unsigned char    item[DS_KEY_BUF];
+
+    *claimed = 0;
+
+    if (!ds_claim_valid(hub, now, lease_us, max, tokens)) {
+        return DS_INVALID;
+    }
+
+    if (k->before_claim != NULL) {
+        rc = k->before_claim(txn, hub, now);
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    for (examined = 0; *claimed < max && examined < max + DS_CLAIM_SCAN;
+         examined++)
+    {
+        rc = ds_ready_due(txn, hub, k->ready, now, &at, item, &len);
+
+        if (rc == DS_NOTFOUND) {
+            break;
+        }
+
+        if (rc != DS_OK) {
+            return rc;
+        }
+
+        memset(&r, 0, sizeof(dsi_work_rec_t));
+
+        rc = k->item_key(item, len, &r);
+
+        if (rc == DS_OK) {
+            rc = k->get(txn, hub, &r);
+        }
+
+        if (rc == DS_OK) {
+            rc = k->verdict(txn, hub, &r, at, &verdict);
+
+        } else if (rc == DS_NOTFOUND || rc == DS_INVALID) {
+            /* an entry without its record: ds_check() reports those */
+            rc = DS_OK;
+            verdict = DSI_WORK_STALE;
+        }
+
+        if (rc != DS_OK) {
+            return rc;
+        }
+
+        r.old_ready_at = at;
+
+        switch (verdict) {
+
+        case DSI_WORK_STALE:
+            rc = ds_ready_del(txn, hub, k->ready, at, item, len);
+            break;
+
+        case DSI_WORK_IDLE:
+            /* nothing to run: out of the index */
+            *r.ready_at = 0;
+            rc = k->put(txn, hub, &r);
+            break;
+
+        case DSI_WORK_DROP:
+            rc = k->drop(txn, hub, &r);
+            break;
+
+        case DSI_WORK_TAKE:
+            break;
+        }
+
+        if (rc != DS_OK) {
+            return rc;
+        }
+
+        if (verdict != DSI_WORK_TAKE) {
+            continue;
+        }
+
+        token = tokens + *claimed * DS_LEASE_LEN;
+
+        ds_lease_take(r.lease, r.lease_expires, r.ready_at, token, now,
+                      lease_us);
+
+        if (r.lease_upto != NULL) {
+            *r.lease_upto = r.upto;
+        }
+
+        if (k->taken != NULL) {
+            k->taken(&r, now);
+        }
+
+        rc = k->put(txn, hub, &r);
+        if (rc != DS_OK) {
+            return rc;
+        }
+
+        /* read it again: the item points into the map for the callback */
+
+        rc = k->get(txn, hub, &r);
+        if (rc != DS_OK) {
+            return rc == DS_NOTFOUND ? DS_ERROR : rc;
+        }
+
+        (*claimed)++;
+
+        if (emit_data != NULL && k->emit(txn, &r, token, emit_data) != 0) {
+            ds_txn_set_error(txn, "stopped by the callback");
+            return DS_ERROR;
+        }
+    }
+
+    return DS_OK;
+}
+
+
+/*
+ * The completion fence. r holds the item's key. DS_OK with *replay 0:
+ * the lease is current, apply the completion; DS_OK with *replay 1: the
+ * lease is the one of the last completion, answer as it did and apply
+ * nothing. Otherwise the refusal: DS_CONFLICT for no lease or another
+ * one, or what the kind refuses (a terminal orchestration: DS_GONE).
+ */
+
+int
+dsi_work_fence(ds_txn_t *txn, ds_str_t hub, const dsi_work_kind_t *k,
+    dsi_work_rec_t *r, const uint8_t *lease, int *replay)
+{
+    int  rc;
+
+    *replay = 0;
+
+    rc = k->get(txn, hub, r);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (ds_lease_none(lease)) {
+        return DS_CONFLICT;
+    }
+
+    if (r->done_lease != NULL && ds_lease_eq(lease, r->done_lease)) {
+        *replay = 1;
+        return DS_OK;
+    }
+
+    if (k->refuse != NULL) {
+        rc = k->refuse(r, DSI_WORK_COMPLETE);
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    return ds_lease_eq(lease, r->lease) ? DS_OK : DS_CONFLICT;
+}
+
+
+int
+ds_work_renew(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    ds_str_t id, ds_str_t key, int64_t task_id, const uint8_t *lease,
+    int64_t now, int64_t lease_us, int64_t *expires)
+{
+    return dsi_work_lease(txn, hub, kind, id, key, task_id, lease, now,
+                          lease_us, expires, 0);
+}
+
+
+int
+ds_work_abandon(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    ds_str_t id, ds_str_t key, int64_t task_id, const uint8_t *lease,
+    int64_t now)
+{
+    return dsi_work_lease(txn, hub, kind, id, key, task_id, lease, now, 0,
+                          NULL, 1);
+}
+
+
+/* renew, or with abandon set give the lease up and be ready now */
+
+static int
+dsi_work_lease(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    ds_str_t id, ds_str_t key, int64_t task_id, const uint8_t *lease,
+    int64_t now, int64_t lease_us, int64_t *expires, int abandon)
+{
+    int                     rc;
+    dsi_work_rec_t          r;
+    const dsi_work_kind_t  *k;
+
+    k = dsi_work_kind(kind);
+
+    if (k == NULL) {
+        return DS_INVALID;
+    }
+
+    memset(&r, 0, sizeof(dsi_work_rec_t));
+
+    if (k->key_of(hub, id, key, task_id, &r) != DS_OK
+        || (!abandon && !ds_lease_time_valid(now, lease_us)))
+    {
+        return DS_INVALID;
+    }
+
+    rc = k->get(txn, hub, &r);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (k->refuse != NULL) {
+        rc = k->refuse(&r, abandon ? DSI_WORK_ABANDON : DSI_WORK_RENEW);
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    if (!ds_lease_held(lease, r.lease)) {
+        return DS_CONFLICT;
+    }
+
+    r.old_ready_at = *r.ready_at;
+
+    ds_lease_renew(r.lease, r.lease_expires, r.ready_at, now, lease_us,
+                   expires, abandon);
+
+    if (k->released != NULL) {
+        k->released(&r, abandon, now);
+    }
+
+    return k->put(txn, hub, &r);
+}
+
+
+static const dsi_work_kind_t *
+dsi_work_kind(ds_work_kind_e kind)
+{
+    switch (kind) {
+
+    case DS_WORK_ORCHESTRATION:
+        return &dsi_work_orchestration;
+
+    case DS_WORK_ACTIVITY:
+        return &dsi_work_activity;
+
+    case DS_WORK_ENTITY:
+        return &dsi_work_entity;
+
+    default:
+        return NULL;
+    }
+}
