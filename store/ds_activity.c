@@ -30,12 +30,6 @@
 
 
 typedef struct {
-    ds_activity_item_cb  cb;
-    void                *data;
-} ds_activity_emit_t;
-
-
-typedef struct {
     ds_str_t            hub;
     ds_str_t            id;
     int                 tombstones;
@@ -55,8 +49,7 @@ static int ds_activity_work_put(ds_txn_t *txn, ds_str_t hub,
 static int ds_activity_verdict(ds_txn_t *txn, ds_str_t hub,
     dsi_work_rec_t *r, int64_t at, dsi_verdict_e *verdict);
 static int ds_activity_drop(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r);
-static int ds_activity_emit(ds_txn_t *txn, const dsi_work_rec_t *r,
-    const uint8_t *token, void *data);
+static void ds_activity_view(const dsi_work_rec_t *r, ds_work_item_t *it);
 static int ds_activity_refuse(const dsi_work_rec_t *r, dsi_verb_e verb);
 static int ds_activity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, ds_activity_t *act);
@@ -78,7 +71,7 @@ const dsi_work_kind_t  dsi_work_activity = {
     ds_activity_verdict,
     ds_activity_drop,
     NULL,
-    ds_activity_emit,
+    ds_activity_view,
     ds_activity_refuse,
     NULL
 };
@@ -165,21 +158,6 @@ ds_activity_drop_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     }
 
     return DSI_EACH_DELETE;
-}
-
-
-int
-ds_work_claim_activities(ds_txn_t *txn, ds_str_t hub, int64_t now,
-    int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_activity_item_cb cb, void *data, size_t *claimed)
-{
-    ds_activity_emit_t  e;
-
-    e.cb = cb;
-    e.data = data;
-
-    return dsi_work_claim(txn, hub, &dsi_work_activity, now, lease_us, max,
-                          tokens, cb ? &e : NULL, claimed);
 }
 
 
@@ -349,23 +327,12 @@ ds_activity_drop(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
 }
 
 
-static int
-ds_activity_emit(ds_txn_t *txn, const dsi_work_rec_t *r,
-    const uint8_t *token, void *data)
+static void
+ds_activity_view(const dsi_work_rec_t *r, ds_work_item_t *it)
 {
-    ds_activity_item_t   it;
-    ds_activity_emit_t  *e;
-
-    e = data;
-
-    it.id = r->id;
-    it.task_id = r->task_id;
-    it.name = r->u.act.name;
-    it.input = r->u.act.input;
-    it.lease_expires = r->u.act.lease_expires;
-    it.lease = token;
-
-    return e->cb(e->data, txn, &it);
+    it->task_id = r->task_id;
+    it->name = r->u.act.name;
+    it->input = r->u.act.input;
 }
 
 

@@ -17,12 +17,6 @@
 #include "ds_key.h"
 
 
-typedef struct {
-    ds_orch_item_cb     cb;
-    void               *data;
-} ds_orch_emit_t;
-
-
 static int ds_orch_fire(ds_txn_t *txn, ds_str_t hub, int64_t now);
 static int ds_orch_item_key(const unsigned char *item, size_t len,
     dsi_work_rec_t *r);
@@ -33,8 +27,7 @@ static int ds_orch_put(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r);
 static int ds_orch_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
     int64_t at, dsi_verdict_e *verdict);
 static void ds_orch_taken(dsi_work_rec_t *r, int64_t now);
-static int ds_orch_emit(ds_txn_t *txn, const dsi_work_rec_t *r,
-    const uint8_t *token, void *data);
+static void ds_orch_view(const dsi_work_rec_t *r, ds_work_item_t *it);
 static int ds_orch_refuse(const dsi_work_rec_t *r, dsi_verb_e verb);
 static void ds_orch_released(dsi_work_rec_t *r, int abandon, int64_t now);
 
@@ -49,25 +42,10 @@ const dsi_work_kind_t  dsi_work_orchestration = {
     ds_orch_verdict,
     NULL,
     ds_orch_taken,
-    ds_orch_emit,
+    ds_orch_view,
     ds_orch_refuse,
     ds_orch_released
 };
-
-
-int
-ds_work_claim_orchestrations(ds_txn_t *txn, ds_str_t hub, int64_t now,
-    int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_orch_item_cb cb, void *data, size_t *claimed)
-{
-    ds_orch_emit_t  e;
-
-    e.cb = cb;
-    e.data = data;
-
-    return dsi_work_claim(txn, hub, &dsi_work_orchestration, now, lease_us,
-                          max, tokens, cb ? &e : NULL, claimed);
-}
 
 
 static int
@@ -176,22 +154,14 @@ ds_orch_taken(dsi_work_rec_t *r, int64_t now)
 }
 
 
-static int
-ds_orch_emit(ds_txn_t *txn, const dsi_work_rec_t *r, const uint8_t *token,
-    void *data)
+static void
+ds_orch_view(const dsi_work_rec_t *r, ds_work_item_t *it)
 {
-    ds_orch_item_t   it;
-    ds_orch_emit_t  *e;
-
-    e = data;
-
-    it.id = r->id;
-    it.inst = &r->u.inst;
-    it.upto = r->upto;
-    it.lease_expires = r->u.inst.lease_expires;
-    it.lease = token;
-
-    return e->cb(e->data, txn, &it);
+    it->name = r->u.inst.name;
+    it->input = r->u.inst.input;
+    it->execution = r->u.inst.execution;
+    it->timestamp = r->u.inst.episode_at;
+    it->status = r->u.inst.status;
 }
 
 

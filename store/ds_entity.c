@@ -34,12 +34,6 @@
 #define DS_ETOKEN_RAW_MAX   (1 + DS_ID_MAX)
 
 
-typedef struct {
-    ds_entity_item_cb   cb;
-    void               *data;
-} ds_entity_emit_t;
-
-
 static int ds_entity_item_key(const unsigned char *item, size_t len,
     dsi_work_rec_t *r);
 static int ds_entity_key_of(ds_str_t hub, ds_str_t id, ds_str_t key,
@@ -50,8 +44,7 @@ static int ds_entity_work_put(ds_txn_t *txn, ds_str_t hub,
     dsi_work_rec_t *r);
 static int ds_entity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
     int64_t at, dsi_verdict_e *verdict);
-static int ds_entity_emit(ds_txn_t *txn, const dsi_work_rec_t *r,
-    const uint8_t *token, void *data);
+static void ds_entity_view(const dsi_work_rec_t *r, ds_work_item_t *it);
 static int ds_erec_get(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
     ds_erec_t *rec);
 static int ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
@@ -72,7 +65,7 @@ const dsi_work_kind_t  dsi_work_entity = {
     ds_entity_verdict,
     NULL,
     NULL,
-    ds_entity_emit,
+    ds_entity_view,
     NULL,
     NULL
 };
@@ -202,21 +195,6 @@ ds_entity_read_ops(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     }
 
     return ds_seq_read_upto(txn, DS_DB_ENTITY_OPS, hub, eid, upto, cb, data);
-}
-
-
-int
-ds_work_claim_entities(ds_txn_t *txn, ds_str_t hub, int64_t now,
-    int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_entity_item_cb cb, void *data, size_t *claimed)
-{
-    ds_entity_emit_t  e;
-
-    e.cb = cb;
-    e.data = data;
-
-    return dsi_work_claim(txn, hub, &dsi_work_entity, now, lease_us, max,
-                          tokens, cb ? &e : NULL, claimed);
 }
 
 
@@ -364,31 +342,15 @@ ds_entity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
 }
 
 
-static int
-ds_entity_emit(ds_txn_t *txn, const dsi_work_rec_t *r, const uint8_t *token,
-    void *data)
+static void
+ds_entity_view(const dsi_work_rec_t *r, ds_work_item_t *it)
 {
-    ds_entity_item_t   it;
-    ds_entity_emit_t  *e;
-
-    e = data;
-
-    it.name = r->name;
-    it.key = r->key;
+    it->name = r->name;
+    it->key = r->key;
 
     if (r->u.ent.has_state) {
-        it.state = r->u.ent.state;
-
-    } else {
-        it.state.data = NULL;
-        it.state.len = 0;
+        it->input = r->u.ent.state;
     }
-
-    it.upto = r->upto;
-    it.lease_expires = r->u.ent.lease_expires;
-    it.lease = token;
-
-    return e->cb(e->data, txn, &it);
 }
 
 

@@ -263,9 +263,8 @@ typedef struct {
                               dsi_work_rec_t *r);
     /* after the lease is taken, before the put; may be NULL */
     void              (*taken)(dsi_work_rec_t *r, int64_t now);
-    /* hands the claimed item (read again) to the caller's callback */
-    int               (*emit)(ds_txn_t *txn, const dsi_work_rec_t *r,
-                              const uint8_t *token, void *data);
+    /* the kind's members of a claimed item (read again) */
+    void              (*view)(const dsi_work_rec_t *r, ds_work_item_t *it);
     /* a refusal before the lease is compared; may be NULL */
     int               (*refuse)(const dsi_work_rec_t *r, dsi_verb_e verb);
     /* after a renew or abandon changed the lease fields; may be NULL */
@@ -277,9 +276,6 @@ extern const dsi_work_kind_t  dsi_work_orchestration;
 extern const dsi_work_kind_t  dsi_work_activity;
 extern const dsi_work_kind_t  dsi_work_entity;
 
-int dsi_work_claim(ds_txn_t *txn, ds_str_t hub, const dsi_work_kind_t *k,
-    int64_t now, int64_t lease_us, size_t max, const uint8_t *tokens,
-    void *emit_data, size_t *claimed);
 int dsi_work_fence(ds_txn_t *txn, ds_str_t hub, const dsi_work_kind_t *k,
     dsi_work_rec_t *r, const uint8_t *lease, int *replay);
 

@@ -28,21 +28,25 @@ static int dsi_work_lease(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
 
 
 int
-dsi_work_claim(ds_txn_t *txn, ds_str_t hub, const dsi_work_kind_t *k,
+ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     int64_t now, int64_t lease_us, size_t max, const uint8_t *tokens,
-    void *emit_data, size_t *claimed)
+    ds_work_item_cb cb, void *data, size_t *claimed)
 {
-    int              rc;
-    size_t           len, examined;
-    int64_t          at;
-    const uint8_t   *token;
-    dsi_verdict_e    verdict;
-    dsi_work_rec_t   r;
-    unsigned char    item[DS_KEY_BUF];
+    int                     rc;
+    size_t                  len, examined;
+    int64_t                 at;
+    const uint8_t          *token;
+    dsi_verdict_e           verdict;
+    dsi_work_rec_t          r;
+    ds_work_item_t          it;
+    const dsi_work_kind_t  *k;
+    unsigned char           item[DS_KEY_BUF];
 
     *claimed = 0;
 
-    if (!ds_claim_valid(hub, now, lease_us, max, tokens)) {
+    k = dsi_work_kind(kind);
+
+    if (k == NULL || !ds_claim_valid(hub, now, lease_us, max, tokens)) {
         return DS_INVALID;
     }
 
@@ -144,7 +148,20 @@ dsi_work_claim(ds_txn_t *txn, ds_str_t hub, const dsi_work_kind_t *k,
 
         (*claimed)++;
 
-        if (emit_data != NULL && k->emit(txn, &r, token, emit_data) != 0) {
+        if (cb == NULL) {
+            continue;
+        }
+
+        memset(&it, 0, sizeof(ds_work_item_t));
+        it.kind = kind;
+        it.id = r.id;
+        it.upto = r.upto;
+        it.lease_expires = *r.lease_expires;
+        it.lease = token;
+
+        k->view(&r, &it);
+
+        if (cb(data, txn, &it) != 0) {
             ds_txn_set_error(txn, "stopped by the callback");
             return DS_ERROR;
         }

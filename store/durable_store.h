@@ -195,7 +195,7 @@ int ds_history_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
  * "now" and are what the module uses); without a record it is a plain
  * sequence append. ds_inbox_read_upto() reads the messages with seq <=
  * upto: an orchestration work item delivers exactly those
- * (ds_orch_item_t.upto).
+ * (ds_work_item_t.upto).
  */
 int ds_inbox_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t message, uint64_t *seq);
@@ -308,8 +308,7 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  * Result}, TaskFailed {TaskScheduledId, Reason, Details}, TimerFired
  * {TimerId, FireAt}, SubOrchestrationInstanceCompleted {TaskScheduledId,
  * Result}, SubOrchestrationInstanceFailed {TaskScheduledId, Reason,
- * Details}, ExecutionRewound {Reason}. item->inst is the record after the
- * claim (status Pending until the first completion).
+ * Details}, ExecutionRewound {Reason}.
  *
  * Entity item: read the operations with ds_entity_read_ops(txn, hub,
  * item->name, item->key, item->upto, ...); each is
@@ -355,43 +354,38 @@ typedef enum {
 } ds_work_kind_e;
 
 
+/*
+ * A claimed item of any kind; the members its kind does not have are
+ * zero. Orchestration: id, name (the orchestrator), input, execution,
+ * timestamp (the episode's clock: the claim time), status (after the
+ * claim; Pending until the first completion), upto (inbox seq). Activity:
+ * id, task_id (its TaskScheduled EventId), name, input. Entity: id
+ * ("@name@key"), name (lower-cased) and key, input (the state; len 0: no
+ * state), upto (operations seq). Inputs are JSON text, len 0 = null.
+ */
 typedef struct {
-    ds_str_t            id;             /* instance id */
-    const ds_instance_t *inst;          /* the record after the claim */
-    uint64_t            upto;           /* inbox messages seq <= upto */
-    int64_t             lease_expires;
-    const uint8_t      *lease;
-} ds_orch_item_t;
-
-typedef struct {
-    ds_str_t            id;             /* orchestration instance id */
-    int64_t             task_id;        /* its TaskScheduled EventId */
+    ds_work_kind_e      kind;
+    ds_str_t            id;
     ds_str_t            name;
-    ds_str_t            input;          /* JSON text, len 0 = null */
-    int64_t             lease_expires;
-    const uint8_t      *lease;
-} ds_activity_item_t;
-
-typedef struct {
-    ds_str_t            name;           /* lower-cased entity name */
     ds_str_t            key;
-    ds_str_t            state;          /* JSON text, len 0 = no state */
-    uint64_t            upto;           /* operations seq <= upto */
+    ds_str_t            input;
+    int64_t             task_id;
+    uint64_t            execution;
+    int64_t             timestamp;
+    ds_status_e         status;
+    uint64_t            upto;
     int64_t             lease_expires;
     const uint8_t      *lease;
-} ds_entity_item_t;
+} ds_work_item_t;
 
 /*
  * Called inside the claiming write txn, once per item, before the next
- * item is written: pointers stay valid for the call. The orchestration
- * callback reads the history and the inbox (seq <= upto) through txn.
+ * item is written: pointers stay valid for the call. The callback reads
+ * an orchestration's history and inbox (seq <= upto) or an entity's
+ * operations through txn.
  */
-typedef int (*ds_orch_item_cb)(void *data, ds_txn_t *txn,
-    const ds_orch_item_t *item);
-typedef int (*ds_activity_item_cb)(void *data, ds_txn_t *txn,
-    const ds_activity_item_t *item);
-typedef int (*ds_entity_item_cb)(void *data, ds_txn_t *txn,
-    const ds_entity_item_t *item);
+typedef int (*ds_work_item_cb)(void *data, ds_txn_t *txn,
+    const ds_work_item_t *item);
 
 
 typedef enum {
@@ -434,23 +428,18 @@ typedef struct {
  * does. entity_name is lower-cased by the store.
  */
 
-int ds_work_claim_orchestrations(ds_txn_t *txn, ds_str_t hub, int64_t now,
-    int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_orch_item_cb cb, void *data, size_t *claimed);
+int ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    int64_t now, int64_t lease_us, size_t max, const uint8_t *tokens,
+    ds_work_item_cb cb, void *data, size_t *claimed);
+
 int ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub,
     ds_str_t id, const uint8_t *lease, const ds_action_t *actions,
     size_t nactions, int64_t now, ds_status_e *status);
 
-int ds_work_claim_activities(ds_txn_t *txn, ds_str_t hub, int64_t now,
-    int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_activity_item_cb cb, void *data, size_t *claimed);
 int ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, const uint8_t *lease, int failed, ds_str_t result,
     ds_str_t reason, ds_str_t details, int64_t now);
 
-int ds_work_claim_entities(ds_txn_t *txn, ds_str_t hub, int64_t now,
-    int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_entity_item_cb cb, void *data, size_t *claimed);
 int ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
     int64_t now);
@@ -501,7 +490,7 @@ int ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, ds_str_t operation, ds_str_t input, int64_t now);
 int ds_entity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     ds_entity_t *entity);
-/* the queued operations with seq <= upto (ds_entity_item_t.upto) */
+/* the queued operations with seq <= upto (ds_work_item_t.upto) */
 int ds_entity_read_ops(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, uint64_t upto, ds_event_cb cb, void *data);
 int ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,

@@ -133,7 +133,7 @@ t_text_cb(void *data, uint64_t seq, ds_str_t ev)
 
 
 static int
-t_orch_cb(void *data, ds_txn_t *txn, const ds_orch_item_t *it)
+t_orch_cb(void *data, ds_txn_t *txn, const ds_work_item_t *it)
 {
     size_t    i;
     t_acc_t   acc;
@@ -149,11 +149,10 @@ t_orch_cb(void *data, ds_txn_t *txn, const ds_orch_item_t *it)
     snprintf(o->id[i], sizeof(o->id[i]), "%.*s", (int) it->id.len,
              it->id.data);
     snprintf(o->input[i], sizeof(o->input[i]), "%.*s",
-             (int) it->inst->input.len,
-             it->inst->input.data ? it->inst->input.data : "");
+             (int) it->input.len, it->input.data ? it->input.data : "");
     o->upto[i] = it->upto;
     o->expires[i] = it->lease_expires;
-    o->status[i] = it->inst->status;
+    o->status[i] = it->status;
 
     t_acc_init(&acc, o->history[i], T_TEXT);
 
@@ -191,8 +190,8 @@ t_claim_o(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
         return DS_ERROR;
     }
 
-    rc = ds_work_claim_orchestrations(txn, hub, now, lease_us, max,
-                                      t_tok(tok), t_orch_cb, o, &claimed);
+    rc = ds_work_claim(txn, hub, DS_WORK_ORCHESTRATION, now, lease_us, max,
+                       t_tok(tok), t_orch_cb, o, &claimed);
 
     if (rc == DS_OK && claimed != o->n) {
         rc = DS_ERROR;
@@ -228,7 +227,7 @@ t_complete_o(ds_env_t *env, ds_str_t hub, const char *id, int tok,
 
 
 static int
-t_act_cb(void *data, ds_txn_t *txn, const ds_activity_item_t *it)
+t_act_cb(void *data, ds_txn_t *txn, const ds_work_item_t *it)
 {
     size_t    i;
     t_act_t  *a;
@@ -269,8 +268,8 @@ t_claim_a(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
         return DS_ERROR;
     }
 
-    rc = ds_work_claim_activities(txn, hub, now, lease_us, max, t_tok(tok),
-                                  t_act_cb, a, &claimed);
+    rc = ds_work_claim(txn, hub, DS_WORK_ACTIVITY, now, lease_us, max,
+                       t_tok(tok), t_act_cb, a, &claimed);
 
     if (rc == DS_OK && claimed != a->n) {
         rc = DS_ERROR;
@@ -302,7 +301,7 @@ t_complete_a(ds_env_t *env, ds_str_t hub, const char *id, int64_t task_id,
 
 
 static int
-t_ent_cb(void *data, ds_txn_t *txn, const ds_entity_item_t *it)
+t_ent_cb(void *data, ds_txn_t *txn, const ds_work_item_t *it)
 {
     size_t    i;
     t_acc_t   acc;
@@ -319,8 +318,8 @@ t_ent_cb(void *data, ds_txn_t *txn, const ds_entity_item_t *it)
              it->name.data);
     snprintf(e->key[i], sizeof(e->key[i]), "%.*s", (int) it->key.len,
              it->key.data);
-    snprintf(e->state[i], sizeof(e->state[i]), "%.*s", (int) it->state.len,
-             it->state.data ? it->state.data : "");
+    snprintf(e->state[i], sizeof(e->state[i]), "%.*s", (int) it->input.len,
+             it->input.data ? it->input.data : "");
     e->upto[i] = it->upto;
 
     t_acc_init(&acc, e->ops[i], T_TEXT);
@@ -352,8 +351,8 @@ t_claim_e(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
         return DS_ERROR;
     }
 
-    rc = ds_work_claim_entities(txn, hub, now, lease_us, max, t_tok(tok),
-                                t_ent_cb, e, &claimed);
+    rc = ds_work_claim(txn, hub, DS_WORK_ENTITY, now, lease_us, max,
+                       t_tok(tok), t_ent_cb, e, &claimed);
 
     if (rc == DS_OK && claimed != e->n) {
         rc = DS_ERROR;
