@@ -964,6 +964,12 @@ ngx_http_durable_work_refusal(int rc, ngx_uint_t *status,
                    "claimed again, or it was abandoned.";
         return 1;
 
+    case DS_MISMATCH:
+        *status = NGX_HTTP_CONFLICT;
+        *message = "A different completion was already applied under this "
+                   "lease; only an identical retry gets its answer.";
+        return 1;
+
     case DS_GONE:
         *status = NGX_HTTP_DURABLE_GONE;
         *message = "The instance is no longer running: it was terminated "

@@ -8,12 +8,15 @@
  * result twice; tombstones are overwritten when the task id is scheduled
  * again (rewind, a later execution) and removed with the instance.
  *
- * Record (version 1):
+ * Record (version 2):
  *
  *   version(1) flags(1) reserved(2) ready_at(8) lease_expires(8)
- *   lease(16) name_len(4) input_len(4) name input
+ *   lease(16) done_digest(8) name_len(4) input_len(4) name input
  *
- * flags: 1 = completed (a tombstone: no name, input or ready entry).
+ * flags: 1 = completed (a tombstone: no name, input or ready entry; the
+ * lease is the one it was completed under, done_digest the digest of
+ * that completion). Version 1 is the same without done_digest; it is
+ * still read (the digest then is 0: not known).
  */
 
 
@@ -23,8 +26,10 @@
 #include "ds_key.h"
 
 
-#define DS_ACTIVITY_VERSION 1
-#define DS_ACTIVITY_HEADER  44
+#define DS_ACTIVITY_VERSION 2
+#define DS_ACTIVITY_HEADER  52
+#define DS_ACTIVITY_V1      1
+#define DS_ACTIVITY_HEADER_V1  44
 #define DS_ACTIVITY_DONE    0x01
 #define DS_ACTIVITY_STACK   1024
 
@@ -167,8 +172,10 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t reason, ds_str_t details, int64_t now)
 {
     int             rc, replay;
+    uint64_t        digest;
     ds_buf_t        b;
     ds_str_t        msg;
+    dsi_digest_t    d;
     ds_activity_t   act;
     dsi_work_rec_t  r;
 
@@ -176,11 +183,25 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return DS_INVALID;
     }
 
+    dsi_digest_init(&d, DS_WORK_ACTIVITY);
+    dsi_digest_int(&d, failed);
+
+    if (failed) {
+        dsi_digest_str(&d, reason);
+        dsi_digest_str(&d, details);
+
+    } else {
+        dsi_digest_str(&d, result);
+    }
+
+    digest = dsi_digest_end(&d);
+
     memset(&r, 0, sizeof(dsi_work_rec_t));
     r.id = id;
     r.task_id = task_id;
 
-    rc = dsi_work_fence(txn, hub, &dsi_work_activity, &r, lease, &replay);
+    rc = dsi_work_fence(txn, hub, &dsi_work_activity, &r, lease, digest,
+                        &replay);
 
     if (rc != DS_OK || replay) {
         /* a replay: a retry of the completion that made the tombstone */
@@ -210,6 +231,7 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     memset(&act, 0, sizeof(ds_activity_t));
     act.done = 1;
     memcpy(act.lease, lease, DS_LEASE_LEN);
+    act.done_digest = digest;
 
     rc = ds_activity_put(txn, hub, id, task_id, &act, r.u.act.ready_at);
 
@@ -279,6 +301,7 @@ ds_activity_work_get(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
     r->ready_at = &act->ready_at;
     r->lease_upto = NULL;
     r->done_lease = act->done ? act->lease : NULL;
+    r->done_digest = &act->done_digest;
 
     return DS_OK;
 }
@@ -419,8 +442,9 @@ ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
     ds_put_i64(p + 4, act->ready_at);
     ds_put_i64(p + 12, act->lease_expires);
     memcpy(p + 20, act->lease, DS_LEASE_LEN);
-    ds_put_u32(p + 36, (uint32_t) act->name.len);
-    ds_put_u32(p + 40, (uint32_t) act->input.len);
+    ds_put_u64(p + 36, act->done_digest);
+    ds_put_u32(p + 44, (uint32_t) act->name.len);
+    ds_put_u32(p + 48, (uint32_t) act->input.len);
     p += DS_ACTIVITY_HEADER;
 
     if (act->name.len) {
@@ -500,21 +524,29 @@ ds_activity_info(const void *data, size_t len, int *done, int64_t *ready_at)
 static int
 ds_activity_decode(const void *data, size_t len, ds_activity_t *act)
 {
-    size_t                nl, il;
+    size_t                nl, il, header;
     const unsigned char  *p;
 
     p = data;
 
-    if (len < DS_ACTIVITY_HEADER || p[0] != DS_ACTIVITY_VERSION) {
+    if (len < 1) {
         return DS_ERROR;
     }
 
-    nl = ds_get_u32(p + 36);
-    il = ds_get_u32(p + 40);
+    header = p[0] == DS_ACTIVITY_V1 ? DS_ACTIVITY_HEADER_V1
+                                    : DS_ACTIVITY_HEADER;
 
-    if (nl > len - DS_ACTIVITY_HEADER
-        || il != len - DS_ACTIVITY_HEADER - nl)
+    if (len < header
+        || (p[0] != DS_ACTIVITY_VERSION && p[0] != DS_ACTIVITY_V1))
     {
+        return DS_ERROR;
+    }
+
+    /* the lengths are the header's last 8 bytes in both versions */
+    nl = ds_get_u32(p + header - 8);
+    il = ds_get_u32(p + header - 4);
+
+    if (nl > len - header || il != len - header - nl) {
         return DS_ERROR;
     }
 
@@ -522,7 +554,8 @@ ds_activity_decode(const void *data, size_t len, ds_activity_t *act)
     act->ready_at = ds_get_i64(p + 4);
     act->lease_expires = ds_get_i64(p + 12);
     memcpy(act->lease, p + 20, DS_LEASE_LEN);
-    act->name.data = (const char *) p + DS_ACTIVITY_HEADER;
+    act->done_digest = p[0] == DS_ACTIVITY_V1 ? 0 : ds_get_u64(p + 36);
+    act->name.data = (const char *) p + header;
     act->name.len = nl;
     act->input.data = act->name.data + nl;
     act->input.len = il;

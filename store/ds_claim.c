@@ -100,6 +100,7 @@ ds_orch_get(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
     r->ready_at = &inst->ready_at;
     r->lease_upto = &inst->lease_upto;
     r->done_lease = inst->done_lease;
+    r->done_digest = &inst->done_digest;
 
     return DS_OK;
 }

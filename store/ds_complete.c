@@ -35,6 +35,7 @@ typedef struct {
 
 static int ds_actions_check(ds_str_t hub, ds_str_t id,
     const ds_action_t *a, size_t n);
+static uint64_t ds_complete_digest(const ds_action_t *a, size_t n);
 static int ds_id_cmp(const void *a, const void *b);
 static int ds_is_finish(ds_action_type_e type);
 static int ds_child_id(ds_str_t id, const ds_action_t *a, char *buf,
@@ -55,7 +56,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 {
     int                 rc, replay;
     char               *mem;
-    uint64_t            upto, last;
+    uint64_t            upto, last, digest;
     ds_buf_t            b;
     ds_str_t            none, msg;
     ds_msgs_t           msgs;
@@ -63,11 +64,14 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     dsi_work_rec_t      r;
     const ds_action_t  *fin;
 
+    /* actions NULL with nactions > 0 is refused after the fence */
+    digest = ds_complete_digest(actions, actions ? nactions : 0);
+
     memset(&r, 0, sizeof(dsi_work_rec_t));
     r.id = id;
 
     rc = dsi_work_fence(txn, hub, &dsi_work_orchestration, &r, lease,
-                        &replay);
+                        digest, &replay);
     if (rc != DS_OK) {
         return rc;
     }
@@ -211,6 +215,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     inst.lease_expires = 0;
     inst.lease_upto = 0;
     memcpy(inst.done_lease, lease, DS_LEASE_LEN);
+    inst.done_digest = digest;
     inst.done_status = inst.status;
     inst.ready_at = last ? ds_ready_time(now) : 0;
 
@@ -228,6 +233,34 @@ done:
     free(mem);
 
     return rc;
+}
+
+
+/* every field of every action, in order */
+
+static uint64_t
+ds_complete_digest(const ds_action_t *a, size_t n)
+{
+    size_t        i;
+    dsi_digest_t  d;
+
+    dsi_digest_init(&d, DS_WORK_ORCHESTRATION);
+    dsi_digest_int(&d, (int64_t) n);
+
+    for (i = 0; i < n; i++) {
+        dsi_digest_int(&d, (int64_t) a[i].type);
+        dsi_digest_int(&d, a[i].id);
+        dsi_digest_str(&d, a[i].name);
+        dsi_digest_str(&d, a[i].instance_id);
+        dsi_digest_str(&d, a[i].entity_name);
+        dsi_digest_str(&d, a[i].entity_key);
+        dsi_digest_str(&d, a[i].input);
+        dsi_digest_str(&d, a[i].reason);
+        dsi_digest_str(&d, a[i].details);
+        dsi_digest_int(&d, a[i].fire_at);
+    }
+
+    return dsi_digest_end(&d);
 }
 
 

@@ -8,11 +8,14 @@
  * the ready index (kind 'e'); a claim leases it with all its queued
  * operations, so one batch at a time runs per entity, in order.
  *
- * Record (version 1):
+ * Record (version 2):
  *
  *   version(1) flags(1) reserved(2) last_op(8) ready_at(8)
  *   lease_expires(8) lease_upto(8) op_seq(8) lease(16) done_lease(16)
- *   state_len(4) state
+ *   done_digest(8) state_len(4) state
+ *
+ * Version 1 is the same without done_digest; it is still read (the
+ * digest of the last completion then is 0: not known).
  *
  * flags: 1 = has state (state_len 0 then means JSON null). A record
  * without state stays after a delete, so that a retried completion is
@@ -26,8 +29,10 @@
 #include "ds_key.h"
 
 
-#define DS_ENTITY_VERSION   1
-#define DS_ENTITY_HEADER    80
+#define DS_ENTITY_VERSION   2
+#define DS_ENTITY_HEADER    88
+#define DS_ENTITY_V1        1
+#define DS_ENTITY_HEADER_V1 80
 #define DS_ENTITY_STATE     0x01
 #define DS_ENTITY_STACK     1024
 #define DS_ETOKEN_VERSION   2
@@ -205,9 +210,10 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 {
     int             rc, replay;
     int64_t         old_ready_at;
-    uint64_t        last;
+    uint64_t        last, digest;
     ds_str_t        eid;
     ds_erec_t       rec;
+    dsi_digest_t    d;
     dsi_work_rec_t  r;
 
     memset(&r, 0, sizeof(dsi_work_rec_t));
@@ -216,7 +222,17 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
         return DS_INVALID;
     }
 
-    rc = dsi_work_fence(txn, hub, &dsi_work_entity, &r, lease, &replay);
+    dsi_digest_init(&d, DS_WORK_ENTITY);
+    dsi_digest_int(&d, delete_state);
+
+    if (!delete_state) {
+        dsi_digest_str(&d, state);
+    }
+
+    digest = dsi_digest_end(&d);
+
+    rc = dsi_work_fence(txn, hub, &dsi_work_entity, &r, lease, digest,
+                        &replay);
 
     if (rc != DS_OK || replay) {
         /* a replay: a retry of the last completion */
@@ -252,6 +268,7 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
     rec.last_op = now;
     memcpy(rec.done_lease, lease, DS_LEASE_LEN);
+    rec.done_digest = digest;
     memset(rec.lease, 0, DS_LEASE_LEN);
     rec.lease_expires = 0;
     rec.ready_at = last ? ds_ready_time(now) : 0;
@@ -306,6 +323,7 @@ ds_entity_work_get(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
     r->ready_at = &rec->ready_at;
     r->lease_upto = &rec->lease_upto;
     r->done_lease = rec->done_lease;
+    r->done_digest = &rec->done_digest;
 
     return DS_OK;
 }
@@ -654,7 +672,8 @@ ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, const ds_erec_t *rec,
     ds_put_u64(p + 36, rec->op_seq);
     memcpy(p + 44, rec->lease, DS_LEASE_LEN);
     memcpy(p + 60, rec->done_lease, DS_LEASE_LEN);
-    ds_put_u32(p + 76, (uint32_t) rec->state.len);
+    ds_put_u64(p + 76, rec->done_digest);
+    ds_put_u32(p + 84, (uint32_t) rec->state.len);
 
     if (rec->state.len) {
         memcpy(p + DS_ENTITY_HEADER, rec->state.data, rec->state.len);
@@ -706,12 +725,21 @@ ds_entity_info(ds_str_t eid, const void *data, size_t len,
 static int
 ds_erec_decode(const void *data, size_t len, ds_erec_t *rec)
 {
+    size_t                header;
     const unsigned char  *p;
 
     p = data;
 
-    if (len < DS_ENTITY_HEADER || p[0] != DS_ENTITY_VERSION
-        || ds_get_u32(p + 76) != len - DS_ENTITY_HEADER)
+    if (len < 1) {
+        return DS_ERROR;
+    }
+
+    header = p[0] == DS_ENTITY_V1 ? DS_ENTITY_HEADER_V1 : DS_ENTITY_HEADER;
+
+    /* the state's length is the header's last 4 bytes in both versions */
+
+    if (len < header || (p[0] != DS_ENTITY_VERSION && p[0] != DS_ENTITY_V1)
+        || ds_get_u32(p + header - 4) != len - header)
     {
         return DS_ERROR;
     }
@@ -724,8 +752,9 @@ ds_erec_decode(const void *data, size_t len, ds_erec_t *rec)
     rec->op_seq = ds_get_u64(p + 36);
     memcpy(rec->lease, p + 44, DS_LEASE_LEN);
     memcpy(rec->done_lease, p + 60, DS_LEASE_LEN);
-    rec->state.data = (const char *) p + DS_ENTITY_HEADER;
-    rec->state.len = len - DS_ENTITY_HEADER;
+    rec->done_digest = p[0] == DS_ENTITY_V1 ? 0 : ds_get_u64(p + 76);
+    rec->state.data = (const char *) p + header;
+    rec->state.len = len - header;
 
     return DS_OK;
 }

@@ -190,6 +190,7 @@ typedef struct {
     int64_t             ready_at;
     int64_t             lease_expires;
     uint8_t             lease[DS_LEASE_LEN];
+    uint64_t            done_digest;    /* a tombstone's; 0: not known */
     ds_str_t            name;
     ds_str_t            input;
 } ds_activity_t;
@@ -203,6 +204,7 @@ typedef struct {
     uint64_t            op_seq;
     uint8_t             lease[DS_LEASE_LEN];
     uint8_t             done_lease[DS_LEASE_LEN];
+    uint64_t            done_digest;    /* 0: not known */
     ds_str_t            state;
 } ds_erec_t;
 
@@ -223,6 +225,7 @@ typedef struct {
     int64_t            *ready_at;
     uint64_t           *lease_upto;     /* NULL: the kind has none */
     const uint8_t      *done_lease;     /* last completion's; NULL: none */
+    const uint64_t     *done_digest;    /* and the digest of its body */
     int64_t             old_ready_at;   /* where the ready entry is now */
     uint64_t            upto;           /* a claim: the work delivered */
 } dsi_work_rec_t;
@@ -277,7 +280,21 @@ extern const dsi_work_kind_t  dsi_work_activity;
 extern const dsi_work_kind_t  dsi_work_entity;
 
 int dsi_work_fence(ds_txn_t *txn, ds_str_t hub, const dsi_work_kind_t *k,
-    dsi_work_rec_t *r, const uint8_t *lease, int *replay);
+    dsi_work_rec_t *r, const uint8_t *lease, uint64_t digest, int *replay);
+
+/*
+ * The digest of a completion: 64-bit FNV-1a over its parsed fields, each
+ * as (length, bytes), so that JSON spacing does not matter. Never 0 (that
+ * means "not known" in a record).
+ */
+typedef struct {
+    uint64_t            h;
+} dsi_digest_t;
+
+void dsi_digest_init(dsi_digest_t *d, ds_work_kind_e kind);
+void dsi_digest_int(dsi_digest_t *d, int64_t v);
+void dsi_digest_str(dsi_digest_t *d, ds_str_t s);
+uint64_t dsi_digest_end(const dsi_digest_t *d);
 
 
 /* ds_activity.c: activity work items */

@@ -172,16 +172,19 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
 
 
 /*
- * The completion fence. r holds the item's key. DS_OK with *replay 0:
- * the lease is current, apply the completion; DS_OK with *replay 1: the
- * lease is the one of the last completion, answer as it did and apply
- * nothing. Otherwise the refusal: DS_CONFLICT for no lease or another
- * one, or what the kind refuses (a terminal orchestration: DS_GONE).
+ * The completion fence. r holds the item's key, digest is the one of the
+ * completion presented. DS_OK with *replay 0: the lease is current, apply
+ * the completion; DS_OK with *replay 1: the lease and the digest are
+ * those of the last completion (or its digest is not known), answer as it
+ * did and apply nothing; DS_MISMATCH: the lease of the last completion
+ * with another body. Otherwise the refusal: DS_CONFLICT for no lease or
+ * another one, or what the kind refuses (a terminal orchestration:
+ * DS_GONE).
  */
 
 int
 dsi_work_fence(ds_txn_t *txn, ds_str_t hub, const dsi_work_kind_t *k,
-    dsi_work_rec_t *r, const uint8_t *lease, int *replay)
+    dsi_work_rec_t *r, const uint8_t *lease, uint64_t digest, int *replay)
 {
     int  rc;
 
@@ -197,6 +200,11 @@ dsi_work_fence(ds_txn_t *txn, ds_str_t hub, const dsi_work_kind_t *k,
     }
 
     if (r->done_lease != NULL && ds_lease_eq(lease, r->done_lease)) {
+
+        if (*r->done_digest != 0 && *r->done_digest != digest) {
+            return DS_MISMATCH;
+        }
+
         *replay = 1;
         return DS_OK;
     }
@@ -283,6 +291,53 @@ dsi_work_lease(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     }
 
     return k->put(txn, hub, &r);
+}
+
+
+#define DSI_FNV_OFFSET  0xcbf29ce484222325ULL
+#define DSI_FNV_PRIME   0x100000001b3ULL
+
+
+void
+dsi_digest_init(dsi_digest_t *d, ds_work_kind_e kind)
+{
+    d->h = DSI_FNV_OFFSET;
+    dsi_digest_int(d, (int64_t) kind);
+}
+
+
+void
+dsi_digest_int(dsi_digest_t *d, int64_t v)
+{
+    int       i;
+    uint64_t  u;
+
+    u = (uint64_t) v;
+
+    for (i = 0; i < 8; i++) {
+        d->h = (d->h ^ (u & 0xff)) * DSI_FNV_PRIME;
+        u >>= 8;
+    }
+}
+
+
+void
+dsi_digest_str(dsi_digest_t *d, ds_str_t s)
+{
+    size_t  i;
+
+    dsi_digest_int(d, (int64_t) s.len);
+
+    for (i = 0; i < s.len; i++) {
+        d->h = (d->h ^ (unsigned char) s.data[i]) * DSI_FNV_PRIME;
+    }
+}
+
+
+uint64_t
+dsi_digest_end(const dsi_digest_t *d)
+{
+    return d->h ? d->h : 1;
 }
 
 

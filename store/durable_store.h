@@ -33,6 +33,8 @@ typedef enum {
     DS_PRECONDITION,    /* the instance is in a status that forbids it */
     DS_FULL,            /* the map is full; the transaction must abort */
     DS_INVALID,         /* bad argument: key too long, malformed token */
+    DS_MISMATCH,        /* a retried completion that differs from the one
+                           applied under the same lease */
     DS_ERROR            /* I/O or other LMDB failure; see ds_txn_error() */
 } ds_rc_e;
 
@@ -127,6 +129,8 @@ typedef struct {
     ds_status_e         done_status;    /* answer to a retried completion */
     uint8_t             lease[DS_LEASE_LEN];        /* all zero: none */
     uint8_t             done_lease[DS_LEASE_LEN];   /* last completion */
+    uint64_t            done_digest;    /* of the last completion; 0: not
+                                           known (an older record) */
 } ds_instance_t;
 
 
@@ -290,8 +294,10 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  * moves the item's visibility to the lease expiry, so an expired lease
  * makes it claimable again. Items of suspended or terminal instances are
  * never handed out. Leases are fenced: a completion must present the
- * current token; the token of the last completion is remembered so that a
- * retry of it answers the same without applying anything twice.
+ * current token; the token of the last completion and a digest of its
+ * parsed body are remembered, so that a retry of it answers the same
+ * without applying anything twice, and another completion under that
+ * token is refused with DS_MISMATCH.
  *
  * Claims: tokens holds max tokens, one per item, none all zero (that means
  * "no lease": DS_INVALID); lease_us >= 1. The callback runs inside the
@@ -337,7 +343,10 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  *     DS_NOTFOUND (no such activity, no tombstone), DS_CONFLICT (another
  *     token, or completed under another token); the result is dropped
  *     when the instance is terminal;
- *   entity: as orchestrations, without DS_GONE.
+ *   entity: as orchestrations, without DS_GONE;
+ *   all kinds: DS_MISMATCH for the token of the last completion with
+ *     another body (a record written before digests were kept answers
+ *     such a retry as a retry).
  * Renew and abandon: DS_NOTFOUND when the item is gone, DS_CONFLICT when
  * the token is not current. Any error other than DS_NOTFOUND, DS_GONE,
  * DS_CONFLICT and DS_INVALID may leave partial writes: abort the txn.

@@ -19,7 +19,7 @@ our %flow_tests = (
     roundtrip => 14, idempotent => 4, stale => 4, events => 5,
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
-    sub => 5, many => 13, many_big => 3,
+    sub => 5, many => 13, many_big => 3, replay_other => 10,
 );
 
 my $flow_total = 0;
@@ -123,6 +123,52 @@ sub main::idempotent {
     Test::More::is($r2->{body}, $r1->{body}, 'with the same answer');
     Test::More::is(scalar(claim($hub, 'activities', max => 10)), 1,
                    'the activity was scheduled once');
+}
+
+
+# the lease of a completion with another body: 409, nothing applied; the
+# identical completion (spaced otherwise) still gets the stored answer
+sub main::replay_other {
+    my $hub = 'Other';
+    start($hub, 'Seq', 'ro1');
+
+    my @o = claim($hub, 'orchestrations');
+    my $lease = $o[0]{lease};
+    my $r1 = complete($hub, 'orchestrations', {
+        instanceId => 'ro1', lease => $lease,
+        actions => [ { type => 'scheduleActivity', id => 0, name => 'A',
+                       input => 1 } ] });
+    Test::More::is($r1->{status}, 200, 'completed');
+
+    my $r = complete($hub, 'orchestrations', {
+        instanceId => 'ro1', lease => $lease,
+        actions => [ { type => 'complete', output => 2 } ] });
+    Test::More::is($r->{status}, 409, 'another body under that lease: 409');
+    my $said = 'different completion was already applied under this lease';
+    Test::More::like($r->{json}{Message}, qr/\Q$said\E/,
+                     'the message says so');
+
+    $r = complete($hub, 'orchestrations',
+                  qq({ "lease" : "$lease", "instanceId" : "ro1",\n)
+                  . qq(  "actions" : [ { "name" : "A", "id" : 0, )
+                  . qq("input" : 1, "type" : "scheduleActivity" } ] }));
+    Test::More::is($r->{status}, 200, 'the identical completion again: 200');
+    Test::More::is($r->{body}, $r1->{body}, 'with the stored answer');
+
+    my @a = claim($hub, 'activities', max => 10);
+    Test::More::is(scalar @a, 1, 'the activity was scheduled once');
+
+    my $done = { instanceId => 'ro1', taskId => 0, lease => $a[0]{lease},
+                 result => 'x' };
+    Test::More::is(complete($hub, 'activities', $done)->{status}, 200,
+                   'activity completed');
+
+    $r = complete($hub, 'activities', { %$done, result => 'y' });
+    Test::More::is($r->{status}, 409, 'another result under that lease: 409');
+    Test::More::like($r->{json}{Message}, qr/different completion/,
+                     'the message says so');
+    Test::More::is(complete($hub, 'activities', $done)->{status}, 200,
+                   'the identical result again: 200');
 }
 
 
@@ -719,6 +765,18 @@ main::many_big();
 GET /runtime/webhooks/durabletask/instances/big-300?taskHub=ManyBig&code=systemkey-1234
 --- response_body_like: "runtimeStatus":"Completed".*"output":"big-300"
 --- error_code: 200
+
+
+
+=== TEST 18: a different completion under a used lease is 409
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::replay_other();
+--- request
+GET /runtime/webhooks/durabletask/instances/ro1?taskHub=Other&showHistory=true&code=systemkey-1234
+--- response_body_like: ^(?!.*ExecutionCompleted).*"runtimeStatus":"Running".*"EventType":"TaskScheduled"(?!.*TaskScheduled)
+--- error_code: 202
 
 
 

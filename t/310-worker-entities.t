@@ -13,7 +13,7 @@ our $B = '/runtime/webhooks/durabletask';
 our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
-plan tests => 11 + 3 + 2 * blocks();
+plan tests => 11 + 3 + 5 + 2 * blocks();
 
 
 sub claim {
@@ -114,6 +114,35 @@ sub main::many {
 }
 
 
+# the lease of a completed batch with another state or a delete: 409, the
+# stored state stays; the identical completion gets the stored answer
+sub main::replay_other {
+    my $hub = 'Ents4';
+
+    signal($hub, 'counter/r1', 'add', '5');
+    my @e = claim($hub);
+    my $done = { entity => $e[0]{entity}, lease => $e[0]{lease},
+                 state => 5 };
+    my $url = "$B/worker/entities/complete?taskHub=$hub";
+
+    Test::More::is(api('POST', $url, $done, $W)->{status}, 200,
+                   'batch completed');
+
+    my $r = api('POST', $url, { %$done, state => 6 }, $W);
+    Test::More::is($r->{status}, 409, 'another state under that lease: 409');
+    Test::More::like($r->{json}{Message},
+                     qr/different completion was already applied/,
+                     'the message says so');
+
+    $r = api('POST', $url, { entity => $e[0]{entity},
+                             lease => $e[0]{lease}, delete => \1 }, $W);
+    Test::More::is($r->{status}, 409, 'a delete under that lease: 409');
+
+    Test::More::is(api('POST', $url, $done, $W)->{status}, 200,
+                   'the identical completion again: 200');
+}
+
+
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-entities;
 _EOC_
@@ -180,4 +209,17 @@ main::many();
 GET /runtime/webhooks/durabletask/entities/counter/k2?taskHub=Ents3&code=systemkey-1234
 --- response_body chomp
 102
+--- error_code: 200
+
+
+
+=== TEST 6: a different completion under a used lease is 409
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::replay_other();
+--- request
+GET /runtime/webhooks/durabletask/entities/counter/r1?taskHub=Ents4&code=systemkey-1234
+--- response_body chomp
+5
 --- error_code: 200

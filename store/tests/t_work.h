@@ -72,6 +72,8 @@ int t_get(ds_env_t *env, ds_str_t hub, const char *id, ds_instance_t *inst,
     char *output, size_t size);
 int t_start(ds_env_t *env, ds_str_t hub, const char *id, const char *name,
     const char *input, int64_t now);
+int t_downgrade(ds_env_t *env, int db, const unsigned char *key,
+    size_t klen, size_t at, int version);
 ds_action_t t_act(ds_action_type_e type, int64_t id, const char *name,
     const char *input);
 

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include "ds_key.h"
 #include "t_work.h"
 
 
@@ -492,4 +493,58 @@ t_act(ds_action_type_e type, int64_t id, const char *name, const char *input)
     a.input = t_s(input);
 
     return a;
+}
+
+
+/*
+ * Rewrites a record in the layout of the version before the digest: the
+ * 8 bytes at "at" go and the first byte becomes version.
+ */
+
+int
+t_downgrade(ds_env_t *env, int db, const unsigned char *key, size_t klen,
+    size_t at, int version)
+{
+    int             rc;
+    MDB_val         k, v;
+    ds_txn_t       *txn;
+    unsigned char  *buf;
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    k.mv_data = (void *) key;
+    k.mv_size = klen;
+
+    rc = ds_get(txn, db, &k, &v);
+
+    if (rc != 0 || v.mv_size < at + 8) {
+        ds_txn_abort(txn);
+        return DS_ERROR;
+    }
+
+    buf = malloc(v.mv_size);
+    if (buf == NULL) {
+        ds_txn_abort(txn);
+        return DS_ERROR;
+    }
+
+    memcpy(buf, v.mv_data, at);
+    memcpy(buf + at, (unsigned char *) v.mv_data + at + 8,
+           v.mv_size - at - 8);
+    buf[0] = (unsigned char) version;
+
+    v.mv_data = buf;
+    v.mv_size -= 8;
+
+    rc = ds_put(txn, db, &k, &v, 0);
+    free(buf);
+
+    if (rc != 0) {
+        ds_txn_abort(txn);
+        return DS_ERROR;
+    }
+
+    return ds_txn_commit(txn);
 }
