@@ -74,6 +74,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_durable_claim(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
+static ngx_int_t ngx_http_durable_claim_names(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
 static ngx_int_t ngx_http_durable_claim_post(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 static int ngx_http_durable_claim_apply(ds_txn_t *txn,
@@ -189,7 +191,8 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
             && ngx_http_durable_param_seconds(r, ctx, NGX_HTTP_DURABLE_Q_WAIT,
                                               dlcf->worker_max_wait,
                                               &ctx->claim_wait)
-               != NGX_OK))
+               != NGX_OK)
+        || ngx_http_durable_claim_names(r, ctx) != NGX_OK)
     {
         return ngx_http_durable_fail(r, ctx);
     }
@@ -212,6 +215,54 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     ngx_http_durable_wait_mark(ctx);
 
     return ngx_http_durable_claim_post(r, ctx);
+}
+
+
+/*
+ * names=A&names=B: only items of these names (orchestrator, activity or
+ * entity names). A name per value, because names may contain commas.
+ */
+
+static ngx_int_t
+ngx_http_durable_claim_names(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    size_t     i, n;
+    ds_str_t  *names;
+
+    n = ctx->query.nnames;
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    if (n > NGX_HTTP_DURABLE_NAMES_MAX) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "At most %d 'names' may be given.",
+                   NGX_HTTP_DURABLE_NAMES_MAX);
+    }
+
+    names = ngx_palloc(r->pool, n * sizeof(ds_str_t));
+    if (names == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_durable_check_name(r, ctx, "value of 'names'",
+                                        &ctx->query.names[i], DS_NAME_MAX)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        names[i].data = (const char *) ctx->query.names[i].data;
+        names[i].len = ctx->query.names[i].len;
+    }
+
+    ctx->claim_filter.names = names;
+    ctx->claim_filter.nnames = n;
+
+    return NGX_OK;
 }
 
 
@@ -287,11 +338,22 @@ ngx_http_durable_claim_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
     }
 
     rc = ds_work_claim(txn, cl.hub, kind, now, lease_us, ctx->claim_max,
-                       ctx->claim_tokens, ngx_http_durable_claim_item, &cl,
-                       &ctx->claimed);
+                       ctx->claim_tokens, &ctx->claim_filter,
+                       ngx_http_durable_claim_item, &cl, &ctx->claimed);
 
-    if (rc == DS_OK) {
-        rc = ds_work_next_visible(txn, cl.hub, kind, &ctx->claim_visible);
+    if (rc != DS_OK || ctx->claim_filter.nnames == 0) {
+        if (rc == DS_OK) {
+            rc = ds_work_next_visible(txn, cl.hub, kind,
+                                      &ctx->claim_visible);
+        }
+
+    } else if (ctx->claim_filter.more) {
+        /* visible entries the bounded claim did not reach: a second on */
+        ctx->claim_visible = now + 1000000;
+
+    } else {
+        /* every visible entry was passed over: none of them is for us */
+        rc = ds_work_next_after(txn, cl.hub, kind, now, &ctx->claim_visible);
     }
 
     return ctx->claim_out->failed ? DS_ERROR : rc;
@@ -309,8 +371,9 @@ ngx_http_durable_claim_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
         return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "durable claim: %uz items, kind:%d", ctx->claimed,
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable claim: %uz items, %uz of other names, kind:%d",
+                   ctx->claimed, ctx->claim_filter.skipped,
                    ctx->route.work_kind);
 
     if (ctx->claimed || ctx->claim_wait == 0 || ctx->claim_expired) {

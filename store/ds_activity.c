@@ -54,6 +54,7 @@ static int ds_activity_work_put(ds_txn_t *txn, ds_str_t hub,
 static int ds_activity_verdict(ds_txn_t *txn, ds_str_t hub,
     dsi_work_rec_t *r, int64_t at, dsi_verdict_e *verdict);
 static int ds_activity_drop(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r);
+static ds_str_t ds_activity_name(const dsi_work_rec_t *r);
 static void ds_activity_view(const dsi_work_rec_t *r, ds_work_item_t *it);
 static int ds_activity_refuse(const dsi_work_rec_t *r, dsi_verb_e verb);
 static int ds_activity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -68,6 +69,7 @@ static int ds_activity_decode(const void *data, size_t len,
 
 const dsi_work_kind_t  dsi_work_activity = {
     DS_READY_ACTIVITY,
+    0,
     NULL,
     ds_activity_item_key,
     ds_activity_key_of,
@@ -76,6 +78,7 @@ const dsi_work_kind_t  dsi_work_activity = {
     ds_activity_verdict,
     ds_activity_drop,
     NULL,
+    ds_activity_name,
     ds_activity_view,
     ds_activity_refuse,
     NULL
@@ -347,6 +350,13 @@ static int
 ds_activity_drop(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
 {
     return ds_activity_del(txn, hub, r->id, r->task_id, r->u.act.ready_at);
+}
+
+
+static ds_str_t
+ds_activity_name(const dsi_work_rec_t *r)
+{
+    return r->u.act.name;
 }
 
 

@@ -27,6 +27,7 @@ static int ds_orch_put(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r);
 static int ds_orch_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
     int64_t at, dsi_verdict_e *verdict);
 static void ds_orch_taken(dsi_work_rec_t *r, int64_t now);
+static ds_str_t ds_orch_name(const dsi_work_rec_t *r);
 static void ds_orch_view(const dsi_work_rec_t *r, ds_work_item_t *it);
 static int ds_orch_refuse(const dsi_work_rec_t *r, dsi_verb_e verb);
 static void ds_orch_released(dsi_work_rec_t *r, int abandon, int64_t now);
@@ -34,6 +35,7 @@ static void ds_orch_released(dsi_work_rec_t *r, int abandon, int64_t now);
 
 const dsi_work_kind_t  dsi_work_orchestration = {
     DS_READY_ORCH,
+    0,
     ds_orch_fire,
     ds_orch_item_key,
     ds_orch_key_of,
@@ -42,6 +44,7 @@ const dsi_work_kind_t  dsi_work_orchestration = {
     ds_orch_verdict,
     NULL,
     ds_orch_taken,
+    ds_orch_name,
     ds_orch_view,
     ds_orch_refuse,
     ds_orch_released
@@ -152,6 +155,13 @@ static void
 ds_orch_taken(dsi_work_rec_t *r, int64_t now)
 {
     r->u.inst.episode_at = now;
+}
+
+
+static ds_str_t
+ds_orch_name(const dsi_work_rec_t *r)
+{
+    return r->u.inst.name;
 }
 
 

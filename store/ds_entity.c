@@ -49,6 +49,7 @@ static int ds_entity_work_put(ds_txn_t *txn, ds_str_t hub,
     dsi_work_rec_t *r);
 static int ds_entity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
     int64_t at, dsi_verdict_e *verdict);
+static ds_str_t ds_entity_name(const dsi_work_rec_t *r);
 static void ds_entity_view(const dsi_work_rec_t *r, ds_work_item_t *it);
 static int ds_erec_get(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
     ds_erec_t *rec);
@@ -62,6 +63,7 @@ static int ds_bytes_cmp(const unsigned char *a, size_t al,
 
 const dsi_work_kind_t  dsi_work_entity = {
     DS_READY_ENTITY,
+    1,
     NULL,
     ds_entity_item_key,
     ds_entity_key_of,
@@ -70,6 +72,7 @@ const dsi_work_kind_t  dsi_work_entity = {
     ds_entity_verdict,
     NULL,
     NULL,
+    ds_entity_name,
     ds_entity_view,
     NULL,
     NULL
@@ -357,6 +360,13 @@ ds_entity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
     *verdict = last ? DSI_WORK_TAKE : DSI_WORK_IDLE;
 
     return DS_OK;
+}
+
+
+static ds_str_t
+ds_entity_name(const dsi_work_rec_t *r)
+{
+    return r->name;
 }
 
 

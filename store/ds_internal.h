@@ -157,6 +157,9 @@ int ds_ready_move(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
     int64_t to, const unsigned char *item, size_t len);
 int ds_ready_first(ds_txn_t *txn, ds_str_t hub, int kind, int64_t *at,
     unsigned char *item, size_t *len);
+int ds_ready_seek(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
+    const unsigned char *from_item, size_t from_len, int64_t *at,
+    unsigned char *item, size_t *len);
 int ds_ready_due(ds_txn_t *txn, ds_str_t hub, int kind, int64_t now,
     int64_t *at, unsigned char *item, size_t *len);
 void ds_ready_mark(ds_instance_t *inst, int64_t now);
@@ -245,6 +248,7 @@ typedef enum {
 
 typedef struct {
     int                 ready;          /* DS_READY_* */
+    int                 fold;           /* names compare lower-cased */
     /* a claim's first step (orchestrations fire due timers); may be NULL */
     int               (*before_claim)(ds_txn_t *txn, ds_str_t hub,
                                       int64_t now);
@@ -266,6 +270,8 @@ typedef struct {
                               dsi_work_rec_t *r);
     /* after the lease is taken, before the put; may be NULL */
     void              (*taken)(dsi_work_rec_t *r, int64_t now);
+    /* the name a claim filters on */
+    ds_str_t          (*name)(const dsi_work_rec_t *r);
     /* the kind's members of a claimed item (read again) */
     void              (*view)(const dsi_work_rec_t *r, ds_work_item_t *it);
     /* a refusal before the lease is compared; may be NULL */

@@ -22,27 +22,42 @@
 
 
 static const dsi_work_kind_t *dsi_work_kind(ds_work_kind_e kind);
+static int dsi_work_wanted(const dsi_work_kind_t *k, const dsi_work_rec_t *r,
+    const ds_claim_filter_t *filter);
 static int dsi_work_lease(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     ds_str_t id, ds_str_t key, int64_t task_id, const uint8_t *lease,
     int64_t now, int64_t lease_us, int64_t *expires, int abandon);
 
 
+/*
+ * Entries a filtered claim passes over stay in the index; the walk goes
+ * on after the last of them (pos), so each is examined once per claim.
+ */
+
 int
 ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     int64_t now, int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_work_item_cb cb, void *data, size_t *claimed)
+    ds_claim_filter_t *filter, ds_work_item_cb cb, void *data,
+    size_t *claimed)
 {
     int                     rc;
-    size_t                  len, examined;
-    int64_t                 at;
+    size_t                  len, pos_len, examined;
+    int64_t                 at, pos_at;
     const uint8_t          *token;
     dsi_verdict_e           verdict;
     dsi_work_rec_t          r;
     ds_work_item_t          it;
     const dsi_work_kind_t  *k;
-    unsigned char           item[DS_KEY_BUF];
+    unsigned char           item[DS_KEY_BUF], pos[DS_KEY_BUF];
 
     *claimed = 0;
+    pos_len = 0;
+    pos_at = INT64_MIN;
+
+    if (filter != NULL) {
+        filter->skipped = 0;
+        filter->more = 0;
+    }
 
     k = dsi_work_kind(kind);
 
@@ -60,9 +75,10 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     for (examined = 0; *claimed < max && examined < max + DS_CLAIM_SCAN;
          examined++)
     {
-        rc = ds_ready_due(txn, hub, k->ready, now, &at, item, &len);
+        rc = ds_ready_seek(txn, hub, k->ready, pos_at, pos, pos_len, &at,
+                           item, &len);
 
-        if (rc == DS_NOTFOUND) {
+        if (rc == DS_NOTFOUND || (rc == DS_OK && at > now)) {
             break;
         }
 
@@ -121,6 +137,14 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
             continue;
         }
 
+        if (!dsi_work_wanted(k, &r, filter)) {
+            filter->skipped++;
+            pos_at = at;
+            pos_len = len;
+            memcpy(pos, item, len);
+            continue;
+        }
+
         token = tokens + *claimed * DS_LEASE_LEN;
 
         ds_lease_take(r.lease, r.lease_expires, r.ready_at, token, now,
@@ -167,7 +191,48 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
         }
     }
 
+    if (filter != NULL && *claimed < max && examined == max + DS_CLAIM_SCAN)
+    {
+        filter->more = 1;
+    }
+
     return DS_OK;
+}
+
+
+static int
+dsi_work_wanted(const dsi_work_kind_t *k, const dsi_work_rec_t *r,
+    const ds_claim_filter_t *filter)
+{
+    size_t    i, j;
+    ds_str_t  name;
+
+    if (filter == NULL || filter->nnames == 0) {
+        return 1;
+    }
+
+    name = k->name(r);
+
+    for (i = 0; i < filter->nnames; i++) {
+        if (filter->names[i].len != name.len) {
+            continue;
+        }
+
+        for (j = 0; j < name.len; j++) {
+            if (name.data[j] != filter->names[i].data[j]
+                && !(k->fold && name.data[j] >= 'a' && name.data[j] <= 'z'
+                     && filter->names[i].data[j] == name.data[j] - 'a' + 'A'))
+            {
+                break;
+            }
+        }
+
+        if (j == name.len) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

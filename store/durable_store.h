@@ -396,6 +396,20 @@ typedef struct {
 typedef int (*ds_work_item_cb)(void *data, ds_txn_t *txn,
     const ds_work_item_t *item);
 
+/*
+ * A claim by name: only items whose name (orchestrator, activity, or
+ * entity name compared lower-cased) is one of names. Visible items of
+ * other names stay as they are; they count toward the claim's bounded
+ * work, so skipped says how many were passed over and more that the
+ * bound was reached with visible entries left unexamined.
+ */
+typedef struct {
+    const ds_str_t     *names;
+    size_t              nnames;         /* 0: any name */
+    size_t              skipped;        /* out */
+    int                 more;           /* out */
+} ds_claim_filter_t;
+
 
 typedef enum {
     DS_ACT_SCHEDULE_ACTIVITY = 0,
@@ -439,7 +453,8 @@ typedef struct {
 
 int ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     int64_t now, int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_work_item_cb cb, void *data, size_t *claimed);
+    ds_claim_filter_t *filter, ds_work_item_cb cb, void *data,
+    size_t *claimed);
 
 int ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub,
     ds_str_t id, const uint8_t *lease, const ds_action_t *actions,
@@ -470,6 +485,13 @@ int ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now,
 /* the earliest time work of this kind becomes visible: INT64_MAX if none */
 int ds_work_next_visible(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     int64_t *when);
+/*
+ * The same, counting only ready entries after "after" (a filtered claim
+ * that examined every visible entry asks this with after = now); due
+ * timers still count.
+ */
+int ds_work_next_after(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    int64_t after, int64_t *when);
 
 
 /*

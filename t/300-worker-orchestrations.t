@@ -20,6 +20,7 @@ our %flow_tests = (
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
     sub => 5, many => 13, many_big => 3, replay_other => 10,
+    by_name => 9,
 );
 
 my $flow_total = 0;
@@ -169,6 +170,55 @@ sub main::replay_other {
                      'the message says so');
     Test::More::is(complete($hub, 'activities', $done)->{status}, 200,
                    'the identical result again: 200');
+}
+
+
+# names=: a worker gets only the names it asks for; the others stay for
+# another worker
+sub main::by_name {
+    my $hub = 'Names';
+    start($hub, 'Seq', 'nm1');
+    start($hub, 'Other', 'nm2');
+    start($hub, 'A,B', 'nm3');
+
+    my @o = claim($hub, 'orchestrations', max => 10, names => 'Other');
+    Test::More::is(join(',', map { "$_->{instanceId}:$_->{name}" } @o),
+                   'nm2:Other', 'only the orchestrator asked for');
+
+    my $r = api('POST', "$B/worker/orchestrations/claim?taskHub=$hub"
+                        . '&max=10&names=Seq&names=A%2CB', '', $W);
+    Test::More::is(join(',', sort map { $_->{instanceId} }
+                                  @{ $r->{json}{items} }),
+                   'nm1,nm3', 'several names, a comma inside one');
+
+    my ($seq) = grep { $_->{instanceId} eq 'nm1' } @{ $r->{json}{items} };
+    $r = complete($hub, 'orchestrations', {
+        instanceId => 'nm1', lease => $seq->{lease},
+        actions => [ { type => 'scheduleActivity', id => 0, name => 'Fast' },
+                     { type => 'scheduleActivity', id => 1,
+                       name => 'Slow' } ] });
+    Test::More::is($r->{status}, 200, 'two activities scheduled');
+
+    my @a = claim($hub, 'activities', max => 10, names => 'Slow');
+    Test::More::is(join(',', map { $_->{name} } @a), 'Slow',
+                   'only the activity asked for');
+    Test::More::is(scalar(claim($hub, 'activities', max => 10,
+                                names => 'Slow')), 0,
+                   'and no other after it');
+
+    @a = claim($hub, 'activities', max => 10);
+    Test::More::is(join(',', map { $_->{name} } @a), 'Fast',
+                   'the other stayed for any worker');
+
+    $r = api('POST', "$B/worker/activities/claim?taskHub=$hub&names=a/b",
+             '', $W);
+    Test::More::is($r->{status}, 400, 'a name with a slash: 400');
+
+    $r = api('POST', "$B/worker/activities/claim?taskHub=$hub&"
+                     . join('&', map { "names=n$_" } 1 .. 33), '', $W);
+    Test::More::is($r->{status}, 400, '33 names: 400');
+    Test::More::like($r->{json}{Message}, qr/At most 32 'names'/,
+                     'the message says how many');
 }
 
 
@@ -776,6 +826,18 @@ main::replay_other();
 --- request
 GET /runtime/webhooks/durabletask/instances/ro1?taskHub=Other&showHistory=true&code=systemkey-1234
 --- response_body_like: ^(?!.*ExecutionCompleted).*"runtimeStatus":"Running".*"EventType":"TaskScheduled"(?!.*TaskScheduled)
+--- error_code: 202
+
+
+
+=== TEST 19: claims by name (names=, repeated)
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::by_name();
+--- request
+GET /runtime/webhooks/durabletask/instances/nm1?taskHub=Names&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Running"
 --- error_code: 202
 
 

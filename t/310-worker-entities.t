@@ -13,7 +13,7 @@ our $B = '/runtime/webhooks/durabletask';
 our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
-plan tests => 11 + 3 + 5 + 2 * blocks();
+plan tests => 11 + 3 + 5 + 3 + 2 * blocks();
 
 
 sub claim {
@@ -143,6 +143,30 @@ sub main::replay_other {
 }
 
 
+# names=: entity names, compared as stored (lower-cased)
+sub main::by_name {
+    my $hub = 'Ents5';
+
+    signal($hub, 'counter/e1', 'add', '1');
+    signal($hub, 'other/e2', 'add', '2');
+
+    my $r = api('POST', "$B/worker/entities/claim?taskHub=$hub&max=10"
+                        . '&names=Counter', '', $W);
+    my @e = @{ $r->{json}{items} };
+    Test::More::is(join(',', map { "$_->{entity}{name}/$_->{entity}{key}" }
+                                 @e),
+                   'counter/e1', 'only the entity name asked for');
+
+    @e = claim($hub);
+    Test::More::is(join(',', map { $_->{entity}{name} } @e), 'other',
+                   'the other stayed for any worker');
+    Test::More::is(api('POST', "$B/worker/entities/complete?taskHub=$hub",
+                       { entity => $e[0]{entity}, lease => $e[0]{lease},
+                         state => 2 }, $W)->{status}, 200,
+                   'and completes');
+}
+
+
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-entities;
 _EOC_
@@ -222,4 +246,17 @@ main::replay_other();
 GET /runtime/webhooks/durabletask/entities/counter/r1?taskHub=Ents4&code=systemkey-1234
 --- response_body chomp
 5
+--- error_code: 200
+
+
+
+=== TEST 7: claims by entity name (names=)
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::by_name();
+--- request
+GET /runtime/webhooks/durabletask/entities/other/e2?taskHub=Ents5&code=systemkey-1234
+--- response_body chomp
+2
 --- error_code: 200

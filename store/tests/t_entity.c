@@ -116,7 +116,9 @@ t_entity_ops(void)
     ds_str_t           hub;
     t_ent_t            e;
     ds_check_stats_t   cs;
+    t_named_t          named;
     unsigned char      kb[DS_KEY_BUF];
+    static const char *counter[] = { "COUNTER", NULL };
 
     hub = t_s("Hub");
     dir = t_tmpdir();
@@ -217,6 +219,20 @@ t_entity_ops(void)
 
     T_INT(t_claim_e(env, hub, T0 + 3 * T_LEASE, T_LEASE, 8, 5, &e), DS_OK);
     T_INT(e.n, 0);
+
+    /* a claim by entity name: compared lower-cased; others stay */
+    T_INT(t_signal(env, "other", "o1", "add", "1", T0 + 4 * T_LEASE), DS_OK);
+    T_INT(t_signal(env, "counter", "n1", "add", "1", T0 + 4 * T_LEASE),
+          DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ENTITY, T0 + 4 * T_LEASE, 8, 6,
+                        counter, &named), DS_OK);
+    T_INT(named.n, 1);
+    T(strcmp(named.id[0], "@counter@n1") == 0);
+    T(strcmp(named.name[0], "counter") == 0);
+    T_INT(named.skipped, 1);
+    T_INT(t_claim_e(env, hub, T0 + 4 * T_LEASE, T_LEASE, 8, 7, &e), DS_OK);
+    T_INT(e.n, 1);
+    T(strcmp(e.name[0], "other") == 0);
 
     ds_env_close(env);
     t_rmdir(dir);

@@ -32,6 +32,7 @@ static void t_work_renew(void);
 static void t_work_invalid(void);
 static void t_work_check(void);
 static void t_work_old_records(void);
+static void t_work_names(void);
 
 
 void
@@ -51,6 +52,93 @@ t_work(void)
     t_work_invalid();
     t_work_check();
     t_work_old_records();
+    t_work_names();
+}
+
+
+/* claims by name: only those names, the others stay for other workers */
+
+static void
+t_work_names(void)
+{
+    int                 ok;
+    char               *dir, id[32];
+    size_t              i;
+    int64_t             now, when;
+    ds_env_t           *env;
+    ds_txn_t           *txn;
+    ds_str_t            hub;
+    t_orch_t            o;
+    t_named_t           c;
+    static const char  *b[] = { "B", NULL };
+    static const char  *ab[] = { "Nope", "A,B", "A", NULL };
+    static const char  *y[] = { "Y", NULL };
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    now = T0;
+
+    T_INT(t_start(env, hub, "n1", "A", NULL, now), DS_OK);
+    T_INT(t_start(env, hub, "n2", "B", NULL, now), DS_OK);
+    T_INT(t_start(env, hub, "n3", "A,B", NULL, now), DS_OK);
+    T_INT(t_start(env, hub, "n4", "b", NULL, now), DS_OK);
+
+    /* the first item of name B is the second one in the index */
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, now, 4, 50, b, &c),
+          DS_OK);
+    T_INT(c.n, 1);
+    T(strcmp(c.id[0], "n2") == 0);
+    T_INT(c.skipped, 3);
+    T_INT(c.more, 0);
+
+    /* nothing more of B; every visible entry was examined */
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, now, 4, 51, b, &c),
+          DS_OK);
+    T_INT(c.n, 0);
+    T_INT(c.skipped, 3);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_work_next_visible(txn, hub, DS_WORK_ORCHESTRATION, &when),
+          DS_OK);
+    T_INT(when, now);
+    T_INT(ds_work_next_after(txn, hub, DS_WORK_ORCHESTRATION, now, &when),
+          DS_OK);
+    T_INT(when, now + 60000000);
+    ds_txn_abort(txn);
+
+    /* several names; a comma is part of a name; names are exact */
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, now, 4, 52, ab, &c),
+          DS_OK);
+    T_INT(c.n, 2);
+    T(strcmp(c.id[0], "n1") == 0 && strcmp(c.name[0], "A") == 0);
+    T(strcmp(c.id[1], "n3") == 0 && strcmp(c.name[1], "A,B") == 0);
+    T_INT(c.skipped, 1);
+
+    /* the others were left for any worker */
+    T_INT(t_claim_o(env, hub, now, T_LEASE, 4, 53, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strcmp(o.id[0], "n4") == 0);
+
+    /* passed-over entries count toward the claim's bound */
+    ok = 1;
+
+    for (i = 0; i < DS_CLAIM_SCAN + 1; i++) {
+        snprintf(id, sizeof(id), "x%04zu", i);
+        ok &= t_start(env, hub, id, "X", NULL, now + 1) == DS_OK;
+    }
+
+    T(ok);
+
+    T_INT(t_start(env, hub, "y", "Y", NULL, now + 1), DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, now + 1, 1, 54, y,
+                        &c), DS_OK);
+    T_INT(c.n, 0);
+    T_INT(c.skipped, DS_CLAIM_SCAN + 1);
+    T_INT(c.more, 1);
+
+    ds_env_close(env);
+    t_rmdir(dir);
 }
 
 

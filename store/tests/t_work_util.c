@@ -192,7 +192,7 @@ t_claim_o(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
     }
 
     rc = ds_work_claim(txn, hub, DS_WORK_ORCHESTRATION, now, lease_us, max,
-                       t_tok(tok), t_orch_cb, o, &claimed);
+                       t_tok(tok), NULL, t_orch_cb, o, &claimed);
 
     if (rc == DS_OK && claimed != o->n) {
         rc = DS_ERROR;
@@ -270,7 +270,7 @@ t_claim_a(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
     }
 
     rc = ds_work_claim(txn, hub, DS_WORK_ACTIVITY, now, lease_us, max,
-                       t_tok(tok), t_act_cb, a, &claimed);
+                       t_tok(tok), NULL, t_act_cb, a, &claimed);
 
     if (rc == DS_OK && claimed != a->n) {
         rc = DS_ERROR;
@@ -353,7 +353,7 @@ t_claim_e(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
     }
 
     rc = ds_work_claim(txn, hub, DS_WORK_ENTITY, now, lease_us, max,
-                       t_tok(tok), t_ent_cb, e, &claimed);
+                       t_tok(tok), NULL, t_ent_cb, e, &claimed);
 
     if (rc == DS_OK && claimed != e->n) {
         rc = DS_ERROR;
@@ -547,4 +547,68 @@ t_downgrade(ds_env_t *env, int db, const unsigned char *key, size_t klen,
     }
 
     return ds_txn_commit(txn);
+}
+
+
+static int
+t_named_cb(void *data, ds_txn_t *txn, const ds_work_item_t *it)
+{
+    size_t     i;
+    t_named_t  *c;
+
+    (void) txn;
+
+    c = data;
+    i = c->n++;
+
+    if (i >= T_ITEMS) {
+        return 1;
+    }
+
+    snprintf(c->id[i], sizeof(c->id[i]), "%.*s", (int) it->id.len,
+             it->id.data);
+    snprintf(c->name[i], sizeof(c->name[i]), "%.*s", (int) it->name.len,
+             it->name.data);
+
+    return 0;
+}
+
+
+/* a claim by name: names is NULL-terminated */
+
+int
+t_claim_named(ds_env_t *env, ds_str_t hub, ds_work_kind_e kind, int64_t now,
+    size_t max, int tok, const char *const *names, t_named_t *c)
+{
+    int                rc;
+    size_t             claimed;
+    ds_str_t           list[8];
+    ds_txn_t          *txn;
+    ds_claim_filter_t  f;
+
+    memset(c, 0, sizeof(t_named_t));
+    memset(&f, 0, sizeof(ds_claim_filter_t));
+
+    while (names[f.nnames] != NULL && f.nnames < 8) {
+        list[f.nnames] = t_s(names[f.nnames]);
+        f.nnames++;
+    }
+
+    f.names = list;
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    rc = ds_work_claim(txn, hub, kind, now, 60000000, max, t_tok(tok), &f,
+                       t_named_cb, c, &claimed);
+
+    if (rc == DS_OK && claimed != c->n) {
+        rc = DS_ERROR;
+    }
+
+    c->skipped = f.skipped;
+    c->more = f.more;
+
+    return t_end(txn, rc);
 }
