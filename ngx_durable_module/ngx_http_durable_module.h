@@ -151,6 +151,7 @@ struct ngx_http_durable_ctx_s {
     ngx_uint_t                  claim_expired;
     ngx_http_durable_out_t     *claim_out;
     int64_t                     claim_visible;
+    ds_claim_filter_t           claim_filter;   /* names=; nnames 0: any */
 
     /* purge by filter, batch after batch */
     ds_query_t                  purge;

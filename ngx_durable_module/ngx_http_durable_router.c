@@ -42,6 +42,7 @@ const char  *ngx_http_durable_param_names[] = {
     "lastOperationTimeTo",
     "fetchState",
     "max",
+    "names",
     NULL
 };
 
@@ -545,7 +546,9 @@ ngx_http_durable_trim(ngx_http_durable_sv_t *v)
 /*
  * Parameter names are case-insensitive, names and values percent-decoded
  * and trimmed. runtimeStatus may repeat: its values are joined with ','.
- * Any other parameter may repeat only with the same (decoded, trimmed)
+ * names may repeat: each value is one name, kept in q->names (the first
+ * NGX_HTTP_DURABLE_NAMES_MAX of them; q->nnames counts all). Any other
+ * parameter may repeat only with the same (decoded, trimmed)
  * value; given twice with different values it is an error: the index of
  * the first such parameter is returned (-1: all fine).
  * scratch: room for 2 * len bytes.
@@ -603,7 +606,15 @@ ngx_http_durable_parse_query(ngx_http_durable_query_t *q,
         scratch += value.len;
         ngx_http_durable_trim(&value);
 
-        if (idx == NGX_HTTP_DURABLE_Q_RUNTIMESTATUS) {
+        if (idx == NGX_HTTP_DURABLE_Q_NAMES) {
+            if (q->nnames < NGX_HTTP_DURABLE_NAMES_MAX) {
+                q->names[q->nnames] = value;
+            }
+
+            q->nnames++;
+            q->v[idx] = value;
+
+        } else if (idx == NGX_HTTP_DURABLE_Q_RUNTIMESTATUS) {
             if (q->set[idx]) {
                 *list++ = ',';
             }

@@ -110,13 +110,20 @@ typedef enum {
     NGX_HTTP_DURABLE_Q_OPTO,
     NGX_HTTP_DURABLE_Q_FETCHSTATE,
     NGX_HTTP_DURABLE_Q_MAX,
+    NGX_HTTP_DURABLE_Q_NAMES,
     NGX_HTTP_DURABLE_Q_COUNT
 } ngx_http_durable_param_e;
+
+
+/* a claim's names=: repeated, one name each (names may hold commas) */
+#define NGX_HTTP_DURABLE_NAMES_MAX  32
 
 
 typedef struct {
     ngx_http_durable_sv_t       v[NGX_HTTP_DURABLE_Q_COUNT];
     unsigned char               set[NGX_HTTP_DURABLE_Q_COUNT];
+    ngx_http_durable_sv_t       names[NGX_HTTP_DURABLE_NAMES_MAX];
+    size_t                      nnames;     /* all given: may exceed MAX */
 } ngx_http_durable_query_t;
 
 

@@ -74,6 +74,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_durable_claim(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
+static ngx_int_t ngx_http_durable_claim_names(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
 static ngx_int_t ngx_http_durable_claim_post(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 static int ngx_http_durable_claim_apply(ds_txn_t *txn,
@@ -84,12 +86,8 @@ static ngx_int_t ngx_http_durable_claim_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
 static ngx_int_t ngx_http_durable_claim_answer(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
-static int ngx_http_durable_orch_item(void *data, ds_txn_t *txn,
-    const ds_orch_item_t *item);
-static int ngx_http_durable_activity_item(void *data, ds_txn_t *txn,
-    const ds_activity_item_t *item);
-static int ngx_http_durable_entity_item(void *data, ds_txn_t *txn,
-    const ds_entity_item_t *item);
+static int ngx_http_durable_claim_item(void *data, ds_txn_t *txn,
+    const ds_work_item_t *item);
 static ngx_http_durable_out_t *ngx_http_durable_item_begin(
     ngx_http_durable_claim_t *cl);
 static int ngx_http_durable_item_end(ngx_http_durable_claim_t *cl, int rc,
@@ -149,6 +147,8 @@ static ngx_int_t ngx_http_durable_get_int(ngx_http_request_t *r,
     int64_t *out);
 static ngx_int_t ngx_http_durable_get_lease(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, json_t *obj, uint8_t *lease);
+static ngx_int_t ngx_http_durable_get_work_key(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, ngx_http_durable_work_t *k);
 static ngx_int_t ngx_http_durable_get_entity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *name,
     ds_str_t *key);
@@ -194,7 +194,8 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
             && ngx_http_durable_param_seconds(r, ctx, NGX_HTTP_DURABLE_Q_WAIT,
                                               dlcf->worker_max_wait,
                                               &ctx->claim_wait)
-               != NGX_OK))
+               != NGX_OK)
+        || ngx_http_durable_claim_names(r, ctx) != NGX_OK)
     {
         return ngx_http_durable_fail(r, ctx);
     }
@@ -217,6 +218,54 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     ngx_http_durable_wait_mark(ctx);
 
     return ngx_http_durable_claim_post(r, ctx);
+}
+
+
+/*
+ * names=A&names=B: only items of these names (orchestrator, activity or
+ * entity names). A name per value, because names may contain commas.
+ */
+
+static ngx_int_t
+ngx_http_durable_claim_names(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    size_t     i, n;
+    ds_str_t  *names;
+
+    n = ctx->query.nnames;
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    if (n > NGX_HTTP_DURABLE_NAMES_MAX) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "At most %d 'names' may be given.",
+                   NGX_HTTP_DURABLE_NAMES_MAX);
+    }
+
+    names = ngx_palloc(r->pool, n * sizeof(ds_str_t));
+    if (names == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_durable_check_name(r, ctx, "value of 'names'",
+                                        &ctx->query.names[i], DS_NAME_MAX)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        names[i].data = (const char *) ctx->query.names[i].data;
+        names[i].len = ctx->query.names[i].len;
+    }
+
+    ctx->claim_filter.names = names;
+    ctx->claim_filter.nnames = n;
+
+    return NGX_OK;
 }
 
 
@@ -280,31 +329,34 @@ ngx_http_durable_claim_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
 
     case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
         kind = DS_WORK_ORCHESTRATION;
-        rc = ds_work_claim_orchestrations(txn, cl.hub, now, lease_us,
-                                          ctx->claim_max, ctx->claim_tokens,
-                                          ngx_http_durable_orch_item, &cl,
-                                          &ctx->claimed);
         break;
 
     case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
         kind = DS_WORK_ACTIVITY;
-        rc = ds_work_claim_activities(txn, cl.hub, now, lease_us,
-                                      ctx->claim_max, ctx->claim_tokens,
-                                      ngx_http_durable_activity_item, &cl,
-                                      &ctx->claimed);
         break;
 
     default:
         kind = DS_WORK_ENTITY;
-        rc = ds_work_claim_entities(txn, cl.hub, now, lease_us,
-                                    ctx->claim_max, ctx->claim_tokens,
-                                    ngx_http_durable_entity_item, &cl,
-                                    &ctx->claimed);
         break;
     }
 
-    if (rc == DS_OK) {
-        rc = ds_work_next_visible(txn, cl.hub, kind, &ctx->claim_visible);
+    rc = ds_work_claim(txn, cl.hub, kind, now, lease_us, ctx->claim_max,
+                       ctx->claim_tokens, &ctx->claim_filter,
+                       ngx_http_durable_claim_item, &cl, &ctx->claimed);
+
+    if (rc != DS_OK || ctx->claim_filter.nnames == 0) {
+        if (rc == DS_OK) {
+            rc = ds_work_next_visible(txn, cl.hub, kind,
+                                      &ctx->claim_visible);
+        }
+
+    } else if (ctx->claim_filter.more) {
+        /* visible entries the bounded claim did not reach: a second on */
+        ctx->claim_visible = now + 1000000;
+
+    } else {
+        /* every visible entry was passed over: none of them is for us */
+        rc = ds_work_next_after(txn, cl.hub, kind, now, &ctx->claim_visible);
     }
 
     return ctx->claim_out->failed ? DS_ERROR : rc;
@@ -322,8 +374,9 @@ ngx_http_durable_claim_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
         return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "durable claim: %uz items, kind:%d", ctx->claimed,
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable claim: %uz items, %uz of other names, kind:%d",
+                   ctx->claimed, ctx->claim_filter.skipped,
                    ctx->route.work_kind);
 
     if (ctx->claimed || ctx->claim_wait == 0 || ctx->claim_expired) {
@@ -373,9 +426,15 @@ ngx_http_durable_claim_answer(ngx_http_request_t *r,
 }
 
 
+/*
+ * An item of any kind: its key members, name and input (an entity's
+ * state), then the stored events it carries (an orchestration's history
+ * and messages, an entity's operations) and the lease.
+ */
+
 static int
-ngx_http_durable_orch_item(void *data, ds_txn_t *txn,
-    const ds_orch_item_t *item)
+ngx_http_durable_claim_item(void *data, ds_txn_t *txn,
+    const ds_work_item_t *item)
 {
     ngx_http_durable_claim_t  *cl = data;
 
@@ -385,92 +444,77 @@ ngx_http_durable_orch_item(void *data, ds_txn_t *txn,
 
     out = ngx_http_durable_item_begin(cl);
 
-    ngx_http_durable_out_literal(out, "{\"instanceId\":");
-    ngx_http_durable_out_string(out, item->id.data, item->id.len);
-    ngx_http_durable_out_literal(out, ",\"name\":");
-    ngx_http_durable_out_string(out, item->inst->name.data,
-                                item->inst->name.len);
-    ngx_http_durable_out_literal(out, ",\"executionId\":\"");
-    ngx_http_durable_out_add(out, buf,
-                             ngx_sprintf(buf, "%uL", item->inst->execution)
-                             - buf);
-    ngx_http_durable_out_literal(out, "\",\"input\":");
-    ngx_http_durable_out_json(out, item->inst->input.data,
-                              item->inst->input.len);
+    if (item->kind == DS_WORK_ENTITY) {
+        ngx_http_durable_out_literal(out, "{\"entity\":{\"name\":");
+        ngx_http_durable_out_string(out, item->name.data, item->name.len);
+        ngx_http_durable_out_literal(out, ",\"key\":");
+        ngx_http_durable_out_string(out, item->key.data, item->key.len);
+        ngx_http_durable_out_literal(out, "},\"state\":");
+        ngx_http_durable_out_json(out, item->input.data, item->input.len);
 
-    /* the episode's clock: replays see it as OrchestratorStarted */
-    ngx_http_durable_out_literal(out, ",\"timestamp\":");
-    ngx_http_durable_out_time(out, item->inst->episode_at);
+    } else {
+        ngx_http_durable_out_literal(out, "{\"instanceId\":");
+        ngx_http_durable_out_string(out, item->id.data, item->id.len);
 
-    ngx_http_durable_out_literal(out, ",\"history\":[");
-    cl->first = 1;
+        if (item->kind == DS_WORK_ACTIVITY) {
+            ngx_http_durable_out_literal(out, ",\"taskId\":");
+            ngx_http_durable_out_add(out, buf,
+                                     ngx_sprintf(buf, "%L", item->task_id)
+                                     - buf);
+        }
 
-    rc = ds_history_read(txn, cl->hub, item->id, ngx_http_durable_add_event,
-                         cl);
-    if (rc != DS_OK && rc != DS_NOTFOUND) {
-        return 1;
+        ngx_http_durable_out_literal(out, ",\"name\":");
+        ngx_http_durable_out_string(out, item->name.data, item->name.len);
+
+        if (item->kind == DS_WORK_ORCHESTRATION) {
+            ngx_http_durable_out_literal(out, ",\"executionId\":\"");
+            ngx_http_durable_out_add(out, buf,
+                                     ngx_sprintf(buf, "%uL", item->execution)
+                                     - buf);
+            ngx_http_durable_out_literal(out, "\"");
+        }
+
+        ngx_http_durable_out_literal(out, ",\"input\":");
+        ngx_http_durable_out_json(out, item->input.data, item->input.len);
     }
 
-    ngx_http_durable_out_literal(out, "],\"messages\":[");
-    cl->first = 1;
+    switch (item->kind) {
 
-    /* exactly what the completion will consume */
-    rc = ds_inbox_read_upto(txn, cl->hub, item->id, item->upto,
-                            ngx_http_durable_add_event, cl);
+    case DS_WORK_ORCHESTRATION:
 
-    return ngx_http_durable_item_end(cl, rc, item->lease, item->lease_expires);
-}
+        /* the episode's clock: replays see it as OrchestratorStarted */
+        ngx_http_durable_out_literal(out, ",\"timestamp\":");
+        ngx_http_durable_out_time(out, item->timestamp);
 
+        ngx_http_durable_out_literal(out, ",\"history\":[");
+        cl->first = 1;
 
-static int
-ngx_http_durable_activity_item(void *data, ds_txn_t *txn,
-    const ds_activity_item_t *item)
-{
-    ngx_http_durable_claim_t  *cl = data;
+        rc = ds_history_read(txn, cl->hub, item->id,
+                             ngx_http_durable_add_event, cl);
+        if (rc != DS_OK && rc != DS_NOTFOUND) {
+            return 1;
+        }
 
-    u_char                   buf[NGX_INT64_LEN];
-    ngx_http_durable_out_t  *out;
+        ngx_http_durable_out_literal(out, "],\"messages\":[");
+        cl->first = 1;
 
-    out = ngx_http_durable_item_begin(cl);
+        /* exactly what the completion will consume */
+        rc = ds_inbox_read_upto(txn, cl->hub, item->id, item->upto,
+                                ngx_http_durable_add_event, cl);
+        break;
 
-    ngx_http_durable_out_literal(out, "{\"instanceId\":");
-    ngx_http_durable_out_string(out, item->id.data, item->id.len);
-    ngx_http_durable_out_literal(out, ",\"taskId\":");
-    ngx_http_durable_out_add(out, buf,
-                             ngx_sprintf(buf, "%L", item->task_id) - buf);
-    ngx_http_durable_out_literal(out, ",\"name\":");
-    ngx_http_durable_out_string(out, item->name.data, item->name.len);
-    ngx_http_durable_out_literal(out, ",\"input\":");
-    ngx_http_durable_out_json(out, item->input.data, item->input.len);
-    ngx_http_durable_out_lease(out, item->lease, item->lease_expires);
+    case DS_WORK_ENTITY:
+        ngx_http_durable_out_literal(out, ",\"operations\":[");
+        cl->first = 1;
 
-    return out->failed;
-}
+        rc = ds_entity_read_ops(txn, cl->hub, item->name, item->key,
+                                item->upto, ngx_http_durable_add_event, cl);
+        break;
 
-
-static int
-ngx_http_durable_entity_item(void *data, ds_txn_t *txn,
-    const ds_entity_item_t *item)
-{
-    ngx_http_durable_claim_t  *cl = data;
-
-    int                      rc;
-    ngx_http_durable_out_t  *out;
-
-    out = ngx_http_durable_item_begin(cl);
-
-    ngx_http_durable_out_literal(out, "{\"entity\":{\"name\":");
-    ngx_http_durable_out_string(out, item->name.data, item->name.len);
-    ngx_http_durable_out_literal(out, ",\"key\":");
-    ngx_http_durable_out_string(out, item->key.data, item->key.len);
-    ngx_http_durable_out_literal(out, "},\"state\":");
-    ngx_http_durable_out_json(out, item->state.data, item->state.len);
-    ngx_http_durable_out_literal(out, ",\"operations\":[");
-
-    cl->first = 1;
-
-    rc = ds_entity_read_ops(txn, cl->hub, item->name, item->key, item->upto,
-                            ngx_http_durable_add_event, cl);
+    default:
+        ngx_http_durable_out_lease(out, item->lease, item->lease_expires);
+        return out->failed;
+    }
 
     return ngx_http_durable_item_end(cl, rc, item->lease, item->lease_expires);
 }
@@ -693,16 +737,12 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
 {
     size_t                    i, n;
     json_t                   *actions;
-    ds_str_t                  id;
     ds_action_t              *acts;
     ds_action_fault_t         fault;
     ngx_http_durable_sv_t     list, span;
     ngx_http_durable_jiter_t  it;
 
-    if (ngx_http_durable_get_string(r, ctx, in->root, "instanceId", 1, &id)
-        != NGX_OK
-        || ngx_http_durable_get_lease(r, ctx, in->root, k->lease) != NGX_OK)
-    {
+    if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -741,7 +781,7 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
 
     /* names and ids by the store's rules: a 400 that names the action */
 
-    switch (ds_work_actions_check(id, acts, n, &fault)) {
+    switch (ds_work_actions_check(k->id, acts, n, &fault)) {
 
     case DS_OK:
         break;
@@ -753,7 +793,6 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    k->id = id;
     k->actions = acts;
     k->nactions = n;
 
@@ -767,17 +806,11 @@ ngx_http_durable_parse_activity(ngx_http_request_t *r,
     ngx_http_durable_work_t *k)
 {
     int                     failed;
-    int64_t                 task;
     json_t                 *failure;
-    ds_str_t                id, result, reason, details;
+    ds_str_t                result, reason, details;
     ngx_http_durable_sv_t   span;
 
-    if (ngx_http_durable_get_string(r, ctx, in->root, "instanceId", 1, &id)
-        != NGX_OK
-        || ngx_http_durable_get_int(r, ctx, in->root, "taskId", &task)
-           != NGX_OK
-        || ngx_http_durable_get_lease(r, ctx, in->root, k->lease) != NGX_OK)
-    {
+    if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -807,8 +840,6 @@ ngx_http_durable_parse_activity(ngx_http_request_t *r,
         ngx_http_durable_get_raw(&span, "details", &details);
     }
 
-    k->id = id;
-    k->task = task;
     k->failed = failed;
     k->result = result;
     k->reason = reason;
@@ -824,19 +855,15 @@ ngx_http_durable_parse_entity(ngx_http_request_t *r,
     ngx_http_durable_work_t *k)
 {
     json_t    *del;
-    ds_str_t   name, key, state;
+    ds_str_t   state;
 
-    if (ngx_http_durable_get_entity(r, ctx, in->root, &name, &key) != NGX_OK
-        || ngx_http_durable_get_lease(r, ctx, in->root, k->lease) != NGX_OK)
-    {
+    if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
         return NGX_ERROR;
     }
 
     del = json_object_get(in->root, "delete");
     ngx_http_durable_get_raw(&in->text, "state", &state);
 
-    k->id = name;
-    k->key = key;
     k->delete_state = json_is_true(del);
     k->result = state;
 
@@ -849,7 +876,6 @@ ngx_http_durable_parse_entity(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_durable_lease_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    ngx_int_t                 rc;
     ngx_http_durable_body_t   in;
     ngx_http_durable_work_t  *k;
 
@@ -859,33 +885,8 @@ ngx_http_durable_lease_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     }
 
     if (ngx_http_durable_body_parse(r, ctx, &in, 0) != NGX_OK
-        || ngx_http_durable_get_lease(r, ctx, in.root, k->lease) != NGX_OK)
+        || ngx_http_durable_get_work_key(r, ctx, in.root, k) != NGX_OK)
     {
-        return ngx_http_durable_fail(r, ctx);
-    }
-
-    switch (ctx->route.work_kind) {
-
-    case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
-        rc = ngx_http_durable_get_string(r, ctx, in.root, "instanceId", 1,
-                                         &k->id);
-        break;
-
-    case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
-        rc = ngx_http_durable_get_string(r, ctx, in.root, "instanceId", 1,
-                                         &k->id);
-        if (rc == NGX_OK) {
-            rc = ngx_http_durable_get_int(r, ctx, in.root, "taskId",
-                                          &k->task);
-        }
-        break;
-
-    default:
-        rc = ngx_http_durable_get_entity(r, ctx, in.root, &k->id, &k->key);
-        break;
-    }
-
-    if (rc != NGX_OK) {
         return ngx_http_durable_fail(r, ctx);
     }
 
@@ -1042,6 +1043,12 @@ ngx_http_durable_work_refusal(int rc, ngx_uint_t *status,
         *status = NGX_HTTP_CONFLICT;
         *message = "The lease is not current: it expired and the item was "
                    "claimed again, or it was abandoned.";
+        return 1;
+
+    case DS_MISMATCH:
+        *status = NGX_HTTP_CONFLICT;
+        *message = "A different completion was already applied under this "
+                   "lease; only an identical retry gets its answer.";
         return 1;
 
     case DS_GONE:
@@ -1505,6 +1512,45 @@ invalid:
 
     return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                "The member 'lease' is not a lease token.");
+}
+
+
+/*
+ * The item a completion, renew or abandon names, by kind: "instanceId",
+ * "instanceId" and "taskId", or "entity"; then its "lease".
+ */
+
+static ngx_int_t
+ngx_http_durable_get_work_key(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, ngx_http_durable_work_t *k)
+{
+    ngx_int_t  rc;
+
+    switch (ctx->route.work_kind) {
+
+    case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
+        rc = ngx_http_durable_get_string(r, ctx, obj, "instanceId", 1,
+                                         &k->id);
+        break;
+
+    case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
+        rc = ngx_http_durable_get_string(r, ctx, obj, "instanceId", 1,
+                                         &k->id);
+        if (rc == NGX_OK) {
+            rc = ngx_http_durable_get_int(r, ctx, obj, "taskId", &k->task);
+        }
+        break;
+
+    default:
+        rc = ngx_http_durable_get_entity(r, ctx, obj, &k->id, &k->key);
+        break;
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_durable_get_lease(r, ctx, obj, k->lease);
 }
 
 

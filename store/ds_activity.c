@@ -8,12 +8,15 @@
  * result twice; tombstones are overwritten when the task id is scheduled
  * again (rewind, a later execution) and removed with the instance.
  *
- * Record (version 1):
+ * Record (version 2):
  *
  *   version(1) flags(1) reserved(2) ready_at(8) lease_expires(8)
- *   lease(16) name_len(4) input_len(4) name input
+ *   lease(16) done_digest(8) name_len(4) input_len(4) name input
  *
- * flags: 1 = completed (a tombstone: no name, input or ready entry).
+ * flags: 1 = completed (a tombstone: no name, input or ready entry; the
+ * lease is the one it was completed under, done_digest the digest of
+ * that completion). Version 1 is the same without done_digest; it is
+ * still read (the digest then is 0: not known).
  */
 
 
@@ -23,22 +26,37 @@
 #include "ds_key.h"
 
 
-#define DS_ACTIVITY_VERSION 1
-#define DS_ACTIVITY_HEADER  44
+#define DS_ACTIVITY_VERSION 2
+#define DS_ACTIVITY_HEADER  52
+#define DS_ACTIVITY_V1      1
+#define DS_ACTIVITY_HEADER_V1  44
 #define DS_ACTIVITY_DONE    0x01
 #define DS_ACTIVITY_STACK   1024
 
 
 typedef struct {
-    int                 done;
-    int64_t             ready_at;
-    int64_t             lease_expires;
-    uint8_t             lease[DS_LEASE_LEN];
-    ds_str_t            name;
-    ds_str_t            input;
-} ds_activity_t;
+    ds_str_t            hub;
+    ds_str_t            id;
+    int                 tombstones;
+} ds_activity_drop_t;
 
 
+static int ds_activity_drop_one(ds_txn_t *txn, uint64_t seq,
+    const MDB_val *val, void *data);
+static int ds_activity_item_key(const unsigned char *item, size_t len,
+    dsi_work_rec_t *r);
+static int ds_activity_key_of(ds_str_t hub, ds_str_t id, ds_str_t key,
+    int64_t task_id, dsi_work_rec_t *r);
+static int ds_activity_work_get(ds_txn_t *txn, ds_str_t hub,
+    dsi_work_rec_t *r);
+static int ds_activity_work_put(ds_txn_t *txn, ds_str_t hub,
+    dsi_work_rec_t *r);
+static int ds_activity_verdict(ds_txn_t *txn, ds_str_t hub,
+    dsi_work_rec_t *r, int64_t at, dsi_verdict_e *verdict);
+static int ds_activity_drop(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r);
+static ds_str_t ds_activity_name(const dsi_work_rec_t *r);
+static void ds_activity_view(const dsi_work_rec_t *r, ds_work_item_t *it);
+static int ds_activity_refuse(const dsi_work_rec_t *r, dsi_verb_e verb);
 static int ds_activity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, ds_activity_t *act);
 static int ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -47,6 +65,24 @@ static int ds_activity_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, int64_t ready_at);
 static int ds_activity_decode(const void *data, size_t len,
     ds_activity_t *act);
+
+
+const dsi_work_kind_t  dsi_work_activity = {
+    DS_READY_ACTIVITY,
+    0,
+    NULL,
+    ds_activity_item_key,
+    ds_activity_key_of,
+    ds_activity_work_get,
+    ds_activity_work_put,
+    ds_activity_verdict,
+    ds_activity_drop,
+    NULL,
+    ds_activity_name,
+    ds_activity_view,
+    ds_activity_refuse,
+    NULL
+};
 
 
 /* a new work item, ready now; replaces a tombstone or a live item */
@@ -90,183 +126,46 @@ int
 ds_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int tombstones)
 {
-    int            rc;
-    size_t         plen;
-    MDB_val        key, val;
-    MDB_cursor    *cur;
-    ds_activity_t  act;
-    unsigned char  kb[DS_KEY_BUF], item[DS_KEY_BUF];
+    ds_activity_drop_t  d;
 
-    if (!ds_key_valid(hub, id)) {
-        return DS_INVALID;
-    }
+    d.hub = hub;
+    d.id = id;
+    d.tombstones = tombstones;
 
-    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_ACTIVITIES), &cur);
-    if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
-    }
-
-    key.mv_data = kb;
-    key.mv_size = ds_key_seq(kb, hub, id, 0);
-    plen = key.mv_size - 8;
-
-    /* after mdb_cursor_del() MDB_NEXT yields the entry that followed */
-
-    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-         rc == 0 && key.mv_size == plen + 8
-         && memcmp(key.mv_data, kb, plen) == 0;
-         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
-    {
-        if (ds_activity_decode(val.mv_data, val.mv_size, &act) != DS_OK) {
-            act.done = 0;
-            act.ready_at = 0;
-        }
-
-        if (act.done && !tombstones) {
-            continue;
-        }
-
-        if (act.ready_at != 0) {
-            rc = ds_ready_del(txn, hub, DS_READY_ACTIVITY, act.ready_at,
-                              item,
-                              ds_item_activity(item, id,
-                                  (int64_t) ds_get_u64(
-                                      (unsigned char *) key.mv_data + plen)));
-            if (rc != DS_OK) {
-                mdb_cursor_close(cur);
-                return rc;
-            }
-        }
-
-        rc = ds_cursor_del(txn, cur, 0);
-        if (rc != 0) {
-            break;
-        }
-    }
-
-    mdb_cursor_close(cur);
-
-    return (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : ds_lmdb_rc(txn, rc);
+    return dsi_seq_each(txn, DS_DB_ACTIVITIES, hub, id, UINT64_MAX,
+                        ds_activity_drop_one, &d);
 }
 
 
-int
-ds_work_claim_activities(ds_txn_t *txn, ds_str_t hub, int64_t now,
-    int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_activity_item_cb cb, void *data, size_t *claimed)
+static int
+ds_activity_drop_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data)
 {
-    int                 rc;
-    size_t              len, examined;
-    int64_t             at, task_id;
-    ds_str_t            id;
-    ds_activity_t       act;
-    ds_instance_t       inst;
-    const uint8_t      *token;
-    unsigned char       item[DS_KEY_BUF];
-    ds_activity_item_t  it;
+    int                  rc;
+    ds_activity_t        act;
+    ds_activity_drop_t  *d;
+    unsigned char        item[DS_KEY_BUF];
 
-    *claimed = 0;
+    d = data;
 
-    if (!ds_claim_valid(hub, now, lease_us, max, tokens)) {
-        return DS_INVALID;
+    if (ds_activity_decode(val->mv_data, val->mv_size, &act) != DS_OK) {
+        act.done = 0;
+        act.ready_at = 0;
     }
 
-    for (examined = 0; *claimed < max && examined < max + DS_CLAIM_SCAN;
-         examined++)
-    {
-        rc = ds_ready_due(txn, hub, DS_READY_ACTIVITY, now, &at, item, &len);
+    if (act.done && !d->tombstones) {
+        return DSI_EACH_NEXT;
+    }
 
-        if (rc == DS_NOTFOUND) {
-            break;
-        }
-
+    if (act.ready_at != 0) {
+        rc = ds_ready_del(txn, d->hub, DS_READY_ACTIVITY, act.ready_at, item,
+                          ds_item_activity(item, d->id, (int64_t) seq));
         if (rc != DS_OK) {
             return rc;
-        }
-
-        if (len < 1 + 1 + 8 || item[len - 9] != '\0') {
-            /* malformed: ds_check() reports such; drop it */
-            rc = ds_ready_del(txn, hub, DS_READY_ACTIVITY, at, item, len);
-            if (rc != DS_OK) {
-                return rc;
-            }
-
-            continue;
-        }
-
-        id.data = (const char *) item;
-        id.len = len - 9;
-        task_id = (int64_t) ds_get_u64(item + len - 8);
-
-        rc = ds_activity_get(txn, hub, id, task_id, &act);
-
-        if (rc == DS_NOTFOUND || rc == DS_INVALID
-            || (rc == DS_OK && (act.done || act.ready_at != at)))
-        {
-            /* a stale entry */
-            rc = ds_ready_del(txn, hub, DS_READY_ACTIVITY, at, item, len);
-            if (rc != DS_OK) {
-                return rc;
-            }
-
-            continue;
-        }
-
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        rc = ds_instance_get(txn, hub, id, &inst);
-
-        if (rc == DS_NOTFOUND
-            || (rc == DS_OK && ds_status_is_terminal(inst.status)))
-        {
-            /* its result would be moot */
-            rc = ds_activity_del(txn, hub, id, task_id, act.ready_at);
-            if (rc != DS_OK) {
-                return rc;
-            }
-
-            continue;
-        }
-
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        token = tokens + *claimed * DS_LEASE_LEN;
-
-        ds_lease_take(act.lease, &act.lease_expires, &act.ready_at, token,
-                      now, lease_us);
-
-        rc = ds_activity_put(txn, hub, id, task_id, &act, at);
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        /* read it again: the item points into the map for the callback */
-
-        rc = ds_activity_get(txn, hub, id, task_id, &act);
-        if (rc != DS_OK) {
-            return rc == DS_NOTFOUND ? DS_ERROR : rc;
-        }
-
-        it.id = id;
-        it.task_id = task_id;
-        it.name = act.name;
-        it.input = act.input;
-        it.lease_expires = act.lease_expires;
-        it.lease = token;
-
-        (*claimed)++;
-
-        if (cb != NULL && cb(data, txn, &it) != 0) {
-            ds_txn_set_error(txn, "stopped by the callback");
-            return DS_ERROR;
         }
     }
 
-    return DS_OK;
+    return DSI_EACH_DELETE;
 }
 
 
@@ -275,28 +174,41 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, const uint8_t *lease, int failed, ds_str_t result,
     ds_str_t reason, ds_str_t details, int64_t now)
 {
-    int            rc;
-    int64_t        old_ready_at;
-    ds_buf_t       b;
-    ds_str_t       msg;
-    ds_activity_t  act;
+    int             rc, replay;
+    uint64_t        digest;
+    ds_buf_t        b;
+    ds_str_t        msg;
+    dsi_digest_t    d;
+    ds_activity_t   act;
+    dsi_work_rec_t  r;
 
     if (task_id < 0) {
         return DS_INVALID;
     }
 
-    rc = ds_activity_get(txn, hub, id, task_id, &act);
-    if (rc != DS_OK) {
+    dsi_digest_init(&d, DS_WORK_ACTIVITY);
+    dsi_digest_int(&d, failed);
+
+    if (failed) {
+        dsi_digest_str(&d, reason);
+        dsi_digest_str(&d, details);
+
+    } else {
+        dsi_digest_str(&d, result);
+    }
+
+    digest = dsi_digest_end(&d);
+
+    memset(&r, 0, sizeof(dsi_work_rec_t));
+    r.id = id;
+    r.task_id = task_id;
+
+    rc = dsi_work_fence(txn, hub, &dsi_work_activity, &r, lease, digest,
+                        &replay);
+
+    if (rc != DS_OK || replay) {
+        /* a replay: a retry of the completion that made the tombstone */
         return rc;
-    }
-
-    if (!ds_lease_held(lease, act.lease)) {
-        return DS_CONFLICT;
-    }
-
-    if (act.done) {
-        /* a retry of the completion that made the tombstone */
-        return DS_OK;
     }
 
     ds_buf_init(&b);
@@ -319,13 +231,12 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return rc;
     }
 
-    old_ready_at = act.ready_at;
-
     memset(&act, 0, sizeof(ds_activity_t));
     act.done = 1;
     memcpy(act.lease, lease, DS_LEASE_LEN);
+    act.done_digest = digest;
 
-    rc = ds_activity_put(txn, hub, id, task_id, &act, old_ready_at);
+    rc = ds_activity_put(txn, hub, id, task_id, &act, r.u.act.ready_at);
 
     if (rc == DS_OK) {
         rc = ds_inbox_deliver(txn, hub, id, 0, msg, now, 0);
@@ -337,36 +248,135 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 }
 
 
-/* renew, or with abandon set give the lease up and be ready now */
+/* the engine's hooks (ds_work.c); an entry is "id 0 task_id(8)" */
 
-int
-ds_activity_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    int64_t task_id, const uint8_t *lease, int64_t now, int64_t lease_us,
-    int64_t *expires, int abandon)
+static int
+ds_activity_item_key(const unsigned char *item, size_t len,
+    dsi_work_rec_t *r)
 {
-    int            rc;
-    int64_t        old_ready_at;
-    ds_activity_t  act;
-
-    if (task_id < 0 || (!abandon && !ds_lease_time_valid(now, lease_us))) {
+    if (len < 1 + 1 + 8 || item[len - 9] != '\0') {
         return DS_INVALID;
     }
 
-    rc = ds_activity_get(txn, hub, id, task_id, &act);
+    r->id.data = (const char *) item;
+    r->id.len = len - 9;
+    r->task_id = (int64_t) ds_get_u64(item + len - 8);
+
+    return DS_OK;
+}
+
+
+static int
+ds_activity_key_of(ds_str_t hub, ds_str_t id, ds_str_t key, int64_t task_id,
+    dsi_work_rec_t *r)
+{
+    (void) hub;
+    (void) key;
+
+    if (task_id < 0) {
+        return DS_INVALID;
+    }
+
+    r->id = id;
+    r->task_id = task_id;
+
+    return DS_OK;
+}
+
+
+/* a tombstone keeps the lease it was completed under */
+
+static int
+ds_activity_work_get(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
+{
+    int             rc;
+    ds_activity_t  *act;
+
+    act = &r->u.act;
+
+    rc = ds_activity_get(txn, hub, r->id, r->task_id, act);
     if (rc != DS_OK) {
         return rc;
     }
 
-    if (act.done || !ds_lease_held(lease, act.lease)) {
-        return DS_CONFLICT;
+    r->lease = act->lease;
+    r->lease_expires = &act->lease_expires;
+    r->ready_at = &act->ready_at;
+    r->lease_upto = NULL;
+    r->done_lease = act->done ? act->lease : NULL;
+    r->done_digest = &act->done_digest;
+
+    return DS_OK;
+}
+
+
+static int
+ds_activity_work_put(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
+{
+    return ds_activity_put(txn, hub, r->id, r->task_id, &r->u.act,
+                           r->old_ready_at);
+}
+
+
+static int
+ds_activity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
+    int64_t at, dsi_verdict_e *verdict)
+{
+    int            rc;
+    ds_instance_t  inst;
+
+    if (r->u.act.done || r->u.act.ready_at != at) {
+        *verdict = DSI_WORK_STALE;
+        return DS_OK;
     }
 
-    old_ready_at = act.ready_at;
+    rc = ds_instance_get(txn, hub, r->id, &inst);
 
-    ds_lease_renew(act.lease, &act.lease_expires, &act.ready_at, now,
-                   lease_us, expires, abandon);
+    if (rc == DS_NOTFOUND
+        || (rc == DS_OK && ds_status_is_terminal(inst.status)))
+    {
+        /* its result would be moot */
+        *verdict = DSI_WORK_DROP;
+        return DS_OK;
+    }
 
-    return ds_activity_put(txn, hub, id, task_id, &act, old_ready_at);
+    *verdict = DSI_WORK_TAKE;
+
+    return rc;
+}
+
+
+static int
+ds_activity_drop(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
+{
+    return ds_activity_del(txn, hub, r->id, r->task_id, r->u.act.ready_at);
+}
+
+
+static ds_str_t
+ds_activity_name(const dsi_work_rec_t *r)
+{
+    return r->u.act.name;
+}
+
+
+static void
+ds_activity_view(const dsi_work_rec_t *r, ds_work_item_t *it)
+{
+    it->task_id = r->task_id;
+    it->name = r->u.act.name;
+    it->input = r->u.act.input;
+}
+
+
+/* a completed activity has no lease left to renew or give up */
+
+static int
+ds_activity_refuse(const dsi_work_rec_t *r, dsi_verb_e verb)
+{
+    (void) verb;
+
+    return r->u.act.done ? DS_CONFLICT : DS_OK;
 }
 
 
@@ -442,8 +452,9 @@ ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
     ds_put_i64(p + 4, act->ready_at);
     ds_put_i64(p + 12, act->lease_expires);
     memcpy(p + 20, act->lease, DS_LEASE_LEN);
-    ds_put_u32(p + 36, (uint32_t) act->name.len);
-    ds_put_u32(p + 40, (uint32_t) act->input.len);
+    ds_put_u64(p + 36, act->done_digest);
+    ds_put_u32(p + 44, (uint32_t) act->name.len);
+    ds_put_u32(p + 48, (uint32_t) act->input.len);
     p += DS_ACTIVITY_HEADER;
 
     if (act->name.len) {
@@ -523,21 +534,29 @@ ds_activity_info(const void *data, size_t len, int *done, int64_t *ready_at)
 static int
 ds_activity_decode(const void *data, size_t len, ds_activity_t *act)
 {
-    size_t                nl, il;
+    size_t                nl, il, header;
     const unsigned char  *p;
 
     p = data;
 
-    if (len < DS_ACTIVITY_HEADER || p[0] != DS_ACTIVITY_VERSION) {
+    if (len < 1) {
         return DS_ERROR;
     }
 
-    nl = ds_get_u32(p + 36);
-    il = ds_get_u32(p + 40);
+    header = p[0] == DS_ACTIVITY_V1 ? DS_ACTIVITY_HEADER_V1
+                                    : DS_ACTIVITY_HEADER;
 
-    if (nl > len - DS_ACTIVITY_HEADER
-        || il != len - DS_ACTIVITY_HEADER - nl)
+    if (len < header
+        || (p[0] != DS_ACTIVITY_VERSION && p[0] != DS_ACTIVITY_V1))
     {
+        return DS_ERROR;
+    }
+
+    /* the lengths are the header's last 8 bytes in both versions */
+    nl = ds_get_u32(p + header - 8);
+    il = ds_get_u32(p + header - 4);
+
+    if (nl > len - header || il != len - header - nl) {
         return DS_ERROR;
     }
 
@@ -545,7 +564,8 @@ ds_activity_decode(const void *data, size_t len, ds_activity_t *act)
     act->ready_at = ds_get_i64(p + 4);
     act->lease_expires = ds_get_i64(p + 12);
     memcpy(act->lease, p + 20, DS_LEASE_LEN);
-    act->name.data = (const char *) p + DS_ACTIVITY_HEADER;
+    act->done_digest = p[0] == DS_ACTIVITY_V1 ? 0 : ds_get_u64(p + 36);
+    act->name.data = (const char *) p + header;
     act->name.len = nl;
     act->input.data = act->name.data + nl;
     act->input.len = il;

@@ -1,15 +1,14 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * Claiming orchestration work items, and renewing or abandoning a lease of
- * any kind of work item.
+ * Orchestration work items: the engine's descriptor (ds_work.c) for
+ * instances in the ready index (kind 'o').
  *
- * A claim fires the hub's due timers first, then takes ready entries of
- * kind 'o' visible at "now" from the front of the index. An entry whose
- * instance is gone, terminal, suspended or has an empty inbox is stale and
- * dropped. A claimed instance gets the lease (token, expiry, and "upto":
- * the inbox seq delivered under it) and its entry moves to the expiry, so
- * an expired lease makes it claimable again under a new token.
+ * A claim fires the hub's due timers first. An entry whose instance is
+ * gone or points elsewhere is stale; one that is terminal, suspended or
+ * has an empty inbox leaves the index. A claimed instance gets the lease
+ * (token, expiry, and "upto": the inbox seq delivered under it) and the
+ * episode's clock (the claim time).
  */
 
 
@@ -18,219 +17,204 @@
 #include "ds_key.h"
 
 
-static int ds_orch_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    const uint8_t *lease, int64_t now, int64_t lease_us, int64_t *expires,
-    int abandon);
+static int ds_orch_fire(ds_txn_t *txn, ds_str_t hub, int64_t now);
+static int ds_orch_item_key(const unsigned char *item, size_t len,
+    dsi_work_rec_t *r);
+static int ds_orch_key_of(ds_str_t hub, ds_str_t id, ds_str_t key,
+    int64_t task_id, dsi_work_rec_t *r);
+static int ds_orch_get(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r);
+static int ds_orch_put(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r);
+static int ds_orch_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
+    int64_t at, dsi_verdict_e *verdict);
+static void ds_orch_taken(dsi_work_rec_t *r, int64_t now);
+static ds_str_t ds_orch_name(const dsi_work_rec_t *r);
+static void ds_orch_view(const dsi_work_rec_t *r, ds_work_item_t *it);
+static int ds_orch_refuse(const dsi_work_rec_t *r, dsi_verb_e verb);
+static void ds_orch_released(dsi_work_rec_t *r, int abandon, int64_t now);
 
 
-int
-ds_work_claim_orchestrations(ds_txn_t *txn, ds_str_t hub, int64_t now,
-    int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_orch_item_cb cb, void *data, size_t *claimed)
+const dsi_work_kind_t  dsi_work_orchestration = {
+    DS_READY_ORCH,
+    0,
+    ds_orch_fire,
+    ds_orch_item_key,
+    ds_orch_key_of,
+    ds_orch_get,
+    ds_orch_put,
+    ds_orch_verdict,
+    NULL,
+    ds_orch_taken,
+    ds_orch_name,
+    ds_orch_view,
+    ds_orch_refuse,
+    ds_orch_released
+};
+
+
+static int
+ds_orch_fire(ds_txn_t *txn, ds_str_t hub, int64_t now)
 {
-    int             rc;
-    size_t          len, examined, fired;
-    int64_t         at;
-    uint64_t        last;
-    ds_str_t        id;
-    ds_instance_t   inst;
-    const uint8_t  *token;
-    unsigned char   item[DS_KEY_BUF];
-    ds_orch_item_t  it;
+    size_t  fired;
 
-    *claimed = 0;
+    return ds_work_fire_timers(txn, hub, now, DS_CLAIM_TIMERS, &fired);
+}
 
-    if (!ds_claim_valid(hub, now, lease_us, max, tokens)) {
-        return DS_INVALID;
-    }
 
-    rc = ds_work_fire_timers(txn, hub, now, DS_CLAIM_TIMERS, &fired);
+static int
+ds_orch_item_key(const unsigned char *item, size_t len, dsi_work_rec_t *r)
+{
+    r->id.data = (const char *) item;
+    r->id.len = len;
+
+    return DS_OK;
+}
+
+
+static int
+ds_orch_key_of(ds_str_t hub, ds_str_t id, ds_str_t key, int64_t task_id,
+    dsi_work_rec_t *r)
+{
+    (void) hub;
+    (void) key;
+    (void) task_id;
+
+    /* ds_instance_get() checks the key */
+    r->id = id;
+
+    return DS_OK;
+}
+
+
+static int
+ds_orch_get(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
+{
+    int            rc;
+    ds_instance_t  *inst;
+
+    inst = &r->u.inst;
+
+    rc = ds_instance_get(txn, hub, r->id, inst);
     if (rc != DS_OK) {
         return rc;
     }
 
-    for (examined = 0; *claimed < max && examined < max + DS_CLAIM_SCAN;
-         examined++)
+    r->lease = inst->lease;
+    r->lease_expires = &inst->lease_expires;
+    r->ready_at = &inst->ready_at;
+    r->lease_upto = &inst->lease_upto;
+    r->done_lease = inst->done_lease;
+    r->done_digest = &inst->done_digest;
+
+    return DS_OK;
+}
+
+
+/* ds_instance_put() finds the old ready entry itself */
+
+static int
+ds_orch_put(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
+{
+    return ds_instance_put(txn, hub, r->id, &r->u.inst);
+}
+
+
+static int
+ds_orch_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r, int64_t at,
+    dsi_verdict_e *verdict)
+{
+    int             rc;
+    uint64_t        last;
+    ds_instance_t  *inst;
+
+    inst = &r->u.inst;
+
+    if (inst->ready_at != at) {
+        *verdict = DSI_WORK_STALE;
+        return DS_OK;
+    }
+
+    last = 0;
+
+    if (!ds_status_is_terminal(inst->status)
+        && inst->status != DS_SUSPENDED)
     {
-        rc = ds_ready_due(txn, hub, DS_READY_ORCH, now, &at, item, &len);
-
-        if (rc == DS_NOTFOUND) {
-            break;
-        }
-
+        rc = ds_seq_last(txn, DS_DB_INBOX, hub, r->id, &last);
         if (rc != DS_OK) {
             return rc;
         }
+    }
 
-        id.data = (const char *) item;
-        id.len = len;
+    r->upto = last;
+    *verdict = last ? DSI_WORK_TAKE : DSI_WORK_IDLE;
 
-        rc = ds_instance_get(txn, hub, id, &inst);
+    return DS_OK;
+}
 
-        if (rc == DS_NOTFOUND || rc == DS_INVALID
-            || (rc == DS_OK && inst.ready_at != at))
-        {
-            /* an entry without its record: ds_check() reports those */
-            rc = ds_ready_del(txn, hub, DS_READY_ORCH, at, item, len);
-            if (rc != DS_OK) {
-                return rc;
-            }
 
-            continue;
-        }
+static void
+ds_orch_taken(dsi_work_rec_t *r, int64_t now)
+{
+    r->u.inst.episode_at = now;
+}
 
-        if (rc != DS_OK) {
-            return rc;
-        }
 
-        last = 0;
+static ds_str_t
+ds_orch_name(const dsi_work_rec_t *r)
+{
+    return r->u.inst.name;
+}
 
-        if (!ds_status_is_terminal(inst.status)
-            && inst.status != DS_SUSPENDED)
-        {
-            rc = ds_seq_last(txn, DS_DB_INBOX, hub, id, &last);
-            if (rc != DS_OK) {
-                return rc;
-            }
-        }
 
-        if (last == 0) {
-            /* nothing to run: out of the index */
-            inst.ready_at = 0;
+static void
+ds_orch_view(const dsi_work_rec_t *r, ds_work_item_t *it)
+{
+    it->name = r->u.inst.name;
+    it->input = r->u.inst.input;
+    it->execution = r->u.inst.execution;
+    it->timestamp = r->u.inst.episode_at;
+    it->status = r->u.inst.status;
+}
 
-            rc = ds_instance_put(txn, hub, id, &inst);
-            if (rc != DS_OK) {
-                return rc;
-            }
 
-            continue;
-        }
+/* a completion of a terminal instance (terminated meanwhile) is moot */
 
-        token = tokens + *claimed * DS_LEASE_LEN;
-
-        ds_lease_take(inst.lease, &inst.lease_expires, &inst.ready_at, token,
-                      now, lease_us);
-        inst.episode_at = now;
-        inst.lease_upto = last;
-
-        rc = ds_instance_put(txn, hub, id, &inst);
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        /* read it again: the item points into the map for the callback */
-
-        rc = ds_instance_get(txn, hub, id, &inst);
-        if (rc != DS_OK) {
-            return rc == DS_NOTFOUND ? DS_ERROR : rc;
-        }
-
-        it.id = id;
-        it.inst = &inst;
-        it.upto = last;
-        it.lease_expires = inst.lease_expires;
-        it.lease = token;
-
-        (*claimed)++;
-
-        if (cb != NULL && cb(data, txn, &it) != 0) {
-            ds_txn_set_error(txn, "stopped by the callback");
-            return DS_ERROR;
-        }
+static int
+ds_orch_refuse(const dsi_work_rec_t *r, dsi_verb_e verb)
+{
+    if (verb == DSI_WORK_COMPLETE && ds_status_is_terminal(r->u.inst.status))
+    {
+        return DS_GONE;
     }
 
     return DS_OK;
 }
 
 
-int
-ds_work_renew(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
-    ds_str_t id, ds_str_t key, int64_t task_id, const uint8_t *lease,
-    int64_t now, int64_t lease_us, int64_t *expires)
+/*
+ * A suspended or terminal instance stays where it is in the index when
+ * its lease is given up, and an instance out of the index (suspended
+ * meanwhile) stays out of it when its lease is renewed.
+ */
+
+static void
+ds_orch_released(dsi_work_rec_t *r, int abandon, int64_t now)
 {
-    switch (kind) {
+    ds_instance_t  *inst;
 
-    case DS_WORK_ORCHESTRATION:
-        return ds_orch_renew(txn, hub, id, lease, now, lease_us, expires, 0);
+    (void) now;
 
-    case DS_WORK_ACTIVITY:
-        return ds_activity_renew(txn, hub, id, task_id, lease, now,
-                                 lease_us, expires, 0);
-
-    case DS_WORK_ENTITY:
-        return ds_entity_renew(txn, hub, id, key, lease, now, lease_us,
-                               expires, 0);
-
-    default:
-        return DS_INVALID;
-    }
-}
-
-
-int
-ds_work_abandon(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
-    ds_str_t id, ds_str_t key, int64_t task_id, const uint8_t *lease,
-    int64_t now)
-{
-    switch (kind) {
-
-    case DS_WORK_ORCHESTRATION:
-        return ds_orch_renew(txn, hub, id, lease, now, 0, NULL, 1);
-
-    case DS_WORK_ACTIVITY:
-        return ds_activity_renew(txn, hub, id, task_id, lease, now, 0, NULL,
-                                 1);
-
-    case DS_WORK_ENTITY:
-        return ds_entity_renew(txn, hub, id, key, lease, now, 0, NULL, 1);
-
-    default:
-        return DS_INVALID;
-    }
-}
-
-
-static int
-ds_orch_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const uint8_t *lease,
-    int64_t now, int64_t lease_us, int64_t *expires, int abandon)
-{
-    int            rc;
-    ds_instance_t  inst;
-
-    if (!abandon && !ds_lease_time_valid(now, lease_us)) {
-        return DS_INVALID;
-    }
-
-    rc = ds_instance_get(txn, hub, id, &inst);
-    if (rc != DS_OK) {
-        return rc;
-    }
-
-    if (!ds_lease_held(lease, inst.lease)) {
-        return DS_CONFLICT;
-    }
-
-    /* a suspended instance stays out of the index (ready_at 0) */
+    inst = &r->u.inst;
 
     if (abandon) {
-        memset(inst.lease, 0, DS_LEASE_LEN);
-        inst.lease_expires = 0;
-        inst.lease_upto = 0;
+        inst->lease_upto = 0;
 
-        if (inst.status != DS_SUSPENDED
-            && !ds_status_is_terminal(inst.status))
+        if (inst->status == DS_SUSPENDED
+            || ds_status_is_terminal(inst->status))
         {
-            inst.ready_at = ds_ready_time(now);
+            inst->ready_at = r->old_ready_at;
         }
 
-    } else {
-        inst.lease_expires = now + lease_us;
-        *expires = inst.lease_expires;
-
-        if (inst.ready_at != 0) {
-            inst.ready_at = inst.lease_expires;
-        }
+    } else if (r->old_ready_at == 0) {
+        inst->ready_at = 0;
     }
-
-    return ds_instance_put(txn, hub, id, &inst);
 }

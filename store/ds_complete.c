@@ -49,6 +49,7 @@ static int ds_action_fail(ds_action_fault_t *f, ds_action_error_e error,
     ds_action_field_e field);
 static int ds_action_ids_check(const ds_action_t *a, size_t n,
     ds_action_fault_t *f);
+static uint64_t ds_complete_digest(const ds_action_t *a, size_t n);
 static int ds_id_cmp(const void *a, const void *b);
 static int ds_is_finish(ds_action_type_e type);
 static int ds_child_id(ds_str_t id, const ds_action_t *a, char *buf,
@@ -67,38 +68,35 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const uint8_t *lease, const ds_action_t *actions, size_t nactions,
     int64_t now, ds_status_e *status)
 {
-    int                 rc;
+    int                 rc, replay;
     char               *mem;
-    uint64_t            upto, last;
+    uint64_t            upto, last, digest;
     ds_buf_t            b;
     ds_str_t            none, msg;
     ds_msgs_t           msgs;
     ds_instance_t       inst;
+    dsi_work_rec_t      r;
     const ds_action_t  *fin;
 
-    rc = ds_instance_get(txn, hub, id, &inst);
+    /* actions NULL with nactions > 0 is refused after the fence */
+    digest = ds_complete_digest(actions, actions ? nactions : 0);
+
+    memset(&r, 0, sizeof(dsi_work_rec_t));
+    r.id = id;
+
+    rc = dsi_work_fence(txn, hub, &dsi_work_orchestration, &r, lease,
+                        digest, &replay);
     if (rc != DS_OK) {
         return rc;
     }
 
-    if (ds_lease_none(lease)) {
-        return DS_CONFLICT;
-    }
-
-    if (ds_lease_eq(lease, inst.done_lease)) {
+    if (replay) {
         /* a retry of the last completion: its answer, nothing applied */
-        *status = inst.done_status;
+        *status = r.u.inst.done_status;
         return DS_OK;
     }
 
-    if (ds_status_is_terminal(inst.status)) {
-        /* terminated (or otherwise finished) meanwhile */
-        return DS_GONE;
-    }
-
-    if (!ds_lease_eq(lease, inst.lease)) {
-        return DS_CONFLICT;
-    }
+    inst = r.u.inst;
 
     if ((nactions && actions == NULL)
         || ds_actions_check(hub, id, actions, nactions) != DS_OK)
@@ -231,6 +229,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     inst.lease_expires = 0;
     inst.lease_upto = 0;
     memcpy(inst.done_lease, lease, DS_LEASE_LEN);
+    inst.done_digest = digest;
     inst.done_status = inst.status;
     inst.ready_at = last ? ds_ready_time(now) : 0;
 
@@ -248,6 +247,34 @@ done:
     free(mem);
 
     return rc;
+}
+
+
+/* every field of every action, in order */
+
+static uint64_t
+ds_complete_digest(const ds_action_t *a, size_t n)
+{
+    size_t        i;
+    dsi_digest_t  d;
+
+    dsi_digest_init(&d, DS_WORK_ORCHESTRATION);
+    dsi_digest_int(&d, (int64_t) n);
+
+    for (i = 0; i < n; i++) {
+        dsi_digest_int(&d, (int64_t) a[i].type);
+        dsi_digest_int(&d, a[i].id);
+        dsi_digest_str(&d, a[i].name);
+        dsi_digest_str(&d, a[i].instance_id);
+        dsi_digest_str(&d, a[i].entity_name);
+        dsi_digest_str(&d, a[i].entity_key);
+        dsi_digest_str(&d, a[i].input);
+        dsi_digest_str(&d, a[i].reason);
+        dsi_digest_str(&d, a[i].details);
+        dsi_digest_int(&d, a[i].fire_at);
+    }
+
+    return dsi_digest_end(&d);
 }
 
 

@@ -8,11 +8,14 @@
  * the ready index (kind 'e'); a claim leases it with all its queued
  * operations, so one batch at a time runs per entity, in order.
  *
- * Record (version 1):
+ * Record (version 2):
  *
  *   version(1) flags(1) reserved(2) last_op(8) ready_at(8)
  *   lease_expires(8) lease_upto(8) op_seq(8) lease(16) done_lease(16)
- *   state_len(4) state
+ *   done_digest(8) state_len(4) state
+ *
+ * Version 1 is the same without done_digest; it is still read (the
+ * digest of the last completion then is 0: not known).
  *
  * flags: 1 = has state (state_len 0 then means JSON null). A record
  * without state stays after a delete, so that a retried completion is
@@ -26,27 +29,28 @@
 #include "ds_key.h"
 
 
-#define DS_ENTITY_VERSION   1
-#define DS_ENTITY_HEADER    80
+#define DS_ENTITY_VERSION   2
+#define DS_ENTITY_HEADER    88
+#define DS_ENTITY_V1        1
+#define DS_ENTITY_HEADER_V1 80
 #define DS_ENTITY_STATE     0x01
 #define DS_ENTITY_STACK     1024
 #define DS_ETOKEN_VERSION   2
 #define DS_ETOKEN_RAW_MAX   (1 + DS_ID_MAX)
 
 
-typedef struct {
-    int                 has_state;
-    int64_t             last_op;
-    int64_t             ready_at;
-    int64_t             lease_expires;
-    uint64_t            lease_upto;
-    uint64_t            op_seq;
-    uint8_t             lease[DS_LEASE_LEN];
-    uint8_t             done_lease[DS_LEASE_LEN];
-    ds_str_t            state;
-} ds_erec_t;
-
-
+static int ds_entity_item_key(const unsigned char *item, size_t len,
+    dsi_work_rec_t *r);
+static int ds_entity_key_of(ds_str_t hub, ds_str_t id, ds_str_t key,
+    int64_t task_id, dsi_work_rec_t *r);
+static int ds_entity_work_get(ds_txn_t *txn, ds_str_t hub,
+    dsi_work_rec_t *r);
+static int ds_entity_work_put(ds_txn_t *txn, ds_str_t hub,
+    dsi_work_rec_t *r);
+static int ds_entity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
+    int64_t at, dsi_verdict_e *verdict);
+static ds_str_t ds_entity_name(const dsi_work_rec_t *r);
+static void ds_entity_view(const dsi_work_rec_t *r, ds_work_item_t *it);
 static int ds_erec_get(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
     ds_erec_t *rec);
 static int ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
@@ -55,6 +59,24 @@ static int ds_erec_decode(const void *data, size_t len, ds_erec_t *rec);
 static int ds_entity_split(ds_str_t eid, ds_str_t *name, ds_str_t *key);
 static int ds_bytes_cmp(const unsigned char *a, size_t al,
     const unsigned char *b, size_t bl);
+
+
+const dsi_work_kind_t  dsi_work_entity = {
+    DS_READY_ENTITY,
+    1,
+    NULL,
+    ds_entity_item_key,
+    ds_entity_key_of,
+    ds_entity_work_get,
+    ds_entity_work_put,
+    ds_entity_verdict,
+    NULL,
+    NULL,
+    ds_entity_name,
+    ds_entity_view,
+    NULL,
+    NULL
+};
 
 
 /*
@@ -185,155 +207,43 @@ ds_entity_read_ops(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
 
 
 int
-ds_work_claim_entities(ds_txn_t *txn, ds_str_t hub, int64_t now,
-    int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_entity_item_cb cb, void *data, size_t *claimed)
-{
-    int               rc;
-    size_t            len, examined;
-    int64_t           at;
-    uint64_t          last;
-    ds_str_t          eid;
-    ds_erec_t         rec;
-    const uint8_t    *token;
-    unsigned char     item[DS_KEY_BUF];
-    ds_entity_item_t  it;
-
-    *claimed = 0;
-
-    if (!ds_claim_valid(hub, now, lease_us, max, tokens)) {
-        return DS_INVALID;
-    }
-
-    for (examined = 0; *claimed < max && examined < max + DS_CLAIM_SCAN;
-         examined++)
-    {
-        rc = ds_ready_due(txn, hub, DS_READY_ENTITY, now, &at, item, &len);
-
-        if (rc == DS_NOTFOUND) {
-            break;
-        }
-
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        eid.data = (const char *) item;
-        eid.len = len;
-
-        rc = ds_entity_split(eid, &it.name, &it.key);
-
-        if (rc == DS_OK) {
-            rc = ds_erec_get(txn, hub, eid, &rec);
-        }
-
-        if (rc == DS_NOTFOUND || rc == DS_INVALID
-            || (rc == DS_OK && rec.ready_at != at))
-        {
-            /* a stale entry */
-            rc = ds_ready_del(txn, hub, DS_READY_ENTITY, at, item, len);
-            if (rc != DS_OK) {
-                return rc;
-            }
-
-            continue;
-        }
-
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        rc = ds_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        if (last == 0) {
-            /* nothing queued: out of the index */
-            rec.ready_at = 0;
-
-            rc = ds_erec_put(txn, hub, eid, &rec, at);
-            if (rc != DS_OK) {
-                return rc;
-            }
-
-            continue;
-        }
-
-        token = tokens + *claimed * DS_LEASE_LEN;
-
-        ds_lease_take(rec.lease, &rec.lease_expires, &rec.ready_at, token,
-                      now, lease_us);
-        rec.lease_upto = last;
-
-        rc = ds_erec_put(txn, hub, eid, &rec, at);
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        rc = ds_erec_get(txn, hub, eid, &rec);
-        if (rc != DS_OK) {
-            return rc == DS_NOTFOUND ? DS_ERROR : rc;
-        }
-
-        if (rec.has_state) {
-            it.state = rec.state;
-
-        } else {
-            it.state.data = NULL;
-            it.state.len = 0;
-        }
-
-        it.upto = last;
-        it.lease_expires = rec.lease_expires;
-        it.lease = token;
-
-        (*claimed)++;
-
-        if (cb != NULL && cb(data, txn, &it) != 0) {
-            ds_txn_set_error(txn, "stopped by the callback");
-            return DS_ERROR;
-        }
-    }
-
-    return DS_OK;
-}
-
-
-int
 ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
     int64_t now)
 {
-    int            rc;
-    int64_t        old_ready_at;
-    uint64_t       last;
-    ds_str_t       eid;
-    ds_erec_t      rec;
-    unsigned char  eb[DS_ID_MAX];
+    int             rc, replay;
+    int64_t         old_ready_at;
+    uint64_t        last, digest;
+    ds_str_t        eid;
+    ds_erec_t       rec;
+    dsi_digest_t    d;
+    dsi_work_rec_t  r;
 
-    if (!ds_key_hub_valid(hub) || ds_entity_id(name, key, eb, &eid) != DS_OK)
-    {
+    memset(&r, 0, sizeof(dsi_work_rec_t));
+
+    if (ds_entity_key_of(hub, name, key, 0, &r) != DS_OK) {
         return DS_INVALID;
     }
 
-    rc = ds_erec_get(txn, hub, eid, &rec);
-    if (rc != DS_OK) {
+    dsi_digest_init(&d, DS_WORK_ENTITY);
+    dsi_digest_int(&d, delete_state);
+
+    if (!delete_state) {
+        dsi_digest_str(&d, state);
+    }
+
+    digest = dsi_digest_end(&d);
+
+    rc = dsi_work_fence(txn, hub, &dsi_work_entity, &r, lease, digest,
+                        &replay);
+
+    if (rc != DS_OK || replay) {
+        /* a replay: a retry of the last completion */
         return rc;
     }
 
-    if (ds_lease_none(lease)) {
-        return DS_CONFLICT;
-    }
-
-    if (ds_lease_eq(lease, rec.done_lease)) {
-        /* a retry of the last completion */
-        return DS_OK;
-    }
-
-    if (!ds_lease_eq(lease, rec.lease)) {
-        return DS_CONFLICT;
-    }
+    eid = r.id;
+    rec = r.u.ent;
 
     /* rec.state is replaced first: nothing of rec points into the map */
 
@@ -361,6 +271,7 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
     rec.last_op = now;
     memcpy(rec.done_lease, lease, DS_LEASE_LEN);
+    rec.done_digest = digest;
     memset(rec.lease, 0, DS_LEASE_LEN);
     rec.lease_expires = 0;
     rec.ready_at = last ? ds_ready_time(now) : 0;
@@ -369,38 +280,105 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 }
 
 
-int
-ds_entity_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
-    const uint8_t *lease, int64_t now, int64_t lease_us, int64_t *expires,
-    int abandon)
-{
-    int            rc;
-    int64_t        old_ready_at;
-    ds_str_t       eid;
-    ds_erec_t      rec;
-    unsigned char  eb[DS_ID_MAX];
+/* the engine's hooks (ds_work.c); an entry is "@name@key" */
 
-    if (!ds_key_hub_valid(hub) || ds_entity_id(name, key, eb, &eid) != DS_OK
-        || (!abandon && !ds_lease_time_valid(now, lease_us)))
+static int
+ds_entity_item_key(const unsigned char *item, size_t len, dsi_work_rec_t *r)
+{
+    r->id.data = (const char *) item;
+    r->id.len = len;
+
+    return ds_entity_split(r->id, &r->name, &r->key);
+}
+
+
+static int
+ds_entity_key_of(ds_str_t hub, ds_str_t id, ds_str_t key, int64_t task_id,
+    dsi_work_rec_t *r)
+{
+    (void) task_id;
+
+    if (!ds_key_hub_valid(hub)
+        || ds_entity_id(id, key, r->eid, &r->id) != DS_OK)
     {
         return DS_INVALID;
     }
 
-    rc = ds_erec_get(txn, hub, eid, &rec);
+    return ds_entity_split(r->id, &r->name, &r->key);
+}
+
+
+static int
+ds_entity_work_get(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
+{
+    int         rc;
+    ds_erec_t  *rec;
+
+    rec = &r->u.ent;
+
+    rc = ds_erec_get(txn, hub, r->id, rec);
     if (rc != DS_OK) {
         return rc;
     }
 
-    if (!ds_lease_held(lease, rec.lease)) {
-        return DS_CONFLICT;
+    r->lease = rec->lease;
+    r->lease_expires = &rec->lease_expires;
+    r->ready_at = &rec->ready_at;
+    r->lease_upto = &rec->lease_upto;
+    r->done_lease = rec->done_lease;
+    r->done_digest = &rec->done_digest;
+
+    return DS_OK;
+}
+
+
+static int
+ds_entity_work_put(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
+{
+    return ds_erec_put(txn, hub, r->id, &r->u.ent, r->old_ready_at);
+}
+
+
+static int
+ds_entity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
+    int64_t at, dsi_verdict_e *verdict)
+{
+    int       rc;
+    uint64_t  last;
+
+    if (r->u.ent.ready_at != at) {
+        *verdict = DSI_WORK_STALE;
+        return DS_OK;
     }
 
-    old_ready_at = rec.ready_at;
+    rc = ds_seq_last(txn, DS_DB_ENTITY_OPS, hub, r->id, &last);
+    if (rc != DS_OK) {
+        return rc;
+    }
 
-    ds_lease_renew(rec.lease, &rec.lease_expires, &rec.ready_at, now,
-                   lease_us, expires, abandon);
+    r->upto = last;
+    *verdict = last ? DSI_WORK_TAKE : DSI_WORK_IDLE;
 
-    return ds_erec_put(txn, hub, eid, &rec, old_ready_at);
+    return DS_OK;
+}
+
+
+static ds_str_t
+ds_entity_name(const dsi_work_rec_t *r)
+{
+    return r->name;
+}
+
+
+static void
+ds_entity_view(const dsi_work_rec_t *r, ds_work_item_t *it)
+{
+    it->name = r->name;
+    it->key = r->key;
+
+    if (r->u.ent.has_state) {
+        it->input = r->u.ent.state;
+    }
 }
 
 
@@ -704,7 +682,8 @@ ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, const ds_erec_t *rec,
     ds_put_u64(p + 36, rec->op_seq);
     memcpy(p + 44, rec->lease, DS_LEASE_LEN);
     memcpy(p + 60, rec->done_lease, DS_LEASE_LEN);
-    ds_put_u32(p + 76, (uint32_t) rec->state.len);
+    ds_put_u64(p + 76, rec->done_digest);
+    ds_put_u32(p + 84, (uint32_t) rec->state.len);
 
     if (rec->state.len) {
         memcpy(p + DS_ENTITY_HEADER, rec->state.data, rec->state.len);
@@ -756,12 +735,21 @@ ds_entity_info(ds_str_t eid, const void *data, size_t len,
 static int
 ds_erec_decode(const void *data, size_t len, ds_erec_t *rec)
 {
+    size_t                header;
     const unsigned char  *p;
 
     p = data;
 
-    if (len < DS_ENTITY_HEADER || p[0] != DS_ENTITY_VERSION
-        || ds_get_u32(p + 76) != len - DS_ENTITY_HEADER)
+    if (len < 1) {
+        return DS_ERROR;
+    }
+
+    header = p[0] == DS_ENTITY_V1 ? DS_ENTITY_HEADER_V1 : DS_ENTITY_HEADER;
+
+    /* the state's length is the header's last 4 bytes in both versions */
+
+    if (len < header || (p[0] != DS_ENTITY_VERSION && p[0] != DS_ENTITY_V1)
+        || ds_get_u32(p + header - 4) != len - header)
     {
         return DS_ERROR;
     }
@@ -774,8 +762,9 @@ ds_erec_decode(const void *data, size_t len, ds_erec_t *rec)
     rec->op_seq = ds_get_u64(p + 36);
     memcpy(rec->lease, p + 44, DS_LEASE_LEN);
     memcpy(rec->done_lease, p + 60, DS_LEASE_LEN);
-    rec->state.data = (const char *) p + DS_ENTITY_HEADER;
-    rec->state.len = len - DS_ENTITY_HEADER;
+    rec->done_digest = p[0] == DS_ENTITY_V1 ? 0 : ds_get_u64(p + 76);
+    rec->state.data = (const char *) p + header;
+    rec->state.len = len - header;
 
     return DS_OK;
 }

@@ -565,6 +565,8 @@ ds_strerror(int rc)
         return "store full";
     case DS_INVALID:
         return "invalid argument";
+    case DS_MISMATCH:
+        return "another completion was applied under this lease";
     case DS_ERROR:
         return "store error";
     default:

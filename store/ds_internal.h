@@ -157,6 +157,9 @@ int ds_ready_move(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
     int64_t to, const unsigned char *item, size_t len);
 int ds_ready_first(ds_txn_t *txn, ds_str_t hub, int kind, int64_t *at,
     unsigned char *item, size_t *len);
+int ds_ready_seek(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
+    const unsigned char *from_item, size_t from_len, int64_t *at,
+    unsigned char *item, size_t *len);
 int ds_ready_due(ds_txn_t *txn, ds_str_t hub, int kind, int64_t now,
     int64_t *at, unsigned char *item, size_t *len);
 void ds_ready_mark(ds_instance_t *inst, int64_t now);
@@ -184,6 +187,122 @@ int ds_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     int64_t now, unsigned depth);
 
 
+/* ds_work.c: the work-item engine, a descriptor per kind */
+typedef struct {
+    int                 done;
+    int64_t             ready_at;
+    int64_t             lease_expires;
+    uint8_t             lease[DS_LEASE_LEN];
+    uint64_t            done_digest;    /* a tombstone's; 0: not known */
+    ds_str_t            name;
+    ds_str_t            input;
+} ds_activity_t;
+
+typedef struct {
+    int                 has_state;
+    int64_t             last_op;
+    int64_t             ready_at;
+    int64_t             lease_expires;
+    uint64_t            lease_upto;
+    uint64_t            op_seq;
+    uint8_t             lease[DS_LEASE_LEN];
+    uint8_t             done_lease[DS_LEASE_LEN];
+    uint64_t            done_digest;    /* 0: not known */
+    ds_str_t            state;
+} ds_erec_t;
+
+/* one item of any kind as the engine sees it; the kind's get sets it up */
+typedef struct {
+    ds_str_t            id;             /* instance id; entity "@name@key" */
+    int64_t             task_id;        /* activity */
+    ds_str_t            name;           /* entity name (lower-cased), key */
+    ds_str_t            key;
+    unsigned char       eid[DS_ID_MAX];
+    union {
+        ds_instance_t   inst;
+        ds_activity_t   act;
+        ds_erec_t       ent;
+    } u;
+    uint8_t            *lease;          /* the lease fields in u */
+    int64_t            *lease_expires;
+    int64_t            *ready_at;
+    uint64_t           *lease_upto;     /* NULL: the kind has none */
+    const uint8_t      *done_lease;     /* last completion's; NULL: none */
+    const uint64_t     *done_digest;    /* and the digest of its body */
+    int64_t             old_ready_at;   /* where the ready entry is now */
+    uint64_t            upto;           /* a claim: the work delivered */
+} dsi_work_rec_t;
+
+typedef enum {
+    DSI_WORK_TAKE = 0,                  /* claim it */
+    DSI_WORK_IDLE,                      /* nothing to do: out of the index */
+    DSI_WORK_STALE,                     /* the entry is stale: delete it */
+    DSI_WORK_DROP                       /* the work is moot: drop the item */
+} dsi_verdict_e;
+
+typedef enum {
+    DSI_WORK_RENEW = 0,
+    DSI_WORK_ABANDON,
+    DSI_WORK_COMPLETE
+} dsi_verb_e;
+
+typedef struct {
+    int                 ready;          /* DS_READY_* */
+    int                 fold;           /* names compare lower-cased */
+    /* a claim's first step (orchestrations fire due timers); may be NULL */
+    int               (*before_claim)(ds_txn_t *txn, ds_str_t hub,
+                                      int64_t now);
+    /* the key of a ready entry; DS_INVALID: malformed (a stale entry) */
+    int               (*item_key)(const unsigned char *item, size_t len,
+                                  dsi_work_rec_t *r);
+    /* the key of renew/abandon arguments; DS_INVALID when bad */
+    int               (*key_of)(ds_str_t hub, ds_str_t id, ds_str_t key,
+                                int64_t task_id, dsi_work_rec_t *r);
+    /* reads the record and points the lease fields at it */
+    int               (*get)(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r);
+    /* writes it, the ready entry moving from old_ready_at */
+    int               (*put)(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r);
+    /* what a due entry at "at" is; sets upto for DSI_WORK_TAKE */
+    int               (*verdict)(ds_txn_t *txn, ds_str_t hub,
+                                 dsi_work_rec_t *r, int64_t at,
+                                 dsi_verdict_e *verdict);
+    int               (*drop)(ds_txn_t *txn, ds_str_t hub,
+                              dsi_work_rec_t *r);
+    /* after the lease is taken, before the put; may be NULL */
+    void              (*taken)(dsi_work_rec_t *r, int64_t now);
+    /* the name a claim filters on */
+    ds_str_t          (*name)(const dsi_work_rec_t *r);
+    /* the kind's members of a claimed item (read again) */
+    void              (*view)(const dsi_work_rec_t *r, ds_work_item_t *it);
+    /* a refusal before the lease is compared; may be NULL */
+    int               (*refuse)(const dsi_work_rec_t *r, dsi_verb_e verb);
+    /* after a renew or abandon changed the lease fields; may be NULL */
+    void              (*released)(dsi_work_rec_t *r, int abandon,
+                                  int64_t now);
+} dsi_work_kind_t;
+
+extern const dsi_work_kind_t  dsi_work_orchestration;
+extern const dsi_work_kind_t  dsi_work_activity;
+extern const dsi_work_kind_t  dsi_work_entity;
+
+int dsi_work_fence(ds_txn_t *txn, ds_str_t hub, const dsi_work_kind_t *k,
+    dsi_work_rec_t *r, const uint8_t *lease, uint64_t digest, int *replay);
+
+/*
+ * The digest of a completion: 64-bit FNV-1a over its parsed fields, each
+ * as (length, bytes), so that JSON spacing does not matter. Never 0 (that
+ * means "not known" in a record).
+ */
+typedef struct {
+    uint64_t            h;
+} dsi_digest_t;
+
+void dsi_digest_init(dsi_digest_t *d, ds_work_kind_e kind);
+void dsi_digest_int(dsi_digest_t *d, int64_t v);
+void dsi_digest_str(dsi_digest_t *d, ds_str_t s);
+uint64_t dsi_digest_end(const dsi_digest_t *d);
+
+
 /* ds_activity.c: activity work items */
 int ds_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, ds_str_t name, ds_str_t input, int64_t now);
@@ -191,9 +310,6 @@ int ds_activity_info(const void *data, size_t len, int *done,
     int64_t *ready_at);
 int ds_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int tombstones);
-int ds_activity_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    int64_t task_id, const uint8_t *lease, int64_t now, int64_t lease_us,
-    int64_t *expires, int abandon);
 
 
 /* ds_timer.c: durable timers */
@@ -208,9 +324,6 @@ int ds_entity_id(ds_str_t name, ds_str_t key, unsigned char *buf,
     ds_str_t *eid);
 int ds_entity_info(ds_str_t eid, const void *data, size_t len,
     int64_t *ready_at);
-int ds_entity_renew(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
-    ds_str_t key, const uint8_t *lease, int64_t now, int64_t lease_us,
-    int64_t *expires, int abandon);
 
 
 /* ds_token.c: base64url continuation tokens */
@@ -234,6 +347,16 @@ int ds_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t upto, ds_event_cb cb, void *data);
 int ds_seq_del_one(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t seq);
+
+/* what a dsi_seq_each() callback does with an entry; other values stop */
+#define DSI_EACH_NEXT       (-1)
+#define DSI_EACH_DELETE     (-2)
+
+typedef int (*dsi_seq_each_pt)(ds_txn_t *txn, uint64_t seq,
+    const MDB_val *val, void *data);
+
+int dsi_seq_each(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t upto, dsi_seq_each_pt fn, void *data);
 
 
 /* ds_json.c */

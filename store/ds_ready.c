@@ -95,11 +95,26 @@ int
 ds_ready_first(ds_txn_t *txn, ds_str_t hub, int kind, int64_t *at,
     unsigned char *item, size_t *len)
 {
+    return ds_ready_seek(txn, hub, kind, INT64_MIN, NULL, 0, at, item, len);
+}
+
+
+/*
+ * The first entry of the kind after the position (from, from_item): with
+ * from_len 0 the first one at from or later, else the first one past
+ * that entry. Copies as ds_ready_first().
+ */
+
+int
+ds_ready_seek(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
+    const unsigned char *from_item, size_t from_len, int64_t *at,
+    unsigned char *item, size_t *len)
+{
     int            rc;
-    size_t         plen;
+    size_t         plen, slen;
     MDB_val        key, val;
     MDB_cursor    *cur;
-    unsigned char  kb[DS_KEY_BUF];
+    unsigned char  kb[DS_KEY_BUF], sb[DS_KEY_BUF];
 
     rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_READY), &cur);
     if (rc != 0) {
@@ -109,10 +124,18 @@ ds_ready_first(ds_txn_t *txn, ds_str_t hub, int kind, int64_t *at,
     plen = ds_key_hub(kb, hub);
     kb[plen++] = (unsigned char) kind;
 
-    key.mv_data = kb;
-    key.mv_size = plen;
+    slen = ds_key_ready(sb, hub, kind, from, from_item, from_len);
+
+    key.mv_data = sb;
+    key.mv_size = slen;
 
     rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+    if (rc == 0 && from_len && key.mv_size == slen
+        && memcmp(key.mv_data, sb, slen) == 0)
+    {
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
 
     if (rc == 0) {
         if (key.mv_size < plen + 8 || key.mv_size - plen - 8 > DS_KEY_BUF
@@ -175,6 +198,14 @@ int
 ds_work_next_visible(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     int64_t *when)
 {
+    return ds_work_next_after(txn, hub, kind, INT64_MIN, when);
+}
+
+
+int
+ds_work_next_after(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    int64_t after, int64_t *when)
+{
     int            rc, k;
     size_t         len;
     int64_t        at;
@@ -200,7 +231,8 @@ ds_work_next_visible(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
         return DS_INVALID;
     }
 
-    rc = ds_ready_first(txn, hub, k, &at, item, &len);
+    rc = ds_ready_seek(txn, hub, k, after == INT64_MAX ? after : after + 1,
+                       NULL, 0, &at, item, &len);
 
     if (rc == DS_OK) {
         *when = at;

@@ -1,19 +1,21 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * The instance record, a versioned binary layout (version 3):
+ * The instance record, a versioned binary layout (version 4):
  *
  *   version(1) status(1) suspended_from(1) done_status(1)
  *   created(8) updated(8) execution(8)
  *   ready_at(8) lease_expires(8) lease_upto(8) inbox_seq(8)
  *   parent_task(8) parent_execution(8)
- *   lease(16) done_lease(16) episode_at(8)
+ *   lease(16) done_lease(16) episode_at(8) done_digest(8)
  *   name_len(4) input_len(4) output_len(4) custom_status_len(4)
  *   parent_id_len(4)
  *   name input output custom_status parent_id
  *
- * Integers are big-endian; the bytes are read with no alignment assumed.
- * There is no deployed data of older versions, so they are not read.
+ * Version 3 is the same without done_digest; it is still read (the
+ * digest then is 0: not known) and written as version 4 when the record
+ * is next put. Integers are big-endian; the bytes are read with no
+ * alignment assumed. Older versions are not read.
  */
 
 
@@ -22,9 +24,11 @@
 #include "ds_key.h"
 
 
-#define DS_RECORD_VERSION   3
+#define DS_RECORD_VERSION   4
+#define DS_RECORD_V3        3
 #define DS_RECORD_STRS      5
-#define DS_RECORD_LENS      116
+#define DS_RECORD_LENS      124
+#define DS_RECORD_LENS_V3   116
 #define DS_RECORD_HEADER    (DS_RECORD_LENS + 4 * DS_RECORD_STRS)
 
 
@@ -61,6 +65,7 @@ ds_record_encode(const ds_instance_t *inst, unsigned char *p)
     memcpy(p + 76, inst->lease, DS_LEASE_LEN);
     memcpy(p + 92, inst->done_lease, DS_LEASE_LEN);
     ds_put_i64(p + 108, inst->episode_at);
+    ds_put_u64(p + 116, inst->done_digest);
 
     s[0] = &inst->name;
     s[1] = &inst->input;
@@ -86,23 +91,31 @@ ds_record_encode(const ds_instance_t *inst, unsigned char *p)
 int
 ds_record_decode(const void *data, size_t len, ds_instance_t *inst)
 {
-    size_t                i, total, n[DS_RECORD_STRS];
+    size_t                i, lens, header, total, n[DS_RECORD_STRS];
     ds_str_t             *s[DS_RECORD_STRS];
     const unsigned char  *p;
 
     p = data;
 
-    if (len < DS_RECORD_HEADER || p[0] != DS_RECORD_VERSION
+    if (len < 1) {
+        return DS_ERROR;
+    }
+
+    lens = p[0] == DS_RECORD_V3 ? DS_RECORD_LENS_V3 : DS_RECORD_LENS;
+    header = lens + 4 * DS_RECORD_STRS;
+
+    if (len < header
+        || (p[0] != DS_RECORD_VERSION && p[0] != DS_RECORD_V3)
         || p[1] >= DS_STATUS_COUNT || p[2] >= DS_STATUS_COUNT
         || p[3] >= DS_STATUS_COUNT)
     {
         return DS_ERROR;
     }
 
-    total = DS_RECORD_HEADER;
+    total = header;
 
     for (i = 0; i < DS_RECORD_STRS; i++) {
-        n[i] = ds_get_u32(p + DS_RECORD_LENS + 4 * i);
+        n[i] = ds_get_u32(p + lens + 4 * i);
 
         if (n[i] > len - total) {
             return DS_ERROR;
@@ -130,6 +143,7 @@ ds_record_decode(const void *data, size_t len, ds_instance_t *inst)
     memcpy(inst->lease, p + 76, DS_LEASE_LEN);
     memcpy(inst->done_lease, p + 92, DS_LEASE_LEN);
     inst->episode_at = ds_get_i64(p + 108);
+    inst->done_digest = p[0] == DS_RECORD_V3 ? 0 : ds_get_u64(p + 116);
 
     s[0] = &inst->name;
     s[1] = &inst->input;
@@ -137,7 +151,7 @@ ds_record_decode(const void *data, size_t len, ds_instance_t *inst)
     s[3] = &inst->custom_status;
     s[4] = &inst->parent_id;
 
-    p += DS_RECORD_HEADER;
+    p += header;
 
     for (i = 0; i < DS_RECORD_STRS; i++) {
         s[i]->data = (const char *) p;

@@ -11,6 +11,16 @@
 #include "ds_key.h"
 
 
+typedef struct {
+    ds_event_cb         cb;
+    void               *data;
+} ds_seq_read_t;
+
+
+static int ds_seq_read_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data);
+static int ds_seq_delete_one(ds_txn_t *txn, uint64_t seq,
+    const MDB_val *val, void *data);
 static int ds_seq_match(const MDB_val *key, const unsigned char *prefix,
     size_t plen);
 
@@ -131,17 +141,21 @@ ds_seq_read(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
 }
 
 
-/* reads the entries with seq <= upto, in order */
+/*
+ * Walks the entries of one sequence with seq <= upto, in order. fn says
+ * what to do with each: DSI_EACH_NEXT goes on, DSI_EACH_DELETE deletes
+ * the entry and goes on; any other value ends the walk and is returned
+ * (DS_OK to stop early without an error).
+ */
 
 int
-ds_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
-    uint64_t upto, ds_event_cb cb, void *data)
+dsi_seq_each(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t upto, dsi_seq_each_pt fn, void *data)
 {
-    int            rc;
+    int            rc, action;
     size_t         plen;
     MDB_val        key, val;
     uint64_t       seq;
-    ds_str_t       event;
     MDB_cursor    *cur;
     unsigned char  kb[DS_KEY_BUF];
 
@@ -157,6 +171,8 @@ ds_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     key.mv_data = kb;
     key.mv_size = ds_key_seq(kb, hub, id, 0);
     plen = key.mv_size - 8;
+
+    /* after mdb_cursor_del() MDB_NEXT yields the entry that followed */
 
     for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
          rc == 0 && ds_seq_match(&key, kb, plen);
@@ -168,13 +184,17 @@ ds_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
             break;
         }
 
-        event.data = val.mv_data;
-        event.len = val.mv_size;
+        action = fn(txn, seq, &val, data);
 
-        if (cb(data, seq, event) != 0) {
+        if (action == DSI_EACH_DELETE) {
+            rc = ds_cursor_del(txn, cur, 0);
+            if (rc != 0) {
+                break;
+            }
+
+        } else if (action != DSI_EACH_NEXT) {
             mdb_cursor_close(cur);
-            ds_txn_set_error(txn, "stopped by the callback");
-            return DS_ERROR;
+            return action;
         }
     }
 
@@ -184,47 +204,62 @@ ds_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
 }
 
 
+/* reads the entries with seq <= upto, in order */
+
+int
+ds_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t upto, ds_event_cb cb, void *data)
+{
+    ds_seq_read_t  rd;
+
+    rd.cb = cb;
+    rd.data = data;
+
+    return dsi_seq_each(txn, db, hub, id, upto, ds_seq_read_one, &rd);
+}
+
+
+static int
+ds_seq_read_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data)
+{
+    ds_str_t        event;
+    ds_seq_read_t  *rd;
+
+    rd = data;
+
+    event.data = val->mv_data;
+    event.len = val->mv_size;
+
+    if (rd->cb(rd->data, seq, event) != 0) {
+        ds_txn_set_error(txn, "stopped by the callback");
+        return DS_ERROR;
+    }
+
+    return DSI_EACH_NEXT;
+}
+
+
 /* deletes the entries with seq <= upto */
 
 int
 ds_seq_delete(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t upto)
 {
-    int            rc;
-    size_t         plen;
-    MDB_val        key, val;
-    MDB_cursor    *cur;
-    unsigned char  kb[DS_KEY_BUF];
+    return dsi_seq_each(txn, db, hub, id, upto, ds_seq_delete_one, NULL);
+}
 
-    if (!ds_key_valid(hub, id)) {
-        return DS_INVALID;
-    }
 
-    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, db), &cur);
-    if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
-    }
+static int
+ds_seq_delete_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data)
+{
+    (void) txn;
+    (void) seq;
+    (void) val;
+    (void) data;
 
-    key.mv_data = kb;
-    key.mv_size = ds_key_seq(kb, hub, id, 0);
-    plen = key.mv_size - 8;
-
-    /* after mdb_cursor_del() the cursor already sits on the next entry */
-
-    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-         rc == 0 && ds_seq_match(&key, kb, plen)
-         && ds_get_u64((unsigned char *) key.mv_data + plen) <= upto;
-         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
-    {
-        rc = ds_cursor_del(txn, cur, 0);
-        if (rc != 0) {
-            break;
-        }
-    }
-
-    mdb_cursor_close(cur);
-
-    return (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : ds_lmdb_rc(txn, rc);
+    return DSI_EACH_DELETE;
 }
 
 

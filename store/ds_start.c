@@ -49,6 +49,7 @@ ds_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
         rec.inbox_seq = old.inbox_seq;
         rec.done_status = old.done_status;
         memcpy(rec.done_lease, old.done_lease, DS_LEASE_LEN);
+        rec.done_digest = old.done_digest;
         existed = 1;
 
     } else if (rc == DS_NOTFOUND) {

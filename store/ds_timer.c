@@ -16,6 +16,14 @@
 #include "ds_key.h"
 
 
+typedef struct {
+    ds_str_t            hub;
+    ds_str_t            id;
+} ds_timer_drop_t;
+
+
+static int ds_timer_drop_one(ds_txn_t *txn, uint64_t seq,
+    const MDB_val *val, void *data);
 static int ds_timer_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t timer_id, int64_t due);
 
@@ -73,54 +81,42 @@ ds_timer_create(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t timer_id,
 int
 ds_timer_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
 {
-    int            rc;
-    size_t         plen;
-    MDB_val        key, val, tkey;
-    MDB_cursor    *cur;
-    unsigned char  kb[DS_KEY_BUF], tb[DS_KEY_BUF];
+    ds_timer_drop_t  d;
 
-    if (!ds_key_valid(hub, id)) {
-        return DS_INVALID;
-    }
+    d.hub = hub;
+    d.id = id;
 
-    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_TIMER_IX), &cur);
-    if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
-    }
+    return dsi_seq_each(txn, DS_DB_TIMER_IX, hub, id, UINT64_MAX,
+                        ds_timer_drop_one, &d);
+}
 
-    key.mv_data = kb;
-    key.mv_size = ds_key_seq(kb, hub, id, 0);
-    plen = key.mv_size - 8;
 
-    /* after mdb_cursor_del() MDB_NEXT yields the entry that followed */
+/* an index entry (value: the due time) takes its timer with it */
 
-    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-         rc == 0 && key.mv_size == plen + 8
-         && memcmp(key.mv_data, kb, plen) == 0;
-         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
-    {
-        if (val.mv_size == 8) {
-            tkey.mv_data = tb;
-            tkey.mv_size = ds_key_timer(tb, hub,
-                               ds_get_i64((unsigned char *) val.mv_data), id,
-                               (int64_t) ds_get_u64((unsigned char *)
-                                                    key.mv_data + plen));
+static int
+ds_timer_drop_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data)
+{
+    int               rc;
+    MDB_val           tkey;
+    ds_timer_drop_t  *d;
+    unsigned char     tb[DS_KEY_BUF];
 
-            rc = ds_del(txn, DS_DB_TIMERS, &tkey, NULL);
-            if (rc != 0 && rc != MDB_NOTFOUND) {
-                break;
-            }
-        }
+    d = data;
 
-        rc = ds_cursor_del(txn, cur, 0);
-        if (rc != 0) {
-            break;
+    if (val->mv_size == 8) {
+        tkey.mv_data = tb;
+        tkey.mv_size = ds_key_timer(tb, d->hub,
+                           ds_get_i64((unsigned char *) val->mv_data), d->id,
+                           (int64_t) seq);
+
+        rc = ds_del(txn, DS_DB_TIMERS, &tkey, NULL);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            return ds_lmdb_rc(txn, rc);
         }
     }
 
-    mdb_cursor_close(cur);
-
-    return (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : ds_lmdb_rc(txn, rc);
+    return DSI_EACH_DELETE;
 }
 
 

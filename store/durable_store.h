@@ -33,6 +33,8 @@ typedef enum {
     DS_PRECONDITION,    /* the instance is in a status that forbids it */
     DS_FULL,            /* the map is full; the transaction must abort */
     DS_INVALID,         /* bad argument: key too long, malformed token */
+    DS_MISMATCH,        /* a retried completion that differs from the one
+                           applied under the same lease */
     DS_ERROR            /* I/O or other LMDB failure; see ds_txn_error() */
 } ds_rc_e;
 
@@ -127,6 +129,8 @@ typedef struct {
     ds_status_e         done_status;    /* answer to a retried completion */
     uint8_t             lease[DS_LEASE_LEN];        /* all zero: none */
     uint8_t             done_lease[DS_LEASE_LEN];   /* last completion */
+    uint64_t            done_digest;    /* of the last completion; 0: not
+                                           known (an older record) */
 } ds_instance_t;
 
 
@@ -195,7 +199,7 @@ int ds_history_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
  * "now" and are what the module uses); without a record it is a plain
  * sequence append. ds_inbox_read_upto() reads the messages with seq <=
  * upto: an orchestration work item delivers exactly those
- * (ds_orch_item_t.upto).
+ * (ds_work_item_t.upto).
  */
 int ds_inbox_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t message, uint64_t *seq);
@@ -290,8 +294,10 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  * moves the item's visibility to the lease expiry, so an expired lease
  * makes it claimable again. Items of suspended or terminal instances are
  * never handed out. Leases are fenced: a completion must present the
- * current token; the token of the last completion is remembered so that a
- * retry of it answers the same without applying anything twice.
+ * current token; the token of the last completion and a digest of its
+ * parsed body are remembered, so that a retry of it answers the same
+ * without applying anything twice, and another completion under that
+ * token is refused with DS_MISMATCH.
  *
  * Claims: tokens holds max tokens, one per item, none all zero (that means
  * "no lease": DS_INVALID); lease_us >= 1. The callback runs inside the
@@ -308,8 +314,7 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  * Result}, TaskFailed {TaskScheduledId, Reason, Details}, TimerFired
  * {TimerId, FireAt}, SubOrchestrationInstanceCompleted {TaskScheduledId,
  * Result}, SubOrchestrationInstanceFailed {TaskScheduledId, Reason,
- * Details}, ExecutionRewound {Reason}. item->inst is the record after the
- * claim (status Pending until the first completion).
+ * Details}, ExecutionRewound {Reason}.
  *
  * Entity item: read the operations with ds_entity_read_ops(txn, hub,
  * item->name, item->key, item->upto, ...); each is
@@ -338,7 +343,10 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  *     DS_NOTFOUND (no such activity, no tombstone), DS_CONFLICT (another
  *     token, or completed under another token); the result is dropped
  *     when the instance is terminal;
- *   entity: as orchestrations, without DS_GONE.
+ *   entity: as orchestrations, without DS_GONE;
+ *   all kinds: DS_MISMATCH for the token of the last completion with
+ *     another body (a record written before digests were kept answers
+ *     such a retry as a retry).
  * Renew and abandon: DS_NOTFOUND when the item is gone, DS_CONFLICT when
  * the token is not current. Any error other than DS_NOTFOUND, DS_GONE,
  * DS_CONFLICT and DS_INVALID may leave partial writes: abort the txn.
@@ -355,43 +363,52 @@ typedef enum {
 } ds_work_kind_e;
 
 
+/*
+ * A claimed item of any kind; the members its kind does not have are
+ * zero. Orchestration: id, name (the orchestrator), input, execution,
+ * timestamp (the episode's clock: the claim time), status (after the
+ * claim; Pending until the first completion), upto (inbox seq). Activity:
+ * id, task_id (its TaskScheduled EventId), name, input. Entity: id
+ * ("@name@key"), name (lower-cased) and key, input (the state; len 0: no
+ * state), upto (operations seq). Inputs are JSON text, len 0 = null.
+ */
 typedef struct {
-    ds_str_t            id;             /* instance id */
-    const ds_instance_t *inst;          /* the record after the claim */
-    uint64_t            upto;           /* inbox messages seq <= upto */
-    int64_t             lease_expires;
-    const uint8_t      *lease;
-} ds_orch_item_t;
-
-typedef struct {
-    ds_str_t            id;             /* orchestration instance id */
-    int64_t             task_id;        /* its TaskScheduled EventId */
+    ds_work_kind_e      kind;
+    ds_str_t            id;
     ds_str_t            name;
-    ds_str_t            input;          /* JSON text, len 0 = null */
-    int64_t             lease_expires;
-    const uint8_t      *lease;
-} ds_activity_item_t;
-
-typedef struct {
-    ds_str_t            name;           /* lower-cased entity name */
     ds_str_t            key;
-    ds_str_t            state;          /* JSON text, len 0 = no state */
-    uint64_t            upto;           /* operations seq <= upto */
+    ds_str_t            input;
+    int64_t             task_id;
+    uint64_t            execution;
+    int64_t             timestamp;
+    ds_status_e         status;
+    uint64_t            upto;
     int64_t             lease_expires;
     const uint8_t      *lease;
-} ds_entity_item_t;
+} ds_work_item_t;
 
 /*
  * Called inside the claiming write txn, once per item, before the next
- * item is written: pointers stay valid for the call. The orchestration
- * callback reads the history and the inbox (seq <= upto) through txn.
+ * item is written: pointers stay valid for the call. The callback reads
+ * an orchestration's history and inbox (seq <= upto) or an entity's
+ * operations through txn.
  */
-typedef int (*ds_orch_item_cb)(void *data, ds_txn_t *txn,
-    const ds_orch_item_t *item);
-typedef int (*ds_activity_item_cb)(void *data, ds_txn_t *txn,
-    const ds_activity_item_t *item);
-typedef int (*ds_entity_item_cb)(void *data, ds_txn_t *txn,
-    const ds_entity_item_t *item);
+typedef int (*ds_work_item_cb)(void *data, ds_txn_t *txn,
+    const ds_work_item_t *item);
+
+/*
+ * A claim by name: only items whose name (orchestrator, activity, or
+ * entity name compared lower-cased) is one of names. Visible items of
+ * other names stay as they are; they count toward the claim's bounded
+ * work, so skipped says how many were passed over and more that the
+ * bound was reached with visible entries left unexamined.
+ */
+typedef struct {
+    const ds_str_t     *names;
+    size_t              nnames;         /* 0: any name */
+    size_t              skipped;        /* out */
+    int                 more;           /* out */
+} ds_claim_filter_t;
 
 
 /*
@@ -514,9 +531,11 @@ typedef struct {
  * does. entity_name is lower-cased by the store.
  */
 
-int ds_work_claim_orchestrations(ds_txn_t *txn, ds_str_t hub, int64_t now,
-    int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_orch_item_cb cb, void *data, size_t *claimed);
+int ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    int64_t now, int64_t lease_us, size_t max, const uint8_t *tokens,
+    ds_claim_filter_t *filter, ds_work_item_cb cb, void *data,
+    size_t *claimed);
+
 int ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub,
     ds_str_t id, const uint8_t *lease, const ds_action_t *actions,
     size_t nactions, int64_t now, ds_status_e *status);
@@ -528,16 +547,10 @@ int ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub,
 int ds_work_actions_check(ds_str_t id, const ds_action_t *actions,
     size_t nactions, ds_action_fault_t *fault);
 
-int ds_work_claim_activities(ds_txn_t *txn, ds_str_t hub, int64_t now,
-    int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_activity_item_cb cb, void *data, size_t *claimed);
 int ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, const uint8_t *lease, int failed, ds_str_t result,
     ds_str_t reason, ds_str_t details, int64_t now);
 
-int ds_work_claim_entities(ds_txn_t *txn, ds_str_t hub, int64_t now,
-    int64_t lease_us, size_t max, const uint8_t *tokens,
-    ds_entity_item_cb cb, void *data, size_t *claimed);
 int ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
     int64_t now);
@@ -559,6 +572,13 @@ int ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now,
 /* the earliest time work of this kind becomes visible: INT64_MAX if none */
 int ds_work_next_visible(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     int64_t *when);
+/*
+ * The same, counting only ready entries after "after" (a filtered claim
+ * that examined every visible entry asks this with after = now); due
+ * timers still count.
+ */
+int ds_work_next_after(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    int64_t after, int64_t *when);
 
 
 /*
@@ -588,7 +608,7 @@ int ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, ds_str_t operation, ds_str_t input, int64_t now);
 int ds_entity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     ds_entity_t *entity);
-/* the queued operations with seq <= upto (ds_entity_item_t.upto) */
+/* the queued operations with seq <= upto (ds_work_item_t.upto) */
 int ds_entity_read_ops(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, uint64_t upto, ds_event_cb cb, void *data);
 int ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,

@@ -20,6 +20,7 @@ our %flow_tests = (
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
     sub => 5, many => 13, many_big => 3, bad_names => 19, good_names => 5,
+    replay_other => 10, by_name => 9,
 );
 
 my $flow_total = 0;
@@ -123,6 +124,101 @@ sub main::idempotent {
     Test::More::is($r2->{body}, $r1->{body}, 'with the same answer');
     Test::More::is(scalar(claim($hub, 'activities', max => 10)), 1,
                    'the activity was scheduled once');
+}
+
+
+# the lease of a completion with another body: 409, nothing applied; the
+# identical completion (spaced otherwise) still gets the stored answer
+sub main::replay_other {
+    my $hub = 'Other';
+    start($hub, 'Seq', 'ro1');
+
+    my @o = claim($hub, 'orchestrations');
+    my $lease = $o[0]{lease};
+    my $r1 = complete($hub, 'orchestrations', {
+        instanceId => 'ro1', lease => $lease,
+        actions => [ { type => 'scheduleActivity', id => 0, name => 'A',
+                       input => 1 } ] });
+    Test::More::is($r1->{status}, 200, 'completed');
+
+    my $r = complete($hub, 'orchestrations', {
+        instanceId => 'ro1', lease => $lease,
+        actions => [ { type => 'complete', output => 2 } ] });
+    Test::More::is($r->{status}, 409, 'another body under that lease: 409');
+    my $said = 'different completion was already applied under this lease';
+    Test::More::like($r->{json}{Message}, qr/\Q$said\E/,
+                     'the message says so');
+
+    $r = complete($hub, 'orchestrations',
+                  qq({ "lease" : "$lease", "instanceId" : "ro1",\n)
+                  . qq(  "actions" : [ { "name" : "A", "id" : 0, )
+                  . qq("input" : 1, "type" : "scheduleActivity" } ] }));
+    Test::More::is($r->{status}, 200, 'the identical completion again: 200');
+    Test::More::is($r->{body}, $r1->{body}, 'with the stored answer');
+
+    my @a = claim($hub, 'activities', max => 10);
+    Test::More::is(scalar @a, 1, 'the activity was scheduled once');
+
+    my $done = { instanceId => 'ro1', taskId => 0, lease => $a[0]{lease},
+                 result => 'x' };
+    Test::More::is(complete($hub, 'activities', $done)->{status}, 200,
+                   'activity completed');
+
+    $r = complete($hub, 'activities', { %$done, result => 'y' });
+    Test::More::is($r->{status}, 409, 'another result under that lease: 409');
+    Test::More::like($r->{json}{Message}, qr/different completion/,
+                     'the message says so');
+    Test::More::is(complete($hub, 'activities', $done)->{status}, 200,
+                   'the identical result again: 200');
+}
+
+
+# names=: a worker gets only the names it asks for; the others stay for
+# another worker
+sub main::by_name {
+    my $hub = 'Names';
+    start($hub, 'Seq', 'nm1');
+    start($hub, 'Other', 'nm2');
+    start($hub, 'A,B', 'nm3');
+
+    my @o = claim($hub, 'orchestrations', max => 10, names => 'Other');
+    Test::More::is(join(',', map { "$_->{instanceId}:$_->{name}" } @o),
+                   'nm2:Other', 'only the orchestrator asked for');
+
+    my $r = api('POST', "$B/worker/orchestrations/claim?taskHub=$hub"
+                        . '&max=10&names=Seq&names=A%2CB', '', $W);
+    Test::More::is(join(',', sort map { $_->{instanceId} }
+                                  @{ $r->{json}{items} }),
+                   'nm1,nm3', 'several names, a comma inside one');
+
+    my ($seq) = grep { $_->{instanceId} eq 'nm1' } @{ $r->{json}{items} };
+    $r = complete($hub, 'orchestrations', {
+        instanceId => 'nm1', lease => $seq->{lease},
+        actions => [ { type => 'scheduleActivity', id => 0, name => 'Fast' },
+                     { type => 'scheduleActivity', id => 1,
+                       name => 'Slow' } ] });
+    Test::More::is($r->{status}, 200, 'two activities scheduled');
+
+    my @a = claim($hub, 'activities', max => 10, names => 'Slow');
+    Test::More::is(join(',', map { $_->{name} } @a), 'Slow',
+                   'only the activity asked for');
+    Test::More::is(scalar(claim($hub, 'activities', max => 10,
+                                names => 'Slow')), 0,
+                   'and no other after it');
+
+    @a = claim($hub, 'activities', max => 10);
+    Test::More::is(join(',', map { $_->{name} } @a), 'Fast',
+                   'the other stayed for any worker');
+
+    $r = api('POST', "$B/worker/activities/claim?taskHub=$hub&names=a/b",
+             '', $W);
+    Test::More::is($r->{status}, 400, 'a name with a slash: 400');
+
+    $r = api('POST', "$B/worker/activities/claim?taskHub=$hub&"
+                     . join('&', map { "names=n$_" } 1 .. 33), '', $W);
+    Test::More::is($r->{status}, 400, '33 names: 400');
+    Test::More::like($r->{json}{Message}, qr/At most 32 'names'/,
+                     'the message says how many');
 }
 
 
@@ -882,6 +978,30 @@ GET /runtime/webhooks/durabletask/instances/bn1?taskHub=BadNames&code=systemkey-
 main::good_names();
 --- request
 GET /runtime/webhooks/durabletask/instances/gn1?taskHub=GoodNames&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Running"
+--- error_code: 202
+
+
+
+=== TEST 20: a different completion under a used lease is 409
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::replay_other();
+--- request
+GET /runtime/webhooks/durabletask/instances/ro1?taskHub=Other&showHistory=true&code=systemkey-1234
+--- response_body_like: ^(?!.*ExecutionCompleted).*"runtimeStatus":"Running".*"EventType":"TaskScheduled"(?!.*TaskScheduled)
+--- error_code: 202
+
+
+
+=== TEST 21: claims by name (names=, repeated)
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::by_name();
+--- request
+GET /runtime/webhooks/durabletask/instances/nm1?taskHub=Names&code=systemkey-1234
 --- response_body_like: "runtimeStatus":"Running"
 --- error_code: 202
 

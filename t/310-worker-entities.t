@@ -13,9 +13,9 @@ our $B = '/runtime/webhooks/durabletask';
 our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
-# assertions made by the flows: ordering, deleted, many, signal_names;
-# the last block sends four requests
-plan tests => 11 + 3 + 10 + 2 * (blocks() - 1) + 2 * 4;
+# assertions made by the flows: ordering, deleted, many, signal_names,
+# replay_other, by_name; TEST 7 sends four requests
+plan tests => 11 + 3 + 10 + 5 + 3 + 2 * (blocks() - 1) + 2 * 4;
 
 
 sub claim {
@@ -189,6 +189,59 @@ sub main::signal_names {
 }
 
 
+# the lease of a completed batch with another state or a delete: 409, the
+# stored state stays; the identical completion gets the stored answer
+sub main::replay_other {
+    my $hub = 'Ents4';
+
+    signal($hub, 'counter/r1', 'add', '5');
+    my @e = claim($hub);
+    my $done = { entity => $e[0]{entity}, lease => $e[0]{lease},
+                 state => 5 };
+    my $url = "$B/worker/entities/complete?taskHub=$hub";
+
+    Test::More::is(api('POST', $url, $done, $W)->{status}, 200,
+                   'batch completed');
+
+    my $r = api('POST', $url, { %$done, state => 6 }, $W);
+    Test::More::is($r->{status}, 409, 'another state under that lease: 409');
+    Test::More::like($r->{json}{Message},
+                     qr/different completion was already applied/,
+                     'the message says so');
+
+    $r = api('POST', $url, { entity => $e[0]{entity},
+                             lease => $e[0]{lease}, delete => \1 }, $W);
+    Test::More::is($r->{status}, 409, 'a delete under that lease: 409');
+
+    Test::More::is(api('POST', $url, $done, $W)->{status}, 200,
+                   'the identical completion again: 200');
+}
+
+
+# names=: entity names, compared as stored (lower-cased)
+sub main::by_name {
+    my $hub = 'Ents5';
+
+    signal($hub, 'counter/e1', 'add', '1');
+    signal($hub, 'other/e2', 'add', '2');
+
+    my $r = api('POST', "$B/worker/entities/claim?taskHub=$hub&max=10"
+                        . '&names=Counter', '', $W);
+    my @e = @{ $r->{json}{items} };
+    Test::More::is(join(',', map { "$_->{entity}{name}/$_->{entity}{key}" }
+                                 @e),
+                   'counter/e1', 'only the entity name asked for');
+
+    @e = claim($hub);
+    Test::More::is(join(',', map { $_->{entity}{name} } @e), 'other',
+                   'the other stayed for any worker');
+    Test::More::is(api('POST', "$B/worker/entities/complete?taskHub=$hub",
+                       { entity => $e[0]{entity}, lease => $e[0]{lease},
+                         state => 2 }, $W)->{status}, 200,
+                   'and completes');
+}
+
+
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-entities;
 _EOC_
@@ -288,3 +341,29 @@ my $q = '?op=add&taskHub=EntNames&code=systemkey-1234';
  '^$',
  '^\{"Message":"The entity name must not contain \'@\' \(at byte 1\)\."\}$',
  '^\{"Message":"The entity key must not contain control characters \(0x0d at byte 1\)\."\}$']
+
+
+
+=== TEST 8: a different completion under a used lease is 409
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::replay_other();
+--- request
+GET /runtime/webhooks/durabletask/entities/counter/r1?taskHub=Ents4&code=systemkey-1234
+--- response_body chomp
+5
+--- error_code: 200
+
+
+
+=== TEST 9: claims by entity name (names=)
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::by_name();
+--- request
+GET /runtime/webhooks/durabletask/entities/other/e2?taskHub=Ents5&code=systemkey-1234
+--- response_body chomp
+2
+--- error_code: 200

@@ -27,7 +27,8 @@ BEGIN {
 
 our $B = '/runtime/webhooks/durabletask';
 
-plan tests => 3 + 2 * blocks();
+# per block: status and body; block 2 adds its grep_error_log_out
+plan tests => 3 + 2 * blocks() + 1;
 
 
 sub main::cross_worker {
@@ -75,6 +76,13 @@ sub main::cross_worker {
 }
 
 
+# an item of another name, visible while a claim by name waits
+sub main::start_other {
+    my $r = api('POST', "$B/orchestrators/Other/nm1", '');
+    die "start: $r->{status}" unless $r->{status} == 202;
+}
+
+
 run_tests();
 
 __DATA__
@@ -96,3 +104,25 @@ main::cross_worker();
 GET /runtime/webhooks/durabletask/instances?runtimeStatus=Running,Pending
 --- response_body_like: "instanceId":"lp1"
 --- error_code: 200
+
+
+
+=== TEST 2: a claim by name waits without re-claiming over other names
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-longpoll-names;
+--- config
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_anonymous on;
+    }
+--- init
+main::start_other();
+--- request
+POST /runtime/webhooks/durabletask/worker/orchestrations/claim?names=Wanted&wait=2
+--- response_body: {"items":[]}
+--- error_code: 200
+--- grep_error_log eval
+qr/durable claim: \d+ items, \d+ of other names/
+--- grep_error_log_out eval
+qr/\A(?:durable claim: 0 items, 1 of other names\n){1,3}\z/
+--- timeout: 8

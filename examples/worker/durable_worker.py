@@ -548,13 +548,18 @@ class _Client:
             self.params["connection"] = connection
         self.key = key
 
-    def post(self, path, body=None, timeout=30.0, **params):
-        """POST JSON; return (status, parsed JSON or None). Raises OSError
-        when the server cannot be reached."""
+    def url(self, path, **params):
+        """The URL of path; a list value repeats its parameter."""
         query = dict(self.params, **params)
         url = "%s/%s" % (self.base, path)
         if query:
-            url += "?" + urllib.parse.urlencode(query)
+            url += "?" + urllib.parse.urlencode(query, doseq=True)
+        return url
+
+    def post(self, path, body=None, timeout=30.0, **params):
+        """POST JSON; return (status, parsed JSON or None). Raises OSError
+        when the server cannot be reached."""
+        url = self.url(path, **params)
         data = json.dumps(body if body is not None else {}).encode()
         req = urllib.request.Request(url, data=data, method="POST", headers={
             "Content-Type": "application/json"})
@@ -577,9 +582,13 @@ class _Client:
 class Worker:
     """Claims and runs the work of one task hub.
 
-    An item whose orchestrator, activity or entity is not registered here
-    is abandoned, never failed: a task hub is shared by every worker that
-    claims from it, and another one may have the function.
+    Claims name the orchestrators, activities and entities registered
+    here (``names=``), so the server hands out nothing else; a kind with
+    nothing registered is not claimed at all. An item whose function is
+    not registered here anyway (a server that ignores ``names``, or more
+    names than a claim may carry) is abandoned, never failed: a task hub
+    is shared by every worker that claims from it, and another one may
+    have the function.
 
     ::
 
@@ -591,6 +600,7 @@ class Worker:
 
     KINDS = ("orchestrations", "activities", "entities")
     ABANDON_PAUSE = 0.25                # seconds without claims of a kind
+    NAMES_MAX = 32                      # names one claim may carry
 
     def __init__(self, base_url, task_hub=None, key=None, connection=None,
                  max_items=10, wait=5, activity_threads=8):
@@ -700,10 +710,29 @@ class Worker:
     def stop(self):
         self._stop.set()
 
+    def _table(self, kind):
+        return {"orchestrations": self.orchestrators,
+                "activities": self.activities,
+                "entities": self.entities}[kind]
+
+    def _claim_names(self, kind):
+        """The names= of a claim of kind: the functions registered here.
+        None: claim any name (more than a claim may carry; the abandon
+        is the fallback)."""
+        table = self._table(kind)
+        if len(table) > self.NAMES_MAX:
+            return None
+        return sorted(table)
+
     def _loop(self, kind):
         handler = {"orchestrations": self._orchestration,
                    "activities": self._activity,
                    "entities": self._entity}[kind]
+        names = self._claim_names(kind)
+        if names == []:
+            log.debug("no %s registered: not claiming them", kind)
+            return
+        extra = {"names": names} if names else {}
         pool = slots = None
         if kind == "activities":
             pool = concurrent.futures.ThreadPoolExecutor(
@@ -726,7 +755,7 @@ class Worker:
             try:
                 status, body = self.client.post(
                     "worker/%s/claim" % kind, timeout=wait + 30,
-                    max=want, wait=wait)
+                    max=want, wait=wait, **extra)
             except OSError as exc:
                 status, body = None, {"Message": str(exc)}
             items = (body or {}).get("items") if status == 200 else None
@@ -806,8 +835,9 @@ class Worker:
         Several apps may share a hub: another worker may have the
         function, so the instance must not fail here. The item is
         claimable again at once; this worker claims nothing of that kind
-        for a moment, so that the others get their turn (until claims can
-        name the functions a worker has, it sees such items again)."""
+        for a moment, so that the others get their turn. Claims by name
+        make this rare: only a server that ignores names=, or a worker
+        with more functions of a kind than a claim may name, gets here."""
         first = (kind, name) not in self._unknown
         self._unknown.add((kind, name))
         log.log(logging.WARNING if first else logging.DEBUG,

@@ -477,5 +477,37 @@ class UnknownFunctions(unittest.TestCase):
         self.assertIn("activities", w._pause)
 
 
+class ClaimNames(unittest.TestCase):
+    """Claims name the registered functions, so others are not handed
+    out; the abandon stays for what comes anyway."""
+
+    def test_names_of_each_kind(self):
+        w = worker()
+        w.add_orchestrator("Seq", lambda ctx: None)
+        w.add_orchestrator("A,B", lambda ctx: None)
+        w.add_entity("Counter", lambda ctx: None)
+        self.assertEqual(w._claim_names("orchestrations"), ["A,B", "Seq"])
+        self.assertEqual(w._claim_names("entities"), ["counter"])
+        self.assertEqual(w._claim_names("activities"), [])
+
+    def test_too_many_names_claim_any(self):
+        w = worker()
+        for i in range(Worker.NAMES_MAX + 1):
+            w.add_activity("a%d" % i, lambda x: x)
+        self.assertIsNone(w._claim_names("activities"))
+
+    def test_names_repeat_in_the_url(self):
+        url = Worker("http://h/b", task_hub="H").client.url(
+            "worker/activities/claim", max=2, names=["A,B", "C"])
+        self.assertEqual(url, "http://h/b/worker/activities/claim?"
+                              "taskHub=H&max=2&names=A%2CB&names=C")
+
+    def test_a_kind_with_nothing_registered_is_not_claimed(self):
+        w = worker()
+        w.add_orchestrator("Seq", lambda ctx: None)
+        w._loop("activities")
+        self.assertEqual(w.client.posts, [])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -323,6 +323,13 @@ test_query(void)
           && q.v[NGX_HTTP_DURABLE_Q_REASON].len == 0);
 
     CHECK(query(&q, "") == -1);
+
+    /* names repeats, one name per value: commas are part of a name */
+    CHECK(query(&q, "names=A,B&max=2&Names=%43&names=A,B") == -1);
+    CHECK(q.nnames == 3 && q.set[NGX_HTTP_DURABLE_Q_NAMES]);
+    CHECK(sv_is(&q.names[0], "A,B") && sv_is(&q.names[1], "C")
+          && sv_is(&q.names[2], "A,B"));
+    CHECK(query(&q, "max=2") == -1 && q.nnames == 0);
 }
 
 

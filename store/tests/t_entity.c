@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "ds_key.h"
 #include "t_work.h"
 
 
@@ -108,12 +109,16 @@ static void
 t_entity_ops(void)
 {
     char              *dir, state[64];
+    size_t             klen;
     int64_t            last, when;
     ds_env_t          *env;
     ds_txn_t          *txn;
     ds_str_t           hub;
     t_ent_t            e;
     ds_check_stats_t   cs;
+    t_named_t          named;
+    unsigned char      kb[DS_KEY_BUF];
+    static const char *counter[] = { "COUNTER", NULL };
 
     hub = t_s("Hub");
     dir = t_tmpdir();
@@ -157,7 +162,17 @@ t_entity_ops(void)
     T_INT(e.n, 0);
 
     T_INT(t_ecomplete(env, "counter", "c1", 0, 0, "3", T0 + 6), DS_OK);
-    /* the retry: the same answer */
+    /* the retry: the same answer; another body under that lease: refused */
+    T_INT(t_ecomplete(env, "counter", "c1", 0, 0, "3", T0 + 7), DS_OK);
+    T_INT(t_ecomplete(env, "counter", "c1", 0, 0, "99", T0 + 7),
+          DS_MISMATCH);
+    T_INT(t_ecomplete(env, "counter", "c1", 0, 1, NULL, T0 + 7),
+          DS_MISMATCH);
+
+    /* a version 1 record (no digest) still reads; its retries replay */
+    klen = ds_key_instance(kb, hub, t_s("@counter@c1"));
+    T_INT(t_downgrade(env, DS_DB_ENTITIES, kb, klen, 76, 1), DS_OK);
+    T(t_consistent(env, hub, NULL));
     T_INT(t_ecomplete(env, "counter", "c1", 0, 0, "99", T0 + 7), DS_OK);
     T_INT(t_ecomplete(env, "counter", "c1", 1, 0, "99", T0 + 7),
           DS_CONFLICT);
@@ -204,6 +219,20 @@ t_entity_ops(void)
 
     T_INT(t_claim_e(env, hub, T0 + 3 * T_LEASE, T_LEASE, 8, 5, &e), DS_OK);
     T_INT(e.n, 0);
+
+    /* a claim by entity name: compared lower-cased; others stay */
+    T_INT(t_signal(env, "other", "o1", "add", "1", T0 + 4 * T_LEASE), DS_OK);
+    T_INT(t_signal(env, "counter", "n1", "add", "1", T0 + 4 * T_LEASE),
+          DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ENTITY, T0 + 4 * T_LEASE, 8, 6,
+                        counter, &named), DS_OK);
+    T_INT(named.n, 1);
+    T(strcmp(named.id[0], "@counter@n1") == 0);
+    T(strcmp(named.name[0], "counter") == 0);
+    T_INT(named.skipped, 1);
+    T_INT(t_claim_e(env, hub, T0 + 4 * T_LEASE, T_LEASE, 8, 7, &e), DS_OK);
+    T_INT(e.n, 1);
+    T(strcmp(e.name[0], "other") == 0);
 
     ds_env_close(env);
     t_rmdir(dir);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "t.h"
+#include "ds_key.h"
 
 
 typedef struct {
@@ -33,6 +34,117 @@ t_event_cb(void *data, uint64_t seq, ds_str_t event)
     snprintf(e->last, sizeof(e->last), "%.*s", (int) event.len, event.data);
 
     return e->stop_at && e->n == e->stop_at;
+}
+
+
+/* dsi_seq_each(): deletes the even seqs, stops at stop_at */
+
+typedef struct {
+    uint64_t    seen[16];
+    size_t      n;
+    uint64_t    stop_at;
+    int         stop_rc;
+} t_each_t;
+
+
+static int
+t_each_cb(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
+{
+    t_each_t  *e;
+
+    (void) txn;
+    (void) val;
+
+    e = data;
+
+    if (e->n < 16) {
+        e->seen[e->n] = seq;
+    }
+
+    e->n++;
+
+    if (seq == e->stop_at) {
+        return e->stop_rc;
+    }
+
+    return seq % 2 ? DSI_EACH_NEXT : DSI_EACH_DELETE;
+}
+
+
+static void
+t_seq_each(ds_env_t *env, ds_str_t hub)
+{
+    size_t      i;
+    uint64_t    seq;
+    ds_str_t    a, ab;
+    ds_txn_t   *txn;
+    t_each_t    e;
+    t_events_t  ev;
+
+    a = t_s("each");
+    ab = t_s("each2");
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    for (i = 1; i <= 8; i++) {
+        T_INT(ds_inbox_append(txn, hub, a, t_s("{}"), &seq), DS_OK);
+        T_INT(ds_inbox_append(txn, hub, ab, t_s("{}"), &seq), DS_OK);
+    }
+
+    /* upto bounds the walk; deletes keep the walk going, in order */
+    memset(&e, 0, sizeof(e));
+    T_INT(dsi_seq_each(txn, DS_DB_INBOX, hub, a, 5, t_each_cb, &e), DS_OK);
+    T_INT(e.n, 5);
+    T(e.seen[0] == 1 && e.seen[1] == 2 && e.seen[4] == 5);
+
+    memset(&ev, 0, sizeof(ev));
+    T_INT(ds_inbox_read(txn, hub, a, t_event_cb, &ev), DS_OK);
+    T_INT(ev.n, 6);
+    T(ev.seqs[0] == 1 && ev.seqs[1] == 3 && ev.seqs[2] == 5
+      && ev.seqs[3] == 6);
+
+    /* another id sharing the prefix is untouched */
+    memset(&ev, 0, sizeof(ev));
+    T_INT(ds_inbox_read(txn, hub, ab, t_event_cb, &ev), DS_OK);
+    T_INT(ev.n, 8);
+
+    /* DS_OK from the callback stops without an error */
+    memset(&e, 0, sizeof(e));
+    e.stop_at = 5;
+    e.stop_rc = DS_OK;
+    T_INT(dsi_seq_each(txn, DS_DB_INBOX, hub, a, UINT64_MAX, t_each_cb, &e),
+          DS_OK);
+    T_INT(e.n, 3);
+    T_INT(e.seen[2], 5);
+
+    /* an error code stops and is returned; nothing after it is touched */
+    memset(&e, 0, sizeof(e));
+    e.stop_at = 6;
+    e.stop_rc = DS_CONFLICT;
+    T_INT(dsi_seq_each(txn, DS_DB_INBOX, hub, a, UINT64_MAX, t_each_cb, &e),
+          DS_CONFLICT);
+    T_INT(e.n, 4);
+
+    memset(&ev, 0, sizeof(ev));
+    T_INT(ds_inbox_read(txn, hub, a, t_event_cb, &ev), DS_OK);
+    T_INT(ev.n, 6);
+
+    /* to the end: the even ones go */
+    memset(&e, 0, sizeof(e));
+    T_INT(dsi_seq_each(txn, DS_DB_INBOX, hub, a, UINT64_MAX, t_each_cb, &e),
+          DS_OK);
+    T_INT(e.n, 6);
+
+    memset(&ev, 0, sizeof(ev));
+    T_INT(ds_inbox_read(txn, hub, a, t_event_cb, &ev), DS_OK);
+    T_INT(ev.n, 4);
+    T(ev.seqs[0] == 1 && ev.seqs[1] == 3 && ev.seqs[2] == 5
+      && ev.seqs[3] == 7);
+
+    T_INT(dsi_seq_each(txn, DS_DB_INBOX, hub, t_s(""), UINT64_MAX, t_each_cb,
+                       &e), DS_INVALID);
+
+    ds_txn_abort(txn);
 }
 
 
@@ -150,6 +262,8 @@ t_seq(void)
     T_INT(ds_inbox_read(txn, hub, a, t_event_cb, &e), DS_OK);
     T_INT(e.n, 3000);
     T_INT(ds_txn_commit(txn), DS_OK);
+
+    t_seq_each(env, hub);
 
     ds_env_close(env);
     t_rmdir(dir);

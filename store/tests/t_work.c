@@ -31,6 +31,8 @@ static void t_work_sub(void);
 static void t_work_renew(void);
 static void t_work_invalid(void);
 static void t_work_check(void);
+static void t_work_old_records(void);
+static void t_work_names(void);
 
 
 void
@@ -49,6 +51,163 @@ t_work(void)
     t_work_renew();
     t_work_invalid();
     t_work_check();
+    t_work_old_records();
+    t_work_names();
+}
+
+
+/* claims by name: only those names, the others stay for other workers */
+
+static void
+t_work_names(void)
+{
+    int                 ok;
+    char               *dir, id[32];
+    size_t              i;
+    int64_t             now, when;
+    ds_env_t           *env;
+    ds_txn_t           *txn;
+    ds_str_t            hub;
+    t_orch_t            o;
+    t_named_t           c;
+    static const char  *b[] = { "B", NULL };
+    static const char  *ab[] = { "Nope", "A,B", "A", NULL };
+    static const char  *y[] = { "Y", NULL };
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    now = T0;
+
+    T_INT(t_start(env, hub, "n1", "A", NULL, now), DS_OK);
+    T_INT(t_start(env, hub, "n2", "B", NULL, now), DS_OK);
+    T_INT(t_start(env, hub, "n3", "A,B", NULL, now), DS_OK);
+    T_INT(t_start(env, hub, "n4", "b", NULL, now), DS_OK);
+
+    /* the first item of name B is the second one in the index */
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, now, 4, 50, b, &c),
+          DS_OK);
+    T_INT(c.n, 1);
+    T(strcmp(c.id[0], "n2") == 0);
+    T_INT(c.skipped, 3);
+    T_INT(c.more, 0);
+
+    /* nothing more of B; every visible entry was examined */
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, now, 4, 51, b, &c),
+          DS_OK);
+    T_INT(c.n, 0);
+    T_INT(c.skipped, 3);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_work_next_visible(txn, hub, DS_WORK_ORCHESTRATION, &when),
+          DS_OK);
+    T_INT(when, now);
+    T_INT(ds_work_next_after(txn, hub, DS_WORK_ORCHESTRATION, now, &when),
+          DS_OK);
+    T_INT(when, now + 60000000);
+    ds_txn_abort(txn);
+
+    /* several names; a comma is part of a name; names are exact */
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, now, 4, 52, ab, &c),
+          DS_OK);
+    T_INT(c.n, 2);
+    T(strcmp(c.id[0], "n1") == 0 && strcmp(c.name[0], "A") == 0);
+    T(strcmp(c.id[1], "n3") == 0 && strcmp(c.name[1], "A,B") == 0);
+    T_INT(c.skipped, 1);
+
+    /* the others were left for any worker */
+    T_INT(t_claim_o(env, hub, now, T_LEASE, 4, 53, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strcmp(o.id[0], "n4") == 0);
+
+    /* passed-over entries count toward the claim's bound */
+    ok = 1;
+
+    for (i = 0; i < DS_CLAIM_SCAN + 1; i++) {
+        snprintf(id, sizeof(id), "x%04zu", i);
+        ok &= t_start(env, hub, id, "X", NULL, now + 1) == DS_OK;
+    }
+
+    T(ok);
+
+    T_INT(t_start(env, hub, "y", "Y", NULL, now + 1), DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, now + 1, 1, 54, y,
+                        &c), DS_OK);
+    T_INT(c.n, 0);
+    T_INT(c.skipped, DS_CLAIM_SCAN + 1);
+    T_INT(c.more, 1);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * Records written before completions had a digest (instance v3, activity
+ * v1) still decode, pass the check, and a completion retried under their
+ * done lease gets the stored answer whatever its body, as it did then.
+ */
+
+static void
+t_work_old_records(void)
+{
+    char            *dir;
+    size_t           klen;
+    int64_t          now;
+    ds_env_t        *env;
+    ds_str_t         hub;
+    t_act_t          a;
+    t_orch_t         o;
+    ds_action_t      act, other;
+    ds_status_e      st;
+    ds_instance_t    inst;
+    unsigned char    kb[DS_KEY_BUF];
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    now = T0;
+
+    T_INT(t_start(env, hub, "old", "Old", "1", now), DS_OK);
+    T_INT(t_claim_o(env, hub, now, T_LEASE, 1, 40, &o), DS_OK);
+    T_INT(o.n, 1);
+
+    act = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "A", "2");
+    T_INT(t_complete_o(env, hub, "old", 40, &act, 1, now, &st), DS_OK);
+    T_INT(t_claim_a(env, hub, now, T_LEASE, 1, 41, &a), DS_OK);
+    T_INT(a.n, 1);
+    T_INT(t_complete_a(env, hub, "old", 0, 41, 0, "3", now), DS_OK);
+
+    klen = ds_key_instance(kb, hub, t_s("old"));
+    T_INT(t_downgrade(env, DS_DB_INSTANCES, kb, klen, 116, 3), DS_OK);
+    klen = ds_key_seq(kb, hub, t_s("old"), 0);
+    T_INT(t_downgrade(env, DS_DB_ACTIVITIES, kb, klen, 36, 1), DS_OK);
+
+    T_INT(t_get(env, hub, "old", &inst, NULL, 0), DS_OK);
+    T_INT(inst.done_digest, 0);
+    T_INT(inst.status, DS_RUNNING);
+    T(t_consistent(env, hub, NULL));
+
+    other = t_act(DS_ACT_COMPLETE, 0, NULL, "9");
+    T_INT(t_complete_o(env, hub, "old", 40, &other, 1, now, &st), DS_OK);
+    T_INT(st, DS_RUNNING);
+    T_INT(t_complete_a(env, hub, "old", 0, 41, 1, "\"x\"", now), DS_OK);
+    T_INT(t_inbox_count(env, hub, "old"), 1);
+
+    /* the next completion writes the current versions again */
+    T_INT(t_claim_o(env, hub, now + 1, T_LEASE, 1, 42, &o), DS_OK);
+    T_INT(o.n, 1);
+    T_INT(t_complete_o(env, hub, "old", 42, &other, 1, now + 1, &st),
+          DS_OK);
+    T_INT(st, DS_COMPLETED);
+    T_INT(t_get(env, hub, "old", &inst, NULL, 0), DS_OK);
+    T(inst.done_digest != 0);
+    T_INT(t_complete_o(env, hub, "old", 42, &act, 1, now + 1, &st),
+          DS_MISMATCH);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
 }
 
 
@@ -165,6 +324,11 @@ t_work_hello(void)
         /* a retry after success: the same answer, nothing twice */
         T_INT(t_complete_a(env, hub, "hello", i, 2 + i, 0, out, now + 6),
               DS_OK);
+        /* another result, or a failure, under that lease: refused */
+        T_INT(t_complete_a(env, hub, "hello", i, 2 + i, 0, "\"other\"",
+                           now + 6), DS_MISMATCH);
+        T_INT(t_complete_a(env, hub, "hello", i, 2 + i, 1, "\"boom\"",
+                           now + 6), DS_MISMATCH);
         T_INT(t_inbox_count(env, hub, "hello"), 1);
     }
 
@@ -219,6 +383,16 @@ t_work_hello(void)
           DS_OK);
     T_INT(st, DS_COMPLETED);
     T_INT(t_history_text(env, hub, "hello", text, sizeof(text)), 24);
+
+    /* another body under that lease: refused, nothing applied */
+    act.input = t_s("\"other\"");
+    T_INT(t_complete_o(env, hub, "hello", 30, &act, 1, now + 9, &st),
+          DS_MISMATCH);
+    T_INT(t_complete_o(env, hub, "hello", 30, NULL, 0, now + 9, &st),
+          DS_MISMATCH);
+    T_INT(t_history_text(env, hub, "hello", text, sizeof(text)), 24);
+    act.input = t_s("[\"Hello 0\",\"Hello 1\",\"Hello 2\",\"Hello 3\","
+                    "\"Hello 4\"]");
 
     /* an old token after the end: gone */
     T_INT(t_complete_o(env, hub, "hello", 20, &act, 1, now + 9, &st),

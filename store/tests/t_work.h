@@ -62,6 +62,17 @@ int t_complete_a(ds_env_t *env, ds_str_t hub, const char *id,
     int64_t task_id, int tok, int failed, const char *result, int64_t now);
 int t_claim_e(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
     size_t max, int tok, t_ent_t *e);
+typedef struct {
+    size_t          n;
+    char            id[T_ITEMS][64];
+    char            name[T_ITEMS][64];
+    size_t          skipped;
+    int             more;
+} t_named_t;
+
+int t_claim_named(ds_env_t *env, ds_str_t hub, ds_work_kind_e kind,
+    int64_t now, size_t max, int tok, const char *const *names,
+    t_named_t *c);
 int t_run(ds_env_t *env, int (*op)(ds_txn_t *txn, void *data), void *data);
 void t_history_types(ds_env_t *env, ds_str_t hub, const char *id, char *out,
     size_t size);
@@ -72,6 +83,8 @@ int t_get(ds_env_t *env, ds_str_t hub, const char *id, ds_instance_t *inst,
     char *output, size_t size);
 int t_start(ds_env_t *env, ds_str_t hub, const char *id, const char *name,
     const char *input, int64_t now);
+int t_downgrade(ds_env_t *env, int db, const unsigned char *key,
+    size_t klen, size_t at, int version);
 ds_action_t t_act(ds_action_type_e type, int64_t id, const char *name,
     const char *input);
 

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include "ds_key.h"
 #include "t_work.h"
 
 
@@ -133,7 +134,7 @@ t_text_cb(void *data, uint64_t seq, ds_str_t ev)
 
 
 static int
-t_orch_cb(void *data, ds_txn_t *txn, const ds_orch_item_t *it)
+t_orch_cb(void *data, ds_txn_t *txn, const ds_work_item_t *it)
 {
     size_t    i;
     t_acc_t   acc;
@@ -149,11 +150,10 @@ t_orch_cb(void *data, ds_txn_t *txn, const ds_orch_item_t *it)
     snprintf(o->id[i], sizeof(o->id[i]), "%.*s", (int) it->id.len,
              it->id.data);
     snprintf(o->input[i], sizeof(o->input[i]), "%.*s",
-             (int) it->inst->input.len,
-             it->inst->input.data ? it->inst->input.data : "");
+             (int) it->input.len, it->input.data ? it->input.data : "");
     o->upto[i] = it->upto;
     o->expires[i] = it->lease_expires;
-    o->status[i] = it->inst->status;
+    o->status[i] = it->status;
 
     t_acc_init(&acc, o->history[i], T_TEXT);
 
@@ -191,8 +191,8 @@ t_claim_o(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
         return DS_ERROR;
     }
 
-    rc = ds_work_claim_orchestrations(txn, hub, now, lease_us, max,
-                                      t_tok(tok), t_orch_cb, o, &claimed);
+    rc = ds_work_claim(txn, hub, DS_WORK_ORCHESTRATION, now, lease_us, max,
+                       t_tok(tok), NULL, t_orch_cb, o, &claimed);
 
     if (rc == DS_OK && claimed != o->n) {
         rc = DS_ERROR;
@@ -228,7 +228,7 @@ t_complete_o(ds_env_t *env, ds_str_t hub, const char *id, int tok,
 
 
 static int
-t_act_cb(void *data, ds_txn_t *txn, const ds_activity_item_t *it)
+t_act_cb(void *data, ds_txn_t *txn, const ds_work_item_t *it)
 {
     size_t    i;
     t_act_t  *a;
@@ -269,8 +269,8 @@ t_claim_a(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
         return DS_ERROR;
     }
 
-    rc = ds_work_claim_activities(txn, hub, now, lease_us, max, t_tok(tok),
-                                  t_act_cb, a, &claimed);
+    rc = ds_work_claim(txn, hub, DS_WORK_ACTIVITY, now, lease_us, max,
+                       t_tok(tok), NULL, t_act_cb, a, &claimed);
 
     if (rc == DS_OK && claimed != a->n) {
         rc = DS_ERROR;
@@ -302,7 +302,7 @@ t_complete_a(ds_env_t *env, ds_str_t hub, const char *id, int64_t task_id,
 
 
 static int
-t_ent_cb(void *data, ds_txn_t *txn, const ds_entity_item_t *it)
+t_ent_cb(void *data, ds_txn_t *txn, const ds_work_item_t *it)
 {
     size_t    i;
     t_acc_t   acc;
@@ -319,8 +319,8 @@ t_ent_cb(void *data, ds_txn_t *txn, const ds_entity_item_t *it)
              it->name.data);
     snprintf(e->key[i], sizeof(e->key[i]), "%.*s", (int) it->key.len,
              it->key.data);
-    snprintf(e->state[i], sizeof(e->state[i]), "%.*s", (int) it->state.len,
-             it->state.data ? it->state.data : "");
+    snprintf(e->state[i], sizeof(e->state[i]), "%.*s", (int) it->input.len,
+             it->input.data ? it->input.data : "");
     e->upto[i] = it->upto;
 
     t_acc_init(&acc, e->ops[i], T_TEXT);
@@ -352,8 +352,8 @@ t_claim_e(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
         return DS_ERROR;
     }
 
-    rc = ds_work_claim_entities(txn, hub, now, lease_us, max, t_tok(tok),
-                                t_ent_cb, e, &claimed);
+    rc = ds_work_claim(txn, hub, DS_WORK_ENTITY, now, lease_us, max,
+                       t_tok(tok), NULL, t_ent_cb, e, &claimed);
 
     if (rc == DS_OK && claimed != e->n) {
         rc = DS_ERROR;
@@ -493,4 +493,122 @@ t_act(ds_action_type_e type, int64_t id, const char *name, const char *input)
     a.input = t_s(input);
 
     return a;
+}
+
+
+/*
+ * Rewrites a record in the layout of the version before the digest: the
+ * 8 bytes at "at" go and the first byte becomes version.
+ */
+
+int
+t_downgrade(ds_env_t *env, int db, const unsigned char *key, size_t klen,
+    size_t at, int version)
+{
+    int             rc;
+    MDB_val         k, v;
+    ds_txn_t       *txn;
+    unsigned char  *buf;
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    k.mv_data = (void *) key;
+    k.mv_size = klen;
+
+    rc = ds_get(txn, db, &k, &v);
+
+    if (rc != 0 || v.mv_size < at + 8) {
+        ds_txn_abort(txn);
+        return DS_ERROR;
+    }
+
+    buf = malloc(v.mv_size);
+    if (buf == NULL) {
+        ds_txn_abort(txn);
+        return DS_ERROR;
+    }
+
+    memcpy(buf, v.mv_data, at);
+    memcpy(buf + at, (unsigned char *) v.mv_data + at + 8,
+           v.mv_size - at - 8);
+    buf[0] = (unsigned char) version;
+
+    v.mv_data = buf;
+    v.mv_size -= 8;
+
+    rc = ds_put(txn, db, &k, &v, 0);
+    free(buf);
+
+    if (rc != 0) {
+        ds_txn_abort(txn);
+        return DS_ERROR;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
+static int
+t_named_cb(void *data, ds_txn_t *txn, const ds_work_item_t *it)
+{
+    size_t     i;
+    t_named_t  *c;
+
+    (void) txn;
+
+    c = data;
+    i = c->n++;
+
+    if (i >= T_ITEMS) {
+        return 1;
+    }
+
+    snprintf(c->id[i], sizeof(c->id[i]), "%.*s", (int) it->id.len,
+             it->id.data);
+    snprintf(c->name[i], sizeof(c->name[i]), "%.*s", (int) it->name.len,
+             it->name.data);
+
+    return 0;
+}
+
+
+/* a claim by name: names is NULL-terminated */
+
+int
+t_claim_named(ds_env_t *env, ds_str_t hub, ds_work_kind_e kind, int64_t now,
+    size_t max, int tok, const char *const *names, t_named_t *c)
+{
+    int                rc;
+    size_t             claimed;
+    ds_str_t           list[8];
+    ds_txn_t          *txn;
+    ds_claim_filter_t  f;
+
+    memset(c, 0, sizeof(t_named_t));
+    memset(&f, 0, sizeof(ds_claim_filter_t));
+
+    while (names[f.nnames] != NULL && f.nnames < 8) {
+        list[f.nnames] = t_s(names[f.nnames]);
+        f.nnames++;
+    }
+
+    f.names = list;
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    rc = ds_work_claim(txn, hub, kind, now, 60000000, max, t_tok(tok), &f,
+                       t_named_cb, c, &claimed);
+
+    if (rc == DS_OK && claimed != c->n) {
+        rc = DS_ERROR;
+    }
+
+    c->skipped = f.skipped;
+    c->more = f.more;
+
+    return t_end(txn, rc);
 }
