@@ -393,13 +393,15 @@ BINDIR         ?= $(PREFIX)/bin
 MODULESDIR     ?= $(PREFIX)/lib/nginx/modules
 MANDIR         ?= $(PREFIX)/share/man
 DOCDIR         ?= $(PREFIX)/share/doc/ngx_durable
+UIDIR          ?= $(PREFIX)/share/ngx_durable/ui
 INSTALL_MODULE ?= $(MODULE_SO)
 EXAMPLE_FILES  := README.md durable_worker.py worker.py test_replay.py \
                   test_e2e.py
 
 install: $(CHECK_TOOL) $(INSTALL_MODULE)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples/worker
+	    $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples/worker \
+	    $(DESTDIR)$(UIDIR)
 	install -m 0755 $(CHECK_TOOL) $(DESTDIR)$(BINDIR)/durable-check
 	install -m 0644 util/durable-check.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
@@ -408,6 +410,7 @@ install: $(CHECK_TOOL) $(INSTALL_MODULE)
 	install -m 0644 $(EXAMPLE_FILES:%=examples/worker/%) \
 	    $(DESTDIR)$(DOCDIR)/examples/worker/
 	chmod 0755 $(DESTDIR)$(DOCDIR)/examples/worker/worker.py
+	install -m 0644 ui/* $(DESTDIR)$(UIDIR)/
 ifneq ($(INSTALL_MODULE),)
 	install -d $(DESTDIR)$(MODULESDIR)
 	install -m 0644 $(INSTALL_MODULE) \
