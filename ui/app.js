@@ -105,6 +105,11 @@ function say(text, kind = 'info') {
     m.hidden = !text;
 }
 
+// a view that loaded fine takes an error away, not a note of what was done
+function clearError() {
+    if ($('#message').className === 'error') say('');
+}
+
 // --- small DOM helpers ----------------------------------------------------
 
 function el(tag, attrs = {}, ...children) {
@@ -171,7 +176,7 @@ async function loadInstances(token) {
         list.next = r.token;
         list.items = Array.isArray(r.data) ? r.data : [];
         renderInstances();
-        say('');
+        clearError();
     } catch (e) {
         say(e.message, 'error');
     }
@@ -248,7 +253,7 @@ async function loadInstance(id) {
         }
         current = r.data;
         renderInstance();
-        say('');
+        clearError();
     } catch (e) {
         $('#i-status').replaceWith(el('span',
             { id: 'i-status', class: 'badge', text: '?' }));
@@ -440,7 +445,7 @@ async function loadEntities(token) {
             + (ents.next ? ', more on the next page' : '');
         $('#entities-next').disabled = !ents.next;
         $('#entities-first').disabled = !ents.tokens.length;
-        say('');
+        clearError();
     } catch (e) {
         say(e.message, 'error');
     }

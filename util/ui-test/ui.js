@@ -1,8 +1,9 @@
 // make test-ui, the browser half (run.sh starts nginx): instances and an
 // entity made through the API and the example worker, then the dashboard
-// in headless Chromium: the key typed in, a status filter, the name
-// filter, an instance page with its history, a terminate confirmed in its
-// dialog and checked through the API, the entities, the counts panel.
+// in headless Chromium: the key typed in, the filters (status, created
+// range, id prefix, name), paging, an instance page with its history, a
+// terminate confirmed in its dialog and checked through the API, suspend,
+// resume and purge likewise, the entities, the counts panel.
 // Prints one "ok"/"not ok" line per check; exits 1 on the first failure.
 
 'use strict';
@@ -195,6 +196,31 @@ async function main() {
         ok(JSON.stringify(ids) === '["ui-approval-1","ui-approval-2"]',
            'filtered by status: the two Approval instances', ids);
 
+        // the created range: from tomorrow on, nothing; up to tomorrow,
+        // the two Running ones again
+        const tomorrow = new Date(Date.now() + 86400000).toISOString()
+            .slice(0, 19);
+        const range = async (sel, want) => {
+            await page.$eval(sel, (e, v) => { e.value = v; }, tomorrow);
+            const [r] = await Promise.all([
+                page.waitForResponse((x) => x.url().includes('/instances?'),
+                                     WAIT),
+                page.click('#apply'),
+            ]);
+            await page.waitForFunction((w) => document.querySelectorAll(
+                '#instances tbody tr[data-id]').length === w, WAIT, want);
+            await page.$eval(sel, (e) => { e.value = ''; });
+            return new URL(r.url()).searchParams;
+        };
+        let q = await range('#created-from', 0);
+        ok(q.get('createdTimeFrom') === tomorrow + 'Z',
+           'created from tomorrow: asked for, and nothing listed',
+           q.toString());
+        q = await range('#created-to', 2);
+        ok(q.get('createdTimeTo') === tomorrow + 'Z',
+           'created up to tomorrow: the two Running instances',
+           q.toString());
+
         // the id prefix, then the name (on the loaded page)
         await page.click('#filters input[value="Running"]');
         await page.type('#id-prefix', 'ui-seq');
@@ -299,6 +325,37 @@ async function main() {
            && await page.$eval('[data-action="terminate"]',
                                (b) => b.disabled),
            'a terminal instance offers purge, not terminate');
+
+        // suspend and resume ui-approval-2, each confirmed, each checked
+        const act = async (action, status) => {
+            await page.click(`[data-action="${action}"]`);
+            await page.waitForSelector('#confirm[open]', WAIT);
+            await page.click('#confirm-ok');
+            await page.waitForFunction((s) => document.querySelector(
+                '#i-status').textContent === s, WAIT, status);
+            const r = await api('GET', '/instances/ui-approval-2');
+            ok(r.data.runtimeStatus === status,
+               `${action} ui-approval-2: the API says ${status}`,
+               JSON.stringify(r.data));
+        };
+        await page.goto(SITE + '/durable/ui/#/instance/ui-approval-2');
+        await page.waitForFunction(() => document.querySelector('#i-status')
+            .textContent === 'Running', WAIT);
+        await act('suspend', 'Suspended');
+        await act('resume', 'Running');
+
+        // purge the completed ui-seq-1: back to the list, gone from the API
+        await page.goto(SITE + '/durable/ui/#/instance/ui-seq-1');
+        await page.waitForFunction(() => document.querySelector('#i-status')
+            .textContent === 'Completed', WAIT);
+        await page.click('[data-action="purge"]');
+        await page.waitForSelector('#confirm[open]', WAIT);
+        await page.click('#confirm-ok');
+        await page.waitForFunction(() => location.hash === '#/instances'
+            && /Purged/.test(document.querySelector('#message').textContent),
+            WAIT);
+        const gone = await api('GET', '/instances/ui-seq-1');
+        ok(gone.status === 404, 'purged ui-seq-1: the API answers 404');
 
         // entities
         await page.click('#nav-entities');
