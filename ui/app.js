@@ -384,6 +384,7 @@ async function runAction(action) {
         } else if (action === 'purge') {
             await request('DELETE', apiUrl(base));
             say(`Purged ${id}.`);
+            keepNote = true;
             location.hash = '#/instances';
             return;
         } else if (action === 'restart') {
@@ -393,6 +394,7 @@ async function runAction(action) {
             const nid = r.data && r.data.id;
             say(`Restarted as ${nid || id}.`);
             if (nid && nid !== id) {
+                keepNote = true;
                 location.hash = '#/instance/' + encodeURIComponent(nid);
                 return;
             }
@@ -545,8 +547,13 @@ async function loadCounts() {
 
 // --- views ----------------------------------------------------------------
 
+// a note survives the one view change its action made (purge, restart)
+let keepNote = false;
+
 function route() {
     const h = location.hash || '#/instances';
+    if (!keepNote) say('');
+    keepNote = false;
     const views = { instances: '#view-instances', instance: '#view-instance',
                     entities: '#view-entities' };
     let view = 'instances';

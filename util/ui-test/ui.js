@@ -357,8 +357,9 @@ async function main() {
         const gone = await api('GET', '/instances/ui-seq-1');
         ok(gone.status === 404, 'purged ui-seq-1: the API answers 404');
 
-        // entities
+        // entities (the note of the purge goes with the view change)
         await page.click('#nav-entities');
+        await page.waitForSelector('#message[hidden]', WAIT);
         await page.waitForFunction(() => [...document.querySelectorAll(
             '#entities tbody td')].some((td) => td.textContent === 'c1'),
             WAIT);
