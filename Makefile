@@ -40,7 +40,7 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         test-nginx check-node check-upstream check-tool stress bench clean \
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind check-docs check-style check-exports \
-        deb test-deb install test-install
+        deb test-deb install test-install test-ui
 
 all: build
 
@@ -79,7 +79,7 @@ worker:
 # the plain suite runs last: make test ends with its prove summary
 test: check-docs check-style build check-exports build-nothreads \
       test-store test-unit test-worker fuzz-quick test-asan test-quickstart \
-      test-openapi test-deb test-install test-nginx
+      test-openapi test-ui test-deb test-install test-nginx
 
 # the cheap gates first: every relative link in the docs resolves and
 # nothing cites a file the repository does not carry (util/check_docs.py);
@@ -165,6 +165,22 @@ test-openapi: build $(OPENAPI_DIR)/node_modules/.ci
 	    --config redocly.yaml $(CURDIR)/docs/openapi.yaml
 	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) NODE=$(OPENAPI_NODE) \
 	    $(OPENAPI_DIR)/replay.sh
+
+# the dashboard (ui/) in Debian's headless Chromium, driven by
+# puppeteer-core (pinned in util/ui-test/package-lock.json, installed there
+# by npm ci; it runs on Debian's Node): the key typed in, the filters,
+# paging, an instance page, a terminate confirmed and then checked through
+# the API (util/ui-test/run.sh). Screenshots are kept in build/ui-test/.
+UI_TEST_DIR  := $(CURDIR)/util/ui-test
+
+$(UI_TEST_DIR)/node_modules/.ci: $(UI_TEST_DIR)/package-lock.json
+	@command -v npm > /dev/null || DURABLE_EXTRA_DEPS=npm $(MAKE) -s deps
+	cd $(UI_TEST_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+test-ui: build $(UI_TEST_DIR)/node_modules/.ci
+	@DURABLE_EXTRA_DEPS=chromium $(MAKE) -s deps
+	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) $(UI_TEST_DIR)/run.sh
 
 test-nginx: build $(CHECK_TOOL)
 	@rm -rf $(BUILD)/t-data t/servroot_* && mkdir -p $(BUILD)/t-data
@@ -377,13 +393,15 @@ BINDIR         ?= $(PREFIX)/bin
 MODULESDIR     ?= $(PREFIX)/lib/nginx/modules
 MANDIR         ?= $(PREFIX)/share/man
 DOCDIR         ?= $(PREFIX)/share/doc/ngx_durable
+UIDIR          ?= $(PREFIX)/share/ngx_durable/ui
 INSTALL_MODULE ?= $(MODULE_SO)
 EXAMPLE_FILES  := README.md durable_worker.py worker.py test_replay.py \
                   test_e2e.py
 
 install: $(CHECK_TOOL) $(INSTALL_MODULE)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples/worker
+	    $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples/worker \
+	    $(DESTDIR)$(UIDIR)
 	install -m 0755 $(CHECK_TOOL) $(DESTDIR)$(BINDIR)/durable-check
 	install -m 0644 util/durable-check.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
@@ -392,6 +410,7 @@ install: $(CHECK_TOOL) $(INSTALL_MODULE)
 	install -m 0644 $(EXAMPLE_FILES:%=examples/worker/%) \
 	    $(DESTDIR)$(DOCDIR)/examples/worker/
 	chmod 0755 $(DESTDIR)$(DOCDIR)/examples/worker/worker.py
+	install -m 0644 ui/* $(DESTDIR)$(UIDIR)/
 ifneq ($(INSTALL_MODULE),)
 	install -d $(DESTDIR)$(MODULESDIR)
 	install -m 0644 $(INSTALL_MODULE) \

@@ -15,7 +15,7 @@ mkdir -p "$out/src"
 # what a build or test run leaves in the clone stays out of the copy
 (cd "$top" && tar --exclude=./.git --exclude=./build --exclude=./var \
     --exclude='./t/servroot*' --exclude=./store/build \
-    --exclude=__pycache__ -cf - .) | tar -xf - -C "$out/src"
+    --exclude=__pycache__ --exclude=node_modules -cf - .) | tar -xf - -C "$out/src"
 
 cd "$out/src"
 version=$(dpkg-parsechangelog -S Version)

@@ -46,7 +46,7 @@ pkg_state() {
 system_state() {
     pkg_state
     find "$ENABLED" /usr/share/nginx/modules-available /usr/lib/nginx/modules \
-        /usr/bin/durable-check /usr/share/doc/$PKG \
+        /usr/bin/durable-check /usr/share/doc/$PKG /usr/share/ngx_durable \
         -maxdepth 1 -printf '%p %u %g %m %l\n' 2>/dev/null | sort
     find /var/lib/nginx -maxdepth 1 -printf '%p %u %g %m\n' | sort
 }
@@ -115,6 +115,9 @@ check "durable-check is installed with its man page" \
 check "docs and examples are installed" \
     test -f /usr/share/doc/$PKG/docs/worker-protocol.md.gz -a \
          -f /usr/share/doc/$PKG/examples/nginx.conf
+check "the dashboard is in /usr/share/ngx_durable/ui" \
+    test -f /usr/share/ngx_durable/ui/index.html -a \
+         -f /usr/share/ngx_durable/ui/app.js
 
 # a free loopback port, and a minimal configuration around the snippet
 port=$(python3 -c 'import socket; s = socket.socket(); \
@@ -151,6 +154,10 @@ http {
             durable_task;
             durable_task_anonymous  on;
         }
+
+        location /durable/ui/ {
+            alias  /usr/share/ngx_durable/ui/;
+        }
     }
 }
 CONF
@@ -169,6 +176,10 @@ if ngx 2> "$tmp/start.log"; then
     status=$(curl -s -o "$tmp/body.json" -w '%{http_code}' -X POST \
         "http://127.0.0.1:$port/runtime/webhooks/durabletask/orchestrators/Hello/deb-test-1")
     check "a start request answers 202 (got $status)" test "$status" = 202
+    status=$(curl -s -o /dev/null -w '%{http_code}' \
+        "http://127.0.0.1:$port/durable/ui/")
+    check "the dashboard is served from the package (got $status)" \
+        test "$status" = 200
     kill -QUIT "$(cat "$tmp/prefix/nginx.pid")"
     for i in 1 2 3 4 5 6 7 8 9 10; do
         [ -f "$tmp/prefix/nginx.pid" ] || break

@@ -31,6 +31,9 @@ expected() {
         echo "755 $doc/examples/worker/worker.py"
         echo "644 $doc/examples/worker/test_replay.py"
         echo "644 $doc/examples/worker/test_e2e.py"
+        for f in "$top"/ui/*; do
+            echo "644 $prefix/share/ngx_durable/ui/${f##*/}"
+        done
         if [ "$2" = yes ]; then
             echo "644 $prefix/lib/nginx/modules/ngx_http_durable_module.so"
         fi

@@ -25,7 +25,12 @@ runtime_conf "$root/examples/nginx.conf" "$PORT" "$MODULE_SO" \
 runtime_store_owner "$prefix"
 # served by the example config at /openapi.yaml
 install -m 644 "$root/docs/openapi.yaml" "$prefix/openapi.yaml"
+# and the dashboard at /durable/ui/ (a fresh copy: no stale files)
+rm -rf "$prefix/ui"
+install -d -m 755 "$prefix/ui"
+install -m 644 "$root"/ui/* "$prefix/ui/"
 
 echo "ngx_durable on http://127.0.0.1:$PORT/ (Ctrl-C stops it)"
+echo "dashboard: http://127.0.0.1:$PORT/durable/ui/"
 echo "runtime directory: $prefix (store: $prefix/data)"
 exec "$nginx" -p "$prefix/" -c conf/nginx.conf -e stderr -g 'daemon off;'
