@@ -92,12 +92,19 @@ ngx_http_durable_log_handler(ngx_log_t *log, u_char *buf, size_t len)
 }
 
 
-/* copies a request line with the value of every code= parameter masked */
+/*
+ * Copies a request line with the value of every "code" parameter masked.
+ * The query string is split and each name matched by the query parser's
+ * own functions, so whatever spelling the parser takes for "code"
+ * ("%63ode", "+CODE", "code%20") is masked too.
+ */
 
 u_char *
 ngx_http_durable_mask_keys(u_char *dst, u_char *end, u_char *src, size_t len)
 {
-    u_char  *s, *last, *q;
+    u_char                 *q, *last, *args;
+    size_t                  pos;
+    ngx_http_durable_sv_t   name, value;
 
     last = src + len;
 
@@ -106,31 +113,31 @@ ngx_http_durable_mask_keys(u_char *dst, u_char *end, u_char *src, size_t len)
         return ngx_cpymem(dst, src, ngx_min(len, (size_t) (end - dst)));
     }
 
-    q++;
-    s = src;
+    /* the query string ends where the protocol version begins */
 
-    while (q < last && *q != ' ') {
+    args = q + 1;
+    q = ngx_strlchr(args, last, ' ');
+    if (q == NULL) {
+        q = last;
+    }
 
-        if (last - q > 5 && ngx_strncasecmp(q, (u_char *) "code=", 5) == 0
-            && (q[-1] == '?' || q[-1] == '&'))
+    pos = 0;
+
+    while (ngx_http_durable_query_next(args, q - args, &pos, &name, &value))
+    {
+        if (ngx_http_durable_param_lookup(name.data, name.len)
+            != NGX_HTTP_DURABLE_Q_CODE)
         {
-            q += 5;
-
-            dst = ngx_cpymem(dst, s, ngx_min((size_t) (q - s),
-                                              (size_t) (end - dst)));
-            dst = ngx_cpymem(dst, "***", ngx_min(3, (size_t) (end - dst)));
-
-            while (q < last && *q != '&' && *q != ' ') {
-                q++;
-            }
-
-            s = q;
             continue;
         }
 
-        q++;
+        dst = ngx_cpymem(dst, src, ngx_min((size_t) (value.data - src),
+                                            (size_t) (end - dst)));
+        dst = ngx_cpymem(dst, "***", ngx_min(3, (size_t) (end - dst)));
+
+        src = value.data + value.len;
     }
 
-    return ngx_cpymem(dst, s, ngx_min((size_t) (last - s),
-                                      (size_t) (end - dst)));
+    return ngx_cpymem(dst, src, ngx_min((size_t) (last - src),
+                                        (size_t) (end - dst)));
 }

@@ -510,13 +510,53 @@ ngx_http_durable_route(ngx_http_durable_route_t *route,
 }
 
 
-static int
-ngx_http_durable_param_index(const unsigned char *name, size_t len)
+/*
+ * The parameter a raw (still encoded) name stands for, or -1. The name is
+ * decoded as the parser decodes it ("%63ode", "+code", "CODE%20" are all
+ * "code") without a buffer: the log masker calls this too, and must find
+ * exactly the parameters the parser finds.
+ */
+
+int
+ngx_http_durable_param_lookup(const unsigned char *raw, size_t len)
 {
-    int  i;
+    int            hi, lo, c, i, past;
+    size_t         k, n;
+    unsigned char  name[NGX_HTTP_DURABLE_PARAM_LEN];
+
+    n = 0;
+    past = 0;       /* past the name: only trailing space may follow */
+
+    for (k = 0; k < len; k++) {
+        c = raw[k];
+
+        if (c == '+') {
+            c = ' ';
+
+        } else if (c == '%' && len - k >= 3) {
+            hi = ngx_http_durable_hex(raw[k + 1]);
+            lo = ngx_http_durable_hex(raw[k + 2]);
+
+            if (hi >= 0 && lo >= 0) {
+                c = hi * 16 + lo;
+                k += 2;
+            }
+        }
+
+        if (c == ' ' || c == '\t') {
+            past = (n > 0);
+            continue;
+        }
+
+        if (past || n == sizeof(name)) {
+            return -1;
+        }
+
+        name[n++] = (unsigned char) c;
+    }
 
     for (i = 0; ngx_http_durable_param_names[i]; i++) {
-        if (ngx_http_durable_equal_ci(name, len,
+        if (ngx_http_durable_equal_ci(name, n,
                                       ngx_http_durable_param_names[i]))
         {
             return i;
@@ -524,6 +564,47 @@ ngx_http_durable_param_index(const unsigned char *name, size_t len)
     }
 
     return -1;
+}
+
+
+/*
+ * The next name=value pair of a query string at or after *pos: pairs are
+ * separated by '&', the name ends at the first '='; a pair without '=' or
+ * with an empty name is skipped. Returns 0 at the end.
+ */
+
+int
+ngx_http_durable_query_next(const unsigned char *args, size_t len,
+    size_t *pos, ngx_http_durable_sv_t *name, ngx_http_durable_sv_t *value)
+{
+    size_t  i, k, eq;
+
+    for (i = *pos; i < len; i = k + 1) {
+        eq = 0;
+
+        for (k = i; k < len && args[k] != '&'; k++) {
+            if (args[k] == '=' && eq == 0) {
+                eq = k;
+            }
+        }
+
+        if (eq == 0 || eq == i) {
+            continue;
+        }
+
+        name->data = (unsigned char *) args + i;
+        name->len = eq - i;
+        value->data = (unsigned char *) args + eq + 1;
+        value->len = k - eq - 1;
+
+        *pos = k + 1;
+
+        return 1;
+    }
+
+    *pos = len;
+
+    return 0;
 }
 
 
@@ -559,9 +640,9 @@ ngx_http_durable_parse_query(ngx_http_durable_query_t *q,
     const unsigned char *args, size_t len, unsigned char *scratch)
 {
     int                     idx, dup;
-    size_t                  i, k, eq;
+    size_t                  i;
     unsigned char          *list;
-    ngx_http_durable_sv_t   name, value;
+    ngx_http_durable_sv_t   name, raw, value;
 
     memset(q, 0, sizeof(ngx_http_durable_query_t));
 
@@ -572,36 +653,16 @@ ngx_http_durable_parse_query(ngx_http_durable_query_t *q,
     dup = -1;
     i = 0;
 
-    while (i < len) {
-        k = i;
-        eq = 0;
+    while (ngx_http_durable_query_next(args, len, &i, &name, &raw)) {
 
-        while (k < len && args[k] != '&') {
-            if (args[k] == '=' && eq == 0) {
-                eq = k;
-            }
-            k++;
-        }
-
-        if (eq == 0 || eq == i) {
-            i = k + 1;
-            continue;
-        }
-
-        name.data = scratch;
-        name.len = ngx_http_durable_unescape(scratch, args + i, eq - i, NULL);
-
-        ngx_http_durable_trim(&name);
-
-        idx = ngx_http_durable_param_index(name.data, name.len);
+        idx = ngx_http_durable_param_lookup(name.data, name.len);
         if (idx < 0) {
-            i = k + 1;
             continue;
         }
 
         value.data = scratch;
-        value.len = ngx_http_durable_unescape(scratch, args + eq + 1,
-                                              k - eq - 1, NULL);
+        value.len = ngx_http_durable_unescape(scratch, raw.data, raw.len,
+                                              NULL);
 
         scratch += value.len;
         ngx_http_durable_trim(&value);
@@ -637,7 +698,6 @@ ngx_http_durable_parse_query(ngx_http_durable_query_t *q,
         }
 
         q->set[idx] = 1;
-        i = k + 1;
     }
 
     return dup;

@@ -129,6 +129,9 @@ typedef struct {
 
 extern const char  *ngx_http_durable_param_names[];
 
+/* longer than the longest parameter name */
+#define NGX_HTTP_DURABLE_PARAM_LEN  40
+
 
 int ngx_http_durable_route(ngx_http_durable_route_t *route,
     const ngx_http_durable_sv_t *prefixes, size_t nprefixes,
@@ -136,6 +139,9 @@ int ngx_http_durable_route(ngx_http_durable_route_t *route,
     unsigned char *scratch);
 int ngx_http_durable_parse_query(ngx_http_durable_query_t *q,
     const unsigned char *args, size_t len, unsigned char *scratch);
+int ngx_http_durable_query_next(const unsigned char *args, size_t len,
+    size_t *pos, ngx_http_durable_sv_t *name, ngx_http_durable_sv_t *value);
+int ngx_http_durable_param_lookup(const unsigned char *raw, size_t len);
 size_t ngx_http_durable_unescape(unsigned char *dst,
     const unsigned char *src, size_t len, int *bad);
 size_t ngx_http_durable_form_escape(unsigned char *dst,

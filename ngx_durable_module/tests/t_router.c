@@ -330,6 +330,69 @@ test_query(void)
     CHECK(sv_is(&q.names[0], "A,B") && sv_is(&q.names[1], "C")
           && sv_is(&q.names[2], "A,B"));
     CHECK(query(&q, "max=2") == -1 && q.nnames == 0);
+
+    /* the spellings of a name the parser takes, and so the log masker */
+    CHECK(query(&q, "%63ode=k1") == -1
+          && sv_is(&q.v[NGX_HTTP_DURABLE_Q_CODE], "k1"));
+    CHECK(query(&q, "co%64e=k2") == -1
+          && sv_is(&q.v[NGX_HTTP_DURABLE_Q_CODE], "k2"));
+    CHECK(query(&q, "+code=k3") == -1
+          && sv_is(&q.v[NGX_HTTP_DURABLE_Q_CODE], "k3"));
+    CHECK(query(&q, "code%20=k4") == -1
+          && sv_is(&q.v[NGX_HTTP_DURABLE_Q_CODE], "k4"));
+    CHECK(query(&q, "%43ODE=k5") == -1
+          && sv_is(&q.v[NGX_HTTP_DURABLE_Q_CODE], "k5"));
+    CHECK(query(&q, "%09code+%20=k6") == -1
+          && sv_is(&q.v[NGX_HTTP_DURABLE_Q_CODE], "k6"));
+    CHECK(query(&q, "co+de=x&code%00=y&%code=z") == -1
+          && !q.set[NGX_HTTP_DURABLE_Q_CODE]);
+}
+
+
+static int
+lookup(const char *raw)
+{
+    return ngx_http_durable_param_lookup((const unsigned char *) raw,
+                                         strlen(raw));
+}
+
+
+static void
+test_param_lookup(void)
+{
+    size_t                 pos;
+    ngx_http_durable_sv_t  name, value;
+
+    static const char  args[] = "a=1&&b&=2&%63ode=k=v&c=";
+
+    CHECK(lookup("code") == NGX_HTTP_DURABLE_Q_CODE);
+    CHECK(lookup("%63%6F%64%65") == NGX_HTTP_DURABLE_Q_CODE);
+    CHECK(lookup("++CoDe%09") == NGX_HTTP_DURABLE_Q_CODE);
+    CHECK(lookup("returnInternalServerErrorOnFailure")
+          == NGX_HTTP_DURABLE_Q_RETURN500);
+    CHECK(lookup("codes") == -1);
+    CHECK(lookup("cod") == -1);
+    CHECK(lookup("") == -1);
+    CHECK(lookup("%20") == -1);
+    CHECK(lookup("code%2") == -1);
+    CHECK(lookup("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
+          == -1);
+
+    /* the pairs the parser and the masker both see */
+
+    pos = 0;
+    CHECK(ngx_http_durable_query_next((const unsigned char *) args,
+                                      sizeof(args) - 1, &pos, &name, &value)
+          && sv_is(&name, "a") && sv_is(&value, "1"));
+    CHECK(ngx_http_durable_query_next((const unsigned char *) args,
+                                      sizeof(args) - 1, &pos, &name, &value)
+          && sv_is(&name, "%63ode") && sv_is(&value, "k=v"));
+    CHECK(ngx_http_durable_query_next((const unsigned char *) args,
+                                      sizeof(args) - 1, &pos, &name, &value)
+          && sv_is(&name, "c") && value.len == 0);
+    CHECK(!ngx_http_durable_query_next((const unsigned char *) args,
+                                       sizeof(args) - 1, &pos, &name,
+                                       &value));
 }
 
 
@@ -359,6 +422,7 @@ main(void)
     test_orchestrators_and_entities();
     test_worker();
     test_query();
+    test_param_lookup();
     test_form_escape();
 
     printf("%d passed, %d failed\n", passed, failed);
