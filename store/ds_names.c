@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "durable_store.h"
+#include "ds_internal.h"
 
 
 static int ds_name_fail(ds_name_fault_t *f, ds_name_error_e error,
@@ -190,56 +190,20 @@ ds_name_fail(ds_name_fault_t *f, ds_name_error_e error, size_t len,
 /*
  * The offset of the first byte that does not start a well-formed UTF-8
  * sequence (RFC 3629: no overlong forms, no surrogates, at most
- * U+10FFFF), or len.
+ * U+10FFFF), or len: by the rules JSON text follows (ds_json.c), so that
+ * a name is exactly what a JSON string may hold.
  */
 
 static size_t
 ds_utf8_bad(const unsigned char *p, size_t len)
 {
-    size_t         i, n, k;
-    unsigned char  c, lo, hi;
+    size_t  i, n, skip;
 
-    i = 0;
-
-    while (i < len) {
-        c = p[i];
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-
-        lo = 0x80;
-        hi = 0xbf;
-
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            lo = (c == 0xe0) ? 0xa0 : 0x80;
-            hi = (c == 0xed) ? 0x9f : 0xbf;
-
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            lo = (c == 0xf0) ? 0x90 : 0x80;
-            hi = (c == 0xf4) ? 0x8f : 0xbf;
-
-        } else {
+    for (i = 0; i < len; i += n) {
+        n = ds_json_utf8_seq(p + i, len - i, &skip);
+        if (n == 0) {
             return i;
         }
-
-        if (len - i - 1 < n || p[i + 1] < lo || p[i + 1] > hi) {
-            return i;
-        }
-
-        for (k = 2; k <= n; k++) {
-            if (p[i + k] < 0x80 || p[i + k] > 0xbf) {
-                return i;
-            }
-        }
-
-        i += n + 1;
     }
 
     return len;

@@ -187,6 +187,20 @@ t_json(void)
     T(t_escape("\xf4\x8f\xbf\xbf", 4, "\xf4\x8f\xbf\xbf"));
     T(t_escape("", 0, ""));
 
+    /* JSON text follows the same rules, raw or escaped */
+    T(ds_json_ingest("\"\xed\xa0\x80\"", 5, 64, buf, &n, err, sizeof(err))
+      == DS_INVALID);
+    T(ds_json_ingest("\"\xc0\xaf\"", 4, 64, buf, &n, err, sizeof(err))
+      == DS_INVALID);
+    T(ds_json_ingest("\"\xf4\x90\x80\x80\"", 6, 64, buf, &n, err,
+                     sizeof(err))
+      == DS_INVALID);
+    T(ds_json_ingest("\"\\ud800\"", 8, 64, buf, &n, err, sizeof(err))
+      == DS_INVALID);
+    T(ds_json_ingest("\"\xf0\x9f\x98\x80\"", 6, 64, buf, &n, err,
+                     sizeof(err))
+      == DS_OK);
+
     /* text or string */
     T(t_tos("", ""));
     T(t_tos(" {\"a\": 1} ", "{\"a\":1}"));
