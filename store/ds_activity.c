@@ -211,6 +211,11 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return rc;
     }
 
+    rc = ds_room(txn);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
     ds_buf_init(&b);
 
     if (failed) {

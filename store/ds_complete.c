@@ -104,6 +104,11 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return DS_INVALID;
     }
 
+    rc = ds_room(txn);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
     fin = (nactions && ds_is_finish(actions[nactions - 1].type))
           ? &actions[nactions - 1] : NULL;
 

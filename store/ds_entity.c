@@ -139,6 +139,11 @@ ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
         return DS_INVALID;
     }
 
+    rc = ds_room(txn);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
     rc = ds_erec_get(txn, hub, eid, &rec);
 
     if (rc == DS_NOTFOUND) {
@@ -244,6 +249,11 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
     eid = r.id;
     rec = r.u.ent;
+
+    rc = ds_room(txn);
+    if (rc != DS_OK) {
+        return rc;
+    }
 
     /* rec.state is replaced first: nothing of rec points into the map */
 

@@ -62,6 +62,7 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
     }
 
     env->reuse_reader = conf->reuse_reader;
+    env->reserve = conf->reserve;
 
     env->path = malloc(strlen(conf->path) + 1);
     if (env->path == NULL) {
@@ -137,6 +138,14 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
             mdb_txn_abort(txn);
             goto failed;
         }
+    }
+
+    /* the unnamed db that holds the names, for ds_txn_space() */
+
+    rc = mdb_dbi_open(txn, NULL, 0, &env->main_dbi);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        goto failed;
     }
 
     step = "mdb_txn_commit()";
@@ -519,6 +528,91 @@ void
 ds_txn_set_error(ds_txn_t *txn, const char *what)
 {
     snprintf(txn->err, sizeof(txn->err), "%s", what);
+}
+
+
+/*
+ * The space measure. LMDB never shrinks its file: pages freed by deletes
+ * go to its freelist and are reused by later writes, and the last page
+ * number (me_last_pgno) stays where the store was at its fullest. That
+ * high-water mark would still read "full" after a purge, so use is counted
+ * as the pages of the live B-trees instead: every named db and the main
+ * db that names them, as this txn sees them (its own writes included),
+ * plus the two meta pages. Free pages are not counted, so the measure goes
+ * down after a purge. Left out: the freelist's own pages (8 bytes a free
+ * page, small) and the pages freed by txns that readers still see, which
+ * LMDB cannot reuse yet; the reserve covers both.
+ */
+
+int
+ds_txn_space(ds_txn_t *txn, ds_space_t *space)
+{
+    int          i, rc;
+    size_t       pages;
+    MDB_stat     st;
+    MDB_envinfo  info;
+
+    rc = mdb_env_info(txn->env->env, &info);
+    if (rc != 0) {
+        return ds_lmdb_rc(txn, rc);
+    }
+
+    rc = mdb_stat(txn->txn, txn->env->main_dbi, &st);
+    if (rc != 0) {
+        return ds_lmdb_rc(txn, rc);
+    }
+
+    pages = 2 + st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+
+    for (i = 0; i < DS_DB_COUNT; i++) {
+        rc = mdb_stat(txn->txn, ds_dbi(txn, i), &st);
+        if (rc != 0) {
+            return ds_lmdb_rc(txn, rc);
+        }
+
+        pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+    }
+
+    space->used = pages * st.ms_psize;
+    space->map_size = info.me_mapsize;
+    space->reserve = txn->env->reserve;
+
+    if (space->reserve == 0) {
+        space->reserve = info.me_mapsize / DS_RESERVE_PART;
+
+        if (space->reserve < DS_RESERVE_PAGES * st.ms_psize) {
+            space->reserve = DS_RESERVE_PAGES * st.ms_psize;
+        }
+    }
+
+    return DS_OK;
+}
+
+
+/*
+ * Called by the operations that add data (durable_store.h, "Space")
+ * before they write anything: DS_FULL once the live data reaches the map
+ * size less the reserve, and the txn stays as it was.
+ */
+
+int
+ds_room(ds_txn_t *txn)
+{
+    int         rc;
+    ds_space_t  sp;
+
+    rc = ds_txn_space(txn, &sp);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (sp.used + sp.reserve >= sp.map_size) {
+        ds_txn_set_error(txn, "the store is full up to its reserve, which "
+                         "only terminate and purge may use");
+        return DS_FULL;
+    }
+
+    return DS_OK;
 }
 
 

@@ -45,15 +45,27 @@ enum {
 #define DS_REWIND_DEPTH     8
 
 #define DS_MAX_DBS          16
+
+/*
+ * The default reserve: 1/20 (5%) of the map, and never less than 64
+ * pages: a write txn copies the pages it changes and those it frees can be
+ * reused only after the next commit, so a txn needs room for about twice
+ * what it touches beyond the live data; on a small map 5% is less than that.
+ */
+#define DS_RESERVE_PART     20
+#define DS_RESERVE_PAGES    64
+
 #define DS_ERR_LEN          160
 
 
 struct ds_env_s {
     MDB_env            *env;
     MDB_dbi             dbi[DS_DB_COUNT];
+    MDB_dbi             main_dbi;       /* the names of the others */
     char               *path;
     ds_txn_t           *spare;          /* a reset read txn, or NULL */
     int                 reuse_reader;
+    size_t              reserve;        /* 0: 1/DS_RESERVE_PART of map */
 
     /*
      * With threads (no_tls), read txns hold map_lock shared while they
@@ -80,6 +92,7 @@ struct ds_txn_s {
 
 /* ds_env.c */
 int ds_lmdb_rc(ds_txn_t *txn, int rc);
+int ds_room(ds_txn_t *txn);
 
 /* ds_instance.c */
 int ds_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,

@@ -28,7 +28,13 @@ int
 ds_op_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     ds_str_t input, int64_t now, ds_instance_t *inst)
 {
+    int       rc;
     ds_str_t  none;
+
+    rc = ds_room(txn);
+    if (rc != DS_OK) {
+        return rc;
+    }
 
     none.data = NULL;
     none.len = 0;
@@ -50,6 +56,11 @@ ds_op_raise_event(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     }
 
     rc = ds_op_get_active(txn, hub, id, &inst);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    rc = ds_room(txn);
     if (rc != DS_OK) {
         return rc;
     }
@@ -153,6 +164,11 @@ ds_op_suspend(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
         return DS_OK;
     }
 
+    rc = ds_room(txn);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
     none.data = NULL;
     none.len = 0;
 
@@ -189,6 +205,11 @@ ds_op_resume(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
 
     if (inst.status != DS_SUSPENDED) {
         return DS_OK;
+    }
+
+    rc = ds_room(txn);
+    if (rc != DS_OK) {
+        return rc;
     }
 
     rc = ds_seq_last(txn, DS_DB_INBOX, hub, id, &last);

@@ -60,6 +60,13 @@ int
 ds_op_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     int64_t now)
 {
+    int  rc;
+
+    rc = ds_room(txn);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
     return ds_rewind(txn, hub, id, reason, now, 0);
 }
 

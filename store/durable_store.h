@@ -92,6 +92,9 @@ typedef struct {
     int                 reuse_reader;   /* keep one reset read txn for
                                            reuse: only when a single
                                            thread begins read txns */
+    size_t              reserve;        /* bytes only terminate and purge
+                                           may use; 0: 5% of the map,
+                                           at least 64 pages */
 } ds_env_conf_t;
 
 
@@ -159,6 +162,29 @@ void ds_env_close(ds_env_t *env);
 int ds_env_sync(ds_env_t *env);
 int ds_env_reader_check(ds_env_t *env, int *dead);
 const char *ds_env_path(ds_env_t *env);
+
+
+/*
+ * Space. The map's last reserve bytes are kept for the operations that
+ * empty a store: once the live data reaches map size less the reserve,
+ * the operations that add data answer DS_FULL before they write anything
+ * (ds_op_start, ds_op_raise_event, ds_op_suspend, ds_op_resume,
+ * ds_op_rewind, ds_entity_signal and the ds_work_complete_*
+ * completions), while ds_op_terminate, ds_op_purge and ds_instance_purge
+ * may use the reserve. Claims, renewals and abandons rewrite what is there
+ * and are not refused. A store full of active instances can thus always be
+ * terminated and purged. ds_txn_space() reports the measure (see
+ * ds_env.c): used counts the pages of the live data as the txn sees them,
+ * and goes down when data is deleted.
+ */
+
+typedef struct {
+    size_t              used;           /* bytes of live pages */
+    size_t              map_size;
+    size_t              reserve;
+} ds_space_t;
+
+int ds_txn_space(ds_txn_t *txn, ds_space_t *space);
 
 
 /* transactions: one per operation; a parent makes a nested write txn */

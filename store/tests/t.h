@@ -36,6 +36,7 @@ void *t_alloc(size_t size);
 char *t_tmpdir(void);
 void t_rmdir(char *dir);
 ds_env_t *t_open(const char *dir, size_t map_size, ds_sync_e sync);
+ds_env_t *t_open_reserve(const char *dir, size_t map_size, size_t reserve);
 int t_consistent(ds_env_t *env, ds_str_t hub, ds_check_stats_t *stats);
 int t_put(ds_env_t *env, ds_str_t hub, const char *id, ds_status_e status,
     int64_t created);

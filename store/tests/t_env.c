@@ -18,6 +18,7 @@ static void t_env_open_errors(void);
 static void t_env_reopen(void);
 static void t_env_fork(void);
 static void t_env_full(void);
+static void t_env_reserve(void);
 static void t_env_nested(void);
 static void t_env_resized(void);
 static void t_env_reuse_reader(void);
@@ -32,6 +33,7 @@ t_env(void)
     t_env_reopen();
     t_env_fork();
     t_env_full();
+    t_env_reserve();
     t_env_nested();
     t_env_resized();
     t_env_reuse_reader();
@@ -417,7 +419,9 @@ t_env_full(void)
 
     hub = t_s("Hub");
     dir = t_tmpdir();
-    env = t_open(dir, 1024 * 1024, DS_SYNC_NONE);
+
+    /* a reserve of a byte: LMDB's own MDB_MAP_FULL is what stops writes */
+    env = t_open_reserve(dir, 1024 * 1024, 1);
 
     n = 9000;
     input = t_alloc(n + 1);
@@ -648,4 +652,164 @@ t_count_instances(ds_env_t *env, ds_str_t hub)
     ds_txn_abort(txn);
 
     return n;
+}
+
+
+/*
+ * A store filled with Pending instances up to its reserve: the operations
+ * that add data are refused before they write, terminate and purge may
+ * use the reserve, the space measure goes down again, and starts fit
+ * again after the purge.
+ */
+
+static void
+t_env_reserve(void)
+{
+    int            rc, committed, i;
+    char          *dir, id[32], input[602];
+    size_t         deleted, full_use;
+    ds_env_t      *env;
+    ds_txn_t      *txn;
+    ds_str_t       hub;
+    ds_space_t     sp;
+    ds_query_t     q;
+    ds_status_e    status;
+    ds_instance_t  inst;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 1024 * 1024, DS_SYNC_NONE);
+
+    input[0] = '"';
+    memset(input + 1, 'x', sizeof(input) - 3);
+    input[sizeof(input) - 2] = '"';
+    input[sizeof(input) - 1] = '\0';
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_txn_space(txn, &sp), DS_OK);
+    T_INT(sp.map_size, 1024 * 1024);
+    /* 5% of 1m is less than the least default reserve, 64 pages */
+    T(sp.reserve > 1024 * 1024 / 20 && sp.reserve <= 1024 * 1024 / 4);
+    T(sp.used > 0 && sp.used < 64 * 1024);
+    ds_txn_abort(txn);
+
+    committed = 0;
+    rc = DS_OK;
+
+    for (i = 0; i < 10000; i++) {
+        snprintf(id, sizeof(id), "r-%d", i);
+
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+        rc = ds_op_start(txn, hub, t_s(id), t_s("Orch"), t_s(input),
+                         1000 + i, &inst);
+        if (rc != DS_OK) {
+            T_INT(ds_txn_writes(txn), 0);
+            T(strstr(ds_txn_error(txn), "reserve") != NULL);
+            ds_txn_abort(txn);
+            break;
+        }
+
+        T_INT(ds_txn_commit(txn), DS_OK);
+        committed++;
+    }
+
+    /* refused by the reserve, never by LMDB's own MDB_MAP_FULL */
+    T_INT(rc, DS_FULL);
+    T(committed > 100);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_txn_space(txn, &sp), DS_OK);
+    T(sp.used + sp.reserve >= sp.map_size && sp.used < sp.map_size);
+    full_use = sp.used;
+
+    /* every operation that adds data is refused, and writes nothing */
+    T_INT(ds_op_raise_event(txn, hub, t_s("r-0"), t_s("E"), t_s("1"), 2),
+          DS_FULL);
+    T_INT(ds_op_suspend(txn, hub, t_s("r-0"), t_s(""), 2), DS_FULL);
+    T_INT(ds_entity_signal(txn, hub, t_s("counter"), t_s("k"), t_s("add"),
+                           t_s("1"), 2), DS_FULL);
+    T_INT(ds_txn_writes(txn), 0);
+    ds_txn_abort(txn);
+
+    /* terminate each, in a txn of its own: the reserve takes them all */
+    for (i = 0; i < committed; i++) {
+        snprintf(id, sizeof(id), "r-%d", i);
+
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+        rc = ds_op_terminate(txn, hub, t_s(id), t_s("\"full\""), 3);
+        if (rc != DS_OK) {
+            T_INT(rc, DS_OK);
+            ds_txn_abort(txn);
+            break;
+        }
+
+        rc = ds_txn_commit(txn);
+        if (rc != DS_OK) {
+            T_INT(rc, DS_OK);
+            break;
+        }
+    }
+
+    /* half purged one by one, the rest by filter, in small batches */
+    for (i = 0; i < committed / 2; i++) {
+        snprintf(id, sizeof(id), "r-%d", i);
+
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+        T_INT(ds_op_purge(txn, hub, t_s(id), &status), DS_OK);
+        T_INT(status, DS_TERMINATED);
+        T_INT(ds_txn_commit(txn), DS_OK);
+    }
+
+    memset(&q, 0, sizeof(q));
+    q.created_from = INT64_MIN;
+    q.created_to = INT64_MAX;
+    q.status_mask = DS_TERMINAL_MASK;
+
+    do {
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+        T_INT(ds_instance_purge(txn, hub, &q, 50, &deleted, &rc), DS_OK);
+        T_INT(ds_txn_commit(txn), DS_OK);
+    } while (rc);
+
+    /* the measure counts freed pages as free: far below the full mark */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_txn_space(txn, &sp), DS_OK);
+    T(sp.used < full_use / 4);
+
+    T_INT(ds_op_start(txn, hub, t_s("again"), t_s("Orch"), t_s(input), 4,
+                      &inst), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+
+    /* a reserve given in bytes */
+    t_rmdir(dir);
+    dir = t_tmpdir();
+    env = t_open_reserve(dir, 1024 * 1024, 300 * 1024);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_txn_space(txn, &sp), DS_OK);
+    T_INT(sp.reserve, 300 * 1024);
+
+    for (i = 0; i < 10000; i++) {
+        snprintf(id, sizeof(id), "b-%d", i);
+
+        rc = ds_op_start(txn, hub, t_s(id), t_s("Orch"), t_s(input), 5,
+                         &inst);
+        if (rc != DS_OK) {
+            break;
+        }
+    }
+
+    T_INT(rc, DS_FULL);
+    T_INT(ds_txn_space(txn, &sp), DS_OK);
+    T(sp.used + 300 * 1024 >= sp.map_size
+      && sp.used + 200 * 1024 < sp.map_size);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    ds_env_close(env);
+    t_rmdir(dir);
 }

@@ -210,6 +210,32 @@ t_report(void *data, const char *problem, ds_str_t hub, ds_str_t id)
 }
 
 
+/* t_open() with a reserve of so many bytes */
+
+ds_env_t *
+t_open_reserve(const char *dir, size_t map_size, size_t reserve)
+{
+    int            rc;
+    char           err[256];
+    ds_env_t      *env;
+    ds_env_conf_t  conf;
+
+    memset(&conf, 0, sizeof(conf));
+    conf.path = dir;
+    conf.map_size = map_size;
+    conf.reserve = reserve;
+    conf.sync = DS_SYNC_NONE;
+
+    rc = ds_env_open(&env, &conf, err, sizeof(err));
+    if (rc != DS_OK) {
+        fprintf(stderr, "ds_env_open: %s\n", err);
+        abort();
+    }
+
+    return env;
+}
+
+
 int
 t_consistent(ds_env_t *env, ds_str_t hub, ds_check_stats_t *stats)
 {
