@@ -651,8 +651,8 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
                       "max_size is reached or its disk is full",
                       &ctx->store->name, what);
         return ngx_http_durable_send_error(r, NGX_HTTP_DURABLE_STORE_FULL,
-                   "The store '%V' is full; raise its max_size or free "
-                   "disk space.",
+                   "The store '%V' is full; terminate and purge "
+                   "instances, raise its max_size or free disk space.",
                    &ctx->store->name);
 
     case DS_INVALID:
@@ -682,6 +682,7 @@ ngx_http_durable_open_store(ngx_log_t *log, ngx_http_durable_store_t *st)
 
     dc.path = (const char *) st->path.data;
     dc.map_size = st->map_size;
+    dc.reserve = st->reserve;
     dc.sync = st->sync;
 
     /*
@@ -1044,8 +1045,8 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 /*
- * durable_task_store name path=dir [max_size=size] [sync=on|off]
- *                    [flush=time] [thread_pool=name|off]
+ * durable_task_store name path=dir [max_size=size] [reserve=size|N%]
+ *                    [sync=on|off] [flush=time] [thread_pool=name|off]
  *                    [writes=thread|loop] [reader_check=time|off];
  *
  * Every refusal names the parameter, what is wrong with it and what is
@@ -1053,9 +1054,9 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
  */
 
 #define NGX_HTTP_DURABLE_STORE_SYNTAX                                        \
-    "durable_task_store name path=dir [max_size=size] [sync=on|off] "        \
-    "[flush=time] [thread_pool=name|off] [writes=thread|loop] "              \
-    "[reader_check=time|off]"
+    "durable_task_store name path=dir [max_size=size] [reserve=size|N%] "    \
+    "[sync=on|off] [flush=time] [thread_pool=name|off] "                     \
+    "[writes=thread|loop] [reader_check=time|off]"
 
 typedef enum {
     NGX_HTTP_DURABLE_SP_PATH = 0,
@@ -1064,7 +1065,8 @@ typedef enum {
     NGX_HTTP_DURABLE_SP_FLUSH,
     NGX_HTTP_DURABLE_SP_THREAD_POOL,
     NGX_HTTP_DURABLE_SP_WRITES,
-    NGX_HTTP_DURABLE_SP_READER_CHECK
+    NGX_HTTP_DURABLE_SP_READER_CHECK,
+    NGX_HTTP_DURABLE_SP_RESERVE
 } ngx_http_durable_store_param_e;
 
 /* in the order of ngx_http_durable_store_param_e */
@@ -1076,6 +1078,7 @@ static ngx_str_t  ngx_http_durable_store_params[] = {
     ngx_string("thread_pool"),
     ngx_string("writes"),
     ngx_string("reader_check"),
+    ngx_string("reserve"),
     ngx_null_string
 };
 
@@ -1175,8 +1178,8 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "unknown durable_task_store parameter "
                                "\"%V\": use path=, max_size=, sync=, "
-                               "flush=, thread_pool=, writes= or "
-                               "reader_check=", &value[i]);
+                               "flush=, thread_pool=, writes=, "
+                               "reader_check= or reserve=", &value[i]);
             return NGX_CONF_ERROR;
         }
 
@@ -1219,6 +1222,31 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             }
 
             st->map_size = (size_t) size;
+            break;
+
+        case NGX_HTTP_DURABLE_SP_RESERVE:
+
+            if (s.len > 1 && s.data[s.len - 1] == '%') {
+                size = ngx_atoi(s.data, s.len - 1);
+                if (size >= 1 && size <= 50) {
+                    st->reserve_pct = (ngx_uint_t) size;
+                }
+
+            } else {
+                size = ngx_parse_offset(&s);
+                if (size > 0) {
+                    st->reserve = (size_t) size;
+                }
+            }
+
+            if (st->reserve == 0 && st->reserve_pct == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid reserve \"%V\": use a size "
+                                   "such as 64m or a percentage of max_size "
+                                   "from 1%% to 50%%", &s);
+                return NGX_CONF_ERROR;
+            }
+
             break;
 
         case NGX_HTTP_DURABLE_SP_SYNC:
@@ -1312,6 +1340,19 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "e.g. \"durable_task_store %V "
                            "path=/var/lib/nginx/durable\"",
                            &st->name, &st->name);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the reserve that only terminate and purge may use (store default) */
+
+    if (st->reserve_pct) {
+        st->reserve = st->map_size / 100 * st->reserve_pct;
+    }
+
+    if (st->reserve > st->map_size / 2) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "durable_task_store \"%V\": reserve= must be "
+                           "at most half of max_size", &st->name);
         return NGX_CONF_ERROR;
     }
 

@@ -39,6 +39,8 @@ typedef struct {
     ngx_str_t                   path;
     ngx_str_t                   dir;        /* real path, for duplicates */
     size_t                      map_size;
+    size_t                      reserve;    /* bytes; 0: the store's */
+    ngx_uint_t                  reserve_pct;    /* reserve=N% */
     ds_sync_e                   sync;
     ngx_msec_t                  flush;
     ngx_msec_t                  reader_check;   /* 0: off */

@@ -276,7 +276,8 @@ ngx_http_durable_write_post(ngx_http_durable_ctx_t *ctx)
 /*
  * The writes of a batch run one after another in the batch's txn. A write
  * that fails without having written anything (a refusal: conflict, not
- * found, stale lease) leaves the txn as it was, so the batch goes on. One
+ * found, stale lease, no room left but the reserve) leaves the txn as it
+ * was, so the batch goes on. One
  * that fails after writing (a full map, an I/O error, a check that comes
  * late) would leave half of itself behind, and a store error may leave the
  * txn unusable: the txn is dropped. If nothing of the batch had been
@@ -315,9 +316,12 @@ again:
             continue;
         }
 
-        if (ds_txn_writes(txn) == before
-            && w->rc != DS_ERROR && w->rc != DS_FULL)
-        {
+        /*
+         * a DS_FULL with nothing written is the store's reserve refusing
+         * an operation that adds data: the txn is as it was
+         */
+
+        if (ds_txn_writes(txn) == before && w->rc != DS_ERROR) {
             continue;
         }
 

@@ -1,0 +1,157 @@
+# The reserve of a store (durable_task_store reserve=): a store filled with
+# Pending instances refuses what adds data with 507, while terminate and
+# purge may use the reserve, so the store can be emptied through the API
+# and then takes starts again. Bad reserve= values fail at configuration
+# time.
+
+use Test::Nginx::Socket;
+use File::Path qw(rmtree);
+use HTTP::Tiny;
+use JSON::PP ();
+
+repeat_each(1);
+no_shuffle();
+log_level('info');
+
+# block 1: 9 Perl checks + 3 requests (status + body each);
+# blocks 2-5: must_die + an error_log line each; block 6: 2 requests
+plan tests => 9 + 3 * 2 + 4 * 2 + 2 * 2;
+
+our $dir = ($ENV{TEST_NGINX_DATA_DIR} // '') . '/reserve';
+rmtree($dir) if $ENV{TEST_NGINX_DATA_DIR};
+
+sub port {
+    return $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
+           || $ENV{TEST_NGINX_PORT} || 1984;
+}
+
+our $http = HTTP::Tiny->new(timeout => 10, keep_alive => 1);
+
+sub call {
+    my ($method, $path, $body) = @_;
+    return $::http->request($method, 'http://127.0.0.1:' . port() . "/f/$path",
+        { (defined $body ? (content => $body) : ()),
+          headers => { 'Content-Type' => 'application/json' } });
+}
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a store full of Pending instances is emptied through the API, then takes starts again
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/reserve max_size=1m;
+--- config
+    location /f/ {
+        durable_task /f;
+        durable_task_anonymous on;
+        durable_task_purge_batch 20;
+    }
+--- init
+my $input = '"' . ('x' x 500) . '"';
+my ($r, @acked);
+for my $i (1 .. 5000) {
+    $r = main::call(POST => "orchestrators/Hello/p-$i", $input);
+    last if $r->{status} != 202;
+    push @acked, "p-$i";
+}
+Test::More::ok(@acked > 100 && @acked < 5000,
+               scalar(@acked) . ' Pending instances fit');
+Test::More::is($r->{status}, 507, 'then a start is 507');
+Test::More::like($r->{content}, qr/^\{"Message":"The store 'default' is full; terminate and purge instances[^"]*"\}$/,
+                 'with a message that says how to recover');
+
+# what adds data is refused, whatever its size
+Test::More::is(main::call(POST => 'orchestrators/Hello/tiny', '1')->{status},
+               507, 'a start with a tiny input too');
+Test::More::is(main::call(POST => 'instances/p-1/raiseEvent/e', '1')->{status},
+               507, 'a raised event too');
+Test::More::is(main::call(POST => 'entities/counter/k?op=add', '1')->{status},
+               507, 'an entity signal too');
+
+# terminate takes the reserve, for every instance
+my @bad = grep { main::call(POST => "instances/$_/terminate?reason=full")
+                     ->{status} != 202 } @acked;
+Test::More::is(scalar(@bad), 0, 'every Pending instance is terminated')
+    or Test::More::diag("not terminated: @bad[0 .. 4]");
+
+# half purged one by one, the rest by filter
+my $half = int(@acked / 2);
+@bad = grep { main::call(DELETE => "instances/$_")->{status} != 200 }
+       @acked[0 .. $half - 1];
+Test::More::is(scalar(@bad), 0, 'the first half is purged one by one');
+$r = main::call(DELETE => 'instances?createdTimeFrom=2000-01-01T00:00:00Z'
+                          . '&runtimeStatus=Terminated');
+Test::More::is($r->{content}, '{"instancesDeleted":' . (@acked - $half) . '}',
+               'the rest is purged by filter');
+--- request eval
+["POST /f/orchestrators/Hello/again\n\"" . ('y' x 500) . '"',
+ "POST /f/instances/again/raiseEvent/e\n1",
+ "GET /f/instances?showInput=false"]
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[202, 202, 200]
+--- response_body_like eval
+['^\{"id":"again",', '^$', '^\[\{"name":"Hello","instanceId":"again",[^\]]*\]$']
+
+
+
+=== TEST 2: reserve=0 fails
+--- http_config
+    durable_task_store default path=/tmp reserve=0;
+--- config
+--- must_die
+--- error_log
+invalid reserve "0": use a size such as 64m or a percentage of max_size from 1% to 50%
+
+
+
+=== TEST 3: a percentage above 50% fails
+--- http_config
+    durable_task_store default path=/tmp reserve=60%;
+--- config
+--- must_die
+--- error_log
+invalid reserve "60%"
+
+
+
+=== TEST 4: a reserve of more than half of max_size fails
+--- http_config
+    durable_task_store default path=/tmp max_size=1m reserve=600k;
+--- config
+--- must_die
+--- error_log
+durable_task_store "default": reserve= must be at most half of max_size
+
+
+
+=== TEST 5: a reserve that is not a size fails
+--- http_config
+    durable_task_store default path=/tmp reserve=lots;
+--- config
+--- must_die
+--- error_log
+invalid reserve "lots"
+
+
+
+=== TEST 6: a reserve as a percentage or as a size is accepted
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/reserve-pct max_size=4m reserve=25%;
+    durable_task_store other path=$TEST_NGINX_DATA_DIR/reserve-size max_size=4m reserve=300k;
+--- config
+    location /f/ {
+        durable_task /f;
+        durable_task_anonymous on;
+    }
+--- request eval
+["POST /f/orchestrators/Hello/r6\n1",
+ "POST /f/orchestrators/Hello/r6?connection=other\n1"]
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[202, 202]
+--- response_body_like eval
+['^\{"id":"r6",', '^\{"id":"r6",']
