@@ -2,7 +2,8 @@
 # trimmed of spaces ('+' is one): "%63ode", "co%64e", "+code", "code%20"
 # and "%43ODE" are all "code". The log masking matches names with the
 # parser's own functions, so the key never reaches the error log in any of
-# these spellings: not on a wrong-key line (401). At level info nginx core writes no line with the request in it, so
+# these spellings: not on a wrong-key line (401), not on a store-full line
+# (507). At level info nginx core writes no line with the request in it, so
 # the key must not be anywhere in the log.
 
 use Test::Nginx::Socket;
@@ -129,3 +130,108 @@ GET /f/instances?%43ODE=guessed-secret-1234
 request: "GET /f/instances?%43ODE=*** HTTP/1.1"
 --- no_error_log
 guessed-secret-1234
+
+
+
+=== TEST 6: a full store and the key as "%63ode=": 507, logged masked
+--- http_config eval: $::http_config
+--- config
+    location /f/ {
+        durable_task /f;
+        durable_task_keys system-key-5678;
+    }
+--- init
+# once: the store stays full for the blocks after this one
+main::fill(60000, 100);
+main::fill(500, 3000);
+main::fill(1, 10000);
+--- request
+POST /f/orchestrators/Hello/one-more-1?%63ode=system-key-5678
+"y"
+--- more_headers
+Content-Type: application/json
+--- error_code: 507
+--- error_log
+request: "POST /f/orchestrators/Hello/one-more-1?%63ode=*** HTTP/1.1"
+--- no_error_log
+system-key-5678
+
+
+
+=== TEST 7: a full store and the key as "co%64e=": 507, logged masked
+--- http_config eval: $::http_config
+--- config
+    location /f/ {
+        durable_task /f;
+        durable_task_keys system-key-5678;
+    }
+--- request
+POST /f/orchestrators/Hello/one-more-2?co%64e=system-key-5678
+"y"
+--- more_headers
+Content-Type: application/json
+--- error_code: 507
+--- error_log
+request: "POST /f/orchestrators/Hello/one-more-2?co%64e=*** HTTP/1.1"
+--- no_error_log
+system-key-5678
+
+
+
+=== TEST 8: a full store and the key as "+code=": 507, logged masked
+--- http_config eval: $::http_config
+--- config
+    location /f/ {
+        durable_task /f;
+        durable_task_keys system-key-5678;
+    }
+--- request
+POST /f/orchestrators/Hello/one-more-3?+code=system-key-5678
+"y"
+--- more_headers
+Content-Type: application/json
+--- error_code: 507
+--- error_log
+request: "POST /f/orchestrators/Hello/one-more-3?+code=*** HTTP/1.1"
+--- no_error_log
+system-key-5678
+
+
+
+=== TEST 9: a full store and the key as "code%20=": 507, logged masked
+--- http_config eval: $::http_config
+--- config
+    location /f/ {
+        durable_task /f;
+        durable_task_keys system-key-5678;
+    }
+--- request
+POST /f/orchestrators/Hello/one-more-4?code%20=system-key-5678
+"y"
+--- more_headers
+Content-Type: application/json
+--- error_code: 507
+--- error_log
+request: "POST /f/orchestrators/Hello/one-more-4?code%20=*** HTTP/1.1"
+--- no_error_log
+system-key-5678
+
+
+
+=== TEST 10: a full store and the key as "%43ODE=": 507, logged masked
+--- http_config eval: $::http_config
+--- config
+    location /f/ {
+        durable_task /f;
+        durable_task_keys system-key-5678;
+    }
+--- request
+POST /f/orchestrators/Hello/one-more-5?%43ODE=system-key-5678
+"y"
+--- more_headers
+Content-Type: application/json
+--- error_code: 507
+--- error_log
+request: "POST /f/orchestrators/Hello/one-more-5?%43ODE=*** HTTP/1.1"
+--- no_error_log
+system-key-5678
