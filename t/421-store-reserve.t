@@ -14,16 +14,22 @@ no_shuffle();
 log_level('info');
 
 # block 1: 9 Perl checks + 3 requests (status + body each);
-# blocks 2-5: must_die + an error_log line each; block 6: 2 requests
-plan tests => 9 + 3 * 2 + 4 * 2 + 2 * 2;
+# blocks 2-5: must_die + an error_log line each; block 6: 2 requests;
+# block 7: 1 Perl check + 1 request
+plan tests => 9 + 3 * 2 + 4 * 2 + 2 * 2 + 1 + 2;
 
-our $dir = ($ENV{TEST_NGINX_DATA_DIR} // '') . '/reserve';
-rmtree($dir) if $ENV{TEST_NGINX_DATA_DIR};
+if ($ENV{TEST_NGINX_DATA_DIR}) {
+    rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_")
+        for qw(reserve reserve-pct reserve-size reserve-half);
+}
 
 sub port {
     return $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
            || $ENV{TEST_NGINX_PORT} || 1984;
 }
+
+# how many starts fit in block 1, with the default reserve
+our $FIT;
 
 our $http = HTTP::Tiny->new(timeout => 10, keep_alive => 1);
 
@@ -57,6 +63,7 @@ for my $i (1 .. 5000) {
 }
 Test::More::ok(@acked > 100 && @acked < 5000,
                scalar(@acked) . ' Pending instances fit');
+$::FIT = @acked;
 Test::More::is($r->{status}, 507, 'then a start is 507');
 Test::More::like($r->{content}, qr/^\{"Message":"The store 'default' is full; terminate and purge instances[^"]*"\}$/,
                  'with a message that says how to recover');
@@ -155,3 +162,32 @@ Content-Type: application/json
 [202, 202]
 --- response_body_like eval
 ['^\{"id":"r6",', '^\{"id":"r6",']
+
+
+
+=== TEST 7: a larger reserve leaves less room for starts
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/reserve-half max_size=1m reserve=50%;
+--- config
+    location /f/ {
+        durable_task /f;
+        durable_task_anonymous on;
+    }
+--- init
+my ($r, $n) = (undef, 0);
+for my $i (1 .. 5000) {
+    $r = main::call(POST => "orchestrators/Hello/h-$i", '"' . ('x' x 500) . '"');
+    last if $r->{status} != 202;
+    $n++;
+}
+# the default reserve of a 1m store is 64 pages, a quarter of it
+Test::More::ok($n > 10 && $n < $::FIT * 0.8,
+               "$n starts fit with reserve=50%, $::FIT with the default");
+--- request
+POST /f/orchestrators/Hello/h-last
+1
+--- more_headers
+Content-Type: application/json
+--- error_code: 507
+--- response_body_like eval
+qr/^\{"Message":"The store 'default' is full; /
