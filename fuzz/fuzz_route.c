@@ -13,7 +13,10 @@
  * it returns lies inside them; its answer is consistent (an operation and
  * allowed methods exactly when OK or METHOD); parse_query() writes at most
  * 2 * len bytes, returns values inside scratch, trimmed, and a duplicate
- * index that is set; unescape(form_escape(x)) == x and form_escape_len()
+ * index that is set; each name the pair splitter returns is found by
+ * param_lookup() (which the log masking uses) exactly as by decoding,
+ * trimming and comparing it in full, and a parameter is set exactly when
+ * some pair names it; unescape(form_escape(x)) == x and form_escape_len()
  * is the length form_escape() writes.
  */
 
@@ -196,13 +199,63 @@ fuzz_route(unsigned method, const unsigned char *path, size_t len)
 }
 
 
+/* the parameter a raw name stands for, by decoding it into a buffer */
+
+static int
+fuzz_name_index(const unsigned char *raw, size_t len)
+{
+    int             i;
+    size_t          n, k;
+    unsigned char  *buf, *p;
+
+    buf = malloc(len ? len : 1);
+    if (buf == NULL) {
+        abort();
+    }
+
+    n = ngx_http_durable_unescape(buf, raw, len, NULL);
+    p = buf;
+
+    while (n && (p[0] == ' ' || p[0] == '\t')) {
+        p++;
+        n--;
+    }
+
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) {
+        n--;
+    }
+
+    for (i = 0; ngx_http_durable_param_names[i]; i++) {
+        if (strlen(ngx_http_durable_param_names[i]) != n) {
+            continue;
+        }
+
+        for (k = 0; k < n; k++) {
+            if (fuzz_lower(p[k])
+                != fuzz_lower(ngx_http_durable_param_names[i][k]))
+            {
+                break;
+            }
+        }
+
+        if (k == n) {
+            break;
+        }
+    }
+
+    free(buf);
+
+    return ngx_http_durable_param_names[i] ? i : -1;
+}
+
+
 static void
 fuzz_query(const unsigned char *args, size_t len)
 {
-    int                        dup, i;
-    size_t                     size;
-    unsigned char             *scratch, *copy;
-    ngx_http_durable_sv_t     *v;
+    int                        dup, i, idx;
+    size_t                     size, pos;
+    unsigned char             *scratch, *copy, named[NGX_HTTP_DURABLE_Q_COUNT];
+    ngx_http_durable_sv_t     *v, name, value;
     ngx_http_durable_query_t   q;
 
     size = 2 * len;
@@ -243,6 +296,30 @@ fuzz_query(const unsigned char *args, size_t len)
         if (q.set[i]) {
             FUZZ_CHECK(len > 0 && memchr(args, '=', len) != NULL);
         }
+    }
+
+    /* the pairs and names the log masking sees are the parser's */
+
+    memset(named, 0, sizeof(named));
+    pos = 0;
+
+    while (ngx_http_durable_query_next(copy, len, &pos, &name, &value)) {
+        FUZZ_CHECK(name.len > 0 && name.data >= copy
+                   && value.data + value.len <= copy + len
+                   && name.data + name.len + 1 == value.data);
+
+        idx = ngx_http_durable_param_lookup(name.data, name.len);
+        FUZZ_CHECK(idx == fuzz_name_index(name.data, name.len));
+
+        if (idx >= 0) {
+            named[idx] = 1;
+        }
+    }
+
+    FUZZ_CHECK(pos == len);
+
+    for (i = 0; i < NGX_HTTP_DURABLE_Q_COUNT; i++) {
+        FUZZ_CHECK(named[i] == q.set[i]);
     }
 
     free(scratch);
