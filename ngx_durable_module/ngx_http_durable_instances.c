@@ -506,7 +506,10 @@ ngx_int_t
 ngx_http_durable_purge_many(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    unsigned  mask;
+    unsigned                      mask;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
     ngx_memzero(&ctx->purge, sizeof(ds_query_t));
 
@@ -536,6 +539,7 @@ ngx_http_durable_purge_many(ngx_http_request_t *r,
 
     ctx->purge.status_mask = mask & DS_TERMINAL_MASK;
     ctx->purged = 0;
+    ctx->purge_max = dlcf->purge_batch;
 
     return ngx_http_durable_write(r, ctx, ngx_http_durable_purge_batch_apply,
                                   ngx_http_durable_purge_batch_done, ctx,
@@ -549,17 +553,14 @@ ngx_http_durable_purge_batch_apply(ds_txn_t *txn,
 {
     ngx_http_durable_ctx_t  *ctx = w->data;
 
-    int                           rc, more;
-    size_t                        deleted;
-    ngx_http_durable_loc_conf_t  *dlcf;
-
-    dlcf = ngx_http_get_module_loc_conf(w->request, ngx_http_durable_module);
+    int     rc, more;
+    size_t  deleted;
 
     deleted = 0;
     more = 0;
 
     rc = ds_instance_purge(txn, ngx_http_durable_ds_str(&ctx->hub),
-                           &ctx->purge, dlcf->purge_batch, &deleted, &more);
+                           &ctx->purge, ctx->purge_max, &deleted, &more);
 
     ctx->purge_deleted = deleted;
     ctx->purge_more = more && deleted;
@@ -574,6 +575,25 @@ ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
 {
     u_char     *p;
     ngx_str_t   body;
+
+    /*
+     * a batch copies every page it changes before the pages it frees can
+     * be reused: in a store full up to its reserve a large batch may not
+     * fit where a smaller one does
+     */
+
+    if (w->rc == DS_FULL && ctx->purge_max > 1) {
+        ctx->purge_max /= 2;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "durable purge: store full, batches of %ui",
+                       ctx->purge_max);
+
+        return ngx_http_durable_write(r, ctx,
+                                      ngx_http_durable_purge_batch_apply,
+                                      ngx_http_durable_purge_batch_done, ctx,
+                                      "purging");
+    }
 
     if (w->rc != DS_OK) {
         return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);

@@ -159,6 +159,7 @@ struct ngx_http_durable_ctx_s {
     ds_query_t                  purge;
     ngx_uint_t                  purged;
     ngx_uint_t                  purge_deleted;  /* by the last batch */
+    ngx_uint_t                  purge_max;      /* instances a batch */
     int                         purge_more;
 };
 

@@ -211,7 +211,7 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return rc;
     }
 
-    rc = ds_room(txn);
+    rc = ds_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }

@@ -139,7 +139,7 @@ ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
         return DS_INVALID;
     }
 
-    rc = ds_room(txn);
+    rc = ds_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
@@ -250,7 +250,7 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     eid = r.id;
     rec = r.u.ent;
 
-    rc = ds_room(txn);
+    rc = ds_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }

@@ -590,15 +590,17 @@ ds_txn_space(ds_txn_t *txn, ds_space_t *space)
 
 
 /*
- * Called by the operations that add data (durable_store.h, "Space")
+ * Called by the operations that write data (durable_store.h, "Space")
  * before they write anything: DS_FULL once the live data reaches the map
- * size less the reserve, and the txn stays as it was.
+ * size less the reserve (DS_ROOM_ADD) or less half of it (DS_ROOM_END),
+ * and the txn stays as it was.
  */
 
 int
-ds_room(ds_txn_t *txn)
+ds_room(ds_txn_t *txn, int kind)
 {
     int         rc;
+    size_t      keep;
     ds_space_t  sp;
 
     rc = ds_txn_space(txn, &sp);
@@ -606,9 +608,14 @@ ds_room(ds_txn_t *txn)
         return rc;
     }
 
-    if (sp.used + sp.reserve >= sp.map_size) {
-        ds_txn_set_error(txn, "the store is full up to its reserve, which "
-                         "only terminate and purge may use");
+    keep = (kind == DS_ROOM_END) ? sp.reserve / 2 : sp.reserve;
+
+    if (sp.used + keep >= sp.map_size) {
+        ds_txn_set_error(txn, (kind == DS_ROOM_END)
+                              ? "the store is full up to the half of its "
+                                "reserve that only purge may use"
+                              : "the store is full up to its reserve, "
+                                "which only terminate and purge may use");
         return DS_FULL;
     }
 

@@ -92,7 +92,15 @@ struct ds_txn_s {
 
 /* ds_env.c */
 int ds_lmdb_rc(ds_txn_t *txn, int rc);
-int ds_room(ds_txn_t *txn);
+int ds_room(ds_txn_t *txn, int kind);
+
+/*
+ * ds_room() kinds: how much of the reserve an operation may take. Purges
+ * do not ask: they may take all of it, so that terminate can never leave
+ * the store without room to purge what it terminated.
+ */
+#define DS_ROOM_ADD         0       /* none: data that only grows */
+#define DS_ROOM_END         1       /* half: terminate's history event */
 
 /* ds_instance.c */
 int ds_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,

@@ -31,7 +31,7 @@ ds_op_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     int       rc;
     ds_str_t  none;
 
-    rc = ds_room(txn);
+    rc = ds_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
@@ -60,7 +60,7 @@ ds_op_raise_event(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
         return rc;
     }
 
-    rc = ds_room(txn);
+    rc = ds_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
@@ -97,6 +97,11 @@ ds_op_terminate(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     ds_instance_t  inst;
 
     rc = ds_op_get_active(txn, hub, id, &inst);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    rc = ds_room(txn, DS_ROOM_END);
     if (rc != DS_OK) {
         return rc;
     }
@@ -164,7 +169,7 @@ ds_op_suspend(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
         return DS_OK;
     }
 
-    rc = ds_room(txn);
+    rc = ds_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
@@ -207,7 +212,7 @@ ds_op_resume(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
         return DS_OK;
     }
 
-    rc = ds_room(txn);
+    rc = ds_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }

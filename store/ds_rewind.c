@@ -62,7 +62,7 @@ ds_op_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
 {
     int  rc;
 
-    rc = ds_room(txn);
+    rc = ds_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }

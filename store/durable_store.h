@@ -170,12 +170,14 @@ const char *ds_env_path(ds_env_t *env);
  * the operations that add data answer DS_FULL before they write anything
  * (ds_op_start, ds_op_raise_event, ds_op_suspend, ds_op_resume,
  * ds_op_rewind, ds_entity_signal and the ds_work_complete_*
- * completions), while ds_op_terminate, ds_op_purge and ds_instance_purge
- * may use the reserve. Claims, renewals and abandons rewrite what is there
+ * completions). ds_op_terminate may use half of the reserve (it adds a
+ * history event, and terminating many instances can fill a reserve), and
+ * ds_op_purge and ds_instance_purge all of it, so what was terminated can
+ * always be purged. Claims, renewals and abandons rewrite what is there
  * and are not refused. A store full of active instances can thus always be
- * terminated and purged. ds_txn_space() reports the measure (see
- * ds_env.c): used counts the pages of the live data as the txn sees them,
- * and goes down when data is deleted.
+ * emptied by terminating and purging in turns. ds_txn_space() reports the
+ * measure (see ds_env.c): used counts the pages of the live data as the
+ * txn sees them, and goes down when data is deleted.
  */
 
 typedef struct {

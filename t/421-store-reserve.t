@@ -1,11 +1,12 @@
 # The reserve of a store (durable_task_store reserve=): a store filled with
-# Pending instances refuses what adds data with 507, while terminate and
-# purge may use the reserve, so the store can be emptied through the API
-# and then takes starts again. Bad reserve= values fail at configuration
-# time.
+# Pending instances refuses what adds data with 507, while terminate may
+# use half of the reserve and purge all of it, so the store can be emptied
+# through the API and then takes starts again. Bad reserve= values fail at
+# configuration time.
 
 use Test::Nginx::Socket;
 use File::Path qw(rmtree);
+use Digest::MD5 ();
 use HTTP::Tiny;
 use JSON::PP ();
 
@@ -15,12 +16,12 @@ log_level('info');
 
 # block 1: 9 Perl checks + 3 requests (status + body each);
 # blocks 2-5: must_die + an error_log line each; block 6: 2 requests;
-# block 7: 1 Perl check + 1 request
-plan tests => 9 + 3 * 2 + 4 * 2 + 2 * 2 + 1 + 2;
+# block 7: 1 Perl check + 1 request; block 8: 4 Perl checks + 1 request
+plan tests => 9 + 3 * 2 + 4 * 2 + 2 * 2 + 1 + 2 + 4 + 2;
 
 if ($ENV{TEST_NGINX_DATA_DIR}) {
     rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_")
-        for qw(reserve reserve-pct reserve-size reserve-half);
+        for qw(reserve reserve-pct reserve-size reserve-half reserve-rounds);
 }
 
 sub port {
@@ -191,3 +192,48 @@ Content-Type: application/json
 --- error_code: 507
 --- response_body_like eval
 qr/^\{"Message":"The store 'default' is full; /
+
+
+
+=== TEST 8: random ids: terminating them all does not fit in the reserve, terminating and purging in rounds does
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/reserve-rounds max_size=2m;
+--- config
+    location /f/ {
+        durable_task /f;
+        durable_task_anonymous on;
+    }
+--- init
+# ids in no order: each terminate's history event lands on its own page
+my ($r, @left);
+for my $i (1 .. 20000) {
+    my $id = Digest::MD5::md5_hex("round-$i");
+    $r = main::call(POST => "orchestrators/Hello/$id", '"' . ('x' x 100) . '"');
+    last if $r->{status} != 202;
+    push @left, $id;
+}
+Test::More::is($r->{status}, 507, scalar(@left) . ' starts, then 507');
+
+my ($rounds, $purged, @purges) = (0, 0);
+while (@left && $rounds < 10) {
+    $rounds++;
+    my %done = map { $_ => 1 }
+               grep { main::call(POST => "instances/$_/terminate")->{status}
+                      == 202 } @left;
+    @left = grep { !$done{$_} } @left;
+    $r = main::call(DELETE => 'instances?createdTimeFrom=2000-01-01T00:00:00Z');
+    push @purges, $r->{status};
+    $purged += $1 if $r->{content} =~ /^\{"instancesDeleted":(\d+)\}$/;
+    last if !%done;
+}
+Test::More::ok($rounds > 1, "$rounds rounds: the first could not terminate all");
+Test::More::is_deeply(\@purges, [(200) x $rounds], 'every purge by filter is 200');
+Test::More::ok(!@left && $purged > 100, "all $purged terminated and purged");
+--- request
+POST /f/orchestrators/Hello/after-rounds
+1
+--- more_headers
+Content-Type: application/json
+--- error_code: 202
+--- response_body_like eval
+qr/^\{"id":"after-rounds",/

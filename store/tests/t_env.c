@@ -665,9 +665,9 @@ t_count_instances(ds_env_t *env, ds_str_t hub)
 static void
 t_env_reserve(void)
 {
-    int            rc, committed, i;
+    int            rc, committed, i, more;
     char          *dir, id[32], input[602];
-    size_t         deleted, full_use;
+    size_t         deleted, full_use, batch;
     ds_env_t      *env;
     ds_txn_t      *txn;
     ds_str_t       hub;
@@ -782,6 +782,82 @@ t_env_reserve(void)
     T_INT(ds_txn_commit(txn), DS_OK);
 
     T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+
+    /*
+     * Ids in no order: each terminate's history event lands on a page of
+     * its own, and terminating all of them does not fit in the reserve.
+     * Terminate stops at half of it, with nothing written, and what was
+     * terminated can then be purged.
+     */
+    t_rmdir(dir);
+    dir = t_tmpdir();
+    env = t_open(dir, 2 * 1024 * 1024, DS_SYNC_NONE);
+
+    for (committed = 0; committed < 20000; committed++) {
+        snprintf(id, sizeof(id), "%08x",
+                 (unsigned) ((committed + 1) * 2654435761u));
+
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+        rc = ds_op_start(txn, hub, t_s(id), t_s("Orch"), t_s("1"), 5, &inst);
+        if (rc != DS_OK) {
+            ds_txn_abort(txn);
+            break;
+        }
+
+        T_INT(ds_txn_commit(txn), DS_OK);
+    }
+
+    T_INT(rc, DS_FULL);
+
+    for (i = 0; i < committed; i++) {
+        snprintf(id, sizeof(id), "%08x", (unsigned) ((i + 1) * 2654435761u));
+
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+        rc = ds_op_terminate(txn, hub, t_s(id), t_s(""), 6);
+        if (rc != DS_OK) {
+            T_INT(ds_txn_writes(txn), 0);
+            T(strstr(ds_txn_error(txn), "only purge") != NULL);
+            ds_txn_abort(txn);
+            break;
+        }
+
+        T_INT(ds_txn_commit(txn), DS_OK);
+    }
+
+    T_INT(rc, DS_FULL);
+    T(i > 0 && i < committed);
+
+    /* a batch needs room for the pages it copies: halved until it fits */
+    batch = 1000;
+
+    more = 1;
+
+    while (more) {
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+        rc = ds_instance_purge(txn, hub, &q, batch, &deleted, &more);
+
+        if (rc == DS_FULL && batch > 1) {
+            ds_txn_abort(txn);
+            batch /= 2;
+            more = 1;
+            continue;
+        }
+
+        T_INT(rc, DS_OK);
+        T_INT(ds_txn_commit(txn), DS_OK);
+
+        if (rc != DS_OK) {
+            break;
+        }
+    }
+
+    T(batch > 1);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s(id), t_s(""), 7), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
 
     ds_env_close(env);
 
