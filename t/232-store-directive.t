@@ -69,7 +69,7 @@ invalid durable_task_store parameter "sync=maybe": use on or off
 --- config
 --- must_die
 --- error_log
-unknown durable_task_store parameter "size=1g": use path=, max_size=, sync=, flush=, thread_pool=, writes= or reader_check=
+unknown durable_task_store parameter "size=1g": use path=, max_size=, sync=, flush=, thread_pool=, writes=, reader_check= or reserve=
 
 
 
