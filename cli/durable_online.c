@@ -66,6 +66,7 @@ typedef struct {
 
 
 static int du_online(int argc, char **argv);
+static int du_usage_names(const char *usage, const char *name);
 
 
 #define DU_COMMON                                                             \
@@ -480,6 +481,28 @@ du_parse_body(const du_command_t *cmd, const du_http_t *res)
 }
 
 
+/* whether the help text lists the option: "  --name VALUE" or "--name\n" */
+
+static int
+du_usage_names(const char *usage, const char *name)
+{
+    size_t       n;
+    const char  *p;
+
+    n = strlen(name);
+
+    for (p = strstr(usage, name); p != NULL; p = strstr(p + n, name)) {
+        if ((p == usage || p[-1] == ' ')
+            && (p[n] == ' ' || p[n] == '\n'))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 static int
 du_parse_online(int argc, char **argv, const du_command_t *cmd,
     du_online_t *o)
@@ -487,29 +510,32 @@ du_parse_online(int argc, char **argv, const du_command_t *cmd,
     int       i, rc;
     size_t    k;
 
+    /* the names of func durable's options are aliases */
     static const struct {
         const char  *name;
+        const char  *canon;     /* as the command's help names it */
         size_t       off;
     } opts[] = {
-        { "--url", offsetof(du_online_t, url) },
-        { "--key", offsetof(du_online_t, key) },
-        { "--task-hub", offsetof(du_online_t, hub) },
-        { "--task-hub-name", offsetof(du_online_t, hub) },
-        { "--connection", offsetof(du_online_t, connection) },
-        { "--connection-string-setting", offsetof(du_online_t, connection) },
-        { "--id", offsetof(du_online_t, id) },
-        { "--name", offsetof(du_online_t, name) },
-        { "--function-name", offsetof(du_online_t, name) },
-        { "--input", offsetof(du_online_t, input) },
-        { "--event-name", offsetof(du_online_t, event_name) },
-        { "--event-data", offsetof(du_online_t, event_data) },
-        { "--reason", offsetof(du_online_t, reason) },
-        { "--created-after", offsetof(du_online_t, created_after) },
-        { "--created-before", offsetof(du_online_t, created_before) },
-        { "--runtime-status", offsetof(du_online_t, status) },
-        { "--id-prefix", offsetof(du_online_t, prefix) },
-        { "--top", offsetof(du_online_t, top) },
-        { "--continuation-token", offsetof(du_online_t, token) },
+        { "--url", NULL, offsetof(du_online_t, url) },
+        { "--key", NULL, offsetof(du_online_t, key) },
+        { "--task-hub", NULL, offsetof(du_online_t, hub) },
+        { "--task-hub-name", "--task-hub", offsetof(du_online_t, hub) },
+        { "--connection", NULL, offsetof(du_online_t, connection) },
+        { "--connection-string-setting", "--connection",
+          offsetof(du_online_t, connection) },
+        { "--id", NULL, offsetof(du_online_t, id) },
+        { "--name", NULL, offsetof(du_online_t, name) },
+        { "--function-name", "--name", offsetof(du_online_t, name) },
+        { "--input", NULL, offsetof(du_online_t, input) },
+        { "--event-name", NULL, offsetof(du_online_t, event_name) },
+        { "--event-data", NULL, offsetof(du_online_t, event_data) },
+        { "--reason", NULL, offsetof(du_online_t, reason) },
+        { "--created-after", NULL, offsetof(du_online_t, created_after) },
+        { "--created-before", NULL, offsetof(du_online_t, created_before) },
+        { "--runtime-status", NULL, offsetof(du_online_t, status) },
+        { "--id-prefix", NULL, offsetof(du_online_t, prefix) },
+        { "--top", NULL, offsetof(du_online_t, top) },
+        { "--continuation-token", NULL, offsetof(du_online_t, token) },
     };
 
     memset(o, 0, sizeof(du_online_t));
@@ -525,19 +551,26 @@ du_parse_online(int argc, char **argv, const du_command_t *cmd,
             continue;
         }
 
-        if (du_flag(argv, i, "--show-input")) {
+        if (du_flag(argv, i, "--show-input")
+            && du_usage_names(cmd->usage, "--show-input"))
+        {
             o->show_input = 1;
             continue;
         }
 
-        if (du_flag(argv, i, "--show-history")) {
+        if (du_flag(argv, i, "--show-history")
+            && du_usage_names(cmd->usage, "--show-history"))
+        {
             o->show_history = 1;
             continue;
         }
 
         for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
             /* an option is only taken where the command's help names it */
-            if (strstr(cmd->usage, opts[k].name) == NULL) {
+            if (!du_usage_names(cmd->usage,
+                                opts[k].canon ? opts[k].canon
+                                              : opts[k].name))
+            {
                 continue;
             }
 

@@ -177,6 +177,12 @@ def test_online(srv):
        "start-new without --name: exit 2", r.detail)
     r = durable("terminate", *b)
     ok(r.returncode == 2, "terminate without --id: exit 2", r.detail)
+    r = durable("get-instances", *b, "--id", "x")
+    ok(r.returncode == 2 and "unknown option" in r.stderr,
+       "get-instances takes no --id: exit 2", r.detail)
+    r = durable("raise-event", *b, "--id", "x", "--event-name", "e",
+                "--name", "n")
+    ok(r.returncode == 2, "raise-event takes no --name: exit 2", r.detail)
     r = durable("get-instances", "--url", "http://127.0.0.1:1/x",
                 "--key", KEY)
     ok(r.returncode == 3, "no server: exit 3", r.detail)
@@ -201,8 +207,10 @@ def test_online(srv):
     r = durable("start-new", *b, "--name", "Approval", "--id", "appr-1",
                 "--input", "600")
     ok(r.returncode == 0, "start-new Approval appr-1", r.detail)
-    r = durable("start-new", *b, "--name", "Approval", "--id", "appr-2",
-                "--input", "600")
+    # func durable's option names work too
+    r = durable("start-new", *b, "--function-name", "Approval", "--id",
+                "appr-2", "--input", "600", "--task-hub-name", HUB,
+                "--connection-string-setting", "Storage")
     ok(r.returncode == 0, "start-new Approval appr-2", r.detail)
     r = durable("start-new", *b, "--name", "Approval", "--id", "fail-1",
                 "--input", '{"timeout":"soon"}')
