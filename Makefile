@@ -11,6 +11,8 @@
 #                (build-nothreads)
 #   make demo    nginx + the example worker: one HelloSequence end to end
 #   make test-quickstart  the README's Quick start, run and checked
+#   make test-cli        every command of build/durable (cli/) against an
+#                        nginx and a store of its own
 #   make fuzz    the libFuzzer targets, FUZZ_SECONDS (60) each
 #   make test-asan       unit tests and the whole suite with ASan + UBSan
 #   make test-valgrind   a part of the suite with nginx under valgrind
