@@ -310,6 +310,11 @@ dc_run(int argc, char **argv, int legacy)
         if (strcmp(argv[i], "--map-size") == 0 && i + 1 < argc) {
             conf.map_size = strtoull(argv[++i], &end, 10);
             if (*end != '\0') {
+                if (!legacy) {
+                    return du_usage_error(&du_cmd_check, "--map-size needs "
+                                          "a number of bytes");
+                }
+
                 dc_usage();
                 return 2;
             }

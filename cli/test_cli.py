@@ -167,6 +167,9 @@ def test_help():
        "an unknown command: exit 2", r.detail)
     r = durable("check", "--bogus", "/nonexistent")
     ok(r.returncode == 2, "check: an unknown option: exit 2", r.detail)
+    r = durable("check", "--map-size", "lots", "/nonexistent")
+    ok(r.returncode == 2 and r.stderr.startswith("durable check: --map-size"),
+       "check: a bad --map-size: exit 2, said by durable check", r.detail)
 
     # the man page documents every command and renders without warnings
     if shutil.which("man") is None:
