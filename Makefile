@@ -11,6 +11,8 @@
 #                (build-nothreads)
 #   make demo    nginx + the example worker: one HelloSequence end to end
 #   make test-quickstart  the README's Quick start, run and checked
+#   make test-cli        every command of build/durable (cli/) against an
+#                        nginx and a store of its own
 #   make fuzz    the libFuzzer targets, FUZZ_SECONDS (60) each
 #   make test-asan       unit tests and the whole suite with ASan + UBSan
 #   make test-valgrind   a part of the suite with nginx under valgrind
@@ -40,7 +42,7 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         test-nginx check-node check-upstream check-tool stress bench clean \
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind check-docs check-style check-exports \
-        deb test-deb install test-install test-ui
+        deb test-deb install test-install test-ui test-cli
 
 all: build
 
@@ -79,7 +81,7 @@ worker:
 # the plain suite runs last: make test ends with its prove summary
 test: check-docs check-style build check-exports build-nothreads \
       test-store test-unit test-worker fuzz-quick test-asan test-quickstart \
-      test-openapi test-ui test-deb test-install test-nginx
+      test-openapi test-ui test-deb test-install test-cli test-nginx
 
 # the cheap gates first: every relative link in the docs resolves and
 # nothing cites a file the repository does not carry (util/check_docs.py);
@@ -107,16 +109,28 @@ build-nothreads: deps
 	! grep -q NGX_THREADS $(NOTHREADS)/objs/ngx_auto_config.h
 	$(MAKE) -s -C $(NOTHREADS) -f objs/Makefile modules > /dev/null
 
-# the store's consistency checker as a command (util/durable_check.c)
+# the operators' tool, durable (cli/, durable(1)); durable-check, the
+# store checker the tests run, is the same program under its old name
+DURABLE_TOOL := $(BUILD)/durable
 CHECK_TOOL  := $(BUILD)/durable-check
 STORE_SRCS  := $(wildcard store/*.c)
+CLI_SRCS    := $(wildcard cli/*.c)
 
 check-tool: deps $(CHECK_TOOL)
 
-$(CHECK_TOOL): util/durable_check.c $(STORE_SRCS) $(wildcard store/*.h)
+$(DURABLE_TOOL): $(CLI_SRCS) cli/durable.h $(STORE_SRCS) \
+                 $(wildcard store/*.h)
 	@mkdir -p $(BUILD)
 	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store \
-	    util/durable_check.c $(STORE_SRCS) -llmdb -ljansson -o $@
+	    $(CLI_SRCS) $(STORE_SRCS) -llmdb -ljansson -lcurl -o $@
+
+$(CHECK_TOOL): $(DURABLE_TOOL)
+	ln -sf durable $@
+
+# every command of durable against a store and an nginx of its own
+test-cli: build $(DURABLE_TOOL)
+	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) DURABLE=$(DURABLE_TOOL) \
+	    python3 cli/test_cli.py
 
 test-store: deps
 	$(MAKE) -s -C store test
@@ -398,12 +412,14 @@ INSTALL_MODULE ?= $(MODULE_SO)
 EXAMPLE_FILES  := README.md durable_worker.py worker.py test_replay.py \
                   test_e2e.py
 
-install: $(CHECK_TOOL) $(INSTALL_MODULE)
+install: $(DURABLE_TOOL) $(INSTALL_MODULE)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples/worker \
 	    $(DESTDIR)$(UIDIR)
-	install -m 0755 $(CHECK_TOOL) $(DESTDIR)$(BINDIR)/durable-check
-	install -m 0644 util/durable-check.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0755 $(DURABLE_TOOL) $(DESTDIR)$(BINDIR)/durable
+	ln -sf durable $(DESTDIR)$(BINDIR)/durable-check
+	install -m 0644 cli/durable.1 $(DESTDIR)$(MANDIR)/man1/
+	ln -sf durable.1 $(DESTDIR)$(MANDIR)/man1/durable-check.1
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/* $(DESTDIR)$(DOCDIR)/docs/
 	install -m 0644 examples/nginx.conf $(DESTDIR)$(DOCDIR)/examples/
@@ -419,7 +435,7 @@ endif
 
 # make install into a temporary DESTDIR, the file list compared with the
 # expected one (util/install_test.sh)
-test-install: build $(CHECK_TOOL)
+test-install: build $(DURABLE_TOOL)
 	util/install_test.sh
 
 clean:

@@ -645,4 +645,37 @@ int ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     size_t *token_len);
 
 
+/*
+ * Whole hubs, for the operators' tools (ds_hub.c). Every table's keys
+ * start with "hub 0"; the record callback and ds_hub_put() take keys
+ * without it, so a hub's records can be moved under another name. The
+ * tables are named by ds_table_name(): instances, by_created, by_status,
+ * history, inbox, ready, activities, timers, timer_ix, entities,
+ * entity_ops (the layout of ds_key.h). ds_hub_put() writes one record as
+ * it is (DS_CONFLICT when the key exists): an import is meant to end
+ * with ds_check_txn() in the same txn. ds_hub_delete() removes at most
+ * max records (0: all) and sets *more when some remain. ds_hub_list()
+ * names each hub with a record in any table, in byte order. ds_env_copy()
+ * writes a consistent copy of the environment into the empty directory
+ * dir while other processes go on writing; compact leaves free pages out.
+ */
+
+#define DS_TABLE_COUNT      11
+
+typedef int (*ds_record_cb)(void *data, unsigned table, ds_str_t key,
+    ds_str_t value);
+typedef int (*ds_hub_cb)(void *data, ds_str_t hub);
+
+const char *ds_table_name(unsigned table);
+int ds_table_by_name(const char *name, size_t len);
+int ds_hub_walk(ds_txn_t *txn, ds_str_t hub, ds_record_cb cb, void *data);
+int ds_hub_put(ds_txn_t *txn, ds_str_t hub, unsigned table, ds_str_t key,
+    ds_str_t value);
+int ds_hub_delete(ds_txn_t *txn, ds_str_t hub, size_t max, size_t *deleted,
+    int *more);
+int ds_hub_list(ds_txn_t *txn, ds_hub_cb cb, void *data);
+int ds_env_copy(ds_env_t *env, const char *dir, int compact, char *err,
+    size_t err_len);
+
+
 #endif /* DURABLE_STORE_H */

@@ -46,7 +46,8 @@ pkg_state() {
 system_state() {
     pkg_state
     find "$ENABLED" /usr/share/nginx/modules-available /usr/lib/nginx/modules \
-        /usr/bin/durable-check /usr/share/doc/$PKG /usr/share/ngx_durable \
+        /usr/bin/durable /usr/bin/durable-check /usr/share/doc/$PKG \
+        /usr/share/ngx_durable \
         -maxdepth 1 -printf '%p %u %g %m %l\n' 2>/dev/null | sort
     find /var/lib/nginx -maxdepth 1 -printf '%p %u %g %m\n' | sort
 }
@@ -109,9 +110,12 @@ check "the snippet is enabled in $ENABLED" \
     test "$(readlink "$ENABLED/50-mod-http-durable.conf")" = "$SNIPPET"
 check "$STORE is www-data's, mode 750" \
     test "$(stat -c '%U:%G %a' "$STORE")" = "www-data:www-data 750"
-check "durable-check is installed with its man page" \
-    test -x /usr/bin/durable-check -a \
-         -f /usr/share/man/man1/durable-check.1.gz
+check "durable is installed with its man page" \
+    test -x /usr/bin/durable -a -f /usr/share/man/man1/durable.1.gz
+check "durable-check and its man page are links to durable's" \
+    test "$(readlink -f /usr/bin/durable-check)" = /usr/bin/durable -a \
+         "$(readlink -f /usr/share/man/man1/durable-check.1.gz)" = \
+         /usr/share/man/man1/durable.1.gz
 check "docs and examples are installed" \
     test -f /usr/share/doc/$PKG/docs/worker-protocol.md.gz -a \
          -f /usr/share/doc/$PKG/examples/nginx.conf
@@ -186,8 +190,12 @@ if ngx 2> "$tmp/start.log"; then
         sleep 1
     done
     check "nginx stops" test ! -f "$tmp/prefix/nginx.pid"
+    /usr/bin/durable check "$STORE" > "$tmp/check.log" 2>&1 || true
+    check "durable check finds the one instance in $STORE, consistent" \
+        sh -c 'grep -qx "instances 1" "$1" && grep -qx consistent "$1"' \
+        sh "$tmp/check.log"
     /usr/bin/durable-check "$STORE" > "$tmp/check.log" 2>&1 || true
-    check "durable-check finds the one instance in $STORE, consistent" \
+    check "durable-check, the old name, too" \
         sh -c 'grep -qx "instances 1" "$1" && grep -qx consistent "$1"' \
         sh "$tmp/check.log"
 else

@@ -3,7 +3,8 @@
 # it wrote compared with the list the README's Installation section gives:
 #   1. the defaults (PREFIX=/usr/local, the module of `make build`)
 #   2. PREFIX=/opt/durable INSTALL_MODULE= (nginx built with --add-module)
-# Runs as any user; needs `make build` and `make check-tool` done.
+# Runs as any user; needs `make build` and build/durable made.
+# durable-check and its man page are symbolic links to durable's.
 
 set -eu
 
@@ -18,8 +19,10 @@ expected() {
     prefix=$1
     doc=$prefix/share/doc/ngx_durable
     {
-        echo "755 $prefix/bin/durable-check"
-        echo "644 $prefix/share/man/man1/durable-check.1"
+        echo "755 $prefix/bin/durable"
+        echo "777 $prefix/bin/durable-check"
+        echo "644 $prefix/share/man/man1/durable.1"
+        echo "777 $prefix/share/man/man1/durable-check.1"
         echo "644 $doc/README.md"
         echo "644 $doc/LICENSE"
         for f in "$top"/docs/*; do
@@ -71,10 +74,12 @@ run() {
         echo "not ok - $name: the installed module is not build/'s"
         failed=1
     fi
-    if "$dest$prefix/bin/durable-check" > /dev/null 2>&1; [ $? != 2 ]; then
-        echo "not ok - $name: the installed durable-check does not run"
-        failed=1
-    fi
+    for tool in durable durable-check; do
+        if "$dest$prefix/bin/$tool" > /dev/null 2>&1; [ $? != 2 ]; then
+            echo "not ok - $name: the installed $tool does not run"
+            failed=1
+        fi
+    done
 }
 
 run default /usr/local yes

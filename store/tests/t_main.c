@@ -28,6 +28,7 @@ static const struct {
     { "names", t_names },
     { "work", t_work },
     { "entity", t_entity },
+    { "hub", t_hub },
 };
 
 

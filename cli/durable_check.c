@@ -2,17 +2,19 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * durable-check: the store's consistency checker (ds_check) as a command.
+ * durable check: the store's consistency checker (ds_check) as a command;
+ * also the older durable-check, which durable is when called by that name
+ * (options as below; errors exit 2 there, 3 in durable check).
  *
- *   durable-check [--map-size BYTES] [--hub HUB] DIR
+ *   durable check [--map-size BYTES] [--hub HUB] [--json] DIR
  *       checks every hub (or one), prints the counts and each problem;
  *       exit 0 when consistent, 1 when a problem was found, 2 on errors
- *   durable-check [--map-size BYTES] --list-ids HUB DIR
+ *   durable check [--map-size BYTES] --list-ids HUB DIR
  *       one line per instance: id TAB runtime status
- *   durable-check [--map-size BYTES] --dump HUB DIR
+ *   durable check [--map-size BYTES] --dump HUB DIR
  *       one JSON object per line and instance: id, status, name, input,
  *       and the inbox and history messages as stored
- *   durable-check --stale-reader DIR
+ *   durable check --stale-reader DIR
  *       for tests: takes a reader slot and exits without giving it back,
  *       like a worker killed inside a read txn; prints the slot's pid
  *
@@ -29,7 +31,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "durable_store.h"
+#include "durable.h"
 
 
 typedef struct {
@@ -41,6 +43,23 @@ typedef struct {
 } dc_list_t;
 
 
+static int dc_run(int argc, char **argv, int legacy);
+
+
+const du_command_t  du_cmd_check = {
+    "check", du_check,
+    "check a store's records and indexes for consistency",
+    "  STORE                 the store directory\n"
+    "  --hub HUB             only this hub (default: every hub)\n"
+    "  --map-size BYTES      LMDB map size (default: the store's own)\n"
+    "  --list-ids HUB        instead: one line per instance, id TAB status\n"
+    "  --dump HUB            instead: one JSON line per instance, with its\n"
+    "                        inbox and history as stored\n"
+    "  --stale-reader        for tests: leave a reader slot to a dead pid\n"
+    "Exit 0 when consistent, 1 when a problem was found.\n"
+};
+
+
 static void
 dc_usage(void)
 {
@@ -49,6 +68,26 @@ dc_usage(void)
             "       durable-check [--map-size BYTES] --list-ids HUB DIR\n"
             "       durable-check [--map-size BYTES] --dump HUB DIR\n"
             "       durable-check --stale-reader DIR\n");
+}
+
+
+int
+du_check(int argc, char **argv)
+{
+    if (du_wants_help(argc, argv, &du_cmd_check)) {
+        return DU_EXIT_OK;
+    }
+
+    return dc_run(argc, argv, 0);
+}
+
+
+int
+du_check_legacy(int argc, char **argv)
+{
+    du_json = 0;
+
+    return dc_run(argc, argv, 1);
 }
 
 
@@ -63,6 +102,17 @@ static void
 dc_problem(void *data, const char *problem, ds_str_t hub, ds_str_t id)
 {
     size_t  *n = data;
+
+    if (du_json) {
+        printf("%s{\"hub\":", (*n)++ ? "," : "");
+        du_json_print_str(stdout, hub.data, hub.len);
+        fputs(",\"id\":", stdout);
+        du_json_print_str(stdout, id.data, id.len);
+        fputs(",\"problem\":", stdout);
+        du_json_print_str(stdout, problem, strlen(problem));
+        putchar('}');
+        return;
+    }
 
     (*n)++;
 
@@ -234,10 +284,10 @@ dc_list(ds_env_t *env, const char *hub, int dump)
 }
 
 
-int
-main(int argc, char **argv)
+static int
+dc_run(int argc, char **argv, int legacy)
 {
-    int               rc, i, mode;
+    int               rc, i, mode, unavailable;
     char              err[256];
     char             *end;
     size_t            problems;
@@ -252,6 +302,7 @@ main(int argc, char **argv)
 
     dir = NULL;
     hub_name = NULL;
+    unavailable = legacy ? 2 : DU_EXIT_UNAVAILABLE;
     mode = 0;   /* 0: check, 1: list ids, 2: dump, 3: stale reader */
 
     for (i = 1; i < argc; i++) {
@@ -259,6 +310,11 @@ main(int argc, char **argv)
         if (strcmp(argv[i], "--map-size") == 0 && i + 1 < argc) {
             conf.map_size = strtoull(argv[++i], &end, 10);
             if (*end != '\0') {
+                if (!legacy) {
+                    return du_usage_error(&du_cmd_check, "--map-size needs "
+                                          "a number of bytes");
+                }
+
                 dc_usage();
                 return 2;
             }
@@ -281,7 +337,16 @@ main(int argc, char **argv)
             continue;
         }
 
+        if (!legacy && strcmp(argv[i], "--json") == 0) {
+            continue;
+        }
+
         if (argv[i][0] == '-' || dir != NULL) {
+            if (!legacy) {
+                return du_usage_error(&du_cmd_check, "unexpected \"%s\"",
+                                      argv[i]);
+            }
+
             dc_usage();
             return 2;
         }
@@ -290,8 +355,19 @@ main(int argc, char **argv)
     }
 
     if (dir == NULL) {
+        if (!legacy) {
+            return du_usage_error(&du_cmd_check, "no store directory");
+        }
+
         dc_usage();
         return 2;
+    }
+
+    if (!legacy && (strncmp(dir, "postgres", 8) == 0
+                    || strchr(dir, '=') != NULL))
+    {
+        /* du_offline_open() words the refusal */
+        return du_offline_open(dir, 0, 0, &env);
     }
 
     conf.path = dir;
@@ -299,7 +375,7 @@ main(int argc, char **argv)
     rc = ds_env_open(&env, &conf, err, sizeof(err));
     if (rc != DS_OK) {
         fprintf(stderr, "durable-check: %s\n", err);
-        return 2;
+        return unavailable;
     }
 
     if (mode == 3) {
@@ -307,7 +383,7 @@ main(int argc, char **argv)
 
         if (ds_txn_begin(env, NULL, 0, &txn) != DS_OK) {
             fprintf(stderr, "durable-check: cannot begin a read txn\n");
-            return 2;
+            return unavailable;
         }
 
         printf("%ld\n", (long) getpid());
@@ -320,7 +396,7 @@ main(int argc, char **argv)
     if (mode) {
         rc = dc_list(env, hub_name, mode == 2);
         ds_env_close(env);
-        return rc;
+        return rc ? unavailable : 0;
     }
 
     hub.data = hub_name ? hub_name : "";
@@ -329,29 +405,51 @@ main(int argc, char **argv)
     problems = 0;
     memset(&st, 0, sizeof(ds_check_stats_t));
 
-    rc = ds_check(env, hub, dc_problem, &problems, &st);
+    if (du_json) {
+        fputs("{\"problems\":[", stdout);
+    }
 
-    printf("instances %zu\nby_created %zu\nby_status %zu\nhistory %zu\n"
-           "inbox %zu\nready %zu\nactivities %zu\ntimers %zu\n"
-           "entities %zu\nentity_ops %zu\nproblems %zu\n",
-           st.instances, st.by_created, st.by_status, st.history, st.inbox,
-           st.ready, st.activities, st.timers, st.entities, st.entity_ops,
-           st.problems);
+    rc = ds_check(env, hub, dc_problem, &problems, &st);
 
     ds_env_close(env);
 
+    if (du_json) {
+        printf("],\"consistent\":%s,\"stats\":{\"instances\":%zu,"
+               "\"by_created\":%zu,\"by_status\":%zu,\"history\":%zu,"
+               "\"inbox\":%zu,\"ready\":%zu,\"activities\":%zu,"
+               "\"timers\":%zu,\"entities\":%zu,\"entity_ops\":%zu,"
+               "\"problems\":%zu}}\n",
+               rc == DS_OK ? "true" : "false",
+               st.instances, st.by_created, st.by_status, st.history,
+               st.inbox, st.ready, st.activities, st.timers, st.entities,
+               st.entity_ops, st.problems);
+
+    } else {
+        printf("instances %zu\nby_created %zu\nby_status %zu\n"
+               "history %zu\ninbox %zu\nready %zu\nactivities %zu\n"
+               "timers %zu\nentities %zu\nentity_ops %zu\nproblems %zu\n",
+               st.instances, st.by_created, st.by_status, st.history,
+               st.inbox, st.ready, st.activities, st.timers, st.entities,
+               st.entity_ops, st.problems);
+    }
+
     if (rc == DS_OK) {
-        printf("consistent\n");
+        if (!du_json) {
+            printf("consistent\n");
+        }
+
         return 0;
     }
 
     if (st.problems == 0 && problems == 0) {
         fprintf(stderr, "durable-check: the check could not run: %s\n",
                 ds_strerror(rc));
-        return 2;
+        return unavailable;
     }
 
-    printf("INCONSISTENT\n");
+    if (!du_json) {
+        printf("INCONSISTENT\n");
+    }
 
     return 1;
 }

@@ -1,0 +1,85 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * durable: the operators' command-line tool. Commands of two kinds: online
+ * ones talk to a running nginx over the HTTP API (durable_online.c),
+ * offline ones open a store directly (durable_offline.c, durable_check.c).
+ * Plain C99 over the store library, jansson, LMDB and libcurl.
+ */
+
+
+#ifndef DURABLE_H
+#define DURABLE_H
+
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "durable_store.h"
+
+
+/* exit codes: scripts rely on them (durable(1), EXIT STATUS) */
+#define DU_EXIT_OK          0   /* done */
+#define DU_EXIT_FAILED      1   /* refused, not found, inconsistent */
+#define DU_EXIT_USAGE       2   /* bad command line */
+#define DU_EXIT_UNAVAILABLE 3   /* store or server unreachable, I/O */
+
+#define DU_DEFAULT_HUB      "DurableFunctionsHub"
+
+
+typedef struct {
+    const char         *name;
+    int               (*run)(int argc, char **argv);
+    const char         *summary;
+    const char         *usage;      /* options, one per line */
+} du_command_t;
+
+
+/* durable.c: options and output shared by the commands */
+extern int  du_json;                /* --json given */
+
+int du_usage_error(const du_command_t *cmd, const char *fmt, ...);
+int du_wants_help(int argc, char **argv, const du_command_t *cmd);
+int du_opt(int argc, char **argv, int *i, const char *name,
+    const char **value);
+int du_flag(char **argv, int i, const char *name);
+int du_size(const char *s, size_t *v);
+void du_error(const char *fmt, ...);
+void du_json_print_str(FILE *f, const char *s, size_t len);
+size_t du_base64_encode(const unsigned char *in, size_t len, char *out);
+int du_base64_decode(const char *in, size_t len, unsigned char *out,
+    size_t *out_len);
+
+
+/* durable_check.c */
+int du_check(int argc, char **argv);
+int du_check_legacy(int argc, char **argv);
+extern const du_command_t  du_cmd_check;
+
+/* durable_offline.c */
+int du_offline_open(const char *store, size_t map_size, int create,
+    ds_env_t **env);
+int du_store_in_use(const char *dir);
+extern const du_command_t  du_cmd_stats;
+extern const du_command_t  du_cmd_export;
+extern const du_command_t  du_cmd_import;
+extern const du_command_t  du_cmd_delete_hub;
+extern const du_command_t  du_cmd_backup;
+extern const du_command_t  du_cmd_restore;
+extern const du_command_t  du_cmd_compact;
+
+/* durable_online.c */
+extern const du_command_t  du_cmd_start_new;
+extern const du_command_t  du_cmd_get_status;
+extern const du_command_t  du_cmd_get_history;
+extern const du_command_t  du_cmd_get_instances;
+extern const du_command_t  du_cmd_raise_event;
+extern const du_command_t  du_cmd_terminate;
+extern const du_command_t  du_cmd_suspend;
+extern const du_command_t  du_cmd_resume;
+extern const du_command_t  du_cmd_rewind;
+extern const du_command_t  du_cmd_purge;
+
+
+#endif /* DURABLE_H */

@@ -1,0 +1,561 @@
+#!/usr/bin/env python3
+"""make test-cli: every command of durable (cli/), end to end.
+
+Starts its own nginx with the module (a store, a system key and a worker
+key, on a free port) and the example worker, then runs the online
+commands against it and the offline ones against its store: while nginx
+runs (check, stats, export, import, backup, delete-task-hub; compact
+refused) and after it stopped (compact, restore). Each check compares
+the exit code and what the command printed with what the server or the
+store holds. Prints TAP; exits 1 when a check failed.
+
+Environment: NGINX, MODULE_SO, DURABLE (paths; make test-cli sets them).
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
+MODULE_SO = os.environ.get(
+    "MODULE_SO", os.path.join(ROOT, "build/nginx/objs/ngx_http_durable_module.so"))
+DURABLE = os.environ.get("DURABLE", os.path.join(ROOT, "build/durable"))
+HUB = "DurableFunctionsHub"
+KEY = "cli-system-key"
+WORKER_KEY = "cli-worker-key"
+
+CONF = """
+load_module %(module)s;
+%(user)s
+worker_processes 2;
+error_log %(dir)s/error.log info;
+pid %(dir)s/nginx.pid;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path %(dir)s/body;
+    durable_task_store default path=%(dir)s/data max_size=64m;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location ~* ^/runtime/webhooks/durabletask {
+            durable_task;
+            durable_task_keys %(key)s;
+            durable_task_worker_keys %(worker_key)s;
+        }
+    }
+}
+"""
+
+count = 0
+failed = 0
+
+
+def ok(cond, name, detail=""):
+    global count, failed
+    count += 1
+    if cond:
+        print("ok %d - %s" % (count, name))
+    else:
+        failed += 1
+        print("not ok %d - %s" % (count, name))
+        if detail:
+            for line in str(detail).splitlines()[-15:]:
+                print("#   " + line)
+    return cond
+
+
+def durable(*args, env=None, name="durable"):
+    r = subprocess.run([DURABLE] + list(args), capture_output=True,
+                       text=True, timeout=120, env=env)
+    r.detail = "$ %s %s\nrc %d\nstdout: %s\nstderr: %s" % (
+        name, " ".join(args), r.returncode, r.stdout, r.stderr)
+    return r
+
+
+def as_json(r):
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return None
+
+
+class Server:
+    def __init__(self, tmp):
+        self.dir = os.path.join(tmp, "nginx")
+        os.makedirs(os.path.join(self.dir, "data"))
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        user = "user root root;" if os.getuid() == 0 else ""
+        with open(os.path.join(self.dir, "nginx.conf"), "w") as f:
+            f.write(CONF % {"module": MODULE_SO, "user": user,
+                            "dir": self.dir, "port": self.port, "key": KEY,
+                            "worker_key": WORKER_KEY})
+        self.base = ("http://127.0.0.1:%d/runtime/webhooks/durabletask"
+                     % self.port)
+        self.store = os.path.join(self.dir, "data")
+        self.proc = subprocess.Popen(
+            [NGINX, "-p", self.dir, "-c", "nginx.conf", "-e", "stderr",
+             "-g", "daemon off;"], stderr=open(self.dir + "/stderr", "w"))
+        for _ in range(100):
+            if os.path.exists(os.path.join(self.dir, "nginx.pid")):
+                try:
+                    self.request("GET", "/instances?top=1")
+                    return
+                except (OSError, urllib.error.URLError):
+                    pass
+            time.sleep(0.1)
+        raise RuntimeError("nginx did not start: see %s" % self.dir)
+
+    def request(self, method, path, body=None):
+        req = urllib.request.Request(self.base + path, data=body,
+                                     method=method,
+                                     headers={"x-functions-key": KEY})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+
+def wait_status(srv, iid, statuses, seconds=60):
+    st = None
+    for _ in range(seconds * 5):
+        r = durable("get-runtime-status", "--url", srv.base, "--key", KEY,
+                    "--id", iid, "--json")
+        st = as_json(r)
+        if r.returncode == 0 and st and st.get("runtimeStatus") in statuses:
+            return st
+        time.sleep(0.2)
+    return st
+
+
+def export_lines(path):
+    """the export without its header (it carries the export's time)"""
+    with open(path) as f:
+        lines = f.read().splitlines()
+    return lines[1:]
+
+
+def test_help():
+    r = durable("--help")
+    ok(r.returncode == 0 and "Exit status" in r.stdout, "durable --help",
+       r.detail)
+    names = [l.split()[0] for l in r.stdout.splitlines()
+             if l.startswith("  ")]
+    ok(len(names) == 18, "--help lists 18 commands", names)
+    for n in names:
+        r = durable(n, "--help")
+        ok(r.returncode == 0 and r.stdout.startswith("usage: durable " + n)
+           and "--json" in r.stdout, "durable %s --help" % n, r.detail)
+    r = durable()
+    ok(r.returncode == 2, "no command: exit 2", r.detail)
+    r = durable("no-such-command")
+    ok(r.returncode == 2 and "unknown command" in r.stderr,
+       "an unknown command: exit 2", r.detail)
+    r = durable("check", "--bogus", "/nonexistent")
+    ok(r.returncode == 2, "check: an unknown option: exit 2", r.detail)
+    r = durable("check", "--map-size", "lots", "/nonexistent")
+    ok(r.returncode == 2 and r.stderr.startswith("durable check: --map-size"),
+       "check: a bad --map-size: exit 2, said by durable check", r.detail)
+
+    # the man page documents every command and renders without warnings
+    if shutil.which("man") is None:
+        ok(True, "durable.1 # SKIP no man here (Debian: man-db)")
+        return
+    man = subprocess.run(["man", "--warnings", "-l", "-P", "cat",
+                          os.path.join(ROOT, "cli/durable.1")],
+                         capture_output=True, text=True,
+                         env=dict(os.environ, MANWIDTH="80"))
+    missing = [n for n in names if n not in man.stdout]
+    ok(man.returncode == 0 and not man.stderr and not missing,
+       "durable.1 names every command, without warnings",
+       man.stderr + " missing: %s" % missing)
+
+
+def test_online(srv):
+    b = ["--url", srv.base, "--key", KEY]
+
+    r = durable("start-new", *b)
+    ok(r.returncode == 2 and "--name is required" in r.stderr,
+       "start-new without --name: exit 2", r.detail)
+    r = durable("terminate", *b)
+    ok(r.returncode == 2, "terminate without --id: exit 2", r.detail)
+    r = durable("get-instances", *b, "--id", "x")
+    ok(r.returncode == 2 and "unknown option" in r.stderr,
+       "get-instances takes no --id: exit 2", r.detail)
+    r = durable("raise-event", *b, "--id", "x", "--event-name", "e",
+                "--name", "n")
+    ok(r.returncode == 2, "raise-event takes no --name: exit 2", r.detail)
+    r = durable("get-instances", "--url", "http://127.0.0.1:1/x",
+                "--key", KEY)
+    ok(r.returncode == 3, "no server: exit 3", r.detail)
+    r = durable("get-instances", "--url", srv.base, "--key", "wrong")
+    ok(r.returncode == 3 and "401" in r.stderr, "a wrong key: exit 3",
+       r.detail)
+
+    # the key may come from the environment instead of the command line
+    env = dict(os.environ, DURABLE_KEY=KEY, DURABLE_URL=srv.base)
+    r = durable("start-new", "--name", "HelloSequence", "--id", "seq-1",
+                "--json", env=env)
+    st = as_json(r)
+    ok(r.returncode == 0 and st and st.get("id") == "seq-1"
+       and "statusQueryGetUri" in st, "start-new --json (DURABLE_KEY)",
+       r.detail)
+
+    r = durable("start-new", *b, "--name", "HelloSequence")
+    ok(r.returncode == 0 and r.stdout.startswith("started "),
+       "start-new: a made id, human output", r.detail)
+    r = durable("start-new", *b, "--name", "Approval", "--id", "appr-1",
+                "--input", "600")
+    ok(r.returncode == 0, "start-new Approval appr-1", r.detail)
+    # func durable's option names work too
+    r = durable("start-new", *b, "--function-name", "Approval", "--id",
+                "appr-2", "--input", "600", "--task-hub-name", HUB,
+                "--connection-string-setting", "Storage")
+    ok(r.returncode == 0, "start-new Approval appr-2", r.detail)
+    r = durable("start-new", *b, "--name", "Approval", "--id", "fail-1",
+                "--input", '{"timeout":"soon"}')
+    ok(r.returncode == 0, "start-new an Approval that fails", r.detail)
+    r = durable("start-new", *b, "--name", "Hello", "--id", "@bad")
+    ok(r.returncode == 1 and "HTTP 400" in r.stderr,
+       "start-new with a bad id: exit 1 and the server's message", r.detail)
+
+    st = wait_status(srv, "seq-1", ["Completed"])
+    ok(st and st["runtimeStatus"] == "Completed"
+       and "Hello Tokyo!" in json.dumps(st["output"]),
+       "seq-1 completes (get-runtime-status --json)", st)
+
+    r = durable("get-runtime-status", *b, "--id", "seq-1")
+    ok(r.returncode == 0 and "runtimeStatus    Completed" in r.stdout
+       and "Hello Tokyo!" in r.stdout, "get-runtime-status, human",
+       r.detail)
+    r = durable("get-runtime-status", *b, "--id", "seq-1", "--show-history",
+                "--json")
+    st = as_json(r)
+    ok(r.returncode == 0 and st and len(st.get("historyEvents", [])) > 2,
+       "get-runtime-status --show-history", r.detail)
+    r = durable("get-runtime-status", *b, "--id", "nope")
+    ok(r.returncode == 1 and "404" in r.stderr,
+       "get-runtime-status of no instance: exit 1", r.detail)
+
+    r = durable("get-history", *b, "--id", "seq-1", "--json")
+    ev = as_json(r)
+    types = [e.get("EventType") for e in ev or []]
+    ok(r.returncode == 0 and types[:1] == ["ExecutionStarted"]
+       and types[-1:] == ["ExecutionCompleted"]
+       and types.count("TaskCompleted") == 5,
+       "get-history --json: started, 5 results, completed", types)
+    r = durable("get-history", *b, "--id", "seq-1")
+    ok(r.returncode == 0 and "ExecutionCompleted" in r.stdout
+       and "SayHello" in r.stdout, "get-history, human", r.detail)
+
+    st = wait_status(srv, "fail-1", ["Failed"])
+    ok(st and st["runtimeStatus"] == "Failed", "fail-1 fails", st)
+    wait_status(srv, "appr-1", ["Running"])
+    wait_status(srv, "appr-2", ["Running"])
+    r = durable("start-new", *b, "--name", "Approval", "--id", "appr-1")
+    ok(r.returncode == 1 and "HTTP 409" in r.stderr,
+       "start-new with the id of an active instance: exit 1", r.detail)
+
+    # the list: pages of one, tokens, filters
+    r = durable("get-instances", *b, "--json", "--all")
+    page = as_json(r)
+    ids = sorted(i["instanceId"] for i in (page or {}).get("instances", []))
+    ok(r.returncode == 0 and len(ids) == 5 and "seq-1" in ids
+       and page["continuationToken"] is None,
+       "get-instances --all: the five instances", r.detail)
+    r = durable("get-instances", *b, "--json", "--top", "2")
+    page = as_json(r)
+    ok(r.returncode == 0 and page and len(page["instances"]) == 2
+       and page["continuationToken"], "get-instances --top 2: a token",
+       r.detail)
+    seen = [i["instanceId"] for i in page["instances"]]
+    while page and page["continuationToken"]:
+        r = durable("get-instances", *b, "--json", "--top", "2",
+                    "--continuation-token", page["continuationToken"])
+        page = as_json(r)
+        seen += [i["instanceId"] for i in (page or {}).get("instances", [])]
+    ok(sorted(seen) == ids, "--continuation-token walks every page", seen)
+    r = durable("get-instances", *b, "--top", "2")
+    ok(r.returncode == 0 and len(r.stdout.splitlines()) == 2
+       and "--continuation-token" in r.stderr,
+       "get-instances, human: the next token on stderr", r.detail)
+    r = durable("get-instances", *b, "--json", "--runtime-status",
+                "Running,Failed", "--id-prefix", "appr")
+    page = as_json(r)
+    ok(page and sorted(i["instanceId"] for i in page["instances"])
+       == ["appr-1", "appr-2"], "get-instances: status and prefix",
+       r.detail)
+    r = durable("get-instances", *b, "--runtime-status", "Bogus")
+    ok(r.returncode == 1, "get-instances with a bad status: exit 1",
+       r.detail)
+
+    # events, suspend, resume, terminate, rewind
+    r = durable("raise-event", *b, "--id", "appr-1", "--event-name",
+                "Approval", "--event-data", "true", "--json")
+    ok(r.returncode == 0 and as_json(r) == {"instanceId": "appr-1",
+                                             "result": "event raised"},
+       "raise-event", r.detail)
+    st = wait_status(srv, "appr-1", ["Completed"])
+    ok(st and st["output"] == "approved", "the event reached appr-1", st)
+    r = durable("raise-event", *b, "--id", "appr-1", "--event-name", "X")
+    ok(r.returncode == 1 and "410" in r.stderr,
+       "raise-event to a completed instance: exit 1", r.detail)
+    r = durable("raise-event", *b, "--id", "nope", "--event-name", "X")
+    ok(r.returncode == 1, "raise-event to no instance: exit 1", r.detail)
+
+    r = durable("suspend", *b, "--id", "appr-2", "--reason", "pause")
+    ok(r.returncode == 0 and "appr-2: suspended" in r.stdout, "suspend",
+       r.detail)
+    st = wait_status(srv, "appr-2", ["Suspended"], 5)
+    ok(st and st["runtimeStatus"] == "Suspended", "appr-2 is Suspended", st)
+    r = durable("resume", *b, "--id", "appr-2")
+    ok(r.returncode == 0, "resume", r.detail)
+    st = wait_status(srv, "appr-2", ["Running"], 5)
+    ok(st and st["runtimeStatus"] == "Running", "appr-2 runs again", st)
+    r = durable("terminate", *b, "--id", "appr-2", "--reason", "enough")
+    ok(r.returncode == 0, "terminate", r.detail)
+    st = wait_status(srv, "appr-2", ["Terminated"], 5)
+    ok(st and st["output"] == "enough", "appr-2 is Terminated", st)
+    r = durable("terminate", *b, "--id", "appr-2")
+    ok(r.returncode == 1, "terminate a terminated instance: exit 1",
+       r.detail)
+    r = durable("rewind", *b, "--id", "appr-2")
+    ok(r.returncode == 1, "rewind a terminated instance: exit 1", r.detail)
+    r = durable("rewind", *b, "--id", "fail-1", "--reason", "again")
+    ok(r.returncode == 0 and "fail-1: rewound" in r.stdout,
+       "rewind a failed instance", r.detail)
+
+    # an entity for the export
+    urllib.request.urlopen(urllib.request.Request(
+        srv.base + "/entities/Counter/k?op=add", data=b"5", method="POST",
+        headers={"x-functions-key": KEY,
+                 "Content-Type": "application/json"}), timeout=30)
+    wait_status(srv, "fail-1", ["Failed"])
+
+
+def test_purge(srv):
+    b = ["--url", srv.base, "--key", KEY]
+    r = durable("purge-history", *b)
+    ok(r.returncode == 2, "purge-history needs --id or a filter", r.detail)
+    r = durable("purge-history", *b, "--id", "appr-2", "--json")
+    ok(r.returncode == 0 and as_json(r) == {"instancesDeleted": 1},
+       "purge-history --id", r.detail)
+    r = durable("purge-history", *b, "--id", "appr-2")
+    ok(r.returncode == 1 and "nothing purged" in r.stdout,
+       "purge-history of no instance: exit 1", r.detail)
+    r = durable("purge-history", *b, "--created-after",
+                "2000-01-01T00:00:00Z", "--runtime-status", "Failed")
+    ok(r.returncode == 0 and r.stdout == "1 instances deleted\n",
+       "purge-history by filter", r.detail)
+
+
+def test_offline_live(srv, tmp):
+    store = srv.store
+
+    r = durable("check", store)
+    ok(r.returncode == 0 and "consistent" in r.stdout,
+       "check next to a live nginx", r.detail)
+    r = durable("check", "--json", store)
+    st = as_json(r)
+    ok(r.returncode == 0 and st and st["consistent"] is True
+       and st["stats"]["instances"] >= 3 and st["problems"] == [],
+       "check --json", r.detail)
+    r = durable("check", os.path.join(tmp, "absent"))
+    ok(r.returncode == 3, "check of no store: exit 3", r.detail)
+    r = durable("check", "host=db dbname=durable")
+    ok(r.returncode == 3 and "PostgreSQL" in r.stderr,
+       "a PostgreSQL conninfo: exit 3", r.detail)
+
+    r = subprocess.run([os.path.join(os.path.dirname(DURABLE),
+                                     "durable-check"), store],
+                       capture_output=True, text=True)
+    ok(r.returncode == 0 and r.stdout.endswith("consistent\n"),
+       "durable-check, the old name, still checks", r.stdout + r.stderr)
+
+    r = durable("stats", "--json", store)
+    st = as_json(r)
+    hubs = {h["hub"]: h for h in (st or {}).get("hubs", [])}
+    ok(r.returncode == 0 and HUB in hubs
+       and hubs[HUB]["status"] == {"Completed": 3}
+       and hubs[HUB]["records"]["entities"] == 2,
+       "stats --json: statuses and entities (Counter k, approvals)",
+       r.detail)
+    r = durable("stats", store)
+    ok(r.returncode == 0 and "hub " + HUB in r.stdout
+       and "instances 3 (Completed 3)" in r.stdout, "stats, human",
+       r.detail)
+
+    # export, import into a fresh store, export again: the same records
+    exp1 = os.path.join(tmp, "exp1.jsonl")
+    r = durable("export", store, "--output", exp1)
+    ok(r.returncode == 0, "export", r.detail)
+    lines = export_lines(exp1)
+    types = {json.loads(l)["type"] for l in lines}
+    ok({"instances", "history", "entities", "end"} <= types,
+       "export holds instances, history, entities", types)
+
+    fresh = os.path.join(tmp, "fresh")
+    r = durable("import", fresh, "--input", exp1, "--json")
+    ok(r.returncode == 0 and as_json(r) == {"hub": HUB,
+                                             "records": len(lines) - 1},
+       "import into a new store", r.detail)
+    exp2 = os.path.join(tmp, "exp2.jsonl")
+    r = durable("export", fresh, "--output", exp2)
+    ok(r.returncode == 0 and export_lines(exp2) == lines,
+       "the re-export equals the export, byte for byte", r.detail)
+    r = durable("check", fresh)
+    ok(r.returncode == 0, "the imported store checks consistent", r.detail)
+    r = durable("import", fresh, "--input", exp1)
+    ok(r.returncode == 1 and "has records already" in r.stderr,
+       "import into a hub that has records: exit 1", r.detail)
+
+    r = durable("import", fresh, "--input", exp1, "--hub", "Copy")
+    ok(r.returncode == 0, "import under another hub name", r.detail)
+    r = durable("export", fresh, "--hub", "Copy")
+    ok(r.returncode == 0 and r.stdout.splitlines()[1:] == lines,
+       "the renamed hub has the same records", r.detail)
+
+    cut = os.path.join(tmp, "cut.jsonl")
+    with open(cut, "w") as f:
+        f.write("\n".join(open(exp1).read().splitlines()[:-3]) + "\n")
+    r = durable("import", fresh, "--input", cut, "--hub", "Cut")
+    ok(r.returncode == 1 and "truncated" in r.stderr,
+       "a truncated export is refused", r.detail)
+    bad = os.path.join(tmp, "bad.jsonl")
+    with open(bad, "w") as f:
+        f.write(open(exp1).read().replace('"type":"history"',
+                                          '"type":"histories"', 1))
+    r = durable("import", fresh, "--input", bad, "--hub", "Bad")
+    ok(r.returncode == 1 and "not a record" in r.stderr,
+       "an unknown record type is refused", r.detail)
+    r = durable("stats", "--json", fresh)
+    ok(sorted(h["hub"] for h in as_json(r)["hubs"]) == ["Copy", HUB],
+       "refused imports wrote nothing", r.detail)
+
+    # a hub that would be inconsistent is not committed
+    incons = os.path.join(tmp, "incons.jsonl")
+    with open(incons, "w") as f:
+        kept = [l for l in open(exp1).read().splitlines()
+                if '"type":"by_created"' not in l]
+        kept[-1] = json.dumps({"type": "end", "records": len(kept) - 2},
+                              separators=(",", ":"))
+        f.write("\n".join(kept) + "\n")
+    r = durable("import", fresh, "--input", incons, "--hub", "Incons")
+    ok(r.returncode == 1 and "not consistent" in r.stderr,
+       "an export without an index is refused by the check", r.detail)
+
+    r = durable("delete-task-hub", fresh)
+    ok(r.returncode == 2, "delete-task-hub needs --hub", r.detail)
+    r = durable("delete-task-hub", fresh, "--hub", "Copy", "--json")
+    ok(r.returncode == 0
+       and as_json(r) == {"hub": "Copy", "recordsDeleted": len(lines) - 1},
+       "delete-task-hub", r.detail)
+    r = durable("delete-task-hub", fresh, "--hub", "Copy")
+    ok(r.returncode == 1, "delete-task-hub of an empty hub: exit 1",
+       r.detail)
+    r = durable("stats", "--json", fresh)
+    ok([h["hub"] for h in as_json(r)["hubs"]] == [HUB],
+       "the other hub stays", r.detail)
+    r = durable("check", fresh)
+    ok(r.returncode == 0, "consistent after delete-task-hub", r.detail)
+
+    # backup of the live store; compact refused while nginx has it open
+    bak = os.path.join(tmp, "backup")
+    r = durable("backup", store, bak)
+    ok(r.returncode == 0 and "consistent" in r.stdout,
+       "backup of a live store", r.detail)
+    r = durable("export", bak)
+    ok(r.returncode == 0 and r.stdout.splitlines()[1:] == lines,
+       "the backup holds the same hub", r.detail)
+    r = durable("backup", store, bak)
+    ok(r.returncode == 1 and "not empty" in r.stderr,
+       "backup into a directory that is not empty: exit 1", r.detail)
+    r = durable("compact", store)
+    ok(r.returncode == 1 and "stop nginx first" in r.stderr,
+       "compact of a live store is refused", r.detail)
+    r = durable("restore", bak, store)
+    ok(r.returncode == 1 and "--force" in r.stderr,
+       "restore over a store needs --force", r.detail)
+    r = durable("restore", "--force", bak, store)
+    ok(r.returncode == 1 and "stop nginx first" in r.stderr,
+       "restore --force over a live store is refused", r.detail)
+    r = durable("restore", bak, os.path.join(tmp, "restored"))
+    ok(r.returncode == 0, "restore into a new directory", r.detail)
+    r = durable("export", os.path.join(tmp, "restored"))
+    ok(r.stdout.splitlines()[1:] == lines, "the restored store", r.detail)
+    return bak, lines
+
+
+def test_offline_stopped(srv, tmp, bak, lines):
+    store = srv.store
+    r = durable("compact", "--json", store)
+    st = as_json(r)
+    ok(r.returncode == 0 and st and st["bytes_after"] > 0,
+       "compact of a stopped store", r.detail)
+    r = durable("export", store)
+    ok(r.stdout.splitlines()[1:] == lines and
+       durable("check", store).returncode == 0,
+       "compacted: same records, consistent", r.detail)
+    r = durable("delete-task-hub", store, "--hub", HUB)
+    ok(r.returncode == 0, "delete the hub of the stopped store", r.detail)
+    r = durable("restore", "--force", bak, store)
+    ok(r.returncode == 0, "restore --force over a stopped store", r.detail)
+    r = durable("export", store)
+    ok(r.stdout.splitlines()[1:] == lines, "the hub is back", r.detail)
+
+
+def main():
+    for p in (NGINX, MODULE_SO, DURABLE):
+        if not os.path.exists(p):
+            sys.exit("test-cli: missing %s (make build and build/durable)"
+                     % p)
+    tmp = tempfile.mkdtemp(prefix="durable-cli.")
+    os.chmod(tmp, 0o755)
+    srv = worker = None
+    try:
+        test_help()
+        srv = Server(tmp)
+        worker = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "examples/worker/worker.py"),
+             "--url", srv.base, "--key", WORKER_KEY, "--wait", "1"],
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(tmp, "worker.log"), "w"))
+        test_online(srv)
+        test_purge(srv)
+        bak, lines = test_offline_live(srv, tmp)
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        srv.stop()
+        test_offline_stopped(srv, tmp, bak, lines)
+    finally:
+        if worker and worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        if srv:
+            srv.stop()
+    print("1..%d" % count)
+    if failed:
+        print("# test-cli: %d of %d failed; files in %s"
+              % (failed, count, tmp))
+        return 1
+    shutil.rmtree(tmp)
+    print("# test-cli: PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
