@@ -26,9 +26,10 @@ our $B = '/runtime/webhooks/durabletask';
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 our $W = { 'x-functions-key' => 'workerkey-1234' };
 
-# a line's fields after "request": op hub id status batch store_ms, each
-# a regex
-sub line {
+# the log line of one request: its request line (literal), then the
+# status code, op, hub, instance id, runtime status, batch size and store
+# time, each a regex
+sub main::line {
     my ($request, $code, $op, $hub, $id, $status, $batch, $ms) = @_;
 
     my $re = qr/^\{"request":"\Q$request\E HTTP\/1\.[01]","code":"$code",/
@@ -228,7 +229,8 @@ main::line("DELETE $::B/instances/lv-purge?code=systemkey-1234",
 DELETE /runtime/webhooks/durabletask/instances?createdTimeFrom=2020-01-01T00:00:00Z&runtimeStatus=Terminated&code=systemkey-1234
 --- error_code: 200
 --- access_log eval
-main::line("DELETE $::B/instances?createdTimeFrom=2020-01-01T00:00:00Z&runtimeStatus=Terminated&code=systemkey-1234",
+main::line("DELETE $::B/instances?createdTimeFrom=2020-01-01T00:00:00Z"
+           . "&runtimeStatus=Terminated&code=systemkey-1234",
            200, 'purge_filter', 'LogHub', '', '', $::N, $::MS)
 
 
