@@ -5,7 +5,8 @@
 # for; what a block needs before (an instance, a lease) its --- init does
 # through the API, and those requests are logged too, so each pattern is
 # anchored on the whole line, the request line included. The store time is
-# checked to be a number, never for its size.
+# checked to be a number, never for its size. The last blocks use a plain
+# log_format, where a variable that does not apply is "-".
 
 use lib 't/inc';
 use Test::Nginx::Socket;
@@ -88,6 +89,10 @@ our $http_config = <<'_EOC_';
         '"runtime_status":"$durable_runtime_status",'
         '"batch_writes":"$durable_batch_writes",'
         '"store_ms":"$durable_store_ms"}';
+
+    log_format durable_plain
+        '$durable_op $durable_hub $durable_instance_id '
+        '$durable_runtime_status $durable_batch_writes $durable_store_ms';
 _EOC_
 
 our $config = <<'_EOC_';
@@ -110,6 +115,9 @@ our $config = <<'_EOC_';
         client_max_body_size 1k;
     }
 _EOC_
+
+# the same with the plain format: what does not apply is "-"
+our $plain_config = $config =~ s/durable_json;/durable_plain;/r;
 
 run_tests();
 
@@ -288,3 +296,25 @@ Transfer-Encoding: chunked\r
 --- access_log eval
 main::line("POST $::B/orchestrators/Hello/lv-big?code=systemkey-1234",
            413, 'start', 'LogHub', 'lv-big', '', '', '')
+
+
+
+=== TEST 13: a plain log_format: what does not apply is "-"
+--- http_config eval: $::http_config
+--- config eval: $::plain_config
+--- request
+GET /runtime/webhooks/durabletask/instances?code=systemkey-1234
+--- error_code: 200
+--- access_log eval
+qr/^list LogHub - - - $::MS$/
+
+
+
+=== TEST 14: a path that is no route: every variable is "-"
+--- http_config eval: $::http_config
+--- config eval: $::plain_config
+--- request
+GET /runtime/webhooks/durabletask/nothing-here?code=systemkey-1234
+--- error_code: 404
+--- access_log eval
+qr/^- - - - - -$/
