@@ -162,7 +162,6 @@ ngx_http_durable_variable(ngx_http_request_t *r,
     }
 
     s = NULL;
-    p = NULL;
 
     switch (data) {
 
