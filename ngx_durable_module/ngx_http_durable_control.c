@@ -11,6 +11,7 @@
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_writer.h"
 
 
@@ -191,6 +192,7 @@ ngx_http_durable_control_done(ngx_http_request_t *r,
         return ngx_http_durable_send(r, NGX_HTTP_DURABLE_GONE, NULL);
 
     case DS_PRECONDITION:
+        ngx_http_durable_log_status(ctx, c->status);
         return ngx_http_durable_send_json_string(r,
                    NGX_HTTP_PRECONDITION_FAILED,
                    "This orchestration has status %s, but only "
@@ -244,7 +246,7 @@ ngx_http_durable_read_status(ngx_http_durable_ctx_t *ctx, ds_status_e *status)
     ds_txn_t       *txn;
     ds_instance_t   inst;
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 0, &txn);
+    rc = ngx_http_durable_read_txn(ctx, &txn);
     if (rc != DS_OK) {
         return rc;
     }
@@ -255,7 +257,7 @@ ngx_http_durable_read_status(ngx_http_durable_ctx_t *ctx, ds_status_e *status)
         *status = inst.status;
     }
 
-    ds_txn_abort(txn);
+    ngx_http_durable_read_done(ctx, txn);
 
     return rc;
 }

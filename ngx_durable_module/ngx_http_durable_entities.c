@@ -12,6 +12,7 @@
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_writer.h"
 
 
@@ -152,7 +153,7 @@ ngx_http_durable_entity_get(ngx_http_request_t *r,
         return ngx_http_durable_fail(r, ctx);
     }
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 0, &txn);
+    rc = ngx_http_durable_read_txn(ctx, &txn);
     if (rc != DS_OK) {
         return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
     }
@@ -164,17 +165,17 @@ ngx_http_durable_entity_get(ngx_http_request_t *r,
         body.len = entity.state.len;
         body.data = ngx_pnalloc(r->pool, body.len);
         if (body.data == NULL) {
-            ds_txn_abort(txn);
+            ngx_http_durable_read_done(ctx, txn);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         ngx_memcpy(body.data, entity.state.data, body.len);
-        ds_txn_abort(txn);
+        ngx_http_durable_read_done(ctx, txn);
 
         return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
     }
 
-    ds_txn_abort(txn);
+    ngx_http_durable_read_done(ctx, txn);
 
     if (rc == DS_OK || rc == DS_NOTFOUND) {
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
@@ -244,7 +245,7 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
     ngx_http_durable_out_literal(&el.out, "[");
     el.count = 0;
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 0, &txn);
+    rc = ngx_http_durable_read_txn(ctx, &txn);
     if (rc != DS_OK) {
         return ngx_http_durable_store_error(r, ctx, rc, "listing", NULL);
     }
@@ -255,7 +256,7 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
                         to, top, ngx_max(dlcf->scan_budget, top), tok,
                         ngx_http_durable_entity_item, &el, (char *) token,
                         &token_len);
-    ds_txn_abort(txn);
+    ngx_http_durable_read_done(ctx, txn);
 
     if (rc == DS_INVALID) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,

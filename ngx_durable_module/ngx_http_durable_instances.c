@@ -13,6 +13,7 @@
 #include "ngx_http_durable_history.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_wait.h"
 #include "ngx_http_durable_writer.h"
 
@@ -169,7 +170,7 @@ ngx_http_durable_status_answer(ngx_http_request_t *r,
     hub = ngx_http_durable_ds_str(&ctx->hub);
     id = ngx_http_durable_ds_str(&ctx->wait_id);
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 0, &txn);
+    rc = ngx_http_durable_read_txn(ctx, &txn);
     if (rc != DS_OK) {
         if (active) {
             *active = 0;
@@ -184,12 +185,12 @@ ngx_http_durable_status_answer(ngx_http_request_t *r,
         if (rc == DS_OK && !ds_status_is_terminal(inst.status)) {
             if (!ctx->waiting) {
                 ctx->wait_status = inst.status;
-                ds_txn_abort(txn);
+                ngx_http_durable_read_done(ctx, txn);
                 return NGX_OK;
             }
 
             if (inst.status == ctx->wait_status) {
-                ds_txn_abort(txn);
+                ngx_http_durable_read_done(ctx, txn);
                 return NGX_OK;
             }
         }
@@ -198,19 +199,19 @@ ngx_http_durable_status_answer(ngx_http_request_t *r,
     }
 
     if (rc == DS_NOTFOUND) {
-        ds_txn_abort(txn);
+        ngx_http_durable_read_done(ctx, txn);
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
     }
 
     if (rc != DS_OK) {
-        ds_txn_abort(txn);
+        ngx_http_durable_read_done(ctx, txn);
         return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
     }
 
     /* the record points into the map: render before the txn ends */
 
     rc = ngx_http_durable_render_view(r, ctx, txn, &inst, &body);
-    ds_txn_abort(txn);
+    ngx_http_durable_read_done(ctx, txn);
 
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -256,6 +257,8 @@ ngx_http_durable_render_view(ngx_http_request_t *r,
     ngx_str_t *out)
 {
     ngx_str_t  history, *hist;
+
+    ngx_http_durable_log_status(ctx, inst->status);
 
     hist = NULL;
 
@@ -335,7 +338,7 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     lc.len = 0;
     lc.count = 0;
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 0, &txn);
+    rc = ngx_http_durable_read_txn(ctx, &txn);
     if (rc != DS_OK) {
         return ngx_http_durable_store_error(r, ctx, rc, "listing", NULL);
     }
@@ -345,7 +348,7 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     rc = ds_instance_list(txn, ngx_http_durable_ds_str(&ctx->hub), &q,
                           ngx_http_durable_list_item, &lc, (char *) token,
                           &token_len);
-    ds_txn_abort(txn);
+    ngx_http_durable_read_done(ctx, txn);
 
     if (rc == DS_INVALID) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
@@ -484,6 +487,7 @@ ngx_http_durable_purge_one_done(ngx_http_request_t *r,
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
 
     case DS_PRECONDITION:
+        ngx_http_durable_log_status(ctx, (ds_status_e) ctx->wait_status);
         return ngx_http_durable_send_json_string(r,
                    NGX_HTTP_PRECONDITION_FAILED,
                    "Only orchestrations in a terminal state can be purged, "

@@ -14,6 +14,7 @@
 #include "ngx_http_durable_handlers.h"
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_writer.h"
+#include "ngx_http_durable_variables.h"
 
 #if (NGX_LINUX)
 #include <sys/random.h>
@@ -233,7 +234,7 @@ static ngx_command_t  ngx_http_durable_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_durable_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_durable_add_variables,        /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     ngx_http_durable_create_main_conf,     /* create main configuration */
@@ -288,6 +289,10 @@ ngx_http_durable_handler(ngx_http_request_t *r)
     }
 
     ngx_http_set_ctx(r, ctx, ngx_http_durable_module);
+
+    if (ngx_http_durable_variables_keep(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     switch (r->method) {
     case NGX_HTTP_GET:

@@ -161,6 +161,15 @@ struct ngx_http_durable_ctx_s {
     ngx_uint_t                  purge_deleted;  /* by the last batch */
     ngx_uint_t                  purge_max;      /* instances a batch */
     int                         purge_more;
+
+    /* for the access log variables: ngx_http_durable_variables.c */
+    ngx_str_t                   log_id;         /* a start's instance */
+    ds_status_e                 log_status;
+    ngx_uint_t                  batch_writes;   /* of the last write */
+    uint64_t                    store_us;
+    uint64_t                    read_start;
+    unsigned                    log_status_set:1;
+    unsigned                    store_timed:1;
 };
 
 

@@ -13,6 +13,7 @@
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_wait.h"
 #include "ngx_http_durable_writer.h"
 
@@ -97,6 +98,7 @@ ngx_http_durable_start(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 
     s->hub = ngx_http_durable_ds_str(&ctx->hub);
     s->name = ngx_http_durable_ds_str(&ctx->route.name);
+    ctx->log_id = s->id;
 
     return ngx_http_durable_write(r, ctx, ngx_http_durable_start_apply,
                                   ngx_http_durable_start_done, s,
@@ -137,6 +139,7 @@ ngx_http_durable_restart(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     s->hub = ngx_http_durable_ds_str(&ctx->hub);
     s->from = ngx_http_durable_ds_str(&ctx->route.id);
     s->restart = 1;
+    ctx->log_id = s->id;
 
     return ngx_http_durable_write(r, ctx, ngx_http_durable_start_apply,
                                   ngx_http_durable_start_done, s,
@@ -185,10 +188,12 @@ ngx_http_durable_start_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     switch (w->rc) {
 
     case DS_OK:
+        ngx_http_durable_log_status(ctx, DS_PENDING);
         ngx_http_durable_notify();
         return ngx_http_durable_started(r, ctx, &s->id, &s->wa);
 
     case DS_CONFLICT:
+        ngx_http_durable_log_status(ctx, s->status);
         return ngx_http_durable_send_error(r, NGX_HTTP_CONFLICT,
                    "An instance with ID '%V' already exists with status %s; "
                    "only a terminal instance can be replaced.", &s->id,
@@ -329,7 +334,7 @@ ngx_http_durable_start_wait(ngx_http_request_t *r,
                    "durable wait: reading the status of \"%V\"",
                    &ctx->wait_id);
 
-    rc = ds_txn_begin(ctx->store->env, NULL, 0, &txn);
+    rc = ngx_http_durable_read_txn(ctx, &txn);
     if (rc != DS_OK) {
         return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
     }
@@ -337,8 +342,12 @@ ngx_http_durable_start_wait(ngx_http_request_t *r,
     rc = ds_instance_get(txn, ngx_http_durable_ds_str(&ctx->hub),
                          ngx_http_durable_ds_str(&ctx->wait_id), &inst);
 
+    if (rc == DS_OK) {
+        ngx_http_durable_log_status(ctx, inst.status);
+    }
+
     if (rc != DS_OK || !ds_status_is_terminal(inst.status)) {
-        ds_txn_abort(txn);
+        ngx_http_durable_read_done(ctx, txn);
 
         if (rc != DS_OK && rc != DS_NOTFOUND) {
             return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
@@ -354,19 +363,19 @@ ngx_http_durable_start_wait(ngx_http_request_t *r,
         body.len = inst.output.len ? inst.output.len : 4;
         body.data = ngx_pnalloc(r->pool, body.len);
         if (body.data == NULL) {
-            ds_txn_abort(txn);
+            ngx_http_durable_read_done(ctx, txn);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         ngx_memcpy(body.data, inst.output.len ? inst.output.data : "null",
                    body.len);
-        ds_txn_abort(txn);
+        ngx_http_durable_read_done(ctx, txn);
 
         return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
     }
 
     rc = ngx_http_durable_render_view(r, ctx, txn, &inst, &body);
-    ds_txn_abort(txn);
+    ngx_http_durable_read_done(ctx, txn);
 
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

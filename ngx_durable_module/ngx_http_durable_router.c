@@ -18,6 +18,40 @@ typedef struct {
 } ngx_http_durable_word_t;
 
 
+const char  *ngx_http_durable_op_names[] = {
+    NULL,                   /* NGX_HTTP_DURABLE_OP_NONE */
+    "start",
+    "status",
+    "list",
+    "purge",
+    "purge_filter",
+    "raise_event",
+    "terminate",
+    "suspend",
+    "resume",
+    "rewind",
+    "restart",
+    "entity_get",
+    "entity_list",
+    "entity_signal",
+    "worker"                /* named by its action, below */
+};
+
+
+/* a name for every operation: the build fails when one is missing */
+typedef char  ngx_http_durable_op_names_check[
+    sizeof(ngx_http_durable_op_names) / sizeof(char *)
+    == NGX_HTTP_DURABLE_OP_WORKER + 1 ? 1 : -1];
+
+
+const char  *ngx_http_durable_work_action_names[] = {
+    "claim",
+    "complete",
+    "renew",
+    "abandon"
+};
+
+
 const char  *ngx_http_durable_param_names[] = {
     "taskHub",
     "connection",

@@ -46,6 +46,15 @@ typedef enum {
 } ngx_http_durable_op_e;
 
 
+/*
+ * Stable lower-case names of the operations, as $durable_op logs them
+ * (README, "Variables"): indexed by ngx_http_durable_op_e, and for
+ * NGX_HTTP_DURABLE_OP_WORKER by ngx_http_durable_work_action_e.
+ */
+extern const char  *ngx_http_durable_op_names[];
+extern const char  *ngx_http_durable_work_action_names[];
+
+
 /* B/worker/{kind}/{action} */
 
 typedef enum {

@@ -17,6 +17,7 @@
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_wait.h"
 #include "ngx_http_durable_writer.h"
 
@@ -1015,6 +1016,10 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     {
         p = ngx_sprintf(p, "{\"runtimeStatus\":\"%s\"}",
                         ds_status_name(k->status));
+
+        ngx_http_durable_log_status(ctx, k->status);
+        ctx->log_id.data = (u_char *) k->id.data;
+        ctx->log_id.len = k->id.len;
 
     } else {
         p = ngx_cpymem(p, "{}", 2);

@@ -33,6 +33,7 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_notify.h"
+#include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_writer.h"
 
 
@@ -249,6 +250,8 @@ ngx_http_durable_write_queue(ngx_http_request_t *r,
     *wr->last = w;
     wr->last = &w->next;
     wr->queued++;
+
+    w->queued = ngx_http_durable_usec();
 
     if (hold) {
         /* the request outlives a client that goes away meanwhile */
@@ -504,6 +507,7 @@ ngx_http_durable_take_batch(ngx_http_durable_writer_t *wr)
 static void
 ngx_http_durable_answer_batch(ngx_http_durable_writer_t *wr)
 {
+    uint64_t                   now;
     ngx_http_durable_write_t  *w, *next;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
@@ -511,9 +515,17 @@ ngx_http_durable_answer_batch(ngx_http_durable_writer_t *wr)
                    wr->batch_n, &wr->store->name);
 
     wr->dirty = 1;
+    now = ngx_http_durable_usec();
 
     for (w = wr->batch, wr->batch = NULL; w; w = next) {
         next = w->next;
+
+        /* a request's other writes share the batch of the one that holds */
+        if (w->hold) {
+            ngx_http_durable_log_write(w->request, now - w->queued,
+                                       wr->batch_n);
+        }
+
         ngx_http_durable_resume(w);
     }
 }

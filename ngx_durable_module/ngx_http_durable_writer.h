@@ -34,6 +34,7 @@ struct ngx_http_durable_write_s {
     void                         *data;     /* the operation's arguments */
     const char                   *what;     /* for error messages */
     int                           rc;       /* ds_rc_e of apply + commit */
+    uint64_t                      queued;   /* us, for $durable_store_ms */
     unsigned                      hold:1;   /* holds the request */
 };
 

@@ -413,6 +413,47 @@ test_form_escape(void)
 }
 
 
+/* one distinct lower-case name per operation and worker action */
+
+static void
+test_op_names(void)
+{
+    int          i, j, ok;
+    const char  *n, *all[NGX_HTTP_DURABLE_OP_WORKER + 4];
+
+    CHECK(ngx_http_durable_op_names[NGX_HTTP_DURABLE_OP_NONE] == NULL);
+
+    for (i = 0; i < NGX_HTTP_DURABLE_OP_WORKER; i++) {
+        all[i] = ngx_http_durable_op_names[i + 1];
+    }
+
+    for (i = 0; i <= NGX_HTTP_DURABLE_WORK_ABANDON; i++) {
+        all[NGX_HTTP_DURABLE_OP_WORKER + i] =
+            ngx_http_durable_work_action_names[i];
+    }
+
+    for (i = 0; i < NGX_HTTP_DURABLE_OP_WORKER + 4; i++) {
+        n = all[i];
+        ok = (n != NULL && *n != '\0');
+
+        for (; ok && *n; n++) {
+            ok = (*n >= 'a' && *n <= 'z') || *n == '_';
+        }
+
+        for (j = 0; ok && j < i; j++) {
+            ok = strcmp(all[i], all[j]) != 0;
+        }
+
+        CHECK(ok);
+    }
+
+    CHECK(strcmp(ngx_http_durable_op_names[NGX_HTTP_DURABLE_OP_PURGE_MANY],
+                 "purge_filter") == 0);
+    CHECK(strcmp(ngx_http_durable_work_action_names[
+                     NGX_HTTP_DURABLE_WORK_COMPLETE], "complete") == 0);
+}
+
+
 int
 main(void)
 {
@@ -424,6 +465,7 @@ main(void)
     test_query();
     test_param_lookup();
     test_form_escape();
+    test_op_names();
 
     printf("%d passed, %d failed\n", passed, failed);
 

@@ -1,0 +1,381 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Variables for access logs: what a request did in the module, read from
+ * its ctx at log time. A variable that does not apply to the request is
+ * "not found" ("-" in a plain log_format, empty with escape=json).
+ *
+ * An internal redirect (an error_page, e.g. after nginx refused a body
+ * larger than client_max_body_size) clears the request's module ctxs; the
+ * ctx is found again through a pool cleanup registered with it, so the
+ * log line still tells what the refused request was.
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_variables.h"
+
+
+typedef enum {
+    NGX_HTTP_DURABLE_VAR_OP = 0,
+    NGX_HTTP_DURABLE_VAR_HUB,
+    NGX_HTTP_DURABLE_VAR_INSTANCE_ID,
+    NGX_HTTP_DURABLE_VAR_RUNTIME_STATUS,
+    NGX_HTTP_DURABLE_VAR_BATCH_WRITES,
+    NGX_HTTP_DURABLE_VAR_STORE_MS
+} ngx_http_durable_var_e;
+
+
+/* what the pool cleanup keeps: the pool is shared with subrequests */
+typedef struct {
+    ngx_http_request_t         *request;
+    ngx_http_durable_ctx_t     *ctx;
+} ngx_http_durable_kept_t;
+
+
+static ngx_http_durable_ctx_t *ngx_http_durable_variables_ctx(
+    ngx_http_request_t *r);
+static void ngx_http_durable_variables_cleanup(void *data);
+static ngx_int_t ngx_http_durable_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_durable_variable_id(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_variable_value_t *v);
+
+
+static ngx_http_variable_t  ngx_http_durable_vars[] = {
+
+    { ngx_string("durable_op"), NULL, ngx_http_durable_variable,
+      NGX_HTTP_DURABLE_VAR_OP, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("durable_hub"), NULL, ngx_http_durable_variable,
+      NGX_HTTP_DURABLE_VAR_HUB, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("durable_instance_id"), NULL, ngx_http_durable_variable,
+      NGX_HTTP_DURABLE_VAR_INSTANCE_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("durable_runtime_status"), NULL, ngx_http_durable_variable,
+      NGX_HTTP_DURABLE_VAR_RUNTIME_STATUS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("durable_batch_writes"), NULL, ngx_http_durable_variable,
+      NGX_HTTP_DURABLE_VAR_BATCH_WRITES, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("durable_store_ms"), NULL, ngx_http_durable_variable,
+      NGX_HTTP_DURABLE_VAR_STORE_MS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_durable_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_durable_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+/* called once the ctx is set: see the top of this file */
+
+ngx_int_t
+ngx_http_durable_variables_keep(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_durable_kept_t  *kept;
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_durable_kept_t));
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    kept = cln->data;
+    kept->request = r;
+    kept->ctx = ctx;
+
+    cln->handler = ngx_http_durable_variables_cleanup;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_durable_variables_cleanup(void *data)
+{
+    /* nothing to free: the cleanup only marks where the ctx is */
+}
+
+
+static ngx_http_durable_ctx_t *
+ngx_http_durable_variables_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_durable_ctx_t   *ctx;
+    ngx_http_durable_kept_t  *kept;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+
+    if (ctx || !r->internal) {
+        return ctx;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler != ngx_http_durable_variables_cleanup) {
+            continue;
+        }
+
+        kept = cln->data;
+
+        if (kept->request == r) {
+            return kept->ctx;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_http_durable_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                  *p;
+    const char              *s;
+    ngx_http_durable_ctx_t  *ctx;
+
+    ctx = ngx_http_durable_variables_ctx(r);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = NULL;
+
+    switch (data) {
+
+    case NGX_HTTP_DURABLE_VAR_OP:
+        s = (ctx->route.op == NGX_HTTP_DURABLE_OP_WORKER)
+            ? ngx_http_durable_work_action_names[ctx->route.work_action]
+            : ngx_http_durable_op_names[ctx->route.op];
+        break;
+
+    case NGX_HTTP_DURABLE_VAR_HUB:
+        if (ctx->hub.len) {
+            v->data = ctx->hub.data;
+            v->len = ctx->hub.len;
+            goto found;
+        }
+
+        break;
+
+    case NGX_HTTP_DURABLE_VAR_INSTANCE_ID:
+        return ngx_http_durable_variable_id(r, ctx, v);
+
+    case NGX_HTTP_DURABLE_VAR_RUNTIME_STATUS:
+        if (ctx->log_status_set) {
+            s = ds_status_name(ctx->log_status);
+        }
+
+        break;
+
+    case NGX_HTTP_DURABLE_VAR_BATCH_WRITES:
+        if (ctx->store_timed && ctx->batch_writes) {
+            p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            v->data = p;
+            v->len = ngx_sprintf(p, "%ui", ctx->batch_writes) - p;
+            goto found;
+        }
+
+        break;
+
+    default: /* NGX_HTTP_DURABLE_VAR_STORE_MS */
+        if (ctx->store_timed) {
+            p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 4);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            v->data = p;
+            v->len = ngx_sprintf(p, "%uL.%03uL", ctx->store_us / 1000,
+                                 ctx->store_us % 1000)
+                     - p;
+            goto found;
+        }
+
+        break;
+    }
+
+    if (s == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = (u_char *) s;
+    v->len = ngx_strlen(s);
+
+found:
+
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The id of the instance the request addressed, of the one a start or
+ * restart created, or of the one a single orchestration completion
+ * completed; an entity's as "@name@key" (the name lower-cased, as the
+ * store names it)
+ */
+
+static ngx_int_t
+ngx_http_durable_variable_id(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_variable_value_t *v)
+{
+    u_char  *buf, *p;
+
+    if (ctx->log_id.len) {
+        v->data = ctx->log_id.data;
+        v->len = ctx->log_id.len;
+        goto found;
+    }
+
+    switch (ctx->route.op) {
+
+    case NGX_HTTP_DURABLE_OP_NONE:
+    case NGX_HTTP_DURABLE_OP_WORKER:
+        v->not_found = 1;
+        return NGX_OK;
+
+    case NGX_HTTP_DURABLE_OP_ENTITY_GET:
+    case NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL:
+        if (!ctx->route.has_id) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        buf = ngx_pnalloc(r->pool, 2 + ctx->route.name.len
+                                   + ctx->route.id.len);
+        if (buf == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = buf;
+        *p++ = '@';
+        ngx_strlow(p, ctx->route.name.data, ctx->route.name.len);
+        p += ctx->route.name.len;
+        *p++ = '@';
+        p = ngx_cpymem(p, ctx->route.id.data, ctx->route.id.len);
+
+        v->data = buf;
+        v->len = p - buf;
+        goto found;
+
+    default:
+        break;
+    }
+
+    if (!ctx->route.has_id || ctx->route.id.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = ctx->route.id.data;
+    v->len = ctx->route.id.len;
+
+found:
+
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+uint64_t
+ngx_http_durable_usec(void)
+{
+#if (NGX_HAVE_CLOCK_MONOTONIC)
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+#else
+    struct timeval   tv;
+
+    ngx_gettimeofday(&tv);
+
+    return (uint64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+#endif
+}
+
+
+/* a write of the request is done: us since it was queued, its batch size */
+
+void
+ngx_http_durable_log_write(ngx_http_request_t *r, uint64_t us,
+    ngx_uint_t batch)
+{
+    ngx_http_durable_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+
+    if (ctx == NULL) {
+        return;
+    }
+
+    ctx->store_us += us;
+    ctx->batch_writes = batch;
+    ctx->store_timed = 1;
+}
+
+
+/* the runtime status the answer reports */
+
+void
+ngx_http_durable_log_status(ngx_http_durable_ctx_t *ctx, ds_status_e status)
+{
+    ctx->log_status = status;
+    ctx->log_status_set = 1;
+}
+
+
+/* a read txn whose time counts into $durable_store_ms */
+
+int
+ngx_http_durable_read_txn(ngx_http_durable_ctx_t *ctx, ds_txn_t **txn)
+{
+    ctx->read_start = ngx_http_durable_usec();
+
+    return ds_txn_begin(ctx->store->env, NULL, 0, txn);
+}
+
+
+void
+ngx_http_durable_read_done(ngx_http_durable_ctx_t *ctx, ds_txn_t *txn)
+{
+    ds_txn_abort(txn);
+
+    ctx->store_us += ngx_http_durable_usec() - ctx->read_start;
+    ctx->store_timed = 1;
+}

@@ -1,0 +1,320 @@
+# The access log variables (README, "Variables"): $durable_op,
+# $durable_hub, $durable_instance_id, $durable_runtime_status,
+# $durable_batch_writes and $durable_store_ms, in a JSON log_format as the
+# README shows it. Each block's request is the one its log line is checked
+# for; what a block needs before (an instance, a lease) its --- init does
+# through the API, and those requests are logged too, so each pattern is
+# anchored on the whole line, the request line included. The store time is
+# checked to be a number, never for its size. The last blocks use a plain
+# log_format, where a variable that does not apply is "-".
+
+use lib 't/inc';
+use Test::Nginx::Socket;
+use DurableClient qw(api);
+use File::Path qw(rmtree);
+
+repeat_each(1);
+no_shuffle();
+
+# per block: the status code and one access log pattern; the worker
+# block checks two more lines (claim, complete)
+plan tests => repeat_each() * (2 * blocks() + 2);
+
+rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/log-variables')
+    if $ENV{TEST_NGINX_DATA_DIR};
+
+our $B = '/runtime/webhooks/durabletask';
+our $K = { 'x-functions-key' => 'systemkey-1234' };
+our $W = { 'x-functions-key' => 'workerkey-1234' };
+
+# the log line of one request: its request line (literal), then the
+# status code, op, hub, instance id, runtime status, batch size and store
+# time, each a regex
+sub main::line {
+    my ($request, $code, $op, $hub, $id, $status, $batch, $ms) = @_;
+
+    my $re = qr/^\{"request":"\Q$request\E HTTP\/1\.[01]","code":"$code",/
+             . qr/"op":"$op","hub":"$hub","instance_id":"$id",/
+             . qr/"runtime_status":"$status","batch_writes":"$batch",/
+             . qr/"store_ms":"$ms"\}$/;
+
+    return qr/$re/;
+}
+
+our $N = '[1-9][0-9]*';          # a batch of writes
+our $MS = '[0-9]+\.[0-9]{3}';    # milliseconds, microseconds after the dot
+
+sub main::ok_api {
+    my ($want, @args) = @_;
+
+    my $r = api(@args);
+    die "$args[0] $args[1]: $r->{status} $r->{body}\n"
+        unless $r->{status} == $want;
+
+    return $r;
+}
+
+sub main::start {
+    my ($id, $hub) = @_;
+
+    main::ok_api(202, 'POST',
+                 "$B/orchestrators/Hello/$id?taskHub=" . ($hub // 'LogHub'),
+                 '', $K);
+}
+
+# start, claim, complete: the claim and the completion are logged
+sub main::worker_flow {
+    main::start('lv-work', 'WorkHub');
+
+    my $r = main::ok_api(200, 'POST',
+                         "$B/worker/orchestrations/claim?taskHub=WorkHub",
+                         '', $W);
+    my ($item) = @{ $r->{json}{items} };
+    die "nothing claimed: $r->{body}\n" unless $item;
+
+    main::ok_api(200, 'POST',
+                 "$B/worker/orchestrations/complete?taskHub=WorkHub",
+                 { instanceId => 'lv-work', lease => $item->{lease},
+                   actions => [ { type => 'complete', output => 1 } ] },
+                 $W);
+}
+
+our $http_config = <<'_EOC_';
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/log-variables;
+
+    log_format durable_json escape=json
+        '{"request":"$request","code":"$status",'
+        '"op":"$durable_op","hub":"$durable_hub",'
+        '"instance_id":"$durable_instance_id",'
+        '"runtime_status":"$durable_runtime_status",'
+        '"batch_writes":"$durable_batch_writes",'
+        '"store_ms":"$durable_store_ms"}';
+
+    log_format durable_plain
+        '$durable_op $durable_hub $durable_instance_id '
+        '$durable_runtime_status $durable_batch_writes $durable_store_ms';
+_EOC_
+
+our $config = <<'_EOC_';
+    access_log logs/access.log durable_json;
+
+    # nginx's own refusals go through an internal redirect, which clears
+    # the module's request state: the variables still tell what it was
+    error_page 413 /_error/413;
+
+    location = /_error/413 {
+        internal;
+        return 413 '{"Message":"too large"}';
+    }
+
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_hub LogHub;
+        durable_task_keys systemkey-1234;
+        durable_task_worker_keys workerkey-1234;
+        client_max_body_size 1k;
+    }
+_EOC_
+
+# the same with the plain format: what does not apply is "-"
+our $plain_config = $config =~ s/durable_json;/durable_plain;/r;
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a start with an id: the id, Pending, its batch and store time
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request
+POST /runtime/webhooks/durabletask/orchestrators/Hello/lv-start?code=systemkey-1234
+--- error_code: 202
+--- access_log eval
+main::line("POST $::B/orchestrators/Hello/lv-start?code=systemkey-1234",
+           202, 'start', 'LogHub', 'lv-start', 'Pending', $::N, $::MS)
+
+
+
+=== TEST 2: a start without an id logs the id it generated
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request
+POST /runtime/webhooks/durabletask/orchestrators/Hello?taskHub=OtherHub&code=systemkey-1234
+--- error_code: 202
+--- access_log eval
+main::line("POST $::B/orchestrators/Hello?taskHub=OtherHub&code=systemkey-1234",
+           202, 'start', 'OtherHub', '[0-9a-f]{32}', 'Pending', $::N, $::MS)
+
+
+
+=== TEST 3: the status of an instance no worker ran: Pending, a read only
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::start('lv-status');
+--- request
+GET /runtime/webhooks/durabletask/instances/lv-status?code=systemkey-1234
+--- error_code: 202
+--- access_log eval
+main::line("GET $::B/instances/lv-status?code=systemkey-1234",
+           202, 'status', 'LogHub', 'lv-status', 'Pending', '', $::MS)
+
+
+
+=== TEST 4: a list: no instance, no status, no batch
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request
+GET /runtime/webhooks/durabletask/instances?code=systemkey-1234
+--- error_code: 200
+--- access_log eval
+main::line("GET $::B/instances?code=systemkey-1234",
+           200, 'list', 'LogHub', '', '', '', $::MS)
+
+
+
+=== TEST 5: a start that conflicts logs the status of the existing one
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::start('lv-dup');
+--- request
+POST /runtime/webhooks/durabletask/orchestrators/Hello/lv-dup?code=systemkey-1234
+--- error_code: 409
+--- access_log eval
+main::line("POST $::B/orchestrators/Hello/lv-dup?code=systemkey-1234",
+           409, 'start', 'LogHub', 'lv-dup', 'Pending', $::N, $::MS)
+
+
+
+=== TEST 6: a terminate: a write, no status in its answer
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::start('lv-term');
+--- request
+POST /runtime/webhooks/durabletask/instances/lv-term/terminate?reason=x&code=systemkey-1234
+--- error_code: 202
+--- access_log eval
+main::line("POST $::B/instances/lv-term/terminate?reason=x&code=systemkey-1234",
+           202, 'terminate', 'LogHub', 'lv-term', '', $::N, $::MS)
+
+
+
+=== TEST 7: a purge refused: the status that stopped it
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::start('lv-busy');
+--- request
+DELETE /runtime/webhooks/durabletask/instances/lv-busy?code=systemkey-1234
+--- error_code: 412
+--- access_log eval
+main::line("DELETE $::B/instances/lv-busy?code=systemkey-1234",
+           412, 'purge', 'LogHub', 'lv-busy', 'Pending', $::N, $::MS)
+
+
+
+=== TEST 8: a purge of a terminated instance
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::start('lv-purge');
+main::ok_api(202, 'POST', "$::B/instances/lv-purge/terminate", '', $::K);
+--- request
+DELETE /runtime/webhooks/durabletask/instances/lv-purge?code=systemkey-1234
+--- error_code: 200
+--- access_log eval
+main::line("DELETE $::B/instances/lv-purge?code=systemkey-1234",
+           200, 'purge', 'LogHub', 'lv-purge', '', $::N, $::MS)
+
+
+
+=== TEST 9: a purge by filter
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request
+DELETE /runtime/webhooks/durabletask/instances?createdTimeFrom=2020-01-01T00:00:00Z&runtimeStatus=Terminated&code=systemkey-1234
+--- error_code: 200
+--- access_log eval
+main::line("DELETE $::B/instances?createdTimeFrom=2020-01-01T00:00:00Z"
+           . "&runtimeStatus=Terminated&code=systemkey-1234",
+           200, 'purge_filter', 'LogHub', '', '', $::N, $::MS)
+
+
+
+=== TEST 10: an entity signal: the entity's instance id
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request
+POST /runtime/webhooks/durabletask/entities/Counter/k1?op=add&code=systemkey-1234
+1
+--- more_headers
+Content-Type: application/json
+--- error_code: 202
+--- access_log eval
+main::line("POST $::B/entities/Counter/k1?op=add&code=systemkey-1234",
+           202, 'entity_signal', 'LogHub', '\@counter\@k1', '', $::N, $::MS)
+
+
+
+=== TEST 11: the worker protocol: a claim, a completion and its status
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::worker_flow();
+--- request
+GET /runtime/webhooks/durabletask/instances/lv-work?taskHub=WorkHub&code=systemkey-1234
+--- error_code: 200
+--- access_log eval
+[main::line("POST $::B/worker/orchestrations/claim?taskHub=WorkHub",
+            200, 'claim', 'WorkHub', '', '', $::N, $::MS),
+ main::line("POST $::B/worker/orchestrations/complete?taskHub=WorkHub",
+            200, 'complete', 'WorkHub', 'lv-work', 'Completed', $::N,
+            $::MS),
+ main::line("GET $::B/instances/lv-work?taskHub=WorkHub&code=systemkey-1234",
+            200, 'status', 'WorkHub', 'lv-work', 'Completed', '', $::MS)]
+
+
+
+=== TEST 12: a body nginx refuses (413, then error_page): still the route
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- raw_request eval
+"POST /runtime/webhooks/durabletask/orchestrators/Hello/lv-big?code=systemkey-1234 HTTP/1.1\r
+Host: localhost\r
+Connection: close\r
+Content-Type: application/json\r
+Transfer-Encoding: chunked\r
+\r
+7d2\r
+\"" . ('z' x 2000) . "\"\r
+0\r
+\r
+"
+--- error_code: 413
+--- access_log eval
+main::line("POST $::B/orchestrators/Hello/lv-big?code=systemkey-1234",
+           413, 'start', 'LogHub', 'lv-big', '', '', '')
+
+
+
+=== TEST 13: a plain log_format: what does not apply is "-"
+--- http_config eval: $::http_config
+--- config eval: $::plain_config
+--- request
+GET /runtime/webhooks/durabletask/instances?code=systemkey-1234
+--- error_code: 200
+--- access_log eval
+qr/^list LogHub - - - $::MS$/
+
+
+
+=== TEST 14: a path that is no route: every variable is "-"
+--- http_config eval: $::http_config
+--- config eval: $::plain_config
+--- request
+GET /runtime/webhooks/durabletask/nothing-here?code=systemkey-1234
+--- error_code: 404
+--- access_log eval
+qr/^- - - - - -$/
