@@ -78,7 +78,11 @@ sub test_as_nobody {
         "    durable_task_store default path=$store;\n}\n";
     close $fh;
     my $as = "setpriv --reuid=$user --regid=$group --clear-groups";
-    my $out = `$as $nginx -p $np/ -c $conf -e stderr -t 2>&1`;
+    # an instrumented module needs its sanitizer runtime, as the runner
+    # gives every nginx it starts (TEST_NGINX_LD_PRELOAD)
+    my $preload = $ENV{TEST_NGINX_LD_PRELOAD}
+                  ? "env LD_PRELOAD=$ENV{TEST_NGINX_LD_PRELOAD} " : '';
+    my $out = `$as $preload$nginx -p $np/ -c $conf -e stderr -t 2>&1`;
     Test::More::like($out, $re, $what);
 }
 
