@@ -88,7 +88,7 @@ const dsi_work_kind_t  dsi_work_activity = {
 /* a new work item, ready now; replaces a tombstone or a live item */
 
 int
-ds_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+dsi_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, ds_str_t name, ds_str_t input, int64_t now)
 {
     int            rc;
@@ -112,7 +112,7 @@ ds_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     memset(&act, 0, sizeof(ds_activity_t));
-    act.ready_at = ds_ready_time(now);
+    act.ready_at = dsi_ready_time(now);
     act.name = name;
     act.input = input;
 
@@ -123,7 +123,7 @@ ds_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 /* drops the instance's activities (tombstones only when asked to) */
 
 int
-ds_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+dsi_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int tombstones)
 {
     ds_activity_drop_t  d;
@@ -158,8 +158,8 @@ ds_activity_drop_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     }
 
     if (act.ready_at != 0) {
-        rc = ds_ready_del(txn, d->hub, DS_READY_ACTIVITY, act.ready_at, item,
-                          ds_item_activity(item, d->id, (int64_t) seq));
+        rc = dsi_ready_del(txn, d->hub, DS_READY_ACTIVITY, act.ready_at, item,
+                          dsi_item_activity(item, d->id, (int64_t) seq));
         if (rc != DS_OK) {
             return rc;
         }
@@ -211,28 +211,28 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return rc;
     }
 
-    rc = ds_room(txn, DS_ROOM_ADD);
+    rc = dsi_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
 
-    ds_buf_init(&b);
+    dsi_buf_init(&b);
 
     if (failed) {
-        ds_ev_begin(&b, "TaskFailed", now);
-        ds_ev_int(&b, "TaskScheduledId", task_id);
-        ds_ev_json(&b, "Reason", reason);
-        ds_ev_json(&b, "Details", details);
+        dsi_ev_begin(&b, "TaskFailed", now);
+        dsi_ev_int(&b, "TaskScheduledId", task_id);
+        dsi_ev_json(&b, "Reason", reason);
+        dsi_ev_json(&b, "Details", details);
 
     } else {
-        ds_ev_begin(&b, "TaskCompleted", now);
-        ds_ev_int(&b, "TaskScheduledId", task_id);
-        ds_ev_json(&b, "Result", result);
+        dsi_ev_begin(&b, "TaskCompleted", now);
+        dsi_ev_int(&b, "TaskScheduledId", task_id);
+        dsi_ev_json(&b, "Result", result);
     }
 
-    rc = ds_ev_end(txn, &b, &msg);
+    rc = dsi_ev_end(txn, &b, &msg);
     if (rc != DS_OK) {
-        ds_buf_free(&b);
+        dsi_buf_free(&b);
         return rc;
     }
 
@@ -244,10 +244,10 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     rc = ds_activity_put(txn, hub, id, task_id, &act, r.u.act.ready_at);
 
     if (rc == DS_OK) {
-        rc = ds_inbox_deliver(txn, hub, id, 0, msg, now, 0);
+        rc = dsi_inbox_deliver(txn, hub, id, 0, msg, now, 0);
     }
 
-    ds_buf_free(&b);
+    dsi_buf_free(&b);
 
     return rc;
 }
@@ -265,7 +265,7 @@ ds_activity_item_key(const unsigned char *item, size_t len,
 
     r->id.data = (const char *) item;
     r->id.len = len - 9;
-    r->task_id = (int64_t) ds_get_u64(item + len - 8);
+    r->task_id = (int64_t) dsi_get_u64(item + len - 8);
 
     return DS_OK;
 }
@@ -393,20 +393,20 @@ ds_activity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
     MDB_val        key, val;
     unsigned char  kb[DS_KEY_BUF];
 
-    if (!ds_key_valid(hub, id) || task_id < 0) {
+    if (!dsi_key_valid(hub, id) || task_id < 0) {
         return DS_INVALID;
     }
 
     key.mv_data = kb;
-    key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) task_id);
+    key.mv_size = dsi_key_seq(kb, hub, id, (uint64_t) task_id);
 
     rc = mdb_get(txn->txn, ds_dbi(txn, DS_DB_ACTIVITIES), &key, &val);
     if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
     if (ds_activity_decode(val.mv_data, val.mv_size, act) != DS_OK) {
-        ds_txn_set_error(txn, "corrupt activity record");
+        dsi_txn_set_error(txn, "corrupt activity record");
         return DS_ERROR;
     }
 
@@ -444,7 +444,7 @@ ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
     } else {
         buf = malloc(size);
         if (buf == NULL) {
-            ds_txn_set_error(txn, "out of memory");
+            dsi_txn_set_error(txn, "out of memory");
             return DS_ERROR;
         }
     }
@@ -454,12 +454,12 @@ ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
     p[1] = act->done ? DS_ACTIVITY_DONE : 0;
     p[2] = 0;
     p[3] = 0;
-    ds_put_i64(p + 4, act->ready_at);
-    ds_put_i64(p + 12, act->lease_expires);
+    dsi_put_i64(p + 4, act->ready_at);
+    dsi_put_i64(p + 12, act->lease_expires);
     memcpy(p + 20, act->lease, DS_LEASE_LEN);
-    ds_put_u64(p + 36, act->done_digest);
-    ds_put_u32(p + 44, (uint32_t) act->name.len);
-    ds_put_u32(p + 48, (uint32_t) act->input.len);
+    dsi_put_u64(p + 36, act->done_digest);
+    dsi_put_u32(p + 44, (uint32_t) act->name.len);
+    dsi_put_u32(p + 48, (uint32_t) act->input.len);
     p += DS_ACTIVITY_HEADER;
 
     if (act->name.len) {
@@ -471,18 +471,18 @@ ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
         memcpy(p, act->input.data, act->input.len);
     }
 
-    ilen = ds_item_activity(item, id, task_id);
+    ilen = dsi_item_activity(item, id, task_id);
 
-    rc = ds_ready_move(txn, hub, DS_READY_ACTIVITY, old_ready_at,
+    rc = dsi_ready_move(txn, hub, DS_READY_ACTIVITY, old_ready_at,
                        act->ready_at, item, ilen);
 
     if (rc == DS_OK) {
         key.mv_data = kb;
-        key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) task_id);
+        key.mv_size = dsi_key_seq(kb, hub, id, (uint64_t) task_id);
         val.mv_data = buf;
         val.mv_size = size;
 
-        rc = ds_lmdb_rc(txn, ds_put(txn, DS_DB_ACTIVITIES, &key, &val, 0));
+        rc = dsi_lmdb_rc(txn, dsi_put(txn, DS_DB_ACTIVITIES, &key, &val, 0));
     }
 
     if (buf != stack) {
@@ -502,26 +502,26 @@ ds_activity_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
     unsigned char  kb[DS_KEY_BUF];
 
     if (ready_at != 0) {
-        rc = ds_ready_del(txn, hub, DS_READY_ACTIVITY, ready_at, kb,
-                          ds_item_activity(kb, id, task_id));
+        rc = dsi_ready_del(txn, hub, DS_READY_ACTIVITY, ready_at, kb,
+                          dsi_item_activity(kb, id, task_id));
         if (rc != DS_OK) {
             return rc;
         }
     }
 
     key.mv_data = kb;
-    key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) task_id);
+    key.mv_size = dsi_key_seq(kb, hub, id, (uint64_t) task_id);
 
-    rc = ds_del(txn, DS_DB_ACTIVITIES, &key, NULL);
+    rc = dsi_del(txn, DS_DB_ACTIVITIES, &key, NULL);
 
-    return rc == MDB_NOTFOUND ? DS_OK : ds_lmdb_rc(txn, rc);
+    return rc == MDB_NOTFOUND ? DS_OK : dsi_lmdb_rc(txn, rc);
 }
 
 
 /* for ds_check(): DS_ERROR when the record is malformed */
 
 int
-ds_activity_info(const void *data, size_t len, int *done, int64_t *ready_at)
+dsi_activity_info(const void *data, size_t len, int *done, int64_t *ready_at)
 {
     ds_activity_t  act;
 
@@ -558,18 +558,18 @@ ds_activity_decode(const void *data, size_t len, ds_activity_t *act)
     }
 
     /* the lengths are the header's last 8 bytes in both versions */
-    nl = ds_get_u32(p + header - 8);
-    il = ds_get_u32(p + header - 4);
+    nl = dsi_get_u32(p + header - 8);
+    il = dsi_get_u32(p + header - 4);
 
     if (nl > len - header || il != len - header - nl) {
         return DS_ERROR;
     }
 
     act->done = (p[1] & DS_ACTIVITY_DONE) != 0;
-    act->ready_at = ds_get_i64(p + 4);
-    act->lease_expires = ds_get_i64(p + 12);
+    act->ready_at = dsi_get_i64(p + 4);
+    act->lease_expires = dsi_get_i64(p + 12);
     memcpy(act->lease, p + 20, DS_LEASE_LEN);
-    act->done_digest = p[0] == DS_ACTIVITY_V1 ? 0 : ds_get_u64(p + 36);
+    act->done_digest = p[0] == DS_ACTIVITY_V1 ? 0 : dsi_get_u64(p + 36);
     act->name.data = (const char *) p + header;
     act->name.len = nl;
     act->input.data = act->name.data + nl;

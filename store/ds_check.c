@@ -78,7 +78,7 @@ ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
     ds_check_t        c;
     ds_check_stats_t  local;
 
-    if (hub.len && !ds_key_hub_valid(hub)) {
+    if (hub.len && !dsi_key_hub_valid(hub)) {
         return DS_INVALID;
     }
 
@@ -115,10 +115,10 @@ ds_check_walk(ds_check_t *c, int db, ds_str_t hub)
 
     rc = mdb_cursor_open(c->txn->txn, ds_dbi(c->txn, db), &cur);
     if (rc != 0) {
-        return ds_lmdb_rc(c->txn, rc);
+        return dsi_lmdb_rc(c->txn, rc);
     }
 
-    plen = hub.len ? ds_key_hub(prefix, hub) : 0;
+    plen = hub.len ? dsi_key_hub(prefix, hub) : 0;
 
     if (plen) {
         key.mv_data = prefix;
@@ -139,7 +139,7 @@ ds_check_walk(ds_check_t *c, int db, ds_str_t hub)
 
     mdb_cursor_close(cur);
 
-    return rc == MDB_NOTFOUND || rc == 0 ? DS_OK : ds_lmdb_rc(c->txn, rc);
+    return rc == MDB_NOTFOUND || rc == 0 ? DS_OK : dsi_lmdb_rc(c->txn, rc);
 }
 
 
@@ -177,13 +177,13 @@ ds_check_entry(ds_check_t *c, int db, const MDB_val *key,
         }
 
         if (!ds_check_exists(c, DS_DB_BY_CREATED, kb,
-                             ds_key_created(kb, hub, inst.created, id)))
+                             dsi_key_created(kb, hub, inst.created, id)))
         {
             ds_check_problem(c, "record without by_created entry", hub, id);
         }
 
         if (!ds_check_exists(c, DS_DB_BY_STATUS, kb,
-                             ds_key_status(kb, hub, inst.status,
+                             dsi_key_status(kb, hub, inst.status,
                                            inst.created, id)))
         {
             ds_check_problem(c, "record without by_status entry", hub, id);
@@ -215,7 +215,7 @@ ds_check_entry(ds_check_t *c, int db, const MDB_val *key,
             return;
         }
 
-        created = ds_created_dec(ds_get_u64(k + off));
+        created = dsi_created_dec(dsi_get_u64(k + off));
         id.data = (const char *) k + off + 8;
         id.len = len - off - 8;
 
@@ -262,7 +262,7 @@ ds_check_entry(ds_check_t *c, int db, const MDB_val *key,
         c->stats->entity_ops++;
 
         if (len < off + 2 + 1 + 8 || k[len - 9] != '\0'
-            || ds_get_u64(k + len - 8) == 0)
+            || dsi_get_u64(k + len - 8) == 0)
         {
             ds_check_problem(c, "malformed entity operation key", hub, id);
             return;
@@ -287,7 +287,7 @@ ds_check_entry(ds_check_t *c, int db, const MDB_val *key,
         }
 
         if (len < off + 1 + 1 + 8 || k[len - 9] != '\0'
-            || ds_get_u64(k + len - 8) == 0)
+            || dsi_get_u64(k + len - 8) == 0)
         {
             ds_check_problem(c, "malformed sequence key", hub, id);
             return;
@@ -333,7 +333,7 @@ ds_check_record(ds_check_t *c, ds_str_t hub, ds_str_t id,
 {
     int  rc;
 
-    if (!ds_key_valid(hub, id)) {
+    if (!dsi_key_valid(hub, id)) {
         ds_check_problem(c, "invalid id in key", hub, id);
         return 0;
     }
@@ -389,7 +389,7 @@ ds_check_instance(ds_check_t *c, ds_str_t hub, ds_str_t id,
 
     if (inst->ready_at != 0) {
         if (!ds_check_exists(c, DS_DB_READY, kb,
-                             ds_key_ready(kb, hub, DS_READY_ORCH,
+                             dsi_key_ready(kb, hub, DS_READY_ORCH,
                                           inst->ready_at,
                                           (const unsigned char *) id.data,
                                           id.len)))
@@ -406,7 +406,7 @@ ds_check_instance(ds_check_t *c, ds_str_t hub, ds_str_t id,
         return;
     }
 
-    if (ds_seq_last(c->txn, DS_DB_INBOX, hub, id, &last) == DS_OK
+    if (dsi_seq_last(c->txn, DS_DB_INBOX, hub, id, &last) == DS_OK
         && last != 0)
     {
         ds_check_problem(c, "runnable instance not in the ready index",
@@ -434,7 +434,7 @@ ds_check_ready(ds_check_t *c, ds_str_t hub, const unsigned char *k,
         return;
     }
 
-    at = ds_created_dec(ds_get_u64(k + off + 1));
+    at = dsi_created_dec(dsi_get_u64(k + off + 1));
     id.data = (const char *) k + off + 9;
     id.len = len - off - 9;
 
@@ -456,13 +456,13 @@ ds_check_ready(ds_check_t *c, ds_str_t hub, const unsigned char *k,
 
         id.len -= 9;
 
-        if (!ds_key_valid(hub, id)) {
+        if (!dsi_key_valid(hub, id)) {
             ds_check_problem(c, "invalid id in key", hub, id);
             return;
         }
 
         key.mv_data = kb;
-        key.mv_size = ds_key_seq(kb, hub, id, ds_get_u64(k + len - 8));
+        key.mv_size = dsi_key_seq(kb, hub, id, dsi_get_u64(k + len - 8));
 
         if (mdb_get(c->txn->txn, ds_dbi(c->txn, DS_DB_ACTIVITIES), &key,
                     &val) != 0)
@@ -471,7 +471,7 @@ ds_check_ready(ds_check_t *c, ds_str_t hub, const unsigned char *k,
             return;
         }
 
-        if (ds_activity_info(val.mv_data, val.mv_size, &done, &ready_at)
+        if (dsi_activity_info(val.mv_data, val.mv_size, &done, &ready_at)
             != DS_OK || done || ready_at != at)
         {
             ds_check_problem(c, "ready entry does not match its activity",
@@ -532,7 +532,7 @@ ds_check_activity(ds_check_t *c, ds_str_t hub, const unsigned char *k,
         return;
     }
 
-    if (ds_activity_info(val->mv_data, val->mv_size, &done, &ready_at)
+    if (dsi_activity_info(val->mv_data, val->mv_size, &done, &ready_at)
         != DS_OK)
     {
         ds_check_problem(c, "unreadable activity record", hub, id);
@@ -549,10 +549,10 @@ ds_check_activity(ds_check_t *c, ds_str_t hub, const unsigned char *k,
     }
 
     if (!ds_check_exists(c, DS_DB_READY, kb,
-                         ds_key_ready(kb, hub, DS_READY_ACTIVITY, ready_at,
+                         dsi_key_ready(kb, hub, DS_READY_ACTIVITY, ready_at,
                              item,
-                             ds_item_activity(item, id,
-                                 (int64_t) ds_get_u64(k + len - 8)))))
+                             dsi_item_activity(item, id,
+                                 (int64_t) dsi_get_u64(k + len - 8)))))
     {
         ds_check_problem(c, "activity without its ready entry", hub, id);
     }
@@ -586,7 +586,7 @@ ds_check_timer(ds_check_t *c, int db, ds_str_t hub, const unsigned char *k,
 
     id.data = (const char *) k + ioff;
     id.len = len - 9 - ioff;
-    timer_id = (int64_t) ds_get_u64(k + len - 8);
+    timer_id = (int64_t) dsi_get_u64(k + len - 8);
 
     if (!ds_check_record(c, hub, id, &inst)) {
         return;
@@ -595,13 +595,13 @@ ds_check_timer(ds_check_t *c, int db, ds_str_t hub, const unsigned char *k,
     key.mv_data = kb;
 
     if (db == DS_DB_TIMERS) {
-        due = ds_created_dec(ds_get_u64(k + off));
-        key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) timer_id);
+        due = dsi_created_dec(dsi_get_u64(k + off));
+        key.mv_size = dsi_key_seq(kb, hub, id, (uint64_t) timer_id);
 
         rc = mdb_get(c->txn->txn, ds_dbi(c->txn, DS_DB_TIMER_IX), &key, &v);
 
         if (rc != 0 || v.mv_size != 8
-            || ds_get_i64((unsigned char *) v.mv_data) != due)
+            || dsi_get_i64((unsigned char *) v.mv_data) != due)
         {
             ds_check_problem(c, "timer without its timer_ix entry", hub, id);
         }
@@ -609,10 +609,10 @@ ds_check_timer(ds_check_t *c, int db, ds_str_t hub, const unsigned char *k,
         return;
     }
 
-    due = ds_get_i64(val->mv_data);
+    due = dsi_get_i64(val->mv_data);
 
     if (!ds_check_exists(c, DS_DB_TIMERS, kb,
-                         ds_key_timer(kb, hub, due, id, timer_id)))
+                         dsi_key_timer(kb, hub, due, id, timer_id)))
     {
         ds_check_problem(c, "timer_ix entry without its timer", hub, id);
     }
@@ -627,8 +627,8 @@ ds_check_entity(ds_check_t *c, ds_str_t hub, ds_str_t eid,
     uint64_t       last;
     unsigned char  kb[DS_KEY_BUF];
 
-    if (!ds_key_valid(hub, eid)
-        || ds_entity_info(eid, val->mv_data, val->mv_size, &ready_at)
+    if (!dsi_key_valid(hub, eid)
+        || dsi_entity_info(eid, val->mv_data, val->mv_size, &ready_at)
            != DS_OK)
     {
         ds_check_problem(c, "unreadable entity record", hub, eid);
@@ -637,7 +637,7 @@ ds_check_entity(ds_check_t *c, ds_str_t hub, ds_str_t eid,
 
     if (ready_at != 0) {
         if (!ds_check_exists(c, DS_DB_READY, kb,
-                             ds_key_ready(kb, hub, DS_READY_ENTITY,
+                             dsi_key_ready(kb, hub, DS_READY_ENTITY,
                                           ready_at,
                                           (const unsigned char *) eid.data,
                                           eid.len)))
@@ -648,7 +648,7 @@ ds_check_entity(ds_check_t *c, ds_str_t hub, ds_str_t eid,
         return;
     }
 
-    if (ds_seq_last(c->txn, DS_DB_ENTITY_OPS, hub, eid, &last) == DS_OK
+    if (dsi_seq_last(c->txn, DS_DB_ENTITY_OPS, hub, eid, &last) == DS_OK
         && last != 0)
     {
         ds_check_problem(c, "entity with operations not in the ready index",
@@ -664,12 +664,12 @@ ds_check_entity_get(ds_check_t *c, ds_str_t hub, ds_str_t eid,
     MDB_val        key, val;
     unsigned char  kb[DS_KEY_BUF];
 
-    if (!ds_key_valid(hub, eid)) {
+    if (!dsi_key_valid(hub, eid)) {
         return DS_INVALID;
     }
 
     key.mv_data = kb;
-    key.mv_size = ds_key_instance(kb, hub, eid);
+    key.mv_size = dsi_key_instance(kb, hub, eid);
 
     if (mdb_get(c->txn->txn, ds_dbi(c->txn, DS_DB_ENTITIES), &key, &val)
         != 0)
@@ -677,5 +677,5 @@ ds_check_entity_get(ds_check_t *c, ds_str_t hub, ds_str_t eid,
         return DS_NOTFOUND;
     }
 
-    return ds_entity_info(eid, val.mv_data, val.mv_size, ready_at);
+    return dsi_entity_info(eid, val.mv_data, val.mv_size, ready_at);
 }

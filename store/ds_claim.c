@@ -138,7 +138,7 @@ ds_orch_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r, int64_t at,
     if (!ds_status_is_terminal(inst->status)
         && inst->status != DS_SUSPENDED)
     {
-        rc = ds_seq_last(txn, DS_DB_INBOX, hub, r->id, &last);
+        rc = dsi_seq_last(txn, DS_DB_INBOX, hub, r->id, &last);
         if (rc != DS_OK) {
             return rc;
         }

@@ -104,7 +104,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return DS_INVALID;
     }
 
-    rc = ds_room(txn, DS_ROOM_ADD);
+    rc = dsi_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
@@ -112,7 +112,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     fin = (nactions && ds_is_finish(actions[nactions - 1].type))
           ? &actions[nactions - 1] : NULL;
 
-    rc = ds_instance_own(txn, &inst, &mem);
+    rc = dsi_instance_own(txn, &inst, &mem);
     if (rc != DS_OK) {
         return rc;
     }
@@ -123,13 +123,13 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     memset(&msgs, 0, sizeof(ds_msgs_t));
     msgs.txn = txn;
-    ds_buf_init(&msgs.data);
-    ds_buf_init(&b);
+    dsi_buf_init(&msgs.data);
+    dsi_buf_init(&b);
 
     rc = ds_inbox_read_upto(txn, hub, id, upto, ds_msgs_cb, &msgs);
 
     if (rc == DS_OK && msgs.oom) {
-        ds_txn_set_error(txn, "out of memory");
+        dsi_txn_set_error(txn, "out of memory");
         rc = DS_ERROR;
     }
 
@@ -171,7 +171,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         inst.status = DS_COMPLETED;
         inst.output = fin->input;
 
-        rc = ds_notify_parent(txn, hub, inst.parent_id, inst.parent_task,
+        rc = dsi_notify_parent(txn, hub, inst.parent_id, inst.parent_task,
                               inst.parent_execution, 0, fin->input, none,
                               none, now);
 
@@ -179,7 +179,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         inst.status = DS_FAILED;
         inst.output = fin->reason;
 
-        rc = ds_notify_parent(txn, hub, inst.parent_id, inst.parent_task,
+        rc = dsi_notify_parent(txn, hub, inst.parent_id, inst.parent_task,
                               inst.parent_execution, 1, none, fin->reason,
                               fin->details, now);
 
@@ -198,22 +198,22 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         rc = ds_history_clear(txn, hub, id);
 
         if (rc == DS_OK) {
-            ds_ev_begin(&b, "ExecutionStarted", now);
-            ds_ev_str(&b, "Name", inst.name);
-            ds_ev_json(&b, "Input", fin->input);
-            rc = ds_ev_end(txn, &b, &msg);
+            dsi_ev_begin(&b, "ExecutionStarted", now);
+            dsi_ev_str(&b, "Name", inst.name);
+            dsi_ev_json(&b, "Input", fin->input);
+            rc = dsi_ev_end(txn, &b, &msg);
         }
 
         if (rc == DS_OK) {
             /* upto is >= 1 for a claimed item; be safe with others */
-            rc = upto ? ds_seq_put(txn, DS_DB_INBOX, hub, id, upto, msg)
-                      : ds_inbox_push(txn, hub, id, &inst, msg, now);
+            rc = upto ? dsi_seq_put(txn, DS_DB_INBOX, hub, id, upto, msg)
+                      : dsi_inbox_push(txn, hub, id, &inst, msg, now);
         }
     }
 
     if (rc == DS_OK && fin != NULL) {
         /* the execution ended: its pending activities and timers are moot */
-        rc = ds_drop_work(txn, hub, id, 0);
+        rc = dsi_drop_work(txn, hub, id, 0);
     }
 
     if (rc != DS_OK) {
@@ -223,7 +223,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     last = 0;
 
     if (!ds_status_is_terminal(inst.status) && inst.status != DS_SUSPENDED) {
-        rc = ds_seq_last(txn, DS_DB_INBOX, hub, id, &last);
+        rc = dsi_seq_last(txn, DS_DB_INBOX, hub, id, &last);
         if (rc != DS_OK) {
             goto done;
         }
@@ -236,7 +236,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     memcpy(inst.done_lease, lease, DS_LEASE_LEN);
     inst.done_digest = digest;
     inst.done_status = inst.status;
-    inst.ready_at = last ? ds_ready_time(now) : 0;
+    inst.ready_at = last ? dsi_ready_time(now) : 0;
 
     rc = ds_instance_put(txn, hub, id, &inst);
 
@@ -246,8 +246,8 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
 done:
 
-    ds_buf_free(&b);
-    ds_buf_free(&msgs.data);
+    dsi_buf_free(&b);
+    dsi_buf_free(&msgs.data);
     free(msgs.lens);
     free(mem);
 
@@ -298,7 +298,7 @@ ds_actions_check(ds_str_t hub, ds_str_t id, const ds_action_t *a, size_t n)
 {
     ds_action_fault_t  f;
 
-    if (!ds_key_hub_valid(hub)) {
+    if (!dsi_key_hub_valid(hub)) {
         return DS_INVALID;
     }
 
@@ -572,7 +572,7 @@ ds_msgs_cb(void *data, uint64_t seq, ds_str_t event)
         m->lens = lens;
     }
 
-    ds_buf_add(&m->data, event.data, event.len);
+    dsi_buf_add(&m->data, event.data, event.len);
 
     if (m->data.oom) {
         m->oom = 1;
@@ -599,11 +599,11 @@ ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_buf_t  b;
     ds_str_t  ev;
 
-    ds_buf_init(&b);
+    dsi_buf_init(&b);
 
-    ds_ev_begin(&b, "OrchestratorStarted", now);
+    dsi_ev_begin(&b, "OrchestratorStarted", now);
 
-    rc = ds_ev_end(txn, &b, &ev);
+    rc = dsi_ev_end(txn, &b, &ev);
 
     if (rc == DS_OK) {
         rc = ds_history_append(txn, hub, id, ev, NULL);
@@ -632,15 +632,15 @@ ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     if (rc == DS_OK) {
-        ds_ev_begin(&b, "OrchestratorCompleted", now);
-        rc = ds_ev_end(txn, &b, &ev);
+        dsi_ev_begin(&b, "OrchestratorCompleted", now);
+        rc = dsi_ev_end(txn, &b, &ev);
     }
 
     if (rc == DS_OK) {
         rc = ds_history_append(txn, hub, id, ev, NULL);
     }
 
-    ds_buf_free(&b);
+    dsi_buf_free(&b);
 
     return rc;
 }
@@ -661,70 +661,70 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
     switch (a->type) {
 
     case DS_ACT_SCHEDULE_ACTIVITY:
-        ds_ev_begin(b, "TaskScheduled", now);
-        ds_ev_int(b, "EventId", a->id);
-        ds_ev_str(b, "Name", a->name);
-        ds_ev_json(b, "Input", a->input);
+        dsi_ev_begin(b, "TaskScheduled", now);
+        dsi_ev_int(b, "EventId", a->id);
+        dsi_ev_str(b, "Name", a->name);
+        dsi_ev_json(b, "Input", a->input);
         break;
 
     case DS_ACT_CREATE_TIMER:
-        ds_ev_begin(b, "TimerCreated", now);
-        ds_ev_int(b, "EventId", a->id);
-        ds_ev_time(b, "FireAt", a->fire_at);
+        dsi_ev_begin(b, "TimerCreated", now);
+        dsi_ev_int(b, "EventId", a->id);
+        dsi_ev_time(b, "FireAt", a->fire_at);
         break;
 
     case DS_ACT_START_SUB:
         (void) ds_child_id(id, a, cb, &child);
 
-        ds_ev_begin(b, "SubOrchestrationInstanceCreated", now);
-        ds_ev_int(b, "EventId", a->id);
-        ds_ev_str(b, "Name", a->name);
-        ds_ev_str(b, "InstanceId", child);
-        ds_ev_json(b, "Input", a->input);
+        dsi_ev_begin(b, "SubOrchestrationInstanceCreated", now);
+        dsi_ev_int(b, "EventId", a->id);
+        dsi_ev_str(b, "Name", a->name);
+        dsi_ev_str(b, "InstanceId", child);
+        dsi_ev_json(b, "Input", a->input);
         break;
 
     case DS_ACT_RAISE_EVENT:
-        ds_ev_begin(b, "EventSent", now);
-        ds_ev_int(b, "EventId", -1);
-        ds_ev_str(b, "InstanceId", a->instance_id);
-        ds_ev_str(b, "Name", a->name);
-        ds_ev_json(b, "Input", a->input);
+        dsi_ev_begin(b, "EventSent", now);
+        dsi_ev_int(b, "EventId", -1);
+        dsi_ev_str(b, "InstanceId", a->instance_id);
+        dsi_ev_str(b, "Name", a->name);
+        dsi_ev_json(b, "Input", a->input);
         break;
 
     case DS_ACT_SIGNAL_ENTITY:
-        (void) ds_entity_id(a->entity_name, a->entity_key, eb, &eid);
+        (void) dsi_entity_id(a->entity_name, a->entity_key, eb, &eid);
 
-        ds_ev_begin(b, "EventSent", now);
-        ds_ev_int(b, "EventId", -1);
-        ds_ev_str(b, "InstanceId", eid);
-        ds_ev_str(b, "Name", a->name);
-        ds_ev_json(b, "Input", a->input);
+        dsi_ev_begin(b, "EventSent", now);
+        dsi_ev_int(b, "EventId", -1);
+        dsi_ev_str(b, "InstanceId", eid);
+        dsi_ev_str(b, "Name", a->name);
+        dsi_ev_json(b, "Input", a->input);
         break;
 
     case DS_ACT_COMPLETE:
-        ds_ev_begin(b, "ExecutionCompleted", now);
-        ds_ev_int(b, "OrchestrationStatus", DS_COMPLETED);
-        ds_ev_json(b, "Result", a->input);
+        dsi_ev_begin(b, "ExecutionCompleted", now);
+        dsi_ev_int(b, "OrchestrationStatus", DS_COMPLETED);
+        dsi_ev_json(b, "Result", a->input);
         break;
 
     case DS_ACT_FAIL:
-        ds_buf_init(&fd);
-        ds_ev_open(&fd);
-        ds_ev_json(&fd, "Reason", a->reason);
-        ds_ev_json(&fd, "Details", a->details);
+        dsi_buf_init(&fd);
+        dsi_ev_open(&fd);
+        dsi_ev_json(&fd, "Reason", a->reason);
+        dsi_ev_json(&fd, "Details", a->details);
 
-        rc = ds_ev_end(txn, &fd, &fdj);
+        rc = dsi_ev_end(txn, &fd, &fdj);
         if (rc != DS_OK) {
-            ds_buf_free(&fd);
+            dsi_buf_free(&fd);
             return rc;
         }
 
-        ds_ev_begin(b, "ExecutionCompleted", now);
-        ds_ev_int(b, "OrchestrationStatus", DS_FAILED);
-        ds_ev_json(b, "Result", a->reason);
-        ds_ev_json(b, "FailureDetails", fdj);
+        dsi_ev_begin(b, "ExecutionCompleted", now);
+        dsi_ev_int(b, "OrchestrationStatus", DS_FAILED);
+        dsi_ev_json(b, "Result", a->reason);
+        dsi_ev_json(b, "FailureDetails", fdj);
 
-        ds_buf_free(&fd);
+        dsi_buf_free(&fd);
         break;
 
     default:
@@ -732,7 +732,7 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
         return DS_NOTFOUND;
     }
 
-    return ds_ev_end(txn, b, event);
+    return dsi_ev_end(txn, b, event);
 }
 
 
@@ -758,7 +758,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     none.data = NULL;
     none.len = 0;
 
-    ds_buf_init(&b);
+    dsi_buf_init(&b);
     rc = DS_OK;
 
     for (i = 0; rc == DS_OK && i < n; i++) {
@@ -766,7 +766,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
         case DS_ACT_SCHEDULE_ACTIVITY:
             if (!finishing) {
-                rc = ds_activity_schedule(txn, hub, id, a[i].id, a[i].name,
+                rc = dsi_activity_schedule(txn, hub, id, a[i].id, a[i].name,
                                           a[i].input, now);
             }
 
@@ -774,7 +774,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
         case DS_ACT_CREATE_TIMER:
             if (!finishing) {
-                rc = ds_timer_create(txn, hub, id, a[i].id, a[i].fire_at);
+                rc = dsi_timer_create(txn, hub, id, a[i].id, a[i].fire_at);
             }
 
             break;
@@ -789,7 +789,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                 rc = DS_CONFLICT;
 
             } else {
-                rc = ds_start(txn, hub, child, a[i].name, a[i].input, now,
+                rc = dsi_start(txn, hub, child, a[i].name, a[i].input, now,
                               id, a[i].id, inst->execution, &cinst);
             }
 
@@ -804,25 +804,25 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                              "exists.", (int) child.len, child.data);
             reason.data = rb;
 
-            ds_ev_begin(&b, "SubOrchestrationInstanceFailed", now);
-            ds_ev_int(&b, "TaskScheduledId", a[i].id);
-            ds_ev_str(&b, "Reason", reason);
-            ds_ev_json(&b, "Details", none);
+            dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", now);
+            dsi_ev_int(&b, "TaskScheduledId", a[i].id);
+            dsi_ev_str(&b, "Reason", reason);
+            dsi_ev_json(&b, "Details", none);
 
-            rc = ds_ev_end(txn, &b, &msg);
+            rc = dsi_ev_end(txn, &b, &msg);
 
             if (rc == DS_OK) {
-                rc = ds_inbox_push(txn, hub, id, inst, msg, now);
+                rc = dsi_inbox_push(txn, hub, id, inst, msg, now);
             }
 
             break;
 
         case DS_ACT_RAISE_EVENT:
-            ds_ev_begin(&b, "EventRaised", now);
-            ds_ev_str(&b, "Name", a[i].name);
-            ds_ev_json(&b, "Input", a[i].input);
+            dsi_ev_begin(&b, "EventRaised", now);
+            dsi_ev_str(&b, "Name", a[i].name);
+            dsi_ev_json(&b, "Input", a[i].input);
 
-            rc = ds_ev_end(txn, &b, &msg);
+            rc = dsi_ev_end(txn, &b, &msg);
             if (rc != DS_OK) {
                 break;
             }
@@ -830,10 +830,10 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
             if (a[i].instance_id.len == id.len
                 && memcmp(a[i].instance_id.data, id.data, id.len) == 0)
             {
-                rc = ds_inbox_push(txn, hub, id, inst, msg, now);
+                rc = dsi_inbox_push(txn, hub, id, inst, msg, now);
 
             } else {
-                rc = ds_inbox_deliver(txn, hub, a[i].instance_id, 0, msg,
+                rc = dsi_inbox_deliver(txn, hub, a[i].instance_id, 0, msg,
                                       now, 0);
             }
 
@@ -855,7 +855,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         }
     }
 
-    ds_buf_free(&b);
+    dsi_buf_free(&b);
 
     return rc;
 }

@@ -85,7 +85,7 @@ const dsi_work_kind_t  dsi_work_entity = {
  */
 
 int
-ds_entity_id(ds_str_t name, ds_str_t key, unsigned char *buf, ds_str_t *eid)
+dsi_entity_id(ds_str_t name, ds_str_t key, unsigned char *buf, ds_str_t *eid)
 {
     size_t  i, n;
 
@@ -133,13 +133,13 @@ ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     ds_erec_t      rec;
     unsigned char  eb[DS_ID_MAX];
 
-    if (!ds_key_hub_valid(hub) || operation.len > DS_NAME_MAX
-        || ds_entity_id(name, key, eb, &eid) != DS_OK)
+    if (!dsi_key_hub_valid(hub) || operation.len > DS_NAME_MAX
+        || dsi_entity_id(name, key, eb, &eid) != DS_OK)
     {
         return DS_INVALID;
     }
 
-    rc = ds_room(txn, DS_ROOM_ADD);
+    rc = dsi_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
@@ -155,7 +155,7 @@ ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
 
     old_ready_at = rec.ready_at;
 
-    rc = ds_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
+    rc = dsi_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
     if (rc != DS_OK) {
         return rc;
     }
@@ -165,32 +165,32 @@ ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     }
 
     if (last == UINT64_MAX) {
-        ds_txn_set_error(txn, "entity operation sequence exhausted");
+        dsi_txn_set_error(txn, "entity operation sequence exhausted");
         return DS_ERROR;
     }
 
     seq = last + 1;
     rec.op_seq = seq;
 
-    ds_lease_ready(rec.lease, rec.lease_expires, &rec.ready_at, now);
+    dsi_lease_ready(rec.lease, rec.lease_expires, &rec.ready_at, now);
 
-    ds_buf_init(&b);
-    ds_ev_open(&b);
-    ds_ev_str(&b, "operation", operation);
-    ds_ev_json(&b, "input", input);
-    ds_ev_time(&b, "timestamp", now);
+    dsi_buf_init(&b);
+    dsi_ev_open(&b);
+    dsi_ev_str(&b, "operation", operation);
+    dsi_ev_json(&b, "input", input);
+    dsi_ev_time(&b, "timestamp", now);
 
-    rc = ds_ev_end(txn, &b, &msg);
+    rc = dsi_ev_end(txn, &b, &msg);
 
     if (rc == DS_OK) {
         rc = ds_erec_put(txn, hub, eid, &rec, old_ready_at);
     }
 
     if (rc == DS_OK) {
-        rc = ds_seq_put(txn, DS_DB_ENTITY_OPS, hub, eid, seq, msg);
+        rc = dsi_seq_put(txn, DS_DB_ENTITY_OPS, hub, eid, seq, msg);
     }
 
-    ds_buf_free(&b);
+    dsi_buf_free(&b);
 
     return rc;
 }
@@ -203,11 +203,11 @@ ds_entity_read_ops(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     ds_str_t       eid;
     unsigned char  eb[DS_ID_MAX];
 
-    if (ds_entity_id(name, key, eb, &eid) != DS_OK) {
+    if (dsi_entity_id(name, key, eb, &eid) != DS_OK) {
         return DS_INVALID;
     }
 
-    return ds_seq_read_upto(txn, DS_DB_ENTITY_OPS, hub, eid, upto, cb, data);
+    return dsi_seq_read_upto(txn, DS_DB_ENTITY_OPS, hub, eid, upto, cb, data);
 }
 
 
@@ -250,7 +250,7 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     eid = r.id;
     rec = r.u.ent;
 
-    rc = ds_room(txn, DS_ROOM_ADD);
+    rc = dsi_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
@@ -269,12 +269,12 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
     old_ready_at = rec.ready_at;
 
-    rc = ds_seq_delete(txn, DS_DB_ENTITY_OPS, hub, eid, rec.lease_upto);
+    rc = dsi_seq_delete(txn, DS_DB_ENTITY_OPS, hub, eid, rec.lease_upto);
     if (rc != DS_OK) {
         return rc;
     }
 
-    rc = ds_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
+    rc = dsi_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
     if (rc != DS_OK) {
         return rc;
     }
@@ -284,7 +284,7 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     rec.done_digest = digest;
     memset(rec.lease, 0, DS_LEASE_LEN);
     rec.lease_expires = 0;
-    rec.ready_at = last ? ds_ready_time(now) : 0;
+    rec.ready_at = last ? dsi_ready_time(now) : 0;
 
     return ds_erec_put(txn, hub, eid, &rec, old_ready_at);
 }
@@ -308,8 +308,8 @@ ds_entity_key_of(ds_str_t hub, ds_str_t id, ds_str_t key, int64_t task_id,
 {
     (void) task_id;
 
-    if (!ds_key_hub_valid(hub)
-        || ds_entity_id(id, key, r->eid, &r->id) != DS_OK)
+    if (!dsi_key_hub_valid(hub)
+        || dsi_entity_id(id, key, r->eid, &r->id) != DS_OK)
     {
         return DS_INVALID;
     }
@@ -361,7 +361,7 @@ ds_entity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
         return DS_OK;
     }
 
-    rc = ds_seq_last(txn, DS_DB_ENTITY_OPS, hub, r->id, &last);
+    rc = dsi_seq_last(txn, DS_DB_ENTITY_OPS, hub, r->id, &last);
     if (rc != DS_OK) {
         return rc;
     }
@@ -403,7 +403,7 @@ ds_entity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     ds_erec_t      rec;
     unsigned char  eb[DS_ID_MAX];
 
-    if (!ds_key_hub_valid(hub) || ds_entity_id(name, key, eb, &eid) != DS_OK)
+    if (!dsi_key_hub_valid(hub) || dsi_entity_id(name, key, eb, &eid) != DS_OK)
     {
         return DS_INVALID;
     }
@@ -452,14 +452,14 @@ ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
     *token_len = 0;
 
-    if (!ds_key_hub_valid(hub) || top == 0) {
+    if (!dsi_key_hub_valid(hub) || top == 0) {
         return DS_INVALID;
     }
 
     raw_len = 0;
 
     if (token_in.len
-        && (ds_b64url_decode(token_in, raw, DS_ETOKEN_RAW_MAX, &raw_len)
+        && (dsi_b64url_decode(token_in, raw, DS_ETOKEN_RAW_MAX, &raw_len)
             != DS_OK || raw_len < 2 || raw[0] != DS_ETOKEN_VERSION))
     {
         return DS_INVALID;
@@ -474,7 +474,7 @@ ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
         none.data = "";
         none.len = 0;
 
-        if (ds_entity_id(name, none, pb, &pfx) != DS_OK) {
+        if (dsi_entity_id(name, none, pb, &pfx) != DS_OK) {
             return DS_INVALID;
         }
 
@@ -486,7 +486,7 @@ ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
     /* resume strictly after the token's id unless it lies before */
 
-    hlen = ds_key_hub(kb, hub);
+    hlen = dsi_key_hub(kb, hub);
     after = raw_len > 1
             && ds_bytes_cmp(raw + 1, raw_len - 1,
                             (const unsigned char *) pfx.data, pfx.len) >= 0;
@@ -504,7 +504,7 @@ ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
     rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_ENTITIES), &cur);
     if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
     rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
@@ -532,7 +532,7 @@ ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
             if (have_pos) {
                 raw[0] = DS_ETOKEN_VERSION;
                 memcpy(raw + 1, pos, pos_len);
-                *token_len = ds_b64url_encode(raw, pos_len + 1, token);
+                *token_len = dsi_b64url_encode(raw, pos_len + 1, token);
             }
 
             break;
@@ -548,7 +548,7 @@ ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
             || ds_entity_split(eid, &e.name, &e.key) != DS_OK)
         {
             mdb_cursor_close(cur);
-            ds_txn_set_error(txn, "corrupt entity record");
+            dsi_txn_set_error(txn, "corrupt entity record");
             return DS_ERROR;
         }
 
@@ -567,7 +567,7 @@ ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
         if (cb(data, &e) != 0) {
             mdb_cursor_close(cur);
-            ds_txn_set_error(txn, "stopped by the callback");
+            dsi_txn_set_error(txn, "stopped by the callback");
             *token_len = 0;
             return DS_ERROR;
         }
@@ -575,7 +575,7 @@ ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
     mdb_cursor_close(cur);
 
-    return (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : ds_lmdb_rc(txn, rc);
+    return (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : dsi_lmdb_rc(txn, rc);
 }
 
 
@@ -627,20 +627,20 @@ ds_erec_get(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_erec_t *rec)
     MDB_val        key, val;
     unsigned char  kb[DS_KEY_BUF];
 
-    if (!ds_key_valid(hub, eid)) {
+    if (!dsi_key_valid(hub, eid)) {
         return DS_INVALID;
     }
 
     key.mv_data = kb;
-    key.mv_size = ds_key_instance(kb, hub, eid);
+    key.mv_size = dsi_key_instance(kb, hub, eid);
 
     rc = mdb_get(txn->txn, ds_dbi(txn, DS_DB_ENTITIES), &key, &val);
     if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
     if (ds_erec_decode(val.mv_data, val.mv_size, rec) != DS_OK) {
-        ds_txn_set_error(txn, "corrupt entity record");
+        dsi_txn_set_error(txn, "corrupt entity record");
         return DS_ERROR;
     }
 
@@ -675,7 +675,7 @@ ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, const ds_erec_t *rec,
     } else {
         buf = malloc(size);
         if (buf == NULL) {
-            ds_txn_set_error(txn, "out of memory");
+            dsi_txn_set_error(txn, "out of memory");
             return DS_ERROR;
         }
     }
@@ -685,31 +685,31 @@ ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, const ds_erec_t *rec,
     p[1] = rec->has_state ? DS_ENTITY_STATE : 0;
     p[2] = 0;
     p[3] = 0;
-    ds_put_i64(p + 4, rec->last_op);
-    ds_put_i64(p + 12, rec->ready_at);
-    ds_put_i64(p + 20, rec->lease_expires);
-    ds_put_u64(p + 28, rec->lease_upto);
-    ds_put_u64(p + 36, rec->op_seq);
+    dsi_put_i64(p + 4, rec->last_op);
+    dsi_put_i64(p + 12, rec->ready_at);
+    dsi_put_i64(p + 20, rec->lease_expires);
+    dsi_put_u64(p + 28, rec->lease_upto);
+    dsi_put_u64(p + 36, rec->op_seq);
     memcpy(p + 44, rec->lease, DS_LEASE_LEN);
     memcpy(p + 60, rec->done_lease, DS_LEASE_LEN);
-    ds_put_u64(p + 76, rec->done_digest);
-    ds_put_u32(p + 84, (uint32_t) rec->state.len);
+    dsi_put_u64(p + 76, rec->done_digest);
+    dsi_put_u32(p + 84, (uint32_t) rec->state.len);
 
     if (rec->state.len) {
         memcpy(p + DS_ENTITY_HEADER, rec->state.data, rec->state.len);
     }
 
-    rc = ds_ready_move(txn, hub, DS_READY_ENTITY, old_ready_at,
+    rc = dsi_ready_move(txn, hub, DS_READY_ENTITY, old_ready_at,
                        rec->ready_at, (const unsigned char *) eid.data,
                        eid.len);
 
     if (rc == DS_OK) {
         key.mv_data = kb;
-        key.mv_size = ds_key_instance(kb, hub, eid);
+        key.mv_size = dsi_key_instance(kb, hub, eid);
         val.mv_data = buf;
         val.mv_size = size;
 
-        rc = ds_lmdb_rc(txn, ds_put(txn, DS_DB_ENTITIES,
+        rc = dsi_lmdb_rc(txn, dsi_put(txn, DS_DB_ENTITIES,
                                      &key, &val, 0));
     }
 
@@ -724,7 +724,7 @@ ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, const ds_erec_t *rec,
 /* for ds_check(): DS_ERROR when the record or its id is malformed */
 
 int
-ds_entity_info(ds_str_t eid, const void *data, size_t len,
+dsi_entity_info(ds_str_t eid, const void *data, size_t len,
     int64_t *ready_at)
 {
     ds_str_t   name, key;
@@ -759,20 +759,20 @@ ds_erec_decode(const void *data, size_t len, ds_erec_t *rec)
     /* the state's length is the header's last 4 bytes in both versions */
 
     if (len < header || (p[0] != DS_ENTITY_VERSION && p[0] != DS_ENTITY_V1)
-        || ds_get_u32(p + header - 4) != len - header)
+        || dsi_get_u32(p + header - 4) != len - header)
     {
         return DS_ERROR;
     }
 
     rec->has_state = (p[1] & DS_ENTITY_STATE) != 0;
-    rec->last_op = ds_get_i64(p + 4);
-    rec->ready_at = ds_get_i64(p + 12);
-    rec->lease_expires = ds_get_i64(p + 20);
-    rec->lease_upto = ds_get_u64(p + 28);
-    rec->op_seq = ds_get_u64(p + 36);
+    rec->last_op = dsi_get_i64(p + 4);
+    rec->ready_at = dsi_get_i64(p + 12);
+    rec->lease_expires = dsi_get_i64(p + 20);
+    rec->lease_upto = dsi_get_u64(p + 28);
+    rec->op_seq = dsi_get_u64(p + 36);
     memcpy(rec->lease, p + 44, DS_LEASE_LEN);
     memcpy(rec->done_lease, p + 60, DS_LEASE_LEN);
-    rec->done_digest = p[0] == DS_ENTITY_V1 ? 0 : ds_get_u64(p + 76);
+    rec->done_digest = p[0] == DS_ENTITY_V1 ? 0 : dsi_get_u64(p + 76);
     rec->state.data = (const char *) p + header;
     rec->state.len = len - header;
 

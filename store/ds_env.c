@@ -439,7 +439,7 @@ ds_txn_writes(ds_txn_t *txn)
  */
 
 int
-ds_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val, unsigned flags)
+dsi_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val, unsigned flags)
 {
     int  rc;
 
@@ -455,12 +455,12 @@ ds_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val, unsigned flags)
 
 
 /*
- * mdb_get(); in a write txn through the cursor of ds_put(), which the
+ * mdb_get(); in a write txn through the cursor of dsi_put(), which the
  * read leaves where the put of a record it looked up descends to
  */
 
 int
-ds_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
+dsi_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
 {
     int      rc;
     MDB_val  k;
@@ -500,7 +500,7 @@ ds_txn_cursor(ds_txn_t *txn, int db)
 
 
 int
-ds_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
+dsi_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
 {
     txn->writes++;
 
@@ -509,7 +509,7 @@ ds_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
 
 
 int
-ds_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags)
+dsi_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags)
 {
     txn->writes++;
 
@@ -525,7 +525,7 @@ ds_txn_error(ds_txn_t *txn)
 
 
 void
-ds_txn_set_error(ds_txn_t *txn, const char *what)
+dsi_txn_set_error(ds_txn_t *txn, const char *what)
 {
     snprintf(txn->err, sizeof(txn->err), "%s", what);
 }
@@ -554,12 +554,12 @@ ds_txn_space(ds_txn_t *txn, ds_space_t *space)
 
     rc = mdb_env_info(txn->env->env, &info);
     if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
     rc = mdb_stat(txn->txn, txn->env->main_dbi, &st);
     if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
     pages = 2 + st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
@@ -567,7 +567,7 @@ ds_txn_space(ds_txn_t *txn, ds_space_t *space)
     for (i = 0; i < DS_DB_COUNT; i++) {
         rc = mdb_stat(txn->txn, ds_dbi(txn, i), &st);
         if (rc != 0) {
-            return ds_lmdb_rc(txn, rc);
+            return dsi_lmdb_rc(txn, rc);
         }
 
         pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
@@ -597,7 +597,7 @@ ds_txn_space(ds_txn_t *txn, ds_space_t *space)
  */
 
 int
-ds_room(ds_txn_t *txn, int kind)
+dsi_room(ds_txn_t *txn, int kind)
 {
     int         rc;
     size_t      keep;
@@ -611,7 +611,7 @@ ds_room(ds_txn_t *txn, int kind)
     keep = (kind == DS_ROOM_END) ? sp.reserve / 2 : sp.reserve;
 
     if (sp.used + keep >= sp.map_size) {
-        ds_txn_set_error(txn, (kind == DS_ROOM_END)
+        dsi_txn_set_error(txn, (kind == DS_ROOM_END)
                               ? "the store is full up to the half of its "
                                 "reserve that only purge may use"
                               : "the store is full up to its reserve, "
@@ -626,7 +626,7 @@ ds_room(ds_txn_t *txn, int kind)
 /* maps an LMDB code to ds_rc_e and keeps its text for ds_txn_error() */
 
 int
-ds_lmdb_rc(ds_txn_t *txn, int rc)
+dsi_lmdb_rc(ds_txn_t *txn, int rc)
 {
     switch (rc) {
 
@@ -638,11 +638,11 @@ ds_lmdb_rc(ds_txn_t *txn, int rc)
 
     case MDB_MAP_FULL:
     case MDB_TXN_FULL:
-        ds_txn_set_error(txn, mdb_strerror(rc));
+        dsi_txn_set_error(txn, mdb_strerror(rc));
         return DS_FULL;
 
     default:
-        ds_txn_set_error(txn, mdb_strerror(rc));
+        dsi_txn_set_error(txn, mdb_strerror(rc));
         return DS_ERROR;
     }
 }

@@ -7,7 +7,7 @@
  *
  * EventType comes first and every event has a Timestamp. A ds_buf_t grows
  * as members are added; running out of memory is remembered and reported
- * once, by ds_ev_end().
+ * once, by dsi_ev_end().
  */
 
 
@@ -26,7 +26,7 @@ static char *ds_buf_room(ds_buf_t *b, size_t n);
 
 
 void
-ds_buf_init(ds_buf_t *b)
+dsi_buf_init(ds_buf_t *b)
 {
     b->data = NULL;
     b->len = 0;
@@ -37,7 +37,7 @@ ds_buf_init(ds_buf_t *b)
 
 
 void
-ds_buf_reset(ds_buf_t *b)
+dsi_buf_reset(ds_buf_t *b)
 {
     b->len = 0;
     b->members = 0;
@@ -46,10 +46,10 @@ ds_buf_reset(ds_buf_t *b)
 
 
 void
-ds_buf_free(ds_buf_t *b)
+dsi_buf_free(ds_buf_t *b)
 {
     free(b->data);
-    ds_buf_init(b);
+    dsi_buf_init(b);
 }
 
 
@@ -92,7 +92,7 @@ ds_buf_room(ds_buf_t *b, size_t n)
 
 
 void
-ds_buf_add(ds_buf_t *b, const char *s, size_t len)
+dsi_buf_add(ds_buf_t *b, const char *s, size_t len)
 {
     char  *p;
 
@@ -111,24 +111,24 @@ ds_buf_add(ds_buf_t *b, const char *s, size_t len)
 
 
 void
-ds_ev_open(ds_buf_t *b)
+dsi_ev_open(ds_buf_t *b)
 {
-    ds_buf_reset(b);
-    ds_buf_add(b, "{", 1);
+    dsi_buf_reset(b);
+    dsi_buf_add(b, "{", 1);
 }
 
 
 void
-ds_ev_begin(ds_buf_t *b, const char *type, int64_t now)
+dsi_ev_begin(ds_buf_t *b, const char *type, int64_t now)
 {
     ds_str_t  t;
 
     t.data = type;
     t.len = strlen(type);
 
-    ds_ev_open(b);
-    ds_ev_str(b, "EventType", t);
-    ds_ev_time(b, "Timestamp", now);
+    dsi_ev_open(b);
+    dsi_ev_str(b, "EventType", t);
+    dsi_ev_time(b, "Timestamp", now);
 }
 
 
@@ -169,7 +169,7 @@ ds_ev_name(ds_buf_t *b, const char *field, size_t n)
 /* a JSON string member: s is escaped */
 
 void
-ds_ev_str(ds_buf_t *b, const char *field, ds_str_t s)
+dsi_ev_str(ds_buf_t *b, const char *field, ds_str_t s)
 {
     char  *p;
 
@@ -189,7 +189,7 @@ ds_ev_str(ds_buf_t *b, const char *field, ds_str_t s)
 /* a JSON text member, null when empty */
 
 void
-ds_ev_json(ds_buf_t *b, const char *field, ds_str_t json)
+dsi_ev_json(ds_buf_t *b, const char *field, ds_str_t json)
 {
     char  *p;
 
@@ -209,7 +209,7 @@ ds_ev_json(ds_buf_t *b, const char *field, ds_str_t json)
 
 
 void
-ds_ev_int(ds_buf_t *b, const char *field, int64_t v)
+dsi_ev_int(ds_buf_t *b, const char *field, int64_t v)
 {
     int   n;
     char  num[24];
@@ -217,13 +217,13 @@ ds_ev_int(ds_buf_t *b, const char *field, int64_t v)
     n = snprintf(num, sizeof(num), "%lld", (long long) v);
 
     if (ds_ev_name(b, field, 0) != NULL) {
-        ds_buf_add(b, num, (size_t) n);
+        dsi_buf_add(b, num, (size_t) n);
     }
 }
 
 
 void
-ds_ev_time(ds_buf_t *b, const char *field, int64_t us)
+dsi_ev_time(ds_buf_t *b, const char *field, int64_t us)
 {
     char  *p;
 
@@ -243,12 +243,12 @@ ds_ev_time(ds_buf_t *b, const char *field, int64_t us)
 /* closes the object; event points into b, valid until b changes */
 
 int
-ds_ev_end(ds_txn_t *txn, ds_buf_t *b, ds_str_t *event)
+dsi_ev_end(ds_txn_t *txn, ds_buf_t *b, ds_str_t *event)
 {
-    ds_buf_add(b, "}", 1);
+    dsi_buf_add(b, "}", 1);
 
     if (b->oom) {
-        ds_txn_set_error(txn, "out of memory");
+        dsi_txn_set_error(txn, "out of memory");
         return DS_ERROR;
     }
 
@@ -265,25 +265,25 @@ ds_ev_end(ds_txn_t *txn, ds_buf_t *b, ds_str_t *event)
  */
 
 int
-ds_event_build(ds_txn_t *txn, const char *type, int64_t now,
+dsi_event_build(ds_txn_t *txn, const char *type, int64_t now,
     const char *name_field, ds_str_t name, const char *json_field,
     ds_str_t json, ds_str_t *event)
 {
     int       rc;
     ds_buf_t  b;
 
-    ds_buf_init(&b);
-    ds_ev_begin(&b, type, now);
+    dsi_buf_init(&b);
+    dsi_ev_begin(&b, type, now);
 
     if (name_field) {
-        ds_ev_str(&b, name_field, name);
+        dsi_ev_str(&b, name_field, name);
     }
 
-    ds_ev_json(&b, json_field, json);
+    dsi_ev_json(&b, json_field, json);
 
-    rc = ds_ev_end(txn, &b, event);
+    rc = dsi_ev_end(txn, &b, event);
     if (rc != DS_OK) {
-        ds_buf_free(&b);
+        dsi_buf_free(&b);
     }
 
     return rc;

@@ -12,7 +12,7 @@ int
 ds_history_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t event, uint64_t *seq)
 {
-    return ds_seq_append(txn, DS_DB_HISTORY, hub, id, event, seq);
+    return dsi_seq_append(txn, DS_DB_HISTORY, hub, id, event, seq);
 }
 
 
@@ -20,12 +20,12 @@ int
 ds_history_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data)
 {
-    return ds_seq_read(txn, DS_DB_HISTORY, hub, id, cb, data);
+    return dsi_seq_read(txn, DS_DB_HISTORY, hub, id, cb, data);
 }
 
 
 int
 ds_history_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
 {
-    return ds_seq_delete(txn, DS_DB_HISTORY, hub, id, UINT64_MAX);
+    return dsi_seq_delete(txn, DS_DB_HISTORY, hub, id, UINT64_MAX);
 }

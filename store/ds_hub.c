@@ -69,17 +69,17 @@ ds_hub_walk(ds_txn_t *txn, ds_str_t hub, ds_record_cb cb, void *data)
     MDB_cursor     *cur;
     unsigned char   prefix[DS_KEY_BUF];
 
-    if (!ds_key_hub_valid(hub)) {
+    if (!dsi_key_hub_valid(hub)) {
         return DS_INVALID;
     }
 
-    plen = ds_key_hub(prefix, hub);
+    plen = dsi_key_hub(prefix, hub);
 
     for (t = 0; t < DS_TABLE_COUNT; t++) {
 
         rc = mdb_cursor_open(txn->txn, ds_dbi(txn, t), &cur);
         if (rc != 0) {
-            return ds_lmdb_rc(txn, rc);
+            return dsi_lmdb_rc(txn, rc);
         }
 
         key.mv_data = prefix;
@@ -103,7 +103,7 @@ ds_hub_walk(ds_txn_t *txn, ds_str_t hub, ds_record_cb cb, void *data)
 
             if (cb(data, t, k, v) != 0) {
                 mdb_cursor_close(cur);
-                ds_txn_set_error(txn, "the record callback failed");
+                dsi_txn_set_error(txn, "the record callback failed");
                 return DS_ERROR;
             }
         }
@@ -111,7 +111,7 @@ ds_hub_walk(ds_txn_t *txn, ds_str_t hub, ds_record_cb cb, void *data)
         mdb_cursor_close(cur);
 
         if (rc != MDB_NOTFOUND) {
-            return ds_lmdb_rc(txn, rc);
+            return dsi_lmdb_rc(txn, rc);
         }
     }
 
@@ -128,13 +128,13 @@ ds_hub_put(ds_txn_t *txn, ds_str_t hub, unsigned table, ds_str_t key,
     MDB_val         k, v;
     unsigned char   buf[DS_KEY_BUF];
 
-    if (!ds_key_hub_valid(hub) || table >= DS_TABLE_COUNT
+    if (!dsi_key_hub_valid(hub) || table >= DS_TABLE_COUNT
         || key.len == 0 || hub.len + 1 + key.len > DS_HUB_KEY_MAX)
     {
         return DS_INVALID;
     }
 
-    n = ds_key_hub(buf, hub);
+    n = dsi_key_hub(buf, hub);
     memcpy(buf + n, key.data, key.len);
 
     k.mv_data = buf;
@@ -142,12 +142,12 @@ ds_hub_put(ds_txn_t *txn, ds_str_t hub, unsigned table, ds_str_t key,
     v.mv_data = (void *) value.data;
     v.mv_size = value.len;
 
-    rc = ds_put(txn, table, &k, &v, MDB_NOOVERWRITE);
+    rc = dsi_put(txn, table, &k, &v, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) {
         return DS_CONFLICT;
     }
 
-    return ds_lmdb_rc(txn, rc);
+    return dsi_lmdb_rc(txn, rc);
 }
 
 
@@ -170,17 +170,17 @@ ds_hub_delete(ds_txn_t *txn, ds_str_t hub, size_t max, size_t *deleted,
     *deleted = 0;
     *more = 0;
 
-    if (!ds_key_hub_valid(hub)) {
+    if (!dsi_key_hub_valid(hub)) {
         return DS_INVALID;
     }
 
-    plen = ds_key_hub(prefix, hub);
+    plen = dsi_key_hub(prefix, hub);
 
     for (t = 0; t < DS_TABLE_COUNT; t++) {
 
         rc = mdb_cursor_open(txn->txn, ds_dbi(txn, t), &cur);
         if (rc != 0) {
-            return ds_lmdb_rc(txn, rc);
+            return dsi_lmdb_rc(txn, rc);
         }
 
         for ( ;; ) {
@@ -205,7 +205,7 @@ ds_hub_delete(ds_txn_t *txn, ds_str_t hub, size_t max, size_t *deleted,
                 return DS_OK;
             }
 
-            rc = ds_cursor_del(txn, cur, 0);
+            rc = dsi_cursor_del(txn, cur, 0);
             if (rc != 0) {
                 break;
             }
@@ -216,7 +216,7 @@ ds_hub_delete(ds_txn_t *txn, ds_str_t hub, size_t max, size_t *deleted,
         mdb_cursor_close(cur);
 
         if (rc != MDB_NOTFOUND) {
-            return ds_lmdb_rc(txn, rc);
+            return dsi_lmdb_rc(txn, rc);
         }
     }
 
@@ -335,16 +335,16 @@ ds_hub_list(ds_txn_t *txn, ds_hub_cb cb, void *data)
     free(hubs);
 
     if (rc == ENOMEM) {
-        ds_txn_set_error(txn, "out of memory");
+        dsi_txn_set_error(txn, "out of memory");
         return DS_ERROR;
     }
 
     if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
     if (cbrc != 0) {
-        ds_txn_set_error(txn, "the hub callback failed");
+        dsi_txn_set_error(txn, "the hub callback failed");
         return DS_ERROR;
     }
 

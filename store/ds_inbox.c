@@ -6,7 +6,7 @@
  * Messages are numbered from the record's inbox counter (inbox_seq), so a
  * seq is never handed out twice to one record even when the inbox was
  * emptied meanwhile: a lease's "upto" never covers a later message.
- * Delivering a message makes the instance ready (ds_ready_mark()); so does
+ * Delivering a message makes the instance ready (dsi_ready_mark()); so does
  * ds_inbox_append() when the instance has a record (ready at the clock's
  * now: it takes no time argument).
  *
@@ -38,7 +38,7 @@ ds_inbox_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     rc = ds_instance_get(txn, hub, id, &inst);
 
     if (rc == DS_NOTFOUND) {
-        return ds_seq_append(txn, DS_DB_INBOX, hub, id, message, seq);
+        return dsi_seq_append(txn, DS_DB_INBOX, hub, id, message, seq);
     }
 
     if (rc != DS_OK) {
@@ -53,7 +53,7 @@ ds_inbox_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     rc = ds_instance_put(txn, hub, id, &inst);
 
     if (rc == DS_OK) {
-        rc = ds_seq_put(txn, DS_DB_INBOX, hub, id, n, message);
+        rc = dsi_seq_put(txn, DS_DB_INBOX, hub, id, n, message);
     }
 
     if (rc == DS_OK && seq) {
@@ -68,7 +68,7 @@ int
 ds_inbox_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data)
 {
-    return ds_seq_read(txn, DS_DB_INBOX, hub, id, cb, data);
+    return dsi_seq_read(txn, DS_DB_INBOX, hub, id, cb, data);
 }
 
 
@@ -76,7 +76,7 @@ int
 ds_inbox_read_upto(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t upto, ds_event_cb cb, void *data)
 {
-    return ds_seq_read_upto(txn, DS_DB_INBOX, hub, id, upto, cb, data);
+    return dsi_seq_read_upto(txn, DS_DB_INBOX, hub, id, upto, cb, data);
 }
 
 
@@ -84,14 +84,14 @@ int
 ds_inbox_consume(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t upto_seq)
 {
-    return ds_seq_delete(txn, DS_DB_INBOX, hub, id, upto_seq);
+    return dsi_seq_delete(txn, DS_DB_INBOX, hub, id, upto_seq);
 }
 
 
 int
 ds_inbox_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
 {
-    return ds_seq_delete(txn, DS_DB_INBOX, hub, id, UINT64_MAX);
+    return dsi_seq_delete(txn, DS_DB_INBOX, hub, id, UINT64_MAX);
 }
 
 
@@ -104,7 +104,7 @@ ds_inbox_reserve(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int       rc;
     uint64_t  last;
 
-    rc = ds_seq_last(txn, DS_DB_INBOX, hub, id, &last);
+    rc = dsi_seq_last(txn, DS_DB_INBOX, hub, id, &last);
     if (rc != DS_OK) {
         return rc;
     }
@@ -114,14 +114,14 @@ ds_inbox_reserve(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     if (last == UINT64_MAX) {
-        ds_txn_set_error(txn, "inbox sequence exhausted");
+        dsi_txn_set_error(txn, "inbox sequence exhausted");
         return DS_ERROR;
     }
 
     *seq = last + 1;
     inst->inbox_seq = *seq;
 
-    ds_ready_mark(inst, now);
+    dsi_ready_mark(inst, now);
 
     return DS_OK;
 }
@@ -130,12 +130,12 @@ ds_inbox_reserve(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 /*
  * Appends a message to the inbox of inst, updates inst in memory (inbox
  * counter, ready_at); the caller writes the record. The string fields of
- * inst must not point into the map (see above): ds_inbox_deliver() is the
+ * inst must not point into the map (see above): dsi_inbox_deliver() is the
  * variant for a record that is read here.
  */
 
 int
-ds_inbox_push(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
+dsi_inbox_push(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
     ds_str_t message, int64_t now)
 {
     int       rc;
@@ -146,7 +146,7 @@ ds_inbox_push(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
         return rc;
     }
 
-    return ds_seq_put(txn, DS_DB_INBOX, hub, id, seq, message);
+    return dsi_seq_put(txn, DS_DB_INBOX, hub, id, seq, message);
 }
 
 
@@ -158,7 +158,7 @@ ds_inbox_push(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
  */
 
 int
-ds_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t execution, ds_str_t message, int64_t now, int strict)
 {
     int            rc;
@@ -193,5 +193,5 @@ ds_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return rc;
     }
 
-    return ds_seq_put(txn, DS_DB_INBOX, hub, id, seq, message);
+    return dsi_seq_put(txn, DS_DB_INBOX, hub, id, seq, message);
 }

@@ -29,20 +29,20 @@ ds_instance_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     MDB_val        key, val;
     unsigned char  kb[DS_KEY_BUF];
 
-    if (!ds_key_valid(hub, id)) {
+    if (!dsi_key_valid(hub, id)) {
         return DS_INVALID;
     }
 
     key.mv_data = kb;
-    key.mv_size = ds_key_instance(kb, hub, id);
+    key.mv_size = dsi_key_instance(kb, hub, id);
 
-    rc = ds_get(txn, DS_DB_INSTANCES, &key, &val);
+    rc = dsi_get(txn, DS_DB_INSTANCES, &key, &val);
     if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
-    if (ds_record_decode(val.mv_data, val.mv_size, inst) != DS_OK) {
-        ds_txn_set_error(txn, "corrupt instance record");
+    if (dsi_record_decode(val.mv_data, val.mv_size, inst) != DS_OK) {
+        dsi_txn_set_error(txn, "corrupt instance record");
         return DS_ERROR;
     }
 
@@ -69,7 +69,7 @@ ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return rc;
     }
 
-    return ds_instance_write(txn, hub, id, inst, rc == DS_OK ? &old : NULL);
+    return dsi_instance_write(txn, hub, id, inst, rc == DS_OK ? &old : NULL);
 }
 
 
@@ -80,7 +80,7 @@ ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
  */
 
 int
-ds_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst, const ds_instance_t *old)
 {
     int             rc;
@@ -88,7 +88,7 @@ ds_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     MDB_val         key, val;
     unsigned char   kb[DS_KEY_BUF], stack[DS_RECORD_STACK], *buf;
 
-    if (!ds_key_valid(hub, id)
+    if (!dsi_key_valid(hub, id)
         || (unsigned) inst->status >= DS_STATUS_COUNT
         || (unsigned) inst->suspended_from >= DS_STATUS_COUNT
         || (unsigned) inst->done_status >= DS_STATUS_COUNT
@@ -100,7 +100,7 @@ ds_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return DS_INVALID;
     }
 
-    size = ds_record_size(inst);
+    size = dsi_record_size(inst);
 
     if (size <= sizeof(stack)) {
         buf = stack;
@@ -108,12 +108,12 @@ ds_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     } else {
         buf = malloc(size);
         if (buf == NULL) {
-            ds_txn_set_error(txn, "out of memory");
+            dsi_txn_set_error(txn, "out of memory");
             return DS_ERROR;
         }
     }
 
-    ds_record_encode(inst, buf);
+    dsi_record_encode(inst, buf);
 
     rc = DS_OK;
 
@@ -136,7 +136,7 @@ ds_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     /* the ready index: an entry at ready_at when it is not 0 */
 
     if (old && old->ready_at != inst->ready_at && old->ready_at != 0) {
-        rc = ds_ready_del(txn, hub, DS_READY_ORCH, old->ready_at,
+        rc = dsi_ready_del(txn, hub, DS_READY_ORCH, old->ready_at,
                           (const unsigned char *) id.data, id.len);
         if (rc != DS_OK) {
             goto done;
@@ -146,7 +146,7 @@ ds_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     if ((old == NULL || old->ready_at != inst->ready_at)
         && inst->ready_at != 0)
     {
-        rc = ds_ready_put(txn, hub, DS_READY_ORCH, inst->ready_at,
+        rc = dsi_ready_put(txn, hub, DS_READY_ORCH, inst->ready_at,
                           (const unsigned char *) id.data, id.len);
         if (rc != DS_OK) {
             goto done;
@@ -154,11 +154,11 @@ ds_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     key.mv_data = kb;
-    key.mv_size = ds_key_instance(kb, hub, id);
+    key.mv_size = dsi_key_instance(kb, hub, id);
     val.mv_data = buf;
     val.mv_size = size;
 
-    rc = ds_lmdb_rc(txn, ds_put(txn, DS_DB_INSTANCES, &key, &val, 0));
+    rc = dsi_lmdb_rc(txn, dsi_put(txn, DS_DB_INSTANCES, &key, &val, 0));
 
 done:
 
@@ -181,7 +181,7 @@ ds_instance_delete(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
         return rc;
     }
 
-    return ds_instance_remove(txn, hub, id, &old);
+    return dsi_instance_remove(txn, hub, id, &old);
 }
 
 
@@ -191,7 +191,7 @@ ds_instance_delete(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
  */
 
 int
-ds_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+dsi_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *old)
 {
     int            rc;
@@ -204,32 +204,32 @@ ds_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     if (old->ready_at != 0) {
-        rc = ds_ready_del(txn, hub, DS_READY_ORCH, old->ready_at,
+        rc = dsi_ready_del(txn, hub, DS_READY_ORCH, old->ready_at,
                           (const unsigned char *) id.data, id.len);
         if (rc != DS_OK) {
             return rc;
         }
     }
 
-    rc = ds_drop_work(txn, hub, id, 1);
+    rc = dsi_drop_work(txn, hub, id, 1);
     if (rc != DS_OK) {
         return rc;
     }
 
     key.mv_data = kb;
-    key.mv_size = ds_key_instance(kb, hub, id);
+    key.mv_size = dsi_key_instance(kb, hub, id);
 
-    rc = ds_del(txn, DS_DB_INSTANCES, &key, NULL);
+    rc = dsi_del(txn, DS_DB_INSTANCES, &key, NULL);
     if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
-    rc = ds_seq_delete(txn, DS_DB_HISTORY, hub, id, UINT64_MAX);
+    rc = dsi_seq_delete(txn, DS_DB_HISTORY, hub, id, UINT64_MAX);
     if (rc != DS_OK) {
         return rc;
     }
 
-    return ds_seq_delete(txn, DS_DB_INBOX, hub, id, UINT64_MAX);
+    return dsi_seq_delete(txn, DS_DB_INBOX, hub, id, UINT64_MAX);
 }
 
 
@@ -246,19 +246,19 @@ ds_index_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e status,
     val.mv_size = 0;
 
     if (created_too) {
-        key.mv_size = ds_key_created(kb, hub, created, id);
+        key.mv_size = dsi_key_created(kb, hub, created, id);
 
-        rc = ds_put(txn, DS_DB_BY_CREATED, &key, &val, 0);
+        rc = dsi_put(txn, DS_DB_BY_CREATED, &key, &val, 0);
         if (rc != 0) {
-            return ds_lmdb_rc(txn, rc);
+            return dsi_lmdb_rc(txn, rc);
         }
     }
 
-    key.mv_size = ds_key_status(kb, hub, status, created, id);
+    key.mv_size = dsi_key_status(kb, hub, status, created, id);
 
-    rc = ds_put(txn, DS_DB_BY_STATUS, &key, &val, 0);
+    rc = dsi_put(txn, DS_DB_BY_STATUS, &key, &val, 0);
 
-    return ds_lmdb_rc(txn, rc);
+    return dsi_lmdb_rc(txn, rc);
 }
 
 
@@ -275,19 +275,19 @@ ds_index_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e status,
     key.mv_data = kb;
 
     if (created_too) {
-        key.mv_size = ds_key_created(kb, hub, created, id);
+        key.mv_size = dsi_key_created(kb, hub, created, id);
 
-        rc = ds_del(txn, DS_DB_BY_CREATED, &key, NULL);
+        rc = dsi_del(txn, DS_DB_BY_CREATED, &key, NULL);
         if (rc != 0 && rc != MDB_NOTFOUND) {
-            return ds_lmdb_rc(txn, rc);
+            return dsi_lmdb_rc(txn, rc);
         }
     }
 
-    key.mv_size = ds_key_status(kb, hub, status, created, id);
+    key.mv_size = dsi_key_status(kb, hub, status, created, id);
 
-    rc = ds_del(txn, DS_DB_BY_STATUS, &key, NULL);
+    rc = dsi_del(txn, DS_DB_BY_STATUS, &key, NULL);
     if (rc != 0 && rc != MDB_NOTFOUND) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
     return DS_OK;
@@ -305,7 +305,7 @@ ds_len_ok(size_t len)
 /* copies the record's strings into one allocation: *mem, to be freed */
 
 int
-ds_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem)
+dsi_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem)
 {
     char      *p;
     size_t     i, size;
@@ -325,7 +325,7 @@ ds_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem)
 
     *mem = malloc(size);
     if (*mem == NULL) {
-        ds_txn_set_error(txn, "out of memory");
+        dsi_txn_set_error(txn, "out of memory");
         return DS_ERROR;
     }
 

@@ -1,7 +1,8 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * Store internals shared by the ds_*.c files; not part of the public API.
+ * Store internals shared by the ds_*.c files; not part of the public API:
+ * their functions are named dsi_ (util/check-store-exports.sh checks it).
  */
 
 
@@ -82,7 +83,7 @@ struct ds_txn_s {
     MDB_txn            *txn;
     int                 write;
     uint64_t            writes;     /* puts and deletes attempted */
-    MDB_cursor         *put[DS_DB_COUNT];   /* of ds_put, write txns */
+    MDB_cursor         *put[DS_DB_COUNT];   /* of dsi_put, write txns */
     char                err[DS_ERR_LEN];
 };
 
@@ -91,11 +92,11 @@ struct ds_txn_s {
 
 
 /* ds_env.c */
-int ds_lmdb_rc(ds_txn_t *txn, int rc);
-int ds_room(ds_txn_t *txn, int kind);
+int dsi_lmdb_rc(ds_txn_t *txn, int rc);
+int dsi_room(ds_txn_t *txn, int kind);
 
 /*
- * ds_room() kinds: how much of the reserve an operation may take. Purges
+ * dsi_room() kinds: how much of the reserve an operation may take. Purges
  * do not ask: they may take all of it, so that terminate can never leave
  * the store without room to purge what it terminated.
  */
@@ -103,16 +104,16 @@ int ds_room(ds_txn_t *txn, int kind);
 #define DS_ROOM_END         1       /* half: terminate's history event */
 
 /* ds_instance.c */
-int ds_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+int dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst, const ds_instance_t *old);
 
 /* every write goes through these: they count for ds_txn_writes() */
-int ds_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val,
+int dsi_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val,
     unsigned flags);
-int ds_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
-int ds_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags);
-void ds_txn_set_error(ds_txn_t *txn, const char *what);
-int ds_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
+int dsi_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
+int dsi_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags);
+void dsi_txn_set_error(ds_txn_t *txn, const char *what);
+int dsi_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
 
 
 /* ds_events.c: building JSON events and messages */
@@ -124,87 +125,87 @@ typedef struct {
     int                 oom;
 } ds_buf_t;
 
-void ds_buf_init(ds_buf_t *b);
-void ds_buf_reset(ds_buf_t *b);
-void ds_buf_free(ds_buf_t *b);
-void ds_buf_add(ds_buf_t *b, const char *s, size_t len);
-void ds_ev_open(ds_buf_t *b);
-void ds_ev_begin(ds_buf_t *b, const char *type, int64_t now);
-void ds_ev_str(ds_buf_t *b, const char *field, ds_str_t s);
-void ds_ev_json(ds_buf_t *b, const char *field, ds_str_t json);
-void ds_ev_int(ds_buf_t *b, const char *field, int64_t v);
-void ds_ev_time(ds_buf_t *b, const char *field, int64_t us);
-int ds_ev_end(ds_txn_t *txn, ds_buf_t *b, ds_str_t *event);
-int ds_event_build(ds_txn_t *txn, const char *type, int64_t now,
+void dsi_buf_init(ds_buf_t *b);
+void dsi_buf_reset(ds_buf_t *b);
+void dsi_buf_free(ds_buf_t *b);
+void dsi_buf_add(ds_buf_t *b, const char *s, size_t len);
+void dsi_ev_open(ds_buf_t *b);
+void dsi_ev_begin(ds_buf_t *b, const char *type, int64_t now);
+void dsi_ev_str(ds_buf_t *b, const char *field, ds_str_t s);
+void dsi_ev_json(ds_buf_t *b, const char *field, ds_str_t json);
+void dsi_ev_int(ds_buf_t *b, const char *field, int64_t v);
+void dsi_ev_time(ds_buf_t *b, const char *field, int64_t us);
+int dsi_ev_end(ds_txn_t *txn, ds_buf_t *b, ds_str_t *event);
+int dsi_event_build(ds_txn_t *txn, const char *type, int64_t now,
     const char *name_field, ds_str_t name, const char *json_field,
     ds_str_t json, ds_str_t *event);
 
 
 /* ds_record.c: the versioned instance record */
-size_t ds_record_size(const ds_instance_t *inst);
-void ds_record_encode(const ds_instance_t *inst, unsigned char *p);
-int ds_record_decode(const void *data, size_t len, ds_instance_t *inst);
+size_t dsi_record_size(const ds_instance_t *inst);
+void dsi_record_encode(const ds_instance_t *inst, unsigned char *p);
+int dsi_record_decode(const void *data, size_t len, ds_instance_t *inst);
 
 
 /* ds_instance.c */
-int ds_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+int dsi_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *old);
-int ds_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem);
+int dsi_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem);
 
 
 /* ds_lease.c: the lease steps of all kinds of work item */
-int ds_lease_none(const uint8_t *lease);
-int ds_lease_eq(const uint8_t *a, const uint8_t *b);
-int ds_lease_held(const uint8_t *lease, const uint8_t *held);
-int ds_lease_time_valid(int64_t now, int64_t lease_us);
-int ds_claim_valid(ds_str_t hub, int64_t now, int64_t lease_us, size_t max,
+int dsi_lease_none(const uint8_t *lease);
+int dsi_lease_eq(const uint8_t *a, const uint8_t *b);
+int dsi_lease_held(const uint8_t *lease, const uint8_t *held);
+int dsi_lease_time_valid(int64_t now, int64_t lease_us);
+int dsi_claim_valid(ds_str_t hub, int64_t now, int64_t lease_us, size_t max,
     const uint8_t *tokens);
-void ds_lease_take(uint8_t *lease, int64_t *lease_expires, int64_t *ready_at,
+void dsi_lease_take(uint8_t *lease, int64_t *lease_expires, int64_t *ready_at,
     const uint8_t *token, int64_t now, int64_t lease_us);
-void ds_lease_renew(uint8_t *lease, int64_t *lease_expires,
+void dsi_lease_renew(uint8_t *lease, int64_t *lease_expires,
     int64_t *ready_at, int64_t now, int64_t lease_us, int64_t *expires,
     int abandon);
-void ds_lease_ready(const uint8_t *lease, int64_t lease_expires,
+void dsi_lease_ready(const uint8_t *lease, int64_t lease_expires,
     int64_t *ready_at, int64_t now);
 
 
 /* ds_ready.c: the ready index */
-int64_t ds_ready_time(int64_t now);
-int ds_ready_put(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
+int64_t dsi_ready_time(int64_t now);
+int dsi_ready_put(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
     const unsigned char *item, size_t len);
-int ds_ready_del(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
+int dsi_ready_del(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
     const unsigned char *item, size_t len);
-int ds_ready_move(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
+int dsi_ready_move(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
     int64_t to, const unsigned char *item, size_t len);
-int ds_ready_first(ds_txn_t *txn, ds_str_t hub, int kind, int64_t *at,
+int dsi_ready_first(ds_txn_t *txn, ds_str_t hub, int kind, int64_t *at,
     unsigned char *item, size_t *len);
-int ds_ready_seek(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
+int dsi_ready_seek(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
     const unsigned char *from_item, size_t from_len, int64_t *at,
     unsigned char *item, size_t *len);
-int ds_ready_due(ds_txn_t *txn, ds_str_t hub, int kind, int64_t now,
+int dsi_ready_due(ds_txn_t *txn, ds_str_t hub, int kind, int64_t now,
     int64_t *at, unsigned char *item, size_t *len);
-void ds_ready_mark(ds_instance_t *inst, int64_t now);
+void dsi_ready_mark(ds_instance_t *inst, int64_t now);
 
 
 /* ds_inbox.c: delivering messages to instances */
-int ds_inbox_push(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+int dsi_inbox_push(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst, ds_str_t message, int64_t now);
-int ds_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+int dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t execution, ds_str_t message, int64_t now, int strict);
 
 
 /* ds_start.c: starting (sub-)orchestrations */
-int ds_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
+int dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     ds_str_t input, int64_t now, ds_str_t parent_id, int64_t parent_task,
     uint64_t parent_execution, ds_instance_t *inst);
-int ds_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
+int dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     int64_t parent_task, uint64_t parent_execution, int failed,
     ds_str_t result, ds_str_t reason, ds_str_t details, int64_t now);
-int ds_drop_work(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int tombstones);
+int dsi_drop_work(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int tombstones);
 
 
 /* ds_rewind.c */
-int ds_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
+int dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     int64_t now, unsigned depth);
 
 
@@ -325,48 +326,48 @@ uint64_t dsi_digest_end(const dsi_digest_t *d);
 
 
 /* ds_activity.c: activity work items */
-int ds_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+int dsi_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, ds_str_t name, ds_str_t input, int64_t now);
-int ds_activity_info(const void *data, size_t len, int *done,
+int dsi_activity_info(const void *data, size_t len, int *done,
     int64_t *ready_at);
-int ds_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+int dsi_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int tombstones);
 
 
 /* ds_timer.c: durable timers */
-int ds_timer_create(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+int dsi_timer_create(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t timer_id, int64_t fire_at);
-int ds_timer_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
-int ds_timer_first(ds_txn_t *txn, ds_str_t hub, int64_t *due);
+int dsi_timer_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
+int dsi_timer_first(ds_txn_t *txn, ds_str_t hub, int64_t *due);
 
 
 /* ds_entity.c: entity records */
-int ds_entity_id(ds_str_t name, ds_str_t key, unsigned char *buf,
+int dsi_entity_id(ds_str_t name, ds_str_t key, unsigned char *buf,
     ds_str_t *eid);
-int ds_entity_info(ds_str_t eid, const void *data, size_t len,
+int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
     int64_t *ready_at);
 
 
 /* ds_token.c: base64url continuation tokens */
-size_t ds_b64url_encode(const unsigned char *raw, size_t n, char *out);
-int ds_b64url_decode(ds_str_t in, unsigned char *raw, size_t max,
+size_t dsi_b64url_encode(const unsigned char *raw, size_t n, char *out);
+int dsi_b64url_decode(ds_str_t in, unsigned char *raw, size_t max,
     size_t *n);
 
 
 /* ds_seq.c: per-instance sequences (history, inbox) */
-int ds_seq_append(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+int dsi_seq_append(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     ds_str_t value, uint64_t *seq);
-int ds_seq_read(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+int dsi_seq_read(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data);
-int ds_seq_delete(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+int dsi_seq_delete(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t upto);
-int ds_seq_last(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+int dsi_seq_last(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t *last);
-int ds_seq_put(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+int dsi_seq_put(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t seq, ds_str_t value);
-int ds_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+int dsi_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t upto, ds_event_cb cb, void *data);
-int ds_seq_del_one(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+int dsi_seq_del_one(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t seq);
 
 /* what a dsi_seq_each() callback does with an entry; other values stop */
@@ -381,9 +382,9 @@ int dsi_seq_each(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
 
 
 /* ds_json.c */
-size_t ds_json_minify(const char *in, size_t len, char *out);
-size_t ds_json_plain_prefix(const unsigned char *p, size_t len);
-size_t ds_json_utf8_seq(const unsigned char *p, size_t n, size_t *skip);
+size_t dsi_json_minify(const char *in, size_t len, char *out);
+size_t dsi_json_plain_prefix(const unsigned char *p, size_t len);
+size_t dsi_json_utf8_seq(const unsigned char *p, size_t n, size_t *skip);
 
 /* ds_json_check.c */
 typedef struct {
@@ -394,13 +395,13 @@ typedef struct {
     char                text[64];
 } ds_json_error_t;
 
-int ds_json_check(const char *in, size_t len, unsigned max_depth,
+int dsi_json_check(const char *in, size_t len, unsigned max_depth,
     ds_json_error_t *err);
 
 
 /* integers stored as 8 big-endian bytes, sign bit flipped (ds_key.c) */
-#define ds_i64_enc(v)       ds_created_enc(v)
-#define ds_i64_dec(v)       ds_created_dec(v)
+#define ds_i64_enc(v)       dsi_created_enc(v)
+#define ds_i64_dec(v)       dsi_created_dec(v)
 
 
 #endif /* DS_INTERNAL_H */

@@ -91,7 +91,7 @@ ds_json_ingest(const char *in, size_t len, unsigned max_depth, char *out,
         return DS_OK;
     }
 
-    rc = ds_json_check(in, len, max_depth, &error);
+    rc = dsi_json_check(in, len, max_depth, &error);
 
     if (rc < 0) {
         snprintf(err, err_len, "out of memory");
@@ -110,7 +110,7 @@ ds_json_ingest(const char *in, size_t len, unsigned max_depth, char *out,
         return DS_INVALID;
     }
 
-    *out_len = ds_json_minify(in, len, out);
+    *out_len = dsi_json_minify(in, len, out);
 
     return DS_OK;
 }
@@ -119,7 +119,7 @@ ds_json_ingest(const char *in, size_t len, unsigned max_depth, char *out,
 /* out may be in: it is written no faster than in is read */
 
 size_t
-ds_json_minify(const char *in, size_t len, char *out)
+dsi_json_minify(const char *in, size_t len, char *out)
 {
     int     in_str, esc;
     char    c;
@@ -170,7 +170,7 @@ ds_json_minify(const char *in, size_t len, char *out)
 #define ds_has_zero(v)  (((v) - DS_ONES) & ~(v))
 
 size_t
-ds_json_plain_prefix(const unsigned char *p, size_t len)
+dsi_json_plain_prefix(const unsigned char *p, size_t len)
 {
     size_t    i;
     uint64_t  x, bad;
@@ -209,7 +209,7 @@ ds_json_escape_len(const char *in, size_t len)
 
     /* the common case, plain ASCII with nothing to escape: its own length */
 
-    i = ds_json_plain_prefix(p, len);
+    i = dsi_json_plain_prefix(p, len);
     if (i == len) {
         return len;
     }
@@ -231,7 +231,7 @@ ds_json_escape_len(const char *in, size_t len)
             continue;
         }
 
-        seq = ds_json_utf8_seq(p + i, len - i, &skip);
+        seq = dsi_json_utf8_seq(p + i, len - i, &skip);
 
         if (seq) {
             n += seq;
@@ -257,7 +257,7 @@ ds_json_escape(const char *in, size_t len, char *out)
 
     p = (const unsigned char *) in;
 
-    i = ds_json_plain_prefix(p, len);
+    i = dsi_json_plain_prefix(p, len);
     memcpy(out, in, i);
     o = out + i;
 
@@ -321,7 +321,7 @@ ds_json_escape(const char *in, size_t len, char *out)
             continue;
         }
 
-        seq = ds_json_utf8_seq(p + i, len - i, &skip);
+        seq = dsi_json_utf8_seq(p + i, len - i, &skip);
 
         if (seq) {
             while (seq--) {
@@ -357,8 +357,8 @@ ds_json_text_or_string(const char *in, size_t len, unsigned max_depth,
 
     /* out of memory (a huge real) is not JSON here: kept as a string */
 
-    if (ds_json_check(in, len, max_depth, &error) == 1) {
-        *out_len = ds_json_minify(in, len, out);
+    if (dsi_json_check(in, len, max_depth, &error) == 1) {
+        *out_len = dsi_json_minify(in, len, out);
         return DS_OK;
     }
 
@@ -384,7 +384,7 @@ ds_json_space(unsigned char c)
  */
 
 size_t
-ds_json_utf8_seq(const unsigned char *p, size_t n, size_t *skip)
+dsi_json_utf8_seq(const unsigned char *p, size_t n, size_t *skip)
 {
     size_t         i, need;
     unsigned char  lo, hi;

@@ -65,7 +65,7 @@ static int ds_json_real_overflows(const unsigned char *p, size_t len);
  */
 
 int
-ds_json_check(const char *in, size_t len, unsigned max_depth,
+dsi_json_check(const char *in, size_t len, unsigned max_depth,
     ds_json_error_t *err)
 {
     int                   rc;
@@ -271,7 +271,7 @@ ds_json_string(ds_json_scan_t *s, const unsigned char *p, int key)
     p++;
 
     for ( ;; ) {
-        p += ds_json_plain_prefix(p, (size_t) (end - p));
+        p += dsi_json_plain_prefix(p, (size_t) (end - p));
 
         if (p == end) {
             ds_json_fail(s, p, "premature end of input");
@@ -346,7 +346,7 @@ ds_json_string(ds_json_scan_t *s, const unsigned char *p, int key)
                 continue;
             }
 
-            seq = ds_json_utf8_seq(p, (size_t) (end - p), &skip);
+            seq = dsi_json_utf8_seq(p, (size_t) (end - p), &skip);
             if (seq == 0) {
                 ds_json_fail(s, p, "invalid UTF-8");
                 return NULL;

@@ -12,7 +12,7 @@ static size_t ds_key_cpy(unsigned char *p, ds_str_t s);
 
 
 int
-ds_key_hub_valid(ds_str_t hub)
+dsi_key_hub_valid(ds_str_t hub)
 {
     return hub.data != NULL && hub.len >= 1 && hub.len <= DS_HUB_MAX
            && memchr(hub.data, '\0', hub.len) == NULL;
@@ -20,18 +20,18 @@ ds_key_hub_valid(ds_str_t hub)
 
 
 int
-ds_key_valid(ds_str_t hub, ds_str_t id)
+dsi_key_valid(ds_str_t hub, ds_str_t id)
 {
-    return ds_key_hub_valid(hub)
+    return dsi_key_hub_valid(hub)
            && id.data != NULL && id.len >= 1 && id.len <= DS_ID_MAX
            && memchr(id.data, '\0', id.len) == NULL;
 }
 
 
 void
-ds_put_u64(unsigned char *p, uint64_t v)
+dsi_put_u64(unsigned char *p, uint64_t v)
 {
-    /* written out, as ds_get_u64: a byte swap and one store */
+    /* written out, as dsi_get_u64: a byte swap and one store */
 
     p[0] = (unsigned char) (v >> 56);
     p[1] = (unsigned char) (v >> 48);
@@ -45,7 +45,7 @@ ds_put_u64(unsigned char *p, uint64_t v)
 
 
 uint64_t
-ds_get_u64(const unsigned char *p)
+dsi_get_u64(const unsigned char *p)
 {
     /* written out: compilers make one load and a byte swap of it */
 
@@ -57,22 +57,22 @@ ds_get_u64(const unsigned char *p)
 
 
 void
-ds_put_i64(unsigned char *p, int64_t v)
+dsi_put_i64(unsigned char *p, int64_t v)
 {
-    ds_put_u64(p, (uint64_t) v);
+    dsi_put_u64(p, (uint64_t) v);
 }
 
 
 int64_t
-ds_get_i64(const unsigned char *p)
+dsi_get_i64(const unsigned char *p)
 {
     /* two's complement without implementation-defined casts */
-    return ds_created_dec(ds_get_u64(p) ^ ((uint64_t) 1 << 63));
+    return dsi_created_dec(dsi_get_u64(p) ^ ((uint64_t) 1 << 63));
 }
 
 
 void
-ds_put_u32(unsigned char *p, uint32_t v)
+dsi_put_u32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char) (v >> 24);
     p[1] = (unsigned char) (v >> 16);
@@ -82,7 +82,7 @@ ds_put_u32(unsigned char *p, uint32_t v)
 
 
 uint32_t
-ds_get_u32(const unsigned char *p)
+dsi_get_u32(const unsigned char *p)
 {
     return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
            | ((uint32_t) p[2] << 8) | p[3];
@@ -90,14 +90,14 @@ ds_get_u32(const unsigned char *p)
 
 
 uint64_t
-ds_created_enc(int64_t created)
+dsi_created_enc(int64_t created)
 {
     return (uint64_t) created ^ ((uint64_t) 1 << 63);
 }
 
 
 int64_t
-ds_created_dec(uint64_t v)
+dsi_created_dec(uint64_t v)
 {
     v ^= (uint64_t) 1 << 63;
 
@@ -122,7 +122,7 @@ ds_key_cpy(unsigned char *p, ds_str_t s)
 
 
 size_t
-ds_key_hub(unsigned char *buf, ds_str_t hub)
+dsi_key_hub(unsigned char *buf, ds_str_t hub)
 {
     size_t  n;
 
@@ -134,24 +134,24 @@ ds_key_hub(unsigned char *buf, ds_str_t hub)
 
 
 size_t
-ds_key_instance(unsigned char *buf, ds_str_t hub, ds_str_t id)
+dsi_key_instance(unsigned char *buf, ds_str_t hub, ds_str_t id)
 {
     size_t  n;
 
-    n = ds_key_hub(buf, hub);
+    n = dsi_key_hub(buf, hub);
 
     return n + ds_key_cpy(buf + n, id);
 }
 
 
 size_t
-ds_key_created(unsigned char *buf, ds_str_t hub, int64_t created,
+dsi_key_created(unsigned char *buf, ds_str_t hub, int64_t created,
     ds_str_t id)
 {
     size_t  n;
 
-    n = ds_key_hub(buf, hub);
-    ds_put_u64(buf + n, ds_created_enc(created));
+    n = dsi_key_hub(buf, hub);
+    dsi_put_u64(buf + n, dsi_created_enc(created));
     n += 8;
 
     return n + ds_key_cpy(buf + n, id);
@@ -159,14 +159,14 @@ ds_key_created(unsigned char *buf, ds_str_t hub, int64_t created,
 
 
 size_t
-ds_key_status(unsigned char *buf, ds_str_t hub, ds_status_e status,
+dsi_key_status(unsigned char *buf, ds_str_t hub, ds_status_e status,
     int64_t created, ds_str_t id)
 {
     size_t  n;
 
-    n = ds_key_hub(buf, hub);
+    n = dsi_key_hub(buf, hub);
     buf[n++] = (unsigned char) status;
-    ds_put_u64(buf + n, ds_created_enc(created));
+    dsi_put_u64(buf + n, dsi_created_enc(created));
     n += 8;
 
     return n + ds_key_cpy(buf + n, id);
@@ -174,27 +174,27 @@ ds_key_status(unsigned char *buf, ds_str_t hub, ds_status_e status,
 
 
 size_t
-ds_key_seq(unsigned char *buf, ds_str_t hub, ds_str_t id, uint64_t seq)
+dsi_key_seq(unsigned char *buf, ds_str_t hub, ds_str_t id, uint64_t seq)
 {
     size_t  n;
 
-    n = ds_key_instance(buf, hub, id);
+    n = dsi_key_instance(buf, hub, id);
     buf[n++] = '\0';
-    ds_put_u64(buf + n, seq);
+    dsi_put_u64(buf + n, seq);
 
     return n + 8;
 }
 
 
 size_t
-ds_key_ready(unsigned char *buf, ds_str_t hub, int kind, int64_t at,
+dsi_key_ready(unsigned char *buf, ds_str_t hub, int kind, int64_t at,
     const unsigned char *item, size_t len)
 {
     size_t  n;
 
-    n = ds_key_hub(buf, hub);
+    n = dsi_key_hub(buf, hub);
     buf[n++] = (unsigned char) kind;
-    ds_put_u64(buf + n, ds_created_enc(at));
+    dsi_put_u64(buf + n, dsi_created_enc(at));
     n += 8;
 
     if (len) {
@@ -206,17 +206,17 @@ ds_key_ready(unsigned char *buf, ds_str_t hub, int kind, int64_t at,
 
 
 size_t
-ds_key_timer(unsigned char *buf, ds_str_t hub, int64_t due, ds_str_t id,
+dsi_key_timer(unsigned char *buf, ds_str_t hub, int64_t due, ds_str_t id,
     int64_t timer_id)
 {
     size_t  n;
 
-    n = ds_key_hub(buf, hub);
-    ds_put_u64(buf + n, ds_created_enc(due));
+    n = dsi_key_hub(buf, hub);
+    dsi_put_u64(buf + n, dsi_created_enc(due));
     n += 8;
     n += ds_key_cpy(buf + n, id);
     buf[n++] = '\0';
-    ds_put_u64(buf + n, (uint64_t) timer_id);
+    dsi_put_u64(buf + n, (uint64_t) timer_id);
 
     return n + 8;
 }
@@ -225,13 +225,13 @@ ds_key_timer(unsigned char *buf, ds_str_t hub, int64_t due, ds_str_t id,
 /* the ready item of an activity: "id 0 task_id(8)" */
 
 size_t
-ds_item_activity(unsigned char *buf, ds_str_t id, int64_t task_id)
+dsi_item_activity(unsigned char *buf, ds_str_t id, int64_t task_id)
 {
     size_t  n;
 
     n = ds_key_cpy(buf, id);
     buf[n++] = '\0';
-    ds_put_u64(buf + n, (uint64_t) task_id);
+    dsi_put_u64(buf + n, (uint64_t) task_id);
 
     return n + 8;
 }

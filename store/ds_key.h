@@ -20,7 +20,7 @@
  *
  * created, visible_at and due are stored with their sign bit flipped, so
  * negative times sort before positive ones; task and timer ids are >= 0.
- * Hubs and ids never contain a 0 byte (checked by ds_key_valid), so
+ * Hubs and ids never contain a 0 byte (checked by dsi_key_valid), so
  * "hub 0 id 0" prefixes one instance exactly.
  */
 
@@ -35,31 +35,31 @@
 #define DS_KEY_BUF          512
 
 
-int ds_key_valid(ds_str_t hub, ds_str_t id);
-int ds_key_hub_valid(ds_str_t hub);
+int dsi_key_valid(ds_str_t hub, ds_str_t id);
+int dsi_key_hub_valid(ds_str_t hub);
 
-void ds_put_u64(unsigned char *p, uint64_t v);
-uint64_t ds_get_u64(const unsigned char *p);
-void ds_put_i64(unsigned char *p, int64_t v);
-int64_t ds_get_i64(const unsigned char *p);
-void ds_put_u32(unsigned char *p, uint32_t v);
-uint32_t ds_get_u32(const unsigned char *p);
-uint64_t ds_created_enc(int64_t created);
-int64_t ds_created_dec(uint64_t v);
+void dsi_put_u64(unsigned char *p, uint64_t v);
+uint64_t dsi_get_u64(const unsigned char *p);
+void dsi_put_i64(unsigned char *p, int64_t v);
+int64_t dsi_get_i64(const unsigned char *p);
+void dsi_put_u32(unsigned char *p, uint32_t v);
+uint32_t dsi_get_u32(const unsigned char *p);
+uint64_t dsi_created_enc(int64_t created);
+int64_t dsi_created_dec(uint64_t v);
 
-size_t ds_key_hub(unsigned char *buf, ds_str_t hub);
-size_t ds_key_instance(unsigned char *buf, ds_str_t hub, ds_str_t id);
-size_t ds_key_created(unsigned char *buf, ds_str_t hub, int64_t created,
+size_t dsi_key_hub(unsigned char *buf, ds_str_t hub);
+size_t dsi_key_instance(unsigned char *buf, ds_str_t hub, ds_str_t id);
+size_t dsi_key_created(unsigned char *buf, ds_str_t hub, int64_t created,
     ds_str_t id);
-size_t ds_key_status(unsigned char *buf, ds_str_t hub, ds_status_e status,
+size_t dsi_key_status(unsigned char *buf, ds_str_t hub, ds_status_e status,
     int64_t created, ds_str_t id);
-size_t ds_key_seq(unsigned char *buf, ds_str_t hub, ds_str_t id,
+size_t dsi_key_seq(unsigned char *buf, ds_str_t hub, ds_str_t id,
     uint64_t seq);
-size_t ds_key_ready(unsigned char *buf, ds_str_t hub, int kind, int64_t at,
+size_t dsi_key_ready(unsigned char *buf, ds_str_t hub, int kind, int64_t at,
     const unsigned char *item, size_t len);
-size_t ds_key_timer(unsigned char *buf, ds_str_t hub, int64_t due,
+size_t dsi_key_timer(unsigned char *buf, ds_str_t hub, int64_t due,
     ds_str_t id, int64_t timer_id);
-size_t ds_item_activity(unsigned char *buf, ds_str_t id, int64_t task_id);
+size_t dsi_item_activity(unsigned char *buf, ds_str_t id, int64_t task_id);
 
 
 #endif /* DS_KEY_H */

@@ -16,7 +16,7 @@
 
 
 int
-ds_lease_none(const uint8_t *lease)
+dsi_lease_none(const uint8_t *lease)
 {
     size_t  i;
 
@@ -31,7 +31,7 @@ ds_lease_none(const uint8_t *lease)
 
 
 int
-ds_lease_eq(const uint8_t *a, const uint8_t *b)
+dsi_lease_eq(const uint8_t *a, const uint8_t *b)
 {
     return memcmp(a, b, DS_LEASE_LEN) == 0;
 }
@@ -40,16 +40,16 @@ ds_lease_eq(const uint8_t *a, const uint8_t *b)
 /* the token presented is a lease and the one held */
 
 int
-ds_lease_held(const uint8_t *lease, const uint8_t *held)
+dsi_lease_held(const uint8_t *lease, const uint8_t *held)
 {
-    return !ds_lease_none(lease) && ds_lease_eq(lease, held);
+    return !dsi_lease_none(lease) && dsi_lease_eq(lease, held);
 }
 
 
 /* a lease of lease_us from now: positive, and its expiry fits */
 
 int
-ds_lease_time_valid(int64_t now, int64_t lease_us)
+dsi_lease_time_valid(int64_t now, int64_t lease_us)
 {
     return lease_us >= 1 && now <= INT64_MAX - lease_us;
 }
@@ -58,17 +58,17 @@ ds_lease_time_valid(int64_t now, int64_t lease_us)
 /* a claim of at most max items: max tokens, none of them all zero */
 
 int
-ds_claim_valid(ds_str_t hub, int64_t now, int64_t lease_us, size_t max,
+dsi_claim_valid(ds_str_t hub, int64_t now, int64_t lease_us, size_t max,
     const uint8_t *tokens)
 {
     size_t  i;
 
-    if (!ds_key_hub_valid(hub) || !ds_lease_time_valid(now, lease_us)) {
+    if (!dsi_key_hub_valid(hub) || !dsi_lease_time_valid(now, lease_us)) {
         return 0;
     }
 
     for (i = 0; i < max; i++) {
-        if (ds_lease_none(tokens + i * DS_LEASE_LEN)) {
+        if (dsi_lease_none(tokens + i * DS_LEASE_LEN)) {
             return 0;
         }
     }
@@ -80,7 +80,7 @@ ds_claim_valid(ds_str_t hub, int64_t now, int64_t lease_us, size_t max,
 /* a claim: the item is ready again (claimable) when the lease expires */
 
 void
-ds_lease_take(uint8_t *lease, int64_t *lease_expires, int64_t *ready_at,
+dsi_lease_take(uint8_t *lease, int64_t *lease_expires, int64_t *ready_at,
     const uint8_t *token, int64_t now, int64_t lease_us)
 {
     memcpy(lease, token, DS_LEASE_LEN);
@@ -96,13 +96,13 @@ ds_lease_take(uint8_t *lease, int64_t *lease_expires, int64_t *ready_at,
  */
 
 void
-ds_lease_renew(uint8_t *lease, int64_t *lease_expires, int64_t *ready_at,
+dsi_lease_renew(uint8_t *lease, int64_t *lease_expires, int64_t *ready_at,
     int64_t now, int64_t lease_us, int64_t *expires, int abandon)
 {
     if (abandon) {
         memset(lease, 0, DS_LEASE_LEN);
         *lease_expires = 0;
-        *ready_at = ds_ready_time(now);
+        *ready_at = dsi_ready_time(now);
 
     } else {
         *lease_expires = now + lease_us;
@@ -119,15 +119,15 @@ ds_lease_renew(uint8_t *lease, int64_t *lease_expires, int64_t *ready_at,
  */
 
 void
-ds_lease_ready(const uint8_t *lease, int64_t lease_expires,
+dsi_lease_ready(const uint8_t *lease, int64_t lease_expires,
     int64_t *ready_at, int64_t now)
 {
-    if (!ds_lease_none(lease) && lease_expires > now) {
+    if (!dsi_lease_none(lease) && lease_expires > now) {
         if (*ready_at == 0) {
             *ready_at = lease_expires;
         }
 
     } else if (*ready_at == 0 || *ready_at > now) {
-        *ready_at = ds_ready_time(now);
+        *ready_at = dsi_ready_time(now);
     }
 }

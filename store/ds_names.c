@@ -200,7 +200,7 @@ ds_utf8_bad(const unsigned char *p, size_t len)
     size_t  i, n, skip;
 
     for (i = 0; i < len; i += n) {
-        n = ds_json_utf8_seq(p + i, len - i, &skip);
+        n = dsi_json_utf8_seq(p + i, len - i, &skip);
         if (n == 0) {
             return i;
         }

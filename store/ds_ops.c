@@ -31,7 +31,7 @@ ds_op_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     int       rc;
     ds_str_t  none;
 
-    rc = ds_room(txn, DS_ROOM_ADD);
+    rc = dsi_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
@@ -39,7 +39,7 @@ ds_op_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     none.data = NULL;
     none.len = 0;
 
-    return ds_start(txn, hub, id, name, input, now, none, -1, 0, inst);
+    return dsi_start(txn, hub, id, name, input, now, none, -1, 0, inst);
 }
 
 
@@ -60,18 +60,18 @@ ds_op_raise_event(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
         return rc;
     }
 
-    rc = ds_room(txn, DS_ROOM_ADD);
+    rc = dsi_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
 
-    rc = ds_event_build(txn, "EventRaised", now, "Name", name, "Input", data,
+    rc = dsi_event_build(txn, "EventRaised", now, "Name", name, "Input", data,
                         &event);
     if (rc != DS_OK) {
         return rc;
     }
 
-    rc = ds_inbox_deliver(txn, hub, id, 0, event, now, 1);
+    rc = dsi_inbox_deliver(txn, hub, id, 0, event, now, 1);
 
     free((void *) event.data);
 
@@ -101,7 +101,7 @@ ds_op_terminate(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
         return rc;
     }
 
-    rc = ds_room(txn, DS_ROOM_END);
+    rc = dsi_room(txn, DS_ROOM_END);
     if (rc != DS_OK) {
         return rc;
     }
@@ -109,7 +109,7 @@ ds_op_terminate(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     none.data = NULL;
     none.len = 0;
 
-    rc = ds_event_build(txn, "ExecutionTerminated", now, NULL, none, "Input",
+    rc = dsi_event_build(txn, "ExecutionTerminated", now, NULL, none, "Input",
                         reason, &event);
     if (rc != DS_OK) {
         return rc;
@@ -138,11 +138,11 @@ ds_op_terminate(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     rc = ds_op_update(txn, hub, id, &inst, 1, event);
 
     if (rc == DS_OK) {
-        rc = ds_drop_work(txn, hub, id, 0);
+        rc = dsi_drop_work(txn, hub, id, 0);
     }
 
     if (rc == DS_OK) {
-        rc = ds_notify_parent(txn, hub, parent, ptask, pexec, 1, none,
+        rc = dsi_notify_parent(txn, hub, parent, ptask, pexec, 1, none,
                               reason, none, now);
     }
 
@@ -169,7 +169,7 @@ ds_op_suspend(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
         return DS_OK;
     }
 
-    rc = ds_room(txn, DS_ROOM_ADD);
+    rc = dsi_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
@@ -177,7 +177,7 @@ ds_op_suspend(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     none.data = NULL;
     none.len = 0;
 
-    rc = ds_event_build(txn, "ExecutionSuspended", now, NULL, none,
+    rc = dsi_event_build(txn, "ExecutionSuspended", now, NULL, none,
                         "Reason", reason, &event);
     if (rc != DS_OK) {
         return rc;
@@ -212,12 +212,12 @@ ds_op_resume(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
         return DS_OK;
     }
 
-    rc = ds_room(txn, DS_ROOM_ADD);
+    rc = dsi_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
 
-    rc = ds_seq_last(txn, DS_DB_INBOX, hub, id, &last);
+    rc = dsi_seq_last(txn, DS_DB_INBOX, hub, id, &last);
     if (rc != DS_OK) {
         return rc;
     }
@@ -225,7 +225,7 @@ ds_op_resume(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     none.data = NULL;
     none.len = 0;
 
-    rc = ds_event_build(txn, "ExecutionResumed", now, NULL, none, "Reason",
+    rc = dsi_event_build(txn, "ExecutionResumed", now, NULL, none, "Reason",
                         reason, &event);
     if (rc != DS_OK) {
         return rc;
@@ -241,7 +241,7 @@ ds_op_resume(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     inst.updated = now;
 
     if (last) {
-        ds_ready_mark(&inst, now);
+        dsi_ready_mark(&inst, now);
     }
 
     return ds_op_update(txn, hub, id, &inst, 0, event);
@@ -265,7 +265,7 @@ ds_op_purge(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e *status)
         return DS_PRECONDITION;
     }
 
-    return ds_instance_remove(txn, hub, id, &inst);
+    return dsi_instance_remove(txn, hub, id, &inst);
 }
 
 

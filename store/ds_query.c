@@ -69,7 +69,7 @@ ds_instance_list(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
 
     *token_len = 0;
 
-    if (!ds_key_hub_valid(hub) || q->top == 0) {
+    if (!dsi_key_hub_valid(hub) || q->top == 0) {
         return DS_INVALID;
     }
 
@@ -123,7 +123,7 @@ ds_instance_list(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
         pos_len = s->key.mv_size - s->plen;
 
         if (pos_len > 8 + DS_ID_MAX) {
-            ds_txn_set_error(txn, "corrupt index entry");
+            dsi_txn_set_error(txn, "corrupt index entry");
             rc = DS_ERROR;
             goto done;
         }
@@ -148,7 +148,7 @@ ds_instance_list(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
         }
 
         key.mv_data = kb;
-        key.mv_size = ds_key_instance(kb, hub, id);
+        key.mv_size = dsi_key_instance(kb, hub, id);
 
         rc = mdb_get(txn->txn, ds_dbi(txn, DS_DB_INSTANCES), &key, &val);
 
@@ -158,12 +158,12 @@ ds_instance_list(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
         }
 
         if (rc != 0) {
-            rc = ds_lmdb_rc(txn, rc);
+            rc = dsi_lmdb_rc(txn, rc);
             goto done;
         }
 
-        if (ds_record_decode(val.mv_data, val.mv_size, &inst) != DS_OK) {
-            ds_txn_set_error(txn, "corrupt instance record");
+        if (dsi_record_decode(val.mv_data, val.mv_size, &inst) != DS_OK) {
+            dsi_txn_set_error(txn, "corrupt instance record");
             rc = DS_ERROR;
             goto done;
         }
@@ -171,7 +171,7 @@ ds_instance_list(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
         count++;
 
         if (cb(data, id, &inst) != 0) {
-            ds_txn_set_error(txn, "stopped by the callback");
+            dsi_txn_set_error(txn, "stopped by the callback");
             *token_len = 0;
             rc = DS_ERROR;
             goto done;
@@ -204,7 +204,7 @@ ds_instance_purge(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
     *deleted = 0;
     *more = 0;
 
-    if (!ds_key_hub_valid(hub)) {
+    if (!dsi_key_hub_valid(hub)) {
         return DS_INVALID;
     }
 
@@ -250,7 +250,7 @@ ds_instance_purge(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
 
         if (id.len > DS_ID_MAX) {
             ds_range_close(&r);
-            ds_txn_set_error(txn, "corrupt index entry");
+            dsi_txn_set_error(txn, "corrupt index entry");
             return DS_ERROR;
         }
 
@@ -263,8 +263,8 @@ ds_instance_purge(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
 
         if (rc == DS_OK) {
             stale = (inst.status != (ds_status_e) s->prefix[s->plen - 1]
-                     || ds_created_enc(inst.created)
-                        != ds_get_u64((unsigned char *) s->key.mv_data
+                     || dsi_created_enc(inst.created)
+                        != dsi_get_u64((unsigned char *) s->key.mv_data
                                       + s->plen));
 
         } else if (rc == DS_NOTFOUND || rc == DS_INVALID) {
@@ -276,11 +276,11 @@ ds_instance_purge(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
         }
 
         if (stale) {
-            rc = ds_cursor_del(txn, s->cur, 0);
+            rc = dsi_cursor_del(txn, s->cur, 0);
             ds_range_close(&r);
 
             if (rc != 0) {
-                return ds_lmdb_rc(txn, rc);
+                return dsi_lmdb_rc(txn, rc);
             }
 
             continue;
@@ -288,7 +288,7 @@ ds_instance_purge(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
 
         ds_range_close(&r);
 
-        rc = ds_instance_remove(txn, hub, id, &inst);
+        rc = dsi_instance_remove(txn, hub, id, &inst);
         if (rc != DS_OK) {
             return rc;
         }
@@ -322,9 +322,9 @@ ds_range_open(ds_range_t *r, ds_txn_t *txn, ds_str_t hub,
 
     r->txn = txn;
     r->n = 0;
-    r->to = ds_created_enc(to);
+    r->to = dsi_created_enc(to);
 
-    ds_put_u64(start, ds_created_enc(from));
+    dsi_put_u64(start, dsi_created_enc(from));
     slen = 8;
 
     if (after != NULL && after_len >= 8 && after_len <= 8 + DS_ID_MAX
@@ -346,7 +346,7 @@ ds_range_open(ds_range_t *r, ds_txn_t *txn, ds_str_t hub,
 
         s = &r->scan[r->n];
         s->valid = 0;
-        s->plen = ds_key_hub(s->prefix, hub);
+        s->plen = dsi_key_hub(s->prefix, hub);
 
         if (mask) {
             s->prefix[s->plen++] = (unsigned char) st;
@@ -357,7 +357,7 @@ ds_range_open(ds_range_t *r, ds_txn_t *txn, ds_str_t hub,
         rc = mdb_cursor_open(txn->txn, ds_dbi(txn, db), &s->cur);
         if (rc != 0) {
             ds_range_close(r);
-            return ds_lmdb_rc(txn, rc);
+            return dsi_lmdb_rc(txn, rc);
         }
 
         r->n++;
@@ -419,12 +419,12 @@ ds_scan_load(ds_range_t *r, ds_scan_t *s, int rc)
     }
 
     if (rc != 0) {
-        return ds_lmdb_rc(r->txn, rc);
+        return dsi_lmdb_rc(r->txn, rc);
     }
 
     if (s->key.mv_size >= s->plen + 8
         && memcmp(s->key.mv_data, s->prefix, s->plen) == 0
-        && ds_get_u64((unsigned char *) s->key.mv_data + s->plen) <= r->to)
+        && dsi_get_u64((unsigned char *) s->key.mv_data + s->plen) <= r->to)
     {
         s->valid = 1;
     }
@@ -485,7 +485,7 @@ ds_token_encode(const unsigned char *suffix, size_t len, char *token)
     raw[0] = DS_TOKEN_VERSION;
     memcpy(raw + 1, suffix, len);
 
-    return ds_b64url_encode(raw, len + 1, token);
+    return dsi_b64url_encode(raw, len + 1, token);
 }
 
 
@@ -494,7 +494,7 @@ ds_token_decode(ds_str_t token, unsigned char *raw, size_t *len)
 {
     size_t  n;
 
-    if (ds_b64url_decode(token, raw, DS_TOKEN_RAW_MAX, &n) != DS_OK
+    if (dsi_b64url_decode(token, raw, DS_TOKEN_RAW_MAX, &n) != DS_OK
         || n < 1 + 8 || raw[0] != DS_TOKEN_VERSION)
     {
         return DS_INVALID;

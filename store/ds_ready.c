@@ -17,25 +17,25 @@
 /* 0 marks "not ready", so a ready time is at least 1 µs */
 
 int64_t
-ds_ready_time(int64_t now)
+dsi_ready_time(int64_t now)
 {
     return now > 0 ? now : 1;
 }
 
 
 int
-ds_ready_put(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
+dsi_ready_put(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
     const unsigned char *item, size_t len)
 {
     MDB_val        key, val;
     unsigned char  kb[DS_KEY_BUF];
 
     key.mv_data = kb;
-    key.mv_size = ds_key_ready(kb, hub, kind, at, item, len);
+    key.mv_size = dsi_key_ready(kb, hub, kind, at, item, len);
     val.mv_data = kb;
     val.mv_size = 0;
 
-    return ds_lmdb_rc(txn, ds_put(txn, DS_DB_READY,
+    return dsi_lmdb_rc(txn, dsi_put(txn, DS_DB_READY,
                                    &key, &val, 0));
 }
 
@@ -43,7 +43,7 @@ ds_ready_put(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
 /* a missing entry is not an error: the goal is that it is gone */
 
 int
-ds_ready_del(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
+dsi_ready_del(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
     const unsigned char *item, size_t len)
 {
     int            rc;
@@ -51,18 +51,18 @@ ds_ready_del(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
     unsigned char  kb[DS_KEY_BUF];
 
     key.mv_data = kb;
-    key.mv_size = ds_key_ready(kb, hub, kind, at, item, len);
+    key.mv_size = dsi_key_ready(kb, hub, kind, at, item, len);
 
-    rc = ds_del(txn, DS_DB_READY, &key, NULL);
+    rc = dsi_del(txn, DS_DB_READY, &key, NULL);
 
-    return rc == MDB_NOTFOUND ? DS_OK : ds_lmdb_rc(txn, rc);
+    return rc == MDB_NOTFOUND ? DS_OK : dsi_lmdb_rc(txn, rc);
 }
 
 
 /* from or to 0: no entry before or after */
 
 int
-ds_ready_move(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
+dsi_ready_move(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
     int64_t to, const unsigned char *item, size_t len)
 {
     int  rc;
@@ -72,14 +72,14 @@ ds_ready_move(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
     }
 
     if (from != 0) {
-        rc = ds_ready_del(txn, hub, kind, from, item, len);
+        rc = dsi_ready_del(txn, hub, kind, from, item, len);
         if (rc != DS_OK) {
             return rc;
         }
     }
 
     if (to != 0) {
-        return ds_ready_put(txn, hub, kind, to, item, len);
+        return dsi_ready_put(txn, hub, kind, to, item, len);
     }
 
     return DS_OK;
@@ -92,21 +92,21 @@ ds_ready_move(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
  */
 
 int
-ds_ready_first(ds_txn_t *txn, ds_str_t hub, int kind, int64_t *at,
+dsi_ready_first(ds_txn_t *txn, ds_str_t hub, int kind, int64_t *at,
     unsigned char *item, size_t *len)
 {
-    return ds_ready_seek(txn, hub, kind, INT64_MIN, NULL, 0, at, item, len);
+    return dsi_ready_seek(txn, hub, kind, INT64_MIN, NULL, 0, at, item, len);
 }
 
 
 /*
  * The first entry of the kind after the position (from, from_item): with
  * from_len 0 the first one at from or later, else the first one past
- * that entry. Copies as ds_ready_first().
+ * that entry. Copies as dsi_ready_first().
  */
 
 int
-ds_ready_seek(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
+dsi_ready_seek(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
     const unsigned char *from_item, size_t from_len, int64_t *at,
     unsigned char *item, size_t *len)
 {
@@ -118,13 +118,13 @@ ds_ready_seek(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
 
     rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_READY), &cur);
     if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
-    plen = ds_key_hub(kb, hub);
+    plen = dsi_key_hub(kb, hub);
     kb[plen++] = (unsigned char) kind;
 
-    slen = ds_key_ready(sb, hub, kind, from, from_item, from_len);
+    slen = dsi_key_ready(sb, hub, kind, from, from_item, from_len);
 
     key.mv_data = sb;
     key.mv_size = slen;
@@ -144,7 +144,7 @@ ds_ready_seek(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
             rc = MDB_NOTFOUND;
 
         } else {
-            *at = ds_created_dec(ds_get_u64((unsigned char *) key.mv_data
+            *at = dsi_created_dec(dsi_get_u64((unsigned char *) key.mv_data
                                             + plen));
             *len = key.mv_size - plen - 8;
             memcpy(item, (unsigned char *) key.mv_data + plen + 8, *len);
@@ -153,19 +153,19 @@ ds_ready_seek(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
 
     mdb_cursor_close(cur);
 
-    return ds_lmdb_rc(txn, rc);
+    return dsi_lmdb_rc(txn, rc);
 }
 
 
 /* the first entry of a kind if it is visible at now; else DS_NOTFOUND */
 
 int
-ds_ready_due(ds_txn_t *txn, ds_str_t hub, int kind, int64_t now,
+dsi_ready_due(ds_txn_t *txn, ds_str_t hub, int kind, int64_t now,
     int64_t *at, unsigned char *item, size_t *len)
 {
     int  rc;
 
-    rc = ds_ready_first(txn, hub, kind, at, item, len);
+    rc = dsi_ready_first(txn, hub, kind, at, item, len);
 
     if (rc == DS_OK && *at > now) {
         return DS_NOTFOUND;
@@ -178,11 +178,11 @@ ds_ready_due(ds_txn_t *txn, ds_str_t hub, int kind, int64_t now,
 /*
  * Makes an instance that got a message runnable (the caller writes the
  * record): not when it is terminal or suspended; otherwise as
- * ds_lease_ready() places any work item.
+ * dsi_lease_ready() places any work item.
  */
 
 void
-ds_ready_mark(ds_instance_t *inst, int64_t now)
+dsi_ready_mark(ds_instance_t *inst, int64_t now)
 {
     if (ds_status_is_terminal(inst->status)
         || inst->status == DS_SUSPENDED)
@@ -190,7 +190,7 @@ ds_ready_mark(ds_instance_t *inst, int64_t now)
         return;
     }
 
-    ds_lease_ready(inst->lease, inst->lease_expires, &inst->ready_at, now);
+    dsi_lease_ready(inst->lease, inst->lease_expires, &inst->ready_at, now);
 }
 
 
@@ -213,7 +213,7 @@ ds_work_next_after(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
 
     *when = INT64_MAX;
 
-    if (!ds_key_hub_valid(hub)) {
+    if (!dsi_key_hub_valid(hub)) {
         return DS_INVALID;
     }
 
@@ -231,7 +231,7 @@ ds_work_next_after(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
         return DS_INVALID;
     }
 
-    rc = ds_ready_seek(txn, hub, k, after == INT64_MAX ? after : after + 1,
+    rc = dsi_ready_seek(txn, hub, k, after == INT64_MAX ? after : after + 1,
                        NULL, 0, &at, item, &len);
 
     if (rc == DS_OK) {
@@ -245,7 +245,7 @@ ds_work_next_after(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
         return DS_OK;
     }
 
-    rc = ds_timer_first(txn, hub, &at);
+    rc = dsi_timer_first(txn, hub, &at);
 
     if (rc == DS_OK) {
         if (at < *when) {

@@ -35,7 +35,7 @@
 
 
 size_t
-ds_record_size(const ds_instance_t *inst)
+dsi_record_size(const ds_instance_t *inst)
 {
     return DS_RECORD_HEADER + inst->name.len + inst->input.len
            + inst->output.len + inst->custom_status.len
@@ -44,7 +44,7 @@ ds_record_size(const ds_instance_t *inst)
 
 
 void
-ds_record_encode(const ds_instance_t *inst, unsigned char *p)
+dsi_record_encode(const ds_instance_t *inst, unsigned char *p)
 {
     size_t           i;
     const ds_str_t  *s[DS_RECORD_STRS];
@@ -53,19 +53,19 @@ ds_record_encode(const ds_instance_t *inst, unsigned char *p)
     p[1] = (unsigned char) inst->status;
     p[2] = (unsigned char) inst->suspended_from;
     p[3] = (unsigned char) inst->done_status;
-    ds_put_i64(p + 4, inst->created);
-    ds_put_i64(p + 12, inst->updated);
-    ds_put_u64(p + 20, inst->execution);
-    ds_put_i64(p + 28, inst->ready_at);
-    ds_put_i64(p + 36, inst->lease_expires);
-    ds_put_u64(p + 44, inst->lease_upto);
-    ds_put_u64(p + 52, inst->inbox_seq);
-    ds_put_i64(p + 60, inst->parent_task);
-    ds_put_u64(p + 68, inst->parent_execution);
+    dsi_put_i64(p + 4, inst->created);
+    dsi_put_i64(p + 12, inst->updated);
+    dsi_put_u64(p + 20, inst->execution);
+    dsi_put_i64(p + 28, inst->ready_at);
+    dsi_put_i64(p + 36, inst->lease_expires);
+    dsi_put_u64(p + 44, inst->lease_upto);
+    dsi_put_u64(p + 52, inst->inbox_seq);
+    dsi_put_i64(p + 60, inst->parent_task);
+    dsi_put_u64(p + 68, inst->parent_execution);
     memcpy(p + 76, inst->lease, DS_LEASE_LEN);
     memcpy(p + 92, inst->done_lease, DS_LEASE_LEN);
-    ds_put_i64(p + 108, inst->episode_at);
-    ds_put_u64(p + 116, inst->done_digest);
+    dsi_put_i64(p + 108, inst->episode_at);
+    dsi_put_u64(p + 116, inst->done_digest);
 
     s[0] = &inst->name;
     s[1] = &inst->input;
@@ -74,7 +74,7 @@ ds_record_encode(const ds_instance_t *inst, unsigned char *p)
     s[4] = &inst->parent_id;
 
     for (i = 0; i < DS_RECORD_STRS; i++) {
-        ds_put_u32(p + DS_RECORD_LENS + 4 * i, (uint32_t) s[i]->len);
+        dsi_put_u32(p + DS_RECORD_LENS + 4 * i, (uint32_t) s[i]->len);
     }
 
     p += DS_RECORD_HEADER;
@@ -89,7 +89,7 @@ ds_record_encode(const ds_instance_t *inst, unsigned char *p)
 
 
 int
-ds_record_decode(const void *data, size_t len, ds_instance_t *inst)
+dsi_record_decode(const void *data, size_t len, ds_instance_t *inst)
 {
     size_t                i, lens, header, total, n[DS_RECORD_STRS];
     ds_str_t             *s[DS_RECORD_STRS];
@@ -115,7 +115,7 @@ ds_record_decode(const void *data, size_t len, ds_instance_t *inst)
     total = header;
 
     for (i = 0; i < DS_RECORD_STRS; i++) {
-        n[i] = ds_get_u32(p + lens + 4 * i);
+        n[i] = dsi_get_u32(p + lens + 4 * i);
 
         if (n[i] > len - total) {
             return DS_ERROR;
@@ -131,19 +131,19 @@ ds_record_decode(const void *data, size_t len, ds_instance_t *inst)
     inst->status = (ds_status_e) p[1];
     inst->suspended_from = (ds_status_e) p[2];
     inst->done_status = (ds_status_e) p[3];
-    inst->created = ds_get_i64(p + 4);
-    inst->updated = ds_get_i64(p + 12);
-    inst->execution = ds_get_u64(p + 20);
-    inst->ready_at = ds_get_i64(p + 28);
-    inst->lease_expires = ds_get_i64(p + 36);
-    inst->lease_upto = ds_get_u64(p + 44);
-    inst->inbox_seq = ds_get_u64(p + 52);
-    inst->parent_task = ds_get_i64(p + 60);
-    inst->parent_execution = ds_get_u64(p + 68);
+    inst->created = dsi_get_i64(p + 4);
+    inst->updated = dsi_get_i64(p + 12);
+    inst->execution = dsi_get_u64(p + 20);
+    inst->ready_at = dsi_get_i64(p + 28);
+    inst->lease_expires = dsi_get_i64(p + 36);
+    inst->lease_upto = dsi_get_u64(p + 44);
+    inst->inbox_seq = dsi_get_u64(p + 52);
+    inst->parent_task = dsi_get_i64(p + 60);
+    inst->parent_execution = dsi_get_u64(p + 68);
     memcpy(inst->lease, p + 76, DS_LEASE_LEN);
     memcpy(inst->done_lease, p + 92, DS_LEASE_LEN);
-    inst->episode_at = ds_get_i64(p + 108);
-    inst->done_digest = p[0] == DS_RECORD_V3 ? 0 : ds_get_u64(p + 116);
+    inst->episode_at = dsi_get_i64(p + 108);
+    inst->done_digest = p[0] == DS_RECORD_V3 ? 0 : dsi_get_u64(p + 116);
 
     s[0] = &inst->name;
     s[1] = &inst->input;

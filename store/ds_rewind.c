@@ -62,17 +62,17 @@ ds_op_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
 {
     int  rc;
 
-    rc = ds_room(txn, DS_ROOM_ADD);
+    rc = dsi_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
 
-    return ds_rewind(txn, hub, id, reason, now, 0);
+    return dsi_rewind(txn, hub, id, reason, now, 0);
 }
 
 
 int
-ds_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
+dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     int64_t now, unsigned depth)
 {
     int            rc, pending;
@@ -95,7 +95,7 @@ ds_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
                                                   : DS_PRECONDITION;
     }
 
-    rc = ds_instance_own(txn, &inst, &mem);
+    rc = dsi_instance_own(txn, &inst, &mem);
     if (rc != DS_OK) {
         return rc;
     }
@@ -106,7 +106,7 @@ ds_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     rc = ds_history_read(txn, hub, id, ds_hist_cb, &h);
 
     if (rc == DS_OK && h.failed) {
-        ds_txn_set_error(txn, "out of memory");
+        dsi_txn_set_error(txn, "out of memory");
         rc = DS_ERROR;
     }
 
@@ -127,7 +127,7 @@ ds_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
                                                       "OrchestrationStatus"))
                    == DS_FAILED))
         {
-            rc = ds_seq_del_one(txn, DS_DB_HISTORY, hub, id, e->seq);
+            rc = dsi_seq_del_one(txn, DS_DB_HISTORY, hub, id, e->seq);
             e->type = "";
         }
     }
@@ -152,7 +152,7 @@ ds_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
                 continue;
             }
 
-            rc = ds_activity_schedule(txn, hub, id, e->id, name, input, now);
+            rc = dsi_activity_schedule(txn, hub, id, e->id, name, input, now);
             free(text);
             pending = 1;
 
@@ -162,7 +162,7 @@ ds_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
             s = ds_json_member_str(e->ev, "FireAt");
 
             if (s.len && ds_time_parse(s.data, s.len, &fire_at) == DS_OK) {
-                rc = ds_timer_create(txn, hub, id, e->id, fire_at);
+                rc = dsi_timer_create(txn, hub, id, e->id, fire_at);
                 pending = 1;
             }
 
@@ -175,7 +175,7 @@ ds_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     }
 
     if (rc == DS_OK) {
-        rc = ds_event_build(txn, "ExecutionRewound", now, NULL, none,
+        rc = dsi_event_build(txn, "ExecutionRewound", now, NULL, none,
                             "Reason", reason, &event);
     }
 
@@ -184,12 +184,12 @@ ds_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
             rc = ds_history_append(txn, hub, id, event, NULL);
 
         } else {
-            rc = ds_inbox_push(txn, hub, id, &inst, event, now);
+            rc = dsi_inbox_push(txn, hub, id, &inst, event, now);
         }
     }
 
     if (rc == DS_OK) {
-        rc = ds_seq_last(txn, DS_DB_INBOX, hub, id, &last);
+        rc = dsi_seq_last(txn, DS_DB_INBOX, hub, id, &last);
     }
 
     if (rc == DS_OK) {
@@ -199,7 +199,7 @@ ds_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
         inst.ready_at = 0;
 
         if (last) {
-            ds_ready_mark(&inst, now);
+            dsi_ready_mark(&inst, now);
         }
 
         rc = ds_instance_put(txn, hub, id, &inst);
@@ -231,7 +231,7 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
 
     child = ds_json_member_str(e->ev, "InstanceId");
 
-    if (!ds_key_valid(hub, child)) {
+    if (!dsi_key_valid(hub, child)) {
         return DS_OK;
     }
 
@@ -252,23 +252,23 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
 
         *pending = 1;
 
-        return ds_rewind(txn, hub, child, none, now, depth + 1);
+        return dsi_rewind(txn, hub, child, none, now, depth + 1);
     }
 
     if (rc == DS_OK && c.status == DS_COMPLETED) {
-        ds_buf_init(&b);
-        ds_ev_begin(&b, "SubOrchestrationInstanceCompleted", now);
-        ds_ev_int(&b, "TaskScheduledId", e->id);
-        ds_ev_json(&b, "Result", c.output);
+        dsi_buf_init(&b);
+        dsi_ev_begin(&b, "SubOrchestrationInstanceCompleted", now);
+        dsi_ev_int(&b, "TaskScheduledId", e->id);
+        dsi_ev_json(&b, "Result", c.output);
 
-        rc = ds_ev_end(txn, &b, &msg);
+        rc = dsi_ev_end(txn, &b, &msg);
 
         if (rc == DS_OK) {
-            rc = ds_inbox_push(txn, hub, id, inst, msg, now);
+            rc = dsi_inbox_push(txn, hub, id, inst, msg, now);
             *pending = 1;
         }
 
-        ds_buf_free(&b);
+        dsi_buf_free(&b);
 
         return rc;
     }
@@ -285,7 +285,7 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
         return DS_OK;
     }
 
-    rc = ds_start(txn, hub, child, name, input, now, id, e->id,
+    rc = dsi_start(txn, hub, child, name, input, now, id, e->id,
                   inst->execution, &c);
     free(text);
 

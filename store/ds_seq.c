@@ -26,23 +26,23 @@ static int ds_seq_match(const MDB_val *key, const unsigned char *prefix,
 
 
 int
-ds_seq_append(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+dsi_seq_append(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     ds_str_t value, uint64_t *seq)
 {
     int       rc;
     uint64_t  last;
 
-    rc = ds_seq_last(txn, db, hub, id, &last);
+    rc = dsi_seq_last(txn, db, hub, id, &last);
     if (rc != DS_OK) {
         return rc;
     }
 
     if (last == UINT64_MAX) {
-        ds_txn_set_error(txn, "sequence exhausted");
+        dsi_txn_set_error(txn, "sequence exhausted");
         return DS_ERROR;
     }
 
-    rc = ds_seq_put(txn, db, hub, id, last + 1, value);
+    rc = dsi_seq_put(txn, db, hub, id, last + 1, value);
 
     if (rc == DS_OK && seq) {
         *seq = last + 1;
@@ -55,7 +55,7 @@ ds_seq_append(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
 /* the highest seq of the instance's sequence, 0 when it is empty */
 
 int
-ds_seq_last(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+dsi_seq_last(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t *last)
 {
     int            rc;
@@ -64,19 +64,19 @@ ds_seq_last(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     MDB_cursor    *cur;
     unsigned char  kb[DS_KEY_BUF];
 
-    if (!ds_key_valid(hub, id)) {
+    if (!dsi_key_valid(hub, id)) {
         return DS_INVALID;
     }
 
     rc = mdb_cursor_open(txn->txn, ds_dbi(txn, db), &cur);
     if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
     /* seek past the instance's highest possible key, then step back */
 
     key.mv_data = kb;
-    key.mv_size = ds_key_seq(kb, hub, id, UINT64_MAX);
+    key.mv_size = dsi_key_seq(kb, hub, id, UINT64_MAX);
     plen = key.mv_size - 8;
 
     rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
@@ -96,14 +96,14 @@ ds_seq_last(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     }
 
     if (rc == 0 && ds_seq_match(&key, kb, plen)) {
-        *last = ds_get_u64((unsigned char *) key.mv_data + plen);
+        *last = dsi_get_u64((unsigned char *) key.mv_data + plen);
 
     } else if (rc == 0 || rc == MDB_NOTFOUND) {
         *last = 0;
 
     } else {
         mdb_cursor_close(cur);
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
     mdb_cursor_close(cur);
@@ -113,31 +113,31 @@ ds_seq_last(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
 
 
 int
-ds_seq_put(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id, uint64_t seq,
+dsi_seq_put(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id, uint64_t seq,
     ds_str_t value)
 {
     MDB_val        key, val;
     unsigned char  kb[DS_KEY_BUF];
 
-    if (!ds_key_valid(hub, id) || seq == 0) {
+    if (!dsi_key_valid(hub, id) || seq == 0) {
         return DS_INVALID;
     }
 
     key.mv_data = kb;
-    key.mv_size = ds_key_seq(kb, hub, id, seq);
+    key.mv_size = dsi_key_seq(kb, hub, id, seq);
     val.mv_data = (void *) value.data;
     val.mv_size = value.len;
 
-    return ds_lmdb_rc(txn, ds_put(txn, db, &key, &val,
+    return dsi_lmdb_rc(txn, dsi_put(txn, db, &key, &val,
                                    0));
 }
 
 
 int
-ds_seq_read(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+dsi_seq_read(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data)
 {
-    return ds_seq_read_upto(txn, db, hub, id, UINT64_MAX, cb, data);
+    return dsi_seq_read_upto(txn, db, hub, id, UINT64_MAX, cb, data);
 }
 
 
@@ -159,17 +159,17 @@ dsi_seq_each(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     MDB_cursor    *cur;
     unsigned char  kb[DS_KEY_BUF];
 
-    if (!ds_key_valid(hub, id)) {
+    if (!dsi_key_valid(hub, id)) {
         return DS_INVALID;
     }
 
     rc = mdb_cursor_open(txn->txn, ds_dbi(txn, db), &cur);
     if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
     key.mv_data = kb;
-    key.mv_size = ds_key_seq(kb, hub, id, 0);
+    key.mv_size = dsi_key_seq(kb, hub, id, 0);
     plen = key.mv_size - 8;
 
     /* after mdb_cursor_del() MDB_NEXT yields the entry that followed */
@@ -178,7 +178,7 @@ dsi_seq_each(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
          rc == 0 && ds_seq_match(&key, kb, plen);
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
     {
-        seq = ds_get_u64((unsigned char *) key.mv_data + plen);
+        seq = dsi_get_u64((unsigned char *) key.mv_data + plen);
 
         if (seq > upto) {
             break;
@@ -187,7 +187,7 @@ dsi_seq_each(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
         action = fn(txn, seq, &val, data);
 
         if (action == DSI_EACH_DELETE) {
-            rc = ds_cursor_del(txn, cur, 0);
+            rc = dsi_cursor_del(txn, cur, 0);
             if (rc != 0) {
                 break;
             }
@@ -200,14 +200,14 @@ dsi_seq_each(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
 
     mdb_cursor_close(cur);
 
-    return (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : ds_lmdb_rc(txn, rc);
+    return (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : dsi_lmdb_rc(txn, rc);
 }
 
 
 /* reads the entries with seq <= upto, in order */
 
 int
-ds_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+dsi_seq_read_upto(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t upto, ds_event_cb cb, void *data)
 {
     ds_seq_read_t  rd;
@@ -232,7 +232,7 @@ ds_seq_read_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     event.len = val->mv_size;
 
     if (rd->cb(rd->data, seq, event) != 0) {
-        ds_txn_set_error(txn, "stopped by the callback");
+        dsi_txn_set_error(txn, "stopped by the callback");
         return DS_ERROR;
     }
 
@@ -243,7 +243,7 @@ ds_seq_read_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
 /* deletes the entries with seq <= upto */
 
 int
-ds_seq_delete(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+dsi_seq_delete(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t upto)
 {
     return dsi_seq_each(txn, db, hub, id, upto, ds_seq_delete_one, NULL);
@@ -264,23 +264,23 @@ ds_seq_delete_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
 
 
 int
-ds_seq_del_one(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+dsi_seq_del_one(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t seq)
 {
     int            rc;
     MDB_val        key;
     unsigned char  kb[DS_KEY_BUF];
 
-    if (!ds_key_valid(hub, id)) {
+    if (!dsi_key_valid(hub, id)) {
         return DS_INVALID;
     }
 
     key.mv_data = kb;
-    key.mv_size = ds_key_seq(kb, hub, id, seq);
+    key.mv_size = dsi_key_seq(kb, hub, id, seq);
 
-    rc = ds_del(txn, db, &key, NULL);
+    rc = dsi_del(txn, db, &key, NULL);
 
-    return rc == MDB_NOTFOUND ? DS_OK : ds_lmdb_rc(txn, rc);
+    return rc == MDB_NOTFOUND ? DS_OK : dsi_lmdb_rc(txn, rc);
 }
 
 

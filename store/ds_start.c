@@ -21,7 +21,7 @@
  */
 
 int
-ds_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
+dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     ds_str_t input, int64_t now, ds_str_t parent_id, int64_t parent_task,
     uint64_t parent_execution, ds_instance_t *inst)
 {
@@ -62,13 +62,13 @@ ds_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     }
 
     if (rec.inbox_seq == UINT64_MAX) {
-        ds_txn_set_error(txn, "inbox sequence exhausted");
+        dsi_txn_set_error(txn, "inbox sequence exhausted");
         return DS_ERROR;
     }
 
     /* the event and the record copy name and input before any write */
 
-    rc = ds_event_build(txn, "ExecutionStarted", now, "Name", name, "Input",
+    rc = dsi_event_build(txn, "ExecutionStarted", now, "Name", name, "Input",
                         input, &event);
     if (rc != DS_OK) {
         return rc;
@@ -83,14 +83,14 @@ ds_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     rec.parent_id = parent_id;
     rec.parent_task = parent_id.len ? parent_task : -1;
     rec.parent_execution = parent_id.len ? parent_execution : 0;
-    rec.ready_at = ds_ready_time(now);
+    rec.ready_at = dsi_ready_time(now);
 
     /* the old inbox is cleared: the new message follows the counter */
     seq = rec.inbox_seq + 1;
     rec.inbox_seq = seq;
 
     /* nothing was written since old was read */
-    rc = ds_instance_write(txn, hub, id, &rec, existed ? &old : NULL);
+    rc = dsi_instance_write(txn, hub, id, &rec, existed ? &old : NULL);
 
     if (rc == DS_OK && existed) {
         rc = ds_history_clear(txn, hub, id);
@@ -100,12 +100,12 @@ ds_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
         }
 
         if (rc == DS_OK) {
-            rc = ds_drop_work(txn, hub, id, 1);
+            rc = dsi_drop_work(txn, hub, id, 1);
         }
     }
 
     if (rc == DS_OK) {
-        rc = ds_seq_put(txn, DS_DB_INBOX, hub, id, seq, event);
+        rc = dsi_seq_put(txn, DS_DB_INBOX, hub, id, seq, event);
     }
 
     free((void *) event.data);
@@ -126,7 +126,7 @@ ds_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
  */
 
 int
-ds_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
+dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     int64_t parent_task, uint64_t parent_execution, int failed,
     ds_str_t result, ds_str_t reason, ds_str_t details, int64_t now)
 {
@@ -138,28 +138,28 @@ ds_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
         return DS_OK;
     }
 
-    ds_buf_init(&b);
+    dsi_buf_init(&b);
 
     if (failed) {
-        ds_ev_begin(&b, "SubOrchestrationInstanceFailed", now);
-        ds_ev_int(&b, "TaskScheduledId", parent_task);
-        ds_ev_json(&b, "Reason", reason);
-        ds_ev_json(&b, "Details", details);
+        dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", now);
+        dsi_ev_int(&b, "TaskScheduledId", parent_task);
+        dsi_ev_json(&b, "Reason", reason);
+        dsi_ev_json(&b, "Details", details);
 
     } else {
-        ds_ev_begin(&b, "SubOrchestrationInstanceCompleted", now);
-        ds_ev_int(&b, "TaskScheduledId", parent_task);
-        ds_ev_json(&b, "Result", result);
+        dsi_ev_begin(&b, "SubOrchestrationInstanceCompleted", now);
+        dsi_ev_int(&b, "TaskScheduledId", parent_task);
+        dsi_ev_json(&b, "Result", result);
     }
 
-    rc = ds_ev_end(txn, &b, &msg);
+    rc = dsi_ev_end(txn, &b, &msg);
 
     if (rc == DS_OK) {
-        rc = ds_inbox_deliver(txn, hub, parent_id, parent_execution, msg,
+        rc = dsi_inbox_deliver(txn, hub, parent_id, parent_execution, msg,
                               now, 0);
     }
 
-    ds_buf_free(&b);
+    dsi_buf_free(&b);
 
     return rc;
 }
@@ -171,14 +171,14 @@ ds_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
  */
 
 int
-ds_drop_work(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int tombstones)
+dsi_drop_work(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int tombstones)
 {
     int  rc;
 
-    rc = ds_activity_drop_all(txn, hub, id, tombstones);
+    rc = dsi_activity_drop_all(txn, hub, id, tombstones);
     if (rc != DS_OK) {
         return rc;
     }
 
-    return ds_timer_drop_all(txn, hub, id);
+    return dsi_timer_drop_all(txn, hub, id);
 }

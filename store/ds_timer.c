@@ -29,57 +29,57 @@ static int ds_timer_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
 
 int
-ds_timer_create(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t timer_id,
+dsi_timer_create(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t timer_id,
     int64_t fire_at)
 {
     int            rc;
     MDB_val        key, val;
     unsigned char  kb[DS_KEY_BUF], vb[8];
 
-    if (!ds_key_valid(hub, id) || timer_id < 0) {
+    if (!dsi_key_valid(hub, id) || timer_id < 0) {
         return DS_INVALID;
     }
 
     /* the same id again replaces the timer */
 
     key.mv_data = kb;
-    key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) timer_id);
+    key.mv_size = dsi_key_seq(kb, hub, id, (uint64_t) timer_id);
 
     rc = mdb_get(txn->txn, ds_dbi(txn, DS_DB_TIMER_IX), &key, &val);
 
     if (rc == 0 && val.mv_size == 8) {
         rc = ds_timer_del(txn, hub, id, timer_id,
-                          ds_get_i64((unsigned char *) val.mv_data));
+                          dsi_get_i64((unsigned char *) val.mv_data));
         if (rc != DS_OK) {
             return rc;
         }
 
     } else if (rc != 0 && rc != MDB_NOTFOUND) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
-    ds_put_i64(vb, fire_at);
+    dsi_put_i64(vb, fire_at);
     val.mv_data = vb;
     val.mv_size = 8;
 
     key.mv_data = kb;
-    key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) timer_id);
+    key.mv_size = dsi_key_seq(kb, hub, id, (uint64_t) timer_id);
 
-    rc = ds_put(txn, DS_DB_TIMER_IX, &key, &val, 0);
+    rc = dsi_put(txn, DS_DB_TIMER_IX, &key, &val, 0);
     if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
-    key.mv_size = ds_key_timer(kb, hub, fire_at, id, timer_id);
+    key.mv_size = dsi_key_timer(kb, hub, fire_at, id, timer_id);
 
-    rc = ds_put(txn, DS_DB_TIMERS, &key, &val, 0);
+    rc = dsi_put(txn, DS_DB_TIMERS, &key, &val, 0);
 
-    return ds_lmdb_rc(txn, rc);
+    return dsi_lmdb_rc(txn, rc);
 }
 
 
 int
-ds_timer_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
+dsi_timer_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
 {
     ds_timer_drop_t  d;
 
@@ -106,13 +106,13 @@ ds_timer_drop_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
 
     if (val->mv_size == 8) {
         tkey.mv_data = tb;
-        tkey.mv_size = ds_key_timer(tb, d->hub,
-                           ds_get_i64((unsigned char *) val->mv_data), d->id,
+        tkey.mv_size = dsi_key_timer(tb, d->hub,
+                           dsi_get_i64((unsigned char *) val->mv_data), d->id,
                            (int64_t) seq);
 
-        rc = ds_del(txn, DS_DB_TIMERS, &tkey, NULL);
+        rc = dsi_del(txn, DS_DB_TIMERS, &tkey, NULL);
         if (rc != 0 && rc != MDB_NOTFOUND) {
-            return ds_lmdb_rc(txn, rc);
+            return dsi_lmdb_rc(txn, rc);
         }
     }
 
@@ -123,7 +123,7 @@ ds_timer_drop_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
 /* the due time of the hub's first timer; DS_NOTFOUND when none */
 
 int
-ds_timer_first(ds_txn_t *txn, ds_str_t hub, int64_t *due)
+dsi_timer_first(ds_txn_t *txn, ds_str_t hub, int64_t *due)
 {
     int            rc;
     size_t         plen;
@@ -133,10 +133,10 @@ ds_timer_first(ds_txn_t *txn, ds_str_t hub, int64_t *due)
 
     rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_TIMERS), &cur);
     if (rc != 0) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
-    plen = ds_key_hub(kb, hub);
+    plen = dsi_key_hub(kb, hub);
     key.mv_data = kb;
     key.mv_size = plen;
 
@@ -147,14 +147,14 @@ ds_timer_first(ds_txn_t *txn, ds_str_t hub, int64_t *due)
             rc = MDB_NOTFOUND;
 
         } else {
-            *due = ds_created_dec(ds_get_u64((unsigned char *) key.mv_data
+            *due = dsi_created_dec(dsi_get_u64((unsigned char *) key.mv_data
                                             + plen));
         }
     }
 
     mdb_cursor_close(cur);
 
-    return ds_lmdb_rc(txn, rc);
+    return dsi_lmdb_rc(txn, rc);
 }
 
 
@@ -173,11 +173,11 @@ ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now, size_t max,
 
     *fired = 0;
 
-    if (!ds_key_hub_valid(hub)) {
+    if (!dsi_key_hub_valid(hub)) {
         return DS_INVALID;
     }
 
-    ds_buf_init(&b);
+    dsi_buf_init(&b);
     rc = DS_OK;
 
     /* each step takes the first timer again: the fired one is gone */
@@ -185,11 +185,11 @@ ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now, size_t max,
     while (*fired < max) {
         rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_TIMERS), &cur);
         if (rc != 0) {
-            rc = ds_lmdb_rc(txn, rc);
+            rc = dsi_lmdb_rc(txn, rc);
             break;
         }
 
-        plen = ds_key_hub(kb, hub);
+        plen = dsi_key_hub(kb, hub);
         key.mv_data = kb;
         key.mv_size = plen;
 
@@ -197,7 +197,7 @@ ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now, size_t max,
 
         if (rc != 0) {
             mdb_cursor_close(cur);
-            rc = (rc == MDB_NOTFOUND) ? DS_OK : ds_lmdb_rc(txn, rc);
+            rc = (rc == MDB_NOTFOUND) ? DS_OK : dsi_lmdb_rc(txn, rc);
             break;
         }
 
@@ -213,18 +213,19 @@ ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now, size_t max,
             || ((unsigned char *) key.mv_data)[len - 9] != '\0')
         {
             /* malformed: ds_check() reports such; drop it */
-            rc = ds_cursor_del(txn, cur, 0);
+            rc = dsi_cursor_del(txn, cur, 0);
             mdb_cursor_close(cur);
 
             if (rc != 0) {
-                rc = ds_lmdb_rc(txn, rc);
+                rc = dsi_lmdb_rc(txn, rc);
                 break;
             }
 
             continue;
         }
 
-        due = ds_created_dec(ds_get_u64((unsigned char *) key.mv_data + plen));
+        due = dsi_created_dec(dsi_get_u64((unsigned char *) key.mv_data
+                                          + plen));
 
         if (due > now) {
             mdb_cursor_close(cur);
@@ -235,9 +236,9 @@ ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now, size_t max,
         id.len = len - plen - 8 - 9;
         memcpy(idb, (unsigned char *) key.mv_data + plen + 8, id.len);
         id.data = (const char *) idb;
-        timer_id = (int64_t) ds_get_u64((unsigned char *) key.mv_data
+        timer_id = (int64_t) dsi_get_u64((unsigned char *) key.mv_data
                                         + len - 8);
-        fire_at = val.mv_size == 8 ? ds_get_i64(val.mv_data) : due;
+        fire_at = val.mv_size == 8 ? dsi_get_i64(val.mv_data) : due;
 
         mdb_cursor_close(cur);
 
@@ -246,14 +247,14 @@ ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now, size_t max,
             break;
         }
 
-        ds_ev_begin(&b, "TimerFired", now);
-        ds_ev_int(&b, "TimerId", timer_id);
-        ds_ev_time(&b, "FireAt", fire_at);
+        dsi_ev_begin(&b, "TimerFired", now);
+        dsi_ev_int(&b, "TimerId", timer_id);
+        dsi_ev_time(&b, "FireAt", fire_at);
 
-        rc = ds_ev_end(txn, &b, &msg);
+        rc = dsi_ev_end(txn, &b, &msg);
 
-        if (rc == DS_OK && ds_key_valid(hub, id)) {
-            rc = ds_inbox_deliver(txn, hub, id, 0, msg, now, 0);
+        if (rc == DS_OK && dsi_key_valid(hub, id)) {
+            rc = dsi_inbox_deliver(txn, hub, id, 0, msg, now, 0);
         }
 
         if (rc != DS_OK) {
@@ -263,7 +264,7 @@ ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now, size_t max,
         (*fired)++;
     }
 
-    ds_buf_free(&b);
+    dsi_buf_free(&b);
 
     return rc;
 }
@@ -278,16 +279,16 @@ ds_timer_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t timer_id,
     unsigned char  kb[DS_KEY_BUF];
 
     key.mv_data = kb;
-    key.mv_size = ds_key_timer(kb, hub, due, id, timer_id);
+    key.mv_size = dsi_key_timer(kb, hub, due, id, timer_id);
 
-    rc = ds_del(txn, DS_DB_TIMERS, &key, NULL);
+    rc = dsi_del(txn, DS_DB_TIMERS, &key, NULL);
     if (rc != 0 && rc != MDB_NOTFOUND) {
-        return ds_lmdb_rc(txn, rc);
+        return dsi_lmdb_rc(txn, rc);
     }
 
-    key.mv_size = ds_key_seq(kb, hub, id, (uint64_t) timer_id);
+    key.mv_size = dsi_key_seq(kb, hub, id, (uint64_t) timer_id);
 
-    rc = ds_del(txn, DS_DB_TIMER_IX, &key, NULL);
+    rc = dsi_del(txn, DS_DB_TIMER_IX, &key, NULL);
 
-    return rc == MDB_NOTFOUND ? DS_OK : ds_lmdb_rc(txn, rc);
+    return rc == MDB_NOTFOUND ? DS_OK : dsi_lmdb_rc(txn, rc);
 }

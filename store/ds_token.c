@@ -19,7 +19,7 @@ static const char  ds_b64[] =
 /* out has room for (n + 2) / 3 * 4 bytes */
 
 size_t
-ds_b64url_encode(const unsigned char *raw, size_t n, char *out)
+dsi_b64url_encode(const unsigned char *raw, size_t n, char *out)
 {
     char      *p;
     size_t     i;
@@ -55,7 +55,7 @@ ds_b64url_encode(const unsigned char *raw, size_t n, char *out)
 /* DS_INVALID for a malformed token or one longer than max raw bytes */
 
 int
-ds_b64url_decode(ds_str_t in, unsigned char *raw, size_t max, size_t *n)
+dsi_b64url_decode(ds_str_t in, unsigned char *raw, size_t max, size_t *n)
 {
     int                   d;
     size_t                i, bits, len;

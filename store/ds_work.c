@@ -61,7 +61,7 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
 
     k = dsi_work_kind(kind);
 
-    if (k == NULL || !ds_claim_valid(hub, now, lease_us, max, tokens)) {
+    if (k == NULL || !dsi_claim_valid(hub, now, lease_us, max, tokens)) {
         return DS_INVALID;
     }
 
@@ -75,7 +75,7 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     for (examined = 0; *claimed < max && examined < max + DS_CLAIM_SCAN;
          examined++)
     {
-        rc = ds_ready_seek(txn, hub, k->ready, pos_at, pos, pos_len, &at,
+        rc = dsi_ready_seek(txn, hub, k->ready, pos_at, pos, pos_len, &at,
                            item, &len);
 
         if (rc == DS_NOTFOUND || (rc == DS_OK && at > now)) {
@@ -112,7 +112,7 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
         switch (verdict) {
 
         case DSI_WORK_STALE:
-            rc = ds_ready_del(txn, hub, k->ready, at, item, len);
+            rc = dsi_ready_del(txn, hub, k->ready, at, item, len);
             break;
 
         case DSI_WORK_IDLE:
@@ -147,7 +147,7 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
 
         token = tokens + *claimed * DS_LEASE_LEN;
 
-        ds_lease_take(r.lease, r.lease_expires, r.ready_at, token, now,
+        dsi_lease_take(r.lease, r.lease_expires, r.ready_at, token, now,
                       lease_us);
 
         if (r.lease_upto != NULL) {
@@ -186,7 +186,7 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
         k->view(&r, &it);
 
         if (cb(data, txn, &it) != 0) {
-            ds_txn_set_error(txn, "stopped by the callback");
+            dsi_txn_set_error(txn, "stopped by the callback");
             return DS_ERROR;
         }
     }
@@ -260,11 +260,11 @@ dsi_work_fence(ds_txn_t *txn, ds_str_t hub, const dsi_work_kind_t *k,
         return rc;
     }
 
-    if (ds_lease_none(lease)) {
+    if (dsi_lease_none(lease)) {
         return DS_CONFLICT;
     }
 
-    if (r->done_lease != NULL && ds_lease_eq(lease, r->done_lease)) {
+    if (r->done_lease != NULL && dsi_lease_eq(lease, r->done_lease)) {
 
         if (*r->done_digest != 0 && *r->done_digest != digest) {
             return DS_MISMATCH;
@@ -281,7 +281,7 @@ dsi_work_fence(ds_txn_t *txn, ds_str_t hub, const dsi_work_kind_t *k,
         }
     }
 
-    return ds_lease_eq(lease, r->lease) ? DS_OK : DS_CONFLICT;
+    return dsi_lease_eq(lease, r->lease) ? DS_OK : DS_CONFLICT;
 }
 
 
@@ -325,7 +325,7 @@ dsi_work_lease(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     memset(&r, 0, sizeof(dsi_work_rec_t));
 
     if (k->key_of(hub, id, key, task_id, &r) != DS_OK
-        || (!abandon && !ds_lease_time_valid(now, lease_us)))
+        || (!abandon && !dsi_lease_time_valid(now, lease_us)))
     {
         return DS_INVALID;
     }
@@ -342,13 +342,13 @@ dsi_work_lease(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
         }
     }
 
-    if (!ds_lease_held(lease, r.lease)) {
+    if (!dsi_lease_held(lease, r.lease)) {
         return DS_CONFLICT;
     }
 
     r.old_ready_at = *r.ready_at;
 
-    ds_lease_renew(r.lease, r.lease_expires, r.ready_at, now, lease_us,
+    dsi_lease_renew(r.lease, r.lease_expires, r.ready_at, now, lease_us,
                    expires, abandon);
 
     if (k->released != NULL) {

@@ -170,7 +170,7 @@ t_entity_ops(void)
           DS_MISMATCH);
 
     /* a version 1 record (no digest) still reads; its retries replay */
-    klen = ds_key_instance(kb, hub, t_s("@counter@c1"));
+    klen = dsi_key_instance(kb, hub, t_s("@counter@c1"));
     T_INT(t_downgrade(env, DS_DB_ENTITIES, kb, klen, 76, 1), DS_OK);
     T(t_consistent(env, hub, NULL));
     T_INT(t_ecomplete(env, "counter", "c1", 0, 0, "99", T0 + 7), DS_OK);

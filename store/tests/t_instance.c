@@ -293,7 +293,7 @@ t_instance_check(void)
     /* a record without its by_created entry */
     T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
     key.mv_data = kb;
-    key.mv_size = ds_key_created(kb, hub, 10, t_s("a"));
+    key.mv_size = dsi_key_created(kb, hub, 10, t_s("a"));
     T_INT(mdb_del(txn->txn, ds_dbi(txn, DS_DB_BY_CREATED), &key, NULL), 0);
     T_INT(ds_check_txn(txn, hub, t_problem_cb, problem, &st), DS_ERROR);
     T_INT(st.problems, 1);
@@ -302,11 +302,11 @@ t_instance_check(void)
 
     /* stale index entries: listed past, purged away */
     T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    key.mv_size = ds_key_status(kb, hub, DS_FAILED, 15, t_s("gone"));
+    key.mv_size = dsi_key_status(kb, hub, DS_FAILED, 15, t_s("gone"));
     val.mv_data = kb;
     val.mv_size = 0;
     T_INT(mdb_put(txn->txn, ds_dbi(txn, DS_DB_BY_STATUS), &key, &val, 0), 0);
-    key.mv_size = ds_key_created(kb, hub, 15, t_s("gone"));
+    key.mv_size = dsi_key_created(kb, hub, 15, t_s("gone"));
     T_INT(mdb_put(txn->txn, ds_dbi(txn, DS_DB_BY_CREATED), &key, &val, 0), 0);
     T_INT(ds_txn_commit(txn), DS_OK);
 

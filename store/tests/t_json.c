@@ -78,7 +78,7 @@ t_json(void)
         }
     }
 
-    /* what ds_json_check() accepts and refuses, as jansson does */
+    /* what dsi_json_check() accepts and refuses, as jansson does */
 
     T(t_ingest_each(good, sizeof(good) / sizeof(good[0]), 1));
     T(t_ingest_each(refused, sizeof(refused) / sizeof(refused[0]), 0));

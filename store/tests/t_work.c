@@ -178,9 +178,9 @@ t_work_old_records(void)
     T_INT(a.n, 1);
     T_INT(t_complete_a(env, hub, "old", 0, 41, 0, "3", now), DS_OK);
 
-    klen = ds_key_instance(kb, hub, t_s("old"));
+    klen = dsi_key_instance(kb, hub, t_s("old"));
     T_INT(t_downgrade(env, DS_DB_INSTANCES, kb, klen, 116, 3), DS_OK);
-    klen = ds_key_seq(kb, hub, t_s("old"), 0);
+    klen = dsi_key_seq(kb, hub, t_s("old"), 0);
     T_INT(t_downgrade(env, DS_DB_ACTIVITIES, kb, klen, 36, 1), DS_OK);
 
     T_INT(t_get(env, hub, "old", &inst, NULL, 0), DS_OK);
@@ -348,7 +348,7 @@ t_work_hello(void)
     T(strcmp(out, "[\"Hello 0\",\"Hello 1\",\"Hello 2\",\"Hello 3\","
                   "\"Hello 4\"]") == 0);
     T_INT(inst.ready_at, 0);
-    T(ds_lease_none(inst.lease));
+    T(dsi_lease_none(inst.lease));
     T_INT(inst.updated, now);
 
     t_history_types(env, hub, "hello", hist, sizeof(hist));
@@ -1304,7 +1304,7 @@ t_work_check(void)
 
     T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
     key.mv_data = kb;
-    key.mv_size = ds_key_ready(kb, hub, DS_READY_ORCH, T0,
+    key.mv_size = dsi_key_ready(kb, hub, DS_READY_ORCH, T0,
                                (const unsigned char *) "k", 1);
     T_INT(mdb_del(txn->txn, ds_dbi(txn, DS_DB_READY), &key, NULL), 0);
     problem[0] = '\0';
@@ -1315,7 +1315,7 @@ t_work_check(void)
 
     /* a ready entry without its record */
     T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_ready_put(txn, hub, DS_READY_ORCH, T0,
+    T_INT(dsi_ready_put(txn, hub, DS_READY_ORCH, T0,
                        (const unsigned char *) "ghost", 5), DS_OK);
     T_INT(ds_check_txn(txn, hub, t_problem_cb_w, problem, &st), DS_ERROR);
     T_INT(st.problems, 1);

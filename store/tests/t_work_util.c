@@ -517,7 +517,7 @@ t_downgrade(ds_env_t *env, int db, const unsigned char *key, size_t klen,
     k.mv_data = (void *) key;
     k.mv_size = klen;
 
-    rc = ds_get(txn, db, &k, &v);
+    rc = dsi_get(txn, db, &k, &v);
 
     if (rc != 0 || v.mv_size < at + 8) {
         ds_txn_abort(txn);
@@ -538,7 +538,7 @@ t_downgrade(ds_env_t *env, int db, const unsigned char *key, size_t klen,
     v.mv_data = buf;
     v.mv_size -= 8;
 
-    rc = ds_put(txn, db, &k, &v, 0);
+    rc = dsi_put(txn, db, &k, &v, 0);
     free(buf);
 
     if (rc != 0) {
