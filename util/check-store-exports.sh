@@ -17,7 +17,8 @@ for s in $(nm -g --defined-only "$lib" | awk 'NF == 3 { print $3 }' \
            | sort -u)
 do
     case "$s" in
-    dsi_*)
+    dsi_* | __*)
+        # private, or made by the compiler (ASan's __odr_asan.NAME)
         continue
         ;;
     esac
