@@ -436,6 +436,8 @@ typedef struct {
     size_t              nnames;         /* 0: any name */
     size_t              skipped;        /* out */
     int                 more;           /* out */
+    size_t              expired;        /* out: claimed from a lease that
+                                           ran out */
 } ds_claim_filter_t;
 
 
