@@ -718,8 +718,8 @@ ngx_http_durable_metrics_process(ngx_http_durable_out_t *out)
                        ? " by claims and renewals"
                        : i == NGX_HTTP_DURABLE_LEASE_EXPIRED
                        ? ": items claimed again after their lease ran out"
-                       : ": renewals and completions under a lease that "
-                         "is not current",
+                       : ": renewals, abandons and completions refused "
+                         "with 409",
                        ngx_http_durable_lease_names[i],
                        ngx_http_durable_lease_names[i], m->leases[i]);
     }
