@@ -21,7 +21,8 @@ workers(2);
 repeat_each(1);
 no_shuffle();
 
-# per block: status and body; block 1 checks its Content-Type too
+# per block: the status and one check of the answer or the log; block 1
+# checks its Content-Type too
 plan tests => repeat_each() * (2 * blocks() + 1);
 
 BEGIN {
@@ -320,7 +321,30 @@ GET /keyed/metrics?code=systemkey-1234
 
 
 
-=== TEST 11: both worker processes' requests in one page
+=== TEST 11: a wrong key is refused, and masked in the log
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request
+GET /keyed/metrics?code=wrong-key-5678
+--- error_code: 401
+--- error_log
+request: "GET /keyed/metrics?code=*** HTTP/1.1"
+
+
+
+=== TEST 12: the page answers GET only, its body discarded
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request
+POST /durable/metrics
+{"a":1}
+--- error_code: 405
+--- response_headers
+Allow: GET
+
+
+
+=== TEST 13: both worker processes' requests in one page
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
