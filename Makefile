@@ -42,7 +42,7 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         test-nginx check-node check-upstream check-tool stress bench clean \
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind check-docs check-style check-exports \
-        deb test-deb install test-install test-ui test-cli
+        deb test-deb install test-install test-ui test-cli test-metrics
 
 all: build
 
@@ -81,7 +81,8 @@ worker:
 # the plain suite runs last: make test ends with its prove summary
 test: check-docs check-style build check-exports build-nothreads \
       test-store test-unit test-worker fuzz-quick test-asan test-quickstart \
-      test-openapi test-ui test-deb test-install test-cli test-nginx
+      test-openapi test-ui test-deb test-install test-cli test-metrics \
+      test-nginx
 
 # the cheap gates first: every relative link in the docs resolves and
 # nothing cites a file the repository does not carry (util/check_docs.py);
@@ -195,6 +196,13 @@ $(UI_TEST_DIR)/node_modules/.ci: $(UI_TEST_DIR)/package-lock.json
 test-ui: build $(UI_TEST_DIR)/node_modules/.ci
 	@DURABLE_EXTRA_DEPS=chromium $(MAKE) -s deps
 	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) $(UI_TEST_DIR)/run.sh
+
+# the metrics page of the example config through promtool, from
+# Debian's prometheus package (util/metrics_check.sh)
+test-metrics: build
+	@command -v promtool > /dev/null \
+	    || DURABLE_EXTRA_DEPS=prometheus $(MAKE) -s deps
+	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) util/metrics_check.sh
 
 test-nginx: build $(CHECK_TOOL)
 	@rm -rf $(BUILD)/t-data t/servroot_* && mkdir -p $(BUILD)/t-data

@@ -9,6 +9,7 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_auth.h"
+#include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_log.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_handlers.h"
@@ -222,6 +223,13 @@ static ngx_command_t  ngx_http_durable_commands[] = {
       offsetof(ngx_http_durable_loc_conf_t, worker_max_wait),
       NULL },
 
+    { ngx_string("durable_task_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_durable_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("durable_task_json_depth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -235,7 +243,7 @@ static ngx_command_t  ngx_http_durable_commands[] = {
 
 static ngx_http_module_t  ngx_http_durable_module_ctx = {
     ngx_http_durable_add_variables,        /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_durable_metrics_init,         /* postconfiguration */
 
     ngx_http_durable_create_main_conf,     /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -638,6 +646,8 @@ ngx_http_durable_store_ready(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_UNAVAILABLE);
+
     return ngx_http_durable_set_error(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                "The store '%V' is not available; see the error log.",
                &st->name);
@@ -651,6 +661,7 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
     switch (rc) {
 
     case DS_FULL:
+        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_FULL);
         ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
                       "durable: store \"%V\" is full while %s: its "
                       "max_size is reached or its disk is full",
@@ -665,6 +676,7 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
                    "The request names a key the store cannot hold.");
 
     default:
+        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
         ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
                       "durable: store \"%V\" failed while %s: %s",
                       &ctx->store->name, what,
@@ -1128,7 +1140,8 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (dmcf->stores.nelts == 0
-        && ngx_http_durable_notify_add_zone(cf) != NGX_OK)
+        && (ngx_http_durable_notify_add_zone(cf) != NGX_OK
+            || ngx_http_durable_metrics_add_zone(cf) != NGX_OK))
     {
         return NGX_CONF_ERROR;
     }

@@ -34,8 +34,6 @@ typedef struct {
 } ngx_http_durable_kept_t;
 
 
-static ngx_http_durable_ctx_t *ngx_http_durable_variables_ctx(
-    ngx_http_request_t *r);
 static void ngx_http_durable_variables_cleanup(void *data);
 static ngx_int_t ngx_http_durable_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -117,7 +115,9 @@ ngx_http_durable_variables_cleanup(void *data)
 }
 
 
-static ngx_http_durable_ctx_t *
+/* the request's ctx, also after an internal redirect; NULL: none */
+
+ngx_http_durable_ctx_t *
 ngx_http_durable_variables_ctx(ngx_http_request_t *r)
 {
     ngx_pool_cleanup_t       *cln;

@@ -14,6 +14,8 @@
 ngx_int_t ngx_http_durable_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_durable_variables_keep(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
+ngx_http_durable_ctx_t *ngx_http_durable_variables_ctx(
+    ngx_http_request_t *r);
 
 uint64_t ngx_http_durable_usec(void);
 void ngx_http_durable_log_write(ngx_http_request_t *r, uint64_t us,

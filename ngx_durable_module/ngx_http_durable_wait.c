@@ -21,6 +21,7 @@
 
 
 #include "ngx_http_durable_module.h"
+#include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_wait.h"
 
@@ -75,6 +76,9 @@ ngx_http_durable_wait(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
         ctx->wait_ev.data = r;
         ctx->wait_ev.log = r->connection->log;
         ctx->waiting = 1;
+
+        /* open until the request ends: the cleanup counts it out */
+        ngx_http_durable_metrics_wait(1);
     }
 
     ctx->wait_handler = handler;
@@ -186,6 +190,8 @@ static void
 ngx_http_durable_wait_cleanup(void *data)
 {
     ngx_http_durable_ctx_t  *ctx = data;
+
+    ngx_http_durable_metrics_wait(-1);
 
     if (ctx->wait_ev.timer_set) {
         ngx_del_timer(&ctx->wait_ev);

@@ -14,6 +14,7 @@
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
 #include "ngx_http_durable_jspan.h"
+#include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
@@ -126,6 +127,7 @@ static ngx_int_t ngx_http_durable_work_post(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_t *k);
 static void ngx_http_durable_work_prepare(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_t *k);
+static void ngx_http_durable_work_count(ngx_http_durable_work_t *k, int rc);
 static ngx_uint_t ngx_http_durable_work_refusal(int rc, ngx_uint_t *status,
     const char **message);
 static ngx_int_t ngx_http_durable_many_done(ngx_http_request_t *r,
@@ -374,6 +376,11 @@ ngx_http_durable_claim_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     if (w->rc != DS_OK) {
         return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
     }
+
+    /* the work kinds of the route and of the store go in the same order */
+    ngx_http_durable_metrics_claimed((ds_work_kind_e) ctx->route.work_kind,
+                                     ctx->claimed,
+                                     ctx->claim_filter.expired);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable claim: %uz items, %uz of other names, kind:%d",
@@ -987,6 +994,8 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_uint_t   status;
     const char  *message;
 
+    ngx_http_durable_work_count(k, w->rc);
+
     if (ngx_http_durable_work_refusal(w->rc, &status, &message)) {
         return ngx_http_durable_send_error(r, status, message);
     }
@@ -1028,6 +1037,34 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     body.len = p - body.data;
 
     return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+}
+
+
+/* what a renew, abandon or completion did, for the metrics */
+
+static void
+ngx_http_durable_work_count(ngx_http_durable_work_t *k, int rc)
+{
+    switch (rc) {
+
+    case DS_OK:
+        if (k->action == NGX_HTTP_DURABLE_WORK_COMPLETE) {
+            ngx_http_durable_metrics_completed(k->kind);
+
+        } else if (k->action == NGX_HTTP_DURABLE_WORK_RENEW) {
+            ngx_http_durable_metrics_lease(NGX_HTTP_DURABLE_LEASE_GRANTED);
+        }
+
+        break;
+
+    case DS_CONFLICT:
+    case DS_MISMATCH:
+        ngx_http_durable_metrics_lease(NGX_HTTP_DURABLE_LEASE_REFUSED);
+        break;
+
+    default:
+        break;
+    }
 }
 
 
@@ -1085,6 +1122,8 @@ ngx_http_durable_many_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_http_durable_work_batch_t  *b = k->batch;
 
     k->rc = w->rc;
+
+    ngx_http_durable_work_count(k, w->rc);
 
     if (--b->pending) {
         return NGX_DONE;

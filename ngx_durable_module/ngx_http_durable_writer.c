@@ -32,6 +32,7 @@
 
 
 #include "ngx_http_durable_module.h"
+#include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_writer.h"
@@ -398,14 +399,23 @@ static void
 ngx_http_durable_commit_batch(ds_txn_t *txn, ngx_http_durable_write_t *batch,
     ngx_uint_t applied)
 {
-    int  rc;
+    int      rc;
+    int64_t  start, end;
 
     if (applied == 0) {
         ds_txn_abort(txn);
         return;
     }
 
+    start = ds_time_now();
+
     rc = ds_txn_commit(txn);
+
+    if (rc == DS_OK) {
+        end = ds_time_now();
+        ngx_http_durable_metrics_batch(applied,
+                                       end > start ? end - start : 0);
+    }
 
     if (rc != DS_OK) {
         /* nothing of the batch is durable */

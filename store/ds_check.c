@@ -48,6 +48,12 @@ static void ds_check_entity(ds_check_t *c, ds_str_t hub, ds_str_t eid,
     const MDB_val *val);
 static int ds_check_entity_get(ds_check_t *c, ds_str_t hub, ds_str_t eid,
     int64_t *ready_at);
+static int ds_check_counts(ds_check_t *c, int db, ds_str_t hub);
+static void ds_check_count(ds_check_t *c, int db, const unsigned char *k,
+    size_t plen, uint64_t n);
+static int ds_check_stale_counts(ds_check_t *c, ds_str_t hub);
+static int ds_check_exists_prefix(ds_check_t *c, int db,
+    const unsigned char *k, size_t len);
 
 
 int
@@ -93,11 +99,18 @@ ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
     c.data = data;
     c.stats = stats;
 
-    for (db = 0; db < DS_DB_COUNT; db++) {
+    for (db = 0; db < DS_DB_COUNTS; db++) {
         rc = ds_check_walk(&c, db, hub);
         if (rc != DS_OK) {
             return DS_ERROR;
         }
+    }
+
+    if (ds_check_counts(&c, DS_DB_BY_STATUS, hub) != DS_OK
+        || ds_check_counts(&c, DS_DB_READY, hub) != DS_OK
+        || ds_check_stale_counts(&c, hub) != DS_OK)
+    {
+        return DS_ERROR;
     }
 
     return stats->problems ? DS_ERROR : DS_OK;
@@ -678,4 +691,193 @@ ds_check_entity_get(ds_check_t *c, ds_str_t hub, ds_str_t eid,
     }
 
     return dsi_entity_info(eid, val.mv_data, val.mv_size, ready_at);
+}
+
+
+/*
+ * The counts (ds_counts.c) against the index they count: each run of
+ * entries with the same "hub 0 code" prefix is one count.
+ */
+
+static int
+ds_check_counts(ds_check_t *c, int db, ds_str_t hub)
+{
+    int                   rc;
+    size_t                plen, glen;
+    uint64_t              n;
+    MDB_val               key, val;
+    MDB_cursor           *cur;
+    const unsigned char  *end;
+    unsigned char         prefix[DS_KEY_BUF], group[DS_KEY_BUF];
+
+    rc = mdb_cursor_open(c->txn->txn, ds_dbi(c->txn, db), &cur);
+    if (rc != 0) {
+        return dsi_lmdb_rc(c->txn, rc);
+    }
+
+    plen = hub.len ? dsi_key_hub(prefix, hub) : 0;
+    key.mv_data = prefix;
+    key.mv_size = plen;
+
+    rc = mdb_cursor_get(cur, &key, &val, plen ? MDB_SET_RANGE : MDB_FIRST);
+
+    glen = 0;
+    n = 0;
+
+    for ( /* void */ ;
+         rc == 0 && key.mv_size >= plen
+         && memcmp(key.mv_data, prefix, plen) == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
+    {
+        end = memchr(key.mv_data, '\0', key.mv_size);
+
+        if (end == NULL
+            || (size_t) (end - (unsigned char *) key.mv_data) + 2
+               > key.mv_size)
+        {
+            continue;       /* reported as malformed by the walk */
+        }
+
+        if (glen == (size_t) (end - (unsigned char *) key.mv_data) + 2
+            && memcmp(group, key.mv_data, glen) == 0)
+        {
+            n++;
+            continue;
+        }
+
+        if (glen) {
+            ds_check_count(c, db, group, glen, n);
+        }
+
+        glen = (end - (unsigned char *) key.mv_data) + 2;
+        memcpy(group, key.mv_data, glen);
+        n = 1;
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return dsi_lmdb_rc(c->txn, rc);
+    }
+
+    if (glen) {
+        ds_check_count(c, db, group, glen, n);
+    }
+
+    return DS_OK;
+}
+
+
+static void
+ds_check_count(ds_check_t *c, int db, const unsigned char *k, size_t plen,
+    uint64_t n)
+{
+    MDB_val        key, val;
+    ds_str_t       hub, id;
+    unsigned char  kb[DS_KEY_BUF];
+
+    memcpy(kb, k, plen - 1);
+    kb[plen - 1] = (db == DS_DB_BY_STATUS) ? 's' : 'r';
+    kb[plen] = k[plen - 1];
+
+    key.mv_data = kb;
+    key.mv_size = plen + 1;
+
+    if (mdb_get(c->txn->txn, ds_dbi(c->txn, DS_DB_COUNTS), &key, &val) != 0
+        || val.mv_size != 8
+        || (uint64_t) dsi_get_i64(val.mv_data) != n)
+    {
+        hub.data = (const char *) k;
+        hub.len = plen - 2;
+        id.data = NULL;
+        id.len = 0;
+
+        ds_check_problem(c, (db == DS_DB_BY_STATUS)
+                            ? "instance count does not match the index"
+                            : "ready count does not match the index",
+                         hub, id);
+    }
+}
+
+
+/* a count whose index has no entry at all */
+
+static int
+ds_check_stale_counts(ds_check_t *c, ds_str_t hub)
+{
+    int            rc, db;
+    size_t         plen;
+    ds_str_t       h, id;
+    MDB_val        key, val;
+    MDB_cursor    *cur;
+    unsigned char  prefix[DS_KEY_BUF], kb[DS_KEY_BUF];
+
+    rc = mdb_cursor_open(c->txn->txn, ds_dbi(c->txn, DS_DB_COUNTS), &cur);
+    if (rc != 0) {
+        return dsi_lmdb_rc(c->txn, rc);
+    }
+
+    plen = hub.len ? dsi_key_hub(prefix, hub) : 0;
+    key.mv_data = prefix;
+    key.mv_size = plen;
+
+    rc = mdb_cursor_get(cur, &key, &val, plen ? MDB_SET_RANGE : MDB_FIRST);
+
+    for ( /* void */ ;
+         rc == 0 && key.mv_size >= plen
+         && memcmp(key.mv_data, prefix, plen) == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
+    {
+        /* the names of the dbs and the mark share the main db */
+        if (key.mv_size < 4
+            || ((unsigned char *) key.mv_data)[key.mv_size - 3] != '\0')
+        {
+            continue;
+        }
+
+        db = (((unsigned char *) key.mv_data)[key.mv_size - 2] == 's')
+             ? DS_DB_BY_STATUS : DS_DB_READY;
+
+        memcpy(kb, key.mv_data, key.mv_size - 2);
+        kb[key.mv_size - 2] = ((unsigned char *) key.mv_data)[key.mv_size - 1];
+
+        if (!ds_check_exists_prefix(c, db, kb, key.mv_size - 1)) {
+            h.data = key.mv_data;
+            h.len = key.mv_size - 3;
+            id.data = NULL;
+            id.len = 0;
+            ds_check_problem(c, "a count of entries the index does not have",
+                             h, id);
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK
+                                           : dsi_lmdb_rc(c->txn, rc);
+}
+
+
+static int
+ds_check_exists_prefix(ds_check_t *c, int db, const unsigned char *k,
+    size_t len)
+{
+    int          rc;
+    MDB_val      key, val;
+    MDB_cursor  *cur;
+
+    if (mdb_cursor_open(c->txn->txn, ds_dbi(c->txn, db), &cur) != 0) {
+        return 0;
+    }
+
+    key.mv_data = (void *) k;
+    key.mv_size = len;
+
+    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+    rc = (rc == 0 && key.mv_size >= len && memcmp(key.mv_data, k, len) == 0);
+
+    mdb_cursor_close(cur);
+
+    return rc;
 }

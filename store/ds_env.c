@@ -21,6 +21,7 @@
 
 static int ds_map_adopt(ds_env_t *env, int reading);
 static int ds_txn_cursor(ds_txn_t *txn, int db);
+static int ds_env_count(ds_env_t *env, MDB_txn *mtxn);
 
 
 static void
@@ -32,10 +33,13 @@ ds_map_unlock(ds_env_t *env, int reading)
 }
 
 
-static const char  *ds_db_names[DS_DB_COUNT] = {
+static const char  *ds_db_names[DS_DB_COUNTS] = {
     "instances", "by_created", "by_status", "history", "inbox", "ready",
     "activities", "timers", "timer_ix", "entities", "entity_ops"
 };
+
+/* in the main db, with the counts: a hub is never empty, so never this */
+static const char   ds_counts_mark[] = "\0counts-1";
 
 
 int
@@ -43,7 +47,8 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
     size_t err_len)
 {
     int          rc, dead, i;
-    unsigned     flags;
+    unsigned     flags, created;
+    MDB_val      key, val;
     MDB_txn     *txn;
     ds_env_t    *env;
     const char  *step;
@@ -131,9 +136,16 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
     }
 
     step = "mdb_dbi_open()";
+    created = 0;
 
-    for (i = 0; i < DS_DB_COUNT; i++) {
-        rc = mdb_dbi_open(txn, ds_db_names[i], MDB_CREATE, &env->dbi[i]);
+    for (i = 0; i < DS_DB_COUNTS; i++) {
+        rc = mdb_dbi_open(txn, ds_db_names[i], 0, &env->dbi[i]);
+
+        if (rc == MDB_NOTFOUND) {
+            rc = mdb_dbi_open(txn, ds_db_names[i], MDB_CREATE, &env->dbi[i]);
+            created |= 1u << i;
+        }
+
         if (rc != 0) {
             mdb_txn_abort(txn);
             goto failed;
@@ -143,6 +155,35 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
     /* the unnamed db that holds the names, for ds_txn_space() */
 
     rc = mdb_dbi_open(txn, NULL, 0, &env->main_dbi);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        goto failed;
+    }
+
+    /*
+     * The counts (ds_counts.c) live in the main db, whose page every
+     * write txn rewrites anyway. A store made before them has no mark:
+     * they are built from the indexes, once, in this txn.
+     */
+
+    env->dbi[DS_DB_COUNTS] = env->main_dbi;
+
+    key.mv_data = (void *) ds_counts_mark;
+    key.mv_size = sizeof(ds_counts_mark) - 1;
+
+    rc = mdb_get(txn, env->main_dbi, &key, &val);
+
+    if (rc == MDB_NOTFOUND) {
+        step = "building the counts";
+        rc = (created & (1u << DS_DB_BY_STATUS)) ? 0
+                                                 : ds_env_count(env, txn);
+        if (rc == 0) {
+            val.mv_data = (void *) ds_counts_mark;
+            val.mv_size = 0;
+            rc = mdb_put(txn, env->main_dbi, &key, &val, 0);
+        }
+    }
+
     if (rc != 0) {
         mdb_txn_abort(txn);
         goto failed;
@@ -375,6 +416,25 @@ ds_txn_abort(ds_txn_t *txn)
 }
 
 
+/* dsi_counts_build() in the txn of ds_env_open(); an LMDB code */
+
+static int
+ds_env_count(ds_env_t *env, MDB_txn *mtxn)
+{
+    int       rc;
+    ds_txn_t  txn;
+
+    memset(&txn, 0, sizeof(ds_txn_t));
+    txn.env = env;
+    txn.txn = mtxn;
+    txn.write = 1;
+
+    rc = dsi_counts_build(&txn);
+
+    return (rc == DS_OK) ? 0 : (rc == DS_FULL) ? MDB_MAP_FULL : EIO;
+}
+
+
 /*
  * Adopts the map size another process grew the file to. With threads the
  * remap waits, a bounded time, until no read txn of this process is alive
@@ -564,7 +624,8 @@ ds_txn_space(ds_txn_t *txn, ds_space_t *space)
 
     pages = 2 + st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
 
-    for (i = 0; i < DS_DB_COUNT; i++) {
+    /* the counts are in the main db */
+    for (i = 0; i < DS_DB_COUNTS; i++) {
         rc = mdb_stat(txn->txn, ds_dbi(txn, i), &st);
         if (rc != 0) {
             return dsi_lmdb_rc(txn, rc);

@@ -24,7 +24,7 @@
 #define DS_HUB_KEY_MAX      511
 
 /* ds_table_names follows the ds_db enumeration */
-typedef char ds_hub_tables_match[DS_TABLE_COUNT == DS_DB_COUNT ? 1 : -1];
+typedef char ds_hub_tables_match[DS_TABLE_COUNT == DS_DB_COUNTS ? 1 : -1];
 
 
 /* the names of ds_env.c's tables, in ds_db order */
@@ -147,6 +147,10 @@ ds_hub_put(ds_txn_t *txn, ds_str_t hub, unsigned table, ds_str_t key,
         return DS_CONFLICT;
     }
 
+    if (rc == 0 && (table == DS_DB_BY_STATUS || table == DS_DB_READY)) {
+        return dsi_count_entry(txn, table, &k, 1);
+    }
+
     return dsi_lmdb_rc(txn, rc);
 }
 
@@ -203,6 +207,14 @@ ds_hub_delete(ds_txn_t *txn, ds_str_t hub, size_t max, size_t *deleted,
                 *more = 1;
                 mdb_cursor_close(cur);
                 return DS_OK;
+            }
+
+            if (t == DS_DB_BY_STATUS || t == DS_DB_READY) {
+                rc = dsi_count_entry(txn, t, &key, -1);
+                if (rc != DS_OK) {
+                    mdb_cursor_close(cur);
+                    return rc;
+                }
             }
 
             rc = dsi_cursor_del(txn, cur, 0);

@@ -256,9 +256,19 @@ ds_index_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e status,
 
     key.mv_size = dsi_key_status(kb, hub, status, created, id);
 
-    rc = dsi_put(txn, DS_DB_BY_STATUS, &key, &val, 0);
+    /* the count goes up with a new entry only (ds_counts.c) */
 
-    return dsi_lmdb_rc(txn, rc);
+    rc = dsi_put(txn, DS_DB_BY_STATUS, &key, &val, MDB_NOOVERWRITE);
+
+    if (rc == MDB_KEYEXIST) {
+        return DS_OK;
+    }
+
+    if (rc != 0) {
+        return dsi_lmdb_rc(txn, rc);
+    }
+
+    return dsi_count_entry(txn, DS_DB_BY_STATUS, &key, 1);
 }
 
 
@@ -286,11 +296,16 @@ ds_index_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e status,
     key.mv_size = dsi_key_status(kb, hub, status, created, id);
 
     rc = dsi_del(txn, DS_DB_BY_STATUS, &key, NULL);
-    if (rc != 0 && rc != MDB_NOTFOUND) {
+
+    if (rc == MDB_NOTFOUND) {
+        return DS_OK;
+    }
+
+    if (rc != 0) {
         return dsi_lmdb_rc(txn, rc);
     }
 
-    return DS_OK;
+    return dsi_count_entry(txn, DS_DB_BY_STATUS, &key, -1);
 }
 
 

@@ -29,6 +29,7 @@ enum {
     DS_DB_TIMER_IX,
     DS_DB_ENTITIES,
     DS_DB_ENTITY_OPS,
+    DS_DB_COUNTS,           /* ds_counts.c; the main db, not a table */
     DS_DB_COUNT
 };
 
@@ -346,6 +347,11 @@ int dsi_entity_id(ds_str_t name, ds_str_t key, unsigned char *buf,
     ds_str_t *eid);
 int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
     int64_t *ready_at);
+
+
+/* ds_counts.c: counts of index entries, per hub */
+int dsi_count_entry(ds_txn_t *txn, int db, const MDB_val *key, int delta);
+int dsi_counts_build(ds_txn_t *txn);
 
 
 /* ds_token.c: base64url continuation tokens */

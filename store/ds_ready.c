@@ -27,6 +27,7 @@ int
 dsi_ready_put(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
     const unsigned char *item, size_t len)
 {
+    int            rc;
     MDB_val        key, val;
     unsigned char  kb[DS_KEY_BUF];
 
@@ -35,8 +36,19 @@ dsi_ready_put(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
     val.mv_data = kb;
     val.mv_size = 0;
 
-    return dsi_lmdb_rc(txn, dsi_put(txn, DS_DB_READY,
-                                   &key, &val, 0));
+    /* the count goes up with a new entry only (ds_counts.c) */
+
+    rc = dsi_put(txn, DS_DB_READY, &key, &val, MDB_NOOVERWRITE);
+
+    if (rc == MDB_KEYEXIST) {
+        return DS_OK;
+    }
+
+    if (rc != 0) {
+        return dsi_lmdb_rc(txn, rc);
+    }
+
+    return dsi_count_entry(txn, DS_DB_READY, &key, 1);
 }
 
 
@@ -55,7 +67,15 @@ dsi_ready_del(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
 
     rc = dsi_del(txn, DS_DB_READY, &key, NULL);
 
-    return rc == MDB_NOTFOUND ? DS_OK : dsi_lmdb_rc(txn, rc);
+    if (rc == MDB_NOTFOUND) {
+        return DS_OK;
+    }
+
+    if (rc != 0) {
+        return dsi_lmdb_rc(txn, rc);
+    }
+
+    return dsi_count_entry(txn, DS_DB_READY, &key, -1);
 }
 
 

@@ -57,6 +57,7 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     if (filter != NULL) {
         filter->skipped = 0;
         filter->more = 0;
+        filter->expired = 0;
     }
 
     k = dsi_work_kind(kind);
@@ -146,6 +147,11 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
         }
 
         token = tokens + *claimed * DS_LEASE_LEN;
+
+        /* completions and abandons clear the lease: this one ran out */
+        if (filter != NULL && !dsi_lease_none(r.lease)) {
+            filter->expired++;
+        }
 
         dsi_lease_take(r.lease, r.lease_expires, r.ready_at, token, now,
                       lease_us);

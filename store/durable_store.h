@@ -436,6 +436,8 @@ typedef struct {
     size_t              nnames;         /* 0: any name */
     size_t              skipped;        /* out */
     int                 more;           /* out */
+    size_t              expired;        /* out: claimed from a lease that
+                                           ran out */
 } ds_claim_filter_t;
 
 
@@ -643,6 +645,39 @@ int ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     int64_t from, int64_t to, size_t top, size_t scan_budget,
     ds_str_t token_in, ds_entity_cb cb, void *data, char *token,
     size_t *token_len);
+
+
+/*
+ * Counts for monitoring (ds_counts.c). ds_counts_each() calls cb with
+ * every non-zero count of every hub: instances per status and ready-index
+ * entries per work kind (the queue depths; an entry may be waiting for a
+ * lease to expire or a retry time). They are kept in the txns that change
+ * the indexes, so reading them costs one record each, not a scan. A
+ * store made before the counts existed gets them built once when it is
+ * first opened. ds_ready_oldest(): the visible time of a hub's first
+ * ready entry of the kind (DS_NOTFOUND: none). ds_timers_total(): timers
+ * waiting in the whole store. ds_env_readers(): reader slots in use.
+ */
+
+typedef enum {
+    DS_COUNT_STATUS = 0,
+    DS_COUNT_READY
+} ds_count_what_e;
+
+typedef struct {
+    ds_count_what_e     what;
+    ds_status_e         status;         /* DS_COUNT_STATUS */
+    ds_work_kind_e      kind;           /* DS_COUNT_READY */
+    uint64_t            count;
+} ds_count_t;
+
+typedef int (*ds_count_cb)(void *data, ds_str_t hub, const ds_count_t *c);
+
+int ds_counts_each(ds_txn_t *txn, ds_count_cb cb, void *data);
+int ds_ready_oldest(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    int64_t *at);
+int ds_timers_total(ds_txn_t *txn, uint64_t *n);
+int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
 
 
 /*

@@ -92,6 +92,7 @@ ds_action_t t_act(ds_action_type_e type, int64_t id, const char *name,
 void t_work(void);
 void t_entity(void);
 void t_hub(void);
+void t_counts(void);
 
 
 #endif /* T_WORK_H */

@@ -1,0 +1,840 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * durable_task_metrics: a page in the Prometheus text format (0.0.4).
+ *
+ * What the store holds (instances by status, ready entries by kind, the
+ * oldest ready entry, timers, map size and use, readers) is read from the
+ * store when the page is asked for, so every worker process answers the
+ * same. What happens in the processes (requests, claims, completions,
+ * leases, waits, commits, errors) is counted with atomic adds in a shared
+ * memory zone of its own, so the figures are those of all the worker
+ * processes together, and they survive a reload.
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_auth.h"
+#include "ngx_http_durable_log.h"
+#include "ngx_http_durable_metrics.h"
+#include "ngx_http_durable_render.h"
+#include "ngx_http_durable_variables.h"
+
+
+/* operations (ngx_http_durable_op_e), then the worker actions */
+#define NGX_HTTP_DURABLE_M_OPS      (NGX_HTTP_DURABLE_OP_WORKER + 4)
+#define NGX_HTTP_DURABLE_M_CODE0    100
+#define NGX_HTTP_DURABLE_M_CODES    500
+#define NGX_HTTP_DURABLE_M_WRITES   9
+#define NGX_HTTP_DURABLE_M_MS       11
+
+
+typedef struct {
+    ngx_atomic_t                requests[NGX_HTTP_DURABLE_M_OPS]
+                                        [NGX_HTTP_DURABLE_M_CODES];
+    ngx_atomic_t                claims[3];
+    ngx_atomic_t                completions[3];
+    ngx_atomic_t                leases[NGX_HTTP_DURABLE_LEASE_LAST];
+    ngx_atomic_t                waits;
+    ngx_atomic_t                errors[NGX_HTTP_DURABLE_ERR_LAST];
+    ngx_atomic_t                batches;
+    ngx_atomic_t                batch_writes;
+    ngx_atomic_t                writes_le[NGX_HTTP_DURABLE_M_WRITES];
+    ngx_atomic_t                commit_us;
+    ngx_atomic_t                commit_le[NGX_HTTP_DURABLE_M_MS];
+} ngx_http_durable_metrics_shm_t;
+
+
+/* what the page asks the stores */
+typedef struct {
+    ngx_http_durable_out_t     *out;
+    ngx_http_durable_store_t   *store;
+    ds_txn_t                   *txn;
+    ngx_uint_t                  pass;
+    int64_t                     now;
+} ngx_http_durable_metrics_page_t;
+
+
+static ngx_int_t ngx_http_durable_metrics_init_zone(ngx_shm_zone_t *zone,
+    void *data);
+static ngx_int_t ngx_http_durable_metrics_log(ngx_http_request_t *r);
+static ngx_int_t ngx_http_durable_metrics_handler(ngx_http_request_t *r);
+static void ngx_http_durable_metrics_stores(ngx_http_request_t *r,
+    ngx_http_durable_out_t *out);
+static int ngx_http_durable_metrics_count(void *data, ds_str_t hub,
+    const ds_count_t *c);
+static void ngx_http_durable_metrics_process(ngx_http_durable_out_t *out);
+static void ngx_http_durable_metrics_head(ngx_http_durable_out_t *out,
+    const char *name, const char *type, const char *help);
+static void ngx_http_durable_metrics_label(ngx_http_durable_out_t *out,
+    const char *name, const u_char *value, size_t len);
+static void ngx_http_durable_metrics_histogram(ngx_http_durable_out_t *out,
+    const char *name, ngx_atomic_t *le, const char **bounds, ngx_uint_t n,
+    ngx_atomic_uint_t count, const char *sum);
+
+
+static ngx_http_durable_metrics_shm_t  *ngx_http_durable_metrics_shm;
+static ngx_http_durable_metrics_shm_t   ngx_http_durable_metrics_local;
+
+
+static const char  *ngx_http_durable_kind_names[3] = {
+    "orchestration", "activity", "entity"
+};
+
+static const char  *ngx_http_durable_lease_names[] = {
+    "granted", "expired", "refused"
+};
+
+static const char  *ngx_http_durable_err_names[] = {
+    "store_full", "store_failed", "store_unavailable"
+};
+
+/* upper bounds: writes of a batch, and commit times in ms */
+static ngx_uint_t   ngx_http_durable_writes_le[NGX_HTTP_DURABLE_M_WRITES] = {
+    1, 2, 4, 8, 16, 32, 64, 128, 256
+};
+
+static const char  *ngx_http_durable_writes_text[] = {
+    "1", "2", "4", "8", "16", "32", "64", "128", "256"
+};
+
+static uint64_t     ngx_http_durable_us_le[NGX_HTTP_DURABLE_M_MS] = {
+    500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000,
+    5000000
+};
+
+static const char  *ngx_http_durable_us_text[] = {
+    "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
+    "0.25", "1", "5"
+};
+
+
+ngx_int_t
+ngx_http_durable_metrics_add_zone(ngx_conf_t *cf)
+{
+    size_t           size;
+    ngx_shm_zone_t  *zone;
+
+    static ngx_str_t  name = ngx_string("ngx_http_durable_metrics");
+
+    size = ngx_align(sizeof(ngx_http_durable_metrics_shm_t), ngx_pagesize)
+           + 8 * ngx_pagesize;
+
+    zone = ngx_shared_memory_add(cf, &name, size, &ngx_http_durable_module);
+    if (zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone->init = ngx_http_durable_metrics_init_zone;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_durable_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
+{
+    ngx_slab_pool_t  *shpool;
+
+    if (data) {
+        /* a reload goes on counting where the old workers were */
+        zone->data = data;
+        ngx_http_durable_metrics_shm = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    if (zone->shm.exists) {
+        zone->data = shpool->data;
+        ngx_http_durable_metrics_shm = shpool->data;
+        return NGX_OK;
+    }
+
+    ngx_http_durable_metrics_shm = ngx_slab_calloc(shpool,
+                                   sizeof(ngx_http_durable_metrics_shm_t));
+    if (ngx_http_durable_metrics_shm == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = ngx_http_durable_metrics_shm;
+    zone->data = shpool->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_http_durable_metrics_shm_t *
+ngx_http_durable_m(void)
+{
+    return ngx_http_durable_metrics_shm ? ngx_http_durable_metrics_shm
+                                        : &ngx_http_durable_metrics_local;
+}
+
+
+/* postconfiguration: requests are counted when they are logged */
+
+ngx_int_t
+ngx_http_durable_metrics_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_durable_metrics_log;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_durable_metrics_log(ngx_http_request_t *r)
+{
+    ngx_uint_t               op, code;
+    ngx_http_durable_ctx_t  *ctx;
+
+    ctx = ngx_http_durable_variables_ctx(r);
+
+    if (ctx == NULL || r != r->main) {
+        return NGX_OK;
+    }
+
+    op = ctx->route.op;
+
+    if (op == NGX_HTTP_DURABLE_OP_WORKER) {
+        op += ctx->route.work_action;
+    }
+
+    code = r->headers_out.status;
+
+    if (op >= NGX_HTTP_DURABLE_M_OPS || code < NGX_HTTP_DURABLE_M_CODE0
+        || code >= NGX_HTTP_DURABLE_M_CODE0 + NGX_HTTP_DURABLE_M_CODES)
+    {
+        return NGX_OK;
+    }
+
+    (void) ngx_atomic_fetch_add(
+               &ngx_http_durable_m()->requests[op]
+                                  [code - NGX_HTTP_DURABLE_M_CODE0], 1);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_durable_metrics_claimed(ds_work_kind_e kind, size_t n,
+    size_t expired)
+{
+    ngx_http_durable_metrics_shm_t  *m;
+
+    m = ngx_http_durable_m();
+
+    if (n) {
+        (void) ngx_atomic_fetch_add(&m->claims[kind], n);
+        (void) ngx_atomic_fetch_add(
+                   &m->leases[NGX_HTTP_DURABLE_LEASE_GRANTED], n);
+    }
+
+    if (expired) {
+        (void) ngx_atomic_fetch_add(
+                   &m->leases[NGX_HTTP_DURABLE_LEASE_EXPIRED], expired);
+    }
+}
+
+
+void
+ngx_http_durable_metrics_completed(ds_work_kind_e kind)
+{
+    (void) ngx_atomic_fetch_add(&ngx_http_durable_m()->completions[kind], 1);
+}
+
+
+void
+ngx_http_durable_metrics_lease(ngx_http_durable_lease_e what)
+{
+    (void) ngx_atomic_fetch_add(&ngx_http_durable_m()->leases[what], 1);
+}
+
+
+void
+ngx_http_durable_metrics_wait(ngx_int_t delta)
+{
+    (void) ngx_atomic_fetch_add(&ngx_http_durable_m()->waits,
+                                (ngx_atomic_int_t) delta);
+}
+
+
+void
+ngx_http_durable_metrics_error(ngx_http_durable_err_e cause)
+{
+    (void) ngx_atomic_fetch_add(&ngx_http_durable_m()->errors[cause], 1);
+}
+
+
+/* a committed batch; called in pool threads too: atomics only */
+
+void
+ngx_http_durable_metrics_batch(ngx_uint_t writes, uint64_t us)
+{
+    ngx_uint_t                       i;
+    ngx_http_durable_metrics_shm_t  *m;
+
+    m = ngx_http_durable_m();
+
+    (void) ngx_atomic_fetch_add(&m->batches, 1);
+    (void) ngx_atomic_fetch_add(&m->batch_writes, writes);
+    (void) ngx_atomic_fetch_add(&m->commit_us, (ngx_atomic_int_t) us);
+
+    /* the buckets are cumulative, as the format has them */
+
+    for (i = 0; i < NGX_HTTP_DURABLE_M_WRITES; i++) {
+        if (writes <= ngx_http_durable_writes_le[i]) {
+            (void) ngx_atomic_fetch_add(&m->writes_le[i], 1);
+        }
+    }
+
+    for (i = 0; i < NGX_HTTP_DURABLE_M_MS; i++) {
+        if (us <= ngx_http_durable_us_le[i]) {
+            (void) ngx_atomic_fetch_add(&m->commit_le[i], 1);
+        }
+    }
+}
+
+
+char *
+ngx_http_durable_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler == ngx_http_durable_metrics_handler) {
+        return "is duplicate";
+    }
+
+    if (clcf->handler != NULL) {
+        return "cannot share a location with another handler "
+               "(durable_task, proxy_pass, ...)";
+    }
+
+    clcf->handler = ngx_http_durable_metrics_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The page takes the keys of its location as the API does (system or
+ * worker keys, or none with durable_task_anonymous on).
+ */
+
+static ngx_int_t
+ngx_http_durable_metrics_handler(ngx_http_request_t *r)
+{
+    int                      rc;
+    u_char                  *scratch;
+    ngx_buf_t               *b;
+    ngx_int_t                brc;
+    ngx_chain_t              cl;
+    ngx_http_durable_ctx_t  *ctx;
+    ngx_http_durable_out_t   out;
+
+    static ngx_str_t  type = ngx_string("text/plain; version=0.0.4; "
+                                        "charset=utf-8");
+
+    brc = ngx_http_discard_request_body(r);
+    if (brc != NGX_OK) {
+        return brc;
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_durable_send_method_not_allowed(r,
+                                                        NGX_HTTP_DURABLE_GET);
+    }
+
+    /* a ctx for the key check only: it is not set, so not counted */
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    scratch = ngx_pnalloc(r->pool, 2 * r->args.len + 1);
+    if (scratch == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_durable_parse_query(&ctx->query, r->args.data, r->args.len,
+                                      scratch);
+    if (rc >= 0) {
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "The query parameter '%s' is given more than once.",
+                   ngx_http_durable_param_names[rc]);
+    }
+
+    if (ngx_http_durable_authenticate(r, ctx) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    if (ngx_http_durable_out_init(&out, r->pool, 4096) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_durable_metrics_stores(r, &out);
+    ngx_http_durable_metrics_process(&out);
+
+    if (out.failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = out.start;
+    b->last = out.pos;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    cl.buf = b;
+    cl.next = NULL;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_type = type;
+    r->headers_out.content_type_len = type.len;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    brc = ngx_http_send_header(r);
+
+    if (brc == NGX_ERROR || brc > NGX_OK || r->header_only) {
+        return brc;
+    }
+
+    return ngx_http_output_filter(r, &cl);
+}
+
+
+/* the families read from the stores, each family's samples together */
+
+static void
+ngx_http_durable_metrics_stores(ngx_http_request_t *r,
+    ngx_http_durable_out_t *out)
+{
+    int                               rc;
+    unsigned                          used, max;
+    uint64_t                          timers;
+    ngx_uint_t                        i, pass;
+    ds_space_t                        sp;
+    ngx_http_durable_store_t         *st;
+    ngx_http_durable_main_conf_t     *dmcf;
+    ngx_http_durable_metrics_page_t   pg;
+
+    static const char  *heads[][3] = {
+        { "durable_instances", "gauge",
+          "Instances by store, task hub and runtime status." },
+        { "durable_queue_depth", "gauge",
+          "Work items in the ready index by store, task hub and kind, "
+          "visible now or later." },
+        { "durable_ready_oldest_age_seconds", "gauge",
+          "Age of the oldest work item visible now, by store, task hub "
+          "and kind." },
+        { "durable_timers", "gauge",
+          "Durable timers waiting, by store." },
+        { "durable_store_map_size_bytes", "gauge",
+          "The size of the store's map (max_size)." },
+        { "durable_store_used_bytes", "gauge",
+          "Bytes of the store's map its live data takes." },
+        { "durable_store_readers", "gauge",
+          "Reader slots of the store in use." },
+        { "durable_store_readers_max", "gauge",
+          "Reader slots of the store." },
+        { "durable_store_up", "gauge",
+          "1 when this worker process has the store open." }
+    };
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_durable_module);
+
+    for (pass = 0; pass < sizeof(heads) / sizeof(heads[0]); pass++) {
+
+        ngx_http_durable_metrics_head(out, heads[pass][0], heads[pass][1],
+                                      heads[pass][2]);
+
+        st = dmcf->stores.elts;
+
+        for (i = 0; i < dmcf->stores.nelts; i++, st++) {
+
+            if (pass == 8) {
+                ngx_http_durable_out_literal(out, "durable_store_up{");
+                ngx_http_durable_metrics_label(out, "store", st->name.data,
+                                               st->name.len);
+                ngx_http_durable_out_add(out, "} ", 2);
+                ngx_http_durable_out_add(out, st->env ? "1\n" : "0\n", 2);
+                continue;
+            }
+
+            if (st->env == NULL) {
+                continue;
+            }
+
+            if (ds_txn_begin(st->env, NULL, 0, &pg.txn) != DS_OK) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "durable: store \"%V\": no read txn for the "
+                              "metrics page", &st->name);
+                ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
+                continue;
+            }
+
+            pg.out = out;
+            pg.store = st;
+            pg.pass = pass;
+            pg.now = ds_time_now();
+
+            rc = DS_OK;
+            timers = 0;
+            used = 0;
+            max = 0;
+
+            switch (pass) {
+
+            case 0:
+            case 1:
+            case 2:
+                rc = ds_counts_each(pg.txn, ngx_http_durable_metrics_count,
+                                    &pg);
+                break;
+
+            case 3:
+                rc = ds_timers_total(pg.txn, &timers);
+                if (rc == DS_OK) {
+                    ngx_http_durable_out_literal(out, "durable_timers{");
+                    ngx_http_durable_metrics_label(out, "store",
+                                                   st->name.data,
+                                                   st->name.len);
+                    out->pos = ngx_http_durable_out_reserve(out, 32)
+                               ? ngx_sprintf(out->pos, "} %uL\n", timers)
+                               : out->pos;
+                }
+                break;
+
+            case 4:
+            case 5:
+                rc = ds_txn_space(pg.txn, &sp);
+                if (rc == DS_OK) {
+                    ngx_http_durable_out_add(out, heads[pass][0],
+                                             ngx_strlen(heads[pass][0]));
+                    ngx_http_durable_out_add(out, "{", 1);
+                    ngx_http_durable_metrics_label(out, "store",
+                                                   st->name.data,
+                                                   st->name.len);
+                    out->pos = ngx_http_durable_out_reserve(out, 32)
+                               ? ngx_sprintf(out->pos, "} %uz\n",
+                                             pass == 4 ? sp.map_size
+                                                       : sp.used)
+                               : out->pos;
+                }
+                break;
+
+            default:
+                rc = ds_env_readers(st->env, &used, &max);
+                if (rc == DS_OK) {
+                    ngx_http_durable_out_add(out, heads[pass][0],
+                                             ngx_strlen(heads[pass][0]));
+                    ngx_http_durable_out_add(out, "{", 1);
+                    ngx_http_durable_metrics_label(out, "store",
+                                                   st->name.data,
+                                                   st->name.len);
+                    out->pos = ngx_http_durable_out_reserve(out, 32)
+                               ? ngx_sprintf(out->pos, "} %ud\n",
+                                             pass == 6 ? used : max)
+                               : out->pos;
+                }
+                break;
+            }
+
+            if (rc != DS_OK) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "durable: store \"%V\" failed while reading "
+                              "metrics: %s", &st->name,
+                              ds_txn_error(pg.txn));
+                ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
+            }
+
+            ds_txn_abort(pg.txn);
+        }
+    }
+}
+
+
+static int
+ngx_http_durable_metrics_count(void *data, ds_str_t hub, const ds_count_t *c)
+{
+    ngx_http_durable_metrics_page_t *pg = data;
+
+    int                      rc;
+    int64_t                  at, age;
+    const char              *name;
+    ngx_http_durable_out_t  *out;
+
+    out = pg->out;
+
+    if ((pg->pass == 0) != (c->what == DS_COUNT_STATUS)) {
+        return 0;
+    }
+
+    name = (pg->pass == 0) ? "durable_instances{"
+         : (pg->pass == 1) ? "durable_queue_depth{"
+         : "durable_ready_oldest_age_seconds{";
+
+    age = 0;
+
+    if (pg->pass == 2) {
+        rc = ds_ready_oldest(pg->txn, hub, c->kind, &at);
+
+        if (rc != DS_OK && rc != DS_NOTFOUND) {
+            return -1;
+        }
+
+        /* an entry not visible yet waits for its time: no age */
+        if (rc == DS_OK && at < pg->now) {
+            age = pg->now - at;
+        }
+    }
+
+    ngx_http_durable_out_add(out, name, ngx_strlen(name));
+    ngx_http_durable_metrics_label(out, "store", pg->store->name.data,
+                                   pg->store->name.len);
+    ngx_http_durable_out_add(out, ",", 1);
+    ngx_http_durable_metrics_label(out, "hub", (u_char *) hub.data,
+                                   hub.len);
+    ngx_http_durable_out_add(out, ",", 1);
+
+    if (pg->pass == 0) {
+        name = ds_status_name(c->status);
+        ngx_http_durable_metrics_label(out, "runtime_status", (u_char *) name,
+                                       ngx_strlen(name));
+
+    } else {
+        name = ngx_http_durable_kind_names[c->kind];
+        ngx_http_durable_metrics_label(out, "kind", (u_char *) name,
+                                       ngx_strlen(name));
+    }
+
+    if (!ngx_http_durable_out_reserve(out, 48)) {
+        return 0;
+    }
+
+    if (pg->pass == 2) {
+        out->pos = ngx_sprintf(out->pos, "} %L.%06L\n",
+                               age / 1000000, age % 1000000);
+
+    } else {
+        out->pos = ngx_sprintf(out->pos, "} %uL\n", c->count);
+    }
+
+    return 0;
+}
+
+
+/* the families counted in shared memory */
+
+static void
+ngx_http_durable_metrics_process(ngx_http_durable_out_t *out)
+{
+    u_char                           sum[NGX_INT64_LEN + 8];
+    ngx_uint_t                       op, code, i;
+    const char                      *name;
+    ngx_atomic_uint_t                n;
+    ngx_http_durable_metrics_shm_t  *m;
+
+    m = ngx_http_durable_m();
+
+    ngx_http_durable_metrics_head(out, "durable_requests_total", "counter",
+        "Requests to the API and the worker protocol by operation and "
+        "status code.");
+
+    for (op = 1; op < NGX_HTTP_DURABLE_M_OPS; op++) {
+        name = (op < NGX_HTTP_DURABLE_OP_WORKER)
+               ? ngx_http_durable_op_names[op]
+               : ngx_http_durable_work_action_names[
+                     op - NGX_HTTP_DURABLE_OP_WORKER];
+
+        for (code = 0; code < NGX_HTTP_DURABLE_M_CODES; code++) {
+            n = m->requests[op][code];
+
+            if (n == 0 || !ngx_http_durable_out_reserve(out, 128)) {
+                continue;
+            }
+
+            out->pos = ngx_sprintf(out->pos,
+                           "durable_requests_total{op=\"%s\",code=\"%ui\"} "
+                           "%uA\n", name, code + NGX_HTTP_DURABLE_M_CODE0, n);
+        }
+    }
+
+    ngx_http_durable_metrics_head(out, "durable_claims_total", "counter",
+        "Work items claimed, by kind.");
+
+    for (i = 0; i < 3; i++) {
+        if (ngx_http_durable_out_reserve(out, 80)) {
+            out->pos = ngx_sprintf(out->pos,
+                           "durable_claims_total{kind=\"%s\"} %uA\n",
+                           ngx_http_durable_kind_names[i], m->claims[i]);
+        }
+    }
+
+    ngx_http_durable_metrics_head(out, "durable_completions_total",
+        "counter", "Work items completed, by kind.");
+
+    for (i = 0; i < 3; i++) {
+        if (ngx_http_durable_out_reserve(out, 80)) {
+            out->pos = ngx_sprintf(out->pos,
+                           "durable_completions_total{kind=\"%s\"} %uA\n",
+                           ngx_http_durable_kind_names[i],
+                           m->completions[i]);
+        }
+    }
+
+    for (i = 0; i < NGX_HTTP_DURABLE_LEASE_LAST; i++) {
+        if (!ngx_http_durable_out_reserve(out, 256)) {
+            continue;
+        }
+
+        out->pos = ngx_sprintf(out->pos,
+                       "# HELP durable_leases_%s_total Leases %s%s.\n"
+                       "# TYPE durable_leases_%s_total counter\n"
+                       "durable_leases_%s_total %uA\n",
+                       ngx_http_durable_lease_names[i],
+                       ngx_http_durable_lease_names[i],
+                       i == NGX_HTTP_DURABLE_LEASE_GRANTED
+                       ? " by claims and renewals"
+                       : i == NGX_HTTP_DURABLE_LEASE_EXPIRED
+                       ? ": items claimed again after their lease ran out"
+                       : ": renewals, abandons and completions refused "
+                         "with 409",
+                       ngx_http_durable_lease_names[i],
+                       ngx_http_durable_lease_names[i], m->leases[i]);
+    }
+
+    ngx_http_durable_metrics_head(out, "durable_waits_open", "gauge",
+        "Requests waiting: status waits and long-polling claims.");
+
+    if (ngx_http_durable_out_reserve(out, 64)) {
+        out->pos = ngx_sprintf(out->pos, "durable_waits_open %A\n",
+                               (ngx_atomic_int_t) m->waits);
+    }
+
+    ngx_http_durable_metrics_head(out, "durable_errors_total", "counter",
+        "Errors by cause.");
+
+    for (i = 0; i < NGX_HTTP_DURABLE_ERR_LAST; i++) {
+        if (ngx_http_durable_out_reserve(out, 80)) {
+            out->pos = ngx_sprintf(out->pos,
+                           "durable_errors_total{cause=\"%s\"} %uA\n",
+                           ngx_http_durable_err_names[i], m->errors[i]);
+        }
+    }
+
+    ngx_http_durable_metrics_head(out, "durable_commit_batch_writes",
+        "histogram", "Writes (operations) committed together in one "
+        "batch.");
+
+    ngx_sprintf(sum, "%uA%Z", m->batch_writes);
+
+    ngx_http_durable_metrics_histogram(out, "durable_commit_batch_writes",
+        m->writes_le, ngx_http_durable_writes_text,
+        NGX_HTTP_DURABLE_M_WRITES, m->batches, (char *) sum);
+
+    ngx_http_durable_metrics_head(out, "durable_commit_seconds",
+        "histogram", "Time a batch's commit took.");
+
+    n = m->commit_us;
+    ngx_sprintf(sum, "%uA.%06uA%Z", n / 1000000, n % 1000000);
+
+    ngx_http_durable_metrics_histogram(out, "durable_commit_seconds",
+        m->commit_le, ngx_http_durable_us_text, NGX_HTTP_DURABLE_M_MS,
+        m->batches, (char *) sum);
+}
+
+
+static void
+ngx_http_durable_metrics_histogram(ngx_http_durable_out_t *out,
+    const char *name, ngx_atomic_t *le, const char **bounds, ngx_uint_t n,
+    ngx_atomic_uint_t count, const char *sum)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_durable_out_reserve(out, 128)) {
+            out->pos = ngx_sprintf(out->pos, "%s_bucket{le=\"%s\"} %uA\n",
+                                   name, bounds[i], le[i]);
+        }
+    }
+
+    if (ngx_http_durable_out_reserve(out, 256)) {
+        out->pos = ngx_sprintf(out->pos,
+                               "%s_bucket{le=\"+Inf\"} %uA\n"
+                               "%s_sum %s\n"
+                               "%s_count %uA\n",
+                               name, count, name, sum, name, count);
+    }
+}
+
+
+static void
+ngx_http_durable_metrics_head(ngx_http_durable_out_t *out, const char *name,
+    const char *type, const char *help)
+{
+    size_t  len;
+
+    len = 2 * ngx_strlen(name) + ngx_strlen(type) + ngx_strlen(help) + 32;
+
+    if (ngx_http_durable_out_reserve(out, len)) {
+        out->pos = ngx_sprintf(out->pos, "# HELP %s %s\n# TYPE %s %s\n",
+                               name, help, name, type);
+    }
+}
+
+
+/* name="value", the value escaped as the format wants (\\, \", \n) */
+
+static void
+ngx_http_durable_metrics_label(ngx_http_durable_out_t *out, const char *name,
+    const u_char *value, size_t len)
+{
+    u_char  *p;
+    size_t   i;
+
+    if (!ngx_http_durable_out_reserve(out, ngx_strlen(name) + 2 * len + 3)) {
+        return;
+    }
+
+    p = ngx_sprintf(out->pos, "%s=\"", name);
+
+    for (i = 0; i < len; i++) {
+        switch (value[i]) {
+        case '\\':
+        case '"':
+            *p++ = '\\';
+            *p++ = value[i];
+            break;
+        case '\n':
+            *p++ = '\\';
+            *p++ = 'n';
+            break;
+        default:
+            *p++ = value[i];
+        }
+    }
+
+    *p++ = '"';
+    out->pos = p;
+}

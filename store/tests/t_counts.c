@@ -1,0 +1,163 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The counts of ds_counts.c: kept by the writes, built for an old store.
+ */
+
+
+#include "ds_internal.h"
+#include "t_work.h"
+
+
+typedef struct {
+    uint64_t            status[DS_STATUS_COUNT];
+    uint64_t            ready[3];
+    unsigned            records;
+} t_counts_t;
+
+
+static int
+t_count_cb(void *data, ds_str_t hub, const ds_count_t *c)
+{
+    t_counts_t  *t;
+
+    t = data;
+
+    if (hub.len != 3 || memcmp(hub.data, "Hub", 3) != 0) {
+        return 0;
+    }
+
+    t->records++;
+
+    if (c->what == DS_COUNT_STATUS) {
+        t->status[c->status] = c->count;
+
+    } else {
+        t->ready[c->kind] = c->count;
+    }
+
+    return 0;
+}
+
+
+static void
+t_counts_read(ds_env_t *env, t_counts_t *t)
+{
+    ds_txn_t  *txn;
+
+    memset(t, 0, sizeof(t_counts_t));
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_counts_each(txn, t_count_cb, t), DS_OK);
+    ds_txn_abort(txn);
+}
+
+
+static void
+t_counts_op(ds_env_t *env, int op, const char *id)
+{
+    ds_txn_t       *txn;
+    ds_status_e     status;
+    ds_instance_t   inst;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    switch (op) {
+    case 's':
+        T_INT(ds_op_start(txn, t_s("Hub"), t_s(id), t_s("O"), t_s(""), 5,
+                          &inst), DS_OK);
+        break;
+    case 't':
+        T_INT(ds_op_terminate(txn, t_s("Hub"), t_s(id), t_s(""), 6), DS_OK);
+        break;
+    default:
+        T_INT(ds_op_purge(txn, t_s("Hub"), t_s(id), &status), DS_OK);
+    }
+
+    T_INT(ds_txn_commit(txn), DS_OK);
+}
+
+
+void
+t_counts(void)
+{
+    int            rc;
+    char          *dir;
+    MDB_val        key, val;
+    ds_env_t      *env;
+    ds_txn_t      *txn;
+    MDB_cursor    *cur;
+    t_counts_t     t;
+    int64_t        at;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    t_counts_read(env, &t);
+    T_INT(t.records, 0);
+
+    t_counts_op(env, 's', "a");
+    t_counts_op(env, 's', "b");
+    t_counts_read(env, &t);
+    T_INT(t.status[DS_PENDING], 2);
+    T_INT(t.ready[DS_WORK_ORCHESTRATION], 2);
+    T_INT(t.records, 2);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_ready_oldest(txn, t_s("Hub"), DS_WORK_ORCHESTRATION, &at),
+          DS_OK);
+    T_INT(at, 5);
+    T_INT(ds_ready_oldest(txn, t_s("Hub"), DS_WORK_ACTIVITY, &at),
+          DS_NOTFOUND);
+    ds_txn_abort(txn);
+
+    t_counts_op(env, 't', "a");
+    t_counts_read(env, &t);
+    T_INT(t.status[DS_PENDING], 1);
+    T_INT(t.status[DS_TERMINATED], 1);
+    T(t_consistent(env, t_s("Hub"), NULL));
+
+    t_counts_op(env, 'p', "a");
+    t_counts_op(env, 't', "b");
+    t_counts_op(env, 'p', "b");
+    t_counts_read(env, &t);
+    T_INT(t.records, 0);
+
+    /* a store from before the counts: no mark and no counts */
+
+    t_counts_op(env, 's', "c");
+    t_counts_op(env, 's', "d");
+    t_counts_op(env, 't', "d");
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(mdb_cursor_open(txn->txn, txn->env->main_dbi, &cur), 0);
+
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
+    {
+        if (memchr(key.mv_data, '\0', key.mv_size) != NULL) {
+            T_INT(mdb_cursor_del(cur, 0), 0);
+        }
+    }
+
+    mdb_cursor_close(cur);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    t_counts_read(env, &t);
+    T_INT(t.records, 0);
+    T(!t_consistent(env, t_s("Hub"), NULL));
+
+    ds_env_close(env);
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    t_counts_read(env, &t);
+    T_INT(t.status[DS_PENDING], 1);
+    T_INT(t.status[DS_TERMINATED], 1);
+    T_INT(t.ready[DS_WORK_ORCHESTRATION], 1);
+    T_INT(t.records, 3);
+    T(t_consistent(env, t_s("Hub"), NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
