@@ -180,6 +180,13 @@ const char *ds_env_path(ds_env_t *env);
  * txn sees them, and goes down when data is deleted.
  */
 
+/*
+ * The least reserve, in LMDB pages (the OS page size): a write txn copies
+ * the pages it changes and those it frees are reused only after the next
+ * commit, so a txn needs about twice what it touches beyond the live data.
+ */
+#define DS_RESERVE_PAGES    64
+
 typedef struct {
     size_t              used;           /* bytes of live pages */
     size_t              map_size;
