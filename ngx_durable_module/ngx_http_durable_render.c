@@ -723,7 +723,8 @@ ngx_http_durable_host_valid(u_char *p, size_t len)
         port = port * 10 + (p[i] - '0');
     }
 
-    return port <= 65535;
+    /* port 0 names no port a client can connect to */
+    return port >= 1 && port <= 65535;
 }
 
 
