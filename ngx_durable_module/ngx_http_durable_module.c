@@ -1690,11 +1690,13 @@ ngx_http_durable_keys_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         goto done;
     }
 
-    if (ngx_file_access(&fi) & 007) {
+    /* o+x alone gives others nothing of a file they cannot read */
+
+    if (ngx_file_access(&fi) & 006) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": the keys file \"%s\" is readable or "
                            "writable by other users (mode 0%ui%ui%ui): run "
-                           "\"chmod o-rwx %s\"", &cmd->name, name.data,
+                           "\"chmod o-rw %s\"", &cmd->name, name.data,
                            NGX_HTTP_DURABLE_MODE(&fi), name.data);
         goto done;
     }
