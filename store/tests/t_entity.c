@@ -127,6 +127,13 @@ t_entity_ops(void)
     T_INT(t_signal(env, "", "k", "add", "1", T0), DS_INVALID);
     T_INT(t_signal(env, "a@b", "k", "add", "1", T0), DS_INVALID);
 
+    /* the operation follows the name rules: empty, control, bad UTF-8 */
+    T_INT(t_signal(env, "counter", "c1", "", "1", T0), DS_INVALID);
+    T_INT(t_signal(env, "counter", "c1", "a\001b", "1", T0), DS_INVALID);
+    T_INT(t_signal(env, "counter", "c1", "\xed\xa0\x80", "1", T0),
+          DS_INVALID);
+    T_INT(t_signal(env, "counter", "c1", "\xc0\xaf", "1", T0), DS_INVALID);
+
     T_INT(t_signal(env, "Counter", "c1", "add", "1", T0), DS_OK);
     T_INT(t_signal(env, "counter", "c1", "add", "2", T0 + 1), DS_OK);
     T_INT(t_signal(env, "counter", "C1", "reset", NULL, T0 + 2), DS_OK);
