@@ -141,7 +141,12 @@ ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
         return DS_INVALID;
     }
 
-    rc = dsi_room(txn, DS_ROOM_ADD);
+    /* "delete" frees what the entity holds: it may use the reserve */
+
+    rc = dsi_room(txn, (operation.len == sizeof("delete") - 1
+                        && memcmp(operation.data, "delete",
+                                  sizeof("delete") - 1) == 0)
+                       ? DS_ROOM_END : DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
@@ -252,7 +257,9 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     eid = r.id;
     rec = r.u.ent;
 
-    rc = dsi_room(txn, DS_ROOM_ADD);
+    /* a completion that deletes the state frees space: the reserve's */
+
+    rc = dsi_room(txn, delete_state ? DS_ROOM_END : DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }

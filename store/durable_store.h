@@ -173,8 +173,10 @@ const char *ds_env_path(ds_env_t *env);
  * completions). ds_op_terminate may use half of the reserve (it adds a
  * history event, and terminating many instances can fill a reserve), and
  * ds_op_purge and ds_instance_purge all of it, so what was terminated can
- * always be purged. Claims, renewals and abandons rewrite what is there
- * and are not refused. A store full of active instances can thus always be
+ * always be purged. An entity's "delete" signal and the completion that
+ * deletes its state may use half of the reserve, as terminate does.
+ * Claims, renewals and abandons rewrite what is there and are not
+ * refused. A store full of active instances can thus always be
  * emptied by terminating and purging in turns. ds_txn_space() reports the
  * measure (see ds_env.c): used counts the pages of the live data as the
  * txn sees them, and goes down when data is deleted.
