@@ -63,6 +63,16 @@ ngx_http_durable_entity_signal(ngx_http_request_t *r,
 
     } else {
         v = &ctx->query.v[NGX_HTTP_DURABLE_Q_OP];
+
+        /* workers dispatch on it: the rules of every other name */
+
+        if (ngx_http_durable_check_name(r, ctx, "operation name (op=)", v,
+                                        DS_NAME_MAX)
+            != NGX_OK)
+        {
+            return ngx_http_durable_fail(r, ctx);
+        }
+
         op.data = (const char *) v->data;
         op.len = v->len;
     }

@@ -1374,6 +1374,20 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* LMDB's pages are the OS pages; less does not fit one transaction */
+
+    if ((st->reserve_pct || st->reserve)
+        && st->reserve < DS_RESERVE_PAGES * ngx_pagesize)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "durable_task_store \"%V\": reserve= must be "
+                           "at least %uz (%d pages of %uz bytes), the room "
+                           "one write needs; raise it or max_size",
+                           &st->name, DS_RESERVE_PAGES * ngx_pagesize,
+                           DS_RESERVE_PAGES, ngx_pagesize);
+        return NGX_CONF_ERROR;
+    }
+
     /*
      * like nginx's temp paths: the directory is created at startup and
      * handed to the worker user, who creates the LMDB files in it (see
@@ -1689,11 +1703,13 @@ ngx_http_durable_keys_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         goto done;
     }
 
-    if (ngx_file_access(&fi) & 007) {
+    /* o+x alone gives others nothing of a file they cannot read */
+
+    if (ngx_file_access(&fi) & 006) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": the keys file \"%s\" is readable or "
                            "writable by other users (mode 0%ui%ui%ui): run "
-                           "\"chmod o-rwx %s\"", &cmd->name, name.data,
+                           "\"chmod o-rw %s\"", &cmd->name, name.data,
                            NGX_HTTP_DURABLE_MODE(&fi), name.data);
         goto done;
     }

@@ -231,6 +231,19 @@ ngx_http_durable_paths_prepare(ngx_cycle_t *cycle,
                 return NGX_ERROR;
             }
 
+            /* every parent searchable: the last one is not writable */
+
+            if (err == NGX_EACCES) {
+                ngx_log_error(NGX_LOG_EMERG, cycle->log, err,
+                              "durable_task_store \"%V\": the worker user "
+                              "\"%s\" cannot create the store directory "
+                              "\"%s\": its parent is not writable by it; "
+                              "create \"%s\" for user \"%s\", or set "
+                              "\"user\", or choose another path=",
+                              &st->name, ids->name, dir, dir, ids->name);
+                return NGX_ERROR;
+            }
+
             ngx_log_error(NGX_LOG_EMERG, cycle->log, err,
                           "durable_task_store \"%V\": " ngx_create_dir_n
                           " \"%s\" failed%s", &st->name, dir,

@@ -221,7 +221,8 @@ ngx_http_durable_send_method_not_allowed(ngx_http_request_t *r,
     u_char     *p;
     ngx_str_t   value;
 
-    p = ngx_pnalloc(r->pool, sizeof("GET, POST, DELETE") - 1);
+    /* each name is written with its ", ": room for all three */
+    p = ngx_pnalloc(r->pool, sizeof("GET, POST, DELETE, ") - 1);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -722,7 +723,8 @@ ngx_http_durable_host_valid(u_char *p, size_t len)
         port = port * 10 + (p[i] - '0');
     }
 
-    return port <= 65535;
+    /* port 0 names no port a client can connect to */
+    return port >= 1 && port <= 65535;
 }
 
 

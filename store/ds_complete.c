@@ -379,12 +379,9 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
         return DS_OK;
 
     case DS_ACT_SIGNAL_ENTITY:
-        /* the operation: only its length, as for signals over HTTP */
+        /* the operation: a name, as for signals over HTTP */
 
-        if (a->name.len > DS_NAME_MAX) {
-            f->name.error = DS_NAME_LENGTH;
-            f->name.len = a->name.len;
-            f->name.max = DS_NAME_MAX;
+        if (ds_name_check(a->name, DS_NAME_MAX, &f->name) != DS_OK) {
             return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
         }
 

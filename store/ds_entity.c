@@ -125,21 +125,28 @@ int
 ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     ds_str_t operation, ds_str_t input, int64_t now)
 {
-    int            rc;
-    int64_t        old_ready_at;
-    uint64_t       last, seq;
-    ds_buf_t       b;
-    ds_str_t       eid, msg;
-    ds_erec_t      rec;
-    unsigned char  eb[DS_ID_MAX];
+    int              rc;
+    int64_t          old_ready_at;
+    uint64_t         last, seq;
+    ds_buf_t         b;
+    ds_str_t         eid, msg;
+    ds_erec_t        rec;
+    unsigned char    eb[DS_ID_MAX];
+    ds_name_fault_t  f;
 
-    if (!dsi_key_hub_valid(hub) || operation.len > DS_NAME_MAX
+    if (!dsi_key_hub_valid(hub)
+        || ds_name_check(operation, DS_NAME_MAX, &f) != DS_OK
         || dsi_entity_id(name, key, eb, &eid) != DS_OK)
     {
         return DS_INVALID;
     }
 
-    rc = dsi_room(txn, DS_ROOM_ADD);
+    /* "delete" frees what the entity holds: it may use the reserve */
+
+    rc = dsi_room(txn, (operation.len == sizeof("delete") - 1
+                        && memcmp(operation.data, "delete",
+                                  sizeof("delete") - 1) == 0)
+                       ? DS_ROOM_END : DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
@@ -250,7 +257,9 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     eid = r.id;
     rec = r.u.ent;
 
-    rc = dsi_room(txn, DS_ROOM_ADD);
+    /* a completion that deletes the state frees space: the reserve's */
+
+    rc = dsi_room(txn, delete_state ? DS_ROOM_END : DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }

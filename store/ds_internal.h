@@ -49,13 +49,10 @@ enum {
 #define DS_MAX_DBS          16
 
 /*
- * The default reserve: 1/20 (5%) of the map, and never less than 64
- * pages: a write txn copies the pages it changes and those it frees can be
- * reused only after the next commit, so a txn needs room for about twice
- * what it touches beyond the live data; on a small map 5% is less than that.
+ * The default reserve: 1/20 (5%) of the map, and never less than
+ * DS_RESERVE_PAGES (durable_store.h): on a small map 5% is less than that.
  */
 #define DS_RESERVE_PART     20
-#define DS_RESERVE_PAGES    64
 
 #define DS_ERR_LEN          160
 

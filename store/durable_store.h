@@ -173,12 +173,21 @@ const char *ds_env_path(ds_env_t *env);
  * completions). ds_op_terminate may use half of the reserve (it adds a
  * history event, and terminating many instances can fill a reserve), and
  * ds_op_purge and ds_instance_purge all of it, so what was terminated can
- * always be purged. Claims, renewals and abandons rewrite what is there
- * and are not refused. A store full of active instances can thus always be
+ * always be purged. An entity's "delete" signal and the completion that
+ * deletes its state may use half of the reserve, as terminate does.
+ * Claims, renewals and abandons rewrite what is there and are not
+ * refused. A store full of active instances can thus always be
  * emptied by terminating and purging in turns. ds_txn_space() reports the
  * measure (see ds_env.c): used counts the pages of the live data as the
  * txn sees them, and goes down when data is deleted.
  */
+
+/*
+ * The least reserve, in LMDB pages (the OS page size): a write txn copies
+ * the pages it changes and those it frees are reused only after the next
+ * commit, so a txn needs about twice what it touches beyond the live data.
+ */
+#define DS_RESERVE_PAGES    64
 
 typedef struct {
     size_t              used;           /* bytes of live pages */

@@ -8,8 +8,9 @@ use File::Path qw(make_path rmtree);
 
 repeat_each(1);
 
-# must_die blocks: 2 tests each; blocks 8 and 9 below: 3 requests of 2
-plan tests => repeat_each() * ((blocks() - 2) * 2 + 2 * 3 * 2);
+# must_die blocks: 2 tests each; blocks 8 and 9 below: 3 requests of 2;
+# block 10: 1 request of 2
+plan tests => repeat_each() * ((blocks() - 3) * 2 + 2 * 3 * 2 + 2);
 
 sub write_keys {
     my ($name, $mode, $text) = @_;
@@ -30,6 +31,7 @@ if ($ENV{TEST_NGINX_DATA_DIR}) {
     write_keys('worker', 0640, "workerfile-01\n");
     write_keys('open', 0644, "filekey-0001\n");
     write_keys('written', 0602, "filekey-0001\n");
+    write_keys('execute', 0601, "filekey-0004\n");
     write_keys('none', 0600, "# no key here\n\n");
     write_keys('short', 0600, "# one too short\nshort\n");
 }
@@ -78,7 +80,7 @@ a "durable_task_worker_keys" key looks like a variable
     }
 --- must_die
 --- error_log eval
-qr{"durable_task_keys_file": the keys file "[^"]*/keys/open" is readable or writable by other users \(mode 0644\): run "chmod o-rwx }
+qr{"durable_task_keys_file": the keys file "[^"]*/keys/open" is readable or writable by other users \(mode 0644\): run "chmod o-rw }
 
 
 
@@ -171,3 +173,17 @@ qr{"durable_task_keys_file": the key on line 2 of "[^"]*/keys/short" has fewer t
 --- response_body_like eval
 ["^\\{\"items\":\\[\\]\\}\$",
  "^\\{\"Message\":\"The key is not valid for this API.\"\\}\$", "^\$"]
+
+
+
+=== TEST 10: a keys file others may only execute is accepted: they cannot read it
+--- http_config eval: $::http_config
+--- config
+    location /x/ {
+        durable_task /x;
+        durable_task_keys_file $TEST_NGINX_DATA_DIR/keys/execute;
+    }
+--- request
+GET /x/instances/nope?code=filekey-0004
+--- error_code: 404
+--- response_body_like: ^$

@@ -91,6 +91,8 @@ our @REFUSALS = (
      405, '^\{"Message":"The method POST is not allowed'],
     ["DELETE /k/orchestrators/Hello/seed?$K\n\"in\"",
      405, '^\{"Message":"The method DELETE is not allowed'],
+    ["PUT /k/entities/counter/k1?op=add&$K\n{\"n\":1}",
+     405, '^\{"Message":"The method PUT is not allowed'],
     # 409: an active instance with that id
     ["POST /k/orchestrators/Hello/seed?$K\n\"again\"",
      409, '^\{"Message":"An instance with ID \'seed\' already exists'],
@@ -120,8 +122,8 @@ our @REFUSALS = (
 
 # tests per block (per request: status + body + each header line):
 #    1: 2 * 2    2: 2 * 2 * @REFUSALS (a refusal and a GET each)
-#    3: 2 * 2    4: 1 + 1    5: 1 + 1
-plan tests => 2 * 2 + 2 * 2 * @REFUSALS + 2 * 2 + 2 + 2;
+#    3: 2 * 2    4: 1 + 1    5: 1 + 1    6: 3
+plan tests => 2 * 2 + 2 * 2 * @REFUSALS + 2 * 2 + 2 + 2 + 3;
 
 sub port {
     return $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
@@ -219,3 +221,15 @@ Content-Length: 4\r
 --- error_code: 400
 --- response_headers
 Connection: close
+
+
+
+=== TEST 6: a route that allows all three methods names them all in Allow
+--- request eval
+"PUT /k/entities/counter/k1?op=add&$::K\n{\"n\":1}"
+--- more_headers
+Content-Type: application/json
+--- error_code: 405
+--- response_headers
+Allow: GET, POST, DELETE
+--- response_body_like: ^\{"Message":"The method PUT is not allowed

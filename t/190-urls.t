@@ -11,7 +11,7 @@ repeat_each(1);
 #    1: 4      2: 3      3: 9      4: 12     5: 6      6: 3      7: 3
 #    8: 3      9: 11    10: 3     11: 3     12: 28    13: 15
 #   14: 9
-plan tests => 4 + 3 + 9 + 12 + 6 + 3 + 3 + 3 + 11 + 3 + 3 + 28 + 15 + 9;
+plan tests => 4 + 3 + 9 + 12 + 6 + 3 + 3 + 3 + 11 + 3 + 3 + 32 + 15 + 9;
 
 if ($ENV{TEST_NGINX_DATA_DIR}) {
     rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_") for qw(urls urls-b);
@@ -243,19 +243,19 @@ main::payload('u11', 'u11', "http://localhost$::W", $::Q)
 
 === TEST 12: a Host that is not a plain host[:port] is 400 {"Message":...} on every route, before anything is written
 --- request eval
-[(map { "POST $::W/orchestrators/Hello/u12?code=testkey123" } 1 .. 11),
+[(map { "POST $::W/orchestrators/Hello/u12?code=testkey123" } 1 .. 13),
  "GET $::W/instances?code=testkey123",
  "POST /public/orchestrators/Hello/u12",
  "GET $::W/instances/u12?code=testkey123"]
 --- more_headers eval
 ["Host: a\@evil.com", "Host: \"evil.com\"", "Host: evil\\com", "Host: {evil}.com",
  "Host: <evil>.com", "Host: \xc3\xa9vil.com", "Host: evil.com:80x", "Host: evil.com:123456",
- "Host: [::1", "Host: .evil.com", "Host: evil.com:",
- "Host: a\@evil.com", "Host: a\@evil.com", "Host: localhost"]
+ "Host: [::1", "Host: .evil.com", "Host: evil.com:", "Host: evil.com:0",
+ "Host: [::1]:00", "Host: a\@evil.com", "Host: a\@evil.com", "Host: localhost"]
 --- error_code eval
-[(400) x 13, 404]
+[(400) x 15, 404]
 --- response_body eval
-[('{"Message":"The Host header is not a valid host[:port]."}') x 13, '']
+[('{"Message":"The Host header is not a valid host[:port]."}') x 15, '']
 
 
 

@@ -34,7 +34,7 @@ repeat_each(1);
 
 # must_die blocks: 2 tests each; block 4: 2 requests of 2; the owner of the
 # created directory; two runs of nginx -t as nobody
-plan tests => repeat_each() * (3 * 2 + 2 * 2) + 1 + 2;
+plan tests => repeat_each() * (3 * 2 + 2 * 2) + 1 + 3;
 
 # a directory of root's (0700) and a public one (0755) side by side
 my $base = tempdir('durable-paths-XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -87,7 +87,7 @@ sub test_as_nobody {
 }
 
 SKIP: {
-    Test::More::skip('setpriv is not installed', 2)
+    Test::More::skip('setpriv is not installed', 3)
         if system('setpriv --version >/dev/null 2>&1') != 0;
 
     mkdir "$base/np", 0755 or die "mkdir $base/np: $!";
@@ -104,6 +104,10 @@ SKIP: {
     test_as_nobody("$base/np/readonly",
         qr{durable_task_store "default": the worker user "nobody" cannot create files in "[^"]*/np/readonly" \(owner uid \d+, mode 0500\)},
         'started as nobody: a directory it cannot write in is named');
+
+    test_as_nobody("$base/np/readonly/data",
+        qr{durable_task_store "default": the worker user "nobody" cannot create the store directory "[^"]*/np/readonly/data": its parent is not writable by it; create "[^"]*/np/readonly/data" for user "nobody", or set "user", or choose another path= \(13: },
+        'started as nobody: a store directory it cannot create is named');
 }
 
 __DATA__

@@ -14,8 +14,8 @@ our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
 # assertions made by the flows: ordering, deleted, many, signal_names,
-# replay_other, by_name; TEST 7 sends four requests
-plan tests => 11 + 3 + 10 + 5 + 3 + 2 * (blocks() - 1) + 2 * 4;
+# replay_other, by_name; TEST 7 sends eight requests
+plan tests => 11 + 3 + 14 + 5 + 3 + 2 * (blocks() - 1) + 2 * 8;
 
 
 sub claim {
@@ -168,6 +168,33 @@ sub main::signal_names {
             "$r->{status} " . ($r->{json} ? $r->{json}{Message} : ''),
             qr/^400 Action 2 \(signalEntity\): $why/,
             "entity $what: $label is 400");
+    }
+
+    # the operation follows the same rules (a JSON body cannot carry a
+    # surrogate: the store's unit tests check those)
+    my @bad_ops = (
+        [ '', 'empty', qr/The member 'operation' must not be empty/ ],
+        [ "a\x01b", 'a control character',
+          qr/Action 2 \(signalEntity\): 'operation' must not contain control characters/ ],
+        [ 'a#b', "'a#b'",
+          qr/Action 2 \(signalEntity\): 'operation' must not contain / ],
+        [ 'a/b', "'a/b'",
+          qr/Action 2 \(signalEntity\): 'operation' must not contain / ],
+    );
+
+    for my $b (@bad_ops) {
+        my ($op, $label, $why) = @$b;
+
+        $r = api('POST', "$B/worker/orchestrations/complete?taskHub=$hub",
+                 { instanceId => 'sn1', lease => $lease,
+                   actions => [ @prefix,
+                                { type => 'signalEntity',
+                                  entity => { name => 'c', key => 'k' },
+                                  operation => $op, input => 1 } ] },
+                 $W);
+        Test::More::like(
+            "$r->{status} " . ($r->{json} ? $r->{json}{Message} : ''),
+            qr/^400 $why/, "operation $label is 400");
     }
 
     $r = api('POST', "$B/worker/orchestrations/complete?taskHub=$hub",
@@ -333,14 +360,22 @@ my $q = '?op=add&taskHub=EntNames&code=systemkey-1234';
 ["POST $e/" . ('n' x 200) . '/' . ('k' x 55) . $q,
  "POST $e/" . ('n' x 200) . '/' . ('k' x 54) . $q,
  "POST $e/a%40b/k$q",
- "POST $e/counter/a%0D%0Ab$q"]
+ "POST $e/counter/a%0D%0Ab$q",
+ "POST $e/counter/k?op=&taskHub=EntNames&code=systemkey-1234",
+ "POST $e/counter/k?taskHub=EntNames&code=systemkey-1234",
+ "POST $e/counter/k?op=%ED%A0%80&taskHub=EntNames&code=systemkey-1234",
+ "POST $e/counter/k?op=a%01b&taskHub=EntNames&code=systemkey-1234"]
 --- error_code eval
-[400, 202, 400, 400]
+[400, 202, 400, 400, 400, 400, 400, 400]
 --- response_body_like eval
 ['^\{"Message":"The entity name and key must not have more than 254 bytes together, not 255\."\}$',
  '^$',
  '^\{"Message":"The entity name must not contain \'@\' \(at byte 1\)\."\}$',
- '^\{"Message":"The entity key must not contain control characters \(0x0d at byte 1\)\."\}$']
+ '^\{"Message":"The entity key must not contain control characters \(0x0d at byte 1\)\."\}$',
+ '^\{"Message":"The operation name \(op=\) must have 1 to 256 bytes, not 0\."\}$',
+ '^\{"Message":"The operation name \(op=\) must have 1 to 256 bytes, not 0\."\}$',
+ '^\{"Message":"The operation name \(op=\) is not valid UTF-8 \(0xed at byte 0\)\."\}$',
+ '^\{"Message":"The operation name \(op=\) must not contain control characters \(0x01 at byte 1\)\."\}$']
 
 
 

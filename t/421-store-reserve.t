@@ -16,8 +16,9 @@ log_level('info');
 
 # block 1: 9 Perl checks + 3 requests (status + body each);
 # blocks 2-5: must_die + an error_log line each; block 6: 2 requests;
-# block 7: 1 Perl check + 1 request; block 8: 4 Perl checks + 1 request
-plan tests => 9 + 3 * 2 + 4 * 2 + 2 * 2 + 1 + 2 + 4 + 2;
+# block 7: 1 Perl check + 1 request; block 8: 4 Perl checks + 1 request;
+# blocks 9-10: must_die + an error_log line each
+plan tests => 9 + 3 * 2 + 4 * 2 + 2 * 2 + 1 + 2 + 4 + 2 + 2 * 2;
 
 if ($ENV{TEST_NGINX_DATA_DIR}) {
     rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_")
@@ -237,3 +238,23 @@ Content-Type: application/json
 --- error_code: 202
 --- response_body_like eval
 qr/^\{"id":"after-rounds",/
+
+
+
+=== TEST 9: an explicit reserve below 64 pages fails
+--- http_config
+    durable_task_store default path=/tmp reserve=1;
+--- config
+--- must_die
+--- error_log eval
+qr/durable_task_store "default": reserve= must be at least \d+ \(64 pages of \d+ bytes\)/
+
+
+
+=== TEST 10: a percentage that comes to less than 64 pages fails
+--- http_config
+    durable_task_store default path=/tmp max_size=1m reserve=1%;
+--- config
+--- must_die
+--- error_log eval
+qr/durable_task_store "default": reserve= must be at least \d+ \(64 pages/

@@ -2,8 +2,10 @@
 """make test-quickstart: the README's Quick start, run as it is written.
 
     python3 util/quickstart_test.py         (as root; skipped otherwise)
+    python3 util/quickstart_test.py --self-test   (the README parser only)
 
-A copy of this clone goes to a new mode-700 directory, as in root's home:
+A git clone of this checkout (a copy of its files if it has uncommitted
+changes) goes to a new mode-700 directory, as in root's home:
 nginx started as root runs its workers as nobody, who cannot reach it,
 which is the case the Quick start must survive. There, in the order of
 the section, the fenced blocks run:
@@ -62,25 +64,33 @@ def answers(port):
 
 
 def copy_clone(dest):
-    """The files of this clone (tracked, and new ones not ignored)."""
+    """A git clone of this checkout, as a user would make; if the tree has
+    changes not committed, a copy of its files (tracked, and new ones not
+    ignored) instead, so those are what is tested. Returns how."""
     try:
-        out = subprocess.run(
-            ["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others",
-             "--exclude-standard"], check=True, capture_output=True).stdout
-        paths = [p for p in out.decode().split("\0") if p]
+        dirty = subprocess.run(
+            ["git", "-C", ROOT, "status", "--porcelain"], check=True,
+            capture_output=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        paths = None
-    if paths is None:           # not a git checkout: all but the outputs
+        dirty = None
+    if dirty == b"":
+        subprocess.run(["git", "clone", "--quiet", ROOT, dest], check=True)
+        return "git clone"
+    if dirty is None:           # not a git checkout: all but the outputs
         shutil.copytree(ROOT, dest, symlinks=True,
                         ignore=shutil.ignore_patterns(
                             ".git", "build", "var", "servroot*"))
-        return
-    for p in paths:
+        return "copy (not a git checkout)"
+    out = subprocess.run(
+        ["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others",
+         "--exclude-standard"], check=True, capture_output=True).stdout
+    for p in (p for p in out.decode().split("\0") if p):
         src, dst = os.path.join(ROOT, p), os.path.join(dest, p)
         if not os.path.lexists(src):    # deleted, not yet committed
             continue
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy2(src, dst, follow_symlinks=False)
+    return "copy (the tree has uncommitted changes)"
 
 
 def quickstart_blocks(readme):
@@ -90,9 +100,14 @@ def quickstart_blocks(readme):
     m = re.search(r"^## Quick start\n(.*?)^## ", text, re.M | re.S)
     if not m:
         raise Failed("README.md has no Quick start section")
-    blocks = re.findall(r"^```(\w+)\n(.*?)^```$", m.group(1), re.M | re.S)
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```$", m.group(1), re.M | re.S)
     if not blocks:
         raise Failed("the Quick start has no fenced blocks")
+    for kind, body in blocks:
+        if not kind:
+            raise Failed("a fenced block without a language in the Quick "
+                         "start (sh or console): %r"
+                         % body.splitlines()[:1])
     return [(kind, body.splitlines()) for kind, body in blocks]
 
 
@@ -275,9 +290,9 @@ class Quickstart:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def main(self):
-        say("copy of the clone in %s (mode 700); ports %d and %d"
-            % (self.clone, self.ports["8080"], self.ports["9090"]))
-        copy_clone(self.clone)
+        how = copy_clone(self.clone)
+        say("%s in %s (mode 700); ports %d and %d"
+            % (how, self.clone, self.ports["8080"], self.ports["9090"]))
         blocks = quickstart_blocks(os.path.join(self.clone, "README.md"))
         for kind, lines in blocks:
             if kind == "sh":
@@ -296,7 +311,28 @@ class Quickstart:
         self.stop()
 
 
+def self_test():
+    """The README parser alone: a fence without a language fails."""
+    with tempfile.TemporaryDirectory() as tmp:
+        readme = os.path.join(tmp, "README.md")
+        with open(readme, "w") as f:
+            f.write("## Quick start\n\n```sh\nmake run\n```\n\n"
+                    "```\n$ curl -s localhost:8080/\n```\n\n## Next\n")
+        try:
+            quickstart_blocks(readme)
+        except Failed as exc:
+            if "without a language" in str(exc):
+                say("self-test ok: %s" % exc)
+                return 0
+        say("self-test FAILED: a fence without a language was accepted")
+        return 1
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
+    if self_test() != 0:
+        return 1
     if os.geteuid() != 0:
         say("skipped: run as root, it checks the Quick start where nginx's "
             "workers (nobody) cannot reach the clone")

@@ -19,6 +19,7 @@
 static void t_entity_ops(void);
 static void t_entity_list(void);
 static void t_entity_from_orch(void);
+static void t_entity_full(void);
 
 
 void
@@ -27,6 +28,7 @@ t_entity(void)
     t_entity_ops();
     t_entity_list();
     t_entity_from_orch();
+    t_entity_full();
 }
 
 
@@ -126,6 +128,13 @@ t_entity_ops(void)
 
     T_INT(t_signal(env, "", "k", "add", "1", T0), DS_INVALID);
     T_INT(t_signal(env, "a@b", "k", "add", "1", T0), DS_INVALID);
+
+    /* the operation follows the name rules: empty, control, bad UTF-8 */
+    T_INT(t_signal(env, "counter", "c1", "", "1", T0), DS_INVALID);
+    T_INT(t_signal(env, "counter", "c1", "a\001b", "1", T0), DS_INVALID);
+    T_INT(t_signal(env, "counter", "c1", "\xed\xa0\x80", "1", T0),
+          DS_INVALID);
+    T_INT(t_signal(env, "counter", "c1", "\xc0\xaf", "1", T0), DS_INVALID);
 
     T_INT(t_signal(env, "Counter", "c1", "add", "1", T0), DS_OK);
     T_INT(t_signal(env, "counter", "c1", "add", "2", T0 + 1), DS_OK);
@@ -435,6 +444,66 @@ t_entity_from_orch(void)
     T(strstr(e.ops[0], "{\"operation\":\"add\",\"input\":5,") != NULL);
 
     T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * A store filled with entity state: a signal that adds is refused, while
+ * a "delete" signal and the completion that deletes the state may use the
+ * reserve, so the state can be removed through the API.
+ */
+
+static void
+t_entity_full(void)
+{
+    int             i, rc;
+    char           *dir, id[32], input[2100];
+    ds_env_t       *env;
+    ds_txn_t       *txn;
+    t_ent_t         e;
+    ds_instance_t   inst;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 1024 * 1024, DS_SYNC_NONE);
+
+    memset(input, 'x', sizeof(input) - 1);
+    input[0] = '"';
+    input[sizeof(input) - 2] = '"';
+    input[sizeof(input) - 1] = '\0';
+
+    /* the entity's state first, then instances until the store is full */
+
+    T_INT(t_signal(env, "big", "k", "set", "1", T0), DS_OK);
+    T_INT(t_claim_e(env, t_s("Hub"), T0 + 1, T_LEASE, 8, 1, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(t_ecomplete(env, "big", "k", 1, 0, input, T0 + 2), DS_OK);
+
+    rc = DS_OK;
+
+    for (i = 0; i < 5000 && rc == DS_OK; i++) {
+        snprintf(id, sizeof(id), "f-%d", i);
+
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+        rc = ds_op_start(txn, t_s("Hub"), t_s(id), t_s("O"), t_s(input),
+                         T0 + 3, &inst);
+        if (rc == DS_OK) {
+            T_INT(ds_txn_commit(txn), DS_OK);
+
+        } else {
+            ds_txn_abort(txn);
+        }
+    }
+
+    T_INT(rc, DS_FULL);
+
+    T_INT(t_signal(env, "big", "k", "add", "1", T0 + 4), DS_FULL);
+    T_INT(t_signal(env, "big", "k", "delete", NULL, T0 + 4), DS_OK);
+    T_INT(t_claim_e(env, t_s("Hub"), T0 + 5, T_LEASE, 8, 2, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(t_ecomplete(env, "big", "k", 2, 1, NULL, T0 + 6), DS_OK);
 
     ds_env_close(env);
     t_rmdir(dir);

@@ -319,6 +319,24 @@ t_name_actions(void)
     T_INT(f.field, DS_FIELD_NAME);
     a[3].name = t_s("Ping");
 
+    /* the operation of a signal: a name like the others */
+
+    a[4].name = t_s("");
+    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
+    T_INT(f.index, 4);
+    T_INT(f.field, DS_FIELD_NAME);
+    T_INT(f.name.error, DS_NAME_LENGTH);
+    a[4].name = t_s("a\001b");
+    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
+    T_INT(f.name.error, DS_NAME_CHAR);
+    a[4].name = t_s("\xed\xa0\x80");
+    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
+    T_INT(f.name.error, DS_NAME_UTF8);
+    a[4].name = t_s("\xc0\xaf");
+    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
+    T_INT(f.name.error, DS_NAME_UTF8);
+    a[4].name = t_s("add");
+
     /* entities of signals */
 
     a[4].entity_name = t_s("@counter@c1");
