@@ -29,6 +29,7 @@ static const struct {
     { "work", t_work },
     { "entity", t_entity },
     { "hub", t_hub },
+    { "op", t_op_data },
 };
 
 

@@ -1,0 +1,280 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Operations as data: one entry point that applies a front end's
+ * ds_op_t in the writer's txn. The contracts are in durable_store.h; this
+ * file only maps each type onto the store's functions, with the reads a
+ * refusal needs to word its answer (the status of a namesake, of an
+ * instance that cannot be rewound or purged).
+ */
+
+
+#include "ds_internal.h"
+
+
+static int ds_op_apply_start(ds_txn_t *txn, ds_op_t *op, int64_t now);
+static int ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now);
+static int ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now);
+
+
+static const struct {
+    const char         *what;
+    int                 wakes;
+} ds_op_table[DS_OP_COUNT] = {
+    { "starting", 1 },                  /* DS_OP_START */
+    { "restarting", 1 },                /* DS_OP_RESTART */
+    { "raising an event", 1 },          /* DS_OP_RAISE_EVENT */
+    { "updating", 1 },                  /* DS_OP_TERMINATE */
+    { "updating", 1 },                  /* DS_OP_SUSPEND */
+    { "updating", 1 },                  /* DS_OP_RESUME */
+    { "updating", 1 },                  /* DS_OP_REWIND */
+    { "purging", 0 },                   /* DS_OP_PURGE */
+    { "purging", 0 },                   /* DS_OP_PURGE_BATCH */
+    { "signalling", 1 },                /* DS_OP_ENTITY_SIGNAL */
+    { "claiming", 0 },                  /* DS_OP_WORK_CLAIM */
+    { "completing work", 1 },           /* DS_OP_WORK_COMPLETE */
+    { "completing work", 1 },           /* DS_OP_WORK_RENEW */
+    { "completing work", 1 }            /* DS_OP_WORK_ABANDON */
+};
+
+
+int
+ds_op_apply(ds_txn_t *txn, ds_op_t *op)
+{
+    int            rc;
+    int64_t        now;
+    ds_status_e    status;
+    ds_instance_t  inst;
+
+    now = op->now ? op->now : ds_time_now();
+
+    switch (op->type) {
+
+    case DS_OP_START:
+    case DS_OP_RESTART:
+        rc = ds_op_apply_start(txn, op, now);
+        break;
+
+    case DS_OP_RAISE_EVENT:
+        rc = ds_op_raise_event(txn, op->hub, op->in.control.id,
+                               op->in.control.name, op->in.control.data,
+                               now);
+        break;
+
+    case DS_OP_TERMINATE:
+        rc = ds_op_terminate(txn, op->hub, op->in.control.id,
+                             op->in.control.data, now);
+        break;
+
+    case DS_OP_SUSPEND:
+        rc = ds_op_suspend(txn, op->hub, op->in.control.id,
+                           op->in.control.data, now);
+        break;
+
+    case DS_OP_RESUME:
+        rc = ds_op_resume(txn, op->hub, op->in.control.id,
+                          op->in.control.data, now);
+        break;
+
+    case DS_OP_REWIND:
+        rc = ds_op_rewind(txn, op->hub, op->in.control.id,
+                          op->in.control.data, now);
+
+        /* the refusal names the status the instance has */
+
+        if (rc == DS_PRECONDITION
+            && ds_instance_get(txn, op->hub, op->in.control.id, &inst)
+               == DS_OK)
+        {
+            op->out.control.status = inst.status;
+        }
+
+        break;
+
+    case DS_OP_PURGE:
+        status = DS_RUNNING;
+        rc = ds_op_purge(txn, op->hub, op->in.control.id, &status);
+        op->out.control.status = status;
+        break;
+
+    case DS_OP_PURGE_BATCH:
+        op->out.purge.deleted = 0;
+        op->out.purge.more = 0;
+
+        rc = ds_instance_purge(txn, op->hub, op->in.purge.query,
+                               op->in.purge.max, &op->out.purge.deleted,
+                               &op->out.purge.more);
+
+        /* a batch that deleted nothing found nothing more to delete */
+        op->out.purge.more = op->out.purge.more && op->out.purge.deleted;
+        break;
+
+    case DS_OP_ENTITY_SIGNAL:
+        rc = ds_entity_signal(txn, op->hub, op->in.entity.name,
+                              op->in.entity.key, op->in.entity.operation,
+                              op->in.entity.input, now);
+        break;
+
+    case DS_OP_WORK_CLAIM:
+        rc = ds_op_apply_claim(txn, op, now);
+        break;
+
+    case DS_OP_WORK_COMPLETE:
+    case DS_OP_WORK_RENEW:
+    case DS_OP_WORK_ABANDON:
+        rc = ds_op_apply_work(txn, op, now);
+        break;
+
+    default:
+        rc = DS_INVALID;
+        break;
+    }
+
+    op->rc = rc;
+
+    return rc;
+}
+
+
+const char *
+ds_op_what(ds_op_type_e type)
+{
+    return (unsigned) type < DS_OP_COUNT ? ds_op_table[type].what
+                                         : "applying";
+}
+
+
+int
+ds_op_wakes(ds_op_type_e type)
+{
+    return (unsigned) type < DS_OP_COUNT && ds_op_table[type].wakes;
+}
+
+
+static int
+ds_op_apply_start(ds_txn_t *txn, ds_op_t *op, int64_t now)
+{
+    int            rc;
+    ds_str_t       name, input;
+    ds_instance_t  inst;
+
+    name = op->in.start.name;
+    input = op->in.start.input;
+
+    if (op->type == DS_OP_RESTART) {
+        rc = ds_instance_get(txn, op->hub, op->in.start.from, &inst);
+        if (rc != DS_OK) {
+            return rc;
+        }
+
+        /* ds_op_start copies name and input before it writes */
+        name = inst.name;
+        input = inst.input;
+    }
+
+    rc = ds_op_start(txn, op->hub, op->in.start.id, name, input, now, &inst);
+
+    if (rc == DS_CONFLICT) {
+        op->out.start.status = inst.status;
+    }
+
+    return rc;
+}
+
+
+static int
+ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now)
+{
+    int                 rc;
+    size_t              nnames;
+    ds_claim_filter_t  *filter;
+
+    filter = op->in.claim.filter;
+    nnames = filter ? filter->nnames : 0;
+
+    op->out.claim.claimed = 0;
+    op->out.claim.visible = INT64_MAX;
+
+    if (op->in.claim.begin != NULL) {
+        op->in.claim.begin(op->in.claim.item_data);
+    }
+
+    rc = ds_work_claim(txn, op->hub, op->in.claim.kind, now,
+                       op->in.claim.lease_us, op->in.claim.max,
+                       op->in.claim.tokens, filter, op->in.claim.item,
+                       op->in.claim.item_data, &op->out.claim.claimed);
+
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (nnames == 0) {
+        return ds_work_next_visible(txn, op->hub, op->in.claim.kind,
+                                    &op->out.claim.visible);
+    }
+
+    if (filter->more) {
+        /* visible entries the bounded claim did not reach: a second on */
+        op->out.claim.visible = now + 1000000;
+        return DS_OK;
+    }
+
+    /* every visible entry was passed over: none of them is for us */
+
+    return ds_work_next_after(txn, op->hub, op->in.claim.kind, now,
+                              &op->out.claim.visible);
+}
+
+
+static int
+ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
+{
+    ds_str_t  key;
+
+    key = op->in.work.key;
+
+    if (key.data == NULL) {
+        key.data = "";
+    }
+
+    switch (op->type) {
+
+    case DS_OP_WORK_RENEW:
+        return ds_work_renew(txn, op->hub, op->in.work.kind, op->in.work.id,
+                             key, op->in.work.task, op->in.work.lease, now,
+                             op->in.work.lease_us, &op->out.work.expires);
+
+    case DS_OP_WORK_ABANDON:
+        return ds_work_abandon(txn, op->hub, op->in.work.kind,
+                               op->in.work.id, key, op->in.work.task,
+                               op->in.work.lease, now);
+
+    default:
+        break;
+    }
+
+    switch (op->in.work.kind) {
+
+    case DS_WORK_ORCHESTRATION:
+        return ds_work_complete_orchestration(txn, op->hub, op->in.work.id,
+                                              op->in.work.lease,
+                                              op->in.work.actions,
+                                              op->in.work.nactions, now,
+                                              &op->out.work.status);
+
+    case DS_WORK_ACTIVITY:
+        return ds_work_complete_activity(txn, op->hub, op->in.work.id,
+                                         op->in.work.task, op->in.work.lease,
+                                         op->in.work.failed,
+                                         op->in.work.result,
+                                         op->in.work.reason,
+                                         op->in.work.details, now);
+
+    default:
+        return ds_work_complete_entity(txn, op->hub, op->in.work.id, key,
+                                       op->in.work.lease,
+                                       op->in.work.delete_state,
+                                       op->in.work.result, now);
+    }
+}
