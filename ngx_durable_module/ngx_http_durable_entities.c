@@ -19,15 +19,6 @@
 
 
 typedef struct {
-    ds_str_t                    hub;
-    ds_str_t                    name;
-    ds_str_t                    key;
-    ds_str_t                    op;
-    ds_str_t                    input;
-} ngx_http_durable_signal_t;
-
-
-typedef struct {
     ngx_http_durable_out_t      out;
     ngx_uint_t                  fetch_state;
     ngx_uint_t                  count;
@@ -38,8 +29,6 @@ static ngx_int_t ngx_http_durable_entity_id(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *name, ds_str_t *key);
 static int ngx_http_durable_entity_item(void *data,
     const ds_entity_t *entity);
-static int ngx_http_durable_signal_apply(ds_txn_t *txn,
-    ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_signal_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
@@ -48,23 +37,23 @@ ngx_int_t
 ngx_http_durable_entity_signal(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    char                       *p;
-    ds_str_t                    name, key, op, input;
-    ngx_http_durable_sv_t      *v;
-    ngx_http_durable_signal_t  *sg;
+    char                   *p;
+    ds_op_t                *op;
+    ds_str_t                name, key, operation, input;
+    ngx_http_durable_sv_t  *v;
 
     if (ngx_http_durable_entity_id(r, ctx, &name, &key) != NGX_OK) {
         return ngx_http_durable_fail(r, ctx);
     }
 
     if (r->method == NGX_HTTP_DELETE) {
-        op.data = "delete";
-        op.len = sizeof("delete") - 1;
+        operation.data = "delete";
+        operation.len = sizeof("delete") - 1;
 
     } else {
         v = &ctx->query.v[NGX_HTTP_DURABLE_Q_OP];
-        op.data = (const char *) v->data;
-        op.len = v->len;
+        operation.data = (const char *) v->data;
+        operation.len = v->len;
     }
 
     /* JSON when declared so; any other body is a string input */
@@ -90,32 +79,19 @@ ngx_http_durable_entity_signal(ngx_http_request_t *r,
         input.len = p - input.data;
     }
 
-    sg = ngx_palloc(r->pool, sizeof(ngx_http_durable_signal_t));
-    if (sg == NULL) {
+    op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
+    if (op == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    sg->hub = ngx_http_durable_ds_str(&ctx->hub);
-    sg->name = name;
-    sg->key = key;
-    sg->op = op;
-    sg->input = input;
+    op->type = DS_OP_ENTITY_SIGNAL;
+    op->hub = ngx_http_durable_ds_str(&ctx->hub);
+    op->in.entity.name = name;
+    op->in.entity.key = key;
+    op->in.entity.operation = operation;
+    op->in.entity.input = input;
 
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_signal_apply,
-                                  ngx_http_durable_signal_done, sg,
-                                  "signalling");
-}
-
-
-/* in the writer thread */
-
-static int
-ngx_http_durable_signal_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
-{
-    ngx_http_durable_signal_t  *sg = w->data;
-
-    return ds_entity_signal(txn, sg->hub, sg->name, sg->key, sg->op,
-                            sg->input, ds_time_now());
+    return ngx_http_durable_write(r, ctx, op, ngx_http_durable_signal_done);
 }
 
 

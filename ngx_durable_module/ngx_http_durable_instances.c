@@ -38,12 +38,8 @@ static ngx_int_t ngx_http_durable_status_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
 static int ngx_http_durable_list_item(void *data, ds_str_t id,
     const ds_instance_t *inst);
-static int ngx_http_durable_purge_one_apply(ds_txn_t *txn,
-    ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_purge_one_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
-static int ngx_http_durable_purge_batch_apply(ds_txn_t *txn,
-    ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
@@ -445,29 +441,19 @@ ngx_http_durable_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
 ngx_int_t
 ngx_http_durable_purge_one(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_purge_one_apply,
-                                  ngx_http_durable_purge_one_done, ctx,
-                                  "purging");
-}
+    ds_op_t  *op;
 
+    op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
+    if (op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-/* in the writer thread; the status of a refused purge goes to wait_status */
+    op->type = DS_OP_PURGE;
+    op->hub = ngx_http_durable_ds_str(&ctx->hub);
+    op->in.control.id = ngx_http_durable_ds_str(&ctx->route.id);
 
-static int
-ngx_http_durable_purge_one_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
-{
-    ngx_http_durable_ctx_t  *ctx = w->data;
-
-    ds_status_e  status;
-
-    status = DS_RUNNING;
-
-    w->rc = ds_op_purge(txn, ngx_http_durable_ds_str(&ctx->hub),
-                        ngx_http_durable_ds_str(&ctx->route.id), &status);
-
-    ctx->wait_status = status;
-
-    return w->rc;
+    return ngx_http_durable_write(r, ctx, op,
+                                  ngx_http_durable_purge_one_done);
 }
 
 
@@ -487,13 +473,13 @@ ngx_http_durable_purge_one_done(ngx_http_request_t *r,
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
 
     case DS_PRECONDITION:
-        ngx_http_durable_log_status(ctx, (ds_status_e) ctx->wait_status);
+        ngx_http_durable_log_status(ctx, w->op->out.control.status);
         return ngx_http_durable_send_json_string(r,
                    NGX_HTTP_PRECONDITION_FAILED,
                    "Only orchestrations in a terminal state can be purged, "
                    "but the orchestration with instance ID %V has status %s",
                    &ctx->route.id,
-                   ds_status_name((ds_status_e) ctx->wait_status));
+                   ds_status_name(w->op->out.control.status));
 
     default:
         return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
@@ -511,6 +497,7 @@ ngx_http_durable_purge_many(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
     unsigned                      mask;
+    ds_op_t                      *op;
     ngx_http_durable_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
@@ -541,35 +528,21 @@ ngx_http_durable_purge_many(ngx_http_request_t *r,
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
     }
 
+    op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
+    if (op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     ctx->purge.status_mask = mask & DS_TERMINAL_MASK;
     ctx->purged = 0;
-    ctx->purge_max = dlcf->purge_batch;
 
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_purge_batch_apply,
-                                  ngx_http_durable_purge_batch_done, ctx,
-                                  "purging");
-}
+    op->type = DS_OP_PURGE_BATCH;
+    op->hub = ngx_http_durable_ds_str(&ctx->hub);
+    op->in.purge.query = &ctx->purge;
+    op->in.purge.max = dlcf->purge_batch;
 
-
-static int
-ngx_http_durable_purge_batch_apply(ds_txn_t *txn,
-    ngx_http_durable_write_t *w)
-{
-    ngx_http_durable_ctx_t  *ctx = w->data;
-
-    int     rc, more;
-    size_t  deleted;
-
-    deleted = 0;
-    more = 0;
-
-    rc = ds_instance_purge(txn, ngx_http_durable_ds_str(&ctx->hub),
-                           &ctx->purge, ctx->purge_max, &deleted, &more);
-
-    ctx->purge_deleted = deleted;
-    ctx->purge_more = more && deleted;
-
-    return rc;
+    return ngx_http_durable_write(r, ctx, op,
+                                  ngx_http_durable_purge_batch_done);
 }
 
 
@@ -577,6 +550,8 @@ static ngx_int_t
 ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
 {
+    ds_op_t  *op = w->op;
+
     u_char     *p;
     ngx_str_t   body;
 
@@ -586,36 +561,30 @@ ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
      * fit where a smaller one does
      */
 
-    if (w->rc == DS_FULL && ctx->purge_max > 1) {
-        ctx->purge_max /= 2;
+    if (w->rc == DS_FULL && op->in.purge.max > 1) {
+        op->in.purge.max /= 2;
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "durable purge: store full, batches of %ui",
-                       ctx->purge_max);
+                       "durable purge: store full, batches of %uz",
+                       op->in.purge.max);
 
-        return ngx_http_durable_write(r, ctx,
-                                      ngx_http_durable_purge_batch_apply,
-                                      ngx_http_durable_purge_batch_done, ctx,
-                                      "purging");
+        return ngx_http_durable_write(r, ctx, op,
+                                      ngx_http_durable_purge_batch_done);
     }
 
     if (w->rc != DS_OK) {
         return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
     }
 
-    ctx->purged += ctx->purge_deleted;
+    ctx->purged += op->out.purge.deleted;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable purge: %ui deleted, more:%d", ctx->purged,
-                   ctx->purge_more);
+                   op->out.purge.more);
 
-    if (ctx->purge_more) {
-        ctx->purge_more = 0;
-
-        return ngx_http_durable_write(r, ctx,
-                                      ngx_http_durable_purge_batch_apply,
-                                      ngx_http_durable_purge_batch_done, ctx,
-                                      "purging");
+    if (op->out.purge.more) {
+        return ngx_http_durable_write(r, ctx, op,
+                                      ngx_http_durable_purge_batch_done);
     }
 
     if (ctx->purged == 0) {

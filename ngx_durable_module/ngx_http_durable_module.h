@@ -149,18 +149,14 @@ struct ngx_http_durable_ctx_s {
     ngx_uint_t                  claim_max;
     u_char                     *claim_tokens;
     ngx_msec_t                  claim_wait;
-    size_t                      claimed;
     ngx_uint_t                  claim_expired;
     ngx_http_durable_out_t     *claim_out;
-    int64_t                     claim_visible;
+    ds_op_t                    *claim_op;       /* every attempt's */
     ds_claim_filter_t           claim_filter;   /* names=; nnames 0: any */
 
     /* purge by filter, batch after batch */
     ds_query_t                  purge;
     ngx_uint_t                  purged;
-    ngx_uint_t                  purge_deleted;  /* by the last batch */
-    ngx_uint_t                  purge_max;      /* instances a batch */
-    int                         purge_more;
 
     /* for the access log variables: ngx_http_durable_variables.c */
     ngx_str_t                   log_id;         /* a start's instance */

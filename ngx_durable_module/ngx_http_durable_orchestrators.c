@@ -35,16 +35,11 @@ typedef struct {
 } ngx_http_durable_wait_args_t;
 
 
-/* a start or a restart, as the writer thread applies it */
+/* a start or a restart: the store operation and what the answer needs */
 typedef struct {
-    ds_str_t                    hub;
-    ds_str_t                    name;
-    ds_str_t                    input;
-    ds_str_t                    from;       /* restart: the original id */
+    ds_op_t                     op;
     ngx_str_t                   id;
-    ds_status_e                 status;     /* of an active namesake */
     ngx_http_durable_wait_args_t  wa;
-    unsigned                    restart:1;
 } ngx_http_durable_start_t;
 
 
@@ -52,8 +47,6 @@ static ngx_int_t ngx_http_durable_parse_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_wait_args_t *wa);
 static ngx_int_t ngx_http_durable_new_id(ngx_http_request_t *r,
     ngx_str_t *id);
-static int ngx_http_durable_start_apply(ds_txn_t *txn,
-    ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_start_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_started(ngx_http_request_t *r,
@@ -83,7 +76,8 @@ ngx_http_durable_start(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
                != NGX_OK)
         || ngx_http_durable_parse_wait(r, ctx, &s->wa) != NGX_OK
         || ngx_http_durable_parse_view(r, ctx) != NGX_OK
-        || ngx_http_durable_ingest_body(r, ctx, &s->input) != NGX_OK)
+        || ngx_http_durable_ingest_body(r, ctx, &s->op.in.start.input)
+           != NGX_OK)
     {
         return ngx_http_durable_fail(r, ctx);
     }
@@ -96,13 +90,15 @@ ngx_http_durable_start(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    s->hub = ngx_http_durable_ds_str(&ctx->hub);
-    s->name = ngx_http_durable_ds_str(&ctx->route.name);
+    s->op.type = DS_OP_START;
+    s->op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    s->op.in.start.id = ngx_http_durable_ds_str(&s->id);
+    s->op.in.start.name = ngx_http_durable_ds_str(&ctx->route.name);
+    s->op.data = s;
     ctx->log_id = s->id;
 
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_start_apply,
-                                  ngx_http_durable_start_done, s,
-                                  "starting");
+    return ngx_http_durable_write(r, ctx, &s->op,
+                                  ngx_http_durable_start_done);
 }
 
 
@@ -136,46 +132,15 @@ ngx_http_durable_restart(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         s->id.len = ctx->route.id.len;
     }
 
-    s->hub = ngx_http_durable_ds_str(&ctx->hub);
-    s->from = ngx_http_durable_ds_str(&ctx->route.id);
-    s->restart = 1;
+    s->op.type = DS_OP_RESTART;
+    s->op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    s->op.in.start.id = ngx_http_durable_ds_str(&s->id);
+    s->op.in.start.from = ngx_http_durable_ds_str(&ctx->route.id);
+    s->op.data = s;
     ctx->log_id = s->id;
 
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_start_apply,
-                                  ngx_http_durable_start_done, s,
-                                  "restarting");
-}
-
-
-/* in the writer thread */
-
-static int
-ngx_http_durable_start_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
-{
-    ngx_http_durable_start_t  *s = w->data;
-
-    int            rc;
-    ds_instance_t  inst;
-
-    if (s->restart) {
-        rc = ds_instance_get(txn, s->hub, s->from, &inst);
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        /* ds_op_start copies name and input before it writes */
-        s->name = inst.name;
-        s->input = inst.input;
-    }
-
-    rc = ds_op_start(txn, s->hub, ngx_http_durable_ds_str(&s->id), s->name,
-                     s->input, ds_time_now(), &inst);
-
-    if (rc == DS_CONFLICT) {
-        s->status = inst.status;
-    }
-
-    return rc;
+    return ngx_http_durable_write(r, ctx, &s->op,
+                                  ngx_http_durable_start_done);
 }
 
 
@@ -183,7 +148,7 @@ static ngx_int_t
 ngx_http_durable_start_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_http_durable_write_t *w)
 {
-    ngx_http_durable_start_t  *s = w->data;
+    ngx_http_durable_start_t  *s = w->op->data;
 
     switch (w->rc) {
 
@@ -193,11 +158,11 @@ ngx_http_durable_start_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
         return ngx_http_durable_started(r, ctx, &s->id, &s->wa);
 
     case DS_CONFLICT:
-        ngx_http_durable_log_status(ctx, s->status);
+        ngx_http_durable_log_status(ctx, s->op.out.start.status);
         return ngx_http_durable_send_error(r, NGX_HTTP_CONFLICT,
                    "An instance with ID '%V' already exists with status %s; "
                    "only a terminal instance can be replaced.", &s->id,
-                   ds_status_name(s->status));
+                   ds_status_name(s->op.out.start.status));
 
     case DS_NOTFOUND:
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);

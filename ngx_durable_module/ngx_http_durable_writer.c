@@ -188,13 +188,12 @@ ngx_http_durable_writer_exit(ngx_http_durable_store_t *st)
 
 ngx_int_t
 ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
-    ngx_http_durable_apply_pt apply, ngx_http_durable_written_pt done,
-    void *data, const char *what)
+    ds_op_t *op, ngx_http_durable_written_pt done)
 {
     ngx_int_t                  rc;
     ngx_http_durable_write_t  *w;
 
-    w = ngx_http_durable_write_alloc(r, apply, done, data, what);
+    w = ngx_http_durable_write_alloc(r, op, done);
     if (w == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -208,9 +207,8 @@ ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 
 
 ngx_http_durable_write_t *
-ngx_http_durable_write_alloc(ngx_http_request_t *r,
-    ngx_http_durable_apply_pt apply, ngx_http_durable_written_pt done,
-    void *data, const char *what)
+ngx_http_durable_write_alloc(ngx_http_request_t *r, ds_op_t *op,
+    ngx_http_durable_written_pt done)
 {
     ngx_http_durable_write_t  *w;
 
@@ -220,10 +218,9 @@ ngx_http_durable_write_alloc(ngx_http_request_t *r,
     }
 
     w->request = r;
-    w->apply = apply;
+    w->op = op;
     w->done = done;
-    w->data = data;
-    w->what = what;
+    w->what = ds_op_what(op->type);
 
     return w;
 }
@@ -312,7 +309,7 @@ again:
     for (w = batch; w; w = w->next) {
         before = ds_txn_writes(txn);
 
-        w->rc = w->apply(txn, w);
+        w->rc = ds_op_apply(txn, w->op);
 
         if (w->rc == DS_OK) {
             applied++;
@@ -376,7 +373,7 @@ ngx_http_durable_apply_nested(ds_env_t *env, ngx_http_durable_write_t *batch)
             continue;
         }
 
-        w->rc = w->apply(child, w);
+        w->rc = ds_op_apply(child, w->op);
 
         if (w->rc != DS_OK) {
             ds_txn_abort(child);
