@@ -4,9 +4,10 @@
  *
  * Operations as data: one entry point that applies a front end's
  * ds_op_t in the writer's txn. The contracts are in durable_store.h; this
- * file only maps each type onto the store's functions, with the reads a
+ * file maps each type onto the store's functions, with the reads a
  * refusal needs to word its answer (the status of a namesake, of an
- * instance that cannot be rewound or purged).
+ * instance that cannot be rewound or purged), and applies batches of them
+ * in one txn for a writer's group commit.
  */
 
 
@@ -16,6 +17,10 @@
 static int ds_op_apply_start(ds_txn_t *txn, ds_op_t *op, int64_t now);
 static int ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now);
 static int ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now);
+static void ds_op_batch_nested(ds_env_t *env, ds_op_t *batch);
+static void ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch,
+    size_t applied);
+static void ds_op_batch_fail(ds_op_t *batch, int rc, int all);
 
 
 static const struct {
@@ -276,5 +281,152 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
                                        op->in.work.lease,
                                        op->in.work.delete_state,
                                        op->in.work.result, now);
+    }
+}
+
+
+/*
+ * The ops of a batch run one after another in the batch's txn. One that
+ * fails without having written anything (a refusal: conflict, not found,
+ * stale lease, no room left but the reserve) leaves the txn as it was, so
+ * the batch goes on. One that fails after writing (a full map, an I/O
+ * error, a check that comes late) would leave half of itself behind, and
+ * a store error may leave the txn unusable: the txn is dropped. If
+ * nothing of the batch had been applied yet, the ops after it go on in a
+ * new txn; otherwise the batch runs again with each op in a nested txn of
+ * its own, so that the failing one fails alone (nested txns copy every
+ * page they touch, hence not the first choice).
+ */
+
+int
+ds_op_batch(ds_env_t *env, ds_op_t *ops)
+{
+    int        rc;
+    size_t     applied;
+    uint64_t   before;
+    ds_op_t   *op;
+    ds_txn_t  *txn;
+
+again:
+
+    rc = ds_txn_begin(env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        ds_op_batch_fail(ops, rc, 1);
+        return 0;
+    }
+
+    applied = 0;
+
+    for (op = ops; op; op = op->next) {
+        before = ds_txn_writes(txn);
+
+        if (ds_op_apply(txn, op) == DS_OK) {
+            applied++;
+            continue;
+        }
+
+        /*
+         * a DS_FULL with nothing written is the store's reserve refusing
+         * an operation that adds data: the txn is as it was
+         */
+
+        if (ds_txn_writes(txn) == before && op->rc != DS_ERROR) {
+            continue;
+        }
+
+        ds_txn_abort(txn);
+
+        if (applied == 0) {
+            /* the ops before it were refusals: their answers stand */
+
+            ops = op->next;
+
+            if (ops == NULL) {
+                return 0;
+            }
+
+            goto again;
+        }
+
+        ds_op_batch_nested(env, ops);
+
+        return 1;
+    }
+
+    ds_op_batch_commit(txn, ops, applied);
+
+    return 0;
+}
+
+
+static void
+ds_op_batch_nested(ds_env_t *env, ds_op_t *batch)
+{
+    int        rc;
+    size_t     applied;
+    ds_op_t   *op;
+    ds_txn_t  *txn, *child;
+
+    rc = ds_txn_begin(env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        ds_op_batch_fail(batch, rc, 1);
+        return;
+    }
+
+    applied = 0;
+
+    for (op = batch; op; op = op->next) {
+
+        op->rc = ds_txn_begin(env, txn, 1, &child);
+        if (op->rc != DS_OK) {
+            continue;
+        }
+
+        if (ds_op_apply(child, op) != DS_OK) {
+            ds_txn_abort(child);
+            continue;
+        }
+
+        op->rc = ds_txn_commit(child);
+
+        if (op->rc == DS_OK) {
+            applied++;
+        }
+    }
+
+    ds_op_batch_commit(txn, batch, applied);
+}
+
+
+static void
+ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch, size_t applied)
+{
+    int  rc;
+
+    if (applied == 0) {
+        ds_txn_abort(txn);
+        return;
+    }
+
+    rc = ds_txn_commit(txn);
+
+    if (rc != DS_OK) {
+        /* nothing of the batch is durable */
+        ds_op_batch_fail(batch, rc, 0);
+    }
+}
+
+
+/* all ops fail with rc, or those that had succeeded (refusals stand) */
+
+static void
+ds_op_batch_fail(ds_op_t *batch, int rc, int all)
+{
+    ds_op_t  *op;
+
+    for (op = batch; op; op = op->next) {
+        if (all || op->rc == DS_OK) {
+            op->rc = rc;
+        }
     }
 }

@@ -747,6 +747,7 @@ struct ds_op_s {
     int64_t             now;            /* µs; 0: the time of apply */
     int                 rc;             /* out: ds_rc_e */
     void               *data;           /* the front end's */
+    ds_op_t            *next;           /* ds_op_batch(): the next op */
 
     union {
         struct {
@@ -830,6 +831,16 @@ struct ds_op_s {
 
 /* applies op in txn (see above); returns op->rc */
 int ds_op_apply(ds_txn_t *txn, ds_op_t *op);
+/*
+ * The group commit of a writer: applies the ops chained by next, in
+ * order, in one write txn, and commits it once. Each op gets its own
+ * answer in op->rc: a refusal leaves the txn as it was and the batch goes
+ * on; an op that fails after writing is rolled back alone (the batch
+ * runs again, each op in a nested txn, unless nothing was applied before
+ * it); a failed commit fails every op that had been applied. Returns 1
+ * when the batch ran again in nested txns, 0 otherwise.
+ */
+int ds_op_batch(ds_env_t *env, ds_op_t *ops);
 /* "starting", "purging", ...: what an error message says was failing */
 const char *ds_op_what(ds_op_type_e type);
 /* whether a successful op may give workers or waiters something new */

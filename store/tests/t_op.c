@@ -27,6 +27,8 @@ static void t_op_lifecycle(void);
 static void t_op_purge(void);
 static void t_op_work(void);
 static void t_op_names(void);
+static void t_op_batch(void);
+static void t_op_batch_of(ds_op_t *ops, size_t n);
 static int t_apply(ds_env_t *env, ds_op_t *op);
 static ds_op_t t_mkop(ds_op_type_e type, const char *id);
 static void t_op_begin(void *data);
@@ -40,6 +42,7 @@ t_op_data(void)
     t_op_purge();
     t_op_work();
     t_op_names();
+    t_op_batch();
 }
 
 
@@ -371,6 +374,97 @@ t_op_names(void)
     T(!ds_op_wakes(DS_OP_WORK_CLAIM));
     T(!ds_op_wakes(DS_OP_COUNT));
     T(strcmp(ds_op_what(DS_OP_PURGE_BATCH), "purging") == 0);
+}
+
+
+/*
+ * Group commit: refusals leave the batch going; a start larger than the
+ * whole map fails after writing, and fails alone, whether ops before it
+ * were applied (the batch runs again in nested txns) or not.
+ */
+
+static void
+t_op_batch(void)
+{
+    int             redone;
+    char           *dir, *big;
+    size_t          size;
+    ds_op_t         ops[4];
+    ds_env_t       *env;
+    ds_txn_t       *txn;
+    ds_instance_t   inst;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 1024 * 1024, DS_SYNC_NONE);
+
+    size = 2 * 1024 * 1024;
+    big = t_alloc(size);
+    memset(big, 'x', size);
+    big[0] = '"';
+    big[size - 1] = '"';
+
+    /* applied, refused, too big, applied */
+
+    t_op_batch_of(ops, 4);
+    ops[0].in.start.id = t_s("a");
+    ops[1].in.start.id = t_s("a");
+    ops[2].in.start.id = t_s("big");
+    ops[2].in.start.input.data = big;
+    ops[2].in.start.input.len = size;
+    ops[3].in.start.id = t_s("c");
+
+    redone = ds_op_batch(env, ops);
+    T_INT(redone, 1);
+    T_INT(ops[0].rc, DS_OK);
+    T_INT(ops[1].rc, DS_CONFLICT);
+    T_INT(ops[1].out.start.status, DS_PENDING);
+    T(ops[2].rc == DS_FULL || ops[2].rc == DS_ERROR);
+    T_INT(ops[3].rc, DS_OK);
+
+    /* too big first: the batch goes on in a new txn, nothing redone */
+
+    t_op_batch_of(ops, 3);
+    ops[0].in.start.id = t_s("big");
+    ops[0].in.start.input.data = big;
+    ops[0].in.start.input.len = size;
+    ops[1].in.start.id = t_s("d");
+    ops[2].in.start.id = t_s("a");
+
+    redone = ds_op_batch(env, ops);
+    T_INT(redone, 0);
+    T(ops[0].rc == DS_FULL || ops[0].rc == DS_ERROR);
+    T_INT(ops[1].rc, DS_OK);
+    T_INT(ops[2].rc, DS_CONFLICT);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, t_s("Hub"), t_s("a"), &inst), DS_OK);
+    T_INT(ds_instance_get(txn, t_s("Hub"), t_s("c"), &inst), DS_OK);
+    T_INT(ds_instance_get(txn, t_s("Hub"), t_s("d"), &inst), DS_OK);
+    T_INT(ds_instance_get(txn, t_s("Hub"), t_s("big"), &inst),
+          DS_NOTFOUND);
+    ds_txn_abort(txn);
+
+    T(t_consistent(env, t_s("Hub"), NULL));
+
+    free(big);
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* n chained starts of a small input; the caller sets the ids */
+
+static void
+t_op_batch_of(ds_op_t *ops, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        ops[i] = t_mkop(DS_OP_START, "");
+        ops[i].in.start.name = t_s("Hello");
+        ops[i].in.start.input = t_s("1");
+        ops[i].next = (i + 1 < n) ? &ops[i + 1] : NULL;
+    }
 }
 
 
