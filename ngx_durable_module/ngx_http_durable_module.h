@@ -88,13 +88,17 @@ typedef struct {
 } ngx_http_durable_loc_conf_t;
 
 
-/* a growing buffer in the request pool, for responses of unknown size */
+/*
+ * A growing buffer for responses of unknown size: in the request pool, or
+ * (heap) malloc'd and freed with the pool, for one a thread fills.
+ */
 typedef struct {
     u_char                     *start;
     u_char                     *pos;
     u_char                     *end;
     ngx_pool_t                 *pool;
     ngx_uint_t                  failed;
+    unsigned                    heap:1;
 } ngx_http_durable_out_t;
 
 

@@ -193,16 +193,32 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     ctx->claim_max = max;
 
     ctx->claim_tokens = ngx_pnalloc(r->pool, max * DS_LEASE_LEN);
-    ctx->claim_out = ngx_palloc(r->pool, sizeof(ngx_http_durable_out_t));
+    if (ctx->claim_tokens == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     ctx->claim_op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
+    if (ctx->claim_op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     cl = ngx_palloc(r->pool, sizeof(ngx_http_durable_claim_t));
+    if (cl == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    /* sized so that the writer thread rarely has to grow it */
+    ctx->claim_out = ngx_palloc(r->pool, sizeof(ngx_http_durable_out_t));
+    if (ctx->claim_out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    if (ctx->claim_tokens == NULL || ctx->claim_out == NULL
-        || ctx->claim_op == NULL || cl == NULL
-        || ngx_http_durable_out_init(ctx->claim_out, r->pool, 16384 * max)
-           != NGX_OK)
+    /*
+     * sized so that the writer thread rarely has to grow it, and on the
+     * heap, as the thread may grow it
+     */
+
+    if (ngx_http_durable_out_heap(ctx->claim_out, r->pool, 16384 * max)
+        != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
