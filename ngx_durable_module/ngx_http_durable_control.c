@@ -19,6 +19,7 @@ static ngx_int_t ngx_http_durable_reason_string(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *out);
 static int ngx_http_durable_read_status(ngx_http_durable_ctx_t *ctx,
     ds_status_e *status);
+static void ngx_http_durable_status_got(ds_op_t *op);
 static ngx_int_t ngx_http_durable_control_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
@@ -202,22 +203,26 @@ ngx_http_durable_reason_string(ngx_http_request_t *r,
 static int
 ngx_http_durable_read_status(ngx_http_durable_ctx_t *ctx, ds_status_e *status)
 {
-    int             rc;
-    ds_txn_t       *txn;
-    ds_instance_t   inst;
+    ds_op_t  op;
 
-    rc = ngx_http_durable_read_txn(ctx, &txn);
-    if (rc != DS_OK) {
-        return rc;
+    ngx_memzero(&op, sizeof(ds_op_t));
+
+    op.type = DS_OP_STATUS;
+    op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    op.in.control.id = ngx_http_durable_ds_str(&ctx->route.id);
+    op.done = ngx_http_durable_status_got;
+    op.data = status;
+
+    return ngx_http_durable_read(ctx, &op);
+}
+
+
+static void
+ngx_http_durable_status_got(ds_op_t *op)
+{
+    ds_status_e  *status = op->data;
+
+    if (op->rc == DS_OK) {
+        *status = op->out.status.inst->status;
     }
-
-    rc = ds_instance_get(txn, ngx_http_durable_ds_str(&ctx->hub),
-                         ngx_http_durable_ds_str(&ctx->route.id), &inst);
-    if (rc == DS_OK) {
-        *status = inst.status;
-    }
-
-    ngx_http_durable_read_done(ctx, txn);
-
-    return rc;
 }

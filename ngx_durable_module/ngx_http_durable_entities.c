@@ -18,6 +18,14 @@
 
 
 
+/* an entity's state, as a read copies it */
+typedef struct {
+    ngx_pool_t                 *pool;
+    ngx_str_t                   body;
+    ngx_uint_t                  failed;
+} ngx_http_durable_state_t;
+
+
 typedef struct {
     ngx_http_durable_out_t      out;
     ngx_uint_t                  fetch_state;
@@ -29,6 +37,7 @@ static ngx_int_t ngx_http_durable_entity_id(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *name, ds_str_t *key);
 static int ngx_http_durable_entity_item(void *data,
     const ds_entity_t *entity);
+static void ngx_http_durable_entity_got(ds_op_t *op);
 static ngx_int_t ngx_http_durable_signal_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
@@ -113,11 +122,10 @@ ngx_int_t
 ngx_http_durable_entity_get(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    int           rc;
-    ds_str_t      name, key;
-    ds_txn_t     *txn;
-    ngx_str_t     body;
-    ds_entity_t   entity;
+    int                       rc;
+    ds_op_t                   op;
+    ds_str_t                  name, key;
+    ngx_http_durable_state_t  st;
 
     /* "$" is the empty key, on reads only */
 
@@ -129,35 +137,60 @@ ngx_http_durable_entity_get(ngx_http_request_t *r,
         return ngx_http_durable_fail(r, ctx);
     }
 
-    rc = ngx_http_durable_read_txn(ctx, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
+    ngx_memzero(&op, sizeof(ds_op_t));
+
+    st.pool = r->pool;
+    ngx_str_null(&st.body);
+    st.failed = 0;
+
+    op.type = DS_OP_ENTITY_GET;
+    op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    op.in.entity.name = name;
+    op.in.entity.key = key;
+    op.done = ngx_http_durable_entity_got;
+    op.data = &st;
+
+    rc = ngx_http_durable_read(ctx, &op);
+
+    if (st.failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ds_entity_get(txn, ngx_http_durable_ds_str(&ctx->hub), name, key,
-                       &entity);
-
-    if (rc == DS_OK && entity.state.len) {
-        body.len = entity.state.len;
-        body.data = ngx_pnalloc(r->pool, body.len);
-        if (body.data == NULL) {
-            ngx_http_durable_read_done(ctx, txn);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_memcpy(body.data, entity.state.data, body.len);
-        ngx_http_durable_read_done(ctx, txn);
-
-        return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+    if (rc == DS_OK && st.body.len) {
+        return ngx_http_durable_send(r, NGX_HTTP_OK, &st.body);
     }
-
-    ngx_http_durable_read_done(ctx, txn);
 
     if (rc == DS_OK || rc == DS_NOTFOUND) {
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
     }
 
     return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
+}
+
+
+/* the state is copied while the store holds it: the answer outlives it */
+
+static void
+ngx_http_durable_entity_got(ds_op_t *op)
+{
+    ngx_http_durable_state_t  *st = op->data;
+
+    const ds_entity_t  *e;
+
+    if (op->rc != DS_OK || op->out.entity.entity->state.len == 0) {
+        return;
+    }
+
+    e = op->out.entity.entity;
+
+    st->body.data = ngx_pnalloc(st->pool, e->state.len);
+    if (st->body.data == NULL) {
+        st->failed = 1;
+        return;
+    }
+
+    ngx_memcpy(st->body.data, e->state.data, e->state.len);
+    st->body.len = e->state.len;
 }
 
 

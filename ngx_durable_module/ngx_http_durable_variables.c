@@ -379,3 +379,25 @@ ngx_http_durable_read_done(ngx_http_durable_ctx_t *ctx, ds_txn_t *txn)
     ctx->store_us += ngx_http_durable_usec() - ctx->read_start;
     ctx->store_timed = 1;
 }
+
+
+/*
+ * A read operation, answered through op->done() before this returns (the
+ * store's data is readable there); its time counts into $durable_store_ms.
+ */
+
+int
+ngx_http_durable_read(ngx_http_durable_ctx_t *ctx, ds_op_t *op)
+{
+    int       rc;
+    uint64_t  start;
+
+    start = ngx_http_durable_usec();
+
+    rc = ds_op_read(ctx->store->env, op);
+
+    ctx->store_us += ngx_http_durable_usec() - start;
+    ctx->store_timed = 1;
+
+    return rc;
+}

@@ -40,7 +40,9 @@ static const struct {
     { "claiming", 0 },                  /* DS_OP_WORK_CLAIM */
     { "completing work", 1 },           /* DS_OP_WORK_COMPLETE */
     { "completing work", 1 },           /* DS_OP_WORK_RENEW */
-    { "completing work", 1 }            /* DS_OP_WORK_ABANDON */
+    { "completing work", 1 },           /* DS_OP_WORK_ABANDON */
+    { "reading", 0 },                   /* DS_OP_STATUS */
+    { "reading", 0 }                    /* DS_OP_ENTITY_GET */
 };
 
 
@@ -429,4 +431,76 @@ ds_op_batch_fail(ds_op_t *batch, int rc, int all)
             op->rc = rc;
         }
     }
+}
+
+
+int
+ds_op_read(ds_env_t *env, ds_op_t *op)
+{
+    int            rc;
+    ds_txn_t      *txn;
+    ds_entity_t    entity;
+    ds_instance_t  inst;
+
+    op->backend = NULL;
+
+    rc = ds_txn_begin(env, NULL, 0, &txn);
+
+    if (rc == DS_OK) {
+        op->backend = txn;
+
+        switch (op->type) {
+
+        case DS_OP_STATUS:
+            rc = ds_instance_get(txn, op->hub, op->in.control.id, &inst);
+            op->out.status.inst = (rc == DS_OK) ? &inst : NULL;
+            break;
+
+        case DS_OP_ENTITY_GET:
+            rc = ds_entity_get(txn, op->hub, op->in.entity.name,
+                               op->in.entity.key, &entity);
+            op->out.entity.entity = (rc == DS_OK) ? &entity : NULL;
+            break;
+
+        default:
+            rc = DS_INVALID;
+            break;
+        }
+    }
+
+    op->rc = rc;
+
+    if (op->done != NULL) {
+        op->done(op);
+    }
+
+    if (op->backend != NULL) {
+        ds_txn_abort(txn);
+        op->backend = NULL;
+    }
+
+    return rc;
+}
+
+
+int
+ds_op_history(ds_op_t *op, ds_event_cb cb, void *data)
+{
+    if (op->backend == NULL || op->type != DS_OP_STATUS) {
+        return DS_INVALID;
+    }
+
+    return ds_history_read(op->backend, op->hub, op->in.control.id, cb,
+                           data);
+}
+
+
+const char *
+ds_op_error(const ds_op_t *op)
+{
+    if (op->rc == DS_ERROR && op->backend != NULL) {
+        return ds_txn_error(op->backend);
+    }
+
+    return ds_strerror(op->rc);
 }

@@ -719,6 +719,15 @@ int ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
  *                    DS_NOTFOUND, DS_CONFLICT. Idempotent.
  * DS_OP_WORK_ABANDON in.work: kind, key, lease. Releases the item for the
  *                    next claim. DS_NOTFOUND, DS_CONFLICT (also a retry).
+ *
+ * Reads, through ds_op_read() only; they change nothing, so any retry is
+ * safe:
+ *
+ * DS_OP_STATUS       in.control: id. out.status.inst: the instance, its
+ *                    strings pointing into the store, valid during done();
+ *                    ds_op_history() reads its history there. DS_NOTFOUND.
+ * DS_OP_ENTITY_GET   in.entity: name, key. out.entity.entity: its state,
+ *                    valid during done(). DS_NOTFOUND: no state.
  */
 
 typedef enum {
@@ -736,10 +745,14 @@ typedef enum {
     DS_OP_WORK_COMPLETE,
     DS_OP_WORK_RENEW,
     DS_OP_WORK_ABANDON,
+    DS_OP_STATUS,
+    DS_OP_ENTITY_GET,
     DS_OP_COUNT
 } ds_op_type_e;
 
 typedef struct ds_op_s  ds_op_t;
+
+typedef void (*ds_op_done_pt)(ds_op_t *op);
 
 struct ds_op_s {
     ds_op_type_e        type;
@@ -747,7 +760,9 @@ struct ds_op_s {
     int64_t             now;            /* µs; 0: the time of apply */
     int                 rc;             /* out: ds_rc_e */
     void               *data;           /* the front end's */
+    ds_op_done_pt       done;           /* reads: the answer */
     ds_op_t            *next;           /* ds_op_batch(): the next op */
+    void               *backend;        /* the backend's, during done() */
 
     union {
         struct {
@@ -826,6 +841,14 @@ struct ds_op_s {
             ds_status_e         status;
             int64_t             expires;
         } work;
+
+        struct {
+            const ds_instance_t  *inst;
+        } status;
+
+        struct {
+            const ds_entity_t    *entity;
+        } entity;
     } out;
 };
 
@@ -841,6 +864,16 @@ int ds_op_apply(ds_txn_t *txn, ds_op_t *op);
  * when the batch ran again in nested txns, 0 otherwise.
  */
 int ds_op_batch(ds_env_t *env, ds_op_t *ops);
+/*
+ * Answers a read at once: op->done(op) runs before this returns, with
+ * op->rc set, also when the read failed, and while the store holds what
+ * the answer points to (render it there, without copies). Returns op->rc.
+ */
+int ds_op_read(ds_env_t *env, ds_op_t *op);
+/* during a DS_OP_STATUS done(): the instance's history events, in order */
+int ds_op_history(ds_op_t *op, ds_event_cb cb, void *data);
+/* during done(): what went wrong, for the log, when rc is DS_ERROR */
+const char *ds_op_error(const ds_op_t *op);
 /* "starting", "purging", ...: what an error message says was failing */
 const char *ds_op_what(ds_op_type_e type);
 /* whether a successful op may give workers or waiters something new */

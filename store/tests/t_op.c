@@ -16,6 +16,15 @@
 
 
 typedef struct {
+    size_t          calls;
+    size_t          events;
+    int             history_rc;
+    ds_status_e     status;
+    char            name[64];
+} t_read_t;
+
+
+typedef struct {
     size_t          begun;
     size_t          items;
     char            id[64];
@@ -28,6 +37,9 @@ static void t_op_purge(void);
 static void t_op_work(void);
 static void t_op_names(void);
 static void t_op_batch(void);
+static void t_op_reads(void);
+static void t_op_read_done(ds_op_t *op);
+static int t_op_event(void *data, uint64_t seq, ds_str_t event);
 static void t_op_batch_of(ds_op_t *ops, size_t n);
 static int t_apply(ds_env_t *env, ds_op_t *op);
 static ds_op_t t_mkop(ds_op_type_e type, const char *id);
@@ -43,6 +55,7 @@ t_op_data(void)
     t_op_work();
     t_op_names();
     t_op_batch();
+    t_op_reads();
 }
 
 
@@ -468,6 +481,110 @@ t_op_batch_of(ds_op_t *ops, size_t n)
 }
 
 
+/*
+ * Reads answer through done() before ds_op_read() returns, also when
+ * they fail, with what they point to still readable there.
+ */
+
+static void
+t_op_reads(void)
+{
+    char      *dir;
+    ds_op_t    op;
+    ds_env_t  *env;
+    t_read_t   seen;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    op = t_mkop(DS_OP_START, "r");
+    op.in.start.name = t_s("Reader");
+    T_INT(t_apply(env, &op), DS_OK);
+
+    op = t_mkop(DS_OP_ENTITY_SIGNAL, "");
+    op.in.entity.name = t_s("Counter");
+    op.in.entity.key = t_s("k");
+    op.in.entity.operation = t_s("add");
+    T_INT(t_apply(env, &op), DS_OK);
+
+    memset(&seen, 0, sizeof(seen));
+
+    op = t_mkop(DS_OP_STATUS, "r");
+    op.done = t_op_read_done;
+    op.data = &seen;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T_INT(seen.calls, 1);
+    T_INT(seen.status, DS_PENDING);
+    T(strcmp(seen.name, "Reader") == 0);
+    T_INT(seen.history_rc == DS_OK || seen.history_rc == DS_NOTFOUND, 1);
+    T(op.backend == NULL);
+
+    op = t_mkop(DS_OP_STATUS, "missing");
+    op.done = t_op_read_done;
+    op.data = &seen;
+    T_INT(ds_op_read(env, &op), DS_NOTFOUND);
+    T_INT(seen.calls, 2);
+    T(strcmp(ds_op_error(&op), ds_strerror(DS_NOTFOUND)) == 0);
+
+    /* a signalled entity has no state until an operation sets it */
+
+    op = t_mkop(DS_OP_ENTITY_GET, "");
+    op.in.entity.name = t_s("counter");
+    op.in.entity.key = t_s("k");
+    op.done = t_op_read_done;
+    op.data = &seen;
+    T_INT(ds_op_read(env, &op), DS_NOTFOUND);
+    T_INT(seen.calls, 3);
+
+    /* a write type is not a read */
+
+    op = t_mkop(DS_OP_PURGE, "r");
+    op.done = t_op_read_done;
+    op.data = &seen;
+    T_INT(ds_op_read(env, &op), DS_INVALID);
+    T_INT(seen.calls, 4);
+    T_INT(ds_op_history(&op, t_op_event, &seen), DS_INVALID);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+static void
+t_op_read_done(ds_op_t *op)
+{
+    t_read_t  *seen = op->data;
+
+    seen->calls++;
+
+    if (op->rc != DS_OK) {
+        return;
+    }
+
+    if (op->type == DS_OP_STATUS) {
+        seen->status = op->out.status.inst->status;
+        snprintf(seen->name, sizeof(seen->name), "%.*s",
+                 (int) op->out.status.inst->name.len,
+                 op->out.status.inst->name.data);
+        seen->history_rc = ds_op_history(op, t_op_event, seen);
+    }
+}
+
+
+static int
+t_op_event(void *data, uint64_t seq, ds_str_t event)
+{
+    t_read_t  *seen = data;
+
+    (void) seq;
+    (void) event;
+
+    seen->events++;
+
+    return 0;
+}
+
+
 /* one op in a write txn of its own, committed unless refused */
 
 static int
@@ -509,6 +626,9 @@ t_mkop(ds_op_type_e type, const char *id)
     case DS_OP_START:
     case DS_OP_RESTART:
         op.in.start.id = t_s(id);
+        break;
+
+    case DS_OP_ENTITY_GET:
         break;
 
     case DS_OP_WORK_COMPLETE:
