@@ -22,6 +22,17 @@
 #define NGX_HTTP_DURABLE_REREAD        1000    /* ms */
 
 
+/* a status read: what its done() found and rendered */
+typedef struct {
+    ngx_http_request_t         *request;
+    ngx_http_durable_ctx_t     *ctx;
+    ngx_uint_t                 *active;
+    ngx_str_t                   body;
+    ds_status_e                 status;
+    ngx_int_t                   rc;
+} ngx_http_durable_view_t;
+
+
 typedef struct {
     ngx_http_request_t         *request;
     ngx_uint_t                  show_input;
@@ -34,6 +45,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_durable_status_answer(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t *active);
+static void ngx_http_durable_status_got(ds_op_t *op);
 static ngx_int_t ngx_http_durable_status_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
 static int ngx_http_durable_list_item(void *data, ds_str_t id,
@@ -152,68 +164,50 @@ ngx_http_durable_status_answer(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t *active)
 {
     int                           rc;
-    ds_str_t                      hub, id;
-    ds_txn_t                     *txn;
-    ngx_str_t                     body, url;
+    ds_op_t                       op;
+    ngx_str_t                     url;
     ngx_uint_t                    status;
-    ds_instance_t                 inst;
+    ngx_http_durable_view_t       v;
     ngx_http_durable_loc_conf_t  *dlcf;
 
     static ngx_str_t  retry = ngx_string("5");
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
-    hub = ngx_http_durable_ds_str(&ctx->hub);
-    id = ngx_http_durable_ds_str(&ctx->wait_id);
+    ngx_memzero(&op, sizeof(ds_op_t));
 
-    rc = ngx_http_durable_read_txn(ctx, &txn);
-    if (rc != DS_OK) {
-        if (active) {
-            *active = 0;
-        }
+    v.request = r;
+    v.ctx = ctx;
+    v.active = active;
+    v.rc = NGX_OK;
+    ngx_str_null(&v.body);
 
-        return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
-    }
+    op.type = DS_OP_STATUS;
+    op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    op.in.control.id = ngx_http_durable_ds_str(&ctx->wait_id);
+    op.done = ngx_http_durable_status_got;
+    op.data = &v;
 
-    rc = ds_instance_get(txn, hub, id, &inst);
+    rc = ngx_http_durable_read(ctx, &op);
 
-    if (active && *active) {
-        if (rc == DS_OK && !ds_status_is_terminal(inst.status)) {
-            if (!ctx->waiting) {
-                ctx->wait_status = inst.status;
-                ngx_http_durable_read_done(ctx, txn);
-                return NGX_OK;
-            }
-
-            if (inst.status == ctx->wait_status) {
-                ngx_http_durable_read_done(ctx, txn);
-                return NGX_OK;
-            }
-        }
-
-        *active = 0;
+    if (v.rc == NGX_DECLINED) {
+        /* still active, as it was when the wait began */
+        return NGX_OK;
     }
 
     if (rc == DS_NOTFOUND) {
-        ngx_http_durable_read_done(ctx, txn);
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
     }
 
     if (rc != DS_OK) {
-        ngx_http_durable_read_done(ctx, txn);
         return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
     }
 
-    /* the record points into the map: render before the txn ends */
-
-    rc = ngx_http_durable_render_view(r, ctx, txn, &inst, &body);
-    ngx_http_durable_read_done(ctx, txn);
-
-    if (rc != NGX_OK) {
+    if (v.rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    switch (inst.status) {
+    switch (v.status) {
 
     case DS_COMPLETED:
         status = NGX_HTTP_OK;
@@ -241,7 +235,55 @@ ngx_http_durable_status_answer(ngx_http_request_t *r,
         status = NGX_HTTP_ACCEPTED;
     }
 
-    return ngx_http_durable_send(r, status, &body);
+    return ngx_http_durable_send(r, status, &v.body);
+}
+
+
+/*
+ * The status read, while the store holds the record: an instance still
+ * active as when the wait began is not answered (v->rc NGX_DECLINED);
+ * any other is rendered.
+ */
+
+static void
+ngx_http_durable_status_got(ds_op_t *op)
+{
+    ngx_http_durable_view_t  *v = op->data;
+
+    const ds_instance_t     *inst;
+    ngx_http_durable_ctx_t  *ctx;
+
+    ctx = v->ctx;
+    inst = op->out.status.inst;
+
+    if (v->active && *v->active) {
+        if (op->rc == DS_OK && !ds_status_is_terminal(inst->status)) {
+            if (!ctx->waiting) {
+                ctx->wait_status = inst->status;
+                v->rc = NGX_DECLINED;
+                return;
+            }
+
+            if (inst->status == ctx->wait_status) {
+                v->rc = NGX_DECLINED;
+                return;
+            }
+        }
+
+        *v->active = 0;
+    }
+
+    if (op->rc != DS_OK) {
+        return;
+    }
+
+    v->status = inst->status;
+
+    if (ngx_http_durable_render_view(v->request, ctx, op, &v->body)
+        != NGX_OK)
+    {
+        v->rc = NGX_ERROR;
+    }
 }
 
 
@@ -249,21 +291,20 @@ ngx_http_durable_status_answer(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_durable_render_view(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ds_txn_t *txn, ds_instance_t *inst,
-    ngx_str_t *out)
+    ngx_http_durable_ctx_t *ctx, ds_op_t *op, ngx_str_t *out)
 {
-    ngx_str_t  history, *hist;
+    ngx_str_t             history, *hist;
+    const ds_instance_t  *inst;
+
+    inst = op->out.status.inst;
 
     ngx_http_durable_log_status(ctx, inst->status);
 
     hist = NULL;
 
     if (ctx->show_history && inst->status != DS_PENDING) {
-        if (ngx_http_durable_render_history(r, txn,
-                                      ngx_http_durable_ds_str(&ctx->hub),
-                                      ngx_http_durable_ds_str(&ctx->wait_id),
-                                      ctx->show_input, ctx->show_output,
-                                      &history)
+        if (ngx_http_durable_render_history(r, op, ctx->show_input,
+                                            ctx->show_output, &history)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -272,7 +313,8 @@ ngx_http_durable_render_view(ngx_http_request_t *r,
         hist = history.len ? &history : NULL;
     }
 
-    return ngx_http_durable_render_status(r, &ctx->wait_id, inst,
+    return ngx_http_durable_render_status(r, &ctx->wait_id,
+                                          (ds_instance_t *) inst,
                                           ctx->show_input, hist, out);
 }
 

@@ -35,6 +35,15 @@ typedef struct {
 } ngx_http_durable_wait_args_t;
 
 
+/* the status read of a waiting start: what its done() found */
+typedef struct {
+    ngx_http_request_t         *request;
+    ngx_http_durable_ctx_t     *ctx;
+    ngx_str_t                   body;
+    ngx_int_t                   rc;     /* NGX_AGAIN: not finished */
+} ngx_http_durable_start_read_t;
+
+
 /* a start or a restart: the store operation and what the answer needs */
 typedef struct {
     ds_op_t                     op;
@@ -54,6 +63,7 @@ static ngx_int_t ngx_http_durable_started(ngx_http_request_t *r,
     ngx_http_durable_wait_args_t *wa);
 static ngx_int_t ngx_http_durable_start_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
+static void ngx_http_durable_start_got(ds_op_t *op);
 static ngx_int_t ngx_http_durable_check_status(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *id);
 
@@ -290,63 +300,98 @@ static ngx_int_t
 ngx_http_durable_start_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
 {
-    int             rc;
-    ds_txn_t       *txn;
-    ngx_str_t       body;
-    ds_instance_t   inst;
+    int                            rc;
+    ds_op_t                        op;
+    ngx_http_durable_start_read_t  sr;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable wait: reading the status of \"%V\"",
                    &ctx->wait_id);
 
-    rc = ngx_http_durable_read_txn(ctx, &txn);
-    if (rc != DS_OK) {
+    ngx_memzero(&op, sizeof(ds_op_t));
+
+    sr.request = r;
+    sr.ctx = ctx;
+    sr.rc = NGX_AGAIN;
+    ngx_str_null(&sr.body);
+
+    op.type = DS_OP_STATUS;
+    op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    op.in.control.id = ngx_http_durable_ds_str(&ctx->wait_id);
+    op.done = ngx_http_durable_start_got;
+    op.data = &sr;
+
+    rc = ngx_http_durable_read(ctx, &op);
+
+    if (rc != DS_OK && rc != DS_NOTFOUND) {
         return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
     }
 
-    rc = ds_instance_get(txn, ngx_http_durable_ds_str(&ctx->hub),
-                         ngx_http_durable_ds_str(&ctx->wait_id), &inst);
+    switch (sr.rc) {
 
-    if (rc == DS_OK) {
-        ngx_http_durable_log_status(ctx, inst.status);
-    }
-
-    if (rc != DS_OK || !ds_status_is_terminal(inst.status)) {
-        ngx_http_durable_read_done(ctx, txn);
-
-        if (rc != DS_OK && rc != DS_NOTFOUND) {
-            return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
-        }
-
+    case NGX_AGAIN:
+        /* not there, or not finished yet */
         return expired ? ngx_http_durable_check_status(r, ctx, &ctx->wait_id)
                        : NGX_AGAIN;
-    }
 
-    if (inst.status == DS_COMPLETED) {
-        /* the output itself is the body */
+    case NGX_OK:
+        return ngx_http_durable_send(r, NGX_HTTP_OK, &sr.body);
 
-        body.len = inst.output.len ? inst.output.len : 4;
-        body.data = ngx_pnalloc(r->pool, body.len);
-        if (body.data == NULL) {
-            ngx_http_durable_read_done(ctx, txn);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_memcpy(body.data, inst.output.len ? inst.output.data : "null",
-                   body.len);
-        ngx_http_durable_read_done(ctx, txn);
-
-        return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
-    }
-
-    rc = ngx_http_durable_render_view(r, ctx, txn, &inst, &body);
-    ngx_http_durable_read_done(ctx, txn);
-
-    if (rc != NGX_OK) {
+    default:
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+}
 
-    return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+
+/*
+ * The status read of a waiting start: a finished instance is answered
+ * with its output when it completed, else with its status payload.
+ */
+
+static void
+ngx_http_durable_start_got(ds_op_t *op)
+{
+    ngx_http_durable_start_read_t  *sr = op->data;
+
+    ngx_str_t            *body;
+    const ds_instance_t  *inst;
+
+    if (op->rc != DS_OK) {
+        return;
+    }
+
+    inst = op->out.status.inst;
+    body = &sr->body;
+
+    ngx_http_durable_log_status(sr->ctx, inst->status);
+
+    if (!ds_status_is_terminal(inst->status)) {
+        return;
+    }
+
+    sr->rc = NGX_ERROR;
+
+    if (inst->status == DS_COMPLETED) {
+        /* the output itself is the body */
+
+        body->len = inst->output.len ? inst->output.len : 4;
+        body->data = ngx_pnalloc(sr->request->pool, body->len);
+        if (body->data == NULL) {
+            return;
+        }
+
+        ngx_memcpy(body->data, inst->output.len ? inst->output.data : "null",
+                   body->len);
+
+        sr->rc = NGX_OK;
+        return;
+    }
+
+    if (ngx_http_durable_render_view(sr->request, sr->ctx, op, body)
+        == NGX_OK)
+    {
+        sr->rc = NGX_OK;
+    }
 }
 
 
