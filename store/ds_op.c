@@ -42,7 +42,9 @@ static const struct {
     { "completing work", 1 },           /* DS_OP_WORK_RENEW */
     { "completing work", 1 },           /* DS_OP_WORK_ABANDON */
     { "reading", 0 },                   /* DS_OP_STATUS */
-    { "reading", 0 }                    /* DS_OP_ENTITY_GET */
+    { "reading", 0 },                   /* DS_OP_ENTITY_GET */
+    { "listing", 0 },                   /* DS_OP_LIST */
+    { "listing", 0 }                    /* DS_OP_ENTITY_LIST */
 };
 
 
@@ -460,6 +462,28 @@ ds_op_read(ds_env_t *env, ds_op_t *op)
             rc = ds_entity_get(txn, op->hub, op->in.entity.name,
                                op->in.entity.key, &entity);
             op->out.entity.entity = (rc == DS_OK) ? &entity : NULL;
+            break;
+
+        case DS_OP_LIST:
+            op->out.list.token_len = 0;
+            rc = ds_instance_list(txn, op->hub, op->in.list.query,
+                                  op->in.list.item, op->in.list.item_data,
+                                  op->in.list.token,
+                                  &op->out.list.token_len);
+            break;
+
+        case DS_OP_ENTITY_LIST:
+            op->out.list.token_len = 0;
+            rc = ds_entity_list(txn, op->hub, op->in.entity_list.name,
+                                op->in.entity_list.from,
+                                op->in.entity_list.to,
+                                op->in.entity_list.top,
+                                op->in.entity_list.scan_budget,
+                                op->in.entity_list.token_in,
+                                op->in.entity_list.item,
+                                op->in.entity_list.item_data,
+                                op->in.entity_list.token,
+                                &op->out.list.token_len);
             break;
 
         default:

@@ -728,6 +728,15 @@ int ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
  *                    ds_op_history() reads its history there. DS_NOTFOUND.
  * DS_OP_ENTITY_GET   in.entity: name, key. out.entity.entity: its state,
  *                    valid during done(). DS_NOTFOUND: no state.
+ * DS_OP_LIST         in.list: query (ds_instance_list's), item and
+ *                    item_data, token (DS_TOKEN_MAX bytes, the caller's).
+ *                    item is called for each instance of the page, before
+ *                    done(); out.list.token_len: the continuation token's
+ *                    length in token, 0 on the last page. DS_INVALID: a
+ *                    bad token.
+ * DS_OP_ENTITY_LIST  in.entity_list: name (len 0: all), from, to, top,
+ *                    scan_budget, token_in, item and item_data, token:
+ *                    as DS_OP_LIST, over entities with state.
  */
 
 typedef enum {
@@ -747,6 +756,8 @@ typedef enum {
     DS_OP_WORK_ABANDON,
     DS_OP_STATUS,
     DS_OP_ENTITY_GET,
+    DS_OP_LIST,
+    DS_OP_ENTITY_LIST,
     DS_OP_COUNT
 } ds_op_type_e;
 
@@ -816,6 +827,25 @@ struct ds_op_s {
             ds_str_t            reason;
             ds_str_t            details;
         } work;
+
+        struct {
+            const ds_query_t   *query;
+            ds_instance_cb      item;
+            void               *item_data;
+            char               *token;  /* DS_TOKEN_MAX bytes */
+        } list;
+
+        struct {
+            ds_str_t            name;
+            int64_t             from;
+            int64_t             to;
+            size_t              top;
+            size_t              scan_budget;
+            ds_str_t            token_in;
+            ds_entity_cb        item;
+            void               *item_data;
+            char               *token;  /* DS_TOKEN_MAX bytes */
+        } entity_list;
     } in;
 
     union {
@@ -849,6 +879,10 @@ struct ds_op_s {
         struct {
             const ds_entity_t    *entity;
         } entity;
+
+        struct {
+            size_t              token_len;
+        } list;
     } out;
 };
 

@@ -39,7 +39,10 @@ static void t_op_names(void);
 static void t_op_batch(void);
 static void t_op_reads(void);
 static void t_op_read_done(ds_op_t *op);
+static void t_op_lists(ds_env_t *env, t_read_t *seen);
 static int t_op_event(void *data, uint64_t seq, ds_str_t event);
+static int t_op_row(void *data, ds_str_t id, const ds_instance_t *inst);
+static int t_op_entity_row(void *data, const ds_entity_t *entity);
 static void t_op_batch_of(ds_op_t *ops, size_t n);
 static int t_apply(ds_env_t *env, ds_op_t *op);
 static ds_op_t t_mkop(ds_op_type_e type, const char *id);
@@ -536,6 +539,14 @@ t_op_reads(void)
     T_INT(ds_op_read(env, &op), DS_NOTFOUND);
     T_INT(seen.calls, 3);
 
+    /* lists: rows before done(), a page at a time, then no token */
+
+    op = t_mkop(DS_OP_START, "s");
+    op.in.start.name = t_s("Reader");
+    T_INT(t_apply(env, &op), DS_OK);
+
+    t_op_lists(env, &seen);
+
     /* a write type is not a read */
 
     op = t_mkop(DS_OP_PURGE, "r");
@@ -547,6 +558,81 @@ t_op_reads(void)
 
     ds_env_close(env);
     t_rmdir(dir);
+}
+
+
+static void
+t_op_lists(ds_env_t *env, t_read_t *seen)
+{
+    char         token[DS_TOKEN_MAX];
+    ds_op_t      op;
+    ds_query_t   q;
+
+    memset(&q, 0, sizeof(q));
+    q.created_from = INT64_MIN;
+    q.created_to = INT64_MAX;
+    q.top = 1;
+    q.scan_budget = 10;
+
+    seen->events = 0;
+
+    op = t_mkop(DS_OP_LIST, "");
+    op.in.list.query = &q;
+    op.in.list.item = t_op_row;
+    op.in.list.item_data = seen;
+    op.in.list.token = token;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T_INT(seen->events, 1);
+    T(op.out.list.token_len > 0);
+
+    q.token.data = token;
+    q.token.len = op.out.list.token_len;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T_INT(seen->events, 2);
+    T_INT(op.out.list.token_len, 0);
+
+    q.token = t_s("!");
+    T_INT(ds_op_read(env, &op), DS_INVALID);
+
+    /* the signalled entity has no state yet: none listed */
+
+    seen->events = 0;
+
+    op = t_mkop(DS_OP_ENTITY_LIST, "");
+    op.in.entity_list.top = 10;
+    op.in.entity_list.item = t_op_entity_row;
+    op.in.entity_list.item_data = seen;
+    op.in.entity_list.token = token;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T_INT(seen->events, 0);
+    T_INT(op.out.list.token_len, 0);
+}
+
+
+static int
+t_op_row(void *data, ds_str_t id, const ds_instance_t *inst)
+{
+    t_read_t  *seen = data;
+
+    (void) id;
+    (void) inst;
+
+    seen->events++;
+
+    return 0;
+}
+
+
+static int
+t_op_entity_row(void *data, const ds_entity_t *entity)
+{
+    t_read_t  *seen = data;
+
+    (void) entity;
+
+    seen->events++;
+
+    return 0;
 }
 
 
@@ -629,6 +715,8 @@ t_mkop(ds_op_type_e type, const char *id)
         break;
 
     case DS_OP_ENTITY_GET:
+    case DS_OP_LIST:
+    case DS_OP_ENTITY_LIST:
         break;
 
     case DS_OP_WORK_COMPLETE:
