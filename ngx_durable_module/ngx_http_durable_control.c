@@ -161,7 +161,7 @@ ngx_http_durable_control_done(ngx_http_request_t *r,
                    "rewound.", ds_status_name(op->out.control.status));
 
     default:
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
 }
 

@@ -109,7 +109,7 @@ ngx_http_durable_signal_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
 {
     if (w->rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
 
     ngx_http_durable_notify();
@@ -164,7 +164,7 @@ ngx_http_durable_entity_get(ngx_http_request_t *r,
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
     }
 
-    return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
+    return ngx_http_durable_store_error(r, ctx, rc, "reading");
 }
 
 
@@ -202,8 +202,8 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
     u_char                          token[DS_TOKEN_MAX];
     size_t                          token_len;
     int64_t                         from, to;
+    ds_op_t                         op;
     ds_str_t                        name, tok;
-    ds_txn_t                       *txn;
     ngx_str_t                       body;
     ngx_uint_t                      top;
     ngx_http_durable_loc_conf_t    *dlcf;
@@ -254,18 +254,22 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
     ngx_http_durable_out_literal(&el.out, "[");
     el.count = 0;
 
-    rc = ngx_http_durable_read_txn(ctx, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "listing", NULL);
-    }
+    ngx_memzero(&op, sizeof(ds_op_t));
 
-    token_len = 0;
+    op.type = DS_OP_ENTITY_LIST;
+    op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    op.in.entity_list.name = name;
+    op.in.entity_list.from = from;
+    op.in.entity_list.to = to;
+    op.in.entity_list.top = top;
+    op.in.entity_list.scan_budget = ngx_max(dlcf->scan_budget, top);
+    op.in.entity_list.token_in = tok;
+    op.in.entity_list.item = ngx_http_durable_entity_item;
+    op.in.entity_list.item_data = &el;
+    op.in.entity_list.token = (char *) token;
 
-    rc = ds_entity_list(txn, ngx_http_durable_ds_str(&ctx->hub), name, from,
-                        to, top, ngx_max(dlcf->scan_budget, top), tok,
-                        ngx_http_durable_entity_item, &el, (char *) token,
-                        &token_len);
-    ngx_http_durable_read_done(ctx, txn);
+    rc = ngx_http_durable_read(ctx, &op);
+    token_len = op.out.list.token_len;
 
     if (rc == DS_INVALID) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
@@ -273,7 +277,7 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
     }
 
     if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "listing", NULL);
+        return ngx_http_durable_store_error(r, ctx, rc, "listing");
     }
 
     ngx_http_durable_out_literal(&el.out, "]");

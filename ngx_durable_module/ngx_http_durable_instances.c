@@ -200,7 +200,7 @@ ngx_http_durable_status_answer(ngx_http_request_t *r,
     }
 
     if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
+        return ngx_http_durable_store_error(r, ctx, rc, "reading");
     }
 
     if (v.rc != NGX_OK) {
@@ -326,7 +326,7 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     u_char                        token[DS_TOKEN_MAX];
     size_t                        token_len;
     unsigned                      mask;
-    ds_txn_t                     *txn;
+    ds_op_t                       op;
     ds_query_t                    q;
     ngx_buf_t                    *b;
     ngx_str_t                     value;
@@ -376,17 +376,17 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     lc.len = 0;
     lc.count = 0;
 
-    rc = ngx_http_durable_read_txn(ctx, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "listing", NULL);
-    }
+    ngx_memzero(&op, sizeof(ds_op_t));
 
-    token_len = 0;
+    op.type = DS_OP_LIST;
+    op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    op.in.list.query = &q;
+    op.in.list.item = ngx_http_durable_list_item;
+    op.in.list.item_data = &lc;
+    op.in.list.token = (char *) token;
 
-    rc = ds_instance_list(txn, ngx_http_durable_ds_str(&ctx->hub), &q,
-                          ngx_http_durable_list_item, &lc, (char *) token,
-                          &token_len);
-    ngx_http_durable_read_done(ctx, txn);
+    rc = ngx_http_durable_read(ctx, &op);
+    token_len = op.out.list.token_len;
 
     if (rc == DS_INVALID) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
@@ -394,7 +394,7 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     }
 
     if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "listing", NULL);
+        return ngx_http_durable_store_error(r, ctx, rc, "listing");
     }
 
     if (ngx_http_durable_token_out(r, token, token_len) != NGX_OK) {
@@ -524,7 +524,7 @@ ngx_http_durable_purge_one_done(ngx_http_request_t *r,
                    ds_status_name(w->op->out.control.status));
 
     default:
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
 }
 
@@ -615,7 +615,7 @@ ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
     }
 
     if (w->rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
 
     ctx->purged += op->out.purge.deleted;

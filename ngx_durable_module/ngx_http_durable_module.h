@@ -167,7 +167,6 @@ struct ngx_http_durable_ctx_s {
     ds_status_e                 log_status;
     ngx_uint_t                  batch_writes;   /* of the last write */
     uint64_t                    store_us;
-    uint64_t                    read_start;
     unsigned                    log_status_set:1;
     unsigned                    store_timed:1;
 };
@@ -180,7 +179,7 @@ typedef ngx_int_t (*ngx_http_durable_handler_pt)(ngx_http_request_t *r,
 ngx_int_t ngx_http_durable_store_ready(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 ngx_int_t ngx_http_durable_store_error(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, int rc, const char *what, ds_txn_t *txn);
+    ngx_http_durable_ctx_t *ctx, int rc, const char *what);
 ngx_int_t ngx_http_durable_read_body(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 void ngx_http_durable_random(u_char *buf, size_t len);

@@ -178,7 +178,7 @@ ngx_http_durable_start_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
 
     default:
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
 }
 
@@ -324,7 +324,7 @@ ngx_http_durable_start_wait(ngx_http_request_t *r,
     rc = ngx_http_durable_read(ctx, &op);
 
     if (rc != DS_OK && rc != DS_NOTFOUND) {
-        return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
+        return ngx_http_durable_store_error(r, ctx, rc, "reading");
     }
 
     switch (sr.rc) {

@@ -348,7 +348,7 @@ ngx_http_durable_claim_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_int_t  rc;
 
     if (w->rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -928,7 +928,7 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     }
 
     if (w->rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
 
     ngx_http_durable_notify();
@@ -1063,7 +1063,7 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
 
         } else if (k->rc != DS_OK) {
             return ngx_http_durable_store_error(r, ctx, k->rc,
-                                                "completing work", NULL);
+                                                "completing work");
 
         } else if (k->op.in.work.kind == DS_WORK_ORCHESTRATION) {
             len += sizeof("{\"status\":200,\"runtimeStatus\":\"\"}") - 1
