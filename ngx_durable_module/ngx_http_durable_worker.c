@@ -25,7 +25,6 @@
 
 typedef struct {
     ngx_http_durable_out_t     *out;
-    ds_str_t                    hub;
     ngx_uint_t                  count;
     ngx_uint_t                  first;
 } ngx_http_durable_claim_t;
@@ -72,7 +71,7 @@ static ngx_int_t ngx_http_durable_claim_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
 static ngx_int_t ngx_http_durable_claim_answer(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
-static int ngx_http_durable_claim_item(void *data, ds_txn_t *txn,
+static int ngx_http_durable_claim_item(void *data, ds_op_t *op,
     const ds_work_item_t *item);
 static ngx_http_durable_out_t *ngx_http_durable_item_begin(
     ngx_http_durable_claim_t *cl);
@@ -224,13 +223,12 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     }
 
     cl->out = ctx->claim_out;
-    cl->hub = ngx_http_durable_ds_str(&ctx->hub);
 
     /* one operation, submitted again by every attempt */
 
     op = ctx->claim_op;
     op->type = DS_OP_WORK_CLAIM;
-    op->hub = cl->hub;
+    op->hub = ngx_http_durable_ds_str(&ctx->hub);
     op->in.claim.kind = kinds[ctx->route.work_kind];
     op->in.claim.lease_us = (int64_t) dlcf->worker_lease * 1000;
     op->in.claim.max = max;
@@ -411,7 +409,7 @@ ngx_http_durable_claim_answer(ngx_http_request_t *r,
  */
 
 static int
-ngx_http_durable_claim_item(void *data, ds_txn_t *txn,
+ngx_http_durable_claim_item(void *data, ds_op_t *op,
     const ds_work_item_t *item)
 {
     ngx_http_durable_claim_t  *cl = data;
@@ -467,8 +465,8 @@ ngx_http_durable_claim_item(void *data, ds_txn_t *txn,
         ngx_http_durable_out_literal(out, ",\"history\":[");
         cl->first = 1;
 
-        rc = ds_history_read(txn, cl->hub, item->id,
-                             ngx_http_durable_add_event, cl);
+        rc = ds_op_item_events(op, item, DS_LIST_HISTORY,
+                               ngx_http_durable_add_event, cl);
         if (rc != DS_OK && rc != DS_NOTFOUND) {
             return 1;
         }
@@ -477,16 +475,16 @@ ngx_http_durable_claim_item(void *data, ds_txn_t *txn,
         cl->first = 1;
 
         /* exactly what the completion will consume */
-        rc = ds_inbox_read_upto(txn, cl->hub, item->id, item->upto,
-                                ngx_http_durable_add_event, cl);
+        rc = ds_op_item_events(op, item, DS_LIST_MESSAGES,
+                               ngx_http_durable_add_event, cl);
         break;
 
     case DS_WORK_ENTITY:
         ngx_http_durable_out_literal(out, ",\"operations\":[");
         cl->first = 1;
 
-        rc = ds_entity_read_ops(txn, cl->hub, item->name, item->key,
-                                item->upto, ngx_http_durable_add_event, cl);
+        rc = ds_op_item_events(op, item, DS_LIST_OPERATIONS,
+                               ngx_http_durable_add_event, cl);
         break;
 
     default:

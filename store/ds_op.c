@@ -16,6 +16,8 @@
 
 static int ds_op_apply_start(ds_txn_t *txn, ds_op_t *op, int64_t now);
 static int ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now);
+static int ds_op_claim_item(void *data, ds_txn_t *txn,
+    const ds_work_item_t *item);
 static int ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now);
 static void ds_op_batch_nested(ds_env_t *env, ds_op_t *batch);
 static void ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch,
@@ -209,10 +211,14 @@ ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now)
         op->in.claim.begin(op->in.claim.item_data);
     }
 
+    op->backend = txn;
+
     rc = ds_work_claim(txn, op->hub, op->in.claim.kind, now,
                        op->in.claim.lease_us, op->in.claim.max,
-                       op->in.claim.tokens, filter, op->in.claim.item,
-                       op->in.claim.item_data, &op->out.claim.claimed);
+                       op->in.claim.tokens, filter, ds_op_claim_item, op,
+                       &op->out.claim.claimed);
+
+    op->backend = NULL;
 
     if (rc != DS_OK) {
         return rc;
@@ -233,6 +239,48 @@ ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now)
 
     return ds_work_next_after(txn, op->hub, op->in.claim.kind, now,
                               &op->out.claim.visible);
+}
+
+
+/* the item as the front end sees it: through the op, without the txn */
+
+static int
+ds_op_claim_item(void *data, ds_txn_t *txn, const ds_work_item_t *item)
+{
+    ds_op_t  *op = data;
+
+    (void) txn;
+
+    return op->in.claim.item(op->in.claim.item_data, op, item);
+}
+
+
+int
+ds_op_item_events(ds_op_t *op, const ds_work_item_t *item, ds_list_e list,
+    ds_event_cb cb, void *data)
+{
+    ds_txn_t  *txn;
+
+    txn = op->backend;
+
+    if (txn == NULL || op->type != DS_OP_WORK_CLAIM) {
+        return DS_INVALID;
+    }
+
+    switch (list) {
+
+    case DS_LIST_HISTORY:
+        return ds_history_read(txn, op->hub, item->id, cb, data);
+
+    case DS_LIST_MESSAGES:
+        /* exactly what the completion will consume */
+        return ds_inbox_read_upto(txn, op->hub, item->id, item->upto, cb,
+                                  data);
+
+    default:
+        return ds_entity_read_ops(txn, op->hub, item->name, item->key,
+                                  item->upto, cb, data);
+    }
 }
 
 

@@ -765,6 +765,21 @@ typedef struct ds_op_s  ds_op_t;
 
 typedef void (*ds_op_done_pt)(ds_op_t *op);
 
+/*
+ * A claimed item, once per item in the writer's context (a thread, for
+ * a writer in a thread pool): render it into memory of the op's owner, not
+ * of an event loop's; ds_op_item_events() reads the events it carries.
+ * Non-zero stops the claim.
+ */
+typedef int (*ds_op_item_pt)(void *data, ds_op_t *op,
+    const ds_work_item_t *item);
+
+typedef enum {
+    DS_LIST_HISTORY = 0,        /* an orchestration's history */
+    DS_LIST_MESSAGES,           /* its messages, seq <= item->upto */
+    DS_LIST_OPERATIONS          /* an entity's operations, <= item->upto */
+} ds_list_e;
+
 struct ds_op_s {
     ds_op_type_e        type;
     ds_str_t            hub;
@@ -808,7 +823,7 @@ struct ds_op_s {
             const uint8_t      *tokens;
             ds_claim_filter_t  *filter;
             void              (*begin)(void *item_data);   /* or NULL */
-            ds_work_item_cb     item;
+            ds_op_item_pt       item;
             void               *item_data;
         } claim;
 
@@ -906,6 +921,9 @@ int ds_op_batch(ds_env_t *env, ds_op_t *ops);
 int ds_op_read(ds_env_t *env, ds_op_t *op);
 /* during a DS_OP_STATUS done(): the instance's history events, in order */
 int ds_op_history(ds_op_t *op, ds_event_cb cb, void *data);
+/* during a claim's item callback: the stored events of the item */
+int ds_op_item_events(ds_op_t *op, const ds_work_item_t *item,
+    ds_list_e list, ds_event_cb cb, void *data);
 /* during done(): what went wrong, for the log, when rc is DS_ERROR */
 const char *ds_op_error(const ds_op_t *op);
 /* "starting", "purging", ...: what an error message says was failing */

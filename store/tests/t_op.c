@@ -27,6 +27,8 @@ typedef struct {
 typedef struct {
     size_t          begun;
     size_t          items;
+    size_t          events;
+    int             events_rc;
     char            id[64];
     uint8_t         lease[DS_LEASE_LEN];
 } t_claimed_t;
@@ -47,7 +49,8 @@ static void t_op_batch_of(ds_op_t *ops, size_t n);
 static int t_apply(ds_env_t *env, ds_op_t *op);
 static ds_op_t t_mkop(ds_op_type_e type, const char *id);
 static void t_op_begin(void *data);
-static int t_op_item(void *data, ds_txn_t *txn, const ds_work_item_t *item);
+static int t_op_item(void *data, ds_op_t *op, const ds_work_item_t *item);
+static int t_op_count(void *data, uint64_t seq, ds_str_t event);
 
 
 void
@@ -279,6 +282,14 @@ t_op_work(void)
     T_INT(claim.out.claim.claimed, 1);
     T(strcmp(seen.id, "w") == 0);
 
+    /* the item carries its messages: ExecutionStarted */
+    T_INT(seen.events_rc, DS_OK);
+    T_INT(seen.events, 1);
+
+    /* and only while it is being claimed */
+    T_INT(ds_op_item_events(&claim, NULL, DS_LIST_HISTORY, t_op_count,
+                            &seen), DS_INVALID);
+
     /* leased: nothing to claim until the lease runs out */
 
     T_INT(t_apply(env, &claim), DS_OK);
@@ -361,6 +372,8 @@ t_op_work(void)
     T_INT(t_apply(env, &claim), DS_OK);
     T_INT(claim.out.claim.claimed, 1);
     T(strcmp(seen.id, "@counter@c1") == 0);
+    T_INT(seen.events_rc, DS_OK);
+    T_INT(seen.events, 1);
 
     op = t_mkop(DS_OP_WORK_COMPLETE, "counter");
     op.in.work.kind = DS_WORK_ENTITY;
@@ -745,16 +758,34 @@ t_op_begin(void *data)
 
 
 static int
-t_op_item(void *data, ds_txn_t *txn, const ds_work_item_t *item)
+t_op_item(void *data, ds_op_t *op, const ds_work_item_t *item)
 {
     t_claimed_t  *seen = data;
 
-    (void) txn;
-
     seen->items++;
+    seen->events = 0;
+    seen->events_rc = ds_op_item_events(op, item,
+                                        item->kind == DS_WORK_ENTITY
+                                        ? DS_LIST_OPERATIONS
+                                        : DS_LIST_MESSAGES,
+                                        t_op_count, seen);
     snprintf(seen->id, sizeof(seen->id), "%.*s", (int) item->id.len,
              item->id.data);
     memcpy(seen->lease, item->lease, DS_LEASE_LEN);
+
+    return 0;
+}
+
+
+static int
+t_op_count(void *data, uint64_t seq, ds_str_t event)
+{
+    t_claimed_t  *seen = data;
+
+    (void) seq;
+    (void) event;
+
+    seen->events++;
 
     return 0;
 }
