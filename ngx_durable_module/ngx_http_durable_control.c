@@ -8,7 +8,6 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
-#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_variables.h"
@@ -143,7 +142,6 @@ ngx_http_durable_control_done(ngx_http_request_t *r,
     switch (w->rc) {
 
     case DS_OK:
-        ngx_http_durable_notify();
         return ngx_http_durable_send(r, NGX_HTTP_ACCEPTED, NULL);
 
     case DS_NOTFOUND:

@@ -9,7 +9,6 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
-#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_variables.h"
@@ -111,8 +110,6 @@ ngx_http_durable_signal_done(ngx_http_request_t *r,
     if (w->rc != DS_OK) {
         return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
-
-    ngx_http_durable_notify();
 
     return ngx_http_durable_send(r, NGX_HTTP_ACCEPTED, NULL);
 }

@@ -10,7 +10,6 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
-#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_variables.h"
@@ -164,7 +163,6 @@ ngx_http_durable_start_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 
     case DS_OK:
         ngx_http_durable_log_status(ctx, DS_PENDING);
-        ngx_http_durable_notify();
         return ngx_http_durable_started(r, ctx, &s->id, &s->wa);
 
     case DS_CONFLICT:

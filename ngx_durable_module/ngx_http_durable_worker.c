@@ -14,7 +14,6 @@
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
 #include "ngx_http_durable_jspan.h"
-#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_variables.h"
@@ -929,8 +928,6 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
         return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
 
-    ngx_http_durable_notify();
-
     p = ngx_pnalloc(r->pool, sizeof("{\"runtimeStatus\":\"\"}")
                              + DS_TIME_FRAC_LEN);
     if (p == NULL) {
@@ -1043,7 +1040,7 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
     u_char                   *p;
     size_t                    len;
     ngx_str_t                 body;
-    ngx_uint_t                i, status, applied;
+    ngx_uint_t                i, status;
     const char               *message;
     ngx_http_durable_work_t  *k;
 
@@ -1079,7 +1076,6 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
 
     body.data = p;
     *p++ = '[';
-    applied = 0;
 
     for (i = 0; i < b->n; i++) {
         k = &b->items[i];
@@ -1095,21 +1091,15 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
         } else if (k->op.in.work.kind == DS_WORK_ORCHESTRATION) {
             p = ngx_sprintf(p, "{\"status\":200,\"runtimeStatus\":\"%s\"}",
                             ds_status_name(k->op.out.work.status));
-            applied++;
 
         } else {
             p = ngx_cpymem(p, "{\"status\":200}",
                            sizeof("{\"status\":200}") - 1);
-            applied++;
         }
     }
 
     *p++ = ']';
     body.len = p - body.data;
-
-    if (applied) {
-        ngx_http_durable_notify();
-    }
 
     return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
 }

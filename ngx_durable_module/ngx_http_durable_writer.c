@@ -244,6 +244,10 @@ ngx_http_durable_write_queue(ngx_http_request_t *r,
 
     w->queued = ngx_http_durable_usec();
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable write queued: %s, %ui in the queue, hold:%ui",
+                   w->what, wr->queued, hold);
+
     if (hold) {
         /* the request outlives a client that goes away meanwhile */
         w->hold = 1;
@@ -384,6 +388,15 @@ ngx_http_durable_answer_batch(ngx_http_durable_writer_t *wr)
     wr->dirty = 1;
     now = ngx_http_durable_usec();
 
+    /* waiting claims and status polls look again: once for the batch */
+
+    for (w = wr->batch; w; w = w->next) {
+        if (w->rc == DS_OK && ds_op_wakes(w->op->type)) {
+            ngx_http_durable_notify();
+            break;
+        }
+    }
+
     for (w = wr->batch, wr->batch = NULL; w; w = next) {
         next = w->next;
 
@@ -410,6 +423,9 @@ ngx_http_durable_resume(ngx_http_durable_write_t *w)
     c = r->connection;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "durable write done: %s, rc:%d", w->what, w->rc);
 
     if (!w->hold) {
         /* one of several: the write that holds the request answers */
