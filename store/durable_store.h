@@ -6,6 +6,11 @@
  * LMDB environment. Plain C99 over LMDB and jansson; no nginx headers, so
  * the nginx module, the unit tests, the fuzzers and a CLI all link it.
  *
+ * Front ends (the nginx glue) use the operation layer only: a ds_op_t per
+ * request, applied by a writer in batches (ds_op_batch) or answered at
+ * once (ds_op_read), with each type's contract next to ds_op_type_e. The
+ * txn-level functions are for the store's own tools and tests.
+ *
  * Conventions:
  *   - every function returns a ds_rc_e value (errors are values);
  *   - strings are (pointer, length) pairs, never NUL-terminated in storage;
