@@ -8,30 +8,17 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
-#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_writer.h"
 
 
-/* one operation on one instance, as the writer thread applies it */
-typedef struct {
-    ngx_http_durable_op_e       op;
-    ds_str_t                    hub;
-    ds_str_t                    id;
-    ds_str_t                    name;       /* event name */
-    ds_str_t                    data;       /* event data, or the reason */
-    ds_status_e                 status;     /* when refused */
-} ngx_http_durable_control_t;
-
-
 static ngx_int_t ngx_http_durable_reason_string(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *out);
 static int ngx_http_durable_read_status(ngx_http_durable_ctx_t *ctx,
     ds_status_e *status);
-static int ngx_http_durable_control_apply(ds_txn_t *txn,
-    ngx_http_durable_write_t *w);
+static void ngx_http_durable_status_got(ds_op_t *op);
 static ngx_int_t ngx_http_durable_control_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
@@ -40,11 +27,11 @@ ngx_int_t
 ngx_http_durable_raise_event(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    int                          rc;
-    ds_str_t                     data;
-    ngx_uint_t                   valid;
-    ds_status_e                  status;
-    ngx_http_durable_control_t  *c;
+    int           rc;
+    ds_op_t      *op;
+    ds_str_t      data;
+    ngx_uint_t    valid;
+    ds_status_e   status;
 
     if (ngx_http_durable_check_name(r, ctx, "event name", &ctx->route.event,
                                     DS_NAME_MAX)
@@ -79,20 +66,18 @@ ngx_http_durable_raise_event(ngx_http_request_t *r,
         return ngx_http_durable_fail(r, ctx);
     }
 
-    c = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_control_t));
-    if (c == NULL) {
+    op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
+    if (op == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    c->op = ctx->route.op;
-    c->hub = ngx_http_durable_ds_str(&ctx->hub);
-    c->id = ngx_http_durable_ds_str(&ctx->route.id);
-    c->name = ngx_http_durable_ds_str(&ctx->route.event);
-    c->data = data;
+    op->type = DS_OP_RAISE_EVENT;
+    op->hub = ngx_http_durable_ds_str(&ctx->hub);
+    op->in.control.id = ngx_http_durable_ds_str(&ctx->route.id);
+    op->in.control.name = ngx_http_durable_ds_str(&ctx->route.event);
+    op->in.control.data = data;
 
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_control_apply,
-                                  ngx_http_durable_control_done, c,
-                                  "raising an event");
+    return ngx_http_durable_write(r, ctx, op, ngx_http_durable_control_done);
 }
 
 
@@ -101,9 +86,9 @@ ngx_http_durable_raise_event(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_durable_control(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    int                          rc;
-    ds_str_t                     reason;
-    ngx_http_durable_control_t  *c;
+    int        rc;
+    ds_op_t   *op;
+    ds_str_t   reason;
 
     if (ctx->route.op == NGX_HTTP_DURABLE_OP_TERMINATE) {
         rc = ngx_http_durable_param_reason(r, ctx, &reason);
@@ -116,60 +101,35 @@ ngx_http_durable_control(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         return ngx_http_durable_fail(r, ctx);
     }
 
-    c = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_control_t));
-    if (c == NULL) {
+    op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
+    if (op == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    c->op = ctx->route.op;
-    c->hub = ngx_http_durable_ds_str(&ctx->hub);
-    c->id = ngx_http_durable_ds_str(&ctx->route.id);
-    c->data = reason;
-
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_control_apply,
-                                  ngx_http_durable_control_done, c,
-                                  "updating");
-}
-
-
-/* in the writer thread */
-
-static int
-ngx_http_durable_control_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
-{
-    ngx_http_durable_control_t  *c = w->data;
-
-    int            rc;
-    int64_t        now;
-    ds_instance_t  inst;
-
-    now = ds_time_now();
-
-    switch (c->op) {
-
-    case NGX_HTTP_DURABLE_OP_RAISE_EVENT:
-        return ds_op_raise_event(txn, c->hub, c->id, c->name, c->data, now);
+    switch (ctx->route.op) {
 
     case NGX_HTTP_DURABLE_OP_TERMINATE:
-        return ds_op_terminate(txn, c->hub, c->id, c->data, now);
+        op->type = DS_OP_TERMINATE;
+        break;
 
     case NGX_HTTP_DURABLE_OP_SUSPEND:
-        return ds_op_suspend(txn, c->hub, c->id, c->data, now);
+        op->type = DS_OP_SUSPEND;
+        break;
 
     case NGX_HTTP_DURABLE_OP_RESUME:
-        return ds_op_resume(txn, c->hub, c->id, c->data, now);
+        op->type = DS_OP_RESUME;
+        break;
 
     default: /* NGX_HTTP_DURABLE_OP_REWIND */
-        rc = ds_op_rewind(txn, c->hub, c->id, c->data, now);
-
-        if (rc == DS_PRECONDITION
-            && ds_instance_get(txn, c->hub, c->id, &inst) == DS_OK)
-        {
-            c->status = inst.status;
-        }
-
-        return rc;
+        op->type = DS_OP_REWIND;
+        break;
     }
+
+    op->hub = ngx_http_durable_ds_str(&ctx->hub);
+    op->in.control.id = ngx_http_durable_ds_str(&ctx->route.id);
+    op->in.control.data = reason;
+
+    return ngx_http_durable_write(r, ctx, op, ngx_http_durable_control_done);
 }
 
 
@@ -177,12 +137,11 @@ static ngx_int_t
 ngx_http_durable_control_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
 {
-    ngx_http_durable_control_t  *c = w->data;
+    ds_op_t  *op = w->op;
 
     switch (w->rc) {
 
     case DS_OK:
-        ngx_http_durable_notify();
         return ngx_http_durable_send(r, NGX_HTTP_ACCEPTED, NULL);
 
     case DS_NOTFOUND:
@@ -192,15 +151,15 @@ ngx_http_durable_control_done(ngx_http_request_t *r,
         return ngx_http_durable_send(r, NGX_HTTP_DURABLE_GONE, NULL);
 
     case DS_PRECONDITION:
-        ngx_http_durable_log_status(ctx, c->status);
+        ngx_http_durable_log_status(ctx, op->out.control.status);
         return ngx_http_durable_send_json_string(r,
                    NGX_HTTP_PRECONDITION_FAILED,
                    "This orchestration has status %s, but only "
                    "orchestrations in the \"Failed\" state can be "
-                   "rewound.", ds_status_name(c->status));
+                   "rewound.", ds_status_name(op->out.control.status));
 
     default:
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
 }
 
@@ -242,22 +201,26 @@ ngx_http_durable_reason_string(ngx_http_request_t *r,
 static int
 ngx_http_durable_read_status(ngx_http_durable_ctx_t *ctx, ds_status_e *status)
 {
-    int             rc;
-    ds_txn_t       *txn;
-    ds_instance_t   inst;
+    ds_op_t  op;
 
-    rc = ngx_http_durable_read_txn(ctx, &txn);
-    if (rc != DS_OK) {
-        return rc;
+    ngx_memzero(&op, sizeof(ds_op_t));
+
+    op.type = DS_OP_STATUS;
+    op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    op.in.control.id = ngx_http_durable_ds_str(&ctx->route.id);
+    op.done = ngx_http_durable_status_got;
+    op.data = status;
+
+    return ngx_http_durable_read(ctx, &op);
+}
+
+
+static void
+ngx_http_durable_status_got(ds_op_t *op)
+{
+    ds_status_e  *status = op->data;
+
+    if (op->rc == DS_OK) {
+        *status = op->out.status.inst->status;
     }
-
-    rc = ds_instance_get(txn, ngx_http_durable_ds_str(&ctx->hub),
-                         ngx_http_durable_ds_str(&ctx->route.id), &inst);
-    if (rc == DS_OK) {
-        *status = inst.status;
-    }
-
-    ngx_http_durable_read_done(ctx, txn);
-
-    return rc;
 }

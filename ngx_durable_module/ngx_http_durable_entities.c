@@ -9,7 +9,6 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
-#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_variables.h"
@@ -18,13 +17,12 @@
 
 
 
+/* an entity's state, as a read copies it */
 typedef struct {
-    ds_str_t                    hub;
-    ds_str_t                    name;
-    ds_str_t                    key;
-    ds_str_t                    op;
-    ds_str_t                    input;
-} ngx_http_durable_signal_t;
+    ngx_pool_t                 *pool;
+    ngx_str_t                   body;
+    ngx_uint_t                  failed;
+} ngx_http_durable_state_t;
 
 
 typedef struct {
@@ -38,8 +36,7 @@ static ngx_int_t ngx_http_durable_entity_id(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *name, ds_str_t *key);
 static int ngx_http_durable_entity_item(void *data,
     const ds_entity_t *entity);
-static int ngx_http_durable_signal_apply(ds_txn_t *txn,
-    ngx_http_durable_write_t *w);
+static void ngx_http_durable_entity_got(ds_op_t *op);
 static ngx_int_t ngx_http_durable_signal_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
@@ -48,18 +45,18 @@ ngx_int_t
 ngx_http_durable_entity_signal(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    char                       *p;
-    ds_str_t                    name, key, op, input;
-    ngx_http_durable_sv_t      *v;
-    ngx_http_durable_signal_t  *sg;
+    char                   *p;
+    ds_op_t                *op;
+    ds_str_t                name, key, operation, input;
+    ngx_http_durable_sv_t  *v;
 
     if (ngx_http_durable_entity_id(r, ctx, &name, &key) != NGX_OK) {
         return ngx_http_durable_fail(r, ctx);
     }
 
     if (r->method == NGX_HTTP_DELETE) {
-        op.data = "delete";
-        op.len = sizeof("delete") - 1;
+        operation.data = "delete";
+        operation.len = sizeof("delete") - 1;
 
     } else {
         v = &ctx->query.v[NGX_HTTP_DURABLE_Q_OP];
@@ -73,8 +70,8 @@ ngx_http_durable_entity_signal(ngx_http_request_t *r,
             return ngx_http_durable_fail(r, ctx);
         }
 
-        op.data = (const char *) v->data;
-        op.len = v->len;
+        operation.data = (const char *) v->data;
+        operation.len = v->len;
     }
 
     /* JSON when declared so; any other body is a string input */
@@ -100,32 +97,19 @@ ngx_http_durable_entity_signal(ngx_http_request_t *r,
         input.len = p - input.data;
     }
 
-    sg = ngx_palloc(r->pool, sizeof(ngx_http_durable_signal_t));
-    if (sg == NULL) {
+    op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
+    if (op == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    sg->hub = ngx_http_durable_ds_str(&ctx->hub);
-    sg->name = name;
-    sg->key = key;
-    sg->op = op;
-    sg->input = input;
+    op->type = DS_OP_ENTITY_SIGNAL;
+    op->hub = ngx_http_durable_ds_str(&ctx->hub);
+    op->in.entity.name = name;
+    op->in.entity.key = key;
+    op->in.entity.operation = operation;
+    op->in.entity.input = input;
 
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_signal_apply,
-                                  ngx_http_durable_signal_done, sg,
-                                  "signalling");
-}
-
-
-/* in the writer thread */
-
-static int
-ngx_http_durable_signal_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
-{
-    ngx_http_durable_signal_t  *sg = w->data;
-
-    return ds_entity_signal(txn, sg->hub, sg->name, sg->key, sg->op,
-                            sg->input, ds_time_now());
+    return ngx_http_durable_write(r, ctx, op, ngx_http_durable_signal_done);
 }
 
 
@@ -134,10 +118,8 @@ ngx_http_durable_signal_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
 {
     if (w->rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
-
-    ngx_http_durable_notify();
 
     return ngx_http_durable_send(r, NGX_HTTP_ACCEPTED, NULL);
 }
@@ -147,11 +129,10 @@ ngx_int_t
 ngx_http_durable_entity_get(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    int           rc;
-    ds_str_t      name, key;
-    ds_txn_t     *txn;
-    ngx_str_t     body;
-    ds_entity_t   entity;
+    int                       rc;
+    ds_op_t                   op;
+    ds_str_t                  name, key;
+    ngx_http_durable_state_t  st;
 
     /* "$" is the empty key, on reads only */
 
@@ -163,35 +144,60 @@ ngx_http_durable_entity_get(ngx_http_request_t *r,
         return ngx_http_durable_fail(r, ctx);
     }
 
-    rc = ngx_http_durable_read_txn(ctx, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
+    ngx_memzero(&op, sizeof(ds_op_t));
+
+    st.pool = r->pool;
+    ngx_str_null(&st.body);
+    st.failed = 0;
+
+    op.type = DS_OP_ENTITY_GET;
+    op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    op.in.entity.name = name;
+    op.in.entity.key = key;
+    op.done = ngx_http_durable_entity_got;
+    op.data = &st;
+
+    rc = ngx_http_durable_read(ctx, &op);
+
+    if (st.failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ds_entity_get(txn, ngx_http_durable_ds_str(&ctx->hub), name, key,
-                       &entity);
-
-    if (rc == DS_OK && entity.state.len) {
-        body.len = entity.state.len;
-        body.data = ngx_pnalloc(r->pool, body.len);
-        if (body.data == NULL) {
-            ngx_http_durable_read_done(ctx, txn);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_memcpy(body.data, entity.state.data, body.len);
-        ngx_http_durable_read_done(ctx, txn);
-
-        return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+    if (rc == DS_OK && st.body.len) {
+        return ngx_http_durable_send(r, NGX_HTTP_OK, &st.body);
     }
-
-    ngx_http_durable_read_done(ctx, txn);
 
     if (rc == DS_OK || rc == DS_NOTFOUND) {
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
     }
 
-    return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
+    return ngx_http_durable_store_error(r, ctx, rc, "reading");
+}
+
+
+/* the state is copied while the store holds it: the answer outlives it */
+
+static void
+ngx_http_durable_entity_got(ds_op_t *op)
+{
+    ngx_http_durable_state_t  *st = op->data;
+
+    const ds_entity_t  *e;
+
+    if (op->rc != DS_OK || op->out.entity.entity->state.len == 0) {
+        return;
+    }
+
+    e = op->out.entity.entity;
+
+    st->body.data = ngx_pnalloc(st->pool, e->state.len);
+    if (st->body.data == NULL) {
+        st->failed = 1;
+        return;
+    }
+
+    ngx_memcpy(st->body.data, e->state.data, e->state.len);
+    st->body.len = e->state.len;
 }
 
 
@@ -203,8 +209,8 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
     u_char                          token[DS_TOKEN_MAX];
     size_t                          token_len;
     int64_t                         from, to;
+    ds_op_t                         op;
     ds_str_t                        name, tok;
-    ds_txn_t                       *txn;
     ngx_str_t                       body;
     ngx_uint_t                      top;
     ngx_http_durable_loc_conf_t    *dlcf;
@@ -255,18 +261,22 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
     ngx_http_durable_out_literal(&el.out, "[");
     el.count = 0;
 
-    rc = ngx_http_durable_read_txn(ctx, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "listing", NULL);
-    }
+    ngx_memzero(&op, sizeof(ds_op_t));
 
-    token_len = 0;
+    op.type = DS_OP_ENTITY_LIST;
+    op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    op.in.entity_list.name = name;
+    op.in.entity_list.from = from;
+    op.in.entity_list.to = to;
+    op.in.entity_list.top = top;
+    op.in.entity_list.scan_budget = ngx_max(dlcf->scan_budget, top);
+    op.in.entity_list.token_in = tok;
+    op.in.entity_list.item = ngx_http_durable_entity_item;
+    op.in.entity_list.item_data = &el;
+    op.in.entity_list.token = (char *) token;
 
-    rc = ds_entity_list(txn, ngx_http_durable_ds_str(&ctx->hub), name, from,
-                        to, top, ngx_max(dlcf->scan_budget, top), tok,
-                        ngx_http_durable_entity_item, &el, (char *) token,
-                        &token_len);
-    ngx_http_durable_read_done(ctx, txn);
+    rc = ngx_http_durable_read(ctx, &op);
+    token_len = op.out.list.token_len;
 
     if (rc == DS_INVALID) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
@@ -274,7 +284,7 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
     }
 
     if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "listing", NULL);
+        return ngx_http_durable_store_error(r, ctx, rc, "listing");
     }
 
     ngx_http_durable_out_literal(&el.out, "]");

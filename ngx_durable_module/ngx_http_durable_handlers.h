@@ -17,8 +17,7 @@ ngx_int_t ngx_http_durable_run_op(ngx_http_request_t *r,
 ngx_int_t ngx_http_durable_parse_view(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 ngx_int_t ngx_http_durable_render_view(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ds_txn_t *txn, ds_instance_t *inst,
-    ngx_str_t *out);
+    ngx_http_durable_ctx_t *ctx, ds_op_t *op, ngx_str_t *out);
 
 /* ngx_http_durable_instances.c */
 ngx_int_t ngx_http_durable_status(ngx_http_request_t *r,

@@ -118,9 +118,8 @@ static u_char *ngx_http_durable_out_run(u_char *p, ngx_uint_t *first,
 
 
 ngx_int_t
-ngx_http_durable_render_history(ngx_http_request_t *r, ds_txn_t *txn,
-    ds_str_t hub, ds_str_t id, ngx_uint_t show_input, ngx_uint_t show_output,
-    ngx_str_t *out)
+ngx_http_durable_render_history(ngx_http_request_t *r, ds_op_t *op,
+    ngx_uint_t show_input, ngx_uint_t show_output, ngx_str_t *out)
 {
     int                          rc;
     u_char                      *p;
@@ -149,9 +148,9 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_txn_t *txn,
         return NGX_ERROR;
     }
 
-    /* the event texts point into the map: valid while txn lives */
+    /* the event texts point into the store: valid during the op's done() */
 
-    rc = ds_history_read(txn, hub, id, ngx_http_durable_collect_event, &col);
+    rc = ds_op_history(op, ngx_http_durable_collect_event, &col);
     if ((rc != DS_OK && rc != DS_NOTFOUND) || col.failed) {
         return NGX_ERROR;
     }

@@ -12,8 +12,8 @@
 
 
 ngx_int_t ngx_http_durable_render_history(ngx_http_request_t *r,
-    ds_txn_t *txn, ds_str_t hub, ds_str_t id, ngx_uint_t show_input,
-    ngx_uint_t show_output, ngx_str_t *out);
+    ds_op_t *op, ngx_uint_t show_input, ngx_uint_t show_output,
+    ngx_str_t *out);
 
 
 #endif /* _NGX_HTTP_DURABLE_HISTORY_H_INCLUDED_ */

@@ -22,6 +22,17 @@
 #define NGX_HTTP_DURABLE_REREAD        1000    /* ms */
 
 
+/* a status read: what its done() found and rendered */
+typedef struct {
+    ngx_http_request_t         *request;
+    ngx_http_durable_ctx_t     *ctx;
+    ngx_uint_t                 *active;
+    ngx_str_t                   body;
+    ds_status_e                 status;
+    ngx_int_t                   rc;
+} ngx_http_durable_view_t;
+
+
 typedef struct {
     ngx_http_request_t         *request;
     ngx_uint_t                  show_input;
@@ -34,16 +45,13 @@ typedef struct {
 
 static ngx_int_t ngx_http_durable_status_answer(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t *active);
+static void ngx_http_durable_status_got(ds_op_t *op);
 static ngx_int_t ngx_http_durable_status_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
 static int ngx_http_durable_list_item(void *data, ds_str_t id,
     const ds_instance_t *inst);
-static int ngx_http_durable_purge_one_apply(ds_txn_t *txn,
-    ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_purge_one_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
-static int ngx_http_durable_purge_batch_apply(ds_txn_t *txn,
-    ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
@@ -156,68 +164,50 @@ ngx_http_durable_status_answer(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t *active)
 {
     int                           rc;
-    ds_str_t                      hub, id;
-    ds_txn_t                     *txn;
-    ngx_str_t                     body, url;
+    ds_op_t                       op;
+    ngx_str_t                     url;
     ngx_uint_t                    status;
-    ds_instance_t                 inst;
+    ngx_http_durable_view_t       v;
     ngx_http_durable_loc_conf_t  *dlcf;
 
     static ngx_str_t  retry = ngx_string("5");
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
-    hub = ngx_http_durable_ds_str(&ctx->hub);
-    id = ngx_http_durable_ds_str(&ctx->wait_id);
+    ngx_memzero(&op, sizeof(ds_op_t));
 
-    rc = ngx_http_durable_read_txn(ctx, &txn);
-    if (rc != DS_OK) {
-        if (active) {
-            *active = 0;
-        }
+    v.request = r;
+    v.ctx = ctx;
+    v.active = active;
+    v.rc = NGX_OK;
+    ngx_str_null(&v.body);
 
-        return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
-    }
+    op.type = DS_OP_STATUS;
+    op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    op.in.control.id = ngx_http_durable_ds_str(&ctx->wait_id);
+    op.done = ngx_http_durable_status_got;
+    op.data = &v;
 
-    rc = ds_instance_get(txn, hub, id, &inst);
+    rc = ngx_http_durable_read(ctx, &op);
 
-    if (active && *active) {
-        if (rc == DS_OK && !ds_status_is_terminal(inst.status)) {
-            if (!ctx->waiting) {
-                ctx->wait_status = inst.status;
-                ngx_http_durable_read_done(ctx, txn);
-                return NGX_OK;
-            }
-
-            if (inst.status == ctx->wait_status) {
-                ngx_http_durable_read_done(ctx, txn);
-                return NGX_OK;
-            }
-        }
-
-        *active = 0;
+    if (v.rc == NGX_DECLINED) {
+        /* still active, as it was when the wait began */
+        return NGX_OK;
     }
 
     if (rc == DS_NOTFOUND) {
-        ngx_http_durable_read_done(ctx, txn);
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
     }
 
     if (rc != DS_OK) {
-        ngx_http_durable_read_done(ctx, txn);
-        return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
+        return ngx_http_durable_store_error(r, ctx, rc, "reading");
     }
 
-    /* the record points into the map: render before the txn ends */
-
-    rc = ngx_http_durable_render_view(r, ctx, txn, &inst, &body);
-    ngx_http_durable_read_done(ctx, txn);
-
-    if (rc != NGX_OK) {
+    if (v.rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    switch (inst.status) {
+    switch (v.status) {
 
     case DS_COMPLETED:
         status = NGX_HTTP_OK;
@@ -245,7 +235,55 @@ ngx_http_durable_status_answer(ngx_http_request_t *r,
         status = NGX_HTTP_ACCEPTED;
     }
 
-    return ngx_http_durable_send(r, status, &body);
+    return ngx_http_durable_send(r, status, &v.body);
+}
+
+
+/*
+ * The status read, while the store holds the record: an instance still
+ * active as when the wait began is not answered (v->rc NGX_DECLINED);
+ * any other is rendered.
+ */
+
+static void
+ngx_http_durable_status_got(ds_op_t *op)
+{
+    ngx_http_durable_view_t  *v = op->data;
+
+    const ds_instance_t     *inst;
+    ngx_http_durable_ctx_t  *ctx;
+
+    ctx = v->ctx;
+    inst = op->out.status.inst;
+
+    if (v->active && *v->active) {
+        if (op->rc == DS_OK && !ds_status_is_terminal(inst->status)) {
+            if (!ctx->waiting) {
+                ctx->wait_status = inst->status;
+                v->rc = NGX_DECLINED;
+                return;
+            }
+
+            if (inst->status == ctx->wait_status) {
+                v->rc = NGX_DECLINED;
+                return;
+            }
+        }
+
+        *v->active = 0;
+    }
+
+    if (op->rc != DS_OK) {
+        return;
+    }
+
+    v->status = inst->status;
+
+    if (ngx_http_durable_render_view(v->request, ctx, op, &v->body)
+        != NGX_OK)
+    {
+        v->rc = NGX_ERROR;
+    }
 }
 
 
@@ -253,21 +291,20 @@ ngx_http_durable_status_answer(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_durable_render_view(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ds_txn_t *txn, ds_instance_t *inst,
-    ngx_str_t *out)
+    ngx_http_durable_ctx_t *ctx, ds_op_t *op, ngx_str_t *out)
 {
-    ngx_str_t  history, *hist;
+    ngx_str_t             history, *hist;
+    const ds_instance_t  *inst;
+
+    inst = op->out.status.inst;
 
     ngx_http_durable_log_status(ctx, inst->status);
 
     hist = NULL;
 
     if (ctx->show_history && inst->status != DS_PENDING) {
-        if (ngx_http_durable_render_history(r, txn,
-                                      ngx_http_durable_ds_str(&ctx->hub),
-                                      ngx_http_durable_ds_str(&ctx->wait_id),
-                                      ctx->show_input, ctx->show_output,
-                                      &history)
+        if (ngx_http_durable_render_history(r, op, ctx->show_input,
+                                            ctx->show_output, &history)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -276,7 +313,8 @@ ngx_http_durable_render_view(ngx_http_request_t *r,
         hist = history.len ? &history : NULL;
     }
 
-    return ngx_http_durable_render_status(r, &ctx->wait_id, inst,
+    return ngx_http_durable_render_status(r, &ctx->wait_id,
+                                          (ds_instance_t *) inst,
                                           ctx->show_input, hist, out);
 }
 
@@ -288,7 +326,7 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     u_char                        token[DS_TOKEN_MAX];
     size_t                        token_len;
     unsigned                      mask;
-    ds_txn_t                     *txn;
+    ds_op_t                       op;
     ds_query_t                    q;
     ngx_buf_t                    *b;
     ngx_str_t                     value;
@@ -338,17 +376,17 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     lc.len = 0;
     lc.count = 0;
 
-    rc = ngx_http_durable_read_txn(ctx, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "listing", NULL);
-    }
+    ngx_memzero(&op, sizeof(ds_op_t));
 
-    token_len = 0;
+    op.type = DS_OP_LIST;
+    op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    op.in.list.query = &q;
+    op.in.list.item = ngx_http_durable_list_item;
+    op.in.list.item_data = &lc;
+    op.in.list.token = (char *) token;
 
-    rc = ds_instance_list(txn, ngx_http_durable_ds_str(&ctx->hub), &q,
-                          ngx_http_durable_list_item, &lc, (char *) token,
-                          &token_len);
-    ngx_http_durable_read_done(ctx, txn);
+    rc = ngx_http_durable_read(ctx, &op);
+    token_len = op.out.list.token_len;
 
     if (rc == DS_INVALID) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
@@ -356,7 +394,7 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     }
 
     if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "listing", NULL);
+        return ngx_http_durable_store_error(r, ctx, rc, "listing");
     }
 
     if (ngx_http_durable_token_out(r, token, token_len) != NGX_OK) {
@@ -445,29 +483,19 @@ ngx_http_durable_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
 ngx_int_t
 ngx_http_durable_purge_one(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_purge_one_apply,
-                                  ngx_http_durable_purge_one_done, ctx,
-                                  "purging");
-}
+    ds_op_t  *op;
 
+    op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
+    if (op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-/* in the writer thread; the status of a refused purge goes to wait_status */
+    op->type = DS_OP_PURGE;
+    op->hub = ngx_http_durable_ds_str(&ctx->hub);
+    op->in.control.id = ngx_http_durable_ds_str(&ctx->route.id);
 
-static int
-ngx_http_durable_purge_one_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
-{
-    ngx_http_durable_ctx_t  *ctx = w->data;
-
-    ds_status_e  status;
-
-    status = DS_RUNNING;
-
-    w->rc = ds_op_purge(txn, ngx_http_durable_ds_str(&ctx->hub),
-                        ngx_http_durable_ds_str(&ctx->route.id), &status);
-
-    ctx->wait_status = status;
-
-    return w->rc;
+    return ngx_http_durable_write(r, ctx, op,
+                                  ngx_http_durable_purge_one_done);
 }
 
 
@@ -487,16 +515,16 @@ ngx_http_durable_purge_one_done(ngx_http_request_t *r,
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
 
     case DS_PRECONDITION:
-        ngx_http_durable_log_status(ctx, (ds_status_e) ctx->wait_status);
+        ngx_http_durable_log_status(ctx, w->op->out.control.status);
         return ngx_http_durable_send_json_string(r,
                    NGX_HTTP_PRECONDITION_FAILED,
                    "Only orchestrations in a terminal state can be purged, "
                    "but the orchestration with instance ID %V has status %s",
                    &ctx->route.id,
-                   ds_status_name((ds_status_e) ctx->wait_status));
+                   ds_status_name(w->op->out.control.status));
 
     default:
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
 }
 
@@ -511,6 +539,7 @@ ngx_http_durable_purge_many(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
     unsigned                      mask;
+    ds_op_t                      *op;
     ngx_http_durable_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
@@ -541,35 +570,21 @@ ngx_http_durable_purge_many(ngx_http_request_t *r,
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
     }
 
+    op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
+    if (op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     ctx->purge.status_mask = mask & DS_TERMINAL_MASK;
     ctx->purged = 0;
-    ctx->purge_max = dlcf->purge_batch;
 
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_purge_batch_apply,
-                                  ngx_http_durable_purge_batch_done, ctx,
-                                  "purging");
-}
+    op->type = DS_OP_PURGE_BATCH;
+    op->hub = ngx_http_durable_ds_str(&ctx->hub);
+    op->in.purge.query = &ctx->purge;
+    op->in.purge.max = dlcf->purge_batch;
 
-
-static int
-ngx_http_durable_purge_batch_apply(ds_txn_t *txn,
-    ngx_http_durable_write_t *w)
-{
-    ngx_http_durable_ctx_t  *ctx = w->data;
-
-    int     rc, more;
-    size_t  deleted;
-
-    deleted = 0;
-    more = 0;
-
-    rc = ds_instance_purge(txn, ngx_http_durable_ds_str(&ctx->hub),
-                           &ctx->purge, ctx->purge_max, &deleted, &more);
-
-    ctx->purge_deleted = deleted;
-    ctx->purge_more = more && deleted;
-
-    return rc;
+    return ngx_http_durable_write(r, ctx, op,
+                                  ngx_http_durable_purge_batch_done);
 }
 
 
@@ -577,6 +592,8 @@ static ngx_int_t
 ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
 {
+    ds_op_t  *op = w->op;
+
     u_char     *p;
     ngx_str_t   body;
 
@@ -586,36 +603,30 @@ ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
      * fit where a smaller one does
      */
 
-    if (w->rc == DS_FULL && ctx->purge_max > 1) {
-        ctx->purge_max /= 2;
+    if (w->rc == DS_FULL && op->in.purge.max > 1) {
+        op->in.purge.max /= 2;
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "durable purge: store full, batches of %ui",
-                       ctx->purge_max);
+                       "durable purge: store full, batches of %uz",
+                       op->in.purge.max);
 
-        return ngx_http_durable_write(r, ctx,
-                                      ngx_http_durable_purge_batch_apply,
-                                      ngx_http_durable_purge_batch_done, ctx,
-                                      "purging");
+        return ngx_http_durable_write(r, ctx, op,
+                                      ngx_http_durable_purge_batch_done);
     }
 
     if (w->rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
 
-    ctx->purged += ctx->purge_deleted;
+    ctx->purged += op->out.purge.deleted;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable purge: %ui deleted, more:%d", ctx->purged,
-                   ctx->purge_more);
+                   op->out.purge.more);
 
-    if (ctx->purge_more) {
-        ctx->purge_more = 0;
-
-        return ngx_http_durable_write(r, ctx,
-                                      ngx_http_durable_purge_batch_apply,
-                                      ngx_http_durable_purge_batch_done, ctx,
-                                      "purging");
+    if (op->out.purge.more) {
+        return ngx_http_durable_write(r, ctx, op,
+                                      ngx_http_durable_purge_batch_done);
     }
 
     if (ctx->purged == 0) {

@@ -50,7 +50,8 @@ typedef struct {
 typedef struct {
     ngx_http_durable_out_t     *out;
     ngx_http_durable_store_t   *store;
-    ds_txn_t                   *txn;
+    ngx_http_request_t         *request;
+    ds_op_t                    *op;        /* the DS_OP_STATS read */
     ngx_uint_t                  pass;
     int64_t                     now;
 } ngx_http_durable_metrics_page_t;
@@ -62,6 +63,7 @@ static ngx_int_t ngx_http_durable_metrics_log(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_metrics_handler(ngx_http_request_t *r);
 static void ngx_http_durable_metrics_stores(ngx_http_request_t *r,
     ngx_http_durable_out_t *out);
+static void ngx_http_durable_metrics_store(ds_op_t *op);
 static int ngx_http_durable_metrics_count(void *data, ds_str_t hub,
     const ds_count_t *c);
 static void ngx_http_durable_metrics_process(ngx_http_durable_out_t *out);
@@ -425,48 +427,50 @@ ngx_http_durable_metrics_handler(ngx_http_request_t *r)
 
 /* the families read from the stores, each family's samples together */
 
+/* the families read from the stores, one pass each: name, type, help */
+static const char  *ngx_http_durable_store_heads[][3] = {
+    { "durable_instances", "gauge",
+      "Instances by store, task hub and runtime status." },
+    { "durable_queue_depth", "gauge",
+      "Work items in the ready index by store, task hub and kind, "
+      "visible now or later." },
+    { "durable_ready_oldest_age_seconds", "gauge",
+      "Age of the oldest work item visible now, by store, task hub "
+      "and kind." },
+    { "durable_timers", "gauge",
+      "Durable timers waiting, by store." },
+    { "durable_store_map_size_bytes", "gauge",
+      "The size of the store's map (max_size)." },
+    { "durable_store_used_bytes", "gauge",
+      "Bytes of the store's map its live data takes." },
+    { "durable_store_readers", "gauge",
+      "Reader slots of the store in use." },
+    { "durable_store_readers_max", "gauge",
+      "Reader slots of the store." },
+    { "durable_store_up", "gauge",
+      "1 when this worker process has the store open." }
+};
+
+
 static void
 ngx_http_durable_metrics_stores(ngx_http_request_t *r,
     ngx_http_durable_out_t *out)
 {
-    int                               rc;
-    unsigned                          used, max;
-    uint64_t                          timers;
+    ds_op_t                           op;
     ngx_uint_t                        i, pass;
-    ds_space_t                        sp;
+    const char                      **head;
     ngx_http_durable_store_t         *st;
     ngx_http_durable_main_conf_t     *dmcf;
     ngx_http_durable_metrics_page_t   pg;
 
-    static const char  *heads[][3] = {
-        { "durable_instances", "gauge",
-          "Instances by store, task hub and runtime status." },
-        { "durable_queue_depth", "gauge",
-          "Work items in the ready index by store, task hub and kind, "
-          "visible now or later." },
-        { "durable_ready_oldest_age_seconds", "gauge",
-          "Age of the oldest work item visible now, by store, task hub "
-          "and kind." },
-        { "durable_timers", "gauge",
-          "Durable timers waiting, by store." },
-        { "durable_store_map_size_bytes", "gauge",
-          "The size of the store's map (max_size)." },
-        { "durable_store_used_bytes", "gauge",
-          "Bytes of the store's map its live data takes." },
-        { "durable_store_readers", "gauge",
-          "Reader slots of the store in use." },
-        { "durable_store_readers_max", "gauge",
-          "Reader slots of the store." },
-        { "durable_store_up", "gauge",
-          "1 when this worker process has the store open." }
-    };
-
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_durable_module);
 
-    for (pass = 0; pass < sizeof(heads) / sizeof(heads[0]); pass++) {
+    for (pass = 0; pass < sizeof(ngx_http_durable_store_heads)
+                      / sizeof(ngx_http_durable_store_heads[0]); pass++) {
 
-        ngx_http_durable_metrics_head(out, heads[pass][0], heads[pass][1],
-                                      heads[pass][2]);
+        head = ngx_http_durable_store_heads[pass];
+        ngx_http_durable_metrics_head(out, head[0], head[1],
+                                      head[2]);
 
         st = dmcf->stores.elts;
 
@@ -485,91 +489,120 @@ ngx_http_durable_metrics_stores(ngx_http_request_t *r,
                 continue;
             }
 
-            if (ds_txn_begin(st->env, NULL, 0, &pg.txn) != DS_OK) {
-                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                              "durable: store \"%V\": no read txn for the "
-                              "metrics page", &st->name);
-                ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
-                continue;
-            }
-
+            pg.request = r;
             pg.out = out;
             pg.store = st;
             pg.pass = pass;
             pg.now = ds_time_now();
 
-            rc = DS_OK;
-            timers = 0;
-            used = 0;
-            max = 0;
+            /* one snapshot of the store, read in the done() handler */
 
-            switch (pass) {
+            ngx_memzero(&op, sizeof(ds_op_t));
+            op.type = DS_OP_STATS;
+            op.done = ngx_http_durable_metrics_store;
+            op.data = &pg;
 
-            case 0:
-            case 1:
-            case 2:
-                rc = ds_counts_each(pg.txn, ngx_http_durable_metrics_count,
-                                    &pg);
-                break;
-
-            case 3:
-                rc = ds_timers_total(pg.txn, &timers);
-                if (rc == DS_OK) {
-                    ngx_http_durable_out_literal(out, "durable_timers{");
-                    ngx_http_durable_metrics_label(out, "store",
-                                                   st->name.data,
-                                                   st->name.len);
-                    out->pos = ngx_http_durable_out_reserve(out, 32)
-                               ? ngx_sprintf(out->pos, "} %uL\n", timers)
-                               : out->pos;
-                }
-                break;
-
-            case 4:
-            case 5:
-                rc = ds_txn_space(pg.txn, &sp);
-                if (rc == DS_OK) {
-                    ngx_http_durable_out_add(out, heads[pass][0],
-                                             ngx_strlen(heads[pass][0]));
-                    ngx_http_durable_out_add(out, "{", 1);
-                    ngx_http_durable_metrics_label(out, "store",
-                                                   st->name.data,
-                                                   st->name.len);
-                    out->pos = ngx_http_durable_out_reserve(out, 32)
-                               ? ngx_sprintf(out->pos, "} %uz\n",
-                                             pass == 4 ? sp.map_size
-                                                       : sp.used)
-                               : out->pos;
-                }
-                break;
-
-            default:
-                rc = ds_env_readers(st->env, &used, &max);
-                if (rc == DS_OK) {
-                    ngx_http_durable_out_add(out, heads[pass][0],
-                                             ngx_strlen(heads[pass][0]));
-                    ngx_http_durable_out_add(out, "{", 1);
-                    ngx_http_durable_metrics_label(out, "store",
-                                                   st->name.data,
-                                                   st->name.len);
-                    out->pos = ngx_http_durable_out_reserve(out, 32)
-                               ? ngx_sprintf(out->pos, "} %ud\n",
-                                             pass == 6 ? used : max)
-                               : out->pos;
-                }
-                break;
-            }
-
-            if (rc != DS_OK) {
-                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                              "durable: store \"%V\" failed while reading "
-                              "metrics: %s", &st->name,
-                              ds_txn_error(pg.txn));
-                ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
-            }
-
-            ds_txn_abort(pg.txn);
+            (void) ds_op_read(st->env, &op);
         }
+    }
+}
+
+
+/* one pass of the page over one store, in its DS_OP_STATS read */
+
+static void
+ngx_http_durable_metrics_store(ds_op_t *op)
+{
+    int                               rc;
+    unsigned                          used, max;
+    uint64_t                          timers;
+    ds_space_t                        sp;
+    ngx_uint_t                        pass;
+    const char                      **head;
+    ngx_http_durable_out_t           *out;
+    ngx_http_durable_store_t         *st;
+    ngx_http_durable_metrics_page_t  *pg;
+
+    pg = op->data;
+    pg->op = op;
+    out = pg->out;
+    st = pg->store;
+    pass = pg->pass;
+    head = ngx_http_durable_store_heads[pass];
+
+    if (op->rc != DS_OK) {
+        ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(pg->request), 0,
+                      "durable: store \"%V\": no read for the metrics "
+                      "page: %s", &st->name, ds_op_error(op));
+        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
+        return;
+    }
+
+    rc = DS_OK;
+    timers = 0;
+    used = 0;
+    max = 0;
+
+    switch (pass) {
+
+    case 0:
+    case 1:
+    case 2:
+        rc = ds_op_counts_each(op, ngx_http_durable_metrics_count,
+                               pg);
+        break;
+
+    case 3:
+        rc = ds_op_timers_total(op, &timers);
+        if (rc == DS_OK) {
+            ngx_http_durable_out_literal(out, "durable_timers{");
+            ngx_http_durable_metrics_label(out, "store",
+                                           st->name.data,
+                                           st->name.len);
+            out->pos = ngx_http_durable_out_reserve(out, 32)
+                       ? ngx_sprintf(out->pos, "} %uL\n", timers)
+                       : out->pos;
+        }
+        break;
+
+    case 4:
+    case 5:
+        rc = ds_op_space(op, &sp);
+        if (rc == DS_OK) {
+            ngx_http_durable_out_add(out, head[0], ngx_strlen(head[0]));
+            ngx_http_durable_out_add(out, "{", 1);
+            ngx_http_durable_metrics_label(out, "store",
+                                           st->name.data,
+                                           st->name.len);
+            out->pos = ngx_http_durable_out_reserve(out, 32)
+                       ? ngx_sprintf(out->pos, "} %uz\n",
+                                     pass == 4 ? sp.map_size
+                                               : sp.used)
+                       : out->pos;
+        }
+        break;
+
+    default:
+        rc = ds_env_readers(st->env, &used, &max);
+        if (rc == DS_OK) {
+            ngx_http_durable_out_add(out, head[0], ngx_strlen(head[0]));
+            ngx_http_durable_out_add(out, "{", 1);
+            ngx_http_durable_metrics_label(out, "store",
+                                           st->name.data,
+                                           st->name.len);
+            out->pos = ngx_http_durable_out_reserve(out, 32)
+                       ? ngx_sprintf(out->pos, "} %ud\n",
+                                     pass == 6 ? used : max)
+                       : out->pos;
+        }
+        break;
+    }
+
+    if (rc != DS_OK) {
+        ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(pg->request), 0,
+                      "durable: store \"%V\" failed while reading "
+                      "metrics: %s", &st->name, ds_op_error(op));
+        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
     }
 }
 
@@ -597,7 +630,7 @@ ngx_http_durable_metrics_count(void *data, ds_str_t hub, const ds_count_t *c)
     age = 0;
 
     if (pg->pass == 2) {
-        rc = ds_ready_oldest(pg->txn, hub, c->kind, &at);
+        rc = ds_op_ready_oldest(pg->op, hub, c->kind, &at);
 
         if (rc != DS_OK && rc != DS_NOTFOUND) {
             return -1;

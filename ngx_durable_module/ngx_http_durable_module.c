@@ -656,7 +656,7 @@ ngx_http_durable_store_ready(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_durable_store_error(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, int rc, const char *what, ds_txn_t *txn)
+    ngx_http_durable_ctx_t *ctx, int rc, const char *what)
 {
     switch (rc) {
 
@@ -679,8 +679,7 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
         ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
         ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
                       "durable: store \"%V\" failed while %s: %s",
-                      &ctx->store->name, what,
-                      txn ? ds_txn_error(txn) : ds_strerror(rc));
+                      &ctx->store->name, what, ds_strerror(rc));
         return ngx_http_durable_send_error(r,
                    NGX_HTTP_INTERNAL_SERVER_ERROR,
                    "The store failed while %s.", what);

@@ -88,13 +88,17 @@ typedef struct {
 } ngx_http_durable_loc_conf_t;
 
 
-/* a growing buffer in the request pool, for responses of unknown size */
+/*
+ * A growing buffer for responses of unknown size: in the request pool, or
+ * (heap) malloc'd and freed with the pool, for one a thread fills.
+ */
 typedef struct {
     u_char                     *start;
     u_char                     *pos;
     u_char                     *end;
     ngx_pool_t                 *pool;
     ngx_uint_t                  failed;
+    unsigned                    heap:1;
 } ngx_http_durable_out_t;
 
 
@@ -149,25 +153,20 @@ struct ngx_http_durable_ctx_s {
     ngx_uint_t                  claim_max;
     u_char                     *claim_tokens;
     ngx_msec_t                  claim_wait;
-    size_t                      claimed;
     ngx_uint_t                  claim_expired;
     ngx_http_durable_out_t     *claim_out;
-    int64_t                     claim_visible;
+    ds_op_t                    *claim_op;       /* every attempt's */
     ds_claim_filter_t           claim_filter;   /* names=; nnames 0: any */
 
     /* purge by filter, batch after batch */
     ds_query_t                  purge;
     ngx_uint_t                  purged;
-    ngx_uint_t                  purge_deleted;  /* by the last batch */
-    ngx_uint_t                  purge_max;      /* instances a batch */
-    int                         purge_more;
 
     /* for the access log variables: ngx_http_durable_variables.c */
     ngx_str_t                   log_id;         /* a start's instance */
     ds_status_e                 log_status;
     ngx_uint_t                  batch_writes;   /* of the last write */
     uint64_t                    store_us;
-    uint64_t                    read_start;
     unsigned                    log_status_set:1;
     unsigned                    store_timed:1;
 };
@@ -180,7 +179,7 @@ typedef ngx_int_t (*ngx_http_durable_handler_pt)(ngx_http_request_t *r,
 ngx_int_t ngx_http_durable_store_ready(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 ngx_int_t ngx_http_durable_store_error(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, int rc, const char *what, ds_txn_t *txn);
+    ngx_http_durable_ctx_t *ctx, int rc, const char *what);
 ngx_int_t ngx_http_durable_read_body(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 void ngx_http_durable_random(u_char *buf, size_t len);

@@ -10,7 +10,6 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
-#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_variables.h"
@@ -35,16 +34,20 @@ typedef struct {
 } ngx_http_durable_wait_args_t;
 
 
-/* a start or a restart, as the writer thread applies it */
+/* the status read of a waiting start: what its done() found */
 typedef struct {
-    ds_str_t                    hub;
-    ds_str_t                    name;
-    ds_str_t                    input;
-    ds_str_t                    from;       /* restart: the original id */
+    ngx_http_request_t         *request;
+    ngx_http_durable_ctx_t     *ctx;
+    ngx_str_t                   body;
+    ngx_int_t                   rc;     /* NGX_AGAIN: not finished */
+} ngx_http_durable_start_read_t;
+
+
+/* a start or a restart: the store operation and what the answer needs */
+typedef struct {
+    ds_op_t                     op;
     ngx_str_t                   id;
-    ds_status_e                 status;     /* of an active namesake */
     ngx_http_durable_wait_args_t  wa;
-    unsigned                    restart:1;
 } ngx_http_durable_start_t;
 
 
@@ -52,8 +55,6 @@ static ngx_int_t ngx_http_durable_parse_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_wait_args_t *wa);
 static ngx_int_t ngx_http_durable_new_id(ngx_http_request_t *r,
     ngx_str_t *id);
-static int ngx_http_durable_start_apply(ds_txn_t *txn,
-    ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_start_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_started(ngx_http_request_t *r,
@@ -61,6 +62,7 @@ static ngx_int_t ngx_http_durable_started(ngx_http_request_t *r,
     ngx_http_durable_wait_args_t *wa);
 static ngx_int_t ngx_http_durable_start_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
+static void ngx_http_durable_start_got(ds_op_t *op);
 static ngx_int_t ngx_http_durable_check_status(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *id);
 
@@ -83,7 +85,8 @@ ngx_http_durable_start(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
                != NGX_OK)
         || ngx_http_durable_parse_wait(r, ctx, &s->wa) != NGX_OK
         || ngx_http_durable_parse_view(r, ctx) != NGX_OK
-        || ngx_http_durable_ingest_body(r, ctx, &s->input) != NGX_OK)
+        || ngx_http_durable_ingest_body(r, ctx, &s->op.in.start.input)
+           != NGX_OK)
     {
         return ngx_http_durable_fail(r, ctx);
     }
@@ -96,13 +99,15 @@ ngx_http_durable_start(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    s->hub = ngx_http_durable_ds_str(&ctx->hub);
-    s->name = ngx_http_durable_ds_str(&ctx->route.name);
+    s->op.type = DS_OP_START;
+    s->op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    s->op.in.start.id = ngx_http_durable_ds_str(&s->id);
+    s->op.in.start.name = ngx_http_durable_ds_str(&ctx->route.name);
+    s->op.data = s;
     ctx->log_id = s->id;
 
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_start_apply,
-                                  ngx_http_durable_start_done, s,
-                                  "starting");
+    return ngx_http_durable_write(r, ctx, &s->op,
+                                  ngx_http_durable_start_done);
 }
 
 
@@ -136,46 +141,15 @@ ngx_http_durable_restart(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         s->id.len = ctx->route.id.len;
     }
 
-    s->hub = ngx_http_durable_ds_str(&ctx->hub);
-    s->from = ngx_http_durable_ds_str(&ctx->route.id);
-    s->restart = 1;
+    s->op.type = DS_OP_RESTART;
+    s->op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    s->op.in.start.id = ngx_http_durable_ds_str(&s->id);
+    s->op.in.start.from = ngx_http_durable_ds_str(&ctx->route.id);
+    s->op.data = s;
     ctx->log_id = s->id;
 
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_start_apply,
-                                  ngx_http_durable_start_done, s,
-                                  "restarting");
-}
-
-
-/* in the writer thread */
-
-static int
-ngx_http_durable_start_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
-{
-    ngx_http_durable_start_t  *s = w->data;
-
-    int            rc;
-    ds_instance_t  inst;
-
-    if (s->restart) {
-        rc = ds_instance_get(txn, s->hub, s->from, &inst);
-        if (rc != DS_OK) {
-            return rc;
-        }
-
-        /* ds_op_start copies name and input before it writes */
-        s->name = inst.name;
-        s->input = inst.input;
-    }
-
-    rc = ds_op_start(txn, s->hub, ngx_http_durable_ds_str(&s->id), s->name,
-                     s->input, ds_time_now(), &inst);
-
-    if (rc == DS_CONFLICT) {
-        s->status = inst.status;
-    }
-
-    return rc;
+    return ngx_http_durable_write(r, ctx, &s->op,
+                                  ngx_http_durable_start_done);
 }
 
 
@@ -183,27 +157,26 @@ static ngx_int_t
 ngx_http_durable_start_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_http_durable_write_t *w)
 {
-    ngx_http_durable_start_t  *s = w->data;
+    ngx_http_durable_start_t  *s = w->op->data;
 
     switch (w->rc) {
 
     case DS_OK:
         ngx_http_durable_log_status(ctx, DS_PENDING);
-        ngx_http_durable_notify();
         return ngx_http_durable_started(r, ctx, &s->id, &s->wa);
 
     case DS_CONFLICT:
-        ngx_http_durable_log_status(ctx, s->status);
+        ngx_http_durable_log_status(ctx, s->op.out.start.status);
         return ngx_http_durable_send_error(r, NGX_HTTP_CONFLICT,
                    "An instance with ID '%V' already exists with status %s; "
                    "only a terminal instance can be replaced.", &s->id,
-                   ds_status_name(s->status));
+                   ds_status_name(s->op.out.start.status));
 
     case DS_NOTFOUND:
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
 
     default:
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
 }
 
@@ -325,63 +298,98 @@ static ngx_int_t
 ngx_http_durable_start_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
 {
-    int             rc;
-    ds_txn_t       *txn;
-    ngx_str_t       body;
-    ds_instance_t   inst;
+    int                            rc;
+    ds_op_t                        op;
+    ngx_http_durable_start_read_t  sr;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable wait: reading the status of \"%V\"",
                    &ctx->wait_id);
 
-    rc = ngx_http_durable_read_txn(ctx, &txn);
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
+    ngx_memzero(&op, sizeof(ds_op_t));
+
+    sr.request = r;
+    sr.ctx = ctx;
+    sr.rc = NGX_AGAIN;
+    ngx_str_null(&sr.body);
+
+    op.type = DS_OP_STATUS;
+    op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    op.in.control.id = ngx_http_durable_ds_str(&ctx->wait_id);
+    op.done = ngx_http_durable_start_got;
+    op.data = &sr;
+
+    rc = ngx_http_durable_read(ctx, &op);
+
+    if (rc != DS_OK && rc != DS_NOTFOUND) {
+        return ngx_http_durable_store_error(r, ctx, rc, "reading");
     }
 
-    rc = ds_instance_get(txn, ngx_http_durable_ds_str(&ctx->hub),
-                         ngx_http_durable_ds_str(&ctx->wait_id), &inst);
+    switch (sr.rc) {
 
-    if (rc == DS_OK) {
-        ngx_http_durable_log_status(ctx, inst.status);
-    }
-
-    if (rc != DS_OK || !ds_status_is_terminal(inst.status)) {
-        ngx_http_durable_read_done(ctx, txn);
-
-        if (rc != DS_OK && rc != DS_NOTFOUND) {
-            return ngx_http_durable_store_error(r, ctx, rc, "reading", NULL);
-        }
-
+    case NGX_AGAIN:
+        /* not there, or not finished yet */
         return expired ? ngx_http_durable_check_status(r, ctx, &ctx->wait_id)
                        : NGX_AGAIN;
-    }
 
-    if (inst.status == DS_COMPLETED) {
-        /* the output itself is the body */
+    case NGX_OK:
+        return ngx_http_durable_send(r, NGX_HTTP_OK, &sr.body);
 
-        body.len = inst.output.len ? inst.output.len : 4;
-        body.data = ngx_pnalloc(r->pool, body.len);
-        if (body.data == NULL) {
-            ngx_http_durable_read_done(ctx, txn);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_memcpy(body.data, inst.output.len ? inst.output.data : "null",
-                   body.len);
-        ngx_http_durable_read_done(ctx, txn);
-
-        return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
-    }
-
-    rc = ngx_http_durable_render_view(r, ctx, txn, &inst, &body);
-    ngx_http_durable_read_done(ctx, txn);
-
-    if (rc != NGX_OK) {
+    default:
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+}
 
-    return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+
+/*
+ * The status read of a waiting start: a finished instance is answered
+ * with its output when it completed, else with its status payload.
+ */
+
+static void
+ngx_http_durable_start_got(ds_op_t *op)
+{
+    ngx_http_durable_start_read_t  *sr = op->data;
+
+    ngx_str_t            *body;
+    const ds_instance_t  *inst;
+
+    if (op->rc != DS_OK) {
+        return;
+    }
+
+    inst = op->out.status.inst;
+    body = &sr->body;
+
+    ngx_http_durable_log_status(sr->ctx, inst->status);
+
+    if (!ds_status_is_terminal(inst->status)) {
+        return;
+    }
+
+    sr->rc = NGX_ERROR;
+
+    if (inst->status == DS_COMPLETED) {
+        /* the output itself is the body */
+
+        body->len = inst->output.len ? inst->output.len : 4;
+        body->data = ngx_pnalloc(sr->request->pool, body->len);
+        if (body->data == NULL) {
+            return;
+        }
+
+        ngx_memcpy(body->data, inst->output.len ? inst->output.data : "null",
+                   body->len);
+
+        sr->rc = NGX_OK;
+        return;
+    }
+
+    if (ngx_http_durable_render_view(sr->request, sr->ctx, op, body)
+        == NGX_OK)
+    {
+        sr->rc = NGX_OK;
+    }
 }
 
 

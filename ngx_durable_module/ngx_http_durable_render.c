@@ -20,6 +20,7 @@ static ngx_int_t ngx_http_durable_host_url(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *out);
 static u_char *ngx_http_durable_json_str(u_char *p, u_char *s, size_t len);
 static u_char *ngx_http_durable_json_raw(u_char *p, ds_str_t *v);
+static void ngx_http_durable_out_free(void *data);
 
 
 static ngx_str_t  ngx_http_durable_json_type =
@@ -785,8 +786,53 @@ ngx_http_durable_out_init(ngx_http_durable_out_t *out, ngx_pool_t *pool,
     out->end = out->start + size;
     out->pool = pool;
     out->failed = 0;
+    out->heap = 0;
 
     return NGX_OK;
+}
+
+
+/*
+ * A buffer that grows with malloc(), not in the pool: the writer's thread
+ * renders claimed items into it, and a pool must not grow from a thread
+ * while the event loop uses it. The pool frees it.
+ */
+
+ngx_int_t
+ngx_http_durable_out_heap(ngx_http_durable_out_t *out, ngx_pool_t *pool,
+    size_t size)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->start = ngx_alloc(size, pool->log);
+    if (out->start == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_durable_out_free;
+    cln->data = out;
+
+    out->pos = out->start;
+    out->end = out->start + size;
+    out->pool = pool;
+    out->failed = 0;
+    out->heap = 1;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_durable_out_free(void *data)
+{
+    ngx_http_durable_out_t  *out = data;
+
+    ngx_free(out->start);
 }
 
 
@@ -809,13 +855,25 @@ ngx_http_durable_out_reserve(ngx_http_durable_out_t *out, size_t len)
     size = ngx_max(2 * (size_t) (out->end - out->start),
                    (size_t) (out->pos - out->start) + len);
 
-    p = ngx_pnalloc(out->pool, size);
+    if (out->heap) {
+        /* maybe in a thread: the cycle's log, not the request's */
+        p = ngx_alloc(size, ngx_cycle->log);
+
+    } else {
+        p = ngx_pnalloc(out->pool, size);
+    }
+
     if (p == NULL) {
         out->failed = 1;
         return 0;
     }
 
     out->pos = ngx_cpymem(p, out->start, out->pos - out->start);
+
+    if (out->heap) {
+        ngx_free(out->start);
+    }
+
     out->start = p;
     out->end = p + size;
 

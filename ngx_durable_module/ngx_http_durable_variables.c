@@ -360,22 +360,23 @@ ngx_http_durable_log_status(ngx_http_durable_ctx_t *ctx, ds_status_e status)
 }
 
 
-/* a read txn whose time counts into $durable_store_ms */
+/*
+ * A read operation, answered through op->done() before this returns (the
+ * store's data is readable there); its time counts into $durable_store_ms.
+ */
 
 int
-ngx_http_durable_read_txn(ngx_http_durable_ctx_t *ctx, ds_txn_t **txn)
+ngx_http_durable_read(ngx_http_durable_ctx_t *ctx, ds_op_t *op)
 {
-    ctx->read_start = ngx_http_durable_usec();
+    int       rc;
+    uint64_t  start;
 
-    return ds_txn_begin(ctx->store->env, NULL, 0, txn);
-}
+    start = ngx_http_durable_usec();
 
+    rc = ds_op_read(ctx->store->env, op);
 
-void
-ngx_http_durable_read_done(ngx_http_durable_ctx_t *ctx, ds_txn_t *txn)
-{
-    ds_txn_abort(txn);
-
-    ctx->store_us += ngx_http_durable_usec() - ctx->read_start;
+    ctx->store_us += ngx_http_durable_usec() - start;
     ctx->store_timed = 1;
+
+    return rc;
 }

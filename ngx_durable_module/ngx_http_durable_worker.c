@@ -15,7 +15,6 @@
 #include "ngx_http_durable_handlers.h"
 #include "ngx_http_durable_jspan.h"
 #include "ngx_http_durable_metrics.h"
-#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_variables.h"
@@ -26,7 +25,6 @@
 
 typedef struct {
     ngx_http_durable_out_t     *out;
-    ds_str_t                    hub;
     ngx_uint_t                  count;
     ngx_uint_t                  first;
 } ngx_http_durable_claim_t;
@@ -35,25 +33,11 @@ typedef struct {
 typedef struct ngx_http_durable_work_batch_s  ngx_http_durable_work_batch_t;
 
 
-/* a completion, renewal or abandonment, as the writer thread applies it */
+/* a completion, renewal or abandonment: its store operation, op.data */
 typedef struct {
+    ds_op_t                     op;
     ngx_http_durable_work_action_e  action;
-    ds_work_kind_e              kind;
-    ds_str_t                    hub;
-    ds_str_t                    id;         /* instance, or entity name */
-    ds_str_t                    key;        /* entity key */
-    int64_t                     task;
     uint8_t                     lease[DS_LEASE_LEN];
-    ds_action_t                *actions;
-    size_t                      nactions;
-    int                         failed;
-    int                         delete_state;
-    ds_str_t                    result;     /* activity result, entity state */
-    ds_str_t                    reason;
-    ds_str_t                    details;
-    int64_t                     lease_us;
-    ds_status_e                 status;     /* out: orchestration status */
-    int64_t                     expires;    /* out: renewed lease */
     int                         rc;         /* out, when one of several */
     ngx_http_durable_work_batch_t  *batch;  /* the request's, if several */
 } ngx_http_durable_work_t;
@@ -80,15 +64,14 @@ static ngx_int_t ngx_http_durable_claim_names(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 static ngx_int_t ngx_http_durable_claim_post(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
-static int ngx_http_durable_claim_apply(ds_txn_t *txn,
-    ngx_http_durable_write_t *w);
+static void ngx_http_durable_claim_begin(void *data);
 static ngx_int_t ngx_http_durable_claim_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_claim_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
 static ngx_int_t ngx_http_durable_claim_answer(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
-static int ngx_http_durable_claim_item(void *data, ds_txn_t *txn,
+static int ngx_http_durable_claim_item(void *data, ds_op_t *op,
     const ds_work_item_t *item);
 static ngx_http_durable_out_t *ngx_http_durable_item_begin(
     ngx_http_durable_claim_t *cl);
@@ -134,8 +117,6 @@ static ngx_int_t ngx_http_durable_many_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_many_answer(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_batch_t *b);
-static int ngx_http_durable_work_apply(ds_txn_t *txn,
-    ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_work_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
@@ -183,8 +164,14 @@ ngx_http_durable_worker(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 static ngx_int_t
 ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
+    ds_op_t                      *op;
     ngx_uint_t                    max;
+    ngx_http_durable_claim_t     *cl;
     ngx_http_durable_loc_conf_t  *dlcf;
+
+    static const ds_work_kind_e  kinds[] = {
+        DS_WORK_ORCHESTRATION, DS_WORK_ACTIVITY, DS_WORK_ENTITY
+    };
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
@@ -206,16 +193,51 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     ctx->claim_max = max;
 
     ctx->claim_tokens = ngx_pnalloc(r->pool, max * DS_LEASE_LEN);
+    if (ctx->claim_tokens == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->claim_op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
+    if (ctx->claim_op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cl = ngx_palloc(r->pool, sizeof(ngx_http_durable_claim_t));
+    if (cl == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     ctx->claim_out = ngx_palloc(r->pool, sizeof(ngx_http_durable_out_t));
+    if (ctx->claim_out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    /* sized so that the writer thread rarely has to grow it */
+    /*
+     * sized so that the writer thread rarely has to grow it, and on the
+     * heap, as the thread may grow it
+     */
 
-    if (ctx->claim_tokens == NULL || ctx->claim_out == NULL
-        || ngx_http_durable_out_init(ctx->claim_out, r->pool, 16384 * max)
-           != NGX_OK)
+    if (ngx_http_durable_out_heap(ctx->claim_out, r->pool, 16384 * max)
+        != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    cl->out = ctx->claim_out;
+
+    /* one operation, submitted again by every attempt */
+
+    op = ctx->claim_op;
+    op->type = DS_OP_WORK_CLAIM;
+    op->hub = ngx_http_durable_ds_str(&ctx->hub);
+    op->in.claim.kind = kinds[ctx->route.work_kind];
+    op->in.claim.lease_us = (int64_t) dlcf->worker_lease * 1000;
+    op->in.claim.max = max;
+    op->in.claim.tokens = ctx->claim_tokens;
+    op->in.claim.filter = &ctx->claim_filter;
+    op->in.claim.begin = ngx_http_durable_claim_begin;
+    op->in.claim.item = ngx_http_durable_claim_item;
+    op->in.claim.item_data = cl;
 
     /* read before trying: a change during the try wakes the wait */
     ngx_http_durable_wait_mark(ctx);
@@ -278,9 +300,8 @@ ngx_http_durable_claim_post(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     ngx_http_durable_random(ctx->claim_tokens,
                             ctx->claim_max * DS_LEASE_LEN);
 
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_claim_apply,
-                                  ngx_http_durable_claim_done, ctx,
-                                  "claiming");
+    return ngx_http_durable_write(r, ctx, ctx->claim_op,
+                                  ngx_http_durable_claim_done);
 }
 
 
@@ -300,69 +321,19 @@ ngx_http_durable_claim_wait(ngx_http_request_t *r,
 
 
 /*
- * One claim attempt, in the writer thread (due timers fire in it too).
- * Items are rendered into ctx->claim_out while the txn holds them.
+ * The start of each claim attempt, in the writer thread (due timers fire
+ * in it too): items are rendered into ctx->claim_out while the txn holds
+ * them, from the start again when the attempt is applied again.
  */
 
-static int
-ngx_http_durable_claim_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
+static void
+ngx_http_durable_claim_begin(void *data)
 {
-    ngx_http_durable_ctx_t  *ctx = w->data;
+    ngx_http_durable_claim_t  *cl = data;
 
-    int                           rc;
-    int64_t                       now, lease_us;
-    ds_work_kind_e                kind;
-    ngx_http_durable_claim_t      cl;
-    ngx_http_durable_loc_conf_t  *dlcf;
-
-    dlcf = ngx_http_get_module_loc_conf(w->request, ngx_http_durable_module);
-
-    ctx->claim_out->pos = ctx->claim_out->start;
-    ngx_http_durable_out_literal(ctx->claim_out, "{\"items\":[");
-
-    cl.out = ctx->claim_out;
-    cl.hub = ngx_http_durable_ds_str(&ctx->hub);
-    cl.count = 0;
-
-    now = ds_time_now();
-    lease_us = (int64_t) dlcf->worker_lease * 1000;
-    ctx->claimed = 0;
-
-    switch (ctx->route.work_kind) {
-
-    case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
-        kind = DS_WORK_ORCHESTRATION;
-        break;
-
-    case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
-        kind = DS_WORK_ACTIVITY;
-        break;
-
-    default:
-        kind = DS_WORK_ENTITY;
-        break;
-    }
-
-    rc = ds_work_claim(txn, cl.hub, kind, now, lease_us, ctx->claim_max,
-                       ctx->claim_tokens, &ctx->claim_filter,
-                       ngx_http_durable_claim_item, &cl, &ctx->claimed);
-
-    if (rc != DS_OK || ctx->claim_filter.nnames == 0) {
-        if (rc == DS_OK) {
-            rc = ds_work_next_visible(txn, cl.hub, kind,
-                                      &ctx->claim_visible);
-        }
-
-    } else if (ctx->claim_filter.more) {
-        /* visible entries the bounded claim did not reach: a second on */
-        ctx->claim_visible = now + 1000000;
-
-    } else {
-        /* every visible entry was passed over: none of them is for us */
-        rc = ds_work_next_after(txn, cl.hub, kind, now, &ctx->claim_visible);
-    }
-
-    return ctx->claim_out->failed ? DS_ERROR : rc;
+    cl->out->pos = cl->out->start;
+    ngx_http_durable_out_literal(cl->out, "{\"items\":[");
+    cl->count = 0;
 }
 
 
@@ -370,24 +341,27 @@ static ngx_int_t
 ngx_http_durable_claim_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_http_durable_write_t *w)
 {
+    ds_op_t  *op = w->op;
+
     int64_t    now, delay;
     ngx_int_t  rc;
 
     if (w->rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
 
     /* the work kinds of the route and of the store go in the same order */
     ngx_http_durable_metrics_claimed((ds_work_kind_e) ctx->route.work_kind,
-                                     ctx->claimed,
+                                     op->out.claim.claimed,
                                      ctx->claim_filter.expired);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable claim: %uz items, %uz of other names, kind:%d",
-                   ctx->claimed, ctx->claim_filter.skipped,
+                   op->out.claim.claimed, ctx->claim_filter.skipped,
                    ctx->route.work_kind);
 
-    if (ctx->claimed || ctx->claim_wait == 0 || ctx->claim_expired) {
+    if (op->out.claim.claimed || ctx->claim_wait == 0 || ctx->claim_expired)
+    {
         return ngx_http_durable_claim_answer(r, ctx);
     }
 
@@ -401,10 +375,10 @@ ngx_http_durable_claim_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 
     /* a timer or a lease that runs out makes work visible without one */
 
-    if (ctx->claim_visible != INT64_MAX) {
+    if (op->out.claim.visible != INT64_MAX) {
         now = ds_time_now();
-        delay = ctx->claim_visible > now
-                ? (ctx->claim_visible - now + 999) / 1000 : 0;
+        delay = op->out.claim.visible > now
+                ? (op->out.claim.visible - now + 999) / 1000 : 0;
 
         if (delay < (int64_t) ctx->claim_wait) {
             ngx_http_durable_wait_due(ctx, (ngx_msec_t) delay);
@@ -441,7 +415,7 @@ ngx_http_durable_claim_answer(ngx_http_request_t *r,
  */
 
 static int
-ngx_http_durable_claim_item(void *data, ds_txn_t *txn,
+ngx_http_durable_claim_item(void *data, ds_op_t *op,
     const ds_work_item_t *item)
 {
     ngx_http_durable_claim_t  *cl = data;
@@ -497,8 +471,8 @@ ngx_http_durable_claim_item(void *data, ds_txn_t *txn,
         ngx_http_durable_out_literal(out, ",\"history\":[");
         cl->first = 1;
 
-        rc = ds_history_read(txn, cl->hub, item->id,
-                             ngx_http_durable_add_event, cl);
+        rc = ds_op_item_events(op, item, DS_LIST_HISTORY,
+                               ngx_http_durable_add_event, cl);
         if (rc != DS_OK && rc != DS_NOTFOUND) {
             return 1;
         }
@@ -507,16 +481,16 @@ ngx_http_durable_claim_item(void *data, ds_txn_t *txn,
         cl->first = 1;
 
         /* exactly what the completion will consume */
-        rc = ds_inbox_read_upto(txn, cl->hub, item->id, item->upto,
-                                ngx_http_durable_add_event, cl);
+        rc = ds_op_item_events(op, item, DS_LIST_MESSAGES,
+                               ngx_http_durable_add_event, cl);
         break;
 
     case DS_WORK_ENTITY:
         ngx_http_durable_out_literal(out, ",\"operations\":[");
         cl->first = 1;
 
-        rc = ds_entity_read_ops(txn, cl->hub, item->name, item->key,
-                                item->upto, ngx_http_durable_add_event, cl);
+        rc = ds_op_item_events(op, item, DS_LIST_OPERATIONS,
+                               ngx_http_durable_add_event, cl);
         break;
 
     default:
@@ -697,9 +671,8 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
     }
 
     for (i = 0; i < n; i++) {
-        ws[i] = ngx_http_durable_write_alloc(r, ngx_http_durable_work_apply,
-                                             ngx_http_durable_many_done,
-                                             &b->items[i], "completing work");
+        ws[i] = ngx_http_durable_write_alloc(r, &b->items[i].op,
+                                             ngx_http_durable_many_done);
         if (ws[i] == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -789,7 +762,7 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
 
     /* names and ids by the store's rules: a 400 that names the action */
 
-    switch (ds_work_actions_check(k->id, acts, n, &fault)) {
+    switch (ds_work_actions_check(k->op.in.work.id, acts, n, &fault)) {
 
     case DS_OK:
         break;
@@ -801,8 +774,8 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    k->actions = acts;
-    k->nactions = n;
+    k->op.in.work.actions = acts;
+    k->op.in.work.nactions = n;
 
     return NGX_OK;
 }
@@ -848,10 +821,10 @@ ngx_http_durable_parse_activity(ngx_http_request_t *r,
         ngx_http_durable_get_raw(&span, "details", &details);
     }
 
-    k->failed = failed;
-    k->result = result;
-    k->reason = reason;
-    k->details = details;
+    k->op.in.work.failed = failed;
+    k->op.in.work.result = result;
+    k->op.in.work.reason = reason;
+    k->op.in.work.details = details;
 
     return NGX_OK;
 }
@@ -872,8 +845,8 @@ ngx_http_durable_parse_entity(ngx_http_request_t *r,
     del = json_object_get(in->root, "delete");
     ngx_http_durable_get_raw(&in->text, "state", &state);
 
-    k->delete_state = json_is_true(del);
-    k->result = state;
+    k->op.in.work.delete_state = json_is_true(del);
+    k->op.in.work.result = state;
 
     return NGX_OK;
 }
@@ -908,9 +881,8 @@ ngx_http_durable_work_post(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 {
     ngx_http_durable_work_prepare(r, ctx, k);
 
-    return ngx_http_durable_write(r, ctx, ngx_http_durable_work_apply,
-                                  ngx_http_durable_work_done, k,
-                                  "completing work");
+    return ngx_http_durable_write(r, ctx, &k->op,
+                                  ngx_http_durable_work_done);
 }
 
 
@@ -924,60 +896,21 @@ ngx_http_durable_work_prepare(ngx_http_request_t *r,
         DS_WORK_ORCHESTRATION, DS_WORK_ACTIVITY, DS_WORK_ENTITY
     };
 
+    /* in the order of ngx_http_durable_work_action_e */
+    static const ds_op_type_e  types[] = {
+        DS_OP_WORK_CLAIM, DS_OP_WORK_COMPLETE, DS_OP_WORK_RENEW,
+        DS_OP_WORK_ABANDON
+    };
+
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
     k->action = ctx->route.work_action;
-    k->kind = kinds[ctx->route.work_kind];
-    k->hub = ngx_http_durable_ds_str(&ctx->hub);
-    k->lease_us = (int64_t) dlcf->worker_lease * 1000;
-
-    if (k->key.data == NULL) {
-        k->key.data = "";
-    }
-}
-
-
-/* in the writer thread */
-
-static int
-ngx_http_durable_work_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
-{
-    ngx_http_durable_work_t  *k = w->data;
-
-    int64_t  now;
-
-    now = ds_time_now();
-
-    switch (k->action) {
-
-    case NGX_HTTP_DURABLE_WORK_RENEW:
-        return ds_work_renew(txn, k->hub, k->kind, k->id, k->key, k->task,
-                             k->lease, now, k->lease_us, &k->expires);
-
-    case NGX_HTTP_DURABLE_WORK_ABANDON:
-        return ds_work_abandon(txn, k->hub, k->kind, k->id, k->key, k->task,
-                               k->lease, now);
-
-    default:
-        break;
-    }
-
-    switch (k->kind) {
-
-    case DS_WORK_ORCHESTRATION:
-        return ds_work_complete_orchestration(txn, k->hub, k->id, k->lease,
-                                              k->actions, k->nactions, now,
-                                              &k->status);
-
-    case DS_WORK_ACTIVITY:
-        return ds_work_complete_activity(txn, k->hub, k->id, k->task,
-                                         k->lease, k->failed, k->result,
-                                         k->reason, k->details, now);
-
-    default:
-        return ds_work_complete_entity(txn, k->hub, k->id, k->key, k->lease,
-                                       k->delete_state, k->result, now);
-    }
+    k->op.type = types[k->action];
+    k->op.data = k;
+    k->op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    k->op.in.work.kind = kinds[ctx->route.work_kind];
+    k->op.in.work.lease = k->lease;
+    k->op.in.work.lease_us = (int64_t) dlcf->worker_lease * 1000;
 }
 
 
@@ -987,7 +920,7 @@ static ngx_int_t
 ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_http_durable_write_t *w)
 {
-    ngx_http_durable_work_t  *k = w->data;
+    ngx_http_durable_work_t  *k = w->op->data;
 
     u_char      *p;
     ngx_str_t    body;
@@ -1001,10 +934,8 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     }
 
     if (w->rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what, NULL);
+        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
-
-    ngx_http_durable_notify();
 
     p = ngx_pnalloc(r->pool, sizeof("{\"runtimeStatus\":\"\"}")
                              + DS_TIME_FRAC_LEN);
@@ -1017,18 +948,18 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     if (k->action == NGX_HTTP_DURABLE_WORK_RENEW) {
         p = ngx_cpymem(p, "{\"leaseExpires\":\"",
                        sizeof("{\"leaseExpires\":\"") - 1);
-        p += ds_time_format_frac(k->expires, (char *) p);
+        p += ds_time_format_frac(k->op.out.work.expires, (char *) p);
         p = ngx_cpymem(p, "\"}", 2);
 
     } else if (k->action == NGX_HTTP_DURABLE_WORK_COMPLETE
-               && k->kind == DS_WORK_ORCHESTRATION)
+               && k->op.in.work.kind == DS_WORK_ORCHESTRATION)
     {
         p = ngx_sprintf(p, "{\"runtimeStatus\":\"%s\"}",
-                        ds_status_name(k->status));
+                        ds_status_name(k->op.out.work.status));
 
-        ngx_http_durable_log_status(ctx, k->status);
-        ctx->log_id.data = (u_char *) k->id.data;
-        ctx->log_id.len = k->id.len;
+        ngx_http_durable_log_status(ctx, k->op.out.work.status);
+        ctx->log_id.data = (u_char *) k->op.in.work.id.data;
+        ctx->log_id.len = k->op.in.work.id.len;
 
     } else {
         p = ngx_cpymem(p, "{}", 2);
@@ -1049,7 +980,7 @@ ngx_http_durable_work_count(ngx_http_durable_work_t *k, int rc)
 
     case DS_OK:
         if (k->action == NGX_HTTP_DURABLE_WORK_COMPLETE) {
-            ngx_http_durable_metrics_completed(k->kind);
+            ngx_http_durable_metrics_completed(k->op.in.work.kind);
 
         } else if (k->action == NGX_HTTP_DURABLE_WORK_RENEW) {
             ngx_http_durable_metrics_lease(NGX_HTTP_DURABLE_LEASE_GRANTED);
@@ -1117,7 +1048,7 @@ static ngx_int_t
 ngx_http_durable_many_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_http_durable_write_t *w)
 {
-    ngx_http_durable_work_t  *k = w->data;
+    ngx_http_durable_work_t  *k = w->op->data;
 
     ngx_http_durable_work_batch_t  *b = k->batch;
 
@@ -1148,7 +1079,7 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
     u_char                   *p;
     size_t                    len;
     ngx_str_t                 body;
-    ngx_uint_t                i, status, applied;
+    ngx_uint_t                i, status;
     const char               *message;
     ngx_http_durable_work_t  *k;
 
@@ -1166,11 +1097,11 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
 
         } else if (k->rc != DS_OK) {
             return ngx_http_durable_store_error(r, ctx, k->rc,
-                                                "completing work", NULL);
+                                                "completing work");
 
-        } else if (k->kind == DS_WORK_ORCHESTRATION) {
+        } else if (k->op.in.work.kind == DS_WORK_ORCHESTRATION) {
             len += sizeof("{\"status\":200,\"runtimeStatus\":\"\"}") - 1
-                   + ngx_strlen(ds_status_name(k->status));
+                   + ngx_strlen(ds_status_name(k->op.out.work.status));
 
         } else {
             len += sizeof("{\"status\":200}") - 1;
@@ -1184,7 +1115,6 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
 
     body.data = p;
     *p++ = '[';
-    applied = 0;
 
     for (i = 0; i < b->n; i++) {
         k = &b->items[i];
@@ -1197,24 +1127,18 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
             p = ngx_sprintf(p, "{\"status\":%ui,\"Message\":\"%s\"}",
                             status, message);
 
-        } else if (k->kind == DS_WORK_ORCHESTRATION) {
+        } else if (k->op.in.work.kind == DS_WORK_ORCHESTRATION) {
             p = ngx_sprintf(p, "{\"status\":200,\"runtimeStatus\":\"%s\"}",
-                            ds_status_name(k->status));
-            applied++;
+                            ds_status_name(k->op.out.work.status));
 
         } else {
             p = ngx_cpymem(p, "{\"status\":200}",
                            sizeof("{\"status\":200}") - 1);
-            applied++;
         }
     }
 
     *p++ = ']';
     body.len = p - body.data;
-
-    if (applied) {
-        ngx_http_durable_notify();
-    }
 
     return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
 }
@@ -1574,19 +1498,21 @@ ngx_http_durable_get_work_key(ngx_http_request_t *r,
 
     case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
         rc = ngx_http_durable_get_string(r, ctx, obj, "instanceId", 1,
-                                         &k->id);
+                                         &k->op.in.work.id);
         break;
 
     case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
         rc = ngx_http_durable_get_string(r, ctx, obj, "instanceId", 1,
-                                         &k->id);
+                                         &k->op.in.work.id);
         if (rc == NGX_OK) {
-            rc = ngx_http_durable_get_int(r, ctx, obj, "taskId", &k->task);
+            rc = ngx_http_durable_get_int(r, ctx, obj, "taskId",
+                                          &k->op.in.work.task);
         }
         break;
 
     default:
-        rc = ngx_http_durable_get_entity(r, ctx, obj, &k->id, &k->key);
+        rc = ngx_http_durable_get_entity(r, ctx, obj, &k->op.in.work.id,
+                                         &k->op.in.work.key);
         break;
     }
 

@@ -4,7 +4,7 @@
  *
  * Group commit. Writes of a store are queued per nginx worker process and
  * applied in batches: one LMDB write transaction (a failing write aborts
- * only itself: see ngx_http_durable_apply_batch), one commit, so one fsync
+ * only itself: see ds_op_batch() in the store), one commit, so one fsync
  * for the whole batch. Requests are answered in the event loop once their
  * batch is durable.
  *
@@ -68,12 +68,6 @@ typedef struct {
 
 static ngx_uint_t ngx_http_durable_apply_batch(ds_env_t *env,
     ngx_http_durable_write_t *batch);
-static void ngx_http_durable_apply_nested(ds_env_t *env,
-    ngx_http_durable_write_t *batch);
-static void ngx_http_durable_commit_batch(ds_txn_t *txn,
-    ngx_http_durable_write_t *batch, ngx_uint_t applied);
-static void ngx_http_durable_fail_batch(ngx_http_durable_write_t *batch,
-    int rc, ngx_uint_t all);
 static void ngx_http_durable_post(ngx_http_durable_writer_t *wr);
 static void ngx_http_durable_take_batch(ngx_http_durable_writer_t *wr);
 static void ngx_http_durable_answer_batch(ngx_http_durable_writer_t *wr);
@@ -189,13 +183,12 @@ ngx_http_durable_writer_exit(ngx_http_durable_store_t *st)
 
 ngx_int_t
 ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
-    ngx_http_durable_apply_pt apply, ngx_http_durable_written_pt done,
-    void *data, const char *what)
+    ds_op_t *op, ngx_http_durable_written_pt done)
 {
     ngx_int_t                  rc;
     ngx_http_durable_write_t  *w;
 
-    w = ngx_http_durable_write_alloc(r, apply, done, data, what);
+    w = ngx_http_durable_write_alloc(r, op, done);
     if (w == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -209,9 +202,8 @@ ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 
 
 ngx_http_durable_write_t *
-ngx_http_durable_write_alloc(ngx_http_request_t *r,
-    ngx_http_durable_apply_pt apply, ngx_http_durable_written_pt done,
-    void *data, const char *what)
+ngx_http_durable_write_alloc(ngx_http_request_t *r, ds_op_t *op,
+    ngx_http_durable_written_pt done)
 {
     ngx_http_durable_write_t  *w;
 
@@ -221,10 +213,9 @@ ngx_http_durable_write_alloc(ngx_http_request_t *r,
     }
 
     w->request = r;
-    w->apply = apply;
+    w->op = op;
     w->done = done;
-    w->data = data;
-    w->what = what;
+    w->what = ds_op_what(op->type);
 
     return w;
 }
@@ -254,6 +245,10 @@ ngx_http_durable_write_queue(ngx_http_request_t *r,
 
     w->queued = ngx_http_durable_usec();
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable write queued: %s, %ui in the queue, hold:%ui",
+                   w->what, wr->queued, hold);
+
     if (hold) {
         /* the request outlives a client that goes away meanwhile */
         w->hold = 1;
@@ -278,165 +273,46 @@ ngx_http_durable_write_post(ngx_http_durable_ctx_t *ctx)
 
 
 /*
- * The writes of a batch run one after another in the batch's txn. A write
- * that fails without having written anything (a refusal: conflict, not
- * found, stale lease, no room left but the reserve) leaves the txn as it
- * was, so the batch goes on. One
- * that fails after writing (a full map, an I/O error, a check that comes
- * late) would leave half of itself behind, and a store error may leave the
- * txn unusable: the txn is dropped. If nothing of the batch had been
- * applied yet, the writes after it go on in a new txn; otherwise the batch
- * runs again with each write in a nested txn of its own, so that the
- * failing one fails alone (nested txns copy every page they touch, hence
- * not the first choice). Returns 1 when the batch was run again.
+ * A batch is applied by the store (ds_op_batch): one txn, each write
+ * answered on its own. Returns 1 when the batch was run again, each write
+ * in a nested txn, because one failed after writing.
  */
 
 static ngx_uint_t
 ngx_http_durable_apply_batch(ds_env_t *env, ngx_http_durable_write_t *batch)
 {
-    int                        rc;
-    uint64_t                   before;
-    ds_txn_t                  *txn;
-    ngx_uint_t                 applied;
+    int64_t                    start, end;
+    ngx_uint_t                 redone, applied;
     ngx_http_durable_write_t  *w;
 
-again:
-
-    rc = ds_txn_begin(env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        ngx_http_durable_fail_batch(batch, rc, 1);
+    if (batch == NULL) {
         return 0;
     }
 
-    applied = 0;
-
     for (w = batch; w; w = w->next) {
-        before = ds_txn_writes(txn);
-
-        w->rc = w->apply(txn, w);
-
-        if (w->rc == DS_OK) {
-            applied++;
-            continue;
-        }
-
-        /*
-         * a DS_FULL with nothing written is the store's reserve refusing
-         * an operation that adds data: the txn is as it was
-         */
-
-        if (ds_txn_writes(txn) == before && w->rc != DS_ERROR) {
-            continue;
-        }
-
-        ds_txn_abort(txn);
-
-        if (applied == 0) {
-            /* the writes before it were refusals: their answers stand */
-
-            batch = w->next;
-
-            if (batch == NULL) {
-                return 0;
-            }
-
-            goto again;
-        }
-
-        ngx_http_durable_apply_nested(env, batch);
-
-        return 1;
-    }
-
-    ngx_http_durable_commit_batch(txn, batch, applied);
-
-    return 0;
-}
-
-
-static void
-ngx_http_durable_apply_nested(ds_env_t *env, ngx_http_durable_write_t *batch)
-{
-    int                        rc;
-    ds_txn_t                  *txn, *child;
-    ngx_uint_t                 applied;
-    ngx_http_durable_write_t  *w;
-
-    rc = ds_txn_begin(env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        ngx_http_durable_fail_batch(batch, rc, 1);
-        return;
-    }
-
-    applied = 0;
-
-    for (w = batch; w; w = w->next) {
-
-        w->rc = ds_txn_begin(env, txn, 1, &child);
-        if (w->rc != DS_OK) {
-            continue;
-        }
-
-        w->rc = w->apply(child, w);
-
-        if (w->rc != DS_OK) {
-            ds_txn_abort(child);
-            continue;
-        }
-
-        w->rc = ds_txn_commit(child);
-
-        if (w->rc == DS_OK) {
-            applied++;
-        }
-    }
-
-    ngx_http_durable_commit_batch(txn, batch, applied);
-}
-
-
-static void
-ngx_http_durable_commit_batch(ds_txn_t *txn, ngx_http_durable_write_t *batch,
-    ngx_uint_t applied)
-{
-    int      rc;
-    int64_t  start, end;
-
-    if (applied == 0) {
-        ds_txn_abort(txn);
-        return;
+        w->op->next = w->next ? w->next->op : NULL;
     }
 
     start = ds_time_now();
 
-    rc = ds_txn_commit(txn);
+    redone = ds_op_batch(env, batch->op);
 
-    if (rc == DS_OK) {
-        end = ds_time_now();
+    end = ds_time_now();
+    applied = 0;
+
+    for (w = batch; w; w = w->next) {
+        w->rc = w->op->rc;
+        applied += (w->rc == DS_OK);
+    }
+
+    /* the batch's txn, applied and committed (atomics: a pool thread) */
+
+    if (applied) {
         ngx_http_durable_metrics_batch(applied,
                                        end > start ? end - start : 0);
     }
 
-    if (rc != DS_OK) {
-        /* nothing of the batch is durable */
-        ngx_http_durable_fail_batch(batch, rc, 0);
-    }
-}
-
-
-/* all writes fail with rc, or those that had succeeded (refusals stand) */
-
-static void
-ngx_http_durable_fail_batch(ngx_http_durable_write_t *batch, int rc,
-    ngx_uint_t all)
-{
-    ngx_http_durable_write_t  *w;
-
-    for (w = batch; w; w = w->next) {
-        if (all || w->rc == DS_OK) {
-            w->rc = rc;
-        }
-    }
+    return redone;
 }
 
 
@@ -527,6 +403,15 @@ ngx_http_durable_answer_batch(ngx_http_durable_writer_t *wr)
     wr->dirty = 1;
     now = ngx_http_durable_usec();
 
+    /* waiting claims and status polls look again: once for the batch */
+
+    for (w = wr->batch; w; w = w->next) {
+        if (w->rc == DS_OK && ds_op_wakes(w->op->type)) {
+            ngx_http_durable_notify();
+            break;
+        }
+    }
+
     for (w = wr->batch, wr->batch = NULL; w; w = next) {
         next = w->next;
 
@@ -553,6 +438,9 @@ ngx_http_durable_resume(ngx_http_durable_write_t *w)
     c = r->connection;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "durable write done: %s, rc:%d", w->what, w->rc);
 
     if (!w->hold) {
         /* one of several: the write that holds the request answers */

@@ -6,6 +6,11 @@
  * LMDB environment. Plain C99 over LMDB and jansson; no nginx headers, so
  * the nginx module, the unit tests, the fuzzers and a CLI all link it.
  *
+ * Front ends (the nginx glue) use the operation layer only: a ds_op_t per
+ * request, applied by a writer in batches (ds_op_batch) or answered at
+ * once (ds_op_read), with each type's contract next to ds_op_type_e. The
+ * txn-level functions are for the store's own tools and tests.
+ *
  * Conventions:
  *   - every function returns a ds_rc_e value (errors are values);
  *   - strings are (pointer, length) pairs, never NUL-terminated in storage;
@@ -687,6 +692,304 @@ int ds_ready_oldest(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     int64_t *at);
 int ds_timers_total(ds_txn_t *txn, uint64_t *n);
 int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
+
+
+/*
+ * Operations as data (ds_op.c). A front end fills a ds_op_t, hands it to
+ * the writer of its store, and reads the result from it once the write is
+ * durable; it never runs store code inside a transaction itself. The
+ * writer calls ds_op_apply() in its write txn, batching many operations
+ * in one txn: a refused operation (any rc but DS_FULL and DS_ERROR)
+ * wrote nothing; after DS_FULL or DS_ERROR the txn is aborted and the
+ * operation may be applied again in a fresh or nested txn, so apply only
+ * ever sets outputs, never adds to them.
+ *
+ * Memory: the inputs (ds_str_t, arrays, tokens) belong to the caller and
+ * must stay valid until the operation is answered; outputs are values,
+ * except what a claim's item callback sees, valid during the call.
+ * now: the operation's clock, µs; 0 takes ds_time_now() at apply.
+ *
+ * The contract of each type; every one may also answer DS_FULL (the map
+ * is full; nothing written) and DS_ERROR (I/O; nothing written):
+ *
+ * DS_OP_START        in.start: id, name, input (JSON, len 0 = null).
+ *                    Creates the instance, Pending, with an
+ *                    ExecutionStarted message, or replaces a terminal one.
+ *                    DS_CONFLICT: an active instance has the id;
+ *                    out.start.status is its status. Not idempotent: a
+ *                    retry after success is a conflict.
+ * DS_OP_RESTART      in.start: id (the new one), from (the instance to
+ *                    restart). Starts id with from's name and input; as
+ *                    DS_OP_START, plus DS_NOTFOUND when from does not
+ *                    exist.
+ * DS_OP_RAISE_EVENT  in.control: id, name (event), data (JSON). Queues the
+ *                    event. DS_NOTFOUND, DS_GONE (terminal), DS_INVALID
+ *                    (a bad name). Each retry queues the event again.
+ * DS_OP_TERMINATE,   in.control: id, data (the reason, JSON).
+ * DS_OP_SUSPEND,     DS_NOTFOUND, DS_GONE (terminal: a retried terminate
+ * DS_OP_RESUME       gets it); suspending a suspended instance or
+ *                    resuming one that is not suspended is DS_OK and
+ *                    changes nothing, so those retries are safe.
+ * DS_OP_REWIND       in.control: id, data (reason). Rewinds a Failed
+ *                    instance. DS_NOTFOUND; DS_PRECONDITION when it is
+ *                    not Failed, with out.control.status its status.
+ * DS_OP_PURGE        in.control: id. Deletes a terminal instance and all
+ *                    that is kept of it. DS_NOTFOUND (also on a retry);
+ *                    DS_PRECONDITION when active, out.control.status.
+ * DS_OP_PURGE_BATCH  in.purge: query (created range, status mask), max.
+ *                    Deletes at most max terminal instances that match;
+ *                    out.purge.deleted, out.purge.more (matches may be
+ *                    left). Repeat until more is 0.
+ * DS_OP_ENTITY_SIGNAL in.entity: name, key, operation, input (JSON).
+ *                    Queues an operation, creating the entity.
+ *                    DS_INVALID: a bad entity id. Each retry queues again.
+ * DS_OP_WORK_CLAIM   in.claim: kind, lease_us, max, tokens (max *
+ *                    DS_LEASE_LEN random bytes), filter (names=; may be
+ *                    NULL), begin, item and item_data. Leases up to max
+ *                    visible items, calling item once for each while the
+ *                    txn holds it (in the writer's thread); begin runs
+ *                    first in every apply, so that a claim applied again
+ *                    renders its items from the start. out.claim.claimed;
+ *                    out.claim.visible: the earliest time more work may
+ *                    become visible (INT64_MAX: none known). An item
+ *                    callback that fails (non-zero) fails the claim
+ *                    (DS_ERROR, nothing claimed).
+ * DS_OP_WORK_COMPLETE in.work: kind, key (id, key, task), lease, and the
+ *                    kind's result: actions (orchestration), failed,
+ *                    result, reason, details (activity), delete_state and
+ *                    result as the state (entity). Fenced by the lease:
+ *                    DS_NOTFOUND (no item), DS_CONFLICT (not the current
+ *                    lease), DS_GONE (terminal), DS_INVALID (actions);
+ *                    an identical retry under the same lease gets the
+ *                    first answer, a different one DS_MISMATCH.
+ *                    out.work.status: an orchestration's status after.
+ * DS_OP_WORK_RENEW   in.work: kind, key, lease, lease_us. Extends the
+ *                    lease to now + lease_us (out.work.expires).
+ *                    DS_NOTFOUND, DS_CONFLICT. Idempotent.
+ * DS_OP_WORK_ABANDON in.work: kind, key, lease. Releases the item for the
+ *                    next claim. DS_NOTFOUND, DS_CONFLICT (also a retry).
+ *
+ * Reads, through ds_op_read() only; they change nothing, so any retry is
+ * safe:
+ *
+ * DS_OP_STATUS       in.control: id. out.status.inst: the instance, its
+ *                    strings pointing into the store, valid during done();
+ *                    ds_op_history() reads its history there. DS_NOTFOUND.
+ * DS_OP_ENTITY_GET   in.entity: name, key. out.entity.entity: its state,
+ *                    valid during done(). DS_NOTFOUND: no state.
+ * DS_OP_LIST         in.list: query (ds_instance_list's), item and
+ *                    item_data, token (DS_TOKEN_MAX bytes, the caller's).
+ *                    item is called for each instance of the page, before
+ *                    done(); out.list.token_len: the continuation token's
+ *                    length in token, 0 on the last page. DS_INVALID: a
+ *                    bad token.
+ * DS_OP_ENTITY_LIST  in.entity_list: name (len 0: all), from, to, top,
+ *                    scan_budget, token_in, item and item_data, token:
+ *                    as DS_OP_LIST, over entities with state.
+ * DS_OP_STATS        no inputs (hub unused): during done(), the store's
+ *                    figures for monitoring through ds_op_counts_each(),
+ *                    ds_op_ready_oldest(), ds_op_timers_total() and
+ *                    ds_op_space(), all read in one snapshot.
+ */
+
+typedef enum {
+    DS_OP_START = 0,
+    DS_OP_RESTART,
+    DS_OP_RAISE_EVENT,
+    DS_OP_TERMINATE,
+    DS_OP_SUSPEND,
+    DS_OP_RESUME,
+    DS_OP_REWIND,
+    DS_OP_PURGE,
+    DS_OP_PURGE_BATCH,
+    DS_OP_ENTITY_SIGNAL,
+    DS_OP_WORK_CLAIM,
+    DS_OP_WORK_COMPLETE,
+    DS_OP_WORK_RENEW,
+    DS_OP_WORK_ABANDON,
+    DS_OP_STATUS,
+    DS_OP_ENTITY_GET,
+    DS_OP_LIST,
+    DS_OP_ENTITY_LIST,
+    DS_OP_STATS,
+    DS_OP_COUNT
+} ds_op_type_e;
+
+typedef struct ds_op_s  ds_op_t;
+
+typedef void (*ds_op_done_pt)(ds_op_t *op);
+
+/*
+ * A claimed item, once per item in the writer's context (a thread, for
+ * a writer in a thread pool): render it into memory of the op's owner, not
+ * of an event loop's; ds_op_item_events() reads the events it carries.
+ * Non-zero stops the claim.
+ */
+typedef int (*ds_op_item_pt)(void *data, ds_op_t *op,
+    const ds_work_item_t *item);
+
+typedef enum {
+    DS_LIST_HISTORY = 0,        /* an orchestration's history */
+    DS_LIST_MESSAGES,           /* its messages, seq <= item->upto */
+    DS_LIST_OPERATIONS          /* an entity's operations, <= item->upto */
+} ds_list_e;
+
+struct ds_op_s {
+    ds_op_type_e        type;
+    ds_str_t            hub;
+    int64_t             now;            /* µs; 0: the time of apply */
+    int                 rc;             /* out: ds_rc_e */
+    void               *data;           /* the front end's */
+    ds_op_done_pt       done;           /* reads: the answer */
+    ds_op_t            *next;           /* ds_op_batch(): the next op */
+    void               *backend;        /* the backend's, during done() */
+
+    union {
+        struct {
+            ds_str_t            id;
+            ds_str_t            name;
+            ds_str_t            input;
+            ds_str_t            from;   /* restart */
+        } start;
+
+        struct {
+            ds_str_t            id;
+            ds_str_t            name;   /* event name */
+            ds_str_t            data;   /* event data, or the reason */
+        } control;
+
+        struct {
+            const ds_query_t   *query;
+            size_t              max;
+        } purge;
+
+        struct {
+            ds_str_t            name;
+            ds_str_t            key;
+            ds_str_t            operation;
+            ds_str_t            input;
+        } entity;
+
+        struct {
+            ds_work_kind_e      kind;
+            int64_t             lease_us;
+            size_t              max;
+            const uint8_t      *tokens;
+            ds_claim_filter_t  *filter;
+            void              (*begin)(void *item_data);   /* or NULL */
+            ds_op_item_pt       item;
+            void               *item_data;
+        } claim;
+
+        struct {
+            ds_work_kind_e      kind;
+            ds_str_t            id;     /* instance id, or entity name */
+            ds_str_t            key;    /* entity key */
+            int64_t             task;   /* activity */
+            const uint8_t      *lease;
+            int64_t             lease_us;       /* renew */
+            const ds_action_t  *actions;
+            size_t              nactions;
+            int                 failed;
+            int                 delete_state;
+            ds_str_t            result; /* activity result, entity state */
+            ds_str_t            reason;
+            ds_str_t            details;
+        } work;
+
+        struct {
+            const ds_query_t   *query;
+            ds_instance_cb      item;
+            void               *item_data;
+            char               *token;  /* DS_TOKEN_MAX bytes */
+        } list;
+
+        struct {
+            ds_str_t            name;
+            int64_t             from;
+            int64_t             to;
+            size_t              top;
+            size_t              scan_budget;
+            ds_str_t            token_in;
+            ds_entity_cb        item;
+            void               *item_data;
+            char               *token;  /* DS_TOKEN_MAX bytes */
+        } entity_list;
+    } in;
+
+    union {
+        struct {
+            ds_status_e         status;
+        } start;
+
+        struct {
+            ds_status_e         status;
+        } control;
+
+        struct {
+            size_t              deleted;
+            int                 more;
+        } purge;
+
+        struct {
+            size_t              claimed;
+            int64_t             visible;
+        } claim;
+
+        struct {
+            ds_status_e         status;
+            int64_t             expires;
+        } work;
+
+        struct {
+            const ds_instance_t  *inst;
+        } status;
+
+        struct {
+            const ds_entity_t    *entity;
+        } entity;
+
+        struct {
+            size_t              token_len;
+        } list;
+    } out;
+};
+
+/* applies op in txn (see above); returns op->rc */
+int ds_op_apply(ds_txn_t *txn, ds_op_t *op);
+/*
+ * The group commit of a writer: applies the ops chained by next, in
+ * order, in one write txn, and commits it once. Each op gets its own
+ * answer in op->rc: a refusal leaves the txn as it was and the batch goes
+ * on; an op that fails after writing is rolled back alone (the batch
+ * runs again, each op in a nested txn, unless nothing was applied before
+ * it); a failed commit fails every op that had been applied. Returns 1
+ * when the batch ran again in nested txns, 0 otherwise.
+ */
+int ds_op_batch(ds_env_t *env, ds_op_t *ops);
+/*
+ * Answers a read at once: op->done(op) runs before this returns, with
+ * op->rc set, also when the read failed, and while the store holds what
+ * the answer points to (render it there, without copies). Returns op->rc.
+ */
+int ds_op_read(ds_env_t *env, ds_op_t *op);
+/* during a DS_OP_STATUS done(): the instance's history events, in order */
+int ds_op_history(ds_op_t *op, ds_event_cb cb, void *data);
+/* during a claim's item callback: the stored events of the item */
+int ds_op_item_events(ds_op_t *op, const ds_work_item_t *item,
+    ds_list_e list, ds_event_cb cb, void *data);
+/* during done(): what went wrong, for the log, when rc is DS_ERROR */
+const char *ds_op_error(const ds_op_t *op);
+/* during a DS_OP_STATS done(): as ds_counts_each() and the others above */
+int ds_op_counts_each(ds_op_t *op, ds_count_cb cb, void *data);
+int ds_op_ready_oldest(ds_op_t *op, ds_str_t hub, ds_work_kind_e kind,
+    int64_t *at);
+int ds_op_timers_total(ds_op_t *op, uint64_t *n);
+int ds_op_space(ds_op_t *op, ds_space_t *sp);
+/* "starting", "purging", ...: what an error message says was failing */
+const char *ds_op_what(ds_op_type_e type);
+/* whether a successful op may give workers or waiters something new */
+int ds_op_wakes(ds_op_type_e type);
 
 
 /*

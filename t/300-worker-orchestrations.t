@@ -20,7 +20,7 @@ our %flow_tests = (
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
     sub => 5, many => 13, many_big => 3, bad_names => 19, good_names => 5,
-    replay_other => 10, by_name => 9,
+    replay_other => 10, by_name => 9, big_item => 4,
 );
 
 my $flow_total = 0;
@@ -602,6 +602,25 @@ sub main::many_big {
 }
 
 
+# an item larger than the buffer a claim starts with (16 KB an item): the
+# writer's thread grows it while it renders, and the item arrives whole
+sub main::big_item {
+    my $hub = 'BigItem';
+    my $input = '"' . ('x' x 100000) . '"';
+    start($hub, 'Big', 'big1', $input);
+    start($hub, 'Big', 'big2', '"small"');
+
+    my @o = claim($hub, 'orchestrations', max => 1);
+    Test::More::is(scalar @o, 1, 'one item claimed');
+    Test::More::is(length($o[0]{input} // ''), 100000,
+                   'the large input arrives whole');
+
+    @o = claim($hub, 'orchestrations', max => 1);
+    Test::More::is(scalar @o, 1, 'then the other one');
+    Test::More::is($o[0]{input}, 'small', 'with its own input');
+}
+
+
 # names and ids in actions follow the start endpoint's rules
 # (docs/http-api.md): each bad spelling, in each member that takes a name
 # or an instance id, is a 400 naming the action and the member; nothing
@@ -1029,3 +1048,15 @@ GET /runtime/webhooks/durabletask/instances/nm1?taskHub=Names&code=systemkey-123
  '"Message":"The value \'6\' of \'wait\' is more than the longest wait allowed here, 5 seconds\."',
  '^\{"items":\[\]\}$',
  '^\{"Message":"An array of completions holds 1 to 10 of them\."\}$']
+
+
+
+=== TEST 22: a claimed item larger than the claim's first buffer
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::big_item();
+--- request
+GET /runtime/webhooks/durabletask/instances/big1?taskHub=BigItem&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"(?:Pending|Running)"
+--- error_code: 202

@@ -50,6 +50,7 @@ void t_ops(void);
 void t_time(void);
 void t_json(void);
 void t_names(void);
+void t_op_data(void);
 
 
 #endif /* T_H */

@@ -30,6 +30,7 @@ static const struct {
     { "entity", t_entity },
     { "hub", t_hub },
     { "counts", t_counts },
+    { "op", t_op_data },
 };
 
 

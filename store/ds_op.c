@@ -1,0 +1,630 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Operations as data: one entry point that applies a front end's
+ * ds_op_t in the writer's txn. The contracts are in durable_store.h; this
+ * file maps each type onto the store's functions, with the reads a
+ * refusal needs to word its answer (the status of a namesake, of an
+ * instance that cannot be rewound or purged), and applies batches of them
+ * in one txn for a writer's group commit.
+ */
+
+
+#include "ds_internal.h"
+
+
+static int ds_op_apply_start(ds_txn_t *txn, ds_op_t *op, int64_t now);
+static int ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now);
+static int ds_op_claim_item(void *data, ds_txn_t *txn,
+    const ds_work_item_t *item);
+static int ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now);
+static void ds_op_batch_nested(ds_env_t *env, ds_op_t *batch);
+static void ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch,
+    size_t applied);
+static void ds_op_batch_fail(ds_op_t *batch, int rc, int all);
+
+
+static const struct {
+    const char         *what;
+    int                 wakes;
+} ds_op_table[DS_OP_COUNT] = {
+    { "starting", 1 },                  /* DS_OP_START */
+    { "restarting", 1 },                /* DS_OP_RESTART */
+    { "raising an event", 1 },          /* DS_OP_RAISE_EVENT */
+    { "updating", 1 },                  /* DS_OP_TERMINATE */
+    { "updating", 1 },                  /* DS_OP_SUSPEND */
+    { "updating", 1 },                  /* DS_OP_RESUME */
+    { "updating", 1 },                  /* DS_OP_REWIND */
+    { "purging", 0 },                   /* DS_OP_PURGE */
+    { "purging", 0 },                   /* DS_OP_PURGE_BATCH */
+    { "signalling", 1 },                /* DS_OP_ENTITY_SIGNAL */
+    { "claiming", 0 },                  /* DS_OP_WORK_CLAIM */
+    { "completing work", 1 },           /* DS_OP_WORK_COMPLETE */
+    { "completing work", 1 },           /* DS_OP_WORK_RENEW */
+    { "completing work", 1 },           /* DS_OP_WORK_ABANDON */
+    { "reading", 0 },                   /* DS_OP_STATUS */
+    { "reading", 0 },                   /* DS_OP_ENTITY_GET */
+    { "listing", 0 },                   /* DS_OP_LIST */
+    { "listing", 0 },                   /* DS_OP_ENTITY_LIST */
+    { "reading", 0 }                    /* DS_OP_STATS */
+};
+
+
+int
+ds_op_apply(ds_txn_t *txn, ds_op_t *op)
+{
+    int            rc;
+    int64_t        now;
+    ds_status_e    status;
+    ds_instance_t  inst;
+
+    now = op->now ? op->now : ds_time_now();
+
+    switch (op->type) {
+
+    case DS_OP_START:
+    case DS_OP_RESTART:
+        rc = ds_op_apply_start(txn, op, now);
+        break;
+
+    case DS_OP_RAISE_EVENT:
+        rc = ds_op_raise_event(txn, op->hub, op->in.control.id,
+                               op->in.control.name, op->in.control.data,
+                               now);
+        break;
+
+    case DS_OP_TERMINATE:
+        rc = ds_op_terminate(txn, op->hub, op->in.control.id,
+                             op->in.control.data, now);
+        break;
+
+    case DS_OP_SUSPEND:
+        rc = ds_op_suspend(txn, op->hub, op->in.control.id,
+                           op->in.control.data, now);
+        break;
+
+    case DS_OP_RESUME:
+        rc = ds_op_resume(txn, op->hub, op->in.control.id,
+                          op->in.control.data, now);
+        break;
+
+    case DS_OP_REWIND:
+        rc = ds_op_rewind(txn, op->hub, op->in.control.id,
+                          op->in.control.data, now);
+
+        /* the refusal names the status the instance has */
+
+        if (rc == DS_PRECONDITION
+            && ds_instance_get(txn, op->hub, op->in.control.id, &inst)
+               == DS_OK)
+        {
+            op->out.control.status = inst.status;
+        }
+
+        break;
+
+    case DS_OP_PURGE:
+        status = DS_RUNNING;
+        rc = ds_op_purge(txn, op->hub, op->in.control.id, &status);
+        op->out.control.status = status;
+        break;
+
+    case DS_OP_PURGE_BATCH:
+        op->out.purge.deleted = 0;
+        op->out.purge.more = 0;
+
+        rc = ds_instance_purge(txn, op->hub, op->in.purge.query,
+                               op->in.purge.max, &op->out.purge.deleted,
+                               &op->out.purge.more);
+
+        /* a batch that deleted nothing found nothing more to delete */
+        op->out.purge.more = op->out.purge.more && op->out.purge.deleted;
+        break;
+
+    case DS_OP_ENTITY_SIGNAL:
+        rc = ds_entity_signal(txn, op->hub, op->in.entity.name,
+                              op->in.entity.key, op->in.entity.operation,
+                              op->in.entity.input, now);
+        break;
+
+    case DS_OP_WORK_CLAIM:
+        rc = ds_op_apply_claim(txn, op, now);
+        break;
+
+    case DS_OP_WORK_COMPLETE:
+    case DS_OP_WORK_RENEW:
+    case DS_OP_WORK_ABANDON:
+        rc = ds_op_apply_work(txn, op, now);
+        break;
+
+    default:
+        rc = DS_INVALID;
+        break;
+    }
+
+    op->rc = rc;
+
+    return rc;
+}
+
+
+const char *
+ds_op_what(ds_op_type_e type)
+{
+    return (unsigned) type < DS_OP_COUNT ? ds_op_table[type].what
+                                         : "applying";
+}
+
+
+int
+ds_op_wakes(ds_op_type_e type)
+{
+    return (unsigned) type < DS_OP_COUNT && ds_op_table[type].wakes;
+}
+
+
+static int
+ds_op_apply_start(ds_txn_t *txn, ds_op_t *op, int64_t now)
+{
+    int            rc;
+    ds_str_t       name, input;
+    ds_instance_t  inst;
+
+    name = op->in.start.name;
+    input = op->in.start.input;
+
+    if (op->type == DS_OP_RESTART) {
+        rc = ds_instance_get(txn, op->hub, op->in.start.from, &inst);
+        if (rc != DS_OK) {
+            return rc;
+        }
+
+        /* ds_op_start copies name and input before it writes */
+        name = inst.name;
+        input = inst.input;
+    }
+
+    rc = ds_op_start(txn, op->hub, op->in.start.id, name, input, now, &inst);
+
+    if (rc == DS_CONFLICT) {
+        op->out.start.status = inst.status;
+    }
+
+    return rc;
+}
+
+
+static int
+ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now)
+{
+    int                 rc;
+    size_t              nnames;
+    ds_claim_filter_t  *filter;
+
+    filter = op->in.claim.filter;
+    nnames = filter ? filter->nnames : 0;
+
+    op->out.claim.claimed = 0;
+    op->out.claim.visible = INT64_MAX;
+
+    if (op->in.claim.begin != NULL) {
+        op->in.claim.begin(op->in.claim.item_data);
+    }
+
+    op->backend = txn;
+
+    rc = ds_work_claim(txn, op->hub, op->in.claim.kind, now,
+                       op->in.claim.lease_us, op->in.claim.max,
+                       op->in.claim.tokens, filter, ds_op_claim_item, op,
+                       &op->out.claim.claimed);
+
+    op->backend = NULL;
+
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (nnames == 0) {
+        return ds_work_next_visible(txn, op->hub, op->in.claim.kind,
+                                    &op->out.claim.visible);
+    }
+
+    if (filter->more) {
+        /* visible entries the bounded claim did not reach: a second on */
+        op->out.claim.visible = now + 1000000;
+        return DS_OK;
+    }
+
+    /* every visible entry was passed over: none of them is for us */
+
+    return ds_work_next_after(txn, op->hub, op->in.claim.kind, now,
+                              &op->out.claim.visible);
+}
+
+
+/* the item as the front end sees it: through the op, without the txn */
+
+static int
+ds_op_claim_item(void *data, ds_txn_t *txn, const ds_work_item_t *item)
+{
+    ds_op_t  *op = data;
+
+    (void) txn;
+
+    return op->in.claim.item(op->in.claim.item_data, op, item);
+}
+
+
+int
+ds_op_item_events(ds_op_t *op, const ds_work_item_t *item, ds_list_e list,
+    ds_event_cb cb, void *data)
+{
+    ds_txn_t  *txn;
+
+    txn = op->backend;
+
+    if (txn == NULL || op->type != DS_OP_WORK_CLAIM) {
+        return DS_INVALID;
+    }
+
+    switch (list) {
+
+    case DS_LIST_HISTORY:
+        return ds_history_read(txn, op->hub, item->id, cb, data);
+
+    case DS_LIST_MESSAGES:
+        /* exactly what the completion will consume */
+        return ds_inbox_read_upto(txn, op->hub, item->id, item->upto, cb,
+                                  data);
+
+    default:
+        return ds_entity_read_ops(txn, op->hub, item->name, item->key,
+                                  item->upto, cb, data);
+    }
+}
+
+
+static int
+ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
+{
+    ds_str_t  key;
+
+    key = op->in.work.key;
+
+    if (key.data == NULL) {
+        key.data = "";
+    }
+
+    switch (op->type) {
+
+    case DS_OP_WORK_RENEW:
+        return ds_work_renew(txn, op->hub, op->in.work.kind, op->in.work.id,
+                             key, op->in.work.task, op->in.work.lease, now,
+                             op->in.work.lease_us, &op->out.work.expires);
+
+    case DS_OP_WORK_ABANDON:
+        return ds_work_abandon(txn, op->hub, op->in.work.kind,
+                               op->in.work.id, key, op->in.work.task,
+                               op->in.work.lease, now);
+
+    default:
+        break;
+    }
+
+    switch (op->in.work.kind) {
+
+    case DS_WORK_ORCHESTRATION:
+        return ds_work_complete_orchestration(txn, op->hub, op->in.work.id,
+                                              op->in.work.lease,
+                                              op->in.work.actions,
+                                              op->in.work.nactions, now,
+                                              &op->out.work.status);
+
+    case DS_WORK_ACTIVITY:
+        return ds_work_complete_activity(txn, op->hub, op->in.work.id,
+                                         op->in.work.task, op->in.work.lease,
+                                         op->in.work.failed,
+                                         op->in.work.result,
+                                         op->in.work.reason,
+                                         op->in.work.details, now);
+
+    default:
+        return ds_work_complete_entity(txn, op->hub, op->in.work.id, key,
+                                       op->in.work.lease,
+                                       op->in.work.delete_state,
+                                       op->in.work.result, now);
+    }
+}
+
+
+/*
+ * The ops of a batch run one after another in the batch's txn. One that
+ * fails without having written anything (a refusal: conflict, not found,
+ * stale lease, no room left but the reserve) leaves the txn as it was, so
+ * the batch goes on. One that fails after writing (a full map, an I/O
+ * error, a check that comes late) would leave half of itself behind, and
+ * a store error may leave the txn unusable: the txn is dropped. If
+ * nothing of the batch had been applied yet, the ops after it go on in a
+ * new txn; otherwise the batch runs again with each op in a nested txn of
+ * its own, so that the failing one fails alone (nested txns copy every
+ * page they touch, hence not the first choice).
+ */
+
+int
+ds_op_batch(ds_env_t *env, ds_op_t *ops)
+{
+    int        rc;
+    size_t     applied;
+    uint64_t   before;
+    ds_op_t   *op;
+    ds_txn_t  *txn;
+
+again:
+
+    rc = ds_txn_begin(env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        ds_op_batch_fail(ops, rc, 1);
+        return 0;
+    }
+
+    applied = 0;
+
+    for (op = ops; op; op = op->next) {
+        before = ds_txn_writes(txn);
+
+        if (ds_op_apply(txn, op) == DS_OK) {
+            applied++;
+            continue;
+        }
+
+        /*
+         * a DS_FULL with nothing written is the store's reserve refusing
+         * an operation that adds data: the txn is as it was
+         */
+
+        if (ds_txn_writes(txn) == before && op->rc != DS_ERROR) {
+            continue;
+        }
+
+        ds_txn_abort(txn);
+
+        if (applied == 0) {
+            /* the ops before it were refusals: their answers stand */
+
+            ops = op->next;
+
+            if (ops == NULL) {
+                return 0;
+            }
+
+            goto again;
+        }
+
+        ds_op_batch_nested(env, ops);
+
+        return 1;
+    }
+
+    ds_op_batch_commit(txn, ops, applied);
+
+    return 0;
+}
+
+
+static void
+ds_op_batch_nested(ds_env_t *env, ds_op_t *batch)
+{
+    int        rc;
+    size_t     applied;
+    ds_op_t   *op;
+    ds_txn_t  *txn, *child;
+
+    rc = ds_txn_begin(env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        ds_op_batch_fail(batch, rc, 1);
+        return;
+    }
+
+    applied = 0;
+
+    for (op = batch; op; op = op->next) {
+
+        op->rc = ds_txn_begin(env, txn, 1, &child);
+        if (op->rc != DS_OK) {
+            continue;
+        }
+
+        if (ds_op_apply(child, op) != DS_OK) {
+            ds_txn_abort(child);
+            continue;
+        }
+
+        op->rc = ds_txn_commit(child);
+
+        if (op->rc == DS_OK) {
+            applied++;
+        }
+    }
+
+    ds_op_batch_commit(txn, batch, applied);
+}
+
+
+static void
+ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch, size_t applied)
+{
+    int  rc;
+
+    if (applied == 0) {
+        ds_txn_abort(txn);
+        return;
+    }
+
+    rc = ds_txn_commit(txn);
+
+    if (rc != DS_OK) {
+        /* nothing of the batch is durable */
+        ds_op_batch_fail(batch, rc, 0);
+    }
+}
+
+
+/* all ops fail with rc, or those that had succeeded (refusals stand) */
+
+static void
+ds_op_batch_fail(ds_op_t *batch, int rc, int all)
+{
+    ds_op_t  *op;
+
+    for (op = batch; op; op = op->next) {
+        if (all || op->rc == DS_OK) {
+            op->rc = rc;
+        }
+    }
+}
+
+
+int
+ds_op_read(ds_env_t *env, ds_op_t *op)
+{
+    int            rc;
+    ds_txn_t      *txn;
+    ds_entity_t    entity;
+    ds_instance_t  inst;
+
+    op->backend = NULL;
+
+    rc = ds_txn_begin(env, NULL, 0, &txn);
+
+    if (rc == DS_OK) {
+        op->backend = txn;
+
+        switch (op->type) {
+
+        case DS_OP_STATUS:
+            rc = ds_instance_get(txn, op->hub, op->in.control.id, &inst);
+            op->out.status.inst = (rc == DS_OK) ? &inst : NULL;
+            break;
+
+        case DS_OP_ENTITY_GET:
+            rc = ds_entity_get(txn, op->hub, op->in.entity.name,
+                               op->in.entity.key, &entity);
+            op->out.entity.entity = (rc == DS_OK) ? &entity : NULL;
+            break;
+
+        case DS_OP_LIST:
+            op->out.list.token_len = 0;
+            rc = ds_instance_list(txn, op->hub, op->in.list.query,
+                                  op->in.list.item, op->in.list.item_data,
+                                  op->in.list.token,
+                                  &op->out.list.token_len);
+            break;
+
+        case DS_OP_ENTITY_LIST:
+            op->out.list.token_len = 0;
+            rc = ds_entity_list(txn, op->hub, op->in.entity_list.name,
+                                op->in.entity_list.from,
+                                op->in.entity_list.to,
+                                op->in.entity_list.top,
+                                op->in.entity_list.scan_budget,
+                                op->in.entity_list.token_in,
+                                op->in.entity_list.item,
+                                op->in.entity_list.item_data,
+                                op->in.entity_list.token,
+                                &op->out.list.token_len);
+            break;
+
+        case DS_OP_STATS:
+            /* done() reads what it needs in this snapshot */
+            break;
+
+        default:
+            rc = DS_INVALID;
+            break;
+        }
+    }
+
+    op->rc = rc;
+
+    if (op->done != NULL) {
+        op->done(op);
+    }
+
+    if (op->backend != NULL) {
+        ds_txn_abort(txn);
+        op->backend = NULL;
+    }
+
+    return rc;
+}
+
+
+int
+ds_op_history(ds_op_t *op, ds_event_cb cb, void *data)
+{
+    if (op->backend == NULL || op->type != DS_OP_STATUS) {
+        return DS_INVALID;
+    }
+
+    return ds_history_read(op->backend, op->hub, op->in.control.id, cb,
+                           data);
+}
+
+
+const char *
+ds_op_error(const ds_op_t *op)
+{
+    if (op->rc == DS_ERROR && op->backend != NULL) {
+        return ds_txn_error(op->backend);
+    }
+
+    return ds_strerror(op->rc);
+}
+
+
+/* the figures of a DS_OP_STATS read, during its done() */
+
+int
+ds_op_counts_each(ds_op_t *op, ds_count_cb cb, void *data)
+{
+    if (op->backend == NULL || op->type != DS_OP_STATS) {
+        return DS_INVALID;
+    }
+
+    return ds_counts_each(op->backend, cb, data);
+}
+
+
+int
+ds_op_ready_oldest(ds_op_t *op, ds_str_t hub, ds_work_kind_e kind,
+    int64_t *at)
+{
+    if (op->backend == NULL || op->type != DS_OP_STATS) {
+        return DS_INVALID;
+    }
+
+    return ds_ready_oldest(op->backend, hub, kind, at);
+}
+
+
+int
+ds_op_timers_total(ds_op_t *op, uint64_t *n)
+{
+    if (op->backend == NULL || op->type != DS_OP_STATS) {
+        return DS_INVALID;
+    }
+
+    return ds_timers_total(op->backend, n);
+}
+
+
+int
+ds_op_space(ds_op_t *op, ds_space_t *sp)
+{
+    if (op->backend == NULL || op->type != DS_OP_STATS) {
+        return DS_INVALID;
+    }
+
+    return ds_txn_space(op->backend, sp);
+}
