@@ -17,12 +17,12 @@
 
 /* one operation on one instance, as the writer thread applies it */
 typedef struct {
-    ngx_http_durable_op_e       op;
-    ds_str_t                    hub;
-    ds_str_t                    id;
-    ds_str_t                    name;       /* event name */
-    ds_str_t                    data;       /* event data, or the reason */
-    ds_status_e                 status;     /* when refused */
+    ds_route_op_e  op;
+    ds_str_t       hub;
+    ds_str_t       id;
+    ds_str_t       name;       /* event name */
+    ds_str_t       data;       /* event data, or the reason */
+    ds_status_e    status;     /* when refused */
 } ngx_http_durable_control_t;
 
 
@@ -105,7 +105,7 @@ ngx_http_durable_control(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     ds_str_t                     reason;
     ngx_http_durable_control_t  *c;
 
-    if (ctx->route.op == NGX_HTTP_DURABLE_OP_TERMINATE) {
+    if (ctx->route.op == DS_ROUTE_OP_TERMINATE) {
         rc = ngx_http_durable_param_reason(r, ctx, &reason);
 
     } else {
@@ -147,19 +147,19 @@ ngx_http_durable_control_apply(ds_txn_t *txn, ngx_http_durable_write_t *w)
 
     switch (c->op) {
 
-    case NGX_HTTP_DURABLE_OP_RAISE_EVENT:
+    case DS_ROUTE_OP_RAISE_EVENT:
         return ds_op_raise_event(txn, c->hub, c->id, c->name, c->data, now);
 
-    case NGX_HTTP_DURABLE_OP_TERMINATE:
+    case DS_ROUTE_OP_TERMINATE:
         return ds_op_terminate(txn, c->hub, c->id, c->data, now);
 
-    case NGX_HTTP_DURABLE_OP_SUSPEND:
+    case DS_ROUTE_OP_SUSPEND:
         return ds_op_suspend(txn, c->hub, c->id, c->data, now);
 
-    case NGX_HTTP_DURABLE_OP_RESUME:
+    case DS_ROUTE_OP_RESUME:
         return ds_op_resume(txn, c->hub, c->id, c->data, now);
 
-    default: /* NGX_HTTP_DURABLE_OP_REWIND */
+    default: /* DS_ROUTE_OP_REWIND */
         rc = ds_op_rewind(txn, c->hub, c->id, c->data, now);
 
         if (rc == DS_PRECONDITION
@@ -211,15 +211,15 @@ static ngx_int_t
 ngx_http_durable_reason_string(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *out)
 {
-    char                   *p;
-    ngx_http_durable_sv_t  *v;
+    char      *p;
+    ds_str_t  *v;
 
-    v = &ctx->query.v[NGX_HTTP_DURABLE_Q_REASON];
+    v = &ctx->query.v[DS_ROUTE_Q_REASON];
 
     out->data = NULL;
     out->len = 0;
 
-    if (!ctx->query.set[NGX_HTTP_DURABLE_Q_REASON]) {
+    if (!ctx->query.set[DS_ROUTE_Q_REASON]) {
         return NGX_OK;
     }
 

@@ -50,6 +50,8 @@ void t_ops(void);
 void t_time(void);
 void t_json(void);
 void t_names(void);
+void t_route(void);
+void t_jspan(void);
 
 
 #endif /* T_H */

@@ -29,6 +29,8 @@ static const struct {
     { "work", t_work },
     { "entity", t_entity },
     { "hub", t_hub },
+    { "route", t_route },
+    { "jspan", t_jspan },
 };
 
 
