@@ -38,7 +38,7 @@ UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
 .PHONY: all deps build build-nothreads run worker demo test test-store \
-        test-unit test-worker test-quickstart \
+        test-worker test-quickstart \
         test-nginx check-node check-upstream check-tool stress bench clean \
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind check-docs check-style check-exports \
@@ -80,7 +80,7 @@ worker:
 
 # the plain suite runs last: make test ends with its prove summary
 test: check-docs check-style build check-exports build-nothreads \
-      test-store test-unit test-worker fuzz-quick test-asan test-quickstart \
+      test-store test-worker fuzz-quick test-asan test-quickstart \
       test-openapi test-ui test-deb test-install test-cli test-metrics \
       test-nginx
 
@@ -135,18 +135,6 @@ test-cli: build $(DURABLE_TOOL)
 
 test-store: deps
 	$(MAKE) -s -C store test
-
-# the pure-C parts of the nginx side (router, query parser)
-test-unit: deps
-	@mkdir -p $(BUILD)/unit
-	$(UNIT_CC) $(UNIT_CFLAGS) -I ngx_durable_module \
-	    ngx_durable_module/ngx_http_durable_router.c \
-	    ngx_durable_module/tests/t_router.c -o $(BUILD)/unit/t_router
-	$(BUILD)/unit/t_router
-	$(UNIT_CC) $(UNIT_CFLAGS) -I ngx_durable_module \
-	    ngx_durable_module/ngx_http_durable_jspan.c \
-	    ngx_durable_module/tests/t_jspan.c -o $(BUILD)/unit/t_jspan
-	$(BUILD)/unit/t_jspan
 
 # the example worker's replay engine, against an in-process fake hub
 test-worker: deps
@@ -245,14 +233,10 @@ $(FUZZ_LIB): $(wildcard store/*.c store/*.h)
 	    CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined" \
 	    $(FUZZ_LIB)
 
-$(FUZZ_BUILD)/fuzz_route: fuzz/fuzz_route.c ngx_durable_module/ngx_http_durable_router.c ngx_durable_module/ngx_http_durable_router.h
-$(FUZZ_BUILD)/fuzz_json: ngx_durable_module/ngx_http_durable_jspan.c ngx_durable_module/ngx_http_durable_jspan.h
-
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB)
 	@mkdir -p $(FUZZ_BUILD)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
-	    -I store -I ngx_durable_module -o $@ $< \
-	    $(filter ngx_durable_module/%.c,$^) $(FUZZ_LIBS)
+	    -I store -o $@ $< $(FUZZ_LIBS)
 
 # each target FUZZ_SECONDS on its seeds (fuzz/corpus/<target>) plus what
 # earlier runs found (build/fuzz/corpus/<target>); any crash fails
@@ -265,12 +249,13 @@ fuzz-quick: fuzz-build
 
 # --- AddressSanitizer + UndefinedBehaviorSanitizer --------------------------
 #
-# Unit tests of the store and of the router and jspan, then the module built
-# with the sanitizers in build/asan/nginx and the whole Test::Nginx suite
-# against Debian's nginx with the ASan runtime preloaded into nginx alone
-# (TEST_NGINX_LD_PRELOAD, t/README). Reports go to build/asan/logs; any
-# file there fails the target. Leak checking is on for the unit tests and
-# off in nginx, whose pools and cycle are freed by exit, not free().
+# Unit tests of the store (the router and JSON spans included), then the
+# module built with the sanitizers in build/asan/nginx and the whole
+# Test::Nginx suite against Debian's nginx with the ASan runtime preloaded
+# into nginx alone (TEST_NGINX_LD_PRELOAD, t/README). Reports go to
+# build/asan/logs; any file there fails the target. Leak checking is on
+# for the unit tests and off in nginx, whose pools and cycle are freed by
+# exit, not free().
 
 ASAN_CC      ?= gcc
 ASAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -286,18 +271,9 @@ ASAN_ENV      = ASAN_OPTIONS=log_path=$(ASAN_LOGS)/asan:detect_leaks=0:abort_on_
 test-asan: test-asan-unit test-asan-nginx
 
 test-asan-unit: deps
-	@mkdir -p $(ASAN_BUILD)/unit
 	$(MAKE) -s -C store test BUILD=$(ASAN_BUILD)/store CC=$(ASAN_CC) \
 	    CFLAGS="-O1 -g $(ASAN_FLAGS) -Wall -Wextra -Werror -pedantic" \
 	    LDFLAGS="$(ASAN_FLAGS)"
-	$(ASAN_CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -I ngx_durable_module \
-	    ngx_durable_module/ngx_http_durable_router.c \
-	    ngx_durable_module/tests/t_router.c -o $(ASAN_BUILD)/unit/t_router
-	$(ASAN_BUILD)/unit/t_router
-	$(ASAN_CC) $(UNIT_CFLAGS) $(ASAN_FLAGS) -I ngx_durable_module \
-	    ngx_durable_module/ngx_http_durable_jspan.c \
-	    ngx_durable_module/tests/t_jspan.c -o $(ASAN_BUILD)/unit/t_jspan
-	$(ASAN_BUILD)/unit/t_jspan
 
 $(ASAN_BUILD)/sources.txt: $(BUILD)/sources.txt
 	@mkdir -p $(ASAN_BUILD)

@@ -4,7 +4,7 @@
  *
  * libFuzzer target: JSON ingest, the depth check, string escaping, the
  * "JSON text or else a string" rule of reasons, and the span scanner of
- * the module (ngx_http_durable_jspan) over ingested text.
+ * the module (store/ds_jspan.c) over ingested text.
  *
  * Input: byte 0 picks the nesting limit, the rest is the text.
  *
@@ -20,7 +20,7 @@
  *     module allocates: the ingested text, or the input as a string;
  *   - jspan: iterating an object or array finds every member or element
  *     jansson sees, each span parses to an equal value, and
- *     ngx_http_durable_jspan_member() finds each plain key.
+ *     ds_jspan_member() finds each plain key.
  */
 
 
@@ -32,7 +32,7 @@
 #include <jansson.h>
 
 #include "durable_store.h"
-#include "ngx_http_durable_jspan.h"
+#include "ds_jspan.h"
 
 
 #define FUZZ_JSON_FLAGS     (JSON_DECODE_ANY | JSON_ALLOW_NUL)
@@ -190,7 +190,7 @@ fuzz_load(const char *p, size_t len)
 /* the key text of a span (without quotes) decoded as a JSON string */
 
 static json_t *
-fuzz_key(const ngx_http_durable_sv_t *k)
+fuzz_key(const ds_str_t *k)
 {
     char    *buf;
     json_t  *j;
@@ -213,35 +213,38 @@ fuzz_key(const ngx_http_durable_sv_t *k)
 
 
 static void
-fuzz_spans(const unsigned char *p, size_t len, json_t *j)
+fuzz_spans(const char *s, size_t len, json_t *j)
 {
-    int                       found;
-    size_t                    i, n, cap;
-    json_t                   *v, *kj, *last;
-    const char               *key;
-    ngx_http_durable_sv_t     k, val, *keys, *vals;
-    ngx_http_durable_jiter_t  it;
+    int                   found;
+    size_t                i, n, cap;
+    json_t               *v, *kj, *last;
+    const char           *key;
+    ds_str_t              k, val, *keys, *vals;
+    ds_jspan_iter_t       it;
+    const unsigned char  *p;
+
+    p = (const unsigned char *) s;
 
     if (fuzz_span_work++ > FUZZ_SPAN_WORK) {
         return;
     }
 
     /* a whole value spans the whole text */
-    FUZZ_CHECK(ngx_http_durable_jspan_skip(p, p + len) == len);
+    FUZZ_CHECK(ds_jspan_skip(p, p + len) == len);
 
     if (!json_is_array(j) && !json_is_object(j)) {
-        FUZZ_CHECK(!ngx_http_durable_jspan_iter(&it, p, len));
+        FUZZ_CHECK(!ds_jspan_iter(&it, p, len));
         return;
     }
 
-    FUZZ_CHECK(ngx_http_durable_jspan_iter(&it, p, len));
+    FUZZ_CHECK(ds_jspan_iter(&it, p, len));
 
     if (json_is_array(j)) {
         n = 0;
 
-        while (ngx_http_durable_jspan_next(&it, NULL, &val)) {
+        while (ds_jspan_next(&it, NULL, &val)) {
             FUZZ_CHECK(n < json_array_size(j));
-            FUZZ_CHECK(val.data >= p && val.data + val.len <= p + len);
+            FUZZ_CHECK(val.data >= s && val.data + val.len <= s + len);
 
             v = fuzz_load((const char *) val.data, val.len);
             FUZZ_CHECK(v != NULL);
@@ -258,18 +261,18 @@ fuzz_spans(const unsigned char *p, size_t len, json_t *j)
     /* an object: collect the members as the scanner sees them */
 
     cap = len / 2 + 1;
-    keys = malloc(cap * sizeof(ngx_http_durable_sv_t));
-    vals = malloc(cap * sizeof(ngx_http_durable_sv_t));
+    keys = malloc(cap * sizeof(ds_str_t));
+    vals = malloc(cap * sizeof(ds_str_t));
     if (keys == NULL || vals == NULL) {
         abort();
     }
 
     n = 0;
 
-    while (ngx_http_durable_jspan_next(&it, &k, &val)) {
+    while (ds_jspan_next(&it, &k, &val)) {
         FUZZ_CHECK(n < cap);
-        FUZZ_CHECK(k.data > p && k.data + k.len < p + len);
-        FUZZ_CHECK(val.data >= p && val.data + val.len <= p + len);
+        FUZZ_CHECK(k.data > s && k.data + k.len < s + len);
+        FUZZ_CHECK(val.data >= s && val.data + val.len <= s + len);
 
         keys[n] = k;
         vals[n] = val;
@@ -329,7 +332,7 @@ fuzz_spans(const unsigned char *p, size_t len, json_t *j)
         /* a key written as it reads is found by name, first one first */
 
         if (found >= 0) {
-            FUZZ_CHECK(ngx_http_durable_jspan_member(p, len, key, &val));
+            FUZZ_CHECK(ds_jspan_member(p, len, key, &val));
             FUZZ_CHECK(val.data == vals[found].data
                        && val.len == vals[found].len);
         }
@@ -406,7 +409,7 @@ fuzz_ingest(const char *in, size_t len, unsigned depth)
                        && memcmp(out, out2, out_len) == 0);
 
             fuzz_span_work = 0;
-            fuzz_spans((const unsigned char *) out, out_len, j);
+            fuzz_spans(out, out_len, j);
         }
     }
 

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_durable_router.h"
+#include "ds_route.h"
 
 
 #define FUZZ_CHECK(cond)                                                     \
@@ -37,10 +37,10 @@
     } while (0)
 
 
-#define SV(s)  { sizeof(s) - 1, (unsigned char *) s }
+#define SV(s)  { s, sizeof(s) - 1 }
 
 
-static ngx_http_durable_sv_t  prefixes[] = {
+static ds_str_t  prefixes[] = {
     SV("/runtime/webhooks/durabletask"),
     SV("/admin/extensions/DurableTaskExtension"),
     SV("/durabletask")
@@ -61,14 +61,17 @@ fuzz_fail(const char *file, int line, const char *expr)
 
 
 static int
-fuzz_inside(const ngx_http_durable_sv_t *v, const unsigned char *buf,
-    size_t size)
+fuzz_inside(const ds_str_t *v, const unsigned char *buf, size_t size)
 {
+    const unsigned char  *p;
+
     if (v->len == 0) {
         return 1;
     }
 
-    return v->data >= buf && v->data + v->len <= buf + size;
+    p = (const unsigned char *) v->data;
+
+    return p >= buf && p + v->len <= buf + size;
 }
 
 
@@ -111,9 +114,9 @@ fuzz_prefix_matches(const unsigned char *path, size_t len)
 static void
 fuzz_route(unsigned method, const unsigned char *path, size_t len)
 {
-    int                        rc, rc2, pfx;
-    unsigned char             *scratch, *copy;
-    ngx_http_durable_route_t   r, r2;
+    int             rc, rc2, pfx;
+    unsigned char  *scratch, *copy;
+    ds_route_t      r, r2;
 
     /* exactly len bytes: AddressSanitizer catches a write past them */
     scratch = malloc(len ? len : 1);
@@ -126,21 +129,21 @@ fuzz_route(unsigned method, const unsigned char *path, size_t len)
         memcpy(copy, path, len);
     }
 
-    rc = ngx_http_durable_route(&r, prefixes, NPREFIXES, method, copy, len,
-                                scratch);
+    rc = ds_route(&r, prefixes, NPREFIXES, method, copy, len,
+                  scratch);
 
     /* the path is not modified */
     FUZZ_CHECK(len == 0 || memcmp(copy, path, len) == 0);
 
-    FUZZ_CHECK(rc >= NGX_HTTP_DURABLE_ROUTE_OK
-               && rc <= NGX_HTTP_DURABLE_ROUTE_ENCODING);
+    FUZZ_CHECK(rc >= DS_ROUTE_OK
+               && rc <= DS_ROUTE_ENCODING);
 
     pfx = fuzz_prefix_matches(path, len);
 
     if (pfx < 0) {
-        FUZZ_CHECK(rc == NGX_HTTP_DURABLE_ROUTE_NOT_FOUND);
+        FUZZ_CHECK(rc == DS_ROUTE_NOT_FOUND);
 
-    } else if (rc != NGX_HTTP_DURABLE_ROUTE_NOT_FOUND) {
+    } else if (rc != DS_ROUTE_NOT_FOUND) {
         FUZZ_CHECK(r.prefix == (size_t) pfx);
     }
 
@@ -148,33 +151,33 @@ fuzz_route(unsigned method, const unsigned char *path, size_t len)
     FUZZ_CHECK(fuzz_inside(&r.id, scratch, len));
     FUZZ_CHECK(fuzz_inside(&r.event, scratch, len));
 
-    if (rc == NGX_HTTP_DURABLE_ROUTE_OK
-        || rc == NGX_HTTP_DURABLE_ROUTE_METHOD)
+    if (rc == DS_ROUTE_OK
+        || rc == DS_ROUTE_METHOD)
     {
-        FUZZ_CHECK(r.op != NGX_HTTP_DURABLE_OP_NONE);
+        FUZZ_CHECK(r.op != DS_ROUTE_OP_NONE);
         FUZZ_CHECK(r.allow != 0);
-        FUZZ_CHECK((rc == NGX_HTTP_DURABLE_ROUTE_OK)
+        FUZZ_CHECK((rc == DS_ROUTE_OK)
                    == ((r.allow & method) != 0));
 
         /* the path parameters of a route are never empty */
         FUZZ_CHECK(!r.has_id || r.id.len > 0);
 
-        if (r.op == NGX_HTTP_DURABLE_OP_START) {
+        if (r.op == DS_ROUTE_OP_START) {
             FUZZ_CHECK(r.name.len > 0);
         }
 
-        if (r.op == NGX_HTTP_DURABLE_OP_RAISE_EVENT) {
+        if (r.op == DS_ROUTE_OP_RAISE_EVENT) {
             FUZZ_CHECK(r.has_id && r.event.len > 0);
         }
 
         switch (r.op) {
-        case NGX_HTTP_DURABLE_OP_STATUS:
-        case NGX_HTTP_DURABLE_OP_PURGE_ONE:
-        case NGX_HTTP_DURABLE_OP_TERMINATE:
-        case NGX_HTTP_DURABLE_OP_SUSPEND:
-        case NGX_HTTP_DURABLE_OP_RESUME:
-        case NGX_HTTP_DURABLE_OP_REWIND:
-        case NGX_HTTP_DURABLE_OP_RESTART:
+        case DS_ROUTE_OP_STATUS:
+        case DS_ROUTE_OP_PURGE_ONE:
+        case DS_ROUTE_OP_TERMINATE:
+        case DS_ROUTE_OP_SUSPEND:
+        case DS_ROUTE_OP_RESUME:
+        case DS_ROUTE_OP_REWIND:
+        case DS_ROUTE_OP_RESTART:
             FUZZ_CHECK(r.has_id);
             break;
 
@@ -183,13 +186,13 @@ fuzz_route(unsigned method, const unsigned char *path, size_t len)
         }
 
     } else {
-        FUZZ_CHECK(r.op == NGX_HTTP_DURABLE_OP_NONE);
+        FUZZ_CHECK(r.op == DS_ROUTE_OP_NONE);
     }
 
     /* deterministic: a second call gives the same answer */
 
-    rc2 = ngx_http_durable_route(&r2, prefixes, NPREFIXES, method, copy,
-                                 len, scratch);
+    rc2 = ds_route(&r2, prefixes, NPREFIXES, method, copy,
+                   len, scratch);
     FUZZ_CHECK(rc2 == rc && r2.op == r.op && r2.allow == r.allow
                && r2.has_id == r.has_id && r2.id.len == r.id.len
                && r2.name.len == r.name.len && r2.event.len == r.event.len);
@@ -213,7 +216,7 @@ fuzz_name_index(const unsigned char *raw, size_t len)
         abort();
     }
 
-    n = ngx_http_durable_unescape(buf, raw, len, NULL);
+    n = ds_route_unescape(buf, raw, len, NULL);
     p = buf;
 
     while (n && (p[0] == ' ' || p[0] == '\t')) {
@@ -225,14 +228,14 @@ fuzz_name_index(const unsigned char *raw, size_t len)
         n--;
     }
 
-    for (i = 0; ngx_http_durable_param_names[i]; i++) {
-        if (strlen(ngx_http_durable_param_names[i]) != n) {
+    for (i = 0; ds_route_param_names[i]; i++) {
+        if (strlen(ds_route_param_names[i]) != n) {
             continue;
         }
 
         for (k = 0; k < n; k++) {
             if (fuzz_lower(p[k])
-                != fuzz_lower(ngx_http_durable_param_names[i][k]))
+                != fuzz_lower(ds_route_param_names[i][k]))
             {
                 break;
             }
@@ -245,18 +248,18 @@ fuzz_name_index(const unsigned char *raw, size_t len)
 
     free(buf);
 
-    return ngx_http_durable_param_names[i] ? i : -1;
+    return ds_route_param_names[i] ? i : -1;
 }
 
 
 static void
 fuzz_query(const unsigned char *args, size_t len)
 {
-    int                        dup, i, idx;
-    size_t                     size, pos;
-    unsigned char             *scratch, *copy, named[NGX_HTTP_DURABLE_Q_COUNT];
-    ngx_http_durable_sv_t     *v, name, value;
-    ngx_http_durable_query_t   q;
+    int               dup, i, idx;
+    size_t            size, pos;
+    unsigned char    *scratch, *copy, named[DS_ROUTE_Q_COUNT];
+    ds_str_t         *v, name, value;
+    ds_route_query_t  q;
 
     size = 2 * len;
 
@@ -270,21 +273,21 @@ fuzz_query(const unsigned char *args, size_t len)
         memcpy(copy, args, len);
     }
 
-    dup = ngx_http_durable_parse_query(&q, copy, len, scratch);
+    dup = ds_route_parse_query(&q, copy, len, scratch);
 
     FUZZ_CHECK(len == 0 || memcmp(copy, args, len) == 0);
-    FUZZ_CHECK(dup >= -1 && dup < NGX_HTTP_DURABLE_Q_COUNT);
-    FUZZ_CHECK(dup != NGX_HTTP_DURABLE_Q_RUNTIMESTATUS);
+    FUZZ_CHECK(dup >= -1 && dup < DS_ROUTE_Q_COUNT);
+    FUZZ_CHECK(dup != DS_ROUTE_Q_RUNTIMESTATUS);
     FUZZ_CHECK(dup < 0 || q.set[dup]);
 
-    for (i = 0; i < NGX_HTTP_DURABLE_Q_COUNT; i++) {
+    for (i = 0; i < DS_ROUTE_Q_COUNT; i++) {
         v = &q.v[i];
 
         FUZZ_CHECK(q.set[i] == 0 || q.set[i] == 1);
         FUZZ_CHECK(q.set[i] || v->len == 0);
         FUZZ_CHECK(fuzz_inside(v, scratch, size));
 
-        if (v->len && i != NGX_HTTP_DURABLE_Q_RUNTIMESTATUS) {
+        if (v->len && i != DS_ROUTE_Q_RUNTIMESTATUS) {
             FUZZ_CHECK(v->data[0] != ' ' && v->data[0] != '\t');
             FUZZ_CHECK(v->data[v->len - 1] != ' '
                        && v->data[v->len - 1] != '\t');
@@ -292,7 +295,7 @@ fuzz_query(const unsigned char *args, size_t len)
     }
 
     /* a parameter only comes from a "name=" somewhere in the string */
-    for (i = 0; i < NGX_HTTP_DURABLE_Q_COUNT; i++) {
+    for (i = 0; i < DS_ROUTE_Q_COUNT; i++) {
         if (q.set[i]) {
             FUZZ_CHECK(len > 0 && memchr(args, '=', len) != NULL);
         }
@@ -303,13 +306,15 @@ fuzz_query(const unsigned char *args, size_t len)
     memset(named, 0, sizeof(named));
     pos = 0;
 
-    while (ngx_http_durable_query_next(copy, len, &pos, &name, &value)) {
-        FUZZ_CHECK(name.len > 0 && name.data >= copy
-                   && value.data + value.len <= copy + len
+    while (ds_route_query_next(copy, len, &pos, &name, &value)) {
+        FUZZ_CHECK(name.len > 0 && fuzz_inside(&name, copy, len)
+                   && fuzz_inside(&value, copy, len)
                    && name.data + name.len + 1 == value.data);
 
-        idx = ngx_http_durable_param_lookup(name.data, name.len);
-        FUZZ_CHECK(idx == fuzz_name_index(name.data, name.len));
+        idx = ds_route_param_lookup((const unsigned char *) name.data,
+                                    name.len);
+        FUZZ_CHECK(idx == fuzz_name_index((const unsigned char *) name.data,
+                                          name.len));
 
         if (idx >= 0) {
             named[idx] = 1;
@@ -318,7 +323,7 @@ fuzz_query(const unsigned char *args, size_t len)
 
     FUZZ_CHECK(pos == len);
 
-    for (i = 0; i < NGX_HTTP_DURABLE_Q_COUNT; i++) {
+    for (i = 0; i < DS_ROUTE_Q_COUNT; i++) {
         FUZZ_CHECK(named[i] == q.set[i]);
     }
 
@@ -334,7 +339,7 @@ fuzz_escape(const unsigned char *s, size_t len)
     size_t          elen, n, m;
     unsigned char  *esc, *back, *dec;
 
-    elen = ngx_http_durable_form_escape_len(s, len);
+    elen = ds_route_form_escape_len(s, len);
     FUZZ_CHECK(elen >= len && elen <= 3 * len);
 
     esc = malloc(elen ? elen : 1);
@@ -344,7 +349,7 @@ fuzz_escape(const unsigned char *s, size_t len)
         abort();
     }
 
-    n = ngx_http_durable_form_escape(esc, s, len);
+    n = ds_route_form_escape(esc, s, len);
     FUZZ_CHECK(n == elen);
 
     /* only the form-safe characters, '+' and "%XX" */
@@ -356,17 +361,17 @@ fuzz_escape(const unsigned char *s, size_t len)
     }
 
     bad = 0;
-    m = ngx_http_durable_unescape(back, esc, n, &bad);
+    m = ds_route_unescape(back, esc, n, &bad);
     FUZZ_CHECK(!bad);
     FUZZ_CHECK(m == len && (len == 0 || memcmp(back, s, len) == 0));
 
     /* decoding never grows; lenient decoding never fails */
 
     bad = 0;
-    m = ngx_http_durable_unescape(dec, s, len, &bad);
+    m = ds_route_unescape(dec, s, len, &bad);
     FUZZ_CHECK(m <= len);
 
-    m = ngx_http_durable_unescape(dec, s, len, NULL);
+    m = ds_route_unescape(dec, s, len, NULL);
     FUZZ_CHECK(m <= len);
 
     free(esc);

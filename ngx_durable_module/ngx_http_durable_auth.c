@@ -37,8 +37,8 @@ ngx_http_durable_authenticate(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    p = ctx->query.v[NGX_HTTP_DURABLE_Q_CODE].data;
-    len = ctx->query.v[NGX_HTTP_DURABLE_Q_CODE].len;
+    p = (u_char *) ctx->query.v[DS_ROUTE_Q_CODE].data;
+    len = ctx->query.v[DS_ROUTE_Q_CODE].len;
 
     if (len == 0) {
         h = ngx_http_durable_header_in(r, "x-functions-key",
@@ -63,9 +63,9 @@ ngx_http_durable_authenticate(ngx_http_request_t *r,
      * which of the documented routes exist.
      */
 
-    sets[0] = (ctx->route.op == NGX_HTTP_DURABLE_OP_WORKER)
+    sets[0] = (ctx->route.op == DS_ROUTE_OP_WORKER)
               ? dlcf->worker_keys : dlcf->keys;
-    sets[1] = (ctx->route.op == NGX_HTTP_DURABLE_OP_NONE)
+    sets[1] = (ctx->route.op == DS_ROUTE_OP_NONE)
               ? dlcf->worker_keys : NULL;
 
     match = 0;

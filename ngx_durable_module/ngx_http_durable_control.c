@@ -90,7 +90,7 @@ ngx_http_durable_control(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     ds_op_t   *op;
     ds_str_t   reason;
 
-    if (ctx->route.op == NGX_HTTP_DURABLE_OP_TERMINATE) {
+    if (ctx->route.op == DS_ROUTE_OP_TERMINATE) {
         rc = ngx_http_durable_param_reason(r, ctx, &reason);
 
     } else {
@@ -108,19 +108,19 @@ ngx_http_durable_control(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 
     switch (ctx->route.op) {
 
-    case NGX_HTTP_DURABLE_OP_TERMINATE:
+    case DS_ROUTE_OP_TERMINATE:
         op->type = DS_OP_TERMINATE;
         break;
 
-    case NGX_HTTP_DURABLE_OP_SUSPEND:
+    case DS_ROUTE_OP_SUSPEND:
         op->type = DS_OP_SUSPEND;
         break;
 
-    case NGX_HTTP_DURABLE_OP_RESUME:
+    case DS_ROUTE_OP_RESUME:
         op->type = DS_OP_RESUME;
         break;
 
-    default: /* NGX_HTTP_DURABLE_OP_REWIND */
+    default: /* DS_ROUTE_OP_REWIND */
         op->type = DS_OP_REWIND;
         break;
     }
@@ -170,15 +170,15 @@ static ngx_int_t
 ngx_http_durable_reason_string(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *out)
 {
-    char                   *p;
-    ngx_http_durable_sv_t  *v;
+    char      *p;
+    ds_str_t  *v;
 
-    v = &ctx->query.v[NGX_HTTP_DURABLE_Q_REASON];
+    v = &ctx->query.v[DS_ROUTE_Q_REASON];
 
     out->data = NULL;
     out->len = 0;
 
-    if (!ctx->query.set[NGX_HTTP_DURABLE_Q_REASON]) {
+    if (!ctx->query.set[DS_ROUTE_Q_REASON]) {
         return NGX_OK;
     }
 

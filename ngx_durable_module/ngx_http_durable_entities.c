@@ -45,10 +45,10 @@ ngx_int_t
 ngx_http_durable_entity_signal(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    char                   *p;
-    ds_op_t                *op;
-    ds_str_t                name, key, operation, input;
-    ngx_http_durable_sv_t  *v;
+    char      *p;
+    ds_op_t   *op;
+    ds_str_t   name, key, operation, input;
+    ds_str_t  *v;
 
     if (ngx_http_durable_entity_id(r, ctx, &name, &key) != NGX_OK) {
         return ngx_http_durable_fail(r, ctx);
@@ -59,7 +59,7 @@ ngx_http_durable_entity_signal(ngx_http_request_t *r,
         operation.len = sizeof("delete") - 1;
 
     } else {
-        v = &ctx->query.v[NGX_HTTP_DURABLE_Q_OP];
+        v = &ctx->query.v[DS_ROUTE_Q_OP];
 
         /* workers dispatch on it: the rules of every other name */
 
@@ -218,16 +218,16 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
-    if (ngx_http_durable_param_time(r, ctx, NGX_HTTP_DURABLE_Q_OPFROM,
+    if (ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_OPFROM,
                                     INT64_MIN, &from)
         != NGX_OK
-        || ngx_http_durable_param_time(r, ctx, NGX_HTTP_DURABLE_Q_OPTO,
+        || ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_OPTO,
                                        INT64_MAX, &to)
            != NGX_OK
-        || ngx_http_durable_param_bool(r, ctx, NGX_HTTP_DURABLE_Q_FETCHSTATE,
+        || ngx_http_durable_param_bool(r, ctx, DS_ROUTE_Q_FETCHSTATE,
                                        0, &el.fetch_state)
            != NGX_OK
-        || ngx_http_durable_param_uint(r, ctx, NGX_HTTP_DURABLE_Q_TOP, 100, 1,
+        || ngx_http_durable_param_uint(r, ctx, DS_ROUTE_Q_TOP, 100, 1,
                                        dlcf->max_top, &top)
            != NGX_OK)
     {
@@ -245,7 +245,8 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
             return ngx_http_durable_fail(r, ctx);
         }
 
-        ngx_strlow(ctx->route.name.data, ctx->route.name.data,
+        ngx_strlow((u_char *) ctx->route.name.data,
+                   (u_char *) ctx->route.name.data,
                    ctx->route.name.len);
         name = ngx_http_durable_ds_str(&ctx->route.name);
     }
@@ -335,7 +336,7 @@ static ngx_int_t
 ngx_http_durable_entity_id(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ds_str_t *name, ds_str_t *key)
 {
-    ngx_http_durable_sv_t  *n, *k;
+    ds_str_t  *n, *k;
 
     n = &ctx->route.name;
     k = &ctx->route.id;
@@ -353,7 +354,7 @@ ngx_http_durable_entity_id(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    ngx_strlow(n->data, n->data, n->len);
+    ngx_strlow((u_char *) n->data, (u_char *) n->data, n->len);
 
     *name = ngx_http_durable_ds_str(n);
     key->data = k->len ? (const char *) k->data : "";

@@ -11,7 +11,7 @@
 #include "ngx_http_durable_module.h"
 
 
-ngx_uint_t ngx_http_durable_op_has_body(ngx_http_durable_op_e op);
+ngx_uint_t ngx_http_durable_op_has_body(ds_route_op_e op);
 ngx_int_t ngx_http_durable_run_op(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 ngx_int_t ngx_http_durable_parse_view(ngx_http_request_t *r,

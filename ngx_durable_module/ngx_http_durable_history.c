@@ -12,7 +12,7 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_history.h"
-#include "ngx_http_durable_jspan.h"
+#include "ds_jspan.h"
 #include "ngx_http_durable_render.h"
 
 
@@ -66,21 +66,21 @@
 
 
 typedef struct {
-    ngx_http_durable_sv_t       key;        /* without its quotes */
-    ngx_http_durable_sv_t       value;      /* raw JSON */
-    ngx_uint_t                  code;       /* NGX_HTTP_DURABLE_M_* */
+    ds_str_t    key;        /* without its quotes */
+    ds_str_t    value;      /* raw JSON */
+    ngx_uint_t  code;       /* NGX_HTTP_DURABLE_M_* */
 } ngx_http_durable_member_t;
 
 
 typedef struct {
-    ngx_uint_t                  first;      /* its members in members[] */
-    ngx_uint_t                  n;
-    size_t                      len;        /* of its text */
-    ngx_uint_t                  type;       /* NGX_HTTP_DURABLE_T_* */
-    ngx_http_durable_sv_t       event_id;   /* EventId, raw number */
-    ngx_http_durable_sv_t       scheduled;  /* TaskScheduledId, raw */
-    ngx_int_t                   merged;     /* index of its scheduled event */
-    ngx_uint_t                  drop;
+    ngx_uint_t  first;      /* its members in members[] */
+    ngx_uint_t  n;
+    size_t      len;        /* of its text */
+    ngx_uint_t  type;       /* NGX_HTTP_DURABLE_T_* */
+    ds_str_t    event_id;   /* EventId, raw number */
+    ds_str_t    scheduled;  /* TaskScheduledId, raw */
+    ngx_int_t   merged;     /* index of its scheduled event */
+    ngx_uint_t  drop;
 } ngx_http_durable_event_t;
 
 
@@ -101,8 +101,8 @@ static int ngx_http_durable_collect_event(void *data, uint64_t seq,
     ds_str_t event);
 static void *ngx_http_durable_grow(ngx_pool_t *pool, void *elts,
     ngx_uint_t *max, size_t size);
-static ngx_uint_t ngx_http_durable_member_code(ngx_http_durable_sv_t *key);
-static ngx_uint_t ngx_http_durable_event_type(ngx_http_durable_sv_t *type);
+static ngx_uint_t ngx_http_durable_member_code(ds_str_t *key);
+static ngx_uint_t ngx_http_durable_event_type(ds_str_t *type);
 static void ngx_http_durable_merge(ngx_http_durable_event_t *ev,
     ngx_uint_t n);
 static u_char *ngx_http_durable_render_event(u_char *p,
@@ -112,7 +112,7 @@ static u_char *ngx_http_durable_render_event(u_char *p,
 static ngx_uint_t ngx_http_durable_dropped_member(ngx_uint_t type,
     ngx_uint_t code, ngx_uint_t show_input, ngx_uint_t show_output);
 static u_char *ngx_http_durable_out_member(u_char *p, ngx_uint_t *first,
-    const char *key, size_t len, ngx_http_durable_sv_t *value);
+    const char *key, size_t len, ds_str_t *value);
 static u_char *ngx_http_durable_out_run(u_char *p, ngx_uint_t *first,
     u_char *run, u_char *end);
 
@@ -218,13 +218,13 @@ ngx_http_durable_collect_event(void *data, uint64_t seq, ds_str_t event)
 {
     ngx_http_durable_collect_t  *col = data;
 
-    ngx_uint_t                  code, typed;
-    ngx_http_durable_sv_t       key, value, type;
-    ngx_http_durable_jiter_t    it;
-    ngx_http_durable_event_t   *ev;
-    ngx_http_durable_member_t  *m;
+    ngx_uint_t                   code, typed;
+    ds_str_t                     key, value, type;
+    ds_jspan_iter_t              it;
+    ngx_http_durable_event_t    *ev;
+    ngx_http_durable_member_t   *m;
 
-    static const char  marker[] = "{\"EventType\":\"Orchestrator";
+    static const char            marker[] = "{\"EventType\":\"Orchestrator";
 
     /*
      * Half of a history is Orchestrator* markers, which the view leaves
@@ -234,7 +234,7 @@ ngx_http_durable_collect_event(void *data, uint64_t seq, ds_str_t event)
     if (event.len > sizeof(marker) - 1 + sizeof("Completed\"") - 1
         && ngx_memcmp(event.data, marker, sizeof(marker) - 1) == 0)
     {
-        value.data = (u_char *) event.data + sizeof(marker) - 1;
+        value.data = (const char *) event.data + sizeof(marker) - 1;
 
         if ((ngx_memcmp(value.data, "Started\"", sizeof("Started\"") - 1)
              == 0
@@ -275,13 +275,13 @@ ngx_http_durable_collect_event(void *data, uint64_t seq, ds_str_t event)
      * Orchestrator* marker written some other way is left out here.
      */
 
-    if (!ngx_http_durable_jspan_iter(&it, (const u_char *) event.data,
-                                     event.len))
+    if (!ds_jspan_iter(&it, (const u_char *) event.data,
+                       event.len))
     {
         return 0;
     }
 
-    while (ngx_http_durable_jspan_next(&it, &key, &value)) {
+    while (ds_jspan_next(&it, &key, &value)) {
 
         code = ngx_http_durable_member_code(&key);
 
@@ -366,7 +366,7 @@ ngx_http_durable_grow(ngx_pool_t *pool, void *elts, ngx_uint_t *max,
 
 
 static ngx_uint_t
-ngx_http_durable_member_code(ngx_http_durable_sv_t *key)
+ngx_http_durable_member_code(ds_str_t *key)
 {
     switch (key->len) {
 
@@ -462,7 +462,7 @@ ngx_http_durable_member_code(ngx_http_durable_sv_t *key)
 
 
 static ngx_uint_t
-ngx_http_durable_event_type(ngx_http_durable_sv_t *type)
+ngx_http_durable_event_type(ds_str_t *type)
 {
     if (ngx_http_durable_sv_is(type, "OrchestratorStarted")
         || ngx_http_durable_sv_is(type, "OrchestratorCompleted"))
@@ -550,20 +550,19 @@ ngx_http_durable_render_event(u_char *p, ngx_http_durable_event_t *ev,
     u_char                     *run, *end;
     ngx_int_t                   st;
     ngx_uint_t                  first;
-    ngx_http_durable_sv_t       time, name, input;
+    ds_str_t                    time, name, input;
     ngx_http_durable_member_t  *mm, *last;
     ngx_http_durable_event_t   *sch;
 
-    static ngx_http_durable_sv_t  statuses[] = {
-        { sizeof("\"Running\"") - 1, (u_char *) "\"Running\"" },
-        { sizeof("\"Completed\"") - 1, (u_char *) "\"Completed\"" },
-        { sizeof("\"ContinuedAsNew\"") - 1,
-          (u_char *) "\"ContinuedAsNew\"" },
-        { sizeof("\"Failed\"") - 1, (u_char *) "\"Failed\"" },
-        { sizeof("\"Canceled\"") - 1, (u_char *) "\"Canceled\"" },
-        { sizeof("\"Terminated\"") - 1, (u_char *) "\"Terminated\"" },
-        { sizeof("\"Pending\"") - 1, (u_char *) "\"Pending\"" },
-        { sizeof("\"Suspended\"") - 1, (u_char *) "\"Suspended\"" }
+    static ds_str_t  statuses[] = {
+        { "\"Running\"", sizeof("\"Running\"") - 1 },
+        { "\"Completed\"", sizeof("\"Completed\"") - 1 },
+        { "\"ContinuedAsNew\"", sizeof("\"ContinuedAsNew\"") - 1 },
+        { "\"Failed\"", sizeof("\"Failed\"") - 1 },
+        { "\"Canceled\"", sizeof("\"Canceled\"") - 1 },
+        { "\"Terminated\"", sizeof("\"Terminated\"") - 1 },
+        { "\"Pending\"", sizeof("\"Pending\"") - 1 },
+        { "\"Suspended\"", sizeof("\"Suspended\"") - 1 }
     };
 
     *p++ = '{';
@@ -597,7 +596,7 @@ ngx_http_durable_render_event(u_char *p, ngx_http_durable_event_t *ev,
         if (mm->code == NGX_HTTP_DURABLE_M_ORCHSTATUS
             && ev->type == NGX_HTTP_DURABLE_T_COMPLETED)
         {
-            st = ngx_atoi(mm->value.data, mm->value.len);
+            st = ngx_atoi((u_char *) mm->value.data, mm->value.len);
 
             if (st >= 0 && st < 8) {
                 p = ngx_http_durable_out_run(p, &first, run, end);
@@ -612,15 +611,15 @@ ngx_http_durable_render_event(u_char *p, ngx_http_durable_event_t *ev,
 
         /* kept as it is: it extends the run when it follows it */
 
-        if (run && mm->key.data == end + 2 && *end == ',') {
-            end = mm->value.data + mm->value.len;
+        if (run && (u_char *) mm->key.data == end + 2 && *end == ',') {
+            end = (u_char *) mm->value.data + mm->value.len;
             continue;
         }
 
         p = ngx_http_durable_out_run(p, &first, run, end);
 
-        run = mm->key.data - 1;
-        end = mm->value.data + mm->value.len;
+        run = (u_char *) mm->key.data - 1;
+        end = (u_char *) mm->value.data + mm->value.len;
     }
 
     p = ngx_http_durable_out_run(p, &first, run, end);
@@ -726,7 +725,7 @@ ngx_http_durable_dropped_member(ngx_uint_t type, ngx_uint_t code,
 
 static u_char *
 ngx_http_durable_out_member(u_char *p, ngx_uint_t *first, const char *key,
-    size_t len, ngx_http_durable_sv_t *value)
+    size_t len, ds_str_t *value)
 {
     if (!*first) {
         *p++ = ',';

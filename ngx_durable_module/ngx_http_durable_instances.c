@@ -62,18 +62,18 @@ ngx_http_durable_parse_view(ngx_http_request_t *r,
 {
     ngx_uint_t  show_input, show_history, show_output, return500;
 
-    if (ngx_http_durable_param_bool(r, ctx, NGX_HTTP_DURABLE_Q_SHOWINPUT, 1,
+    if (ngx_http_durable_param_bool(r, ctx, DS_ROUTE_Q_SHOWINPUT, 1,
                                     &show_input)
         != NGX_OK
         || ngx_http_durable_param_bool(r, ctx,
-                                       NGX_HTTP_DURABLE_Q_SHOWHISTORY, 0,
+                                       DS_ROUTE_Q_SHOWHISTORY, 0,
                                        &show_history)
            != NGX_OK
         || ngx_http_durable_param_bool(r, ctx,
-                                       NGX_HTTP_DURABLE_Q_SHOWHISTORYOUTPUT,
+                                       DS_ROUTE_Q_SHOWHISTORYOUTPUT,
                                        0, &show_output)
            != NGX_OK
-        || ngx_http_durable_param_bool(r, ctx, NGX_HTTP_DURABLE_Q_RETURN500,
+        || ngx_http_durable_param_bool(r, ctx, DS_ROUTE_Q_RETURN500,
                                        0, &return500)
            != NGX_OK)
     {
@@ -102,16 +102,16 @@ ngx_http_durable_status(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     wait = 0;
 
     if (ngx_http_durable_parse_view(r, ctx) != NGX_OK
-        || (ctx->query.set[NGX_HTTP_DURABLE_Q_WAIT]
+        || (ctx->query.set[DS_ROUTE_Q_WAIT]
             && ngx_http_durable_param_seconds(r, ctx,
-                                              NGX_HTTP_DURABLE_Q_WAIT,
+                                              DS_ROUTE_Q_WAIT,
                                               dlcf->max_wait, &wait)
                != NGX_OK))
     {
         return ngx_http_durable_fail(r, ctx);
     }
 
-    ctx->wait_id.data = ctx->route.id.data;
+    ctx->wait_id.data = (u_char *) ctx->route.id.data;
     ctx->wait_id.len = ctx->route.id.len;
 
     if (wait == 0) {
@@ -332,7 +332,7 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     ngx_str_t                     value;
     ngx_uint_t                    top, show_input;
     ngx_chain_t                  *cl;
-    ngx_http_durable_sv_t        *prefix;
+    ds_str_t                     *prefix;
     ngx_http_durable_list_ctx_t   lc;
     ngx_http_durable_loc_conf_t  *dlcf;
 
@@ -340,24 +340,24 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 
     ngx_memzero(&q, sizeof(ds_query_t));
 
-    if (ngx_http_durable_param_time(r, ctx, NGX_HTTP_DURABLE_Q_CREATEDFROM,
+    if (ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_CREATEDFROM,
                                     INT64_MIN, &q.created_from)
         != NGX_OK
-        || ngx_http_durable_param_time(r, ctx, NGX_HTTP_DURABLE_Q_CREATEDTO,
+        || ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_CREATEDTO,
                                        INT64_MAX, &q.created_to)
            != NGX_OK
         || ngx_http_durable_param_statuses(r, ctx, &mask) != NGX_OK
-        || ngx_http_durable_param_bool(r, ctx, NGX_HTTP_DURABLE_Q_SHOWINPUT,
+        || ngx_http_durable_param_bool(r, ctx, DS_ROUTE_Q_SHOWINPUT,
                                        1, &show_input)
            != NGX_OK
-        || ngx_http_durable_param_uint(r, ctx, NGX_HTTP_DURABLE_Q_TOP, 100, 1,
+        || ngx_http_durable_param_uint(r, ctx, DS_ROUTE_Q_TOP, 100, 1,
                                        dlcf->max_top, &top)
            != NGX_OK)
     {
         return ngx_http_durable_fail(r, ctx);
     }
 
-    prefix = &ctx->query.v[NGX_HTTP_DURABLE_Q_IDPREFIX];
+    prefix = &ctx->query.v[DS_ROUTE_Q_IDPREFIX];
 
     q.status_mask = mask;
     q.id_prefix.data = (const char *) prefix->data;
@@ -519,8 +519,8 @@ ngx_http_durable_purge_one_done(ngx_http_request_t *r,
         return ngx_http_durable_send_json_string(r,
                    NGX_HTTP_PRECONDITION_FAILED,
                    "Only orchestrations in a terminal state can be purged, "
-                   "but the orchestration with instance ID %V has status %s",
-                   &ctx->route.id,
+                   "but the orchestration with instance ID %*s has status %s",
+                   ctx->route.id.len, ctx->route.id.data,
                    ds_status_name(w->op->out.control.status));
 
     default:
@@ -546,17 +546,17 @@ ngx_http_durable_purge_many(ngx_http_request_t *r,
 
     ngx_memzero(&ctx->purge, sizeof(ds_query_t));
 
-    if (!ctx->query.set[NGX_HTTP_DURABLE_Q_CREATEDFROM]
-        || ctx->query.v[NGX_HTTP_DURABLE_Q_CREATEDFROM].len == 0)
+    if (!ctx->query.set[DS_ROUTE_Q_CREATEDFROM]
+        || ctx->query.v[DS_ROUTE_Q_CREATEDFROM].len == 0)
     {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "Please provide value for 'createdTimeFrom' parameter.");
     }
 
-    if (ngx_http_durable_param_time(r, ctx, NGX_HTTP_DURABLE_Q_CREATEDFROM,
+    if (ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_CREATEDFROM,
                                     0, &ctx->purge.created_from)
         != NGX_OK
-        || ngx_http_durable_param_time(r, ctx, NGX_HTTP_DURABLE_Q_CREATEDTO,
+        || ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_CREATEDTO,
                                        ds_time_now(), &ctx->purge.created_to)
            != NGX_OK
         || ngx_http_durable_param_statuses(r, ctx, &mask) != NGX_OK)

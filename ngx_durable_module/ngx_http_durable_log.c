@@ -102,9 +102,9 @@ ngx_http_durable_log_handler(ngx_log_t *log, u_char *buf, size_t len)
 u_char *
 ngx_http_durable_mask_keys(u_char *dst, u_char *end, u_char *src, size_t len)
 {
-    u_char                 *q, *last, *args;
-    size_t                  pos;
-    ngx_http_durable_sv_t   name, value;
+    u_char   *q, *last, *args;
+    size_t    pos;
+    ds_str_t  name, value;
 
     last = src + len;
 
@@ -123,19 +123,20 @@ ngx_http_durable_mask_keys(u_char *dst, u_char *end, u_char *src, size_t len)
 
     pos = 0;
 
-    while (ngx_http_durable_query_next(args, q - args, &pos, &name, &value))
+    while (ds_route_query_next(args, q - args, &pos, &name, &value))
     {
-        if (ngx_http_durable_param_lookup(name.data, name.len)
-            != NGX_HTTP_DURABLE_Q_CODE)
+        if (ds_route_param_lookup((u_char *) name.data, name.len)
+            != DS_ROUTE_Q_CODE)
         {
             continue;
         }
 
-        dst = ngx_cpymem(dst, src, ngx_min((size_t) (value.data - src),
-                                            (size_t) (end - dst)));
+        dst = ngx_cpymem(dst, src,
+                         ngx_min((size_t) ((u_char *) value.data - src),
+                                 (size_t) (end - dst)));
         dst = ngx_cpymem(dst, "***", ngx_min(3, (size_t) (end - dst)));
 
-        src = value.data + value.len;
+        src = (u_char *) value.data + value.len;
     }
 
     return ngx_cpymem(dst, src, ngx_min((size_t) (last - src),

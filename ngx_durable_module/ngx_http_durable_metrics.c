@@ -22,8 +22,8 @@
 #include "ngx_http_durable_variables.h"
 
 
-/* operations (ngx_http_durable_op_e), then the worker actions */
-#define NGX_HTTP_DURABLE_M_OPS      (NGX_HTTP_DURABLE_OP_WORKER + 4)
+/* operations (ds_route_op_e), then the worker actions */
+#define NGX_HTTP_DURABLE_M_OPS      (DS_ROUTE_OP_WORKER + 4)
 #define NGX_HTTP_DURABLE_M_CODE0    100
 #define NGX_HTTP_DURABLE_M_CODES    500
 #define NGX_HTTP_DURABLE_M_WRITES   9
@@ -210,7 +210,7 @@ ngx_http_durable_metrics_log(ngx_http_request_t *r)
 
     op = ctx->route.op;
 
-    if (op == NGX_HTTP_DURABLE_OP_WORKER) {
+    if (op == DS_ROUTE_OP_WORKER) {
         op += ctx->route.work_action;
     }
 
@@ -358,7 +358,7 @@ ngx_http_durable_metrics_handler(ngx_http_request_t *r)
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_durable_send_method_not_allowed(r,
-                                                        NGX_HTTP_DURABLE_GET);
+                                                        DS_ROUTE_GET);
     }
 
     /* a ctx for the key check only: it is not set, so not counted */
@@ -373,12 +373,12 @@ ngx_http_durable_metrics_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_durable_parse_query(&ctx->query, r->args.data, r->args.len,
-                                      scratch);
+    rc = ds_route_parse_query(&ctx->query, r->args.data, r->args.len,
+                              scratch);
     if (rc >= 0) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "The query parameter '%s' is given more than once.",
-                   ngx_http_durable_param_names[rc]);
+                   ds_route_param_names[rc]);
     }
 
     if (ngx_http_durable_authenticate(r, ctx) != NGX_OK) {
@@ -695,10 +695,10 @@ ngx_http_durable_metrics_process(ngx_http_durable_out_t *out)
         "status code.");
 
     for (op = 1; op < NGX_HTTP_DURABLE_M_OPS; op++) {
-        name = (op < NGX_HTTP_DURABLE_OP_WORKER)
-               ? ngx_http_durable_op_names[op]
-               : ngx_http_durable_work_action_names[
-                     op - NGX_HTTP_DURABLE_OP_WORKER];
+        name = (op < DS_ROUTE_OP_WORKER)
+               ? ds_route_op_names[op]
+               : ds_route_work_action_names[
+                     op - DS_ROUTE_OP_WORKER];
 
         for (code = 0; code < NGX_HTTP_DURABLE_M_CODES; code++) {
             n = m->requests[op][code];

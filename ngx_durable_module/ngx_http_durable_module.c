@@ -304,13 +304,13 @@ ngx_http_durable_handler(ngx_http_request_t *r)
 
     switch (r->method) {
     case NGX_HTTP_GET:
-        method = NGX_HTTP_DURABLE_GET;
+        method = DS_ROUTE_GET;
         break;
     case NGX_HTTP_POST:
-        method = NGX_HTTP_DURABLE_POST;
+        method = DS_ROUTE_POST;
         break;
     case NGX_HTTP_DELETE:
-        method = NGX_HTTP_DURABLE_DELETE;
+        method = DS_ROUTE_DELETE;
         break;
     default:
         method = 0;
@@ -350,18 +350,18 @@ ngx_http_durable_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_durable_parse_query(&ctx->query, r->args.data, r->args.len,
-                                      scratch + len);
+    rc = ds_route_parse_query(&ctx->query, r->args.data, r->args.len,
+                              scratch + len);
     if (rc >= 0) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "The query parameter '%s' is given more than once.",
-                   ngx_http_durable_param_names[rc]);
+                   ds_route_param_names[rc]);
     }
 
-    rc = ngx_http_durable_route(&ctx->route,
-                                (ngx_http_durable_sv_t *) dlcf->prefixes->elts,
-                                dlcf->prefixes->nelts, method,
-                                r->unparsed_uri.data, len, scratch);
+    rc = ds_route(&ctx->route,
+                  (ds_str_t *) dlcf->prefixes->elts,
+                  dlcf->prefixes->nelts, method,
+                  r->unparsed_uri.data, len, scratch);
 
     /* the key is checked first: nobody learns which routes exist */
 
@@ -374,17 +374,17 @@ ngx_http_durable_handler(ngx_http_request_t *r)
 
     switch (rc) {
 
-    case NGX_HTTP_DURABLE_ROUTE_OK:
+    case DS_ROUTE_OK:
         break;
 
-    case NGX_HTTP_DURABLE_ROUTE_METHOD:
+    case DS_ROUTE_METHOD:
         return ngx_http_durable_send_method_not_allowed(r, ctx->route.allow);
 
-    case NGX_HTTP_DURABLE_ROUTE_EMPTY:
+    case DS_ROUTE_EMPTY:
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "The path has an empty segment.");
 
-    case NGX_HTTP_DURABLE_ROUTE_ENCODING:
+    case DS_ROUTE_ENCODING:
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "The path has an invalid percent-encoding.");
 
@@ -546,26 +546,26 @@ static ngx_int_t
 ngx_http_durable_select_hub(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    ngx_http_durable_sv_t        *v;
+    ds_str_t                     *v;
     ngx_http_durable_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
-    v = &ctx->query.v[NGX_HTTP_DURABLE_Q_TASKHUB];
+    v = &ctx->query.v[DS_ROUTE_Q_TASKHUB];
 
     if (v->len == 0) {
         ctx->hub = dlcf->hub;
         return NGX_OK;
     }
 
-    if (!ngx_http_durable_hub_valid(v->data, v->len)) {
+    if (!ngx_http_durable_hub_valid((u_char *) v->data, v->len)) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "The taskHub '%*s' is not a valid task hub name: use 1 to "
                    "50 letters, digits, '-' and '_', starting with a letter.",
                    v->len, v->data);
     }
 
-    ctx->hub.data = v->data;
+    ctx->hub.data = (u_char *) v->data;
     ctx->hub.len = v->len;
 
     return NGX_OK;
@@ -577,7 +577,7 @@ ngx_http_durable_select_store(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
     ngx_uint_t                     i;
-    ngx_http_durable_sv_t         *v;
+    ds_str_t                      *v;
     ngx_http_durable_store_t      *st;
     ngx_http_durable_loc_conf_t   *dlcf;
     ngx_http_durable_main_conf_t  *dmcf;
@@ -585,7 +585,7 @@ ngx_http_durable_select_store(ngx_http_request_t *r,
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_durable_module);
 
-    v = &ctx->query.v[NGX_HTTP_DURABLE_Q_CONNECTION];
+    v = &ctx->query.v[DS_ROUTE_Q_CONNECTION];
 
     ctx->store = dlcf->store;
     ctx->connection = dlcf->store->name;
@@ -601,7 +601,7 @@ ngx_http_durable_select_store(ngx_http_request_t *r,
             && ngx_strncmp(st[i].name.data, v->data, v->len) == 0)
         {
             ctx->store = &st[i];
-            ctx->connection.data = v->data;
+            ctx->connection.data = (u_char *) v->data;
             ctx->connection.len = v->len;
             return NGX_OK;
         }
@@ -610,12 +610,14 @@ ngx_http_durable_select_store(ngx_http_request_t *r,
     /* the reference's default connection names, which clients send */
 
     if ((v->len == sizeof("Storage") - 1
-         && ngx_strncasecmp(v->data, (u_char *) "Storage", v->len) == 0)
+         && ngx_strncasecmp((u_char *) v->data, (u_char *) "Storage",
+                            v->len) == 0)
         || (v->len == sizeof("AzureWebJobsStorage") - 1
-            && ngx_strncasecmp(v->data, (u_char *) "AzureWebJobsStorage",
+            && ngx_strncasecmp((u_char *) v->data,
+                               (u_char *) "AzureWebJobsStorage",
                                v->len) == 0))
     {
-        ctx->connection.data = v->data;
+        ctx->connection.data = (u_char *) v->data;
         ctx->connection.len = v->len;
         return NGX_OK;
     }
@@ -996,7 +998,7 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_t                 *value, *src, *base;
     ngx_uint_t                 i, n;
-    ngx_http_durable_sv_t     *sv;
+    ds_str_t                  *sv;
     ngx_http_core_loc_conf_t  *clcf;
 
     if (dlcf->prefixes != NGX_CONF_UNSET_PTR) {
@@ -1015,7 +1017,7 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     dlcf->prefixes = ngx_array_create(cf->pool, n,
-                                      sizeof(ngx_http_durable_sv_t));
+                                      sizeof(ds_str_t));
     dlcf->bases = ngx_array_create(cf->pool, n, sizeof(ngx_str_t));
     if (dlcf->prefixes == NULL || dlcf->bases == NULL) {
         return NGX_CONF_ERROR;
@@ -1036,7 +1038,7 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         /* stored without trailing slashes; "/" becomes the empty prefix */
 
-        sv->data = src[i].data;
+        sv->data = (const char *) src[i].data;
         sv->len = src[i].len;
 
         while (sv->len && sv->data[sv->len - 1] == '/') {
@@ -1870,28 +1872,28 @@ ngx_http_durable_public_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 ngx_uint_t
-ngx_http_durable_op_has_body(ngx_http_durable_op_e op)
+ngx_http_durable_op_has_body(ds_route_op_e op)
 {
-    return op == NGX_HTTP_DURABLE_OP_START
-           || op == NGX_HTTP_DURABLE_OP_RAISE_EVENT
-           || op == NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL
-           || op == NGX_HTTP_DURABLE_OP_WORKER;
+    return op == DS_ROUTE_OP_START
+           || op == DS_ROUTE_OP_RAISE_EVENT
+           || op == DS_ROUTE_OP_ENTITY_SIGNAL
+           || op == DS_ROUTE_OP_WORKER;
 }
 
 
 ngx_int_t
 ngx_http_durable_run_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    ngx_http_durable_op_e  op;
+    ds_route_op_e  op;
 
     op = ctx->route.op;
 
     /* an id the store cannot hold names no instance */
 
-    if ((op == NGX_HTTP_DURABLE_OP_STATUS
-         || op == NGX_HTTP_DURABLE_OP_PURGE_ONE
-         || (op >= NGX_HTTP_DURABLE_OP_RAISE_EVENT
-             && op <= NGX_HTTP_DURABLE_OP_RESTART))
+    if ((op == DS_ROUTE_OP_STATUS
+         || op == DS_ROUTE_OP_PURGE_ONE
+         || (op >= DS_ROUTE_OP_RAISE_EVENT
+             && op <= DS_ROUTE_OP_RESTART))
         && ctx->route.id.len > DS_ID_MAX)
     {
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
@@ -1899,43 +1901,43 @@ ngx_http_durable_run_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 
     switch (op) {
 
-    case NGX_HTTP_DURABLE_OP_START:
+    case DS_ROUTE_OP_START:
         return ngx_http_durable_start(r, ctx);
 
-    case NGX_HTTP_DURABLE_OP_STATUS:
+    case DS_ROUTE_OP_STATUS:
         return ngx_http_durable_status(r, ctx);
 
-    case NGX_HTTP_DURABLE_OP_LIST:
+    case DS_ROUTE_OP_LIST:
         return ngx_http_durable_list(r, ctx);
 
-    case NGX_HTTP_DURABLE_OP_PURGE_ONE:
+    case DS_ROUTE_OP_PURGE_ONE:
         return ngx_http_durable_purge_one(r, ctx);
 
-    case NGX_HTTP_DURABLE_OP_PURGE_MANY:
+    case DS_ROUTE_OP_PURGE_MANY:
         return ngx_http_durable_purge_many(r, ctx);
 
-    case NGX_HTTP_DURABLE_OP_RAISE_EVENT:
+    case DS_ROUTE_OP_RAISE_EVENT:
         return ngx_http_durable_raise_event(r, ctx);
 
-    case NGX_HTTP_DURABLE_OP_TERMINATE:
-    case NGX_HTTP_DURABLE_OP_SUSPEND:
-    case NGX_HTTP_DURABLE_OP_RESUME:
-    case NGX_HTTP_DURABLE_OP_REWIND:
+    case DS_ROUTE_OP_TERMINATE:
+    case DS_ROUTE_OP_SUSPEND:
+    case DS_ROUTE_OP_RESUME:
+    case DS_ROUTE_OP_REWIND:
         return ngx_http_durable_control(r, ctx);
 
-    case NGX_HTTP_DURABLE_OP_RESTART:
+    case DS_ROUTE_OP_RESTART:
         return ngx_http_durable_restart(r, ctx);
 
-    case NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL:
+    case DS_ROUTE_OP_ENTITY_SIGNAL:
         return ngx_http_durable_entity_signal(r, ctx);
 
-    case NGX_HTTP_DURABLE_OP_ENTITY_GET:
+    case DS_ROUTE_OP_ENTITY_GET:
         return ngx_http_durable_entity_get(r, ctx);
 
-    case NGX_HTTP_DURABLE_OP_ENTITY_LIST:
+    case DS_ROUTE_OP_ENTITY_LIST:
         return ngx_http_durable_entity_list(r, ctx);
 
-    case NGX_HTTP_DURABLE_OP_WORKER:
+    case DS_ROUTE_OP_WORKER:
         return ngx_http_durable_worker(r, ctx);
 
     default:

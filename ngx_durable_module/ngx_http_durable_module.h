@@ -13,7 +13,7 @@
 #include <ngx_http.h>
 
 #include "durable_store.h"
-#include "ngx_http_durable_router.h"
+#include "ds_route.h"
 
 
 #define NGX_HTTP_DURABLE_DEFAULT_HUB   "DurableFunctionsHub"
@@ -118,16 +118,16 @@ typedef ngx_int_t (*ngx_http_durable_wait_pt)(ngx_http_request_t *r,
 
 /* per request state */
 struct ngx_http_durable_ctx_s {
-    ngx_http_durable_route_t    route;
-    ngx_http_durable_query_t    query;
+    ds_route_t                 route;
+    ds_route_query_t           query;
 
-    ngx_str_t                   hub;
-    ngx_str_t                   connection;  /* as the client named it */
-    ngx_http_durable_store_t   *store;
-    ngx_str_t                   key;         /* that authenticated it */
-    ngx_log_t                  *log;         /* keys masked: see _log.c */
+    ngx_str_t                  hub;
+    ngx_str_t                  connection;  /* as the client named it */
+    ngx_http_durable_store_t  *store;
+    ngx_str_t                  key;         /* that authenticated it */
+    ngx_log_t                 *log;         /* keys masked: see _log.c */
 
-    ngx_str_t                   body;        /* request body, contiguous */
+    ngx_str_t                  body;        /* request body, contiguous */
 
     /* a 4xx found while parsing, answered by ngx_http_durable_fail() */
     ngx_uint_t                  err_status;

@@ -92,7 +92,7 @@ ngx_http_durable_start(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     }
 
     if (ctx->route.has_id) {
-        s->id.data = ctx->route.id.data;
+        s->id.data = (u_char *) ctx->route.id.data;
         s->id.len = ctx->route.id.len;
 
     } else if (ngx_http_durable_new_id(r, &s->id) != NGX_OK) {
@@ -122,7 +122,7 @@ ngx_http_durable_restart(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_durable_param_bool(r, ctx, NGX_HTTP_DURABLE_Q_NEWID, 1,
+    if (ngx_http_durable_param_bool(r, ctx, DS_ROUTE_Q_NEWID, 1,
                                     &new_id)
         != NGX_OK
         || ngx_http_durable_parse_wait(r, ctx, &s->wa) != NGX_OK
@@ -137,7 +137,7 @@ ngx_http_durable_restart(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         }
 
     } else {
-        s->id.data = ctx->route.id.data;
+        s->id.data = (u_char *) ctx->route.id.data;
         s->id.len = ctx->route.id.len;
     }
 
@@ -190,7 +190,7 @@ ngx_http_durable_parse_wait(ngx_http_request_t *r,
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
-    wa->wait = ctx->query.set[NGX_HTTP_DURABLE_Q_TIMEOUT];
+    wa->wait = ctx->query.set[DS_ROUTE_Q_TIMEOUT];
     wa->timeout = 0;
     wa->interval = 1000;
 
@@ -198,16 +198,16 @@ ngx_http_durable_parse_wait(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (ngx_http_durable_param_seconds(r, ctx, NGX_HTTP_DURABLE_Q_TIMEOUT,
+    if (ngx_http_durable_param_seconds(r, ctx, DS_ROUTE_Q_TIMEOUT,
                                        dlcf->max_wait, &wa->timeout)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    idx = ctx->query.set[NGX_HTTP_DURABLE_Q_POLLINGINTERVAL]
-          ? NGX_HTTP_DURABLE_Q_POLLINGINTERVAL
-          : NGX_HTTP_DURABLE_Q_RETRYINTERVAL;
+    idx = ctx->query.set[DS_ROUTE_Q_POLLINGINTERVAL]
+          ? DS_ROUTE_Q_POLLINGINTERVAL
+          : DS_ROUTE_Q_RETRYINTERVAL;
 
     if (ctx->query.set[idx]) {
         if (ngx_http_durable_param_seconds(r, ctx, idx, dlcf->max_wait,
@@ -220,7 +220,7 @@ ngx_http_durable_parse_wait(ngx_http_request_t *r,
         if (wa->interval > wa->timeout) {
             return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                        "The %s (%M ms) must not be longer than the timeout "
-                       "(%M ms).", ngx_http_durable_param_names[idx],
+                       "(%M ms).", ds_route_param_names[idx],
                        wa->interval, wa->timeout);
         }
     }

@@ -13,7 +13,7 @@
 #include "ngx_http_durable_render.h"
 
 
-#define ngx_http_durable_pname(idx)  ngx_http_durable_param_names[idx]
+#define ngx_http_durable_pname(idx)  ds_route_param_names[idx]
 
 
 ngx_int_t
@@ -21,7 +21,7 @@ ngx_http_durable_param_bool(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_uint_t dflt,
     ngx_uint_t *out)
 {
-    ngx_http_durable_sv_t  *v;
+    ds_str_t  *v;
 
     v = &ctx->query.v[idx];
 
@@ -30,12 +30,16 @@ ngx_http_durable_param_bool(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (v->len == 4 && ngx_strncasecmp(v->data, (u_char *) "true", 4) == 0) {
+    if (v->len == 4
+        && ngx_strncasecmp((u_char *) v->data, (u_char *) "true", 4) == 0)
+    {
         *out = 1;
         return NGX_OK;
     }
 
-    if (v->len == 5 && ngx_strncasecmp(v->data, (u_char *) "false", 5) == 0) {
+    if (v->len == 5
+        && ngx_strncasecmp((u_char *) v->data, (u_char *) "false", 5) == 0)
+    {
         *out = 0;
         return NGX_OK;
     }
@@ -51,8 +55,8 @@ ngx_http_durable_param_uint(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_uint_t dflt,
     ngx_uint_t min, ngx_uint_t max, ngx_uint_t *out)
 {
-    ngx_int_t               n;
-    ngx_http_durable_sv_t  *v;
+    ngx_int_t  n;
+    ds_str_t  *v;
 
     v = &ctx->query.v[idx];
 
@@ -61,7 +65,8 @@ ngx_http_durable_param_uint(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    n = (v->len && v->len <= 9) ? ngx_atoi(v->data, v->len) : NGX_ERROR;
+    n = (v->len && v->len <= 9) ? ngx_atoi((u_char *) v->data, v->len)
+                                : NGX_ERROR;
 
     if (n == NGX_ERROR || (ngx_uint_t) n < min || (ngx_uint_t) n > max) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
@@ -82,12 +87,12 @@ ngx_int_t
 ngx_http_durable_param_seconds(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, time_t max, ngx_msec_t *out)
 {
-    u_char                 *p, *end;
-    ngx_uint_t              ms, scale, digits;
-    ngx_http_durable_sv_t  *v;
+    u_char     *p, *end;
+    ngx_uint_t  ms, scale, digits;
+    ds_str_t   *v;
 
     v = &ctx->query.v[idx];
-    p = v->data;
+    p = (u_char *) v->data;
     end = p + v->len;
 
     ms = 0;
@@ -133,7 +138,7 @@ ngx_int_t
 ngx_http_durable_param_time(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, int64_t dflt, int64_t *out)
 {
-    ngx_http_durable_sv_t  *v;
+    ds_str_t  *v;
 
     v = &ctx->query.v[idx];
 
@@ -158,19 +163,19 @@ ngx_int_t
 ngx_http_durable_param_statuses(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, unsigned *mask)
 {
-    int                     st;
-    u_char                 *p, *end, *item, *last;
-    ngx_http_durable_sv_t  *v;
+    int        st;
+    u_char    *p, *end, *item, *last;
+    ds_str_t  *v;
 
-    v = &ctx->query.v[NGX_HTTP_DURABLE_Q_RUNTIMESTATUS];
+    v = &ctx->query.v[DS_ROUTE_Q_RUNTIMESTATUS];
 
     *mask = 0;
 
-    if (!ctx->query.set[NGX_HTTP_DURABLE_Q_RUNTIMESTATUS]) {
+    if (!ctx->query.set[DS_ROUTE_Q_RUNTIMESTATUS]) {
         return NGX_OK;
     }
 
-    p = v->data;
+    p = (u_char *) v->data;
     end = p + v->len;
 
     while (p <= end) {
@@ -218,17 +223,17 @@ ngx_http_durable_param_reason(ngx_http_request_t *r,
 {
     char                         *p;
     size_t                        len;
-    ngx_http_durable_sv_t        *v;
+    ds_str_t                     *v;
     ngx_http_durable_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
-    v = &ctx->query.v[NGX_HTTP_DURABLE_Q_REASON];
+    v = &ctx->query.v[DS_ROUTE_Q_REASON];
 
     out->data = NULL;
     out->len = 0;
 
-    if (!ctx->query.set[NGX_HTTP_DURABLE_Q_REASON]) {
+    if (!ctx->query.set[DS_ROUTE_Q_REASON]) {
         return NGX_OK;
     }
 
@@ -258,7 +263,7 @@ ngx_http_durable_param_reason(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_durable_check_name(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const char *what,
-    ngx_http_durable_sv_t *name, size_t max)
+    ds_str_t *name, size_t max)
 {
     ds_name_fault_t  f;
 
@@ -272,7 +277,7 @@ ngx_http_durable_check_name(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_durable_check_instance_id(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_sv_t *id)
+    ngx_http_durable_ctx_t *ctx, ds_str_t *id)
 {
     ds_name_fault_t  f;
 
@@ -286,8 +291,8 @@ ngx_http_durable_check_instance_id(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_durable_check_entity(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_sv_t *name,
-    ngx_http_durable_sv_t *key)
+    ngx_http_durable_ctx_t *ctx, ds_str_t *name,
+    ds_str_t *key)
 {
     ds_name_fault_t  f;
 

@@ -38,12 +38,12 @@ ngx_int_t ngx_http_durable_param_reason(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *out);
 ngx_int_t ngx_http_durable_check_name(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const char *what,
-    ngx_http_durable_sv_t *name, size_t max);
+    ds_str_t *name, size_t max);
 ngx_int_t ngx_http_durable_check_instance_id(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_sv_t *id);
+    ngx_http_durable_ctx_t *ctx, ds_str_t *id);
 ngx_int_t ngx_http_durable_check_entity(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_sv_t *name,
-    ngx_http_durable_sv_t *key);
+    ngx_http_durable_ctx_t *ctx, ds_str_t *name,
+    ds_str_t *key);
 ngx_int_t ngx_http_durable_name_error(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const char *what, ds_name_fault_t *f);
 ngx_int_t ngx_http_durable_ingest_body(ngx_http_request_t *r,

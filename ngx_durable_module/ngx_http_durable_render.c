@@ -230,15 +230,15 @@ ngx_http_durable_send_method_not_allowed(ngx_http_request_t *r,
 
     value.data = p;
 
-    if (allow & NGX_HTTP_DURABLE_GET) {
+    if (allow & DS_ROUTE_GET) {
         p = ngx_cpymem(p, "GET, ", 5);
     }
 
-    if (allow & NGX_HTTP_DURABLE_POST) {
+    if (allow & DS_ROUTE_POST) {
         p = ngx_cpymem(p, "POST, ", 6);
     }
 
-    if (allow & NGX_HTTP_DURABLE_DELETE) {
+    if (allow & DS_ROUTE_DELETE) {
         p = ngx_cpymem(p, "DELETE, ", 8);
     }
 
@@ -429,7 +429,7 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
     /* {host}{base}/instances/{ID} */
 
     ilen = host.len + base.len + sizeof("/instances/") - 1
-           + ngx_http_durable_form_escape_len(id->data, id->len);
+           + ds_route_form_escape_len(id->data, id->len);
 
     inst = ngx_pnalloc(r->pool, ilen);
     if (inst == NULL) {
@@ -439,17 +439,17 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
     p = ngx_cpymem(inst, host.data, host.len);
     p = ngx_cpymem(p, base.data, base.len);
     p = ngx_cpymem(p, "/instances/", sizeof("/instances/") - 1);
-    p += ngx_http_durable_form_escape(p, id->data, id->len);
+    p += ds_route_form_escape(p, id->data, id->len);
 
     /* {Q}: taskHub=..&connection=..[&code=..] */
 
     qlen = sizeof("taskHub=&connection=") - 1
-           + ngx_http_durable_form_escape_len(ctx->hub.data, ctx->hub.len)
-           + ngx_http_durable_form_escape_len(ctx->connection.data,
-                                              ctx->connection.len)
+           + ds_route_form_escape_len(ctx->hub.data, ctx->hub.len)
+           + ds_route_form_escape_len(ctx->connection.data,
+                                      ctx->connection.len)
            + (ctx->key.len ? sizeof("&code=") - 1
-              + ngx_http_durable_form_escape_len(ctx->key.data,
-                                                 ctx->key.len) : 0);
+              + ds_route_form_escape_len(ctx->key.data,
+                                         ctx->key.len) : 0);
 
     q = ngx_pnalloc(r->pool, qlen);
     if (q == NULL) {
@@ -457,14 +457,14 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
     }
 
     p = ngx_cpymem(q, "taskHub=", sizeof("taskHub=") - 1);
-    p += ngx_http_durable_form_escape(p, ctx->hub.data, ctx->hub.len);
+    p += ds_route_form_escape(p, ctx->hub.data, ctx->hub.len);
     p = ngx_cpymem(p, "&connection=", sizeof("&connection=") - 1);
-    p += ngx_http_durable_form_escape(p, ctx->connection.data,
-                                      ctx->connection.len);
+    p += ds_route_form_escape(p, ctx->connection.data,
+                              ctx->connection.len);
 
     if (ctx->key.len) {
         p = ngx_cpymem(p, "&code=", sizeof("&code=") - 1);
-        p += ngx_http_durable_form_escape(p, ctx->key.data, ctx->key.len);
+        p += ds_route_form_escape(p, ctx->key.data, ctx->key.len);
     }
 
     /* the Location header */
@@ -735,13 +735,13 @@ ngx_http_durable_host_valid(u_char *p, size_t len)
  */
 
 void
-ngx_http_durable_canonical_base(ngx_http_durable_sv_t *prefix, ngx_str_t *out)
+ngx_http_durable_canonical_base(ds_str_t *prefix, ngx_str_t *out)
 {
     ngx_uint_t  i;
 
     for (i = 0; i < 2; i++) {
         if (prefix->len == ngx_http_durable_canonical_bases[i].len
-            && ngx_strncasecmp(prefix->data,
+            && ngx_strncasecmp((u_char *) prefix->data,
                                ngx_http_durable_canonical_bases[i].data,
                                prefix->len) == 0)
         {

@@ -58,7 +58,7 @@ ngx_int_t ngx_http_durable_request_url(ngx_http_request_t *r,
 ngx_uint_t ngx_http_durable_host_valid(u_char *p, size_t len);
 
 
-void ngx_http_durable_canonical_base(ngx_http_durable_sv_t *prefix,
+void ngx_http_durable_canonical_base(ds_str_t *prefix,
     ngx_str_t *out);
 
 

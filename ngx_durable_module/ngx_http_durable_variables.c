@@ -166,9 +166,9 @@ ngx_http_durable_variable(ngx_http_request_t *r,
     switch (data) {
 
     case NGX_HTTP_DURABLE_VAR_OP:
-        s = (ctx->route.op == NGX_HTTP_DURABLE_OP_WORKER)
-            ? ngx_http_durable_work_action_names[ctx->route.work_action]
-            : ngx_http_durable_op_names[ctx->route.op];
+        s = (ctx->route.op == DS_ROUTE_OP_WORKER)
+            ? ds_route_work_action_names[ctx->route.work_action]
+            : ds_route_op_names[ctx->route.op];
         break;
 
     case NGX_HTTP_DURABLE_VAR_HUB:
@@ -260,13 +260,13 @@ ngx_http_durable_variable_id(ngx_http_request_t *r,
 
     switch (ctx->route.op) {
 
-    case NGX_HTTP_DURABLE_OP_NONE:
-    case NGX_HTTP_DURABLE_OP_WORKER:
+    case DS_ROUTE_OP_NONE:
+    case DS_ROUTE_OP_WORKER:
         v->not_found = 1;
         return NGX_OK;
 
-    case NGX_HTTP_DURABLE_OP_ENTITY_GET:
-    case NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL:
+    case DS_ROUTE_OP_ENTITY_GET:
+    case DS_ROUTE_OP_ENTITY_SIGNAL:
         if (!ctx->route.has_id) {
             v->not_found = 1;
             return NGX_OK;
@@ -280,7 +280,7 @@ ngx_http_durable_variable_id(ngx_http_request_t *r,
 
         p = buf;
         *p++ = '@';
-        ngx_strlow(p, ctx->route.name.data, ctx->route.name.len);
+        ngx_strlow(p, (u_char *) ctx->route.name.data, ctx->route.name.len);
         p += ctx->route.name.len;
         *p++ = '@';
         p = ngx_cpymem(p, ctx->route.id.data, ctx->route.id.len);
@@ -298,7 +298,7 @@ ngx_http_durable_variable_id(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    v->data = ctx->route.id.data;
+    v->data = (u_char *) ctx->route.id.data;
     v->len = ctx->route.id.len;
 
 found:

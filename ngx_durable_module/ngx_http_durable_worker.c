@@ -13,7 +13,7 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
-#include "ngx_http_durable_jspan.h"
+#include "ds_jspan.h"
 #include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
@@ -35,11 +35,11 @@ typedef struct ngx_http_durable_work_batch_s  ngx_http_durable_work_batch_t;
 
 /* a completion, renewal or abandonment: its store operation, op.data */
 typedef struct {
-    ds_op_t                     op;
-    ngx_http_durable_work_action_e  action;
-    uint8_t                     lease[DS_LEASE_LEN];
-    int                         rc;         /* out, when one of several */
-    ngx_http_durable_work_batch_t  *batch;  /* the request's, if several */
+    ds_op_t                         op;
+    ds_route_work_action_e          action;
+    uint8_t                         lease[DS_LEASE_LEN];
+    int                             rc;         /* out, when one of several */
+    ngx_http_durable_work_batch_t  *batch;      /* the request's, if several */
 } ngx_http_durable_work_t;
 
 
@@ -53,8 +53,8 @@ struct ngx_http_durable_work_batch_s {
 
 /* a parsed request body: the minified text and its jansson tree */
 typedef struct {
-    ngx_http_durable_sv_t       text;
-    json_t                     *root;
+    ds_str_t  text;
+    json_t   *root;
 } ngx_http_durable_body_t;
 
 
@@ -101,7 +101,7 @@ static ngx_int_t ngx_http_durable_parse_entity(ngx_http_request_t *r,
 static ngx_int_t ngx_http_durable_lease_op(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 static ngx_int_t ngx_http_durable_parse_action(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, ngx_http_durable_sv_t *span,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *span,
     ds_action_t *act);
 static ngx_int_t ngx_http_durable_action_error(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const ds_action_t *acts,
@@ -136,7 +136,7 @@ static ngx_int_t ngx_http_durable_get_work_key(ngx_http_request_t *r,
 static ngx_int_t ngx_http_durable_get_entity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *name,
     ds_str_t *key);
-static void ngx_http_durable_get_raw(ngx_http_durable_sv_t *span,
+static void ngx_http_durable_get_raw(ds_str_t *span,
     const char *name, ds_str_t *out);
 static ngx_int_t ngx_http_durable_quote(ngx_http_request_t *r, ds_str_t *s);
 static void ngx_http_durable_json_cleanup(void *data);
@@ -147,10 +147,10 @@ ngx_http_durable_worker(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
     switch (ctx->route.work_action) {
 
-    case NGX_HTTP_DURABLE_WORK_CLAIM:
+    case DS_ROUTE_WORK_CLAIM:
         return ngx_http_durable_claim(r, ctx);
 
-    case NGX_HTTP_DURABLE_WORK_COMPLETE:
+    case DS_ROUTE_WORK_COMPLETE:
         return ngx_http_durable_complete(r, ctx);
 
     default:
@@ -177,11 +177,11 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 
     ctx->claim_wait = 0;
 
-    if (ngx_http_durable_param_uint(r, ctx, NGX_HTTP_DURABLE_Q_MAX, 1, 1,
+    if (ngx_http_durable_param_uint(r, ctx, DS_ROUTE_Q_MAX, 1, 1,
                                     dlcf->worker_max_items, &max)
         != NGX_OK
-        || (ctx->query.set[NGX_HTTP_DURABLE_Q_WAIT]
-            && ngx_http_durable_param_seconds(r, ctx, NGX_HTTP_DURABLE_Q_WAIT,
+        || (ctx->query.set[DS_ROUTE_Q_WAIT]
+            && ngx_http_durable_param_seconds(r, ctx, DS_ROUTE_Q_WAIT,
                                               dlcf->worker_max_wait,
                                               &ctx->claim_wait)
                != NGX_OK)
@@ -264,10 +264,10 @@ ngx_http_durable_claim_names(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (n > NGX_HTTP_DURABLE_NAMES_MAX) {
+    if (n > DS_ROUTE_NAMES_MAX) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "At most %d 'names' may be given.",
-                   NGX_HTTP_DURABLE_NAMES_MAX);
+                   DS_ROUTE_NAMES_MAX);
     }
 
     names = ngx_palloc(r->pool, n * sizeof(ds_str_t));
@@ -607,14 +607,14 @@ static ngx_int_t
 ngx_http_durable_complete_many(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in)
 {
-    ngx_int_t                      rc;
-    ngx_uint_t                     i, n;
-    ngx_http_durable_write_t     **ws;
-    ngx_http_durable_body_t        item;
-    ngx_http_durable_jiter_t       it;
-    ngx_http_durable_work_t       *k;
+    ngx_int_t                       rc;
+    ngx_uint_t                      i, n;
+    ngx_http_durable_write_t      **ws;
+    ngx_http_durable_body_t         item;
+    ds_jspan_iter_t                 it;
+    ngx_http_durable_work_t        *k;
     ngx_http_durable_work_batch_t  *b;
-    ngx_http_durable_loc_conf_t   *dlcf;
+    ngx_http_durable_loc_conf_t    *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
@@ -639,7 +639,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
     b->n = n;
     b->pending = n;
 
-    if (!ngx_http_durable_jspan_iter(&it, in->text.data, in->text.len)) {
+    if (!ds_jspan_iter(&it, (u_char *) in->text.data, in->text.len)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -649,7 +649,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
 
         item.root = json_array_get(in->root, i);
 
-        if (!ngx_http_durable_jspan_next(&it, NULL, &item.text)) {
+        if (!ds_jspan_next(&it, NULL, &item.text)) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -699,10 +699,10 @@ ngx_http_durable_parse_completion(ngx_http_request_t *r,
 {
     switch (ctx->route.work_kind) {
 
-    case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
+    case DS_ROUTE_WORK_ORCHESTRATIONS:
         return ngx_http_durable_parse_orchestration(r, ctx, in, k);
 
-    case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
+    case DS_ROUTE_WORK_ACTIVITIES:
         return ngx_http_durable_parse_activity(r, ctx, in, k);
 
     default:
@@ -716,12 +716,12 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
     ngx_http_durable_work_t *k)
 {
-    size_t                    i, n;
-    json_t                   *actions;
-    ds_action_t              *acts;
-    ds_action_fault_t         fault;
-    ngx_http_durable_sv_t     list, span;
-    ngx_http_durable_jiter_t  it;
+    size_t             i, n;
+    json_t            *actions;
+    ds_action_t       *acts;
+    ds_action_fault_t  fault;
+    ds_str_t           list, span;
+    ds_jspan_iter_t    it;
 
     if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
         return NGX_ERROR;
@@ -733,9 +733,9 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
 
     if (actions) {
         if (!json_is_array(actions)
-            || !ngx_http_durable_jspan_member(in->text.data, in->text.len,
-                                              "actions", &list)
-            || !ngx_http_durable_jspan_iter(&it, list.data, list.len))
+            || !ds_jspan_member((u_char *) in->text.data, in->text.len,
+                                "actions", &list)
+            || !ds_jspan_iter(&it, (u_char *) list.data, list.len))
         {
             return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                        "The member 'actions' must be an array.");
@@ -749,7 +749,7 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
         }
 
         for (i = 0; i < n; i++) {
-            if (!ngx_http_durable_jspan_next(&it, NULL, &span)
+            if (!ds_jspan_next(&it, NULL, &span)
                 || ngx_http_durable_parse_action(r, ctx,
                                                  json_array_get(actions, i),
                                                  &span, &acts[i])
@@ -786,10 +786,10 @@ ngx_http_durable_parse_activity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
     ngx_http_durable_work_t *k)
 {
-    int                     failed;
-    json_t                 *failure;
-    ds_str_t                result, reason, details;
-    ngx_http_durable_sv_t   span;
+    int       failed;
+    json_t   *failure;
+    ds_str_t  result, reason, details;
+    ds_str_t  span;
 
     if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
         return NGX_ERROR;
@@ -804,8 +804,8 @@ ngx_http_durable_parse_activity(ngx_http_request_t *r,
 
     if (failed) {
         if (!json_is_object(failure)
-            || !ngx_http_durable_jspan_member(in->text.data, in->text.len,
-                                              "failure", &span))
+            || !ds_jspan_member((u_char *) in->text.data, in->text.len,
+                                "failure", &span))
         {
             return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                        "The member 'failure' must be an object.");
@@ -896,7 +896,7 @@ ngx_http_durable_work_prepare(ngx_http_request_t *r,
         DS_WORK_ORCHESTRATION, DS_WORK_ACTIVITY, DS_WORK_ENTITY
     };
 
-    /* in the order of ngx_http_durable_work_action_e */
+    /* in the order of ds_route_work_action_e */
     static const ds_op_type_e  types[] = {
         DS_OP_WORK_CLAIM, DS_OP_WORK_COMPLETE, DS_OP_WORK_RENEW,
         DS_OP_WORK_ABANDON
@@ -945,13 +945,13 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 
     body.data = p;
 
-    if (k->action == NGX_HTTP_DURABLE_WORK_RENEW) {
+    if (k->action == DS_ROUTE_WORK_RENEW) {
         p = ngx_cpymem(p, "{\"leaseExpires\":\"",
                        sizeof("{\"leaseExpires\":\"") - 1);
         p += ds_time_format_frac(k->op.out.work.expires, (char *) p);
         p = ngx_cpymem(p, "\"}", 2);
 
-    } else if (k->action == NGX_HTTP_DURABLE_WORK_COMPLETE
+    } else if (k->action == DS_ROUTE_WORK_COMPLETE
                && k->op.in.work.kind == DS_WORK_ORCHESTRATION)
     {
         p = ngx_sprintf(p, "{\"runtimeStatus\":\"%s\"}",
@@ -979,10 +979,10 @@ ngx_http_durable_work_count(ngx_http_durable_work_t *k, int rc)
     switch (rc) {
 
     case DS_OK:
-        if (k->action == NGX_HTTP_DURABLE_WORK_COMPLETE) {
+        if (k->action == DS_ROUTE_WORK_COMPLETE) {
             ngx_http_durable_metrics_completed(k->op.in.work.kind);
 
-        } else if (k->action == NGX_HTTP_DURABLE_WORK_RENEW) {
+        } else if (k->action == DS_ROUTE_WORK_RENEW) {
             ngx_http_durable_metrics_lease(NGX_HTTP_DURABLE_LEASE_GRANTED);
         }
 
@@ -1173,7 +1173,7 @@ static const ngx_http_durable_action_type_t  ngx_http_durable_actions[] = {
 
 static ngx_int_t
 ngx_http_durable_parse_action(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, ngx_http_durable_sv_t *span,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *span,
     ds_action_t *act)
 {
     ds_str_t                               type, fire;
@@ -1364,7 +1364,7 @@ ngx_http_durable_body_parse(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    body->text.data = (u_char *) text.data;
+    body->text.data = text.data;
     body->text.len = text.len;
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -1496,12 +1496,12 @@ ngx_http_durable_get_work_key(ngx_http_request_t *r,
 
     switch (ctx->route.work_kind) {
 
-    case NGX_HTTP_DURABLE_WORK_ORCHESTRATIONS:
+    case DS_ROUTE_WORK_ORCHESTRATIONS:
         rc = ngx_http_durable_get_string(r, ctx, obj, "instanceId", 1,
                                          &k->op.in.work.id);
         break;
 
-    case NGX_HTTP_DURABLE_WORK_ACTIVITIES:
+    case DS_ROUTE_WORK_ACTIVITIES:
         rc = ngx_http_durable_get_string(r, ctx, obj, "instanceId", 1,
                                          &k->op.in.work.id);
         if (rc == NGX_OK) {
@@ -1587,15 +1587,15 @@ ngx_http_durable_quote(ngx_http_request_t *r, ds_str_t *s)
 /* the raw JSON text of a member, as the client sent it (minified) */
 
 static void
-ngx_http_durable_get_raw(ngx_http_durable_sv_t *span, const char *name,
+ngx_http_durable_get_raw(ds_str_t *span, const char *name,
     ds_str_t *out)
 {
-    ngx_http_durable_sv_t  v;
+    ds_str_t  v;
 
     out->data = NULL;
     out->len = 0;
 
-    if (ngx_http_durable_jspan_member(span->data, span->len, name, &v)
+    if (ds_jspan_member((u_char *) span->data, span->len, name, &v)
         && !(v.len == 4 && ngx_strncmp(v.data, "null", 4) == 0))
     {
         out->data = (const char *) v.data;

@@ -8,7 +8,7 @@
 cd "$(dirname "$0")/.." || exit 2
 
 files=$(git ls-files 'ngx_durable_module/*.c' 'ngx_durable_module/*.h' \
-        'ngx_durable_module/tests/*.c' 'store/*.c' 'store/*.h' \
+        'store/*.c' 'store/*.h' \
         'store/tests/*.c' 'store/tests/*.h' 'fuzz/*.c' 'util/*.c' \
         'cli/*.c' 'cli/*.h' \
         'bench/*.c' 2>/dev/null)

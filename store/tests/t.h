@@ -51,6 +51,8 @@ void t_time(void);
 void t_json(void);
 void t_names(void);
 void t_op_data(void);
+void t_route(void);
+void t_jspan(void);
 
 
 #endif /* T_H */

@@ -31,6 +31,8 @@ static const struct {
     { "hub", t_hub },
     { "counts", t_counts },
     { "op", t_op_data },
+    { "route", t_route },
+    { "jspan", t_jspan },
 };
 
 

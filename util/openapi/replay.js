@@ -9,7 +9,7 @@
 // that nginx serves the document at /openapi.yaml.
 //
 //   node replay.js --url http://127.0.0.1:PORT --spec docs/openapi.yaml \
-//       --router ngx_durable_module/ngx_http_durable_router.c \
+//       --router store/ds_route.c \
 //       --routes docs/http-api.md
 //
 // Every case runs under each base path of the document's servers (the two
@@ -631,10 +631,10 @@ function routerWords() {
     const words = new Set(['orchestrators', 'instances', 'entities',
                            'worker', 'raiseEvent']);
     for (const t of ['instance_ops', 'work_kinds', 'work_actions']) {
-        const m = text.match(new RegExp(`ngx_http_durable_${t}\\[\\] = \\{` +
+        const m = text.match(new RegExp(`ds_route_${t}\\[\\] = \\{` +
                                         '([\\s\\S]*?)\\};'));
         if (!m) {
-            throw new Error(`${args.router}: no ngx_http_durable_${t}`);
+            throw new Error(`${args.router}: no ds_route_${t}`);
         }
         for (const w of m[1].matchAll(/"([A-Za-z]+)"/g)) {
             words.add(w[1]);

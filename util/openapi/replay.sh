@@ -63,6 +63,6 @@ fi
 cd "$root"
 "${NODE:-node}" util/openapi/replay.js --url "http://127.0.0.1:$port" \
     --spec docs/openapi.yaml \
-    --router ngx_durable_module/ngx_http_durable_router.c \
+    --router store/ds_route.c \
     --routes docs/http-api.md \
     || { echo "replay: nginx log: $prefix/nginx.log" >&2; exit 1; }

@@ -6,20 +6,20 @@
 
 #include <string.h>
 
-#include "ngx_http_durable_router.h"
+#include "ds_route.h"
 
 
-#define NGX_HTTP_DURABLE_SEGMENTS_MAX  5
+#define DS_ROUTE_SEGMENTS_MAX  5
 
 
 typedef struct {
-    const char                 *word;
-    ngx_http_durable_op_e       op;
-} ngx_http_durable_word_t;
+    const char    *word;
+    ds_route_op_e  op;
+} ds_route_word_t;
 
 
-const char  *ngx_http_durable_op_names[] = {
-    NULL,                   /* NGX_HTTP_DURABLE_OP_NONE */
+const char  *ds_route_op_names[] = {
+    NULL,                   /* DS_ROUTE_OP_NONE */
     "start",
     "status",
     "list",
@@ -39,12 +39,12 @@ const char  *ngx_http_durable_op_names[] = {
 
 
 /* a name for every operation: the build fails when one is missing */
-typedef char  ngx_http_durable_op_names_check[
-    sizeof(ngx_http_durable_op_names) / sizeof(char *)
-    == NGX_HTTP_DURABLE_OP_WORKER + 1 ? 1 : -1];
+typedef char  ds_route_op_names_check[
+    sizeof(ds_route_op_names) / sizeof(char *)
+    == DS_ROUTE_OP_WORKER + 1 ? 1 : -1];
 
 
-const char  *ngx_http_durable_work_action_names[] = {
+const char  *ds_route_work_action_names[] = {
     "claim",
     "complete",
     "renew",
@@ -52,7 +52,7 @@ const char  *ngx_http_durable_work_action_names[] = {
 };
 
 
-const char  *ngx_http_durable_param_names[] = {
+const char  *ds_route_param_names[] = {
     "taskHub",
     "connection",
     "code",
@@ -81,32 +81,32 @@ const char  *ngx_http_durable_param_names[] = {
 };
 
 
-static const ngx_http_durable_word_t  ngx_http_durable_instance_ops[] = {
-    { "terminate", NGX_HTTP_DURABLE_OP_TERMINATE },
-    { "suspend", NGX_HTTP_DURABLE_OP_SUSPEND },
-    { "resume", NGX_HTTP_DURABLE_OP_RESUME },
-    { "rewind", NGX_HTTP_DURABLE_OP_REWIND },
-    { "restart", NGX_HTTP_DURABLE_OP_RESTART },
-    { NULL, NGX_HTTP_DURABLE_OP_NONE }
+static const ds_route_word_t  ds_route_instance_ops[] = {
+    { "terminate", DS_ROUTE_OP_TERMINATE },
+    { "suspend", DS_ROUTE_OP_SUSPEND },
+    { "resume", DS_ROUTE_OP_RESUME },
+    { "rewind", DS_ROUTE_OP_REWIND },
+    { "restart", DS_ROUTE_OP_RESTART },
+    { NULL, DS_ROUTE_OP_NONE }
 };
 
 
 static int
-ngx_http_durable_lower(int c)
+ds_route_lower(int c)
 {
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
 
 
 static int
-ngx_http_durable_equal_ci(const unsigned char *a, size_t alen,
+ds_route_equal_ci(const unsigned char *a, size_t alen,
     const char *b)
 {
     size_t  i;
 
     for (i = 0; i < alen; i++) {
         if (b[i] == '\0'
-            || ngx_http_durable_lower(a[i]) != ngx_http_durable_lower(b[i]))
+            || ds_route_lower(a[i]) != ds_route_lower(b[i]))
         {
             return 0;
         }
@@ -117,20 +117,21 @@ ngx_http_durable_equal_ci(const unsigned char *a, size_t alen,
 
 
 static int
-ngx_http_durable_seg_is(const ngx_http_durable_sv_t *seg, const char *word)
+ds_route_seg_is(const ds_str_t *seg, const char *word)
 {
-    return ngx_http_durable_equal_ci(seg->data, seg->len, word);
+    return ds_route_equal_ci((const unsigned char *) seg->data, seg->len,
+                             word);
 }
 
 
 static int
-ngx_http_durable_hex(int c)
+ds_route_hex(int c)
 {
     if (c >= '0' && c <= '9') {
         return c - '0';
     }
 
-    c = ngx_http_durable_lower(c);
+    c = ds_route_lower(c);
 
     if (c >= 'a' && c <= 'f') {
         return c - 'a' + 10;
@@ -147,7 +148,7 @@ ngx_http_durable_hex(int c)
  */
 
 size_t
-ngx_http_durable_unescape(unsigned char *dst, const unsigned char *src,
+ds_route_unescape(unsigned char *dst, const unsigned char *src,
     size_t len, int *bad)
 {
     int             hi, lo;
@@ -168,8 +169,8 @@ ngx_http_durable_unescape(unsigned char *dst, const unsigned char *src,
             continue;
         }
 
-        hi = (len - i < 3) ? -1 : ngx_http_durable_hex(src[i + 1]);
-        lo = (len - i < 3) ? -1 : ngx_http_durable_hex(src[i + 2]);
+        hi = (len - i < 3) ? -1 : ds_route_hex(src[i + 1]);
+        lo = (len - i < 3) ? -1 : ds_route_hex(src[i + 2]);
 
         if (hi < 0 || lo < 0) {
             if (bad == NULL) {
@@ -194,7 +195,7 @@ ngx_http_durable_unescape(unsigned char *dst, const unsigned char *src,
  * and "-_.!*()" as they are, ' ' as '+', every other byte as %XX
  */
 
-static const unsigned char  ngx_http_durable_form_class[256] = {
+static const unsigned char  ds_route_form_class[256] = {
     /* 0: %XX, 1: as is, 2: '+' */
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -208,14 +209,14 @@ static const unsigned char  ngx_http_durable_form_class[256] = {
 
 
 size_t
-ngx_http_durable_form_escape_len(const unsigned char *src, size_t len)
+ds_route_form_escape_len(const unsigned char *src, size_t len)
 {
     size_t  i, n;
 
     n = len;
 
     for (i = 0; i < len; i++) {
-        n += ngx_http_durable_form_class[src[i]] ? 0 : 2;
+        n += ds_route_form_class[src[i]] ? 0 : 2;
     }
 
     return n;
@@ -223,7 +224,7 @@ ngx_http_durable_form_escape_len(const unsigned char *src, size_t len)
 
 
 size_t
-ngx_http_durable_form_escape(unsigned char *dst, const unsigned char *src,
+ds_route_form_escape(unsigned char *dst, const unsigned char *src,
     size_t len)
 {
     size_t          i;
@@ -235,7 +236,7 @@ ngx_http_durable_form_escape(unsigned char *dst, const unsigned char *src,
 
     for (i = 0; i < len; i++) {
 
-        switch (ngx_http_durable_form_class[src[i]]) {
+        switch (ds_route_form_class[src[i]]) {
 
         case 1:
             *p++ = src[i];
@@ -257,7 +258,7 @@ ngx_http_durable_form_escape(unsigned char *dst, const unsigned char *src,
 
 
 static int
-ngx_http_durable_match_prefix(const ngx_http_durable_sv_t *prefixes,
+ds_route_match_prefix(const ds_str_t *prefixes,
     size_t nprefixes, const unsigned char *path, size_t len, size_t *plen)
 {
     size_t  i, j, n;
@@ -270,8 +271,8 @@ ngx_http_durable_match_prefix(const ngx_http_durable_sv_t *prefixes,
         }
 
         for (j = 0; j < n; j++) {
-            if (ngx_http_durable_lower(path[j])
-                != ngx_http_durable_lower(prefixes[i].data[j]))
+            if (ds_route_lower(path[j])
+                != ds_route_lower(prefixes[i].data[j]))
             {
                 break;
             }
@@ -288,54 +289,54 @@ ngx_http_durable_match_prefix(const ngx_http_durable_sv_t *prefixes,
 
 
 static int
-ngx_http_durable_route_instances(ngx_http_durable_route_t *route,
-    ngx_http_durable_sv_t *seg, size_t n, unsigned method)
+ds_route_instances(ds_route_t *route,
+    ds_str_t *seg, size_t n, unsigned method)
 {
-    const ngx_http_durable_word_t  *w;
+    const ds_route_word_t  *w;
 
     switch (n) {
 
     case 1:
-        route->allow = NGX_HTTP_DURABLE_GET | NGX_HTTP_DURABLE_DELETE;
-        route->op = (method == NGX_HTTP_DURABLE_DELETE)
-                    ? NGX_HTTP_DURABLE_OP_PURGE_MANY
-                    : NGX_HTTP_DURABLE_OP_LIST;
+        route->allow = DS_ROUTE_GET | DS_ROUTE_DELETE;
+        route->op = (method == DS_ROUTE_DELETE)
+                    ? DS_ROUTE_OP_PURGE_MANY
+                    : DS_ROUTE_OP_LIST;
         break;
 
     case 2:
-        route->allow = NGX_HTTP_DURABLE_GET | NGX_HTTP_DURABLE_DELETE;
-        route->op = (method == NGX_HTTP_DURABLE_DELETE)
-                    ? NGX_HTTP_DURABLE_OP_PURGE_ONE
-                    : NGX_HTTP_DURABLE_OP_STATUS;
+        route->allow = DS_ROUTE_GET | DS_ROUTE_DELETE;
+        route->op = (method == DS_ROUTE_DELETE)
+                    ? DS_ROUTE_OP_PURGE_ONE
+                    : DS_ROUTE_OP_STATUS;
         break;
 
     case 3:
-        for (w = ngx_http_durable_instance_ops; w->word; w++) {
-            if (ngx_http_durable_seg_is(&seg[2], w->word)) {
+        for (w = ds_route_instance_ops; w->word; w++) {
+            if (ds_route_seg_is(&seg[2], w->word)) {
                 break;
             }
         }
 
         if (w->word == NULL) {
-            return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+            return DS_ROUTE_NOT_FOUND;
         }
 
-        route->allow = NGX_HTTP_DURABLE_POST;
+        route->allow = DS_ROUTE_POST;
         route->op = w->op;
         break;
 
     case 4:
-        if (!ngx_http_durable_seg_is(&seg[2], "raiseEvent")) {
-            return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+        if (!ds_route_seg_is(&seg[2], "raiseEvent")) {
+            return DS_ROUTE_NOT_FOUND;
         }
 
-        route->allow = NGX_HTTP_DURABLE_POST;
-        route->op = NGX_HTTP_DURABLE_OP_RAISE_EVENT;
+        route->allow = DS_ROUTE_POST;
+        route->op = DS_ROUTE_OP_RAISE_EVENT;
         route->event = seg[3];
         break;
 
     default:
-        return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+        return DS_ROUTE_NOT_FOUND;
     }
 
     if (n >= 2) {
@@ -343,75 +344,75 @@ ngx_http_durable_route_instances(ngx_http_durable_route_t *route,
         route->has_id = 1;
     }
 
-    return NGX_HTTP_DURABLE_ROUTE_OK;
+    return DS_ROUTE_OK;
 }
 
 
-static const char  *ngx_http_durable_work_kinds[] = {
+static const char  *ds_route_work_kinds[] = {
     "orchestrations", "activities", "entities", NULL
 };
 
-static const char  *ngx_http_durable_work_actions[] = {
+static const char  *ds_route_work_actions[] = {
     "claim", "complete", "renew", "abandon", NULL
 };
 
 
 static int
-ngx_http_durable_route_worker(ngx_http_durable_route_t *route,
-    ngx_http_durable_sv_t *seg, size_t n)
+ds_route_worker(ds_route_t *route,
+    ds_str_t *seg, size_t n)
 {
     int  kind, action;
 
     if (n != 3) {
-        return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+        return DS_ROUTE_NOT_FOUND;
     }
 
-    for (kind = 0; ngx_http_durable_work_kinds[kind]; kind++) {
-        if (ngx_http_durable_seg_is(&seg[1], ngx_http_durable_work_kinds[kind]))
+    for (kind = 0; ds_route_work_kinds[kind]; kind++) {
+        if (ds_route_seg_is(&seg[1], ds_route_work_kinds[kind]))
         {
             break;
         }
     }
 
-    for (action = 0; ngx_http_durable_work_actions[action]; action++) {
-        if (ngx_http_durable_seg_is(&seg[2],
-                                    ngx_http_durable_work_actions[action]))
+    for (action = 0; ds_route_work_actions[action]; action++) {
+        if (ds_route_seg_is(&seg[2],
+                            ds_route_work_actions[action]))
         {
             break;
         }
     }
 
-    if (ngx_http_durable_work_kinds[kind] == NULL
-        || ngx_http_durable_work_actions[action] == NULL)
+    if (ds_route_work_kinds[kind] == NULL
+        || ds_route_work_actions[action] == NULL)
     {
-        return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+        return DS_ROUTE_NOT_FOUND;
     }
 
-    route->allow = NGX_HTTP_DURABLE_POST;
-    route->op = NGX_HTTP_DURABLE_OP_WORKER;
-    route->work_kind = (ngx_http_durable_work_kind_e) kind;
-    route->work_action = (ngx_http_durable_work_action_e) action;
+    route->allow = DS_ROUTE_POST;
+    route->op = DS_ROUTE_OP_WORKER;
+    route->work_kind = (ds_route_work_kind_e) kind;
+    route->work_action = (ds_route_work_action_e) action;
 
-    return NGX_HTTP_DURABLE_ROUTE_OK;
+    return DS_ROUTE_OK;
 }
 
 
 static int
-ngx_http_durable_route_entities(ngx_http_durable_route_t *route,
-    ngx_http_durable_sv_t *seg, size_t n, unsigned method)
+ds_route_entities(ds_route_t *route,
+    ds_str_t *seg, size_t n, unsigned method)
 {
     if (n > 3) {
-        return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+        return DS_ROUTE_NOT_FOUND;
     }
 
     if (n == 1) {
-        route->allow = NGX_HTTP_DURABLE_GET;
-        route->op = NGX_HTTP_DURABLE_OP_ENTITY_LIST;
-        return NGX_HTTP_DURABLE_ROUTE_OK;
+        route->allow = DS_ROUTE_GET;
+        route->op = DS_ROUTE_OP_ENTITY_LIST;
+        return DS_ROUTE_OK;
     }
 
-    route->allow = NGX_HTTP_DURABLE_GET | NGX_HTTP_DURABLE_POST
-                   | NGX_HTTP_DURABLE_DELETE;
+    route->allow = DS_ROUTE_GET | DS_ROUTE_POST
+                   | DS_ROUTE_DELETE;
     route->name = seg[1];
 
     if (n == 3) {
@@ -419,15 +420,15 @@ ngx_http_durable_route_entities(ngx_http_durable_route_t *route,
         route->has_id = 1;
     }
 
-    if (method != NGX_HTTP_DURABLE_GET) {
-        route->op = NGX_HTTP_DURABLE_OP_ENTITY_SIGNAL;
+    if (method != DS_ROUTE_GET) {
+        route->op = DS_ROUTE_OP_ENTITY_SIGNAL;
 
     } else {
-        route->op = (n == 3) ? NGX_HTTP_DURABLE_OP_ENTITY_GET
-                             : NGX_HTTP_DURABLE_OP_ENTITY_LIST;
+        route->op = (n == 3) ? DS_ROUTE_OP_ENTITY_GET
+                             : DS_ROUTE_OP_ENTITY_LIST;
     }
 
-    return NGX_HTTP_DURABLE_ROUTE_OK;
+    return DS_ROUTE_OK;
 }
 
 
@@ -437,21 +438,21 @@ ngx_http_durable_route_entities(ngx_http_durable_route_t *route,
  */
 
 int
-ngx_http_durable_route(ngx_http_durable_route_t *route,
-    const ngx_http_durable_sv_t *prefixes, size_t nprefixes,
+ds_route(ds_route_t *route,
+    const ds_str_t *prefixes, size_t nprefixes,
     unsigned method, const unsigned char *path, size_t len,
     unsigned char *scratch)
 {
-    int                     rc, bad, found;
-    size_t                  n, plen, start, end, i, k;
-    ngx_http_durable_sv_t   seg[NGX_HTTP_DURABLE_SEGMENTS_MAX];
+    int       rc, bad, found;
+    size_t    n, plen, start, end, i, k;
+    ds_str_t  seg[DS_ROUTE_SEGMENTS_MAX];
 
-    memset(route, 0, sizeof(ngx_http_durable_route_t));
+    memset(route, 0, sizeof(ds_route_t));
 
-    found = ngx_http_durable_match_prefix(prefixes, nprefixes, path, len,
-                                          &plen);
+    found = ds_route_match_prefix(prefixes, nprefixes, path, len,
+                                  &plen);
     if (found < 0) {
-        return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+        return DS_ROUTE_NOT_FOUND;
     }
 
     route->prefix = (size_t) found;
@@ -479,18 +480,18 @@ ngx_http_durable_route(ngx_http_durable_route_t *route,
         }
 
         if (k == i) {
-            return NGX_HTTP_DURABLE_ROUTE_EMPTY;
+            return DS_ROUTE_EMPTY;
         }
 
-        if (n == NGX_HTTP_DURABLE_SEGMENTS_MAX) {
-            return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+        if (n == DS_ROUTE_SEGMENTS_MAX) {
+            return DS_ROUTE_NOT_FOUND;
         }
 
-        seg[n].data = scratch;
-        seg[n].len = ngx_http_durable_unescape(scratch, path + i, k - i,
-                                               &bad);
+        seg[n].data = (const char *) scratch;
+        seg[n].len = ds_route_unescape(scratch, path + i, k - i,
+                                       &bad);
         if (bad) {
-            return NGX_HTTP_DURABLE_ROUTE_ENCODING;
+            return DS_ROUTE_ENCODING;
         }
 
         scratch += seg[n].len;
@@ -499,16 +500,16 @@ ngx_http_durable_route(ngx_http_durable_route_t *route,
     }
 
     if (n == 0) {
-        return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+        return DS_ROUTE_NOT_FOUND;
     }
 
-    if (ngx_http_durable_seg_is(&seg[0], "orchestrators")) {
+    if (ds_route_seg_is(&seg[0], "orchestrators")) {
         if (n < 2 || n > 3) {
-            return NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+            return DS_ROUTE_NOT_FOUND;
         }
 
-        route->allow = NGX_HTTP_DURABLE_POST;
-        route->op = NGX_HTTP_DURABLE_OP_START;
+        route->allow = DS_ROUTE_POST;
+        route->op = DS_ROUTE_OP_START;
         route->name = seg[1];
 
         if (n == 3) {
@@ -516,28 +517,28 @@ ngx_http_durable_route(ngx_http_durable_route_t *route,
             route->has_id = 1;
         }
 
-        rc = NGX_HTTP_DURABLE_ROUTE_OK;
+        rc = DS_ROUTE_OK;
 
-    } else if (ngx_http_durable_seg_is(&seg[0], "instances")) {
-        rc = ngx_http_durable_route_instances(route, seg, n, method);
+    } else if (ds_route_seg_is(&seg[0], "instances")) {
+        rc = ds_route_instances(route, seg, n, method);
 
-    } else if (ngx_http_durable_seg_is(&seg[0], "entities")) {
-        rc = ngx_http_durable_route_entities(route, seg, n, method);
+    } else if (ds_route_seg_is(&seg[0], "entities")) {
+        rc = ds_route_entities(route, seg, n, method);
 
-    } else if (ngx_http_durable_seg_is(&seg[0], "worker")) {
-        rc = ngx_http_durable_route_worker(route, seg, n);
+    } else if (ds_route_seg_is(&seg[0], "worker")) {
+        rc = ds_route_worker(route, seg, n);
 
     } else {
-        rc = NGX_HTTP_DURABLE_ROUTE_NOT_FOUND;
+        rc = DS_ROUTE_NOT_FOUND;
     }
 
-    if (rc == NGX_HTTP_DURABLE_ROUTE_OK && !(route->allow & method)) {
-        rc = NGX_HTTP_DURABLE_ROUTE_METHOD;
+    if (rc == DS_ROUTE_OK && !(route->allow & method)) {
+        rc = DS_ROUTE_METHOD;
     }
 
-    if (rc != NGX_HTTP_DURABLE_ROUTE_OK && rc != NGX_HTTP_DURABLE_ROUTE_METHOD)
+    if (rc != DS_ROUTE_OK && rc != DS_ROUTE_METHOD)
     {
-        route->op = NGX_HTTP_DURABLE_OP_NONE;
+        route->op = DS_ROUTE_OP_NONE;
     }
 
     return rc;
@@ -552,11 +553,11 @@ ngx_http_durable_route(ngx_http_durable_route_t *route,
  */
 
 int
-ngx_http_durable_param_lookup(const unsigned char *raw, size_t len)
+ds_route_param_lookup(const unsigned char *raw, size_t len)
 {
     int            hi, lo, c, i, past;
     size_t         k, n;
-    unsigned char  name[NGX_HTTP_DURABLE_PARAM_LEN];
+    unsigned char  name[DS_ROUTE_PARAM_LEN];
 
     n = 0;
     past = 0;       /* past the name: only trailing space may follow */
@@ -568,8 +569,8 @@ ngx_http_durable_param_lookup(const unsigned char *raw, size_t len)
             c = ' ';
 
         } else if (c == '%' && len - k >= 3) {
-            hi = ngx_http_durable_hex(raw[k + 1]);
-            lo = ngx_http_durable_hex(raw[k + 2]);
+            hi = ds_route_hex(raw[k + 1]);
+            lo = ds_route_hex(raw[k + 2]);
 
             if (hi >= 0 && lo >= 0) {
                 c = hi * 16 + lo;
@@ -589,9 +590,9 @@ ngx_http_durable_param_lookup(const unsigned char *raw, size_t len)
         name[n++] = (unsigned char) c;
     }
 
-    for (i = 0; ngx_http_durable_param_names[i]; i++) {
-        if (ngx_http_durable_equal_ci(name, n,
-                                      ngx_http_durable_param_names[i]))
+    for (i = 0; ds_route_param_names[i]; i++) {
+        if (ds_route_equal_ci(name, n,
+                              ds_route_param_names[i]))
         {
             return i;
         }
@@ -608,8 +609,8 @@ ngx_http_durable_param_lookup(const unsigned char *raw, size_t len)
  */
 
 int
-ngx_http_durable_query_next(const unsigned char *args, size_t len,
-    size_t *pos, ngx_http_durable_sv_t *name, ngx_http_durable_sv_t *value)
+ds_route_query_next(const unsigned char *args, size_t len,
+    size_t *pos, ds_str_t *name, ds_str_t *value)
 {
     size_t  i, k, eq;
 
@@ -626,9 +627,9 @@ ngx_http_durable_query_next(const unsigned char *args, size_t len,
             continue;
         }
 
-        name->data = (unsigned char *) args + i;
+        name->data = (const char *) args + i;
         name->len = eq - i;
-        value->data = (unsigned char *) args + eq + 1;
+        value->data = (const char *) args + eq + 1;
         value->len = k - eq - 1;
 
         *pos = k + 1;
@@ -643,7 +644,7 @@ ngx_http_durable_query_next(const unsigned char *args, size_t len,
 
 
 static void
-ngx_http_durable_trim(ngx_http_durable_sv_t *v)
+ds_route_trim(ds_str_t *v)
 {
     while (v->len && (v->data[0] == ' ' || v->data[0] == '\t')) {
         v->data++;
@@ -662,7 +663,7 @@ ngx_http_durable_trim(ngx_http_durable_sv_t *v)
  * Parameter names are case-insensitive, names and values percent-decoded
  * and trimmed. runtimeStatus may repeat: its values are joined with ','.
  * names may repeat: each value is one name, kept in q->names (the first
- * NGX_HTTP_DURABLE_NAMES_MAX of them; q->nnames counts all). Any other
+ * DS_ROUTE_NAMES_MAX of them; q->nnames counts all). Any other
  * parameter may repeat only with the same (decoded, trimmed)
  * value; given twice with different values it is an error: the index of
  * the first such parameter is returned (-1: all fine).
@@ -670,53 +671,56 @@ ngx_http_durable_trim(ngx_http_durable_sv_t *v)
  */
 
 int
-ngx_http_durable_parse_query(ngx_http_durable_query_t *q,
+ds_route_parse_query(ds_route_query_t *q,
     const unsigned char *args, size_t len, unsigned char *scratch)
 {
-    int                     idx, dup;
-    size_t                  i;
-    unsigned char          *list;
-    ngx_http_durable_sv_t   name, raw, value;
+    int             idx, dup;
+    size_t          i;
+    unsigned char  *list;
+    ds_str_t        name, raw, value;
 
-    memset(q, 0, sizeof(ngx_http_durable_query_t));
+    memset(q, 0, sizeof(ds_route_query_t));
 
     /* the second half of scratch holds the joined runtimeStatus list */
     list = scratch + len;
-    q->v[NGX_HTTP_DURABLE_Q_RUNTIMESTATUS].data = list;
+    q->v[DS_ROUTE_Q_RUNTIMESTATUS].data = (const char *) list;
 
     dup = -1;
     i = 0;
 
-    while (ngx_http_durable_query_next(args, len, &i, &name, &raw)) {
+    while (ds_route_query_next(args, len, &i, &name, &raw)) {
 
-        idx = ngx_http_durable_param_lookup(name.data, name.len);
+        idx = ds_route_param_lookup((const unsigned char *) name.data,
+                                    name.len);
         if (idx < 0) {
             continue;
         }
 
-        value.data = scratch;
-        value.len = ngx_http_durable_unescape(scratch, raw.data, raw.len,
-                                              NULL);
+        value.data = (const char *) scratch;
+        value.len = ds_route_unescape(scratch,
+                                      (const unsigned char *) raw.data,
+                                      raw.len, NULL);
 
         scratch += value.len;
-        ngx_http_durable_trim(&value);
+        ds_route_trim(&value);
 
-        if (idx == NGX_HTTP_DURABLE_Q_NAMES) {
-            if (q->nnames < NGX_HTTP_DURABLE_NAMES_MAX) {
+        if (idx == DS_ROUTE_Q_NAMES) {
+            if (q->nnames < DS_ROUTE_NAMES_MAX) {
                 q->names[q->nnames] = value;
             }
 
             q->nnames++;
             q->v[idx] = value;
 
-        } else if (idx == NGX_HTTP_DURABLE_Q_RUNTIMESTATUS) {
+        } else if (idx == DS_ROUTE_Q_RUNTIMESTATUS) {
             if (q->set[idx]) {
                 *list++ = ',';
             }
 
             memcpy(list, value.data, value.len);
             list += value.len;
-            q->v[idx].len = (size_t) (list - q->v[idx].data);
+            q->v[idx].len = (size_t) (list
+                            - (const unsigned char *) q->v[idx].data);
 
         } else {
             /* the same value again is no conflict: clients send that */

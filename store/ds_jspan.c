@@ -6,13 +6,13 @@
 
 #include <string.h>
 
-#include "ngx_http_durable_jspan.h"
+#include "ds_jspan.h"
 
 
 /* the end of the string that starts at p (its opening quote) */
 
 static const unsigned char *
-ngx_http_durable_jspan_string(const unsigned char *p,
+ds_jspan_string(const unsigned char *p,
     const unsigned char *end)
 {
     const unsigned char  *q, *b;
@@ -41,7 +41,7 @@ ngx_http_durable_jspan_string(const unsigned char *p,
 /* the length of the value at p; the text is valid and has no spaces */
 
 size_t
-ngx_http_durable_jspan_skip(const unsigned char *p, const unsigned char *end)
+ds_jspan_skip(const unsigned char *p, const unsigned char *end)
 {
     size_t                depth;
     const unsigned char  *s;
@@ -53,7 +53,7 @@ ngx_http_durable_jspan_skip(const unsigned char *p, const unsigned char *end)
     }
 
     if (*p == '"') {
-        return (size_t) (ngx_http_durable_jspan_string(p, end) - s);
+        return (size_t) (ds_jspan_string(p, end) - s);
     }
 
     if (*p != '{' && *p != '[') {
@@ -69,7 +69,7 @@ ngx_http_durable_jspan_skip(const unsigned char *p, const unsigned char *end)
     while (p < end) {
 
         if (*p == '"') {
-            p = ngx_http_durable_jspan_string(p, end);
+            p = ds_jspan_string(p, end);
             continue;
         }
 
@@ -92,7 +92,7 @@ ngx_http_durable_jspan_skip(const unsigned char *p, const unsigned char *end)
 /* starts iterating the members of an object or the elements of an array */
 
 int
-ngx_http_durable_jspan_iter(ngx_http_durable_jiter_t *it,
+ds_jspan_iter(ds_jspan_iter_t *it,
     const unsigned char *p, size_t len)
 {
     if (len < 2 || (p[0] != '{' && p[0] != '[')) {
@@ -114,8 +114,8 @@ ngx_http_durable_jspan_iter(ngx_http_durable_jiter_t *it,
  */
 
 int
-ngx_http_durable_jspan_next(ngx_http_durable_jiter_t *it,
-    ngx_http_durable_sv_t *key, ngx_http_durable_sv_t *value)
+ds_jspan_next(ds_jspan_iter_t *it,
+    ds_str_t *key, ds_str_t *value)
 {
     size_t                n;
     const unsigned char  *p, *q, *end;
@@ -134,14 +134,14 @@ ngx_http_durable_jspan_next(ngx_http_durable_jiter_t *it,
             n = (size_t) (q + 1 - p);
 
         } else {
-            n = ngx_http_durable_jspan_skip(p, end);
+            n = ds_jspan_skip(p, end);
         }
 
         if (n < 2 || p + n >= end || p[n] != ':') {
             return 0;
         }
 
-        key->data = (unsigned char *) p + 1;
+        key->data = (const char *) p + 1;
         key->len = n - 2;
         p += n + 1;
     }
@@ -152,7 +152,7 @@ ngx_http_durable_jspan_next(ngx_http_durable_jiter_t *it,
         /* a quote after a backslash: let jspan_string() count them */
 
         q = (q && q[-1] != '\\') ? q + 1
-                                  : ngx_http_durable_jspan_string(p, end);
+                                  : ds_jspan_string(p, end);
 
     } else if (p < end && *p != '{' && *p != '[') {
         for (q = p; q < end; q++) {
@@ -162,10 +162,10 @@ ngx_http_durable_jspan_next(ngx_http_durable_jiter_t *it,
         }
 
     } else {
-        q = p + ngx_http_durable_jspan_skip(p, end);
+        q = p + ds_jspan_skip(p, end);
     }
 
-    value->data = (unsigned char *) p;
+    value->data = (const char *) p;
     value->len = (size_t) (q - p);
 
     if (q < end && *q == ',') {
@@ -179,22 +179,22 @@ ngx_http_durable_jspan_next(ngx_http_durable_jiter_t *it,
 
 
 int
-ngx_http_durable_jspan_member(const unsigned char *obj, size_t len,
-    const char *name, ngx_http_durable_sv_t *value)
+ds_jspan_member(const unsigned char *obj, size_t len,
+    const char *name, ds_str_t *value)
 {
-    size_t                    nlen;
-    ngx_http_durable_sv_t     key;
-    ngx_http_durable_jiter_t  it;
+    size_t           nlen;
+    ds_str_t         key;
+    ds_jspan_iter_t  it;
 
     if (len == 0 || obj[0] != '{'
-        || !ngx_http_durable_jspan_iter(&it, obj, len))
+        || !ds_jspan_iter(&it, obj, len))
     {
         return 0;
     }
 
     nlen = strlen(name);
 
-    while (ngx_http_durable_jspan_next(&it, &key, value)) {
+    while (ds_jspan_next(&it, &key, value)) {
         if (key.len == nlen && memcmp(key.data, name, nlen) == 0) {
             return 1;
         }
