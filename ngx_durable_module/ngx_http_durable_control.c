@@ -8,6 +8,7 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_log.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_variables.h"
@@ -19,6 +20,8 @@ static ngx_int_t ngx_http_durable_reason_string(ngx_http_request_t *r,
 static int ngx_http_durable_read_status(ngx_http_durable_ctx_t *ctx,
     ds_status_e *status);
 static void ngx_http_durable_status_got(ds_op_t *op);
+static void ngx_http_durable_control_lifecycle(ngx_http_request_t *r,
+    ds_op_t *op);
 static ngx_int_t ngx_http_durable_control_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 
@@ -142,6 +145,7 @@ ngx_http_durable_control_done(ngx_http_request_t *r,
     switch (w->rc) {
 
     case DS_OK:
+        ngx_http_durable_control_lifecycle(r, op);
         return ngx_http_durable_send(r, NGX_HTTP_ACCEPTED, NULL);
 
     case DS_NOTFOUND:
@@ -161,6 +165,40 @@ ngx_http_durable_control_done(ngx_http_request_t *r,
     default:
         return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
     }
+}
+
+
+/* the lifecycle line of an applied control operation, the reason after */
+
+static void
+ngx_http_durable_control_lifecycle(ngx_http_request_t *r, ds_op_t *op)
+{
+    const char  *change;
+
+    switch (op->type) {
+
+    case DS_OP_TERMINATE:
+        change = "terminated";
+        break;
+
+    case DS_OP_SUSPEND:
+        change = "suspended";
+        break;
+
+    case DS_OP_RESUME:
+        change = "resumed";
+        break;
+
+    case DS_OP_REWIND:
+        change = "rewound";
+        break;
+
+    default:    /* an event changes no status */
+        return;
+    }
+
+    ngx_http_durable_lifecycle(r, op->in.control.id, change,
+                               op->in.control.data);
 }
 
 

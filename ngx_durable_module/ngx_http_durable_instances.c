@@ -11,6 +11,7 @@
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
 #include "ngx_http_durable_history.h"
+#include "ngx_http_durable_log.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_variables.h"
@@ -504,10 +505,12 @@ ngx_http_durable_purge_one_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
 {
     ngx_str_t  body;
+    ds_str_t   none = { NULL, 0 };
 
     switch (w->rc) {
 
     case DS_OK:
+        ngx_http_durable_lifecycle(r, w->op->in.control.id, "purged", none);
         ngx_str_set(&body, "{\"instancesDeleted\":1}");
         return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
 
@@ -594,8 +597,9 @@ ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
 {
     ds_op_t  *op = w->op;
 
-    u_char     *p;
-    ngx_str_t   body;
+    u_char                       *p;
+    ngx_str_t                     body;
+    ngx_http_durable_loc_conf_t  *dlcf;
 
     /*
      * a batch copies every page it changes before the pages it frees can
@@ -619,6 +623,16 @@ ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
     }
 
     ctx->purged += op->out.purge.deleted;
+
+    /* a batch deletes without naming what it deleted: its count only */
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    if (dlcf->lifecycle_log && op->out.purge.deleted) {
+        ngx_log_error(NGX_LOG_INFO, ngx_http_durable_log(r), 0,
+                      "durable: %uz instances of hub \"%V\": purged "
+                      "(by filter)", op->out.purge.deleted, &ctx->hub);
+    }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable purge: %ui deleted, more:%d", ctx->purged,

@@ -142,3 +142,30 @@ ngx_http_durable_mask_keys(u_char *dst, u_char *end, u_char *src, size_t len)
     return ngx_cpymem(dst, src, ngx_min((size_t) (last - src),
                                         (size_t) (end - dst)));
 }
+
+
+/*
+ * durable_task_lifecycle_log: one info line per change an operation
+ * applied to an instance, so that an operator can follow one instance;
+ * detail (len 0: none) follows the change after a colon
+ */
+
+void
+ngx_http_durable_lifecycle(ngx_http_request_t *r, ds_str_t id,
+    const char *change, ds_str_t detail)
+{
+    ngx_http_durable_ctx_t       *ctx;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+
+    if (!dlcf->lifecycle_log || ctx == NULL) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ngx_http_durable_log(r), 0,
+                  "durable: instance \"%*s\" of hub \"%V\": %s%s%*s",
+                  id.len, id.data, &ctx->hub, change,
+                  detail.len ? ": " : "", detail.len, detail.data);
+}

@@ -153,6 +153,13 @@ static ngx_command_t  ngx_http_durable_commands[] = {
       offsetof(ngx_http_durable_loc_conf_t, v1_status_codes),
       NULL },
 
+    { ngx_string("durable_task_lifecycle_log"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, lifecycle_log),
+      NULL },
+
     { ngx_string("durable_task_max_wait"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -880,6 +887,7 @@ ngx_http_durable_create_loc_conf(ngx_conf_t *cf)
     conf->anonymous = NGX_CONF_UNSET;
     conf->trust_forwarded = NGX_CONF_UNSET;
     conf->v1_status_codes = NGX_CONF_UNSET;
+    conf->lifecycle_log = NGX_CONF_UNSET;
     conf->max_wait = NGX_CONF_UNSET;
     conf->max_top = NGX_CONF_UNSET_UINT;
     conf->scan_budget = NGX_CONF_UNSET_UINT;
@@ -915,6 +923,7 @@ ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->trust_forwarded, prev->trust_forwarded, 0);
     ngx_conf_merge_str_value(conf->public_url, prev->public_url, "");
     ngx_conf_merge_value(conf->v1_status_codes, prev->v1_status_codes, 0);
+    ngx_conf_merge_value(conf->lifecycle_log, prev->lifecycle_log, 0);
     ngx_conf_merge_sec_value(conf->max_wait, prev->max_wait, 120);
     ngx_conf_merge_uint_value(conf->max_top, prev->max_top, 1000);
     ngx_conf_merge_uint_value(conf->scan_budget, prev->scan_budget, 10000);

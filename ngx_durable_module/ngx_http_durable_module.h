@@ -74,6 +74,7 @@ typedef struct {
     ngx_flag_t                  trust_forwarded;
     ngx_str_t                   public_url;
     ngx_flag_t                  v1_status_codes;
+    ngx_flag_t                  lifecycle_log;
     time_t                      max_wait;
     ngx_uint_t                  max_top;
     ngx_uint_t                  scan_budget;

@@ -10,6 +10,7 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_log.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_variables.h"
@@ -163,6 +164,12 @@ ngx_http_durable_start_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 
     case DS_OK:
         ngx_http_durable_log_status(ctx, DS_PENDING);
+        ngx_http_durable_lifecycle(r, s->op.in.start.id,
+                                   s->op.type == DS_OP_RESTART
+                                   ? "created, restarting" : "created",
+                                   s->op.type == DS_OP_RESTART
+                                   ? s->op.in.start.from
+                                   : s->op.in.start.name);
         return ngx_http_durable_started(r, ctx, &s->id, &s->wa);
 
     case DS_CONFLICT:

@@ -14,6 +14,7 @@
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_handlers.h"
 #include "ds_jspan.h"
+#include "ngx_http_durable_log.h"
 #include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
@@ -111,6 +112,8 @@ static ngx_int_t ngx_http_durable_work_post(ngx_http_request_t *r,
 static void ngx_http_durable_work_prepare(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_t *k);
 static void ngx_http_durable_work_count(ngx_http_durable_work_t *k, int rc);
+static void ngx_http_durable_work_lifecycle(ngx_http_request_t *r,
+    ngx_http_durable_work_t *k, int rc);
 static ngx_uint_t ngx_http_durable_work_refusal(int rc, ngx_uint_t *status,
     const char **message);
 static ngx_int_t ngx_http_durable_many_done(ngx_http_request_t *r,
@@ -928,6 +931,7 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     const char  *message;
 
     ngx_http_durable_work_count(k, w->rc);
+    ngx_http_durable_work_lifecycle(r, k, w->rc);
 
     if (ngx_http_durable_work_refusal(w->rc, &status, &message)) {
         return ngx_http_durable_send_error(r, status, message);
@@ -999,6 +1003,61 @@ ngx_http_durable_work_count(ngx_http_durable_work_t *k, int rc)
 }
 
 
+/*
+ * the lifecycle line of a completion that finished an orchestration; a
+ * failure gives the reason of its failing action, if it has one
+ */
+
+static void
+ngx_http_durable_work_lifecycle(ngx_http_request_t *r,
+    ngx_http_durable_work_t *k, int rc)
+{
+    size_t              i;
+    ds_str_t            reason;
+    const char         *change;
+    const ds_action_t  *a;
+
+    if (rc != DS_OK
+        || k->action != DS_ROUTE_WORK_COMPLETE
+        || k->op.in.work.kind != DS_WORK_ORCHESTRATION)
+    {
+        return;
+    }
+
+    reason.data = NULL;
+    reason.len = 0;
+
+    switch (k->op.out.work.status) {
+
+    case DS_COMPLETED:
+        change = "completed";
+        break;
+
+    case DS_CONTINUED_AS_NEW:
+        change = "continued as new";
+        break;
+
+    case DS_FAILED:
+        change = "failed";
+
+        for (i = 0; i < k->op.in.work.nactions; i++) {
+            a = &k->op.in.work.actions[i];
+
+            if (a->type == DS_ACT_FAIL) {
+                reason = a->reason;
+            }
+        }
+
+        break;
+
+    default:
+        return;
+    }
+
+    ngx_http_durable_lifecycle(r, k->op.in.work.id, change, reason);
+}
+
+
 /* a refusal of the store: its status code and message */
 
 static ngx_uint_t
@@ -1055,6 +1114,7 @@ ngx_http_durable_many_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     k->rc = w->rc;
 
     ngx_http_durable_work_count(k, w->rc);
+    ngx_http_durable_work_lifecycle(r, k, w->rc);
 
     if (--b->pending) {
         return NGX_DONE;
