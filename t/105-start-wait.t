@@ -6,7 +6,8 @@
 
 use Test::Nginx::Socket;
 use File::Path qw(rmtree);
-use HTTP::Tiny;
+use lib 't/inc';
+use DurableBlocks ();
 use POSIX ();
 
 repeat_each(1);
@@ -18,28 +19,6 @@ log_level('debug');
 plan tests => 3 + 3 + 3;
 
 rmtree("$ENV{TEST_NGINX_DATA_DIR}/start-wait") if $ENV{TEST_NGINX_DATA_DIR};
-
-sub port {
-    return $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
-           || $ENV{TEST_NGINX_PORT} || 1984;
-}
-
-# sends a request from a child process after a delay (the block's own
-# request is being held by nginx meanwhile)
-sub later {
-    my ($delay, $method, $path) = @_;
-    my $pid = fork();
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        select(undef, undef, undef, $delay);
-        eval {
-            HTTP::Tiny->new(timeout => 10)->request($method,
-                'http://127.0.0.1:' . port() . $path);
-        };
-        POSIX::_exit(0);
-    }
-    return $pid;
-}
 
 add_cleanup_handler(sub {
     local $?;
@@ -84,7 +63,7 @@ qr/\A(?:durable wait: reading the status of "sw2"\n){2,6}\z/
 
 === TEST 3: a notification (here a terminate) wakes the wait long before its pollingInterval of 8 s
 --- init
-main::later(0.5, 'POST', '/w/instances/sw3/terminate?reason=stop');
+DurableBlocks::later(0.5, 'POST', '/w/instances/sw3/terminate?reason=stop');
 Test::More::pass('terminate scheduled');
 --- request
 POST /w/orchestrators/Hello/sw3?timeout=10&pollingInterval=8

@@ -5,7 +5,8 @@
 
 use Test::Nginx::Socket;
 use File::Path qw(rmtree);
-use HTTP::Tiny;
+use lib 't/inc';
+use DurableBlocks ();
 use POSIX ();
 
 repeat_each(1);
@@ -16,28 +17,6 @@ log_level('debug');
 plan tests => repeat_each() * (blocks() * 2 + 3);
 
 rmtree("$ENV{TEST_NGINX_DATA_DIR}/status-wait") if $ENV{TEST_NGINX_DATA_DIR};
-
-sub port {
-    return $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
-           || $ENV{TEST_NGINX_PORT} || 1984;
-}
-
-# sends a request from a child process after a delay (the block's own
-# request is being held by nginx meanwhile)
-sub later {
-    my ($delay, $method, $path) = @_;
-    my $pid = fork();
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        select(undef, undef, undef, $delay);
-        eval {
-            HTTP::Tiny->new(timeout => 10)->request($method,
-                'http://127.0.0.1:' . port() . $path);
-        };
-        POSIX::_exit(0);
-    }
-    return $pid;
-}
 
 add_cleanup_handler(sub {
     local $?;
@@ -86,7 +65,7 @@ qr/\A(?:durable wait: handler, news:1\n){1,5}\z/
 
 === TEST 3: a start in between is a notification: it wakes the long-poll, which reads once more and goes on waiting
 --- init
-main::later(0.5, 'POST', '/w/orchestrators/Hello/lp-other');
+DurableBlocks::later(0.5, 'POST', '/w/orchestrators/Hello/lp-other');
 --- request
 GET /w/instances/lp1?wait=2
 --- error_code: 202
@@ -100,7 +79,7 @@ qr/\A(?:durable wait: woken, notifications\n){1,4}\z/
 
 === TEST 4: a terminate ends the long-poll with the new status
 --- init
-main::later(0.3, 'POST', '/w/instances/lp1/terminate?reason=stop');
+DurableBlocks::later(0.3, 'POST', '/w/instances/lp1/terminate?reason=stop');
 Test::More::pass('terminate scheduled');
 --- request
 GET /w/instances/lp1?wait=20

@@ -11,8 +11,10 @@ use strict;
 use warnings;
 
 use Exporter 'import';
+use HTTP::Tiny;
+use POSIX ();
 
-our @EXPORT_OK = qw(rq status_re $TIME $FRAC master_pid child_of);
+our @EXPORT_OK = qw(rq status_re $TIME $FRAC master_pid child_of later);
 
 # timestamps in answers: whole seconds, and with up to 7 fraction digits
 our $TIME = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ';
@@ -55,6 +57,25 @@ sub child_of {
         return $1 if $line =~ /^(\d+) \(.*\) \S+ (\d+) / && $2 == $ppid;
     }
     die "no worker of master $ppid";
+}
+
+# sends a request from a child process after $delay seconds, while the
+# block's own request is held by nginx; the caller reaps the child
+sub later {
+    my ($delay, $method, $path) = @_;
+    my $port = $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
+               || $ENV{TEST_NGINX_PORT} || 1984;
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        select(undef, undef, undef, $delay);
+        eval {
+            HTTP::Tiny->new(timeout => 10)->request($method,
+                "http://127.0.0.1:$port$path");
+        };
+        POSIX::_exit(0);
+    }
+    return $pid;
 }
 
 1;
