@@ -151,7 +151,7 @@ int dsi_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int dsi_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem);
 
 
-/* ds_lease.c: the lease steps of all kinds of work item */
+/* ds_work_lease.c: the lease steps of all kinds of work item */
 int dsi_lease_none(const uint8_t *lease);
 int dsi_lease_eq(const uint8_t *a, const uint8_t *b);
 int dsi_lease_held(const uint8_t *lease, const uint8_t *held);
@@ -192,7 +192,7 @@ int dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t execution, ds_str_t message, int64_t now, int strict);
 
 
-/* ds_start.c: starting (sub-)orchestrations */
+/* ds_orchestration_start.c: starting (sub-)orchestrations */
 int dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     ds_str_t input, int64_t now, ds_str_t parent_id, int64_t parent_task,
     uint64_t parent_execution, ds_instance_t *inst);
@@ -202,7 +202,7 @@ int dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
 int dsi_drop_work(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int tombstones);
 
 
-/* ds_rewind.c */
+/* ds_orchestration_rewind.c */
 int dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     int64_t now, unsigned depth);
 

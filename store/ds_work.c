@@ -6,7 +6,7 @@
  * is a descriptor (dsi_work_kind_t) with its ready-index kind and hooks
  * that read and write its record, say whether a ready entry is work, and
  * hand a claimed item to the caller; the engine keeps the order of steps
- * and the lease rules (ds_lease.c) the same for all of them.
+ * and the lease rules (ds_work_lease.c) the same for all of them.
  *
  * A claim walks the due entries of the kind's ready index from the front.
  * An entry whose record is gone, malformed or points elsewhere is stale

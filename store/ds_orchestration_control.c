@@ -8,7 +8,7 @@
  * They keep the worker state in step: a message makes the instance ready
  * (ds_inbox.c), suspend takes it out of the ready index and resume puts
  * it back when messages wait, terminate and purge drop its pending work.
- * Rewind is in ds_rewind.c.
+ * Rewind is in ds_orchestration_rewind.c.
  */
 
 
