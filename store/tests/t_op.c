@@ -102,11 +102,15 @@ t_op_lifecycle(void)
 
     op = t_mkop(DS_OP_SUSPEND, "a");
     T_INT(t_apply(env, &op), DS_OK);
+    T_INT(op.out.control.changed, 1);
     T_INT(t_apply(env, &op), DS_OK);
+    T_INT(op.out.control.changed, 0);
 
     op = t_mkop(DS_OP_RESUME, "a");
     T_INT(t_apply(env, &op), DS_OK);
+    T_INT(op.out.control.changed, 1);
     T_INT(t_apply(env, &op), DS_OK);
+    T_INT(op.out.control.changed, 0);
 
     /* rewind refuses what did not fail and says what it is */
 
@@ -123,7 +127,9 @@ t_op_lifecycle(void)
     op = t_mkop(DS_OP_TERMINATE, "a");
     op.in.control.data = t_s("\"stop\"");
     T_INT(t_apply(env, &op), DS_OK);
+    T_INT(op.out.control.changed, 1);
     T_INT(t_apply(env, &op), DS_GONE);
+    T_INT(op.out.control.changed, 0);
 
     op = t_mkop(DS_OP_RAISE_EVENT, "a");
     op.in.control.name = t_s("Go");
@@ -323,10 +329,12 @@ t_op_work(void)
     op.in.work.nactions = 1;
     T_INT(t_apply(env, &op), DS_OK);
     T_INT(op.out.work.status, DS_COMPLETED);
+    T_INT(op.out.work.changed, 1);
 
     op.out.work.status = DS_RUNNING;
     T_INT(t_apply(env, &op), DS_OK);
     T_INT(op.out.work.status, DS_COMPLETED);
+    T_INT(op.out.work.changed, 0);
 
     act = t_act(DS_ACT_COMPLETE, 0, NULL, "\"other\"");
     T_INT(t_apply(env, &op), DS_MISMATCH);
@@ -355,6 +363,33 @@ t_op_work(void)
     T_INT(t_apply(env, &claim), DS_OK);
     T_INT(claim.out.claim.claimed, 1);
     T(strcmp(seen.id, "v") == 0);
+
+    /* its first episode makes it Running, a change; a second one not */
+
+    op = t_mkop(DS_OP_WORK_COMPLETE, "v");
+    op.now = T_NOW + 5000;
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.lease = seen.lease;
+    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(op.out.work.status, DS_RUNNING);
+    T_INT(op.out.work.changed, 1);
+
+    op = t_mkop(DS_OP_RAISE_EVENT, "v");
+    op.in.control.name = t_s("Go");
+    T_INT(t_apply(env, &op), DS_OK);
+
+    claim.now = T_NOW + 6000;
+    T_INT(t_apply(env, &claim), DS_OK);
+    T_INT(claim.out.claim.claimed, 1);
+
+    op = t_mkop(DS_OP_WORK_COMPLETE, "v");
+    op.now = T_NOW + 7000;
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.lease = seen.lease;
+    op.out.work.changed = 1;
+    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(op.out.work.status, DS_RUNNING);
+    T_INT(op.out.work.changed, 0);
 
     /* entities: a signal queues work; a bad entity id is refused */
 
