@@ -47,6 +47,8 @@ static int t_op_row(void *data, ds_str_t id, const ds_instance_t *inst);
 static int t_op_entity_row(void *data, const ds_entity_t *entity);
 static void t_op_batch_of(ds_op_t *ops, size_t n);
 static int t_apply(ds_env_t *env, ds_op_t *op);
+static int t_start_op(ds_env_t *env, const char *id, const char *name);
+static void t_twice(ds_env_t *env, ds_op_t *op, int first, int again);
 static ds_op_t t_mkop(ds_op_type_e type, const char *id);
 static void t_op_begin(void *data);
 static int t_op_item(void *data, ds_op_t *op, const ds_work_item_t *item);
@@ -101,16 +103,10 @@ t_op_lifecycle(void)
     T_INT(t_apply(env, &op), DS_NOTFOUND);
 
     op = t_mkop(DS_OP_SUSPEND, "a");
-    T_INT(t_apply(env, &op), DS_OK);
-    T_INT(op.out.control.changed, 1);
-    T_INT(t_apply(env, &op), DS_OK);
-    T_INT(op.out.control.changed, 0);
+    t_twice(env, &op, DS_OK, DS_OK);
 
     op = t_mkop(DS_OP_RESUME, "a");
-    T_INT(t_apply(env, &op), DS_OK);
-    T_INT(op.out.control.changed, 1);
-    T_INT(t_apply(env, &op), DS_OK);
-    T_INT(op.out.control.changed, 0);
+    t_twice(env, &op, DS_OK, DS_OK);
 
     /* rewind refuses what did not fail and says what it is */
 
@@ -126,10 +122,7 @@ t_op_lifecycle(void)
 
     op = t_mkop(DS_OP_TERMINATE, "a");
     op.in.control.data = t_s("\"stop\"");
-    T_INT(t_apply(env, &op), DS_OK);
-    T_INT(op.out.control.changed, 1);
-    T_INT(t_apply(env, &op), DS_GONE);
-    T_INT(op.out.control.changed, 0);
+    t_twice(env, &op, DS_OK, DS_GONE);
 
     op = t_mkop(DS_OP_RAISE_EVENT, "a");
     op.in.control.name = t_s("Go");
@@ -154,9 +147,7 @@ t_op_lifecycle(void)
 
     /* a terminal instance is replaced by a start; an active one is not */
 
-    op = t_mkop(DS_OP_START, "a");
-    op.in.start.name = t_s("Hello");
-    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(t_start_op(env, "a", "Hello"), DS_OK);
 
     op = t_mkop(DS_OP_RESTART, "b");
     op.in.start.from = t_s("a");
@@ -183,9 +174,7 @@ t_op_purge(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    op = t_mkop(DS_OP_START, "active");
-    op.in.start.name = t_s("Hello");
-    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(t_start_op(env, "active", "Hello"), DS_OK);
 
     /* purge one: active is refused with its status, gone is not found */
 
@@ -258,9 +247,7 @@ t_op_work(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    op = t_mkop(DS_OP_START, "w");
-    op.in.start.name = t_s("Hello");
-    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(t_start_op(env, "w", "Hello"), DS_OK);
 
     memset(tokens, 7, sizeof(tokens));
     memset(&seen, 0, sizeof(seen));
@@ -344,9 +331,7 @@ t_op_work(void)
 
     /* abandon: the item is claimable again at once */
 
-    op = t_mkop(DS_OP_START, "v");
-    op.in.start.name = t_s("Hello");
-    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(t_start_op(env, "v", "Hello"), DS_OK);
 
     claim.now = T_NOW + 2000;
     T_INT(t_apply(env, &claim), DS_OK);
@@ -548,9 +533,7 @@ t_op_reads(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    op = t_mkop(DS_OP_START, "r");
-    op.in.start.name = t_s("Reader");
-    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(t_start_op(env, "r", "Reader"), DS_OK);
 
     op = t_mkop(DS_OP_ENTITY_SIGNAL, "");
     op.in.entity.name = t_s("Counter");
@@ -589,9 +572,7 @@ t_op_reads(void)
 
     /* lists: rows before done(), a page at a time, then no token */
 
-    op = t_mkop(DS_OP_START, "s");
-    op.in.start.name = t_s("Reader");
-    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(t_start_op(env, "s", "Reader"), DS_OK);
 
     t_op_lists(env, &seen);
 
@@ -741,6 +722,34 @@ t_apply(ds_env_t *env, ds_op_t *op)
     }
 
     return ds_txn_commit(txn) == DS_OK ? rc : DS_ERROR;
+}
+
+
+/* a start of id, an orchestrator of that name with no input */
+
+static int
+t_start_op(ds_env_t *env, const char *id, const char *name)
+{
+    ds_op_t  op;
+
+    op = t_mkop(DS_OP_START, id);
+    op.in.start.name = t_s(name);
+
+    return t_apply(env, &op);
+}
+
+
+/* a control op and its retry: the first changes the status, not the retry */
+
+static void
+t_twice(ds_env_t *env, ds_op_t *op, int first, int again)
+{
+    T_INT(t_apply(env, op), first);
+    T_INT(op->out.control.changed, 1);
+
+    op->out.control.changed = 1;
+    T_INT(t_apply(env, op), again);
+    T_INT(op->out.control.changed, 0);
 }
 
 
