@@ -177,15 +177,6 @@ typedef ngx_int_t (*ngx_http_durable_handler_pt)(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 
 
-ngx_int_t ngx_http_durable_store_ready(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
-ngx_int_t ngx_http_durable_store_error(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, int rc, const char *what);
-ngx_int_t ngx_http_durable_read_body(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
-void ngx_http_durable_random(u_char *buf, size_t len);
-
-
 extern ngx_module_t  ngx_http_durable_module;
 
 

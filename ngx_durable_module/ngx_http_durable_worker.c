@@ -12,12 +12,14 @@
 #include <jansson.h>
 
 #include "ngx_http_durable_module.h"
-#include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_worker.h"
 #include "ds_jspan.h"
 #include "ngx_http_durable_log.h"
 #include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_params.h"
+#include "ngx_http_durable_random.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_wait.h"
 #include "ngx_http_durable_writer.h"
