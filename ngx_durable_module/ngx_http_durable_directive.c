@@ -433,8 +433,8 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     /*
      * like nginx's temp paths: the directory is created at startup and
-     * handed to the worker user, who creates the LMDB files in it (see
-     * ngx_http_durable_paths.c)
+     * handed to the user of nginx's processes, who creates the LMDB
+     * files in it (see ngx_http_durable_paths.c)
      */
 
     if (ngx_file_info(st->path.data, &fi) != NGX_FILE_ERROR
