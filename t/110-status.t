@@ -8,7 +8,6 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBlocks qw(status_re $TIME $FRAC);
-use File::Path qw(rmtree);
 use HTTP::Tiny;
 use POSIX ();
 use Time::HiRes ();
@@ -21,19 +20,9 @@ repeat_each(1);
 #    8: 12     9: 4+2   10: 1+2   11: 6     12: 6     13: 5
 plan tests => 3 + 10 + 4 + 21 + 8 + 4 + 12 + 12 + 6 + 3 + 6 + 6 + 5;
 
-rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/status')
-    if $ENV{TEST_NGINX_DATA_DIR};
+our $http_config = DurableBlocks::fresh_store('status');
 
-our $http_config = <<'_EOC_';
-    durable_task_store default path=$TEST_NGINX_DATA_DIR/status;
-_EOC_
-
-our $config = <<'_EOC_';
-    location ~* ^/(runtime/webhooks/durabletask|admin/extensions/durabletaskextension)(/|$) {
-        durable_task;
-        durable_task_keys testkey123;
-    }
-
+our $config = $DurableBlocks::API_LOCATION . <<'_EOC_';
     location /v1/ {
         durable_task /v1;
         durable_task_anonymous on;

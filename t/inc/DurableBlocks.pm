@@ -4,8 +4,9 @@ package DurableBlocks;
 # HTTP API tests, which eval them in package main: main::rq(...),
 # main::status_re(...), $::TIME, $::FRAC; the pids of the nginx that
 # Test::Nginx runs (master_pid, child_of); requests from Perl code (post,
-# later) and stores LMDB cannot open (corrupt_store). Import what a file
-# uses, e.g.
+# later); the configuration most API tests share (fresh_store,
+# $API_LOCATION) and stores LMDB cannot open (corrupt_store). Import what
+# a file uses, e.g.
 #   use lib 't/inc';
 #   use DurableBlocks qw(rq status_re $TIME $FRAC);
 # and call the others fully qualified from --- init code, which runs in
@@ -20,7 +21,15 @@ use HTTP::Tiny;
 use POSIX ();
 
 our @EXPORT_OK = qw(rq status_re $TIME $FRAC master_pid child_of later post
-                    corrupt_store);
+                    fresh_store corrupt_store $API_LOCATION);
+
+# the API under both of its prefixes, with the key testkey123
+our $API_LOCATION = <<'_EOC_';
+    location ~* ^/(runtime/webhooks/durabletask|admin/extensions/durabletaskextension)(/|$) {
+        durable_task;
+        durable_task_keys testkey123;
+    }
+_EOC_
 
 # timestamps in answers: whole seconds, and with up to 7 fraction digits
 our $TIME = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ';
@@ -80,6 +89,15 @@ sub post {
         { content => $body,
           headers => { 'Content-Type' => 'application/json',
                        %{ $headers || {} } } });
+}
+
+# the http_config of a store "default" in $TEST_NGINX_DATA_DIR/$name,
+# which is removed first: each test file starts with an empty store
+sub fresh_store {
+    my ($name) = @_;
+    File::Path::rmtree("$ENV{TEST_NGINX_DATA_DIR}/$name")
+        if $ENV{TEST_NGINX_DATA_DIR};
+    return "    durable_task_store default path=\$TEST_NGINX_DATA_DIR/$name;\n";
 }
 
 # makes $dir a store directory whose data file is not an LMDB file: a
