@@ -9,7 +9,6 @@ use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBlocks qw(status_re $TIME $FRAC);
 use HTTP::Tiny;
-use POSIX ();
 use Time::HiRes ();
 
 repeat_each(1);
@@ -38,24 +37,7 @@ sub http {
         "http://127.0.0.1:$port$path${sep}code=testkey123");
 }
 
-sub later {
-    my ($delay, $method, $path) = @_;
-    my $pid = fork();
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        select(undef, undef, undef, $delay);
-        eval { http($method, $path) };
-        POSIX::_exit(0);
-    }
-    return $pid;
-}
-
-# reap the children left; `local $?`: a waitpid() that finds none sets $?
-# to -1, which would become the script's exit status
-add_cleanup_handler(sub {
-    local $?;
-    1 while waitpid(-1, POSIX::WNOHANG()) > 0;
-});
+add_cleanup_handler(\&DurableBlocks::reap_children);
 
 no_shuffle();
 run_tests();
@@ -216,7 +198,7 @@ main::status_re('Hello', 'st-9', 'Pending', 'null', 'null')
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
-main::later(0.5, 'POST', '/runtime/webhooks/durabletask/instances/st-9/suspend');
+DurableBlocks::later(0.5, 'POST', '/runtime/webhooks/durabletask/instances/st-9/suspend?code=testkey123');
 Test::More::pass('suspend scheduled');
 --- request
 GET /runtime/webhooks/durabletask/instances/st-9?wait=10&code=testkey123

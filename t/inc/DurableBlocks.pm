@@ -21,7 +21,7 @@ use HTTP::Tiny;
 use POSIX ();
 
 our @EXPORT_OK = qw(rq status_re $TIME $FRAC master_pid child_of later post
-                    fresh_store corrupt_store $API_LOCATION);
+                    reap_children fresh_store corrupt_store $API_LOCATION);
 
 # the API under both of its prefixes, with the key testkey123
 our $API_LOCATION = <<'_EOC_';
@@ -111,7 +111,8 @@ sub corrupt_store {
 }
 
 # sends a request from a child process after $delay seconds, while the
-# block's own request is held by nginx; the caller reaps the child
+# block's own request is held by nginx; the caller reaps the child, e.g.
+# with add_cleanup_handler(\&DurableBlocks::reap_children)
 sub later {
     my ($delay, $method, $path) = @_;
     my $port = port();
@@ -126,6 +127,13 @@ sub later {
         POSIX::_exit(0);
     }
     return $pid;
+}
+
+# reaps the children left (those of later); `local $?`: a waitpid() that
+# finds none sets $? to -1, which would become the script's exit status
+sub reap_children {
+    local $?;
+    1 while waitpid(-1, POSIX::WNOHANG()) > 0;
 }
 
 1;
