@@ -50,6 +50,8 @@ static int t_apply(ds_env_t *env, ds_op_t *op);
 static int t_start_op(ds_env_t *env, const char *id, const char *name);
 static void t_twice(ds_env_t *env, ds_op_t *op, int first, int again);
 static ds_op_t t_mkop(ds_op_type_e type, const char *id);
+static ds_op_t t_orch_op(ds_op_type_e type, const char *id, int64_t now,
+    const uint8_t *lease);
 static void t_op_begin(void *data);
 static int t_op_item(void *data, ds_op_t *op, const ds_work_item_t *item);
 static int t_op_count(void *data, uint64_t seq, ds_str_t event);
@@ -292,10 +294,7 @@ t_op_work(void)
 
     /* renew: only the current lease, and a retry is harmless */
 
-    op = t_mkop(DS_OP_WORK_RENEW, "w");
-    op.now = T_NOW + 1000;
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.lease = seen.lease;
+    op = t_orch_op(DS_OP_WORK_RENEW, "w", T_NOW + 1000, seen.lease);
     op.in.work.lease_us = T_LEASE_US;
     T_INT(t_apply(env, &op), DS_OK);
     T_INT(op.out.work.expires, T_NOW + 1000 + T_LEASE_US);
@@ -309,9 +308,7 @@ t_op_work(void)
 
     act = t_act(DS_ACT_COMPLETE, 0, NULL, "\"done\"");
 
-    op = t_mkop(DS_OP_WORK_COMPLETE, "w");
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.lease = seen.lease;
+    op = t_orch_op(DS_OP_WORK_COMPLETE, "w", T_NOW, seen.lease);
     op.in.work.actions = &act;
     op.in.work.nactions = 1;
     T_INT(t_apply(env, &op), DS_OK);
@@ -337,10 +334,7 @@ t_op_work(void)
     T_INT(t_apply(env, &claim), DS_OK);
     T_INT(claim.out.claim.claimed, 1);
 
-    op = t_mkop(DS_OP_WORK_ABANDON, "v");
-    op.now = T_NOW + 3000;
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.lease = seen.lease;
+    op = t_orch_op(DS_OP_WORK_ABANDON, "v", T_NOW + 3000, seen.lease);
     T_INT(t_apply(env, &op), DS_OK);
     T_INT(t_apply(env, &op), DS_CONFLICT);
 
@@ -351,10 +345,7 @@ t_op_work(void)
 
     /* its first episode makes it Running, a change; a second one not */
 
-    op = t_mkop(DS_OP_WORK_COMPLETE, "v");
-    op.now = T_NOW + 5000;
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.lease = seen.lease;
+    op = t_orch_op(DS_OP_WORK_COMPLETE, "v", T_NOW + 5000, seen.lease);
     T_INT(t_apply(env, &op), DS_OK);
     T_INT(op.out.work.status, DS_RUNNING);
     T_INT(op.out.work.changed, 1);
@@ -367,10 +358,7 @@ t_op_work(void)
     T_INT(t_apply(env, &claim), DS_OK);
     T_INT(claim.out.claim.claimed, 1);
 
-    op = t_mkop(DS_OP_WORK_COMPLETE, "v");
-    op.now = T_NOW + 7000;
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.lease = seen.lease;
+    op = t_orch_op(DS_OP_WORK_COMPLETE, "v", T_NOW + 7000, seen.lease);
     op.out.work.changed = 1;
     T_INT(t_apply(env, &op), DS_OK);
     T_INT(op.out.work.status, DS_RUNNING);
@@ -722,6 +710,23 @@ t_apply(ds_env_t *env, ds_op_t *op)
     }
 
     return ds_txn_commit(txn) == DS_OK ? rc : DS_ERROR;
+}
+
+
+/* a renew, abandon or completion of orchestration id under lease at now */
+
+static ds_op_t
+t_orch_op(ds_op_type_e type, const char *id, int64_t now,
+    const uint8_t *lease)
+{
+    ds_op_t  op;
+
+    op = t_mkop(type, id);
+    op.now = now;
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.lease = lease;
+
+    return op;
 }
 
 

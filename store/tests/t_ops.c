@@ -37,8 +37,8 @@ static void t_ops_matrix(void);
 static void t_ops_events(void);
 static void t_ops_rewind(void);
 static void t_ops_rewind_text(void);
-static void t_ops_failed(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    const char **events);
+static void t_ops_rewound(ds_env_t *env, ds_str_t hub, ds_str_t id,
+    const char **events, const char *reason);
 static int t_ops_act_cb(void *data, ds_txn_t *txn,
     const ds_work_item_t *it);
 static void t_ops_setup(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -392,10 +392,7 @@ t_ops_rewind(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    t_ops_failed(txn, hub, id, events);
-    T_INT(ds_op_rewind(txn, hub, id, t_s("\"fix\""), T_NOW), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_ops_rewound(env, hub, id, events, "\"fix\"");
 
     T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
     seen = t_history(txn, hub, id);
@@ -457,10 +454,7 @@ t_ops_rewind_text(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    t_ops_failed(txn, hub, id, events);
-    T_INT(ds_op_rewind(txn, hub, id, t_s(""), T_NOW), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_ops_rewound(env, hub, id, events, "");
 
     /* the failure went, the event that is not JSON stayed */
 
@@ -510,12 +504,16 @@ t_ops_act_cb(void *data, ds_txn_t *txn, const ds_work_item_t *it)
 }
 
 
-/* a Failed instance with the given history and an empty inbox */
+/* id made a Failed instance with the given history, then rewound */
 
 static void
-t_ops_failed(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const char **events)
+t_ops_rewound(ds_env_t *env, ds_str_t hub, ds_str_t id, const char **events,
+    const char *reason)
 {
-    ds_instance_t  inst;
+    ds_txn_t       *txn;
+    ds_instance_t   inst;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
 
     T_INT(ds_op_start(txn, hub, id, t_s("O"), t_s(""), 100, &inst), DS_OK);
     T_INT(ds_inbox_clear(txn, hub, id), DS_OK);
@@ -528,6 +526,9 @@ t_ops_failed(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const char **events)
     for ( /* void */ ; *events; events++) {
         T_INT(ds_history_append(txn, hub, id, t_s(*events), NULL), DS_OK);
     }
+
+    T_INT(ds_op_rewind(txn, hub, id, t_s(reason), T_NOW), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
 }
 
 
