@@ -12,6 +12,7 @@ use File::Path qw(rmtree);
 
 repeat_each(1);
 no_shuffle();
+log_level('info');
 
 # per block: status + body, and each error_log/no_error_log pattern or
 # grep_error_log_out
@@ -91,14 +92,19 @@ our $config = <<'_EOC_';
     }
 _EOC_
 
+# every block runs with these
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value(http_config => $::http_config);
+    $block->set_value(config => $::config);
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: start, suspend, resume, terminate and purge log one line each
---- http_config eval: $::http_config
---- config eval: $::config
---- log_level: info
 --- init
 main::post('L1', 'orchestrators/Hello/l1', 'instances/l1/suspend?reason=nap',
            'instances/l1/resume?reason=up',
@@ -118,9 +124,6 @@ DELETE /runtime/webhooks/durabletask/instances/l1?taskHub=L1&code=testkey123
 
 
 === TEST 2: a completion that completes the orchestration
---- http_config eval: $::http_config
---- config eval: $::config
---- log_level: info
 --- init
 main::finish('L2', 'c1', { type => 'complete', result => 42 });
 --- request
@@ -132,9 +135,6 @@ qr/durable: instance "c1" of hub "L2": completed,/
 
 
 === TEST 3: a completion that fails the orchestration, with its reason
---- http_config eval: $::http_config
---- config eval: $::config
---- log_level: info
 --- init
 main::finish('L3', 'f1', { type => 'fail', reason => 'bad input' });
 --- request
@@ -146,9 +146,6 @@ qr/durable: instance "f1" of hub "L3": failed: "bad input",/
 
 
 === TEST 4: a purge by filter logs the count of each batch
---- http_config eval: $::http_config
---- config eval: $::config
---- log_level: info
 --- init
 main::post('L4', 'orchestrators/Hello/p1', 'orchestrators/Hello/p2',
            'instances/p1/terminate?reason=x');
@@ -162,9 +159,6 @@ qr/durable: 1 instances of hub "L4": purged \(by filter\)/
 
 
 === TEST 5: off: no line
---- http_config eval: $::http_config
---- config eval: $::config
---- log_level: info
 --- init
 main::post('L5', 'orchestrators/Quiet/quiet');
 --- request
@@ -177,9 +171,6 @@ POST /runtime/webhooks/durabletask/instances/quiet/terminate?reason=x&taskHub=L5
 
 
 === TEST 6: a suspend of a suspended instance and a resume of a running one change nothing: no line
---- http_config eval: $::http_config
---- config eval: $::config
---- log_level: info
 --- init
 main::post('L6', 'orchestrators/Hello/s1', 'instances/s1/resume?reason=early',
            'instances/s1/suspend?reason=nap',
@@ -199,9 +190,6 @@ instance "s1" of hub "L6": resumed: "up"
 
 
 === TEST 7: the first episode makes the instance Running, once; later ones leave it so
---- http_config eval: $::http_config
---- config eval: $::config
---- log_level: info
 --- init
 main::post('L7', 'orchestrators/Seq/r1');
 main::episode('L7', 'r1', 2, { type => 'setCustomStatus', customStatus => 1 });
@@ -219,9 +207,6 @@ instance "r1" of hub "L7": running
 
 
 === TEST 8: a replayed completion is logged once
---- http_config eval: $::http_config
---- config eval: $::config
---- log_level: info
 --- init
 main::post('L8', 'orchestrators/Seq/d1');
 main::episode('L8', 'd1', 3, { type => 'complete', result => 7 });
