@@ -4,14 +4,15 @@
 # example config for the tests that need one (runtime_start; sourced by
 # the shell scripts, run by the others: see the end).
 #
-# nginx started as root runs its workers as an unprivileged user (here
-# nobody), and the workers open the store, so every directory on the way
+# nginx started as root runs its worker processes as an unprivileged user
+# (here nobody), and they open the store, so every directory on the way
 # to it must let that user through. A clone in root's home (mode 700), or
 # in any private directory, does not. Then the runtime directory (conf,
 # store, temp files, pid) goes to /var/tmp/ngx_durable-<hash of the clone
 # path>/ instead: one per clone, kept across reboots like a store should
-# be. Started by another user, nginx cannot change users: its workers run
-# as that user, who can reach the clone, and the clone is used.
+# be. Started by another user, nginx cannot change users: its worker
+# processes run as that user, who can reach the clone, and the clone is
+# used.
 
 RUNTIME_USER=nobody
 
@@ -56,7 +57,7 @@ runtime_prefix() {
         printf '%s\n' "$dir"
         return
     fi
-    # root's umask may be 077: the workers need to get in
+    # root's umask may be 077: the worker processes need to get in
     chmod 755 "$dir"
     if runtime_user_reaches "$dir"; then
         printf '%s\n' "$dir"
