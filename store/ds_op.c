@@ -56,10 +56,12 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
 {
     int            rc;
     int64_t        now;
+    uint64_t       writes;
     ds_status_e    status;
     ds_instance_t  inst;
 
     now = op->now ? op->now : ds_time_now();
+    writes = ds_txn_writes(txn);
 
     switch (op->type) {
 
@@ -140,6 +142,21 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
 
     default:
         rc = DS_INVALID;
+        break;
+    }
+
+    switch (op->type) {
+
+    case DS_OP_TERMINATE:
+    case DS_OP_SUSPEND:
+    case DS_OP_RESUME:
+    case DS_OP_REWIND:
+        /* these write exactly when they change the status */
+        op->out.control.changed = (rc == DS_OK
+                                   && ds_txn_writes(txn) != writes);
+        break;
+
+    default:
         break;
     }
 
@@ -315,11 +332,13 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
     switch (op->in.work.kind) {
 
     case DS_WORK_ORCHESTRATION:
-        return ds_work_complete_orchestration(txn, op->hub, op->in.work.id,
-                                              op->in.work.lease,
-                                              op->in.work.actions,
-                                              op->in.work.nactions, now,
-                                              &op->out.work.status);
+        return dsi_work_complete_orchestration(txn, op->hub,
+                                               op->in.work.id,
+                                               op->in.work.lease,
+                                               op->in.work.actions,
+                                               op->in.work.nactions, now,
+                                               &op->out.work.status,
+                                               &op->out.work.changed);
 
     case DS_WORK_ACTIVITY:
         return ds_work_complete_activity(txn, op->hub, op->in.work.id,

@@ -730,9 +730,12 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * DS_OP_RESUME       gets it); suspending a suspended instance or
  *                    resuming one that is not suspended is DS_OK and
  *                    changes nothing, so those retries are safe.
+ *                    out.control.changed: 1 when the status changed, 0
+ *                    for such a retry.
  * DS_OP_REWIND       in.control: id, data (reason). Rewinds a Failed
- *                    instance. DS_NOTFOUND; DS_PRECONDITION when it is
- *                    not Failed, with out.control.status its status.
+ *                    instance (out.control.changed 1). DS_NOTFOUND;
+ *                    DS_PRECONDITION when it is not Failed, with
+ *                    out.control.status its status.
  * DS_OP_PURGE        in.control: id. Deletes a terminal instance and all
  *                    that is kept of it. DS_NOTFOUND (also on a retry);
  *                    DS_PRECONDITION when active, out.control.status.
@@ -762,7 +765,11 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  *                    lease), DS_GONE (terminal), DS_INVALID (actions);
  *                    an identical retry under the same lease gets the
  *                    first answer, a different one DS_MISMATCH.
- *                    out.work.status: an orchestration's status after.
+ *                    out.work.status: an orchestration's status after;
+ *                    out.work.changed: 1 when this completion changed it
+ *                    (Pending to Running, a finish) or began a new
+ *                    execution, 0 for a retry or an episode that left
+ *                    it as it was.
  * DS_OP_WORK_RENEW   in.work: kind, key, lease, lease_us. Extends the
  *                    lease to now + lease_us (out.work.expires).
  *                    DS_NOTFOUND, DS_CONFLICT. Idempotent.
@@ -924,6 +931,7 @@ struct ds_op_s {
 
         struct {
             ds_status_e         status;
+            int                 changed;
         } control;
 
         struct {
@@ -938,6 +946,7 @@ struct ds_op_s {
 
         struct {
             ds_status_e         status;
+            int                 changed;
             int64_t             expires;
         } work;
 
