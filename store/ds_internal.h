@@ -193,9 +193,19 @@ int dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
 
 /* ds_orchestration_start.c: starting (sub-)orchestrations */
-int dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
-    ds_str_t input, int64_t now, ds_str_t parent_id, int64_t parent_task,
-    uint64_t parent_execution, ds_instance_t *inst);
+typedef struct {
+    ds_str_t            name;
+    ds_str_t            input;
+    ds_str_t            version;        /* len 0: none */
+    ds_str_t            tags;           /* checked JSON object; len 0 */
+    int64_t             scheduled;      /* µs; 0: at once */
+    ds_str_t            parent_id;      /* len 0: no parent */
+    int64_t             parent_task;
+    uint64_t            parent_execution;
+} dsi_start_t;
+
+int dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
+    int64_t now, ds_instance_t *inst);
 int dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     int64_t parent_task, uint64_t parent_execution, int failed,
     ds_str_t result, ds_str_t reason, ds_str_t details, int64_t now);

@@ -277,6 +277,8 @@ ds_complete_digest(const ds_action_t *a, size_t n)
         dsi_digest_str(&d, a[i].reason);
         dsi_digest_str(&d, a[i].details);
         dsi_digest_int(&d, a[i].fire_at);
+        dsi_digest_str(&d, a[i].version);
+        dsi_digest_str(&d, a[i].tags);
     }
 
     return dsi_digest_end(&d);
@@ -363,6 +365,11 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
 
         if (ds_name_check(a->name, DS_NAME_MAX, &f->name) != DS_OK) {
             return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
+        }
+
+        if (a->version.len > DS_NAME_MAX || ds_tags_check(a->tags) != DS_OK)
+        {
+            return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
         }
 
         return ds_child_check(id, a, f);
@@ -678,6 +685,11 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
         dsi_ev_str(b, "Name", a->name);
         dsi_ev_str(b, "InstanceId", child);
         dsi_ev_json(b, "Input", a->input);
+
+        if (a->version.len) {
+            dsi_ev_str(b, "Version", a->version);
+        }
+
         break;
 
     case DS_ACT_RAISE_EVENT:
@@ -748,6 +760,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     size_t         i;
     ds_buf_t       b;
     ds_str_t       child, msg, none, reason;
+    dsi_start_t    s;
     ds_instance_t  cinst;
 
     finishing = n && ds_is_finish(a[n - 1].type);
@@ -786,8 +799,16 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                 rc = DS_CONFLICT;
 
             } else {
-                rc = dsi_start(txn, hub, child, a[i].name, a[i].input, now,
-                              id, a[i].id, inst->execution, &cinst);
+                memset(&s, 0, sizeof(dsi_start_t));
+                s.name = a[i].name;
+                s.input = a[i].input;
+                s.version = a[i].version;
+                s.tags = a[i].tags;
+                s.parent_id = id;
+                s.parent_task = a[i].id;
+                s.parent_execution = inst->execution;
+
+                rc = dsi_start(txn, hub, child, &s, now, &cinst);
             }
 
             if (rc != DS_CONFLICT) {

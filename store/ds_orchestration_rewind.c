@@ -227,6 +227,7 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
     char          *text;
     ds_buf_t       b;
     ds_str_t       child, name, input, msg, none;
+    dsi_start_t    s;
     ds_instance_t  c;
 
     child = ds_json_member_str(e->ev, "InstanceId");
@@ -285,8 +286,14 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
         return DS_OK;
     }
 
-    rc = dsi_start(txn, hub, child, name, input, now, id, e->id,
-                  inst->execution, &c);
+    memset(&s, 0, sizeof(dsi_start_t));
+    s.name = name;
+    s.input = input;
+    s.parent_id = id;
+    s.parent_task = e->id;
+    s.parent_execution = inst->execution;
+
+    rc = dsi_start(txn, hub, child, &s, now, &c);
     free(text);
 
     *pending = 1;

@@ -139,6 +139,15 @@ typedef struct {
     uint8_t             done_lease[DS_LEASE_LEN];   /* last completion */
     uint64_t            done_digest;    /* of the last completion; 0: not
                                            known (an older record) */
+
+    /*
+     * Appended for the Durable Task SDKs (record version 5; an older
+     * record reads as none of them): what the start asked for.
+     */
+    int64_t             scheduled_start;    /* µs; 0: at once */
+    ds_str_t            version;        /* len 0: none */
+    ds_str_t            tags;           /* JSON object of strings, compact;
+                                           len 0: none */
 } ds_instance_t;
 
 
@@ -258,6 +267,27 @@ int ds_inbox_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
 
 int ds_op_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     ds_str_t input, int64_t now, ds_instance_t *inst);
+
+/*
+ * What a start may carry besides name and input (DS_OP_START). Zeroed, it
+ * is ds_op_start(). tags: a JSON object whose members are strings, or len
+ * 0 (DS_INVALID otherwise, as a version of more than DS_NAME_MAX bytes).
+ * scheduled: the instance stays Pending and is not handed to workers
+ * before then; 0 or a time past: at once. replace: the id reuse policy,
+ * see DS_OP_START.
+ */
+typedef struct {
+    ds_str_t            version;
+    ds_str_t            tags;
+    int64_t             scheduled;      /* µs; 0: at once */
+    unsigned            replace;        /* DS_STATUS_MASK bits */
+} ds_start_opts_t;
+
+int ds_op_start_opts(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t name, ds_str_t input, const ds_start_opts_t *opts, int64_t now,
+    ds_instance_t *inst);
+/* DS_OK when tags is len 0 or a JSON object of string members */
+int ds_tags_check(ds_str_t tags);
 int ds_op_raise_event(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t name, ds_str_t data, int64_t now);
 int ds_op_terminate(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -524,6 +554,9 @@ typedef struct {
     ds_str_t            reason;         /* fail: JSON string */
     ds_str_t            details;        /* fail: JSON */
     int64_t             fire_at;        /* timer, µs */
+    ds_str_t            version;        /* sub-orchestration; len 0: none */
+    ds_str_t            tags;           /* sub-orchestration: JSON object
+                                           of strings; len 0: none */
 } ds_action_t;
 
 /*
@@ -540,7 +573,9 @@ typedef enum {
     DS_ACTION_NOT_LAST,         /* a finishing action before the last */
     DS_ACTION_ID_NEGATIVE,      /* a schedule id below 0 */
     DS_ACTION_ID_TWICE,         /* a schedule id used before */
-    DS_ACTION_NAME              /* a name or id: see the name fault */
+    DS_ACTION_NAME,             /* a name or id: see the name fault */
+    DS_ACTION_VALUE             /* a value: tags not an object of strings,
+                                   a version too long, a lock set empty */
 } ds_action_error_e;
 
 typedef enum {
@@ -549,7 +584,8 @@ typedef enum {
     DS_FIELD_INSTANCE_ID,       /* sub-orchestration id, event target */
     DS_FIELD_ENTITY_NAME,
     DS_FIELD_ENTITY_KEY,
-    DS_FIELD_ENTITY             /* name and key together */
+    DS_FIELD_ENTITY,            /* name and key together */
+    DS_FIELD_VALUE              /* tags, version, lock set */
 } ds_action_field_e;
 
 typedef struct {
@@ -712,12 +748,20 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * The contract of each type; every one may also answer DS_FULL (the map
  * is full; nothing written) and DS_ERROR (I/O; nothing written):
  *
- * DS_OP_START        in.start: id, name, input (JSON, len 0 = null).
- *                    Creates the instance, Pending, with an
- *                    ExecutionStarted message, or replaces a terminal one.
- *                    DS_CONFLICT: an active instance has the id;
- *                    out.start.status is its status. Not idempotent: a
- *                    retry after success is a conflict.
+ * DS_OP_START        in.start: id, name, input (JSON, len 0 = null),
+ *                    and opts (ds_start_opts_t: version, tags, scheduled
+ *                    start, replace; zero: none). Creates the instance,
+ *                    Pending, with an ExecutionStarted message, ready at
+ *                    the scheduled start. An existing instance: with
+ *                    replace 0 a terminal one is replaced and an active
+ *                    one is DS_CONFLICT; otherwise (gRPC's id reuse
+ *                    policy) one whose status is in replace is replaced,
+ *                    an active one terminated first (ExecutionTerminated,
+ *                    its parent told, as the Scheduler does), and any
+ *                    other is DS_CONFLICT. On DS_CONFLICT out.start.status
+ *                    is its status. DS_INVALID: bad tags or version. Not
+ *                    idempotent: a retry after success is a conflict (or,
+ *                    with replace, a second replacement).
  * DS_OP_RESTART      in.start: id (the new one), from (the instance to
  *                    restart). Starts id with from's name and input; as
  *                    DS_OP_START, plus DS_NOTFOUND when from does not
@@ -850,6 +894,7 @@ struct ds_op_s {
             ds_str_t            name;
             ds_str_t            input;
             ds_str_t            from;   /* restart */
+            ds_start_opts_t     opts;   /* start */
         } start;
 
         struct {
