@@ -128,7 +128,8 @@ void dsi_buf_reset(ds_buf_t *b);
 void dsi_buf_free(ds_buf_t *b);
 void dsi_buf_add(ds_buf_t *b, const char *s, size_t len);
 void dsi_ev_open(ds_buf_t *b);
-void dsi_ev_begin(ds_buf_t *b, const char *type, int64_t now);
+void dsi_ev_begin(ds_buf_t *b, const char *type, int64_t event_id,
+    int64_t now);
 void dsi_ev_str(ds_buf_t *b, const char *field, ds_str_t s);
 void dsi_ev_json(ds_buf_t *b, const char *field, ds_str_t json);
 void dsi_ev_int(ds_buf_t *b, const char *field, int64_t v);

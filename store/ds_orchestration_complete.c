@@ -198,7 +198,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         rc = ds_history_clear(txn, hub, id);
 
         if (rc == DS_OK) {
-            dsi_ev_begin(&b, "ExecutionStarted", now);
+            dsi_ev_begin(&b, "ExecutionStarted", -1, now);
             dsi_ev_str(&b, "Name", inst.name);
             dsi_ev_json(&b, "Input", fin->input);
             rc = dsi_ev_end(txn, &b, &msg);
@@ -605,7 +605,7 @@ ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     dsi_buf_init(&b);
 
-    dsi_ev_begin(&b, "OrchestratorStarted", now);
+    dsi_ev_begin(&b, "OrchestratorStarted", -1, now);
 
     rc = dsi_ev_end(txn, &b, &ev);
 
@@ -636,7 +636,7 @@ ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     if (rc == DS_OK) {
-        dsi_ev_begin(&b, "OrchestratorCompleted", now);
+        dsi_ev_begin(&b, "OrchestratorCompleted", -1, now);
         rc = dsi_ev_end(txn, &b, &ev);
     }
 
@@ -665,23 +665,20 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
     switch (a->type) {
 
     case DS_ACT_SCHEDULE_ACTIVITY:
-        dsi_ev_begin(b, "TaskScheduled", now);
-        dsi_ev_int(b, "EventId", a->id);
+        dsi_ev_begin(b, "TaskScheduled", a->id, now);
         dsi_ev_str(b, "Name", a->name);
         dsi_ev_json(b, "Input", a->input);
         break;
 
     case DS_ACT_CREATE_TIMER:
-        dsi_ev_begin(b, "TimerCreated", now);
-        dsi_ev_int(b, "EventId", a->id);
+        dsi_ev_begin(b, "TimerCreated", a->id, now);
         dsi_ev_time(b, "FireAt", a->fire_at);
         break;
 
     case DS_ACT_START_SUB:
         (void) ds_child_id(id, a, cb, &child);
 
-        dsi_ev_begin(b, "SubOrchestrationInstanceCreated", now);
-        dsi_ev_int(b, "EventId", a->id);
+        dsi_ev_begin(b, "SubOrchestrationInstanceCreated", a->id, now);
         dsi_ev_str(b, "Name", a->name);
         dsi_ev_str(b, "InstanceId", child);
         dsi_ev_json(b, "Input", a->input);
@@ -693,8 +690,7 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
         break;
 
     case DS_ACT_RAISE_EVENT:
-        dsi_ev_begin(b, "EventSent", now);
-        dsi_ev_int(b, "EventId", -1);
+        dsi_ev_begin(b, "EventSent", a->id, now);
         dsi_ev_str(b, "InstanceId", a->instance_id);
         dsi_ev_str(b, "Name", a->name);
         dsi_ev_json(b, "Input", a->input);
@@ -703,15 +699,14 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
     case DS_ACT_SIGNAL_ENTITY:
         (void) dsi_entity_id(a->entity_name, a->entity_key, eb, &eid);
 
-        dsi_ev_begin(b, "EventSent", now);
-        dsi_ev_int(b, "EventId", -1);
+        dsi_ev_begin(b, "EventSent", a->id, now);
         dsi_ev_str(b, "InstanceId", eid);
         dsi_ev_str(b, "Name", a->name);
         dsi_ev_json(b, "Input", a->input);
         break;
 
     case DS_ACT_COMPLETE:
-        dsi_ev_begin(b, "ExecutionCompleted", now);
+        dsi_ev_begin(b, "ExecutionCompleted", a->id, now);
         dsi_ev_int(b, "OrchestrationStatus", DS_COMPLETED);
         dsi_ev_json(b, "Result", a->input);
         break;
@@ -728,7 +723,7 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
             return rc;
         }
 
-        dsi_ev_begin(b, "ExecutionCompleted", now);
+        dsi_ev_begin(b, "ExecutionCompleted", a->id, now);
         dsi_ev_int(b, "OrchestrationStatus", DS_FAILED);
         dsi_ev_json(b, "Result", a->reason);
         dsi_ev_json(b, "FailureDetails", fdj);
@@ -822,7 +817,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                              "exists.", (int) child.len, child.data);
             reason.data = rb;
 
-            dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", now);
+            dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", -1, now);
             dsi_ev_int(&b, "TaskScheduledId", a[i].id);
             dsi_ev_str(&b, "Reason", reason);
             dsi_ev_json(&b, "Details", none);
@@ -836,7 +831,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
             break;
 
         case DS_ACT_RAISE_EVENT:
-            dsi_ev_begin(&b, "EventRaised", now);
+            dsi_ev_begin(&b, "EventRaised", -1, now);
             dsi_ev_str(&b, "Name", a[i].name);
             dsi_ev_json(&b, "Input", a[i].input);
 

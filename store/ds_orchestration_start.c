@@ -76,7 +76,7 @@ dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
     /* the event and the record copy the strings before any write */
 
     dsi_buf_init(&b);
-    dsi_ev_begin(&b, "ExecutionStarted", now);
+    dsi_ev_begin(&b, "ExecutionStarted", -1, now);
     dsi_ev_str(&b, "Name", s->name);
     dsi_ev_json(&b, "Input", s->input);
 
@@ -168,13 +168,13 @@ dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     dsi_buf_init(&b);
 
     if (failed) {
-        dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", now);
+        dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", -1, now);
         dsi_ev_int(&b, "TaskScheduledId", parent_task);
         dsi_ev_json(&b, "Reason", reason);
         dsi_ev_json(&b, "Details", details);
 
     } else {
-        dsi_ev_begin(&b, "SubOrchestrationInstanceCompleted", now);
+        dsi_ev_begin(&b, "SubOrchestrationInstanceCompleted", -1, now);
         dsi_ev_int(&b, "TaskScheduledId", parent_task);
         dsi_ev_json(&b, "Result", result);
     }

@@ -382,7 +382,8 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  * messages delivered under the lease are exactly those with seq <= upto
  * (messages that arrive later have greater seqs and wait for the next
  * episode); they are in history shape already: ExecutionStarted {Name,
- * Input}, EventRaised {Name, Input}, TaskCompleted {TaskScheduledId,
+ * Input, and Version, Tags, ScheduledStartTime when the start had them},
+ * EventRaised {Name, Input}, TaskCompleted {TaskScheduledId,
  * Result}, TaskFailed {TaskScheduledId, Reason, Details}, TimerFired
  * {TimerId, FireAt}, SubOrchestrationInstanceCompleted {TaskScheduledId,
  * Result}, SubOrchestrationInstanceFailed {TaskScheduledId, Reason,
@@ -392,13 +393,20 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  * item->name, item->key, item->upto, ...); each is
  * {"operation":"..","input":..,"timestamp":".."}.
  *
- * Every event the store writes is {"EventType":"..","Timestamp":"..",...}
- * (ds_time_format_frac). A completion appends to the history:
+ * Every event the store writes is {"EventType":"..","Timestamp":"..",
+ * "EventId":n,...} (ds_time_format_frac). EventId is the action's id for
+ * what an action made (TaskScheduled, TimerCreated,
+ * SubOrchestrationInstanceCreated, EventSent, ExecutionCompleted: the
+ * JSON worker protocol gives -1 where it takes no id), -1 for every
+ * other event, as the Durable Task Framework records them; results refer
+ * to their action by TaskScheduledId or TimerId. A completion appends to
+ * the history:
  * OrchestratorStarted, the delivered messages as stored, one event per
  * action (TaskScheduled {EventId, Name, Input}, TimerCreated {EventId,
  * FireAt}, SubOrchestrationInstanceCreated {EventId, Name, InstanceId,
- * Input}, EventSent {EventId -1, InstanceId, Name, Input} for raiseEvent
- * and for signalEntity (InstanceId "@name@key", Name the operation),
+ * Input, Version if any}, EventSent {EventId, InstanceId, Name, Input}
+ * for raiseEvent and for signalEntity (InstanceId "@name@key", Name the
+ * operation),
  * ExecutionCompleted {OrchestrationStatus 1, Result} or {3, Result: the
  * reason, FailureDetails {Reason, Details}}), OrchestratorCompleted. A
  * ContinueAsNew clears the history instead and queues ExecutionStarted

@@ -260,9 +260,98 @@ t_sdk_reuse(void)
 }
 
 
+/*
+ * Every event has an EventId: the action's id for what an action made,
+ * -1 for the rest; a result refers to its action by TaskScheduledId, and
+ * a rewind matches results by it, not by their own EventId.
+ */
+
+static void
+t_sdk_event_ids(void)
+{
+    char          *dir, hist[T_TEXT];
+    ds_env_t      *env;
+    ds_str_t       hub;
+    t_act_t        a;
+    t_orch_t       o;
+    ds_txn_t      *txn;
+    ds_action_t    act[6];
+    ds_status_e    st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "e", "E", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+
+    act[0] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "A", "1");
+    act[1] = t_act(DS_ACT_CREATE_TIMER, 1, NULL, NULL);
+    act[1].fire_at = T0 + 1000 * T_SEC;
+    act[2] = t_act(DS_ACT_START_SUB, 2, "C", "2");
+    act[3] = t_act(DS_ACT_RAISE_EVENT, 3, "Ev", "3");
+    act[3].instance_id = t_s("e");
+    act[4] = t_act(DS_ACT_SIGNAL_ENTITY, 4, "add", "4");
+    act[4].entity_name = t_s("counter");
+    act[4].entity_key = t_s("k");
+    T_INT(t_complete_o(env, hub, "e", 1, act, 5, T0, &st), DS_OK);
+
+    t_history_text(env, hub, "e", hist, sizeof(hist));
+    T(strstr(hist, "\"OrchestratorStarted\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":-1}") != NULL);
+    T(strstr(hist, "\"ExecutionStarted\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":-1,") != NULL);
+    T(strstr(hist, "\"TaskScheduled\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":0,") != NULL);
+    T(strstr(hist, "\"TimerCreated\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":1,") != NULL);
+    T(strstr(hist, "\"SubOrchestrationInstanceCreated\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":2,") != NULL);
+    T(strstr(hist, "\"EventSent\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":3,"
+                   "\"InstanceId\":\"e\"") != NULL);
+    T(strstr(hist, "\"EventSent\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":4,"
+                   "\"InstanceId\":\"@counter@k\"") != NULL);
+    T(strstr(hist, "\"OrchestratorCompleted\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":-1}") != NULL);
+
+    /* the activity's result, then a failure, then a rewind */
+
+    T_INT(t_claim_a(env, hub, T0 + 1, T_LEASE, 1, 2, &a), DS_OK);
+    T_INT(a.n, 1);
+    T_INT(t_complete_a(env, hub, "e", 0, 2, 0, "\"r\"", T0 + 2), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 1, 3, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strstr(o.messages[0], "\"EventType\":\"TaskCompleted\","
+                            "\"Timestamp\":\"2018-03-10T13:57:31.000002Z\","
+                            "\"EventId\":-1,\"TaskScheduledId\":0,")
+      != NULL);
+
+    act[0] = t_act(DS_ACT_FAIL, 6, NULL, NULL);
+    act[0].reason = t_s("\"no\"");
+    T_INT(t_complete_o(env, hub, "e", 3, act, 1, T0 + 3, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_rewind(txn, hub, t_s("e"), t_s("\"again\""), T0 + 4),
+          DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    /* the completed activity is not scheduled again */
+    T_INT(t_claim_a(env, hub, T0 + 5, T_LEASE, 1, 4, &a), DS_OK);
+    T_INT(a.n, 0);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 void
 t_sdk(void)
 {
     t_sdk_start();
     t_sdk_reuse();
+    t_sdk_event_ids();
 }
