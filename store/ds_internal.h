@@ -393,6 +393,8 @@ typedef int (*dsi_seq_each_pt)(ds_txn_t *txn, uint64_t seq,
 
 int dsi_seq_each(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t upto, dsi_seq_each_pt fn, void *data);
+int dsi_seq_each_from(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t from, uint64_t upto, dsi_seq_each_pt fn, void *data);
 
 
 /* ds_json.c */

@@ -49,7 +49,8 @@ static const struct {
     { "reading", 0 },                   /* DS_OP_ENTITY_GET */
     { "listing", 0 },                   /* DS_OP_LIST */
     { "listing", 0 },                   /* DS_OP_ENTITY_LIST */
-    { "reading", 0 }                    /* DS_OP_STATS */
+    { "reading", 0 },                   /* DS_OP_STATS */
+    { "reading", 0 }                    /* DS_OP_HISTORY */
 };
 
 
@@ -546,6 +547,25 @@ ds_op_read(ds_env_t *env, ds_op_t *op)
 
         case DS_OP_STATS:
             /* done() reads what it needs in this snapshot */
+            break;
+
+        case DS_OP_HISTORY:
+            op->out.history.next = 0;
+            rc = ds_instance_get(txn, op->hub, op->in.history.id, &inst);
+
+            if (rc == DS_OK) {
+                op->out.history.execution = inst.execution;
+                op->out.history.status = inst.status;
+
+                rc = ds_history_chunk(txn, op->hub, op->in.history.id,
+                                      op->in.history.from,
+                                      op->in.history.max_events,
+                                      op->in.history.max_bytes,
+                                      op->in.history.item,
+                                      op->in.history.item_data,
+                                      &op->out.history.next);
+            }
+
             break;
 
         default:

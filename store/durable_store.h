@@ -243,6 +243,17 @@ int ds_history_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int ds_history_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data);
 int ds_history_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
+/*
+ * A history in chunks (gRPC's StreamInstanceHistory): the events with
+ * seq >= from (0 or 1: from the first), at most max_events of them and
+ * at most max_bytes of event text (0: no bound; the first event is read
+ * whatever its size); *next: the seq to read the next chunk from, 0 when
+ * this chunk reached the end. A history is numbered from 1 in order; a
+ * new execution (restart, ContinueAsNew) numbers its own from 1 again.
+ */
+int ds_history_chunk(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    uint64_t from, size_t max_events, size_t max_bytes, ds_event_cb cb,
+    void *data, uint64_t *next);
 
 /*
  * ds_inbox_append() numbers the message from the record's inbox counter
@@ -838,6 +849,13 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * DS_OP_ENTITY_LIST  in.entity_list: name (len 0: all), from, to, top,
  *                    scan_budget, token_in, item and item_data, token:
  *                    as DS_OP_LIST, over entities with state.
+ * DS_OP_HISTORY      in.history: id, from, max_events, max_bytes, item
+ *                    and item_data: one chunk of the instance's history
+ *                    as ds_history_chunk() reads it, item called for each
+ *                    event before done(). out.history: next (0: the end),
+ *                    execution and status of the instance, so that a
+ *                    reader of several chunks sees a new execution begin.
+ *                    DS_NOTFOUND.
  * DS_OP_STATS        no inputs (hub unused): during done(), the store's
  *                    figures for monitoring through ds_op_counts_each(),
  *                    ds_op_ready_oldest(), ds_op_timers_total() and
@@ -864,6 +882,7 @@ typedef enum {
     DS_OP_LIST,
     DS_OP_ENTITY_LIST,
     DS_OP_STATS,
+    DS_OP_HISTORY,
     DS_OP_COUNT
 } ds_op_type_e;
 
@@ -968,6 +987,15 @@ struct ds_op_s {
             void               *item_data;
             char               *token;  /* DS_TOKEN_MAX bytes */
         } entity_list;
+
+        struct {
+            ds_str_t            id;
+            uint64_t            from;
+            size_t              max_events;
+            size_t              max_bytes;
+            ds_event_cb         item;
+            void               *item_data;
+        } history;
     } in;
 
     union {
@@ -1005,6 +1033,12 @@ struct ds_op_s {
         struct {
             size_t              token_len;
         } list;
+
+        struct {
+            uint64_t            next;
+            uint64_t            execution;
+            ds_status_e         status;
+        } history;
     } out;
 };
 

@@ -348,10 +348,207 @@ t_sdk_event_ids(void)
 }
 
 
+typedef struct {
+    size_t          n;
+    uint64_t        first;
+    uint64_t        last;
+    size_t          bytes;
+} t_chunk_t;
+
+
+static int
+t_chunk_cb(void *data, uint64_t seq, ds_str_t event)
+{
+    t_chunk_t  *c = data;
+
+    if (c->n++ == 0) {
+        c->first = seq;
+    }
+
+    c->last = seq;
+    c->bytes += event.len;
+
+    return 0;
+}
+
+
+static void
+t_chunk_done(ds_op_t *op)
+{
+    (void) op;
+}
+
+
+/* a history read in chunks: bounded by events and bytes, with a next */
+
+static void
+t_sdk_history_chunks(void)
+{
+    char           *dir;
+    size_t          i, total;
+    uint64_t        next;
+    ds_op_t         op;
+    ds_env_t       *env;
+    ds_str_t        hub;
+    t_orch_t        o;
+    ds_txn_t       *txn;
+    t_chunk_t       c;
+    ds_action_t     act[10];
+    ds_status_e     st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    /* 13 events: two markers, ExecutionStarted, 10 TaskScheduled */
+
+    T_INT(t_start(env, hub, "h", "H", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+
+    for (i = 0; i < 10; i++) {
+        act[i] = t_act(DS_ACT_SCHEDULE_ACTIVITY, (int64_t) i, "A", "1");
+    }
+
+    T_INT(t_complete_o(env, hub, "h", 1, act, 10, T0, &st), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), 0, 0, 0, t_chunk_cb, &c,
+                           &next), DS_OK);
+    T_INT(c.n, 13);
+    T_INT(next, 0);
+    total = c.bytes;
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), 1, 5, 0, t_chunk_cb, &c,
+                           &next), DS_OK);
+    T_INT(c.n, 5);
+    T_INT(c.first, 1);
+    T_INT(next, 6);
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), next, 5, 0, t_chunk_cb, &c,
+                           &next), DS_OK);
+    T_INT(c.first, 6);
+    T_INT(c.last, 10);
+    T_INT(next, 11);
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), next, 5, 0, t_chunk_cb, &c,
+                           &next), DS_OK);
+    T_INT(c.n, 3);
+    T_INT(next, 0);
+
+    /* bytes: never more than asked, but always one event */
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), 0, 0, total / 2, t_chunk_cb,
+                           &c, &next), DS_OK);
+    T(c.n > 1 && c.n < 13);
+    T(c.bytes <= total / 2);
+    T_INT(next, c.last + 1);
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), 0, 0, 1, t_chunk_cb, &c,
+                           &next), DS_OK);
+    T_INT(c.n, 1);
+    T_INT(next, 2);
+
+    /* past the end, and a missing instance: nothing */
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), 99, 0, 0, t_chunk_cb, &c,
+                           &next), DS_OK);
+    T_INT(c.n, 0);
+    T_INT(next, 0);
+    ds_txn_abort(txn);
+
+    /* through the op: the instance's execution and status with it */
+
+    memset(&op, 0, sizeof(ds_op_t));
+    memset(&c, 0, sizeof(t_chunk_t));
+    op.type = DS_OP_HISTORY;
+    op.hub = hub;
+    op.done = t_chunk_done;
+    op.in.history.id = t_s("h");
+    op.in.history.from = 4;
+    op.in.history.max_events = 2;
+    op.in.history.item = t_chunk_cb;
+    op.in.history.item_data = &c;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T_INT(c.n, 2);
+    T_INT(c.first, 4);
+    T_INT(op.out.history.next, 6);
+    T_INT(op.out.history.execution, 1);
+    T_INT(op.out.history.status, DS_RUNNING);
+
+    op.in.history.id = t_s("none");
+    T_INT(ds_op_read(env, &op), DS_NOTFOUND);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* DS_OP_START hands its options on; a restart keeps version and tags */
+
+static void
+t_sdk_start_op(void)
+{
+    char           *dir;
+    ds_op_t         op;
+    ds_env_t       *env;
+    ds_str_t        hub;
+    ds_txn_t       *txn;
+    ds_instance_t   inst;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_START;
+    op.hub = hub;
+    op.now = T0;
+    op.in.start.id = t_s("a");
+    op.in.start.name = t_s("A");
+    op.in.start.opts.version = t_s("2");
+    op.in.start.opts.tags = t_s("{\"x\":\"y\"}");
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_OK);
+
+    op.in.start.opts.replace = DS_STATUS_MASK(DS_RUNNING);
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_CONFLICT);
+    T_INT(op.out.start.status, DS_PENDING);
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_RESTART;
+    op.hub = hub;
+    op.now = T0 + 1;
+    op.in.start.id = t_s("b");
+    op.in.start.from = t_s("a");
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("b"), &inst), DS_OK);
+    T_STR(inst.version, "2");
+    T_STR(inst.tags, "{\"x\":\"y\"}");
+    ds_txn_abort(txn);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 void
 t_sdk(void)
 {
     t_sdk_start();
     t_sdk_reuse();
     t_sdk_event_ids();
+    t_sdk_history_chunks();
+    t_sdk_start_op();
 }
