@@ -340,10 +340,12 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
                                          op->in.work.details, now);
 
     default:
-        return ds_work_complete_entity(txn, op->hub, op->in.work.id, key,
-                                       op->in.work.lease,
-                                       op->in.work.delete_state,
-                                       op->in.work.result, now);
+        return ds_work_complete_entity_results(txn, op->hub, op->in.work.id,
+                                               key, op->in.work.lease,
+                                               op->in.work.delete_state,
+                                               op->in.work.result,
+                                               op->in.work.results,
+                                               op->in.work.nresults, now);
     }
 }
 

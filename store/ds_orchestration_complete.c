@@ -45,6 +45,14 @@ static int ds_action_check(ds_str_t id, const ds_action_t *a, int last,
     ds_action_fault_t *f);
 static int ds_child_check(ds_str_t id, const ds_action_t *a,
     ds_action_fault_t *f);
+static int ds_request_check(const ds_action_t *a, ds_action_fault_t *f);
+static int ds_lock_check(const ds_action_t *a, ds_action_fault_t *f);
+static int ds_entity_message(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst, const ds_action_t *a, int64_t now,
+    ds_buf_t *b);
+static void ds_lock_set_json(ds_buf_t *b, const char *field,
+    const ds_action_t *a);
+static int ds_lock_set_escaped(ds_buf_t *set, ds_str_t s);
 static int ds_action_fail(ds_action_fault_t *f, ds_action_error_e error,
     ds_action_field_e field);
 static int ds_action_ids_check(const ds_action_t *a, size_t n,
@@ -260,7 +268,7 @@ done:
 static uint64_t
 ds_complete_digest(const ds_action_t *a, size_t n)
 {
-    size_t        i;
+    size_t        i, k;
     dsi_digest_t  d;
 
     dsi_digest_init(&d, DS_WORK_ORCHESTRATION);
@@ -279,6 +287,11 @@ ds_complete_digest(const ds_action_t *a, size_t n)
         dsi_digest_int(&d, a[i].fire_at);
         dsi_digest_str(&d, a[i].version);
         dsi_digest_str(&d, a[i].tags);
+        dsi_digest_str(&d, a[i].request_id);
+
+        for (k = 0; a[i].lock_set && k < a[i].nlock; k++) {
+            dsi_digest_str(&d, a[i].lock_set[k]);
+        }
     }
 
     return dsi_digest_end(&d);
@@ -402,7 +415,30 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
                                   ? DS_FIELD_ENTITY_KEY : DS_FIELD_ENTITY);
         }
 
-        return DS_OK;
+        return a->request_id.len ? ds_request_check(a, f) : DS_OK;
+
+    case DS_ACT_CALL_ENTITY:
+        if (ds_name_check(a->name, DS_NAME_MAX, &f->name) != DS_OK) {
+            return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
+        }
+
+        /* fall through */
+
+    case DS_ACT_UNLOCK_ENTITY:
+        if (ds_name_entity(a->entity_name, a->entity_key, &f->name)
+            != DS_OK)
+        {
+            return ds_action_fail(f, DS_ACTION_NAME,
+                                  f->name.part == DS_NAME_PART_NAME
+                                  ? DS_FIELD_ENTITY_NAME
+                                  : f->name.part == DS_NAME_PART_KEY
+                                  ? DS_FIELD_ENTITY_KEY : DS_FIELD_ENTITY);
+        }
+
+        return ds_request_check(a, f);
+
+    case DS_ACT_LOCK_ENTITIES:
+        return ds_lock_check(a, f);
 
     case DS_ACT_SET_CUSTOM_STATUS:
         return DS_OK;
@@ -419,6 +455,43 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
     default:
         return ds_action_fail(f, DS_ACTION_TYPE, DS_FIELD_ID);
     }
+}
+
+
+/* a request or critical section id: a name, as the SDKs make GUIDs */
+
+static int
+ds_request_check(const ds_action_t *a, ds_action_fault_t *f)
+{
+    if (ds_name_check(a->request_id, DS_NAME_MAX, &f->name) != DS_OK) {
+        return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_REQUEST_ID);
+    }
+
+    return DS_OK;
+}
+
+
+/* a lock set: 1 to DS_LOCK_SET_MAX entity ids "@name@key" */
+
+static int
+ds_lock_check(const ds_action_t *a, ds_action_fault_t *f)
+{
+    size_t         i;
+    ds_str_t       eid;
+    unsigned char  eb[DS_ID_MAX];
+
+    if (a->nlock == 0 || a->nlock > DS_LOCK_SET_MAX || a->lock_set == NULL)
+    {
+        return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
+    }
+
+    for (i = 0; i < a->nlock; i++) {
+        if (dsi_entity_canon(a->lock_set[i], eb, &eid) != DS_OK) {
+            return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
+        }
+    }
+
+    return ds_request_check(a, f);
 }
 
 
@@ -699,10 +772,42 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
     case DS_ACT_SIGNAL_ENTITY:
         (void) dsi_entity_id(a->entity_name, a->entity_key, eb, &eid);
 
-        dsi_ev_begin(b, "EventSent", a->id, now);
-        dsi_ev_str(b, "InstanceId", eid);
-        dsi_ev_str(b, "Name", a->name);
+        if (a->request_id.len == 0) {
+            /* as the JSON worker protocol has always recorded it */
+            dsi_ev_begin(b, "EventSent", a->id, now);
+            dsi_ev_str(b, "InstanceId", eid);
+            dsi_ev_str(b, "Name", a->name);
+            dsi_ev_json(b, "Input", a->input);
+            break;
+        }
+
+        /* fall through */
+
+    case DS_ACT_CALL_ENTITY:
+        (void) dsi_entity_id(a->entity_name, a->entity_key, eb, &eid);
+
+        dsi_ev_begin(b, a->type == DS_ACT_CALL_ENTITY
+                        ? "EntityOperationCalled" : "EntityOperationSignaled",
+                     a->id, now);
+        dsi_ev_str(b, "RequestId", a->request_id);
+        dsi_ev_str(b, "Operation", a->name);
         dsi_ev_json(b, "Input", a->input);
+        dsi_ev_str(b, "TargetInstanceId", eid);
+        break;
+
+    case DS_ACT_LOCK_ENTITIES:
+        dsi_ev_begin(b, "EntityLockRequested", a->id, now);
+        dsi_ev_str(b, "CriticalSectionId", a->request_id);
+        ds_lock_set_json(b, "LockSet", a);
+        dsi_ev_int(b, "Position", 0);
+        break;
+
+    case DS_ACT_UNLOCK_ENTITY:
+        (void) dsi_entity_id(a->entity_name, a->entity_key, eb, &eid);
+
+        dsi_ev_begin(b, "EntityUnlockSent", a->id, now);
+        dsi_ev_str(b, "CriticalSectionId", a->request_id);
+        dsi_ev_str(b, "TargetInstanceId", eid);
         break;
 
     case DS_ACT_COMPLETE:
@@ -858,6 +963,12 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                                   now);
             break;
 
+        case DS_ACT_CALL_ENTITY:
+        case DS_ACT_LOCK_ENTITIES:
+        case DS_ACT_UNLOCK_ENTITY:
+            rc = ds_entity_message(txn, hub, id, inst, &a[i], now, &b);
+            break;
+
         case DS_ACT_SET_CUSTOM_STATUS:
             inst->custom_status = a[i].input;
             break;
@@ -871,4 +982,130 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     dsi_buf_free(&b);
 
     return rc;
+}
+
+
+/* "field":["@a@1","@b@2"], the lock set in canonical ids */
+
+static void
+ds_lock_set_json(ds_buf_t *b, const char *field, const ds_action_t *a)
+{
+    size_t         i;
+    ds_buf_t       set;
+    ds_str_t       eid, json;
+    unsigned char  eb[DS_ID_MAX];
+
+    dsi_buf_init(&set);
+    dsi_buf_add(&set, "[", 1);
+
+    for (i = 0; i < a->nlock; i++) {
+        (void) dsi_entity_canon(a->lock_set[i], eb, &eid);
+
+        if (i) {
+            dsi_buf_add(&set, ",", 1);
+        }
+
+        dsi_buf_add(&set, "\"", 1);
+
+        /* a key may hold a '"', which JSON escapes */
+        json.len = ds_json_escape_len(eid.data, eid.len);
+
+        if (json.len == eid.len) {
+            dsi_buf_add(&set, eid.data, eid.len);
+
+        } else {
+            b->oom |= ds_lock_set_escaped(&set, eid);
+        }
+
+        dsi_buf_add(&set, "\"", 1);
+    }
+
+    dsi_buf_add(&set, "]", 1);
+
+    b->oom |= set.oom;
+    json.data = set.data;
+    json.len = set.len;
+
+    dsi_ev_json(b, field, json);
+    dsi_buf_free(&set);
+}
+
+
+static int
+ds_lock_set_escaped(ds_buf_t *set, ds_str_t s)
+{
+    char  *p;
+
+    p = malloc(ds_json_escape_len(s.data, s.len) + 1);
+    if (p == NULL) {
+        return 1;
+    }
+
+    dsi_buf_add(set, p, ds_json_escape(s.data, s.len, p));
+    free(p);
+
+    return 0;
+}
+
+
+/*
+ * A call, lock or unlock request to an entity's queue, with this
+ * instance as the sender, so that answers and grants come back to it.
+ */
+
+static int
+ds_entity_message(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst, const ds_action_t *a, int64_t now,
+    ds_buf_t *b)
+{
+    int            rc;
+    ds_str_t       eid, msg;
+    unsigned char  eb[DS_ID_MAX];
+
+    if (a->type == DS_ACT_LOCK_ENTITIES) {
+        rc = dsi_entity_canon(a->lock_set[0], eb, &eid);
+
+    } else {
+        rc = dsi_entity_id(a->entity_name, a->entity_key, eb, &eid);
+    }
+
+    if (rc != DS_OK) {
+        return DS_INVALID;
+    }
+
+    dsi_ev_open(b);
+
+    switch (a->type) {
+
+    case DS_ACT_CALL_ENTITY:
+        dsi_ev_str(b, "operation", a->name);
+        dsi_ev_json(b, "input", a->input);
+        dsi_ev_time(b, "timestamp", now);
+        dsi_ev_str(b, "requestId", a->request_id);
+        break;
+
+    case DS_ACT_LOCK_ENTITIES:
+        dsi_ev_str(b, "lock", a->request_id);
+        ds_lock_set_json(b, "lockSet", a);
+        dsi_ev_int(b, "position", 0);
+        break;
+
+    default:
+        dsi_ev_str(b, "unlock", a->request_id);
+        break;
+    }
+
+    dsi_ev_str(b, "parentInstanceId", id);
+    dsi_ev_int(b, "parentExecution", (int64_t) inst->execution);
+
+    if (a->type != DS_ACT_CALL_ENTITY) {
+        dsi_ev_time(b, "timestamp", now);
+    }
+
+    rc = dsi_ev_end(txn, b, &msg);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    return dsi_entity_send(txn, hub, eid, msg, now);
 }

@@ -557,7 +557,10 @@ typedef enum {
     DS_ACT_SET_CUSTOM_STATUS,
     DS_ACT_COMPLETE,
     DS_ACT_FAIL,
-    DS_ACT_CONTINUE_AS_NEW
+    DS_ACT_CONTINUE_AS_NEW,
+    DS_ACT_CALL_ENTITY,         /* an operation whose result comes back */
+    DS_ACT_LOCK_ENTITIES,       /* a critical section's lock request */
+    DS_ACT_UNLOCK_ENTITY        /* the end of it, one per entity */
 } ds_action_type_e;
 
 typedef struct {
@@ -576,6 +579,12 @@ typedef struct {
     ds_str_t            version;        /* sub-orchestration; len 0: none */
     ds_str_t            tags;           /* sub-orchestration: JSON object
                                            of strings; len 0: none */
+    ds_str_t            request_id;     /* call, signal: the requestId
+                                           (a signal without one is
+                                           recorded as EventSent); lock,
+                                           unlock: the critical section */
+    const ds_str_t     *lock_set;       /* lock: entity ids "@name@key" */
+    size_t              nlock;
 } ds_action_t;
 
 /*
@@ -604,7 +613,8 @@ typedef enum {
     DS_FIELD_ENTITY_NAME,
     DS_FIELD_ENTITY_KEY,
     DS_FIELD_ENTITY,            /* name and key together */
-    DS_FIELD_VALUE              /* tags, version, lock set */
+    DS_FIELD_VALUE,             /* tags, version, lock set */
+    DS_FIELD_REQUEST_ID         /* request or critical section id */
 } ds_action_field_e;
 
 typedef struct {
@@ -615,6 +625,42 @@ typedef struct {
     unsigned            defaulted:1;
     ds_name_fault_t     name;
 } ds_action_fault_t;
+
+
+/*
+ * Entities as the Durable Task SDKs use them (ds_entity.c). An
+ * orchestration calls an entity (DS_ACT_CALL_ENTITY, name the operation):
+ * the call waits in the entity's queue like a signal, and when a
+ * completion runs it, the caller's inbox gets EntityOperationCompleted
+ * {RequestId, Output} or EntityOperationFailed {RequestId, Reason,
+ * Details} from the result of the same position (ds_entity_result_t; no
+ * result given: completed, output null). A critical section: the
+ * orchestration sends DS_ACT_LOCK_ENTITIES with its lock set (the SDKs
+ * sort it); the request goes to the first entity, and each entity, when
+ * the request reaches the front of its queue, is locked by the
+ * orchestration and passes the request on to the next one; the last
+ * tells the orchestration EntityLockGranted {CriticalSectionId}. A locked
+ * entity runs only the operations its holder sends, in order; the others
+ * wait. DS_ACT_UNLOCK_ENTITY (once per locked entity) unlocks it after
+ * the holder's operations sent before. Lock and unlock requests never
+ * reach a worker. History events of these actions: EntityOperationCalled
+ * {EventId, RequestId, Operation, Input, TargetInstanceId},
+ * EntityOperationSignaled (the same, for a signal with a request_id),
+ * EntityLockRequested {EventId, CriticalSectionId, LockSet, Position 0},
+ * EntityUnlockSent {EventId, CriticalSectionId, TargetInstanceId}. An
+ * entity operation as ds_entity_read_ops() hands it out:
+ * {"operation","input","timestamp"}, and for a call also "requestId",
+ * "parentInstanceId" and "parentExecution".
+ */
+
+#define DS_LOCK_SET_MAX     64
+
+typedef struct {
+    int                 failed;
+    ds_str_t            output;         /* JSON, len 0: null */
+    ds_str_t            reason;         /* failed: JSON */
+    ds_str_t            details;        /* failed: JSON */
+} ds_entity_result_t;
 
 
 /*
@@ -652,6 +698,11 @@ int ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
 int ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
+    int64_t now);
+/* the same with the results of the operations, in their order */
+int ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub,
+    ds_str_t name, ds_str_t key, const uint8_t *lease, int delete_state,
+    ds_str_t state, const ds_entity_result_t *results, size_t nresults,
     int64_t now);
 
 /*
@@ -699,6 +750,7 @@ typedef struct {
     ds_str_t            key;
     ds_str_t            state;          /* JSON text, len 0 = no state */
     int64_t             last_op;        /* µs */
+    ds_str_t            locked_by;      /* the lock holder; len 0: none */
 } ds_entity_t;
 
 typedef int (*ds_entity_cb)(void *data, const ds_entity_t *entity);
@@ -819,8 +871,9 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  *                    (DS_ERROR, nothing claimed).
  * DS_OP_WORK_COMPLETE in.work: kind, key (id, key, task), lease, and the
  *                    kind's result: actions (orchestration), failed,
- *                    result, reason, details (activity), delete_state and
- *                    result as the state (entity). Fenced by the lease:
+ *                    result, reason, details (activity), delete_state,
+ *                    result as the state and the operations' results
+ *                    (entity: results, nresults). Fenced by the lease:
  *                    DS_NOTFOUND (no item), DS_CONFLICT (not the current
  *                    lease), DS_GONE (terminal), DS_INVALID (actions);
  *                    an identical retry under the same lease gets the
@@ -967,6 +1020,8 @@ struct ds_op_s {
             ds_str_t            result; /* activity result, entity state */
             ds_str_t            reason;
             ds_str_t            details;
+            const ds_entity_result_t  *results;     /* entity */
+            size_t              nresults;
         } work;
 
         struct {

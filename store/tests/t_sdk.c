@@ -543,6 +543,307 @@ t_sdk_start_op(void)
 }
 
 
+static int
+t_complete_ent(ds_env_t *env, ds_str_t hub, const char *name,
+    const char *key, int tok, const char *state,
+    const ds_entity_result_t *res, size_t nres, int64_t now)
+{
+    int        rc;
+    ds_txn_t  *txn;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    rc = ds_work_complete_entity_results(txn, hub, t_s(name), t_s(key),
+                                         t_tok(tok), 0, t_s(state), res,
+                                         nres, now);
+    if (rc == DS_OK) {
+        T_INT(ds_txn_commit(txn), DS_OK);
+
+    } else {
+        ds_txn_abort(txn);
+    }
+
+    return rc;
+}
+
+
+static void
+t_locked_by(ds_env_t *env, ds_str_t hub, const char *name, const char *key,
+    const char *want)
+{
+    char         got[64];
+    ds_txn_t    *txn;
+    ds_entity_t  e;
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_entity_get(txn, hub, t_s(name), t_s(key), &e), DS_OK);
+    snprintf(got, sizeof(got), "%.*s", (int) e.locked_by.len,
+             e.locked_by.len ? e.locked_by.data : "");
+    ds_txn_abort(txn);
+
+    T(strcmp(got, want) == 0);
+}
+
+
+static ds_action_t
+t_call(int64_t id, const char *rid, const char *op, const char *name,
+    const char *key, const char *input)
+{
+    ds_action_t  a;
+
+    a = t_act(DS_ACT_CALL_ENTITY, id, op, input);
+    a.request_id = t_s(rid);
+    a.entity_name = t_s(name);
+    a.entity_key = t_s(key);
+
+    return a;
+}
+
+
+/* a call's result comes back to the caller as the event the SDKs read */
+
+static void
+t_sdk_entity_calls(void)
+{
+    char                 *dir, hist[T_TEXT];
+    ds_env_t             *env;
+    ds_str_t              hub;
+    t_buf_t               b;
+    t_ent_t               e;
+    t_orch_t              o;
+    ds_action_t           act[2];
+    ds_status_e           st;
+    ds_entity_result_t    res[2];
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "o", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+
+    act[0] = t_call(0, "r-1", "add", "Counter", "a", "2");
+    act[1] = t_call(1, "r-2", "boom", "counter", "a", NULL);
+    T_INT(t_complete_o(env, hub, "o", 1, act, 2, T0, &st), DS_OK);
+
+    t_history_text(env, hub, "o", hist, sizeof(hist));
+    T(strstr(hist, "{\"EventType\":\"EntityOperationCalled\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":0,"
+                   "\"RequestId\":\"r-1\",\"Operation\":\"add\","
+                   "\"Input\":2,\"TargetInstanceId\":\"@counter@a\"}")
+      != NULL);
+    T(strstr(hist, "\"EventId\":1,\"RequestId\":\"r-2\"") != NULL);
+
+    /* the worker sees both calls, with their request ids */
+
+    T_INT(t_claim_e(env, hub, T0 + 1, T_LEASE, 4, 2, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 2);
+    T(strstr(e.ops[0], "\"operation\":\"add\",\"input\":2,") != NULL);
+    T(strstr(e.ops[0], "\"requestId\":\"r-1\",\"parentInstanceId\":\"o\","
+                       "\"parentExecution\":1") != NULL);
+
+    memset(res, 0, sizeof(res));
+    res[0].output = t_s("2");
+    res[1].failed = 1;
+    res[1].reason = t_s("\"no such operation\"");
+    res[1].details = t_s("{\"type\":\"Error\"}");
+    T_INT(t_complete_ent(env, hub, "counter", "a", 2, "2", res, 2, T0 + 2),
+          DS_OK);
+
+    /* a retry is answered as the first; another body is a mismatch */
+    T_INT(t_complete_ent(env, hub, "counter", "a", 2, "2", res, 2, T0 + 3),
+          DS_OK);
+    T_INT(t_complete_ent(env, hub, "counter", "a", 2, "2", res, 1, T0 + 3),
+          DS_MISMATCH);
+
+    t_inbox_text(env, hub, "o", &b);
+    T(strstr(b.text, "{\"EventType\":\"EntityOperationCompleted\","
+                     "\"Timestamp\":\"2018-03-10T13:57:31.000002Z\","
+                     "\"EventId\":-1,\"RequestId\":\"r-1\",\"Output\":2}\n")
+      != NULL);
+    T(strstr(b.text, "{\"EventType\":\"EntityOperationFailed\","
+                     "\"Timestamp\":\"2018-03-10T13:57:31.000002Z\","
+                     "\"EventId\":-1,\"RequestId\":\"r-2\","
+                     "\"Reason\":\"no such operation\","
+                     "\"Details\":{\"type\":\"Error\"}}\n") != NULL);
+    T_INT(t_inbox_count(env, hub, "o"), 2);
+    T(t_consistent(env, hub, NULL));
+
+    /* without results, a call is answered with a null output */
+
+    T_INT(t_claim_o(env, hub, T0 + 4, T_LEASE, 1, 3, &o), DS_OK);
+    act[0] = t_call(2, "r-3", "get", "counter", "a", NULL);
+    T_INT(t_complete_o(env, hub, "o", 3, act, 1, T0 + 4, &st), DS_OK);
+    T_INT(t_claim_e(env, hub, T0 + 5, T_LEASE, 4, 4, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(t_complete_ent(env, hub, "counter", "a", 4, "2", NULL, 0, T0 + 6),
+          DS_OK);
+    t_inbox_text(env, hub, "o", &b);
+    T(strstr(b.text, "\"RequestId\":\"r-3\",\"Output\":null}") != NULL);
+
+    /* bad request ids are refused before anything is written */
+    act[0] = t_call(3, "", "get", "counter", "a", NULL);
+    T_INT(t_claim_o(env, hub, T0 + 7, T_LEASE, 1, 5, &o), DS_OK);
+    T_INT(t_complete_o(env, hub, "o", 5, act, 1, T0 + 7, &st), DS_INVALID);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+static int
+t_signal_acc(ds_txn_t *txn, void *data)
+{
+    return ds_entity_signal(txn, t_s("Hub"), t_s("acc"), t_s(data),
+                            t_s("reset"), t_s(""), T0);
+}
+
+
+/*
+ * A critical section: the lock goes round the set in order, the last
+ * entity grants it; a locked entity runs only its holder's operations;
+ * the unlocks free it for those that waited, and for the next lock.
+ */
+
+static void
+t_sdk_entity_locks(void)
+{
+    char                 *dir, hist[T_TEXT];
+    ds_env_t             *env;
+    ds_str_t              hub, set[2], set2[1];
+    t_buf_t               b;
+    t_ent_t               e;
+    t_orch_t              o;
+    ds_txn_t             *txn;
+    ds_action_t           act[3];
+    ds_status_e           st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    /* two entities with state, two orchestrations */
+
+    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
+    T_INT(e.n, 2);
+    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
+    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
+
+    T_INT(t_start(env, hub, "holder", "O", "1", T0), DS_OK);
+    T_INT(t_start(env, hub, "other", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 2, 1, &o), DS_OK);
+    T_INT(o.n, 2);
+    T(strcmp(o.id[0], "holder") == 0);
+    T_INT(t_complete_o(env, hub, "other", 2, NULL, 0, T0, &st), DS_OK);
+
+    set[0] = t_s("@acc@1");
+    set[1] = t_s("@Acc@2");
+    act[0] = t_act(DS_ACT_LOCK_ENTITIES, 0, NULL, NULL);
+    act[0].request_id = t_s("cs-1");
+    act[0].lock_set = set;
+    act[0].nlock = 2;
+    T_INT(t_complete_o(env, hub, "holder", 1, act, 1, T0, &st), DS_OK);
+
+    t_history_text(env, hub, "holder", hist, sizeof(hist));
+    T(strstr(hist, "\"EntityLockRequested\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":0,"
+                   "\"CriticalSectionId\":\"cs-1\","
+                   "\"LockSet\":[\"@acc@1\",\"@acc@2\"],\"Position\":0}")
+      != NULL);
+
+    t_locked_by(env, hub, "acc", "1", "holder");
+    t_locked_by(env, hub, "acc", "2", "holder");
+    t_inbox_text(env, hub, "holder", &b);
+    T(strstr(b.text, "{\"EventType\":\"EntityLockGranted\","
+                     "\"Timestamp\":\"2018-03-10T13:57:31Z\","
+                     "\"EventId\":-1,\"CriticalSectionId\":\"cs-1\"}")
+      != NULL);
+
+    /* the holder calls; the other's call, lock and a signal come after */
+
+    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 1, 3, &o), DS_OK);
+    T(strcmp(o.id[0], "holder") == 0);
+    act[0] = t_call(1, "h-1", "get", "acc", "1", NULL);
+    T_INT(t_complete_o(env, hub, "holder", 3, act, 1, T0 + 1, &st), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("other"), t_s("go"), t_s(""),
+                            T0 + 2), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 1, 4, &o), DS_OK);
+    T(strcmp(o.id[0], "other") == 0);
+
+    set2[0] = t_s("@acc@1");
+    act[0] = t_call(0, "o-1", "add", "acc", "1", "1");
+    act[1] = t_act(DS_ACT_LOCK_ENTITIES, 1, NULL, NULL);
+    act[1].request_id = t_s("cs-2");
+    act[1].lock_set = set2;
+    act[1].nlock = 1;
+    T_INT(t_complete_o(env, hub, "other", 4, act, 2, T0 + 2, &st), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
+
+    /* only the holder's call runs */
+
+    T_INT(t_claim_e(env, hub, T0 + 3, T_LEASE, 4, 5, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 1);
+    T(strstr(e.ops[0], "\"requestId\":\"h-1\"") != NULL);
+    T_INT(t_complete_ent(env, hub, "acc", "1", 5, "10", NULL, 0, T0 + 4),
+          DS_OK);
+    T_INT(t_claim_e(env, hub, T0 + 5, T_LEASE, 4, 6, &e), DS_OK);
+    T_INT(e.n, 0);
+    t_locked_by(env, hub, "acc", "1", "holder");
+
+    /* the holder unlocks both and completes */
+
+    T_INT(t_claim_o(env, hub, T0 + 6, T_LEASE, 1, 7, &o), DS_OK);
+    T(strcmp(o.id[0], "holder") == 0);
+    act[0] = t_act(DS_ACT_UNLOCK_ENTITY, 2, NULL, NULL);
+    act[0].request_id = t_s("cs-1");
+    act[0].entity_name = t_s("acc");
+    act[0].entity_key = t_s("1");
+    act[1] = act[0];
+    act[1].id = 3;
+    act[1].entity_key = t_s("2");
+    act[2] = t_act(DS_ACT_COMPLETE, 4, NULL, "1");
+    T_INT(t_complete_o(env, hub, "holder", 7, act, 3, T0 + 6, &st), DS_OK);
+    T_INT(st, DS_COMPLETED);
+
+    t_history_text(env, hub, "holder", hist, sizeof(hist));
+    T(strstr(hist, "\"EntityUnlockSent\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31.000006Z\",\"EventId\":3,"
+                   "\"CriticalSectionId\":\"cs-1\","
+                   "\"TargetInstanceId\":\"@acc@2\"}") != NULL);
+    t_locked_by(env, hub, "acc", "2", "");
+    t_locked_by(env, hub, "acc", "1", "");
+
+    /* the other's call runs, then its lock is granted */
+
+    T_INT(t_claim_e(env, hub, T0 + 7, T_LEASE, 4, 8, &e), DS_OK);
+    T_INT(e.n, 1);
+    T(strcmp(e.key[0], "1") == 0);
+    T_INT(e.nops[0], 1);
+    T(strstr(e.ops[0], "\"requestId\":\"o-1\"") != NULL);
+    T_INT(t_complete_ent(env, hub, "acc", "1", 8, "11", NULL, 0, T0 + 8),
+          DS_OK);
+
+    t_locked_by(env, hub, "acc", "1", "other");
+    t_inbox_text(env, hub, "other", &b);
+    T(strstr(b.text, "\"RequestId\":\"o-1\"") != NULL);
+    T(strstr(b.text, "\"CriticalSectionId\":\"cs-2\"") != NULL);
+
+    /* the signal, queued after the lock request, waits for its unlock */
+    T_INT(t_claim_e(env, hub, T0 + 9, T_LEASE, 4, 9, &e), DS_OK);
+    T_INT(e.n, 0);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
 void
 t_sdk(void)
 {
@@ -551,4 +852,6 @@ t_sdk(void)
     t_sdk_event_ids();
     t_sdk_history_chunks();
     t_sdk_start_op();
+    t_sdk_entity_calls();
+    t_sdk_entity_locks();
 }
