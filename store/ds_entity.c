@@ -116,6 +116,9 @@ static int ds_str_is(ds_str_t s, const char *z);
 static int ds_ebatch_cb(void *data, uint64_t seq, ds_str_t msg);
 static int ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
     const ds_entity_result_t *res, int64_t now);
+static int ds_entity_clean_one(ds_txn_t *txn, ds_str_t hub,
+    const unsigned char *id, size_t len, int remove_empty,
+    int release_orphaned, int64_t now, size_t *removed, size_t *released);
 static int ds_bytes_cmp(const unsigned char *a, size_t al,
     const unsigned char *b, size_t bl);
 
@@ -1552,4 +1555,215 @@ ds_erec_decode(const void *data, size_t len, ds_erec_t *rec)
     rec->cs.len = cs;
 
     return DS_OK;
+}
+
+
+/*
+ * CleanEntityStorage: at most max entity records from the one after the
+ * token, in id order. A lock whose holder is gone or terminal is
+ * released (what waited may run, a waiting lock request is granted); an
+ * entity with no state, no queue, no lock and no live lease is removed.
+ * *token_len: 0 when the walk reached the last entity.
+ */
+
+int
+ds_entity_clean(ds_txn_t *txn, ds_str_t hub, ds_str_t token_in, size_t max,
+    int remove_empty, int release_orphaned, int64_t now, size_t *removed,
+    size_t *released, char *token, size_t *token_len)
+{
+    int             rc;
+    size_t          hlen, raw_len, i, n, *lens;
+    MDB_val         key, val;
+    MDB_cursor     *cur;
+    unsigned char  *ids, kb[DS_KEY_BUF], raw[DS_ETOKEN_RAW_MAX];
+
+    *removed = 0;
+    *released = 0;
+    *token_len = 0;
+
+    if (!dsi_key_hub_valid(hub) || max == 0) {
+        return DS_INVALID;
+    }
+
+    raw_len = 0;
+
+    if (token_in.len
+        && (dsi_b64url_decode(token_in, raw, DS_ETOKEN_RAW_MAX, &raw_len)
+            != DS_OK || raw_len < 2 || raw[0] != DS_ETOKEN_VERSION))
+    {
+        return DS_INVALID;
+    }
+
+    ids = malloc(max * DS_ID_MAX);
+    lens = malloc(max * sizeof(size_t));
+
+    if (ids == NULL || lens == NULL) {
+        free(ids);
+        free(lens);
+        dsi_txn_set_error(txn, "out of memory");
+        return DS_ERROR;
+    }
+
+    /* the ids first: the records change after */
+
+    hlen = dsi_key_hub(kb, hub);
+
+    if (raw_len) {
+        memcpy(kb + hlen, raw + 1, raw_len - 1);
+        key.mv_size = hlen + raw_len - 1;
+
+    } else {
+        kb[hlen] = '@';
+        key.mv_size = hlen + 1;
+    }
+
+    key.mv_data = kb;
+
+    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_ENTITIES), &cur);
+    if (rc != 0) {
+        free(ids);
+        free(lens);
+        return dsi_lmdb_rc(txn, rc);
+    }
+
+    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+    if (rc == 0 && raw_len && key.mv_size == hlen + raw_len - 1
+        && memcmp((unsigned char *) key.mv_data + hlen, raw + 1,
+                  raw_len - 1) == 0)
+    {
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+
+    for (n = 0;
+         rc == 0 && key.mv_size > hlen && key.mv_size - hlen <= DS_ID_MAX
+         && memcmp(key.mv_data, kb, hlen) == 0
+         && ((unsigned char *) key.mv_data)[hlen] == '@';
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
+    {
+        if (n == max) {
+            /* more to do: resume after the last one examined */
+            raw[0] = DS_ETOKEN_VERSION;
+            memcpy(raw + 1, ids + (n - 1) * DS_ID_MAX, lens[n - 1]);
+            *token_len = dsi_b64url_encode(raw, lens[n - 1] + 1, token);
+            break;
+        }
+
+        lens[n] = key.mv_size - hlen;
+        memcpy(ids + n * DS_ID_MAX, (unsigned char *) key.mv_data + hlen,
+               lens[n]);
+        n++;
+    }
+
+    mdb_cursor_close(cur);
+
+    rc = (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : dsi_lmdb_rc(txn, rc);
+
+    for (i = 0; rc == DS_OK && i < n; i++) {
+        rc = ds_entity_clean_one(txn, hub, ids + i * DS_ID_MAX, lens[i],
+                                 remove_empty, release_orphaned, now,
+                                 removed, released);
+    }
+
+    free(ids);
+    free(lens);
+
+    if (rc != DS_OK) {
+        *token_len = 0;
+    }
+
+    return rc;
+}
+
+
+static int
+ds_entity_clean_one(ds_txn_t *txn, ds_str_t hub, const unsigned char *id,
+    size_t len, int remove_empty, int release_orphaned, int64_t now,
+    size_t *removed, size_t *released)
+{
+    int            rc;
+    int64_t        old_ready_at;
+    uint64_t       last;
+    MDB_val        key;
+    ds_str_t       eid;
+    ds_erec_t      rec;
+    ds_instance_t  inst;
+    unsigned char  kb[DS_KEY_BUF];
+
+    eid.data = (const char *) id;
+    eid.len = len;
+
+    rc = ds_erec_get(txn, hub, eid, &rec);
+    if (rc != DS_OK) {
+        return rc == DS_NOTFOUND ? DS_OK : rc;
+    }
+
+    rc = dsi_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (release_orphaned && rec.owner.len) {
+        rc = ds_instance_get(txn, hub, rec.owner, &inst);
+
+        if (rc == DS_NOTFOUND
+            || (rc == DS_OK && ds_status_is_terminal(inst.status)))
+        {
+            old_ready_at = rec.ready_at;
+            rec.owner.len = 0;
+            rec.cs.len = 0;
+
+            if (last) {
+                dsi_lease_ready(rec.lease, rec.lease_expires, &rec.ready_at,
+                                now);
+            }
+
+            rc = ds_erec_put(txn, hub, eid, &rec, old_ready_at);
+
+            if (rc == DS_OK && last) {
+                rc = ds_entity_settle(txn, hub, eid, now, 0);
+            }
+
+            if (rc != DS_OK) {
+                return rc;
+            }
+
+            (*released)++;
+
+            rc = ds_erec_get(txn, hub, eid, &rec);
+            if (rc != DS_OK) {
+                return rc;
+            }
+
+            rc = dsi_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
+        }
+
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    if (!remove_empty || rec.has_state || rec.owner.len || last
+        || (!dsi_lease_none(rec.lease) && rec.lease_expires > now))
+    {
+        return DS_OK;
+    }
+
+    if (rec.ready_at) {
+        rc = dsi_ready_del(txn, hub, DS_READY_ENTITY, rec.ready_at, id, len);
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    key.mv_data = kb;
+    key.mv_size = dsi_key_instance(kb, hub, eid);
+
+    rc = dsi_lmdb_rc(txn, dsi_del(txn, DS_DB_ENTITIES, &key, NULL));
+
+    if (rc == DS_OK) {
+        (*removed)++;
+    }
+
+    return rc;
 }

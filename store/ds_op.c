@@ -50,7 +50,8 @@ static const struct {
     { "listing", 0 },                   /* DS_OP_LIST */
     { "listing", 0 },                   /* DS_OP_ENTITY_LIST */
     { "reading", 0 },                   /* DS_OP_STATS */
-    { "reading", 0 }                    /* DS_OP_HISTORY */
+    { "reading", 0 },                   /* DS_OP_HISTORY */
+    { "cleaning entities", 1 }          /* DS_OP_ENTITY_CLEAN */
 };
 
 
@@ -129,6 +130,17 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
         rc = ds_entity_signal(txn, op->hub, op->in.entity.name,
                               op->in.entity.key, op->in.entity.operation,
                               op->in.entity.input, now);
+        break;
+
+    case DS_OP_ENTITY_CLEAN:
+        rc = ds_entity_clean(txn, op->hub, op->in.entity_clean.token_in,
+                             op->in.entity_clean.max,
+                             op->in.entity_clean.remove_empty,
+                             op->in.entity_clean.release_orphaned, now,
+                             &op->out.entity_clean.removed,
+                             &op->out.entity_clean.released,
+                             op->in.entity_clean.token,
+                             &op->out.entity_clean.token_len);
         break;
 
     case DS_OP_WORK_CLAIM:

@@ -759,7 +759,17 @@ int ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, ds_str_t operation, ds_str_t input, int64_t now);
 int ds_entity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     ds_entity_t *entity);
-/* the queued operations with seq <= upto (ds_work_item_t.upto) */
+/*
+ * CleanEntityStorage over at most max entity records after the token (an
+ * entity list token, DS_TOKEN_MAX): with release_orphaned, a lock whose
+ * holder is gone or terminal is released; with remove_empty, an entity
+ * without state, queue, lock or live lease is removed. *token_len is 0
+ * when no entity is left to examine.
+ */
+int ds_entity_clean(ds_txn_t *txn, ds_str_t hub, ds_str_t token_in,
+    size_t max, int remove_empty, int release_orphaned, int64_t now,
+    size_t *removed, size_t *released, char *token, size_t *token_len);
+/* the runnable queued operations with seq <= upto (ds_work_item_t.upto) */
 int ds_entity_read_ops(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, uint64_t upto, ds_event_cb cb, void *data);
 int ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
@@ -858,6 +868,12 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * DS_OP_ENTITY_SIGNAL in.entity: name, key, operation, input (JSON).
  *                    Queues an operation, creating the entity.
  *                    DS_INVALID: a bad entity id. Each retry queues again.
+ * DS_OP_ENTITY_CLEAN in.entity_clean: token_in, max, remove_empty,
+ *                    release_orphaned, token (DS_TOKEN_MAX bytes, the
+ *                    caller's): one batch of ds_entity_clean().
+ *                    out.entity_clean: removed, released, token_len (0:
+ *                    done). DS_INVALID: a bad token. A retry examines the
+ *                    same entities again and finds less to do.
  * DS_OP_WORK_CLAIM   in.claim: kind, lease_us, max, tokens (max *
  *                    DS_LEASE_LEN random bytes), filter (names=; may be
  *                    NULL), begin, item and item_data. Leases up to max
@@ -936,6 +952,7 @@ typedef enum {
     DS_OP_ENTITY_LIST,
     DS_OP_STATS,
     DS_OP_HISTORY,
+    DS_OP_ENTITY_CLEAN,
     DS_OP_COUNT
 } ds_op_type_e;
 
@@ -1051,6 +1068,14 @@ struct ds_op_s {
             ds_event_cb         item;
             void               *item_data;
         } history;
+
+        struct {
+            ds_str_t            token_in;
+            size_t              max;
+            int                 remove_empty;
+            int                 release_orphaned;
+            char               *token;  /* DS_TOKEN_MAX bytes */
+        } entity_clean;
     } in;
 
     union {
@@ -1094,6 +1119,12 @@ struct ds_op_s {
             uint64_t            execution;
             ds_status_e         status;
         } history;
+
+        struct {
+            size_t              removed;
+            size_t              released;
+            size_t              token_len;
+        } entity_clean;
     } out;
 };
 

@@ -692,6 +692,10 @@ t_sdk_entity_calls(void)
 }
 
 
+static void t_sdk_clean(ds_env_t *env, ds_str_t hub, size_t max,
+    size_t released, size_t removed, int orphans);
+
+
 static int
 t_signal_acc(ds_txn_t *txn, void *data)
 {
@@ -840,8 +844,87 @@ t_sdk_entity_locks(void)
     T_INT(e.n, 0);
     T(t_consistent(env, hub, NULL));
 
+    /* the holder ends without unlocking: cleaning releases the lock */
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("other"), t_s(""), T0 + 10), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "other");
+
+    t_sdk_clean(env, hub, 0, 1, 0, 1);
+    t_locked_by(env, hub, "acc", "1", "");
+    T_INT(t_claim_e(env, hub, T0 + 11, T_LEASE, 4, 12, &e), DS_OK);
+    T_INT(e.n, 1);
+    T(strstr(e.ops[0], "\"operation\":\"reset\"") != NULL);
+
+    /* an entity whose state was deleted and has nothing queued goes */
+
+    T_INT(t_complete_ent(env, hub, "acc", "1", 12, "0", NULL, 0, T0 + 12),
+          DS_OK);
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_entity_signal(txn, hub, t_s("gone"), t_s("x"), t_s("delete"),
+                           t_s(""), T0 + 12), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_e(env, hub, T0 + 13, T_LEASE, 4, 13, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_work_complete_entity(txn, hub, t_s("gone"), t_s("x"),
+                                  t_tok(13), 1, t_s(""), T0 + 14), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    /* three entities, one at a time: only "gone" is removed */
+    t_sdk_clean(env, hub, 1, 0, 1, 0);
+    T(t_consistent(env, hub, NULL));
+
     ds_env_close(env);
     t_rmdir(dir);
+}
+
+
+/* cleans in batches of max through the op; checks the totals */
+
+static void
+t_sdk_clean(ds_env_t *env, ds_str_t hub, size_t max, size_t released,
+    size_t removed, int orphans)
+{
+    char      token[DS_TOKEN_MAX];
+    size_t    n, rel, rem;
+    ds_op_t   op;
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_ENTITY_CLEAN;
+    op.hub = hub;
+    op.now = T0 + 10;
+    op.in.entity_clean.max = max ? max : 100;
+    op.in.entity_clean.remove_empty = !orphans;
+    op.in.entity_clean.release_orphaned = orphans;
+    op.in.entity_clean.token = token;
+
+    rel = 0;
+    rem = 0;
+
+    for (n = 0; n < 10; n++) {
+        ds_op_batch(env, &op);
+        T_INT(op.rc, DS_OK);
+
+        rel += op.out.entity_clean.released;
+        rem += op.out.entity_clean.removed;
+
+        if (op.out.entity_clean.token_len == 0) {
+            break;
+        }
+
+        op.in.entity_clean.token_in.data = token;
+        op.in.entity_clean.token_in.len = op.out.entity_clean.token_len;
+    }
+
+    T_INT(rel, released);
+    T_INT(rem, removed);
+
+    if (max == 1) {
+        /* one batch per entity: the last one says it is the last */
+        T_INT(n + 1, 3);
+    }
 }
 
 void
