@@ -45,6 +45,8 @@ enum {
 #define DS_CLAIM_TIMERS     1000
 /* longest chain of sub-orchestrations a rewind follows */
 #define DS_REWIND_DEPTH     8
+/* levels of sub-orchestrations a recursive terminate or purge follows */
+#define DS_TREE_DEPTH       16
 
 #define DS_MAX_DBS          16
 

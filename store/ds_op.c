@@ -79,8 +79,11 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
         break;
 
     case DS_OP_TERMINATE:
-        rc = ds_op_terminate(txn, op->hub, op->in.control.id,
-                             op->in.control.data, now);
+        rc = op->in.control.recurse
+             ? ds_op_terminate_tree(txn, op->hub, op->in.control.id,
+                                    op->in.control.data, now)
+             : ds_op_terminate(txn, op->hub, op->in.control.id,
+                               op->in.control.data, now);
         break;
 
     case DS_OP_SUSPEND:
@@ -110,7 +113,17 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
 
     case DS_OP_PURGE:
         status = DS_RUNNING;
-        rc = ds_op_purge(txn, op->hub, op->in.control.id, &status);
+        op->out.control.purged = 0;
+
+        if (op->in.control.recurse) {
+            rc = ds_op_purge_tree(txn, op->hub, op->in.control.id, &status,
+                                  &op->out.control.purged);
+
+        } else {
+            rc = ds_op_purge(txn, op->hub, op->in.control.id, &status);
+            op->out.control.purged = (rc == DS_OK);
+        }
+
         op->out.control.status = status;
         break;
 

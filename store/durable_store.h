@@ -311,6 +311,19 @@ int ds_op_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t reason, int64_t now);
 int ds_op_purge(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_status_e *status);
+/*
+ * Recursive forms (gRPC's TerminateInstance and PurgeInstances with
+ * recursive): the instance, then the sub-orchestrations its history
+ * says it started and that still name it as parent, and theirs, 16
+ * levels down. Terminate answers as ds_op_terminate() for the instance
+ * and goes on to its active children only when it terminated it; purge
+ * answers as ds_op_purge(), leaves active children alone and counts in
+ * *purged every instance it deleted.
+ */
+int ds_op_terminate_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t reason, int64_t now);
+int ds_op_purge_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_status_e *status, size_t *purged);
 
 
 /* statuses */
@@ -850,17 +863,20 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * DS_OP_RAISE_EVENT  in.control: id, name (event), data (JSON). Queues the
  *                    event. DS_NOTFOUND, DS_GONE (terminal), DS_INVALID
  *                    (a bad name). Each retry queues the event again.
- * DS_OP_TERMINATE,   in.control: id, data (the reason, JSON).
- * DS_OP_SUSPEND,     DS_NOTFOUND, DS_GONE (terminal: a retried terminate
- * DS_OP_RESUME       gets it); suspending a suspended instance or
- *                    resuming one that is not suspended is DS_OK and
- *                    changes nothing, so those retries are safe.
+ * DS_OP_TERMINATE,   in.control: id, data (the reason, JSON), recurse
+ * DS_OP_SUSPEND,     (terminate: ds_op_terminate_tree()). DS_NOTFOUND,
+ * DS_OP_RESUME       DS_GONE (terminal: a retried terminate gets it);
+ *                    suspending a suspended instance or resuming one
+ *                    that is not suspended is DS_OK and changes nothing,
+ *                    so those retries are safe.
  * DS_OP_REWIND       in.control: id, data (reason). Rewinds a Failed
  *                    instance. DS_NOTFOUND; DS_PRECONDITION when it is
  *                    not Failed, with out.control.status its status.
- * DS_OP_PURGE        in.control: id. Deletes a terminal instance and all
- *                    that is kept of it. DS_NOTFOUND (also on a retry);
- *                    DS_PRECONDITION when active, out.control.status.
+ * DS_OP_PURGE        in.control: id, recurse (ds_op_purge_tree()).
+ *                    Deletes a terminal instance and all that is kept of
+ *                    it; out.control.purged: how many instances.
+ *                    DS_NOTFOUND (also on a retry); DS_PRECONDITION when
+ *                    active, out.control.status.
  * DS_OP_PURGE_BATCH  in.purge: query (created range, status mask), max.
  *                    Deletes at most max terminal instances that match;
  *                    out.purge.deleted, out.purge.more (matches may be
@@ -998,6 +1014,7 @@ struct ds_op_s {
             ds_str_t            id;
             ds_str_t            name;   /* event name */
             ds_str_t            data;   /* event data, or the reason */
+            int                 recurse;    /* terminate, purge */
         } control;
 
         struct {
@@ -1085,6 +1102,7 @@ struct ds_op_s {
 
         struct {
             ds_status_e         status;
+            size_t              purged; /* purge: instances deleted */
         } control;
 
         struct {

@@ -927,6 +927,73 @@ t_sdk_clean(ds_env_t *env, ds_str_t hub, size_t max, size_t released,
     }
 }
 
+/* a tree of sub-orchestrations terminated and purged from its root */
+
+static void
+t_sdk_trees(void)
+{
+    char           *dir;
+    ds_op_t         op;
+    ds_env_t       *env;
+    ds_str_t        hub;
+    t_orch_t        o;
+    ds_action_t     act;
+    ds_status_e     st;
+    ds_instance_t   inst;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    /* root -> root:0 -> root:0:0, and a second child left alone */
+
+    T_INT(t_start(env, hub, "root", "R", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+    act = t_act(DS_ACT_START_SUB, 0, "C", "1");
+    T_INT(t_complete_o(env, hub, "root", 1, &act, 1, T0, &st), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 1, 2, &o), DS_OK);
+    T(strcmp(o.id[0], "root:0") == 0);
+    T_INT(t_complete_o(env, hub, "root:0", 2, &act, 1, T0 + 1, &st), DS_OK);
+    T_INT(t_start(env, hub, "alone", "A", "1", T0 + 2), DS_OK);
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_TERMINATE;
+    op.hub = hub;
+    op.now = T0 + 3;
+    op.in.control.id = t_s("root");
+    op.in.control.data = t_s("\"enough\"");
+    op.in.control.recurse = 1;
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_OK);
+
+    T_INT(t_get(env, hub, "root:0", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T_INT(t_get(env, hub, "root:0:0", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T_INT(t_get(env, hub, "alone", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_PENDING);
+
+    /* again: the root is terminal, a retry is DS_GONE */
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_GONE);
+
+    op.type = DS_OP_PURGE;
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_OK);
+    T_INT(op.out.control.purged, 3);
+    T_INT(t_get(env, hub, "root:0:0", &inst, NULL, 0), DS_NOTFOUND);
+
+    op.in.control.id = t_s("alone");
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_PRECONDITION);
+    T_INT(op.out.control.status, DS_PENDING);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 void
 t_sdk(void)
 {
@@ -937,4 +1004,5 @@ t_sdk(void)
     t_sdk_start_op();
     t_sdk_entity_calls();
     t_sdk_entity_locks();
+    t_sdk_trees();
 }
