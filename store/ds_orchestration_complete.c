@@ -39,6 +39,10 @@ typedef struct {
 } ds_sched_id_t;
 
 
+/* how deep a carried-over event's JSON may nest */
+#define DS_CARRYOVER_DEPTH  64
+
+
 static int ds_actions_check(ds_str_t hub, ds_str_t id,
     const ds_action_t *a, size_t n);
 static int ds_action_check(ds_str_t id, const ds_action_t *a, int last,
@@ -46,6 +50,11 @@ static int ds_action_check(ds_str_t id, const ds_action_t *a, int last,
 static int ds_child_check(ds_str_t id, const ds_action_t *a,
     ds_action_fault_t *f);
 static int ds_request_check(const ds_action_t *a, ds_action_fault_t *f);
+static int ds_carryover_check(const ds_action_t *a, ds_action_fault_t *f);
+static int ds_carryover(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_instance_t *inst, const ds_action_t *fin, uint64_t upto, int64_t now);
+static int ds_take_later(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data);
 static int ds_lock_check(const ds_action_t *a, ds_action_fault_t *f);
 static int ds_entity_message(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst, const ds_action_t *a, int64_t now,
@@ -203,12 +212,25 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         inst.output = none;
         inst.execution++;
 
+        if (fin->version.len) {
+            inst.version = fin->version;
+        }
+
         rc = ds_history_clear(txn, hub, id);
 
         if (rc == DS_OK) {
             dsi_ev_begin(&b, "ExecutionStarted", -1, now);
             dsi_ev_str(&b, "Name", inst.name);
             dsi_ev_json(&b, "Input", fin->input);
+
+            if (inst.version.len) {
+                dsi_ev_str(&b, "Version", inst.version);
+            }
+
+            if (inst.tags.len) {
+                dsi_ev_json(&b, "Tags", inst.tags);
+            }
+
             rc = dsi_ev_end(txn, &b, &msg);
         }
 
@@ -216,6 +238,10 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
             /* upto is >= 1 for a claimed item; be safe with others */
             rc = upto ? dsi_seq_put(txn, DS_DB_INBOX, hub, id, upto, msg)
                       : dsi_inbox_push(txn, hub, id, &inst, msg, now);
+        }
+
+        if (rc == DS_OK && fin->ncarryover) {
+            rc = ds_carryover(txn, hub, id, &inst, fin, upto, now);
         }
     }
 
@@ -291,6 +317,10 @@ ds_complete_digest(const ds_action_t *a, size_t n)
 
         for (k = 0; a[i].lock_set && k < a[i].nlock; k++) {
             dsi_digest_str(&d, a[i].lock_set[k]);
+        }
+
+        for (k = 0; a[i].carryover && k < a[i].ncarryover; k++) {
+            dsi_digest_str(&d, a[i].carryover[k]);
         }
     }
 
@@ -450,11 +480,108 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
             return ds_action_fail(f, DS_ACTION_NOT_LAST, DS_FIELD_ID);
         }
 
+        if (a->type == DS_ACT_CONTINUE_AS_NEW) {
+            return ds_carryover_check(a, f);
+        }
+
         return DS_OK;
 
     default:
         return ds_action_fail(f, DS_ACTION_TYPE, DS_FIELD_ID);
     }
+}
+
+
+/* a new version, and carried-over events: JSON objects */
+
+static int
+ds_carryover_check(const ds_action_t *a, ds_action_fault_t *f)
+{
+    size_t           i;
+    ds_json_error_t  err;
+
+    if (a->version.len > DS_NAME_MAX
+        || (a->ncarryover && a->carryover == NULL))
+    {
+        return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
+    }
+
+    for (i = 0; i < a->ncarryover; i++) {
+        if (a->carryover[i].len == 0 || a->carryover[i].data[0] != '{'
+            || dsi_json_check(a->carryover[i].data, a->carryover[i].len,
+                              DS_CARRYOVER_DEPTH, &err) != 1)
+        {
+            return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
+        }
+    }
+
+    return DS_OK;
+}
+
+
+/*
+ * ContinueAsNew with events carried over: they follow the new
+ * ExecutionStarted, ahead of the messages that arrived meanwhile, which
+ * are taken out and queued again after them.
+ */
+
+static int
+ds_carryover(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
+    const ds_action_t *fin, uint64_t upto, int64_t now)
+{
+    int        rc;
+    size_t     i, off;
+    ds_str_t   msg;
+    ds_msgs_t  later;
+
+    memset(&later, 0, sizeof(ds_msgs_t));
+    later.txn = txn;
+    dsi_buf_init(&later.data);
+
+    rc = dsi_seq_each_from(txn, DS_DB_INBOX, hub, id, upto + 1, UINT64_MAX,
+                           ds_take_later, &later);
+
+    if (rc == DS_OK && later.oom) {
+        dsi_txn_set_error(txn, "out of memory");
+        rc = DS_ERROR;
+    }
+
+    for (i = 0; rc == DS_OK && i < fin->ncarryover; i++) {
+        rc = dsi_inbox_push(txn, hub, id, inst, fin->carryover[i], now);
+    }
+
+    for (i = 0, off = 0; rc == DS_OK && i < later.n; i++) {
+        msg.data = later.data.data + off;
+        msg.len = later.lens[i];
+        off += later.lens[i];
+
+        rc = dsi_inbox_push(txn, hub, id, inst, msg, now);
+    }
+
+    dsi_buf_free(&later.data);
+    free(later.lens);
+
+    return rc;
+}
+
+
+/* copies a message that came after the episode's, and deletes it */
+
+static int
+ds_take_later(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
+{
+    ds_str_t  msg;
+
+    (void) txn;
+
+    msg.data = val->mv_data;
+    msg.len = val->mv_size;
+
+    if (ds_msgs_cb(data, seq, msg) != 0) {
+        return DS_OK;
+    }
+
+    return DSI_EACH_DELETE;
 }
 
 

@@ -434,7 +434,9 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  * ExecutionCompleted {OrchestrationStatus 1, Result} or {3, Result: the
  * reason, FailureDetails {Reason, Details}}), OrchestratorCompleted. A
  * ContinueAsNew clears the history instead and queues ExecutionStarted
- * {Name, Input} ahead of messages that arrived meanwhile.
+ * {Name, Input, Version, Tags} (version: the action's when it has one)
+ * and the events it carries over ahead of messages that arrived
+ * meanwhile.
  *
  * Answers of the completions:
  *   orchestration: DS_NOTFOUND (gone), DS_OK with *status = the status
@@ -598,6 +600,10 @@ typedef struct {
                                            unlock: the critical section */
     const ds_str_t     *lock_set;       /* lock: entity ids "@name@key" */
     size_t              nlock;
+    const ds_str_t     *carryover;      /* continueAsNew: events for the
+                                           new execution, history-shaped
+                                           JSON objects */
+    size_t              ncarryover;
 } ds_action_t;
 
 /*

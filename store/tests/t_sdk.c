@@ -994,6 +994,80 @@ t_sdk_trees(void)
 }
 
 
+/* ContinueAsNew: the new version, and events carried over in order */
+
+static void
+t_sdk_continue_as_new(void)
+{
+    char           *dir;
+    ds_env_t       *env;
+    ds_str_t        hub, carry[2];
+    t_buf_t         b;
+    t_orch_t        o;
+    ds_txn_t       *txn;
+    ds_action_t     act;
+    ds_status_e     st;
+    ds_instance_t   inst;
+    ds_start_opts_t opts;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    memset(&opts, 0, sizeof(ds_start_opts_t));
+    opts.version = t_s("1");
+    opts.tags = t_s("{\"t\":\"u\"}");
+    T_INT(t_start_opts(env, hub, "c", &opts, T0, NULL), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+
+    /* a message that arrives during the episode */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("c"), t_s("late"), t_s("2"),
+                            T0 + 1), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    carry[0] = t_s("{\"EventType\":\"EventRaised\",\"EventId\":-1,"
+                   "\"Name\":\"early\",\"Input\":1}");
+    carry[1] = t_s("{\"EventType\":\"EventRaised\",\"EventId\":-1,"
+                   "\"Name\":\"early2\",\"Input\":null}");
+    act = t_act(DS_ACT_CONTINUE_AS_NEW, -1, NULL, "7");
+    act.version = t_s("2");
+    act.carryover = carry;
+    act.ncarryover = 2;
+    T_INT(t_complete_o(env, hub, "c", 1, &act, 1, T0 + 2, &st), DS_OK);
+    T_INT(st, DS_CONTINUED_AS_NEW);
+
+    t_inbox_text(env, hub, "c", &b);
+    T(strncmp(b.text, "{\"EventType\":\"ExecutionStarted\"", 31) == 0);
+    T(strstr(b.text, "\"Input\":7,\"Version\":\"2\",\"Tags\":{\"t\":\"u\"}}\n"
+                     "{\"EventType\":\"EventRaised\",\"EventId\":-1,"
+                     "\"Name\":\"early\",\"Input\":1}\n"
+                     "{\"EventType\":\"EventRaised\",\"EventId\":-1,"
+                     "\"Name\":\"early2\",\"Input\":null}\n"
+                     "{\"EventType\":\"EventRaised\",") != NULL);
+    T(strstr(b.text, "\"Name\":\"late\",\"Input\":2}\n") != NULL);
+    T_INT(t_inbox_count(env, hub, "c"), 4);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("c"), &inst), DS_OK);
+    T_STR(inst.version, "2");
+    T_INT(inst.execution, 2);
+    ds_txn_abort(txn);
+
+    T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 1, 2, &o), DS_OK);
+    T_INT(o.nmessages[0], 4);
+
+    /* a carried-over event must be a JSON object */
+    carry[0] = t_s("[1]");
+    act.ncarryover = 1;
+    T_INT(t_complete_o(env, hub, "c", 2, &act, 1, T0 + 4, &st), DS_INVALID);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 void
 t_sdk(void)
 {
@@ -1005,4 +1079,5 @@ t_sdk(void)
     t_sdk_entity_calls();
     t_sdk_entity_locks();
     t_sdk_trees();
+    t_sdk_continue_as_new();
 }
