@@ -116,6 +116,9 @@ static int ds_str_is(ds_str_t s, const char *z);
 static int ds_ebatch_cb(void *data, uint64_t seq, ds_str_t msg);
 static int ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
     const ds_entity_result_t *res, int64_t now);
+static int ds_entity_actions_check(const ds_action_t *a, size_t n);
+static int ds_entity_actions(ds_txn_t *txn, ds_str_t hub,
+    const ds_action_t *a, size_t n, int64_t now);
 static int ds_entity_clean_one(ds_txn_t *txn, ds_str_t hub,
     const unsigned char *id, size_t len, int remove_empty,
     int release_orphaned, int64_t now, size_t *removed, size_t *released);
@@ -731,7 +734,98 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 {
     return ds_work_complete_entity_results(txn, hub, name, key, lease,
                                            delete_state, state, NULL, 0,
-                                           now);
+                                           NULL, 0, now);
+}
+
+
+/*
+ * What an entity's operations may do besides answering: signal entities
+ * and start orchestrations (DS_ACT_SIGNAL_ENTITY, DS_ACT_START_SUB with
+ * an instance id; no parent).
+ */
+
+static int
+ds_entity_actions_check(const ds_action_t *a, size_t n)
+{
+    size_t           i;
+    ds_name_fault_t  f;
+
+    if (n && a == NULL) {
+        return DS_INVALID;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ds_name_check(a[i].name, DS_NAME_MAX, &f) != DS_OK) {
+            return DS_INVALID;
+        }
+
+        switch (a[i].type) {
+
+        case DS_ACT_SIGNAL_ENTITY:
+            if (ds_name_entity(a[i].entity_name, a[i].entity_key, &f)
+                != DS_OK)
+            {
+                return DS_INVALID;
+            }
+
+            break;
+
+        case DS_ACT_START_SUB:
+            if (ds_name_instance_id(a[i].instance_id, &f) != DS_OK
+                || a[i].version.len > DS_NAME_MAX
+                || ds_tags_check(a[i].tags) != DS_OK)
+            {
+                return DS_INVALID;
+            }
+
+            break;
+
+        default:
+            return DS_INVALID;
+        }
+    }
+
+    return DS_OK;
+}
+
+
+static int
+ds_entity_actions(ds_txn_t *txn, ds_str_t hub, const ds_action_t *a,
+    size_t n, int64_t now)
+{
+    int            rc;
+    size_t         i;
+    dsi_start_t    s;
+    ds_instance_t  inst;
+
+    for (i = 0; i < n; i++) {
+        if (a[i].type == DS_ACT_SIGNAL_ENTITY) {
+            rc = ds_entity_signal(txn, hub, a[i].entity_name,
+                                  a[i].entity_key, a[i].name, a[i].input,
+                                  now);
+
+        } else {
+            memset(&s, 0, sizeof(dsi_start_t));
+            s.name = a[i].name;
+            s.input = a[i].input;
+            s.version = a[i].version;
+            s.tags = a[i].tags;
+            s.parent_task = -1;
+
+            /* an active namesake stays: the start is dropped */
+            rc = dsi_start(txn, hub, a[i].instance_id, &s, now, &inst);
+
+            if (rc == DS_CONFLICT) {
+                rc = DS_OK;
+            }
+        }
+
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    return DS_OK;
 }
 
 
@@ -794,7 +888,8 @@ ds_ebatch_cb(void *data, uint64_t seq, ds_str_t msg)
 int
 ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
-    const ds_entity_result_t *results, size_t nresults, int64_t now)
+    const ds_entity_result_t *results, size_t nresults,
+    const ds_action_t *actions, size_t nactions, int64_t now)
 {
     int             rc, replay;
     char            ob[DS_ID_MAX], cb[DS_NAME_MAX];
@@ -810,7 +905,8 @@ ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     memset(&r, 0, sizeof(dsi_work_rec_t));
 
     if (ds_entity_key_of(hub, name, key, 0, &r) != DS_OK
-        || (nresults && results == NULL))
+        || (nresults && results == NULL)
+        || ds_entity_actions_check(actions, nactions) != DS_OK)
     {
         return DS_INVALID;
     }
@@ -829,6 +925,17 @@ ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
         dsi_digest_str(&d, results[i].output);
         dsi_digest_str(&d, results[i].reason);
         dsi_digest_str(&d, results[i].details);
+    }
+
+    for (i = 0; i < nactions; i++) {
+        dsi_digest_int(&d, actions[i].type);
+        dsi_digest_str(&d, actions[i].name);
+        dsi_digest_str(&d, actions[i].entity_name);
+        dsi_digest_str(&d, actions[i].entity_key);
+        dsi_digest_str(&d, actions[i].instance_id);
+        dsi_digest_str(&d, actions[i].input);
+        dsi_digest_str(&d, actions[i].version);
+        dsi_digest_str(&d, actions[i].tags);
     }
 
     digest = dsi_digest_end(&d);
@@ -929,6 +1036,12 @@ ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
         rc = ds_entity_answer(txn, hub, msg, i < nresults ? &results[i]
                                                           : NULL, now);
+    }
+
+    /* signals and starts; a signal to itself waits for the next batch */
+
+    if (rc == DS_OK && nactions) {
+        rc = ds_entity_actions(txn, hub, actions, nactions, now);
     }
 
     /* a lock or unlock request may be at the front now */

@@ -370,7 +370,9 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
                                                op->in.work.delete_state,
                                                op->in.work.result,
                                                op->in.work.results,
-                                               op->in.work.nresults, now);
+                                               op->in.work.nresults,
+                                               op->in.work.actions,
+                                               op->in.work.nactions, now);
     }
 }
 

@@ -718,11 +718,18 @@ int ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
     int64_t now);
-/* the same with the results of the operations, in their order */
+/*
+ * The same with the results of the operations, in their order, and what
+ * they do: actions of type DS_ACT_SIGNAL_ENTITY (entity_name, entity_key,
+ * name the operation, input) and DS_ACT_START_SUB (instance_id, name,
+ * input, version, tags: an orchestration without parent; an active one
+ * of that id is left as it is). DS_INVALID for other actions or bad
+ * names, before anything is written.
+ */
 int ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub,
     ds_str_t name, ds_str_t key, const uint8_t *lease, int delete_state,
     ds_str_t state, const ds_entity_result_t *results, size_t nresults,
-    int64_t now);
+    const ds_action_t *actions, size_t nactions, int64_t now);
 
 /*
  * id: instance id or entity name; key: entity key; task_id: activity.
@@ -910,8 +917,10 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * DS_OP_WORK_COMPLETE in.work: kind, key (id, key, task), lease, and the
  *                    kind's result: actions (orchestration), failed,
  *                    result, reason, details (activity), delete_state,
- *                    result as the state and the operations' results
- *                    (entity: results, nresults). Fenced by the lease:
+ *                    result as the state, the operations' results
+ *                    (results, nresults) and what they sent (actions,
+ *                    nactions: signals, starts) (entity). Fenced by the
+ *                    lease:
  *                    DS_NOTFOUND (no item), DS_CONFLICT (not the current
  *                    lease), DS_GONE (terminal), DS_INVALID (actions);
  *                    an identical retry under the same lease gets the

@@ -555,7 +555,7 @@ t_complete_ent(ds_env_t *env, ds_str_t hub, const char *name,
 
     rc = ds_work_complete_entity_results(txn, hub, t_s(name), t_s(key),
                                          t_tok(tok), 0, t_s(state), res,
-                                         nres, now);
+                                         nres, NULL, 0, now);
     if (rc == DS_OK) {
         T_INT(ds_txn_commit(txn), DS_OK);
 
@@ -1068,6 +1068,77 @@ t_sdk_continue_as_new(void)
 }
 
 
+/* what an entity's operations send: signals and new orchestrations */
+
+static void
+t_sdk_entity_actions(void)
+{
+    char           *dir;
+    ds_op_t         op;
+    ds_env_t       *env;
+    ds_str_t        hub;
+    t_ent_t         e;
+    t_orch_t        o;
+    ds_txn_t       *txn;
+    ds_action_t     act[2];
+    ds_instance_t   inst;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_entity_signal(txn, hub, t_s("src"), t_s("k"), t_s("go"),
+                           t_s(""), T0), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 1, 1, &e), DS_OK);
+    T_INT(e.n, 1);
+
+    act[0] = t_act(DS_ACT_SIGNAL_ENTITY, -1, "ping", "3");
+    act[0].entity_name = t_s("dst");
+    act[0].entity_key = t_s("k");
+    act[1] = t_act(DS_ACT_START_SUB, -1, "Started", "4");
+    act[1].instance_id = t_s("from-entity");
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_WORK_COMPLETE;
+    op.hub = hub;
+    op.now = T0 + 1;
+    op.in.work.kind = DS_WORK_ENTITY;
+    op.in.work.id = t_s("src");
+    op.in.work.key = t_s("k");
+    op.in.work.lease = t_tok(1);
+    op.in.work.result = t_s("1");
+    op.in.work.actions = act;
+    op.in.work.nactions = 2;
+
+    /* a bad action first: nothing is written */
+    act[1].instance_id = t_s("@bad");
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_INVALID);
+
+    act[1].instance_id = t_s("from-entity");
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_OK);
+
+    T_INT(t_get(env, hub, "from-entity", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_PENDING);
+    T_INT(inst.parent_id.len, 0);
+    T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 1, 2, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strcmp(o.input[0], "4") == 0);
+
+    T_INT(t_claim_e(env, hub, T0 + 2, T_LEASE, 1, 3, &e), DS_OK);
+    T_INT(e.n, 1);
+    T(strcmp(e.name[0], "dst") == 0);
+    T(strstr(e.ops[0], "\"operation\":\"ping\",\"input\":3") != NULL);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 void
 t_sdk(void)
 {
@@ -1080,4 +1151,5 @@ t_sdk(void)
     t_sdk_entity_locks();
     t_sdk_trees();
     t_sdk_continue_as_new();
+    t_sdk_entity_actions();
 }
