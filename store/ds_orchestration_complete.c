@@ -91,7 +91,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_buf_t            b;
     ds_str_t            none, msg;
     ds_msgs_t           msgs;
-    ds_instance_t       inst;
+    ds_instance_t       inst, cur;
     dsi_work_rec_t      r;
     const ds_action_t  *fin;
 
@@ -261,6 +261,20 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         if (rc != DS_OK) {
             goto done;
         }
+    }
+
+    /*
+     * an entity may have answered through the stored record meanwhile
+     * (a lock granted at once): its inbox counter must not go back
+     */
+
+    rc = ds_instance_get(txn, hub, id, &cur);
+    if (rc != DS_OK) {
+        goto done;
+    }
+
+    if (cur.inbox_seq > inst.inbox_seq) {
+        inst.inbox_seq = cur.inbox_seq;
     }
 
     inst.updated = now;

@@ -722,6 +722,7 @@ t_sdk_entity_locks(void)
     ds_txn_t             *txn;
     ds_action_t           act[3];
     ds_status_e           st;
+    ds_instance_t         inst;
 
     hub = t_s("Hub");
     dir = t_tmpdir();
@@ -760,6 +761,11 @@ t_sdk_entity_locks(void)
 
     t_locked_by(env, hub, "acc", "1", "holder");
     t_locked_by(env, hub, "acc", "2", "holder");
+
+    /* granted during the completion: the inbox counter counts it */
+    T_INT(t_get(env, hub, "holder", &inst, NULL, 0), DS_OK);
+    T_INT(inst.inbox_seq, 2);
+
     t_inbox_text(env, hub, "holder", &b);
     T(strstr(b.text, "{\"EventType\":\"EntityLockGranted\","
                      "\"Timestamp\":\"2018-03-10T13:57:31Z\","
