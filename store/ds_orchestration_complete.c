@@ -612,14 +612,14 @@ ds_request_check(const ds_action_t *a, ds_action_fault_t *f)
 }
 
 
-/* a lock set: 1 to DS_LOCK_SET_MAX entity ids "@name@key" */
+/* a lock set: 1 to DS_LOCK_SET_MAX entity ids "@name@key", each once */
 
 static int
 ds_lock_check(const ds_action_t *a, ds_action_fault_t *f)
 {
-    size_t         i;
-    ds_str_t       eid;
-    unsigned char  eb[DS_ID_MAX];
+    size_t         i, k;
+    ds_str_t       eid, other;
+    unsigned char  eb[DS_ID_MAX], ob[DS_ID_MAX];
 
     if (a->nlock == 0 || a->nlock > DS_LOCK_SET_MAX || a->lock_set == NULL)
     {
@@ -629,6 +629,17 @@ ds_lock_check(const ds_action_t *a, ds_action_fault_t *f)
     for (i = 0; i < a->nlock; i++) {
         if (dsi_entity_canon(a->lock_set[i], eb, &eid) != DS_OK) {
             return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
+        }
+
+        /* an entity twice would wait for its own lock */
+
+        for (k = 0; k < i; k++) {
+            if (dsi_entity_canon(a->lock_set[k], ob, &other) == DS_OK
+                && other.len == eid.len
+                && memcmp(other.data, eid.data, eid.len) == 0)
+            {
+                return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
+            }
         }
     }
 

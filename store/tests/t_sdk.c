@@ -744,11 +744,19 @@ t_sdk_entity_locks(void)
     T(strcmp(o.id[0], "holder") == 0);
     T_INT(t_complete_o(env, hub, "other", 2, NULL, 0, T0, &st), DS_OK);
 
+    /* a lock set naming an entity twice, or none, is refused */
+
     set[0] = t_s("@acc@1");
-    set[1] = t_s("@Acc@2");
+    set[1] = t_s("@Acc@1");
     act[0] = t_act(DS_ACT_LOCK_ENTITIES, 0, NULL, NULL);
     act[0].request_id = t_s("cs-1");
     act[0].lock_set = set;
+    act[0].nlock = 2;
+    T_INT(t_complete_o(env, hub, "holder", 1, act, 1, T0, &st), DS_INVALID);
+    act[0].nlock = 0;
+    T_INT(t_complete_o(env, hub, "holder", 1, act, 1, T0, &st), DS_INVALID);
+
+    set[1] = t_s("@Acc@2");
     act[0].nlock = 2;
     T_INT(t_complete_o(env, hub, "holder", 1, act, 1, T0, &st), DS_OK);
 
