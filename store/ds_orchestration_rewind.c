@@ -245,6 +245,7 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
     int            rc;
     ds_buf_t       b;
     ds_str_t       child, msg, none;
+    dsi_start_t    s;
     ds_instance_t  c;
 
     child = e->instance;
@@ -275,7 +276,7 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
 
     if (rc == DS_OK && c.status == DS_COMPLETED) {
         dsi_buf_init(&b);
-        dsi_ev_begin(&b, "SubOrchestrationInstanceCompleted", now);
+        dsi_ev_begin(&b, "SubOrchestrationInstanceCompleted", -1, now);
         dsi_ev_int(&b, "TaskScheduledId", e->id);
         dsi_ev_json(&b, "Result", c.output);
 
@@ -299,8 +300,14 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
         return DS_OK;
     }
 
-    rc = dsi_start(txn, hub, child, e->name, e->input, now, id, e->id,
-                  inst->execution, &c);
+    memset(&s, 0, sizeof(dsi_start_t));
+    s.name = e->name;
+    s.input = e->input;
+    s.parent_id = id;
+    s.parent_task = e->id;
+    s.parent_execution = inst->execution;
+
+    rc = dsi_start(txn, hub, child, &s, now, &c);
 
     *pending = 1;
 
@@ -483,9 +490,12 @@ ds_hev_parse(ds_hev_t *e, char *text)
         }
     }
 
-    /* the first of the three that is present is the id, if an integer */
+    /*
+     * a result's id is the one it refers to (every event has an EventId,
+     * -1 on results): TaskScheduledId, then TimerId, then EventId
+     */
 
-    value = event_id.data ? event_id : scheduled.data ? scheduled : timer;
+    value = scheduled.data ? scheduled : timer.data ? timer : event_id;
 
     if (value.data == NULL || !ds_jspan_int(value, &e->id)) {
         e->id = -1;
