@@ -73,7 +73,7 @@ static int ds_hist_cb(void *data, uint64_t seq, ds_str_t event);
 static int ds_hist_parse(ds_hist_t *h);
 static int ds_hev_parse(ds_hev_t *e, char *text);
 static ds_str_t ds_hev_string(ds_str_t span);
-static int ds_key_is(ds_str_t key, const char *name);
+static int ds_member_is(ds_str_t key, const char *name);
 static void ds_hist_free(ds_hist_t *h);
 static int ds_has_result(const ds_hist_t *h, ds_hev_type_e type, int64_t id);
 static int ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -442,31 +442,31 @@ ds_hev_parse(ds_hev_t *e, char *text)
 
     while (ds_jspan_next(&it, &key, &value)) {
 
-        if (ds_key_is(key, "EventType")) {
+        if (ds_member_is(key, "EventType")) {
             type = value;
 
-        } else if (ds_key_is(key, "EventId")) {
+        } else if (ds_member_is(key, "EventId")) {
             event_id = value;
 
-        } else if (ds_key_is(key, "TaskScheduledId")) {
+        } else if (ds_member_is(key, "TaskScheduledId")) {
             scheduled = value;
 
-        } else if (ds_key_is(key, "TimerId")) {
+        } else if (ds_member_is(key, "TimerId")) {
             timer = value;
 
-        } else if (ds_key_is(key, "OrchestrationStatus")) {
+        } else if (ds_member_is(key, "OrchestrationStatus")) {
             st = value;
 
-        } else if (ds_key_is(key, "Name")) {
+        } else if (ds_member_is(key, "Name")) {
             e->name = value;
 
-        } else if (ds_key_is(key, "Input")) {
+        } else if (ds_member_is(key, "Input")) {
             e->input = value;
 
-        } else if (ds_key_is(key, "FireAt")) {
+        } else if (ds_member_is(key, "FireAt")) {
             e->fire_at = value;
 
-        } else if (ds_key_is(key, "InstanceId")) {
+        } else if (ds_member_is(key, "InstanceId")) {
             e->instance = value;
         }
     }
@@ -538,12 +538,27 @@ ds_hev_string(ds_str_t span)
 }
 
 
-/* a member's key as the store writes it: no escapes */
+/* whether a member is name: as the store writes it, or escaped */
 
 static int
-ds_key_is(ds_str_t key, const char *name)
+ds_member_is(ds_str_t key, const char *name)
 {
-    return key.len == strlen(name) && memcmp(key.data, name, key.len) == 0;
+    char      buf[32];
+    size_t    len;
+    ds_str_t  quoted;
+
+    if (memchr(key.data, '\\', key.len) == NULL) {
+        return key.len == strlen(name)
+               && memcmp(key.data, name, key.len) == 0;
+    }
+
+    /* an escaped name ("Event\u0054ype", from an import): decode it */
+
+    quoted.data = key.data - 1;
+    quoted.len = key.len + 2;
+
+    return ds_jspan_decode(quoted, buf, sizeof(buf), &len)
+           && len == strlen(name) && memcmp(buf, name, len) == 0;
 }
 
 

@@ -37,6 +37,7 @@ static void t_ops_matrix(void);
 static void t_ops_events(void);
 static void t_ops_rewind(void);
 static void t_ops_rewind_text(void);
+static void t_ops_rewind_escapes(void);
 static void t_ops_rewound(ds_env_t *env, ds_str_t hub, ds_str_t id,
     const char **events, const char *reason);
 static int t_ops_act_cb(void *data, ds_txn_t *txn,
@@ -56,6 +57,7 @@ t_ops(void)
     t_ops_events();
     t_ops_rewind();
     t_ops_rewind_text();
+    t_ops_rewind_escapes();
 }
 
 
@@ -485,6 +487,76 @@ t_ops_rewind_text(void)
     t_rmdir(dir);
 }
 
+
+
+/*
+ * rewind reads what jansson reads: a member name written with escapes
+ * (an imported event), and strings holding \u0000, which worker bodies
+ * may carry (they are parsed with JSON_ALLOW_NUL)
+ */
+
+static void
+t_ops_rewind_escapes(void)
+{
+    char              *dir;
+    size_t             claimed;
+    ds_env_t          *env;
+    ds_txn_t          *txn;
+    ds_str_t           hub, id;
+    uint8_t            tokens[3 * DS_LEASE_LEN];
+    t_seen_t           seen;
+    ds_check_stats_t   st;
+    char               got[2][128];
+
+    static const char  *events[] = {
+        "{\"EventType\":\"ExecutionStarted\",\"Name\":\"O\"}",
+        "{\"EventType\":\"TaskScheduled\",\"EventId\":0,\"Name\":\"A\","
+            "\"Input\":\"a\\u0000b\"}",
+        "{\"EventType\":\"TaskScheduled\",\"EventId\":1,\"Name\":\"B\"}",
+        "{\"Event\\u0054ype\":\"TaskFailed\",\"EventId\":-1,"
+            "\"Task\\u0053cheduledId\":1}",
+        "{\"EventType\":\"TaskScheduled\",\"EventId\":2,\"Name\":\"C\"}",
+        "{\"EventType\":\"TaskFailed\",\"EventId\":-1,"
+            "\"TaskScheduledId\":2,\"Reason\":\"bad\\u0000\"}",
+        "{\"EventType\":\"ExecutionCompleted\",\"OrchestrationStatus\":3}",
+        NULL
+    };
+
+    hub = t_s("Hub");
+    id = t_s("re");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    t_ops_rewound(env, hub, id, events, "");
+
+    /* both failures and the completion went; one rewind event came */
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    seen = t_history(txn, hub, id);
+    T_INT(seen.n, 7 - 3 + 1);
+    ds_txn_abort(txn);
+
+    /* A (no result), B and C (failed) are scheduled again */
+
+    T(t_consistent(env, hub, &st));
+    T_INT(st.activities, 3);
+
+    memset(tokens, 7, sizeof(tokens));
+    memset(got, 0, sizeof(got));
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_work_claim(txn, hub, DS_WORK_ACTIVITY, T_NOW, 1000000, 3,
+                        tokens, NULL, t_ops_act_cb, got, &claimed),
+          DS_OK);
+    T_INT(claimed, 3);
+    ds_txn_abort(txn);
+
+    T(strcmp(got[0], "A \"a\\u0000b\"") == 0);
+    T(strcmp(got[1], "B ") == 0);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
 
 /* "name input" of each claimed activity, by its task id */
 
