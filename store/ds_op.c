@@ -364,6 +364,10 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
         break;
     }
 
+    /* set by an orchestration's completion only, and not when refused */
+
+    op->out.work.changed = 0;
+
     switch (op->in.work.kind) {
 
     case DS_WORK_ORCHESTRATION:
