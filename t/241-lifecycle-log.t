@@ -14,11 +14,9 @@ repeat_each(1);
 no_shuffle();
 log_level('info');
 
-# per block: status + body, and each error_log/no_error_log pattern or
-# grep_error_log_out
-#    1: 2 + 6    2: 2 + 1    3: 2 + 1    4: 2 + 1    5: 2 + 2
-#    6: 2 + 1    7: 2 + 1    8: 2 + 1
-plan tests => 8 + 3 + 3 + 3 + 4 + 3 + 3 + 3;
+# per block: status + body and one log check, plus what blocks 1 and 5
+# check besides (1: five more log patterns, 5: one more)
+plan tests => repeat_each() * (blocks() * 3 + 5 + 1);
 
 rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/lifecycle')
     if $ENV{TEST_NGINX_DATA_DIR};

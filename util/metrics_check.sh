@@ -20,6 +20,8 @@ trap 'exit 130' INT TERM
 
 fail() {
     echo "test-metrics: $*" >&2
+    [ -n "${RUNTIME_DIR:-}" ] && echo "test-metrics: nginx log:" \
+        "$RUNTIME_DIR/nginx.log" >&2
     exit 1
 }
 

@@ -148,7 +148,14 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     runtime_conf "$root/examples/nginx.conf" "$RUNTIME_PORT" "$module" \
         > "$conf"
 
-    if [ -n "$key" ]; then
+    if [ -n "$key$worker_key" ]; then
+        # both or neither; key characters that need no quoting anywhere
+        case "$key/$worker_key" in
+            /*|*/|*[!A-Za-z0-9._~/-]*|*/*/*)
+                echo "$what: keys are KEY WORKER_KEY, both given, of" \
+                     "letters, digits, '.', '_', '~' and '-'" >&2
+                return 1 ;;
+        esac
         sed -i "s/durable_task_anonymous  *on;/durable_task_keys $key;\
  durable_task_worker_keys $worker_key;/" "$conf"
         grep -q "durable_task_keys $key" "$conf" \
@@ -161,11 +168,19 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
         -g 'daemon off;' > "$RUNTIME_DIR/nginx.log" 2>&1 &
     RUNTIME_PID=$!
 
+    # up: the plain location answers, the pid file is written (nginx
+    # holds its sockets), and the API answers from an open store (200,
+    # or 401 with keys; 503 while the store cannot be opened)
     code=000
     for _ in $(seq 100); do
         code=$(curl -s -o /dev/null -w '%{http_code}' "$RUNTIME_URL/" \
                || true)
-        [ "$code" = 200 ] && [ -s "$RUNTIME_DIR/nginx.pid" ] && return 0
+        if [ "$code" = 200 ] && [ -s "$RUNTIME_DIR/nginx.pid" ]; then
+            code=$(curl -s -o /dev/null -w '%{http_code}' \
+                   "$RUNTIME_URL/runtime/webhooks/durabletask/instances?top=1" \
+                   || true)
+            case "$code" in 200|401) return 0 ;; esac
+        fi
         kill -0 "$RUNTIME_PID" 2>/dev/null || break
         sleep 0.1
     done
