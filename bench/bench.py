@@ -270,9 +270,10 @@ class Client:
             r = self.c.getresponse()
         except (http.client.RemoteDisconnected, ConnectionResetError,
                 BrokenPipeError):
-            # nginx closes idle keep-alive connections when a load run
-            # leaves it short of connections; a GET may simply be sent
-            # again on a new one, anything else would be a second write
+            # a connection left idle past keepalive_timeout while the
+            # load scenarios ran (again, on a busy machine) was closed by
+            # nginx; a GET may be sent again on a new one, anything else
+            # would be a second write
             if method != "GET":
                 raise
             self.c.close()

@@ -1,7 +1,7 @@
-# Long-polls and a graceful shutdown: a worker told to quit (reload, binary
-# upgrade) answers the requests it holds waiting as if their deadline had
-# come, so it does not stay up for the rest of their wait; the clients
-# poll again and reach the new workers.
+# Long-polls and a graceful shutdown: a worker process told to quit (reload,
+# binary upgrade) answers the requests it holds waiting as if their
+# deadline had come, so it does not stay up for the rest of their wait; the
+# clients poll again and reach the new worker processes.
 
 use lib 't/inc';
 use Test::Nginx::Socket;
