@@ -628,3 +628,23 @@ ds_op_space(ds_op_t *op, ds_space_t *sp)
 
     return ds_txn_space(op->backend, sp);
 }
+
+
+/* whether a backend answers the type with ds_op_read() (a read) */
+
+int
+dsi_op_is_read(ds_op_type_e type)
+{
+    switch (type) {
+
+    case DS_OP_STATUS:
+    case DS_OP_ENTITY_GET:
+    case DS_OP_LIST:
+    case DS_OP_ENTITY_LIST:
+    case DS_OP_STATS:
+        return 1;
+
+    default:
+        return 0;
+    }
+}
