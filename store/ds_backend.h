@@ -59,6 +59,8 @@ int dsi_op_is_read(ds_op_type_e type);
 void dsi_store_take(ds_store_t *st, ds_op_t *op);
 /* calls op->done() of a taken op, exactly once */
 void dsi_store_answer(ds_store_t *st, ds_op_t *op);
+/* a taken op whose done() the backend called itself */
+void dsi_store_answered(ds_store_t *st, ds_op_t *op);
 /* a line for the host's log, printf-like, when the host wants the level */
 void dsi_store_log(ds_store_t *st, ds_log_e level, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -136,6 +136,15 @@ dsi_store_answer(ds_store_t *st, ds_op_t *op)
 
     op->done(op);
 
+    dsi_store_answered(st, op);
+}
+
+
+void
+dsi_store_answered(ds_store_t *st, ds_op_t *op)
+{
+    (void) op;
+
     if (--st->busy == 0 && st->host.pending != NULL) {
         st->host.pending(st->host.data, 0);
     }

@@ -42,11 +42,14 @@ typedef struct {
     size_t              queued;
     ds_op_t            *batch;          /* being applied */
     size_t              batch_n;
+    ds_op_t            *reads;          /* reads_later: to answer */
+    ds_op_t           **reads_last;
     int64_t             flush_ms;
     ds_event_t          task;           /* a batch in a task */
     ds_event_t          apply;          /* a batch in the loop */
     ds_event_t          sync;           /* a flush in a task */
     ds_event_t          flush;          /* the flush timer */
+    ds_event_t          read;           /* reads_later: answers them */
 
     /* set by the task, read in the loop once it is done */
     int64_t             took;           /* µs */
@@ -57,6 +60,7 @@ typedef struct {
     unsigned            busy:1;         /* a batch is being applied */
     unsigned            syncing:1;
     unsigned            dirty:1;        /* written since the last flush */
+    unsigned            reads_later:1;
 } dsi_lmdb_t;
 
 
@@ -76,6 +80,7 @@ static void dsi_lmdb_apply_handler(ds_event_t *ev);
 static void dsi_lmdb_flush_handler(ds_event_t *ev);
 static void dsi_lmdb_sync_work(ds_event_t *ev);
 static void dsi_lmdb_sync_done(ds_event_t *ev);
+static void dsi_lmdb_read_handler(ds_event_t *ev);
 
 
 const dsi_backend_t  dsi_backend_lmdb = {
@@ -106,7 +111,9 @@ dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
 
     lm->store = st;
     lm->last = &lm->queue;
+    lm->reads_last = &lm->reads;
     lm->loop = (conf->writes == DS_WRITES_LOOP || host->run == NULL);
+    lm->reads_later = (conf->reads_later != 0);
 
     lm->task.work = dsi_lmdb_task_work;
     lm->task.handler = dsi_lmdb_task_done;
@@ -114,16 +121,19 @@ dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
     lm->sync.work = dsi_lmdb_sync_work;
     lm->sync.handler = dsi_lmdb_sync_done;
     lm->flush.handler = dsi_lmdb_flush_handler;
+    lm->read.handler = dsi_lmdb_read_handler;
 
     lm->task.data = lm;
     lm->apply.data = lm;
     lm->sync.data = lm;
     lm->flush.data = lm;
+    lm->read.data = lm;
 
     if (host->init(host->data, &lm->task) != 0
         || host->init(host->data, &lm->apply) != 0
         || host->init(host->data, &lm->sync) != 0
-        || host->init(host->data, &lm->flush) != 0)
+        || host->init(host->data, &lm->flush) != 0
+        || host->init(host->data, &lm->read) != 0)
     {
         snprintf(err, errlen, "out of memory");
         free(lm);
@@ -165,6 +175,7 @@ dsi_lmdb_close(ds_store_t *st)
 
     host->cancel(host->data, &lm->flush);
     host->cancel(host->data, &lm->apply);
+    host->cancel(host->data, &lm->read);
 
     ds_env_close(lm->env);
     free(lm);
@@ -196,8 +207,22 @@ dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
     dsi_lmdb_t  *lm = st->be;
 
     if (dsi_op_is_read(op->type)) {
-        /* the map is at hand: done() runs in the read txn, now */
-        (void) ds_op_read(lm->env, op);
+
+        if (!lm->reads_later) {
+            /* the map is at hand: done() runs in the read txn, now */
+            (void) ds_op_read(lm->env, op);
+            return;
+        }
+
+        /* as a network backend: the answer comes after this event */
+
+        dsi_store_take(st, op);
+
+        op->next = NULL;
+        *lm->reads_last = op;
+        lm->reads_last = &op->next;
+
+        st->host.post(st->host.data, &lm->read, 0);
         return;
     }
 
@@ -278,7 +303,7 @@ dsi_lmdb_take(dsi_lmdb_t *lm, const char *where)
     lm->queued = 0;
 
     dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": batch "
-                  "of %zu ops started in %s", lm->store->name, lm->batch_n,
+                  "of %zu started in %s", lm->store->name, lm->batch_n,
                   where);
 }
 
@@ -343,13 +368,13 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
     }
 
     dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": batch of %zu "
-                  "ops applied: %zu applied, %zu refused, %zu failed, "
-                  "%lldus", st->name, lm->batch_n, applied, refused, failed,
-                  (long long) lm->took);
+                  "applied in %lldus: %zu ok, %zu refused, %zu failed",
+                  st->name, lm->batch_n, (long long) lm->took, applied,
+                  refused, failed);
 
     if (applied) {
-        dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": batch "
-                      "committed", st->name);
+        dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": batch of "
+                      "%zu committed", st->name, lm->batch_n);
 
         lm->dirty = 1;
 
@@ -364,6 +389,11 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
         host->wake(host->data);
     }
 
+    /* each op is answered now, in the order it was submitted */
+
+    dsi_store_log(st, DS_LOG_DEBUG, "durable batch of %zu writes to store "
+                  "\"%s\" done", lm->batch_n, st->name);
+
     st->batch = lm->batch_n;
 
     for (op = lm->batch, lm->batch = NULL; op; op = next) {
@@ -374,9 +404,6 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
     }
 
     st->batch = 0;
-
-    dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": batch of %zu "
-                  "ops answered", st->name, lm->batch_n);
 }
 
 
@@ -474,12 +501,39 @@ dsi_lmdb_sync_done(ds_event_t *ev)
 
     lm->syncing = 0;
 
-    dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": flushed: "
+    dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\" flushed: "
                   "%d", lm->store->name, lm->sync_rc);
 
     if (lm->sync_rc != DS_OK) {
         dsi_store_log(lm->store, DS_LOG_ALERT, "durable: flushing store "
                       "\"%s\" failed: %s", lm->store->name,
                       ds_strerror(lm->sync_rc));
+    }
+}
+
+
+/* reads_later: what was submitted before this event, answered now */
+
+static void
+dsi_lmdb_read_handler(ds_event_t *ev)
+{
+    ds_op_t     *op, *next;
+    dsi_lmdb_t  *lm;
+
+    lm = ev->data;
+
+    op = lm->reads;
+    lm->reads = NULL;
+    lm->reads_last = &lm->reads;
+
+    dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": reads "
+                  "answered later", lm->store->name);
+
+    for ( /* void */ ; op; op = next) {
+        next = op->next;
+        op->next = NULL;
+
+        (void) ds_op_read(lm->env, op);
+        dsi_store_answered(lm->store, op);
     }
 }

@@ -1113,6 +1113,9 @@ typedef struct {
     ds_writes_e         writes;
     int64_t             flush_ms;       /* sync=off: fsync so often, in a
                                            task; 0: never */
+    int                 reads_later;    /* answer reads after the loop's
+                                           events, as a network backend
+                                           does: tests of front ends */
 } ds_store_conf_t;
 
 /* more ops follow at once: do not start a batch before the last one */

@@ -5,7 +5,8 @@
  * run in it (work, then handler), a commit gate the test can hold. Checks
  * the contract of durable_store.h: batching, refusals that do not fail
  * their neighbours, done() exactly once, the busy count, thread and loop
- * mode, reads answered before submit returns, the flush of sync=off.
+ * mode, reads answered before submit returns (or after the event, with
+ * reads_later), the flush of sync=off.
  */
 
 
@@ -64,8 +65,10 @@ static void t_store_loop(void);
 static void t_store_no_thread(void);
 static void t_store_chain(void);
 static void t_store_flush(void);
+static void t_store_late_reads(void);
 static ds_store_t *t_store_open(t_host_t *h, const char *dir,
     ds_writes_e writes, ds_sync_e sync, int64_t flush_ms);
+static ds_store_t *t_store_open_conf(t_host_t *h, ds_store_conf_t *conf);
 static void t_turn(t_host_t *h);
 static void t_start(t_sop_t *s, ds_store_t *st, t_host_t *h,
     const char *id);
@@ -93,6 +96,7 @@ t_store(void)
     t_store_no_thread();
     t_store_chain();
     t_store_flush();
+    t_store_late_reads();
 }
 
 
@@ -419,15 +423,102 @@ t_store_flush(void)
 }
 
 
+/* reads_later: a read is answered after the event, as over a network */
+
+static void
+t_store_late_reads(void)
+{
+    char             *dir;
+    t_sop_t           w, r, r2;
+    t_host_t          h;
+    ds_store_t       *st;
+    ds_store_conf_t   conf;
+
+    dir = t_tmpdir();
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "late";
+    conf.env.path = dir;
+    conf.env.map_size = 16 * 1024 * 1024;
+    conf.writes = DS_WRITES_THREAD;
+    conf.reads_later = 1;
+
+    st = t_store_open_conf(&h, &conf);
+
+    t_start(&w, st, &h, "late");
+    ds_store_submit(st, &w.op, 0);
+    t_turn(&h);
+    T_INT(w.op.rc, DS_OK);
+
+    t_start(&r, st, &h, "late");
+    r.op.type = DS_OP_STATUS;
+    r.op.in.control.id = t_s("late");
+
+    t_start(&r2, st, &h, "gone");
+    r2.op.type = DS_OP_STATUS;
+    r2.op.in.control.id = t_s("gone");
+    r.then = &r2.op;
+
+    ds_store_submit(st, &r.op, 0);
+
+    /* not answered yet: pending, and the process must not exit */
+    T_INT(r.done, 0);
+    T_INT(ds_store_busy(st), 1);
+    T_INT(h.pending, 1);
+
+    t_turn(&h);
+
+    T_INT(r.done, 1);
+    T_INT(r.op.rc, DS_OK);
+    T_INT(r.inst.status, DS_PENDING);
+    T_INT(r.busy, 1);
+
+    /* the read its done() submitted waits for the next turn */
+    T_INT(r2.done, 0);
+    T_INT(ds_store_busy(st), 1);
+
+    t_turn(&h);
+
+    T_INT(r2.done, 1);
+    T_INT(r2.op.rc, DS_NOTFOUND);
+    T_INT(ds_store_busy(st), 0);
+    T_INT(h.pending, 0);
+
+    t_turn(&h);
+    T_INT(r.done, 1);
+    T_INT(r2.done, 1);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
 static ds_store_t *
 t_store_open(t_host_t *h, const char *dir, ds_writes_e writes,
     ds_sync_e sync, int64_t flush_ms)
+{
+    ds_store_conf_t  conf;
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "t";
+    conf.backend = DS_BACKEND_LMDB;
+    conf.env.path = dir;
+    conf.env.map_size = 16 * 1024 * 1024;
+    conf.env.sync = sync;
+    conf.writes = writes;
+    conf.flush_ms = flush_ms;
+
+    return t_store_open_conf(h, &conf);
+}
+
+
+static ds_store_t *
+t_store_open_conf(t_host_t *h, ds_store_conf_t *conf)
 {
     int              rc;
     char             err[256];
     ds_host_t        host;
     ds_store_t      *st;
-    ds_store_conf_t  conf;
 
     memset(h, 0, sizeof(t_host_t));
     h->threads = 1;
@@ -447,16 +538,7 @@ t_store_open(t_host_t *h, const char *dir, ds_writes_e writes,
     host.log = t_h_log;
     host.log_level = DS_LOG_DEBUG;
 
-    memset(&conf, 0, sizeof(ds_store_conf_t));
-    conf.name = "t";
-    conf.backend = DS_BACKEND_LMDB;
-    conf.env.path = dir;
-    conf.env.map_size = 16 * 1024 * 1024;
-    conf.env.sync = sync;
-    conf.writes = writes;
-    conf.flush_ms = flush_ms;
-
-    rc = ds_store_open(&st, &conf, &host, err, sizeof(err));
+    rc = ds_store_open(&st, conf, &host, err, sizeof(err));
     if (rc != DS_OK) {
         fprintf(stderr, "ds_store_open: %s\n", err);
         abort();
