@@ -6,10 +6,10 @@
  *
  * What the store holds (instances by status, ready entries by kind, the
  * oldest ready entry, timers, map size and use, readers) is read from the
- * store when the page is asked for, so every worker process answers the
+ * store when the page is asked for, so every process answers the
  * same. What happens in the processes (requests, claims, completions,
  * leases, waits, commits, errors) is counted with atomic adds in a shared
- * memory zone of its own, so the figures are those of all the worker
+ * memory zone of its own, so the figures are those of all the
  * processes together, and they survive a reload.
  */
 
@@ -140,7 +140,7 @@ ngx_http_durable_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
     ngx_slab_pool_t  *shpool;
 
     if (data) {
-        /* a reload goes on counting where the old workers were */
+        /* a reload goes on counting where the old processes were */
         zone->data = data;
         ngx_http_durable_metrics_shm = data;
         return NGX_OK;

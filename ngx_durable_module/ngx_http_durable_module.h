@@ -51,10 +51,10 @@ typedef struct {
     ngx_thread_pool_t          *thread_pool; /* NULL: writes in the loop */
 #endif
 
-    ds_env_t                   *env;        /* per worker process */
-    void                       *writer;     /* per worker process */
+    ds_env_t                   *env;        /* per process */
+    void                       *writer;     /* per process */
     time_t                      retry;      /* next open attempt */
-    ngx_event_t                 reader_ev;  /* per worker process */
+    ngx_event_t                 reader_ev;  /* per process */
 } ngx_http_durable_store_t;
 
 
@@ -150,7 +150,7 @@ struct ngx_http_durable_ctx_s {
     unsigned                    show_output:1;
     unsigned                    return500:1;
 
-    /* worker claims */
+    /* claims of the worker protocol */
     ngx_uint_t                  claim_max;
     u_char                     *claim_tokens;
     ngx_msec_t                  claim_wait;
@@ -175,15 +175,6 @@ struct ngx_http_durable_ctx_s {
 
 typedef ngx_int_t (*ngx_http_durable_handler_pt)(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
-
-
-ngx_int_t ngx_http_durable_store_ready(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
-ngx_int_t ngx_http_durable_store_error(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, int rc, const char *what);
-ngx_int_t ngx_http_durable_read_body(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
-void ngx_http_durable_random(u_char *buf, size_t len);
 
 
 extern ngx_module_t  ngx_http_durable_module;

@@ -2,21 +2,21 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * Holding a request without blocking the worker process, until what it
- * waits for happens or its deadline passes.  Every write that may change
- * what a waiting request reads bumps the notification counter in shared
- * memory (ngx_http_durable_notify.c), in whichever nginx worker process
- * made it.  A waiting request looks at that counter every
+ * Holding a request without blocking its process, until what it waits
+ * for happens or its deadline passes.  Every write that may change what a
+ * waiting request reads bumps the notification counter in shared memory
+ * (ngx_http_durable_notify.c), in whichever nginx process made it.  A
+ * waiting request looks at that counter every
  * NGX_HTTP_DURABLE_WAIT_TICK ms, which costs one load, and calls its
  * handler only when the counter moved, when its re-read interval passed
  * without a notification (a write made by a process outside nginx, a
  * purge), or at the deadline: so a thousand idle waits read nothing.
  *
  * The timer is deleted by a cleanup handler if the request ends first (the
- * client went away).  A worker process that shuts down gracefully
+ * client went away).  A process that shuts down gracefully
  * (reload, binary upgrade, quit) answers its waiting requests at their next
  * tick, as if their deadline had come, instead of holding its exit for up
- * to durable_task_max_wait: clients poll again and reach the new workers.
+ * to durable_task_max_wait: clients poll again and reach the new processes.
  */
 
 

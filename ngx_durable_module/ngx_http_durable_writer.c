@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * Group commit. Writes of a store are queued per nginx worker process and
+ * Group commit. Writes of a store are queued per nginx process and
  * applied in batches: one LMDB write transaction (a failing write aborts
  * only itself: see ds_op_batch() in the store), one commit, so one fsync
  * for the whole batch. Requests are answered in the event loop once their
@@ -16,15 +16,15 @@
  * the next iteration of it (a posted event): what they and the current
  * iteration's events queued is one batch, and no thread is woken for it.
  * It first takes the store's commit gate in shared memory; while another
- * worker holds it, the batch waits for the next iteration again, so the
- * event loop does not sleep on LMDB's write lock while nginx's own
- * workers commit (ngx_http_durable_notify.c).
+ * process holds it, the batch waits for the next iteration again, so the
+ * event loop does not sleep on LMDB's write lock while nginx's other
+ * processes commit (ngx_http_durable_notify.c).
  *
- * A worker that shuts down gracefully (reload, binary upgrade, quit) exits
+ * A process that shuts down gracefully (reload, binary upgrade, quit) exits
  * once no timer but cancelable ones is left. A request waiting for its
  * batch has no timer of its own, so a non-cancelable "guard" timer is
  * armed while any write of the process is queued or in the thread: the
- * worker stays until every write it took is applied and answered, and no
+ * process stays until every write it took is applied and answered, and no
  * client ever retries a write that was applied but not answered. In the
  * event loop too, where a write that an answer queues (a purge's next
  * batch) waits for the next iteration.
@@ -105,7 +105,7 @@ ngx_http_durable_writer_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
     wr->apply.data = wr;
     wr->apply.log = cycle->log;
 
-    /* not cancelable: a worker that shuts down waits for its writes */
+    /* not cancelable: a process that shuts down waits for its writes */
     wr->guard.handler = ngx_http_durable_guard_handler;
     wr->guard.data = wr;
     wr->guard.log = cycle->log;
@@ -470,7 +470,7 @@ ngx_http_durable_apply_handler(ngx_event_t *ev)
     gate = ngx_http_durable_gate_try(wr->gate, ev->log);
 
     if (gate == NGX_AGAIN) {
-        /* another worker commits: serve clients meanwhile, then try again */
+        /* another process commits: serve clients meanwhile, then try again */
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
                        "durable store \"%V\": another worker commits",
@@ -497,7 +497,7 @@ ngx_http_durable_apply_handler(ngx_event_t *ev)
 }
 
 
-/* writes are still pending: keep the worker (it re-arms only) */
+/* writes are still pending: keep the process (it re-arms only) */
 
 static void
 ngx_http_durable_guard_handler(ngx_event_t *ev)
@@ -510,7 +510,7 @@ ngx_http_durable_guard_handler(ngx_event_t *ev)
 }
 
 
-/* no write is queued or in the thread: a worker that shuts down may go */
+/* no write is queued or in the thread: a process that shuts down may go */
 
 static void
 ngx_http_durable_guard_done(ngx_http_durable_writer_t *wr)
