@@ -158,12 +158,19 @@ ngx_http_durable_control_done(ngx_http_request_t *r,
 }
 
 
-/* the lifecycle line of an applied control operation, the reason after */
+/*
+ * the lifecycle line of a control operation that changed the status (not
+ * of a suspend of a suspended instance, say), the reason after
+ */
 
 static void
 ngx_http_durable_control_lifecycle(ngx_http_request_t *r, ds_op_t *op)
 {
     const char  *change;
+
+    if (!op->out.control.changed) {
+        return;
+    }
 
     switch (op->type) {
 

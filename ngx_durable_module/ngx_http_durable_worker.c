@@ -195,7 +195,8 @@ ngx_http_durable_work_count(ngx_http_durable_work_t *k, int rc)
 
 
 /*
- * the lifecycle line of a completion that finished an orchestration; a
+ * the lifecycle line of a completion that changed an orchestration's
+ * status (not of a replay, nor of an episode that left it Running); a
  * failure gives the reason of its failing action, if it has one
  */
 
@@ -210,7 +211,8 @@ ngx_http_durable_work_lifecycle(ngx_http_request_t *r,
 
     if (rc != DS_OK
         || k->action != DS_ROUTE_WORK_COMPLETE
-        || k->op.in.work.kind != DS_WORK_ORCHESTRATION)
+        || k->op.in.work.kind != DS_WORK_ORCHESTRATION
+        || !k->op.out.work.changed)
     {
         return;
     }
@@ -219,6 +221,10 @@ ngx_http_durable_work_lifecycle(ngx_http_request_t *r,
     reason.len = 0;
 
     switch (k->op.out.work.status) {
+
+    case DS_RUNNING:
+        change = "running";
+        break;
 
     case DS_COMPLETED:
         change = "completed";

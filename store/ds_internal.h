@@ -45,6 +45,8 @@ enum {
 #define DS_CLAIM_TIMERS     1000
 /* longest chain of sub-orchestrations a rewind follows */
 #define DS_REWIND_DEPTH     8
+/* levels of sub-orchestrations a recursive terminate or purge follows */
+#define DS_TREE_DEPTH       16
 
 #define DS_MAX_DBS          16
 
@@ -128,7 +130,8 @@ void dsi_buf_reset(ds_buf_t *b);
 void dsi_buf_free(ds_buf_t *b);
 void dsi_buf_add(ds_buf_t *b, const char *s, size_t len);
 void dsi_ev_open(ds_buf_t *b);
-void dsi_ev_begin(ds_buf_t *b, const char *type, int64_t now);
+void dsi_ev_begin(ds_buf_t *b, const char *type, int64_t event_id,
+    int64_t now);
 void dsi_ev_str(ds_buf_t *b, const char *field, ds_str_t s);
 void dsi_ev_json(ds_buf_t *b, const char *field, ds_str_t json);
 void dsi_ev_int(ds_buf_t *b, const char *field, int64_t v);
@@ -193,9 +196,19 @@ int dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
 
 /* ds_orchestration_start.c: starting (sub-)orchestrations */
-int dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
-    ds_str_t input, int64_t now, ds_str_t parent_id, int64_t parent_task,
-    uint64_t parent_execution, ds_instance_t *inst);
+typedef struct {
+    ds_str_t            name;
+    ds_str_t            input;
+    ds_str_t            version;        /* len 0: none */
+    ds_str_t            tags;           /* checked JSON object; len 0 */
+    int64_t             scheduled;      /* µs; 0: at once */
+    ds_str_t            parent_id;      /* len 0: no parent */
+    int64_t             parent_task;
+    uint64_t            parent_execution;
+} dsi_start_t;
+
+int dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
+    int64_t now, ds_instance_t *inst);
 int dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     int64_t parent_task, uint64_t parent_execution, int failed,
     ds_str_t result, ds_str_t reason, ds_str_t details, int64_t now);
@@ -229,6 +242,8 @@ typedef struct {
     uint8_t             done_lease[DS_LEASE_LEN];
     uint64_t            done_digest;    /* 0: not known */
     ds_str_t            state;
+    ds_str_t            owner;          /* the lock holder; len 0: none */
+    ds_str_t            cs;             /* its critical section */
 } ds_erec_t;
 
 /* one item of any kind as the engine sees it; the kind's get sets it up */
@@ -323,6 +338,12 @@ void dsi_digest_str(dsi_digest_t *d, ds_str_t s);
 uint64_t dsi_digest_end(const dsi_digest_t *d);
 
 
+/* ds_orchestration_complete.c */
+int dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub,
+    ds_str_t id, const uint8_t *lease, const ds_action_t *actions,
+    size_t nactions, int64_t now, ds_status_e *status, int *changed);
+
+
 /* ds_activity.c: activity work items */
 int dsi_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, ds_str_t name, ds_str_t input, int64_t now);
@@ -343,7 +364,10 @@ int dsi_timer_first(ds_txn_t *txn, ds_str_t hub, int64_t *due);
 int dsi_entity_id(ds_str_t name, ds_str_t key, unsigned char *buf,
     ds_str_t *eid);
 int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
-    int64_t *ready_at);
+    int64_t *ready_at, int *locked);
+int dsi_entity_canon(ds_str_t id, unsigned char *buf, ds_str_t *eid);
+int dsi_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,
+    int64_t now);
 
 
 /* ds_counts.c: counts of index entries, per hub */
@@ -382,6 +406,8 @@ typedef int (*dsi_seq_each_pt)(ds_txn_t *txn, uint64_t seq,
 
 int dsi_seq_each(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t upto, dsi_seq_each_pt fn, void *data);
+int dsi_seq_each_from(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t from, uint64_t upto, dsi_seq_each_pt fn, void *data);
 
 
 /* ds_json.c */

@@ -11,6 +11,8 @@
  */
 
 
+#include <string.h>
+
 #include "ds_internal.h"
 
 
@@ -47,7 +49,9 @@ static const struct {
     { "reading", 0 },                   /* DS_OP_ENTITY_GET */
     { "listing", 0 },                   /* DS_OP_LIST */
     { "listing", 0 },                   /* DS_OP_ENTITY_LIST */
-    { "reading", 0 }                    /* DS_OP_STATS */
+    { "reading", 0 },                   /* DS_OP_STATS */
+    { "reading", 0 },                   /* DS_OP_HISTORY */
+    { "cleaning entities", 1 }          /* DS_OP_ENTITY_CLEAN */
 };
 
 
@@ -56,10 +60,12 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
 {
     int            rc;
     int64_t        now;
+    uint64_t       writes;
     ds_status_e    status;
     ds_instance_t  inst;
 
     now = op->now ? op->now : ds_time_now();
+    writes = ds_txn_writes(txn);
 
     switch (op->type) {
 
@@ -75,8 +81,11 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
         break;
 
     case DS_OP_TERMINATE:
-        rc = ds_op_terminate(txn, op->hub, op->in.control.id,
-                             op->in.control.data, now);
+        rc = op->in.control.recurse
+             ? ds_op_terminate_tree(txn, op->hub, op->in.control.id,
+                                    op->in.control.data, now)
+             : ds_op_terminate(txn, op->hub, op->in.control.id,
+                               op->in.control.data, now);
         break;
 
     case DS_OP_SUSPEND:
@@ -106,7 +115,17 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
 
     case DS_OP_PURGE:
         status = DS_RUNNING;
-        rc = ds_op_purge(txn, op->hub, op->in.control.id, &status);
+        op->out.control.purged = 0;
+
+        if (op->in.control.recurse) {
+            rc = ds_op_purge_tree(txn, op->hub, op->in.control.id, &status,
+                                  &op->out.control.purged);
+
+        } else {
+            rc = ds_op_purge(txn, op->hub, op->in.control.id, &status);
+            op->out.control.purged = (rc == DS_OK);
+        }
+
         op->out.control.status = status;
         break;
 
@@ -128,6 +147,17 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
                               op->in.entity.input, now);
         break;
 
+    case DS_OP_ENTITY_CLEAN:
+        rc = ds_entity_clean(txn, op->hub, op->in.entity_clean.token_in,
+                             op->in.entity_clean.max,
+                             op->in.entity_clean.remove_empty,
+                             op->in.entity_clean.release_orphaned, now,
+                             &op->out.entity_clean.removed,
+                             &op->out.entity_clean.released,
+                             op->in.entity_clean.token,
+                             &op->out.entity_clean.token_len);
+        break;
+
     case DS_OP_WORK_CLAIM:
         rc = ds_op_apply_claim(txn, op, now);
         break;
@@ -140,6 +170,21 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
 
     default:
         rc = DS_INVALID;
+        break;
+    }
+
+    switch (op->type) {
+
+    case DS_OP_TERMINATE:
+    case DS_OP_SUSPEND:
+    case DS_OP_RESUME:
+    case DS_OP_REWIND:
+        /* these write exactly when they change the status */
+        op->out.control.changed = (rc == DS_OK
+                                   && ds_txn_writes(txn) != writes);
+        break;
+
+    default:
         break;
     }
 
@@ -168,11 +213,13 @@ static int
 ds_op_apply_start(ds_txn_t *txn, ds_op_t *op, int64_t now)
 {
     int            rc;
-    ds_str_t       name, input;
-    ds_instance_t  inst;
+    ds_str_t         name, input;
+    ds_instance_t    inst;
+    ds_start_opts_t  opts;
 
     name = op->in.start.name;
     input = op->in.start.input;
+    opts = op->in.start.opts;
 
     if (op->type == DS_OP_RESTART) {
         rc = ds_instance_get(txn, op->hub, op->in.start.from, &inst);
@@ -180,12 +227,17 @@ ds_op_apply_start(ds_txn_t *txn, ds_op_t *op, int64_t now)
             return rc;
         }
 
-        /* ds_op_start copies name and input before it writes */
+        /* the start copies the strings before it writes */
         name = inst.name;
         input = inst.input;
+
+        memset(&opts, 0, sizeof(ds_start_opts_t));
+        opts.version = inst.version;
+        opts.tags = inst.tags;
     }
 
-    rc = ds_op_start(txn, op->hub, op->in.start.id, name, input, now, &inst);
+    rc = ds_op_start_opts(txn, op->hub, op->in.start.id, name, input, &opts,
+                          now, &inst);
 
     if (rc == DS_CONFLICT) {
         op->out.start.status = inst.status;
@@ -315,11 +367,13 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
     switch (op->in.work.kind) {
 
     case DS_WORK_ORCHESTRATION:
-        return ds_work_complete_orchestration(txn, op->hub, op->in.work.id,
-                                              op->in.work.lease,
-                                              op->in.work.actions,
-                                              op->in.work.nactions, now,
-                                              &op->out.work.status);
+        return dsi_work_complete_orchestration(txn, op->hub,
+                                               op->in.work.id,
+                                               op->in.work.lease,
+                                               op->in.work.actions,
+                                               op->in.work.nactions, now,
+                                               &op->out.work.status,
+                                               &op->out.work.changed);
 
     case DS_WORK_ACTIVITY:
         return ds_work_complete_activity(txn, op->hub, op->in.work.id,
@@ -330,10 +384,14 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
                                          op->in.work.details, now);
 
     default:
-        return ds_work_complete_entity(txn, op->hub, op->in.work.id, key,
-                                       op->in.work.lease,
-                                       op->in.work.delete_state,
-                                       op->in.work.result, now);
+        return ds_work_complete_entity_results(txn, op->hub, op->in.work.id,
+                                               key, op->in.work.lease,
+                                               op->in.work.delete_state,
+                                               op->in.work.result,
+                                               op->in.work.results,
+                                               op->in.work.nresults,
+                                               op->in.work.actions,
+                                               op->in.work.nactions, now);
     }
 }
 
@@ -539,6 +597,25 @@ ds_op_read(ds_env_t *env, ds_op_t *op)
             /* done() reads what it needs in this snapshot */
             break;
 
+        case DS_OP_HISTORY:
+            op->out.history.next = 0;
+            rc = ds_instance_get(txn, op->hub, op->in.history.id, &inst);
+
+            if (rc == DS_OK) {
+                op->out.history.execution = inst.execution;
+                op->out.history.status = inst.status;
+
+                rc = ds_history_chunk(txn, op->hub, op->in.history.id,
+                                      op->in.history.from,
+                                      op->in.history.max_events,
+                                      op->in.history.max_bytes,
+                                      op->in.history.item,
+                                      op->in.history.item_data,
+                                      &op->out.history.next);
+            }
+
+            break;
+
         default:
             rc = DS_INVALID;
             break;
@@ -630,7 +707,11 @@ ds_op_space(ds_op_t *op, ds_space_t *sp)
 }
 
 
-/* whether a backend answers the type with ds_op_read() (a read) */
+/*
+ * Whether a backend answers the type with ds_op_read() (a read); every
+ * type ds_op_read() serves is listed here, or the LMDB backend queues it
+ * as a write (t_store.c checks the reads).
+ */
 
 int
 dsi_op_is_read(ds_op_type_e type)
@@ -642,6 +723,7 @@ dsi_op_is_read(ds_op_type_e type)
     case DS_OP_LIST:
     case DS_OP_ENTITY_LIST:
     case DS_OP_STATS:
+    case DS_OP_HISTORY:
         return 1;
 
     default:

@@ -140,6 +140,15 @@ typedef struct {
     uint8_t             done_lease[DS_LEASE_LEN];   /* last completion */
     uint64_t            done_digest;    /* of the last completion; 0: not
                                            known (an older record) */
+
+    /*
+     * Appended for the Durable Task SDKs (record version 5; an older
+     * record reads as none of them): what the start asked for.
+     */
+    int64_t             scheduled_start;    /* µs; 0: at once */
+    ds_str_t            version;        /* len 0: none */
+    ds_str_t            tags;           /* JSON object of strings, compact;
+                                           len 0: none */
 } ds_instance_t;
 
 
@@ -235,6 +244,17 @@ int ds_history_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int ds_history_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data);
 int ds_history_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
+/*
+ * A history in chunks (gRPC's StreamInstanceHistory): the events with
+ * seq >= from (0 or 1: from the first), at most max_events of them and
+ * at most max_bytes of event text (0: no bound; the first event is read
+ * whatever its size); *next: the seq to read the next chunk from, 0 when
+ * this chunk reached the end. A history is numbered from 1 in order; a
+ * new execution (restart, ContinueAsNew) numbers its own from 1 again.
+ */
+int ds_history_chunk(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    uint64_t from, size_t max_events, size_t max_bytes, ds_event_cb cb,
+    void *data, uint64_t *next);
 
 /*
  * ds_inbox_append() numbers the message from the record's inbox counter
@@ -259,6 +279,27 @@ int ds_inbox_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
 
 int ds_op_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     ds_str_t input, int64_t now, ds_instance_t *inst);
+
+/*
+ * What a start may carry besides name and input (DS_OP_START). Zeroed, it
+ * is ds_op_start(). tags: a JSON object whose members are strings, or len
+ * 0 (DS_INVALID otherwise, as a version of more than DS_NAME_MAX bytes).
+ * scheduled: the instance stays Pending and is not handed to workers
+ * before then; 0 or a time past: at once. replace: the id reuse policy,
+ * see DS_OP_START.
+ */
+typedef struct {
+    ds_str_t            version;
+    ds_str_t            tags;
+    int64_t             scheduled;      /* µs; 0: at once */
+    unsigned            replace;        /* DS_STATUS_MASK bits */
+} ds_start_opts_t;
+
+int ds_op_start_opts(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t name, ds_str_t input, const ds_start_opts_t *opts, int64_t now,
+    ds_instance_t *inst);
+/* DS_OK when tags is len 0 or a JSON object of string members */
+int ds_tags_check(ds_str_t tags);
 int ds_op_raise_event(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t name, ds_str_t data, int64_t now);
 int ds_op_terminate(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -271,6 +312,19 @@ int ds_op_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t reason, int64_t now);
 int ds_op_purge(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_status_e *status);
+/*
+ * Recursive forms (gRPC's TerminateInstance and PurgeInstances with
+ * recursive): the instance, then the sub-orchestrations its history
+ * says it started and that still name it as parent, and theirs, 16
+ * levels down. Terminate answers as ds_op_terminate() for the instance
+ * and goes on to its active children only when it terminated it; purge
+ * answers as ds_op_purge(), leaves active children alone and counts in
+ * *purged every instance it deleted.
+ */
+int ds_op_terminate_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t reason, int64_t now);
+int ds_op_purge_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_status_e *status, size_t *purged);
 
 
 /* statuses */
@@ -353,7 +407,8 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  * messages delivered under the lease are exactly those with seq <= upto
  * (messages that arrive later have greater seqs and wait for the next
  * episode); they are in history shape already: ExecutionStarted {Name,
- * Input}, EventRaised {Name, Input}, TaskCompleted {TaskScheduledId,
+ * Input, and Version, Tags, ScheduledStartTime when the start had them},
+ * EventRaised {Name, Input}, TaskCompleted {TaskScheduledId,
  * Result}, TaskFailed {TaskScheduledId, Reason, Details}, TimerFired
  * {TimerId, FireAt}, SubOrchestrationInstanceCompleted {TaskScheduledId,
  * Result}, SubOrchestrationInstanceFailed {TaskScheduledId, Reason,
@@ -363,17 +418,26 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  * item->name, item->key, item->upto, ...); each is
  * {"operation":"..","input":..,"timestamp":".."}.
  *
- * Every event the store writes is {"EventType":"..","Timestamp":"..",...}
- * (ds_time_format_frac). A completion appends to the history:
+ * Every event the store writes is {"EventType":"..","Timestamp":"..",
+ * "EventId":n,...} (ds_time_format_frac). EventId is the action's id for
+ * what an action made (TaskScheduled, TimerCreated,
+ * SubOrchestrationInstanceCreated, EventSent, ExecutionCompleted: the
+ * JSON worker protocol gives -1 where it takes no id), -1 for every
+ * other event, as the Durable Task Framework records them; results refer
+ * to their action by TaskScheduledId or TimerId. A completion appends to
+ * the history:
  * OrchestratorStarted, the delivered messages as stored, one event per
  * action (TaskScheduled {EventId, Name, Input}, TimerCreated {EventId,
  * FireAt}, SubOrchestrationInstanceCreated {EventId, Name, InstanceId,
- * Input}, EventSent {EventId -1, InstanceId, Name, Input} for raiseEvent
- * and for signalEntity (InstanceId "@name@key", Name the operation),
+ * Input, Version if any}, EventSent {EventId, InstanceId, Name, Input}
+ * for raiseEvent and for signalEntity (InstanceId "@name@key", Name the
+ * operation),
  * ExecutionCompleted {OrchestrationStatus 1, Result} or {3, Result: the
  * reason, FailureDetails {Reason, Details}}), OrchestratorCompleted. A
  * ContinueAsNew clears the history instead and queues ExecutionStarted
- * {Name, Input} ahead of messages that arrived meanwhile.
+ * {Name, Input, Version, Tags} (version: the action's when it has one)
+ * and the events it carries over ahead of messages that arrived
+ * meanwhile.
  *
  * Answers of the completions:
  *   orchestration: DS_NOTFOUND (gone), DS_OK with *status = the status
@@ -509,7 +573,10 @@ typedef enum {
     DS_ACT_SET_CUSTOM_STATUS,
     DS_ACT_COMPLETE,
     DS_ACT_FAIL,
-    DS_ACT_CONTINUE_AS_NEW
+    DS_ACT_CONTINUE_AS_NEW,
+    DS_ACT_CALL_ENTITY,         /* an operation whose result comes back */
+    DS_ACT_LOCK_ENTITIES,       /* a critical section's lock request */
+    DS_ACT_UNLOCK_ENTITY        /* the end of it, one per entity */
 } ds_action_type_e;
 
 typedef struct {
@@ -525,6 +592,19 @@ typedef struct {
     ds_str_t            reason;         /* fail: JSON string */
     ds_str_t            details;        /* fail: JSON */
     int64_t             fire_at;        /* timer, µs */
+    ds_str_t            version;        /* sub-orchestration; len 0: none */
+    ds_str_t            tags;           /* sub-orchestration: JSON object
+                                           of strings; len 0: none */
+    ds_str_t            request_id;     /* call, signal: the requestId
+                                           (a signal without one is
+                                           recorded as EventSent); lock,
+                                           unlock: the critical section */
+    const ds_str_t     *lock_set;       /* lock: entity ids "@name@key" */
+    size_t              nlock;
+    const ds_str_t     *carryover;      /* continueAsNew: events for the
+                                           new execution, history-shaped
+                                           JSON objects */
+    size_t              ncarryover;
 } ds_action_t;
 
 /*
@@ -541,7 +621,9 @@ typedef enum {
     DS_ACTION_NOT_LAST,         /* a finishing action before the last */
     DS_ACTION_ID_NEGATIVE,      /* a schedule id below 0 */
     DS_ACTION_ID_TWICE,         /* a schedule id used before */
-    DS_ACTION_NAME              /* a name or id: see the name fault */
+    DS_ACTION_NAME,             /* a name or id: see the name fault */
+    DS_ACTION_VALUE             /* a value: tags not an object of strings,
+                                   a version too long, a lock set empty */
 } ds_action_error_e;
 
 typedef enum {
@@ -550,7 +632,9 @@ typedef enum {
     DS_FIELD_INSTANCE_ID,       /* sub-orchestration id, event target */
     DS_FIELD_ENTITY_NAME,
     DS_FIELD_ENTITY_KEY,
-    DS_FIELD_ENTITY             /* name and key together */
+    DS_FIELD_ENTITY,            /* name and key together */
+    DS_FIELD_VALUE,             /* tags, version, lock set */
+    DS_FIELD_REQUEST_ID         /* request or critical section id */
 } ds_action_field_e;
 
 typedef struct {
@@ -561,6 +645,42 @@ typedef struct {
     unsigned            defaulted:1;
     ds_name_fault_t     name;
 } ds_action_fault_t;
+
+
+/*
+ * Entities as the Durable Task SDKs use them (ds_entity.c). An
+ * orchestration calls an entity (DS_ACT_CALL_ENTITY, name the operation):
+ * the call waits in the entity's queue like a signal, and when a
+ * completion runs it, the caller's inbox gets EntityOperationCompleted
+ * {RequestId, Output} or EntityOperationFailed {RequestId, Reason,
+ * Details} from the result of the same position (ds_entity_result_t; no
+ * result given: completed, output null). A critical section: the
+ * orchestration sends DS_ACT_LOCK_ENTITIES with its lock set (the SDKs
+ * sort it); the request goes to the first entity, and each entity, when
+ * the request reaches the front of its queue, is locked by the
+ * orchestration and passes the request on to the next one; the last
+ * tells the orchestration EntityLockGranted {CriticalSectionId}. A locked
+ * entity runs only the operations its holder sends, in order; the others
+ * wait. DS_ACT_UNLOCK_ENTITY (once per locked entity) unlocks it after
+ * the holder's operations sent before. Lock and unlock requests never
+ * reach a worker. History events of these actions: EntityOperationCalled
+ * {EventId, RequestId, Operation, Input, TargetInstanceId},
+ * EntityOperationSignaled (the same, for a signal with a request_id),
+ * EntityLockRequested {EventId, CriticalSectionId, LockSet, Position 0},
+ * EntityUnlockSent {EventId, CriticalSectionId, TargetInstanceId}. An
+ * entity operation as ds_entity_read_ops() hands it out:
+ * {"operation","input","timestamp"}, and for a call also "requestId",
+ * "parentInstanceId" and "parentExecution".
+ */
+
+#define DS_LOCK_SET_MAX     64
+
+typedef struct {
+    int                 failed;
+    ds_str_t            output;         /* JSON, len 0: null */
+    ds_str_t            reason;         /* failed: JSON */
+    ds_str_t            details;        /* failed: JSON */
+} ds_entity_result_t;
 
 
 /*
@@ -599,6 +719,18 @@ int ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
     int64_t now);
+/*
+ * The same with the results of the operations, in their order, and what
+ * they do: actions of type DS_ACT_SIGNAL_ENTITY (entity_name, entity_key,
+ * name the operation, input) and DS_ACT_START_SUB (instance_id, name,
+ * input, version, tags: an orchestration without parent; an active one
+ * of that id is left as it is). DS_INVALID for other actions or bad
+ * names, before anything is written.
+ */
+int ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub,
+    ds_str_t name, ds_str_t key, const uint8_t *lease, int delete_state,
+    ds_str_t state, const ds_entity_result_t *results, size_t nresults,
+    const ds_action_t *actions, size_t nactions, int64_t now);
 
 /*
  * id: instance id or entity name; key: entity key; task_id: activity.
@@ -645,6 +777,7 @@ typedef struct {
     ds_str_t            key;
     ds_str_t            state;          /* JSON text, len 0 = no state */
     int64_t             last_op;        /* µs */
+    ds_str_t            locked_by;      /* the lock holder; len 0: none */
 } ds_entity_t;
 
 typedef int (*ds_entity_cb)(void *data, const ds_entity_t *entity);
@@ -653,7 +786,17 @@ int ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, ds_str_t operation, ds_str_t input, int64_t now);
 int ds_entity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     ds_entity_t *entity);
-/* the queued operations with seq <= upto (ds_work_item_t.upto) */
+/*
+ * CleanEntityStorage over at most max entity records after the token (an
+ * entity list token, DS_TOKEN_MAX): with release_orphaned, a lock whose
+ * holder is gone or terminal is released; with remove_empty, an entity
+ * without state, queue, lock or live lease is removed. *token_len is 0
+ * when no entity is left to examine.
+ */
+int ds_entity_clean(ds_txn_t *txn, ds_str_t hub, ds_str_t token_in,
+    size_t max, int remove_empty, int release_orphaned, int64_t now,
+    size_t *removed, size_t *released, char *token, size_t *token_len);
+/* the runnable queued operations with seq <= upto (ds_work_item_t.upto) */
 int ds_entity_read_ops(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, uint64_t upto, ds_event_cb cb, void *data);
 int ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
@@ -713,12 +856,20 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * The contract of each type; every one may also answer DS_FULL (the map
  * is full; nothing written) and DS_ERROR (I/O; nothing written):
  *
- * DS_OP_START        in.start: id, name, input (JSON, len 0 = null).
- *                    Creates the instance, Pending, with an
- *                    ExecutionStarted message, or replaces a terminal one.
- *                    DS_CONFLICT: an active instance has the id;
- *                    out.start.status is its status. Not idempotent: a
- *                    retry after success is a conflict.
+ * DS_OP_START        in.start: id, name, input (JSON, len 0 = null),
+ *                    and opts (ds_start_opts_t: version, tags, scheduled
+ *                    start, replace; zero: none). Creates the instance,
+ *                    Pending, with an ExecutionStarted message, ready at
+ *                    the scheduled start. An existing instance: with
+ *                    replace 0 a terminal one is replaced and an active
+ *                    one is DS_CONFLICT; otherwise (gRPC's id reuse
+ *                    policy) one whose status is in replace is replaced,
+ *                    an active one terminated first (ExecutionTerminated,
+ *                    its parent told, as the Scheduler does), and any
+ *                    other is DS_CONFLICT. On DS_CONFLICT out.start.status
+ *                    is its status. DS_INVALID: bad tags or version. Not
+ *                    idempotent: a retry after success is a conflict (or,
+ *                    with replace, a second replacement).
  * DS_OP_RESTART      in.start: id (the new one), from (the instance to
  *                    restart). Starts id with from's name and input; as
  *                    DS_OP_START, plus DS_NOTFOUND when from does not
@@ -726,17 +877,22 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * DS_OP_RAISE_EVENT  in.control: id, name (event), data (JSON). Queues the
  *                    event. DS_NOTFOUND, DS_GONE (terminal), DS_INVALID
  *                    (a bad name). Each retry queues the event again.
- * DS_OP_TERMINATE,   in.control: id, data (the reason, JSON).
- * DS_OP_SUSPEND,     DS_NOTFOUND, DS_GONE (terminal: a retried terminate
- * DS_OP_RESUME       gets it); suspending a suspended instance or
- *                    resuming one that is not suspended is DS_OK and
- *                    changes nothing, so those retries are safe.
+ * DS_OP_TERMINATE,   in.control: id, data (the reason, JSON), recurse
+ * DS_OP_SUSPEND,     (terminate: ds_op_terminate_tree()). DS_NOTFOUND,
+ * DS_OP_RESUME       DS_GONE (terminal: a retried terminate gets it);
+ *                    suspending a suspended instance or resuming one
+ *                    that is not suspended is DS_OK and changes nothing,
+ *                    so those retries are safe. out.control.changed: 1
+ *                    when the status changed, 0 for such a retry.
  * DS_OP_REWIND       in.control: id, data (reason). Rewinds a Failed
- *                    instance. DS_NOTFOUND; DS_PRECONDITION when it is
- *                    not Failed, with out.control.status its status.
- * DS_OP_PURGE        in.control: id. Deletes a terminal instance and all
- *                    that is kept of it. DS_NOTFOUND (also on a retry);
- *                    DS_PRECONDITION when active, out.control.status.
+ *                    instance (out.control.changed 1). DS_NOTFOUND;
+ *                    DS_PRECONDITION when it is not Failed, with
+ *                    out.control.status its status.
+ * DS_OP_PURGE        in.control: id, recurse (ds_op_purge_tree()).
+ *                    Deletes a terminal instance and all that is kept of
+ *                    it; out.control.purged: how many instances.
+ *                    DS_NOTFOUND (also on a retry); DS_PRECONDITION when
+ *                    active, out.control.status.
  * DS_OP_PURGE_BATCH  in.purge: query (created range, status mask), max.
  *                    Deletes at most max terminal instances that match;
  *                    out.purge.deleted, out.purge.more (matches may be
@@ -744,6 +900,12 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * DS_OP_ENTITY_SIGNAL in.entity: name, key, operation, input (JSON).
  *                    Queues an operation, creating the entity.
  *                    DS_INVALID: a bad entity id. Each retry queues again.
+ * DS_OP_ENTITY_CLEAN in.entity_clean: token_in, max, remove_empty,
+ *                    release_orphaned, token (DS_TOKEN_MAX bytes, the
+ *                    caller's): one batch of ds_entity_clean().
+ *                    out.entity_clean: removed, released, token_len (0:
+ *                    done). DS_INVALID: a bad token. A retry examines the
+ *                    same entities again and finds less to do.
  * DS_OP_WORK_CLAIM   in.claim: kind, lease_us, max, tokens (max *
  *                    DS_LEASE_LEN random bytes), filter (names=; may be
  *                    NULL), begin, item and item_data. Leases up to max
@@ -757,13 +919,20 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  *                    (DS_ERROR, nothing claimed).
  * DS_OP_WORK_COMPLETE in.work: kind, key (id, key, task), lease, and the
  *                    kind's result: actions (orchestration), failed,
- *                    result, reason, details (activity), delete_state and
- *                    result as the state (entity). Fenced by the lease:
+ *                    result, reason, details (activity), delete_state,
+ *                    result as the state, the operations' results
+ *                    (results, nresults) and what they sent (actions,
+ *                    nactions: signals, starts) (entity). Fenced by the
+ *                    lease:
  *                    DS_NOTFOUND (no item), DS_CONFLICT (not the current
  *                    lease), DS_GONE (terminal), DS_INVALID (actions);
  *                    an identical retry under the same lease gets the
  *                    first answer, a different one DS_MISMATCH.
- *                    out.work.status: an orchestration's status after.
+ *                    out.work.status: an orchestration's status after;
+ *                    out.work.changed: 1 when this completion changed it
+ *                    (Pending to Running, a finish) or began a new
+ *                    execution, 0 for a retry or an episode that left
+ *                    it as it was.
  * DS_OP_WORK_RENEW   in.work: kind, key, lease, lease_us. Extends the
  *                    lease to now + lease_us (out.work.expires).
  *                    DS_NOTFOUND, DS_CONFLICT. Idempotent.
@@ -787,6 +956,13 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * DS_OP_ENTITY_LIST  in.entity_list: name (len 0: all), from, to, top,
  *                    scan_budget, token_in, item and item_data, token:
  *                    as DS_OP_LIST, over entities with state.
+ * DS_OP_HISTORY      in.history: id, from, max_events, max_bytes, item
+ *                    and item_data: one chunk of the instance's history
+ *                    as ds_history_chunk() reads it, item called for each
+ *                    event before done(). out.history: next (0: the end),
+ *                    execution and status of the instance, so that a
+ *                    reader of several chunks sees a new execution begin.
+ *                    DS_NOTFOUND.
  * DS_OP_STATS        no inputs (hub unused): during done(), the store's
  *                    figures for monitoring through ds_op_counts_each(),
  *                    ds_op_ready_oldest(), ds_op_timers_total() and
@@ -813,6 +989,8 @@ typedef enum {
     DS_OP_LIST,
     DS_OP_ENTITY_LIST,
     DS_OP_STATS,
+    DS_OP_HISTORY,
+    DS_OP_ENTITY_CLEAN,
     DS_OP_COUNT
 } ds_op_type_e;
 
@@ -851,12 +1029,14 @@ struct ds_op_s {
             ds_str_t            name;
             ds_str_t            input;
             ds_str_t            from;   /* restart */
+            ds_start_opts_t     opts;   /* start */
         } start;
 
         struct {
             ds_str_t            id;
             ds_str_t            name;   /* event name */
             ds_str_t            data;   /* event data, or the reason */
+            int                 recurse;    /* terminate, purge */
         } control;
 
         struct {
@@ -896,6 +1076,8 @@ struct ds_op_s {
             ds_str_t            result; /* activity result, entity state */
             ds_str_t            reason;
             ds_str_t            details;
+            const ds_entity_result_t  *results;     /* entity */
+            size_t              nresults;
         } work;
 
         struct {
@@ -916,6 +1098,23 @@ struct ds_op_s {
             void               *item_data;
             char               *token;  /* DS_TOKEN_MAX bytes */
         } entity_list;
+
+        struct {
+            ds_str_t            id;
+            uint64_t            from;
+            size_t              max_events;
+            size_t              max_bytes;
+            ds_event_cb         item;
+            void               *item_data;
+        } history;
+
+        struct {
+            ds_str_t            token_in;
+            size_t              max;
+            int                 remove_empty;
+            int                 release_orphaned;
+            char               *token;  /* DS_TOKEN_MAX bytes */
+        } entity_clean;
     } in;
 
     union {
@@ -925,6 +1124,8 @@ struct ds_op_s {
 
         struct {
             ds_status_e         status;
+            int                 changed;
+            size_t              purged; /* purge: instances deleted */
         } control;
 
         struct {
@@ -939,6 +1140,7 @@ struct ds_op_s {
 
         struct {
             ds_status_e         status;
+            int                 changed;
             int64_t             expires;
         } work;
 
@@ -953,6 +1155,18 @@ struct ds_op_s {
         struct {
             size_t              token_len;
         } list;
+
+        struct {
+            uint64_t            next;
+            uint64_t            execution;
+            ds_status_e         status;
+        } history;
+
+        struct {
+            size_t              removed;
+            size_t              released;
+            size_t              token_len;
+        } entity_clean;
     } out;
 };
 

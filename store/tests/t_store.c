@@ -254,6 +254,19 @@ t_store_reads(void)
     T_INT(miss.op.rc, DS_NOTFOUND);
     T_INT(ds_store_busy(st), 0);
 
+    /* every read type is a read: a history page too */
+
+    t_start(&miss, st, &h, "nope");
+    miss.op.type = DS_OP_HISTORY;
+    miss.op.in.history.id = t_s("nope");
+    miss.op.in.history.max_events = 10;
+
+    ds_store_submit(st, &miss.op, 0);
+
+    T_INT(miss.done, 1);
+    T_INT(miss.op.rc, DS_NOTFOUND);
+    T_INT(ds_store_busy(st), 0);
+
     ds_store_close(st);
     t_rmdir(dir);
 }
