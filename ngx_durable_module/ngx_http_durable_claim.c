@@ -33,7 +33,7 @@ static ngx_int_t ngx_http_durable_claim_post(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 static void ngx_http_durable_claim_begin(void *data);
 static ngx_int_t ngx_http_durable_claim_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_claim_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
 static ngx_int_t ngx_http_durable_claim_answer(ngx_http_request_t *r,
@@ -189,8 +189,8 @@ ngx_http_durable_claim_post(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     ngx_http_durable_random(ctx->claim_tokens,
                             ctx->claim_max * DS_LEASE_LEN);
 
-    return ngx_http_durable_write(r, ctx, ctx->claim_op,
-                                  ngx_http_durable_claim_done);
+    return ngx_http_durable_submit(r, ctx, ctx->claim_op,
+                                   ngx_http_durable_claim_done);
 }
 
 
@@ -228,15 +228,15 @@ ngx_http_durable_claim_begin(void *data)
 
 static ngx_int_t
 ngx_http_durable_claim_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
-    ngx_http_durable_write_t *w)
+    ngx_http_durable_call_t *c)
 {
-    ds_op_t  *op = w->op;
+    ds_op_t  *op = c->op;
 
     int64_t    now, delay;
     ngx_int_t  rc;
 
-    if (w->rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
+    if (c->rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, c->rc, c->what);
     }
 
     /* the work kinds of the route and of the store go in the same order */

@@ -40,7 +40,7 @@ static ngx_int_t ngx_http_durable_action_error(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const ds_action_t *acts,
     const ds_action_fault_t *f);
 static ngx_int_t ngx_http_durable_many_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_many_answer(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_batch_t *b);
 
@@ -85,7 +85,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
 {
     ngx_int_t                       rc;
     ngx_uint_t                      i, n;
-    ngx_http_durable_write_t      **ws;
+    ngx_http_durable_call_t       **cs;
     ngx_http_durable_body_t         item;
     ds_jspan_iter_t                 it;
     ngx_http_durable_work_t        *k;
@@ -141,28 +141,31 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
         ngx_http_durable_work_prepare(r, ctx, k);
     }
 
-    ws = ngx_palloc(r->pool, n * sizeof(ngx_http_durable_write_t *));
-    if (ws == NULL) {
+    cs = ngx_palloc(r->pool, n * sizeof(ngx_http_durable_call_t *));
+    if (cs == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     for (i = 0; i < n; i++) {
-        ws[i] = ngx_http_durable_write_alloc(r, &b->items[i].op,
-                                             ngx_http_durable_many_done);
-        if (ws[i] == NULL) {
+        cs[i] = ngx_http_durable_call_alloc(r, &b->items[i].op,
+                                            ngx_http_durable_many_done);
+        if (cs[i] == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    /* from here nothing fails: the last write to be done answers */
+    /*
+     * from here nothing fails: one batch, and the last call, which holds
+     * the request, answers
+     */
 
     rc = NGX_DONE;
 
     for (i = 0; i < n; i++) {
-        rc = ngx_http_durable_write_queue(r, ctx, ws[i], i == n - 1);
+        rc = ngx_http_durable_call_submit(r, ctx->store, cs[i],
+                                          i == n - 1 ? NGX_HTTP_DURABLE_HOLD
+                                                     : NGX_HTTP_DURABLE_MORE);
     }
-
-    ngx_http_durable_write_post(ctx);
 
     return rc;
 }
@@ -332,16 +335,16 @@ ngx_http_durable_parse_entity(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_durable_many_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
-    ngx_http_durable_write_t *w)
+    ngx_http_durable_call_t *c)
 {
-    ngx_http_durable_work_t  *k = w->op->data;
+    ngx_http_durable_work_t  *k = c->op->data;
 
     ngx_http_durable_work_batch_t  *b = k->batch;
 
-    k->rc = w->rc;
+    k->rc = c->rc;
 
-    ngx_http_durable_work_count(k, w->rc);
-    ngx_http_durable_work_lifecycle(r, k, w->rc);
+    ngx_http_durable_work_count(k, c->rc);
+    ngx_http_durable_work_lifecycle(r, k, c->rc);
 
     if (--b->pending) {
         return NGX_DONE;

@@ -107,7 +107,8 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * durable_task_store name path=dir [max_size=size] [reserve=size|N%]
  *                    [sync=on|off] [flush=time] [thread_pool=name|off]
- *                    [writes=thread|loop] [reader_check=time|off];
+ *                    [writes=thread|loop] [reader_check=time|off]
+ *                    [reads=now|later];
  *
  * Every refusal names the parameter, what is wrong with it and what is
  * accepted: this is the first directive a new user writes.
@@ -116,7 +117,7 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 #define NGX_HTTP_DURABLE_STORE_SYNTAX                                        \
     "durable_task_store name path=dir [max_size=size] [reserve=size|N%] "    \
     "[sync=on|off] [flush=time] [thread_pool=name|off] "                     \
-    "[writes=thread|loop] [reader_check=time|off]"
+    "[writes=thread|loop] [reader_check=time|off] [reads=now|later]"
 
 typedef enum {
     NGX_HTTP_DURABLE_SP_PATH = 0,
@@ -126,7 +127,8 @@ typedef enum {
     NGX_HTTP_DURABLE_SP_THREAD_POOL,
     NGX_HTTP_DURABLE_SP_WRITES,
     NGX_HTTP_DURABLE_SP_READER_CHECK,
-    NGX_HTTP_DURABLE_SP_RESERVE
+    NGX_HTTP_DURABLE_SP_RESERVE,
+    NGX_HTTP_DURABLE_SP_READS
 } ngx_http_durable_store_param_e;
 
 /* in the order of ngx_http_durable_store_param_e */
@@ -139,6 +141,7 @@ static ngx_str_t  ngx_http_durable_store_params[] = {
     ngx_string("writes"),
     ngx_string("reader_check"),
     ngx_string("reserve"),
+    ngx_string("reads"),
     ngx_null_string
 };
 
@@ -240,7 +243,8 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                                "unknown durable_task_store parameter "
                                "\"%V\": use path=, max_size=, sync=, "
                                "flush=, thread_pool=, writes=, "
-                               "reader_check= or reserve=", &value[i]);
+                               "reader_check=, reserve= or reads=",
+                               &value[i]);
             return NGX_CONF_ERROR;
         }
 
@@ -368,6 +372,27 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                                    "invalid durable_task_store parameter "
                                    "\"%V\": use thread or loop "
                                    "(writes=thread or writes=loop)",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            break;
+
+        case NGX_HTTP_DURABLE_SP_READS:
+
+            /* later: as a store on the network answers, for tests */
+
+            if (s.len == 3 && ngx_strncmp(s.data, "now", 3) == 0) {
+                st->reads_later = 0;
+
+            } else if (s.len == 5 && ngx_strncmp(s.data, "later", 5) == 0) {
+                st->reads_later = 1;
+
+            } else {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid durable_task_store parameter "
+                                   "\"%V\": use now or later "
+                                   "(reads=now or reads=later)",
                                    &value[i]);
                 return NGX_CONF_ERROR;
             }

@@ -45,14 +45,15 @@ typedef struct {
     ngx_msec_t                  flush;
     ngx_msec_t                  reader_check;   /* 0: off */
     ngx_flag_t                  loop_writes;    /* writes=loop */
+    ngx_flag_t                  reads_later;    /* reads=later */
     ngx_uint_t                  index;          /* among the stores */
 
 #if (NGX_THREADS)
     ngx_thread_pool_t          *thread_pool; /* NULL: writes in the loop */
 #endif
 
-    ds_env_t                   *env;        /* per process */
-    void                       *writer;     /* per process */
+    ds_store_t                 *ds;         /* per process */
+    void                       *host;       /* per process */
     time_t                      retry;      /* next open attempt */
     ngx_event_t                 reader_ev;  /* per process */
 } ngx_http_durable_store_t;
@@ -143,6 +144,7 @@ struct ngx_http_durable_ctx_s {
     ngx_msec_t                  wait_reread; /* without a notification */
     ngx_msec_t                  wait_next;   /* when a read is due */
     ngx_atomic_uint_t           wait_seq;    /* the notifications seen */
+    void                       *wait_read;   /* its read, made once */
     unsigned                    waiting:1;
     unsigned                    wait_news:1; /* woken, not only expired */
     unsigned                    show_input:1;

@@ -34,7 +34,7 @@ ngx_http_durable_store_ready(ngx_http_request_t *r,
 
     st = ctx->store;
 
-    if (st->env) {
+    if (st->ds) {
         return NGX_OK;
     }
 
@@ -88,29 +88,27 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_durable_open_store(ngx_log_t *log, ngx_http_durable_store_t *st)
 {
-    int            rc;
-    char           err[256];
-    ds_env_conf_t  dc;
+    char             err[256];
+    ds_store_conf_t  conf;
 
-    ngx_memzero(&dc, sizeof(ds_env_conf_t));
+    ngx_memzero(&conf, sizeof(ds_store_conf_t));
 
-    dc.path = (const char *) st->path.data;
-    dc.map_size = st->map_size;
-    dc.reserve = st->reserve;
-    dc.sync = st->sync;
+    conf.backend = DS_BACKEND_LMDB;
+    conf.env.path = (const char *) st->path.data;
+    conf.env.map_size = st->map_size;
+    conf.env.reserve = st->reserve;
+    conf.env.sync = st->sync;
 
     /*
      * read txns in the event loop, write txns in pool threads; only the
      * event loop begins read txns, so one reset reader can be reused
      */
-    dc.no_tls = 1;
-    dc.reuse_reader = 1;
+    conf.env.no_tls = 1;
+    conf.env.reuse_reader = 1;
 
     err[0] = '\0';
 
-    rc = ds_env_open(&st->env, &dc, err, sizeof(err));
-    if (rc != DS_OK) {
-        st->env = NULL;
+    if (ngx_http_durable_host_open(st, &conf, err, sizeof(err)) != NGX_OK) {
         st->retry = ngx_time() + NGX_HTTP_DURABLE_RETRY_OPEN;
 
         ngx_log_error(NGX_LOG_ALERT, log, 0,
@@ -134,7 +132,7 @@ ngx_http_durable_store_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
      * cannot be opened answers 503 instead, and is retried on demand
      */
 
-    if (ngx_http_durable_writer_init(cycle, st) != NGX_OK) {
+    if (ngx_http_durable_host_init(cycle, st) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -142,7 +140,7 @@ ngx_http_durable_store_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
 
     /*
      * a process killed inside a read txn leaves its reader slot behind;
-     * ds_env_open() clears such slots, and so does this timer, for the
+     * opening the store clears such slots, and so does this timer, for the
      * slots of processes killed later (cancelable: it never holds a
      * process that shuts down)
      */
@@ -167,10 +165,10 @@ ngx_http_durable_reader_check(ngx_event_t *ev)
 
     int  dead;
 
-    if (st->env) {
+    if (st->ds) {
         dead = 0;
 
-        if (ds_env_reader_check(st->env, &dead) != DS_OK) {
+        if (ds_store_reader_check(st->ds, &dead) != DS_OK) {
             ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
                           "durable: store \"%V\": mdb_reader_check() failed",
                           &st->name);
@@ -189,14 +187,9 @@ ngx_http_durable_reader_check(ngx_event_t *ev)
 void
 ngx_http_durable_store_exit(ngx_http_durable_store_t *st)
 {
-    ngx_http_durable_writer_exit(st);
+    ngx_http_durable_host_exit(st);
 
     if (st->reader_ev.timer_set) {
         ngx_del_timer(&st->reader_ev);
-    }
-
-    if (st->env) {
-        ds_env_close(st->env);
-        st->env = NULL;
     }
 }

@@ -26,7 +26,7 @@
 static ngx_int_t ngx_http_durable_lease_op(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 static ngx_int_t ngx_http_durable_work_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
 
 ngx_int_t
@@ -75,8 +75,8 @@ ngx_http_durable_work_post(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 {
     ngx_http_durable_work_prepare(r, ctx, k);
 
-    return ngx_http_durable_write(r, ctx, &k->op,
-                                  ngx_http_durable_work_done);
+    return ngx_http_durable_submit(r, ctx, &k->op,
+                                   ngx_http_durable_work_done);
 }
 
 
@@ -112,24 +112,24 @@ ngx_http_durable_work_prepare(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
-    ngx_http_durable_write_t *w)
+    ngx_http_durable_call_t *c)
 {
-    ngx_http_durable_work_t  *k = w->op->data;
+    ngx_http_durable_work_t  *k = c->op->data;
 
     u_char      *p;
     ngx_str_t    body;
     ngx_uint_t   status;
     const char  *message;
 
-    ngx_http_durable_work_count(k, w->rc);
-    ngx_http_durable_work_lifecycle(r, k, w->rc);
+    ngx_http_durable_work_count(k, c->rc);
+    ngx_http_durable_work_lifecycle(r, k, c->rc);
 
-    if (ngx_http_durable_work_refusal(w->rc, &status, &message)) {
+    if (ngx_http_durable_work_refusal(c->rc, &status, &message)) {
         return ngx_http_durable_send_error(r, status, message);
     }
 
-    if (w->rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
+    if (c->rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, c->rc, c->what);
     }
 
     p = ngx_pnalloc(r->pool, sizeof("{\"runtimeStatus\":\"\"}")

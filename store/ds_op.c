@@ -709,3 +709,28 @@ ds_op_space(ds_op_t *op, ds_space_t *sp)
 
     return ds_txn_space(op->backend, sp);
 }
+
+
+/*
+ * Whether a backend answers the type with ds_op_read() (a read); every
+ * type ds_op_read() serves is listed here, or the LMDB backend queues it
+ * as a write (t_store.c checks the reads).
+ */
+
+int
+dsi_op_is_read(ds_op_type_e type)
+{
+    switch (type) {
+
+    case DS_OP_STATUS:
+    case DS_OP_ENTITY_GET:
+    case DS_OP_LIST:
+    case DS_OP_ENTITY_LIST:
+    case DS_OP_STATS:
+    case DS_OP_HISTORY:
+        return 1;
+
+    default:
+        return 0;
+    }
+}

@@ -71,7 +71,7 @@ invalid durable_task_store parameter "sync=maybe": use on or off
 --- http_config
     durable_task_store default path=/tmp size=1g;
 --- error_log
-unknown durable_task_store parameter "size=1g": use path=, max_size=, sync=, flush=, thread_pool=, writes=, reader_check= or reserve=
+unknown durable_task_store parameter "size=1g": use path=, max_size=, sync=, flush=, thread_pool=, writes=, reader_check=, reserve= or reads=
 
 
 
@@ -123,7 +123,17 @@ invalid durable_task_store parameter "writes=async": use thread or loop
 
 
 
-=== TEST 12: reader_check= that is neither a time nor off
+=== TEST 12: reads= other than now or later
+--- http_config
+    durable_task_store default path=/tmp reads=soon;
+--- config
+--- must_die
+--- error_log
+invalid durable_task_store parameter "reads=soon": use now or later
+
+
+
+=== TEST 13: reader_check= that is neither a time nor off
 --- http_config
     durable_task_store default path=/tmp reader_check=never;
 --- error_log
@@ -131,42 +141,42 @@ invalid durable_task_store parameter "reader_check=never": use a time above 0, e
 
 
 
-=== TEST 13: one directory twice: X and X/
+=== TEST 14: one directory twice: X and X/
 --- http_config
     durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-same;
     durable_task_store b path=$TEST_NGINX_DATA_DIR/dir-same/;
 
 
 
-=== TEST 14: one directory twice: X and X/./ and a doubled slash
+=== TEST 15: one directory twice: X and X/./ and a doubled slash
 --- http_config
     durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-same;
     durable_task_store b path=$TEST_NGINX_DATA_DIR//dir-same/./;
 
 
 
-=== TEST 15: one directory twice: X and Y/../X
+=== TEST 16: one directory twice: X and Y/../X
 --- http_config
     durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-same;
     durable_task_store b path=$TEST_NGINX_DATA_DIR/dir-other/../dir-same;
 
 
 
-=== TEST 16: one directory twice: through a symbolic link
+=== TEST 17: one directory twice: through a symbolic link
 --- http_config
     durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-real;
     durable_task_store b path=$TEST_NGINX_DATA_DIR/dir-link;
 
 
 
-=== TEST 17: one new directory twice: under a symbolic link to its parent
+=== TEST 18: one new directory twice: under a symbolic link to its parent
 --- http_config
     durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-link/new;
     durable_task_store b path=$TEST_NGINX_DATA_DIR/dir-real/new/;
 
 
 
-=== TEST 18: a relative path and the same one spelled in full
+=== TEST 19: a relative path and the same one spelled in full
 --- http_config
     durable_task_store a path=dir-rel;
     durable_task_store b path=$TEST_NGINX_SERVER_ROOT/dir-rel/;
