@@ -146,6 +146,7 @@ struct ngx_http_durable_ctx_s {
     ngx_atomic_uint_t           wait_seq;    /* the notifications seen */
     void                       *wait_read;   /* its read, made once */
     unsigned                    waiting:1;
+    unsigned                    wait_ended:1; /* its cleanup ran */
     unsigned                    wait_news:1; /* woken, not only expired */
     unsigned                    show_input:1;
     unsigned                    show_history:1;

@@ -105,11 +105,20 @@ ngx_http_durable_wait(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 /*
  * Goes on waiting, with what is left of the deadline, after a handler
  * that answered NGX_DONE (its read went to the writer) came back empty.
+ * Not when the request ended meanwhile (the client closed while the read
+ * was in flight): its cleanup ran, and nginx frees it once the read is
+ * answered, so a timer armed now would fire on freed memory.
  */
 
 ngx_int_t
 ngx_http_durable_wait_again(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
+    if (ctx->wait_ended || r->connection->error) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "durable wait: the request ended, no more waiting");
+        return NGX_ERROR;
+    }
+
     ngx_http_durable_wait_arm(ctx);
 
     r->main->count++;
@@ -192,6 +201,8 @@ ngx_http_durable_wait_cleanup(void *data)
     ngx_http_durable_ctx_t  *ctx = data;
 
     ngx_http_durable_metrics_wait(-1);
+
+    ctx->wait_ended = 1;
 
     if (ctx->wait_ev.timer_set) {
         ngx_del_timer(&ctx->wait_ev);
