@@ -26,7 +26,9 @@ for t in "$dir"/[0-9]*.sql; do
         continue
     fi
 
-    if ! out=$(psql -X -d "$db" -v ON_ERROR_STOP=1 -f "$dir/lib.sql" \
+    if ! out=$(psql -X -d "$db" -v ON_ERROR_STOP=1 \
+                   -v conninfo="$DURABLE_PG_CONNINFO dbname=$db" \
+                   -f "$dir/lib.sql" \
                    -f "$t" 2>&1); then
         echo "not ok $n - $name"
         echo "$out" | sed 's/^/#   /'
