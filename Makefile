@@ -42,7 +42,8 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         test-nginx check-node check-upstream check-tool stress bench clean \
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind check-docs check-style check-exports \
-        deb test-deb install test-install test-ui test-cli test-metrics
+        deb test-deb install test-install test-ui test-cli test-metrics \
+        test-pg-schema
 
 all: build
 
@@ -116,14 +117,29 @@ DURABLE_TOOL := $(BUILD)/durable
 CHECK_TOOL  := $(BUILD)/durable-check
 STORE_SRCS  := $(wildcard store/*.c)
 CLI_SRCS    := $(wildcard cli/*.c)
+# the PostgreSQL schema, carried by durable (durable schema init)
+PG_SQL      := $(wildcard store/pg/schema/*.sql) store/pg/functions.sql
+PG_SQL_C    := $(BUILD)/durable_schema_sql.c
+PG_CFLAGS   := -I$(shell pg_config --includedir 2>/dev/null \
+                         || echo /usr/include/postgresql)
 
 check-tool: deps $(CHECK_TOOL)
 
-$(DURABLE_TOOL): $(CLI_SRCS) cli/durable.h $(STORE_SRCS) \
-                 $(wildcard store/*.h)
+$(PG_SQL_C): $(PG_SQL) store/pg/embed.sh
 	@mkdir -p $(BUILD)
-	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store \
-	    $(CLI_SRCS) $(STORE_SRCS) -llmdb -ljansson -lcurl -o $@
+	sh store/pg/embed.sh $@
+
+$(DURABLE_TOOL): $(CLI_SRCS) cli/durable.h $(STORE_SRCS) \
+                 $(wildcard store/*.h) $(PG_SQL_C)
+	@mkdir -p $(BUILD)
+	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store -I cli \
+	    $(PG_CFLAGS) $(CLI_SRCS) $(PG_SQL_C) $(STORE_SRCS) \
+	    -llmdb -ljansson -lcurl -lpq -o $@
+
+# the PostgreSQL schema's SQL tests and durable schema, against a
+# throwaway cluster (util/pg.sh, store/pg/tests/run.sh)
+test-pg-schema: deps $(DURABLE_TOOL)
+	DURABLE=$(DURABLE_TOOL) util/pg.sh run store/pg/tests/run.sh
 
 $(CHECK_TOOL): $(DURABLE_TOOL)
 	ln -sf durable $@

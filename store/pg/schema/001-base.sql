@@ -1,11 +1,12 @@
 -- ngx_durable PostgreSQL schema, version 1: the tables.
 --
--- Applied once, in one transaction, by `durable schema init` (or by
--- `durable schema upgrade` from version 0); never by nginx. The functions
--- that read and write these tables are in ../functions.sql, created again
--- by every init and upgrade. docs/postgres.md explains the design.
+-- Applied once, in one transaction, by `durable schema init`, never by
+-- nginx; a later version comes as a file 002-*.sql that `durable schema
+-- upgrade` applies. The functions that read and write these tables are in
+-- ../functions.sql, created again by every init and upgrade.
+-- docs/postgres.md explains the design.
 --
--- Every table but the two small ones at the top is keyed first by (hub,
+-- Every table but the three small ones at the top is keyed first by (hub,
 -- partition): partition is durable.partition_of(partitions, id), a stable
 -- hash of the instance (or entity) id modulo the hub's constant number of
 -- partitions, so that a distributed PostgreSQL (Citus) can spread the

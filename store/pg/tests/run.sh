@@ -4,7 +4,8 @@
 # made by `durable schema init` ($DURABLE), after lib.sql; psql stops at
 # the first failed check. A test may say, in a line
 #   -- notifications: N
-# how many NOTIFYs its run must deliver to its own session.
+# how many NOTIFYs its run must deliver to its own session. Then cli.sh
+# tests durable schema itself.
 
 set -u
 
@@ -51,4 +52,8 @@ for t in "$dir"/[0-9]*.sql; do
 done
 
 echo "1..$n"
+
+echo "# durable schema"
+"$dir/cli.sh" || failed=$((failed + 1))
+
 [ "$failed" = 0 ]
