@@ -136,10 +136,21 @@ $(DURABLE_TOOL): $(CLI_SRCS) cli/durable.h $(STORE_SRCS) \
 	    $(PG_CFLAGS) $(CLI_SRCS) $(PG_SQL_C) $(STORE_SRCS) \
 	    -llmdb -ljansson -lcurl -lpq -o $@
 
-# the PostgreSQL schema's SQL tests and durable schema, against a
-# throwaway cluster (util/pg.sh, store/pg/tests/run.sh)
-test-pg-schema: deps $(DURABLE_TOOL)
-	DURABLE=$(DURABLE_TOOL) util/pg.sh run store/pg/tests/run.sh
+# the PostgreSQL schema's SQL tests, durable schema and the backend's
+# non-blocking connections (store/pg/ds_pg_conn.c), against a throwaway
+# cluster (util/pg.sh, store/pg/tests/run.sh)
+PG_CONN_TEST := $(BUILD)/t_pg_conn
+
+$(PG_CONN_TEST): store/pg/tests/t_pg_conn.c store/pg/ds_pg_conn.c \
+                 store/pg/ds_pg.h
+	@mkdir -p $(BUILD)
+	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store/pg \
+	    $(PG_CFLAGS) store/pg/tests/t_pg_conn.c store/pg/ds_pg_conn.c \
+	    -lpq -o $@
+
+test-pg-schema: deps $(DURABLE_TOOL) $(PG_CONN_TEST)
+	DURABLE=$(DURABLE_TOOL) T_PG_CONN=$(PG_CONN_TEST) \
+	    util/pg.sh run store/pg/tests/run.sh
 
 $(CHECK_TOOL): $(DURABLE_TOOL)
 	ln -sf durable $@

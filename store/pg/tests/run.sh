@@ -5,7 +5,8 @@
 # the first failed check. A test may say, in a line
 #   -- notifications: N
 # how many NOTIFYs its run must deliver to its own session. Then cli.sh
-# tests durable schema itself.
+# tests durable schema itself, and $T_PG_CONN (t_pg_conn.c), when set,
+# the backend's connections.
 
 set -u
 
@@ -55,5 +56,14 @@ echo "1..$n"
 
 echo "# durable schema"
 "$dir/cli.sh" || failed=$((failed + 1))
+
+if [ -n "${T_PG_CONN:-}" ]; then
+    echo "# connections"
+    createdb t_conn && "$durable" schema init --conninfo \
+        "$DURABLE_PG_CONNINFO dbname=t_conn" > /dev/null \
+    && "$T_PG_CONN" "$DURABLE_PG_HOSTADDR_CONNINFO dbname=t_conn" \
+        "$DURABLE_PG_DIR/data/postmaster.pid" \
+    || failed=$((failed + 1))
+fi
 
 [ "$failed" = 0 ]

@@ -1,0 +1,104 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The PostgreSQL backend's connections (docs/postgres.md): libpq driven
+ * without ever blocking, by an event loop that watches one socket per
+ * connection. Plain C99 over libpq; no nginx header, no loop of its own:
+ * the caller asks which readiness a connection waits for
+ * (dsi_pg_conn_wants()), watches its socket (the host's watch callback of
+ * ds_host_t), and calls dsi_pg_conn_step() when it is ready. Time is the
+ * caller's too: it bounds connects and batches with its own timers.
+ *
+ * Host names are resolved at configuration time only
+ * (dsi_pg_conninfo_resolve()); dsi_pg_conn_start() refuses a conninfo that
+ * would make libpq look a name up, since getaddrinfo() blocks.
+ *
+ * Kept under store/pg/ until the backend joins the module: then these
+ * files move to store/ and the module links libpq.
+ */
+
+
+#ifndef DS_PG_H
+#define DS_PG_H
+
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+
+#define DSI_PG_WANT_READ    1       /* as DS_WATCH_READ */
+#define DSI_PG_WANT_WRITE   2       /* as DS_WATCH_WRITE */
+
+
+typedef enum {
+    DSI_PG_WAIT = 0,        /* watch the socket again (it may change) */
+    DSI_PG_READY,           /* connected, or the batch's answers are in */
+    DSI_PG_FAILED           /* broken: dsi_pg_conn_error() says why */
+} dsi_pg_step_e;
+
+
+typedef struct {
+    const char         *sql;        /* one statement, $1.. parameters */
+    int                 nparams;
+    const char *const  *values;     /* text, NULL for SQL NULL */
+} dsi_pg_stmt_t;
+
+
+typedef struct dsi_pg_conn_s  dsi_pg_conn_t;
+
+
+/*
+ * conninfo with every host name replaced by its addresses in hostaddr
+ * (host kept, for TLS and for the server's name in errors), a name with
+ * several addresses becoming as many hosts, in getaddrinfo()'s order;
+ * socket directories and given hostaddrs stay. Blocks in getaddrinfo():
+ * configuration time only. *out is malloc()ed. 0, or -1 with err set.
+ */
+int dsi_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
+    size_t errlen);
+
+/* 0 when libpq will look up no name for conninfo; -1 with err set */
+int dsi_pg_conninfo_check(const char *conninfo, char *err, size_t errlen);
+
+/*
+ * Starts connecting (PQconnectStart: no waiting). NULL with err set when
+ * conninfo is refused (see above) or out of memory. The connection is in
+ * non-blocking and pipeline mode once connected.
+ */
+dsi_pg_conn_t *dsi_pg_conn_start(const char *conninfo, char *err,
+    size_t errlen);
+
+/* the socket to watch now, and for what; the socket changes while libpq
+   tries one host after another, so ask again after every step */
+int dsi_pg_conn_fd(const dsi_pg_conn_t *c);
+unsigned dsi_pg_conn_wants(const dsi_pg_conn_t *c);
+
+/* advances the connection after its socket was ready (or at any time) */
+dsi_pg_step_e dsi_pg_conn_step(dsi_pg_conn_t *c);
+
+/*
+ * Sends n statements in one round trip, after a connect answered
+ * DSI_PG_READY and before the previous batch's results were released;
+ * with transaction set wrapped in BEGIN and COMMIT. Then step until
+ * DSI_PG_READY. 0, or -1 (the connection is broken).
+ */
+int dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts,
+    size_t n, int transaction);
+
+/*
+ * After DSI_PG_READY of a batch: statement i's result (libpq's; never
+ * NULL; PGRES_PIPELINE_ABORTED after a failed statement of the same
+ * transaction), and whether its COMMIT succeeded (1; 0 failed or none).
+ * dsi_pg_conn_release() frees them, for the next batch.
+ */
+PGresult *dsi_pg_conn_result(const dsi_pg_conn_t *c, size_t i);
+int dsi_pg_conn_committed(const dsi_pg_conn_t *c);
+void dsi_pg_conn_release(dsi_pg_conn_t *c);
+
+const char *dsi_pg_conn_error(const dsi_pg_conn_t *c);
+void dsi_pg_conn_close(dsi_pg_conn_t *c);
+
+
+#endif /* DS_PG_H */
