@@ -27,6 +27,8 @@
 
 #include <libpq-fe.h>
 
+#include "ds_internal.h"
+
 
 #define DSI_PG_WANT_READ    1       /* as DS_WATCH_READ */
 #define DSI_PG_WANT_WRITE   2       /* as DS_WATCH_WRITE */
@@ -99,6 +101,33 @@ void dsi_pg_conn_release(dsi_pg_conn_t *c);
 
 const char *dsi_pg_conn_error(const dsi_pg_conn_t *c);
 void dsi_pg_conn_close(dsi_pg_conn_t *c);
+
+
+/*
+ * An operation as a call of its function (ds_pg_op.c): stmt, with the
+ * parameters in mem. dsi_pg_op_call(): DS_OK; DS_INVALID for arguments
+ * refused before any call, and for the types not served yet; DS_ERROR
+ * when out of memory. Free with dsi_pg_call_free() once answered.
+ */
+
+#define DSI_PG_PARAMS_MAX   8
+
+typedef struct {
+    dsi_pg_stmt_t       stmt;
+    const char         *values[DSI_PG_PARAMS_MAX];
+    size_t              off[DSI_PG_PARAMS_MAX];
+    int                 nparams;
+    int                 oom;
+    char               *mem;
+    size_t              len;
+    size_t              size;
+    ds_buf_t            buf;            /* an event's members */
+} dsi_pg_call_t;
+
+int dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call);
+void dsi_pg_call_free(dsi_pg_call_t *call);
+int dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst);
+int dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data);
 
 
 #endif /* DS_PG_H */

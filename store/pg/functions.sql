@@ -906,11 +906,15 @@ BEGIN
             deleted := deleted + 1;
         END LOOP;
 
-        -- rows another transaction holds count as left
-        more := EXISTS (SELECT 1 FROM durable.instances i
-                        WHERE i.hub = p_hub
-                          AND i.created BETWEEN from_t AND to_t
-                          AND i.status = ANY (durable.mask_statuses(mask)));
+        -- rows another transaction holds count as left, but a batch
+        -- that deleted nothing says no more, so that a caller never
+        -- repeats without progress
+        more := deleted > 0
+                AND EXISTS (SELECT 1 FROM durable.instances i
+                            WHERE i.hub = p_hub
+                              AND i.created BETWEEN from_t AND to_t
+                              AND i.status
+                                  = ANY (durable.mask_statuses(mask)));
 
     EXCEPTION
         WHEN others THEN

@@ -5,8 +5,9 @@
 # the first failed check. A test may say, in a line
 #   -- notifications: N
 # how many NOTIFYs its run must deliver to its own session. Then cli.sh
-# tests durable schema itself, and $T_PG_CONN (t_pg_conn.c), when set,
-# the backend's connections.
+# tests durable schema itself and, when set, $T_PG_CONN (t_pg_conn.c) the
+# backend's connections and $T_PG_OPS (t_pg_ops.c) its operations against
+# LMDB's.
 
 set -u
 
@@ -63,6 +64,14 @@ if [ -n "${T_PG_CONN:-}" ]; then
         "$DURABLE_PG_CONNINFO dbname=t_conn" > /dev/null \
     && "$T_PG_CONN" "$DURABLE_PG_HOSTADDR_CONNINFO dbname=t_conn" \
         "$DURABLE_PG_DIR/data/postmaster.pid" \
+    || failed=$((failed + 1))
+fi
+
+if [ -n "${T_PG_OPS:-}" ]; then
+    echo "# operations, against LMDB"
+    createdb t_ops && "$durable" schema init --conninfo \
+        "$DURABLE_PG_CONNINFO dbname=t_ops" > /dev/null \
+    && "$T_PG_OPS" "$DURABLE_PG_HOSTADDR_CONNINFO dbname=t_ops" \
     || failed=$((failed + 1))
 fi
 
