@@ -978,6 +978,7 @@ DECLARE
     examined  integer;
     now       bigint;
     last      bigint;
+    next      bigint;
     token     bytea;
     inst      durable.instances;
 BEGIN
@@ -1058,14 +1059,24 @@ BEGIN
             NULL::bigint;
     END LOOP;
 
+    -- the first entry of the names asked for, or a timer; one due now
+    -- is held by another claim or lies past this claim's bound: look
+    -- again in a second
+    next := least((SELECT min(i.ready_at) FROM durable.instances i
+                   WHERE i.hub = p_hub AND i.ready_at > 0
+                     AND (coalesce(cardinality(p_names), 0) = 0
+                          OR i.name = ANY (p_names))),
+                  (SELECT min(x.due) FROM durable.timers x
+                   WHERE x.hub = p_hub));
+
+    IF next <= now THEN
+        next := now + 1000000;
+    END IF;
+
     RETURN QUERY SELECT 0, NULL::text, NULL::text, NULL::text,
         NULL::bigint, NULL::bigint, NULL::smallint, NULL::bigint,
         NULL::bigint, NULL::bytea, NULL::text[], NULL::text[],
-        coalesce(least((SELECT min(i.ready_at) FROM durable.instances i
-                        WHERE i.hub = p_hub AND i.ready_at > 0),
-                       (SELECT min(x.due) FROM durable.timers x
-                        WHERE x.hub = p_hub)),
-                 9223372036854775807);
+        coalesce(next, 9223372036854775807);
 END
 $$;
 

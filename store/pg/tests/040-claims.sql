@@ -139,6 +139,13 @@ BEGIN
                              FROM durable.instances WHERE ready_at > 0),
                             ARRAY['other', 'run'],
                             'idle and terminal entries left the index');
+    -- what a filtered claim says about later work: not the other
+    -- names' entries, which are due now
+    PERFORM durable_test.ok((SELECT c.visible FROM
+                             durable.claim_orchestrations('hub', hour, toks,
+                                                          ARRAY['Run']) c)
+                            > durable.now_us() + hour / 2,
+                            'visible: the lease of run, not other');
     PERFORM durable_test.eq(durable_test.claimed_ids(toks, hour),
                             ARRAY['other'], 'then the other name');
 
