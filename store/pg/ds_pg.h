@@ -128,6 +128,8 @@ int dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call);
 void dsi_pg_call_free(dsi_pg_call_t *call);
 int dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst);
 int dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data);
+int dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
+    ds_list_e list, ds_event_cb cb, void *data);
 
 
 #endif /* DS_PG_H */

@@ -24,13 +24,19 @@
 #define DSI_PG_NUM_LEN      24
 
 
+/* op->backend during a claim's item callback: the answer and its row */
 typedef struct {
-    const char         *sql;
-    int                 nparams;
-} dsi_pg_fn_t;
+    const PGresult     *res;
+    int                 row;
+} dsi_pg_claim_t;
 
 
 static int dsi_pg_mask(unsigned mask);
+static int dsi_pg_tokens(dsi_pg_call_t *call, const uint8_t *tokens,
+    size_t n);
+static int dsi_pg_names(dsi_pg_call_t *call, const ds_claim_filter_t *f);
+static void dsi_pg_param_lease(dsi_pg_call_t *call, const uint8_t *lease);
+static int dsi_pg_array(const char *p, ds_event_cb cb, void *data);
 static int dsi_pg_members(dsi_pg_call_t *call, const char *name_field,
     ds_str_t name, const char *json_field, ds_str_t json);
 static void dsi_pg_param(dsi_pg_call_t *call, const char *s, size_t len,
@@ -153,6 +159,49 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
         dsi_pg_param(call, q->token.data, q->token.len, q->token.len == 0);
         break;
 
+    case DS_OP_WORK_CLAIM:
+        if (op->in.claim.kind != DS_WORK_ORCHESTRATION
+            || op->in.claim.max > 1000)
+        {
+            return DS_INVALID;
+        }
+
+        call->stmt.sql = "SELECT * FROM durable.claim_orchestrations($1, "
+                         "$2, $3, $4)";
+        dsi_pg_param_str(call, op->hub);
+        dsi_pg_param_int(call, op->in.claim.lease_us);
+
+        if (dsi_pg_tokens(call, op->in.claim.tokens, op->in.claim.max)
+            != DS_OK
+            || dsi_pg_names(call, op->in.claim.filter) != DS_OK)
+        {
+            return DS_ERROR;
+        }
+
+        break;
+
+    case DS_OP_WORK_RENEW:
+    case DS_OP_WORK_ABANDON:
+        if (op->in.work.kind != DS_WORK_ORCHESTRATION) {
+            return DS_INVALID;
+        }
+
+        dsi_pg_param_str(call, op->hub);
+        dsi_pg_param_str(call, op->in.work.id);
+        dsi_pg_param_lease(call, op->in.work.lease);
+
+        if (op->type == DS_OP_WORK_RENEW) {
+            call->stmt.sql = "SELECT rc, expires, error FROM "
+                             "durable.renew_orchestration($1, $2, $3, $4)";
+            dsi_pg_param_int(call, op->in.work.lease_us);
+
+        } else {
+            call->stmt.sql = "SELECT rc, NULL::bigint, error FROM "
+                             "durable.abandon_orchestration($1, $2, $3)";
+        }
+
+        break;
+
     default:
         /* not served yet (docs/postgres.md) */
         return DS_INVALID;
@@ -181,9 +230,11 @@ dsi_pg_call_free(dsi_pg_call_t *call)
 int
 dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
 {
-    int       i, rows, c;
-    size_t    len;
-    ds_str_t  id, token;
+    int             i, rows, c;
+    size_t          len;
+    ds_str_t        id, token;
+    dsi_pg_claim_t  claim;
+    ds_work_item_t  item;
 
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1) {
         op->rc = DS_ERROR;
@@ -285,11 +336,97 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
         op->out.list.token_len = len;
         break;
 
+    case DS_OP_WORK_CLAIM:
+        op->out.claim.claimed = 0;
+        op->out.claim.visible = INT64_MAX;
+
+        if (op->in.claim.filter != NULL) {
+            /* names filter in the query: nothing passed over */
+            op->in.claim.filter->skipped = 0;
+            op->in.claim.filter->more = 0;
+            op->in.claim.filter->expired = 0;
+        }
+
+        if (op->in.claim.begin != NULL) {
+            op->in.claim.begin(op->in.claim.item_data);
+        }
+
+        if (op->rc != DS_OK) {
+            break;
+        }
+
+        claim.res = res;
+        op->backend = &claim;
+
+        for (i = 0; i < rows - 1; i++) {
+            claim.row = i;
+            memset(&item, 0, sizeof(ds_work_item_t));
+            item.kind = DS_WORK_ORCHESTRATION;
+            item.id = dsi_pg_text(res, i, 1);
+            item.name = dsi_pg_text(res, i, 2);
+            item.input = dsi_pg_text(res, i, 3);
+            item.execution = (uint64_t) dsi_pg_int(res, i, 4);
+            item.timestamp = dsi_pg_int(res, i, 5);
+            item.status = (ds_status_e) dsi_pg_int(res, i, 6);
+            item.upto = (uint64_t) dsi_pg_int(res, i, 7);
+            item.lease_expires = dsi_pg_int(res, i, 8);
+            item.lease = op->in.claim.tokens + (size_t) i * DS_LEASE_LEN;
+
+            if (op->in.claim.item(op->in.claim.item_data, op, &item) != 0) {
+                op->backend = NULL;
+                op->out.claim.claimed = 0;
+                op->rc = DS_ERROR;
+                return DS_OK;
+            }
+        }
+
+        op->backend = NULL;
+        op->out.claim.claimed = (size_t) (rows - 1);
+        op->out.claim.visible = dsi_pg_int(res, rows - 1, 12);
+        break;
+
+    case DS_OP_WORK_RENEW:
+        op->out.work.expires = dsi_pg_int(res, 0, 1);
+        break;
+
     default:
         break;
     }
 
     return DS_OK;
+}
+
+
+/*
+ * During a claim's item callback: the item's history or messages, from
+ * its row of the answer
+ */
+
+int
+dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
+    ds_list_e list, ds_event_cb cb, void *data)
+{
+    int                    c;
+    const dsi_pg_claim_t  *claim;
+
+    (void) item;
+
+    claim = op->backend;
+
+    if (claim == NULL || op->type != DS_OP_WORK_CLAIM
+        || list == DS_LIST_OPERATIONS)
+    {
+        return DS_INVALID;
+    }
+
+    c = dsi_pg_col(claim->res, list == DS_LIST_HISTORY ? "history"
+                                                      : "messages");
+
+    if (c < 0 || PQgetisnull(claim->res, claim->row, c)) {
+        return DS_ERROR;
+    }
+
+    return dsi_pg_array(PQgetvalue(claim->res, claim->row, c), cb, data);
 }
 
 
@@ -301,10 +438,7 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
 int
 dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data)
 {
-    int          rc, c;
-    char        *buf, *q;
-    uint64_t     seq;
-    const char  *p;
+    int  c;
 
     c = dsi_pg_col(res, "history");
 
@@ -312,7 +446,18 @@ dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data)
         return DS_NOTFOUND;
     }
 
-    p = PQgetvalue(res, 0, c);
+    return dsi_pg_array(PQgetvalue(res, 0, c), cb, data);
+}
+
+
+/* the events of a text[] as PostgreSQL writes it: {"..","..."} */
+
+static int
+dsi_pg_array(const char *p, ds_event_cb cb, void *data)
+{
+    int        rc;
+    char      *buf, *q;
+    uint64_t   seq;
 
     buf = malloc(strlen(p) + 1);
     if (buf == NULL) {
@@ -376,6 +521,108 @@ dsi_pg_mask(unsigned mask)
     }
 
     return (int) (mask & 0xff);
+}
+
+
+/* the claim's tokens as a bytea[] literal: {"\\x..","\\x.."} */
+
+static int
+dsi_pg_tokens(dsi_pg_call_t *call, const uint8_t *tokens, size_t n)
+{
+    char    digits[2 * DS_LEASE_LEN];
+    size_t  i, j;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    call->buf.len = 0;
+    dsi_buf_add(&call->buf, "{", 1);
+
+    for (i = 0; i < n; i++) {
+        dsi_buf_add(&call->buf, i ? ",\"\\\\x" : "\"\\\\x", i ? 5 : 4);
+
+        for (j = 0; j < DS_LEASE_LEN; j++) {
+            digits[2 * j] = hex[tokens[i * DS_LEASE_LEN + j] >> 4];
+            digits[2 * j + 1] = hex[tokens[i * DS_LEASE_LEN + j] & 15];
+        }
+
+        dsi_buf_add(&call->buf, digits, 2 * DS_LEASE_LEN);
+        dsi_buf_add(&call->buf, "\"", 1);
+    }
+
+    dsi_buf_add(&call->buf, "}", 1);
+
+    if (call->buf.oom) {
+        return DS_ERROR;
+    }
+
+    dsi_pg_param(call, call->buf.data, call->buf.len, 0);
+
+    return DS_OK;
+}
+
+
+/* names= as a text[] literal, each quoted; NULL for none */
+
+static int
+dsi_pg_names(dsi_pg_call_t *call, const ds_claim_filter_t *f)
+{
+    size_t       i, j;
+    const char  *s;
+
+    if (f == NULL || f->nnames == 0) {
+        dsi_pg_param(call, NULL, 0, 1);
+        return DS_OK;
+    }
+
+    call->buf.len = 0;
+    dsi_buf_add(&call->buf, "{", 1);
+
+    for (i = 0; i < f->nnames; i++) {
+        dsi_buf_add(&call->buf, i ? ",\"" : "\"", i ? 2 : 1);
+        s = f->names[i].data;
+
+        for (j = 0; j < f->names[i].len; j++) {
+            if (s[j] == '"' || s[j] == '\\') {
+                dsi_buf_add(&call->buf, "\\", 1);
+            }
+
+            dsi_buf_add(&call->buf, &s[j], 1);
+        }
+
+        dsi_buf_add(&call->buf, "\"", 1);
+    }
+
+    dsi_buf_add(&call->buf, "}", 1);
+
+    if (call->buf.oom) {
+        return DS_ERROR;
+    }
+
+    dsi_pg_param(call, call->buf.data, call->buf.len, 0);
+
+    return DS_OK;
+}
+
+
+/* a lease as bytea text, \x and 32 hex digits */
+
+static void
+dsi_pg_param_lease(dsi_pg_call_t *call, const uint8_t *lease)
+{
+    char    text[2 + 2 * DS_LEASE_LEN];
+    size_t  i;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    text[0] = '\\';
+    text[1] = 'x';
+
+    for (i = 0; i < DS_LEASE_LEN; i++) {
+        text[2 + 2 * i] = hex[lease[i] >> 4];
+        text[3 + 2 * i] = hex[lease[i] & 15];
+    }
+
+    dsi_pg_param(call, text, sizeof(text), 0);
 }
 
 

@@ -60,6 +60,8 @@ typedef struct {
     char                output[64];
     char                history[T_BUF]; /* events, Timestamps blanked */
     char                ids[T_BUF];     /* a list's, space-separated */
+    char                items[T_BUF];   /* a claim's, events blanked */
+    int                 pg;             /* the backend: 1 PostgreSQL */
 } t_seen_t;
 
 
@@ -163,6 +165,47 @@ t_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
     strcat(ids, " ");
 
     return 0;
+}
+
+
+/* a claimed item, as a front end renders it, times as durations */
+
+static int
+t_claim_item(void *data, ds_op_t *op, const ds_work_item_t *item)
+{
+    int        rc;
+    char      *p;
+    size_t     len;
+    t_seen_t  *seen;
+
+    seen = data;
+    p = seen->items + strlen(seen->items);
+    len = T_BUF - (size_t) (p - seen->items);
+
+    snprintf(p, len, "%.*s %.*s %.*s exec %llu status %d upto %llu "
+             "lease %lld token %d\n", (int) item->id.len, item->id.data,
+             (int) item->name.len, item->name.data, (int) item->input.len,
+             item->input.data, (unsigned long long) item->execution,
+             (int) item->status, (unsigned long long) item->upto,
+             (long long) (item->lease_expires - item->timestamp),
+             item->lease[0]);
+
+    rc = seen->pg
+         ? dsi_pg_op_item_events(op, item, DS_LIST_HISTORY, t_event,
+                                 seen->items)
+         : ds_op_item_events(op, item, DS_LIST_HISTORY, t_event, seen->items);
+
+    if (rc == DS_OK) {
+        strcat(seen->items, "--\n");
+
+        rc = seen->pg
+             ? dsi_pg_op_item_events(op, item, DS_LIST_MESSAGES, t_event,
+                                     seen->items)
+             : ds_op_item_events(op, item, DS_LIST_MESSAGES, t_event,
+                                 seen->items);
+    }
+
+    return rc != DS_OK;
 }
 
 
@@ -280,6 +323,15 @@ t_both(int line, ds_op_t *op)
     lop = *op;
     pop = *op;
 
+    ps->pg = 1;
+
+    if (op->type == DS_OP_WORK_CLAIM) {
+        lop.in.claim.item = t_claim_item;
+        lop.in.claim.item_data = ls;
+        pop.in.claim.item = t_claim_item;
+        pop.in.claim.item_data = ps;
+    }
+
     if (op->type == DS_OP_LIST) {
         lop.in.list.item = t_list_item;
         lop.in.list.item_data = ls->ids;
@@ -312,6 +364,7 @@ t_both(int line, ds_op_t *op)
         break;
 
     case DS_OP_STATUS:
+        ps->pg = 0;
         ok = ok && memcmp(ls, ps, sizeof(t_seen_t)) == 0;
         break;
 
@@ -319,6 +372,21 @@ t_both(int line, ds_op_t *op)
         ok = ok && strcmp(ls->ids, ps->ids) == 0
              && (lop.out.list.token_len == 0)
                 == (pop.out.list.token_len == 0);
+        break;
+
+    case DS_OP_WORK_CLAIM:
+        ok = ok && lop.out.claim.claimed == pop.out.claim.claimed
+             && strcmp(ls->items, ps->items) == 0
+             && (lop.out.claim.visible == INT64_MAX)
+                == (pop.out.claim.visible == INT64_MAX);
+        break;
+
+    case DS_OP_WORK_RENEW:
+        /* each on its own clock: the lease from now, within a minute */
+        ok = ok && (lop.rc != DS_OK
+                    || (lop.out.work.expires - ds_time_now()
+                        > op->in.work.lease_us - 60000000
+                        && pop.out.work.expires > 0));
         break;
 
     default:
@@ -329,6 +397,7 @@ t_both(int line, ds_op_t *op)
 
     if (!ok) {
         printf("#   type %d: rc %d and %d\n", op->type, lop.rc, pop.rc);
+        printf("#   items:\n%s#   and:\n%s", ls->items, ps->items);
         printf("#   lmdb: %s|%s|%s|%d|%d\n%s#   pg:   %s|%s|%s|%d|%d\n%s",
                ls->ids, ls->name, ls->output, (int) ls->status,
                (int) ls->inbox_seq, ls->history, ps->ids, ps->name,
@@ -506,6 +575,98 @@ t_script(void)
 }
 
 
+/* claims, renewals and abandons of orchestrations, by name and not */
+
+static void
+t_claims(void)
+{
+    size_t             i;
+    uint8_t            tokens[3 * DS_LEASE_LEN], zero[DS_LEASE_LEN];
+    ds_op_t           *op;
+    ds_str_t           b;
+    ds_claim_filter_t  filter;
+
+    for (i = 0; i < sizeof(tokens); i++) {
+        tokens[i] = (uint8_t) (i / DS_LEASE_LEN + 1);
+    }
+
+    memset(zero, 0, sizeof(zero));
+
+    t_both(__LINE__, t_op(DS_OP_START, "c1", "A", "[1]"));
+    t_both(__LINE__, t_op(DS_OP_START, "c2", "B", NULL));
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "c1", "e", "{}"));
+
+    /* by name: c2 only */
+    memset(&filter, 0, sizeof(ds_claim_filter_t));
+    b = t_s("B");
+    filter.names = &b;
+    filter.nnames = 1;
+
+    op = t_op(DS_OP_WORK_CLAIM, NULL, NULL, NULL);
+    op->in.claim.kind = DS_WORK_ORCHESTRATION;
+    op->in.claim.lease_us = 60000000;
+    op->in.claim.max = 1;
+    op->in.claim.tokens = tokens;
+    op->in.claim.filter = &filter;
+    t_both(__LINE__, op);
+
+    /* any name: c1, with both its messages; then nothing is left */
+    op = t_op(DS_OP_WORK_CLAIM, NULL, NULL, NULL);
+    op->in.claim.kind = DS_WORK_ORCHESTRATION;
+    op->in.claim.lease_us = 60000000;
+    op->in.claim.max = 2;
+    op->in.claim.tokens = tokens + DS_LEASE_LEN;
+    t_both(__LINE__, op);
+    t_both(__LINE__, op);
+
+    /* renew: the token held, another, none, no instance */
+    op = t_op(DS_OP_WORK_RENEW, NULL, NULL, NULL);
+    op->in.work.kind = DS_WORK_ORCHESTRATION;
+    op->in.work.id = t_s("c1");
+    op->in.work.lease = tokens + DS_LEASE_LEN;
+    op->in.work.lease_us = 120000000;
+    t_both(__LINE__, op);
+    op->in.work.lease = tokens;
+    t_both(__LINE__, op);
+    op->in.work.lease = zero;
+    t_both(__LINE__, op);
+    op->in.work.id = t_s("nope");
+    t_both(__LINE__, op);
+
+    /* abandon: then c1 is claimable at once, again with both messages */
+    op = t_op(DS_OP_WORK_ABANDON, NULL, NULL, NULL);
+    op->in.work.kind = DS_WORK_ORCHESTRATION;
+    op->in.work.id = t_s("c1");
+    op->in.work.lease = tokens + DS_LEASE_LEN;
+    t_both(__LINE__, op);
+    t_both(__LINE__, op);
+
+    op = t_op(DS_OP_WORK_CLAIM, NULL, NULL, NULL);
+    op->in.claim.kind = DS_WORK_ORCHESTRATION;
+    op->in.claim.lease_us = 60000000;
+    op->in.claim.max = 1;
+    op->in.claim.tokens = tokens + 2 * DS_LEASE_LEN;
+    t_both(__LINE__, op);
+
+    /* terminated: its lease is void */
+    t_both(__LINE__, t_op(DS_OP_TERMINATE, "c2", NULL, NULL));
+
+    op = t_op(DS_OP_WORK_ABANDON, NULL, NULL, NULL);
+    op->in.work.kind = DS_WORK_ORCHESTRATION;
+    op->in.work.id = t_s("c2");
+    op->in.work.lease = tokens;
+    t_both(__LINE__, op);
+
+    /* an all-zero token is no lease */
+    op = t_op(DS_OP_WORK_CLAIM, NULL, NULL, NULL);
+    op->in.claim.kind = DS_WORK_ORCHESTRATION;
+    op->in.claim.lease_us = 60000000;
+    op->in.claim.max = 1;
+    op->in.claim.tokens = zero;
+    t_both(__LINE__, op);
+}
+
+
 /* the token after (created, id): LMDB's list, PostgreSQL's encoder */
 
 static void
@@ -593,6 +754,7 @@ main(int argc, char **argv)
     }
 
     t_script();
+    t_claims();
     t_token();
 
     dsi_pg_conn_close(t_pg);
