@@ -4,7 +4,8 @@
 #   make worker  the example worker for it (a second terminal)
 #   make test    the docs' links (check-docs), the style gate
 #                (check-style), the module's exported symbols
-#                (check-exports), store unit tests, the README's Quick
+#                (check-exports), store unit tests, the PostgreSQL
+#                schema's (test-pg-schema), the README's Quick
 #                start (test-quickstart), the Test::Nginx suite, the
 #                sanitizer suite (test-asan), a quick fuzzing pass
 #                (fuzz-quick) and a compile check for nginx without threads
@@ -81,7 +82,8 @@ worker:
 
 # the plain suite runs last: make test ends with its prove summary
 test: check-docs check-style build check-exports build-nothreads \
-      test-store test-worker fuzz-quick test-asan test-quickstart \
+      test-store test-pg-schema test-worker fuzz-quick test-asan \
+      test-quickstart \
       test-openapi test-ui test-deb test-install test-cli test-metrics \
       test-nginx
 

@@ -712,7 +712,7 @@ dsi_pg_add(dsi_pg_buf_t *b, const char *s, size_t len)
     char    *p;
     size_t   size;
 
-    if (b->oom) {
+    if (b->oom || len == 0) {
         return;
     }
 

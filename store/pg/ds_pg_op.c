@@ -685,7 +685,10 @@ dsi_pg_param(dsi_pg_call_t *call, const char *s, size_t len, int null)
         call->size = size;
     }
 
-    memcpy(call->mem + call->len, s, len);
+    if (len) {
+        memcpy(call->mem + call->len, s, len);
+    }
+
     call->mem[call->len + len] = '\0';
     call->off[call->nparams++] = call->len;
     call->len += len + 1;
