@@ -194,7 +194,8 @@ $$;
 
 -- dsi_inbox_deliver(): a message to an instance that exists, is not
 -- terminal and (execution not 0) still runs that execution; otherwise
--- dropped (rc 0), or with strict refused (1 NOTFOUND, 3 GONE)
+-- dropped (rc 0), or with strict refused (1 NOTFOUND, 3 GONE, 6 INVALID
+-- for an id no key can hold)
 CREATE OR REPLACE FUNCTION durable.deliver(p_hub text, p_id text,
     p_execution bigint, p_message text, p_now bigint, p_strict boolean)
 RETURNS integer
@@ -204,9 +205,13 @@ DECLARE
     part  integer;
     inst  durable.instances;
 BEGIN
+    IF NOT durable.valid_key(p_hub, p_id) THEN
+        RETURN CASE WHEN p_strict THEN 6 ELSE 0 END;
+    END IF;
+
     n := durable.hub_partitions(p_hub, false);
 
-    IF n IS NULL OR NOT durable.valid_key(p_hub, p_id) THEN
+    IF n IS NULL THEN
         RETURN CASE WHEN p_strict THEN 1 ELSE 0 END;
     END IF;
 
@@ -348,11 +353,6 @@ LANGUAGE plpgsql AS $$
 DECLARE
     now  bigint;
 BEGIN
-    IF NOT durable.valid_key(p_hub, p_id) THEN
-        rc := 1;
-        RETURN;
-    END IF;
-
     BEGIN
         now := durable.now_us();
         rc := durable.deliver(p_hub, p_id, 0,
@@ -375,17 +375,23 @@ END
 $$;
 
 
--- the record of an active instance, locked: rc 1 NOTFOUND, 3 GONE
+-- the record of an active instance, locked: rc 1 NOTFOUND, 3 GONE, 6
+-- INVALID (an id no key can hold)
 CREATE OR REPLACE FUNCTION durable.lock_active(p_hub text, p_id text,
     OUT rc integer, OUT part integer, OUT inst durable.instances)
 LANGUAGE plpgsql AS $$
 DECLARE
     n  integer;
 BEGIN
+    IF NOT durable.valid_key(p_hub, p_id) THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
     rc := 1;
     n := durable.hub_partitions(p_hub, false);
 
-    IF n IS NULL OR NOT durable.valid_key(p_hub, p_id) THEN
+    IF n IS NULL THEN
         RETURN;
     END IF;
 
@@ -572,8 +578,8 @@ BEGIN
     BEGIN
         l := durable.lock_active(p_hub, p_id);
 
-        IF l.rc = 1 THEN
-            rc := 1;
+        IF l.rc IN (1, 6) THEN
+            rc := l.rc;
             RETURN;
         END IF;
 
@@ -614,10 +620,15 @@ DECLARE
     part  integer;
     inst  durable.instances;
 BEGIN
+    IF NOT durable.valid_key(p_hub, p_id) THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
     rc := 1;
     n := durable.hub_partitions(p_hub, false);
 
-    IF n IS NULL OR NOT durable.valid_key(p_hub, p_id) THEN
+    IF n IS NULL THEN
         RETURN;
     END IF;
 

@@ -528,6 +528,14 @@ t_script(void)
     t_both(__LINE__, t_op(DS_OP_SUSPEND, "zz", NULL, NULL));
     t_both(__LINE__, t_op(DS_OP_STATUS, "zz", NULL, NULL));
 
+    /* ids the keys cannot hold: empty, over 256 bytes */
+    t_both(__LINE__, t_op(DS_OP_STATUS, "", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, longname, "e", NULL));
+    t_both(__LINE__, t_op(DS_OP_TERMINATE, longname, NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_SUSPEND, "", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_PURGE, longname, NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_START, longname, "N", NULL));
+
     /* lists: pages of 2, a prefix, a status */
     memset(&q, 0, sizeof(ds_query_t));
     q.top = 2;
