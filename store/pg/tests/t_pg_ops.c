@@ -675,6 +675,76 @@ t_claims(void)
 }
 
 
+/*
+ * Every page of a list on each backend, each following its own tokens:
+ * the same ids, the same number of pages
+ */
+
+static void
+t_pages(int line, size_t top, size_t budget, const char *prefix)
+{
+    int          pg, pages[2];
+    char        *ids[2], token[DS_TOKEN_MAX], next[DS_TOKEN_MAX];
+    t_seen_t    *seen;
+    ds_op_t      op;
+    ds_query_t   q;
+
+    for (pg = 0; pg < 2; pg++) {
+        ids[pg] = calloc(1, T_BUF);
+        seen = calloc(1, sizeof(t_seen_t));
+
+        if (ids[pg] == NULL || seen == NULL) {
+            abort();
+        }
+
+        memset(&q, 0, sizeof(ds_query_t));
+        q.top = top;
+        q.scan_budget = budget;
+        q.id_prefix = t_s(prefix);
+        pages[pg] = 0;
+
+        do {
+            memset(&op, 0, sizeof(ds_op_t));
+            op.type = DS_OP_LIST;
+            op.hub = t_s("hub");
+            op.in.list.query = &q;
+            op.in.list.item = t_list_item;
+            op.in.list.item_data = ids[pg];
+            op.in.list.token = next;
+
+            if (pg) {
+                seen->pg = 1;
+                t_pg_op(&op, seen);
+
+            } else {
+                t_lmdb(&op, seen);
+            }
+
+            T(op.rc == DS_OK);
+            strcat(ids[pg], "| ");
+            memcpy(token, next, op.out.list.token_len);
+            q.token.data = token;
+            q.token.len = op.out.list.token_len;
+            pages[pg]++;
+
+        } while (op.rc == DS_OK && op.out.list.token_len && pages[pg] < 50);
+
+        free(seen);
+    }
+
+    t_check(pages[0] == pages[1] && strcmp(ids[0], ids[1]) == 0, line,
+            "the same pages from both backends");
+
+    if (pages[0] != pages[1] || strcmp(ids[0], ids[1]) != 0) {
+        printf("#   lmdb %d: %s\n#   pg %d:   %s\n", pages[0], ids[0],
+               pages[1], ids[1]);
+    }
+
+    free(ids[0]);
+    free(ids[1]);
+}
+
+
 /* the token after (created, id): LMDB's list, PostgreSQL's encoder */
 
 static void
@@ -763,6 +833,17 @@ main(int argc, char **argv)
 
     t_script();
     t_claims();
+
+    /* instances c1, c2, b3 remain; then some more */
+    t_both(__LINE__, t_op(DS_OP_START, "d4", "N", NULL));
+    t_both(__LINE__, t_op(DS_OP_START, "c5", "N", NULL));
+    t_both(__LINE__, t_op(DS_OP_START, "d6", "N", NULL));
+    t_pages(__LINE__, 1, 0, NULL);
+    t_pages(__LINE__, 2, 0, NULL);
+    t_pages(__LINE__, 4, 0, "c");
+    t_pages(__LINE__, 4, 2, "d");
+    t_pages(__LINE__, 10, 1, NULL);
+
     t_token();
 
     dsi_pg_conn_close(t_pg);
