@@ -99,6 +99,14 @@ PGresult *dsi_pg_conn_result(const dsi_pg_conn_t *c, size_t i);
 int dsi_pg_conn_committed(const dsi_pg_conn_t *c);
 void dsi_pg_conn_release(dsi_pg_conn_t *c);
 
+/*
+ * A notification that arrived (LISTEN, sent as a statement): 1 with its
+ * payload copied into payload (cut to size - 1 bytes), 0 when none is
+ * left. Each step reads what the socket has, so ask after every step;
+ * an idle listening connection wants to read, and its steps answer WAIT.
+ */
+int dsi_pg_conn_notified(dsi_pg_conn_t *c, char *payload, size_t size);
+
 const char *dsi_pg_conn_error(const dsi_pg_conn_t *c);
 void dsi_pg_conn_close(dsi_pg_conn_t *c);
 

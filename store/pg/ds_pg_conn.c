@@ -621,6 +621,32 @@ dsi_pg_conn_release(dsi_pg_conn_t *c)
 }
 
 
+int
+dsi_pg_conn_notified(dsi_pg_conn_t *c, char *payload, size_t size)
+{
+    size_t     n;
+    PGnotify  *nf;
+
+    if (c->state == DSI_PG_CONNECTING || c->state == DSI_PG_BROKEN) {
+        return 0;
+    }
+
+    nf = PQnotifies(c->pg);
+    if (nf == NULL) {
+        return 0;
+    }
+
+    n = strlen(nf->extra);
+    n = n < size - 1 ? n : size - 1;
+    memcpy(payload, nf->extra, n);
+    payload[n] = '\0';
+
+    PQfreemem(nf);
+
+    return 1;
+}
+
+
 const char *
 dsi_pg_conn_error(const dsi_pg_conn_t *c)
 {

@@ -5,8 +5,9 @@
  * The PostgreSQL connections of ds_pg_conn.c against the cluster of
  * util/pg.sh (run.sh runs this with a database made by durable schema
  * init): conninfo checks and resolution, a batch as one transaction, a
- * failed batch that the next one recovers from, and, with the server
- * stopped (SIGSTOP), calls that go on returning instead of waiting.
+ * failed batch that the next one recovers from, a listener woken once a
+ * batch, and, with the server stopped (SIGSTOP), calls that go on
+ * returning instead of waiting.
  *
  *   t_pg_conn CONNINFO POSTMASTER_PID_FILE
  *
@@ -256,6 +257,109 @@ t_batches(const char *conninfo)
 }
 
 
+/* polls an idle listener at most polls times: the notifications */
+
+static int
+t_listen(dsi_pg_conn_t *c, int polls, char *payloads, size_t size)
+{
+    int            n;
+    char           one[64];
+    struct pollfd  pfd;
+
+    n = 0;
+
+    while (polls-- > 0) {
+        pfd.fd = dsi_pg_conn_fd(c);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+
+        (void) poll(&pfd, 1, T_POLL_MS);
+
+        if (dsi_pg_conn_step(c) == DSI_PG_FAILED) {
+            return -1;
+        }
+
+        while (dsi_pg_conn_notified(c, one, sizeof(one))) {
+            n++;
+            strncat(payloads, one, size - strlen(payloads) - 2);
+            strcat(payloads, " ");
+        }
+
+        if (n && polls > 5) {
+            /* a few more, to see that nothing else comes */
+            polls = 5;
+        }
+    }
+
+    return n;
+}
+
+
+/*
+ * Wake-ups across connections: a listener hears one notification per
+ * committed batch and hub, with the hub as payload
+ */
+
+static void
+t_notify(const char *conninfo)
+{
+    char            err[256], heard[256];
+    dsi_pg_conn_t  *l, *w;
+    dsi_pg_stmt_t   stmts[3], listen;
+
+    static const char *const  s1[] = { "nh", "n1", "N", NULL, "" };
+    static const char *const  s2[] = { "nh", "n2", "N", NULL, "" };
+    static const char *const  s3[] = { "other", "n1", "N", NULL, "" };
+
+    l = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    w = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    T(l != NULL && w != NULL);
+    if (l == NULL || w == NULL) {
+        return;
+    }
+
+    T(t_drive(l, 100) == DSI_PG_READY);
+    T(t_drive(w, 100) == DSI_PG_READY);
+
+    listen.sql = "LISTEN durable";
+    listen.nparams = 0;
+    listen.values = NULL;
+    T(dsi_pg_conn_send(l, &listen, 1, 0) == 0);
+    T(t_drive(l, 100) == DSI_PG_READY);
+    dsi_pg_conn_release(l);
+
+    stmts[0].sql = "SELECT rc FROM durable.start($1, $2, $3, $4, $5)";
+    stmts[0].nparams = 5;
+    stmts[0].values = s1;
+    stmts[1] = stmts[0];
+    stmts[1].values = s2;
+    stmts[2] = stmts[0];
+    stmts[2].values = s3;
+
+    /* two starts in hub nh: one notification */
+    T(dsi_pg_conn_send(w, stmts, 2, 1) == 0);
+    T(t_drive(w, 100) == DSI_PG_READY);
+    T(dsi_pg_conn_committed(w));
+    dsi_pg_conn_release(w);
+
+    heard[0] = '\0';
+    T(t_listen(l, 100, heard, sizeof(heard)) == 1);
+    T(strcmp(heard, "nh ") == 0);
+
+    /* a refusal and a start in another hub: one, for that hub */
+    T(dsi_pg_conn_send(w, &stmts[1], 2, 1) == 0);
+    T(t_drive(w, 100) == DSI_PG_READY);
+    dsi_pg_conn_release(w);
+
+    heard[0] = '\0';
+    T(t_listen(l, 100, heard, sizeof(heard)) == 1);
+    T(strcmp(heard, "other ") == 0);
+
+    dsi_pg_conn_close(l);
+    dsi_pg_conn_close(w);
+}
+
+
 /*
  * The server stopped: a connection being made and a batch in flight
  * both wait for the socket and return to the loop; once the server
@@ -342,6 +446,7 @@ main(int argc, char **argv)
 
     t_conninfo();
     t_batches(argv[1]);
+    t_notify(argv[1]);
     t_stopped(argv[1], argv[2]);
 
     printf("%s - ds_pg_conn: %lu passed, %lu failed\n",
