@@ -39,3 +39,20 @@ CREATE FUNCTION durable_test.part(p_hub text, p_id text) RETURNS integer
 LANGUAGE sql AS $$
     SELECT durable.partition_of(durable.hub_partitions(p_hub, false), p_id)
 $$;
+
+
+-- An event as "<EventType> {<members>}", its envelope's Timestamp (and
+-- EventId, if the envelope has one) left out: t_pg_ops.c holds the
+-- envelope's bytes to the LMDB store's; these tests check the rest.
+CREATE FUNCTION durable_test.ev(event text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT m[1] || ' {' || ltrim(m[3], ',')
+    FROM regexp_match(event, '^\{"EventType":"([^"]*)","Timestamp":"[^"]*"'
+                             '(,"EventId":-?[0-9]+)?(.*)$') m
+$$;
+
+-- the Timestamp of an event's envelope
+CREATE FUNCTION durable_test.ts(event text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT (regexp_match(event, '^\{"EventType":"[^"]*","Timestamp":"([^"]*)"'))[1]
+$$;
