@@ -36,20 +36,22 @@ _EOC_
 
 our $B = '/runtime/webhooks/durabletask';
 
-# start $id, claim its first episode and complete it with one action
+# start $id in a hub of its own (the other blocks' instances wait in the
+# default one), claim its first episode and complete it with one action
 sub episode {
     my ($id) = @_;
     my ($r, $item);
+    my $hub = 'taskHub=Trace';
 
-    $r = api('POST', "$B/orchestrators/Hello/$id", '');
+    $r = api('POST', "$B/orchestrators/Hello/$id?$hub", '');
     die "start: $r->{status}" unless $r->{status} == 202;
 
-    $r = api('POST', "$B/worker/orchestrations/claim", '');
+    $r = api('POST', "$B/worker/orchestrations/claim?$hub", '');
     die "claim: $r->{status}" unless $r->{status} == 200;
     ($item) = @{ $r->{json}{items} };
     die "nothing claimed" unless $item;
 
-    $r = api('POST', "$B/worker/orchestrations/complete",
+    $r = api('POST', "$B/worker/orchestrations/complete?$hub",
              { instanceId => $id, lease => $item->{lease},
                actions => [ { type => 'complete', result => 1 } ] });
     die "complete: $r->{status} $r->{body}" unless $r->{status} == 200;
@@ -128,7 +130,7 @@ durable batch of 1 writes to store "default" done
 --- init
 main::episode('trace-5');
 --- request
-GET /runtime/webhooks/durabletask/instances/trace-5
+GET /runtime/webhooks/durabletask/instances/trace-5?taskHub=Trace
 --- error_code: 200
 --- grep_error_log eval
 qr/durable (?:claim|work): [^\n]*|durable op (?:submitted|done): (?:claiming|completing work)[^\n]*/
