@@ -42,7 +42,8 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         test-nginx check-node check-upstream check-tool stress bench clean \
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind check-docs check-style check-exports \
-        deb test-deb install test-install test-ui test-cli test-metrics
+        deb test-deb install test-install test-ui test-cli test-metrics \
+        test-grpc
 
 all: build
 
@@ -82,7 +83,7 @@ worker:
 test: check-docs check-style build check-exports build-nothreads \
       test-store test-worker fuzz-quick test-asan test-quickstart \
       test-openapi test-ui test-deb test-install test-cli test-metrics \
-      test-nginx
+      test-grpc test-nginx
 
 # the cheap gates first: every relative link in the docs resolves and
 # nothing cites a file the repository does not carry (util/check_docs.py);
@@ -184,6 +185,21 @@ $(UI_TEST_DIR)/node_modules/.ci: $(UI_TEST_DIR)/package-lock.json
 test-ui: build $(UI_TEST_DIR)/node_modules/.ci
 	@DURABLE_EXTRA_DEPS=chromium $(MAKE) -s deps
 	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) $(UI_TEST_DIR)/run.sh
+
+# the gRPC service (durable_task_grpc) driven by the JavaScript Durable
+# Task SDK and by hand-made HTTP/2 calls (t/grpc/run.sh); the SDK and the
+# Node that runs it are pinned in t/grpc/package-lock.json, installed
+# there by npm ci. TESTS= runs some files only (t/grpc/test/...).
+GRPC_TEST_DIR  := $(CURDIR)/t/grpc
+
+$(GRPC_TEST_DIR)/node_modules/.ci: $(GRPC_TEST_DIR)/package-lock.json
+	@command -v npm > /dev/null || DURABLE_EXTRA_DEPS=npm $(MAKE) -s deps
+	cd $(GRPC_TEST_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+test-grpc: build $(GRPC_TEST_DIR)/node_modules/.ci
+	@DURABLE_EXTRA_DEPS=openssl $(MAKE) -s deps
+	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) $(GRPC_TEST_DIR)/run.sh $(TESTS)
 
 # the metrics page of the example config through promtool, from
 # Debian's prometheus package (util/metrics_check.sh)

@@ -12,6 +12,7 @@
 #include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_log.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_grpc.h"
 #include "ngx_http_durable_handlers.h"
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_writer.h"
@@ -31,10 +32,6 @@ static ngx_int_t ngx_http_durable_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_dispatch(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 static void ngx_http_durable_body_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_durable_select_hub(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
-static ngx_int_t ngx_http_durable_select_store(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
 static ngx_int_t ngx_http_durable_open_store(ngx_log_t *log,
     ngx_http_durable_store_t *st);
 
@@ -228,6 +225,13 @@ static ngx_command_t  ngx_http_durable_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_durable_loc_conf_t, worker_max_wait),
+      NULL },
+
+    { ngx_string("durable_task_grpc"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_durable_grpc,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("durable_task_metrics"),
@@ -549,7 +553,7 @@ ngx_http_durable_hub_valid(u_char *p, size_t len)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_durable_select_hub(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
@@ -579,7 +583,7 @@ ngx_http_durable_select_hub(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_durable_select_store(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
@@ -888,6 +892,7 @@ ngx_http_durable_create_loc_conf(ngx_conf_t *cf)
     conf->trust_forwarded = NGX_CONF_UNSET;
     conf->v1_status_codes = NGX_CONF_UNSET;
     conf->lifecycle_log = NGX_CONF_UNSET;
+    conf->grpc = NGX_CONF_UNSET;
     conf->max_wait = NGX_CONF_UNSET;
     conf->max_top = NGX_CONF_UNSET_UINT;
     conf->scan_budget = NGX_CONF_UNSET_UINT;
@@ -924,6 +929,7 @@ ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->public_url, prev->public_url, "");
     ngx_conf_merge_value(conf->v1_status_codes, prev->v1_status_codes, 0);
     ngx_conf_merge_value(conf->lifecycle_log, prev->lifecycle_log, 0);
+    ngx_conf_merge_value(conf->grpc, prev->grpc, 0);
     ngx_conf_merge_sec_value(conf->max_wait, prev->max_wait, 120);
     ngx_conf_merge_uint_value(conf->max_top, prev->max_top, 1000);
     ngx_conf_merge_uint_value(conf->scan_budget, prev->scan_budget, 10000);
@@ -959,11 +965,11 @@ ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    if (conf->prefixes == NULL) {
+    if (conf->prefixes == NULL && !conf->grpc) {
         return NGX_CONF_OK;
     }
 
-    /* the API is served here: it needs a store */
+    /* the API or the gRPC service is served here: it needs a store */
 
     dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_durable_module);
     st = dmcf->stores.elts;

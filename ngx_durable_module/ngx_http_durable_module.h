@@ -75,6 +75,7 @@ typedef struct {
     ngx_str_t                   public_url;
     ngx_flag_t                  v1_status_codes;
     ngx_flag_t                  lifecycle_log;
+    ngx_flag_t                  grpc;       /* durable_task_grpc */
     time_t                      max_wait;
     ngx_uint_t                  max_top;
     ngx_uint_t                  scan_budget;
@@ -182,6 +183,10 @@ ngx_int_t ngx_http_durable_store_ready(ngx_http_request_t *r,
 ngx_int_t ngx_http_durable_store_error(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, int rc, const char *what);
 ngx_int_t ngx_http_durable_read_body(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+ngx_int_t ngx_http_durable_select_hub(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
+ngx_int_t ngx_http_durable_select_store(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 void ngx_http_durable_random(u_char *buf, size_t len);
 

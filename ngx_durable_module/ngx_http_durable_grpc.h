@@ -1,0 +1,90 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ */
+
+
+#ifndef _NGX_HTTP_DURABLE_GRPC_H_INCLUDED_
+#define _NGX_HTTP_DURABLE_GRPC_H_INCLUDED_
+
+
+#include "ngx_http_durable_module.h"
+
+
+/* the gRPC status codes this front end answers */
+typedef enum {
+    NGX_HTTP_DURABLE_GRPC_OK = 0,
+    NGX_HTTP_DURABLE_GRPC_CANCELLED = 1,
+    NGX_HTTP_DURABLE_GRPC_UNKNOWN = 2,
+    NGX_HTTP_DURABLE_GRPC_INVALID_ARGUMENT = 3,
+    NGX_HTTP_DURABLE_GRPC_DEADLINE_EXCEEDED = 4,
+    NGX_HTTP_DURABLE_GRPC_NOT_FOUND = 5,
+    NGX_HTTP_DURABLE_GRPC_ALREADY_EXISTS = 6,
+    NGX_HTTP_DURABLE_GRPC_PERMISSION_DENIED = 7,
+    NGX_HTTP_DURABLE_GRPC_RESOURCE_EXHAUSTED = 8,
+    NGX_HTTP_DURABLE_GRPC_FAILED_PRECONDITION = 9,
+    NGX_HTTP_DURABLE_GRPC_ABORTED = 10,
+    NGX_HTTP_DURABLE_GRPC_UNIMPLEMENTED = 12,
+    NGX_HTTP_DURABLE_GRPC_INTERNAL = 13,
+    NGX_HTTP_DURABLE_GRPC_UNAVAILABLE = 14,
+    NGX_HTTP_DURABLE_GRPC_UNAUTHENTICATED = 16
+} ngx_http_durable_grpc_code_e;
+
+
+typedef struct ngx_http_durable_grpc_ctx_s  ngx_http_durable_grpc_ctx_t;
+
+typedef ngx_int_t (*ngx_http_durable_grpc_handler_pt)(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+
+
+/* one method of TaskHubSidecarService */
+typedef struct {
+    ngx_str_t                           name;
+    ngx_http_durable_grpc_handler_pt    handler;    /* NULL: unimplemented */
+    unsigned                            worker:1;   /* takes worker keys */
+} ngx_http_durable_grpc_rpc_t;
+
+
+/*
+ * The request state of a call. The module's ctx comes first, so that the
+ * writer and the waits, which know only that, serve gRPC calls as they
+ * serve the HTTP API: ngx_http_durable_grpc_ctx() gets the rest back.
+ */
+struct ngx_http_durable_grpc_ctx_s {
+    ngx_http_durable_ctx_t              base;
+
+    const ngx_http_durable_grpc_rpc_t  *rpc;
+    ngx_str_t                           msg;        /* the request message */
+    ngx_msec_t                          deadline;   /* of grpc-timeout */
+    void                               *data;       /* the RPC's */
+    unsigned                            has_deadline:1;
+    unsigned                            streaming:1;    /* headers sent */
+};
+
+
+#define ngx_http_durable_grpc_ctx(ctx)                                       \
+    ((ngx_http_durable_grpc_ctx_t *) (ctx))
+
+
+char *ngx_http_durable_grpc(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* ngx_http_durable_grpc_worker.c */
+ngx_int_t ngx_http_durable_grpc_hello(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+
+ngx_int_t ngx_http_durable_grpc_status(ngx_http_request_t *r,
+    ngx_uint_t code, const char *fmt, ...);
+ngx_int_t ngx_http_durable_grpc_store_status(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, int rc);
+ngx_int_t ngx_http_durable_grpc_reply(ngx_http_request_t *r,
+    u_char *frame, size_t len);
+ngx_int_t ngx_http_durable_grpc_stream_open(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_stream_send(ngx_http_request_t *r,
+    u_char *frame, size_t len);
+u_char *ngx_http_durable_grpc_frame(ngx_pool_t *pool, size_t len);
+ngx_msec_t ngx_http_durable_grpc_left(ngx_http_durable_grpc_ctx_t *g,
+    ngx_msec_t max);
+
+
+#endif /* _NGX_HTTP_DURABLE_GRPC_H_INCLUDED_ */

@@ -1,0 +1,28 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The worker's calls of the gRPC service: Hello, GetWorkItems (a server
+ * stream of work items), the completions and the abandons.
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_grpc.h"
+
+
+/* Hello: an Empty for an Empty, once the store is there */
+
+ngx_int_t
+ngx_http_durable_grpc_hello(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    u_char  *frame;
+
+    frame = ngx_http_durable_grpc_frame(r->pool, 0);
+    if (frame == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_durable_grpc_reply(r, frame, 5);
+}
