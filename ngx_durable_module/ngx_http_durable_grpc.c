@@ -21,8 +21,6 @@
 
 
 #define NGX_HTTP_DURABLE_GRPC_SERVICE   "/TaskHubSidecarService/"
-#define NGX_HTTP_DURABLE_GRPC_PREFIX    5       /* flag, length(4) */
-#define NGX_HTTP_DURABLE_GRPC_MSG_MAX   512
 
 
 static ngx_int_t ngx_http_durable_grpc_handler(ngx_http_request_t *r);
@@ -41,11 +39,10 @@ static ngx_int_t ngx_http_durable_grpc_timeout(ngx_http_request_t *r,
 static ngx_int_t ngx_http_durable_grpc_keys(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);
 static ngx_int_t ngx_http_durable_grpc_deframe(ngx_http_request_t *r,
-    ngx_http_durable_grpc_ctx_t *g);
+    ngx_http_durable_grpc_ctx_t *g, dg_status_t *st);
 static ngx_int_t ngx_http_durable_grpc_header(ngx_http_request_t *r,
     ngx_list_t *list, const char *name, u_char *value, size_t len);
-static size_t ngx_http_durable_grpc_escape(u_char *dst, u_char *src,
-    size_t len);
+static void *ngx_http_durable_grpc_alloc(void *pool, size_t size);
 
 
 /* worker calls take worker keys, every other call system keys */
@@ -171,13 +168,13 @@ ngx_http_durable_grpc_handler(ngx_http_request_t *r)
 
     if (ngx_http_durable_grpc_keys(r, g) != NGX_OK) {
         return ngx_http_durable_grpc_refuse(r,
-                   NGX_HTTP_DURABLE_GRPC_UNAUTHENTICATED, "%V",
+                   DG_UNAUTHENTICATED, "%V",
                    &ctx->err);
     }
 
     if (g->rpc == NULL || g->rpc->handler == NULL) {
         return ngx_http_durable_grpc_refuse(r,
-                   NGX_HTTP_DURABLE_GRPC_UNIMPLEMENTED,
+                   DG_UNIMPLEMENTED,
                    "The method %V is not implemented by ngx_durable.",
                    &r->uri);
     }
@@ -190,7 +187,7 @@ ngx_http_durable_grpc_handler(ngx_http_request_t *r)
         || ngx_http_durable_select_store(r, ctx) != NGX_OK)
     {
         return ngx_http_durable_grpc_refuse(r,
-                   NGX_HTTP_DURABLE_GRPC_INVALID_ARGUMENT, "%V", &ctx->err);
+                   DG_INVALID_ARGUMENT, "%V", &ctx->err);
     }
 
     r->request_body_in_single_buf = 1;
@@ -228,24 +225,25 @@ static ngx_int_t
 ngx_http_durable_grpc_call(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g)
 {
+    dg_status_t              st;
     ngx_http_durable_ctx_t  *ctx = &g->base;
 
-    if (ngx_http_durable_grpc_deframe(r, g) != NGX_OK) {
-        return ngx_http_durable_grpc_status(r,
-                   NGX_HTTP_DURABLE_GRPC_INVALID_ARGUMENT, "%V", &ctx->err);
+    if (ngx_http_durable_grpc_deframe(r, g, &st) != NGX_OK) {
+        return ngx_http_durable_grpc_status(r, st.code, "%*s", st.len,
+                                            st.message);
     }
 
     if (g->has_deadline
         && (ngx_msec_int_t) (g->deadline - ngx_current_msec) <= 0)
     {
         return ngx_http_durable_grpc_status(r,
-                   NGX_HTTP_DURABLE_GRPC_DEADLINE_EXCEEDED,
+                   DG_DEADLINE_EXCEEDED,
                    "The deadline passed before the call was served.");
     }
 
     if (ngx_http_durable_store_ready(r, ctx) != NGX_OK) {
         return ngx_http_durable_grpc_status(r,
-                   NGX_HTTP_DURABLE_GRPC_UNAVAILABLE, "%V", &ctx->err);
+                   DG_UNAVAILABLE, "%V", &ctx->err);
     }
 
     return g->rpc->handler(r, g);
@@ -303,7 +301,7 @@ ngx_http_durable_grpc_vstatus(ngx_http_request_t *r, ngx_uint_t code,
     size_t        len;
     ngx_list_t   *list;
     ngx_uint_t    only;
-    u_char        text[NGX_HTTP_DURABLE_GRPC_MSG_MAX];
+    u_char        text[DG_MESSAGE_MAX];
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable grpc: status %ui", code);
@@ -338,13 +336,14 @@ ngx_http_durable_grpc_vstatus(ngx_http_request_t *r, ngx_uint_t code,
     if (fmt) {
         p = ngx_vslprintf(text, text + sizeof(text), fmt, args);
 
-        /* each byte may become "%XX" */
-        msg = ngx_pnalloc(r->pool, 3 * (p - text));
+        len = dg_percent_encode_len((char *) text, p - text);
+
+        msg = ngx_pnalloc(r->pool, len);
         if (msg == NULL) {
             return NGX_ERROR;
         }
 
-        len = ngx_http_durable_grpc_escape(msg, text, p - text);
+        dg_percent_encode((char *) text, p - text, (char *) msg);
 
         if (ngx_http_durable_grpc_header(r, list, "grpc-message", msg, len)
             != NGX_OK)
@@ -361,107 +360,54 @@ ngx_http_durable_grpc_vstatus(ngx_http_request_t *r, ngx_uint_t code,
 }
 
 
-/* the store's refusals and failures as gRPC statuses */
+/*
+ * An operation's refusal or failure as a gRPC status, in the codec's
+ * words; what is the store's fault is logged, once, here.
+ */
 
 ngx_int_t
-ngx_http_durable_grpc_store_status(ngx_http_request_t *r,
-    ngx_http_durable_grpc_ctx_t *g, int rc)
+ngx_http_durable_grpc_op_status(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, ds_op_t *op)
 {
+    dg_status_t              st;
     ngx_http_durable_ctx_t  *ctx = &g->base;
 
-    switch (rc) {
+    (void) dg_status_from_op(op, &st);
 
-    case DS_NOTFOUND:
-        return ngx_http_durable_grpc_status(r,
-                   NGX_HTTP_DURABLE_GRPC_NOT_FOUND,
-                   "No such instance or work item.");
-
-    case DS_CONFLICT:
-        return ngx_http_durable_grpc_status(r,
-                   NGX_HTTP_DURABLE_GRPC_FAILED_PRECONDITION,
-                   "The completion token is not current: the lease ran "
-                   "out or the work item was abandoned.");
-
-    case DS_GONE:
-        return ngx_http_durable_grpc_status(r,
-                   NGX_HTTP_DURABLE_GRPC_FAILED_PRECONDITION,
-                   "The instance is in a terminal state.");
-
-    case DS_PRECONDITION:
-        return ngx_http_durable_grpc_status(r,
-                   NGX_HTTP_DURABLE_GRPC_FAILED_PRECONDITION,
-                   "The instance's status does not allow this.");
-
-    case DS_MISMATCH:
-        return ngx_http_durable_grpc_status(r,
-                   NGX_HTTP_DURABLE_GRPC_FAILED_PRECONDITION,
-                   "Another completion was applied under this token.");
-
-    case DS_INVALID:
-        return ngx_http_durable_grpc_status(r,
-                   NGX_HTTP_DURABLE_GRPC_INVALID_ARGUMENT,
-                   "The request names a key the store cannot hold.");
+    switch (op->rc) {
 
     case DS_FULL:
         ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_FULL);
         ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
                       "durable: store \"%V\" is full while serving "
                       "gRPC %V", &ctx->store->name, &g->rpc->name);
-        return ngx_http_durable_grpc_status(r,
-                   NGX_HTTP_DURABLE_GRPC_RESOURCE_EXHAUSTED,
-                   "The store '%V' is full; terminate and purge "
-                   "instances, raise its max_size or free disk space.",
-                   &ctx->store->name);
+        break;
 
-    default:
+    case DS_ERROR:
         ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
         ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
                       "durable: store \"%V\" failed while serving gRPC "
                       "%V: %s", &ctx->store->name, &g->rpc->name,
-                      ds_strerror(rc));
-        return ngx_http_durable_grpc_status(r,
-                   NGX_HTTP_DURABLE_GRPC_UNAVAILABLE,
-                   "The store failed; see the error log.");
-    }
-}
+                      ds_strerror(op->rc));
+        break;
 
-
-/*
- * A frame for a message of len bytes, in the pool: the prefix is
- * written, the message goes after it.
- */
-
-u_char *
-ngx_http_durable_grpc_frame(ngx_pool_t *pool, size_t len)
-{
-    u_char  *p;
-
-    if (len > 0x7fffffff) {
-        return NULL;
+    default:
+        break;
     }
 
-    p = ngx_pnalloc(pool, NGX_HTTP_DURABLE_GRPC_PREFIX + len);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    p[0] = 0;       /* not compressed */
-    p[1] = (u_char) (len >> 24);
-    p[2] = (u_char) (len >> 16);
-    p[3] = (u_char) (len >> 8);
-    p[4] = (u_char) len;
-
-    return p;
+    return ngx_http_durable_grpc_status(r, st.code, "%*s", st.len,
+                                        st.message);
 }
 
 
 /* a unary answer: the headers, one message, the trailers */
 
 ngx_int_t
-ngx_http_durable_grpc_reply(ngx_http_request_t *r, u_char *frame, size_t len)
+ngx_http_durable_grpc_reply(ngx_http_request_t *r,
+    const ProtobufCMessage *msg)
 {
-    ngx_int_t     rc;
-    ngx_http_durable_ctx_t       *ctx;
+    ngx_int_t                rc;
+    ngx_http_durable_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
 
@@ -470,12 +416,12 @@ ngx_http_durable_grpc_reply(ngx_http_request_t *r, u_char *frame, size_t len)
         return rc;
     }
 
-    rc = ngx_http_durable_grpc_stream_send(r, frame, len);
+    rc = ngx_http_durable_grpc_stream_send(r, msg);
     if (rc == NGX_ERROR) {
         return rc;
     }
 
-    return ngx_http_durable_grpc_status(r, NGX_HTTP_DURABLE_GRPC_OK, NULL);
+    return ngx_http_durable_grpc_status(r, DG_OK, NULL);
 }
 
 
@@ -498,11 +444,19 @@ ngx_http_durable_grpc_stream_open(ngx_http_request_t *r,
 
 
 ngx_int_t
-ngx_http_durable_grpc_stream_send(ngx_http_request_t *r, u_char *frame,
-    size_t len)
+ngx_http_durable_grpc_stream_send(ngx_http_request_t *r,
+    const ProtobufCMessage *msg)
 {
+    size_t        len;
+    uint8_t      *frame;
     ngx_buf_t    *b;
     ngx_chain_t   out;
+
+    if (dg_pack(msg, ngx_http_durable_grpc_mem(r->pool), &frame, &len)
+        != DG_OK)
+    {
+        return NGX_ERROR;
+    }
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
@@ -750,44 +704,91 @@ ngx_http_durable_grpc_keys(ngx_http_request_t *r,
 
 /*
  * Unary and server-streaming calls carry exactly one request message:
- * the body must be one uncompressed frame.
+ * the body must be one frame, read by the codec. What it refuses keeps
+ * its code (a compressed message is UNIMPLEMENTED, one over the limit
+ * RESOURCE_EXHAUSTED); a body that is not one whole message is the
+ * client's mistake, INVALID_ARGUMENT.
  */
 
 static ngx_int_t
 ngx_http_durable_grpc_deframe(ngx_http_request_t *r,
-    ngx_http_durable_grpc_ctx_t *g)
+    ngx_http_durable_grpc_ctx_t *g, dg_status_t *st)
 {
-    u_char                  *p;
+    int                      rc;
     size_t                   len;
-    ngx_http_durable_ctx_t  *ctx = &g->base;
+    dg_reader_t              rd;
+    const uint8_t           *p;
+    ngx_http_core_loc_conf_t *clcf;
 
-    p = ctx->body.data;
-    len = ctx->body.len;
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    if (len < NGX_HTTP_DURABLE_GRPC_PREFIX) {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The request has no complete gRPC message (%uz bytes).",
-                   len);
+    p = g->base.body.data;
+    len = g->base.body.len;
+
+    dg_reader_init(&rd, clcf->client_max_body_size > 0
+                        ? (size_t) clcf->client_max_body_size : len,
+                   ngx_http_durable_grpc_mem(r->pool));
+
+    rc = dg_reader_feed(&rd, &p, &len);
+
+    switch (rc) {
+
+    case DG_FRAME_MESSAGE:
+        if (len == 0) {
+            g->msg.data = (u_char *) rd.msg;
+            g->msg.len = rd.msg_len;
+            return NGX_OK;
+        }
+
+        dg_status_set(st, DG_INVALID_ARGUMENT,
+                      "the request has more than one message");
+        return NGX_ERROR;
+
+    case DG_FRAME_MORE:
+        if (rd.have_prefix == 0) {
+            dg_status_set(st, DG_INVALID_ARGUMENT,
+                          "the request has no message");
+            return NGX_ERROR;
+        }
+
+        (void) dg_reader_status(&rd, rc, st);
+        st->code = DG_INVALID_ARGUMENT;
+        return NGX_ERROR;
+
+    case DG_FRAME_BAD_FLAG:
+        (void) dg_reader_status(&rd, rc, st);
+        st->code = DG_INVALID_ARGUMENT;
+        return NGX_ERROR;
+
+    default:
+        (void) dg_reader_status(&rd, rc, st);
+        return NGX_ERROR;
+    }
+}
+
+
+/*
+ * The request message as the method's type; a malformed one is answered
+ * INVALID_ARGUMENT here (NULL: answer with what g->base.err says).
+ */
+
+ProtobufCMessage *
+ngx_http_durable_grpc_unpack(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, const ProtobufCMessageDescriptor *desc)
+{
+    int                nomem;
+    ProtobufCMessage  *m;
+
+    m = dg_unpack(desc, g->msg.data, g->msg.len,
+                  ngx_http_durable_grpc_mem(r->pool), &nomem);
+
+    if (m == NULL && !nomem) {
+        ngx_http_durable_set_error(r, &g->base, NGX_HTTP_BAD_REQUEST,
+                                   "The request is not a valid %s message.",
+                                   desc->name);
     }
 
-    if (p[0] != 0) {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The request message is compressed; send it "
-                   "uncompressed.");
-    }
-
-    g->msg.len = (size_t) p[1] << 24 | (size_t) p[2] << 16
-                 | (size_t) p[3] << 8 | p[4];
-    g->msg.data = p + NGX_HTTP_DURABLE_GRPC_PREFIX;
-
-    if (g->msg.len != len - NGX_HTTP_DURABLE_GRPC_PREFIX) {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The request is not one gRPC message: the frame says "
-                   "%uz bytes, %uz follow.", g->msg.len,
-                   len - NGX_HTTP_DURABLE_GRPC_PREFIX);
-    }
-
-    return NGX_OK;
+    return m;
 }
 
 
@@ -812,28 +813,22 @@ ngx_http_durable_grpc_header(ngx_http_request_t *r, ngx_list_t *list,
 }
 
 
-/* grpc-message: printable ASCII but '%' as is, the rest "%XX" */
-
-static size_t
-ngx_http_durable_grpc_escape(u_char *dst, u_char *src, size_t len)
+static void *
+ngx_http_durable_grpc_alloc(void *pool, size_t size)
 {
-    u_char  *p;
-    size_t   i;
+    return ngx_palloc(pool, size);
+}
 
-    static u_char  hex[] = "0123456789ABCDEF";
 
-    p = dst;
+/* the codec's allocator: the request's pool */
 
-    for (i = 0; i < len; i++) {
-        if (src[i] >= 0x20 && src[i] <= 0x7e && src[i] != '%') {
-            *p++ = src[i];
-            continue;
-        }
+dg_mem_t
+ngx_http_durable_grpc_mem(ngx_pool_t *pool)
+{
+    dg_mem_t  mem;
 
-        *p++ = '%';
-        *p++ = hex[src[i] >> 4];
-        *p++ = hex[src[i] & 0xf];
-    }
+    mem.alloc = ngx_http_durable_grpc_alloc;
+    mem.data = pool;
 
-    return p - dst;
+    return mem;
 }

@@ -9,26 +9,7 @@
 
 
 #include "ngx_http_durable_module.h"
-
-
-/* the gRPC status codes this front end answers */
-typedef enum {
-    NGX_HTTP_DURABLE_GRPC_OK = 0,
-    NGX_HTTP_DURABLE_GRPC_CANCELLED = 1,
-    NGX_HTTP_DURABLE_GRPC_UNKNOWN = 2,
-    NGX_HTTP_DURABLE_GRPC_INVALID_ARGUMENT = 3,
-    NGX_HTTP_DURABLE_GRPC_DEADLINE_EXCEEDED = 4,
-    NGX_HTTP_DURABLE_GRPC_NOT_FOUND = 5,
-    NGX_HTTP_DURABLE_GRPC_ALREADY_EXISTS = 6,
-    NGX_HTTP_DURABLE_GRPC_PERMISSION_DENIED = 7,
-    NGX_HTTP_DURABLE_GRPC_RESOURCE_EXHAUSTED = 8,
-    NGX_HTTP_DURABLE_GRPC_FAILED_PRECONDITION = 9,
-    NGX_HTTP_DURABLE_GRPC_ABORTED = 10,
-    NGX_HTTP_DURABLE_GRPC_UNIMPLEMENTED = 12,
-    NGX_HTTP_DURABLE_GRPC_INTERNAL = 13,
-    NGX_HTTP_DURABLE_GRPC_UNAVAILABLE = 14,
-    NGX_HTTP_DURABLE_GRPC_UNAUTHENTICATED = 16
-} ngx_http_durable_grpc_code_e;
+#include "durable_grpc.h"
 
 
 typedef struct ngx_http_durable_grpc_ctx_s  ngx_http_durable_grpc_ctx_t;
@@ -74,15 +55,17 @@ ngx_int_t ngx_http_durable_grpc_hello(ngx_http_request_t *r,
 
 ngx_int_t ngx_http_durable_grpc_status(ngx_http_request_t *r,
     ngx_uint_t code, const char *fmt, ...);
-ngx_int_t ngx_http_durable_grpc_store_status(ngx_http_request_t *r,
-    ngx_http_durable_grpc_ctx_t *g, int rc);
+ngx_int_t ngx_http_durable_grpc_op_status(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, ds_op_t *op);
 ngx_int_t ngx_http_durable_grpc_reply(ngx_http_request_t *r,
-    u_char *frame, size_t len);
+    const ProtobufCMessage *msg);
 ngx_int_t ngx_http_durable_grpc_stream_open(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);
 ngx_int_t ngx_http_durable_grpc_stream_send(ngx_http_request_t *r,
-    u_char *frame, size_t len);
-u_char *ngx_http_durable_grpc_frame(ngx_pool_t *pool, size_t len);
+    const ProtobufCMessage *msg);
+ProtobufCMessage *ngx_http_durable_grpc_unpack(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, const ProtobufCMessageDescriptor *desc);
+dg_mem_t ngx_http_durable_grpc_mem(ngx_pool_t *pool);
 ngx_msec_t ngx_http_durable_grpc_left(ngx_http_durable_grpc_ctx_t *g,
     ngx_msec_t max);
 

@@ -17,12 +17,7 @@ ngx_int_t
 ngx_http_durable_grpc_hello(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g)
 {
-    u_char  *frame;
+    Empty  empty = EMPTY__INIT;
 
-    frame = ngx_http_durable_grpc_frame(r->pool, 0);
-    if (frame == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_durable_grpc_reply(r, frame, 5);
+    return ngx_http_durable_grpc_reply(r, &empty.base);
 }
