@@ -219,13 +219,13 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     dsi_buf_init(&b);
 
     if (failed) {
-        dsi_ev_begin(&b, "TaskFailed", now);
+        dsi_ev_begin(&b, "TaskFailed", -1, now);
         dsi_ev_int(&b, "TaskScheduledId", task_id);
         dsi_ev_json(&b, "Reason", reason);
         dsi_ev_json(&b, "Details", details);
 
     } else {
-        dsi_ev_begin(&b, "TaskCompleted", now);
+        dsi_ev_begin(&b, "TaskCompleted", -1, now);
         dsi_ev_int(&b, "TaskScheduledId", task_id);
         dsi_ev_json(&b, "Result", result);
     }

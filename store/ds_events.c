@@ -3,9 +3,9 @@
  *
  * Building the JSON text of history events and messages:
  *
- *   {"EventType":"<type>","Timestamp":"<now>",<members>}
+ *   {"EventType":"<type>","Timestamp":"<now>","EventId":<id>,<members>}
  *
- * EventType comes first and every event has a Timestamp. A ds_buf_t grows
+ * EventType comes first and every event has a Timestamp and an EventId. A ds_buf_t grows
  * as members are added; running out of memory is remembered and reported
  * once, by dsi_ev_end().
  */
@@ -118,8 +118,14 @@ dsi_ev_open(ds_buf_t *b)
 }
 
 
+/*
+ * Every history event has an EventId, as the SDKs' replay reads it: the
+ * action id for what an action made (TaskScheduled, TimerCreated, ...),
+ * -1 for the rest, as the Durable Task Framework records them.
+ */
+
 void
-dsi_ev_begin(ds_buf_t *b, const char *type, int64_t now)
+dsi_ev_begin(ds_buf_t *b, const char *type, int64_t event_id, int64_t now)
 {
     ds_str_t  t;
 
@@ -129,6 +135,7 @@ dsi_ev_begin(ds_buf_t *b, const char *type, int64_t now)
     dsi_ev_open(b);
     dsi_ev_str(b, "EventType", t);
     dsi_ev_time(b, "Timestamp", now);
+    dsi_ev_int(b, "EventId", event_id);
 }
 
 
@@ -260,8 +267,9 @@ dsi_ev_end(ds_txn_t *txn, ds_buf_t *b, ds_str_t *event)
 
 
 /*
- * {"EventType":"<type>","Timestamp":"<now>"[,"<name_field>":"<name>"],
- *  "<json_field>":<json|null>}; event->data is malloc()ed.
+ * {"EventType":"<type>","Timestamp":"<now>","EventId":-1
+ *  [,"<name_field>":"<name>"],"<json_field>":<json|null>}; event->data is
+ * malloc()ed.
  */
 
 int
@@ -273,7 +281,7 @@ dsi_event_build(ds_txn_t *txn, const char *type, int64_t now,
     ds_buf_t  b;
 
     dsi_buf_init(&b);
-    dsi_ev_begin(&b, type, now);
+    dsi_ev_begin(&b, type, -1, now);
 
     if (name_field) {
         dsi_ev_str(&b, name_field, name);

@@ -95,7 +95,8 @@ dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         || !ds_len_ok(inst->name.len) || !ds_len_ok(inst->input.len)
         || !ds_len_ok(inst->output.len)
         || !ds_len_ok(inst->custom_status.len)
-        || inst->parent_id.len > DS_ID_MAX)
+        || inst->parent_id.len > DS_ID_MAX
+        || inst->version.len > DS_NAME_MAX || !ds_len_ok(inst->tags.len))
     {
         return DS_INVALID;
     }
@@ -324,17 +325,19 @@ dsi_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem)
 {
     char      *p;
     size_t     i, size;
-    ds_str_t  *s[5];
+    ds_str_t  *s[7];
 
     s[0] = &inst->name;
     s[1] = &inst->input;
     s[2] = &inst->output;
     s[3] = &inst->custom_status;
     s[4] = &inst->parent_id;
+    s[5] = &inst->version;
+    s[6] = &inst->tags;
 
     size = 1;
 
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < 7; i++) {
         size += s[i]->len;
     }
 
@@ -346,7 +349,7 @@ dsi_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem)
 
     p = *mem;
 
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < 7; i++) {
         if (s[i]->len) {
             memcpy(p, s[i]->data, s[i]->len);
         }

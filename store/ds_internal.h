@@ -128,7 +128,8 @@ void dsi_buf_reset(ds_buf_t *b);
 void dsi_buf_free(ds_buf_t *b);
 void dsi_buf_add(ds_buf_t *b, const char *s, size_t len);
 void dsi_ev_open(ds_buf_t *b);
-void dsi_ev_begin(ds_buf_t *b, const char *type, int64_t now);
+void dsi_ev_begin(ds_buf_t *b, const char *type, int64_t event_id,
+    int64_t now);
 void dsi_ev_str(ds_buf_t *b, const char *field, ds_str_t s);
 void dsi_ev_json(ds_buf_t *b, const char *field, ds_str_t json);
 void dsi_ev_int(ds_buf_t *b, const char *field, int64_t v);
@@ -193,9 +194,19 @@ int dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
 
 /* ds_orchestration_start.c: starting (sub-)orchestrations */
-int dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
-    ds_str_t input, int64_t now, ds_str_t parent_id, int64_t parent_task,
-    uint64_t parent_execution, ds_instance_t *inst);
+typedef struct {
+    ds_str_t            name;
+    ds_str_t            input;
+    ds_str_t            version;        /* len 0: none */
+    ds_str_t            tags;           /* checked JSON object; len 0 */
+    int64_t             scheduled;      /* µs; 0: at once */
+    ds_str_t            parent_id;      /* len 0: no parent */
+    int64_t             parent_task;
+    uint64_t            parent_execution;
+} dsi_start_t;
+
+int dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
+    int64_t now, ds_instance_t *inst);
 int dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     int64_t parent_task, uint64_t parent_execution, int failed,
     ds_str_t result, ds_str_t reason, ds_str_t details, int64_t now);
@@ -382,6 +393,8 @@ typedef int (*dsi_seq_each_pt)(ds_txn_t *txn, uint64_t seq,
 
 int dsi_seq_each(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t upto, dsi_seq_each_pt fn, void *data);
+int dsi_seq_each_from(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t from, uint64_t upto, dsi_seq_each_pt fn, void *data);
 
 
 /* ds_json.c */

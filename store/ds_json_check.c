@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "ds_internal.h"
+#include "ds_jspan.h"
 
 
 #define DS_JSON_MAX_DEPTH   2048
@@ -542,4 +543,37 @@ ds_json_real_overflows(const unsigned char *p, size_t len)
     }
 
     return overflows;
+}
+
+
+/*
+ * Tags: compact JSON text of an object whose members are all strings (a
+ * map of strings), or nothing (len 0): one container deep.
+ */
+
+int
+ds_tags_check(ds_str_t tags)
+{
+    ds_str_t          key, value;
+    ds_jspan_iter_t   it;
+    ds_json_error_t   err;
+
+    if (tags.len == 0) {
+        return DS_OK;
+    }
+
+    if (tags.data[0] != '{'
+        || dsi_json_check(tags.data, tags.len, 1, &err) != 1
+        || !ds_jspan_iter(&it, (const unsigned char *) tags.data, tags.len))
+    {
+        return DS_INVALID;
+    }
+
+    while (ds_jspan_next(&it, &key, &value)) {
+        if (value.len < 2 || value.data[0] != '"') {
+            return DS_INVALID;
+        }
+    }
+
+    return it.pos == it.end ? DS_OK : DS_INVALID;
 }

@@ -11,6 +11,8 @@
  */
 
 
+#include <string.h>
+
 #include "ds_internal.h"
 
 
@@ -47,7 +49,8 @@ static const struct {
     { "reading", 0 },                   /* DS_OP_ENTITY_GET */
     { "listing", 0 },                   /* DS_OP_LIST */
     { "listing", 0 },                   /* DS_OP_ENTITY_LIST */
-    { "reading", 0 }                    /* DS_OP_STATS */
+    { "reading", 0 },                   /* DS_OP_STATS */
+    { "reading", 0 }                    /* DS_OP_HISTORY */
 };
 
 
@@ -168,11 +171,13 @@ static int
 ds_op_apply_start(ds_txn_t *txn, ds_op_t *op, int64_t now)
 {
     int            rc;
-    ds_str_t       name, input;
-    ds_instance_t  inst;
+    ds_str_t         name, input;
+    ds_instance_t    inst;
+    ds_start_opts_t  opts;
 
     name = op->in.start.name;
     input = op->in.start.input;
+    opts = op->in.start.opts;
 
     if (op->type == DS_OP_RESTART) {
         rc = ds_instance_get(txn, op->hub, op->in.start.from, &inst);
@@ -180,12 +185,17 @@ ds_op_apply_start(ds_txn_t *txn, ds_op_t *op, int64_t now)
             return rc;
         }
 
-        /* ds_op_start copies name and input before it writes */
+        /* the start copies the strings before it writes */
         name = inst.name;
         input = inst.input;
+
+        memset(&opts, 0, sizeof(ds_start_opts_t));
+        opts.version = inst.version;
+        opts.tags = inst.tags;
     }
 
-    rc = ds_op_start(txn, op->hub, op->in.start.id, name, input, now, &inst);
+    rc = ds_op_start_opts(txn, op->hub, op->in.start.id, name, input, &opts,
+                          now, &inst);
 
     if (rc == DS_CONFLICT) {
         op->out.start.status = inst.status;
@@ -537,6 +547,25 @@ ds_op_read(ds_env_t *env, ds_op_t *op)
 
         case DS_OP_STATS:
             /* done() reads what it needs in this snapshot */
+            break;
+
+        case DS_OP_HISTORY:
+            op->out.history.next = 0;
+            rc = ds_instance_get(txn, op->hub, op->in.history.id, &inst);
+
+            if (rc == DS_OK) {
+                op->out.history.execution = inst.execution;
+                op->out.history.status = inst.status;
+
+                rc = ds_history_chunk(txn, op->hub, op->in.history.id,
+                                      op->in.history.from,
+                                      op->in.history.max_events,
+                                      op->in.history.max_bytes,
+                                      op->in.history.item,
+                                      op->in.history.item_data,
+                                      &op->out.history.next);
+            }
+
             break;
 
         default:

@@ -198,7 +198,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         rc = ds_history_clear(txn, hub, id);
 
         if (rc == DS_OK) {
-            dsi_ev_begin(&b, "ExecutionStarted", now);
+            dsi_ev_begin(&b, "ExecutionStarted", -1, now);
             dsi_ev_str(&b, "Name", inst.name);
             dsi_ev_json(&b, "Input", fin->input);
             rc = dsi_ev_end(txn, &b, &msg);
@@ -277,6 +277,8 @@ ds_complete_digest(const ds_action_t *a, size_t n)
         dsi_digest_str(&d, a[i].reason);
         dsi_digest_str(&d, a[i].details);
         dsi_digest_int(&d, a[i].fire_at);
+        dsi_digest_str(&d, a[i].version);
+        dsi_digest_str(&d, a[i].tags);
     }
 
     return dsi_digest_end(&d);
@@ -363,6 +365,11 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
 
         if (ds_name_check(a->name, DS_NAME_MAX, &f->name) != DS_OK) {
             return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
+        }
+
+        if (a->version.len > DS_NAME_MAX || ds_tags_check(a->tags) != DS_OK)
+        {
+            return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
         }
 
         return ds_child_check(id, a, f);
@@ -598,7 +605,7 @@ ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     dsi_buf_init(&b);
 
-    dsi_ev_begin(&b, "OrchestratorStarted", now);
+    dsi_ev_begin(&b, "OrchestratorStarted", -1, now);
 
     rc = dsi_ev_end(txn, &b, &ev);
 
@@ -629,7 +636,7 @@ ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     if (rc == DS_OK) {
-        dsi_ev_begin(&b, "OrchestratorCompleted", now);
+        dsi_ev_begin(&b, "OrchestratorCompleted", -1, now);
         rc = dsi_ev_end(txn, &b, &ev);
     }
 
@@ -658,31 +665,32 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
     switch (a->type) {
 
     case DS_ACT_SCHEDULE_ACTIVITY:
-        dsi_ev_begin(b, "TaskScheduled", now);
-        dsi_ev_int(b, "EventId", a->id);
+        dsi_ev_begin(b, "TaskScheduled", a->id, now);
         dsi_ev_str(b, "Name", a->name);
         dsi_ev_json(b, "Input", a->input);
         break;
 
     case DS_ACT_CREATE_TIMER:
-        dsi_ev_begin(b, "TimerCreated", now);
-        dsi_ev_int(b, "EventId", a->id);
+        dsi_ev_begin(b, "TimerCreated", a->id, now);
         dsi_ev_time(b, "FireAt", a->fire_at);
         break;
 
     case DS_ACT_START_SUB:
         (void) ds_child_id(id, a, cb, &child);
 
-        dsi_ev_begin(b, "SubOrchestrationInstanceCreated", now);
-        dsi_ev_int(b, "EventId", a->id);
+        dsi_ev_begin(b, "SubOrchestrationInstanceCreated", a->id, now);
         dsi_ev_str(b, "Name", a->name);
         dsi_ev_str(b, "InstanceId", child);
         dsi_ev_json(b, "Input", a->input);
+
+        if (a->version.len) {
+            dsi_ev_str(b, "Version", a->version);
+        }
+
         break;
 
     case DS_ACT_RAISE_EVENT:
-        dsi_ev_begin(b, "EventSent", now);
-        dsi_ev_int(b, "EventId", -1);
+        dsi_ev_begin(b, "EventSent", a->id, now);
         dsi_ev_str(b, "InstanceId", a->instance_id);
         dsi_ev_str(b, "Name", a->name);
         dsi_ev_json(b, "Input", a->input);
@@ -691,15 +699,14 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
     case DS_ACT_SIGNAL_ENTITY:
         (void) dsi_entity_id(a->entity_name, a->entity_key, eb, &eid);
 
-        dsi_ev_begin(b, "EventSent", now);
-        dsi_ev_int(b, "EventId", -1);
+        dsi_ev_begin(b, "EventSent", a->id, now);
         dsi_ev_str(b, "InstanceId", eid);
         dsi_ev_str(b, "Name", a->name);
         dsi_ev_json(b, "Input", a->input);
         break;
 
     case DS_ACT_COMPLETE:
-        dsi_ev_begin(b, "ExecutionCompleted", now);
+        dsi_ev_begin(b, "ExecutionCompleted", a->id, now);
         dsi_ev_int(b, "OrchestrationStatus", DS_COMPLETED);
         dsi_ev_json(b, "Result", a->input);
         break;
@@ -716,7 +723,7 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
             return rc;
         }
 
-        dsi_ev_begin(b, "ExecutionCompleted", now);
+        dsi_ev_begin(b, "ExecutionCompleted", a->id, now);
         dsi_ev_int(b, "OrchestrationStatus", DS_FAILED);
         dsi_ev_json(b, "Result", a->reason);
         dsi_ev_json(b, "FailureDetails", fdj);
@@ -748,6 +755,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     size_t         i;
     ds_buf_t       b;
     ds_str_t       child, msg, none, reason;
+    dsi_start_t    s;
     ds_instance_t  cinst;
 
     finishing = n && ds_is_finish(a[n - 1].type);
@@ -786,8 +794,16 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                 rc = DS_CONFLICT;
 
             } else {
-                rc = dsi_start(txn, hub, child, a[i].name, a[i].input, now,
-                              id, a[i].id, inst->execution, &cinst);
+                memset(&s, 0, sizeof(dsi_start_t));
+                s.name = a[i].name;
+                s.input = a[i].input;
+                s.version = a[i].version;
+                s.tags = a[i].tags;
+                s.parent_id = id;
+                s.parent_task = a[i].id;
+                s.parent_execution = inst->execution;
+
+                rc = dsi_start(txn, hub, child, &s, now, &cinst);
             }
 
             if (rc != DS_CONFLICT) {
@@ -801,7 +817,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                              "exists.", (int) child.len, child.data);
             reason.data = rb;
 
-            dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", now);
+            dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", -1, now);
             dsi_ev_int(&b, "TaskScheduledId", a[i].id);
             dsi_ev_str(&b, "Reason", reason);
             dsi_ev_json(&b, "Details", none);
@@ -815,7 +831,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
             break;
 
         case DS_ACT_RAISE_EVENT:
-            dsi_ev_begin(&b, "EventRaised", now);
+            dsi_ev_begin(&b, "EventRaised", -1, now);
             dsi_ev_str(&b, "Name", a[i].name);
             dsi_ev_json(&b, "Input", a[i].input);
 

@@ -28,18 +28,75 @@ int
 ds_op_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     ds_str_t input, int64_t now, ds_instance_t *inst)
 {
-    int       rc;
-    ds_str_t  none;
+    ds_start_opts_t  opts;
+
+    memset(&opts, 0, sizeof(ds_start_opts_t));
+
+    return ds_op_start_opts(txn, hub, id, name, input, &opts, now, inst);
+}
+
+
+/*
+ * With an id reuse policy (opts->replace), an instance whose status is
+ * listed is replaced; an active one is terminated first, so that its
+ * parent and pending work end as with a terminate. A status not listed is
+ * a conflict, terminal or not.
+ */
+
+int
+ds_op_start_opts(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
+    ds_str_t input, const ds_start_opts_t *opts, int64_t now,
+    ds_instance_t *inst)
+{
+    int            rc;
+    ds_str_t       reason;
+    dsi_start_t    s;
+    ds_instance_t  old;
+
+    if (opts->version.len > DS_NAME_MAX
+        || ds_tags_check(opts->tags) != DS_OK)
+    {
+        return DS_INVALID;
+    }
 
     rc = dsi_room(txn, DS_ROOM_ADD);
     if (rc != DS_OK) {
         return rc;
     }
 
-    none.data = NULL;
-    none.len = 0;
+    if (opts->replace) {
+        rc = ds_instance_get(txn, hub, id, &old);
 
-    return dsi_start(txn, hub, id, name, input, now, none, -1, 0, inst);
+        if (rc == DS_OK) {
+            if (!(opts->replace & DS_STATUS_MASK(old.status))) {
+                *inst = old;
+                return DS_CONFLICT;
+            }
+
+            if (!ds_status_is_terminal(old.status)) {
+                reason.data = "\"replaced by a new start of the same id\"";
+                reason.len = strlen(reason.data);
+
+                rc = ds_op_terminate(txn, hub, id, reason, now);
+                if (rc != DS_OK) {
+                    return rc;
+                }
+            }
+
+        } else if (rc != DS_NOTFOUND) {
+            return rc;
+        }
+    }
+
+    memset(&s, 0, sizeof(dsi_start_t));
+    s.name = name;
+    s.input = input;
+    s.version = opts->version;
+    s.tags = opts->tags;
+    s.scheduled = opts->scheduled;
+    s.parent_task = -1;
+
+    return dsi_start(txn, hub, id, &s, now, inst);
 }
 
 

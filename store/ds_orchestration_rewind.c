@@ -227,6 +227,7 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
     char          *text;
     ds_buf_t       b;
     ds_str_t       child, name, input, msg, none;
+    dsi_start_t    s;
     ds_instance_t  c;
 
     child = ds_json_member_str(e->ev, "InstanceId");
@@ -257,7 +258,7 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
 
     if (rc == DS_OK && c.status == DS_COMPLETED) {
         dsi_buf_init(&b);
-        dsi_ev_begin(&b, "SubOrchestrationInstanceCompleted", now);
+        dsi_ev_begin(&b, "SubOrchestrationInstanceCompleted", -1, now);
         dsi_ev_int(&b, "TaskScheduledId", e->id);
         dsi_ev_json(&b, "Result", c.output);
 
@@ -285,8 +286,14 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
         return DS_OK;
     }
 
-    rc = dsi_start(txn, hub, child, name, input, now, id, e->id,
-                  inst->execution, &c);
+    memset(&s, 0, sizeof(dsi_start_t));
+    s.name = name;
+    s.input = input;
+    s.parent_id = id;
+    s.parent_task = e->id;
+    s.parent_execution = inst->execution;
+
+    rc = dsi_start(txn, hub, child, &s, now, &c);
     free(text);
 
     *pending = 1;
@@ -336,14 +343,16 @@ ds_hist_cb(void *data, uint64_t seq, ds_str_t event)
     p->ev = ev;
     p->type = type;
 
-    v = json_object_get(ev, "EventId");
+    /* a result's id is the one it refers to; every event has an EventId */
 
-    if (v == NULL) {
-        v = json_object_get(ev, "TaskScheduledId");
-    }
+    v = json_object_get(ev, "TaskScheduledId");
 
     if (v == NULL) {
         v = json_object_get(ev, "TimerId");
+    }
+
+    if (v == NULL) {
+        v = json_object_get(ev, "EventId");
     }
 
     p->id = json_is_integer(v) ? (int64_t) json_integer_value(v) : -1;

@@ -16,21 +16,25 @@
 /*
  * Creates the record (or replaces a terminal one: a new execution with an
  * empty history, inbox and no pending work) with an ExecutionStarted
- * message, ready now. An active instance: DS_CONFLICT, *inst = its record.
- * name and input may point into the map: the record is the first write.
+ * message, ready now or at the scheduled start. An active instance:
+ * DS_CONFLICT, *inst = its record. The strings of s may point into the
+ * map: the record is the first write.
  */
 
 int
-dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
-    ds_str_t input, int64_t now, ds_str_t parent_id, int64_t parent_task,
-    uint64_t parent_execution, ds_instance_t *inst)
+dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
+    int64_t now, ds_instance_t *inst)
 {
     int            rc, existed;
+    int64_t        at;
     uint64_t       seq;
+    ds_buf_t       b;
     ds_str_t       event;
     ds_instance_t  old, rec;
 
-    if (name.len > DS_NAME_MAX || parent_id.len > DS_ID_MAX) {
+    if (s->name.len > DS_NAME_MAX || s->parent_id.len > DS_ID_MAX
+        || s->version.len > DS_NAME_MAX)
+    {
         return DS_INVALID;
     }
 
@@ -66,11 +70,31 @@ dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
         return DS_ERROR;
     }
 
-    /* the event and the record copy name and input before any write */
+    /* a start scheduled for later is Pending and invisible until then */
+    at = (s->scheduled > now) ? s->scheduled : now;
 
-    rc = dsi_event_build(txn, "ExecutionStarted", now, "Name", name, "Input",
-                        input, &event);
+    /* the event and the record copy the strings before any write */
+
+    dsi_buf_init(&b);
+    dsi_ev_begin(&b, "ExecutionStarted", -1, now);
+    dsi_ev_str(&b, "Name", s->name);
+    dsi_ev_json(&b, "Input", s->input);
+
+    if (s->version.len) {
+        dsi_ev_str(&b, "Version", s->version);
+    }
+
+    if (s->tags.len) {
+        dsi_ev_json(&b, "Tags", s->tags);
+    }
+
+    if (s->scheduled > now) {
+        dsi_ev_time(&b, "ScheduledStartTime", s->scheduled);
+    }
+
+    rc = dsi_ev_end(txn, &b, &event);
     if (rc != DS_OK) {
+        dsi_buf_free(&b);
         return rc;
     }
 
@@ -78,12 +102,15 @@ dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     rec.suspended_from = DS_PENDING;
     rec.created = now;
     rec.updated = now;
-    rec.name = name;
-    rec.input = input;
-    rec.parent_id = parent_id;
-    rec.parent_task = parent_id.len ? parent_task : -1;
-    rec.parent_execution = parent_id.len ? parent_execution : 0;
-    rec.ready_at = dsi_ready_time(now);
+    rec.name = s->name;
+    rec.input = s->input;
+    rec.version = s->version;
+    rec.tags = s->tags;
+    rec.scheduled_start = (s->scheduled > now) ? s->scheduled : 0;
+    rec.parent_id = s->parent_id;
+    rec.parent_task = s->parent_id.len ? s->parent_task : -1;
+    rec.parent_execution = s->parent_id.len ? s->parent_execution : 0;
+    rec.ready_at = dsi_ready_time(at);
 
     /* the old inbox is cleared: the new message follows the counter */
     seq = rec.inbox_seq + 1;
@@ -108,7 +135,7 @@ dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
         rc = dsi_seq_put(txn, DS_DB_INBOX, hub, id, seq, event);
     }
 
-    free((void *) event.data);
+    dsi_buf_free(&b);
 
     if (rc == DS_OK) {
         *inst = rec;
@@ -141,13 +168,13 @@ dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     dsi_buf_init(&b);
 
     if (failed) {
-        dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", now);
+        dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", -1, now);
         dsi_ev_int(&b, "TaskScheduledId", parent_task);
         dsi_ev_json(&b, "Reason", reason);
         dsi_ev_json(&b, "Details", details);
 
     } else {
-        dsi_ev_begin(&b, "SubOrchestrationInstanceCompleted", now);
+        dsi_ev_begin(&b, "SubOrchestrationInstanceCompleted", -1, now);
         dsi_ev_int(&b, "TaskScheduledId", parent_task);
         dsi_ev_json(&b, "Result", result);
     }

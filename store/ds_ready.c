@@ -210,6 +210,12 @@ dsi_ready_mark(ds_instance_t *inst, int64_t now)
         return;
     }
 
+    /* a message does not bring a scheduled start forward */
+
+    if (inst->status == DS_PENDING && inst->scheduled_start > now) {
+        now = inst->scheduled_start;
+    }
+
     dsi_lease_ready(inst->lease, inst->lease_expires, &inst->ready_at, now);
 }
 

@@ -1,21 +1,24 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * The instance record, a versioned binary layout (version 4):
+ * The instance record, a versioned binary layout (version 5):
  *
  *   version(1) status(1) suspended_from(1) done_status(1)
  *   created(8) updated(8) execution(8)
  *   ready_at(8) lease_expires(8) lease_upto(8) inbox_seq(8)
  *   parent_task(8) parent_execution(8)
  *   lease(16) done_lease(16) episode_at(8) done_digest(8)
+ *   scheduled_start(8)
  *   name_len(4) input_len(4) output_len(4) custom_status_len(4)
- *   parent_id_len(4)
- *   name input output custom_status parent_id
+ *   parent_id_len(4) version_len(4) tags_len(4)
+ *   name input output custom_status parent_id version tags
  *
- * Version 3 is the same without done_digest; it is still read (the
- * digest then is 0: not known) and written as version 4 when the record
- * is next put. Integers are big-endian; the bytes are read with no
- * alignment assumed. Older versions are not read.
+ * Version 4 is the same without scheduled_start and without the version
+ * and tags strings; version 3 also without done_digest. Both are still
+ * read (the missing fields read as zero and empty). A record without any
+ * of the three is written as version 4, 16 bytes shorter, which is what
+ * every instance started over HTTP is; the others as version 5. Integers are big-endian; the bytes are
+ * read with no alignment assumed. Older versions are not read.
  */
 
 
@@ -24,32 +27,80 @@
 #include "ds_key.h"
 
 
-#define DS_RECORD_VERSION   4
+#define DS_RECORD_VERSION   5
+#define DS_RECORD_V4        4
 #define DS_RECORD_V3        3
-#define DS_RECORD_STRS      5
-#define DS_RECORD_LENS      124
+#define DS_RECORD_STRS      7
+#define DS_RECORD_STRS_V4   5
+#define DS_RECORD_LENS      132
+#define DS_RECORD_LENS_V4   124
 #define DS_RECORD_LENS_V3   116
 #define DS_RECORD_HEADER    (DS_RECORD_LENS + 4 * DS_RECORD_STRS)
 
 
+static void ds_record_strs(const ds_instance_t *inst, const ds_str_t **s);
+static int ds_record_v5(const ds_instance_t *inst);
+
+
+/* the strings in their order in the record */
+
+static void
+ds_record_strs(const ds_instance_t *inst, const ds_str_t **s)
+{
+    s[0] = &inst->name;
+    s[1] = &inst->input;
+    s[2] = &inst->output;
+    s[3] = &inst->custom_status;
+    s[4] = &inst->parent_id;
+    s[5] = &inst->version;
+    s[6] = &inst->tags;
+}
+
+
+/* version 5 only for what version 4 cannot hold */
+
+static int
+ds_record_v5(const ds_instance_t *inst)
+{
+    return inst->scheduled_start != 0 || inst->version.len != 0
+           || inst->tags.len != 0;
+}
 
 
 size_t
 dsi_record_size(const ds_instance_t *inst)
 {
-    return DS_RECORD_HEADER + inst->name.len + inst->input.len
-           + inst->output.len + inst->custom_status.len
-           + inst->parent_id.len;
+    size_t  size;
+
+    size = inst->name.len + inst->input.len + inst->output.len
+           + inst->custom_status.len + inst->parent_id.len;
+
+    if (!ds_record_v5(inst)) {
+        return DS_RECORD_LENS_V4 + 4 * DS_RECORD_STRS_V4 + size;
+    }
+
+    return DS_RECORD_HEADER + size + inst->version.len + inst->tags.len;
 }
 
 
 void
 dsi_record_encode(const ds_instance_t *inst, unsigned char *p)
 {
-    size_t           i;
+    size_t           i, lens, nstrs;
     const ds_str_t  *s[DS_RECORD_STRS];
 
-    p[0] = DS_RECORD_VERSION;
+    if (ds_record_v5(inst)) {
+        p[0] = DS_RECORD_VERSION;
+        lens = DS_RECORD_LENS;
+        nstrs = DS_RECORD_STRS;
+        dsi_put_i64(p + 124, inst->scheduled_start);
+
+    } else {
+        p[0] = DS_RECORD_V4;
+        lens = DS_RECORD_LENS_V4;
+        nstrs = DS_RECORD_STRS_V4;
+    }
+
     p[1] = (unsigned char) inst->status;
     p[2] = (unsigned char) inst->suspended_from;
     p[3] = (unsigned char) inst->done_status;
@@ -67,19 +118,15 @@ dsi_record_encode(const ds_instance_t *inst, unsigned char *p)
     dsi_put_i64(p + 108, inst->episode_at);
     dsi_put_u64(p + 116, inst->done_digest);
 
-    s[0] = &inst->name;
-    s[1] = &inst->input;
-    s[2] = &inst->output;
-    s[3] = &inst->custom_status;
-    s[4] = &inst->parent_id;
+    ds_record_strs(inst, s);
 
-    for (i = 0; i < DS_RECORD_STRS; i++) {
-        dsi_put_u32(p + DS_RECORD_LENS + 4 * i, (uint32_t) s[i]->len);
+    for (i = 0; i < nstrs; i++) {
+        dsi_put_u32(p + lens + 4 * i, (uint32_t) s[i]->len);
     }
 
-    p += DS_RECORD_HEADER;
+    p += lens + 4 * nstrs;
 
-    for (i = 0; i < DS_RECORD_STRS; i++) {
+    for (i = 0; i < nstrs; i++) {
         if (s[i]->len) {
             memcpy(p, s[i]->data, s[i]->len);
             p += s[i]->len;
@@ -91,7 +138,7 @@ dsi_record_encode(const ds_instance_t *inst, unsigned char *p)
 int
 dsi_record_decode(const void *data, size_t len, ds_instance_t *inst)
 {
-    size_t                i, lens, header, total, n[DS_RECORD_STRS];
+    size_t                i, lens, nstrs, header, total, n[DS_RECORD_STRS];
     ds_str_t             *s[DS_RECORD_STRS];
     const unsigned char  *p;
 
@@ -101,11 +148,30 @@ dsi_record_decode(const void *data, size_t len, ds_instance_t *inst)
         return DS_ERROR;
     }
 
-    lens = p[0] == DS_RECORD_V3 ? DS_RECORD_LENS_V3 : DS_RECORD_LENS;
-    header = lens + 4 * DS_RECORD_STRS;
+    switch (p[0]) {
+
+    case DS_RECORD_VERSION:
+        lens = DS_RECORD_LENS;
+        nstrs = DS_RECORD_STRS;
+        break;
+
+    case DS_RECORD_V4:
+        lens = DS_RECORD_LENS_V4;
+        nstrs = DS_RECORD_STRS_V4;
+        break;
+
+    case DS_RECORD_V3:
+        lens = DS_RECORD_LENS_V3;
+        nstrs = DS_RECORD_STRS_V4;
+        break;
+
+    default:
+        return DS_ERROR;
+    }
+
+    header = lens + 4 * nstrs;
 
     if (len < header
-        || (p[0] != DS_RECORD_VERSION && p[0] != DS_RECORD_V3)
         || p[1] >= DS_STATUS_COUNT || p[2] >= DS_STATUS_COUNT
         || p[3] >= DS_STATUS_COUNT)
     {
@@ -115,7 +181,7 @@ dsi_record_decode(const void *data, size_t len, ds_instance_t *inst)
     total = header;
 
     for (i = 0; i < DS_RECORD_STRS; i++) {
-        n[i] = dsi_get_u32(p + lens + 4 * i);
+        n[i] = (i < nstrs) ? dsi_get_u32(p + lens + 4 * i) : 0;
 
         if (n[i] > len - total) {
             return DS_ERROR;
@@ -144,12 +210,10 @@ dsi_record_decode(const void *data, size_t len, ds_instance_t *inst)
     memcpy(inst->done_lease, p + 92, DS_LEASE_LEN);
     inst->episode_at = dsi_get_i64(p + 108);
     inst->done_digest = p[0] == DS_RECORD_V3 ? 0 : dsi_get_u64(p + 116);
+    inst->scheduled_start = p[0] == DS_RECORD_VERSION
+                            ? dsi_get_i64(p + 124) : 0;
 
-    s[0] = &inst->name;
-    s[1] = &inst->input;
-    s[2] = &inst->output;
-    s[3] = &inst->custom_status;
-    s[4] = &inst->parent_id;
+    ds_record_strs(inst, (const ds_str_t **) s);
 
     p += header;
 

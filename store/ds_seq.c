@@ -152,6 +152,16 @@ int
 dsi_seq_each(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     uint64_t upto, dsi_seq_each_pt fn, void *data)
 {
+    return dsi_seq_each_from(txn, db, hub, id, 0, upto, fn, data);
+}
+
+
+/* the same from the first entry with seq >= from */
+
+int
+dsi_seq_each_from(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
+    uint64_t from, uint64_t upto, dsi_seq_each_pt fn, void *data)
+{
     int            rc, action;
     size_t         plen;
     MDB_val        key, val;
@@ -169,7 +179,7 @@ dsi_seq_each(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
     }
 
     key.mv_data = kb;
-    key.mv_size = dsi_key_seq(kb, hub, id, 0);
+    key.mv_size = dsi_key_seq(kb, hub, id, from);
     plen = key.mv_size - 8;
 
     /* after mdb_cursor_del() MDB_NEXT yields the entry that followed */

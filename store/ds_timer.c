@@ -247,7 +247,7 @@ ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now, size_t max,
             break;
         }
 
-        dsi_ev_begin(&b, "TimerFired", now);
+        dsi_ev_begin(&b, "TimerFired", -1, now);
         dsi_ev_int(&b, "TimerId", timer_id);
         dsi_ev_time(&b, "FireAt", fire_at);
 

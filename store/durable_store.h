@@ -139,6 +139,15 @@ typedef struct {
     uint8_t             done_lease[DS_LEASE_LEN];   /* last completion */
     uint64_t            done_digest;    /* of the last completion; 0: not
                                            known (an older record) */
+
+    /*
+     * Appended for the Durable Task SDKs (record version 5; an older
+     * record reads as none of them): what the start asked for.
+     */
+    int64_t             scheduled_start;    /* µs; 0: at once */
+    ds_str_t            version;        /* len 0: none */
+    ds_str_t            tags;           /* JSON object of strings, compact;
+                                           len 0: none */
 } ds_instance_t;
 
 
@@ -234,6 +243,17 @@ int ds_history_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int ds_history_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data);
 int ds_history_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
+/*
+ * A history in chunks (gRPC's StreamInstanceHistory): the events with
+ * seq >= from (0 or 1: from the first), at most max_events of them and
+ * at most max_bytes of event text (0: no bound; the first event is read
+ * whatever its size); *next: the seq to read the next chunk from, 0 when
+ * this chunk reached the end. A history is numbered from 1 in order; a
+ * new execution (restart, ContinueAsNew) numbers its own from 1 again.
+ */
+int ds_history_chunk(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    uint64_t from, size_t max_events, size_t max_bytes, ds_event_cb cb,
+    void *data, uint64_t *next);
 
 /*
  * ds_inbox_append() numbers the message from the record's inbox counter
@@ -258,6 +278,27 @@ int ds_inbox_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
 
 int ds_op_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
     ds_str_t input, int64_t now, ds_instance_t *inst);
+
+/*
+ * What a start may carry besides name and input (DS_OP_START). Zeroed, it
+ * is ds_op_start(). tags: a JSON object whose members are strings, or len
+ * 0 (DS_INVALID otherwise, as a version of more than DS_NAME_MAX bytes).
+ * scheduled: the instance stays Pending and is not handed to workers
+ * before then; 0 or a time past: at once. replace: the id reuse policy,
+ * see DS_OP_START.
+ */
+typedef struct {
+    ds_str_t            version;
+    ds_str_t            tags;
+    int64_t             scheduled;      /* µs; 0: at once */
+    unsigned            replace;        /* DS_STATUS_MASK bits */
+} ds_start_opts_t;
+
+int ds_op_start_opts(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t name, ds_str_t input, const ds_start_opts_t *opts, int64_t now,
+    ds_instance_t *inst);
+/* DS_OK when tags is len 0 or a JSON object of string members */
+int ds_tags_check(ds_str_t tags);
 int ds_op_raise_event(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t name, ds_str_t data, int64_t now);
 int ds_op_terminate(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -352,7 +393,8 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  * messages delivered under the lease are exactly those with seq <= upto
  * (messages that arrive later have greater seqs and wait for the next
  * episode); they are in history shape already: ExecutionStarted {Name,
- * Input}, EventRaised {Name, Input}, TaskCompleted {TaskScheduledId,
+ * Input, and Version, Tags, ScheduledStartTime when the start had them},
+ * EventRaised {Name, Input}, TaskCompleted {TaskScheduledId,
  * Result}, TaskFailed {TaskScheduledId, Reason, Details}, TimerFired
  * {TimerId, FireAt}, SubOrchestrationInstanceCompleted {TaskScheduledId,
  * Result}, SubOrchestrationInstanceFailed {TaskScheduledId, Reason,
@@ -362,13 +404,20 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  * item->name, item->key, item->upto, ...); each is
  * {"operation":"..","input":..,"timestamp":".."}.
  *
- * Every event the store writes is {"EventType":"..","Timestamp":"..",...}
- * (ds_time_format_frac). A completion appends to the history:
+ * Every event the store writes is {"EventType":"..","Timestamp":"..",
+ * "EventId":n,...} (ds_time_format_frac). EventId is the action's id for
+ * what an action made (TaskScheduled, TimerCreated,
+ * SubOrchestrationInstanceCreated, EventSent, ExecutionCompleted: the
+ * JSON worker protocol gives -1 where it takes no id), -1 for every
+ * other event, as the Durable Task Framework records them; results refer
+ * to their action by TaskScheduledId or TimerId. A completion appends to
+ * the history:
  * OrchestratorStarted, the delivered messages as stored, one event per
  * action (TaskScheduled {EventId, Name, Input}, TimerCreated {EventId,
  * FireAt}, SubOrchestrationInstanceCreated {EventId, Name, InstanceId,
- * Input}, EventSent {EventId -1, InstanceId, Name, Input} for raiseEvent
- * and for signalEntity (InstanceId "@name@key", Name the operation),
+ * Input, Version if any}, EventSent {EventId, InstanceId, Name, Input}
+ * for raiseEvent and for signalEntity (InstanceId "@name@key", Name the
+ * operation),
  * ExecutionCompleted {OrchestrationStatus 1, Result} or {3, Result: the
  * reason, FailureDetails {Reason, Details}}), OrchestratorCompleted. A
  * ContinueAsNew clears the history instead and queues ExecutionStarted
@@ -524,6 +573,9 @@ typedef struct {
     ds_str_t            reason;         /* fail: JSON string */
     ds_str_t            details;        /* fail: JSON */
     int64_t             fire_at;        /* timer, µs */
+    ds_str_t            version;        /* sub-orchestration; len 0: none */
+    ds_str_t            tags;           /* sub-orchestration: JSON object
+                                           of strings; len 0: none */
 } ds_action_t;
 
 /*
@@ -540,7 +592,9 @@ typedef enum {
     DS_ACTION_NOT_LAST,         /* a finishing action before the last */
     DS_ACTION_ID_NEGATIVE,      /* a schedule id below 0 */
     DS_ACTION_ID_TWICE,         /* a schedule id used before */
-    DS_ACTION_NAME              /* a name or id: see the name fault */
+    DS_ACTION_NAME,             /* a name or id: see the name fault */
+    DS_ACTION_VALUE             /* a value: tags not an object of strings,
+                                   a version too long, a lock set empty */
 } ds_action_error_e;
 
 typedef enum {
@@ -549,7 +603,8 @@ typedef enum {
     DS_FIELD_INSTANCE_ID,       /* sub-orchestration id, event target */
     DS_FIELD_ENTITY_NAME,
     DS_FIELD_ENTITY_KEY,
-    DS_FIELD_ENTITY             /* name and key together */
+    DS_FIELD_ENTITY,            /* name and key together */
+    DS_FIELD_VALUE              /* tags, version, lock set */
 } ds_action_field_e;
 
 typedef struct {
@@ -712,12 +767,20 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * The contract of each type; every one may also answer DS_FULL (the map
  * is full; nothing written) and DS_ERROR (I/O; nothing written):
  *
- * DS_OP_START        in.start: id, name, input (JSON, len 0 = null).
- *                    Creates the instance, Pending, with an
- *                    ExecutionStarted message, or replaces a terminal one.
- *                    DS_CONFLICT: an active instance has the id;
- *                    out.start.status is its status. Not idempotent: a
- *                    retry after success is a conflict.
+ * DS_OP_START        in.start: id, name, input (JSON, len 0 = null),
+ *                    and opts (ds_start_opts_t: version, tags, scheduled
+ *                    start, replace; zero: none). Creates the instance,
+ *                    Pending, with an ExecutionStarted message, ready at
+ *                    the scheduled start. An existing instance: with
+ *                    replace 0 a terminal one is replaced and an active
+ *                    one is DS_CONFLICT; otherwise (gRPC's id reuse
+ *                    policy) one whose status is in replace is replaced,
+ *                    an active one terminated first (ExecutionTerminated,
+ *                    its parent told, as the Scheduler does), and any
+ *                    other is DS_CONFLICT. On DS_CONFLICT out.start.status
+ *                    is its status. DS_INVALID: bad tags or version. Not
+ *                    idempotent: a retry after success is a conflict (or,
+ *                    with replace, a second replacement).
  * DS_OP_RESTART      in.start: id (the new one), from (the instance to
  *                    restart). Starts id with from's name and input; as
  *                    DS_OP_START, plus DS_NOTFOUND when from does not
@@ -786,6 +849,13 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * DS_OP_ENTITY_LIST  in.entity_list: name (len 0: all), from, to, top,
  *                    scan_budget, token_in, item and item_data, token:
  *                    as DS_OP_LIST, over entities with state.
+ * DS_OP_HISTORY      in.history: id, from, max_events, max_bytes, item
+ *                    and item_data: one chunk of the instance's history
+ *                    as ds_history_chunk() reads it, item called for each
+ *                    event before done(). out.history: next (0: the end),
+ *                    execution and status of the instance, so that a
+ *                    reader of several chunks sees a new execution begin.
+ *                    DS_NOTFOUND.
  * DS_OP_STATS        no inputs (hub unused): during done(), the store's
  *                    figures for monitoring through ds_op_counts_each(),
  *                    ds_op_ready_oldest(), ds_op_timers_total() and
@@ -812,6 +882,7 @@ typedef enum {
     DS_OP_LIST,
     DS_OP_ENTITY_LIST,
     DS_OP_STATS,
+    DS_OP_HISTORY,
     DS_OP_COUNT
 } ds_op_type_e;
 
@@ -850,6 +921,7 @@ struct ds_op_s {
             ds_str_t            name;
             ds_str_t            input;
             ds_str_t            from;   /* restart */
+            ds_start_opts_t     opts;   /* start */
         } start;
 
         struct {
@@ -915,6 +987,15 @@ struct ds_op_s {
             void               *item_data;
             char               *token;  /* DS_TOKEN_MAX bytes */
         } entity_list;
+
+        struct {
+            ds_str_t            id;
+            uint64_t            from;
+            size_t              max_events;
+            size_t              max_bytes;
+            ds_event_cb         item;
+            void               *item_data;
+        } history;
     } in;
 
     union {
@@ -952,6 +1033,12 @@ struct ds_op_s {
         struct {
             size_t              token_len;
         } list;
+
+        struct {
+            uint64_t            next;
+            uint64_t            execution;
+            ds_status_e         status;
+        } history;
     } out;
 };
 

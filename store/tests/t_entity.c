@@ -426,7 +426,8 @@ t_entity_from_orch(void)
     T_INT(t_start(env, hub, "o", "O", "", T0), DS_OK);
     T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 1, 0, &o), DS_OK);
 
-    act = t_act(DS_ACT_SIGNAL_ENTITY, 0, "add", "5");
+    /* as the JSON worker protocol sends it: no id */
+    act = t_act(DS_ACT_SIGNAL_ENTITY, -1, "add", "5");
     act.entity_name = t_s("Counter");
     act.entity_key = t_s("x");
     T_INT(t_complete_o(env, hub, "o", 0, &act, 1, T0 + 2, &st), DS_OK);

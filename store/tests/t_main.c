@@ -28,6 +28,7 @@ static const struct {
     { "names", t_names },
     { "work", t_work },
     { "entity", t_entity },
+    { "sdk", t_sdk },
     { "hub", t_hub },
     { "counts", t_counts },
     { "op", t_op_data },

@@ -266,19 +266,19 @@ t_ops_events(void)
                       T_NOW, &inst), DS_OK);
     seen = t_inbox(txn, hub, id);
     T(strcmp(seen.last, "{\"EventType\":\"ExecutionStarted\"," T_TS
-             ",\"Name\":\"Hel\\\"lo\\n\",\"Input\":{\"a\":1}}") == 0);
+             ",\"EventId\":-1,\"Name\":\"Hel\\\"lo\\n\",\"Input\":{\"a\":1}}") == 0);
 
     T_INT(ds_op_raise_event(txn, hub, id, t_s("evt"), t_s(""), T_NOW),
           DS_OK);
     seen = t_inbox(txn, hub, id);
     T_INT(seen.n, 2);
     T(strcmp(seen.last, "{\"EventType\":\"EventRaised\"," T_TS
-             ",\"Name\":\"evt\",\"Input\":null}") == 0);
+             ",\"EventId\":-1,\"Name\":\"evt\",\"Input\":null}") == 0);
 
     T_INT(ds_op_suspend(txn, hub, id, t_s(""), T_NOW), DS_OK);
     seen = t_history(txn, hub, id);
     T(strcmp(seen.last, "{\"EventType\":\"ExecutionSuspended\"," T_TS
-             ",\"Reason\":null}") == 0);
+             ",\"EventId\":-1,\"Reason\":null}") == 0);
 
     /* suspended twice: a no-op, no second event */
     T_INT(ds_op_suspend(txn, hub, id, t_s("\"x\""), T_NOW + 1), DS_OK);
@@ -287,7 +287,7 @@ t_ops_events(void)
     T_INT(ds_op_resume(txn, hub, id, t_s("\"back\""), T_NOW), DS_OK);
     seen = t_history(txn, hub, id);
     T(strcmp(seen.last, "{\"EventType\":\"ExecutionResumed\"," T_TS
-             ",\"Reason\":\"back\"}") == 0);
+             ",\"EventId\":-1,\"Reason\":\"back\"}") == 0);
     T_INT(ds_instance_get(txn, hub, id, &inst), DS_OK);
     T_INT(inst.status, DS_PENDING);
 
@@ -295,7 +295,7 @@ t_ops_events(void)
     seen = t_history(txn, hub, id);
     T_INT(seen.n, 3);
     T(strcmp(seen.last, "{\"EventType\":\"ExecutionTerminated\"," T_TS
-             ",\"Input\":{\"r\":[1]}}") == 0);
+             ",\"EventId\":-1,\"Input\":{\"r\":[1]}}") == 0);
     T_INT(t_inbox(txn, hub, id).n, 0);
     T_INT(ds_instance_get(txn, hub, id, &inst), DS_OK);
     T_STR(inst.output, "{\"r\":[1]}");
@@ -309,7 +309,7 @@ t_ops_events(void)
     T_INT(ds_op_rewind(txn, hub, id, t_s("\"fix\""), T_NOW), DS_OK);
     seen = t_inbox(txn, hub, id);
     T(strcmp(seen.last, "{\"EventType\":\"ExecutionRewound\"," T_TS
-             ",\"Reason\":\"fix\"}") == 0);
+             ",\"EventId\":-1,\"Reason\":\"fix\"}") == 0);
     T_INT(t_history(txn, hub, id).n, 3);
 
     /* restart of a terminal instance from its own record's fields */
@@ -407,7 +407,7 @@ t_ops_rewind(void)
     seen = t_history(txn, hub, id);
     T_INT(seen.n, 14 - 2 + 1);
     T(strcmp(seen.last, "{\"EventType\":\"ExecutionRewound\"," T_TS
-             ",\"Reason\":\"fix\"}") == 0);
+             ",\"EventId\":-1,\"Reason\":\"fix\"}") == 0);
     T_INT(t_inbox(txn, hub, id).n, 0);
     T_INT(ds_instance_get(txn, hub, id, &inst), DS_OK);
     T_INT(inst.status, DS_RUNNING);

@@ -284,14 +284,14 @@ t_work_hello(void)
             T_INT(o.status[0], DS_PENDING);
             T(o.history[0][0] == '\0');
             T(strcmp(o.messages[0], "{\"EventType\":\"ExecutionStarted\","
-                     T_TS0 ",\"Name\":\"HelloSequence\","
+                     T_TS0 ",\"EventId\":-1,\"Name\":\"HelloSequence\","
                      "\"Input\":\"Tokyo\"}") == 0);
 
         } else {
             T_INT(o.status[0], DS_RUNNING);
             snprintf(text, sizeof(text), "{\"EventType\":\"TaskCompleted\","
                      "\"Timestamp\":\"2018-03-10T13:57:31.00%d005Z\","
-                     "\"TaskScheduledId\":%d,\"Result\":\"Hello %d\"}",
+                     "\"EventId\":-1,\"TaskScheduledId\":%d,\"Result\":\"Hello %d\"}",
                      i, i - 1, i - 1);
             T(strcmp(o.messages[0], text) == 0);
         }
@@ -337,7 +337,8 @@ t_work_hello(void)
     T_INT(o.n, 1);
     T(t_has(o.messages[0], "\"TaskScheduledId\":4,\"Result\":\"Hello 4\""));
 
-    act = t_act(DS_ACT_COMPLETE, 0, NULL,
+    /* a finishing action's id is its ExecutionCompleted's EventId */
+    act = t_act(DS_ACT_COMPLETE, 5, NULL,
                 "[\"Hello 0\",\"Hello 1\",\"Hello 2\",\"Hello 3\","
                 "\"Hello 4\"]");
     T_INT(t_complete_o(env, hub, "hello", 30, &act, 1, now, &st), DS_OK);
@@ -374,9 +375,10 @@ t_work_hello(void)
                   "\"Input\":\"City 0\"}"));
     T(t_has(text, "{\"EventType\":\"ExecutionCompleted\","
                   "\"Timestamp\":\"2018-03-10T13:57:31.006Z\","
-                  "\"OrchestrationStatus\":1,\"Result\":[\"Hello 0\","));
+                  "\"EventId\":5,\"OrchestrationStatus\":1,\"Result\":[\"Hello 0\","));
     T(t_has(text, "{\"EventType\":\"OrchestratorStarted\","
-                  "\"Timestamp\":\"2018-03-10T13:57:31.001Z\"}"));
+                  "\"Timestamp\":\"2018-03-10T13:57:31.001Z\","
+                  "\"EventId\":-1}"));
 
     /* the retry of the final completion: same answer */
     T_INT(t_complete_o(env, hub, "hello", 30, &act, 1, now + 9, &st),
@@ -918,7 +920,8 @@ t_work_continue(void)
     T_INT(o.nmessages[0], 2);
     T(strncmp(o.messages[0], "{\"EventType\":\"ExecutionStarted\","
               "\"Timestamp\":\"2018-03-10T13:57:31.000006Z\","
-              "\"Name\":\"Loop\",\"Input\":2}\n{\"EventType\":\"EventRaised\"",
+              "\"EventId\":-1,\"Name\":\"Loop\",\"Input\":2}\n"
+              "{\"EventType\":\"EventRaised\"",
               120) == 0);
     T(t_has(o.messages[0], "\"Name\":\"late\""));
 
@@ -985,10 +988,12 @@ t_work_timers(void)
     T_INT(o.nmessages[0], 2);
     T(strcmp(o.messages[0],
              "{\"EventType\":\"TimerFired\","
-             "\"Timestamp\":\"2018-03-10T13:57:31.0002Z\",\"TimerId\":1,"
+             "\"Timestamp\":\"2018-03-10T13:57:31.0002Z\",\"EventId\":-1,"
+             "\"TimerId\":1,"
              "\"FireAt\":\"2018-03-10T13:57:31.0002Z\"}\n"
              "{\"EventType\":\"TimerFired\","
-             "\"Timestamp\":\"2018-03-10T13:57:31.0002Z\",\"TimerId\":2,"
+             "\"Timestamp\":\"2018-03-10T13:57:31.0002Z\",\"EventId\":-1,"
+             "\"TimerId\":2,"
              "\"FireAt\":\"2018-03-10T13:57:31.0002Z\"}") == 0);
     T_INT(t_complete_o(env, hub, "tm", 1, NULL, 0, T0 + 201, &st), DS_OK);
 
@@ -1073,7 +1078,7 @@ t_work_sub(void)
     T(strcmp(o.id[3], "par:0") == 0);
     T(t_has(o.messages[2], "{\"EventType\":\"SubOrchestrationInstanceFailed"
                            "\",\"Timestamp\":\"2018-03-10T13:57:31.000003Z\","
-                           "\"TaskScheduledId\":2,\"Reason\":\"An active "
+                           "\"EventId\":-1,\"TaskScheduledId\":2,\"Reason\":\"An active "
                            "instance with ID 'busy' already exists.\","
                            "\"Details\":null}"));
     T(t_has(o.history[2], "SubOrchestrationInstanceCreated,"
@@ -1097,7 +1102,7 @@ t_work_sub(void)
     T_INT(o.nmessages[0], 3);
     T(t_has(o.messages[0], "{\"EventType\":\"SubOrchestrationInstanceCompleted"
                            "\",\"Timestamp\":\"2018-03-10T13:57:31.000006Z\","
-                           "\"TaskScheduledId\":0,\"Result\":42}"));
+                           "\"EventId\":-1,\"TaskScheduledId\":0,\"Result\":42}"));
     T(t_has(o.messages[0], "\"TaskScheduledId\":1,\"Reason\":\"no\","
                            "\"Details\":\"trace\"}"));
     T(t_has(o.messages[0], "\"TaskScheduledId\":3,\"Reason\":\"stop\","

@@ -91,6 +91,7 @@ ds_action_t t_act(ds_action_type_e type, int64_t id, const char *name,
 
 void t_work(void);
 void t_entity(void);
+void t_sdk(void);
 void t_hub(void);
 void t_counts(void);
 

@@ -1,0 +1,554 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * What the Durable Task SDKs need of the store: starts with a version,
+ * tags and a scheduled time, the id reuse policy, event ids in the
+ * history, history read in chunks, entity calls and critical sections.
+ */
+
+
+#include <stdlib.h>
+
+#include "t_work.h"
+
+
+#define T0          1520690251000000LL      /* 2018-03-10T13:57:31Z */
+#define T_LEASE     60000000LL
+#define T_SEC       1000000LL
+
+
+typedef struct {
+    char            text[T_TEXT];
+    size_t          len;
+} t_buf_t;
+
+
+static int
+t_start_opts(ds_env_t *env, ds_str_t hub, const char *id,
+    const ds_start_opts_t *opts, int64_t now, ds_status_e *status)
+{
+    int            rc;
+    ds_txn_t      *txn;
+    ds_instance_t  inst;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    rc = ds_op_start_opts(txn, hub, t_s(id), t_s("O"), t_s("1"), opts, now,
+                          &inst);
+
+    if (status) {
+        *status = inst.status;
+    }
+
+    if (rc == DS_OK) {
+        T_INT(ds_txn_commit(txn), DS_OK);
+
+    } else {
+        ds_txn_abort(txn);
+    }
+
+    return rc;
+}
+
+
+static int
+t_buf_cb(void *data, uint64_t seq, ds_str_t event)
+{
+    t_buf_t  *b = data;
+
+    (void) seq;
+
+    if (b->len + event.len + 2 > sizeof(b->text)) {
+        return 1;
+    }
+
+    memcpy(b->text + b->len, event.data, event.len);
+    b->len += event.len;
+    b->text[b->len++] = '\n';
+    b->text[b->len] = '\0';
+
+    return 0;
+}
+
+
+static void
+t_inbox_text(ds_env_t *env, ds_str_t hub, const char *id, t_buf_t *b)
+{
+    ds_txn_t  *txn;
+
+    b->len = 0;
+    b->text[0] = '\0';
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_inbox_read(txn, hub, t_s(id), t_buf_cb, b), DS_OK);
+    ds_txn_abort(txn);
+}
+
+
+/* version, tags and the scheduled start are kept and carried */
+
+static void
+t_sdk_start(void)
+{
+    char             *dir;
+    ds_env_t         *env;
+    ds_str_t          hub;
+    t_buf_t           b;
+    t_orch_t          o;
+    ds_txn_t         *txn;
+    ds_instance_t     inst;
+    ds_start_opts_t   opts;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    memset(&opts, 0, sizeof(ds_start_opts_t));
+    opts.version = t_s("1.2");
+    opts.tags = t_s("{\"team\":\"a\",\"k\\\"\":\"v\"}");
+    opts.scheduled = T0 + 10 * T_SEC;
+
+    T_INT(t_start_opts(env, hub, "s", &opts, T0, NULL), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("s"), &inst), DS_OK);
+    T_STR(inst.version, "1.2");
+    T_STR(inst.tags, "{\"team\":\"a\",\"k\\\"\":\"v\"}");
+    T_INT(inst.scheduled_start, T0 + 10 * T_SEC);
+    T_INT(inst.status, DS_PENDING);
+    ds_txn_abort(txn);
+
+    t_inbox_text(env, hub, "s", &b);
+    T(strstr(b.text, "\"Version\":\"1.2\",\"Tags\":{\"team\":\"a\","
+                     "\"k\\\"\":\"v\"},\"ScheduledStartTime\":"
+                     "\"2018-03-10T13:57:41Z\"") != NULL);
+
+    /* not claimable before its time, not even with a message waiting */
+
+    T_INT(t_claim_o(env, hub, T0 + T_SEC, T_LEASE, 1, 1, &o), DS_OK);
+    T_INT(o.n, 0);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("s"), t_s("E"), t_s("1"),
+                            T0 + 2 * T_SEC), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(t_claim_o(env, hub, T0 + 3 * T_SEC, T_LEASE, 1, 2, &o), DS_OK);
+    T_INT(o.n, 0);
+    T_INT(t_claim_o(env, hub, T0 + 10 * T_SEC, T_LEASE, 1, 3, &o), DS_OK);
+    T_INT(o.n, 1);
+    T_INT(o.nmessages[0], 2);
+    T(t_consistent(env, hub, NULL));
+
+    /* a time past starts at once and is not shown */
+
+    opts.scheduled = T0 - T_SEC;
+    T_INT(t_start_opts(env, hub, "now", &opts, T0, NULL), DS_OK);
+    t_inbox_text(env, hub, "now", &b);
+    T(strstr(b.text, "ScheduledStartTime") == NULL);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 4, &o), DS_OK);
+    T_INT(o.n, 1);
+
+    /* bad tags and versions are refused */
+
+    opts.scheduled = 0;
+    opts.tags = t_s("{\"a\":1}");
+    T_INT(t_start_opts(env, hub, "bad", &opts, T0, NULL), DS_INVALID);
+    opts.tags = t_s("[\"a\"]");
+    T_INT(t_start_opts(env, hub, "bad", &opts, T0, NULL), DS_INVALID);
+    opts.tags = t_s("{\"a\":\"b\"");
+    T_INT(t_start_opts(env, hub, "bad", &opts, T0, NULL), DS_INVALID);
+    opts.tags = t_s("{\"a\":{\"b\":\"c\"}}");
+    T_INT(t_start_opts(env, hub, "bad", &opts, T0, NULL), DS_INVALID);
+    opts.tags = t_s("{}");
+    T_INT(t_start_opts(env, hub, "empty-tags", &opts, T0, NULL), DS_OK);
+
+    opts.tags = t_s("");
+    opts.version.data = t_alloc(DS_NAME_MAX + 1);
+    memset((char *) opts.version.data, 'v', DS_NAME_MAX + 1);
+    opts.version.len = DS_NAME_MAX + 1;
+    T_INT(t_start_opts(env, hub, "bad", &opts, T0, NULL), DS_INVALID);
+    free((char *) opts.version.data);
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * The id reuse policy: a listed status is replaced (an active instance
+ * terminated first, its parent told), any other is a conflict.
+ */
+
+static void
+t_sdk_reuse(void)
+{
+    char             *dir;
+    ds_env_t         *env;
+    ds_str_t          hub;
+    t_buf_t           b;
+    t_orch_t          o;
+    ds_action_t       act;
+    ds_status_e       st;
+    ds_instance_t     inst;
+    ds_start_opts_t   opts;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    memset(&opts, 0, sizeof(ds_start_opts_t));
+
+    T_INT(t_start_opts(env, hub, "r", &opts, T0, NULL), DS_OK);
+    T_INT(t_start_opts(env, hub, "r", &opts, T0 + 1, &st), DS_CONFLICT);
+    T_INT(st, DS_PENDING);
+
+    /* a status not listed: a conflict, nothing written */
+
+    opts.replace = DS_STATUS_MASK(DS_COMPLETED) | DS_STATUS_MASK(DS_RUNNING);
+    T_INT(t_start_opts(env, hub, "r", &opts, T0 + 2, &st), DS_CONFLICT);
+    T_INT(st, DS_PENDING);
+
+    opts.replace = DS_STATUS_MASK(DS_PENDING);
+    T_INT(t_start_opts(env, hub, "r", &opts, T0 + 3, NULL), DS_OK);
+    T_INT(t_get(env, hub, "r", &inst, NULL, 0), DS_OK);
+    T_INT(inst.execution, 2);
+    T_INT(inst.status, DS_PENDING);
+    T_INT(t_inbox_count(env, hub, "r"), 1);
+
+    /* a terminal instance not listed is a conflict too */
+
+    act = t_act(DS_ACT_COMPLETE, -1, NULL, "2");
+    T_INT(t_claim_o(env, hub, T0 + 4, T_LEASE, 1, 1, &o), DS_OK);
+    T_INT(o.n, 1);
+    T_INT(t_complete_o(env, hub, "r", 1, &act, 1, T0 + 4, &st), DS_OK);
+    T_INT(st, DS_COMPLETED);
+
+    opts.replace = DS_STATUS_MASK(DS_FAILED);
+    T_INT(t_start_opts(env, hub, "r", &opts, T0 + 5, &st), DS_CONFLICT);
+    T_INT(st, DS_COMPLETED);
+    opts.replace = 0;
+    T_INT(t_start_opts(env, hub, "r", &opts, T0 + 5, NULL), DS_OK);
+
+    /* a running child replaced: the parent hears it failed */
+
+    hub = t_s("Other");
+    opts.replace = 0;
+    T_INT(t_start_opts(env, hub, "p", &opts, T0 + 6, NULL), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 6, T_LEASE, 1, 2, &o), DS_OK);
+    T_INT(o.n, 1);
+    act = t_act(DS_ACT_START_SUB, 0, "C", "3");
+    act.instance_id = t_s("c");
+    T_INT(t_complete_o(env, hub, "p", 2, &act, 1, T0 + 6, &st), DS_OK);
+
+    opts.replace = DS_STATUS_MASK(DS_PENDING) | DS_STATUS_MASK(DS_RUNNING);
+    T_INT(t_start_opts(env, hub, "c", &opts, T0 + 7, NULL), DS_OK);
+    T_INT(t_get(env, hub, "c", &inst, NULL, 0), DS_OK);
+    T_INT(inst.execution, 2);
+    T_INT(inst.parent_id.len, 0);
+
+    t_inbox_text(env, hub, "p", &b);
+    T(strstr(b.text, "\"EventType\":\"SubOrchestrationInstanceFailed\"")
+      != NULL);
+    T(strstr(b.text, "replaced by a new start") != NULL);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * Every event has an EventId: the action's id for what an action made,
+ * -1 for the rest; a result refers to its action by TaskScheduledId, and
+ * a rewind matches results by it, not by their own EventId.
+ */
+
+static void
+t_sdk_event_ids(void)
+{
+    char          *dir, hist[T_TEXT];
+    ds_env_t      *env;
+    ds_str_t       hub;
+    t_act_t        a;
+    t_orch_t       o;
+    ds_txn_t      *txn;
+    ds_action_t    act[6];
+    ds_status_e    st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "e", "E", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+
+    act[0] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "A", "1");
+    act[1] = t_act(DS_ACT_CREATE_TIMER, 1, NULL, NULL);
+    act[1].fire_at = T0 + 1000 * T_SEC;
+    act[2] = t_act(DS_ACT_START_SUB, 2, "C", "2");
+    act[3] = t_act(DS_ACT_RAISE_EVENT, 3, "Ev", "3");
+    act[3].instance_id = t_s("e");
+    act[4] = t_act(DS_ACT_SIGNAL_ENTITY, 4, "add", "4");
+    act[4].entity_name = t_s("counter");
+    act[4].entity_key = t_s("k");
+    T_INT(t_complete_o(env, hub, "e", 1, act, 5, T0, &st), DS_OK);
+
+    t_history_text(env, hub, "e", hist, sizeof(hist));
+    T(strstr(hist, "\"OrchestratorStarted\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":-1}") != NULL);
+    T(strstr(hist, "\"ExecutionStarted\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":-1,") != NULL);
+    T(strstr(hist, "\"TaskScheduled\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":0,") != NULL);
+    T(strstr(hist, "\"TimerCreated\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":1,") != NULL);
+    T(strstr(hist, "\"SubOrchestrationInstanceCreated\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":2,") != NULL);
+    T(strstr(hist, "\"EventSent\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":3,"
+                   "\"InstanceId\":\"e\"") != NULL);
+    T(strstr(hist, "\"EventSent\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":4,"
+                   "\"InstanceId\":\"@counter@k\"") != NULL);
+    T(strstr(hist, "\"OrchestratorCompleted\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":-1}") != NULL);
+
+    /* the activity's result, then a failure, then a rewind */
+
+    T_INT(t_claim_a(env, hub, T0 + 1, T_LEASE, 1, 2, &a), DS_OK);
+    T_INT(a.n, 1);
+    T_INT(t_complete_a(env, hub, "e", 0, 2, 0, "\"r\"", T0 + 2), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 1, 3, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strstr(o.messages[0], "\"EventType\":\"TaskCompleted\","
+                            "\"Timestamp\":\"2018-03-10T13:57:31.000002Z\","
+                            "\"EventId\":-1,\"TaskScheduledId\":0,")
+      != NULL);
+
+    act[0] = t_act(DS_ACT_FAIL, 6, NULL, NULL);
+    act[0].reason = t_s("\"no\"");
+    T_INT(t_complete_o(env, hub, "e", 3, act, 1, T0 + 3, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_rewind(txn, hub, t_s("e"), t_s("\"again\""), T0 + 4),
+          DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    /* the completed activity is not scheduled again */
+    T_INT(t_claim_a(env, hub, T0 + 5, T_LEASE, 1, 4, &a), DS_OK);
+    T_INT(a.n, 0);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+typedef struct {
+    size_t          n;
+    uint64_t        first;
+    uint64_t        last;
+    size_t          bytes;
+} t_chunk_t;
+
+
+static int
+t_chunk_cb(void *data, uint64_t seq, ds_str_t event)
+{
+    t_chunk_t  *c = data;
+
+    if (c->n++ == 0) {
+        c->first = seq;
+    }
+
+    c->last = seq;
+    c->bytes += event.len;
+
+    return 0;
+}
+
+
+static void
+t_chunk_done(ds_op_t *op)
+{
+    (void) op;
+}
+
+
+/* a history read in chunks: bounded by events and bytes, with a next */
+
+static void
+t_sdk_history_chunks(void)
+{
+    char           *dir;
+    size_t          i, total;
+    uint64_t        next;
+    ds_op_t         op;
+    ds_env_t       *env;
+    ds_str_t        hub;
+    t_orch_t        o;
+    ds_txn_t       *txn;
+    t_chunk_t       c;
+    ds_action_t     act[10];
+    ds_status_e     st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    /* 13 events: two markers, ExecutionStarted, 10 TaskScheduled */
+
+    T_INT(t_start(env, hub, "h", "H", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+
+    for (i = 0; i < 10; i++) {
+        act[i] = t_act(DS_ACT_SCHEDULE_ACTIVITY, (int64_t) i, "A", "1");
+    }
+
+    T_INT(t_complete_o(env, hub, "h", 1, act, 10, T0, &st), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), 0, 0, 0, t_chunk_cb, &c,
+                           &next), DS_OK);
+    T_INT(c.n, 13);
+    T_INT(next, 0);
+    total = c.bytes;
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), 1, 5, 0, t_chunk_cb, &c,
+                           &next), DS_OK);
+    T_INT(c.n, 5);
+    T_INT(c.first, 1);
+    T_INT(next, 6);
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), next, 5, 0, t_chunk_cb, &c,
+                           &next), DS_OK);
+    T_INT(c.first, 6);
+    T_INT(c.last, 10);
+    T_INT(next, 11);
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), next, 5, 0, t_chunk_cb, &c,
+                           &next), DS_OK);
+    T_INT(c.n, 3);
+    T_INT(next, 0);
+
+    /* bytes: never more than asked, but always one event */
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), 0, 0, total / 2, t_chunk_cb,
+                           &c, &next), DS_OK);
+    T(c.n > 1 && c.n < 13);
+    T(c.bytes <= total / 2);
+    T_INT(next, c.last + 1);
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), 0, 0, 1, t_chunk_cb, &c,
+                           &next), DS_OK);
+    T_INT(c.n, 1);
+    T_INT(next, 2);
+
+    /* past the end, and a missing instance: nothing */
+
+    memset(&c, 0, sizeof(t_chunk_t));
+    T_INT(ds_history_chunk(txn, hub, t_s("h"), 99, 0, 0, t_chunk_cb, &c,
+                           &next), DS_OK);
+    T_INT(c.n, 0);
+    T_INT(next, 0);
+    ds_txn_abort(txn);
+
+    /* through the op: the instance's execution and status with it */
+
+    memset(&op, 0, sizeof(ds_op_t));
+    memset(&c, 0, sizeof(t_chunk_t));
+    op.type = DS_OP_HISTORY;
+    op.hub = hub;
+    op.done = t_chunk_done;
+    op.in.history.id = t_s("h");
+    op.in.history.from = 4;
+    op.in.history.max_events = 2;
+    op.in.history.item = t_chunk_cb;
+    op.in.history.item_data = &c;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T_INT(c.n, 2);
+    T_INT(c.first, 4);
+    T_INT(op.out.history.next, 6);
+    T_INT(op.out.history.execution, 1);
+    T_INT(op.out.history.status, DS_RUNNING);
+
+    op.in.history.id = t_s("none");
+    T_INT(ds_op_read(env, &op), DS_NOTFOUND);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* DS_OP_START hands its options on; a restart keeps version and tags */
+
+static void
+t_sdk_start_op(void)
+{
+    char           *dir;
+    ds_op_t         op;
+    ds_env_t       *env;
+    ds_str_t        hub;
+    ds_txn_t       *txn;
+    ds_instance_t   inst;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_START;
+    op.hub = hub;
+    op.now = T0;
+    op.in.start.id = t_s("a");
+    op.in.start.name = t_s("A");
+    op.in.start.opts.version = t_s("2");
+    op.in.start.opts.tags = t_s("{\"x\":\"y\"}");
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_OK);
+
+    op.in.start.opts.replace = DS_STATUS_MASK(DS_RUNNING);
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_CONFLICT);
+    T_INT(op.out.start.status, DS_PENDING);
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_RESTART;
+    op.hub = hub;
+    op.now = T0 + 1;
+    op.in.start.id = t_s("b");
+    op.in.start.from = t_s("a");
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("b"), &inst), DS_OK);
+    T_STR(inst.version, "2");
+    T_STR(inst.tags, "{\"x\":\"y\"}");
+    ds_txn_abort(txn);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+void
+t_sdk(void)
+{
+    t_sdk_start();
+    t_sdk_reuse();
+    t_sdk_event_ids();
+    t_sdk_history_chunks();
+    t_sdk_start_op();
+}
