@@ -21,6 +21,7 @@ static const struct {
 } t_suites[] = {
     { "frame", t_frame },
     { "status", t_status },
+    { "request", t_request },
 };
 
 
