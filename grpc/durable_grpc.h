@@ -361,6 +361,8 @@ int dg_token_in(dg_ctx_t *ctx, ProtobufCBinaryData in, dg_token_t *t);
  * delivered messages newEvents behind an OrchestratorStarted at the
  * episode's time (the time its completion records); an activity its
  * ActivityRequest; an entity an EntityBatchRequest with its operations.
+ * The WorkItem points into the store: pack it before the callback
+ * returns.
  */
 int dg_work_item_out(dg_ctx_t *ctx, ds_op_t *op, const ds_work_item_t *item,
     WorkItem **out);

@@ -22,6 +22,8 @@ static const struct {
     { "frame", t_frame },
     { "status", t_status },
     { "request", t_request },
+    { "history", t_history },
+    { "work", t_work },
 };
 
 
