@@ -180,4 +180,202 @@ ProtobufCMessage *dg_unpack(const ProtobufCMessageDescriptor *desc,
     const uint8_t *data, size_t len, dg_mem_t mem, int *nomem);
 
 
+/*
+ * Conversions. A dg_ctx_t carries the memory and the JSON depth limit of
+ * one call; a conversion answers DG_OK or a status code, with the words
+ * in ctx->status (INVALID_ARGUMENT names the field, and for actions the
+ * action's index and kind).
+ *
+ * JSON: the SDKs send inputs, outputs and custom status as JSON text in
+ * StringValue fields; they are validated and minified as the HTTP API
+ * does (ds_json_ingest), unset is JSON null (length 0). Reasons are
+ * plain text and become JSON strings.
+ */
+
+typedef struct {
+    dg_mem_t            mem;
+    unsigned            json_depth;
+    unsigned            nomem;          /* the allocator failed once */
+    dg_status_t         status;
+} dg_ctx_t;
+
+void dg_ctx_init(dg_ctx_t *ctx, dg_mem_t mem, unsigned json_depth);
+
+/* Timestamp <-> µs since the epoch (NULL: 0) */
+int64_t dg_time_in(const Timestamp *ts);
+Timestamp *dg_time_out(dg_ctx_t *ctx, int64_t us);
+
+
+/* --- the client's requests: fill op->type and op->in ---------------------
+ *
+ * The caller sets hub, now, data and done. Ids and names are checked by
+ * the store's name rules (ds_names.c) here, so the answer can name the
+ * field.
+ */
+
+/*
+ * What a start carries besides id, name and input; the members of the
+ * store's ds_start_opts_t (the caller copies them into in.start.opts):
+ * version (len 0: none), tags (a compact JSON object of strings, len 0:
+ * none), scheduled (µs, 0: at once) and replace (the id reuse policy's
+ * statuses, DS_STATUS_MASK bits; 0: none given).
+ */
+typedef struct {
+    ds_str_t            version;
+    ds_str_t            tags;
+    int64_t             scheduled;
+    unsigned            replace;
+} dg_start_t;
+
+/* an empty instanceId is left empty: the caller makes one */
+int dg_start_in(dg_ctx_t *ctx, const CreateInstanceRequest *req,
+    ds_op_t *op, dg_start_t *start);
+int dg_get_in(dg_ctx_t *ctx, const GetInstanceRequest *req, ds_op_t *op,
+    int *inputs);
+int dg_raise_in(dg_ctx_t *ctx, const RaiseEventRequest *req, ds_op_t *op);
+int dg_terminate_in(dg_ctx_t *ctx, const TerminateRequest *req,
+    ds_op_t *op, int *recursive);
+int dg_suspend_in(dg_ctx_t *ctx, const SuspendRequest *req, ds_op_t *op);
+int dg_resume_in(dg_ctx_t *ctx, const ResumeRequest *req, ds_op_t *op);
+int dg_rewind_in(dg_ctx_t *ctx, const RewindInstanceRequest *req,
+    ds_op_t *op);
+/* in.start.from is the instance; in.start.id too, unless *new_id: the
+   caller then makes a new id */
+int dg_restart_in(dg_ctx_t *ctx, const RestartInstanceRequest *req,
+    ds_op_t *op, int *new_id);
+
+#define DG_PURGE_MAX        500     /* instances one purge call deletes */
+
+/*
+ * A purge: of one instance (DS_OP_PURGE in op), by filter
+ * (DS_OP_PURGE_BATCH in op, over query; isComplete is !out.purge.more),
+ * or of a list of ids (ids, nids: one DS_OP_PURGE each, op holds none).
+ */
+typedef struct {
+    ds_op_t             op;
+    ds_query_t          query;
+    ds_str_t           *ids;
+    size_t              nids;
+    int                 recursive;
+} dg_purge_t;
+
+int dg_purge_in(dg_ctx_t *ctx, const PurgeInstancesRequest *req,
+    dg_purge_t *purge);
+
+#define DG_PAGE_DEFAULT     100     /* a query without a page size */
+#define DG_PAGE_MAX         1000
+
+/* DS_OP_LIST over query; the caller sets item, item_data and token */
+int dg_query_in(dg_ctx_t *ctx, const QueryInstancesRequest *req,
+    ds_op_t *op, ds_query_t *query, int *inputs);
+
+/*
+ * ListInstanceIds: DS_OP_LIST over query (terminal statuses unless
+ * listed); the store has no completed-time index, so the caller keeps
+ * the instances dg_list_ids_match() accepts (completed_from/to, µs).
+ */
+typedef struct {
+    int64_t             completed_from;
+    int64_t             completed_to;
+} dg_list_ids_t;
+
+int dg_list_ids_in(dg_ctx_t *ctx, const ListInstanceIdsRequest *req,
+    ds_op_t *op, ds_query_t *query, dg_list_ids_t *ids);
+int dg_list_ids_match(const dg_list_ids_t *ids, const ds_instance_t *inst);
+
+/* "@name@key" into its parts, checked by ds_name_entity() */
+int dg_entity_id(dg_ctx_t *ctx, ProtobufCBinaryData id, const char *field,
+    ds_str_t *name, ds_str_t *key);
+int dg_signal_in(dg_ctx_t *ctx, const SignalEntityRequest *req,
+    ds_op_t *op);
+int dg_entity_get_in(dg_ctx_t *ctx, const GetEntityRequest *req,
+    ds_op_t *op, int *state);
+/*
+ * DS_OP_ENTITY_LIST; instanceIdStartsWith is "@name" or "@name@..." (a
+ * key prefix is the caller's to check: *key_prefix, dg_entity_match()).
+ */
+int dg_entity_query_in(dg_ctx_t *ctx, const QueryEntitiesRequest *req,
+    ds_op_t *op, int *state, ds_str_t *key_prefix);
+int dg_entity_match(ds_str_t key_prefix, const ds_entity_t *e);
+
+
+/* --- answers ----------------------------------------------------------- */
+
+/* the instance as OrchestrationState; inputs: with input and output */
+int dg_state_out(dg_ctx_t *ctx, ds_str_t id, const ds_instance_t *inst,
+    int inputs, OrchestrationState **out);
+/* an instance's tags (a JSON object of strings, len 0: none) into st */
+int dg_state_tags_out(dg_ctx_t *ctx, ds_str_t tags, OrchestrationState *st);
+/* an entity; state: with its serialized state */
+int dg_entity_out(dg_ctx_t *ctx, const ds_entity_t *e, int state,
+    EntityMetadata **out);
+/* an execution number as the SDKs' executionId text */
+int dg_execution_out(dg_ctx_t *ctx, uint64_t execution, ds_str_t *out);
+
+
+/*
+ * History: the store's events (JSON, docs/worker-protocol.md) as
+ * HistoryEvent messages, collected in order. dg_events_add() fits
+ * ds_event_cb (data: the dg_events_t). Event ids are the store's
+ * (EventId, -1 where an event has none); an EventSent written with -1
+ * gets the id its action had: the one after the last id of the
+ * execution, as the SDKs number their actions.
+ */
+typedef struct {
+    dg_ctx_t           *ctx;
+    HistoryEvent      **events;
+    size_t              n;
+    size_t              size;
+    int64_t             last_id;        /* of the execution so far */
+    int                 rc;             /* the first failure */
+    ds_str_t            instance_id;    /* for ExecutionStarted, or len 0 */
+    ds_str_t            execution_id;
+} dg_events_t;
+
+void dg_events_init(dg_events_t *ev, dg_ctx_t *ctx);
+int dg_events_add(void *data, uint64_t seq, ds_str_t event);
+/* one event (valid JSON from the store) */
+int dg_event_out(dg_ctx_t *ctx, ds_str_t event, HistoryEvent **out);
+
+
+/* --- work items and completions -------------------------------------------
+ *
+ * A completion token carries the work item's kind, key and lease, so
+ * that a completion names exactly the lease it was given.
+ */
+typedef struct {
+    ds_work_kind_e      kind;
+    ds_str_t            id;             /* instance id, or entity name */
+    ds_str_t            key;            /* entity key */
+    int64_t             task;           /* activity: its task id */
+    uint8_t             lease[DS_LEASE_LEN];
+} dg_token_t;
+
+int dg_token_out(dg_ctx_t *ctx, const dg_token_t *t,
+    ProtobufCBinaryData *out);
+int dg_token_in(dg_ctx_t *ctx, ProtobufCBinaryData in, dg_token_t *t);
+
+/*
+ * A claimed item as a WorkItem, inside the claim's item callback (op is
+ * the claim): an orchestration's history becomes pastEvents, and its
+ * delivered messages newEvents behind an OrchestratorStarted at the
+ * episode's time (the time its completion records); an activity its
+ * ActivityRequest; an entity an EntityBatchRequest with its operations.
+ * The WorkItem points into the store: pack it before the callback
+ * returns.
+ */
+int dg_work_item_out(dg_ctx_t *ctx, ds_op_t *op, const ds_work_item_t *item,
+    WorkItem **out);
+
+/* completions and abandons: DS_OP_WORK_COMPLETE / _ABANDON in op */
+int dg_orchestrator_done_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
+    ds_op_t *op);
+int dg_activity_done_in(dg_ctx_t *ctx, const ActivityResponse *res,
+    ds_op_t *op);
+int dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res,
+    ds_op_t *op);
+int dg_abandon_in(dg_ctx_t *ctx, ds_work_kind_e kind,
+    ProtobufCBinaryData token, ds_op_t *op);
+
+
 #endif /* DURABLE_GRPC_H */

@@ -41,6 +41,9 @@ ProtobufCBinaryData t_b(const char *s);
 
 void t_frame(void);
 void t_status(void);
+void t_request(void);
+void t_history(void);
+void t_work(void);
 
 
 #endif /* DG_T_H */

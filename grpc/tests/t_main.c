@@ -21,6 +21,9 @@ static const struct {
 } t_suites[] = {
     { "frame", t_frame },
     { "status", t_status },
+    { "request", t_request },
+    { "history", t_history },
+    { "work", t_work },
 };
 
 
