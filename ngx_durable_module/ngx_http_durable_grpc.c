@@ -50,30 +50,28 @@ static void *ngx_http_durable_grpc_alloc(void *pool, size_t size);
 static ngx_http_durable_grpc_rpc_t  ngx_http_durable_grpc_rpcs[] = {
 
     { ngx_string("Hello"), ngx_http_durable_grpc_hello, 1 },
-    { ngx_string("GetWorkItems"), NULL, 1 },
-    { ngx_string("CompleteOrchestratorTask"),
-      NULL, 1 },
-    { ngx_string("CompleteActivityTask"),
-      NULL, 1 },
+    { ngx_string("GetWorkItems"), ngx_http_durable_grpc_work_items, 1 },
+    { ngx_string("CompleteOrchestratorTask"), ngx_http_durable_grpc_work, 1 },
+    { ngx_string("CompleteActivityTask"), ngx_http_durable_grpc_work, 1 },
     { ngx_string("CompleteEntityTask"), NULL, 1 },
     { ngx_string("AbandonTaskOrchestratorWorkItem"),
-      NULL, 1 },
+      ngx_http_durable_grpc_work, 1 },
     { ngx_string("AbandonTaskActivityWorkItem"),
-      NULL, 1 },
+      ngx_http_durable_grpc_work, 1 },
     { ngx_string("AbandonTaskEntityWorkItem"),
-      NULL, 1 },
+      ngx_http_durable_grpc_work, 1 },
 
-    { ngx_string("StartInstance"), NULL, 0 },
-    { ngx_string("GetInstance"), NULL, 0 },
-    { ngx_string("WaitForInstanceStart"), NULL, 0 },
+    { ngx_string("StartInstance"), ngx_http_durable_grpc_start, 0 },
+    { ngx_string("GetInstance"), ngx_http_durable_grpc_get, 0 },
+    { ngx_string("WaitForInstanceStart"), ngx_http_durable_grpc_wait, 0 },
     { ngx_string("WaitForInstanceCompletion"),
-      NULL, 0 },
-    { ngx_string("RaiseEvent"), NULL, 0 },
-    { ngx_string("TerminateInstance"), NULL, 0 },
-    { ngx_string("SuspendInstance"), NULL, 0 },
-    { ngx_string("ResumeInstance"), NULL, 0 },
-    { ngx_string("PurgeInstances"), NULL, 0 },
-    { ngx_string("QueryInstances"), NULL, 0 },
+      ngx_http_durable_grpc_wait, 0 },
+    { ngx_string("RaiseEvent"), ngx_http_durable_grpc_control, 0 },
+    { ngx_string("TerminateInstance"), ngx_http_durable_grpc_control, 0 },
+    { ngx_string("SuspendInstance"), ngx_http_durable_grpc_control, 0 },
+    { ngx_string("ResumeInstance"), ngx_http_durable_grpc_control, 0 },
+    { ngx_string("PurgeInstances"), ngx_http_durable_grpc_purge, 0 },
+    { ngx_string("QueryInstances"), ngx_http_durable_grpc_query, 0 },
     { ngx_string("RewindInstance"), NULL, 0 },
     { ngx_string("RestartInstance"), NULL, 0 },
     { ngx_string("ListInstanceIds"), NULL, 0 },
@@ -87,13 +85,14 @@ static ngx_http_durable_grpc_rpc_t  ngx_http_durable_grpc_rpcs[] = {
 };
 
 
-/* durable_task_grpc; */
+/* durable_task_grpc [ping=time]; */
 
 char *
 ngx_http_durable_grpc(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_durable_loc_conf_t *dlcf = conf;
 
+    ngx_str_t                 *value, s;
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
@@ -114,6 +113,32 @@ ngx_http_durable_grpc(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     return NGX_CONF_ERROR;
 #endif
 
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2) {
+        if (ngx_strncmp(value[1].data, "ping=", 5) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\": "
+                               "durable_task_grpc takes only ping=time",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        s.data = value[1].data + 5;
+        s.len = value[1].len - 5;
+
+        dlcf->grpc_ping = ngx_parse_time(&s, 0);
+
+        if (dlcf->grpc_ping == (ngx_msec_t) NGX_ERROR
+            || dlcf->grpc_ping < 100)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid ping interval \"%V\": a time of "
+                               "100ms or more, such as 30s", &s);
+            return NGX_CONF_ERROR;
+        }
+    }
+
     dlcf->grpc = 1;
     clcf->handler = ngx_http_durable_grpc_handler;
 
@@ -127,6 +152,9 @@ ngx_http_durable_grpc_handler(ngx_http_request_t *r)
     ngx_int_t                     rc;
     ngx_http_durable_ctx_t       *ctx;
     ngx_http_durable_grpc_ctx_t  *g;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
     g = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_grpc_ctx_t));
     if (g == NULL) {
@@ -134,6 +162,9 @@ ngx_http_durable_grpc_handler(ngx_http_request_t *r)
     }
 
     ctx = &g->base;
+
+    dg_ctx_init(&g->dc, ngx_http_durable_grpc_mem(r->pool),
+                dlcf->json_depth);
 
     ngx_http_set_ctx(r, ctx, ngx_http_durable_module);
 
@@ -333,9 +364,9 @@ ngx_http_durable_grpc_vstatus(ngx_http_request_t *r, ngx_uint_t code,
         return NGX_ERROR;
     }
 
-    if (fmt) {
-        p = ngx_vslprintf(text, text + sizeof(text), fmt, args);
+    p = fmt ? ngx_vslprintf(text, text + sizeof(text), fmt, args) : text;
 
+    if (p > text) {
         len = dg_percent_encode_len((char *) text, p - text);
 
         msg = ngx_pnalloc(r->pool, len);
@@ -425,6 +456,63 @@ ngx_http_durable_grpc_reply(ngx_http_request_t *r,
 }
 
 
+/*
+ * Packs an answer into g->frame: in a read's done(), while the store
+ * holds the bytes the answer points to.
+ */
+
+ngx_int_t
+ngx_http_durable_grpc_pack(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, const ProtobufCMessage *msg)
+{
+    int  rc;
+
+    rc = dg_pack(msg, ngx_http_durable_grpc_mem(r->pool), &g->frame,
+                 &g->frame_len);
+
+    return rc == DG_OK ? NGX_OK : NGX_ERROR;
+}
+
+
+/* a unary answer packed before with ngx_http_durable_grpc_pack() */
+
+ngx_int_t
+ngx_http_durable_grpc_reply_frame(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    ngx_int_t  rc;
+
+    if (g->frame == NULL) {
+        return ngx_http_durable_grpc_status(r, DG_INTERNAL,
+                   "The answer could not be made.");
+    }
+
+    rc = ngx_http_durable_grpc_stream_open(r, g);
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_durable_grpc_send_frame(r, g->frame, g->frame_len);
+    if (rc == NGX_ERROR) {
+        return rc;
+    }
+
+    return ngx_http_durable_grpc_status(r, DG_OK, NULL);
+}
+
+
+/* what the codec refused, in its words */
+
+ngx_int_t
+ngx_http_durable_grpc_codec_status(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    return ngx_http_durable_grpc_status(r, g->dc.status.code, "%*s",
+                                        g->dc.status.len,
+                                        g->dc.status.message);
+}
+
+
 /* the headers of an answer with messages; the status follows them */
 
 ngx_int_t
@@ -447,16 +535,27 @@ ngx_int_t
 ngx_http_durable_grpc_stream_send(ngx_http_request_t *r,
     const ProtobufCMessage *msg)
 {
-    size_t        len;
-    uint8_t      *frame;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    size_t    len;
+    uint8_t  *frame;
 
     if (dg_pack(msg, ngx_http_durable_grpc_mem(r->pool), &frame, &len)
         != DG_OK)
     {
         return NGX_ERROR;
     }
+
+    return ngx_http_durable_grpc_send_frame(r, frame, len);
+}
+
+
+/* a message packed before, flushed to the client */
+
+ngx_int_t
+ngx_http_durable_grpc_send_frame(ngx_http_request_t *r, u_char *frame,
+    size_t len)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {

@@ -35,7 +35,11 @@ struct ngx_http_durable_grpc_ctx_s {
     ngx_http_durable_ctx_t              base;
 
     const ngx_http_durable_grpc_rpc_t  *rpc;
+    dg_ctx_t                            dc;         /* the codec's */
     ngx_str_t                           msg;        /* the request message */
+    u_char                             *frame;      /* an answer packed */
+    size_t                              frame_len;  /* while the store held
+                                                       what it points to */
     ngx_msec_t                          deadline;   /* of grpc-timeout */
     void                               *data;       /* the RPC's */
     unsigned                            has_deadline:1;
@@ -49,8 +53,26 @@ struct ngx_http_durable_grpc_ctx_s {
 
 char *ngx_http_durable_grpc(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
+/* ngx_http_durable_grpc_client.c */
+ngx_int_t ngx_http_durable_grpc_start(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_get(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_wait(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_control(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_purge(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_query(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+
 /* ngx_http_durable_grpc_worker.c */
 ngx_int_t ngx_http_durable_grpc_hello(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_work_items(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_work(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);
 
 ngx_int_t ngx_http_durable_grpc_status(ngx_http_request_t *r,
@@ -63,6 +85,14 @@ ngx_int_t ngx_http_durable_grpc_stream_open(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);
 ngx_int_t ngx_http_durable_grpc_stream_send(ngx_http_request_t *r,
     const ProtobufCMessage *msg);
+ngx_int_t ngx_http_durable_grpc_send_frame(ngx_http_request_t *r,
+    u_char *frame, size_t len);
+ngx_int_t ngx_http_durable_grpc_reply_frame(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_pack(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, const ProtobufCMessage *msg);
+ngx_int_t ngx_http_durable_grpc_codec_status(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
 ProtobufCMessage *ngx_http_durable_grpc_unpack(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g, const ProtobufCMessageDescriptor *desc);
 dg_mem_t ngx_http_durable_grpc_mem(ngx_pool_t *pool);

@@ -228,7 +228,7 @@ static ngx_command_t  ngx_http_durable_commands[] = {
       NULL },
 
     { ngx_string("durable_task_grpc"),
-      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_durable_grpc,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -893,6 +893,7 @@ ngx_http_durable_create_loc_conf(ngx_conf_t *cf)
     conf->v1_status_codes = NGX_CONF_UNSET;
     conf->lifecycle_log = NGX_CONF_UNSET;
     conf->grpc = NGX_CONF_UNSET;
+    conf->grpc_ping = NGX_CONF_UNSET_MSEC;
     conf->max_wait = NGX_CONF_UNSET;
     conf->max_top = NGX_CONF_UNSET_UINT;
     conf->scan_budget = NGX_CONF_UNSET_UINT;
@@ -930,6 +931,7 @@ ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->v1_status_codes, prev->v1_status_codes, 0);
     ngx_conf_merge_value(conf->lifecycle_log, prev->lifecycle_log, 0);
     ngx_conf_merge_value(conf->grpc, prev->grpc, 0);
+    ngx_conf_merge_msec_value(conf->grpc_ping, prev->grpc_ping, 30000);
     ngx_conf_merge_sec_value(conf->max_wait, prev->max_wait, 120);
     ngx_conf_merge_uint_value(conf->max_top, prev->max_top, 1000);
     ngx_conf_merge_uint_value(conf->scan_budget, prev->scan_budget, 10000);

@@ -76,6 +76,7 @@ typedef struct {
     ngx_flag_t                  v1_status_codes;
     ngx_flag_t                  lifecycle_log;
     ngx_flag_t                  grpc;       /* durable_task_grpc */
+    ngx_msec_t                  grpc_ping;
     time_t                      max_wait;
     ngx_uint_t                  max_top;
     ngx_uint_t                  scan_budget;

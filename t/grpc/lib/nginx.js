@@ -100,6 +100,10 @@ ${auth}        }
             durable_task;
             durable_task_anonymous  on;
         }
+        location = /metrics {
+            durable_task_metrics;
+            durable_task_anonymous  on;
+        }
     }
 ${tls}}
 `;
@@ -122,6 +126,19 @@ ${tls}}
     port, httpPort, tlsPort, prefix, proc,
     address: `127.0.0.1:${port}`,
     http: `http://127.0.0.1:${httpPort}/runtime/webhooks/durabletask`,
+    // a figure of the metrics page (summed over its label sets)
+    metric: async (name) => {
+      const text = await (await fetch(
+        `http://127.0.0.1:${httpPort}/metrics`)).text();
+      let sum = 0;
+      for (const line of text.split('\n')) {
+        const m = line.match(/^([a-z_]+)(\{[^}]*\})? (\S+)$/);
+        if (m && m[1] === name) {
+          sum += Number(m[3]);
+        }
+      }
+      return sum;
+    },
     errorLog: () => {
       try {
         return fs.readFileSync(path.join(prefix, 'error.log'), 'utf8');
