@@ -32,7 +32,8 @@ function env(name) {
 
 // opts: name (the runtime directory), keys ({system, worker}: the gRPC
 // location takes keys instead of being anonymous), tls (a port with TLS
-// and ALPN too), http (extra lines for the http{} block)
+// and ALPN too), http (extra lines for the http{} block), grpc (the
+// parameters of durable_task_grpc), workers, lease, logLevel
 async function start(opts = {}) {
   const nginx = env('NGINX');
   const module = env('MODULE_SO');
@@ -91,7 +92,7 @@ ${opts.http || ''}
     server {
         listen  127.0.0.1:${port} http2;
         location /TaskHubSidecarService/ {
-            durable_task_grpc;
+            durable_task_grpc ${opts.grpc || ''};
 ${auth}        }
     }
     server {
@@ -148,7 +149,7 @@ ${tls}}
     },
     // what nginx logged at alert or worse, and any worker that died
     problems: () => server.errorLog().split('\n').filter((l) =>
-      /\[(alert|crit|emerg)\]|exited on signal|worker process \d+ exited/
+      /\[(alert|crit|emerg)\]|exited on signal/
         .test(l)),
     reload: () => proc.kill('SIGHUP'),
     stop: async () => {
