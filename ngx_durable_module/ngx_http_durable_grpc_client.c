@@ -69,7 +69,7 @@ ngx_http_durable_grpc_start(ngx_http_request_t *r,
     CreateInstanceRequest  *req;
 
     req = (CreateInstanceRequest *) ngx_http_durable_grpc_unpack(r, g,
-                                                    &create_instance_request__descriptor);
+              &create_instance_request__descriptor);
     if (req == NULL) {
         return ngx_http_durable_grpc_refused(r, g);
     }
@@ -227,7 +227,7 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
     PurgeInstancesRequest  *req;
 
     req = (PurgeInstancesRequest *) ngx_http_durable_grpc_unpack(r, g,
-                                                    &purge_instances_request__descriptor);
+              &purge_instances_request__descriptor);
     if (req == NULL) {
         return ngx_http_durable_grpc_refused(r, g);
     }
@@ -299,7 +299,7 @@ ngx_http_durable_grpc_get(ngx_http_request_t *r,
     ngx_http_durable_grpc_read_t  *rd;
 
     req = (GetInstanceRequest *) ngx_http_durable_grpc_unpack(r, g,
-                                                    &get_instance_request__descriptor);
+              &get_instance_request__descriptor);
     if (req == NULL) {
         return ngx_http_durable_grpc_refused(r, g);
     }
@@ -345,7 +345,7 @@ ngx_http_durable_grpc_wait(ngx_http_request_t *r,
     ngx_http_durable_grpc_read_t  *rd;
 
     req = (GetInstanceRequest *) ngx_http_durable_grpc_unpack(r, g,
-                                                    &get_instance_request__descriptor);
+              &get_instance_request__descriptor);
     if (req == NULL) {
         return ngx_http_durable_grpc_refused(r, g);
     }
@@ -509,7 +509,7 @@ ngx_http_durable_grpc_query(ngx_http_request_t *r,
     ngx_http_durable_grpc_read_t  *rd;
 
     req = (QueryInstancesRequest *) ngx_http_durable_grpc_unpack(r, g,
-                                                    &query_instances_request__descriptor);
+              &query_instances_request__descriptor);
     if (req == NULL) {
         return ngx_http_durable_grpc_refused(r, g);
     }
