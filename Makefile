@@ -25,6 +25,7 @@
 
 SHELL       := /bin/bash
 PORT        ?= 8080
+GRPC_PORT   ?= 4001
 NGX_SRC     ?= /usr/share/nginx/src
 NGINX       ?= /usr/sbin/nginx
 BUILD       := $(CURDIR)/build
@@ -75,7 +76,8 @@ $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 # the runtime directory is ./var, or (as root, when nginx's worker user
 # cannot reach the clone) /var/tmp/ngx_durable-<hash>/var: util/runtime.sh
 run: build
-	@PORT=$(PORT) NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) util/run.sh
+	@PORT=$(PORT) GRPC_PORT=$(GRPC_PORT) NGINX=$(NGINX) \
+	    MODULE_SO=$(MODULE_SO) util/run.sh
 
 # the example worker, for make run's nginx on $(PORT); Ctrl-C stops it
 worker:

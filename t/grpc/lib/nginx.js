@@ -109,6 +109,30 @@ ${auth}        }
 ${tls}}
 `;
   fs.writeFileSync(path.join(prefix, 'conf', 'nginx.conf'), conf);
+  return launch({ nginx, prefix, user, port, httpPort, tlsPort });
+}
+
+// examples/nginx.conf as make run serves it (util/runtime.sh's
+// runtime_conf), in a runtime directory of its own, on free ports
+async function startExample() {
+  const nginx = env('NGINX');
+  const module = env('MODULE_SO');
+  const prefix = path.join(env('GRPC_TEST_DIR'), 'example');
+  const user = process.env.GRPC_TEST_USER;
+  const root = path.resolve(__dirname, '..', '..', '..');
+
+  fs.rmSync(prefix, { recursive: true, force: true });
+  fs.mkdirSync(path.join(prefix, 'conf'), { recursive: true, mode: 0o755 });
+  const port = await freePort();
+  const httpPort = await freePort();
+  const conf = execFileSync('bash', ['-c',
+    '. "$0/util/runtime.sh" && runtime_conf "$0/examples/nginx.conf" "$@"',
+    root, String(httpPort), module, String(port)]);
+  fs.writeFileSync(path.join(prefix, 'conf', 'nginx.conf'), conf);
+  return launch({ nginx, prefix, user, port, httpPort, tlsPort: 0 });
+}
+
+async function launch({ nginx, prefix, user, port, httpPort, tlsPort }) {
   if (user) {
     // the store and the logs are the worker user's
     fs.mkdirSync(path.join(prefix, 'data'), { mode: 0o755 });
@@ -183,4 +207,4 @@ ${tls}}
   throw new Error(`nginx did not start: ${stderr}${server.errorLog()}`);
 }
 
-module.exports = { start };
+module.exports = { start, startExample };
