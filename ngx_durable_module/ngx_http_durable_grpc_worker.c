@@ -782,8 +782,9 @@ ngx_http_durable_grpc_release(const uint8_t *lease)
 
 
 /*
- * CompleteOrchestratorTask, CompleteActivityTask, and the three
- * Abandon*: the completion token says which item and lease.
+ * CompleteOrchestratorTask, CompleteActivityTask, CompleteEntityTask,
+ * and the three Abandon*: the completion token says which item and
+ * lease.
  */
 
 ngx_int_t
@@ -813,11 +814,18 @@ ngx_http_durable_grpc_work(ngx_http_request_t *r,
                                              (OrchestratorResponse *) m, op);
             }
 
-        } else {
+        } else if (name[8] == 'A') {
             m = ngx_http_durable_grpc_unpack(r, g,
                                              &activity_response__descriptor);
             if (m) {
                 rc = dg_activity_done_in(&g->dc, (ActivityResponse *) m, op);
+            }
+
+        } else {
+            m = ngx_http_durable_grpc_unpack(r, g,
+                                             &entity_batch_result__descriptor);
+            if (m) {
+                rc = dg_entity_done_in(&g->dc, (EntityBatchResult *) m, op);
             }
         }
 
