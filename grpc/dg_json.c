@@ -95,8 +95,9 @@ dgi_json_in(dg_ctx_t *ctx, const StringValue *v, const char *field,
 int
 dgi_text_in(dg_ctx_t *ctx, const StringValue *v, ds_str_t *out)
 {
-    char    *p;
-    size_t   n;
+    char      *p;
+    size_t     n;
+    ds_str_t   text;
 
     out->data = "";
     out->len = 0;
@@ -105,7 +106,10 @@ dgi_text_in(dg_ctx_t *ctx, const StringValue *v, ds_str_t *out)
         return DG_OK;
     }
 
-    n = ds_json_escape_len((const char *) v->value.data, v->value.len);
+    /* an empty bytes field has no data pointer at all */
+    text = dgi_str(v->value);
+
+    n = ds_json_escape_len(text.data, text.len);
 
     p = dgi_alloc(ctx->mem, n + 2);
     if (p == NULL) {
@@ -114,7 +118,7 @@ dgi_text_in(dg_ctx_t *ctx, const StringValue *v, ds_str_t *out)
     }
 
     p[0] = '"';
-    n = ds_json_escape((const char *) v->value.data, v->value.len, p + 1);
+    n = ds_json_escape(text.data, text.len, p + 1);
     p[n + 1] = '"';
 
     out->data = p;

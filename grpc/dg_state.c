@@ -303,7 +303,9 @@ dg_entity_out(dg_ctx_t *ctx, const ds_entity_t *e, int state,
     p[0] = '@';
     memcpy(p + 1, e->name.data, e->name.len);
     p[e->name.len + 1] = '@';
-    memcpy(p + e->name.len + 2, e->key.data, e->key.len);
+    if (e->key.len) {
+        memcpy(p + e->name.len + 2, e->key.data, e->key.len);
+    }
 
     m->instanceid.data = (uint8_t *) p;
     m->instanceid.len = len;

@@ -81,8 +81,15 @@ dg_token_out(dg_ctx_t *ctx, const dg_token_t *t, ProtobufCBinaryData *out)
 
     raw[DGI_TOKEN_HEAD - 2] = (uint8_t) (t->id.len >> 8);
     raw[DGI_TOKEN_HEAD - 1] = (uint8_t) t->id.len;
-    memcpy(raw + DGI_TOKEN_HEAD, t->id.data, t->id.len);
-    memcpy(raw + DGI_TOKEN_HEAD + t->id.len, t->key.data, t->key.len);
+    /* (an unused key may have no data pointer) */
+
+    if (t->id.len) {
+        memcpy(raw + DGI_TOKEN_HEAD, t->id.data, t->id.len);
+    }
+
+    if (t->key.len) {
+        memcpy(raw + DGI_TOKEN_HEAD + t->id.len, t->key.data, t->key.len);
+    }
 
     len = DGI_TOKEN_HEAD + t->id.len + t->key.len;
 
