@@ -1123,3 +1123,136 @@ dg_abandon_in(dg_ctx_t *ctx, ds_work_kind_e kind, ProtobufCBinaryData token,
 
     return DG_OK;
 }
+
+
+/* --- the stream of work items ---------------------------------------------*/
+
+int
+dg_work_filter_in(dg_ctx_t *ctx, const GetWorkItemsRequest *req,
+    ds_work_kind_e kind, ds_claim_filter_t *filter, size_t *concurrency)
+{
+    int                     rc;
+    char                    field[64];
+    size_t                  i, n;
+    int32_t                 max;
+    ds_str_t               *names, none;
+    const char             *what;
+    ds_name_fault_t         f;
+    ProtobufCBinaryData     name;
+    const WorkItemFilters  *wf;
+
+    memset(filter, 0, sizeof(ds_claim_filter_t));
+    none.data = "";
+    none.len = 0;
+
+    wf = req->workitemfilters;
+
+    switch (kind) {
+
+    case DS_WORK_ORCHESTRATION:
+        max = req->maxconcurrentorchestrationworkitems;
+        n = wf ? wf->n_orchestrations : 0;
+        what = "orchestrations";
+        break;
+
+    case DS_WORK_ACTIVITY:
+        max = req->maxconcurrentactivityworkitems;
+        n = wf ? wf->n_activities : 0;
+        what = "activities";
+        break;
+
+    default:
+        max = req->maxconcurrententityworkitems;
+        n = wf ? wf->n_entities : 0;
+        what = "entities";
+        break;
+    }
+
+    *concurrency = max > 0 ? (size_t) max : 0;
+
+    if (n == 0) {
+        return DG_OK;
+    }
+
+    names = dgi_alloc(ctx->mem, n * sizeof(ds_str_t));
+    if (names == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    for (i = 0; i < n; i++) {
+        name = kind == DS_WORK_ORCHESTRATION ? wf->orchestrations[i]->name
+               : kind == DS_WORK_ACTIVITY ? wf->activities[i]->name
+               : wf->entities[i]->name;
+
+        snprintf(field, sizeof(field), "workItemFilters.%s[%zu].name", what,
+                 i);
+
+        if (kind != DS_WORK_ENTITY) {
+            rc = dgi_name_in(ctx, name, field, &names[i]);
+            if (rc != DG_OK) {
+                return rc;
+            }
+
+            continue;
+        }
+
+        names[i] = dgi_str(name);
+
+        if (ds_name_entity(names[i], none, &f) != DS_OK) {
+            return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                                 "'%s' is not an entity name", field);
+        }
+    }
+
+    filter->names = names;
+    filter->nnames = n;
+
+    return DG_OK;
+}
+
+
+int
+dg_health_ping_out(dg_ctx_t *ctx, WorkItem **out)
+{
+    WorkItem    *wi;
+    HealthPing  *hp;
+
+    wi = dgi_alloc(ctx->mem, sizeof(WorkItem));
+    hp = dgi_alloc(ctx->mem, sizeof(HealthPing));
+
+    if (wi == NULL || hp == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    work_item__init(wi);
+    health_ping__init(hp);
+
+    wi->request_case = WORK_ITEM__REQUEST_HEALTH_PING;
+    wi->healthping = hp;
+
+    *out = wi;
+
+    return DG_OK;
+}
+
+
+int
+dg_chunk_out(dg_ctx_t *ctx, HistoryEvent **events, size_t n,
+    HistoryChunk **out)
+{
+    HistoryChunk  *c;
+
+    c = dgi_alloc(ctx->mem, sizeof(HistoryChunk));
+    if (c == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    history_chunk__init(c);
+
+    c->events = events;
+    c->n_events = n;
+
+    *out = c;
+
+    return DG_OK;
+}

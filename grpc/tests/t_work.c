@@ -587,6 +587,69 @@ t_work_tokens(void)
 }
 
 
+static void
+t_work_stream(void)
+{
+    size_t                n;
+    WorkItem             *wi;
+    HistoryChunk         *chunk;
+    HistoryEvent         *events[1];
+    ActivityFilter        af, *afs[2];
+    EntityFilter          ef, *efs[1];
+    WorkItemFilters       wf;
+    ds_claim_filter_t     f;
+    GetWorkItemsRequest   req;
+
+    get_work_items_request__init(&req);
+    req.maxconcurrentactivityworkitems = 4;
+
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n), DG_OK);
+    T_INT(f.nnames, 0);
+    T_INT(n, 4);
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ORCHESTRATION, &f, &n),
+          DG_OK);
+    T_INT(n, 0);
+
+    work_item_filters__init(&wf);
+    activity_filter__init(&af);
+    af.name = t_b("Say");
+    afs[0] = &af;
+    afs[1] = &af;
+    wf.n_activities = 2;
+    wf.activities = afs;
+    entity_filter__init(&ef);
+    ef.name = t_b("a@b");
+    efs[0] = &ef;
+    wf.n_entities = 1;
+    wf.entities = efs;
+    req.workitemfilters = &wf;
+
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n), DG_OK);
+    T_INT(f.nnames, 2);
+    T_STR(f.names[1], "Say");
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ORCHESTRATION, &f, &n),
+          DG_OK);
+    T_INT(f.nnames, 0);
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ENTITY, &f, &n),
+          DG_INVALID_ARGUMENT);
+    T_BYTES(ctx.status.message, ctx.status.len,
+            "'workItemFilters.entities[0].name' is not an entity name");
+
+    af.name = t_b("");
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n),
+          DG_INVALID_ARGUMENT);
+
+    T_INT(dg_health_ping_out(&ctx, &wi), DG_OK);
+    T_INT(wi->request_case, WORK_ITEM__REQUEST_HEALTH_PING);
+
+    T_INT(dg_event_out(&ctx, t_s("{\"EventType\":\"OrchestratorStarted\","
+                                 "\"Timestamp\":\"2024-01-02T03:04:05Z\"}"),
+                       &events[0]), DG_OK);
+    T_INT(dg_chunk_out(&ctx, events, 1, &chunk), DG_OK);
+    T_INT(chunk->n_events, 1);
+}
+
+
 void
 t_work(void)
 {
@@ -619,6 +682,7 @@ t_work(void)
     }
 
     t_work_tokens();
+    t_work_stream();
 
     d = opendir(dir);
 
