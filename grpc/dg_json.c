@@ -187,9 +187,29 @@ dgi_u4(const char *p, const char *end, unsigned *u)
 }
 
 
+/* the byte of a one-letter escape; 0 for 'u' and what is no escape */
+
+static int
+dgi_escaped(char c)
+{
+    static const char  from[] = "\"\\/bfnrt";
+    static const char  to[] = "\"\\/\b\f\n\r\t";
+    const char        *p;
+
+    if (c == '\0') {
+        return 0;
+    }
+
+    p = strchr(from, c);
+
+    return p ? (unsigned char) to[p - from] : 0;
+}
+
+
 int
 dgi_unescape(ds_str_t json, char *out, size_t *len)
 {
+    int             c;
     char           *o;
     unsigned        u, lo;
     const char     *p, *end;
@@ -213,17 +233,15 @@ dgi_unescape(ds_str_t json, char *out, size_t *len)
             return -1;
         }
 
-        switch (*p++) {
-        case '"': *o++ = '"'; continue;
-        case '\\': *o++ = '\\'; continue;
-        case '/': *o++ = '/'; continue;
-        case 'b': *o++ = '\b'; continue;
-        case 'f': *o++ = '\f'; continue;
-        case 'n': *o++ = '\n'; continue;
-        case 'r': *o++ = '\r'; continue;
-        case 't': *o++ = '\t'; continue;
-        case 'u': break;
-        default: return -1;
+        c = dgi_escaped(*p++);
+
+        if (c > 0) {
+            *o++ = (char) c;
+            continue;
+        }
+
+        if (p[-1] != 'u') {
+            return -1;
         }
 
         if (dgi_u4(p, end, &u) != 0) {

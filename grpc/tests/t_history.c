@@ -248,6 +248,18 @@ t_history_state(void)
     }
 
     T(t_wire(&st->base) != NULL);
+
+    /* \u escapes, a surrogate pair among them, become UTF-8; a lone
+       surrogate is no text */
+
+    T_INT(dg_state_tags_out(&ctx, t_s("{\"u\":\"\\u00e9\\ud83d\\ude00/\","
+                                      "\"v\":\"\\ud83d\"}"), st), DG_OK);
+    T_INT(st->n_tags, 2);
+
+    if (st->n_tags == 2) {
+        T(strcmp(st->tags[0]->value, "\xc3\xa9\xf0\x9f\x98\x80/") == 0);
+        T(strcmp(st->tags[1]->value, "") == 0);
+    }
 }
 
 
