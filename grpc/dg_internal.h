@@ -65,5 +65,12 @@ TaskFailureDetails *dgi_failure_out(dg_ctx_t *ctx, ds_str_t reason,
 OrchestrationInstance *dgi_instance_out(dg_ctx_t *ctx, ds_str_t id,
     ds_str_t execution_id);
 
+/*
+ * A JSON object of strings into the entries of a map<string, string>
+ * field whose entry message is desc (len 0, or no object: none).
+ */
+int dgi_tags_out(dg_ctx_t *ctx, ds_str_t tags,
+    const ProtobufCMessageDescriptor *desc, size_t *n, void ***entries);
+
 
 #endif /* DG_INTERNAL_H */

@@ -220,16 +220,30 @@ dgi_cstr(dg_ctx_t *ctx, ds_str_t json)
 }
 
 
-int
-dg_state_tags_out(dg_ctx_t *ctx, ds_str_t tags, OrchestrationState *st)
-{
-    size_t                          n;
-    ds_str_t                        k, v, kj;
-    ds_jspan_iter_t                 it;
-    OrchestrationState__TagsEntry  *e;
+/*
+ * protoc-c gives each map<string, string> a message of its own, all laid
+ * out alike: the base, then key and value. One builder fills them all,
+ * the entry's own descriptor naming which.
+ */
 
-    st->n_tags = 0;
-    st->tags = NULL;
+typedef struct {
+    ProtobufCMessage    base;
+    char               *key;
+    char               *value;
+} dgi_tag_entry_t;
+
+
+int
+dgi_tags_out(dg_ctx_t *ctx, ds_str_t tags,
+    const ProtobufCMessageDescriptor *desc, size_t *n_out, void ***out)
+{
+    size_t            n, i;
+    ds_str_t          k, v, kj;
+    dgi_tag_entry_t  *e, **entries;
+    ds_jspan_iter_t   it;
+
+    *n_out = 0;
+    *out = NULL;
 
     if (!ds_jspan_iter(&it, (const unsigned char *) tags.data, tags.len)) {
         return DG_OK;
@@ -243,20 +257,20 @@ dg_state_tags_out(dg_ctx_t *ctx, ds_str_t tags, OrchestrationState *st)
         return DG_OK;
     }
 
-    st->tags = dgi_alloc(ctx->mem, n * sizeof(*st->tags));
-    if (st->tags == NULL) {
+    entries = dgi_alloc(ctx->mem, n * sizeof(dgi_tag_entry_t *));
+    if (entries == NULL) {
         goto nomem;
     }
 
     (void) ds_jspan_iter(&it, (const unsigned char *) tags.data, tags.len);
 
-    while (st->n_tags < n && ds_jspan_next(&it, &k, &v)) {
-        e = dgi_alloc(ctx->mem, sizeof(OrchestrationState__TagsEntry));
+    for (i = 0; i < n && ds_jspan_next(&it, &k, &v); i++) {
+        e = dgi_alloc(ctx->mem, sizeof(dgi_tag_entry_t));
         if (e == NULL) {
             goto nomem;
         }
 
-        orchestration_state__tags_entry__init(e);
+        protobuf_c_message_init(desc, e);
 
         /* the key without its quotes: put them back to unescape it */
         kj.data = k.data - 1;
@@ -269,8 +283,11 @@ dg_state_tags_out(dg_ctx_t *ctx, ds_str_t tags, OrchestrationState *st)
             goto nomem;
         }
 
-        st->tags[st->n_tags++] = e;
+        entries[i] = e;
     }
+
+    *n_out = i;
+    *out = (void **) entries;
 
     return DG_OK;
 
@@ -278,6 +295,15 @@ nomem:
 
     return dg_status_set(&ctx->status, DG_RESOURCE_EXHAUSTED,
                          "out of memory");
+}
+
+
+int
+dg_state_tags_out(dg_ctx_t *ctx, ds_str_t tags, OrchestrationState *st)
+{
+    return dgi_tags_out(ctx, tags,
+                        &orchestration_state__tags_entry__descriptor,
+                        &st->n_tags, (void ***) &st->tags);
 }
 
 
