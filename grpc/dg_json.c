@@ -54,6 +54,67 @@ dgi_bytes(ds_str_t s)
 }
 
 
+/* a compact JSON object of the tags, each key and value escaped */
+
+int
+dgi_tags_in(dg_ctx_t *ctx, size_t n, void **entries, ds_str_t *out)
+{
+    char              *p;
+    size_t             i, len, kl, vl;
+    dgi_tag_entry_t  **e = (dgi_tag_entry_t **) entries;
+
+    out->data = "";
+    out->len = 0;
+
+    if (n == 0) {
+        return DG_OK;
+    }
+
+    len = 2;
+
+    for (i = 0; i < n; i++) {
+        kl = e[i]->key ? strlen(e[i]->key) : 0;
+        vl = e[i]->value ? strlen(e[i]->value) : 0;
+
+        len += ds_json_escape_len(e[i]->key ? e[i]->key : "", kl)
+               + ds_json_escape_len(e[i]->value ? e[i]->value : "", vl) + 6;
+    }
+
+    p = dgi_alloc(ctx->mem, len);
+    if (p == NULL) {
+        return dg_status_set(&ctx->status, DG_RESOURCE_EXHAUSTED,
+                             "out of memory");
+    }
+
+    len = 0;
+    p[len++] = '{';
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            p[len++] = ',';
+        }
+
+        p[len++] = '"';
+        len += ds_json_escape(e[i]->key ? e[i]->key : "",
+                              e[i]->key ? strlen(e[i]->key) : 0, p + len);
+        p[len++] = '"';
+        p[len++] = ':';
+        p[len++] = '"';
+        len += ds_json_escape(e[i]->value ? e[i]->value : "",
+                              e[i]->value ? strlen(e[i]->value) : 0,
+                              p + len);
+        p[len++] = '"';
+    }
+
+    p[len++] = '}';
+
+    out->data = p;
+    out->len = len;
+
+    return DG_OK;
+}
+
+
 int
 dgi_json_in(dg_ctx_t *ctx, const StringValue *v, const char *field,
     ds_str_t *out)

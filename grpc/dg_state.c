@@ -176,7 +176,23 @@ dg_state_out(dg_ctx_t *ctx, ds_str_t id, const ds_instance_t *inst,
         st->input = dgi_value_out(ctx, inst->input);
     }
 
-    if (st->executionid == NULL
+#if DGI_STORE_SDK
+    st->version = dgi_value_out(ctx, inst->version);
+
+    if (inst->scheduled_start) {
+        st->scheduledstarttimestamp = dg_time_out(ctx,
+                                                  inst->scheduled_start);
+        if (st->scheduledstarttimestamp == NULL) {
+            goto nomem;
+        }
+    }
+
+    if (dg_state_tags_out(ctx, inst->tags, st) != DG_OK) {
+        return ctx->status.code;
+    }
+#endif
+
+    if (st->executionid == NULL || ctx->nomem
         || (inst->custom_status.len && st->customstatus == NULL)
         || (inst->parent_id.len && st->parentinstanceid == NULL)
         || (inputs && inst->input.len && st->input == NULL)
@@ -220,18 +236,7 @@ dgi_cstr(dg_ctx_t *ctx, ds_str_t json)
 }
 
 
-/*
- * protoc-c gives each map<string, string> a message of its own, all laid
- * out alike: the base, then key and value. One builder fills them all,
- * the entry's own descriptor naming which.
- */
-
-typedef struct {
-    ProtobufCMessage    base;
-    char               *key;
-    char               *value;
-} dgi_tag_entry_t;
-
+/* one builder fills them all, the entry's own descriptor naming which */
 
 int
 dgi_tags_out(dg_ctx_t *ctx, ds_str_t tags,
@@ -342,7 +347,11 @@ dg_entity_out(dg_ctx_t *ctx, const ds_entity_t *e, int state,
         m->serializedstate = dgi_value_out(ctx, e->state);
     }
 
-    if (m->lastmodifiedtime == NULL
+#if DGI_STORE_SDK
+    m->lockedby = dgi_value_out(ctx, e->locked_by);
+#endif
+
+    if (m->lastmodifiedtime == NULL || ctx->nomem
         || (state && e->state.len && m->serializedstate == NULL))
     {
         return dg_status_set(&ctx->status, DG_RESOURCE_EXHAUSTED,
