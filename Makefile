@@ -244,7 +244,8 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_QUICK_SECONDS ?= 10
 FUZZ_BUILD   := $(BUILD)/fuzz
-FUZZ_TARGETS := fuzz_route fuzz_json fuzz_time fuzz_token fuzz_store_ops
+FUZZ_TARGETS := fuzz_route fuzz_json fuzz_time fuzz_token fuzz_store_ops \
+                fuzz_grpc
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
                 -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L
 FUZZ_LIB     := $(FUZZ_BUILD)/store/libdurable_store.a
@@ -263,6 +264,21 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB)
 	@mkdir -p $(FUZZ_BUILD)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
 	    -I store -o $@ $< $(FUZZ_LIBS)
+
+# the gRPC codec the same way (C11: protoc-c's oneofs are anonymous unions)
+FUZZ_GRPC_LIB    := $(FUZZ_BUILD)/grpc/libdurable_grpc.a
+FUZZ_GRPC_CFLAGS := $(filter-out -std=c99,$(FUZZ_CFLAGS)) -std=c11
+
+$(FUZZ_GRPC_LIB): $(wildcard grpc/*.c grpc/*.h grpc/*.proto)
+	$(MAKE) -s -C grpc BUILD=$(FUZZ_BUILD)/grpc CC=$(FUZZ_CC) \
+	    CFLAGS="$(FUZZ_GRPC_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined" \
+	    $(FUZZ_GRPC_LIB)
+
+$(FUZZ_BUILD)/fuzz_grpc: fuzz/fuzz_grpc.c $(FUZZ_GRPC_LIB) $(FUZZ_LIB)
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(FUZZ_GRPC_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -I store -I grpc -I $(FUZZ_BUILD)/grpc/gen -o $@ $< \
+	    $(FUZZ_GRPC_LIB) $(FUZZ_LIBS) -lprotobuf-c
 
 # each target FUZZ_SECONDS on its seeds (fuzz/corpus/<target>) plus what
 # earlier runs found (build/fuzz/corpus/<target>); any crash fails
