@@ -92,6 +92,19 @@ test('SDK worker and client', async (t) => {
       ['Hello Tokyo!', 'Hello Seattle!', 'Hello London!']);
   });
 
+  await t.test('a scheduled start, with tags', async () => {
+    const startAt = new Date(Date.now() + 3000);
+    const id = await client.scheduleNewOrchestration(helloSequence, null,
+      { startAt, tags: { team: 'blue' } });
+    await new Promise((r) => setTimeout(r, 1000));
+    let st = await client.getOrchestrationState(id);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.PENDING);
+    assert.deepStrictEqual(st.tags, { team: 'blue' });
+    st = await client.waitForOrchestrationCompletion(id, true, 30);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED);
+    assert.ok(Date.now() >= startAt.getTime());
+  });
+
   await t.test('an external event', async () => {
     const id = await client.scheduleNewOrchestration(approval);
     await client.waitForOrchestrationStart(id, false, 30);
