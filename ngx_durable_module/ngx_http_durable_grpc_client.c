@@ -43,6 +43,13 @@ typedef struct {
 } ngx_http_durable_grpc_read_t;
 
 
+/* a purge, and the operations of a purge of a list of ids */
+typedef struct {
+    dg_purge_t                      purge;
+    ds_op_t                        *ops;
+} ngx_http_durable_grpc_purge_t;
+
+
 static ngx_int_t ngx_http_durable_grpc_control(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g, int rc);
 static ngx_int_t ngx_http_durable_grpc_start_done(ngx_http_request_t *r,
@@ -50,6 +57,8 @@ static ngx_int_t ngx_http_durable_grpc_start_done(ngx_http_request_t *r,
 static ngx_int_t ngx_http_durable_grpc_empty_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_grpc_purge_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+static ngx_int_t ngx_http_durable_grpc_purged_one(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 static ngx_http_durable_grpc_read_t *ngx_http_durable_grpc_read_alloc(
     ngx_http_request_t *r, ngx_http_durable_grpc_ctx_t *g);
@@ -296,16 +305,22 @@ ngx_http_durable_grpc_empty_done(ngx_http_request_t *r,
 
 
 /*
- * PurgeInstances: one instance, or one batch by filter (isComplete says
- * whether matches may be left; the SDK calls again).
+ * PurgeInstances: one instance, one batch by filter (isComplete says
+ * whether matches may be left; the SDK calls again), or a list of ids,
+ * one operation each in one batch of the writer.
  */
 
 ngx_int_t
 ngx_http_durable_grpc_purge(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g)
 {
-    dg_purge_t             *purge;
-    PurgeInstancesRequest  *req;
+    size_t                          i, n;
+    ds_op_t                        *ops;
+    ngx_int_t                       rc;
+    dg_purge_t                     *purge;
+    PurgeInstancesRequest          *req;
+    ngx_http_durable_write_t       *w;
+    ngx_http_durable_grpc_purge_t  *pg;
 
     req = (PurgeInstancesRequest *) ngx_http_durable_grpc_unpack(r, g,
               &purge_instances_request__descriptor);
@@ -313,25 +328,65 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
         return ngx_http_durable_grpc_refused(r, g);
     }
 
-    purge = ngx_pcalloc(r->pool, sizeof(dg_purge_t));
-    if (purge == NULL) {
+    pg = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_grpc_purge_t));
+    if (pg == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    purge = &pg->purge;
 
     if (dg_purge_in(&g->dc, req, purge) != DG_OK) {
         return ngx_http_durable_grpc_codec_status(r, g);
     }
 
-    if (purge->nids) {
-        return ngx_http_durable_grpc_status(r, DG_UNIMPLEMENTED,
-                   "A purge of a list of instance ids is not implemented "
-                   "yet: purge them one by one.");
+    g->data = pg;
+    n = purge->nids;
+
+    if (n == 0) {
+        purge->op.hub = ngx_http_durable_ds_str(&g->base.hub);
+
+        return ngx_http_durable_write(r, &g->base, &purge->op,
+                                      ngx_http_durable_grpc_purge_done);
     }
 
-    purge->op.hub = ngx_http_durable_ds_str(&g->base.hub);
+    ops = ngx_pcalloc(r->pool, n * sizeof(ds_op_t));
+    if (ops == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    return ngx_http_durable_write(r, &g->base, &purge->op,
-                                  ngx_http_durable_grpc_purge_done);
+    pg->ops = ops;
+
+    rc = NGX_DONE;
+
+    for (i = 0; i < n; i++) {
+        ops[i].type = DS_OP_PURGE;
+        ops[i].hub = ngx_http_durable_ds_str(&g->base.hub);
+        ops[i].in.control.id = purge->ids[i];
+        ops[i].in.control.recurse = purge->recursive;
+
+        w = ngx_http_durable_write_alloc(r, &ops[i], i == n - 1
+                                         ? ngx_http_durable_grpc_purge_done
+                                         : ngx_http_durable_grpc_purged_one);
+        if (w == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rc = ngx_http_durable_write_queue(r, &g->base, w, i == n - 1);
+    }
+
+    ngx_http_durable_write_post(&g->base);
+
+    return rc;
+}
+
+
+/* one of a list: the last one, which holds the request, answers */
+
+static ngx_int_t
+ngx_http_durable_grpc_purged_one(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+{
+    return NGX_OK;
 }
 
 
@@ -339,9 +394,43 @@ static ngx_int_t
 ngx_http_durable_grpc_purge_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
 {
-    ds_op_t                 *op = w->op;
-    BoolValue                complete = BOOL_VALUE__INIT;
-    PurgeInstancesResponse   res = PURGE_INSTANCES_RESPONSE__INIT;
+    size_t                          i, deleted;
+    ds_op_t                        *op, *ops;
+    BoolValue                       complete = BOOL_VALUE__INIT;
+    PurgeInstancesResponse          res = PURGE_INSTANCES_RESPONSE__INIT;
+    ngx_http_durable_grpc_ctx_t    *g;
+    ngx_http_durable_grpc_purge_t  *pg;
+
+    g = ngx_http_durable_grpc_ctx(ctx);
+    pg = g->data;
+    op = w->op;
+
+    if (pg->purge.nids) {
+        /* a list: what was there and terminal is deleted, the rest kept */
+
+        ops = pg->ops;
+        deleted = 0;
+
+        for (i = 0; i < pg->purge.nids; i++) {
+            switch (ops[i].rc) {
+
+            case DS_OK:
+                deleted += ops[i].out.control.purged;
+                break;
+
+            case DS_NOTFOUND:
+            case DS_PRECONDITION:
+                break;
+
+            default:
+                return ngx_http_durable_grpc_op_status(r, g, &ops[i]);
+            }
+        }
+
+        res.deletedinstancecount = (int32_t) deleted;
+
+        return ngx_http_durable_grpc_reply(r, &res.base);
+    }
 
     switch (w->rc) {
 
@@ -352,7 +441,7 @@ ngx_http_durable_grpc_purge_done(ngx_http_request_t *r,
             res.iscomplete = &complete;
 
         } else {
-            res.deletedinstancecount = 1;
+            res.deletedinstancecount = (int32_t) op->out.control.purged;
         }
 
         break;
@@ -362,8 +451,7 @@ ngx_http_durable_grpc_purge_done(ngx_http_request_t *r,
         break;
 
     default:
-        return ngx_http_durable_grpc_op_status(r,
-                   ngx_http_durable_grpc_ctx(ctx), op);
+        return ngx_http_durable_grpc_op_status(r, g, op);
     }
 
     return ngx_http_durable_grpc_reply(r, &res.base);
