@@ -32,6 +32,16 @@ async function* failing(ctx) {
   throw new Error('on purpose');
 }
 
+// calls an entity and waits for its answer, in a critical section
+async function* callCounter(ctx, key) {
+  const id = new EntityInstanceId('counter', key);
+  const lock = yield ctx.entities.lockEntities(id);
+  yield ctx.entities.callEntity(id, 'add', 5);
+  const value = yield ctx.entities.callEntity(id, 'get');
+  lock.release();
+  return value;
+}
+
 class Counter extends TaskEntity {
   add(n) {
     this.state += n;
@@ -68,6 +78,7 @@ test('SDK worker and client', async (t) => {
   worker.addOrchestrator(helloSequence);
   worker.addOrchestrator(approval);
   worker.addOrchestrator(failing);
+  worker.addOrchestrator(callCounter);
   worker.addActivity(sayHello);
   worker.addNamedEntity('counter', () => new Counter());
   await worker.start();
@@ -224,6 +235,15 @@ test('SDK worker and client', async (t) => {
     assert.strictEqual(await client.getEntity(
       new EntityInstanceId('counter', 'none')), undefined);
   });
+
+  await t.test('an orchestration calls an entity under a lock',
+    async () => {
+      const id = await client.scheduleNewOrchestration(callCounter, 'c2');
+      const st = await client.waitForOrchestrationCompletion(id, true, 30);
+      assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED,
+        JSON.stringify(st.failureDetails));
+      assert.strictEqual(JSON.parse(st.serializedOutput), 5);
+    });
 
   await t.test('nginx logged no alert and no worker died', () => {
     assert.deepStrictEqual(srv.problems(), []);
