@@ -20,6 +20,7 @@
 
 
 #define NGX_HTTP_DURABLE_GRPC_REREAD    1000    /* ms, a wait's re-read */
+#define NGX_HTTP_DURABLE_GRPC_CHUNK     256     /* events (KiB) a chunk */
 
 
 /* a read and what its answer needs */
@@ -38,6 +39,7 @@ typedef struct {
     size_t                          size;
     ds_str_t                        key_prefix; /* of an entity query */
     dg_list_ids_t                   list_ids;
+    dg_events_t                     events;     /* a history chunk's */
     int                             rc;         /* of the codec */
     char                            token[DS_TOKEN_MAX];
 } ngx_http_durable_grpc_read_t;
@@ -1057,14 +1059,17 @@ ngx_http_durable_grpc_ids(ds_op_t *op)
 
 
 /*
- * StreamInstanceHistory: the history as one chunk, the only message of
- * the stream.
+ * StreamInstanceHistory: the history in chunks of at most
+ * NGX_HTTP_DURABLE_GRPC_CHUNK events or bytes of stored events, a message
+ * each, read one after the other from the store.
  */
 
 ngx_int_t
 ngx_http_durable_grpc_history(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g)
 {
+    int64_t                        last_id;
+    ngx_int_t                      rc;
     ds_name_fault_t                f;
     StreamInstanceHistoryRequest  *req;
     ngx_http_durable_grpc_read_t  *rd;
@@ -1080,18 +1085,70 @@ ngx_http_durable_grpc_history(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rd->op.type = DS_OP_STATUS;
-    rd->op.in.control.id.data = (const char *) req->instanceid.data;
-    rd->op.in.control.id.len = req->instanceid.len;
+    rd->op.type = DS_OP_HISTORY;
+    rd->op.hub = ngx_http_durable_ds_str(&g->base.hub);
+    rd->op.in.history.id.data = (const char *) req->instanceid.data;
+    rd->op.in.history.id.len = req->instanceid.len;
+    rd->op.in.history.from = 1;
+    rd->op.in.history.max_events = NGX_HTTP_DURABLE_GRPC_CHUNK;
+    rd->op.in.history.max_bytes = NGX_HTTP_DURABLE_GRPC_CHUNK * 1024;
+    rd->op.in.history.item = dg_events_add;
+    rd->op.in.history.item_data = &rd->events;
+    rd->op.done = ngx_http_durable_grpc_history_got;
 
-    if (ds_name_instance_id(rd->op.in.control.id, &f) != DS_OK) {
+    if (ds_name_instance_id(rd->op.in.history.id, &f) != DS_OK) {
         return ngx_http_durable_grpc_status(r, DG_INVALID_ARGUMENT,
                    "'instanceId' is not a valid instance id.");
     }
 
-    rd->op.done = ngx_http_durable_grpc_history_got;
+    last_id = -1;
 
-    return ngx_http_durable_grpc_read_answer(r, g, rd);
+    for ( ;; ) {
+        /* event ids an EventSent lacks follow the ids before it */
+        dg_events_init(&rd->events, &g->dc);
+
+        if (rd->op.in.history.from > 1) {
+            rd->events.last_id = last_id;
+        }
+
+        g->frame = NULL;
+
+        (void) ngx_http_durable_read(&g->base, &rd->op);
+
+        if (rd->op.rc != DS_OK) {
+            return ngx_http_durable_grpc_op_status(r, g, &rd->op);
+        }
+
+        if (rd->rc != DG_OK) {
+            return ngx_http_durable_grpc_codec_status(r, g);
+        }
+
+        if (g->frame == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (!g->streaming) {
+            rc = ngx_http_durable_grpc_stream_open(r, g);
+            if (rc == NGX_ERROR || rc > NGX_OK) {
+                return rc;
+            }
+        }
+
+        if (ngx_http_durable_grpc_send_frame(r, g->frame, g->frame_len)
+            == NGX_ERROR)
+        {
+            return NGX_ERROR;
+        }
+
+        if (rd->op.out.history.next == 0) {
+            break;
+        }
+
+        last_id = rd->events.last_id;
+        rd->op.in.history.from = rd->op.out.history.next;
+    }
+
+    return ngx_http_durable_grpc_status(r, DG_OK, NULL);
 }
 
 
@@ -1100,24 +1157,19 @@ ngx_http_durable_grpc_history_got(ds_op_t *op)
 {
     ngx_http_durable_grpc_read_t  *rd = op->data;
 
-    int           rc;
-    dg_events_t   ev;
     HistoryChunk  chunk = HISTORY_CHUNK__INIT;
 
     if (op->rc != DS_OK) {
         return;
     }
 
-    dg_events_init(&ev, &rd->grpc->dc);
-
-    rc = ds_op_history(op, dg_events_add, &ev);
-    if ((rc != DS_OK && rc != DS_NOTFOUND) || ev.rc != DG_OK) {
-        rd->rc = ev.rc != DG_OK ? ev.rc : DG_INTERNAL;
+    if (rd->events.rc != DG_OK) {
+        rd->rc = rd->events.rc;
         return;
     }
 
-    chunk.n_events = ev.n;
-    chunk.events = ev.events;
+    chunk.n_events = rd->events.n;
+    chunk.events = rd->events.events;
 
     (void) ngx_http_durable_grpc_pack(rd->request, rd->grpc, &chunk.base);
 }

@@ -6,9 +6,10 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { TaskHubGrpcClient, TaskHubGrpcWorker, OrchestrationStatus,
-        NoOpLogger, TaskEntity, EntityInstanceId } =
+        NoOpLogger, TaskEntity, EntityInstanceId, whenAll } =
   require('@microsoft/durabletask-js');
 const nginx = require('../lib/nginx');
+const { call, frame } = require('../lib/wire');
 
 function sayHello(ctx, name) {
   return `Hello ${name}!`;
@@ -25,6 +26,15 @@ async function* helloSequence(ctx) {
 async function* approval(ctx) {
   const answer = yield ctx.waitForExternalEvent('approval');
   return { approved: answer };
+}
+
+async function* fanOut(ctx, n) {
+  const tasks = [];
+  for (let i = 0; i < n; i++) {
+    tasks.push(ctx.callActivity(sayHello, `n${i}`));
+  }
+  const all = yield whenAll(tasks);
+  return all.length;
 }
 
 async function* failing(ctx) {
@@ -78,6 +88,7 @@ test('SDK worker and client', async (t) => {
   worker.addOrchestrator(helloSequence);
   worker.addOrchestrator(approval);
   worker.addOrchestrator(failing);
+  worker.addOrchestrator(fanOut);
   worker.addOrchestrator(callCounter);
   worker.addActivity(sayHello);
   worker.addNamedEntity('counter', () => new Counter());
@@ -178,6 +189,30 @@ test('SDK worker and client', async (t) => {
     const done = h.historyEvents.filter((e) => e.EventType === 'TaskCompleted');
     assert.deepStrictEqual(done.map((e) => e.FunctionName),
       ['sayHello', 'sayHello', 'sayHello']);
+  });
+
+  await t.test('a fan-out, its long history read in chunks', async () => {
+    const id = await client.scheduleNewOrchestration(fanOut, 200);
+    const st = await client.waitForOrchestrationCompletion(id, true, 60);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED);
+    assert.strictEqual(JSON.parse(st.serializedOutput), 200);
+    const events = await client.getOrchestrationHistory(id);
+    assert.ok(events.length > 400, `${events.length} events`);
+    assert.strictEqual(events.filter((e) => e.type === 'TaskScheduled')
+      .length, 200);
+    assert.strictEqual(events.filter((e) => e.type === 'TaskCompleted')
+      .length, 200);
+    // in order, each id once
+    const ids = events.filter((e) => e.type === 'TaskScheduled')
+      .map((e) => e.eventId);
+    assert.strictEqual(new Set(ids).size, 200);
+
+    // more than one chunk came: StreamInstanceHistoryRequest by hand
+    const res = await call(srv.address, 'StreamInstanceHistory',
+      { body: frame(Buffer.concat([Buffer.from([0x0a, id.length]),
+        Buffer.from(id)])) });
+    assert.strictEqual(res.grpcStatus, 0);
+    assert.ok(res.messages.length >= 2, `${res.messages.length} chunks`);
   });
 
   await t.test('a failed orchestration, then restarted', async () => {
