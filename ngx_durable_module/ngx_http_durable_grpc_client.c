@@ -284,6 +284,11 @@ ngx_http_durable_grpc_control(ngx_http_request_t *r,
 
     op->hub = ngx_http_durable_ds_str(&g->base.hub);
 
+    if (op->type != DS_OP_ENTITY_SIGNAL) {
+        g->base.log_id.data = (u_char *) op->in.control.id.data;
+        g->base.log_id.len = op->in.control.id.len;
+    }
+
     return ngx_http_durable_write(r, &g->base, op,
                                   ngx_http_durable_grpc_empty_done);
 }
@@ -488,6 +493,9 @@ ngx_http_durable_grpc_get(ngx_http_request_t *r,
     rd->op.done = ngx_http_durable_grpc_got;
     rd->ready = 1;
 
+    g->base.log_id.data = (u_char *) rd->op.in.control.id.data;
+    g->base.log_id.len = rd->op.in.control.id.len;
+
     (void) ngx_http_durable_read(&g->base, &rd->op);
 
     if (rd->op.rc != DS_OK && rd->op.rc != DS_NOTFOUND) {
@@ -532,6 +540,10 @@ ngx_http_durable_grpc_wait(ngx_http_request_t *r,
 
     rd->op.hub = ngx_http_durable_ds_str(&g->base.hub);
     rd->op.done = ngx_http_durable_grpc_got;
+
+    g->base.log_id.data = (u_char *) rd->op.in.control.id.data;
+    g->base.log_id.len = rd->op.in.control.id.len;
+
     rd->completion = (g->rpc->name.len
                       == sizeof("WaitForInstanceCompletion") - 1);
 

@@ -230,6 +230,14 @@ test('client calls', async (t) => {
     assert.strictEqual(await srv.metric('durable_waits_open'), before);
   });
 
+  await t.test('the access log names the method and the instance', () => {
+    const lines = srv.accessLog().split('\n');
+    assert.ok(lines.includes('200 StartInstance DurableFunctionsHub '
+      + 'start-1 Pending'), lines.slice(0, 5).join('\n'));
+    assert.ok(lines.includes('200 TerminateInstance DurableFunctionsHub '
+      + 'term-1 -'));
+  });
+
   await t.test('nginx logged no alert and no worker died', () => {
     assert.deepStrictEqual(srv.problems(), []);
   });
