@@ -168,14 +168,15 @@ async function launch({ nginx, prefix, user, port, httpPort, tlsPort }) {
     port, httpPort, tlsPort, prefix, proc,
     address: `127.0.0.1:${port}`,
     http: `http://127.0.0.1:${httpPort}/runtime/webhooks/durabletask`,
-    // a figure of the metrics page (summed over its label sets)
-    metric: async (name) => {
+    // a figure of the metrics page, summed over its label sets (those
+    // whose labels include all of the text of "labels", when given)
+    metric: async (name, labels = '') => {
       const text = await (await fetch(
         `http://127.0.0.1:${httpPort}/metrics`)).text();
       let sum = 0;
       for (const line of text.split('\n')) {
         const m = line.match(/^([a-z_]+)(\{[^}]*\})? (\S+)$/);
-        if (m && m[1] === name) {
+        if (m && m[1] === name && (m[2] || '').includes(labels)) {
           sum += Number(m[3]);
         }
       }
