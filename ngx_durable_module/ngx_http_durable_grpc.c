@@ -14,9 +14,11 @@
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_auth.h"
 #include "ngx_http_durable_grpc.h"
+#include "ngx_http_durable_handler.h"
 #include "ngx_http_durable_log.h"
 #include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
 
 
