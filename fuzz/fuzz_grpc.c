@@ -126,6 +126,7 @@ fuzz_convert(dg_ctx_t *ctx, const ProtobufCMessage *m)
 {
     int                 rc, flag;
     ds_op_t             op;
+    uint64_t            execution;
     ds_str_t            prefix;
     dg_start_t          start;
     dg_purge_t          purge;
@@ -220,6 +221,13 @@ fuzz_convert(dg_ctx_t *ctx, const ProtobufCMessage *m)
         rc = dg_abandon_in(ctx, DS_WORK_ORCHESTRATION,
              ((const AbandonOrchestrationTaskRequest *) m)->completiontoken,
              &op);
+
+    } else if (d == &stream_instance_history_request__descriptor) {
+        rc = dg_history_in(ctx, (const StreamInstanceHistoryRequest *) m,
+                           &op, &execution);
+
+    } else if (d == &clean_entity_storage_request__descriptor) {
+        rc = dg_clean_in(ctx, (const CleanEntityStorageRequest *) m, &op);
 
     } else if (d == &abandon_entity_task_request__descriptor) {
         rc = dg_abandon_in(ctx, DS_WORK_ENTITY,
