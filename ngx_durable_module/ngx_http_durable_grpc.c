@@ -83,7 +83,7 @@ static ngx_http_durable_grpc_rpc_t  ngx_http_durable_grpc_rpcs[] = {
     { ngx_string("GetEntity"), ngx_http_durable_grpc_entity_get, 0 },
     { ngx_string("QueryEntities"), ngx_http_durable_grpc_entity_query,
       0 },
-    { ngx_string("CleanEntityStorage"), NULL, 0 },
+    { ngx_string("CleanEntityStorage"), ngx_http_durable_grpc_clean, 0 },
 
     { ngx_null_string, NULL, 0 }
 };

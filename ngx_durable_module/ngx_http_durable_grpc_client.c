@@ -20,7 +20,6 @@
 
 
 #define NGX_HTTP_DURABLE_GRPC_REREAD    1000    /* ms, a wait's re-read */
-#define NGX_HTTP_DURABLE_GRPC_CHUNK     256     /* events (KiB) a chunk */
 
 
 /* a read and what its answer needs */
@@ -42,6 +41,7 @@ typedef struct {
     ds_str_t                        key_prefix; /* of an entity query */
     dg_list_ids_t                   list_ids;
     dg_events_t                     events;     /* a history chunk's */
+    uint64_t                        execution;  /* asked for; 0: any */
     int                             rc;         /* of the codec */
     char                            token[DS_TOKEN_MAX];
 } ngx_http_durable_grpc_read_t;
@@ -90,6 +90,8 @@ static int ngx_http_durable_grpc_id_item(void *data, ds_str_t id,
     const ds_instance_t *inst);
 static void ngx_http_durable_grpc_ids(ds_op_t *op);
 static void ngx_http_durable_grpc_history_got(ds_op_t *op);
+static ngx_int_t ngx_http_durable_grpc_cleaned(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
@@ -1079,16 +1081,14 @@ ngx_http_durable_grpc_ids(ds_op_t *op)
 
 
 /*
- * StreamInstanceHistory: the history in chunks of at most
- * NGX_HTTP_DURABLE_GRPC_CHUNK events or bytes of stored events, a message
- * each, read one after the other from the store.
+ * StreamInstanceHistory: the history in chunks (the codec's size), a
+ * message each, read one after the other from the store.
  */
 
 ngx_int_t
 ngx_http_durable_grpc_history(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g)
 {
-    ds_name_fault_t                f;
     StreamInstanceHistoryRequest  *req;
     ngx_http_durable_grpc_read_t  *rd;
 
@@ -1103,21 +1103,17 @@ ngx_http_durable_grpc_history(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rd->op.type = DS_OP_HISTORY;
+    if (dg_history_in(&g->dc, req, &rd->op, &rd->execution) != DG_OK) {
+        return ngx_http_durable_grpc_codec_status(r, g);
+    }
+
     rd->op.hub = ngx_http_durable_ds_str(&g->base.hub);
-    rd->op.in.history.id.data = (const char *) req->instanceid.data;
-    rd->op.in.history.id.len = req->instanceid.len;
-    rd->op.in.history.from = 1;
-    rd->op.in.history.max_events = NGX_HTTP_DURABLE_GRPC_CHUNK;
-    rd->op.in.history.max_bytes = NGX_HTTP_DURABLE_GRPC_CHUNK * 1024;
     rd->op.in.history.item = dg_events_add;
     rd->op.in.history.item_data = &rd->events;
     rd->op.done = ngx_http_durable_grpc_history_got;
 
-    if (ds_name_instance_id(rd->op.in.history.id, &f) != DS_OK) {
-        return ngx_http_durable_grpc_status(r, DG_INVALID_ARGUMENT,
-                   "'instanceId' is not a valid instance id.");
-    }
+    g->base.log_id.data = (u_char *) rd->op.in.history.id.data;
+    g->base.log_id.len = rd->op.in.history.id.len;
 
     dg_events_init(&rd->events, &g->dc);
 
@@ -1149,6 +1145,13 @@ ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
 
     if (rd->rc != DG_OK) {
         return ngx_http_durable_grpc_codec_status(r, g);
+    }
+
+    if (rd->execution && rd->op.out.history.execution != rd->execution) {
+        /* a restart or ContinueAsNew began another one meanwhile */
+        return ngx_http_durable_grpc_status(r, DG_NOT_FOUND,
+                   "The execution asked for is not the instance's "
+                   "current one.");
     }
 
     if (g->frame == NULL) {
@@ -1251,6 +1254,64 @@ ngx_http_durable_grpc_read_done(ngx_http_request_t *r,
     }
 
     return ngx_http_durable_grpc_reply_frame(r, g);
+}
+
+
+/* CleanEntityStorage: one batch; the SDK calls again with the token */
+
+ngx_int_t
+ngx_http_durable_grpc_clean(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    char                       *token;
+    CleanEntityStorageRequest  *req;
+
+    req = (CleanEntityStorageRequest *) ngx_http_durable_grpc_unpack(r, g,
+              &clean_entity_storage_request__descriptor);
+    if (req == NULL) {
+        return ngx_http_durable_grpc_refused(r, g);
+    }
+
+    if (dg_clean_in(&g->dc, req, &g->op) != DG_OK) {
+        return ngx_http_durable_grpc_codec_status(r, g);
+    }
+
+    token = ngx_pnalloc(r->pool, DS_TOKEN_MAX);
+    if (token == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    g->op.hub = ngx_http_durable_ds_str(&g->base.hub);
+    g->op.in.entity_clean.token = token;
+
+    return ngx_http_durable_submit(r, &g->base, &g->op,
+                                   ngx_http_durable_grpc_cleaned);
+}
+
+
+static ngx_int_t
+ngx_http_durable_grpc_cleaned(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    ds_op_t                     *op = c->op;
+    StringValue                  token = STRING_VALUE__INIT;
+    CleanEntityStorageResponse   res = CLEAN_ENTITY_STORAGE_RESPONSE__INIT;
+
+    if (c->rc != DS_OK) {
+        return ngx_http_durable_grpc_op_status(r,
+                   ngx_http_durable_grpc_ctx(ctx), op);
+    }
+
+    res.emptyentitiesremoved = (int32_t) op->out.entity_clean.removed;
+    res.orphanedlocksreleased = (int32_t) op->out.entity_clean.released;
+
+    if (op->out.entity_clean.token_len) {
+        token.value.data = (uint8_t *) op->in.entity_clean.token;
+        token.value.len = op->out.entity_clean.token_len;
+        res.continuationtoken = &token;
+    }
+
+    return ngx_http_durable_grpc_reply(r, &res.base);
 }
 
 
