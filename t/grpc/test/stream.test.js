@@ -227,11 +227,17 @@ test('streams across a reload', async (t) => {
     await client.waitForOrchestrationStart(id, false, 30);
   }
 
-  // a stream of this process ends with status OK when it exits
+  // a stream of this process ends with status OK when it exits, a wait
+  // UNAVAILABLE (the SDK calls again)
   const s = stream(srv.address, 'GetWorkItems', workItems({ names: ['x'] }));
-  await sleep(200);
+  const req = new pb.GetInstanceRequest();
+  req.setInstanceid(ids[0]);
+  const wait = call(srv.address, 'WaitForInstanceCompletion',
+    { body: frame(Buffer.from(req.serializeBinary())) });
+  await sleep(300);
   srv.reload();
   assert.strictEqual(await s.ended(), 0);
+  assert.strictEqual((await wait).grpcStatus, 14);
 
   for (const id of ids) {
     await client.raiseOrchestrationEvent(id, 'go', id);
