@@ -142,6 +142,26 @@ test('work-item stream', async (t) => {
       'op="abandon"'), 0);
   });
 
+  await t.test('items wider than the flow-control window still come',
+    async () => {
+      const big = 'x'.repeat(20000);
+      for (let i = 0; i < 3; i++) {
+        await client.scheduleNewOrchestration('Wide', big, `wide-${i}`);
+      }
+      // a window of 1 KiB: nginx sends the rest as the client reads
+      const s = stream(srv.address, 'GetWorkItems',
+        workItems({ names: ['Wide'] }), { settings: { initialWindowSize: 1024 } });
+      const got = [];
+      for (let i = 0; i < 3; i++) {
+        const wi = await nextItem(s, 10000);
+        assert.ok(wi, `item ${i}`);
+        got.push(wi.getOrchestratorrequest().getInstanceid());
+      }
+      assert.deepStrictEqual(got.sort(), ['wide-0', 'wide-1', 'wide-2']);
+      s.cancel();
+      await s.ended();
+    });
+
   await t.test('a bad token is INVALID_ARGUMENT', async () => {
     const res = await abandon(srv.address, 'not a token');
     assert.strictEqual(res.grpcStatus, 3);
