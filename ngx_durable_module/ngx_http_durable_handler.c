@@ -24,12 +24,6 @@
 static void ngx_http_durable_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_dispatch(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
-static ngx_int_t ngx_http_durable_read_body(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
-static ngx_int_t ngx_http_durable_select_hub(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
-static ngx_int_t ngx_http_durable_select_store(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
 static ngx_uint_t ngx_http_durable_op_has_body(ds_route_op_e op);
 static ngx_int_t ngx_http_durable_run_op(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
@@ -209,7 +203,7 @@ ngx_http_durable_dispatch(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 
 /* the body, contiguous in memory; a body in a temp file is read back */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_durable_read_body(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
     u_char       *p;
@@ -299,7 +293,7 @@ ngx_http_durable_hub_valid(u_char *p, size_t len)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_durable_select_hub(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
@@ -329,7 +323,7 @@ ngx_http_durable_select_hub(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_durable_select_store(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {

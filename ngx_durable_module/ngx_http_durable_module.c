@@ -9,6 +9,7 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_directive.h"
+#include "ngx_http_durable_grpc.h"
 #include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
@@ -188,6 +189,13 @@ static ngx_command_t  ngx_http_durable_commands[] = {
       offsetof(ngx_http_durable_loc_conf_t, worker_max_wait),
       NULL },
 
+    { ngx_string("durable_task_grpc"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_durable_grpc,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("durable_task_metrics"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_durable_metrics,
@@ -330,6 +338,8 @@ ngx_http_durable_create_loc_conf(ngx_conf_t *cf)
     conf->trust_forwarded = NGX_CONF_UNSET;
     conf->v1_status_codes = NGX_CONF_UNSET;
     conf->lifecycle_log = NGX_CONF_UNSET;
+    conf->grpc = NGX_CONF_UNSET;
+    conf->grpc_ping = NGX_CONF_UNSET_MSEC;
     conf->max_wait = NGX_CONF_UNSET;
     conf->max_top = NGX_CONF_UNSET_UINT;
     conf->scan_budget = NGX_CONF_UNSET_UINT;
@@ -366,6 +376,8 @@ ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->public_url, prev->public_url, "");
     ngx_conf_merge_value(conf->v1_status_codes, prev->v1_status_codes, 0);
     ngx_conf_merge_value(conf->lifecycle_log, prev->lifecycle_log, 0);
+    ngx_conf_merge_value(conf->grpc, prev->grpc, 0);
+    ngx_conf_merge_msec_value(conf->grpc_ping, prev->grpc_ping, 30000);
     ngx_conf_merge_sec_value(conf->max_wait, prev->max_wait, 120);
     ngx_conf_merge_uint_value(conf->max_top, prev->max_top, 1000);
     ngx_conf_merge_uint_value(conf->scan_budget, prev->scan_budget, 10000);
@@ -401,11 +413,11 @@ ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    if (conf->prefixes == NULL) {
+    if (conf->prefixes == NULL && !conf->grpc) {
         return NGX_CONF_OK;
     }
 
-    /* the API is served here: it needs a store */
+    /* the API or the gRPC service is served here: it needs a store */
 
     dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_durable_module);
     st = dmcf->stores.elts;

@@ -76,6 +76,8 @@ typedef struct {
     ngx_str_t                   public_url;
     ngx_flag_t                  v1_status_codes;
     ngx_flag_t                  lifecycle_log;
+    ngx_flag_t                  grpc;       /* durable_task_grpc */
+    ngx_msec_t                  grpc_ping;
     time_t                      max_wait;
     ngx_uint_t                  max_top;
     ngx_uint_t                  scan_budget;
@@ -168,6 +170,7 @@ struct ngx_http_durable_ctx_s {
 
     /* for the access log variables: ngx_http_durable_variables.c */
     ngx_str_t                   log_id;         /* a start's instance */
+    ngx_str_t                   log_op;         /* a gRPC call's method */
     ds_status_e                 log_status;
     ngx_uint_t                  batch_writes;   /* of the last write */
     uint64_t                    store_us;

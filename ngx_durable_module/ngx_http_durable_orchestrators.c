@@ -72,8 +72,6 @@ typedef struct {
 
 static ngx_int_t ngx_http_durable_parse_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_wait_args_t *wa);
-static ngx_int_t ngx_http_durable_new_id(ngx_http_request_t *r,
-    ngx_str_t *id);
 static ngx_int_t ngx_http_durable_start_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_started(ngx_http_request_t *r,
@@ -273,7 +271,7 @@ ngx_http_durable_parse_wait(ngx_http_request_t *r,
  * more per start.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_durable_new_id(ngx_http_request_t *r, ngx_str_t *id)
 {
     uint64_t     ms;

@@ -6,7 +6,8 @@
 set -e
 
 pkgs="make gcc nginx-core nginx-dev liblmdb-dev libjansson-dev lmdb-utils
-      libcurl4-openssl-dev postgresql-15 libpq-dev
+      libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler
+      postgresql-15 libpq-dev
       perl libtest-base-perl libtest-longstring-perl libtext-diff-perl
       libipc-run-perl liblist-moreutils-perl libwww-perl curl python3
       clang libclang-rt-14-dev valgrind"

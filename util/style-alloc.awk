@@ -14,7 +14,7 @@ BEGIN {
             "|ngx_array_create|ngx_array_push|ngx_array_push_n"        \
             "|ngx_list_push|ngx_create_temp_buf|ngx_alloc_chain_link"  \
             "|ngx_pool_cleanup_add|malloc|calloc|realloc|strdup"       \
-            "|strndup)\\("
+            "|strndup|dgi_alloc|dg_arena_alloc)\\("
 }
 FNR == 1 { for (i = n; i > 0; i--) { report(i) } n = 0 }
 {

@@ -1,0 +1,224 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * gRPC message framing: the 5-byte prefix read incrementally and
+ * written, and packing and unpacking with the caller's memory.
+ */
+
+
+#include <string.h>
+
+#include "durable_grpc.h"
+#include "dg_internal.h"
+
+
+void
+dg_reader_init(dg_reader_t *r, size_t max, dg_mem_t mem)
+{
+    memset(r, 0, sizeof(dg_reader_t));
+
+    r->max = max;
+    r->mem = mem;
+}
+
+
+int
+dg_reader_feed(dg_reader_t *r, const uint8_t **in, size_t *len)
+{
+    size_t    n;
+    uint32_t  size;
+
+    r->msg = NULL;
+    r->msg_len = 0;
+
+    /* an error sticks: the stream cannot be resynchronised */
+
+    if (r->error != DG_FRAME_MORE) {
+        return r->error;
+    }
+
+    while (r->have_prefix < DG_PREFIX_LEN) {
+        if (*len == 0) {
+            return DG_FRAME_MORE;
+        }
+
+        r->prefix[r->have_prefix++] = **in;
+        (*in)++;
+        (*len)--;
+    }
+
+    if (r->buf == NULL && r->need == 0) {
+
+        /* a new prefix: check it before anything of the message is kept */
+
+        size = (uint32_t) r->prefix[1] << 24 | (uint32_t) r->prefix[2] << 16
+               | (uint32_t) r->prefix[3] << 8 | (uint32_t) r->prefix[4];
+
+        if (r->prefix[0] > 1) {
+            r->error = DG_FRAME_BAD_FLAG;
+            return r->error;
+        }
+
+        if (r->prefix[0] == 1) {
+            r->error = DG_FRAME_COMPRESSED;
+            return r->error;
+        }
+
+        if (size > r->max) {
+            r->need = size;
+            r->error = DG_FRAME_TOO_LARGE;
+            return r->error;
+        }
+
+        if (size == 0) {
+            /* an empty message: every field at its default */
+            r->have_prefix = 0;
+            r->messages++;
+            r->msg = (const uint8_t *) "";
+            return DG_FRAME_MESSAGE;
+        }
+
+        r->buf = dgi_alloc(r->mem, size);
+
+        r->need = size;
+        r->have = 0;
+
+        if (r->buf == NULL) {
+            r->error = DG_FRAME_NOMEM;
+            return r->error;
+        }
+    }
+
+    n = r->need - r->have;
+
+    if (n > *len) {
+        n = *len;
+    }
+
+    memcpy(r->buf + r->have, *in, n);
+    r->have += n;
+    *in += n;
+    *len -= n;
+
+    if (r->have < r->need) {
+        return DG_FRAME_MORE;
+    }
+
+    r->msg = r->buf;
+    r->msg_len = r->need;
+    r->messages++;
+
+    r->have_prefix = 0;
+    r->buf = NULL;
+    r->need = 0;
+    r->have = 0;
+
+    return DG_FRAME_MESSAGE;
+}
+
+
+int
+dg_reader_clean_end(const dg_reader_t *r)
+{
+    return r->have_prefix == 0;
+}
+
+
+int
+dg_reader_status(const dg_reader_t *r, int rc, dg_status_t *st)
+{
+    switch (rc) {
+
+    case DG_FRAME_TOO_LARGE:
+        return dg_status_set(st, DG_RESOURCE_EXHAUSTED,
+                             "a message of %zu bytes is longer than the "
+                             "limit of %zu", r->need, r->max);
+
+    case DG_FRAME_COMPRESSED:
+        return dg_status_set(st, DG_UNIMPLEMENTED,
+                             "compressed messages are not accepted: send "
+                             "them uncompressed (grpc-encoding identity)");
+
+    case DG_FRAME_BAD_FLAG:
+        return dg_status_set(st, DG_INTERNAL,
+                             "a gRPC message prefix starts with %u, not 0 "
+                             "or 1", (unsigned) r->prefix[0]);
+
+    case DG_FRAME_NOMEM:
+        return dg_status_set(st, DG_RESOURCE_EXHAUSTED,
+                             "out of memory for a message of %zu bytes",
+                             r->need);
+
+    default:
+        if (rc == DG_FRAME_MORE && !dg_reader_clean_end(r)) {
+            return dg_status_set(st, DG_INTERNAL,
+                                 "the request ended inside a message");
+        }
+
+        return dg_status_set(st, DG_OK, "%s", "");
+    }
+}
+
+
+void
+dg_prefix_write(uint8_t *out, size_t len)
+{
+    out[0] = 0;
+    out[1] = (uint8_t) (len >> 24);
+    out[2] = (uint8_t) (len >> 16);
+    out[3] = (uint8_t) (len >> 8);
+    out[4] = (uint8_t) len;
+}
+
+
+int
+dg_pack(const ProtobufCMessage *msg, dg_mem_t mem, uint8_t **out,
+    size_t *out_len)
+{
+    size_t    size, done;
+    uint8_t  *p;
+
+    size = protobuf_c_message_get_packed_size(msg);
+
+    if (size > UINT32_MAX) {
+        return DG_RESOURCE_EXHAUSTED;
+    }
+
+    p = dgi_alloc(mem, DG_PREFIX_LEN + size);
+
+    if (p == NULL) {
+        return DG_RESOURCE_EXHAUSTED;
+    }
+
+    dg_prefix_write(p, size);
+    done = protobuf_c_message_pack(msg, p + DG_PREFIX_LEN);
+
+    if (done != size) {
+        return DG_INTERNAL;
+    }
+
+    *out = p;
+    *out_len = DG_PREFIX_LEN + size;
+
+    return DG_OK;
+}
+
+
+ProtobufCMessage *
+dg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+    size_t len, dg_mem_t mem, int *nomem)
+{
+    dgi_pb_mem_t       pm;
+    ProtobufCMessage  *m;
+
+    dgi_pb_allocator(&pm, mem);
+
+    m = protobuf_c_message_unpack(desc, &pm.allocator, len, data);
+
+    if (nomem != NULL) {
+        *nomem = (m == NULL && pm.nomem);
+    }
+
+    return m;
+}

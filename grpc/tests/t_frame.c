@@ -1,0 +1,213 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Framing: messages split at every byte, several in one piece, the limit,
+ * the flags, the end of a body, and pack/unpack round trips.
+ */
+
+
+#include "t.h"
+
+
+static size_t
+t_frame_put(uint8_t *out, uint8_t flag, const char *msg, size_t len)
+{
+    dg_prefix_write(out, len);
+    out[0] = flag;
+    memcpy(out + DG_PREFIX_LEN, msg, len);
+
+    return DG_PREFIX_LEN + len;
+}
+
+
+static void
+t_frame_pieces(void)
+{
+    int             rc;
+    size_t          n, len, step, got;
+    uint8_t         body[64];
+    const uint8_t  *p;
+    dg_reader_t     r;
+
+    n = t_frame_put(body, 0, "hello", 5);
+    n += t_frame_put(body + n, 0, "", 0);
+    n += t_frame_put(body + n, 0, "world!", 6);
+
+    /* every piece size from one byte to the whole body */
+
+    for (step = 1; step <= n; step++) {
+        dg_reader_init(&r, 16, t_mem);
+        got = 0;
+
+        for (p = body; p < body + n; ) {
+            len = (size_t) (body + n - p) < step ? (size_t) (body + n - p)
+                                                 : step;
+
+            while (len) {
+                rc = dg_reader_feed(&r, &p, &len);
+
+                if (rc == DG_FRAME_MORE) {
+                    T_INT(len, 0);
+                    continue;
+                }
+
+                T_INT(rc, DG_FRAME_MESSAGE);
+
+                if (rc != DG_FRAME_MESSAGE) {
+                    return;
+                }
+
+                got++;
+
+                if (got == 1) {
+                    T_BYTES(r.msg, r.msg_len, "hello");
+
+                } else if (got == 2) {
+                    T_BYTES(r.msg, r.msg_len, "");
+
+                } else {
+                    T_BYTES(r.msg, r.msg_len, "world!");
+                }
+            }
+        }
+
+        T_INT(got, 3);
+        T_INT(r.messages, 3);
+        T(dg_reader_clean_end(&r));
+    }
+}
+
+
+static void
+t_frame_errors(void)
+{
+    int             rc;
+    size_t          n, len;
+    uint8_t         body[64];
+    dg_status_t     st;
+    const uint8_t  *p;
+    dg_reader_t     r;
+
+    /* one byte over the limit: refused on the prefix alone */
+
+    dg_reader_init(&r, 4, t_mem);
+    n = t_frame_put(body, 0, "hello", 5);
+    p = body;
+    len = DG_PREFIX_LEN;
+    rc = dg_reader_feed(&r, &p, &len);
+    T_INT(rc, DG_FRAME_TOO_LARGE);
+    T_INT(dg_reader_status(&r, rc, &st), DG_RESOURCE_EXHAUSTED);
+    T_BYTES(st.message, st.len,
+            "a message of 5 bytes is longer than the limit of 4");
+
+    /* and the error sticks */
+    len = n - DG_PREFIX_LEN;
+    T_INT(dg_reader_feed(&r, &p, &len), DG_FRAME_TOO_LARGE);
+
+    /* exactly the limit is accepted */
+
+    dg_reader_init(&r, 5, t_mem);
+    p = body;
+    len = n;
+    T_INT(dg_reader_feed(&r, &p, &len), DG_FRAME_MESSAGE);
+
+    /* the compressed flag, and a flag that is no flag */
+
+    dg_reader_init(&r, 64, t_mem);
+    n = t_frame_put(body, 1, "x", 1);
+    p = body;
+    len = n;
+    rc = dg_reader_feed(&r, &p, &len);
+    T_INT(rc, DG_FRAME_COMPRESSED);
+    T_INT(dg_reader_status(&r, rc, &st), DG_UNIMPLEMENTED);
+
+    dg_reader_init(&r, 64, t_mem);
+    n = t_frame_put(body, 0x80, "x", 1);
+    p = body;
+    len = n;
+    rc = dg_reader_feed(&r, &p, &len);
+    T_INT(rc, DG_FRAME_BAD_FLAG);
+    T_INT(dg_reader_status(&r, rc, &st), DG_INTERNAL);
+
+    /* a body that ends inside a prefix or inside a message */
+
+    dg_reader_init(&r, 64, t_mem);
+    n = t_frame_put(body, 0, "hello", 5);
+    p = body;
+    len = 3;
+    T_INT(dg_reader_feed(&r, &p, &len), DG_FRAME_MORE);
+    T(!dg_reader_clean_end(&r));
+
+    len = 4;
+    T_INT(dg_reader_feed(&r, &p, &len), DG_FRAME_MORE);
+    T(!dg_reader_clean_end(&r));
+    T_INT(dg_reader_status(&r, DG_FRAME_MORE, &st), DG_INTERNAL);
+
+    /* nothing at all is a clean end */
+
+    dg_reader_init(&r, 64, t_mem);
+    T(dg_reader_clean_end(&r));
+    T_INT(dg_reader_status(&r, DG_FRAME_MORE, &st), DG_OK);
+}
+
+
+static void
+t_frame_pack(void)
+{
+    int                  nomem;
+    size_t               len;
+    uint8_t             *out;
+    RaiseEventRequest    req, *back;
+
+    raise_event_request__init(&req);
+    req.instanceid = t_b("abc");
+    req.name = t_b("Ping");
+
+    T_INT(dg_pack(&req.base, t_mem, &out, &len), DG_OK);
+    T_INT(len, DG_PREFIX_LEN + 11);
+    T_INT(out[0], 0);
+    T_INT(out[4], 11);
+
+    back = (RaiseEventRequest *) dg_unpack(&raise_event_request__descriptor,
+                                           out + DG_PREFIX_LEN,
+                                           len - DG_PREFIX_LEN, t_mem,
+                                           &nomem);
+    T(back != NULL);
+
+    if (back != NULL) {
+        T_BYTES(back->instanceid.data, back->instanceid.len, "abc");
+        T_BYTES(back->name.data, back->name.len, "Ping");
+        T(back->input == NULL);
+    }
+
+    /* a string with a NUL byte keeps its length */
+
+    req.instanceid.data = (uint8_t *) "a\0b";
+    req.instanceid.len = 3;
+    T_INT(dg_pack(&req.base, t_mem, &out, &len), DG_OK);
+    back = (RaiseEventRequest *) dg_unpack(&raise_event_request__descriptor,
+                                           out + DG_PREFIX_LEN,
+                                           len - DG_PREFIX_LEN, t_mem,
+                                           NULL);
+    T(back != NULL && back->instanceid.len == 3);
+
+    /* a field that claims more bytes than there are */
+
+    out[DG_PREFIX_LEN + 1] = 100;
+    back = (RaiseEventRequest *) dg_unpack(&raise_event_request__descriptor,
+                                           out + DG_PREFIX_LEN,
+                                           len - DG_PREFIX_LEN, t_mem,
+                                           &nomem);
+    T(back == NULL);
+    T_INT(nomem, 0);
+}
+
+
+void
+t_frame(void)
+{
+    t_frame_pieces();
+    t_frame_errors();
+    t_frame_pack();
+}

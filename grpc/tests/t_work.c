@@ -1,0 +1,1019 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Work items end to end against a store: a start over gRPC, the claimed
+ * orchestration as an OrchestratorRequest, its actions completed, the
+ * activities claimed and completed, the replay the next episode gets
+ * (event ids, the episode's time), the final state; an entity's batch;
+ * completions refused with the action and field named; tokens.
+ */
+
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "t.h"
+
+
+#define T_HUB           "h"
+#define T_T0            1700000000000000LL
+#define T_LEASE         60000000
+
+
+static dg_ctx_t   ctx;
+static ds_env_t  *env;
+
+
+typedef struct {
+    dg_ctx_t           *ctx;
+    WorkItem           *wi;
+    uint8_t            *packed;
+    size_t              len;
+    int                 rc;
+} t_claim_t;
+
+
+static void
+t_claim_begin(void *data)
+{
+    t_claim_t  *c = data;
+
+    c->wi = NULL;
+    c->rc = DG_OK;
+}
+
+
+static int
+t_claim_item(void *data, ds_op_t *op, const ds_work_item_t *item)
+{
+    t_claim_t  *c = data;
+
+    /* packed here: the item points into the store until the callback
+       returns */
+
+    c->rc = dg_work_item_out(c->ctx, op, item, &c->wi);
+
+    if (c->rc == DG_OK) {
+        c->rc = dg_pack(&c->wi->base, t_mem, &c->packed, &c->len);
+    }
+
+    return c->rc != DG_OK;
+}
+
+
+/* an op of the hub at a time, written in a batch of its own */
+
+static int
+t_write(ds_op_t *op, int64_t now)
+{
+    op->hub = t_s(T_HUB);
+    op->now = now;
+    op->next = NULL;
+    op->data = NULL;
+    op->done = NULL;
+
+    (void) ds_op_batch(env, op);
+
+    return op->rc;
+}
+
+
+/* claims one item of kind; its WorkItem, packed and read back */
+
+static WorkItem *
+t_claim(ds_work_kind_e kind, int64_t now)
+{
+    uint8_t         tokens[DS_LEASE_LEN];
+    ds_op_t         op;
+    t_claim_t       c;
+    static uint8_t  n;
+
+    /* a lease of its own for each claim */
+    memset(tokens, 0x5a, sizeof(tokens));
+    tokens[0] = ++n;
+
+    memset(&op, 0, sizeof(op));
+    op.type = DS_OP_WORK_CLAIM;
+    op.in.claim.kind = kind;
+    op.in.claim.lease_us = T_LEASE;
+    op.in.claim.max = 1;
+    op.in.claim.tokens = tokens;
+    op.in.claim.begin = t_claim_begin;
+    op.in.claim.item = t_claim_item;
+    op.in.claim.item_data = &c;
+
+    c.ctx = &ctx;
+    c.wi = NULL;
+
+    if (t_write(&op, now) != DS_OK || op.out.claim.claimed != 1
+        || c.wi == NULL)
+    {
+        return NULL;
+    }
+
+    return (WorkItem *) dg_unpack(&work_item__descriptor,
+                                  c.packed + DG_PREFIX_LEN,
+                                  c.len - DG_PREFIX_LEN, t_mem, NULL);
+}
+
+
+static StringValue *
+t_sv(const char *s)
+{
+    StringValue  *v;
+
+    v = dg_arena_alloc(&t_arena, sizeof(StringValue));
+    if (v == NULL) {
+        return NULL;
+    }
+
+    string_value__init(v);
+    v->value = t_b(s);
+
+    return v;
+}
+
+
+static OrchestratorAction *
+t_action(int32_t id, const char *activity, const char *input)
+{
+    OrchestratorAction  *a;
+    ScheduleTaskAction  *s;
+
+    a = dg_arena_alloc(&t_arena, sizeof(OrchestratorAction));
+    s = dg_arena_alloc(&t_arena, sizeof(ScheduleTaskAction));
+
+    if (a == NULL || s == NULL) {
+        return NULL;
+    }
+
+    orchestrator_action__init(a);
+    schedule_task_action__init(s);
+    a->id = id;
+    a->orchestrator_action_type_case =
+        ORCHESTRATOR_ACTION__ORCHESTRATOR_ACTION_TYPE_SCHEDULE_TASK;
+    a->scheduletask = s;
+    s->name = t_b(activity);
+    s->input = input ? t_sv(input) : NULL;
+
+    return a;
+}
+
+
+#define T_SV(v, w)                                                           \
+    do {                                                                     \
+        T((v) != NULL);                                                      \
+        if ((v) != NULL) {                                                   \
+            T_BYTES((v)->value.data, (v)->value.len, w);                     \
+        }                                                                    \
+    } while (0)
+
+
+static void
+t_work_orchestration(void)
+{
+    ds_op_t                   op;
+    WorkItem                 *wi;
+    dg_start_t                st;
+    dg_status_t               status;
+    HistoryEvent             *he;
+    SendEventAction           send;
+    ActivityResponse          ares;
+    OrchestrationInstance     target;
+    OrchestratorRequest      *req;
+    OrchestratorAction       *actions[3], done;
+    OrchestratorResponse      res;
+    TaskFailureDetails        fd;
+    CreateInstanceRequest     creq;
+    CompleteOrchestrationAction  fin;
+    ProtobufCBinaryData       token1, token2;
+
+    /* a start */
+
+    create_instance_request__init(&creq);
+    creq.instanceid = t_b("o1");
+    creq.name = t_b("Hello");
+    creq.input = t_sv("\"Tokyo\"");
+    T_INT(dg_start_in(&ctx, &creq, &op, &st), DG_OK);
+    T_INT(t_write(&op, T_T0), DS_OK);
+
+    /* the first episode: nothing past, the start new */
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 1000000);
+    T(wi != NULL);
+
+    if (wi == NULL) {
+        return;
+    }
+
+    T_INT(wi->request_case, WORK_ITEM__REQUEST_ORCHESTRATOR_REQUEST);
+    req = wi->orchestratorrequest;
+    T_BYTES(req->instanceid.data, req->instanceid.len, "o1");
+    T_INT(req->n_pastevents, 0);
+    T_INT(req->n_newevents, 2);
+
+    if (req->n_newevents != 2) {
+        return;
+    }
+
+    he = req->newevents[0];
+    T_INT(he->event_type_case, HISTORY_EVENT__EVENT_TYPE_ORCHESTRATOR_STARTED);
+    T_INT(he->timestamp->seconds, (T_T0 + 1000000) / 1000000);
+    he = req->newevents[1];
+    T_INT(he->event_type_case, HISTORY_EVENT__EVENT_TYPE_EXECUTION_STARTED);
+    T_BYTES(he->executionstarted->name.data,
+            he->executionstarted->name.len, "Hello");
+    T_SV(he->executionstarted->input, "\"Tokyo\"");
+    T(wi->completiontoken.len > 0);
+    token1 = wi->completiontoken;
+
+    /* two activities, a send, a custom status */
+
+    orchestrator_response__init(&res);
+    actions[0] = t_action(1, "Say", "\"Tokyo\"");
+    actions[1] = t_action(2, "Fail", NULL);
+    actions[2] = dg_arena_alloc(&t_arena, sizeof(OrchestratorAction));
+    T(actions[0] && actions[1] && actions[2]);
+    orchestrator_action__init(actions[2]);
+    send_event_action__init(&send);
+    orchestration_instance__init(&target);
+    target.instanceid = t_b("other");
+    send.instance = &target;
+    send.name = t_b("Ping");
+    actions[2]->id = 3;
+    actions[2]->orchestrator_action_type_case =
+        ORCHESTRATOR_ACTION__ORCHESTRATOR_ACTION_TYPE_SEND_EVENT;
+    actions[2]->sendevent = &send;
+    res.actions = actions;
+    res.n_actions = 3;
+    res.customstatus = t_sv("\"step 1\"");
+    res.completiontoken = token1;
+
+    /* refused first: a bad name, then an id used twice */
+
+    actions[1]->scheduletask->name = t_b("");
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    T(strncmp(ctx.status.message, "action 1 (scheduleTask): 'name' ", 32)
+      == 0);
+    actions[1]->scheduletask->name = t_b("Fail");
+    actions[1]->id = 1;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    T_BYTES(ctx.status.message, ctx.status.len, "action 1 (scheduleTask): "
+            "'id' 1 is the id of action 0 too");
+    actions[1]->id = 2;
+
+    res.instanceid = t_b("o2");
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    res.instanceid = t_b("o1");
+
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.type, DS_OP_WORK_COMPLETE);
+    T_INT(op.in.work.nactions, 4);
+    T_INT(t_write(&op, T_T0 + 2000000), DS_OK);
+    T_INT(op.out.work.status, DS_RUNNING);
+
+    /* the same completion again: the same answer; a token of another
+       kind is refused before the store sees it */
+
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 2000000), DS_OK);
+
+    /* the activities */
+
+    wi = t_claim(DS_WORK_ACTIVITY, T_T0 + 3000000);
+    T(wi != NULL && wi->request_case == WORK_ITEM__REQUEST_ACTIVITY_REQUEST);
+
+    if (wi == NULL || wi->activityrequest == NULL) {
+        return;
+    }
+
+    T_BYTES(wi->activityrequest->name.data, wi->activityrequest->name.len,
+            "Say");
+    T_INT(wi->activityrequest->taskid, 1);
+    T_SV(wi->activityrequest->input, "\"Tokyo\"");
+    T_BYTES(wi->activityrequest->orchestrationinstance->instanceid.data,
+            wi->activityrequest->orchestrationinstance->instanceid.len,
+            "o1");
+
+    res.completiontoken = wi->completiontoken;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    T(strstr(ctx.status.message, "activity work item") != NULL);
+
+    activity_response__init(&ares);
+    ares.instanceid = t_b("o1");
+    ares.taskid = 1;
+    ares.result = t_sv("\"Hello Tokyo\"");
+    ares.completiontoken = wi->completiontoken;
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 3500000), DS_OK);
+
+    wi = t_claim(DS_WORK_ACTIVITY, T_T0 + 4000000);
+    T(wi != NULL && wi->request_case == WORK_ITEM__REQUEST_ACTIVITY_REQUEST);
+
+    if (wi == NULL || wi->activityrequest == NULL) {
+        return;
+    }
+
+    T_INT(wi->activityrequest->taskid, 2);
+    T(wi->activityrequest->input == NULL);
+
+    activity_response__init(&ares);
+    task_failure_details__init(&fd);
+    fd.errortype = t_b("Error");
+    fd.errormessage = t_b("no \"luck\"");
+    ares.failuredetails = &fd;
+    ares.completiontoken = wi->completiontoken;
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T_INT(op.in.work.failed, 1);
+    T_INT(t_write(&op, T_T0 + 4500000), DS_OK);
+
+    /* the second episode replays the first: ids and times as recorded */
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 5000000);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    req = wi->orchestratorrequest;
+    T_INT(req->n_pastevents, 6);
+    T_INT(req->n_newevents, 3);
+
+    if (req->n_pastevents != 6 || req->n_newevents != 3) {
+        return;
+    }
+
+    T_INT(req->pastevents[0]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_ORCHESTRATOR_STARTED);
+    T_INT(req->pastevents[0]->timestamp->seconds,
+          (T_T0 + 1000000) / 1000000);
+    T_INT(req->pastevents[1]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_EXECUTION_STARTED);
+    T_INT(req->pastevents[2]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_TASK_SCHEDULED);
+    T_INT(req->pastevents[2]->eventid, 1);
+    T_INT(req->pastevents[3]->eventid, 2);
+    T_INT(req->pastevents[4]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_EVENT_SENT);
+    T_INT(req->pastevents[4]->eventid, 3);
+    T_INT(req->pastevents[5]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_ORCHESTRATOR_COMPLETED);
+
+    T_INT(req->newevents[0]->timestamp->seconds,
+          (T_T0 + 5000000) / 1000000);
+    T_INT(req->newevents[1]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_TASK_COMPLETED);
+    T_INT(req->newevents[1]->taskcompleted->taskscheduledid, 1);
+    T_SV(req->newevents[1]->taskcompleted->result, "\"Hello Tokyo\"");
+    T_INT(req->newevents[2]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_TASK_FAILED);
+    T_BYTES(req->newevents[2]->taskfailed->failuredetails->errormessage.data,
+            req->newevents[2]->taskfailed->failuredetails->errormessage.len,
+            "no \"luck\"");
+    T_BYTES(req->newevents[2]->taskfailed->failuredetails->errortype.data,
+            req->newevents[2]->taskfailed->failuredetails->errortype.len,
+            "Error");
+
+    token2 = wi->completiontoken;
+
+    /* the first token, with another body: refused */
+
+    orchestrator_response__init(&res);
+    res.completiontoken = token1;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 5500000), DS_MISMATCH);
+    T_INT(dg_status_from_op(&op, &status), DG_FAILED_PRECONDITION);
+
+    /* completed */
+
+    orchestrator_action__init(&done);
+    complete_orchestration_action__init(&fin);
+    fin.orchestrationstatus =
+        ORCHESTRATION_STATUS__ORCHESTRATION_STATUS_COMPLETED;
+    fin.result = t_sv("[\"Hello Tokyo\"]");
+    done.id = 4;
+    done.orchestrator_action_type_case =
+        ORCHESTRATOR_ACTION__ORCHESTRATOR_ACTION_TYPE_COMPLETE_ORCHESTRATION;
+    done.completeorchestration = &fin;
+    actions[0] = &done;
+    res.actions = actions;
+    res.n_actions = 1;
+    res.completiontoken = token2;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 6000000), DS_OK);
+    T_INT(op.out.work.status, DS_COMPLETED);
+}
+
+
+typedef struct {
+    OrchestrationState  *st;
+    EntityMetadata      *em;
+    int                  inputs;
+} t_read_t;
+
+
+static void
+t_read_done(ds_op_t *op)
+{
+    t_read_t  *r = op->data;
+
+    if (op->rc != DS_OK) {
+        return;
+    }
+
+    if (op->type == DS_OP_STATUS) {
+        T_INT(dg_state_out(&ctx, op->in.control.id, op->out.status.inst,
+                           r->inputs, &r->st), DG_OK);
+
+    } else {
+        T_INT(dg_entity_out(&ctx, op->out.entity.entity, r->inputs, &r->em),
+              DG_OK);
+    }
+}
+
+
+static void
+t_work_state(void)
+{
+    int                 inputs;
+    ds_op_t             op;
+    t_read_t            r;
+    GetInstanceRequest  get;
+
+    get_instance_request__init(&get);
+    get.instanceid = t_b("o1");
+    get.getinputsandoutputs = 1;
+    T_INT(dg_get_in(&ctx, &get, &op, &inputs), DG_OK);
+
+    memset(&r, 0, sizeof(r));
+    r.inputs = inputs;
+    op.hub = t_s(T_HUB);
+    op.data = &r;
+    op.done = t_read_done;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T(r.st != NULL);
+
+    if (r.st == NULL) {
+        return;
+    }
+
+    T_INT(r.st->orchestrationstatus,
+          ORCHESTRATION_STATUS__ORCHESTRATION_STATUS_COMPLETED);
+    T_SV(r.st->output, "[\"Hello Tokyo\"]");
+    T_SV(r.st->input, "\"Tokyo\"");
+    T_SV(r.st->customstatus, "\"step 1\"");
+    T(r.st->completedtimestamp != NULL);
+}
+
+
+static void
+t_work_entity(void)
+{
+    int                  state;
+    ds_op_t              op;
+    WorkItem            *wi;
+    t_read_t             r;
+    EntityBatchResult    res;
+    GetEntityRequest     get;
+    SignalEntityRequest  sig;
+
+    signal_entity_request__init(&sig);
+    sig.instanceid = t_b("@Counter@c1");
+    sig.name = t_b("add");
+    sig.input = t_sv("5");
+    T_INT(dg_signal_in(&ctx, &sig, &op), DG_OK);
+    T_INT(t_write(&op, T_T0), DS_OK);
+
+    wi = t_claim(DS_WORK_ENTITY, T_T0 + 1000000);
+    T(wi != NULL && wi->request_case == WORK_ITEM__REQUEST_ENTITY_REQUEST);
+
+    if (wi == NULL || wi->entityrequest == NULL) {
+        return;
+    }
+
+    T_BYTES(wi->entityrequest->instanceid.data,
+            wi->entityrequest->instanceid.len, "@counter@c1");
+    T(wi->entityrequest->entitystate == NULL);
+    T_INT(wi->entityrequest->n_operations, 1);
+
+    if (wi->entityrequest->n_operations != 1) {
+        return;
+    }
+
+    T_BYTES(wi->entityrequest->operations[0]->operation.data,
+            wi->entityrequest->operations[0]->operation.len, "add");
+    T_SV(wi->entityrequest->operations[0]->input, "5");
+    T(wi->entityrequest->operations[0]->requestid.len > 0);
+
+    entity_batch_result__init(&res);
+    res.entitystate = t_sv("5");
+    res.completiontoken = wi->completiontoken;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.delete_state, 0);
+    T_INT(t_write(&op, T_T0 + 2000000), DS_OK);
+
+    get_entity_request__init(&get);
+    get.instanceid = t_b("@counter@c1");
+    get.includestate = 1;
+    T_INT(dg_entity_get_in(&ctx, &get, &op, &state), DG_OK);
+
+    memset(&r, 0, sizeof(r));
+    r.inputs = state;
+    op.hub = t_s(T_HUB);
+    op.data = &r;
+    op.done = t_read_done;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T(r.em != NULL);
+
+    if (r.em != NULL) {
+        T_BYTES(r.em->instanceid.data, r.em->instanceid.len, "@counter@c1");
+        T_SV(r.em->serializedstate, "5");
+    }
+}
+
+
+static void
+t_work_tokens(void)
+{
+    size_t               i;
+    ds_op_t              op;
+    dg_token_t           t, back;
+    ProtobufCBinaryData  b;
+
+    memset(&t, 0, sizeof(t));
+    t.kind = DS_WORK_ENTITY;
+    t.id = t_s("counter");
+    t.key = t_s("k\xc3\xa9");
+    t.task = -5;
+
+    for (i = 0; i < DS_LEASE_LEN; i++) {
+        t.lease[i] = (uint8_t) (i * 37);
+    }
+
+    T_INT(dg_token_out(&ctx, &t, &b), DG_OK);
+
+    for (i = 0; i < b.len; i++) {
+        T(b.data[i] > ' ' && b.data[i] < 0x7f);
+    }
+
+    T_INT(dg_token_in(&ctx, b, &back), DG_OK);
+    T_INT(back.kind, DS_WORK_ENTITY);
+    T_STR(back.id, "counter");
+    T_STR(back.key, "k\xc3\xa9");
+    T_INT(back.task, -5);
+    T(memcmp(back.lease, t.lease, DS_LEASE_LEN) == 0);
+
+    T_INT(dg_abandon_in(&ctx, DS_WORK_ENTITY, b, &op), DG_OK);
+    T_INT(op.type, DS_OP_WORK_ABANDON);
+    T_STR(op.in.work.key, "k\xc3\xa9");
+    T_INT(dg_abandon_in(&ctx, DS_WORK_ACTIVITY, b, &op),
+          DG_INVALID_ARGUMENT);
+
+    /* every truncation of a token is refused or read as another token */
+
+    for (i = 0; i < b.len; i++) {
+        ProtobufCBinaryData  cut = b;
+
+        cut.len = i;
+        T(dg_token_in(&ctx, cut, &back) != DG_OK || back.id.len < 7
+          || back.key.len < 3);
+    }
+
+    T_INT(dg_token_in(&ctx, t_b("1!!!"), &back), DG_INVALID_ARGUMENT);
+    T_INT(dg_token_in(&ctx, t_b(""), &back), DG_INVALID_ARGUMENT);
+}
+
+
+#if defined(DS_LOCK_SET_MAX)
+
+/*
+ * With the store's additions for the SDKs: a start's options, an entity
+ * call answered into the caller's history, a critical section, and a
+ * ContinueAsNew that carries an event over.
+ */
+
+#define T_ENTITY_CALL                                                        \
+    SEND_ENTITY_MESSAGE_ACTION__ENTITY_MESSAGE_TYPE_ENTITY_OPERATION_CALLED
+#define T_ENTITY_LOCK                                                        \
+    SEND_ENTITY_MESSAGE_ACTION__ENTITY_MESSAGE_TYPE_ENTITY_LOCK_REQUESTED
+#define T_ENTITY_UNLOCK                                                      \
+    SEND_ENTITY_MESSAGE_ACTION__ENTITY_MESSAGE_TYPE_ENTITY_UNLOCK_SENT
+
+
+/* call 1: an entity call, 2: a lock request, 3: an unlock */
+
+static OrchestratorAction *
+t_entity_action(int32_t id, const char *target, int call)
+{
+    OrchestratorAction            *a;
+    SendEntityMessageAction       *em;
+    EntityOperationCalledEvent    *c;
+    EntityLockRequestedEvent      *l;
+    EntityUnlockSentEvent         *u;
+    static ProtobufCBinaryData     set[1];
+
+    a = dg_arena_alloc(&t_arena, sizeof(OrchestratorAction));
+    em = dg_arena_alloc(&t_arena, sizeof(SendEntityMessageAction));
+    c = dg_arena_alloc(&t_arena, sizeof(EntityOperationCalledEvent));
+    l = dg_arena_alloc(&t_arena, sizeof(EntityLockRequestedEvent));
+    u = dg_arena_alloc(&t_arena, sizeof(EntityUnlockSentEvent));
+
+    if (a == NULL || em == NULL || c == NULL || l == NULL || u == NULL) {
+        return NULL;
+    }
+
+    orchestrator_action__init(a);
+    send_entity_message_action__init(em);
+    a->id = id;
+    a->orchestrator_action_type_case =
+        ORCHESTRATOR_ACTION__ORCHESTRATOR_ACTION_TYPE_SEND_ENTITY_MESSAGE;
+    a->sendentitymessage = em;
+
+    if (call == 1) {
+        entity_operation_called_event__init(c);
+        c->requestid = t_b("req-1");
+        c->operation = t_b("get");
+        c->targetinstanceid = t_sv(target);
+        em->entity_message_type_case = T_ENTITY_CALL;
+        em->entityoperationcalled = c;
+
+    } else if (call == 2) {
+        entity_lock_requested_event__init(l);
+        l->criticalsectionid = t_b("cs-1");
+        set[0] = t_b(target);
+        l->lockset = set;
+        l->n_lockset = 1;
+        em->entity_message_type_case = T_ENTITY_LOCK;
+        em->entitylockrequested = l;
+
+    } else {
+        entity_unlock_sent_event__init(u);
+        u->criticalsectionid = t_b("cs-1");
+        u->targetinstanceid = t_sv(target);
+        em->entity_message_type_case = T_ENTITY_UNLOCK;
+        em->entityunlocksent = u;
+    }
+
+    return a;
+}
+
+
+/* completes the orchestration "s1" with one action under token */
+
+static int
+t_sdk_complete(OrchestratorAction *a, ProtobufCBinaryData token,
+    int64_t now)
+{
+    ds_op_t               op;
+    OrchestratorAction   *actions[1];
+    OrchestratorResponse  res;
+
+    orchestrator_response__init(&res);
+    actions[0] = a;
+    res.actions = actions;
+    res.n_actions = a ? 1 : 0;
+    res.completiontoken = token;
+
+    if (dg_orchestrator_done_in(&ctx, &res, &op) != DG_OK) {
+        return -1;
+    }
+
+    return t_write(&op, now);
+}
+
+
+static void
+t_work_sdk(void)
+{
+    ds_op_t                         op;
+    t_read_t                        r;
+    WorkItem                       *wi;
+    dg_start_t                      st;
+    HistoryEvent                   *he, *carried[1];
+    EventRaisedEvent                raised;
+    OperationResult                 result, *results[1];
+    EntityBatchResult               eres;
+    GetInstanceRequest              get;
+    OperationResultSuccess          ok;
+    OrchestratorRequest            *req;
+    OrchestratorAction             *a, fin;
+    CreateInstanceRequest           creq;
+    CompleteOrchestrationAction     can;
+    CreateInstanceRequest__TagsEntry  tag, *tags[1];
+    int                             inputs;
+
+    /* a start with a version and tags */
+
+    create_instance_request__init(&creq);
+    creq.instanceid = t_b("s1");
+    creq.name = t_b("Sdk");
+    creq.version = t_sv("3");
+    create_instance_request__tags_entry__init(&tag);
+    tag.key = "team";
+    tag.value = "x";
+    tags[0] = &tag;
+    creq.tags = tags;
+    creq.n_tags = 1;
+    T_INT(dg_start_in(&ctx, &creq, &op, &st), DG_OK);
+    T_STR(op.in.start.opts.version, "3");
+    T_INT(t_write(&op, T_T0 + 10000000), DS_OK);
+
+    get_instance_request__init(&get);
+    get.instanceid = t_b("s1");
+    T_INT(dg_get_in(&ctx, &get, &op, &inputs), DG_OK);
+    memset(&r, 0, sizeof(r));
+    op.hub = t_s(T_HUB);
+    op.data = &r;
+    op.done = t_read_done;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T(r.st != NULL);
+
+    if (r.st != NULL) {
+        T_SV(r.st->version, "3");
+        T_INT(r.st->n_tags, 1);
+    }
+
+    /* an entity call: the entity's item has the call, the answer comes
+       back as EntityOperationCompleted */
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 11000000);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    he = wi->orchestratorrequest->newevents[1];
+    T_SV(he->executionstarted->version, "3");
+
+    a = t_entity_action(1, "@counter@k", 1);
+    T_INT(t_sdk_complete(a, wi->completiontoken, T_T0 + 12000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ENTITY, T_T0 + 13000000);
+    T(wi != NULL && wi->entityrequest != NULL);
+
+    if (wi == NULL || wi->entityrequest == NULL
+        || wi->entityrequest->n_operations != 1)
+    {
+        return;
+    }
+
+    T_BYTES(wi->entityrequest->operations[0]->requestid.data,
+            wi->entityrequest->operations[0]->requestid.len, "req-1");
+
+    entity_batch_result__init(&eres);
+    operation_result__init(&result);
+    operation_result_success__init(&ok);
+    ok.result = t_sv("7");
+    result.result_type_case = OPERATION_RESULT__RESULT_TYPE_SUCCESS;
+    result.success = &ok;
+    results[0] = &result;
+    eres.results = results;
+    eres.n_results = 1;
+    eres.entitystate = t_sv("7");
+    eres.completiontoken = wi->completiontoken;
+    T_INT(dg_entity_done_in(&ctx, &eres, &op), DG_OK);
+    T_INT(op.in.work.nresults, 1);
+    T_INT(t_write(&op, T_T0 + 14000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 15000000);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    req = wi->orchestratorrequest;
+    T_INT(req->n_newevents, 2);
+
+    if (req->n_newevents == 2) {
+        he = req->newevents[1];
+        T_INT(he->event_type_case,
+              HISTORY_EVENT__EVENT_TYPE_ENTITY_OPERATION_COMPLETED);
+        T_BYTES(he->entityoperationcompleted->requestid.data,
+                he->entityoperationcompleted->requestid.len, "req-1");
+        T_SV(he->entityoperationcompleted->output, "7");
+    }
+
+    T(req->n_pastevents >= 3);
+
+    if (req->n_pastevents >= 3) {
+        he = req->pastevents[2];
+        T_INT(he->event_type_case,
+              HISTORY_EVENT__EVENT_TYPE_ENTITY_OPERATION_CALLED);
+        T_INT(he->eventid, 1);
+    }
+
+    /* a critical section: the grant comes back */
+
+    a = t_entity_action(2, "@counter@k", 2);
+    T_INT(t_sdk_complete(a, wi->completiontoken, T_T0 + 16000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 17000000);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    req = wi->orchestratorrequest;
+    T_INT(req->n_newevents, 2);
+
+    if (req->n_newevents == 2) {
+        T_INT(req->newevents[1]->event_type_case,
+              HISTORY_EVENT__EVENT_TYPE_ENTITY_LOCK_GRANTED);
+    }
+
+    /* unlocked, then continued as new with an event carried over */
+
+    a = t_entity_action(3, "@counter@k", 3);
+    T_INT(t_sdk_complete(a, wi->completiontoken, T_T0 + 18000000), DS_OK);
+
+    /* an unlock tells the orchestration nothing: an event wakes it */
+
+    T(t_claim(DS_WORK_ORCHESTRATION, T_T0 + 19000000) == NULL);
+
+    memset(&op, 0, sizeof(op));
+    op.type = DS_OP_RAISE_EVENT;
+    op.in.control.id = t_s("s1");
+    op.in.control.name = t_s("Poke");
+    T_INT(t_write(&op, T_T0 + 19000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 19500000);
+
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    orchestrator_action__init(&fin);
+    complete_orchestration_action__init(&can);
+    can.orchestrationstatus =
+        ORCHESTRATION_STATUS__ORCHESTRATION_STATUS_CONTINUED_AS_NEW;
+    can.result = t_sv("2");
+    event_raised_event__init(&raised);
+    raised.name = t_b("Kept");
+    raised.input = t_sv("\"v\"");
+    he = dg_arena_alloc(&t_arena, sizeof(HistoryEvent));
+    T(he != NULL);
+
+    if (he == NULL) {
+        return;
+    }
+
+    history_event__init(he);
+    he->eventid = -1;
+    he->event_type_case = HISTORY_EVENT__EVENT_TYPE_EVENT_RAISED;
+    he->eventraised = &raised;
+    carried[0] = he;
+    can.carryoverevents = carried;
+    can.n_carryoverevents = 1;
+    fin.id = 4;
+    fin.orchestrator_action_type_case =
+        ORCHESTRATOR_ACTION__ORCHESTRATOR_ACTION_TYPE_COMPLETE_ORCHESTRATION;
+    fin.completeorchestration = &can;
+    T_INT(t_sdk_complete(&fin, wi->completiontoken, T_T0 + 20000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 21000000);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    req = wi->orchestratorrequest;
+    T_INT(req->n_pastevents, 0);
+    T(req->n_newevents >= 3);
+
+    if (req->n_newevents >= 3) {
+        T_INT(req->newevents[1]->event_type_case,
+              HISTORY_EVENT__EVENT_TYPE_EXECUTION_STARTED);
+        T_SV(req->newevents[1]->executionstarted->input, "2");
+        T_INT(req->newevents[2]->event_type_case,
+              HISTORY_EVENT__EVENT_TYPE_EVENT_RAISED);
+        T_SV(req->newevents[2]->eventraised->input, "\"v\"");
+    }
+}
+
+#endif
+
+
+static void
+t_work_stream(void)
+{
+    size_t                n;
+    WorkItem             *wi;
+    HistoryChunk         *chunk;
+    HistoryEvent         *events[1];
+    ActivityFilter        af, *afs[2];
+    EntityFilter          ef, *efs[1];
+    WorkItemFilters       wf;
+    ds_claim_filter_t     f;
+    GetWorkItemsRequest   req;
+
+    get_work_items_request__init(&req);
+    req.maxconcurrentactivityworkitems = 4;
+
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n), DG_OK);
+    T_INT(f.nnames, 0);
+    T_INT(n, 4);
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ORCHESTRATION, &f, &n),
+          DG_OK);
+    T_INT(n, 0);
+
+    work_item_filters__init(&wf);
+    activity_filter__init(&af);
+    af.name = t_b("Say");
+    afs[0] = &af;
+    afs[1] = &af;
+    wf.n_activities = 2;
+    wf.activities = afs;
+    entity_filter__init(&ef);
+    ef.name = t_b("a@b");
+    efs[0] = &ef;
+    wf.n_entities = 1;
+    wf.entities = efs;
+    req.workitemfilters = &wf;
+
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n), DG_OK);
+    T_INT(f.nnames, 2);
+    T_STR(f.names[1], "Say");
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ORCHESTRATION, &f, &n),
+          DG_OK);
+    T_INT(f.nnames, 0);
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ENTITY, &f, &n),
+          DG_INVALID_ARGUMENT);
+    T_BYTES(ctx.status.message, ctx.status.len,
+            "'workItemFilters.entities[0].name' is not an entity name");
+
+    af.name = t_b("");
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n),
+          DG_INVALID_ARGUMENT);
+
+    T_INT(dg_health_ping_out(&ctx, &wi), DG_OK);
+    T_INT(wi->request_case, WORK_ITEM__REQUEST_HEALTH_PING);
+
+    T_INT(dg_event_out(&ctx, t_s("{\"EventType\":\"OrchestratorStarted\","
+                                 "\"Timestamp\":\"2024-01-02T03:04:05Z\"}"),
+                       &events[0]), DG_OK);
+    T_INT(dg_chunk_out(&ctx, events, 1, &chunk), DG_OK);
+    T_INT(chunk->n_events, 1);
+}
+
+
+void
+t_work(void)
+{
+    int            rc;
+    char           dir[] = "/tmp/dg_test.XXXXXX", err[256], path[512];
+    DIR           *d;
+    struct dirent *e;
+    ds_env_conf_t  conf;
+
+    dg_ctx_init(&ctx, t_mem, 64);
+
+    if (mkdtemp(dir) == NULL) {
+        T(0);
+        return;
+    }
+
+    memset(&conf, 0, sizeof(conf));
+    conf.path = dir;
+    conf.map_size = 16 * 1024 * 1024;
+    conf.sync = DS_SYNC_NONE;
+
+    rc = ds_env_open(&env, &conf, err, sizeof(err));
+    T_INT(rc, DS_OK);
+
+    if (rc == DS_OK) {
+        t_work_orchestration();
+        t_work_state();
+        t_work_entity();
+#if defined(DS_LOCK_SET_MAX)
+        t_work_sdk();
+#endif
+        ds_env_close(env);
+    }
+
+    t_work_tokens();
+    t_work_stream();
+
+    d = opendir(dir);
+
+    if (d != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] != '.') {
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                unlink(path);
+            }
+        }
+
+        closedir(d);
+    }
+
+    T(rmdir(dir) == 0);
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# make test-grpc: the gRPC service against the JavaScript SDK
+# (@microsoft/durabletask-js, pinned in package-lock.json with the Node
+# that runs it) and Node's http2 module. Each test file starts nginx of
+# its own (lib/nginx.js) under build/grpc-test, or where util/runtime.sh
+# says when nginx's worker user cannot reach the clone.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$root/util/runtime.sh"
+
+export NGINX=${NGINX:-/usr/sbin/nginx}
+export MODULE_SO=${MODULE_SO:-$root/build/nginx/objs/ngx_http_durable_module.so}
+node=${NODE:-$here/node_modules/.bin/node}
+
+[ -f "$MODULE_SO" ] || { echo "test-grpc: no $MODULE_SO: make build" >&2;
+                         exit 1; }
+
+GRPC_TEST_DIR=$(runtime_prefix "$root" build/grpc-test)
+export GRPC_TEST_DIR
+if [ "$(id -u)" = 0 ]; then
+    export GRPC_TEST_USER="$RUNTIME_USER $(id -gn "$RUNTIME_USER")"
+fi
+
+cd "$here"
+# one file at a time: each starts its own nginx, and 2 cores are enough
+exec "$node" --test --test-concurrency=1 "${@:-test/}"
