@@ -25,6 +25,7 @@
 
 SHELL       := /bin/bash
 PORT        ?= 8080
+GRPC_PORT   ?= 4001
 NGX_SRC     ?= /usr/share/nginx/src
 NGINX       ?= /usr/sbin/nginx
 BUILD       := $(CURDIR)/build
@@ -75,7 +76,8 @@ $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 # the runtime directory is ./var, or (as root, when nginx's worker user
 # cannot reach the clone) /var/tmp/ngx_durable-<hash>/var: util/runtime.sh
 run: build
-	@PORT=$(PORT) NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) util/run.sh
+	@PORT=$(PORT) GRPC_PORT=$(GRPC_PORT) NGINX=$(NGINX) \
+	    MODULE_SO=$(MODULE_SO) util/run.sh
 
 # the example worker, for make run's nginx on $(PORT); Ctrl-C stops it
 worker:
@@ -242,7 +244,8 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_QUICK_SECONDS ?= 10
 FUZZ_BUILD   := $(BUILD)/fuzz
-FUZZ_TARGETS := fuzz_route fuzz_json fuzz_time fuzz_token fuzz_store_ops
+FUZZ_TARGETS := fuzz_route fuzz_json fuzz_time fuzz_token fuzz_store_ops \
+                fuzz_grpc
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
                 -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L
 FUZZ_LIB     := $(FUZZ_BUILD)/store/libdurable_store.a
@@ -261,6 +264,21 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB)
 	@mkdir -p $(FUZZ_BUILD)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
 	    -I store -o $@ $< $(FUZZ_LIBS)
+
+# the gRPC codec the same way (C11: protoc-c's oneofs are anonymous unions)
+FUZZ_GRPC_LIB    := $(FUZZ_BUILD)/grpc/libdurable_grpc.a
+FUZZ_GRPC_CFLAGS := $(filter-out -std=c99,$(FUZZ_CFLAGS)) -std=c11
+
+$(FUZZ_GRPC_LIB): $(wildcard grpc/*.c grpc/*.h grpc/*.proto)
+	$(MAKE) -s -C grpc BUILD=$(FUZZ_BUILD)/grpc CC=$(FUZZ_CC) \
+	    CFLAGS="$(FUZZ_GRPC_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined" \
+	    $(FUZZ_GRPC_LIB)
+
+$(FUZZ_BUILD)/fuzz_grpc: fuzz/fuzz_grpc.c $(FUZZ_GRPC_LIB) $(FUZZ_LIB)
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(FUZZ_GRPC_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -I store -I grpc -I $(FUZZ_BUILD)/grpc/gen -o $@ $< \
+	    $(FUZZ_GRPC_LIB) $(FUZZ_LIBS) -lprotobuf-c
 
 # each target FUZZ_SECONDS on its seeds (fuzz/corpus/<target>) plus what
 # earlier runs found (build/fuzz/corpus/<target>); any crash fails

@@ -13,6 +13,7 @@
 
 #include "durable_grpc.h"
 #include "dg_internal.h"
+#include "ds_jspan.h"
 
 
 typedef enum {
@@ -34,6 +35,13 @@ typedef enum {
     DGI_EV_SUSPENDED,
     DGI_EV_RESUMED,
     DGI_EV_REWOUND,
+    DGI_EV_ENTITY_CALLED,
+    DGI_EV_ENTITY_SIGNALED,
+    DGI_EV_ENTITY_LOCK_REQUESTED,
+    DGI_EV_ENTITY_UNLOCK_SENT,
+    DGI_EV_ENTITY_COMPLETED,
+    DGI_EV_ENTITY_FAILED,
+    DGI_EV_ENTITY_LOCK_GRANTED,
     DGI_EV_OTHER
 } dgi_ev_e;
 
@@ -45,7 +53,9 @@ static const char  *dgi_ev_names[] = {
     "SubOrchestrationInstanceFailed", "TimerCreated", "TimerFired",
     "OrchestratorStarted", "OrchestratorCompleted", "EventSent",
     "EventRaised", "ExecutionSuspended", "ExecutionResumed",
-    "ExecutionRewound"
+    "ExecutionRewound", "EntityOperationCalled", "EntityOperationSignaled",
+    "EntityLockRequested", "EntityUnlockSent", "EntityOperationCompleted",
+    "EntityOperationFailed", "EntityLockGranted"
 };
 
 
@@ -116,6 +126,48 @@ dgi_time_member(ds_str_t event, const char *name)
 }
 
 
+/* a lock set, a JSON array of entity ids */
+
+static int
+dgi_lock_set(dg_ctx_t *ctx, ds_str_t set, EntityLockRequestedEvent *e)
+{
+    size_t            n;
+    ds_str_t          v, text;
+    ds_jspan_iter_t   it;
+
+    if (!ds_jspan_iter(&it, (const unsigned char *) set.data, set.len)
+        || set.data[0] != '[')
+    {
+        return 0;
+    }
+
+    for (n = 0; ds_jspan_next(&it, NULL, &v); n++) {
+        /* void */
+    }
+
+    if (n == 0) {
+        return 0;
+    }
+
+    e->lockset = dgi_alloc(ctx->mem, n * sizeof(ProtobufCBinaryData));
+    if (e->lockset == NULL) {
+        return -1;
+    }
+
+    (void) ds_jspan_iter(&it, (const unsigned char *) set.data, set.len);
+
+    while (e->n_lockset < n && ds_jspan_next(&it, NULL, &v)) {
+        if (dgi_text_out(ctx, v, &text) != DG_OK) {
+            return -1;
+        }
+
+        e->lockset[e->n_lockset++] = dgi_bytes(text);
+    }
+
+    return 0;
+}
+
+
 /* the members of each kind of event */
 
 static int
@@ -155,6 +207,24 @@ dgi_event_body(dg_ctx_t *ctx, dgi_ev_e type, ds_str_t ev,
 
         if (dgi_member_text(ctx, ev, "Version", &s) && s.len) {
             he->executionstarted->version = dgi_value_out(ctx, s);
+        }
+
+        if (dgi_member(ev, "ScheduledStartTime").len) {
+            he->executionstarted->scheduledstarttimestamp =
+                dg_time_out(ctx, dgi_time_member(ev, "ScheduledStartTime"));
+
+            if (he->executionstarted->scheduledstarttimestamp == NULL) {
+                return -1;
+            }
+        }
+
+        if (dgi_tags_out(ctx, dgi_member(ev, "Tags"),
+                         &execution_started_event__tags_entry__descriptor,
+                         &he->executionstarted->n_tags,
+                         (void ***) &he->executionstarted->tags)
+            != DG_OK)
+        {
+            return -1;
         }
 
         break;
@@ -241,6 +311,12 @@ dgi_event_body(dg_ctx_t *ctx, dgi_ev_e type, ds_str_t ev,
         he->suborchestrationinstancecreated->instanceid = dgi_bytes(s);
         he->suborchestrationinstancecreated->input =
             dgi_value_out(ctx, dgi_member(ev, "Input"));
+
+        if (dgi_member_text(ctx, ev, "Version", &s) && s.len) {
+            he->suborchestrationinstancecreated->version =
+                dgi_value_out(ctx, s);
+        }
+
         break;
 
     case DGI_EV_SUB_COMPLETED:
@@ -349,6 +425,95 @@ dgi_event_body(dg_ctx_t *ctx, dgi_ev_e type, ds_str_t ev,
                 execution_rewound_event__init);
         (void) dgi_member_text(ctx, ev, "Reason", &s);
         he->executionrewound->reason = dgi_value_out(ctx, s);
+        break;
+
+    case DGI_EV_ENTITY_CALLED:
+        DGI_SET(ENTITY_OPERATION_CALLED, entityoperationcalled,
+                EntityOperationCalledEvent,
+                entity_operation_called_event__init);
+        (void) dgi_member_text(ctx, ev, "RequestId", &s);
+        he->entityoperationcalled->requestid = dgi_bytes(s);
+        (void) dgi_member_text(ctx, ev, "Operation", &s);
+        he->entityoperationcalled->operation = dgi_bytes(s);
+        he->entityoperationcalled->input =
+            dgi_value_out(ctx, dgi_member(ev, "Input"));
+        (void) dgi_member_text(ctx, ev, "TargetInstanceId", &s);
+        he->entityoperationcalled->targetinstanceid = dgi_value_out(ctx, s);
+        break;
+
+    case DGI_EV_ENTITY_SIGNALED:
+        DGI_SET(ENTITY_OPERATION_SIGNALED, entityoperationsignaled,
+                EntityOperationSignaledEvent,
+                entity_operation_signaled_event__init);
+        (void) dgi_member_text(ctx, ev, "RequestId", &s);
+        he->entityoperationsignaled->requestid = dgi_bytes(s);
+        (void) dgi_member_text(ctx, ev, "Operation", &s);
+        he->entityoperationsignaled->operation = dgi_bytes(s);
+        he->entityoperationsignaled->input =
+            dgi_value_out(ctx, dgi_member(ev, "Input"));
+        (void) dgi_member_text(ctx, ev, "TargetInstanceId", &s);
+        he->entityoperationsignaled->targetinstanceid =
+            dgi_value_out(ctx, s);
+        break;
+
+    case DGI_EV_ENTITY_LOCK_REQUESTED:
+        DGI_SET(ENTITY_LOCK_REQUESTED, entitylockrequested,
+                EntityLockRequestedEvent,
+                entity_lock_requested_event__init);
+        (void) dgi_member_text(ctx, ev, "CriticalSectionId", &s);
+        he->entitylockrequested->criticalsectionid = dgi_bytes(s);
+        n = 0;
+        (void) dgi_member_int(ev, "Position", &n);
+        he->entitylockrequested->position = dgi_i32(n);
+
+        if (dgi_lock_set(ctx, dgi_member(ev, "LockSet"),
+                         he->entitylockrequested) != 0)
+        {
+            return -1;
+        }
+
+        break;
+
+    case DGI_EV_ENTITY_UNLOCK_SENT:
+        DGI_SET(ENTITY_UNLOCK_SENT, entityunlocksent, EntityUnlockSentEvent,
+                entity_unlock_sent_event__init);
+        (void) dgi_member_text(ctx, ev, "CriticalSectionId", &s);
+        he->entityunlocksent->criticalsectionid = dgi_bytes(s);
+        (void) dgi_member_text(ctx, ev, "TargetInstanceId", &s);
+        he->entityunlocksent->targetinstanceid = dgi_value_out(ctx, s);
+        break;
+
+    case DGI_EV_ENTITY_COMPLETED:
+        DGI_SET(ENTITY_OPERATION_COMPLETED, entityoperationcompleted,
+                EntityOperationCompletedEvent,
+                entity_operation_completed_event__init);
+        (void) dgi_member_text(ctx, ev, "RequestId", &s);
+        he->entityoperationcompleted->requestid = dgi_bytes(s);
+        he->entityoperationcompleted->output =
+            dgi_value_out(ctx, dgi_member(ev, "Output"));
+        break;
+
+    case DGI_EV_ENTITY_FAILED:
+        DGI_SET(ENTITY_OPERATION_FAILED, entityoperationfailed,
+                EntityOperationFailedEvent,
+                entity_operation_failed_event__init);
+        (void) dgi_member_text(ctx, ev, "RequestId", &s);
+        he->entityoperationfailed->requestid = dgi_bytes(s);
+        he->entityoperationfailed->failuredetails =
+            dgi_failure_out(ctx, dgi_member(ev, "Reason"),
+                            dgi_member(ev, "Details"));
+
+        if (he->entityoperationfailed->failuredetails == NULL) {
+            return -1;
+        }
+
+        break;
+
+    case DGI_EV_ENTITY_LOCK_GRANTED:
+        DGI_SET(ENTITY_LOCK_GRANTED, entitylockgranted,
+                EntityLockGrantedEvent, entity_lock_granted_event__init);
+        (void) dgi_member_text(ctx, ev, "CriticalSectionId", &s);
+        he->entitylockgranted->criticalsectionid = dgi_bytes(s);
         break;
 
     default:

@@ -14,6 +14,20 @@
 #include "durable_grpc.h"
 
 
+/*
+ * The store's additions for the SDKs (start options, recursive terminate
+ * and purge, entity calls and locks, carried-over events, entity
+ * results, lock holders: the store side of issue 13, on its own branch)
+ * are used when its header has them; without them the codec builds and
+ * refuses what needs them. Drop the switch once both are merged.
+ */
+#if defined(DS_LOCK_SET_MAX)
+#define DGI_STORE_SDK       1
+#else
+#define DGI_STORE_SDK       0
+#endif
+
+
 typedef struct {
     ProtobufCAllocator  allocator;
     dg_mem_t            mem;
@@ -64,6 +78,25 @@ TaskFailureDetails *dgi_failure_out(dg_ctx_t *ctx, ds_str_t reason,
 /* an OrchestrationInstance of id and execution id */
 OrchestrationInstance *dgi_instance_out(dg_ctx_t *ctx, ds_str_t id,
     ds_str_t execution_id);
+
+/*
+ * protoc-c gives each map<string, string> a message of its own, all laid
+ * out alike: the base, then key and value.
+ */
+typedef struct {
+    ProtobufCMessage    base;
+    char               *key;
+    char               *value;
+} dgi_tag_entry_t;
+
+/* the entries of a map<string, string> as a compact JSON object */
+int dgi_tags_in(dg_ctx_t *ctx, size_t n, void **entries, ds_str_t *out);
+/*
+ * A JSON object of strings into the entries of a map<string, string>
+ * field whose entry message is desc (len 0, or no object: none).
+ */
+int dgi_tags_out(dg_ctx_t *ctx, ds_str_t tags,
+    const ProtobufCMessageDescriptor *desc, size_t *n, void ***entries);
 
 
 #endif /* DG_INTERNAL_H */

@@ -54,6 +54,67 @@ dgi_bytes(ds_str_t s)
 }
 
 
+/* a compact JSON object of the tags, each key and value escaped */
+
+int
+dgi_tags_in(dg_ctx_t *ctx, size_t n, void **entries, ds_str_t *out)
+{
+    char              *p;
+    size_t             i, len, kl, vl;
+    dgi_tag_entry_t  **e = (dgi_tag_entry_t **) entries;
+
+    out->data = "";
+    out->len = 0;
+
+    if (n == 0) {
+        return DG_OK;
+    }
+
+    len = 2;
+
+    for (i = 0; i < n; i++) {
+        kl = e[i]->key ? strlen(e[i]->key) : 0;
+        vl = e[i]->value ? strlen(e[i]->value) : 0;
+
+        len += ds_json_escape_len(e[i]->key ? e[i]->key : "", kl)
+               + ds_json_escape_len(e[i]->value ? e[i]->value : "", vl) + 6;
+    }
+
+    p = dgi_alloc(ctx->mem, len);
+    if (p == NULL) {
+        return dg_status_set(&ctx->status, DG_RESOURCE_EXHAUSTED,
+                             "out of memory");
+    }
+
+    len = 0;
+    p[len++] = '{';
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            p[len++] = ',';
+        }
+
+        p[len++] = '"';
+        len += ds_json_escape(e[i]->key ? e[i]->key : "",
+                              e[i]->key ? strlen(e[i]->key) : 0, p + len);
+        p[len++] = '"';
+        p[len++] = ':';
+        p[len++] = '"';
+        len += ds_json_escape(e[i]->value ? e[i]->value : "",
+                              e[i]->value ? strlen(e[i]->value) : 0,
+                              p + len);
+        p[len++] = '"';
+    }
+
+    p[len++] = '}';
+
+    out->data = p;
+    out->len = len;
+
+    return DG_OK;
+}
+
+
 int
 dgi_json_in(dg_ctx_t *ctx, const StringValue *v, const char *field,
     ds_str_t *out)
@@ -95,8 +156,9 @@ dgi_json_in(dg_ctx_t *ctx, const StringValue *v, const char *field,
 int
 dgi_text_in(dg_ctx_t *ctx, const StringValue *v, ds_str_t *out)
 {
-    char    *p;
-    size_t   n;
+    char      *p;
+    size_t     n;
+    ds_str_t   text;
 
     out->data = "";
     out->len = 0;
@@ -105,7 +167,10 @@ dgi_text_in(dg_ctx_t *ctx, const StringValue *v, ds_str_t *out)
         return DG_OK;
     }
 
-    n = ds_json_escape_len((const char *) v->value.data, v->value.len);
+    /* an empty bytes field has no data pointer at all */
+    text = dgi_str(v->value);
+
+    n = ds_json_escape_len(text.data, text.len);
 
     p = dgi_alloc(ctx->mem, n + 2);
     if (p == NULL) {
@@ -114,7 +179,7 @@ dgi_text_in(dg_ctx_t *ctx, const StringValue *v, ds_str_t *out)
     }
 
     p[0] = '"';
-    n = ds_json_escape((const char *) v->value.data, v->value.len, p + 1);
+    n = ds_json_escape(text.data, text.len, p + 1);
     p[n + 1] = '"';
 
     out->data = p;
@@ -183,9 +248,29 @@ dgi_u4(const char *p, const char *end, unsigned *u)
 }
 
 
+/* the byte of a one-letter escape; 0 for 'u' and what is no escape */
+
+static int
+dgi_escaped(char c)
+{
+    static const char  from[] = "\"\\/bfnrt";
+    static const char  to[] = "\"\\/\b\f\n\r\t";
+    const char        *p;
+
+    if (c == '\0') {
+        return 0;
+    }
+
+    p = strchr(from, c);
+
+    return p ? (unsigned char) to[p - from] : 0;
+}
+
+
 int
 dgi_unescape(ds_str_t json, char *out, size_t *len)
 {
+    int             c;
     char           *o;
     unsigned        u, lo;
     const char     *p, *end;
@@ -209,17 +294,15 @@ dgi_unescape(ds_str_t json, char *out, size_t *len)
             return -1;
         }
 
-        switch (*p++) {
-        case '"': *o++ = '"'; continue;
-        case '\\': *o++ = '\\'; continue;
-        case '/': *o++ = '/'; continue;
-        case 'b': *o++ = '\b'; continue;
-        case 'f': *o++ = '\f'; continue;
-        case 'n': *o++ = '\n'; continue;
-        case 'r': *o++ = '\r'; continue;
-        case 't': *o++ = '\t'; continue;
-        case 'u': break;
-        default: return -1;
+        c = dgi_escaped(*p++);
+
+        if (c > 0) {
+            *o++ = (char) c;
+            continue;
+        }
+
+        if (p[-1] != 'u') {
+            return -1;
         }
 
         if (dgi_u4(p, end, &u) != 0) {

@@ -28,66 +28,6 @@ dgi_nomem(dg_ctx_t *ctx)
 }
 
 
-/* a compact JSON object of the tags, each key and value escaped */
-
-static int
-dgi_tags_in(dg_ctx_t *ctx, size_t n, CreateInstanceRequest__TagsEntry **e,
-    ds_str_t *out)
-{
-    char    *p;
-    size_t   i, len, kl, vl;
-
-    out->data = "";
-    out->len = 0;
-
-    if (n == 0) {
-        return DG_OK;
-    }
-
-    len = 2;
-
-    for (i = 0; i < n; i++) {
-        kl = e[i]->key ? strlen(e[i]->key) : 0;
-        vl = e[i]->value ? strlen(e[i]->value) : 0;
-
-        len += ds_json_escape_len(e[i]->key ? e[i]->key : "", kl)
-               + ds_json_escape_len(e[i]->value ? e[i]->value : "", vl) + 6;
-    }
-
-    p = dgi_alloc(ctx->mem, len);
-    if (p == NULL) {
-        return dgi_nomem(ctx);
-    }
-
-    len = 0;
-    p[len++] = '{';
-
-    for (i = 0; i < n; i++) {
-        if (i) {
-            p[len++] = ',';
-        }
-
-        p[len++] = '"';
-        len += ds_json_escape(e[i]->key ? e[i]->key : "",
-                              e[i]->key ? strlen(e[i]->key) : 0, p + len);
-        p[len++] = '"';
-        p[len++] = ':';
-        p[len++] = '"';
-        len += ds_json_escape(e[i]->value ? e[i]->value : "",
-                              e[i]->value ? strlen(e[i]->value) : 0,
-                              p + len);
-        p[len++] = '"';
-    }
-
-    p[len++] = '}';
-
-    out->data = p;
-    out->len = len;
-
-    return DG_OK;
-}
-
-
 int
 dg_start_in(dg_ctx_t *ctx, const CreateInstanceRequest *req, ds_op_t *op,
     dg_start_t *start)
@@ -122,7 +62,7 @@ dg_start_in(dg_ctx_t *ctx, const CreateInstanceRequest *req, ds_op_t *op,
         }
     }
 
-    rc = dgi_tags_in(ctx, req->n_tags, req->tags, &start->tags);
+    rc = dgi_tags_in(ctx, req->n_tags, (void **) req->tags, &start->tags);
     if (rc != DG_OK) {
         return rc;
     }
@@ -139,6 +79,13 @@ dg_start_in(dg_ctx_t *ctx, const CreateInstanceRequest *req, ds_op_t *op,
             return rc;
         }
     }
+
+#if DGI_STORE_SDK
+    op->in.start.opts.version = start->version;
+    op->in.start.opts.tags = start->tags;
+    op->in.start.opts.scheduled = start->scheduled;
+    op->in.start.opts.replace = start->replace;
+#endif
 
     return DG_OK;
 }
@@ -184,6 +131,9 @@ dg_terminate_in(dg_ctx_t *ctx, const TerminateRequest *req, ds_op_t *op,
 
     dgi_op_init(op, DS_OP_TERMINATE);
     *recursive = req->recursive;
+#if DGI_STORE_SDK
+    op->in.control.recurse = req->recursive;
+#endif
 
     rc = dgi_id_in(ctx, req->instanceid, "instanceId", &op->in.control.id);
     if (rc != DG_OK) {
@@ -297,6 +247,9 @@ dg_purge_in(dg_ctx_t *ctx, const PurgeInstancesRequest *req,
 
     case PURGE_INSTANCES_REQUEST__REQUEST_INSTANCE_ID:
         dgi_op_init(&purge->op, DS_OP_PURGE);
+#if DGI_STORE_SDK
+        purge->op.in.control.recurse = req->recursive;
+#endif
 
         return dgi_id_in(ctx, req->instanceid, "instanceId",
                          &purge->op.in.control.id);

@@ -176,7 +176,23 @@ dg_state_out(dg_ctx_t *ctx, ds_str_t id, const ds_instance_t *inst,
         st->input = dgi_value_out(ctx, inst->input);
     }
 
-    if (st->executionid == NULL
+#if DGI_STORE_SDK
+    st->version = dgi_value_out(ctx, inst->version);
+
+    if (inst->scheduled_start) {
+        st->scheduledstarttimestamp = dg_time_out(ctx,
+                                                  inst->scheduled_start);
+        if (st->scheduledstarttimestamp == NULL) {
+            goto nomem;
+        }
+    }
+
+    if (dg_state_tags_out(ctx, inst->tags, st) != DG_OK) {
+        return ctx->status.code;
+    }
+#endif
+
+    if (st->executionid == NULL || ctx->nomem
         || (inst->custom_status.len && st->customstatus == NULL)
         || (inst->parent_id.len && st->parentinstanceid == NULL)
         || (inputs && inst->input.len && st->input == NULL)
@@ -220,16 +236,19 @@ dgi_cstr(dg_ctx_t *ctx, ds_str_t json)
 }
 
 
-int
-dg_state_tags_out(dg_ctx_t *ctx, ds_str_t tags, OrchestrationState *st)
-{
-    size_t                          n;
-    ds_str_t                        k, v, kj;
-    ds_jspan_iter_t                 it;
-    OrchestrationState__TagsEntry  *e;
+/* one builder fills them all, the entry's own descriptor naming which */
 
-    st->n_tags = 0;
-    st->tags = NULL;
+int
+dgi_tags_out(dg_ctx_t *ctx, ds_str_t tags,
+    const ProtobufCMessageDescriptor *desc, size_t *n_out, void ***out)
+{
+    size_t            n, i;
+    ds_str_t          k, v, kj;
+    dgi_tag_entry_t  *e, **entries;
+    ds_jspan_iter_t   it;
+
+    *n_out = 0;
+    *out = NULL;
 
     if (!ds_jspan_iter(&it, (const unsigned char *) tags.data, tags.len)) {
         return DG_OK;
@@ -243,20 +262,20 @@ dg_state_tags_out(dg_ctx_t *ctx, ds_str_t tags, OrchestrationState *st)
         return DG_OK;
     }
 
-    st->tags = dgi_alloc(ctx->mem, n * sizeof(*st->tags));
-    if (st->tags == NULL) {
+    entries = dgi_alloc(ctx->mem, n * sizeof(dgi_tag_entry_t *));
+    if (entries == NULL) {
         goto nomem;
     }
 
     (void) ds_jspan_iter(&it, (const unsigned char *) tags.data, tags.len);
 
-    while (st->n_tags < n && ds_jspan_next(&it, &k, &v)) {
-        e = dgi_alloc(ctx->mem, sizeof(OrchestrationState__TagsEntry));
+    for (i = 0; i < n && ds_jspan_next(&it, &k, &v); i++) {
+        e = dgi_alloc(ctx->mem, sizeof(dgi_tag_entry_t));
         if (e == NULL) {
             goto nomem;
         }
 
-        orchestration_state__tags_entry__init(e);
+        protobuf_c_message_init(desc, e);
 
         /* the key without its quotes: put them back to unescape it */
         kj.data = k.data - 1;
@@ -269,8 +288,11 @@ dg_state_tags_out(dg_ctx_t *ctx, ds_str_t tags, OrchestrationState *st)
             goto nomem;
         }
 
-        st->tags[st->n_tags++] = e;
+        entries[i] = e;
     }
+
+    *n_out = i;
+    *out = (void **) entries;
 
     return DG_OK;
 
@@ -278,6 +300,15 @@ nomem:
 
     return dg_status_set(&ctx->status, DG_RESOURCE_EXHAUSTED,
                          "out of memory");
+}
+
+
+int
+dg_state_tags_out(dg_ctx_t *ctx, ds_str_t tags, OrchestrationState *st)
+{
+    return dgi_tags_out(ctx, tags,
+                        &orchestration_state__tags_entry__descriptor,
+                        &st->n_tags, (void ***) &st->tags);
 }
 
 
@@ -303,7 +334,9 @@ dg_entity_out(dg_ctx_t *ctx, const ds_entity_t *e, int state,
     p[0] = '@';
     memcpy(p + 1, e->name.data, e->name.len);
     p[e->name.len + 1] = '@';
-    memcpy(p + e->name.len + 2, e->key.data, e->key.len);
+    if (e->key.len) {
+        memcpy(p + e->name.len + 2, e->key.data, e->key.len);
+    }
 
     m->instanceid.data = (uint8_t *) p;
     m->instanceid.len = len;
@@ -314,7 +347,11 @@ dg_entity_out(dg_ctx_t *ctx, const ds_entity_t *e, int state,
         m->serializedstate = dgi_value_out(ctx, e->state);
     }
 
-    if (m->lastmodifiedtime == NULL
+#if DGI_STORE_SDK
+    m->lockedby = dgi_value_out(ctx, e->locked_by);
+#endif
+
+    if (m->lastmodifiedtime == NULL || ctx->nomem
         || (state && e->state.len && m->serializedstate == NULL))
     {
         return dg_status_set(&ctx->status, DG_RESOURCE_EXHAUSTED,

@@ -43,6 +43,12 @@
     ORCHESTRATOR_ACTION__ORCHESTRATOR_ACTION_TYPE_REWIND_ORCHESTRATION
 #define DGI_ENTITY_SIGNAL                                                    \
     SEND_ENTITY_MESSAGE_ACTION__ENTITY_MESSAGE_TYPE_ENTITY_OPERATION_SIGNALED
+#define DGI_ENTITY_CALL                                                      \
+    SEND_ENTITY_MESSAGE_ACTION__ENTITY_MESSAGE_TYPE_ENTITY_OPERATION_CALLED
+#define DGI_ENTITY_LOCK                                                      \
+    SEND_ENTITY_MESSAGE_ACTION__ENTITY_MESSAGE_TYPE_ENTITY_LOCK_REQUESTED
+#define DGI_ENTITY_UNLOCK                                                    \
+    SEND_ENTITY_MESSAGE_ACTION__ENTITY_MESSAGE_TYPE_ENTITY_UNLOCK_SENT
 
 
 static const char  dgi_b64[] =
@@ -81,8 +87,15 @@ dg_token_out(dg_ctx_t *ctx, const dg_token_t *t, ProtobufCBinaryData *out)
 
     raw[DGI_TOKEN_HEAD - 2] = (uint8_t) (t->id.len >> 8);
     raw[DGI_TOKEN_HEAD - 1] = (uint8_t) t->id.len;
-    memcpy(raw + DGI_TOKEN_HEAD, t->id.data, t->id.len);
-    memcpy(raw + DGI_TOKEN_HEAD + t->id.len, t->key.data, t->key.len);
+    /* (an unused key may have no data pointer) */
+
+    if (t->id.len) {
+        memcpy(raw + DGI_TOKEN_HEAD, t->id.data, t->id.len);
+    }
+
+    if (t->key.len) {
+        memcpy(raw + DGI_TOKEN_HEAD + t->id.len, t->key.data, t->key.len);
+    }
 
     len = DGI_TOKEN_HEAD + t->id.len + t->key.len;
 
@@ -697,6 +710,177 @@ dgi_action_kind(const OrchestratorAction *a)
 }
 
 
+#if DGI_STORE_SDK
+
+/*
+ * Events carried over into a new execution: the SDKs carry the external
+ * events an orchestration had not yet taken, as EventRaised history
+ * events; the store wants them as it records them.
+ */
+
+static int
+dgi_carryover_in(dg_ctx_t *ctx, const CompleteOrchestrationAction *c,
+    size_t i, ds_action_t *d)
+{
+    int                  rc;
+    char                *p, field[128];
+    size_t               k, n, len;
+    ds_str_t            *events, name, input;
+    const HistoryEvent  *he;
+
+    if (c->n_carryoverevents == 0) {
+        return DG_OK;
+    }
+
+    events = dgi_alloc(ctx->mem, c->n_carryoverevents * sizeof(ds_str_t));
+    if (events == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    for (k = 0; k < c->n_carryoverevents; k++) {
+        he = c->carryoverevents[k];
+
+        if (he->event_type_case != HISTORY_EVENT__EVENT_TYPE_EVENT_RAISED) {
+            return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
+                                 "action %zu (completeOrchestration): "
+                                 "'carryoverEvents[%zu]' is not an "
+                                 "eventRaised event, the only kind carried "
+                                 "over", i, k);
+        }
+
+        snprintf(field, sizeof(field), "actions[%zu].completeOrchestration."
+                 "carryoverEvents[%zu].input", i, k);
+
+        rc = dgi_json_in(ctx, he->eventraised->input, field, &input);
+        if (rc != DG_OK) {
+            return rc;
+        }
+
+        name = dgi_str(he->eventraised->name);
+
+        /* {"EventType":"EventRaised","Timestamp":"..","EventId":-1,
+            "Name":"..","Input":..} */
+
+        len = sizeof("{\"EventType\":\"EventRaised\",\"Timestamp\":\"\","
+                     "\"EventId\":-1,\"Name\":\"\",\"Input\":null}")
+              + DS_TIME_FRAC_LEN + ds_json_escape_len(name.data, name.len)
+              + input.len;
+
+        p = dgi_alloc(ctx->mem, len);
+        if (p == NULL) {
+            return dgi_nomem(ctx);
+        }
+
+        n = (size_t) sprintf(p, "{\"EventType\":\"EventRaised\","
+                             "\"Timestamp\":\"");
+        n += ds_time_format_frac(dg_time_in(he->timestamp), p + n);
+        n += (size_t) sprintf(p + n, "\",\"EventId\":-1,\"Name\":\"");
+        n += ds_json_escape(name.data, name.len, p + n);
+        n += (size_t) sprintf(p + n, "\",\"Input\":");
+
+        if (input.len) {
+            memcpy(p + n, input.data, input.len);
+            n += input.len;
+
+        } else {
+            n += (size_t) sprintf(p + n, "null");
+        }
+
+        p[n++] = '}';
+
+        events[k].data = p;
+        events[k].len = n;
+    }
+
+    d->carryover = events;
+    d->ncarryover = c->n_carryoverevents;
+
+    return DG_OK;
+}
+
+
+/* entity calls and critical sections (a signal is an action of its own) */
+
+static int
+dgi_entity_action_in(dg_ctx_t *ctx, const SendEntityMessageAction *em,
+    size_t i, ds_action_t *d)
+{
+    int                                 rc;
+    char                                field[128];
+    size_t                              k;
+    ds_str_t                           *set;
+    const StringValue                  *target;
+    const EntityUnlockSentEvent        *unlock;
+    const EntityOperationCalledEvent   *call;
+    const EntityLockRequestedEvent     *lock;
+
+    switch (em->entity_message_type_case) {
+
+    case DGI_ENTITY_CALL:
+        call = em->entityoperationcalled;
+        d->type = DS_ACT_CALL_ENTITY;
+        d->name = dgi_str(call->operation);
+        d->request_id = dgi_str(call->requestid);
+        target = call->targetinstanceid;
+
+        snprintf(field, sizeof(field), "actions[%zu].sendEntityMessage."
+                 "entityOperationCalled.input", i);
+
+        rc = dgi_json_in(ctx, call->input, field, &d->input);
+        if (rc != DG_OK) {
+            return rc;
+        }
+
+        break;
+
+    case DGI_ENTITY_LOCK:
+        lock = em->entitylockrequested;
+        d->type = DS_ACT_LOCK_ENTITIES;
+        d->request_id = dgi_str(lock->criticalsectionid);
+
+        set = dgi_alloc(ctx->mem, (lock->n_lockset + 1) * sizeof(ds_str_t));
+        if (set == NULL) {
+            return dgi_nomem(ctx);
+        }
+
+        for (k = 0; k < lock->n_lockset; k++) {
+            set[k] = dgi_str(lock->lockset[k]);
+        }
+
+        d->lock_set = set;
+        d->nlock = lock->n_lockset;
+
+        return DG_OK;
+
+    case DGI_ENTITY_UNLOCK:
+        unlock = em->entityunlocksent;
+        d->type = DS_ACT_UNLOCK_ENTITY;
+        d->request_id = dgi_str(unlock->criticalsectionid);
+        target = unlock->targetinstanceid;
+        break;
+
+    default:
+        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                             "action %zu (sendEntityMessage) has no "
+                             "message", i);
+    }
+
+    if (target == NULL) {
+        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                             "action %zu (sendEntityMessage): "
+                             "'targetInstanceId' is missing", i);
+    }
+
+    snprintf(field, sizeof(field), "actions[%zu].sendEntityMessage."
+             "targetInstanceId", i);
+
+    return dg_entity_id(ctx, target->value, field, &d->entity_name,
+                        &d->entity_key);
+}
+
+#endif
+
+
 /* one action; i is its index in the response, for the messages */
 
 static int
@@ -726,6 +910,19 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
         d->type = DS_ACT_START_SUB;
         d->name = dgi_str(a->createsuborchestration->name);
         d->instance_id = dgi_str(a->createsuborchestration->instanceid);
+
+#if DGI_STORE_SDK
+        if (a->createsuborchestration->version != NULL) {
+            d->version = dgi_str(a->createsuborchestration->version->value);
+        }
+
+        rc = dgi_tags_in(ctx, a->createsuborchestration->n_tags,
+                         (void **) a->createsuborchestration->tags,
+                         &d->tags);
+        if (rc != DG_OK) {
+            return rc;
+        }
+#endif
 
         return dgi_json_in(ctx, a->createsuborchestration->input, field,
                            &d->input);
@@ -769,15 +966,26 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
             return dgi_json_in(ctx, c->result, field, &d->input);
 
         case ORCHESTRATION_STATUS__ORCHESTRATION_STATUS_CONTINUED_AS_NEW:
+            d->type = DS_ACT_CONTINUE_AS_NEW;
+
+#if DGI_STORE_SDK
+            if (c->newversion != NULL) {
+                d->version = dgi_str(c->newversion->value);
+            }
+
+            rc = dgi_carryover_in(ctx, c, i, d);
+            if (rc != DG_OK) {
+                return rc;
+            }
+#else
             if (c->n_carryoverevents) {
                 return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
                                      "action %zu (completeOrchestration): "
-                                     "'carryoverEvents' are not supported: "
-                                     "events that arrive after the "
-                                     "completion are kept anyway", i);
+                                     "'carryoverEvents' are not supported",
+                                     i);
             }
+#endif
 
-            d->type = DS_ACT_CONTINUE_AS_NEW;
             return dgi_json_in(ctx, c->result, field, &d->input);
 
         case ORCHESTRATION_STATUS__ORCHESTRATION_STATUS_FAILED:
@@ -801,18 +1009,26 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
     case DGI_ACT_SEND_ENTITY_MESSAGE:
         em = a->sendentitymessage;
 
-        if (em->entity_message_type_case
-            != DGI_ENTITY_SIGNAL)
-        {
+#if DGI_STORE_SDK
+        if (em->entity_message_type_case != DGI_ENTITY_SIGNAL) {
+            return dgi_entity_action_in(ctx, em, i, d);
+        }
+#else
+        if (em->entity_message_type_case != DGI_ENTITY_SIGNAL) {
             return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
                                  "action %zu (sendEntityMessage): only "
                                  "signals are supported, not entity calls "
                                  "or locks", i);
         }
+#endif
 
         sig = em->entityoperationsignaled;
         d->type = DS_ACT_SIGNAL_ENTITY;
         d->name = dgi_str(sig->operation);
+#if DGI_STORE_SDK
+        /* with a request id it is recorded as the SDKs replay it */
+        d->request_id = dgi_str(sig->requestid);
+#endif
 
         if (sig->targetinstanceid == NULL) {
             return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
@@ -874,8 +1090,16 @@ dgi_action_fault(dg_ctx_t *ctx, const OrchestratorResponse *res,
                 == DGI_ACT_SEND_EVENT
                 ? "instance.instanceId" : "instanceId";
         break;
+#if DGI_STORE_SDK
+    case DS_FIELD_VALUE:
+        field = "version, tags or lockSet";
+        break;
+    case DS_FIELD_REQUEST_ID:
+        field = "requestId or criticalSectionId";
+        break;
+#endif
     default:
-        field = "entityOperationSignaled.targetInstanceId";
+        field = "targetInstanceId";
         break;
     }
 
@@ -906,7 +1130,8 @@ dgi_action_fault(dg_ctx_t *ctx, const OrchestratorResponse *res,
 
     default:
         return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
-                             "action %zu (%s) is not valid", i, kind);
+                             "action %zu (%s): '%s' is not valid", i, kind,
+                             field);
     }
 }
 
@@ -1056,6 +1281,72 @@ dg_activity_done_in(dg_ctx_t *ctx, const ActivityResponse *res,
 }
 
 
+#if DGI_STORE_SDK
+
+/* the operations' results, in their order: calls get them back */
+
+static int
+dgi_entity_results_in(dg_ctx_t *ctx, const EntityBatchResult *res,
+    ds_op_t *op)
+{
+    int                      rc;
+    char                     field[64];
+    size_t                   i;
+    ds_entity_result_t      *r;
+    const OperationResult   *o;
+
+    if (res->n_results == 0) {
+        return DG_OK;
+    }
+
+    r = dgi_alloc(ctx->mem, res->n_results * sizeof(ds_entity_result_t));
+    if (r == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    memset(r, 0, res->n_results * sizeof(ds_entity_result_t));
+
+    for (i = 0; i < res->n_results; i++) {
+        o = res->results[i];
+
+        switch (o->result_type_case) {
+
+        case OPERATION_RESULT__RESULT_TYPE_SUCCESS:
+            snprintf(field, sizeof(field), "results[%zu].success.result", i);
+            rc = dgi_json_in(ctx, o->success->result, field, &r[i].output);
+            break;
+
+        case OPERATION_RESULT__RESULT_TYPE_FAILURE:
+            r[i].failed = 1;
+
+            if (o->failure->failuredetails == NULL) {
+                rc = DG_OK;
+                break;
+            }
+
+            rc = dgi_failure_in(ctx, o->failure->failuredetails,
+                                &r[i].reason, &r[i].details);
+            break;
+
+        default:
+            rc = DG_OK;
+            break;
+        }
+
+        if (rc != DG_OK) {
+            return rc;
+        }
+    }
+
+    op->in.work.results = r;
+    op->in.work.nresults = res->n_results;
+
+    return DG_OK;
+}
+
+#endif
+
+
 int
 dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
 {
@@ -1094,7 +1385,11 @@ dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
     op->in.work.delete_state = res->entitystate == NULL;
     op->in.work.result = state;
 
+#if DGI_STORE_SDK
+    return dgi_entity_results_in(ctx, res, op);
+#else
     return DG_OK;
+#endif
 }
 
 
@@ -1113,6 +1408,139 @@ dg_abandon_in(dg_ctx_t *ctx, ds_work_kind_e kind, ProtobufCBinaryData token,
     if (dgi_work_op(ctx, DS_OP_WORK_ABANDON, &t, op) == NULL) {
         return dgi_nomem(ctx);
     }
+
+    return DG_OK;
+}
+
+
+/* --- the stream of work items ---------------------------------------------*/
+
+int
+dg_work_filter_in(dg_ctx_t *ctx, const GetWorkItemsRequest *req,
+    ds_work_kind_e kind, ds_claim_filter_t *filter, size_t *concurrency)
+{
+    int                     rc;
+    char                    field[64];
+    size_t                  i, n;
+    int32_t                 max;
+    ds_str_t               *names, none;
+    const char             *what;
+    ds_name_fault_t         f;
+    ProtobufCBinaryData     name;
+    const WorkItemFilters  *wf;
+
+    memset(filter, 0, sizeof(ds_claim_filter_t));
+    none.data = "";
+    none.len = 0;
+
+    wf = req->workitemfilters;
+
+    switch (kind) {
+
+    case DS_WORK_ORCHESTRATION:
+        max = req->maxconcurrentorchestrationworkitems;
+        n = wf ? wf->n_orchestrations : 0;
+        what = "orchestrations";
+        break;
+
+    case DS_WORK_ACTIVITY:
+        max = req->maxconcurrentactivityworkitems;
+        n = wf ? wf->n_activities : 0;
+        what = "activities";
+        break;
+
+    default:
+        max = req->maxconcurrententityworkitems;
+        n = wf ? wf->n_entities : 0;
+        what = "entities";
+        break;
+    }
+
+    *concurrency = max > 0 ? (size_t) max : 0;
+
+    if (n == 0) {
+        return DG_OK;
+    }
+
+    names = dgi_alloc(ctx->mem, n * sizeof(ds_str_t));
+    if (names == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    for (i = 0; i < n; i++) {
+        name = kind == DS_WORK_ORCHESTRATION ? wf->orchestrations[i]->name
+               : kind == DS_WORK_ACTIVITY ? wf->activities[i]->name
+               : wf->entities[i]->name;
+
+        snprintf(field, sizeof(field), "workItemFilters.%s[%zu].name", what,
+                 i);
+
+        if (kind != DS_WORK_ENTITY) {
+            rc = dgi_name_in(ctx, name, field, &names[i]);
+            if (rc != DG_OK) {
+                return rc;
+            }
+
+            continue;
+        }
+
+        names[i] = dgi_str(name);
+
+        if (ds_name_entity(names[i], none, &f) != DS_OK) {
+            return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                                 "'%s' is not an entity name", field);
+        }
+    }
+
+    filter->names = names;
+    filter->nnames = n;
+
+    return DG_OK;
+}
+
+
+int
+dg_health_ping_out(dg_ctx_t *ctx, WorkItem **out)
+{
+    WorkItem    *wi;
+    HealthPing  *hp;
+
+    wi = dgi_alloc(ctx->mem, sizeof(WorkItem));
+    hp = dgi_alloc(ctx->mem, sizeof(HealthPing));
+
+    if (wi == NULL || hp == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    work_item__init(wi);
+    health_ping__init(hp);
+
+    wi->request_case = WORK_ITEM__REQUEST_HEALTH_PING;
+    wi->healthping = hp;
+
+    *out = wi;
+
+    return DG_OK;
+}
+
+
+int
+dg_chunk_out(dg_ctx_t *ctx, HistoryEvent **events, size_t n,
+    HistoryChunk **out)
+{
+    HistoryChunk  *c;
+
+    c = dgi_alloc(ctx->mem, sizeof(HistoryChunk));
+    if (c == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    history_chunk__init(c);
+
+    c->events = events;
+    c->n_events = n;
+
+    *out = c;
 
     return DG_OK;
 }

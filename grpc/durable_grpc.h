@@ -367,6 +367,19 @@ int dg_token_in(dg_ctx_t *ctx, ProtobufCBinaryData in, dg_token_t *t);
 int dg_work_item_out(dg_ctx_t *ctx, ds_op_t *op, const ds_work_item_t *item,
     WorkItem **out);
 
+/*
+ * GetWorkItems: the work-item filters of one kind as a claim filter
+ * (names checked; versions are not kept by the store and not matched)
+ * and the request's concurrency limit of that kind (0: none given).
+ */
+int dg_work_filter_in(dg_ctx_t *ctx, const GetWorkItemsRequest *req,
+    ds_work_kind_e kind, ds_claim_filter_t *filter, size_t *concurrency);
+/* the keep-alive item of an idle GetWorkItems stream */
+int dg_health_ping_out(dg_ctx_t *ctx, WorkItem **out);
+/* StreamInstanceHistory: n events (of a dg_events_t) as one chunk */
+int dg_chunk_out(dg_ctx_t *ctx, HistoryEvent **events, size_t n,
+    HistoryChunk **out);
+
 /* completions and abandons: DS_OP_WORK_COMPLETE / _ABANDON in op */
 int dg_orchestrator_done_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
     ds_op_t *op);

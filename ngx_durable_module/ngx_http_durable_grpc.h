@@ -36,6 +36,7 @@ struct ngx_http_durable_grpc_ctx_s {
 
     const ngx_http_durable_grpc_rpc_t  *rpc;
     dg_ctx_t                            dc;         /* the codec's */
+    ds_op_t                             op;         /* a call's write */
     ngx_str_t                           msg;        /* the request message */
     u_char                             *frame;      /* an answer packed */
     size_t                              frame_len;  /* while the store held
@@ -60,7 +61,27 @@ ngx_int_t ngx_http_durable_grpc_get(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);
 ngx_int_t ngx_http_durable_grpc_wait(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);
-ngx_int_t ngx_http_durable_grpc_control(ngx_http_request_t *r,
+ngx_int_t ngx_http_durable_grpc_raise(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_terminate(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_suspend(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_resume(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_rewind(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_restart(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_signal(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_entity_get(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_entity_query(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_list_ids(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_history(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);
 ngx_int_t ngx_http_durable_grpc_purge(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);

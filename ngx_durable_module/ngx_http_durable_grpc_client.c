@@ -32,13 +32,19 @@ typedef struct {
     ngx_uint_t                      completion; /* WaitForInstanceCompletion */
     ngx_uint_t                      ready;      /* the wait is over */
     OrchestrationState            **states;     /* a query's page */
+    EntityMetadata                **entities;   /* an entity query's */
+    ProtobufCBinaryData            *ids;        /* ListInstanceIds' */
     size_t                          nstates;
     size_t                          size;
+    ds_str_t                        key_prefix; /* of an entity query */
+    dg_list_ids_t                   list_ids;
     int                             rc;         /* of the codec */
     char                            token[DS_TOKEN_MAX];
 } ngx_http_durable_grpc_read_t;
 
 
+static ngx_int_t ngx_http_durable_grpc_control(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, int rc);
 static ngx_int_t ngx_http_durable_grpc_start_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_grpc_empty_done(ngx_http_request_t *r,
@@ -55,6 +61,18 @@ static int ngx_http_durable_grpc_query_item(void *data, ds_str_t id,
 static void ngx_http_durable_grpc_queried(ds_op_t *op);
 static ngx_int_t ngx_http_durable_grpc_refused(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);
+static ngx_int_t ngx_http_durable_grpc_restart_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+static void ngx_http_durable_grpc_entity_got(ds_op_t *op);
+static int ngx_http_durable_grpc_entity_item(void *data,
+    const ds_entity_t *entity);
+static void ngx_http_durable_grpc_entities(ds_op_t *op);
+static int ngx_http_durable_grpc_id_item(void *data, ds_str_t id,
+    const ds_instance_t *inst);
+static void ngx_http_durable_grpc_ids(ds_op_t *op);
+static void ngx_http_durable_grpc_history_got(ds_op_t *op);
+static ngx_int_t ngx_http_durable_grpc_read_answer(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, ngx_http_durable_grpc_read_t *rd);
 
 
 /* StartInstance */
@@ -69,7 +87,7 @@ ngx_http_durable_grpc_start(ngx_http_request_t *r,
     CreateInstanceRequest  *req;
 
     req = (CreateInstanceRequest *) ngx_http_durable_grpc_unpack(r, g,
-                                                    &create_instance_request__descriptor);
+              &create_instance_request__descriptor);
     if (req == NULL) {
         return ngx_http_durable_grpc_refused(r, g);
     }
@@ -131,60 +149,123 @@ ngx_http_durable_grpc_start_done(ngx_http_request_t *r,
 }
 
 
-/* RaiseEvent, TerminateInstance, SuspendInstance, ResumeInstance */
+/*
+ * RaiseEvent, TerminateInstance, SuspendInstance, ResumeInstance,
+ * RewindInstance and SignalEntity: an operation each, an answer without
+ * fields. Terminate's "recursive" is not kept: the store terminates the
+ * instance named only.
+ */
 
 ngx_int_t
-ngx_http_durable_grpc_control(ngx_http_request_t *r,
+ngx_http_durable_grpc_raise(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g)
 {
-    int                rc, recursive;
-    ds_op_t           *op;
-    ngx_str_t         *name;
-    ProtobufCMessage  *m;
+    RaiseEventRequest  *req;
 
-    op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
-    if (op == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    name = (ngx_str_t *) &g->rpc->name;
-
-    /* the four differ in their request only: by the method's name */
-
-    switch (name->data[0]) {
-
-    case 'R':
-        if (name->data[1] == 'a') {
-            m = ngx_http_durable_grpc_unpack(r, g,
-                                             &raise_event_request__descriptor);
-            rc = m ? dg_raise_in(&g->dc, (RaiseEventRequest *) m, op) : 0;
-
-        } else {
-            m = ngx_http_durable_grpc_unpack(r, g,
-                                             &resume_request__descriptor);
-            rc = m ? dg_resume_in(&g->dc, (ResumeRequest *) m, op) : 0;
-        }
-
-        break;
-
-    case 'T':
-        m = ngx_http_durable_grpc_unpack(r, g,
-                                         &terminate_request__descriptor);
-        rc = m ? dg_terminate_in(&g->dc, (TerminateRequest *) m, op,
-                                 &recursive)
-               : 0;
-        break;
-
-    default:    /* 'S' */
-        m = ngx_http_durable_grpc_unpack(r, g,
-                                         &suspend_request__descriptor);
-        rc = m ? dg_suspend_in(&g->dc, (SuspendRequest *) m, op) : 0;
-        break;
-    }
-
-    if (m == NULL) {
+    req = (RaiseEventRequest *) ngx_http_durable_grpc_unpack(r, g,
+              &raise_event_request__descriptor);
+    if (req == NULL) {
         return ngx_http_durable_grpc_refused(r, g);
     }
+
+    return ngx_http_durable_grpc_control(r, g,
+                                         dg_raise_in(&g->dc, req, &g->op));
+}
+
+
+ngx_int_t
+ngx_http_durable_grpc_terminate(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    int                recursive;
+    TerminateRequest  *req;
+
+    req = (TerminateRequest *) ngx_http_durable_grpc_unpack(r, g,
+              &terminate_request__descriptor);
+    if (req == NULL) {
+        return ngx_http_durable_grpc_refused(r, g);
+    }
+
+    return ngx_http_durable_grpc_control(r, g,
+               dg_terminate_in(&g->dc, req, &g->op, &recursive));
+}
+
+
+ngx_int_t
+ngx_http_durable_grpc_suspend(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    SuspendRequest  *req;
+
+    req = (SuspendRequest *) ngx_http_durable_grpc_unpack(r, g,
+              &suspend_request__descriptor);
+    if (req == NULL) {
+        return ngx_http_durable_grpc_refused(r, g);
+    }
+
+    return ngx_http_durable_grpc_control(r, g,
+                                         dg_suspend_in(&g->dc, req, &g->op));
+}
+
+
+ngx_int_t
+ngx_http_durable_grpc_resume(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    ResumeRequest  *req;
+
+    req = (ResumeRequest *) ngx_http_durable_grpc_unpack(r, g,
+              &resume_request__descriptor);
+    if (req == NULL) {
+        return ngx_http_durable_grpc_refused(r, g);
+    }
+
+    return ngx_http_durable_grpc_control(r, g,
+                                         dg_resume_in(&g->dc, req, &g->op));
+}
+
+
+ngx_int_t
+ngx_http_durable_grpc_rewind(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    RewindInstanceRequest  *req;
+
+    req = (RewindInstanceRequest *) ngx_http_durable_grpc_unpack(r, g,
+              &rewind_instance_request__descriptor);
+    if (req == NULL) {
+        return ngx_http_durable_grpc_refused(r, g);
+    }
+
+    return ngx_http_durable_grpc_control(r, g,
+                                         dg_rewind_in(&g->dc, req, &g->op));
+}
+
+
+ngx_int_t
+ngx_http_durable_grpc_signal(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    SignalEntityRequest  *req;
+
+    req = (SignalEntityRequest *) ngx_http_durable_grpc_unpack(r, g,
+              &signal_entity_request__descriptor);
+    if (req == NULL) {
+        return ngx_http_durable_grpc_refused(r, g);
+    }
+
+    return ngx_http_durable_grpc_control(r, g,
+                                         dg_signal_in(&g->dc, req, &g->op));
+}
+
+
+/* the operation the codec made of the request (rc), to the writer */
+
+static ngx_int_t
+ngx_http_durable_grpc_control(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, int rc)
+{
+    ds_op_t  *op = &g->op;
 
     if (rc != DG_OK) {
         return ngx_http_durable_grpc_codec_status(r, g);
@@ -197,7 +278,7 @@ ngx_http_durable_grpc_control(ngx_http_request_t *r,
 }
 
 
-/* the four answer messages without fields: one packing serves them all */
+/* their answers have no fields: one packing serves them all */
 
 static ngx_int_t
 ngx_http_durable_grpc_empty_done(ngx_http_request_t *r,
@@ -227,7 +308,7 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
     PurgeInstancesRequest  *req;
 
     req = (PurgeInstancesRequest *) ngx_http_durable_grpc_unpack(r, g,
-                                                    &purge_instances_request__descriptor);
+              &purge_instances_request__descriptor);
     if (req == NULL) {
         return ngx_http_durable_grpc_refused(r, g);
     }
@@ -299,7 +380,7 @@ ngx_http_durable_grpc_get(ngx_http_request_t *r,
     ngx_http_durable_grpc_read_t  *rd;
 
     req = (GetInstanceRequest *) ngx_http_durable_grpc_unpack(r, g,
-                                                    &get_instance_request__descriptor);
+              &get_instance_request__descriptor);
     if (req == NULL) {
         return ngx_http_durable_grpc_refused(r, g);
     }
@@ -345,7 +426,7 @@ ngx_http_durable_grpc_wait(ngx_http_request_t *r,
     ngx_http_durable_grpc_read_t  *rd;
 
     req = (GetInstanceRequest *) ngx_http_durable_grpc_unpack(r, g,
-                                                    &get_instance_request__descriptor);
+              &get_instance_request__descriptor);
     if (req == NULL) {
         return ngx_http_durable_grpc_refused(r, g);
     }
@@ -509,7 +590,7 @@ ngx_http_durable_grpc_query(ngx_http_request_t *r,
     ngx_http_durable_grpc_read_t  *rd;
 
     req = (QueryInstancesRequest *) ngx_http_durable_grpc_unpack(r, g,
-                                                    &query_instances_request__descriptor);
+              &query_instances_request__descriptor);
     if (req == NULL) {
         return ngx_http_durable_grpc_refused(r, g);
     }
@@ -595,6 +676,386 @@ ngx_http_durable_grpc_queried(ds_op_t *op)
     }
 
     (void) ngx_http_durable_grpc_pack(rd->request, rd->grpc, &res.base);
+}
+
+
+/* RestartInstance: the same name and input, under its id or a new one */
+
+ngx_int_t
+ngx_http_durable_grpc_restart(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    int                      new_id;
+    ngx_str_t                id;
+    RestartInstanceRequest  *req;
+
+    req = (RestartInstanceRequest *) ngx_http_durable_grpc_unpack(r, g,
+              &restart_instance_request__descriptor);
+    if (req == NULL) {
+        return ngx_http_durable_grpc_refused(r, g);
+    }
+
+    if (dg_restart_in(&g->dc, req, &g->op, &new_id) != DG_OK) {
+        return ngx_http_durable_grpc_codec_status(r, g);
+    }
+
+    if (new_id) {
+        if (ngx_http_durable_new_id(r, &id) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        g->op.in.start.id = ngx_http_durable_ds_str(&id);
+    }
+
+    g->op.hub = ngx_http_durable_ds_str(&g->base.hub);
+
+    return ngx_http_durable_write(r, &g->base, &g->op,
+                                  ngx_http_durable_grpc_restart_done);
+}
+
+
+static ngx_int_t
+ngx_http_durable_grpc_restart_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+{
+    ds_op_t                  *op = w->op;
+    RestartInstanceResponse   res = RESTART_INSTANCE_RESPONSE__INIT;
+
+    if (w->rc != DS_OK) {
+        return ngx_http_durable_grpc_op_status(r,
+                   ngx_http_durable_grpc_ctx(ctx), op);
+    }
+
+    res.instanceid.data = (uint8_t *) op->in.start.id.data;
+    res.instanceid.len = op->in.start.id.len;
+
+    return ngx_http_durable_grpc_reply(r, &res.base);
+}
+
+
+/* GetEntity */
+
+ngx_int_t
+ngx_http_durable_grpc_entity_get(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    GetEntityRequest              *req;
+    ngx_http_durable_grpc_read_t  *rd;
+
+    req = (GetEntityRequest *) ngx_http_durable_grpc_unpack(r, g,
+              &get_entity_request__descriptor);
+    if (req == NULL) {
+        return ngx_http_durable_grpc_refused(r, g);
+    }
+
+    rd = ngx_http_durable_grpc_read_alloc(r, g);
+    if (rd == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (dg_entity_get_in(&g->dc, req, &rd->op, &rd->inputs) != DG_OK) {
+        return ngx_http_durable_grpc_codec_status(r, g);
+    }
+
+    rd->op.done = ngx_http_durable_grpc_entity_got;
+
+    return ngx_http_durable_grpc_read_answer(r, g, rd);
+}
+
+
+static void
+ngx_http_durable_grpc_entity_got(ds_op_t *op)
+{
+    ngx_http_durable_grpc_read_t  *rd = op->data;
+
+    GetEntityResponse  res = GET_ENTITY_RESPONSE__INIT;
+
+    if (op->rc == DS_OK) {
+        res.exists = 1;
+
+        rd->rc = dg_entity_out(&rd->grpc->dc, op->out.entity.entity,
+                               rd->inputs, &res.entity);
+        if (rd->rc != DG_OK) {
+            return;
+        }
+
+    } else if (op->rc != DS_NOTFOUND) {
+        return;
+    }
+
+    (void) ngx_http_durable_grpc_pack(rd->request, rd->grpc, &res.base);
+}
+
+
+/* QueryEntities: a page of entities with state */
+
+ngx_int_t
+ngx_http_durable_grpc_entity_query(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    QueryEntitiesRequest          *req;
+    ngx_http_durable_grpc_read_t  *rd;
+
+    req = (QueryEntitiesRequest *) ngx_http_durable_grpc_unpack(r, g,
+              &query_entities_request__descriptor);
+    if (req == NULL) {
+        return ngx_http_durable_grpc_refused(r, g);
+    }
+
+    rd = ngx_http_durable_grpc_read_alloc(r, g);
+    if (rd == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (dg_entity_query_in(&g->dc, req, &rd->op, &rd->inputs,
+                           &rd->key_prefix)
+        != DG_OK)
+    {
+        return ngx_http_durable_grpc_codec_status(r, g);
+    }
+
+    rd->size = rd->op.in.entity_list.top;
+    rd->entities = ngx_palloc(r->pool, rd->size * sizeof(EntityMetadata *));
+    if (rd->entities == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rd->op.done = ngx_http_durable_grpc_entities;
+    rd->op.in.entity_list.item = ngx_http_durable_grpc_entity_item;
+    rd->op.in.entity_list.item_data = rd;
+    rd->op.in.entity_list.token = rd->token;
+
+    return ngx_http_durable_grpc_read_answer(r, g, rd);
+}
+
+
+static int
+ngx_http_durable_grpc_entity_item(void *data, const ds_entity_t *entity)
+{
+    ngx_http_durable_grpc_read_t  *rd = data;
+
+    if (!dg_entity_match(rd->key_prefix, entity)) {
+        return 0;
+    }
+
+    if (rd->nstates == rd->size) {
+        return 1;
+    }
+
+    rd->rc = dg_entity_out(&rd->grpc->dc, entity, rd->inputs,
+                           &rd->entities[rd->nstates]);
+    if (rd->rc != DG_OK) {
+        return 1;
+    }
+
+    rd->nstates++;
+
+    return 0;
+}
+
+
+static void
+ngx_http_durable_grpc_entities(ds_op_t *op)
+{
+    ngx_http_durable_grpc_read_t  *rd = op->data;
+
+    StringValue            token = STRING_VALUE__INIT;
+    QueryEntitiesResponse  res = QUERY_ENTITIES_RESPONSE__INIT;
+
+    if (op->rc != DS_OK || rd->rc != DG_OK) {
+        return;
+    }
+
+    res.n_entities = rd->nstates;
+    res.entities = rd->entities;
+
+    if (op->out.list.token_len) {
+        token.value.data = (uint8_t *) rd->token;
+        token.value.len = op->out.list.token_len;
+        res.continuationtoken = &token;
+    }
+
+    (void) ngx_http_durable_grpc_pack(rd->request, rd->grpc, &res.base);
+}
+
+
+/* ListInstanceIds: the ids of a page of terminal instances */
+
+ngx_int_t
+ngx_http_durable_grpc_list_ids(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    ListInstanceIdsRequest        *req;
+    ngx_http_durable_grpc_read_t  *rd;
+
+    req = (ListInstanceIdsRequest *) ngx_http_durable_grpc_unpack(r, g,
+              &list_instance_ids_request__descriptor);
+    if (req == NULL) {
+        return ngx_http_durable_grpc_refused(r, g);
+    }
+
+    rd = ngx_http_durable_grpc_read_alloc(r, g);
+    if (rd == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (dg_list_ids_in(&g->dc, req, &rd->op, &rd->query, &rd->list_ids)
+        != DG_OK)
+    {
+        return ngx_http_durable_grpc_codec_status(r, g);
+    }
+
+    rd->size = rd->query.top;
+    rd->ids = ngx_palloc(r->pool, rd->size * sizeof(ProtobufCBinaryData));
+    if (rd->ids == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rd->op.done = ngx_http_durable_grpc_ids;
+    rd->op.in.list.item = ngx_http_durable_grpc_id_item;
+    rd->op.in.list.item_data = rd;
+    rd->op.in.list.token = rd->token;
+
+    return ngx_http_durable_grpc_read_answer(r, g, rd);
+}
+
+
+static int
+ngx_http_durable_grpc_id_item(void *data, ds_str_t id,
+    const ds_instance_t *inst)
+{
+    ngx_http_durable_grpc_read_t  *rd = data;
+
+    if (!dg_list_ids_match(&rd->list_ids, inst)) {
+        return 0;
+    }
+
+    if (rd->nstates == rd->size) {
+        return 1;
+    }
+
+    /* packed in done(), while the store still holds the id */
+    rd->ids[rd->nstates].data = (uint8_t *) id.data;
+    rd->ids[rd->nstates].len = id.len;
+    rd->nstates++;
+
+    return 0;
+}
+
+
+static void
+ngx_http_durable_grpc_ids(ds_op_t *op)
+{
+    ngx_http_durable_grpc_read_t  *rd = op->data;
+
+    StringValue              token = STRING_VALUE__INIT;
+    ListInstanceIdsResponse  res = LIST_INSTANCE_IDS_RESPONSE__INIT;
+
+    if (op->rc != DS_OK) {
+        return;
+    }
+
+    res.n_instanceids = rd->nstates;
+    res.instanceids = rd->ids;
+
+    if (op->out.list.token_len) {
+        token.value.data = (uint8_t *) rd->token;
+        token.value.len = op->out.list.token_len;
+        res.lastinstancekey = &token;
+    }
+
+    (void) ngx_http_durable_grpc_pack(rd->request, rd->grpc, &res.base);
+}
+
+
+/*
+ * StreamInstanceHistory: the history as one chunk, the only message of
+ * the stream.
+ */
+
+ngx_int_t
+ngx_http_durable_grpc_history(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    ds_name_fault_t                f;
+    StreamInstanceHistoryRequest  *req;
+    ngx_http_durable_grpc_read_t  *rd;
+
+    req = (StreamInstanceHistoryRequest *) ngx_http_durable_grpc_unpack(r, g,
+              &stream_instance_history_request__descriptor);
+    if (req == NULL) {
+        return ngx_http_durable_grpc_refused(r, g);
+    }
+
+    rd = ngx_http_durable_grpc_read_alloc(r, g);
+    if (rd == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rd->op.type = DS_OP_STATUS;
+    rd->op.in.control.id.data = (const char *) req->instanceid.data;
+    rd->op.in.control.id.len = req->instanceid.len;
+
+    if (ds_name_instance_id(rd->op.in.control.id, &f) != DS_OK) {
+        return ngx_http_durable_grpc_status(r, DG_INVALID_ARGUMENT,
+                   "'instanceId' is not a valid instance id.");
+    }
+
+    rd->op.done = ngx_http_durable_grpc_history_got;
+
+    return ngx_http_durable_grpc_read_answer(r, g, rd);
+}
+
+
+static void
+ngx_http_durable_grpc_history_got(ds_op_t *op)
+{
+    ngx_http_durable_grpc_read_t  *rd = op->data;
+
+    int           rc;
+    dg_events_t   ev;
+    HistoryChunk  chunk = HISTORY_CHUNK__INIT;
+
+    if (op->rc != DS_OK) {
+        return;
+    }
+
+    dg_events_init(&ev, &rd->grpc->dc);
+
+    rc = ds_op_history(op, dg_events_add, &ev);
+    if ((rc != DS_OK && rc != DS_NOTFOUND) || ev.rc != DG_OK) {
+        rd->rc = ev.rc != DG_OK ? ev.rc : DG_INTERNAL;
+        return;
+    }
+
+    chunk.n_events = ev.n;
+    chunk.events = ev.events;
+
+    (void) ngx_http_durable_grpc_pack(rd->request, rd->grpc, &chunk.base);
+}
+
+
+/* a read made and answered: its message, or what went wrong */
+
+static ngx_int_t
+ngx_http_durable_grpc_read_answer(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, ngx_http_durable_grpc_read_t *rd)
+{
+    rd->op.hub = ngx_http_durable_ds_str(&g->base.hub);
+
+    (void) ngx_http_durable_read(&g->base, &rd->op);
+
+    if (rd->op.rc != DS_OK
+        && !(rd->op.rc == DS_NOTFOUND && rd->op.type == DS_OP_ENTITY_GET))
+    {
+        return ngx_http_durable_grpc_op_status(r, g, &rd->op);
+    }
+
+    if (rd->rc != DG_OK) {
+        return ngx_http_durable_grpc_codec_status(r, g);
+    }
+
+    return ngx_http_durable_grpc_reply_frame(r, g);
 }
 
 

@@ -84,6 +84,8 @@ struct ngx_http_durable_grpc_stream_s {
     ngx_msec_t                       ping;      /* interval */
     ngx_msec_t                       quiet_since;   /* the last message */
     size_t                           sent;
+    unsigned                         claiming:1;    /* in the writer */
+    unsigned                         closed:1;      /* the request ended */
 };
 
 
@@ -365,6 +367,7 @@ ngx_http_durable_grpc_claim(ngx_http_request_t *r,
     }
 
     ws[n - 1]->done = ngx_http_durable_grpc_claimed;
+    st->claiming = 1;
 
     rc = NGX_DONE;
     last = n - 1;
@@ -452,6 +455,18 @@ ngx_http_durable_grpc_claimed(ngx_http_request_t *r,
 
     g = ngx_http_durable_grpc_ctx(ctx);
     st = g->data;
+
+    st->claiming = 0;
+
+    if (st->closed) {
+        /* the client went away meanwhile: what was taken is leased */
+
+        for (k = 0; k < NGX_HTTP_DURABLE_GRPC_KINDS; k++) {
+            dg_arena_free(&st->claims[k].arena);
+        }
+
+        return NGX_ERROR;
+    }
 
     more = 0;
     visible = INT64_MAX;
@@ -667,6 +682,12 @@ ngx_http_durable_grpc_stream_writer(ngx_http_request_t *r)
 }
 
 
+/*
+ * The request ends (the client cancelled, the connection closed). nginx
+ * runs cleanups before it waits for a claim in the writer's thread: that
+ * claim's arenas are freed when it is done.
+ */
+
 static void
 ngx_http_durable_grpc_stream_cleanup(void *data)
 {
@@ -674,7 +695,16 @@ ngx_http_durable_grpc_stream_cleanup(void *data)
 
     ngx_uint_t  k;
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->request->connection->log, 0,
+                   "durable grpc stream: closed, claiming:%ui",
+                   (ngx_uint_t) st->claiming);
+
     ngx_queue_remove(&st->queue);
+    st->closed = 1;
+
+    if (st->claiming) {
+        return;
+    }
 
     for (k = 0; k < NGX_HTTP_DURABLE_GRPC_KINDS; k++) {
         dg_arena_free(&st->claims[k].arena);
@@ -752,8 +782,9 @@ ngx_http_durable_grpc_release(const uint8_t *lease)
 
 
 /*
- * CompleteOrchestratorTask, CompleteActivityTask, and the three
- * Abandon*: the completion token says which item and lease.
+ * CompleteOrchestratorTask, CompleteActivityTask, CompleteEntityTask,
+ * and the three Abandon*: the completion token says which item and
+ * lease.
  */
 
 ngx_int_t
@@ -783,11 +814,18 @@ ngx_http_durable_grpc_work(ngx_http_request_t *r,
                                              (OrchestratorResponse *) m, op);
             }
 
-        } else {
+        } else if (name[8] == 'A') {
             m = ngx_http_durable_grpc_unpack(r, g,
                                              &activity_response__descriptor);
             if (m) {
                 rc = dg_activity_done_in(&g->dc, (ActivityResponse *) m, op);
+            }
+
+        } else {
+            m = ngx_http_durable_grpc_unpack(r, g,
+                                             &entity_batch_result__descriptor);
+            if (m) {
+                rc = dg_entity_done_in(&g->dc, (EntityBatchResult *) m, op);
             }
         }
 

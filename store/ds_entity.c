@@ -8,35 +8,75 @@
  * the ready index (kind 'e'); a claim leases it with all its queued
  * operations, so one batch at a time runs per entity, in order.
  *
- * Record (version 2):
+ * Record (version 3):
  *
  *   version(1) flags(1) reserved(2) last_op(8) ready_at(8)
  *   lease_expires(8) lease_upto(8) op_seq(8) lease(16) done_lease(16)
- *   done_digest(8) state_len(4) state
+ *   done_digest(8) state_len(4) owner_len(4) cs_len(4) state owner cs
  *
- * Version 1 is the same without done_digest; it is still read (the
- * digest of the last completion then is 0: not known).
+ * Version 2 is the same without owner and cs, and is what an unlocked
+ * entity is written as; version 1 also without done_digest. Both are
+ * still read (no lock; the digest of the last completion then is 0: not
+ * known).
  *
  * flags: 1 = has state (state_len 0 then means JSON null). A record
  * without state stays after a delete, so that a retried completion is
  * answered from done_lease; get and list do not see it.
+ *
+ * The queue holds operations (signals, calls), lock requests and unlock
+ * requests, told apart by their first member ("operation", "lock",
+ * "unlock"). What a claim hands out is the entity's runnable operations
+ * (ds_entity_select): unlocked, those at the front up to the first lock
+ * or unlock request; locked, those its holder sent, up to the holder's
+ * unlock, others waiting. Lock and unlock requests are applied by the
+ * store itself when they come to the front (ds_entity_settle).
  */
 
 
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "ds_key.h"
+#include "ds_jspan.h"
 
 
-#define DS_ENTITY_VERSION   2
-#define DS_ENTITY_HEADER    88
+#define DS_ENTITY_VERSION   3
+#define DS_ENTITY_HEADER    96
+#define DS_ENTITY_V2        2
+#define DS_ENTITY_HEADER_V2 88
 #define DS_ENTITY_V1        1
 #define DS_ENTITY_HEADER_V1 80
 #define DS_ENTITY_STATE     0x01
 #define DS_ENTITY_STACK     1024
 #define DS_ETOKEN_VERSION   2
 #define DS_ETOKEN_RAW_MAX   (1 + DS_ID_MAX)
+
+/* what a queued message is, by its first member */
+#define DS_EMSG_OP          0
+#define DS_EMSG_LOCK        1
+#define DS_EMSG_UNLOCK      2
+
+
+/* a walk over the queue for what is runnable */
+typedef struct {
+    ds_str_t            owner;          /* the lock holder; len 0: none */
+    size_t              n;
+    uint64_t            last;
+    ds_event_cb         cb;
+    void               *data;
+} ds_esel_t;
+
+
+/* the first lock or unlock request to apply */
+typedef struct {
+    int                 kind;
+    int                 holder;         /* sent by the lock holder */
+    uint64_t            seq;
+    ds_buf_t            text;
+    ds_str_t            owner;
+} ds_efront_t;
 
 
 static int ds_entity_item_key(const unsigned char *item, size_t len,
@@ -57,6 +97,31 @@ static int ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
     const ds_erec_t *rec, int64_t old_ready_at);
 static int ds_erec_decode(const void *data, size_t len, ds_erec_t *rec);
 static int ds_entity_split(ds_str_t eid, ds_str_t *name, ds_str_t *key);
+static int ds_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    ds_str_t msg, int64_t now, unsigned depth);
+static int ds_emsg_kind(ds_str_t msg);
+static int ds_emsg_from(ds_esel_t *sel, ds_str_t msg);
+static int ds_esel_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data);
+static int ds_entity_select(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    const ds_erec_t *rec, uint64_t upto, ds_event_cb cb, void *data,
+    size_t *n, uint64_t *last);
+static int ds_efront_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data);
+static int ds_entity_settle(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    int64_t now, unsigned depth);
+static int ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j,
+    int64_t now, unsigned depth);
+static int ds_str_is(ds_str_t s, const char *z);
+static int ds_ebatch_cb(void *data, uint64_t seq, ds_str_t msg);
+static int ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
+    const ds_entity_result_t *res, int64_t now);
+static int ds_entity_actions_check(const ds_action_t *a, size_t n);
+static int ds_entity_actions(ds_txn_t *txn, ds_str_t hub,
+    const ds_action_t *a, size_t n, int64_t now);
+static int ds_entity_clean_one(ds_txn_t *txn, ds_str_t hub,
+    const unsigned char *id, size_t len, int remove_empty,
+    int release_orphaned, int64_t now, size_t *removed, size_t *released);
 static int ds_bytes_cmp(const unsigned char *a, size_t al,
     const unsigned char *b, size_t bl);
 
@@ -126,11 +191,8 @@ ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     ds_str_t operation, ds_str_t input, int64_t now)
 {
     int              rc;
-    int64_t          old_ready_at;
-    uint64_t         last, seq;
     ds_buf_t         b;
     ds_str_t         eid, msg;
-    ds_erec_t        rec;
     unsigned char    eb[DS_ID_MAX];
     ds_name_fault_t  f;
 
@@ -150,6 +212,50 @@ ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     if (rc != DS_OK) {
         return rc;
     }
+
+    dsi_buf_init(&b);
+    dsi_ev_open(&b);
+    dsi_ev_str(&b, "operation", operation);
+    dsi_ev_json(&b, "input", input);
+    dsi_ev_time(&b, "timestamp", now);
+
+    rc = dsi_ev_end(txn, &b, &msg);
+
+    if (rc == DS_OK) {
+        rc = dsi_entity_send(txn, hub, eid, msg, now);
+    }
+
+    dsi_buf_free(&b);
+
+    return rc;
+}
+
+
+/*
+ * Queues a message (an operation, a lock or an unlock request) for the
+ * entity eid ("@name@key", as dsi_entity_id() makes it), creating the
+ * entity; a lock or unlock request is applied at once when it is at the
+ * front. msg must not point into the map.
+ */
+
+int
+dsi_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,
+    int64_t now)
+{
+    return ds_entity_send(txn, hub, eid, msg, now, 0);
+}
+
+
+/* depth: how many entities of a lock set passed the request on */
+
+static int
+ds_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,
+    int64_t now, unsigned depth)
+{
+    int        rc;
+    int64_t    old_ready_at;
+    uint64_t   last, seq;
+    ds_erec_t  rec;
 
     rc = ds_erec_get(txn, hub, eid, &rec);
 
@@ -181,20 +287,404 @@ ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
 
     dsi_lease_ready(rec.lease, rec.lease_expires, &rec.ready_at, now);
 
+    rc = ds_erec_put(txn, hub, eid, &rec, old_ready_at);
+
+    if (rc == DS_OK) {
+        rc = dsi_seq_put(txn, DS_DB_ENTITY_OPS, hub, eid, seq, msg);
+    }
+
+    /* an operation changes no lock: only requests need settling */
+
+    if (rc == DS_OK && ds_emsg_kind(msg) != DS_EMSG_OP) {
+        rc = ds_entity_settle(txn, hub, eid, now, depth);
+    }
+
+    return rc;
+}
+
+
+/* "@Name@key" from a client into the canonical id in buf (DS_ID_MAX) */
+
+int
+dsi_entity_canon(ds_str_t id, unsigned char *buf, ds_str_t *eid)
+{
+    ds_str_t         name, key;
+    ds_name_fault_t  f;
+
+    if (ds_entity_split(id, &name, &key) != DS_OK
+        || ds_name_entity(name, key, &f) != DS_OK)
+    {
+        return DS_INVALID;
+    }
+
+    return dsi_entity_id(name, key, buf, eid);
+}
+
+
+static int
+ds_emsg_kind(ds_str_t msg)
+{
+    if (msg.len > 8 && memcmp(msg.data, "{\"lock\":", 8) == 0) {
+        return DS_EMSG_LOCK;
+    }
+
+    if (msg.len > 10 && memcmp(msg.data, "{\"unlock\":", 10) == 0) {
+        return DS_EMSG_UNLOCK;
+    }
+
+    return DS_EMSG_OP;
+}
+
+
+/* a message's "parentInstanceId" equals the lock holder (sel->owner) */
+
+static int
+ds_emsg_from(ds_esel_t *sel, ds_str_t msg)
+{
+    int          same;
+    json_t      *j, *v;
+    const char  *p;
+
+    j = json_loadb(msg.data, msg.len, 0, NULL);
+    if (j == NULL) {
+        return 0;
+    }
+
+    v = json_object_get(j, "parentInstanceId");
+    p = json_string_value(v);
+
+    same = p != NULL && json_string_length(v) == sel->owner.len
+           && memcmp(p, sel->owner.data, sel->owner.len) == 0;
+
+    json_decref(j);
+
+    return same;
+}
+
+
+/*
+ * The walk of ds_entity_select(): DSI_EACH_NEXT to go on, DS_OK at the
+ * end of what is runnable now, DS_ERROR when the callback failed.
+ */
+
+static int
+ds_esel_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
+{
+    int         kind, from;
+    ds_str_t    msg;
+    ds_esel_t  *sel;
+
+    sel = data;
+
+    msg.data = val->mv_data;
+    msg.len = val->mv_size;
+    kind = ds_emsg_kind(msg);
+
+    if (sel->owner.len == 0) {
+        if (kind != DS_EMSG_OP) {
+            return DS_OK;
+        }
+
+    } else {
+        from = ds_emsg_from(sel, msg);
+
+        if (!from) {
+            /* another's message waits for the unlock */
+            return DSI_EACH_NEXT;
+        }
+
+        if (kind != DS_EMSG_OP) {
+            return DS_OK;
+        }
+    }
+
+    sel->n++;
+    sel->last = seq;
+
+    if (sel->cb && sel->cb(sel->data, seq, msg) != 0) {
+        dsi_txn_set_error(txn, "stopped by the callback");
+        return DS_ERROR;
+    }
+
+    return DSI_EACH_NEXT;
+}
+
+
+/*
+ * The runnable operations with seq <= upto, in order, given to cb (may
+ * be NULL); *n and *last: how many and the last seq, 0 if none.
+ */
+
+static int
+ds_entity_select(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    const ds_erec_t *rec, uint64_t upto, ds_event_cb cb, void *data,
+    size_t *n, uint64_t *last)
+{
+    int        rc;
+    ds_esel_t  sel;
+
+    sel.owner = rec->owner;
+    sel.n = 0;
+    sel.last = 0;
+    sel.cb = cb;
+    sel.data = data;
+
+    rc = dsi_seq_each(txn, DS_DB_ENTITY_OPS, hub, eid, upto, ds_esel_one,
+                      &sel);
+
+    if (n) {
+        *n = sel.n;
+    }
+
+    if (last) {
+        *last = sel.last;
+    }
+
+    return rc;
+}
+
+
+
+
+/* the first request the entity must apply now, if any (DS_OK: stop) */
+
+static int
+ds_efront_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
+{
+    int           kind;
+    ds_str_t      msg;
+    ds_esel_t     sel;
+    ds_efront_t  *f;
+
+    (void) txn;
+
+    f = data;
+
+    msg.data = val->mv_data;
+    msg.len = val->mv_size;
+    kind = ds_emsg_kind(msg);
+
+    f->holder = 0;
+
+    if (f->owner.len) {
+        sel.owner = f->owner;
+        f->holder = ds_emsg_from(&sel, msg);
+
+        if (!f->holder) {
+            /* a stale unlock of another can go now */
+            if (kind != DS_EMSG_UNLOCK) {
+                return DSI_EACH_NEXT;
+            }
+
+        } else if (kind != DS_EMSG_UNLOCK) {
+            /* the holder's operations run first; a second lock waits */
+            return DS_OK;
+        }
+
+    } else if (kind == DS_EMSG_OP) {
+        return DS_OK;
+    }
+
+    f->kind = kind;
+    f->seq = seq;
+    dsi_buf_add(&f->text, msg.data, msg.len);
+
+    return DS_OK;
+}
+
+
+/*
+ * Applies the lock and unlock requests that have come to the front: a
+ * lock request locks the entity for its orchestration and goes on to
+ * the next entity of its set (or, from the last, EntityLockGranted to
+ * the orchestration); the holder's unlock unlocks it; an unlock by
+ * another is stale and dropped. Repeats while something changed.
+ */
+
+static int
+ds_entity_settle(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, int64_t now,
+    unsigned depth)
+{
+    int          rc, changed;
+    size_t       guard;
+    int64_t      old_ready_at;
+    uint64_t     last;
+    json_t      *j;
+    ds_erec_t    rec;
+    ds_efront_t  f;
+
+    if (depth > DS_LOCK_SET_MAX) {
+        return DS_OK;
+    }
+
+    dsi_buf_init(&f.text);
+    rc = DS_OK;
+
+    for (guard = 0; guard < 1000; guard++) {
+        rc = ds_erec_get(txn, hub, eid, &rec);
+
+        if (rc == DS_NOTFOUND) {
+            rc = DS_OK;
+            break;
+        }
+
+        if (rc != DS_OK) {
+            break;
+        }
+
+        dsi_buf_reset(&f.text);
+        f.kind = DS_EMSG_OP;
+        f.owner = rec.owner;
+
+        rc = dsi_seq_each(txn, DS_DB_ENTITY_OPS, hub, eid, UINT64_MAX,
+                          ds_efront_one, &f);
+
+        if (rc != DS_OK || f.kind == DS_EMSG_OP) {
+            break;
+        }
+
+        if (f.text.oom) {
+            dsi_txn_set_error(txn, "out of memory");
+            rc = DS_ERROR;
+            break;
+        }
+
+        j = json_loadb(f.text.data, f.text.len, 0, NULL);
+        if (j == NULL) {
+            dsi_txn_set_error(txn, "corrupt entity message");
+            rc = DS_ERROR;
+            break;
+        }
+
+        changed = 0;
+
+        if (f.kind == DS_EMSG_LOCK) {
+            rec.owner.data = json_string_value(json_object_get(j,
+                                                   "parentInstanceId"));
+            rec.owner.len = rec.owner.data ? strlen(rec.owner.data) : 0;
+            rec.cs.data = json_string_value(json_object_get(j, "lock"));
+            rec.cs.len = rec.cs.data ? strlen(rec.cs.data) : 0;
+            changed = rec.owner.len && rec.cs.len;
+
+        } else if (f.holder && ds_str_is(rec.cs, json_string_value(
+                                     json_object_get(j, "unlock"))))
+        {
+            /* the holder's unlock; any other is stale and only dropped */
+            rec.owner.len = 0;
+            rec.cs.len = 0;
+            changed = 1;
+        }
+
+        /* the record first: its strings point into the map or into j */
+
+        rc = dsi_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
+
+        if (rc == DS_OK && changed) {
+            old_ready_at = rec.ready_at;
+
+            if (last > f.seq) {
+                /* messages that waited may run now */
+                rec.ready_at = 0;
+                dsi_lease_ready(rec.lease, rec.lease_expires, &rec.ready_at,
+                                now);
+            }
+
+            rc = ds_erec_put(txn, hub, eid, &rec, old_ready_at);
+        }
+
+        if (rc == DS_OK) {
+            rc = dsi_seq_del_one(txn, DS_DB_ENTITY_OPS, hub, eid, f.seq);
+        }
+
+        if (rc == DS_OK && f.kind == DS_EMSG_LOCK && changed) {
+            rc = ds_entity_lock_next(txn, hub, j, now, depth);
+        }
+
+        json_decref(j);
+
+        if (rc != DS_OK) {
+            break;
+        }
+    }
+
+    dsi_buf_free(&f.text);
+
+    return rc;
+}
+
+
+/* a lock request granted here goes on, or the holder hears it has all */
+
+static int
+ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
+    unsigned depth)
+{
+    int             rc;
+    char           *text;
+    size_t          pos;
+    json_t         *set, *next;
+    ds_buf_t        b;
+    ds_str_t        id, eid, msg, parent;
+    unsigned char   eb[DS_ID_MAX];
+
+    set = json_object_get(j, "lockSet");
+    pos = (size_t) json_integer_value(json_object_get(j, "position")) + 1;
+
+    parent.data = json_string_value(json_object_get(j, "parentInstanceId"));
+    parent.len = strlen(parent.data);
+
+    if (pos < json_array_size(set)) {
+        id.data = json_string_value(json_array_get(set, pos));
+        id.len = id.data ? strlen(id.data) : 0;
+
+        if (dsi_entity_canon(id, eb, &eid) != DS_OK) {
+            /* checked when the orchestration sent it */
+            return DS_OK;
+        }
+
+        next = json_deep_copy(j);
+
+        if (next == NULL
+            || json_object_set_new(next, "position", json_integer(pos)) != 0)
+        {
+            json_decref(next);
+            dsi_txn_set_error(txn, "out of memory");
+            return DS_ERROR;
+        }
+
+        /* jansson keeps the members in order: "lock" stays first */
+
+        text = json_dumps(next, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(next);
+
+        if (text == NULL) {
+            dsi_txn_set_error(txn, "out of memory");
+            return DS_ERROR;
+        }
+
+        msg.data = text;
+        msg.len = strlen(text);
+
+        rc = ds_entity_send(txn, hub, eid, msg, now, depth + 1);
+        free(text);
+
+        return rc;
+    }
+
+    id.data = json_string_value(json_object_get(j, "lock"));
+    id.len = strlen(id.data);
+
     dsi_buf_init(&b);
-    dsi_ev_open(&b);
-    dsi_ev_str(&b, "operation", operation);
-    dsi_ev_json(&b, "input", input);
-    dsi_ev_time(&b, "timestamp", now);
+    dsi_ev_begin(&b, "EntityLockGranted", -1, now);
+    dsi_ev_str(&b, "CriticalSectionId", id);
 
     rc = dsi_ev_end(txn, &b, &msg);
 
     if (rc == DS_OK) {
-        rc = ds_erec_put(txn, hub, eid, &rec, old_ready_at);
-    }
-
-    if (rc == DS_OK) {
-        rc = dsi_seq_put(txn, DS_DB_ENTITY_OPS, hub, eid, seq, msg);
+        rc = dsi_inbox_deliver(txn, hub, parent,
+                               (uint64_t) json_integer_value(
+                                   json_object_get(j, "parentExecution")),
+                               msg, now, 0);
     }
 
     dsi_buf_free(&b);
@@ -203,18 +693,37 @@ ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
 }
 
 
+static int
+ds_str_is(ds_str_t s, const char *z)
+{
+    return z != NULL && strlen(z) == s.len && memcmp(s.data, z, s.len) == 0;
+}
+
+
 int
 ds_entity_read_ops(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     uint64_t upto, ds_event_cb cb, void *data)
 {
+    int            rc;
     ds_str_t       eid;
+    ds_erec_t      rec;
     unsigned char  eb[DS_ID_MAX];
 
     if (dsi_entity_id(name, key, eb, &eid) != DS_OK) {
         return DS_INVALID;
     }
 
-    return dsi_seq_read_upto(txn, DS_DB_ENTITY_OPS, hub, eid, upto, cb, data);
+    rc = ds_erec_get(txn, hub, eid, &rec);
+
+    if (rc == DS_NOTFOUND) {
+        return DS_OK;
+    }
+
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    return ds_entity_select(txn, hub, eid, &rec, upto, cb, data, NULL, NULL);
 }
 
 
@@ -223,17 +732,182 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
     int64_t now)
 {
+    return ds_work_complete_entity_results(txn, hub, name, key, lease,
+                                           delete_state, state, NULL, 0,
+                                           NULL, 0, now);
+}
+
+
+/*
+ * What an entity's operations may do besides answering: signal entities
+ * and start orchestrations (DS_ACT_SIGNAL_ENTITY, DS_ACT_START_SUB with
+ * an instance id; no parent).
+ */
+
+static int
+ds_entity_actions_check(const ds_action_t *a, size_t n)
+{
+    size_t           i;
+    ds_name_fault_t  f;
+
+    if (n && a == NULL) {
+        return DS_INVALID;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ds_name_check(a[i].name, DS_NAME_MAX, &f) != DS_OK) {
+            return DS_INVALID;
+        }
+
+        switch (a[i].type) {
+
+        case DS_ACT_SIGNAL_ENTITY:
+            if (ds_name_entity(a[i].entity_name, a[i].entity_key, &f)
+                != DS_OK)
+            {
+                return DS_INVALID;
+            }
+
+            break;
+
+        case DS_ACT_START_SUB:
+            if (ds_name_instance_id(a[i].instance_id, &f) != DS_OK
+                || a[i].version.len > DS_NAME_MAX
+                || ds_tags_check(a[i].tags) != DS_OK)
+            {
+                return DS_INVALID;
+            }
+
+            break;
+
+        default:
+            return DS_INVALID;
+        }
+    }
+
+    return DS_OK;
+}
+
+
+static int
+ds_entity_actions(ds_txn_t *txn, ds_str_t hub, const ds_action_t *a,
+    size_t n, int64_t now)
+{
+    int            rc;
+    size_t         i;
+    dsi_start_t    s;
+    ds_instance_t  inst;
+
+    for (i = 0; i < n; i++) {
+        if (a[i].type == DS_ACT_SIGNAL_ENTITY) {
+            rc = ds_entity_signal(txn, hub, a[i].entity_name,
+                                  a[i].entity_key, a[i].name, a[i].input,
+                                  now);
+
+        } else {
+            memset(&s, 0, sizeof(dsi_start_t));
+            s.name = a[i].name;
+            s.input = a[i].input;
+            s.version = a[i].version;
+            s.tags = a[i].tags;
+            s.parent_task = -1;
+
+            /* an active namesake stays: the start is dropped */
+            rc = dsi_start(txn, hub, a[i].instance_id, &s, now, &inst);
+
+            if (rc == DS_CONFLICT) {
+                rc = DS_OK;
+            }
+        }
+
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    return DS_OK;
+}
+
+
+typedef struct {
+    ds_buf_t            text;           /* the calls' messages */
+    size_t             *lens;           /* 0: not a call */
+    uint64_t           *seqs;
+    size_t              n;
+    size_t              size;
+    int                 oom;
+} ds_ebatch_t;
+
+
+static int
+ds_ebatch_cb(void *data, uint64_t seq, ds_str_t msg)
+{
+    void         *p;
+    ds_str_t      parent;
+    ds_ebatch_t  *bt;
+
+    bt = data;
+
+    if (bt->n == bt->size) {
+        bt->size = bt->size ? 2 * bt->size : 16;
+
+        p = realloc(bt->lens, bt->size * sizeof(size_t));
+        if (p == NULL) {
+            bt->oom = 1;
+            return 1;
+        }
+
+        bt->lens = p;
+
+        p = realloc(bt->seqs, bt->size * sizeof(uint64_t));
+        if (p == NULL) {
+            bt->oom = 1;
+            return 1;
+        }
+
+        bt->seqs = p;
+    }
+
+    /* only a call is answered: it has a requestId and a parent */
+
+    bt->lens[bt->n] = 0;
+
+    if (ds_jspan_member((const unsigned char *) msg.data, msg.len,
+                        "parentInstanceId", &parent))
+    {
+        dsi_buf_add(&bt->text, msg.data, msg.len);
+        bt->lens[bt->n] = msg.len;
+    }
+
+    bt->seqs[bt->n++] = seq;
+
+    return bt->text.oom;
+}
+
+
+int
+ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
+    ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
+    const ds_entity_result_t *results, size_t nresults,
+    const ds_action_t *actions, size_t nactions, int64_t now)
+{
     int             rc, replay;
+    char            ob[DS_ID_MAX], cb[DS_NAME_MAX];
+    size_t          i, off;
     int64_t         old_ready_at;
     uint64_t        last, digest;
-    ds_str_t        eid;
+    ds_str_t        eid, msg;
     ds_erec_t       rec;
+    ds_ebatch_t     bt;
     dsi_digest_t    d;
     dsi_work_rec_t  r;
 
     memset(&r, 0, sizeof(dsi_work_rec_t));
 
-    if (ds_entity_key_of(hub, name, key, 0, &r) != DS_OK) {
+    if (ds_entity_key_of(hub, name, key, 0, &r) != DS_OK
+        || (nresults && results == NULL)
+        || ds_entity_actions_check(actions, nactions) != DS_OK)
+    {
         return DS_INVALID;
     }
 
@@ -242,6 +916,26 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
     if (!delete_state) {
         dsi_digest_str(&d, state);
+    }
+
+    /* a completion without results digests as it always did */
+
+    for (i = 0; i < nresults; i++) {
+        dsi_digest_int(&d, results[i].failed);
+        dsi_digest_str(&d, results[i].output);
+        dsi_digest_str(&d, results[i].reason);
+        dsi_digest_str(&d, results[i].details);
+    }
+
+    for (i = 0; i < nactions; i++) {
+        dsi_digest_int(&d, actions[i].type);
+        dsi_digest_str(&d, actions[i].name);
+        dsi_digest_str(&d, actions[i].entity_name);
+        dsi_digest_str(&d, actions[i].entity_key);
+        dsi_digest_str(&d, actions[i].instance_id);
+        dsi_digest_str(&d, actions[i].input);
+        dsi_digest_str(&d, actions[i].version);
+        dsi_digest_str(&d, actions[i].tags);
     }
 
     digest = dsi_digest_end(&d);
@@ -264,7 +958,37 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
         return rc;
     }
 
-    /* rec.state is replaced first: nothing of rec points into the map */
+    /* the lock is copied: nothing of rec may point into the map */
+
+    if (rec.owner.len > sizeof(ob) || rec.cs.len > sizeof(cb)) {
+        dsi_txn_set_error(txn, "corrupt entity record");
+        return DS_ERROR;
+    }
+
+    if (rec.owner.len) {
+        memcpy(ob, rec.owner.data, rec.owner.len);
+        memcpy(cb, rec.cs.data, rec.cs.len);
+    }
+
+    rec.owner.data = ob;
+    rec.cs.data = cb;
+
+    /* the operations the lease delivered, and the calls among them */
+
+    memset(&bt, 0, sizeof(ds_ebatch_t));
+    dsi_buf_init(&bt.text);
+
+    rc = ds_entity_select(txn, hub, eid, &rec, rec.lease_upto, ds_ebatch_cb,
+                          &bt, NULL, NULL);
+
+    if (rc != DS_OK || bt.oom) {
+        if (bt.oom) {
+            dsi_txn_set_error(txn, "out of memory");
+            rc = DS_ERROR;
+        }
+
+        goto done;
+    }
 
     rec.has_state = !delete_state;
 
@@ -278,14 +1002,16 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
     old_ready_at = rec.ready_at;
 
-    rc = dsi_seq_delete(txn, DS_DB_ENTITY_OPS, hub, eid, rec.lease_upto);
-    if (rc != DS_OK) {
-        return rc;
+    for (i = 0; rc == DS_OK && i < bt.n; i++) {
+        rc = dsi_seq_del_one(txn, DS_DB_ENTITY_OPS, hub, eid, bt.seqs[i]);
     }
 
-    rc = dsi_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
+    if (rc == DS_OK) {
+        rc = dsi_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
+    }
+
     if (rc != DS_OK) {
-        return rc;
+        goto done;
     }
 
     rec.last_op = now;
@@ -295,7 +1021,102 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     rec.lease_expires = 0;
     rec.ready_at = last ? dsi_ready_time(now) : 0;
 
-    return ds_erec_put(txn, hub, eid, &rec, old_ready_at);
+    rc = ds_erec_put(txn, hub, eid, &rec, old_ready_at);
+
+    /* the callers hear of their calls */
+
+    for (i = 0, off = 0; rc == DS_OK && i < bt.n; i++) {
+        if (bt.lens[i] == 0) {
+            continue;
+        }
+
+        msg.data = bt.text.data + off;
+        msg.len = bt.lens[i];
+        off += bt.lens[i];
+
+        rc = ds_entity_answer(txn, hub, msg, i < nresults ? &results[i]
+                                                          : NULL, now);
+    }
+
+    /* signals and starts; a signal to itself waits for the next batch */
+
+    if (rc == DS_OK && nactions) {
+        rc = ds_entity_actions(txn, hub, actions, nactions, now);
+    }
+
+    /* a lock or unlock request may be at the front now */
+
+    if (rc == DS_OK && last) {
+        rc = ds_entity_settle(txn, hub, eid, now, 0);
+    }
+
+done:
+
+    dsi_buf_free(&bt.text);
+    free(bt.lens);
+    free(bt.seqs);
+
+    return rc;
+}
+
+
+/* EntityOperationCompleted or EntityOperationFailed to the caller */
+
+static int
+ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
+    const ds_entity_result_t *res, int64_t now)
+{
+    int         rc;
+    json_t     *j;
+    ds_buf_t    b;
+    ds_str_t    rid, parent, msg, none;
+    uint64_t    execution;
+
+    j = json_loadb(call.data, call.len, 0, NULL);
+    if (j == NULL) {
+        dsi_txn_set_error(txn, "corrupt entity message");
+        return DS_ERROR;
+    }
+
+    rid.data = json_string_value(json_object_get(j, "requestId"));
+    parent.data = json_string_value(json_object_get(j, "parentInstanceId"));
+    execution = (uint64_t) json_integer_value(json_object_get(j,
+                                                  "parentExecution"));
+
+    if (rid.data == NULL || parent.data == NULL) {
+        json_decref(j);
+        return DS_OK;
+    }
+
+    rid.len = strlen(rid.data);
+    parent.len = strlen(parent.data);
+    none.data = NULL;
+    none.len = 0;
+
+    dsi_buf_init(&b);
+
+    if (res && res->failed) {
+        dsi_ev_begin(&b, "EntityOperationFailed", -1, now);
+        dsi_ev_str(&b, "RequestId", rid);
+        dsi_ev_json(&b, "Reason", res->reason);
+        dsi_ev_json(&b, "Details", res->details);
+
+    } else {
+        dsi_ev_begin(&b, "EntityOperationCompleted", -1, now);
+        dsi_ev_str(&b, "RequestId", rid);
+        dsi_ev_json(&b, "Output", res ? res->output : none);
+    }
+
+    rc = dsi_ev_end(txn, &b, &msg);
+
+    if (rc == DS_OK) {
+        rc = dsi_inbox_deliver(txn, hub, parent, execution, msg, now, 0);
+    }
+
+    dsi_buf_free(&b);
+    json_decref(j);
+
+    return rc;
 }
 
 
@@ -363,6 +1184,7 @@ ds_entity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
     int64_t at, dsi_verdict_e *verdict)
 {
     int       rc;
+    size_t    n;
     uint64_t  last;
 
     if (r->u.ent.ready_at != at) {
@@ -370,13 +1192,16 @@ ds_entity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
         return DS_OK;
     }
 
-    rc = dsi_seq_last(txn, DS_DB_ENTITY_OPS, hub, r->id, &last);
+    /* what is runnable: a locked entity waits for its holder */
+
+    rc = ds_entity_select(txn, hub, r->id, &r->u.ent, UINT64_MAX, NULL, NULL,
+                          &n, &last);
     if (rc != DS_OK) {
         return rc;
     }
 
     r->upto = last;
-    *verdict = last ? DSI_WORK_TAKE : DSI_WORK_IDLE;
+    *verdict = n ? DSI_WORK_TAKE : DSI_WORK_IDLE;
 
     return DS_OK;
 }
@@ -430,6 +1255,7 @@ ds_entity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     entity->key = key;
     entity->state = rec.state;
     entity->last_op = rec.last_op;
+    entity->locked_by = rec.owner;
 
     return DS_OK;
 }
@@ -573,6 +1399,7 @@ ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
         e.state = rec.state;
         e.last_op = rec.last_op;
+        e.locked_by = rec.owner;
 
         if (cb(data, &e) != 0) {
             mdb_cursor_close(cur);
@@ -667,16 +1494,22 @@ static int
 ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, const ds_erec_t *rec,
     int64_t old_ready_at)
 {
-    int             rc;
-    size_t          size;
+    int             rc, locked;
+    size_t          size, header;
     MDB_val         key, val;
     unsigned char  *buf, *p, stack[DS_ENTITY_STACK], kb[DS_KEY_BUF];
 
-    if ((uint64_t) rec->state.len > 0xffffffffu) {
+    if ((uint64_t) rec->state.len > 0xffffffffu
+        || rec->owner.len > DS_ID_MAX || rec->cs.len > DS_NAME_MAX)
+    {
         return DS_INVALID;
     }
 
-    size = DS_ENTITY_HEADER + rec->state.len;
+    /* version 2 for an unlocked entity: 8 bytes less */
+
+    locked = rec->owner.len != 0;
+    header = locked ? DS_ENTITY_HEADER : DS_ENTITY_HEADER_V2;
+    size = header + rec->state.len + rec->owner.len + rec->cs.len;
 
     if (size <= sizeof(stack)) {
         buf = stack;
@@ -690,7 +1523,7 @@ ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, const ds_erec_t *rec,
     }
 
     p = buf;
-    p[0] = DS_ENTITY_VERSION;
+    p[0] = locked ? DS_ENTITY_VERSION : DS_ENTITY_V2;
     p[1] = rec->has_state ? DS_ENTITY_STATE : 0;
     p[2] = 0;
     p[3] = 0;
@@ -704,8 +1537,25 @@ ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, const ds_erec_t *rec,
     dsi_put_u64(p + 76, rec->done_digest);
     dsi_put_u32(p + 84, (uint32_t) rec->state.len);
 
+    if (locked) {
+        dsi_put_u32(p + 88, (uint32_t) rec->owner.len);
+        dsi_put_u32(p + 92, (uint32_t) rec->cs.len);
+    }
+
+    p += header;
+
     if (rec->state.len) {
-        memcpy(p + DS_ENTITY_HEADER, rec->state.data, rec->state.len);
+        memcpy(p, rec->state.data, rec->state.len);
+        p += rec->state.len;
+    }
+
+    if (locked) {
+        memcpy(p, rec->owner.data, rec->owner.len);
+        p += rec->owner.len;
+
+        if (rec->cs.len) {
+            memcpy(p, rec->cs.data, rec->cs.len);
+        }
     }
 
     rc = dsi_ready_move(txn, hub, DS_READY_ENTITY, old_ready_at,
@@ -734,7 +1584,7 @@ ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, const ds_erec_t *rec,
 
 int
 dsi_entity_info(ds_str_t eid, const void *data, size_t len,
-    int64_t *ready_at)
+    int64_t *ready_at, int *locked)
 {
     ds_str_t   name, key;
     ds_erec_t  rec;
@@ -747,6 +1597,10 @@ dsi_entity_info(ds_str_t eid, const void *data, size_t len,
 
     *ready_at = rec.ready_at;
 
+    if (locked) {
+        *locked = rec.owner.len != 0;
+    }
+
     return DS_OK;
 }
 
@@ -754,7 +1608,7 @@ dsi_entity_info(ds_str_t eid, const void *data, size_t len,
 static int
 ds_erec_decode(const void *data, size_t len, ds_erec_t *rec)
 {
-    size_t                header;
+    size_t                header, n, owner, cs;
     const unsigned char  *p;
 
     p = data;
@@ -763,12 +1617,36 @@ ds_erec_decode(const void *data, size_t len, ds_erec_t *rec)
         return DS_ERROR;
     }
 
-    header = p[0] == DS_ENTITY_V1 ? DS_ENTITY_HEADER_V1 : DS_ENTITY_HEADER;
+    switch (p[0]) {
 
-    /* the state's length is the header's last 4 bytes in both versions */
+    case DS_ENTITY_VERSION:
+        header = DS_ENTITY_HEADER;
+        break;
 
-    if (len < header || (p[0] != DS_ENTITY_VERSION && p[0] != DS_ENTITY_V1)
-        || dsi_get_u32(p + header - 4) != len - header)
+    case DS_ENTITY_V2:
+        header = DS_ENTITY_HEADER_V2;
+        break;
+
+    case DS_ENTITY_V1:
+        header = DS_ENTITY_HEADER_V1;
+        break;
+
+    default:
+        return DS_ERROR;
+    }
+
+    if (len < header) {
+        return DS_ERROR;
+    }
+
+    /* the state's length ends the header of versions 1 and 2 */
+
+    n = dsi_get_u32(p + (p[0] == DS_ENTITY_V1 ? 76 : 84));
+    owner = (p[0] == DS_ENTITY_VERSION) ? dsi_get_u32(p + 88) : 0;
+    cs = (p[0] == DS_ENTITY_VERSION) ? dsi_get_u32(p + 92) : 0;
+
+    if (n > len - header || owner > len - header - n
+        || cs != len - header - n - owner)
     {
         return DS_ERROR;
     }
@@ -783,7 +1661,222 @@ ds_erec_decode(const void *data, size_t len, ds_erec_t *rec)
     memcpy(rec->done_lease, p + 60, DS_LEASE_LEN);
     rec->done_digest = p[0] == DS_ENTITY_V1 ? 0 : dsi_get_u64(p + 76);
     rec->state.data = (const char *) p + header;
-    rec->state.len = len - header;
+    rec->state.len = n;
+    rec->owner.data = rec->state.data + n;
+    rec->owner.len = owner;
+    rec->cs.data = rec->owner.data + owner;
+    rec->cs.len = cs;
 
     return DS_OK;
+}
+
+
+/*
+ * CleanEntityStorage: at most max entity records from the one after the
+ * token, in id order. A lock whose holder is gone or terminal is
+ * released (what waited may run, a waiting lock request is granted); an
+ * entity with no state, no queue, no lock and no live lease is removed.
+ * *token_len: 0 when the walk reached the last entity.
+ */
+
+int
+ds_entity_clean(ds_txn_t *txn, ds_str_t hub, ds_str_t token_in, size_t max,
+    int remove_empty, int release_orphaned, int64_t now, size_t *removed,
+    size_t *released, char *token, size_t *token_len)
+{
+    int             rc;
+    size_t          hlen, raw_len, i, n, *lens;
+    MDB_val         key, val;
+    MDB_cursor     *cur;
+    unsigned char  *ids, kb[DS_KEY_BUF], raw[DS_ETOKEN_RAW_MAX];
+
+    *removed = 0;
+    *released = 0;
+    *token_len = 0;
+
+    if (!dsi_key_hub_valid(hub) || max == 0) {
+        return DS_INVALID;
+    }
+
+    raw_len = 0;
+
+    if (token_in.len
+        && (dsi_b64url_decode(token_in, raw, DS_ETOKEN_RAW_MAX, &raw_len)
+            != DS_OK || raw_len < 2 || raw[0] != DS_ETOKEN_VERSION))
+    {
+        return DS_INVALID;
+    }
+
+    ids = malloc(max * DS_ID_MAX);
+    lens = malloc(max * sizeof(size_t));
+
+    if (ids == NULL || lens == NULL) {
+        free(ids);
+        free(lens);
+        dsi_txn_set_error(txn, "out of memory");
+        return DS_ERROR;
+    }
+
+    /* the ids first: the records change after */
+
+    hlen = dsi_key_hub(kb, hub);
+
+    if (raw_len) {
+        memcpy(kb + hlen, raw + 1, raw_len - 1);
+        key.mv_size = hlen + raw_len - 1;
+
+    } else {
+        kb[hlen] = '@';
+        key.mv_size = hlen + 1;
+    }
+
+    key.mv_data = kb;
+
+    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_ENTITIES), &cur);
+    if (rc != 0) {
+        free(ids);
+        free(lens);
+        return dsi_lmdb_rc(txn, rc);
+    }
+
+    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+
+    if (rc == 0 && raw_len && key.mv_size == hlen + raw_len - 1
+        && memcmp((unsigned char *) key.mv_data + hlen, raw + 1,
+                  raw_len - 1) == 0)
+    {
+        rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+
+    for (n = 0;
+         rc == 0 && key.mv_size > hlen && key.mv_size - hlen <= DS_ID_MAX
+         && memcmp(key.mv_data, kb, hlen) == 0
+         && ((unsigned char *) key.mv_data)[hlen] == '@';
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
+    {
+        if (n == max) {
+            /* more to do: resume after the last one examined */
+            raw[0] = DS_ETOKEN_VERSION;
+            memcpy(raw + 1, ids + (n - 1) * DS_ID_MAX, lens[n - 1]);
+            *token_len = dsi_b64url_encode(raw, lens[n - 1] + 1, token);
+            break;
+        }
+
+        lens[n] = key.mv_size - hlen;
+        memcpy(ids + n * DS_ID_MAX, (unsigned char *) key.mv_data + hlen,
+               lens[n]);
+        n++;
+    }
+
+    mdb_cursor_close(cur);
+
+    rc = (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : dsi_lmdb_rc(txn, rc);
+
+    for (i = 0; rc == DS_OK && i < n; i++) {
+        rc = ds_entity_clean_one(txn, hub, ids + i * DS_ID_MAX, lens[i],
+                                 remove_empty, release_orphaned, now,
+                                 removed, released);
+    }
+
+    free(ids);
+    free(lens);
+
+    if (rc != DS_OK) {
+        *token_len = 0;
+    }
+
+    return rc;
+}
+
+
+static int
+ds_entity_clean_one(ds_txn_t *txn, ds_str_t hub, const unsigned char *id,
+    size_t len, int remove_empty, int release_orphaned, int64_t now,
+    size_t *removed, size_t *released)
+{
+    int            rc;
+    int64_t        old_ready_at;
+    uint64_t       last;
+    MDB_val        key;
+    ds_str_t       eid;
+    ds_erec_t      rec;
+    ds_instance_t  inst;
+    unsigned char  kb[DS_KEY_BUF];
+
+    eid.data = (const char *) id;
+    eid.len = len;
+
+    rc = ds_erec_get(txn, hub, eid, &rec);
+    if (rc != DS_OK) {
+        return rc == DS_NOTFOUND ? DS_OK : rc;
+    }
+
+    rc = dsi_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (release_orphaned && rec.owner.len) {
+        rc = ds_instance_get(txn, hub, rec.owner, &inst);
+
+        if (rc == DS_NOTFOUND
+            || (rc == DS_OK && ds_status_is_terminal(inst.status)))
+        {
+            old_ready_at = rec.ready_at;
+            rec.owner.len = 0;
+            rec.cs.len = 0;
+
+            if (last) {
+                dsi_lease_ready(rec.lease, rec.lease_expires, &rec.ready_at,
+                                now);
+            }
+
+            rc = ds_erec_put(txn, hub, eid, &rec, old_ready_at);
+
+            if (rc == DS_OK && last) {
+                rc = ds_entity_settle(txn, hub, eid, now, 0);
+            }
+
+            if (rc != DS_OK) {
+                return rc;
+            }
+
+            (*released)++;
+
+            rc = ds_erec_get(txn, hub, eid, &rec);
+            if (rc != DS_OK) {
+                return rc;
+            }
+
+            rc = dsi_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
+        }
+
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    if (!remove_empty || rec.has_state || rec.owner.len || last
+        || (!dsi_lease_none(rec.lease) && rec.lease_expires > now))
+    {
+        return DS_OK;
+    }
+
+    if (rec.ready_at) {
+        rc = dsi_ready_del(txn, hub, DS_READY_ENTITY, rec.ready_at, id, len);
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    key.mv_data = kb;
+    key.mv_size = dsi_key_instance(kb, hub, eid);
+
+    rc = dsi_lmdb_rc(txn, dsi_del(txn, DS_DB_ENTITIES, &key, NULL));
+
+    if (rc == DS_OK) {
+        (*removed)++;
+    }
+
+    return rc;
 }

@@ -5,9 +5,9 @@
  *
  *   {"EventType":"<type>","Timestamp":"<now>","EventId":<id>,<members>}
  *
- * EventType comes first and every event has a Timestamp and an EventId. A ds_buf_t grows
- * as members are added; running out of memory is remembered and reported
- * once, by dsi_ev_end().
+ * EventType comes first and every event has a Timestamp and an EventId.
+ * A ds_buf_t grows as members are added; running out of memory is
+ * remembered and reported once, by dsi_ev_end().
  */
 
 

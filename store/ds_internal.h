@@ -45,6 +45,8 @@ enum {
 #define DS_CLAIM_TIMERS     1000
 /* longest chain of sub-orchestrations a rewind follows */
 #define DS_REWIND_DEPTH     8
+/* levels of sub-orchestrations a recursive terminate or purge follows */
+#define DS_TREE_DEPTH       16
 
 #define DS_MAX_DBS          16
 
@@ -240,6 +242,8 @@ typedef struct {
     uint8_t             done_lease[DS_LEASE_LEN];
     uint64_t            done_digest;    /* 0: not known */
     ds_str_t            state;
+    ds_str_t            owner;          /* the lock holder; len 0: none */
+    ds_str_t            cs;             /* its critical section */
 } ds_erec_t;
 
 /* one item of any kind as the engine sees it; the kind's get sets it up */
@@ -354,7 +358,10 @@ int dsi_timer_first(ds_txn_t *txn, ds_str_t hub, int64_t *due);
 int dsi_entity_id(ds_str_t name, ds_str_t key, unsigned char *buf,
     ds_str_t *eid);
 int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
-    int64_t *ready_at);
+    int64_t *ready_at, int *locked);
+int dsi_entity_canon(ds_str_t id, unsigned char *buf, ds_str_t *eid);
+int dsi_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,
+    int64_t now);
 
 
 /* ds_counts.c: counts of index entries, per hub */

@@ -50,7 +50,8 @@ static const struct {
     { "listing", 0 },                   /* DS_OP_LIST */
     { "listing", 0 },                   /* DS_OP_ENTITY_LIST */
     { "reading", 0 },                   /* DS_OP_STATS */
-    { "reading", 0 }                    /* DS_OP_HISTORY */
+    { "reading", 0 },                   /* DS_OP_HISTORY */
+    { "cleaning entities", 1 }          /* DS_OP_ENTITY_CLEAN */
 };
 
 
@@ -78,8 +79,11 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
         break;
 
     case DS_OP_TERMINATE:
-        rc = ds_op_terminate(txn, op->hub, op->in.control.id,
-                             op->in.control.data, now);
+        rc = op->in.control.recurse
+             ? ds_op_terminate_tree(txn, op->hub, op->in.control.id,
+                                    op->in.control.data, now)
+             : ds_op_terminate(txn, op->hub, op->in.control.id,
+                               op->in.control.data, now);
         break;
 
     case DS_OP_SUSPEND:
@@ -109,7 +113,17 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
 
     case DS_OP_PURGE:
         status = DS_RUNNING;
-        rc = ds_op_purge(txn, op->hub, op->in.control.id, &status);
+        op->out.control.purged = 0;
+
+        if (op->in.control.recurse) {
+            rc = ds_op_purge_tree(txn, op->hub, op->in.control.id, &status,
+                                  &op->out.control.purged);
+
+        } else {
+            rc = ds_op_purge(txn, op->hub, op->in.control.id, &status);
+            op->out.control.purged = (rc == DS_OK);
+        }
+
         op->out.control.status = status;
         break;
 
@@ -129,6 +143,17 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
         rc = ds_entity_signal(txn, op->hub, op->in.entity.name,
                               op->in.entity.key, op->in.entity.operation,
                               op->in.entity.input, now);
+        break;
+
+    case DS_OP_ENTITY_CLEAN:
+        rc = ds_entity_clean(txn, op->hub, op->in.entity_clean.token_in,
+                             op->in.entity_clean.max,
+                             op->in.entity_clean.remove_empty,
+                             op->in.entity_clean.release_orphaned, now,
+                             &op->out.entity_clean.removed,
+                             &op->out.entity_clean.released,
+                             op->in.entity_clean.token,
+                             &op->out.entity_clean.token_len);
         break;
 
     case DS_OP_WORK_CLAIM:
@@ -340,10 +365,14 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
                                          op->in.work.details, now);
 
     default:
-        return ds_work_complete_entity(txn, op->hub, op->in.work.id, key,
-                                       op->in.work.lease,
-                                       op->in.work.delete_state,
-                                       op->in.work.result, now);
+        return ds_work_complete_entity_results(txn, op->hub, op->in.work.id,
+                                               key, op->in.work.lease,
+                                               op->in.work.delete_state,
+                                               op->in.work.result,
+                                               op->in.work.results,
+                                               op->in.work.nresults,
+                                               op->in.work.actions,
+                                               op->in.work.nactions, now);
     }
 }
 

@@ -39,12 +39,29 @@ typedef struct {
 } ds_sched_id_t;
 
 
+/* how deep a carried-over event's JSON may nest */
+#define DS_CARRYOVER_DEPTH  64
+
+
 static int ds_actions_check(ds_str_t hub, ds_str_t id,
     const ds_action_t *a, size_t n);
 static int ds_action_check(ds_str_t id, const ds_action_t *a, int last,
     ds_action_fault_t *f);
 static int ds_child_check(ds_str_t id, const ds_action_t *a,
     ds_action_fault_t *f);
+static int ds_request_check(const ds_action_t *a, ds_action_fault_t *f);
+static int ds_carryover_check(const ds_action_t *a, ds_action_fault_t *f);
+static int ds_carryover(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_instance_t *inst, const ds_action_t *fin, uint64_t upto, int64_t now);
+static int ds_take_later(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data);
+static int ds_lock_check(const ds_action_t *a, ds_action_fault_t *f);
+static int ds_entity_message(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst, const ds_action_t *a, int64_t now,
+    ds_buf_t *b);
+static void ds_lock_set_json(ds_buf_t *b, const char *field,
+    const ds_action_t *a);
+static int ds_lock_set_escaped(ds_buf_t *set, ds_str_t s);
 static int ds_action_fail(ds_action_fault_t *f, ds_action_error_e error,
     ds_action_field_e field);
 static int ds_action_ids_check(const ds_action_t *a, size_t n,
@@ -74,7 +91,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_buf_t            b;
     ds_str_t            none, msg;
     ds_msgs_t           msgs;
-    ds_instance_t       inst;
+    ds_instance_t       inst, cur;
     dsi_work_rec_t      r;
     const ds_action_t  *fin;
 
@@ -195,12 +212,25 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         inst.output = none;
         inst.execution++;
 
+        if (fin->version.len) {
+            inst.version = fin->version;
+        }
+
         rc = ds_history_clear(txn, hub, id);
 
         if (rc == DS_OK) {
             dsi_ev_begin(&b, "ExecutionStarted", -1, now);
             dsi_ev_str(&b, "Name", inst.name);
             dsi_ev_json(&b, "Input", fin->input);
+
+            if (inst.version.len) {
+                dsi_ev_str(&b, "Version", inst.version);
+            }
+
+            if (inst.tags.len) {
+                dsi_ev_json(&b, "Tags", inst.tags);
+            }
+
             rc = dsi_ev_end(txn, &b, &msg);
         }
 
@@ -208,6 +238,10 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
             /* upto is >= 1 for a claimed item; be safe with others */
             rc = upto ? dsi_seq_put(txn, DS_DB_INBOX, hub, id, upto, msg)
                       : dsi_inbox_push(txn, hub, id, &inst, msg, now);
+        }
+
+        if (rc == DS_OK && fin->ncarryover) {
+            rc = ds_carryover(txn, hub, id, &inst, fin, upto, now);
         }
     }
 
@@ -227,6 +261,20 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         if (rc != DS_OK) {
             goto done;
         }
+    }
+
+    /*
+     * an entity may have answered through the stored record meanwhile
+     * (a lock granted at once): its inbox counter must not go back
+     */
+
+    rc = ds_instance_get(txn, hub, id, &cur);
+    if (rc != DS_OK) {
+        goto done;
+    }
+
+    if (cur.inbox_seq > inst.inbox_seq) {
+        inst.inbox_seq = cur.inbox_seq;
     }
 
     inst.updated = now;
@@ -260,7 +308,7 @@ done:
 static uint64_t
 ds_complete_digest(const ds_action_t *a, size_t n)
 {
-    size_t        i;
+    size_t        i, k;
     dsi_digest_t  d;
 
     dsi_digest_init(&d, DS_WORK_ORCHESTRATION);
@@ -279,6 +327,15 @@ ds_complete_digest(const ds_action_t *a, size_t n)
         dsi_digest_int(&d, a[i].fire_at);
         dsi_digest_str(&d, a[i].version);
         dsi_digest_str(&d, a[i].tags);
+        dsi_digest_str(&d, a[i].request_id);
+
+        for (k = 0; a[i].lock_set && k < a[i].nlock; k++) {
+            dsi_digest_str(&d, a[i].lock_set[k]);
+        }
+
+        for (k = 0; a[i].carryover && k < a[i].ncarryover; k++) {
+            dsi_digest_str(&d, a[i].carryover[k]);
+        }
     }
 
     return dsi_digest_end(&d);
@@ -402,7 +459,30 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
                                   ? DS_FIELD_ENTITY_KEY : DS_FIELD_ENTITY);
         }
 
-        return DS_OK;
+        return a->request_id.len ? ds_request_check(a, f) : DS_OK;
+
+    case DS_ACT_CALL_ENTITY:
+        if (ds_name_check(a->name, DS_NAME_MAX, &f->name) != DS_OK) {
+            return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
+        }
+
+        /* fall through */
+
+    case DS_ACT_UNLOCK_ENTITY:
+        if (ds_name_entity(a->entity_name, a->entity_key, &f->name)
+            != DS_OK)
+        {
+            return ds_action_fail(f, DS_ACTION_NAME,
+                                  f->name.part == DS_NAME_PART_NAME
+                                  ? DS_FIELD_ENTITY_NAME
+                                  : f->name.part == DS_NAME_PART_KEY
+                                  ? DS_FIELD_ENTITY_KEY : DS_FIELD_ENTITY);
+        }
+
+        return ds_request_check(a, f);
+
+    case DS_ACT_LOCK_ENTITIES:
+        return ds_lock_check(a, f);
 
     case DS_ACT_SET_CUSTOM_STATUS:
         return DS_OK;
@@ -414,11 +494,156 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
             return ds_action_fail(f, DS_ACTION_NOT_LAST, DS_FIELD_ID);
         }
 
+        if (a->type == DS_ACT_CONTINUE_AS_NEW) {
+            return ds_carryover_check(a, f);
+        }
+
         return DS_OK;
 
     default:
         return ds_action_fail(f, DS_ACTION_TYPE, DS_FIELD_ID);
     }
+}
+
+
+/* a new version, and carried-over events: JSON objects */
+
+static int
+ds_carryover_check(const ds_action_t *a, ds_action_fault_t *f)
+{
+    size_t           i;
+    ds_json_error_t  err;
+
+    if (a->version.len > DS_NAME_MAX
+        || (a->ncarryover && a->carryover == NULL))
+    {
+        return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
+    }
+
+    for (i = 0; i < a->ncarryover; i++) {
+        if (a->carryover[i].len == 0 || a->carryover[i].data[0] != '{'
+            || dsi_json_check(a->carryover[i].data, a->carryover[i].len,
+                              DS_CARRYOVER_DEPTH, &err) != 1)
+        {
+            return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
+        }
+    }
+
+    return DS_OK;
+}
+
+
+/*
+ * ContinueAsNew with events carried over: they follow the new
+ * ExecutionStarted, ahead of the messages that arrived meanwhile, which
+ * are taken out and queued again after them.
+ */
+
+static int
+ds_carryover(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
+    const ds_action_t *fin, uint64_t upto, int64_t now)
+{
+    int        rc;
+    size_t     i, off;
+    ds_str_t   msg;
+    ds_msgs_t  later;
+
+    memset(&later, 0, sizeof(ds_msgs_t));
+    later.txn = txn;
+    dsi_buf_init(&later.data);
+
+    rc = dsi_seq_each_from(txn, DS_DB_INBOX, hub, id, upto + 1, UINT64_MAX,
+                           ds_take_later, &later);
+
+    if (rc == DS_OK && later.oom) {
+        dsi_txn_set_error(txn, "out of memory");
+        rc = DS_ERROR;
+    }
+
+    for (i = 0; rc == DS_OK && i < fin->ncarryover; i++) {
+        rc = dsi_inbox_push(txn, hub, id, inst, fin->carryover[i], now);
+    }
+
+    for (i = 0, off = 0; rc == DS_OK && i < later.n; i++) {
+        msg.data = later.data.data + off;
+        msg.len = later.lens[i];
+        off += later.lens[i];
+
+        rc = dsi_inbox_push(txn, hub, id, inst, msg, now);
+    }
+
+    dsi_buf_free(&later.data);
+    free(later.lens);
+
+    return rc;
+}
+
+
+/* copies a message that came after the episode's, and deletes it */
+
+static int
+ds_take_later(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
+{
+    ds_str_t  msg;
+
+    (void) txn;
+
+    msg.data = val->mv_data;
+    msg.len = val->mv_size;
+
+    if (ds_msgs_cb(data, seq, msg) != 0) {
+        return DS_OK;
+    }
+
+    return DSI_EACH_DELETE;
+}
+
+
+/* a request or critical section id: a name, as the SDKs make GUIDs */
+
+static int
+ds_request_check(const ds_action_t *a, ds_action_fault_t *f)
+{
+    if (ds_name_check(a->request_id, DS_NAME_MAX, &f->name) != DS_OK) {
+        return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_REQUEST_ID);
+    }
+
+    return DS_OK;
+}
+
+
+/* a lock set: 1 to DS_LOCK_SET_MAX entity ids "@name@key", each once */
+
+static int
+ds_lock_check(const ds_action_t *a, ds_action_fault_t *f)
+{
+    size_t         i, k;
+    ds_str_t       eid, other;
+    unsigned char  eb[DS_ID_MAX], ob[DS_ID_MAX];
+
+    if (a->nlock == 0 || a->nlock > DS_LOCK_SET_MAX || a->lock_set == NULL)
+    {
+        return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
+    }
+
+    for (i = 0; i < a->nlock; i++) {
+        if (dsi_entity_canon(a->lock_set[i], eb, &eid) != DS_OK) {
+            return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
+        }
+
+        /* an entity twice would wait for its own lock */
+
+        for (k = 0; k < i; k++) {
+            if (dsi_entity_canon(a->lock_set[k], ob, &other) == DS_OK
+                && other.len == eid.len
+                && memcmp(other.data, eid.data, eid.len) == 0)
+            {
+                return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
+            }
+        }
+    }
+
+    return ds_request_check(a, f);
 }
 
 
@@ -699,10 +924,42 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
     case DS_ACT_SIGNAL_ENTITY:
         (void) dsi_entity_id(a->entity_name, a->entity_key, eb, &eid);
 
-        dsi_ev_begin(b, "EventSent", a->id, now);
-        dsi_ev_str(b, "InstanceId", eid);
-        dsi_ev_str(b, "Name", a->name);
+        if (a->request_id.len == 0) {
+            /* as the JSON worker protocol has always recorded it */
+            dsi_ev_begin(b, "EventSent", a->id, now);
+            dsi_ev_str(b, "InstanceId", eid);
+            dsi_ev_str(b, "Name", a->name);
+            dsi_ev_json(b, "Input", a->input);
+            break;
+        }
+
+        /* fall through */
+
+    case DS_ACT_CALL_ENTITY:
+        (void) dsi_entity_id(a->entity_name, a->entity_key, eb, &eid);
+
+        dsi_ev_begin(b, a->type == DS_ACT_CALL_ENTITY
+                        ? "EntityOperationCalled" : "EntityOperationSignaled",
+                     a->id, now);
+        dsi_ev_str(b, "RequestId", a->request_id);
+        dsi_ev_str(b, "Operation", a->name);
         dsi_ev_json(b, "Input", a->input);
+        dsi_ev_str(b, "TargetInstanceId", eid);
+        break;
+
+    case DS_ACT_LOCK_ENTITIES:
+        dsi_ev_begin(b, "EntityLockRequested", a->id, now);
+        dsi_ev_str(b, "CriticalSectionId", a->request_id);
+        ds_lock_set_json(b, "LockSet", a);
+        dsi_ev_int(b, "Position", 0);
+        break;
+
+    case DS_ACT_UNLOCK_ENTITY:
+        (void) dsi_entity_id(a->entity_name, a->entity_key, eb, &eid);
+
+        dsi_ev_begin(b, "EntityUnlockSent", a->id, now);
+        dsi_ev_str(b, "CriticalSectionId", a->request_id);
+        dsi_ev_str(b, "TargetInstanceId", eid);
         break;
 
     case DS_ACT_COMPLETE:
@@ -858,6 +1115,12 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                                   now);
             break;
 
+        case DS_ACT_CALL_ENTITY:
+        case DS_ACT_LOCK_ENTITIES:
+        case DS_ACT_UNLOCK_ENTITY:
+            rc = ds_entity_message(txn, hub, id, inst, &a[i], now, &b);
+            break;
+
         case DS_ACT_SET_CUSTOM_STATUS:
             inst->custom_status = a[i].input;
             break;
@@ -871,4 +1134,130 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     dsi_buf_free(&b);
 
     return rc;
+}
+
+
+/* "field":["@a@1","@b@2"], the lock set in canonical ids */
+
+static void
+ds_lock_set_json(ds_buf_t *b, const char *field, const ds_action_t *a)
+{
+    size_t         i;
+    ds_buf_t       set;
+    ds_str_t       eid, json;
+    unsigned char  eb[DS_ID_MAX];
+
+    dsi_buf_init(&set);
+    dsi_buf_add(&set, "[", 1);
+
+    for (i = 0; i < a->nlock; i++) {
+        (void) dsi_entity_canon(a->lock_set[i], eb, &eid);
+
+        if (i) {
+            dsi_buf_add(&set, ",", 1);
+        }
+
+        dsi_buf_add(&set, "\"", 1);
+
+        /* a key may hold a '"', which JSON escapes */
+        json.len = ds_json_escape_len(eid.data, eid.len);
+
+        if (json.len == eid.len) {
+            dsi_buf_add(&set, eid.data, eid.len);
+
+        } else {
+            b->oom |= ds_lock_set_escaped(&set, eid);
+        }
+
+        dsi_buf_add(&set, "\"", 1);
+    }
+
+    dsi_buf_add(&set, "]", 1);
+
+    b->oom |= set.oom;
+    json.data = set.data;
+    json.len = set.len;
+
+    dsi_ev_json(b, field, json);
+    dsi_buf_free(&set);
+}
+
+
+static int
+ds_lock_set_escaped(ds_buf_t *set, ds_str_t s)
+{
+    char  *p;
+
+    p = malloc(ds_json_escape_len(s.data, s.len) + 1);
+    if (p == NULL) {
+        return 1;
+    }
+
+    dsi_buf_add(set, p, ds_json_escape(s.data, s.len, p));
+    free(p);
+
+    return 0;
+}
+
+
+/*
+ * A call, lock or unlock request to an entity's queue, with this
+ * instance as the sender, so that answers and grants come back to it.
+ */
+
+static int
+ds_entity_message(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst, const ds_action_t *a, int64_t now,
+    ds_buf_t *b)
+{
+    int            rc;
+    ds_str_t       eid, msg;
+    unsigned char  eb[DS_ID_MAX];
+
+    if (a->type == DS_ACT_LOCK_ENTITIES) {
+        rc = dsi_entity_canon(a->lock_set[0], eb, &eid);
+
+    } else {
+        rc = dsi_entity_id(a->entity_name, a->entity_key, eb, &eid);
+    }
+
+    if (rc != DS_OK) {
+        return DS_INVALID;
+    }
+
+    dsi_ev_open(b);
+
+    switch (a->type) {
+
+    case DS_ACT_CALL_ENTITY:
+        dsi_ev_str(b, "operation", a->name);
+        dsi_ev_json(b, "input", a->input);
+        dsi_ev_time(b, "timestamp", now);
+        dsi_ev_str(b, "requestId", a->request_id);
+        break;
+
+    case DS_ACT_LOCK_ENTITIES:
+        dsi_ev_str(b, "lock", a->request_id);
+        ds_lock_set_json(b, "lockSet", a);
+        dsi_ev_int(b, "position", 0);
+        break;
+
+    default:
+        dsi_ev_str(b, "unlock", a->request_id);
+        break;
+    }
+
+    dsi_ev_str(b, "parentInstanceId", id);
+    dsi_ev_int(b, "parentExecution", (int64_t) inst->execution);
+
+    if (a->type != DS_ACT_CALL_ENTITY) {
+        dsi_ev_time(b, "timestamp", now);
+    }
+
+    rc = dsi_ev_end(txn, b, &msg);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    return dsi_entity_send(txn, hub, eid, msg, now);
 }

@@ -15,11 +15,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "ds_internal.h"
+
+
+/* the sub-orchestrations of an instance, NUL-separated */
+typedef struct {
+    ds_buf_t            ids;
+    size_t              n;
+} ds_children_t;
 
 
 static int ds_op_get_active(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst);
+static int ds_children_cb(void *data, uint64_t seq, ds_str_t event);
+static int ds_children(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_children_t *c);
+static int ds_child_of(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t child, ds_instance_t *inst);
+static int ds_terminate_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t reason, int64_t now, unsigned depth);
+static int ds_purge_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_status_e *status, size_t *purged, unsigned depth);
 static int ds_op_update(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst, int clear_inbox, ds_str_t event);
 
@@ -365,6 +383,217 @@ ds_op_update(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     free((void *) event.data);
+
+    return rc;
+}
+
+
+/*
+ * The sub-orchestrations an instance started and still parents: the
+ * InstanceIds of its SubOrchestrationInstanceCreated events whose record
+ * names it as parent. ids gets them NUL-separated, *n how many.
+ */
+
+static int
+ds_children_cb(void *data, uint64_t seq, ds_str_t event)
+{
+    static const char   type[] =
+        "{\"EventType\":\"SubOrchestrationInstanceCreated\"";
+
+    json_t         *j;
+    const char     *child;
+    ds_children_t  *c;
+
+    (void) seq;
+
+    c = data;
+
+    if (event.len < sizeof(type) - 1
+        || memcmp(event.data, type, sizeof(type) - 1) != 0)
+    {
+        return 0;
+    }
+
+    j = json_loadb(event.data, event.len, 0, NULL);
+    if (j == NULL) {
+        return 0;
+    }
+
+    child = json_string_value(json_object_get(j, "InstanceId"));
+
+    if (child != NULL) {
+        dsi_buf_add(&c->ids, child, strlen(child) + 1);
+        c->n++;
+    }
+
+    json_decref(j);
+
+    return c->ids.oom;
+}
+
+
+static int
+ds_children(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_children_t *c)
+{
+    int  rc;
+
+    dsi_buf_init(&c->ids);
+    c->n = 0;
+
+    rc = ds_history_read(txn, hub, id, ds_children_cb, c);
+
+    if (rc == DS_OK && c->ids.oom) {
+        dsi_txn_set_error(txn, "out of memory");
+        rc = DS_ERROR;
+    }
+
+    return rc;
+}
+
+
+/* the child, when it exists and id is still its parent */
+
+static int
+ds_child_of(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t child,
+    ds_instance_t *inst)
+{
+    int  rc;
+
+    rc = ds_instance_get(txn, hub, child, inst);
+
+    if (rc == DS_OK
+        && (inst->parent_id.len != id.len
+            || memcmp(inst->parent_id.data, id.data, id.len) != 0))
+    {
+        return DS_NOTFOUND;
+    }
+
+    return rc;
+}
+
+
+/*
+ * Terminates the instance, then the active sub-orchestrations it
+ * started, theirs, and so on, DS_TREE_DEPTH levels down. The answer is
+ * the instance's own.
+ */
+
+int
+ds_op_terminate_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t reason, int64_t now)
+{
+    return ds_terminate_tree(txn, hub, id, reason, now, 0);
+}
+
+
+static int
+ds_terminate_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t reason, int64_t now, unsigned depth)
+{
+    int             rc;
+    size_t          i, off;
+    ds_str_t        child;
+    ds_instance_t   inst;
+    ds_children_t   c;
+
+    /* the children first: the history is read before it grows */
+
+    rc = ds_children(txn, hub, id, &c);
+
+    if (rc == DS_OK) {
+        rc = ds_op_terminate(txn, hub, id, reason, now);
+    }
+
+    for (i = 0, off = 0; rc == DS_OK && i < c.n && depth < DS_TREE_DEPTH;
+         i++)
+    {
+        child.data = c.ids.data + off;
+        child.len = strlen(child.data);
+        off += child.len + 1;
+
+        if (ds_child_of(txn, hub, id, child, &inst) != DS_OK
+            || ds_status_is_terminal(inst.status))
+        {
+            continue;
+        }
+
+        rc = ds_terminate_tree(txn, hub, child, reason, now, depth + 1);
+
+        if (rc == DS_GONE || rc == DS_NOTFOUND) {
+            rc = DS_OK;
+        }
+    }
+
+    dsi_buf_free(&c.ids);
+
+    return rc;
+}
+
+
+/*
+ * Purges a terminal instance, then the terminal sub-orchestrations it
+ * started, theirs, and so on; active ones stay. *purged counts them all.
+ */
+
+int
+ds_op_purge_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_status_e *status, size_t *purged)
+{
+    *purged = 0;
+
+    return ds_purge_tree(txn, hub, id, status, purged, 0);
+}
+
+
+static int
+ds_purge_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e *status,
+    size_t *purged, unsigned depth)
+{
+    int             rc;
+    size_t          i, off;
+    ds_str_t        child;
+    ds_status_e     st;
+    ds_instance_t   inst;
+    ds_children_t   c;
+
+    rc = ds_instance_get(txn, hub, id, &inst);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    *status = inst.status;
+
+    if (!ds_status_is_terminal(inst.status)) {
+        return DS_PRECONDITION;
+    }
+
+    rc = ds_children(txn, hub, id, &c);
+
+    if (rc == DS_OK) {
+        rc = ds_op_purge(txn, hub, id, &st);
+    }
+
+    if (rc == DS_OK) {
+        (*purged)++;
+    }
+
+    for (i = 0, off = 0; rc == DS_OK && i < c.n && depth < DS_TREE_DEPTH;
+         i++)
+    {
+        child.data = c.ids.data + off;
+        child.len = strlen(child.data);
+        off += child.len + 1;
+
+        if (ds_child_of(txn, hub, id, child, &inst) != DS_OK
+            || !ds_status_is_terminal(inst.status))
+        {
+            continue;
+        }
+
+        rc = ds_purge_tree(txn, hub, child, &st, purged, depth + 1);
+    }
+
+    dsi_buf_free(&c.ids);
 
     return rc;
 }

@@ -17,8 +17,9 @@
  * and tags strings; version 3 also without done_digest. Both are still
  * read (the missing fields read as zero and empty). A record without any
  * of the three is written as version 4, 16 bytes shorter, which is what
- * every instance started over HTTP is; the others as version 5. Integers are big-endian; the bytes are
- * read with no alignment assumed. Older versions are not read.
+ * every instance started over HTTP is; the others as version 5. Integers
+ * are big-endian; the bytes are read with no alignment assumed. Older
+ * versions are not read.
  */
 
 

@@ -311,6 +311,19 @@ int ds_op_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t reason, int64_t now);
 int ds_op_purge(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_status_e *status);
+/*
+ * Recursive forms (gRPC's TerminateInstance and PurgeInstances with
+ * recursive): the instance, then the sub-orchestrations its history
+ * says it started and that still name it as parent, and theirs, 16
+ * levels down. Terminate answers as ds_op_terminate() for the instance
+ * and goes on to its active children only when it terminated it; purge
+ * answers as ds_op_purge(), leaves active children alone and counts in
+ * *purged every instance it deleted.
+ */
+int ds_op_terminate_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t reason, int64_t now);
+int ds_op_purge_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_status_e *status, size_t *purged);
 
 
 /* statuses */
@@ -421,7 +434,9 @@ int ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
  * ExecutionCompleted {OrchestrationStatus 1, Result} or {3, Result: the
  * reason, FailureDetails {Reason, Details}}), OrchestratorCompleted. A
  * ContinueAsNew clears the history instead and queues ExecutionStarted
- * {Name, Input} ahead of messages that arrived meanwhile.
+ * {Name, Input, Version, Tags} (version: the action's when it has one)
+ * and the events it carries over ahead of messages that arrived
+ * meanwhile.
  *
  * Answers of the completions:
  *   orchestration: DS_NOTFOUND (gone), DS_OK with *status = the status
@@ -557,7 +572,10 @@ typedef enum {
     DS_ACT_SET_CUSTOM_STATUS,
     DS_ACT_COMPLETE,
     DS_ACT_FAIL,
-    DS_ACT_CONTINUE_AS_NEW
+    DS_ACT_CONTINUE_AS_NEW,
+    DS_ACT_CALL_ENTITY,         /* an operation whose result comes back */
+    DS_ACT_LOCK_ENTITIES,       /* a critical section's lock request */
+    DS_ACT_UNLOCK_ENTITY        /* the end of it, one per entity */
 } ds_action_type_e;
 
 typedef struct {
@@ -576,6 +594,16 @@ typedef struct {
     ds_str_t            version;        /* sub-orchestration; len 0: none */
     ds_str_t            tags;           /* sub-orchestration: JSON object
                                            of strings; len 0: none */
+    ds_str_t            request_id;     /* call, signal: the requestId
+                                           (a signal without one is
+                                           recorded as EventSent); lock,
+                                           unlock: the critical section */
+    const ds_str_t     *lock_set;       /* lock: entity ids "@name@key" */
+    size_t              nlock;
+    const ds_str_t     *carryover;      /* continueAsNew: events for the
+                                           new execution, history-shaped
+                                           JSON objects */
+    size_t              ncarryover;
 } ds_action_t;
 
 /*
@@ -604,7 +632,8 @@ typedef enum {
     DS_FIELD_ENTITY_NAME,
     DS_FIELD_ENTITY_KEY,
     DS_FIELD_ENTITY,            /* name and key together */
-    DS_FIELD_VALUE              /* tags, version, lock set */
+    DS_FIELD_VALUE,             /* tags, version, lock set */
+    DS_FIELD_REQUEST_ID         /* request or critical section id */
 } ds_action_field_e;
 
 typedef struct {
@@ -615,6 +644,42 @@ typedef struct {
     unsigned            defaulted:1;
     ds_name_fault_t     name;
 } ds_action_fault_t;
+
+
+/*
+ * Entities as the Durable Task SDKs use them (ds_entity.c). An
+ * orchestration calls an entity (DS_ACT_CALL_ENTITY, name the operation):
+ * the call waits in the entity's queue like a signal, and when a
+ * completion runs it, the caller's inbox gets EntityOperationCompleted
+ * {RequestId, Output} or EntityOperationFailed {RequestId, Reason,
+ * Details} from the result of the same position (ds_entity_result_t; no
+ * result given: completed, output null). A critical section: the
+ * orchestration sends DS_ACT_LOCK_ENTITIES with its lock set (the SDKs
+ * sort it); the request goes to the first entity, and each entity, when
+ * the request reaches the front of its queue, is locked by the
+ * orchestration and passes the request on to the next one; the last
+ * tells the orchestration EntityLockGranted {CriticalSectionId}. A locked
+ * entity runs only the operations its holder sends, in order; the others
+ * wait. DS_ACT_UNLOCK_ENTITY (once per locked entity) unlocks it after
+ * the holder's operations sent before. Lock and unlock requests never
+ * reach a worker. History events of these actions: EntityOperationCalled
+ * {EventId, RequestId, Operation, Input, TargetInstanceId},
+ * EntityOperationSignaled (the same, for a signal with a request_id),
+ * EntityLockRequested {EventId, CriticalSectionId, LockSet, Position 0},
+ * EntityUnlockSent {EventId, CriticalSectionId, TargetInstanceId}. An
+ * entity operation as ds_entity_read_ops() hands it out:
+ * {"operation","input","timestamp"}, and for a call also "requestId",
+ * "parentInstanceId" and "parentExecution".
+ */
+
+#define DS_LOCK_SET_MAX     64
+
+typedef struct {
+    int                 failed;
+    ds_str_t            output;         /* JSON, len 0: null */
+    ds_str_t            reason;         /* failed: JSON */
+    ds_str_t            details;        /* failed: JSON */
+} ds_entity_result_t;
 
 
 /*
@@ -653,6 +718,18 @@ int ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
     int64_t now);
+/*
+ * The same with the results of the operations, in their order, and what
+ * they do: actions of type DS_ACT_SIGNAL_ENTITY (entity_name, entity_key,
+ * name the operation, input) and DS_ACT_START_SUB (instance_id, name,
+ * input, version, tags: an orchestration without parent; an active one
+ * of that id is left as it is). DS_INVALID for other actions or bad
+ * names, before anything is written.
+ */
+int ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub,
+    ds_str_t name, ds_str_t key, const uint8_t *lease, int delete_state,
+    ds_str_t state, const ds_entity_result_t *results, size_t nresults,
+    const ds_action_t *actions, size_t nactions, int64_t now);
 
 /*
  * id: instance id or entity name; key: entity key; task_id: activity.
@@ -699,6 +776,7 @@ typedef struct {
     ds_str_t            key;
     ds_str_t            state;          /* JSON text, len 0 = no state */
     int64_t             last_op;        /* µs */
+    ds_str_t            locked_by;      /* the lock holder; len 0: none */
 } ds_entity_t;
 
 typedef int (*ds_entity_cb)(void *data, const ds_entity_t *entity);
@@ -707,7 +785,17 @@ int ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, ds_str_t operation, ds_str_t input, int64_t now);
 int ds_entity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     ds_entity_t *entity);
-/* the queued operations with seq <= upto (ds_work_item_t.upto) */
+/*
+ * CleanEntityStorage over at most max entity records after the token (an
+ * entity list token, DS_TOKEN_MAX): with release_orphaned, a lock whose
+ * holder is gone or terminal is released; with remove_empty, an entity
+ * without state, queue, lock or live lease is removed. *token_len is 0
+ * when no entity is left to examine.
+ */
+int ds_entity_clean(ds_txn_t *txn, ds_str_t hub, ds_str_t token_in,
+    size_t max, int remove_empty, int release_orphaned, int64_t now,
+    size_t *removed, size_t *released, char *token, size_t *token_len);
+/* the runnable queued operations with seq <= upto (ds_work_item_t.upto) */
 int ds_entity_read_ops(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, uint64_t upto, ds_event_cb cb, void *data);
 int ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
@@ -788,17 +876,20 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * DS_OP_RAISE_EVENT  in.control: id, name (event), data (JSON). Queues the
  *                    event. DS_NOTFOUND, DS_GONE (terminal), DS_INVALID
  *                    (a bad name). Each retry queues the event again.
- * DS_OP_TERMINATE,   in.control: id, data (the reason, JSON).
- * DS_OP_SUSPEND,     DS_NOTFOUND, DS_GONE (terminal: a retried terminate
- * DS_OP_RESUME       gets it); suspending a suspended instance or
- *                    resuming one that is not suspended is DS_OK and
- *                    changes nothing, so those retries are safe.
+ * DS_OP_TERMINATE,   in.control: id, data (the reason, JSON), recurse
+ * DS_OP_SUSPEND,     (terminate: ds_op_terminate_tree()). DS_NOTFOUND,
+ * DS_OP_RESUME       DS_GONE (terminal: a retried terminate gets it);
+ *                    suspending a suspended instance or resuming one
+ *                    that is not suspended is DS_OK and changes nothing,
+ *                    so those retries are safe.
  * DS_OP_REWIND       in.control: id, data (reason). Rewinds a Failed
  *                    instance. DS_NOTFOUND; DS_PRECONDITION when it is
  *                    not Failed, with out.control.status its status.
- * DS_OP_PURGE        in.control: id. Deletes a terminal instance and all
- *                    that is kept of it. DS_NOTFOUND (also on a retry);
- *                    DS_PRECONDITION when active, out.control.status.
+ * DS_OP_PURGE        in.control: id, recurse (ds_op_purge_tree()).
+ *                    Deletes a terminal instance and all that is kept of
+ *                    it; out.control.purged: how many instances.
+ *                    DS_NOTFOUND (also on a retry); DS_PRECONDITION when
+ *                    active, out.control.status.
  * DS_OP_PURGE_BATCH  in.purge: query (created range, status mask), max.
  *                    Deletes at most max terminal instances that match;
  *                    out.purge.deleted, out.purge.more (matches may be
@@ -806,6 +897,12 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * DS_OP_ENTITY_SIGNAL in.entity: name, key, operation, input (JSON).
  *                    Queues an operation, creating the entity.
  *                    DS_INVALID: a bad entity id. Each retry queues again.
+ * DS_OP_ENTITY_CLEAN in.entity_clean: token_in, max, remove_empty,
+ *                    release_orphaned, token (DS_TOKEN_MAX bytes, the
+ *                    caller's): one batch of ds_entity_clean().
+ *                    out.entity_clean: removed, released, token_len (0:
+ *                    done). DS_INVALID: a bad token. A retry examines the
+ *                    same entities again and finds less to do.
  * DS_OP_WORK_CLAIM   in.claim: kind, lease_us, max, tokens (max *
  *                    DS_LEASE_LEN random bytes), filter (names=; may be
  *                    NULL), begin, item and item_data. Leases up to max
@@ -819,8 +916,11 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  *                    (DS_ERROR, nothing claimed).
  * DS_OP_WORK_COMPLETE in.work: kind, key (id, key, task), lease, and the
  *                    kind's result: actions (orchestration), failed,
- *                    result, reason, details (activity), delete_state and
- *                    result as the state (entity). Fenced by the lease:
+ *                    result, reason, details (activity), delete_state,
+ *                    result as the state, the operations' results
+ *                    (results, nresults) and what they sent (actions,
+ *                    nactions: signals, starts) (entity). Fenced by the
+ *                    lease:
  *                    DS_NOTFOUND (no item), DS_CONFLICT (not the current
  *                    lease), DS_GONE (terminal), DS_INVALID (actions);
  *                    an identical retry under the same lease gets the
@@ -883,6 +983,7 @@ typedef enum {
     DS_OP_ENTITY_LIST,
     DS_OP_STATS,
     DS_OP_HISTORY,
+    DS_OP_ENTITY_CLEAN,
     DS_OP_COUNT
 } ds_op_type_e;
 
@@ -928,6 +1029,7 @@ struct ds_op_s {
             ds_str_t            id;
             ds_str_t            name;   /* event name */
             ds_str_t            data;   /* event data, or the reason */
+            int                 recurse;    /* terminate, purge */
         } control;
 
         struct {
@@ -967,6 +1069,8 @@ struct ds_op_s {
             ds_str_t            result; /* activity result, entity state */
             ds_str_t            reason;
             ds_str_t            details;
+            const ds_entity_result_t  *results;     /* entity */
+            size_t              nresults;
         } work;
 
         struct {
@@ -996,6 +1100,14 @@ struct ds_op_s {
             ds_event_cb         item;
             void               *item_data;
         } history;
+
+        struct {
+            ds_str_t            token_in;
+            size_t              max;
+            int                 remove_empty;
+            int                 release_orphaned;
+            char               *token;  /* DS_TOKEN_MAX bytes */
+        } entity_clean;
     } in;
 
     union {
@@ -1005,6 +1117,7 @@ struct ds_op_s {
 
         struct {
             ds_status_e         status;
+            size_t              purged; /* purge: instances deleted */
         } control;
 
         struct {
@@ -1039,6 +1152,12 @@ struct ds_op_s {
             uint64_t            execution;
             ds_status_e         status;
         } history;
+
+        struct {
+            size_t              removed;
+            size_t              released;
+            size_t              token_len;
+        } entity_clean;
     } out;
 };
 

@@ -86,17 +86,23 @@ runtime_prefix() {
     printf '%s\n' "$dir"
 }
 
-# runtime_conf CONF PORT MODULE_SO: CONF for this run on stdout: the
-# module by its path, the port, and as root the worker user named, so
-# that it is the user runtime_prefix checked for
+# runtime_conf CONF PORT MODULE_SO [GRPC_PORT]: CONF for this run on
+# stdout: the module by its path, the port, the gRPC port (without one, a
+# port nobody listens on now), and as root the worker user named, so that
+# it is the user runtime_prefix checked for
 runtime_conf() {
-    local conf=$1 port=$2 module=$3 user=
+    local conf=$1 port=$2 module=$3 grpc=${4:-} user=
 
+    if [ -z "$grpc" ]; then
+        grpc=$(python3 -c 'import socket; s = socket.socket();
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    fi
     if [ "$(id -u)" = 0 ]; then
         user="user $RUNTIME_USER $(id -gn "$RUNTIME_USER");"
     fi
     sed -e "s|^load_module .*|load_module $module;\n$user|" \
-        -e "s/127\\.0\\.0\\.1:8080/127.0.0.1:$port/" "$conf"
+        -e "s/127\\.0\\.0\\.1:8080/127.0.0.1:$port/" \
+        -e "s/127\\.0\\.0\\.1:4001/127.0.0.1:$grpc/" "$conf"
 }
 
 # runtime_store_owner PREFIX: as root, hand a store left by an earlier run

@@ -76,6 +76,106 @@ static const char  *t_events[] = {
 };
 
 
+/* what an SDK's entities and starts add to a history */
+
+static const char  *t_entity_events[] = {
+    "{\"EventType\":\"ExecutionStarted\",\"Timestamp\":"
+    "\"2024-01-02T03:04:05Z\",\"EventId\":-1,\"Name\":\"E\","
+    "\"Input\":null,\"Version\":\"2\",\"Tags\":{\"t\":\"v\"},"
+    "\"ScheduledStartTime\":\"2024-01-02T04:00:00Z\"}",
+    "{\"EventType\":\"EntityOperationCalled\",\"Timestamp\":"
+    "\"2024-01-02T03:04:05Z\",\"EventId\":1,\"RequestId\":\"r1\","
+    "\"Operation\":\"get\",\"TargetInstanceId\":\"@c@k\","
+    "\"Input\":5}",
+    "{\"EventType\":\"EntityLockRequested\",\"Timestamp\":"
+    "\"2024-01-02T03:04:05Z\",\"EventId\":2,"
+    "\"CriticalSectionId\":\"cs\",\"LockSet\":[\"@a@1\",\"@b@2\"],"
+    "\"Position\":0}",
+    "{\"EventType\":\"EntityOperationCompleted\",\"Timestamp\":"
+    "\"2024-01-02T03:04:06Z\",\"EventId\":-1,\"RequestId\":\"r1\","
+    "\"Output\":{\"n\":1}}",
+    "{\"EventType\":\"EntityOperationFailed\",\"Timestamp\":"
+    "\"2024-01-02T03:04:06Z\",\"EventId\":-1,\"RequestId\":\"r2\","
+    "\"Reason\":\"no\",\"Details\":null}",
+    "{\"EventType\":\"EntityLockGranted\",\"Timestamp\":"
+    "\"2024-01-02T03:04:06Z\",\"EventId\":-1,"
+    "\"CriticalSectionId\":\"cs\"}",
+    "{\"EventType\":\"EntityUnlockSent\",\"Timestamp\":"
+    "\"2024-01-02T03:04:07Z\",\"EventId\":3,"
+    "\"CriticalSectionId\":\"cs\",\"TargetInstanceId\":\"@a@1\"}",
+    "{\"EventType\":\"EntityOperationSignaled\",\"Timestamp\":"
+    "\"2024-01-02T03:04:07Z\",\"EventId\":4,\"RequestId\":\"r3\","
+    "\"Operation\":\"add\",\"TargetInstanceId\":\"@a@1\"}",
+};
+
+
+static void
+t_history_entities(void)
+{
+    size_t         i, n;
+    HistoryEvent  *he[8];
+
+    n = sizeof(t_entity_events) / sizeof(t_entity_events[0]);
+
+    for (i = 0; i < n; i++) {
+        he[i] = NULL;
+        T_INT(dg_event_out(&ctx, t_s(t_entity_events[i]), &he[i]), DG_OK);
+
+        if (he[i] == NULL) {
+            return;
+        }
+
+        he[i] = (HistoryEvent *) t_wire(&he[i]->base);
+        T(he[i] != NULL);
+
+        if (he[i] == NULL) {
+            return;
+        }
+    }
+
+    T_SV(he[0]->executionstarted->version, "2");
+    T_INT(he[0]->executionstarted->n_tags, 1);
+    T(strcmp(he[0]->executionstarted->tags[0]->value, "v") == 0);
+    T(he[0]->executionstarted->scheduledstarttimestamp != NULL);
+
+    T_INT(he[1]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_ENTITY_OPERATION_CALLED);
+    T_INT(he[1]->eventid, 1);
+    T_BYTES(he[1]->entityoperationcalled->operation.data,
+            he[1]->entityoperationcalled->operation.len, "get");
+    T_SV(he[1]->entityoperationcalled->targetinstanceid, "@c@k");
+    T_SV(he[1]->entityoperationcalled->input, "5");
+
+    T_INT(he[2]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_ENTITY_LOCK_REQUESTED);
+    T_INT(he[2]->entitylockrequested->n_lockset, 2);
+
+    if (he[2]->entitylockrequested->n_lockset == 2) {
+        T_BYTES(he[2]->entitylockrequested->lockset[1].data,
+                he[2]->entitylockrequested->lockset[1].len, "@b@2");
+    }
+
+    T_INT(he[3]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_ENTITY_OPERATION_COMPLETED);
+    T_SV(he[3]->entityoperationcompleted->output, "{\"n\":1}");
+    T_INT(he[4]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_ENTITY_OPERATION_FAILED);
+    T_BYTES(he[4]->entityoperationfailed->failuredetails->errormessage.data,
+            he[4]->entityoperationfailed->failuredetails->errormessage.len,
+            "no");
+    T_INT(he[5]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_ENTITY_LOCK_GRANTED);
+    T_BYTES(he[5]->entitylockgranted->criticalsectionid.data,
+            he[5]->entitylockgranted->criticalsectionid.len, "cs");
+    T_INT(he[6]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_ENTITY_UNLOCK_SENT);
+    T_SV(he[6]->entityunlocksent->targetinstanceid, "@a@1");
+    T_INT(he[7]->event_type_case,
+          HISTORY_EVENT__EVENT_TYPE_ENTITY_OPERATION_SIGNALED);
+    T_INT(he[7]->eventid, 4);
+}
+
+
 static void
 t_history_events(void)
 {
@@ -248,6 +348,18 @@ t_history_state(void)
     }
 
     T(t_wire(&st->base) != NULL);
+
+    /* \u escapes, a surrogate pair among them, become UTF-8; a lone
+       surrogate is no text */
+
+    T_INT(dg_state_tags_out(&ctx, t_s("{\"u\":\"\\u00e9\\ud83d\\ude00/\","
+                                      "\"v\":\"\\ud83d\"}"), st), DG_OK);
+    T_INT(st->n_tags, 2);
+
+    if (st->n_tags == 2) {
+        T(strcmp(st->tags[0]->value, "\xc3\xa9\xf0\x9f\x98\x80/") == 0);
+        T(strcmp(st->tags[1]->value, "") == 0);
+    }
 }
 
 
@@ -274,6 +386,7 @@ t_history(void)
     dg_ctx_init(&ctx, t_mem, 64);
 
     t_history_events();
+    t_history_entities();
     t_history_state();
     t_history_time();
 }

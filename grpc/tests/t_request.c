@@ -168,6 +168,14 @@ t_request_control(void)
     T_INT(dg_suspend_in(&ctx, &sus, &op), DG_OK);
     T_INT(op.in.control.data.len, 0);
 
+    /* an empty reason as protobuf-c unpacks it: no data pointer (found
+       by fuzz_grpc under UBSan) */
+
+    sus.reason = t_sv("");
+    sus.reason->value.data = NULL;
+    T_INT(dg_suspend_in(&ctx, &sus, &op), DG_OK);
+    T_STR(op.in.control.data, "\"\"");
+
     get_instance_request__init(&get);
     get.instanceid = t_b("@e@k");
     T_INT(dg_get_in(&ctx, &get, &op, &flag), DG_INVALID_ARGUMENT);

@@ -587,6 +587,384 @@ t_work_tokens(void)
 }
 
 
+#if defined(DS_LOCK_SET_MAX)
+
+/*
+ * With the store's additions for the SDKs: a start's options, an entity
+ * call answered into the caller's history, a critical section, and a
+ * ContinueAsNew that carries an event over.
+ */
+
+#define T_ENTITY_CALL                                                        \
+    SEND_ENTITY_MESSAGE_ACTION__ENTITY_MESSAGE_TYPE_ENTITY_OPERATION_CALLED
+#define T_ENTITY_LOCK                                                        \
+    SEND_ENTITY_MESSAGE_ACTION__ENTITY_MESSAGE_TYPE_ENTITY_LOCK_REQUESTED
+#define T_ENTITY_UNLOCK                                                      \
+    SEND_ENTITY_MESSAGE_ACTION__ENTITY_MESSAGE_TYPE_ENTITY_UNLOCK_SENT
+
+
+/* call 1: an entity call, 2: a lock request, 3: an unlock */
+
+static OrchestratorAction *
+t_entity_action(int32_t id, const char *target, int call)
+{
+    OrchestratorAction            *a;
+    SendEntityMessageAction       *em;
+    EntityOperationCalledEvent    *c;
+    EntityLockRequestedEvent      *l;
+    EntityUnlockSentEvent         *u;
+    static ProtobufCBinaryData     set[1];
+
+    a = dg_arena_alloc(&t_arena, sizeof(OrchestratorAction));
+    em = dg_arena_alloc(&t_arena, sizeof(SendEntityMessageAction));
+    c = dg_arena_alloc(&t_arena, sizeof(EntityOperationCalledEvent));
+    l = dg_arena_alloc(&t_arena, sizeof(EntityLockRequestedEvent));
+    u = dg_arena_alloc(&t_arena, sizeof(EntityUnlockSentEvent));
+
+    if (a == NULL || em == NULL || c == NULL || l == NULL || u == NULL) {
+        return NULL;
+    }
+
+    orchestrator_action__init(a);
+    send_entity_message_action__init(em);
+    a->id = id;
+    a->orchestrator_action_type_case =
+        ORCHESTRATOR_ACTION__ORCHESTRATOR_ACTION_TYPE_SEND_ENTITY_MESSAGE;
+    a->sendentitymessage = em;
+
+    if (call == 1) {
+        entity_operation_called_event__init(c);
+        c->requestid = t_b("req-1");
+        c->operation = t_b("get");
+        c->targetinstanceid = t_sv(target);
+        em->entity_message_type_case = T_ENTITY_CALL;
+        em->entityoperationcalled = c;
+
+    } else if (call == 2) {
+        entity_lock_requested_event__init(l);
+        l->criticalsectionid = t_b("cs-1");
+        set[0] = t_b(target);
+        l->lockset = set;
+        l->n_lockset = 1;
+        em->entity_message_type_case = T_ENTITY_LOCK;
+        em->entitylockrequested = l;
+
+    } else {
+        entity_unlock_sent_event__init(u);
+        u->criticalsectionid = t_b("cs-1");
+        u->targetinstanceid = t_sv(target);
+        em->entity_message_type_case = T_ENTITY_UNLOCK;
+        em->entityunlocksent = u;
+    }
+
+    return a;
+}
+
+
+/* completes the orchestration "s1" with one action under token */
+
+static int
+t_sdk_complete(OrchestratorAction *a, ProtobufCBinaryData token,
+    int64_t now)
+{
+    ds_op_t               op;
+    OrchestratorAction   *actions[1];
+    OrchestratorResponse  res;
+
+    orchestrator_response__init(&res);
+    actions[0] = a;
+    res.actions = actions;
+    res.n_actions = a ? 1 : 0;
+    res.completiontoken = token;
+
+    if (dg_orchestrator_done_in(&ctx, &res, &op) != DG_OK) {
+        return -1;
+    }
+
+    return t_write(&op, now);
+}
+
+
+static void
+t_work_sdk(void)
+{
+    ds_op_t                         op;
+    t_read_t                        r;
+    WorkItem                       *wi;
+    dg_start_t                      st;
+    HistoryEvent                   *he, *carried[1];
+    EventRaisedEvent                raised;
+    OperationResult                 result, *results[1];
+    EntityBatchResult               eres;
+    GetInstanceRequest              get;
+    OperationResultSuccess          ok;
+    OrchestratorRequest            *req;
+    OrchestratorAction             *a, fin;
+    CreateInstanceRequest           creq;
+    CompleteOrchestrationAction     can;
+    CreateInstanceRequest__TagsEntry  tag, *tags[1];
+    int                             inputs;
+
+    /* a start with a version and tags */
+
+    create_instance_request__init(&creq);
+    creq.instanceid = t_b("s1");
+    creq.name = t_b("Sdk");
+    creq.version = t_sv("3");
+    create_instance_request__tags_entry__init(&tag);
+    tag.key = "team";
+    tag.value = "x";
+    tags[0] = &tag;
+    creq.tags = tags;
+    creq.n_tags = 1;
+    T_INT(dg_start_in(&ctx, &creq, &op, &st), DG_OK);
+    T_STR(op.in.start.opts.version, "3");
+    T_INT(t_write(&op, T_T0 + 10000000), DS_OK);
+
+    get_instance_request__init(&get);
+    get.instanceid = t_b("s1");
+    T_INT(dg_get_in(&ctx, &get, &op, &inputs), DG_OK);
+    memset(&r, 0, sizeof(r));
+    op.hub = t_s(T_HUB);
+    op.data = &r;
+    op.done = t_read_done;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T(r.st != NULL);
+
+    if (r.st != NULL) {
+        T_SV(r.st->version, "3");
+        T_INT(r.st->n_tags, 1);
+    }
+
+    /* an entity call: the entity's item has the call, the answer comes
+       back as EntityOperationCompleted */
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 11000000);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    he = wi->orchestratorrequest->newevents[1];
+    T_SV(he->executionstarted->version, "3");
+
+    a = t_entity_action(1, "@counter@k", 1);
+    T_INT(t_sdk_complete(a, wi->completiontoken, T_T0 + 12000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ENTITY, T_T0 + 13000000);
+    T(wi != NULL && wi->entityrequest != NULL);
+
+    if (wi == NULL || wi->entityrequest == NULL
+        || wi->entityrequest->n_operations != 1)
+    {
+        return;
+    }
+
+    T_BYTES(wi->entityrequest->operations[0]->requestid.data,
+            wi->entityrequest->operations[0]->requestid.len, "req-1");
+
+    entity_batch_result__init(&eres);
+    operation_result__init(&result);
+    operation_result_success__init(&ok);
+    ok.result = t_sv("7");
+    result.result_type_case = OPERATION_RESULT__RESULT_TYPE_SUCCESS;
+    result.success = &ok;
+    results[0] = &result;
+    eres.results = results;
+    eres.n_results = 1;
+    eres.entitystate = t_sv("7");
+    eres.completiontoken = wi->completiontoken;
+    T_INT(dg_entity_done_in(&ctx, &eres, &op), DG_OK);
+    T_INT(op.in.work.nresults, 1);
+    T_INT(t_write(&op, T_T0 + 14000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 15000000);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    req = wi->orchestratorrequest;
+    T_INT(req->n_newevents, 2);
+
+    if (req->n_newevents == 2) {
+        he = req->newevents[1];
+        T_INT(he->event_type_case,
+              HISTORY_EVENT__EVENT_TYPE_ENTITY_OPERATION_COMPLETED);
+        T_BYTES(he->entityoperationcompleted->requestid.data,
+                he->entityoperationcompleted->requestid.len, "req-1");
+        T_SV(he->entityoperationcompleted->output, "7");
+    }
+
+    T(req->n_pastevents >= 3);
+
+    if (req->n_pastevents >= 3) {
+        he = req->pastevents[2];
+        T_INT(he->event_type_case,
+              HISTORY_EVENT__EVENT_TYPE_ENTITY_OPERATION_CALLED);
+        T_INT(he->eventid, 1);
+    }
+
+    /* a critical section: the grant comes back */
+
+    a = t_entity_action(2, "@counter@k", 2);
+    T_INT(t_sdk_complete(a, wi->completiontoken, T_T0 + 16000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 17000000);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    req = wi->orchestratorrequest;
+    T_INT(req->n_newevents, 2);
+
+    if (req->n_newevents == 2) {
+        T_INT(req->newevents[1]->event_type_case,
+              HISTORY_EVENT__EVENT_TYPE_ENTITY_LOCK_GRANTED);
+    }
+
+    /* unlocked, then continued as new with an event carried over */
+
+    a = t_entity_action(3, "@counter@k", 3);
+    T_INT(t_sdk_complete(a, wi->completiontoken, T_T0 + 18000000), DS_OK);
+
+    /* an unlock tells the orchestration nothing: an event wakes it */
+
+    T(t_claim(DS_WORK_ORCHESTRATION, T_T0 + 19000000) == NULL);
+
+    memset(&op, 0, sizeof(op));
+    op.type = DS_OP_RAISE_EVENT;
+    op.in.control.id = t_s("s1");
+    op.in.control.name = t_s("Poke");
+    T_INT(t_write(&op, T_T0 + 19000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 19500000);
+
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    orchestrator_action__init(&fin);
+    complete_orchestration_action__init(&can);
+    can.orchestrationstatus =
+        ORCHESTRATION_STATUS__ORCHESTRATION_STATUS_CONTINUED_AS_NEW;
+    can.result = t_sv("2");
+    event_raised_event__init(&raised);
+    raised.name = t_b("Kept");
+    raised.input = t_sv("\"v\"");
+    he = dg_arena_alloc(&t_arena, sizeof(HistoryEvent));
+    T(he != NULL);
+
+    if (he == NULL) {
+        return;
+    }
+
+    history_event__init(he);
+    he->eventid = -1;
+    he->event_type_case = HISTORY_EVENT__EVENT_TYPE_EVENT_RAISED;
+    he->eventraised = &raised;
+    carried[0] = he;
+    can.carryoverevents = carried;
+    can.n_carryoverevents = 1;
+    fin.id = 4;
+    fin.orchestrator_action_type_case =
+        ORCHESTRATOR_ACTION__ORCHESTRATOR_ACTION_TYPE_COMPLETE_ORCHESTRATION;
+    fin.completeorchestration = &can;
+    T_INT(t_sdk_complete(&fin, wi->completiontoken, T_T0 + 20000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 21000000);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    req = wi->orchestratorrequest;
+    T_INT(req->n_pastevents, 0);
+    T(req->n_newevents >= 3);
+
+    if (req->n_newevents >= 3) {
+        T_INT(req->newevents[1]->event_type_case,
+              HISTORY_EVENT__EVENT_TYPE_EXECUTION_STARTED);
+        T_SV(req->newevents[1]->executionstarted->input, "2");
+        T_INT(req->newevents[2]->event_type_case,
+              HISTORY_EVENT__EVENT_TYPE_EVENT_RAISED);
+        T_SV(req->newevents[2]->eventraised->input, "\"v\"");
+    }
+}
+
+#endif
+
+
+static void
+t_work_stream(void)
+{
+    size_t                n;
+    WorkItem             *wi;
+    HistoryChunk         *chunk;
+    HistoryEvent         *events[1];
+    ActivityFilter        af, *afs[2];
+    EntityFilter          ef, *efs[1];
+    WorkItemFilters       wf;
+    ds_claim_filter_t     f;
+    GetWorkItemsRequest   req;
+
+    get_work_items_request__init(&req);
+    req.maxconcurrentactivityworkitems = 4;
+
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n), DG_OK);
+    T_INT(f.nnames, 0);
+    T_INT(n, 4);
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ORCHESTRATION, &f, &n),
+          DG_OK);
+    T_INT(n, 0);
+
+    work_item_filters__init(&wf);
+    activity_filter__init(&af);
+    af.name = t_b("Say");
+    afs[0] = &af;
+    afs[1] = &af;
+    wf.n_activities = 2;
+    wf.activities = afs;
+    entity_filter__init(&ef);
+    ef.name = t_b("a@b");
+    efs[0] = &ef;
+    wf.n_entities = 1;
+    wf.entities = efs;
+    req.workitemfilters = &wf;
+
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n), DG_OK);
+    T_INT(f.nnames, 2);
+    T_STR(f.names[1], "Say");
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ORCHESTRATION, &f, &n),
+          DG_OK);
+    T_INT(f.nnames, 0);
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ENTITY, &f, &n),
+          DG_INVALID_ARGUMENT);
+    T_BYTES(ctx.status.message, ctx.status.len,
+            "'workItemFilters.entities[0].name' is not an entity name");
+
+    af.name = t_b("");
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n),
+          DG_INVALID_ARGUMENT);
+
+    T_INT(dg_health_ping_out(&ctx, &wi), DG_OK);
+    T_INT(wi->request_case, WORK_ITEM__REQUEST_HEALTH_PING);
+
+    T_INT(dg_event_out(&ctx, t_s("{\"EventType\":\"OrchestratorStarted\","
+                                 "\"Timestamp\":\"2024-01-02T03:04:05Z\"}"),
+                       &events[0]), DG_OK);
+    T_INT(dg_chunk_out(&ctx, events, 1, &chunk), DG_OK);
+    T_INT(chunk->n_events, 1);
+}
+
+
 void
 t_work(void)
 {
@@ -615,10 +993,14 @@ t_work(void)
         t_work_orchestration();
         t_work_state();
         t_work_entity();
+#if defined(DS_LOCK_SET_MAX)
+        t_work_sdk();
+#endif
         ds_env_close(env);
     }
 
     t_work_tokens();
+    t_work_stream();
 
     d = opendir(dir);
 

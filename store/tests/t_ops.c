@@ -266,7 +266,8 @@ t_ops_events(void)
                       T_NOW, &inst), DS_OK);
     seen = t_inbox(txn, hub, id);
     T(strcmp(seen.last, "{\"EventType\":\"ExecutionStarted\"," T_TS
-             ",\"EventId\":-1,\"Name\":\"Hel\\\"lo\\n\",\"Input\":{\"a\":1}}") == 0);
+             ",\"EventId\":-1,\"Name\":\"Hel\\\"lo\\n\","
+             "\"Input\":{\"a\":1}}") == 0);
 
     T_INT(ds_op_raise_event(txn, hub, id, t_s("evt"), t_s(""), T_NOW),
           DS_OK);

@@ -543,6 +543,616 @@ t_sdk_start_op(void)
 }
 
 
+static int
+t_complete_ent(ds_env_t *env, ds_str_t hub, const char *name,
+    const char *key, int tok, const char *state,
+    const ds_entity_result_t *res, size_t nres, int64_t now)
+{
+    int        rc;
+    ds_txn_t  *txn;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    rc = ds_work_complete_entity_results(txn, hub, t_s(name), t_s(key),
+                                         t_tok(tok), 0, t_s(state), res,
+                                         nres, NULL, 0, now);
+    if (rc == DS_OK) {
+        T_INT(ds_txn_commit(txn), DS_OK);
+
+    } else {
+        ds_txn_abort(txn);
+    }
+
+    return rc;
+}
+
+
+static void
+t_locked_by(ds_env_t *env, ds_str_t hub, const char *name, const char *key,
+    const char *want)
+{
+    char         got[64];
+    ds_txn_t    *txn;
+    ds_entity_t  e;
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_entity_get(txn, hub, t_s(name), t_s(key), &e), DS_OK);
+    snprintf(got, sizeof(got), "%.*s", (int) e.locked_by.len,
+             e.locked_by.len ? e.locked_by.data : "");
+    ds_txn_abort(txn);
+
+    T(strcmp(got, want) == 0);
+}
+
+
+static ds_action_t
+t_call(int64_t id, const char *rid, const char *op, const char *name,
+    const char *key, const char *input)
+{
+    ds_action_t  a;
+
+    a = t_act(DS_ACT_CALL_ENTITY, id, op, input);
+    a.request_id = t_s(rid);
+    a.entity_name = t_s(name);
+    a.entity_key = t_s(key);
+
+    return a;
+}
+
+
+/* a call's result comes back to the caller as the event the SDKs read */
+
+static void
+t_sdk_entity_calls(void)
+{
+    char                 *dir, hist[T_TEXT];
+    ds_env_t             *env;
+    ds_str_t              hub;
+    t_buf_t               b;
+    t_ent_t               e;
+    t_orch_t              o;
+    ds_action_t           act[2];
+    ds_status_e           st;
+    ds_entity_result_t    res[2];
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "o", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+
+    act[0] = t_call(0, "r-1", "add", "Counter", "a", "2");
+    act[1] = t_call(1, "r-2", "boom", "counter", "a", NULL);
+    T_INT(t_complete_o(env, hub, "o", 1, act, 2, T0, &st), DS_OK);
+
+    t_history_text(env, hub, "o", hist, sizeof(hist));
+    T(strstr(hist, "{\"EventType\":\"EntityOperationCalled\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":0,"
+                   "\"RequestId\":\"r-1\",\"Operation\":\"add\","
+                   "\"Input\":2,\"TargetInstanceId\":\"@counter@a\"}")
+      != NULL);
+    T(strstr(hist, "\"EventId\":1,\"RequestId\":\"r-2\"") != NULL);
+
+    /* the worker sees both calls, with their request ids */
+
+    T_INT(t_claim_e(env, hub, T0 + 1, T_LEASE, 4, 2, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 2);
+    T(strstr(e.ops[0], "\"operation\":\"add\",\"input\":2,") != NULL);
+    T(strstr(e.ops[0], "\"requestId\":\"r-1\",\"parentInstanceId\":\"o\","
+                       "\"parentExecution\":1") != NULL);
+
+    memset(res, 0, sizeof(res));
+    res[0].output = t_s("2");
+    res[1].failed = 1;
+    res[1].reason = t_s("\"no such operation\"");
+    res[1].details = t_s("{\"type\":\"Error\"}");
+    T_INT(t_complete_ent(env, hub, "counter", "a", 2, "2", res, 2, T0 + 2),
+          DS_OK);
+
+    /* a retry is answered as the first; another body is a mismatch */
+    T_INT(t_complete_ent(env, hub, "counter", "a", 2, "2", res, 2, T0 + 3),
+          DS_OK);
+    T_INT(t_complete_ent(env, hub, "counter", "a", 2, "2", res, 1, T0 + 3),
+          DS_MISMATCH);
+
+    t_inbox_text(env, hub, "o", &b);
+    T(strstr(b.text, "{\"EventType\":\"EntityOperationCompleted\","
+                     "\"Timestamp\":\"2018-03-10T13:57:31.000002Z\","
+                     "\"EventId\":-1,\"RequestId\":\"r-1\",\"Output\":2}\n")
+      != NULL);
+    T(strstr(b.text, "{\"EventType\":\"EntityOperationFailed\","
+                     "\"Timestamp\":\"2018-03-10T13:57:31.000002Z\","
+                     "\"EventId\":-1,\"RequestId\":\"r-2\","
+                     "\"Reason\":\"no such operation\","
+                     "\"Details\":{\"type\":\"Error\"}}\n") != NULL);
+    T_INT(t_inbox_count(env, hub, "o"), 2);
+    T(t_consistent(env, hub, NULL));
+
+    /* without results, a call is answered with a null output */
+
+    T_INT(t_claim_o(env, hub, T0 + 4, T_LEASE, 1, 3, &o), DS_OK);
+    act[0] = t_call(2, "r-3", "get", "counter", "a", NULL);
+    T_INT(t_complete_o(env, hub, "o", 3, act, 1, T0 + 4, &st), DS_OK);
+    T_INT(t_claim_e(env, hub, T0 + 5, T_LEASE, 4, 4, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(t_complete_ent(env, hub, "counter", "a", 4, "2", NULL, 0, T0 + 6),
+          DS_OK);
+    t_inbox_text(env, hub, "o", &b);
+    T(strstr(b.text, "\"RequestId\":\"r-3\",\"Output\":null}") != NULL);
+
+    /* bad request ids are refused before anything is written */
+    act[0] = t_call(3, "", "get", "counter", "a", NULL);
+    T_INT(t_claim_o(env, hub, T0 + 7, T_LEASE, 1, 5, &o), DS_OK);
+    T_INT(t_complete_o(env, hub, "o", 5, act, 1, T0 + 7, &st), DS_INVALID);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+static void t_sdk_clean(ds_env_t *env, ds_str_t hub, size_t max,
+    size_t released, size_t removed, int orphans);
+
+
+static int
+t_signal_acc(ds_txn_t *txn, void *data)
+{
+    return ds_entity_signal(txn, t_s("Hub"), t_s("acc"), t_s(data),
+                            t_s("reset"), t_s(""), T0);
+}
+
+
+/*
+ * A critical section: the lock goes round the set in order, the last
+ * entity grants it; a locked entity runs only its holder's operations;
+ * the unlocks free it for those that waited, and for the next lock.
+ */
+
+static void
+t_sdk_entity_locks(void)
+{
+    char                 *dir, hist[T_TEXT];
+    ds_env_t             *env;
+    ds_str_t              hub, set[2], set2[1];
+    t_buf_t               b;
+    t_ent_t               e;
+    t_orch_t              o;
+    ds_txn_t             *txn;
+    ds_action_t           act[3];
+    ds_status_e           st;
+    ds_instance_t         inst;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    /* two entities with state, two orchestrations */
+
+    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
+    T_INT(e.n, 2);
+    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
+    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
+
+    T_INT(t_start(env, hub, "holder", "O", "1", T0), DS_OK);
+    T_INT(t_start(env, hub, "other", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 2, 1, &o), DS_OK);
+    T_INT(o.n, 2);
+    T(strcmp(o.id[0], "holder") == 0);
+    T_INT(t_complete_o(env, hub, "other", 2, NULL, 0, T0, &st), DS_OK);
+
+    /* a lock set naming an entity twice, or none, is refused */
+
+    set[0] = t_s("@acc@1");
+    set[1] = t_s("@Acc@1");
+    act[0] = t_act(DS_ACT_LOCK_ENTITIES, 0, NULL, NULL);
+    act[0].request_id = t_s("cs-1");
+    act[0].lock_set = set;
+    act[0].nlock = 2;
+    T_INT(t_complete_o(env, hub, "holder", 1, act, 1, T0, &st), DS_INVALID);
+    act[0].nlock = 0;
+    T_INT(t_complete_o(env, hub, "holder", 1, act, 1, T0, &st), DS_INVALID);
+
+    set[1] = t_s("@Acc@2");
+    act[0].nlock = 2;
+    T_INT(t_complete_o(env, hub, "holder", 1, act, 1, T0, &st), DS_OK);
+
+    t_history_text(env, hub, "holder", hist, sizeof(hist));
+    T(strstr(hist, "\"EntityLockRequested\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31Z\",\"EventId\":0,"
+                   "\"CriticalSectionId\":\"cs-1\","
+                   "\"LockSet\":[\"@acc@1\",\"@acc@2\"],\"Position\":0}")
+      != NULL);
+
+    t_locked_by(env, hub, "acc", "1", "holder");
+    t_locked_by(env, hub, "acc", "2", "holder");
+
+    /* granted during the completion: the inbox counter counts it */
+    T_INT(t_get(env, hub, "holder", &inst, NULL, 0), DS_OK);
+    T_INT(inst.inbox_seq, 2);
+
+    t_inbox_text(env, hub, "holder", &b);
+    T(strstr(b.text, "{\"EventType\":\"EntityLockGranted\","
+                     "\"Timestamp\":\"2018-03-10T13:57:31Z\","
+                     "\"EventId\":-1,\"CriticalSectionId\":\"cs-1\"}")
+      != NULL);
+
+    /* the holder calls; the other's call, lock and a signal come after */
+
+    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 1, 3, &o), DS_OK);
+    T(strcmp(o.id[0], "holder") == 0);
+    act[0] = t_call(1, "h-1", "get", "acc", "1", NULL);
+    T_INT(t_complete_o(env, hub, "holder", 3, act, 1, T0 + 1, &st), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("other"), t_s("go"), t_s(""),
+                            T0 + 2), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 1, 4, &o), DS_OK);
+    T(strcmp(o.id[0], "other") == 0);
+
+    set2[0] = t_s("@acc@1");
+    act[0] = t_call(0, "o-1", "add", "acc", "1", "1");
+    act[1] = t_act(DS_ACT_LOCK_ENTITIES, 1, NULL, NULL);
+    act[1].request_id = t_s("cs-2");
+    act[1].lock_set = set2;
+    act[1].nlock = 1;
+    T_INT(t_complete_o(env, hub, "other", 4, act, 2, T0 + 2, &st), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
+
+    /* only the holder's call runs */
+
+    T_INT(t_claim_e(env, hub, T0 + 3, T_LEASE, 4, 5, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 1);
+    T(strstr(e.ops[0], "\"requestId\":\"h-1\"") != NULL);
+    T_INT(t_complete_ent(env, hub, "acc", "1", 5, "10", NULL, 0, T0 + 4),
+          DS_OK);
+    T_INT(t_claim_e(env, hub, T0 + 5, T_LEASE, 4, 6, &e), DS_OK);
+    T_INT(e.n, 0);
+    t_locked_by(env, hub, "acc", "1", "holder");
+
+    /* the holder unlocks both and completes */
+
+    T_INT(t_claim_o(env, hub, T0 + 6, T_LEASE, 1, 7, &o), DS_OK);
+    T(strcmp(o.id[0], "holder") == 0);
+    act[0] = t_act(DS_ACT_UNLOCK_ENTITY, 2, NULL, NULL);
+    act[0].request_id = t_s("cs-1");
+    act[0].entity_name = t_s("acc");
+    act[0].entity_key = t_s("1");
+    act[1] = act[0];
+    act[1].id = 3;
+    act[1].entity_key = t_s("2");
+    act[2] = t_act(DS_ACT_COMPLETE, 4, NULL, "1");
+    T_INT(t_complete_o(env, hub, "holder", 7, act, 3, T0 + 6, &st), DS_OK);
+    T_INT(st, DS_COMPLETED);
+
+    t_history_text(env, hub, "holder", hist, sizeof(hist));
+    T(strstr(hist, "\"EntityUnlockSent\",\"Timestamp\":"
+                   "\"2018-03-10T13:57:31.000006Z\",\"EventId\":3,"
+                   "\"CriticalSectionId\":\"cs-1\","
+                   "\"TargetInstanceId\":\"@acc@2\"}") != NULL);
+    t_locked_by(env, hub, "acc", "2", "");
+    t_locked_by(env, hub, "acc", "1", "");
+
+    /* the other's call runs, then its lock is granted */
+
+    T_INT(t_claim_e(env, hub, T0 + 7, T_LEASE, 4, 8, &e), DS_OK);
+    T_INT(e.n, 1);
+    T(strcmp(e.key[0], "1") == 0);
+    T_INT(e.nops[0], 1);
+    T(strstr(e.ops[0], "\"requestId\":\"o-1\"") != NULL);
+    T_INT(t_complete_ent(env, hub, "acc", "1", 8, "11", NULL, 0, T0 + 8),
+          DS_OK);
+
+    t_locked_by(env, hub, "acc", "1", "other");
+    t_inbox_text(env, hub, "other", &b);
+    T(strstr(b.text, "\"RequestId\":\"o-1\"") != NULL);
+    T(strstr(b.text, "\"CriticalSectionId\":\"cs-2\"") != NULL);
+
+    /* the signal, queued after the lock request, waits for its unlock */
+    T_INT(t_claim_e(env, hub, T0 + 9, T_LEASE, 4, 9, &e), DS_OK);
+    T_INT(e.n, 0);
+    T(t_consistent(env, hub, NULL));
+
+    /* the holder ends without unlocking: cleaning releases the lock */
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("other"), t_s(""), T0 + 10), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "other");
+
+    t_sdk_clean(env, hub, 0, 1, 0, 1);
+    t_locked_by(env, hub, "acc", "1", "");
+    T_INT(t_claim_e(env, hub, T0 + 11, T_LEASE, 4, 12, &e), DS_OK);
+    T_INT(e.n, 1);
+    T(strstr(e.ops[0], "\"operation\":\"reset\"") != NULL);
+
+    /* an entity whose state was deleted and has nothing queued goes */
+
+    T_INT(t_complete_ent(env, hub, "acc", "1", 12, "0", NULL, 0, T0 + 12),
+          DS_OK);
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_entity_signal(txn, hub, t_s("gone"), t_s("x"), t_s("delete"),
+                           t_s(""), T0 + 12), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_e(env, hub, T0 + 13, T_LEASE, 4, 13, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_work_complete_entity(txn, hub, t_s("gone"), t_s("x"),
+                                  t_tok(13), 1, t_s(""), T0 + 14), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    /* three entities, one at a time: only "gone" is removed */
+    t_sdk_clean(env, hub, 1, 0, 1, 0);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* cleans in batches of max through the op; checks the totals */
+
+static void
+t_sdk_clean(ds_env_t *env, ds_str_t hub, size_t max, size_t released,
+    size_t removed, int orphans)
+{
+    char      token[DS_TOKEN_MAX];
+    size_t    n, rel, rem;
+    ds_op_t   op;
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_ENTITY_CLEAN;
+    op.hub = hub;
+    op.now = T0 + 10;
+    op.in.entity_clean.max = max ? max : 100;
+    op.in.entity_clean.remove_empty = !orphans;
+    op.in.entity_clean.release_orphaned = orphans;
+    op.in.entity_clean.token = token;
+
+    rel = 0;
+    rem = 0;
+
+    for (n = 0; n < 10; n++) {
+        ds_op_batch(env, &op);
+        T_INT(op.rc, DS_OK);
+
+        rel += op.out.entity_clean.released;
+        rem += op.out.entity_clean.removed;
+
+        if (op.out.entity_clean.token_len == 0) {
+            break;
+        }
+
+        op.in.entity_clean.token_in.data = token;
+        op.in.entity_clean.token_in.len = op.out.entity_clean.token_len;
+    }
+
+    T_INT(rel, released);
+    T_INT(rem, removed);
+
+    if (max == 1) {
+        /* one batch per entity: the last one says it is the last */
+        T_INT(n + 1, 3);
+    }
+}
+
+/* a tree of sub-orchestrations terminated and purged from its root */
+
+static void
+t_sdk_trees(void)
+{
+    char           *dir;
+    ds_op_t         op;
+    ds_env_t       *env;
+    ds_str_t        hub;
+    t_orch_t        o;
+    ds_action_t     act;
+    ds_status_e     st;
+    ds_instance_t   inst;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    /* root -> root:0 -> root:0:0, and a second child left alone */
+
+    T_INT(t_start(env, hub, "root", "R", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+    act = t_act(DS_ACT_START_SUB, 0, "C", "1");
+    T_INT(t_complete_o(env, hub, "root", 1, &act, 1, T0, &st), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 1, 2, &o), DS_OK);
+    T(strcmp(o.id[0], "root:0") == 0);
+    T_INT(t_complete_o(env, hub, "root:0", 2, &act, 1, T0 + 1, &st), DS_OK);
+    T_INT(t_start(env, hub, "alone", "A", "1", T0 + 2), DS_OK);
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_TERMINATE;
+    op.hub = hub;
+    op.now = T0 + 3;
+    op.in.control.id = t_s("root");
+    op.in.control.data = t_s("\"enough\"");
+    op.in.control.recurse = 1;
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_OK);
+
+    T_INT(t_get(env, hub, "root:0", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T_INT(t_get(env, hub, "root:0:0", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T_INT(t_get(env, hub, "alone", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_PENDING);
+
+    /* again: the root is terminal, a retry is DS_GONE */
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_GONE);
+
+    op.type = DS_OP_PURGE;
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_OK);
+    T_INT(op.out.control.purged, 3);
+    T_INT(t_get(env, hub, "root:0:0", &inst, NULL, 0), DS_NOTFOUND);
+
+    op.in.control.id = t_s("alone");
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_PRECONDITION);
+    T_INT(op.out.control.status, DS_PENDING);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* ContinueAsNew: the new version, and events carried over in order */
+
+static void
+t_sdk_continue_as_new(void)
+{
+    char           *dir;
+    ds_env_t       *env;
+    ds_str_t        hub, carry[2];
+    t_buf_t         b;
+    t_orch_t        o;
+    ds_txn_t       *txn;
+    ds_action_t     act;
+    ds_status_e     st;
+    ds_instance_t   inst;
+    ds_start_opts_t opts;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    memset(&opts, 0, sizeof(ds_start_opts_t));
+    opts.version = t_s("1");
+    opts.tags = t_s("{\"t\":\"u\"}");
+    T_INT(t_start_opts(env, hub, "c", &opts, T0, NULL), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+
+    /* a message that arrives during the episode */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("c"), t_s("late"), t_s("2"),
+                            T0 + 1), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    carry[0] = t_s("{\"EventType\":\"EventRaised\",\"EventId\":-1,"
+                   "\"Name\":\"early\",\"Input\":1}");
+    carry[1] = t_s("{\"EventType\":\"EventRaised\",\"EventId\":-1,"
+                   "\"Name\":\"early2\",\"Input\":null}");
+    act = t_act(DS_ACT_CONTINUE_AS_NEW, -1, NULL, "7");
+    act.version = t_s("2");
+    act.carryover = carry;
+    act.ncarryover = 2;
+    T_INT(t_complete_o(env, hub, "c", 1, &act, 1, T0 + 2, &st), DS_OK);
+    T_INT(st, DS_CONTINUED_AS_NEW);
+
+    t_inbox_text(env, hub, "c", &b);
+    T(strncmp(b.text, "{\"EventType\":\"ExecutionStarted\"", 31) == 0);
+    T(strstr(b.text, "\"Input\":7,\"Version\":\"2\",\"Tags\":{\"t\":\"u\"}}\n"
+                     "{\"EventType\":\"EventRaised\",\"EventId\":-1,"
+                     "\"Name\":\"early\",\"Input\":1}\n"
+                     "{\"EventType\":\"EventRaised\",\"EventId\":-1,"
+                     "\"Name\":\"early2\",\"Input\":null}\n"
+                     "{\"EventType\":\"EventRaised\",") != NULL);
+    T(strstr(b.text, "\"Name\":\"late\",\"Input\":2}\n") != NULL);
+    T_INT(t_inbox_count(env, hub, "c"), 4);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("c"), &inst), DS_OK);
+    T_STR(inst.version, "2");
+    T_INT(inst.execution, 2);
+    ds_txn_abort(txn);
+
+    T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 1, 2, &o), DS_OK);
+    T_INT(o.nmessages[0], 4);
+
+    /* a carried-over event must be a JSON object */
+    carry[0] = t_s("[1]");
+    act.ncarryover = 1;
+    T_INT(t_complete_o(env, hub, "c", 2, &act, 1, T0 + 4, &st), DS_INVALID);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* what an entity's operations send: signals and new orchestrations */
+
+static void
+t_sdk_entity_actions(void)
+{
+    char           *dir;
+    ds_op_t         op;
+    ds_env_t       *env;
+    ds_str_t        hub;
+    t_ent_t         e;
+    t_orch_t        o;
+    ds_txn_t       *txn;
+    ds_action_t     act[2];
+    ds_instance_t   inst;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_entity_signal(txn, hub, t_s("src"), t_s("k"), t_s("go"),
+                           t_s(""), T0), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 1, 1, &e), DS_OK);
+    T_INT(e.n, 1);
+
+    act[0] = t_act(DS_ACT_SIGNAL_ENTITY, -1, "ping", "3");
+    act[0].entity_name = t_s("dst");
+    act[0].entity_key = t_s("k");
+    act[1] = t_act(DS_ACT_START_SUB, -1, "Started", "4");
+    act[1].instance_id = t_s("from-entity");
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_WORK_COMPLETE;
+    op.hub = hub;
+    op.now = T0 + 1;
+    op.in.work.kind = DS_WORK_ENTITY;
+    op.in.work.id = t_s("src");
+    op.in.work.key = t_s("k");
+    op.in.work.lease = t_tok(1);
+    op.in.work.result = t_s("1");
+    op.in.work.actions = act;
+    op.in.work.nactions = 2;
+
+    /* a bad action first: nothing is written */
+    act[1].instance_id = t_s("@bad");
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_INVALID);
+
+    act[1].instance_id = t_s("from-entity");
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_OK);
+
+    T_INT(t_get(env, hub, "from-entity", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_PENDING);
+    T_INT(inst.parent_id.len, 0);
+    T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 1, 2, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strcmp(o.input[0], "4") == 0);
+
+    T_INT(t_claim_e(env, hub, T0 + 2, T_LEASE, 1, 3, &e), DS_OK);
+    T_INT(e.n, 1);
+    T(strcmp(e.name[0], "dst") == 0);
+    T(strstr(e.ops[0], "\"operation\":\"ping\",\"input\":3") != NULL);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 void
 t_sdk(void)
 {
@@ -551,4 +1161,9 @@ t_sdk(void)
     t_sdk_event_ids();
     t_sdk_history_chunks();
     t_sdk_start_op();
+    t_sdk_entity_calls();
+    t_sdk_entity_locks();
+    t_sdk_trees();
+    t_sdk_continue_as_new();
+    t_sdk_entity_actions();
 }

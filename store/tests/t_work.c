@@ -291,7 +291,8 @@ t_work_hello(void)
             T_INT(o.status[0], DS_RUNNING);
             snprintf(text, sizeof(text), "{\"EventType\":\"TaskCompleted\","
                      "\"Timestamp\":\"2018-03-10T13:57:31.00%d005Z\","
-                     "\"EventId\":-1,\"TaskScheduledId\":%d,\"Result\":\"Hello %d\"}",
+                     "\"EventId\":-1,\"TaskScheduledId\":%d,"
+                     "\"Result\":\"Hello %d\"}",
                      i, i - 1, i - 1);
             T(strcmp(o.messages[0], text) == 0);
         }
@@ -375,7 +376,8 @@ t_work_hello(void)
                   "\"Input\":\"City 0\"}"));
     T(t_has(text, "{\"EventType\":\"ExecutionCompleted\","
                   "\"Timestamp\":\"2018-03-10T13:57:31.006Z\","
-                  "\"EventId\":5,\"OrchestrationStatus\":1,\"Result\":[\"Hello 0\","));
+                  "\"EventId\":5,\"OrchestrationStatus\":1,"
+                  "\"Result\":[\"Hello 0\","));
     T(t_has(text, "{\"EventType\":\"OrchestratorStarted\","
                   "\"Timestamp\":\"2018-03-10T13:57:31.001Z\","
                   "\"EventId\":-1}"));
@@ -1078,7 +1080,8 @@ t_work_sub(void)
     T(strcmp(o.id[3], "par:0") == 0);
     T(t_has(o.messages[2], "{\"EventType\":\"SubOrchestrationInstanceFailed"
                            "\",\"Timestamp\":\"2018-03-10T13:57:31.000003Z\","
-                           "\"EventId\":-1,\"TaskScheduledId\":2,\"Reason\":\"An active "
+                           "\"EventId\":-1,\"TaskScheduledId\":2,"
+                           "\"Reason\":\"An active "
                            "instance with ID 'busy' already exists.\","
                            "\"Details\":null}"));
     T(t_has(o.history[2], "SubOrchestrationInstanceCreated,"
@@ -1102,7 +1105,8 @@ t_work_sub(void)
     T_INT(o.nmessages[0], 3);
     T(t_has(o.messages[0], "{\"EventType\":\"SubOrchestrationInstanceCompleted"
                            "\",\"Timestamp\":\"2018-03-10T13:57:31.000006Z\","
-                           "\"EventId\":-1,\"TaskScheduledId\":0,\"Result\":42}"));
+                           "\"EventId\":-1,\"TaskScheduledId\":0,"
+                           "\"Result\":42}"));
     T(t_has(o.messages[0], "\"TaskScheduledId\":1,\"Reason\":\"no\","
                            "\"Details\":\"trace\"}"));
     T(t_has(o.messages[0], "\"TaskScheduledId\":3,\"Reason\":\"stop\","

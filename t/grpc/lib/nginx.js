@@ -32,7 +32,8 @@ function env(name) {
 
 // opts: name (the runtime directory), keys ({system, worker}: the gRPC
 // location takes keys instead of being anonymous), tls (a port with TLS
-// and ALPN too), http (extra lines for the http{} block)
+// and ALPN too), http (extra lines for the http{} block), grpc (the
+// parameters of durable_task_grpc), workers, lease, logLevel
 async function start(opts = {}) {
   const nginx = env('NGINX');
   const module = env('MODULE_SO');
@@ -91,7 +92,7 @@ ${opts.http || ''}
     server {
         listen  127.0.0.1:${port} http2;
         location /TaskHubSidecarService/ {
-            durable_task_grpc;
+            durable_task_grpc ${opts.grpc || ''};
 ${auth}        }
     }
     server {
@@ -108,6 +109,30 @@ ${auth}        }
 ${tls}}
 `;
   fs.writeFileSync(path.join(prefix, 'conf', 'nginx.conf'), conf);
+  return launch({ nginx, prefix, user, port, httpPort, tlsPort });
+}
+
+// examples/nginx.conf as make run serves it (util/runtime.sh's
+// runtime_conf), in a runtime directory of its own, on free ports
+async function startExample() {
+  const nginx = env('NGINX');
+  const module = env('MODULE_SO');
+  const prefix = path.join(env('GRPC_TEST_DIR'), 'example');
+  const user = process.env.GRPC_TEST_USER;
+  const root = path.resolve(__dirname, '..', '..', '..');
+
+  fs.rmSync(prefix, { recursive: true, force: true });
+  fs.mkdirSync(path.join(prefix, 'conf'), { recursive: true, mode: 0o755 });
+  const port = await freePort();
+  const httpPort = await freePort();
+  const conf = execFileSync('bash', ['-c',
+    '. "$0/util/runtime.sh" && runtime_conf "$0/examples/nginx.conf" "$@"',
+    root, String(httpPort), module, String(port)]);
+  fs.writeFileSync(path.join(prefix, 'conf', 'nginx.conf'), conf);
+  return launch({ nginx, prefix, user, port, httpPort, tlsPort: 0 });
+}
+
+async function launch({ nginx, prefix, user, port, httpPort, tlsPort }) {
   if (user) {
     // the store and the logs are the worker user's
     fs.mkdirSync(path.join(prefix, 'data'), { mode: 0o755 });
@@ -148,7 +173,7 @@ ${tls}}
     },
     // what nginx logged at alert or worse, and any worker that died
     problems: () => server.errorLog().split('\n').filter((l) =>
-      /\[(alert|crit|emerg)\]|exited on signal|worker process \d+ exited/
+      /\[(alert|crit|emerg)\]|exited on signal/
         .test(l)),
     reload: () => proc.kill('SIGHUP'),
     stop: async () => {
@@ -182,4 +207,4 @@ ${tls}}
   throw new Error(`nginx did not start: ${stderr}${server.errorLog()}`);
 }
 
-module.exports = { start };
+module.exports = { start, startExample };

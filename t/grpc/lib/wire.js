@@ -85,4 +85,67 @@ function call(address, method, opts = {}) {
   });
 }
 
-module.exports = { call, frame, deframe };
+// A server-streaming call left open: messages as they come (next() waits
+// for the one after those taken), ended() for its status, cancel().
+function stream(address, method, message, opts = {}) {
+  const session = http2.connect(`http://${address}`);
+  session.on('error', () => {});
+  const req = session.request({
+    ':method': 'POST',
+    ':path': `/TaskHubSidecarService/${method}`,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    ...opts.headers,
+  });
+  const s = { messages: [], taken: 0, trailers: null, headers: null };
+  let buf = Buffer.alloc(0);
+  let waiter = null;
+  const wake = () => {
+    if (waiter) {
+      const w = waiter;
+      waiter = null;
+      w();
+    }
+  };
+  req.on('response', (h) => { s.headers = h; });
+  req.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 5 && buf.length >= 5 + buf.readUInt32BE(1)) {
+      const len = buf.readUInt32BE(1);
+      s.messages.push(buf.subarray(5, 5 + len));
+      buf = buf.subarray(5 + len);
+    }
+    wake();
+  });
+  req.on('trailers', (t) => { s.trailers = t; });
+  req.on('error', () => {});
+  const closed = new Promise((resolve) => req.on('close', () => {
+    session.close();
+    wake();
+    resolve();
+  }));
+  s.next = async (ms = 5000) => {
+    const until = Date.now() + ms;
+    while (s.messages.length <= s.taken) {
+      if (req.closed || Date.now() >= until) {
+        return null;
+      }
+      await new Promise((resolve) => {
+        waiter = resolve;
+        setTimeout(resolve, until - Date.now());
+      });
+    }
+    return s.messages[s.taken++];
+  };
+  s.ended = async () => {
+    await closed;
+    const src = s.trailers || s.headers || {};
+    return src['grpc-status'] === undefined ? undefined
+      : Number(src['grpc-status']);
+  };
+  s.cancel = () => req.close(http2.constants.NGHTTP2_CANCEL);
+  req.end(frame(Buffer.from(message)));
+  return s;
+}
+
+module.exports = { call, frame, deframe, stream };

@@ -6,7 +6,8 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { TaskHubGrpcClient, TaskHubGrpcWorker, OrchestrationStatus,
-        NoOpLogger } = require('@microsoft/durabletask-js');
+        NoOpLogger, TaskEntity, EntityInstanceId } =
+  require('@microsoft/durabletask-js');
 const nginx = require('../lib/nginx');
 
 function sayHello(ctx, name) {
@@ -26,6 +27,38 @@ async function* approval(ctx) {
   return { approved: answer };
 }
 
+async function* failing(ctx) {
+  yield ctx.callActivity(sayHello, 'x');
+  throw new Error('on purpose');
+}
+
+class Counter extends TaskEntity {
+  add(n) {
+    this.state += n;
+  }
+
+  get() {
+    return this.state;
+  }
+
+  initializeState() {
+    return 0;
+  }
+}
+
+// polls: entity signals have no completion to wait for
+async function until(what, fn, ms = 15000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v || Date.now() > end) {
+      assert.ok(v, what);
+      return v;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 test('SDK worker and client', async (t) => {
   const srv = await nginx.start({ name: 'sdk' });
   const client = new TaskHubGrpcClient({ hostAddress: srv.address,
@@ -34,7 +67,9 @@ test('SDK worker and client', async (t) => {
     logger: new NoOpLogger() });
   worker.addOrchestrator(helloSequence);
   worker.addOrchestrator(approval);
+  worker.addOrchestrator(failing);
   worker.addActivity(sayHello);
+  worker.addNamedEntity('counter', () => new Counter());
   await worker.start();
   t.after(async () => {
     await worker.stop();
@@ -55,6 +90,19 @@ test('SDK worker and client', async (t) => {
     assert.strictEqual(h.runtimeStatus, 'Completed');
     assert.deepStrictEqual(h.output,
       ['Hello Tokyo!', 'Hello Seattle!', 'Hello London!']);
+  });
+
+  await t.test('a scheduled start, with tags', async () => {
+    const startAt = new Date(Date.now() + 3000);
+    const id = await client.scheduleNewOrchestration(helloSequence, null,
+      { startAt, tags: { team: 'blue' } });
+    await new Promise((r) => setTimeout(r, 1000));
+    let st = await client.getOrchestrationState(id);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.PENDING);
+    assert.deepStrictEqual(st.tags, { team: 'blue' });
+    st = await client.waitForOrchestrationCompletion(id, true, 30);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED);
+    assert.ok(Date.now() >= startAt.getTime());
   });
 
   await t.test('an external event', async () => {
@@ -99,6 +147,82 @@ test('SDK worker and client', async (t) => {
       const st = await client.waitForOrchestrationCompletion(id, true, 60);
       assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED);
     }
+  });
+
+  await t.test('history, read over gRPC', async () => {
+    const id = await client.scheduleNewOrchestration(helloSequence);
+    await client.waitForOrchestrationCompletion(id, true, 30);
+    const events = await client.getOrchestrationHistory(id);
+    const count = (type) => events.filter((e) => e.type === type).length;
+    assert.strictEqual(count('ExecutionStarted'), 1);
+    assert.strictEqual(count('TaskScheduled'), 3,
+      JSON.stringify(events.map((e) => e.type)));
+    assert.strictEqual(count('TaskCompleted'), 3);
+    assert.strictEqual(count('ExecutionCompleted'), 1);
+
+    // the same activities in the HTTP API's showHistory, which shows
+    // each as its completion
+    const h = await (await fetch(
+      `${srv.http}/instances/${id}?showHistory=true`)).json();
+    const done = h.historyEvents.filter((e) => e.EventType === 'TaskCompleted');
+    assert.deepStrictEqual(done.map((e) => e.FunctionName),
+      ['sayHello', 'sayHello', 'sayHello']);
+  });
+
+  await t.test('a failed orchestration, then restarted', async () => {
+    const id = await client.scheduleNewOrchestration(failing);
+    let st = await client.waitForOrchestrationCompletion(id, true, 30);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.FAILED);
+    assert.match(st.failureDetails.message, /on purpose/);
+
+    // a rewind runs it again (it fails again); a completed one is refused
+    await client.rewindInstance(id, 'once more');
+    await until('the rewound instance fails again', async () => {
+      const h = await client.getOrchestrationHistory(id);
+      return h.some((e) => e.type === 'ExecutionRewound')
+        && (await client.getOrchestrationState(id)).runtimeStatus
+           === OrchestrationStatus.FAILED;
+    });
+
+    const again = await client.restartOrchestration(id, true);
+    assert.notStrictEqual(again, id);
+    st = await client.waitForOrchestrationCompletion(again, true, 30);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.FAILED);
+    assert.strictEqual(st.name, 'failing');
+  });
+
+  await t.test('a rewind of a completed instance is refused', async () => {
+    const id = await client.scheduleNewOrchestration(helloSequence);
+    await client.waitForOrchestrationCompletion(id, true, 30);
+    // the SDK words the FAILED_PRECONDITION as an Error of its own
+    await assert.rejects(client.rewindInstance(id, 'no'),
+      /already ended|Failed/);
+  });
+
+  await t.test('the ids of terminal instances', async () => {
+    const page = await client.listInstanceIds({
+      runtimeStatus: [OrchestrationStatus.FAILED], pageSize: 100 });
+    assert.ok(page.values.length >= 2);
+  });
+
+  await t.test('an entity signalled and read', async () => {
+    const id = new EntityInstanceId('counter', 'c1');
+    for (let i = 1; i <= 4; i++) {
+      await client.signalEntity(id, 'add', i);
+    }
+    const e = await until('counter reaches 10', async () => {
+      const m = await client.getEntity(id);
+      return m && m.state === 10 ? m : null;
+    });
+    assert.strictEqual(e.id.key, 'c1');
+
+    const found = [];
+    for await (const m of client.getEntities({ instanceIdStartsWith: '@counter' })) {
+      found.push(m.id.key);
+    }
+    assert.deepStrictEqual(found, ['c1']);
+    assert.strictEqual(await client.getEntity(
+      new EntityInstanceId('counter', 'none')), undefined);
   });
 
   await t.test('nginx logged no alert and no worker died', () => {

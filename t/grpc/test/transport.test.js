@@ -150,3 +150,13 @@ test('TLS with ALPN', async (t) => {
   assert.strictEqual(res.grpcStatus, S.OK);
   assert.strictEqual(res.messages.length, 1);
 });
+
+test('make run serves the gRPC service beside the API', async (t) => {
+  const srv = await nginx.startExample();
+  t.after(() => srv.stop());
+
+  const res = await call(srv.address, 'Hello');
+  assert.strictEqual(res.grpcStatus, S.OK);
+  const api = await fetch(`${srv.http}/instances`);
+  assert.strictEqual(api.status, 200);
+});

@@ -1,0 +1,68 @@
+// The SDK against a location with keys: the client sends a system key and
+// the worker a worker key through the SDK's own metadata hook, with the
+// task hub as "taskhub" metadata; what they did is in that hub.
+
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert');
+const grpc = require('@grpc/grpc-js');
+const { TaskHubGrpcClient, TaskHubGrpcWorker, OrchestrationStatus,
+        NoOpLogger } = require('@microsoft/durabletask-js');
+const nginx = require('../lib/nginx');
+
+const keys = { system: 'system-key-0123', worker: 'worker-key-0123' };
+
+function metadata(key, hub) {
+  return async () => {
+    const m = new grpc.Metadata();
+    m.set('authorization', `Bearer ${key}`);
+    m.set('taskhub', hub);
+    return m;
+  };
+}
+
+async function* greet(ctx, name) {
+  return yield ctx.callActivity(hello, name);
+}
+
+function hello(ctx, name) {
+  return `Hello ${name}!`;
+}
+
+test('the SDK with keys and a task hub', async (t) => {
+  const srv = await nginx.start({ name: 'sdk-keys', keys });
+  const client = new TaskHubGrpcClient({ hostAddress: srv.address,
+    metadataGenerator: metadata(keys.system, 'KeyedHub'),
+    logger: new NoOpLogger() });
+  const worker = new TaskHubGrpcWorker({ hostAddress: srv.address,
+    metadataGenerator: metadata(keys.worker, 'KeyedHub'),
+    logger: new NoOpLogger() });
+  worker.addOrchestrator(greet);
+  worker.addActivity(hello);
+  await worker.start();
+  t.after(async () => {
+    await worker.stop();
+    await client.stop();
+    await srv.stop();
+  });
+
+  const id = await client.scheduleNewOrchestration(greet, 'keys');
+  const st = await client.waitForOrchestrationCompletion(id, true, 30);
+  assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED);
+  assert.strictEqual(JSON.parse(st.serializedOutput), 'Hello keys!');
+
+  // in its hub, not in the default one
+  let res = await fetch(`${srv.http}/instances/${id}?taskHub=KeyedHub`);
+  assert.strictEqual(res.status, 200);
+  res = await fetch(`${srv.http}/instances/${id}`);
+  assert.strictEqual(res.status, 404);
+
+  // a client with the worker's key is refused
+  const wrong = new TaskHubGrpcClient({ hostAddress: srv.address,
+    metadataGenerator: metadata(keys.worker, 'KeyedHub'),
+    logger: new NoOpLogger() });
+  await assert.rejects(wrong.getOrchestrationState(id),
+    (e) => e.code === grpc.status.UNAUTHENTICATED);
+  await wrong.stop();
+});

@@ -1,0 +1,170 @@
+// GetWorkItems as the long-lived stream it is: concurrency limits, the
+// work-item filters, abandons, stale tokens, health pings on an idle
+// stream, and a reload under streams. The stream is read by hand (the
+// SDK's generated messages decode it); the SDK's worker runs across the
+// reload.
+
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert');
+const pb = require('@microsoft/durabletask-js/dist/proto/orchestrator_service_pb');
+const { TaskHubGrpcClient, TaskHubGrpcWorker, OrchestrationStatus,
+        NoOpLogger } = require('@microsoft/durabletask-js');
+const nginx = require('../lib/nginx');
+const { call, frame, stream } = require('../lib/wire');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function workItems(opts = {}) {
+  const req = new pb.GetWorkItemsRequest();
+  if (opts.orchestrations) {
+    req.setMaxconcurrentorchestrationworkitems(opts.orchestrations);
+  }
+  if (opts.names) {
+    const f = new pb.WorkItemFilters();
+    for (const name of opts.names) {
+      const o = new pb.OrchestrationFilter();
+      o.setName(name);
+      f.addOrchestrations(o);
+    }
+    req.setWorkitemfilters(f);
+  }
+  return req.serializeBinary();
+}
+
+// the next work item that is not a ping, decoded; null after ms
+async function nextItem(s, ms) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const m = await s.next(Math.max(until - Date.now(), 1));
+    if (m === null) {
+      return null;
+    }
+    const wi = pb.WorkItem.deserializeBinary(m);
+    if (!wi.hasHealthping()) {
+      return wi;
+    }
+  }
+}
+
+function abandon(address, token) {
+  const req = new pb.AbandonOrchestrationTaskRequest();
+  req.setCompletiontoken(token);
+  return call(address, 'AbandonTaskOrchestratorWorkItem',
+    { body: frame(Buffer.from(req.serializeBinary())) });
+}
+
+test('work-item stream', async (t) => {
+  const srv = await nginx.start({ name: 'stream', workers: 1,
+    grpc: 'ping=300ms' });
+  const client = new TaskHubGrpcClient({ hostAddress: srv.address,
+    logger: new NoOpLogger() });
+  t.after(async () => {
+    await client.stop();
+    await srv.stop();
+  });
+
+  await t.test('an idle stream gets health pings', async () => {
+    const s = stream(srv.address, 'GetWorkItems', workItems());
+    const pings = [];
+    for (let i = 0; i < 3; i++) {
+      const m = await s.next(3000);
+      assert.notStrictEqual(m, null, 'a ping within 3 s');
+      pings.push(pb.WorkItem.deserializeBinary(m).hasHealthping());
+    }
+    assert.deepStrictEqual(pings, [true, true, true]);
+    s.cancel();
+    await s.ended();
+  });
+
+  await t.test('one at a time, then the next after an abandon',
+    async () => {
+      for (let i = 0; i < 3; i++) {
+        await client.scheduleNewOrchestration('Limited', i, `lim-${i}`);
+      }
+      const s = stream(srv.address, 'GetWorkItems',
+        workItems({ orchestrations: 1 }));
+      const first = await nextItem(s, 3000);
+      assert.ok(first && first.hasOrchestratorrequest());
+      assert.strictEqual(await nextItem(s, 1000), null,
+        'no second item while the first is out');
+
+      const res = await abandon(srv.address, first.getCompletiontoken());
+      assert.strictEqual(res.grpcStatus, 0);
+      const second = await nextItem(s, 3000);
+      assert.ok(second && second.hasOrchestratorrequest());
+
+      // the first token is stale now
+      const again = await abandon(srv.address, first.getCompletiontoken());
+      assert.strictEqual(again.grpcStatus, 9);
+      s.cancel();
+      await s.ended();
+    });
+
+  await t.test('only the names of the filters', async () => {
+    await client.scheduleNewOrchestration('Other', null, 'f-other');
+    await client.scheduleNewOrchestration('Wanted', null, 'f-wanted');
+    const s = stream(srv.address, 'GetWorkItems',
+      workItems({ names: ['Wanted'] }));
+    const wi = await nextItem(s, 3000);
+    assert.ok(wi);
+    assert.strictEqual(wi.getOrchestratorrequest().getInstanceid(),
+      'f-wanted');
+    assert.strictEqual(await nextItem(s, 1000), null);
+    s.cancel();
+    await s.ended();
+  });
+
+  await t.test('a bad token is INVALID_ARGUMENT', async () => {
+    const res = await abandon(srv.address, 'not a token');
+    assert.strictEqual(res.grpcStatus, 3);
+  });
+
+  await t.test('nginx logged no alert and no worker died', () => {
+    assert.deepStrictEqual(srv.problems(), []);
+  });
+});
+
+test('streams across a reload', async (t) => {
+  const srv = await nginx.start({ name: 'reload' });
+  const client = new TaskHubGrpcClient({ hostAddress: srv.address,
+    logger: new NoOpLogger() });
+  const worker = new TaskHubGrpcWorker({ hostAddress: srv.address,
+    logger: new NoOpLogger() });
+  const approval = async function* (ctx) {
+    const a = yield ctx.waitForExternalEvent('go');
+    return a;
+  };
+  worker.addOrchestrator(approval);
+  await worker.start();
+  t.after(async () => {
+    await worker.stop();
+    await client.stop();
+    await srv.stop();
+  });
+
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    ids.push(await client.scheduleNewOrchestration(approval));
+  }
+  for (const id of ids) {
+    await client.waitForOrchestrationStart(id, false, 30);
+  }
+
+  // a stream of this process ends with status OK when it exits
+  const s = stream(srv.address, 'GetWorkItems', workItems({ names: ['x'] }));
+  await sleep(200);
+  srv.reload();
+  assert.strictEqual(await s.ended(), 0);
+
+  for (const id of ids) {
+    await client.raiseOrchestrationEvent(id, 'go', id);
+  }
+  for (const id of ids) {
+    const st = await client.waitForOrchestrationCompletion(id, true, 60);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED);
+    assert.strictEqual(JSON.parse(st.serializedOutput), id);
+  }
+  assert.deepStrictEqual(srv.problems(), []);
+});
