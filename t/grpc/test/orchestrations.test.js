@@ -272,11 +272,7 @@ test('orchestration features', async (t) => {
     assert.strictEqual(started[0].Input, 3);
   });
 
-  await t.test('continue-as-new carries unprocessed events over', {
-    todo: 'CompleteOrchestratorTask with carryoverEvents is answered '
-      + 'UNIMPLEMENTED and the instance stays Running '
-      + '(grpc/dg_work.c:dgi_action_in, CONTINUED_AS_NEW)',
-  }, async () => {
+  await t.test('continue-as-new carries unprocessed events over', async () => {
     const id = await client.scheduleNewOrchestration(collector,
       { got: [], sleep: 2 }, 'carry-1');
     await client.waitForOrchestrationStart(id, false, 20);
