@@ -199,6 +199,11 @@ ngx_http_durable_grpc_handler(ngx_http_request_t *r)
 
     g->rpc = ngx_http_durable_grpc_method(r);
 
+    if (g->rpc) {
+        /* $durable_op names the method */
+        ctx->log_op = g->rpc->name;
+    }
+
     if (ngx_http_durable_grpc_keys(r, g) != NGX_OK) {
         return ngx_http_durable_grpc_refuse(r,
                    DG_UNAUTHENTICATED, "%V",

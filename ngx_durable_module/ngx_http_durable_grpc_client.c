@@ -20,6 +20,7 @@
 
 
 #define NGX_HTTP_DURABLE_GRPC_REREAD    1000    /* ms, a wait's re-read */
+#define NGX_HTTP_DURABLE_GRPC_CHUNK     256     /* events (KiB) a chunk */
 
 
 /* a read and what its answer needs */
@@ -38,9 +39,17 @@ typedef struct {
     size_t                          size;
     ds_str_t                        key_prefix; /* of an entity query */
     dg_list_ids_t                   list_ids;
+    dg_events_t                     events;     /* a history chunk's */
     int                             rc;         /* of the codec */
     char                            token[DS_TOKEN_MAX];
 } ngx_http_durable_grpc_read_t;
+
+
+/* a purge, and the operations of a purge of a list of ids */
+typedef struct {
+    dg_purge_t                      purge;
+    ds_op_t                        *ops;
+} ngx_http_durable_grpc_purge_t;
 
 
 static ngx_int_t ngx_http_durable_grpc_control(ngx_http_request_t *r,
@@ -50,6 +59,8 @@ static ngx_int_t ngx_http_durable_grpc_start_done(ngx_http_request_t *r,
 static ngx_int_t ngx_http_durable_grpc_empty_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 static ngx_int_t ngx_http_durable_grpc_purge_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+static ngx_int_t ngx_http_durable_grpc_purged_one(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
 static ngx_http_durable_grpc_read_t *ngx_http_durable_grpc_read_alloc(
     ngx_http_request_t *r, ngx_http_durable_grpc_ctx_t *g);
@@ -273,6 +284,11 @@ ngx_http_durable_grpc_control(ngx_http_request_t *r,
 
     op->hub = ngx_http_durable_ds_str(&g->base.hub);
 
+    if (op->type != DS_OP_ENTITY_SIGNAL) {
+        g->base.log_id.data = (u_char *) op->in.control.id.data;
+        g->base.log_id.len = op->in.control.id.len;
+    }
+
     return ngx_http_durable_write(r, &g->base, op,
                                   ngx_http_durable_grpc_empty_done);
 }
@@ -296,16 +312,22 @@ ngx_http_durable_grpc_empty_done(ngx_http_request_t *r,
 
 
 /*
- * PurgeInstances: one instance, or one batch by filter (isComplete says
- * whether matches may be left; the SDK calls again).
+ * PurgeInstances: one instance, one batch by filter (isComplete says
+ * whether matches may be left; the SDK calls again), or a list of ids,
+ * one operation each in one batch of the writer.
  */
 
 ngx_int_t
 ngx_http_durable_grpc_purge(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g)
 {
-    dg_purge_t             *purge;
-    PurgeInstancesRequest  *req;
+    size_t                          i, n;
+    ds_op_t                        *ops;
+    ngx_int_t                       rc;
+    dg_purge_t                     *purge;
+    PurgeInstancesRequest          *req;
+    ngx_http_durable_write_t       *w;
+    ngx_http_durable_grpc_purge_t  *pg;
 
     req = (PurgeInstancesRequest *) ngx_http_durable_grpc_unpack(r, g,
               &purge_instances_request__descriptor);
@@ -313,25 +335,65 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
         return ngx_http_durable_grpc_refused(r, g);
     }
 
-    purge = ngx_pcalloc(r->pool, sizeof(dg_purge_t));
-    if (purge == NULL) {
+    pg = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_grpc_purge_t));
+    if (pg == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    purge = &pg->purge;
 
     if (dg_purge_in(&g->dc, req, purge) != DG_OK) {
         return ngx_http_durable_grpc_codec_status(r, g);
     }
 
-    if (purge->nids) {
-        return ngx_http_durable_grpc_status(r, DG_UNIMPLEMENTED,
-                   "A purge of a list of instance ids is not implemented "
-                   "yet: purge them one by one.");
+    g->data = pg;
+    n = purge->nids;
+
+    if (n == 0) {
+        purge->op.hub = ngx_http_durable_ds_str(&g->base.hub);
+
+        return ngx_http_durable_write(r, &g->base, &purge->op,
+                                      ngx_http_durable_grpc_purge_done);
     }
 
-    purge->op.hub = ngx_http_durable_ds_str(&g->base.hub);
+    ops = ngx_pcalloc(r->pool, n * sizeof(ds_op_t));
+    if (ops == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    return ngx_http_durable_write(r, &g->base, &purge->op,
-                                  ngx_http_durable_grpc_purge_done);
+    pg->ops = ops;
+
+    rc = NGX_DONE;
+
+    for (i = 0; i < n; i++) {
+        ops[i].type = DS_OP_PURGE;
+        ops[i].hub = ngx_http_durable_ds_str(&g->base.hub);
+        ops[i].in.control.id = purge->ids[i];
+        ops[i].in.control.recurse = purge->recursive;
+
+        w = ngx_http_durable_write_alloc(r, &ops[i], i == n - 1
+                                         ? ngx_http_durable_grpc_purge_done
+                                         : ngx_http_durable_grpc_purged_one);
+        if (w == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rc = ngx_http_durable_write_queue(r, &g->base, w, i == n - 1);
+    }
+
+    ngx_http_durable_write_post(&g->base);
+
+    return rc;
+}
+
+
+/* one of a list: the last one, which holds the request, answers */
+
+static ngx_int_t
+ngx_http_durable_grpc_purged_one(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+{
+    return NGX_OK;
 }
 
 
@@ -339,9 +401,43 @@ static ngx_int_t
 ngx_http_durable_grpc_purge_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
 {
-    ds_op_t                 *op = w->op;
-    BoolValue                complete = BOOL_VALUE__INIT;
-    PurgeInstancesResponse   res = PURGE_INSTANCES_RESPONSE__INIT;
+    size_t                          i, deleted;
+    ds_op_t                        *op, *ops;
+    BoolValue                       complete = BOOL_VALUE__INIT;
+    PurgeInstancesResponse          res = PURGE_INSTANCES_RESPONSE__INIT;
+    ngx_http_durable_grpc_ctx_t    *g;
+    ngx_http_durable_grpc_purge_t  *pg;
+
+    g = ngx_http_durable_grpc_ctx(ctx);
+    pg = g->data;
+    op = w->op;
+
+    if (pg->purge.nids) {
+        /* a list: what was there and terminal is deleted, the rest kept */
+
+        ops = pg->ops;
+        deleted = 0;
+
+        for (i = 0; i < pg->purge.nids; i++) {
+            switch (ops[i].rc) {
+
+            case DS_OK:
+                deleted += ops[i].out.control.purged;
+                break;
+
+            case DS_NOTFOUND:
+            case DS_PRECONDITION:
+                break;
+
+            default:
+                return ngx_http_durable_grpc_op_status(r, g, &ops[i]);
+            }
+        }
+
+        res.deletedinstancecount = (int32_t) deleted;
+
+        return ngx_http_durable_grpc_reply(r, &res.base);
+    }
 
     switch (w->rc) {
 
@@ -352,7 +448,7 @@ ngx_http_durable_grpc_purge_done(ngx_http_request_t *r,
             res.iscomplete = &complete;
 
         } else {
-            res.deletedinstancecount = 1;
+            res.deletedinstancecount = (int32_t) op->out.control.purged;
         }
 
         break;
@@ -362,8 +458,7 @@ ngx_http_durable_grpc_purge_done(ngx_http_request_t *r,
         break;
 
     default:
-        return ngx_http_durable_grpc_op_status(r,
-                   ngx_http_durable_grpc_ctx(ctx), op);
+        return ngx_http_durable_grpc_op_status(r, g, op);
     }
 
     return ngx_http_durable_grpc_reply(r, &res.base);
@@ -397,6 +492,9 @@ ngx_http_durable_grpc_get(ngx_http_request_t *r,
     rd->op.hub = ngx_http_durable_ds_str(&g->base.hub);
     rd->op.done = ngx_http_durable_grpc_got;
     rd->ready = 1;
+
+    g->base.log_id.data = (u_char *) rd->op.in.control.id.data;
+    g->base.log_id.len = rd->op.in.control.id.len;
 
     (void) ngx_http_durable_read(&g->base, &rd->op);
 
@@ -442,6 +540,10 @@ ngx_http_durable_grpc_wait(ngx_http_request_t *r,
 
     rd->op.hub = ngx_http_durable_ds_str(&g->base.hub);
     rd->op.done = ngx_http_durable_grpc_got;
+
+    g->base.log_id.data = (u_char *) rd->op.in.control.id.data;
+    g->base.log_id.len = rd->op.in.control.id.len;
+
     rd->completion = (g->rpc->name.len
                       == sizeof("WaitForInstanceCompletion") - 1);
 
@@ -969,14 +1071,17 @@ ngx_http_durable_grpc_ids(ds_op_t *op)
 
 
 /*
- * StreamInstanceHistory: the history as one chunk, the only message of
- * the stream.
+ * StreamInstanceHistory: the history in chunks of at most
+ * NGX_HTTP_DURABLE_GRPC_CHUNK events or bytes of stored events, a message
+ * each, read one after the other from the store.
  */
 
 ngx_int_t
 ngx_http_durable_grpc_history(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g)
 {
+    int64_t                        last_id;
+    ngx_int_t                      rc;
     ds_name_fault_t                f;
     StreamInstanceHistoryRequest  *req;
     ngx_http_durable_grpc_read_t  *rd;
@@ -992,18 +1097,70 @@ ngx_http_durable_grpc_history(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rd->op.type = DS_OP_STATUS;
-    rd->op.in.control.id.data = (const char *) req->instanceid.data;
-    rd->op.in.control.id.len = req->instanceid.len;
+    rd->op.type = DS_OP_HISTORY;
+    rd->op.hub = ngx_http_durable_ds_str(&g->base.hub);
+    rd->op.in.history.id.data = (const char *) req->instanceid.data;
+    rd->op.in.history.id.len = req->instanceid.len;
+    rd->op.in.history.from = 1;
+    rd->op.in.history.max_events = NGX_HTTP_DURABLE_GRPC_CHUNK;
+    rd->op.in.history.max_bytes = NGX_HTTP_DURABLE_GRPC_CHUNK * 1024;
+    rd->op.in.history.item = dg_events_add;
+    rd->op.in.history.item_data = &rd->events;
+    rd->op.done = ngx_http_durable_grpc_history_got;
 
-    if (ds_name_instance_id(rd->op.in.control.id, &f) != DS_OK) {
+    if (ds_name_instance_id(rd->op.in.history.id, &f) != DS_OK) {
         return ngx_http_durable_grpc_status(r, DG_INVALID_ARGUMENT,
                    "'instanceId' is not a valid instance id.");
     }
 
-    rd->op.done = ngx_http_durable_grpc_history_got;
+    last_id = -1;
 
-    return ngx_http_durable_grpc_read_answer(r, g, rd);
+    for ( ;; ) {
+        /* event ids an EventSent lacks follow the ids before it */
+        dg_events_init(&rd->events, &g->dc);
+
+        if (rd->op.in.history.from > 1) {
+            rd->events.last_id = last_id;
+        }
+
+        g->frame = NULL;
+
+        (void) ngx_http_durable_read(&g->base, &rd->op);
+
+        if (rd->op.rc != DS_OK) {
+            return ngx_http_durable_grpc_op_status(r, g, &rd->op);
+        }
+
+        if (rd->rc != DG_OK) {
+            return ngx_http_durable_grpc_codec_status(r, g);
+        }
+
+        if (g->frame == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (!g->streaming) {
+            rc = ngx_http_durable_grpc_stream_open(r, g);
+            if (rc == NGX_ERROR || rc > NGX_OK) {
+                return rc;
+            }
+        }
+
+        if (ngx_http_durable_grpc_send_frame(r, g->frame, g->frame_len)
+            == NGX_ERROR)
+        {
+            return NGX_ERROR;
+        }
+
+        if (rd->op.out.history.next == 0) {
+            break;
+        }
+
+        last_id = rd->events.last_id;
+        rd->op.in.history.from = rd->op.out.history.next;
+    }
+
+    return ngx_http_durable_grpc_status(r, DG_OK, NULL);
 }
 
 
@@ -1012,24 +1169,19 @@ ngx_http_durable_grpc_history_got(ds_op_t *op)
 {
     ngx_http_durable_grpc_read_t  *rd = op->data;
 
-    int           rc;
-    dg_events_t   ev;
     HistoryChunk  chunk = HISTORY_CHUNK__INIT;
 
     if (op->rc != DS_OK) {
         return;
     }
 
-    dg_events_init(&ev, &rd->grpc->dc);
-
-    rc = ds_op_history(op, dg_events_add, &ev);
-    if ((rc != DS_OK && rc != DS_NOTFOUND) || ev.rc != DG_OK) {
-        rd->rc = ev.rc != DG_OK ? ev.rc : DG_INTERNAL;
+    if (rd->events.rc != DG_OK) {
+        rd->rc = rd->events.rc;
         return;
     }
 
-    chunk.n_events = ev.n;
-    chunk.events = ev.events;
+    chunk.n_events = rd->events.n;
+    chunk.events = rd->events.events;
 
     (void) ngx_http_durable_grpc_pack(rd->request, rd->grpc, &chunk.base);
 }

@@ -204,7 +204,9 @@ ngx_http_durable_metrics_log(ngx_http_request_t *r)
 
     ctx = ngx_http_durable_variables_ctx(r);
 
-    if (ctx == NULL || r != r->main) {
+    /* the HTTP API's requests; a gRPC call's route is only its key's */
+
+    if (ctx == NULL || r != r->main || ctx->log_op.len) {
         return NGX_OK;
     }
 

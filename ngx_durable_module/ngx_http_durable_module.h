@@ -167,6 +167,7 @@ struct ngx_http_durable_ctx_s {
 
     /* for the access log variables: ngx_http_durable_variables.c */
     ngx_str_t                   log_id;         /* a start's instance */
+    ngx_str_t                   log_op;         /* a gRPC call's method */
     ds_status_e                 log_status;
     ngx_uint_t                  batch_writes;   /* of the last write */
     uint64_t                    store_us;

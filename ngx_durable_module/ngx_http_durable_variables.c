@@ -166,6 +166,12 @@ ngx_http_durable_variable(ngx_http_request_t *r,
     switch (data) {
 
     case NGX_HTTP_DURABLE_VAR_OP:
+        if (ctx->log_op.len) {
+            v->data = ctx->log_op.data;
+            v->len = ctx->log_op.len;
+            goto found;
+        }
+
         s = (ctx->route.op == DS_ROUTE_OP_WORKER)
             ? ds_route_work_action_names[ctx->route.work_action]
             : ds_route_op_names[ctx->route.op];

@@ -22,6 +22,21 @@ function freePort() {
   });
 }
 
+// nginx's environment: PATH, and for a sanitizer build the runtime to
+// preload (GRPC_TEST_LD_PRELOAD) and its options
+function nginxEnv() {
+  const e = { PATH: process.env.PATH };
+  if (process.env.GRPC_TEST_LD_PRELOAD) {
+    e.LD_PRELOAD = process.env.GRPC_TEST_LD_PRELOAD;
+  }
+  for (const name of ['ASAN_OPTIONS', 'UBSAN_OPTIONS']) {
+    if (process.env[name]) {
+      e[name] = process.env[name];
+    }
+  }
+  return e;
+}
+
 function env(name) {
   const v = process.env[name];
   if (!v) {
@@ -80,7 +95,9 @@ error_log  error.log  ${opts.logLevel || 'info'};
 pid        nginx.pid;
 events { worker_connections  1024; }
 http {
-    access_log  access.log;
+    log_format  durable  '$status $durable_op $durable_hub '
+                         '$durable_instance_id $durable_runtime_status';
+    access_log  access.log  durable;
     client_body_temp_path  client_body_temp;
     proxy_temp_path        proxy_temp;
     fastcgi_temp_path      fastcgi_temp;
@@ -142,7 +159,7 @@ async function launch({ nginx, prefix, user, port, httpPort, tlsPort }) {
 
   const proc = spawn(nginx, ['-p', prefix + '/', '-c', 'conf/nginx.conf',
     '-e', 'stderr', '-g', 'daemon off;'],
-  { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH } });
+  { stdio: ['ignore', 'ignore', 'pipe'], env: nginxEnv() });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
@@ -151,18 +168,26 @@ async function launch({ nginx, prefix, user, port, httpPort, tlsPort }) {
     port, httpPort, tlsPort, prefix, proc,
     address: `127.0.0.1:${port}`,
     http: `http://127.0.0.1:${httpPort}/runtime/webhooks/durabletask`,
-    // a figure of the metrics page (summed over its label sets)
-    metric: async (name) => {
+    // a figure of the metrics page, summed over its label sets (those
+    // whose labels include all of the text of "labels", when given)
+    metric: async (name, labels = '') => {
       const text = await (await fetch(
         `http://127.0.0.1:${httpPort}/metrics`)).text();
       let sum = 0;
       for (const line of text.split('\n')) {
         const m = line.match(/^([a-z_]+)(\{[^}]*\})? (\S+)$/);
-        if (m && m[1] === name) {
+        if (m && m[1] === name && (m[2] || '').includes(labels)) {
           sum += Number(m[3]);
         }
       }
       return sum;
+    },
+    accessLog: () => {
+      try {
+        return fs.readFileSync(path.join(prefix, 'access.log'), 'utf8');
+      } catch (e) {
+        return '';
+      }
     },
     errorLog: () => {
       try {

@@ -167,6 +167,31 @@ test('client calls', async (t) => {
       undefined);
   });
 
+  await t.test('purge a list of ids', async () => {
+    const pb = require(
+      '@microsoft/durabletask-js/dist/proto/orchestrator_service_pb');
+    for (const id of ['list-a', 'list-b', 'list-c']) {
+      await client.scheduleNewOrchestration('Listed', null, id);
+    }
+    await client.terminateOrchestration('list-a', 'x');
+    await client.terminateOrchestration('list-b', 'x');
+
+    const batch = new pb.InstanceBatch();
+    batch.setInstanceidsList(['list-a', 'list-b', 'list-c', 'list-none']);
+    const req = new pb.PurgeInstancesRequest();
+    req.setInstancebatch(batch);
+    const res = await call(srv.address, 'PurgeInstances',
+      { body: frame(Buffer.from(req.serializeBinary())) });
+    assert.strictEqual(res.grpcStatus, 0);
+    const out = pb.PurgeInstancesResponse.deserializeBinary(res.messages[0]);
+    assert.strictEqual(out.getDeletedinstancecount(), 2);
+    // the active one is kept
+    assert.strictEqual((await client.getOrchestrationState('list-c'))
+      .runtimeStatus, OrchestrationStatus.PENDING);
+    assert.strictEqual(await client.getOrchestrationState('list-a'),
+      undefined);
+  });
+
   await t.test('a wait with a 1 s deadline ends DEADLINE_EXCEEDED',
     async () => {
       const t0 = Date.now();
@@ -203,6 +228,14 @@ test('client calls', async (t) => {
       await sleep(100);
     }
     assert.strictEqual(await srv.metric('durable_waits_open'), before);
+  });
+
+  await t.test('the access log names the method and the instance', () => {
+    const lines = srv.accessLog().split('\n');
+    assert.ok(lines.includes('200 StartInstance DurableFunctionsHub '
+      + 'start-1 Pending'), lines.slice(0, 5).join('\n'));
+    assert.ok(lines.includes('200 TerminateInstance DurableFunctionsHub '
+      + 'term-1 -'));
   });
 
   await t.test('nginx logged no alert and no worker died', () => {

@@ -6,9 +6,10 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { TaskHubGrpcClient, TaskHubGrpcWorker, OrchestrationStatus,
-        NoOpLogger, TaskEntity, EntityInstanceId } =
+        NoOpLogger, TaskEntity, EntityInstanceId, whenAll } =
   require('@microsoft/durabletask-js');
 const nginx = require('../lib/nginx');
+const { call, frame } = require('../lib/wire');
 
 function sayHello(ctx, name) {
   return `Hello ${name}!`;
@@ -27,9 +28,28 @@ async function* approval(ctx) {
   return { approved: answer };
 }
 
+async function* fanOut(ctx, n) {
+  const tasks = [];
+  for (let i = 0; i < n; i++) {
+    tasks.push(ctx.callActivity(sayHello, `n${i}`));
+  }
+  const all = yield whenAll(tasks);
+  return all.length;
+}
+
 async function* failing(ctx) {
   yield ctx.callActivity(sayHello, 'x');
   throw new Error('on purpose');
+}
+
+// calls an entity and waits for its answer, in a critical section
+async function* callCounter(ctx, key) {
+  const id = new EntityInstanceId('counter', key);
+  const lock = yield ctx.entities.lockEntities(id);
+  yield ctx.entities.callEntity(id, 'add', 5);
+  const value = yield ctx.entities.callEntity(id, 'get');
+  lock.release();
+  return value;
 }
 
 class Counter extends TaskEntity {
@@ -68,6 +88,8 @@ test('SDK worker and client', async (t) => {
   worker.addOrchestrator(helloSequence);
   worker.addOrchestrator(approval);
   worker.addOrchestrator(failing);
+  worker.addOrchestrator(fanOut);
+  worker.addOrchestrator(callCounter);
   worker.addActivity(sayHello);
   worker.addNamedEntity('counter', () => new Counter());
   await worker.start();
@@ -169,6 +191,30 @@ test('SDK worker and client', async (t) => {
       ['sayHello', 'sayHello', 'sayHello']);
   });
 
+  await t.test('a fan-out, its long history read in chunks', async () => {
+    const id = await client.scheduleNewOrchestration(fanOut, 200);
+    const st = await client.waitForOrchestrationCompletion(id, true, 60);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED);
+    assert.strictEqual(JSON.parse(st.serializedOutput), 200);
+    const events = await client.getOrchestrationHistory(id);
+    assert.ok(events.length > 400, `${events.length} events`);
+    assert.strictEqual(events.filter((e) => e.type === 'TaskScheduled')
+      .length, 200);
+    assert.strictEqual(events.filter((e) => e.type === 'TaskCompleted')
+      .length, 200);
+    // in order, each id once
+    const ids = events.filter((e) => e.type === 'TaskScheduled')
+      .map((e) => e.eventId);
+    assert.strictEqual(new Set(ids).size, 200);
+
+    // more than one chunk came: StreamInstanceHistoryRequest by hand
+    const res = await call(srv.address, 'StreamInstanceHistory',
+      { body: frame(Buffer.concat([Buffer.from([0x0a, id.length]),
+        Buffer.from(id)])) });
+    assert.strictEqual(res.grpcStatus, 0);
+    assert.ok(res.messages.length >= 2, `${res.messages.length} chunks`);
+  });
+
   await t.test('a failed orchestration, then restarted', async () => {
     const id = await client.scheduleNewOrchestration(failing);
     let st = await client.waitForOrchestrationCompletion(id, true, 30);
@@ -224,6 +270,15 @@ test('SDK worker and client', async (t) => {
     assert.strictEqual(await client.getEntity(
       new EntityInstanceId('counter', 'none')), undefined);
   });
+
+  await t.test('an orchestration calls an entity under a lock',
+    async () => {
+      const id = await client.scheduleNewOrchestration(callCounter, 'c2');
+      const st = await client.waitForOrchestrationCompletion(id, true, 30);
+      assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED,
+        JSON.stringify(st.failureDetails));
+      assert.strictEqual(JSON.parse(st.serializedOutput), 5);
+    });
 
   await t.test('nginx logged no alert and no worker died', () => {
     assert.deepStrictEqual(srv.problems(), []);

@@ -116,6 +116,13 @@ test('work-item stream', async (t) => {
     await s.ended();
   });
 
+  await t.test('gRPC calls are not counted as the HTTP API\'s', async () => {
+    assert.strictEqual(await srv.metric('durable_requests_total',
+      'op="claim"'), 0);
+    assert.strictEqual(await srv.metric('durable_requests_total',
+      'op="abandon"'), 0);
+  });
+
   await t.test('a bad token is INVALID_ARGUMENT', async () => {
     const res = await abandon(srv.address, 'not a token');
     assert.strictEqual(res.grpcStatus, 3);

@@ -56,6 +56,34 @@ test('transport', async (t) => {
       }
     });
 
+  await t.test('a message that is not the method\'s is INVALID_ARGUMENT',
+    async () => {
+      const bad = [
+        Buffer.from([0xff, 0xff, 0xff]),            // a cut varint key
+        Buffer.from([0x0a, 0x10, 0x41]),            // a string cut short
+        Buffer.from([0x0b]),                        // a group start
+        Buffer.from([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+          0x80, 0x80, 0x01]),                       // an overlong varint
+      ];
+      for (const method of ['StartInstance', 'GetInstance', 'GetWorkItems',
+        'CompleteOrchestratorTask', 'PurgeInstances', 'QueryInstances']) {
+        for (const m of bad) {
+          const res = await call(srv.address, method, { body: frame(m) });
+          assert.strictEqual(res.grpcStatus, S.INVALID_ARGUMENT,
+            `${method} ${m.toString('hex')}`);
+        }
+      }
+      assert.deepStrictEqual(srv.problems(), []);
+    });
+
+  await t.test('a field of the wrong wire type is INVALID_ARGUMENT',
+    async () => {
+      // CreateInstanceRequest: instanceId (1) as a varint, not bytes
+      const res = await call(srv.address, 'StartInstance',
+        { body: frame(Buffer.from([0x08, 0x01, 0x12, 0x01, 0x41])) });
+      assert.strictEqual(res.grpcStatus, S.INVALID_ARGUMENT);
+    });
+
   await t.test('a compressed message is UNIMPLEMENTED', async () => {
     const res = await call(srv.address, 'Hello',
       { body: frame(Buffer.from([1, 2, 3]), 1) });
