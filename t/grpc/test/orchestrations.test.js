@@ -208,9 +208,11 @@ test('orchestration features', async (t) => {
   });
 
   await t.test('sub-orchestrations: a result and a failure', {
-    todo: 'the child sees no parent: ExecutionStarted is sent without '
-      + 'parentInstance (grpc/dg_history.c:dgi_event_body, '
-      + 'DGI_EV_STARTED; the record\'s parent_id is not passed in)',
+    todo: 'the child sees no parent: the store writes ExecutionStarted '
+      + 'without ParentInstance though the start has parent_id and '
+      + 'parent_task (store/ds_orchestration_start.c), and '
+      + 'grpc/dg_history.c:dgi_event_body (DGI_EV_STARTED) sets no '
+      + 'parentInstance',
   }, async () => {
     const id = await client.scheduleNewOrchestration(parent, { n: 21 },
       'parent-1');
