@@ -116,6 +116,27 @@ async function* collector(ctx, input) {
   return got;
 }
 
+// sends an event to another instance, then ends
+async function* sender(ctx, target) {
+  ctx.sendEvent(target, 'greeting', { from: ctx.instanceId });
+  return 'sent';
+}
+
+async function* receiver(ctx) {
+  return yield ctx.waitForExternalEvent('greeting');
+}
+
+// an activity's failure, caught by the orchestration
+async function* catcher(ctx) {
+  try {
+    yield ctx.callActivity(flaky, { key: 'never', succeedAt: 1e9 });
+    return 'no failure';
+  } catch (e) {
+    return { caught: e instanceof TaskFailedError,
+             message: e.details.message, type: e.details.errorType };
+  }
+}
+
 async function* statusReporter(ctx) {
   ctx.setCustomStatus({ stage: 'waiting', step: 1 });
   const v = yield ctx.waitForExternalEvent('go');
@@ -128,7 +149,8 @@ test('orchestration features', async (t) => {
     name: 'orchestrations',
     register: (w) => {
       for (const o of [sequence, fanOut, sleeper, approval, child, parent,
-        retrying, counter, collector, statusReporter]) {
+        retrying, counter, collector, statusReporter, sender, receiver,
+        catcher]) {
         w.addOrchestrator(o);
       }
       for (const a of [greet, square, flaky]) {
@@ -162,6 +184,14 @@ test('orchestration features', async (t) => {
       JSON.stringify(st.failureDetails));
     assert.deepStrictEqual(output(st),
       { squares: [1, 4, 9, 16, 25, 36, 49, 64], sum: 204 });
+  });
+
+  await t.test('a wide fan-out', async () => {
+    const id = await client.scheduleNewOrchestration(fanOut, 60);
+    const st = await finished(client, id, 60);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED,
+      JSON.stringify(st.failureDetails));
+    assert.strictEqual(output(st).sum, 60 * 61 * 121 / 6);
   });
 
   await t.test('a durable timer fires, not before its time', async () => {
@@ -198,6 +228,47 @@ test('orchestration features', async (t) => {
     const st = await finished(client, id);
     assert.deepStrictEqual(output(st), { approved: [1, 2, 3] });
   });
+
+  await t.test('an orchestration sends an event to another', async () => {
+    const to = await client.scheduleNewOrchestration(receiver, null,
+      'receiver-1');
+    await client.waitForOrchestrationStart(to, false, 20);
+    const from = await client.scheduleNewOrchestration(sender, to,
+      'sender-1');
+    assert.strictEqual(output(await finished(client, from)), 'sent');
+    const st = await finished(client, to);
+    assert.deepStrictEqual(output(st), { from: 'sender-1' });
+
+    const h = await http(srv, `/instances/${from}?showHistory=true`);
+    const sent = h.body.historyEvents.filter(
+      (e) => e.EventType === 'EventSent');
+    assert.deepStrictEqual(sent.map((e) => [e.InstanceId, e.Name, e.Input]),
+      [[to, 'greeting', { from: 'sender-1' }]]);
+  });
+
+  await t.test('a suspended instance holds its fired timer', async () => {
+    const id = await client.scheduleNewOrchestration(sleeper, 1);
+    await client.waitForOrchestrationStart(id, false, 20);
+    await client.suspendOrchestration(id);
+    // the timer is due while the instance is suspended
+    await new Promise((r) => setTimeout(r, 1500));
+    let st = await client.getOrchestrationState(id);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.SUSPENDED);
+    await client.resumeOrchestration(id);
+    st = await finished(client, id);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED,
+      JSON.stringify(st.failureDetails));
+  });
+
+  await t.test('an activity failure caught by the orchestration',
+    async () => {
+      const id = await client.scheduleNewOrchestration(catcher);
+      const st = await finished(client, id);
+      assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED,
+        JSON.stringify(st.failureDetails));
+      assert.deepStrictEqual(output(st), { caught: true,
+        message: 'attempt 1 of never failed', type: 'Error' });
+    });
 
   await t.test('without the event the timeout wins', async () => {
     const id = await client.scheduleNewOrchestration(approval, 1);
