@@ -10,9 +10,20 @@ const test = require('node:test');
 const assert = require('node:assert');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { TaskHubGrpcWorker, NoOpLogger, OrchestrationStatus } =
-  require('@microsoft/durabletask-js');
-const { open, finished, output, http } = require('../lib/app');
+const { TaskHubGrpcWorker, NoOpLogger, OrchestrationStatus,
+        EntityInstanceId, TaskEntity } = require('@microsoft/durabletask-js');
+const { open, finished, output, http, until } = require('../lib/app');
+
+// counts its operations and who ran them
+class Tally extends TaskEntity {
+  initializeState() {
+    return [];
+  }
+
+  mark(label) {
+    this.state.push(label);
+  }
+}
 
 function filtered(address, label, orchestrator, activity) {
   const w = new TaskHubGrpcWorker({ hostAddress: address,
@@ -29,6 +40,7 @@ function filtered(address, label, orchestrator, activity) {
 test('work-item filters', async (t) => {
   const { srv, client } = await open(t, { name: 'filters', noWorker: true });
   const a = filtered(srv.address, 'A', 'alpha', 'actA');
+  a.addNamedEntity('tally', () => new Tally());
   const b = filtered(srv.address, 'B', 'beta', 'actB');
   await a.start();
   await b.start();
@@ -52,6 +64,24 @@ test('work-item filters', async (t) => {
         { orchestration: label, activity: label });
     }
   });
+
+  await t.test('entity work goes to the worker with the entity',
+    async () => {
+      // eight entities, eight work items: without filters about half
+      // would go to the worker without the entity, and fail
+      const ids = [];
+      for (let i = 0; i < 8; i++) {
+        ids.push(new EntityInstanceId('tally', `t${i}`));
+        await client.signalEntity(ids[i], 'mark', 'A');
+      }
+      for (const id of ids) {
+        const m = await until(`a mark on ${id}`, async () => {
+          const e = await client.getEntity(id, true);
+          return e && e.includesState && e;
+        }, 15000);
+        assert.deepStrictEqual(m.state, ['A'], `${id}`);
+      }
+    });
 
   await t.test('work no worker registered stays Pending', async () => {
     const id = await client.scheduleNewOrchestration('gamma');
