@@ -265,8 +265,20 @@ class Client:
         h.update(headers or {})
         data = None if body is None else (
             body if isinstance(body, (bytes, str)) else json.dumps(body))
-        self.c.request(method, path, body=data, headers=h)
-        r = self.c.getresponse()
+        try:
+            self.c.request(method, path, body=data, headers=h)
+            r = self.c.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError,
+                BrokenPipeError):
+            # a connection left idle past keepalive_timeout while the
+            # load scenarios ran (again, on a busy machine) was closed by
+            # nginx; a GET may be sent again on a new one, anything else
+            # would be a second write
+            if method != "GET":
+                raise
+            self.c.close()
+            self.c.request(method, path, body=data, headers=h)
+            r = self.c.getresponse()
         raw = r.read()
         return r.status, dict((k.lower(), v) for k, v in r.getheaders()), raw
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """make test-cli: every command of durable (cli/), end to end.
 
-Starts its own nginx with the module (a store, a system key and a worker
-key, on a free port) and the example worker, then runs the online
-commands against it and the offline ones against its store: while nginx
-runs (check, stats, export, import, backup, delete-task-hub; compact
-refused) and after it stopped (compact, restore). Each check compares
+Starts nginx with the example config (util/runtime.sh; a system key and
+a worker key instead of anonymous access, on a free port) and the example
+worker, then runs the online commands against it and the offline ones
+against its store: while nginx runs (check, stats, export, import,
+backup, delete-task-hub; compact refused) and after it stopped (compact,
+restore). Each check compares
 the exit code and what the command printed with what the server or the
 store holds. Prints TAP; exits 1 when a check failed.
 
@@ -16,12 +17,10 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,28 +31,6 @@ DURABLE = os.environ.get("DURABLE", os.path.join(ROOT, "build/durable"))
 HUB = "DurableFunctionsHub"
 KEY = "cli-system-key"
 WORKER_KEY = "cli-worker-key"
-
-CONF = """
-load_module %(module)s;
-%(user)s
-worker_processes 2;
-error_log %(dir)s/error.log info;
-pid %(dir)s/nginx.pid;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path %(dir)s/body;
-    durable_task_store default path=%(dir)s/data max_size=64m;
-    server {
-        listen 127.0.0.1:%(port)d;
-        location ~* ^/runtime/webhooks/durabletask {
-            durable_task;
-            durable_task_keys %(key)s;
-            durable_task_worker_keys %(worker_key)s;
-        }
-    }
-}
-"""
 
 count = 0
 failed = 0
@@ -89,39 +66,27 @@ def as_json(r):
 
 
 class Server:
+    """nginx with examples/nginx.conf and this test's keys, started by
+    util/runtime.sh (the helper the other tests source) in a fresh runtime
+    directory, build/cli-test; SIGTERM to the helper stops nginx."""
+
     def __init__(self, tmp):
-        self.dir = os.path.join(tmp, "nginx")
-        os.makedirs(os.path.join(self.dir, "data"))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        user = "user root root;" if os.getuid() == 0 else ""
-        with open(os.path.join(self.dir, "nginx.conf"), "w") as f:
-            f.write(CONF % {"module": MODULE_SO, "user": user,
-                            "dir": self.dir, "port": self.port, "key": KEY,
-                            "worker_key": WORKER_KEY})
+        self.proc = subprocess.Popen(
+            [os.path.join(ROOT, "util/runtime.sh"), "serve", "test-cli",
+             "build/cli-test", KEY, WORKER_KEY],
+            stdout=subprocess.PIPE, text=True,
+            stderr=open(os.path.join(tmp, "runtime.log"), "w"),
+            env=dict(os.environ, NGINX=NGINX, MODULE_SO=MODULE_SO))
+        line = self.proc.stdout.readline().split()
+        if len(line) != 2:
+            self.stop()
+            raise RuntimeError("nginx did not start: see %s/runtime.log"
+                               % tmp)
+        self.port = int(line[0])
+        self.dir = line[1]
         self.base = ("http://127.0.0.1:%d/runtime/webhooks/durabletask"
                      % self.port)
         self.store = os.path.join(self.dir, "data")
-        self.proc = subprocess.Popen(
-            [NGINX, "-p", self.dir, "-c", "nginx.conf", "-e", "stderr",
-             "-g", "daemon off;"], stderr=open(self.dir + "/stderr", "w"))
-        for _ in range(100):
-            if os.path.exists(os.path.join(self.dir, "nginx.pid")):
-                try:
-                    self.request("GET", "/instances?top=1")
-                    return
-                except (OSError, urllib.error.URLError):
-                    pass
-            time.sleep(0.1)
-        raise RuntimeError("nginx did not start: see %s" % self.dir)
-
-    def request(self, method, path, body=None):
-        req = urllib.request.Request(self.base + path, data=body,
-                                     method=method,
-                                     headers={"x-functions-key": KEY})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

@@ -20,7 +20,12 @@
  *     module allocates: the ingested text, or the input as a string;
  *   - jspan: iterating an object or array finds every member or element
  *     jansson sees, each span parses to an equal value, and
- *     ds_jspan_member() finds each plain key.
+ *     ds_jspan_member() finds each plain key; a string span decodes
+ *     (ds_jspan_decode) to jansson's string, an integer span reads
+ *     (ds_jspan_int) as jansson's integer, and no other span does;
+ *   - ds_jspan_decode() of the raw input, when it starts and ends with a
+ *     quote, succeeds exactly when jansson reads it as a string, and
+ *     gives the same bytes.
  */
 
 
@@ -212,6 +217,48 @@ fuzz_key(const ds_str_t *k)
 }
 
 
+/* a scalar's span read as the span reader reads it, against jansson's */
+
+static void
+fuzz_scalar(const char *s, size_t len, json_t *j)
+{
+    int        ok;
+    char      *buf;
+    size_t     n;
+    int64_t    v;
+    ds_str_t   span;
+
+    span.data = s;
+    span.len = len;
+
+    ok = ds_jspan_int(span, &v);
+    FUZZ_CHECK(ok == json_is_integer(j));
+    FUZZ_CHECK(!ok || v == (int64_t) json_integer_value(j));
+
+    buf = malloc(len ? len : 1);
+    if (buf == NULL) {
+        abort();
+    }
+
+    ok = ds_jspan_decode(span, buf, len, &n);
+    FUZZ_CHECK(ok == json_is_string(j));
+
+    if (ok) {
+        FUZZ_CHECK(n == json_string_length(j)
+                   && memcmp(buf, json_string_value(j), n) == 0);
+
+        /* in place, as rewind decodes */
+        memcpy(buf, s, len);
+        span.data = buf;
+        FUZZ_CHECK(ds_jspan_decode(span, buf, len, &n)
+                   && n == json_string_length(j)
+                   && memcmp(buf, json_string_value(j), n) == 0);
+    }
+
+    free(buf);
+}
+
+
 static void
 fuzz_spans(const char *s, size_t len, json_t *j)
 {
@@ -234,6 +281,7 @@ fuzz_spans(const char *s, size_t len, json_t *j)
 
     if (!json_is_array(j) && !json_is_object(j)) {
         FUZZ_CHECK(!ds_jspan_iter(&it, p, len));
+        fuzz_scalar(s, len, j);
         return;
     }
 
@@ -420,6 +468,48 @@ fuzz_ingest(const char *in, size_t len, unsigned depth)
 }
 
 
+/* the raw input as a string span: the decoder agrees with jansson */
+
+static void
+fuzz_decode(const char *in, size_t len)
+{
+    int       ok;
+    char     *buf;
+    size_t    n;
+    json_t   *j;
+    ds_str_t  span;
+
+    if (len < 2 || in[0] != '"' || in[len - 1] != '"') {
+        return;
+    }
+
+    buf = malloc(len);
+    if (buf == NULL) {
+        abort();
+    }
+
+    span.data = in;
+    span.len = len;
+
+    ok = ds_jspan_decode(span, buf, len, &n);
+
+    j = fuzz_load(in, len);
+    FUZZ_CHECK(ok == (j != NULL && json_is_string(j)));
+
+    if (ok) {
+        FUZZ_CHECK(n == json_string_length(j)
+                   && memcmp(buf, json_string_value(j), n) == 0);
+
+        /* the decoded text is never longer; one byte less is too little */
+        FUZZ_CHECK(n <= len - 2);
+        FUZZ_CHECK(n == 0 || !ds_jspan_decode(span, buf, n - 1, &n));
+    }
+
+    json_decref(j);
+    free(buf);
+}
+
+
 static void
 fuzz_escape(const char *in, size_t len)
 {
@@ -527,6 +617,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(in, data + 1, size);
 
     fuzz_ingest(in, size, depth);
+    fuzz_decode(in, size);
     fuzz_escape(in, size);
     fuzz_text_or_string(in, size, depth);
 

@@ -6,6 +6,7 @@
  */
 
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "durable_grpc.h"
@@ -598,4 +599,97 @@ dg_entity_match(ds_str_t key_prefix, const ds_entity_t *e)
 {
     return e->key.len >= key_prefix.len
            && memcmp(e->key.data, key_prefix.data, key_prefix.len) == 0;
+}
+
+
+int
+dg_history_in(dg_ctx_t *ctx, const StreamInstanceHistoryRequest *req,
+    ds_op_t *op, uint64_t *execution)
+{
+#if DGI_STORE_SDK
+    int                  rc;
+    char                 buf[24], *end;
+    ds_str_t             id;
+    unsigned long long   n;
+
+    dgi_op_init(op, DS_OP_HISTORY);
+    *execution = 0;
+
+    rc = dgi_id_in(ctx, req->instanceid, "instanceId", &id);
+    if (rc != DG_OK) {
+        return rc;
+    }
+
+    op->in.history.id = id;
+    op->in.history.from = 1;
+    op->in.history.max_events = DG_CHUNK_EVENTS;
+    op->in.history.max_bytes = DG_CHUNK_BYTES;
+
+    if (req->executionid == NULL || req->executionid->value.len == 0) {
+        return DG_OK;
+    }
+
+    /* this server's executionIds are execution numbers */
+
+    if (req->executionid->value.len >= sizeof(buf)) {
+        goto bad;
+    }
+
+    memcpy(buf, req->executionid->value.data, req->executionid->value.len);
+    buf[req->executionid->value.len] = '\0';
+
+    n = strtoull(buf, &end, 10);
+
+    if (*end != '\0' || buf[0] < '0' || buf[0] > '9') {
+        goto bad;
+    }
+
+    *execution = (uint64_t) n;
+
+    return DG_OK;
+
+bad:
+
+    return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                         "'executionId' is not an execution of this server");
+#else
+    (void) req;
+    (void) op;
+    (void) execution;
+
+    return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
+                         "this store cannot read a history in chunks");
+#endif
+}
+
+
+int
+dg_clean_in(dg_ctx_t *ctx, const CleanEntityStorageRequest *req,
+    ds_op_t *op)
+{
+#if DGI_STORE_SDK
+    int       rc;
+    ds_str_t  token;
+
+    dgi_op_init(op, DS_OP_ENTITY_CLEAN);
+
+    rc = dgi_token_in(ctx, req->continuationtoken, "continuationToken",
+                      &token);
+    if (rc != DG_OK) {
+        return rc;
+    }
+
+    op->in.entity_clean.token_in = token;
+    op->in.entity_clean.max = DG_CLEAN_MAX;
+    op->in.entity_clean.remove_empty = req->removeemptyentities;
+    op->in.entity_clean.release_orphaned = req->releaseorphanedlocks;
+
+    return DG_OK;
+#else
+    (void) req;
+    (void) op;
+
+    return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
+                         "this store cannot clean entity storage");
+#endif
 }

@@ -81,9 +81,10 @@ dgi_op_subject(const ds_op_t *op)
     case DS_OP_WORK_ABANDON:
         return op->in.work.id;
 
-    case DS_OP_ENTITY_SIGNAL:
-    case DS_OP_ENTITY_GET:
-        return op->in.entity.key;
+#if DGI_STORE_SDK
+    case DS_OP_HISTORY:
+        return op->in.history.id;
+#endif
 
     default:
         return none;
@@ -105,17 +106,9 @@ dg_status_from_op(const ds_op_t *op, dg_status_t *st)
     int          n;
     ds_str_t     id;
     ds_status_e  status;
-    const char  *what;
 
     id = dgi_op_subject(op);
     n = id.len > 200 ? 200 : (int) id.len;
-
-    if (op->type == DS_OP_ENTITY_SIGNAL || op->type == DS_OP_ENTITY_GET) {
-        what = "entity with key";
-
-    } else {
-        what = "instance";
-    }
 
     switch (op->rc) {
 
@@ -136,7 +129,18 @@ dg_status_from_op(const ds_op_t *op, dg_status_t *st)
                                  op->in.start.from.data);
         }
 
-        return dg_status_set(st, DG_NOT_FOUND, "no %s '%.*s'", what, n,
+        if (op->type == DS_OP_ENTITY_GET) {
+            return dg_status_set(st, DG_NOT_FOUND,
+                                 "entity '@%.*s@%.*s' has no state",
+                                 (int) (op->in.entity.name.len > 200
+                                        ? 200 : op->in.entity.name.len),
+                                 op->in.entity.name.data,
+                                 (int) (op->in.entity.key.len > 200
+                                        ? 200 : op->in.entity.key.len),
+                                 op->in.entity.key.data);
+        }
+
+        return dg_status_set(st, DG_NOT_FOUND, "no instance '%.*s'", n,
                              id.data);
 
     case DS_CONFLICT:
@@ -193,6 +197,17 @@ dg_status_from_op(const ds_op_t *op, dg_status_t *st)
                              ds_op_what(op->type));
 
     case DS_INVALID:
+        if (op->type == DS_OP_LIST || op->type == DS_OP_ENTITY_LIST
+#if DGI_STORE_SDK
+            || op->type == DS_OP_ENTITY_CLEAN
+#endif
+            )
+        {
+            return dg_status_set(st, DG_INVALID_ARGUMENT,
+                                 "the continuation token is not one this "
+                                 "server gave out");
+        }
+
         return dg_status_set(st, DG_INVALID_ARGUMENT,
                              "the store refused the arguments of %s",
                              ds_op_what(op->type));

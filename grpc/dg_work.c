@@ -643,8 +643,10 @@ dgi_failure_in(dg_ctx_t *ctx, const TaskFailureDetails *fd, ds_str_t *reason,
     /* {"ErrorType":"..","ErrorMessage":"..","StackTrace":"..",
         "IsNonRetriable":false} */
 
+    /* (the template's "" of the stack trace may be a null: + 2) */
+
     len = sizeof("{\"ErrorType\":\"\",\"ErrorMessage\":\"\","
-                 "\"StackTrace\":\"\",\"IsNonRetriable\":false}")
+                 "\"StackTrace\":\"\",\"IsNonRetriable\":false}") + 2
           + ds_json_escape_len(type.data, type.len)
           + ds_json_escape_len(msg.data, msg.len)
           + ds_json_escape_len(stack.data, stack.len);

@@ -298,6 +298,28 @@ int dg_entity_query_in(dg_ctx_t *ctx, const QueryEntitiesRequest *req,
     ds_op_t *op, int *state, ds_str_t *key_prefix);
 int dg_entity_match(ds_str_t key_prefix, const ds_entity_t *e);
 
+/*
+ * Reads and writes of the store's additions for the SDKs (docs/grpc.md);
+ * UNIMPLEMENTED with a store that lacks them.
+ *
+ * StreamInstanceHistory: DS_OP_HISTORY from the first event, chunks of
+ * at most DG_CHUNK_EVENTS events and DG_CHUNK_BYTES bytes; the caller
+ * reads on from out.history.next. *execution: the execution asked for
+ * (its executionId), 0 for any.
+ */
+#define DG_CHUNK_EVENTS     256
+#define DG_CHUNK_BYTES      (256 * 1024)
+
+int dg_history_in(dg_ctx_t *ctx, const StreamInstanceHistoryRequest *req,
+    ds_op_t *op, uint64_t *execution);
+
+/* CleanEntityStorage: one batch, DS_OP_ENTITY_CLEAN; the caller gives the
+   token buffer (in.entity_clean.token) */
+#define DG_CLEAN_MAX        1000
+
+int dg_clean_in(dg_ctx_t *ctx, const CleanEntityStorageRequest *req,
+    ds_op_t *op);
+
 
 /* --- answers ----------------------------------------------------------- */
 

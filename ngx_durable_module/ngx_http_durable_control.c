@@ -7,34 +7,35 @@
 
 
 #include "ngx_http_durable_module.h"
-#include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_control.h"
 #include "ngx_http_durable_log.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_writer.h"
 
 
 static ngx_int_t ngx_http_durable_reason_string(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *out);
-static int ngx_http_durable_read_status(ngx_http_durable_ctx_t *ctx,
-    ds_status_e *status);
+static ngx_int_t ngx_http_durable_read_status(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
 static void ngx_http_durable_status_got(ds_op_t *op);
+static ngx_int_t ngx_http_durable_bad_event_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static void ngx_http_durable_control_lifecycle(ngx_http_request_t *r,
     ds_op_t *op);
 static ngx_int_t ngx_http_durable_control_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
 
 ngx_int_t
 ngx_http_durable_raise_event(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    int           rc;
     ds_op_t      *op;
     ds_str_t      data;
     ngx_uint_t    valid;
-    ds_status_e   status;
 
     if (ngx_http_durable_check_name(r, ctx, "event name", &ctx->route.event,
                                     DS_NAME_MAX)
@@ -55,18 +56,7 @@ ngx_http_durable_raise_event(ngx_http_request_t *r,
 
     if (!valid) {
         /* 404 and 410 come before a bad body, as in the reference */
-
-        rc = ngx_http_durable_read_status(ctx, &status);
-
-        if (rc == DS_NOTFOUND) {
-            return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
-        }
-
-        if (rc == DS_OK && ds_status_is_terminal(status)) {
-            return ngx_http_durable_send(r, NGX_HTTP_DURABLE_GONE, NULL);
-        }
-
-        return ngx_http_durable_fail(r, ctx);
+        return ngx_http_durable_read_status(r, ctx);
     }
 
     op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
@@ -80,7 +70,7 @@ ngx_http_durable_raise_event(ngx_http_request_t *r,
     op->in.control.name = ngx_http_durable_ds_str(&ctx->route.event);
     op->in.control.data = data;
 
-    return ngx_http_durable_write(r, ctx, op, ngx_http_durable_control_done);
+    return ngx_http_durable_submit(r, ctx, op, ngx_http_durable_control_done);
 }
 
 
@@ -132,17 +122,17 @@ ngx_http_durable_control(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     op->in.control.id = ngx_http_durable_ds_str(&ctx->route.id);
     op->in.control.data = reason;
 
-    return ngx_http_durable_write(r, ctx, op, ngx_http_durable_control_done);
+    return ngx_http_durable_submit(r, ctx, op, ngx_http_durable_control_done);
 }
 
 
 static ngx_int_t
 ngx_http_durable_control_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
-    ds_op_t  *op = w->op;
+    ds_op_t  *op = c->op;
 
-    switch (w->rc) {
+    switch (c->rc) {
 
     case DS_OK:
         ngx_http_durable_control_lifecycle(r, op);
@@ -163,17 +153,24 @@ ngx_http_durable_control_done(ngx_http_request_t *r,
                    "rewound.", ds_status_name(op->out.control.status));
 
     default:
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
+        return ngx_http_durable_store_error(r, ctx, c->rc, c->what);
     }
 }
 
 
-/* the lifecycle line of an applied control operation, the reason after */
+/*
+ * the lifecycle line of a control operation that changed the status (not
+ * of a suspend of a suspended instance, say), the reason after
+ */
 
 static void
 ngx_http_durable_control_lifecycle(ngx_http_request_t *r, ds_op_t *op)
 {
     const char  *change;
+
+    if (!op->out.control.changed) {
+        return;
+    }
 
     switch (op->type) {
 
@@ -236,20 +233,29 @@ ngx_http_durable_reason_string(ngx_http_request_t *r,
 }
 
 
-static int
-ngx_http_durable_read_status(ngx_http_durable_ctx_t *ctx, ds_status_e *status)
+static ngx_int_t
+ngx_http_durable_read_status(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
 {
-    ds_op_t  op;
+    ds_op_t      *op;
+    ds_status_e  *status;
 
-    ngx_memzero(&op, sizeof(ds_op_t));
+    op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
+    status = ngx_palloc(r->pool, sizeof(ds_status_e));
+    if (op == NULL || status == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    op.type = DS_OP_STATUS;
-    op.hub = ngx_http_durable_ds_str(&ctx->hub);
-    op.in.control.id = ngx_http_durable_ds_str(&ctx->route.id);
-    op.done = ngx_http_durable_status_got;
-    op.data = status;
+    *status = DS_RUNNING;
 
-    return ngx_http_durable_read(ctx, &op);
+    op->type = DS_OP_STATUS;
+    op->hub = ngx_http_durable_ds_str(&ctx->hub);
+    op->in.control.id = ngx_http_durable_ds_str(&ctx->route.id);
+    op->done = ngx_http_durable_status_got;
+    op->data = status;
+
+    return ngx_http_durable_submit(r, ctx, op,
+                                   ngx_http_durable_bad_event_answer);
 }
 
 
@@ -261,4 +267,24 @@ ngx_http_durable_status_got(ds_op_t *op)
     if (op->rc == DS_OK) {
         *status = op->out.status.inst->status;
     }
+}
+
+
+/* an event with a bad body: the instance's 404 or 410 first, else 400 */
+
+static ngx_int_t
+ngx_http_durable_bad_event_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    ds_status_e  *status = c->op->data;
+
+    if (c->rc == DS_NOTFOUND) {
+        return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
+    }
+
+    if (c->rc == DS_OK && ds_status_is_terminal(*status)) {
+        return ngx_http_durable_send(r, NGX_HTTP_DURABLE_GONE, NULL);
+    }
+
+    return ngx_http_durable_fail(r, ctx);
 }

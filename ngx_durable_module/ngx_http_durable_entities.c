@@ -8,9 +8,10 @@
 
 
 #include "ngx_http_durable_module.h"
-#include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_entities.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_writer.h"
 
@@ -19,13 +20,17 @@
 
 /* an entity's state, as a read copies it */
 typedef struct {
+    ds_op_t                     op;
     ngx_pool_t                 *pool;
     ngx_str_t                   body;
     ngx_uint_t                  failed;
 } ngx_http_durable_state_t;
 
 
+/* an entity list page, rendered while the store reads it */
 typedef struct {
+    ds_op_t                     op;
+    u_char                      token[DS_TOKEN_MAX];
     ngx_http_durable_out_t      out;
     ngx_uint_t                  fetch_state;
     ngx_uint_t                  count;
@@ -37,8 +42,12 @@ static ngx_int_t ngx_http_durable_entity_id(ngx_http_request_t *r,
 static int ngx_http_durable_entity_item(void *data,
     const ds_entity_t *entity);
 static void ngx_http_durable_entity_got(ds_op_t *op);
+static ngx_int_t ngx_http_durable_entity_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
+static ngx_int_t ngx_http_durable_entity_list_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_signal_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
 
 ngx_int_t
@@ -109,16 +118,16 @@ ngx_http_durable_entity_signal(ngx_http_request_t *r,
     op->in.entity.operation = operation;
     op->in.entity.input = input;
 
-    return ngx_http_durable_write(r, ctx, op, ngx_http_durable_signal_done);
+    return ngx_http_durable_submit(r, ctx, op, ngx_http_durable_signal_done);
 }
 
 
 static ngx_int_t
 ngx_http_durable_signal_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
-    if (w->rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
+    if (c->rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, c->rc, c->what);
     }
 
     return ngx_http_durable_send(r, NGX_HTTP_ACCEPTED, NULL);
@@ -129,10 +138,8 @@ ngx_int_t
 ngx_http_durable_entity_get(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    int                       rc;
-    ds_op_t                   op;
-    ds_str_t                  name, key;
-    ngx_http_durable_state_t  st;
+    ds_str_t                   name, key;
+    ngx_http_durable_state_t  *st;
 
     /* "$" is the empty key, on reads only */
 
@@ -144,34 +151,44 @@ ngx_http_durable_entity_get(ngx_http_request_t *r,
         return ngx_http_durable_fail(r, ctx);
     }
 
-    ngx_memzero(&op, sizeof(ds_op_t));
-
-    st.pool = r->pool;
-    ngx_str_null(&st.body);
-    st.failed = 0;
-
-    op.type = DS_OP_ENTITY_GET;
-    op.hub = ngx_http_durable_ds_str(&ctx->hub);
-    op.in.entity.name = name;
-    op.in.entity.key = key;
-    op.done = ngx_http_durable_entity_got;
-    op.data = &st;
-
-    rc = ngx_http_durable_read(ctx, &op);
-
-    if (st.failed) {
+    st = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_state_t));
+    if (st == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (rc == DS_OK && st.body.len) {
-        return ngx_http_durable_send(r, NGX_HTTP_OK, &st.body);
+    st->pool = r->pool;
+
+    st->op.type = DS_OP_ENTITY_GET;
+    st->op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    st->op.in.entity.name = name;
+    st->op.in.entity.key = key;
+    st->op.done = ngx_http_durable_entity_got;
+    st->op.data = st;
+
+    return ngx_http_durable_submit(r, ctx, &st->op,
+                                   ngx_http_durable_entity_answer);
+}
+
+
+static ngx_int_t
+ngx_http_durable_entity_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    ngx_http_durable_state_t  *st = c->op->data;
+
+    if (st->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (rc == DS_OK || rc == DS_NOTFOUND) {
+    if (c->rc == DS_OK && st->body.len) {
+        return ngx_http_durable_send(r, NGX_HTTP_OK, &st->body);
+    }
+
+    if (c->rc == DS_OK || c->rc == DS_NOTFOUND) {
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
     }
 
-    return ngx_http_durable_store_error(r, ctx, rc, "reading");
+    return ngx_http_durable_store_error(r, ctx, c->rc, "reading");
 }
 
 
@@ -205,18 +222,18 @@ ngx_int_t
 ngx_http_durable_entity_list(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
-    int                             rc;
-    u_char                          token[DS_TOKEN_MAX];
-    size_t                          token_len;
-    int64_t                         from, to;
-    ds_op_t                         op;
-    ds_str_t                        name, tok;
-    ngx_str_t                       body;
-    ngx_uint_t                      top;
-    ngx_http_durable_loc_conf_t    *dlcf;
-    ngx_http_durable_entity_list_t  el;
+    int64_t                          from, to;
+    ds_str_t                         name, tok;
+    ngx_uint_t                       top;
+    ngx_http_durable_loc_conf_t     *dlcf;
+    ngx_http_durable_entity_list_t  *el;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    el = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_entity_list_t));
+    if (el == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_OPFROM,
                                     INT64_MIN, &from)
@@ -225,7 +242,7 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
                                        INT64_MAX, &to)
            != NGX_OK
         || ngx_http_durable_param_bool(r, ctx, DS_ROUTE_Q_FETCHSTATE,
-                                       0, &el.fetch_state)
+                                       0, &el->fetch_state)
            != NGX_OK
         || ngx_http_durable_param_uint(r, ctx, DS_ROUTE_Q_TOP, 100, 1,
                                        dlcf->max_top, &top)
@@ -255,51 +272,62 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
         return ngx_http_durable_fail(r, ctx);
     }
 
-    if (ngx_http_durable_out_init(&el.out, r->pool, 1024) != NGX_OK) {
+    if (ngx_http_durable_out_init(&el->out, r->pool, 1024) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_durable_out_literal(&el.out, "[");
-    el.count = 0;
+    ngx_http_durable_out_literal(&el->out, "[");
+    el->count = 0;
 
-    ngx_memzero(&op, sizeof(ds_op_t));
+    el->op.type = DS_OP_ENTITY_LIST;
+    el->op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    el->op.in.entity_list.name = name;
+    el->op.in.entity_list.from = from;
+    el->op.in.entity_list.to = to;
+    el->op.in.entity_list.top = top;
+    el->op.in.entity_list.scan_budget = ngx_max(dlcf->scan_budget, top);
+    el->op.in.entity_list.token_in = tok;
+    el->op.in.entity_list.item = ngx_http_durable_entity_item;
+    el->op.in.entity_list.item_data = el;
+    el->op.in.entity_list.token = (char *) el->token;
 
-    op.type = DS_OP_ENTITY_LIST;
-    op.hub = ngx_http_durable_ds_str(&ctx->hub);
-    op.in.entity_list.name = name;
-    op.in.entity_list.from = from;
-    op.in.entity_list.to = to;
-    op.in.entity_list.top = top;
-    op.in.entity_list.scan_budget = ngx_max(dlcf->scan_budget, top);
-    op.in.entity_list.token_in = tok;
-    op.in.entity_list.item = ngx_http_durable_entity_item;
-    op.in.entity_list.item_data = &el;
-    op.in.entity_list.token = (char *) token;
+    return ngx_http_durable_submit(r, ctx, &el->op,
+                                   ngx_http_durable_entity_list_answer);
+}
 
-    rc = ngx_http_durable_read(ctx, &op);
-    token_len = op.out.list.token_len;
 
-    if (rc == DS_INVALID) {
+static ngx_int_t
+ngx_http_durable_entity_list_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    ngx_str_t                        body;
+    ngx_http_durable_entity_list_t  *el;
+
+    el = c->op->in.entity_list.item_data;
+
+    if (c->rc == DS_INVALID) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "The continuation token is not valid.");
     }
 
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "listing");
+    if (c->rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, c->rc, "listing");
     }
 
-    ngx_http_durable_out_literal(&el.out, "]");
+    ngx_http_durable_out_literal(&el->out, "]");
 
-    if (el.out.failed) {
+    if (el->out.failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_durable_token_out(r, token, token_len) != NGX_OK) {
+    if (ngx_http_durable_token_out(r, el->token, c->op->out.list.token_len)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    body.data = el.out.start;
-    body.len = el.out.pos - el.out.start;
+    body.data = el->out.start;
+    body.len = el->out.pos - el->out.start;
 
     return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
 }

@@ -14,9 +14,11 @@
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_auth.h"
 #include "ngx_http_durable_grpc.h"
+#include "ngx_http_durable_handler.h"
 #include "ngx_http_durable_log.h"
 #include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
 
 
@@ -81,7 +83,7 @@ static ngx_http_durable_grpc_rpc_t  ngx_http_durable_grpc_rpcs[] = {
     { ngx_string("GetEntity"), ngx_http_durable_grpc_entity_get, 0 },
     { ngx_string("QueryEntities"), ngx_http_durable_grpc_entity_query,
       0 },
-    { ngx_string("CleanEntityStorage"), NULL, 0 },
+    { ngx_string("CleanEntityStorage"), ngx_http_durable_grpc_clean, 0 },
 
     { ngx_null_string, NULL, 0 }
 };

@@ -83,6 +83,8 @@ ngx_int_t ngx_http_durable_grpc_list_ids(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);
 ngx_int_t ngx_http_durable_grpc_history(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);
+ngx_int_t ngx_http_durable_grpc_clean(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g);
 ngx_int_t ngx_http_durable_grpc_purge(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);
 ngx_int_t ngx_http_durable_grpc_query(ngx_http_request_t *r,

@@ -12,7 +12,7 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_grpc.h"
-#include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_orchestrators.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_wait.h"
@@ -20,7 +20,6 @@
 
 
 #define NGX_HTTP_DURABLE_GRPC_REREAD    1000    /* ms, a wait's re-read */
-#define NGX_HTTP_DURABLE_GRPC_CHUNK     256     /* events (KiB) a chunk */
 
 
 /* a read and what its answer needs */
@@ -32,6 +31,8 @@ typedef struct {
     int                             inputs;     /* with input and output */
     ngx_uint_t                      completion; /* WaitForInstanceCompletion */
     ngx_uint_t                      ready;      /* the wait is over */
+    ngx_uint_t                      expired;    /* the wait's deadline */
+    ngx_http_durable_call_t         call;       /* a wait's, made again */
     OrchestrationState            **states;     /* a query's page */
     EntityMetadata                **entities;   /* an entity query's */
     ProtobufCBinaryData            *ids;        /* ListInstanceIds' */
@@ -40,6 +41,7 @@ typedef struct {
     ds_str_t                        key_prefix; /* of an entity query */
     dg_list_ids_t                   list_ids;
     dg_events_t                     events;     /* a history chunk's */
+    uint64_t                        execution;  /* asked for; 0: any */
     int                             rc;         /* of the codec */
     char                            token[DS_TOKEN_MAX];
 } ngx_http_durable_grpc_read_t;
@@ -55,25 +57,31 @@ typedef struct {
 static ngx_int_t ngx_http_durable_grpc_control(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g, int rc);
 static ngx_int_t ngx_http_durable_grpc_start_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_grpc_empty_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_grpc_purge_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_grpc_purged_one(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_http_durable_grpc_read_t *ngx_http_durable_grpc_read_alloc(
     ngx_http_request_t *r, ngx_http_durable_grpc_ctx_t *g);
 static void ngx_http_durable_grpc_got(ds_op_t *op);
 static ngx_int_t ngx_http_durable_grpc_wait_read(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
+static ngx_int_t ngx_http_durable_grpc_waited(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
+static ngx_int_t ngx_http_durable_grpc_read_submit(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, ngx_http_durable_grpc_read_t *rd);
+static ngx_int_t ngx_http_durable_grpc_read_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static int ngx_http_durable_grpc_query_item(void *data, ds_str_t id,
     const ds_instance_t *inst);
 static void ngx_http_durable_grpc_queried(ds_op_t *op);
 static ngx_int_t ngx_http_durable_grpc_refused(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);
 static ngx_int_t ngx_http_durable_grpc_restart_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static void ngx_http_durable_grpc_entity_got(ds_op_t *op);
 static int ngx_http_durable_grpc_entity_item(void *data,
     const ds_entity_t *entity);
@@ -82,8 +90,10 @@ static int ngx_http_durable_grpc_id_item(void *data, ds_str_t id,
     const ds_instance_t *inst);
 static void ngx_http_durable_grpc_ids(ds_op_t *op);
 static void ngx_http_durable_grpc_history_got(ds_op_t *op);
-static ngx_int_t ngx_http_durable_grpc_read_answer(ngx_http_request_t *r,
-    ngx_http_durable_grpc_ctx_t *g, ngx_http_durable_grpc_read_t *rd);
+static ngx_int_t ngx_http_durable_grpc_cleaned(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
+static ngx_int_t ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
 
 /* StartInstance */
@@ -132,22 +142,22 @@ ngx_http_durable_grpc_start(ngx_http_request_t *r,
     g->base.log_id.data = (u_char *) op->in.start.id.data;
     g->base.log_id.len = op->in.start.id.len;
 
-    return ngx_http_durable_write(r, &g->base, op,
+    return ngx_http_durable_submit(r, &g->base, op,
                                   ngx_http_durable_grpc_start_done);
 }
 
 
 static ngx_int_t
 ngx_http_durable_grpc_start_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
-    ds_op_t                      *op = w->op;
+    ds_op_t                      *op = c->op;
     CreateInstanceResponse        res = CREATE_INSTANCE_RESPONSE__INIT;
     ngx_http_durable_grpc_ctx_t  *g;
 
     g = ngx_http_durable_grpc_ctx(ctx);
 
-    if (w->rc != DS_OK) {
+    if (c->rc != DS_OK) {
         return ngx_http_durable_grpc_op_status(r, g, op);
     }
 
@@ -289,7 +299,7 @@ ngx_http_durable_grpc_control(ngx_http_request_t *r,
         g->base.log_id.len = op->in.control.id.len;
     }
 
-    return ngx_http_durable_write(r, &g->base, op,
+    return ngx_http_durable_submit(r, &g->base, op,
                                   ngx_http_durable_grpc_empty_done);
 }
 
@@ -298,13 +308,13 @@ ngx_http_durable_grpc_control(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_durable_grpc_empty_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
     Empty  empty = EMPTY__INIT;
 
-    if (w->rc != DS_OK) {
+    if (c->rc != DS_OK) {
         return ngx_http_durable_grpc_op_status(r,
-                   ngx_http_durable_grpc_ctx(ctx), w->op);
+                   ngx_http_durable_grpc_ctx(ctx), c->op);
     }
 
     return ngx_http_durable_grpc_reply(r, &empty.base);
@@ -326,7 +336,7 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
     ngx_int_t                       rc;
     dg_purge_t                     *purge;
     PurgeInstancesRequest          *req;
-    ngx_http_durable_write_t       *w;
+    ngx_http_durable_call_t        *c;
     ngx_http_durable_grpc_purge_t  *pg;
 
     req = (PurgeInstancesRequest *) ngx_http_durable_grpc_unpack(r, g,
@@ -352,7 +362,7 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
     if (n == 0) {
         purge->op.hub = ngx_http_durable_ds_str(&g->base.hub);
 
-        return ngx_http_durable_write(r, &g->base, &purge->op,
+        return ngx_http_durable_submit(r, &g->base, &purge->op,
                                       ngx_http_durable_grpc_purge_done);
     }
 
@@ -371,17 +381,19 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
         ops[i].in.control.id = purge->ids[i];
         ops[i].in.control.recurse = purge->recursive;
 
-        w = ngx_http_durable_write_alloc(r, &ops[i], i == n - 1
-                                         ? ngx_http_durable_grpc_purge_done
-                                         : ngx_http_durable_grpc_purged_one);
-        if (w == NULL) {
+        c = ngx_http_durable_call_alloc(r, &ops[i], i == n - 1
+                                        ? ngx_http_durable_grpc_purge_done
+                                        : ngx_http_durable_grpc_purged_one);
+        if (c == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        rc = ngx_http_durable_write_queue(r, &g->base, w, i == n - 1);
-    }
+        /* one batch; the last call, which holds the request, answers */
 
-    ngx_http_durable_write_post(&g->base);
+        rc = ngx_http_durable_call_submit(r, g->base.store, c,
+                                          i == n - 1 ? NGX_HTTP_DURABLE_HOLD
+                                                     : NGX_HTTP_DURABLE_MORE);
+    }
 
     return rc;
 }
@@ -391,7 +403,7 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_durable_grpc_purged_one(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
     return NGX_OK;
 }
@@ -399,7 +411,7 @@ ngx_http_durable_grpc_purged_one(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_durable_grpc_purge_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
     size_t                          i, deleted;
     ds_op_t                        *op, *ops;
@@ -410,7 +422,7 @@ ngx_http_durable_grpc_purge_done(ngx_http_request_t *r,
 
     g = ngx_http_durable_grpc_ctx(ctx);
     pg = g->data;
-    op = w->op;
+    op = c->op;
 
     if (pg->purge.nids) {
         /* a list: what was there and terminal is deleted, the rest kept */
@@ -439,7 +451,7 @@ ngx_http_durable_grpc_purge_done(ngx_http_request_t *r,
         return ngx_http_durable_grpc_reply(r, &res.base);
     }
 
-    switch (w->rc) {
+    switch (c->rc) {
 
     case DS_OK:
         if (op->type == DS_OP_PURGE_BATCH) {
@@ -489,20 +501,13 @@ ngx_http_durable_grpc_get(ngx_http_request_t *r,
         return ngx_http_durable_grpc_codec_status(r, g);
     }
 
-    rd->op.hub = ngx_http_durable_ds_str(&g->base.hub);
     rd->op.done = ngx_http_durable_grpc_got;
     rd->ready = 1;
 
     g->base.log_id.data = (u_char *) rd->op.in.control.id.data;
     g->base.log_id.len = rd->op.in.control.id.len;
 
-    (void) ngx_http_durable_read(&g->base, &rd->op);
-
-    if (rd->op.rc != DS_OK && rd->op.rc != DS_NOTFOUND) {
-        return ngx_http_durable_grpc_op_status(r, g, &rd->op);
-    }
-
-    return ngx_http_durable_grpc_reply_frame(r, g);
+    return ngx_http_durable_grpc_read_submit(r, g, rd);
 }
 
 
@@ -519,7 +524,6 @@ ngx_int_t
 ngx_http_durable_grpc_wait(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g)
 {
-    ngx_int_t                      rc;
     GetInstanceRequest            *req;
     ngx_http_durable_grpc_read_t  *rd;
 
@@ -538,9 +542,6 @@ ngx_http_durable_grpc_wait(ngx_http_request_t *r,
         return ngx_http_durable_grpc_codec_status(r, g);
     }
 
-    rd->op.hub = ngx_http_durable_ds_str(&g->base.hub);
-    rd->op.done = ngx_http_durable_grpc_got;
-
     g->base.log_id.data = (u_char *) rd->op.in.control.id.data;
     g->base.log_id.len = rd->op.in.control.id.len;
 
@@ -552,18 +553,11 @@ ngx_http_durable_grpc_wait(ngx_http_request_t *r,
     /* before the first read: a change after it wakes the wait */
     ngx_http_durable_wait_mark(&g->base);
 
-    rc = ngx_http_durable_grpc_wait_read(r, &g->base, 0);
-    if (rc != NGX_AGAIN) {
-        return rc;
-    }
-
-    return ngx_http_durable_wait(r, &g->base,
-                                 ngx_http_durable_grpc_left(g,
-                                     NGX_HTTP_DURABLE_WAIT_MAX * 1000),
-                                 NGX_HTTP_DURABLE_GRPC_REREAD,
-                                 ngx_http_durable_grpc_wait_read);
+    return ngx_http_durable_grpc_wait_read(r, &g->base, 0);
 }
 
+
+/* each read of a wait, the first and those its wake-ups make */
 
 static ngx_int_t
 ngx_http_durable_grpc_wait_read(ngx_http_request_t *r,
@@ -576,38 +570,65 @@ ngx_http_durable_grpc_wait_read(ngx_http_request_t *r,
     rd = g->data;
 
     rd->ready = 0;
+    rd->expired = expired;
     g->frame = NULL;
 
-    (void) ngx_http_durable_read(ctx, &rd->op);
+    rd->op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    rd->op.done = ngx_http_durable_grpc_got;
 
-    if (rd->op.rc != DS_OK && rd->op.rc != DS_NOTFOUND) {
-        return ngx_http_durable_grpc_op_status(r, g, &rd->op);
+    ngx_http_durable_call_init(&rd->call, r, &rd->op,
+                               ngx_http_durable_grpc_waited);
+
+    return ngx_http_durable_call_submit(r, ctx->store, &rd->call,
+                                        NGX_HTTP_DURABLE_HOLD);
+}
+
+
+static ngx_int_t
+ngx_http_durable_grpc_waited(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    ngx_http_durable_grpc_ctx_t   *g;
+    ngx_http_durable_grpc_read_t  *rd;
+
+    g = ngx_http_durable_grpc_ctx(ctx);
+    rd = g->data;
+
+    if (c->rc != DS_OK && c->rc != DS_NOTFOUND) {
+        return ngx_http_durable_grpc_op_status(r, g, c->op);
     }
 
     if (rd->ready) {
         return ngx_http_durable_grpc_reply_frame(r, g);
     }
 
-    if (!expired) {
-        return NGX_AGAIN;
+    if (!ctx->waiting) {
+        return ngx_http_durable_wait(r, ctx,
+                                     ngx_http_durable_grpc_left(g,
+                                         NGX_HTTP_DURABLE_WAIT_MAX * 1000),
+                                     NGX_HTTP_DURABLE_GRPC_REREAD,
+                                     ngx_http_durable_grpc_wait_read);
     }
 
-    if (ngx_exiting) {
-        return ngx_http_durable_grpc_status(r, DG_UNAVAILABLE,
-                   "The server is shutting down; call again.");
+    if (rd->expired) {
+        if (ngx_exiting) {
+            return ngx_http_durable_grpc_status(r, DG_UNAVAILABLE,
+                       "The server is shutting down; call again.");
+        }
+
+        if (g->has_deadline) {
+            return ngx_http_durable_grpc_status(r, DG_DEADLINE_EXCEEDED,
+                       "The instance did not %s before the deadline.",
+                       rd->completion ? "complete" : "start");
+        }
+
+        /* no deadline: the longest wait passed, and the call goes on */
+
+        ctx->wait_deadline = ngx_current_msec
+                             + NGX_HTTP_DURABLE_WAIT_MAX * 1000;
     }
 
-    if (g->has_deadline) {
-        return ngx_http_durable_grpc_status(r, DG_DEADLINE_EXCEEDED,
-                   "The instance did not %s before the deadline.",
-                   rd->completion ? "complete" : "start");
-    }
-
-    /* no deadline: the longest wait passed, and the call goes on */
-
-    ctx->wait_deadline = ngx_current_msec + NGX_HTTP_DURABLE_WAIT_MAX * 1000;
-
-    return NGX_AGAIN;
+    return ngx_http_durable_wait_again(r, ctx);
 }
 
 
@@ -714,23 +735,12 @@ ngx_http_durable_grpc_query(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rd->op.hub = ngx_http_durable_ds_str(&g->base.hub);
     rd->op.done = ngx_http_durable_grpc_queried;
     rd->op.in.list.item = ngx_http_durable_grpc_query_item;
     rd->op.in.list.item_data = rd;
     rd->op.in.list.token = rd->token;
 
-    (void) ngx_http_durable_read(&g->base, &rd->op);
-
-    if (rd->op.rc != DS_OK) {
-        return ngx_http_durable_grpc_op_status(r, g, &rd->op);
-    }
-
-    if (rd->rc != DG_OK) {
-        return ngx_http_durable_grpc_codec_status(r, g);
-    }
-
-    return ngx_http_durable_grpc_reply_frame(r, g);
+    return ngx_http_durable_grpc_read_submit(r, g, rd);
 }
 
 
@@ -811,19 +821,19 @@ ngx_http_durable_grpc_restart(ngx_http_request_t *r,
 
     g->op.hub = ngx_http_durable_ds_str(&g->base.hub);
 
-    return ngx_http_durable_write(r, &g->base, &g->op,
+    return ngx_http_durable_submit(r, &g->base, &g->op,
                                   ngx_http_durable_grpc_restart_done);
 }
 
 
 static ngx_int_t
 ngx_http_durable_grpc_restart_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
-    ds_op_t                  *op = w->op;
+    ds_op_t                  *op = c->op;
     RestartInstanceResponse   res = RESTART_INSTANCE_RESPONSE__INIT;
 
-    if (w->rc != DS_OK) {
+    if (c->rc != DS_OK) {
         return ngx_http_durable_grpc_op_status(r,
                    ngx_http_durable_grpc_ctx(ctx), op);
     }
@@ -861,7 +871,7 @@ ngx_http_durable_grpc_entity_get(ngx_http_request_t *r,
 
     rd->op.done = ngx_http_durable_grpc_entity_got;
 
-    return ngx_http_durable_grpc_read_answer(r, g, rd);
+    return ngx_http_durable_grpc_read_submit(r, g, rd);
 }
 
 
@@ -927,7 +937,7 @@ ngx_http_durable_grpc_entity_query(ngx_http_request_t *r,
     rd->op.in.entity_list.item_data = rd;
     rd->op.in.entity_list.token = rd->token;
 
-    return ngx_http_durable_grpc_read_answer(r, g, rd);
+    return ngx_http_durable_grpc_read_submit(r, g, rd);
 }
 
 
@@ -1018,7 +1028,7 @@ ngx_http_durable_grpc_list_ids(ngx_http_request_t *r,
     rd->op.in.list.item_data = rd;
     rd->op.in.list.token = rd->token;
 
-    return ngx_http_durable_grpc_read_answer(r, g, rd);
+    return ngx_http_durable_grpc_read_submit(r, g, rd);
 }
 
 
@@ -1071,18 +1081,14 @@ ngx_http_durable_grpc_ids(ds_op_t *op)
 
 
 /*
- * StreamInstanceHistory: the history in chunks of at most
- * NGX_HTTP_DURABLE_GRPC_CHUNK events or bytes of stored events, a message
- * each, read one after the other from the store.
+ * StreamInstanceHistory: the history in chunks (the codec's size), a
+ * message each, read one after the other from the store.
  */
 
 ngx_int_t
 ngx_http_durable_grpc_history(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g)
 {
-    int64_t                        last_id;
-    ngx_int_t                      rc;
-    ds_name_fault_t                f;
     StreamInstanceHistoryRequest  *req;
     ngx_http_durable_grpc_read_t  *rd;
 
@@ -1097,70 +1103,93 @@ ngx_http_durable_grpc_history(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rd->op.type = DS_OP_HISTORY;
+    if (dg_history_in(&g->dc, req, &rd->op, &rd->execution) != DG_OK) {
+        return ngx_http_durable_grpc_codec_status(r, g);
+    }
+
     rd->op.hub = ngx_http_durable_ds_str(&g->base.hub);
-    rd->op.in.history.id.data = (const char *) req->instanceid.data;
-    rd->op.in.history.id.len = req->instanceid.len;
-    rd->op.in.history.from = 1;
-    rd->op.in.history.max_events = NGX_HTTP_DURABLE_GRPC_CHUNK;
-    rd->op.in.history.max_bytes = NGX_HTTP_DURABLE_GRPC_CHUNK * 1024;
     rd->op.in.history.item = dg_events_add;
     rd->op.in.history.item_data = &rd->events;
     rd->op.done = ngx_http_durable_grpc_history_got;
 
-    if (ds_name_instance_id(rd->op.in.history.id, &f) != DS_OK) {
-        return ngx_http_durable_grpc_status(r, DG_INVALID_ARGUMENT,
-                   "'instanceId' is not a valid instance id.");
+    g->base.log_id.data = (u_char *) rd->op.in.history.id.data;
+    g->base.log_id.len = rd->op.in.history.id.len;
+
+    dg_events_init(&rd->events, &g->dc);
+
+    ngx_http_durable_call_init(&rd->call, r, &rd->op,
+                               ngx_http_durable_grpc_history_chunk);
+
+    return ngx_http_durable_call_submit(r, g->base.store, &rd->call,
+                                        NGX_HTTP_DURABLE_HOLD);
+}
+
+
+/* a chunk read: sent, and the next one asked for */
+
+static ngx_int_t
+ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    int64_t                        last_id;
+    ngx_int_t                      rc;
+    ngx_http_durable_grpc_ctx_t   *g;
+    ngx_http_durable_grpc_read_t  *rd;
+
+    g = ngx_http_durable_grpc_ctx(ctx);
+    rd = c->op->data;
+
+    if (c->rc != DS_OK) {
+        return ngx_http_durable_grpc_op_status(r, g, c->op);
     }
 
-    last_id = -1;
-
-    for ( ;; ) {
-        /* event ids an EventSent lacks follow the ids before it */
-        dg_events_init(&rd->events, &g->dc);
-
-        if (rd->op.in.history.from > 1) {
-            rd->events.last_id = last_id;
-        }
-
-        g->frame = NULL;
-
-        (void) ngx_http_durable_read(&g->base, &rd->op);
-
-        if (rd->op.rc != DS_OK) {
-            return ngx_http_durable_grpc_op_status(r, g, &rd->op);
-        }
-
-        if (rd->rc != DG_OK) {
-            return ngx_http_durable_grpc_codec_status(r, g);
-        }
-
-        if (g->frame == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (!g->streaming) {
-            rc = ngx_http_durable_grpc_stream_open(r, g);
-            if (rc == NGX_ERROR || rc > NGX_OK) {
-                return rc;
-            }
-        }
-
-        if (ngx_http_durable_grpc_send_frame(r, g->frame, g->frame_len)
-            == NGX_ERROR)
-        {
-            return NGX_ERROR;
-        }
-
-        if (rd->op.out.history.next == 0) {
-            break;
-        }
-
-        last_id = rd->events.last_id;
-        rd->op.in.history.from = rd->op.out.history.next;
+    if (rd->rc != DG_OK) {
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
-    return ngx_http_durable_grpc_status(r, DG_OK, NULL);
+    if (rd->execution && rd->op.out.history.execution != rd->execution) {
+        /* a restart or ContinueAsNew began another one meanwhile */
+        return ngx_http_durable_grpc_status(r, DG_NOT_FOUND,
+                   "The execution asked for is not the instance's "
+                   "current one.");
+    }
+
+    if (g->frame == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!g->streaming) {
+        rc = ngx_http_durable_grpc_stream_open(r, g);
+        if (rc == NGX_ERROR || rc > NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (ngx_http_durable_grpc_send_frame(r, g->frame, g->frame_len)
+        == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    if (rd->op.out.history.next == 0) {
+        return ngx_http_durable_grpc_status(r, DG_OK, NULL);
+    }
+
+    /* event ids an EventSent lacks follow the ids before it */
+
+    last_id = rd->events.last_id;
+    dg_events_init(&rd->events, &g->dc);
+    rd->events.last_id = last_id;
+
+    g->frame = NULL;
+    rd->op.in.history.from = rd->op.out.history.next;
+    rd->op.done = ngx_http_durable_grpc_history_got;
+
+    ngx_http_durable_call_init(&rd->call, r, &rd->op,
+                               ngx_http_durable_grpc_history_chunk);
+
+    return ngx_http_durable_call_submit(r, ctx->store, &rd->call,
+                                        NGX_HTTP_DURABLE_HOLD);
 }
 
 
@@ -1187,20 +1216,37 @@ ngx_http_durable_grpc_history_got(ds_op_t *op)
 }
 
 
-/* a read made and answered: its message, or what went wrong */
+/* a read handed to the store; read_done() answers with its message */
 
 static ngx_int_t
-ngx_http_durable_grpc_read_answer(ngx_http_request_t *r,
+ngx_http_durable_grpc_read_submit(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g, ngx_http_durable_grpc_read_t *rd)
 {
     rd->op.hub = ngx_http_durable_ds_str(&g->base.hub);
 
-    (void) ngx_http_durable_read(&g->base, &rd->op);
+    return ngx_http_durable_submit(r, &g->base, &rd->op,
+                                   ngx_http_durable_grpc_read_done);
+}
 
-    if (rd->op.rc != DS_OK
-        && !(rd->op.rc == DS_NOTFOUND && rd->op.type == DS_OP_ENTITY_GET))
+
+static ngx_int_t
+ngx_http_durable_grpc_read_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    ngx_http_durable_grpc_ctx_t   *g;
+    ngx_http_durable_grpc_read_t  *rd;
+
+    g = ngx_http_durable_grpc_ctx(ctx);
+    rd = c->op->data;
+
+    /* an instance or entity that is not there is an answer too */
+
+    if (c->rc != DS_OK
+        && !(c->rc == DS_NOTFOUND
+             && (c->op->type == DS_OP_STATUS
+                 || c->op->type == DS_OP_ENTITY_GET)))
     {
-        return ngx_http_durable_grpc_op_status(r, g, &rd->op);
+        return ngx_http_durable_grpc_op_status(r, g, c->op);
     }
 
     if (rd->rc != DG_OK) {
@@ -1208,6 +1254,64 @@ ngx_http_durable_grpc_read_answer(ngx_http_request_t *r,
     }
 
     return ngx_http_durable_grpc_reply_frame(r, g);
+}
+
+
+/* CleanEntityStorage: one batch; the SDK calls again with the token */
+
+ngx_int_t
+ngx_http_durable_grpc_clean(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g)
+{
+    char                       *token;
+    CleanEntityStorageRequest  *req;
+
+    req = (CleanEntityStorageRequest *) ngx_http_durable_grpc_unpack(r, g,
+              &clean_entity_storage_request__descriptor);
+    if (req == NULL) {
+        return ngx_http_durable_grpc_refused(r, g);
+    }
+
+    if (dg_clean_in(&g->dc, req, &g->op) != DG_OK) {
+        return ngx_http_durable_grpc_codec_status(r, g);
+    }
+
+    token = ngx_pnalloc(r->pool, DS_TOKEN_MAX);
+    if (token == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    g->op.hub = ngx_http_durable_ds_str(&g->base.hub);
+    g->op.in.entity_clean.token = token;
+
+    return ngx_http_durable_submit(r, &g->base, &g->op,
+                                   ngx_http_durable_grpc_cleaned);
+}
+
+
+static ngx_int_t
+ngx_http_durable_grpc_cleaned(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    ds_op_t                     *op = c->op;
+    StringValue                  token = STRING_VALUE__INIT;
+    CleanEntityStorageResponse   res = CLEAN_ENTITY_STORAGE_RESPONSE__INIT;
+
+    if (c->rc != DS_OK) {
+        return ngx_http_durable_grpc_op_status(r,
+                   ngx_http_durable_grpc_ctx(ctx), op);
+    }
+
+    res.emptyentitiesremoved = (int32_t) op->out.entity_clean.removed;
+    res.orphanedlocksreleased = (int32_t) op->out.entity_clean.released;
+
+    if (op->out.entity_clean.token_len) {
+        token.value.data = (uint8_t *) op->in.entity_clean.token;
+        token.value.len = op->out.entity_clean.token_len;
+        res.continuationtoken = &token;
+    }
+
+    return ngx_http_durable_grpc_reply(r, &res.base);
 }
 
 

@@ -23,6 +23,7 @@
 #include "ngx_http_durable_grpc.h"
 #include "ngx_http_durable_log.h"
 #include "ngx_http_durable_params.h"
+#include "ngx_http_durable_random.h"
 #include "ngx_http_durable_wait.h"
 #include "ngx_http_durable_writer.h"
 
@@ -59,6 +60,7 @@ struct ngx_http_durable_grpc_frame_s {
 typedef struct {
     ngx_http_durable_grpc_stream_t  *stream;
     ds_op_t                          op;
+    ngx_http_durable_call_t          call;      /* made again each time */
     ds_claim_filter_t                filter;
     uint8_t                         *tokens;
     ngx_uint_t                       limit;     /* items at once */
@@ -97,9 +99,9 @@ static void ngx_http_durable_grpc_claim_begin(void *data);
 static int ngx_http_durable_grpc_claim_item(void *data, ds_op_t *op,
     const ds_work_item_t *item);
 static ngx_int_t ngx_http_durable_grpc_claimed(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_grpc_claimed_one(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_grpc_send_items(ngx_http_request_t *r,
     ngx_http_durable_grpc_stream_t *st, ngx_http_durable_grpc_claim_t *cl);
 static ngx_int_t ngx_http_durable_grpc_stream_wait(ngx_http_request_t *r,
@@ -113,7 +115,7 @@ static void ngx_http_durable_grpc_stream_cleanup(void *data);
 static void ngx_http_durable_grpc_expire(ngx_http_durable_grpc_stream_t *st);
 static void ngx_http_durable_grpc_release(const uint8_t *lease);
 static ngx_int_t ngx_http_durable_grpc_work_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
 
 /* the streams of this process, for completions to find their leases */
@@ -328,7 +330,7 @@ ngx_http_durable_grpc_claim(ngx_http_request_t *r,
 {
     ngx_int_t                       rc;
     ngx_uint_t                      k, n, last;
-    ngx_http_durable_write_t       *ws[NGX_HTTP_DURABLE_GRPC_KINDS];
+    ngx_http_durable_call_t        *cs[NGX_HTTP_DURABLE_GRPC_KINDS];
     ngx_http_durable_grpc_claim_t  *cl;
     ngx_http_durable_loc_conf_t    *dlcf;
 
@@ -352,11 +354,9 @@ ngx_http_durable_grpc_claim(ngx_http_request_t *r,
         ngx_http_durable_random(cl->tokens,
                                 cl->op.in.claim.max * DS_LEASE_LEN);
 
-        ws[n] = ngx_http_durable_write_alloc(r, &cl->op,
-                                             ngx_http_durable_grpc_claimed_one);
-        if (ws[n] == NULL) {
-            return NGX_ERROR;
-        }
+        cs[n] = &cl->call;
+        ngx_http_durable_call_init(cs[n], r, &cl->op,
+                                   ngx_http_durable_grpc_claimed_one);
 
         cl->queued = 1;
         n++;
@@ -366,18 +366,17 @@ ngx_http_durable_grpc_claim(ngx_http_request_t *r,
         return NGX_AGAIN;
     }
 
-    ws[n - 1]->done = ngx_http_durable_grpc_claimed;
+    cs[n - 1]->answer = ngx_http_durable_grpc_claimed;
     st->claiming = 1;
 
     rc = NGX_DONE;
     last = n - 1;
 
     for (k = 0; k < n; k++) {
-        rc = ngx_http_durable_write_queue(r, &st->grpc->base, ws[k],
-                                          k == last);
+        rc = ngx_http_durable_call_submit(r, st->grpc->base.store, cs[k],
+                                          k == last ? NGX_HTTP_DURABLE_HOLD
+                                                    : NGX_HTTP_DURABLE_MORE);
     }
-
-    ngx_http_durable_write_post(&st->grpc->base);
 
     return rc;
 }
@@ -436,7 +435,7 @@ ngx_http_durable_grpc_claim_item(void *data, ds_op_t *op,
 
 static ngx_int_t
 ngx_http_durable_grpc_claimed_one(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
     return NGX_OK;
 }
@@ -444,7 +443,7 @@ ngx_http_durable_grpc_claimed_one(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_durable_grpc_claimed(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
     int64_t                          now, delay, visible;
     ngx_int_t                        rc;
@@ -857,23 +856,23 @@ ngx_http_durable_grpc_work(ngx_http_request_t *r,
 
     op->hub = ngx_http_durable_ds_str(&g->base.hub);
 
-    return ngx_http_durable_write(r, &g->base, op,
+    return ngx_http_durable_submit(r, &g->base, op,
                                   ngx_http_durable_grpc_work_done);
 }
 
 
 static ngx_int_t
 ngx_http_durable_grpc_work_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
     Empty  empty = EMPTY__INIT;
 
     /* done, refused or stale: the lease no longer counts here */
-    ngx_http_durable_grpc_release(w->op->in.work.lease);
+    ngx_http_durable_grpc_release(c->op->in.work.lease);
 
-    if (w->rc != DS_OK) {
+    if (c->rc != DS_OK) {
         return ngx_http_durable_grpc_op_status(r,
-                   ngx_http_durable_grpc_ctx(ctx), w->op);
+                   ngx_http_durable_grpc_ctx(ctx), c->op);
     }
 
     return ngx_http_durable_grpc_reply(r, &empty.base);

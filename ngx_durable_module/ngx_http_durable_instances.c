@@ -9,11 +9,12 @@
 
 
 #include "ngx_http_durable_module.h"
-#include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_instances.h"
 #include "ngx_http_durable_history.h"
 #include "ngx_http_durable_log.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_wait.h"
 #include "ngx_http_durable_writer.h"
@@ -23,18 +24,36 @@
 #define NGX_HTTP_DURABLE_REREAD        1000    /* ms */
 
 
-/* a status read: what its done() found and rendered */
+/* how a status read answers an instance that is still active */
+typedef enum {
+    NGX_HTTP_DURABLE_VIEW_NOW = 0,      /* answer it */
+    NGX_HTTP_DURABLE_VIEW_BEGIN,        /* begin the wait= long-poll */
+    NGX_HTTP_DURABLE_VIEW_AGAIN         /* wait on, unless it changed */
+} ngx_http_durable_view_e;
+
+
+/*
+ * A status read, made once per request and used by every read of its
+ * wait: what its done() found and rendered.
+ */
 typedef struct {
+    ds_op_t                     op;
+    ngx_http_durable_call_t     call;
     ngx_http_request_t         *request;
     ngx_http_durable_ctx_t     *ctx;
-    ngx_uint_t                 *active;
+    ngx_http_durable_view_e     mode;
+    ngx_msec_t                  wait;       /* VIEW_BEGIN */
     ngx_str_t                   body;
     ds_status_e                 status;
     ngx_int_t                   rc;
 } ngx_http_durable_view_t;
 
 
+/* an instance list page, rendered while the store reads it */
 typedef struct {
+    ds_op_t                     op;
+    ds_query_t                  query;
+    u_char                      token[DS_TOKEN_MAX];
     ngx_http_request_t         *request;
     ngx_uint_t                  show_input;
     ngx_chain_t                *first;
@@ -44,17 +63,22 @@ typedef struct {
 } ngx_http_durable_list_ctx_t;
 
 
-static ngx_int_t ngx_http_durable_status_answer(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_uint_t *active);
+static ngx_int_t ngx_http_durable_status_read(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_view_e mode,
+    ngx_msec_t wait);
 static void ngx_http_durable_status_got(ds_op_t *op);
+static ngx_int_t ngx_http_durable_status_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_status_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
 static int ngx_http_durable_list_item(void *data, ds_str_t id,
     const ds_instance_t *inst);
+static ngx_int_t ngx_http_durable_list_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_purge_one_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
 
 ngx_int_t
@@ -93,8 +117,6 @@ ngx_http_durable_parse_view(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_durable_status(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    ngx_int_t                     rc;
-    ngx_uint_t                    active;
     ngx_msec_t                    wait;
     ngx_http_durable_loc_conf_t  *dlcf;
 
@@ -116,22 +138,16 @@ ngx_http_durable_status(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     ctx->wait_id.len = ctx->route.id.len;
 
     if (wait == 0) {
-        return ngx_http_durable_status_answer(r, ctx, NULL);
+        return ngx_http_durable_status_read(r, ctx, NGX_HTTP_DURABLE_VIEW_NOW,
+                                            0);
     }
 
     /* long-poll: answer as soon as the status changes */
 
     ngx_http_durable_wait_mark(ctx);
 
-    active = 1;
-    rc = ngx_http_durable_status_answer(r, ctx, &active);
-
-    if (active) {
-        return ngx_http_durable_wait(r, ctx, wait, NGX_HTTP_DURABLE_REREAD,
-                                     ngx_http_durable_status_wait);
-    }
-
-    return rc;
+    return ngx_http_durable_status_read(r, ctx, NGX_HTTP_DURABLE_VIEW_BEGIN,
+                                        wait);
 }
 
 
@@ -139,76 +155,100 @@ static ngx_int_t
 ngx_http_durable_status_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
 {
-    ngx_int_t   rc;
-    ngx_uint_t  active;
-
-    if (expired) {
-        return ngx_http_durable_status_answer(r, ctx, NULL);
-    }
-
-    active = 1;
-
-    rc = ngx_http_durable_status_answer(r, ctx, &active);
-
-    return active ? NGX_AGAIN : rc;
+    return ngx_http_durable_status_read(r, ctx,
+                                        expired ? NGX_HTTP_DURABLE_VIEW_NOW
+                                                : NGX_HTTP_DURABLE_VIEW_AGAIN,
+                                        0);
 }
 
 
 /*
- * Reads the instance and answers with the status table of docs/http-api.md.
- * With "active" given, an instance whose status has not changed since the
- * wait began is not answered: *active stays 1.
+ * Reads the instance; the answer follows the status table of
+ * docs/http-api.md. Outside VIEW_NOW an instance whose status has not
+ * changed since the wait began is not answered: the request waits.
  */
 
 static ngx_int_t
-ngx_http_durable_status_answer(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_uint_t *active)
+ngx_http_durable_status_read(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_view_e mode,
+    ngx_msec_t wait)
 {
-    int                           rc;
-    ds_op_t                       op;
+    ngx_http_durable_view_t  *v;
+
+    v = ctx->wait_read;
+
+    if (v == NULL) {
+        v = ngx_palloc(r->pool, sizeof(ngx_http_durable_view_t));
+        if (v == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->wait_read = v;
+    }
+
+    ngx_memzero(&v->op, sizeof(ds_op_t));
+
+    v->request = r;
+    v->ctx = ctx;
+    v->mode = mode;
+    v->wait = wait;
+    v->rc = NGX_OK;
+    ngx_str_null(&v->body);
+
+    v->op.type = DS_OP_STATUS;
+    v->op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    v->op.in.control.id = ngx_http_durable_ds_str(&ctx->wait_id);
+    v->op.done = ngx_http_durable_status_got;
+    v->op.data = v;
+
+    ngx_http_durable_call_init(&v->call, r, &v->op,
+                               ngx_http_durable_status_answer);
+
+    return ngx_http_durable_call_submit(r, ctx->store, &v->call,
+                                        NGX_HTTP_DURABLE_HOLD);
+}
+
+
+static ngx_int_t
+ngx_http_durable_status_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
     ngx_str_t                     url;
     ngx_uint_t                    status;
-    ngx_http_durable_view_t       v;
+    ngx_http_durable_view_t      *v;
     ngx_http_durable_loc_conf_t  *dlcf;
 
     static ngx_str_t  retry = ngx_string("5");
 
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+    v = c->op->data;
 
-    ngx_memzero(&op, sizeof(ds_op_t));
-
-    v.request = r;
-    v.ctx = ctx;
-    v.active = active;
-    v.rc = NGX_OK;
-    ngx_str_null(&v.body);
-
-    op.type = DS_OP_STATUS;
-    op.hub = ngx_http_durable_ds_str(&ctx->hub);
-    op.in.control.id = ngx_http_durable_ds_str(&ctx->wait_id);
-    op.done = ngx_http_durable_status_got;
-    op.data = &v;
-
-    rc = ngx_http_durable_read(ctx, &op);
-
-    if (v.rc == NGX_DECLINED) {
+    if (v->rc == NGX_DECLINED) {
         /* still active, as it was when the wait began */
-        return NGX_OK;
+
+        if (v->mode == NGX_HTTP_DURABLE_VIEW_BEGIN) {
+            return ngx_http_durable_wait(r, ctx, v->wait,
+                                         NGX_HTTP_DURABLE_REREAD,
+                                         ngx_http_durable_status_wait);
+        }
+
+        return ngx_http_durable_wait_again(r, ctx);
     }
 
-    if (rc == DS_NOTFOUND) {
+    if (c->rc == DS_NOTFOUND) {
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
     }
 
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "reading");
+    if (c->rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, c->rc, "reading");
     }
 
-    if (v.rc != NGX_OK) {
+    if (v->rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    switch (v.status) {
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    switch (v->status) {
 
     case DS_COMPLETED:
         status = NGX_HTTP_OK;
@@ -236,7 +276,7 @@ ngx_http_durable_status_answer(ngx_http_request_t *r,
         status = NGX_HTTP_ACCEPTED;
     }
 
-    return ngx_http_durable_send(r, status, &v.body);
+    return ngx_http_durable_send(r, status, &v->body);
 }
 
 
@@ -257,21 +297,19 @@ ngx_http_durable_status_got(ds_op_t *op)
     ctx = v->ctx;
     inst = op->out.status.inst;
 
-    if (v->active && *v->active) {
-        if (op->rc == DS_OK && !ds_status_is_terminal(inst->status)) {
-            if (!ctx->waiting) {
-                ctx->wait_status = inst->status;
-                v->rc = NGX_DECLINED;
-                return;
-            }
-
-            if (inst->status == ctx->wait_status) {
-                v->rc = NGX_DECLINED;
-                return;
-            }
+    if (v->mode != NGX_HTTP_DURABLE_VIEW_NOW
+        && op->rc == DS_OK && !ds_status_is_terminal(inst->status))
+    {
+        if (!ctx->waiting) {
+            ctx->wait_status = inst->status;
+            v->rc = NGX_DECLINED;
+            return;
         }
 
-        *v->active = 0;
+        if (inst->status == ctx->wait_status) {
+            v->rc = NGX_DECLINED;
+            return;
+        }
     }
 
     if (op->rc != DS_OK) {
@@ -323,29 +361,29 @@ ngx_http_durable_render_view(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
-    int                           rc;
-    u_char                        token[DS_TOKEN_MAX];
-    size_t                        token_len;
     unsigned                      mask;
-    ds_op_t                       op;
-    ds_query_t                    q;
-    ngx_buf_t                    *b;
-    ngx_str_t                     value;
+    ds_query_t                   *q;
     ngx_uint_t                    top, show_input;
-    ngx_chain_t                  *cl;
     ds_str_t                     *prefix;
-    ngx_http_durable_list_ctx_t   lc;
+    ngx_http_durable_list_ctx_t  *lc;
     ngx_http_durable_loc_conf_t  *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
-    ngx_memzero(&q, sizeof(ds_query_t));
+    /* the op, its query and its output outlive this call: an answer */
+
+    lc = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_list_ctx_t));
+    if (lc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    q = &lc->query;
 
     if (ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_CREATEDFROM,
-                                    INT64_MIN, &q.created_from)
+                                    INT64_MIN, &q->created_from)
         != NGX_OK
         || ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_CREATEDTO,
-                                       INT64_MAX, &q.created_to)
+                                       INT64_MAX, &q->created_to)
            != NGX_OK
         || ngx_http_durable_param_statuses(r, ctx, &mask) != NGX_OK
         || ngx_http_durable_param_bool(r, ctx, DS_ROUTE_Q_SHOWINPUT,
@@ -360,49 +398,62 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 
     prefix = &ctx->query.v[DS_ROUTE_Q_IDPREFIX];
 
-    q.status_mask = mask;
-    q.id_prefix.data = (const char *) prefix->data;
-    q.id_prefix.len = prefix->len;
-    q.top = top;
-    q.scan_budget = ngx_max(dlcf->scan_budget, top);
+    q->status_mask = mask;
+    q->id_prefix.data = (const char *) prefix->data;
+    q->id_prefix.len = prefix->len;
+    q->top = top;
+    q->scan_budget = ngx_max(dlcf->scan_budget, top);
 
-    if (ngx_http_durable_token_in(r, ctx, &q.token) != NGX_OK) {
+    if (ngx_http_durable_token_in(r, ctx, &q->token) != NGX_OK) {
         return ngx_http_durable_fail(r, ctx);
     }
 
-    lc.request = r;
-    lc.show_input = show_input;
-    lc.first = NULL;
-    lc.last = &lc.first;
-    lc.len = 0;
-    lc.count = 0;
+    lc->request = r;
+    lc->show_input = show_input;
+    lc->first = NULL;
+    lc->last = &lc->first;
+    lc->len = 0;
+    lc->count = 0;
 
-    ngx_memzero(&op, sizeof(ds_op_t));
+    lc->op.type = DS_OP_LIST;
+    lc->op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    lc->op.in.list.query = q;
+    lc->op.in.list.item = ngx_http_durable_list_item;
+    lc->op.in.list.item_data = lc;
+    lc->op.in.list.token = (char *) lc->token;
 
-    op.type = DS_OP_LIST;
-    op.hub = ngx_http_durable_ds_str(&ctx->hub);
-    op.in.list.query = &q;
-    op.in.list.item = ngx_http_durable_list_item;
-    op.in.list.item_data = &lc;
-    op.in.list.token = (char *) token;
+    return ngx_http_durable_submit(r, ctx, &lc->op,
+                                   ngx_http_durable_list_answer);
+}
 
-    rc = ngx_http_durable_read(ctx, &op);
-    token_len = op.out.list.token_len;
 
-    if (rc == DS_INVALID) {
+static ngx_int_t
+ngx_http_durable_list_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    ngx_buf_t                    *b;
+    ngx_str_t                     value;
+    ngx_chain_t                  *cl;
+    ngx_http_durable_list_ctx_t  *lc;
+
+    lc = c->op->in.list.item_data;
+
+    if (c->rc == DS_INVALID) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "The continuation token is not valid.");
     }
 
-    if (rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, rc, "listing");
+    if (c->rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, c->rc, "listing");
     }
 
-    if (ngx_http_durable_token_out(r, token, token_len) != NGX_OK) {
+    if (ngx_http_durable_token_out(r, lc->token, c->op->out.list.token_len)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (lc.count == 0) {
+    if (lc->count == 0) {
         ngx_str_set(&value, "[]");
         return ngx_http_durable_send(r, NGX_HTTP_OK, &value);
     }
@@ -423,10 +474,10 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 
     cl->buf = b;
     cl->next = NULL;
-    *lc.last = cl;
-    lc.len++;
+    *lc->last = cl;
+    lc->len++;
 
-    return ngx_http_durable_send_chain(r, NGX_HTTP_OK, lc.first, lc.len);
+    return ngx_http_durable_send_chain(r, NGX_HTTP_OK, lc->first, lc->len);
 }
 
 
@@ -495,22 +546,22 @@ ngx_http_durable_purge_one(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     op->hub = ngx_http_durable_ds_str(&ctx->hub);
     op->in.control.id = ngx_http_durable_ds_str(&ctx->route.id);
 
-    return ngx_http_durable_write(r, ctx, op,
-                                  ngx_http_durable_purge_one_done);
+    return ngx_http_durable_submit(r, ctx, op,
+                                   ngx_http_durable_purge_one_done);
 }
 
 
 static ngx_int_t
 ngx_http_durable_purge_one_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
     ngx_str_t  body;
     ds_str_t   none = { NULL, 0 };
 
-    switch (w->rc) {
+    switch (c->rc) {
 
     case DS_OK:
-        ngx_http_durable_lifecycle(r, w->op->in.control.id, "purged", none);
+        ngx_http_durable_lifecycle(r, c->op->in.control.id, "purged", none);
         ngx_str_set(&body, "{\"instancesDeleted\":1}");
         return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
 
@@ -518,16 +569,16 @@ ngx_http_durable_purge_one_done(ngx_http_request_t *r,
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
 
     case DS_PRECONDITION:
-        ngx_http_durable_log_status(ctx, w->op->out.control.status);
+        ngx_http_durable_log_status(ctx, c->op->out.control.status);
         return ngx_http_durable_send_json_string(r,
                    NGX_HTTP_PRECONDITION_FAILED,
                    "Only orchestrations in a terminal state can be purged, "
                    "but the orchestration with instance ID %*s has status %s",
                    ctx->route.id.len, ctx->route.id.data,
-                   ds_status_name(w->op->out.control.status));
+                   ds_status_name(c->op->out.control.status));
 
     default:
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
+        return ngx_http_durable_store_error(r, ctx, c->rc, c->what);
     }
 }
 
@@ -586,16 +637,16 @@ ngx_http_durable_purge_many(ngx_http_request_t *r,
     op->in.purge.query = &ctx->purge;
     op->in.purge.max = dlcf->purge_batch;
 
-    return ngx_http_durable_write(r, ctx, op,
-                                  ngx_http_durable_purge_batch_done);
+    return ngx_http_durable_submit(r, ctx, op,
+                                   ngx_http_durable_purge_batch_done);
 }
 
 
 static ngx_int_t
 ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w)
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
-    ds_op_t  *op = w->op;
+    ds_op_t  *op = c->op;
 
     u_char                       *p;
     ngx_str_t                     body;
@@ -607,19 +658,19 @@ ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
      * fit where a smaller one does
      */
 
-    if (w->rc == DS_FULL && op->in.purge.max > 1) {
+    if (c->rc == DS_FULL && op->in.purge.max > 1) {
         op->in.purge.max /= 2;
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "durable purge: store full, batches of %uz",
                        op->in.purge.max);
 
-        return ngx_http_durable_write(r, ctx, op,
-                                      ngx_http_durable_purge_batch_done);
+        return ngx_http_durable_submit(r, ctx, op,
+                                       ngx_http_durable_purge_batch_done);
     }
 
-    if (w->rc != DS_OK) {
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
+    if (c->rc != DS_OK) {
+        return ngx_http_durable_store_error(r, ctx, c->rc, c->what);
     }
 
     ctx->purged += op->out.purge.deleted;
@@ -639,8 +690,8 @@ ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
                    op->out.purge.more);
 
     if (op->out.purge.more) {
-        return ngx_http_durable_write(r, ctx, op,
-                                      ngx_http_durable_purge_batch_done);
+        return ngx_http_durable_submit(r, ctx, op,
+                                       ngx_http_durable_purge_batch_done);
     }
 
     if (ctx->purged == 0) {

@@ -6,10 +6,10 @@
  *
  * What the store holds (instances by status, ready entries by kind, the
  * oldest ready entry, timers, map size and use, readers) is read from the
- * store when the page is asked for, so every worker process answers the
+ * store when the page is asked for, so every process answers the
  * same. What happens in the processes (requests, claims, completions,
  * leases, waits, commits, errors) is counted with atomic adds in a shared
- * memory zone of its own, so the figures are those of all the worker
+ * memory zone of its own, so the figures are those of all the
  * processes together, and they survive a reload.
  */
 
@@ -20,6 +20,7 @@
 #include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_variables.h"
+#include "ngx_http_durable_writer.h"
 
 
 /* operations (ds_route_op_e), then the worker actions */
@@ -46,14 +47,25 @@ typedef struct {
 } ngx_http_durable_metrics_shm_t;
 
 
-/* what the page asks the stores */
+/* the families read from the stores; the last one, up, is not read */
+#define NGX_HTTP_DURABLE_M_PASSES   8
+
+
+/*
+ * The page: one DS_OP_STATS read of each store in turn, each rendering
+ * every family's samples of its store into that family's buffer.
+ */
 typedef struct {
-    ngx_http_durable_out_t     *out;
+    ngx_http_durable_out_t     *out;       /* of the pass rendered */
     ngx_http_durable_store_t   *store;
     ngx_http_request_t         *request;
     ds_op_t                    *op;        /* the DS_OP_STATS read */
     ngx_uint_t                  pass;
     int64_t                     now;
+    ngx_uint_t                  next;      /* the store to read next */
+    ds_op_t                     stats;
+    ngx_http_durable_call_t     call;
+    ngx_http_durable_out_t      passes[NGX_HTTP_DURABLE_M_PASSES];
 } ngx_http_durable_metrics_page_t;
 
 
@@ -61,9 +73,15 @@ static ngx_int_t ngx_http_durable_metrics_init_zone(ngx_shm_zone_t *zone,
     void *data);
 static ngx_int_t ngx_http_durable_metrics_log(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_metrics_handler(ngx_http_request_t *r);
-static void ngx_http_durable_metrics_stores(ngx_http_request_t *r,
-    ngx_http_durable_out_t *out);
+static ngx_int_t ngx_http_durable_metrics_next(ngx_http_request_t *r,
+    ngx_http_durable_metrics_page_t *pg);
+static ngx_int_t ngx_http_durable_metrics_read(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
+static ngx_int_t ngx_http_durable_metrics_send(ngx_http_request_t *r,
+    ngx_http_durable_metrics_page_t *pg);
 static void ngx_http_durable_metrics_store(ds_op_t *op);
+static int ngx_http_durable_metrics_pass(ngx_http_durable_metrics_page_t *pg,
+    ds_op_t *op);
 static int ngx_http_durable_metrics_count(void *data, ds_str_t hub,
     const ds_count_t *c);
 static void ngx_http_durable_metrics_process(ngx_http_durable_out_t *out);
@@ -140,7 +158,7 @@ ngx_http_durable_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
     ngx_slab_pool_t  *shpool;
 
     if (data) {
-        /* a reload goes on counting where the old workers were */
+        /* a reload goes on counting where the old processes were */
         zone->data = data;
         ngx_http_durable_metrics_shm = data;
         return NGX_OK;
@@ -334,6 +352,31 @@ ngx_http_durable_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* the families read from the stores, one pass each: name, type, help */
+static const char  *ngx_http_durable_store_heads[][3] = {
+    { "durable_instances", "gauge",
+      "Instances by store, task hub and runtime status." },
+    { "durable_queue_depth", "gauge",
+      "Work items in the ready index by store, task hub and kind, "
+      "visible now or later." },
+    { "durable_ready_oldest_age_seconds", "gauge",
+      "Age of the oldest work item visible now, by store, task hub "
+      "and kind." },
+    { "durable_timers", "gauge",
+      "Durable timers waiting, by store." },
+    { "durable_store_map_size_bytes", "gauge",
+      "The size of the store's map (max_size)." },
+    { "durable_store_used_bytes", "gauge",
+      "Bytes of the store's map its live data takes." },
+    { "durable_store_readers", "gauge",
+      "Reader slots of the store in use." },
+    { "durable_store_readers_max", "gauge",
+      "Reader slots of the store." },
+    { "durable_store_up", "gauge",
+      "1 when this worker process has the store open." }
+};
+
+
 /*
  * The page takes the keys of its location as the API does (system or
  * worker keys, or none with durable_task_anonymous on).
@@ -342,16 +385,12 @@ ngx_http_durable_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_durable_metrics_handler(ngx_http_request_t *r)
 {
-    int                      rc;
-    u_char                  *scratch;
-    ngx_buf_t               *b;
-    ngx_int_t                brc;
-    ngx_chain_t              cl;
-    ngx_http_durable_ctx_t  *ctx;
-    ngx_http_durable_out_t   out;
-
-    static ngx_str_t  type = ngx_string("text/plain; version=0.0.4; "
-                                        "charset=utf-8");
+    int                               rc;
+    u_char                           *scratch;
+    ngx_int_t                         brc;
+    ngx_uint_t                        i;
+    ngx_http_durable_ctx_t           *ctx;
+    ngx_http_durable_metrics_page_t  *pg;
 
     brc = ngx_http_discard_request_body(r);
     if (brc != NGX_OK) {
@@ -387,11 +426,134 @@ ngx_http_durable_metrics_handler(ngx_http_request_t *r)
         return ngx_http_durable_fail(r, ctx);
     }
 
+    pg = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_metrics_page_t));
+    if (pg == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pg->request = r;
+
+    for (i = 0; i < NGX_HTTP_DURABLE_M_PASSES; i++) {
+        if (ngx_http_durable_out_init(&pg->passes[i], r->pool, 1024)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_http_durable_metrics_next(r, pg);
+}
+
+
+/*
+ * Reads the stores one after another: a store that answers at once is
+ * followed in this loop, one that answers later from its answer.
+ */
+
+static ngx_int_t
+ngx_http_durable_metrics_next(ngx_http_request_t *r,
+    ngx_http_durable_metrics_page_t *pg)
+{
+    ngx_int_t                      rc;
+    ngx_http_durable_store_t      *st;
+    ngx_http_durable_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_durable_module);
+
+    while (pg->next < dmcf->stores.nelts) {
+        st = (ngx_http_durable_store_t *) dmcf->stores.elts + pg->next++;
+
+        if (st->ds == NULL) {
+            continue;
+        }
+
+        pg->store = st;
+        pg->now = ds_time_now();
+
+        /* one snapshot of the store, read in the done() handler */
+
+        ngx_memzero(&pg->stats, sizeof(ds_op_t));
+        pg->stats.type = DS_OP_STATS;
+        pg->stats.done = ngx_http_durable_metrics_store;
+        pg->stats.data = pg;
+
+        ngx_http_durable_call_init(&pg->call, r, &pg->stats,
+                                   ngx_http_durable_metrics_read);
+
+        rc = ngx_http_durable_call_submit(r, st, &pg->call,
+                                          NGX_HTTP_DURABLE_HOLD);
+        if (rc != NGX_AGAIN) {
+            return rc;
+        }
+    }
+
+    return ngx_http_durable_metrics_send(r, pg);
+}
+
+
+static ngx_int_t
+ngx_http_durable_metrics_read(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    ngx_http_durable_metrics_page_t  *pg = c->op->data;
+
+    if (c->answered) {
+        /* the loop of ngx_http_durable_metrics_next() goes on */
+        return NGX_AGAIN;
+    }
+
+    return ngx_http_durable_metrics_next(r, pg);
+}
+
+
+static ngx_int_t
+ngx_http_durable_metrics_send(ngx_http_request_t *r,
+    ngx_http_durable_metrics_page_t *pg)
+{
+    ngx_buf_t                     *b;
+    ngx_int_t                      brc;
+    ngx_uint_t                     i, pass;
+    ngx_chain_t                    cl;
+    const char                   **head;
+    ngx_http_durable_out_t         out, *po;
+    ngx_http_durable_store_t      *st;
+    ngx_http_durable_main_conf_t  *dmcf;
+
+    static ngx_str_t  type = ngx_string("text/plain; version=0.0.4; "
+                                        "charset=utf-8");
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_durable_module);
+
     if (ngx_http_durable_out_init(&out, r->pool, 4096) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_durable_metrics_stores(r, &out);
+    /* the families read from the stores, each family's samples together */
+
+    for (pass = 0; pass < sizeof(ngx_http_durable_store_heads)
+                      / sizeof(ngx_http_durable_store_heads[0]); pass++) {
+
+        head = ngx_http_durable_store_heads[pass];
+        ngx_http_durable_metrics_head(&out, head[0], head[1], head[2]);
+
+        if (pass < NGX_HTTP_DURABLE_M_PASSES) {
+            po = &pg->passes[pass];
+            out.failed |= po->failed;
+            ngx_http_durable_out_add(&out, po->start, po->pos - po->start);
+            continue;
+        }
+
+        st = dmcf->stores.elts;
+
+        for (i = 0; i < dmcf->stores.nelts; i++, st++) {
+            ngx_http_durable_out_literal(&out, "durable_store_up{");
+            ngx_http_durable_metrics_label(&out, "store", st->name.data,
+                                           st->name.len);
+            ngx_http_durable_out_add(&out, "} ", 2);
+            ngx_http_durable_out_add(&out, st->ds ? "1\n" : "0\n", 2);
+        }
+    }
+
     ngx_http_durable_metrics_process(&out);
 
     if (out.failed) {
@@ -427,110 +589,18 @@ ngx_http_durable_metrics_handler(ngx_http_request_t *r)
 }
 
 
-/* the families read from the stores, each family's samples together */
-
-/* the families read from the stores, one pass each: name, type, help */
-static const char  *ngx_http_durable_store_heads[][3] = {
-    { "durable_instances", "gauge",
-      "Instances by store, task hub and runtime status." },
-    { "durable_queue_depth", "gauge",
-      "Work items in the ready index by store, task hub and kind, "
-      "visible now or later." },
-    { "durable_ready_oldest_age_seconds", "gauge",
-      "Age of the oldest work item visible now, by store, task hub "
-      "and kind." },
-    { "durable_timers", "gauge",
-      "Durable timers waiting, by store." },
-    { "durable_store_map_size_bytes", "gauge",
-      "The size of the store's map (max_size)." },
-    { "durable_store_used_bytes", "gauge",
-      "Bytes of the store's map its live data takes." },
-    { "durable_store_readers", "gauge",
-      "Reader slots of the store in use." },
-    { "durable_store_readers_max", "gauge",
-      "Reader slots of the store." },
-    { "durable_store_up", "gauge",
-      "1 when this worker process has the store open." }
-};
-
-
-static void
-ngx_http_durable_metrics_stores(ngx_http_request_t *r,
-    ngx_http_durable_out_t *out)
-{
-    ds_op_t                           op;
-    ngx_uint_t                        i, pass;
-    const char                      **head;
-    ngx_http_durable_store_t         *st;
-    ngx_http_durable_main_conf_t     *dmcf;
-    ngx_http_durable_metrics_page_t   pg;
-
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_durable_module);
-
-    for (pass = 0; pass < sizeof(ngx_http_durable_store_heads)
-                      / sizeof(ngx_http_durable_store_heads[0]); pass++) {
-
-        head = ngx_http_durable_store_heads[pass];
-        ngx_http_durable_metrics_head(out, head[0], head[1],
-                                      head[2]);
-
-        st = dmcf->stores.elts;
-
-        for (i = 0; i < dmcf->stores.nelts; i++, st++) {
-
-            if (pass == 8) {
-                ngx_http_durable_out_literal(out, "durable_store_up{");
-                ngx_http_durable_metrics_label(out, "store", st->name.data,
-                                               st->name.len);
-                ngx_http_durable_out_add(out, "} ", 2);
-                ngx_http_durable_out_add(out, st->env ? "1\n" : "0\n", 2);
-                continue;
-            }
-
-            if (st->env == NULL) {
-                continue;
-            }
-
-            pg.request = r;
-            pg.out = out;
-            pg.store = st;
-            pg.pass = pass;
-            pg.now = ds_time_now();
-
-            /* one snapshot of the store, read in the done() handler */
-
-            ngx_memzero(&op, sizeof(ds_op_t));
-            op.type = DS_OP_STATS;
-            op.done = ngx_http_durable_metrics_store;
-            op.data = &pg;
-
-            (void) ds_op_read(st->env, &op);
-        }
-    }
-}
-
-
-/* one pass of the page over one store, in its DS_OP_STATS read */
+/* every pass of the page over one store, in its DS_OP_STATS read */
 
 static void
 ngx_http_durable_metrics_store(ds_op_t *op)
 {
-    int                               rc;
-    unsigned                          used, max;
-    uint64_t                          timers;
-    ds_space_t                        sp;
-    ngx_uint_t                        pass;
-    const char                      **head;
-    ngx_http_durable_out_t           *out;
-    ngx_http_durable_store_t         *st;
-    ngx_http_durable_metrics_page_t  *pg;
+    ngx_http_durable_metrics_page_t  *pg = op->data;
 
-    pg = op->data;
+    ngx_uint_t                 pass;
+    ngx_http_durable_store_t  *st;
+
     pg->op = op;
-    out = pg->out;
     st = pg->store;
-    pass = pg->pass;
-    head = ngx_http_durable_store_heads[pass];
 
     if (op->rc != DS_OK) {
         ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(pg->request), 0,
@@ -539,6 +609,40 @@ ngx_http_durable_metrics_store(ds_op_t *op)
         ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
         return;
     }
+
+    for (pass = 0; pass < NGX_HTTP_DURABLE_M_PASSES; pass++) {
+        pg->pass = pass;
+        pg->out = &pg->passes[pass];
+
+        if (ngx_http_durable_metrics_pass(pg, op) != DS_OK) {
+            /* logged once: the passes after it would fail alike */
+            ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(pg->request),
+                          0, "durable: store \"%V\" failed while reading "
+                          "metrics: %s", &st->name, ds_op_error(op));
+            ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
+            return;
+        }
+    }
+}
+
+
+static int
+ngx_http_durable_metrics_pass(ngx_http_durable_metrics_page_t *pg,
+    ds_op_t *op)
+{
+    int                          rc;
+    unsigned                     used, max;
+    uint64_t                     timers;
+    ds_space_t                   sp;
+    ngx_uint_t                   pass;
+    const char                 **head;
+    ngx_http_durable_out_t      *out;
+    ngx_http_durable_store_t    *st;
+
+    out = pg->out;
+    st = pg->store;
+    pass = pg->pass;
+    head = ngx_http_durable_store_heads[pass];
 
     rc = DS_OK;
     timers = 0;
@@ -585,7 +689,7 @@ ngx_http_durable_metrics_store(ds_op_t *op)
         break;
 
     default:
-        rc = ds_env_readers(st->env, &used, &max);
+        rc = ds_store_readers(st->ds, &used, &max);
         if (rc == DS_OK) {
             ngx_http_durable_out_add(out, head[0], ngx_strlen(head[0]));
             ngx_http_durable_out_add(out, "{", 1);
@@ -600,12 +704,7 @@ ngx_http_durable_metrics_store(ds_op_t *op)
         break;
     }
 
-    if (rc != DS_OK) {
-        ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(pg->request), 0,
-                      "durable: store \"%V\" failed while reading "
-                      "metrics: %s", &st->name, ds_op_error(op));
-        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
-    }
+    return rc;
 }
 
 

@@ -45,16 +45,17 @@ typedef struct {
     ngx_msec_t                  flush;
     ngx_msec_t                  reader_check;   /* 0: off */
     ngx_flag_t                  loop_writes;    /* writes=loop */
+    ngx_flag_t                  reads_later;    /* reads=later */
     ngx_uint_t                  index;          /* among the stores */
 
 #if (NGX_THREADS)
     ngx_thread_pool_t          *thread_pool; /* NULL: writes in the loop */
 #endif
 
-    ds_env_t                   *env;        /* per worker process */
-    void                       *writer;     /* per worker process */
+    ds_store_t                 *ds;         /* per process */
+    void                       *host;       /* per process */
     time_t                      retry;      /* next open attempt */
-    ngx_event_t                 reader_ev;  /* per worker process */
+    ngx_event_t                 reader_ev;  /* per process */
 } ngx_http_durable_store_t;
 
 
@@ -145,14 +146,16 @@ struct ngx_http_durable_ctx_s {
     ngx_msec_t                  wait_reread; /* without a notification */
     ngx_msec_t                  wait_next;   /* when a read is due */
     ngx_atomic_uint_t           wait_seq;    /* the notifications seen */
+    void                       *wait_read;   /* its read, made once */
     unsigned                    waiting:1;
+    unsigned                    wait_ended:1; /* its cleanup ran */
     unsigned                    wait_news:1; /* woken, not only expired */
     unsigned                    show_input:1;
     unsigned                    show_history:1;
     unsigned                    show_output:1;
     unsigned                    return500:1;
 
-    /* worker claims */
+    /* claims of the worker protocol */
     ngx_uint_t                  claim_max;
     u_char                     *claim_tokens;
     ngx_msec_t                  claim_wait;
@@ -178,19 +181,6 @@ struct ngx_http_durable_ctx_s {
 
 typedef ngx_int_t (*ngx_http_durable_handler_pt)(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
-
-
-ngx_int_t ngx_http_durable_store_ready(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
-ngx_int_t ngx_http_durable_store_error(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, int rc, const char *what);
-ngx_int_t ngx_http_durable_read_body(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
-ngx_int_t ngx_http_durable_select_hub(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
-ngx_int_t ngx_http_durable_select_store(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx);
-void ngx_http_durable_random(u_char *buf, size_t len);
 
 
 extern ngx_module_t  ngx_http_durable_module;

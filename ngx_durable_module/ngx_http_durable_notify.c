@@ -2,19 +2,19 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * What the worker processes share, in a small shared memory zone:
+ * What nginx's processes share, in a small shared memory zone:
  *
- *   - nginx has no wake-up between worker processes: a counter is bumped
+ *   - nginx has no wake-up between its processes: a counter is bumped
  *     by every write that may create work, and waiting claims poll it
  *     with a short timer (docs/disk-and-event-loop.md);
- *   - commit gates: a worker that commits in its event loop (writes=loop,
+ *   - commit gates: a process that commits in its event loop (writes=loop,
  *     thread_pool=off) takes its store's gate first, without waiting; if
- *     another worker holds it, the batch waits for the next iteration of
+ *     another process holds it, the batch waits for the next iteration of
  *     the event loop instead of sleeping on LMDB's write lock. The gate is
  *     advice: LMDB's write lock still orders the commits. So a gate held
  *     by a process that is gone is taken over, and one held for longer
  *     than NGX_HTTP_DURABLE_GATE_PATIENCE (a stuck or stopped holder, a
- *     killed one whose pid was reused) is ignored: the worker commits
+ *     killed one whose pid was reused) is ignored: the process commits
  *     without it, waiting on LMDB's lock as it would without gates. A
  *     store's gate is its place among the stores; past 64 they share.
  */
@@ -76,7 +76,7 @@ ngx_http_durable_notify_init_zone(ngx_shm_zone_t *zone, void *data)
     ngx_slab_pool_t  *shpool;
 
     if (data) {
-        /* a reload keeps the counter and gates of the running workers */
+        /* a reload keeps the counter and gates of the running processes */
         zone->data = data;
         ngx_http_durable_shared = data;
         return NGX_OK;
@@ -134,7 +134,7 @@ ngx_http_durable_gate_index(ngx_uint_t store)
 
 /*
  * NGX_OK: this process holds the gate now (release it after the commit);
- * NGX_AGAIN: another worker commits, try again in the next iteration;
+ * NGX_AGAIN: another process commits, try again in the next iteration;
  * NGX_DECLINED: commit without the gate
  */
 

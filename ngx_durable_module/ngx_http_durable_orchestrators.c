@@ -9,10 +9,13 @@
 
 
 #include "ngx_http_durable_module.h"
-#include "ngx_http_durable_handlers.h"
+#include "ngx_http_durable_orchestrators.h"
+#include "ngx_http_durable_instances.h"
 #include "ngx_http_durable_log.h"
 #include "ngx_http_durable_params.h"
+#include "ngx_http_durable_random.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_wait.h"
 #include "ngx_http_durable_writer.h"
@@ -35,10 +38,25 @@ typedef struct {
 } ngx_http_durable_wait_args_t;
 
 
-/* the status read of a waiting start: what its done() found */
+/* what a waiting start does with an instance not finished yet */
+typedef enum {
+    NGX_HTTP_DURABLE_READ_NOW = 0,      /* answer 202 */
+    NGX_HTTP_DURABLE_READ_BEGIN,        /* begin to wait */
+    NGX_HTTP_DURABLE_READ_AGAIN         /* wait on */
+} ngx_http_durable_read_e;
+
+
+/*
+ * The status read of a waiting start, made once per request and used by
+ * every read of its wait: what its done() found.
+ */
 typedef struct {
+    ds_op_t                     op;
+    ngx_http_durable_call_t     call;
     ngx_http_request_t         *request;
     ngx_http_durable_ctx_t     *ctx;
+    ngx_http_durable_read_e     mode;
+    ngx_http_durable_wait_args_t  wa;   /* READ_BEGIN */
     ngx_str_t                   body;
     ngx_int_t                   rc;     /* NGX_AGAIN: not finished */
 } ngx_http_durable_start_read_t;
@@ -55,13 +73,18 @@ typedef struct {
 static ngx_int_t ngx_http_durable_parse_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_wait_args_t *wa);
 static ngx_int_t ngx_http_durable_start_done(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w);
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_started(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *id,
     ngx_http_durable_wait_args_t *wa);
 static ngx_int_t ngx_http_durable_start_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);
+static ngx_int_t ngx_http_durable_start_read(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_read_e mode,
+    ngx_http_durable_wait_args_t *wa);
 static void ngx_http_durable_start_got(ds_op_t *op);
+static ngx_int_t ngx_http_durable_start_read_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_check_status(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *id);
 
@@ -105,8 +128,8 @@ ngx_http_durable_start(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     s->op.data = s;
     ctx->log_id = s->id;
 
-    return ngx_http_durable_write(r, ctx, &s->op,
-                                  ngx_http_durable_start_done);
+    return ngx_http_durable_submit(r, ctx, &s->op,
+                                   ngx_http_durable_start_done);
 }
 
 
@@ -147,18 +170,18 @@ ngx_http_durable_restart(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     s->op.data = s;
     ctx->log_id = s->id;
 
-    return ngx_http_durable_write(r, ctx, &s->op,
-                                  ngx_http_durable_start_done);
+    return ngx_http_durable_submit(r, ctx, &s->op,
+                                   ngx_http_durable_start_done);
 }
 
 
 static ngx_int_t
 ngx_http_durable_start_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
-    ngx_http_durable_write_t *w)
+    ngx_http_durable_call_t *c)
 {
-    ngx_http_durable_start_t  *s = w->op->data;
+    ngx_http_durable_start_t  *s = c->op->data;
 
-    switch (w->rc) {
+    switch (c->rc) {
 
     case DS_OK:
         ngx_http_durable_log_status(ctx, DS_PENDING);
@@ -181,7 +204,7 @@ ngx_http_durable_start_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
 
     default:
-        return ngx_http_durable_store_error(r, ctx, w->rc, w->what);
+        return ngx_http_durable_store_error(r, ctx, c->rc, c->what);
     }
 }
 
@@ -280,8 +303,6 @@ static ngx_int_t
 ngx_http_durable_started(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_str_t *id, ngx_http_durable_wait_args_t *wa)
 {
-    ngx_int_t  rc;
-
     if (!wa->wait) {
         return ngx_http_durable_check_status(r, ctx, id);
     }
@@ -289,13 +310,11 @@ ngx_http_durable_started(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ctx->wait_id = *id;
     ngx_http_durable_wait_mark(ctx);
 
-    rc = ngx_http_durable_start_wait(r, ctx, wa->timeout == 0);
-    if (rc != NGX_AGAIN) {
-        return rc;
-    }
-
-    return ngx_http_durable_wait(r, ctx, wa->timeout, wa->interval,
-                                 ngx_http_durable_start_wait);
+    return ngx_http_durable_start_read(r, ctx,
+                                       wa->timeout == 0
+                                       ? NGX_HTTP_DURABLE_READ_NOW
+                                       : NGX_HTTP_DURABLE_READ_BEGIN,
+                                       wa);
 }
 
 
@@ -303,42 +322,92 @@ static ngx_int_t
 ngx_http_durable_start_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
 {
-    int                            rc;
-    ds_op_t                        op;
-    ngx_http_durable_start_read_t  sr;
+    return ngx_http_durable_start_read(r, ctx,
+                                       expired ? NGX_HTTP_DURABLE_READ_NOW
+                                               : NGX_HTTP_DURABLE_READ_AGAIN,
+                                       NULL);
+}
+
+
+static ngx_int_t
+ngx_http_durable_start_read(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_read_e mode,
+    ngx_http_durable_wait_args_t *wa)
+{
+    ngx_http_durable_start_read_t  *sr;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable wait: reading the status of \"%V\"",
                    &ctx->wait_id);
 
-    ngx_memzero(&op, sizeof(ds_op_t));
+    sr = ctx->wait_read;
 
-    sr.request = r;
-    sr.ctx = ctx;
-    sr.rc = NGX_AGAIN;
-    ngx_str_null(&sr.body);
+    if (sr == NULL) {
+        sr = ngx_palloc(r->pool, sizeof(ngx_http_durable_start_read_t));
+        if (sr == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
-    op.type = DS_OP_STATUS;
-    op.hub = ngx_http_durable_ds_str(&ctx->hub);
-    op.in.control.id = ngx_http_durable_ds_str(&ctx->wait_id);
-    op.done = ngx_http_durable_start_got;
-    op.data = &sr;
-
-    rc = ngx_http_durable_read(ctx, &op);
-
-    if (rc != DS_OK && rc != DS_NOTFOUND) {
-        return ngx_http_durable_store_error(r, ctx, rc, "reading");
+        ctx->wait_read = sr;
     }
 
-    switch (sr.rc) {
+    ngx_memzero(&sr->op, sizeof(ds_op_t));
+
+    sr->request = r;
+    sr->ctx = ctx;
+    sr->mode = mode;
+    sr->rc = NGX_AGAIN;
+    ngx_str_null(&sr->body);
+
+    if (wa != NULL) {
+        sr->wa = *wa;
+    }
+
+    sr->op.type = DS_OP_STATUS;
+    sr->op.hub = ngx_http_durable_ds_str(&ctx->hub);
+    sr->op.in.control.id = ngx_http_durable_ds_str(&ctx->wait_id);
+    sr->op.done = ngx_http_durable_start_got;
+    sr->op.data = sr;
+
+    ngx_http_durable_call_init(&sr->call, r, &sr->op,
+                               ngx_http_durable_start_read_answer);
+
+    return ngx_http_durable_call_submit(r, ctx->store, &sr->call,
+                                        NGX_HTTP_DURABLE_HOLD);
+}
+
+
+static ngx_int_t
+ngx_http_durable_start_read_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    ngx_http_durable_start_read_t  *sr = c->op->data;
+
+    if (c->rc != DS_OK && c->rc != DS_NOTFOUND) {
+        return ngx_http_durable_store_error(r, ctx, c->rc, "reading");
+    }
+
+    switch (sr->rc) {
 
     case NGX_AGAIN:
         /* not there, or not finished yet */
-        return expired ? ngx_http_durable_check_status(r, ctx, &ctx->wait_id)
-                       : NGX_AGAIN;
+
+        switch (sr->mode) {
+
+        case NGX_HTTP_DURABLE_READ_NOW:
+            return ngx_http_durable_check_status(r, ctx, &ctx->wait_id);
+
+        case NGX_HTTP_DURABLE_READ_BEGIN:
+            return ngx_http_durable_wait(r, ctx, sr->wa.timeout,
+                                         sr->wa.interval,
+                                         ngx_http_durable_start_wait);
+
+        default:
+            return ngx_http_durable_wait_again(r, ctx);
+        }
 
     case NGX_OK:
-        return ngx_http_durable_send(r, NGX_HTTP_OK, &sr.body);
+        return ngx_http_durable_send(r, NGX_HTTP_OK, &sr->body);
 
     default:
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

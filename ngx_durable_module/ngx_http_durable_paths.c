@@ -1,13 +1,13 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * Store directories for the worker user.
+ * Store directories for the user of nginx's processes.
  *
- * Each worker opens the stores in init_process, after it has become the
+ * Each process opens the stores in init_process, after it has become the
  * "user" of nginx.conf. A directory that user cannot reach would show only
  * as a 503 on every request, so the master prepares and checks every store
- * directory before any worker starts: it creates the directory and hands
- * it to the worker user as nginx does with its temp paths
+ * directory before any process starts: it creates the directory and
+ * hands it to that user as nginx does with its temp paths
  * (ngx_create_paths(), which runs next and then finds nothing to do), and
  * refuses the configuration when a parent directory is not searchable or
  * the directory or its files are not writable by that user.
@@ -121,7 +121,7 @@ ngx_http_durable_paths_init_conf(ngx_cycle_t *cycle, void *conf)
 }
 
 
-/* the identity the workers will have (ngx_worker_process_init()) */
+/* the identity the processes will have (ngx_worker_process_init()) */
 
 static ngx_int_t
 ngx_http_durable_paths_ids(ngx_cycle_t *cycle, ngx_http_durable_ids_t *ids)
@@ -166,7 +166,7 @@ ngx_http_durable_paths_ids(ngx_cycle_t *cycle, ngx_http_durable_ids_t *ids)
         }
     }
 
-    /* not root: the workers keep the master's identity */
+    /* not root: the processes keep the master's identity */
 
     ids->uid = geteuid();
     ids->gid = getegid();
@@ -360,7 +360,7 @@ ngx_http_durable_paths_prepare(ngx_cycle_t *cycle,
 }
 
 
-/* every directory above dir must be searchable by the worker user */
+/* every directory above dir must be searchable by the processes' user */
 
 static ngx_int_t
 ngx_http_durable_paths_walk(ngx_cycle_t *cycle, ngx_http_durable_ids_t *ids,

@@ -336,10 +336,13 @@ ngx_http_durable_usec(void)
 }
 
 
-/* a write of the request is done: us since it was queued, its batch size */
+/*
+ * An op of the request was answered: us since it was submitted, and for a
+ * write the size of its batch (0 for a read, which leaves the last one)
+ */
 
 void
-ngx_http_durable_log_write(ngx_http_request_t *r, uint64_t us,
+ngx_http_durable_log_store(ngx_http_request_t *r, uint64_t us,
     ngx_uint_t batch)
 {
     ngx_http_durable_ctx_t  *ctx;
@@ -351,8 +354,11 @@ ngx_http_durable_log_write(ngx_http_request_t *r, uint64_t us,
     }
 
     ctx->store_us += us;
-    ctx->batch_writes = batch;
     ctx->store_timed = 1;
+
+    if (batch) {
+        ctx->batch_writes = batch;
+    }
 }
 
 
@@ -363,26 +369,4 @@ ngx_http_durable_log_status(ngx_http_durable_ctx_t *ctx, ds_status_e status)
 {
     ctx->log_status = status;
     ctx->log_status_set = 1;
-}
-
-
-/*
- * A read operation, answered through op->done() before this returns (the
- * store's data is readable there); its time counts into $durable_store_ms.
- */
-
-int
-ngx_http_durable_read(ngx_http_durable_ctx_t *ctx, ds_op_t *op)
-{
-    int       rc;
-    uint64_t  start;
-
-    start = ngx_http_durable_usec();
-
-    rc = ds_op_read(ctx->store->env, op);
-
-    ctx->store_us += ngx_http_durable_usec() - start;
-    ctx->store_timed = 1;
-
-    return rc;
 }

@@ -18,11 +18,10 @@ ngx_http_durable_ctx_t *ngx_http_durable_variables_ctx(
     ngx_http_request_t *r);
 
 uint64_t ngx_http_durable_usec(void);
-void ngx_http_durable_log_write(ngx_http_request_t *r, uint64_t us,
+void ngx_http_durable_log_store(ngx_http_request_t *r, uint64_t us,
     ngx_uint_t batch);
 void ngx_http_durable_log_status(ngx_http_durable_ctx_t *ctx,
     ds_status_e status);
-int ngx_http_durable_read(ngx_http_durable_ctx_t *ctx, ds_op_t *op);
 
 
 #endif /* _NGX_HTTP_DURABLE_VARIABLES_H_INCLUDED_ */

@@ -2,21 +2,21 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * Holding a request without blocking the worker process, until what it
- * waits for happens or its deadline passes.  Every write that may change
- * what a waiting request reads bumps the notification counter in shared
- * memory (ngx_http_durable_notify.c), in whichever nginx worker process
- * made it.  A waiting request looks at that counter every
+ * Holding a request without blocking its process, until what it waits
+ * for happens or its deadline passes.  Every write that may change what a
+ * waiting request reads bumps the notification counter in shared memory
+ * (ngx_http_durable_notify.c), in whichever nginx process made it.  A
+ * waiting request looks at that counter every
  * NGX_HTTP_DURABLE_WAIT_TICK ms, which costs one load, and calls its
  * handler only when the counter moved, when its re-read interval passed
  * without a notification (a write made by a process outside nginx, a
  * purge), or at the deadline: so a thousand idle waits read nothing.
  *
  * The timer is deleted by a cleanup handler if the request ends first (the
- * client went away).  A worker process that shuts down gracefully
+ * client went away).  A process that shuts down gracefully
  * (reload, binary upgrade, quit) answers its waiting requests at their next
  * tick, as if their deadline had come, instead of holding its exit for up
- * to durable_task_max_wait: clients poll again and reach the new workers.
+ * to durable_task_max_wait: clients poll again and reach the new processes.
  */
 
 
@@ -105,11 +105,20 @@ ngx_http_durable_wait(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 /*
  * Goes on waiting, with what is left of the deadline, after a handler
  * that answered NGX_DONE (its read went to the writer) came back empty.
+ * Not when the request ended meanwhile (the client closed while the read
+ * was in flight): its cleanup ran, and nginx frees it once the read is
+ * answered, so a timer armed now would fire on freed memory.
  */
 
 ngx_int_t
 ngx_http_durable_wait_again(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 {
+    if (ctx->wait_ended || r->connection->error) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "durable wait: the request ended, no more waiting");
+        return NGX_ERROR;
+    }
+
     ngx_http_durable_wait_arm(ctx);
 
     r->main->count++;
@@ -192,6 +201,8 @@ ngx_http_durable_wait_cleanup(void *data)
     ngx_http_durable_ctx_t  *ctx = data;
 
     ngx_http_durable_metrics_wait(-1);
+
+    ctx->wait_ended = 1;
 
     if (ctx->wait_ev.timer_set) {
         ngx_del_timer(&ctx->wait_ev);

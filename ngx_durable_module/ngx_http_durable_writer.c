@@ -2,32 +2,29 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * Group commit. Writes of a store are queued per nginx worker process and
- * applied in batches: one LMDB write transaction (a failing write aborts
- * only itself: see ds_op_batch() in the store), one commit, so one fsync
- * for the whole batch. Requests are answered in the event loop once their
- * batch is durable.
+ * The host of each store in an nginx process, and store calls on their
+ * way. The store (ds_store_t, store/durable_store.h) does the work
+ * behind the asynchronous boundary: the write queue and its group commit,
+ * a pool thread or the event loop, the flush of a sync=off store. It asks
+ * this file for what only nginx has: thread pool tasks, posted events and
+ * timers, the commit gate in shared memory (ngx_http_durable_notify.c),
+ * the notification of waiters, the metrics and the log. Which backend a
+ * store uses is not known here.
  *
- * By default one batch at a time runs in a thread of the store's nginx
- * thread pool, and writes that arrive meanwhile form the next batch: the
- * event loop never waits for fsync or for the write lock another process
- * holds. A relaxed store with writes=loop, or a store without a thread
- * pool, applies its batch in the event loop instead, after the events of
- * the next iteration of it (a posted event): what they and the current
- * iteration's events queued is one batch, and no thread is woken for it.
- * It first takes the store's commit gate in shared memory; while another
- * worker holds it, the batch waits for the next iteration again, so the
- * event loop does not sleep on LMDB's write lock while nginx's own
- * workers commit (ngx_http_durable_notify.c).
+ * A request hands an op to its store with ngx_http_durable_submit(). The
+ * store answers through op->done(), exactly once, before the submit
+ * returns (an LMDB read) or later (a write once its batch is durable, a
+ * network backend's read): the call holds the request (count, blocked,
+ * aio) until then, and the front end's answer finalizes it. An answer
+ * that comes before the submit returns is given back to the caller
+ * instead, as a handler's return value.
  *
- * A worker that shuts down gracefully (reload, binary upgrade, quit) exits
- * once no timer but cancelable ones is left. A request waiting for its
- * batch has no timer of its own, so a non-cancelable "guard" timer is
- * armed while any write of the process is queued or in the thread: the
- * worker stays until every write it took is applied and answered, and no
- * client ever retries a write that was applied but not answered. In the
- * event loop too, where a write that an answer queues (a purge's next
- * batch) waits for the next iteration.
+ * A process that shuts down gracefully (reload, binary upgrade, quit)
+ * exits once no timer but cancelable ones is left. A request whose op is
+ * pending in the store has no timer of its own, so a non-cancelable
+ * "guard" timer is armed while the store has any op pending: the process
+ * stays until every op it took is applied and answered, and no client
+ * ever retries a write that was applied but not answered.
  */
 
 
@@ -38,573 +35,586 @@
 #include "ngx_http_durable_writer.h"
 
 
-/* how often the guard timer looks again while writes are pending, ms */
+/* how often the guard timer looks again while ops are pending, ms */
 #define NGX_HTTP_DURABLE_GUARD  1000
 
 
+/* a store's host in this process: ds_host_t.data */
 typedef struct {
     ngx_http_durable_store_t     *store;
-    ngx_http_durable_write_t     *queue;
-    ngx_http_durable_write_t    **last;
-    ngx_http_durable_write_t     *batch;        /* in the thread */
-    ngx_uint_t                    queued;
-    ngx_uint_t                    batch_n;
-    ngx_uint_t                    gate;         /* of batches in the loop */
+    ngx_uint_t                    gate;
+    ngx_event_t                   guard;
+    ngx_log_t                    *log;
+    ngx_pool_t                   *pool;
+} ngx_http_durable_host_t;
+
+
+/* what nginx keeps for a ds_event_t: ds_event_t.host */
+typedef struct {
+    ds_event_t                   *ev;
+    ngx_event_t                   event;    /* posts, timers */
 #if (NGX_THREADS)
     ngx_thread_task_t            *task;
-    ngx_thread_task_t            *sync_task;
 #endif
-    ngx_event_t                   apply;        /* a batch in the loop */
-    ngx_event_t                   flush;
-    ngx_event_t                   guard;
-    int                           sync_rc;
-    unsigned                      loop:1;       /* batches in the loop */
-    unsigned                      busy:1;
-    unsigned                      syncing:1;
-    unsigned                      dirty:1;
-    unsigned                      redone:1;     /* by nested txns */
-} ngx_http_durable_writer_t;
+} ngx_http_durable_host_ev_t;
 
 
-static ngx_uint_t ngx_http_durable_apply_batch(ds_env_t *env,
-    ngx_http_durable_write_t *batch);
-static void ngx_http_durable_post(ngx_http_durable_writer_t *wr);
-static void ngx_http_durable_take_batch(ngx_http_durable_writer_t *wr);
-static void ngx_http_durable_answer_batch(ngx_http_durable_writer_t *wr);
-static void ngx_http_durable_resume(ngx_http_durable_write_t *w);
-static void ngx_http_durable_apply_handler(ngx_event_t *ev);
+static int ngx_http_durable_host_ev_init(void *host, ds_event_t *ev);
+static void ngx_http_durable_host_handler(ngx_event_t *ev);
+static void ngx_http_durable_host_post(void *host, ds_event_t *ev,
+    int next);
+static void ngx_http_durable_host_timer(void *host, ds_event_t *ev,
+    int64_t ms);
+static void ngx_http_durable_host_cancel(void *host, ds_event_t *ev);
+static int ngx_http_durable_host_gate_try(void *host);
+static void ngx_http_durable_host_gate_release(void *host);
+static void ngx_http_durable_host_wake(void *host);
+static void ngx_http_durable_host_pending(void *host, int any);
+static void ngx_http_durable_host_applied(void *host, size_t n,
+    int64_t us);
+static void ngx_http_durable_host_log(void *host, ds_log_e level,
+    const char *msg);
+static ds_log_e ngx_http_durable_host_log_level(ngx_log_t *log);
 static void ngx_http_durable_guard_handler(ngx_event_t *ev);
-static void ngx_http_durable_guard_done(ngx_http_durable_writer_t *wr);
-static void ngx_http_durable_log_redone(ngx_http_durable_writer_t *wr,
-    ngx_log_t *log);
+static void ngx_http_durable_call_done(ds_op_t *op);
+static void ngx_http_durable_call_answer(ngx_http_durable_call_t *c);
 #if (NGX_THREADS)
-static void ngx_http_durable_batch_thread(void *data, ngx_log_t *log);
-static void ngx_http_durable_batch_done(ngx_event_t *ev);
-static void ngx_http_durable_flush_handler(ngx_event_t *ev);
-static void ngx_http_durable_sync_thread(void *data, ngx_log_t *log);
-static void ngx_http_durable_sync_done(ngx_event_t *ev);
+static int ngx_http_durable_host_run(void *host, ds_event_t *ev);
+static void ngx_http_durable_host_work(void *data, ngx_log_t *log);
 #endif
 
 
 ngx_int_t
-ngx_http_durable_writer_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
+ngx_http_durable_host_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
 {
-    ngx_http_durable_writer_t  *wr;
+    ngx_http_durable_host_t  *h;
 
-    wr = ngx_pcalloc(cycle->pool, sizeof(ngx_http_durable_writer_t));
-    if (wr == NULL) {
+    h = ngx_pcalloc(cycle->pool, sizeof(ngx_http_durable_host_t));
+    if (h == NULL) {
         return NGX_ERROR;
     }
 
-    wr->store = st;
-    wr->last = &wr->queue;
-    wr->gate = ngx_http_durable_gate_index(st->index);
-    st->writer = wr;
+    h->store = st;
+    h->gate = ngx_http_durable_gate_index(st->index);
+    h->log = cycle->log;
+    h->pool = cycle->pool;
 
-    wr->apply.handler = ngx_http_durable_apply_handler;
-    wr->apply.data = wr;
-    wr->apply.log = cycle->log;
+    /* not cancelable: a process that shuts down waits for its ops */
+    h->guard.handler = ngx_http_durable_guard_handler;
+    h->guard.data = h;
+    h->guard.log = cycle->log;
 
-    /* not cancelable: a worker that shuts down waits for its writes */
-    wr->guard.handler = ngx_http_durable_guard_handler;
-    wr->guard.data = wr;
-    wr->guard.log = cycle->log;
+    st->host = h;
 
-    wr->loop = 1;
+    return NGX_OK;
+}
+
+
+/* opens the store with this process as its host */
+
+ngx_int_t
+ngx_http_durable_host_open(ngx_http_durable_store_t *st,
+    ds_store_conf_t *conf, char *err, size_t errlen)
+{
+    ds_host_t                 host;
+    ngx_http_durable_host_t  *h;
+
+    h = st->host;
+
+    ngx_memzero(&host, sizeof(ds_host_t));
+
+    host.data = h;
+    host.init = ngx_http_durable_host_ev_init;
+    host.post = ngx_http_durable_host_post;
+    host.timer = ngx_http_durable_host_timer;
+    host.cancel = ngx_http_durable_host_cancel;
+    host.gate_try = ngx_http_durable_host_gate_try;
+    host.gate_release = ngx_http_durable_host_gate_release;
+    host.wake = ngx_http_durable_host_wake;
+    host.pending = ngx_http_durable_host_pending;
+    host.applied = ngx_http_durable_host_applied;
+    host.log = ngx_http_durable_host_log;
+    host.log_level = ngx_http_durable_host_log_level(h->log);
+
+    conf->name = (const char *) st->name.data;
+    conf->writes = st->loop_writes ? DS_WRITES_LOOP : DS_WRITES_THREAD;
+    conf->flush_ms = st->flush;
+    conf->reads_later = st->reads_later;
 
 #if (NGX_THREADS)
-
-    if (st->thread_pool == NULL) {
-        return NGX_OK;
+    if (st->thread_pool != NULL) {
+        host.run = ngx_http_durable_host_run;
     }
+#endif
 
-    wr->loop = st->loop_writes;
-
-    wr->task = ngx_thread_task_alloc(cycle->pool, 0);
-    wr->sync_task = ngx_thread_task_alloc(cycle->pool, 0);
-    if (wr->task == NULL || wr->sync_task == NULL) {
+    if (ds_store_open(&st->ds, conf, &host, err, errlen) != DS_OK) {
+        st->ds = NULL;
         return NGX_ERROR;
     }
-
-    wr->task->ctx = wr;
-    wr->task->handler = ngx_http_durable_batch_thread;
-    wr->task->event.handler = ngx_http_durable_batch_done;
-    wr->task->event.data = wr;
-    wr->task->event.log = cycle->log;
-
-    wr->sync_task->ctx = wr;
-    wr->sync_task->handler = ngx_http_durable_sync_thread;
-    wr->sync_task->event.handler = ngx_http_durable_sync_done;
-    wr->sync_task->event.data = wr;
-    wr->sync_task->event.log = cycle->log;
-
-    if (st->sync == DS_SYNC_NONE) {
-        /* relaxed durability: flushed every st->flush off the event loop */
-        wr->flush.handler = ngx_http_durable_flush_handler;
-        wr->flush.data = wr;
-        wr->flush.log = cycle->log;
-        wr->flush.cancelable = 1;
-
-        ngx_add_timer(&wr->flush, st->flush);
-    }
-
-#endif
 
     return NGX_OK;
 }
 
 
 void
-ngx_http_durable_writer_exit(ngx_http_durable_store_t *st)
+ngx_http_durable_host_exit(ngx_http_durable_store_t *st)
 {
-    ngx_http_durable_writer_t  *wr;
+    ngx_http_durable_host_t  *h;
 
-    wr = st->writer;
+    h = st->host;
 
-    if (wr == NULL) {
+    if (h != NULL && h->guard.timer_set) {
+        ngx_del_timer(&h->guard);
+    }
+
+    if (st->ds != NULL) {
+        ds_store_close(st->ds);
+        st->ds = NULL;
+    }
+}
+
+
+static int
+ngx_http_durable_host_ev_init(void *host, ds_event_t *ev)
+{
+    ngx_http_durable_host_t  *h = host;
+
+    ngx_http_durable_host_ev_t  *he;
+
+    he = ngx_pcalloc(h->pool, sizeof(ngx_http_durable_host_ev_t));
+    if (he == NULL) {
+        return -1;
+    }
+
+    he->ev = ev;
+
+    /* the store's timers never hold a process that shuts down */
+    he->event.handler = ngx_http_durable_host_handler;
+    he->event.data = he;
+    he->event.log = h->log;
+    he->event.cancelable = 1;
+
+#if (NGX_THREADS)
+
+    if (h->store->thread_pool != NULL && ev->work != NULL) {
+        he->task = ngx_thread_task_alloc(h->pool, 0);
+        if (he->task == NULL) {
+            return -1;
+        }
+
+        he->task->ctx = he;
+        he->task->handler = ngx_http_durable_host_work;
+        he->task->event.handler = ngx_http_durable_host_handler;
+        he->task->event.data = he;
+        he->task->event.log = h->log;
+    }
+
+#endif
+
+    ev->host = he;
+
+    return 0;
+}
+
+
+static void
+ngx_http_durable_host_handler(ngx_event_t *ev)
+{
+    ngx_http_durable_host_ev_t  *he = ev->data;
+
+    he->ev->handler(he->ev);
+}
+
+
+#if (NGX_THREADS)
+
+static int
+ngx_http_durable_host_run(void *host, ds_event_t *ev)
+{
+    ngx_http_durable_host_t     *h = host;
+    ngx_http_durable_host_ev_t  *he = ev->host;
+
+    if (he->task == NULL
+        || ngx_thread_task_post(h->store->thread_pool, he->task) != NGX_OK)
+    {
+        /* the pool's queue is full: the store works in the loop */
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_durable_host_work(void *data, ngx_log_t *log)
+{
+    ngx_http_durable_host_ev_t  *he = data;
+
+    he->ev->work(he->ev);
+}
+
+#endif
+
+
+static void
+ngx_http_durable_host_post(void *host, ds_event_t *ev, int next)
+{
+    ngx_http_durable_host_ev_t  *he = ev->host;
+
+    if (!he->event.posted) {
+        ngx_post_event(&he->event,
+                       next ? &ngx_posted_next_events : &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_durable_host_timer(void *host, ds_event_t *ev, int64_t ms)
+{
+    ngx_http_durable_host_ev_t  *he = ev->host;
+
+    ngx_add_timer(&he->event, (ngx_msec_t) ms);
+}
+
+
+static void
+ngx_http_durable_host_cancel(void *host, ds_event_t *ev)
+{
+    ngx_http_durable_host_ev_t  *he = ev->host;
+
+    if (he->event.timer_set) {
+        ngx_del_timer(&he->event);
+    }
+
+    if (he->event.posted) {
+        ngx_delete_posted_event(&he->event);
+    }
+}
+
+
+static int
+ngx_http_durable_host_gate_try(void *host)
+{
+    ngx_http_durable_host_t  *h = host;
+
+    switch (ngx_http_durable_gate_try(h->gate, h->log)) {
+
+    case NGX_OK:
+        return 1;
+
+    case NGX_AGAIN:
+        return 0;
+
+    default:
+        return -1;
+    }
+}
+
+
+static void
+ngx_http_durable_host_gate_release(void *host)
+{
+    ngx_http_durable_host_t  *h = host;
+
+    ngx_http_durable_gate_release(h->gate);
+}
+
+
+static void
+ngx_http_durable_host_wake(void *host)
+{
+    ngx_http_durable_notify();
+}
+
+
+static void
+ngx_http_durable_host_pending(void *host, int any)
+{
+    ngx_http_durable_host_t  *h = host;
+
+    if (any) {
+        if (!h->guard.timer_set) {
+            ngx_add_timer(&h->guard, NGX_HTTP_DURABLE_GUARD);
+        }
+
         return;
     }
 
-    if (wr->flush.timer_set) {
-        ngx_del_timer(&wr->flush);
-    }
+    /* nothing pending: a process that shuts down may go */
 
-    if (wr->guard.timer_set) {
-        ngx_del_timer(&wr->guard);
-    }
-
-    if (wr->apply.posted) {
-        ngx_delete_posted_event(&wr->apply);
+    if (h->guard.timer_set) {
+        ngx_del_timer(&h->guard);
     }
 }
 
 
-/* queues a write and suspends the request until its batch is durable */
+static void
+ngx_http_durable_host_applied(void *host, size_t n, int64_t us)
+{
+    ngx_http_durable_metrics_batch(n, us);
+}
+
+
+static void
+ngx_http_durable_host_log(void *host, ds_log_e level, const char *msg)
+{
+    ngx_http_durable_host_t  *h = host;
+
+    ngx_uint_t  l;
+
+    switch (level) {
+
+    case DS_LOG_DEBUG:
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, h->log, 0, "%s", msg);
+        return;
+
+    case DS_LOG_ALERT:
+        l = NGX_LOG_ALERT;
+        break;
+
+    case DS_LOG_ERR:
+        l = NGX_LOG_ERR;
+        break;
+
+    case DS_LOG_NOTICE:
+        l = NGX_LOG_NOTICE;
+        break;
+
+    default:
+        l = NGX_LOG_INFO;
+        break;
+    }
+
+    ngx_log_error(l, h->log, 0, "%s", msg);
+}
+
+
+/* the store formats only the lines the log keeps */
+
+static ds_log_e
+ngx_http_durable_host_log_level(ngx_log_t *log)
+{
+#if (NGX_DEBUG)
+    if (log->log_level & NGX_LOG_DEBUG_HTTP) {
+        return DS_LOG_DEBUG;
+    }
+#endif
+
+    if (log->log_level >= NGX_LOG_INFO) {
+        return DS_LOG_INFO;
+    }
+
+    if (log->log_level >= NGX_LOG_NOTICE) {
+        return DS_LOG_NOTICE;
+    }
+
+    if (log->log_level >= NGX_LOG_ERR) {
+        return DS_LOG_ERR;
+    }
+
+    return DS_LOG_ALERT;
+}
+
+
+/* ops are still pending: keep the process (it re-arms only) */
+
+static void
+ngx_http_durable_guard_handler(ngx_event_t *ev)
+{
+    ngx_http_durable_host_t  *h = ev->data;
+
+    if (h->store->ds != NULL && ds_store_busy(h->store->ds)) {
+        ngx_add_timer(ev, NGX_HTTP_DURABLE_GUARD);
+    }
+}
+
+
+/* submits one op that holds the request until the store answers it */
 
 ngx_int_t
-ngx_http_durable_write(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
-    ds_op_t *op, ngx_http_durable_written_pt done)
+ngx_http_durable_submit(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    ds_op_t *op, ngx_http_durable_answer_pt answer)
 {
-    ngx_int_t                  rc;
-    ngx_http_durable_write_t  *w;
+    ngx_http_durable_call_t  *c;
 
-    w = ngx_http_durable_write_alloc(r, op, done);
-    if (w == NULL) {
+    c = ngx_http_durable_call_alloc(r, op, answer);
+    if (c == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_durable_write_queue(r, ctx, w, 1);
-
-    ngx_http_durable_write_post(ctx);
-
-    return rc;
+    return ngx_http_durable_call_submit(r, ctx->store, c,
+                                        NGX_HTTP_DURABLE_HOLD);
 }
 
 
-ngx_http_durable_write_t *
-ngx_http_durable_write_alloc(ngx_http_request_t *r, ds_op_t *op,
-    ngx_http_durable_written_pt done)
+ngx_http_durable_call_t *
+ngx_http_durable_call_alloc(ngx_http_request_t *r, ds_op_t *op,
+    ngx_http_durable_answer_pt answer)
 {
-    ngx_http_durable_write_t  *w;
+    ngx_http_durable_call_t  *c;
 
-    w = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_write_t));
-    if (w == NULL) {
+    c = ngx_palloc(r->pool, sizeof(ngx_http_durable_call_t));
+    if (c == NULL) {
         return NULL;
     }
 
-    w->request = r;
-    w->op = op;
-    w->done = done;
-    w->what = ds_op_what(op->type);
+    ngx_http_durable_call_init(c, r, op, answer);
 
-    return w;
+    return c;
+}
+
+
+/* a call in the caller's memory: one a wait makes once and reuses */
+
+void
+ngx_http_durable_call_init(ngx_http_durable_call_t *c, ngx_http_request_t *r,
+    ds_op_t *op, ngx_http_durable_answer_pt answer)
+{
+    ngx_memzero(c, sizeof(ngx_http_durable_call_t));
+
+    c->request = r;
+    c->op = op;
+    c->answer = answer;
+    c->what = ds_op_what(op->type);
 }
 
 
 /*
- * Queues a write without starting a batch: a request with several writes
- * queues them all, then calls ngx_http_durable_write_post() once, so they
- * share a batch and are done in the order they were queued. Each write's
- * done() runs once it is durable. The write queued with "hold" (one per
- * request, the last of several: nginx counts blocking operations of a
- * request in 8 bits) holds the request until it is done; returns
- * NGX_DONE.
+ * Hands c->op to the store. A request with several ops submits them all
+ * with NGX_HTTP_DURABLE_MORE but the last, so that they share a batch;
+ * they are answered in the order they were submitted. The call with
+ * NGX_HTTP_DURABLE_HOLD (one per request, the last of several: nginx
+ * counts blocking operations of a request in 8 bits) holds the request
+ * until it is answered: NGX_DONE. When the store answered before the
+ * submit returned, the request is not held and the answer's return value
+ * is returned.
  */
 
 ngx_int_t
-ngx_http_durable_write_queue(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_http_durable_write_t *w, ngx_uint_t hold)
+ngx_http_durable_call_submit(ngx_http_request_t *r,
+    ngx_http_durable_store_t *st, ngx_http_durable_call_t *c,
+    ngx_uint_t flags)
 {
-    ngx_http_durable_writer_t  *wr;
+    ds_op_t                 *op;
+    ngx_http_durable_ctx_t  *ctx;
 
-    wr = ctx->store->writer;
+    op = c->op;
+    c->store = st;
 
-    *wr->last = w;
-    wr->last = &w->next;
-    wr->queued++;
+    c->got = op->done;
+    c->data = op->data;
+    op->done = ngx_http_durable_call_done;
+    op->data = c;
 
-    w->queued = ngx_http_durable_usec();
+    c->queued = ngx_http_durable_usec();
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "durable write queued: %s, %ui in the queue, hold:%ui",
-                   w->what, wr->queued, hold);
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable op submitted: %s, hold:%ui", c->what,
+                   (ngx_uint_t) (flags & NGX_HTTP_DURABLE_HOLD ? 1 : 0));
 
-    if (hold) {
+    if (flags & NGX_HTTP_DURABLE_HOLD) {
         /* the request outlives a client that goes away meanwhile */
-        w->hold = 1;
+        c->hold = 1;
         r->main->count++;
         r->main->blocked++;
         r->aio = 1;
     }
 
-    if (!wr->guard.timer_set) {
-        ngx_add_timer(&wr->guard, NGX_HTTP_DURABLE_GUARD);
+    c->submitting = 1;
+
+    ds_store_submit(st->ds, op,
+                    (flags & NGX_HTTP_DURABLE_MORE) ? DS_SUBMIT_MORE : 0);
+
+    c->submitting = 0;
+
+    if (!c->answered) {
+        return NGX_DONE;
     }
 
-    return NGX_DONE;
-}
-
-
-void
-ngx_http_durable_write_post(ngx_http_durable_ctx_t *ctx)
-{
-    ngx_http_durable_post(ctx->store->writer);
-}
-
-
-/*
- * A batch is applied by the store (ds_op_batch): one txn, each write
- * answered on its own. Returns 1 when the batch was run again, each write
- * in a nested txn, because one failed after writing.
- */
-
-static ngx_uint_t
-ngx_http_durable_apply_batch(ds_env_t *env, ngx_http_durable_write_t *batch)
-{
-    int64_t                    start, end;
-    ngx_uint_t                 redone, applied;
-    ngx_http_durable_write_t  *w;
-
-    if (batch == NULL) {
-        return 0;
-    }
-
-    for (w = batch; w; w = w->next) {
-        w->op->next = w->next ? w->next->op : NULL;
-    }
-
-    start = ds_time_now();
-
-    redone = ds_op_batch(env, batch->op);
-
-    end = ds_time_now();
-    applied = 0;
-
-    for (w = batch; w; w = w->next) {
-        w->rc = w->op->rc;
-        applied += (w->rc == DS_OK);
-    }
-
-    /* the batch's txn, applied and committed (atomics: a pool thread) */
-
-    if (applied) {
-        ngx_http_durable_metrics_batch(applied,
-                                       end > start ? end - start : 0);
-    }
-
-    return redone;
-}
-
-
-static void
-ngx_http_durable_post(ngx_http_durable_writer_t *wr)
-{
-    if (wr->queue == NULL) {
-        return;
-    }
-
-    if (wr->loop) {
-        /*
-         * The next iteration of the event loop polls without waiting and
-         * runs the batch after its events: what this iteration and that
-         * one queue is one batch, and a write that an answer queues (a
-         * pipelined request, a purge's next batch) waits for it too, so
-         * other clients are served in between.
-         */
-
-        if (!wr->apply.posted) {
-            ngx_post_event(&wr->apply, &ngx_posted_next_events);
-        }
-
-        return;
-    }
-
-#if (NGX_THREADS)
-
-    if (wr->busy) {
-        return;
-    }
-
-    do {
-        ngx_http_durable_take_batch(wr);
-
-        if (ngx_thread_task_post(wr->store->thread_pool, wr->task) == NGX_OK)
-        {
-            wr->busy = 1;
-            return;
-        }
-
-        /*
-         * the pool's queue is full: apply here rather than fail the
-         * writes; busy, so that what answers queue waits for this loop
-         */
-
-        wr->busy = 1;
-
-        if (ngx_http_durable_apply_batch(wr->store->env, wr->batch)) {
-            ngx_http_durable_log_redone(wr, wr->task->event.log);
-        }
-
-        ngx_http_durable_answer_batch(wr);
-
-        wr->busy = 0;
-
-    } while (wr->queue);
-
-    ngx_http_durable_guard_done(wr);
-
-#endif
-}
-
-
-static void
-ngx_http_durable_take_batch(ngx_http_durable_writer_t *wr)
-{
-    wr->batch = wr->queue;
-    wr->batch_n = wr->queued;
-    wr->queue = NULL;
-    wr->last = &wr->queue;
-    wr->queued = 0;
-}
-
-
-/* the batch is applied: each write's done() answers, in queue order */
-
-static void
-ngx_http_durable_answer_batch(ngx_http_durable_writer_t *wr)
-{
-    uint64_t                   now;
-    ngx_http_durable_write_t  *w, *next;
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
-                   "durable batch of %ui writes to store \"%V\" done",
-                   wr->batch_n, &wr->store->name);
-
-    wr->dirty = 1;
-    now = ngx_http_durable_usec();
-
-    /* waiting claims and status polls look again: once for the batch */
-
-    for (w = wr->batch; w; w = w->next) {
-        if (w->rc == DS_OK && ds_op_wakes(w->op->type)) {
-            ngx_http_durable_notify();
-            break;
-        }
-    }
-
-    for (w = wr->batch, wr->batch = NULL; w; w = next) {
-        next = w->next;
-
-        /* a request's other writes share the batch of the one that holds */
-        if (w->hold) {
-            ngx_http_durable_log_write(w->request, now - w->queued,
-                                       wr->batch_n);
-        }
-
-        ngx_http_durable_resume(w);
-    }
-}
-
-
-static void
-ngx_http_durable_resume(ngx_http_durable_write_t *w)
-{
-    ngx_int_t                rc;
-    ngx_connection_t        *c;
-    ngx_http_request_t      *r;
-    ngx_http_durable_ctx_t  *ctx;
-
-    r = w->request;
-    c = r->connection;
+    /* answered at once: the caller answers, as a handler returning */
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                   "durable write done: %s, rc:%d", w->what, w->rc);
+    if (!c->hold) {
+        (void) c->answer(r, ctx, c);
+        return NGX_OK;
+    }
 
-    if (!w->hold) {
-        /* one of several: the write that holds the request answers */
-        (void) w->done(r, ctx, w);
+    r->main->count--;
+    r->main->blocked--;
+    r->aio = 0;
+
+    return c->answer(r, ctx, c);
+}
+
+
+/* op->done() of every call: the store answered */
+
+static void
+ngx_http_durable_call_done(ds_op_t *op)
+{
+    size_t                    batch;
+    ngx_http_request_t       *r;
+    ngx_http_durable_call_t  *c;
+
+    c = op->data;
+    r = c->request;
+
+    op->data = c->data;
+    op->done = c->got;
+    c->rc = op->rc;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable op done: %s, rc:%d", c->what, c->rc);
+
+    /* a read's done(): what op->out points to is held during it only */
+
+    if (c->got != NULL) {
+        c->got(op);
+    }
+
+    /* a request's other ops share the batch of the one that holds */
+
+    if (c->hold) {
+        batch = ds_store_batch(c->store->ds);
+
+        ngx_http_durable_log_store(r, ngx_http_durable_usec() - c->queued,
+                                   batch);
+    }
+
+    if (c->submitting) {
+        c->answered = 1;
+        return;
+    }
+
+    ngx_http_durable_call_answer(c);
+}
+
+
+static void
+ngx_http_durable_call_answer(ngx_http_durable_call_t *c)
+{
+    ngx_int_t                rc;
+    ngx_connection_t        *conn;
+    ngx_http_request_t      *r;
+    ngx_http_durable_ctx_t  *ctx;
+
+    r = c->request;
+    conn = r->connection;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+
+    if (!c->hold) {
+        /* one of several: the call that holds the request answers */
+        (void) c->answer(r, ctx, c);
         return;
     }
 
     r->main->blocked--;
     r->aio = 0;
 
-    rc = w->done(r, ctx, w);
+    rc = c->answer(r, ctx, c);
 
     ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(c);
+    ngx_http_run_posted_requests(conn);
 }
-
-
-/* a batch in the event loop: what the last two iterations' events queued */
-
-static void
-ngx_http_durable_apply_handler(ngx_event_t *ev)
-{
-    ngx_http_durable_writer_t  *wr = ev->data;
-
-    ngx_int_t  gate;
-
-    gate = ngx_http_durable_gate_try(wr->gate, ev->log);
-
-    if (gate == NGX_AGAIN) {
-        /* another worker commits: serve clients meanwhile, then try again */
-
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
-                       "durable store \"%V\": another worker commits",
-                       &wr->store->name);
-
-        ngx_post_event(&wr->apply, &ngx_posted_next_events);
-        return;
-    }
-
-    ngx_http_durable_take_batch(wr);
-
-    if (ngx_http_durable_apply_batch(wr->store->env, wr->batch)) {
-        ngx_http_durable_log_redone(wr, ev->log);
-    }
-
-    if (gate == NGX_OK) {
-        ngx_http_durable_gate_release(wr->gate);
-    }
-
-    /* writes that answers queue are posted as the next batch */
-    ngx_http_durable_answer_batch(wr);
-
-    ngx_http_durable_guard_done(wr);
-}
-
-
-/* writes are still pending: keep the worker (it re-arms only) */
-
-static void
-ngx_http_durable_guard_handler(ngx_event_t *ev)
-{
-    ngx_http_durable_writer_t  *wr = ev->data;
-
-    if (wr->busy || wr->queue) {
-        ngx_add_timer(ev, NGX_HTTP_DURABLE_GUARD);
-    }
-}
-
-
-/* no write is queued or in the thread: a worker that shuts down may go */
-
-static void
-ngx_http_durable_guard_done(ngx_http_durable_writer_t *wr)
-{
-    if (!wr->busy && wr->queue == NULL && wr->guard.timer_set) {
-        ngx_del_timer(&wr->guard);
-    }
-}
-
-
-static void
-ngx_http_durable_log_redone(ngx_http_durable_writer_t *wr, ngx_log_t *log)
-{
-    ngx_log_error(NGX_LOG_INFO, log, 0,
-                  "durable: a write failed in a batch of %ui writes to "
-                  "store \"%V\": the batch was redone, each write in a "
-                  "nested txn", wr->batch_n, &wr->store->name);
-}
-
-
-#if (NGX_THREADS)
-
-static void
-ngx_http_durable_batch_thread(void *data, ngx_log_t *log)
-{
-    ngx_http_durable_writer_t  *wr = data;
-
-    wr->redone = ngx_http_durable_apply_batch(wr->store->env, wr->batch);
-}
-
-
-static void
-ngx_http_durable_batch_done(ngx_event_t *ev)
-{
-    ngx_http_durable_writer_t  *wr = ev->data;
-
-    if (wr->redone) {
-        ngx_http_durable_log_redone(wr, ev->log);
-    }
-
-    /* still busy: writes that answers queue wait for the next batch */
-    ngx_http_durable_answer_batch(wr);
-
-    wr->busy = 0;
-
-    /* what arrived meanwhile is the next batch */
-    ngx_http_durable_post(wr);
-
-    ngx_http_durable_guard_done(wr);
-}
-
-
-static void
-ngx_http_durable_flush_handler(ngx_event_t *ev)
-{
-    ngx_http_durable_writer_t  *wr = ev->data;
-
-    if (wr->dirty && !wr->syncing
-        && ngx_thread_task_post(wr->store->thread_pool, wr->sync_task)
-           == NGX_OK)
-    {
-        wr->dirty = 0;
-        wr->syncing = 1;
-    }
-
-    ngx_add_timer(ev, wr->store->flush);
-}
-
-
-static void
-ngx_http_durable_sync_thread(void *data, ngx_log_t *log)
-{
-    ngx_http_durable_writer_t  *wr = data;
-
-    wr->sync_rc = ds_env_sync(wr->store->env);
-}
-
-
-static void
-ngx_http_durable_sync_done(ngx_event_t *ev)
-{
-    ngx_http_durable_writer_t  *wr = ev->data;
-
-    wr->syncing = 0;
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ev->log, 0,
-                   "durable store \"%V\" flushed: %d", &wr->store->name,
-                   wr->sync_rc);
-
-    if (wr->sync_rc != DS_OK) {
-        ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
-                      "durable: flushing store \"%V\" failed: %s",
-                      &wr->store->name, ds_strerror(wr->sync_rc));
-    }
-}
-
-#endif

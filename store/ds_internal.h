@@ -338,6 +338,12 @@ void dsi_digest_str(dsi_digest_t *d, ds_str_t s);
 uint64_t dsi_digest_end(const dsi_digest_t *d);
 
 
+/* ds_orchestration_complete.c */
+int dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub,
+    ds_str_t id, const uint8_t *lease, const ds_action_t *actions,
+    size_t nactions, int64_t now, ds_status_e *status, int *changed);
+
+
 /* ds_activity.c: activity work items */
 int dsi_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, ds_str_t name, ds_str_t input, int64_t now);

@@ -6,7 +6,12 @@
 
 #include <string.h>
 
+#include "ds_internal.h"
 #include "ds_jspan.h"
+
+
+static int ds_jspan_hex4(const unsigned char *p, const unsigned char *end,
+    uint32_t *v);
 
 
 /* the end of the string that starts at p (its opening quote) */
@@ -201,4 +206,218 @@ ds_jspan_member(const unsigned char *obj, size_t len,
     }
 
     return 0;
+}
+
+
+/*
+ * Decodes the JSON string at span, quotes included, into buf (size bytes).
+ * Decoding never lengthens a string, so span.len - 2 bytes always do, and
+ * buf may be span.data itself (decoding in place).
+ * Returns 1 and the length in *len; 0 when buf is too small or span is not
+ * exactly one string jansson would accept: valid UTF-8, no raw control
+ * character, known escapes, surrogate escapes only in pairs ("\u0000"
+ * gives a 0 byte, as jansson's JSON_ALLOW_NUL does).
+ */
+
+int
+ds_jspan_decode(ds_str_t span, char *buf, size_t size, size_t *len)
+{
+    size_t                n, skip;
+    uint32_t              c, lo;
+    unsigned char        *out, *last;
+    const unsigned char  *p, *end;
+
+    p = (const unsigned char *) span.data;
+
+    if (span.len < 2 || p[0] != '"' || p[span.len - 1] != '"') {
+        return 0;
+    }
+
+    end = p + span.len - 1;
+    out = (unsigned char *) buf;
+    last = out + size;
+
+    for (p++; p < end; /* void */) {
+
+        n = dsi_json_plain_prefix(p, (size_t) (end - p));
+
+        if (n == 0 && *p == 0x7f) {
+            /* DEL needs no escape in JSON; the prefix stops at it */
+            n = 1;
+
+        } else if (n == 0 && *p >= 0x80) {
+            n = dsi_json_utf8_seq(p, (size_t) (end - p), &skip);
+            if (n == 0) {
+                return 0;
+            }
+        }
+
+        if (n) {
+            if ((size_t) (last - out) < n) {
+                return 0;
+            }
+
+            memmove(out, p, n);
+            out += n;
+            p += n;
+            continue;
+        }
+
+        /* an unescaped quote or control character, or an escape */
+
+        if (*p != '\\' || end - p < 2) {
+            return 0;
+        }
+
+        switch (p[1]) {
+        case '"':  c = '"';  break;
+        case '\\': c = '\\'; break;
+        case '/':  c = '/';  break;
+        case 'b':  c = '\b'; break;
+        case 'f':  c = '\f'; break;
+        case 'n':  c = '\n'; break;
+        case 'r':  c = '\r'; break;
+        case 't':  c = '\t'; break;
+
+        case 'u':
+            if (!ds_jspan_hex4(p + 2, end, &c)) {
+                return 0;
+            }
+
+            if (c >= 0xdc00 && c <= 0xdfff) {
+                return 0;
+            }
+
+            if (c >= 0xd800 && c <= 0xdbff) {
+                if (end - p < 12 || p[6] != '\\' || p[7] != 'u'
+                    || !ds_jspan_hex4(p + 8, end, &lo)
+                    || lo < 0xdc00 || lo > 0xdfff)
+                {
+                    return 0;
+                }
+
+                c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+                p += 6;
+            }
+
+            p += 4;
+            break;
+
+        default:
+            return 0;
+        }
+
+        p += 2;
+
+        n = (c < 0x80) ? 1 : (c < 0x800) ? 2 : (c < 0x10000) ? 3 : 4;
+
+        if ((size_t) (last - out) < n) {
+            return 0;
+        }
+
+        switch (n) {
+        case 1:
+            *out++ = (unsigned char) c;
+            break;
+
+        case 2:
+            *out++ = (unsigned char) (0xc0 | (c >> 6));
+            *out++ = (unsigned char) (0x80 | (c & 0x3f));
+            break;
+
+        case 3:
+            *out++ = (unsigned char) (0xe0 | (c >> 12));
+            *out++ = (unsigned char) (0x80 | ((c >> 6) & 0x3f));
+            *out++ = (unsigned char) (0x80 | (c & 0x3f));
+            break;
+
+        default:
+            *out++ = (unsigned char) (0xf0 | (c >> 18));
+            *out++ = (unsigned char) (0x80 | ((c >> 12) & 0x3f));
+            *out++ = (unsigned char) (0x80 | ((c >> 6) & 0x3f));
+            *out++ = (unsigned char) (0x80 | (c & 0x3f));
+            break;
+        }
+    }
+
+    *len = (size_t) (out - (unsigned char *) buf);
+
+    return 1;
+}
+
+
+/*
+ * An integer as jansson reads one: -?(0|[1-9][0-9]*), no fraction nor
+ * exponent, within int64_t. Returns 1 and the value, 0 otherwise.
+ */
+
+int
+ds_jspan_int(ds_str_t span, int64_t *value)
+{
+    int                   neg;
+    uint64_t              v, max, d;
+    const unsigned char  *p, *end;
+
+    p = (const unsigned char *) span.data;
+    end = p + span.len;
+
+    neg = (p < end && *p == '-');
+    p += neg;
+
+    if (p == end || *p < '0' || *p > '9' || (*p == '0' && end - p > 1)) {
+        return 0;
+    }
+
+    max = neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+
+    for (v = 0; p < end; p++) {
+        if (*p < '0' || *p > '9') {
+            return 0;
+        }
+
+        d = (uint64_t) (*p - '0');
+
+        if (v > (max - d) / 10) {
+            return 0;
+        }
+
+        v = v * 10 + d;
+    }
+
+    /* -2^63 has no positive counterpart: negate v - 1 */
+    *value = !neg ? (int64_t) v : v ? -(int64_t) (v - 1) - 1 : 0;
+
+    return 1;
+}
+
+
+static int
+ds_jspan_hex4(const unsigned char *p, const unsigned char *end, uint32_t *v)
+{
+    int            i;
+    unsigned char  c;
+
+    if (end - p < 4) {
+        return 0;
+    }
+
+    *v = 0;
+
+    for (i = 0; i < 4; i++) {
+        c = p[i];
+
+        if (c >= '0' && c <= '9') {
+            c -= '0';
+
+        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+            c = (unsigned char) ((c | 0x20) - 'a' + 10);
+
+        } else {
+            return 0;
+        }
+
+        *v = *v << 4 | c;
+    }
+
+    return 1;
 }

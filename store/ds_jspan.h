@@ -4,7 +4,8 @@
  *
  * Spans of values inside JSON text that was validated and minified
  * (ds_json_ingest): values are stored as the bytes the client sent, never
- * re-serialized. Plain C without nginx headers.
+ * re-serialized; strings are decoded and integers read from their spans
+ * only where a value is needed. Plain C without nginx headers.
  */
 
 
@@ -13,6 +14,7 @@
 
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "durable_store.h"
 
@@ -31,6 +33,8 @@ int ds_jspan_next(ds_jspan_iter_t *it,
     ds_str_t *key, ds_str_t *value);
 int ds_jspan_member(const unsigned char *obj, size_t len,
     const char *name, ds_str_t *value);
+int ds_jspan_decode(ds_str_t span, char *buf, size_t size, size_t *len);
+int ds_jspan_int(ds_str_t span, int64_t *value);
 
 
 #endif /* DS_JSPAN_H */

@@ -60,10 +60,12 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
 {
     int            rc;
     int64_t        now;
+    uint64_t       writes;
     ds_status_e    status;
     ds_instance_t  inst;
 
     now = op->now ? op->now : ds_time_now();
+    writes = ds_txn_writes(txn);
 
     switch (op->type) {
 
@@ -168,6 +170,21 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
 
     default:
         rc = DS_INVALID;
+        break;
+    }
+
+    switch (op->type) {
+
+    case DS_OP_TERMINATE:
+    case DS_OP_SUSPEND:
+    case DS_OP_RESUME:
+    case DS_OP_REWIND:
+        /* these write exactly when they change the status */
+        op->out.control.changed = (rc == DS_OK
+                                   && ds_txn_writes(txn) != writes);
+        break;
+
+    default:
         break;
     }
 
@@ -347,14 +364,20 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
         break;
     }
 
+    /* set by an orchestration's completion only, and not when refused */
+
+    op->out.work.changed = 0;
+
     switch (op->in.work.kind) {
 
     case DS_WORK_ORCHESTRATION:
-        return ds_work_complete_orchestration(txn, op->hub, op->in.work.id,
-                                              op->in.work.lease,
-                                              op->in.work.actions,
-                                              op->in.work.nactions, now,
-                                              &op->out.work.status);
+        return dsi_work_complete_orchestration(txn, op->hub,
+                                               op->in.work.id,
+                                               op->in.work.lease,
+                                               op->in.work.actions,
+                                               op->in.work.nactions, now,
+                                               &op->out.work.status,
+                                               &op->out.work.changed);
 
     case DS_WORK_ACTIVITY:
         return ds_work_complete_activity(txn, op->hub, op->in.work.id,
@@ -685,4 +708,29 @@ ds_op_space(ds_op_t *op, ds_space_t *sp)
     }
 
     return ds_txn_space(op->backend, sp);
+}
+
+
+/*
+ * Whether a backend answers the type with ds_op_read() (a read); every
+ * type ds_op_read() serves is listed here, or the LMDB backend queues it
+ * as a write (t_store.c checks the reads).
+ */
+
+int
+dsi_op_is_read(ds_op_type_e type)
+{
+    switch (type) {
+
+    case DS_OP_STATUS:
+    case DS_OP_ENTITY_GET:
+    case DS_OP_LIST:
+    case DS_OP_ENTITY_LIST:
+    case DS_OP_STATS:
+    case DS_OP_HISTORY:
+        return 1;
+
+    default:
+        return 0;
+    }
 }

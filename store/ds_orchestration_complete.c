@@ -85,6 +85,23 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const uint8_t *lease, const ds_action_t *actions, size_t nactions,
     int64_t now, ds_status_e *status)
 {
+    int  changed;
+
+    return dsi_work_complete_orchestration(txn, hub, id, lease, actions,
+                                           nactions, now, status, &changed);
+}
+
+
+/*
+ * *changed: 1 when the completion changed the runtime status or began a
+ * new execution; 0 for a replay and an episode that leaves the status
+ */
+
+int
+dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const uint8_t *lease, const ds_action_t *actions, size_t nactions,
+    int64_t now, ds_status_e *status, int *changed)
+{
     int                 rc, replay;
     char               *mem;
     uint64_t            upto, last, digest;
@@ -106,6 +123,8 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     if (rc != DS_OK) {
         return rc;
     }
+
+    *changed = 0;
 
     if (replay) {
         /* a retry of the last completion: its answer, nothing applied */
@@ -290,6 +309,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     if (rc == DS_OK) {
         *status = inst.status;
+        *changed = (inst.status != r.u.inst.status || fin != NULL);
     }
 
 done:

@@ -19,38 +19,63 @@
  */
 
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "ds_key.h"
+#include "ds_jspan.h"
 
 
+/* the events rewind looks at; the rest are DS_HEV_OTHER */
+typedef enum {
+    DS_HEV_OTHER = 0,
+    DS_HEV_EXECUTION_COMPLETED,
+    DS_HEV_TASK_SCHEDULED,
+    DS_HEV_TASK_COMPLETED,
+    DS_HEV_TASK_FAILED,
+    DS_HEV_TIMER_CREATED,
+    DS_HEV_TIMER_FIRED,
+    DS_HEV_SUB_CREATED,
+    DS_HEV_SUB_COMPLETED,
+    DS_HEV_SUB_FAILED
+} ds_hev_type_e;
+
+
+/*
+ * One event of the history, read by spans of its text: strings decoded in
+ * place (a decoded string is never longer), Input kept as its JSON text
+ */
 typedef struct {
     uint64_t            seq;
-    json_t             *ev;
-    const char         *type;
+    size_t              off;        /* its text in ds_hist_t.text */
+    size_t              len;
+    ds_hev_type_e       type;
     int64_t             id;         /* EventId, TaskScheduledId, TimerId */
+    int                 failed;     /* an ExecutionCompleted of a failure */
+    ds_str_t            name;       /* Name; len 0: absent, not a string */
+    ds_str_t            input;      /* Input; len 0: absent or null */
+    ds_str_t            fire_at;    /* FireAt */
+    ds_str_t            instance;   /* InstanceId */
 } ds_hev_t;
 
 
 typedef struct {
-    ds_txn_t           *txn;
     ds_hev_t           *ev;
     size_t              n;
     size_t              size;
+    ds_buf_t            text;       /* the events' text, copied */
     int                 failed;
 } ds_hist_t;
 
 
 static int ds_hist_cb(void *data, uint64_t seq, ds_str_t event);
+static int ds_hist_parse(ds_hist_t *h);
+static int ds_hev_parse(ds_hev_t *e, char *text);
+static ds_str_t ds_hev_string(ds_str_t span);
+static int ds_member_is(ds_str_t key, const char *name);
 static void ds_hist_free(ds_hist_t *h);
-static int ds_is(const ds_hev_t *e, const char *type);
-static int ds_has_result(const ds_hist_t *h, const char *type, int64_t id);
-static ds_str_t ds_json_member_str(json_t *ev, const char *name);
-static char *ds_json_member_text(json_t *ev, const char *name,
-    ds_str_t *text);
+static int ds_has_result(const ds_hist_t *h, ds_hev_type_e type, int64_t id);
 static int ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst, const ds_hev_t *e, int64_t now, unsigned depth,
     int *pending);
@@ -76,11 +101,11 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     int64_t now, unsigned depth)
 {
     int            rc, pending;
-    char          *mem, *text;
+    char          *mem;
     size_t         i;
     int64_t        fire_at;
     uint64_t       last;
-    ds_str_t       event, none, name, input, s;
+    ds_str_t       event, none;
     ds_hist_t      h;
     ds_hev_t      *e;
     ds_instance_t  inst;
@@ -101,11 +126,13 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     }
 
     memset(&h, 0, sizeof(ds_hist_t));
-    h.txn = txn;
+    dsi_buf_init(&h.text);
+
+    /* copied: what a read points to moves once the txn writes */
 
     rc = ds_history_read(txn, hub, id, ds_hist_cb, &h);
 
-    if (rc == DS_OK && h.failed) {
+    if (rc == DS_OK && (h.failed || h.text.oom || !ds_hist_parse(&h))) {
         dsi_txn_set_error(txn, "out of memory");
         rc = DS_ERROR;
     }
@@ -120,15 +147,11 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     for (i = 0; rc == DS_OK && i < h.n; i++) {
         e = &h.ev[i];
 
-        if (ds_is(e, "TaskFailed")
-            || ds_is(e, "SubOrchestrationInstanceFailed")
-            || (ds_is(e, "ExecutionCompleted")
-                && json_integer_value(json_object_get(e->ev,
-                                                      "OrchestrationStatus"))
-                   == DS_FAILED))
+        if (e->type == DS_HEV_TASK_FAILED || e->type == DS_HEV_SUB_FAILED
+            || (e->type == DS_HEV_EXECUTION_COMPLETED && e->failed))
         {
             rc = dsi_seq_del_one(txn, DS_DB_HISTORY, hub, id, e->seq);
-            e->type = "";
+            e->type = DS_HEV_OTHER;
         }
     }
 
@@ -141,34 +164,30 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
             continue;
         }
 
-        if (ds_is(e, "TaskScheduled")
-            && !ds_has_result(&h, "TaskCompleted", e->id))
+        if (e->type == DS_HEV_TASK_SCHEDULED
+            && !ds_has_result(&h, DS_HEV_TASK_COMPLETED, e->id))
         {
-            name = ds_json_member_str(e->ev, "Name");
-            text = ds_json_member_text(e->ev, "Input", &input);
-
-            if (name.len == 0 || (text == NULL && input.len)) {
-                free(text);
+            if (e->name.len == 0) {
                 continue;
             }
 
-            rc = dsi_activity_schedule(txn, hub, id, e->id, name, input, now);
-            free(text);
+            rc = dsi_activity_schedule(txn, hub, id, e->id, e->name,
+                                       e->input, now);
             pending = 1;
 
-        } else if (ds_is(e, "TimerCreated")
-                   && !ds_has_result(&h, "TimerFired", e->id))
+        } else if (e->type == DS_HEV_TIMER_CREATED
+                   && !ds_has_result(&h, DS_HEV_TIMER_FIRED, e->id))
         {
-            s = ds_json_member_str(e->ev, "FireAt");
-
-            if (s.len && ds_time_parse(s.data, s.len, &fire_at) == DS_OK) {
+            if (e->fire_at.len
+                && ds_time_parse(e->fire_at.data, e->fire_at.len, &fire_at)
+                   == DS_OK)
+            {
                 rc = dsi_timer_create(txn, hub, id, e->id, fire_at);
                 pending = 1;
             }
 
-        } else if (ds_is(e, "SubOrchestrationInstanceCreated")
-                   && !ds_has_result(&h, "SubOrchestrationInstanceCompleted",
-                                     e->id))
+        } else if (e->type == DS_HEV_SUB_CREATED
+                   && !ds_has_result(&h, DS_HEV_SUB_COMPLETED, e->id))
         {
             rc = ds_rewind_sub(txn, hub, id, &inst, e, now, depth, &pending);
         }
@@ -224,13 +243,12 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
     const ds_hev_t *e, int64_t now, unsigned depth, int *pending)
 {
     int            rc;
-    char          *text;
     ds_buf_t       b;
-    ds_str_t       child, name, input, msg, none;
+    ds_str_t       child, msg, none;
     dsi_start_t    s;
     ds_instance_t  c;
 
-    child = ds_json_member_str(e->ev, "InstanceId");
+    child = e->instance;
 
     if (!dsi_key_valid(hub, child)) {
         return DS_OK;
@@ -278,23 +296,18 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
         return rc;
     }
 
-    name = ds_json_member_str(e->ev, "Name");
-    text = ds_json_member_text(e->ev, "Input", &input);
-
-    if (name.len == 0 || (text == NULL && input.len)) {
-        free(text);
+    if (e->name.len == 0) {
         return DS_OK;
     }
 
     memset(&s, 0, sizeof(dsi_start_t));
-    s.name = name;
-    s.input = input;
+    s.name = e->name;
+    s.input = e->input;
     s.parent_id = id;
     s.parent_task = e->id;
     s.parent_execution = inst->execution;
 
     rc = dsi_start(txn, hub, child, &s, now, &c);
-    free(text);
 
     *pending = 1;
 
@@ -302,35 +315,21 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
 }
 
 
+/* each event's text is copied; it is read once the history is whole */
+
 static int
 ds_hist_cb(void *data, uint64_t seq, ds_str_t event)
 {
-    json_t      *ev, *v;
-    ds_hev_t    *p;
-    ds_hist_t   *h;
-    const char  *type;
+    ds_hev_t   *p;
+    ds_hist_t  *h;
 
     h = data;
-
-    ev = json_loadb(event.data, event.len, 0, NULL);
-    if (ev == NULL || !json_is_object(ev)) {
-        /* not ours to judge: it stays as it is */
-        json_decref(ev);
-        return 0;
-    }
-
-    type = json_string_value(json_object_get(ev, "EventType"));
-    if (type == NULL) {
-        json_decref(ev);
-        return 0;
-    }
 
     if (h->n == h->size) {
         h->size = h->size ? 2 * h->size : 32;
         p = realloc(h->ev, h->size * sizeof(ds_hev_t));
 
         if (p == NULL) {
-            json_decref(ev);
             h->failed = 1;
             return 1;
         }
@@ -338,110 +337,249 @@ ds_hist_cb(void *data, uint64_t seq, ds_str_t event)
         h->ev = p;
     }
 
-    p = &h->ev[h->n++];
+    p = &h->ev[h->n];
+    memset(p, 0, sizeof(ds_hev_t));
+
     p->seq = seq;
-    p->ev = ev;
-    p->type = type;
+    p->off = h->text.len;
+    p->len = event.len;
 
-    /* a result's id is the one it refers to; every event has an EventId */
+    dsi_buf_add(&h->text, event.data, event.len);
 
-    v = json_object_get(ev, "TaskScheduledId");
-
-    if (v == NULL) {
-        v = json_object_get(ev, "TimerId");
+    if (h->text.oom) {
+        return 1;
     }
 
-    if (v == NULL) {
-        v = json_object_get(ev, "EventId");
-    }
-
-    p->id = json_is_integer(v) ? (int64_t) json_integer_value(v) : -1;
+    h->n++;
 
     return 0;
+}
+
+
+/*
+ * Reads the events; one that is not a JSON object with a string EventType
+ * is not ours to judge: it is left out and stays in the history as it is.
+ * The store writes events minified; one that came otherwise (an import)
+ * is minified in place for the span reader. Returns 0 when out of memory.
+ */
+
+static int
+ds_hist_parse(ds_hist_t *h)
+{
+    int              rc;
+    char            *p;
+    size_t           i, n;
+    ds_json_error_t  err;
+
+    n = 0;
+
+    for (i = 0; i < h->n; i++) {
+        h->ev[n] = h->ev[i];
+        p = h->text.data + h->ev[n].off;
+
+        rc = dsi_json_check(p, h->ev[n].len, UINT_MAX, &err);
+        if (rc < 0) {
+            return 0;
+        }
+
+        if (rc == 0) {
+            continue;
+        }
+
+        h->ev[n].len = dsi_json_minify(p, h->ev[n].len, p);
+
+        if (ds_hev_parse(&h->ev[n], h->text.data)) {
+            n++;
+        }
+    }
+
+    h->n = n;
+
+    return 1;
+}
+
+
+static int
+ds_hev_parse(ds_hev_t *e, char *text)
+{
+    char              buf[sizeof("SubOrchestrationInstanceCompleted")];
+    size_t            i, len;
+    int64_t           status;
+    ds_str_t          key, value, type, event_id, scheduled, timer, st;
+    ds_jspan_iter_t   it;
+    const char       *p;
+
+    static const struct {
+        const char     *name;
+        ds_hev_type_e   type;
+    } types[] = {
+        { "ExecutionCompleted", DS_HEV_EXECUTION_COMPLETED },
+        { "TaskScheduled", DS_HEV_TASK_SCHEDULED },
+        { "TaskCompleted", DS_HEV_TASK_COMPLETED },
+        { "TaskFailed", DS_HEV_TASK_FAILED },
+        { "TimerCreated", DS_HEV_TIMER_CREATED },
+        { "TimerFired", DS_HEV_TIMER_FIRED },
+        { "SubOrchestrationInstanceCreated", DS_HEV_SUB_CREATED },
+        { "SubOrchestrationInstanceCompleted", DS_HEV_SUB_COMPLETED },
+        { "SubOrchestrationInstanceFailed", DS_HEV_SUB_FAILED }
+    };
+
+    p = text + e->off;
+
+    if (e->len == 0 || p[0] != '{'
+        || !ds_jspan_iter(&it, (const unsigned char *) p, e->len))
+    {
+        return 0;
+    }
+
+    type.data = NULL;
+    event_id.data = NULL;
+    scheduled.data = NULL;
+    timer.data = NULL;
+    st.data = NULL;
+
+    /* the last of members of the same name counts, as in a parser */
+
+    while (ds_jspan_next(&it, &key, &value)) {
+
+        if (ds_member_is(key, "EventType")) {
+            type = value;
+
+        } else if (ds_member_is(key, "EventId")) {
+            event_id = value;
+
+        } else if (ds_member_is(key, "TaskScheduledId")) {
+            scheduled = value;
+
+        } else if (ds_member_is(key, "TimerId")) {
+            timer = value;
+
+        } else if (ds_member_is(key, "OrchestrationStatus")) {
+            st = value;
+
+        } else if (ds_member_is(key, "Name")) {
+            e->name = value;
+
+        } else if (ds_member_is(key, "Input")) {
+            e->input = value;
+
+        } else if (ds_member_is(key, "FireAt")) {
+            e->fire_at = value;
+
+        } else if (ds_member_is(key, "InstanceId")) {
+            e->instance = value;
+        }
+    }
+
+    if (type.data == NULL || type.data[0] != '"') {
+        return 0;
+    }
+
+    e->type = DS_HEV_OTHER;
+
+    if (!ds_jspan_decode(type, buf, sizeof(buf), &len)) {
+        len = 0;    /* too long for buf: none of ours */
+    }
+
+    for (i = 0; len && i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strlen(types[i].name) == len
+            && memcmp(types[i].name, buf, len) == 0)
+        {
+            e->type = types[i].type;
+            break;
+        }
+    }
+
+    /*
+     * a result's id is the one it refers to (every event has an EventId,
+     * -1 on results): TaskScheduledId, then TimerId, then EventId
+     */
+
+    value = scheduled.data ? scheduled : timer.data ? timer : event_id;
+
+    if (value.data == NULL || !ds_jspan_int(value, &e->id)) {
+        e->id = -1;
+    }
+
+    e->failed = st.data && ds_jspan_int(st, &status) && status == DS_FAILED;
+
+    /* each string is decoded within its own span: the others stay valid */
+
+    e->name = ds_hev_string(e->name);
+    e->fire_at = ds_hev_string(e->fire_at);
+    e->instance = ds_hev_string(e->instance);
+
+    if (e->input.len == 4 && memcmp(e->input.data, "null", 4) == 0) {
+        e->input.len = 0;
+    }
+
+    return 1;
+}
+
+
+/* a string member decoded in place; len 0 when absent or not a string */
+
+static ds_str_t
+ds_hev_string(ds_str_t span)
+{
+    size_t    len;
+    ds_str_t  s;
+
+    s.data = span.data;
+    s.len = 0;
+
+    if (span.data
+        && ds_jspan_decode(span, (char *) span.data, span.len, &len))
+    {
+        s.len = len;
+    }
+
+    return s;
+}
+
+
+/* whether a member is name: as the store writes it, or escaped */
+
+static int
+ds_member_is(ds_str_t key, const char *name)
+{
+    char      buf[32];
+    size_t    len;
+    ds_str_t  quoted;
+
+    if (memchr(key.data, '\\', key.len) == NULL) {
+        return key.len == strlen(name)
+               && memcmp(key.data, name, key.len) == 0;
+    }
+
+    /* an escaped name ("Event\u0054ype", from an import): decode it */
+
+    quoted.data = key.data - 1;
+    quoted.len = key.len + 2;
+
+    return ds_jspan_decode(quoted, buf, sizeof(buf), &len)
+           && len == strlen(name) && memcmp(buf, name, len) == 0;
 }
 
 
 static void
 ds_hist_free(ds_hist_t *h)
 {
-    size_t  i;
-
-    for (i = 0; i < h->n; i++) {
-        json_decref(h->ev[i].ev);
-    }
-
     free(h->ev);
+    dsi_buf_free(&h->text);
 }
 
 
 static int
-ds_is(const ds_hev_t *e, const char *type)
-{
-    return strcmp(e->type, type) == 0;
-}
-
-
-static int
-ds_has_result(const ds_hist_t *h, const char *type, int64_t id)
+ds_has_result(const ds_hist_t *h, ds_hev_type_e type, int64_t id)
 {
     size_t  i;
 
     for (i = 0; i < h->n; i++) {
-        if (h->ev[i].id == id && ds_is(&h->ev[i], type)) {
+        if (h->ev[i].id == id && h->ev[i].type == type) {
             return 1;
         }
     }
 
     return 0;
-}
-
-
-/* a string member; len 0 when absent */
-
-static ds_str_t
-ds_json_member_str(json_t *ev, const char *name)
-{
-    json_t    *v;
-    ds_str_t   s;
-
-    v = json_object_get(ev, name);
-
-    s.data = json_string_value(v);
-    s.len = s.data ? json_string_length(v) : 0;
-
-    return s;
-}
-
-
-/*
- * A member as compact JSON text (len 0 for null or absent); returns the
- * allocation to free. NULL with text->len 1: out of memory.
- */
-
-static char *
-ds_json_member_text(json_t *ev, const char *name, ds_str_t *text)
-{
-    char    *p;
-    json_t  *v;
-
-    text->data = NULL;
-    text->len = 0;
-
-    v = json_object_get(ev, name);
-
-    if (v == NULL || json_is_null(v)) {
-        return NULL;
-    }
-
-    p = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
-
-    if (p == NULL) {
-        text->len = 1;
-        return NULL;
-    }
-
-    text->data = p;
-    text->len = strlen(p);
-
-    return p;
 }

@@ -7,9 +7,10 @@
  * the nginx module, the unit tests, the fuzzers and a CLI all link it.
  *
  * Front ends (the nginx glue) use the operation layer only: a ds_op_t per
- * request, applied by a writer in batches (ds_op_batch) or answered at
- * once (ds_op_read), with each type's contract next to ds_op_type_e. The
- * txn-level functions are for the store's own tools and tests.
+ * request, submitted to a ds_store_t (ds_store_submit) that answers it
+ * through op->done(), at once or later, with each type's contract next to
+ * ds_op_type_e. The txn-level functions are for the store's own tools,
+ * tests and backends.
  *
  * Conventions:
  *   - every function returns a ds_rc_e value (errors are values);
@@ -881,10 +882,12 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * DS_OP_RESUME       DS_GONE (terminal: a retried terminate gets it);
  *                    suspending a suspended instance or resuming one
  *                    that is not suspended is DS_OK and changes nothing,
- *                    so those retries are safe.
+ *                    so those retries are safe. out.control.changed: 1
+ *                    when the status changed, 0 for such a retry.
  * DS_OP_REWIND       in.control: id, data (reason). Rewinds a Failed
- *                    instance. DS_NOTFOUND; DS_PRECONDITION when it is
- *                    not Failed, with out.control.status its status.
+ *                    instance (out.control.changed 1). DS_NOTFOUND;
+ *                    DS_PRECONDITION when it is not Failed, with
+ *                    out.control.status its status.
  * DS_OP_PURGE        in.control: id, recurse (ds_op_purge_tree()).
  *                    Deletes a terminal instance and all that is kept of
  *                    it; out.control.purged: how many instances.
@@ -925,7 +928,11 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  *                    lease), DS_GONE (terminal), DS_INVALID (actions);
  *                    an identical retry under the same lease gets the
  *                    first answer, a different one DS_MISMATCH.
- *                    out.work.status: an orchestration's status after.
+ *                    out.work.status: an orchestration's status after;
+ *                    out.work.changed: 1 when this completion changed it
+ *                    (Pending to Running, a finish) or began a new
+ *                    execution, 0 for a retry or an episode that left
+ *                    it as it was.
  * DS_OP_WORK_RENEW   in.work: kind, key, lease, lease_us. Extends the
  *                    lease to now + lease_us (out.work.expires).
  *                    DS_NOTFOUND, DS_CONFLICT. Idempotent.
@@ -1117,6 +1124,7 @@ struct ds_op_s {
 
         struct {
             ds_status_e         status;
+            int                 changed;
             size_t              purged; /* purge: instances deleted */
         } control;
 
@@ -1132,6 +1140,7 @@ struct ds_op_s {
 
         struct {
             ds_status_e         status;
+            int                 changed;
             int64_t             expires;
         } work;
 
@@ -1196,6 +1205,169 @@ int ds_op_space(ds_op_t *op, ds_space_t *sp);
 const char *ds_op_what(ds_op_type_e type);
 /* whether a successful op may give workers or waiters something new */
 int ds_op_wakes(ds_op_type_e type);
+
+
+/*
+ * Stores (ds_store.c): the asynchronous boundary. A front end opens one
+ * ds_store_t per store in each process that serves it and hands it ops,
+ * one at a time, with ds_store_submit(); it never learns which backend
+ * keeps the data. The store drives its own work through the callbacks of
+ * its host (ds_host_t): the program around it, nginx's glue or a test.
+ *
+ * Threads: the ds_store_* functions, op->done() and every host callback
+ * are called in the host's loop, one thread; only a task's work() runs
+ * elsewhere (a pool thread), or in the loop when the host has no threads.
+ *
+ * The LMDB backend (ds_store_lmdb.c) answers a read before submit
+ * returns, while its read txn holds what out points to; it queues a write
+ * and applies the writes queued together as one batch (ds_op_batch(): one
+ * txn, one commit, each op answered on its own), in a task (writes=
+ * thread) or in the loop (writes=loop) behind the host's commit gate, and
+ * answers them after the commit in the order they were submitted. A
+ * network backend answers reads later, too. A front end must therefore
+ * treat every op alike: done() may run before submit returns or later.
+ */
+
+typedef struct ds_store_s  ds_store_t;
+typedef struct ds_event_s  ds_event_t;
+
+typedef void (*ds_event_pt)(ds_event_t *ev);
+
+/*
+ * What the store asks the host to run later: a posted call, a timer, or a
+ * task (work off the loop, then handler in the loop). The store owns the
+ * memory and fills handler, work and data; "host" is the host's, filled
+ * by its init() once, before the event's first use.
+ */
+struct ds_event_s {
+    ds_event_pt         handler;        /* in the loop */
+    ds_event_pt         work;           /* a task's, off the loop */
+    void               *data;           /* the store's */
+    void               *host;           /* the host's */
+};
+
+typedef enum {
+    DS_LOG_ALERT = 1,
+    DS_LOG_ERR,
+    DS_LOG_NOTICE,
+    DS_LOG_INFO,
+    DS_LOG_DEBUG
+} ds_log_e;
+
+/*
+ * The host's callbacks; "host" is ds_host_t.data. The store copies the
+ * struct at open. Each may be NULL where the text says so.
+ *
+ * init      prepares ev for run, post and timer (allocates what the host
+ *           needs for it); 0, or -1 when out of memory.
+ * run       runs ev->work off the loop, then ev->handler in the loop;
+ *           -1 when it cannot (no threads, a full queue): the store then
+ *           does the work in the loop itself. NULL: no threads.
+ * post      ev->handler in the loop, after the events of this iteration
+ *           (next 0) or of the next one (next 1; the loop polls without
+ *           waiting first). Posting a posted event does nothing.
+ * timer     ev->handler once, after ms milliseconds (ms >= 0), replacing
+ *           an armed one; a timer must not keep an exiting process alive
+ *           (pending() does that).
+ * cancel    forgets a post or a timer of ev.
+ * gate_try  the commit gate across processes, taken before the loop
+ *           commits: 1 taken, 0 another process holds it (the store
+ *           tries again an iteration later), -1 no gate (go on).
+ *           NULL: no gate.
+ * gate_release  gives the gate back after gate_try() answered 1.
+ * wake      after a batch with an op that may give waiters or workers
+ *           something new (ds_op_wakes()); once per batch. May be NULL.
+ * pending   any 1: the store took an op to answer later while it had
+ *           none; any 0: it answered the last of them. The host keeps an
+ *           exiting process alive in between. May be NULL.
+ * applied   a batch applied n ops and committed, in us µs; for metrics.
+ *           May be NULL.
+ * log       one line for the host's log, at level; called only for
+ *           levels up to log_level. May be NULL.
+ * watch     for a network backend: ev->handler when fd is readable
+ *           (DS_WATCH_READ) or writable (DS_WATCH_WRITE); what 0 stops
+ *           watching. NULL: the host cannot, and a backend that needs
+ *           it refuses to open. LMDB does not use it.
+ */
+
+#define DS_WATCH_READ   1
+#define DS_WATCH_WRITE  2
+
+typedef struct {
+    void               *data;
+    int               (*init)(void *host, ds_event_t *ev);
+    int               (*run)(void *host, ds_event_t *ev);
+    void              (*post)(void *host, ds_event_t *ev, int next);
+    void              (*timer)(void *host, ds_event_t *ev, int64_t ms);
+    void              (*cancel)(void *host, ds_event_t *ev);
+    int               (*gate_try)(void *host);
+    void              (*gate_release)(void *host);
+    void              (*wake)(void *host);
+    void              (*pending)(void *host, int any);
+    void              (*applied)(void *host, size_t n, int64_t us);
+    void              (*log)(void *host, ds_log_e level, const char *msg);
+    ds_log_e            log_level;
+    int               (*watch)(void *host, ds_event_t *ev, int fd,
+                            unsigned what);
+} ds_host_t;
+
+typedef enum {
+    DS_BACKEND_LMDB = 0
+} ds_backend_e;
+
+typedef enum {
+    DS_WRITES_THREAD = 0,       /* batches in a task (host->run) */
+    DS_WRITES_LOOP              /* batches in the loop, behind the gate */
+} ds_writes_e;
+
+typedef struct {
+    const char         *name;           /* for log lines */
+    ds_backend_e        backend;
+    ds_env_conf_t       env;            /* LMDB: the directory and more */
+    ds_writes_e         writes;
+    int64_t             flush_ms;       /* sync=off: fsync so often, in a
+                                           task; 0: never */
+    int                 reads_later;    /* answer reads after the loop's
+                                           events, as a network backend
+                                           does: tests of front ends */
+} ds_store_conf_t;
+
+/* more ops follow at once: do not start a batch before the last one */
+#define DS_SUBMIT_MORE  1
+
+/*
+ * ds_store_open(): *st for conf, driven through host. DS_OK, or DS_ERROR
+ * (DS_INVALID: a bad conf) with a message in err.
+ *
+ * ds_store_submit(): takes op, whose inputs and memory stay the caller's
+ * until done(); op->done must be set. op->done(op) is called exactly
+ * once, in the loop, with op->rc and out set: before submit returns (an
+ * LMDB read, or an op refused at once) or later (a write once its batch
+ * is durable; a network backend's read). A read's out points into the
+ * store only during done(). Ops submitted with DS_SUBMIT_MORE wait for
+ * the next submit without it, so that they share a batch; ops are
+ * answered in the order they were submitted.
+ *
+ * ds_store_busy(): ops taken and not answered yet (0 when idle: the
+ * process may exit). ds_store_batch(): during a write's done(), the
+ * number of ops of its batch; 0 otherwise.
+ *
+ * ds_store_readers(), ds_store_reader_check(): a backend's reader slots
+ * (ds_env_readers(), ds_env_reader_check()); DS_INVALID for a backend
+ * without them.
+ *
+ * ds_store_close(): cancels the store's posts and timers and frees it.
+ * Ops not answered yet are dropped without done(): close when busy is 0,
+ * or when the process ends anyway.
+ */
+int ds_store_open(ds_store_t **st, const ds_store_conf_t *conf,
+    const ds_host_t *host, char *err, size_t errlen);
+void ds_store_submit(ds_store_t *st, ds_op_t *op, unsigned flags);
+size_t ds_store_busy(const ds_store_t *st);
+size_t ds_store_batch(const ds_store_t *st);
+int ds_store_readers(ds_store_t *st, unsigned *used, unsigned *max);
+int ds_store_reader_check(ds_store_t *st, int *dead);
+void ds_store_close(ds_store_t *st);
 
 
 /*

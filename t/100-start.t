@@ -1,10 +1,11 @@
 # Start an orchestration instance: POST B/orchestrators/{name}[/{id}]
 # (docs/http-api.md: "Start an instance", "The check-status payload").
 
+use lib 't/inc';
 use Test::Nginx::Socket;
+use DurableBlocks ();
 use File::Path qw(rmtree);
 use HTTP::Tiny;
-use POSIX ();
 use Time::HiRes ();
 
 repeat_each(1);
@@ -97,26 +98,7 @@ sub http {
                       : {});
 }
 
-# sends a request from a child process after a delay (the block's own
-# request is being held by nginx meanwhile)
-sub later {
-    my ($delay, $method, $path) = @_;
-    my $pid = fork();
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        select(undef, undef, undef, $delay);
-        eval { http($method, $path) };
-        POSIX::_exit(0);
-    }
-    return $pid;
-}
-
-# reap the children left; `local $?`: a waitpid() that finds none sets $?
-# to -1, which would become the script's exit status
-add_cleanup_handler(sub {
-    local $?;
-    1 while waitpid(-1, POSIX::WNOHANG()) > 0;
-});
+add_cleanup_handler(\&DurableBlocks::reap_children);
 
 no_shuffle();
 run_tests();
@@ -412,7 +394,7 @@ Test::More::like($r->{content}, qr/"runtimeStatus":"Pending","input":2,"customSt
 
 === TEST 21: an instance terminated during the wait: 200 with the status payload
 --- init
-main::later(0.5, 'POST', '/runtime/webhooks/durabletask/instances/start-21/terminate?reason=%22done%22');
+DurableBlocks::later(0.5, 'POST', '/runtime/webhooks/durabletask/instances/start-21/terminate?reason=%22done%22&code=testkey123');
 Test::More::pass('terminate scheduled');
 --- request
 POST /runtime/webhooks/durabletask/orchestrators/Hello/start-21?timeout=5&pollingInterval=0.2&code=testkey123

@@ -8,7 +8,6 @@ use Test::Nginx::Socket;
 use File::Path qw(rmtree);
 use lib 't/inc';
 use DurableBlocks ();
-use POSIX ();
 
 repeat_each(1);
 log_level('debug');
@@ -20,10 +19,7 @@ plan tests => 3 + 3 + 3;
 
 rmtree("$ENV{TEST_NGINX_DATA_DIR}/start-wait") if $ENV{TEST_NGINX_DATA_DIR};
 
-add_cleanup_handler(sub {
-    local $?;
-    1 while waitpid(-1, POSIX::WNOHANG()) > 0;
-});
+add_cleanup_handler(\&DurableBlocks::reap_children);
 
 no_shuffle();
 run_tests();

@@ -8,9 +8,7 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBlocks qw(status_re $TIME $FRAC);
-use File::Path qw(rmtree);
 use HTTP::Tiny;
-use POSIX ();
 use Time::HiRes ();
 
 repeat_each(1);
@@ -21,19 +19,9 @@ repeat_each(1);
 #    8: 12     9: 4+2   10: 1+2   11: 6     12: 6     13: 5
 plan tests => 3 + 10 + 4 + 21 + 8 + 4 + 12 + 12 + 6 + 3 + 6 + 6 + 5;
 
-rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/status')
-    if $ENV{TEST_NGINX_DATA_DIR};
+our $http_config = DurableBlocks::fresh_store('status');
 
-our $http_config = <<'_EOC_';
-    durable_task_store default path=$TEST_NGINX_DATA_DIR/status;
-_EOC_
-
-our $config = <<'_EOC_';
-    location ~* ^/(runtime/webhooks/durabletask|admin/extensions/durabletaskextension)(/|$) {
-        durable_task;
-        durable_task_keys testkey123;
-    }
-
+our $config = $DurableBlocks::API_LOCATION . <<'_EOC_';
     location /v1/ {
         durable_task /v1;
         durable_task_anonymous on;
@@ -49,24 +37,7 @@ sub http {
         "http://127.0.0.1:$port$path${sep}code=testkey123");
 }
 
-sub later {
-    my ($delay, $method, $path) = @_;
-    my $pid = fork();
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        select(undef, undef, undef, $delay);
-        eval { http($method, $path) };
-        POSIX::_exit(0);
-    }
-    return $pid;
-}
-
-# reap the children left; `local $?`: a waitpid() that finds none sets $?
-# to -1, which would become the script's exit status
-add_cleanup_handler(sub {
-    local $?;
-    1 while waitpid(-1, POSIX::WNOHANG()) > 0;
-});
+add_cleanup_handler(\&DurableBlocks::reap_children);
 
 no_shuffle();
 run_tests();
@@ -227,7 +198,7 @@ main::status_re('Hello', 'st-9', 'Pending', 'null', 'null')
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
-main::later(0.5, 'POST', '/runtime/webhooks/durabletask/instances/st-9/suspend');
+DurableBlocks::later(0.5, 'POST', '/runtime/webhooks/durabletask/instances/st-9/suspend?code=testkey123');
 Test::More::pass('suspend scheduled');
 --- request
 GET /runtime/webhooks/durabletask/instances/st-9?wait=10&code=testkey123

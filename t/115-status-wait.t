@@ -7,7 +7,6 @@ use Test::Nginx::Socket;
 use File::Path qw(rmtree);
 use lib 't/inc';
 use DurableBlocks ();
-use POSIX ();
 
 repeat_each(1);
 log_level('debug');
@@ -18,10 +17,7 @@ plan tests => repeat_each() * (blocks() * 2 + 3);
 
 rmtree("$ENV{TEST_NGINX_DATA_DIR}/status-wait") if $ENV{TEST_NGINX_DATA_DIR};
 
-add_cleanup_handler(sub {
-    local $?;
-    1 while waitpid(-1, POSIX::WNOHANG()) > 0;
-});
+add_cleanup_handler(\&DurableBlocks::reap_children);
 
 add_block_preprocessor(sub {
     my $block = shift;

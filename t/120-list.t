@@ -1,8 +1,9 @@
 # List instances: GET B/instances (docs/http-api.md): filters, top,
 # order, continuation tokens, bounded scans.
 
+use lib 't/inc';
 use Test::Nginx::Socket;
-use File::Path qw(rmtree);
+use DurableBlocks ();
 use HTTP::Tiny;
 use JSON::PP ();
 use POSIX ();
@@ -15,19 +16,9 @@ repeat_each(1);
 #    8: 4+3    9: 4     10: 6+5   11: 8+3   12: 6+3
 plan tests => 4 + 10 + 20 + 6 + 4 + 15 + 26 + 7 + 4 + 11 + 11 + 9;
 
-rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/list')
-    if $ENV{TEST_NGINX_DATA_DIR};
+our $http_config = DurableBlocks::fresh_store('list');
 
-our $http_config = <<'_EOC_';
-    durable_task_store default path=$TEST_NGINX_DATA_DIR/list;
-_EOC_
-
-our $config = <<'_EOC_';
-    location ~* ^/(runtime/webhooks/durabletask|admin/extensions/durabletaskextension)(/|$) {
-        durable_task;
-        durable_task_keys testkey123;
-    }
-
+our $config = $DurableBlocks::API_LOCATION . <<'_EOC_';
     location /budget/ {
         durable_task /budget;
         durable_task_anonymous on;

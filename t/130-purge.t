@@ -1,8 +1,9 @@
 # Purge: DELETE B/instances/{id} and DELETE B/instances?createdTimeFrom=...
 # (docs/http-api.md: "Purge one instance", "Purge by filter").
 
+use lib 't/inc';
 use Test::Nginx::Socket;
-use File::Path qw(rmtree);
+use DurableBlocks ();
 
 repeat_each(1);
 
@@ -12,19 +13,9 @@ repeat_each(1);
 #    8: 14     9: 42
 plan tests => 3 + 14 + 18 + 8 + 16 + 30 + 18 + 14 + 42;
 
-rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/purge')
-    if $ENV{TEST_NGINX_DATA_DIR};
+our $http_config = DurableBlocks::fresh_store('purge');
 
-our $http_config = <<'_EOC_';
-    durable_task_store default path=$TEST_NGINX_DATA_DIR/purge;
-_EOC_
-
-our $config = <<'_EOC_';
-    location ~* ^/(runtime/webhooks/durabletask|admin/extensions/durabletaskextension)(/|$) {
-        durable_task;
-        durable_task_keys testkey123;
-    }
-
+our $config = $DurableBlocks::API_LOCATION . <<'_EOC_';
     location /batch/ {
         durable_task /batch;
         durable_task_anonymous on;

@@ -7,7 +7,6 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBlocks qw(rq status_re $TIME $FRAC);
-use File::Path qw(rmtree);
 
 repeat_each(1);
 
@@ -17,19 +16,9 @@ repeat_each(1);
 #    8: 16
 plan tests => 15 + 8 + 2 + 6 + 10 + 12 + 12 + 16;
 
-rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/raise')
-    if $ENV{TEST_NGINX_DATA_DIR};
+our $http_config = DurableBlocks::fresh_store('raise');
 
-our $http_config = <<'_EOC_';
-    durable_task_store default path=$TEST_NGINX_DATA_DIR/raise;
-_EOC_
-
-our $config = <<'_EOC_';
-    location ~* ^/(runtime/webhooks/durabletask|admin/extensions/durabletaskextension)(/|$) {
-        durable_task;
-        durable_task_keys testkey123;
-    }
-_EOC_
+our $config = $DurableBlocks::API_LOCATION;
 
 no_shuffle();
 run_tests();

@@ -8,7 +8,6 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBlocks qw(rq status_re $TIME $FRAC);
-use File::Path qw(rmtree);
 
 repeat_each(1);
 
@@ -17,19 +16,9 @@ repeat_each(1);
 #    1: 6      2: 21     3: 26     4: 12     5: 14     6: 8      7: 11
 plan tests => 6 + 21 + 26 + 12 + 14 + 8 + 11;
 
-rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/control')
-    if $ENV{TEST_NGINX_DATA_DIR};
+our $http_config = DurableBlocks::fresh_store('control');
 
-our $http_config = <<'_EOC_';
-    durable_task_store default path=$TEST_NGINX_DATA_DIR/control;
-_EOC_
-
-our $config = <<'_EOC_';
-    location ~* ^/(runtime/webhooks/durabletask|admin/extensions/durabletaskextension)(/|$) {
-        durable_task;
-        durable_task_keys testkey123;
-    }
-_EOC_
+our $config = $DurableBlocks::API_LOCATION;
 
 no_shuffle();
 run_tests();

@@ -8,7 +8,6 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBlocks qw(rq status_re $TIME $FRAC);
-use File::Path qw(rmtree);
 
 repeat_each(1);
 
@@ -17,19 +16,9 @@ repeat_each(1);
 #    1: 32     2: 6      3: 14     4: 10     5: 16     6: 16     7: 6
 plan tests => 32 + 6 + 14 + 10 + 16 + 16 + 6;
 
-rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/restart')
-    if $ENV{TEST_NGINX_DATA_DIR};
+our $http_config = DurableBlocks::fresh_store('restart');
 
-our $http_config = <<'_EOC_';
-    durable_task_store default path=$TEST_NGINX_DATA_DIR/restart;
-_EOC_
-
-our $config = <<'_EOC_';
-    location ~* ^/(runtime/webhooks/durabletask|admin/extensions/durabletaskextension)(/|$) {
-        durable_task;
-        durable_task_keys testkey123;
-    }
-_EOC_
+our $config = $DurableBlocks::API_LOCATION;
 
 our $B = 'http://localhost/runtime/webhooks/durabletask';
 

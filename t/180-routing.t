@@ -4,7 +4,6 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBlocks qw(rq status_re $TIME $FRAC);
-use File::Path qw(rmtree);
 
 repeat_each(1);
 
@@ -14,19 +13,9 @@ repeat_each(1);
 #    8: 12     9: 20    10: 14    11: 10    12: 4     13: 20
 plan tests => 12 + 12 + 18 + 16 + 10 + 30 + 24 + 12 + 20 + 14 + 10 + 4 + 20;
 
-rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/routing')
-    if $ENV{TEST_NGINX_DATA_DIR};
+our $http_config = DurableBlocks::fresh_store('routing');
 
-our $http_config = <<'_EOC_';
-    durable_task_store default path=$TEST_NGINX_DATA_DIR/routing;
-_EOC_
-
-our $config = <<'_EOC_';
-    location ~* ^/(runtime/webhooks/durabletask|admin/extensions/durabletaskextension)(/|$) {
-        durable_task;
-        durable_task_keys testkey123;
-    }
-
+our $config = $DurableBlocks::API_LOCATION . <<'_EOC_';
     location /durabletask/ {
         durable_task /durabletask;
         durable_task_anonymous on;

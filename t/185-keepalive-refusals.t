@@ -7,8 +7,9 @@
 # in the path) close the connection instead.
 
 use Test::Nginx::Socket;
-use File::Path qw(rmtree make_path);
-use HTTP::Tiny;
+use File::Path qw(rmtree);
+use lib 't/inc';
+use DurableBlocks ();
 
 repeat_each(1);
 
@@ -16,12 +17,7 @@ our $data = $ENV{TEST_NGINX_DATA_DIR} // '';
 
 if ($data) {
     rmtree("$data/$_") for qw(keepalive ka-tiny ka-corrupt);
-    make_path("$data/ka-corrupt");
-
-    # a data file that is not an LMDB file: that store answers 503
-    open my $fh, '>', "$data/ka-corrupt/data.mdb" or die $!;
-    print $fh 'not an LMDB file ' x 1000;
-    close $fh;
+    DurableBlocks::corrupt_store("$data/ka-corrupt");    # answers 503
 }
 
 our $http_config = <<'_EOC_';
@@ -125,19 +121,6 @@ our @REFUSALS = (
 #    3: 2 * 2    4: 1 + 1    5: 1 + 1    6: 3
 plan tests => 2 * 2 + 2 * 2 * @REFUSALS + 2 * 2 + 2 + 2 + 3;
 
-sub port {
-    return $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
-           || $ENV{TEST_NGINX_PORT} || 1984;
-}
-
-sub post {
-    my ($path, $body) = @_;
-    return HTTP::Tiny->new(timeout => 10)->request('POST',
-        'http://127.0.0.1:' . port() . $path,
-        { content => $body,
-          headers => { 'Content-Type' => 'application/json' } });
-}
-
 no_shuffle();
 run_tests();
 
@@ -160,14 +143,14 @@ Content-Type: application/json
 === TEST 2: on one keep-alive connection, each refusal with a body, then a GET that gets its own answer
 --- init
 # the instance "gone" ends; the tiny store fills up
-main::post('/k/instances/gone/terminate?reason=r&code=testkey123', '')->{status} == 202
+DurableBlocks::post('/k/instances/gone/terminate?reason=r&code=testkey123', '')->{status} == 202
     or die 'terminate gone';
 for my $i (1 .. 100) {
-    last if main::post("/t/orchestrators/Hello/fill-$i", '"' . ('x' x 60000) . '"')
+    last if DurableBlocks::post("/t/orchestrators/Hello/fill-$i", '"' . ('x' x 60000) . '"')
             ->{status} != 202;
 }
 for my $i (1 .. 2000) {
-    last if main::post("/t/orchestrators/Hello/small-$i", '"' . ('s' x 500) . '"')
+    last if DurableBlocks::post("/t/orchestrators/Hello/small-$i", '"' . ('s' x 500) . '"')
             ->{status} != 202;
 }
 --- pipelined_requests eval

@@ -8,7 +8,8 @@
 
 use Test::Nginx::Socket;
 use File::Path qw(rmtree);
-use HTTP::Tiny;
+use lib 't/inc';
+use DurableBlocks ();
 
 repeat_each(1);
 no_shuffle();
@@ -21,125 +22,84 @@ our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/key-spellings max_size=1m;
 _EOC_
 
-rmtree("$ENV{TEST_NGINX_DATA_DIR}/key-spellings") if $ENV{TEST_NGINX_DATA_DIR};
+our $config = <<'_EOC_';
+    location /f/ {
+        durable_task /f;
+        durable_task_keys system-key-5678;
+    }
+_EOC_
 
-sub port {
-    return $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
-           || $ENV{TEST_NGINX_PORT} || 1984;
-}
+rmtree("$ENV{TEST_NGINX_DATA_DIR}/key-spellings") if $ENV{TEST_NGINX_DATA_DIR};
 
 # starts with the key in the header until the store answers 507
 sub fill {
     my ($size, $n) = @_;
-    my $http = HTTP::Tiny->new(timeout => 10);
     for my $i (1 .. $n) {
-        my $r = $http->request('POST', 'http://127.0.0.1:' . port()
-                               . "/f/orchestrators/Hello/fill-$size-$i",
-            { content => '"' . ('x' x $size) . '"',
-              headers => { 'Content-Type' => 'application/json',
-                           'x-functions-key' => 'system-key-5678' } });
+        my $r = DurableBlocks::post("/f/orchestrators/Hello/fill-$size-$i",
+                                    '"' . ('x' x $size) . '"',
+                                    { 'x-functions-key' => 'system-key-5678' });
         return if $r->{status} == 507;
         die "fill: $r->{status} $r->{content}" if $r->{status} != 202;
     }
     die "the store did not fill up";
 }
 
+# Each block gives only its request, with the key in one spelling; the
+# rest follows from it. A GET carries a wrong key: 401. A POST carries the
+# right key to a full store: 507. Either way the log has the request line
+# with the value masked and the name as written, and no trace of the key.
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    my ($line) = split /\n/, $block->request;
+    my ($key) = $line =~ /\?[^=]+=(\S+)/
+        or die "no key in the request of " . $block->name;
+    (my $masked = $line) =~ s/=\Q$key\E/=***/;
+
+    $block->set_value(http_config => $::http_config);
+    $block->set_value(config => $::config);
+    $block->set_value(error_code => $line =~ /^GET/ ? 401 : 507);
+    $block->set_value(error_log => qq{request: "$masked HTTP/1.1"});
+    $block->set_value(no_error_log => $key);
+    $block->set_value(more_headers => 'Content-Type: application/json')
+        if $line =~ /^POST/;
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: a wrong key as "%63ode=": 401, logged masked
---- http_config eval: $::http_config
---- config
-    location /f/ {
-        durable_task /f;
-        durable_task_keys system-key-5678;
-    }
 --- request
 GET /f/instances?%63ode=guessed-secret-1234
---- error_code: 401
---- error_log
-request: "GET /f/instances?%63ode=*** HTTP/1.1"
---- no_error_log
-guessed-secret-1234
 
 
 
 === TEST 2: a wrong key as "co%64e=": 401, logged masked
---- http_config eval: $::http_config
---- config
-    location /f/ {
-        durable_task /f;
-        durable_task_keys system-key-5678;
-    }
 --- request
 GET /f/instances?co%64e=guessed-secret-1234
---- error_code: 401
---- error_log
-request: "GET /f/instances?co%64e=*** HTTP/1.1"
---- no_error_log
-guessed-secret-1234
 
 
 
 === TEST 3: a wrong key as "+code=": 401, logged masked
---- http_config eval: $::http_config
---- config
-    location /f/ {
-        durable_task /f;
-        durable_task_keys system-key-5678;
-    }
 --- request
 GET /f/instances?+code=guessed-secret-1234
---- error_code: 401
---- error_log
-request: "GET /f/instances?+code=*** HTTP/1.1"
---- no_error_log
-guessed-secret-1234
 
 
 
 === TEST 4: a wrong key as "code%20=": 401, logged masked
---- http_config eval: $::http_config
---- config
-    location /f/ {
-        durable_task /f;
-        durable_task_keys system-key-5678;
-    }
 --- request
 GET /f/instances?code%20=guessed-secret-1234
---- error_code: 401
---- error_log
-request: "GET /f/instances?code%20=*** HTTP/1.1"
---- no_error_log
-guessed-secret-1234
 
 
 
 === TEST 5: a wrong key as "%43ODE=": 401, logged masked
---- http_config eval: $::http_config
---- config
-    location /f/ {
-        durable_task /f;
-        durable_task_keys system-key-5678;
-    }
 --- request
 GET /f/instances?%43ODE=guessed-secret-1234
---- error_code: 401
---- error_log
-request: "GET /f/instances?%43ODE=*** HTTP/1.1"
---- no_error_log
-guessed-secret-1234
 
 
 
 === TEST 6: a full store and the key as "%63ode=": 507, logged masked
---- http_config eval: $::http_config
---- config
-    location /f/ {
-        durable_task /f;
-        durable_task_keys system-key-5678;
-    }
 --- init
 # once: the store stays full for the blocks after this one
 main::fill(60000, 100);
@@ -148,90 +108,31 @@ main::fill(1, 10000);
 --- request
 POST /f/orchestrators/Hello/one-more-1?%63ode=system-key-5678
 "y"
---- more_headers
-Content-Type: application/json
---- error_code: 507
---- error_log
-request: "POST /f/orchestrators/Hello/one-more-1?%63ode=*** HTTP/1.1"
---- no_error_log
-system-key-5678
 
 
 
 === TEST 7: a full store and the key as "co%64e=": 507, logged masked
---- http_config eval: $::http_config
---- config
-    location /f/ {
-        durable_task /f;
-        durable_task_keys system-key-5678;
-    }
 --- request
 POST /f/orchestrators/Hello/one-more-2?co%64e=system-key-5678
 "y"
---- more_headers
-Content-Type: application/json
---- error_code: 507
---- error_log
-request: "POST /f/orchestrators/Hello/one-more-2?co%64e=*** HTTP/1.1"
---- no_error_log
-system-key-5678
 
 
 
 === TEST 8: a full store and the key as "+code=": 507, logged masked
---- http_config eval: $::http_config
---- config
-    location /f/ {
-        durable_task /f;
-        durable_task_keys system-key-5678;
-    }
 --- request
 POST /f/orchestrators/Hello/one-more-3?+code=system-key-5678
 "y"
---- more_headers
-Content-Type: application/json
---- error_code: 507
---- error_log
-request: "POST /f/orchestrators/Hello/one-more-3?+code=*** HTTP/1.1"
---- no_error_log
-system-key-5678
 
 
 
 === TEST 9: a full store and the key as "code%20=": 507, logged masked
---- http_config eval: $::http_config
---- config
-    location /f/ {
-        durable_task /f;
-        durable_task_keys system-key-5678;
-    }
 --- request
 POST /f/orchestrators/Hello/one-more-4?code%20=system-key-5678
 "y"
---- more_headers
-Content-Type: application/json
---- error_code: 507
---- error_log
-request: "POST /f/orchestrators/Hello/one-more-4?code%20=*** HTTP/1.1"
---- no_error_log
-system-key-5678
 
 
 
 === TEST 10: a full store and the key as "%43ODE=": 507, logged masked
---- http_config eval: $::http_config
---- config
-    location /f/ {
-        durable_task /f;
-        durable_task_keys system-key-5678;
-    }
 --- request
 POST /f/orchestrators/Hello/one-more-5?%43ODE=system-key-5678
 "y"
---- more_headers
-Content-Type: application/json
---- error_code: 507
---- error_log
-request: "POST /f/orchestrators/Hello/one-more-5?%43ODE=*** HTTP/1.1"
---- no_error_log
-system-key-5678

@@ -18,6 +18,18 @@ if (my $d = $ENV{TEST_NGINX_DATA_DIR}) {
         or die "cannot create the symbolic link $d/dir-link: $!";
 }
 
+# every block is a configuration nginx refuses to start with; a block
+# without --- error_log has two stores on one directory, refused so
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value(config => '');
+    $block->set_value(must_die => 1);
+    $block->set_value(error_log => 'durable_task_store "b" uses the '
+                                   . 'directory of durable_task_store "a"')
+        unless defined $block->error_log;
+});
+
 no_shuffle();
 run_tests();
 
@@ -26,8 +38,6 @@ __DATA__
 === TEST 1: a name without path=
 --- http_config
     durable_task_store default;
---- config
---- must_die
 --- error_log
 durable_task_store "default": path= is required, e.g. "durable_task_store default path=
 
@@ -36,8 +46,6 @@ durable_task_store "default": path= is required, e.g. "durable_task_store defaul
 === TEST 2: parameters without a name
 --- http_config
     durable_task_store path=/d;
---- config
---- must_die
 --- error_log
 durable_task_store needs a name before its parameters, e.g. "durable_task_store default path=/d"
 
@@ -46,8 +54,6 @@ durable_task_store needs a name before its parameters, e.g. "durable_task_store 
 === TEST 3: a directory without path=
 --- http_config
     durable_task_store default /d;
---- config
---- must_die
 --- error_log
 unknown durable_task_store parameter "/d": parameters are name=value (the directory is path=dir), as in "durable_task_store name path=dir [max_size=size]
 
@@ -56,8 +62,6 @@ unknown durable_task_store parameter "/d": parameters are name=value (the direct
 === TEST 4: sync= other than on or off
 --- http_config
     durable_task_store default path=/tmp sync=maybe;
---- config
---- must_die
 --- error_log
 invalid durable_task_store parameter "sync=maybe": use on or off
 
@@ -66,18 +70,14 @@ invalid durable_task_store parameter "sync=maybe": use on or off
 === TEST 5: an unknown parameter lists the known ones
 --- http_config
     durable_task_store default path=/tmp size=1g;
---- config
---- must_die
 --- error_log
-unknown durable_task_store parameter "size=1g": use path=, max_size=, sync=, flush=, thread_pool=, writes=, reader_check= or reserve=
+unknown durable_task_store parameter "size=1g": use path=, max_size=, sync=, flush=, thread_pool=, writes=, reader_check=, reserve= or reads=
 
 
 
 === TEST 6: an empty path=
 --- http_config
     durable_task_store default path=;
---- config
---- must_die
 --- error_log
 invalid durable_task_store parameter "path=": use path=dir
 
@@ -86,8 +86,6 @@ invalid durable_task_store parameter "path=": use path=dir
 === TEST 7: a parameter given twice
 --- http_config
     durable_task_store default path=/tmp max_size=1g max_size=2g;
---- config
---- must_die
 --- error_log
 durable_task_store "default": "max_size=" is given more than once
 
@@ -96,8 +94,6 @@ durable_task_store "default": "max_size=" is given more than once
 === TEST 8: max_size= that is not a size
 --- http_config
     durable_task_store default path=/tmp max_size=big;
---- config
---- must_die
 --- error_log
 invalid max_size "big": use a size of at least 1m
 
@@ -106,8 +102,6 @@ invalid max_size "big": use a size of at least 1m
 === TEST 9: flush= that is not a time
 --- http_config
     durable_task_store default path=/tmp flush=soon;
---- config
---- must_die
 --- error_log
 invalid durable_task_store parameter "flush=soon": use a time above 0, e.g. flush=100ms
 
@@ -116,8 +110,6 @@ invalid durable_task_store parameter "flush=soon": use a time above 0, e.g. flus
 === TEST 10: an empty thread_pool=
 --- http_config
     durable_task_store default path=/tmp thread_pool=;
---- config
---- must_die
 --- error_log
 invalid durable_task_store parameter "thread_pool=": use thread_pool=name
 
@@ -126,83 +118,65 @@ invalid durable_task_store parameter "thread_pool=": use thread_pool=name
 === TEST 11: writes= other than thread or loop
 --- http_config
     durable_task_store default path=/tmp writes=async;
---- config
---- must_die
 --- error_log
 invalid durable_task_store parameter "writes=async": use thread or loop
 
 
 
-=== TEST 12: reader_check= that is neither a time nor off
+=== TEST 12: reads= other than now or later
 --- http_config
-    durable_task_store default path=/tmp reader_check=never;
+    durable_task_store default path=/tmp reads=soon;
 --- config
 --- must_die
+--- error_log
+invalid durable_task_store parameter "reads=soon": use now or later
+
+
+
+=== TEST 13: reader_check= that is neither a time nor off
+--- http_config
+    durable_task_store default path=/tmp reader_check=never;
 --- error_log
 invalid durable_task_store parameter "reader_check=never": use a time above 0, e.g. reader_check=60s, or reader_check=off
 
 
 
-=== TEST 13: one directory twice: X and X/
+=== TEST 14: one directory twice: X and X/
 --- http_config
     durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-same;
     durable_task_store b path=$TEST_NGINX_DATA_DIR/dir-same/;
---- config
---- must_die
---- error_log
-durable_task_store "b" uses the directory of durable_task_store "a"
 
 
 
-=== TEST 14: one directory twice: X and X/./ and a doubled slash
+=== TEST 15: one directory twice: X and X/./ and a doubled slash
 --- http_config
     durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-same;
     durable_task_store b path=$TEST_NGINX_DATA_DIR//dir-same/./;
---- config
---- must_die
---- error_log
-durable_task_store "b" uses the directory of durable_task_store "a"
 
 
 
-=== TEST 15: one directory twice: X and Y/../X
+=== TEST 16: one directory twice: X and Y/../X
 --- http_config
     durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-same;
     durable_task_store b path=$TEST_NGINX_DATA_DIR/dir-other/../dir-same;
---- config
---- must_die
---- error_log
-durable_task_store "b" uses the directory of durable_task_store "a"
 
 
 
-=== TEST 16: one directory twice: through a symbolic link
+=== TEST 17: one directory twice: through a symbolic link
 --- http_config
     durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-real;
     durable_task_store b path=$TEST_NGINX_DATA_DIR/dir-link;
---- config
---- must_die
---- error_log
-durable_task_store "b" uses the directory of durable_task_store "a"
 
 
 
-=== TEST 17: one new directory twice: under a symbolic link to its parent
+=== TEST 18: one new directory twice: under a symbolic link to its parent
 --- http_config
     durable_task_store a path=$TEST_NGINX_DATA_DIR/dir-link/new;
     durable_task_store b path=$TEST_NGINX_DATA_DIR/dir-real/new/;
---- config
---- must_die
---- error_log
-durable_task_store "b" uses the directory of durable_task_store "a"
 
 
 
-=== TEST 18: a relative path and the same one spelled in full
+=== TEST 19: a relative path and the same one spelled in full
 --- http_config
     durable_task_store a path=dir-rel;
     durable_task_store b path=$TEST_NGINX_SERVER_ROOT/dir-rel/;
---- config
---- must_die
---- error_log
-durable_task_store "b" uses the directory of durable_task_store "a"

@@ -119,13 +119,19 @@ _EOC_
 # the same with the plain format: what does not apply is "-"
 our $plain_config = $config =~ s/durable_json;/durable_plain;/r;
 
+# every block runs with these, in the JSON format unless it says otherwise
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value(http_config => $::http_config);
+    $block->set_value(config => $::config) unless defined $block->config;
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: a start with an id: the id, Pending, its batch and store time
---- http_config eval: $::http_config
---- config eval: $::config
 --- request
 POST /runtime/webhooks/durabletask/orchestrators/Hello/lv-start?code=systemkey-1234
 --- error_code: 202
@@ -136,8 +142,6 @@ main::line("POST $::B/orchestrators/Hello/lv-start?code=systemkey-1234",
 
 
 === TEST 2: a start without an id logs the id it generated
---- http_config eval: $::http_config
---- config eval: $::config
 --- request
 POST /runtime/webhooks/durabletask/orchestrators/Hello?taskHub=OtherHub&code=systemkey-1234
 --- error_code: 202
@@ -148,8 +152,6 @@ main::line("POST $::B/orchestrators/Hello?taskHub=OtherHub&code=systemkey-1234",
 
 
 === TEST 3: the status of an instance no worker ran: Pending, a read only
---- http_config eval: $::http_config
---- config eval: $::config
 --- init
 main::start('lv-status');
 --- request
@@ -162,8 +164,6 @@ main::line("GET $::B/instances/lv-status?code=systemkey-1234",
 
 
 === TEST 4: a list: no instance, no status, no batch
---- http_config eval: $::http_config
---- config eval: $::config
 --- request
 GET /runtime/webhooks/durabletask/instances?code=systemkey-1234
 --- error_code: 200
@@ -174,8 +174,6 @@ main::line("GET $::B/instances?code=systemkey-1234",
 
 
 === TEST 5: a start that conflicts logs the status of the existing one
---- http_config eval: $::http_config
---- config eval: $::config
 --- init
 main::start('lv-dup');
 --- request
@@ -188,8 +186,6 @@ main::line("POST $::B/orchestrators/Hello/lv-dup?code=systemkey-1234",
 
 
 === TEST 6: a terminate: a write, no status in its answer
---- http_config eval: $::http_config
---- config eval: $::config
 --- init
 main::start('lv-term');
 --- request
@@ -202,8 +198,6 @@ main::line("POST $::B/instances/lv-term/terminate?reason=x&code=systemkey-1234",
 
 
 === TEST 7: a purge refused: the status that stopped it
---- http_config eval: $::http_config
---- config eval: $::config
 --- init
 main::start('lv-busy');
 --- request
@@ -216,8 +210,6 @@ main::line("DELETE $::B/instances/lv-busy?code=systemkey-1234",
 
 
 === TEST 8: a purge of a terminated instance
---- http_config eval: $::http_config
---- config eval: $::config
 --- init
 main::start('lv-purge');
 main::ok_api(202, 'POST', "$::B/instances/lv-purge/terminate", '', $::K);
@@ -231,8 +223,6 @@ main::line("DELETE $::B/instances/lv-purge?code=systemkey-1234",
 
 
 === TEST 9: a purge by filter
---- http_config eval: $::http_config
---- config eval: $::config
 --- request
 DELETE /runtime/webhooks/durabletask/instances?createdTimeFrom=2020-01-01T00:00:00Z&runtimeStatus=Terminated&code=systemkey-1234
 --- error_code: 200
@@ -244,8 +234,6 @@ main::line("DELETE $::B/instances?createdTimeFrom=2020-01-01T00:00:00Z"
 
 
 === TEST 10: an entity signal: the entity's instance id
---- http_config eval: $::http_config
---- config eval: $::config
 --- request
 POST /runtime/webhooks/durabletask/entities/Counter/k1?op=add&code=systemkey-1234
 1
@@ -259,8 +247,6 @@ main::line("POST $::B/entities/Counter/k1?op=add&code=systemkey-1234",
 
 
 === TEST 11: the worker protocol: a claim, a completion and its status
---- http_config eval: $::http_config
---- config eval: $::config
 --- init
 main::worker_flow();
 --- request
@@ -278,8 +264,6 @@ GET /runtime/webhooks/durabletask/instances/lv-work?taskHub=WorkHub&code=systemk
 
 
 === TEST 12: a body nginx refuses (413, then error_page): still the route
---- http_config eval: $::http_config
---- config eval: $::config
 --- raw_request eval
 "POST /runtime/webhooks/durabletask/orchestrators/Hello/lv-big?code=systemkey-1234 HTTP/1.1\r
 Host: localhost\r
@@ -300,7 +284,6 @@ main::line("POST $::B/orchestrators/Hello/lv-big?code=systemkey-1234",
 
 
 === TEST 13: a plain log_format: what does not apply is "-"
---- http_config eval: $::http_config
 --- config eval: $::plain_config
 --- request
 GET /runtime/webhooks/durabletask/instances?code=systemkey-1234
@@ -311,7 +294,6 @@ qr/^list LogHub - - - $::MS$/
 
 
 === TEST 14: a path that is no route: every variable is "-"
---- http_config eval: $::http_config
 --- config eval: $::plain_config
 --- request
 GET /runtime/webhooks/durabletask/nothing-here?code=systemkey-1234

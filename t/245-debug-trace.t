@@ -1,8 +1,10 @@
 # At the debug level the error log tells what happened to a write: the
-# writer logs when it queues one and when it answers it, with the store's
-# answer (rc 0: applied; 1: not found; ds_rc_e in store/durable_store.h).
-# Debian's nginx is built --with-debug; without debug logging compiled in
-# these lines do not exist, and the blocks are skipped.
+# glue logs when a request submits an op and when the store answers it,
+# with the store's answer (rc 0: applied; 1: not found; ds_rc_e in
+# store/durable_store.h), and the store logs each step of its writer:
+# queued, batch started (in a thread or the loop), applied, committed,
+# done (its ops are answered next). Debian's nginx is built --with-debug; without debug logging
+# compiled in these lines do not exist, and the blocks are skipped.
 
 use Test::Nginx::Socket;
 
@@ -39,9 +41,9 @@ __DATA__
 POST /runtime/webhooks/durabletask/orchestrators/Hello/trace-1
 --- error_code: 202
 --- grep_error_log eval
-qr/durable write (?:queued|done): starting[^\n]*?(?:rc:\d+|hold:\d+)/
+qr/durable op (?:submitted|done): starting[^\n]*?(?:rc:\d+|hold:\d+)/
 --- grep_error_log_out eval
-qr/\Adurable write queued: starting, 1 in the queue, hold:1\ndurable write done: starting, rc:0\n\z/
+qr/\Adurable op submitted: starting, hold:1\ndurable op done: starting, rc:0\n\z/
 
 
 
@@ -52,6 +54,43 @@ qr/\Adurable write queued: starting, 1 in the queue, hold:1\ndurable write done:
 POST /runtime/webhooks/durabletask/instances/trace-missing/terminate
 --- error_code: 404
 --- grep_error_log eval
-qr/durable write done: [^\n]*?rc:\d+/
+qr/durable op done: [^\n]*?rc:\d+|durable store "default": batch of 1 [^\n]*?(?:refused, \d+ failed|committed)/
+--- grep_error_log_out eval
+qr/\Adurable store "default": batch of 1 applied in \d+us: 0 ok, 1 refused, 0 failed\ndurable op done: updating, rc:1\n\z/
+
+
+
+=== TEST 3: the writer's trace of one start, step by step, in a thread
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request
+POST /runtime/webhooks/durabletask/orchestrators/Hello/trace-3
+--- error_code: 202
+--- grep_error_log eval
+qr/durable op (?:submitted|done): [^\n]*?(?:rc:\d+|hold:\d+)|durable store "default": (?:queued|batch of) [^\n]*|durable batch of [^\n]*/
+--- grep_error_log_out eval
+qr/\Adurable op submitted: starting, hold:1
+durable store "default": queued starting, 1 in the queue
+durable store "default": batch of 1 started in a thread
+durable store "default": batch of 1 applied in \d+us: 1 ok, 0 refused, 0 failed
+durable store "default": batch of 1 committed
+durable batch of 1 writes to store "default" done
+durable op done: starting, rc:0\n\z/
+
+
+
+=== TEST 4: with writes=loop the batch starts in the event loop
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/debug-trace-loop
+                       sync=off writes=loop;
+--- config eval: $::config
+--- request
+POST /runtime/webhooks/durabletask/orchestrators/Hello/trace-4
+--- error_code: 202
+--- grep_error_log eval
+qr/durable store "default": (?:batch of \d+ (?:started in [a-z ]+|committed)|writes in [a-z ]+)|durable batch of [^\n]*/
 --- grep_error_log_out
-durable write done: updating, rc:1
+durable store "default": writes in the loop
+durable store "default": batch of 1 started in the loop
+durable store "default": batch of 1 committed
+durable batch of 1 writes to store "default" done

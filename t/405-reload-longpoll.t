@@ -1,7 +1,7 @@
-# Long-polls and a graceful shutdown: a worker told to quit (reload, binary
-# upgrade) answers the requests it holds waiting as if their deadline had
-# come, so it does not stay up for the rest of their wait; the clients
-# poll again and reach the new workers.
+# Long-polls and a graceful shutdown: a worker process told to quit (reload,
+# binary upgrade) answers the requests it holds waiting as if their
+# deadline had come, so it does not stay up for the rest of their wait; the
+# clients poll again and reach the new worker processes.
 
 use lib 't/inc';
 use Test::Nginx::Socket;
@@ -59,12 +59,7 @@ sub gone {
     return 0;
 }
 
-# reap the children left; `local $?`: a waitpid() that finds none sets $?
-# to -1, which would become the script's exit status
-add_cleanup_handler(sub {
-    local $?;
-    1 while waitpid(-1, POSIX::WNOHANG()) > 0;
-});
+add_cleanup_handler(\&DurableBlocks::reap_children);
 
 # after each answer: the worker that held the request has exited
 add_response_body_check(sub {

@@ -4,7 +4,8 @@
 
 use Test::Nginx::Socket;
 use File::Path qw(rmtree);
-use HTTP::Tiny;
+use lib 't/inc';
+use DurableBlocks ();
 use JSON::PP ();
 use Time::HiRes ();
 
@@ -26,19 +27,6 @@ our $check = $ENV{DURABLE_CHECK} || 'build/durable-check';
 
 # the instances acknowledged while filling up, for block 2
 our @ACKED;
-
-sub port {
-    return $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
-           || $ENV{TEST_NGINX_PORT} || 1984;
-}
-
-sub post {
-    my ($path, $body) = @_;
-    return HTTP::Tiny->new(timeout => 10)->request('POST',
-        'http://127.0.0.1:' . port() . $path,
-        { content => $body,
-          headers => { 'Content-Type' => 'application/json' } });
-}
 
 # durable-check: (consistent?, [ids])
 sub check_store {
@@ -65,14 +53,14 @@ __DATA__
 my $big = '"' . ('x' x 60000) . '"';
 my ($r, %sent);
 for my $i (1 .. 100) {
-    $r = main::post("/f/orchestrators/Hello/full-$i", $big);
+    $r = DurableBlocks::post("/f/orchestrators/Hello/full-$i", $big);
     $sent{"full-$i"} = $r->{status};
     last if $r->{status} != 202;
     push @::ACKED, "full-$i";
 }
 # then small writes until even those do not fit
 for my $i (1 .. 2000) {
-    $r = main::post("/f/orchestrators/Hello/small-$i", '"' . ('s' x 500) . '"');
+    $r = DurableBlocks::post("/f/orchestrators/Hello/small-$i", '"' . ('s' x 500) . '"');
     $sent{"small-$i"} = $r->{status};
     last if $r->{status} != 202;
     push @::ACKED, "small-$i";
@@ -82,7 +70,7 @@ Test::More::ok(@::ACKED > 5 && @::ACKED < 2100,
 Test::More::is($r->{status}, 507, 'then 507');
 Test::More::like($r->{content}, qr/^\{"Message":"The store 'default' is full[^"]*max_size[^"]*"\}$/,
                  'with a JSON message naming the store and max_size');
-my $e = main::post("/f/instances/full-1/raiseEvent/ev", $big);
+my $e = DurableBlocks::post("/f/instances/full-1/raiseEvent/ev", $big);
 Test::More::is($e->{status}, 507, 'a raise-event that does not fit is 507 too');
 
 my ($ok, $ids) = main::check_store();
@@ -123,7 +111,7 @@ kill 'HUP', $master or die "HUP $master: $!";
 my $r;
 for my $i (1 .. 50) {
     Time::HiRes::sleep(0.1);
-    $r = main::post("/f/orchestrators/Hello/after-$i", '"' . ('z' x 60000) . '"');
+    $r = DurableBlocks::post("/f/orchestrators/Hello/after-$i", '"' . ('z' x 60000) . '"');
     last if $r->{status} == 202;
 }
 Test::More::is($r->{status}, 202, 'a big start fits after the reload');

@@ -7,7 +7,8 @@
 
 use Test::Nginx::Socket;
 use File::Path qw(rmtree make_path);
-use HTTP::Tiny;
+use lib 't/inc';
+use DurableBlocks ();
 
 repeat_each(1);
 log_level('info');
@@ -24,15 +25,10 @@ our $MOUNTED = 0;
 
 if ($data) {
     rmtree("$data/$_") for qw(disk-file disk-corrupt disk-good);
-    make_path("$data/disk-corrupt");
+    DurableBlocks::corrupt_store("$data/disk-corrupt");
 
     # a path that is a file
     open my $fh, '>', "$data/disk-file" or die $!;
-    close $fh;
-
-    # a data file that is not an LMDB file
-    open $fh, '>', "$data/disk-corrupt/data.mdb" or die $!;
-    print $fh 'not an LMDB file ' x 1000;
     close $fh;
 
     # a 2 MB disk: a filler file to free later, the rest for the store
@@ -53,19 +49,6 @@ if ($data) {
 END {
     local $?;    # system() must not decide the script's exit status
     system("umount -l $mnt 2>/dev/null") if $MOUNTED;
-}
-
-sub port {
-    return $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
-           || $ENV{TEST_NGINX_PORT} || 1984;
-}
-
-sub post {
-    my ($path, $body) = @_;
-    return HTTP::Tiny->new(timeout => 10)->request('POST',
-        'http://127.0.0.1:' . port() . $path,
-        { content => $body,
-          headers => { 'Content-Type' => 'application/json' } });
 }
 
 no_shuffle();
@@ -126,7 +109,7 @@ POST /d/orchestrators/Hello/g1?connection=good
 my $big = '"' . ('x' x 60000) . '"';
 my ($r, %sent, @acked);
 for my $i (1 .. 100) {
-    $r = main::post("/d/orchestrators/Hello/disk-$i", $big);
+    $r = DurableBlocks::post("/d/orchestrators/Hello/disk-$i", $big);
     $sent{"disk-$i"} = $r->{status};
     last if $r->{status} != 202;
     push @acked, "disk-$i";
@@ -144,11 +127,11 @@ Test::More::ok(!@half && keys(%have) == @acked,
                'exactly the acknowledged starts exist')
     or Test::More::diag("half-written: @half");
 
-Test::More::is(main::post('/d/orchestrators/Hello/g2?connection=good', '1')->{status},
+Test::More::is(DurableBlocks::post('/d/orchestrators/Hello/g2?connection=good', '1')->{status},
                202, 'the other store still takes writes');
 
 unlink "$::mnt/filler" or die "unlink: $!";
-Test::More::is(main::post('/d/orchestrators/Hello/after', $big)->{status},
+Test::More::is(DurableBlocks::post('/d/orchestrators/Hello/after', $big)->{status},
                202, 'a write fits once space is freed');
 --- request eval
 ["GET /d/instances/disk-1?showInput=false",

@@ -2,9 +2,9 @@
 # make test-metrics: the metrics page of examples/nginx.conf, after a
 # start, a claim, a completion and a refusal, is valid Prometheus text
 # for promtool (Debian's prometheus package) and carries every family the
-# README lists. nginx runs as make run sets it up (util/runtime.sh), in a
-# fresh runtime directory (build/metrics-check) on a free port, and is
-# stopped on every way out.
+# README lists. nginx runs with that config (runtime_start of
+# util/runtime.sh: a fresh runtime directory, build/metrics-check/runtime,
+# on a free port), and is stopped on every way out.
 
 set -euo pipefail
 
@@ -12,60 +12,28 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 . "$root/util/runtime.sh"
 
-nginx=${NGINX:-/usr/sbin/nginx}
-unset NGINX                             # nginx's own (upgrade sockets)
-MODULE_SO=${MODULE_SO:-$root/build/nginx/objs/ngx_http_durable_module.so}
 PROMTOOL=${PROMTOOL:-promtool}
 out=$root/build/metrics-check
-nginx_pid=
 
-stop() {
-    if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then
-        kill -TERM "$nginx_pid" 2>/dev/null || true
-        wait "$nginx_pid" 2>/dev/null || true
-    fi
-    nginx_pid=
-}
-
-trap stop EXIT
+trap runtime_stop EXIT
 trap 'exit 130' INT TERM
 
 fail() {
     echo "test-metrics: $*" >&2
+    [ -n "${RUNTIME_DIR:-}" ] && echo "test-metrics: nginx log:" \
+        "$RUNTIME_DIR/nginx.log" >&2
     exit 1
 }
 
-[ -f "$MODULE_SO" ] || fail "no $MODULE_SO: make build"
 command -v "$PROMTOOL" > /dev/null \
     || fail "no promtool: apt-get install prometheus"
 
-port=$(python3 -c 'import socket; s = socket.socket();
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-
 rm -rf "$out"
 mkdir -p "$out"
-prefix=$(runtime_prefix "$root" build/metrics-check/runtime)
-rm -rf "$prefix"
-(umask 022 && mkdir -p "$prefix/conf")
-runtime_conf "$root/examples/nginx.conf" "$port" "$MODULE_SO" \
-    > "$prefix/conf/nginx.conf"
+runtime_start test-metrics build/metrics-check/runtime
 
-"$nginx" -p "$prefix/" -c conf/nginx.conf -e stderr -g 'daemon off;' \
-    > "$out/nginx.log" 2>&1 &
-nginx_pid=$!
-
-url=http://127.0.0.1:$port
+url=$RUNTIME_URL
 api=$url/runtime/webhooks/durabletask
-code=000
-for _ in $(seq 100); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "$url/durable/metrics" \
-           || true)
-    [ "$code" = 200 ] && break
-    kill -0 "$nginx_pid" 2>/dev/null || break
-    sleep 0.1
-done
-[ "$code" = 200 ] || { tail -n 20 "$out/nginx.log" >&2;
-                       fail "no metrics page at $url/durable/metrics ($code)"; }
 
 # figures to show: an instance, a claim and its completion, a refusal
 curl -s -o /dev/null -X POST "$api/orchestrators/Hello/metrics-check"

@@ -1,14 +1,18 @@
+#!/usr/bin/env bash
 # The runtime directory of `make run` and `make demo` (sourced by
-# util/run.sh and examples/worker/demo.sh; bash).
+# util/run.sh and examples/worker/demo.sh; bash), and nginx with the
+# example config for the tests that need one (runtime_start; sourced by
+# the shell scripts, run by the others: see the end).
 #
-# nginx started as root runs its workers as an unprivileged user (here
-# nobody), and the workers open the store, so every directory on the way
+# nginx started as root runs its worker processes as an unprivileged user
+# (here nobody), and they open the store, so every directory on the way
 # to it must let that user through. A clone in root's home (mode 700), or
 # in any private directory, does not. Then the runtime directory (conf,
 # store, temp files, pid) goes to /var/tmp/ngx_durable-<hash of the clone
 # path>/ instead: one per clone, kept across reboots like a store should
-# be. Started by another user, nginx cannot change users: its workers run
-# as that user, who can reach the clone, and the clone is used.
+# be. Started by another user, nginx cannot change users: its worker
+# processes run as that user, who can reach the clone, and the clone is
+# used.
 
 RUNTIME_USER=nobody
 
@@ -53,7 +57,7 @@ runtime_prefix() {
         printf '%s\n' "$dir"
         return
     fi
-    # root's umask may be 077: the workers need to get in
+    # root's umask may be 077: the worker processes need to get in
     chmod 755 "$dir"
     if runtime_user_reaches "$dir"; then
         printf '%s\n' "$dir"
@@ -113,3 +117,110 @@ runtime_store_owner() {
         chown -R "$RUNTIME_USER:$(id -gn "$RUNTIME_USER")" "$1/data"
     fi
 }
+
+# runtime_start WHAT REL [KEY WORKER_KEY]: nginx in the background with
+# examples/nginx.conf for a test (WHAT names it in messages), set up as
+# make run sets it up but in a fresh runtime directory (the clone's REL, or
+# where runtime_prefix says) on a free port: the OpenAPI document and the
+# dashboard where the config serves them, and with KEY and WORKER_KEY
+# those keys instead of anonymous access. Returns once nginx answers and
+# has written its pid file (it holds its sockets). Sets RUNTIME_DIR,
+# RUNTIME_PORT, RUNTIME_URL and RUNTIME_PID; nginx logs to
+# $RUNTIME_DIR/nginx.log. NGINX (default /usr/sbin/nginx) and MODULE_SO
+# say what runs. Call runtime_stop on every way out (an EXIT trap).
+runtime_start() {
+    local what=$1 rel=$2 key=${3:-} worker_key=${4:-} root conf code
+    local nginx=${NGINX:-/usr/sbin/nginx}
+    local module=${MODULE_SO:-}
+
+    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    module=${module:-$root/build/nginx/objs/ngx_http_durable_module.so}
+
+    [ -f "$module" ] || { echo "$what: no $module: make build" >&2;
+                          return 1; }
+
+    # a port nobody listens on now (the kernel's choice, then released)
+    RUNTIME_PORT=$(python3 -c 'import socket; s = socket.socket();
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    RUNTIME_URL=http://127.0.0.1:$RUNTIME_PORT
+
+    RUNTIME_DIR=$(runtime_prefix "$root" "$rel") || return 1
+    rm -rf "$RUNTIME_DIR"
+    (umask 022 && mkdir -p "$RUNTIME_DIR/conf" "$RUNTIME_DIR/ui")
+    install -m 644 "$root/docs/openapi.yaml" "$RUNTIME_DIR/openapi.yaml"
+    install -m 644 "$root"/ui/* "$RUNTIME_DIR/ui/"
+
+    conf=$RUNTIME_DIR/conf/nginx.conf
+    runtime_conf "$root/examples/nginx.conf" "$RUNTIME_PORT" "$module" \
+        > "$conf"
+
+    if [ -n "$key$worker_key" ]; then
+        # both or neither; key characters that need no quoting anywhere
+        case "$key/$worker_key" in
+            /*|*/|*[!A-Za-z0-9._~/-]*|*/*/*)
+                echo "$what: keys are KEY WORKER_KEY, both given, of" \
+                     "letters, digits, '.', '_', '~' and '-'" >&2
+                return 1 ;;
+        esac
+        sed -i "s/durable_task_anonymous  *on;/durable_task_keys $key;\
+ durable_task_worker_keys $worker_key;/" "$conf"
+        grep -q "durable_task_keys $key" "$conf" \
+            || { echo "$what: could not set keys in the example config" >&2;
+                 return 1; }
+    fi
+
+    # nginx takes $NGINX for the sockets of a binary upgrade
+    env -u NGINX "$nginx" -p "$RUNTIME_DIR/" -c conf/nginx.conf -e stderr \
+        -g 'daemon off;' > "$RUNTIME_DIR/nginx.log" 2>&1 &
+    RUNTIME_PID=$!
+
+    # up: the plain location answers, the pid file is written (nginx
+    # holds its sockets), and the API answers from an open store (200,
+    # or 401 with keys; 503 while the store cannot be opened)
+    code=000
+    for _ in $(seq 100); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' "$RUNTIME_URL/" \
+               || true)
+        if [ "$code" = 200 ] && [ -s "$RUNTIME_DIR/nginx.pid" ]; then
+            code=$(curl -s -o /dev/null -w '%{http_code}' \
+                   "$RUNTIME_URL/runtime/webhooks/durabletask/instances?top=1" \
+                   || true)
+            case "$code" in 200|401) return 0 ;; esac
+        fi
+        kill -0 "$RUNTIME_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+
+    echo "$what: nginx does not answer on port $RUNTIME_PORT ($code)" >&2
+    tail -n 20 "$RUNTIME_DIR/nginx.log" >&2
+    return 1
+}
+
+# runtime_stop: stop what runtime_start started, if it runs
+runtime_stop() {
+    if [ -n "${RUNTIME_PID:-}" ] && kill -0 "$RUNTIME_PID" 2>/dev/null; then
+        kill -TERM "$RUNTIME_PID" 2>/dev/null || true
+        wait "$RUNTIME_PID" 2>/dev/null || true
+    fi
+    RUNTIME_PID=
+}
+
+# Run rather than sourced, for tests in other languages:
+#   util/runtime.sh serve WHAT REL [KEY WORKER_KEY]
+# runtime_start, then one line "PORT RUNTIME_DIR" on stdout, then nginx
+# runs until this script gets SIGTERM (or SIGINT), which stops it.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    set -euo pipefail
+
+    [ "${1:-}" = serve ] && [ $# -ge 3 ] \
+        || { echo "usage: $0 serve WHAT REL [KEY WORKER_KEY]" >&2; exit 2; }
+    shift
+
+    trap runtime_stop EXIT
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
+
+    runtime_start "$@"
+    echo "$RUNTIME_PORT $RUNTIME_DIR"
+    wait "$RUNTIME_PID"
+fi

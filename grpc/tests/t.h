@@ -18,8 +18,8 @@
 
 extern unsigned long  t_passed;
 extern unsigned long  t_failed;
-extern dg_arena_t     t_arena;
-extern dg_mem_t       t_mem;
+extern dg_arena_t     t_arena;     /* the tests' own messages */
+extern dg_mem_t       t_mem;       /* the codec's: exact mallocs */
 
 
 void t_check(int ok, const char *file, int line, const char *expr);

@@ -15,6 +15,61 @@ dg_arena_t     t_arena;
 dg_mem_t       t_mem;
 
 
+/*
+ * The codec's memory in the tests: one malloc() per allocation, of the
+ * exact size, so that the sanitizers see a write past any of them (in an
+ * arena's block it would go unnoticed). Freed at the end of each suite.
+ */
+
+static void   **t_blocks;
+static size_t   t_nblocks, t_size;
+
+
+static void *
+t_exact_alloc(void *data, size_t size)
+{
+    void   *p, **b;
+
+    (void) data;
+
+    if (t_nblocks == t_size) {
+        t_size = t_size ? t_size * 2 : 256;
+
+        b = realloc(t_blocks, t_size * sizeof(void *));
+        if (b == NULL) {
+            return NULL;
+        }
+
+        t_blocks = b;
+    }
+
+    p = malloc(size ? size : 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    t_blocks[t_nblocks++] = p;
+
+    return p;
+}
+
+
+static void
+t_exact_free(void)
+{
+    size_t  i;
+
+    for (i = 0; i < t_nblocks; i++) {
+        free(t_blocks[i]);
+    }
+
+    free(t_blocks);
+    t_blocks = NULL;
+    t_nblocks = 0;
+    t_size = 0;
+}
+
+
 static const struct {
     const char  *name;
     void       (*run)(void);
@@ -39,7 +94,8 @@ main(int argc, char **argv)
         }
 
         dg_arena_init(&t_arena);
-        t_mem = dg_arena_mem(&t_arena);
+        t_mem.alloc = t_exact_alloc;
+        t_mem.data = NULL;
 
         before = t_failed;
         t_suites[i].run();
@@ -47,6 +103,7 @@ main(int argc, char **argv)
                t_failed == before ? "ok" : "FAILED");
 
         dg_arena_free(&t_arena);
+        t_exact_free();
     }
 
     printf("%lu passed, %lu failed\n", t_passed, t_failed);

@@ -392,6 +392,47 @@ t_request_entity(void)
 }
 
 
+static void
+t_request_sdk(void)
+{
+    uint64_t                      exec;
+    ds_op_t                       op;
+    CleanEntityStorageRequest     clean;
+    StreamInstanceHistoryRequest  hist;
+
+    stream_instance_history_request__init(&hist);
+    hist.instanceid = t_b("i1");
+    clean_entity_storage_request__init(&clean);
+    clean.removeemptyentities = 1;
+
+#if defined(DS_LOCK_SET_MAX)
+    T_INT(dg_history_in(&ctx, &hist, &op, &exec), DG_OK);
+    T_INT(op.type, DS_OP_HISTORY);
+    T_STR(op.in.history.id, "i1");
+    T_INT(op.in.history.from, 1);
+    T_INT(op.in.history.max_events, DG_CHUNK_EVENTS);
+    T_INT(exec, 0);
+
+    hist.executionid = t_sv("12");
+    T_INT(dg_history_in(&ctx, &hist, &op, &exec), DG_OK);
+    T_INT(exec, 12);
+    hist.executionid = t_sv("-1");
+    T_INT(dg_history_in(&ctx, &hist, &op, &exec), DG_INVALID_ARGUMENT);
+
+    clean.continuationtoken = t_sv("tok");
+    T_INT(dg_clean_in(&ctx, &clean, &op), DG_OK);
+    T_INT(op.type, DS_OP_ENTITY_CLEAN);
+    T_STR(op.in.entity_clean.token_in, "tok");
+    T_INT(op.in.entity_clean.remove_empty, 1);
+    T_INT(op.in.entity_clean.release_orphaned, 0);
+#else
+    /* a store without the SDK additions: said plainly */
+    T_INT(dg_history_in(&ctx, &hist, &op, &exec), DG_UNIMPLEMENTED);
+    T_INT(dg_clean_in(&ctx, &clean, &op), DG_UNIMPLEMENTED);
+#endif
+}
+
+
 void
 t_request(void)
 {
@@ -402,4 +443,5 @@ t_request(void)
     t_request_purge();
     t_request_query();
     t_request_entity();
+    t_request_sdk();
 }

@@ -65,6 +65,21 @@ t_status_ops(void)
     T_INT(dg_status_from_op(&op, &st), DG_NOT_FOUND);
 
     memset(&op, 0, sizeof(op));
+    op.type = DS_OP_ENTITY_GET;
+    op.in.entity.name = t_s("counter");
+    op.in.entity.key = t_s("c1");
+    op.rc = DS_NOTFOUND;
+    T_INT(dg_status_from_op(&op, &st), DG_NOT_FOUND);
+    T_BYTES(st.message, st.len, "entity '@counter@c1' has no state");
+
+    memset(&op, 0, sizeof(op));
+    op.type = DS_OP_LIST;
+    op.rc = DS_INVALID;
+    T_INT(dg_status_from_op(&op, &st), DG_INVALID_ARGUMENT);
+    T_BYTES(st.message, st.len, "the continuation token is not one this "
+            "server gave out");
+
+    memset(&op, 0, sizeof(op));
     op.type = DS_OP_RESTART;
     op.in.start.id = t_s("new");
     op.in.start.from = t_s("old");

@@ -53,6 +53,7 @@ void t_names(void);
 void t_op_data(void);
 void t_route(void);
 void t_jspan(void);
+void t_store(void);
 
 
 #endif /* T_H */

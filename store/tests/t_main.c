@@ -34,6 +34,7 @@ static const struct {
     { "op", t_op_data },
     { "route", t_route },
     { "jspan", t_jspan },
+    { "store", t_store },
 };
 
 

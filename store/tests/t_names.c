@@ -6,6 +6,8 @@
  */
 
 
+#include <stddef.h>
+
 #include "t.h"
 
 
@@ -219,12 +221,76 @@ t_name_texts(void)
 }
 
 
+/*
+ * A bad name or id in one action of t_name_actions(): the member of
+ * a[index] it replaces, its value (NULL: len bytes of fill), and the fault
+ */
+
+typedef struct {
+    size_t              index;
+    size_t              member;
+    const char         *value;
+    char                fill;
+    size_t              len;
+    ds_action_field_e   field;
+    ds_name_error_e     error;
+} t_bad_name_t;
+
+static const t_bad_name_t  t_bad_names[] = {
+
+    /* a sub-orchestration's own id, its orchestrator's name */
+    { 2, offsetof(ds_action_t, instance_id), NULL, 'c', 300,
+      DS_FIELD_INSTANCE_ID, DS_NAME_LENGTH },
+    { 2, offsetof(ds_action_t, instance_id), "@counter@c1", 0, 0,
+      DS_FIELD_INSTANCE_ID, DS_NAME_LEADING_AT },
+    { 2, offsetof(ds_action_t, name), "a/b", 0, 0,
+      DS_FIELD_NAME, DS_NAME_CHAR },
+
+    /* an activity's name */
+    { 0, offsetof(ds_action_t, name), "a\r\nb", 0, 0,
+      DS_FIELD_NAME, DS_NAME_CHAR },
+    { 0, offsetof(ds_action_t, name), NULL, 'a', 257,
+      DS_FIELD_NAME, DS_NAME_LENGTH },
+
+    /* an event's target and name */
+    { 3, offsetof(ds_action_t, instance_id), "@counter@c1", 0, 0,
+      DS_FIELD_INSTANCE_ID, DS_NAME_LEADING_AT },
+    { 3, offsetof(ds_action_t, instance_id), "a/b", 0, 0,
+      DS_FIELD_INSTANCE_ID, DS_NAME_CHAR },
+    { 3, offsetof(ds_action_t, name), "P#ng", 0, 0,
+      DS_FIELD_NAME, DS_NAME_CHAR },
+
+    /* the operation of a signal: a name like the others */
+    { 4, offsetof(ds_action_t, name), "", 0, 0,
+      DS_FIELD_NAME, DS_NAME_LENGTH },
+    { 4, offsetof(ds_action_t, name), "a\001b", 0, 0,
+      DS_FIELD_NAME, DS_NAME_CHAR },
+    { 4, offsetof(ds_action_t, name), "\xed\xa0\x80", 0, 0,
+      DS_FIELD_NAME, DS_NAME_UTF8 },
+    { 4, offsetof(ds_action_t, name), "\xc0\xaf", 0, 0,
+      DS_FIELD_NAME, DS_NAME_UTF8 },
+    { 4, offsetof(ds_action_t, name), NULL, 'o', 257,
+      DS_FIELD_NAME, DS_NAME_LENGTH },
+
+    /* the entity of a signal */
+    { 4, offsetof(ds_action_t, entity_name), "@counter@c1", 0, 0,
+      DS_FIELD_ENTITY_NAME, DS_NAME_AT },
+    { 4, offsetof(ds_action_t, entity_key), "a/b", 0, 0,
+      DS_FIELD_ENTITY_KEY, DS_NAME_CHAR },
+    { 4, offsetof(ds_action_t, entity_key), NULL, 'k', 250,
+      DS_FIELD_ENTITY, DS_NAME_PAIR_LENGTH }
+};
+
+
 static void
 t_name_actions(void)
 {
-    size_t             i;
-    ds_action_t        a[6];
-    ds_action_fault_t  f;
+    char                 big[512];
+    size_t               i;
+    ds_str_t            *field, keep;
+    const t_bad_name_t  *b;
+    ds_action_t          a[6];
+    ds_action_fault_t    f;
 
     memset(a, 0, sizeof(a));
 
@@ -252,22 +318,39 @@ t_name_actions(void)
     T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_OK);
     T_INT(f.error, DS_ACTION_OK);
 
-    /* the sub-orchestration's id: given */
+    /* each name or id an action carries, broken one at a time */
 
-    a[2].instance_id = t_long('c', 300);
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.error, DS_ACTION_NAME);
-    T_INT(f.index, 2);
-    T_INT(f.field, DS_FIELD_INSTANCE_ID);
-    T_INT(f.name.error, DS_NAME_LENGTH);
-    T_INT(f.name.len, 300);
-    T_INT(f.defaulted, 0);
+    for (i = 0; i < sizeof(t_bad_names) / sizeof(t_bad_names[0]); i++) {
+        b = &t_bad_names[i];
+        field = (ds_str_t *) ((char *) &a[b->index] + b->member);
+        keep = *field;
 
-    a[2].instance_id = t_s("@counter@c1");
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.name.error, DS_NAME_LEADING_AT);
+        if (b->value) {
+            *field = t_s(b->value);
 
-    /* or "<parent id>:<id>", which must fit too */
+        } else {
+            memset(big, b->fill, b->len);
+            *field = t_n(big, b->len);
+        }
+
+        T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
+        T_INT(f.error, DS_ACTION_NAME);
+        T_INT(f.index, b->index);
+        T_INT(f.field, b->field);
+        T_INT(f.name.error, b->error);
+        T_INT(f.defaulted, 0);
+
+        if (b->value == NULL && b->error == DS_NAME_LENGTH) {
+            T_INT(f.name.len, b->len);
+        }
+
+        *field = keep;
+    }
+
+    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_OK);
+
+    /* without one, a sub-orchestration's id is "<parent id>:<id>", which
+       must fit too */
 
     a[2].instance_id = t_s("");
     T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_OK);
@@ -286,77 +369,6 @@ t_name_actions(void)
     T_INT(f.index, 3);
     T_INT(f.defaulted, 0);
     a[3].instance_id = t_s("other@x");
-
-    a[2].name = t_s("a/b");
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.index, 2);
-    T_INT(f.field, DS_FIELD_NAME);
-    T_INT(f.name.error, DS_NAME_CHAR);
-    a[2].name = t_s("Child");
-
-    /* activity names, event targets and names */
-
-    a[0].name = t_s("a\r\nb");
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.index, 0);
-    T_INT(f.field, DS_FIELD_NAME);
-    a[0].name = t_long('a', 257);
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.name.error, DS_NAME_LENGTH);
-    a[0].name = t_s("A");
-
-    a[3].instance_id = t_s("@counter@c1");
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.index, 3);
-    T_INT(f.field, DS_FIELD_INSTANCE_ID);
-    T_INT(f.name.error, DS_NAME_LEADING_AT);
-    a[3].instance_id = t_s("a/b");
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.name.error, DS_NAME_CHAR);
-    a[3].instance_id = t_s("other");
-    a[3].name = t_s("P#ng");
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.field, DS_FIELD_NAME);
-    a[3].name = t_s("Ping");
-
-    /* the operation of a signal: a name like the others */
-
-    a[4].name = t_s("");
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.index, 4);
-    T_INT(f.field, DS_FIELD_NAME);
-    T_INT(f.name.error, DS_NAME_LENGTH);
-    a[4].name = t_s("a\001b");
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.name.error, DS_NAME_CHAR);
-    a[4].name = t_s("\xed\xa0\x80");
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.name.error, DS_NAME_UTF8);
-    a[4].name = t_s("\xc0\xaf");
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.name.error, DS_NAME_UTF8);
-    a[4].name = t_s("add");
-
-    /* entities of signals */
-
-    a[4].entity_name = t_s("@counter@c1");
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.index, 4);
-    T_INT(f.field, DS_FIELD_ENTITY_NAME);
-    T_INT(f.name.error, DS_NAME_AT);
-    a[4].entity_name = t_s("counter");
-    a[4].entity_key = t_s("a/b");
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.field, DS_FIELD_ENTITY_KEY);
-    a[4].entity_key = t_long('k', 250);
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.field, DS_FIELD_ENTITY);
-    T_INT(f.name.error, DS_NAME_PAIR_LENGTH);
-    a[4].entity_key = t_s("c1");
-    a[4].name = t_long('o', 257);
-    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
-    T_INT(f.field, DS_FIELD_NAME);
-    a[4].name = t_s("add");
 
     /* a schedule id twice: the later action, and the earlier one */
 

@@ -47,7 +47,11 @@ static int t_op_row(void *data, ds_str_t id, const ds_instance_t *inst);
 static int t_op_entity_row(void *data, const ds_entity_t *entity);
 static void t_op_batch_of(ds_op_t *ops, size_t n);
 static int t_apply(ds_env_t *env, ds_op_t *op);
+static int t_start_op(ds_env_t *env, const char *id, const char *name);
+static void t_twice(ds_env_t *env, ds_op_t *op, int first, int again);
 static ds_op_t t_mkop(ds_op_type_e type, const char *id);
+static ds_op_t t_orch_op(ds_op_type_e type, const char *id, int64_t now,
+    const uint8_t *lease);
 static void t_op_begin(void *data);
 static int t_op_item(void *data, ds_op_t *op, const ds_work_item_t *item);
 static int t_op_count(void *data, uint64_t seq, ds_str_t event);
@@ -101,12 +105,10 @@ t_op_lifecycle(void)
     T_INT(t_apply(env, &op), DS_NOTFOUND);
 
     op = t_mkop(DS_OP_SUSPEND, "a");
-    T_INT(t_apply(env, &op), DS_OK);
-    T_INT(t_apply(env, &op), DS_OK);
+    t_twice(env, &op, DS_OK, DS_OK);
 
     op = t_mkop(DS_OP_RESUME, "a");
-    T_INT(t_apply(env, &op), DS_OK);
-    T_INT(t_apply(env, &op), DS_OK);
+    t_twice(env, &op, DS_OK, DS_OK);
 
     /* rewind refuses what did not fail and says what it is */
 
@@ -122,8 +124,7 @@ t_op_lifecycle(void)
 
     op = t_mkop(DS_OP_TERMINATE, "a");
     op.in.control.data = t_s("\"stop\"");
-    T_INT(t_apply(env, &op), DS_OK);
-    T_INT(t_apply(env, &op), DS_GONE);
+    t_twice(env, &op, DS_OK, DS_GONE);
 
     op = t_mkop(DS_OP_RAISE_EVENT, "a");
     op.in.control.name = t_s("Go");
@@ -148,9 +149,7 @@ t_op_lifecycle(void)
 
     /* a terminal instance is replaced by a start; an active one is not */
 
-    op = t_mkop(DS_OP_START, "a");
-    op.in.start.name = t_s("Hello");
-    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(t_start_op(env, "a", "Hello"), DS_OK);
 
     op = t_mkop(DS_OP_RESTART, "b");
     op.in.start.from = t_s("a");
@@ -177,9 +176,7 @@ t_op_purge(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    op = t_mkop(DS_OP_START, "active");
-    op.in.start.name = t_s("Hello");
-    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(t_start_op(env, "active", "Hello"), DS_OK);
 
     /* purge one: active is refused with its status, gone is not found */
 
@@ -252,9 +249,7 @@ t_op_work(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    op = t_mkop(DS_OP_START, "w");
-    op.in.start.name = t_s("Hello");
-    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(t_start_op(env, "w", "Hello"), DS_OK);
 
     memset(tokens, 7, sizeof(tokens));
     memset(&seen, 0, sizeof(seen));
@@ -299,10 +294,7 @@ t_op_work(void)
 
     /* renew: only the current lease, and a retry is harmless */
 
-    op = t_mkop(DS_OP_WORK_RENEW, "w");
-    op.now = T_NOW + 1000;
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.lease = seen.lease;
+    op = t_orch_op(DS_OP_WORK_RENEW, "w", T_NOW + 1000, seen.lease);
     op.in.work.lease_us = T_LEASE_US;
     T_INT(t_apply(env, &op), DS_OK);
     T_INT(op.out.work.expires, T_NOW + 1000 + T_LEASE_US);
@@ -316,17 +308,17 @@ t_op_work(void)
 
     act = t_act(DS_ACT_COMPLETE, 0, NULL, "\"done\"");
 
-    op = t_mkop(DS_OP_WORK_COMPLETE, "w");
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.lease = seen.lease;
+    op = t_orch_op(DS_OP_WORK_COMPLETE, "w", T_NOW, seen.lease);
     op.in.work.actions = &act;
     op.in.work.nactions = 1;
     T_INT(t_apply(env, &op), DS_OK);
     T_INT(op.out.work.status, DS_COMPLETED);
+    T_INT(op.out.work.changed, 1);
 
     op.out.work.status = DS_RUNNING;
     T_INT(t_apply(env, &op), DS_OK);
     T_INT(op.out.work.status, DS_COMPLETED);
+    T_INT(op.out.work.changed, 0);
 
     act = t_act(DS_ACT_COMPLETE, 0, NULL, "\"other\"");
     T_INT(t_apply(env, &op), DS_MISMATCH);
@@ -336,18 +328,13 @@ t_op_work(void)
 
     /* abandon: the item is claimable again at once */
 
-    op = t_mkop(DS_OP_START, "v");
-    op.in.start.name = t_s("Hello");
-    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(t_start_op(env, "v", "Hello"), DS_OK);
 
     claim.now = T_NOW + 2000;
     T_INT(t_apply(env, &claim), DS_OK);
     T_INT(claim.out.claim.claimed, 1);
 
-    op = t_mkop(DS_OP_WORK_ABANDON, "v");
-    op.now = T_NOW + 3000;
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.lease = seen.lease;
+    op = t_orch_op(DS_OP_WORK_ABANDON, "v", T_NOW + 3000, seen.lease);
     T_INT(t_apply(env, &op), DS_OK);
     T_INT(t_apply(env, &op), DS_CONFLICT);
 
@@ -355,6 +342,27 @@ t_op_work(void)
     T_INT(t_apply(env, &claim), DS_OK);
     T_INT(claim.out.claim.claimed, 1);
     T(strcmp(seen.id, "v") == 0);
+
+    /* its first episode makes it Running, a change; a second one not */
+
+    op = t_orch_op(DS_OP_WORK_COMPLETE, "v", T_NOW + 5000, seen.lease);
+    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(op.out.work.status, DS_RUNNING);
+    T_INT(op.out.work.changed, 1);
+
+    op = t_mkop(DS_OP_RAISE_EVENT, "v");
+    op.in.control.name = t_s("Go");
+    T_INT(t_apply(env, &op), DS_OK);
+
+    claim.now = T_NOW + 6000;
+    T_INT(t_apply(env, &claim), DS_OK);
+    T_INT(claim.out.claim.claimed, 1);
+
+    op = t_orch_op(DS_OP_WORK_COMPLETE, "v", T_NOW + 7000, seen.lease);
+    op.out.work.changed = 1;
+    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(op.out.work.status, DS_RUNNING);
+    T_INT(op.out.work.changed, 0);
 
     /* entities: a signal queues work; a bad entity id is refused */
 
@@ -513,9 +521,7 @@ t_op_reads(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    op = t_mkop(DS_OP_START, "r");
-    op.in.start.name = t_s("Reader");
-    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(t_start_op(env, "r", "Reader"), DS_OK);
 
     op = t_mkop(DS_OP_ENTITY_SIGNAL, "");
     op.in.entity.name = t_s("Counter");
@@ -554,9 +560,7 @@ t_op_reads(void)
 
     /* lists: rows before done(), a page at a time, then no token */
 
-    op = t_mkop(DS_OP_START, "s");
-    op.in.start.name = t_s("Reader");
-    T_INT(t_apply(env, &op), DS_OK);
+    T_INT(t_start_op(env, "s", "Reader"), DS_OK);
 
     t_op_lists(env, &seen);
 
@@ -706,6 +710,51 @@ t_apply(ds_env_t *env, ds_op_t *op)
     }
 
     return ds_txn_commit(txn) == DS_OK ? rc : DS_ERROR;
+}
+
+
+/* a renew, abandon or completion of orchestration id under lease at now */
+
+static ds_op_t
+t_orch_op(ds_op_type_e type, const char *id, int64_t now,
+    const uint8_t *lease)
+{
+    ds_op_t  op;
+
+    op = t_mkop(type, id);
+    op.now = now;
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.lease = lease;
+
+    return op;
+}
+
+
+/* a start of id, an orchestrator of that name with no input */
+
+static int
+t_start_op(ds_env_t *env, const char *id, const char *name)
+{
+    ds_op_t  op;
+
+    op = t_mkop(DS_OP_START, id);
+    op.in.start.name = t_s(name);
+
+    return t_apply(env, &op);
+}
+
+
+/* a control op and its retry: the first changes the status, not the retry */
+
+static void
+t_twice(ds_env_t *env, ds_op_t *op, int first, int again)
+{
+    T_INT(t_apply(env, op), first);
+    T_INT(op->out.control.changed, 1);
+
+    op->out.control.changed = 1;
+    T_INT(t_apply(env, op), again);
+    T_INT(op->out.control.changed, 0);
 }
 
 

@@ -36,6 +36,12 @@ typedef struct {
 static void t_ops_matrix(void);
 static void t_ops_events(void);
 static void t_ops_rewind(void);
+static void t_ops_rewind_text(void);
+static void t_ops_rewind_escapes(void);
+static void t_ops_rewound(ds_env_t *env, ds_str_t hub, ds_str_t id,
+    const char **events, const char *reason);
+static int t_ops_act_cb(void *data, ds_txn_t *txn,
+    const ds_work_item_t *it);
 static void t_ops_setup(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_status_e status);
 static int t_ops_run(ds_txn_t *txn, int op, ds_str_t hub, ds_str_t id,
@@ -50,6 +56,8 @@ t_ops(void)
     t_ops_matrix();
     t_ops_events();
     t_ops_rewind();
+    t_ops_rewind_text();
+    t_ops_rewind_escapes();
 }
 
 
@@ -381,28 +389,13 @@ t_ops_rewind(void)
         "{\"EventType\":\"OrchestratorCompleted\"}",
         NULL
     };
-    const char  **e;
 
     hub = t_s("Hub");
     id = t_s("rw");
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_start(txn, hub, id, t_s("O"), t_s(""), 100, &inst), DS_OK);
-    T_INT(ds_inbox_clear(txn, hub, id), DS_OK);
-    T_INT(ds_instance_get(txn, hub, id, &inst), DS_OK);
-    inst.status = DS_FAILED;
-    inst.ready_at = 0;
-    inst.output = t_s("\"x\"");
-    T_INT(ds_instance_put(txn, hub, id, &inst), DS_OK);
-
-    for (e = events; *e; e++) {
-        T_INT(ds_history_append(txn, hub, id, t_s(*e), NULL), DS_OK);
-    }
-
-    T_INT(ds_op_rewind(txn, hub, id, t_s("\"fix\""), T_NOW), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_ops_rewound(env, hub, id, events, "\"fix\"");
 
     T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
     seen = t_history(txn, hub, id);
@@ -424,6 +417,191 @@ t_ops_rewind(void)
 
     ds_env_close(env);
     t_rmdir(dir);
+}
+
+
+/*
+ * rewind reads the history's own text: strings are decoded (escapes),
+ * inputs are scheduled as written, an event with spaces is read as well,
+ * and one that is not JSON stays as it is
+ */
+
+static void
+t_ops_rewind_text(void)
+{
+    char              *dir;
+    size_t             claimed;
+    ds_env_t          *env;
+    ds_txn_t          *txn;
+    ds_str_t           hub, id;
+    uint8_t            tokens[2 * DS_LEASE_LEN];
+    t_seen_t           seen;
+    ds_check_stats_t   st;
+    char               got[2][128];
+
+    static const char  *events[] = {
+        "{\"EventType\":\"ExecutionStarted\",\"Name\":\"O\"}",
+        "{\"EventType\":\"Task\\u0053cheduled\",\"EventId\":0,"
+            "\"Name\":\"Gr\\u00fc\\u00dfe\\/\\ud83d\\ude00\","
+            "\"Input\":{\"v\":1.50,\"s\":\"\\u00e9\"}}",
+        "{ \"EventType\" : \"TaskScheduled\" , \"EventId\" : 1 ,"
+            " \"Name\" : \"B\" , \"Input\" : [ 1 , 2 ] }",
+        "{\"EventType\":\"TaskScheduled\",\"EventId\":2,\"Name\":\"C\"",
+        "{\"EventType\":\"TaskScheduled\",\"EventId\":3.0,\"Name\":\"D\"}",
+        "{\"EventType\":\"ExecutionCompleted\",\"OrchestrationStatus\":3}",
+        NULL
+    };
+
+    hub = t_s("Hub");
+    id = t_s("rt");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    t_ops_rewound(env, hub, id, events, "");
+
+    /* the failure went, the event that is not JSON stayed */
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    seen = t_history(txn, hub, id);
+    T_INT(seen.n, 6 - 1 + 1);
+    ds_txn_abort(txn);
+
+    T(t_consistent(env, hub, &st));
+    T_INT(st.activities, 2);
+
+    memset(tokens, 7, sizeof(tokens));
+    memset(got, 0, sizeof(got));
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_work_claim(txn, hub, DS_WORK_ACTIVITY, T_NOW, 1000000, 2,
+                        tokens, NULL, t_ops_act_cb, got, &claimed),
+          DS_OK);
+    T_INT(claimed, 2);
+    ds_txn_abort(txn);
+
+    T(strcmp(got[0], "Gr\xc3\xbc\xc3\x9f" "e/\xf0\x9f\x98\x80 "
+                     "{\"v\":1.50,\"s\":\"\\u00e9\"}") == 0);
+    T(strcmp(got[1], "B [1,2]") == 0);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+
+/*
+ * rewind reads what jansson reads: a member name written with escapes
+ * (an imported event), and strings holding \u0000, which worker bodies
+ * may carry (they are parsed with JSON_ALLOW_NUL)
+ */
+
+static void
+t_ops_rewind_escapes(void)
+{
+    char              *dir;
+    size_t             claimed;
+    ds_env_t          *env;
+    ds_txn_t          *txn;
+    ds_str_t           hub, id;
+    uint8_t            tokens[3 * DS_LEASE_LEN];
+    t_seen_t           seen;
+    ds_check_stats_t   st;
+    char               got[2][128];
+
+    static const char  *events[] = {
+        "{\"EventType\":\"ExecutionStarted\",\"Name\":\"O\"}",
+        "{\"EventType\":\"TaskScheduled\",\"EventId\":0,\"Name\":\"A\","
+            "\"Input\":\"a\\u0000b\"}",
+        "{\"EventType\":\"TaskScheduled\",\"EventId\":1,\"Name\":\"B\"}",
+        "{\"Event\\u0054ype\":\"TaskFailed\",\"EventId\":-1,"
+            "\"Task\\u0053cheduledId\":1}",
+        "{\"EventType\":\"TaskScheduled\",\"EventId\":2,\"Name\":\"C\"}",
+        "{\"EventType\":\"TaskFailed\",\"EventId\":-1,"
+            "\"TaskScheduledId\":2,\"Reason\":\"bad\\u0000\"}",
+        "{\"EventType\":\"ExecutionCompleted\",\"OrchestrationStatus\":3}",
+        NULL
+    };
+
+    hub = t_s("Hub");
+    id = t_s("re");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    t_ops_rewound(env, hub, id, events, "");
+
+    /* both failures and the completion went; one rewind event came */
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    seen = t_history(txn, hub, id);
+    T_INT(seen.n, 7 - 3 + 1);
+    ds_txn_abort(txn);
+
+    /* A (no result), B and C (failed) are scheduled again */
+
+    T(t_consistent(env, hub, &st));
+    T_INT(st.activities, 3);
+
+    memset(tokens, 7, sizeof(tokens));
+    memset(got, 0, sizeof(got));
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_work_claim(txn, hub, DS_WORK_ACTIVITY, T_NOW, 1000000, 3,
+                        tokens, NULL, t_ops_act_cb, got, &claimed),
+          DS_OK);
+    T_INT(claimed, 3);
+    ds_txn_abort(txn);
+
+    T(strcmp(got[0], "A \"a\\u0000b\"") == 0);
+    T(strcmp(got[1], "B ") == 0);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+/* "name input" of each claimed activity, by its task id */
+
+static int
+t_ops_act_cb(void *data, ds_txn_t *txn, const ds_work_item_t *it)
+{
+    char  (*got)[128] = data;
+
+    (void) txn;
+
+    if (it->task_id >= 0 && it->task_id < 2) {
+        snprintf(got[it->task_id], 128, "%.*s %.*s",
+                 (int) it->name.len, it->name.data,
+                 (int) it->input.len, it->input.data);
+    }
+
+    return 0;
+}
+
+
+/* id made a Failed instance with the given history, then rewound */
+
+static void
+t_ops_rewound(ds_env_t *env, ds_str_t hub, ds_str_t id, const char **events,
+    const char *reason)
+{
+    ds_txn_t       *txn;
+    ds_instance_t   inst;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    T_INT(ds_op_start(txn, hub, id, t_s("O"), t_s(""), 100, &inst), DS_OK);
+    T_INT(ds_inbox_clear(txn, hub, id), DS_OK);
+    T_INT(ds_instance_get(txn, hub, id, &inst), DS_OK);
+    inst.status = DS_FAILED;
+    inst.ready_at = 0;
+    inst.output = t_s("\"x\"");
+    T_INT(ds_instance_put(txn, hub, id, &inst), DS_OK);
+
+    for ( /* void */ ; *events; events++) {
+        T_INT(ds_history_append(txn, hub, id, t_s(*events), NULL), DS_OK);
+    }
+
+    T_INT(ds_op_rewind(txn, hub, id, t_s(reason), T_NOW), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
 }
 
 

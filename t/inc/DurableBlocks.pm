@@ -2,19 +2,34 @@ package DurableBlocks;
 
 # Helpers for the request lines and expected answers of --- blocks in the
 # HTTP API tests, which eval them in package main: main::rq(...),
-# main::status_re(...), $::TIME, $::FRAC; and the pids of the nginx that
-# Test::Nginx runs (master_pid, child_of). Import what a file uses, e.g.
+# main::status_re(...), $::TIME, $::FRAC; the pids of the nginx that
+# Test::Nginx runs (master_pid, child_of); requests from Perl code (post,
+# later); the configuration most API tests share (fresh_store,
+# $API_LOCATION) and stores LMDB cannot open (corrupt_store). Import what
+# a file uses, e.g.
 #   use lib 't/inc';
 #   use DurableBlocks qw(rq status_re $TIME $FRAC);
+# and call the others fully qualified from --- init code, which runs in
+# package main: DurableBlocks::post(...).
 
 use strict;
 use warnings;
 
 use Exporter 'import';
+use File::Path ();
 use HTTP::Tiny;
 use POSIX ();
 
-our @EXPORT_OK = qw(rq status_re $TIME $FRAC master_pid child_of later);
+our @EXPORT_OK = qw(rq status_re $TIME $FRAC master_pid child_of later post
+                    reap_children fresh_store corrupt_store $API_LOCATION);
+
+# the API under both of its prefixes, with the key testkey123
+our $API_LOCATION = <<'_EOC_';
+    location ~* ^/(runtime/webhooks/durabletask|admin/extensions/durabletaskextension)(/|$) {
+        durable_task;
+        durable_task_keys testkey123;
+    }
+_EOC_
 
 # timestamps in answers: whole seconds, and with up to 7 fraction digits
 our $TIME = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ';
@@ -59,12 +74,48 @@ sub child_of {
     die "no worker of master $ppid";
 }
 
+# the port a client reaches the nginx under test on
+sub port {
+    return $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
+           || $ENV{TEST_NGINX_PORT} || 1984;
+}
+
+# a POST of a JSON body (a string, sent as it is) with extra headers;
+# returns HTTP::Tiny's response: status, content, headers
+sub post {
+    my ($path, $body, $headers) = @_;
+    return HTTP::Tiny->new(timeout => 10)->request('POST',
+        'http://127.0.0.1:' . port() . $path,
+        { content => $body,
+          headers => { 'Content-Type' => 'application/json',
+                       %{ $headers || {} } } });
+}
+
+# the http_config of a store "default" in $TEST_NGINX_DATA_DIR/$name,
+# which is removed first: each test file starts with an empty store
+sub fresh_store {
+    my ($name) = @_;
+    File::Path::rmtree("$ENV{TEST_NGINX_DATA_DIR}/$name")
+        if $ENV{TEST_NGINX_DATA_DIR};
+    return "    durable_task_store default path=\$TEST_NGINX_DATA_DIR/$name;\n";
+}
+
+# makes $dir a store directory whose data file is not an LMDB file: a
+# store there cannot be opened, and answers 503
+sub corrupt_store {
+    my ($dir) = @_;
+    File::Path::make_path($dir);
+    open my $fh, '>', "$dir/data.mdb" or die "$dir/data.mdb: $!";
+    print $fh 'not an LMDB file ' x 1000;
+    close $fh or die "$dir/data.mdb: $!";
+}
+
 # sends a request from a child process after $delay seconds, while the
-# block's own request is held by nginx; the caller reaps the child
+# block's own request is held by nginx; the caller reaps the child, e.g.
+# with add_cleanup_handler(\&DurableBlocks::reap_children)
 sub later {
     my ($delay, $method, $path) = @_;
-    my $port = $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
-               || $ENV{TEST_NGINX_PORT} || 1984;
+    my $port = port();
     my $pid = fork();
     die "fork: $!" unless defined $pid;
     if ($pid == 0) {
@@ -76,6 +127,13 @@ sub later {
         POSIX::_exit(0);
     }
     return $pid;
+}
+
+# reaps the children left (those of later); `local $?`: a waitpid() that
+# finds none sets $? to -1, which would become the script's exit status
+sub reap_children {
+    local $?;
+    1 while waitpid(-1, POSIX::WNOHANG()) > 0;
 }
 
 1;

@@ -108,6 +108,7 @@ http {
 ${opts.http || ''}
     server {
         listen  127.0.0.1:${port} http2;
+        keepalive_requests  1000000;
         location /TaskHubSidecarService/ {
             durable_task_grpc ${opts.grpc || ''};
 ${auth}        }

@@ -271,6 +271,19 @@ test('SDK worker and client', async (t) => {
       new EntityInstanceId('counter', 'none')), undefined);
   });
 
+  await t.test('an entity deleted, then cleaned away', async () => {
+    const id = new EntityInstanceId('counter', 'gone');
+    await client.signalEntity(id, 'add', 1);
+    await until('the entity has state', async () => client.getEntity(id));
+    await client.signalEntity(id, 'delete');
+    await until('its state is deleted', async () =>
+      (await client.getEntity(id)) === undefined);
+    const res = await client.cleanEntityStorage();
+    assert.strictEqual(res.emptyEntitiesRemoved, 1);
+    // the counters with state are kept
+    assert.ok(await client.getEntity(new EntityInstanceId('counter', 'c1')));
+  });
+
   await t.test('an orchestration calls an entity under a lock',
     async () => {
       const id = await client.scheduleNewOrchestration(callCounter, 'c2');

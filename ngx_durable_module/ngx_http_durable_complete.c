@@ -1,0 +1,639 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Completions of the worker protocol: the body is one completion, or an
+ * array of them answered together; an orchestration's completion carries
+ * the actions its episode decided.
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_complete.h"
+#include "ds_jspan.h"
+#include "ngx_http_durable_json.h"
+#include "ngx_http_durable_params.h"
+#include "ngx_http_durable_render.h"
+#include "ngx_http_durable_store.h"
+#include "ngx_http_durable_worker.h"
+#include "ngx_http_durable_writer.h"
+
+
+static ngx_int_t ngx_http_durable_complete_many(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in);
+static ngx_int_t ngx_http_durable_parse_completion(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k);
+static ngx_int_t ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k);
+static ngx_int_t ngx_http_durable_parse_activity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k);
+static ngx_int_t ngx_http_durable_parse_entity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k);
+static ngx_int_t ngx_http_durable_parse_action(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *span,
+    ds_action_t *act);
+static ngx_int_t ngx_http_durable_action_error(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, const ds_action_t *acts,
+    const ds_action_fault_t *f);
+static ngx_int_t ngx_http_durable_many_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
+static ngx_int_t ngx_http_durable_many_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_batch_t *b);
+
+
+/*
+ * complete: the body is one completion, or an array of completions that
+ * become writes of one batch and are answered together
+ */
+
+ngx_int_t
+ngx_http_durable_complete(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    ngx_http_durable_body_t   in;
+    ngx_http_durable_work_t  *k;
+
+    if (ngx_http_durable_body_parse(r, ctx, &in, 1) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    if (json_is_array(in.root)) {
+        return ngx_http_durable_complete_many(r, ctx, &in);
+    }
+
+    k = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_work_t));
+    if (k == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_durable_parse_completion(r, ctx, &in, k) != NGX_OK) {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    return ngx_http_durable_work_post(r, ctx, k);
+}
+
+
+/* all are parsed before any is queued: a malformed one applies nothing */
+
+static ngx_int_t
+ngx_http_durable_complete_many(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in)
+{
+    ngx_int_t                       rc;
+    ngx_uint_t                      i, n;
+    ngx_http_durable_call_t       **cs;
+    ngx_http_durable_body_t         item;
+    ds_jspan_iter_t                 it;
+    ngx_http_durable_work_t        *k;
+    ngx_http_durable_work_batch_t  *b;
+    ngx_http_durable_loc_conf_t    *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    n = json_array_size(in->root);
+
+    if (n == 0 || n > dlcf->worker_max_items) {
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "An array of completions holds 1 to %ui of them.",
+                   dlcf->worker_max_items);
+    }
+
+    b = ngx_palloc(r->pool, sizeof(ngx_http_durable_work_batch_t));
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->items = ngx_pcalloc(r->pool, n * sizeof(ngx_http_durable_work_t));
+    if (b->items == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->n = n;
+    b->pending = n;
+
+    if (!ds_jspan_iter(&it, (u_char *) in->text.data, in->text.len)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        k = &b->items[i];
+        k->batch = b;
+
+        item.root = json_array_get(in->root, i);
+
+        if (!ds_jspan_next(&it, NULL, &item.text)) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (!json_is_object(item.root)) {
+            return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "Every completion in the array must be an object.");
+        }
+
+        if (ngx_http_durable_parse_completion(r, ctx, &item, k) != NGX_OK) {
+            return ngx_http_durable_fail(r, ctx);
+        }
+
+        ngx_http_durable_work_prepare(r, ctx, k);
+    }
+
+    cs = ngx_palloc(r->pool, n * sizeof(ngx_http_durable_call_t *));
+    if (cs == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        cs[i] = ngx_http_durable_call_alloc(r, &b->items[i].op,
+                                            ngx_http_durable_many_done);
+        if (cs[i] == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    /*
+     * from here nothing fails: one batch, and the last call, which holds
+     * the request, answers
+     */
+
+    rc = NGX_DONE;
+
+    for (i = 0; i < n; i++) {
+        rc = ngx_http_durable_call_submit(r, ctx->store, cs[i],
+                                          i == n - 1 ? NGX_HTTP_DURABLE_HOLD
+                                                     : NGX_HTTP_DURABLE_MORE);
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_durable_parse_completion(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k)
+{
+    switch (ctx->route.work_kind) {
+
+    case DS_ROUTE_WORK_ORCHESTRATIONS:
+        return ngx_http_durable_parse_orchestration(r, ctx, in, k);
+
+    case DS_ROUTE_WORK_ACTIVITIES:
+        return ngx_http_durable_parse_activity(r, ctx, in, k);
+
+    default:
+        return ngx_http_durable_parse_entity(r, ctx, in, k);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k)
+{
+    size_t             i, n;
+    json_t            *actions;
+    ds_action_t       *acts;
+    ds_action_fault_t  fault;
+    ds_str_t           list, span;
+    ds_jspan_iter_t    it;
+
+    if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    actions = json_object_get(in->root, "actions");
+    n = 0;
+    acts = NULL;
+
+    if (actions) {
+        if (!json_is_array(actions)
+            || !ds_jspan_member((u_char *) in->text.data, in->text.len,
+                                "actions", &list)
+            || !ds_jspan_iter(&it, (u_char *) list.data, list.len))
+        {
+            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                       "The member 'actions' must be an array.");
+        }
+
+        n = json_array_size(actions);
+
+        acts = ngx_pcalloc(r->pool, (n ? n : 1) * sizeof(ds_action_t));
+        if (acts == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (!ds_jspan_next(&it, NULL, &span)
+                || ngx_http_durable_parse_action(r, ctx,
+                                                 json_array_get(actions, i),
+                                                 &span, &acts[i])
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    /* names and ids by the store's rules: a 400 that names the action */
+
+    switch (ds_work_actions_check(k->op.in.work.id, acts, n, &fault)) {
+
+    case DS_OK:
+        break;
+
+    case DS_INVALID:
+        return ngx_http_durable_action_error(r, ctx, acts, &fault);
+
+    default:
+        return NGX_ERROR;
+    }
+
+    k->op.in.work.actions = acts;
+    k->op.in.work.nactions = n;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_durable_parse_activity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k)
+{
+    int       failed;
+    json_t   *failure;
+    ds_str_t  result, reason, details;
+    ds_str_t  span;
+
+    if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&reason, sizeof(ds_str_t));
+    ngx_memzero(&details, sizeof(ds_str_t));
+    ngx_http_durable_get_raw(&in->text, "result", &result);
+
+    failure = json_object_get(in->root, "failure");
+    failed = (failure != NULL && !json_is_null(failure));
+
+    if (failed) {
+        if (!json_is_object(failure)
+            || !ds_jspan_member((u_char *) in->text.data, in->text.len,
+                                "failure", &span))
+        {
+            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                       "The member 'failure' must be an object.");
+        }
+
+        if (ngx_http_durable_get_string(r, ctx, failure, "reason", 0, &reason)
+            != NGX_OK
+            || ngx_http_durable_quote(r, &reason) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_http_durable_get_raw(&span, "details", &details);
+    }
+
+    k->op.in.work.failed = failed;
+    k->op.in.work.result = result;
+    k->op.in.work.reason = reason;
+    k->op.in.work.details = details;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_durable_parse_entity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
+    ngx_http_durable_work_t *k)
+{
+    json_t    *del;
+    ds_str_t   state;
+
+    if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    del = json_object_get(in->root, "delete");
+    ngx_http_durable_get_raw(&in->text, "state", &state);
+
+    k->op.in.work.delete_state = json_is_true(del);
+    k->op.in.work.result = state;
+
+    return NGX_OK;
+}
+
+
+/* one completion of several is done: the last one answers for all */
+
+static ngx_int_t
+ngx_http_durable_many_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    ngx_http_durable_call_t *c)
+{
+    ngx_http_durable_work_t  *k = c->op->data;
+
+    ngx_http_durable_work_batch_t  *b = k->batch;
+
+    k->rc = c->rc;
+
+    ngx_http_durable_work_count(k, c->rc);
+    ngx_http_durable_work_lifecycle(r, k, c->rc);
+
+    if (--b->pending) {
+        return NGX_DONE;
+    }
+
+    return ngx_http_durable_many_answer(r, ctx, b);
+}
+
+
+/*
+ * 200 and an array of results, in the order of the completions:
+ * {"status":200[,"runtimeStatus":".."]} or {"status":409,"Message":".."}.
+ * A store failure (full, I/O) answers the request as a whole: some items
+ * may be applied, and sending them again is safe (a completion with the
+ * same lease token answers the same and changes nothing).
+ */
+
+static ngx_int_t
+ngx_http_durable_many_answer(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_batch_t *b)
+{
+    u_char                   *p;
+    size_t                    len;
+    ngx_str_t                 body;
+    ngx_uint_t                i, status;
+    const char               *message;
+    ngx_http_durable_work_t  *k;
+
+    /* a store failure answers for all; else the exact length, in the
+     * same branches as the writing below */
+
+    len = sizeof("[]") - 1 + b->n - 1;
+
+    for (i = 0; i < b->n; i++) {
+        k = &b->items[i];
+
+        if (ngx_http_durable_work_refusal(k->rc, &status, &message)) {
+            len += sizeof("{\"status\":NNN,\"Message\":\"\"}") - 1
+                   + ngx_strlen(message);
+
+        } else if (k->rc != DS_OK) {
+            return ngx_http_durable_store_error(r, ctx, k->rc,
+                                                "completing work");
+
+        } else if (k->op.in.work.kind == DS_WORK_ORCHESTRATION) {
+            len += sizeof("{\"status\":200,\"runtimeStatus\":\"\"}") - 1
+                   + ngx_strlen(ds_status_name(k->op.out.work.status));
+
+        } else {
+            len += sizeof("{\"status\":200}") - 1;
+        }
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body.data = p;
+    *p++ = '[';
+
+    for (i = 0; i < b->n; i++) {
+        k = &b->items[i];
+
+        if (i) {
+            *p++ = ',';
+        }
+
+        if (ngx_http_durable_work_refusal(k->rc, &status, &message)) {
+            p = ngx_sprintf(p, "{\"status\":%ui,\"Message\":\"%s\"}",
+                            status, message);
+
+        } else if (k->op.in.work.kind == DS_WORK_ORCHESTRATION) {
+            p = ngx_sprintf(p, "{\"status\":200,\"runtimeStatus\":\"%s\"}",
+                            ds_status_name(k->op.out.work.status));
+
+        } else {
+            p = ngx_cpymem(p, "{\"status\":200}",
+                           sizeof("{\"status\":200}") - 1);
+        }
+    }
+
+    *p++ = ']';
+    body.len = p - body.data;
+
+    return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+}
+
+
+/* the action types, in the order of ds_action_type_e */
+
+typedef struct {
+    const char        *name;
+    ds_action_type_e   type;
+    unsigned           needs_id:1;
+    unsigned           needs_name:1;
+    const char        *input;      /* the member holding its JSON */
+} ngx_http_durable_action_type_t;
+
+
+static const ngx_http_durable_action_type_t  ngx_http_durable_actions[] = {
+    { "scheduleActivity", DS_ACT_SCHEDULE_ACTIVITY, 1, 1, "input" },
+    { "createTimer", DS_ACT_CREATE_TIMER, 1, 0, NULL },
+    { "startSubOrchestration", DS_ACT_START_SUB, 1, 1, "input" },
+    { "raiseEvent", DS_ACT_RAISE_EVENT, 0, 1, "input" },
+    { "signalEntity", DS_ACT_SIGNAL_ENTITY, 0, 0, "input" },
+    { "setCustomStatus", DS_ACT_SET_CUSTOM_STATUS, 0, 0, "customStatus" },
+    { "complete", DS_ACT_COMPLETE, 0, 0, "output" },
+    { "fail", DS_ACT_FAIL, 0, 0, NULL },
+    { "continueAsNew", DS_ACT_CONTINUE_AS_NEW, 0, 0, "input" }
+};
+
+#define NGX_HTTP_DURABLE_ACTIONS                                             \
+    (sizeof(ngx_http_durable_actions) / sizeof(ngx_http_durable_actions[0]))
+
+
+static ngx_int_t
+ngx_http_durable_parse_action(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *span,
+    ds_action_t *act)
+{
+    ds_str_t                               type, fire;
+    const ngx_http_durable_action_type_t  *t, *end;
+
+    if (!json_is_object(obj)) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "Every action must be an object.");
+    }
+
+    if (ngx_http_durable_get_string(r, ctx, obj, "type", 1, &type) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    end = ngx_http_durable_actions + NGX_HTTP_DURABLE_ACTIONS;
+
+    for (t = ngx_http_durable_actions; t < end; t++) {
+        if (type.len == ngx_strlen(t->name)
+            && ngx_strncmp(type.data, t->name, type.len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (t == end) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "Unknown action type '%*s'.", type.len, type.data);
+    }
+
+    act->type = t->type;
+    act->id = -1;
+
+    if (t->needs_id
+        && ngx_http_durable_get_int(r, ctx, obj, "id", &act->id) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_durable_get_string(r, ctx, obj, "name", t->needs_name,
+                                    &act->name)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (t->input) {
+        ngx_http_durable_get_raw(span, t->input, &act->input);
+    }
+
+    switch (act->type) {
+
+    case DS_ACT_START_SUB:
+        return ngx_http_durable_get_string(r, ctx, obj, "instanceId", 0,
+                                           &act->instance_id);
+
+    case DS_ACT_RAISE_EVENT:
+        return ngx_http_durable_get_string(r, ctx, obj, "instanceId", 1,
+                                           &act->instance_id);
+
+    case DS_ACT_SIGNAL_ENTITY:
+        if (ngx_http_durable_get_entity(r, ctx, obj, &act->entity_name,
+                                        &act->entity_key)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_durable_get_string(r, ctx, obj, "operation", 1,
+                                           &act->name);
+
+    case DS_ACT_CREATE_TIMER:
+        if (ngx_http_durable_get_string(r, ctx, obj, "fireAt", 1, &fire)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ds_time_parse(fire.data, fire.len, &act->fire_at) != DS_OK) {
+            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                       "The fireAt '%*s' is not an ISO 8601 time.",
+                       fire.len, fire.data);
+        }
+
+        return NGX_OK;
+
+    case DS_ACT_FAIL:
+        if (ngx_http_durable_get_string(r, ctx, obj, "reason", 0,
+                                        &act->reason)
+            != NGX_OK
+            || ngx_http_durable_quote(r, &act->reason) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_http_durable_get_raw(span, "details", &act->details);
+        return NGX_OK;
+
+    default:
+        return NGX_OK;
+    }
+}
+
+
+/* "Action 2 (startSubOrchestration): 'instanceId' must ..." */
+
+static ngx_int_t
+ngx_http_durable_action_error(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, const ds_action_t *acts,
+    const ds_action_fault_t *f)
+{
+    char         text[NGX_HTTP_DURABLE_FAULT_LEN];
+    const char  *type, *member, *dflt;
+
+    type = ((ngx_uint_t) acts[f->index].type < NGX_HTTP_DURABLE_ACTIONS)
+           ? ngx_http_durable_actions[acts[f->index].type].name : "unknown";
+
+    switch (f->error) {
+
+    case DS_ACTION_NOT_LAST:
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "Action %uz (%s): a finishing action must be the last "
+                   "one.", f->index, type);
+
+    case DS_ACTION_ID_TWICE:
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "Action %uz (%s): 'id' %L is the id of action %uz too; "
+                   "schedule ids must be unique.", f->index, type,
+                   acts[f->index].id, f->other);
+
+    case DS_ACTION_NAME:
+        break;
+
+    default:
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "Action %uz (%s) is not valid.", f->index, type);
+    }
+
+    switch (f->field) {
+
+    case DS_FIELD_NAME:
+        member = (acts[f->index].type == DS_ACT_SIGNAL_ENTITY)
+                 ? "'operation'" : "'name'";
+        break;
+
+    case DS_FIELD_INSTANCE_ID:
+        member = "'instanceId'";
+        break;
+
+    case DS_FIELD_ENTITY_NAME:
+        member = "'entity.name'";
+        break;
+
+    case DS_FIELD_ENTITY_KEY:
+        member = "'entity.key'";
+        break;
+
+    case DS_FIELD_ENTITY:
+        member = "'entity' name and key";
+        break;
+
+    default:
+        member = "'id'";
+        break;
+    }
+
+    dflt = f->defaulted ? " (by default '<parent id>:<id>')" : "";
+
+    ds_name_fault_text(&f->name, text, sizeof(text));
+
+    return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+               "Action %uz (%s): %s%s %s.", f->index, type, member, dflt,
+               text);
+}

@@ -1,0 +1,43 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ */
+
+
+#ifndef _NGX_HTTP_DURABLE_JSON_H_INCLUDED_
+#define _NGX_HTTP_DURABLE_JSON_H_INCLUDED_
+
+
+#include <jansson.h>
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_worker.h"
+
+
+/* a parsed request body: the minified text and its jansson tree */
+typedef struct {
+    ds_str_t  text;
+    json_t   *root;
+} ngx_http_durable_body_t;
+
+
+ngx_int_t ngx_http_durable_body_parse(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *body,
+    ngx_uint_t many);
+ngx_int_t ngx_http_durable_get_string(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, const char *name,
+    ngx_uint_t required, ds_str_t *out);
+ngx_int_t ngx_http_durable_get_int(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, const char *name,
+    int64_t *out);
+ngx_int_t ngx_http_durable_get_work_key(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, ngx_http_durable_work_t *k);
+ngx_int_t ngx_http_durable_get_entity(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *name,
+    ds_str_t *key);
+void ngx_http_durable_get_raw(ds_str_t *span, const char *name,
+    ds_str_t *out);
+ngx_int_t ngx_http_durable_quote(ngx_http_request_t *r, ds_str_t *s);
+
+
+#endif /* _NGX_HTTP_DURABLE_JSON_H_INCLUDED_ */

@@ -1,0 +1,195 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * A store's life in each nginx process: opened at process start (or on
+ * demand, when that failed), its stale reader slots cleared by a timer,
+ * closed at exit; and the answers when a store fails.
+ */
+
+
+#include "ngx_http_durable_module.h"
+#include "ngx_http_durable_store.h"
+#include "ngx_http_durable_log.h"
+#include "ngx_http_durable_metrics.h"
+#include "ngx_http_durable_render.h"
+#include "ngx_http_durable_writer.h"
+
+
+#define NGX_HTTP_DURABLE_RETRY_OPEN    1
+
+
+static ngx_int_t ngx_http_durable_open_store(ngx_log_t *log,
+    ngx_http_durable_store_t *st);
+static void ngx_http_durable_reader_check(ngx_event_t *ev);
+
+
+/* open lazily again when init_process could not (e.g. a full disk) */
+
+ngx_int_t
+ngx_http_durable_store_ready(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    ngx_http_durable_store_t  *st;
+
+    st = ctx->store;
+
+    if (st->ds) {
+        return NGX_OK;
+    }
+
+    if (ngx_time() >= st->retry
+        && ngx_http_durable_open_store(ngx_http_durable_log(r), st) == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_UNAVAILABLE);
+
+    return ngx_http_durable_set_error(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+               "The store '%V' is not available; see the error log.",
+               &st->name);
+}
+
+
+ngx_int_t
+ngx_http_durable_store_error(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, int rc, const char *what)
+{
+    switch (rc) {
+
+    case DS_FULL:
+        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_FULL);
+        ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
+                      "durable: store \"%V\" is full while %s: its "
+                      "max_size is reached or its disk is full",
+                      &ctx->store->name, what);
+        return ngx_http_durable_send_error(r, NGX_HTTP_DURABLE_STORE_FULL,
+                   "The store '%V' is full; terminate and purge "
+                   "instances, raise its max_size or free disk space.",
+                   &ctx->store->name);
+
+    case DS_INVALID:
+        return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "The request names a key the store cannot hold.");
+
+    default:
+        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
+        ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
+                      "durable: store \"%V\" failed while %s: %s",
+                      &ctx->store->name, what, ds_strerror(rc));
+        return ngx_http_durable_send_error(r,
+                   NGX_HTTP_INTERNAL_SERVER_ERROR,
+                   "The store failed while %s.", what);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_durable_open_store(ngx_log_t *log, ngx_http_durable_store_t *st)
+{
+    char             err[256];
+    ds_store_conf_t  conf;
+
+    ngx_memzero(&conf, sizeof(ds_store_conf_t));
+
+    conf.backend = DS_BACKEND_LMDB;
+    conf.env.path = (const char *) st->path.data;
+    conf.env.map_size = st->map_size;
+    conf.env.reserve = st->reserve;
+    conf.env.sync = st->sync;
+
+    /*
+     * read txns in the event loop, write txns in pool threads; only the
+     * event loop begins read txns, so one reset reader can be reused
+     */
+    conf.env.no_tls = 1;
+    conf.env.reuse_reader = 1;
+
+    err[0] = '\0';
+
+    if (ngx_http_durable_host_open(st, &conf, err, sizeof(err)) != NGX_OK) {
+        st->retry = ngx_time() + NGX_HTTP_DURABLE_RETRY_OPEN;
+
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "durable: store \"%V\": %s", &st->name, err);
+        return NGX_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "durable: store \"%V\" opened at \"%V\"",
+                  &st->name, &st->path);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_durable_store_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
+{
+    /*
+     * a process that fails init_process is not respawned: a store that
+     * cannot be opened answers 503 instead, and is retried on demand
+     */
+
+    if (ngx_http_durable_host_init(cycle, st) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_http_durable_open_store(cycle->log, st);
+
+    /*
+     * a process killed inside a read txn leaves its reader slot behind;
+     * opening the store clears such slots, and so does this timer, for the
+     * slots of processes killed later (cancelable: it never holds a
+     * process that shuts down)
+     */
+
+    if (st->reader_check) {
+        st->reader_ev.handler = ngx_http_durable_reader_check;
+        st->reader_ev.data = st;
+        st->reader_ev.log = cycle->log;
+        st->reader_ev.cancelable = 1;
+
+        ngx_add_timer(&st->reader_ev, st->reader_check);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_durable_reader_check(ngx_event_t *ev)
+{
+    ngx_http_durable_store_t  *st = ev->data;
+
+    int  dead;
+
+    if (st->ds) {
+        dead = 0;
+
+        if (ds_store_reader_check(st->ds, &dead) != DS_OK) {
+            ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                          "durable: store \"%V\": mdb_reader_check() failed",
+                          &st->name);
+
+        } else if (dead) {
+            ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
+                          "durable: store \"%V\": cleared %d stale reader "
+                          "slot(s)", &st->name, dead);
+        }
+    }
+
+    ngx_add_timer(ev, st->reader_check);
+}
+
+
+void
+ngx_http_durable_store_exit(ngx_http_durable_store_t *st)
+{
+    ngx_http_durable_host_exit(st);
+
+    if (st->reader_ev.timer_set) {
+        ngx_del_timer(&st->reader_ev);
+    }
+}

@@ -1,0 +1,539 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The LMDB backend of ds_store_t: reads answered at once, writes by group
+ * commit. Writes are queued in submit order and applied in batches: one
+ * write txn (a failing op aborts only itself: ds_op_batch()), one commit,
+ * so one fsync for the whole batch; each op is answered in the loop once
+ * its batch is durable.
+ *
+ * With writes=thread one batch at a time runs as a host task (a thread of
+ * nginx's pool), and ops that arrive meanwhile form the next batch: the
+ * loop never waits for fsync or for the write lock another process holds.
+ * If the host cannot run the task (no threads, a full queue), the batch
+ * is applied in the loop rather than failed. With writes=loop the batch
+ * runs in the loop after the events of its next iteration (a post with
+ * next 1): what this iteration and that one submit is one batch, and an
+ * op that an answer submits (a purge's next batch) waits for it, so other
+ * clients are served in between. It first takes the host's commit gate;
+ * while another process holds it, the batch waits an iteration more, so
+ * the loop does not sleep on LMDB's write lock while the host's other
+ * processes commit.
+ *
+ * A sync=off store is flushed every flush_ms by a task, when anything was
+ * written since the last flush; a host without threads does not flush
+ * (the kernel does).
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds_backend.h"
+#include "ds_internal.h"
+
+
+typedef struct {
+    ds_store_t         *store;
+    ds_env_t           *env;
+    ds_op_t            *queue;
+    ds_op_t           **last;
+    size_t              queued;
+    ds_op_t            *batch;          /* being applied */
+    size_t              batch_n;
+    ds_op_t            *reads;          /* reads_later: to answer */
+    ds_op_t           **reads_last;
+    int64_t             flush_ms;
+    ds_event_t          task;           /* a batch in a task */
+    ds_event_t          apply;          /* a batch in the loop */
+    ds_event_t          sync;           /* a flush in a task */
+    ds_event_t          flush;          /* the flush timer */
+    ds_event_t          read;           /* reads_later: answers them */
+
+    /* set by the task, read in the loop once it is done */
+    int64_t             took;           /* µs */
+    int                 redone;
+    int                 sync_rc;
+
+    unsigned            loop:1;         /* batches in the loop */
+    unsigned            busy:1;         /* a batch is being applied */
+    unsigned            syncing:1;
+    unsigned            dirty:1;        /* written since the last flush */
+    unsigned            reads_later:1;
+} dsi_lmdb_t;
+
+
+static int dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf,
+    char *err, size_t errlen);
+static void dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags);
+static int dsi_lmdb_readers(ds_store_t *st, unsigned *used, unsigned *max);
+static int dsi_lmdb_reader_check(ds_store_t *st, int *dead);
+static void dsi_lmdb_close(ds_store_t *st);
+static void dsi_lmdb_post(dsi_lmdb_t *lm);
+static void dsi_lmdb_take(dsi_lmdb_t *lm, const char *where);
+static void dsi_lmdb_apply(dsi_lmdb_t *lm);
+static void dsi_lmdb_answer(dsi_lmdb_t *lm);
+static void dsi_lmdb_task_work(ds_event_t *ev);
+static void dsi_lmdb_task_done(ds_event_t *ev);
+static void dsi_lmdb_apply_handler(ds_event_t *ev);
+static void dsi_lmdb_flush_handler(ds_event_t *ev);
+static void dsi_lmdb_sync_work(ds_event_t *ev);
+static void dsi_lmdb_sync_done(ds_event_t *ev);
+static void dsi_lmdb_read_handler(ds_event_t *ev);
+
+
+const dsi_backend_t  dsi_backend_lmdb = {
+    "lmdb",
+    dsi_lmdb_open,
+    dsi_lmdb_submit,
+    dsi_lmdb_readers,
+    dsi_lmdb_reader_check,
+    dsi_lmdb_close
+};
+
+
+static int
+dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
+    size_t errlen)
+{
+    int          rc;
+    ds_host_t   *host;
+    dsi_lmdb_t  *lm;
+
+    host = &st->host;
+
+    lm = calloc(1, sizeof(dsi_lmdb_t));
+    if (lm == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return DS_ERROR;
+    }
+
+    lm->store = st;
+    lm->last = &lm->queue;
+    lm->reads_last = &lm->reads;
+    lm->loop = (conf->writes == DS_WRITES_LOOP || host->run == NULL);
+    lm->reads_later = (conf->reads_later != 0);
+
+    lm->task.work = dsi_lmdb_task_work;
+    lm->task.handler = dsi_lmdb_task_done;
+    lm->apply.handler = dsi_lmdb_apply_handler;
+    lm->sync.work = dsi_lmdb_sync_work;
+    lm->sync.handler = dsi_lmdb_sync_done;
+    lm->flush.handler = dsi_lmdb_flush_handler;
+    lm->read.handler = dsi_lmdb_read_handler;
+
+    lm->task.data = lm;
+    lm->apply.data = lm;
+    lm->sync.data = lm;
+    lm->flush.data = lm;
+    lm->read.data = lm;
+
+    if (host->init(host->data, &lm->task) != 0
+        || host->init(host->data, &lm->apply) != 0
+        || host->init(host->data, &lm->sync) != 0
+        || host->init(host->data, &lm->flush) != 0
+        || host->init(host->data, &lm->read) != 0)
+    {
+        snprintf(err, errlen, "out of memory");
+        free(lm);
+        return DS_ERROR;
+    }
+
+    rc = ds_env_open(&lm->env, &conf->env, err, errlen);
+    if (rc != DS_OK) {
+        free(lm);
+        return rc;
+    }
+
+    st->be = lm;
+
+    /* relaxed durability: flushed in a task now and then */
+
+    if (conf->env.sync == DS_SYNC_NONE && conf->flush_ms > 0
+        && host->run != NULL)
+    {
+        lm->flush_ms = conf->flush_ms;
+        host->timer(host->data, &lm->flush, lm->flush_ms);
+    }
+
+    dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": writes in %s",
+                  st->name, lm->loop ? "the loop" : "a thread");
+
+    return DS_OK;
+}
+
+
+static void
+dsi_lmdb_close(ds_store_t *st)
+{
+    ds_host_t   *host;
+    dsi_lmdb_t  *lm;
+
+    lm = st->be;
+    host = &st->host;
+
+    host->cancel(host->data, &lm->flush);
+    host->cancel(host->data, &lm->apply);
+    host->cancel(host->data, &lm->read);
+
+    ds_env_close(lm->env);
+    free(lm);
+    st->be = NULL;
+}
+
+
+static int
+dsi_lmdb_readers(ds_store_t *st, unsigned *used, unsigned *max)
+{
+    dsi_lmdb_t  *lm = st->be;
+
+    return ds_env_readers(lm->env, used, max);
+}
+
+
+static int
+dsi_lmdb_reader_check(ds_store_t *st, int *dead)
+{
+    dsi_lmdb_t  *lm = st->be;
+
+    return ds_env_reader_check(lm->env, dead);
+}
+
+
+static void
+dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
+{
+    dsi_lmdb_t  *lm = st->be;
+
+    if (dsi_op_is_read(op->type)) {
+
+        if (!lm->reads_later) {
+            /* the map is at hand: done() runs in the read txn, now */
+            (void) ds_op_read(lm->env, op);
+            return;
+        }
+
+        /* as a network backend: the answer comes after this event */
+
+        dsi_store_take(st, op);
+
+        op->next = NULL;
+        *lm->reads_last = op;
+        lm->reads_last = &op->next;
+
+        st->host.post(st->host.data, &lm->read, 0);
+        return;
+    }
+
+    dsi_store_take(st, op);
+
+    op->next = NULL;
+    *lm->last = op;
+    lm->last = &op->next;
+    lm->queued++;
+
+    dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": queued %s, "
+                  "%zu in the queue%s", st->name, ds_op_what(op->type),
+                  lm->queued, (flags & DS_SUBMIT_MORE) ? ", more follow" : "");
+
+    if (!(flags & DS_SUBMIT_MORE)) {
+        dsi_lmdb_post(lm);
+    }
+}
+
+
+/* starts a batch of what is queued, unless one is applied already */
+
+static void
+dsi_lmdb_post(dsi_lmdb_t *lm)
+{
+    ds_host_t  *host;
+
+    if (lm->queue == NULL) {
+        return;
+    }
+
+    host = &lm->store->host;
+
+    if (lm->loop) {
+        host->post(host->data, &lm->apply, 1);
+        return;
+    }
+
+    if (lm->busy) {
+        return;
+    }
+
+    do {
+        dsi_lmdb_take(lm, "a thread");
+
+        lm->busy = 1;
+
+        if (host->run(host->data, &lm->task) == 0) {
+            return;
+        }
+
+        /*
+         * the host cannot run it now (a full queue): apply here rather
+         * than fail the ops; busy, so that what answers submit waits for
+         * this loop
+         */
+
+        dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": no "
+                      "thread for the batch, applied in the loop",
+                      lm->store->name);
+
+        dsi_lmdb_apply(lm);
+        dsi_lmdb_answer(lm);
+
+        lm->busy = 0;
+
+    } while (lm->queue);
+}
+
+
+static void
+dsi_lmdb_take(dsi_lmdb_t *lm, const char *where)
+{
+    lm->batch = lm->queue;
+    lm->batch_n = lm->queued;
+    lm->queue = NULL;
+    lm->last = &lm->queue;
+    lm->queued = 0;
+
+    dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": batch "
+                  "of %zu started in %s", lm->store->name, lm->batch_n,
+                  where);
+}
+
+
+/* the batch, applied and committed where it runs (maybe a thread) */
+
+static void
+dsi_lmdb_apply(dsi_lmdb_t *lm)
+{
+    int64_t  start, end;
+
+    start = ds_time_now();
+
+    lm->redone = ds_op_batch(lm->env, lm->batch);
+
+    end = ds_time_now();
+    lm->took = end > start ? end - start : 0;
+}
+
+
+/* in the loop: the batch's outcome is logged and each op answered */
+
+static void
+dsi_lmdb_answer(dsi_lmdb_t *lm)
+{
+    int          wake;
+    size_t       applied, refused, failed;
+    ds_op_t     *op, *next;
+    ds_host_t   *host;
+    ds_store_t  *st;
+
+    st = lm->store;
+    host = &st->host;
+
+    applied = 0;
+    refused = 0;
+    failed = 0;
+    wake = 0;
+
+    for (op = lm->batch; op; op = op->next) {
+        if (op->rc == DS_OK) {
+            applied++;
+            wake |= ds_op_wakes(op->type);
+
+        } else if (op->rc == DS_FULL || op->rc == DS_ERROR) {
+            failed++;
+            dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": %s "
+                          "failed: %s", st->name, ds_op_what(op->type),
+                          ds_strerror(op->rc));
+
+        } else {
+            refused++;
+        }
+    }
+
+    if (lm->redone) {
+        /* at info: nested txns cost more, an operator may ask why */
+        dsi_store_log(st, DS_LOG_INFO, "durable: a write failed in a "
+                      "batch of %zu writes to store \"%s\": the batch was "
+                      "redone, each write in a nested txn", lm->batch_n,
+                      st->name);
+    }
+
+    dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": batch of %zu "
+                  "applied in %lldus: %zu ok, %zu refused, %zu failed",
+                  st->name, lm->batch_n, (long long) lm->took, applied,
+                  refused, failed);
+
+    if (applied) {
+        dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": batch of "
+                      "%zu committed", st->name, lm->batch_n);
+
+        lm->dirty = 1;
+
+        if (host->applied != NULL) {
+            host->applied(host->data, applied, lm->took);
+        }
+    }
+
+    /* waiting claims and status polls look again: once for the batch */
+
+    if (wake && host->wake != NULL) {
+        host->wake(host->data);
+    }
+
+    /* each op is answered now, in the order it was submitted */
+
+    dsi_store_log(st, DS_LOG_DEBUG, "durable batch of %zu writes to store "
+                  "\"%s\" done", lm->batch_n, st->name);
+
+    st->batch = lm->batch_n;
+
+    for (op = lm->batch, lm->batch = NULL; op; op = next) {
+        next = op->next;
+        op->next = NULL;
+
+        dsi_store_answer(st, op);
+    }
+
+    st->batch = 0;
+}
+
+
+static void
+dsi_lmdb_task_work(ds_event_t *ev)
+{
+    dsi_lmdb_apply(ev->data);
+}
+
+
+static void
+dsi_lmdb_task_done(ds_event_t *ev)
+{
+    dsi_lmdb_t  *lm = ev->data;
+
+    /* still busy: ops that answers submit wait for the next batch */
+    dsi_lmdb_answer(lm);
+
+    lm->busy = 0;
+
+    /* what arrived meanwhile is the next batch */
+    dsi_lmdb_post(lm);
+}
+
+
+/* a batch in the loop: what the last two iterations' events submitted */
+
+static void
+dsi_lmdb_apply_handler(ds_event_t *ev)
+{
+    int          gate;
+    ds_host_t   *host;
+    dsi_lmdb_t  *lm;
+
+    lm = ev->data;
+    host = &lm->store->host;
+
+    gate = host->gate_try ? host->gate_try(host->data) : -1;
+
+    if (gate == 0) {
+        /* another process commits: serve clients meanwhile, try again */
+
+        dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": "
+                      "another process commits", lm->store->name);
+
+        host->post(host->data, &lm->apply, 1);
+        return;
+    }
+
+    dsi_lmdb_take(lm, "the loop");
+    dsi_lmdb_apply(lm);
+
+    if (gate == 1) {
+        host->gate_release(host->data);
+    }
+
+    /* ops that answers submit are posted as the next batch */
+    dsi_lmdb_answer(lm);
+}
+
+
+static void
+dsi_lmdb_flush_handler(ds_event_t *ev)
+{
+    ds_host_t   *host;
+    dsi_lmdb_t  *lm;
+
+    lm = ev->data;
+    host = &lm->store->host;
+
+    if (lm->dirty && !lm->syncing
+        && host->run(host->data, &lm->sync) == 0)
+    {
+        lm->dirty = 0;
+        lm->syncing = 1;
+    }
+
+    host->timer(host->data, &lm->flush, lm->flush_ms);
+}
+
+
+static void
+dsi_lmdb_sync_work(ds_event_t *ev)
+{
+    dsi_lmdb_t  *lm = ev->data;
+
+    lm->sync_rc = ds_env_sync(lm->env);
+}
+
+
+static void
+dsi_lmdb_sync_done(ds_event_t *ev)
+{
+    dsi_lmdb_t  *lm = ev->data;
+
+    lm->syncing = 0;
+
+    dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\" flushed: "
+                  "%d", lm->store->name, lm->sync_rc);
+
+    if (lm->sync_rc != DS_OK) {
+        dsi_store_log(lm->store, DS_LOG_ALERT, "durable: flushing store "
+                      "\"%s\" failed: %s", lm->store->name,
+                      ds_strerror(lm->sync_rc));
+    }
+}
+
+
+/* reads_later: what was submitted before this event, answered now */
+
+static void
+dsi_lmdb_read_handler(ds_event_t *ev)
+{
+    ds_op_t     *op, *next;
+    dsi_lmdb_t  *lm;
+
+    lm = ev->data;
+
+    op = lm->reads;
+    lm->reads = NULL;
+    lm->reads_last = &lm->reads;
+
+    dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": reads "
+                  "answered later", lm->store->name);
+
+    for ( /* void */ ; op; op = next) {
+        next = op->next;
+        op->next = NULL;
+
+        (void) ds_op_read(lm->env, op);
+        dsi_store_answered(lm->store, op);
+    }
+}

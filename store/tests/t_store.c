@@ -1,0 +1,771 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * ds_store_t with a fake host: a loop that the test turns by hand, tasks
+ * run in it (work, then handler), a commit gate the test can hold. Checks
+ * the contract of durable_store.h: batching, refusals that do not fail
+ * their neighbours, done() exactly once, the busy count, thread and loop
+ * mode, reads answered before submit returns (or after the event, with
+ * reads_later), the flush of sync=off.
+ */
+
+
+#include <stdlib.h>
+
+#include "t.h"
+
+
+#define T_EVENTS    8
+
+
+typedef struct {
+    ds_event_t     *ev;
+    int             posted;
+    int             next;           /* posted for the next iteration */
+    int             armed;          /* timer */
+    int             task;           /* run() */
+} t_fake_ev_t;
+
+
+typedef struct {
+    t_fake_ev_t     evs[T_EVENTS];
+    size_t          nevs;
+    int             threads;        /* run() works */
+    int             refuse_run;     /* run() answers -1 so many times */
+    int             gate_held;      /* gate_try() answers 0 so often */
+    size_t          gate_taken;
+    size_t          gate_released;
+    size_t          tasks;          /* run() accepted */
+    size_t          wakes;
+    size_t          applied_calls;
+    size_t          applied_ops;
+    int             pending;
+    size_t          pending_calls;
+    size_t          lines;          /* debug lines */
+    size_t          batch_lines;    /* "batch of" */
+} t_host_t;
+
+
+typedef struct {
+    ds_op_t         op;
+    ds_store_t     *st;
+    t_host_t       *h;
+    size_t          done;
+    size_t          batch;          /* ds_store_batch() during done() */
+    size_t          busy;           /* ds_store_busy() during done() */
+    ds_op_t        *then;           /* submitted by done() */
+    ds_instance_t   inst;           /* a read's, copied in done() */
+} t_sop_t;
+
+
+static void t_store_threads(void);
+static void t_store_refusal(void);
+static void t_store_reads(void);
+static void t_store_loop(void);
+static void t_store_no_thread(void);
+static void t_store_chain(void);
+static void t_store_flush(void);
+static void t_store_late_reads(void);
+static ds_store_t *t_store_open(t_host_t *h, const char *dir,
+    ds_writes_e writes, ds_sync_e sync, int64_t flush_ms);
+static ds_store_t *t_store_open_conf(t_host_t *h, ds_store_conf_t *conf);
+static void t_turn(t_host_t *h);
+static void t_start(t_sop_t *s, ds_store_t *st, t_host_t *h,
+    const char *id);
+static void t_done(ds_op_t *op);
+static int t_h_init(void *host, ds_event_t *ev);
+static int t_h_run(void *host, ds_event_t *ev);
+static void t_h_post(void *host, ds_event_t *ev, int next);
+static void t_h_timer(void *host, ds_event_t *ev, int64_t ms);
+static void t_h_cancel(void *host, ds_event_t *ev);
+static int t_h_gate_try(void *host);
+static void t_h_gate_release(void *host);
+static void t_h_wake(void *host);
+static void t_h_pending(void *host, int any);
+static void t_h_applied(void *host, size_t n, int64_t us);
+static void t_h_log(void *host, ds_log_e level, const char *msg);
+
+
+void
+t_store(void)
+{
+    t_store_threads();
+    t_store_refusal();
+    t_store_reads();
+    t_store_loop();
+    t_store_no_thread();
+    t_store_chain();
+    t_store_flush();
+    t_store_late_reads();
+}
+
+
+/* three submits, one batch in one task, one commit, each answered once */
+
+static void
+t_store_threads(void)
+{
+    int          i;
+    char        *dir;
+    t_sop_t      s[3];
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    t_start(&s[0], st, &h, "a");
+    t_start(&s[1], st, &h, "b");
+    t_start(&s[2], st, &h, "c");
+
+    ds_store_submit(st, &s[0].op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &s[1].op, DS_SUBMIT_MORE);
+
+    /* corked: no batch yet */
+    T_INT(h.tasks, 0);
+    T_INT(ds_store_busy(st), 2);
+    T_INT(h.pending, 1);
+    T_INT(h.pending_calls, 1);
+
+    ds_store_submit(st, &s[2].op, 0);
+
+    T_INT(h.tasks, 1);
+    T_INT(ds_store_busy(st), 3);
+
+    for (i = 0; i < 3; i++) {
+        T_INT(s[i].done, 0);
+    }
+
+    t_turn(&h);
+
+    for (i = 0; i < 3; i++) {
+        T_INT(s[i].done, 1);
+        T_INT(s[i].op.rc, DS_OK);
+        T_INT(s[i].batch, 3);
+        T_INT(s[i].busy, 3 - i);
+    }
+
+    T_INT(h.applied_calls, 1);
+    T_INT(h.applied_ops, 3);
+    T_INT(h.wakes, 1);
+    T_INT(ds_store_busy(st), 0);
+    T_INT(ds_store_batch(st), 0);
+    T_INT(h.pending, 0);
+    T_INT(h.pending_calls, 2);
+    T_INT(h.gate_taken, 0);
+    T(h.batch_lines >= 3);
+
+    /* nothing more happens: done() ran exactly once */
+
+    t_turn(&h);
+
+    for (i = 0; i < 3; i++) {
+        T_INT(s[i].done, 1);
+    }
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* a conflict in the middle of a batch fails only itself */
+
+static void
+t_store_refusal(void)
+{
+    char        *dir;
+    t_sop_t      s[4];
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    t_start(&s[0], st, &h, "x");
+    t_start(&s[1], st, &h, "x");
+    t_start(&s[2], st, &h, "y");
+
+    /* a terminate of an instance that does not exist: DS_NOTFOUND */
+    t_start(&s[3], st, &h, "none");
+    s[3].op.type = DS_OP_TERMINATE;
+    s[3].op.in.control.id = t_s("none");
+
+    ds_store_submit(st, &s[0].op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &s[1].op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &s[3].op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &s[2].op, 0);
+
+    t_turn(&h);
+
+    T_INT(s[0].op.rc, DS_OK);
+    T_INT(s[1].op.rc, DS_CONFLICT);
+    T_INT(s[1].op.out.start.status, DS_PENDING);
+    T_INT(s[3].op.rc, DS_NOTFOUND);
+    T_INT(s[2].op.rc, DS_OK);
+    T_INT(s[0].done + s[1].done + s[2].done + s[3].done, 4);
+    T_INT(s[1].batch, 4);
+    T_INT(h.tasks, 1);
+    T_INT(h.applied_calls, 1);
+    T_INT(h.applied_ops, 2);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* a read is answered before submit returns, busy never counts it */
+
+static void
+t_store_reads(void)
+{
+    char        *dir;
+    t_sop_t      w, r, miss;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    t_start(&w, st, &h, "r1");
+    ds_store_submit(st, &w.op, 0);
+    t_turn(&h);
+    T_INT(w.op.rc, DS_OK);
+
+    t_start(&r, st, &h, "r1");
+    r.op.type = DS_OP_STATUS;
+    r.op.in.control.id = t_s("r1");
+
+    ds_store_submit(st, &r.op, 0);
+
+    T_INT(r.done, 1);
+    T_INT(r.op.rc, DS_OK);
+    T_INT(r.inst.status, DS_PENDING);
+    T_INT(r.busy, 0);
+    T_INT(r.batch, 0);
+    T_INT(h.pending_calls, 2);
+
+    t_start(&miss, st, &h, "nope");
+    miss.op.type = DS_OP_STATUS;
+    miss.op.in.control.id = t_s("nope");
+
+    ds_store_submit(st, &miss.op, 0);
+
+    T_INT(miss.done, 1);
+    T_INT(miss.op.rc, DS_NOTFOUND);
+    T_INT(ds_store_busy(st), 0);
+
+    /* every read type is a read: a history page too */
+
+    t_start(&miss, st, &h, "nope");
+    miss.op.type = DS_OP_HISTORY;
+    miss.op.in.history.id = t_s("nope");
+    miss.op.in.history.max_events = 10;
+
+    ds_store_submit(st, &miss.op, 0);
+
+    T_INT(miss.done, 1);
+    T_INT(miss.op.rc, DS_NOTFOUND);
+    T_INT(ds_store_busy(st), 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* writes=loop: no task; the batch waits an iteration, and for the gate */
+
+static void
+t_store_loop(void)
+{
+    char        *dir;
+    t_sop_t      s[2];
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_LOOP, DS_SYNC_NONE, 0);
+
+    h.gate_held = 1;
+
+    t_start(&s[0], st, &h, "l1");
+    t_start(&s[1], st, &h, "l2");
+
+    /* two submits without a cork: still one batch, after the iteration */
+    ds_store_submit(st, &s[0].op, 0);
+    ds_store_submit(st, &s[1].op, 0);
+
+    T_INT(s[0].done, 0);
+    T_INT(h.evs[1].posted, 1);
+    T_INT(h.evs[1].next, 1);
+
+    /* another process holds the gate: nothing applied, posted again */
+    t_turn(&h);
+
+    T_INT(s[0].done, 0);
+    T_INT(h.evs[1].posted, 1);
+    T_INT(ds_store_busy(st), 2);
+
+    t_turn(&h);
+
+    T_INT(s[0].done, 1);
+    T_INT(s[1].done, 1);
+    T_INT(s[0].op.rc, DS_OK);
+    T_INT(s[1].batch, 2);
+    T_INT(h.tasks, 0);
+    T_INT(h.gate_taken, 1);
+    T_INT(h.gate_released, 1);
+    T_INT(h.applied_calls, 1);
+    T_INT(ds_store_busy(st), 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* writes=thread, but the host cannot run the task: applied in the loop */
+
+static void
+t_store_no_thread(void)
+{
+    char        *dir;
+    t_sop_t      s;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    h.refuse_run = 1;
+
+    t_start(&s, st, &h, "n1");
+    ds_store_submit(st, &s.op, 0);
+
+    /* answered before submit returned, without a task and without gate */
+    T_INT(s.done, 1);
+    T_INT(s.op.rc, DS_OK);
+    T_INT(h.tasks, 0);
+    T_INT(h.gate_taken, 0);
+    T_INT(ds_store_busy(st), 0);
+    T_INT(h.pending, 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* a done() that submits: its op is the next batch, the store stays busy */
+
+static void
+t_store_chain(void)
+{
+    char        *dir;
+    t_sop_t      first, second;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    t_start(&first, st, &h, "c1");
+    t_start(&second, st, &h, "c2");
+    first.then = &second.op;
+
+    ds_store_submit(st, &first.op, 0);
+    t_turn(&h);
+
+    T_INT(first.done, 1);
+    T_INT(second.done, 0);
+    T_INT(h.tasks, 2);
+    T_INT(ds_store_busy(st), 1);
+    T_INT(h.pending, 1);
+    T_INT(h.pending_calls, 1);
+
+    t_turn(&h);
+
+    T_INT(second.done, 1);
+    T_INT(second.op.rc, DS_OK);
+    T_INT(second.batch, 1);
+    T_INT(ds_store_busy(st), 0);
+    T_INT(h.pending_calls, 2);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* sync=off: the flush timer runs a sync task only after a write */
+
+static void
+t_store_flush(void)
+{
+    char        *dir;
+    t_sop_t      s;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_LOOP, DS_SYNC_NONE, 100);
+
+    /* evs: task, apply, sync, flush */
+    T_INT(h.evs[3].armed, 1);
+
+    h.evs[3].armed = 0;
+    h.evs[3].ev->handler(h.evs[3].ev);
+
+    T_INT(h.tasks, 0);
+    T_INT(h.evs[3].armed, 1);
+
+    t_start(&s, st, &h, "f1");
+    ds_store_submit(st, &s.op, 0);
+    t_turn(&h);
+    T_INT(s.done, 1);
+
+    h.evs[3].armed = 0;
+    h.evs[3].ev->handler(h.evs[3].ev);
+
+    T_INT(h.tasks, 1);
+    T_INT(h.evs[2].task, 1);
+
+    t_turn(&h);
+
+    T_INT(h.evs[2].task, 0);
+    T_INT(ds_store_busy(st), 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* reads_later: a read is answered after the event, as over a network */
+
+static void
+t_store_late_reads(void)
+{
+    char             *dir;
+    t_sop_t           w, r, r2;
+    t_host_t          h;
+    ds_store_t       *st;
+    ds_store_conf_t   conf;
+
+    dir = t_tmpdir();
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "late";
+    conf.env.path = dir;
+    conf.env.map_size = 16 * 1024 * 1024;
+    conf.writes = DS_WRITES_THREAD;
+    conf.reads_later = 1;
+
+    st = t_store_open_conf(&h, &conf);
+
+    t_start(&w, st, &h, "late");
+    ds_store_submit(st, &w.op, 0);
+    t_turn(&h);
+    T_INT(w.op.rc, DS_OK);
+
+    t_start(&r, st, &h, "late");
+    r.op.type = DS_OP_STATUS;
+    r.op.in.control.id = t_s("late");
+
+    t_start(&r2, st, &h, "gone");
+    r2.op.type = DS_OP_STATUS;
+    r2.op.in.control.id = t_s("gone");
+    r.then = &r2.op;
+
+    ds_store_submit(st, &r.op, 0);
+
+    /* not answered yet: pending, and the process must not exit */
+    T_INT(r.done, 0);
+    T_INT(ds_store_busy(st), 1);
+    T_INT(h.pending, 1);
+
+    t_turn(&h);
+
+    T_INT(r.done, 1);
+    T_INT(r.op.rc, DS_OK);
+    T_INT(r.inst.status, DS_PENDING);
+    T_INT(r.busy, 1);
+
+    /* the read its done() submitted waits for the next turn */
+    T_INT(r2.done, 0);
+    T_INT(ds_store_busy(st), 1);
+
+    t_turn(&h);
+
+    T_INT(r2.done, 1);
+    T_INT(r2.op.rc, DS_NOTFOUND);
+    T_INT(ds_store_busy(st), 0);
+    T_INT(h.pending, 0);
+
+    t_turn(&h);
+    T_INT(r.done, 1);
+    T_INT(r2.done, 1);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+static ds_store_t *
+t_store_open(t_host_t *h, const char *dir, ds_writes_e writes,
+    ds_sync_e sync, int64_t flush_ms)
+{
+    ds_store_conf_t  conf;
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "t";
+    conf.backend = DS_BACKEND_LMDB;
+    conf.env.path = dir;
+    conf.env.map_size = 16 * 1024 * 1024;
+    conf.env.sync = sync;
+    conf.writes = writes;
+    conf.flush_ms = flush_ms;
+
+    return t_store_open_conf(h, &conf);
+}
+
+
+static ds_store_t *
+t_store_open_conf(t_host_t *h, ds_store_conf_t *conf)
+{
+    int              rc;
+    char             err[256];
+    ds_host_t        host;
+    ds_store_t      *st;
+
+    memset(h, 0, sizeof(t_host_t));
+    h->threads = 1;
+
+    memset(&host, 0, sizeof(ds_host_t));
+    host.data = h;
+    host.init = t_h_init;
+    host.run = t_h_run;
+    host.post = t_h_post;
+    host.timer = t_h_timer;
+    host.cancel = t_h_cancel;
+    host.gate_try = t_h_gate_try;
+    host.gate_release = t_h_gate_release;
+    host.wake = t_h_wake;
+    host.pending = t_h_pending;
+    host.applied = t_h_applied;
+    host.log = t_h_log;
+    host.log_level = DS_LOG_DEBUG;
+
+    rc = ds_store_open(&st, conf, &host, err, sizeof(err));
+    if (rc != DS_OK) {
+        fprintf(stderr, "ds_store_open: %s\n", err);
+        abort();
+    }
+
+    return st;
+}
+
+
+/* one iteration: finished tasks, then events posted before it began */
+
+static void
+t_turn(t_host_t *h)
+{
+    size_t        i;
+    int           due[T_EVENTS];
+    t_fake_ev_t  *fe;
+
+    for (i = 0; i < h->nevs; i++) {
+        due[i] = h->evs[i].task || h->evs[i].posted;
+    }
+
+    for (i = 0; i < h->nevs; i++) {
+        fe = &h->evs[i];
+
+        if (!due[i]) {
+            continue;
+        }
+
+        if (fe->task) {
+            fe->task = 0;
+            fe->ev->work(fe->ev);
+            fe->ev->handler(fe->ev);
+            continue;
+        }
+
+        fe->posted = 0;
+        fe->next = 0;
+        fe->ev->handler(fe->ev);
+    }
+}
+
+
+static void
+t_start(t_sop_t *s, ds_store_t *st, t_host_t *h, const char *id)
+{
+    memset(s, 0, sizeof(t_sop_t));
+
+    s->st = st;
+    s->h = h;
+    s->op.type = DS_OP_START;
+    s->op.hub = t_s("hub");
+    s->op.in.start.id = t_s(id);
+    s->op.in.start.name = t_s("Hello");
+    s->op.done = t_done;
+    s->op.data = s;
+}
+
+
+static void
+t_done(ds_op_t *op)
+{
+    t_sop_t  *s = op->data;
+
+    s->done++;
+    s->batch = ds_store_batch(s->st);
+    s->busy = ds_store_busy(s->st);
+
+    if (op->type == DS_OP_STATUS && op->rc == DS_OK) {
+        s->inst = *op->out.status.inst;
+    }
+
+    if (s->then != NULL) {
+        ds_store_submit(s->st, s->then, 0);
+    }
+}
+
+
+static int
+t_h_init(void *host, ds_event_t *ev)
+{
+    t_host_t  *h = host;
+
+    if (h->nevs == T_EVENTS) {
+        return -1;
+    }
+
+    h->evs[h->nevs].ev = ev;
+    ev->host = &h->evs[h->nevs++];
+
+    return 0;
+}
+
+
+static int
+t_h_run(void *host, ds_event_t *ev)
+{
+    t_host_t     *h = host;
+    t_fake_ev_t  *fe = ev->host;
+
+    if (!h->threads || h->refuse_run > 0) {
+        h->refuse_run--;
+        return -1;
+    }
+
+    T(!fe->task);
+
+    fe->task = 1;
+    h->tasks++;
+
+    return 0;
+}
+
+
+static void
+t_h_post(void *host, ds_event_t *ev, int next)
+{
+    t_fake_ev_t  *fe = ev->host;
+
+    (void) host;
+
+    fe->posted = 1;
+    fe->next = next;
+}
+
+
+static void
+t_h_timer(void *host, ds_event_t *ev, int64_t ms)
+{
+    t_fake_ev_t  *fe = ev->host;
+
+    (void) host;
+
+    fe->armed = (ms >= 0);
+}
+
+
+static void
+t_h_cancel(void *host, ds_event_t *ev)
+{
+    t_fake_ev_t  *fe = ev->host;
+
+    (void) host;
+
+    fe->armed = 0;
+    fe->posted = 0;
+}
+
+
+static int
+t_h_gate_try(void *host)
+{
+    t_host_t  *h = host;
+
+    if (h->gate_held > 0) {
+        h->gate_held--;
+        return 0;
+    }
+
+    h->gate_taken++;
+
+    return 1;
+}
+
+
+static void
+t_h_gate_release(void *host)
+{
+    t_host_t  *h = host;
+
+    h->gate_released++;
+}
+
+
+static void
+t_h_wake(void *host)
+{
+    t_host_t  *h = host;
+
+    h->wakes++;
+}
+
+
+static void
+t_h_pending(void *host, int any)
+{
+    t_host_t  *h = host;
+
+    T(h->pending != any);
+
+    h->pending = any;
+    h->pending_calls++;
+}
+
+
+static void
+t_h_applied(void *host, size_t n, int64_t us)
+{
+    t_host_t  *h = host;
+
+    T(us >= 0);
+
+    h->applied_calls++;
+    h->applied_ops += n;
+}
+
+
+static void
+t_h_log(void *host, ds_log_e level, const char *msg)
+{
+    t_host_t  *h = host;
+
+    T(level <= DS_LOG_DEBUG);
+
+    h->lines++;
+    h->batch_lines += (strstr(msg, "batch of") != NULL);
+}
