@@ -39,9 +39,7 @@ class Counter extends TaskEntity {
   }
 }
 
-// what fails today, and why (for the gRPC front end's owners)
-const CLEAN = 'CleanEntityStorage is UNIMPLEMENTED (ngx_durable_module/'
-  + 'ngx_http_durable_grpc.c: no handler in the method table)';
+// what fails today, and why (for the gRPC codec's owners)
 const ACTIONS = 'CompleteEntityTask with actions is UNIMPLEMENTED '
   + '(grpc/dg_work.c:dg_entity_done_in: entity actions are refused)';
 
@@ -263,7 +261,7 @@ test('entities', async (t) => {
       [['q1', 1], ['q2', 1], ['q3', 1], ['q4', 1], ['q5', 1]]);
   });
 
-  await t.test('clean entity storage', { todo: CLEAN }, async () => {
+  await t.test('clean entity storage', async () => {
     const res = await client.cleanEntityStorage({ removeEmptyEntities: true,
       releaseOrphanedLocks: true }, true);
     assert.strictEqual(res.orphanedLocksReleased, 0);
