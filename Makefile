@@ -12,6 +12,8 @@
 #                (fuzz-quick) and a compile check for nginx without threads
 #                (build-nothreads)
 #   make demo    nginx + the example worker: one HelloSequence end to end
+#   make demo-grpc  nginx + the JavaScript SDK application of
+#                examples/durabletask-js over gRPC, read back over HTTP
 #   make test-quickstart  the README's Quick start, run and checked
 #   make test-cli        every command of build/durable (cli/) against an
 #                        nginx and a store of its own
@@ -40,7 +42,7 @@ PROVE_FLAGS ?= -r
 UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
-.PHONY: all deps build build-nothreads run worker demo test test-store \
+.PHONY: all deps build build-nothreads run worker demo demo-grpc test test-store \
         test-grpc-unit \
         test-worker test-quickstart \
         test-nginx check-node check-upstream check-tool stress bench clean \
@@ -269,6 +271,21 @@ check-upstream: deps
 demo: build
 	PORT=$(PORT) NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) \
 	    examples/worker/demo.sh
+
+# nginx (build/demo-grpc, $(PORT) and $(GRPC_PORT)) and the JavaScript SDK
+# application of examples/durabletask-js, its packages (and the Node that
+# runs it) pinned in its package-lock.json: exits 0 when the order it
+# places over gRPC reads Completed over the HTTP API
+DEMO_JS_DIR := $(CURDIR)/examples/durabletask-js
+
+$(DEMO_JS_DIR)/node_modules/.ci: $(DEMO_JS_DIR)/package-lock.json
+	@command -v npm > /dev/null || DURABLE_EXTRA_DEPS=npm $(MAKE) -s deps
+	cd $(DEMO_JS_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+demo-grpc: build $(DEMO_JS_DIR)/node_modules/.ci
+	PORT=$(PORT) GRPC_PORT=$(GRPC_PORT) NGINX=$(NGINX) \
+	    MODULE_SO=$(MODULE_SO) $(DEMO_JS_DIR)/demo.sh
 
 # --- fuzzing (libFuzzer; fuzz/README) -------------------------------------
 
