@@ -121,8 +121,10 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_uint_t   status;
     const char  *message;
 
+#if (NGX_DEBUG)
     static const char  *actions[] = { "claim", "complete", "renew",
                                       "abandon" };
+#endif
 
     ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable work: %s of \"%*s\" (kind:%d), rc:%d",
