@@ -142,21 +142,26 @@ $(DURABLE_TOOL): $(CLI_SRCS) cli/durable.h $(STORE_SRCS) \
 # non-blocking connections (store/pg/ds_pg_conn.c) and its operations
 # answering as LMDB's (store/pg/ds_pg_op.c), against a throwaway cluster
 # (util/pg.sh, store/pg/tests/run.sh)
-PG_SRCS      := store/pg/ds_pg_conn.c store/pg/ds_pg_op.c
+PG_SRCS      := store/pg/ds_pg_conn.c store/pg/ds_pg_op.c \
+                store/pg/ds_store_pg.c
 PG_CONN_TEST := $(BUILD)/t_pg_conn
 PG_OPS_TEST  := $(BUILD)/t_pg_ops
+PG_STORE_TEST := $(BUILD)/t_pg_store
 
-$(PG_CONN_TEST) $(PG_OPS_TEST): $(BUILD)/%: store/pg/tests/%.c $(PG_SRCS) \
+$(PG_CONN_TEST) $(PG_OPS_TEST) $(PG_STORE_TEST): $(BUILD)/%: \
+                                store/pg/tests/%.c $(PG_SRCS) \
                                 store/pg/ds_pg.h $(STORE_SRCS) \
                                 $(wildcard store/*.h)
 	@mkdir -p $(BUILD)
-	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store \
-	    -I store/pg $(PG_CFLAGS) $< $(PG_SRCS) $(STORE_SRCS) \
+	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -DDS_HAVE_PG \
+	    -I store -I store/pg $(PG_CFLAGS) $< $(PG_SRCS) $(STORE_SRCS) \
 	    -llmdb -ljansson -lpq -o $@
 
-test-pg-schema: deps $(DURABLE_TOOL) $(PG_CONN_TEST) $(PG_OPS_TEST)
+test-pg-schema: deps $(DURABLE_TOOL) $(PG_CONN_TEST) $(PG_OPS_TEST) \
+                $(PG_STORE_TEST)
 	DURABLE=$(DURABLE_TOOL) T_PG_CONN=$(PG_CONN_TEST) \
-	T_PG_OPS=$(PG_OPS_TEST) util/pg.sh run store/pg/tests/run.sh
+	T_PG_OPS=$(PG_OPS_TEST) T_PG_STORE=$(PG_STORE_TEST) \
+	util/pg.sh run store/pg/tests/run.sh
 
 $(CHECK_TOOL): $(DURABLE_TOOL)
 	ln -sf durable $@

@@ -160,9 +160,11 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
         break;
 
     case DS_OP_WORK_CLAIM:
-        if (op->in.claim.kind != DS_WORK_ORCHESTRATION
-            || op->in.claim.max > 1000)
-        {
+        if (op->in.claim.kind != DS_WORK_ORCHESTRATION) {
+            return DS_UNSUPPORTED;
+        }
+
+        if (op->in.claim.max > 1000) {
             return DS_INVALID;
         }
 
@@ -183,7 +185,7 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
     case DS_OP_WORK_RENEW:
     case DS_OP_WORK_ABANDON:
         if (op->in.work.kind != DS_WORK_ORCHESTRATION) {
-            return DS_INVALID;
+            return DS_UNSUPPORTED;
         }
 
         dsi_pg_param_str(call, op->hub);
@@ -204,7 +206,7 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 
     default:
         /* not served yet (docs/postgres.md) */
-        return DS_INVALID;
+        return DS_UNSUPPORTED;
     }
 
     return dsi_pg_finish(call);
