@@ -1387,6 +1387,15 @@ int ds_store_readers(ds_store_t *st, unsigned *used, unsigned *max);
 int ds_store_reader_check(ds_store_t *st, int *dead);
 void ds_store_close(ds_store_t *st);
 
+/*
+ * PostgreSQL (built with DS_HAVE_PG, store/pg/): conninfo with each host
+ * name replaced by its addresses (hostaddr), so that connecting never
+ * looks a name up; blocks in getaddrinfo(), so call it at configuration
+ * time. *out is malloc()ed. DS_OK, or DS_INVALID with err set.
+ */
+int ds_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
+    size_t errlen);
+
 
 /*
  * Whole hubs, for the operators' tools (ds_hub.c). Every table's keys

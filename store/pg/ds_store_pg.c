@@ -134,6 +134,15 @@ static const dsi_op_view_t  dsi_pgs_view = {
 };
 
 
+int
+ds_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
+    size_t errlen)
+{
+    return dsi_pg_conninfo_resolve(conninfo, out, err, errlen) == 0
+           ? DS_OK : DS_INVALID;
+}
+
+
 static int
 dsi_pgs_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
     size_t errlen)
