@@ -32,7 +32,7 @@ NGX_BUILD   := $(BUILD)/nginx
 MODULE_SO   := $(NGX_BUILD)/objs/ngx_http_durable_module.so
 
 MODULE_SRCS := $(wildcard ngx_durable_module/*.c ngx_durable_module/*.h \
-                          store/*.c store/*.h)
+                          store/*.c store/*.h store/pg/*.c store/pg/*.h)
 PROVE_FLAGS ?= -r
 
 UNIT_CC     ?= cc
@@ -56,7 +56,7 @@ build: deps $(MODULE_SO)
 # configure once per source list: objs/Makefile names every file
 $(BUILD)/sources.txt: FORCE
 	@mkdir -p $(BUILD)
-	@ls ngx_durable_module/*.c store/*.c config > $@.new
+	@ls ngx_durable_module/*.c store/*.c store/pg/*.c config > $@.new
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
 $(NGX_BUILD)/objs/Makefile: $(BUILD)/sources.txt config
