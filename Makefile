@@ -5,7 +5,8 @@
 #   make test    the docs' links (check-docs), the style gate
 #                (check-style), the module's exported symbols
 #                (check-exports), store unit tests, the PostgreSQL
-#                schema's (test-pg-schema), the README's Quick
+#                schema's and backend's (test-pg-schema, test-postgres),
+#                the README's Quick
 #                start (test-quickstart), the Test::Nginx suite, the
 #                sanitizer suite (test-asan), a quick fuzzing pass
 #                (fuzz-quick) and a compile check for nginx without threads
@@ -44,7 +45,7 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind check-docs check-style check-exports \
         deb test-deb install test-install test-ui test-cli test-metrics \
-        test-pg-schema
+        test-pg-schema test-postgres
 
 all: build
 
@@ -82,7 +83,8 @@ worker:
 
 # the plain suite runs last: make test ends with its prove summary
 test: check-docs check-style build check-exports build-nothreads \
-      test-store test-pg-schema test-worker fuzz-quick test-asan \
+      test-store test-pg-schema test-postgres test-worker fuzz-quick \
+      test-asan \
       test-quickstart \
       test-openapi test-ui test-deb test-install test-cli test-metrics \
       test-nginx
@@ -238,6 +240,20 @@ test-nginx: build $(CHECK_TOOL)
 	TEST_NGINX_RANDOMIZE=1 \
 	DURABLE_CHECK=$(CHECK_TOOL) \
 	    prove -I t/lib $(PROVE_FLAGS) t
+
+# t/500-postgres.t against a throwaway cluster (util/pg.sh) whose default
+# database gets the schema first; without a cluster the file skips
+test-postgres: build $(CHECK_TOOL) $(DURABLE_TOOL)
+	@mkdir -p $(BUILD)/t-data
+	DURABLE=$(DURABLE_TOOL) \
+	TEST_NGINX_BINARY=$(NGINX) \
+	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) \
+	TEST_NGINX_DATA_DIR=$(BUILD)/t-data \
+	TEST_NGINX_RANDOMIZE=1 \
+	DURABLE_CHECK=$(CHECK_TOOL) \
+	    util/pg.sh run sh -c '"$$DURABLE" schema init --conninfo \
+	        "$$DURABLE_PG_CONNINFO" > /dev/null \
+	        && prove -I t/lib $(PROVE_FLAGS) t/500-postgres.t'
 
 # optional: upstream nginx 1.22.1 with the module built in (--add-module),
 # a part of the suite against it; needs root and Debian's source registry
