@@ -650,6 +650,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
     ds_host_t        *host;
     dsi_pgs_t        *pgs;
     ds_store_t       *st;
+    const char       *why;
     ds_instance_t     inst;
     dsi_pg_call_t    *call;
     dsi_pgs_answer_t  ans;
@@ -671,10 +672,22 @@ dsi_pgc_answer(dsi_pgc_t *c)
     n = c->nops;
 
     if (!committed) {
+        /* the statement that failed outside its savepoint says why */
+        why = "COMMIT failed";
+
+        for (i = 0; i < n; i++) {
+            res = dsi_pg_conn_result(c->conn, i);
+
+            if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
+                why = PQresultErrorMessage(res);
+                break;
+            }
+        }
+
+        /* libpq's message ends with a newline */
         dsi_store_log(st, DS_LOG_ERR, "durable: store \"%s\": a batch of "
-                      "%zu failed to commit: %s", st->name, n,
-                      PQresultErrorMessage(dsi_pg_conn_result(c->conn,
-                                                               n - 1)));
+                      "%zu failed to commit: %.*s", st->name, n,
+                      (int) strcspn(why, "\n"), why);
     }
 
     st->batch = n;

@@ -410,6 +410,18 @@ t_serve(ds_store_t *st, t_host_t *th)
     T(calls[1].op.out.start.status == DS_PENDING);
     T(calls[2].op.rc == DS_OK);
 
+    /*
+     * a statement that fails outside its function's savepoint (text the
+     * database refuses) aborts the transaction: the batch fails as one
+     */
+    t_op(&calls[0], st, DS_OP_START, "fine");
+    t_op(&calls[1], st, DS_OP_START, "bad\xff");
+    ds_store_submit(st, &calls[0].op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &calls[1].op, 0);
+    t_run(&calls[1]);
+    T(calls[0].answered == 1 && calls[0].op.rc == DS_ERROR);
+    T(calls[1].answered == 1 && calls[1].op.rc == DS_ERROR);
+
     /* a read: the record and its history during done() */
     t_op(&s, st, DS_OP_STATUS, "one");
     ds_store_submit(st, &s.op, 0);
