@@ -5,8 +5,8 @@
 #   make test    the docs' links (check-docs), the style gate
 #                (check-style), the module's exported symbols
 #                (check-exports), store, gRPC codec and PostgreSQL
-#                schema unit tests (test-store, test-grpc-unit,
-#                test-pg-schema), the README's Quick
+#                unit tests (test-store, test-grpc-unit, test-pg-schema,
+#                test-postgres), the README's Quick
 #                start (test-quickstart), the Test::Nginx suite, the
 #                sanitizer suite (test-asan), a quick fuzzing pass
 #                (fuzz-quick) and a compile check for nginx without threads
@@ -36,7 +36,8 @@ NGX_BUILD   := $(BUILD)/nginx
 MODULE_SO   := $(NGX_BUILD)/objs/ngx_http_durable_module.so
 
 MODULE_SRCS := $(wildcard ngx_durable_module/*.c ngx_durable_module/*.h \
-                          store/*.c store/*.h grpc/*.c grpc/*.h)
+                          store/*.c store/*.h store/pg/*.c store/pg/*.h \
+                          grpc/*.c grpc/*.h)
 PROVE_FLAGS ?= -r
 
 UNIT_CC     ?= cc
@@ -49,7 +50,7 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind check-docs check-style check-exports \
         deb test-deb install test-install test-ui test-cli test-metrics \
-        test-grpc test-asan-grpc test-pg-schema
+        test-grpc test-asan-grpc test-pg-schema test-postgres
 
 all: build
 
@@ -61,8 +62,8 @@ build: deps $(MODULE_SO)
 # configure once per source list: objs/Makefile names every file
 $(BUILD)/sources.txt: FORCE
 	@mkdir -p $(BUILD)
-	@ls ngx_durable_module/*.c store/*.c grpc/*.c grpc/*.proto config \
-	    > $@.new
+	@ls ngx_durable_module/*.c store/*.c store/pg/*.c grpc/*.c grpc/*.proto \
+	    config > $@.new
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
 $(NGX_BUILD)/objs/Makefile: $(BUILD)/sources.txt config grpc/durable_task.proto
@@ -89,8 +90,8 @@ worker:
 
 # the plain suite runs last: make test ends with its prove summary
 test: check-docs check-style build check-exports build-nothreads \
-      test-store test-grpc-unit test-pg-schema test-worker fuzz-quick \
-      test-asan test-quickstart \
+      test-store test-grpc-unit test-pg-schema test-postgres test-worker \
+      fuzz-quick test-asan test-quickstart \
       test-openapi test-ui test-deb test-install test-cli test-metrics \
       test-grpc test-nginx
 
@@ -149,21 +150,26 @@ $(DURABLE_TOOL): $(CLI_SRCS) cli/durable.h $(STORE_SRCS) \
 # non-blocking connections (store/pg/ds_pg_conn.c) and its operations
 # answering as LMDB's (store/pg/ds_pg_op.c), against a throwaway cluster
 # (util/pg.sh, store/pg/tests/run.sh)
-PG_SRCS      := store/pg/ds_pg_conn.c store/pg/ds_pg_op.c
+PG_SRCS      := store/pg/ds_pg_conn.c store/pg/ds_pg_op.c \
+                store/pg/ds_store_pg.c
 PG_CONN_TEST := $(BUILD)/t_pg_conn
 PG_OPS_TEST  := $(BUILD)/t_pg_ops
+PG_STORE_TEST := $(BUILD)/t_pg_store
 
-$(PG_CONN_TEST) $(PG_OPS_TEST): $(BUILD)/%: store/pg/tests/%.c $(PG_SRCS) \
+$(PG_CONN_TEST) $(PG_OPS_TEST) $(PG_STORE_TEST): $(BUILD)/%: \
+                                store/pg/tests/%.c $(PG_SRCS) \
                                 store/pg/ds_pg.h $(STORE_SRCS) \
                                 $(wildcard store/*.h)
 	@mkdir -p $(BUILD)
-	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store \
-	    -I store/pg $(PG_CFLAGS) $< $(PG_SRCS) $(STORE_SRCS) \
+	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -DDS_HAVE_PG \
+	    -I store -I store/pg $(PG_CFLAGS) $< $(PG_SRCS) $(STORE_SRCS) \
 	    -llmdb -ljansson -lpq -o $@
 
-test-pg-schema: deps $(DURABLE_TOOL) $(PG_CONN_TEST) $(PG_OPS_TEST)
+test-pg-schema: deps $(DURABLE_TOOL) $(PG_CONN_TEST) $(PG_OPS_TEST) \
+                $(PG_STORE_TEST)
 	DURABLE=$(DURABLE_TOOL) T_PG_CONN=$(PG_CONN_TEST) \
-	T_PG_OPS=$(PG_OPS_TEST) util/pg.sh run store/pg/tests/run.sh
+	T_PG_OPS=$(PG_OPS_TEST) T_PG_STORE=$(PG_STORE_TEST) \
+	util/pg.sh run store/pg/tests/run.sh
 
 $(CHECK_TOOL): $(DURABLE_TOOL)
 	ln -sf durable $@
@@ -260,6 +266,20 @@ test-nginx: build $(CHECK_TOOL)
 	TEST_NGINX_RANDOMIZE=1 \
 	DURABLE_CHECK=$(CHECK_TOOL) \
 	    prove -I t/lib $(PROVE_FLAGS) t
+
+# t/500-postgres.t against a throwaway cluster (util/pg.sh) whose default
+# database gets the schema first; without a cluster the file skips
+test-postgres: build $(CHECK_TOOL) $(DURABLE_TOOL)
+	@mkdir -p $(BUILD)/t-data
+	DURABLE=$(DURABLE_TOOL) \
+	TEST_NGINX_BINARY=$(NGINX) \
+	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) \
+	TEST_NGINX_DATA_DIR=$(BUILD)/t-data \
+	TEST_NGINX_RANDOMIZE=1 \
+	DURABLE_CHECK=$(CHECK_TOOL) \
+	    util/pg.sh run sh -c '"$$DURABLE" schema init --conninfo \
+	        "$$DURABLE_PG_CONNINFO" > /dev/null \
+	        && prove -I t/lib $(PROVE_FLAGS) t/500-postgres.t'
 
 # optional: upstream nginx 1.22.1 with the module built in (--add-module),
 # a part of the suite against it; needs root and Debian's source registry

@@ -17,10 +17,13 @@
 
 #define NGX_HTTP_DURABLE_MAP_SIZE      (1024 * 1024 * 1024)
 #define NGX_HTTP_DURABLE_READER_CHECK  60000
+#define NGX_HTTP_DURABLE_PG_POOL_MAX   64
 
 
 static ngx_int_t ngx_http_durable_store_dir(ngx_conf_t *cf, ngx_str_t *path,
     ngx_str_t *dir);
+static char *ngx_http_durable_store_pg(ngx_conf_t *cf,
+    ngx_http_durable_store_t *st, ngx_uint_t seen);
 static ngx_int_t ngx_http_durable_key_add(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_array_t **keys, u_char *data, size_t len);
 
@@ -109,6 +112,8 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
  *                    [sync=on|off] [flush=time] [thread_pool=name|off]
  *                    [writes=thread|loop] [reader_check=time|off]
  *                    [reads=now|later];
+ * durable_task_store name backend=postgres conninfo=string [pool=N]
+ *                    [timeout=time];
  *
  * Every refusal names the parameter, what is wrong with it and what is
  * accepted: this is the first directive a new user writes.
@@ -117,7 +122,9 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 #define NGX_HTTP_DURABLE_STORE_SYNTAX                                        \
     "durable_task_store name path=dir [max_size=size] [reserve=size|N%] "    \
     "[sync=on|off] [flush=time] [thread_pool=name|off] "                     \
-    "[writes=thread|loop] [reader_check=time|off] [reads=now|later]"
+    "[writes=thread|loop] [reader_check=time|off] [reads=now|later]; "      \
+    "or durable_task_store name backend=postgres conninfo=string "           \
+    "[pool=N] [timeout=time]"
 
 typedef enum {
     NGX_HTTP_DURABLE_SP_PATH = 0,
@@ -128,8 +135,21 @@ typedef enum {
     NGX_HTTP_DURABLE_SP_WRITES,
     NGX_HTTP_DURABLE_SP_READER_CHECK,
     NGX_HTTP_DURABLE_SP_RESERVE,
-    NGX_HTTP_DURABLE_SP_READS
+    NGX_HTTP_DURABLE_SP_READS,
+    NGX_HTTP_DURABLE_SP_BACKEND,
+    NGX_HTTP_DURABLE_SP_CONNINFO,
+    NGX_HTTP_DURABLE_SP_POOL,
+    NGX_HTTP_DURABLE_SP_TIMEOUT
 } ngx_http_durable_store_param_e;
+
+/* the parameters of an LMDB store only */
+#define NGX_HTTP_DURABLE_SP_LMDB                                             \
+    ((1 << NGX_HTTP_DURABLE_SP_PATH) | (1 << NGX_HTTP_DURABLE_SP_MAX_SIZE)   \
+     | (1 << NGX_HTTP_DURABLE_SP_SYNC) | (1 << NGX_HTTP_DURABLE_SP_FLUSH)    \
+     | (1 << NGX_HTTP_DURABLE_SP_THREAD_POOL)                                \
+     | (1 << NGX_HTTP_DURABLE_SP_WRITES)                                     \
+     | (1 << NGX_HTTP_DURABLE_SP_READER_CHECK)                               \
+     | (1 << NGX_HTTP_DURABLE_SP_RESERVE) | (1 << NGX_HTTP_DURABLE_SP_READS))
 
 /* in the order of ngx_http_durable_store_param_e */
 static ngx_str_t  ngx_http_durable_store_params[] = {
@@ -142,6 +162,10 @@ static ngx_str_t  ngx_http_durable_store_params[] = {
     ngx_string("reader_check"),
     ngx_string("reserve"),
     ngx_string("reads"),
+    ngx_string("backend"),
+    ngx_string("conninfo"),
+    ngx_string("pool"),
+    ngx_string("timeout"),
     ngx_null_string
 };
 
@@ -243,7 +267,8 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                                "unknown durable_task_store parameter "
                                "\"%V\": use path=, max_size=, sync=, "
                                "flush=, thread_pool=, writes=, "
-                               "reader_check=, reserve= or reads=",
+                               "reader_check=, reserve=, reads=, "
+                               "backend=, conninfo=, pool= or timeout=",
                                &value[i]);
             return NGX_CONF_ERROR;
         }
@@ -399,6 +424,61 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             break;
 
+        case NGX_HTTP_DURABLE_SP_BACKEND:
+
+            if (s.len == 4 && ngx_strncmp(s.data, "lmdb", 4) == 0) {
+                st->backend = DS_BACKEND_LMDB;
+
+            } else if (s.len == 8 && ngx_strncmp(s.data, "postgres", 8) == 0) {
+                st->backend = DS_BACKEND_POSTGRES;
+
+            } else {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid durable_task_store parameter "
+                                   "\"%V\": use lmdb or postgres "
+                                   "(backend=lmdb or backend=postgres)",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            break;
+
+        case NGX_HTTP_DURABLE_SP_CONNINFO:
+
+            st->conninfo = s;
+            break;
+
+        case NGX_HTTP_DURABLE_SP_POOL:
+
+            st->pg_pool = ngx_atoi(s.data, s.len);
+            if (st->pg_pool == (ngx_uint_t) NGX_ERROR || st->pg_pool == 0
+                || st->pg_pool > NGX_HTTP_DURABLE_PG_POOL_MAX)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid durable_task_store parameter "
+                                   "\"%V\": use a number of connections "
+                                   "from 1 to %d, e.g. pool=4", &value[i],
+                                   NGX_HTTP_DURABLE_PG_POOL_MAX);
+                return NGX_CONF_ERROR;
+            }
+
+            break;
+
+        case NGX_HTTP_DURABLE_SP_TIMEOUT:
+
+            st->pg_timeout = ngx_parse_time(&s, 0);
+            if (st->pg_timeout == (ngx_msec_t) NGX_ERROR
+                || st->pg_timeout == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid durable_task_store parameter "
+                                   "\"%V\": use a time above 0, e.g. "
+                                   "timeout=5s", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            break;
+
         default: /* NGX_HTTP_DURABLE_SP_READER_CHECK */
 
             if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
@@ -418,6 +498,21 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 return NGX_CONF_ERROR;
             }
         }
+    }
+
+    if (st->backend == DS_BACKEND_POSTGRES) {
+        return ngx_http_durable_store_pg(cf, st, seen);
+    }
+
+    if (seen & ((1 << NGX_HTTP_DURABLE_SP_CONNINFO)
+                | (1 << NGX_HTTP_DURABLE_SP_POOL)
+                | (1 << NGX_HTTP_DURABLE_SP_TIMEOUT)))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "durable_task_store \"%V\": conninfo=, pool= "
+                           "and timeout= are for backend=postgres",
+                           &st->name);
+        return NGX_CONF_ERROR;
     }
 
     if (st->path.len == 0) {
@@ -532,6 +627,88 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * A PostgreSQL store: its conninfo with host names resolved now, since
+ * libpq's own lookup would block the event loop; a name that later moves
+ * to another address needs a reload.
+ */
+
+static char *
+ngx_http_durable_store_pg(ngx_conf_t *cf, ngx_http_durable_store_t *st,
+    ngx_uint_t seen)
+{
+#if (NGX_HTTP_DURABLE_PG)
+    char      *conninfo, *resolved, err[256];
+    size_t     len;
+#endif
+
+    if (seen & NGX_HTTP_DURABLE_SP_LMDB) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "durable_task_store \"%V\": backend=postgres "
+                           "takes conninfo=, pool= and timeout= only; "
+                           "path=, max_size=, reserve=, sync=, flush=, "
+                           "thread_pool=, writes=, reader_check= and "
+                           "reads= are for LMDB stores", &st->name);
+        return NGX_CONF_ERROR;
+    }
+
+    /* LMDB's reader slots: none here */
+    st->reader_check = 0;
+
+#if (NGX_HTTP_DURABLE_PG)
+
+    if (st->conninfo.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "durable_task_store \"%V\": backend=postgres "
+                           "needs conninfo=, e.g. \"conninfo=host=db1 "
+                           "dbname=durable\"", &st->name);
+        return NGX_CONF_ERROR;
+    }
+
+    conninfo = ngx_pnalloc(cf->pool, st->conninfo.len + 1);
+    if (conninfo == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(conninfo, st->conninfo.data, st->conninfo.len);
+    conninfo[st->conninfo.len] = '\0';
+
+    if (ds_pg_conninfo_resolve(conninfo, &resolved, err, sizeof(err))
+        != DS_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "durable_task_store \"%V\": %s", &st->name,
+                           err);
+        return NGX_CONF_ERROR;
+    }
+
+    len = ngx_strlen(resolved);
+
+    st->conninfo.data = ngx_pnalloc(cf->pool, len + 1);
+    if (st->conninfo.data == NULL) {
+        free(resolved);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(st->conninfo.data, resolved, len + 1);
+    st->conninfo.len = len;
+    free(resolved);
+
+    return NGX_CONF_OK;
+
+#else
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "durable_task_store \"%V\": this nginx module was "
+                       "built without libpq, so backend=postgres is not "
+                       "available (Debian: apt-get install libpq-dev, then "
+                       "build again)", &st->name);
+    return NGX_CONF_ERROR;
+
+#endif
 }
 
 

@@ -463,7 +463,8 @@ ngx_http_durable_metrics_next(ngx_http_request_t *r,
     while (pg->next < dmcf->stores.nelts) {
         st = (ngx_http_durable_store_t *) dmcf->stores.elts + pg->next++;
 
-        if (st->ds == NULL) {
+        /* PostgreSQL has no figures yet (docs/postgres.md) */
+        if (st->ds == NULL || st->backend != DS_BACKEND_LMDB) {
             continue;
         }
 

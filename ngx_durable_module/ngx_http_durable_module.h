@@ -33,9 +33,13 @@
     (ngx_uint_t) (ngx_file_access(fi) & 7)
 
 
-/* a named LMDB environment, declared by durable_task_store */
+/* a named store, declared by durable_task_store: LMDB or PostgreSQL */
 typedef struct {
     ngx_str_t                   name;
+    ngx_uint_t                  backend;    /* ds_backend_e */
+    ngx_str_t                   conninfo;   /* postgres: resolved, NUL */
+    ngx_uint_t                  pg_pool;    /* postgres: 0, the default */
+    ngx_msec_t                  pg_timeout; /* postgres: 0, the default */
     ngx_str_t                   path;
     ngx_str_t                   dir;        /* real path, for duplicates */
     size_t                      map_size;

@@ -112,6 +112,11 @@ ngx_http_durable_paths_init_conf(ngx_cycle_t *cycle, void *conf)
     st = dmcf->stores.elts;
 
     for (i = 0; i < dmcf->stores.nelts; i++) {
+        if (st[i].backend != DS_BACKEND_LMDB) {
+            /* a database's, no directory */
+            continue;
+        }
+
         if (ngx_http_durable_paths_prepare(cycle, &ids, &st[i]) != NGX_OK) {
             return NGX_CONF_ERROR;
         }

@@ -19,6 +19,9 @@
 #define NGX_HTTP_DURABLE_RETRY_OPEN    1
 
 
+static ngx_str_t  ngx_http_durable_retry_after = ngx_string("1");
+
+
 static ngx_int_t ngx_http_durable_open_store(ngx_log_t *log,
     ngx_http_durable_store_t *st);
 static void ngx_http_durable_reader_check(ngx_event_t *ev);
@@ -73,6 +76,26 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "The request names a key the store cannot hold.");
 
+    case DS_UNAVAILABLE:
+        /* the database did not answer within the store's timeout= */
+        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_UNAVAILABLE);
+
+        if (ngx_http_durable_add_header(r, "Retry-After",
+                                        &ngx_http_durable_retry_after)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_durable_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "The store '%V' did not answer in time while %s; "
+                   "retry later.", &ctx->store->name, what);
+
+    case DS_UNSUPPORTED:
+        return ngx_http_durable_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                   "The store '%V' uses a backend that does not support "
+                   "%s yet.", &ctx->store->name, what);
+
     default:
         ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
         ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
@@ -93,7 +116,10 @@ ngx_http_durable_open_store(ngx_log_t *log, ngx_http_durable_store_t *st)
 
     ngx_memzero(&conf, sizeof(ds_store_conf_t));
 
-    conf.backend = DS_BACKEND_LMDB;
+    conf.backend = st->backend;
+    conf.conninfo = (const char *) st->conninfo.data;
+    conf.pool = st->pg_pool;
+    conf.timeout_ms = st->pg_timeout;
     conf.env.path = (const char *) st->path.data;
     conf.env.map_size = st->map_size;
     conf.env.reserve = st->reserve;
@@ -116,9 +142,16 @@ ngx_http_durable_open_store(ngx_log_t *log, ngx_http_durable_store_t *st)
         return NGX_ERROR;
     }
 
-    ngx_log_error(NGX_LOG_INFO, log, 0,
-                  "durable: store \"%V\" opened at \"%V\"",
-                  &st->name, &st->path);
+    if (st->backend == DS_BACKEND_LMDB) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "durable: store \"%V\" opened at \"%V\"",
+                      &st->name, &st->path);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "durable: store \"%V\" opened on PostgreSQL",
+                      &st->name);
+    }
 
     return NGX_OK;
 }

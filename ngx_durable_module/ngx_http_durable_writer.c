@@ -8,8 +8,9 @@
  * a pool thread or the event loop, the flush of a sync=off store. It asks
  * this file for what only nginx has: thread pool tasks, posted events and
  * timers, the commit gate in shared memory (ngx_http_durable_notify.c),
- * the notification of waiters, the metrics and the log. Which backend a
- * store uses is not known here.
+ * the notification of waiters, the metrics and the log, and the sockets of
+ * a network backend, watched by the event loop. Which backend a store
+ * uses is not known here.
  *
  * A request hands an op to its store with ngx_http_durable_submit(). The
  * store answers through op->done(), exactly once, before the submit
@@ -53,6 +54,7 @@ typedef struct {
 typedef struct {
     ds_event_t                   *ev;
     ngx_event_t                   event;    /* posts, timers */
+    ngx_connection_t             *conn;     /* a watched socket, or NULL */
 #if (NGX_THREADS)
     ngx_thread_task_t            *task;
 #endif
@@ -75,6 +77,11 @@ static void ngx_http_durable_host_applied(void *host, size_t n,
 static void ngx_http_durable_host_log(void *host, ds_log_e level,
     const char *msg);
 static ds_log_e ngx_http_durable_host_log_level(ngx_log_t *log);
+static int ngx_http_durable_host_watch(void *host, ds_event_t *ev, int fd,
+    unsigned what);
+static void ngx_http_durable_host_unwatch(ngx_http_durable_host_ev_t *he,
+    ngx_uint_t closed);
+static void ngx_http_durable_host_io(ngx_event_t *ev);
 static void ngx_http_durable_guard_handler(ngx_event_t *ev);
 static void ngx_http_durable_call_done(ds_op_t *op);
 static void ngx_http_durable_call_answer(ngx_http_durable_call_t *c);
@@ -135,6 +142,7 @@ ngx_http_durable_host_open(ngx_http_durable_store_t *st,
     host.applied = ngx_http_durable_host_applied;
     host.log = ngx_http_durable_host_log;
     host.log_level = ngx_http_durable_host_log_level(h->log);
+    host.watch = ngx_http_durable_host_watch;
 
     conf->name = (const char *) st->name.data;
     conf->writes = st->loop_writes ? DS_WRITES_LOOP : DS_WRITES_THREAD;
@@ -289,6 +297,142 @@ ngx_http_durable_host_cancel(void *host, ds_event_t *ev)
     if (he->event.posted) {
         ngx_delete_posted_event(&he->event);
     }
+}
+
+
+/*
+ * A network backend's socket in the event loop: a connection of nginx's
+ * on the backend's fd (the backend's library owns the fd, reads and
+ * writes it, and closes it), whose events call the store back.
+ */
+
+static int
+ngx_http_durable_host_watch(void *host, ds_event_t *ev, int fd,
+    unsigned what)
+{
+    ngx_http_durable_host_t     *h = host;
+    ngx_http_durable_host_ev_t  *he = ev->host;
+
+    ngx_connection_t  *c;
+
+    c = he->conn;
+
+    if (c != NULL
+        && (c->fd != (ngx_socket_t) fd
+            || !(what & (DS_WATCH_READ | DS_WATCH_WRITE))))
+    {
+        ngx_http_durable_host_unwatch(he, what & DS_WATCH_CLOSED);
+        c = NULL;
+    }
+
+    if (!(what & (DS_WATCH_READ | DS_WATCH_WRITE))) {
+        return 0;
+    }
+
+    if (c == NULL) {
+        c = ngx_get_connection((ngx_socket_t) fd, h->log);
+        if (c == NULL) {
+            return -1;
+        }
+
+        c->data = he;
+        c->log = h->log;
+        c->read->handler = ngx_http_durable_host_io;
+        c->write->handler = ngx_http_durable_host_io;
+        c->read->log = h->log;
+        c->write->log = h->log;
+
+        he->conn = c;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, h->log, 0,
+                       "durable store socket %d watched", fd);
+    }
+
+    if ((what & DS_WATCH_READ)
+        && ngx_handle_read_event(c->read, 0) != NGX_OK)
+    {
+        goto failed;
+    }
+
+    if (what & DS_WATCH_WRITE) {
+        if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+            goto failed;
+        }
+
+    } else if (c->write->active
+               && !(ngx_event_flags & NGX_USE_CLEAR_EVENT))
+    {
+        /* a level-triggered loop would call back at once, forever */
+        if (ngx_del_event(c->write, NGX_WRITE_EVENT, 0) != NGX_OK) {
+            goto failed;
+        }
+    }
+
+    return 0;
+
+failed:
+
+    ngx_http_durable_host_unwatch(he, 0);
+
+    return -1;
+}
+
+
+/* forgets the socket; closed: the library closed the fd already */
+
+static void
+ngx_http_durable_host_unwatch(ngx_http_durable_host_ev_t *he,
+    ngx_uint_t closed)
+{
+    ngx_uint_t         flags;
+    ngx_connection_t  *c;
+
+    c = he->conn;
+    he->conn = NULL;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "durable store socket %d unwatched, closed:%ui",
+                   c->fd, closed);
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    /* NGX_CLOSE_EVENT: the fd is gone, the kernel forgot it already */
+    flags = closed ? NGX_CLOSE_EVENT : 0;
+
+    if (ngx_del_conn) {
+        (void) ngx_del_conn(c, flags);
+
+    } else {
+        if (c->read->active || c->read->disabled) {
+            (void) ngx_del_event(c->read, NGX_READ_EVENT, flags);
+        }
+
+        if (c->write->active || c->write->disabled) {
+            (void) ngx_del_event(c->write, NGX_WRITE_EVENT, flags);
+        }
+    }
+
+    ngx_free_connection(c);
+    c->fd = (ngx_socket_t) -1;
+}
+
+
+static void
+ngx_http_durable_host_io(ngx_event_t *ev)
+{
+    ngx_connection_t            *c = ev->data;
+    ngx_http_durable_host_ev_t  *he = c->data;
+
+    /* the library reads and writes: nginx must register again */
+    ev->ready = 0;
+
+    he->ev->handler(he->ev);
 }
 
 

@@ -51,6 +51,10 @@ struct ds_store_s {
 
 
 extern const dsi_backend_t  dsi_backend_lmdb;
+#ifdef DS_HAVE_PG
+/* store/pg/ds_store_pg.c, built with libpq and -DDS_HAVE_PG */
+extern const dsi_backend_t  dsi_backend_pg;
+#endif
 
 
 /* whether ds_op_read() answers the type (ds_op.c) */

@@ -731,6 +731,10 @@ ds_strerror(int rc)
         return "another completion was applied under this lease";
     case DS_ERROR:
         return "store error";
+    case DS_UNAVAILABLE:
+        return "store unavailable";
+    case DS_UNSUPPORTED:
+        return "not supported by the store's backend";
     default:
         return "unknown error";
     }

@@ -312,7 +312,14 @@ int
 ds_op_item_events(ds_op_t *op, const ds_work_item_t *item, ds_list_e list,
     ds_event_cb cb, void *data)
 {
-    ds_txn_t  *txn;
+    ds_txn_t             *txn;
+    const dsi_op_view_t  *view;
+
+    view = op->view;
+
+    if (view != NULL) {
+        return view->item_events(view, op, item, list, cb, data);
+    }
 
     txn = op->backend;
 
@@ -650,6 +657,14 @@ ds_op_read(ds_env_t *env, ds_op_t *op)
 int
 ds_op_history(ds_op_t *op, ds_event_cb cb, void *data)
 {
+    const dsi_op_view_t  *view;
+
+    view = op->view;
+
+    if (view != NULL) {
+        return view->history(view, op, cb, data);
+    }
+
     if (op->backend == NULL || op->type != DS_OP_STATUS) {
         return DS_INVALID;
     }
@@ -662,6 +677,14 @@ ds_op_history(ds_op_t *op, ds_event_cb cb, void *data)
 const char *
 ds_op_error(const ds_op_t *op)
 {
+    const dsi_op_view_t  *view;
+
+    view = op->view;
+
+    if (view != NULL) {
+        return view->error(view, op);
+    }
+
     if (op->rc == DS_ERROR && op->backend != NULL) {
         return ds_txn_error(op->backend);
     }

@@ -21,16 +21,34 @@ int
 ds_store_open(ds_store_t **stp, const ds_store_conf_t *conf,
     const ds_host_t *host, char *err, size_t errlen)
 {
-    int          rc;
-    ds_store_t  *st;
+    int                   rc;
+    ds_store_t           *st;
+    const dsi_backend_t  *backend;
 
     *stp = NULL;
 
-    if (conf->backend != DS_BACKEND_LMDB || host->post == NULL
-        || host->timer == NULL || host->cancel == NULL || host->init == NULL)
+    switch (conf->backend) {
+
+    case DS_BACKEND_LMDB:
+        backend = &dsi_backend_lmdb;
+        break;
+
+#ifdef DS_HAVE_PG
+    case DS_BACKEND_POSTGRES:
+        backend = &dsi_backend_pg;
+        break;
+#endif
+
+    default:
+        backend = NULL;
+        break;
+    }
+
+    if (backend == NULL || host->post == NULL || host->timer == NULL
+        || host->cancel == NULL || host->init == NULL)
     {
-        snprintf(err, errlen, "no such backend, or a host without posts "
-                 "and timers");
+        snprintf(err, errlen, "no such backend in this build, or a host "
+                 "without posts and timers");
         return DS_INVALID;
     }
 
@@ -40,7 +58,7 @@ ds_store_open(ds_store_t **stp, const ds_store_conf_t *conf,
         return DS_ERROR;
     }
 
-    st->backend = &dsi_backend_lmdb;
+    st->backend = backend;
     st->host = *host;
     snprintf(st->name, sizeof(st->name), "%s",
              conf->name ? conf->name : "");

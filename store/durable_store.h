@@ -41,7 +41,10 @@ typedef enum {
     DS_INVALID,         /* bad argument: key too long, malformed token */
     DS_MISMATCH,        /* a retried completion that differs from the one
                            applied under the same lease */
-    DS_ERROR            /* I/O or other LMDB failure; see ds_txn_error() */
+    DS_ERROR,           /* I/O or other LMDB failure; see ds_txn_error() */
+    DS_UNAVAILABLE,     /* a network backend did not answer in time, or
+                           lost its connection: the outcome is unknown */
+    DS_UNSUPPORTED      /* the backend does not serve this operation */
 } ds_rc_e;
 
 
@@ -1022,6 +1025,8 @@ struct ds_op_s {
     ds_op_done_pt       done;           /* reads: the answer */
     ds_op_t            *next;           /* ds_op_batch(): the next op */
     void               *backend;        /* the backend's, during done() */
+    void               *view;           /* a network backend's answer,
+                                           during done() (ds_internal.h) */
 
     union {
         struct {
@@ -1285,13 +1290,19 @@ typedef enum {
  * log       one line for the host's log, at level; called only for
  *           levels up to log_level. May be NULL.
  * watch     for a network backend: ev->handler when fd is readable
- *           (DS_WATCH_READ) or writable (DS_WATCH_WRITE); what 0 stops
- *           watching. NULL: the host cannot, and a backend that needs
- *           it refuses to open. LMDB does not use it.
+ *           (DS_WATCH_READ) or writable (DS_WATCH_WRITE), at least once
+ *           after each change of readiness (edge-triggered is enough; a
+ *           call when nothing changed is harmless); a later call with
+ *           another what replaces it. 0 stops watching fd, which is still
+ *           open; DS_WATCH_CLOSED forgets fd, which the backend's library
+ *           closed already (the host must not touch it). One fd per ev.
+ *           0, or -1 when the host cannot. NULL: the host cannot, and a
+ *           backend that needs it refuses to open. LMDB does not use it.
  */
 
 #define DS_WATCH_READ   1
 #define DS_WATCH_WRITE  2
+#define DS_WATCH_CLOSED 4
 
 typedef struct {
     void               *data;
@@ -1312,7 +1323,8 @@ typedef struct {
 } ds_host_t;
 
 typedef enum {
-    DS_BACKEND_LMDB = 0
+    DS_BACKEND_LMDB = 0,
+    DS_BACKEND_POSTGRES         /* built with DS_HAVE_PG only */
 } ds_backend_e;
 
 typedef enum {
@@ -1330,6 +1342,12 @@ typedef struct {
     int                 reads_later;    /* answer reads after the loop's
                                            events, as a network backend
                                            does: tests of front ends */
+    const char         *conninfo;       /* PostgreSQL: libpq's, naming
+                                           no host libpq must look up */
+    unsigned            pool;           /* PostgreSQL: connections, 0: 2 */
+    int64_t             timeout_ms;     /* PostgreSQL: the bound of a
+                                           connect and of an op's wait,
+                                           0: 5000 */
 } ds_store_conf_t;
 
 /* more ops follow at once: do not start a batch before the last one */
@@ -1368,6 +1386,15 @@ size_t ds_store_batch(const ds_store_t *st);
 int ds_store_readers(ds_store_t *st, unsigned *used, unsigned *max);
 int ds_store_reader_check(ds_store_t *st, int *dead);
 void ds_store_close(ds_store_t *st);
+
+/*
+ * PostgreSQL (built with DS_HAVE_PG, store/pg/): conninfo with each host
+ * name replaced by its addresses (hostaddr), so that connecting never
+ * looks a name up; blocks in getaddrinfo(), so call it at configuration
+ * time. *out is malloc()ed. DS_OK, or DS_INVALID with err set.
+ */
+int ds_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
+    size_t errlen);
 
 
 /*

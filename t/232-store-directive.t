@@ -71,7 +71,7 @@ invalid durable_task_store parameter "sync=maybe": use on or off
 --- http_config
     durable_task_store default path=/tmp size=1g;
 --- error_log
-unknown durable_task_store parameter "size=1g": use path=, max_size=, sync=, flush=, thread_pool=, writes=, reader_check=, reserve= or reads=
+unknown durable_task_store parameter "size=1g": use path=, max_size=, sync=, flush=, thread_pool=, writes=, reader_check=, reserve=, reads=, backend=, conninfo=, pool= or timeout=
 
 
 
@@ -180,3 +180,51 @@ invalid durable_task_store parameter "reader_check=never": use a time above 0, e
 --- http_config
     durable_task_store a path=dir-rel;
     durable_task_store b path=$TEST_NGINX_SERVER_ROOT/dir-rel/;
+
+
+
+=== TEST 20: backend=postgres with a parameter of LMDB stores
+--- http_config
+    durable_task_store pg backend=postgres path=/d "conninfo=hostaddr=127.0.0.1 dbname=x";
+--- error_log
+durable_task_store "pg": backend=postgres takes conninfo=, pool= and timeout= only; path=
+
+
+
+=== TEST 21: backend=postgres without conninfo=
+--- http_config
+    durable_task_store pg backend=postgres;
+--- error_log
+durable_task_store "pg": backend=postgres needs conninfo=
+
+
+
+=== TEST 22: conninfo= on an LMDB store
+--- http_config
+    durable_task_store a path=/d conninfo=dbname=x;
+--- error_log
+durable_task_store "a": conninfo=, pool= and timeout= are for backend=postgres
+
+
+
+=== TEST 23: an unknown backend
+--- http_config
+    durable_task_store a backend=oracle;
+--- error_log
+invalid durable_task_store parameter "backend=oracle": use lmdb or postgres
+
+
+
+=== TEST 24: a pool of 0 connections
+--- http_config
+    durable_task_store pg backend=postgres pool=0 conninfo=dbname=x;
+--- error_log
+invalid durable_task_store parameter "pool=0": use a number of connections from 1 to 64
+
+
+
+=== TEST 25: a host name that does not resolve when the configuration is read
+--- http_config
+    durable_task_store pg backend=postgres "conninfo=host=no-such-host.invalid dbname=x";
+--- error_log
+durable_task_store "pg": cannot resolve host "no-such-host.invalid"

@@ -14,8 +14,9 @@
  * (dsi_pg_conninfo_resolve()); dsi_pg_conn_start() refuses a conninfo that
  * would make libpq look a name up, since getaddrinfo() blocks.
  *
- * Kept under store/pg/ until the backend joins the module: then these
- * files move to store/ and the module links libpq.
+ * The backend behind ds_store_submit() is ds_store_pg.c. These files
+ * stay under store/pg/ so that the store library and its tools build
+ * without libpq; the module builds them with -DDS_HAVE_PG (config).
  */
 
 
@@ -114,8 +115,9 @@ void dsi_pg_conn_close(dsi_pg_conn_t *c);
 /*
  * An operation as a call of its function (ds_pg_op.c): stmt, with the
  * parameters in mem. dsi_pg_op_call(): DS_OK; DS_INVALID for arguments
- * refused before any call, and for the types not served yet; DS_ERROR
- * when out of memory. Free with dsi_pg_call_free() once answered.
+ * refused before any call; DS_UNSUPPORTED for the types (and work kinds)
+ * not served yet; DS_ERROR when out of memory. Free with
+ * dsi_pg_call_free() once answered.
  */
 
 #define DSI_PG_PARAMS_MAX   8

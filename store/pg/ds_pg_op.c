@@ -63,6 +63,13 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
     switch (op->type) {
 
     case DS_OP_START:
+        if (op->in.start.opts.version.len || op->in.start.opts.tags.len
+            || op->in.start.opts.scheduled || op->in.start.opts.replace)
+        {
+            /* durable.start() knows none of them yet */
+            return DS_UNSUPPORTED;
+        }
+
         call->stmt.sql = "SELECT rc, status, error "
                          "FROM durable.start($1, $2, $3, $4, $5)";
         dsi_pg_param_str(call, op->hub);
@@ -101,6 +108,10 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
     case DS_OP_TERMINATE:
     case DS_OP_SUSPEND:
     case DS_OP_RESUME:
+        if (op->in.control.recurse) {
+            return DS_UNSUPPORTED;
+        }
+
         call->stmt.sql = op->type == DS_OP_TERMINATE
                          ? "SELECT rc, NULL::smallint, error "
                            "FROM durable.terminate($1, $2, $3)"
@@ -115,6 +126,10 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
         break;
 
     case DS_OP_PURGE:
+        if (op->in.control.recurse) {
+            return DS_UNSUPPORTED;
+        }
+
         call->stmt.sql = "SELECT rc, status, error "
                          "FROM durable.purge($1, $2)";
         dsi_pg_param_str(call, op->hub);
@@ -160,9 +175,11 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
         break;
 
     case DS_OP_WORK_CLAIM:
-        if (op->in.claim.kind != DS_WORK_ORCHESTRATION
-            || op->in.claim.max > 1000)
-        {
+        if (op->in.claim.kind != DS_WORK_ORCHESTRATION) {
+            return DS_UNSUPPORTED;
+        }
+
+        if (op->in.claim.max > 1000) {
             return DS_INVALID;
         }
 
@@ -183,7 +200,7 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
     case DS_OP_WORK_RENEW:
     case DS_OP_WORK_ABANDON:
         if (op->in.work.kind != DS_WORK_ORCHESTRATION) {
-            return DS_INVALID;
+            return DS_UNSUPPORTED;
         }
 
         dsi_pg_param_str(call, op->hub);
@@ -204,7 +221,7 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 
     default:
         /* not served yet (docs/postgres.md) */
-        return DS_INVALID;
+        return DS_UNSUPPORTED;
     }
 
     return dsi_pg_finish(call);

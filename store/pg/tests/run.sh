@@ -6,8 +6,9 @@
 #   -- notifications: N
 # how many NOTIFYs its run must deliver to its own session. Then cli.sh
 # tests durable schema itself and, when set, $T_PG_CONN (t_pg_conn.c) the
-# backend's connections and $T_PG_OPS (t_pg_ops.c) its operations against
-# LMDB's.
+# backend's connections, $T_PG_OPS (t_pg_ops.c) its operations against
+# LMDB's and $T_PG_STORE (t_pg_store.c) the backend behind the store
+# interface.
 
 set -u
 
@@ -72,6 +73,15 @@ if [ -n "${T_PG_OPS:-}" ]; then
     createdb t_ops && "$durable" schema init --conninfo \
         "$DURABLE_PG_CONNINFO dbname=t_ops" > /dev/null \
     && "$T_PG_OPS" "$DURABLE_PG_HOSTADDR_CONNINFO dbname=t_ops" \
+    || failed=$((failed + 1))
+fi
+
+if [ -n "${T_PG_STORE:-}" ]; then
+    echo "# the backend behind ds_store_submit()"
+    createdb t_store && "$durable" schema init --conninfo \
+        "$DURABLE_PG_CONNINFO dbname=t_store" > /dev/null \
+    && "$T_PG_STORE" "$DURABLE_PG_HOSTADDR_CONNINFO dbname=t_store" \
+        "$DURABLE_PG_DIR/data/postmaster.pid" \
     || failed=$((failed + 1))
 fi
 

@@ -1,0 +1,978 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The PostgreSQL backend of ds_store_t (docs/postgres.md): a pool of
+ * connections in each process, driven by the host's loop through its
+ * watch callback, and one more connection that has run LISTEN.
+ *
+ * Ops are queued as they are submitted and sent, after the events of the
+ * loop's iteration, on an idle connection: everything queued is one
+ * batch, one pipeline, one round trip, and one transaction when the
+ * batch holds a write (each function runs its body in a savepoint, so a
+ * refusal or a failure stays the op's own). Answers come through done()
+ * once the COMMIT has succeeded, in the order the ops were submitted.
+ *
+ * Nothing waits: a connect and a batch are bounded by the host's timers
+ * (timeout_ms), and so is an op's wait in the queue. An op whose batch
+ * was lost (connection broken, no answer in time) or that found no
+ * connection answers DS_UNAVAILABLE; the connection is closed and made
+ * again after a pause. Types the schema has no function for yet answer
+ * DS_UNSUPPORTED at once.
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds_backend.h"
+#include "ds_pg.h"
+
+
+#define DSI_PGS_POOL        2
+#define DSI_PGS_TIMEOUT_MS  5000
+#define DSI_PGS_RETRY_MS    1000
+#define DSI_PGS_POOL_MAX    64
+#define DSI_PGS_PAYLOAD     256
+
+
+typedef enum {
+    DSI_PGC_DOWN = 0,           /* no connection; the timer retries */
+    DSI_PGC_CONNECTING,
+    DSI_PGC_IDLE,
+    DSI_PGC_BUSY                /* a batch (or LISTEN) in flight */
+} dsi_pgc_state_e;
+
+
+typedef struct dsi_pgs_s  dsi_pgs_t;
+
+
+typedef struct {
+    dsi_pgs_t          *pgs;
+    dsi_pg_conn_t      *conn;
+    dsi_pgc_state_e     state;
+    int                 fd;             /* watched, or -1 */
+    unsigned            what;
+    ds_event_t          io;             /* socket ready, or a step posted */
+    ds_event_t          timer;          /* connect, batch, retry */
+    ds_op_t            *ops;            /* the batch in flight */
+    size_t              nops;
+    dsi_pg_stmt_t      *stmts;
+    int64_t             sent;           /* µs */
+    unsigned            listen:1;       /* the LISTEN connection */
+    unsigned            was_up:1;       /* for the log: up, then lost */
+} dsi_pgc_t;
+
+
+struct dsi_pgs_s {
+    ds_store_t         *store;
+    char               *conninfo;
+    size_t              npool;
+    dsi_pgc_t          *conns;          /* npool, then the listener */
+    ds_op_t            *queue;
+    ds_op_t           **last;
+    size_t              queued;
+    int64_t             timeout_ms;
+    ds_event_t          kick;           /* sends what is queued */
+    ds_event_t          expire;         /* the queue's bound */
+};
+
+
+/* an answer as ds_op_history() and the others read it: op->view */
+typedef struct {
+    dsi_op_view_t       view;
+    const PGresult     *res;
+    const char         *err;
+} dsi_pgs_answer_t;
+
+
+static int dsi_pgs_open(ds_store_t *st, const ds_store_conf_t *conf,
+    char *err, size_t errlen);
+static void dsi_pgs_submit(ds_store_t *st, ds_op_t *op, unsigned flags);
+static void dsi_pgs_close(ds_store_t *st);
+static void dsi_pgs_kick_handler(ds_event_t *ev);
+static void dsi_pgs_expire_handler(ds_event_t *ev);
+static void dsi_pgs_dispatch(dsi_pgs_t *pgs);
+static void dsi_pgs_fail_queue(dsi_pgs_t *pgs, const char *why);
+static void dsi_pgc_connect(dsi_pgc_t *c);
+static void dsi_pgc_send(dsi_pgc_t *c);
+static void dsi_pgc_io_handler(ds_event_t *ev);
+static void dsi_pgc_timer_handler(ds_event_t *ev);
+static void dsi_pgc_step(dsi_pgc_t *c);
+static void dsi_pgc_ready(dsi_pgc_t *c);
+static void dsi_pgc_answer(dsi_pgc_t *c);
+static void dsi_pgc_notified(dsi_pgc_t *c);
+static void dsi_pgc_fail(dsi_pgc_t *c, const char *why);
+static void dsi_pgc_watch(dsi_pgc_t *c);
+static void dsi_pgc_unwatch(dsi_pgc_t *c);
+static void dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc,
+    const char *err);
+static int dsi_pgs_view_history(const dsi_op_view_t *v, ds_op_t *op,
+    ds_event_cb cb, void *data);
+static int dsi_pgs_view_item_events(const dsi_op_view_t *v, ds_op_t *op,
+    const ds_work_item_t *item, ds_list_e list, ds_event_cb cb,
+    void *data);
+static const char *dsi_pgs_view_error(const dsi_op_view_t *v,
+    const ds_op_t *op);
+
+
+const dsi_backend_t  dsi_backend_pg = {
+    "postgres",
+    dsi_pgs_open,
+    dsi_pgs_submit,
+    NULL,
+    NULL,
+    dsi_pgs_close
+};
+
+
+static const dsi_op_view_t  dsi_pgs_view = {
+    dsi_pgs_view_history,
+    dsi_pgs_view_item_events,
+    dsi_pgs_view_error
+};
+
+
+int
+ds_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
+    size_t errlen)
+{
+    return dsi_pg_conninfo_resolve(conninfo, out, err, errlen) == 0
+           ? DS_OK : DS_INVALID;
+}
+
+
+static int
+dsi_pgs_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
+    size_t errlen)
+{
+    size_t      i;
+    ds_host_t  *host;
+    dsi_pgc_t  *c;
+    dsi_pgs_t  *pgs;
+
+    host = &st->host;
+
+    if (host->watch == NULL) {
+        snprintf(err, errlen, "the host cannot watch sockets");
+        return DS_INVALID;
+    }
+
+    if (conf->conninfo == NULL || conf->pool > DSI_PGS_POOL_MAX) {
+        snprintf(err, errlen, "no conninfo, or a pool over %d",
+                 DSI_PGS_POOL_MAX);
+        return DS_INVALID;
+    }
+
+    /* refused here rather than at each connect: it cannot change */
+    if (dsi_pg_conninfo_check(conf->conninfo, err, errlen) != 0) {
+        return DS_INVALID;
+    }
+
+    pgs = calloc(1, sizeof(dsi_pgs_t));
+    if (pgs == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return DS_ERROR;
+    }
+
+    pgs->store = st;
+    pgs->last = &pgs->queue;
+    pgs->npool = conf->pool ? conf->pool : DSI_PGS_POOL;
+    pgs->timeout_ms = conf->timeout_ms > 0 ? conf->timeout_ms
+                                           : DSI_PGS_TIMEOUT_MS;
+    pgs->conninfo = strdup(conf->conninfo);
+    pgs->conns = calloc(pgs->npool + 1, sizeof(dsi_pgc_t));
+
+    pgs->kick.handler = dsi_pgs_kick_handler;
+    pgs->kick.data = pgs;
+    pgs->expire.handler = dsi_pgs_expire_handler;
+    pgs->expire.data = pgs;
+
+    if (pgs->conninfo == NULL || pgs->conns == NULL
+        || host->init(host->data, &pgs->kick) != 0
+        || host->init(host->data, &pgs->expire) != 0)
+    {
+        goto nomem;
+    }
+
+    for (i = 0; i <= pgs->npool; i++) {
+        c = &pgs->conns[i];
+        c->pgs = pgs;
+        c->fd = -1;
+        c->listen = (i == pgs->npool);
+        c->io.handler = dsi_pgc_io_handler;
+        c->io.data = c;
+        c->timer.handler = dsi_pgc_timer_handler;
+        c->timer.data = c;
+
+        if (host->init(host->data, &c->io) != 0
+            || host->init(host->data, &c->timer) != 0)
+        {
+            goto nomem;
+        }
+    }
+
+    st->be = pgs;
+
+    /* connects start now and go on in the loop */
+
+    for (i = 0; i <= pgs->npool; i++) {
+        dsi_pgc_connect(&pgs->conns[i]);
+    }
+
+    dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": %zu "
+                  "connections and a listener, bound %lldms", st->name,
+                  pgs->npool, (long long) pgs->timeout_ms);
+
+    return DS_OK;
+
+nomem:
+
+    snprintf(err, errlen, "out of memory");
+    free(pgs->conninfo);
+    free(pgs->conns);
+    free(pgs);
+
+    return DS_ERROR;
+}
+
+
+static void
+dsi_pgs_close(ds_store_t *st)
+{
+    size_t      i;
+    ds_host_t  *host;
+    dsi_pgc_t  *c;
+    dsi_pgs_t  *pgs;
+
+    pgs = st->be;
+    host = &st->host;
+
+    host->cancel(host->data, &pgs->kick);
+    host->cancel(host->data, &pgs->expire);
+
+    for (i = 0; i <= pgs->npool; i++) {
+        c = &pgs->conns[i];
+
+        host->cancel(host->data, &c->io);
+        host->cancel(host->data, &c->timer);
+        dsi_pgc_unwatch(c);
+
+        /* ops in flight are dropped without done(), as the API says */
+        free(c->stmts);
+        dsi_pg_conn_close(c->conn);
+    }
+
+    free(pgs->conninfo);
+    free(pgs->conns);
+    free(pgs);
+    st->be = NULL;
+}
+
+
+static void
+dsi_pgs_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
+{
+    int             rc;
+    ds_host_t      *host;
+    dsi_pgs_t      *pgs;
+    dsi_pg_call_t  *call;
+
+    pgs = st->be;
+    host = &st->host;
+
+    call = malloc(sizeof(dsi_pg_call_t));
+    if (call == NULL) {
+        op->rc = DS_ERROR;
+        op->done(op);
+        return;
+    }
+
+    rc = dsi_pg_op_call(op, call);
+
+    if (rc != DS_OK) {
+        /* refused before any call, or a type without a function yet */
+        dsi_pg_call_free(call);
+        free(call);
+
+        dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": %s "
+                      "answered at once: %s", st->name,
+                      ds_op_what(op->type), ds_strerror(rc));
+
+        op->rc = rc;
+        op->done(op);
+        return;
+    }
+
+    /* the backend's until done(): the call */
+    op->backend = call;
+
+    dsi_store_take(st, op);
+
+    op->next = NULL;
+    *pgs->last = op;
+    pgs->last = &op->next;
+
+    if (pgs->queued++ == 0) {
+        host->timer(host->data, &pgs->expire, pgs->timeout_ms);
+    }
+
+    dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": queued %s, %zu "
+                  "in the queue%s", st->name, ds_op_what(op->type),
+                  pgs->queued, (flags & DS_SUBMIT_MORE) ? ", more follow"
+                                                         : "");
+
+    if (!(flags & DS_SUBMIT_MORE)) {
+        /* after this iteration's events: what they submit joins */
+        host->post(host->data, &pgs->kick, 0);
+    }
+}
+
+
+static void
+dsi_pgs_kick_handler(ds_event_t *ev)
+{
+    dsi_pgs_dispatch(ev->data);
+}
+
+
+/* the queue waited longer than the bound: no connection could take it */
+
+static void
+dsi_pgs_expire_handler(ds_event_t *ev)
+{
+    dsi_pgs_t  *pgs = ev->data;
+
+    dsi_pgs_fail_queue(pgs, "no connection took it in time");
+}
+
+
+/* what is queued goes, as one batch, on an idle connection */
+
+static void
+dsi_pgs_dispatch(dsi_pgs_t *pgs)
+{
+    size_t      i;
+    int         alive;
+    ds_host_t  *host;
+    dsi_pgc_t  *c;
+
+    if (pgs->queue == NULL) {
+        return;
+    }
+
+    alive = 0;
+
+    for (i = 0; i < pgs->npool; i++) {
+        c = &pgs->conns[i];
+
+        if (c->state == DSI_PGC_IDLE) {
+            c->ops = pgs->queue;
+            c->nops = pgs->queued;
+
+            pgs->queue = NULL;
+            pgs->last = &pgs->queue;
+            pgs->queued = 0;
+
+            host = &pgs->store->host;
+            host->cancel(host->data, &pgs->expire);
+
+            dsi_pgc_send(c);
+            return;
+        }
+
+        if (c->state != DSI_PGC_DOWN) {
+            alive = 1;
+        }
+    }
+
+    if (!alive) {
+        /* the database is out of reach: no reason to wait for it */
+        dsi_pgs_fail_queue(pgs, "no connection to the database");
+    }
+
+    /* else the first connection that becomes idle takes the queue */
+}
+
+
+static void
+dsi_pgs_fail_queue(dsi_pgs_t *pgs, const char *why)
+{
+    ds_op_t     *op, *next;
+    ds_host_t   *host;
+
+    host = &pgs->store->host;
+    host->cancel(host->data, &pgs->expire);
+
+    op = pgs->queue;
+
+    if (op != NULL) {
+        dsi_store_log(pgs->store, DS_LOG_ERR, "durable: store \"%s\": "
+                      "%zu ops unanswered: %s", pgs->store->name,
+                      pgs->queued, why);
+    }
+
+    pgs->queue = NULL;
+    pgs->last = &pgs->queue;
+    pgs->queued = 0;
+
+    for ( /* void */ ; op; op = next) {
+        next = op->next;
+        op->next = NULL;
+
+        dsi_pgs_answer_op(pgs, op, DS_UNAVAILABLE, why);
+    }
+}
+
+
+static void
+dsi_pgc_connect(dsi_pgc_t *c)
+{
+    char        err[DS_STORE_LOG_LEN];
+    ds_host_t  *host;
+    dsi_pgs_t  *pgs;
+
+    pgs = c->pgs;
+    host = &pgs->store->host;
+
+    c->conn = dsi_pg_conn_start(pgs->conninfo, err, sizeof(err));
+
+    if (c->conn == NULL) {
+        dsi_store_log(pgs->store, DS_LOG_ALERT, "durable: store \"%s\": "
+                      "%s", pgs->store->name, err);
+        c->state = DSI_PGC_DOWN;
+        host->timer(host->data, &c->timer, DSI_PGS_RETRY_MS);
+        return;
+    }
+
+    c->state = DSI_PGC_CONNECTING;
+    host->timer(host->data, &c->timer, pgs->timeout_ms);
+
+    dsi_store_log(pgs->store, DS_LOG_DEBUG, "durable store \"%s\": "
+                  "connecting%s", pgs->store->name,
+                  c->listen ? " the listener" : "");
+
+    /* the first step may fail at once (no server on a socket) */
+    dsi_pgc_step(c);
+}
+
+
+/* sends the batch of c->ops; or LISTEN on the listener */
+
+static void
+dsi_pgc_send(dsi_pgc_t *c)
+{
+    int             tx;
+    size_t          i;
+    ds_op_t        *op;
+    ds_host_t      *host;
+    dsi_pgs_t      *pgs;
+    dsi_pg_call_t  *call;
+
+    static const dsi_pg_stmt_t  listen = { "LISTEN durable", 0, NULL };
+
+    pgs = c->pgs;
+    host = &pgs->store->host;
+
+    if (c->listen) {
+        if (dsi_pg_conn_send(c->conn, &listen, 1, 0) != 0) {
+            dsi_pgc_fail(c, dsi_pg_conn_error(c->conn));
+            return;
+        }
+
+    } else {
+        c->stmts = calloc(c->nops, sizeof(dsi_pg_stmt_t));
+
+        if (c->stmts == NULL) {
+            dsi_pgc_fail(c, "out of memory");
+            return;
+        }
+
+        tx = 0;
+
+        for (op = c->ops, i = 0; op; op = op->next, i++) {
+            call = op->backend;
+            c->stmts[i] = call->stmt;
+            tx |= !dsi_op_is_read(op->type);
+        }
+
+        if (dsi_pg_conn_send(c->conn, c->stmts, c->nops, tx) != 0) {
+            dsi_pgc_fail(c, dsi_pg_conn_error(c->conn));
+            return;
+        }
+
+        dsi_store_log(pgs->store, DS_LOG_DEBUG, "durable store \"%s\": "
+                      "batch of %zu sent%s", pgs->store->name, c->nops,
+                      tx ? " in a transaction" : "");
+    }
+
+    c->state = DSI_PGC_BUSY;
+    c->sent = ds_time_now();
+    host->timer(host->data, &c->timer, pgs->timeout_ms);
+
+    dsi_pgc_watch(c);
+
+    /* libpq may have read answers while it sent: look in a moment */
+    host->post(host->data, &c->io, 0);
+}
+
+
+static void
+dsi_pgc_io_handler(ds_event_t *ev)
+{
+    dsi_pgc_step(ev->data);
+}
+
+
+static void
+dsi_pgc_timer_handler(ds_event_t *ev)
+{
+    char        why[64];
+    dsi_pgc_t  *c;
+
+    c = ev->data;
+
+    switch (c->state) {
+
+    case DSI_PGC_DOWN:
+        dsi_pgc_connect(c);
+        return;
+
+    case DSI_PGC_CONNECTING:
+    case DSI_PGC_BUSY:
+        snprintf(why, sizeof(why), "no answer in %lldms",
+                 (long long) c->pgs->timeout_ms);
+        dsi_pgc_fail(c, why);
+        return;
+
+    default:
+        return;
+    }
+}
+
+
+static void
+dsi_pgc_step(dsi_pgc_t *c)
+{
+    dsi_pg_step_e  rc;
+
+    if (c->conn == NULL) {
+        return;
+    }
+
+    /* libpq may close the socket and open another while it connects */
+    if (c->state == DSI_PGC_CONNECTING) {
+        dsi_pgc_unwatch(c);
+    }
+
+    rc = dsi_pg_conn_step(c->conn);
+
+    if (c->listen) {
+        dsi_pgc_notified(c);
+    }
+
+    switch (rc) {
+
+    case DSI_PG_FAILED:
+        dsi_pgc_fail(c, dsi_pg_conn_error(c->conn));
+        return;
+
+    case DSI_PG_READY:
+        dsi_pgc_ready(c);
+        return;
+
+    default:
+        dsi_pgc_watch(c);
+        return;
+    }
+}
+
+
+static void
+dsi_pgc_ready(dsi_pgc_t *c)
+{
+    ds_host_t  *host;
+    dsi_pgs_t  *pgs;
+
+    pgs = c->pgs;
+    host = &pgs->store->host;
+
+    host->cancel(host->data, &c->timer);
+
+    if (c->state == DSI_PGC_CONNECTING) {
+        dsi_store_log(pgs->store, c->was_up ? DS_LOG_NOTICE : DS_LOG_DEBUG,
+                      "durable: store \"%s\": %s connected",
+                      pgs->store->name, c->listen ? "listener" : "connection");
+
+        c->was_up = 1;
+        c->state = DSI_PGC_IDLE;
+
+        if (c->listen) {
+            dsi_pgc_send(c);
+            return;
+        }
+
+        dsi_pgc_watch(c);
+        dsi_pgs_dispatch(pgs);
+        return;
+    }
+
+    /* a batch's answers are in */
+
+    if (c->listen) {
+        dsi_pg_conn_release(c->conn);
+
+    } else {
+        dsi_pgc_answer(c);
+    }
+
+    c->state = DSI_PGC_IDLE;
+    dsi_pgc_watch(c);
+
+    /* what was queued meanwhile is the next batch */
+    if (!c->listen) {
+        dsi_pgs_dispatch(pgs);
+    }
+}
+
+
+/* in submit order: each op's answer, once the batch committed */
+
+static void
+dsi_pgc_answer(dsi_pgc_t *c)
+{
+    int               committed, tx, wake;
+    size_t            i, n, applied;
+    int64_t           took;
+    ds_op_t          *op, *next;
+    PGresult         *res;
+    ds_host_t        *host;
+    dsi_pgs_t        *pgs;
+    ds_store_t       *st;
+    const char       *why;
+    ds_instance_t     inst;
+    dsi_pg_call_t    *call;
+    dsi_pgs_answer_t  ans;
+
+    pgs = c->pgs;
+    st = pgs->store;
+    host = &st->host;
+
+    tx = 0;
+
+    for (op = c->ops; op; op = op->next) {
+        tx |= !dsi_op_is_read(op->type);
+    }
+
+    committed = !tx || dsi_pg_conn_committed(c->conn);
+    took = ds_time_now() - c->sent;
+    applied = 0;
+    wake = 0;
+    n = c->nops;
+
+    if (!committed) {
+        /* the statement that failed outside its savepoint says why */
+        why = "COMMIT failed";
+
+        for (i = 0; i < n; i++) {
+            res = dsi_pg_conn_result(c->conn, i);
+
+            if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
+                why = PQresultErrorMessage(res);
+                break;
+            }
+        }
+
+        /* libpq's message ends with a newline */
+        dsi_store_log(st, DS_LOG_ERR, "durable: store \"%s\": a batch of "
+                      "%zu failed to commit: %.*s", st->name, n,
+                      (int) strcspn(why, "\n"), why);
+    }
+
+    st->batch = n;
+
+    op = c->ops;
+    c->ops = NULL;
+    c->nops = 0;
+
+    for (i = 0; op; op = next, i++) {
+        next = op->next;
+        op->next = NULL;
+
+        call = op->backend;
+        op->backend = NULL;
+
+        res = dsi_pg_conn_result(c->conn, i);
+
+        ans.view = dsi_pgs_view;
+        ans.res = res;
+        ans.err = NULL;
+        op->view = &ans;
+
+        if (!committed) {
+            op->rc = DS_ERROR;
+            ans.err = "the batch's transaction failed";
+
+        } else if (dsi_pg_op_answer(op, res, &inst) != DS_OK) {
+            ans.err = PQresultErrorMessage(res);
+
+        } else if (op->rc == DS_OK && !dsi_op_is_read(op->type)) {
+            applied++;
+            wake |= ds_op_wakes(op->type);
+        }
+
+        if (op->rc == DS_ERROR && ans.err == NULL
+            && PQfnumber(res, "error") >= 0
+            && !PQgetisnull(res, 0, PQfnumber(res, "error")))
+        {
+            ans.err = PQgetvalue(res, 0, PQfnumber(res, "error"));
+        }
+
+        if (op->rc == DS_ERROR) {
+            dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": %s "
+                          "failed: %s", st->name, ds_op_what(op->type),
+                          ans.err ? ans.err : "");
+        }
+
+        dsi_store_answer(st, op);
+
+        op->view = NULL;
+        dsi_pg_call_free(call);
+        free(call);
+    }
+
+    st->batch = 0;
+
+    dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": batch of %zu "
+                  "answered in %lldus, %zu applied", st->name, n,
+                  (long long) took, applied);
+
+    free(c->stmts);
+    c->stmts = NULL;
+    dsi_pg_conn_release(c->conn);
+
+    if (applied && host->applied != NULL) {
+        host->applied(host->data, applied, took);
+    }
+
+    /* other hosts hear the batch's NOTIFY; this one wakes its own now */
+    if (wake && host->wake != NULL) {
+        host->wake(host->data);
+    }
+}
+
+
+/* the listener: one wake-up for what the step read, whatever the hubs */
+
+static void
+dsi_pgc_notified(dsi_pgc_t *c)
+{
+    int         n;
+    char        payload[DSI_PGS_PAYLOAD];
+    ds_host_t  *host;
+
+    n = 0;
+
+    while (dsi_pg_conn_notified(c->conn, payload, sizeof(payload))) {
+        n++;
+    }
+
+    if (n == 0) {
+        return;
+    }
+
+    dsi_store_log(c->pgs->store, DS_LOG_DEBUG, "durable store \"%s\": %d "
+                  "notifications", c->pgs->store->name, n);
+
+    host = &c->pgs->store->host;
+
+    if (host->wake != NULL) {
+        host->wake(host->data);
+    }
+}
+
+
+/* the connection is closed, its batch answered, a connect comes later */
+
+static void
+dsi_pgc_fail(dsi_pgc_t *c, const char *why)
+{
+    ds_op_t     *op, *next;
+    ds_host_t   *host;
+    dsi_pgs_t   *pgs;
+
+    pgs = c->pgs;
+    host = &pgs->store->host;
+
+    /* once per outage at err; the retries that fail too at info */
+    dsi_store_log(pgs->store, c->was_up ? DS_LOG_ERR : DS_LOG_INFO,
+                  "durable: store \"%s\": %s lost: %s", pgs->store->name,
+                  c->listen ? "listener" : "connection", why);
+
+    c->was_up = 0;
+
+    host->cancel(host->data, &c->timer);
+    host->cancel(host->data, &c->io);
+    dsi_pgc_unwatch(c);
+
+    op = c->ops;
+    c->ops = NULL;
+    c->nops = 0;
+
+    free(c->stmts);
+    c->stmts = NULL;
+
+    dsi_pg_conn_close(c->conn);
+    c->conn = NULL;
+    c->state = DSI_PGC_DOWN;
+
+    host->timer(host->data, &c->timer, DSI_PGS_RETRY_MS);
+
+    /* applied or not, nobody knows: the client retries */
+    for ( /* void */ ; op; op = next) {
+        next = op->next;
+        op->next = NULL;
+
+        dsi_pgs_answer_op(pgs, op, DS_UNAVAILABLE, why);
+    }
+
+    if (!c->listen) {
+        dsi_pgs_dispatch(pgs);
+    }
+}
+
+
+/* the host watches the socket for what the connection wants now */
+
+static void
+dsi_pgc_watch(dsi_pgc_t *c)
+{
+    int         fd;
+    unsigned    what;
+    ds_host_t  *host;
+
+    host = &c->pgs->store->host;
+
+    fd = c->conn ? dsi_pg_conn_fd(c->conn) : -1;
+    what = fd >= 0 ? dsi_pg_conn_wants(c->conn) : 0;
+
+    if (c->fd != -1 && c->fd != fd) {
+        /* libpq closed the socket it had (a lost connection) */
+        (void) host->watch(host->data, &c->io, c->fd, DS_WATCH_CLOSED);
+        c->fd = -1;
+        c->what = 0;
+    }
+
+    if (fd == -1 || (fd == c->fd && what == c->what)) {
+        return;
+    }
+
+    if (host->watch(host->data, &c->io, fd, what) != 0) {
+        c->fd = -1;
+        c->what = 0;
+
+        if (c->conn != NULL && c->state != DSI_PGC_DOWN) {
+            dsi_pgc_fail(c, "the host cannot watch the socket");
+        }
+
+        return;
+    }
+
+    c->fd = what ? fd : -1;
+    c->what = what;
+}
+
+
+/* before libpq may close or replace the socket */
+
+static void
+dsi_pgc_unwatch(dsi_pgc_t *c)
+{
+    int         fd;
+    ds_host_t  *host;
+
+    if (c->fd == -1) {
+        return;
+    }
+
+    host = &c->pgs->store->host;
+    fd = c->conn ? dsi_pg_conn_fd(c->conn) : -1;
+
+    (void) host->watch(host->data, &c->io, c->fd,
+                       fd == c->fd ? 0 : DS_WATCH_CLOSED);
+    c->fd = -1;
+    c->what = 0;
+}
+
+
+/* an op answered without a result: rc, and why for ds_op_error() */
+
+static void
+dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
+{
+    dsi_pg_call_t     *call;
+    dsi_pgs_answer_t   ans;
+
+    call = op->backend;
+    op->backend = NULL;
+
+    ans.view = dsi_pgs_view;
+    ans.res = NULL;
+    ans.err = err;
+
+    op->rc = rc;
+    op->view = &ans;
+
+    if (op->type == DS_OP_WORK_CLAIM && op->in.claim.begin != NULL) {
+        op->out.claim.claimed = 0;
+        op->out.claim.visible = INT64_MAX;
+        op->in.claim.begin(op->in.claim.item_data);
+    }
+
+    dsi_store_answer(pgs->store, op);
+
+    op->view = NULL;
+
+    if (call != NULL) {
+        dsi_pg_call_free(call);
+        free(call);
+    }
+}
+
+
+static int
+dsi_pgs_view_history(const dsi_op_view_t *v, ds_op_t *op, ds_event_cb cb,
+    void *data)
+{
+    const dsi_pgs_answer_t  *ans = (const dsi_pgs_answer_t *) v;
+
+    if (ans->res == NULL || op->type != DS_OP_STATUS || op->rc != DS_OK) {
+        return DS_INVALID;
+    }
+
+    return dsi_pg_op_history(ans->res, cb, data);
+}
+
+
+static int
+dsi_pgs_view_item_events(const dsi_op_view_t *v, ds_op_t *op,
+    const ds_work_item_t *item, ds_list_e list, ds_event_cb cb, void *data)
+{
+    (void) v;
+
+    return dsi_pg_op_item_events(op, item, list, cb, data);
+}
+
+
+static const char *
+dsi_pgs_view_error(const dsi_op_view_t *v, const ds_op_t *op)
+{
+    const dsi_pgs_answer_t  *ans = (const dsi_pgs_answer_t *) v;
+
+    if (op->rc != DS_OK && ans->err != NULL) {
+        return ans->err;
+    }
+
+    return ds_strerror(op->rc);
+}

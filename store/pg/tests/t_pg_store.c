@@ -1,0 +1,630 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The PostgreSQL backend behind ds_store_submit() (ds_store_pg.c), driven
+ * by a host of this file whose loop is poll(): ops answered through
+ * done() in the loop, a batch of ops submitted together answered as one,
+ * an op without a function yet refused at once, a write through one
+ * store waking the other store's host (its listener), and, with every
+ * process of the server stopped (SIGSTOP), ops answered DS_UNAVAILABLE
+ * after the bound while the loop goes on; once the server goes on, the
+ * store serves again.
+ *
+ *   t_pg_store CONNINFO POSTMASTER_PID_FILE
+ */
+
+
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ds_internal.h"
+#include "ds_pg.h"
+
+
+#define T_WATCHDOG_S    120
+#define T_EVENTS_MAX    64
+#define T_BOUND_MS      500
+
+
+static unsigned long  t_passed, t_failed;
+
+
+#define T(c)  t_check((c) != 0, __LINE__, #c)
+
+
+static void
+t_check(int ok, int line, const char *expr)
+{
+    if (ok) {
+        t_passed++;
+        return;
+    }
+
+    t_failed++;
+    printf("not ok - line %d: %s\n", line, expr);
+}
+
+
+/* the host: every event it knows, and what it waits for on each */
+
+typedef struct {
+    ds_event_t         *ev;
+    int                 posted;
+    int64_t             due;            /* ms on ds_time_now()'s clock */
+    int                 fd;
+    unsigned            what;
+} t_ev_t;
+
+
+typedef struct {
+    int                 wakes;
+    int                 pending;
+} t_host_t;
+
+
+static t_ev_t   t_evs[T_EVENTS_MAX];
+static size_t   t_nevs;
+static int      t_iterations;
+
+
+static int64_t
+t_ms(void)
+{
+    return ds_time_now() / 1000;
+}
+
+
+static int
+t_init(void *host, ds_event_t *ev)
+{
+    t_ev_t  *e;
+
+    (void) host;
+
+    if (t_nevs == T_EVENTS_MAX) {
+        return -1;
+    }
+
+    e = &t_evs[t_nevs++];
+    e->ev = ev;
+    e->due = -1;
+    e->fd = -1;
+    ev->host = e;
+
+    return 0;
+}
+
+
+static void
+t_post(void *host, ds_event_t *ev, int next)
+{
+    (void) host;
+    (void) next;
+
+    ((t_ev_t *) ev->host)->posted = 1;
+}
+
+
+static void
+t_timer(void *host, ds_event_t *ev, int64_t ms)
+{
+    (void) host;
+
+    ((t_ev_t *) ev->host)->due = t_ms() + ms;
+}
+
+
+static void
+t_cancel(void *host, ds_event_t *ev)
+{
+    t_ev_t  *e = ev->host;
+
+    (void) host;
+
+    e->posted = 0;
+    e->due = -1;
+}
+
+
+static int
+t_watch(void *host, ds_event_t *ev, int fd, unsigned what)
+{
+    t_ev_t  *e = ev->host;
+
+    (void) host;
+
+    e->fd = (what & (DS_WATCH_READ | DS_WATCH_WRITE)) ? fd : -1;
+    e->what = what & (DS_WATCH_READ | DS_WATCH_WRITE);
+
+    return 0;
+}
+
+
+static void
+t_wake(void *host)
+{
+    ((t_host_t *) host)->wakes++;
+}
+
+
+static void
+t_pending(void *host, int any)
+{
+    ((t_host_t *) host)->pending = any;
+}
+
+
+static void
+t_log(void *host, ds_log_e level, const char *msg)
+{
+    (void) host;
+
+    if (level <= DS_LOG_ERR || getenv("T_VERBOSE") != NULL) {
+        printf("# %s\n", msg);
+    }
+}
+
+
+/* one iteration of the loop: posts, then sockets or timers */
+
+static void
+t_iterate(void)
+{
+    int            n;
+    size_t         i, nfds, map[T_EVENTS_MAX];
+    int64_t        now, wait;
+    struct pollfd  pfds[T_EVENTS_MAX];
+
+    t_iterations++;
+
+    for (i = 0; i < t_nevs; i++) {
+        if (t_evs[i].posted) {
+            t_evs[i].posted = 0;
+            t_evs[i].ev->handler(t_evs[i].ev);
+        }
+    }
+
+    now = t_ms();
+    wait = 100;
+    nfds = 0;
+
+    for (i = 0; i < t_nevs; i++) {
+        if (t_evs[i].posted) {
+            wait = 0;
+        }
+
+        if (t_evs[i].due >= 0 && t_evs[i].due - now < wait) {
+            wait = t_evs[i].due > now ? t_evs[i].due - now : 0;
+        }
+
+        if (t_evs[i].fd >= 0) {
+            pfds[nfds].fd = t_evs[i].fd;
+            pfds[nfds].events = ((t_evs[i].what & DS_WATCH_READ) ? POLLIN : 0)
+                                | ((t_evs[i].what & DS_WATCH_WRITE)
+                                   ? POLLOUT : 0);
+            pfds[nfds].revents = 0;
+            map[nfds++] = i;
+        }
+    }
+
+    n = poll(pfds, nfds, (int) wait);
+
+    for (i = 0; n > 0 && i < nfds; i++) {
+        if (pfds[i].revents && t_evs[map[i]].fd == pfds[i].fd) {
+            t_evs[map[i]].ev->handler(t_evs[map[i]].ev);
+        }
+    }
+
+    now = t_ms();
+
+    for (i = 0; i < t_nevs; i++) {
+        if (t_evs[i].due >= 0 && t_evs[i].due <= now) {
+            t_evs[i].due = -1;
+            t_evs[i].ev->handler(t_evs[i].ev);
+        }
+    }
+}
+
+
+/* ops and their answers */
+
+typedef struct {
+    ds_op_t             op;
+    int                 answered;
+    size_t              batch;
+    size_t              events;
+    int                 history_rc;
+    ds_status_e         status;
+    ds_store_t         *store;
+} t_call_t;
+
+
+static int
+t_count_event(void *data, uint64_t seq, ds_str_t ev)
+{
+    (void) seq;
+    (void) ev;
+
+    ((t_call_t *) data)->events++;
+
+    return 0;
+}
+
+
+static void
+t_done(ds_op_t *op)
+{
+    t_call_t  *c = (t_call_t *) op;
+
+    c->answered++;
+    c->batch = ds_store_batch(c->store);
+
+    if (op->type == DS_OP_STATUS && op->rc == DS_OK) {
+        c->status = op->out.status.inst->status;
+        c->history_rc = ds_op_history(op, t_count_event, c);
+    }
+}
+
+
+static void
+t_op(t_call_t *c, ds_store_t *st, ds_op_type_e type, const char *id)
+{
+    memset(c, 0, sizeof(t_call_t));
+    c->store = st;
+    c->op.type = type;
+    c->op.hub = (ds_str_t) { "hub", 3 };
+    c->op.done = t_done;
+
+    if (type == DS_OP_START) {
+        c->op.in.start.id = (ds_str_t) { id, strlen(id) };
+        c->op.in.start.name = (ds_str_t) { "Hello", 5 };
+
+    } else {
+        c->op.in.control.id = (ds_str_t) { id, strlen(id) };
+        c->op.in.control.name = (ds_str_t) { "Go", 2 };
+    }
+}
+
+
+/* the loop runs until call is answered, or the watchdog ends it */
+
+static void
+t_run(t_call_t *c)
+{
+    while (!c->answered) {
+        t_iterate();
+    }
+}
+
+
+static ds_store_t *
+t_open(const char *conninfo, t_host_t *th, int64_t bound)
+{
+    char             err[256];
+    ds_host_t        host;
+    ds_store_t      *st;
+    ds_store_conf_t  conf;
+
+    memset(&host, 0, sizeof(ds_host_t));
+    host.data = th;
+    host.init = t_init;
+    host.post = t_post;
+    host.timer = t_timer;
+    host.cancel = t_cancel;
+    host.watch = t_watch;
+    host.wake = t_wake;
+    host.pending = t_pending;
+    host.log = t_log;
+    host.log_level = DS_LOG_DEBUG;
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "pg";
+    conf.backend = DS_BACKEND_POSTGRES;
+    conf.conninfo = conninfo;
+    conf.pool = 2;
+    conf.timeout_ms = bound;
+
+    st = NULL;
+
+    if (ds_store_open(&st, &conf, &host, err, sizeof(err)) != DS_OK) {
+        printf("# open: %s\n", err);
+        return NULL;
+    }
+
+    return st;
+}
+
+
+static void
+t_refusals(const char *conninfo)
+{
+    char             err[256];
+    ds_host_t        host;
+    ds_store_t      *st;
+    t_host_t         th;
+    ds_store_conf_t  conf;
+
+    memset(&th, 0, sizeof(t_host_t));
+    memset(&host, 0, sizeof(ds_host_t));
+    host.data = &th;
+    host.init = t_init;
+    host.post = t_post;
+    host.timer = t_timer;
+    host.cancel = t_cancel;
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.backend = DS_BACKEND_POSTGRES;
+    conf.conninfo = conninfo;
+
+    /* a host that cannot watch sockets */
+    T(ds_store_open(&st, &conf, &host, err, sizeof(err)) == DS_INVALID);
+    T(strstr(err, "watch") != NULL);
+
+    /* a name libpq would look up, blocking the loop */
+    host.watch = t_watch;
+    conf.conninfo = "host=db.example dbname=x";
+    T(ds_store_open(&st, &conf, &host, err, sizeof(err)) == DS_INVALID);
+    T(strstr(err, "db.example") != NULL);
+}
+
+
+static void
+t_serve(ds_store_t *st, t_host_t *th)
+{
+    size_t    i;
+    t_call_t  a, b, c, d, s, calls[3];
+
+    /* one op, answered in the loop, never before submit returns */
+    t_op(&a, st, DS_OP_START, "one");
+    ds_store_submit(st, &a.op, 0);
+    T(a.answered == 0);
+    T(ds_store_busy(st) == 1 && th->pending == 1);
+    t_run(&a);
+    T(a.answered == 1 && a.op.rc == DS_OK);
+    T(ds_store_busy(st) == 0 && th->pending == 0);
+    T(th->wakes > 0);
+
+    /* submitted together: one batch, each its own answer, in order */
+    t_op(&calls[0], st, DS_OP_START, "two");
+    t_op(&calls[1], st, DS_OP_START, "one");
+    t_op(&calls[2], st, DS_OP_RAISE_EVENT, "one");
+
+    for (i = 0; i < 3; i++) {
+        ds_store_submit(st, &calls[i].op, i < 2 ? DS_SUBMIT_MORE : 0);
+    }
+
+    t_run(&calls[2]);
+
+    for (i = 0; i < 3; i++) {
+        T(calls[i].answered == 1 && calls[i].batch == 3);
+    }
+
+    T(calls[0].op.rc == DS_OK);
+    T(calls[1].op.rc == DS_CONFLICT);
+    T(calls[1].op.out.start.status == DS_PENDING);
+    T(calls[2].op.rc == DS_OK);
+
+    /*
+     * a statement that fails outside its function's savepoint (text the
+     * database refuses) aborts the transaction: the batch fails as one
+     */
+    t_op(&calls[0], st, DS_OP_START, "fine");
+    t_op(&calls[1], st, DS_OP_START, "bad\xff");
+    ds_store_submit(st, &calls[0].op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &calls[1].op, 0);
+    t_run(&calls[1]);
+    T(calls[0].answered == 1 && calls[0].op.rc == DS_ERROR);
+    T(calls[1].answered == 1 && calls[1].op.rc == DS_ERROR);
+
+    /* a read: the record and its history during done() */
+    t_op(&s, st, DS_OP_STATUS, "one");
+    ds_store_submit(st, &s.op, 0);
+    t_run(&s);
+    T(s.op.rc == DS_OK && s.status == DS_PENDING);
+    /* a Pending instance's ExecutionStarted is a message, not history */
+    T(s.history_rc == DS_OK && s.events == 0);
+
+    t_op(&b, st, DS_OP_STATUS, "none");
+    ds_store_submit(st, &b.op, 0);
+    t_run(&b);
+    T(b.op.rc == DS_NOTFOUND);
+
+    /* terminate, then purge */
+    t_op(&c, st, DS_OP_TERMINATE, "two");
+    ds_store_submit(st, &c.op, 0);
+    t_run(&c);
+    T(c.op.rc == DS_OK);
+
+    t_op(&d, st, DS_OP_PURGE, "two");
+    ds_store_submit(st, &d.op, 0);
+    t_run(&d);
+    T(d.op.rc == DS_OK);
+
+    /* no function yet: answered before submit returns */
+    t_op(&a, st, DS_OP_REWIND, "one");
+    ds_store_submit(st, &a.op, 0);
+    T(a.answered == 1 && a.op.rc == DS_UNSUPPORTED);
+    T(strcmp(ds_op_error(&a.op), ds_strerror(DS_UNSUPPORTED)) == 0);
+    T(ds_store_busy(st) == 0);
+
+    /* what durable.start() and the others do not know yet, refused */
+    t_op(&a, st, DS_OP_START, "later");
+    a.op.in.start.opts.scheduled = ds_time_now() + 1000000;
+    ds_store_submit(st, &a.op, 0);
+    T(a.answered == 1 && a.op.rc == DS_UNSUPPORTED);
+
+    t_op(&a, st, DS_OP_TERMINATE, "one");
+    a.op.in.control.recurse = 1;
+    ds_store_submit(st, &a.op, 0);
+    T(a.answered == 1 && a.op.rc == DS_UNSUPPORTED);
+}
+
+
+/* a write through one store wakes the other's host: its listener */
+
+static void
+t_wakes(t_host_t *th, ds_store_t *other)
+{
+    int       i;
+    t_call_t  a;
+
+    /* the other store's connections are up once it answers */
+    t_op(&a, other, DS_OP_STATUS, "one");
+    ds_store_submit(other, &a.op, 0);
+    t_run(&a);
+
+    th->wakes = 0;
+
+    t_op(&a, other, DS_OP_RAISE_EVENT, "one");
+    ds_store_submit(other, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+
+    /* generous: the notification comes soon after the commit */
+    for (i = 0; i < 300 && th->wakes == 0; i++) {
+        t_iterate();
+    }
+
+    T(th->wakes > 0);
+}
+
+
+/* every process of the server, stopped or resumed */
+
+static void
+t_signal_server(long pid, int sig)
+{
+    DIR            *d;
+    long            ppid;
+    char            path[300], comm[64], state;
+    FILE           *f;
+    struct dirent  *de;
+
+    T(kill((pid_t) pid, sig) == 0);
+
+    d = opendir("/proc");
+    if (d == NULL) {
+        return;
+    }
+
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9') {
+            continue;
+        }
+
+        snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+
+        f = fopen(path, "r");
+        if (f == NULL) {
+            continue;
+        }
+
+        if (fscanf(f, "%*d %63s %c %ld", comm, &state, &ppid) == 3
+            && ppid == pid)
+        {
+            (void) kill((pid_t) atol(de->d_name), sig);
+        }
+
+        fclose(f);
+    }
+
+    closedir(d);
+}
+
+
+static void
+t_stopped(ds_store_t *st, const char *pidfile)
+{
+    int       i, before;
+    long      pid;
+    FILE     *f;
+    t_call_t  a, b;
+
+    f = fopen(pidfile, "r");
+    T(f != NULL);
+    if (f == NULL) {
+        return;
+    }
+
+    pid = 0;
+    T(fscanf(f, "%ld", &pid) == 1 && pid > 1);
+    fclose(f);
+
+    t_signal_server(pid, SIGSTOP);
+
+    /* the loop goes on; the op gets its answer after the bound */
+    t_op(&a, st, DS_OP_STATUS, "one");
+    ds_store_submit(st, &a.op, 0);
+    before = t_iterations;
+    t_run(&a);
+    T(a.op.rc == DS_UNAVAILABLE);
+    T(t_iterations - before > 1);
+
+    t_op(&b, st, DS_OP_START, "three");
+    ds_store_submit(st, &b.op, 0);
+    t_run(&b);
+    T(b.op.rc == DS_UNAVAILABLE);
+
+    t_signal_server(pid, SIGCONT);
+
+    /* connections are made again: within some retries, served */
+    for (i = 0; i < 60; i++) {
+        t_op(&a, st, DS_OP_STATUS, "one");
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+
+        if (a.op.rc != DS_UNAVAILABLE) {
+            break;
+        }
+
+        for (before = t_iterations; t_iterations - before < 5; ) {
+            t_iterate();
+        }
+    }
+
+    T(a.op.rc == DS_OK);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    t_host_t     th, other_th;
+    ds_store_t  *st, *other;
+
+    if (argc != 3) {
+        fprintf(stderr, "usage: t_pg_store CONNINFO POSTMASTER_PID_FILE\n");
+        return 2;
+    }
+
+    alarm(T_WATCHDOG_S);
+
+    t_refusals(argv[1]);
+
+    memset(&th, 0, sizeof(t_host_t));
+    memset(&other_th, 0, sizeof(t_host_t));
+
+    st = t_open(argv[1], &th, T_BOUND_MS);
+    other = t_open(argv[1], &other_th, T_BOUND_MS);
+    T(st != NULL && other != NULL);
+
+    if (st != NULL && other != NULL) {
+        t_serve(st, &th);
+        t_wakes(&th, other);
+        t_stopped(st, argv[2]);
+    }
+
+    ds_store_close(st);
+    ds_store_close(other);
+
+    printf("%s - the PostgreSQL store: %lu passed, %lu failed\n",
+           t_failed ? "not ok" : "ok", t_passed, t_failed);
+
+    return t_failed ? 1 : 0;
+}
