@@ -8,7 +8,7 @@ bench/results.md. Standard library only.
 
 Environment (all optional):
   QUICK=1             short runs and scaled-down counts (under 2 minutes)
-  BENCH_PORT=18480    nginx's port
+  BENCH_PORT=18480    nginx's port (BENCH_GRPC_PORT, one more: its HTTP/2)
   BENCH_DURATION      seconds per wrk run (default 10, QUICK 3)
   BENCH_WORKERS=2     nginx worker_processes
   BENCH_CONNS=32      wrk connections of the throughput runs
@@ -34,6 +34,7 @@ import resource
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -49,6 +50,7 @@ MODULE_SO = os.path.join(ROOT, "build", "nginx", "objs",
 
 QUICK = os.environ.get("QUICK", "") not in ("", "0")
 PORT = int(os.environ.get("BENCH_PORT", "18480"))
+GRPC_PORT = int(os.environ.get("BENCH_GRPC_PORT", str(PORT + 1)))
 DUR = float(os.environ.get("BENCH_DURATION", "3" if QUICK else "10"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 CONNS = int(os.environ.get("BENCH_CONNS", "32"))
@@ -113,6 +115,7 @@ def render_conf(bodies):
     locs, maps = baseline_conf(bodies)
     rep = {
         "MODULE_SO": MODULE_SO, "WORKERS": str(WORKERS), "PORT": str(PORT),
+        "GRPC_PORT": str(GRPC_PORT),
         "MAP_SIZE_FS": str(MAP["fs"]), "MAP_SIZE_NOSYNC": str(MAP["nosync"]),
         "MAP_SIZE_BIG": str(MAP["big"]),
         "EXTRA_MAIN": os.environ.get("BENCH_EXTRA_MAIN", ""),
@@ -424,6 +427,100 @@ def wrk(what, path, script="get.lua", **kw):
     return res
 
 
+# ---- HTTP/2 and gRPC (h2load) ------------------------------------------------
+
+def grpc_message(fields):
+    """a gRPC frame of a protobuf message: fields are (number, bytes)"""
+    msg = b""
+    for num, value in fields:
+        n, length = [], len(value)
+        while True:
+            n.append((length & 0x7f) | (0x80 if length > 0x7f else 0))
+            length >>= 7
+            if not length:
+                break
+        msg += bytes([num << 3 | 2]) + bytes(n) + value
+    return b"\0" + struct.pack(">I", len(msg)) + msg
+
+
+GRPC_HEADERS = ["content-type: application/grpc", "te: trailers"]
+
+
+def grpc_call(path, body, headers=()):
+    """one call with curl: (grpc-status, response body bytes)"""
+    bf = os.path.join(BUILD, "grpc-call.bin")
+    with open(bf, "wb") as f:
+        f.write(body)
+    hf = os.path.join(BUILD, "grpc-call.headers")
+    r = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "-D", hf,
+                        "--data-binary", "@" + bf] +
+                       sum([["-H", h] for h in GRPC_HEADERS + list(headers)],
+                           []) +
+                       ["http://127.0.0.1:%d%s" % (GRPC_PORT, path)],
+                       capture_output=True)
+    with open(hf, "rb") as f:
+        m = re.search(rb"^grpc-status: *(\d+)", f.read(), re.M | re.I)
+    return (int(m.group(1)) if m else None), r.stdout
+
+
+def h2load(what, path, body=None, headers=(), conns=None, streams=1):
+    """h2load against the HTTP/2 port; p50/p99 from its request log"""
+    logf = os.path.join(BUILD, "h2load.log")
+    cmd = ["h2load", "-t", "1", "-c", str(conns or CONNS), "-m",
+           str(streams), "-D", str(max(1, round(DUR))), "--warm-up-time=1",
+           "--log-file=" + logf]
+    if body is not None:
+        bf = os.path.join(BUILD, "h2load-body.bin")
+        with open(bf, "wb") as f:
+            f.write(body)
+        cmd += ["-d", bf]
+    for h in headers:
+        cmd += ["-H", h]
+    cmd.append("http://127.0.0.1:%d%s" % (GRPC_PORT, path))
+    pids = worker_pids() + [master_pid()]
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    n0 = cpu_of(pids)
+    m0 = machine_cpu()
+    t0 = time.time()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.time() - t0
+    n1 = cpu_of(pids)
+    m1 = machine_cpu()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    m = re.search(r"finished in [\d.]+\w*, ([\d.]+) req/s", r.stdout)
+    ok = re.search(r"requests: \d+ total, \d+ started, (\d+) done, "
+                   r"(\d+) succeeded", r.stdout)
+    if r.returncode or not m or not ok:
+        sys.exit("bench: h2load failed (%s): %s %s" %
+                 (what, r.stdout[-1500:], r.stderr[-500:]))
+    lat = []
+    with open(logf) as f:
+        for line in f:
+            cols = line.split("\t")
+            if len(cols) >= 3 and cols[1].startswith("2"):
+                lat.append(int(cols[2]) / 1000.0)
+    lat.sort()
+    if not lat:
+        sys.exit("bench: h2load (%s): no 2xx answer" % what)
+    res = {"rps": float(m.group(1)),
+           "p50_ms": lat[len(lat) // 2],
+           "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
+           "errors": int(ok.group(1)) - int(ok.group(2))}
+    res["nginx_cpu_pct"] = 100 * (n1 - n0) / wall
+    res["wrk_cpu_pct"] = 100 * ((ru1.ru_utime + ru1.ru_stime)
+                                - (ru0.ru_utime + ru0.ru_stime)) / wall
+    busy = 100.0 * os.cpu_count() * (m1[1] - m0[1]) / max(1, m1[0] - m0[0])
+    res["other_cpu_pct"] = max(0.0, busy - res["nginx_cpu_pct"]
+                               - res["wrk_cpu_pct"])
+    cpu_rows.append((what, res["rps"], res["nginx_cpu_pct"],
+                     res["wrk_cpu_pct"], res["other_cpu_pct"]))
+    log("%-40s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  "
+        "(CPU: nginx %3.0f%%, h2load %3.0f%%, other %3.0f%%)" %
+        (what, res["rps"], res["p50_ms"], res["p99_ms"],
+         res["nginx_cpu_pct"], res["wrk_cpu_pct"], res["other_cpu_pct"]))
+    return res
+
+
 # ---- the table -------------------------------------------------------------
 
 rows = []
@@ -661,8 +758,15 @@ def main():
     s, _, start_body = c.req("POST", start_path, {"n": 1})
     list_path = "%s/instances?top=100&%s" % (B, q("K1", "big"))
     s, _, list_body = c.req("GET", list_path)
+    get_instance = grpc_message([(1, b"small-1")])
+    gs, grpc_body = grpc_call("/TaskHubSidecarService/GetInstance",
+                              get_instance, ["taskhub: Bench"])
+    if gs != 0 or len(grpc_body) < 6:
+        sys.exit("bench: GetInstance over gRPC: grpc-status %s, %d bytes" %
+                 (gs, len(grpc_body)))
     bodies = {"status": len(small_body), "history": len(hist_body),
-              "start": len(start_body), "list": len(list_body)}
+              "start": len(start_body), "list": len(list_body),
+              "grpc": len(grpc_body)}
     log("baseline bodies: %s; reloading nginx" % bodies)
     reload_nginx(bodies)
     c = Client()
@@ -920,6 +1024,25 @@ def main():
                  "fsync). Sum of RssAnon of the workers after the warm-up "
                  "and after each fifth: %s kB." %
                  " → ".join(str(x) for x in trail))
+    # ---- (8) gRPC GetInstance vs return 200 over HTTP/2 ----
+    r8, b8 = quiet_pair("Scenario 8", lambda: (
+        h2load("gRPC GetInstance", "/TaskHubSidecarService/GetInstance",
+               body=get_instance, headers=GRPC_HEADERS + ["taskhub: Bench"],
+               streams=10),
+        h2load("baseline HTTP/2 (%d B)" % bodies["grpc"], "/baseline/grpc",
+               streams=10)))
+    ratio8 = r8["rps"] / b8["rps"]
+    row("8. gRPC GetInstance, small instance (%d B), HTTP/2" %
+        bodies["grpc"], r8, None,
+        "%.0f (p99 %.2f ms)" % (b8["rps"], b8["p99_ms"]), ratio8,
+        "≥ 0.5× return 200 over HTTP/2", ratio8 >= 0.5)
+    notes.append("Scenario 8: h2load (one thread, %d connections, 10 "
+                 "streams each) sends GetInstance of the small instance "
+                 "over HTTP/2 without TLS to durable_task_grpc, then GETs "
+                 "a return 200 of the same answer size on the same "
+                 "server; errors: %d / %d." %
+                 (CONNS, r8["errors"], b8["errors"]))
+
     if QUICK:
         notes.append("QUICK mode: %.0f s per wrk run, %d instances in the "
                      "large hub instead of 1,000,000, end to end measured "

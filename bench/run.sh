@@ -19,10 +19,11 @@ PREFIX=$BENCH/prefix
 NGINX=${NGINX:-/usr/sbin/nginx}
 CC=${CC:-cc}
 
-for tool in wrk python3 "$CC"; do
+for tool in wrk h2load curl python3 "$CC"; do
     if ! command -v "$tool" > /dev/null; then
         echo "bench: '$tool' is missing (Debian: apt-get install -y wrk" \
-             "python3 gcc); wrk is not in util/deps.sh" >&2
+             "nghttp2-client curl python3 gcc); wrk and h2load are not" \
+             "in util/deps.sh" >&2
         exit 1
     fi
 done
