@@ -4,8 +4,9 @@
 #   make worker  the example worker for it (a second terminal)
 #   make test    the docs' links (check-docs), the style gate
 #                (check-style), the module's exported symbols
-#                (check-exports), store and gRPC codec unit tests
-#                (test-store, test-grpc-unit), the README's Quick
+#                (check-exports), store, gRPC codec and PostgreSQL
+#                schema unit tests (test-store, test-grpc-unit,
+#                test-pg-schema), the README's Quick
 #                start (test-quickstart), the Test::Nginx suite, the
 #                sanitizer suite (test-asan), a quick fuzzing pass
 #                (fuzz-quick) and a compile check for nginx without threads
@@ -48,7 +49,7 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind check-docs check-style check-exports \
         deb test-deb install test-install test-ui test-cli test-metrics \
-        test-grpc
+        test-grpc test-pg-schema
 
 all: build
 
@@ -88,7 +89,8 @@ worker:
 
 # the plain suite runs last: make test ends with its prove summary
 test: check-docs check-style build check-exports build-nothreads \
-      test-store test-grpc-unit test-worker fuzz-quick test-asan test-quickstart \
+      test-store test-grpc-unit test-pg-schema test-worker fuzz-quick \
+      test-asan test-quickstart \
       test-openapi test-ui test-deb test-install test-cli test-metrics \
       test-grpc test-nginx
 
@@ -124,14 +126,44 @@ DURABLE_TOOL := $(BUILD)/durable
 CHECK_TOOL  := $(BUILD)/durable-check
 STORE_SRCS  := $(wildcard store/*.c)
 CLI_SRCS    := $(wildcard cli/*.c)
+# the PostgreSQL schema, carried by durable (durable schema init)
+PG_SQL      := $(wildcard store/pg/schema/*.sql) store/pg/functions.sql
+PG_SQL_C    := $(BUILD)/durable_schema_sql.c
+PG_CFLAGS   := -I$(shell pg_config --includedir 2>/dev/null \
+                         || echo /usr/include/postgresql)
 
 check-tool: deps $(CHECK_TOOL)
 
+$(PG_SQL_C): $(PG_SQL) store/pg/embed.sh
+	@mkdir -p $(BUILD)
+	sh store/pg/embed.sh $@
+
 $(DURABLE_TOOL): $(CLI_SRCS) cli/durable.h $(STORE_SRCS) \
-                 $(wildcard store/*.h)
+                 $(wildcard store/*.h) $(PG_SQL_C)
+	@mkdir -p $(BUILD)
+	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store -I cli \
+	    $(PG_CFLAGS) $(CLI_SRCS) $(PG_SQL_C) $(STORE_SRCS) \
+	    -llmdb -ljansson -lcurl -lpq -o $@
+
+# the PostgreSQL schema's SQL tests, durable schema, the backend's
+# non-blocking connections (store/pg/ds_pg_conn.c) and its operations
+# answering as LMDB's (store/pg/ds_pg_op.c), against a throwaway cluster
+# (util/pg.sh, store/pg/tests/run.sh)
+PG_SRCS      := store/pg/ds_pg_conn.c store/pg/ds_pg_op.c
+PG_CONN_TEST := $(BUILD)/t_pg_conn
+PG_OPS_TEST  := $(BUILD)/t_pg_ops
+
+$(PG_CONN_TEST) $(PG_OPS_TEST): $(BUILD)/%: store/pg/tests/%.c $(PG_SRCS) \
+                                store/pg/ds_pg.h $(STORE_SRCS) \
+                                $(wildcard store/*.h)
 	@mkdir -p $(BUILD)
 	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store \
-	    $(CLI_SRCS) $(STORE_SRCS) -llmdb -ljansson -lcurl -o $@
+	    -I store/pg $(PG_CFLAGS) $< $(PG_SRCS) $(STORE_SRCS) \
+	    -llmdb -ljansson -lpq -o $@
+
+test-pg-schema: deps $(DURABLE_TOOL) $(PG_CONN_TEST) $(PG_OPS_TEST)
+	DURABLE=$(DURABLE_TOOL) T_PG_CONN=$(PG_CONN_TEST) \
+	T_PG_OPS=$(PG_OPS_TEST) util/pg.sh run store/pg/tests/run.sh
 
 $(CHECK_TOOL): $(DURABLE_TOOL)
 	ln -sf durable $@

@@ -37,6 +37,7 @@ static const du_command_t  *du_commands[] = {
     &du_cmd_backup,
     &du_cmd_restore,
     &du_cmd_compact,
+    &du_cmd_schema,
     NULL
 };
 
@@ -56,6 +57,10 @@ du_help(FILE *f)
     for (i = 0; du_commands[i] != NULL; i++) {
         if (du_commands[i] == &du_cmd_check) {
             fprintf(f, "\nOffline commands, on a store directory:\n");
+        }
+
+        if (du_commands[i] == &du_cmd_schema) {
+            fprintf(f, "\nOn a PostgreSQL database:\n");
         }
 
         fprintf(f, "  %-20s %s\n", du_commands[i]->name,

@@ -4,8 +4,9 @@
  *
  * durable: the operators' command-line tool. Commands of two kinds: online
  * ones talk to a running nginx over the HTTP API (durable_online.c),
- * offline ones open a store directly (durable_offline.c, durable_check.c).
- * Plain C99 over the store library, jansson, LMDB and libcurl.
+ * offline ones open a store directly (durable_offline.c, durable_check.c);
+ * schema creates and upgrades a PostgreSQL store's (durable_schema.c).
+ * Plain C99 over the store library, jansson, LMDB, libcurl and libpq.
  */
 
 
@@ -68,6 +69,18 @@ extern const du_command_t  du_cmd_delete_hub;
 extern const du_command_t  du_cmd_backup;
 extern const du_command_t  du_cmd_restore;
 extern const du_command_t  du_cmd_compact;
+
+/* durable_schema.c, and the SQL of store/pg that store/pg/embed.sh
+   writes into the build: numbered migrations ending with a NULL name */
+typedef struct {
+    int                 version;
+    const char         *name;
+    const char *const  *lines;
+} du_pg_sql_t;
+
+extern const du_pg_sql_t   du_pg_migrations[];
+extern const du_pg_sql_t   du_pg_functions;
+extern const du_command_t  du_cmd_schema;
 
 /* durable_online.c */
 extern const du_command_t  du_cmd_start_new;

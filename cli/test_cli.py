@@ -120,7 +120,7 @@ def test_help():
        r.detail)
     names = [l.split()[0] for l in r.stdout.splitlines()
              if l.startswith("  ")]
-    ok(len(names) == 18, "--help lists 18 commands", names)
+    ok(len(names) == 19, "--help lists 19 commands", names)
     for n in names:
         r = durable(n, "--help")
         ok(r.returncode == 0 and r.stdout.startswith("usage: durable " + n)

@@ -121,6 +121,14 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_uint_t   status;
     const char  *message;
 
+    static const char  *actions[] = { "claim", "complete", "renew",
+                                      "abandon" };
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable work: %s of \"%*s\" (kind:%d), rc:%d",
+                   actions[k->action], (size_t) k->op.in.work.id.len,
+                   k->op.in.work.id.data, (int) k->op.in.work.kind, c->rc);
+
     ngx_http_durable_work_count(k, c->rc);
     ngx_http_durable_work_lifecycle(r, k, c->rc);
 

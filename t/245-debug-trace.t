@@ -3,10 +3,14 @@
 # with the store's answer (rc 0: applied; 1: not found; ds_rc_e in
 # store/durable_store.h), and the store logs each step of its writer:
 # queued, batch started (in a thread or the loop), applied, committed,
-# done (its ops are answered next). Debian's nginx is built --with-debug; without debug logging
-# compiled in these lines do not exist, and the blocks are skipped.
+# done (its ops are answered next); the worker protocol logs what a claim
+# leased and what a completion did. Debian's nginx is built --with-debug;
+# without debug logging compiled in these lines do not exist, and the
+# blocks are skipped.
 
+use lib 't/inc';
 use Test::Nginx::Socket;
+use DurableClient qw(api);
 
 repeat_each(1);
 log_level('debug');
@@ -29,6 +33,27 @@ our $config = <<'_EOC_';
         durable_task_anonymous on;
     }
 _EOC_
+
+our $B = '/runtime/webhooks/durabletask';
+
+# start $id, claim its first episode and complete it with one action
+sub episode {
+    my ($id) = @_;
+    my ($r, $item);
+
+    $r = api('POST', "$B/orchestrators/Hello/$id", '');
+    die "start: $r->{status}" unless $r->{status} == 202;
+
+    $r = api('POST', "$B/worker/orchestrations/claim", '');
+    die "claim: $r->{status}" unless $r->{status} == 200;
+    ($item) = @{ $r->{json}{items} };
+    die "nothing claimed" unless $item;
+
+    $r = api('POST', "$B/worker/orchestrations/complete",
+             { instanceId => $id, lease => $item->{lease},
+               actions => [ { type => 'complete', result => 1 } ] });
+    die "complete: $r->{status} $r->{body}" unless $r->{status} == 200;
+}
 
 run_tests();
 
@@ -94,3 +119,23 @@ durable store "default": writes in the loop
 durable store "default": batch of 1 started in the loop
 durable store "default": batch of 1 committed
 durable batch of 1 writes to store "default" done
+
+
+
+=== TEST 5: one claim and one completion, from the worker protocol's side
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::episode('trace-5');
+--- request
+GET /runtime/webhooks/durabletask/instances/trace-5
+--- error_code: 200
+--- grep_error_log eval
+qr/durable (?:claim|work): [^\n]*|durable op (?:submitted|done): (?:claiming|completing work)[^\n]*/
+--- grep_error_log_out eval
+qr/\Adurable op submitted: claiming, hold:\d
+durable op done: claiming, rc:0
+durable claim: 1 items, 0 of other names, kind:0
+durable op submitted: completing work, hold:1
+durable op done: completing work, rc:0
+durable work: complete of "trace-5" \(kind:0\), rc:0\n\z/

@@ -7,6 +7,7 @@ set -e
 
 pkgs="make gcc nginx-core nginx-dev liblmdb-dev libjansson-dev lmdb-utils
       libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler
+      postgresql-15 libpq-dev
       perl libtest-base-perl libtest-longstring-perl libtext-diff-perl
       libipc-run-perl liblist-moreutils-perl libwww-perl curl python3
       clang libclang-rt-14-dev valgrind"

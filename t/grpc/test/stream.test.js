@@ -48,6 +48,25 @@ async function nextItem(s, ms) {
   }
 }
 
+// CompleteOrchestratorTask finishing the instance with result text
+function complete(address, wi, result) {
+  const done = new pb.CompleteOrchestrationAction();
+  done.setOrchestrationstatus(pb.OrchestrationStatus.ORCHESTRATION_STATUS_COMPLETED);
+  const v = new (require('google-protobuf/google/protobuf/wrappers_pb')
+    .StringValue)();
+  v.setValue(JSON.stringify(result));
+  done.setResult(v);
+  const action = new pb.OrchestratorAction();
+  action.setId(0);
+  action.setCompleteorchestration(done);
+  const res = new pb.OrchestratorResponse();
+  res.setInstanceid(wi.getOrchestratorrequest().getInstanceid());
+  res.setActionsList([action]);
+  res.setCompletiontoken(wi.getCompletiontoken());
+  return call(address, 'CompleteOrchestratorTask',
+    { body: frame(Buffer.from(res.serializeBinary())) });
+}
+
 function abandon(address, token) {
   const req = new pb.AbandonOrchestrationTaskRequest();
   req.setCompletiontoken(token);
@@ -133,6 +152,55 @@ test('work-item stream', async (t) => {
   });
 });
 
+test('leases of the stream\'s items', async (t) => {
+  const srv = await nginx.start({ name: 'leases', workers: 1,
+    lease: '1s' });
+  const client = new TaskHubGrpcClient({ hostAddress: srv.address,
+    logger: new NoOpLogger() });
+  t.after(async () => {
+    await client.stop();
+    await srv.stop();
+  });
+
+  await t.test('a worker that dies mid-item: the item comes again',
+    async () => {
+      await client.scheduleNewOrchestration('Dies', null, 'dies-1');
+      const first = stream(srv.address, 'GetWorkItems', workItems());
+      const wi = await nextItem(first, 3000);
+      assert.ok(wi && wi.hasOrchestratorrequest());
+      first.cancel();
+      await first.ended();
+
+      // the lease (1 s) runs out; another worker gets the item
+      const second = stream(srv.address, 'GetWorkItems', workItems());
+      const again = await nextItem(second, 10000);
+      assert.ok(again && again.hasOrchestratorrequest());
+      assert.strictEqual(again.getOrchestratorrequest().getInstanceid(),
+        'dies-1');
+      assert.notDeepStrictEqual(again.getCompletiontoken(),
+        wi.getCompletiontoken());
+
+      // the dead worker's token is stale; the new one completes it
+      let res = await complete(srv.address, wi, 'late');
+      assert.strictEqual(res.grpcStatus, 9);
+      res = await complete(srv.address, again, 'done');
+      assert.strictEqual(res.grpcStatus, 0);
+
+      // an identical retry gets the same answer, another body is refused
+      res = await complete(srv.address, again, 'done');
+      assert.strictEqual(res.grpcStatus, 0);
+      res = await complete(srv.address, again, 'other');
+      assert.strictEqual(res.grpcStatus, 9);
+
+      second.cancel();
+      await second.ended();
+      const st = await client.getOrchestrationState('dies-1', true);
+      assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED);
+      assert.strictEqual(JSON.parse(st.serializedOutput), 'done');
+      assert.deepStrictEqual(srv.problems(), []);
+    });
+});
+
 test('streams across a reload', async (t) => {
   const srv = await nginx.start({ name: 'reload' });
   const client = new TaskHubGrpcClient({ hostAddress: srv.address,
@@ -159,11 +227,17 @@ test('streams across a reload', async (t) => {
     await client.waitForOrchestrationStart(id, false, 30);
   }
 
-  // a stream of this process ends with status OK when it exits
+  // a stream of this process ends with status OK when it exits, a wait
+  // UNAVAILABLE (the SDK calls again)
   const s = stream(srv.address, 'GetWorkItems', workItems({ names: ['x'] }));
-  await sleep(200);
+  const req = new pb.GetInstanceRequest();
+  req.setInstanceid(ids[0]);
+  const wait = call(srv.address, 'WaitForInstanceCompletion',
+    { body: frame(Buffer.from(req.serializeBinary())) });
+  await sleep(300);
   srv.reload();
   assert.strictEqual(await s.ended(), 0);
+  assert.strictEqual((await wait).grpcStatus, 14);
 
   for (const id of ids) {
     await client.raiseOrchestrationEvent(id, 'go', id);

@@ -1,0 +1,419 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * durable schema init|upgrade|version: the PostgreSQL schema of a task
+ * hub store (docs/postgres.md), created and upgraded only here, never by
+ * nginx at request time. The SQL is store/pg/, carried in the binary
+ * (store/pg/embed.sh). Blocking libpq: this is a command-line tool.
+ *
+ * init and upgrade run in one transaction under an advisory lock, so two
+ * operators (or two deploy scripts) never apply a version twice; the
+ * functions are created again by both.
+ */
+
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "durable.h"
+
+
+/* pg_advisory_xact_lock() key of schema changes: "durable" in ASCII */
+#define DU_PG_LOCK          "110852352189036"
+
+
+typedef struct {
+    const char         *action;
+    const char         *conninfo;
+    long                partitions;     /* 0: the schema's default */
+} du_schema_args_t;
+
+
+static int du_schema(int argc, char **argv);
+static int du_schema_parse(int argc, char **argv, du_schema_args_t *a);
+static int du_schema_connect(const char *conninfo, PGconn **conn);
+static int du_schema_version_of(PGconn *conn, int *version);
+static int du_schema_apply(PGconn *conn, const du_pg_sql_t *sql);
+static int du_schema_exec(PGconn *conn, const char *what, const char *sql);
+static int du_schema_change(PGconn *conn, const du_schema_args_t *a,
+    int init, int *from);
+static int du_schema_latest(void);
+
+
+const du_command_t  du_cmd_schema = {
+    "schema", du_schema,
+    "create, upgrade or show the schema of a PostgreSQL store",
+    "  init                  create the schema in an empty database\n"
+    "  upgrade               bring the schema to this tool's version\n"
+    "  version               show the database's and this tool's version\n"
+    "  --conninfo CONNINFO   the database, as libpq takes it (required;\n"
+    "                        PG* variables fill what it leaves out)\n"
+    "  --partitions N        init: partitions of each new hub, 1 to 4096\n"
+    "                        (default 16)\n"
+    "Exit status 1: init of a database that has the schema, upgrade of\n"
+    "one that has none or a newer one, version when the two differ.\n"
+};
+
+
+static int
+du_schema(int argc, char **argv)
+{
+    int               rc, version, from;
+    PGconn           *conn;
+    du_schema_args_t  a;
+
+    if (du_wants_help(argc, argv, &du_cmd_schema)) {
+        return DU_EXIT_OK;
+    }
+
+    rc = du_schema_parse(argc, argv, &a);
+    if (rc != DU_EXIT_OK) {
+        return rc;
+    }
+
+    rc = du_schema_connect(a.conninfo, &conn);
+    if (rc != DU_EXIT_OK) {
+        return rc;
+    }
+
+    if (strcmp(a.action, "version") == 0) {
+        rc = du_schema_version_of(conn, &version);
+
+        if (rc == DU_EXIT_OK) {
+            if (du_json) {
+                printf("{\"version\":%d,\"tool\":%d}\n", version,
+                       du_schema_latest());
+
+            } else {
+                printf("schema version %d (this tool: %d)\n", version,
+                       du_schema_latest());
+            }
+
+            rc = version == du_schema_latest() ? DU_EXIT_OK : DU_EXIT_FAILED;
+        }
+
+    } else {
+        rc = du_schema_change(conn, &a, strcmp(a.action, "init") == 0,
+                              &from);
+
+        if (rc == DU_EXIT_OK) {
+            if (du_json) {
+                printf("{\"from\":%d,\"version\":%d}\n", from,
+                       du_schema_latest());
+
+            } else if (from == du_schema_latest()) {
+                printf("schema version %d: up to date, functions created "
+                       "again\n", from);
+
+            } else {
+                printf("schema version %d, from %d\n", du_schema_latest(),
+                       from);
+            }
+        }
+    }
+
+    PQfinish(conn);
+
+    return rc;
+}
+
+
+static int
+du_schema_parse(int argc, char **argv, du_schema_args_t *a)
+{
+    int          i, rc;
+    char        *end;
+    const char  *v;
+
+    memset(a, 0, sizeof(du_schema_args_t));
+
+    for (i = 1; i < argc; i++) {
+
+        if (du_flag(argv, i, "--json")) {
+            continue;
+        }
+
+        if ((rc = du_opt(argc, argv, &i, "--conninfo", &a->conninfo)) != 0) {
+            if (rc < 0) {
+                return du_usage_error(&du_cmd_schema,
+                                      "--conninfo needs a value");
+            }
+
+            continue;
+        }
+
+        if ((rc = du_opt(argc, argv, &i, "--partitions", &v)) != 0) {
+            a->partitions = rc > 0 ? strtol(v, &end, 10) : 0;
+
+            if (rc < 0 || *v < '0' || *v > '9' || *end != '\0'
+                || a->partitions < 1 || a->partitions > 4096)
+            {
+                return du_usage_error(&du_cmd_schema,
+                                      "--partitions needs a number from 1 "
+                                      "to 4096");
+            }
+
+            continue;
+        }
+
+        if (argv[i][0] == '-' || a->action != NULL) {
+            return du_usage_error(&du_cmd_schema, "unexpected \"%s\"",
+                                  argv[i]);
+        }
+
+        a->action = argv[i];
+    }
+
+    if (a->action == NULL
+        || (strcmp(a->action, "init") != 0
+            && strcmp(a->action, "upgrade") != 0
+            && strcmp(a->action, "version") != 0))
+    {
+        return du_usage_error(&du_cmd_schema,
+                              "say init, upgrade or version");
+    }
+
+    if (a->conninfo == NULL) {
+        return du_usage_error(&du_cmd_schema, "--conninfo is required");
+    }
+
+    if (a->partitions && strcmp(a->action, "init") != 0) {
+        return du_usage_error(&du_cmd_schema,
+                              "--partitions is only for init");
+    }
+
+    return DU_EXIT_OK;
+}
+
+
+static int
+du_schema_connect(const char *conninfo, PGconn **conn)
+{
+    *conn = PQconnectdb(conninfo);
+
+    if (*conn == NULL || PQstatus(*conn) != CONNECTION_OK) {
+        du_error("cannot connect to the database: %s",
+                 *conn ? PQerrorMessage(*conn) : "out of memory");
+        PQfinish(*conn);
+        return DU_EXIT_UNAVAILABLE;
+    }
+
+    /* CREATE OR REPLACE and IF EXISTS talk at NOTICE level */
+    return du_schema_exec(*conn, "a session setting",
+                          "SET client_min_messages = warning");
+}
+
+
+/* 0 when the database has no schema */
+
+static int
+du_schema_version_of(PGconn *conn, int *version)
+{
+    int        rc;
+    PGresult  *res;
+
+    res = PQexec(conn,
+                 "SELECT CASE WHEN to_regclass('durable.schema_version') "
+                 "IS NULL THEN -1 END");
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        du_error("cannot read the schema version: %s",
+                 PQerrorMessage(conn));
+        PQclear(res);
+        return DU_EXIT_UNAVAILABLE;
+    }
+
+    rc = PQgetisnull(res, 0, 0);
+    PQclear(res);
+
+    if (!rc) {
+        *version = 0;
+        return DU_EXIT_OK;
+    }
+
+    res = PQexec(conn, "SELECT coalesce(max(version), 0) "
+                       "FROM durable.schema_version");
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        du_error("cannot read the schema version: %s",
+                 PQerrorMessage(conn));
+        PQclear(res);
+        return DU_EXIT_UNAVAILABLE;
+    }
+
+    *version = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+
+    return DU_EXIT_OK;
+}
+
+
+/*
+ * init (the database must have no schema) or upgrade (it must have one,
+ * not newer than this tool): the missing versions in order, then the
+ * functions, in one transaction; *from is the version found
+ */
+
+static int
+du_schema_change(PGconn *conn, const du_schema_args_t *a, int init,
+    int *from)
+{
+    int          rc, i;
+    char         sql[128];
+    const char  *rollback;
+
+    rc = du_schema_exec(conn, "beginning a transaction", "BEGIN");
+    if (rc != DU_EXIT_OK) {
+        return rc;
+    }
+
+    rollback = "ROLLBACK";
+
+    rc = du_schema_exec(conn, "taking the schema lock",
+                        "SELECT pg_advisory_xact_lock(" DU_PG_LOCK ")");
+    if (rc != DU_EXIT_OK) {
+        goto failed;
+    }
+
+    rc = du_schema_version_of(conn, from);
+    if (rc != DU_EXIT_OK) {
+        goto failed;
+    }
+
+    if (init && *from != 0) {
+        du_error("the database has the schema already (version %d); "
+                 "durable schema upgrade brings it up to date", *from);
+        rc = DU_EXIT_FAILED;
+        goto failed;
+    }
+
+    if (!init && *from == 0) {
+        du_error("the database has no schema: durable schema init "
+                 "creates it");
+        rc = DU_EXIT_FAILED;
+        goto failed;
+    }
+
+    if (*from > du_schema_latest()) {
+        du_error("the schema is version %d, newer than this tool's %d: "
+                 "upgrade the tool", *from, du_schema_latest());
+        rc = DU_EXIT_FAILED;
+        goto failed;
+    }
+
+    for (i = 0; du_pg_migrations[i].name != NULL; i++) {
+        if (du_pg_migrations[i].version <= *from) {
+            continue;
+        }
+
+        rc = du_schema_apply(conn, &du_pg_migrations[i]);
+        if (rc != DU_EXIT_OK) {
+            goto failed;
+        }
+    }
+
+    rc = du_schema_apply(conn, &du_pg_functions);
+    if (rc != DU_EXIT_OK) {
+        goto failed;
+    }
+
+    if (a->partitions) {
+        snprintf(sql, sizeof(sql), "UPDATE durable.settings SET value = "
+                 "'%ld' WHERE name = 'partitions'", a->partitions);
+
+        rc = du_schema_exec(conn, "setting the partitions", sql);
+        if (rc != DU_EXIT_OK) {
+            goto failed;
+        }
+    }
+
+    rollback = NULL;
+
+    return du_schema_exec(conn, "committing", "COMMIT");
+
+failed:
+
+    if (rollback != NULL) {
+        PQclear(PQexec(conn, rollback));
+    }
+
+    return rc;
+}
+
+
+/* one file's statements, sent as one text */
+
+static int
+du_schema_apply(PGconn *conn, const du_pg_sql_t *sql)
+{
+    int     rc;
+    char   *text, *p;
+    size_t  i, len;
+
+    len = 1;
+
+    for (i = 0; sql->lines[i] != NULL; i++) {
+        len += strlen(sql->lines[i]);
+    }
+
+    text = malloc(len);
+    if (text == NULL) {
+        du_error("out of memory");
+        return DU_EXIT_FAILED;
+    }
+
+    p = text;
+
+    for (i = 0; sql->lines[i] != NULL; i++) {
+        len = strlen(sql->lines[i]);
+        memcpy(p, sql->lines[i], len);
+        p += len;
+    }
+
+    *p = '\0';
+
+    rc = du_schema_exec(conn, sql->name, text);
+
+    free(text);
+
+    return rc;
+}
+
+
+static int
+du_schema_exec(PGconn *conn, const char *what, const char *sql)
+{
+    PGresult        *res;
+    ExecStatusType   st;
+
+    res = PQexec(conn, sql);
+    st = PQresultStatus(res);
+    PQclear(res);
+
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        return DU_EXIT_OK;
+    }
+
+    du_error("%s: %s", what, PQerrorMessage(conn));
+
+    return PQstatus(conn) == CONNECTION_OK ? DU_EXIT_FAILED
+                                           : DU_EXIT_UNAVAILABLE;
+}
+
+
+static int
+du_schema_latest(void)
+{
+    int  i, v;
+
+    v = 0;
+
+    for (i = 0; du_pg_migrations[i].name != NULL; i++) {
+        v = du_pg_migrations[i].version;
+    }
+
+    return v;
+}

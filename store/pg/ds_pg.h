@@ -1,0 +1,143 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The PostgreSQL backend's connections (docs/postgres.md): libpq driven
+ * without ever blocking, by an event loop that watches one socket per
+ * connection. Plain C99 over libpq; no nginx header, no loop of its own:
+ * the caller asks which readiness a connection waits for
+ * (dsi_pg_conn_wants()), watches its socket (the host's watch callback of
+ * ds_host_t), and calls dsi_pg_conn_step() when it is ready. Time is the
+ * caller's too: it bounds connects and batches with its own timers.
+ *
+ * Host names are resolved at configuration time only
+ * (dsi_pg_conninfo_resolve()); dsi_pg_conn_start() refuses a conninfo that
+ * would make libpq look a name up, since getaddrinfo() blocks.
+ *
+ * Kept under store/pg/ until the backend joins the module: then these
+ * files move to store/ and the module links libpq.
+ */
+
+
+#ifndef DS_PG_H
+#define DS_PG_H
+
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "ds_internal.h"
+
+
+#define DSI_PG_WANT_READ    1       /* as DS_WATCH_READ */
+#define DSI_PG_WANT_WRITE   2       /* as DS_WATCH_WRITE */
+
+
+typedef enum {
+    DSI_PG_WAIT = 0,        /* watch the socket again (it may change) */
+    DSI_PG_READY,           /* connected, or the batch's answers are in */
+    DSI_PG_FAILED           /* broken: dsi_pg_conn_error() says why */
+} dsi_pg_step_e;
+
+
+typedef struct {
+    const char         *sql;        /* one statement, $1.. parameters */
+    int                 nparams;
+    const char *const  *values;     /* text, NULL for SQL NULL */
+} dsi_pg_stmt_t;
+
+
+typedef struct dsi_pg_conn_s  dsi_pg_conn_t;
+
+
+/*
+ * conninfo with every host name replaced by its addresses in hostaddr
+ * (host kept, for TLS and for the server's name in errors), a name with
+ * several addresses becoming as many hosts, in getaddrinfo()'s order;
+ * socket directories and given hostaddrs stay. Blocks in getaddrinfo():
+ * configuration time only. *out is malloc()ed. 0, or -1 with err set.
+ */
+int dsi_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
+    size_t errlen);
+
+/* 0 when libpq will look up no name for conninfo; -1 with err set */
+int dsi_pg_conninfo_check(const char *conninfo, char *err, size_t errlen);
+
+/*
+ * Starts connecting (PQconnectStart: no waiting). NULL with err set when
+ * conninfo is refused (see above) or out of memory. The connection is in
+ * non-blocking and pipeline mode once connected.
+ */
+dsi_pg_conn_t *dsi_pg_conn_start(const char *conninfo, char *err,
+    size_t errlen);
+
+/* the socket to watch now, and for what; the socket changes while libpq
+   tries one host after another, so ask again after every step */
+int dsi_pg_conn_fd(const dsi_pg_conn_t *c);
+unsigned dsi_pg_conn_wants(const dsi_pg_conn_t *c);
+
+/* advances the connection after its socket was ready (or at any time) */
+dsi_pg_step_e dsi_pg_conn_step(dsi_pg_conn_t *c);
+
+/*
+ * Sends n statements in one round trip, after a connect answered
+ * DSI_PG_READY and before the previous batch's results were released;
+ * with transaction set wrapped in BEGIN and COMMIT. Then step until
+ * DSI_PG_READY. 0, or -1 (the connection is broken).
+ */
+int dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts,
+    size_t n, int transaction);
+
+/*
+ * After DSI_PG_READY of a batch: statement i's result (libpq's; never
+ * NULL; PGRES_PIPELINE_ABORTED after a failed statement of the same
+ * transaction), and whether its COMMIT succeeded (1; 0 failed or none).
+ * dsi_pg_conn_release() frees them, for the next batch.
+ */
+PGresult *dsi_pg_conn_result(const dsi_pg_conn_t *c, size_t i);
+int dsi_pg_conn_committed(const dsi_pg_conn_t *c);
+void dsi_pg_conn_release(dsi_pg_conn_t *c);
+
+/*
+ * A notification that arrived (LISTEN, sent as a statement): 1 with its
+ * payload copied into payload (cut to size - 1 bytes), 0 when none is
+ * left. Each step reads what the socket has, so ask after every step;
+ * an idle listening connection wants to read, and its steps answer WAIT.
+ */
+int dsi_pg_conn_notified(dsi_pg_conn_t *c, char *payload, size_t size);
+
+const char *dsi_pg_conn_error(const dsi_pg_conn_t *c);
+void dsi_pg_conn_close(dsi_pg_conn_t *c);
+
+
+/*
+ * An operation as a call of its function (ds_pg_op.c): stmt, with the
+ * parameters in mem. dsi_pg_op_call(): DS_OK; DS_INVALID for arguments
+ * refused before any call, and for the types not served yet; DS_ERROR
+ * when out of memory. Free with dsi_pg_call_free() once answered.
+ */
+
+#define DSI_PG_PARAMS_MAX   8
+
+typedef struct {
+    dsi_pg_stmt_t       stmt;
+    const char         *values[DSI_PG_PARAMS_MAX];
+    size_t              off[DSI_PG_PARAMS_MAX];
+    int                 nparams;
+    int                 oom;
+    char               *mem;
+    size_t              len;
+    size_t              size;
+    ds_buf_t            buf;            /* an event's members */
+} dsi_pg_call_t;
+
+int dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call);
+void dsi_pg_call_free(dsi_pg_call_t *call);
+int dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst);
+int dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data);
+int dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
+    ds_list_e list, ds_event_cb cb, void *data);
+
+
+#endif /* DS_PG_H */

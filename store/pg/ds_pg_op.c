@@ -1,0 +1,808 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Operations (ds_op_t) as calls of the schema's functions, and their
+ * answers read back into the op: the PostgreSQL backend's half of "logic
+ * in shared C, thin SQL" (docs/postgres.md). The checks and the event
+ * members are the LMDB store's own (ds_events.c), so both backends store
+ * the same bytes; the database adds only the envelope and its time.
+ *
+ * Parameters are text, NUL-terminated copies in one block per call; JSON
+ * of length 0 (null) is sent as SQL NULL.
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds_internal.h"
+#include "ds_pg.h"
+
+
+#define DSI_PG_NUM_LEN      24
+
+
+/* op->backend during a claim's item callback: the answer and its row */
+typedef struct {
+    const PGresult     *res;
+    int                 row;
+} dsi_pg_claim_t;
+
+
+static int dsi_pg_mask(unsigned mask);
+static int dsi_pg_tokens(dsi_pg_call_t *call, const uint8_t *tokens,
+    size_t n);
+static int dsi_pg_names(dsi_pg_call_t *call, const ds_claim_filter_t *f);
+static void dsi_pg_param_lease(dsi_pg_call_t *call, const uint8_t *lease);
+static int dsi_pg_array(const char *p, ds_event_cb cb, void *data);
+static int dsi_pg_members(dsi_pg_call_t *call, const char *name_field,
+    ds_str_t name, const char *json_field, ds_str_t json);
+static void dsi_pg_param(dsi_pg_call_t *call, const char *s, size_t len,
+    int null);
+static void dsi_pg_param_str(dsi_pg_call_t *call, ds_str_t s);
+static void dsi_pg_param_json(dsi_pg_call_t *call, ds_str_t s);
+static void dsi_pg_param_int(dsi_pg_call_t *call, int64_t v);
+static int dsi_pg_finish(dsi_pg_call_t *call);
+static int64_t dsi_pg_int(const PGresult *res, int row, int col);
+static ds_str_t dsi_pg_text(const PGresult *res, int row, int col);
+static int dsi_pg_bytes16(const PGresult *res, int row, int col,
+    uint8_t *out);
+static int dsi_pg_col(const PGresult *res, const char *name);
+
+
+int
+dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
+{
+    const ds_query_t  *q;
+
+    memset(call, 0, sizeof(dsi_pg_call_t));
+    dsi_buf_init(&call->buf);
+
+    switch (op->type) {
+
+    case DS_OP_START:
+        call->stmt.sql = "SELECT rc, status, error "
+                         "FROM durable.start($1, $2, $3, $4, $5)";
+        dsi_pg_param_str(call, op->hub);
+        dsi_pg_param_str(call, op->in.start.id);
+        dsi_pg_param_str(call, op->in.start.name);
+        dsi_pg_param_json(call, op->in.start.input);
+
+        if (dsi_pg_members(call, "Name", op->in.start.name, "Input",
+                           op->in.start.input)
+            != DS_OK)
+        {
+            return DS_ERROR;
+        }
+
+        break;
+
+    case DS_OP_RAISE_EVENT:
+        if (op->in.control.name.len > DS_NAME_MAX) {
+            return DS_INVALID;
+        }
+
+        call->stmt.sql = "SELECT rc, NULL::smallint, error "
+                         "FROM durable.raise_event($1, $2, $3)";
+        dsi_pg_param_str(call, op->hub);
+        dsi_pg_param_str(call, op->in.control.id);
+
+        if (dsi_pg_members(call, "Name", op->in.control.name, "Input",
+                           op->in.control.data)
+            != DS_OK)
+        {
+            return DS_ERROR;
+        }
+
+        break;
+
+    case DS_OP_TERMINATE:
+    case DS_OP_SUSPEND:
+    case DS_OP_RESUME:
+        call->stmt.sql = op->type == DS_OP_TERMINATE
+                         ? "SELECT rc, NULL::smallint, error "
+                           "FROM durable.terminate($1, $2, $3)"
+                         : op->type == DS_OP_SUSPEND
+                         ? "SELECT rc, NULL::smallint, error "
+                           "FROM durable.suspend($1, $2, $3)"
+                         : "SELECT rc, NULL::smallint, error "
+                           "FROM durable.resume($1, $2, $3)";
+        dsi_pg_param_str(call, op->hub);
+        dsi_pg_param_str(call, op->in.control.id);
+        dsi_pg_param_json(call, op->in.control.data);
+        break;
+
+    case DS_OP_PURGE:
+        call->stmt.sql = "SELECT rc, status, error "
+                         "FROM durable.purge($1, $2)";
+        dsi_pg_param_str(call, op->hub);
+        dsi_pg_param_str(call, op->in.control.id);
+        break;
+
+    case DS_OP_PURGE_BATCH:
+        q = op->in.purge.query;
+        call->stmt.sql = "SELECT rc, deleted, more, error "
+                         "FROM durable.purge_batch($1, $2, $3, $4, $5)";
+        dsi_pg_param_str(call, op->hub);
+        dsi_pg_param_int(call, q->created_from);
+        dsi_pg_param_int(call, q->created_to);
+        dsi_pg_param_int(call, dsi_pg_mask(q->status_mask));
+        dsi_pg_param_int(call, (int64_t) (op->in.purge.max > 0x7fffffff
+                                          ? 0x7fffffff : op->in.purge.max));
+        break;
+
+    case DS_OP_STATUS:
+        call->stmt.sql = "SELECT * FROM durable.status($1, $2, true)";
+        dsi_pg_param_str(call, op->hub);
+        dsi_pg_param_str(call, op->in.control.id);
+        break;
+
+    case DS_OP_LIST:
+        q = op->in.list.query;
+
+        if (q->top == 0 || q->top > 0x7fffffff) {
+            return DS_INVALID;
+        }
+
+        call->stmt.sql = "SELECT * FROM durable.list_page($1, $2, $3, $4, "
+                         "$5, $6, $7, $8)";
+        dsi_pg_param_str(call, op->hub);
+        dsi_pg_param_int(call, q->created_from);
+        dsi_pg_param_int(call, q->created_to);
+        dsi_pg_param_int(call, dsi_pg_mask(q->status_mask));
+        dsi_pg_param_str(call, q->id_prefix);
+        dsi_pg_param_int(call, (int64_t) q->top);
+        dsi_pg_param_int(call, (int64_t) (q->scan_budget > 0x7fffffff
+                                          ? 0x7fffffff : q->scan_budget));
+        dsi_pg_param(call, q->token.data, q->token.len, q->token.len == 0);
+        break;
+
+    case DS_OP_WORK_CLAIM:
+        if (op->in.claim.kind != DS_WORK_ORCHESTRATION
+            || op->in.claim.max > 1000)
+        {
+            return DS_INVALID;
+        }
+
+        call->stmt.sql = "SELECT * FROM durable.claim_orchestrations($1, "
+                         "$2, $3, $4)";
+        dsi_pg_param_str(call, op->hub);
+        dsi_pg_param_int(call, op->in.claim.lease_us);
+
+        if (dsi_pg_tokens(call, op->in.claim.tokens, op->in.claim.max)
+            != DS_OK
+            || dsi_pg_names(call, op->in.claim.filter) != DS_OK)
+        {
+            return DS_ERROR;
+        }
+
+        break;
+
+    case DS_OP_WORK_RENEW:
+    case DS_OP_WORK_ABANDON:
+        if (op->in.work.kind != DS_WORK_ORCHESTRATION) {
+            return DS_INVALID;
+        }
+
+        dsi_pg_param_str(call, op->hub);
+        dsi_pg_param_str(call, op->in.work.id);
+        dsi_pg_param_lease(call, op->in.work.lease);
+
+        if (op->type == DS_OP_WORK_RENEW) {
+            call->stmt.sql = "SELECT rc, expires, error FROM "
+                             "durable.renew_orchestration($1, $2, $3, $4)";
+            dsi_pg_param_int(call, op->in.work.lease_us);
+
+        } else {
+            call->stmt.sql = "SELECT rc, NULL::bigint, error FROM "
+                             "durable.abandon_orchestration($1, $2, $3)";
+        }
+
+        break;
+
+    default:
+        /* not served yet (docs/postgres.md) */
+        return DS_INVALID;
+    }
+
+    return dsi_pg_finish(call);
+}
+
+
+void
+dsi_pg_call_free(dsi_pg_call_t *call)
+{
+    free(call->mem);
+    dsi_buf_free(&call->buf);
+    call->mem = NULL;
+}
+
+
+/*
+ * The answer of op's call: op->rc and out. A STATUS fills *inst with
+ * strings pointing into res, valid while res is; a LIST calls the item
+ * callback for each row and copies the token. DS_OK when res could be
+ * read (op->rc is then the operation's answer), DS_ERROR otherwise.
+ */
+
+int
+dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
+{
+    int             i, rows, c;
+    size_t          len;
+    ds_str_t        id, token;
+    dsi_pg_claim_t  claim;
+    ds_work_item_t  item;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1) {
+        op->rc = DS_ERROR;
+        return DS_ERROR;
+    }
+
+    rows = PQntuples(res);
+    op->rc = (int) dsi_pg_int(res, rows - 1, 0);
+
+    switch (op->type) {
+
+    case DS_OP_START:
+        op->out.start.status = (ds_status_e) dsi_pg_int(res, 0, 1);
+        break;
+
+    case DS_OP_PURGE:
+        op->out.control.status = (ds_status_e) dsi_pg_int(res, 0, 1);
+        break;
+
+    case DS_OP_PURGE_BATCH:
+        op->out.purge.deleted = (size_t) dsi_pg_int(res, 0, 1);
+        op->out.purge.more = PQgetvalue(res, 0, 2)[0] == 't';
+        break;
+
+    case DS_OP_STATUS:
+        op->out.status.inst = NULL;
+
+        if (op->rc != DS_OK) {
+            break;
+        }
+
+        memset(inst, 0, sizeof(ds_instance_t));
+        inst->status = (ds_status_e) dsi_pg_int(res, 0, 1);
+        inst->suspended_from = (ds_status_e) dsi_pg_int(res, 0, 2);
+        inst->created = dsi_pg_int(res, 0, 3);
+        inst->updated = dsi_pg_int(res, 0, 4);
+        inst->execution = (uint64_t) dsi_pg_int(res, 0, 5);
+        inst->name = dsi_pg_text(res, 0, 6);
+        inst->input = dsi_pg_text(res, 0, 7);
+        inst->output = dsi_pg_text(res, 0, 8);
+        inst->custom_status = dsi_pg_text(res, 0, 9);
+        inst->parent_id = dsi_pg_text(res, 0, 10);
+        inst->parent_task = dsi_pg_int(res, 0, 11);
+        inst->parent_execution = (uint64_t) dsi_pg_int(res, 0, 12);
+        inst->ready_at = dsi_pg_int(res, 0, 13);
+        inst->lease_expires = dsi_pg_int(res, 0, 15);
+        inst->episode_at = dsi_pg_int(res, 0, 16);
+        inst->lease_upto = (uint64_t) dsi_pg_int(res, 0, 17);
+        inst->inbox_seq = (uint64_t) dsi_pg_int(res, 0, 18);
+        inst->done_status = (ds_status_e) dsi_pg_int(res, 0, 19);
+        inst->done_digest = (uint64_t) dsi_pg_int(res, 0, 21);
+
+        if (dsi_pg_bytes16(res, 0, 14, inst->lease) != 0
+            || dsi_pg_bytes16(res, 0, 20, inst->done_lease) != 0)
+        {
+            op->rc = DS_ERROR;
+            return DS_ERROR;
+        }
+
+        op->out.status.inst = inst;
+        break;
+
+    case DS_OP_LIST:
+        op->out.list.token_len = 0;
+
+        if (op->rc != DS_OK) {
+            break;
+        }
+
+        c = dsi_pg_col(res, "token");
+        if (c < 0) {
+            op->rc = DS_ERROR;
+            return DS_ERROR;
+        }
+
+        for (i = 0; i < rows - 1; i++) {
+            memset(inst, 0, sizeof(ds_instance_t));
+            id = dsi_pg_text(res, i, 1);
+            inst->status = (ds_status_e) dsi_pg_int(res, i, 2);
+            inst->created = dsi_pg_int(res, i, 3);
+            inst->updated = dsi_pg_int(res, i, 4);
+            inst->execution = (uint64_t) dsi_pg_int(res, i, 5);
+            inst->name = dsi_pg_text(res, i, 6);
+            inst->input = dsi_pg_text(res, i, 7);
+            inst->output = dsi_pg_text(res, i, 8);
+            inst->custom_status = dsi_pg_text(res, i, 9);
+            inst->parent_id = dsi_pg_text(res, i, 10);
+            inst->parent_task = -1;
+
+            if (op->in.list.item(op->in.list.item_data, id, inst) != 0) {
+                op->rc = DS_ERROR;
+                return DS_OK;
+            }
+        }
+
+        token = dsi_pg_text(res, rows - 1, c);
+        len = token.len < DS_TOKEN_MAX ? token.len : 0;
+        memcpy(op->in.list.token, token.data, len);
+        op->out.list.token_len = len;
+        break;
+
+    case DS_OP_WORK_CLAIM:
+        op->out.claim.claimed = 0;
+        op->out.claim.visible = INT64_MAX;
+
+        if (op->in.claim.filter != NULL) {
+            /* names filter in the query: nothing passed over */
+            op->in.claim.filter->skipped = 0;
+            op->in.claim.filter->more = 0;
+            op->in.claim.filter->expired = 0;
+        }
+
+        if (op->in.claim.begin != NULL) {
+            op->in.claim.begin(op->in.claim.item_data);
+        }
+
+        if (op->rc != DS_OK) {
+            break;
+        }
+
+        claim.res = res;
+        op->backend = &claim;
+
+        for (i = 0; i < rows - 1; i++) {
+            claim.row = i;
+            memset(&item, 0, sizeof(ds_work_item_t));
+            item.kind = DS_WORK_ORCHESTRATION;
+            item.id = dsi_pg_text(res, i, 1);
+            item.name = dsi_pg_text(res, i, 2);
+            item.input = dsi_pg_text(res, i, 3);
+            item.execution = (uint64_t) dsi_pg_int(res, i, 4);
+            item.timestamp = dsi_pg_int(res, i, 5);
+            item.status = (ds_status_e) dsi_pg_int(res, i, 6);
+            item.upto = (uint64_t) dsi_pg_int(res, i, 7);
+            item.lease_expires = dsi_pg_int(res, i, 8);
+            item.lease = op->in.claim.tokens + (size_t) i * DS_LEASE_LEN;
+
+            if (op->in.claim.item(op->in.claim.item_data, op, &item) != 0) {
+                op->backend = NULL;
+                op->out.claim.claimed = 0;
+                op->rc = DS_ERROR;
+                return DS_OK;
+            }
+        }
+
+        op->backend = NULL;
+        op->out.claim.claimed = (size_t) (rows - 1);
+        op->out.claim.visible = dsi_pg_int(res, rows - 1, 12);
+        break;
+
+    case DS_OP_WORK_RENEW:
+        op->out.work.expires = dsi_pg_int(res, 0, 1);
+        break;
+
+    default:
+        break;
+    }
+
+    return DS_OK;
+}
+
+
+/*
+ * During a claim's item callback: the item's history or messages, from
+ * its row of the answer
+ */
+
+int
+dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
+    ds_list_e list, ds_event_cb cb, void *data)
+{
+    int                    c;
+    const dsi_pg_claim_t  *claim;
+
+    (void) item;
+
+    claim = op->backend;
+
+    if (claim == NULL || op->type != DS_OP_WORK_CLAIM
+        || list == DS_LIST_OPERATIONS)
+    {
+        return DS_INVALID;
+    }
+
+    c = dsi_pg_col(claim->res, list == DS_LIST_HISTORY ? "history"
+                                                      : "messages");
+
+    if (c < 0 || PQgetisnull(claim->res, claim->row, c)) {
+        return DS_ERROR;
+    }
+
+    return dsi_pg_array(PQgetvalue(claim->res, claim->row, c), cb, data);
+}
+
+
+/*
+ * The events of a STATUS answer's history (res: its result), in order:
+ * the text of a PostgreSQL array of strings, {"..","..."}, unquoted.
+ */
+
+int
+dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data)
+{
+    int  c;
+
+    c = dsi_pg_col(res, "history");
+
+    if (c < 0 || PQntuples(res) < 1 || PQgetisnull(res, 0, c)) {
+        return DS_NOTFOUND;
+    }
+
+    return dsi_pg_array(PQgetvalue(res, 0, c), cb, data);
+}
+
+
+/* the events of a text[] as PostgreSQL writes it: {"..","..."} */
+
+static int
+dsi_pg_array(const char *p, ds_event_cb cb, void *data)
+{
+    int        rc;
+    char      *buf, *q;
+    uint64_t   seq;
+
+    buf = malloc(strlen(p) + 1);
+    if (buf == NULL) {
+        return DS_ERROR;
+    }
+
+    if (*p++ != '{') {
+        free(buf);
+        return DS_ERROR;
+    }
+
+    rc = DS_OK;
+    seq = 0;
+
+    while (*p != '}' && *p != '\0') {
+        if (*p != '"') {
+            /* events are objects, always quoted; NULL cannot be */
+            rc = DS_ERROR;
+            break;
+        }
+
+        for (q = buf, p++; *p != '"' && *p != '\0'; p++) {
+            if (*p == '\\' && p[1] != '\0') {
+                p++;
+            }
+
+            *q++ = *p;
+        }
+
+        if (*p++ != '"') {
+            rc = DS_ERROR;
+            break;
+        }
+
+        if (cb(data, ++seq, (ds_str_t) { buf, (size_t) (q - buf) }) != 0) {
+            rc = DS_ERROR;
+            break;
+        }
+
+        if (*p == ',') {
+            p++;
+        }
+    }
+
+    free(buf);
+
+    return rc;
+}
+
+
+/*
+ * A status mask for SQL's integer: the statuses there are, or a bit no
+ * status has when only unknown ones were asked for (0 would mean any)
+ */
+
+static int
+dsi_pg_mask(unsigned mask)
+{
+    if (mask != 0 && (mask & 0xff) == 0) {
+        return 0x100;
+    }
+
+    return (int) (mask & 0xff);
+}
+
+
+/* the claim's tokens as a bytea[] literal: {"\\x..","\\x.."} */
+
+static int
+dsi_pg_tokens(dsi_pg_call_t *call, const uint8_t *tokens, size_t n)
+{
+    char    digits[2 * DS_LEASE_LEN];
+    size_t  i, j;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    call->buf.len = 0;
+    dsi_buf_add(&call->buf, "{", 1);
+
+    for (i = 0; i < n; i++) {
+        dsi_buf_add(&call->buf, i ? ",\"\\\\x" : "\"\\\\x", i ? 5 : 4);
+
+        for (j = 0; j < DS_LEASE_LEN; j++) {
+            digits[2 * j] = hex[tokens[i * DS_LEASE_LEN + j] >> 4];
+            digits[2 * j + 1] = hex[tokens[i * DS_LEASE_LEN + j] & 15];
+        }
+
+        dsi_buf_add(&call->buf, digits, 2 * DS_LEASE_LEN);
+        dsi_buf_add(&call->buf, "\"", 1);
+    }
+
+    dsi_buf_add(&call->buf, "}", 1);
+
+    if (call->buf.oom) {
+        return DS_ERROR;
+    }
+
+    dsi_pg_param(call, call->buf.data, call->buf.len, 0);
+
+    return DS_OK;
+}
+
+
+/* names= as a text[] literal, each quoted; NULL for none */
+
+static int
+dsi_pg_names(dsi_pg_call_t *call, const ds_claim_filter_t *f)
+{
+    size_t       i, j;
+    const char  *s;
+
+    if (f == NULL || f->nnames == 0) {
+        dsi_pg_param(call, NULL, 0, 1);
+        return DS_OK;
+    }
+
+    call->buf.len = 0;
+    dsi_buf_add(&call->buf, "{", 1);
+
+    for (i = 0; i < f->nnames; i++) {
+        dsi_buf_add(&call->buf, i ? ",\"" : "\"", i ? 2 : 1);
+        s = f->names[i].data;
+
+        for (j = 0; j < f->names[i].len; j++) {
+            if (s[j] == '"' || s[j] == '\\') {
+                dsi_buf_add(&call->buf, "\\", 1);
+            }
+
+            dsi_buf_add(&call->buf, &s[j], 1);
+        }
+
+        dsi_buf_add(&call->buf, "\"", 1);
+    }
+
+    dsi_buf_add(&call->buf, "}", 1);
+
+    if (call->buf.oom) {
+        return DS_ERROR;
+    }
+
+    dsi_pg_param(call, call->buf.data, call->buf.len, 0);
+
+    return DS_OK;
+}
+
+
+/* a lease as bytea text, \x and 32 hex digits */
+
+static void
+dsi_pg_param_lease(dsi_pg_call_t *call, const uint8_t *lease)
+{
+    char    text[2 + 2 * DS_LEASE_LEN];
+    size_t  i;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    text[0] = '\\';
+    text[1] = 'x';
+
+    for (i = 0; i < DS_LEASE_LEN; i++) {
+        text[2 + 2 * i] = hex[lease[i] >> 4];
+        text[3 + 2 * i] = hex[lease[i] & 15];
+    }
+
+    dsi_pg_param(call, text, sizeof(text), 0);
+}
+
+
+/* an event's members as ds_events.c writes them: "N":"name","J":json */
+
+static int
+dsi_pg_members(dsi_pg_call_t *call, const char *name_field, ds_str_t name,
+    const char *json_field, ds_str_t json)
+{
+    dsi_ev_open(&call->buf);
+    dsi_ev_str(&call->buf, name_field, name);
+    dsi_ev_json(&call->buf, json_field, json);
+
+    if (call->buf.oom) {
+        return DS_ERROR;
+    }
+
+    /* without the "{" that opened them */
+    dsi_pg_param(call, call->buf.data + 1, call->buf.len - 1, 0);
+
+    return DS_OK;
+}
+
+
+/*
+ * Parameters are gathered as offsets into one block, since it moves while
+ * it grows; dsi_pg_finish() points the values into it.
+ */
+
+static void
+dsi_pg_param(dsi_pg_call_t *call, const char *s, size_t len, int null)
+{
+    char    *p;
+    size_t   size;
+
+    if (call->nparams == DSI_PG_PARAMS_MAX) {
+        call->oom = 1;
+        return;
+    }
+
+    if (null) {
+        call->off[call->nparams++] = (size_t) -1;
+        return;
+    }
+
+    if (call->size - call->len < len + 1) {
+        size = call->size ? call->size : 512;
+
+        while (size - call->len < len + 1) {
+            size *= 2;
+        }
+
+        p = realloc(call->mem, size);
+        if (p == NULL) {
+            call->oom = 1;
+            return;
+        }
+
+        call->mem = p;
+        call->size = size;
+    }
+
+    if (len) {
+        memcpy(call->mem + call->len, s, len);
+    }
+
+    call->mem[call->len + len] = '\0';
+    call->off[call->nparams++] = call->len;
+    call->len += len + 1;
+}
+
+
+static void
+dsi_pg_param_str(dsi_pg_call_t *call, ds_str_t s)
+{
+    dsi_pg_param(call, s.data, s.len, 0);
+}
+
+
+static void
+dsi_pg_param_json(dsi_pg_call_t *call, ds_str_t s)
+{
+    dsi_pg_param(call, s.data, s.len, s.len == 0);
+}
+
+
+static void
+dsi_pg_param_int(dsi_pg_call_t *call, int64_t v)
+{
+    int   n;
+    char  num[DSI_PG_NUM_LEN];
+
+    n = snprintf(num, sizeof(num), "%lld", (long long) v);
+    dsi_pg_param(call, num, (size_t) n, 0);
+}
+
+
+static int
+dsi_pg_finish(dsi_pg_call_t *call)
+{
+    int  i;
+
+    if (call->oom) {
+        return DS_ERROR;
+    }
+
+    for (i = 0; i < call->nparams; i++) {
+        call->values[i] = call->off[i] == (size_t) -1
+                          ? NULL : call->mem + call->off[i];
+    }
+
+    call->stmt.nparams = call->nparams;
+    call->stmt.values = call->values;
+
+    return DS_OK;
+}
+
+
+static int64_t
+dsi_pg_int(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col)) {
+        return 0;
+    }
+
+    return (int64_t) strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+
+/* SQL NULL is JSON null: length 0 */
+
+static ds_str_t
+dsi_pg_text(const PGresult *res, int row, int col)
+{
+    ds_str_t  s;
+
+    s.data = PQgetvalue(res, row, col);
+    s.len = PQgetisnull(res, row, col) ? 0
+                                        : (size_t) PQgetlength(res, row, col);
+
+    return s;
+}
+
+
+/* a lease: bytea as text, \x and 32 hex digits; NULL is no lease */
+
+static int
+dsi_pg_bytes16(const PGresult *res, int row, int col, uint8_t *out)
+{
+    int          i, hi, lo;
+    const char  *p;
+
+    memset(out, 0, DS_LEASE_LEN);
+
+    if (PQgetisnull(res, row, col)) {
+        return 0;
+    }
+
+    p = PQgetvalue(res, row, col);
+
+    if (PQgetlength(res, row, col) != 2 + 2 * DS_LEASE_LEN
+        || p[0] != '\\' || p[1] != 'x')
+    {
+        return -1;
+    }
+
+    for (i = 0; i < DS_LEASE_LEN; i++) {
+        hi = p[2 + 2 * i];
+        lo = p[3 + 2 * i];
+        hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
+        lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
+        out[i] = (uint8_t) (hi << 4 | lo);
+    }
+
+    return 0;
+}
+
+
+static int
+dsi_pg_col(const PGresult *res, const char *name)
+{
+    return PQfnumber(res, name);
+}

@@ -1,0 +1,456 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The PostgreSQL connections of ds_pg_conn.c against the cluster of
+ * util/pg.sh (run.sh runs this with a database made by durable schema
+ * init): conninfo checks and resolution, a batch as one transaction, a
+ * failed batch that the next one recovers from, a listener woken once a
+ * batch, and, with the server stopped (SIGSTOP), calls that go on
+ * returning instead of waiting.
+ *
+ *   t_pg_conn CONNINFO POSTMASTER_PID_FILE
+ *
+ * CONNINFO must give hostaddr (or a socket directory). A hang is a
+ * failure: alarm() ends the test.
+ */
+
+
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ds_pg.h"
+
+
+#define T_WATCHDOG_S    120
+#define T_POLL_MS       100
+
+
+static unsigned long  t_passed, t_failed;
+
+
+#define T(c)  t_check((c) != 0, __LINE__, #c)
+
+
+static void
+t_check(int ok, int line, const char *expr)
+{
+    if (ok) {
+        t_passed++;
+        return;
+    }
+
+    t_failed++;
+    printf("not ok - line %d: %s\n", line, expr);
+}
+
+
+/*
+ * Steps c, waiting in poll() for what it wants, at most polls times:
+ * the loop a host runs. WAIT when it is not done by then.
+ */
+
+static dsi_pg_step_e
+t_drive(dsi_pg_conn_t *c, int polls)
+{
+    short          events;
+    unsigned       wants;
+    dsi_pg_step_e  st;
+    struct pollfd  pfd;
+
+    for ( ;; ) {
+        st = dsi_pg_conn_step(c);
+
+        if (st != DSI_PG_WAIT || polls-- == 0) {
+            return st;
+        }
+
+        wants = dsi_pg_conn_wants(c);
+        events = 0;
+
+        if (wants & DSI_PG_WANT_READ) {
+            events |= POLLIN;
+        }
+
+        if (wants & DSI_PG_WANT_WRITE) {
+            events |= POLLOUT;
+        }
+
+        pfd.fd = dsi_pg_conn_fd(c);
+        pfd.events = events;
+        pfd.revents = 0;
+
+        (void) poll(&pfd, 1, T_POLL_MS);
+    }
+}
+
+
+static const char *
+t_value(const dsi_pg_conn_t *c, size_t i)
+{
+    PGresult  *res;
+
+    res = dsi_pg_conn_result(c, i);
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1) {
+        return "(no row)";
+    }
+
+    return PQgetvalue(res, 0, 0);
+}
+
+
+static void
+t_conninfo(void)
+{
+    char  *out, err[256];
+
+    /* names are refused; addresses, sockets and hostaddr are not */
+    T(dsi_pg_conninfo_check("host=db.example port=5432", err,
+                            sizeof(err)) == -1);
+    T(strstr(err, "db.example") != NULL);
+    T(dsi_pg_conninfo_check("host=127.0.0.1", err, sizeof(err)) == 0);
+    T(dsi_pg_conninfo_check("host=::1", err, sizeof(err)) == 0);
+    T(dsi_pg_conninfo_check("host=/var/run/postgresql", err,
+                            sizeof(err)) == 0);
+    T(dsi_pg_conninfo_check("host=db hostaddr=10.0.0.1", err,
+                            sizeof(err)) == 0);
+    T(dsi_pg_conninfo_check("host=/tmp,db hostaddr=,10.0.0.1", err,
+                            sizeof(err)) == 0);
+    T(dsi_pg_conninfo_check("host=/tmp,db hostaddr=10.0.0.2,", err,
+                            sizeof(err)) == -1);
+    T(dsi_pg_conninfo_check("postgresql://db.example/x", err,
+                            sizeof(err)) == -1);
+    T(dsi_pg_conninfo_check("dbname=x", err, sizeof(err)) == 0);
+    T(dsi_pg_conninfo_check("nonsense", err, sizeof(err)) == -1);
+    T(dsi_pg_conn_start("host=db.example", err, sizeof(err)) == NULL);
+
+    /* resolved at configuration time: then nothing is left to look up */
+    T(dsi_pg_conninfo_resolve("host=localhost port=5 dbname=x "
+                              "target_session_attrs=read-write", &out, err,
+                              sizeof(err)) == 0);
+    if (out != NULL) {
+        T(strstr(out, "hostaddr='") != NULL);
+        T(strstr(out, "127.0.0.1") != NULL || strstr(out, "::1") != NULL);
+        T(strstr(out, "dbname='x'") != NULL);
+        T(strstr(out, "target_session_attrs='read-write'") != NULL);
+        T(dsi_pg_conninfo_check(out, err, sizeof(err)) == 0);
+        free(out);
+    }
+
+    T(dsi_pg_conninfo_resolve("postgresql://localhost:5,127.0.0.1:6/x",
+                              &out, err, sizeof(err)) == 0);
+    if (out != NULL) {
+        T(strstr(out, "port='5,") != NULL);
+        T(strstr(out, ",6'") != NULL);
+        T(dsi_pg_conninfo_check(out, err, sizeof(err)) == 0);
+        free(out);
+    }
+
+    T(dsi_pg_conninfo_resolve("host=/tmp,localhost port=5", &out, err,
+                              sizeof(err)) == 0);
+    if (out != NULL) {
+        T(strstr(out, "host='/tmp,localhost") != NULL);
+        T(strstr(out, "hostaddr=',") != NULL);
+        T(dsi_pg_conninfo_check(out, err, sizeof(err)) == 0);
+        free(out);
+    }
+
+    T(dsi_pg_conninfo_resolve("host=name.invalid", &out, err,
+                              sizeof(err)) == -1);
+    T(strstr(err, "name.invalid") != NULL);
+    T(dsi_pg_conninfo_resolve("host=a,b port=1,2,3", &out, err,
+                              sizeof(err)) == -1);
+}
+
+
+static void
+t_batches(const char *conninfo)
+{
+    char            err[256];
+    dsi_pg_conn_t  *c;
+    dsi_pg_stmt_t   stmts[3];
+
+    static const char *const  start[] = {
+        "hub", "c1", "N", NULL, "\"Name\":\"N\""
+    };
+    static const char *const  again[] = {
+        "hub", "c1", "N", NULL, ""
+    };
+    static const char *const  event[] = {
+        "hub", "missing", "\"Name\":\"e\""
+    };
+    static const char *const  after[] = {
+        "hub", "c2", "N", NULL, ""
+    };
+    static const char *const  status[] = {
+        "hub", "c2"
+    };
+
+    c = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    T(c != NULL);
+    if (c == NULL) {
+        printf("# %s\n", err);
+        return;
+    }
+
+    T(t_drive(c, 100) == DSI_PG_READY);
+
+    /* three operations, one transaction, one round trip */
+    stmts[0].sql = "SELECT rc FROM durable.start($1, $2, $3, $4, $5)";
+    stmts[0].nparams = 5;
+    stmts[0].values = start;
+    stmts[1].sql = stmts[0].sql;
+    stmts[1].nparams = 5;
+    stmts[1].values = again;
+    stmts[2].sql = "SELECT rc FROM durable.raise_event($1, $2, $3)";
+    stmts[2].nparams = 3;
+    stmts[2].values = event;
+
+    T(dsi_pg_conn_send(c, stmts, 3, 1) == 0);
+    T(dsi_pg_conn_send(c, stmts, 3, 1) == -1);
+    T(t_drive(c, 100) == DSI_PG_READY);
+    T(strcmp(t_value(c, 0), "0") == 0);
+    T(strcmp(t_value(c, 1), "2") == 0);
+    T(strcmp(t_value(c, 2), "1") == 0);
+    T(dsi_pg_conn_committed(c));
+    dsi_pg_conn_release(c);
+
+    /* a statement that fails aborts the batch, COMMIT included */
+    stmts[0].sql = "SELECT 1 / 0";
+    stmts[0].nparams = 0;
+    stmts[0].values = NULL;
+    stmts[1].sql = "SELECT rc FROM durable.start($1, $2, $3, $4, $5)";
+    stmts[1].nparams = 5;
+    stmts[1].values = after;
+
+    T(dsi_pg_conn_send(c, stmts, 2, 1) == 0);
+    T(t_drive(c, 100) == DSI_PG_READY);
+    T(PQresultStatus(dsi_pg_conn_result(c, 0)) == PGRES_FATAL_ERROR);
+    T(PQresultStatus(dsi_pg_conn_result(c, 1)) == PGRES_PIPELINE_ABORTED);
+    T(!dsi_pg_conn_committed(c));
+    dsi_pg_conn_release(c);
+
+    /* the next batch starts clean: its write is there */
+    T(dsi_pg_conn_send(c, &stmts[1], 1, 1) == 0);
+    T(t_drive(c, 100) == DSI_PG_READY);
+    T(strcmp(t_value(c, 0), "0") == 0);
+    T(dsi_pg_conn_committed(c));
+    dsi_pg_conn_release(c);
+
+    /* a read, outside a transaction */
+    stmts[0].sql = "SELECT status FROM durable.status($1, $2, false)";
+    stmts[0].nparams = 2;
+    stmts[0].values = status;
+
+    T(dsi_pg_conn_send(c, stmts, 1, 0) == 0);
+    T(t_drive(c, 100) == DSI_PG_READY);
+    T(strcmp(t_value(c, 0), "6") == 0);
+    T(!dsi_pg_conn_committed(c));
+    dsi_pg_conn_release(c);
+
+    dsi_pg_conn_close(c);
+}
+
+
+/* polls an idle listener at most polls times: the notifications */
+
+static int
+t_listen(dsi_pg_conn_t *c, int polls, char *payloads, size_t size)
+{
+    int            n;
+    char           one[64];
+    struct pollfd  pfd;
+
+    n = 0;
+
+    while (polls-- > 0) {
+        pfd.fd = dsi_pg_conn_fd(c);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+
+        (void) poll(&pfd, 1, T_POLL_MS);
+
+        if (dsi_pg_conn_step(c) == DSI_PG_FAILED) {
+            return -1;
+        }
+
+        while (dsi_pg_conn_notified(c, one, sizeof(one))) {
+            n++;
+            strncat(payloads, one, size - strlen(payloads) - 2);
+            strcat(payloads, " ");
+        }
+
+        if (n && polls > 5) {
+            /* a few more, to see that nothing else comes */
+            polls = 5;
+        }
+    }
+
+    return n;
+}
+
+
+/*
+ * Wake-ups across connections: a listener hears one notification per
+ * committed batch and hub, with the hub as payload
+ */
+
+static void
+t_notify(const char *conninfo)
+{
+    char            err[256], heard[256];
+    dsi_pg_conn_t  *l, *w;
+    dsi_pg_stmt_t   stmts[3], listen;
+
+    static const char *const  s1[] = { "nh", "n1", "N", NULL, "" };
+    static const char *const  s2[] = { "nh", "n2", "N", NULL, "" };
+    static const char *const  s3[] = { "other", "n1", "N", NULL, "" };
+
+    l = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    w = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    T(l != NULL && w != NULL);
+    if (l == NULL || w == NULL) {
+        return;
+    }
+
+    T(t_drive(l, 100) == DSI_PG_READY);
+    T(t_drive(w, 100) == DSI_PG_READY);
+
+    listen.sql = "LISTEN durable";
+    listen.nparams = 0;
+    listen.values = NULL;
+    T(dsi_pg_conn_send(l, &listen, 1, 0) == 0);
+    T(t_drive(l, 100) == DSI_PG_READY);
+    dsi_pg_conn_release(l);
+
+    stmts[0].sql = "SELECT rc FROM durable.start($1, $2, $3, $4, $5)";
+    stmts[0].nparams = 5;
+    stmts[0].values = s1;
+    stmts[1] = stmts[0];
+    stmts[1].values = s2;
+    stmts[2] = stmts[0];
+    stmts[2].values = s3;
+
+    /* two starts in hub nh: one notification */
+    T(dsi_pg_conn_send(w, stmts, 2, 1) == 0);
+    T(t_drive(w, 100) == DSI_PG_READY);
+    T(dsi_pg_conn_committed(w));
+    dsi_pg_conn_release(w);
+
+    heard[0] = '\0';
+    T(t_listen(l, 100, heard, sizeof(heard)) == 1);
+    T(strcmp(heard, "nh ") == 0);
+
+    /* a refusal and a start in another hub: one, for that hub */
+    T(dsi_pg_conn_send(w, &stmts[1], 2, 1) == 0);
+    T(t_drive(w, 100) == DSI_PG_READY);
+    dsi_pg_conn_release(w);
+
+    heard[0] = '\0';
+    T(t_listen(l, 100, heard, sizeof(heard)) == 1);
+    T(strcmp(heard, "other ") == 0);
+
+    dsi_pg_conn_close(l);
+    dsi_pg_conn_close(w);
+}
+
+
+/*
+ * The server stopped: a connection being made and a batch in flight
+ * both wait for the socket and return to the loop; once the server
+ * goes on, both finish
+ */
+
+static void
+t_stopped(const char *conninfo, const char *pidfile)
+{
+    int             backend;
+    long            pid;
+    char            err[256];
+    FILE           *f;
+    dsi_pg_conn_t  *busy, *fresh;
+    dsi_pg_stmt_t   stmt;
+
+    f = fopen(pidfile, "r");
+    T(f != NULL);
+    if (f == NULL) {
+        return;
+    }
+
+    pid = 0;
+    T(fscanf(f, "%ld", &pid) == 1 && pid > 1);
+    fclose(f);
+
+    busy = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    T(busy != NULL);
+    if (busy == NULL) {
+        return;
+    }
+
+    T(t_drive(busy, 100) == DSI_PG_READY);
+
+    stmt.sql = "SELECT pg_backend_pid()";
+    stmt.nparams = 0;
+    stmt.values = NULL;
+    T(dsi_pg_conn_send(busy, &stmt, 1, 0) == 0);
+    T(t_drive(busy, 100) == DSI_PG_READY);
+    backend = atoi(t_value(busy, 0));
+    T(backend > 1);
+    dsi_pg_conn_release(busy);
+
+    T(kill((pid_t) pid, SIGSTOP) == 0);
+    T(kill((pid_t) backend, SIGSTOP) == 0);
+
+    stmt.sql = "SELECT 1";
+    T(dsi_pg_conn_send(busy, &stmt, 1, 0) == 0);
+
+    fresh = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    T(fresh != NULL);
+
+    /* each call returns; neither can finish while the server sleeps */
+    T(t_drive(busy, 10) == DSI_PG_WAIT);
+    if (fresh != NULL) {
+        T(t_drive(fresh, 10) == DSI_PG_WAIT);
+    }
+
+    T(kill((pid_t) backend, SIGCONT) == 0);
+    T(kill((pid_t) pid, SIGCONT) == 0);
+
+    T(t_drive(busy, 300) == DSI_PG_READY);
+    T(strcmp(t_value(busy, 0), "1") == 0);
+    dsi_pg_conn_release(busy);
+
+    if (fresh != NULL) {
+        T(t_drive(fresh, 300) == DSI_PG_READY);
+    }
+
+    dsi_pg_conn_close(busy);
+    dsi_pg_conn_close(fresh);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: t_pg_conn CONNINFO POSTMASTER_PID_FILE\n");
+        return 2;
+    }
+
+    alarm(T_WATCHDOG_S);
+
+    t_conninfo();
+    t_batches(argv[1]);
+    t_notify(argv[1]);
+    t_stopped(argv[1], argv[2]);
+
+    printf("%s - ds_pg_conn: %lu passed, %lu failed\n",
+           t_failed ? "not ok" : "ok", t_passed, t_failed);
+
+    return t_failed ? 1 : 0;
+}
