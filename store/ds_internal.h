@@ -203,12 +203,15 @@ typedef struct {
     ds_str_t            tags;           /* checked JSON object; len 0 */
     int64_t             scheduled;      /* µs; 0: at once */
     ds_str_t            parent_id;      /* len 0: no parent */
+    ds_str_t            parent_name;
+    ds_str_t            parent_version; /* len 0: none */
     int64_t             parent_task;
     uint64_t            parent_execution;
 } dsi_start_t;
 
 int dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
     int64_t now, ds_instance_t *inst);
+void dsi_ev_parent(ds_buf_t *b, const dsi_start_t *s);
 int dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     int64_t parent_task, uint64_t parent_execution, int failed,
     ds_str_t result, ds_str_t reason, ds_str_t details, int64_t now);

@@ -304,6 +304,8 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
     s.name = e->name;
     s.input = e->input;
     s.parent_id = id;
+    s.parent_name = inst->name;
+    s.parent_version = inst->version;
     s.parent_task = e->id;
     s.parent_execution = inst->execution;
 

@@ -28,6 +28,7 @@ static void t_work_rewind(void);
 static void t_work_continue(void);
 static void t_work_timers(void);
 static void t_work_sub(void);
+static void t_work_sub_parent(void);
 static void t_work_renew(void);
 static void t_work_invalid(void);
 static void t_work_check(void);
@@ -48,6 +49,7 @@ t_work(void)
     t_work_continue();
     t_work_timers();
     t_work_sub();
+    t_work_sub_parent();
     t_work_renew();
     t_work_invalid();
     t_work_check();
@@ -1111,6 +1113,60 @@ t_work_sub(void)
                            "\"Details\":\"trace\"}"));
     T(t_has(o.messages[0], "\"TaskScheduledId\":3,\"Reason\":\"stop\","
                            "\"Details\":null}"));
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * A child's ExecutionStarted names its parent (ParentInstance), in its
+ * first execution and after it continues as new
+ */
+
+static void
+t_work_sub_parent(void)
+{
+    char              *dir;
+    ds_env_t          *env;
+    ds_str_t           hub;
+    t_orch_t           o;
+    ds_action_t        act[1];
+    ds_status_e        st;
+    const char        *parent;
+
+    parent = "\"ParentInstance\":{\"Name\":\"Top\",\"TaskScheduleId\":4,"
+             "\"OrchestrationInstance\":{\"InstanceId\":\"top\","
+             "\"ExecutionId\":\"1\"}}}";
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "top", "Top", "", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 1, 0, &o), DS_OK);
+    T(strstr(o.messages[0], "ParentInstance") == NULL);
+
+    act[0] = t_act(DS_ACT_START_SUB, 4, "Kid", "1");
+    act[0].instance_id = t_s("kid");
+    T_INT(t_complete_o(env, hub, "top", 0, act, 1, T0 + 2, &st), DS_OK);
+
+    T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 1, 1, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strcmp(o.id[0], "kid") == 0);
+    T(t_has(o.messages[0], parent));
+
+    act[0] = t_act(DS_ACT_CONTINUE_AS_NEW, 0, NULL, "2");
+    T_INT(t_complete_o(env, hub, "kid", 1, act, 1, T0 + 4, &st), DS_OK);
+    T_INT(st, DS_CONTINUED_AS_NEW);
+
+    T_INT(t_claim_o(env, hub, T0 + 5, T_LEASE, 1, 2, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strcmp(o.id[0], "kid") == 0);
+    T(t_has(o.messages[0], "\"Input\":2"));
+    T(t_has(o.messages[0], parent));
 
     T(t_consistent(env, hub, NULL));
 

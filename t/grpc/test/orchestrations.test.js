@@ -296,13 +296,7 @@ test('orchestration features', async (t) => {
     assert.strictEqual(bad.body.runtimeStatus, 'Failed');
   });
 
-  await t.test('a sub-orchestration knows its parent', {
-    todo: 'the child sees no parent: the store writes ExecutionStarted '
-      + 'without ParentInstance though the start has parent_id and '
-      + 'parent_task (store/ds_orchestration_start.c), and '
-      + 'grpc/dg_history.c:dgi_event_body (DGI_EV_STARTED) sets no '
-      + 'parentInstance',
-  }, async () => {
+  await t.test('a sub-orchestration knows its parent', async () => {
     const st = await client.getOrchestrationState('parent-1', true);
     assert.strictEqual(output(st).ok.parent, 'parent-1');
   });
