@@ -176,7 +176,6 @@ dg_state_out(dg_ctx_t *ctx, ds_str_t id, const ds_instance_t *inst,
         st->input = dgi_value_out(ctx, inst->input);
     }
 
-#if DGI_STORE_SDK
     st->version = dgi_value_out(ctx, inst->version);
 
     if (inst->scheduled_start) {
@@ -190,7 +189,6 @@ dg_state_out(dg_ctx_t *ctx, ds_str_t id, const ds_instance_t *inst,
     if (dg_state_tags_out(ctx, inst->tags, st) != DG_OK) {
         return ctx->status.code;
     }
-#endif
 
     if (st->executionid == NULL || ctx->nomem
         || (inst->custom_status.len && st->customstatus == NULL)
@@ -347,9 +345,7 @@ dg_entity_out(dg_ctx_t *ctx, const ds_entity_t *e, int state,
         m->serializedstate = dgi_value_out(ctx, e->state);
     }
 
-#if DGI_STORE_SDK
     m->lockedby = dgi_value_out(ctx, e->locked_by);
-#endif
 
     if (m->lastmodifiedtime == NULL || ctx->nomem
         || (state && e->state.len && m->serializedstate == NULL))

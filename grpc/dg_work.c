@@ -712,8 +712,6 @@ dgi_action_kind(const OrchestratorAction *a)
 }
 
 
-#if DGI_STORE_SDK
-
 /*
  * Events carried over into a new execution: the SDKs carry the external
  * events an orchestration had not yet taken, as EventRaised history
@@ -880,8 +878,6 @@ dgi_entity_action_in(dg_ctx_t *ctx, const SendEntityMessageAction *em,
                         &d->entity_key);
 }
 
-#endif
-
 
 /* one action; i is its index in the response, for the messages */
 
@@ -913,7 +909,6 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
         d->name = dgi_str(a->createsuborchestration->name);
         d->instance_id = dgi_str(a->createsuborchestration->instanceid);
 
-#if DGI_STORE_SDK
         if (a->createsuborchestration->version != NULL) {
             d->version = dgi_str(a->createsuborchestration->version->value);
         }
@@ -924,7 +919,6 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
         if (rc != DG_OK) {
             return rc;
         }
-#endif
 
         return dgi_json_in(ctx, a->createsuborchestration->input, field,
                            &d->input);
@@ -970,7 +964,6 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
         case ORCHESTRATION_STATUS__ORCHESTRATION_STATUS_CONTINUED_AS_NEW:
             d->type = DS_ACT_CONTINUE_AS_NEW;
 
-#if DGI_STORE_SDK
             if (c->newversion != NULL) {
                 d->version = dgi_str(c->newversion->value);
             }
@@ -979,14 +972,6 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
             if (rc != DG_OK) {
                 return rc;
             }
-#else
-            if (c->n_carryoverevents) {
-                return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
-                                     "action %zu (completeOrchestration): "
-                                     "'carryoverEvents' are not supported",
-                                     i);
-            }
-#endif
 
             return dgi_json_in(ctx, c->result, field, &d->input);
 
@@ -1011,26 +996,15 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
     case DGI_ACT_SEND_ENTITY_MESSAGE:
         em = a->sendentitymessage;
 
-#if DGI_STORE_SDK
         if (em->entity_message_type_case != DGI_ENTITY_SIGNAL) {
             return dgi_entity_action_in(ctx, em, i, d);
         }
-#else
-        if (em->entity_message_type_case != DGI_ENTITY_SIGNAL) {
-            return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
-                                 "action %zu (sendEntityMessage): only "
-                                 "signals are supported, not entity calls "
-                                 "or locks", i);
-        }
-#endif
 
         sig = em->entityoperationsignaled;
         d->type = DS_ACT_SIGNAL_ENTITY;
         d->name = dgi_str(sig->operation);
-#if DGI_STORE_SDK
         /* with a request id it is recorded as the SDKs replay it */
         d->request_id = dgi_str(sig->requestid);
-#endif
 
         if (sig->targetinstanceid == NULL) {
             return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
@@ -1092,14 +1066,12 @@ dgi_action_fault(dg_ctx_t *ctx, const OrchestratorResponse *res,
                 == DGI_ACT_SEND_EVENT
                 ? "instance.instanceId" : "instanceId";
         break;
-#if DGI_STORE_SDK
     case DS_FIELD_VALUE:
         field = "version, tags or lockSet";
         break;
     case DS_FIELD_REQUEST_ID:
         field = "requestId or criticalSectionId";
         break;
-#endif
     default:
         field = "targetInstanceId";
         break;
@@ -1283,8 +1255,6 @@ dg_activity_done_in(dg_ctx_t *ctx, const ActivityResponse *res,
 }
 
 
-#if DGI_STORE_SDK
-
 /* the operations' results, in their order: calls get them back */
 
 static int
@@ -1346,8 +1316,6 @@ dgi_entity_results_in(dg_ctx_t *ctx, const EntityBatchResult *res,
     return DG_OK;
 }
 
-#endif
-
 
 int
 dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
@@ -1387,11 +1355,7 @@ dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
     op->in.work.delete_state = res->entitystate == NULL;
     op->in.work.result = state;
 
-#if DGI_STORE_SDK
     return dgi_entity_results_in(ctx, res, op);
-#else
-    return DG_OK;
-#endif
 }
 
 

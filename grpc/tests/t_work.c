@@ -587,8 +587,6 @@ t_work_tokens(void)
 }
 
 
-#if defined(DS_LOCK_SET_MAX)
-
 /*
  * With the store's additions for the SDKs: a start's options, an entity
  * call answered into the caller's history, a critical section, and a
@@ -899,8 +897,6 @@ t_work_sdk(void)
     }
 }
 
-#endif
-
 
 static void
 t_work_stream(void)
@@ -993,9 +989,7 @@ t_work(void)
         t_work_orchestration();
         t_work_state();
         t_work_entity();
-#if defined(DS_LOCK_SET_MAX)
         t_work_sdk();
-#endif
         ds_env_close(env);
     }
 
