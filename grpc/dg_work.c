@@ -1317,6 +1317,109 @@ dgi_entity_results_in(dg_ctx_t *ctx, const EntityBatchResult *res,
 }
 
 
+/*
+ * What the batch's operations sent: signals to entities and starts of
+ * orchestrations (without a parent). A scheduled time is not kept: a
+ * signal is delivered and an orchestration started at once.
+ */
+
+static int
+dgi_entity_actions_in(dg_ctx_t *ctx, const EntityBatchResult *res,
+    ds_op_t *op)
+{
+    int                                 rc;
+    char                                field[96];
+    size_t                              i;
+    ds_action_t                        *a;
+    const OperationAction              *o;
+    const SendSignalAction             *sig;
+    const StartNewOrchestrationAction  *start;
+
+    if (res->n_actions == 0) {
+        return DG_OK;
+    }
+
+    a = dgi_alloc(ctx->mem, res->n_actions * sizeof(ds_action_t));
+    if (a == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    memset(a, 0, res->n_actions * sizeof(ds_action_t));
+
+    for (i = 0; i < res->n_actions; i++) {
+        o = res->actions[i];
+        a[i].id = o->id;
+
+        switch (o->operation_action_type_case) {
+
+        case OPERATION_ACTION__OPERATION_ACTION_TYPE_SEND_SIGNAL:
+            sig = o->sendsignal;
+            a[i].type = DS_ACT_SIGNAL_ENTITY;
+
+            snprintf(field, sizeof(field), "actions[%zu].sendSignal."
+                     "instanceId", i);
+            rc = dg_entity_id(ctx, sig->instanceid, field, &a[i].entity_name,
+                              &a[i].entity_key);
+            if (rc != DG_OK) {
+                return rc;
+            }
+
+            snprintf(field, sizeof(field), "actions[%zu].sendSignal.name", i);
+            rc = dgi_name_in(ctx, sig->name, field, &a[i].name);
+            if (rc != DG_OK) {
+                return rc;
+            }
+
+            snprintf(field, sizeof(field), "actions[%zu].sendSignal.input",
+                     i);
+            rc = dgi_json_in(ctx, sig->input, field, &a[i].input);
+            break;
+
+        case OPERATION_ACTION__OPERATION_ACTION_TYPE_START_NEW_ORCHESTRATION:
+            start = o->startneworchestration;
+            a[i].type = DS_ACT_START_SUB;
+
+            snprintf(field, sizeof(field), "actions[%zu]."
+                     "startNewOrchestration.instanceId", i);
+            rc = dgi_id_in(ctx, start->instanceid, field, &a[i].instance_id);
+            if (rc != DG_OK) {
+                return rc;
+            }
+
+            snprintf(field, sizeof(field), "actions[%zu]."
+                     "startNewOrchestration.name", i);
+            rc = dgi_name_in(ctx, start->name, field, &a[i].name);
+            if (rc != DG_OK) {
+                return rc;
+            }
+
+            if (start->version != NULL) {
+                a[i].version = dgi_str(start->version->value);
+            }
+
+            snprintf(field, sizeof(field), "actions[%zu]."
+                     "startNewOrchestration.input", i);
+            rc = dgi_json_in(ctx, start->input, field, &a[i].input);
+            break;
+
+        default:
+            return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                                 "entity action %zu is neither sendSignal "
+                                 "nor startNewOrchestration", i);
+        }
+
+        if (rc != DG_OK) {
+            return rc;
+        }
+    }
+
+    op->in.work.actions = a;
+    op->in.work.nactions = res->n_actions;
+
+    return DG_OK;
+}
+
+
 int
 dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
 {
@@ -1327,12 +1430,6 @@ dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
     rc = dgi_token_kind(ctx, res->completiontoken, DS_WORK_ENTITY, &t);
     if (rc != DG_OK) {
         return rc;
-    }
-
-    if (res->n_actions) {
-        return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
-                             "entity actions (signals and orchestrations "
-                             "started by an entity) are not supported");
     }
 
     if (res->failuredetails != NULL) {
@@ -1355,7 +1452,12 @@ dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
     op->in.work.delete_state = res->entitystate == NULL;
     op->in.work.result = state;
 
-    return dgi_entity_results_in(ctx, res, op);
+    rc = dgi_entity_results_in(ctx, res, op);
+    if (rc != DG_OK) {
+        return rc;
+    }
+
+    return dgi_entity_actions_in(ctx, res, op);
 }
 
 

@@ -535,6 +535,121 @@ t_work_entity(void)
 }
 
 
+/* an entity's batch that signals an entity and starts an orchestration */
+
+static void
+t_work_entity_actions(void)
+{
+    int                           inputs;
+    ds_op_t                       op;
+    WorkItem                     *wi;
+    t_read_t                      r;
+    OperationAction               act[2], *acts[2];
+    SendSignalAction              sig;
+    EntityBatchResult             res;
+    GetInstanceRequest            get;
+    SignalEntityRequest           req;
+    StartNewOrchestrationAction   start;
+
+    signal_entity_request__init(&req);
+    req.instanceid = t_b("@counter@ea");
+    req.name = t_b("forward");
+    T_INT(dg_signal_in(&ctx, &req, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 100000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ENTITY, T_T0 + 101000000);
+    T(wi != NULL && wi->entityrequest != NULL);
+
+    if (wi == NULL || wi->entityrequest == NULL) {
+        return;
+    }
+
+    T_BYTES(wi->entityrequest->instanceid.data,
+            wi->entityrequest->instanceid.len, "@counter@ea");
+
+    send_signal_action__init(&sig);
+    sig.instanceid = t_b("@counter@eb");
+    sig.name = t_b("add");
+    sig.input = t_sv("1");
+    start_new_orchestration_action__init(&start);
+    start.instanceid = t_b("from-ea");
+    start.name = t_b("Echo");
+    start.input = t_sv("1");
+
+    operation_action__init(&act[0]);
+    act[0].operation_action_type_case =
+        OPERATION_ACTION__OPERATION_ACTION_TYPE_SEND_SIGNAL;
+    act[0].sendsignal = &sig;
+    operation_action__init(&act[1]);
+    act[1].id = 1;
+    act[1].operation_action_type_case =
+        OPERATION_ACTION__OPERATION_ACTION_TYPE_START_NEW_ORCHESTRATION;
+    act[1].startneworchestration = &start;
+    acts[0] = &act[0];
+    acts[1] = &act[1];
+
+    entity_batch_result__init(&res);
+    res.entitystate = t_sv("1");
+    res.completiontoken = wi->completiontoken;
+    res.actions = acts;
+    res.n_actions = 2;
+
+    /* bad targets are named before anything is queued */
+    sig.instanceid = t_b("counter");
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    T(strstr(ctx.status.message, "actions[0].sendSignal.instanceId")
+      != NULL);
+    sig.instanceid = t_b("@counter@eb");
+    start.instanceid = t_b("");
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    T(strstr(ctx.status.message, "actions[1].startNewOrchestration")
+      != NULL);
+    start.instanceid = t_b("from-ea");
+    act[0].operation_action_type_case =
+        OPERATION_ACTION__OPERATION_ACTION_TYPE__NOT_SET;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    act[0].operation_action_type_case =
+        OPERATION_ACTION__OPERATION_ACTION_TYPE_SEND_SIGNAL;
+
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.nactions, 2);
+    T_INT(t_write(&op, T_T0 + 102000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ENTITY, T_T0 + 103000000);
+    T(wi != NULL && wi->entityrequest != NULL);
+
+    if (wi != NULL && wi->entityrequest != NULL) {
+        T_BYTES(wi->entityrequest->instanceid.data,
+                wi->entityrequest->instanceid.len, "@counter@eb");
+        T_INT(wi->entityrequest->n_operations, 1);
+
+        if (wi->entityrequest->n_operations == 1) {
+            T_SV(wi->entityrequest->operations[0]->input, "1");
+        }
+    }
+
+    /* the orchestration was started, without a parent */
+    get_instance_request__init(&get);
+    get.instanceid = t_b("from-ea");
+    get.getinputsandoutputs = 1;
+    T_INT(dg_get_in(&ctx, &get, &op, &inputs), DG_OK);
+
+    memset(&r, 0, sizeof(r));
+    r.inputs = inputs;
+    op.hub = t_s(T_HUB);
+    op.data = &r;
+    op.done = t_read_done;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T(r.st != NULL);
+
+    if (r.st != NULL) {
+        T_BYTES(r.st->name.data, r.st->name.len, "Echo");
+        T_SV(r.st->input, "1");
+        T(r.st->parentinstanceid == NULL);
+    }
+}
+
+
 static void
 t_work_tokens(void)
 {
@@ -990,6 +1105,7 @@ t_work(void)
         t_work_state();
         t_work_entity();
         t_work_sdk();
+        t_work_entity_actions();
         ds_env_close(env);
     }
 
