@@ -1110,30 +1110,64 @@ dgi_action_fault(dg_ctx_t *ctx, const OrchestratorResponse *res,
 }
 
 
-int
-dg_orchestrator_done_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
-    ds_op_t *op)
+/*
+ * A completion refused for what it holds (INVALID_ARGUMENT,
+ * UNIMPLEMENTED) under a token that is valid: the SDKs neither retry nor
+ * abandon it, so the item would come back at every lease expiry and the
+ * instance stay Running for ever. The work fails instead, with the
+ * refusal as its failure (ErrorType the status name, not retriable); the
+ * call is answered as a completion. 0: refused, reason and details set.
+ */
+
+static int
+dgi_refused(dg_ctx_t *ctx, int rc, ds_str_t *reason, ds_str_t *details)
+{
+    int                 n;
+    char               *p;
+    const char         *code;
+    TaskFailureDetails  fd;
+
+    if (rc != DG_INVALID_ARGUMENT && rc != DG_UNIMPLEMENTED) {
+        return -1;
+    }
+
+    code = dg_code_name(rc);
+
+    p = dgi_alloc(ctx->mem, ctx->status.len + 64);
+    if (p == NULL) {
+        (void) dgi_nomem(ctx);
+        return -1;
+    }
+
+    n = sprintf(p, "the server refused the completion: ");
+    memcpy(p + n, ctx->status.message, ctx->status.len);
+
+    task_failure_details__init(&fd);
+    fd.errortype.data = (uint8_t *) code;
+    fd.errortype.len = strlen(code);
+    fd.errormessage.data = (uint8_t *) p;
+    fd.errormessage.len = (size_t) n + ctx->status.len;
+    fd.isnonretriable = 1;
+
+    if (dgi_failure_in(ctx, &fd, reason, details) != DG_OK) {
+        return -1;
+    }
+
+    ctx->status.code = DG_OK;
+    ctx->status.len = 0;
+
+    return 0;
+}
+
+
+static int
+dgi_orchestrator_actions_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
+    const dg_token_t *t, ds_op_t *op)
 {
     int                rc;
     size_t             i, n, *from;
-    dg_token_t         t;
     ds_action_t       *actions;
     ds_action_fault_t  f;
-
-    rc = dgi_token_kind(ctx, res->completiontoken, DS_WORK_ORCHESTRATION,
-                        &t);
-    if (rc != DG_OK) {
-        return rc;
-    }
-
-    if (res->instanceid.len
-        && (res->instanceid.len != t.id.len
-            || memcmp(res->instanceid.data, t.id.data, t.id.len) != 0))
-    {
-        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
-                             "'instanceId' is not the instance of "
-                             "'completionToken'");
-    }
 
     if (res->ispartial) {
         return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
@@ -1177,7 +1211,7 @@ dg_orchestrator_done_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
         from[n] = i;
     }
 
-    rc = ds_work_actions_check(t.id, actions, n, &f);
+    rc = ds_work_actions_check(t->id, actions, n, &f);
 
     if (rc == DS_INVALID) {
         if (res->customstatus != NULL && f.index == 0) {
@@ -1192,7 +1226,7 @@ dg_orchestrator_done_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
         return dgi_nomem(ctx);
     }
 
-    if (dgi_work_op(ctx, DS_OP_WORK_COMPLETE, &t, op) == NULL) {
+    if (dgi_work_op(ctx, DS_OP_WORK_COMPLETE, t, op) == NULL) {
         return dgi_nomem(ctx);
     }
 
@@ -1204,10 +1238,64 @@ dg_orchestrator_done_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
 
 
 int
+dg_orchestrator_done_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
+    ds_op_t *op)
+{
+    int           rc;
+    dg_token_t    t;
+    ds_action_t  *fail;
+
+    rc = dgi_token_kind(ctx, res->completiontoken, DS_WORK_ORCHESTRATION,
+                        &t);
+    if (rc != DG_OK) {
+        return rc;
+    }
+
+    if (res->instanceid.len
+        && (res->instanceid.len != t.id.len
+            || memcmp(res->instanceid.data, t.id.data, t.id.len) != 0))
+    {
+        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                             "'instanceId' is not the instance of "
+                             "'completionToken'");
+    }
+
+    rc = dgi_orchestrator_actions_in(ctx, res, &t, op);
+
+    if (rc == DG_OK) {
+        return DG_OK;
+    }
+
+    fail = dgi_alloc(ctx->mem, sizeof(ds_action_t));
+    if (fail == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    /* the id the SDKs give a failure of their own */
+    memset(fail, 0, sizeof(ds_action_t));
+    fail->type = DS_ACT_FAIL;
+    fail->id = -1;
+
+    if (dgi_refused(ctx, rc, &fail->reason, &fail->details) != 0) {
+        return ctx->status.code;
+    }
+
+    if (dgi_work_op(ctx, DS_OP_WORK_COMPLETE, &t, op) == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    op->in.work.actions = fail;
+    op->in.work.nactions = 1;
+
+    return DG_OK;
+}
+
+
+int
 dg_activity_done_in(dg_ctx_t *ctx, const ActivityResponse *res,
     ds_op_t *op)
 {
-    int         rc;
+    int         rc, failed;
     ds_str_t    result, reason, details;
     dg_token_t  t;
 
@@ -1231,7 +1319,9 @@ dg_activity_done_in(dg_ctx_t *ctx, const ActivityResponse *res,
     reason = result;
     details = result;
 
-    if (res->failuredetails != NULL) {
+    failed = res->failuredetails != NULL;
+
+    if (failed) {
         rc = dgi_failure_in(ctx, res->failuredetails, &reason, &details);
 
     } else {
@@ -1239,14 +1329,19 @@ dg_activity_done_in(dg_ctx_t *ctx, const ActivityResponse *res,
     }
 
     if (rc != DG_OK) {
-        return rc;
+        if (dgi_refused(ctx, rc, &reason, &details) != 0) {
+            return ctx->status.code;
+        }
+
+        failed = 1;
+        result.len = 0;
     }
 
     if (dgi_work_op(ctx, DS_OP_WORK_COMPLETE, &t, op) == NULL) {
         return dgi_nomem(ctx);
     }
 
-    op->in.work.failed = res->failuredetails != NULL;
+    op->in.work.failed = failed;
     op->in.work.result = result;
     op->in.work.reason = reason;
     op->in.work.details = details;

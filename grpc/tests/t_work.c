@@ -119,6 +119,59 @@ t_claim(ds_work_kind_e kind, int64_t now)
 }
 
 
+/*
+ * a completion turned into the failure of its work: one fail action (or
+ * a failed activity) whose details name the status and whose reason
+ * holds the refusal
+ */
+
+static int
+t_refused(const ds_op_t *op, const char *code, const char *what)
+{
+    char      want[256];
+    ds_str_t  reason, details;
+
+    if (op->type != DS_OP_WORK_COMPLETE) {
+        return 0;
+    }
+
+    if (op->in.work.kind == DS_WORK_ACTIVITY) {
+        if (!op->in.work.failed) {
+            return 0;
+        }
+
+        reason = op->in.work.reason;
+        details = op->in.work.details;
+
+    } else {
+        if (op->in.work.nactions != 1
+            || op->in.work.actions[0].type != DS_ACT_FAIL)
+        {
+            return 0;
+        }
+
+        reason = op->in.work.actions[0].reason;
+        details = op->in.work.actions[0].details;
+    }
+
+    snprintf(want, sizeof(want), "\"the server refused the completion: %s",
+             what);
+
+    if (reason.len < strlen(want)
+        || memcmp(reason.data, want, strlen(want)) != 0)
+    {
+        return 0;
+    }
+
+    snprintf(want, sizeof(want), "{\"ErrorType\":\"%s\",", code);
+
+    return details.len > strlen(want) + 22
+           && memcmp(details.data, want, strlen(want)) == 0
+           && memcmp(details.data + details.len - 22,
+                     "\"IsNonRetriable\":true}", 22) == 0;
+}
+
+
 static StringValue *
 t_sv(const char *s)
 {
@@ -251,18 +304,24 @@ t_work_orchestration(void)
     res.customstatus = t_sv("\"step 1\"");
     res.completiontoken = token1;
 
-    /* refused first: a bad name, then an id used twice */
+    /*
+     * refused first: a bad name, then an id used twice; under a valid
+     * token the refusal fails the orchestration
+     */
 
     actions[1]->scheduletask->name = t_b("");
-    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
-    T(strncmp(ctx.status.message, "action 1 (scheduleTask): 'name' ", 32)
-      == 0);
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT", "action 1 (scheduleTask): 'name' "));
     actions[1]->scheduletask->name = t_b("Fail");
     actions[1]->id = 1;
-    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
-    T_BYTES(ctx.status.message, ctx.status.len, "action 1 (scheduleTask): "
-            "'id' 1 is the id of action 0 too");
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT", "action 1 (scheduleTask): "
+                "'id' 1 is the id of action 0 too\""));
     actions[1]->id = 2;
+    res.ispartial = 1;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T(t_refused(&op, "UNIMPLEMENTED", "chunked completions"));
+    res.ispartial = 0;
 
     res.instanceid = t_b("o2");
     T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
@@ -304,9 +363,13 @@ t_work_orchestration(void)
     activity_response__init(&ares);
     ares.instanceid = t_b("o1");
     ares.taskid = 1;
-    ares.result = t_sv("\"Hello Tokyo\"");
+    ares.result = t_sv("{not JSON");
     ares.completiontoken = wi->completiontoken;
     T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT", "'result' is not JSON"));
+    ares.result = t_sv("\"Hello Tokyo\"");
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T_INT(op.in.work.failed, 0);
     T_INT(t_write(&op, T_T0 + 3500000), DS_OK);
 
     wi = t_claim(DS_WORK_ACTIVITY, T_T0 + 4000000);
