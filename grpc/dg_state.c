@@ -114,11 +114,8 @@ int
 dg_state_out(dg_ctx_t *ctx, ds_str_t id, const ds_instance_t *inst,
     int inputs, OrchestrationState **out)
 {
-    ds_str_t             none, exec;
+    ds_str_t             exec;
     OrchestrationState  *st;
-
-    none.data = "";
-    none.len = 0;
 
     st = dgi_alloc(ctx->mem, sizeof(OrchestrationState));
     if (st == NULL) {
@@ -162,8 +159,9 @@ dg_state_out(dg_ctx_t *ctx, ds_str_t id, const ds_instance_t *inst,
     }
 
     if (inst->status == DS_FAILED) {
-        /* the record keeps the reason only; details are in the history */
-        st->failuredetails = dgi_failure_out(ctx, inst->output, none);
+        /* the reason is the output, the details are kept beside it */
+        st->failuredetails = dgi_failure_out(ctx, inst->output,
+                                             inst->failure);
         if (st->failuredetails == NULL) {
             goto nomem;
         }

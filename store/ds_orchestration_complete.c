@@ -216,6 +216,10 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     } else if (fin->type == DS_ACT_FAIL) {
         inst.status = DS_FAILED;
         inst.output = fin->reason;
+        /* details "null" are none: the record stays in its version */
+        inst.failure = (fin->details.len == 4
+                        && memcmp(fin->details.data, "null", 4) == 0)
+                       ? none : fin->details;
 
         rc = dsi_notify_parent(txn, hub, inst.parent_id, inst.parent_task,
                               inst.parent_execution, 1, none, fin->reason,

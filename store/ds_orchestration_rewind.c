@@ -214,6 +214,7 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     if (rc == DS_OK) {
         inst.status = DS_RUNNING;
         inst.output = none;
+        inst.failure = none;
         inst.updated = now;
         inst.ready_at = 0;
 

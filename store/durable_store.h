@@ -149,6 +149,13 @@ typedef struct {
     ds_str_t            version;        /* len 0: none */
     ds_str_t            tags;           /* JSON object of strings, compact;
                                            len 0: none */
+
+    /*
+     * Appended for the SDKs' failure details (record version 6): a
+     * Failed instance's details as its completion gave them (JSON), the
+     * reason being the output. len 0: none.
+     */
+    ds_str_t            failure;
 } ds_instance_t;
 
 

@@ -356,6 +356,18 @@ t_history_state(void)
     T(st->failuredetails != NULL);
     T_BYTES(st->failuredetails->errormessage.data,
             st->failuredetails->errormessage.len, "it broke");
+    T(st->failuredetails->errortype.len == 0);
+
+    /* with the details the record keeps: the error type, stack trace */
+
+    inst.failure = t_s("{\"ErrorType\":\"TypeError\",\"ErrorMessage\":"
+                       "\"it broke\",\"StackTrace\":\"at g\","
+                       "\"IsNonRetriable\":true}");
+    T_INT(dg_state_out(&ctx, t_s("i1"), &inst, 1, &st), DG_OK);
+    T_BYTES(st->failuredetails->errortype.data,
+            st->failuredetails->errortype.len, "TypeError");
+    T_SV(st->failuredetails->stacktrace, "at g");
+    T(st->failuredetails->isnonretriable);
 
     T_INT(dg_state_tags_out(&ctx, t_s("{\"a\":\"1\",\"b\\\"\":\"x\\ny\"}"),
                             st), DG_OK);

@@ -815,6 +815,8 @@ t_work_rewind(void)
     T_INT(st, DS_FAILED);
     T_INT(t_get(env, hub, "r", &inst, out, sizeof(out)), DS_OK);
     T(strcmp(out, "\"activity failed\"") == 0);
+    /* the details stay on the record (version 6) */
+    T_INT(inst.failure.len, strlen("{\"where\":1}"));
 
     t_history_text(env, hub, "r", hist, sizeof(hist));
     T(t_has(hist, "\"OrchestrationStatus\":3,\"Result\":\"activity failed\","
@@ -829,6 +831,7 @@ t_work_rewind(void)
     T_INT(t_get(env, hub, "r", &inst, out, sizeof(out)), DS_OK);
     T_INT(inst.status, DS_RUNNING);
     T(out[0] == '\0');
+    T_INT(inst.failure.len, 0);
 
     t_history_types(env, hub, "r", hist, sizeof(hist));
     T(strcmp(hist, "OrchestratorStarted,ExecutionStarted,TaskScheduled,"

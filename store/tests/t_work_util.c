@@ -456,6 +456,9 @@ t_get(ds_env_t *env, ds_str_t hub, const char *id, ds_instance_t *inst,
     inst->output.data = NULL;
     inst->custom_status.data = NULL;
     inst->parent_id.data = NULL;
+    inst->version.data = NULL;
+    inst->tags.data = NULL;
+    inst->failure.data = NULL;
 
     ds_txn_abort(txn);
 

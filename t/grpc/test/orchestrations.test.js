@@ -314,6 +314,7 @@ test('orchestration features', async (t) => {
     assert.match(st.failureDetails.message,
       /^the server refused the completion: action 0 \(scheduleTask\): /);
     assert.match(st.failureDetails.message, /'name' /);
+    assert.strictEqual(st.failureDetails.errorType, 'INVALID_ARGUMENT');
 
     const h = await http(srv, `/instances/${id}?showHistory=true`);
     assert.strictEqual(h.body.runtimeStatus, 'Failed');
