@@ -405,7 +405,7 @@ dgi_activity_item(dg_ctx_t *ctx, const ds_work_item_t *item, WorkItem *wi)
         return ctx->status.code;
     }
 
-    /* the store does not say which execution an activity is of */
+    /* a backend that does not say which execution an activity is of */
     if (item->execution == 0) {
         exec.len = 0;
     }

@@ -269,6 +269,8 @@ typedef struct {
     const uint64_t     *done_digest;    /* and the digest of its body */
     int64_t             old_ready_at;   /* where the ready entry is now */
     uint64_t            upto;           /* a claim: the work delivered */
+    uint64_t            execution;      /* a claimed activity: its
+                                           instance's, read by the verdict */
 } dsi_work_rec_t;
 
 typedef enum {

@@ -482,7 +482,8 @@ typedef enum {
  * zero. Orchestration: id, name (the orchestrator), input, execution,
  * timestamp (the episode's clock: the claim time), status (after the
  * claim; Pending until the first completion), upto (inbox seq). Activity:
- * id, task_id (its TaskScheduled EventId), name, input. Entity: id
+ * id, task_id (its TaskScheduled EventId), name, input, execution (of its
+ * instance). Entity: id
  * ("@name@key"), name (lower-cased) and key, input (the state; len 0: no
  * state), upto (operations seq). Inputs are JSON text, len 0 = null.
  */

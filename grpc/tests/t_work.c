@@ -355,6 +355,7 @@ t_work_orchestration(void)
     T_BYTES(wi->activityrequest->orchestrationinstance->instanceid.data,
             wi->activityrequest->orchestrationinstance->instanceid.len,
             "o1");
+    T_SV(wi->activityrequest->orchestrationinstance->executionid, "1");
 
     res.completiontoken = wi->completiontoken;
     T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);

@@ -878,6 +878,7 @@ t_work_continue(void)
     char              *dir, out[64];
     ds_env_t          *env;
     ds_str_t           hub;
+    t_act_t            a;
     t_orch_t           o;
     ds_action_t        act[3];
     ds_status_e        st;
@@ -932,8 +933,15 @@ t_work_continue(void)
               120) == 0);
     T(t_has(o.messages[0], "\"Name\":\"late\""));
 
-    T_INT(t_complete_o(env, hub, "c", 2, NULL, 0, T0 + 8, &st), DS_OK);
+    act[0] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "B", NULL);
+    T_INT(t_complete_o(env, hub, "c", 2, act, 1, T0 + 8, &st), DS_OK);
     T_INT(st, DS_RUNNING);
+
+    /* an activity is handed out with the execution it belongs to */
+    T_INT(t_claim_a(env, hub, T0 + 9, T_LEASE, 1, 3, &a), DS_OK);
+    T_INT(a.n, 1);
+    T(strcmp(a.name[0], "B") == 0);
+    T_INT(a.execution[0], 2);
 
     T(t_consistent(env, hub, NULL));
 

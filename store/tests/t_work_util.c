@@ -249,6 +249,7 @@ t_act_cb(void *data, ds_txn_t *txn, const ds_work_item_t *it)
     snprintf(a->input[i], sizeof(a->input[i]), "%.*s", (int) it->input.len,
              it->input.data ? it->input.data : "");
     a->task_id[i] = it->task_id;
+    a->execution[i] = it->execution;
     a->expires[i] = it->lease_expires;
 
     return 0;
