@@ -49,7 +49,7 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind check-docs check-style check-exports \
         deb test-deb install test-install test-ui test-cli test-metrics \
-        test-grpc test-pg-schema
+        test-grpc test-asan-grpc test-pg-schema
 
 all: build
 
@@ -359,7 +359,7 @@ ASAN_RUNTIME  = $(shell $(ASAN_CC) -print-file-name=libasan.so)
 ASAN_ENV      = ASAN_OPTIONS=log_path=$(ASAN_LOGS)/asan:detect_leaks=0:abort_on_error=0:detect_stack_use_after_return=0 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(ASAN_LOGS)/ubsan
 
-test-asan: test-asan-unit test-asan-nginx
+test-asan: test-asan-unit test-asan-nginx test-asan-grpc
 
 test-asan-unit: deps
 	$(MAKE) -s -C store test BUILD=$(ASAN_BUILD)/store CC=$(ASAN_CC) \
@@ -414,6 +414,24 @@ test-asan-nginx: deps $(ASAN_SO) $(CHECK_TOOL)
 	    echo "sanitizer reports in $(ASAN_BUILD)/error.log"; exit 1; \
 	fi
 	@echo "test-asan: no sanitizer reports"
+
+# the gRPC suite (t/grpc) against the same build: t/grpc/lib/nginx.js
+# preloads the runtime into nginx alone (GRPC_TEST_LD_PRELOAD); nginx's
+# worker user writes the reports, hence the directory's mode
+ASAN_GRPC_LOGS := $(ASAN_BUILD)/grpc-logs
+
+test-asan-grpc: deps $(ASAN_SO) $(GRPC_TEST_DIR)/node_modules/.ci
+	@rm -rf $(ASAN_GRPC_LOGS) && mkdir -p $(ASAN_GRPC_LOGS) \
+	    && chmod 1777 $(ASAN_GRPC_LOGS)
+	ASAN_OPTIONS=log_path=$(ASAN_GRPC_LOGS)/asan:detect_leaks=0:abort_on_error=0:detect_stack_use_after_return=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(ASAN_GRPC_LOGS)/ubsan \
+	GRPC_TEST_LD_PRELOAD=$(ASAN_RUNTIME) NGINX=$(NGINX) MODULE_SO=$(ASAN_SO) \
+	    $(GRPC_TEST_DIR)/run.sh $(TESTS)
+	@if [ -n "$$(ls -A $(ASAN_GRPC_LOGS))" ]; then \
+	    echo "sanitizer reports in $(ASAN_GRPC_LOGS):"; \
+	    head -c 20000 $(ASAN_GRPC_LOGS)/*; exit 1; \
+	fi
+	@echo "test-asan-grpc: no sanitizer reports"
 
 # --- valgrind ---------------------------------------------------------------
 #

@@ -207,14 +207,12 @@ ngx_http_durable_grpc_handler(ngx_http_request_t *r)
     }
 
     if (ngx_http_durable_grpc_keys(r, g) != NGX_OK) {
-        return ngx_http_durable_grpc_refuse(r,
-                   DG_UNAUTHENTICATED, "%V",
-                   &ctx->err);
+        return ngx_http_durable_grpc_refuse(r, DG_UNAUTHENTICATED, "%V",
+                                            &ctx->err);
     }
 
     if (g->rpc == NULL || g->rpc->handler == NULL) {
-        return ngx_http_durable_grpc_refuse(r,
-                   DG_UNIMPLEMENTED,
+        return ngx_http_durable_grpc_refuse(r, DG_UNIMPLEMENTED,
                    "The method %V is not implemented by ngx_durable.",
                    &r->uri);
     }
@@ -226,8 +224,8 @@ ngx_http_durable_grpc_handler(ngx_http_request_t *r)
         || ngx_http_durable_select_hub(r, ctx) != NGX_OK
         || ngx_http_durable_select_store(r, ctx) != NGX_OK)
     {
-        return ngx_http_durable_grpc_refuse(r,
-                   DG_INVALID_ARGUMENT, "%V", &ctx->err);
+        return ngx_http_durable_grpc_refuse(r, DG_INVALID_ARGUMENT, "%V",
+                                            &ctx->err);
     }
 
     r->request_body_in_single_buf = 1;
@@ -276,14 +274,13 @@ ngx_http_durable_grpc_call(ngx_http_request_t *r,
     if (g->has_deadline
         && (ngx_msec_int_t) (g->deadline - ngx_current_msec) <= 0)
     {
-        return ngx_http_durable_grpc_status(r,
-                   DG_DEADLINE_EXCEEDED,
+        return ngx_http_durable_grpc_status(r, DG_DEADLINE_EXCEEDED,
                    "The deadline passed before the call was served.");
     }
 
     if (ngx_http_durable_store_ready(r, ctx) != NGX_OK) {
-        return ngx_http_durable_grpc_status(r,
-                   DG_UNAVAILABLE, "%V", &ctx->err);
+        return ngx_http_durable_grpc_status(r, DG_UNAVAILABLE, "%V",
+                                            &ctx->err);
     }
 
     return g->rpc->handler(r, g);

@@ -3,10 +3,11 @@
  * Copyright (C) ngx_durable authors
  *
  * The client's calls of the gRPC service: start, read, wait for, raise,
- * terminate, suspend, resume, purge and query instances. Each request
- * becomes a store operation through the codec (grpc/durable_grpc.h):
- * writes go to the writer, reads are answered at once and packed while
- * the store holds what they read.
+ * terminate, suspend, resume, rewind, restart, purge, query and list
+ * instances, read their history; signal, read, query and clean entities.
+ * Each request becomes a store operation through the codec
+ * (grpc/durable_grpc.h), submitted to the store; a read's answer is
+ * packed in its done(), while the store holds what it points to.
  */
 
 
@@ -1322,7 +1323,8 @@ ngx_http_durable_grpc_refused(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g)
 {
     if (g->base.err_status == 0) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_durable_grpc_status(r, DG_RESOURCE_EXHAUSTED,
+                   "Out of memory for the request message.");
     }
 
     return ngx_http_durable_grpc_status(r, DG_INVALID_ARGUMENT, "%V",

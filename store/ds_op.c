@@ -550,7 +550,7 @@ ds_op_batch_fail(ds_op_t *batch, int rc, int all)
 int
 ds_op_read(ds_env_t *env, ds_op_t *op)
 {
-    int            rc;
+    int            rc, begun;
     ds_txn_t      *txn;
     ds_entity_t    entity;
     ds_instance_t  inst;
@@ -558,8 +558,9 @@ ds_op_read(ds_env_t *env, ds_op_t *op)
     op->backend = NULL;
 
     rc = ds_txn_begin(env, NULL, 0, &txn);
+    begun = (rc == DS_OK);
 
-    if (rc == DS_OK) {
+    if (begun) {
         op->backend = txn;
 
         switch (op->type) {
@@ -628,13 +629,18 @@ ds_op_read(ds_env_t *env, ds_op_t *op)
 
     op->rc = rc;
 
+    /*
+     * done() may free op (its request ends) or submit it again (a page
+     * of several reads): after it only the local txn is touched, and
+     * op->backend means nothing any more
+     */
+
     if (op->done != NULL) {
         op->done(op);
     }
 
-    if (op->backend != NULL) {
+    if (begun) {
         ds_txn_abort(txn);
-        op->backend = NULL;
     }
 
     return rc;

@@ -115,7 +115,9 @@ t_jspan_decode(void)
 
     /* in place */
     memcpy(buf, "\"a\\u00e9\\n\"", 11);
-    T(ds_jspan_decode(t_s(buf), buf, 11, &len));
+    span.data = buf;
+    span.len = 11;              /* buf has no terminating 0 */
+    T(ds_jspan_decode(span, buf, 11, &len));
     T_INT(len, 4);
     T(memcmp(buf, "a\xc3\xa9\n", 4) == 0);
 

@@ -539,7 +539,6 @@ t_op_reads(void)
     T_INT(seen.status, DS_PENDING);
     T(strcmp(seen.name, "Reader") == 0);
     T_INT(seen.history_rc == DS_OK || seen.history_rc == DS_NOTFOUND, 1);
-    T(op.backend == NULL);
 
     op = t_mkop(DS_OP_STATUS, "missing");
     op.done = t_op_read_done;

@@ -66,6 +66,8 @@ static void t_store_no_thread(void);
 static void t_store_chain(void);
 static void t_store_flush(void);
 static void t_store_late_reads(void);
+static void t_store_read_freed(void);
+static void t_store_freeing_done(ds_op_t *op);
 static ds_store_t *t_store_open(t_host_t *h, const char *dir,
     ds_writes_e writes, ds_sync_e sync, int64_t flush_ms);
 static ds_store_t *t_store_open_conf(t_host_t *h, ds_store_conf_t *conf);
@@ -97,6 +99,7 @@ t_store(void)
     t_store_chain();
     t_store_flush();
     t_store_late_reads();
+    t_store_read_freed();
 }
 
 
@@ -505,6 +508,89 @@ t_store_late_reads(void)
     t_rmdir(dir);
 }
 
+
+
+/*
+ * A read's done() may free the op (its request ends there): the store
+ * must not touch the op afterwards (ASan in make test-asan-unit sees it),
+ * and its read txn must still end, also when reads come late.
+ */
+
+static void
+t_store_read_freed(void)
+{
+    int              later, i;
+    char            *dir;
+    t_sop_t          w, *r;
+    t_host_t         h;
+    unsigned         used, before, max;
+    ds_store_t      *st;
+    ds_store_conf_t  conf;
+
+    for (later = 0; later < 2; later++) {
+        dir = t_tmpdir();
+
+        memset(&conf, 0, sizeof(ds_store_conf_t));
+        conf.name = "freed";
+        conf.env.path = dir;
+        conf.env.map_size = 16 * 1024 * 1024;
+        conf.writes = DS_WRITES_THREAD;
+        conf.reads_later = later;
+
+        st = t_store_open_conf(&h, &conf);
+
+        t_start(&w, st, &h, "f");
+        ds_store_submit(st, &w.op, 0);
+        t_turn(&h);
+        T_INT(w.op.rc, DS_OK);
+
+        /*
+         * a read txn that did not end would hold its reader slot: the
+         * slots in use stay as the first read left them (LMDB keeps one
+         * reset txn for reuse)
+         */
+
+        for (i = 0; i < 3; i++) {
+            r = malloc(sizeof(t_sop_t));
+            if (r == NULL) {
+                T(r != NULL);
+                break;
+            }
+
+            t_start(r, st, &h, "f");
+            r->op.type = DS_OP_STATUS;
+            r->op.in.control.id = t_s("f");
+            r->op.done = t_store_freeing_done;
+
+            ds_store_submit(st, &r->op, 0);
+            t_turn(&h);
+
+            T_INT(ds_store_busy(st), 0);
+            T_INT(ds_store_readers(st, &used, &max), DS_OK);
+
+            if (i == 0) {
+                before = used;
+            }
+
+            T_INT(used, before);
+        }
+
+        ds_store_close(st);
+        t_rmdir(dir);
+    }
+}
+
+
+static void
+t_store_freeing_done(ds_op_t *op)
+{
+    t_sop_t  *s = op->data;
+
+    T_INT(op->rc, DS_OK);
+
+    memset(s, 0, sizeof(t_sop_t));
+    free(s);
+}
 
 static ds_store_t *
 t_store_open(t_host_t *h, const char *dir, ds_writes_e writes,

@@ -87,8 +87,10 @@ function call(address, method, opts = {}) {
 
 // A server-streaming call left open: messages as they come (next() waits
 // for the one after those taken), ended() for its status, cancel().
+// opts: headers, settings (the client's HTTP/2 settings)
 function stream(address, method, message, opts = {}) {
-  const session = http2.connect(`http://${address}`);
+  const session = http2.connect(`http://${address}`,
+    { settings: opts.settings || {} });
   session.on('error', () => {});
   const req = session.request({
     ':method': 'POST',

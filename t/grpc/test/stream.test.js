@@ -162,17 +162,40 @@ test('leases of the stream\'s items', async (t) => {
     await srv.stop();
   });
 
+  await t.test('items wider than the flow-control window still come',
+    async () => {
+      const big = 'x'.repeat(20000);
+      for (let i = 0; i < 3; i++) {
+        await client.scheduleNewOrchestration('Wide', big, `wide-${i}`);
+      }
+      // a window of 1 KiB: nginx sends the rest as the client reads, no
+      // ping (30 s here) pushing it
+      const s = stream(srv.address, 'GetWorkItems',
+        workItems({ names: ['Wide'] }), { settings: { initialWindowSize: 1024 } });
+      const got = [];
+      for (let i = 0; i < 3; i++) {
+        const wi = await nextItem(s, 10000);
+        assert.ok(wi, `item ${i}`);
+        got.push(wi.getOrchestratorrequest().getInstanceid());
+      }
+      assert.deepStrictEqual(got.sort(), ['wide-0', 'wide-1', 'wide-2']);
+      s.cancel();
+      await s.ended();
+    });
+
   await t.test('a worker that dies mid-item: the item comes again',
     async () => {
       await client.scheduleNewOrchestration('Dies', null, 'dies-1');
-      const first = stream(srv.address, 'GetWorkItems', workItems());
+      const first = stream(srv.address, 'GetWorkItems',
+        workItems({ names: ['Dies'] }));
       const wi = await nextItem(first, 3000);
       assert.ok(wi && wi.hasOrchestratorrequest());
       first.cancel();
       await first.ended();
 
       // the lease (1 s) runs out; another worker gets the item
-      const second = stream(srv.address, 'GetWorkItems', workItems());
+      const second = stream(srv.address, 'GetWorkItems',
+        workItems({ names: ['Dies'] }));
       const again = await nextItem(second, 10000);
       assert.ok(again && again.hasOrchestratorrequest());
       assert.strictEqual(again.getOrchestratorrequest().getInstanceid(),
