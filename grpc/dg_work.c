@@ -1262,8 +1262,8 @@ dg_orchestrator_done_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
 
     rc = dgi_orchestrator_actions_in(ctx, res, &t, op);
 
-    if (rc == DG_OK) {
-        return DG_OK;
+    if (rc != DG_INVALID_ARGUMENT && rc != DG_UNIMPLEMENTED) {
+        return rc;
     }
 
     fail = dgi_alloc(ctx->mem, sizeof(ds_action_t));
