@@ -168,6 +168,60 @@ dgi_lock_set(dg_ctx_t *ctx, ds_str_t set, EntityLockRequestedEvent *e)
 }
 
 
+/*
+ * The ParentInstance object of an ExecutionStarted: {Name, Version,
+ * TaskScheduleId, OrchestrationInstance: {InstanceId, ExecutionId}}.
+ * *out stays NULL when there is none.
+ */
+
+static int
+dgi_parent_out(dg_ctx_t *ctx, ds_str_t ev, ParentInstanceInfo **out)
+{
+    int64_t              task;
+    ds_str_t             p, oi, id, exec;
+    ParentInstanceInfo  *pi;
+
+    p = dgi_member(ev, "ParentInstance");
+    oi = dgi_member(p, "OrchestrationInstance");
+
+    if (p.len == 0 || oi.len == 0
+        || !dgi_member_text(ctx, oi, "InstanceId", &id) || id.len == 0)
+    {
+        return 0;
+    }
+
+    pi = dgi_sub(ctx, ParentInstanceInfo, parent_instance_info__init);
+    if (pi == NULL) {
+        return -1;
+    }
+
+    if (!dgi_member_text(ctx, oi, "ExecutionId", &exec)) {
+        exec.len = 0;
+    }
+
+    pi->orchestrationinstance = dgi_instance_out(ctx, id, exec);
+    if (pi->orchestrationinstance == NULL) {
+        return -1;
+    }
+
+    if (dgi_member_int(p, "TaskScheduleId", &task)) {
+        pi->taskscheduledid = dgi_i32(task);
+    }
+
+    if (dgi_member_text(ctx, p, "Name", &id) && id.len) {
+        pi->name = dgi_value_out(ctx, id);
+    }
+
+    if (dgi_member_text(ctx, p, "Version", &id) && id.len) {
+        pi->version = dgi_value_out(ctx, id);
+    }
+
+    *out = pi;
+
+    return 0;
+}
+
+
 /* the members of each kind of event */
 
 static int
@@ -207,6 +261,12 @@ dgi_event_body(dg_ctx_t *ctx, dgi_ev_e type, ds_str_t ev,
 
         if (dgi_member_text(ctx, ev, "Version", &s) && s.len) {
             he->executionstarted->version = dgi_value_out(ctx, s);
+        }
+
+        if (dgi_parent_out(ctx, ev, &he->executionstarted->parentinstance)
+            != 0)
+        {
+            return -1;
         }
 
         if (dgi_member(ev, "ScheduledStartTime").len) {

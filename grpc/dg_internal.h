@@ -14,20 +14,6 @@
 #include "durable_grpc.h"
 
 
-/*
- * The store's additions for the SDKs (start options, recursive terminate
- * and purge, entity calls and locks, carried-over events, entity
- * results, lock holders: the store side of issue 13, on its own branch)
- * are used when its header has them; without them the codec builds and
- * refuses what needs them. Drop the switch once both are merged.
- */
-#if defined(DS_LOCK_SET_MAX)
-#define DGI_STORE_SDK       1
-#else
-#define DGI_STORE_SDK       0
-#endif
-
-
 typedef struct {
     ProtobufCAllocator  allocator;
     dg_mem_t            mem;

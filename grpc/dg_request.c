@@ -81,12 +81,10 @@ dg_start_in(dg_ctx_t *ctx, const CreateInstanceRequest *req, ds_op_t *op,
         }
     }
 
-#if DGI_STORE_SDK
     op->in.start.opts.version = start->version;
     op->in.start.opts.tags = start->tags;
     op->in.start.opts.scheduled = start->scheduled;
     op->in.start.opts.replace = start->replace;
-#endif
 
     return DG_OK;
 }
@@ -132,9 +130,7 @@ dg_terminate_in(dg_ctx_t *ctx, const TerminateRequest *req, ds_op_t *op,
 
     dgi_op_init(op, DS_OP_TERMINATE);
     *recursive = req->recursive;
-#if DGI_STORE_SDK
     op->in.control.recurse = req->recursive;
-#endif
 
     rc = dgi_id_in(ctx, req->instanceid, "instanceId", &op->in.control.id);
     if (rc != DG_OK) {
@@ -248,9 +244,7 @@ dg_purge_in(dg_ctx_t *ctx, const PurgeInstancesRequest *req,
 
     case PURGE_INSTANCES_REQUEST__REQUEST_INSTANCE_ID:
         dgi_op_init(&purge->op, DS_OP_PURGE);
-#if DGI_STORE_SDK
         purge->op.in.control.recurse = req->recursive;
-#endif
 
         return dgi_id_in(ctx, req->instanceid, "instanceId",
                          &purge->op.in.control.id);
@@ -606,7 +600,6 @@ int
 dg_history_in(dg_ctx_t *ctx, const StreamInstanceHistoryRequest *req,
     ds_op_t *op, uint64_t *execution)
 {
-#if DGI_STORE_SDK
     int                  rc;
     char                 buf[24], *end;
     ds_str_t             id;
@@ -652,14 +645,6 @@ bad:
 
     return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
                          "'executionId' is not an execution of this server");
-#else
-    (void) req;
-    (void) op;
-    (void) execution;
-
-    return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
-                         "this store cannot read a history in chunks");
-#endif
 }
 
 
@@ -667,7 +652,6 @@ int
 dg_clean_in(dg_ctx_t *ctx, const CleanEntityStorageRequest *req,
     ds_op_t *op)
 {
-#if DGI_STORE_SDK
     int       rc;
     ds_str_t  token;
 
@@ -685,11 +669,4 @@ dg_clean_in(dg_ctx_t *ctx, const CleanEntityStorageRequest *req,
     op->in.entity_clean.release_orphaned = req->releaseorphanedlocks;
 
     return DG_OK;
-#else
-    (void) req;
-    (void) op;
-
-    return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
-                         "this store cannot clean entity storage");
-#endif
 }

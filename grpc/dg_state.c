@@ -114,11 +114,8 @@ int
 dg_state_out(dg_ctx_t *ctx, ds_str_t id, const ds_instance_t *inst,
     int inputs, OrchestrationState **out)
 {
-    ds_str_t             none, exec;
+    ds_str_t             exec;
     OrchestrationState  *st;
-
-    none.data = "";
-    none.len = 0;
 
     st = dgi_alloc(ctx->mem, sizeof(OrchestrationState));
     if (st == NULL) {
@@ -162,8 +159,9 @@ dg_state_out(dg_ctx_t *ctx, ds_str_t id, const ds_instance_t *inst,
     }
 
     if (inst->status == DS_FAILED) {
-        /* the record keeps the reason only; details are in the history */
-        st->failuredetails = dgi_failure_out(ctx, inst->output, none);
+        /* the reason is the output, the details are kept beside it */
+        st->failuredetails = dgi_failure_out(ctx, inst->output,
+                                             inst->failure);
         if (st->failuredetails == NULL) {
             goto nomem;
         }
@@ -176,7 +174,6 @@ dg_state_out(dg_ctx_t *ctx, ds_str_t id, const ds_instance_t *inst,
         st->input = dgi_value_out(ctx, inst->input);
     }
 
-#if DGI_STORE_SDK
     st->version = dgi_value_out(ctx, inst->version);
 
     if (inst->scheduled_start) {
@@ -190,7 +187,6 @@ dg_state_out(dg_ctx_t *ctx, ds_str_t id, const ds_instance_t *inst,
     if (dg_state_tags_out(ctx, inst->tags, st) != DG_OK) {
         return ctx->status.code;
     }
-#endif
 
     if (st->executionid == NULL || ctx->nomem
         || (inst->custom_status.len && st->customstatus == NULL)
@@ -347,9 +343,7 @@ dg_entity_out(dg_ctx_t *ctx, const ds_entity_t *e, int state,
         m->serializedstate = dgi_value_out(ctx, e->state);
     }
 
-#if DGI_STORE_SDK
     m->lockedby = dgi_value_out(ctx, e->locked_by);
-#endif
 
     if (m->lastmodifiedtime == NULL || ctx->nomem
         || (state && e->state.len && m->serializedstate == NULL))

@@ -81,10 +81,8 @@ dgi_op_subject(const ds_op_t *op)
     case DS_OP_WORK_ABANDON:
         return op->in.work.id;
 
-#if DGI_STORE_SDK
     case DS_OP_HISTORY:
         return op->in.history.id;
-#endif
 
     default:
         return none;
@@ -198,10 +196,7 @@ dg_status_from_op(const ds_op_t *op, dg_status_t *st)
 
     case DS_INVALID:
         if (op->type == DS_OP_LIST || op->type == DS_OP_ENTITY_LIST
-#if DGI_STORE_SDK
-            || op->type == DS_OP_ENTITY_CLEAN
-#endif
-            )
+            || op->type == DS_OP_ENTITY_CLEAN)
         {
             return dg_status_set(st, DG_INVALID_ARGUMENT,
                                  "the continuation token is not one this "

@@ -405,7 +405,7 @@ dgi_activity_item(dg_ctx_t *ctx, const ds_work_item_t *item, WorkItem *wi)
         return ctx->status.code;
     }
 
-    /* the store does not say which execution an activity is of */
+    /* a backend that does not say which execution an activity is of */
     if (item->execution == 0) {
         exec.len = 0;
     }
@@ -712,8 +712,6 @@ dgi_action_kind(const OrchestratorAction *a)
 }
 
 
-#if DGI_STORE_SDK
-
 /*
  * Events carried over into a new execution: the SDKs carry the external
  * events an orchestration had not yet taken, as EventRaised history
@@ -880,8 +878,6 @@ dgi_entity_action_in(dg_ctx_t *ctx, const SendEntityMessageAction *em,
                         &d->entity_key);
 }
 
-#endif
-
 
 /* one action; i is its index in the response, for the messages */
 
@@ -913,7 +909,6 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
         d->name = dgi_str(a->createsuborchestration->name);
         d->instance_id = dgi_str(a->createsuborchestration->instanceid);
 
-#if DGI_STORE_SDK
         if (a->createsuborchestration->version != NULL) {
             d->version = dgi_str(a->createsuborchestration->version->value);
         }
@@ -924,7 +919,6 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
         if (rc != DG_OK) {
             return rc;
         }
-#endif
 
         return dgi_json_in(ctx, a->createsuborchestration->input, field,
                            &d->input);
@@ -970,7 +964,6 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
         case ORCHESTRATION_STATUS__ORCHESTRATION_STATUS_CONTINUED_AS_NEW:
             d->type = DS_ACT_CONTINUE_AS_NEW;
 
-#if DGI_STORE_SDK
             if (c->newversion != NULL) {
                 d->version = dgi_str(c->newversion->value);
             }
@@ -979,14 +972,6 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
             if (rc != DG_OK) {
                 return rc;
             }
-#else
-            if (c->n_carryoverevents) {
-                return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
-                                     "action %zu (completeOrchestration): "
-                                     "'carryoverEvents' are not supported",
-                                     i);
-            }
-#endif
 
             return dgi_json_in(ctx, c->result, field, &d->input);
 
@@ -1011,26 +996,15 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
     case DGI_ACT_SEND_ENTITY_MESSAGE:
         em = a->sendentitymessage;
 
-#if DGI_STORE_SDK
         if (em->entity_message_type_case != DGI_ENTITY_SIGNAL) {
             return dgi_entity_action_in(ctx, em, i, d);
         }
-#else
-        if (em->entity_message_type_case != DGI_ENTITY_SIGNAL) {
-            return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
-                                 "action %zu (sendEntityMessage): only "
-                                 "signals are supported, not entity calls "
-                                 "or locks", i);
-        }
-#endif
 
         sig = em->entityoperationsignaled;
         d->type = DS_ACT_SIGNAL_ENTITY;
         d->name = dgi_str(sig->operation);
-#if DGI_STORE_SDK
         /* with a request id it is recorded as the SDKs replay it */
         d->request_id = dgi_str(sig->requestid);
-#endif
 
         if (sig->targetinstanceid == NULL) {
             return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
@@ -1092,14 +1066,12 @@ dgi_action_fault(dg_ctx_t *ctx, const OrchestratorResponse *res,
                 == DGI_ACT_SEND_EVENT
                 ? "instance.instanceId" : "instanceId";
         break;
-#if DGI_STORE_SDK
     case DS_FIELD_VALUE:
         field = "version, tags or lockSet";
         break;
     case DS_FIELD_REQUEST_ID:
         field = "requestId or criticalSectionId";
         break;
-#endif
     default:
         field = "targetInstanceId";
         break;
@@ -1138,30 +1110,64 @@ dgi_action_fault(dg_ctx_t *ctx, const OrchestratorResponse *res,
 }
 
 
-int
-dg_orchestrator_done_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
-    ds_op_t *op)
+/*
+ * A completion refused for what it holds (INVALID_ARGUMENT,
+ * UNIMPLEMENTED) under a token that is valid: the SDKs neither retry nor
+ * abandon it, so the item would come back at every lease expiry and the
+ * instance stay Running for ever. The work fails instead, with the
+ * refusal as its failure (ErrorType the status name, not retriable); the
+ * call is answered as a completion. 0: refused, reason and details set.
+ */
+
+static int
+dgi_refused(dg_ctx_t *ctx, int rc, ds_str_t *reason, ds_str_t *details)
+{
+    int                 n;
+    char               *p;
+    const char         *code;
+    TaskFailureDetails  fd;
+
+    if (rc != DG_INVALID_ARGUMENT && rc != DG_UNIMPLEMENTED) {
+        return -1;
+    }
+
+    code = dg_code_name(rc);
+
+    p = dgi_alloc(ctx->mem, ctx->status.len + 64);
+    if (p == NULL) {
+        (void) dgi_nomem(ctx);
+        return -1;
+    }
+
+    n = sprintf(p, "the server refused the completion: ");
+    memcpy(p + n, ctx->status.message, ctx->status.len);
+
+    task_failure_details__init(&fd);
+    fd.errortype.data = (uint8_t *) code;
+    fd.errortype.len = strlen(code);
+    fd.errormessage.data = (uint8_t *) p;
+    fd.errormessage.len = (size_t) n + ctx->status.len;
+    fd.isnonretriable = 1;
+
+    if (dgi_failure_in(ctx, &fd, reason, details) != DG_OK) {
+        return -1;
+    }
+
+    ctx->status.code = DG_OK;
+    ctx->status.len = 0;
+
+    return 0;
+}
+
+
+static int
+dgi_orchestrator_actions_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
+    const dg_token_t *t, ds_op_t *op)
 {
     int                rc;
     size_t             i, n, *from;
-    dg_token_t         t;
     ds_action_t       *actions;
     ds_action_fault_t  f;
-
-    rc = dgi_token_kind(ctx, res->completiontoken, DS_WORK_ORCHESTRATION,
-                        &t);
-    if (rc != DG_OK) {
-        return rc;
-    }
-
-    if (res->instanceid.len
-        && (res->instanceid.len != t.id.len
-            || memcmp(res->instanceid.data, t.id.data, t.id.len) != 0))
-    {
-        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
-                             "'instanceId' is not the instance of "
-                             "'completionToken'");
-    }
 
     if (res->ispartial) {
         return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
@@ -1205,7 +1211,7 @@ dg_orchestrator_done_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
         from[n] = i;
     }
 
-    rc = ds_work_actions_check(t.id, actions, n, &f);
+    rc = ds_work_actions_check(t->id, actions, n, &f);
 
     if (rc == DS_INVALID) {
         if (res->customstatus != NULL && f.index == 0) {
@@ -1220,7 +1226,7 @@ dg_orchestrator_done_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
         return dgi_nomem(ctx);
     }
 
-    if (dgi_work_op(ctx, DS_OP_WORK_COMPLETE, &t, op) == NULL) {
+    if (dgi_work_op(ctx, DS_OP_WORK_COMPLETE, t, op) == NULL) {
         return dgi_nomem(ctx);
     }
 
@@ -1232,10 +1238,64 @@ dg_orchestrator_done_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
 
 
 int
+dg_orchestrator_done_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
+    ds_op_t *op)
+{
+    int           rc;
+    dg_token_t    t;
+    ds_action_t  *fail;
+
+    rc = dgi_token_kind(ctx, res->completiontoken, DS_WORK_ORCHESTRATION,
+                        &t);
+    if (rc != DG_OK) {
+        return rc;
+    }
+
+    if (res->instanceid.len
+        && (res->instanceid.len != t.id.len
+            || memcmp(res->instanceid.data, t.id.data, t.id.len) != 0))
+    {
+        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                             "'instanceId' is not the instance of "
+                             "'completionToken'");
+    }
+
+    rc = dgi_orchestrator_actions_in(ctx, res, &t, op);
+
+    if (rc != DG_INVALID_ARGUMENT && rc != DG_UNIMPLEMENTED) {
+        return rc;
+    }
+
+    fail = dgi_alloc(ctx->mem, sizeof(ds_action_t));
+    if (fail == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    /* the id the SDKs give a failure of their own */
+    memset(fail, 0, sizeof(ds_action_t));
+    fail->type = DS_ACT_FAIL;
+    fail->id = -1;
+
+    if (dgi_refused(ctx, rc, &fail->reason, &fail->details) != 0) {
+        return ctx->status.code;
+    }
+
+    if (dgi_work_op(ctx, DS_OP_WORK_COMPLETE, &t, op) == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    op->in.work.actions = fail;
+    op->in.work.nactions = 1;
+
+    return DG_OK;
+}
+
+
+int
 dg_activity_done_in(dg_ctx_t *ctx, const ActivityResponse *res,
     ds_op_t *op)
 {
-    int         rc;
+    int         rc, failed;
     ds_str_t    result, reason, details;
     dg_token_t  t;
 
@@ -1259,7 +1319,9 @@ dg_activity_done_in(dg_ctx_t *ctx, const ActivityResponse *res,
     reason = result;
     details = result;
 
-    if (res->failuredetails != NULL) {
+    failed = res->failuredetails != NULL;
+
+    if (failed) {
         rc = dgi_failure_in(ctx, res->failuredetails, &reason, &details);
 
     } else {
@@ -1267,14 +1329,19 @@ dg_activity_done_in(dg_ctx_t *ctx, const ActivityResponse *res,
     }
 
     if (rc != DG_OK) {
-        return rc;
+        if (dgi_refused(ctx, rc, &reason, &details) != 0) {
+            return ctx->status.code;
+        }
+
+        failed = 1;
+        result.len = 0;
     }
 
     if (dgi_work_op(ctx, DS_OP_WORK_COMPLETE, &t, op) == NULL) {
         return dgi_nomem(ctx);
     }
 
-    op->in.work.failed = res->failuredetails != NULL;
+    op->in.work.failed = failed;
     op->in.work.result = result;
     op->in.work.reason = reason;
     op->in.work.details = details;
@@ -1282,8 +1349,6 @@ dg_activity_done_in(dg_ctx_t *ctx, const ActivityResponse *res,
     return DG_OK;
 }
 
-
-#if DGI_STORE_SDK
 
 /* the operations' results, in their order: calls get them back */
 
@@ -1346,7 +1411,108 @@ dgi_entity_results_in(dg_ctx_t *ctx, const EntityBatchResult *res,
     return DG_OK;
 }
 
-#endif
+
+/*
+ * What the batch's operations sent: signals to entities and starts of
+ * orchestrations (without a parent). A scheduled time is not kept: a
+ * signal is delivered and an orchestration started at once.
+ */
+
+static int
+dgi_entity_actions_in(dg_ctx_t *ctx, const EntityBatchResult *res,
+    ds_op_t *op)
+{
+    int                                 rc;
+    char                                field[96];
+    size_t                              i;
+    ds_action_t                        *a;
+    const OperationAction              *o;
+    const SendSignalAction             *sig;
+    const StartNewOrchestrationAction  *start;
+
+    if (res->n_actions == 0) {
+        return DG_OK;
+    }
+
+    a = dgi_alloc(ctx->mem, res->n_actions * sizeof(ds_action_t));
+    if (a == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    memset(a, 0, res->n_actions * sizeof(ds_action_t));
+
+    for (i = 0; i < res->n_actions; i++) {
+        o = res->actions[i];
+        a[i].id = o->id;
+
+        switch (o->operation_action_type_case) {
+
+        case OPERATION_ACTION__OPERATION_ACTION_TYPE_SEND_SIGNAL:
+            sig = o->sendsignal;
+            a[i].type = DS_ACT_SIGNAL_ENTITY;
+
+            snprintf(field, sizeof(field), "actions[%zu].sendSignal."
+                     "instanceId", i);
+            rc = dg_entity_id(ctx, sig->instanceid, field, &a[i].entity_name,
+                              &a[i].entity_key);
+            if (rc != DG_OK) {
+                return rc;
+            }
+
+            snprintf(field, sizeof(field), "actions[%zu].sendSignal.name", i);
+            rc = dgi_name_in(ctx, sig->name, field, &a[i].name);
+            if (rc != DG_OK) {
+                return rc;
+            }
+
+            snprintf(field, sizeof(field), "actions[%zu].sendSignal.input",
+                     i);
+            rc = dgi_json_in(ctx, sig->input, field, &a[i].input);
+            break;
+
+        case OPERATION_ACTION__OPERATION_ACTION_TYPE_START_NEW_ORCHESTRATION:
+            start = o->startneworchestration;
+            a[i].type = DS_ACT_START_SUB;
+
+            snprintf(field, sizeof(field), "actions[%zu]."
+                     "startNewOrchestration.instanceId", i);
+            rc = dgi_id_in(ctx, start->instanceid, field, &a[i].instance_id);
+            if (rc != DG_OK) {
+                return rc;
+            }
+
+            snprintf(field, sizeof(field), "actions[%zu]."
+                     "startNewOrchestration.name", i);
+            rc = dgi_name_in(ctx, start->name, field, &a[i].name);
+            if (rc != DG_OK) {
+                return rc;
+            }
+
+            if (start->version != NULL) {
+                a[i].version = dgi_str(start->version->value);
+            }
+
+            snprintf(field, sizeof(field), "actions[%zu]."
+                     "startNewOrchestration.input", i);
+            rc = dgi_json_in(ctx, start->input, field, &a[i].input);
+            break;
+
+        default:
+            return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                                 "entity action %zu is neither sendSignal "
+                                 "nor startNewOrchestration", i);
+        }
+
+        if (rc != DG_OK) {
+            return rc;
+        }
+    }
+
+    op->in.work.actions = a;
+    op->in.work.nactions = res->n_actions;
+
+    return DG_OK;
+}
 
 
 int
@@ -1359,12 +1525,6 @@ dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
     rc = dgi_token_kind(ctx, res->completiontoken, DS_WORK_ENTITY, &t);
     if (rc != DG_OK) {
         return rc;
-    }
-
-    if (res->n_actions) {
-        return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
-                             "entity actions (signals and orchestrations "
-                             "started by an entity) are not supported");
     }
 
     if (res->failuredetails != NULL) {
@@ -1387,11 +1547,12 @@ dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
     op->in.work.delete_state = res->entitystate == NULL;
     op->in.work.result = state;
 
-#if DGI_STORE_SDK
-    return dgi_entity_results_in(ctx, res, op);
-#else
-    return DG_OK;
-#endif
+    rc = dgi_entity_results_in(ctx, res, op);
+    if (rc != DG_OK) {
+        return rc;
+    }
+
+    return dgi_entity_actions_in(ctx, res, op);
 }
 
 

@@ -345,6 +345,11 @@ ds_activity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
         return DS_OK;
     }
 
+    /* an execution's activities are dropped when it ends: this is theirs */
+    if (rc == DS_OK) {
+        r->execution = inst.execution;
+    }
+
     *verdict = DSI_WORK_TAKE;
 
     return rc;
@@ -371,6 +376,7 @@ ds_activity_view(const dsi_work_rec_t *r, ds_work_item_t *it)
     it->task_id = r->task_id;
     it->name = r->u.act.name;
     it->input = r->u.act.input;
+    it->execution = r->execution;
 }
 
 

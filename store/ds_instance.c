@@ -96,7 +96,8 @@ dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         || !ds_len_ok(inst->output.len)
         || !ds_len_ok(inst->custom_status.len)
         || inst->parent_id.len > DS_ID_MAX
-        || inst->version.len > DS_NAME_MAX || !ds_len_ok(inst->tags.len))
+        || inst->version.len > DS_NAME_MAX || !ds_len_ok(inst->tags.len)
+        || !ds_len_ok(inst->failure.len))
     {
         return DS_INVALID;
     }
@@ -325,7 +326,7 @@ dsi_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem)
 {
     char      *p;
     size_t     i, size;
-    ds_str_t  *s[7];
+    ds_str_t  *s[8];
 
     s[0] = &inst->name;
     s[1] = &inst->input;
@@ -334,10 +335,11 @@ dsi_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem)
     s[4] = &inst->parent_id;
     s[5] = &inst->version;
     s[6] = &inst->tags;
+    s[7] = &inst->failure;
 
     size = 1;
 
-    for (i = 0; i < 7; i++) {
+    for (i = 0; i < 8; i++) {
         size += s[i]->len;
     }
 
@@ -349,7 +351,7 @@ dsi_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem)
 
     p = *mem;
 
-    for (i = 0; i < 7; i++) {
+    for (i = 0; i < 8; i++) {
         if (s[i]->len) {
             memcpy(p, s[i]->data, s[i]->len);
         }

@@ -203,12 +203,15 @@ typedef struct {
     ds_str_t            tags;           /* checked JSON object; len 0 */
     int64_t             scheduled;      /* µs; 0: at once */
     ds_str_t            parent_id;      /* len 0: no parent */
+    ds_str_t            parent_name;
+    ds_str_t            parent_version; /* len 0: none */
     int64_t             parent_task;
     uint64_t            parent_execution;
 } dsi_start_t;
 
 int dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
     int64_t now, ds_instance_t *inst);
+void dsi_ev_parent(ds_buf_t *b, const dsi_start_t *s);
 int dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     int64_t parent_task, uint64_t parent_execution, int failed,
     ds_str_t result, ds_str_t reason, ds_str_t details, int64_t now);
@@ -266,6 +269,8 @@ typedef struct {
     const uint64_t     *done_digest;    /* and the digest of its body */
     int64_t             old_ready_at;   /* where the ready entry is now */
     uint64_t            upto;           /* a claim: the work delivered */
+    uint64_t            execution;      /* a claimed activity: its
+                                           instance's, read by the verdict */
 } dsi_work_rec_t;
 
 typedef enum {

@@ -76,6 +76,8 @@ static int ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_msgs_t *msgs, const ds_action_t *a, size_t n, int64_t now);
 static int ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
     int64_t now, ds_buf_t *b, ds_str_t *event);
+static int ds_continue_parent(ds_txn_t *txn, ds_str_t hub,
+    const ds_instance_t *inst, ds_buf_t *b);
 static int ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst, const ds_action_t *a, size_t n, int64_t now);
 
@@ -214,6 +216,10 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     } else if (fin->type == DS_ACT_FAIL) {
         inst.status = DS_FAILED;
         inst.output = fin->reason;
+        /* details "null" are none: the record stays in its version */
+        inst.failure = (fin->details.len == 4
+                        && memcmp(fin->details.data, "null", 4) == 0)
+                       ? none : fin->details;
 
         rc = dsi_notify_parent(txn, hub, inst.parent_id, inst.parent_task,
                               inst.parent_execution, 1, none, fin->reason,
@@ -250,6 +256,10 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                 dsi_ev_json(&b, "Tags", inst.tags);
             }
 
+            rc = ds_continue_parent(txn, hub, &inst, &b);
+        }
+
+        if (rc == DS_OK) {
             rc = dsi_ev_end(txn, &b, &msg);
         }
 
@@ -1018,6 +1028,46 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
 
 
 /*
+ * A sub-orchestration that continues as new keeps its parent, and its new
+ * ExecutionStarted names it again; the parent's name and version are read
+ * from its record (none if it is gone). Nothing is written until the
+ * event is built: what the read points to stays valid.
+ */
+
+static int
+ds_continue_parent(ds_txn_t *txn, ds_str_t hub, const ds_instance_t *inst,
+    ds_buf_t *b)
+{
+    int            rc;
+    dsi_start_t    s;
+    ds_instance_t  parent;
+
+    if (inst->parent_id.len == 0) {
+        return DS_OK;
+    }
+
+    memset(&s, 0, sizeof(dsi_start_t));
+    s.parent_id = inst->parent_id;
+    s.parent_task = inst->parent_task;
+    s.parent_execution = inst->parent_execution;
+
+    rc = ds_instance_get(txn, hub, inst->parent_id, &parent);
+
+    if (rc == DS_OK) {
+        s.parent_name = parent.name;
+        s.parent_version = parent.version;
+
+    } else if (rc != DS_NOTFOUND) {
+        return rc;
+    }
+
+    dsi_ev_parent(b, &s);
+
+    return DS_OK;
+}
+
+
+/*
  * What the actions do besides history. Activities and timers of an
  * episode that finishes the execution are not scheduled: they would be
  * dropped at once.
@@ -1077,6 +1127,8 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                 s.version = a[i].version;
                 s.tags = a[i].tags;
                 s.parent_id = id;
+                s.parent_name = inst->name;
+                s.parent_version = inst->version;
                 s.parent_task = a[i].id;
                 s.parent_execution = inst->execution;
 

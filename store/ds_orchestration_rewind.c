@@ -214,6 +214,7 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     if (rc == DS_OK) {
         inst.status = DS_RUNNING;
         inst.output = none;
+        inst.failure = none;
         inst.updated = now;
         inst.ready_at = 0;
 
@@ -304,6 +305,8 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
     s.name = e->name;
     s.input = e->input;
     s.parent_id = id;
+    s.parent_name = inst->name;
+    s.parent_version = inst->version;
     s.parent_task = e->id;
     s.parent_execution = inst->execution;
 

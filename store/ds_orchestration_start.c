@@ -7,6 +7,7 @@
  */
 
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,8 @@ dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
     ds_instance_t  old, rec;
 
     if (s->name.len > DS_NAME_MAX || s->parent_id.len > DS_ID_MAX
-        || s->version.len > DS_NAME_MAX)
+        || s->version.len > DS_NAME_MAX || s->parent_name.len > DS_NAME_MAX
+        || s->parent_version.len > DS_NAME_MAX)
     {
         return DS_INVALID;
     }
@@ -92,6 +94,8 @@ dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
         dsi_ev_time(&b, "ScheduledStartTime", s->scheduled);
     }
 
+    dsi_ev_parent(&b, s);
+
     rc = dsi_ev_end(txn, &b, &event);
     if (rc != DS_OK) {
         dsi_buf_free(&b);
@@ -142,6 +146,69 @@ dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
     }
 
     return rc;
+}
+
+
+/*
+ * The ParentInstance member of a sub-orchestration's ExecutionStarted, as
+ * the Durable Task Framework records it: {Name, Version, TaskScheduleId,
+ * OrchestrationInstance: {InstanceId, ExecutionId}}. The SDKs give the
+ * child its parent from it. Nothing without a parent.
+ */
+
+void
+dsi_ev_parent(ds_buf_t *b, const dsi_start_t *s)
+{
+    int       n;
+    char      num[24];
+    ds_str_t  exec;
+    ds_buf_t  inst, parent;
+
+    if (s->parent_id.len == 0) {
+        return;
+    }
+
+    n = snprintf(num, sizeof(num), "%llu",
+                 (unsigned long long) s->parent_execution);
+    exec.data = num;
+    exec.len = (size_t) n;
+
+    dsi_buf_init(&inst);
+    dsi_ev_open(&inst);
+    dsi_ev_str(&inst, "InstanceId", s->parent_id);
+    dsi_ev_str(&inst, "ExecutionId", exec);
+    dsi_buf_add(&inst, "}", 1);
+
+    dsi_buf_init(&parent);
+    dsi_ev_open(&parent);
+    dsi_ev_str(&parent, "Name", s->parent_name);
+
+    if (s->parent_version.len) {
+        dsi_ev_str(&parent, "Version", s->parent_version);
+    }
+
+    dsi_ev_int(&parent, "TaskScheduleId", s->parent_task);
+
+    if (!inst.oom) {
+        exec.data = inst.data;
+        exec.len = inst.len;
+        dsi_ev_json(&parent, "OrchestrationInstance", exec);
+    }
+
+    dsi_buf_add(&parent, "}", 1);
+
+    if (inst.oom || parent.oom) {
+        /* the event's end reports it */
+        b->oom = 1;
+
+    } else {
+        exec.data = parent.data;
+        exec.len = parent.len;
+        dsi_ev_json(b, "ParentInstance", exec);
+    }
+
+    dsi_buf_free(&inst);
+    dsi_buf_free(&parent);
 }
 
 

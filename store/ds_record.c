@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * The instance record, a versioned binary layout (version 5):
+ * The instance record, a versioned binary layout (version 6):
  *
  *   version(1) status(1) suspended_from(1) done_status(1)
  *   created(8) updated(8) execution(8)
@@ -10,16 +10,17 @@
  *   lease(16) done_lease(16) episode_at(8) done_digest(8)
  *   scheduled_start(8)
  *   name_len(4) input_len(4) output_len(4) custom_status_len(4)
- *   parent_id_len(4) version_len(4) tags_len(4)
- *   name input output custom_status parent_id version tags
+ *   parent_id_len(4) version_len(4) tags_len(4) failure_len(4)
+ *   name input output custom_status parent_id version tags failure
  *
- * Version 4 is the same without scheduled_start and without the version
- * and tags strings; version 3 also without done_digest. Both are still
- * read (the missing fields read as zero and empty). A record without any
- * of the three is written as version 4, 16 bytes shorter, which is what
- * every instance started over HTTP is; the others as version 5. Integers
- * are big-endian; the bytes are read with no alignment assumed. Older
- * versions are not read.
+ * Version 5 is the same without the failure string; version 4 also
+ * without scheduled_start and without the version and tags strings;
+ * version 3 also without done_digest. All are still read (the missing
+ * fields read as zero and empty). Each record is written in the oldest
+ * version that holds it: version 4, 16 bytes shorter, for what every
+ * instance started over HTTP is, 5 for the SDKs' start options, 6 for a
+ * failure with details. Integers are big-endian; the bytes are read with
+ * no alignment assumed. Older versions are not read.
  */
 
 
@@ -28,19 +29,21 @@
 #include "ds_key.h"
 
 
-#define DS_RECORD_VERSION   5
+#define DS_RECORD_VERSION   6
+#define DS_RECORD_V5        5
 #define DS_RECORD_V4        4
 #define DS_RECORD_V3        3
-#define DS_RECORD_STRS      7
+#define DS_RECORD_STRS      8
+#define DS_RECORD_STRS_V5   7
 #define DS_RECORD_STRS_V4   5
 #define DS_RECORD_LENS      132
 #define DS_RECORD_LENS_V4   124
 #define DS_RECORD_LENS_V3   116
-#define DS_RECORD_HEADER    (DS_RECORD_LENS + 4 * DS_RECORD_STRS)
 
 
 static void ds_record_strs(const ds_instance_t *inst, const ds_str_t **s);
-static int ds_record_v5(const ds_instance_t *inst);
+static int ds_record_version(const ds_instance_t *inst, size_t *lens,
+    size_t *nstrs);
 
 
 /* the strings in their order in the record */
@@ -55,32 +58,52 @@ ds_record_strs(const ds_instance_t *inst, const ds_str_t **s)
     s[4] = &inst->parent_id;
     s[5] = &inst->version;
     s[6] = &inst->tags;
+    s[7] = &inst->failure;
 }
 
 
-/* version 5 only for what version 4 cannot hold */
+/* the oldest version that holds the record, its header and strings */
 
 static int
-ds_record_v5(const ds_instance_t *inst)
+ds_record_version(const ds_instance_t *inst, size_t *lens, size_t *nstrs)
 {
-    return inst->scheduled_start != 0 || inst->version.len != 0
-           || inst->tags.len != 0;
+    *lens = DS_RECORD_LENS;
+
+    if (inst->failure.len) {
+        *nstrs = DS_RECORD_STRS;
+        return DS_RECORD_VERSION;
+    }
+
+    if (inst->scheduled_start != 0 || inst->version.len != 0
+        || inst->tags.len != 0)
+    {
+        *nstrs = DS_RECORD_STRS_V5;
+        return DS_RECORD_V5;
+    }
+
+    *lens = DS_RECORD_LENS_V4;
+    *nstrs = DS_RECORD_STRS_V4;
+
+    return DS_RECORD_V4;
 }
 
 
 size_t
 dsi_record_size(const ds_instance_t *inst)
 {
-    size_t  size;
+    size_t           i, size, lens, nstrs;
+    const ds_str_t  *s[DS_RECORD_STRS];
 
-    size = inst->name.len + inst->input.len + inst->output.len
-           + inst->custom_status.len + inst->parent_id.len;
+    (void) ds_record_version(inst, &lens, &nstrs);
+    ds_record_strs(inst, s);
 
-    if (!ds_record_v5(inst)) {
-        return DS_RECORD_LENS_V4 + 4 * DS_RECORD_STRS_V4 + size;
+    size = lens + 4 * nstrs;
+
+    for (i = 0; i < nstrs; i++) {
+        size += s[i]->len;
     }
 
-    return DS_RECORD_HEADER + size + inst->version.len + inst->tags.len;
+    return size;
 }
 
 
@@ -90,16 +113,10 @@ dsi_record_encode(const ds_instance_t *inst, unsigned char *p)
     size_t           i, lens, nstrs;
     const ds_str_t  *s[DS_RECORD_STRS];
 
-    if (ds_record_v5(inst)) {
-        p[0] = DS_RECORD_VERSION;
-        lens = DS_RECORD_LENS;
-        nstrs = DS_RECORD_STRS;
-        dsi_put_i64(p + 124, inst->scheduled_start);
+    p[0] = (unsigned char) ds_record_version(inst, &lens, &nstrs);
 
-    } else {
-        p[0] = DS_RECORD_V4;
-        lens = DS_RECORD_LENS_V4;
-        nstrs = DS_RECORD_STRS_V4;
+    if (lens == DS_RECORD_LENS) {
+        dsi_put_i64(p + 124, inst->scheduled_start);
     }
 
     p[1] = (unsigned char) inst->status;
@@ -154,6 +171,11 @@ dsi_record_decode(const void *data, size_t len, ds_instance_t *inst)
     case DS_RECORD_VERSION:
         lens = DS_RECORD_LENS;
         nstrs = DS_RECORD_STRS;
+        break;
+
+    case DS_RECORD_V5:
+        lens = DS_RECORD_LENS;
+        nstrs = DS_RECORD_STRS_V5;
         break;
 
     case DS_RECORD_V4:
@@ -211,7 +233,7 @@ dsi_record_decode(const void *data, size_t len, ds_instance_t *inst)
     memcpy(inst->done_lease, p + 92, DS_LEASE_LEN);
     inst->episode_at = dsi_get_i64(p + 108);
     inst->done_digest = p[0] == DS_RECORD_V3 ? 0 : dsi_get_u64(p + 116);
-    inst->scheduled_start = p[0] == DS_RECORD_VERSION
+    inst->scheduled_start = lens == DS_RECORD_LENS
                             ? dsi_get_i64(p + 124) : 0;
 
     ds_record_strs(inst, (const ds_str_t **) s);

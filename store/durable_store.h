@@ -152,6 +152,13 @@ typedef struct {
     ds_str_t            version;        /* len 0: none */
     ds_str_t            tags;           /* JSON object of strings, compact;
                                            len 0: none */
+
+    /*
+     * Appended for the SDKs' failure details (record version 6): a
+     * Failed instance's details as its completion gave them (JSON), the
+     * reason being the output. len 0: none.
+     */
+    ds_str_t            failure;
 } ds_instance_t;
 
 
@@ -478,7 +485,8 @@ typedef enum {
  * zero. Orchestration: id, name (the orchestrator), input, execution,
  * timestamp (the episode's clock: the claim time), status (after the
  * claim; Pending until the first completion), upto (inbox seq). Activity:
- * id, task_id (its TaskScheduled EventId), name, input. Entity: id
+ * id, task_id (its TaskScheduled EventId), name, input, execution (of its
+ * instance). Entity: id
  * ("@name@key"), name (lower-cased) and key, input (the state; len 0: no
  * state), upto (operations seq). Inputs are JSON text, len 0 = null.
  */

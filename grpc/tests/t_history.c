@@ -82,7 +82,10 @@ static const char  *t_entity_events[] = {
     "{\"EventType\":\"ExecutionStarted\",\"Timestamp\":"
     "\"2024-01-02T03:04:05Z\",\"EventId\":-1,\"Name\":\"E\","
     "\"Input\":null,\"Version\":\"2\",\"Tags\":{\"t\":\"v\"},"
-    "\"ScheduledStartTime\":\"2024-01-02T04:00:00Z\"}",
+    "\"ScheduledStartTime\":\"2024-01-02T04:00:00Z\","
+    "\"ParentInstance\":{\"Name\":\"P\",\"Version\":\"1\","
+    "\"TaskScheduleId\":3,\"OrchestrationInstance\":{"
+    "\"InstanceId\":\"par\",\"ExecutionId\":\"2\"}}}",
     "{\"EventType\":\"EntityOperationCalled\",\"Timestamp\":"
     "\"2024-01-02T03:04:05Z\",\"EventId\":1,\"RequestId\":\"r1\","
     "\"Operation\":\"get\",\"TargetInstanceId\":\"@c@k\","
@@ -137,6 +140,22 @@ t_history_entities(void)
     T_INT(he[0]->executionstarted->n_tags, 1);
     T(strcmp(he[0]->executionstarted->tags[0]->value, "v") == 0);
     T(he[0]->executionstarted->scheduledstarttimestamp != NULL);
+    T(he[0]->executionstarted->parentinstance != NULL);
+
+    if (he[0]->executionstarted->parentinstance != NULL) {
+        ParentInstanceInfo  *pi = he[0]->executionstarted->parentinstance;
+
+        T_SV(pi->name, "P");
+        T_SV(pi->version, "1");
+        T_INT(pi->taskscheduledid, 3);
+        T(pi->orchestrationinstance != NULL);
+
+        if (pi->orchestrationinstance != NULL) {
+            T_BYTES(pi->orchestrationinstance->instanceid.data,
+                    pi->orchestrationinstance->instanceid.len, "par");
+            T_SV(pi->orchestrationinstance->executionid, "2");
+        }
+    }
 
     T_INT(he[1]->event_type_case,
           HISTORY_EVENT__EVENT_TYPE_ENTITY_OPERATION_CALLED);
@@ -224,6 +243,7 @@ t_history_events(void)
     T_BYTES(he->executionstarted->name.data,
             he->executionstarted->name.len, "Hello");
     T_SV(he->executionstarted->input, "{\"a\":[1,2]}");
+    T(he->executionstarted->parentinstance == NULL);
     T(he->executionstarted->orchestrationinstance != NULL);
     T_BYTES(he->executionstarted->orchestrationinstance->instanceid.data,
             he->executionstarted->orchestrationinstance->instanceid.len,
@@ -336,6 +356,18 @@ t_history_state(void)
     T(st->failuredetails != NULL);
     T_BYTES(st->failuredetails->errormessage.data,
             st->failuredetails->errormessage.len, "it broke");
+    T(st->failuredetails->errortype.len == 0);
+
+    /* with the details the record keeps: the error type, stack trace */
+
+    inst.failure = t_s("{\"ErrorType\":\"TypeError\",\"ErrorMessage\":"
+                       "\"it broke\",\"StackTrace\":\"at g\","
+                       "\"IsNonRetriable\":true}");
+    T_INT(dg_state_out(&ctx, t_s("i1"), &inst, 1, &st), DG_OK);
+    T_BYTES(st->failuredetails->errortype.data,
+            st->failuredetails->errortype.len, "TypeError");
+    T_SV(st->failuredetails->stacktrace, "at g");
+    T(st->failuredetails->isnonretriable);
 
     T_INT(dg_state_tags_out(&ctx, t_s("{\"a\":\"1\",\"b\\\"\":\"x\\ny\"}"),
                             st), DG_OK);

@@ -405,7 +405,6 @@ t_request_sdk(void)
     clean_entity_storage_request__init(&clean);
     clean.removeemptyentities = 1;
 
-#if defined(DS_LOCK_SET_MAX)
     T_INT(dg_history_in(&ctx, &hist, &op, &exec), DG_OK);
     T_INT(op.type, DS_OP_HISTORY);
     T_STR(op.in.history.id, "i1");
@@ -425,11 +424,6 @@ t_request_sdk(void)
     T_STR(op.in.entity_clean.token_in, "tok");
     T_INT(op.in.entity_clean.remove_empty, 1);
     T_INT(op.in.entity_clean.release_orphaned, 0);
-#else
-    /* a store without the SDK additions: said plainly */
-    T_INT(dg_history_in(&ctx, &hist, &op, &exec), DG_UNIMPLEMENTED);
-    T_INT(dg_clean_in(&ctx, &clean, &op), DG_UNIMPLEMENTED);
-#endif
 }
 
 

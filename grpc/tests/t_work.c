@@ -119,6 +119,59 @@ t_claim(ds_work_kind_e kind, int64_t now)
 }
 
 
+/*
+ * a completion turned into the failure of its work: one fail action (or
+ * a failed activity) whose details name the status and whose reason
+ * holds the refusal
+ */
+
+static int
+t_refused(const ds_op_t *op, const char *code, const char *what)
+{
+    char      want[256];
+    ds_str_t  reason, details;
+
+    if (op->type != DS_OP_WORK_COMPLETE) {
+        return 0;
+    }
+
+    if (op->in.work.kind == DS_WORK_ACTIVITY) {
+        if (!op->in.work.failed) {
+            return 0;
+        }
+
+        reason = op->in.work.reason;
+        details = op->in.work.details;
+
+    } else {
+        if (op->in.work.nactions != 1
+            || op->in.work.actions[0].type != DS_ACT_FAIL)
+        {
+            return 0;
+        }
+
+        reason = op->in.work.actions[0].reason;
+        details = op->in.work.actions[0].details;
+    }
+
+    snprintf(want, sizeof(want), "\"the server refused the completion: %s",
+             what);
+
+    if (reason.len < strlen(want)
+        || memcmp(reason.data, want, strlen(want)) != 0)
+    {
+        return 0;
+    }
+
+    snprintf(want, sizeof(want), "{\"ErrorType\":\"%s\",", code);
+
+    return details.len > strlen(want) + 22
+           && memcmp(details.data, want, strlen(want)) == 0
+           && memcmp(details.data + details.len - 22,
+                     "\"IsNonRetriable\":true}", 22) == 0;
+}
+
+
 static StringValue *
 t_sv(const char *s)
 {
@@ -251,18 +304,24 @@ t_work_orchestration(void)
     res.customstatus = t_sv("\"step 1\"");
     res.completiontoken = token1;
 
-    /* refused first: a bad name, then an id used twice */
+    /*
+     * refused first: a bad name, then an id used twice; under a valid
+     * token the refusal fails the orchestration
+     */
 
     actions[1]->scheduletask->name = t_b("");
-    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
-    T(strncmp(ctx.status.message, "action 1 (scheduleTask): 'name' ", 32)
-      == 0);
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT", "action 1 (scheduleTask): 'name' "));
     actions[1]->scheduletask->name = t_b("Fail");
     actions[1]->id = 1;
-    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
-    T_BYTES(ctx.status.message, ctx.status.len, "action 1 (scheduleTask): "
-            "'id' 1 is the id of action 0 too");
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT", "action 1 (scheduleTask): "
+                "'id' 1 is the id of action 0 too\""));
     actions[1]->id = 2;
+    res.ispartial = 1;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T(t_refused(&op, "UNIMPLEMENTED", "chunked completions"));
+    res.ispartial = 0;
 
     res.instanceid = t_b("o2");
     T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
@@ -296,6 +355,7 @@ t_work_orchestration(void)
     T_BYTES(wi->activityrequest->orchestrationinstance->instanceid.data,
             wi->activityrequest->orchestrationinstance->instanceid.len,
             "o1");
+    T_SV(wi->activityrequest->orchestrationinstance->executionid, "1");
 
     res.completiontoken = wi->completiontoken;
     T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
@@ -304,9 +364,13 @@ t_work_orchestration(void)
     activity_response__init(&ares);
     ares.instanceid = t_b("o1");
     ares.taskid = 1;
-    ares.result = t_sv("\"Hello Tokyo\"");
+    ares.result = t_sv("{not JSON");
     ares.completiontoken = wi->completiontoken;
     T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT", "'result' is not JSON"));
+    ares.result = t_sv("\"Hello Tokyo\"");
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T_INT(op.in.work.failed, 0);
     T_INT(t_write(&op, T_T0 + 3500000), DS_OK);
 
     wi = t_claim(DS_WORK_ACTIVITY, T_T0 + 4000000);
@@ -535,6 +599,121 @@ t_work_entity(void)
 }
 
 
+/* an entity's batch that signals an entity and starts an orchestration */
+
+static void
+t_work_entity_actions(void)
+{
+    int                           inputs;
+    ds_op_t                       op;
+    WorkItem                     *wi;
+    t_read_t                      r;
+    OperationAction               act[2], *acts[2];
+    SendSignalAction              sig;
+    EntityBatchResult             res;
+    GetInstanceRequest            get;
+    SignalEntityRequest           req;
+    StartNewOrchestrationAction   start;
+
+    signal_entity_request__init(&req);
+    req.instanceid = t_b("@counter@ea");
+    req.name = t_b("forward");
+    T_INT(dg_signal_in(&ctx, &req, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 100000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ENTITY, T_T0 + 101000000);
+    T(wi != NULL && wi->entityrequest != NULL);
+
+    if (wi == NULL || wi->entityrequest == NULL) {
+        return;
+    }
+
+    T_BYTES(wi->entityrequest->instanceid.data,
+            wi->entityrequest->instanceid.len, "@counter@ea");
+
+    send_signal_action__init(&sig);
+    sig.instanceid = t_b("@counter@eb");
+    sig.name = t_b("add");
+    sig.input = t_sv("1");
+    start_new_orchestration_action__init(&start);
+    start.instanceid = t_b("from-ea");
+    start.name = t_b("Echo");
+    start.input = t_sv("1");
+
+    operation_action__init(&act[0]);
+    act[0].operation_action_type_case =
+        OPERATION_ACTION__OPERATION_ACTION_TYPE_SEND_SIGNAL;
+    act[0].sendsignal = &sig;
+    operation_action__init(&act[1]);
+    act[1].id = 1;
+    act[1].operation_action_type_case =
+        OPERATION_ACTION__OPERATION_ACTION_TYPE_START_NEW_ORCHESTRATION;
+    act[1].startneworchestration = &start;
+    acts[0] = &act[0];
+    acts[1] = &act[1];
+
+    entity_batch_result__init(&res);
+    res.entitystate = t_sv("1");
+    res.completiontoken = wi->completiontoken;
+    res.actions = acts;
+    res.n_actions = 2;
+
+    /* bad targets are named before anything is queued */
+    sig.instanceid = t_b("counter");
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    T(strstr(ctx.status.message, "actions[0].sendSignal.instanceId")
+      != NULL);
+    sig.instanceid = t_b("@counter@eb");
+    start.instanceid = t_b("");
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    T(strstr(ctx.status.message, "actions[1].startNewOrchestration")
+      != NULL);
+    start.instanceid = t_b("from-ea");
+    act[0].operation_action_type_case =
+        OPERATION_ACTION__OPERATION_ACTION_TYPE__NOT_SET;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    act[0].operation_action_type_case =
+        OPERATION_ACTION__OPERATION_ACTION_TYPE_SEND_SIGNAL;
+
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.nactions, 2);
+    T_INT(t_write(&op, T_T0 + 102000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ENTITY, T_T0 + 103000000);
+    T(wi != NULL && wi->entityrequest != NULL);
+
+    if (wi != NULL && wi->entityrequest != NULL) {
+        T_BYTES(wi->entityrequest->instanceid.data,
+                wi->entityrequest->instanceid.len, "@counter@eb");
+        T_INT(wi->entityrequest->n_operations, 1);
+
+        if (wi->entityrequest->n_operations == 1) {
+            T_SV(wi->entityrequest->operations[0]->input, "1");
+        }
+    }
+
+    /* the orchestration was started, without a parent */
+    get_instance_request__init(&get);
+    get.instanceid = t_b("from-ea");
+    get.getinputsandoutputs = 1;
+    T_INT(dg_get_in(&ctx, &get, &op, &inputs), DG_OK);
+
+    memset(&r, 0, sizeof(r));
+    r.inputs = inputs;
+    op.hub = t_s(T_HUB);
+    op.data = &r;
+    op.done = t_read_done;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T(r.st != NULL);
+
+    if (r.st != NULL) {
+        T_BYTES(r.st->name.data, r.st->name.len, "Echo");
+        T_SV(r.st->input, "1");
+        T(r.st->parentinstanceid == NULL);
+    }
+}
+
+
 static void
 t_work_tokens(void)
 {
@@ -586,8 +765,6 @@ t_work_tokens(void)
     T_INT(dg_token_in(&ctx, t_b(""), &back), DG_INVALID_ARGUMENT);
 }
 
-
-#if defined(DS_LOCK_SET_MAX)
 
 /*
  * With the store's additions for the SDKs: a start's options, an entity
@@ -899,8 +1076,6 @@ t_work_sdk(void)
     }
 }
 
-#endif
-
 
 static void
 t_work_stream(void)
@@ -993,9 +1168,8 @@ t_work(void)
         t_work_orchestration();
         t_work_state();
         t_work_entity();
-#if defined(DS_LOCK_SET_MAX)
         t_work_sdk();
-#endif
+        t_work_entity_actions();
         ds_env_close(env);
     }
 

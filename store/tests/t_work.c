@@ -28,6 +28,7 @@ static void t_work_rewind(void);
 static void t_work_continue(void);
 static void t_work_timers(void);
 static void t_work_sub(void);
+static void t_work_sub_parent(void);
 static void t_work_renew(void);
 static void t_work_invalid(void);
 static void t_work_check(void);
@@ -48,6 +49,7 @@ t_work(void)
     t_work_continue();
     t_work_timers();
     t_work_sub();
+    t_work_sub_parent();
     t_work_renew();
     t_work_invalid();
     t_work_check();
@@ -813,6 +815,8 @@ t_work_rewind(void)
     T_INT(st, DS_FAILED);
     T_INT(t_get(env, hub, "r", &inst, out, sizeof(out)), DS_OK);
     T(strcmp(out, "\"activity failed\"") == 0);
+    /* the details stay on the record (version 6) */
+    T_INT(inst.failure.len, strlen("{\"where\":1}"));
 
     t_history_text(env, hub, "r", hist, sizeof(hist));
     T(t_has(hist, "\"OrchestrationStatus\":3,\"Result\":\"activity failed\","
@@ -827,6 +831,7 @@ t_work_rewind(void)
     T_INT(t_get(env, hub, "r", &inst, out, sizeof(out)), DS_OK);
     T_INT(inst.status, DS_RUNNING);
     T(out[0] == '\0');
+    T_INT(inst.failure.len, 0);
 
     t_history_types(env, hub, "r", hist, sizeof(hist));
     T(strcmp(hist, "OrchestratorStarted,ExecutionStarted,TaskScheduled,"
@@ -873,6 +878,7 @@ t_work_continue(void)
     char              *dir, out[64];
     ds_env_t          *env;
     ds_str_t           hub;
+    t_act_t            a;
     t_orch_t           o;
     ds_action_t        act[3];
     ds_status_e        st;
@@ -927,8 +933,15 @@ t_work_continue(void)
               120) == 0);
     T(t_has(o.messages[0], "\"Name\":\"late\""));
 
-    T_INT(t_complete_o(env, hub, "c", 2, NULL, 0, T0 + 8, &st), DS_OK);
+    act[0] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "B", NULL);
+    T_INT(t_complete_o(env, hub, "c", 2, act, 1, T0 + 8, &st), DS_OK);
     T_INT(st, DS_RUNNING);
+
+    /* an activity is handed out with the execution it belongs to */
+    T_INT(t_claim_a(env, hub, T0 + 9, T_LEASE, 1, 3, &a), DS_OK);
+    T_INT(a.n, 1);
+    T(strcmp(a.name[0], "B") == 0);
+    T_INT(a.execution[0], 2);
 
     T(t_consistent(env, hub, NULL));
 
@@ -1111,6 +1124,60 @@ t_work_sub(void)
                            "\"Details\":\"trace\"}"));
     T(t_has(o.messages[0], "\"TaskScheduledId\":3,\"Reason\":\"stop\","
                            "\"Details\":null}"));
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * A child's ExecutionStarted names its parent (ParentInstance), in its
+ * first execution and after it continues as new
+ */
+
+static void
+t_work_sub_parent(void)
+{
+    char              *dir;
+    ds_env_t          *env;
+    ds_str_t           hub;
+    t_orch_t           o;
+    ds_action_t        act[1];
+    ds_status_e        st;
+    const char        *parent;
+
+    parent = "\"ParentInstance\":{\"Name\":\"Top\",\"TaskScheduleId\":4,"
+             "\"OrchestrationInstance\":{\"InstanceId\":\"top\","
+             "\"ExecutionId\":\"1\"}}}";
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "top", "Top", "", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 1, 0, &o), DS_OK);
+    T(strstr(o.messages[0], "ParentInstance") == NULL);
+
+    act[0] = t_act(DS_ACT_START_SUB, 4, "Kid", "1");
+    act[0].instance_id = t_s("kid");
+    T_INT(t_complete_o(env, hub, "top", 0, act, 1, T0 + 2, &st), DS_OK);
+
+    T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 1, 1, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strcmp(o.id[0], "kid") == 0);
+    T(t_has(o.messages[0], parent));
+
+    act[0] = t_act(DS_ACT_CONTINUE_AS_NEW, 0, NULL, "2");
+    T_INT(t_complete_o(env, hub, "kid", 1, act, 1, T0 + 4, &st), DS_OK);
+    T_INT(st, DS_CONTINUED_AS_NEW);
+
+    T_INT(t_claim_o(env, hub, T0 + 5, T_LEASE, 1, 2, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strcmp(o.id[0], "kid") == 0);
+    T(t_has(o.messages[0], "\"Input\":2"));
+    T(t_has(o.messages[0], parent));
 
     T(t_consistent(env, hub, NULL));
 

@@ -34,6 +34,7 @@ typedef struct {
     size_t          n;
     char            id[T_ITEMS][64];
     int64_t         task_id[T_ITEMS];
+    uint64_t        execution[T_ITEMS];
     char            name[T_ITEMS][64];
     char            input[T_ITEMS][256];
     int64_t         expires[T_ITEMS];

@@ -249,6 +249,7 @@ t_act_cb(void *data, ds_txn_t *txn, const ds_work_item_t *it)
     snprintf(a->input[i], sizeof(a->input[i]), "%.*s", (int) it->input.len,
              it->input.data ? it->input.data : "");
     a->task_id[i] = it->task_id;
+    a->execution[i] = it->execution;
     a->expires[i] = it->lease_expires;
 
     return 0;
@@ -456,6 +457,9 @@ t_get(ds_env_t *env, ds_str_t hub, const char *id, ds_instance_t *inst,
     inst->output.data = NULL;
     inst->custom_status.data = NULL;
     inst->parent_id.data = NULL;
+    inst->version.data = NULL;
+    inst->tags.data = NULL;
+    inst->failure.data = NULL;
 
     ds_txn_abort(txn);
 

@@ -144,13 +144,19 @@ async function* statusReporter(ctx) {
   return v;
 }
 
+// schedules an activity whose name is longer than the server takes: the
+// completion is refused, and the orchestration fails with the refusal
+async function* overreach(ctx) {
+  return yield ctx.callActivity('a'.repeat(300), 1);
+}
+
 test('orchestration features', async (t) => {
   const { srv, client } = await open(t, {
     name: 'orchestrations',
     register: (w) => {
       for (const o of [sequence, fanOut, sleeper, approval, child, parent,
         retrying, counter, collector, statusReporter, sender, receiver,
-        catcher]) {
+        catcher, overreach]) {
         w.addOrchestrator(o);
       }
       for (const a of [greet, square, flaky]) {
@@ -296,15 +302,26 @@ test('orchestration features', async (t) => {
     assert.strictEqual(bad.body.runtimeStatus, 'Failed');
   });
 
-  await t.test('a sub-orchestration knows its parent', {
-    todo: 'the child sees no parent: the store writes ExecutionStarted '
-      + 'without ParentInstance though the start has parent_id and '
-      + 'parent_task (store/ds_orchestration_start.c), and '
-      + 'grpc/dg_history.c:dgi_event_body (DGI_EV_STARTED) sets no '
-      + 'parentInstance',
-  }, async () => {
+  await t.test('a sub-orchestration knows its parent', async () => {
     const st = await client.getOrchestrationState('parent-1', true);
     assert.strictEqual(output(st).ok.parent, 'parent-1');
+  });
+
+  await t.test('a refused completion fails the orchestration', async () => {
+    const id = await client.scheduleNewOrchestration(overreach);
+    const st = await finished(client, id);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.FAILED);
+    assert.match(st.failureDetails.message,
+      /^the server refused the completion: action 0 \(scheduleTask\): /);
+    assert.match(st.failureDetails.message, /'name' /);
+    assert.strictEqual(st.failureDetails.errorType, 'INVALID_ARGUMENT');
+
+    const h = await http(srv, `/instances/${id}?showHistory=true`);
+    assert.strictEqual(h.body.runtimeStatus, 'Failed');
+    const done = h.body.historyEvents.find(
+      (e) => e.EventType === 'ExecutionCompleted');
+    assert.strictEqual(done.FailureDetails.Details.ErrorType,
+      'INVALID_ARGUMENT');
   });
 
   await t.test('an activity retried with timers until it succeeds',
