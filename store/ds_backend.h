@@ -59,7 +59,10 @@ extern const dsi_backend_t  dsi_backend_pg;
 
 /* whether ds_op_read() answers the type (ds_op.c) */
 int dsi_op_is_read(ds_op_type_e type);
-/* an op the backend answers later: counts it as pending */
+/*
+ * an op the backend answers later, counted as pending; NULL: work of its
+ * own that closing must wait for (a flush task)
+ */
 void dsi_store_take(ds_store_t *st, ds_op_t *op);
 /* calls op->done() of a taken op, exactly once */
 void dsi_store_answer(ds_store_t *st, ds_op_t *op);

@@ -211,18 +211,25 @@ dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
         if (!lm->reads_later) {
             /* the map is at hand: done() runs in the read txn, now */
             (void) ds_op_read(lm->env, op);
-            return;
+
+        } else {
+            /* as a network backend: the answer comes after this event */
+
+            dsi_store_take(st, op);
+
+            op->next = NULL;
+            *lm->reads_last = op;
+            lm->reads_last = &op->next;
+
+            st->host.post(st->host.data, &lm->read, 0);
         }
 
-        /* as a network backend: the answer comes after this event */
+        /* any submit without MORE ends a run of writes held with it */
 
-        dsi_store_take(st, op);
+        if (!(flags & DS_SUBMIT_MORE)) {
+            dsi_lmdb_post(lm);
+        }
 
-        op->next = NULL;
-        *lm->reads_last = op;
-        lm->reads_last = &op->next;
-
-        st->host.post(st->host.data, &lm->read, 0);
         return;
     }
 
@@ -479,6 +486,9 @@ dsi_lmdb_flush_handler(ds_event_t *ev)
     {
         lm->dirty = 0;
         lm->syncing = 1;
+
+        /* busy until it ends: the env must not be closed under the task */
+        dsi_store_take(lm->store, NULL);
     }
 
     host->timer(host->data, &lm->flush, lm->flush_ms);
@@ -500,6 +510,7 @@ dsi_lmdb_sync_done(ds_event_t *ev)
     dsi_lmdb_t  *lm = ev->data;
 
     lm->syncing = 0;
+    dsi_store_answered(lm->store, NULL);
 
     dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\" flushed: "
                   "%d", lm->store->name, lm->sync_rc);

@@ -1228,9 +1228,15 @@ int ds_op_wakes(ds_op_type_e type);
  * and applies the writes queued together as one batch (ds_op_batch(): one
  * txn, one commit, each op answered on its own), in a task (writes=
  * thread) or in the loop (writes=loop) behind the host's commit gate, and
- * answers them after the commit in the order they were submitted. A
- * network backend answers reads later, too. A front end must therefore
- * treat every op alike: done() may run before submit returns or later.
+ * answers the writes of a batch after its commit in the order they were
+ * submitted. When the host cannot run the task (a full queue), the batch
+ * is applied in the loop during the submit that starts it, so a write
+ * too may be answered before submit returns. Reads are not ordered with
+ * writes: a read submitted after a write may see the store without it
+ * and be answered first. A network backend answers reads later, too, in
+ * any order. A front end must therefore treat every op alike: done() may
+ * run before submit returns or later, and in any order with its other
+ * ops.
  */
 
 typedef struct ds_store_s  ds_store_t;
@@ -1360,15 +1366,18 @@ typedef struct {
  * ds_store_submit(): takes op, whose inputs and memory stay the caller's
  * until done(); op->done must be set. op->done(op) is called exactly
  * once, in the loop, with op->rc and out set: before submit returns (an
- * LMDB read, or an op refused at once) or later (a write once its batch
- * is durable; a network backend's read). A read's out points into the
- * store only during done(). Ops submitted with DS_SUBMIT_MORE wait for
- * the next submit without it, so that they share a batch; ops are
- * answered in the order they were submitted.
+ * LMDB read, an op refused at once, a batch the host had no thread for)
+ * or later (a write once its batch is durable; a network backend's
+ * read). A read's out points into the store only during done(). Writes
+ * submitted with DS_SUBMIT_MORE wait for the next submit without it, of
+ * any type, so that they share a batch. No order of answers is promised
+ * across ops (the LMDB backend answers a batch's writes in submit order,
+ * and reads at once).
  *
- * ds_store_busy(): ops taken and not answered yet (0 when idle: the
- * process may exit). ds_store_batch(): during a write's done(), the
- * number of ops of its batch; 0 otherwise.
+ * ds_store_busy(): ops taken and not answered yet, plus the backend's
+ * own work in flight (a flush task): 0 when idle, when the store may be
+ * closed and the process may exit. ds_store_batch(): during a write's
+ * done(), the number of ops of its batch; 0 otherwise.
  *
  * ds_store_readers(), ds_store_reader_check(): a backend's reader slots
  * (ds_env_readers(), ds_env_reader_check()); DS_INVALID for a backend

@@ -67,6 +67,7 @@ static void t_store_chain(void);
 static void t_store_flush(void);
 static void t_store_late_reads(void);
 static void t_store_read_freed(void);
+static void t_store_more_read(void);
 static void t_store_freeing_done(ds_op_t *op);
 static ds_store_t *t_store_open(t_host_t *h, const char *dir,
     ds_writes_e writes, ds_sync_e sync, int64_t flush_ms);
@@ -100,6 +101,7 @@ t_store(void)
     t_store_flush();
     t_store_late_reads();
     t_store_read_freed();
+    t_store_more_read();
 }
 
 
@@ -429,10 +431,15 @@ t_store_flush(void)
     T_INT(h.tasks, 1);
     T_INT(h.evs[2].task, 1);
 
+    /* a running flush keeps the store busy: closing now is unsafe */
+    T_INT(ds_store_busy(st), 1);
+    T_INT(h.pending, 1);
+
     t_turn(&h);
 
     T_INT(h.evs[2].task, 0);
     T_INT(ds_store_busy(st), 0);
+    T_INT(h.pending, 0);
 
     ds_store_close(st);
     t_rmdir(dir);
@@ -574,6 +581,52 @@ t_store_read_freed(void)
 
             T_INT(used, before);
         }
+
+        ds_store_close(st);
+        t_rmdir(dir);
+    }
+}
+
+
+/* writes held with MORE start their batch at a read without MORE */
+
+static void
+t_store_more_read(void)
+{
+    char        *dir;
+    t_sop_t      w, r;
+    t_host_t     h;
+    ds_store_t  *st;
+    ds_writes_e  writes;
+
+    for (writes = DS_WRITES_THREAD; writes <= DS_WRITES_LOOP; writes++) {
+        dir = t_tmpdir();
+        st = t_store_open(&h, dir, writes, DS_SYNC_FULL, 0);
+
+        t_start(&w, st, &h, "m1");
+        ds_store_submit(st, &w.op, DS_SUBMIT_MORE);
+
+        T_INT(h.tasks, 0);
+        T_INT(h.evs[1].posted, 0);
+
+        t_start(&r, st, &h, "m1");
+        r.op.type = DS_OP_STATUS;
+        r.op.in.control.id = t_s("m1");
+
+        ds_store_submit(st, &r.op, 0);
+
+        /* the read saw the store before the write: answered at once */
+        T_INT(r.done, 1);
+        T_INT(r.op.rc, DS_NOTFOUND);
+
+        /* and the write is on its way without another submit */
+        T_INT(h.tasks + (size_t) h.evs[1].posted, 1);
+
+        t_turn(&h);
+
+        T_INT(w.done, 1);
+        T_INT(w.op.rc, DS_OK);
+        T_INT(ds_store_busy(st), 0);
 
         ds_store_close(st);
         t_rmdir(dir);
