@@ -16,9 +16,9 @@
  * next 1): what this iteration and that one submit is one batch, and an
  * op that an answer submits (a purge's next batch) waits for it, so other
  * clients are served in between. It first takes the host's commit gate;
- * while another process holds it, the batch waits an iteration more, so
- * the loop does not sleep on LMDB's write lock while the host's other
- * processes commit.
+ * while another process holds it, the batch waits an iteration more (a
+ * millisecond, after a few tries), so the loop does not sleep on LMDB's
+ * write lock while the host's other processes commit.
  *
  * A sync=off store is flushed every flush_ms by a task, when anything was
  * written since the last flush; a host without threads does not flush
@@ -32,6 +32,10 @@
 
 #include "ds_backend.h"
 #include "ds_internal.h"
+
+
+/* writes=loop: gate tries posted to the next iteration before a timer */
+#define DSI_LMDB_GATE_POSTS  3
 
 
 typedef struct {
@@ -55,6 +59,8 @@ typedef struct {
     int64_t             took;           /* µs */
     int                 redone;
     int                 sync_rc;
+
+    unsigned            gate_waits;     /* tries since the gate was free */
 
     unsigned            loop:1;         /* batches in the loop */
     unsigned            busy:1;         /* a batch is being applied */
@@ -451,14 +457,29 @@ dsi_lmdb_apply_handler(ds_event_t *ev)
     gate = host->gate_try ? host->gate_try(host->data) : -1;
 
     if (gate == 0) {
-        /* another process commits: serve clients meanwhile, try again */
+        /*
+         * another process commits: serve clients meanwhile, try again;
+         * a post to the next iteration polls without waiting, so after
+         * a few tries wait a millisecond instead of spinning the CPU
+         */
+
+        lm->gate_waits++;
 
         dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": "
-                      "another process commits", lm->store->name);
+                      "another process commits, try %u", lm->store->name,
+                      lm->gate_waits);
 
-        host->post(host->data, &lm->apply, 1);
+        if (lm->gate_waits < DSI_LMDB_GATE_POSTS) {
+            host->post(host->data, &lm->apply, 1);
+
+        } else {
+            host->timer(host->data, &lm->apply, 1);
+        }
+
         return;
     }
+
+    lm->gate_waits = 0;
 
     dsi_lmdb_take(lm, "the loop");
     dsi_lmdb_apply(lm);

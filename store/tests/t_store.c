@@ -68,6 +68,7 @@ static void t_store_flush(void);
 static void t_store_late_reads(void);
 static void t_store_read_freed(void);
 static void t_store_more_read(void);
+static void t_store_gate_timer(void);
 static void t_store_freeing_done(ds_op_t *op);
 static ds_store_t *t_store_open(t_host_t *h, const char *dir,
     ds_writes_e writes, ds_sync_e sync, int64_t flush_ms);
@@ -102,6 +103,7 @@ t_store(void)
     t_store_late_reads();
     t_store_read_freed();
     t_store_more_read();
+    t_store_gate_timer();
 }
 
 
@@ -631,6 +633,65 @@ t_store_more_read(void)
         ds_store_close(st);
         t_rmdir(dir);
     }
+}
+
+
+/* writes=loop: a gate held long is waited for with a timer, not spun */
+
+static void
+t_store_gate_timer(void)
+{
+    int          i;
+    char        *dir;
+    t_sop_t      s;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_LOOP, DS_SYNC_NONE, 0);
+
+    h.gate_held = 100;
+
+    t_start(&s, st, &h, "g1");
+    ds_store_submit(st, &s.op, 0);
+
+    /* evs: task, apply, ...; a few posts first, then a timer */
+
+    for (i = 0; i < 10 && h.evs[1].posted; i++) {
+        T_INT(h.evs[1].armed, 0);
+        t_turn(&h);
+    }
+
+    T(i > 1 && i < 10);
+    T_INT(h.evs[1].posted, 0);
+    T_INT(h.evs[1].armed, 1);
+    T_INT(s.done, 0);
+
+    /* the timer fires with the gate free: applied, tries start over */
+
+    h.gate_held = 0;
+    h.evs[1].armed = 0;
+    h.evs[1].ev->handler(h.evs[1].ev);
+
+    T_INT(s.done, 1);
+    T_INT(s.op.rc, DS_OK);
+    T_INT(ds_store_busy(st), 0);
+
+    h.gate_held = 1;
+
+    t_start(&s, st, &h, "g2");
+    ds_store_submit(st, &s.op, 0);
+    t_turn(&h);
+
+    T_INT(h.evs[1].posted, 1);
+    T_INT(h.evs[1].armed, 0);
+
+    t_turn(&h);
+
+    T_INT(s.done, 1);
+
+    ds_store_close(st);
+    t_rmdir(dir);
 }
 
 
