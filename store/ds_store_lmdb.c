@@ -454,6 +454,11 @@ dsi_lmdb_apply_handler(ds_event_t *ev)
     lm = ev->data;
     host = &lm->store->host;
 
+    if (lm->queue == NULL) {
+        /* a gate timer after a post took the batch, or the reverse */
+        return;
+    }
+
     gate = host->gate_try ? host->gate_try(host->data) : -1;
 
     if (gate == 0) {
