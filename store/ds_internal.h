@@ -93,6 +93,12 @@ struct ds_txn_s {
 
 /* ds_env.c */
 int dsi_lmdb_rc(ds_txn_t *txn, int rc);
+int dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
+    ds_txn_t **txnp, char *err, size_t errlen);
+int dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen);
+void dsi_err_set(char *err, size_t errlen, const char *what, int rc);
+/* ds_op.c: ds_op_batch(), keeping the first store error's text in err */
+int dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen);
 int dsi_room(ds_txn_t *txn, int kind);
 
 /*

@@ -11,6 +11,7 @@
  */
 
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ds_internal.h"
@@ -21,9 +22,11 @@ static int ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now);
 static int ds_op_claim_item(void *data, ds_txn_t *txn,
     const ds_work_item_t *item);
 static int ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now);
-static void ds_op_batch_nested(ds_env_t *env, ds_op_t *batch);
+static void ds_op_batch_nested(ds_env_t *env, ds_op_t *batch, char *err,
+    size_t errlen);
 static void ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch,
-    size_t applied);
+    size_t applied, char *err, size_t errlen);
+static void ds_op_batch_error(ds_txn_t *txn, char *err, size_t errlen);
 static void ds_op_batch_fail(ds_op_t *batch, int rc, int all);
 
 
@@ -423,15 +426,28 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
 int
 ds_op_batch(ds_env_t *env, ds_op_t *ops)
 {
+    return dsi_op_batch(env, ops, NULL, 0);
+}
+
+
+/* as ds_op_batch(), keeping the text of the first store error in err */
+
+int
+dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen)
+{
     int        rc;
     size_t     applied;
     uint64_t   before;
     ds_op_t   *op;
     ds_txn_t  *txn;
 
+    if (errlen) {
+        err[0] = '\0';
+    }
+
 again:
 
-    rc = ds_txn_begin(env, NULL, 1, &txn);
+    rc = dsi_txn_begin_err(env, NULL, 1, &txn, err, errlen);
     if (rc != DS_OK) {
         ds_op_batch_fail(ops, rc, 1);
         return 0;
@@ -456,6 +472,7 @@ again:
             continue;
         }
 
+        ds_op_batch_error(txn, err, errlen);
         ds_txn_abort(txn);
 
         if (applied == 0) {
@@ -470,26 +487,45 @@ again:
             goto again;
         }
 
-        ds_op_batch_nested(env, ops);
+        ds_op_batch_nested(env, ops, err, errlen);
 
         return 1;
     }
 
-    ds_op_batch_commit(txn, ops, applied);
+    ds_op_batch_commit(txn, ops, applied, err, errlen);
 
     return 0;
 }
 
 
+/* the txn's error text, unless the batch kept one already */
+
 static void
-ds_op_batch_nested(ds_env_t *env, ds_op_t *batch)
+ds_op_batch_error(ds_txn_t *txn, char *err, size_t errlen)
+{
+    const char  *text;
+
+    if (errlen == 0 || err[0] != '\0') {
+        return;
+    }
+
+    text = ds_txn_error(txn);
+
+    if (strcmp(text, "no error") != 0) {
+        snprintf(err, errlen, "%s", text);
+    }
+}
+
+
+static void
+ds_op_batch_nested(ds_env_t *env, ds_op_t *batch, char *err, size_t errlen)
 {
     int        rc;
     size_t     applied;
     ds_op_t   *op;
     ds_txn_t  *txn, *child;
 
-    rc = ds_txn_begin(env, NULL, 1, &txn);
+    rc = dsi_txn_begin_err(env, NULL, 1, &txn, err, errlen);
     if (rc != DS_OK) {
         ds_op_batch_fail(batch, rc, 1);
         return;
@@ -505,23 +541,28 @@ ds_op_batch_nested(ds_env_t *env, ds_op_t *batch)
         }
 
         if (ds_op_apply(child, op) != DS_OK) {
+            if (op->rc == DS_ERROR || op->rc == DS_FULL) {
+                ds_op_batch_error(child, err, errlen);
+            }
+
             ds_txn_abort(child);
             continue;
         }
 
-        op->rc = ds_txn_commit(child);
+        op->rc = dsi_txn_commit_err(child, err, errlen);
 
         if (op->rc == DS_OK) {
             applied++;
         }
     }
 
-    ds_op_batch_commit(txn, batch, applied);
+    ds_op_batch_commit(txn, batch, applied, err, errlen);
 }
 
 
 static void
-ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch, size_t applied)
+ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch, size_t applied,
+    char *err, size_t errlen)
 {
     int  rc;
 
@@ -530,7 +571,7 @@ ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch, size_t applied)
         return;
     }
 
-    rc = ds_txn_commit(txn);
+    rc = dsi_txn_commit_err(txn, err, errlen);
 
     if (rc != DS_OK) {
         /* nothing of the batch is durable */

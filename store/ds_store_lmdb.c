@@ -59,6 +59,7 @@ typedef struct {
     int64_t             took;           /* µs */
     int                 redone;
     int                 sync_rc;
+    char                error[DS_STORE_LOG_LEN];  /* LMDB's, of a failure */
 
     unsigned            gate_waits;     /* tries since the gate was free */
 
@@ -330,7 +331,8 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
 
     start = ds_time_now();
 
-    lm->redone = ds_op_batch(lm->env, lm->batch);
+    lm->redone = dsi_op_batch(lm->env, lm->batch, lm->error,
+                              sizeof(lm->error));
 
     end = ds_time_now();
     lm->took = end > start ? end - start : 0;
@@ -370,6 +372,14 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
         } else {
             refused++;
         }
+    }
+
+    /* the text the ops' answers cannot carry: once for the batch */
+
+    if (failed && lm->error[0] != '\0') {
+        dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
+                      "writes to store \"%s\" failed: %s", failed,
+                      lm->batch_n, st->name, lm->error);
     }
 
     if (lm->redone) {

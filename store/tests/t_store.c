@@ -43,6 +43,8 @@ typedef struct {
     size_t          pending_calls;
     size_t          lines;          /* debug lines */
     size_t          batch_lines;    /* "batch of" */
+    size_t          err_lines;      /* at DS_LOG_ERR */
+    char            err[256];       /* the last of them */
 } t_host_t;
 
 
@@ -69,6 +71,7 @@ static void t_store_late_reads(void);
 static void t_store_read_freed(void);
 static void t_store_more_read(void);
 static void t_store_gate_timer(void);
+static void t_store_error_text(void);
 static void t_store_freeing_done(ds_op_t *op);
 static ds_store_t *t_store_open(t_host_t *h, const char *dir,
     ds_writes_e writes, ds_sync_e sync, int64_t flush_ms);
@@ -104,6 +107,7 @@ t_store(void)
     t_store_read_freed();
     t_store_more_read();
     t_store_gate_timer();
+    t_store_error_text();
 }
 
 
@@ -695,6 +699,71 @@ t_store_gate_timer(void)
 }
 
 
+/* a write that fails in LMDB: its text is logged once for the batch */
+
+static void
+t_store_error_text(void)
+{
+    char             *dir, *big;
+    size_t            len;
+    t_sop_t           s[2];
+    t_host_t          h;
+    ds_store_t       *st;
+    ds_store_conf_t   conf;
+
+    dir = t_tmpdir();
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "t";
+    conf.backend = DS_BACKEND_LMDB;
+    conf.env.path = dir;
+    conf.env.map_size = 1024 * 1024;
+    conf.env.sync = DS_SYNC_FULL;
+
+    st = t_store_open_conf(&h, &conf);
+
+    /* an input larger than the map: LMDB's MDB_MAP_FULL, mid-write */
+
+    len = 2 * 1024 * 1024;
+    big = malloc(len);
+    T(big != NULL);
+    memset(big, 'x', len);
+    big[0] = '"';
+    big[len - 1] = '"';
+
+    t_start(&s[0], st, &h, "e1");
+    s[0].op.in.start.input.data = big;
+    s[0].op.in.start.input.len = len;
+    t_start(&s[1], st, &h, "e2");
+    s[1].op.in.start.input = s[0].op.in.start.input;
+
+    ds_store_submit(st, &s[0].op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &s[1].op, 0);
+    t_turn(&h);
+
+    T_INT(s[0].done, 1);
+    T_INT(s[1].done, 1);
+    T_INT(s[0].op.rc, DS_FULL);
+    T_INT(s[1].op.rc, DS_FULL);
+    T_INT(h.err_lines, 1);
+    T(strstr(h.err, "MDB_MAP_FULL") != NULL);
+    T(strstr(h.err, "2 of a batch of 2") != NULL);
+
+    /* a batch that succeeds logs no error, and the text is not kept */
+
+    t_start(&s[0], st, &h, "e3");
+    ds_store_submit(st, &s[0].op, 0);
+    t_turn(&h);
+
+    T_INT(s[0].op.rc, DS_OK);
+    T_INT(h.err_lines, 1);
+
+    free(big);
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
 static void
 t_store_freeing_done(ds_op_t *op)
 {
@@ -968,4 +1037,9 @@ t_h_log(void *host, ds_log_e level, const char *msg)
 
     h->lines++;
     h->batch_lines += (strstr(msg, "batch of") != NULL);
+
+    if (level == DS_LOG_ERR) {
+        h->err_lines++;
+        snprintf(h->err, sizeof(h->err), "%s", msg);
+    }
 }
