@@ -439,22 +439,4 @@ int dsi_json_check(const char *in, size_t len, unsigned max_depth,
 #define ds_i64_dec(v)       dsi_created_dec(v)
 
 
-/*
- * op->view of a backend without ds_txn_t (PostgreSQL), during done() and
- * a claim's item callback: the struct its answer starts with, so that
- * ds_op_history(), ds_op_item_events() and ds_op_error() read the answer
- * wherever the backend keeps it.
- */
-typedef struct dsi_op_view_s  dsi_op_view_t;
-
-struct dsi_op_view_s {
-    int               (*history)(const dsi_op_view_t *v, ds_op_t *op,
-                            ds_event_cb cb, void *data);
-    int               (*item_events)(const dsi_op_view_t *v, ds_op_t *op,
-                            const ds_work_item_t *item, ds_list_e list,
-                            ds_event_cb cb, void *data);
-    const char       *(*error)(const dsi_op_view_t *v, const ds_op_t *op);
-};
-
-
 #endif /* DS_INTERNAL_H */

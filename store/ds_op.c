@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ds_backend.h"
 #include "ds_internal.h"
 
 
@@ -27,6 +28,7 @@ static void ds_op_batch_nested(ds_env_t *env, ds_op_t *batch, char *err,
 static void ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch,
     size_t applied, char *err, size_t errlen);
 static void ds_op_batch_error(ds_txn_t *txn, char *err, size_t errlen);
+static const dsi_backend_t *ds_op_backend(const ds_op_t *op);
 static void ds_op_batch_fail(ds_op_t *batch, int rc, int all);
 
 
@@ -315,35 +317,15 @@ int
 ds_op_item_events(ds_op_t *op, const ds_work_item_t *item, ds_list_e list,
     ds_event_cb cb, void *data)
 {
-    ds_txn_t             *txn;
-    const dsi_op_view_t  *view;
+    const dsi_backend_t  *be;
 
-    view = op->view;
+    be = ds_op_backend(op);
 
-    if (view != NULL) {
-        return view->item_events(view, op, item, list, cb, data);
-    }
-
-    txn = op->backend;
-
-    if (txn == NULL || op->type != DS_OP_WORK_CLAIM) {
+    if (op->type != DS_OP_WORK_CLAIM || be->item_events == NULL) {
         return DS_INVALID;
     }
 
-    switch (list) {
-
-    case DS_LIST_HISTORY:
-        return ds_history_read(txn, op->hub, item->id, cb, data);
-
-    case DS_LIST_MESSAGES:
-        /* exactly what the completion will consume */
-        return ds_inbox_read_upto(txn, op->hub, item->id, item->upto, cb,
-                                  data);
-
-    default:
-        return ds_entity_read_ops(txn, op->hub, item->name, item->key,
-                                  item->upto, cb, data);
-    }
+    return be->item_events(op, item, list, cb, data);
 }
 
 
@@ -695,42 +677,45 @@ ds_op_read(ds_env_t *env, ds_op_t *op)
 }
 
 
+/*
+ * The accessors of done(): the backend that answered op reads its answer.
+ * An op applied without a store (ds_op_read(), ds_op_batch()) is LMDB's.
+ */
+
+static const dsi_backend_t *
+ds_op_backend(const ds_op_t *op)
+{
+    return op->store != NULL ? op->store->backend : &dsi_backend_lmdb;
+}
+
+
 int
 ds_op_history(ds_op_t *op, ds_event_cb cb, void *data)
 {
-    const dsi_op_view_t  *view;
+    const dsi_backend_t  *be;
 
-    view = op->view;
+    be = ds_op_backend(op);
 
-    if (view != NULL) {
-        return view->history(view, op, cb, data);
-    }
-
-    if (op->backend == NULL || op->type != DS_OP_STATUS) {
+    if (op->type != DS_OP_STATUS || be->history == NULL) {
         return DS_INVALID;
     }
 
-    return ds_history_read(op->backend, op->hub, op->in.control.id, cb,
-                           data);
+    return be->history(op, cb, data);
 }
 
 
 const char *
 ds_op_error(const ds_op_t *op)
 {
-    const dsi_op_view_t  *view;
+    const dsi_backend_t  *be;
 
-    view = op->view;
+    be = ds_op_backend(op);
 
-    if (view != NULL) {
-        return view->error(view, op);
+    if (be->error == NULL) {
+        return ds_strerror(op->rc);
     }
 
-    if (op->rc == DS_ERROR && op->backend != NULL) {
-        return ds_txn_error(op->backend);
-    }
-
-    return ds_strerror(op->rc);
+    return be->error(op);
 }
 
 
@@ -739,11 +724,15 @@ ds_op_error(const ds_op_t *op)
 int
 ds_op_counts_each(ds_op_t *op, ds_count_cb cb, void *data)
 {
-    if (op->backend == NULL || op->type != DS_OP_STATS) {
+    const dsi_backend_t  *be;
+
+    be = ds_op_backend(op);
+
+    if (op->type != DS_OP_STATS || be->counts_each == NULL) {
         return DS_INVALID;
     }
 
-    return ds_counts_each(op->backend, cb, data);
+    return be->counts_each(op, cb, data);
 }
 
 
@@ -751,33 +740,45 @@ int
 ds_op_ready_oldest(ds_op_t *op, ds_str_t hub, ds_work_kind_e kind,
     int64_t *at)
 {
-    if (op->backend == NULL || op->type != DS_OP_STATS) {
+    const dsi_backend_t  *be;
+
+    be = ds_op_backend(op);
+
+    if (op->type != DS_OP_STATS || be->ready_oldest == NULL) {
         return DS_INVALID;
     }
 
-    return ds_ready_oldest(op->backend, hub, kind, at);
+    return be->ready_oldest(op, hub, kind, at);
 }
 
 
 int
 ds_op_timers_total(ds_op_t *op, uint64_t *n)
 {
-    if (op->backend == NULL || op->type != DS_OP_STATS) {
+    const dsi_backend_t  *be;
+
+    be = ds_op_backend(op);
+
+    if (op->type != DS_OP_STATS || be->timers_total == NULL) {
         return DS_INVALID;
     }
 
-    return ds_timers_total(op->backend, n);
+    return be->timers_total(op, n);
 }
 
 
 int
 ds_op_space(ds_op_t *op, ds_space_t *sp)
 {
-    if (op->backend == NULL || op->type != DS_OP_STATS) {
+    const dsi_backend_t  *be;
+
+    be = ds_op_backend(op);
+
+    if (op->type != DS_OP_STATS || be->space == NULL) {
         return DS_INVALID;
     }
 
-    return ds_txn_space(op->backend, sp);
+    return be->space(op, sp);
 }
 
 

@@ -88,6 +88,15 @@ static void dsi_lmdb_flush_handler(ds_event_t *ev);
 static void dsi_lmdb_sync_work(ds_event_t *ev);
 static void dsi_lmdb_sync_done(ds_event_t *ev);
 static void dsi_lmdb_read_handler(ds_event_t *ev);
+static int dsi_lmdb_history(ds_op_t *op, ds_event_cb cb, void *data);
+static int dsi_lmdb_item_events(ds_op_t *op, const ds_work_item_t *item,
+    ds_list_e list, ds_event_cb cb, void *data);
+static const char *dsi_lmdb_error(const ds_op_t *op);
+static int dsi_lmdb_counts_each(ds_op_t *op, ds_count_cb cb, void *data);
+static int dsi_lmdb_ready_oldest(ds_op_t *op, ds_str_t hub,
+    ds_work_kind_e kind, int64_t *at);
+static int dsi_lmdb_timers_total(ds_op_t *op, uint64_t *n);
+static int dsi_lmdb_space(ds_op_t *op, ds_space_t *sp);
 
 
 const dsi_backend_t  dsi_backend_lmdb = {
@@ -96,7 +105,14 @@ const dsi_backend_t  dsi_backend_lmdb = {
     dsi_lmdb_submit,
     dsi_lmdb_readers,
     dsi_lmdb_reader_check,
-    dsi_lmdb_close
+    dsi_lmdb_close,
+    dsi_lmdb_history,
+    dsi_lmdb_item_events,
+    dsi_lmdb_error,
+    dsi_lmdb_counts_each,
+    dsi_lmdb_ready_oldest,
+    dsi_lmdb_timers_total,
+    dsi_lmdb_space
 };
 
 
@@ -583,4 +599,107 @@ dsi_lmdb_read_handler(ds_event_t *ev)
         (void) ds_op_read(lm->env, op);
         dsi_store_answered(lm->store, op);
     }
+}
+
+
+/*
+ * What done() reads of an answer: op->backend is the read txn of
+ * ds_op_read() (or a claim's write txn during its item callback), NULL
+ * outside of them.
+ */
+
+static int
+dsi_lmdb_history(ds_op_t *op, ds_event_cb cb, void *data)
+{
+    if (op->backend == NULL) {
+        return DS_INVALID;
+    }
+
+    return ds_history_read(op->backend, op->hub, op->in.control.id, cb,
+                           data);
+}
+
+
+static int
+dsi_lmdb_item_events(ds_op_t *op, const ds_work_item_t *item,
+    ds_list_e list, ds_event_cb cb, void *data)
+{
+    ds_txn_t  *txn;
+
+    txn = op->backend;
+
+    if (txn == NULL) {
+        return DS_INVALID;
+    }
+
+    switch (list) {
+
+    case DS_LIST_HISTORY:
+        return ds_history_read(txn, op->hub, item->id, cb, data);
+
+    case DS_LIST_MESSAGES:
+        /* exactly what the completion will consume */
+        return ds_inbox_read_upto(txn, op->hub, item->id, item->upto, cb,
+                                  data);
+
+    default:
+        return ds_entity_read_ops(txn, op->hub, item->name, item->key,
+                                  item->upto, cb, data);
+    }
+}
+
+
+static const char *
+dsi_lmdb_error(const ds_op_t *op)
+{
+    if (op->rc == DS_ERROR && op->backend != NULL) {
+        return ds_txn_error(op->backend);
+    }
+
+    return ds_strerror(op->rc);
+}
+
+
+static int
+dsi_lmdb_counts_each(ds_op_t *op, ds_count_cb cb, void *data)
+{
+    if (op->backend == NULL) {
+        return DS_INVALID;
+    }
+
+    return ds_counts_each(op->backend, cb, data);
+}
+
+
+static int
+dsi_lmdb_ready_oldest(ds_op_t *op, ds_str_t hub, ds_work_kind_e kind,
+    int64_t *at)
+{
+    if (op->backend == NULL) {
+        return DS_INVALID;
+    }
+
+    return ds_ready_oldest(op->backend, hub, kind, at);
+}
+
+
+static int
+dsi_lmdb_timers_total(ds_op_t *op, uint64_t *n)
+{
+    if (op->backend == NULL) {
+        return DS_INVALID;
+    }
+
+    return ds_timers_total(op->backend, n);
+}
+
+
+static int
+dsi_lmdb_space(ds_op_t *op, ds_space_t *sp)
+{
+    if (op->backend == NULL) {
+        return DS_INVALID;
+    }
+
+    return ds_txn_space(op->backend, sp);
 }

@@ -998,6 +998,7 @@ typedef enum {
 } ds_op_type_e;
 
 typedef struct ds_op_s  ds_op_t;
+typedef struct ds_store_s  ds_store_t;
 
 typedef void (*ds_op_done_pt)(ds_op_t *op);
 
@@ -1025,8 +1026,9 @@ struct ds_op_s {
     ds_op_done_pt       done;           /* reads: the answer */
     ds_op_t            *next;           /* ds_op_batch(): the next op */
     void               *backend;        /* the backend's, during done() */
-    void               *view;           /* a network backend's answer,
-                                           during done() (ds_internal.h) */
+    ds_store_t         *store;          /* set by ds_store_submit(); NULL
+                                           for ds_op_read()/ds_op_batch()
+                                           without a store (LMDB) */
 
     union {
         struct {
@@ -1239,7 +1241,6 @@ int ds_op_wakes(ds_op_type_e type);
  * ops.
  */
 
-typedef struct ds_store_s  ds_store_t;
 typedef struct ds_event_s  ds_event_t;
 
 typedef void (*ds_event_pt)(ds_event_t *ev);
