@@ -54,6 +54,8 @@ typedef struct {
     ds_event_t          sync;           /* a flush in a task */
     ds_event_t          flush;          /* the flush timer */
     ds_event_t          read;           /* reads_later: answers them */
+    ds_event_t          check;          /* the reader check timer */
+    int64_t             check_ms;
 
     /* set by the task, read in the loop once it is done */
     int64_t             took;           /* µs */
@@ -88,6 +90,7 @@ static void dsi_lmdb_flush_handler(ds_event_t *ev);
 static void dsi_lmdb_sync_work(ds_event_t *ev);
 static void dsi_lmdb_sync_done(ds_event_t *ev);
 static void dsi_lmdb_read_handler(ds_event_t *ev);
+static void dsi_lmdb_check_handler(ds_event_t *ev);
 static int dsi_lmdb_history(ds_op_t *op, ds_event_cb cb, void *data);
 static int dsi_lmdb_item_events(ds_op_t *op, const ds_work_item_t *item,
     ds_list_e list, ds_event_cb cb, void *data);
@@ -120,9 +123,10 @@ static int
 dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
     size_t errlen)
 {
-    int          rc;
-    ds_host_t   *host;
-    dsi_lmdb_t  *lm;
+    int            rc;
+    ds_host_t     *host;
+    dsi_lmdb_t    *lm;
+    ds_env_conf_t  env;
 
     host = &st->host;
 
@@ -145,25 +149,38 @@ dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
     lm->sync.handler = dsi_lmdb_sync_done;
     lm->flush.handler = dsi_lmdb_flush_handler;
     lm->read.handler = dsi_lmdb_read_handler;
+    lm->check.handler = dsi_lmdb_check_handler;
 
     lm->task.data = lm;
     lm->apply.data = lm;
     lm->sync.data = lm;
     lm->flush.data = lm;
     lm->read.data = lm;
+    lm->check.data = lm;
 
     if (host->init(host->data, &lm->task) != 0
         || host->init(host->data, &lm->apply) != 0
         || host->init(host->data, &lm->sync) != 0
         || host->init(host->data, &lm->flush) != 0
-        || host->init(host->data, &lm->read) != 0)
+        || host->init(host->data, &lm->read) != 0
+        || host->init(host->data, &lm->check) != 0)
     {
         snprintf(err, errlen, "out of memory");
         free(lm);
         return DS_ERROR;
     }
 
-    rc = ds_env_open(&lm->env, &conf->env, err, errlen);
+    /*
+     * read txns in the loop, write txns in pool threads: not bound to a
+     * thread; only the loop begins read txns, so one reset reader is
+     * reused
+     */
+
+    env = conf->env;
+    env.no_tls = 1;
+    env.reuse_reader = 1;
+
+    rc = ds_env_open(&lm->env, &env, err, errlen);
     if (rc != DS_OK) {
         free(lm);
         return rc;
@@ -178,6 +195,17 @@ dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
     {
         lm->flush_ms = conf->flush_ms;
         host->timer(host->data, &lm->flush, lm->flush_ms);
+    }
+
+    /*
+     * a process killed inside a read txn leaves its reader slot behind;
+     * opening the env clears such slots, and so does this timer, for the
+     * slots of processes killed later
+     */
+
+    if (conf->reader_check_ms > 0) {
+        lm->check_ms = conf->reader_check_ms;
+        host->timer(host->data, &lm->check, lm->check_ms);
     }
 
     dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": writes in %s",
@@ -199,6 +227,7 @@ dsi_lmdb_close(ds_store_t *st)
     host->cancel(host->data, &lm->flush);
     host->cancel(host->data, &lm->apply);
     host->cancel(host->data, &lm->read);
+    host->cancel(host->data, &lm->check);
 
     ds_env_close(lm->env);
     free(lm);
@@ -572,6 +601,29 @@ dsi_lmdb_sync_done(ds_event_t *ev)
                       "\"%s\" failed: %s", lm->store->name,
                       ds_strerror(lm->sync_rc));
     }
+}
+
+
+static void
+dsi_lmdb_check_handler(ds_event_t *ev)
+{
+    int          dead;
+    dsi_lmdb_t  *lm;
+
+    lm = ev->data;
+    dead = 0;
+
+    if (ds_env_reader_check(lm->env, &dead) != DS_OK) {
+        dsi_store_log(lm->store, DS_LOG_ALERT, "durable: store \"%s\": "
+                      "mdb_reader_check() failed", lm->store->name);
+
+    } else if (dead) {
+        dsi_store_log(lm->store, DS_LOG_NOTICE, "durable: store \"%s\": "
+                      "cleared %d stale reader slot(s)", lm->store->name,
+                      dead);
+    }
+
+    lm->store->host.timer(lm->store->host.data, &lm->check, lm->check_ms);
 }
 
 

@@ -1355,6 +1355,9 @@ typedef struct {
     int64_t             timeout_ms;     /* PostgreSQL: the bound of a
                                            connect and of an op's wait,
                                            0: 5000 */
+    int64_t             reader_check_ms; /* LMDB: clear the reader slots
+                                           of dead processes so often;
+                                           0: only at open */
 } ds_store_conf_t;
 
 /* more ops follow at once: do not start a batch before the last one */

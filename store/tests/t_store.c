@@ -74,6 +74,7 @@ static void t_store_more_read(void);
 static void t_store_gate_timer(void);
 static void t_store_error_text(void);
 static void t_store_accessors(void);
+static void t_store_reader_check(void);
 static void t_acc_done(ds_op_t *op);
 static int t_acc_history(ds_op_t *op, ds_event_cb cb, void *data);
 static const char *t_acc_error(const ds_op_t *op);
@@ -115,6 +116,7 @@ t_store(void)
     t_store_gate_timer();
     t_store_error_text();
     t_store_accessors();
+    t_store_reader_check();
 }
 
 
@@ -885,6 +887,51 @@ t_acc_space(ds_op_t *op, ds_space_t *sp)
     sp->map_size = 4242;
 
     return DS_OK;
+}
+
+
+/* the LMDB backend arms its own reader check timer, and re-arms it */
+
+static void
+t_store_reader_check(void)
+{
+    char             *dir;
+    t_host_t          h;
+    ds_store_t       *st;
+    ds_store_conf_t   conf;
+
+    dir = t_tmpdir();
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "t";
+    conf.backend = DS_BACKEND_LMDB;
+    conf.env.path = dir;
+    conf.env.map_size = 1024 * 1024;
+    conf.reader_check_ms = 1000;
+
+    st = t_store_open_conf(&h, &conf);
+
+    /* evs: task, apply, sync, flush, read, check */
+    T_INT(h.nevs, 6);
+    T_INT(h.evs[5].armed, 1);
+
+    h.evs[5].armed = 0;
+    h.evs[5].ev->handler(h.evs[5].ev);
+
+    T_INT(h.evs[5].armed, 1);
+    T_INT(ds_store_busy(st), 0);
+
+    ds_store_close(st);
+
+    T_INT(h.evs[5].armed, 0);
+
+    conf.reader_check_ms = 0;
+    st = t_store_open_conf(&h, &conf);
+
+    T_INT(h.evs[5].armed, 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
 }
 
 
