@@ -85,6 +85,7 @@ static void ngx_http_durable_host_io(ngx_event_t *ev);
 static void ngx_http_durable_guard_handler(ngx_event_t *ev);
 static void ngx_http_durable_call_done(ds_op_t *op);
 static void ngx_http_durable_call_answer(ngx_http_durable_call_t *c);
+static ngx_uint_t ngx_http_durable_call_last(ngx_http_durable_call_t *c);
 #if (NGX_THREADS)
 static int ngx_http_durable_host_run(void *host, ds_event_t *ev);
 static void ngx_http_durable_host_work(void *data, ngx_log_t *log);
@@ -625,13 +626,15 @@ ngx_http_durable_call_init(ngx_http_durable_call_t *c, ngx_http_request_t *r,
 
 /*
  * Hands c->op to the store. A request with several ops submits them all
- * with NGX_HTTP_DURABLE_MORE but the last, so that they share a batch;
- * they are answered in the order they were submitted. The call with
- * NGX_HTTP_DURABLE_HOLD (one per request, the last of several: nginx
- * counts blocking operations of a request in 8 bits) holds the request
- * until it is answered: NGX_DONE. When the store answered before the
- * submit returned, the request is not held and the answer's return value
- * is returned.
+ * with NGX_HTTP_DURABLE_MORE but the last, so that they share a batch.
+ * The call with NGX_HTTP_DURABLE_HOLD (one per request, the last of
+ * several: nginx counts blocking operations of a request in 8 bits)
+ * holds the request: NGX_DONE. The store may answer them in any order;
+ * calls that share a c->group counter (set to their number before the
+ * first submit) hold the request until the last of them is answered,
+ * whichever it is, and that one's answer finalizes it. When the store
+ * answered before the submit returned, the request is not held and the
+ * answer's return value is returned.
  */
 
 ngx_int_t
@@ -679,6 +682,12 @@ ngx_http_durable_call_submit(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
 
+    if (!ngx_http_durable_call_last(c)) {
+        /* others of the request are pending: the last one finalizes */
+        (void) c->answer(r, ctx, c);
+        return c->hold ? NGX_DONE : NGX_OK;
+    }
+
     if (!c->hold) {
         (void) c->answer(r, ctx, c);
         return NGX_OK;
@@ -689,6 +698,19 @@ ngx_http_durable_call_submit(ngx_http_request_t *r,
     r->aio = 0;
 
     return c->answer(r, ctx, c);
+}
+
+
+/* whether c is the last call of its request to be answered */
+
+static ngx_uint_t
+ngx_http_durable_call_last(ngx_http_durable_call_t *c)
+{
+    if (c->group == NULL) {
+        return c->hold;
+    }
+
+    return --*c->group == 0;
 }
 
 
@@ -748,11 +770,15 @@ ngx_http_durable_call_answer(ngx_http_durable_call_t *c)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
 
-    if (!c->hold) {
-        /* one of several: the call that holds the request answers */
+    if (!ngx_http_durable_call_last(c)) {
+        /* one of several: the request stays held for the last one */
         (void) c->answer(r, ctx, c);
         return;
     }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, conn->log, 0,
+                   "durable op answers the request: %s, hold:%ui", c->what,
+                   (ngx_uint_t) c->hold);
 
     r->main->blocked--;
     r->aio = 0;
