@@ -47,6 +47,9 @@ typedef struct {
     ngx_event_t                   guard;
     ngx_log_t                    *log;
     ngx_pool_t                   *pool;
+    ngx_array_t                   evs;      /* host_ev_t *, made once */
+    ngx_uint_t                    nevs;     /* given to this open */
+    ngx_uint_t                    made;     /* by this open, for debug */
 } ngx_http_durable_host_t;
 
 
@@ -107,6 +110,14 @@ ngx_http_durable_host_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
     h->log = cycle->log;
     h->pool = cycle->pool;
 
+    /* a store that fails to open is opened again under traffic */
+    if (ngx_array_init(&h->evs, cycle->pool, 8,
+                       sizeof(ngx_http_durable_host_ev_t *))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     /* not cancelable: a process that shuts down waits for its ops */
     h->guard.handler = ngx_http_durable_guard_handler;
     h->guard.data = h;
@@ -156,12 +167,19 @@ ngx_http_durable_host_open(ngx_http_durable_store_t *st,
     }
 #endif
 
+    /* the events of a failed open are given to the next one */
+    h->nevs = 0;
+    h->made = 0;
+
     if (ds_store_open(&st->ds, conf, &host, err, errlen) != DS_OK) {
         st->ds = NULL;
-        return NGX_ERROR;
     }
 
-    return NGX_OK;
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, h->log, 0,
+                   "durable host \"%V\": %ui events, %ui new, open:%d",
+                   &st->name, h->nevs, h->made, st->ds != NULL);
+
+    return st->ds != NULL ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -188,12 +206,29 @@ ngx_http_durable_host_ev_init(void *host, ds_event_t *ev)
 {
     ngx_http_durable_host_t  *h = host;
 
-    ngx_http_durable_host_ev_t  *he;
+    ngx_http_durable_host_ev_t  *he, **hep;
 
-    he = ngx_pcalloc(h->pool, sizeof(ngx_http_durable_host_ev_t));
-    if (he == NULL) {
-        return -1;
+    if (h->nevs < h->evs.nelts) {
+        /* made for an open that failed: nothing of it is armed */
+        hep = h->evs.elts;
+        he = hep[h->nevs];
+
+    } else {
+        he = ngx_pcalloc(h->pool, sizeof(ngx_http_durable_host_ev_t));
+        if (he == NULL) {
+            return -1;
+        }
+
+        hep = ngx_array_push(&h->evs);
+        if (hep == NULL) {
+            return -1;
+        }
+
+        *hep = he;
+        h->made++;
     }
+
+    h->nevs++;
 
     he->ev = ev;
 
@@ -205,7 +240,9 @@ ngx_http_durable_host_ev_init(void *host, ds_event_t *ev)
 
 #if (NGX_THREADS)
 
-    if (h->store->thread_pool != NULL && ev->work != NULL) {
+    if (h->store->thread_pool != NULL && ev->work != NULL
+        && he->task == NULL)
+    {
         he->task = ngx_thread_task_alloc(h->pool, 0);
         if (he->task == NULL) {
             return -1;
