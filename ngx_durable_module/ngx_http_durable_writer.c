@@ -37,7 +37,10 @@
 
 
 /* how often the guard timer looks again while ops are pending, ms */
-#define NGX_HTTP_DURABLE_GUARD  1000
+#define NGX_HTTP_DURABLE_GUARD       1000
+
+/* how long an exiting process waits for them, ms, by default */
+#define NGX_HTTP_DURABLE_GUARD_EXIT  60000
 
 
 /* a store's host in this process: ds_host_t.data */
@@ -50,6 +53,8 @@ typedef struct {
     ngx_array_t                   evs;      /* host_ev_t *, made once */
     ngx_uint_t                    nevs;     /* given to this open */
     ngx_uint_t                    made;     /* by this open, for debug */
+    ngx_msec_t                    give_up;  /* exiting: the guard's end */
+    unsigned                      exiting:1;
 } ngx_http_durable_host_t;
 
 
@@ -598,16 +603,50 @@ ngx_http_durable_host_log_level(ngx_log_t *log)
 }
 
 
-/* ops are still pending: keep the process (it re-arms only) */
+/*
+ * Ops are still pending: keep the process. An exiting one waits for them
+ * as long as worker_shutdown_timeout (or a minute without it), so that a
+ * backend that hangs does not keep it for ever.
+ */
 
 static void
 ngx_http_durable_guard_handler(ngx_event_t *ev)
 {
     ngx_http_durable_host_t  *h = ev->data;
 
-    if (h->store->ds != NULL && ds_store_busy(h->store->ds)) {
-        ngx_add_timer(ev, NGX_HTTP_DURABLE_GUARD);
+    size_t            busy;
+    ngx_msec_t        limit;
+    ngx_core_conf_t  *ccf;
+
+    busy = h->store->ds != NULL ? ds_store_busy(h->store->ds) : 0;
+
+    if (busy == 0) {
+        return;
     }
+
+    if (ngx_exiting) {
+
+        if (!h->exiting) {
+            ccf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
+                                                   ngx_core_module);
+
+            limit = ccf->shutdown_timeout ? ccf->shutdown_timeout
+                                          : NGX_HTTP_DURABLE_GUARD_EXIT;
+
+            h->exiting = 1;
+            h->give_up = ngx_current_msec + limit;
+
+        } else if ((ngx_msec_int_t) (ngx_current_msec - h->give_up) >= 0) {
+            ngx_log_error(NGX_LOG_ALERT, h->log, 0,
+                          "durable: store \"%V\": %uz operations still "
+                          "pending at the end of the shutdown, the process "
+                          "exits without their answers",
+                          &h->store->name, busy);
+            return;
+        }
+    }
+
+    ngx_add_timer(ev, NGX_HTTP_DURABLE_GUARD);
 }
 
 
