@@ -521,6 +521,10 @@ ngx_http_durable_host_pending(void *host, int any)
 
     if (any) {
         if (!h->guard.timer_set) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, h->log, 0,
+                           "durable host \"%V\": guard armed, ops pending",
+                           &h->store->name);
+
             ngx_add_timer(&h->guard, NGX_HTTP_DURABLE_GUARD);
         }
 
@@ -530,6 +534,10 @@ ngx_http_durable_host_pending(void *host, int any)
     /* nothing pending: a process that shuts down may go */
 
     if (h->guard.timer_set) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, h->log, 0,
+                       "durable host \"%V\": guard cleared, no op pending",
+                       &h->store->name);
+
         ngx_del_timer(&h->guard);
     }
 }
@@ -731,9 +739,9 @@ ngx_http_durable_call_submit(ngx_http_request_t *r,
 
     c->queued = ngx_http_durable_usec();
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "durable op submitted: %s, hold:%ui", c->what,
-                   (ngx_uint_t) (flags & NGX_HTTP_DURABLE_HOLD ? 1 : 0));
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable op submitted: %s, hold:%ui, op:%p", c->what,
+                   (ngx_uint_t) (flags & NGX_HTTP_DURABLE_HOLD ? 1 : 0), op);
 
     if (flags & NGX_HTTP_DURABLE_HOLD) {
         /* the request outlives a client that goes away meanwhile */
@@ -806,8 +814,8 @@ ngx_http_durable_call_done(ds_op_t *op)
     op->done = c->got;
     c->rc = op->rc;
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "durable op done: %s, rc:%d", c->what, c->rc);
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable op done: %s, rc:%d, op:%p", c->what, c->rc, op);
 
     /* a read's done(): what op->out points to is held during it only */
 

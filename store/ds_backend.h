@@ -18,6 +18,13 @@
 #define DS_STORE_NAME_LEN   64
 #define DS_STORE_LOG_LEN    256
 
+/*
+ * an op's address in debug lines, "op:%0*" PRIXPTR: as nginx's %p prints
+ * it (upper-case hex, zero-padded), so that the glue's lines and the
+ * store's can be matched
+ */
+#define DSI_PTR_WIDTH       ((int) (2 * sizeof(void *)))
+
 
 /*
  * open      fills st->be from conf; DS_OK, or an error with err filled.

@@ -26,6 +26,7 @@
  */
 
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,8 @@ static int dsi_lmdb_readers(ds_store_t *st, unsigned *used, unsigned *max);
 static int dsi_lmdb_reader_check(ds_store_t *st, int *dead);
 static void dsi_lmdb_close(ds_store_t *st);
 static void dsi_lmdb_post(dsi_lmdb_t *lm);
-static void dsi_lmdb_take(dsi_lmdb_t *lm, const char *where);
+static void dsi_lmdb_take(dsi_lmdb_t *lm);
+static void dsi_lmdb_started(dsi_lmdb_t *lm, const char *where);
 static void dsi_lmdb_apply(dsi_lmdb_t *lm);
 static void dsi_lmdb_answer(dsi_lmdb_t *lm);
 static void dsi_lmdb_task_work(ds_event_t *ev);
@@ -293,8 +295,10 @@ dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
     lm->queued++;
 
     dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": queued %s, "
-                  "%zu in the queue%s", st->name, ds_op_what(op->type),
-                  lm->queued, (flags & DS_SUBMIT_MORE) ? ", more follow" : "");
+                  "%zu in the queue%s, op:%0*" PRIXPTR, st->name,
+                  ds_op_what(op->type), lm->queued,
+                  (flags & DS_SUBMIT_MORE) ? ", more follow" : "",
+                  DSI_PTR_WIDTH, (uintptr_t) op);
 
     if (!(flags & DS_SUBMIT_MORE)) {
         dsi_lmdb_post(lm);
@@ -325,11 +329,12 @@ dsi_lmdb_post(dsi_lmdb_t *lm)
     }
 
     do {
-        dsi_lmdb_take(lm, "a thread");
+        dsi_lmdb_take(lm);
 
         lm->busy = 1;
 
         if (host->run(host->data, &lm->task) == 0) {
+            dsi_lmdb_started(lm, "a thread");
             return;
         }
 
@@ -339,9 +344,7 @@ dsi_lmdb_post(dsi_lmdb_t *lm)
          * this loop
          */
 
-        dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": no "
-                      "thread for the batch, applied in the loop",
-                      lm->store->name);
+        dsi_lmdb_started(lm, "the loop, with no thread for it");
 
         dsi_lmdb_apply(lm);
         dsi_lmdb_answer(lm);
@@ -353,14 +356,21 @@ dsi_lmdb_post(dsi_lmdb_t *lm)
 
 
 static void
-dsi_lmdb_take(dsi_lmdb_t *lm, const char *where)
+dsi_lmdb_take(dsi_lmdb_t *lm)
 {
     lm->batch = lm->queue;
     lm->batch_n = lm->queued;
     lm->queue = NULL;
     lm->last = &lm->queue;
     lm->queued = 0;
+}
 
+
+/* logged once the batch runs where it says, not before */
+
+static void
+dsi_lmdb_started(dsi_lmdb_t *lm, const char *where)
+{
     dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": batch "
                   "of %zu started in %s", lm->store->name, lm->batch_n,
                   where);
@@ -468,6 +478,11 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
         next = op->next;
         op->next = NULL;
 
+        dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": answers "
+                      "%s, rc:%d, op:%0*" PRIXPTR, st->name,
+                      ds_op_what(op->type), op->rc, DSI_PTR_WIDTH,
+                      (uintptr_t) op);
+
         dsi_store_answer(st, op);
     }
 
@@ -541,7 +556,8 @@ dsi_lmdb_apply_handler(ds_event_t *ev)
 
     lm->gate_waits = 0;
 
-    dsi_lmdb_take(lm, "the loop");
+    dsi_lmdb_take(lm);
+    dsi_lmdb_started(lm, "the loop");
     dsi_lmdb_apply(lm);
 
     if (gate == 1) {
