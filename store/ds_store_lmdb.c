@@ -20,6 +20,10 @@
  * millisecond, after a few tries), so the loop does not sleep on LMDB's
  * write lock while the host's other processes commit.
  *
+ * With reads_later (tests of front ends), reads are answered after the
+ * loop's events and the writes of a batch last first, as a network
+ * backend may answer them.
+ *
  * A sync=off store is flushed every flush_ms by a task, when anything was
  * written since the last flush; a host without threads does not flush
  * (the kernel does).
@@ -85,6 +89,7 @@ static void dsi_lmdb_take(dsi_lmdb_t *lm);
 static void dsi_lmdb_started(dsi_lmdb_t *lm, const char *where);
 static void dsi_lmdb_apply(dsi_lmdb_t *lm);
 static void dsi_lmdb_answer(dsi_lmdb_t *lm);
+static void dsi_lmdb_reverse(dsi_lmdb_t *lm);
 static void dsi_lmdb_task_work(ds_event_t *ev);
 static void dsi_lmdb_task_done(ds_event_t *ev);
 static void dsi_lmdb_apply_handler(ds_event_t *ev);
@@ -474,6 +479,11 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
 
     st->batch = lm->batch_n;
 
+    if (lm->reads_later) {
+        /* as a network backend may: in another order, here the reverse */
+        dsi_lmdb_reverse(lm);
+    }
+
     for (op = lm->batch, lm->batch = NULL; op; op = next) {
         next = op->next;
         op->next = NULL;
@@ -487,6 +497,23 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
     }
 
     st->batch = 0;
+}
+
+
+static void
+dsi_lmdb_reverse(dsi_lmdb_t *lm)
+{
+    ds_op_t  *op, *next, *first;
+
+    first = NULL;
+
+    for (op = lm->batch; op; op = next) {
+        next = op->next;
+        op->next = first;
+        first = op;
+    }
+
+    lm->batch = first;
 }
 
 

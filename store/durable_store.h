@@ -1347,8 +1347,10 @@ typedef struct {
     int64_t             flush_ms;       /* sync=off: fsync so often, in a
                                            task; 0: never */
     int                 reads_later;    /* answer reads after the loop's
-                                           events, as a network backend
-                                           does: tests of front ends */
+                                           events, and a batch's writes
+                                           last first, as a network
+                                           backend may: tests of front
+                                           ends */
     const char         *conninfo;       /* PostgreSQL: libpq's, naming
                                            no host libpq must look up */
     unsigned            pool;           /* PostgreSQL: connections, 0: 2 */

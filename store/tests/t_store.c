@@ -75,6 +75,8 @@ static void t_store_gate_timer(void);
 static void t_store_error_text(void);
 static void t_store_accessors(void);
 static void t_store_reader_check(void);
+static void t_store_late_order(void);
+static void t_order_done(ds_op_t *op);
 static void t_acc_done(ds_op_t *op);
 static int t_acc_history(ds_op_t *op, ds_event_cb cb, void *data);
 static const char *t_acc_error(const ds_op_t *op);
@@ -117,6 +119,7 @@ t_store(void)
     t_store_error_text();
     t_store_accessors();
     t_store_reader_check();
+    t_store_late_order();
 }
 
 
@@ -932,6 +935,77 @@ t_store_reader_check(void)
 
     ds_store_close(st);
     t_rmdir(dir);
+}
+
+
+/* reads_later: a batch's writes are answered last first */
+
+static size_t  t_order_n;
+static size_t  t_order[3];
+
+
+static void
+t_store_late_order(void)
+{
+    char             *dir;
+    t_sop_t           w[3];
+    t_host_t          h;
+    ds_store_t       *st;
+    ds_store_conf_t   conf;
+
+    dir = t_tmpdir();
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "t";
+    conf.backend = DS_BACKEND_LMDB;
+    conf.env.path = dir;
+    conf.env.map_size = 16 * 1024 * 1024;
+    conf.reads_later = 1;
+
+    st = t_store_open_conf(&h, &conf);
+
+    t_order_n = 0;
+
+    t_start(&w[0], st, &h, "o1");
+    t_start(&w[1], st, &h, "o2");
+    t_start(&w[2], st, &h, "o3");
+
+    w[0].op.done = t_order_done;
+    w[1].op.done = t_order_done;
+    w[2].op.done = t_order_done;
+    w[0].batch = 0;
+    w[1].batch = 1;
+    w[2].batch = 2;
+
+    ds_store_submit(st, &w[0].op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &w[1].op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &w[2].op, 0);
+    t_turn(&h);
+
+    T_INT(t_order_n, 3);
+    T_INT(t_order[0], 2);
+    T_INT(t_order[1], 1);
+    T_INT(t_order[2], 0);
+    T_INT(w[0].op.rc, DS_OK);
+    T_INT(ds_store_busy(st), 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* the index of the op (in batch, before the submit) in answer order */
+
+static void
+t_order_done(ds_op_t *op)
+{
+    t_sop_t  *s = op->data;
+
+    s->done++;
+
+    if (t_order_n < 3) {
+        t_order[t_order_n++] = s->batch;
+    }
 }
 
 
