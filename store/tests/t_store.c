@@ -738,7 +738,10 @@ t_store_error_text(void)
 
     len = 2 * 1024 * 1024;
     big = malloc(len);
-    T(big != NULL);
+    if (big == NULL) {
+        abort();
+    }
+
     memset(big, 'x', len);
     big[0] = '"';
     big[len - 1] = '"';
