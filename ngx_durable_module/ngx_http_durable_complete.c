@@ -152,11 +152,13 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
         if (cs[i] == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        cs[i]->group = &b->pending;
     }
 
     /*
-     * from here nothing fails: one batch, and the last call, which holds
-     * the request, answers
+     * from here nothing fails: one batch; the last call holds the
+     * request, and whichever call is answered last answers for all
      */
 
     rc = NGX_DONE;
@@ -331,7 +333,10 @@ ngx_http_durable_parse_entity(ngx_http_request_t *r,
 }
 
 
-/* one completion of several is done: the last one answers for all */
+/*
+ * One completion of several is done: the one answered last answers for
+ * all (the writer counted it out of b->pending, its call's group).
+ */
 
 static ngx_int_t
 ngx_http_durable_many_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
@@ -346,7 +351,7 @@ ngx_http_durable_many_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_http_durable_work_count(k, c->rc);
     ngx_http_durable_work_lifecycle(r, k, c->rc);
 
-    if (--b->pending) {
+    if (b->pending) {
         return NGX_DONE;
     }
 

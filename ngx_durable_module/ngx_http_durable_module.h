@@ -59,7 +59,6 @@ typedef struct {
     ds_store_t                 *ds;         /* per process */
     void                       *host;       /* per process */
     time_t                      retry;      /* next open attempt */
-    ngx_event_t                 reader_ev;  /* per process */
 } ngx_http_durable_store_t;
 
 

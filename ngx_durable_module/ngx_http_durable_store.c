@@ -3,8 +3,9 @@
  * Copyright (C) ngx_durable authors
  *
  * A store's life in each nginx process: opened at process start (or on
- * demand, when that failed), its stale reader slots cleared by a timer,
- * closed at exit; and the answers when a store fails.
+ * demand, when that failed), closed at exit; and the answers when a store
+ * fails. What the backend needs beyond the directive's settings (LMDB's
+ * reader check timer, its txn flags) is the backend's own business.
  */
 
 
@@ -24,7 +25,6 @@ static ngx_str_t  ngx_http_durable_retry_after = ngx_string("1");
 
 static ngx_int_t ngx_http_durable_open_store(ngx_log_t *log,
     ngx_http_durable_store_t *st);
-static void ngx_http_durable_reader_check(ngx_event_t *ev);
 
 
 /* open lazily again when init_process could not (e.g. a full disk) */
@@ -124,13 +124,7 @@ ngx_http_durable_open_store(ngx_log_t *log, ngx_http_durable_store_t *st)
     conf.env.map_size = st->map_size;
     conf.env.reserve = st->reserve;
     conf.env.sync = st->sync;
-
-    /*
-     * read txns in the event loop, write txns in pool threads; only the
-     * event loop begins read txns, so one reset reader can be reused
-     */
-    conf.env.no_tls = 1;
-    conf.env.reuse_reader = 1;
+    conf.reader_check_ms = st->reader_check;
 
     err[0] = '\0';
 
@@ -169,51 +163,11 @@ ngx_http_durable_store_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
         return NGX_ERROR;
     }
 
+    /* the backend clears stale reader slots every reader_check= */
+
     (void) ngx_http_durable_open_store(cycle->log, st);
 
-    /*
-     * a process killed inside a read txn leaves its reader slot behind;
-     * opening the store clears such slots, and so does this timer, for the
-     * slots of processes killed later (cancelable: it never holds a
-     * process that shuts down)
-     */
-
-    if (st->reader_check) {
-        st->reader_ev.handler = ngx_http_durable_reader_check;
-        st->reader_ev.data = st;
-        st->reader_ev.log = cycle->log;
-        st->reader_ev.cancelable = 1;
-
-        ngx_add_timer(&st->reader_ev, st->reader_check);
-    }
-
     return NGX_OK;
-}
-
-
-static void
-ngx_http_durable_reader_check(ngx_event_t *ev)
-{
-    ngx_http_durable_store_t  *st = ev->data;
-
-    int  dead;
-
-    if (st->ds) {
-        dead = 0;
-
-        if (ds_store_reader_check(st->ds, &dead) != DS_OK) {
-            ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
-                          "durable: store \"%V\": mdb_reader_check() failed",
-                          &st->name);
-
-        } else if (dead) {
-            ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
-                          "durable: store \"%V\": cleared %d stale reader "
-                          "slot(s)", &st->name, dead);
-        }
-    }
-
-    ngx_add_timer(ev, st->reader_check);
 }
 
 
@@ -221,8 +175,4 @@ void
 ngx_http_durable_store_exit(ngx_http_durable_store_t *st)
 {
     ngx_http_durable_host_exit(st);
-
-    if (st->reader_ev.timer_set) {
-        ngx_del_timer(&st->reader_ev);
-    }
 }

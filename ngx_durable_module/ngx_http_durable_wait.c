@@ -63,6 +63,18 @@ ngx_http_durable_wait(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 {
     ngx_http_cleanup_t  *cln;
 
+    /*
+     * the client went away while the op before the wait was in flight
+     * (an HTTP/2 stream reset): nothing would wake the request's read
+     * handler again, and it would be re-read until its deadline
+     */
+
+    if (r->connection->error) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "durable wait: the request ended, no waiting");
+        return NGX_ERROR;
+    }
+
     if (!ctx->waiting) {
         cln = ngx_http_cleanup_add(r, 0);
         if (cln == NULL) {

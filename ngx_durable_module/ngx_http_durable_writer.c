@@ -37,7 +37,10 @@
 
 
 /* how often the guard timer looks again while ops are pending, ms */
-#define NGX_HTTP_DURABLE_GUARD  1000
+#define NGX_HTTP_DURABLE_GUARD       1000
+
+/* how long an exiting process waits for them, ms, by default */
+#define NGX_HTTP_DURABLE_GUARD_EXIT  60000
 
 
 /* a store's host in this process: ds_host_t.data */
@@ -47,6 +50,11 @@ typedef struct {
     ngx_event_t                   guard;
     ngx_log_t                    *log;
     ngx_pool_t                   *pool;
+    ngx_array_t                   evs;      /* host_ev_t *, made once */
+    ngx_uint_t                    nevs;     /* given to this open */
+    ngx_uint_t                    made;     /* by this open, for debug */
+    ngx_msec_t                    give_up;  /* exiting: the guard's end */
+    unsigned                      exiting:1;
 } ngx_http_durable_host_t;
 
 
@@ -85,6 +93,7 @@ static void ngx_http_durable_host_io(ngx_event_t *ev);
 static void ngx_http_durable_guard_handler(ngx_event_t *ev);
 static void ngx_http_durable_call_done(ds_op_t *op);
 static void ngx_http_durable_call_answer(ngx_http_durable_call_t *c);
+static ngx_uint_t ngx_http_durable_call_last(ngx_http_durable_call_t *c);
 #if (NGX_THREADS)
 static int ngx_http_durable_host_run(void *host, ds_event_t *ev);
 static void ngx_http_durable_host_work(void *data, ngx_log_t *log);
@@ -105,6 +114,14 @@ ngx_http_durable_host_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
     h->gate = ngx_http_durable_gate_index(st->index);
     h->log = cycle->log;
     h->pool = cycle->pool;
+
+    /* a store that fails to open is opened again under traffic */
+    if (ngx_array_init(&h->evs, cycle->pool, 8,
+                       sizeof(ngx_http_durable_host_ev_t *))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     /* not cancelable: a process that shuts down waits for its ops */
     h->guard.handler = ngx_http_durable_guard_handler;
@@ -155,12 +172,19 @@ ngx_http_durable_host_open(ngx_http_durable_store_t *st,
     }
 #endif
 
+    /* the events of a failed open are given to the next one */
+    h->nevs = 0;
+    h->made = 0;
+
     if (ds_store_open(&st->ds, conf, &host, err, errlen) != DS_OK) {
         st->ds = NULL;
-        return NGX_ERROR;
     }
 
-    return NGX_OK;
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, h->log, 0,
+                   "durable host \"%V\": %ui events, %ui new, open:%d",
+                   &st->name, h->nevs, h->made, st->ds != NULL);
+
+    return st->ds != NULL ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -187,12 +211,29 @@ ngx_http_durable_host_ev_init(void *host, ds_event_t *ev)
 {
     ngx_http_durable_host_t  *h = host;
 
-    ngx_http_durable_host_ev_t  *he;
+    ngx_http_durable_host_ev_t  *he, **hep;
 
-    he = ngx_pcalloc(h->pool, sizeof(ngx_http_durable_host_ev_t));
-    if (he == NULL) {
-        return -1;
+    if (h->nevs < h->evs.nelts) {
+        /* made for an open that failed: nothing of it is armed */
+        hep = h->evs.elts;
+        he = hep[h->nevs];
+
+    } else {
+        he = ngx_pcalloc(h->pool, sizeof(ngx_http_durable_host_ev_t));
+        if (he == NULL) {
+            return -1;
+        }
+
+        hep = ngx_array_push(&h->evs);
+        if (hep == NULL) {
+            return -1;
+        }
+
+        *hep = he;
+        h->made++;
     }
+
+    h->nevs++;
 
     he->ev = ev;
 
@@ -204,7 +245,9 @@ ngx_http_durable_host_ev_init(void *host, ds_event_t *ev)
 
 #if (NGX_THREADS)
 
-    if (h->store->thread_pool != NULL && ev->work != NULL) {
+    if (h->store->thread_pool != NULL && ev->work != NULL
+        && he->task == NULL)
+    {
         he->task = ngx_thread_task_alloc(h->pool, 0);
         if (he->task == NULL) {
             return -1;
@@ -478,6 +521,10 @@ ngx_http_durable_host_pending(void *host, int any)
 
     if (any) {
         if (!h->guard.timer_set) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, h->log, 0,
+                           "durable host \"%V\": guard armed, ops pending",
+                           &h->store->name);
+
             ngx_add_timer(&h->guard, NGX_HTTP_DURABLE_GUARD);
         }
 
@@ -487,6 +534,10 @@ ngx_http_durable_host_pending(void *host, int any)
     /* nothing pending: a process that shuts down may go */
 
     if (h->guard.timer_set) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, h->log, 0,
+                       "durable host \"%V\": guard cleared, no op pending",
+                       &h->store->name);
+
         ngx_del_timer(&h->guard);
     }
 }
@@ -560,16 +611,50 @@ ngx_http_durable_host_log_level(ngx_log_t *log)
 }
 
 
-/* ops are still pending: keep the process (it re-arms only) */
+/*
+ * Ops are still pending: keep the process. An exiting one waits for them
+ * as long as worker_shutdown_timeout (or a minute without it), so that a
+ * backend that hangs does not keep it for ever.
+ */
 
 static void
 ngx_http_durable_guard_handler(ngx_event_t *ev)
 {
     ngx_http_durable_host_t  *h = ev->data;
 
-    if (h->store->ds != NULL && ds_store_busy(h->store->ds)) {
-        ngx_add_timer(ev, NGX_HTTP_DURABLE_GUARD);
+    size_t            busy;
+    ngx_msec_t        limit;
+    ngx_core_conf_t  *ccf;
+
+    busy = h->store->ds != NULL ? ds_store_busy(h->store->ds) : 0;
+
+    if (busy == 0) {
+        return;
     }
+
+    if (ngx_exiting) {
+
+        if (!h->exiting) {
+            ccf = (ngx_core_conf_t *) ngx_get_conf(ngx_cycle->conf_ctx,
+                                                   ngx_core_module);
+
+            limit = ccf->shutdown_timeout ? ccf->shutdown_timeout
+                                          : NGX_HTTP_DURABLE_GUARD_EXIT;
+
+            h->exiting = 1;
+            h->give_up = ngx_current_msec + limit;
+
+        } else if ((ngx_msec_int_t) (ngx_current_msec - h->give_up) >= 0) {
+            ngx_log_error(NGX_LOG_ALERT, h->log, 0,
+                          "durable: store \"%V\": %uz operations still "
+                          "pending at the end of the shutdown, the process "
+                          "exits without their answers",
+                          &h->store->name, busy);
+            return;
+        }
+    }
+
+    ngx_add_timer(ev, NGX_HTTP_DURABLE_GUARD);
 }
 
 
@@ -625,13 +710,15 @@ ngx_http_durable_call_init(ngx_http_durable_call_t *c, ngx_http_request_t *r,
 
 /*
  * Hands c->op to the store. A request with several ops submits them all
- * with NGX_HTTP_DURABLE_MORE but the last, so that they share a batch;
- * they are answered in the order they were submitted. The call with
- * NGX_HTTP_DURABLE_HOLD (one per request, the last of several: nginx
- * counts blocking operations of a request in 8 bits) holds the request
- * until it is answered: NGX_DONE. When the store answered before the
- * submit returned, the request is not held and the answer's return value
- * is returned.
+ * with NGX_HTTP_DURABLE_MORE but the last, so that they share a batch.
+ * The call with NGX_HTTP_DURABLE_HOLD (one per request, the last of
+ * several: nginx counts blocking operations of a request in 8 bits)
+ * holds the request: NGX_DONE. The store may answer them in any order;
+ * calls that share a c->group counter (set to their number before the
+ * first submit) hold the request until the last of them is answered,
+ * whichever it is, and that one's answer finalizes it. When the store
+ * answered before the submit returned, the request is not held and the
+ * answer's return value is returned.
  */
 
 ngx_int_t
@@ -652,9 +739,9 @@ ngx_http_durable_call_submit(ngx_http_request_t *r,
 
     c->queued = ngx_http_durable_usec();
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "durable op submitted: %s, hold:%ui", c->what,
-                   (ngx_uint_t) (flags & NGX_HTTP_DURABLE_HOLD ? 1 : 0));
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable op submitted: %s, hold:%ui, op:%p", c->what,
+                   (ngx_uint_t) (flags & NGX_HTTP_DURABLE_HOLD ? 1 : 0), op);
 
     if (flags & NGX_HTTP_DURABLE_HOLD) {
         /* the request outlives a client that goes away meanwhile */
@@ -679,6 +766,12 @@ ngx_http_durable_call_submit(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
 
+    if (!ngx_http_durable_call_last(c)) {
+        /* others of the request are pending: the last one finalizes */
+        (void) c->answer(r, ctx, c);
+        return c->hold ? NGX_DONE : NGX_OK;
+    }
+
     if (!c->hold) {
         (void) c->answer(r, ctx, c);
         return NGX_OK;
@@ -689,6 +782,19 @@ ngx_http_durable_call_submit(ngx_http_request_t *r,
     r->aio = 0;
 
     return c->answer(r, ctx, c);
+}
+
+
+/* whether c is the last call of its request to be answered */
+
+static ngx_uint_t
+ngx_http_durable_call_last(ngx_http_durable_call_t *c)
+{
+    if (c->group == NULL) {
+        return c->hold;
+    }
+
+    return --*c->group == 0;
 }
 
 
@@ -708,8 +814,8 @@ ngx_http_durable_call_done(ds_op_t *op)
     op->done = c->got;
     c->rc = op->rc;
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "durable op done: %s, rc:%d", c->what, c->rc);
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable op done: %s, rc:%d, op:%p", c->what, c->rc, op);
 
     /* a read's done(): what op->out points to is held during it only */
 
@@ -748,11 +854,15 @@ ngx_http_durable_call_answer(ngx_http_durable_call_t *c)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
 
-    if (!c->hold) {
-        /* one of several: the call that holds the request answers */
+    if (!ngx_http_durable_call_last(c)) {
+        /* one of several: the request stays held for the last one */
         (void) c->answer(r, ctx, c);
         return;
     }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, conn->log, 0,
+                   "durable op answers the request: %s, hold:%ui", c->what,
+                   (ngx_uint_t) c->hold);
 
     r->main->blocked--;
     r->aio = 0;

@@ -40,6 +40,8 @@ struct ngx_http_durable_call_s {
     const char                   *what;     /* for error messages */
     int                           rc;       /* ds_rc_e */
     uint64_t                      queued;   /* us, for $durable_store_ms */
+    ngx_uint_t                   *group;    /* calls of the request not
+                                               answered yet, or NULL */
     unsigned                      hold:1;   /* holds the request */
     unsigned                      submitting:1;
     unsigned                      answered:1;   /* before submit returned */

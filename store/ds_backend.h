@@ -18,6 +18,13 @@
 #define DS_STORE_NAME_LEN   64
 #define DS_STORE_LOG_LEN    256
 
+/*
+ * an op's address in debug lines, "op:%0*" PRIXPTR: as nginx's %p prints
+ * it (upper-case hex, zero-padded), so that the glue's lines and the
+ * store's can be matched
+ */
+#define DSI_PTR_WIDTH       ((int) (2 * sizeof(void *)))
+
 
 /*
  * open      fills st->be from conf; DS_OK, or an error with err filled.
@@ -26,6 +33,13 @@
  *           dsi_store_take() now and dsi_store_answer() once done.
  * readers, reader_check: may be NULL (DS_INVALID).
  * close     cancels the backend's events and frees st->be.
+ *
+ * The rest serve ds_op_history() and the other accessors of
+ * durable_store.h that a front end calls during done() (a claim: during
+ * its item callback), through the op's store (op->store): each reads the
+ * answer wherever the backend keeps it (LMDB: the txn in op->backend).
+ * ds_op.c checks the op's type first. NULL: DS_INVALID (error: the
+ * text of op->rc).
  */
 typedef struct {
     const char         *name;
@@ -37,6 +51,17 @@ typedef struct {
                             unsigned *max);
     int               (*reader_check)(ds_store_t *st, int *dead);
     void              (*close)(ds_store_t *st);
+
+    int               (*history)(ds_op_t *op, ds_event_cb cb, void *data);
+    int               (*item_events)(ds_op_t *op, const ds_work_item_t *item,
+                            ds_list_e list, ds_event_cb cb, void *data);
+    const char       *(*error)(const ds_op_t *op);
+    int               (*counts_each)(ds_op_t *op, ds_count_cb cb,
+                            void *data);
+    int               (*ready_oldest)(ds_op_t *op, ds_str_t hub,
+                            ds_work_kind_e kind, int64_t *at);
+    int               (*timers_total)(ds_op_t *op, uint64_t *n);
+    int               (*space)(ds_op_t *op, ds_space_t *sp);
 } dsi_backend_t;
 
 
@@ -59,7 +84,10 @@ extern const dsi_backend_t  dsi_backend_pg;
 
 /* whether ds_op_read() answers the type (ds_op.c) */
 int dsi_op_is_read(ds_op_type_e type);
-/* an op the backend answers later: counts it as pending */
+/*
+ * an op the backend answers later, counted as pending; NULL: work of its
+ * own that closing must wait for (a flush task)
+ */
 void dsi_store_take(ds_store_t *st, ds_op_t *op);
 /* calls op->done() of a taken op, exactly once */
 void dsi_store_answer(ds_store_t *st, ds_op_t *op);

@@ -284,6 +284,16 @@ ds_env_path(ds_env_t *env)
 int
 ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
 {
+    return dsi_txn_begin_err(env, parent, write, txnp, NULL, 0);
+}
+
+
+/* as ds_txn_begin(), with LMDB's text of a failure in err (errlen > 0) */
+
+int
+dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
+    ds_txn_t **txnp, char *err, size_t errlen)
+{
     int        rc, tries, reading;
     unsigned   flags;
     MDB_txn   *ptxn;
@@ -324,6 +334,7 @@ ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
     txn = malloc(sizeof(ds_txn_t));
     if (txn == NULL) {
         ds_map_unlock(env, reading);
+        dsi_err_set(err, errlen, "beginning a txn", ENOMEM);
         return DS_ERROR;
     }
 
@@ -352,6 +363,7 @@ ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
     if (rc != 0) {
         free(txn);
         ds_map_unlock(env, reading);
+        dsi_err_set(err, errlen, "beginning a txn", rc);
         return rc == MDB_MAP_FULL ? DS_FULL : DS_ERROR;
     }
 
@@ -363,6 +375,15 @@ ds_txn_begin(ds_env_t *env, ds_txn_t *parent, int write, ds_txn_t **txnp)
 
 int
 ds_txn_commit(ds_txn_t *txn)
+{
+    return dsi_txn_commit_err(txn, NULL, 0);
+}
+
+
+/* as ds_txn_commit(), with LMDB's text of a failure in err (errlen > 0) */
+
+int
+dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
 {
     int        rc;
     ds_env_t  *env;
@@ -379,6 +400,8 @@ ds_txn_commit(ds_txn_t *txn)
     if (rc == 0) {
         return DS_OK;
     }
+
+    dsi_err_set(err, errlen, "committing", rc);
 
     /*
      * a full disk fails the commit as a whole, like a full map: nothing
@@ -581,6 +604,19 @@ const char *
 ds_txn_error(ds_txn_t *txn)
 {
     return txn->err[0] ? txn->err : "no error";
+}
+
+
+/* "what: LMDB's text" into err, unless empty (errlen 0) or kept already */
+
+void
+dsi_err_set(char *err, size_t errlen, const char *what, int rc)
+{
+    if (errlen == 0 || err[0] != '\0') {
+        return;
+    }
+
+    snprintf(err, errlen, "%s: %s", what, mdb_strerror(rc));
 }
 
 

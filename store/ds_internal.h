@@ -93,6 +93,12 @@ struct ds_txn_s {
 
 /* ds_env.c */
 int dsi_lmdb_rc(ds_txn_t *txn, int rc);
+int dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
+    ds_txn_t **txnp, char *err, size_t errlen);
+int dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen);
+void dsi_err_set(char *err, size_t errlen, const char *what, int rc);
+/* ds_op.c: ds_op_batch(), keeping the first store error's text in err */
+int dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen);
 int dsi_room(ds_txn_t *txn, int kind);
 
 /*
@@ -436,24 +442,6 @@ int dsi_json_check(const char *in, size_t len, unsigned max_depth,
 /* integers stored as 8 big-endian bytes, sign bit flipped (ds_key.c) */
 #define ds_i64_enc(v)       dsi_created_enc(v)
 #define ds_i64_dec(v)       dsi_created_dec(v)
-
-
-/*
- * op->view of a backend without ds_txn_t (PostgreSQL), during done() and
- * a claim's item callback: the struct its answer starts with, so that
- * ds_op_history(), ds_op_item_events() and ds_op_error() read the answer
- * wherever the backend keeps it.
- */
-typedef struct dsi_op_view_s  dsi_op_view_t;
-
-struct dsi_op_view_s {
-    int               (*history)(const dsi_op_view_t *v, ds_op_t *op,
-                            ds_event_cb cb, void *data);
-    int               (*item_events)(const dsi_op_view_t *v, ds_op_t *op,
-                            const ds_work_item_t *item, ds_list_e list,
-                            ds_event_cb cb, void *data);
-    const char       *(*error)(const dsi_op_view_t *v, const ds_op_t *op);
-};
 
 
 #endif /* DS_INTERNAL_H */

@@ -11,8 +11,10 @@
  */
 
 
+#include <stdio.h>
 #include <string.h>
 
+#include "ds_backend.h"
 #include "ds_internal.h"
 
 
@@ -21,9 +23,12 @@ static int ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now);
 static int ds_op_claim_item(void *data, ds_txn_t *txn,
     const ds_work_item_t *item);
 static int ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now);
-static void ds_op_batch_nested(ds_env_t *env, ds_op_t *batch);
+static void ds_op_batch_nested(ds_env_t *env, ds_op_t *batch, char *err,
+    size_t errlen);
 static void ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch,
-    size_t applied);
+    size_t applied, char *err, size_t errlen);
+static void ds_op_batch_error(ds_txn_t *txn, char *err, size_t errlen);
+static const dsi_backend_t *ds_op_backend(const ds_op_t *op);
 static void ds_op_batch_fail(ds_op_t *batch, int rc, int all);
 
 
@@ -312,35 +317,15 @@ int
 ds_op_item_events(ds_op_t *op, const ds_work_item_t *item, ds_list_e list,
     ds_event_cb cb, void *data)
 {
-    ds_txn_t             *txn;
-    const dsi_op_view_t  *view;
+    const dsi_backend_t  *be;
 
-    view = op->view;
+    be = ds_op_backend(op);
 
-    if (view != NULL) {
-        return view->item_events(view, op, item, list, cb, data);
-    }
-
-    txn = op->backend;
-
-    if (txn == NULL || op->type != DS_OP_WORK_CLAIM) {
+    if (op->type != DS_OP_WORK_CLAIM || be->item_events == NULL) {
         return DS_INVALID;
     }
 
-    switch (list) {
-
-    case DS_LIST_HISTORY:
-        return ds_history_read(txn, op->hub, item->id, cb, data);
-
-    case DS_LIST_MESSAGES:
-        /* exactly what the completion will consume */
-        return ds_inbox_read_upto(txn, op->hub, item->id, item->upto, cb,
-                                  data);
-
-    default:
-        return ds_entity_read_ops(txn, op->hub, item->name, item->key,
-                                  item->upto, cb, data);
-    }
+    return be->item_events(op, item, list, cb, data);
 }
 
 
@@ -423,15 +408,28 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
 int
 ds_op_batch(ds_env_t *env, ds_op_t *ops)
 {
+    return dsi_op_batch(env, ops, NULL, 0);
+}
+
+
+/* as ds_op_batch(), keeping the text of the first store error in err */
+
+int
+dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen)
+{
     int        rc;
     size_t     applied;
     uint64_t   before;
     ds_op_t   *op;
     ds_txn_t  *txn;
 
+    if (errlen) {
+        err[0] = '\0';
+    }
+
 again:
 
-    rc = ds_txn_begin(env, NULL, 1, &txn);
+    rc = dsi_txn_begin_err(env, NULL, 1, &txn, err, errlen);
     if (rc != DS_OK) {
         ds_op_batch_fail(ops, rc, 1);
         return 0;
@@ -456,6 +454,7 @@ again:
             continue;
         }
 
+        ds_op_batch_error(txn, err, errlen);
         ds_txn_abort(txn);
 
         if (applied == 0) {
@@ -470,26 +469,45 @@ again:
             goto again;
         }
 
-        ds_op_batch_nested(env, ops);
+        ds_op_batch_nested(env, ops, err, errlen);
 
         return 1;
     }
 
-    ds_op_batch_commit(txn, ops, applied);
+    ds_op_batch_commit(txn, ops, applied, err, errlen);
 
     return 0;
 }
 
 
+/* the txn's error text, unless the batch kept one already */
+
 static void
-ds_op_batch_nested(ds_env_t *env, ds_op_t *batch)
+ds_op_batch_error(ds_txn_t *txn, char *err, size_t errlen)
+{
+    const char  *text;
+
+    if (errlen == 0 || err[0] != '\0') {
+        return;
+    }
+
+    text = ds_txn_error(txn);
+
+    if (strcmp(text, "no error") != 0) {
+        snprintf(err, errlen, "%s", text);
+    }
+}
+
+
+static void
+ds_op_batch_nested(ds_env_t *env, ds_op_t *batch, char *err, size_t errlen)
 {
     int        rc;
     size_t     applied;
     ds_op_t   *op;
     ds_txn_t  *txn, *child;
 
-    rc = ds_txn_begin(env, NULL, 1, &txn);
+    rc = dsi_txn_begin_err(env, NULL, 1, &txn, err, errlen);
     if (rc != DS_OK) {
         ds_op_batch_fail(batch, rc, 1);
         return;
@@ -505,23 +523,28 @@ ds_op_batch_nested(ds_env_t *env, ds_op_t *batch)
         }
 
         if (ds_op_apply(child, op) != DS_OK) {
+            if (op->rc == DS_ERROR || op->rc == DS_FULL) {
+                ds_op_batch_error(child, err, errlen);
+            }
+
             ds_txn_abort(child);
             continue;
         }
 
-        op->rc = ds_txn_commit(child);
+        op->rc = dsi_txn_commit_err(child, err, errlen);
 
         if (op->rc == DS_OK) {
             applied++;
         }
     }
 
-    ds_op_batch_commit(txn, batch, applied);
+    ds_op_batch_commit(txn, batch, applied, err, errlen);
 }
 
 
 static void
-ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch, size_t applied)
+ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch, size_t applied,
+    char *err, size_t errlen)
 {
     int  rc;
 
@@ -530,7 +553,7 @@ ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch, size_t applied)
         return;
     }
 
-    rc = ds_txn_commit(txn);
+    rc = dsi_txn_commit_err(txn, err, errlen);
 
     if (rc != DS_OK) {
         /* nothing of the batch is durable */
@@ -654,42 +677,45 @@ ds_op_read(ds_env_t *env, ds_op_t *op)
 }
 
 
+/*
+ * The accessors of done(): the backend that answered op reads its answer.
+ * An op applied without a store (ds_op_read(), ds_op_batch()) is LMDB's.
+ */
+
+static const dsi_backend_t *
+ds_op_backend(const ds_op_t *op)
+{
+    return op->store != NULL ? op->store->backend : &dsi_backend_lmdb;
+}
+
+
 int
 ds_op_history(ds_op_t *op, ds_event_cb cb, void *data)
 {
-    const dsi_op_view_t  *view;
+    const dsi_backend_t  *be;
 
-    view = op->view;
+    be = ds_op_backend(op);
 
-    if (view != NULL) {
-        return view->history(view, op, cb, data);
-    }
-
-    if (op->backend == NULL || op->type != DS_OP_STATUS) {
+    if (op->type != DS_OP_STATUS || be->history == NULL) {
         return DS_INVALID;
     }
 
-    return ds_history_read(op->backend, op->hub, op->in.control.id, cb,
-                           data);
+    return be->history(op, cb, data);
 }
 
 
 const char *
 ds_op_error(const ds_op_t *op)
 {
-    const dsi_op_view_t  *view;
+    const dsi_backend_t  *be;
 
-    view = op->view;
+    be = ds_op_backend(op);
 
-    if (view != NULL) {
-        return view->error(view, op);
+    if (be->error == NULL) {
+        return ds_strerror(op->rc);
     }
 
-    if (op->rc == DS_ERROR && op->backend != NULL) {
-        return ds_txn_error(op->backend);
-    }
-
-    return ds_strerror(op->rc);
+    return be->error(op);
 }
 
 
@@ -698,11 +724,15 @@ ds_op_error(const ds_op_t *op)
 int
 ds_op_counts_each(ds_op_t *op, ds_count_cb cb, void *data)
 {
-    if (op->backend == NULL || op->type != DS_OP_STATS) {
+    const dsi_backend_t  *be;
+
+    be = ds_op_backend(op);
+
+    if (op->type != DS_OP_STATS || be->counts_each == NULL) {
         return DS_INVALID;
     }
 
-    return ds_counts_each(op->backend, cb, data);
+    return be->counts_each(op, cb, data);
 }
 
 
@@ -710,33 +740,45 @@ int
 ds_op_ready_oldest(ds_op_t *op, ds_str_t hub, ds_work_kind_e kind,
     int64_t *at)
 {
-    if (op->backend == NULL || op->type != DS_OP_STATS) {
+    const dsi_backend_t  *be;
+
+    be = ds_op_backend(op);
+
+    if (op->type != DS_OP_STATS || be->ready_oldest == NULL) {
         return DS_INVALID;
     }
 
-    return ds_ready_oldest(op->backend, hub, kind, at);
+    return be->ready_oldest(op, hub, kind, at);
 }
 
 
 int
 ds_op_timers_total(ds_op_t *op, uint64_t *n)
 {
-    if (op->backend == NULL || op->type != DS_OP_STATS) {
+    const dsi_backend_t  *be;
+
+    be = ds_op_backend(op);
+
+    if (op->type != DS_OP_STATS || be->timers_total == NULL) {
         return DS_INVALID;
     }
 
-    return ds_timers_total(op->backend, n);
+    return be->timers_total(op, n);
 }
 
 
 int
 ds_op_space(ds_op_t *op, ds_space_t *sp)
 {
-    if (op->backend == NULL || op->type != DS_OP_STATS) {
+    const dsi_backend_t  *be;
+
+    be = ds_op_backend(op);
+
+    if (op->type != DS_OP_STATS || be->space == NULL) {
         return DS_INVALID;
     }
 
-    return ds_txn_space(op->backend, sp);
+    return be->space(op, sp);
 }
 
 

@@ -81,6 +81,9 @@ ds_store_open(ds_store_t **stp, const ds_store_conf_t *conf,
 void
 ds_store_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
 {
+    /* done()'s accessors (ds_op_history(), ...) ask this backend */
+    op->store = st;
+
     st->backend->submit(st, op, flags);
 }
 

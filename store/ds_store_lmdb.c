@@ -16,9 +16,13 @@
  * next 1): what this iteration and that one submit is one batch, and an
  * op that an answer submits (a purge's next batch) waits for it, so other
  * clients are served in between. It first takes the host's commit gate;
- * while another process holds it, the batch waits an iteration more, so
- * the loop does not sleep on LMDB's write lock while the host's other
- * processes commit.
+ * while another process holds it, the batch waits an iteration more (a
+ * millisecond, after a few tries), so the loop does not sleep on LMDB's
+ * write lock while the host's other processes commit.
+ *
+ * With reads_later (tests of front ends), reads are answered after the
+ * loop's events and the writes of a batch last first, as a network
+ * backend may answer them.
  *
  * A sync=off store is flushed every flush_ms by a task, when anything was
  * written since the last flush; a host without threads does not flush
@@ -26,12 +30,17 @@
  */
 
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ds_backend.h"
 #include "ds_internal.h"
+
+
+/* writes=loop: gate tries posted to the next iteration before a timer */
+#define DSI_LMDB_GATE_POSTS  3
 
 
 typedef struct {
@@ -50,11 +59,16 @@ typedef struct {
     ds_event_t          sync;           /* a flush in a task */
     ds_event_t          flush;          /* the flush timer */
     ds_event_t          read;           /* reads_later: answers them */
+    ds_event_t          check;          /* the reader check timer */
+    int64_t             check_ms;
 
     /* set by the task, read in the loop once it is done */
     int64_t             took;           /* µs */
     int                 redone;
     int                 sync_rc;
+    char                error[DS_STORE_LOG_LEN];  /* LMDB's, of a failure */
+
+    unsigned            gate_waits;     /* tries since the gate was free */
 
     unsigned            loop:1;         /* batches in the loop */
     unsigned            busy:1;         /* a batch is being applied */
@@ -71,9 +85,11 @@ static int dsi_lmdb_readers(ds_store_t *st, unsigned *used, unsigned *max);
 static int dsi_lmdb_reader_check(ds_store_t *st, int *dead);
 static void dsi_lmdb_close(ds_store_t *st);
 static void dsi_lmdb_post(dsi_lmdb_t *lm);
-static void dsi_lmdb_take(dsi_lmdb_t *lm, const char *where);
+static void dsi_lmdb_take(dsi_lmdb_t *lm);
+static void dsi_lmdb_started(dsi_lmdb_t *lm, const char *where);
 static void dsi_lmdb_apply(dsi_lmdb_t *lm);
 static void dsi_lmdb_answer(dsi_lmdb_t *lm);
+static void dsi_lmdb_reverse(dsi_lmdb_t *lm);
 static void dsi_lmdb_task_work(ds_event_t *ev);
 static void dsi_lmdb_task_done(ds_event_t *ev);
 static void dsi_lmdb_apply_handler(ds_event_t *ev);
@@ -81,6 +97,16 @@ static void dsi_lmdb_flush_handler(ds_event_t *ev);
 static void dsi_lmdb_sync_work(ds_event_t *ev);
 static void dsi_lmdb_sync_done(ds_event_t *ev);
 static void dsi_lmdb_read_handler(ds_event_t *ev);
+static void dsi_lmdb_check_handler(ds_event_t *ev);
+static int dsi_lmdb_history(ds_op_t *op, ds_event_cb cb, void *data);
+static int dsi_lmdb_item_events(ds_op_t *op, const ds_work_item_t *item,
+    ds_list_e list, ds_event_cb cb, void *data);
+static const char *dsi_lmdb_error(const ds_op_t *op);
+static int dsi_lmdb_counts_each(ds_op_t *op, ds_count_cb cb, void *data);
+static int dsi_lmdb_ready_oldest(ds_op_t *op, ds_str_t hub,
+    ds_work_kind_e kind, int64_t *at);
+static int dsi_lmdb_timers_total(ds_op_t *op, uint64_t *n);
+static int dsi_lmdb_space(ds_op_t *op, ds_space_t *sp);
 
 
 const dsi_backend_t  dsi_backend_lmdb = {
@@ -89,7 +115,14 @@ const dsi_backend_t  dsi_backend_lmdb = {
     dsi_lmdb_submit,
     dsi_lmdb_readers,
     dsi_lmdb_reader_check,
-    dsi_lmdb_close
+    dsi_lmdb_close,
+    dsi_lmdb_history,
+    dsi_lmdb_item_events,
+    dsi_lmdb_error,
+    dsi_lmdb_counts_each,
+    dsi_lmdb_ready_oldest,
+    dsi_lmdb_timers_total,
+    dsi_lmdb_space
 };
 
 
@@ -97,9 +130,10 @@ static int
 dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
     size_t errlen)
 {
-    int          rc;
-    ds_host_t   *host;
-    dsi_lmdb_t  *lm;
+    int            rc;
+    ds_host_t     *host;
+    dsi_lmdb_t    *lm;
+    ds_env_conf_t  env;
 
     host = &st->host;
 
@@ -122,25 +156,38 @@ dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
     lm->sync.handler = dsi_lmdb_sync_done;
     lm->flush.handler = dsi_lmdb_flush_handler;
     lm->read.handler = dsi_lmdb_read_handler;
+    lm->check.handler = dsi_lmdb_check_handler;
 
     lm->task.data = lm;
     lm->apply.data = lm;
     lm->sync.data = lm;
     lm->flush.data = lm;
     lm->read.data = lm;
+    lm->check.data = lm;
 
     if (host->init(host->data, &lm->task) != 0
         || host->init(host->data, &lm->apply) != 0
         || host->init(host->data, &lm->sync) != 0
         || host->init(host->data, &lm->flush) != 0
-        || host->init(host->data, &lm->read) != 0)
+        || host->init(host->data, &lm->read) != 0
+        || host->init(host->data, &lm->check) != 0)
     {
         snprintf(err, errlen, "out of memory");
         free(lm);
         return DS_ERROR;
     }
 
-    rc = ds_env_open(&lm->env, &conf->env, err, errlen);
+    /*
+     * read txns in the loop, write txns in pool threads: not bound to a
+     * thread; only the loop begins read txns, so one reset reader is
+     * reused
+     */
+
+    env = conf->env;
+    env.no_tls = 1;
+    env.reuse_reader = 1;
+
+    rc = ds_env_open(&lm->env, &env, err, errlen);
     if (rc != DS_OK) {
         free(lm);
         return rc;
@@ -155,6 +202,17 @@ dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
     {
         lm->flush_ms = conf->flush_ms;
         host->timer(host->data, &lm->flush, lm->flush_ms);
+    }
+
+    /*
+     * a process killed inside a read txn leaves its reader slot behind;
+     * opening the env clears such slots, and so does this timer, for the
+     * slots of processes killed later
+     */
+
+    if (conf->reader_check_ms > 0) {
+        lm->check_ms = conf->reader_check_ms;
+        host->timer(host->data, &lm->check, lm->check_ms);
     }
 
     dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": writes in %s",
@@ -176,6 +234,7 @@ dsi_lmdb_close(ds_store_t *st)
     host->cancel(host->data, &lm->flush);
     host->cancel(host->data, &lm->apply);
     host->cancel(host->data, &lm->read);
+    host->cancel(host->data, &lm->check);
 
     ds_env_close(lm->env);
     free(lm);
@@ -211,18 +270,25 @@ dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
         if (!lm->reads_later) {
             /* the map is at hand: done() runs in the read txn, now */
             (void) ds_op_read(lm->env, op);
-            return;
+
+        } else {
+            /* as a network backend: the answer comes after this event */
+
+            dsi_store_take(st, op);
+
+            op->next = NULL;
+            *lm->reads_last = op;
+            lm->reads_last = &op->next;
+
+            st->host.post(st->host.data, &lm->read, 0);
         }
 
-        /* as a network backend: the answer comes after this event */
+        /* any submit without MORE ends a run of writes held with it */
 
-        dsi_store_take(st, op);
+        if (!(flags & DS_SUBMIT_MORE)) {
+            dsi_lmdb_post(lm);
+        }
 
-        op->next = NULL;
-        *lm->reads_last = op;
-        lm->reads_last = &op->next;
-
-        st->host.post(st->host.data, &lm->read, 0);
         return;
     }
 
@@ -234,8 +300,10 @@ dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
     lm->queued++;
 
     dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": queued %s, "
-                  "%zu in the queue%s", st->name, ds_op_what(op->type),
-                  lm->queued, (flags & DS_SUBMIT_MORE) ? ", more follow" : "");
+                  "%zu in the queue%s, op:%0*" PRIXPTR, st->name,
+                  ds_op_what(op->type), lm->queued,
+                  (flags & DS_SUBMIT_MORE) ? ", more follow" : "",
+                  DSI_PTR_WIDTH, (uintptr_t) op);
 
     if (!(flags & DS_SUBMIT_MORE)) {
         dsi_lmdb_post(lm);
@@ -266,11 +334,12 @@ dsi_lmdb_post(dsi_lmdb_t *lm)
     }
 
     do {
-        dsi_lmdb_take(lm, "a thread");
+        dsi_lmdb_take(lm);
 
         lm->busy = 1;
 
         if (host->run(host->data, &lm->task) == 0) {
+            dsi_lmdb_started(lm, "a thread");
             return;
         }
 
@@ -280,9 +349,7 @@ dsi_lmdb_post(dsi_lmdb_t *lm)
          * this loop
          */
 
-        dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": no "
-                      "thread for the batch, applied in the loop",
-                      lm->store->name);
+        dsi_lmdb_started(lm, "the loop, with no thread for it");
 
         dsi_lmdb_apply(lm);
         dsi_lmdb_answer(lm);
@@ -294,14 +361,21 @@ dsi_lmdb_post(dsi_lmdb_t *lm)
 
 
 static void
-dsi_lmdb_take(dsi_lmdb_t *lm, const char *where)
+dsi_lmdb_take(dsi_lmdb_t *lm)
 {
     lm->batch = lm->queue;
     lm->batch_n = lm->queued;
     lm->queue = NULL;
     lm->last = &lm->queue;
     lm->queued = 0;
+}
 
+
+/* logged once the batch runs where it says, not before */
+
+static void
+dsi_lmdb_started(dsi_lmdb_t *lm, const char *where)
+{
     dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": batch "
                   "of %zu started in %s", lm->store->name, lm->batch_n,
                   where);
@@ -317,7 +391,8 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
 
     start = ds_time_now();
 
-    lm->redone = ds_op_batch(lm->env, lm->batch);
+    lm->redone = dsi_op_batch(lm->env, lm->batch, lm->error,
+                              sizeof(lm->error));
 
     end = ds_time_now();
     lm->took = end > start ? end - start : 0;
@@ -359,6 +434,14 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
         }
     }
 
+    /* the text the ops' answers cannot carry: once for the batch */
+
+    if (failed && lm->error[0] != '\0') {
+        dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
+                      "writes to store \"%s\" failed: %s", failed,
+                      lm->batch_n, st->name, lm->error);
+    }
+
     if (lm->redone) {
         /* at info: nested txns cost more, an operator may ask why */
         dsi_store_log(st, DS_LOG_INFO, "durable: a write failed in a "
@@ -396,14 +479,41 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
 
     st->batch = lm->batch_n;
 
+    if (lm->reads_later) {
+        /* as a network backend may: in another order, here the reverse */
+        dsi_lmdb_reverse(lm);
+    }
+
     for (op = lm->batch, lm->batch = NULL; op; op = next) {
         next = op->next;
         op->next = NULL;
+
+        dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": answers "
+                      "%s, rc:%d, op:%0*" PRIXPTR, st->name,
+                      ds_op_what(op->type), op->rc, DSI_PTR_WIDTH,
+                      (uintptr_t) op);
 
         dsi_store_answer(st, op);
     }
 
     st->batch = 0;
+}
+
+
+static void
+dsi_lmdb_reverse(dsi_lmdb_t *lm)
+{
+    ds_op_t  *op, *next, *first;
+
+    first = NULL;
+
+    for (op = lm->batch; op; op = next) {
+        next = op->next;
+        op->next = first;
+        first = op;
+    }
+
+    lm->batch = first;
 }
 
 
@@ -441,19 +551,40 @@ dsi_lmdb_apply_handler(ds_event_t *ev)
     lm = ev->data;
     host = &lm->store->host;
 
-    gate = host->gate_try ? host->gate_try(host->data) : -1;
-
-    if (gate == 0) {
-        /* another process commits: serve clients meanwhile, try again */
-
-        dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": "
-                      "another process commits", lm->store->name);
-
-        host->post(host->data, &lm->apply, 1);
+    if (lm->queue == NULL) {
+        /* a gate timer after a post took the batch, or the reverse */
         return;
     }
 
-    dsi_lmdb_take(lm, "the loop");
+    gate = host->gate_try ? host->gate_try(host->data) : -1;
+
+    if (gate == 0) {
+        /*
+         * another process commits: serve clients meanwhile, try again;
+         * a post to the next iteration polls without waiting, so after
+         * a few tries wait a millisecond instead of spinning the CPU
+         */
+
+        lm->gate_waits++;
+
+        dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": "
+                      "another process commits, try %u", lm->store->name,
+                      lm->gate_waits);
+
+        if (lm->gate_waits < DSI_LMDB_GATE_POSTS) {
+            host->post(host->data, &lm->apply, 1);
+
+        } else {
+            host->timer(host->data, &lm->apply, 1);
+        }
+
+        return;
+    }
+
+    lm->gate_waits = 0;
+
+    dsi_lmdb_take(lm);
+    dsi_lmdb_started(lm, "the loop");
     dsi_lmdb_apply(lm);
 
     if (gate == 1) {
@@ -479,6 +610,9 @@ dsi_lmdb_flush_handler(ds_event_t *ev)
     {
         lm->dirty = 0;
         lm->syncing = 1;
+
+        /* busy until it ends: the env must not be closed under the task */
+        dsi_store_take(lm->store, NULL);
     }
 
     host->timer(host->data, &lm->flush, lm->flush_ms);
@@ -500,6 +634,7 @@ dsi_lmdb_sync_done(ds_event_t *ev)
     dsi_lmdb_t  *lm = ev->data;
 
     lm->syncing = 0;
+    dsi_store_answered(lm->store, NULL);
 
     dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\" flushed: "
                   "%d", lm->store->name, lm->sync_rc);
@@ -509,6 +644,29 @@ dsi_lmdb_sync_done(ds_event_t *ev)
                       "\"%s\" failed: %s", lm->store->name,
                       ds_strerror(lm->sync_rc));
     }
+}
+
+
+static void
+dsi_lmdb_check_handler(ds_event_t *ev)
+{
+    int          dead;
+    dsi_lmdb_t  *lm;
+
+    lm = ev->data;
+    dead = 0;
+
+    if (ds_env_reader_check(lm->env, &dead) != DS_OK) {
+        dsi_store_log(lm->store, DS_LOG_ALERT, "durable: store \"%s\": "
+                      "mdb_reader_check() failed", lm->store->name);
+
+    } else if (dead) {
+        dsi_store_log(lm->store, DS_LOG_NOTICE, "durable: store \"%s\": "
+                      "cleared %d stale reader slot(s)", lm->store->name,
+                      dead);
+    }
+
+    lm->store->host.timer(lm->store->host.data, &lm->check, lm->check_ms);
 }
 
 
@@ -536,4 +694,107 @@ dsi_lmdb_read_handler(ds_event_t *ev)
         (void) ds_op_read(lm->env, op);
         dsi_store_answered(lm->store, op);
     }
+}
+
+
+/*
+ * What done() reads of an answer: op->backend is the read txn of
+ * ds_op_read() (or a claim's write txn during its item callback), NULL
+ * outside of them.
+ */
+
+static int
+dsi_lmdb_history(ds_op_t *op, ds_event_cb cb, void *data)
+{
+    if (op->backend == NULL) {
+        return DS_INVALID;
+    }
+
+    return ds_history_read(op->backend, op->hub, op->in.control.id, cb,
+                           data);
+}
+
+
+static int
+dsi_lmdb_item_events(ds_op_t *op, const ds_work_item_t *item,
+    ds_list_e list, ds_event_cb cb, void *data)
+{
+    ds_txn_t  *txn;
+
+    txn = op->backend;
+
+    if (txn == NULL) {
+        return DS_INVALID;
+    }
+
+    switch (list) {
+
+    case DS_LIST_HISTORY:
+        return ds_history_read(txn, op->hub, item->id, cb, data);
+
+    case DS_LIST_MESSAGES:
+        /* exactly what the completion will consume */
+        return ds_inbox_read_upto(txn, op->hub, item->id, item->upto, cb,
+                                  data);
+
+    default:
+        return ds_entity_read_ops(txn, op->hub, item->name, item->key,
+                                  item->upto, cb, data);
+    }
+}
+
+
+static const char *
+dsi_lmdb_error(const ds_op_t *op)
+{
+    if (op->rc == DS_ERROR && op->backend != NULL) {
+        return ds_txn_error(op->backend);
+    }
+
+    return ds_strerror(op->rc);
+}
+
+
+static int
+dsi_lmdb_counts_each(ds_op_t *op, ds_count_cb cb, void *data)
+{
+    if (op->backend == NULL) {
+        return DS_INVALID;
+    }
+
+    return ds_counts_each(op->backend, cb, data);
+}
+
+
+static int
+dsi_lmdb_ready_oldest(ds_op_t *op, ds_str_t hub, ds_work_kind_e kind,
+    int64_t *at)
+{
+    if (op->backend == NULL) {
+        return DS_INVALID;
+    }
+
+    return ds_ready_oldest(op->backend, hub, kind, at);
+}
+
+
+static int
+dsi_lmdb_timers_total(ds_op_t *op, uint64_t *n)
+{
+    if (op->backend == NULL) {
+        return DS_INVALID;
+    }
+
+    return ds_timers_total(op->backend, n);
+}
+
+
+static int
+dsi_lmdb_space(ds_op_t *op, ds_space_t *sp)
+{
+    if (op->backend == NULL) {
+        return DS_INVALID;
+    }
+
+    return ds_txn_space(op->backend, sp);
 }

@@ -1006,6 +1006,7 @@ typedef enum {
 } ds_op_type_e;
 
 typedef struct ds_op_s  ds_op_t;
+typedef struct ds_store_s  ds_store_t;
 
 typedef void (*ds_op_done_pt)(ds_op_t *op);
 
@@ -1033,8 +1034,9 @@ struct ds_op_s {
     ds_op_done_pt       done;           /* reads: the answer */
     ds_op_t            *next;           /* ds_op_batch(): the next op */
     void               *backend;        /* the backend's, during done() */
-    void               *view;           /* a network backend's answer,
-                                           during done() (ds_internal.h) */
+    ds_store_t         *store;          /* set by ds_store_submit(); NULL
+                                           for ds_op_read()/ds_op_batch()
+                                           without a store (LMDB) */
 
     union {
         struct {
@@ -1236,12 +1238,17 @@ int ds_op_wakes(ds_op_type_e type);
  * and applies the writes queued together as one batch (ds_op_batch(): one
  * txn, one commit, each op answered on its own), in a task (writes=
  * thread) or in the loop (writes=loop) behind the host's commit gate, and
- * answers them after the commit in the order they were submitted. A
- * network backend answers reads later, too. A front end must therefore
- * treat every op alike: done() may run before submit returns or later.
+ * answers the writes of a batch after its commit in the order they were
+ * submitted. When the host cannot run the task (a full queue), the batch
+ * is applied in the loop during the submit that starts it, so a write
+ * too may be answered before submit returns. Reads are not ordered with
+ * writes: a read submitted after a write may see the store without it
+ * and be answered first. A network backend answers reads later, too, in
+ * any order. A front end must therefore treat every op alike: done() may
+ * run before submit returns or later, and in any order with its other
+ * ops.
  */
 
-typedef struct ds_store_s  ds_store_t;
 typedef struct ds_event_s  ds_event_t;
 
 typedef void (*ds_event_pt)(ds_event_t *ev);
@@ -1348,14 +1355,19 @@ typedef struct {
     int64_t             flush_ms;       /* sync=off: fsync so often, in a
                                            task; 0: never */
     int                 reads_later;    /* answer reads after the loop's
-                                           events, as a network backend
-                                           does: tests of front ends */
+                                           events, and a batch's writes
+                                           last first, as a network
+                                           backend may: tests of front
+                                           ends */
     const char         *conninfo;       /* PostgreSQL: libpq's, naming
                                            no host libpq must look up */
     unsigned            pool;           /* PostgreSQL: connections, 0: 2 */
     int64_t             timeout_ms;     /* PostgreSQL: the bound of a
                                            connect and of an op's wait,
                                            0: 5000 */
+    int64_t             reader_check_ms; /* LMDB: clear the reader slots
+                                           of dead processes so often;
+                                           0: only at open */
 } ds_store_conf_t;
 
 /* more ops follow at once: do not start a batch before the last one */
@@ -1368,15 +1380,18 @@ typedef struct {
  * ds_store_submit(): takes op, whose inputs and memory stay the caller's
  * until done(); op->done must be set. op->done(op) is called exactly
  * once, in the loop, with op->rc and out set: before submit returns (an
- * LMDB read, or an op refused at once) or later (a write once its batch
- * is durable; a network backend's read). A read's out points into the
- * store only during done(). Ops submitted with DS_SUBMIT_MORE wait for
- * the next submit without it, so that they share a batch; ops are
- * answered in the order they were submitted.
+ * LMDB read, an op refused at once, a batch the host had no thread for)
+ * or later (a write once its batch is durable; a network backend's
+ * read). A read's out points into the store only during done(). Writes
+ * submitted with DS_SUBMIT_MORE wait for the next submit without it, of
+ * any type, so that they share a batch. No order of answers is promised
+ * across ops (the LMDB backend answers a batch's writes in submit order,
+ * and reads at once).
  *
- * ds_store_busy(): ops taken and not answered yet (0 when idle: the
- * process may exit). ds_store_batch(): during a write's done(), the
- * number of ops of its batch; 0 otherwise.
+ * ds_store_busy(): ops taken and not answered yet, plus the backend's
+ * own work in flight (a flush task): 0 when idle, when the store may be
+ * closed and the process may exit. ds_store_batch(): during a write's
+ * done(), the number of ops of its batch; 0 otherwise.
  *
  * ds_store_readers(), ds_store_reader_check(): a backend's reader slots
  * (ds_env_readers(), ds_env_reader_check()); DS_INVALID for a backend

@@ -94,15 +94,18 @@ qr/\Adurable store "default": batch of 1 applied in \d+us: 0 ok, 1 refused, 0 fa
 POST /runtime/webhooks/durabletask/orchestrators/Hello/trace-3
 --- error_code: 202
 --- grep_error_log eval
-qr/durable op (?:submitted|done): [^\n]*?(?:rc:\d+|hold:\d+)|durable store "default": (?:queued|batch of) [^\n]*|durable batch of [^\n]*/
+qr/durable op (?:submitted|done): [^\n]*?(?:rc:\d+|hold:\d+)(?:, op:[0-9A-F]+)?|durable store "default": (?:queued|batch of|answers) [^\n]*|durable batch of [^\n]*|durable host "default": guard [a-z]+/
 --- grep_error_log_out eval
-qr/\Adurable op submitted: starting, hold:1
-durable store "default": queued starting, 1 in the queue
+qr/\Adurable op submitted: starting, hold:1, op:([0-9A-F]+)
+durable host "default": guard armed
+durable store "default": queued starting, 1 in the queue, op:\1
 durable store "default": batch of 1 started in a thread
 durable store "default": batch of 1 applied in \d+us: 1 ok, 0 refused, 0 failed
 durable store "default": batch of 1 committed
 durable batch of 1 writes to store "default" done
-durable op done: starting, rc:0\n\z/
+durable store "default": answers starting, rc:0, op:\1
+durable op done: starting, rc:0, op:\1
+durable host "default": guard cleared\n\z/
 
 
 
@@ -135,9 +138,9 @@ GET /runtime/webhooks/durabletask/instances/trace-5?taskHub=Trace
 --- grep_error_log eval
 qr/durable (?:claim|work): [^\n]*|durable op (?:submitted|done): (?:claiming|completing work)[^\n]*/
 --- grep_error_log_out eval
-qr/\Adurable op submitted: claiming, hold:\d
-durable op done: claiming, rc:0
+qr/\Adurable op submitted: claiming, hold:\d, op:[0-9A-F]+
+durable op done: claiming, rc:0, op:[0-9A-F]+
 durable claim: 1 items, 0 of other names, kind:0
-durable op submitted: completing work, hold:1
-durable op done: completing work, rc:0
+durable op submitted: completing work, hold:1, op:[0-9A-F]+
+durable op done: completing work, rc:0, op:[0-9A-F]+
 durable work: complete of "trace-5" \(kind:0\), rc:0\n\z/

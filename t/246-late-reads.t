@@ -1,8 +1,10 @@
 # A store that answers reads late (durable_task_store ... reads=later, as a
 # store on the network would): every read of the API and the metrics page
 # holds its request until the answer comes, an event later, and then
-# answers as with a store that answers at once. The last block checks in
-# the debug log that the reads were answered later indeed.
+# answers as with a store that answers at once. Such a store answers the
+# writes of a batch last first: an array of completions is answered
+# whichever of its calls comes last. The last block checks in the debug
+# log that the reads were answered later indeed.
 
 use Test::Nginx::Socket;
 use File::Path qw(rmtree);
@@ -130,7 +132,19 @@ GET /metrics
 
 
 
-=== TEST 11: the reads were answered after the event that made them
+=== TEST 11: an array of completions answered last first is answered
+--- request eval
+'POST /l/worker/orchestrations/complete
+[{"instanceId":"nope-1","lease":"' . ('0' x 32) . '"},
+ {"instanceId":"nope-2","lease":"' . ('1' x 32) . '"},
+ {"instanceId":"nope-3","lease":"' . ('2' x 32) . '"}]'
+--- error_code: 200
+--- response_body_like: ^\[\{"status":(\d+),"Message":"[^"]+"\},\{"status":\1,"Message":"[^"]+"\},\{"status":\1,"Message":"[^"]+"\}\]$
+--- timeout: 5
+
+
+
+=== TEST 12: the reads were answered after the event that made them
 --- request
 GET /l/instances/lr1
 --- error_code: 202

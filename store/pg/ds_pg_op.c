@@ -250,6 +250,7 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
     int             i, rows, c;
     size_t          len;
     ds_str_t        id, token;
+    void           *answer;
     dsi_pg_claim_t  claim;
     ds_work_item_t  item;
 
@@ -372,6 +373,8 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
             break;
         }
 
+        /* the backend's answer again once the items are read */
+        answer = op->backend;
         claim.res = res;
         op->backend = &claim;
 
@@ -390,14 +393,14 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
             item.lease = op->in.claim.tokens + (size_t) i * DS_LEASE_LEN;
 
             if (op->in.claim.item(op->in.claim.item_data, op, &item) != 0) {
-                op->backend = NULL;
+                op->backend = answer;
                 op->out.claim.claimed = 0;
                 op->rc = DS_ERROR;
                 return DS_OK;
             }
         }
 
-        op->backend = NULL;
+        op->backend = answer;
         op->out.claim.claimed = (size_t) (rows - 1);
         op->out.claim.visible = dsi_pg_int(res, rows - 1, 12);
         break;

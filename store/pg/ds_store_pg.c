@@ -79,9 +79,11 @@ struct dsi_pgs_s {
 };
 
 
-/* an answer as ds_op_history() and the others read it: op->view */
+/*
+ * an answer as ds_op_history() and the others read it, through the
+ * vtable: op->backend during done()
+ */
 typedef struct {
-    dsi_op_view_t       view;
     const PGresult     *res;
     const char         *err;
 } dsi_pgs_answer_t;
@@ -108,13 +110,10 @@ static void dsi_pgc_watch(dsi_pgc_t *c);
 static void dsi_pgc_unwatch(dsi_pgc_t *c);
 static void dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc,
     const char *err);
-static int dsi_pgs_view_history(const dsi_op_view_t *v, ds_op_t *op,
-    ds_event_cb cb, void *data);
-static int dsi_pgs_view_item_events(const dsi_op_view_t *v, ds_op_t *op,
-    const ds_work_item_t *item, ds_list_e list, ds_event_cb cb,
-    void *data);
-static const char *dsi_pgs_view_error(const dsi_op_view_t *v,
-    const ds_op_t *op);
+static int dsi_pgs_history(ds_op_t *op, ds_event_cb cb, void *data);
+static int dsi_pgs_item_events(ds_op_t *op, const ds_work_item_t *item,
+    ds_list_e list, ds_event_cb cb, void *data);
+static const char *dsi_pgs_error(const ds_op_t *op);
 
 
 const dsi_backend_t  dsi_backend_pg = {
@@ -123,14 +122,14 @@ const dsi_backend_t  dsi_backend_pg = {
     dsi_pgs_submit,
     NULL,
     NULL,
-    dsi_pgs_close
-};
-
-
-static const dsi_op_view_t  dsi_pgs_view = {
-    dsi_pgs_view_history,
-    dsi_pgs_view_item_events,
-    dsi_pgs_view_error
+    dsi_pgs_close,
+    dsi_pgs_history,
+    dsi_pgs_item_events,
+    dsi_pgs_error,
+    NULL,                               /* the metrics' figures: LMDB's */
+    NULL,
+    NULL,
+    NULL
 };
 
 
@@ -705,10 +704,9 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
         res = dsi_pg_conn_result(c->conn, i);
 
-        ans.view = dsi_pgs_view;
         ans.res = res;
         ans.err = NULL;
-        op->view = &ans;
+        op->backend = &ans;
 
         if (!committed) {
             op->rc = DS_ERROR;
@@ -737,7 +735,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
         dsi_store_answer(st, op);
 
-        op->view = NULL;
+        op->backend = NULL;
         dsi_pg_call_free(call);
         free(call);
     }
@@ -917,12 +915,11 @@ dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
     call = op->backend;
     op->backend = NULL;
 
-    ans.view = dsi_pgs_view;
     ans.res = NULL;
     ans.err = err;
 
     op->rc = rc;
-    op->view = &ans;
+    op->backend = &ans;
 
     if (op->type == DS_OP_WORK_CLAIM && op->in.claim.begin != NULL) {
         op->out.claim.claimed = 0;
@@ -932,7 +929,7 @@ dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
 
     dsi_store_answer(pgs->store, op);
 
-    op->view = NULL;
+    op->backend = NULL;
 
     if (call != NULL) {
         dsi_pg_call_free(call);
@@ -942,12 +939,11 @@ dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
 
 
 static int
-dsi_pgs_view_history(const dsi_op_view_t *v, ds_op_t *op, ds_event_cb cb,
-    void *data)
+dsi_pgs_history(ds_op_t *op, ds_event_cb cb, void *data)
 {
-    const dsi_pgs_answer_t  *ans = (const dsi_pgs_answer_t *) v;
+    const dsi_pgs_answer_t  *ans = op->backend;
 
-    if (ans->res == NULL || op->type != DS_OP_STATUS || op->rc != DS_OK) {
+    if (ans == NULL || ans->res == NULL || op->rc != DS_OK) {
         return DS_INVALID;
     }
 
@@ -956,21 +952,19 @@ dsi_pgs_view_history(const dsi_op_view_t *v, ds_op_t *op, ds_event_cb cb,
 
 
 static int
-dsi_pgs_view_item_events(const dsi_op_view_t *v, ds_op_t *op,
-    const ds_work_item_t *item, ds_list_e list, ds_event_cb cb, void *data)
+dsi_pgs_item_events(ds_op_t *op, const ds_work_item_t *item,
+    ds_list_e list, ds_event_cb cb, void *data)
 {
-    (void) v;
-
     return dsi_pg_op_item_events(op, item, list, cb, data);
 }
 
 
 static const char *
-dsi_pgs_view_error(const dsi_op_view_t *v, const ds_op_t *op)
+dsi_pgs_error(const ds_op_t *op)
 {
-    const dsi_pgs_answer_t  *ans = (const dsi_pgs_answer_t *) v;
+    const dsi_pgs_answer_t  *ans = op->backend;
 
-    if (op->rc != DS_OK && ans->err != NULL) {
+    if (ans != NULL && op->rc != DS_OK && ans->err != NULL) {
         return ans->err;
     }
 

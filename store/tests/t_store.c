@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "t.h"
+#include "../ds_backend.h"
 
 
 #define T_EVENTS    8
@@ -43,6 +44,8 @@ typedef struct {
     size_t          pending_calls;
     size_t          lines;          /* debug lines */
     size_t          batch_lines;    /* "batch of" */
+    size_t          err_lines;      /* at DS_LOG_ERR */
+    char            err[256];       /* the last of them */
 } t_host_t;
 
 
@@ -67,6 +70,17 @@ static void t_store_chain(void);
 static void t_store_flush(void);
 static void t_store_late_reads(void);
 static void t_store_read_freed(void);
+static void t_store_more_read(void);
+static void t_store_gate_timer(void);
+static void t_store_error_text(void);
+static void t_store_accessors(void);
+static void t_store_reader_check(void);
+static void t_store_late_order(void);
+static void t_order_done(ds_op_t *op);
+static void t_acc_done(ds_op_t *op);
+static int t_acc_history(ds_op_t *op, ds_event_cb cb, void *data);
+static const char *t_acc_error(const ds_op_t *op);
+static int t_acc_space(ds_op_t *op, ds_space_t *sp);
 static void t_store_freeing_done(ds_op_t *op);
 static ds_store_t *t_store_open(t_host_t *h, const char *dir,
     ds_writes_e writes, ds_sync_e sync, int64_t flush_ms);
@@ -100,6 +114,12 @@ t_store(void)
     t_store_flush();
     t_store_late_reads();
     t_store_read_freed();
+    t_store_more_read();
+    t_store_gate_timer();
+    t_store_error_text();
+    t_store_accessors();
+    t_store_reader_check();
+    t_store_late_order();
 }
 
 
@@ -429,10 +449,15 @@ t_store_flush(void)
     T_INT(h.tasks, 1);
     T_INT(h.evs[2].task, 1);
 
+    /* a running flush keeps the store busy: closing now is unsafe */
+    T_INT(ds_store_busy(st), 1);
+    T_INT(h.pending, 1);
+
     t_turn(&h);
 
     T_INT(h.evs[2].task, 0);
     T_INT(ds_store_busy(st), 0);
+    T_INT(h.pending, 0);
 
     ds_store_close(st);
     t_rmdir(dir);
@@ -577,6 +602,412 @@ t_store_read_freed(void)
 
         ds_store_close(st);
         t_rmdir(dir);
+    }
+}
+
+
+/* writes held with MORE start their batch at a read without MORE */
+
+static void
+t_store_more_read(void)
+{
+    char        *dir;
+    t_sop_t      w, r;
+    t_host_t     h;
+    ds_store_t  *st;
+    ds_writes_e  writes;
+
+    for (writes = DS_WRITES_THREAD; writes <= DS_WRITES_LOOP; writes++) {
+        dir = t_tmpdir();
+        st = t_store_open(&h, dir, writes, DS_SYNC_FULL, 0);
+
+        t_start(&w, st, &h, "m1");
+        ds_store_submit(st, &w.op, DS_SUBMIT_MORE);
+
+        T_INT(h.tasks, 0);
+        T_INT(h.evs[1].posted, 0);
+
+        t_start(&r, st, &h, "m1");
+        r.op.type = DS_OP_STATUS;
+        r.op.in.control.id = t_s("m1");
+
+        ds_store_submit(st, &r.op, 0);
+
+        /* the read saw the store before the write: answered at once */
+        T_INT(r.done, 1);
+        T_INT(r.op.rc, DS_NOTFOUND);
+
+        /* and the write is on its way without another submit */
+        T_INT(h.tasks + (size_t) h.evs[1].posted, 1);
+
+        t_turn(&h);
+
+        T_INT(w.done, 1);
+        T_INT(w.op.rc, DS_OK);
+        T_INT(ds_store_busy(st), 0);
+
+        ds_store_close(st);
+        t_rmdir(dir);
+    }
+}
+
+
+/* writes=loop: a gate held long is waited for with a timer, not spun */
+
+static void
+t_store_gate_timer(void)
+{
+    int          i;
+    char        *dir;
+    t_sop_t      s;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_LOOP, DS_SYNC_NONE, 0);
+
+    h.gate_held = 100;
+
+    t_start(&s, st, &h, "g1");
+    ds_store_submit(st, &s.op, 0);
+
+    /* evs: task, apply, ...; a few posts first, then a timer */
+
+    for (i = 0; i < 10 && h.evs[1].posted; i++) {
+        T_INT(h.evs[1].armed, 0);
+        t_turn(&h);
+    }
+
+    T(i > 1 && i < 10);
+    T_INT(h.evs[1].posted, 0);
+    T_INT(h.evs[1].armed, 1);
+    T_INT(s.done, 0);
+
+    /* the timer fires with the gate free: applied, tries start over */
+
+    h.gate_held = 0;
+    h.evs[1].armed = 0;
+    h.evs[1].ev->handler(h.evs[1].ev);
+
+    T_INT(s.done, 1);
+    T_INT(s.op.rc, DS_OK);
+    T_INT(ds_store_busy(st), 0);
+
+    h.gate_held = 1;
+
+    t_start(&s, st, &h, "g2");
+    ds_store_submit(st, &s.op, 0);
+    t_turn(&h);
+
+    T_INT(h.evs[1].posted, 1);
+    T_INT(h.evs[1].armed, 0);
+
+    t_turn(&h);
+
+    T_INT(s.done, 1);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* a write that fails in LMDB: its text is logged once for the batch */
+
+static void
+t_store_error_text(void)
+{
+    char             *dir, *big;
+    size_t            len;
+    t_sop_t           s[2];
+    t_host_t          h;
+    ds_store_t       *st;
+    ds_store_conf_t   conf;
+
+    dir = t_tmpdir();
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "t";
+    conf.backend = DS_BACKEND_LMDB;
+    conf.env.path = dir;
+    conf.env.map_size = 1024 * 1024;
+    conf.env.sync = DS_SYNC_FULL;
+
+    st = t_store_open_conf(&h, &conf);
+
+    /* an input larger than the map: LMDB's MDB_MAP_FULL, mid-write */
+
+    len = 2 * 1024 * 1024;
+    big = malloc(len);
+    if (big == NULL) {
+        abort();
+    }
+
+    memset(big, 'x', len);
+    big[0] = '"';
+    big[len - 1] = '"';
+
+    t_start(&s[0], st, &h, "e1");
+    s[0].op.in.start.input.data = big;
+    s[0].op.in.start.input.len = len;
+    t_start(&s[1], st, &h, "e2");
+    s[1].op.in.start.input = s[0].op.in.start.input;
+
+    ds_store_submit(st, &s[0].op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &s[1].op, 0);
+    t_turn(&h);
+
+    T_INT(s[0].done, 1);
+    T_INT(s[1].done, 1);
+    T_INT(s[0].op.rc, DS_FULL);
+    T_INT(s[1].op.rc, DS_FULL);
+    T_INT(h.err_lines, 1);
+    T(strstr(h.err, "MDB_MAP_FULL") != NULL);
+    T(strstr(h.err, "2 of a batch of 2") != NULL);
+
+    /* a batch that succeeds logs no error, and the text is not kept */
+
+    t_start(&s[0], st, &h, "e3");
+    ds_store_submit(st, &s[0].op, 0);
+    t_turn(&h);
+
+    T_INT(s[0].op.rc, DS_OK);
+    T_INT(h.err_lines, 1);
+
+    free(big);
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/*
+ * done()'s accessors ask the op's backend, not LMDB: a second backend
+ * (here LMDB's vtable with three of them replaced) answers its own
+ */
+
+static size_t  t_acc_calls;
+
+
+static void
+t_store_accessors(void)
+{
+    char           *dir;
+    t_sop_t         r;
+    t_host_t        h;
+    ds_store_t     *st;
+    dsi_backend_t   be;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    be = *st->backend;
+    be.history = t_acc_history;
+    be.error = t_acc_error;
+    be.space = t_acc_space;
+    st->backend = &be;
+
+    t_acc_calls = 0;
+
+    t_start(&r, st, &h, "a1");
+    r.op.type = DS_OP_STATUS;
+    r.op.in.control.id = t_s("a1");
+    r.op.done = t_acc_done;
+
+    ds_store_submit(st, &r.op, 0);
+
+    T_INT(r.done, 1);
+    T_INT(r.op.rc, DS_NOTFOUND);
+    T_INT(t_acc_calls, 2);
+
+    /* a stats read: space from the vtable, counts from LMDB's as before */
+
+    t_start(&r, st, &h, "");
+    r.op.type = DS_OP_STATS;
+    r.op.done = t_acc_done;
+
+    ds_store_submit(st, &r.op, 0);
+
+    T_INT(r.done, 1);
+    T_INT(t_acc_calls, 3);
+
+    st->backend = &dsi_backend_lmdb;
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+static void
+t_acc_done(ds_op_t *op)
+{
+    uint64_t    n;
+    t_sop_t    *s = op->data;
+    ds_space_t  sp;
+
+    s->done++;
+
+    if (op->type == DS_OP_STATUS) {
+        T_INT(ds_op_history(op, NULL, NULL), DS_OK);
+        T(strcmp(ds_op_error(op), "the fake backend's") == 0);
+        /* the type is checked before the backend is asked */
+        T_INT(ds_op_space(op, &sp), DS_INVALID);
+        return;
+    }
+
+    T_INT(ds_op_space(op, &sp), DS_OK);
+    T_INT(sp.map_size, 4242);
+    T_INT(ds_op_timers_total(op, &n), DS_OK);
+    T_INT(n, 0);
+}
+
+
+static int
+t_acc_history(ds_op_t *op, ds_event_cb cb, void *data)
+{
+    (void) op;
+    (void) cb;
+    (void) data;
+
+    t_acc_calls++;
+
+    return DS_OK;
+}
+
+
+static const char *
+t_acc_error(const ds_op_t *op)
+{
+    (void) op;
+
+    t_acc_calls++;
+
+    return "the fake backend's";
+}
+
+
+static int
+t_acc_space(ds_op_t *op, ds_space_t *sp)
+{
+    (void) op;
+
+    t_acc_calls++;
+    memset(sp, 0, sizeof(ds_space_t));
+    sp->map_size = 4242;
+
+    return DS_OK;
+}
+
+
+/* the LMDB backend arms its own reader check timer, and re-arms it */
+
+static void
+t_store_reader_check(void)
+{
+    char             *dir;
+    t_host_t          h;
+    ds_store_t       *st;
+    ds_store_conf_t   conf;
+
+    dir = t_tmpdir();
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "t";
+    conf.backend = DS_BACKEND_LMDB;
+    conf.env.path = dir;
+    conf.env.map_size = 1024 * 1024;
+    conf.reader_check_ms = 1000;
+
+    st = t_store_open_conf(&h, &conf);
+
+    /* evs: task, apply, sync, flush, read, check */
+    T_INT(h.nevs, 6);
+    T_INT(h.evs[5].armed, 1);
+
+    h.evs[5].armed = 0;
+    h.evs[5].ev->handler(h.evs[5].ev);
+
+    T_INT(h.evs[5].armed, 1);
+    T_INT(ds_store_busy(st), 0);
+
+    ds_store_close(st);
+
+    T_INT(h.evs[5].armed, 0);
+
+    conf.reader_check_ms = 0;
+    st = t_store_open_conf(&h, &conf);
+
+    T_INT(h.evs[5].armed, 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* reads_later: a batch's writes are answered last first */
+
+static size_t  t_order_n;
+static size_t  t_order[3];
+
+
+static void
+t_store_late_order(void)
+{
+    char             *dir;
+    t_sop_t           w[3];
+    t_host_t          h;
+    ds_store_t       *st;
+    ds_store_conf_t   conf;
+
+    dir = t_tmpdir();
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "t";
+    conf.backend = DS_BACKEND_LMDB;
+    conf.env.path = dir;
+    conf.env.map_size = 16 * 1024 * 1024;
+    conf.reads_later = 1;
+
+    st = t_store_open_conf(&h, &conf);
+
+    t_order_n = 0;
+
+    t_start(&w[0], st, &h, "o1");
+    t_start(&w[1], st, &h, "o2");
+    t_start(&w[2], st, &h, "o3");
+
+    w[0].op.done = t_order_done;
+    w[1].op.done = t_order_done;
+    w[2].op.done = t_order_done;
+    w[0].batch = 0;
+    w[1].batch = 1;
+    w[2].batch = 2;
+
+    ds_store_submit(st, &w[0].op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &w[1].op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &w[2].op, 0);
+    t_turn(&h);
+
+    T_INT(t_order_n, 3);
+    T_INT(t_order[0], 2);
+    T_INT(t_order[1], 1);
+    T_INT(t_order[2], 0);
+    T_INT(w[0].op.rc, DS_OK);
+    T_INT(ds_store_busy(st), 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* the index of the op (in batch, before the submit) in answer order */
+
+static void
+t_order_done(ds_op_t *op)
+{
+    t_sop_t  *s = op->data;
+
+    s->done++;
+
+    if (t_order_n < 3) {
+        t_order[t_order_n++] = s->batch;
     }
 }
 
@@ -854,4 +1285,9 @@ t_h_log(void *host, ds_log_e level, const char *msg)
 
     h->lines++;
     h->batch_lines += (strstr(msg, "batch of") != NULL);
+
+    if (level == DS_LOG_ERR) {
+        h->err_lines++;
+        snprintf(h->err, sizeof(h->err), "%s", msg);
+    }
 }
