@@ -397,8 +397,9 @@ def parse_wrk(out, what):
     return r
 
 
-def wrk(what, path, script="get.lua", **kw):
-    cmd, env = wrk_cmd(path, script, **kw)
+def measured(cmd, env=None):
+    """runs a load generator: its result, and the CPU of nginx, of the
+    generator and of the rest of the machine while it ran (% of a core)"""
     pids = worker_pids() + [master_pid()]
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     n0 = cpu_of(pids)
@@ -409,22 +410,35 @@ def wrk(what, path, script="get.lua", **kw):
     n1 = cpu_of(pids)
     m1 = machine_cpu()
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if r.returncode:
-        sys.exit("bench: wrk failed (%s): %s" % (what, r.stderr))
-    res = parse_wrk(r.stdout, what)
-    res["nginx_cpu_pct"] = 100 * (n1 - n0) / wall
-    res["wrk_cpu_pct"] = 100 * ((ru1.ru_utime + ru1.ru_stime)
-                                - (ru0.ru_utime + ru0.ru_stime)) / wall
+    cpu = {"nginx_cpu_pct": 100 * (n1 - n0) / wall,
+           "wrk_cpu_pct": 100 * ((ru1.ru_utime + ru1.ru_stime)
+                                 - (ru0.ru_utime + ru0.ru_stime)) / wall}
     busy = 100.0 * os.cpu_count() * (m1[1] - m0[1]) / max(1, m1[0] - m0[0])
-    res["other_cpu_pct"] = max(0.0, busy - res["nginx_cpu_pct"]
-                               - res["wrk_cpu_pct"])
+    cpu["other_cpu_pct"] = max(0.0, busy - cpu["nginx_cpu_pct"]
+                               - cpu["wrk_cpu_pct"])
+    return r, cpu
+
+
+def reported(what, res, generator):
+    """a run's figures, into the CPU table and the log"""
     cpu_rows.append((what, res["rps"], res["nginx_cpu_pct"],
                      res["wrk_cpu_pct"], res["other_cpu_pct"]))
     log("%-40s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  "
-        "(CPU: nginx %3.0f%%, wrk %3.0f%%, other %3.0f%%)" %
+        "(CPU: nginx %3.0f%%, %s %3.0f%%, other %3.0f%%)" %
         (what, res["rps"], res["p50_ms"], res["p99_ms"],
-         res["nginx_cpu_pct"], res["wrk_cpu_pct"], res["other_cpu_pct"]))
+         res["nginx_cpu_pct"], generator, res["wrk_cpu_pct"],
+         res["other_cpu_pct"]))
     return res
+
+
+def wrk(what, path, script="get.lua", **kw):
+    cmd, env = wrk_cmd(path, script, **kw)
+    r, cpu = measured(cmd, env)
+    if r.returncode:
+        sys.exit("bench: wrk failed (%s): %s" % (what, r.stderr))
+    res = parse_wrk(r.stdout, what)
+    res.update(cpu)
+    return reported(what, res, "wrk")
 
 
 # ---- HTTP/2 and gRPC (h2load) ------------------------------------------------
@@ -477,16 +491,7 @@ def h2load(what, path, body=None, headers=(), conns=None, streams=1):
     for h in headers:
         cmd += ["-H", h]
     cmd.append("http://127.0.0.1:%d%s" % (GRPC_PORT, path))
-    pids = worker_pids() + [master_pid()]
-    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    n0 = cpu_of(pids)
-    m0 = machine_cpu()
-    t0 = time.time()
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.time() - t0
-    n1 = cpu_of(pids)
-    m1 = machine_cpu()
-    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r, cpu = measured(cmd)
     m = re.search(r"finished in [\d.]+\w*, ([\d.]+) req/s", r.stdout)
     ok = re.search(r"requests: \d+ total, \d+ started, (\d+) done, "
                    r"(\d+) succeeded", r.stdout)
@@ -506,19 +511,8 @@ def h2load(what, path, body=None, headers=(), conns=None, streams=1):
            "p50_ms": lat[len(lat) // 2],
            "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
            "errors": int(ok.group(1)) - int(ok.group(2))}
-    res["nginx_cpu_pct"] = 100 * (n1 - n0) / wall
-    res["wrk_cpu_pct"] = 100 * ((ru1.ru_utime + ru1.ru_stime)
-                                - (ru0.ru_utime + ru0.ru_stime)) / wall
-    busy = 100.0 * os.cpu_count() * (m1[1] - m0[1]) / max(1, m1[0] - m0[0])
-    res["other_cpu_pct"] = max(0.0, busy - res["nginx_cpu_pct"]
-                               - res["wrk_cpu_pct"])
-    cpu_rows.append((what, res["rps"], res["nginx_cpu_pct"],
-                     res["wrk_cpu_pct"], res["other_cpu_pct"]))
-    log("%-40s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  "
-        "(CPU: nginx %3.0f%%, h2load %3.0f%%, other %3.0f%%)" %
-        (what, res["rps"], res["p50_ms"], res["p99_ms"],
-         res["nginx_cpu_pct"], res["wrk_cpu_pct"], res["other_cpu_pct"]))
-    return res
+    res.update(cpu)
+    return reported(what, res, "h2load")
 
 
 # ---- the table -------------------------------------------------------------
