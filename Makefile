@@ -128,7 +128,7 @@ CHECK_TOOL  := $(BUILD)/durable-check
 STORE_SRCS  := $(wildcard store/*.c)
 CLI_SRCS    := $(wildcard cli/*.c)
 # the PostgreSQL schema, carried by durable (durable schema init)
-PG_SQL      := $(wildcard store/pg/schema/*.sql) store/pg/functions.sql
+PG_SQL      := $(wildcard store/pg/schema/*.sql store/pg/functions/*.sql)
 PG_SQL_C    := $(BUILD)/durable_schema_sql.c
 PG_CFLAGS   := -I$(shell pg_config --includedir 2>/dev/null \
                          || echo /usr/include/postgresql)
@@ -150,8 +150,7 @@ $(DURABLE_TOOL): $(CLI_SRCS) cli/durable.h $(STORE_SRCS) \
 # non-blocking connections (store/pg/ds_pg_conn.c) and its operations
 # answering as LMDB's (store/pg/ds_pg_op.c), against a throwaway cluster
 # (util/pg.sh, store/pg/tests/run.sh)
-PG_SRCS      := store/pg/ds_pg_conn.c store/pg/ds_pg_op.c \
-                store/pg/ds_store_pg.c
+PG_SRCS      := $(wildcard store/pg/*.c)
 PG_CONN_TEST := $(BUILD)/t_pg_conn
 PG_OPS_TEST  := $(BUILD)/t_pg_ops
 PG_STORE_TEST := $(BUILD)/t_pg_store

@@ -142,4 +142,33 @@ int dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
     ds_list_e list, ds_event_cb cb, void *data);
 
 
+/*
+ * The shared parts of a call (ds_pg_call.c). Parameters are added in the
+ * order of the function's arguments; dsi_pg_finish() points the statement
+ * at them (DS_ERROR when one could not be added). dsi_pg_members() adds an
+ * event's members: "name_field":"name","json_field":json.
+ */
+void dsi_pg_param(dsi_pg_call_t *call, const char *s, size_t len, int null);
+void dsi_pg_param_str(dsi_pg_call_t *call, ds_str_t s);
+void dsi_pg_param_json(dsi_pg_call_t *call, ds_str_t s);
+void dsi_pg_param_int(dsi_pg_call_t *call, int64_t v);
+void dsi_pg_param_lease(dsi_pg_call_t *call, const uint8_t *lease);
+int dsi_pg_tokens(dsi_pg_call_t *call, const uint8_t *tokens, size_t n);
+int dsi_pg_names(dsi_pg_call_t *call, const ds_claim_filter_t *f);
+int dsi_pg_members(dsi_pg_call_t *call, const char *name_field,
+    ds_str_t name, const char *json_field, ds_str_t json);
+int dsi_pg_mask(unsigned mask);
+int dsi_pg_finish(dsi_pg_call_t *call);
+
+/* an answer's columns: integers (NULL is 0), text (NULL is length 0),
+   a lease (NULL is none; -1 when malformed), a column by name (-1) */
+int64_t dsi_pg_int(const PGresult *res, int row, int col);
+ds_str_t dsi_pg_text(const PGresult *res, int row, int col);
+int dsi_pg_bytes16(const PGresult *res, int row, int col, uint8_t *out);
+int dsi_pg_col(const PGresult *res, const char *name);
+
+/* the events of a text[] as PostgreSQL writes it, {"..",".."}, in order */
+int dsi_pg_array(const char *p, ds_event_cb cb, void *data);
+
+
 #endif /* DS_PG_H */

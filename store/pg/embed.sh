@@ -1,9 +1,10 @@
 #!/bin/sh
 # Writes OUT, a C file that carries the schema's SQL for the durable tool
 # (cli/durable_schema.c): each numbered file of store/pg/schema/ as a
-# migration to its version (the number its name starts with), and
-# store/pg/functions.sql. The text is kept as an array of lines, since
-# C99 promises no string literal longer than 4095 bytes.
+# migration to its version (the number its name starts with), and the
+# files of store/pg/functions/ joined in name order. The text is kept as
+# an array of lines, since C99 promises no string literal longer than
+# 4095 bytes.
 #
 #   sh store/pg/embed.sh OUT
 
@@ -36,7 +37,9 @@ lines() {
     done
 
     echo "static const char *const du_pg_f[] = {"
-    lines "$dir/functions.sql"
+    for f in "$dir"/functions/[0-9]*.sql; do
+        lines "$f"
+    done
     echo "    NULL"
     echo "};"
     echo
@@ -57,7 +60,7 @@ lines() {
     echo "};"
     echo
     echo "const du_pg_sql_t  du_pg_functions = {"
-    echo "    0, \"functions.sql\", du_pg_f"
+    echo "    0, \"functions\", du_pg_f"
     echo "};"
 } > "$tmp"
 

@@ -3,7 +3,7 @@
 -- Applied once, in one transaction, by `durable schema init`, never by
 -- nginx; a later version comes as a file 002-*.sql that `durable schema
 -- upgrade` applies. The functions that read and write these tables are in
--- ../functions.sql, created again by every init and upgrade.
+-- ../functions/, created again by every init and upgrade.
 -- docs/postgres.md explains the design.
 --
 -- Every table but the three small ones at the top is keyed first by (hub,

@@ -1,0 +1,251 @@
+-- ngx_durable PostgreSQL schema: the operations, as server-side functions.
+--
+-- Created again (CREATE OR REPLACE) by every `durable schema init` and
+-- `durable schema upgrade`, after the numbered table files: the files of
+-- store/pg/functions/ in the order of their names, one concern a file,
+-- this one first. A change of a function's arguments comes with an
+-- upgrade file that drops the old one.
+-- docs/postgres.md explains the design; in short:
+--
+--   * One function per operation, so that a batch of operations is one
+--     round trip. Each catches its own errors in a plpgsql exception block,
+--     which is a savepoint: a failing operation is rolled back alone and
+--     answers rc 8 with the message in error, the batch goes on.
+--   * rc is the store's ds_rc_e: 0 OK, 1 NOTFOUND, 2 CONFLICT, 3 GONE,
+--     4 PRECONDITION, 5 FULL, 6 INVALID, 7 MISMATCH, 8 ERROR. Statuses are
+--     ds_status_e: 0 Running, 1 Completed, 2 ContinuedAsNew, 3 Failed,
+--     4 Canceled, 5 Terminated, 6 Pending, 7 Suspended.
+--   * The C side checks names and JSON and renders what needs escaping:
+--     an event's members after its Timestamp ("members", e.g.
+--     "Name":"x","Input":{...}). SQL adds the envelope and the time, and
+--     only ever joins numbers, times and JSON text the C side validated,
+--     never escaping a string itself, so both backends store the same
+--     bytes.
+--   * "now" is the database clock, read once per operation, so leases,
+--     ready times and created times mean the same on every host.
+--   * A refusal writes nothing (the hub's row aside, made by a start).
+--   * Operations that give workers or waiters something new call
+--     durable.wake(hub): pg_notify() folds the same channel and payload
+--     into one notification per transaction, so a batch sends one NOTIFY
+--     per hub however many operations it holds.
+--   * Set-returning operations (list, claim) end with one row whose id is
+--     NULL: it carries rc and the page's or claim's outputs.
+
+
+-- the database clock, µs since the epoch
+CREATE OR REPLACE FUNCTION durable.now_us() RETURNS bigint
+LANGUAGE sql VOLATILE AS $$
+    SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+$$;
+
+
+-- ds_time_format_frac(): 2018-03-10T13:57:31.1234567Z, 7 digits of
+-- 100 ns with trailing zeros dropped, none when whole
+CREATE OR REPLACE FUNCTION durable.time_text(us bigint) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT to_char(timestamp '1970-01-01'
+                   + ((us - ((us % 1000000) + 1000000) % 1000000) / 1000000)
+                     * interval '1 second',
+                   'YYYY-MM-DD"T"HH24:MI:SS')
+           || CASE WHEN us % 1000000 = 0 THEN ''
+                   ELSE '.' || rtrim(lpad(((((us % 1000000) + 1000000)
+                                            % 1000000) * 10)::text, 7, '0'),
+                                     '0')
+              END
+           || 'Z'
+$$;
+
+
+-- {"EventType":"<type>","Timestamp":"<now>","EventId":-1[,<members>]}:
+-- the events written here are none that carry an action's id
+CREATE OR REPLACE FUNCTION durable.event(type text, now bigint, members text)
+RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT '{"EventType":"' || type || '","Timestamp":"'
+           || durable.time_text(now) || '","EventId":-1'
+           || CASE WHEN coalesce(members, '') = '' THEN ''
+                   ELSE ',' || members END
+           || '}'
+$$;
+
+
+-- JSON text, NULL standing for null
+CREATE OR REPLACE FUNCTION durable.json(value text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(value, 'null')
+$$;
+
+
+CREATE OR REPLACE FUNCTION durable.terminal(status smallint) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT status IN (1, 3, 4, 5)
+$$;
+
+
+-- the key rules the tables rely on: hub 1-50 bytes, id 1-256 bytes
+CREATE OR REPLACE FUNCTION durable.valid_key(hub text, id text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(octet_length(hub) BETWEEN 1 AND 50
+                    AND octet_length(id) BETWEEN 1 AND 256, false)
+$$;
+
+
+-- a lease token: 16 bytes, not all zero
+CREATE OR REPLACE FUNCTION durable.valid_lease(lease bytea) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(octet_length(lease) = 16
+                    AND lease <> '\x00000000000000000000000000000000'::bytea,
+                    false)
+$$;
+
+
+-- the stable partition of an id: the first 32 bits of its MD5, modulo
+CREATE OR REPLACE FUNCTION durable.partition_of(partitions integer, id text)
+RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT (('x' || substr(md5(id), 1, 8))::bit(32)::bigint
+            % partitions)::integer
+$$;
+
+
+-- the hub's number of partitions; with create, a new hub takes the
+-- default; NULL for a hub that does not exist
+CREATE OR REPLACE FUNCTION durable.hub_partitions(p_hub text,
+    p_create boolean)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n  integer;
+BEGIN
+    SELECT h.partitions INTO n FROM durable.hubs h WHERE h.hub = p_hub;
+
+    IF n IS NULL AND p_create THEN
+        INSERT INTO durable.hubs (hub, partitions)
+            SELECT p_hub, s.value::integer FROM durable.settings s
+            WHERE s.name = 'partitions'
+            ON CONFLICT DO NOTHING;
+
+        SELECT h.partitions INTO n FROM durable.hubs h WHERE h.hub = p_hub;
+    END IF;
+
+    RETURN n;
+END
+$$;
+
+
+CREATE OR REPLACE FUNCTION durable.wake(p_hub text) RETURNS void
+LANGUAGE sql AS $$
+    SELECT pg_notify('durable', p_hub)
+$$;
+
+
+-- dsi_ready_mark(): the ready time of an instance given new work
+CREATE OR REPLACE FUNCTION durable.ready_mark(status smallint, lease bytea,
+    lease_expires bigint, ready_at bigint, now bigint)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN durable.terminal(status) OR status = 7 THEN ready_at
+        WHEN lease IS NOT NULL AND lease_expires > now
+            THEN CASE WHEN ready_at = 0 THEN lease_expires ELSE ready_at END
+        WHEN ready_at = 0 OR ready_at > now THEN greatest(now, 1)
+        ELSE ready_at
+    END
+$$;
+
+
+CREATE OR REPLACE FUNCTION durable.history_append(p_hub text,
+    p_part integer, p_id text, p_event text)
+RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO durable.history (hub, partition, id, seq, event)
+        SELECT p_hub, p_part, p_id, coalesce(max(h.seq), 0) + 1, p_event
+        FROM durable.history h
+        WHERE h.hub = p_hub AND h.partition = p_part AND h.id = p_id
+$$;
+
+
+-- the pending activities and timers of an instance; with tombstones the
+-- completed activities too
+CREATE OR REPLACE FUNCTION durable.drop_work(p_hub text, p_part integer,
+    p_id text, p_tombstones boolean)
+RETURNS void
+LANGUAGE sql AS $$
+    DELETE FROM durable.activities a
+        WHERE a.hub = p_hub AND a.partition = p_part AND a.id = p_id
+          AND (p_tombstones OR NOT a.done);
+    DELETE FROM durable.timers t
+        WHERE t.hub = p_hub AND t.partition = p_part AND t.id = p_id;
+$$;
+
+
+-- everything kept of an instance
+CREATE OR REPLACE FUNCTION durable.remove(p_hub text, p_part integer,
+    p_id text)
+RETURNS void
+LANGUAGE sql AS $$
+    SELECT durable.drop_work(p_hub, p_part, p_id, true);
+    DELETE FROM durable.history h
+        WHERE h.hub = p_hub AND h.partition = p_part AND h.id = p_id;
+    DELETE FROM durable.inbox m
+        WHERE m.hub = p_hub AND m.partition = p_part AND m.id = p_id;
+    DELETE FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id;
+$$;
+
+
+-- dsi_inbox_deliver(): a message to an instance that exists, is not
+-- terminal and (execution not 0) still runs that execution; otherwise
+-- dropped (rc 0), or with strict refused (1 NOTFOUND, 3 GONE, 6 INVALID
+-- for an id no key can hold)
+CREATE OR REPLACE FUNCTION durable.deliver(p_hub text, p_id text,
+    p_execution bigint, p_message text, p_now bigint, p_strict boolean)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n     integer;
+    part  integer;
+    inst  durable.instances;
+BEGIN
+    IF NOT durable.valid_key(p_hub, p_id) THEN
+        RETURN CASE WHEN p_strict THEN 6 ELSE 0 END;
+    END IF;
+
+    n := durable.hub_partitions(p_hub, false);
+
+    IF n IS NULL THEN
+        RETURN CASE WHEN p_strict THEN 1 ELSE 0 END;
+    END IF;
+
+    part := durable.partition_of(n, p_id);
+
+    SELECT * INTO inst FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
+        FOR UPDATE;
+
+    IF NOT FOUND THEN
+        RETURN CASE WHEN p_strict THEN 1 ELSE 0 END;
+    END IF;
+
+    IF durable.terminal(inst.status) THEN
+        RETURN CASE WHEN p_strict THEN 3 ELSE 0 END;
+    END IF;
+
+    IF p_execution <> 0 AND inst.execution <> p_execution THEN
+        RETURN 0;
+    END IF;
+
+    UPDATE durable.instances i
+        SET inbox_seq = inst.inbox_seq + 1,
+            ready_at = durable.ready_mark(inst.status, inst.lease,
+                                          inst.lease_expires, inst.ready_at,
+                                          p_now)
+        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
+
+    INSERT INTO durable.inbox (hub, partition, id, seq, message)
+        VALUES (p_hub, part, p_id, inst.inbox_seq + 1, p_message);
+
+    RETURN 0;
+END
+$$;

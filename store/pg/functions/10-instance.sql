@@ -1,0 +1,429 @@
+-- ngx_durable PostgreSQL schema: one instance's operations (start,
+-- status, events, terminate, suspend, resume, purge). Conventions:
+-- 00-common.sql.
+
+
+-- ds_op_start(): a new instance, Pending, with an ExecutionStarted
+-- message, or a new execution of a terminal one; 2 CONFLICT with the
+-- status of an active one. members: "Name":..,"Input":.. of the message.
+CREATE OR REPLACE FUNCTION durable.start(p_hub text, p_id text, p_name text,
+    p_input text, p_members text,
+    OUT rc integer, OUT status smallint, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n     integer;
+    part  integer;
+    now   bigint;
+    seq   bigint;
+    inst  durable.instances;
+BEGIN
+    rc := 0;
+
+    IF NOT durable.valid_key(p_hub, p_id) OR p_name IS NULL
+       OR octet_length(p_name) > 256
+    THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
+    BEGIN
+        n := durable.hub_partitions(p_hub, true);
+        part := durable.partition_of(n, p_id);
+        now := durable.now_us();
+
+        SELECT * INTO inst FROM durable.instances i
+            WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
+            FOR UPDATE;
+
+        IF FOUND THEN
+            IF NOT durable.terminal(inst.status) THEN
+                rc := 2;
+                status := inst.status;
+                RETURN;
+            END IF;
+
+            -- counters and the last completion outlive the execution
+            seq := inst.inbox_seq + 1;
+
+            UPDATE durable.instances i
+                SET status = 6, suspended_from = 6, created = now,
+                    updated = now, execution = inst.execution + 1,
+                    name = p_name, input = p_input, output = NULL,
+                    custom_status = NULL, parent_id = NULL,
+                    parent_task = -1, parent_execution = 0,
+                    ready_at = greatest(now, 1), lease = NULL,
+                    lease_expires = 0, episode_at = 0, lease_upto = 0,
+                    inbox_seq = seq
+                WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
+
+            DELETE FROM durable.history h
+                WHERE h.hub = p_hub AND h.partition = part AND h.id = p_id;
+            DELETE FROM durable.inbox m
+                WHERE m.hub = p_hub AND m.partition = part AND m.id = p_id;
+            PERFORM durable.drop_work(p_hub, part, p_id, true);
+
+        ELSE
+            seq := 1;
+
+            INSERT INTO durable.instances (hub, partition, id, status,
+                    suspended_from, created, updated, execution, name, input,
+                    ready_at, inbox_seq, done_status)
+                VALUES (p_hub, part, p_id, 6, 6, now, now, 1, p_name,
+                        p_input, greatest(now, 1), seq, 6)
+                ON CONFLICT DO NOTHING;
+
+            IF NOT FOUND THEN
+                -- another transaction started it meanwhile
+                SELECT i.status INTO status FROM durable.instances i
+                    WHERE i.hub = p_hub AND i.partition = part
+                      AND i.id = p_id;
+                rc := 2;
+                RETURN;
+            END IF;
+        END IF;
+
+        INSERT INTO durable.inbox (hub, partition, id, seq, message)
+            VALUES (p_hub, part, p_id, seq,
+                    durable.event('ExecutionStarted', now, p_members));
+
+        status := 6;
+        PERFORM durable.wake(p_hub);
+
+    EXCEPTION
+        WHEN disk_full THEN
+            rc := 5;
+            error := SQLERRM;
+        WHEN others THEN
+            rc := 8;
+            error := SQLERRM;
+    END;
+END
+$$;
+
+
+-- ds_op_raise_event(): members "Name":..,"Input":.. of EventRaised
+CREATE OR REPLACE FUNCTION durable.raise_event(p_hub text, p_id text,
+    p_members text, OUT rc integer, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    now  bigint;
+BEGIN
+    BEGIN
+        now := durable.now_us();
+        rc := durable.deliver(p_hub, p_id, 0,
+                              durable.event('EventRaised', now, p_members),
+                              now, true);
+
+        IF rc = 0 THEN
+            PERFORM durable.wake(p_hub);
+        END IF;
+
+    EXCEPTION
+        WHEN disk_full THEN
+            rc := 5;
+            error := SQLERRM;
+        WHEN others THEN
+            rc := 8;
+            error := SQLERRM;
+    END;
+END
+$$;
+
+
+-- the record of an active instance, locked: rc 1 NOTFOUND, 3 GONE, 6
+-- INVALID (an id no key can hold)
+CREATE OR REPLACE FUNCTION durable.lock_active(p_hub text, p_id text,
+    OUT rc integer, OUT part integer, OUT inst durable.instances)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n  integer;
+BEGIN
+    IF NOT durable.valid_key(p_hub, p_id) THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
+    rc := 1;
+    n := durable.hub_partitions(p_hub, false);
+
+    IF n IS NULL THEN
+        RETURN;
+    END IF;
+
+    part := durable.partition_of(n, p_id);
+
+    SELECT * INTO inst FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
+        FOR UPDATE;
+
+    IF FOUND THEN
+        rc := CASE WHEN durable.terminal(inst.status) THEN 3 ELSE 0 END;
+    END IF;
+END
+$$;
+
+
+-- ds_op_terminate(): the inbox, pending activities and timers dropped,
+-- the lease void, a parent told as of a failed sub-orchestration.
+-- p_reason: JSON text, NULL for null.
+CREATE OR REPLACE FUNCTION durable.terminate(p_hub text, p_id text,
+    p_reason text, OUT rc integer, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    now   bigint;
+    l     record;
+BEGIN
+    BEGIN
+        l := durable.lock_active(p_hub, p_id);
+        rc := l.rc;
+
+        IF rc <> 0 THEN
+            RETURN;
+        END IF;
+
+        now := durable.now_us();
+
+        UPDATE durable.instances i
+            SET status = 5, output = p_reason, updated = now, ready_at = 0,
+                lease = NULL, lease_expires = 0, lease_upto = 0
+            WHERE i.hub = p_hub AND i.partition = l.part AND i.id = p_id;
+
+        DELETE FROM durable.inbox m
+            WHERE m.hub = p_hub AND m.partition = l.part AND m.id = p_id;
+
+        PERFORM durable.history_append(p_hub, l.part, p_id,
+            durable.event('ExecutionTerminated', now,
+                          '"Input":' || durable.json(p_reason)));
+
+        PERFORM durable.drop_work(p_hub, l.part, p_id, false);
+
+        IF (l.inst).parent_id IS NOT NULL THEN
+            PERFORM durable.deliver(p_hub, (l.inst).parent_id,
+                (l.inst).parent_execution,
+                durable.event('SubOrchestrationInstanceFailed', now,
+                              '"TaskScheduledId":' || (l.inst).parent_task
+                              || ',"Reason":' || durable.json(p_reason)
+                              || ',"Details":null'),
+                now, false);
+        END IF;
+
+        PERFORM durable.wake(p_hub);
+
+    EXCEPTION
+        WHEN disk_full THEN
+            rc := 5;
+            error := SQLERRM;
+        WHEN others THEN
+            rc := 8;
+            error := SQLERRM;
+    END;
+END
+$$;
+
+
+-- ds_op_suspend(): out of the ready index; messages and a lease stay;
+-- suspending a suspended instance changes nothing
+CREATE OR REPLACE FUNCTION durable.suspend(p_hub text, p_id text,
+    p_reason text, OUT rc integer, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    now  bigint;
+    l    record;
+BEGIN
+    BEGIN
+        l := durable.lock_active(p_hub, p_id);
+        rc := l.rc;
+
+        IF rc <> 0 OR (l.inst).status = 7 THEN
+            RETURN;
+        END IF;
+
+        now := durable.now_us();
+
+        UPDATE durable.instances i
+            SET suspended_from = (l.inst).status, status = 7, updated = now,
+                ready_at = 0
+            WHERE i.hub = p_hub AND i.partition = l.part AND i.id = p_id;
+
+        PERFORM durable.history_append(p_hub, l.part, p_id,
+            durable.event('ExecutionSuspended', now,
+                          '"Reason":' || durable.json(p_reason)));
+
+        PERFORM durable.wake(p_hub);
+
+    EXCEPTION
+        WHEN disk_full THEN
+            rc := 5;
+            error := SQLERRM;
+        WHEN others THEN
+            rc := 8;
+            error := SQLERRM;
+    END;
+END
+$$;
+
+
+-- ds_op_resume(): back to the status it was suspended from, ready again
+-- when messages wait; resuming one that is not suspended changes nothing
+CREATE OR REPLACE FUNCTION durable.resume(p_hub text, p_id text,
+    p_reason text, OUT rc integer, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    now     bigint;
+    back    smallint;
+    ready   bigint;
+    l       record;
+BEGIN
+    BEGIN
+        l := durable.lock_active(p_hub, p_id);
+        rc := l.rc;
+
+        IF rc <> 0 OR (l.inst).status <> 7 THEN
+            RETURN;
+        END IF;
+
+        now := durable.now_us();
+        back := (l.inst).suspended_from;
+
+        IF back = 7 THEN
+            -- not written by suspend: be safe with odd records
+            back := 0;
+        END IF;
+
+        ready := (l.inst).ready_at;
+
+        IF EXISTS (SELECT 1 FROM durable.inbox m
+                   WHERE m.hub = p_hub AND m.partition = l.part
+                     AND m.id = p_id)
+        THEN
+            ready := durable.ready_mark(back, (l.inst).lease,
+                                        (l.inst).lease_expires, ready, now);
+        END IF;
+
+        UPDATE durable.instances i
+            SET status = back, updated = now, ready_at = ready
+            WHERE i.hub = p_hub AND i.partition = l.part AND i.id = p_id;
+
+        PERFORM durable.history_append(p_hub, l.part, p_id,
+            durable.event('ExecutionResumed', now,
+                          '"Reason":' || durable.json(p_reason)));
+
+        PERFORM durable.wake(p_hub);
+
+    EXCEPTION
+        WHEN disk_full THEN
+            rc := 5;
+            error := SQLERRM;
+        WHEN others THEN
+            rc := 8;
+            error := SQLERRM;
+    END;
+END
+$$;
+
+
+-- ds_op_purge(): a terminal instance and all that is kept of it; 4
+-- PRECONDITION with its status when it is active
+CREATE OR REPLACE FUNCTION durable.purge(p_hub text, p_id text,
+    OUT rc integer, OUT status smallint, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    l  record;
+BEGIN
+    BEGIN
+        l := durable.lock_active(p_hub, p_id);
+
+        IF l.rc IN (1, 6) THEN
+            rc := l.rc;
+            RETURN;
+        END IF;
+
+        status := (l.inst).status;
+
+        IF l.rc = 0 THEN
+            rc := 4;
+            RETURN;
+        END IF;
+
+        PERFORM durable.remove(p_hub, l.part, p_id);
+        rc := 0;
+
+    EXCEPTION
+        WHEN others THEN
+            rc := 8;
+            error := SQLERRM;
+    END;
+END
+$$;
+
+
+-- ds_op_read(DS_OP_STATUS): the record, and with p_history its history
+-- in order
+CREATE OR REPLACE FUNCTION durable.status(p_hub text, p_id text,
+    p_history boolean,
+    OUT rc integer, OUT status smallint, OUT suspended_from smallint,
+    OUT created bigint, OUT updated bigint, OUT execution bigint,
+    OUT name text, OUT input text, OUT output text,
+    OUT custom_status text, OUT parent_id text, OUT parent_task bigint,
+    OUT parent_execution bigint, OUT ready_at bigint, OUT lease bytea,
+    OUT lease_expires bigint, OUT episode_at bigint, OUT lease_upto bigint,
+    OUT inbox_seq bigint, OUT done_status smallint, OUT done_lease bytea,
+    OUT done_digest bigint, OUT history text[], OUT error text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    n     integer;
+    part  integer;
+    inst  durable.instances;
+BEGIN
+    IF NOT durable.valid_key(p_hub, p_id) THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
+    rc := 1;
+    n := durable.hub_partitions(p_hub, false);
+
+    IF n IS NULL THEN
+        RETURN;
+    END IF;
+
+    part := durable.partition_of(n, p_id);
+
+    SELECT * INTO inst FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
+
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+
+    rc := 0;
+    status := inst.status;
+    suspended_from := inst.suspended_from;
+    created := inst.created;
+    updated := inst.updated;
+    execution := inst.execution;
+    name := inst.name;
+    input := inst.input;
+    output := inst.output;
+    custom_status := inst.custom_status;
+    parent_id := inst.parent_id;
+    parent_task := inst.parent_task;
+    parent_execution := inst.parent_execution;
+    ready_at := inst.ready_at;
+    lease := inst.lease;
+    lease_expires := inst.lease_expires;
+    episode_at := inst.episode_at;
+    lease_upto := inst.lease_upto;
+    inbox_seq := inst.inbox_seq;
+    done_status := inst.done_status;
+    done_lease := inst.done_lease;
+    done_digest := inst.done_digest;
+
+    IF p_history THEN
+        history := ARRAY(SELECT h.event FROM durable.history h
+                         WHERE h.hub = p_hub AND h.partition = part
+                           AND h.id = p_id
+                         ORDER BY h.seq);
+    END IF;
+END
+$$;

@@ -1,0 +1,265 @@
+-- ngx_durable PostgreSQL schema: lists and purges by filter, paged by
+-- keyset on (created, id). Conventions: 00-common.sql.
+
+-- continuation tokens, as the LMDB store makes them (ds_query.c):
+-- base64url without padding of version 1, created with its sign bit
+-- flipped (8 bytes, big-endian) and the id's bytes
+CREATE OR REPLACE FUNCTION durable.token_encode(created bigint, id text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT translate(encode('\x01'::bytea
+                            || int8send(created # (-9223372036854775807 - 1))
+                            || convert_to(id, 'UTF8'), 'base64'),
+                     E'+/=\n', '-_')
+$$;
+
+
+-- strict: only the canonical encoding of a version 1 token; ok false
+-- otherwise
+CREATE OR REPLACE FUNCTION durable.token_decode(p_token text,
+    OUT ok boolean, OUT created bigint, OUT id text)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    raw  bytea;
+BEGIN
+    ok := false;
+
+    IF p_token IS NULL OR octet_length(p_token) > 512
+       OR p_token !~ '^[A-Za-z0-9_-]*$' OR length(p_token) % 4 = 1
+    THEN
+        RETURN;
+    END IF;
+
+    BEGIN
+        raw := decode(translate(p_token, '-_', '+/')
+                      || repeat('=', (4 - length(p_token) % 4) % 4),
+                      'base64');
+
+        IF octet_length(raw) < 9 OR octet_length(raw) > 1 + 8 + 256
+           OR get_byte(raw, 0) <> 1
+        THEN
+            RETURN;
+        END IF;
+
+        created := ('x' || encode(substr(raw, 2, 8), 'hex'))::bit(64)::bigint
+                   # (-9223372036854775807 - 1);
+        id := convert_from(substr(raw, 10), 'UTF8');
+
+        -- unused bits must be zero: the token is its own encoding
+        ok := durable.token_encode(created, id) = p_token;
+
+    EXCEPTION
+        WHEN others THEN
+            ok := false;
+    END;
+END
+$$;
+
+
+-- the statuses of a DS_STATUS_MASK
+CREATE OR REPLACE FUNCTION durable.mask_statuses(mask integer)
+RETURNS smallint[]
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT ARRAY(SELECT s::smallint FROM generate_series(0, 7) s
+                 WHERE mask & (1 << s) <> 0)
+$$;
+
+
+CREATE OR REPLACE FUNCTION durable.list_page_apply(p_hub text,
+    p_from bigint, p_to bigint, p_mask integer, p_prefix text,
+    p_top integer, p_budget integer, p_token text)
+RETURNS TABLE (rc integer, id text, status smallint, created bigint,
+    updated bigint, execution bigint, name text, input text, output text,
+    custom_status text, parent_id text, token text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    mask       integer;
+    budget     bigint;
+    from_t     bigint;
+    to_t       bigint;
+    count      bigint;
+    examined   bigint;
+    pos_at     bigint;
+    pos_id     text;
+    after      record;
+    after_at   bigint;
+    after_id   text;
+    r          record;
+BEGIN
+    IF p_top IS NULL OR p_top < 1 OR octet_length(p_hub) NOT BETWEEN 1 AND 50
+    THEN
+        RETURN QUERY SELECT 6, NULL::text, NULL::smallint, NULL::bigint,
+            NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text,
+            NULL::text, NULL::text, NULL::text;
+        RETURN;
+    END IF;
+
+    IF coalesce(p_token, '') <> '' THEN
+        after := durable.token_decode(p_token);
+
+        IF NOT after.ok THEN
+            RETURN QUERY SELECT 6, NULL::text, NULL::smallint, NULL::bigint,
+                NULL::bigint, NULL::bigint, NULL::text, NULL::text,
+                NULL::text, NULL::text, NULL::text, NULL::text;
+            RETURN;
+        END IF;
+
+        after_at := after.created;
+        after_id := after.id;
+    END IF;
+
+    -- 0: any status; only unknown statuses: nothing matches
+    mask := coalesce(p_mask, 0) & 255;
+
+    IF coalesce(p_mask, 0) <> 0 AND mask = 0 THEN
+        RETURN QUERY SELECT 0, NULL::text, NULL::smallint, NULL::bigint,
+            NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text,
+            NULL::text, NULL::text, NULL::text;
+        RETURN;
+    END IF;
+
+    IF mask = 255 THEN
+        mask := 0;
+    END IF;
+
+    budget := CASE WHEN coalesce(p_budget, 0) = 0 THEN 9223372036854775806
+                   ELSE p_budget END;
+    from_t := CASE WHEN coalesce(p_from, 0) = 0
+                   THEN -9223372036854775807 - 1 ELSE p_from END;
+    to_t := CASE WHEN coalesce(p_to, 0) = 0 THEN 9223372036854775807
+                 ELSE p_to END;
+    count := 0;
+    examined := 0;
+
+    -- one row past the page tells whether a next page exists
+    FOR r IN
+        SELECT i.* FROM durable.instances i
+        WHERE i.hub = p_hub AND i.created BETWEEN from_t AND to_t
+          AND (mask = 0 OR i.status = ANY (durable.mask_statuses(mask)))
+          AND (after_id IS NULL
+               OR (i.created, i.id) > (after_at, after_id COLLATE "C"))
+        ORDER BY i.created, i.id
+        LIMIT CASE WHEN coalesce(p_prefix, '') = ''
+                   THEN least(p_top, budget) ELSE budget END + 1
+    LOOP
+        IF count = p_top OR examined = budget THEN
+            token := durable.token_encode(pos_at, pos_id);
+            EXIT;
+        END IF;
+
+        examined := examined + 1;
+        pos_at := r.created;
+        pos_id := r.id;
+
+        IF coalesce(p_prefix, '') <> ''
+           AND left(r.id, length(p_prefix)) <> p_prefix COLLATE "C"
+        THEN
+            CONTINUE;
+        END IF;
+
+        count := count + 1;
+
+        RETURN QUERY SELECT 0, r.id, r.status, r.created, r.updated,
+            r.execution, r.name, r.input, r.output, r.custom_status,
+            r.parent_id, NULL::text;
+    END LOOP;
+
+    RETURN QUERY SELECT 0, NULL::text, NULL::smallint, NULL::bigint,
+        NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text,
+        NULL::text, NULL::text, token;
+END
+$$;
+
+
+-- ds_op_read(DS_OP_LIST): one page in (created, id) order. p_from, p_to:
+-- created range, inclusive, 0 open; p_mask: DS_STATUS_MASK bits, 0 any;
+-- p_prefix: id prefix; p_budget: rows examined at most, 0 no bound;
+-- p_token: the previous page's. The last row (id NULL) holds rc (6 for a
+-- bad token) and the next page's token, NULL on the last page.
+CREATE OR REPLACE FUNCTION durable.list_page(p_hub text, p_from bigint,
+    p_to bigint, p_mask integer, p_prefix text, p_top integer,
+    p_budget integer, p_token text)
+RETURNS TABLE (rc integer, id text, status smallint, created bigint,
+    updated bigint, execution bigint, name text, input text, output text,
+    custom_status text, parent_id text, token text)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    -- the apply function's rows come whole or not at all
+    RETURN QUERY SELECT * FROM durable.list_page_apply(p_hub, p_from, p_to,
+        p_mask, p_prefix, p_top, p_budget, p_token);
+EXCEPTION
+    WHEN others THEN
+        RETURN QUERY SELECT 8, NULL::text, NULL::smallint, NULL::bigint,
+            NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text,
+            NULL::text, NULL::text, NULL::text;
+END
+$$;
+
+
+-- ds_instance_purge(): at most p_max terminal instances of the filter
+-- (p_mask 0: every terminal status); more: matches may be left
+CREATE OR REPLACE FUNCTION durable.purge_batch(p_hub text, p_from bigint,
+    p_to bigint, p_mask integer, p_max integer,
+    OUT rc integer, OUT deleted integer, OUT more boolean, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    mask    integer;
+    from_t  bigint;
+    to_t    bigint;
+    r       record;
+BEGIN
+    rc := 0;
+    deleted := 0;
+    more := false;
+
+    IF octet_length(p_hub) NOT BETWEEN 1 AND 50 OR p_max IS NULL
+       OR p_max < 0
+    THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
+    -- Completed, Failed, Canceled, Terminated
+    mask := CASE WHEN coalesce(p_mask, 0) = 0 THEN 58 ELSE p_mask END & 58;
+
+    IF mask = 0 THEN
+        RETURN;
+    END IF;
+
+    from_t := CASE WHEN coalesce(p_from, 0) = 0
+                   THEN -9223372036854775807 - 1 ELSE p_from END;
+    to_t := CASE WHEN coalesce(p_to, 0) = 0 THEN 9223372036854775807
+                 ELSE p_to END;
+
+    BEGIN
+        FOR r IN
+            SELECT i.partition, i.id FROM durable.instances i
+            WHERE i.hub = p_hub AND i.created BETWEEN from_t AND to_t
+              AND i.status = ANY (durable.mask_statuses(mask))
+            ORDER BY i.created, i.id
+            LIMIT p_max
+            FOR UPDATE SKIP LOCKED
+        LOOP
+            PERFORM durable.remove(p_hub, r.partition, r.id);
+            deleted := deleted + 1;
+        END LOOP;
+
+        -- rows another transaction holds count as left, but a batch
+        -- that deleted nothing says no more, so that a caller never
+        -- repeats without progress
+        more := deleted > 0
+                AND EXISTS (SELECT 1 FROM durable.instances i
+                            WHERE i.hub = p_hub
+                              AND i.created BETWEEN from_t AND to_t
+                              AND i.status
+                                  = ANY (durable.mask_statuses(mask)));
+
+    EXCEPTION
+        WHEN others THEN
+            rc := 8;
+            deleted := 0;
+            more := false;
+            error := SQLERRM;
+    END;
+END
+$$;
