@@ -1519,7 +1519,7 @@ int
 dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
 {
     int         rc;
-    ds_str_t    state;
+    ds_str_t    state, reason, details;
     dg_token_t  t;
 
     rc = dgi_token_kind(ctx, res->completiontoken, DS_WORK_ENTITY, &t);
@@ -1528,10 +1528,26 @@ dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
     }
 
     if (res->failuredetails != NULL) {
-        /* the batch failed as a whole: nothing of it is kept */
-        return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
-                             "a failed entity batch is not supported: "
-                             "abandon the work item instead");
+        /*
+         * the batch failed as a whole (the worker's own error): each of
+         * its operations fails with these details, as the Scheduler
+         * records it; results, state and actions are not read
+         */
+
+        rc = dgi_failure_in(ctx, res->failuredetails, &reason, &details);
+        if (rc != DG_OK) {
+            return rc;
+        }
+
+        if (dgi_work_op(ctx, DS_OP_WORK_COMPLETE, &t, op) == NULL) {
+            return dgi_nomem(ctx);
+        }
+
+        op->in.work.failed = 1;
+        op->in.work.reason = reason;
+        op->in.work.details = details;
+
+        return DG_OK;
     }
 
     rc = dgi_json_in(ctx, res->entitystate, "entityState", &state);

@@ -380,6 +380,13 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
                                          op->in.work.details, now);
 
     default:
+        if (op->in.work.failed) {
+            return ds_work_fail_entity(txn, op->hub, op->in.work.id, key,
+                                       op->in.work.lease,
+                                       op->in.work.reason,
+                                       op->in.work.details, now);
+        }
+
         return ds_work_complete_entity_results(txn, op->hub, op->in.work.id,
                                                key, op->in.work.lease,
                                                op->in.work.delete_state,

@@ -742,6 +742,16 @@ int ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub,
     ds_str_t name, ds_str_t key, const uint8_t *lease, int delete_state,
     ds_str_t state, const ds_entity_result_t *results, size_t nresults,
     const ds_action_t *actions, size_t nactions, int64_t now);
+/*
+ * A batch that failed as a whole (the worker's own error, not an
+ * operation's): its operations are taken from the queue and each fails
+ * with reason and details (JSON), so the calls among them are answered
+ * EntityOperationFailed; the state stays as it was. Fenced and retried
+ * as a completion.
+ */
+int ds_work_fail_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
+    ds_str_t key, const uint8_t *lease, ds_str_t reason, ds_str_t details,
+    int64_t now);
 
 /*
  * id: instance id or entity name; key: entity key; task_id: activity.
@@ -933,7 +943,9 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  *                    result, reason, details (activity), delete_state,
  *                    result as the state, the operations' results
  *                    (results, nresults) and what they sent (actions,
- *                    nactions: signals, starts) (entity). Fenced by the
+ *                    nactions: signals, starts) (entity), or with
+ *                    failed, reason and details: the whole batch failed
+ *                    (ds_work_fail_entity()). Fenced by the
  *                    lease:
  *                    DS_NOTFOUND (no item), DS_CONFLICT (not the current
  *                    lease), DS_GONE (terminal), DS_INVALID (actions);

@@ -537,11 +537,13 @@ static void
 t_work_entity(void)
 {
     int                  state;
+    char                 text[256];
     ds_op_t              op;
     WorkItem            *wi;
     t_read_t             r;
     EntityBatchResult    res;
     GetEntityRequest     get;
+    TaskFailureDetails   fd;
     SignalEntityRequest  sig;
 
     signal_entity_request__init(&sig);
@@ -578,6 +580,37 @@ t_work_entity(void)
     T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
     T_INT(op.in.work.delete_state, 0);
     T_INT(t_write(&op, T_T0 + 2000000), DS_OK);
+
+    /* a batch that failed as a whole is taken: its operations fail */
+
+    sig.input = t_sv("7");
+    T_INT(dg_signal_in(&ctx, &sig, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 2100000), DS_OK);
+
+    wi = t_claim(DS_WORK_ENTITY, T_T0 + 2200000);
+    T(wi != NULL && wi->entityrequest != NULL);
+
+    if (wi == NULL || wi->entityrequest == NULL) {
+        return;
+    }
+
+    task_failure_details__init(&fd);
+    fd.errortype = t_b("TypeError");
+    fd.errormessage = t_b("no factory");
+    entity_batch_result__init(&res);
+    res.failuredetails = &fd;
+    res.completiontoken = wi->completiontoken;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.failed, 1);
+    T_BYTES(op.in.work.reason.data, op.in.work.reason.len,
+            "\"no factory\"");
+    snprintf(text, sizeof(text), "%.*s", (int) op.in.work.details.len,
+             op.in.work.details.data);
+    T(strstr(text, "\"ErrorType\":\"TypeError\"") != NULL);
+    T_INT(t_write(&op, T_T0 + 2300000), DS_OK);
+
+    /* nothing comes back at the lease's end; the state is as it was */
+    T(t_claim(DS_WORK_ENTITY, T_T0 + 3600000000LL) == NULL);
 
     get_entity_request__init(&get);
     get.instanceid = t_b("@counter@c1");

@@ -692,6 +692,106 @@ t_sdk_entity_calls(void)
 }
 
 
+/* a batch that failed as a whole: its calls fail, the state stays */
+
+static int
+t_fail_ent(ds_env_t *env, ds_str_t hub, int tok, const char *reason,
+    int64_t now)
+{
+    int        rc;
+    ds_txn_t  *txn;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    rc = ds_work_fail_entity(txn, hub, t_s("counter"), t_s("a"), t_tok(tok),
+                             t_s(reason), t_s("{\"ErrorType\":\"Error\"}"),
+                             now);
+    if (rc == DS_OK) {
+        T_INT(ds_txn_commit(txn), DS_OK);
+
+    } else {
+        ds_txn_abort(txn);
+    }
+
+    return rc;
+}
+
+
+static void
+t_sdk_entity_batch_failed(void)
+{
+    char          *dir;
+    ds_env_t      *env;
+    ds_str_t       hub;
+    ds_txn_t      *txn;
+    t_buf_t        b;
+    t_ent_t        e;
+    t_orch_t       o;
+    ds_entity_t    ent;
+    ds_action_t    act[2];
+    ds_status_e    st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    /* the entity has a state, then a call and a signal come */
+
+    T_INT(t_start(env, hub, "o", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+    act[0] = t_call(0, "r-1", "set", "counter", "a", "5");
+    T_INT(t_complete_o(env, hub, "o", 1, act, 1, T0, &st), DS_OK);
+    T_INT(t_claim_e(env, hub, T0 + 1, T_LEASE, 4, 2, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(t_complete_ent(env, hub, "counter", "a", 2, "5", NULL, 0, T0 + 2),
+          DS_OK);
+
+    T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 1, 3, &o), DS_OK);
+    act[0] = t_call(1, "r-2", "add", "counter", "a", "1");
+    act[1] = t_act(DS_ACT_SIGNAL_ENTITY, 2, "add", "1");
+    act[1].entity_name = t_s("counter");
+    act[1].entity_key = t_s("a");
+    T_INT(t_complete_o(env, hub, "o", 3, act, 2, T0 + 3, &st), DS_OK);
+
+    T_INT(t_claim_e(env, hub, T0 + 4, T_LEASE, 4, 4, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 2);
+
+    /* a stale lease is refused; the batch fails under the current one */
+    T_INT(t_fail_ent(env, hub, 9, "\"boom\"", T0 + 5), DS_CONFLICT);
+    T_INT(t_fail_ent(env, hub, 4, "\"boom\"", T0 + 5), DS_OK);
+
+    /* a retry is answered as the first; another failure is a mismatch */
+    T_INT(t_fail_ent(env, hub, 4, "\"boom\"", T0 + 6), DS_OK);
+    T_INT(t_fail_ent(env, hub, 4, "\"bang\"", T0 + 6), DS_MISMATCH);
+    T_INT(t_complete_ent(env, hub, "counter", "a", 4, "5", NULL, 0, T0 + 6),
+          DS_MISMATCH);
+
+    /* the caller hears of the failure, once */
+    t_inbox_text(env, hub, "o", &b);
+    T(strstr(b.text, "\"EventType\":\"EntityOperationFailed\","
+                     "\"Timestamp\":\"2018-03-10T13:57:31.000005Z\","
+                     "\"EventId\":-1,\"RequestId\":\"r-2\","
+                     "\"Reason\":\"boom\","
+                     "\"Details\":{\"ErrorType\":\"Error\"}}\n") != NULL);
+    T_INT(t_inbox_count(env, hub, "o"), 1);
+
+    /* the state is as it was, and nothing is left to run */
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_entity_get(txn, hub, t_s("counter"), t_s("a"), &ent), DS_OK);
+    T_STR(ent.state, "5");
+    ds_txn_abort(txn);
+
+    T_INT(t_claim_e(env, hub, T0 + 7, T_LEASE, 4, 5, &e), DS_OK);
+    T_INT(e.n, 0);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 static void t_sdk_clean(ds_env_t *env, ds_str_t hub, size_t max,
     size_t released, size_t removed, int orphans);
 
@@ -1162,6 +1262,7 @@ t_sdk(void)
     t_sdk_history_chunks();
     t_sdk_start_op();
     t_sdk_entity_calls();
+    t_sdk_entity_batch_failed();
     t_sdk_entity_locks();
     t_sdk_trees();
     t_sdk_continue_as_new();
