@@ -1226,12 +1226,29 @@ dgi_orchestrator_actions_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
         return dgi_nomem(ctx);
     }
 
+    if (res->numeventsprocessed && res->numeventsprocessed->value < 0) {
+        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                             "'numEventsProcessed' must not be negative, "
+                             "not %d", (int) res->numeventsprocessed->value);
+    }
+
     if (dgi_work_op(ctx, DS_OP_WORK_COMPLETE, t, op) == NULL) {
         return dgi_nomem(ctx);
     }
 
     op->in.work.actions = actions;
     op->in.work.nactions = n;
+
+    /*
+     * the worker ran the episode on the first messages of newEvents
+     * (those after its OrchestratorStarted) only: the others wait in
+     * the inbox for the next episode; unset, it took them all
+     */
+
+    if (res->numeventsprocessed) {
+        op->in.work.partial = 1;
+        op->in.work.processed = (size_t) res->numeventsprocessed->value;
+    }
 
     return DG_OK;
 }

@@ -367,8 +367,11 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
                                                op->in.work.id,
                                                op->in.work.lease,
                                                op->in.work.actions,
-                                               op->in.work.nactions, now,
-                                               &op->out.work.status,
+                                               op->in.work.nactions,
+                                               op->in.work.partial
+                                               ? op->in.work.processed
+                                               : SIZE_MAX,
+                                               now, &op->out.work.status,
                                                &op->out.work.changed);
 
     case DS_WORK_ACTIVITY:

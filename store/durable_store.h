@@ -945,7 +945,12 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  *                    (results, nresults) and what they sent (actions,
  *                    nactions: signals, starts) (entity), or with
  *                    failed, reason and details: the whole batch failed
- *                    (ds_work_fail_entity()). Fenced by the
+ *                    (ds_work_fail_entity()). An orchestration with
+ *                    partial set took only the first processed of the
+ *                    messages delivered (gRPC's numEventsProcessed):
+ *                    only those go to the history, the others stay in
+ *                    its inbox for the next episode (ignored when the
+ *                    completion finishes the execution). Fenced by the
  *                    lease:
  *                    DS_NOTFOUND (no item), DS_CONFLICT (not the current
  *                    lease), DS_GONE (terminal), DS_INVALID (actions);
@@ -1105,6 +1110,8 @@ struct ds_op_s {
             ds_str_t            details;
             const ds_entity_result_t  *results;     /* entity */
             size_t              nresults;
+            int                 partial;        /* orchestration: */
+            size_t              processed;      /* messages taken */
         } work;
 
         struct {

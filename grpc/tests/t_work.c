@@ -632,6 +632,93 @@ t_work_entity(void)
 }
 
 
+/*
+ * numEventsProcessed: the worker took only the first messages; the
+ * others come in the next episode
+ */
+
+static void
+t_work_events_processed(void)
+{
+    int                    i;
+    ds_op_t                op;
+    WorkItem              *wi;
+    dg_start_t             st;
+    Int32Value             count;
+    RaiseEventRequest      raise;
+    OrchestratorRequest   *req;
+    OrchestratorResponse   res;
+    CreateInstanceRequest  creq;
+
+    create_instance_request__init(&creq);
+    creq.instanceid = t_b("np");
+    creq.name = t_b("Waiter");
+    T_INT(dg_start_in(&ctx, &creq, &op, &st), DG_OK);
+    T_INT(t_write(&op, T_T0 + 200000000), DS_OK);
+
+    raise_event_request__init(&raise);
+    raise.instanceid = t_b("np");
+    raise.name = t_b("e");
+
+    for (i = 0; i < 2; i++) {
+        raise.input = t_sv(i ? "2" : "1");
+        T_INT(dg_raise_in(&ctx, &raise, &op), DG_OK);
+        T_INT(t_write(&op, T_T0 + 200000001 + i), DS_OK);
+    }
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 201000000);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    /* OrchestratorStarted, ExecutionStarted and the two events */
+    T_INT(wi->orchestratorrequest->n_newevents, 4);
+
+    int32_value__init(&count);
+    orchestrator_response__init(&res);
+    res.completiontoken = wi->completiontoken;
+    res.numeventsprocessed = &count;
+
+    /* a count the server cannot take fails the orchestration (unsent) */
+    count.value = -1;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT", "'numEventsProcessed'"));
+
+    /* the start and the first event */
+    count.value = 2;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.partial, 1);
+    T_INT(op.in.work.processed, 2);
+    T_INT(t_write(&op, T_T0 + 202000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 203000000);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    req = wi->orchestratorrequest;
+    T_INT(req->n_pastevents, 4);
+    T_INT(req->n_newevents, 2);
+
+    if (req->n_newevents == 2) {
+        T_INT(req->newevents[1]->event_type_case,
+              HISTORY_EVENT__EVENT_TYPE_EVENT_RAISED);
+        T_SV(req->newevents[1]->eventraised->input, "2");
+    }
+
+    /* unset: every message was taken */
+    orchestrator_response__init(&res);
+    res.completiontoken = wi->completiontoken;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.partial, 0);
+    T_INT(t_write(&op, T_T0 + 204000000), DS_OK);
+}
+
+
 /* an entity's batch that signals an entity and starts an orchestration */
 
 static void
@@ -1201,6 +1288,7 @@ t_work(void)
         t_work_orchestration();
         t_work_state();
         t_work_entity();
+        t_work_events_processed();
         t_work_sdk();
         t_work_entity_actions();
         ds_env_close(env);

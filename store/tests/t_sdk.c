@@ -792,6 +792,104 @@ t_sdk_entity_batch_failed(void)
 }
 
 
+/* a completion through the op layer that took only some messages */
+
+static int
+t_complete_partial(ds_env_t *env, ds_str_t hub, const char *id, int tok,
+    const ds_action_t *a, size_t n, size_t processed, int64_t now)
+{
+    ds_op_t  op;
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_WORK_COMPLETE;
+    op.hub = hub;
+    op.now = now;
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.id = t_s(id);
+    op.in.work.lease = t_tok(tok);
+    op.in.work.actions = a;
+    op.in.work.nactions = n;
+    op.in.work.partial = 1;
+    op.in.work.processed = processed;
+
+    ds_op_batch(env, &op);
+
+    return op.rc;
+}
+
+
+static void
+t_sdk_events_processed(void)
+{
+    int            i;
+    char          *dir, types[T_TEXT];
+    ds_env_t      *env;
+    ds_str_t       hub;
+    ds_txn_t      *txn;
+    t_orch_t       o;
+    ds_action_t    act[1];
+    ds_status_e    st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "o", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+    T_INT(t_complete_o(env, hub, "o", 1, NULL, 0, T0, &st), DS_OK);
+
+    for (i = 0; i < 3; i++) {
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+        T_INT(ds_op_raise_event(txn, hub, t_s("o"), t_s("e"),
+                                t_s(i == 0 ? "1" : i == 1 ? "2" : "3"),
+                                T0 + 1), DS_OK);
+        T_INT(ds_txn_commit(txn), DS_OK);
+    }
+
+    /* three delivered, the worker took one */
+
+    T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 1, 2, &o), DS_OK);
+    T_INT(o.n, 1);
+    T_INT(o.nmessages[0], 3);
+    act[0] = t_act(DS_ACT_SET_CUSTOM_STATUS, 0, NULL, "\"one\"");
+    T_INT(t_complete_partial(env, hub, "o", 2, act, 1, 1, T0 + 3), DS_OK);
+
+    /* a retry is answered as the first; another count is a mismatch */
+    T_INT(t_complete_partial(env, hub, "o", 2, act, 1, 1, T0 + 4), DS_OK);
+    T_INT(t_complete_partial(env, hub, "o", 2, act, 1, 2, T0 + 4),
+          DS_MISMATCH);
+
+    t_history_types(env, hub, "o", types, sizeof(types));
+    T_STR(t_s(types), "OrchestratorStarted,ExecutionStarted,"
+                      "OrchestratorCompleted,OrchestratorStarted,"
+                      "EventRaised,OrchestratorCompleted");
+    T_INT(t_inbox_count(env, hub, "o"), 2);
+
+    /* the others come at once, in their order, to the next episode */
+
+    T_INT(t_claim_o(env, hub, T0 + 5, T_LEASE, 1, 3, &o), DS_OK);
+    T_INT(o.n, 1);
+    T_INT(o.nmessages[0], 2);
+    T(strstr(o.messages[0], "\"Input\":2") != NULL);
+    T(strstr(o.messages[0], "\"Input\":2") < strstr(o.messages[0],
+                                                      "\"Input\":3"));
+
+    /* none taken: all stay */
+    T_INT(t_complete_partial(env, hub, "o", 3, NULL, 0, 0, T0 + 6), DS_OK);
+    T_INT(t_inbox_count(env, hub, "o"), 2);
+
+    /* more than delivered: all taken */
+    T_INT(t_claim_o(env, hub, T0 + 7, T_LEASE, 1, 4, &o), DS_OK);
+    T_INT(o.nmessages[0], 2);
+    T_INT(t_complete_partial(env, hub, "o", 4, NULL, 0, 5, T0 + 8), DS_OK);
+    T_INT(t_inbox_count(env, hub, "o"), 0);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 static void t_sdk_clean(ds_env_t *env, ds_str_t hub, size_t max,
     size_t released, size_t removed, int orphans);
 
@@ -1263,6 +1361,7 @@ t_sdk(void)
     t_sdk_start_op();
     t_sdk_entity_calls();
     t_sdk_entity_batch_failed();
+    t_sdk_events_processed();
     t_sdk_entity_locks();
     t_sdk_trees();
     t_sdk_continue_as_new();
