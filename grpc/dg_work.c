@@ -1025,7 +1025,20 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
         return dgi_json_in(ctx, sig->input, field, &d->input);
 
     case DGI_ACT_TERMINATE_ORCHESTRATION:
+        /* the reason is the terminated instance's output, JSON */
+        d->type = DS_ACT_TERMINATE;
+        d->instance_id = dgi_str(a->terminateorchestration->instanceid);
+        d->recurse = a->terminateorchestration->recurse;
+
+        return dgi_json_in(ctx, a->terminateorchestration->reason, field,
+                           &d->input);
+
     case DGI_ACT_REWIND_ORCHESTRATION:
+        /*
+         * the SDKs send it only in answer to an ExecutionRewound event
+         * after a failed execution; the store rewinds by itself and
+         * never delivers one
+         */
         return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
                              "action %zu (%s) is not supported", i,
                              dgi_action_kind(a));

@@ -372,6 +372,10 @@ ds_complete_digest(const ds_action_t *a, size_t n, size_t processed)
         dsi_digest_str(&d, a[i].tags);
         dsi_digest_str(&d, a[i].request_id);
 
+        if (a[i].recurse) {
+            dsi_digest_int(&d, a[i].recurse);
+        }
+
         for (k = 0; a[i].lock_set && k < a[i].nlock; k++) {
             dsi_digest_str(&d, a[i].lock_set[k]);
         }
@@ -528,6 +532,20 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
         return ds_lock_check(a, f);
 
     case DS_ACT_SET_CUSTOM_STATUS:
+        return DS_OK;
+
+    case DS_ACT_TERMINATE:
+        if (ds_name_instance_id(a->instance_id, &f->name) != DS_OK) {
+            return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_INSTANCE_ID);
+        }
+
+        /* its own end is a completion's finishing action */
+        if (a->instance_id.len == id.len
+            && memcmp(a->instance_id.data, id.data, id.len) == 0)
+        {
+            return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_INSTANCE_ID);
+        }
+
         return DS_OK;
 
     case DS_ACT_COMPLETE:
@@ -1213,6 +1231,20 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
         case DS_ACT_SET_CUSTOM_STATUS:
             inst->custom_status = a[i].input;
+            break;
+
+        case DS_ACT_TERMINATE:
+            rc = a[i].recurse
+                 ? ds_op_terminate_tree(txn, hub, a[i].instance_id,
+                                        a[i].input, now)
+                 : ds_op_terminate(txn, hub, a[i].instance_id, a[i].input,
+                                   now);
+
+            /* missing or ended already: dropped, as events are */
+            if (rc == DS_NOTFOUND || rc == DS_GONE) {
+                rc = DS_OK;
+            }
+
             break;
 
         default:

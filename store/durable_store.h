@@ -587,7 +587,9 @@ typedef enum {
     DS_ACT_CONTINUE_AS_NEW,
     DS_ACT_CALL_ENTITY,         /* an operation whose result comes back */
     DS_ACT_LOCK_ENTITIES,       /* a critical section's lock request */
-    DS_ACT_UNLOCK_ENTITY        /* the end of it, one per entity */
+    DS_ACT_UNLOCK_ENTITY,       /* the end of it, one per entity */
+    DS_ACT_TERMINATE            /* another instance (instance_id), input
+                                   the reason, recurse its children */
 } ds_action_type_e;
 
 typedef struct {
@@ -616,6 +618,8 @@ typedef struct {
                                            new execution, history-shaped
                                            JSON objects */
     size_t              ncarryover;
+    int                 recurse;        /* terminate: sub-orchestrations
+                                           too */
 } ds_action_t;
 
 /*
@@ -704,7 +708,10 @@ typedef struct {
  * without instance_id is "<id>:<action id>"; one whose id is active is
  * refused with a SubOrchestrationInstanceFailed message to the parent.
  * Events to missing or terminal instances are dropped, as the reference
- * does. entity_name is lower-cased by the store.
+ * does, and so are terminations of them (DS_ACT_TERMINATE, as
+ * ds_op_terminate() or with recurse ds_op_terminate_tree(); not of the
+ * completing instance itself, and recorded in no history event).
+ * entity_name is lower-cased by the store.
  */
 
 int ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,

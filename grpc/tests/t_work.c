@@ -645,6 +645,8 @@ t_work_events_processed(void)
     WorkItem              *wi;
     dg_start_t             st;
     Int32Value             count;
+    OrchestratorAction     act, *acts[1];
+    TerminateOrchestrationAction  term;
     RaiseEventRequest      raise;
     OrchestratorRequest   *req;
     OrchestratorResponse   res;
@@ -710,12 +712,47 @@ t_work_events_processed(void)
         T_SV(req->newevents[1]->eventraised->input, "2");
     }
 
-    /* unset: every message was taken */
+    /* unset: every message was taken; another instance is terminated */
+
+    creq.instanceid = t_b("np-t");
+    T_INT(dg_start_in(&ctx, &creq, &op, &st), DG_OK);
+    T_INT(t_write(&op, T_T0 + 203500000), DS_OK);
+
+    orchestrator_action__init(&act);
+    terminate_orchestration_action__init(&term);
+    act.id = 7;
+    act.orchestrator_action_type_case =
+        ORCHESTRATOR_ACTION__ORCHESTRATOR_ACTION_TYPE_TERMINATE_ORCHESTRATION;
+    act.terminateorchestration = &term;
+    acts[0] = &act;
+
     orchestrator_response__init(&res);
     res.completiontoken = wi->completiontoken;
+    res.actions = acts;
+    res.n_actions = 1;
+
+    /* itself: refused, so the orchestration fails (not written) */
+    term.instanceid = t_b("np");
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT",
+                "action 0 (terminateOrchestration): 'instanceId'"));
+
+    term.instanceid = t_b("np-t");
+    term.reason = t_sv("\"stop\"");
+    term.recurse = 1;
     T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
     T_INT(op.in.work.partial, 0);
+    T_INT(op.in.work.nactions, 1);
+    T_INT(op.in.work.actions[0].type, DS_ACT_TERMINATE);
+    T_INT(op.in.work.actions[0].recurse, 1);
+    T_BYTES(op.in.work.actions[0].input.data, op.in.work.actions[0].input.len,
+            "\"stop\"");
     T_INT(t_write(&op, T_T0 + 204000000), DS_OK);
+
+    /* np-t has ended: an event to it is refused */
+    raise.instanceid = t_b("np-t");
+    T_INT(dg_raise_in(&ctx, &raise, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 205000000), DS_GONE);
 }
 
 

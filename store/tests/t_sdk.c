@@ -890,6 +890,73 @@ t_sdk_events_processed(void)
 }
 
 
+/* an orchestration terminates others, with their children or alone */
+
+static void
+t_sdk_terminate_action(void)
+{
+    char                 *dir, out[256];
+    ds_env_t             *env;
+    ds_str_t              hub;
+    t_orch_t              o;
+    t_named_t             c;
+    ds_action_t           act[3];
+    ds_status_e           st;
+    ds_instance_t         inst;
+    ds_action_fault_t     f;
+    const char           *only_o[] = { "O" };
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    /* x runs a child, x:0; z runs alone */
+
+    T_INT(t_start(env, hub, "x", "X", NULL, T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+    act[0] = t_act(DS_ACT_START_SUB, 0, "C", NULL);
+    T_INT(t_complete_o(env, hub, "x", 1, act, 1, T0, &st), DS_OK);
+    T_INT(t_start(env, hub, "z", "Z", NULL, T0), DS_OK);
+    T_INT(t_start(env, hub, "o", "O", NULL, T0 + 1), DS_OK);
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 2, 1, 2,
+                        only_o, &c), DS_OK);
+    T_INT(c.n, 1);
+
+    act[0] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"enough\"");
+    act[0].instance_id = t_s("x");
+    act[0].recurse = 1;
+    act[1] = t_act(DS_ACT_TERMINATE, -1, NULL, NULL);
+    act[1].instance_id = t_s("z");
+    act[2] = t_act(DS_ACT_TERMINATE, -1, NULL, NULL);
+    act[2].instance_id = t_s("missing");
+
+    /* itself: refused before anything is written */
+    act[2].instance_id = t_s("o");
+    T_INT(ds_work_actions_check(t_s("o"), act, 3, &f), DS_INVALID);
+    T_INT(f.index, 2);
+    T_INT(t_complete_o(env, hub, "o", 2, act, 3, T0 + 3, &st), DS_INVALID);
+    act[2].instance_id = t_s("missing");
+
+    T_INT(t_complete_o(env, hub, "o", 2, act, 3, T0 + 3, &st), DS_OK);
+    T_INT(st, DS_RUNNING);
+
+    T_INT(t_get(env, hub, "x", &inst, out, sizeof(out)), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T(strcmp(out, "\"enough\"") == 0);
+    T_INT(t_get(env, hub, "x:0", &inst, out, sizeof(out)), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T_INT(t_get(env, hub, "z", &inst, out, sizeof(out)), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T_INT(t_get(env, hub, "o", &inst, out, sizeof(out)), DS_OK);
+    T_INT(inst.status, DS_RUNNING);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 static void t_sdk_clean(ds_env_t *env, ds_str_t hub, size_t max,
     size_t released, size_t removed, int orphans);
 
@@ -1362,6 +1429,7 @@ t_sdk(void)
     t_sdk_entity_calls();
     t_sdk_entity_batch_failed();
     t_sdk_events_processed();
+    t_sdk_terminate_action();
     t_sdk_entity_locks();
     t_sdk_trees();
     t_sdk_continue_as_new();
