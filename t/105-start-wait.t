@@ -5,6 +5,7 @@
 # make each waiter read the store every millisecond.
 
 use Test::Nginx::Socket;
+use DurableBackend;
 use File::Path qw(rmtree);
 use lib 't/inc';
 use DurableBlocks ();

@@ -4,6 +4,7 @@
 # instance again only once a second, so idle long-polls cost no reads.
 
 use Test::Nginx::Socket;
+use DurableBackend;
 use File::Path qw(rmtree);
 use lib 't/inc';
 use DurableBlocks ();

@@ -7,6 +7,7 @@
 # in the path) close the connection instead.
 
 use Test::Nginx::Socket;
+use DurableBackend;
 use File::Path qw(rmtree);
 use lib 't/inc';
 use DurableBlocks ();

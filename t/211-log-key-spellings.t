@@ -7,6 +7,7 @@
 # the key must not be anywhere in the log.
 
 use Test::Nginx::Socket;
+use DurableBackend;
 use File::Path qw(rmtree);
 use lib 't/inc';
 use DurableBlocks ();

@@ -3,6 +3,7 @@
 # raised and nginx reloaded, writes resume on the same data.
 
 use Test::Nginx::Socket;
+use DurableBackend;
 use File::Path qw(rmtree);
 use lib 't/inc';
 use DurableBlocks ();
