@@ -5,9 +5,9 @@
 # make each waiter read the store every millisecond.
 
 use Test::Nginx::Socket;
-use DurableBackend;
 use File::Path qw(rmtree);
 use lib 't/inc';
+use DurableBackend;
 use DurableBlocks ();
 
 repeat_each(1);

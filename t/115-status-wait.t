@@ -4,9 +4,9 @@
 # instance again only once a second, so idle long-polls cost no reads.
 
 use Test::Nginx::Socket;
-use DurableBackend;
 use File::Path qw(rmtree);
 use lib 't/inc';
+use DurableBackend;
 use DurableBlocks ();
 
 repeat_each(1);

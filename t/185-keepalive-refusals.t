@@ -7,9 +7,9 @@
 # in the path) close the connection instead.
 
 use Test::Nginx::Socket;
-use DurableBackend;
 use File::Path qw(rmtree);
 use lib 't/inc';
+use DurableBackend;
 use DurableBlocks ();
 
 repeat_each(1);

@@ -7,9 +7,9 @@
 # the key must not be anywhere in the log.
 
 use Test::Nginx::Socket;
-use DurableBackend;
 use File::Path qw(rmtree);
 use lib 't/inc';
+use DurableBackend;
 use DurableBlocks ();
 
 repeat_each(1);

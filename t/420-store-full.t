@@ -3,9 +3,9 @@
 # raised and nginx reloaded, writes resume on the same data.
 
 use Test::Nginx::Socket;
-use DurableBackend;
 use File::Path qw(rmtree);
 use lib 't/inc';
+use DurableBackend;
 use DurableBlocks ();
 use JSON::PP ();
 use Time::HiRes ();

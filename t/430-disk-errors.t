@@ -6,9 +6,9 @@
 # small tmpfs, so it runs only as root where mount works.
 
 use Test::Nginx::Socket;
-use DurableBackend;
 use File::Path qw(rmtree make_path);
 use lib 't/inc';
+use DurableBackend;
 use DurableBlocks ();
 
 repeat_each(1);
