@@ -21,7 +21,10 @@
 #   make test-asan       unit tests and the whole suite with ASan + UBSan
 #   make test-valgrind   a part of the suite with nginx under valgrind
 #   make stress  fault injection: worker SIGKILLs, reloads, a binary upgrade
-#                under load; nothing acknowledged may be lost or doubled
+#                under load, then make failover; nothing acknowledged may
+#                be lost or doubled
+#   make failover  a PostgreSQL primary killed under load, a synchronous
+#                standby promoted, two nginx following it
 #   make bench   the benchmark suite (bench/README.md); QUICK=1 for a short run
 #
 # Every target first checks the Debian packages it needs (make deps).
@@ -50,7 +53,7 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind check-docs check-style check-exports \
         deb test-deb install test-install test-ui test-cli test-metrics \
-        test-grpc test-asan-grpc test-pg-schema test-postgres
+        test-grpc test-asan-grpc test-pg-schema test-postgres failover
 
 all: build
 
@@ -497,11 +500,23 @@ check-node: build
 # for 10; figures in build/stress/results.json
 STRESS_SECONDS ?= 60
 
-stress: build $(CHECK_TOOL)
+stress: build $(CHECK_TOOL) $(DURABLE_TOOL)
 	python3 util/crash_test.py --nginx $(NGINX) --module $(MODULE_SO) \
 	    --check $(CHECK_TOOL) --prefix $(BUILD)/stress \
 	    --seconds $(if $(QUICK),10,$(STRESS_SECONDS)) --mode all \
 	    --json $(BUILD)/stress/results.json
+	$(MAKE) -s failover FAILOVER_SECONDS=$(if $(QUICK),9,$(FAILOVER_SECONDS))
+
+# the PostgreSQL backend's failover under load (util/failover_test.py): a
+# primary and two synchronous standbys, two nginx sharing the hub; the
+# primary killed, the most advanced standby promoted, followed without a
+# reload; ends with "acknowledged N, lost 0, doubled 0"
+FAILOVER_SECONDS ?= 24
+
+failover: build $(DURABLE_TOOL)
+	python3 util/failover_test.py --nginx $(NGINX) --module $(MODULE_SO) \
+	    --durable $(DURABLE_TOOL) --prefix $(BUILD)/failover \
+	    --seconds $(FAILOVER_SECONDS)
 
 # the scenarios of bench/README.md; writes bench/results.md and its table
 # into docs/benchmarks.md
