@@ -44,6 +44,8 @@ our %LMDB_ONLY = (
 );
 
 our %NOT_YET = (
+    '310-worker-entities.t TEST 6' =>
+        "16: an orchestration's completion sends the signals",
 );
 
 our %ONCE = (
