@@ -1114,6 +1114,170 @@ t_entities(void)
 
 
 /*
+ * Every page of an entity list, or every step of a clean-up, on each
+ * backend, each following its own tokens: the same entities, counts and
+ * tokens, byte for byte
+ */
+
+static void
+t_entity_walk(int line, ds_op_type_e type, const char *name, size_t top,
+    size_t budget, int64_t to)
+{
+    int        pg, steps[2];
+    char      *seen[2], token[DS_TOKEN_MAX], next[DS_TOKEN_MAX];
+    char      *p;
+    size_t     len;
+    t_seen_t  *ts;
+    ds_op_t    op;
+
+    for (pg = 0; pg < 2; pg++) {
+        seen[pg] = calloc(1, T_BUF);
+        ts = calloc(1, sizeof(t_seen_t));
+
+        if (seen[pg] == NULL || ts == NULL) {
+            abort();
+        }
+
+        ts->pg = pg;
+        steps[pg] = 0;
+        len = 0;
+
+        do {
+            memset(&op, 0, sizeof(ds_op_t));
+            op.type = type;
+            op.hub = t_s("hub");
+
+            if (type == DS_OP_ENTITY_LIST) {
+                op.in.entity_list.name = t_s(name);
+                op.in.entity_list.to = to;
+                op.in.entity_list.top = top;
+                op.in.entity_list.scan_budget = budget;
+                op.in.entity_list.token_in.data = token;
+                op.in.entity_list.token_in.len = len;
+                op.in.entity_list.item = t_entity_item;
+                op.in.entity_list.item_data = seen[pg];
+                op.in.entity_list.token = next;
+
+            } else {
+                op.in.entity_clean.max = top;
+                op.in.entity_clean.remove_empty = 1;
+                op.in.entity_clean.release_orphaned = 1;
+                op.in.entity_clean.token_in.data = token;
+                op.in.entity_clean.token_in.len = len;
+                op.in.entity_clean.token = next;
+            }
+
+            if (pg) {
+                t_pg_op(&op, ts);
+
+            } else {
+                t_lmdb(&op, ts);
+            }
+
+            T(op.rc == DS_OK);
+
+            len = type == DS_OP_ENTITY_LIST ? op.out.list.token_len
+                                            : op.out.entity_clean.token_len;
+            memcpy(token, next, len);
+
+            p = seen[pg] + strlen(seen[pg]);
+
+            if (type == DS_OP_ENTITY_CLEAN) {
+                snprintf(p, T_BUF - (size_t) (p - seen[pg]),
+                         "removed %zu released %zu ",
+                         op.out.entity_clean.removed,
+                         op.out.entity_clean.released);
+                p += strlen(p);
+            }
+
+            snprintf(p, T_BUF - (size_t) (p - seen[pg]), "| %.*s\n",
+                     (int) len, token);
+            steps[pg]++;
+
+        } while (op.rc == DS_OK && len && steps[pg] < 50);
+
+        free(ts);
+    }
+
+    t_check(steps[0] == steps[1] && strcmp(seen[0], seen[1]) == 0, line,
+            "the same walk on both backends");
+
+    if (steps[0] != steps[1] || strcmp(seen[0], seen[1]) != 0) {
+        printf("#   lmdb %d:\n%s#   pg %d:\n%s", steps[0], seen[0],
+               steps[1], seen[1]);
+    }
+
+    free(seen[0]);
+    free(seen[1]);
+}
+
+
+/* entities with state, of two names, listed and cleaned */
+
+static void
+t_entity_lists(void)
+{
+    size_t              i;
+    uint8_t             tokens[4 * DS_LEASE_LEN];
+    ds_op_t            *op;
+    ds_str_t            name;
+    ds_claim_filter_t   filter;
+
+    static const char *const  keys[] = { "a1", "a2", "a\"3", "b1" };
+
+    for (i = 0; i < sizeof(tokens); i++) {
+        tokens[i] = (uint8_t) (i / DS_LEASE_LEN + 0x61);
+    }
+
+    memset(&filter, 0, sizeof(ds_claim_filter_t));
+    filter.names = &name;
+    filter.nnames = 1;
+
+    /* each signalled, claimed by its name and given a state */
+    for (i = 0; i < 4; i++) {
+        name = t_s(i < 3 ? "acct" : "bank");
+        t_both(__LINE__, t_entity_op(DS_OP_ENTITY_SIGNAL, name.data, keys[i],
+                                     "set", "1"));
+        t_both(__LINE__, t_entity_claim(1, tokens + i * DS_LEASE_LEN,
+                                        &filter));
+
+        op = t_entity_op(DS_OP_WORK_COMPLETE, name.data, keys[i], NULL,
+                         i == 1 ? NULL : "{\"v\":1}");
+        op->in.work.lease = tokens + i * DS_LEASE_LEN;
+        t_both(__LINE__, op);
+    }
+
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, NULL, 1, 0, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, NULL, 2, 1, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, NULL, 10, 0, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, "ACCT", 2, 0, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, "bank", 1, 0, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, "none", 1, 0, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, NULL, 3, 0, 1);
+
+    /* a bad token, a bad name */
+    op = t_op(DS_OP_ENTITY_LIST, NULL, NULL, NULL);
+    op->in.entity_list.top = 1;
+    op->in.entity_list.token_in = t_s("AQ");
+    t_both(__LINE__, op);
+    op->in.entity_list.token_in = t_s("not*a*token");
+    t_both(__LINE__, op);
+    op->in.entity_list.token_in = t_s(NULL);
+    op->in.entity_list.name = t_s("a@b");
+    t_both(__LINE__, op);
+
+    /* o1 holds @counter@k2: released once o1 is gone; then removed */
+    t_entity_walk(__LINE__, DS_OP_ENTITY_CLEAN, NULL, 1, 0, 0);
+    t_entity_rec(__LINE__, "@counter@k2");
+    t_both(__LINE__, t_op(DS_OP_TERMINATE, "o1", NULL, NULL));
+    t_entity_walk(__LINE__, DS_OP_ENTITY_CLEAN, NULL, 2, 0, 0);
+    t_entity_rec(__LINE__, "@counter@k2");
+    t_entity_walk(__LINE__, DS_OP_ENTITY_CLEAN, NULL, 100, 0, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, NULL, 10, 0, 0);
+}
+
+
+/*
  * Every page of a list on each backend, each following its own tokens:
  * the same ids, the same number of pages
  */
@@ -1272,6 +1436,7 @@ main(int argc, char **argv)
     t_script();
     t_claims();
     t_entities();
+    t_entity_lists();
 
     /* instances c1, c2, b3 remain; then some more */
     t_both(__LINE__, t_op(DS_OP_START, "d4", "N", NULL));
