@@ -156,6 +156,8 @@ int dsi_pg_entity_op(const ds_op_t *op);
 int dsi_pg_entity_call(const ds_op_t *op, dsi_pg_call_t *call);
 int dsi_pg_entity_answer(ds_op_t *op, const PGresult *res,
     ds_entity_t *entity);
+int dsi_pg_entity_ops(const dsi_pg_claim_t *claim, ds_event_cb cb,
+    void *data);
 
 
 /*

@@ -34,6 +34,15 @@ static void dsi_pg_elem(ds_buf_t *b, const char *s, size_t len, int null,
     int first);
 static int dsi_pg_entity_claimed(ds_op_t *op, const PGresult *res);
 static int dsi_pg_entity_listed(ds_op_t *op, const PGresult *res);
+static int dsi_pg_entity_seq(void *data, uint64_t n, ds_str_t ev);
+
+
+/* the operations of a claimed entity, with their seqs in the queue */
+typedef struct {
+    const char         *seqs;           /* the rest of a bigint[] */
+    ds_event_cb         cb;
+    void               *data;
+} dsi_pg_ops_t;
 
 
 /* the ops of entities: this file's calls and answers */
@@ -296,6 +305,63 @@ dsi_pg_entity_answer(ds_op_t *op, const PGresult *res, ds_entity_t *entity)
 }
 
 
+/*
+ * During a claim's item callback: an entity's operations from its row of
+ * the answer, each with its seq, as ds_entity_read_ops() gives them
+ */
+
+int
+dsi_pg_entity_ops(const dsi_pg_claim_t *claim, ds_event_cb cb, void *data)
+{
+    int           c, s;
+    dsi_pg_ops_t  ops;
+
+    c = dsi_pg_col(claim->res, "operations");
+    s = dsi_pg_col(claim->res, "seqs");
+
+    if (c < 0 || s < 0 || PQgetisnull(claim->res, claim->row, c)
+        || PQgetisnull(claim->res, claim->row, s))
+    {
+        return DS_ERROR;
+    }
+
+    ops.seqs = PQgetvalue(claim->res, claim->row, s);
+    ops.cb = cb;
+    ops.data = data;
+
+    if (*ops.seqs++ != '{') {
+        return DS_ERROR;
+    }
+
+    return dsi_pg_array(PQgetvalue(claim->res, claim->row, c),
+                        dsi_pg_entity_seq, &ops);
+}
+
+
+/* dsi_pg_array() numbers the operations from 1: give each its seq */
+
+static int
+dsi_pg_entity_seq(void *data, uint64_t n, ds_str_t ev)
+{
+    char          *end;
+    uint64_t       seq;
+    dsi_pg_ops_t  *ops;
+
+    (void) n;
+
+    ops = data;
+    seq = (uint64_t) strtoull(ops->seqs, &end, 10);
+
+    if (end == ops->seqs || (*end != ',' && *end != '}')) {
+        return -1;
+    }
+
+    ops->seqs = end + 1;
+
+    return ops->cb(ops->data, seq, ev);
+}
+
+
 /* "@name@key" as the LMDB store makes it, of UTF-8 the database takes */
 
 static int
@@ -488,7 +554,7 @@ dsi_pg_entity_claimed(ds_op_t *op, const PGresult *res)
 
     op->backend = answer;
     op->out.claim.claimed = (size_t) (rows - 1);
-    op->out.claim.visible = dsi_pg_int(res, rows - 1, 8);
+    op->out.claim.visible = dsi_pg_int(res, rows - 1, 9);
 
     return DS_OK;
 }

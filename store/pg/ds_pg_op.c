@@ -415,9 +415,12 @@ dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
         return DS_INVALID;
     }
 
+    if (list == DS_LIST_OPERATIONS) {
+        return dsi_pg_entity_ops(claim, cb, data);
+    }
+
     c = dsi_pg_col(claim->res, list == DS_LIST_HISTORY ? "history"
-                               : list == DS_LIST_MESSAGES ? "messages"
-                               : "operations");
+                                                      : "messages");
 
     if (c < 0 || PQgetisnull(claim->res, claim->row, c)) {
         return DS_ERROR;

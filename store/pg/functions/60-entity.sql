@@ -620,7 +620,7 @@ CREATE OR REPLACE FUNCTION durable.claim_entities_apply(p_hub text,
     p_lease_us bigint, p_tokens bytea[], p_names text[])
 RETURNS TABLE (rc integer, id text, state text, has_state boolean,
     upto bigint, lease_expires bigint, lease bytea, operations text[],
-    visible bigint)
+    seqs bigint[], visible bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     n         integer;
@@ -644,7 +644,7 @@ BEGIN
     THEN
         RETURN QUERY SELECT 6, NULL::text, NULL::text, NULL::boolean,
             NULL::bigint, NULL::bigint, NULL::bytea, NULL::text[],
-            NULL::bigint;
+            NULL::bigint[], NULL::bigint;
         RETURN;
     END IF;
 
@@ -689,12 +689,11 @@ BEGIN
               AND x.id = e.id;
 
         RETURN QUERY SELECT 0, e.id, e.state, e.has_state, last,
-            now + p_lease_us, token,
-            ARRAY(SELECT r.operation
+            now + p_lease_us, token, r.ops, r.seqs, NULL::bigint
+            FROM (SELECT array_agg(x.operation ORDER BY x.seq) AS ops,
+                         array_agg(x.seq ORDER BY x.seq) AS seqs
                   FROM durable.entity_runnable(p_hub, e.partition, e.id,
-                                               e.owner, last) r
-                  ORDER BY r.seq),
-            NULL::bigint;
+                                               e.owner, last) x) r;
     END LOOP;
 
     next := (SELECT min(x.ready_at) FROM durable.entities x
@@ -708,7 +707,7 @@ BEGIN
 
     RETURN QUERY SELECT 0, NULL::text, NULL::text, NULL::boolean,
         NULL::bigint, NULL::bigint, NULL::bytea, NULL::text[],
-        coalesce(next, 9223372036854775807);
+        NULL::bigint[], coalesce(next, 9223372036854775807);
 END
 $$;
 
@@ -716,13 +715,14 @@ $$;
 -- ds_work_claim() of entities: leases up to cardinality(p_tokens)
 -- entities with runnable operations (of p_names, when given, compared
 -- lower-cased), each with the next token, for p_lease_us; a row per item
--- with its state and its runnable operations (seq <= upto). The last row
+-- with its state and its runnable operations (seq <= upto), their seqs
+-- alongside (the gRPC front end names a signal by its seq). The last row
 -- (id NULL) holds rc and visible (9223372036854775807: none known).
 CREATE OR REPLACE FUNCTION durable.claim_entities(p_hub text,
     p_lease_us bigint, p_tokens bytea[], p_names text[])
 RETURNS TABLE (rc integer, id text, state text, has_state boolean,
     upto bigint, lease_expires bigint, lease bytea, operations text[],
-    visible bigint)
+    seqs bigint[], visible bigint)
 LANGUAGE plpgsql AS $$
 BEGIN
     RETURN QUERY SELECT * FROM durable.claim_entities_apply(p_hub,
@@ -731,7 +731,7 @@ EXCEPTION
     WHEN others THEN
         RETURN QUERY SELECT 8, NULL::text, NULL::text, NULL::boolean,
             NULL::bigint, NULL::bigint, NULL::bytea, NULL::text[],
-            NULL::bigint;
+            NULL::bigint[], NULL::bigint;
 END
 $$;
 

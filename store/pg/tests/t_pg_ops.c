@@ -206,6 +206,22 @@ t_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
 }
 
 
+/* an entity's operation, with its seq in the queue */
+
+static int
+t_queued_op(void *data, uint64_t seq, ds_str_t ev)
+{
+    char    *p;
+    size_t   len;
+
+    p = data;
+    len = strlen(p);
+    snprintf(p + len, T_BUF - len, "%llu ", (unsigned long long) seq);
+
+    return t_event(data, seq, ev);
+}
+
+
 /* a claimed item, as a front end renders it, times as durations */
 
 static int
@@ -229,8 +245,8 @@ t_claim_item(void *data, ds_op_t *op, const ds_work_item_t *item)
 
         rc = seen->pg
              ? dsi_pg_op_item_events(op, item, DS_LIST_OPERATIONS,
-                                     t_event, seen->items)
-             : ds_op_item_events(op, item, DS_LIST_OPERATIONS, t_event,
+                                     t_queued_op, seen->items)
+             : ds_op_item_events(op, item, DS_LIST_OPERATIONS, t_queued_op,
                                  seen->items);
 
         return rc != DS_OK;
