@@ -1237,6 +1237,7 @@ t_entity_lists(void)
     uint8_t             tokens[4 * DS_LEASE_LEN];
     ds_op_t            *op;
     ds_str_t            name;
+    dsi_pg_call_t       call;
     ds_claim_filter_t   filter;
 
     static const char *const  keys[] = { "a1", "a2", "a\"3", "b1" };
@@ -1281,6 +1282,12 @@ t_entity_lists(void)
     op->in.entity_list.token_in = t_s(NULL);
     op->in.entity_list.name = t_s("a@b");
     t_both(__LINE__, op);
+
+    /* "@a@" and a byte no text holds: refused before the database */
+    op->in.entity_list.name = t_s(NULL);
+    op->in.entity_list.token_in = t_s("AkBhQP8");
+    T(dsi_pg_op_call(op, &call) == DS_INVALID);
+    dsi_pg_call_free(&call);
 
     /* o1 holds @counter@k2: released once o1 is gone; then removed */
     t_entity_walk(__LINE__, DS_OP_ENTITY_CLEAN, NULL, 1, 0, 0);
