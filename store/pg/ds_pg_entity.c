@@ -24,6 +24,24 @@
 #define DSI_PG_INT_MAX      0x7fffffff
 
 
+/*
+ * op->backend during an entity's item callback: the claim's answer and
+ * row, and the item's operations unescaped, each with its seq in the
+ * queue. They stay for the whole callback, since a front end may point
+ * into them until it has rendered the item (gRPC does).
+ */
+typedef struct {
+    dsi_pg_claim_t      claim;          /* first: what ds_pg_op.c reads */
+    ds_buf_t            text;
+    size_t             *lens;
+    uint64_t           *seqs;
+    size_t              n;
+    size_t              size;
+    const char         *next;           /* the rest of the seqs' bigint[] */
+    int                 bad;
+} dsi_pg_eclaim_t;
+
+
 static int dsi_pg_entity_eid(ds_str_t name, ds_str_t key, unsigned char *buf,
     ds_str_t *eid);
 static int dsi_pg_entity_token(dsi_pg_call_t *call, ds_str_t token);
@@ -34,15 +52,10 @@ static void dsi_pg_elem(ds_buf_t *b, const char *s, size_t len, int null,
     int first);
 static int dsi_pg_entity_claimed(ds_op_t *op, const PGresult *res);
 static int dsi_pg_entity_listed(ds_op_t *op, const PGresult *res);
-static int dsi_pg_entity_seq(void *data, uint64_t n, ds_str_t ev);
-
-
-/* the operations of a claimed entity, with their seqs in the queue */
-typedef struct {
-    const char         *seqs;           /* the rest of a bigint[] */
-    ds_event_cb         cb;
-    void               *data;
-} dsi_pg_ops_t;
+static int dsi_pg_entity_decode(dsi_pg_eclaim_t *ec, const PGresult *res,
+    int row);
+static int dsi_pg_entity_one(void *data, uint64_t n, ds_str_t ev);
+static void dsi_pg_entity_free(dsi_pg_eclaim_t *ec);
 
 
 /* the ops of entities: this file's calls and answers */
@@ -305,60 +318,121 @@ dsi_pg_entity_answer(ds_op_t *op, const PGresult *res, ds_entity_t *entity)
 }
 
 
-/*
- * During a claim's item callback: an entity's operations from its row of
- * the answer, each with its seq, as ds_entity_read_ops() gives them
- */
+/* during a claim's item callback: the entity's operations, in order */
 
 int
 dsi_pg_entity_ops(const dsi_pg_claim_t *claim, ds_event_cb cb, void *data)
 {
-    int           c, s;
-    dsi_pg_ops_t  ops;
+    size_t                  i, off;
+    ds_str_t                ev;
+    const dsi_pg_eclaim_t  *ec;
 
-    c = dsi_pg_col(claim->res, "operations");
-    s = dsi_pg_col(claim->res, "seqs");
+    ec = (const dsi_pg_eclaim_t *) claim;
 
-    if (c < 0 || s < 0 || PQgetisnull(claim->res, claim->row, c)
-        || PQgetisnull(claim->res, claim->row, s))
+    for (i = 0, off = 0; i < ec->n; i++) {
+        ev.data = ec->text.data + off;
+        ev.len = ec->lens[i];
+        off += ec->lens[i];
+
+        if (cb(data, ec->seqs[i], ev) != 0) {
+            return DS_ERROR;
+        }
+    }
+
+    return DS_OK;
+}
+
+
+/* the operations of row's item, and their seqs, into ec */
+
+static int
+dsi_pg_entity_decode(dsi_pg_eclaim_t *ec, const PGresult *res, int row)
+{
+    int  c, s;
+
+    dsi_buf_reset(&ec->text);
+    ec->n = 0;
+    ec->bad = 0;
+
+    c = dsi_pg_col(res, "operations");
+    s = dsi_pg_col(res, "seqs");
+
+    if (c < 0 || s < 0 || PQgetisnull(res, row, c)
+        || PQgetisnull(res, row, s))
     {
         return DS_ERROR;
     }
 
-    ops.seqs = PQgetvalue(claim->res, claim->row, s);
-    ops.cb = cb;
-    ops.data = data;
+    ec->next = PQgetvalue(res, row, s);
 
-    if (*ops.seqs++ != '{') {
+    if (*ec->next++ != '{'
+        || dsi_pg_array(PQgetvalue(res, row, c), dsi_pg_entity_one, ec)
+           != DS_OK
+        || ec->bad || ec->text.oom)
+    {
         return DS_ERROR;
     }
 
-    return dsi_pg_array(PQgetvalue(claim->res, claim->row, c),
-                        dsi_pg_entity_seq, &ops);
+    return DS_OK;
 }
 
 
-/* dsi_pg_array() numbers the operations from 1: give each its seq */
+/* dsi_pg_array() numbers the operations from 1: each gets its seq */
 
 static int
-dsi_pg_entity_seq(void *data, uint64_t n, ds_str_t ev)
+dsi_pg_entity_one(void *data, uint64_t n, ds_str_t ev)
 {
-    char          *end;
-    uint64_t       seq;
-    dsi_pg_ops_t  *ops;
+    char             *end;
+    void             *p;
+    uint64_t          seq;
+    dsi_pg_eclaim_t  *ec;
 
     (void) n;
 
-    ops = data;
-    seq = (uint64_t) strtoull(ops->seqs, &end, 10);
+    ec = data;
+    seq = (uint64_t) strtoull(ec->next, &end, 10);
 
-    if (end == ops->seqs || (*end != ',' && *end != '}')) {
+    if (end == ec->next || (*end != ',' && *end != '}')) {
+        ec->bad = 1;
         return -1;
     }
 
-    ops->seqs = end + 1;
+    ec->next = end + 1;
 
-    return ops->cb(ops->data, seq, ev);
+    if (ec->n == ec->size) {
+        ec->size = ec->size ? 2 * ec->size : 16;
+
+        p = realloc(ec->lens, ec->size * sizeof(size_t));
+        if (p == NULL) {
+            ec->bad = 1;
+            return -1;
+        }
+
+        ec->lens = p;
+
+        p = realloc(ec->seqs, ec->size * sizeof(uint64_t));
+        if (p == NULL) {
+            ec->bad = 1;
+            return -1;
+        }
+
+        ec->seqs = p;
+    }
+
+    dsi_buf_add(&ec->text, ev.data, ev.len);
+    ec->lens[ec->n] = ev.len;
+    ec->seqs[ec->n++] = seq;
+
+    return ec->text.oom;
+}
+
+
+static void
+dsi_pg_entity_free(dsi_pg_eclaim_t *ec)
+{
+    dsi_buf_free(&ec->text);
+    free(ec->lens);
+    free(ec->seqs);
 }
 
 
@@ -496,10 +570,10 @@ dsi_pg_entity_listed(ds_op_t *op, const PGresult *res)
 static int
 dsi_pg_entity_claimed(ds_op_t *op, const PGresult *res)
 {
-    int             i, rows;
-    void           *answer;
-    dsi_pg_claim_t  claim;
-    ds_work_item_t  item;
+    int              i, rows;
+    void            *answer;
+    ds_work_item_t   item;
+    dsi_pg_eclaim_t  ec;
 
     rows = PQntuples(res);
     op->out.claim.claimed = 0;
@@ -522,16 +596,21 @@ dsi_pg_entity_claimed(ds_op_t *op, const PGresult *res)
 
     /* the backend's answer again once the items are read */
     answer = op->backend;
-    claim.res = res;
-    op->backend = &claim;
+    memset(&ec, 0, sizeof(dsi_pg_eclaim_t));
+    dsi_buf_init(&ec.text);
+    ec.claim.res = res;
+    op->backend = &ec;
 
     for (i = 0; i < rows - 1; i++) {
-        claim.row = i;
+        ec.claim.row = i;
         memset(&item, 0, sizeof(ds_work_item_t));
         item.kind = DS_WORK_ENTITY;
         item.id = dsi_pg_text(res, i, 1);
 
-        if (dsi_entity_split(item.id, &item.name, &item.key) != DS_OK) {
+        if (dsi_entity_split(item.id, &item.name, &item.key) != DS_OK
+            || dsi_pg_entity_decode(&ec, res, i) != DS_OK)
+        {
+            dsi_pg_entity_free(&ec);
             op->backend = answer;
             op->rc = DS_ERROR;
             return DS_ERROR;
@@ -546,12 +625,14 @@ dsi_pg_entity_claimed(ds_op_t *op, const PGresult *res)
         item.lease = op->in.claim.tokens + (size_t) i * DS_LEASE_LEN;
 
         if (op->in.claim.item(op->in.claim.item_data, op, &item) != 0) {
+            dsi_pg_entity_free(&ec);
             op->backend = answer;
             op->rc = DS_ERROR;
             return DS_OK;
         }
     }
 
+    dsi_pg_entity_free(&ec);
     op->backend = answer;
     op->out.claim.claimed = (size_t) (rows - 1);
     op->out.claim.visible = dsi_pg_int(res, rows - 1, 9);

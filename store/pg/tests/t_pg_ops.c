@@ -206,19 +206,36 @@ t_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
 }
 
 
-/* an entity's operation, with its seq in the queue */
+/*
+ * An entity's operations, kept as pointers, with their seqs in the queue:
+ * rendered once all are read, as the gRPC front end packs them, so they
+ * must stay valid for the whole item callback
+ */
+
+#define T_OPS_MAX  16
+
+typedef struct {
+    ds_str_t            ev[T_OPS_MAX];
+    uint64_t            seq[T_OPS_MAX];
+    size_t              n;
+} t_ops_t;
+
 
 static int
 t_queued_op(void *data, uint64_t seq, ds_str_t ev)
 {
-    char    *p;
-    size_t   len;
+    t_ops_t  *ops;
 
-    p = data;
-    len = strlen(p);
-    snprintf(p + len, T_BUF - len, "%llu ", (unsigned long long) seq);
+    ops = data;
 
-    return t_event(data, seq, ev);
+    if (ops->n == T_OPS_MAX) {
+        return 1;
+    }
+
+    ops->ev[ops->n] = ev;
+    ops->seq[ops->n++] = seq;
+
+    return 0;
 }
 
 
@@ -229,7 +246,8 @@ t_claim_item(void *data, ds_op_t *op, const ds_work_item_t *item)
 {
     int        rc;
     char      *p;
-    size_t     len;
+    size_t     i, len;
+    t_ops_t    ops;
     t_seen_t  *seen;
 
     seen = data;
@@ -243,11 +261,19 @@ t_claim_item(void *data, ds_op_t *op, const ds_work_item_t *item)
                  (int) item->input.len, item->input.data,
                  (unsigned long long) item->upto, item->lease[0]);
 
+        ops.n = 0;
         rc = seen->pg
              ? dsi_pg_op_item_events(op, item, DS_LIST_OPERATIONS,
-                                     t_queued_op, seen->items)
+                                     t_queued_op, &ops)
              : ds_op_item_events(op, item, DS_LIST_OPERATIONS, t_queued_op,
-                                 seen->items);
+                                 &ops);
+
+        for (i = 0; i < ops.n; i++) {
+            len = strlen(seen->items);
+            snprintf(seen->items + len, T_BUF - len, "%llu ",
+                     (unsigned long long) ops.seq[i]);
+            (void) t_event(seen->items, ops.seq[i], ops.ev[i]);
+        }
 
         return rc != DS_OK;
     }
