@@ -584,7 +584,7 @@ BEGIN
                      WHERE x.hub = p_hub AND x.id >= '@'
                        AND (p_after IS NULL OR x.id > p_after)
                      ORDER BY x.id
-                     LIMIT p_max + 1);
+                     LIMIT p_max::bigint + 1);
 
         IF cardinality(ids) > p_max THEN
             pos := ids[p_max];

@@ -51,6 +51,9 @@ SELECT durable_test.eq(rc, 1, 'no state yet')
     FROM durable.entity_get('hub', '@a@1');
 SELECT durable_test.eq(count(*), 1::bigint, 'a list of none')
     FROM durable.entity_list('hub', '@', 0, 0, 10, 0, NULL);
+SELECT durable_test.eq(rc || '/' || removed || '/' || coalesce(pos, '-'),
+                       '0/0/-', 'a clean-up of the most the C side asks')
+    FROM durable.entity_clean('hub', NULL, 2147483647, false, false);
 SELECT durable_test.eq(rc, 2, 'renewed without the lease')
     FROM durable.lease_entity('hub', '@a@1', durable_test.lease(1), 1000,
                               false);
