@@ -416,7 +416,9 @@ dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
     }
 
     if (list == DS_LIST_OPERATIONS) {
-        return dsi_pg_entity_ops(claim, cb, data);
+        /* an entity claim's backend is ds_pg_entity.c's */
+        return op->in.claim.kind == DS_WORK_ENTITY
+               ? dsi_pg_entity_ops(claim, cb, data) : DS_INVALID;
     }
 
     c = dsi_pg_col(claim->res, list == DS_LIST_HISTORY ? "history"

@@ -286,6 +286,12 @@ t_claim_item(void *data, ds_op_t *op, const ds_work_item_t *item)
              (long long) (item->lease_expires - item->timestamp),
              item->lease[0]);
 
+    /* an orchestration has no operations: its claim's answer has none */
+    ops.n = 0;
+    T(!seen->pg
+      || dsi_pg_op_item_events(op, item, DS_LIST_OPERATIONS, t_queued_op,
+                               &ops) == DS_INVALID);
+
     rc = seen->pg
          ? dsi_pg_op_item_events(op, item, DS_LIST_HISTORY, t_event,
                                  seen->items)
