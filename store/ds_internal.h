@@ -373,7 +373,9 @@ int dsi_timer_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
 int dsi_timer_first(ds_txn_t *txn, ds_str_t hub, int64_t *due);
 
 
-/* ds_entity.c: entity records */
+/* ds_entity.c: entity records; a list's token: version(1) @name@key */
+#define DSI_ETOKEN_VERSION  2
+
 int dsi_entity_id(ds_str_t name, ds_str_t key, unsigned char *buf,
     ds_str_t *eid);
 int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
@@ -381,6 +383,13 @@ int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
 int dsi_entity_canon(ds_str_t id, unsigned char *buf, ds_str_t *eid);
 int dsi_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,
     int64_t now);
+/* shared with the PostgreSQL backend: what a completion may carry, and
+   the digest that tells its retry from another body */
+int dsi_entity_actions_check(const ds_action_t *a, size_t n);
+uint64_t dsi_entity_digest(int delete_state, ds_str_t state,
+    const ds_entity_result_t *failure, const ds_entity_result_t *results,
+    size_t nresults, const ds_action_t *actions, size_t nactions);
+int dsi_entity_split(ds_str_t eid, ds_str_t *name, ds_str_t *key);
 
 
 /* ds_counts.c: counts of index entries, per hub */
