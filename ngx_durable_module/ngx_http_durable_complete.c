@@ -4,12 +4,15 @@
  *
  * Completions of the worker protocol: the body is one completion, or an
  * array of them answered together; an orchestration's completion carries
- * the actions its episode decided.
+ * the actions its episode decided. With claim=KIND the same batch claims
+ * items of that kind after applying the completions, so that a worker
+ * needs one round trip per step.
  */
 
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_complete.h"
+#include "ngx_http_durable_claim.h"
 #include "ds_jspan.h"
 #include "ngx_http_durable_json.h"
 #include "ngx_http_durable_params.h"
@@ -41,13 +44,16 @@ static ngx_int_t ngx_http_durable_action_error(ngx_http_request_t *r,
     const ds_action_fault_t *f);
 static ngx_int_t ngx_http_durable_many_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
+static ngx_int_t ngx_http_durable_many_claimed(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_many_answer(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_batch_t *b);
 
 
 /*
  * complete: the body is one completion, or an array of completions that
- * become writes of one batch and are answered together
+ * become writes of one batch and are answered together; with claim=,
+ * one completion too is answered as the array form is, next to the items
  */
 
 ngx_int_t
@@ -60,7 +66,7 @@ ngx_http_durable_complete(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         return ngx_http_durable_fail(r, ctx);
     }
 
-    if (json_is_array(in.root)) {
+    if (json_is_array(in.root) || ctx->query.set[DS_ROUTE_Q_CLAIM]) {
         return ngx_http_durable_complete_many(r, ctx, &in);
     }
 
@@ -77,14 +83,19 @@ ngx_http_durable_complete(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 }
 
 
-/* all are parsed before any is queued: a malformed one applies nothing */
+/*
+ * all are parsed before any is queued: a malformed one applies nothing;
+ * with claim= a claim follows them in their batch (one commit) and sees
+ * what they made claimable
+ */
 
 static ngx_int_t
 ngx_http_durable_complete_many(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in)
 {
     ngx_int_t                       rc;
-    ngx_uint_t                      i, n;
+    ngx_uint_t                      i, n, calls, array;
+    ds_route_work_kind_e            kind;
     ngx_http_durable_call_t       **cs;
     ngx_http_durable_body_t         item;
     ds_jspan_iter_t                 it;
@@ -94,7 +105,8 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
-    n = json_array_size(in->root);
+    array = json_is_array(in->root);
+    n = array ? json_array_size(in->root) : 1;
 
     if (n == 0 || n > dlcf->worker_max_items) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
@@ -102,7 +114,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
                    dlcf->worker_max_items);
     }
 
-    b = ngx_palloc(r->pool, sizeof(ngx_http_durable_work_batch_t));
+    b = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_work_batch_t));
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -113,9 +125,17 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
     }
 
     b->n = n;
-    b->pending = n;
+    b->claim = ctx->query.set[DS_ROUTE_Q_CLAIM];
 
-    if (!ds_jspan_iter(&it, (u_char *) in->text.data, in->text.len)) {
+    if (b->claim
+        && (ngx_http_durable_claim_kind(r, ctx, &kind) != NGX_OK
+            || ngx_http_durable_claim_prepare(r, ctx, kind) != NGX_OK))
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    if (array && !ds_jspan_iter(&it, (u_char *) in->text.data, in->text.len))
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -123,10 +143,15 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
         k = &b->items[i];
         k->batch = b;
 
-        item.root = json_array_get(in->root, i);
+        if (array) {
+            item.root = json_array_get(in->root, i);
 
-        if (!ds_jspan_next(&it, NULL, &item.text)) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            if (!ds_jspan_next(&it, NULL, &item.text)) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+        } else {
+            item = *in;
         }
 
         if (!json_is_object(item.root)) {
@@ -141,20 +166,32 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
         ngx_http_durable_work_prepare(r, ctx, k);
     }
 
-    cs = ngx_palloc(r->pool, n * sizeof(ngx_http_durable_call_t *));
+    calls = n + b->claim;
+
+    cs = ngx_palloc(r->pool, calls * sizeof(ngx_http_durable_call_t *));
     if (cs == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    for (i = 0; i < n; i++) {
-        cs[i] = ngx_http_durable_call_alloc(r, &b->items[i].op,
-                                            ngx_http_durable_many_done);
+    for (i = 0; i < calls; i++) {
+        if (i < n) {
+            cs[i] = ngx_http_durable_call_alloc(r, &b->items[i].op,
+                                                ngx_http_durable_many_done);
+
+        } else {
+            ctx->claim_op->data = b;
+            cs[i] = ngx_http_durable_call_alloc(r, ctx->claim_op,
+                                                ngx_http_durable_many_claimed);
+        }
+
         if (cs[i] == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         cs[i]->group = &b->pending;
     }
+
+    b->pending = calls;
 
     /*
      * from here nothing fails: one batch; the last call holds the
@@ -163,10 +200,11 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
 
     rc = NGX_DONE;
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < calls; i++) {
         rc = ngx_http_durable_call_submit(r, ctx->store, cs[i],
-                                          i == n - 1 ? NGX_HTTP_DURABLE_HOLD
-                                                     : NGX_HTTP_DURABLE_MORE);
+                                          i == calls - 1
+                                          ? NGX_HTTP_DURABLE_HOLD
+                                          : NGX_HTTP_DURABLE_MORE);
     }
 
     return rc;
@@ -359,12 +397,37 @@ ngx_http_durable_many_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 }
 
 
+/* the claim that followed the completions is done */
+
+static ngx_int_t
+ngx_http_durable_many_claimed(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    ngx_http_durable_work_batch_t  *b = c->op->data;
+
+    b->claim_rc = c->rc;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable claim after completions: %uz items, rc:%d, "
+                   "kind:%d", c->op->out.claim.claimed, c->rc,
+                   (int) ctx->claim_kind);
+
+    if (b->pending) {
+        return NGX_DONE;
+    }
+
+    return ngx_http_durable_many_answer(r, ctx, b);
+}
+
+
 /*
  * 200 and an array of results, in the order of the completions:
- * {"status":200[,"runtimeStatus":".."]} or {"status":409,"Message":".."}.
- * A store failure (full, I/O) answers the request as a whole: some items
- * may be applied, and sending them again is safe (a completion with the
- * same lease token answers the same and changes nothing).
+ * {"status":200[,"runtimeStatus":".."]} or {"status":409,"Message":".."};
+ * with claim=, {"results":[...],"items":[...]}. A store failure (full,
+ * I/O) answers the request as a whole: some items may be applied, and
+ * sending them again is safe (a completion with the same lease token
+ * answers the same and changes nothing); the items claimed with them
+ * become claimable again when their leases run out.
  */
 
 static ngx_int_t
@@ -373,15 +436,34 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
 {
     u_char                   *p;
     size_t                    len;
-    ngx_str_t                 body;
+    ngx_str_t                 body, items;
     ngx_uint_t                i, status;
     const char               *message;
     ngx_http_durable_work_t  *k;
 
+    if (b->claim) {
+        if (b->claim_rc != DS_OK) {
+            return ngx_http_durable_store_error(r, ctx, b->claim_rc,
+                                                "claiming work");
+        }
+
+        if (ngx_http_durable_claim_items(ctx, &items) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    } else {
+        ngx_str_null(&items);
+    }
+
     /* a store failure answers for all; else the exact length, in the
-     * same branches as the writing below */
+     * same branches as the writing below; the items' object is
+     * {"items":[...]}, put after {"results":[...], without its '{' */
 
     len = sizeof("[]") - 1 + b->n - 1;
+
+    if (b->claim) {
+        len += sizeof("{\"results\":,") - 1 + items.len - 1;
+    }
 
     for (i = 0; i < b->n; i++) {
         k = &b->items[i];
@@ -409,6 +491,11 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
     }
 
     body.data = p;
+
+    if (b->claim) {
+        p = ngx_cpymem(p, "{\"results\":", sizeof("{\"results\":") - 1);
+    }
+
     *p++ = '[';
 
     for (i = 0; i < b->n; i++) {
@@ -433,6 +520,12 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
     }
 
     *p++ = ']';
+
+    if (b->claim) {
+        *p++ = ',';
+        p = ngx_cpymem(p, items.data + 1, items.len - 1);
+    }
+
     body.len = p - body.data;
 
     return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
