@@ -37,8 +37,7 @@ static ngx_int_t ngx_http_durable_parse_entity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
     ngx_http_durable_work_t *k);
 static ngx_int_t ngx_http_durable_parse_action(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *span,
-    ds_action_t *act);
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span, ds_action_t *act);
 static ngx_int_t ngx_http_durable_action_error(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const ds_action_t *acts,
     const ds_action_fault_t *f);
@@ -66,7 +65,9 @@ ngx_http_durable_complete(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         return ngx_http_durable_fail(r, ctx);
     }
 
-    if (json_is_array(in.root) || ctx->query.set[DS_ROUTE_Q_CLAIM]) {
+    if (ngx_http_durable_json_array(&in.text)
+        || ctx->query.set[DS_ROUTE_Q_CLAIM])
+    {
         return ngx_http_durable_complete_many(r, ctx, &in);
     }
 
@@ -97,6 +98,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
     ngx_uint_t                      i, n, calls, array;
     ds_route_work_kind_e            kind;
     ngx_http_durable_call_t       **cs;
+    ds_str_t                        span;
     ngx_http_durable_body_t         item;
     ds_jspan_iter_t                 it;
     ngx_http_durable_work_t        *k;
@@ -105,8 +107,18 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
-    array = json_is_array(in->root);
-    n = array ? json_array_size(in->root) : 1;
+    array = ngx_http_durable_json_array(&in->text);
+    n = 1;
+
+    if (array) {
+        if (!ds_jspan_iter(&it, (u_char *) in->text.data, in->text.len)) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        for (n = 0; ds_jspan_next(&it, NULL, &span); n++) {
+            /* void */
+        }
+    }
 
     if (n == 0 || n > dlcf->worker_max_items) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
@@ -144,8 +156,6 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
         k->batch = b;
 
         if (array) {
-            item.root = json_array_get(in->root, i);
-
             if (!ds_jspan_next(&it, NULL, &item.text)) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -154,7 +164,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
             item = *in;
         }
 
-        if (!json_is_object(item.root)) {
+        if (!ngx_http_durable_json_object(&item.text)) {
             return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
                        "Every completion in the array must be an object.");
         }
@@ -236,42 +246,40 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
     ngx_http_durable_work_t *k)
 {
     size_t             i, n;
-    json_t            *actions;
     ds_action_t       *acts;
     ds_action_fault_t  fault;
     ds_str_t           list, span;
     ds_jspan_iter_t    it;
 
-    if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
+    if (ngx_http_durable_get_work_key(r, ctx, &in->text, k) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    actions = json_object_get(in->root, "actions");
     n = 0;
     acts = NULL;
 
-    if (actions) {
-        if (!json_is_array(actions)
-            || !ds_jspan_member((u_char *) in->text.data, in->text.len,
-                                "actions", &list)
+    if (ngx_http_durable_member(&in->text, "actions", &list)) {
+        if (!ngx_http_durable_json_array(&list)
             || !ds_jspan_iter(&it, (u_char *) list.data, list.len))
         {
             return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                        "The member 'actions' must be an array.");
         }
 
-        n = json_array_size(actions);
+        while (ds_jspan_next(&it, NULL, &span)) {
+            n++;
+        }
 
         acts = ngx_pcalloc(r->pool, (n ? n : 1) * sizeof(ds_action_t));
         if (acts == NULL) {
             return NGX_ERROR;
         }
 
+        (void) ds_jspan_iter(&it, (u_char *) list.data, list.len);
+
         for (i = 0; i < n; i++) {
             if (!ds_jspan_next(&it, NULL, &span)
-                || ngx_http_durable_parse_action(r, ctx,
-                                                 json_array_get(actions, i),
-                                                 &span, &acts[i])
+                || ngx_http_durable_parse_action(r, ctx, &span, &acts[i])
                    != NGX_OK)
             {
                 return NGX_ERROR;
@@ -306,11 +314,10 @@ ngx_http_durable_parse_activity(ngx_http_request_t *r,
     ngx_http_durable_work_t *k)
 {
     int       failed;
-    json_t   *failure;
     ds_str_t  result, reason, details;
     ds_str_t  span;
 
-    if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
+    if (ngx_http_durable_get_work_key(r, ctx, &in->text, k) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -318,19 +325,17 @@ ngx_http_durable_parse_activity(ngx_http_request_t *r,
     ngx_memzero(&details, sizeof(ds_str_t));
     ngx_http_durable_get_raw(&in->text, "result", &result);
 
-    failure = json_object_get(in->root, "failure");
-    failed = (failure != NULL && !json_is_null(failure));
+    /* a failure member that is null is none */
+    ngx_http_durable_get_raw(&in->text, "failure", &span);
+    failed = (span.len != 0);
 
     if (failed) {
-        if (!json_is_object(failure)
-            || !ds_jspan_member((u_char *) in->text.data, in->text.len,
-                                "failure", &span))
-        {
+        if (!ngx_http_durable_json_object(&span)) {
             return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                        "The member 'failure' must be an object.");
         }
 
-        if (ngx_http_durable_get_string(r, ctx, failure, "reason", 0, &reason)
+        if (ngx_http_durable_get_string(r, ctx, &span, "reason", 0, &reason)
             != NGX_OK
             || ngx_http_durable_quote(r, &reason) != NGX_OK)
         {
@@ -354,17 +359,17 @@ ngx_http_durable_parse_entity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
     ngx_http_durable_work_t *k)
 {
-    json_t    *del;
-    ds_str_t   state;
+    ds_str_t   del, state;
 
-    if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
+    if (ngx_http_durable_get_work_key(r, ctx, &in->text, k) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    del = json_object_get(in->root, "delete");
+    ngx_http_durable_get_raw(&in->text, "delete", &del);
     ngx_http_durable_get_raw(&in->text, "state", &state);
 
-    k->op.in.work.delete_state = json_is_true(del);
+    k->op.in.work.delete_state = (del.len == 4
+                                  && ngx_strncmp(del.data, "true", 4) == 0);
     k->op.in.work.result = state;
 
     return NGX_OK;
@@ -561,18 +566,17 @@ static const ngx_http_durable_action_type_t  ngx_http_durable_actions[] = {
 
 static ngx_int_t
 ngx_http_durable_parse_action(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *span,
-    ds_action_t *act)
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span, ds_action_t *act)
 {
     ds_str_t                               type, fire;
     const ngx_http_durable_action_type_t  *t, *end;
 
-    if (!json_is_object(obj)) {
+    if (!ngx_http_durable_json_object(span)) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "Every action must be an object.");
     }
 
-    if (ngx_http_durable_get_string(r, ctx, obj, "type", 1, &type) != NGX_OK) {
+    if (ngx_http_durable_get_string(r, ctx, span, "type", 1, &type) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -595,12 +599,12 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
     act->id = -1;
 
     if (t->needs_id
-        && ngx_http_durable_get_int(r, ctx, obj, "id", &act->id) != NGX_OK)
+        && ngx_http_durable_get_int(r, ctx, span, "id", &act->id) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    if (ngx_http_durable_get_string(r, ctx, obj, "name", t->needs_name,
+    if (ngx_http_durable_get_string(r, ctx, span, "name", t->needs_name,
                                     &act->name)
         != NGX_OK)
     {
@@ -614,26 +618,26 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
     switch (act->type) {
 
     case DS_ACT_START_SUB:
-        return ngx_http_durable_get_string(r, ctx, obj, "instanceId", 0,
+        return ngx_http_durable_get_string(r, ctx, span, "instanceId", 0,
                                            &act->instance_id);
 
     case DS_ACT_RAISE_EVENT:
-        return ngx_http_durable_get_string(r, ctx, obj, "instanceId", 1,
+        return ngx_http_durable_get_string(r, ctx, span, "instanceId", 1,
                                            &act->instance_id);
 
     case DS_ACT_SIGNAL_ENTITY:
-        if (ngx_http_durable_get_entity(r, ctx, obj, &act->entity_name,
+        if (ngx_http_durable_get_entity(r, ctx, span, &act->entity_name,
                                         &act->entity_key)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        return ngx_http_durable_get_string(r, ctx, obj, "operation", 1,
+        return ngx_http_durable_get_string(r, ctx, span, "operation", 1,
                                            &act->name);
 
     case DS_ACT_CREATE_TIMER:
-        if (ngx_http_durable_get_string(r, ctx, obj, "fireAt", 1, &fire)
+        if (ngx_http_durable_get_string(r, ctx, span, "fireAt", 1, &fire)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -648,7 +652,7 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
         return NGX_OK;
 
     case DS_ACT_FAIL:
-        if (ngx_http_durable_get_string(r, ctx, obj, "reason", 0,
+        if (ngx_http_durable_get_string(r, ctx, span, "reason", 0,
                                         &act->reason)
             != NGX_OK
             || ngx_http_durable_quote(r, &act->reason) != NGX_OK)

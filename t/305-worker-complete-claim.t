@@ -16,7 +16,8 @@ our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
 # assertions made by the flows, per block
-our %flow_tests = (chain => 16, refused => 5, array => 7, bad => 4);
+our %flow_tests = (chain => 16, refused => 5, array => 7, bad => 4,
+                   spellings => 4);
 
 my $flow_total = 0;
 $flow_total += $_ for values %flow_tests;
@@ -200,6 +201,30 @@ sub main::bad {
 }
 
 
+# members are read as a JSON parser reads them: escapes decoded in keys
+# and strings, the last of a repeated key
+sub main::spellings {
+    my $hub = 'Spell';
+    start($hub, 'sp1');
+
+    my @o = claim($hub, 'orchestrations');
+    my $r = complete($hub, 'orchestrations', '&claim=activities',
+        '{"instanc\\u0065Id":"sp1","lease":"' . ('0' x 32) . '",'
+        . '"lease":"' . $o[0]{lease} . '","actions":[{"type":'
+        . '"scheduleActivity","id":0,"name":"Hi\\u0021","input":"x",'
+        . '"input":"y"}]}');
+    Test::More::is($r->{json}{results}[0]{status}, 200,
+                   'an escaped key, the last lease');
+    Test::More::is($r->{json}{items}[0]{name}, 'Hi!', 'a decoded name');
+    Test::More::is($r->{json}{items}[0]{input}, 'y', 'the last input');
+
+    $r = complete($hub, 'activities', '',
+        '{"instanceId":"sp1","taskId":0,"lease":"'
+        . $r->{json}{items}[0]{lease} . '","taskId":1,"result":1}');
+    Test::More::is($r->{status}, 404, 'the last taskId counts');
+}
+
+
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-claim;
 _EOC_
@@ -264,7 +289,19 @@ GET /runtime/webhooks/durabletask/instances/bd1?taskHub=Bad&code=systemkey-1234
 
 
 
-=== TEST 5: claim= of entities, from activities; limits of max=
+=== TEST 5: members spelled with escapes, and repeated
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::spellings();
+--- request
+GET /runtime/webhooks/durabletask/instances/sp1?taskHub=Spell&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Running"
+--- error_code: 202
+
+
+
+=== TEST 6: claim= of entities, from activities; limits of max=
 --- http_config eval: $::http_config
 --- config
     location /runtime/webhooks/durabletask/ {
