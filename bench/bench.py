@@ -962,6 +962,7 @@ def main():
     # instance; per core: of the CPU nginx used, and of the machine's
     evs = e2e["orchestrations_per_s"] * nev
     ev_core = evs / (ncpu / 100) if ncpu else 0
+    wis = e2e.get("work_items_per_s", 0)
     log("end to end: %.0f orchestrations/s, %.0f requests/s, nginx %.0f%% "
         "CPU, worker %.0f%% CPU, machine busy %.0f%%, iowait %.0f%%; "
         "%d history events each, %.0f events/s; %s" %
@@ -972,9 +973,11 @@ def main():
         "rps": "%.0f orch/s (%.0f HTTP req/s)" % (
             e2e["orchestrations_per_s"], e2e["requests_per_s"]),
         "p50": "—", "p99": "—",
-        "base": "CPU: nginx %.0f%%, worker %.0f%%; %.0f history events/s, "
+        "base": "CPU: nginx %.0f%%, worker %.0f%%; %.0f work items/s "
+                "(%.0f per core of the machine); %.0f history events/s, "
                 "%.0f per core of nginx CPU, %.0f per core of the machine" %
-                (ncpu, wcpu, evs, ev_core, evs / os.cpu_count()),
+                (ncpu, wcpu, wis, wis / os.cpu_count(), evs, ev_core,
+                 evs / os.cpu_count()),
         "ratio": "—", "target": "≥ 3,000 orch/s",
         "result": "pass" if e2e["orchestrations_per_s"] >= 3000 else "FAIL",
     })
@@ -989,7 +992,9 @@ def main():
                  "array form) with claim= of the other kind (max=100), so "
                  "that its answer brings their next items: one request and "
                  "one batch per step; a runner that holds nothing claims "
-                 "(wait=1). History events per orchestration: %d (the "
+                 "(wait=1). Work items: completions answered 200 "
+                 "(episodes and activities, 11 per orchestration). "
+                 "History events per orchestration: %d (the "
                  "showHistory view of a finished one); per core: of the "
                  "CPU nginx used (the worker's is not counted), and of the "
                  "machine's %d cores, shared with the worker. "

@@ -31,7 +31,10 @@
  * the same window. Prints one JSON line:
  *   {"orchestrations_per_s":..,"completed":..,"started":..,"seconds":..,
  *    "nginx_cpu_s":..,"worker_cpu_s":..,"machine_busy_pct":..,
- *    "iowait_pct":..,"errors":..,"requests":..}
+ *    "iowait_pct":..,"errors":..,"requests":..,"requests_per_s":..,
+ *    "work_items_per_s":..}
+ * work items: completions answered 200 (orchestration episodes and
+ * activities), the unit of published Durable Task backend figures.
  */
 
 #define _GNU_SOURCE
@@ -72,6 +75,7 @@ static int          chain = 1;          /* complete?claim=: -C */
 
 static atomic_int   stopping;
 static atomic_long  started, completed, errors, requests;
+static atomic_long  work_items;         /* completions answered 200 */
 
 
 static double
@@ -606,19 +610,30 @@ claimer(void *arg)
 }
 
 
+static long
+count_in(const char *p, size_t len, const char *what)
+{
+    size_t       n = strlen(what);
+    long         c = 0;
+    const char  *end = p + len;
+
+    while ((p = memmem(p, (size_t) (end - p), what, n))) {
+        c++;
+        p += n;
+    }
+
+    return c;
+}
+
+
+/* the results of an array of completions: finished ones, and work items */
+
 static void
 count_completed(const char *p, size_t len)
 {
-    static const char  done[] = "\"runtimeStatus\":\"Completed\"";
-    const char        *end = p + len;
-    long               n = 0;
-
-    while ((p = memmem(p, (size_t) (end - p), done, sizeof(done) - 1))) {
-        n++;
-        p += sizeof(done) - 1;
-    }
-
-    atomic_fetch_add(&completed, n);
+    atomic_fetch_add(&completed,
+                     count_in(p, len, "\"runtimeStatus\":\"Completed\""));
+    atomic_fetch_add(&work_items, count_in(p, len, "{\"status\":200"));
 }
 
 
@@ -640,8 +655,12 @@ completer(void *arg)
         } else if (j.body[0] == '[') {
             /* one result per completion: count the finished ones */
             count_completed(c.body, c.body_len);
-        } else if (j.final && strstr(c.body, "Completed")) {
-            atomic_fetch_add(&completed, 1);
+        } else {
+            atomic_fetch_add(&work_items, 1);
+
+            if (j.final && strstr(c.body, "Completed")) {
+                atomic_fetch_add(&completed, 1);
+            }
         }
         free(j.body);
     }
@@ -849,7 +868,7 @@ main(int argc, char **argv)
     long         pids[MAX_PIDS];
     double       secs = 10, warm = 3, t0, t1, ng0 = 0, ng1 = 0, w0, w1;
     double       b0 = 0, io0 = 0, tot0 = 0, b1 = 0, io1 = 0, tot1 = 0;
-    long         c0, c1, s0, s1, r0, r1;
+    long         c0, c1, s0, s1, r0, r1, k0, k1;
     char        *p, *tok;
     pthread_t    th;
     kind_arg_t   kinds[2] = { { 0 }, { 1 } };
@@ -917,6 +936,7 @@ main(int argc, char **argv)
     c0 = atomic_load(&completed);
     s0 = atomic_load(&started);
     r0 = atomic_load(&requests);
+    k0 = atomic_load(&work_items);
     for (i = 0; i < npids; i++) {
         ng0 += proc_cpu_s(pids[i]);
     }
@@ -929,6 +949,7 @@ main(int argc, char **argv)
     c1 = atomic_load(&completed);
     s1 = atomic_load(&started);
     r1 = atomic_load(&requests);
+    k1 = atomic_load(&work_items);
     for (i = 0; i < npids; i++) {
         ng1 += proc_cpu_s(pids[i]);
     }
@@ -941,11 +962,12 @@ main(int argc, char **argv)
            "\"started\":%ld,\"seconds\":%.3f,\"nginx_cpu_s\":%.2f,"
            "\"worker_cpu_s\":%.2f,\"machine_busy_pct\":%.1f,"
            "\"iowait_pct\":%.1f,\"errors\":%ld,\"requests\":%ld,"
-           "\"requests_per_s\":%.1f}\n",
+           "\"requests_per_s\":%.1f,\"work_items_per_s\":%.1f}\n",
            (c1 - c0) / (t1 - t0), c1 - c0, s1 - s0, t1 - t0, ng1 - ng0,
            w1 - w0, tot1 > tot0 ? 100.0 * (b1 - b0) / (tot1 - tot0) : 0.0,
            tot1 > tot0 ? 100.0 * (io1 - io0) / (tot1 - tot0) : 0.0,
-           atomic_load(&errors), r1 - r0, (r1 - r0) / (t1 - t0));
+           atomic_load(&errors), r1 - r0, (r1 - r0) / (t1 - t0),
+           (k1 - k0) / (t1 - t0));
     fflush(stdout);
 
     _exit(0);
