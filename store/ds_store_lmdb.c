@@ -98,7 +98,7 @@ static void dsi_lmdb_close(ds_store_t *st);
 static void dsi_lmdb_post(dsi_lmdb_t *lm);
 static void dsi_lmdb_take(dsi_lmdb_t *lm);
 static void dsi_lmdb_take_more(void *data);
-static void dsi_lmdb_started(dsi_lmdb_t *lm, const char *where);
+static void dsi_lmdb_started(dsi_lmdb_t *lm, size_t n, const char *where);
 static void dsi_lmdb_apply(dsi_lmdb_t *lm);
 static void dsi_lmdb_answer(dsi_lmdb_t *lm);
 static void dsi_lmdb_reverse(dsi_lmdb_t *lm);
@@ -353,6 +353,7 @@ dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
 static void
 dsi_lmdb_post(dsi_lmdb_t *lm)
 {
+    size_t      n;
     ds_host_t  *host;
 
     /*
@@ -381,8 +382,11 @@ dsi_lmdb_post(dsi_lmdb_t *lm)
 
         lm->busy = 1;
 
+        /* the task may add to batch_n at once: its size now, for the log */
+        n = lm->batch_n;
+
         if (host->run(host->data, &lm->task) == 0) {
-            dsi_lmdb_started(lm, "a thread");
+            dsi_lmdb_started(lm, n, "a thread");
             return;
         }
 
@@ -392,7 +396,7 @@ dsi_lmdb_post(dsi_lmdb_t *lm)
          * this loop
          */
 
-        dsi_lmdb_started(lm, "the loop, with no thread for it");
+        dsi_lmdb_started(lm, n, "the loop, with no thread for it");
 
         dsi_lmdb_apply(lm);
         dsi_lmdb_answer(lm);
@@ -467,11 +471,10 @@ dsi_lmdb_take_more(void *data)
 /* logged once the batch runs where it says, not before */
 
 static void
-dsi_lmdb_started(dsi_lmdb_t *lm, const char *where)
+dsi_lmdb_started(dsi_lmdb_t *lm, size_t n, const char *where)
 {
     dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": batch "
-                  "of %zu started in %s", lm->store->name, lm->batch_n,
-                  where);
+                  "of %zu started in %s", lm->store->name, n, where);
 }
 
 
@@ -678,7 +681,7 @@ dsi_lmdb_apply_handler(ds_event_t *ev)
     lm->gate_waits = 0;
 
     dsi_lmdb_take(lm);
-    dsi_lmdb_started(lm, "the loop");
+    dsi_lmdb_started(lm, lm->batch_n, "the loop");
     dsi_lmdb_apply(lm);
 
     if (gate == 1) {
