@@ -137,22 +137,11 @@ dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     /* the ready index: an entry at ready_at when it is not 0 */
 
-    if (old && old->ready_at != inst->ready_at && old->ready_at != 0) {
-        rc = dsi_ready_del(txn, hub, DS_READY_ORCH, old->ready_at,
-                          (const unsigned char *) id.data, id.len);
-        if (rc != DS_OK) {
-            goto done;
-        }
-    }
-
-    if ((old == NULL || old->ready_at != inst->ready_at)
-        && inst->ready_at != 0)
-    {
-        rc = dsi_ready_put(txn, hub, DS_READY_ORCH, inst->ready_at,
-                          (const unsigned char *) id.data, id.len);
-        if (rc != DS_OK) {
-            goto done;
-        }
+    rc = dsi_ready_move(txn, hub, DS_READY_ORCH, old ? old->ready_at : 0,
+                        inst->ready_at, (const unsigned char *) id.data,
+                        id.len);
+    if (rc != DS_OK) {
+        goto done;
     }
 
     key.mv_data = kb;

@@ -99,6 +99,13 @@ int dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen);
 void dsi_err_set(char *err, size_t errlen, const char *what, int rc);
 /* ds_op.c: ds_op_batch(), keeping the first store error's text in err */
 int dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen);
+/*
+ * the same; once the write txn is begun (LMDB's write lock held), more()
+ * may append ops to the list: what arrived while the lock was waited for
+ */
+typedef void (*dsi_op_more_pt)(void *data);
+int dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
+    void *data, char *err, size_t errlen);
 int dsi_room(ds_txn_t *txn, int kind);
 
 /*
