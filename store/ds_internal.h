@@ -166,6 +166,14 @@ int dsi_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *old);
 int dsi_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem);
 
+/*
+ * The list copy a record's by_created entry carries: the record encoded
+ * with its worker fields cleared, 0 bytes when it is over
+ * DS_LIST_COPY_MAX (the list then reads the record).
+ */
+#define DS_LIST_COPY_MAX    512
+size_t dsi_list_copy(const ds_instance_t *inst, unsigned char *buf);
+
 
 /* ds_work_lease.c: the lease steps of all kinds of work item */
 int dsi_lease_none(const uint8_t *lease);
