@@ -322,10 +322,29 @@ done:
 }
 
 
+/*
+ * TCP keepalive, so that a peer gone without a word (a host lost, a
+ * network cut) is found: the first probe after 30 s of silence, then
+ * every 10 s, the connection given up after 3 unanswered, within about
+ * a minute. The conninfo comes after these defaults (expanded from
+ * "dbname"), so its own keepalives settings take their place.
+ */
+static const char *const  dsi_pg_keys[] = {
+    "keepalives", "keepalives_idle", "keepalives_interval",
+    "keepalives_count", "dbname", NULL
+};
+
+
 dsi_pg_conn_t *
 dsi_pg_conn_start(const char *conninfo, char *err, size_t errlen)
 {
     dsi_pg_conn_t  *c;
+    const char     *values[] = {
+        DSI_PG_KEEPALIVES, DSI_PG_KEEPALIVES_IDLE,
+        DSI_PG_KEEPALIVES_INTERVAL, DSI_PG_KEEPALIVES_COUNT, NULL, NULL
+    };
+
+    values[4] = conninfo;
 
     if (dsi_pg_conninfo_check(conninfo, err, errlen) != 0) {
         return NULL;
@@ -337,7 +356,7 @@ dsi_pg_conn_start(const char *conninfo, char *err, size_t errlen)
         return NULL;
     }
 
-    c->pg = PQconnectStart(conninfo);
+    c->pg = PQconnectStartParams(dsi_pg_keys, values, 1);
 
     if (c->pg == NULL) {
         snprintf(err, errlen, "out of memory");
