@@ -85,7 +85,7 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
     case DS_OP_SUSPEND:
     case DS_OP_RESUME:
         if (op->in.control.recurse) {
-            return DS_UNSUPPORTED;
+            return dsi_pg_control_call(op, call);
         }
 
         call->stmt.sql = op->type == DS_OP_TERMINATE
@@ -103,7 +103,7 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 
     case DS_OP_PURGE:
         if (op->in.control.recurse) {
-            return DS_UNSUPPORTED;
+            return dsi_pg_control_call(op, call);
         }
 
         call->stmt.sql = "SELECT rc, status, error "
@@ -195,6 +195,11 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 
         break;
 
+    case DS_OP_RESTART:
+    case DS_OP_HISTORY:
+    case DS_OP_STATS:
+        return dsi_pg_control_call(op, call);
+
     default:
         /* not served yet (docs/postgres.md) */
         return DS_UNSUPPORTED;
@@ -245,8 +250,9 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
         break;
 
     case DS_OP_PURGE:
-        op->out.control.status = (ds_status_e) dsi_pg_int(res, 0, 1);
-        break;
+    case DS_OP_RESTART:
+    case DS_OP_HISTORY:
+        return dsi_pg_control_answer(op, res);
 
     case DS_OP_PURGE_BATCH:
         op->out.purge.deleted = (size_t) dsi_pg_int(res, 0, 1);

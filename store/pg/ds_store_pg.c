@@ -114,6 +114,10 @@ static int dsi_pgs_history(ds_op_t *op, ds_event_cb cb, void *data);
 static int dsi_pgs_item_events(ds_op_t *op, const ds_work_item_t *item,
     ds_list_e list, ds_event_cb cb, void *data);
 static const char *dsi_pgs_error(const ds_op_t *op);
+static int dsi_pgs_counts_each(ds_op_t *op, ds_count_cb cb, void *data);
+static int dsi_pgs_ready_oldest(ds_op_t *op, ds_str_t hub,
+    ds_work_kind_e kind, int64_t *at);
+static int dsi_pgs_timers_total(ds_op_t *op, uint64_t *n);
 
 
 const dsi_backend_t  dsi_backend_pg = {
@@ -126,10 +130,10 @@ const dsi_backend_t  dsi_backend_pg = {
     dsi_pgs_history,
     dsi_pgs_item_events,
     dsi_pgs_error,
-    NULL,                               /* the metrics' figures: LMDB's */
-    NULL,
-    NULL,
-    NULL
+    dsi_pgs_counts_each,
+    dsi_pgs_ready_oldest,
+    dsi_pgs_timers_total,
+    NULL                                /* no map: LMDB's figure only */
 };
 
 
@@ -969,4 +973,46 @@ dsi_pgs_error(const ds_op_t *op)
     }
 
     return ds_strerror(op->rc);
+}
+
+
+/* the figures of a STATS answer (durable.stats()), during its done() */
+
+static int
+dsi_pgs_counts_each(ds_op_t *op, ds_count_cb cb, void *data)
+{
+    const dsi_pgs_answer_t  *ans = op->backend;
+
+    if (ans == NULL || ans->res == NULL || op->rc != DS_OK) {
+        return DS_INVALID;
+    }
+
+    return dsi_pg_stats_each(ans->res, cb, data);
+}
+
+
+static int
+dsi_pgs_ready_oldest(ds_op_t *op, ds_str_t hub, ds_work_kind_e kind,
+    int64_t *at)
+{
+    const dsi_pgs_answer_t  *ans = op->backend;
+
+    if (ans == NULL || ans->res == NULL || op->rc != DS_OK) {
+        return DS_INVALID;
+    }
+
+    return dsi_pg_stats_oldest(ans->res, hub, kind, at);
+}
+
+
+static int
+dsi_pgs_timers_total(ds_op_t *op, uint64_t *n)
+{
+    const dsi_pgs_answer_t  *ans = op->backend;
+
+    if (ans == NULL || ans->res == NULL || op->rc != DS_OK) {
+        return DS_INVALID;
+    }
+
+    return dsi_pg_stats_timers(ans->res, n);
 }

@@ -61,8 +61,12 @@ typedef struct {
     char                history[T_BUF]; /* events, Timestamps blanked */
     char                ids[T_BUF];     /* a list's, space-separated */
     char                items[T_BUF];   /* a claim's, events blanked */
+    char                counts[T_BUF];  /* a STATS answer, sorted */
     int                 pg;             /* the backend: 1 PostgreSQL */
 } t_seen_t;
+
+
+static void t_stats_seen(ds_op_t *op, const PGresult *res, t_seen_t *seen);
 
 
 static ds_str_t
@@ -150,6 +154,18 @@ t_lmdb_done(ds_op_t *op)
         t_keep(seen, op->out.status.inst);
         (void) ds_op_history(op, t_event, seen->history);
     }
+
+    if (op->type == DS_OP_STATS && op->rc == DS_OK) {
+        t_stats_seen(op, NULL, seen);
+    }
+}
+
+
+static int
+t_is_read(ds_op_type_e type)
+{
+    return type == DS_OP_STATUS || type == DS_OP_LIST
+           || type == DS_OP_HISTORY || type == DS_OP_STATS;
 }
 
 
@@ -218,7 +234,7 @@ t_lmdb(ds_op_t *op, t_seen_t *seen)
     op->done = t_lmdb_done;
     op->next = NULL;
 
-    if (op->type == DS_OP_STATUS || op->type == DS_OP_LIST) {
+    if (t_is_read(op->type)) {
         (void) ds_op_read(t_env, op);
 
     } else {
@@ -275,7 +291,7 @@ t_pg_op(ds_op_t *op, t_seen_t *seen)
         return;
     }
 
-    read = op->type == DS_OP_STATUS || op->type == DS_OP_LIST;
+    read = t_is_read(op->type);
 
     T(dsi_pg_conn_send(t_pg, &call.stmt, 1, !read) == 0);
     T(t_drive(t_pg) == DSI_PG_READY);
@@ -293,6 +309,10 @@ t_pg_op(ds_op_t *op, t_seen_t *seen)
         t_keep(seen, op->out.status.inst);
         T(dsi_pg_op_history(dsi_pg_conn_result(t_pg, 0), t_event,
                             seen->history) == DS_OK);
+    }
+
+    if (op->type == DS_OP_STATS && op->rc == DS_OK) {
+        t_stats_seen(op, dsi_pg_conn_result(t_pg, 0), seen);
     }
 
     dsi_pg_conn_release(t_pg);
@@ -332,6 +352,13 @@ t_both(int line, ds_op_t *op)
         pop.in.claim.item_data = ps;
     }
 
+    if (op->type == DS_OP_HISTORY) {
+        lop.in.history.item = t_event;
+        lop.in.history.item_data = ls->history;
+        pop.in.history.item = t_event;
+        pop.in.history.item_data = ps->history;
+    }
+
     if (op->type == DS_OP_LIST) {
         lop.in.list.item = t_list_item;
         lop.in.list.item_data = ls->ids;
@@ -353,9 +380,28 @@ t_both(int line, ds_op_t *op)
                     || lop.out.start.status == pop.out.start.status);
         break;
 
+    case DS_OP_RESTART:
+        ok = ok && (lop.rc != DS_CONFLICT
+                    || lop.out.start.status == pop.out.start.status);
+        break;
+
     case DS_OP_PURGE:
         ok = ok && (lop.rc == DS_NOTFOUND
-                    || lop.out.control.status == pop.out.control.status);
+                    || lop.out.control.status == pop.out.control.status)
+             && lop.out.control.purged == pop.out.control.purged;
+        break;
+
+    case DS_OP_HISTORY:
+        ok = ok && strcmp(ls->history, ps->history) == 0
+             && (lop.rc != DS_OK
+                 || (lop.out.history.next == pop.out.history.next
+                     && lop.out.history.execution
+                        == pop.out.history.execution
+                     && lop.out.history.status == pop.out.history.status));
+        break;
+
+    case DS_OP_STATS:
+        ok = ok && strcmp(ls->counts, ps->counts) == 0;
         break;
 
     case DS_OP_PURGE_BATCH:
@@ -398,6 +444,7 @@ t_both(int line, ds_op_t *op)
     if (!ok) {
         printf("#   type %d: rc %d and %d\n", op->type, lop.rc, pop.rc);
         printf("#   items:\n%s#   and:\n%s", ls->items, ps->items);
+        printf("#   counts:\n%s#   and:\n%s", ls->counts, ps->counts);
         printf("#   lmdb: %s|%s|%s|%d|%d\n%s#   pg:   %s|%s|%s|%d|%d\n%s",
                ls->ids, ls->name, ls->output, (int) ls->status,
                (int) ls->inbox_seq, ls->history, ps->ids, ps->name,
@@ -675,6 +722,185 @@ t_claims(void)
 }
 
 
+/* a count as a line: hub, what, code, count, whether an oldest exists */
+
+typedef struct {
+    ds_op_t            *op;
+    const PGresult     *res;
+    char                lines[64][96];
+    size_t              n;
+} t_counts_t;
+
+
+static int
+t_count_line(void *data, ds_str_t hub, const ds_count_t *c)
+{
+    int          rc;
+    int64_t      at;
+    t_counts_t  *t;
+
+    t = data;
+
+    if (t->n == 64) {
+        return 1;
+    }
+
+    at = 0;
+    rc = DS_NOTFOUND;
+
+    if (c->what == DS_COUNT_READY) {
+        rc = t->res ? dsi_pg_stats_oldest(t->res, hub, c->kind, &at)
+                    : ds_op_ready_oldest(t->op, hub, c->kind, &at);
+    }
+
+    snprintf(t->lines[t->n++], 96, "%.*s %s %d %llu%s\n", (int) hub.len,
+             hub.data, c->what == DS_COUNT_STATUS ? "status" : "ready",
+             c->what == DS_COUNT_STATUS ? (int) c->status : (int) c->kind,
+             (unsigned long long) c->count,
+             rc == DS_OK && at > 0 ? " oldest" : "");
+
+    return 0;
+}
+
+
+static int
+t_line_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+
+/* every count, sorted (the backends give them in their own orders) */
+
+static void
+t_stats_seen(ds_op_t *op, const PGresult *res, t_seen_t *seen)
+{
+    int          rc;
+    size_t       i;
+    uint64_t     timers;
+    t_counts_t  *t;
+
+    t = calloc(1, sizeof(t_counts_t));
+    if (t == NULL) {
+        abort();
+    }
+
+    t->op = op;
+    t->res = res;
+
+    rc = res ? dsi_pg_stats_each(res, t_count_line, t)
+             : ds_op_counts_each(op, t_count_line, t);
+    T(rc == DS_OK);
+
+    qsort(t->lines, t->n, sizeof(t->lines[0]), t_line_cmp);
+
+    for (i = 0; i < t->n; i++) {
+        strcat(seen->counts, t->lines[i]);
+    }
+
+    rc = res ? dsi_pg_stats_timers(res, &timers)
+             : ds_op_timers_total(op, &timers);
+    T(rc == DS_OK);
+
+    snprintf(seen->counts + strlen(seen->counts), 32, "timers %llu\n",
+             (unsigned long long) timers);
+
+    free(t);
+}
+
+
+static ds_op_t *
+t_restart(const char *id, const char *from)
+{
+    ds_op_t  *op;
+
+    op = t_op(DS_OP_START, id, NULL, NULL);
+    op->type = DS_OP_RESTART;
+    op->in.start.from = t_s(from);
+
+    return op;
+}
+
+
+static ds_op_t *
+t_history(const char *id, uint64_t from, size_t max_events,
+    size_t max_bytes)
+{
+    ds_op_t  *op;
+
+    op = t_op(DS_OP_HISTORY, NULL, NULL, NULL);
+    op->in.history.id = t_s(id);
+    op->in.history.from = from;
+    op->in.history.max_events = max_events;
+    op->in.history.max_bytes = max_bytes;
+
+    return op;
+}
+
+
+/*
+ * Restart, history in chunks, recursive terminate and purge, and the
+ * counts of the monitoring page after all the ops before
+ */
+
+static void
+t_control(void)
+{
+    ds_op_t  *op;
+
+    t_both(__LINE__, t_op(DS_OP_STATS, NULL, NULL, NULL));
+
+    /* a name to escape, kept by restart as a start writes it */
+    t_both(__LINE__, t_op(DS_OP_START, "r1", "N\"a\\m\te \xc3\xa9\x01",
+                          "{\"k\":[1,2]}"));
+    t_both(__LINE__, t_restart("r2", "r1"));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "r2", NULL, NULL));
+    t_inbox(__LINE__, "r2");
+    t_both(__LINE__, t_restart("r2", "r1"));
+    t_both(__LINE__, t_restart("r3", "nope"));
+    t_both(__LINE__, t_restart("r3", ""));
+    t_both(__LINE__, t_restart("", "r1"));
+
+    /* a history of three events, read in chunks */
+    t_both(__LINE__, t_op(DS_OP_SUSPEND, "r1", NULL, "\"a\""));
+    t_both(__LINE__, t_op(DS_OP_RESUME, "r1", NULL, "\"b\""));
+    t_both(__LINE__, t_op(DS_OP_TERMINATE, "r1", NULL, "\"c\""));
+    t_both(__LINE__, t_history("r1", 0, 0, 0));
+    t_both(__LINE__, t_history("r1", 0, 2, 0));
+    t_both(__LINE__, t_history("r1", 3, 2, 0));
+    t_both(__LINE__, t_history("r1", 2, 0, 1));
+    t_both(__LINE__, t_history("r1", 4, 0, 0));
+    t_both(__LINE__, t_history("r2", 0, 0, 0));
+    t_both(__LINE__, t_history("nope", 0, 0, 0));
+    t_both(__LINE__, t_history("", 0, 0, 0));
+
+    /* a restart of a terminal instance over itself: a new execution */
+    t_both(__LINE__, t_restart("r1", "r1"));
+    t_both(__LINE__, t_history("r1", 0, 0, 0));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "r1", NULL, NULL));
+
+    /* recursive terminate and purge, of instances without children */
+    op = t_op(DS_OP_TERMINATE, "r2", NULL, "\"all\"");
+    op->in.control.recurse = 1;
+    t_both(__LINE__, op);
+    t_both(__LINE__, op);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "r2", NULL, NULL));
+
+    op = t_op(DS_OP_PURGE, "r1", NULL, NULL);
+    op->in.control.recurse = 1;
+    t_both(__LINE__, op);
+    op = t_op(DS_OP_PURGE, "r2", NULL, NULL);
+    op->in.control.recurse = 1;
+    t_both(__LINE__, op);
+    t_both(__LINE__, op);
+    op = t_op(DS_OP_PURGE, "", NULL, NULL);
+    op->in.control.recurse = 1;
+    t_both(__LINE__, op);
+
+    t_both(__LINE__, t_op(DS_OP_STATS, NULL, NULL, NULL));
+}
+
+
 /*
  * Every page of a list on each backend, each following its own tokens:
  * the same ids, the same number of pages
@@ -844,6 +1070,7 @@ main(int argc, char **argv)
     t_pages(__LINE__, 4, 2, "d");
     t_pages(__LINE__, 10, 1, NULL);
 
+    t_control();
     t_token();
 
     dsi_pg_conn_close(t_pg);

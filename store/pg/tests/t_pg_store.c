@@ -242,6 +242,11 @@ typedef struct {
     int                 history_rc;
     ds_status_e         status;
     ds_store_t         *store;
+    uint64_t            terminated;     /* a STATS answer's */
+    int                 counts_rc;
+    int                 timers_rc;
+    int                 space_rc;
+    char                error[256];     /* ds_op_error() in done() */
 } t_call_t;
 
 
@@ -257,17 +262,40 @@ t_count_event(void *data, uint64_t seq, ds_str_t ev)
 }
 
 
+static int
+t_count(void *data, ds_str_t hub, const ds_count_t *count)
+{
+    if (hub.len == 3 && memcmp(hub.data, "hub", 3) == 0
+        && count->what == DS_COUNT_STATUS
+        && count->status == DS_TERMINATED)
+    {
+        ((t_call_t *) data)->terminated = count->count;
+    }
+
+    return 0;
+}
+
+
 static void
 t_done(ds_op_t *op)
 {
-    t_call_t  *c = (t_call_t *) op;
+    uint64_t    n;
+    ds_space_t  sp;
+    t_call_t   *c = (t_call_t *) op;
 
     c->answered++;
     c->batch = ds_store_batch(c->store);
+    snprintf(c->error, sizeof(c->error), "%s", ds_op_error(op));
 
     if (op->type == DS_OP_STATUS && op->rc == DS_OK) {
         c->status = op->out.status.inst->status;
         c->history_rc = ds_op_history(op, t_count_event, c);
+    }
+
+    if (op->type == DS_OP_STATS && op->rc == DS_OK) {
+        c->counts_rc = ds_op_counts_each(op, t_count, c);
+        c->timers_rc = ds_op_timers_total(op, &n);
+        c->space_rc = ds_op_space(op, &sp);
     }
 }
 
@@ -459,11 +487,28 @@ t_serve(ds_store_t *st, t_host_t *th)
     ds_store_submit(st, &a.op, 0);
     T(a.answered == 1 && a.op.rc == DS_UNSUPPORTED);
 
-    t_op(&a, st, DS_OP_TERMINATE, "one");
+    /* a recursive terminate goes to the database, as a plain one */
+    t_op(&a, st, DS_OP_START, "tree");
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+
+    t_op(&a, st, DS_OP_TERMINATE, "tree");
     a.op.in.control.recurse = 1;
     ds_store_submit(st, &a.op, 0);
-    T(a.answered == 1 && a.op.rc == DS_UNSUPPORTED);
+    T(a.answered == 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+
+    /* the figures: counted, no map of LMDB's */
+    t_op(&a, st, DS_OP_STATS, "");
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK && a.counts_rc == DS_OK && a.timers_rc == DS_OK);
+    T(a.terminated >= 1);
+    T(a.space_rc == DS_INVALID);
 }
+
 
 
 /* a write through one store wakes the other's host: its listener */
