@@ -9,7 +9,8 @@
  * store waking the other store's host (its listener), and, with every
  * process of the server stopped (SIGSTOP), ops answered DS_UNAVAILABLE
  * after the bound while the loop goes on; once the server goes on, the
- * store serves again.
+ * store serves again. A database whose schema is of another version is
+ * refused, once in the log, its ops answered DS_SCHEMA until it is right.
  *
  *   t_pg_store CONNINFO POSTMASTER_PID_FILE
  */
@@ -65,6 +66,7 @@ typedef struct {
 typedef struct {
     int                 wakes;
     int                 pending;
+    int                 alerts;
 } t_host_t;
 
 
@@ -163,7 +165,9 @@ t_pending(void *host, int any)
 static void
 t_log(void *host, ds_log_e level, const char *msg)
 {
-    (void) host;
+    if (level <= DS_LOG_ALERT) {
+        ((t_host_t *) host)->alerts++;
+    }
 
     if (level <= DS_LOG_ERR || getenv("T_VERBOSE") != NULL) {
         printf("# %s\n", msg);
@@ -510,6 +514,88 @@ t_serve(ds_store_t *st, t_host_t *th)
 }
 
 
+/* one statement on a blocking connection of its own, for the test */
+
+static void
+t_sql(const char *conninfo, const char *sql)
+{
+    PGconn    *pg;
+    PGresult  *res;
+
+    pg = PQconnectdb(conninfo);
+    res = PQexec(pg, sql);
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+    PQfinish(pg);
+}
+
+
+/*
+ * A database whose schema is newer than this build's: refused, logged
+ * once however many ops come, each answered DS_SCHEMA with the reason;
+ * served again once the version is right (looked at every 5 s)
+ */
+
+static void
+t_schema(const char *conninfo)
+{
+    int          i;
+    int64_t      end;
+    t_host_t     th;
+    t_call_t     a;
+    ds_store_t  *st;
+
+    memset(&th, 0, sizeof(t_host_t));
+
+    t_sql(conninfo, "INSERT INTO durable.schema_version (version) "
+                    "VALUES (999)");
+
+    st = t_open(conninfo, &th, 2000);
+    T(st != NULL);
+
+    if (st == NULL) {
+        return;
+    }
+
+    for (i = 0; i < 3; i++) {
+        t_op(&a, st, DS_OP_STATUS, "one");
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+        T(a.op.rc == DS_SCHEMA);
+        T(strstr(a.error, "version 999") != NULL);
+    }
+
+    T(th.alerts == 1);
+
+    t_sql(conninfo, "DELETE FROM durable.schema_version "
+                    "WHERE version = 999");
+
+    end = ds_time_now() + 20000000;
+
+    do {
+        t_op(&a, st, DS_OP_STATUS, "one");
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+
+        if (a.op.rc == DS_SCHEMA) {
+            /* the next look at the version is due in a few seconds */
+            for (i = 0; i < 20; i++) {
+                t_iterate();
+            }
+        }
+
+    } while (a.op.rc == DS_SCHEMA && ds_time_now() < end);
+
+    T(a.op.rc == DS_OK);
+    T(th.alerts == 1);
+
+    if (a.op.rc != DS_OK) {
+        printf("#   %d: %s\n", a.op.rc, a.error);
+    }
+
+    ds_store_close(st);
+}
+
 
 /* a write through one store wakes the other's host: its listener */
 
@@ -661,6 +747,7 @@ main(int argc, char **argv)
 
     if (st != NULL && other != NULL) {
         t_serve(st, &th);
+        t_schema(argv[1]);
         t_wakes(&th, other);
         t_stopped(st, argv[2]);
     }
