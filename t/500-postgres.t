@@ -1,11 +1,10 @@
 # A store on PostgreSQL (backend=postgres, docs/postgres.md) over the HTTP
-# API: start, status, raise, terminate, purge, list and restart answer as
-# on LMDB; an operation the backend has no function for yet answers 501;
-# with the database stopped (SIGSTOP), its requests get 503 with
-# Retry-After after the store's timeout= while an LMDB store of the same
-# nginx answers. The metrics page counts the store's instances; a store
-# whose database has no schema (or another version) answers 503 and says
-# why in the error log.
+# API: start, status, raise, terminate, purge, list, restart and rewind
+# answer as on LMDB; with the database stopped (SIGSTOP), its requests get
+# 503 with Retry-After after the store's timeout= while an LMDB store of
+# the same nginx answers. The metrics page counts the store's instances;
+# a store whose database has no schema (or another version) answers 503
+# and says why in the error log.
 #
 # Needs a cluster whose default database has the schema (durable schema
 # init), named by DURABLE_PG_HOSTADDR_CONNINFO and DURABLE_PG_DIR as
@@ -35,7 +34,10 @@ our $hub = 'pg' . $$;
 # a database without the schema, for the refusal of block 11
 our $bare = "bare$$";
 system('createdb', $bare) == 0 or die "createdb $bare failed";
-add_cleanup_handler(sub { local $?; system('dropdb', '--if-exists', '--force', $bare) });
+add_cleanup_handler(sub {
+    local $?;
+    system('dropdb', '--if-exists', '--force', $bare);
+});
 
 our $http_config = DurableBlocks::fresh_store('pg-lmdb')
     =~ s/default/lmdb/r
@@ -178,14 +180,14 @@ main::rq('GET', 'instances')
 
 
 
-=== TEST 6: rewind has no function yet: 501 with a JSON message
+=== TEST 6: rewind of a Pending instance is refused with its status, as on LMDB
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- request eval
 main::rq('POST', 'instances/p1/rewind?reason=again')
---- error_code: 501
+--- error_code: 412
 --- response_body_like eval
-'^\{"Message":"The store \'pg\' uses a backend that does not support [^"]+"\}$'
+'^"This orchestration has status Pending, but [^\n]*Failed[^\n]*"$'
 --- no_error_log
 [error]
 

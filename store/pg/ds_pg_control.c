@@ -2,8 +2,8 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * The calls and answers of restart, history chunks, recursive terminate
- * and purge, and the figures for monitoring (functions/70-control.sql):
+ * The calls and answers of restart, rewind, history chunks, recursive
+ * terminate and purge, and the figures for monitoring (functions/70-control.sql):
  * ds_pg_op.c hands these types here. A STATS answer stays in its result
  * until done() has read it through the accessors at the end.
  */
@@ -39,6 +39,14 @@ dsi_pg_control_call(const ds_op_t *op, dsi_pg_call_t *call)
         dsi_pg_param_str(call, op->hub);
         dsi_pg_param_str(call, op->in.start.id);
         dsi_pg_param_str(call, op->in.start.from);
+        break;
+
+    case DS_OP_REWIND:
+        call->stmt.sql = "SELECT rc, status, error "
+                         "FROM durable.rewind($1, $2, $3)";
+        dsi_pg_param_str(call, op->hub);
+        dsi_pg_param_str(call, op->in.control.id);
+        dsi_pg_param_json(call, op->in.control.data);
         break;
 
     case DS_OP_HISTORY:
@@ -97,6 +105,11 @@ dsi_pg_control_answer(ds_op_t *op, const PGresult *res)
 
     case DS_OP_RESTART:
         op->out.start.status = (ds_status_e) dsi_pg_int(res, 0, 1);
+        break;
+
+    case DS_OP_REWIND:
+        op->out.control.status = (ds_status_e) dsi_pg_int(res, 0, 1);
+        op->out.control.changed = (op->rc == DS_OK);
         break;
 
     case DS_OP_PURGE:

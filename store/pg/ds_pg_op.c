@@ -196,6 +196,7 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
         break;
 
     case DS_OP_RESTART:
+    case DS_OP_REWIND:
     case DS_OP_HISTORY:
     case DS_OP_STATS:
         return dsi_pg_control_call(op, call);
@@ -251,6 +252,7 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
 
     case DS_OP_PURGE:
     case DS_OP_RESTART:
+    case DS_OP_REWIND:
     case DS_OP_HISTORY:
         return dsi_pg_control_answer(op, res);
 

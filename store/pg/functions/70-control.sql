@@ -391,3 +391,312 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+
+-- One event of a history as rewind reads it (ds_hev_parse()): NULL when
+-- it is not a JSON object with a string EventType (such an event is not
+-- ours to judge and stays as it is). id: TaskScheduledId, else TimerId,
+-- else EventId, -1 when not an integer; strings decoded; input: the JSON
+-- text of Input, NULL for null or none.
+CREATE OR REPLACE FUNCTION durable.rewind_event(p_event text,
+    OUT type text, OUT id bigint, OUT failed boolean, OUT name text,
+    OUT input text, OUT fire_at text, OUT instance text)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    j  json;
+    v  json;
+BEGIN
+    BEGIN
+        j := p_event::json;
+    EXCEPTION
+        WHEN others THEN
+            RETURN;
+    END;
+
+    IF json_typeof(j) IS DISTINCT FROM 'object'
+       OR json_typeof(j -> 'EventType') IS DISTINCT FROM 'string'
+    THEN
+        RETURN;
+    END IF;
+
+    type := j ->> 'EventType';
+    v := coalesce(j -> 'TaskScheduledId', j -> 'TimerId', j -> 'EventId');
+    id := CASE WHEN v::text ~ '^-?[0-9]{1,18}$' THEN v::text::bigint
+               ELSE -1 END;
+    failed := coalesce((j -> 'OrchestrationStatus')::text = '3', false);
+
+    IF json_typeof(j -> 'Name') = 'string' THEN
+        name := j ->> 'Name';
+    END IF;
+
+    IF json_typeof(j -> 'FireAt') = 'string' THEN
+        fire_at := j ->> 'FireAt';
+    END IF;
+
+    IF json_typeof(j -> 'InstanceId') = 'string' THEN
+        instance := j ->> 'InstanceId';
+    END IF;
+
+    input := nullif((j -> 'Input')::text, 'null');
+END
+$$;
+
+
+-- a time as the store writes it (ds_time_parse()), µs; NULL when it is
+-- not one
+CREATE OR REPLACE FUNCTION durable.time_us(p_text text) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF p_text !~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?Z$' THEN
+        RETURN NULL;
+    END IF;
+
+    RETURN (extract(epoch FROM p_text::timestamptz) * 1000000)::bigint;
+EXCEPTION
+    WHEN others THEN
+        RETURN NULL;
+END
+$$;
+
+
+-- a message to a Failed instance that rewind makes Running again: in
+-- the inbox, the counter moved (ds_inbox_reserve())
+CREATE OR REPLACE FUNCTION durable.rewind_push(p_hub text, p_part integer,
+    p_id text, p_message text)
+RETURNS void
+LANGUAGE sql AS $$
+    UPDATE durable.instances i SET inbox_seq = i.inbox_seq + 1
+        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id;
+    INSERT INTO durable.inbox (hub, partition, id, seq, message)
+        SELECT p_hub, p_part, p_id, i.inbox_seq, p_message
+        FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id;
+$$;
+
+
+-- dsi_rewind(): see ds_orchestration_rewind.c. Errors are raised, for
+-- the caller's savepoint; the answer is rc: 1 NOTFOUND, 3 GONE (another
+-- terminal status), 4 PRECONDITION (active), 6 INVALID.
+CREATE OR REPLACE FUNCTION durable.rewind_one(p_hub text, p_id text,
+    p_reason text, p_now bigint, p_depth integer)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n        integer;
+    part     integer;
+    rc       integer;
+    pending  boolean := false;
+    inst     durable.instances;
+    c        durable.instances;
+    e        record;
+    s        record;
+    members  text;
+BEGIN
+    IF NOT durable.valid_key(p_hub, p_id) THEN
+        RETURN 6;
+    END IF;
+
+    n := durable.hub_partitions(p_hub, false);
+
+    IF n IS NULL THEN
+        RETURN 1;
+    END IF;
+
+    part := durable.partition_of(n, p_id);
+
+    SELECT * INTO inst FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
+        FOR UPDATE;
+
+    IF NOT FOUND THEN
+        RETURN 1;
+    END IF;
+
+    IF inst.status <> 3 THEN
+        RETURN CASE WHEN durable.terminal(inst.status) THEN 3 ELSE 4 END;
+    END IF;
+
+    CREATE TEMP TABLE IF NOT EXISTS durable_rewind (
+        depth integer, seq bigint, type text, id bigint, failed boolean,
+        name text, input text, fire_at text, instance text
+    ) ON COMMIT DROP;
+
+    DELETE FROM durable_rewind r WHERE r.depth = p_depth;
+
+    INSERT INTO durable_rewind
+        SELECT p_depth, h.seq, v.type, v.id, v.failed, v.name, v.input,
+               v.fire_at, v.instance
+        FROM durable.history h, durable.rewind_event(h.event) v
+        WHERE h.hub = p_hub AND h.partition = part AND h.id = p_id
+          AND v.type IS NOT NULL;
+
+    -- the failure leaves the history
+    DELETE FROM durable.history h
+        USING durable_rewind r
+        WHERE h.hub = p_hub AND h.partition = part AND h.id = p_id
+          AND r.depth = p_depth AND r.seq = h.seq
+          AND (r.type IN ('TaskFailed', 'SubOrchestrationInstanceFailed')
+               OR (r.type = 'ExecutionCompleted' AND r.failed));
+
+    DELETE FROM durable_rewind r
+        WHERE r.depth = p_depth
+          AND (r.type IN ('TaskFailed', 'SubOrchestrationInstanceFailed')
+               OR (r.type = 'ExecutionCompleted' AND r.failed));
+
+    -- what is pending is scheduled again
+    FOR e IN SELECT * FROM durable_rewind r
+             WHERE r.depth = p_depth AND r.id >= 0
+               AND r.type IN ('TaskScheduled', 'TimerCreated',
+                              'SubOrchestrationInstanceCreated')
+               AND NOT EXISTS (
+                   SELECT 1 FROM durable_rewind x
+                   WHERE x.depth = p_depth AND x.id = r.id
+                     AND x.type = CASE r.type
+                         WHEN 'TaskScheduled' THEN 'TaskCompleted'
+                         WHEN 'TimerCreated' THEN 'TimerFired'
+                         ELSE 'SubOrchestrationInstanceCompleted' END)
+             ORDER BY r.seq
+    LOOP
+        IF e.type = 'TaskScheduled' THEN
+            CONTINUE WHEN coalesce(e.name, '') = '';
+
+            INSERT INTO durable.activities AS a (hub, partition, id,
+                    task_id, name, input, ready_at)
+                VALUES (p_hub, part, p_id, e.id, e.name, e.input,
+                        greatest(p_now, 1))
+                ON CONFLICT ON CONSTRAINT activities_pkey
+                DO UPDATE SET done = false, name = excluded.name,
+                    input = excluded.input, ready_at = excluded.ready_at,
+                    lease = NULL, lease_expires = 0, done_digest = 0;
+            pending := true;
+
+        ELSIF e.type = 'TimerCreated' THEN
+            CONTINUE WHEN durable.time_us(e.fire_at) IS NULL;
+
+            INSERT INTO durable.timers AS t (hub, partition, id, timer_id,
+                    due, fire_at)
+                VALUES (p_hub, part, p_id, e.id, durable.time_us(e.fire_at),
+                        durable.time_us(e.fire_at))
+                ON CONFLICT ON CONSTRAINT timers_pkey
+                DO UPDATE SET due = excluded.due, fire_at = excluded.fire_at;
+            pending := true;
+
+        ELSE
+            -- a sub-orchestration without a result
+            CONTINUE WHEN NOT durable.valid_key(p_hub, e.instance);
+
+            SELECT * INTO c FROM durable.instances i
+                WHERE i.hub = p_hub
+                  AND i.partition = durable.partition_of(n, e.instance)
+                  AND i.id = e.instance
+                FOR UPDATE;
+
+            IF FOUND AND NOT durable.terminal(c.status) THEN
+                pending := true;
+
+            ELSIF FOUND AND c.status = 3 THEN
+                CONTINUE WHEN p_depth >= 8;
+                pending := true;
+                rc := durable.rewind_one(p_hub, e.instance, NULL, p_now,
+                                         p_depth + 1);
+
+                IF rc <> 0 THEN
+                    RAISE EXCEPTION 'rewinding "%" answered %', e.instance,
+                                    rc;
+                END IF;
+
+            ELSIF FOUND AND c.status = 1 THEN
+                PERFORM durable.rewind_push(p_hub, part, p_id,
+                    durable.event('SubOrchestrationInstanceCompleted', p_now,
+                                  '"TaskScheduledId":' || e.id
+                                  || ',"Result":' || durable.json(c.output)));
+                pending := true;
+
+            ELSIF coalesce(e.name, '') <> '' THEN
+                -- gone, or ended otherwise: started again under its parent
+                members := '"Name":' || to_json(e.name)::text
+                    || ',"Input":' || durable.json(e.input)
+                    || ',"ParentInstance":{"Name":'
+                    || to_json(inst.name)::text
+                    || ',"TaskScheduleId":' || e.id
+                    || ',"OrchestrationInstance":{"InstanceId":'
+                    || to_json(p_id)::text || ',"ExecutionId":"'
+                    || inst.execution || '"}}';
+
+                s := durable.start(p_hub, e.instance, e.name, e.input,
+                                   members);
+                PERFORM durable.reraise(s.rc, s.error);
+
+                IF s.rc = 0 THEN
+                    UPDATE durable.instances i
+                        SET parent_id = p_id, parent_task = e.id,
+                            parent_execution = inst.execution
+                        WHERE i.hub = p_hub
+                          AND i.partition = durable.partition_of(n,
+                                                                 e.instance)
+                          AND i.id = e.instance;
+                END IF;
+
+                pending := true;
+            END IF;
+        END IF;
+    END LOOP;
+
+    IF pending THEN
+        PERFORM durable.history_append(p_hub, part, p_id,
+            durable.event('ExecutionRewound', p_now,
+                          '"Reason":' || durable.json(p_reason)));
+    ELSE
+        PERFORM durable.rewind_push(p_hub, part, p_id,
+            durable.event('ExecutionRewound', p_now,
+                          '"Reason":' || durable.json(p_reason)));
+    END IF;
+
+    SELECT * INTO inst FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
+
+    UPDATE durable.instances i
+        SET status = 0, output = NULL, updated = p_now,
+            ready_at = CASE WHEN EXISTS (
+                               SELECT 1 FROM durable.inbox m
+                               WHERE m.hub = p_hub AND m.partition = part
+                                 AND m.id = p_id)
+                            THEN durable.ready_mark(0::smallint, inst.lease,
+                                     inst.lease_expires, 0, p_now)
+                            ELSE 0 END
+        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
+
+    RETURN 0;
+END
+$$;
+
+
+-- ds_op_rewind() as DS_OP_REWIND answers it: status, the instance's,
+-- with 4 PRECONDITION
+CREATE OR REPLACE FUNCTION durable.rewind(p_hub text, p_id text,
+    p_reason text, OUT rc integer, OUT status smallint, OUT error text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        rc := durable.rewind_one(p_hub, p_id, p_reason, durable.now_us(), 0);
+
+        IF rc = 4 THEN
+            SELECT i.status INTO status FROM durable.instances i
+                WHERE i.hub = p_hub
+                  AND i.partition = durable.partition_of(
+                          durable.hub_partitions(p_hub, false), p_id)
+                  AND i.id = p_id;
+        ELSIF rc = 0 THEN
+            PERFORM durable.wake(p_hub);
+        END IF;
+
+    EXCEPTION
+        WHEN disk_full THEN
+            rc := 5;
+            error := SQLERRM;
+        WHEN others THEN
+            rc := 8;
+            error := SQLERRM;
+    END;
+END
+$$;

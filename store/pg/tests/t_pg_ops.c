@@ -380,6 +380,11 @@ t_both(int line, ds_op_t *op)
                     || lop.out.start.status == pop.out.start.status);
         break;
 
+    case DS_OP_REWIND:
+        ok = ok && (lop.rc != DS_PRECONDITION
+                    || lop.out.control.status == pop.out.control.status);
+        break;
+
     case DS_OP_RESTART:
         ok = ok && (lop.rc != DS_CONFLICT
                     || lop.out.start.status == pop.out.start.status);
@@ -902,6 +907,175 @@ t_control(void)
 
 
 /*
+ * A Failed instance with the history given on both backends, as a
+ * completion would leave it: started by the op, then its record and
+ * history set directly
+ */
+
+static void
+t_failed_instance(const char *id, const char *const *events, size_t n)
+{
+    char            name[64], input[64], *arr, *p;
+    size_t          i;
+    ds_txn_t       *txn;
+    const char     *q, *params[2];
+    dsi_pg_stmt_t   stmt;
+    ds_instance_t   inst;
+
+    t_both(__LINE__, t_op(DS_OP_START, id, "Main", "{\"m\":1}"));
+
+    T(ds_txn_begin(t_env, NULL, 1, &txn) == DS_OK);
+    T(ds_instance_get(txn, t_s("hub"), t_s(id), &inst) == DS_OK);
+
+    /* copied: they point into the map the put writes */
+    t_copy(name, sizeof(name), inst.name);
+    t_copy(input, sizeof(input), inst.input);
+    inst.name = t_s(name);
+    inst.input = t_s(input);
+    inst.status = DS_FAILED;
+    inst.ready_at = 0;
+    inst.output = t_s("\"boom\"");
+    T(ds_instance_put(txn, t_s("hub"), t_s(id), &inst) == DS_OK);
+    T(ds_inbox_clear(txn, t_s("hub"), t_s(id)) == DS_OK);
+
+    for (i = 0; i < n; i++) {
+        T(ds_history_append(txn, t_s("hub"), t_s(id), t_s(events[i]), NULL)
+          == DS_OK);
+    }
+
+    T(ds_txn_commit(txn) == DS_OK);
+
+    /* the events as a text[] literal */
+    arr = calloc(1, T_BUF);
+    if (arr == NULL) {
+        abort();
+    }
+
+    p = arr;
+    *p++ = '{';
+
+    for (i = 0; i < n; i++) {
+        *p++ = i ? ',' : '"';
+
+        if (i) {
+            *p++ = '"';
+        }
+
+        for (q = events[i]; *q; q++) {
+            if (*q == '"' || *q == '\\') {
+                *p++ = '\\';
+            }
+
+            *p++ = *q;
+        }
+
+        *p++ = '"';
+    }
+
+    *p++ = '}';
+
+    params[0] = id;
+    params[1] = arr;
+    stmt.sql = "WITH u AS (UPDATE durable.instances i SET status = 3, "
+               "ready_at = 0, output = '\"boom\"' WHERE i.hub = 'hub' "
+               "AND i.id = $1 RETURNING i.partition), "
+               "d AS (DELETE FROM durable.inbox m WHERE m.hub = 'hub' "
+               "AND m.id = $1) "
+               "INSERT INTO durable.history (hub, partition, id, seq, event) "
+               "SELECT 'hub', u.partition, $1, e.ord, e.ev "
+               "FROM u, unnest($2::text[]) WITH ORDINALITY e(ev, ord)";
+    stmt.nparams = 2;
+    stmt.values = params;
+
+    T(dsi_pg_conn_send(t_pg, &stmt, 1, 1) == 0);
+    T(t_drive(t_pg) == DSI_PG_READY);
+    T(dsi_pg_conn_committed(t_pg));
+    dsi_pg_conn_release(t_pg);
+
+    free(arr);
+}
+
+
+/*
+ * Rewind: the failure leaves the history, what was pending is scheduled
+ * again (an activity, a timer, a sub-orchestration that is gone, started
+ * again under its parent); with nothing pending, ExecutionRewound is a
+ * message
+ */
+
+static void
+t_rewind(void)
+{
+    ds_op_t  *op;
+
+    static const char *const  f1[] = {
+        "{\"EventType\":\"ExecutionStarted\",\"Timestamp\":"
+            "\"2024-01-01T00:00:00Z\",\"EventId\":-1,\"Name\":\"Main\"}",
+        "{\"EventType\":\"TaskScheduled\",\"Timestamp\":"
+            "\"2024-01-01T00:00:01Z\",\"EventId\":0,\"Name\":\"A \\\"q\\\"\","
+            "\"Input\":[1]}",
+        "{\"EventType\":\"TaskFailed\",\"Timestamp\":"
+            "\"2024-01-01T00:00:02Z\",\"EventId\":-1,\"TaskScheduledId\":0}",
+        "{\"EventType\":\"TaskScheduled\",\"Timestamp\":"
+            "\"2024-01-01T00:00:03Z\",\"EventId\":1,\"Name\":\"B\"}",
+        "{\"EventType\":\"TaskCompleted\",\"Timestamp\":"
+            "\"2024-01-01T00:00:04Z\",\"EventId\":-1,\"TaskScheduledId\":1,"
+            "\"Result\":2}",
+        "{\"EventType\":\"TimerCreated\",\"Timestamp\":"
+            "\"2024-01-01T00:00:05Z\",\"EventId\":2,"
+            "\"FireAt\":\"2030-01-01T00:00:00.5Z\"}",
+        "{\"EventType\":\"SubOrchestrationInstanceCreated\",\"Timestamp\":"
+            "\"2024-01-01T00:00:06Z\",\"EventId\":3,\"Name\":\"Sub\","
+            "\"InstanceId\":\"f1-sub\",\"Input\":{\"s\":1}}",
+        "{\"EventType\":\"SubOrchestrationInstanceFailed\",\"Timestamp\":"
+            "\"2024-01-01T00:00:07Z\",\"EventId\":-1,\"TaskScheduledId\":3}",
+        "not an event",
+        "{\"EventType\":\"ExecutionCompleted\",\"Timestamp\":"
+            "\"2024-01-01T00:00:08Z\",\"EventId\":4,"
+            "\"OrchestrationStatus\":3,\"Result\":null}"
+    };
+    static const char *const  f2[] = {
+        "{\"EventType\":\"ExecutionStarted\",\"Timestamp\":"
+            "\"2024-01-01T00:00:00Z\",\"EventId\":-1,\"Name\":\"Main\"}",
+        "{\"EventType\":\"ExecutionCompleted\",\"Timestamp\":"
+            "\"2024-01-01T00:00:08Z\",\"EventId\":0,"
+            "\"OrchestrationStatus\":3,\"Result\":null}"
+    };
+
+    t_failed_instance("f1", f1, sizeof(f1) / sizeof(f1[0]));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "f1", NULL, NULL));
+
+    t_both(__LINE__, t_op(DS_OP_REWIND, "f1", NULL, "\"again\""));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "f1", NULL, NULL));
+    t_inbox(__LINE__, "f1-sub");
+    t_both(__LINE__, t_op(DS_OP_STATUS, "f1-sub", NULL, NULL));
+
+    /* not Failed any more: refused with its status */
+    t_both(__LINE__, t_op(DS_OP_REWIND, "f1", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_REWIND, "nope", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_REWIND, "", NULL, NULL));
+
+    t_failed_instance("f2", f2, sizeof(f2) / sizeof(f2[0]));
+    t_both(__LINE__, t_op(DS_OP_REWIND, "f2", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "f2", NULL, NULL));
+    t_inbox(__LINE__, "f2");
+
+    /* a terminal status other than Failed */
+    t_both(__LINE__, t_op(DS_OP_TERMINATE, "f2", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_REWIND, "f2", NULL, NULL));
+
+    /* activities ready and a timer, counted alike */
+    t_both(__LINE__, t_op(DS_OP_STATS, NULL, NULL, NULL));
+
+    op = t_op(DS_OP_TERMINATE, "f1", NULL, NULL);
+    op->in.control.recurse = 1;
+    t_both(__LINE__, op);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "f1-sub", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATS, NULL, NULL, NULL));
+}
+
+
+/*
  * Every page of a list on each backend, each following its own tokens:
  * the same ids, the same number of pages
  */
@@ -1071,6 +1245,7 @@ main(int argc, char **argv)
     t_pages(__LINE__, 10, 1, NULL);
 
     t_control();
+    t_rewind();
     t_token();
 
     dsi_pg_conn_close(t_pg);

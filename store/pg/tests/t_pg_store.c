@@ -479,7 +479,7 @@ t_serve(ds_store_t *st, t_host_t *th)
     T(d.op.rc == DS_OK);
 
     /* no function yet: answered before submit returns */
-    t_op(&a, st, DS_OP_REWIND, "one");
+    t_op(&a, st, DS_OP_ENTITY_CLEAN, "one");
     ds_store_submit(st, &a.op, 0);
     T(a.answered == 1 && a.op.rc == DS_UNSUPPORTED);
     T(strcmp(ds_op_error(&a.op), ds_strerror(DS_UNSUPPORTED)) == 0);
