@@ -3,9 +3,10 @@
  * Copyright (C) ngx_durable authors
  *
  * The calls and answers of restart, rewind, history chunks, recursive
- * terminate and purge, and the figures for monitoring (functions/70-control.sql):
- * ds_pg_op.c hands these types here. A STATS answer stays in its result
- * until done() has read it through the accessors at the end.
+ * terminate and purge, and the figures for monitoring
+ * (functions/70-control.sql): ds_pg_op.c hands these types here. A
+ * STATS answer stays in its result until done() has read it through the
+ * accessors at the end.
  */
 
 

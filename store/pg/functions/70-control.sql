@@ -27,7 +27,8 @@ BEGIN
 
     IF n IS NOT NULL THEN
         SELECT * INTO src FROM durable.instances i
-            WHERE i.hub = p_hub AND i.partition = durable.partition_of(n, p_from)
+            WHERE i.hub = p_hub
+              AND i.partition = durable.partition_of(n, p_from)
               AND i.id = p_from;
     END IF;
 
