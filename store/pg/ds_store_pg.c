@@ -735,9 +735,13 @@ dsi_pgc_answer(dsi_pgc_t *c)
                           ans.err ? ans.err : "");
         }
 
+        /*
+         * done() may free op or submit it again (a purge's next batch):
+         * after it only what is local here is touched
+         */
+
         dsi_store_answer(st, op);
 
-        op->backend = NULL;
         free(ans.kept);
         dsi_pg_call_free(call);
         free(call);
@@ -931,9 +935,9 @@ dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
         op->in.claim.begin(op->in.claim.item_data);
     }
 
-    dsi_store_answer(pgs->store, op);
+    /* as above: op may be gone, or submitted again */
 
-    op->backend = NULL;
+    dsi_store_answer(pgs->store, op);
 
     if (call != NULL) {
         dsi_pg_call_free(call);
