@@ -76,7 +76,10 @@ our $bare_location = <<'_EOC_';
     }
 _EOC_
 
-# every process of the cluster (the postmaster and its children)
+# every process of the cluster (the postmaster and its children). The
+# postmaster first: a backend it forks for a connection just then is not
+# among its children yet when they are read, so they are read until no
+# new one shows up (one left running would answer that connection)
 sub pg_signal {
     my ($sig) = @_;
     my $pidfile = "$ENV{DURABLE_PG_DIR}/data/postmaster.pid";
@@ -84,13 +87,21 @@ sub pg_signal {
     my $master = <$fh>;
     close $fh;
     chomp $master;
-    my @pids = ($master);
-    for my $stat (glob '/proc/[0-9]*/stat') {
-        open my $st, '<', $stat or next;
-        my $line = <$st> // next;
-        push @pids, $1 if $line =~ /^(\d+) \(.*\) \S+ (\d+) / && $2 == $master;
+    kill $sig, $master;
+    my %done = ($master => 1);
+    for my $round (1 .. 20) {
+        my @new;
+        for my $stat (glob '/proc/[0-9]*/stat') {
+            open my $st, '<', $stat or next;
+            my $line = <$st> // next;
+            push @new, $1 if $line =~ /^(\d+) \(.*\) \S+ (\d+) /
+                             && $2 == $master && !$done{$1};
+        }
+        last if !@new && $round > 3;
+        kill $sig, @new;
+        $done{$_} = 1 for @new;
+        select undef, undef, undef, 0.05;
     }
-    kill $sig, @pids;
 }
 
 # a cluster left stopped would never stop: it always goes on at the end

@@ -200,7 +200,8 @@ dsi_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
     memset(&ab, 0, sizeof(dsi_pg_buf_t));
     memset(&pb, 0, sizeof(dsi_pg_buf_t));
 
-    hcopy = strdup(h.host ? h.host : "");
+    /* libpq counts the servers in host=, or in hostaddr= without it */
+    hcopy = strdup(h.host ? h.host : (h.hostaddr ? h.hostaddr : ""));
     pcopy = strdup(h.port ? h.port : "");
     rc = -1;
 

@@ -436,13 +436,17 @@ dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
 
 /*
  * The events of a STATUS answer's history (res: its result), in order:
- * the text of a PostgreSQL array of strings, {"..","..."}, unquoted.
+ * the text of a PostgreSQL array of strings, {"..","..."}, unquoted into
+ * *kept, which the caller frees once done() has ended (NULL: none).
  */
 
 int
-dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data)
+dsi_pg_op_history_kept(const PGresult *res, char **kept, ds_event_cb cb,
+    void *data)
 {
     int  c;
+
+    *kept = NULL;
 
     c = dsi_pg_col(res, "history");
 
@@ -450,5 +454,20 @@ dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data)
         return DS_NOTFOUND;
     }
 
-    return dsi_pg_array(PQgetvalue(res, 0, c), cb, data);
+    return dsi_pg_array_kept(PQgetvalue(res, 0, c), kept, cb, data);
+}
+
+
+/* the same for callers that copy the events */
+
+int
+dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data)
+{
+    int    rc;
+    char  *kept;
+
+    rc = dsi_pg_op_history_kept(res, &kept, cb, data);
+    free(kept);
+
+    return rc;
 }

@@ -90,6 +90,7 @@ struct dsi_pgs_s {
 typedef struct {
     const PGresult     *res;
     const char         *err;
+    char               *kept;           /* the history's events */
 } dsi_pgs_answer_t;
 
 
@@ -733,6 +734,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
         ans.res = res;
         ans.err = NULL;
+        ans.kept = NULL;
         op->backend = &ans;
 
         if (!committed) {
@@ -760,9 +762,14 @@ dsi_pgc_answer(dsi_pgc_t *c)
                           ans.err ? ans.err : "");
         }
 
+        /*
+         * done() may free op or submit it again (a purge's next batch):
+         * after it only what is local here is touched
+         */
+
         dsi_store_answer(st, op);
 
-        op->backend = NULL;
+        free(ans.kept);
         dsi_pg_call_free(call);
         free(call);
     }
@@ -1044,6 +1051,7 @@ dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
 
     ans.res = NULL;
     ans.err = err;
+    ans.kept = NULL;
 
     op->rc = rc;
     op->backend = &ans;
@@ -1054,9 +1062,9 @@ dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
         op->in.claim.begin(op->in.claim.item_data);
     }
 
-    dsi_store_answer(pgs->store, op);
+    /* as above: op may be gone, or submitted again */
 
-    op->backend = NULL;
+    dsi_store_answer(pgs->store, op);
 
     if (call != NULL) {
         dsi_pg_call_free(call);
@@ -1068,13 +1076,16 @@ dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
 static int
 dsi_pgs_history(ds_op_t *op, ds_event_cb cb, void *data)
 {
-    const dsi_pgs_answer_t  *ans = op->backend;
+    dsi_pgs_answer_t  *ans = op->backend;
 
     if (ans == NULL || ans->res == NULL || op->rc != DS_OK) {
         return DS_INVALID;
     }
 
-    return dsi_pg_op_history(ans->res, cb, data);
+    /* the events stay until done() ends: the caller may keep them */
+    free(ans->kept);
+
+    return dsi_pg_op_history_kept(ans->res, &ans->kept, cb, data);
 }
 
 
