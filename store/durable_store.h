@@ -44,7 +44,9 @@ typedef enum {
     DS_ERROR,           /* I/O or other LMDB failure; see ds_txn_error() */
     DS_UNAVAILABLE,     /* a network backend did not answer in time, or
                            lost its connection: the outcome is unknown */
-    DS_UNSUPPORTED      /* the backend does not serve this operation */
+    DS_UNSUPPORTED,     /* the backend does not serve this operation */
+    DS_SCHEMA           /* the database's schema is of a version this
+                           build does not know: nothing was sent */
 } ds_rc_e;
 
 

@@ -200,7 +200,8 @@ dsi_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
     memset(&ab, 0, sizeof(dsi_pg_buf_t));
     memset(&pb, 0, sizeof(dsi_pg_buf_t));
 
-    hcopy = strdup(h.host ? h.host : "");
+    /* libpq counts the servers in host=, or in hostaddr= without it */
+    hcopy = strdup(h.host ? h.host : (h.hostaddr ? h.hostaddr : ""));
     pcopy = strdup(h.port ? h.port : "");
     rc = -1;
 
@@ -322,10 +323,29 @@ done:
 }
 
 
+/*
+ * TCP keepalive, so that a peer gone without a word (a host lost, a
+ * network cut) is found: the first probe after 30 s of silence, then
+ * every 10 s, the connection given up after 3 unanswered, within about
+ * a minute. The conninfo comes after these defaults (expanded from
+ * "dbname"), so its own keepalives settings take their place.
+ */
+static const char *const  dsi_pg_keys[] = {
+    "keepalives", "keepalives_idle", "keepalives_interval",
+    "keepalives_count", "dbname", NULL
+};
+
+
 dsi_pg_conn_t *
 dsi_pg_conn_start(const char *conninfo, char *err, size_t errlen)
 {
     dsi_pg_conn_t  *c;
+    const char     *values[] = {
+        DSI_PG_KEEPALIVES, DSI_PG_KEEPALIVES_IDLE,
+        DSI_PG_KEEPALIVES_INTERVAL, DSI_PG_KEEPALIVES_COUNT, NULL, NULL
+    };
+
+    values[4] = conninfo;
 
     if (dsi_pg_conninfo_check(conninfo, err, errlen) != 0) {
         return NULL;
@@ -337,7 +357,7 @@ dsi_pg_conn_start(const char *conninfo, char *err, size_t errlen)
         return NULL;
     }
 
-    c->pg = PQconnectStart(conninfo);
+    c->pg = PQconnectStartParams(dsi_pg_keys, values, 1);
 
     if (c->pg == NULL) {
         snprintf(err, errlen, "out of memory");
