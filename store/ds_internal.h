@@ -350,9 +350,11 @@ uint64_t dsi_digest_end(const dsi_digest_t *d);
 
 
 /* ds_orchestration_complete.c */
+/* processed: the delivered messages the episode took; SIZE_MAX: all */
 int dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub,
     ds_str_t id, const uint8_t *lease, const ds_action_t *actions,
-    size_t nactions, int64_t now, ds_status_e *status, int *changed);
+    size_t nactions, size_t processed, int64_t now, ds_status_e *status,
+    int *changed);
 
 
 /* ds_activity.c: activity work items */
