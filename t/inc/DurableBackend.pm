@@ -75,11 +75,8 @@ our %NOT_YET = (
     '340-terminal-states.t' => 'completions',
     '180-routing.t TEST 9' => 'entity signals',
     '186-utf8-names.t TEST 4' => 'entity signals',
-    '240-log-variables.t TEST 3' => '$durable_batch_writes of a read',
-    '240-log-variables.t TEST 4' => '$durable_batch_writes of a read',
     '240-log-variables.t TEST 10' => 'entity signals',
     '240-log-variables.t TEST 11' => 'activity claims, completions',
-    '240-log-variables.t TEST 13' => '$durable_batch_writes of a read',
     '405-reload-longpoll.t TEST 2' => '3: activity claims (and a response check)',
 );
 
