@@ -19,18 +19,19 @@ package DurableBackend;
 #
 #   %LMDB_ONLY  what tests LMDB itself (map size, sync=off, writes=loop,
 #               reader checks, disk errors, directories and their files);
-#   %NOT_YET    operations the PostgreSQL backend answers 501 to for now.
-#               Remove an entry when its operations land;
+#   %NOT_YET    what the PostgreSQL backend does not do yet: operations
+#               it answers 501 to, log lines and figures it lacks. Remove
+#               an entry when its work lands;
 #   %ONCE       files that do not depend on the backend: they run on LMDB
 #               only, to keep the second pass short.
 #
 # A key is a file ('220-durability-modes.t') or a block of it
 # ('160-rewind-restart.t TEST 2'). A value is the reason; "N: reason"
 # gives the number of tests the block makes when it cannot be counted
-# from its sections (assertions in --- init code).
+# from its sections (assertions in --- init code, response body checks).
 #
 # Load it after Test::Nginx::Socket in every file that has stores (but
-# t/500-postgres.t, whose stores are PostgreSQL and LMDB as written):
+# t/500 and t/510, whose stores are written for PostgreSQL already):
 #   use lib 't/inc';
 #   use DurableBackend;
 # make test-postgres sets the environment (t/README).
