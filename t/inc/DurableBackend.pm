@@ -44,6 +44,7 @@ use File::Basename ();
 our %LMDB_ONLY = (
     '220-durability-modes.t' => "sync=off, flush= and thread_pool=: LMDB's writer",
     '225-loop-writes.t' => "writes=loop and the LMDB writer's thread pool",
+    '235-store-paths.t' => "store directories, their owners and modes",
     '245-debug-trace.t' => "the LMDB writer's debug trace",
     '246-late-reads.t' => "reads=later: when LMDB's reads are answered",
     '247-reopen-events.t' => 'an LMDB store that fails to open',
@@ -95,6 +96,7 @@ our %NOT_YET = (
 our %ONCE = (
     '000-runner.t' => "the runner's self-test uses no store",
     '232-store-directive.t' => 'the directive refused before a store opens',
+    '260-grpc-directive.t' => 'refused before a store is asked',
 );
 
 our $Backend = $ENV{DURABLE_TEST_BACKEND} || 'lmdb';
