@@ -9,7 +9,9 @@
  *   commitloop DIR [SECONDS] [MAX_COMMITS]
  *
  * Runs for SECONDS (default 3) or MAX_COMMITS commits, whichever comes
- * first, and prints "commits N seconds S rate R".
+ * first, and prints "commits N seconds S rate R p99 MS": MS is the 99th
+ * percentile of one commit's time (begin, put, commit), in milliseconds,
+ * the baseline of the scenario's p99.
  */
 
 #define _POSIX_C_SOURCE 200809L
@@ -20,6 +22,18 @@
 #include <time.h>
 
 #include <lmdb.h>
+
+
+#define LAT_MAX  (1UL << 20)
+
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double  x = *(const double *) a, y = *(const double *) b;
+
+    return (x > y) - (x < y);
+}
 
 
 static double
@@ -47,12 +61,12 @@ int
 main(int argc, char **argv)
 {
     char          key[32], val[200];
-    double        t0, t, secs;
+    double        t0, t, t1, secs, p99, *lat;
     MDB_env      *env;
     MDB_txn      *txn;
     MDB_dbi       dbi;
     MDB_val       k, v;
-    unsigned long i, max;
+    unsigned long i, max, n;
 
     if (argc < 2) {
         fprintf(stderr, "usage: commitloop DIR [SECONDS] [MAX_COMMITS]\n");
@@ -63,6 +77,12 @@ main(int argc, char **argv)
     max = argc > 3 ? strtoul(argv[3], NULL, 10) : 1000000;
 
     memset(val, 'v', sizeof(val));
+
+    lat = malloc(LAT_MAX * sizeof(double));
+    if (lat == NULL) {
+        fprintf(stderr, "commitloop: out of memory\n");
+        return 1;
+    }
 
     CHECK(mdb_env_create(&env));
     CHECK(mdb_env_set_mapsize(env, 256UL << 20));
@@ -82,12 +102,17 @@ main(int argc, char **argv)
         v.mv_data = val;
         v.mv_size = sizeof(val);
 
+        t1 = now_s();
         CHECK(mdb_txn_begin(env, NULL, 0, &txn));
         CHECK(mdb_put(txn, dbi, &k, &v, 0));
         CHECK(mdb_txn_commit(txn));
+        t = now_s();
+
+        if (i < LAT_MAX) {
+            lat[i] = t - t1;
+        }
 
         if ((i & 15) == 15) {
-            t = now_s();
             if (t - t0 >= secs) {
                 i++;
                 break;
@@ -98,8 +123,18 @@ main(int argc, char **argv)
     t = now_s();
     mdb_env_close(env);
 
-    printf("commits %lu seconds %.3f rate %.1f\n", i, t - t0,
-           (t - t0) > 0 ? i / (t - t0) : 0.0);
+    p99 = 0.0;
+
+    if (i > 0) {
+        n = i < LAT_MAX ? i : LAT_MAX;
+        qsort(lat, n, sizeof(double), cmp_double);
+        p99 = lat[(size_t) (n * 0.99) < n ? (size_t) (n * 0.99) : n - 1];
+    }
+
+    free(lat);
+
+    printf("commits %lu seconds %.3f rate %.1f p99 %.3f\n", i, t - t0,
+           (t - t0) > 0 ? i / (t - t0) : 0.0, p99 * 1000);
 
     return 0;
 }

@@ -8,13 +8,15 @@
  * writers across processes. Use the map size of the store's max_size.
  *
  *   loader -p DIR -m MAP_BYTES -H HUB -n COUNT [-b BATCH] [-i PREFIX]
- *          [-r] [-N NAME] [-I INPUT_JSON] [-s]
+ *          [-r] [-N NAME] [-I INPUT_JSON] [-S STATUS] [-s]
  *
  * Ids: PREFIX followed by the index (PREFIX0 .. PREFIX<n-1>) with -i; 32
  * hex digits like the module's own without: the milliseconds of the
  * created time, then 20 random digits; -r: 32 random hex digits (ids a
  * client chose). Created times are spread one microsecond apart, ending
- * now. -s: fsync at the end only
+ * now. -S: each instance is then put with that status (ds_status_e: 0
+ * Running, 1 Completed, ...) and out of the ready index, as a finished
+ * instance or one a worker holds would be. -s: fsync at the end only
  * (the environment is opened with MDB_NOSYNC, then ds_env_sync()).
  * Prints "loaded N instances in S s (R/s)".
  */
@@ -58,7 +60,8 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: loader -p DIR -m MAP_BYTES -H HUB -n COUNT "
-            "[-b BATCH] [-i ID_PREFIX] [-r] [-N NAME] [-I INPUT_JSON]\n");
+            "[-b BATCH] [-i ID_PREFIX] [-r] [-N NAME] [-I INPUT_JSON] "
+            "[-S STATUS]\n");
     exit(2);
 }
 
@@ -79,14 +82,14 @@ main(int argc, char **argv)
     ds_env_conf_t   conf;
     const char     *prefix = NULL, *hubs = NULL, *names = "Hello";
     const char     *inputs = "{\"n\":1}";
-    int             random_ids = 0;
+    int             random_ids = 0, status = -1;
 
     memset(&conf, 0, sizeof(conf));
     conf.sync = DS_SYNC_NONE;
     n = 0;
     batch = 50000;
 
-    while ((c = getopt(argc, argv, "p:m:H:n:b:i:rN:I:")) != -1) {
+    while ((c = getopt(argc, argv, "p:m:H:n:b:i:rN:I:S:")) != -1) {
         switch (c) {
         case 'p': conf.path = optarg; break;
         case 'm': conf.map_size = strtoull(optarg, NULL, 10); break;
@@ -97,12 +100,13 @@ main(int argc, char **argv)
         case 'r': random_ids = 1; break;
         case 'N': names = optarg; break;
         case 'I': inputs = optarg; break;
+        case 'S': status = atoi(optarg); break;
         default: usage();
         }
     }
 
     if (conf.path == NULL || hubs == NULL || conf.map_size == 0
-        || batch == 0)
+        || batch == 0 || status >= DS_STATUS_COUNT)
     {
         usage();
     }
@@ -159,6 +163,13 @@ main(int argc, char **argv)
             if (rc == DS_CONFLICT) {
                 conflicts++;
                 continue;
+            }
+
+            if (rc == DS_OK && status >= 0) {
+                /* the status asked for, out of the ready index */
+                inst.status = (ds_status_e) status;
+                inst.ready_at = 0;
+                rc = ds_instance_put(txn, hub, id, &inst);
             }
 
             if (rc != DS_OK) {

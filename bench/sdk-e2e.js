@@ -1,4 +1,4 @@
-// Scenario 9 of bench/bench.py: end-to-end hello-sequence orchestrations
+// Scenario 11 of bench/bench.py: end-to-end hello-sequence orchestrations
 // through the JavaScript Durable Task SDK against durable_task_grpc. One
 // Node process is both the SDK's worker (the orchestration and its
 // activity) and its client, which keeps a number of orchestrations in

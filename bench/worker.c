@@ -8,16 +8,22 @@
  *
  *   worker -p PORT [-B BASE] [-q QUERY] [-d SECONDS] [-w WARMUP]
  *          [-c COMPLETERS] [-s STARTERS] [-i INFLIGHT] [-m MAX] [-W WAIT]
- *          [-b BATCH] [-P PID,PID,...]
+ *          [-b BATCH] [-C 0|1] [-P PID,PID,...]
  *
  * Threads, each with its own keep-alive HTTP/1.1 connection to 127.0.0.1:
  *   - STARTERS threads POST B/orchestrators/HelloSequence while fewer than
  *     INFLIGHT started orchestrations are unfinished;
- *   - one claimer per kind POSTs B/worker/{orchestrations,activities}/claim
- *     ?max=MAX&wait=WAIT (long-poll), decides every item (jansson) and
- *     queues their completions, BATCH (default 50) to a JSON array, one
- *     request each (-b 1: one completion per request);
- *   - COMPLETERS (default 8) threads per kind POST them concurrently.
+ *   - with -C 1 (the default), 2 * COMPLETERS runners: each sends the
+ *     completions of the items it holds, all in one JSON array, with
+ *     claim= of the other kind (B/worker/orchestrations/complete
+ *     ?claim=activities&max=MAX and the reverse), so the answer brings
+ *     its next items: one request per step. A runner that holds nothing
+ *     claims (wait=WAIT), orchestrations and activities in turn;
+ *   - with -C 0, one claimer per kind POSTs B/worker/{orchestrations,
+ *     activities}/claim?max=MAX&wait=WAIT (long-poll), decides every
+ *     item (jansson) and queues their completions, BATCH (default 50) to
+ *     a JSON array, one request each (-b 1: one completion per request),
+ *     and COMPLETERS (default 8) threads per kind POST them concurrently.
  * STARTERS defaults to 16.
  * After WARMUP seconds it counts orchestrations whose completion answered
  * "Completed" for SECONDS seconds, and reads the CPU time (utime + stime,
@@ -25,7 +31,10 @@
  * the same window. Prints one JSON line:
  *   {"orchestrations_per_s":..,"completed":..,"started":..,"seconds":..,
  *    "nginx_cpu_s":..,"worker_cpu_s":..,"machine_busy_pct":..,
- *    "iowait_pct":..,"errors":..,"requests":..}
+ *    "iowait_pct":..,"errors":..,"requests":..,"requests_per_s":..,
+ *    "work_items_per_s":..}
+ * work items: completions answered 200 (orchestration episodes and
+ * activities), the unit of published Durable Task backend figures.
  */
 
 #define _GNU_SOURCE
@@ -62,9 +71,11 @@ static int          claim_max = 100;
 static int          claim_wait = 1;
 static int          batch_max = 50;     /* completions per request */
 static long         inflight_max = 4000;
+static int          chain = 1;          /* complete?claim=: -C */
 
 static atomic_int   stopping;
 static atomic_long  started, completed, errors, requests;
+static atomic_long  work_items;         /* completions answered 200 */
 
 
 static double
@@ -599,19 +610,30 @@ claimer(void *arg)
 }
 
 
+static long
+count_in(const char *p, size_t len, const char *what)
+{
+    size_t       n = strlen(what);
+    long         c = 0;
+    const char  *end = p + len;
+
+    while ((p = memmem(p, (size_t) (end - p), what, n))) {
+        c++;
+        p += n;
+    }
+
+    return c;
+}
+
+
+/* the results of an array of completions: finished ones, and work items */
+
 static void
 count_completed(const char *p, size_t len)
 {
-    static const char  done[] = "\"runtimeStatus\":\"Completed\"";
-    const char        *end = p + len;
-    long               n = 0;
-
-    while ((p = memmem(p, (size_t) (end - p), done, sizeof(done) - 1))) {
-        n++;
-        p += sizeof(done) - 1;
-    }
-
-    atomic_fetch_add(&completed, n);
+    atomic_fetch_add(&completed,
+                     count_in(p, len, "\"runtimeStatus\":\"Completed\""));
+    atomic_fetch_add(&work_items, count_in(p, len, "{\"status\":200"));
 }
 
 
@@ -633,11 +655,118 @@ completer(void *arg)
         } else if (j.body[0] == '[') {
             /* one result per completion: count the finished ones */
             count_completed(c.body, c.body_len);
-        } else if (j.final && strstr(c.body, "Completed")) {
-            atomic_fetch_add(&completed, 1);
+        } else {
+            atomic_fetch_add(&work_items, 1);
+
+            if (j.final && strstr(c.body, "Completed")) {
+                atomic_fetch_add(&completed, 1);
+            }
         }
         free(j.body);
     }
+
+    return NULL;
+}
+
+
+/* appends one completion to a JSON array being built */
+
+static void
+array_add(char **buf, size_t *len, size_t *cap, const char *item)
+{
+    size_t  n = strlen(item);
+
+    while (*len + n + 2 > *cap) {
+        *cap = *cap ? *cap * 2 : 65536;
+        *buf = must(realloc(*buf, *cap));
+    }
+
+    (*buf)[*len] = *len ? ',' : '[';
+    (*len)++;
+    memcpy(*buf + *len, item, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+
+/*
+ * -C 1: completes what it holds and claims the other kind in the same
+ * request; claims (with wait) only when it holds nothing
+ */
+
+static void *
+runner(void *arg)
+{
+    int            kind = ((kind_arg_t *) arg)->kind, status, idle = 0;
+    char          *claim[2], *complete[2], *body = NULL;
+    size_t         i, len, cap = 0;
+    conn_t         c = { -1, NULL, 0, 0, NULL, 0 };
+    job_t          j;
+    json_t        *root = NULL, *items, *item;
+    json_error_t   e;
+
+    for (i = 0; i < 2; i++) {
+        claim[i] = mkpath("/worker/%s/claim?max=%d&wait=%d",
+                          i ? "activities" : "orchestrations", claim_max,
+                          claim_wait);
+        complete[i] = mkpath("/worker/%s/complete?claim=%s&max=%d",
+                             i ? "activities" : "orchestrations",
+                             i ? "orchestrations" : "activities",
+                             claim_max);
+    }
+
+    while (!atomic_load(&stopping)) {
+        items = root ? json_object_get(root, "items") : NULL;
+
+        if (json_array_size(items) == 0) {
+            /* nothing held: claim, the two kinds in turn */
+            kind = idle++ & 1;
+            status = http_post(&c, claim[kind], "", 0);
+
+        } else {
+            idle = 0;
+            len = 0;
+
+            json_array_foreach(items, i, item) {
+                j = kind ? decide_activity(item) : decide_orchestration(item);
+                array_add(&body, &len, &cap, j.body);
+                free(j.body);
+            }
+
+            body[len++] = ']';
+            body[len] = '\0';
+
+            status = http_post(&c, complete[kind], body, len);
+
+            if (status == 200) {
+                count_completed(c.body, c.body_len);
+                kind ^= 1;
+            }
+        }
+
+        json_decref(root);
+        root = NULL;
+
+        if (status != 200) {
+            atomic_fetch_add(&errors, 1);
+            if (atomic_load(&errors) < 5) {
+                fprintf(stderr, "worker: runner: %d %.200s\n", status,
+                        status ? c.body : "(transport error)");
+            }
+            if (status == 0) {
+                usleep(10000);
+            }
+            continue;
+        }
+
+        root = json_loadb(c.body, c.body_len, 0, &e);
+        if (root == NULL) {
+            atomic_fetch_add(&errors, 1);
+        }
+    }
+
+    json_decref(root);
+    free(body);
 
     return NULL;
 }
@@ -739,12 +868,12 @@ main(int argc, char **argv)
     long         pids[MAX_PIDS];
     double       secs = 10, warm = 3, t0, t1, ng0 = 0, ng1 = 0, w0, w1;
     double       b0 = 0, io0 = 0, tot0 = 0, b1 = 0, io1 = 0, tot1 = 0;
-    long         c0, c1, s0, s1, r0, r1;
+    long         c0, c1, s0, s1, r0, r1, k0, k1;
     char        *p, *tok;
     pthread_t    th;
     kind_arg_t   kinds[2] = { { 0 }, { 1 } };
 
-    while ((opt = getopt(argc, argv, "p:B:q:d:w:c:s:i:m:W:b:P:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:B:q:d:w:c:s:i:m:W:b:C:P:")) != -1) {
         switch (opt) {
         case 'p': port = atoi(optarg); break;
         case 'B': base = optarg; break;
@@ -757,6 +886,7 @@ main(int argc, char **argv)
         case 'm': claim_max = atoi(optarg); break;
         case 'W': claim_wait = atoi(optarg); break;
         case 'b': batch_max = atoi(optarg); break;
+        case 'C': chain = atoi(optarg); break;
         case 'P':
             p = must(strdup(optarg));
             for (tok = strtok(p, ","); tok && npids < MAX_PIDS;
@@ -768,7 +898,7 @@ main(int argc, char **argv)
         default:
             fprintf(stderr, "usage: worker -p PORT [-B BASE] [-q QUERY] "
                     "[-d S] [-w S] [-c N] [-s N] [-i N] [-m N] [-W S] "
-                    "[-b N] [-P PIDS]\n");
+                    "[-b N] [-C 0|1] [-P PIDS]\n");
             return 2;
         }
     }
@@ -776,12 +906,19 @@ main(int argc, char **argv)
     queue_init(&orch_q, 4096);
     queue_init(&act_q, 4096);
 
-    for (i = 0; i < 2; i++) {
+    for (i = 0; chain && i < ncomp; i++) {
+        pthread_create(&th, NULL, runner, &kinds[0]);
+        pthread_detach(th);
+        pthread_create(&th, NULL, runner, &kinds[1]);
+        pthread_detach(th);
+    }
+
+    for (i = 0; !chain && i < 2; i++) {
         pthread_create(&th, NULL, claimer, &kinds[i]);
         pthread_detach(th);
     }
 
-    for (i = 0; i < ncomp; i++) {
+    for (i = 0; !chain && i < ncomp; i++) {
         pthread_create(&th, NULL, completer, &kinds[0]);
         pthread_detach(th);
         pthread_create(&th, NULL, completer, &kinds[1]);
@@ -799,6 +936,7 @@ main(int argc, char **argv)
     c0 = atomic_load(&completed);
     s0 = atomic_load(&started);
     r0 = atomic_load(&requests);
+    k0 = atomic_load(&work_items);
     for (i = 0; i < npids; i++) {
         ng0 += proc_cpu_s(pids[i]);
     }
@@ -811,6 +949,7 @@ main(int argc, char **argv)
     c1 = atomic_load(&completed);
     s1 = atomic_load(&started);
     r1 = atomic_load(&requests);
+    k1 = atomic_load(&work_items);
     for (i = 0; i < npids; i++) {
         ng1 += proc_cpu_s(pids[i]);
     }
@@ -823,11 +962,12 @@ main(int argc, char **argv)
            "\"started\":%ld,\"seconds\":%.3f,\"nginx_cpu_s\":%.2f,"
            "\"worker_cpu_s\":%.2f,\"machine_busy_pct\":%.1f,"
            "\"iowait_pct\":%.1f,\"errors\":%ld,\"requests\":%ld,"
-           "\"requests_per_s\":%.1f}\n",
+           "\"requests_per_s\":%.1f,\"work_items_per_s\":%.1f}\n",
            (c1 - c0) / (t1 - t0), c1 - c0, s1 - s0, t1 - t0, ng1 - ng0,
            w1 - w0, tot1 > tot0 ? 100.0 * (b1 - b0) / (tot1 - tot0) : 0.0,
            tot1 > tot0 ? 100.0 * (io1 - io0) / (tot1 - tot0) : 0.0,
-           atomic_load(&errors), r1 - r0, (r1 - r0) / (t1 - t0));
+           atomic_load(&errors), r1 - r0, (r1 - r0) / (t1 - t0),
+           (k1 - k0) / (t1 - t0));
     fflush(stdout);
 
     _exit(0);

@@ -50,55 +50,122 @@ static void ngx_http_durable_out_lease(ngx_http_durable_out_t *out,
     const uint8_t *lease, int64_t expires);
 
 
+/* the work kinds of the route and of the store go in the same order */
+
+static const ds_work_kind_e  ngx_http_durable_claim_kinds[] = {
+    DS_WORK_ORCHESTRATION, DS_WORK_ACTIVITY, DS_WORK_ENTITY
+};
+
+
 ngx_int_t
 ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
+{
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    ctx->claim_wait = 0;
+
+    if (ngx_http_durable_claim_prepare(r, ctx, ctx->route.work_kind)
+        != NGX_OK
+        || (ctx->query.set[DS_ROUTE_Q_WAIT]
+            && ngx_http_durable_param_seconds(r, ctx, DS_ROUTE_Q_WAIT,
+                                              dlcf->worker_max_wait,
+                                              &ctx->claim_wait)
+               != NGX_OK))
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    /* read before trying: a change during the try wakes the wait */
+    ngx_http_durable_wait_mark(ctx);
+
+    /* the first try: its tokens are drawn; later tries draw them anew */
+    return ngx_http_durable_submit(r, ctx, ctx->claim_op,
+                                   ngx_http_durable_claim_done);
+}
+
+
+/*
+ * claim=KIND of a completion: the kind of the items claimed after the
+ * completions, in their batch
+ */
+
+ngx_int_t
+ngx_http_durable_claim_kind(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_route_work_kind_e *kind)
+{
+    ds_str_t    *v;
+    ngx_uint_t   i;
+
+    static ngx_str_t  words[] = {
+        ngx_string("orchestrations"),
+        ngx_string("activities"),
+        ngx_string("entities")
+    };
+
+    v = &ctx->query.v[DS_ROUTE_Q_CLAIM];
+
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (v->len == words[i].len
+            && ngx_strncmp(v->data, words[i].data, v->len) == 0)
+        {
+            *kind = (ds_route_work_kind_e) i;
+            return NGX_OK;
+        }
+    }
+
+    return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+               "The parameter 'claim' must be 'orchestrations', "
+               "'activities' or 'entities'.");
+}
+
+
+/*
+ * The claim op of a request: max= and names= parsed, its lease tokens
+ * and output allocated; NGX_ERROR with the request's error set.
+ */
+
+ngx_int_t
+ngx_http_durable_claim_prepare(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_route_work_kind_e kind)
 {
     ds_op_t                      *op;
     ngx_uint_t                    max;
     ngx_http_durable_claim_t     *cl;
     ngx_http_durable_loc_conf_t  *dlcf;
 
-    static const ds_work_kind_e  kinds[] = {
-        DS_WORK_ORCHESTRATION, DS_WORK_ACTIVITY, DS_WORK_ENTITY
-    };
-
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
-
-    ctx->claim_wait = 0;
 
     if (ngx_http_durable_param_uint(r, ctx, DS_ROUTE_Q_MAX, 1, 1,
                                     dlcf->worker_max_items, &max)
         != NGX_OK
-        || (ctx->query.set[DS_ROUTE_Q_WAIT]
-            && ngx_http_durable_param_seconds(r, ctx, DS_ROUTE_Q_WAIT,
-                                              dlcf->worker_max_wait,
-                                              &ctx->claim_wait)
-               != NGX_OK)
         || ngx_http_durable_claim_names(r, ctx) != NGX_OK)
     {
-        return ngx_http_durable_fail(r, ctx);
+        return NGX_ERROR;
     }
 
     ctx->claim_max = max;
+    ctx->claim_kind = kind;
 
     ctx->claim_tokens = ngx_pnalloc(r->pool, max * DS_LEASE_LEN);
     if (ctx->claim_tokens == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     ctx->claim_op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
     if (ctx->claim_op == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     cl = ngx_palloc(r->pool, sizeof(ngx_http_durable_claim_t));
     if (cl == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     ctx->claim_out = ngx_palloc(r->pool, sizeof(ngx_http_durable_out_t));
     if (ctx->claim_out == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     /*
@@ -109,7 +176,7 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     if (ngx_http_durable_out_heap(ctx->claim_out, r->pool, 16384 * max)
         != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     cl->out = ctx->claim_out;
@@ -119,7 +186,7 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     op = ctx->claim_op;
     op->type = DS_OP_WORK_CLAIM;
     op->hub = ngx_http_durable_ds_str(&ctx->hub);
-    op->in.claim.kind = kinds[ctx->route.work_kind];
+    op->in.claim.kind = ngx_http_durable_claim_kinds[kind];
     op->in.claim.lease_us = (int64_t) dlcf->worker_lease * 1000;
     op->in.claim.max = max;
     op->in.claim.tokens = ctx->claim_tokens;
@@ -128,10 +195,37 @@ ngx_http_durable_claim(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     op->in.claim.item = ngx_http_durable_claim_item;
     op->in.claim.item_data = cl;
 
-    /* read before trying: a change during the try wakes the wait */
-    ngx_http_durable_wait_mark(ctx);
+    ngx_http_durable_random(ctx->claim_tokens, max * DS_LEASE_LEN);
 
-    return ngx_http_durable_claim_post(r, ctx);
+    return NGX_OK;
+}
+
+
+/*
+ * The items of a claim that ran (its op answered DS_OK), as the JSON
+ * object {"items":[...]}; NGX_ERROR if it could not be rendered.
+ */
+
+ngx_int_t
+ngx_http_durable_claim_items(ngx_http_durable_ctx_t *ctx, ngx_str_t *items)
+{
+    ds_op_t  *op = ctx->claim_op;
+
+    ngx_http_durable_metrics_claimed(ngx_http_durable_claim_kinds[
+                                         ctx->claim_kind],
+                                     op->out.claim.claimed,
+                                     ctx->claim_filter.expired);
+
+    ngx_http_durable_out_literal(ctx->claim_out, "]}");
+
+    if (ctx->claim_out->failed) {
+        return NGX_ERROR;
+    }
+
+    items->data = ctx->claim_out->start;
+    items->len = ctx->claim_out->pos - ctx->claim_out->start;
+
+    return NGX_OK;
 }
 
 
@@ -239,8 +333,8 @@ ngx_http_durable_claim_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
         return ngx_http_durable_store_error(r, ctx, c->rc, c->what);
     }
 
-    /* the work kinds of the route and of the store go in the same order */
-    ngx_http_durable_metrics_claimed((ds_work_kind_e) ctx->route.work_kind,
+    ngx_http_durable_metrics_claimed(ngx_http_durable_claim_kinds[
+                                         ctx->claim_kind],
                                      op->out.claim.claimed,
                                      ctx->claim_filter.expired);
 

@@ -4,12 +4,15 @@
  *
  * Completions of the worker protocol: the body is one completion, or an
  * array of them answered together; an orchestration's completion carries
- * the actions its episode decided.
+ * the actions its episode decided. With claim=KIND the same batch claims
+ * items of that kind after applying the completions, so that a worker
+ * needs one round trip per step.
  */
 
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_complete.h"
+#include "ngx_http_durable_claim.h"
 #include "ds_jspan.h"
 #include "ngx_http_durable_json.h"
 #include "ngx_http_durable_params.h"
@@ -34,12 +37,13 @@ static ngx_int_t ngx_http_durable_parse_entity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
     ngx_http_durable_work_t *k);
 static ngx_int_t ngx_http_durable_parse_action(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *span,
-    ds_action_t *act);
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span, ds_action_t *act);
 static ngx_int_t ngx_http_durable_action_error(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const ds_action_t *acts,
     const ds_action_fault_t *f);
 static ngx_int_t ngx_http_durable_many_done(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
+static ngx_int_t ngx_http_durable_many_claimed(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_many_answer(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_batch_t *b);
@@ -47,7 +51,8 @@ static ngx_int_t ngx_http_durable_many_answer(ngx_http_request_t *r,
 
 /*
  * complete: the body is one completion, or an array of completions that
- * become writes of one batch and are answered together
+ * become writes of one batch and are answered together; with claim=,
+ * one completion too is answered as the array form is, next to the items
  */
 
 ngx_int_t
@@ -60,7 +65,9 @@ ngx_http_durable_complete(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
         return ngx_http_durable_fail(r, ctx);
     }
 
-    if (json_is_array(in.root)) {
+    if (ngx_http_durable_json_array(&in.text)
+        || ctx->query.set[DS_ROUTE_Q_CLAIM])
+    {
         return ngx_http_durable_complete_many(r, ctx, &in);
     }
 
@@ -77,15 +84,21 @@ ngx_http_durable_complete(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 }
 
 
-/* all are parsed before any is queued: a malformed one applies nothing */
+/*
+ * all are parsed before any is queued: a malformed one applies nothing;
+ * with claim= a claim follows them in their batch (one commit) and sees
+ * what they made claimable
+ */
 
 static ngx_int_t
 ngx_http_durable_complete_many(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in)
 {
     ngx_int_t                       rc;
-    ngx_uint_t                      i, n;
+    ngx_uint_t                      i, n, calls, array;
+    ds_route_work_kind_e            kind;
     ngx_http_durable_call_t       **cs;
+    ds_str_t                        span;
     ngx_http_durable_body_t         item;
     ds_jspan_iter_t                 it;
     ngx_http_durable_work_t        *k;
@@ -94,7 +107,18 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
-    n = json_array_size(in->root);
+    array = ngx_http_durable_json_array(&in->text);
+    n = 1;
+
+    if (array) {
+        if (!ds_jspan_iter(&it, (u_char *) in->text.data, in->text.len)) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        for (n = 0; ds_jspan_next(&it, NULL, &span); n++) {
+            /* void */
+        }
+    }
 
     if (n == 0 || n > dlcf->worker_max_items) {
         return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
@@ -102,7 +126,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
                    dlcf->worker_max_items);
     }
 
-    b = ngx_palloc(r->pool, sizeof(ngx_http_durable_work_batch_t));
+    b = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_work_batch_t));
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -113,9 +137,17 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
     }
 
     b->n = n;
-    b->pending = n;
+    b->claim = ctx->query.set[DS_ROUTE_Q_CLAIM];
 
-    if (!ds_jspan_iter(&it, (u_char *) in->text.data, in->text.len)) {
+    if (b->claim
+        && (ngx_http_durable_claim_kind(r, ctx, &kind) != NGX_OK
+            || ngx_http_durable_claim_prepare(r, ctx, kind) != NGX_OK))
+    {
+        return ngx_http_durable_fail(r, ctx);
+    }
+
+    if (array && !ds_jspan_iter(&it, (u_char *) in->text.data, in->text.len))
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -123,13 +155,16 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
         k = &b->items[i];
         k->batch = b;
 
-        item.root = json_array_get(in->root, i);
+        if (array) {
+            if (!ds_jspan_next(&it, NULL, &item.text)) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
 
-        if (!ds_jspan_next(&it, NULL, &item.text)) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        } else {
+            item = *in;
         }
 
-        if (!json_is_object(item.root)) {
+        if (!ngx_http_durable_json_object(&item.text)) {
             return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
                        "Every completion in the array must be an object.");
         }
@@ -141,20 +176,32 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
         ngx_http_durable_work_prepare(r, ctx, k);
     }
 
-    cs = ngx_palloc(r->pool, n * sizeof(ngx_http_durable_call_t *));
+    calls = n + b->claim;
+
+    cs = ngx_palloc(r->pool, calls * sizeof(ngx_http_durable_call_t *));
     if (cs == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    for (i = 0; i < n; i++) {
-        cs[i] = ngx_http_durable_call_alloc(r, &b->items[i].op,
-                                            ngx_http_durable_many_done);
+    for (i = 0; i < calls; i++) {
+        if (i < n) {
+            cs[i] = ngx_http_durable_call_alloc(r, &b->items[i].op,
+                                                ngx_http_durable_many_done);
+
+        } else {
+            ctx->claim_op->data = b;
+            cs[i] = ngx_http_durable_call_alloc(r, ctx->claim_op,
+                                                ngx_http_durable_many_claimed);
+        }
+
         if (cs[i] == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         cs[i]->group = &b->pending;
     }
+
+    b->pending = calls;
 
     /*
      * from here nothing fails: one batch; the last call holds the
@@ -163,10 +210,11 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
 
     rc = NGX_DONE;
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < calls; i++) {
         rc = ngx_http_durable_call_submit(r, ctx->store, cs[i],
-                                          i == n - 1 ? NGX_HTTP_DURABLE_HOLD
-                                                     : NGX_HTTP_DURABLE_MORE);
+                                          i == calls - 1
+                                          ? NGX_HTTP_DURABLE_HOLD
+                                          : NGX_HTTP_DURABLE_MORE);
     }
 
     return rc;
@@ -198,42 +246,40 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
     ngx_http_durable_work_t *k)
 {
     size_t             i, n;
-    json_t            *actions;
     ds_action_t       *acts;
     ds_action_fault_t  fault;
     ds_str_t           list, span;
     ds_jspan_iter_t    it;
 
-    if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
+    if (ngx_http_durable_get_work_key(r, ctx, &in->text, k) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    actions = json_object_get(in->root, "actions");
     n = 0;
     acts = NULL;
 
-    if (actions) {
-        if (!json_is_array(actions)
-            || !ds_jspan_member((u_char *) in->text.data, in->text.len,
-                                "actions", &list)
+    if (ngx_http_durable_member(&in->text, "actions", &list)) {
+        if (!ngx_http_durable_json_array(&list)
             || !ds_jspan_iter(&it, (u_char *) list.data, list.len))
         {
             return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                        "The member 'actions' must be an array.");
         }
 
-        n = json_array_size(actions);
+        while (ds_jspan_next(&it, NULL, &span)) {
+            n++;
+        }
 
         acts = ngx_pcalloc(r->pool, (n ? n : 1) * sizeof(ds_action_t));
         if (acts == NULL) {
             return NGX_ERROR;
         }
 
+        (void) ds_jspan_iter(&it, (u_char *) list.data, list.len);
+
         for (i = 0; i < n; i++) {
             if (!ds_jspan_next(&it, NULL, &span)
-                || ngx_http_durable_parse_action(r, ctx,
-                                                 json_array_get(actions, i),
-                                                 &span, &acts[i])
+                || ngx_http_durable_parse_action(r, ctx, &span, &acts[i])
                    != NGX_OK)
             {
                 return NGX_ERROR;
@@ -268,11 +314,10 @@ ngx_http_durable_parse_activity(ngx_http_request_t *r,
     ngx_http_durable_work_t *k)
 {
     int       failed;
-    json_t   *failure;
     ds_str_t  result, reason, details;
     ds_str_t  span;
 
-    if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
+    if (ngx_http_durable_get_work_key(r, ctx, &in->text, k) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -280,19 +325,17 @@ ngx_http_durable_parse_activity(ngx_http_request_t *r,
     ngx_memzero(&details, sizeof(ds_str_t));
     ngx_http_durable_get_raw(&in->text, "result", &result);
 
-    failure = json_object_get(in->root, "failure");
-    failed = (failure != NULL && !json_is_null(failure));
+    /* a failure member that is null is none */
+    ngx_http_durable_get_raw(&in->text, "failure", &span);
+    failed = (span.len != 0);
 
     if (failed) {
-        if (!json_is_object(failure)
-            || !ds_jspan_member((u_char *) in->text.data, in->text.len,
-                                "failure", &span))
-        {
+        if (!ngx_http_durable_json_object(&span)) {
             return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                        "The member 'failure' must be an object.");
         }
 
-        if (ngx_http_durable_get_string(r, ctx, failure, "reason", 0, &reason)
+        if (ngx_http_durable_get_string(r, ctx, &span, "reason", 0, &reason)
             != NGX_OK
             || ngx_http_durable_quote(r, &reason) != NGX_OK)
         {
@@ -316,17 +359,17 @@ ngx_http_durable_parse_entity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
     ngx_http_durable_work_t *k)
 {
-    json_t    *del;
-    ds_str_t   state;
+    ds_str_t   del, state;
 
-    if (ngx_http_durable_get_work_key(r, ctx, in->root, k) != NGX_OK) {
+    if (ngx_http_durable_get_work_key(r, ctx, &in->text, k) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    del = json_object_get(in->root, "delete");
+    ngx_http_durable_get_raw(&in->text, "delete", &del);
     ngx_http_durable_get_raw(&in->text, "state", &state);
 
-    k->op.in.work.delete_state = json_is_true(del);
+    k->op.in.work.delete_state = (del.len == 4
+                                  && ngx_strncmp(del.data, "true", 4) == 0);
     k->op.in.work.result = state;
 
     return NGX_OK;
@@ -359,12 +402,37 @@ ngx_http_durable_many_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 }
 
 
+/* the claim that followed the completions is done */
+
+static ngx_int_t
+ngx_http_durable_many_claimed(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    ngx_http_durable_work_batch_t  *b = c->op->data;
+
+    b->claim_rc = c->rc;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable claim after completions: %uz items, rc:%d, "
+                   "kind:%d", c->op->out.claim.claimed, c->rc,
+                   (int) ctx->claim_kind);
+
+    if (b->pending) {
+        return NGX_DONE;
+    }
+
+    return ngx_http_durable_many_answer(r, ctx, b);
+}
+
+
 /*
  * 200 and an array of results, in the order of the completions:
- * {"status":200[,"runtimeStatus":".."]} or {"status":409,"Message":".."}.
- * A store failure (full, I/O) answers the request as a whole: some items
- * may be applied, and sending them again is safe (a completion with the
- * same lease token answers the same and changes nothing).
+ * {"status":200[,"runtimeStatus":".."]} or {"status":409,"Message":".."};
+ * with claim=, {"results":[...],"items":[...]}. A store failure (full,
+ * I/O) answers the request as a whole: some items may be applied, and
+ * sending them again is safe (a completion with the same lease token
+ * answers the same and changes nothing); the items claimed with them
+ * become claimable again when their leases run out.
  */
 
 static ngx_int_t
@@ -373,15 +441,34 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
 {
     u_char                   *p;
     size_t                    len;
-    ngx_str_t                 body;
+    ngx_str_t                 body, items;
     ngx_uint_t                i, status;
     const char               *message;
     ngx_http_durable_work_t  *k;
 
+    if (b->claim) {
+        if (b->claim_rc != DS_OK) {
+            return ngx_http_durable_store_error(r, ctx, b->claim_rc,
+                                                "claiming work");
+        }
+
+        if (ngx_http_durable_claim_items(ctx, &items) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    } else {
+        ngx_str_null(&items);
+    }
+
     /* a store failure answers for all; else the exact length, in the
-     * same branches as the writing below */
+     * same branches as the writing below; the items' object is
+     * {"items":[...]}, put after {"results":[...], without its '{' */
 
     len = sizeof("[]") - 1 + b->n - 1;
+
+    if (b->claim) {
+        len += sizeof("{\"results\":,") - 1 + items.len - 1;
+    }
 
     for (i = 0; i < b->n; i++) {
         k = &b->items[i];
@@ -409,6 +496,11 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
     }
 
     body.data = p;
+
+    if (b->claim) {
+        p = ngx_cpymem(p, "{\"results\":", sizeof("{\"results\":") - 1);
+    }
+
     *p++ = '[';
 
     for (i = 0; i < b->n; i++) {
@@ -433,6 +525,12 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
     }
 
     *p++ = ']';
+
+    if (b->claim) {
+        *p++ = ',';
+        p = ngx_cpymem(p, items.data + 1, items.len - 1);
+    }
+
     body.len = p - body.data;
 
     return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
@@ -468,18 +566,17 @@ static const ngx_http_durable_action_type_t  ngx_http_durable_actions[] = {
 
 static ngx_int_t
 ngx_http_durable_parse_action(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *span,
-    ds_action_t *act)
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span, ds_action_t *act)
 {
     ds_str_t                               type, fire;
     const ngx_http_durable_action_type_t  *t, *end;
 
-    if (!json_is_object(obj)) {
+    if (!ngx_http_durable_json_object(span)) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "Every action must be an object.");
     }
 
-    if (ngx_http_durable_get_string(r, ctx, obj, "type", 1, &type) != NGX_OK) {
+    if (ngx_http_durable_get_string(r, ctx, span, "type", 1, &type) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -502,12 +599,12 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
     act->id = -1;
 
     if (t->needs_id
-        && ngx_http_durable_get_int(r, ctx, obj, "id", &act->id) != NGX_OK)
+        && ngx_http_durable_get_int(r, ctx, span, "id", &act->id) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    if (ngx_http_durable_get_string(r, ctx, obj, "name", t->needs_name,
+    if (ngx_http_durable_get_string(r, ctx, span, "name", t->needs_name,
                                     &act->name)
         != NGX_OK)
     {
@@ -521,26 +618,26 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
     switch (act->type) {
 
     case DS_ACT_START_SUB:
-        return ngx_http_durable_get_string(r, ctx, obj, "instanceId", 0,
+        return ngx_http_durable_get_string(r, ctx, span, "instanceId", 0,
                                            &act->instance_id);
 
     case DS_ACT_RAISE_EVENT:
-        return ngx_http_durable_get_string(r, ctx, obj, "instanceId", 1,
+        return ngx_http_durable_get_string(r, ctx, span, "instanceId", 1,
                                            &act->instance_id);
 
     case DS_ACT_SIGNAL_ENTITY:
-        if (ngx_http_durable_get_entity(r, ctx, obj, &act->entity_name,
+        if (ngx_http_durable_get_entity(r, ctx, span, &act->entity_name,
                                         &act->entity_key)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        return ngx_http_durable_get_string(r, ctx, obj, "operation", 1,
+        return ngx_http_durable_get_string(r, ctx, span, "operation", 1,
                                            &act->name);
 
     case DS_ACT_CREATE_TIMER:
-        if (ngx_http_durable_get_string(r, ctx, obj, "fireAt", 1, &fire)
+        if (ngx_http_durable_get_string(r, ctx, span, "fireAt", 1, &fire)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -555,7 +652,7 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
         return NGX_OK;
 
     case DS_ACT_FAIL:
-        if (ngx_http_durable_get_string(r, ctx, obj, "reason", 0,
+        if (ngx_http_durable_get_string(r, ctx, span, "reason", 0,
                                         &act->reason)
             != NGX_OK
             || ngx_http_durable_quote(r, &act->reason) != NGX_OK)

@@ -2,9 +2,11 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * The JSON bodies of the worker protocol: parsed once into a jansson
- * tree, kept with their minified text, and the accessors of their members
- * that answer a 400 naming the member.
+ * The JSON bodies of the worker protocol: validated and minified once
+ * (ds_json_ingest), then read by spans of that text (ds_jspan): no tree
+ * is built; the accessors of their members answer a 400 naming the
+ * member. Members are found as a tree would hold them: keys decoded, the
+ * last of a repeated key wins.
  */
 
 
@@ -16,63 +18,105 @@
 
 
 static ngx_int_t ngx_http_durable_get_lease(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, uint8_t *lease);
-static void ngx_http_durable_json_cleanup(void *data);
+    ngx_http_durable_ctx_t *ctx, const ds_str_t *obj, uint8_t *lease);
+static ngx_uint_t ngx_http_durable_key_is(ds_str_t key, const char *name,
+    size_t len);
 
 
-/* request bodies: validated and minified once, then parsed */
+/* request bodies: validated and minified once; an object (or an array) */
 
 ngx_int_t
 ngx_http_durable_body_parse(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *body,
     ngx_uint_t many)
 {
-    ds_str_t             text;
-    json_error_t         err;
-    ngx_pool_cleanup_t  *cln;
-
-    if (ngx_http_durable_ingest_body(r, ctx, &text) != NGX_OK) {
+    if (ngx_http_durable_ingest_body(r, ctx, &body->text) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    body->text.data = text.data;
-    body->text.len = text.len;
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->root = json_loadb(text.data, text.len, JSON_ALLOW_NUL, &err);
-
-    if (body->root == NULL
-        || !(json_is_object(body->root)
-             || (many && json_is_array(body->root))))
+    if (!(ngx_http_durable_json_object(&body->text)
+          || (many && ngx_http_durable_json_array(&body->text))))
     {
-        json_decref(body->root);
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    many ? "The request body must be a JSON object, or an "
                           "array of them."
                         : "The request body must be a JSON object.");
     }
 
-    cln->handler = ngx_http_durable_json_cleanup;
-    cln->data = body->root;
-
     return NGX_OK;
+}
+
+
+/*
+ * The value of member name of the object at obj, the last one if the key
+ * repeats (as a tree keeps it); 0 if obj has none
+ */
+
+ngx_uint_t
+ngx_http_durable_member(const ds_str_t *obj, const char *name,
+    ds_str_t *value)
+{
+    size_t           len;
+    ds_str_t         key, v;
+    ngx_uint_t       found;
+    ds_jspan_iter_t  it;
+
+    if (!ngx_http_durable_json_object(obj)
+        || !ds_jspan_iter(&it, (u_char *) obj->data, obj->len))
+    {
+        return 0;
+    }
+
+    len = ngx_strlen(name);
+    found = 0;
+
+    while (ds_jspan_next(&it, &key, &v)) {
+        if (ngx_http_durable_key_is(key, name, len)) {
+            *value = v;
+            found = 1;
+        }
+    }
+
+    return found;
+}
+
+
+/* a key (without its quotes) spelled with escapes is compared decoded */
+
+static ngx_uint_t
+ngx_http_durable_key_is(ds_str_t key, const char *name, size_t len)
+{
+    char      buf[64];
+    size_t    n;
+    ds_str_t  quoted;
+
+    if (ngx_strlchr((u_char *) key.data, (u_char *) key.data + key.len, '\\')
+        == NULL)
+    {
+        return key.len == len && ngx_memcmp(key.data, name, len) == 0;
+    }
+
+    /* the key with its quotes, as ds_jspan_decode() takes a string */
+    quoted.data = key.data - 1;
+    quoted.len = key.len + 2;
+
+    return ds_jspan_decode(quoted, buf, sizeof(buf), &n)
+           && n == len && ngx_memcmp(buf, name, len) == 0;
 }
 
 
 ngx_int_t
 ngx_http_durable_get_string(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, const char *name,
+    ngx_http_durable_ctx_t *ctx, const ds_str_t *obj, const char *name,
     ngx_uint_t required, ds_str_t *out)
 {
-    json_t  *v;
+    char      *p;
+    size_t     n;
+    ds_str_t   v;
 
-    v = json_object_get(obj, name);
-
-    if (v == NULL || json_is_null(v)) {
+    if (!ngx_http_durable_member(obj, name, &v)
+        || (v.len == 4 && ngx_strncmp(v.data, "null", 4) == 0))
+    {
         out->data = NULL;
         out->len = 0;
 
@@ -84,13 +128,32 @@ ngx_http_durable_get_string(ngx_http_request_t *r,
                    "The member '%s' is required.", name);
     }
 
-    if (!json_is_string(v)) {
+    if (v.data[0] != '"') {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "The member '%s' must be a string.", name);
     }
 
-    out->data = json_string_value(v);
-    out->len = json_string_length(v);
+    if (ngx_strlchr((u_char *) v.data, (u_char *) v.data + v.len, '\\')
+        == NULL)
+    {
+        /* nothing to decode: the bytes between the quotes */
+        out->data = v.data + 1;
+        out->len = v.len - 2;
+
+    } else {
+        p = ngx_pnalloc(r->pool, v.len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (!ds_jspan_decode(v, p, v.len, &n)) {
+            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                       "The member '%s' must be a string.", name);
+        }
+
+        out->data = p;
+        out->len = n;
+    }
 
     if (required && out->len == 0) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
@@ -103,18 +166,19 @@ ngx_http_durable_get_string(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_durable_get_int(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
-    json_t *obj, const char *name, int64_t *out)
+    const ds_str_t *obj, const char *name, int64_t *out)
 {
-    json_t  *v;
+    int64_t   n;
+    ds_str_t  v;
 
-    v = json_object_get(obj, name);
-
-    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+    if (!ngx_http_durable_member(obj, name, &v)
+        || !ds_jspan_int(v, &n) || n < 0)
+    {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "The member '%s' must be a non-negative integer.", name);
     }
 
-    *out = json_integer_value(v);
+    *out = n;
 
     return NGX_OK;
 }
@@ -122,7 +186,7 @@ ngx_http_durable_get_int(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 
 static ngx_int_t
 ngx_http_durable_get_lease(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
-    json_t *obj, uint8_t *lease)
+    const ds_str_t *obj, uint8_t *lease)
 {
     ds_str_t    s;
     ngx_int_t   n;
@@ -161,7 +225,8 @@ invalid:
 
 ngx_int_t
 ngx_http_durable_get_work_key(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, ngx_http_durable_work_t *k)
+    ngx_http_durable_ctx_t *ctx, const ds_str_t *obj,
+    ngx_http_durable_work_t *k)
 {
     ngx_int_t  rc;
 
@@ -199,21 +264,22 @@ ngx_http_durable_get_work_key(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_durable_get_entity(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *name, ds_str_t *key)
+    ngx_http_durable_ctx_t *ctx, const ds_str_t *obj, ds_str_t *name,
+    ds_str_t *key)
 {
-    u_char  *p;
-    json_t  *e;
+    u_char    *p;
+    ds_str_t   e;
 
-    e = json_object_get(obj, "entity");
-
-    if (!json_is_object(e)) {
+    if (!ngx_http_durable_member(obj, "entity", &e)
+        || !ngx_http_durable_json_object(&e))
+    {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "The member 'entity' must be an object with 'name' and "
                    "'key'.");
     }
 
-    if (ngx_http_durable_get_string(r, ctx, e, "name", 1, name) != NGX_OK
-        || ngx_http_durable_get_string(r, ctx, e, "key", 0, key) != NGX_OK)
+    if (ngx_http_durable_get_string(r, ctx, &e, "name", 1, name) != NGX_OK
+        || ngx_http_durable_get_string(r, ctx, &e, "key", 0, key) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -266,7 +332,7 @@ ngx_http_durable_get_raw(ds_str_t *span, const char *name,
     out->data = NULL;
     out->len = 0;
 
-    if (ds_jspan_member((u_char *) span->data, span->len, name, &v)
+    if (ngx_http_durable_member(span, name, &v)
         && !(v.len == 4 && ngx_strncmp(v.data, "null", 4) == 0))
     {
         out->data = (const char *) v.data;
@@ -274,9 +340,3 @@ ngx_http_durable_get_raw(ds_str_t *span, const char *name,
     }
 }
 
-
-static void
-ngx_http_durable_json_cleanup(void *data)
-{
-    json_decref((json_t *) data);
-}

@@ -8,32 +8,41 @@
 #define _NGX_HTTP_DURABLE_JSON_H_INCLUDED_
 
 
-#include <jansson.h>
-
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_worker.h"
 
 
-/* a parsed request body: the minified text and its jansson tree */
+/*
+ * A request body of the worker protocol: its minified text, validated by
+ * ds_json_ingest(); members are read from spans of it (ds_jspan), no
+ * tree is built
+ */
 typedef struct {
     ds_str_t  text;
-    json_t   *root;
 } ngx_http_durable_body_t;
+
+
+/* the JSON type of a span of validated text, by its first byte */
+#define ngx_http_durable_json_object(s)  ((s)->len && (s)->data[0] == '{')
+#define ngx_http_durable_json_array(s)   ((s)->len && (s)->data[0] == '[')
 
 
 ngx_int_t ngx_http_durable_body_parse(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *body,
     ngx_uint_t many);
+ngx_uint_t ngx_http_durable_member(const ds_str_t *obj, const char *name,
+    ds_str_t *value);
 ngx_int_t ngx_http_durable_get_string(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, const char *name,
+    ngx_http_durable_ctx_t *ctx, const ds_str_t *obj, const char *name,
     ngx_uint_t required, ds_str_t *out);
 ngx_int_t ngx_http_durable_get_int(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, const char *name,
+    ngx_http_durable_ctx_t *ctx, const ds_str_t *obj, const char *name,
     int64_t *out);
 ngx_int_t ngx_http_durable_get_work_key(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, ngx_http_durable_work_t *k);
+    ngx_http_durable_ctx_t *ctx, const ds_str_t *obj,
+    ngx_http_durable_work_t *k);
 ngx_int_t ngx_http_durable_get_entity(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, json_t *obj, ds_str_t *name,
+    ngx_http_durable_ctx_t *ctx, const ds_str_t *obj, ds_str_t *name,
     ds_str_t *key);
 void ngx_http_durable_get_raw(ds_str_t *span, const char *name,
     ds_str_t *out);

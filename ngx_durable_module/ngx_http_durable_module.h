@@ -160,6 +160,7 @@ struct ngx_http_durable_ctx_s {
 
     /* claims of the worker protocol */
     ngx_uint_t                  claim_max;
+    ds_route_work_kind_e        claim_kind;
     u_char                     *claim_tokens;
     ngx_msec_t                  claim_wait;
     ngx_uint_t                  claim_expired;

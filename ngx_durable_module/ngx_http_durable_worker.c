@@ -60,7 +60,7 @@ ngx_http_durable_lease_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     }
 
     if (ngx_http_durable_body_parse(r, ctx, &in, 0) != NGX_OK
-        || ngx_http_durable_get_work_key(r, ctx, in.root, k) != NGX_OK)
+        || ngx_http_durable_get_work_key(r, ctx, &in.text, k) != NGX_OK)
     {
         return ngx_http_durable_fail(r, ctx);
     }

@@ -29,6 +29,8 @@ struct ngx_http_durable_work_batch_s {
     ngx_http_durable_work_t    *items;
     ngx_uint_t                  n;
     ngx_uint_t                  pending;
+    int                         claim_rc;   /* of the claim=, if any */
+    unsigned                    claim:1;    /* claims after completing */
 };
 
 

@@ -166,7 +166,7 @@ ds_check_entry(ds_check_t *c, int db, const MDB_val *key,
     ds_str_t              hub, id;
     ds_status_e           status;
     ds_instance_t         inst;
-    unsigned char         kb[DS_KEY_BUF];
+    unsigned char         kb[DS_KEY_BUF], copy[DS_LIST_COPY_MAX];
     const unsigned char  *k;
 
     k = key->mv_data;
@@ -241,6 +241,17 @@ ds_check_entry(ds_check_t *c, int db, const MDB_val *key,
             || (db == DS_DB_BY_STATUS && inst.status != status))
         {
             ds_check_problem(c, "index entry does not match its record",
+                             hub, id);
+            return;
+        }
+
+        /* a list copy (empty: none) is the record's, byte for byte */
+
+        if (db == DS_DB_BY_CREATED && val->mv_size != 0
+            && (dsi_list_copy(&inst, copy) != val->mv_size
+                || memcmp(copy, val->mv_data, val->mv_size) != 0))
+        {
+            ds_check_problem(c, "list copy does not match its record",
                              hub, id);
         }
 

@@ -50,7 +50,6 @@
 #define DS_ENTITY_HEADER_V1 80
 #define DS_ENTITY_STATE     0x01
 #define DS_ENTITY_STACK     1024
-#define DS_ETOKEN_VERSION   2
 #define DS_ETOKEN_RAW_MAX   (1 + DS_ID_MAX)
 
 /* what a queued message is, by its first member */
@@ -96,7 +95,6 @@ static int ds_erec_get(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
 static int ds_erec_put(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
     const ds_erec_t *rec, int64_t old_ready_at);
 static int ds_erec_decode(const void *data, size_t len, ds_erec_t *rec);
-static int ds_entity_split(ds_str_t eid, ds_str_t *name, ds_str_t *key);
 static int ds_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
     ds_str_t msg, int64_t now, unsigned depth);
 static int ds_emsg_kind(ds_str_t msg);
@@ -116,7 +114,6 @@ static int ds_str_is(ds_str_t s, const char *z);
 static int ds_ebatch_cb(void *data, uint64_t seq, ds_str_t msg);
 static int ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
     const ds_entity_result_t *res, int64_t now);
-static int ds_entity_actions_check(const ds_action_t *a, size_t n);
 static int ds_entity_complete(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
     const ds_entity_result_t *results, size_t nresults,
@@ -316,7 +313,7 @@ dsi_entity_canon(ds_str_t id, unsigned char *buf, ds_str_t *eid)
     ds_str_t         name, key;
     ds_name_fault_t  f;
 
-    if (ds_entity_split(id, &name, &key) != DS_OK
+    if (dsi_entity_split(id, &name, &key) != DS_OK
         || ds_name_entity(name, key, &f) != DS_OK)
     {
         return DS_INVALID;
@@ -749,8 +746,8 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
  * an instance id; no parent).
  */
 
-static int
-ds_entity_actions_check(const ds_action_t *a, size_t n)
+int
+dsi_entity_actions_check(const ds_action_t *a, size_t n)
 {
     size_t           i;
     ds_name_fault_t  f;
@@ -945,55 +942,19 @@ ds_entity_complete(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_erec_t       rec;
     ds_buf_t        kept;
     ds_ebatch_t     bt;
-    dsi_digest_t    d;
     dsi_work_rec_t  r;
 
     memset(&r, 0, sizeof(dsi_work_rec_t));
 
     if (ds_entity_key_of(hub, name, key, 0, &r) != DS_OK
         || (nresults && results == NULL)
-        || ds_entity_actions_check(actions, nactions) != DS_OK)
+        || dsi_entity_actions_check(actions, nactions) != DS_OK)
     {
         return DS_INVALID;
     }
 
-    dsi_digest_init(&d, DS_WORK_ENTITY);
-
-    if (failure) {
-        /* -1: no completion with a state digests the same */
-        dsi_digest_int(&d, -1);
-        dsi_digest_str(&d, failure->reason);
-        dsi_digest_str(&d, failure->details);
-
-    } else {
-        dsi_digest_int(&d, delete_state);
-
-        if (!delete_state) {
-            dsi_digest_str(&d, state);
-        }
-    }
-
-    /* a completion without results digests as it always did */
-
-    for (i = 0; i < nresults; i++) {
-        dsi_digest_int(&d, results[i].failed);
-        dsi_digest_str(&d, results[i].output);
-        dsi_digest_str(&d, results[i].reason);
-        dsi_digest_str(&d, results[i].details);
-    }
-
-    for (i = 0; i < nactions; i++) {
-        dsi_digest_int(&d, actions[i].type);
-        dsi_digest_str(&d, actions[i].name);
-        dsi_digest_str(&d, actions[i].entity_name);
-        dsi_digest_str(&d, actions[i].entity_key);
-        dsi_digest_str(&d, actions[i].instance_id);
-        dsi_digest_str(&d, actions[i].input);
-        dsi_digest_str(&d, actions[i].version);
-        dsi_digest_str(&d, actions[i].tags);
-    }
-
-    digest = dsi_digest_end(&d);
+    digest = dsi_entity_digest(delete_state, state, failure, results,
+                               nresults, actions, nactions);
 
     rc = dsi_work_fence(txn, hub, &dsi_work_entity, &r, lease, digest,
                         &replay);
@@ -1132,6 +1093,56 @@ done:
 }
 
 
+/* the digest of a completion's parsed body (dsi_work_fence()) */
+
+uint64_t
+dsi_entity_digest(int delete_state, ds_str_t state,
+    const ds_entity_result_t *failure, const ds_entity_result_t *results,
+    size_t nresults, const ds_action_t *actions, size_t nactions)
+{
+    size_t        i;
+    dsi_digest_t  d;
+
+    dsi_digest_init(&d, DS_WORK_ENTITY);
+
+    if (failure) {
+        /* -1: no completion with a state digests the same */
+        dsi_digest_int(&d, -1);
+        dsi_digest_str(&d, failure->reason);
+        dsi_digest_str(&d, failure->details);
+
+    } else {
+        dsi_digest_int(&d, delete_state);
+
+        if (!delete_state) {
+            dsi_digest_str(&d, state);
+        }
+    }
+
+    /* a completion without results digests as it always did */
+
+    for (i = 0; i < nresults; i++) {
+        dsi_digest_int(&d, results[i].failed);
+        dsi_digest_str(&d, results[i].output);
+        dsi_digest_str(&d, results[i].reason);
+        dsi_digest_str(&d, results[i].details);
+    }
+
+    for (i = 0; i < nactions; i++) {
+        dsi_digest_int(&d, actions[i].type);
+        dsi_digest_str(&d, actions[i].name);
+        dsi_digest_str(&d, actions[i].entity_name);
+        dsi_digest_str(&d, actions[i].entity_key);
+        dsi_digest_str(&d, actions[i].instance_id);
+        dsi_digest_str(&d, actions[i].input);
+        dsi_digest_str(&d, actions[i].version);
+        dsi_digest_str(&d, actions[i].tags);
+    }
+
+    return dsi_digest_end(&d);
+}
+
+
 /* EntityOperationCompleted or EntityOperationFailed to the caller */
 
 static int
@@ -1200,7 +1211,7 @@ ds_entity_item_key(const unsigned char *item, size_t len, dsi_work_rec_t *r)
     r->id.data = (const char *) item;
     r->id.len = len;
 
-    return ds_entity_split(r->id, &r->name, &r->key);
+    return dsi_entity_split(r->id, &r->name, &r->key);
 }
 
 
@@ -1216,7 +1227,7 @@ ds_entity_key_of(ds_str_t hub, ds_str_t id, ds_str_t key, int64_t task_id,
         return DS_INVALID;
     }
 
-    return ds_entity_split(r->id, &r->name, &r->key);
+    return dsi_entity_split(r->id, &r->name, &r->key);
 }
 
 
@@ -1367,7 +1378,7 @@ ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
     if (token_in.len
         && (dsi_b64url_decode(token_in, raw, DS_ETOKEN_RAW_MAX, &raw_len)
-            != DS_OK || raw_len < 2 || raw[0] != DS_ETOKEN_VERSION))
+            != DS_OK || raw_len < 2 || raw[0] != DSI_ETOKEN_VERSION))
     {
         return DS_INVALID;
     }
@@ -1437,7 +1448,7 @@ ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     {
         if (count == top || (scan_budget && examined == scan_budget)) {
             if (have_pos) {
-                raw[0] = DS_ETOKEN_VERSION;
+                raw[0] = DSI_ETOKEN_VERSION;
                 memcpy(raw + 1, pos, pos_len);
                 *token_len = dsi_b64url_encode(raw, pos_len + 1, token);
             }
@@ -1452,7 +1463,7 @@ ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
         if (eid.len > DS_ID_MAX
             || ds_erec_decode(val.mv_data, val.mv_size, &rec) != DS_OK
-            || ds_entity_split(eid, &e.name, &e.key) != DS_OK)
+            || dsi_entity_split(eid, &e.name, &e.key) != DS_OK)
         {
             mdb_cursor_close(cur);
             dsi_txn_set_error(txn, "corrupt entity record");
@@ -1505,8 +1516,8 @@ ds_bytes_cmp(const unsigned char *a, size_t al, const unsigned char *b,
 
 /* "@name@key": the name ends at the second '@' */
 
-static int
-ds_entity_split(ds_str_t eid, ds_str_t *name, ds_str_t *key)
+int
+dsi_entity_split(ds_str_t eid, ds_str_t *name, ds_str_t *key)
 {
     const char  *at;
 
@@ -1661,7 +1672,7 @@ dsi_entity_info(ds_str_t eid, const void *data, size_t len,
     ds_str_t   name, key;
     ds_erec_t  rec;
 
-    if (ds_entity_split(eid, &name, &key) != DS_OK
+    if (dsi_entity_split(eid, &name, &key) != DS_OK
         || ds_erec_decode(data, len, &rec) != DS_OK)
     {
         return DS_ERROR;
@@ -1774,7 +1785,7 @@ ds_entity_clean(ds_txn_t *txn, ds_str_t hub, ds_str_t token_in, size_t max,
 
     if (token_in.len
         && (dsi_b64url_decode(token_in, raw, DS_ETOKEN_RAW_MAX, &raw_len)
-            != DS_OK || raw_len < 2 || raw[0] != DS_ETOKEN_VERSION))
+            != DS_OK || raw_len < 2 || raw[0] != DSI_ETOKEN_VERSION))
     {
         return DS_INVALID;
     }
@@ -1828,7 +1839,7 @@ ds_entity_clean(ds_txn_t *txn, ds_str_t hub, ds_str_t token_in, size_t max,
     {
         if (n == max) {
             /* more to do: resume after the last one examined */
-            raw[0] = DS_ETOKEN_VERSION;
+            raw[0] = DSI_ETOKEN_VERSION;
             memcpy(raw + 1, ids + (n - 1) * DS_ID_MAX, lens[n - 1]);
             *token_len = dsi_b64url_encode(raw, lens[n - 1] + 1, token);
             break;

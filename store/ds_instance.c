@@ -2,6 +2,14 @@
  * Copyright (C) ngx_durable authors
  *
  * Instance records and their created-time, status and ready indexes.
+ *
+ * The by_created entry of a record carries its list copy
+ * (dsi_list_copy()): a list page reads its items from the index it walks
+ * instead of one record lookup each, which for ids that do not sort by
+ * creation (ids a client chose) lands every item on a page of its own.
+ * Only the worker fields are left out, so a claim or a lease renewal does
+ * not rewrite the copy. An empty value (a store written before, or a
+ * record over DS_LIST_COPY_MAX) means "read the record".
  */
 
 
@@ -16,7 +24,9 @@
 
 static int ds_len_ok(size_t len);
 static int ds_index_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    ds_status_e status, int64_t created, int created_too);
+    ds_status_e status, int64_t created);
+static int ds_created_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t created, const unsigned char *copy, size_t len);
 static int ds_index_del(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_status_e status, int64_t created, int created_too);
 
@@ -84,9 +94,10 @@ dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst, const ds_instance_t *old)
 {
     int             rc;
-    size_t          size;
+    size_t          size, copy_len;
     MDB_val         key, val;
     unsigned char   kb[DS_KEY_BUF], stack[DS_RECORD_STACK], *buf;
+    unsigned char   copy[DS_LIST_COPY_MAX], old_copy[DS_LIST_COPY_MAX];
 
     if (!dsi_key_valid(hub, id)
         || (unsigned) inst->status >= DS_STATUS_COUNT
@@ -120,14 +131,13 @@ dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     rc = DS_OK;
 
     if (old == NULL) {
-        rc = ds_index_put(txn, hub, id, inst->status, inst->created, 1);
+        rc = ds_index_put(txn, hub, id, inst->status, inst->created);
 
     } else if (old->created != inst->created || old->status != inst->status) {
         rc = ds_index_del(txn, hub, id, old->status, old->created,
                           old->created != inst->created);
         if (rc == DS_OK) {
-            rc = ds_index_put(txn, hub, id, inst->status, inst->created,
-                              old->created != inst->created);
+            rc = ds_index_put(txn, hub, id, inst->status, inst->created);
         }
     }
 
@@ -135,24 +145,27 @@ dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         goto done;
     }
 
-    /* the ready index: an entry at ready_at when it is not 0 */
+    /* the list copy, rewritten when what a list shows has changed */
 
-    if (old && old->ready_at != inst->ready_at && old->ready_at != 0) {
-        rc = dsi_ready_del(txn, hub, DS_READY_ORCH, old->ready_at,
-                          (const unsigned char *) id.data, id.len);
+    copy_len = dsi_list_copy(inst, copy);
+
+    if (old == NULL || old->created != inst->created
+        || dsi_list_copy(old, old_copy) != copy_len
+        || memcmp(old_copy, copy, copy_len) != 0)
+    {
+        rc = ds_created_put(txn, hub, id, inst->created, copy, copy_len);
         if (rc != DS_OK) {
             goto done;
         }
     }
 
-    if ((old == NULL || old->ready_at != inst->ready_at)
-        && inst->ready_at != 0)
-    {
-        rc = dsi_ready_put(txn, hub, DS_READY_ORCH, inst->ready_at,
-                          (const unsigned char *) id.data, id.len);
-        if (rc != DS_OK) {
-            goto done;
-        }
+    /* the ready index: an entry at ready_at when it is not 0 */
+
+    rc = dsi_ready_move(txn, hub, DS_READY_ORCH, old ? old->ready_at : 0,
+                        inst->ready_at, (const unsigned char *) id.data,
+                        id.len);
+    if (rc != DS_OK) {
+        goto done;
     }
 
     key.mv_data = kb;
@@ -236,8 +249,24 @@ dsi_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
 
 static int
+ds_created_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t created,
+    const unsigned char *copy, size_t len)
+{
+    MDB_val        key, val;
+    unsigned char  kb[DS_KEY_BUF];
+
+    key.mv_data = kb;
+    key.mv_size = dsi_key_created(kb, hub, created, id);
+    val.mv_data = (void *) copy;
+    val.mv_size = len;
+
+    return dsi_lmdb_rc(txn, dsi_put(txn, DS_DB_BY_CREATED, &key, &val, 0));
+}
+
+
+static int
 ds_index_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e status,
-    int64_t created, int created_too)
+    int64_t created)
 {
     int            rc;
     MDB_val        key, val;
@@ -246,15 +275,6 @@ ds_index_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e status,
     key.mv_data = kb;
     val.mv_data = kb;
     val.mv_size = 0;
-
-    if (created_too) {
-        key.mv_size = dsi_key_created(kb, hub, created, id);
-
-        rc = dsi_put(txn, DS_DB_BY_CREATED, &key, &val, 0);
-        if (rc != 0) {
-            return dsi_lmdb_rc(txn, rc);
-        }
-    }
 
     key.mv_size = dsi_key_status(kb, hub, status, created, id);
 
@@ -316,6 +336,36 @@ ds_len_ok(size_t len)
 {
     /* record lengths are 32-bit */
     return (uint64_t) len <= 0xffffffffu;
+}
+
+
+size_t
+dsi_list_copy(const ds_instance_t *inst, unsigned char *buf)
+{
+    size_t         size;
+    ds_instance_t  c;
+
+    c = *inst;
+
+    c.ready_at = 0;
+    c.lease_expires = 0;
+    c.episode_at = 0;
+    c.lease_upto = 0;
+    c.inbox_seq = 0;
+    c.done_status = DS_RUNNING;
+    memset(c.lease, 0, DS_LEASE_LEN);
+    memset(c.done_lease, 0, DS_LEASE_LEN);
+    c.done_digest = 0;
+
+    size = dsi_record_size(&c);
+
+    if (size > DS_LIST_COPY_MAX) {
+        return 0;
+    }
+
+    dsi_record_encode(&c, buf);
+
+    return size;
 }
 
 

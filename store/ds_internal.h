@@ -99,6 +99,13 @@ int dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen);
 void dsi_err_set(char *err, size_t errlen, const char *what, int rc);
 /* ds_op.c: ds_op_batch(), keeping the first store error's text in err */
 int dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen);
+/*
+ * the same; once the write txn is begun (LMDB's write lock held), more()
+ * may append ops to the list: what arrived while the lock was waited for
+ */
+typedef void (*dsi_op_more_pt)(void *data);
+int dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
+    void *data, char *err, size_t errlen);
 int dsi_room(ds_txn_t *txn, int kind);
 
 /*
@@ -158,6 +165,14 @@ int dsi_record_decode(const void *data, size_t len, ds_instance_t *inst);
 int dsi_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *old);
 int dsi_instance_own(ds_txn_t *txn, ds_instance_t *inst, char **mem);
+
+/*
+ * The list copy a record's by_created entry carries: the record encoded
+ * with its worker fields cleared, 0 bytes when it is over
+ * DS_LIST_COPY_MAX (the list then reads the record).
+ */
+#define DS_LIST_COPY_MAX    512
+size_t dsi_list_copy(const ds_instance_t *inst, unsigned char *buf);
 
 
 /* ds_work_lease.c: the lease steps of all kinds of work item */
@@ -373,7 +388,9 @@ int dsi_timer_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
 int dsi_timer_first(ds_txn_t *txn, ds_str_t hub, int64_t *due);
 
 
-/* ds_entity.c: entity records */
+/* ds_entity.c: entity records; a list's token: version(1) @name@key */
+#define DSI_ETOKEN_VERSION  2
+
 int dsi_entity_id(ds_str_t name, ds_str_t key, unsigned char *buf,
     ds_str_t *eid);
 int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
@@ -381,6 +398,13 @@ int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
 int dsi_entity_canon(ds_str_t id, unsigned char *buf, ds_str_t *eid);
 int dsi_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,
     int64_t now);
+/* shared with the PostgreSQL backend: what a completion may carry, and
+   the digest that tells its retry from another body */
+int dsi_entity_actions_check(const ds_action_t *a, size_t n);
+uint64_t dsi_entity_digest(int delete_state, ds_str_t state,
+    const ds_entity_result_t *failure, const ds_entity_result_t *results,
+    size_t nresults, const ds_action_t *actions, size_t nactions);
+int dsi_entity_split(ds_str_t eid, ds_str_t *name, ds_str_t *key);
 
 
 /* ds_counts.c: counts of index entries, per hub */

@@ -427,6 +427,14 @@ ds_op_batch(ds_env_t *env, ds_op_t *ops)
 int
 dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen)
 {
+    return dsi_op_batch_more(env, ops, NULL, NULL, err, errlen);
+}
+
+
+int
+dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
+    void *data, char *err, size_t errlen)
+{
     int        rc;
     size_t     applied;
     uint64_t   before;
@@ -443,6 +451,11 @@ again:
     if (rc != DS_OK) {
         ds_op_batch_fail(ops, rc, 1);
         return 0;
+    }
+
+    if (more) {
+        /* the lock is ours: what came meanwhile joins this commit */
+        more(data);
     }
 
     applied = 0;

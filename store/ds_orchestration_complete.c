@@ -76,6 +76,8 @@ static int ds_is_finish(ds_action_type_e type);
 static int ds_child_id(ds_str_t id, const ds_action_t *a, char *buf,
     ds_str_t *child);
 static int ds_msgs_cb(void *data, uint64_t seq, ds_str_t event);
+static int ds_history_next(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    uint64_t *seq, ds_str_t event);
 static int ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_msgs_t *msgs, const ds_action_t *a, size_t n, int64_t now);
 static int ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
@@ -882,7 +884,8 @@ ds_msgs_cb(void *data, uint64_t seq, ds_str_t event)
 
 /*
  * OrchestratorStarted, the delivered messages as they are, one event per
- * action, OrchestratorCompleted.
+ * action, OrchestratorCompleted. The history's last seq is looked up once
+ * for the episode's events, not once per event.
  */
 
 static int
@@ -891,8 +894,14 @@ ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 {
     int       rc;
     size_t    i, off;
+    uint64_t  seq;
     ds_buf_t  b;
     ds_str_t  ev;
+
+    rc = dsi_seq_last(txn, DS_DB_HISTORY, hub, id, &seq);
+    if (rc != DS_OK) {
+        return rc;
+    }
 
     dsi_buf_init(&b);
 
@@ -901,7 +910,7 @@ ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     rc = dsi_ev_end(txn, &b, &ev);
 
     if (rc == DS_OK) {
-        rc = ds_history_append(txn, hub, id, ev, NULL);
+        rc = ds_history_next(txn, hub, id, &seq, ev);
     }
 
     for (i = 0, off = 0; rc == DS_OK && i < msgs->n; i++) {
@@ -909,7 +918,7 @@ ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         ev.len = msgs->lens[i];
         off += msgs->lens[i];
 
-        rc = ds_history_append(txn, hub, id, ev, NULL);
+        rc = ds_history_next(txn, hub, id, &seq, ev);
     }
 
     for (i = 0; rc == DS_OK && i < n; i++) {
@@ -922,7 +931,7 @@ ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         }
 
         if (rc == DS_OK) {
-            rc = ds_history_append(txn, hub, id, ev, NULL);
+            rc = ds_history_next(txn, hub, id, &seq, ev);
         }
     }
 
@@ -932,12 +941,29 @@ ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     if (rc == DS_OK) {
-        rc = ds_history_append(txn, hub, id, ev, NULL);
+        rc = ds_history_next(txn, hub, id, &seq, ev);
     }
 
     dsi_buf_free(&b);
 
     return rc;
+}
+
+
+/* the event after *seq, as ds_history_append() puts it */
+
+static int
+ds_history_next(ds_txn_t *txn, ds_str_t hub, ds_str_t id, uint64_t *seq,
+    ds_str_t event)
+{
+    if (*seq == UINT64_MAX) {
+        dsi_txn_set_error(txn, "sequence exhausted");
+        return DS_ERROR;
+    }
+
+    (*seq)++;
+
+    return dsi_seq_put(txn, DS_DB_HISTORY, hub, id, *seq, event);
 }
 
 

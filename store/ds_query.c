@@ -10,6 +10,10 @@
  *
  * Token: base64url without padding of "version(1) created(8) id", the
  * suffix of the last index entry examined; a list resumes strictly after.
+ *
+ * A by_created entry carries its record's list copy (ds_instance.c): an
+ * unfiltered page decodes its items from the entries it walks and reads
+ * a record only where the copy is absent.
  */
 
 
@@ -26,6 +30,7 @@
 typedef struct {
     MDB_cursor         *cur;
     MDB_val             key;
+    MDB_val             val;        /* the entry's value */
     int                 valid;      /* key is an entry inside the range */
     size_t              plen;       /* "hub 0" or "hub 0 status" */
     unsigned char       prefix[DS_KEY_BUF];
@@ -134,7 +139,10 @@ ds_instance_list(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
         id.data = (const char *) s->key.mv_data + s->plen + 8;
         id.len = pos_len - 8;
 
-        rc = mdb_cursor_get(s->cur, &s->key, &val, MDB_NEXT);
+        /* the map's pages stay put while the txn lasts */
+        val = s->val;
+
+        rc = mdb_cursor_get(s->cur, &s->key, &s->val, MDB_NEXT);
         rc = ds_scan_load(&r, s, rc);
         if (rc != DS_OK) {
             goto done;
@@ -147,19 +155,21 @@ ds_instance_list(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
             continue;
         }
 
-        key.mv_data = kb;
-        key.mv_size = dsi_key_instance(kb, hub, id);
+        if (mask != 0 || val.mv_size == 0) {
+            key.mv_data = kb;
+            key.mv_size = dsi_key_instance(kb, hub, id);
 
-        rc = mdb_get(txn->txn, ds_dbi(txn, DS_DB_INSTANCES), &key, &val);
+            rc = mdb_get(txn->txn, ds_dbi(txn, DS_DB_INSTANCES), &key, &val);
 
-        if (rc == MDB_NOTFOUND) {
-            /* a stale index entry; ds_check() reports those */
-            continue;
-        }
+            if (rc == MDB_NOTFOUND) {
+                /* a stale index entry; ds_check() reports those */
+                continue;
+            }
 
-        if (rc != 0) {
-            rc = dsi_lmdb_rc(txn, rc);
-            goto done;
+            if (rc != 0) {
+                rc = dsi_lmdb_rc(txn, rc);
+                goto done;
+            }
         }
 
         if (dsi_record_decode(val.mv_data, val.mv_size, &inst) != DS_OK) {
@@ -312,7 +322,6 @@ ds_range_open(ds_range_t *r, ds_txn_t *txn, ds_str_t hub,
     int            rc, db, st;
     size_t         slen;
     int64_t        from, to;
-    MDB_val        val;
     ds_scan_t     *s;
     unsigned char  start[8 + DS_ID_MAX];
 
@@ -370,12 +379,12 @@ ds_range_open(ds_range_t *r, ds_txn_t *txn, ds_str_t hub,
             s->key.mv_data = s->prefix;
             s->key.mv_size = s->plen + slen;
 
-            rc = mdb_cursor_get(s->cur, &s->key, &val, MDB_SET_RANGE);
+            rc = mdb_cursor_get(s->cur, &s->key, &s->val, MDB_SET_RANGE);
 
             if (rc == 0 && after != NULL && s->key.mv_size == s->plen + slen
                 && memcmp(s->key.mv_data, s->prefix, s->plen + slen) == 0)
             {
-                rc = mdb_cursor_get(s->cur, &s->key, &val, MDB_NEXT);
+                rc = mdb_cursor_get(s->cur, &s->key, &s->val, MDB_NEXT);
             }
         }
 

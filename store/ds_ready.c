@@ -23,86 +23,134 @@ dsi_ready_time(int64_t now)
 }
 
 
-int
-dsi_ready_put(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
-    const unsigned char *item, size_t len)
-{
-    int            rc;
-    MDB_val        key, val;
-    unsigned char  kb[DS_KEY_BUF];
+/*
+ * The entry alone, without its count: *key is its key (in kb), *changed
+ * 1 when it was added (put: not there before) or removed (del: there)
+ */
 
-    key.mv_data = kb;
-    key.mv_size = dsi_key_ready(kb, hub, kind, at, item, len);
+static int
+dsi_ready_entry(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
+    const unsigned char *item, size_t len, int put, unsigned char *kb,
+    MDB_val *key, int *changed)
+{
+    int      rc;
+    MDB_val  val;
+
+    key->mv_data = kb;
+    key->mv_size = dsi_key_ready(kb, hub, kind, at, item, len);
     val.mv_data = kb;
     val.mv_size = 0;
 
-    /* the count goes up with a new entry only (ds_counts.c) */
+    *changed = 0;
 
-    rc = dsi_put(txn, DS_DB_READY, &key, &val, MDB_NOOVERWRITE);
+    if (put) {
+        rc = dsi_put(txn, DS_DB_READY, key, &val, MDB_NOOVERWRITE);
 
-    if (rc == MDB_KEYEXIST) {
-        return DS_OK;
+        if (rc == MDB_KEYEXIST) {
+            return DS_OK;
+        }
+
+    } else {
+        /* a missing entry is not an error: the goal is that it is gone */
+        rc = dsi_del(txn, DS_DB_READY, key, NULL);
+
+        if (rc == MDB_NOTFOUND) {
+            return DS_OK;
+        }
     }
 
     if (rc != 0) {
         return dsi_lmdb_rc(txn, rc);
+    }
+
+    *changed = 1;
+
+    return DS_OK;
+}
+
+
+/* the count goes up with a new entry only (ds_counts.c) */
+
+int
+dsi_ready_put(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
+    const unsigned char *item, size_t len)
+{
+    int            rc, added;
+    MDB_val        key;
+    unsigned char  kb[DS_KEY_BUF];
+
+    rc = dsi_ready_entry(txn, hub, kind, at, item, len, 1, kb, &key,
+                         &added);
+
+    if (rc != DS_OK || !added) {
+        return rc;
     }
 
     return dsi_count_entry(txn, DS_DB_READY, &key, 1);
 }
 
 
-/* a missing entry is not an error: the goal is that it is gone */
-
 int
 dsi_ready_del(ds_txn_t *txn, ds_str_t hub, int kind, int64_t at,
     const unsigned char *item, size_t len)
 {
-    int            rc;
+    int            rc, removed;
     MDB_val        key;
     unsigned char  kb[DS_KEY_BUF];
 
-    key.mv_data = kb;
-    key.mv_size = dsi_key_ready(kb, hub, kind, at, item, len);
+    rc = dsi_ready_entry(txn, hub, kind, at, item, len, 0, kb, &key,
+                         &removed);
 
-    rc = dsi_del(txn, DS_DB_READY, &key, NULL);
-
-    if (rc == MDB_NOTFOUND) {
-        return DS_OK;
-    }
-
-    if (rc != 0) {
-        return dsi_lmdb_rc(txn, rc);
+    if (rc != DS_OK || !removed) {
+        return rc;
     }
 
     return dsi_count_entry(txn, DS_DB_READY, &key, -1);
 }
 
 
-/* from or to 0: no entry before or after */
+/*
+ * from or to 0: no entry before or after. An entry that moves keeps its
+ * count (the count is of the hub and kind): it is written only when the
+ * move added or removed one, so a claim's lease writes one entry less.
+ */
 
 int
 dsi_ready_move(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
     int64_t to, const unsigned char *item, size_t len)
 {
-    int  rc;
+    int            rc, removed, added;
+    MDB_val        key;
+    unsigned char  kb[DS_KEY_BUF];
 
     if (from == to) {
         return DS_OK;
     }
 
+    removed = 0;
+    added = 0;
+
     if (from != 0) {
-        rc = dsi_ready_del(txn, hub, kind, from, item, len);
+        rc = dsi_ready_entry(txn, hub, kind, from, item, len, 0, kb, &key,
+                             &removed);
         if (rc != DS_OK) {
             return rc;
         }
     }
 
     if (to != 0) {
-        return dsi_ready_put(txn, hub, kind, to, item, len);
+        rc = dsi_ready_entry(txn, hub, kind, to, item, len, 1, kb, &key,
+                             &added);
+        if (rc != DS_OK) {
+            return rc;
+        }
     }
 
-    return DS_OK;
+    if (added == removed) {
+        return DS_OK;
+    }
+
+    return dsi_count_entry(txn, DS_DB_READY, &key, added - removed);
 }
 
 

@@ -77,6 +77,7 @@ const char  *ds_route_param_names[] = {
     "fetchState",
     "max",
     "names",
+    "claim",
     NULL
 };
 

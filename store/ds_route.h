@@ -116,6 +116,7 @@ typedef enum {
     DS_ROUTE_Q_FETCHSTATE,
     DS_ROUTE_Q_MAX,
     DS_ROUTE_Q_NAMES,
+    DS_ROUTE_Q_CLAIM,
     DS_ROUTE_Q_COUNT
 } ds_route_param_e;
 

@@ -8,8 +8,12 @@
  * its batch is durable.
  *
  * With writes=thread one batch at a time runs as a host task (a thread of
- * nginx's pool), and ops that arrive meanwhile form the next batch: the
- * loop never waits for fsync or for the write lock another process holds.
+ * nginx's pool): the loop never waits for fsync or for the write lock
+ * another process holds. Once the task holds the write lock, the ops
+ * that arrived while it waited for it (another process's commit, its
+ * fsync) join its batch, up to the last submit that ended a run (a
+ * request's ops stay together); ops that arrive later form the next
+ * batch. So a write waits behind one commit at most, not two.
  * If the host cannot run the task (no threads, a full queue), the batch
  * is applied in the loop rather than failed. With writes=loop the batch
  * runs in the loop after the events of its next iteration (a post with
@@ -46,10 +50,17 @@
 typedef struct {
     ds_store_t         *store;
     ds_env_t           *env;
+
+    /* the queue: the task takes from it too, under mu */
+    pthread_mutex_t     mu;
     ds_op_t            *queue;
     ds_op_t           **last;
+    ds_op_t            *tail;
+    ds_op_t            *cut;            /* the last op of a complete run */
     size_t              queued;
+
     ds_op_t            *batch;          /* being applied */
+    ds_op_t            *batch_tail;
     size_t              batch_n;
     ds_op_t            *reads;          /* reads_later: to answer */
     ds_op_t           **reads_last;
@@ -86,7 +97,8 @@ static int dsi_lmdb_reader_check(ds_store_t *st, int *dead);
 static void dsi_lmdb_close(ds_store_t *st);
 static void dsi_lmdb_post(dsi_lmdb_t *lm);
 static void dsi_lmdb_take(dsi_lmdb_t *lm);
-static void dsi_lmdb_started(dsi_lmdb_t *lm, const char *where);
+static void dsi_lmdb_take_more(void *data);
+static void dsi_lmdb_started(dsi_lmdb_t *lm, size_t n, const char *where);
 static void dsi_lmdb_apply(dsi_lmdb_t *lm);
 static void dsi_lmdb_answer(dsi_lmdb_t *lm);
 static void dsi_lmdb_reverse(dsi_lmdb_t *lm);
@@ -143,6 +155,12 @@ dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
         return DS_ERROR;
     }
 
+    if (pthread_mutex_init(&lm->mu, NULL) != 0) {
+        snprintf(err, errlen, "pthread_mutex_init() failed");
+        free(lm);
+        return DS_ERROR;
+    }
+
     lm->store = st;
     lm->last = &lm->queue;
     lm->reads_last = &lm->reads;
@@ -173,6 +191,7 @@ dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
         || host->init(host->data, &lm->check) != 0)
     {
         snprintf(err, errlen, "out of memory");
+        (void) pthread_mutex_destroy(&lm->mu);
         free(lm);
         return DS_ERROR;
     }
@@ -189,6 +208,7 @@ dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
 
     rc = ds_env_open(&lm->env, &env, err, errlen);
     if (rc != DS_OK) {
+        (void) pthread_mutex_destroy(&lm->mu);
         free(lm);
         return rc;
     }
@@ -237,6 +257,7 @@ dsi_lmdb_close(ds_store_t *st)
     host->cancel(host->data, &lm->check);
 
     ds_env_close(lm->env);
+    (void) pthread_mutex_destroy(&lm->mu);
     free(lm);
     st->be = NULL;
 }
@@ -265,6 +286,8 @@ dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
 {
     dsi_lmdb_t  *lm = st->be;
 
+    size_t  queued;
+
     if (dsi_op_is_read(op->type)) {
 
         if (!lm->reads_later) {
@@ -286,6 +309,10 @@ dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
         /* any submit without MORE ends a run of writes held with it */
 
         if (!(flags & DS_SUBMIT_MORE)) {
+            (void) pthread_mutex_lock(&lm->mu);
+            lm->cut = lm->tail;
+            (void) pthread_mutex_unlock(&lm->mu);
+
             dsi_lmdb_post(lm);
         }
 
@@ -295,13 +322,23 @@ dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
     dsi_store_take(st, op);
 
     op->next = NULL;
+
+    (void) pthread_mutex_lock(&lm->mu);
+
     *lm->last = op;
     lm->last = &op->next;
-    lm->queued++;
+    lm->tail = op;
+    queued = ++lm->queued;
+
+    if (!(flags & DS_SUBMIT_MORE)) {
+        lm->cut = op;
+    }
+
+    (void) pthread_mutex_unlock(&lm->mu);
 
     dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": queued %s, "
                   "%zu in the queue%s, op:%0*" PRIXPTR, st->name,
-                  ds_op_what(op->type), lm->queued,
+                  ds_op_what(op->type), queued,
                   (flags & DS_SUBMIT_MORE) ? ", more follow" : "",
                   DSI_PTR_WIDTH, (uintptr_t) op);
 
@@ -316,7 +353,18 @@ dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
 static void
 dsi_lmdb_post(dsi_lmdb_t *lm)
 {
+    size_t      n;
     ds_host_t  *host;
+
+    /*
+     * a batch in a task takes what is queued while it waits for the
+     * write lock, and its end posts the rest: the queue is the task's
+     * meanwhile
+     */
+
+    if (!lm->loop && lm->busy) {
+        return;
+    }
 
     if (lm->queue == NULL) {
         return;
@@ -329,17 +377,16 @@ dsi_lmdb_post(dsi_lmdb_t *lm)
         return;
     }
 
-    if (lm->busy) {
-        return;
-    }
-
     do {
         dsi_lmdb_take(lm);
 
         lm->busy = 1;
 
+        /* the task may add to batch_n at once: its size now, for the log */
+        n = lm->batch_n;
+
         if (host->run(host->data, &lm->task) == 0) {
-            dsi_lmdb_started(lm, "a thread");
+            dsi_lmdb_started(lm, n, "a thread");
             return;
         }
 
@@ -349,7 +396,7 @@ dsi_lmdb_post(dsi_lmdb_t *lm)
          * this loop
          */
 
-        dsi_lmdb_started(lm, "the loop, with no thread for it");
+        dsi_lmdb_started(lm, n, "the loop, with no thread for it");
 
         dsi_lmdb_apply(lm);
         dsi_lmdb_answer(lm);
@@ -363,22 +410,71 @@ dsi_lmdb_post(dsi_lmdb_t *lm)
 static void
 dsi_lmdb_take(dsi_lmdb_t *lm)
 {
+    (void) pthread_mutex_lock(&lm->mu);
+
     lm->batch = lm->queue;
+    lm->batch_tail = lm->tail;
     lm->batch_n = lm->queued;
     lm->queue = NULL;
     lm->last = &lm->queue;
+    lm->tail = NULL;
+    lm->cut = NULL;
     lm->queued = 0;
+
+    (void) pthread_mutex_unlock(&lm->mu);
+}
+
+
+/*
+ * In the batch's thread, the write lock held: the complete runs queued
+ * since the batch was taken join it (a run still being submitted, after
+ * lm->cut, stays for the next batch).
+ */
+
+static void
+dsi_lmdb_take_more(void *data)
+{
+    dsi_lmdb_t  *lm = data;
+
+    size_t    n;
+    ds_op_t  *op;
+
+    (void) pthread_mutex_lock(&lm->mu);
+
+    if (lm->cut != NULL && lm->batch_tail != NULL) {
+        n = 1;
+
+        for (op = lm->queue; op != lm->cut; op = op->next) {
+            n++;
+        }
+
+        lm->batch_tail->next = lm->queue;
+        lm->batch_tail = lm->cut;
+        lm->batch_n += n;
+
+        lm->queue = lm->cut->next;
+        lm->cut->next = NULL;
+        lm->queued -= n;
+
+        if (lm->queue == NULL) {
+            lm->last = &lm->queue;
+            lm->tail = NULL;
+        }
+
+        lm->cut = NULL;
+    }
+
+    (void) pthread_mutex_unlock(&lm->mu);
 }
 
 
 /* logged once the batch runs where it says, not before */
 
 static void
-dsi_lmdb_started(dsi_lmdb_t *lm, const char *where)
+dsi_lmdb_started(dsi_lmdb_t *lm, size_t n, const char *where)
 {
     dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\": batch "
-                  "of %zu started in %s", lm->store->name, lm->batch_n,
-                  where);
+                  "of %zu started in %s", lm->store->name, n, where);
 }
 
 
@@ -391,8 +487,9 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
 
     start = ds_time_now();
 
-    lm->redone = dsi_op_batch(lm->env, lm->batch, lm->error,
-                              sizeof(lm->error));
+    lm->redone = dsi_op_batch_more(lm->env, lm->batch,
+                                   lm->loop ? NULL : dsi_lmdb_take_more,
+                                   lm, lm->error, sizeof(lm->error));
 
     end = ds_time_now();
     lm->took = end > start ? end - start : 0;
@@ -584,7 +681,7 @@ dsi_lmdb_apply_handler(ds_event_t *ev)
     lm->gate_waits = 0;
 
     dsi_lmdb_take(lm);
-    dsi_lmdb_started(lm, "the loop");
+    dsi_lmdb_started(lm, lm->batch_n, "the loop");
     dsi_lmdb_apply(lm);
 
     if (gate == 1) {

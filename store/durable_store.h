@@ -241,6 +241,8 @@ int ds_instance_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst);
 int ds_instance_delete(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
+
+/* a listed record's worker fields (lease, ready_at, ...) may read as 0 */
 int ds_instance_list(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
     ds_instance_cb cb, void *data, char *token, size_t *token_len);
 int ds_instance_purge(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,

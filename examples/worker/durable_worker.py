@@ -17,7 +17,8 @@ only:
   functions (``fn(state, operation, input) -> new state``);
 
 * ``Worker``: one thread per work item kind, long-polling ``claim`` and
-  reporting with ``complete``.
+  reporting with ``complete``; an orchestration episode's completion
+  claims the next episode in the same request (``claim=``).
 
 Orchestrator code must be deterministic: everything it sees comes from the
 history (inputs, results, ``ctx.current_utc_datetime``), so the same code
@@ -775,19 +776,31 @@ class Worker:
             if slots is not None:
                 for _ in range(want - len(items)):
                     slots.release()
-            for item in items:
+            # an orchestration's completion may bring the next episode
+            queue = collections.deque(items)
+            while queue:
+                item = queue.popleft()
                 if pool is None:
-                    self._guarded(handler, item)
+                    more = self._guarded(handler, item)
+                    if more:
+                        with self._lock:
+                            self._busy += len(more)
+                        queue.extend(more)
                 else:
                     pool.submit(self._guarded, handler, item, slots)
         if pool is not None:
             pool.shutdown(wait=True)
 
     def _guarded(self, handler, item, slots=None):
+        """Runs handler(item); returns the items it claimed (a list) or
+        None."""
         worked = True
+        more = None
         try:
-            # False: abandoned, which is no work for once's idle time
-            worked = handler(item) is not False
+            # False: abandoned, which is no work for once's idle time;
+            # a list: items its completion claimed
+            more = handler(item)
+            worked = more is not False
         except Exception:
             log.exception("work item failed: %r", item.get("instanceId")
                           or item.get("entity"))
@@ -798,34 +811,46 @@ class Worker:
                     self._last_work = time.monotonic()
             if slots is not None:
                 slots.release()
+        return more if isinstance(more, list) else None
 
-    def _complete(self, kind, body, what):
+    def _complete(self, kind, body, what, **params):
         """POST the completion, retrying transport errors and 5xx (a
-        completion with the same lease is idempotent)."""
+        completion with the same lease is idempotent). Returns its answer,
+        or None. With ``claim`` in params: (answer or None, the items
+        claimed with it), the items whatever became of the completion:
+        they are leased to this worker."""
+        claiming = "claim" in params
         delay = 0.5
         for _ in range(6):
             try:
                 status, resp = self.client.post("worker/%s/complete" % kind,
-                                                body)
+                                                body, **params)
             except OSError as exc:
                 status, resp = None, {"Message": str(exc)}
+            items = []
+            if claiming and status == 200 and "results" in (resp or {}):
+                # {"results":[one result],"items":[...]}; a server that
+                # knows no claim= answers as to a plain completion
+                items = resp.get("items") or []
+                resp = (resp.get("results") or [{}])[0]
+                status = resp.get("status")
             if status == 200:
-                return resp
+                return (resp, items) if claiming else resp
             msg = (resp or {}).get("Message")
             if status in (404, 409, 410):
                 # purged, lease lost (someone else has the item), terminated
                 log.warning("complete %s %s: %s %s (dropped)", kind, what,
                             status, msg)
-                return None
+                return (None, items) if claiming else None
             if status is not None and status < 500:
                 log.error("complete %s %s: %s %s", kind, what, status, msg)
-                return None
+                return (None, items) if claiming else None
             log.warning("complete %s %s: %s %s (retrying)", kind, what,
                         status, msg)
             if self._stop.wait(delay):
                 break
             delay *= 2
-        return None
+        return (None, []) if claiming else None
 
     # ---- the three kinds ----------------------------------------------------
 
@@ -868,11 +893,17 @@ class Worker:
                  len(item.get("messages") or []),
                  ", ".join(a["type"] for a in actions) or "no actions")
         log.debug("actions: %s", json.dumps(actions))
-        resp = self._complete("orchestrations", {
+        # the next episode comes with the answer: one request per episode
+        claim = {"claim": "orchestrations", "max": 1}
+        names = self._claim_names("orchestrations")
+        if names:
+            claim["names"] = names
+        resp, more = self._complete("orchestrations", {
             "instanceId": iid, "lease": item["lease"], "actions": actions},
-            iid)
+            iid, **claim)
         if resp is not None:
             log.debug("orchestration %s: %s", iid, resp.get("runtimeStatus"))
+        return more
 
     def _activity(self, item):
         name = item.get("name")

@@ -477,6 +477,54 @@ class UnknownFunctions(unittest.TestCase):
         self.assertIn("activities", w._pause)
 
 
+class ClaimWithCompletion(unittest.TestCase):
+    """An episode's completion claims the next episode (claim=): its
+    items are run by the same loop, whatever became of the completion."""
+
+    class Client:
+        def __init__(self, answer):
+            self.answer, self.posts = answer, []
+
+        def post(self, path, body=None, timeout=30.0, **params):
+            self.posts.append((path, params))
+            return 200, self.answer
+
+    ITEM = {"instanceId": "i2", "name": "Hello", "lease": "L5",
+            "history": [], "messages": [
+                {"EventType": "ExecutionStarted", "Name": "Hello",
+                 "Input": {"city": "Oslo"},
+                 "Timestamp": "2026-11-22T05:00:00Z"}]}
+
+    def run_one(self, answer):
+        w = worker()
+        app.register(w)
+        w.client = self.Client(answer)
+        w._busy = 1
+        return w, w._guarded(w._orchestration, dict(self.ITEM))
+
+    def test_next_items(self):
+        nxt = {"instanceId": "i3", "lease": "L6"}
+        w, more = self.run_one({"results": [
+            {"status": 200, "runtimeStatus": "Running"}], "items": [nxt]})
+        self.assertEqual(more, [nxt])
+        path, params = w.client.posts[0]
+        self.assertEqual((path, params["claim"], params["max"]),
+                         ("worker/orchestrations/complete",
+                          "orchestrations", 1))
+        self.assertIn("Hello", params["names"])
+
+    def test_refused_completion_keeps_items(self):
+        nxt = {"instanceId": "i3", "lease": "L6"}
+        w, more = self.run_one({"results": [
+            {"status": 409, "Message": "stale"}], "items": [nxt]})
+        self.assertEqual((more, len(w.client.posts)), ([nxt], 1))
+
+    def test_server_without_claim(self):
+        # an answer without results: a plain completion's, not retried
+        w, more = self.run_one({"runtimeStatus": "Running"})
+        self.assertEqual((more, len(w.client.posts)), ([], 1))
+
+
 class ClaimNames(unittest.TestCase):
     """Claims name the registered functions, so others are not handed
     out; the abandon stays for what comes anyway."""

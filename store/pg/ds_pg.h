@@ -136,12 +136,30 @@ typedef struct {
 
 int dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call);
 void dsi_pg_call_free(dsi_pg_call_t *call);
-int dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst);
+/* a STATUS answer points inst, an ENTITY_GET entity, into res */
+int dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
+    ds_entity_t *entity);
 int dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data);
 int dsi_pg_op_history_kept(const PGresult *res, char **kept, ds_event_cb cb,
     void *data);
 int dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
     ds_list_e list, ds_event_cb cb, void *data);
+
+
+/* op->backend during a claim's item callback: the answer and its row */
+typedef struct {
+    const PGresult     *res;
+    int                 row;
+} dsi_pg_claim_t;
+
+
+/* entities (ds_pg_entity.c): the ops it serves, their calls and answers */
+int dsi_pg_entity_op(const ds_op_t *op);
+int dsi_pg_entity_call(const ds_op_t *op, dsi_pg_call_t *call);
+int dsi_pg_entity_answer(ds_op_t *op, const PGresult *res,
+    ds_entity_t *entity);
+int dsi_pg_entity_ops(const dsi_pg_claim_t *claim, ds_event_cb cb,
+    void *data);
 
 
 /*

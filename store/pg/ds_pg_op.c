@@ -21,13 +21,6 @@
 #include "ds_pg.h"
 
 
-/* op->backend during a claim's item callback: the answer and its row */
-typedef struct {
-    const PGresult     *res;
-    int                 row;
-} dsi_pg_claim_t;
-
-
 int
 dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 {
@@ -35,6 +28,10 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 
     memset(call, 0, sizeof(dsi_pg_call_t));
     dsi_buf_init(&call->buf);
+
+    if (dsi_pg_entity_op(op)) {
+        return dsi_pg_entity_call(op, call);
+    }
 
     switch (op->type) {
 
@@ -221,7 +218,8 @@ dsi_pg_call_free(dsi_pg_call_t *call)
  */
 
 int
-dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
+dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
+    ds_entity_t *entity)
 {
     int             i, rows, c;
     size_t          len;
@@ -237,6 +235,10 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
 
     rows = PQntuples(res);
     op->rc = (int) dsi_pg_int(res, rows - 1, 0);
+
+    if (dsi_pg_entity_op(op)) {
+        return dsi_pg_entity_answer(op, res, entity);
+    }
 
     switch (op->type) {
 
@@ -409,10 +411,14 @@ dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
 
     claim = op->backend;
 
-    if (claim == NULL || op->type != DS_OP_WORK_CLAIM
-        || list == DS_LIST_OPERATIONS)
-    {
+    if (claim == NULL || op->type != DS_OP_WORK_CLAIM) {
         return DS_INVALID;
+    }
+
+    if (list == DS_LIST_OPERATIONS) {
+        /* an entity claim's backend is ds_pg_entity.c's */
+        return op->in.claim.kind == DS_WORK_ENTITY
+               ? dsi_pg_entity_ops(claim, cb, data) : DS_INVALID;
     }
 
     c = dsi_pg_col(claim->res, list == DS_LIST_HISTORY ? "history"

@@ -651,6 +651,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
     dsi_pgs_t        *pgs;
     ds_store_t       *st;
     const char       *why;
+    ds_entity_t       entity;
     ds_instance_t     inst;
     dsi_pg_call_t    *call;
     dsi_pgs_answer_t  ans;
@@ -714,7 +715,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
             op->rc = DS_ERROR;
             ans.err = "the batch's transaction failed";
 
-        } else if (dsi_pg_op_answer(op, res, &inst) != DS_OK) {
+        } else if (dsi_pg_op_answer(op, res, &inst, &entity) != DS_OK) {
             ans.err = PQresultErrorMessage(res);
 
         } else if (op->rc == DS_OK && !dsi_op_is_read(op->type)) {

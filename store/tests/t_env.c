@@ -793,7 +793,7 @@ t_env_reserve(void)
      */
     t_rmdir(dir);
     dir = t_tmpdir();
-    env = t_open(dir, 2 * 1024 * 1024, DS_SYNC_NONE);
+    env = t_open(dir, 8 * 1024 * 1024, DS_SYNC_NONE);
 
     for (committed = 0; committed < 20000; committed++) {
         snprintf(id, sizeof(id), "%08x",

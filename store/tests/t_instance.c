@@ -14,6 +14,10 @@
 static void t_instance_basic(void);
 static void t_instance_keys(void);
 static void t_instance_check(void);
+static void t_instance_list_copy(void);
+static long t_copy_of(ds_env_t *env, ds_str_t hub, const char *id,
+    int64_t created, unsigned char *copy);
+static int t_list_copy_cb(void *data, ds_str_t id, const ds_instance_t *inst);
 static int t_count_status(ds_env_t *env, ds_str_t hub, unsigned mask);
 
 
@@ -23,6 +27,7 @@ t_instance(void)
     t_instance_basic();
     t_instance_keys();
     t_instance_check();
+    t_instance_list_copy();
 }
 
 
@@ -329,6 +334,154 @@ t_instance_check(void)
     T_INT(st.problems, 1);
     T_INT(st.by_status, 2);
 
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* the by_created value of id: *copy and its length, -1 without entry */
+
+static long
+t_copy_of(ds_env_t *env, ds_str_t hub, const char *id, int64_t created,
+    unsigned char *copy)
+{
+    long            len;
+    MDB_val         key, val;
+    ds_txn_t       *txn;
+    unsigned char   kb[DS_KEY_BUF];
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    key.mv_data = kb;
+    key.mv_size = dsi_key_created(kb, hub, created, t_s(id));
+
+    len = -1;
+
+    if (mdb_get(txn->txn, ds_dbi(txn, DS_DB_BY_CREATED), &key, &val) == 0) {
+        len = (long) val.mv_size;
+        memcpy(copy, val.mv_data, val.mv_size);
+    }
+
+    ds_txn_abort(txn);
+
+    return len;
+}
+
+
+static int
+t_list_copy_cb(void *data, ds_str_t id, const ds_instance_t *inst)
+{
+    char  *out = data;
+
+    /* "id:status:name:output;" per item */
+    snprintf(out + strlen(out), 256 - strlen(out), "%.*s:%d:%.*s:%.*s;",
+             (int) id.len, id.data, (int) inst->status,
+             (int) inst->name.len, inst->name.data,
+             (int) inst->output.len, inst->output.data);
+
+    return 0;
+}
+
+
+/*
+ * The by_created entry carries the record's list copy, kept in step by
+ * every write but a worker field's; a list reads its items from it, or
+ * from the record where the value is empty (a store of before).
+ */
+
+static void
+t_instance_list_copy(void)
+{
+    char            *dir, listed[256], problem[64];
+    long             len;
+    size_t           token_len;
+    MDB_val          key, val;
+    ds_env_t        *env;
+    ds_txn_t        *txn;
+    ds_str_t         hub;
+    ds_query_t       q;
+    ds_instance_t    inst;
+    unsigned char    kb[DS_KEY_BUF], copy[DS_LIST_COPY_MAX];
+    unsigned char    before[DS_LIST_COPY_MAX], want[DS_LIST_COPY_MAX];
+    ds_check_stats_t  st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_put(env, hub, "a", DS_RUNNING, 10), DS_OK);
+    T_INT(t_put(env, hub, "b", DS_RUNNING, 20), DS_OK);
+
+    /* the copy is the record with its worker fields cleared */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("a"), &inst), DS_OK);
+    T_INT((long) dsi_list_copy(&inst, want), (long) dsi_record_size(&inst));
+    ds_txn_abort(txn);
+
+    len = t_copy_of(env, hub, "a", 10, before);
+    T_INT(len, (long) dsi_record_size(&inst));
+    T(len > 0 && memcmp(before, want, len) == 0);
+
+    /* a lease and a ready time leave the copy as it was */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("a"), &inst), DS_OK);
+    inst.ready_at = 77;
+    inst.lease_expires = 88;
+    memset(inst.lease, 0xab, DS_LEASE_LEN);
+    T_INT(ds_instance_put(txn, hub, t_s("a"), &inst), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(t_copy_of(env, hub, "a", 10, copy), len);
+    T(memcmp(copy, before, len) == 0);
+
+    /* what a list shows is rewritten, and listed from the copy */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("a"), &inst), DS_OK);
+    inst.status = DS_COMPLETED;
+    inst.output = t_s("\"done\"");
+    T_INT(ds_instance_put(txn, hub, t_s("a"), &inst), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T(t_copy_of(env, hub, "a", 10, copy) > len);
+    T(t_consistent(env, hub, NULL));
+
+    memset(&q, 0, sizeof(q));
+    q.top = 10;
+    listed[0] = '\0';
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_list(txn, hub, &q, t_list_copy_cb, listed, (char *) kb,
+                           &token_len), DS_OK);
+    ds_txn_abort(txn);
+    T(strcmp(listed, "a:1:Orch:\"done\";b:0:Orch:;") == 0);
+
+    /* an empty value, as a store of before has: the record is read */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    key.mv_data = kb;
+    key.mv_size = dsi_key_created(kb, hub, 10, t_s("a"));
+    val.mv_data = kb;
+    val.mv_size = 0;
+    T_INT(mdb_put(txn->txn, ds_dbi(txn, DS_DB_BY_CREATED), &key, &val, 0), 0);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T(t_consistent(env, hub, NULL));
+    listed[0] = '\0';
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_list(txn, hub, &q, t_list_copy_cb, listed, (char *) kb,
+                           &token_len), DS_OK);
+    ds_txn_abort(txn);
+    T(strcmp(listed, "a:1:Orch:\"done\";b:0:Orch:;") == 0);
+
+    /* a copy that is not the record's is a problem ds_check() names */
+    val.mv_data = before;
+    val.mv_size = (size_t) t_copy_of(env, hub, "b", 20, before);
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    key.mv_size = dsi_key_created(kb, hub, 10, t_s("a"));
+    T_INT(mdb_put(txn->txn, ds_dbi(txn, DS_DB_BY_CREATED), &key, &val, 0), 0);
+    problem[0] = '\0';
+    T_INT(ds_check_txn(txn, hub, t_problem_cb, problem, &st), DS_ERROR);
+    T_INT(st.problems, 1);
+    T(strcmp(problem, "list copy does not match its record") == 0);
+    ds_txn_abort(txn);
 
     ds_env_close(env);
     t_rmdir(dir);

@@ -62,6 +62,7 @@ typedef struct {
 
 
 static void t_store_threads(void);
+static void t_store_join(void);
 static void t_store_refusal(void);
 static void t_store_reads(void);
 static void t_store_loop(void);
@@ -106,6 +107,7 @@ void
 t_store(void)
 {
     t_store_threads();
+    t_store_join();
     t_store_refusal();
     t_store_reads();
     t_store_loop();
@@ -185,6 +187,75 @@ t_store_threads(void)
     for (i = 0; i < 3; i++) {
         T_INT(s[i].done, 1);
     }
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/*
+ * writes=thread: what is submitted after a batch's task started and
+ * before it holds the write lock joins that batch (one commit, no wait
+ * behind a second one), but a run of MORE submits that is not complete
+ * yet does not
+ */
+
+static void
+t_store_join(void)
+{
+    int          i;
+    char        *dir;
+    t_sop_t      s[5];
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    t_start(&s[0], st, &h, "j0");
+    t_start(&s[1], st, &h, "j1");
+    t_start(&s[2], st, &h, "j2");
+    t_start(&s[3], st, &h, "j3");
+    t_start(&s[4], st, &h, "j4");
+
+    ds_store_submit(st, &s[0].op, 0);
+    T_INT(h.tasks, 1);
+
+    /* the task has not run yet: these come while it would wait */
+    ds_store_submit(st, &s[1].op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &s[2].op, 0);
+    T_INT(h.tasks, 1);
+
+    t_turn(&h);
+
+    for (i = 0; i < 3; i++) {
+        T_INT(s[i].done, 1);
+        T_INT(s[i].op.rc, DS_OK);
+        T_INT(s[i].batch, 3);
+    }
+
+    T_INT(h.tasks, 1);
+    T_INT(h.applied_calls, 1);
+    T_INT(h.applied_ops, 3);
+    T_INT(ds_store_busy(st), 0);
+
+    /* a run still open stays out of the batch that runs */
+
+    ds_store_submit(st, &s[3].op, 0);
+    ds_store_submit(st, &s[4].op, DS_SUBMIT_MORE);
+
+    t_turn(&h);
+
+    T_INT(s[3].done, 1);
+    T_INT(s[3].batch, 1);
+    T_INT(s[4].done, 0);
+
+    t_turn(&h);
+
+    T_INT(s[4].done, 1);
+    T_INT(s[4].op.rc, DS_OK);
+    T_INT(h.tasks, 3);
+    T_INT(ds_store_busy(st), 0);
 
     ds_store_close(st);
     t_rmdir(dir);

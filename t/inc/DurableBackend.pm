@@ -83,14 +83,12 @@ our %NOT_YET = (
     '250-metrics.t TEST 7' => 'activity claims',
     '250-metrics.t TEST 13' => "the store's figures on the metrics page",
     '300-worker-orchestrations.t' => 'activity claims, completions',
-    '310-worker-entities.t' => 'entities',
     '330-example-worker.t' => 'activity claims, completions',
     '340-terminal-states.t' => 'completions',
-    '180-routing.t TEST 9' => 'entity signals',
-    '186-utf8-names.t TEST 4' => 'entity signals',
-    '240-log-variables.t TEST 10' => 'entity signals',
     '240-log-variables.t TEST 11' => 'activity claims, completions',
     '405-reload-longpoll.t TEST 2' => '3: activity claims (and a response check)',
+    '310-worker-entities.t TEST 6' =>
+        "16: an orchestration's completion sends the signals",
 );
 
 our %ONCE = (

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ds_backend.h"
+#include "ds_key.h"
 #include "ds_pg.h"
 
 
@@ -61,6 +63,7 @@ typedef struct {
     char                history[T_BUF]; /* events, Timestamps blanked */
     char                ids[T_BUF];     /* a list's, space-separated */
     char                items[T_BUF];   /* a claim's, events blanked */
+    char                entity[T_BUF];  /* an entity's, or a page of them */
     int                 pg;             /* the backend: 1 PostgreSQL */
 } t_seen_t;
 
@@ -97,6 +100,7 @@ t_event(void *data, uint64_t seq, ds_str_t ev)
     size_t        len;
     const char   *p, *ts;
     static const char  key[] = "\"Timestamp\":\"";
+    static const char  low[] = "\"timestamp\":\"";
 
     (void) seq;
 
@@ -110,7 +114,10 @@ t_event(void *data, uint64_t seq, ds_str_t ev)
 
         ts = p + 1 - (sizeof(key) - 1);
 
-        if (ts >= ev.data && memcmp(ts, key, sizeof(key) - 1) == 0) {
+        /* an entity operation's own "timestamp" too */
+        if (ts >= ev.data && (memcmp(ts, key, sizeof(key) - 1) == 0
+                              || memcmp(ts, low, sizeof(low) - 1) == 0))
+        {
             while (p + 1 < ev.data + ev.len && p[1] != '"') {
                 p++;
             }
@@ -139,6 +146,33 @@ t_keep(t_seen_t *seen, const ds_instance_t *inst)
 }
 
 
+/* an entity as get and list answer it, last_op as whether it is set */
+
+static void
+t_entity_keep(t_seen_t *seen, const ds_entity_t *e)
+{
+    char    *p;
+    size_t   len;
+
+    p = seen->entity + strlen(seen->entity);
+    len = T_BUF - (size_t) (p - seen->entity);
+
+    snprintf(p, len, "%.*s|%.*s|%.*s|%d|%.*s\n", (int) e->name.len,
+             e->name.data, (int) e->key.len, e->key.data,
+             (int) e->state.len, e->state.data, e->last_op != 0,
+             (int) e->locked_by.len, e->locked_by.data);
+}
+
+
+static int
+t_entity_item(void *data, const ds_entity_t *e)
+{
+    t_entity_keep(data, e);
+
+    return 0;
+}
+
+
 static void
 t_lmdb_done(ds_op_t *op)
 {
@@ -149,6 +183,10 @@ t_lmdb_done(ds_op_t *op)
     if (op->type == DS_OP_STATUS && op->rc == DS_OK) {
         t_keep(seen, op->out.status.inst);
         (void) ds_op_history(op, t_event, seen->history);
+    }
+
+    if (op->type == DS_OP_ENTITY_GET && op->rc == DS_OK) {
+        t_entity_keep(seen, op->out.entity.entity);
     }
 }
 
@@ -168,6 +206,39 @@ t_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
 }
 
 
+/*
+ * An entity's operations, kept as pointers, with their seqs in the queue:
+ * rendered once all are read, as the gRPC front end packs them, so they
+ * must stay valid for the whole item callback
+ */
+
+#define T_OPS_MAX  16
+
+typedef struct {
+    ds_str_t            ev[T_OPS_MAX];
+    uint64_t            seq[T_OPS_MAX];
+    size_t              n;
+} t_ops_t;
+
+
+static int
+t_queued_op(void *data, uint64_t seq, ds_str_t ev)
+{
+    t_ops_t  *ops;
+
+    ops = data;
+
+    if (ops->n == T_OPS_MAX) {
+        return 1;
+    }
+
+    ops->ev[ops->n] = ev;
+    ops->seq[ops->n++] = seq;
+
+    return 0;
+}
+
+
 /* a claimed item, as a front end renders it, times as durations */
 
 static int
@@ -175,12 +246,37 @@ t_claim_item(void *data, ds_op_t *op, const ds_work_item_t *item)
 {
     int        rc;
     char      *p;
-    size_t     len;
+    size_t     i, len;
+    t_ops_t    ops;
     t_seen_t  *seen;
 
     seen = data;
     p = seen->items + strlen(seen->items);
     len = T_BUF - (size_t) (p - seen->items);
+
+    if (item->kind == DS_WORK_ENTITY) {
+        snprintf(p, len, "%.*s %.*s %.*s %.*s upto %llu token %d\n",
+                 (int) item->id.len, item->id.data, (int) item->name.len,
+                 item->name.data, (int) item->key.len, item->key.data,
+                 (int) item->input.len, item->input.data,
+                 (unsigned long long) item->upto, item->lease[0]);
+
+        ops.n = 0;
+        rc = seen->pg
+             ? dsi_pg_op_item_events(op, item, DS_LIST_OPERATIONS,
+                                     t_queued_op, &ops)
+             : ds_op_item_events(op, item, DS_LIST_OPERATIONS, t_queued_op,
+                                 &ops);
+
+        for (i = 0; i < ops.n; i++) {
+            len = strlen(seen->items);
+            snprintf(seen->items + len, T_BUF - len, "%llu ",
+                     (unsigned long long) ops.seq[i]);
+            (void) t_event(seen->items, ops.seq[i], ops.ev[i]);
+        }
+
+        return rc != DS_OK;
+    }
 
     snprintf(p, len, "%.*s %.*s %.*s exec %llu status %d upto %llu "
              "lease %lld token %d\n", (int) item->id.len, item->id.data,
@@ -189,6 +285,12 @@ t_claim_item(void *data, ds_op_t *op, const ds_work_item_t *item)
              (int) item->status, (unsigned long long) item->upto,
              (long long) (item->lease_expires - item->timestamp),
              item->lease[0]);
+
+    /* an orchestration has no operations: its claim's answer has none */
+    ops.n = 0;
+    T(!seen->pg
+      || dsi_pg_op_item_events(op, item, DS_LIST_OPERATIONS, t_queued_op,
+                               &ops) == DS_INVALID);
 
     rc = seen->pg
          ? dsi_pg_op_item_events(op, item, DS_LIST_HISTORY, t_event,
@@ -218,7 +320,7 @@ t_lmdb(ds_op_t *op, t_seen_t *seen)
     op->done = t_lmdb_done;
     op->next = NULL;
 
-    if (op->type == DS_OP_STATUS || op->type == DS_OP_LIST) {
+    if (dsi_op_is_read(op->type)) {
         (void) ds_op_read(t_env, op);
 
     } else {
@@ -264,6 +366,8 @@ static void
 t_pg_op(ds_op_t *op, t_seen_t *seen)
 {
     int             rc, read;
+    PGresult       *res;
+    ds_entity_t     entity;
     ds_instance_t   inst;
     dsi_pg_call_t   call;
 
@@ -275,13 +379,14 @@ t_pg_op(ds_op_t *op, t_seen_t *seen)
         return;
     }
 
-    read = op->type == DS_OP_STATUS || op->type == DS_OP_LIST;
+    read = dsi_op_is_read(op->type);
 
     T(dsi_pg_conn_send(t_pg, &call.stmt, 1, !read) == 0);
     T(t_drive(t_pg) == DSI_PG_READY);
     T(read || dsi_pg_conn_committed(t_pg));
 
-    rc = dsi_pg_op_answer(op, dsi_pg_conn_result(t_pg, 0), &inst);
+    res = dsi_pg_conn_result(t_pg, 0);
+    rc = dsi_pg_op_answer(op, res, &inst, &entity);
     T(rc == DS_OK);
 
     if (rc != DS_OK) {
@@ -291,8 +396,11 @@ t_pg_op(ds_op_t *op, t_seen_t *seen)
 
     if (op->type == DS_OP_STATUS && op->rc == DS_OK) {
         t_keep(seen, op->out.status.inst);
-        T(dsi_pg_op_history(dsi_pg_conn_result(t_pg, 0), t_event,
-                            seen->history) == DS_OK);
+        T(dsi_pg_op_history(res, t_event, seen->history) == DS_OK);
+    }
+
+    if (op->type == DS_OP_ENTITY_GET && op->rc == DS_OK) {
+        t_entity_keep(seen, op->out.entity.entity);
     }
 
     dsi_pg_conn_release(t_pg);
@@ -330,6 +438,20 @@ t_both(int line, ds_op_t *op)
         lop.in.claim.item_data = ls;
         pop.in.claim.item = t_claim_item;
         pop.in.claim.item_data = ps;
+    }
+
+    if (op->type == DS_OP_ENTITY_LIST) {
+        lop.in.entity_list.item = t_entity_item;
+        lop.in.entity_list.item_data = ls->entity;
+        lop.in.entity_list.token = ltoken;
+        pop.in.entity_list.item = t_entity_item;
+        pop.in.entity_list.item_data = ps->entity;
+        pop.in.entity_list.token = ptoken;
+    }
+
+    if (op->type == DS_OP_ENTITY_CLEAN) {
+        lop.in.entity_clean.token = ltoken;
+        pop.in.entity_clean.token = ptoken;
     }
 
     if (op->type == DS_OP_LIST) {
@@ -381,6 +503,28 @@ t_both(int line, ds_op_t *op)
                 == (pop.out.claim.visible == INT64_MAX);
         break;
 
+    case DS_OP_ENTITY_GET:
+        ok = ok && strcmp(ls->entity, ps->entity) == 0;
+        break;
+
+    case DS_OP_ENTITY_LIST:
+        /* the tokens too, byte for byte */
+        ok = ok && strcmp(ls->entity, ps->entity) == 0
+             && lop.out.list.token_len == pop.out.list.token_len
+             && memcmp(ltoken, ptoken, lop.out.list.token_len) == 0;
+        break;
+
+    case DS_OP_ENTITY_CLEAN:
+        ok = ok && lop.out.entity_clean.removed
+                   == pop.out.entity_clean.removed
+             && lop.out.entity_clean.released
+                == pop.out.entity_clean.released
+             && lop.out.entity_clean.token_len
+                == pop.out.entity_clean.token_len
+             && memcmp(ltoken, ptoken, lop.out.entity_clean.token_len)
+                == 0;
+        break;
+
     case DS_OP_WORK_RENEW:
         /* each on its own clock: the lease from now, within a minute */
         ok = ok && (lop.rc != DS_OK
@@ -398,6 +542,7 @@ t_both(int line, ds_op_t *op)
     if (!ok) {
         printf("#   type %d: rc %d and %d\n", op->type, lop.rc, pop.rc);
         printf("#   items:\n%s#   and:\n%s", ls->items, ps->items);
+        printf("#   entities:\n%s#   and:\n%s", ls->entity, ps->entity);
         printf("#   lmdb: %s|%s|%s|%d|%d\n%s#   pg:   %s|%s|%s|%d|%d\n%s",
                ls->ids, ls->name, ls->output, (int) ls->status,
                (int) ls->inbox_seq, ls->history, ps->ids, ps->name,
@@ -676,6 +821,518 @@ t_claims(void)
 
 
 /*
+ * A message put in an entity's queue by an orchestration's completion:
+ * on LMDB by dsi_entity_send(), on PostgreSQL by durable.entity_message()
+ * (what pg-orch's completion calls), with the same members around the
+ * timestamp
+ */
+
+static void
+t_send(int line, const char *eid, const char *before, const char *after)
+{
+    int             lrc, prc;
+    char            msg[1024], ts[DS_TIME_FRAC_LEN + 1];
+    int64_t         now;
+    ds_txn_t       *txn;
+    PGresult       *res;
+    dsi_pg_stmt_t   stmt;
+    const char     *params[4];
+
+    now = ds_time_now();
+    ts[ds_time_format_frac(now, ts)] = '\0';
+    snprintf(msg, sizeof(msg), "{%s,\"timestamp\":\"%s\"%s}", before, ts,
+             after ? after : "");
+
+    T(ds_txn_begin(t_env, NULL, 1, &txn) == DS_OK);
+    lrc = dsi_entity_send(txn, t_s("hub"), t_s(eid), t_s(msg), now);
+
+    if (lrc == DS_OK) {
+        T(ds_txn_commit(txn) == DS_OK);
+
+    } else {
+        ds_txn_abort(txn);
+    }
+
+    params[0] = "hub";
+    params[1] = eid;
+    params[2] = before;
+    params[3] = after;
+    stmt.sql = "SELECT durable.entity_message($1, $2, $3, $4, "
+               "durable.now_us())";
+    stmt.nparams = 4;
+    stmt.values = params;
+
+    T(dsi_pg_conn_send(t_pg, &stmt, 1, 1) == 0);
+    T(t_drive(t_pg) == DSI_PG_READY);
+    T(dsi_pg_conn_committed(t_pg));
+
+    res = dsi_pg_conn_result(t_pg, 0);
+    prc = PQresultStatus(res) == PGRES_TUPLES_OK
+          ? atoi(PQgetvalue(res, 0, 0)) : -1;
+    dsi_pg_conn_release(t_pg);
+
+    t_check(lrc == prc, line, "the same answer to a message");
+
+    if (lrc != prc) {
+        printf("#   rc %d and %d\n", lrc, prc);
+    }
+}
+
+
+static int
+t_queued(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
+{
+    (void) txn;
+
+    (void) t_event(data, seq, (ds_str_t) { val->mv_data, val->mv_size });
+
+    return DSI_EACH_NEXT;
+}
+
+
+/*
+ * An entity on both backends: its whole queue, timestamps blanked,
+ * whether it is ready and whether it is locked
+ */
+
+static void
+t_entity_rec(int line, const char *eid)
+{
+    int              ok, locked;
+    char            *l, *p;
+    int64_t          ready_at;
+    MDB_val          key, val;
+    ds_txn_t        *txn;
+    PGresult        *res;
+    dsi_pg_stmt_t    stmt;
+    const char      *params[2];
+    unsigned char    kb[DS_KEY_BUF];
+
+    l = calloc(1, T_BUF);
+    p = calloc(1, T_BUF);
+
+    if (l == NULL || p == NULL) {
+        abort();
+    }
+
+    T(ds_txn_begin(t_env, NULL, 0, &txn) == DS_OK);
+
+    key.mv_data = kb;
+    key.mv_size = dsi_key_instance(kb, t_s("hub"), t_s(eid));
+
+    if (mdb_get(txn->txn, ds_dbi(txn, DS_DB_ENTITIES), &key, &val) == 0) {
+        T(dsi_entity_info(t_s(eid), val.mv_data, val.mv_size, &ready_at,
+                          &locked) == DS_OK);
+        snprintf(l, T_BUF, "ready %d locked %d\n", ready_at != 0, locked);
+        T(dsi_seq_each(txn, DS_DB_ENTITY_OPS, t_s("hub"), t_s(eid),
+                       UINT64_MAX, t_queued, l) == DS_OK);
+
+    } else {
+        strcpy(l, "none\n");
+    }
+
+    ds_txn_abort(txn);
+
+    params[0] = "hub";
+    params[1] = eid;
+    stmt.sql = "SELECT e.ready_at <> 0, e.owner IS NOT NULL, "
+               "ARRAY(SELECT o.operation FROM durable.entity_ops o "
+               "WHERE o.hub = e.hub AND o.id = e.id ORDER BY o.seq) "
+               "FROM durable.entities e WHERE e.hub = $1 AND e.id = $2";
+    stmt.nparams = 2;
+    stmt.values = params;
+
+    T(dsi_pg_conn_send(t_pg, &stmt, 1, 0) == 0);
+    T(t_drive(t_pg) == DSI_PG_READY);
+
+    res = dsi_pg_conn_result(t_pg, 0);
+    T(PQresultStatus(res) == PGRES_TUPLES_OK);
+
+    if (PQntuples(res) == 1) {
+        snprintf(p, T_BUF, "ready %d locked %d\n",
+                 PQgetvalue(res, 0, 0)[0] == 't',
+                 PQgetvalue(res, 0, 1)[0] == 't');
+        T(dsi_pg_array(PQgetvalue(res, 0, 2), t_event, p) == DS_OK);
+
+    } else {
+        strcpy(p, "none\n");
+    }
+
+    dsi_pg_conn_release(t_pg);
+
+    ok = strcmp(l, p) == 0;
+    t_check(ok, line, "the same entity on both backends");
+
+    if (!ok) {
+        printf("#   %s lmdb:\n%s#   pg:\n%s", eid, l, p);
+    }
+
+    free(l);
+    free(p);
+}
+
+
+static ds_op_t *
+t_entity_op(ds_op_type_e type, const char *name, const char *key,
+    const char *operation, const char *input)
+{
+    static ds_op_t  op;
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = type;
+    op.hub = t_s("hub");
+
+    if (type == DS_OP_ENTITY_SIGNAL || type == DS_OP_ENTITY_GET) {
+        op.in.entity.name = t_s(name);
+        op.in.entity.key = t_s(key);
+        op.in.entity.operation = t_s(operation);
+        op.in.entity.input = t_s(input);
+
+    } else {
+        op.in.work.kind = DS_WORK_ENTITY;
+        op.in.work.id = t_s(name);
+        op.in.work.key = t_s(key);
+        op.in.work.result = t_s(input);
+    }
+
+    return &op;
+}
+
+
+static ds_op_t *
+t_entity_claim(size_t max, const uint8_t *tokens, ds_claim_filter_t *f)
+{
+    ds_op_t  *op;
+
+    op = t_op(DS_OP_WORK_CLAIM, NULL, NULL, NULL);
+    op->in.claim.kind = DS_WORK_ENTITY;
+    op->in.claim.lease_us = 60000000;
+    op->in.claim.max = max;
+    op->in.claim.tokens = tokens;
+    op->in.claim.filter = f;
+
+    return op;
+}
+
+
+/*
+ * Entities: signals, calls and a critical section from an orchestration
+ * (its messages as its completion sends them), claims, completions with
+ * results and actions, renewals, abandons, get, list and clean
+ */
+
+static void
+t_entities(void)
+{
+    size_t              i;
+    uint8_t             tokens[4 * DS_LEASE_LEN], zero[DS_LEASE_LEN];
+    ds_op_t            *op;
+    ds_str_t            name;
+    ds_action_t         acts[2];
+    ds_claim_filter_t   filter;
+    ds_entity_result_t  res[3];
+
+    static const char  lock[] =
+        "\"lock\":\"cs1\",\"lockSet\":[\"@counter@k1\",\"@counter@k2\"],"
+        "\"position\":0,\"parentInstanceId\":\"o1\",\"parentExecution\":1";
+
+    for (i = 0; i < sizeof(tokens); i++) {
+        tokens[i] = (uint8_t) (i / DS_LEASE_LEN + 0x41);
+    }
+
+    memset(zero, 0, sizeof(zero));
+
+    t_both(__LINE__, t_op(DS_OP_START, "o1", "Orch", NULL));
+
+    /* signals: the name folded to lower case; bad names and ids */
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_SIGNAL, "Counter", "k1",
+                                 "add", "1"));
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_SIGNAL, "counter", "k1",
+                                 "add", "{\"n\":\"\\u00e9\\\"\"}"));
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_SIGNAL, "a@b", "k1", "add",
+                                 NULL));
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_SIGNAL, "counter", "k1", "",
+                                 NULL));
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_GET, "counter", "k1", NULL,
+                                 NULL));
+
+    /* a call from o1, then its lock request behind it */
+    t_send(__LINE__, "@counter@k1", "\"operation\":\"get\",\"input\":null",
+           ",\"requestId\":\"r1\",\"parentInstanceId\":\"o1\","
+           "\"parentExecution\":1");
+    t_send(__LINE__, "@counter@k1", lock, NULL);
+    t_send(__LINE__, "", "\"operation\":\"x\",\"input\":null", NULL);
+    t_entity_rec(__LINE__, "@counter@k1");
+
+    /* the three operations, the lock request stopping the claim */
+    t_both(__LINE__, t_entity_claim(2, tokens, NULL));
+    t_both(__LINE__, t_entity_claim(1, tokens + DS_LEASE_LEN, NULL));
+
+    /* done: state 3, the call answered, a signal sent; then the lock */
+    memset(res, 0, sizeof(res));
+    res[2].output = t_s("3");
+    memset(acts, 0, sizeof(acts));
+    acts[0].type = DS_ACT_SIGNAL_ENTITY;
+    acts[0].name = t_s("ping");
+    acts[0].entity_name = t_s("Other");
+    acts[0].entity_key = t_s("x");
+    acts[0].input = t_s("[true]");
+    acts[1].type = DS_ACT_START_SUB;
+    acts[1].name = t_s("Started");
+    acts[1].instance_id = t_s("s1");
+    acts[1].input = t_s("\"in\"");
+
+    op = t_entity_op(DS_OP_WORK_COMPLETE, "counter", "k1", NULL, "3");
+    op->in.work.lease = zero;
+    t_both(__LINE__, op);
+
+    op = t_entity_op(DS_OP_WORK_COMPLETE, "counter", "k1", NULL, "3");
+    op->in.work.lease = tokens;
+    op->in.work.results = res;
+    op->in.work.nresults = 3;
+    op->in.work.actions = acts;
+    op->in.work.nactions = 2;
+    t_both(__LINE__, op);
+    t_both(__LINE__, op);
+
+    op->in.work.nactions = 1;
+    t_both(__LINE__, op);
+
+    t_inbox(__LINE__, "o1");
+    t_entity_rec(__LINE__, "@counter@k1");
+    t_entity_rec(__LINE__, "@counter@k2");
+    t_entity_rec(__LINE__, "@other@x");
+    t_both(__LINE__, t_op(DS_OP_STATUS, "s1", NULL, NULL));
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_GET, "Counter", "k1", NULL,
+                                 NULL));
+
+    /* locked: a signal from elsewhere waits; other@x runs */
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_SIGNAL, "counter", "k1",
+                                 "add", "5"));
+    t_both(__LINE__, t_entity_claim(3, tokens + DS_LEASE_LEN, NULL));
+    t_entity_rec(__LINE__, "@counter@k1");
+
+    /* the holder's call runs first; its unlock lets the signal run */
+    t_send(__LINE__, "@counter@k1", "\"operation\":\"get\",\"input\":null",
+           ",\"requestId\":\"r2\",\"parentInstanceId\":\"o1\","
+           "\"parentExecution\":1");
+    t_send(__LINE__, "@counter@k1",
+           "\"unlock\":\"cs1\",\"parentInstanceId\":\"o1\","
+           "\"parentExecution\":1", NULL);
+    t_entity_rec(__LINE__, "@counter@k1");
+
+    memset(&filter, 0, sizeof(ds_claim_filter_t));
+    name = t_s("COUNTER");
+    filter.names = &name;
+    filter.nnames = 1;
+    t_both(__LINE__, t_entity_claim(2, tokens + 2 * DS_LEASE_LEN, &filter));
+
+    /* renew, abandon, and the next claim takes the same operations */
+    op = t_entity_op(DS_OP_WORK_RENEW, "counter", "k1", NULL, NULL);
+    op->in.work.lease = tokens + 2 * DS_LEASE_LEN;
+    op->in.work.lease_us = 120000000;
+    t_both(__LINE__, op);
+    op->in.work.lease = tokens;
+    t_both(__LINE__, op);
+    op->in.work.id = t_s("nobody");
+    t_both(__LINE__, op);
+
+    op = t_entity_op(DS_OP_WORK_ABANDON, "counter", "k1", NULL, NULL);
+    op->in.work.lease = tokens + 2 * DS_LEASE_LEN;
+    t_both(__LINE__, op);
+    t_both(__LINE__, op);
+
+    t_both(__LINE__, t_entity_claim(2, tokens + 3 * DS_LEASE_LEN, NULL));
+
+    /* the call fails, the state goes */
+    res[0].failed = 1;
+    res[0].reason = t_s("\"no\"");
+    res[0].details = t_s("{\"d\":1}");
+    op = t_entity_op(DS_OP_WORK_COMPLETE, "counter", "k1", NULL, NULL);
+    op->in.work.lease = tokens + 3 * DS_LEASE_LEN;
+    op->in.work.delete_state = 1;
+    op->in.work.results = res;
+    op->in.work.nresults = 1;
+    t_both(__LINE__, op);
+    t_inbox(__LINE__, "o1");
+    t_entity_rec(__LINE__, "@counter@k1");
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_GET, "counter", "k1", NULL,
+                                 NULL));
+}
+
+
+/*
+ * Every page of an entity list, or every step of a clean-up, on each
+ * backend, each following its own tokens: the same entities, counts and
+ * tokens, byte for byte
+ */
+
+static void
+t_entity_walk(int line, ds_op_type_e type, const char *name, size_t top,
+    size_t budget, int64_t to)
+{
+    int        pg, steps[2];
+    char      *seen[2], token[DS_TOKEN_MAX], next[DS_TOKEN_MAX];
+    char      *p;
+    size_t     len;
+    t_seen_t  *ts;
+    ds_op_t    op;
+
+    for (pg = 0; pg < 2; pg++) {
+        seen[pg] = calloc(1, T_BUF);
+        ts = calloc(1, sizeof(t_seen_t));
+
+        if (seen[pg] == NULL || ts == NULL) {
+            abort();
+        }
+
+        ts->pg = pg;
+        steps[pg] = 0;
+        len = 0;
+
+        do {
+            memset(&op, 0, sizeof(ds_op_t));
+            op.type = type;
+            op.hub = t_s("hub");
+
+            if (type == DS_OP_ENTITY_LIST) {
+                op.in.entity_list.name = t_s(name);
+                op.in.entity_list.to = to;
+                op.in.entity_list.top = top;
+                op.in.entity_list.scan_budget = budget;
+                op.in.entity_list.token_in.data = token;
+                op.in.entity_list.token_in.len = len;
+                op.in.entity_list.item = t_entity_item;
+                op.in.entity_list.item_data = seen[pg];
+                op.in.entity_list.token = next;
+
+            } else {
+                op.in.entity_clean.max = top;
+                op.in.entity_clean.remove_empty = 1;
+                op.in.entity_clean.release_orphaned = 1;
+                op.in.entity_clean.token_in.data = token;
+                op.in.entity_clean.token_in.len = len;
+                op.in.entity_clean.token = next;
+            }
+
+            if (pg) {
+                t_pg_op(&op, ts);
+
+            } else {
+                t_lmdb(&op, ts);
+            }
+
+            T(op.rc == DS_OK);
+
+            len = type == DS_OP_ENTITY_LIST ? op.out.list.token_len
+                                            : op.out.entity_clean.token_len;
+            memcpy(token, next, len);
+
+            p = seen[pg] + strlen(seen[pg]);
+
+            if (type == DS_OP_ENTITY_CLEAN) {
+                snprintf(p, T_BUF - (size_t) (p - seen[pg]),
+                         "removed %zu released %zu ",
+                         op.out.entity_clean.removed,
+                         op.out.entity_clean.released);
+                p += strlen(p);
+            }
+
+            snprintf(p, T_BUF - (size_t) (p - seen[pg]), "| %.*s\n",
+                     (int) len, token);
+            steps[pg]++;
+
+        } while (op.rc == DS_OK && len && steps[pg] < 50);
+
+        free(ts);
+    }
+
+    t_check(steps[0] == steps[1] && strcmp(seen[0], seen[1]) == 0, line,
+            "the same walk on both backends");
+
+    if (steps[0] != steps[1] || strcmp(seen[0], seen[1]) != 0) {
+        printf("#   lmdb %d:\n%s#   pg %d:\n%s", steps[0], seen[0],
+               steps[1], seen[1]);
+    }
+
+    free(seen[0]);
+    free(seen[1]);
+}
+
+
+/* entities with state, of two names, listed and cleaned */
+
+static void
+t_entity_lists(void)
+{
+    size_t              i;
+    uint8_t             tokens[4 * DS_LEASE_LEN];
+    ds_op_t            *op;
+    ds_str_t            name;
+    dsi_pg_call_t       call;
+    ds_claim_filter_t   filter;
+
+    static const char *const  keys[] = { "a1", "a2", "a\"3", "b1" };
+
+    for (i = 0; i < sizeof(tokens); i++) {
+        tokens[i] = (uint8_t) (i / DS_LEASE_LEN + 0x61);
+    }
+
+    memset(&filter, 0, sizeof(ds_claim_filter_t));
+    filter.names = &name;
+    filter.nnames = 1;
+
+    /* each signalled, claimed by its name and given a state */
+    for (i = 0; i < 4; i++) {
+        name = t_s(i < 3 ? "acct" : "bank");
+        t_both(__LINE__, t_entity_op(DS_OP_ENTITY_SIGNAL, name.data, keys[i],
+                                     "set", "1"));
+        t_both(__LINE__, t_entity_claim(1, tokens + i * DS_LEASE_LEN,
+                                        &filter));
+
+        op = t_entity_op(DS_OP_WORK_COMPLETE, name.data, keys[i], NULL,
+                         i == 1 ? NULL : "{\"v\":1}");
+        op->in.work.lease = tokens + i * DS_LEASE_LEN;
+        t_both(__LINE__, op);
+    }
+
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, NULL, 1, 0, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, NULL, 2, 1, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, NULL, 10, 0, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, "ACCT", 2, 0, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, "bank", 1, 0, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, "none", 1, 0, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, NULL, 3, 0, 1);
+
+    /* a bad token, a bad name */
+    op = t_op(DS_OP_ENTITY_LIST, NULL, NULL, NULL);
+    op->in.entity_list.top = 1;
+    op->in.entity_list.token_in = t_s("AQ");
+    t_both(__LINE__, op);
+    op->in.entity_list.token_in = t_s("not*a*token");
+    t_both(__LINE__, op);
+    op->in.entity_list.token_in = t_s(NULL);
+    op->in.entity_list.name = t_s("a@b");
+    t_both(__LINE__, op);
+
+    /* "@a@" and a byte no text holds: refused before the database */
+    op->in.entity_list.name = t_s(NULL);
+    op->in.entity_list.token_in = t_s("AkBhQP8");
+    T(dsi_pg_op_call(op, &call) == DS_INVALID);
+    dsi_pg_call_free(&call);
+
+    /* o1 holds @counter@k2: released once o1 is gone; then removed */
+    t_entity_walk(__LINE__, DS_OP_ENTITY_CLEAN, NULL, 1, 0, 0);
+    t_entity_rec(__LINE__, "@counter@k2");
+    t_both(__LINE__, t_op(DS_OP_TERMINATE, "o1", NULL, NULL));
+    t_entity_walk(__LINE__, DS_OP_ENTITY_CLEAN, NULL, 2, 0, 0);
+    t_entity_rec(__LINE__, "@counter@k2");
+    t_entity_walk(__LINE__, DS_OP_ENTITY_CLEAN, NULL, 100, 0, 0);
+    t_entity_walk(__LINE__, DS_OP_ENTITY_LIST, NULL, 10, 0, 0);
+}
+
+
+/*
  * Every page of a list on each backend, each following its own tokens:
  * the same ids, the same number of pages
  */
@@ -833,6 +1490,8 @@ main(int argc, char **argv)
 
     t_script();
     t_claims();
+    t_entities();
+    t_entity_lists();
 
     /* instances c1, c2, b3 remain; then some more */
     t_both(__LINE__, t_op(DS_OP_START, "d4", "N", NULL));

@@ -1,0 +1,966 @@
+-- ngx_durable PostgreSQL schema: entities (signals, calls, critical
+-- sections, their work items, get, list and clean). Conventions:
+-- 00-common.sql; the LMDB store's rules are store/ds_entity.c's.
+--
+-- For the orchestration completion (50-orchestration-complete.sql), the
+-- one way to put a call, a lock or an unlock request in an entity's
+-- queue:
+--
+--   durable.entity_message(p_hub text, p_eid text, p_before text,
+--       p_after text, p_now bigint) RETURNS integer
+--
+--   p_eid: the entity's canonical id, "@name@key", name lower-cased (C's
+--   dsi_entity_id() or dsi_entity_canon(); the raw id, not JSON).
+--   The message queued is '{' || p_before || ',"timestamp":"<p_now>"'
+--   || coalesce(p_after, '') || '}', members rendered by C as
+--   ds_orchestration_complete.c's ds_entity_message() writes them:
+--     call:   p_before "operation":..,"input":..
+--             p_after  ,"requestId":..,"parentInstanceId":..,
+--                      "parentExecution":N
+--     lock:   p_before "lock":..,"lockSet":[..],"position":0,
+--                      "parentInstanceId":..,"parentExecution":N
+--     unlock: p_before "unlock":..,"parentInstanceId":..,
+--                      "parentExecution":N
+--     signal: p_before "operation":..,"input":..   (p_after NULL)
+--   Creates the hub's row and the entity when missing, applies a lock or
+--   unlock request that has come to the front of the queue (a lock set
+--   goes on to its next entity, the last grants it), and wakes the hub.
+--   Returns 0, or 6 for an id no key can hold (nothing written); errors
+--   are raised, for the caller's savepoint.
+--
+-- Rows: an entity's record is durable.entities (owner and cs: the lock,
+-- NULL when unlocked; state NULL with has_state: JSON null), its queue
+-- durable.entity_ops, numbered from op_seq. A queued message is an
+-- operation (signal or call), a lock or an unlock request, told by its
+-- first member. What a claim hands out is the runnable operations: of an
+-- unlocked entity those at the front up to the first request; of a
+-- locked one those its holder sent, up to the holder's unlock.
+
+
+-- what a queued message is: 0 an operation, 1 a lock, 2 an unlock
+CREATE OR REPLACE FUNCTION durable.entity_msg_kind(p_msg text)
+RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT CASE WHEN left(p_msg, 8) = '{"lock":' THEN 1
+                WHEN left(p_msg, 10) = '{"unlock":' THEN 2
+                ELSE 0 END
+$$;
+
+
+-- dsi_lease_ready(): an entity given new work is ready now (or earlier),
+-- unless a live lease holds it, which then keeps it till it expires
+CREATE OR REPLACE FUNCTION durable.lease_ready(p_lease bytea,
+    p_lease_expires bigint, p_ready_at bigint, p_now bigint)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN p_lease IS NOT NULL AND p_lease_expires > p_now
+            THEN CASE WHEN p_ready_at = 0 THEN p_lease_expires
+                      ELSE p_ready_at END
+        WHEN p_ready_at = 0 OR p_ready_at > p_now THEN greatest(p_now, 1)
+        ELSE p_ready_at
+    END
+$$;
+
+
+-- ds_entity_select(): the runnable operations with seq <= p_upto, in
+-- order, for the lock holder p_owner (NULL: unlocked)
+CREATE OR REPLACE FUNCTION durable.entity_runnable(p_hub text,
+    p_part integer, p_eid text, p_owner text, p_upto bigint)
+RETURNS TABLE (seq bigint, operation text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    o  record;
+BEGIN
+    FOR o IN
+        SELECT x.seq, x.operation FROM durable.entity_ops x
+        WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_eid
+          AND x.seq <= p_upto
+        ORDER BY x.seq
+    LOOP
+        IF p_owner IS NOT NULL
+           AND (o.operation::json ->> 'parentInstanceId')
+               IS DISTINCT FROM p_owner
+        THEN
+            -- another's message waits for the unlock
+            CONTINUE;
+        END IF;
+
+        EXIT WHEN durable.entity_msg_kind(o.operation) <> 0;
+
+        seq := o.seq;
+        operation := o.operation;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+
+-- the entity's record, locked; made (without state) when p_create
+CREATE OR REPLACE FUNCTION durable.entity_lock(p_hub text, p_part integer,
+    p_eid text, p_create boolean)
+RETURNS durable.entities
+LANGUAGE plpgsql AS $$
+DECLARE
+    e  durable.entities;
+BEGIN
+    SELECT * INTO e FROM durable.entities x
+        WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_eid
+        FOR UPDATE;
+
+    IF NOT FOUND AND p_create THEN
+        INSERT INTO durable.entities (hub, partition, id)
+            VALUES (p_hub, p_part, p_eid)
+            ON CONFLICT DO NOTHING;
+
+        SELECT * INTO e FROM durable.entities x
+            WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_eid
+            FOR UPDATE;
+    END IF;
+
+    RETURN e;
+END
+$$;
+
+
+-- the last seq of an entity's queue, 0 when it is empty
+CREATE OR REPLACE FUNCTION durable.entity_last(p_hub text, p_part integer,
+    p_eid text)
+RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(max(x.seq), 0) FROM durable.entity_ops x
+    WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_eid
+$$;
+
+
+-- ds_entity_send(): queues p_msg, creating the entity; a request is
+-- applied at once when it is at the front. p_depth: how many entities of
+-- a lock set passed the request on.
+CREATE OR REPLACE FUNCTION durable.entity_send(p_hub text, p_eid text,
+    p_msg text, p_now bigint, p_depth integer)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    n     integer;
+    part  integer;
+    seq   bigint;
+    e     durable.entities;
+BEGIN
+    n := durable.hub_partitions(p_hub, true);
+    part := durable.partition_of(n, p_eid);
+    e := durable.entity_lock(p_hub, part, p_eid, true);
+
+    seq := greatest(durable.entity_last(p_hub, part, p_eid), e.op_seq) + 1;
+
+    UPDATE durable.entities x
+        SET op_seq = seq,
+            ready_at = durable.lease_ready(e.lease, e.lease_expires,
+                                           e.ready_at, p_now)
+        WHERE x.hub = p_hub AND x.partition = part AND x.id = p_eid;
+
+    INSERT INTO durable.entity_ops (hub, partition, id, seq, operation)
+        VALUES (p_hub, part, p_eid, seq, p_msg);
+
+    -- an operation changes no lock: only requests need settling
+    IF durable.entity_msg_kind(p_msg) <> 0 THEN
+        PERFORM durable.entity_settle(p_hub, part, p_eid, p_now, p_depth);
+    END IF;
+END
+$$;
+
+
+-- see the top of this file
+CREATE OR REPLACE FUNCTION durable.entity_message(p_hub text, p_eid text,
+    p_before text, p_after text, p_now bigint)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT durable.valid_key(p_hub, p_eid) OR left(p_eid, 1) <> '@' THEN
+        RETURN 6;
+    END IF;
+
+    PERFORM durable.entity_send(p_hub, p_eid,
+        '{' || p_before || ',"timestamp":"' || durable.time_text(p_now)
+        || '"' || coalesce(p_after, '') || '}', p_now, 0);
+    PERFORM durable.wake(p_hub);
+
+    RETURN 0;
+END
+$$;
+
+
+-- ds_entity_settle(): applies the lock and unlock requests that have
+-- come to the front. A lock request locks the entity for its
+-- orchestration and goes on to the next entity of its set; the holder's
+-- unlock unlocks it; an unlock by another is stale and dropped. Repeats
+-- while something was applied.
+CREATE OR REPLACE FUNCTION durable.entity_settle(p_hub text,
+    p_part integer, p_eid text, p_now bigint, p_depth integer)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    guard    integer;
+    kind     integer;
+    holder   boolean;
+    changed  boolean;
+    fseq     bigint;
+    fmsg     text;
+    last     bigint;
+    v_owner  text;
+    v_cs     text;
+    e        durable.entities;
+    o        record;
+BEGIN
+    IF p_depth > 64 THEN
+        RETURN;
+    END IF;
+
+    FOR guard IN 1 .. 1000 LOOP
+        SELECT * INTO e FROM durable.entities x
+            WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_eid
+            FOR UPDATE;
+
+        EXIT WHEN NOT FOUND;
+
+        -- the first request to apply now, if any (ds_efront_one())
+        fseq := NULL;
+
+        FOR o IN
+            SELECT x.seq, x.operation FROM durable.entity_ops x
+            WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_eid
+            ORDER BY x.seq
+        LOOP
+            kind := durable.entity_msg_kind(o.operation);
+            holder := false;
+
+            IF e.owner IS NOT NULL THEN
+                holder := (o.operation::json ->> 'parentInstanceId')
+                          IS NOT DISTINCT FROM e.owner;
+
+                IF NOT holder THEN
+                    -- a stale unlock of another can go now
+                    CONTINUE WHEN kind <> 2;
+
+                ELSIF kind <> 2 THEN
+                    -- the holder's operations run first
+                    EXIT;
+                END IF;
+
+            ELSIF kind = 0 THEN
+                EXIT;
+            END IF;
+
+            fseq := o.seq;
+            fmsg := o.operation;
+            EXIT;
+        END LOOP;
+
+        EXIT WHEN fseq IS NULL;
+
+        kind := durable.entity_msg_kind(fmsg);
+        changed := false;
+        v_owner := e.owner;
+        v_cs := e.cs;
+
+        IF kind = 1 THEN
+            v_owner := fmsg::json ->> 'parentInstanceId';
+            v_cs := fmsg::json ->> 'lock';
+            changed := coalesce(v_owner, '') <> ''
+                       AND coalesce(v_cs, '') <> '';
+
+        ELSIF holder AND (fmsg::json ->> 'unlock') = e.cs THEN
+            -- the holder's unlock; any other is stale and only dropped
+            v_owner := NULL;
+            v_cs := NULL;
+            changed := true;
+        END IF;
+
+        IF changed THEN
+            last := durable.entity_last(p_hub, p_part, p_eid);
+
+            UPDATE durable.entities x
+                SET owner = v_owner, cs = v_cs,
+                    -- messages that waited may run now
+                    ready_at = CASE WHEN last > fseq
+                                    THEN durable.lease_ready(e.lease,
+                                             e.lease_expires, 0, p_now)
+                                    ELSE e.ready_at END
+                WHERE x.hub = p_hub AND x.partition = p_part
+                  AND x.id = p_eid;
+        END IF;
+
+        DELETE FROM durable.entity_ops x
+            WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_eid
+              AND x.seq = fseq;
+
+        IF kind = 1 AND changed THEN
+            PERFORM durable.entity_lock_next(p_hub, fmsg, p_now, p_depth);
+        END IF;
+    END LOOP;
+END
+$$;
+
+
+-- ds_entity_lock_next(): a lock request granted here goes on to the next
+-- entity of its set (its position the only change), or the holder hears
+-- it has them all: EntityLockGranted {CriticalSectionId}
+CREATE OR REPLACE FUNCTION durable.entity_lock_next(p_hub text,
+    p_msg text, p_now bigint, p_depth integer)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    j    json;
+    pos  integer;
+    eid  text;
+BEGIN
+    j := p_msg::json;
+    pos := (j ->> 'position')::integer + 1;
+
+    IF pos < json_array_length(j -> 'lockSet') THEN
+        eid := j -> 'lockSet' ->> pos;
+
+        IF NOT durable.valid_key(p_hub, eid) OR left(eid, 1) <> '@' THEN
+            -- checked when the orchestration sent it
+            RETURN;
+        END IF;
+
+        -- no string of the set can hold '],"' unescaped: the first match
+        -- is the member itself
+        PERFORM durable.entity_send(p_hub, eid,
+            regexp_replace(p_msg, '\],"position":[0-9]+,',
+                           '],"position":' || pos || ','),
+            p_now, p_depth + 1);
+        RETURN;
+    END IF;
+
+    PERFORM durable.deliver(p_hub, j ->> 'parentInstanceId',
+        (j ->> 'parentExecution')::bigint,
+        durable.event('EntityLockGranted', p_now,
+                      '"CriticalSectionId":' || (j -> 'lock')::text),
+        p_now, false);
+END
+$$;
+
+
+-- ds_entity_signal(): p_members "operation":..,"input":.. (C checked the
+-- names); the entity is made when missing
+CREATE OR REPLACE FUNCTION durable.entity_signal(p_hub text, p_eid text,
+    p_members text, OUT rc integer, OUT error text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT durable.valid_key(p_hub, p_eid) OR left(p_eid, 1) <> '@'
+       OR p_members IS NULL
+    THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
+    BEGIN
+        rc := durable.entity_message(p_hub, p_eid, p_members, NULL,
+                                     durable.now_us());
+    EXCEPTION
+        WHEN disk_full THEN
+            rc := 5;
+            error := SQLERRM;
+        WHEN others THEN
+            rc := 8;
+            error := SQLERRM;
+    END;
+END
+$$;
+
+
+-- ds_entity_get(): 1 NOTFOUND when the entity has no state
+CREATE OR REPLACE FUNCTION durable.entity_get(p_hub text, p_eid text,
+    OUT rc integer, OUT state text, OUT last_op bigint, OUT owner text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    n  integer;
+    e  durable.entities;
+BEGIN
+    IF NOT durable.valid_key(p_hub, p_eid) THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
+    rc := 1;
+    n := durable.hub_partitions(p_hub, false);
+
+    IF n IS NULL THEN
+        RETURN;
+    END IF;
+
+    SELECT * INTO e FROM durable.entities x
+        WHERE x.hub = p_hub AND x.partition = durable.partition_of(n, p_eid)
+          AND x.id = p_eid;
+
+    IF NOT FOUND OR NOT e.has_state THEN
+        RETURN;
+    END IF;
+
+    rc := 0;
+    state := e.state;
+    last_op := e.last_op;
+    owner := e.owner;
+END
+$$;
+
+
+-- ds_entity_list(): entities with state whose id begins with p_prefix
+-- ("@" or "@name@"), strictly after p_after when it is not before the
+-- prefix (C decodes the token), last_op in [p_from, p_to] (0: open), at
+-- most p_top rows, p_budget records examined (0: no bound). The last row
+-- (id NULL) holds rc and pos: the last id examined when more are left
+-- (C encodes it as the token), else NULL.
+CREATE OR REPLACE FUNCTION durable.entity_list(p_hub text, p_prefix text,
+    p_from bigint, p_to bigint, p_top integer, p_budget integer,
+    p_after text)
+RETURNS TABLE (rc integer, id text, state text, last_op bigint,
+    owner text, pos text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    count     integer;
+    examined  integer;
+    fromv     bigint;
+    tov       bigint;
+    last      text;
+    e         record;
+BEGIN
+    IF octet_length(p_hub) NOT BETWEEN 1 AND 50 OR p_top IS NULL
+       OR p_top < 1 OR coalesce(p_prefix, '') = ''
+    THEN
+        RETURN QUERY SELECT 6, NULL::text, NULL::text, NULL::bigint,
+            NULL::text, NULL::text;
+        RETURN;
+    END IF;
+
+    fromv := CASE WHEN p_from = 0 THEN -9223372036854775808 ELSE p_from END;
+    tov := CASE WHEN p_to = 0 THEN 9223372036854775807 ELSE p_to END;
+    count := 0;
+    examined := 0;
+    last := NULL;
+
+    IF p_after IS NOT NULL AND p_after < p_prefix THEN
+        p_after := NULL;
+    END IF;
+
+    FOR e IN
+        SELECT x.id, x.has_state, x.state, x.last_op, x.owner
+        FROM durable.entities x
+        WHERE x.hub = p_hub
+          AND (CASE WHEN p_after IS NULL THEN x.id >= p_prefix
+                    ELSE x.id > p_after END)
+        ORDER BY x.id
+    LOOP
+        EXIT WHEN NOT starts_with(e.id, p_prefix);
+
+        IF count = p_top OR (p_budget > 0 AND examined = p_budget) THEN
+            RETURN QUERY SELECT 0, NULL::text, NULL::text, NULL::bigint,
+                NULL::text, last;
+            RETURN;
+        END IF;
+
+        examined := examined + 1;
+        last := e.id;
+
+        CONTINUE WHEN NOT e.has_state OR e.last_op < fromv
+                      OR e.last_op > tov;
+
+        count := count + 1;
+
+        RETURN QUERY SELECT 0, e.id, e.state, e.last_op, e.owner,
+            NULL::text;
+    END LOOP;
+
+    RETURN QUERY SELECT 0, NULL::text, NULL::text, NULL::bigint,
+        NULL::text, NULL::text;
+END
+$$;
+
+
+-- ds_entity_clean_one()
+CREATE OR REPLACE FUNCTION durable.entity_clean_one(p_hub text,
+    p_part integer, p_eid text, p_remove boolean, p_release boolean,
+    p_now bigint, OUT removed integer, OUT released integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n     integer;
+    last  bigint;
+    st    smallint;
+    e     durable.entities;
+BEGIN
+    removed := 0;
+    released := 0;
+
+    e := durable.entity_lock(p_hub, p_part, p_eid, false);
+
+    IF e.id IS NULL THEN
+        RETURN;
+    END IF;
+
+    last := durable.entity_last(p_hub, p_part, p_eid);
+
+    IF p_release AND e.owner IS NOT NULL THEN
+        n := durable.hub_partitions(p_hub, false);
+
+        SELECT i.status INTO st FROM durable.instances i
+            WHERE i.hub = p_hub
+              AND i.partition = durable.partition_of(n, e.owner)
+              AND i.id = e.owner;
+
+        IF st IS NULL OR durable.terminal(st) THEN
+            UPDATE durable.entities x
+                SET owner = NULL, cs = NULL,
+                    ready_at = CASE WHEN last > 0
+                                    THEN durable.lease_ready(e.lease,
+                                             e.lease_expires, e.ready_at,
+                                             p_now)
+                                    ELSE e.ready_at END
+                WHERE x.hub = p_hub AND x.partition = p_part
+                  AND x.id = p_eid;
+
+            IF last > 0 THEN
+                PERFORM durable.entity_settle(p_hub, p_part, p_eid, p_now,
+                                              0);
+            END IF;
+
+            released := 1;
+            e := durable.entity_lock(p_hub, p_part, p_eid, false);
+            last := durable.entity_last(p_hub, p_part, p_eid);
+        END IF;
+    END IF;
+
+    IF NOT p_remove OR e.has_state OR e.owner IS NOT NULL OR last > 0
+       OR (e.lease IS NOT NULL AND e.lease_expires > p_now)
+    THEN
+        RETURN;
+    END IF;
+
+    DELETE FROM durable.entities x
+        WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_eid;
+
+    removed := 1;
+END
+$$;
+
+
+-- ds_entity_clean(): at most p_max entities after p_after (NULL: from
+-- the first), in id order; pos: the last one examined when more are left
+-- (C encodes it as the token), else NULL
+CREATE OR REPLACE FUNCTION durable.entity_clean(p_hub text, p_after text,
+    p_max integer, p_remove boolean, p_release boolean,
+    OUT rc integer, OUT removed integer, OUT released integer,
+    OUT pos text, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n     integer;
+    now   bigint;
+    ids   text[];
+    eid   text;
+    r     record;
+BEGIN
+    removed := 0;
+    released := 0;
+
+    IF octet_length(p_hub) NOT BETWEEN 1 AND 50 OR p_max IS NULL
+       OR p_max < 1
+    THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
+    BEGIN
+        rc := 0;
+        n := durable.hub_partitions(p_hub, false);
+
+        IF n IS NULL THEN
+            RETURN;
+        END IF;
+
+        now := durable.now_us();
+
+        -- the ids first: the records change after
+        ids := ARRAY(SELECT x.id FROM durable.entities x
+                     WHERE x.hub = p_hub AND x.id >= '@'
+                       AND (p_after IS NULL OR x.id > p_after)
+                     ORDER BY x.id
+                     LIMIT p_max::bigint + 1);
+
+        IF cardinality(ids) > p_max THEN
+            pos := ids[p_max];
+            ids := ids[1:p_max];
+        END IF;
+
+        FOREACH eid IN ARRAY ids LOOP
+            CONTINUE WHEN left(eid, 1) <> '@';
+
+            SELECT * INTO r FROM durable.entity_clean_one(p_hub,
+                durable.partition_of(n, eid), eid, p_remove, p_release, now);
+            removed := removed + r.removed;
+            released := released + r.released;
+        END LOOP;
+
+        IF released > 0 THEN
+            PERFORM durable.wake(p_hub);
+        END IF;
+
+    EXCEPTION
+        WHEN others THEN
+            rc := 8;
+            removed := 0;
+            released := 0;
+            pos := NULL;
+            error := SQLERRM;
+    END;
+END
+$$;
+
+
+CREATE OR REPLACE FUNCTION durable.claim_entities_apply(p_hub text,
+    p_lease_us bigint, p_tokens bytea[], p_names text[])
+RETURNS TABLE (rc integer, id text, state text, has_state boolean,
+    upto bigint, lease_expires bigint, lease bytea, operations text[],
+    seqs bigint[], visible bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n         integer;
+    max       integer;
+    claimed   integer;
+    examined  integer;
+    now       bigint;
+    last      bigint;
+    next      bigint;
+    token     bytea;
+    names     text[];
+    e         durable.entities;
+BEGIN
+    max := coalesce(cardinality(p_tokens), 0);
+    now := durable.now_us();
+
+    IF octet_length(p_hub) NOT BETWEEN 1 AND 50 OR p_lease_us IS NULL
+       OR p_lease_us < 1 OR now > 9223372036854775807 - p_lease_us
+       OR EXISTS (SELECT 1 FROM unnest(p_tokens) t
+                  WHERE NOT durable.valid_lease(t))
+    THEN
+        RETURN QUERY SELECT 6, NULL::text, NULL::text, NULL::boolean,
+            NULL::bigint, NULL::bigint, NULL::bytea, NULL::text[],
+            NULL::bigint[], NULL::bigint;
+        RETURN;
+    END IF;
+
+    -- entity names are kept lower-cased; a filter's are folded (ASCII)
+    names := ARRAY(SELECT lower(x COLLATE "C") FROM unnest(p_names) x);
+    n := durable.hub_partitions(p_hub, false);
+    claimed := 0;
+    examined := 0;
+
+    WHILE n IS NOT NULL AND claimed < max AND examined < max + 1000 LOOP
+        SELECT * INTO e FROM durable.entities x
+            WHERE x.hub = p_hub AND x.ready_at > 0 AND x.ready_at <= now
+              AND (cardinality(names) = 0
+                   OR split_part(x.id, '@', 2) = ANY (names))
+            ORDER BY x.ready_at, x.id
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED;
+
+        EXIT WHEN NOT FOUND;
+
+        examined := examined + 1;
+
+        SELECT coalesce(max(r.seq), 0) INTO last
+            FROM durable.entity_runnable(p_hub, e.partition, e.id, e.owner,
+                                         9223372036854775807) r;
+
+        IF last = 0 THEN
+            -- nothing to run (a locked entity waits for its holder)
+            UPDATE durable.entities x SET ready_at = 0
+                WHERE x.hub = p_hub AND x.partition = e.partition
+                  AND x.id = e.id;
+            CONTINUE;
+        END IF;
+
+        claimed := claimed + 1;
+        token := p_tokens[claimed];
+
+        UPDATE durable.entities x
+            SET lease = token, lease_expires = now + p_lease_us,
+                ready_at = now + p_lease_us, lease_upto = last
+            WHERE x.hub = p_hub AND x.partition = e.partition
+              AND x.id = e.id;
+
+        RETURN QUERY SELECT 0, e.id, e.state, e.has_state, last,
+            now + p_lease_us, token, r.ops, r.seqs, NULL::bigint
+            FROM (SELECT array_agg(x.operation ORDER BY x.seq) AS ops,
+                         array_agg(x.seq ORDER BY x.seq) AS seqs
+                  FROM durable.entity_runnable(p_hub, e.partition, e.id,
+                                               e.owner, last) x) r;
+    END LOOP;
+
+    next := (SELECT min(x.ready_at) FROM durable.entities x
+             WHERE x.hub = p_hub AND x.ready_at > 0
+               AND (cardinality(names) = 0
+                    OR split_part(x.id, '@', 2) = ANY (names)));
+
+    IF next <= now THEN
+        next := now + 1000000;
+    END IF;
+
+    RETURN QUERY SELECT 0, NULL::text, NULL::text, NULL::boolean,
+        NULL::bigint, NULL::bigint, NULL::bytea, NULL::text[],
+        NULL::bigint[], coalesce(next, 9223372036854775807);
+END
+$$;
+
+
+-- ds_work_claim() of entities: leases up to cardinality(p_tokens)
+-- entities with runnable operations (of p_names, when given, compared
+-- lower-cased), each with the next token, for p_lease_us; a row per item
+-- with its state and its runnable operations (seq <= upto), their seqs
+-- alongside (the gRPC front end names a signal by its seq). The last row
+-- (id NULL) holds rc and visible (9223372036854775807: none known).
+CREATE OR REPLACE FUNCTION durable.claim_entities(p_hub text,
+    p_lease_us bigint, p_tokens bytea[], p_names text[])
+RETURNS TABLE (rc integer, id text, state text, has_state boolean,
+    upto bigint, lease_expires bigint, lease bytea, operations text[],
+    seqs bigint[], visible bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM durable.claim_entities_apply(p_hub,
+        p_lease_us, p_tokens, p_names);
+EXCEPTION
+    WHEN others THEN
+        RETURN QUERY SELECT 8, NULL::text, NULL::text, NULL::boolean,
+            NULL::bigint, NULL::bigint, NULL::bytea, NULL::text[],
+            NULL::bigint[], NULL::bigint;
+END
+$$;
+
+
+-- ds_work_renew() and ds_work_abandon() of an entity: renewed, its ready
+-- time moves to the new expiry; abandoned, it is ready at once
+CREATE OR REPLACE FUNCTION durable.lease_entity(p_hub text, p_eid text,
+    p_lease bytea, p_lease_us bigint, p_abandon boolean,
+    OUT rc integer, OUT expires bigint, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n     integer;
+    part  integer;
+    now   bigint;
+    e     durable.entities;
+BEGIN
+    now := durable.now_us();
+
+    IF NOT durable.valid_key(p_hub, p_eid)
+       OR (NOT p_abandon AND (p_lease_us IS NULL OR p_lease_us < 1
+                              OR now > 9223372036854775807 - p_lease_us))
+    THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
+    BEGIN
+        rc := 1;
+        n := durable.hub_partitions(p_hub, false);
+
+        IF n IS NULL THEN
+            RETURN;
+        END IF;
+
+        part := durable.partition_of(n, p_eid);
+        e := durable.entity_lock(p_hub, part, p_eid, false);
+
+        IF e.id IS NULL THEN
+            RETURN;
+        END IF;
+
+        IF NOT durable.valid_lease(p_lease) OR e.lease IS NULL
+           OR e.lease <> p_lease
+        THEN
+            rc := 2;
+            RETURN;
+        END IF;
+
+        IF p_abandon THEN
+            UPDATE durable.entities x
+                SET lease = NULL, lease_expires = 0,
+                    ready_at = greatest(now, 1)
+                WHERE x.hub = p_hub AND x.partition = part
+                  AND x.id = p_eid;
+
+        ELSE
+            expires := now + p_lease_us;
+
+            UPDATE durable.entities x
+                SET lease_expires = expires, ready_at = expires
+                WHERE x.hub = p_hub AND x.partition = part
+                  AND x.id = p_eid;
+        END IF;
+
+        rc := 0;
+        PERFORM durable.wake(p_hub);
+
+    EXCEPTION
+        WHEN others THEN
+            rc := 8;
+            expires := NULL;
+            error := SQLERRM;
+    END;
+END
+$$;
+
+
+-- ds_work_complete_entity_results(), fenced by p_lease; p_digest is C's
+-- digest of the completion (dsi_entity_digest()). p_state: the new state
+-- (JSON text, NULL for null) unless p_delete. p_results: a row per
+-- operation delivered, in order, {event type, members after RequestId}
+-- (EntityOperationCompleted with "Output":.., or EntityOperationFailed
+-- with "Reason":..,"Details":..); a call without a row completes with
+-- null. p_actions: a row per action, of five columns: {'signal', entity
+-- id, members "operation":..,"input":.., NULL, NULL} or {'start',
+-- instance id, name, members "Name":..,"Input":.. of its
+-- ExecutionStarted, input}. 1 NOTFOUND, 2 CONFLICT, 7 MISMATCH; a retry
+-- of the last completion answers 0 again and writes nothing.
+CREATE OR REPLACE FUNCTION durable.complete_entity(p_hub text,
+    p_eid text, p_lease bytea, p_digest bigint, p_delete boolean,
+    p_state text, p_results text[], p_actions text[],
+    OUT rc integer, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n      integer;
+    part   integer;
+    i      integer;
+    nres   integer;
+    now    bigint;
+    last   bigint;
+    seqs   bigint[];
+    ops    text[];
+    j      json;
+    ev     text;
+    s      record;
+    e      durable.entities;
+BEGIN
+    IF NOT durable.valid_key(p_hub, p_eid) OR left(p_eid, 1) <> '@' THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
+    BEGIN
+        rc := 1;
+        n := durable.hub_partitions(p_hub, false);
+
+        IF n IS NULL THEN
+            RETURN;
+        END IF;
+
+        part := durable.partition_of(n, p_eid);
+        e := durable.entity_lock(p_hub, part, p_eid, false);
+
+        IF e.id IS NULL THEN
+            RETURN;
+        END IF;
+
+        -- dsi_work_fence()
+        IF NOT durable.valid_lease(p_lease) THEN
+            rc := 2;
+            RETURN;
+        END IF;
+
+        IF e.done_lease = p_lease THEN
+            rc := CASE WHEN e.done_digest <> 0 AND e.done_digest <> p_digest
+                       THEN 7 ELSE 0 END;
+            RETURN;
+        END IF;
+
+        IF e.lease IS NULL OR e.lease <> p_lease THEN
+            rc := 2;
+            RETURN;
+        END IF;
+
+        now := durable.now_us();
+        nres := coalesce(array_length(p_results, 1), 0);
+
+        -- the operations the lease delivered, and the calls among them
+        SELECT array_agg(r.seq ORDER BY r.seq),
+               array_agg(r.operation ORDER BY r.seq)
+            INTO seqs, ops
+            FROM durable.entity_runnable(p_hub, part, p_eid, e.owner,
+                                         e.lease_upto) r;
+
+        DELETE FROM durable.entity_ops x
+            WHERE x.hub = p_hub AND x.partition = part AND x.id = p_eid
+              AND x.seq = ANY (seqs);
+
+        last := durable.entity_last(p_hub, part, p_eid);
+
+        UPDATE durable.entities x
+            SET has_state = NOT p_delete,
+                state = CASE WHEN p_delete THEN NULL ELSE p_state END,
+                last_op = now, done_lease = p_lease, done_digest = p_digest,
+                lease = NULL, lease_expires = 0,
+                ready_at = CASE WHEN last > 0 THEN greatest(now, 1)
+                                ELSE 0 END
+            WHERE x.hub = p_hub AND x.partition = part AND x.id = p_eid;
+
+        -- the callers hear of their calls
+        FOR i IN 1 .. coalesce(cardinality(ops), 0) LOOP
+            CONTINUE WHEN strpos(ops[i], '"parentInstanceId":') = 0;
+
+            j := ops[i]::json;
+
+            CONTINUE WHEN json_typeof(j -> 'requestId') IS DISTINCT FROM
+                          'string'
+                       OR json_typeof(j -> 'parentInstanceId')
+                          IS DISTINCT FROM 'string';
+
+            IF i <= nres THEN
+                ev := durable.event(p_results[i][1], now,
+                    '"RequestId":' || (j -> 'requestId')::text || ','
+                    || p_results[i][2]);
+            ELSE
+                ev := durable.event('EntityOperationCompleted', now,
+                    '"RequestId":' || (j -> 'requestId')::text
+                    || ',"Output":null');
+            END IF;
+
+            PERFORM durable.deliver(p_hub, j ->> 'parentInstanceId',
+                coalesce((j ->> 'parentExecution')::bigint, 0), ev, now,
+                false);
+        END LOOP;
+
+        -- signals and starts; a signal to itself waits for the next batch
+        FOR i IN 1 .. coalesce(array_length(p_actions, 1), 0) LOOP
+            IF p_actions[i][1] = 'signal' THEN
+                PERFORM durable.entity_send(p_hub, p_actions[i][2],
+                    '{' || p_actions[i][3] || ',"timestamp":"'
+                    || durable.time_text(now) || '"}', now, 0);
+
+            ELSE
+                -- an active namesake stays: the start is dropped
+                SELECT * INTO s FROM durable.start(p_hub, p_actions[i][2],
+                    p_actions[i][3], p_actions[i][5], p_actions[i][4]);
+
+                IF s.rc NOT IN (0, 2) THEN
+                    RAISE EXCEPTION 'start of %: %', p_actions[i][2],
+                        coalesce(s.error, 'refused');
+                END IF;
+            END IF;
+        END LOOP;
+
+        -- a lock or unlock request may be at the front now
+        IF last > 0 THEN
+            PERFORM durable.entity_settle(p_hub, part, p_eid, now, 0);
+        END IF;
+
+        rc := 0;
+        PERFORM durable.wake(p_hub);
+
+    EXCEPTION
+        WHEN disk_full THEN
+            rc := 5;
+            error := SQLERRM;
+        WHEN others THEN
+            rc := 8;
+            error := SQLERRM;
+    END;
+END
+$$;
