@@ -670,7 +670,7 @@ static void
 dsi_pgc_answer(dsi_pgc_t *c)
 {
     int               committed, tx, wake;
-    size_t            i, n, applied;
+    size_t            i, n, nw, applied;
     int64_t           took;
     ds_op_t          *op, *next;
     PGresult         *res;
@@ -687,11 +687,13 @@ dsi_pgc_answer(dsi_pgc_t *c)
     st = pgs->store;
     host = &st->host;
 
-    tx = 0;
+    nw = 0;
 
     for (op = c->ops; op; op = op->next) {
-        tx |= !dsi_op_is_read(op->type);
+        nw += !dsi_op_is_read(op->type);
     }
+
+    tx = (nw != 0);
 
     committed = !tx || dsi_pg_conn_committed(c->conn);
     took = ds_time_now() - c->sent;
@@ -717,8 +719,6 @@ dsi_pgc_answer(dsi_pgc_t *c)
                       "%zu failed to commit: %.*s", st->name, n,
                       (int) strcspn(why, "\n"), why);
     }
-
-    st->batch = n;
 
     op = c->ops;
     c->ops = NULL;
@@ -762,6 +762,9 @@ dsi_pgc_answer(dsi_pgc_t *c)
                           "failed: %s", st->name, ds_op_what(op->type),
                           ans.err ? ans.err : "");
         }
+
+        /* as LMDB's: the writes of the batch, to a write's done() only */
+        st->batch = dsi_op_is_read(op->type) ? 0 : nw;
 
         /*
          * done() may free op or submit it again (a purge's next batch):
