@@ -637,6 +637,10 @@ ngx_http_durable_purge_many(ngx_http_request_t *r,
     op->in.purge.query = &ctx->purge;
     op->in.purge.max = dlcf->purge_batch;
 
+    /* 0: a batch ends after its first instance */
+    op->in.purge.max_us = dlcf->purge_batch_time
+                          ? (int64_t) dlcf->purge_batch_time * 1000 : -1;
+
     return ngx_http_durable_submit(r, ctx, op,
                                    ngx_http_durable_purge_batch_done);
 }

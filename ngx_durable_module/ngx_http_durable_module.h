@@ -85,6 +85,7 @@ typedef struct {
     ngx_uint_t                  max_top;
     ngx_uint_t                  scan_budget;
     ngx_uint_t                  purge_batch;
+    ngx_msec_t                  purge_batch_time;
     ngx_uint_t                  json_depth;
     size_t                      max_query;
 
