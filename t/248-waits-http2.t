@@ -6,6 +6,9 @@
 # timeout= and the claim long-poll answer once, with one HEADERS frame
 # and the whole body once the window opens, never a second answer
 # ("header already sent") and a stream reset.
+#
+# A claim whose stream the client resets in the packet of its request is
+# gone before its wait would begin: no wait is left open behind it.
 
 use lib 't/inc';
 use Test::Nginx::Socket;
@@ -139,6 +142,24 @@ main::answered_once(
                '/w/worker/orchestrations/claim?max=1&wait=1&taskHub=idle',
                1.5),
     200, qr/^\{"items":\[\]\}$/);
+--- request
+GET /durable/metrics
+--- error_code: 200
+--- response_body_like eval
+qr/^durable_waits_open 0$/m
+--- no_error_log
+[alert]
+
+
+
+=== TEST 4: a claim whose stream is reset in its request's packet leaves no wait open
+--- init
+# the connection stays open: its end would end a wait left behind too
+$::conn = DurableH2->connect($ENV{TEST_NGINX_DURABLE_H2_PORT});
+$::conn->request('POST',
+                 '/w/worker/orchestrations/claim?wait=20&taskHub=idle2',
+                 reset => 1);
+$::conn->pump(1);
 --- request
 GET /durable/metrics
 --- error_code: 200
