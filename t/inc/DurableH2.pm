@@ -102,6 +102,12 @@ sub request {
     return $sid;
 }
 
+# resets stream $sid (CANCEL), as a client that gives up on it
+sub reset {
+    my ($self, $sid) = @_;
+    $self->send(frame(RST_STREAM, 0, $sid, pack('N', 8)));
+}
+
 # the initial window of streams, for streams open now too
 sub open_window {
     my ($self, $size) = @_;
