@@ -155,10 +155,14 @@ static ngx_int_t
 ngx_http_durable_status_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
 {
-    return ngx_http_durable_status_read(r, ctx,
-                                        expired ? NGX_HTTP_DURABLE_VIEW_NOW
-                                                : NGX_HTTP_DURABLE_VIEW_AGAIN,
-                                        0);
+    ngx_int_t  rc;
+
+    rc = ngx_http_durable_status_read(r, ctx,
+                                      expired ? NGX_HTTP_DURABLE_VIEW_NOW
+                                              : NGX_HTTP_DURABLE_VIEW_AGAIN,
+                                      0);
+
+    return ngx_http_durable_wait_answered(rc);
 }
 
 
