@@ -120,7 +120,7 @@ void dsi_pg_conn_close(dsi_pg_conn_t *c);
  * dsi_pg_call_free() once answered.
  */
 
-#define DSI_PG_PARAMS_MAX   8
+#define DSI_PG_PARAMS_MAX   16
 
 typedef struct {
     dsi_pg_stmt_t       stmt;
@@ -140,6 +140,14 @@ int dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst);
 int dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data);
 int dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
     ds_list_e list, ds_event_cb cb, void *data);
+
+/* activity work items (ds_pg_activity.c) */
+int dsi_pg_activity_call(const ds_op_t *op, dsi_pg_call_t *call);
+int dsi_pg_activity_claimed(ds_op_t *op, const PGresult *res);
+
+/* orchestration completions (ds_pg_orchestration.c) */
+int dsi_pg_orchestration_complete(const ds_op_t *op, dsi_pg_call_t *call);
+void dsi_pg_orchestration_completed(ds_op_t *op, const PGresult *res);
 
 
 /*

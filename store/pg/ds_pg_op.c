@@ -151,6 +151,10 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
         break;
 
     case DS_OP_WORK_CLAIM:
+        if (op->in.claim.kind == DS_WORK_ACTIVITY) {
+            return dsi_pg_activity_call(op, call);
+        }
+
         if (op->in.claim.kind != DS_WORK_ORCHESTRATION) {
             return DS_UNSUPPORTED;
         }
@@ -175,6 +179,10 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 
     case DS_OP_WORK_RENEW:
     case DS_OP_WORK_ABANDON:
+        if (op->in.work.kind == DS_WORK_ACTIVITY) {
+            return dsi_pg_activity_call(op, call);
+        }
+
         if (op->in.work.kind != DS_WORK_ORCHESTRATION) {
             return DS_UNSUPPORTED;
         }
@@ -194,6 +202,17 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
         }
 
         break;
+
+    case DS_OP_WORK_COMPLETE:
+        if (op->in.work.kind == DS_WORK_ACTIVITY) {
+            return dsi_pg_activity_call(op, call);
+        }
+
+        if (op->in.work.kind == DS_WORK_ORCHESTRATION) {
+            return dsi_pg_orchestration_complete(op, call);
+        }
+
+        return DS_UNSUPPORTED;
 
     default:
         /* not served yet (docs/postgres.md) */
@@ -349,6 +368,10 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
             break;
         }
 
+        if (op->in.claim.kind == DS_WORK_ACTIVITY) {
+            return dsi_pg_activity_claimed(op, res);
+        }
+
         /* the backend's answer again once the items are read */
         answer = op->backend;
         claim.res = res;
@@ -383,6 +406,13 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
 
     case DS_OP_WORK_RENEW:
         op->out.work.expires = dsi_pg_int(res, 0, 1);
+        break;
+
+    case DS_OP_WORK_COMPLETE:
+        if (op->in.work.kind == DS_WORK_ORCHESTRATION) {
+            dsi_pg_orchestration_completed(op, res);
+        }
+
         break;
 
     default:
