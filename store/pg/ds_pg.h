@@ -120,7 +120,7 @@ void dsi_pg_conn_close(dsi_pg_conn_t *c);
  * dsi_pg_call_free() once answered.
  */
 
-#define DSI_PG_PARAMS_MAX   16
+#define DSI_PG_PARAMS_MAX   20
 
 typedef struct {
     dsi_pg_stmt_t       stmt;

@@ -31,7 +31,8 @@ typedef struct {
 int
 dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 {
-    const ds_query_t  *q;
+    const ds_query_t       *q;
+    const ds_start_opts_t  *opts;
 
     memset(call, 0, sizeof(dsi_pg_call_t));
     dsi_buf_init(&call->buf);
@@ -39,27 +40,44 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
     switch (op->type) {
 
     case DS_OP_START:
-        if (op->in.start.opts.version.len || op->in.start.opts.tags.len
-            || op->in.start.opts.scheduled || op->in.start.opts.replace)
+        opts = &op->in.start.opts;
+
+        if (opts->version.len > DS_NAME_MAX
+            || ds_tags_check(opts->tags) != DS_OK)
         {
-            /* durable.start() knows none of them yet */
-            return DS_UNSUPPORTED;
+            return DS_INVALID;
         }
 
-        call->stmt.sql = "SELECT rc, status, error "
-                         "FROM durable.start($1, $2, $3, $4, $5)";
+        call->stmt.sql = "SELECT rc, status, error FROM durable.start_opts("
+                         "$1, $2, $3, $4, $5, $6, $7, $8, $9)";
         dsi_pg_param_str(call, op->hub);
         dsi_pg_param_str(call, op->in.start.id);
         dsi_pg_param_str(call, op->in.start.name);
         dsi_pg_param_json(call, op->in.start.input);
 
-        if (dsi_pg_members(call, "Name", op->in.start.name, "Input",
-                           op->in.start.input)
-            != DS_OK)
-        {
+        /* ExecutionStarted's members but ScheduledStartTime, as dsi_start() */
+        dsi_ev_open(&call->buf);
+        dsi_ev_str(&call->buf, "Name", op->in.start.name);
+        dsi_ev_json(&call->buf, "Input", op->in.start.input);
+
+        if (opts->version.len) {
+            dsi_ev_str(&call->buf, "Version", opts->version);
+        }
+
+        if (opts->tags.len) {
+            dsi_ev_json(&call->buf, "Tags", opts->tags);
+        }
+
+        if (call->buf.oom) {
             return DS_ERROR;
         }
 
+        dsi_pg_param(call, call->buf.data + 1, call->buf.len - 1, 0);
+        dsi_pg_param(call, opts->version.data, opts->version.len,
+                     opts->version.len == 0);
+        dsi_pg_param_json(call, opts->tags);
+        dsi_pg_param_int(call, opts->scheduled);
+        dsi_pg_param_int(call, (int64_t) opts->replace);
         break;
 
     case DS_OP_RAISE_EVENT:
@@ -305,6 +323,16 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
         {
             op->rc = DS_ERROR;
             return DS_ERROR;
+        }
+
+        /* schema version 2's: by name, after the others */
+        c = dsi_pg_col(res, "scheduled_start");
+
+        if (c >= 0) {
+            inst->scheduled_start = dsi_pg_int(res, 0, c);
+            inst->version = dsi_pg_text(res, 0, c + 1);
+            inst->tags = dsi_pg_text(res, 0, c + 2);
+            inst->failure = dsi_pg_text(res, 0, c + 3);
         }
 
         op->out.status.inst = inst;

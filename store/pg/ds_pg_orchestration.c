@@ -32,6 +32,8 @@ enum {
     DSI_PGO_C,
     DSI_PGO_D,
     DSI_PGO_E,
+    DSI_PGO_VERSION,
+    DSI_PGO_TAGS,
     DSI_PGO_CARRY,
     DSI_PGO_ARRAYS
 };
@@ -78,7 +80,8 @@ dsi_pg_orchestration_complete(const ds_op_t *op, dsi_pg_call_t *call)
 
     call->stmt.sql = "SELECT rc, status, changed, error FROM "
                      "durable.complete_orchestration($1, $2, $3, $4, $5, "
-                     "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+                     "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+                     "$17, $18)";
     dsi_pg_param_str(call, op->hub);
     dsi_pg_param_str(call, op->in.work.id);
     dsi_pg_param_lease(call, op->in.work.lease);
@@ -129,10 +132,7 @@ dsi_pg_orchestration_complete(const ds_op_t *op, dsi_pg_call_t *call)
 }
 
 
-/*
- * Entity actions are helper pg-entity's; a version or tags need columns
- * the schema does not have yet
- */
+/* entity actions are not served yet (docs/postgres.md) */
 
 static int
 dsi_pgo_supported(const ds_action_t *a, size_t n)
@@ -147,14 +147,6 @@ dsi_pgo_supported(const ds_action_t *a, size_t n)
         case DS_ACT_LOCK_ENTITIES:
         case DS_ACT_UNLOCK_ENTITY:
             return 0;
-
-        case DS_ACT_START_SUB:
-        case DS_ACT_CONTINUE_AS_NEW:
-            if (a[i].version.len || a[i].tags.len) {
-                return 0;
-            }
-
-            break;
 
         default:
             break;
@@ -216,6 +208,11 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
         dsi_ev_str(&o->m, "Name", a->name);
         dsi_ev_str(&o->m, "InstanceId", child);
         dsi_ev_json(&o->m, "Input", a->input);
+
+        if (a->version.len) {
+            dsi_ev_str(&o->m, "Version", a->version);
+        }
+
         break;
 
     case DS_ACT_RAISE_EVENT:
@@ -289,6 +286,15 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
         dsi_ev_open(&o->m);
         dsi_ev_str(&o->m, "Name", a->name);
         dsi_ev_json(&o->m, "Input", a->input);
+
+        if (a->version.len) {
+            dsi_ev_str(&o->m, "Version", a->version);
+        }
+
+        if (a->tags.len) {
+            dsi_ev_json(&o->m, "Tags", a->tags);
+        }
+
         dsi_pgo_members(o, DSI_PGO_D);
 
         /* the parent's message when the id is active already */
@@ -344,6 +350,23 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
         dsi_pgo_null(o, DSI_PGO_D);
         dsi_pgo_null(o, DSI_PGO_E);
         break;
+    }
+
+    /* a child's version and tags, a new execution's version */
+
+    if (a->type == DS_ACT_START_SUB || a->type == DS_ACT_CONTINUE_AS_NEW) {
+        dsi_pgo_add(o, DSI_PGO_VERSION, a->version.data, a->version.len,
+                    a->version.len == 0);
+
+    } else {
+        dsi_pgo_null(o, DSI_PGO_VERSION);
+    }
+
+    if (a->type == DS_ACT_START_SUB) {
+        dsi_pgo_json(o, DSI_PGO_TAGS, a->tags);
+
+    } else {
+        dsi_pgo_null(o, DSI_PGO_TAGS);
     }
 }
 

@@ -17,25 +17,29 @@
 --   etypes,   its history event's type and members ("Name":..,...),
 --   emembers  NULL for none
 --   a         activity name; sub-orchestration id; event target
---   b         sub-orchestration name; fail details; new version
+--   b         sub-orchestration name; fail details
 --   c         input: activity, sub-orchestration, custom status,
 --             output, fail reason, the new execution's input
 --   d         members of the message the action sends: the child's
 --             ExecutionStarted (without ParentInstance), EventRaised; for
---             continue-as-new the new ExecutionStarted's after Name
+--             continue-as-new the new ExecutionStarted's Input
 --   e         a sub-orchestration's SubOrchestrationInstanceFailed
 --             members, for an id that is active already
+--   version,  a sub-orchestration's version and tags (JSON), the
+--   tags      version of a new execution
 --
--- Names and ids the function writes into JSON itself (a parent's name in
--- ParentInstance) went through the name rules of ds_names.c: no
--- backslash, no control character, valid UTF-8, so quoting a '"' is
--- all that JSON escaping does to them (durable.json_name()).
+-- Strings the function writes into JSON itself (a parent's name and
+-- version in ParentInstance, the version of a new execution) are escaped
+-- by durable.json_str(): PostgreSQL's to_json() escapes text exactly as
+-- ds_json_escape() does valid UTF-8 (two-character escapes for '"', '\'
+-- and \b \f \n \r \t, \u00xx in lower case for the other control
+-- characters, nothing else), and text in the database is valid UTF-8.
 
 
--- a name or id by the rules of ds_names.c as a JSON string
-CREATE OR REPLACE FUNCTION durable.json_name(s text) RETURNS text
+-- a string as a JSON string, as ds_json_escape() writes it
+CREATE OR REPLACE FUNCTION durable.json_str(s text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT '"' || replace(s, '"', '\"') || '"'
+    SELECT to_json(s)::text
 $$;
 
 
@@ -55,32 +59,40 @@ $$;
 -- dsi_ev_parent(): ,"ParentInstance":{...} of a sub-orchestration's
 -- ExecutionStarted; nothing without a parent
 CREATE OR REPLACE FUNCTION durable.parent_member(p_parent_id text,
-    p_name text, p_task bigint, p_execution bigint)
+    p_name text, p_version text, p_task bigint, p_execution bigint)
 RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN p_parent_id IS NULL THEN '' ELSE
-        ',"ParentInstance":{"Name":' || durable.json_name(coalesce(p_name, ''))
+        ',"ParentInstance":{"Name":' || durable.json_str(coalesce(p_name, ''))
+        || CASE WHEN p_version IS NULL THEN ''
+                ELSE ',"Version":' || durable.json_str(p_version) END
         || ',"TaskScheduleId":' || p_task
         || ',"OrchestrationInstance":{"InstanceId":'
-        || durable.json_name(p_parent_id) || ',"ExecutionId":"'
+        || durable.json_str(p_parent_id) || ',"ExecutionId":"'
         || p_execution || '"}}'
     END
 $$;
 
 
--- dsi_start() of a sub-orchestration: 0, or 2 when the id is active
-CREATE OR REPLACE FUNCTION durable.start_child(p_hub text, p_n integer,
-    p_id text, p_name text, p_input text, p_message text,
-    p_parent_id text, p_parent_task bigint, p_parent_execution bigint,
-    p_now bigint)
-RETURNS integer
+-- dsi_start(): the record (a new one, or a new execution of a terminal
+-- one, whose history, inbox and work go) with its ExecutionStarted
+-- message, ready at once or at p_scheduled. p_members: the message's
+-- members but ScheduledStartTime, which is added here when the start is
+-- for later. 0, or 2 CONFLICT with the status of an active one.
+CREATE OR REPLACE FUNCTION durable.start_apply(p_hub text, p_n integer,
+    p_id text, p_name text, p_input text, p_version text, p_tags text,
+    p_scheduled bigint, p_parent_id text, p_parent_task bigint,
+    p_parent_execution bigint, p_members text, p_now bigint,
+    OUT rc integer, OUT status smallint)
 LANGUAGE plpgsql AS $$
 DECLARE
-    part  integer;
-    seq   bigint;
-    inst  durable.instances;
+    part   integer;
+    seq    bigint;
+    sched  bigint;
+    inst   durable.instances;
 BEGIN
     part := durable.partition_of(p_n, p_id);
+    sched := CASE WHEN p_scheduled > p_now THEN p_scheduled ELSE 0 END;
 
     SELECT * INTO inst FROM durable.instances i
         WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
@@ -88,9 +100,12 @@ BEGIN
 
     IF FOUND THEN
         IF NOT durable.terminal(inst.status) THEN
-            RETURN 2;
+            rc := 2;
+            status := inst.status;
+            RETURN;
         END IF;
 
+        -- counters and the last completion outlive the execution
         seq := inst.inbox_seq + 1;
 
         UPDATE durable.instances i
@@ -100,9 +115,10 @@ BEGIN
                 custom_status = NULL, parent_id = p_parent_id,
                 parent_task = p_parent_task,
                 parent_execution = p_parent_execution,
-                ready_at = greatest(p_now, 1), lease = NULL,
+                ready_at = greatest(p_now, sched, 1), lease = NULL,
                 lease_expires = 0, episode_at = 0, lease_upto = 0,
-                inbox_seq = seq
+                inbox_seq = seq, scheduled_start = sched,
+                version = p_version, tags = p_tags, failure = NULL
             WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
 
         DELETE FROM durable.history h
@@ -117,16 +133,117 @@ BEGIN
         INSERT INTO durable.instances (hub, partition, id, status,
                 suspended_from, created, updated, execution, name, input,
                 parent_id, parent_task, parent_execution, ready_at,
-                inbox_seq, done_status)
+                inbox_seq, done_status, scheduled_start, version, tags)
             VALUES (p_hub, part, p_id, 6, 6, p_now, p_now, 1, p_name,
                     p_input, p_parent_id, p_parent_task, p_parent_execution,
-                    greatest(p_now, 1), seq, 6);
+                    greatest(p_now, sched, 1), seq, 6, sched, p_version,
+                    p_tags)
+            ON CONFLICT DO NOTHING;
+
+        IF NOT FOUND THEN
+            -- another transaction started it meanwhile
+            SELECT i.status INTO status FROM durable.instances i
+                WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
+            rc := 2;
+            RETURN;
+        END IF;
     END IF;
 
     INSERT INTO durable.inbox (hub, partition, id, seq, message)
-        VALUES (p_hub, part, p_id, seq, p_message);
+        VALUES (p_hub, part, p_id, seq,
+                durable.event('ExecutionStarted', p_now,
+                    p_members
+                    || CASE WHEN sched > 0
+                            THEN ',"ScheduledStartTime":"'
+                                 || durable.time_text(sched) || '"'
+                            ELSE '' END));
 
-    RETURN 0;
+    rc := 0;
+    status := 6;
+END
+$$;
+
+
+-- ds_op_start_opts(): durable.start() with a version and tags (NULL:
+-- none), a scheduled start (0: at once) and an id reuse policy
+-- (p_replace, status mask bits; 0: a terminal instance is replaced, an
+-- active one is a conflict). With a policy, an instance whose status is
+-- in it is replaced, an active one terminated first; any other is 2
+-- CONFLICT with its status. members: "Name":..,"Input":.. and Version,
+-- Tags of the message.
+CREATE OR REPLACE FUNCTION durable.start_opts(p_hub text, p_id text,
+    p_name text, p_input text, p_members text, p_version text,
+    p_tags text, p_scheduled bigint, p_replace bigint,
+    OUT rc integer, OUT status smallint, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n     integer;
+    part  integer;
+    now   bigint;
+    t     record;
+    s     record;
+    old   durable.instances;
+BEGIN
+    rc := 0;
+
+    IF NOT durable.valid_key(p_hub, p_id) OR p_name IS NULL
+       OR octet_length(p_name) > 256
+       OR coalesce(octet_length(p_version), 0) > 256
+    THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
+    BEGIN
+        n := durable.hub_partitions(p_hub, true);
+        now := durable.now_us();
+
+        IF p_replace <> 0 THEN
+            part := durable.partition_of(n, p_id);
+
+            SELECT * INTO old FROM durable.instances i
+                WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
+                FOR UPDATE;
+
+            IF FOUND THEN
+                IF p_replace & (1::bigint << old.status) = 0 THEN
+                    rc := 2;
+                    status := old.status;
+                    RETURN;
+                END IF;
+
+                IF NOT durable.terminal(old.status) THEN
+                    t := durable.terminate(p_hub, p_id,
+                        '"replaced by a new start of the same id"');
+
+                    IF t.rc <> 0 THEN
+                        rc := t.rc;
+                        error := t.error;
+                        RETURN;
+                    END IF;
+                END IF;
+            END IF;
+        END IF;
+
+        s := durable.start_apply(p_hub, n, p_id, p_name, p_input,
+            p_version, p_tags, p_scheduled, NULL, -1, 0, p_members, now);
+        rc := s.rc;
+        status := s.status;
+
+        IF rc = 0 THEN
+            PERFORM durable.wake(p_hub);
+        END IF;
+
+    EXCEPTION
+        WHEN disk_full THEN
+            rc := 5;
+            status := NULL;
+            error := SQLERRM;
+        WHEN others THEN
+            rc := 8;
+            status := NULL;
+            error := SQLERRM;
+    END;
 END
 $$;
 
@@ -135,7 +252,7 @@ CREATE OR REPLACE FUNCTION durable.complete_orchestration(p_hub text,
     p_id text, p_lease bytea, p_digest bigint, p_invalid boolean,
     p_kinds smallint[], p_ids bigint[], p_nums bigint[], p_etypes text[],
     p_emembers text[], p_a text[], p_b text[], p_c text[], p_d text[],
-    p_e text[], p_carry text[],
+    p_e text[], p_version text[], p_tags text[], p_carry text[],
     OUT rc integer, OUT status smallint, OUT changed boolean,
     OUT error text)
 LANGUAGE plpgsql AS $$
@@ -155,6 +272,7 @@ DECLARE
     msg        text;
     later      text[];
     pname      text;
+    pversion   text;
     inst       durable.instances;
     cur        durable.instances;
 BEGIN
@@ -285,12 +403,13 @@ BEGIN
                 r := 2;
 
                 IF p_a[i] <> p_id THEN
-                    r := durable.start_child(p_hub, n, p_a[i], p_b[i],
-                        p_c[i],
-                        durable.event('ExecutionStarted', now,
-                            p_d[i] || durable.parent_member(p_id, inst.name,
-                                          p_ids[i], inst.execution)),
-                        p_id, p_ids[i], inst.execution, now);
+                    r := (durable.start_apply(p_hub, n, p_a[i], p_b[i],
+                        p_c[i], p_version[i], p_tags[i], 0, p_id, p_ids[i],
+                        inst.execution,
+                        p_d[i] || durable.parent_member(p_id, inst.name,
+                                      inst.version, p_ids[i],
+                                      inst.execution),
+                        now)).rc;
                 END IF;
 
                 IF r = 2 THEN
@@ -344,6 +463,8 @@ BEGIN
         ELSIF fin = 7 THEN
             inst.status := 3;
             inst.output := p_c[cnt];
+            -- details null are none
+            inst.failure := nullif(p_b[cnt], 'null');
 
             IF inst.parent_id IS NOT NULL THEN
                 PERFORM durable.deliver(p_hub, inst.parent_id,
@@ -367,10 +488,13 @@ BEGIN
             DELETE FROM durable.history h
                 WHERE h.hub = p_hub AND h.partition = part AND h.id = p_id;
 
+            inst.version := coalesce(p_version[cnt], inst.version);
             pname := NULL;
+            pversion := NULL;
 
             IF inst.parent_id IS NOT NULL THEN
-                SELECT x.name INTO pname FROM durable.instances x
+                SELECT x.name, x.version INTO pname, pversion
+                    FROM durable.instances x
                     WHERE x.hub = p_hub
                       AND x.partition = durable.partition_of(n,
                                                              inst.parent_id)
@@ -378,9 +502,13 @@ BEGIN
             END IF;
 
             msg := durable.event('ExecutionStarted', now,
-                '"Name":' || durable.json_name(inst.name) || ','
-                || p_d[cnt]
-                || durable.parent_member(inst.parent_id, pname,
+                '"Name":' || durable.json_str(inst.name) || ',' || p_d[cnt]
+                || CASE WHEN inst.version IS NULL THEN ''
+                        ELSE ',"Version":' || durable.json_str(inst.version)
+                   END
+                || CASE WHEN inst.tags IS NULL THEN ''
+                        ELSE ',"Tags":' || inst.tags END
+                || durable.parent_member(inst.parent_id, pname, pversion,
                                          inst.parent_task,
                                          inst.parent_execution));
 
@@ -436,6 +564,7 @@ BEGIN
                 updated = now, execution = inst.execution,
                 input = inst.input, output = inst.output,
                 custom_status = inst.custom_status,
+                version = inst.version, failure = inst.failure,
                 inbox_seq = greatest(seq, cur.inbox_seq),
                 lease = NULL, lease_expires = 0, lease_upto = 0,
                 done_lease = p_lease, done_digest = p_digest,

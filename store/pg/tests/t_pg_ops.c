@@ -59,6 +59,10 @@ typedef struct {
     char                name[64];
     char                input[64];
     char                output[64];
+    char                version[64];
+    char                tags[64];
+    char                failure[64];
+    int                 scheduled;      /* scheduled_start != 0 */
     char                history[T_BUF]; /* events, Timestamps blanked */
     char                ids[T_BUF];     /* a list's, space-separated */
     char                items[T_BUF];   /* a claim's, events blanked */
@@ -137,6 +141,10 @@ t_keep(t_seen_t *seen, const ds_instance_t *inst)
     t_copy(seen->name, sizeof(seen->name), inst->name);
     t_copy(seen->input, sizeof(seen->input), inst->input);
     t_copy(seen->output, sizeof(seen->output), inst->output);
+    t_copy(seen->version, sizeof(seen->version), inst->version);
+    t_copy(seen->tags, sizeof(seen->tags), inst->tags);
+    t_copy(seen->failure, sizeof(seen->failure), inst->failure);
+    seen->scheduled = inst->scheduled_start != 0;
 }
 
 
@@ -1035,6 +1043,103 @@ t_work(void)
 }
 
 
+/* a start with options */
+
+static void
+t_start(int line, const char *id, const char *version, const char *tags,
+    int64_t scheduled, unsigned replace)
+{
+    ds_op_t  *op;
+
+    op = t_op(DS_OP_START, id, "Versioned", "[3]");
+    op->in.start.opts.version = t_s(version);
+    op->in.start.opts.tags = t_s(tags);
+    op->in.start.opts.scheduled = scheduled;
+    op->in.start.opts.replace = replace;
+    t_both(line, op);
+}
+
+
+/*
+ * What a start may carry (version, tags, a time, an id reuse policy), a
+ * child's version and tags, a new execution's version, a failure's
+ * details
+ */
+
+static void
+t_opts(void)
+{
+    char         longname[300];
+    size_t       i;
+    uint8_t      tk[6 * DS_LEASE_LEN];
+    ds_action_t  a[2];
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0x80 + i / DS_LEASE_LEN);
+    }
+
+    memset(longname, 'v', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+
+    t_hub = "opts";
+
+    t_start(__LINE__, "v1", "1.0\"x", "{\"a\":\"b\\n\"}", 0, 0);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v1", NULL, NULL));
+    t_inbox(__LINE__, "v1");
+
+    /* id reuse: Pending is not in the policy, then it is */
+    t_start(__LINE__, "v1", NULL, NULL, 0, DS_STATUS_MASK(DS_COMPLETED));
+    t_start(__LINE__, "v1", "1.0\"x", NULL, 0,
+            DS_STATUS_MASK(DS_PENDING) | DS_STATUS_MASK(DS_RUNNING));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v1", NULL, NULL));
+    t_inbox(__LINE__, "v1");
+    t_start(__LINE__, "v1", NULL, NULL, 0, 1u << 12);
+
+    /* for later; bad tags, a version too long */
+    t_start(__LINE__, "v2", NULL, NULL, 4102444800000001LL, 0);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v2", NULL, NULL));
+    t_inbox(__LINE__, "v2");
+    t_start(__LINE__, "v3", NULL, "[1]", 0, 0);
+    t_start(__LINE__, "v3", longname, NULL, 0, 0);
+
+    /* a child with a version and tags of its own */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "Versioned");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_START_SUB;
+    a[0].id = 0;
+    a[0].name = t_s("Kid");
+    a[0].instance_id = t_s("v1c");
+    a[0].version = t_s("2");
+    a[0].tags = t_s("{\"t\":\"u\"}");
+    t_complete(__LINE__, "v1", tk, a, 1);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v1", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v1c", NULL, NULL));
+    t_inbox(__LINE__, "v1c");
+
+    /* the child continues as new with a version; then fails */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + DS_LEASE_LEN, "Kid");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_CONTINUE_AS_NEW;
+    a[0].input = t_s("9");
+    a[0].version = t_s("3\\\\");
+    t_complete(__LINE__, "v1c", tk + DS_LEASE_LEN, a, 1);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v1c", NULL, NULL));
+    t_inbox(__LINE__, "v1c");
+
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 2 * DS_LEASE_LEN,
+            "Kid");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_FAIL;
+    a[0].reason = t_s("\"oops\"");
+    a[0].details = t_s("{\"d\":1}");
+    t_complete(__LINE__, "v1c", tk + 2 * DS_LEASE_LEN, a, 1);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v1c", NULL, NULL));
+    t_inbox(__LINE__, "v1");
+
+    t_hub = "hub";
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1085,6 +1190,7 @@ main(int argc, char **argv)
 
     t_token();
     t_work();
+    t_opts();
 
     dsi_pg_conn_close(t_pg);
     ds_env_close(t_env);
