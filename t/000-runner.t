@@ -15,6 +15,8 @@ use File::Spec ();
 use File::Temp ();
 use IO::Socket::INET ();
 use Test::More;
+use lib 't/inc';
+use DurableBackend;
 
 my $repo = Cwd::abs_path(File::Spec->catdir(File::Basename::dirname(__FILE__), '..'));
 my $lib  = "$repo/t/lib";

@@ -2,6 +2,8 @@
 # nginx -t rejects bad directive values with a clear message.
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 
 repeat_each(2);
 

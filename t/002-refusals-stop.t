@@ -2,6 +2,8 @@
 # unknown connection) must have no effect: the refusal is the answer.
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 
 repeat_each(1);
 no_shuffle();

@@ -3,6 +3,7 @@
 
 use lib 't/inc';
 use Test::Nginx::Socket;
+use DurableBackend;
 use DurableBlocks ();
 use File::Path qw(rmtree);
 use HTTP::Tiny;

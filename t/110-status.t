@@ -7,6 +7,7 @@
 
 use lib 't/inc';
 use Test::Nginx::Socket;
+use DurableBackend;
 use DurableBlocks qw(status_re $TIME $FRAC);
 use HTTP::Tiny;
 use Time::HiRes ();

@@ -6,6 +6,7 @@
 
 use lib 't/inc';
 use Test::Nginx::Socket;
+use DurableBackend;
 use DurableBlocks qw(rq status_re $TIME $FRAC);
 
 repeat_each(1);

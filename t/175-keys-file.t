@@ -4,6 +4,8 @@
 # read, and a keys file without a key are refused.
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 use File::Path qw(make_path rmtree);
 
 repeat_each(1);

@@ -6,6 +6,8 @@
 # (U+1F600) is accepted. Request bodies follow the same rules.
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 use File::Path qw(rmtree);
 
 repeat_each(1);

@@ -2,6 +2,8 @@
 # public URL, the prefix family, hub/connection/code echo and encoding.
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 use File::Path qw(rmtree);
 
 repeat_each(1);

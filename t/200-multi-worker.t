@@ -3,6 +3,8 @@
 # per-worker LMDB environments).
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 use File::Path qw(rmtree);
 use HTTP::Tiny;
 use IO::Socket::INET;

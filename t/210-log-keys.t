@@ -6,6 +6,8 @@
 # docs/keys-and-logs.md.)
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 use File::Path qw(rmtree);
 
 repeat_each(1);

@@ -9,6 +9,7 @@
 use Test::Nginx::Socket;
 use File::Path qw(rmtree);
 use lib 't/inc';
+use DurableBackend;
 use DurableBlocks ();
 
 repeat_each(1);

@@ -3,6 +3,8 @@
 # refused (LMDB forbids opening one environment twice in a process).
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 use File::Path qw(make_path rmtree);
 
 repeat_each(1);

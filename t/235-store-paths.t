@@ -19,6 +19,8 @@ BEGIN {
 }
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 use File::Temp qw(tempdir);
 
 if ($> != 0) {

@@ -6,6 +6,7 @@
 
 use lib 't/inc';
 use Test::Nginx::Socket;
+use DurableBackend;
 use DurableBlocks qw(rq);
 use DurableClient qw(api);
 use File::Path qw(rmtree);

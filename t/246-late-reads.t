@@ -7,6 +7,8 @@
 # log that the reads were answered later indeed.
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 use File::Path qw(rmtree);
 
 repeat_each(1);

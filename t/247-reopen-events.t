@@ -7,6 +7,7 @@
 
 use lib 't/inc';
 use Test::Nginx::Socket;
+use DurableBackend;
 use File::Path qw(rmtree);
 use Time::HiRes ();
 use DurableBlocks ();

@@ -4,6 +4,8 @@
 # Node's http2 module in t/grpc (make test-grpc).
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 
 repeat_each(1);
 

@@ -7,6 +7,7 @@
 
 use lib 't/inc';
 use Test::Nginx::Socket;
+use DurableBackend;
 use DurableClient qw(api);
 use Time::HiRes qw(time sleep);
 use POSIX ();

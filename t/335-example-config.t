@@ -4,6 +4,8 @@
 # 413, 414, and 494 "header or cookie too large", sent as 400).
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 
 repeat_each(1);
 no_shuffle();

@@ -6,6 +6,8 @@
 # same event a second time.
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 use File::Path qw(rmtree);
 use HTTP::Tiny;
 use JSON::PP ();

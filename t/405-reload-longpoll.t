@@ -5,6 +5,7 @@
 
 use lib 't/inc';
 use Test::Nginx::Socket;
+use DurableBackend;
 use DurableClient qw(api);
 use DurableBlocks qw(master_pid child_of);
 use POSIX ();

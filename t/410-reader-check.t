@@ -4,6 +4,8 @@
 # SIGKILLed workers never fill the reader table.
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 use File::Path qw(rmtree);
 use Time::HiRes ();
 

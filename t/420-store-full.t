@@ -5,6 +5,7 @@
 use Test::Nginx::Socket;
 use File::Path qw(rmtree);
 use lib 't/inc';
+use DurableBackend;
 use DurableBlocks ();
 use JSON::PP ();
 use Time::HiRes ();

@@ -5,6 +5,8 @@
 # configuration time.
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 use File::Path qw(rmtree);
 use Digest::MD5 ();
 use HTTP::Tiny;

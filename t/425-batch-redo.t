@@ -6,6 +6,8 @@
 # nothing of the failed one is left behind.
 
 use Test::Nginx::Socket;
+use lib 't/inc';
+use DurableBackend;
 use File::Path qw(rmtree);
 use HTTP::Tiny;
 use IO::Socket::INET ();

@@ -8,6 +8,7 @@
 use Test::Nginx::Socket;
 use File::Path qw(rmtree make_path);
 use lib 't/inc';
+use DurableBackend;
 use DurableBlocks ();
 
 repeat_each(1);

@@ -1381,8 +1381,11 @@ sub skip_spec {
 sub run_block {
     my ($block, $name, @skip) = @_;
 
+    # as the real runner: the count is per repetition
     if (my ($n, $why) = @skip) {
-        SKIP: { Test::More::skip("$name - $why", $n) }
+        for (1 .. $RepeatEach) {
+            SKIP: { Test::More::skip("$name - $why", $n) }
+        }
         return;
     }
 
