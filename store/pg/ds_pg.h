@@ -137,7 +137,11 @@ typedef struct {
 int dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call);
 void dsi_pg_call_free(dsi_pg_call_t *call);
 int dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst);
-int dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data);
+/* blocks of unescaped events, kept while a front end may point at them */
+typedef struct dsi_pg_keep_s  dsi_pg_keep_t;
+
+int dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data,
+    dsi_pg_keep_t **keep);
 int dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
     ds_list_e list, ds_event_cb cb, void *data);
 
@@ -175,8 +179,14 @@ ds_str_t dsi_pg_text(const PGresult *res, int row, int col);
 int dsi_pg_bytes16(const PGresult *res, int row, int col, uint8_t *out);
 int dsi_pg_col(const PGresult *res, const char *name);
 
-/* the events of a text[] as PostgreSQL writes it, {"..",".."}, in order */
+/*
+ * the events of a text[] as PostgreSQL writes it, {"..",".."}, in order;
+ * with _keep valid until dsi_pg_keep_free(keep), else during cb only
+ */
 int dsi_pg_array(const char *p, ds_event_cb cb, void *data);
+int dsi_pg_array_keep(const char *p, ds_event_cb cb, void *data,
+    dsi_pg_keep_t **keep);
+void dsi_pg_keep_free(dsi_pg_keep_t **keep);
 
 
 #endif /* DS_PG_H */

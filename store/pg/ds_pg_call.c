@@ -20,36 +20,56 @@
 #define DSI_PG_NUM_LEN      24
 
 
-/* the events of a text[] as PostgreSQL writes it: {"..","..."} */
+/*
+ * The events of a text[] as PostgreSQL writes it: {"..","..."}. Each is
+ * unescaped into a block of its own place, so that what the callback was
+ * handed stays valid until the block is freed: a front end keeps the
+ * events of a history until it renders them, during done() or an item's
+ * callback, as LMDB's point into its map. With keep the block is put on
+ * that list, for dsi_pg_keep_free(); without it freed before the return.
+ */
+
+struct dsi_pg_keep_s {
+    dsi_pg_keep_t      *next;
+};
+
 
 int
-dsi_pg_array(const char *p, ds_event_cb cb, void *data)
+dsi_pg_array_keep(const char *p, ds_event_cb cb, void *data,
+    dsi_pg_keep_t **keep)
 {
-    int        rc;
-    char      *buf, *q;
-    uint64_t   seq;
+    int             rc;
+    char           *buf, *q, *ev;
+    uint64_t        seq;
+    dsi_pg_keep_t  *block;
 
-    buf = malloc(strlen(p) + 1);
-    if (buf == NULL) {
+    block = malloc(sizeof(dsi_pg_keep_t) + strlen(p) + 1);
+    if (block == NULL) {
         return DS_ERROR;
     }
 
-    if (*p++ != '{') {
-        free(buf);
-        return DS_ERROR;
+    buf = (char *) (block + 1);
+
+    if (keep != NULL) {
+        block->next = *keep;
+        *keep = block;
     }
 
     rc = DS_OK;
     seq = 0;
 
-    while (*p != '}' && *p != '\0') {
+    if (*p++ != '{') {
+        rc = DS_ERROR;
+    }
+
+    for (q = buf; rc == DS_OK && *p != '}' && *p != '\0'; /* void */) {
         if (*p != '"') {
             /* events are objects, always quoted; NULL cannot be */
             rc = DS_ERROR;
             break;
         }
 
-        for (q = buf, p++; *p != '"' && *p != '\0'; p++) {
+        for (ev = q, p++; *p != '"' && *p != '\0'; p++) {
             if (*p == '\\' && p[1] != '\0') {
                 p++;
             }
@@ -62,7 +82,7 @@ dsi_pg_array(const char *p, ds_event_cb cb, void *data)
             break;
         }
 
-        if (cb(data, ++seq, (ds_str_t) { buf, (size_t) (q - buf) }) != 0) {
+        if (cb(data, ++seq, (ds_str_t) { ev, (size_t) (q - ev) }) != 0) {
             rc = DS_ERROR;
             break;
         }
@@ -72,9 +92,32 @@ dsi_pg_array(const char *p, ds_event_cb cb, void *data)
         }
     }
 
-    free(buf);
+    if (keep == NULL) {
+        free(block);
+    }
 
     return rc;
+}
+
+
+int
+dsi_pg_array(const char *p, ds_event_cb cb, void *data)
+{
+    return dsi_pg_array_keep(p, cb, data, NULL);
+}
+
+
+void
+dsi_pg_keep_free(dsi_pg_keep_t **keep)
+{
+    dsi_pg_keep_t  *block, *next;
+
+    for (block = *keep; block; block = next) {
+        next = block->next;
+        free(block);
+    }
+
+    *keep = NULL;
 }
 
 

@@ -25,6 +25,7 @@
 typedef struct {
     const PGresult     *res;
     int                 row;
+    dsi_pg_keep_t      *keep;       /* the item's events, read */
 } dsi_pg_claim_t;
 
 
@@ -260,7 +261,7 @@ dsi_pg_call_free(dsi_pg_call_t *call)
 int
 dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
 {
-    int             i, rows, c;
+    int             i, rows, c, rc;
     size_t          len;
     ds_str_t        id, token;
     void           *answer;
@@ -403,6 +404,7 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
         /* the backend's answer again once the items are read */
         answer = op->backend;
         claim.res = res;
+        claim.keep = NULL;
         op->backend = &claim;
 
         for (i = 0; i < rows - 1; i++) {
@@ -419,7 +421,10 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
             item.lease_expires = dsi_pg_int(res, i, 8);
             item.lease = op->in.claim.tokens + (size_t) i * DS_LEASE_LEN;
 
-            if (op->in.claim.item(op->in.claim.item_data, op, &item) != 0) {
+            rc = op->in.claim.item(op->in.claim.item_data, op, &item);
+            dsi_pg_keep_free(&claim.keep);
+
+            if (rc != 0) {
                 op->backend = answer;
                 op->out.claim.claimed = 0;
                 op->rc = DS_ERROR;
@@ -460,8 +465,8 @@ int
 dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
     ds_list_e list, ds_event_cb cb, void *data)
 {
-    int                    c;
-    const dsi_pg_claim_t  *claim;
+    int              c;
+    dsi_pg_claim_t  *claim;
 
     (void) item;
 
@@ -480,17 +485,20 @@ dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
         return DS_ERROR;
     }
 
-    return dsi_pg_array(PQgetvalue(claim->res, claim->row, c), cb, data);
+    return dsi_pg_array_keep(PQgetvalue(claim->res, claim->row, c), cb, data,
+                             &claim->keep);
 }
 
 
 /*
  * The events of a STATUS answer's history (res: its result), in order:
- * the text of a PostgreSQL array of strings, {"..","..."}, unquoted.
+ * the text of a PostgreSQL array of strings, {"..","..."}, unquoted;
+ * valid until dsi_pg_keep_free(keep).
  */
 
 int
-dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data)
+dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data,
+    dsi_pg_keep_t **keep)
 {
     int  c;
 
@@ -500,5 +508,5 @@ dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data)
         return DS_NOTFOUND;
     }
 
-    return dsi_pg_array(PQgetvalue(res, 0, c), cb, data);
+    return dsi_pg_array_keep(PQgetvalue(res, 0, c), cb, data, keep);
 }

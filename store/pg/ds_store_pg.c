@@ -86,6 +86,7 @@ struct dsi_pgs_s {
 typedef struct {
     const PGresult     *res;
     const char         *err;
+    dsi_pg_keep_t      *keep;           /* the history's events, read */
 } dsi_pgs_answer_t;
 
 
@@ -706,6 +707,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
         ans.res = res;
         ans.err = NULL;
+        ans.keep = NULL;
         op->backend = &ans;
 
         if (!committed) {
@@ -736,6 +738,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
         dsi_store_answer(st, op);
 
         op->backend = NULL;
+        dsi_pg_keep_free(&ans.keep);
         dsi_pg_call_free(call);
         free(call);
     }
@@ -917,6 +920,7 @@ dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
 
     ans.res = NULL;
     ans.err = err;
+    ans.keep = NULL;
 
     op->rc = rc;
     op->backend = &ans;
@@ -941,13 +945,13 @@ dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
 static int
 dsi_pgs_history(ds_op_t *op, ds_event_cb cb, void *data)
 {
-    const dsi_pgs_answer_t  *ans = op->backend;
+    dsi_pgs_answer_t  *ans = op->backend;
 
     if (ans == NULL || ans->res == NULL || op->rc != DS_OK) {
         return DS_INVALID;
     }
 
-    return dsi_pg_op_history(ans->res, cb, data);
+    return dsi_pg_op_history(ans->res, cb, data, &ans->keep);
 }
 
 

@@ -277,6 +277,66 @@ t_drive(dsi_pg_conn_t *c)
 }
 
 
+/* the events a front end was handed, kept to be read after the call */
+
+typedef struct {
+    ds_str_t            ev[64];
+    size_t              n;
+} t_held_t;
+
+
+static int
+t_hold(void *data, uint64_t seq, ds_str_t ev)
+{
+    t_held_t  *h;
+
+    (void) seq;
+
+    h = data;
+
+    if (h->n < 64) {
+        h->ev[h->n++] = ev;
+    }
+
+    return 0;
+}
+
+
+/*
+ * A history's events stay valid until the answer is done with, as the
+ * module renders them after it has collected them all
+ */
+
+static void
+t_kept(const PGresult *res, const char *history)
+{
+    char           *text;
+    size_t          i;
+    t_held_t        held;
+    dsi_pg_keep_t  *keep;
+
+    text = calloc(1, T_BUF);
+    if (text == NULL) {
+        abort();
+    }
+
+    keep = NULL;
+    held.n = 0;
+
+    T(dsi_pg_op_history(res, t_hold, &held, &keep) == DS_OK);
+
+    for (i = 0; i < held.n; i++) {
+        (void) t_event(text, 0, held.ev[i]);
+    }
+
+    dsi_pg_keep_free(&keep);
+
+    t_check(strcmp(text, history) == 0, __LINE__,
+            "a history's events stay valid after the read");
+    free(text);
+}
+
+
 /* the same op on PostgreSQL: a write in a transaction of its own */
 
 static void
@@ -311,7 +371,8 @@ t_pg_op(ds_op_t *op, t_seen_t *seen)
     if (op->type == DS_OP_STATUS && op->rc == DS_OK) {
         t_keep(seen, op->out.status.inst);
         T(dsi_pg_op_history(dsi_pg_conn_result(t_pg, 0), t_event,
-                            seen->history) == DS_OK);
+                            seen->history, NULL) == DS_OK);
+        t_kept(dsi_pg_conn_result(t_pg, 0), seen->history);
     }
 
     dsi_pg_conn_release(t_pg);
