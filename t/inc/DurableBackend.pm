@@ -44,6 +44,10 @@ our %LMDB_ONLY = (
 );
 
 our %NOT_YET = (
+    '300-worker-orchestrations.t TEST 9' => '8: rewind',
+    '300-worker-orchestrations.t TEST 15' => 'entity claims',
+    '330-example-worker.t' => "the samples' Approval signals an entity",
+    '340-terminal-states.t TEST 6' => 'rewind',
 );
 
 our %ONCE = (
