@@ -515,6 +515,63 @@ def h2load(what, path, body=None, headers=(), conns=None, streams=1):
     return reported(what, res, "h2load")
 
 
+def sdk_e2e():
+    """scenario 9: hello-sequence orchestrations through the JavaScript
+    SDK's worker and client (bench/sdk-e2e.js, one Node process) against
+    durable_task_grpc; the CPU of nginx and of the SDK's process"""
+    node = os.path.join(ROOT, "t", "grpc", "node_modules", ".bin", "node")
+    mods = os.path.join(ROOT, "t", "grpc", "node_modules")
+    if not os.path.exists(os.path.join(mods, "@microsoft", "durabletask-js")):
+        notes.append("Scenario 9 skipped: the JavaScript SDK is not "
+                     "installed (make test-grpc installs t/grpc's npm "
+                     "packages).")
+        return None
+    inflight = int(os.environ.get("BENCH_SDK_INFLIGHT", "64"))
+    # an orchestration takes seconds here: a window of several of them
+    secs = max(10.0, E2E_SECS / 2)
+    env = dict(os.environ, NODE_PATH=mods)
+    cmd = [node, os.path.join(HERE, "sdk-e2e.js"),
+           "127.0.0.1:%d" % GRPC_PORT, str(secs), "5", str(inflight)]
+    log("end to end over gRPC: %s" % " ".join(cmd))
+    r, cpu = measured(cmd, env)
+    if r.returncode:
+        sys.exit("bench: sdk-e2e.js failed: " + r.stderr[-1500:])
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    res.update(cpu)
+    reported("end to end over gRPC (JavaScript SDK)", res, "SDK")
+    # the SDK's process, not nginx, is expected to be the bottleneck
+    bound = "the %s is the bottleneck" % (
+        "SDK" if res["wrk_cpu_pct"] > res["nginx_cpu_pct"] else "nginx")
+    if max(res["wrk_cpu_pct"], res["nginx_cpu_pct"]) < 80:
+        bound = "neither saturates a core (the SDK's process uses %.1f× " \
+            "nginx's CPU): round trips and fsync'd commits set the pace" % (
+                res["wrk_cpu_pct"] / max(0.1, res["nginx_cpu_pct"]))
+    rows.append({
+        "scenario": "9. end to end over gRPC: hello-sequence (5 activities)"
+                    ", JavaScript SDK worker, sync=on",
+        "rps": "%.0f orch/s" % res["rps"],
+        "p50": "%.0f ms" % res["p50_ms"], "p99": "%.0f ms" % res["p99_ms"],
+        "base": "CPU: nginx %.0f%%, SDK %.0f%%" % (res["nginx_cpu_pct"],
+                                                  res["wrk_cpu_pct"]),
+        "ratio": "—", "target": "(information: the SDK is the bottleneck)",
+        "result": "info",
+    })
+    notes.append("Scenario 9: bench/sdk-e2e.js runs the JavaScript SDK's "
+                 "TaskHubGrpcWorker (the orchestration and its activity) "
+                 "and TaskHubGrpcClient in one Node process: %d starters "
+                 "each schedule an orchestration and wait for its "
+                 "completion (WaitForInstanceCompletion), counted over "
+                 "%.0f s after a 5 s warm-up on the fs store: %d completed, "
+                 "%d started, %d errors; latency is from the start to the "
+                 "completion. CPU over the whole run (100%% = one core): "
+                 "nginx %.0f%%, the SDK's process %.0f%%: %s. Sample "
+                 "output %s." %
+                 (inflight, secs, res["completed"], res["started"],
+                  res["errors"], res["nginx_cpu_pct"], res["wrk_cpu_pct"],
+                  bound, res["sample"]))
+    return res
+
+
 # ---- the table -------------------------------------------------------------
 
 rows = []
@@ -1036,6 +1093,9 @@ def main():
                  "a return 200 of the same answer size on the same "
                  "server; errors: %d / %d." %
                  (CONNS, r8["errors"], b8["errors"]))
+
+    # ---- (9) end to end through the JavaScript SDK over gRPC ----
+    sdk_e2e()
 
     if QUICK:
         notes.append("QUICK mode: %.0f s per wrk run, %d instances in the "

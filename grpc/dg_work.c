@@ -1025,7 +1025,20 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
         return dgi_json_in(ctx, sig->input, field, &d->input);
 
     case DGI_ACT_TERMINATE_ORCHESTRATION:
+        /* the reason is the terminated instance's output, JSON */
+        d->type = DS_ACT_TERMINATE;
+        d->instance_id = dgi_str(a->terminateorchestration->instanceid);
+        d->recurse = a->terminateorchestration->recurse;
+
+        return dgi_json_in(ctx, a->terminateorchestration->reason, field,
+                           &d->input);
+
     case DGI_ACT_REWIND_ORCHESTRATION:
+        /*
+         * the SDKs send it only in answer to an ExecutionRewound event
+         * after a failed execution; the store rewinds by itself and
+         * never delivers one
+         */
         return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
                              "action %zu (%s) is not supported", i,
                              dgi_action_kind(a));
@@ -1226,12 +1239,29 @@ dgi_orchestrator_actions_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
         return dgi_nomem(ctx);
     }
 
+    if (res->numeventsprocessed && res->numeventsprocessed->value < 0) {
+        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                             "'numEventsProcessed' must not be negative, "
+                             "not %d", (int) res->numeventsprocessed->value);
+    }
+
     if (dgi_work_op(ctx, DS_OP_WORK_COMPLETE, t, op) == NULL) {
         return dgi_nomem(ctx);
     }
 
     op->in.work.actions = actions;
     op->in.work.nactions = n;
+
+    /*
+     * the worker ran the episode on the first messages of newEvents
+     * (those after its OrchestratorStarted) only: the others wait in
+     * the inbox for the next episode; unset, it took them all
+     */
+
+    if (res->numeventsprocessed) {
+        op->in.work.partial = 1;
+        op->in.work.processed = (size_t) res->numeventsprocessed->value;
+    }
 
     return DG_OK;
 }
@@ -1519,7 +1549,7 @@ int
 dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
 {
     int         rc;
-    ds_str_t    state;
+    ds_str_t    state, reason, details;
     dg_token_t  t;
 
     rc = dgi_token_kind(ctx, res->completiontoken, DS_WORK_ENTITY, &t);
@@ -1528,10 +1558,26 @@ dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
     }
 
     if (res->failuredetails != NULL) {
-        /* the batch failed as a whole: nothing of it is kept */
-        return dg_status_set(&ctx->status, DG_UNIMPLEMENTED,
-                             "a failed entity batch is not supported: "
-                             "abandon the work item instead");
+        /*
+         * the batch failed as a whole (the worker's own error): each of
+         * its operations fails with these details, as the Scheduler
+         * records it; results, state and actions are not read
+         */
+
+        rc = dgi_failure_in(ctx, res->failuredetails, &reason, &details);
+        if (rc != DG_OK) {
+            return rc;
+        }
+
+        if (dgi_work_op(ctx, DS_OP_WORK_COMPLETE, &t, op) == NULL) {
+            return dgi_nomem(ctx);
+        }
+
+        op->in.work.failed = 1;
+        op->in.work.reason = reason;
+        op->in.work.details = details;
+
+        return DG_OK;
     }
 
     rc = dgi_json_in(ctx, res->entitystate, "entityState", &state);

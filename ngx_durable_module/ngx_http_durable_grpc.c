@@ -42,6 +42,11 @@ static ngx_int_t ngx_http_durable_grpc_keys(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g);
 static ngx_int_t ngx_http_durable_grpc_deframe(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g, dg_status_t *st);
+static ngx_int_t ngx_http_durable_grpc_only(ngx_http_request_t *r,
+    ngx_uint_t code, u_char *text, size_t len);
+static ngx_int_t ngx_http_durable_grpc_fields(ngx_http_request_t *r,
+    ngx_list_t *list, ngx_uint_t code, u_char *text, size_t len);
+static ngx_int_t ngx_http_durable_grpc_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_grpc_header(ngx_http_request_t *r,
     ngx_list_t *list, const char *name, u_char *value, size_t len);
 static void *ngx_http_durable_grpc_alloc(void *pool, size_t size);
@@ -87,6 +92,9 @@ static ngx_http_durable_grpc_rpc_t  ngx_http_durable_grpc_rpcs[] = {
 
     { ngx_null_string, NULL, 0 }
 };
+
+
+static ngx_http_output_header_filter_pt  ngx_http_durable_grpc_next_header;
 
 
 /* durable_task_grpc [ping=time]; */
@@ -334,66 +342,157 @@ static ngx_int_t
 ngx_http_durable_grpc_vstatus(ngx_http_request_t *r, ngx_uint_t code,
     const char *fmt, va_list args)
 {
-    u_char       *p, *msg, *status;
-    size_t        len;
-    ngx_list_t   *list;
-    ngx_uint_t    only;
-    u_char        text[DG_MESSAGE_MAX];
+    u_char  *p;
+    u_char   text[DG_MESSAGE_MAX];
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable grpc: status %ui", code);
 
-    only = !r->header_sent;
+    p = fmt ? ngx_vslprintf(text, text + sizeof(text), fmt, args) : text;
 
-    if (only) {
-        r->headers_out.status = NGX_HTTP_OK;
-        ngx_str_set(&r->headers_out.content_type, "application/grpc");
-        r->headers_out.content_type_len = r->headers_out.content_type.len;
-        r->headers_out.content_length_n = -1;
-        r->header_only = 1;
-        list = &r->headers_out.headers;
+    if (!r->header_sent) {
+        if (ngx_http_durable_grpc_only(r, code, text, p - text) != NGX_OK) {
+            return NGX_ERROR;
+        }
 
-    } else {
-        list = &r->headers_out.trailers;
+        return ngx_http_send_header(r);
     }
+
+    if (ngx_http_durable_grpc_fields(r, &r->headers_out.trailers, code,
+                                     text, p - text)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_send_special(r, NGX_HTTP_LAST);
+}
+
+
+/* the headers of a Trailers-Only answer: one HEADERS frame, no body */
+
+static ngx_int_t
+ngx_http_durable_grpc_only(ngx_http_request_t *r, ngx_uint_t code,
+    u_char *text, size_t len)
+{
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.status_line.len = 0;
+    ngx_str_set(&r->headers_out.content_type, "application/grpc");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = -1;
+    r->header_only = 1;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    return ngx_http_durable_grpc_fields(r, &r->headers_out.headers, code,
+                                        text, len);
+}
+
+
+/* grpc-status and, when there is a text, grpc-message */
+
+static ngx_int_t
+ngx_http_durable_grpc_fields(ngx_http_request_t *r, ngx_list_t *list,
+    ngx_uint_t code, u_char *text, size_t len)
+{
+    u_char  *msg, *status;
+    size_t   n;
 
     status = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
     if (status == NULL) {
         return NGX_ERROR;
     }
 
-    len = ngx_sprintf(status, "%ui", code) - status;
+    n = ngx_sprintf(status, "%ui", code) - status;
 
-    if (ngx_http_durable_grpc_header(r, list, "grpc-status", status, len)
+    if (ngx_http_durable_grpc_header(r, list, "grpc-status", status, n)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    p = fmt ? ngx_vslprintf(text, text + sizeof(text), fmt, args) : text;
-
-    if (p > text) {
-        len = dg_percent_encode_len((char *) text, p - text);
-
-        msg = ngx_pnalloc(r->pool, len);
-        if (msg == NULL) {
-            return NGX_ERROR;
-        }
-
-        dg_percent_encode((char *) text, p - text, (char *) msg);
-
-        if (ngx_http_durable_grpc_header(r, list, "grpc-message", msg, len)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+    if (len == 0) {
+        return NGX_OK;
     }
 
-    if (only) {
-        return ngx_http_send_header(r);
+    n = dg_percent_encode_len((char *) text, len);
+
+    msg = ngx_pnalloc(r->pool, n);
+    if (msg == NULL) {
+        return NGX_ERROR;
     }
 
-    return ngx_http_send_special(r, NGX_HTTP_LAST);
+    dg_percent_encode((char *) text, len, (char *) msg);
+
+    return ngx_http_durable_grpc_header(r, list, "grpc-message", msg, n);
+}
+
+
+/* postconfiguration: the header filter below */
+
+ngx_int_t
+ngx_http_durable_grpc_init(ngx_conf_t *cf)
+{
+    ngx_http_durable_grpc_next_header = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_durable_grpc_header_filter;
+
+    return NGX_OK;
+}
+
+
+/*
+ * nginx refuses a body over client_max_body_size itself, with a 413 page:
+ * from the content-length before the handler runs, or while the body is
+ * read. The SDKs understand only a gRPC status, so on the gRPC endpoint
+ * the page becomes a Trailers-Only RESOURCE_EXHAUSTED (nginx sends no
+ * body after a header-only answer).
+ */
+
+static ngx_int_t
+ngx_http_durable_grpc_header_filter(ngx_http_request_t *r)
+{
+    u_char                       *p;
+    u_char                        text[DG_MESSAGE_MAX];
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    if (r->headers_out.status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+        || r != r->main)
+    {
+        return ngx_http_durable_grpc_next_header(r);
+    }
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    if (dlcf == NULL || !dlcf->grpc
+#if (NGX_HTTP_V2)
+        || r->stream == NULL
+#endif
+        || !ngx_http_durable_grpc_media(r))
+    {
+        return ngx_http_durable_grpc_next_header(r);
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    p = ngx_slprintf(text, text + sizeof(text),
+                     "The request is larger than client_max_body_size "
+                     "(%O bytes).", clcf->client_max_body_size);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable grpc: a body too large, RESOURCE_EXHAUSTED");
+
+    if (ngx_http_durable_grpc_only(r, DG_RESOURCE_EXHAUSTED, text, p - text)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_durable_grpc_next_header(r);
 }
 
 

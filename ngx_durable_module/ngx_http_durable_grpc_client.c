@@ -589,6 +589,7 @@ static ngx_int_t
 ngx_http_durable_grpc_waited(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
+    ngx_int_t                      rc;
     ngx_http_durable_grpc_ctx_t   *g;
     ngx_http_durable_grpc_read_t  *rd;
 
@@ -596,11 +597,13 @@ ngx_http_durable_grpc_waited(ngx_http_request_t *r,
     rd = g->data;
 
     if (c->rc != DS_OK && c->rc != DS_NOTFOUND) {
-        return ngx_http_durable_grpc_op_status(r, g, c->op);
+        rc = ngx_http_durable_grpc_op_status(r, g, c->op);
+        goto answered;
     }
 
     if (rd->ready) {
-        return ngx_http_durable_grpc_reply_frame(r, g);
+        rc = ngx_http_durable_grpc_reply_frame(r, g);
+        goto answered;
     }
 
     if (!ctx->waiting) {
@@ -613,14 +616,16 @@ ngx_http_durable_grpc_waited(ngx_http_request_t *r,
 
     if (rd->expired) {
         if (ngx_exiting) {
-            return ngx_http_durable_grpc_status(r, DG_UNAVAILABLE,
-                       "The server is shutting down; call again.");
+            rc = ngx_http_durable_grpc_status(r, DG_UNAVAILABLE,
+                     "The server is shutting down; call again.");
+            goto answered;
         }
 
         if (g->has_deadline) {
-            return ngx_http_durable_grpc_status(r, DG_DEADLINE_EXCEEDED,
-                       "The instance did not %s before the deadline.",
-                       rd->completion ? "complete" : "start");
+            rc = ngx_http_durable_grpc_status(r, DG_DEADLINE_EXCEEDED,
+                     "The instance did not %s before the deadline.",
+                     rd->completion ? "complete" : "start");
+            goto answered;
         }
 
         /* no deadline: the longest wait passed, and the call goes on */
@@ -630,6 +635,16 @@ ngx_http_durable_grpc_waited(ngx_http_request_t *r,
     }
 
     return ngx_http_durable_wait_again(r, ctx);
+
+answered:
+
+    /*
+     * NGX_AGAIN: flow control holds the answer back, and nginx sends it
+     * when the window opens. To the wait's handler NGX_AGAIN means
+     * "nothing yet": it would read again and answer a second time.
+     */
+
+    return rc == NGX_AGAIN ? NGX_OK : rc;
 }
 
 

@@ -15,7 +15,10 @@
  * lease runs out. An idle stream gets a HealthPing every ping interval,
  * which keeps proxies from closing it. A process that shuts down ends its
  * streams with status OK: the SDKs connect again, to the new processes,
- * and what was handed out stays leased to them.
+ * and what was handed out stays leased to them. A stream whose client
+ * went away (reset, or its connection closed) abandons what it handed
+ * out, and what a claim took meanwhile, so that another worker gets it
+ * at once rather than when the lease runs out.
  */
 
 
@@ -43,6 +46,7 @@ typedef struct {
     ds_work_kind_e                   kind;
     int64_t                          expires;   /* µs: the lease's end */
     uint8_t                          lease[DS_LEASE_LEN];
+    ngx_str_t                        token;     /* to abandon it */
 } ngx_http_durable_grpc_lease_t;
 
 
@@ -53,7 +57,16 @@ struct ngx_http_durable_grpc_frame_s {
     size_t                           len;
     int64_t                          expires;
     uint8_t                          lease[DS_LEASE_LEN];
+    ProtobufCBinaryData              token;     /* the item's, packed */
 };
+
+
+/* an abandon that outlives its stream: malloc()ed, freed when done */
+typedef struct {
+    ds_op_t                          op;
+    dg_arena_t                       arena;
+    dg_ctx_t                         dc;
+} ngx_http_durable_grpc_abandon_t;
 
 
 /* the claims of one kind of work */
@@ -114,6 +127,9 @@ static void ngx_http_durable_grpc_stream_writer(ngx_http_request_t *r);
 static void ngx_http_durable_grpc_stream_cleanup(void *data);
 static void ngx_http_durable_grpc_expire(ngx_http_durable_grpc_stream_t *st);
 static void ngx_http_durable_grpc_release(const uint8_t *lease);
+static void ngx_http_durable_grpc_abandon(ngx_http_durable_grpc_stream_t *st,
+    ds_work_kind_e kind, const u_char *token, size_t len);
+static void ngx_http_durable_grpc_abandoned(ds_op_t *op);
 static ngx_int_t ngx_http_durable_grpc_work_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
@@ -422,6 +438,7 @@ ngx_http_durable_grpc_claim_item(void *data, ds_op_t *op,
 
     f->next = NULL;
     f->expires = item->lease_expires;
+    f->token = wi->completiontoken;
     memcpy(f->lease, item->lease, DS_LEASE_LEN);
 
     *cl->last = f;
@@ -449,6 +466,7 @@ ngx_http_durable_grpc_claimed(ngx_http_request_t *r,
     ngx_int_t                        rc;
     ngx_uint_t                       k, more;
     ngx_http_durable_grpc_ctx_t     *g;
+    ngx_http_durable_grpc_frame_t   *f;
     ngx_http_durable_grpc_claim_t   *cl;
     ngx_http_durable_grpc_stream_t  *st;
 
@@ -458,10 +476,20 @@ ngx_http_durable_grpc_claimed(ngx_http_request_t *r,
     st->claiming = 0;
 
     if (st->closed) {
-        /* the client went away meanwhile: what was taken is leased */
+        /* the client went away meanwhile: what was taken goes back */
 
         for (k = 0; k < NGX_HTTP_DURABLE_GRPC_KINDS; k++) {
-            dg_arena_free(&st->claims[k].arena);
+            cl = &st->claims[k];
+
+            for (f = cl->queued && cl->op.rc == DS_OK ? cl->frames : NULL;
+                 f;
+                 f = f->next)
+            {
+                ngx_http_durable_grpc_abandon(st, cl->op.in.claim.kind,
+                                              f->token.data, f->token.len);
+            }
+
+            dg_arena_free(&cl->arena);
         }
 
         return NGX_ERROR;
@@ -575,6 +603,14 @@ ngx_http_durable_grpc_send_items(ngx_http_request_t *r,
         l->kind = cl->op.in.claim.kind;
         l->expires = f->expires;
         ngx_memcpy(l->lease, f->lease, DS_LEASE_LEN);
+
+        l->token.len = f->token.len;
+        l->token.data = ngx_pnalloc(r->pool, f->token.len);
+        if (l->token.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(l->token.data, f->token.data, f->token.len);
 
         ngx_queue_insert_tail(&st->leases, &l->queue);
         cl->inflight++;
@@ -692,14 +728,35 @@ ngx_http_durable_grpc_stream_cleanup(void *data)
 {
     ngx_http_durable_grpc_stream_t  *st = data;
 
-    ngx_uint_t  k;
+    ngx_uint_t                      k;
+    ngx_queue_t                    *q;
+    ngx_http_durable_grpc_lease_t  *l;
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->request->connection->log, 0,
-                   "durable grpc stream: closed, claiming:%ui",
-                   (ngx_uint_t) st->claiming);
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, st->request->connection->log, 0,
+                   "durable grpc stream: closed, claiming:%ui error:%ui",
+                   (ngx_uint_t) st->claiming,
+                   (ngx_uint_t) st->request->connection->error);
 
     ngx_queue_remove(&st->queue);
     st->closed = 1;
+
+    /*
+     * a stream the client reset, or whose connection closed: its items
+     * go back at once; one that this process ended (a shutdown, a long
+     * stream begun again) leaves them to the SDK, which completes them
+     * over its next connection
+     */
+
+    if (st->request->connection->error && !ngx_exiting && !ngx_terminate) {
+        for (q = ngx_queue_head(&st->leases);
+             q != ngx_queue_sentinel(&st->leases);
+             q = ngx_queue_next(q))
+        {
+            l = ngx_queue_data(q, ngx_http_durable_grpc_lease_t, queue);
+            ngx_http_durable_grpc_abandon(st, l->kind, l->token.data,
+                                          l->token.len);
+        }
+    }
 
     if (st->claiming) {
         return;
@@ -708,6 +765,87 @@ ngx_http_durable_grpc_stream_cleanup(void *data)
     for (k = 0; k < NGX_HTTP_DURABLE_GRPC_KINDS; k++) {
         dg_arena_free(&st->claims[k].arena);
     }
+}
+
+
+/*
+ * An item of a stream that is gone, abandoned by its token: the op lives
+ * in memory of its own, as the request may be freed before the store
+ * answers. A failure only costs the wait for the lease to run out.
+ */
+
+static void
+ngx_http_durable_grpc_abandon(ngx_http_durable_grpc_stream_t *st,
+    ds_work_kind_e kind, const u_char *token, size_t len)
+{
+    char                             *hub;
+    ngx_str_t                        *h;
+    ProtobufCBinaryData               t;
+    ngx_http_durable_grpc_abandon_t  *a;
+
+    a = ngx_alloc(sizeof(ngx_http_durable_grpc_abandon_t), ngx_cycle->log);
+    if (a == NULL) {
+        return;
+    }
+
+    ngx_memzero(&a->op, sizeof(ds_op_t));
+    dg_arena_init(&a->arena);
+    dg_ctx_init(&a->dc, dg_arena_mem(&a->arena), 0);
+
+    h = &st->grpc->base.hub;
+
+    t.len = len;
+    t.data = dg_arena_alloc(&a->arena, len ? len : 1);
+    hub = dg_arena_alloc(&a->arena, h->len ? h->len : 1);
+
+    if (t.data == NULL || hub == NULL) {
+        goto failed;
+    }
+
+    ngx_memcpy(t.data, token, len);
+
+    if (dg_abandon_in(&a->dc, kind, t, &a->op) != DG_OK) {
+        goto failed;
+    }
+
+    ngx_memcpy(hub, h->data, h->len);
+    a->op.hub.data = hub;
+    a->op.hub.len = h->len;
+    a->op.data = a;
+    a->op.done = ngx_http_durable_grpc_abandoned;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "durable grpc stream: abandons an item of kind %ui",
+                   (ngx_uint_t) kind);
+
+    ds_store_submit(st->grpc->base.store->ds, &a->op, 0);
+
+    return;
+
+failed:
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "durable grpc stream: an item of a closed stream is "
+                  "left to its lease: %*s",
+                  a->dc.status.len, a->dc.status.message);
+
+    dg_arena_free(&a->arena);
+    ngx_free(a);
+}
+
+
+static void
+ngx_http_durable_grpc_abandoned(ds_op_t *op)
+{
+    ngx_http_durable_grpc_abandon_t  *a = op->data;
+
+    /* DS_CONFLICT, DS_NOTFOUND: completed or claimed again meanwhile */
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "durable grpc stream: abandoned an item: %d", op->rc);
+
+    dg_arena_free(&a->arena);
+    ngx_free(a);
 }
 
 

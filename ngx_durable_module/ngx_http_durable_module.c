@@ -15,6 +15,7 @@
 #include "ngx_http_durable_variables.h"
 
 
+static ngx_int_t ngx_http_durable_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_durable_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_durable_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -216,7 +217,7 @@ static ngx_command_t  ngx_http_durable_commands[] = {
 
 static ngx_http_module_t  ngx_http_durable_module_ctx = {
     ngx_http_durable_add_variables,        /* preconfiguration */
-    ngx_http_durable_metrics_init,         /* postconfiguration */
+    ngx_http_durable_postconfiguration,    /* postconfiguration */
 
     ngx_http_durable_create_main_conf,     /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -288,6 +289,19 @@ ngx_http_durable_exit_process(ngx_cycle_t *cycle)
     for (i = 0; i < dmcf->stores.nelts; i++) {
         ngx_http_durable_store_exit(&st[i]);
     }
+}
+
+
+/* the metrics' log handler, the gRPC endpoint's header filter */
+
+static ngx_int_t
+ngx_http_durable_postconfiguration(ngx_conf_t *cf)
+{
+    if (ngx_http_durable_metrics_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_durable_grpc_init(cf);
 }
 
 

@@ -117,6 +117,11 @@ static int ds_ebatch_cb(void *data, uint64_t seq, ds_str_t msg);
 static int ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
     const ds_entity_result_t *res, int64_t now);
 static int ds_entity_actions_check(const ds_action_t *a, size_t n);
+static int ds_entity_complete(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
+    ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
+    const ds_entity_result_t *results, size_t nresults,
+    const ds_entity_result_t *failure, const ds_action_t *actions,
+    size_t nactions, int64_t now);
 static int ds_entity_actions(ds_txn_t *txn, ds_str_t hub,
     const ds_action_t *a, size_t n, int64_t now);
 static int ds_entity_clean_one(ds_txn_t *txn, ds_str_t hub,
@@ -891,6 +896,46 @@ ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     const ds_entity_result_t *results, size_t nresults,
     const ds_action_t *actions, size_t nactions, int64_t now)
 {
+    return ds_entity_complete(txn, hub, name, key, lease, delete_state,
+                              state, results, nresults, NULL, actions,
+                              nactions, now);
+}
+
+
+int
+ds_work_fail_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
+    ds_str_t key, const uint8_t *lease, ds_str_t reason, ds_str_t details,
+    int64_t now)
+{
+    ds_str_t            none;
+    ds_entity_result_t  failure;
+
+    none.data = "";
+    none.len = 0;
+
+    failure.failed = 1;
+    failure.output = none;
+    failure.reason = reason;
+    failure.details = details;
+
+    return ds_entity_complete(txn, hub, name, key, lease, 0, none, NULL, 0,
+                              &failure, NULL, 0, now);
+}
+
+
+/*
+ * A completion; failure: the batch failed as a whole, every operation
+ * gets that result and the state stays as it was (delete_state, state
+ * and results unused).
+ */
+
+static int
+ds_entity_complete(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
+    ds_str_t key, const uint8_t *lease, int delete_state, ds_str_t state,
+    const ds_entity_result_t *results, size_t nresults,
+    const ds_entity_result_t *failure, const ds_action_t *actions,
+    size_t nactions, int64_t now)
+{
     int             rc, replay;
     char            ob[DS_ID_MAX], cb[DS_NAME_MAX];
     size_t          i, off;
@@ -898,6 +943,7 @@ ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     uint64_t        last, digest;
     ds_str_t        eid, msg;
     ds_erec_t       rec;
+    ds_buf_t        kept;
     ds_ebatch_t     bt;
     dsi_digest_t    d;
     dsi_work_rec_t  r;
@@ -912,10 +958,19 @@ ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     }
 
     dsi_digest_init(&d, DS_WORK_ENTITY);
-    dsi_digest_int(&d, delete_state);
 
-    if (!delete_state) {
-        dsi_digest_str(&d, state);
+    if (failure) {
+        /* -1: no completion with a state digests the same */
+        dsi_digest_int(&d, -1);
+        dsi_digest_str(&d, failure->reason);
+        dsi_digest_str(&d, failure->details);
+
+    } else {
+        dsi_digest_int(&d, delete_state);
+
+        if (!delete_state) {
+            dsi_digest_str(&d, state);
+        }
     }
 
     /* a completion without results digests as it always did */
@@ -977,6 +1032,7 @@ ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 
     memset(&bt, 0, sizeof(ds_ebatch_t));
     dsi_buf_init(&bt.text);
+    dsi_buf_init(&kept);
 
     rc = ds_entity_select(txn, hub, eid, &rec, rec.lease_upto, ds_ebatch_cb,
                           &bt, NULL, NULL);
@@ -990,14 +1046,28 @@ ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
         goto done;
     }
 
-    rec.has_state = !delete_state;
+    if (failure == NULL) {
+        rec.has_state = !delete_state;
 
-    if (delete_state) {
-        rec.state.data = NULL;
-        rec.state.len = 0;
+        if (delete_state) {
+            rec.state.data = NULL;
+            rec.state.len = 0;
 
-    } else {
-        rec.state = state;
+        } else {
+            rec.state = state;
+        }
+
+    } else if (rec.has_state) {
+        /* kept: a copy, as the writes below may move the map's pages */
+
+        dsi_buf_add(&kept, rec.state.data, rec.state.len);
+        if (kept.oom) {
+            dsi_txn_set_error(txn, "out of memory");
+            rc = DS_ERROR;
+            goto done;
+        }
+
+        rec.state.data = kept.data;
     }
 
     old_ready_at = rec.ready_at;
@@ -1034,8 +1104,9 @@ ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
         msg.len = bt.lens[i];
         off += bt.lens[i];
 
-        rc = ds_entity_answer(txn, hub, msg, i < nresults ? &results[i]
-                                                          : NULL, now);
+        rc = ds_entity_answer(txn, hub, msg,
+                              failure ? failure
+                              : i < nresults ? &results[i] : NULL, now);
     }
 
     /* signals and starts; a signal to itself waits for the next batch */
@@ -1053,6 +1124,7 @@ ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 done:
 
     dsi_buf_free(&bt.text);
+    dsi_buf_free(&kept);
     free(bt.lens);
     free(bt.seqs);
 

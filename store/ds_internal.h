@@ -347,14 +347,20 @@ void dsi_digest_init(dsi_digest_t *d, ds_work_kind_e kind);
 void dsi_digest_int(dsi_digest_t *d, int64_t v);
 void dsi_digest_str(dsi_digest_t *d, ds_str_t s);
 uint64_t dsi_digest_end(const dsi_digest_t *d);
-/* an orchestration completion's: every field of every action, in order */
-uint64_t dsi_work_complete_digest(const ds_action_t *a, size_t n);
+/*
+ * an orchestration completion's: every field of every action, in order,
+ * and how many messages it took (SIZE_MAX: all)
+ */
+uint64_t dsi_work_complete_digest(const ds_action_t *a, size_t n,
+    size_t processed);
 
 
 /* ds_orchestration_complete.c */
+/* processed: the delivered messages the episode took; SIZE_MAX: all */
 int dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub,
     ds_str_t id, const uint8_t *lease, const ds_action_t *actions,
-    size_t nactions, int64_t now, ds_status_e *status, int *changed);
+    size_t nactions, size_t processed, int64_t now, ds_status_e *status,
+    int *changed);
 
 
 /* ds_activity.c: activity work items */

@@ -367,8 +367,11 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
                                                op->in.work.id,
                                                op->in.work.lease,
                                                op->in.work.actions,
-                                               op->in.work.nactions, now,
-                                               &op->out.work.status,
+                                               op->in.work.nactions,
+                                               op->in.work.partial
+                                               ? op->in.work.processed
+                                               : SIZE_MAX,
+                                               now, &op->out.work.status,
                                                &op->out.work.changed);
 
     case DS_WORK_ACTIVITY:
@@ -380,6 +383,13 @@ ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now)
                                          op->in.work.details, now);
 
     default:
+        if (op->in.work.failed) {
+            return ds_work_fail_entity(txn, op->hub, op->in.work.id, key,
+                                       op->in.work.lease,
+                                       op->in.work.reason,
+                                       op->in.work.details, now);
+        }
+
         return ds_work_complete_entity_results(txn, op->hub, op->in.work.id,
                                                key, op->in.work.lease,
                                                op->in.work.delete_state,

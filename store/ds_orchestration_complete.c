@@ -29,6 +29,9 @@ typedef struct {
     size_t             *lens;
     size_t              n;
     size_t              size;
+    size_t              max;            /* taken at most; others stay */
+    uint64_t            last;           /* the seq of the last one taken */
+    int                 left;           /* some were not taken */
     int                 oom;
 } ds_msgs_t;
 
@@ -89,7 +92,8 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int  changed;
 
     return dsi_work_complete_orchestration(txn, hub, id, lease, actions,
-                                           nactions, now, status, &changed);
+                                           nactions, SIZE_MAX, now, status,
+                                           &changed);
 }
 
 
@@ -101,7 +105,7 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int
 dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const uint8_t *lease, const ds_action_t *actions, size_t nactions,
-    int64_t now, ds_status_e *status, int *changed)
+    size_t processed, int64_t now, ds_status_e *status, int *changed)
 {
     int                 rc, replay;
     char               *mem;
@@ -114,7 +118,8 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_action_t  *fin;
 
     /* actions NULL with nactions > 0 is refused after the fence */
-    digest = dsi_work_complete_digest(actions, actions ? nactions : 0);
+    digest = dsi_work_complete_digest(actions, actions ? nactions : 0,
+                                      processed);
 
     memset(&r, 0, sizeof(dsi_work_rec_t));
     r.id = id;
@@ -160,6 +165,8 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     memset(&msgs, 0, sizeof(ds_msgs_t));
     msgs.txn = txn;
+    /* a finished execution takes them all: nothing is left to run them */
+    msgs.max = fin ? SIZE_MAX : processed;
     dsi_buf_init(&msgs.data);
     dsi_buf_init(&b);
 
@@ -183,7 +190,8 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         }
     }
 
-    rc = ds_inbox_consume(txn, hub, id, upto);
+    /* messages the worker did not take wait for the next episode */
+    rc = ds_inbox_consume(txn, hub, id, msgs.left ? msgs.last : upto);
     if (rc != DS_OK) {
         goto done;
     }
@@ -335,13 +343,18 @@ done:
 /* every field of every action, in order */
 
 uint64_t
-dsi_work_complete_digest(const ds_action_t *a, size_t n)
+dsi_work_complete_digest(const ds_action_t *a, size_t n, size_t processed)
 {
     size_t        i, k;
     dsi_digest_t  d;
 
     dsi_digest_init(&d, DS_WORK_ORCHESTRATION);
     dsi_digest_int(&d, (int64_t) n);
+
+    /* a completion that took every message digests as it always did */
+    if (processed != SIZE_MAX) {
+        dsi_digest_int(&d, (int64_t) processed);
+    }
 
     for (i = 0; i < n; i++) {
         dsi_digest_int(&d, (int64_t) a[i].type);
@@ -357,6 +370,10 @@ dsi_work_complete_digest(const ds_action_t *a, size_t n)
         dsi_digest_str(&d, a[i].version);
         dsi_digest_str(&d, a[i].tags);
         dsi_digest_str(&d, a[i].request_id);
+
+        if (a[i].recurse) {
+            dsi_digest_int(&d, a[i].recurse);
+        }
 
         for (k = 0; a[i].lock_set && k < a[i].nlock; k++) {
             dsi_digest_str(&d, a[i].lock_set[k]);
@@ -516,6 +533,20 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
     case DS_ACT_SET_CUSTOM_STATUS:
         return DS_OK;
 
+    case DS_ACT_TERMINATE:
+        if (ds_name_instance_id(a->instance_id, &f->name) != DS_OK) {
+            return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_INSTANCE_ID);
+        }
+
+        /* its own end is a completion's finishing action */
+        if (a->instance_id.len == id.len
+            && memcmp(a->instance_id.data, id.data, id.len) == 0)
+        {
+            return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_INSTANCE_ID);
+        }
+
+        return DS_OK;
+
     case DS_ACT_COMPLETE:
     case DS_ACT_FAIL:
     case DS_ACT_CONTINUE_AS_NEW:
@@ -579,6 +610,7 @@ ds_carryover(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
 
     memset(&later, 0, sizeof(ds_msgs_t));
     later.txn = txn;
+    later.max = SIZE_MAX;
     dsi_buf_init(&later.data);
 
     rc = dsi_seq_each_from(txn, DS_DB_INBOX, hub, id, upto + 1, UINT64_MAX,
@@ -814,9 +846,12 @@ ds_msgs_cb(void *data, uint64_t seq, ds_str_t event)
     size_t     *lens;
     ds_msgs_t  *m;
 
-    (void) seq;
-
     m = data;
+
+    if (m->n >= m->max) {
+        m->left = 1;
+        return 0;
+    }
 
     if (m->n == m->size) {
         m->size = m->size ? 2 * m->size : 16;
@@ -838,6 +873,7 @@ ds_msgs_cb(void *data, uint64_t seq, ds_str_t event)
     }
 
     m->lens[m->n++] = event.len;
+    m->last = seq;
 
     return 0;
 }
@@ -1194,6 +1230,20 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
         case DS_ACT_SET_CUSTOM_STATUS:
             inst->custom_status = a[i].input;
+            break;
+
+        case DS_ACT_TERMINATE:
+            rc = a[i].recurse
+                 ? ds_op_terminate_tree(txn, hub, a[i].instance_id,
+                                        a[i].input, now)
+                 : ds_op_terminate(txn, hub, a[i].instance_id, a[i].input,
+                                   now);
+
+            /* missing or ended already: dropped, as events are */
+            if (rc == DS_NOTFOUND || rc == DS_GONE) {
+                rc = DS_OK;
+            }
+
             break;
 
         default:

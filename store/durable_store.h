@@ -587,7 +587,9 @@ typedef enum {
     DS_ACT_CONTINUE_AS_NEW,
     DS_ACT_CALL_ENTITY,         /* an operation whose result comes back */
     DS_ACT_LOCK_ENTITIES,       /* a critical section's lock request */
-    DS_ACT_UNLOCK_ENTITY        /* the end of it, one per entity */
+    DS_ACT_UNLOCK_ENTITY,       /* the end of it, one per entity */
+    DS_ACT_TERMINATE            /* another instance (instance_id), input
+                                   the reason, recurse its children */
 } ds_action_type_e;
 
 typedef struct {
@@ -616,6 +618,8 @@ typedef struct {
                                            new execution, history-shaped
                                            JSON objects */
     size_t              ncarryover;
+    int                 recurse;        /* terminate: sub-orchestrations
+                                           too */
 } ds_action_t;
 
 /*
@@ -704,7 +708,10 @@ typedef struct {
  * without instance_id is "<id>:<action id>"; one whose id is active is
  * refused with a SubOrchestrationInstanceFailed message to the parent.
  * Events to missing or terminal instances are dropped, as the reference
- * does. entity_name is lower-cased by the store.
+ * does, and so are terminations of them (DS_ACT_TERMINATE, as
+ * ds_op_terminate() or with recurse ds_op_terminate_tree(); not of the
+ * completing instance itself, and recorded in no history event).
+ * entity_name is lower-cased by the store.
  */
 
 int ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
@@ -742,6 +749,16 @@ int ds_work_complete_entity_results(ds_txn_t *txn, ds_str_t hub,
     ds_str_t name, ds_str_t key, const uint8_t *lease, int delete_state,
     ds_str_t state, const ds_entity_result_t *results, size_t nresults,
     const ds_action_t *actions, size_t nactions, int64_t now);
+/*
+ * A batch that failed as a whole (the worker's own error, not an
+ * operation's): its operations are taken from the queue and each fails
+ * with reason and details (JSON), so the calls among them are answered
+ * EntityOperationFailed; the state stays as it was. Fenced and retried
+ * as a completion.
+ */
+int ds_work_fail_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
+    ds_str_t key, const uint8_t *lease, ds_str_t reason, ds_str_t details,
+    int64_t now);
 
 /*
  * id: instance id or entity name; key: entity key; task_id: activity.
@@ -933,7 +950,14 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  *                    result, reason, details (activity), delete_state,
  *                    result as the state, the operations' results
  *                    (results, nresults) and what they sent (actions,
- *                    nactions: signals, starts) (entity). Fenced by the
+ *                    nactions: signals, starts) (entity), or with
+ *                    failed, reason and details: the whole batch failed
+ *                    (ds_work_fail_entity()). An orchestration with
+ *                    partial set took only the first processed of the
+ *                    messages delivered (gRPC's numEventsProcessed):
+ *                    only those go to the history, the others stay in
+ *                    its inbox for the next episode (ignored when the
+ *                    completion finishes the execution). Fenced by the
  *                    lease:
  *                    DS_NOTFOUND (no item), DS_CONFLICT (not the current
  *                    lease), DS_GONE (terminal), DS_INVALID (actions);
@@ -1093,6 +1117,8 @@ struct ds_op_s {
             ds_str_t            details;
             const ds_entity_result_t  *results;     /* entity */
             size_t              nresults;
+            int                 partial;        /* orchestration: */
+            size_t              processed;      /* messages taken */
         } work;
 
         struct {

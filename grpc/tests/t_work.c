@@ -537,11 +537,13 @@ static void
 t_work_entity(void)
 {
     int                  state;
+    char                 text[256];
     ds_op_t              op;
     WorkItem            *wi;
     t_read_t             r;
     EntityBatchResult    res;
     GetEntityRequest     get;
+    TaskFailureDetails   fd;
     SignalEntityRequest  sig;
 
     signal_entity_request__init(&sig);
@@ -579,6 +581,37 @@ t_work_entity(void)
     T_INT(op.in.work.delete_state, 0);
     T_INT(t_write(&op, T_T0 + 2000000), DS_OK);
 
+    /* a batch that failed as a whole is taken: its operations fail */
+
+    sig.input = t_sv("7");
+    T_INT(dg_signal_in(&ctx, &sig, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 2100000), DS_OK);
+
+    wi = t_claim(DS_WORK_ENTITY, T_T0 + 2200000);
+    T(wi != NULL && wi->entityrequest != NULL);
+
+    if (wi == NULL || wi->entityrequest == NULL) {
+        return;
+    }
+
+    task_failure_details__init(&fd);
+    fd.errortype = t_b("TypeError");
+    fd.errormessage = t_b("no factory");
+    entity_batch_result__init(&res);
+    res.failuredetails = &fd;
+    res.completiontoken = wi->completiontoken;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.failed, 1);
+    T_BYTES(op.in.work.reason.data, op.in.work.reason.len,
+            "\"no factory\"");
+    snprintf(text, sizeof(text), "%.*s", (int) op.in.work.details.len,
+             op.in.work.details.data);
+    T(strstr(text, "\"ErrorType\":\"TypeError\"") != NULL);
+    T_INT(t_write(&op, T_T0 + 2300000), DS_OK);
+
+    /* nothing comes back at the lease's end; the state is as it was */
+    T(t_claim(DS_WORK_ENTITY, T_T0 + 3600000000LL) == NULL);
+
     get_entity_request__init(&get);
     get.instanceid = t_b("@counter@c1");
     get.includestate = 1;
@@ -596,6 +629,130 @@ t_work_entity(void)
         T_BYTES(r.em->instanceid.data, r.em->instanceid.len, "@counter@c1");
         T_SV(r.em->serializedstate, "5");
     }
+}
+
+
+/*
+ * numEventsProcessed: the worker took only the first messages; the
+ * others come in the next episode
+ */
+
+static void
+t_work_events_processed(void)
+{
+    int                    i;
+    ds_op_t                op;
+    WorkItem              *wi;
+    dg_start_t             st;
+    Int32Value             count;
+    OrchestratorAction     act, *acts[1];
+    TerminateOrchestrationAction  term;
+    RaiseEventRequest      raise;
+    OrchestratorRequest   *req;
+    OrchestratorResponse   res;
+    CreateInstanceRequest  creq;
+
+    create_instance_request__init(&creq);
+    creq.instanceid = t_b("np");
+    creq.name = t_b("Waiter");
+    T_INT(dg_start_in(&ctx, &creq, &op, &st), DG_OK);
+    T_INT(t_write(&op, T_T0 + 200000000), DS_OK);
+
+    raise_event_request__init(&raise);
+    raise.instanceid = t_b("np");
+    raise.name = t_b("e");
+
+    for (i = 0; i < 2; i++) {
+        raise.input = t_sv(i ? "2" : "1");
+        T_INT(dg_raise_in(&ctx, &raise, &op), DG_OK);
+        T_INT(t_write(&op, T_T0 + 200000001 + i), DS_OK);
+    }
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 201000000);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    /* OrchestratorStarted, ExecutionStarted and the two events */
+    T_INT(wi->orchestratorrequest->n_newevents, 4);
+
+    int32_value__init(&count);
+    orchestrator_response__init(&res);
+    res.completiontoken = wi->completiontoken;
+    res.numeventsprocessed = &count;
+
+    /* a count the server cannot take fails the orchestration (unsent) */
+    count.value = -1;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT", "'numEventsProcessed'"));
+
+    /* the start and the first event */
+    count.value = 2;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.partial, 1);
+    T_INT(op.in.work.processed, 2);
+    T_INT(t_write(&op, T_T0 + 202000000), DS_OK);
+
+    wi = t_claim(DS_WORK_ORCHESTRATION, T_T0 + 203000000);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    req = wi->orchestratorrequest;
+    T_INT(req->n_pastevents, 4);
+    T_INT(req->n_newevents, 2);
+
+    if (req->n_newevents == 2) {
+        T_INT(req->newevents[1]->event_type_case,
+              HISTORY_EVENT__EVENT_TYPE_EVENT_RAISED);
+        T_SV(req->newevents[1]->eventraised->input, "2");
+    }
+
+    /* unset: every message was taken; another instance is terminated */
+
+    creq.instanceid = t_b("np-t");
+    T_INT(dg_start_in(&ctx, &creq, &op, &st), DG_OK);
+    T_INT(t_write(&op, T_T0 + 203500000), DS_OK);
+
+    orchestrator_action__init(&act);
+    terminate_orchestration_action__init(&term);
+    act.id = 7;
+    act.orchestrator_action_type_case =
+        ORCHESTRATOR_ACTION__ORCHESTRATOR_ACTION_TYPE_TERMINATE_ORCHESTRATION;
+    act.terminateorchestration = &term;
+    acts[0] = &act;
+
+    orchestrator_response__init(&res);
+    res.completiontoken = wi->completiontoken;
+    res.actions = acts;
+    res.n_actions = 1;
+
+    /* itself: refused, so the orchestration fails (not written) */
+    term.instanceid = t_b("np");
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT",
+                "action 0 (terminateOrchestration): 'instanceId'"));
+
+    term.instanceid = t_b("np-t");
+    term.reason = t_sv("\"stop\"");
+    term.recurse = 1;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.partial, 0);
+    T_INT(op.in.work.nactions, 1);
+    T_INT(op.in.work.actions[0].type, DS_ACT_TERMINATE);
+    T_INT(op.in.work.actions[0].recurse, 1);
+    T_BYTES(op.in.work.actions[0].input.data, op.in.work.actions[0].input.len,
+            "\"stop\"");
+    T_INT(t_write(&op, T_T0 + 204000000), DS_OK);
+
+    /* np-t has ended: an event to it is refused */
+    raise.instanceid = t_b("np-t");
+    T_INT(dg_raise_in(&ctx, &raise, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 205000000), DS_GONE);
 }
 
 
@@ -1168,6 +1325,7 @@ t_work(void)
         t_work_orchestration();
         t_work_state();
         t_work_entity();
+        t_work_events_processed();
         t_work_sdk();
         t_work_entity_actions();
         ds_env_close(env);

@@ -62,13 +62,14 @@ int
 dsi_pg_orchestration_complete(const ds_op_t *op, dsi_pg_call_t *call)
 {
     int                 i, invalid, rc;
-    size_t              k, n;
+    size_t              k, n, processed;
     dsi_pgo_t           o;
     const ds_action_t  *a;
     ds_action_fault_t   fault;
 
     a = op->in.work.actions;
     n = op->in.work.nactions;
+    processed = op->in.work.partial ? op->in.work.processed : SIZE_MAX;
 
     invalid = (n && a == NULL)
               || ds_work_actions_check(op->in.work.id, a, a ? n : 0, &fault)
@@ -81,13 +82,14 @@ dsi_pg_orchestration_complete(const ds_op_t *op, dsi_pg_call_t *call)
     call->stmt.sql = "SELECT rc, status, changed, error FROM "
                      "durable.complete_orchestration($1, $2, $3, $4, $5, "
                      "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
-                     "$17, $18)";
+                     "$17, $18, $19)";
     dsi_pg_param_str(call, op->hub);
     dsi_pg_param_str(call, op->in.work.id);
     dsi_pg_param_lease(call, op->in.work.lease);
-    dsi_pg_param_int(call,
-                     (int64_t) dsi_work_complete_digest(a, a ? n : 0));
+    dsi_pg_param_int(call, (int64_t) dsi_work_complete_digest(a, a ? n : 0,
+                                                              processed));
     dsi_pg_param(call, invalid ? "t" : "f", 1, 0);
+    dsi_pg_param_int(call, processed > INT64_MAX ? -1 : (int64_t) processed);
 
     for (i = 0; i < DSI_PGO_ARRAYS; i++) {
         dsi_buf_init(&o.arr[i]);
@@ -132,7 +134,10 @@ dsi_pg_orchestration_complete(const ds_op_t *op, dsi_pg_call_t *call)
 }
 
 
-/* entity actions are not served yet (docs/postgres.md) */
+/*
+ * entity actions are not served yet (docs/postgres.md), nor terminations
+ * of a tree
+ */
 
 static int
 dsi_pgo_supported(const ds_action_t *a, size_t n)
@@ -147,6 +152,13 @@ dsi_pgo_supported(const ds_action_t *a, size_t n)
         case DS_ACT_LOCK_ENTITIES:
         case DS_ACT_UNLOCK_ENTITY:
             return 0;
+
+        case DS_ACT_TERMINATE:
+            if (a[i].recurse) {
+                return 0;
+            }
+
+            break;
 
         default:
             break;
@@ -251,12 +263,16 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
         break;
 
     default:
-        /* custom status; continue-as-new clears the history anyway */
+        /*
+         * custom status, termination; continue-as-new clears the history
+         * anyway
+         */
         break;
     }
 
     if (a->type == DS_ACT_SET_CUSTOM_STATUS
-        || a->type == DS_ACT_CONTINUE_AS_NEW)
+        || a->type == DS_ACT_CONTINUE_AS_NEW
+        || a->type == DS_ACT_TERMINATE)
     {
         dsi_pgo_null(o, DSI_PGO_ETYPES);
         dsi_pgo_null(o, DSI_PGO_EMEMBERS);
@@ -335,8 +351,16 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
         break;
 
     default:
-        /* timer, custom status, complete; fail: reason and details */
-        dsi_pgo_null(o, DSI_PGO_A);
+        /*
+         * timer, custom status, complete; fail: reason and details;
+         * terminate: the instance and the reason
+         */
+        if (a->type == DS_ACT_TERMINATE) {
+            dsi_pgo_str(o, DSI_PGO_A, a->instance_id);
+
+        } else {
+            dsi_pgo_null(o, DSI_PGO_A);
+        }
 
         if (a->type == DS_ACT_FAIL) {
             dsi_pgo_json(o, DSI_PGO_B, a->details);

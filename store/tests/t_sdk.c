@@ -692,6 +692,271 @@ t_sdk_entity_calls(void)
 }
 
 
+/* a batch that failed as a whole: its calls fail, the state stays */
+
+static int
+t_fail_ent(ds_env_t *env, ds_str_t hub, int tok, const char *reason,
+    int64_t now)
+{
+    int        rc;
+    ds_txn_t  *txn;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    rc = ds_work_fail_entity(txn, hub, t_s("counter"), t_s("a"), t_tok(tok),
+                             t_s(reason), t_s("{\"ErrorType\":\"Error\"}"),
+                             now);
+    if (rc == DS_OK) {
+        T_INT(ds_txn_commit(txn), DS_OK);
+
+    } else {
+        ds_txn_abort(txn);
+    }
+
+    return rc;
+}
+
+
+static void
+t_sdk_entity_batch_failed(void)
+{
+    char          *dir;
+    ds_env_t      *env;
+    ds_str_t       hub;
+    ds_txn_t      *txn;
+    t_buf_t        b;
+    t_ent_t        e;
+    t_orch_t       o;
+    ds_entity_t    ent;
+    ds_action_t    act[2];
+    ds_status_e    st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    /* the entity has a state, then a call and a signal come */
+
+    T_INT(t_start(env, hub, "o", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+    act[0] = t_call(0, "r-1", "set", "counter", "a", "5");
+    T_INT(t_complete_o(env, hub, "o", 1, act, 1, T0, &st), DS_OK);
+    T_INT(t_claim_e(env, hub, T0 + 1, T_LEASE, 4, 2, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(t_complete_ent(env, hub, "counter", "a", 2, "5", NULL, 0, T0 + 2),
+          DS_OK);
+
+    T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 1, 3, &o), DS_OK);
+    act[0] = t_call(1, "r-2", "add", "counter", "a", "1");
+    act[1] = t_act(DS_ACT_SIGNAL_ENTITY, 2, "add", "1");
+    act[1].entity_name = t_s("counter");
+    act[1].entity_key = t_s("a");
+    T_INT(t_complete_o(env, hub, "o", 3, act, 2, T0 + 3, &st), DS_OK);
+
+    T_INT(t_claim_e(env, hub, T0 + 4, T_LEASE, 4, 4, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 2);
+
+    /* a stale lease is refused; the batch fails under the current one */
+    T_INT(t_fail_ent(env, hub, 9, "\"boom\"", T0 + 5), DS_CONFLICT);
+    T_INT(t_fail_ent(env, hub, 4, "\"boom\"", T0 + 5), DS_OK);
+
+    /* a retry is answered as the first; another failure is a mismatch */
+    T_INT(t_fail_ent(env, hub, 4, "\"boom\"", T0 + 6), DS_OK);
+    T_INT(t_fail_ent(env, hub, 4, "\"bang\"", T0 + 6), DS_MISMATCH);
+    T_INT(t_complete_ent(env, hub, "counter", "a", 4, "5", NULL, 0, T0 + 6),
+          DS_MISMATCH);
+
+    /* the caller hears of the failure, once */
+    t_inbox_text(env, hub, "o", &b);
+    T(strstr(b.text, "\"EventType\":\"EntityOperationFailed\","
+                     "\"Timestamp\":\"2018-03-10T13:57:31.000005Z\","
+                     "\"EventId\":-1,\"RequestId\":\"r-2\","
+                     "\"Reason\":\"boom\","
+                     "\"Details\":{\"ErrorType\":\"Error\"}}\n") != NULL);
+    T_INT(t_inbox_count(env, hub, "o"), 1);
+
+    /* the state is as it was, and nothing is left to run */
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_entity_get(txn, hub, t_s("counter"), t_s("a"), &ent), DS_OK);
+    T_STR(ent.state, "5");
+    ds_txn_abort(txn);
+
+    T_INT(t_claim_e(env, hub, T0 + 7, T_LEASE, 4, 5, &e), DS_OK);
+    T_INT(e.n, 0);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* a completion through the op layer that took only some messages */
+
+static int
+t_complete_partial(ds_env_t *env, ds_str_t hub, const char *id, int tok,
+    const ds_action_t *a, size_t n, size_t processed, int64_t now)
+{
+    ds_op_t  op;
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_WORK_COMPLETE;
+    op.hub = hub;
+    op.now = now;
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.id = t_s(id);
+    op.in.work.lease = t_tok(tok);
+    op.in.work.actions = a;
+    op.in.work.nactions = n;
+    op.in.work.partial = 1;
+    op.in.work.processed = processed;
+
+    ds_op_batch(env, &op);
+
+    return op.rc;
+}
+
+
+static void
+t_sdk_events_processed(void)
+{
+    int            i;
+    char          *dir, types[T_TEXT];
+    ds_env_t      *env;
+    ds_str_t       hub;
+    ds_txn_t      *txn;
+    t_orch_t       o;
+    ds_action_t    act[1];
+    ds_status_e    st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "o", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+    T_INT(t_complete_o(env, hub, "o", 1, NULL, 0, T0, &st), DS_OK);
+
+    for (i = 0; i < 3; i++) {
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+        T_INT(ds_op_raise_event(txn, hub, t_s("o"), t_s("e"),
+                                t_s(i == 0 ? "1" : i == 1 ? "2" : "3"),
+                                T0 + 1), DS_OK);
+        T_INT(ds_txn_commit(txn), DS_OK);
+    }
+
+    /* three delivered, the worker took one */
+
+    T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 1, 2, &o), DS_OK);
+    T_INT(o.n, 1);
+    T_INT(o.nmessages[0], 3);
+    act[0] = t_act(DS_ACT_SET_CUSTOM_STATUS, 0, NULL, "\"one\"");
+    T_INT(t_complete_partial(env, hub, "o", 2, act, 1, 1, T0 + 3), DS_OK);
+
+    /* a retry is answered as the first; another count is a mismatch */
+    T_INT(t_complete_partial(env, hub, "o", 2, act, 1, 1, T0 + 4), DS_OK);
+    T_INT(t_complete_partial(env, hub, "o", 2, act, 1, 2, T0 + 4),
+          DS_MISMATCH);
+
+    t_history_types(env, hub, "o", types, sizeof(types));
+    T_STR(t_s(types), "OrchestratorStarted,ExecutionStarted,"
+                      "OrchestratorCompleted,OrchestratorStarted,"
+                      "EventRaised,OrchestratorCompleted");
+    T_INT(t_inbox_count(env, hub, "o"), 2);
+
+    /* the others come at once, in their order, to the next episode */
+
+    T_INT(t_claim_o(env, hub, T0 + 5, T_LEASE, 1, 3, &o), DS_OK);
+    T_INT(o.n, 1);
+    T_INT(o.nmessages[0], 2);
+    T(strstr(o.messages[0], "\"Input\":2") != NULL);
+    T(strstr(o.messages[0], "\"Input\":2") < strstr(o.messages[0],
+                                                      "\"Input\":3"));
+
+    /* none taken: all stay */
+    T_INT(t_complete_partial(env, hub, "o", 3, NULL, 0, 0, T0 + 6), DS_OK);
+    T_INT(t_inbox_count(env, hub, "o"), 2);
+
+    /* more than delivered: all taken */
+    T_INT(t_claim_o(env, hub, T0 + 7, T_LEASE, 1, 4, &o), DS_OK);
+    T_INT(o.nmessages[0], 2);
+    T_INT(t_complete_partial(env, hub, "o", 4, NULL, 0, 5, T0 + 8), DS_OK);
+    T_INT(t_inbox_count(env, hub, "o"), 0);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* an orchestration terminates others, with their children or alone */
+
+static void
+t_sdk_terminate_action(void)
+{
+    char                 *dir, out[256];
+    ds_env_t             *env;
+    ds_str_t              hub;
+    t_orch_t              o;
+    t_named_t             c;
+    ds_action_t           act[3];
+    ds_status_e           st;
+    ds_instance_t         inst;
+    ds_action_fault_t     f;
+    const char           *only_o[] = { "O" };
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    /* x runs a child, x:0; z runs alone */
+
+    T_INT(t_start(env, hub, "x", "X", NULL, T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+    act[0] = t_act(DS_ACT_START_SUB, 0, "C", NULL);
+    T_INT(t_complete_o(env, hub, "x", 1, act, 1, T0, &st), DS_OK);
+    T_INT(t_start(env, hub, "z", "Z", NULL, T0), DS_OK);
+    T_INT(t_start(env, hub, "o", "O", NULL, T0 + 1), DS_OK);
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 2, 1, 2,
+                        only_o, &c), DS_OK);
+    T_INT(c.n, 1);
+
+    act[0] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"enough\"");
+    act[0].instance_id = t_s("x");
+    act[0].recurse = 1;
+    act[1] = t_act(DS_ACT_TERMINATE, -1, NULL, NULL);
+    act[1].instance_id = t_s("z");
+    act[2] = t_act(DS_ACT_TERMINATE, -1, NULL, NULL);
+    act[2].instance_id = t_s("missing");
+
+    /* itself: refused before anything is written */
+    act[2].instance_id = t_s("o");
+    T_INT(ds_work_actions_check(t_s("o"), act, 3, &f), DS_INVALID);
+    T_INT(f.index, 2);
+    T_INT(t_complete_o(env, hub, "o", 2, act, 3, T0 + 3, &st), DS_INVALID);
+    act[2].instance_id = t_s("missing");
+
+    T_INT(t_complete_o(env, hub, "o", 2, act, 3, T0 + 3, &st), DS_OK);
+    T_INT(st, DS_RUNNING);
+
+    T_INT(t_get(env, hub, "x", &inst, out, sizeof(out)), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T(strcmp(out, "\"enough\"") == 0);
+    T_INT(t_get(env, hub, "x:0", &inst, out, sizeof(out)), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T_INT(t_get(env, hub, "z", &inst, out, sizeof(out)), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T_INT(t_get(env, hub, "o", &inst, out, sizeof(out)), DS_OK);
+    T_INT(inst.status, DS_RUNNING);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 static void t_sdk_clean(ds_env_t *env, ds_str_t hub, size_t max,
     size_t released, size_t removed, int orphans);
 
@@ -1162,6 +1427,9 @@ t_sdk(void)
     t_sdk_history_chunks();
     t_sdk_start_op();
     t_sdk_entity_calls();
+    t_sdk_entity_batch_failed();
+    t_sdk_events_processed();
+    t_sdk_terminate_action();
     t_sdk_entity_locks();
     t_sdk_trees();
     t_sdk_continue_as_new();

@@ -11,15 +11,17 @@
 --
 --   kinds     ds_action_type_e: 0 activity, 1 timer, 2 sub-orchestration,
 --             3 event, 5 custom status, 6 complete, 7 fail,
---             8 continue-as-new
+--             8 continue-as-new, 12 terminate another instance
 --   ids       the action's id (the EventId of its history event)
 --   nums      a timer's fire time
 --   etypes,   its history event's type and members ("Name":..,...),
 --   emembers  NULL for none
---   a         activity name; sub-orchestration id; event target
+--   a         activity name; sub-orchestration id; event target;
+--             the instance to terminate
 --   b         sub-orchestration name; fail details
 --   c         input: activity, sub-orchestration, custom status,
---             output, fail reason, the new execution's input
+--             output, fail reason, the new execution's input, the reason
+--             of a termination
 --   d         members of the message the action sends: the child's
 --             ExecutionStarted (without ParentInstance), EventRaised; for
 --             continue-as-new the new ExecutionStarted's Input
@@ -248,9 +250,12 @@ END
 $$;
 
 
+-- p_processed: how many of the delivered messages the worker took (-1:
+-- all; gRPC's numEventsProcessed); the others wait for the next episode,
+-- unless the execution ends.
 CREATE OR REPLACE FUNCTION durable.complete_orchestration(p_hub text,
     p_id text, p_lease bytea, p_digest bigint, p_invalid boolean,
-    p_kinds smallint[], p_ids bigint[], p_nums bigint[], p_etypes text[],
+    p_processed bigint, p_kinds smallint[], p_ids bigint[], p_nums bigint[], p_etypes text[],
     p_emembers text[], p_a text[], p_b text[], p_c text[], p_d text[],
     p_e text[], p_version text[], p_tags text[], p_carry text[],
     OUT rc integer, OUT status smallint, OUT changed boolean,
@@ -269,6 +274,8 @@ DECLARE
     seq        bigint;
     last       bigint;
     r          integer;
+    taken      bigint;
+    t          record;
     msg        text;
     later      text[];
     pname      text;
@@ -340,6 +347,17 @@ BEGIN
                     THEN p_kinds[cnt] END;
         upto := inst.lease_upto;
         seq := inst.inbox_seq;
+        taken := upto;
+
+        IF fin IS NULL AND p_processed >= 0 THEN
+            -- the seq of the last message taken
+            SELECT coalesce(max(x.seq), 0) INTO taken
+                FROM (SELECT m.seq FROM durable.inbox m
+                      WHERE m.hub = p_hub AND m.partition = part
+                        AND m.id = p_id AND m.seq <= upto
+                      ORDER BY m.seq
+                      LIMIT p_processed) x;
+        END IF;
 
         -- the history of the episode, on the clock its worker saw
         IF fin IS DISTINCT FROM 8 THEN
@@ -359,7 +377,7 @@ BEGIN
                        x.message
                 FROM durable.inbox x
                 WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id
-                  AND x.seq <= upto;
+                  AND x.seq <= taken;
 
             FOR i IN 1 .. cnt LOOP
                 IF p_etypes[i] IS NOT NULL THEN
@@ -375,7 +393,7 @@ BEGIN
 
         DELETE FROM durable.inbox x
             WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id
-              AND x.seq <= upto;
+              AND x.seq <= taken;
 
         -- what the actions do besides history
         FOR i IN 1 .. cnt LOOP
@@ -437,6 +455,14 @@ BEGIN
 
             ELSIF kind = 5 THEN
                 inst.custom_status := p_c[i];
+
+            ELSIF kind = 12 THEN
+                -- missing or ended already: dropped, as events are
+                t := durable.terminate(p_hub, p_a[i], p_c[i]);
+
+                IF t.rc IN (5, 8) THEN
+                    RAISE EXCEPTION 'terminating %: %', p_a[i], t.error;
+                END IF;
             END IF;
         END LOOP;
 

@@ -86,7 +86,8 @@ function call(address, method, opts = {}) {
 }
 
 // A server-streaming call left open: messages as they come (next() waits
-// for the one after those taken), ended() for its status, cancel().
+// for the one after those taken), ended() for its status, cancel() (a
+// stream reset), disconnect() (the connection closed).
 // opts: headers, settings (the client's HTTP/2 settings)
 function stream(address, method, message, opts = {}) {
   const session = http2.connect(`http://${address}`,
@@ -146,6 +147,7 @@ function stream(address, method, message, opts = {}) {
       : Number(src['grpc-status']);
   };
   s.cancel = () => req.close(http2.constants.NGHTTP2_CANCEL);
+  s.disconnect = () => session.destroy();
   req.end(frame(Buffer.from(message)));
   return s;
 }

@@ -7,6 +7,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert');
+const http2 = require('node:http2');
 const { TaskHubGrpcClient, OrchestrationStatus, PurgeInstanceCriteria } =
   require('@microsoft/durabletask-js');
 const nginx = require('../lib/nginx');
@@ -210,6 +211,27 @@ test('client calls', async (t) => {
     const st = await waiting;
     assert.strictEqual(st.runtimeStatus, OrchestrationStatus.TERMINATED);
   });
+
+  await t.test('an answer that flow control holds back is sent once',
+    async () => {
+      await client.scheduleNewOrchestration('Hello', null, 'flow-1');
+      // no window for DATA: the answer of the wait must wait for it
+      const session = http2.connect(`http://${srv.address}`,
+        { settings: { initialWindowSize: 0 } });
+      session.on('error', () => {});
+      const pending = call(srv.address, 'WaitForInstanceCompletion',
+        { session, body: frame(getInstanceRequest('flow-1')) });
+      await sleep(300);
+      await client.terminateOrchestration('flow-1', 'done');
+      // many of the wait's ticks pass while the answer is held
+      await sleep(500);
+      session.settings({ initialWindowSize: 65535 });
+      const res = await pending;
+      session.close();
+      assert.strictEqual(res.grpcStatus, 0, `rst ${res.rstCode}`);
+      assert.strictEqual(res.messages.length, 1);
+      assert.deepStrictEqual(srv.problems(), []);
+    });
 
   await t.test('a wait the client cancels is freed', async () => {
     await client.scheduleNewOrchestration('Hello', null, 'cancel-1');

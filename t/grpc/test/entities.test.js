@@ -64,6 +64,17 @@ async function* exploder(ctx, key) {
   return 'no failure';
 }
 
+// calls an entity whose batch fails as a whole (its factory throws)
+async function* brokenCaller(ctx, key) {
+  try {
+    yield ctx.entities.callEntity(new EntityInstanceId('broken', key),
+      'get');
+  } catch (e) {
+    return { failed: e.message };
+  }
+  return 'no failure';
+}
+
 async function* echo(ctx, input) {
   return input;
 }
@@ -104,8 +115,11 @@ test('entities', async (t) => {
     name: 'entities',
     register: (w) => {
       w.addNamedEntity('counter', () => new Counter());
+      w.addNamedEntity('broken', () => {
+        throw new Error('the entity cannot be made');
+      });
       for (const o of [useCounter, transfer, holder, signaller, exploder,
-        echo]) {
+        brokenCaller, echo]) {
         w.addOrchestrator(o);
       }
     },
@@ -162,6 +176,18 @@ test('entities', async (t) => {
       const o = output(st);
       assert.match(o.failed, /counter exploded/);
       assert.strictEqual(o.after, 8);
+    });
+
+  await t.test('a batch failed as a whole fails its calls at once',
+    async () => {
+      // the lease (30 s) is longer than the wait: no redelivery helps
+      const id = await client.scheduleNewOrchestration(brokenCaller, 'b1');
+      const st = await finished(client, id, 15);
+      assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED,
+        JSON.stringify(st.failureDetails));
+      assert.match(output(st).failed, /the entity cannot be made/);
+      const h = await http(srv, '/entities/broken/b1');
+      assert.strictEqual(h.status, 404);
     });
 
   await t.test('an entity signals an entity and starts an orchestration',

@@ -135,6 +135,33 @@ test('work-item stream', async (t) => {
     await s.ended();
   });
 
+  // the lease (30 s) is longer than the waits: only an abandon helps
+  for (const how of ['cancel', 'disconnect']) {
+    await t.test(`a stream's items are abandoned at its ${how}`,
+      async () => {
+        const id = `gone-${how}`;
+        await client.scheduleNewOrchestration('Gone', null, id);
+        const first = stream(srv.address, 'GetWorkItems',
+          workItems({ names: ['Gone'] }));
+        const wi = await nextItem(first, 3000);
+        assert.ok(wi && wi.hasOrchestratorrequest());
+        first[how]();
+        await first.ended();
+
+        const second = stream(srv.address, 'GetWorkItems',
+          workItems({ names: ['Gone'] }));
+        const again = await nextItem(second, 5000);
+        assert.ok(again && again.hasOrchestratorrequest(),
+          'the item again within 5 s');
+        assert.strictEqual(again.getOrchestratorrequest().getInstanceid(),
+          id);
+        const res = await complete(srv.address, again, 'done');
+        assert.strictEqual(res.grpcStatus, 0);
+        second.cancel();
+        await second.ended();
+      });
+  }
+
   await t.test('gRPC calls are not counted as the HTTP API\'s', async () => {
     assert.strictEqual(await srv.metric('durable_requests_total',
       'op="claim"'), 0);

@@ -9,8 +9,8 @@ const http2 = require('node:http2');
 const nginx = require('../lib/nginx');
 const { call, frame } = require('../lib/wire');
 
-const S = { OK: 0, INVALID_ARGUMENT: 3, UNIMPLEMENTED: 12,
-            UNAUTHENTICATED: 16 };
+const S = { OK: 0, INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8,
+            UNIMPLEMENTED: 12, UNAUTHENTICATED: 16 };
 
 test('transport', async (t) => {
   const srv = await nginx.start({ name: 'transport' });
@@ -160,6 +160,41 @@ test('keys', async (t) => {
       assert.strictEqual(res.status, 200);
     });
   }
+});
+
+test('a body over client_max_body_size', async (t) => {
+  const srv = await nginx.start({ name: 'body-size',
+                                  http: '    client_max_body_size  1k;' });
+  t.after(() => srv.stop());
+
+  // nginx refuses it itself: from the content-length before the call is
+  // served, or while the body is read; either way a gRPC status
+  const body = frame(Buffer.alloc(4096, 0x0a));
+  const variants = [
+    ['with a content-length', { 'content-length': String(body.length) }],
+    ['without one', {}],
+  ];
+
+  for (const [what, headers] of variants) {
+    await t.test(`${what}: RESOURCE_EXHAUSTED, Trailers-Only`, async () => {
+      const res = await call(srv.address, 'Hello', { headers, body });
+      assert.strictEqual(res.status, 200);
+      assert.match(res.headers['content-type'], /^application\/grpc/);
+      assert.strictEqual(res.headers['grpc-status'],
+        String(S.RESOURCE_EXHAUSTED));
+      assert.match(res.grpcMessage, /client_max_body_size/);
+      assert.strictEqual(res.body.length, 0);
+    });
+  }
+
+  await t.test('a body within the limit is served', async () => {
+    const res = await call(srv.address, 'Hello');
+    assert.strictEqual(res.grpcStatus, S.OK);
+  });
+
+  await t.test('nginx logged no alert and no worker died', () => {
+    assert.deepStrictEqual(srv.problems(), []);
+  });
 });
 
 test('TLS with ALPN', async (t) => {
