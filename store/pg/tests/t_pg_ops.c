@@ -1201,6 +1201,64 @@ t_opts(void)
 }
 
 
+/*
+ * A completion that took only some of the messages (gRPC's
+ * numEventsProcessed) and terminates other instances
+ */
+
+static void
+t_partial(void)
+{
+    size_t       i;
+    uint8_t      tk[2 * DS_LEASE_LEN];
+    ds_op_t     *op;
+    ds_action_t  a[2];
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0xc0 + i / DS_LEASE_LEN);
+    }
+
+    t_hub = "partial";
+
+    t_both(__LINE__, t_op(DS_OP_START, "p1", "P", NULL));
+    t_both(__LINE__, t_op(DS_OP_START, "p2", "Q", NULL));
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "p1", "one", "1"));
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "p1", "two", "2"));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "P");
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_TERMINATE;
+    a[0].instance_id = t_s("p2");
+    a[0].input = t_s("\"stop\"");
+    a[1].type = DS_ACT_TERMINATE;
+    a[1].instance_id = t_s("nobody");
+
+    op = t_op(DS_OP_WORK_COMPLETE, NULL, NULL, NULL);
+    op->in.work.kind = DS_WORK_ORCHESTRATION;
+    op->in.work.id = t_s("p1");
+    op->in.work.lease = tk;
+    op->in.work.actions = a;
+    op->in.work.nactions = 2;
+    op->in.work.partial = 1;
+    op->in.work.processed = 2;
+    t_both(__LINE__, op);
+    t_both(__LINE__, op);
+
+    /* another count of messages is another completion */
+    op->in.work.processed = 3;
+    t_both(__LINE__, op);
+
+    t_both(__LINE__, t_op(DS_OP_STATUS, "p1", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "p2", NULL, NULL));
+    t_inbox(__LINE__, "p1");
+
+    /* the one left comes in the next episode */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + DS_LEASE_LEN, "P");
+
+    t_hub = "hub";
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1252,6 +1310,7 @@ main(int argc, char **argv)
     t_token();
     t_work();
     t_opts();
+    t_partial();
 
     dsi_pg_conn_close(t_pg);
     ds_env_close(t_env);
