@@ -284,6 +284,7 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst)
 
     case DS_OP_PURGE:
         op->out.control.status = (ds_status_e) dsi_pg_int(res, 0, 1);
+        op->out.control.purged = (op->rc == DS_OK);
         break;
 
     case DS_OP_PURGE_BATCH:

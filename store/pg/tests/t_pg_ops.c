@@ -435,7 +435,8 @@ t_both(int line, ds_op_t *op)
 
     case DS_OP_PURGE:
         ok = ok && (lop.rc == DS_NOTFOUND
-                    || lop.out.control.status == pop.out.control.status);
+                    || lop.out.control.status == pop.out.control.status)
+             && lop.out.control.purged == pop.out.control.purged;
         break;
 
     case DS_OP_PURGE_BATCH:
@@ -1254,6 +1255,10 @@ t_partial(void)
 
     /* the one left comes in the next episode */
     t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + DS_LEASE_LEN, "P");
+
+    /* the terminated one purged: one instance */
+    t_both(__LINE__, t_op(DS_OP_PURGE, "p2", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_PURGE, "p2", NULL, NULL));
 
     t_hub = "hub";
 }
