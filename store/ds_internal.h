@@ -362,6 +362,12 @@ void dsi_digest_init(dsi_digest_t *d, ds_work_kind_e kind);
 void dsi_digest_int(dsi_digest_t *d, int64_t v);
 void dsi_digest_str(dsi_digest_t *d, ds_str_t s);
 uint64_t dsi_digest_end(const dsi_digest_t *d);
+/*
+ * an orchestration completion's: every field of every action, in order,
+ * and how many messages it took (SIZE_MAX: all)
+ */
+uint64_t dsi_work_complete_digest(const ds_action_t *a, size_t n,
+    size_t processed);
 
 
 /* ds_orchestration_complete.c */
