@@ -362,6 +362,9 @@ int dsi_activity_info(const void *data, size_t len, int *done,
     int64_t *ready_at);
 int dsi_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int tombstones);
+int dsi_activity_decode(const void *data, size_t len, ds_activity_t *act);
+int dsi_activity_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, const ds_activity_t *act);
 
 
 /* ds_timer.c: durable timers */
@@ -379,6 +382,9 @@ int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
 int dsi_entity_canon(ds_str_t id, unsigned char *buf, ds_str_t *eid);
 int dsi_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,
     int64_t now);
+int dsi_erec_decode(const void *data, size_t len, ds_erec_t *rec);
+int dsi_erec_write(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    const ds_erec_t *rec);
 
 
 /* ds_counts.c: counts of index entries, per hub */
