@@ -31,6 +31,7 @@
 #define DU_IMPORT_MAP       ((size_t) 1 << 30)
 
 
+static int du_lmdb_only(void);
 static int du_stats(int argc, char **argv);
 static int du_export(int argc, char **argv);
 static int du_import(int argc, char **argv);
@@ -114,6 +115,17 @@ du_is_conninfo(const char *store)
 }
 
 
+static int
+du_lmdb_only(void)
+{
+    du_error("a PostgreSQL conninfo: this command works on an LMDB store "
+             "directory (PostgreSQL's own tools, pg_basebackup, pg_dump "
+             "and VACUUM, back up and compact a database)");
+
+    return DU_EXIT_USAGE;
+}
+
+
 /*
  * Opens the store directory; a conninfo is refused, a missing directory
  * is created only when asked. Prints the error, returns the exit code.
@@ -128,10 +140,7 @@ du_offline_open(const char *store, size_t map_size, int create,
     ds_env_conf_t  conf;
 
     if (du_is_conninfo(store)) {
-        du_error("a PostgreSQL conninfo: this command works on an LMDB "
-                 "store directory (PostgreSQL's own tools, pg_basebackup, "
-                 "pg_dump and VACUUM, back up and compact a database)");
-        return DU_EXIT_USAGE;
+        return du_lmdb_only();
     }
 
     if (stat(store, &st) != 0) {
@@ -289,6 +298,14 @@ du_parse(int argc, char **argv, const du_command_t *cmd, du_args_t *a,
         }
 
         a->pos[a->npos++] = argv[i];
+    }
+
+    /* backup, restore and compact: directories, never a database */
+
+    for (i = 0; strstr(allowed, "lmdb") && i < a->npos; i++) {
+        if (du_is_conninfo(a->pos[i])) {
+            return du_lmdb_only();
+        }
     }
 
     if (a->npos < npos) {
@@ -1195,7 +1212,7 @@ du_backup(int argc, char **argv)
         return DU_EXIT_OK;
     }
 
-    rc = du_parse(argc, argv, &du_cmd_backup, &a, 2, "");
+    rc = du_parse(argc, argv, &du_cmd_backup, &a, 2, "lmdb");
     if (rc != DU_EXIT_OK) {
         return rc;
     }
@@ -1297,7 +1314,7 @@ du_restore(int argc, char **argv)
         return DU_EXIT_OK;
     }
 
-    rc = du_parse(argc, argv, &du_cmd_restore, &a, 2, "force");
+    rc = du_parse(argc, argv, &du_cmd_restore, &a, 2, "force lmdb");
     if (rc != DU_EXIT_OK) {
         return rc;
     }
@@ -1369,7 +1386,7 @@ du_compact(int argc, char **argv)
         return DU_EXIT_OK;
     }
 
-    rc = du_parse(argc, argv, &du_cmd_compact, &a, 1, "");
+    rc = du_parse(argc, argv, &du_cmd_compact, &a, 1, "lmdb");
     if (rc != DU_EXIT_OK) {
         return rc;
     }

@@ -164,6 +164,9 @@ check "an inconsistent hub is not exported" 1 "not consistent" \
 # the LMDB-only commands, a database without the schema or not there
 check "backup of a conninfo: pointed to PostgreSQL's tools" 2 "pg_basebackup" \
     "$durable" backup "$ci" "$tmp/bak"
+check "restore into a conninfo: refused, no directory made" 2 "pg_dump" \
+    "$durable" restore "$tmp/back" "$ci"
+check "compact of a conninfo: refused" 2 "VACUUM" "$durable" compact "$ci"
 check "check --dump needs a directory" 2 "need a store directory" \
     "$durable" check --dump Moved "$ci"
 createdb t_move_empty
