@@ -1895,9 +1895,14 @@ int
 dsi_erec_write(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
     const ds_erec_t *rec)
 {
-    ds_str_t  name, key;
+    ds_str_t        canon;
+    unsigned char   buf[DS_ID_MAX];
 
-    if (!dsi_key_hub_valid(hub) || ds_entity_split(eid, &name, &key) != DS_OK)
+    /* only the id the store itself would make of the entity */
+
+    if (!dsi_key_hub_valid(hub)
+        || dsi_entity_canon(eid, buf, &canon) != DS_OK
+        || canon.len != eid.len || memcmp(canon.data, eid.data, eid.len) != 0)
     {
         return DS_INVALID;
     }

@@ -362,9 +362,6 @@ int dsi_activity_info(const void *data, size_t len, int *done,
     int64_t *ready_at);
 int dsi_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int tombstones);
-int dsi_activity_decode(const void *data, size_t len, ds_activity_t *act);
-int dsi_activity_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    int64_t task_id, const ds_activity_t *act);
 
 
 /* ds_timer.c: durable timers */
@@ -382,9 +379,6 @@ int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
 int dsi_entity_canon(ds_str_t id, unsigned char *buf, ds_str_t *eid);
 int dsi_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,
     int64_t now);
-int dsi_erec_decode(const void *data, size_t len, ds_erec_t *rec);
-int dsi_erec_write(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
-    const ds_erec_t *rec);
 
 
 /* ds_counts.c: counts of index entries, per hub */
@@ -448,6 +442,18 @@ int dsi_json_check(const char *in, size_t len, unsigned max_depth,
 /* integers stored as 8 big-endian bytes, sign bit flipped (ds_key.c) */
 #define ds_i64_enc(v)       dsi_created_enc(v)
 #define ds_i64_dec(v)       dsi_created_dec(v)
+
+
+/*
+ * Activity and entity records as rows, for the tools (ds_rows.c): decoded,
+ * and written with their ready entries (none before).
+ */
+int dsi_activity_decode(const void *data, size_t len, ds_activity_t *act);
+int dsi_activity_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, const ds_activity_t *act);
+int dsi_erec_decode(const void *data, size_t len, ds_erec_t *rec);
+int dsi_erec_write(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    const ds_erec_t *rec);
 
 
 #endif /* DS_INTERNAL_H */
