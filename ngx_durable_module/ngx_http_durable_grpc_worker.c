@@ -99,6 +99,7 @@ struct ngx_http_durable_grpc_stream_s {
     ngx_msec_t                       ping;      /* interval */
     ngx_msec_t                       quiet_since;   /* the last message */
     size_t                           sent;
+    ngx_uint_t                       pending;   /* claims not answered */
     unsigned                         claiming:1;    /* in the writer */
     unsigned                         closed:1;      /* the request ended */
 };
@@ -382,7 +383,12 @@ ngx_http_durable_grpc_claim(ngx_http_request_t *r,
         return NGX_AGAIN;
     }
 
-    cs[n - 1]->answer = ngx_http_durable_grpc_claimed;
+    st->pending = n;
+
+    for (k = 0; k < n; k++) {
+        cs[k]->group = &st->pending;
+    }
+
     st->claiming = 1;
 
     rc = NGX_DONE;
@@ -448,13 +454,25 @@ ngx_http_durable_grpc_claim_item(void *data, ds_op_t *op,
 }
 
 
-/* a claim of several: the last one, which holds the request, answers */
+/*
+ * A claim of several kinds: the one answered last answers them all,
+ * whichever it is (a backend may refuse one at once, while the others
+ * wait for the database)
+ */
 
 static ngx_int_t
 ngx_http_durable_grpc_claimed_one(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
-    return NGX_OK;
+    ngx_http_durable_grpc_stream_t  *st;
+
+    st = ngx_http_durable_grpc_ctx(ctx)->data;
+
+    if (st->pending) {
+        return NGX_OK;
+    }
+
+    return ngx_http_durable_grpc_claimed(r, ctx, c);
 }
 
 
