@@ -10,10 +10,12 @@
  * notifications of any process, and when leased work becomes visible
  * again), claims each kind of work in one batch of the writer, and sends
  * every item it took as one message. It keeps the worker's concurrency
- * limits: an item counts until its completion or abandon comes through
- * this process (the SDKs send them on the stream's connection) or its
- * lease runs out. An idle stream gets a HealthPing every ping interval,
- * which keeps proxies from closing it. A process that shuts down ends its
+ * limits: an item counts until its completion or abandon comes, through
+ * this process or another one (an SDK may send them on another
+ * connection than the stream's: the processes share the leases they
+ * release, ngx_http_durable_notify.c), or its lease runs out. An idle
+ * stream gets a HealthPing every ping interval, which keeps proxies from
+ * closing it. A process that shuts down ends its
  * streams with status OK: the SDKs connect again, to the new processes,
  * and what was handed out stays leased to them. A stream whose client
  * went away (reset, or its connection closed) abandons what it handed
@@ -25,6 +27,7 @@
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_grpc.h"
 #include "ngx_http_durable_log.h"
+#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_random.h"
 #include "ngx_http_durable_wait.h"
@@ -98,6 +101,7 @@ struct ngx_http_durable_grpc_stream_s {
     ngx_queue_t                      queue;     /* among the streams */
     ngx_msec_t                       ping;      /* interval */
     ngx_msec_t                       quiet_since;   /* the last message */
+    ngx_atomic_uint_t                released;  /* read of the ring so far */
     size_t                           sent;
     ngx_uint_t                       pending;   /* claims not answered */
     unsigned                         claiming:1;    /* in the writer */
@@ -127,7 +131,9 @@ static ngx_int_t ngx_http_durable_grpc_ping(ngx_http_request_t *r,
 static void ngx_http_durable_grpc_stream_writer(ngx_http_request_t *r);
 static void ngx_http_durable_grpc_stream_cleanup(void *data);
 static void ngx_http_durable_grpc_expire(ngx_http_durable_grpc_stream_t *st);
-static void ngx_http_durable_grpc_release(const uint8_t *lease);
+static void ngx_http_durable_grpc_released(int rc);
+static ngx_uint_t ngx_http_durable_grpc_release_one(
+    ngx_http_durable_grpc_stream_t *st, const uint8_t *lease);
 static void ngx_http_durable_grpc_abandon(ngx_http_durable_grpc_stream_t *st,
     ds_work_kind_e kind, const u_char *token, size_t len);
 static void ngx_http_durable_grpc_abandoned(ds_op_t *op);
@@ -135,7 +141,7 @@ static ngx_int_t ngx_http_durable_grpc_work_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
 
-/* the streams of this process, for completions to find their leases */
+/* the streams of this process, for completions to wake */
 static ngx_queue_t  ngx_http_durable_grpc_streams;
 static ngx_uint_t   ngx_http_durable_grpc_streams_init;
 
@@ -187,6 +193,9 @@ ngx_http_durable_grpc_work_items(ngx_http_request_t *r,
     st->quiet_since = ngx_current_msec;
     ngx_queue_init(&st->leases);
     ngx_queue_init(&st->free);
+
+    /* releases before the stream are of no item of it */
+    st->released = ngx_http_durable_released_head();
 
     g->data = st;
 
@@ -867,14 +876,24 @@ ngx_http_durable_grpc_abandoned(ds_op_t *op)
 }
 
 
-/* items whose lease ran out no longer count: the store hands them again */
+/*
+ * Items whose lease ran out no longer count: the store hands them again;
+ * nor those completed or abandoned through any process meanwhile.
+ */
 
 static void
 ngx_http_durable_grpc_expire(ngx_http_durable_grpc_stream_t *st)
 {
     int64_t                         now;
+    u_char                          lease[DS_LEASE_LEN];
     ngx_queue_t                    *q, *next;
     ngx_http_durable_grpc_lease_t  *l;
+
+    while (ngx_http_durable_released_next(&st->released, lease) == NGX_OK) {
+        if (!ngx_queue_empty(&st->leases)) {
+            (void) ngx_http_durable_grpc_release_one(st, lease);
+        }
+    }
 
     now = ds_time_now();
 
@@ -894,45 +913,70 @@ ngx_http_durable_grpc_expire(ngx_http_durable_grpc_stream_t *st)
 }
 
 
-/* a completion or an abandon came: its item no longer counts */
+/*
+ * The streams of this process with items out look at the ring at their
+ * next tick; a refusal wrote nothing, and those of the other processes
+ * are told by a notification.
+ */
 
 static void
-ngx_http_durable_grpc_release(const uint8_t *lease)
+ngx_http_durable_grpc_released(int rc)
 {
-    ngx_queue_t                     *s, *q;
-    ngx_http_durable_grpc_lease_t   *l;
+    ngx_queue_t                     *q;
     ngx_http_durable_grpc_stream_t  *st;
 
-    if (!ngx_http_durable_grpc_streams_init || lease == NULL) {
+    if (rc != DS_OK) {
+        ngx_http_durable_notify();
+    }
+
+    if (!ngx_http_durable_grpc_streams_init) {
         return;
     }
 
-    for (s = ngx_queue_head(&ngx_http_durable_grpc_streams);
-         s != ngx_queue_sentinel(&ngx_http_durable_grpc_streams);
-         s = ngx_queue_next(s))
+    for (q = ngx_queue_head(&ngx_http_durable_grpc_streams);
+         q != ngx_queue_sentinel(&ngx_http_durable_grpc_streams);
+         q = ngx_queue_next(q))
     {
-        st = ngx_queue_data(s, ngx_http_durable_grpc_stream_t, queue);
+        st = ngx_queue_data(q, ngx_http_durable_grpc_stream_t, queue);
 
-        for (q = ngx_queue_head(&st->leases);
-             q != ngx_queue_sentinel(&st->leases);
-             q = ngx_queue_next(q))
-        {
-            l = ngx_queue_data(q, ngx_http_durable_grpc_lease_t, queue);
-
-            if (ngx_memcmp(l->lease, lease, DS_LEASE_LEN) != 0) {
-                continue;
-            }
-
-            ngx_queue_remove(q);
-            ngx_queue_insert_tail(&st->free, q);
-            st->claims[l->kind].inflight--;
-
-            /* below its limit again: the stream claims at its next tick */
+        if (!ngx_queue_empty(&st->leases)) {
             ngx_http_durable_wait_due(&st->grpc->base, 0);
-
-            return;
         }
     }
+}
+
+
+/* a lease released: the stream's item of that lease no longer counts */
+
+static ngx_uint_t
+ngx_http_durable_grpc_release_one(ngx_http_durable_grpc_stream_t *st,
+    const uint8_t *lease)
+{
+    ngx_queue_t                    *q;
+    ngx_http_durable_grpc_lease_t  *l;
+
+    for (q = ngx_queue_head(&st->leases);
+         q != ngx_queue_sentinel(&st->leases);
+         q = ngx_queue_next(q))
+    {
+        l = ngx_queue_data(q, ngx_http_durable_grpc_lease_t, queue);
+
+        if (ngx_memcmp(l->lease, lease, DS_LEASE_LEN) != 0) {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+        ngx_queue_insert_tail(&st->free, q);
+        st->claims[l->kind].inflight--;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->request->connection->log, 0,
+                       "durable grpc stream: an item of kind %ui released",
+                       (ngx_uint_t) l->kind);
+
+        return 1;
+    }
+
+    return 0;
 }
 
 
@@ -1023,8 +1067,16 @@ ngx_http_durable_grpc_work_done(ngx_http_request_t *r,
 {
     Empty  empty = EMPTY__INIT;
 
-    /* done, refused or stale: the lease no longer counts here */
-    ngx_http_durable_grpc_release(c->op->in.work.lease);
+    /*
+     * done, refused or stale: the lease no longer counts, in whichever
+     * process's stream handed the item out; each looks at its next wake
+     * (the write woke them, and a refusal wrote nothing: the stream has
+     * its re-read interval, or the next write)
+     */
+    if (c->op->in.work.lease != NULL) {
+        ngx_http_durable_notify_released(c->op->in.work.lease);
+        ngx_http_durable_grpc_released(c->rc);
+    }
 
     if (c->rc != DS_OK) {
         return ngx_http_durable_grpc_op_status(r,
