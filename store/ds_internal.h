@@ -470,4 +470,16 @@ int dsi_json_check(const char *in, size_t len, unsigned max_depth,
 #define ds_i64_dec(v)       dsi_created_dec(v)
 
 
+/*
+ * Activity and entity records as rows, for the tools (ds_rows.c): decoded,
+ * and written with their ready entries (none before).
+ */
+int dsi_activity_decode(const void *data, size_t len, ds_activity_t *act);
+int dsi_activity_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, const ds_activity_t *act);
+int dsi_erec_decode(const void *data, size_t len, ds_erec_t *rec);
+int dsi_erec_write(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    const ds_erec_t *rec);
+
+
 #endif /* DS_INTERNAL_H */
