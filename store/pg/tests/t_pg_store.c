@@ -466,6 +466,117 @@ t_serve(ds_store_t *st, t_host_t *th)
 }
 
 
+/*
+ * One batch of writes in flight: a write that waits for a row lock holds
+ * back the writes submitted after it, which then go as one batch, but
+ * not the reads, which go on the other connection meanwhile.
+ */
+
+static void
+t_writer(ds_store_t *st, const char *conninfo)
+{
+    PGconn    *x;
+    PGresult  *res;
+    t_call_t   w1, w2, w3, r;
+
+    x = PQconnectdb(conninfo);
+    T(PQstatus(x) == CONNECTION_OK);
+
+    res = PQexec(x, "BEGIN; SELECT 1 FROM durable.instances "
+                 "WHERE hub = 'hub' AND id = 'one' FOR UPDATE");
+    T(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
+    PQclear(res);
+
+    t_op(&w1, st, DS_OP_RAISE_EVENT, "one");
+    ds_store_submit(st, &w1.op, 0);
+    t_iterate();
+
+    /* w1 is in flight, waiting for the lock */
+    T(ds_store_busy(st) == 1);
+
+    t_op(&w2, st, DS_OP_START, "three");
+    t_op(&r, st, DS_OP_STATUS, "one");
+    ds_store_submit(st, &w2.op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &r.op, 0);
+    t_iterate();
+
+    t_op(&w3, st, DS_OP_START, "four");
+    ds_store_submit(st, &w3.op, 0);
+
+    t_run(&r);
+    T(r.op.rc == DS_OK && r.batch == 1);
+    T(w1.answered == 0 && w2.answered == 0 && w3.answered == 0);
+
+    res = PQexec(x, "COMMIT");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    t_run(&w1);
+    t_run(&w2);
+    t_run(&w3);
+    T(w1.answered == 1 && w1.op.rc == DS_OK && w1.batch == 1);
+    T(w2.answered == 1 && w2.op.rc == DS_OK && w2.batch == 2);
+    T(w3.answered == 1 && w3.op.rc == DS_OK && w3.batch == 2);
+
+    PQfinish(x);
+}
+
+
+/*
+ * The store's connections lost (their backends ended by another
+ * session): ops answer again once they are back, on statements prepared
+ * anew.
+ */
+
+static void
+t_reconnect(ds_store_t *st, const char *conninfo)
+{
+    int        i;
+    PGconn    *x;
+    PGresult  *res;
+    t_call_t   s;
+
+    /* the store's connections have prepared the statements */
+    t_op(&s, st, DS_OP_STATUS, "one");
+    ds_store_submit(st, &s.op, 0);
+    t_run(&s);
+    T(s.op.rc == DS_OK);
+
+    x = PQconnectdb(conninfo);
+    T(PQstatus(x) == CONNECTION_OK);
+
+    res = PQexec(x, "SELECT count(pg_terminate_backend(pid)) "
+                 "FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND pid <> pg_backend_pid()");
+    T(PQresultStatus(res) == PGRES_TUPLES_OK);
+    PQclear(res);
+    PQfinish(x);
+
+    /* the first ops may find the connections lost; then they are back */
+    for (i = 0; i < 100; i++) {
+        t_op(&s, st, DS_OP_STATUS, "one");
+        ds_store_submit(st, &s.op, 0);
+        t_run(&s);
+
+        if (s.op.rc == DS_OK) {
+            break;
+        }
+
+        T(s.op.rc == DS_UNAVAILABLE);
+
+        /* the retry timer's turn */
+        t_iterate();
+    }
+
+    T(s.op.rc == DS_OK && s.status == DS_PENDING);
+
+    t_op(&s, st, DS_OP_RAISE_EVENT, "one");
+    ds_store_submit(st, &s.op, 0);
+    t_run(&s);
+    T(s.op.rc == DS_OK);
+}
+
+
 /* a write through one store wakes the other's host: its listener */
 
 static void
@@ -616,7 +727,9 @@ main(int argc, char **argv)
 
     if (st != NULL && other != NULL) {
         t_serve(st, &th);
+        t_writer(st, argv[1]);
         t_wakes(&th, other);
+        t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
     }
 
