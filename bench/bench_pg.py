@@ -26,7 +26,8 @@ Rows:
       (bench/worker on each); skipped while the PostgreSQL store answers
       completions with 501
 
-Environment: BENCH_PG_PORT (18500), BENCH_PG_BIG (1000000, QUICK
+Environment: BENCH_PG_ROWS (the rows to run, e.g. "9,10"; all by
+default), BENCH_PG_PORT (18500), BENCH_PG_BIG (1000000, QUICK
 200000), BENCH_PG_WAKES (200, QUICK 50), and bench.py's (QUICK,
 BENCH_DURATION, ...).
 """
@@ -496,8 +497,11 @@ def run(api):
             _bench.log("PostgreSQL scenarios skipped: " + why)
             skip_all(api, why)
             return
+        only = os.environ.get("BENCH_PG_ROWS", "")
         for name, fn in (("9", starts), ("10", status), ("11", lists),
                          ("12", wakes), ("13", end_to_end)):
+            if only and name not in only.split(","):
+                continue
             try:
                 fn(env, api)
             except (RuntimeError, OSError, ValueError,
