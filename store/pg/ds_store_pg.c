@@ -39,6 +39,9 @@
 
 
 #define DSI_PGS_POOL        4       /* a writer, readers meanwhile */
+#define DSI_PGS_WRITERS     1       /* batches of writes in flight: 2
+                                       measured no faster (one commit at
+                                       a time, see above) */
 #define DSI_PGS_TIMEOUT_MS  5000
 #define DSI_PGS_RETRY_MS    1000
 #define DSI_PGS_POOL_MAX    64
@@ -89,7 +92,7 @@ struct dsi_pgs_s {
     dsi_pgc_t          *conns;          /* npool, then the listener */
     dsi_pgs_queue_t     reads;
     dsi_pgs_queue_t     writes;
-    dsi_pgc_t          *writer;         /* the writes' batch is on it */
+    size_t              writing;        /* batches of writes in flight */
     int64_t             timeout_ms;
     ds_event_t          kick;           /* sends what is queued */
     ds_event_t          expire;         /* the queue's bound */
@@ -400,10 +403,10 @@ dsi_pgs_dispatch(dsi_pgs_t *pgs)
     size_t      i;
     dsi_pgc_t  *c;
 
-    if (pgs->writes.n && pgs->writer == NULL
+    if (pgs->writes.n && pgs->writing < DSI_PGS_WRITERS
         && (c = dsi_pgs_idle(pgs)) != NULL)
     {
-        pgs->writer = c;
+        pgs->writing++;
         dsi_pgs_take(pgs, &pgs->writes, c);
     }
 
@@ -709,8 +712,9 @@ dsi_pgc_ready(dsi_pgc_t *c)
 
     /* a batch's answers are in */
 
-    if (pgs->writer == c) {
-        pgs->writer = NULL;
+    if (c->writes) {
+        c->writes = 0;
+        pgs->writing--;
     }
 
     if (c->listen) {
@@ -905,8 +909,9 @@ dsi_pgc_fail(dsi_pgc_t *c, const char *why)
 
     c->was_up = 0;
 
-    if (pgs->writer == c) {
-        pgs->writer = NULL;
+    if (c->writes) {
+        c->writes = 0;
+        pgs->writing--;
     }
 
     host->cancel(host->data, &c->timer);
