@@ -42,6 +42,13 @@
 #define DSI_PGS_WRITERS     1       /* batches of writes in flight: 2
                                        measured no faster (one commit at
                                        a time, see above) */
+/*
+ * writes in a batch at most: each runs in its own savepoint, a
+ * subtransaction with its own xid, and past 64 of them in a transaction
+ * PostgreSQL's snapshots of every other backend have to look them up in
+ * pg_subtrans instead of in the writer's PGPROC
+ */
+#define DSI_PGS_WRITES_MAX  64
 #define DSI_PGS_TIMEOUT_MS  5000
 #define DSI_PGS_RETRY_MS    1000
 #define DSI_PGS_POOL_MAX    64
@@ -453,13 +460,29 @@ dsi_pgs_idle(dsi_pgs_t *pgs)
 static void
 dsi_pgs_take(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, dsi_pgc_t *c)
 {
-    c->ops = q->first;
-    c->nops = q->n;
-    c->writes = (q == &pgs->writes);
+    size_t    n;
+    ds_op_t  *op, **cut;
 
-    q->first = NULL;
-    q->last = &q->first;
-    q->n = 0;
+    c->writes = (q == &pgs->writes);
+    n = c->writes && q->n > DSI_PGS_WRITES_MAX ? DSI_PGS_WRITES_MAX : q->n;
+
+    c->ops = q->first;
+    c->nops = n;
+
+    cut = &q->first;
+
+    for (op = q->first; n--; op = op->next) {
+        cut = &op->next;
+    }
+
+    q->first = *cut;
+    *cut = NULL;
+    q->n -= c->nops;
+
+    /* the rest keeps the time of the first: a bound no later than theirs */
+    if (q->first == NULL) {
+        q->last = &q->first;
+    }
 
     dsi_pgs_bound(pgs);
     dsi_pgc_send(c);

@@ -30,6 +30,7 @@
 #define T_WATCHDOG_S    120
 #define T_EVENTS_MAX    64
 #define T_BOUND_MS      500
+#define T_MANY          100
 
 
 static unsigned long  t_passed, t_failed;
@@ -523,6 +524,56 @@ t_writer(ds_store_t *st, const char *conninfo)
 
 
 /*
+ * Writes submitted together beyond a batch's most (64, one savepoint
+ * each: the subtransactions a PostgreSQL backend keeps in its PGPROC)
+ * go in the batches that follow, in order.
+ */
+
+static void
+t_batch_most(ds_store_t *st)
+{
+    int       first, rest;
+    char      ids[T_MANY][16];
+    size_t    i;
+    t_call_t  *calls;
+
+    calls = calloc(T_MANY, sizeof(t_call_t));
+    T(calls != NULL);
+    if (calls == NULL) {
+        return;
+    }
+
+    for (i = 0; i < T_MANY; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "many-%zu", i);
+        t_op(&calls[i], st, DS_OP_START, ids[i]);
+        ds_store_submit(st, &calls[i].op, i + 1 < T_MANY ? DS_SUBMIT_MORE
+                                                          : 0);
+    }
+
+    t_run(&calls[T_MANY - 1]);
+
+    first = 1;
+    rest = 1;
+
+    for (i = 0; i < T_MANY; i++) {
+        if (i < 64) {
+            first &= calls[i].answered == 1 && calls[i].op.rc == DS_OK
+                     && calls[i].batch == 64;
+
+        } else {
+            rest &= calls[i].answered == 1 && calls[i].op.rc == DS_OK
+                    && calls[i].batch == T_MANY - 64;
+        }
+    }
+
+    T(first);
+    T(rest);
+
+    free(calls);
+}
+
+
+/*
  * The store's connections lost (their backends ended by another
  * session): ops answer again once they are back, on statements prepared
  * anew.
@@ -728,6 +779,7 @@ main(int argc, char **argv)
     if (st != NULL && other != NULL) {
         t_serve(st, &th);
         t_writer(st, argv[1]);
+        t_batch_most(st);
         t_wakes(&th, other);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
