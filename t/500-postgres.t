@@ -56,7 +56,11 @@ sub pg_signal {
     my $master = <$fh>;
     close $fh;
     chomp $master;
-    my @pids = ($master);
+    # the postmaster first, and its children once it can fork no more: a
+    # backend forked while the list was read would go on serving
+    kill $sig, $master;
+    select(undef, undef, undef, 0.2);
+    my @pids;
     for my $stat (glob '/proc/[0-9]*/stat') {
         open my $st, '<', $stat or next;
         my $line = <$st> // next;
