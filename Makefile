@@ -5,8 +5,9 @@
 #   make test    the docs' links (check-docs), the style gate
 #                (check-style), the module's exported symbols
 #                (check-exports), store, gRPC codec and PostgreSQL
-#                unit tests (test-store, test-grpc-unit, test-pg-schema,
-#                test-postgres), the README's Quick
+#                unit tests (test-store, test-grpc-unit, test-pg-schema),
+#                the Test::Nginx suite on PostgreSQL (test-postgres,
+#                about 3 minutes), the README's Quick
 #                start (test-quickstart), the Test::Nginx suite, the
 #                sanitizer suite (test-asan), a quick fuzzing pass
 #                (fuzz-quick) and a compile check for nginx without threads

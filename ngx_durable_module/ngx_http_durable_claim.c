@@ -292,14 +292,18 @@ static ngx_int_t
 ngx_http_durable_claim_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
 {
+    ngx_int_t  rc;
+
     if (!ctx->wait_news) {
         /* the deadline, and nothing new since the last try */
-        return ngx_http_durable_claim_answer(r, ctx);
+        rc = ngx_http_durable_claim_answer(r, ctx);
+
+    } else {
+        ctx->claim_expired = expired;
+        rc = ngx_http_durable_claim_post(r, ctx);
     }
 
-    ctx->claim_expired = expired;
-
-    return ngx_http_durable_claim_post(r, ctx);
+    return ngx_http_durable_wait_answered(rc);
 }
 
 

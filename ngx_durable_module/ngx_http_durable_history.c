@@ -7,6 +7,12 @@
  * Events are stored as compact JSON the store wrote itself, so the view
  * works on spans of those bytes: members are dropped, renamed or added,
  * values are copied as they are, nothing is parsed into a tree.
+ *
+ * A worker keeps the last views it rendered, each with the stored events
+ * it was made from. The view is a function of those bytes and of the two
+ * flags only, so a history whose events are byte for byte the same gets
+ * the kept view: the events are compared, not parsed again (the parse
+ * was about half of a showHistory GET's instructions, callgrind).
  */
 
 
@@ -65,6 +71,16 @@
 #define NGX_HTTP_DURABLE_MEMBERS_INIT        512
 
 
+/*
+ * The kept views: slots per worker process, chosen by a hash of the
+ * store, hub, id and flags, and the largest entry kept (its events'
+ * text, their lengths and the view): at most 2 MB per worker.
+ */
+
+#define NGX_HTTP_DURABLE_VIEWS               32
+#define NGX_HTTP_DURABLE_VIEW_MAX            (64 * 1024)
+
+
 typedef struct {
     ds_str_t    key;        /* without its quotes */
     ds_str_t    value;      /* raw JSON */
@@ -85,7 +101,31 @@ typedef struct {
 
 
 typedef struct {
+    const void                 *store;
+    ngx_uint_t                  flags;
+    ngx_str_t                   hub;
+    ngx_str_t                   id;
+    ngx_uint_t                  nevents;
+    size_t                     *lens;       /* of each stored event */
+    u_char                     *text;       /* the events, end to end */
+    ngx_str_t                   view;
+} ngx_http_durable_view_entry_t;
+
+
+typedef struct {
+    ngx_http_durable_view_entry_t  *entry;
+    ngx_uint_t                      n;
+    u_char                         *pos;
+    ngx_uint_t                      differs;
+} ngx_http_durable_compare_t;
+
+
+typedef struct {
     ngx_pool_t                 *pool;
+    ds_str_t                   *texts;      /* every event as stored */
+    ngx_uint_t                  ntexts;
+    ngx_uint_t                  texts_max;
+    size_t                      texts_len;
     ngx_http_durable_event_t   *events;
     ngx_uint_t                  nevents;
     ngx_uint_t                  events_max;
@@ -97,6 +137,17 @@ typedef struct {
 } ngx_http_durable_collect_t;
 
 
+static ngx_int_t ngx_http_durable_render_events(ngx_http_request_t *r,
+    ds_op_t *op, ngx_uint_t show_input, ngx_uint_t show_output,
+    ngx_http_durable_collect_t *col, ngx_str_t *out);
+static ngx_uint_t ngx_http_durable_view_slot(ds_op_t *op, ngx_uint_t flags);
+static ngx_uint_t ngx_http_durable_view_kept(ds_op_t *op,
+    ngx_http_durable_view_entry_t *e, ngx_uint_t flags);
+static int ngx_http_durable_compare_event(void *data, uint64_t seq,
+    ds_str_t event);
+static void ngx_http_durable_view_keep(ngx_log_t *log, ds_op_t *op,
+    ngx_uint_t slot, ngx_uint_t flags, ngx_http_durable_collect_t *col,
+    ngx_str_t *view);
 static int ngx_http_durable_collect_event(void *data, uint64_t seq,
     ds_str_t event);
 static void *ngx_http_durable_grow(ngx_pool_t *pool, void *elts,
@@ -117,9 +168,69 @@ static u_char *ngx_http_durable_out_run(u_char *p, ngx_uint_t *first,
     u_char *run, u_char *end);
 
 
+static ngx_http_durable_view_entry_t  *ngx_http_durable_views[
+    NGX_HTTP_DURABLE_VIEWS];
+
+
+/*
+ * The view of op's history; out->len 0 when it has no event to show.
+ * A kept view is not copied: out is valid until the next call.
+ */
+
 ngx_int_t
 ngx_http_durable_render_history(ngx_http_request_t *r, ds_op_t *op,
     ngx_uint_t show_input, ngx_uint_t show_output, ngx_str_t *out)
+{
+    int                             rc;
+    ngx_uint_t                      slot, flags;
+    ngx_http_durable_compare_t      cmp;
+    ngx_http_durable_collect_t      col;
+    ngx_http_durable_view_entry_t  *e;
+
+    ngx_str_null(out);
+
+    flags = (show_input ? 1 : 0) | (show_output ? 2 : 0);
+    slot = ngx_http_durable_view_slot(op, flags);
+    e = ngx_http_durable_views[slot];
+
+    if (e != NULL && ngx_http_durable_view_kept(op, e, flags)) {
+        cmp.entry = e;
+        cmp.n = 0;
+        cmp.pos = e->text;
+        cmp.differs = 0;
+
+        rc = ds_op_history(op, ngx_http_durable_compare_event, &cmp);
+        if (rc != DS_OK && rc != DS_NOTFOUND) {
+            return NGX_ERROR;
+        }
+
+        if (!cmp.differs && cmp.n == e->nevents) {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "durable history view kept: %ui events, "
+                           "slot %ui", e->nevents, slot);
+            *out = e->view;
+            return NGX_OK;
+        }
+    }
+
+    if (ngx_http_durable_render_events(r, op, show_input, show_output, &col,
+                                       out)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_durable_view_keep(r->connection->log, op, slot, flags, &col,
+                               out);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_durable_render_events(ngx_http_request_t *r, ds_op_t *op,
+    ngx_uint_t show_input, ngx_uint_t show_output,
+    ngx_http_durable_collect_t *colp, ngx_str_t *out)
 {
     int                          rc;
     u_char                      *p;
@@ -129,9 +240,10 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_op_t *op,
     ngx_http_durable_event_t    *ev;
     ngx_http_durable_collect_t   col;
 
-    ngx_str_null(out);
-
     col.pool = r->pool;
+    col.texts_max = NGX_HTTP_DURABLE_EVENTS_INIT;
+    col.ntexts = 0;
+    col.texts_len = 0;
     col.events_max = NGX_HTTP_DURABLE_EVENTS_INIT;
     col.members_max = NGX_HTTP_DURABLE_MEMBERS_INIT;
     col.nevents = 0;
@@ -143,8 +255,10 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_op_t *op,
                                      * sizeof(ngx_http_durable_event_t));
     col.members = ngx_palloc(r->pool, NGX_HTTP_DURABLE_MEMBERS_INIT
                                       * sizeof(ngx_http_durable_member_t));
+    col.texts = ngx_palloc(r->pool, NGX_HTTP_DURABLE_EVENTS_INIT
+                                    * sizeof(ds_str_t));
 
-    if (col.events == NULL || col.members == NULL) {
+    if (col.events == NULL || col.members == NULL || col.texts == NULL) {
         return NGX_ERROR;
     }
 
@@ -209,7 +323,141 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_op_t *op,
         out->len = buf.pos - buf.start;
     }
 
+    *colp = col;
+
     return NGX_OK;
+}
+
+
+
+/* the slot of a view: a hash of what names it */
+
+static ngx_uint_t
+ngx_http_durable_view_slot(ds_op_t *op, ngx_uint_t flags)
+{
+    uint32_t  h;
+
+    h = ngx_murmur_hash2((u_char *) op->in.control.id.data,
+                         op->in.control.id.len);
+    h ^= ngx_murmur_hash2((u_char *) op->hub.data, op->hub.len) * 31;
+    h ^= (uint32_t) ((uintptr_t) op->store >> 4) + (uint32_t) flags;
+
+    return h % NGX_HTTP_DURABLE_VIEWS;
+}
+
+
+/* whether e is the view of op's instance with these flags */
+
+static ngx_uint_t
+ngx_http_durable_view_kept(ds_op_t *op, ngx_http_durable_view_entry_t *e,
+    ngx_uint_t flags)
+{
+    return e->store == op->store
+           && e->flags == flags
+           && e->id.len == op->in.control.id.len
+           && e->hub.len == op->hub.len
+           && ngx_memcmp(e->id.data, op->in.control.id.data, e->id.len) == 0
+           && ngx_memcmp(e->hub.data, op->hub.data, e->hub.len) == 0;
+}
+
+
+/*
+ * Each stored event against the kept one at the same place; a walk does
+ * not stop on a difference (a callback's stop is an error of the read).
+ */
+
+static int
+ngx_http_durable_compare_event(void *data, uint64_t seq, ds_str_t event)
+{
+    ngx_http_durable_compare_t  *cmp = data;
+
+    ngx_http_durable_view_entry_t  *e;
+
+    e = cmp->entry;
+
+    if (cmp->differs) {
+        return 0;
+    }
+
+    if (cmp->n == e->nevents
+        || e->lens[cmp->n] != event.len
+        || ngx_memcmp(cmp->pos, event.data, event.len) != 0)
+    {
+        cmp->differs = 1;
+        return 0;
+    }
+
+    cmp->pos += event.len;
+    cmp->n++;
+
+    return 0;
+}
+
+
+/*
+ * The view just rendered replaces the slot's: one allocation holds the
+ * entry, its names, the events' lengths and text, and the view.
+ */
+
+static void
+ngx_http_durable_view_keep(ngx_log_t *log, ds_op_t *op, ngx_uint_t slot,
+    ngx_uint_t flags, ngx_http_durable_collect_t *col, ngx_str_t *view)
+{
+    u_char                         *p;
+    size_t                          size;
+    ngx_uint_t                      i;
+    ngx_http_durable_view_entry_t  *e;
+
+    size = sizeof(ngx_http_durable_view_entry_t)
+           + col->ntexts * sizeof(size_t) + col->texts_len + view->len
+           + op->hub.len + op->in.control.id.len;
+
+    if (size > NGX_HTTP_DURABLE_VIEW_MAX) {
+        return;
+    }
+
+    e = ngx_alloc(size, log);
+    if (e == NULL) {
+        return;
+    }
+
+    p = (u_char *) e + sizeof(ngx_http_durable_view_entry_t);
+
+    e->store = op->store;
+    e->flags = flags;
+    e->nevents = col->ntexts;
+
+    e->lens = (size_t *) p;
+    p += col->ntexts * sizeof(size_t);
+
+    e->text = p;
+
+    for (i = 0; i < col->ntexts; i++) {
+        e->lens[i] = col->texts[i].len;
+        p = ngx_cpymem(p, col->texts[i].data, col->texts[i].len);
+    }
+
+    e->view.data = p;
+    e->view.len = view->len;
+    p = ngx_cpymem(p, view->data, view->len);
+
+    e->hub.data = p;
+    e->hub.len = op->hub.len;
+    p = ngx_cpymem(p, op->hub.data, op->hub.len);
+
+    e->id.data = p;
+    e->id.len = op->in.control.id.len;
+    ngx_memcpy(p, op->in.control.id.data, op->in.control.id.len);
+
+    if (ngx_http_durable_views[slot] != NULL) {
+        ngx_free(ngx_http_durable_views[slot]);
+    }
+
+    ngx_http_durable_views[slot] = e;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "durable history view kept in slot %ui: %ui events, "
+                   "%uz bytes", slot, e->nevents, size);
 }
 
 
@@ -225,6 +473,20 @@ ngx_http_durable_collect_event(void *data, uint64_t seq, ds_str_t event)
     ngx_http_durable_member_t   *m;
 
     static const char            marker[] = "{\"EventType\":\"Orchestrator";
+
+    /* every event is noted, for the kept view's comparison */
+
+    if (col->ntexts == col->texts_max) {
+        col->texts = ngx_http_durable_grow(col->pool, col->texts,
+                                           &col->texts_max, sizeof(ds_str_t));
+        if (col->texts == NULL) {
+            col->failed = 1;
+            return 1;
+        }
+    }
+
+    col->texts[col->ntexts++] = event;
+    col->texts_len += event.len;
 
     /*
      * Half of a history is Orchestrator* markers, which the view leaves

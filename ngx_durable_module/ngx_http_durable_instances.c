@@ -155,10 +155,14 @@ static ngx_int_t
 ngx_http_durable_status_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
 {
-    return ngx_http_durable_status_read(r, ctx,
-                                        expired ? NGX_HTTP_DURABLE_VIEW_NOW
-                                                : NGX_HTTP_DURABLE_VIEW_AGAIN,
-                                        0);
+    ngx_int_t  rc;
+
+    rc = ngx_http_durable_status_read(r, ctx,
+                                      expired ? NGX_HTTP_DURABLE_VIEW_NOW
+                                              : NGX_HTTP_DURABLE_VIEW_AGAIN,
+                                      0);
+
+    return ngx_http_durable_wait_answered(rc);
 }
 
 
@@ -636,6 +640,10 @@ ngx_http_durable_purge_many(ngx_http_request_t *r,
     op->hub = ngx_http_durable_ds_str(&ctx->hub);
     op->in.purge.query = &ctx->purge;
     op->in.purge.max = dlcf->purge_batch;
+
+    /* 0: a batch ends after its first instance */
+    op->in.purge.max_us = dlcf->purge_batch_time
+                          ? (int64_t) dlcf->purge_batch_time * 1000 : -1;
 
     return ngx_http_durable_submit(r, ctx, op,
                                    ngx_http_durable_purge_batch_done);

@@ -463,8 +463,7 @@ ngx_http_durable_metrics_next(ngx_http_request_t *r,
     while (pg->next < dmcf->stores.nelts) {
         st = (ngx_http_durable_store_t *) dmcf->stores.elts + pg->next++;
 
-        /* PostgreSQL has no figures yet (docs/postgres.md) */
-        if (st->ds == NULL || st->backend != DS_BACKEND_LMDB) {
+        if (st->ds == NULL) {
             continue;
         }
 
@@ -649,6 +648,11 @@ ngx_http_durable_metrics_pass(ngx_http_durable_metrics_page_t *pg,
     timers = 0;
     used = 0;
     max = 0;
+
+    if (pass >= 4 && st->backend != DS_BACKEND_LMDB) {
+        /* a map and its readers are LMDB's: absent (docs/postgres.md) */
+        return DS_OK;
+    }
 
     switch (pass) {
 

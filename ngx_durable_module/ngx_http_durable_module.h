@@ -85,6 +85,7 @@ typedef struct {
     ngx_uint_t                  max_top;
     ngx_uint_t                  scan_budget;
     ngx_uint_t                  purge_batch;
+    ngx_msec_t                  purge_batch_time;
     ngx_uint_t                  json_depth;
     size_t                      max_query;
 
@@ -117,7 +118,8 @@ typedef struct ngx_http_durable_ctx_s  ngx_http_durable_ctx_t;
  * ("expired": answer now).  Returns NGX_AGAIN to go on waiting, NGX_DONE
  * when its read went to the writer (which calls
  * ngx_http_durable_wait_again() or answers), or the result of sending the
- * response.
+ * response, whose NGX_AGAIN (output held back) goes through
+ * ngx_http_durable_wait_answered().
  */
 typedef ngx_int_t (*ngx_http_durable_wait_pt)(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired);

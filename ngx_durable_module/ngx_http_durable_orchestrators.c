@@ -322,10 +322,14 @@ static ngx_int_t
 ngx_http_durable_start_wait(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t expired)
 {
-    return ngx_http_durable_start_read(r, ctx,
-                                       expired ? NGX_HTTP_DURABLE_READ_NOW
-                                               : NGX_HTTP_DURABLE_READ_AGAIN,
-                                       NULL);
+    ngx_int_t  rc;
+
+    rc = ngx_http_durable_start_read(r, ctx,
+                                     expired ? NGX_HTTP_DURABLE_READ_NOW
+                                             : NGX_HTTP_DURABLE_READ_AGAIN,
+                                     NULL);
+
+    return ngx_http_durable_wait_answered(rc);
 }
 
 

@@ -91,6 +91,22 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
                    "The store '%V' did not answer in time while %s; "
                    "retry later.", &ctx->store->name, what);
 
+    case DS_SCHEMA:
+        /* logged once by the store, when it found the version */
+        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_UNAVAILABLE);
+
+        if (ngx_http_durable_add_header(r, "Retry-After",
+                                        &ngx_http_durable_retry_after)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_durable_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "The store '%V' is not available: its database's schema "
+                   "is of a version this nginx does not know; see the "
+                   "error log.", &ctx->store->name);
+
     case DS_UNSUPPORTED:
         return ngx_http_durable_send_error(r, NGX_HTTP_NOT_IMPLEMENTED,
                    "The store '%V' uses a backend that does not support "

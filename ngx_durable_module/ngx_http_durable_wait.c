@@ -139,6 +139,20 @@ ngx_http_durable_wait_again(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 }
 
 
+/*
+ * What a handler that may have answered returns to the wait: NGX_AGAIN
+ * from an answer means that flow control or a slow client holds part of
+ * it back, and nginx sends it later. To the wait NGX_AGAIN means "nothing
+ * yet": it would read again and answer the request a second time.
+ */
+
+ngx_int_t
+ngx_http_durable_wait_answered(ngx_int_t rc)
+{
+    return rc == NGX_AGAIN ? NGX_OK : rc;
+}
+
+
 static void
 ngx_http_durable_wait_arm(ngx_http_durable_ctx_t *ctx)
 {

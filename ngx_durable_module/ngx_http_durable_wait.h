@@ -22,6 +22,7 @@ ngx_int_t ngx_http_durable_wait(ngx_http_request_t *r,
 ngx_int_t ngx_http_durable_wait_again(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 void ngx_http_durable_wait_mark(ngx_http_durable_ctx_t *ctx);
+ngx_int_t ngx_http_durable_wait_answered(ngx_int_t rc);
 void ngx_http_durable_wait_due(ngx_http_durable_ctx_t *ctx,
     ngx_msec_t delay);
 

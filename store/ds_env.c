@@ -771,6 +771,8 @@ ds_strerror(int rc)
         return "store unavailable";
     case DS_UNSUPPORTED:
         return "not supported by the store's backend";
+    case DS_SCHEMA:
+        return "the database's schema is of an unknown version";
     default:
         return "unknown error";
     }

@@ -64,7 +64,7 @@ int
 ds_op_apply(ds_txn_t *txn, ds_op_t *op)
 {
     int            rc;
-    int64_t        now;
+    int64_t        now, deadline;
     uint64_t       writes;
     ds_status_e    status;
     ds_instance_t  inst;
@@ -138,9 +138,13 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
         op->out.purge.deleted = 0;
         op->out.purge.more = 0;
 
-        rc = ds_instance_purge(txn, op->hub, op->in.purge.query,
-                               op->in.purge.max, &op->out.purge.deleted,
-                               &op->out.purge.more);
+        deadline = op->in.purge.max_us
+                   ? ds_time_mono() + op->in.purge.max_us : 0;
+
+        rc = ds_instance_purge_until(txn, op->hub, op->in.purge.query,
+                                     op->in.purge.max, deadline,
+                                     &op->out.purge.deleted,
+                                     &op->out.purge.more);
 
         /* a batch that deleted nothing found nothing more to delete */
         op->out.purge.more = op->out.purge.more && op->out.purge.deleted;

@@ -202,6 +202,14 @@ int
 ds_instance_purge(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
     size_t max, size_t *deleted, int *more)
 {
+    return ds_instance_purge_until(txn, hub, q, max, 0, deleted, more);
+}
+
+
+int
+ds_instance_purge_until(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
+    size_t max, int64_t deadline, size_t *deleted, int *more)
+{
     int             rc, stale;
     size_t          i;
     unsigned        mask;
@@ -250,7 +258,11 @@ ds_instance_purge(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
             return DS_OK;
         }
 
-        if (*deleted == max) {
+        /* a batch that deleted none has made no progress: it goes on */
+
+        if (*deleted == max
+            || (deadline && *deleted && ds_time_mono() >= deadline))
+        {
             ds_range_close(&r);
             *more = 1;
             return DS_OK;

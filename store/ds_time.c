@@ -40,6 +40,19 @@ ds_time_now(void)
 }
 
 
+int64_t
+ds_time_mono(void)
+{
+    struct timespec  ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+        return 0;
+    }
+
+    return (int64_t) ts.tv_sec * DS_US + ts.tv_nsec / 1000;
+}
+
+
 int
 ds_time_parse(const char *s, size_t len, int64_t *us)
 {

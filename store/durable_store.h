@@ -44,7 +44,9 @@ typedef enum {
     DS_ERROR,           /* I/O or other LMDB failure; see ds_txn_error() */
     DS_UNAVAILABLE,     /* a network backend did not answer in time, or
                            lost its connection: the outcome is unknown */
-    DS_UNSUPPORTED      /* the backend does not serve this operation */
+    DS_UNSUPPORTED,     /* the backend does not serve this operation */
+    DS_SCHEMA           /* the database's schema is of a version this
+                           build does not know: nothing was sent */
 } ds_rc_e;
 
 
@@ -248,6 +250,14 @@ int ds_instance_list(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
 int ds_instance_purge(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
     size_t max, size_t *deleted, int *more);
 
+/*
+ * The same, stopping also once ds_time_mono() reaches deadline (0: none)
+ * after one instance at least, *more set: a batch bounded by time.
+ */
+int ds_instance_purge_until(ds_txn_t *txn, ds_str_t hub,
+    const ds_query_t *q, size_t max, int64_t deadline, size_t *deleted,
+    int *more);
+
 
 /* history and inbox: append-only sequences per instance */
 
@@ -349,6 +359,7 @@ int ds_status_is_terminal(ds_status_e status);
 /* time */
 
 int64_t ds_time_now(void);
+int64_t ds_time_mono(void);     /* µs of a monotonic clock, for durations */
 int ds_time_parse(const char *s, size_t len, int64_t *us);
 size_t ds_time_format_s(int64_t us, char *buf);
 size_t ds_time_format_frac(int64_t us, char *buf);
@@ -923,8 +934,11 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  *                    it; out.control.purged: how many instances.
  *                    DS_NOTFOUND (also on a retry); DS_PRECONDITION when
  *                    active, out.control.status.
- * DS_OP_PURGE_BATCH  in.purge: query (created range, status mask), max.
- *                    Deletes at most max terminal instances that match;
+ * DS_OP_PURGE_BATCH  in.purge: query (created range, status mask), max,
+ *                    max_us. Deletes at most max terminal instances that
+ *                    match, and stops once it has run for max_us (0: no
+ *                    bound; negative: at once) after one at least (the
+ *                    LMDB backend; a network backend bounds by max only);
  *                    out.purge.deleted, out.purge.more (matches may be
  *                    left). Repeat until more is 0.
  * DS_OP_ENTITY_SIGNAL in.entity: name, key, operation, input (JSON).
@@ -1083,6 +1097,8 @@ struct ds_op_s {
         struct {
             const ds_query_t   *query;
             size_t              max;
+            int64_t             max_us;     /* 0: max bounds alone; < 0:
+                                               one instance a batch */
         } purge;
 
         struct {

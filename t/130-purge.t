@@ -5,14 +5,15 @@ use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
 use DurableBlocks ();
+use DurableClient ();
 
 repeat_each(1);
 
 # tests per block (per request: status + body + each header line + each
 # no_error_log pattern):
 #    1: 3      2: 14     3: 18     4: 8      5: 16     6: 30     7: 18
-#    8: 14     9: 42
-plan tests => 3 + 14 + 18 + 8 + 16 + 30 + 18 + 14 + 42;
+#    8: 14     9: 42     10: 3 (grep_error_log_out: 1)    11: 2
+plan tests => 3 + 14 + 18 + 8 + 16 + 30 + 18 + 14 + 42 + 3 + 2;
 
 our $http_config = DurableBlocks::fresh_store('purge');
 
@@ -22,6 +23,13 @@ our $config = $DurableBlocks::API_LOCATION . <<'_EOC_';
         durable_task_anonymous on;
         durable_task_purge_batch 2;
     }
+
+    location /timed/ {
+        durable_task /timed;
+        durable_task_anonymous on;
+        durable_task_purge_batch_time 0;
+        durable_task_lifecycle_log on;
+    }
 _EOC_
 
 our $TIME = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ';
@@ -30,7 +38,8 @@ our $TIME = '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ';
 sub rq {
     my ($hub, $method, $path, $body) = @_;
     my $sep = $path =~ /\?/ ? '&' : '?';
-    my $base = $path =~ s{^/batch/}{} ? '/batch' : '/runtime/webhooks/durabletask';
+    my $base = $path =~ s{^/(batch|timed)/}{} ? "/$1"
+               : '/runtime/webhooks/durabletask';
     return "$method $base/$path${sep}taskHub=$hub&code=testkey123"
            . (defined $body ? "\n$body" : '');
 }
@@ -42,6 +51,19 @@ sub list_re {
         . '[A-Za-z]+","input":[^,]*,"customStatus":null,"output":[^,]*,'
         . '"createdTime":"' . $TIME . '","lastUpdatedTime":"' . $TIME . '"\}'
     } @_) . '\]$';
+}
+
+# block 10's instances: one active, 6 terminated, through /timed/
+sub main::timed_setup {
+    for my $path ('orchestrators/Hello/a1',
+                  (map { "orchestrators/Hello/t$_" } 1 .. 6),
+                  (map { "instances/t$_/terminate" } 1 .. 6))
+    {
+        my $r = DurableClient::api('POST',
+                                   "/timed/$path?taskHub=P10&code=testkey123",
+                                   '');
+        die "POST $path: $r->{status}" unless $r->{status} == 202;
+    }
 }
 
 no_shuffle();
@@ -203,3 +225,25 @@ DELETE /runtime/webhooks/durabletask/instances/nope?code=testkey123
  '^\{"instancesDeleted":5\}$', main::list_re('a1'), '^$']
 --- no_error_log
 [error]
+
+
+
+=== TEST 10: durable_task_purge_batch_time 0: a batch per instance, and all 6 terminated instances go
+--- init
+main::timed_setup();
+--- request
+DELETE /timed/instances?createdTimeFrom=2000-01-01&taskHub=P10&code=testkey123
+--- error_code: 200
+--- response_body: {"instancesDeleted":6}
+--- grep_error_log: purged (by filter)
+--- grep_error_log_out eval
+"purged (by filter)\n" x 6
+
+
+
+=== TEST 11: and the active one stays
+--- request
+GET /timed/instances?taskHub=P10&code=testkey123
+--- error_code: 200
+--- response_body_like eval
+main::list_re('a1')

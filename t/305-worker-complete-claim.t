@@ -6,6 +6,7 @@
 
 use lib 't/inc';
 use Test::Nginx::Socket;
+use DurableBackend;
 use DurableClient qw(api);
 
 repeat_each(1);

@@ -107,33 +107,36 @@ POST /d/orchestrators/Hello/g1?connection=good
         durable_task_connection disk;
     }
 --- init
-my $big = '"' . ('x' x 60000) . '"';
-my ($r, %sent, @acked);
-for my $i (1 .. 100) {
-    $r = DurableBlocks::post("/d/orchestrators/Hello/disk-$i", $big);
-    $sent{"disk-$i"} = $r->{status};
-    last if $r->{status} != 202;
-    push @acked, "disk-$i";
+# the real runner runs the init of a skipped block too
+if ($::MOUNTED) {
+    my $big = '"' . ('x' x 60000) . '"';
+    my ($r, %sent, @acked);
+    for my $i (1 .. 100) {
+        $r = DurableBlocks::post("/d/orchestrators/Hello/disk-$i", $big);
+        $sent{"disk-$i"} = $r->{status};
+        last if $r->{status} != 202;
+        push @acked, "disk-$i";
+    }
+    Test::More::is($r->{status}, 507, scalar(@acked) . ' starts fit, then 507');
+    Test::More::like($r->{content}, qr/^\{"Message":"The store 'disk' is full[^"]*disk space[^"]*"\}$/,
+                     'with a JSON message');
+
+    my $ok = system("$::check $::mnt/store > /dev/null 2>&1") == 0;
+    Test::More::ok($ok, 'durable-check: the store is consistent');
+    my %have = map { (split /\t/)[0] => 1 }
+               split /\n/, `$::check --list-ids DurableFunctionsHub $::mnt/store 2>/dev/null`;
+    my @half = grep { $sent{$_} != 202 && $have{$_} } keys %sent;
+    Test::More::ok(!@half && keys(%have) == @acked,
+                   'exactly the acknowledged starts exist')
+        or Test::More::diag("half-written: @half");
+
+    Test::More::is(DurableBlocks::post('/d/orchestrators/Hello/g2?connection=good', '1')->{status},
+                   202, 'the other store still takes writes');
+
+    unlink "$::mnt/filler" or die "unlink: $!";
+    Test::More::is(DurableBlocks::post('/d/orchestrators/Hello/after', $big)->{status},
+                   202, 'a write fits once space is freed');
 }
-Test::More::is($r->{status}, 507, scalar(@acked) . ' starts fit, then 507');
-Test::More::like($r->{content}, qr/^\{"Message":"The store 'disk' is full[^"]*disk space[^"]*"\}$/,
-                 'with a JSON message');
-
-my $ok = system("$::check $::mnt/store > /dev/null 2>&1") == 0;
-Test::More::ok($ok, 'durable-check: the store is consistent');
-my %have = map { (split /\t/)[0] => 1 }
-           split /\n/, `$::check --list-ids DurableFunctionsHub $::mnt/store 2>/dev/null`;
-my @half = grep { $sent{$_} != 202 && $have{$_} } keys %sent;
-Test::More::ok(!@half && keys(%have) == @acked,
-               'exactly the acknowledged starts exist')
-    or Test::More::diag("half-written: @half");
-
-Test::More::is(DurableBlocks::post('/d/orchestrators/Hello/g2?connection=good', '1')->{status},
-               202, 'the other store still takes writes');
-
-unlink "$::mnt/filler" or die "unlink: $!";
-Test::More::is(DurableBlocks::post('/d/orchestrators/Hello/after', $big)->{status},
-               202, 'a write fits once space is freed');
 --- request eval
 ["GET /d/instances/disk-1?showInput=false",
  "GET /d/instances?top=1&showInput=false"]

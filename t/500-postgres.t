@@ -1,8 +1,10 @@
 # A store on PostgreSQL (backend=postgres, docs/postgres.md) over the HTTP
-# API: start, status, raise, terminate, purge and list answer as on LMDB;
-# an operation the backend has no function for yet answers 501; with the
-# database stopped (SIGSTOP), its requests get 503 with Retry-After after
-# the store's timeout= while an LMDB store of the same nginx answers.
+# API: start, status, raise, terminate, purge, list, restart and rewind
+# answer as on LMDB; with the database stopped (SIGSTOP), its requests get
+# 503 with Retry-After after the store's timeout= while an LMDB store of
+# the same nginx answers. The metrics page counts the store's instances;
+# a store whose database has no schema (or another version) answers 503
+# and says why in the error log.
 #
 # Needs a cluster whose default database has the schema (durable schema
 # init), named by DURABLE_PG_HOSTADDR_CONNINFO and DURABLE_PG_DIR as
@@ -21,18 +23,31 @@ if (!$conninfo || !$ENV{DURABLE_PG_DIR}) {
 
 repeat_each(1);
 
-# per request a status, a body and a no_error_log check (12 requests in
-# all blocks but 7); block 7: 3 requests without no_error_log, and 2
-# Retry-After headers
-plan tests => repeat_each() * (12 * 3 + 3 * 2 + 2);
+# per request a status, a body and a no_error_log check (21 requests in
+# all blocks but 7 and 11); block 7: 3 requests without no_error_log, and
+# 2 Retry-After headers; block 11: one request, its header and error_log
+plan tests => repeat_each() * (21 * 3 + 3 * 2 + 2 + 5);
 
 # a hub of this run's own: the database outlives one run of the file
 our $hub = 'pg' . $$;
+
+# a database without the schema, for the refusal of block 11
+our $bare = "bare$$";
+system('createdb', $bare) == 0 or die "createdb $bare failed";
+add_cleanup_handler(sub {
+    local $?;
+    system('dropdb', '--if-exists', '--force', $bare);
+});
 
 our $http_config = DurableBlocks::fresh_store('pg-lmdb')
     =~ s/default/lmdb/r
     . qq{    durable_task_store pg backend=postgres pool=2 timeout=1s\n}
     . qq{        "conninfo=$conninfo";\n};
+
+# block 11 only: its alert would be a warning in every other block
+our $bare_store =
+      qq{    durable_task_store bare backend=postgres pool=1 timeout=1s\n}
+    . qq{        "conninfo=$conninfo dbname=$bare";\n};
 
 our $config = <<'_EOC_';
     location ~* ^/runtime/webhooks/durabletask(/|$) {
@@ -46,9 +61,25 @@ our $config = <<'_EOC_';
         durable_task_anonymous on;
         durable_task_connection lmdb;
     }
+
+    location = /metrics {
+        durable_task_metrics;
+        durable_task_anonymous on;
+    }
 _EOC_
 
-# every process of the cluster (the postmaster and its children)
+our $bare_location = <<'_EOC_';
+    location /bare/ {
+        durable_task /bare;
+        durable_task_anonymous on;
+        durable_task_connection bare;
+    }
+_EOC_
+
+# every process of the cluster (the postmaster and its children). The
+# postmaster first: a backend it forks for a connection just then is not
+# among its children yet when they are read, so they are read until no
+# new one shows up (one left running would answer that connection)
 sub pg_signal {
     my ($sig) = @_;
     my $pidfile = "$ENV{DURABLE_PG_DIR}/data/postmaster.pid";
@@ -56,17 +87,21 @@ sub pg_signal {
     my $master = <$fh>;
     close $fh;
     chomp $master;
-    # the postmaster first, and its children once it can fork no more: a
-    # backend forked while the list was read would go on serving
     kill $sig, $master;
-    select(undef, undef, undef, 0.2);
-    my @pids;
-    for my $stat (glob '/proc/[0-9]*/stat') {
-        open my $st, '<', $stat or next;
-        my $line = <$st> // next;
-        push @pids, $1 if $line =~ /^(\d+) \(.*\) \S+ (\d+) / && $2 == $master;
+    my %done = ($master => 1);
+    for my $round (1 .. 20) {
+        my @new;
+        for my $stat (glob '/proc/[0-9]*/stat') {
+            open my $st, '<', $stat or next;
+            my $line = <$st> // next;
+            push @new, $1 if $line =~ /^(\d+) \(.*\) \S+ (\d+) /
+                             && $2 == $master && !$done{$1};
+        }
+        last if !@new && $round > 3;
+        kill $sig, @new;
+        $done{$_} = 1 for @new;
+        select undef, undef, undef, 0.05;
     }
-    kill $sig, @pids;
 }
 
 # a cluster left stopped would never stop: it always goes on at the end
@@ -156,14 +191,14 @@ main::rq('GET', 'instances')
 
 
 
-=== TEST 6: rewind has no function yet: 501 with a JSON message
+=== TEST 6: rewind of a Pending instance is refused with its status, as on LMDB
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- request eval
 main::rq('POST', 'instances/p1/rewind?reason=again')
---- error_code: 501
+--- error_code: 412
 --- response_body_like eval
-'^\{"Message":"The store \'pg\' uses a backend that does not support [^"]+"\}$'
+'^"This orchestration has status Pending, but [^\n]*Failed[^\n]*"$'
 --- no_error_log
 [error]
 
@@ -199,5 +234,63 @@ main::rq('GET', 'instances/p1')
 --- error_code: 202
 --- response_body_like eval
 main::status_re('Hello', 'p1', 'Pending', '{"city":"Tokyo"}', 'null')
+--- no_error_log
+[error]
+
+
+
+=== TEST 9: restart: a terminated instance over itself, with its name and input; a missing one is 404
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request eval
+[main::rq('POST', 'orchestrators/Hello/r1', '{"n":"\\u00e9"}'),
+ main::rq('POST', 'instances/r1/terminate?reason=stop'),
+ main::rq('POST', 'instances/r1/restart?restartWithNewInstanceId=false'),
+ main::rq('GET', 'instances/r1'),
+ main::rq('POST', 'instances/nope/restart')]
+--- error_code eval: [202, 202, 202, 202, 404]
+--- response_body_like eval
+['"id":"r1"', '^$', '"id":"r1"',
+ main::status_re('Hello', 'r1', 'Pending', '{"n":"\\u00e9"}', 'null'),
+ '^$']
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: the metrics page counts the store's instances by status, its queue and its oldest item, and has no map of LMDB's
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request eval
+[DurableBlocks::rq("$::hub-m", 'POST', 'orchestrators/Hello/m1'),
+ DurableBlocks::rq("$::hub-m", 'POST', 'orchestrators/Hello/m2'),
+ DurableBlocks::rq("$::hub-m", 'POST', 'instances/m2/terminate'),
+ "GET /metrics"]
+--- error_code eval: [202, 202, 202, 200]
+--- response_body_like eval
+['"id":"m1"', '"id":"m2"', '^$',
+ qr/\A(?!.*^durable_store_map_size_bytes\{store="pg"\})
+   (?=.*^durable_instances\{store="pg",hub="$::hub-m",runtime_status="Pending"\}\x{20}1$)
+   (?=.*^durable_instances\{store="pg",hub="$::hub-m",runtime_status="Terminated"\}\x{20}1$)
+   (?=.*^durable_queue_depth\{store="pg",hub="$::hub-m",kind="orchestration"\}\x{20}1$)
+   (?=.*^durable_ready_oldest_age_seconds\{store="pg",hub="$::hub-m",kind="orchestration"\}\x{20}[0-9]+\.[0-9]{6}$)
+   /msx]
+--- no_error_log
+[error]
+
+
+
+=== TEST 11: a database without the schema: 503 with a message, and the reason in the error log
+--- http_config eval: $::http_config . $::bare_store
+--- config eval: $::config . $::bare_location
+--- request
+GET /bare/instances/a
+--- error_code: 503
+--- response_headers
+Retry-After: 1
+--- response_body_like eval
+'^\{"Message":"The store \'bare\' is not available: its database\'s schema is of a version this nginx does not know; see the error log\."\}$'
+--- error_log eval
+qr/\[alert\].*store "bare": the database has no durable schema; make it with "durable schema init"/
 --- no_error_log
 [error]

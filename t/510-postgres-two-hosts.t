@@ -28,8 +28,9 @@ if (!$conninfo) {
 repeat_each(1);
 
 # block 1: 2 statuses and bodies; block 2: a status, a body and an
-# error_log pattern; B's own start in each block's init
-plan tests => repeat_each() * (2 * 2 + 3 + 2);
+# error_log pattern; B's own start in each block's init; block 3: a
+# status and a body
+plan tests => repeat_each() * (2 * 2 + 3 + 2 + 2);
 
 # hubs of this run's own: the database outlives one run of the file
 our $hub = 'two' . $$;
@@ -44,6 +45,16 @@ our $location = <<'_EOC_';
         durable_task_connection pg;
     }
 _EOC_
+
+# the same server named twice by address, after a port nothing listens
+# on: libpq tries them in turn, as it would a failed primary and the next
+our $multi_config = do {
+    my ($port) = $conninfo =~ /\bport=(\d+)/;
+    (my $rest = $conninfo) =~ s/\b(?:hostaddr|host|port)=\S+\s*//g;
+    qq{    durable_task_store pg backend=postgres "conninfo=}
+    . qq{hostaddr=127.0.0.1,127.0.0.1 port=1,$port $rest }
+    . qq{target_session_attrs=read-write";\n};
+};
 
 # B: the same module and store on a free port, in a directory of its own
 our ($b_port, $b_dir, $b_pid);
@@ -186,3 +197,14 @@ main::rq("$::hub-w", 'POST', 'worker/orchestrations/claim?wait=60')
 --- error_log
 durable wait: woken
 --- timeout: 30
+
+
+
+=== TEST 3: a conninfo of several addresses: the first refuses, the next serves the hub
+--- http_config eval: $::multi_config
+--- config eval: $::location
+--- request eval
+main::rq($::hub, 'GET', 'instances/both-1')
+--- error_code: 202
+--- response_body_like eval
+main::status_re('Hello', 'both-1', 'Pending', '{"from":"b"}', 'null')

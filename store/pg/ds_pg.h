@@ -31,6 +31,20 @@
 #include "ds_internal.h"
 
 
+/* the keepalive settings a conninfo gets unless it has its own */
+#define DSI_PG_KEEPALIVES           "1"
+#define DSI_PG_KEEPALIVES_IDLE      "30"
+#define DSI_PG_KEEPALIVES_INTERVAL  "10"
+#define DSI_PG_KEEPALIVES_COUNT     "3"
+
+/*
+ * The version of the schema (store/pg/schema/NNN-*.sql) whose functions
+ * this build calls: a store refuses a database at any other
+ * (ds_store_pg.c). embed.sh checks it is the last file's number.
+ */
+#define DSI_PG_SCHEMA       4
+
+
 #define DSI_PG_WANT_READ    1       /* as DS_WATCH_READ */
 #define DSI_PG_WANT_WRITE   2       /* as DS_WATCH_WRITE */
 
@@ -140,8 +154,22 @@ void dsi_pg_call_free(dsi_pg_call_t *call);
 int dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
     ds_entity_t *entity);
 int dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data);
+int dsi_pg_op_history_kept(const PGresult *res, char **kept, ds_event_cb cb,
+    void *data);
 int dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
     ds_list_e list, ds_event_cb cb, void *data);
+
+/*
+ * ds_pg_control.c: restart, history chunks, recursive terminate and
+ * purge, stats; the figures of a STATS answer as ds_op_counts_each(),
+ * ds_op_ready_oldest() and ds_op_timers_total() give them
+ */
+int dsi_pg_control_call(const ds_op_t *op, dsi_pg_call_t *call);
+int dsi_pg_control_answer(ds_op_t *op, const PGresult *res);
+int dsi_pg_stats_each(const PGresult *res, ds_count_cb cb, void *data);
+int dsi_pg_stats_oldest(const PGresult *res, ds_str_t hub,
+    ds_work_kind_e kind, int64_t *at);
+int dsi_pg_stats_timers(const PGresult *res, uint64_t *n);
 
 
 /* op->backend during a claim's item callback: the answer and its row */
@@ -185,8 +213,12 @@ ds_str_t dsi_pg_text(const PGresult *res, int row, int col);
 int dsi_pg_bytes16(const PGresult *res, int row, int col, uint8_t *out);
 int dsi_pg_col(const PGresult *res, const char *name);
 
-/* the events of a text[] as PostgreSQL writes it, {"..",".."}, in order */
+/* the events of a text[] as PostgreSQL writes it, {"..",".."}, in order;
+   _kept leaves them in *kept (the caller frees it) for readers that keep
+   pointers to them */
 int dsi_pg_array(const char *p, ds_event_cb cb, void *data);
+int dsi_pg_array_kept(const char *p, char **kept, ds_event_cb cb,
+    void *data);
 
 
 #endif /* DS_PG_H */

@@ -20,27 +20,36 @@
 #define DSI_PG_NUM_LEN      24
 
 
-/* the events of a text[] as PostgreSQL writes it: {"..","..."} */
+/*
+ * The events of a text[] as PostgreSQL writes it: {"..","..."}. Each is
+ * unquoted into its own place of one block, which stays in *kept for the
+ * caller to free: a reader of a status's history may keep pointers to the
+ * events until done() ends, as LMDB's stay valid in its transaction.
+ */
 
 int
-dsi_pg_array(const char *p, ds_event_cb cb, void *data)
+dsi_pg_array_kept(const char *p, char **kept, ds_event_cb cb, void *data)
 {
     int        rc;
-    char      *buf, *q;
+    char      *buf, *q, *ev;
     uint64_t   seq;
+
+    *kept = NULL;
 
     buf = malloc(strlen(p) + 1);
     if (buf == NULL) {
         return DS_ERROR;
     }
 
+    *kept = buf;
+
     if (*p++ != '{') {
-        free(buf);
         return DS_ERROR;
     }
 
     rc = DS_OK;
     seq = 0;
+    q = buf;
 
     while (*p != '}' && *p != '\0') {
         if (*p != '"') {
@@ -49,7 +58,7 @@ dsi_pg_array(const char *p, ds_event_cb cb, void *data)
             break;
         }
 
-        for (q = buf, p++; *p != '"' && *p != '\0'; p++) {
+        for (ev = q, p++; *p != '"' && *p != '\0'; p++) {
             if (*p == '\\' && p[1] != '\0') {
                 p++;
             }
@@ -62,7 +71,7 @@ dsi_pg_array(const char *p, ds_event_cb cb, void *data)
             break;
         }
 
-        if (cb(data, ++seq, (ds_str_t) { buf, (size_t) (q - buf) }) != 0) {
+        if (cb(data, ++seq, (ds_str_t) { ev, (size_t) (q - ev) }) != 0) {
             rc = DS_ERROR;
             break;
         }
@@ -72,7 +81,20 @@ dsi_pg_array(const char *p, ds_event_cb cb, void *data)
         }
     }
 
-    free(buf);
+    return rc;
+}
+
+
+/* the same for callers that copy what they keep of each event */
+
+int
+dsi_pg_array(const char *p, ds_event_cb cb, void *data)
+{
+    int    rc;
+    char  *kept;
+
+    rc = dsi_pg_array_kept(p, &kept, cb, data);
+    free(kept);
 
     return rc;
 }

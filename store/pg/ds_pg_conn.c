@@ -73,6 +73,8 @@ struct dsi_pg_conn_s {
     PGresult                  **results;
     size_t                      nprepare;   /* prepares of the batch, */
     size_t                     *prepare;    /* their slots, in order */
+    size_t                     *prepared_by;    /* a statement's prepare
+                                                   result, or SIZE_MAX */
     dsi_pg_prepared_t           prepared[DSI_PG_PREPARED_MAX];
     unsigned                    names;      /* the last name given */
     char                        err[DSI_PG_ERR_LEN];
@@ -227,7 +229,8 @@ dsi_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
     memset(&ab, 0, sizeof(dsi_pg_buf_t));
     memset(&pb, 0, sizeof(dsi_pg_buf_t));
 
-    hcopy = strdup(h.host ? h.host : "");
+    /* libpq counts the servers in host=, or in hostaddr= without it */
+    hcopy = strdup(h.host ? h.host : (h.hostaddr ? h.hostaddr : ""));
     pcopy = strdup(h.port ? h.port : "");
     rc = -1;
 
@@ -349,10 +352,29 @@ done:
 }
 
 
+/*
+ * TCP keepalive, so that a peer gone without a word (a host lost, a
+ * network cut) is found: the first probe after 30 s of silence, then
+ * every 10 s, the connection given up after 3 unanswered, within about
+ * a minute. The conninfo comes after these defaults (expanded from
+ * "dbname"), so its own keepalives settings take their place.
+ */
+static const char *const  dsi_pg_keys[] = {
+    "keepalives", "keepalives_idle", "keepalives_interval",
+    "keepalives_count", "dbname", NULL
+};
+
+
 dsi_pg_conn_t *
 dsi_pg_conn_start(const char *conninfo, char *err, size_t errlen)
 {
     dsi_pg_conn_t  *c;
+    const char     *values[] = {
+        DSI_PG_KEEPALIVES, DSI_PG_KEEPALIVES_IDLE,
+        DSI_PG_KEEPALIVES_INTERVAL, DSI_PG_KEEPALIVES_COUNT, NULL, NULL
+    };
+
+    values[4] = conninfo;
 
     if (dsi_pg_conninfo_check(conninfo, err, errlen) != 0) {
         return NULL;
@@ -364,7 +386,7 @@ dsi_pg_conn_start(const char *conninfo, char *err, size_t errlen)
         return NULL;
     }
 
-    c->pg = PQconnectStart(conninfo);
+    c->pg = PQconnectStartParams(dsi_pg_keys, values, 1);
 
     if (c->pg == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -548,8 +570,8 @@ int
 dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts, size_t n,
     int transaction)
 {
-    int     rollback;
-    size_t  i;
+    int     rollback, k;
+    size_t  i, j;
 
     if (c->state != DSI_PG_IDLE || c->nresults != 0) {
         snprintf(c->err, DSI_PG_ERR_LEN, "a batch is in flight");
@@ -563,7 +585,7 @@ dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts, size_t n,
 
     /* results: ROLLBACK, the prepares (n at most), BEGIN, n, COMMIT */
     c->results = calloc((size_t) rollback + 2 * n + 2, sizeof(PGresult *));
-    c->prepare = calloc(n + 1, sizeof(size_t));
+    c->prepare = calloc(2 * n + 1, sizeof(size_t));
 
     if (c->results == NULL || c->prepare == NULL) {
         free(c->results);
@@ -585,10 +607,22 @@ dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts, size_t n,
 
     /* outside the batch's transaction: a failure leaves none open */
     c->nprepare = 0;
+    c->prepared_by = c->prepare + n;
 
     for (i = 0; i < n; i++) {
         if (dsi_pg_prepare(c, &stmts[i]) != 0) {
             return -1;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        c->prepared_by[i] = SIZE_MAX;
+        k = dsi_pg_find(c, stmts[i].sql, dsi_pg_hash(stmts[i].sql));
+
+        for (j = 0; k >= 0 && j < c->nprepare; j++) {
+            if (c->prepare[j] == (size_t) k) {
+                c->prepared_by[i] = (size_t) rollback + j;
+            }
         }
     }
 
@@ -634,7 +668,21 @@ dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts, size_t n,
 PGresult *
 dsi_pg_conn_result(const dsi_pg_conn_t *c, size_t i)
 {
-    return c->results[c->skip + i];
+    size_t     p;
+    PGresult  *res;
+
+    res = c->results[c->skip + i];
+
+    /* a statement whose prepare failed: the prepare's error is its own */
+    p = c->prepared_by != NULL ? c->prepared_by[i] : SIZE_MAX;
+
+    if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED && p != SIZE_MAX
+        && PQresultStatus(c->results[p]) == PGRES_FATAL_ERROR)
+    {
+        return c->results[p];
+    }
+
+    return res;
 }
 
 
@@ -660,6 +708,7 @@ dsi_pg_conn_release(dsi_pg_conn_t *c)
     free(c->prepare);
     c->results = NULL;
     c->prepare = NULL;
+    c->prepared_by = NULL;
     c->nprepare = 0;
     c->nresults = 0;
     c->expected = 0;

@@ -82,7 +82,7 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
     case DS_OP_SUSPEND:
     case DS_OP_RESUME:
         if (op->in.control.recurse) {
-            return DS_UNSUPPORTED;
+            return dsi_pg_control_call(op, call);
         }
 
         call->stmt.sql = op->type == DS_OP_TERMINATE
@@ -100,7 +100,7 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 
     case DS_OP_PURGE:
         if (op->in.control.recurse) {
-            return DS_UNSUPPORTED;
+            return dsi_pg_control_call(op, call);
         }
 
         call->stmt.sql = "SELECT rc, status, error "
@@ -192,6 +192,12 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 
         break;
 
+    case DS_OP_RESTART:
+    case DS_OP_REWIND:
+    case DS_OP_HISTORY:
+    case DS_OP_STATS:
+        return dsi_pg_control_call(op, call);
+
     default:
         /* not served yet (docs/postgres.md) */
         return DS_UNSUPPORTED;
@@ -247,8 +253,10 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
         break;
 
     case DS_OP_PURGE:
-        op->out.control.status = (ds_status_e) dsi_pg_int(res, 0, 1);
-        break;
+    case DS_OP_RESTART:
+    case DS_OP_REWIND:
+    case DS_OP_HISTORY:
+        return dsi_pg_control_answer(op, res);
 
     case DS_OP_PURGE_BATCH:
         op->out.purge.deleted = (size_t) dsi_pg_int(res, 0, 1);
@@ -434,13 +442,17 @@ dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
 
 /*
  * The events of a STATUS answer's history (res: its result), in order:
- * the text of a PostgreSQL array of strings, {"..","..."}, unquoted.
+ * the text of a PostgreSQL array of strings, {"..","..."}, unquoted into
+ * *kept, which the caller frees once done() has ended (NULL: none).
  */
 
 int
-dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data)
+dsi_pg_op_history_kept(const PGresult *res, char **kept, ds_event_cb cb,
+    void *data)
 {
     int  c;
+
+    *kept = NULL;
 
     c = dsi_pg_col(res, "history");
 
@@ -448,5 +460,20 @@ dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data)
         return DS_NOTFOUND;
     }
 
-    return dsi_pg_array(PQgetvalue(res, 0, c), cb, data);
+    return dsi_pg_array_kept(PQgetvalue(res, 0, c), kept, cb, data);
+}
+
+
+/* the same for callers that copy the events */
+
+int
+dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data)
+{
+    int    rc;
+    char  *kept;
+
+    rc = dsi_pg_op_history_kept(res, &kept, cb, data);
+    free(kept);
+
+    return rc;
 }

@@ -51,6 +51,7 @@
 #define DSI_PGS_WRITES_MAX  64
 #define DSI_PGS_TIMEOUT_MS  5000
 #define DSI_PGS_RETRY_MS    1000
+#define DSI_PGS_SCHEMA_MS   5000        /* a refused schema, looked at again */
 #define DSI_PGS_POOL_MAX    64
 #define DSI_PGS_PAYLOAD     256
 
@@ -80,6 +81,7 @@ typedef struct {
     int64_t             sent;           /* µs */
     unsigned            writes:1;       /* the batch is of writes */
     unsigned            listen:1;       /* the LISTEN connection */
+    unsigned            checking:1;     /* the schema's version asked */
     unsigned            was_up:1;       /* for the log: up, then lost */
 } dsi_pgc_t;
 
@@ -103,6 +105,8 @@ struct dsi_pgs_s {
     int64_t             timeout_ms;
     ds_event_t          kick;           /* sends what is queued */
     ds_event_t          expire;         /* the queue's bound */
+    unsigned            refused:1;      /* a schema of another version */
+    char                why[DS_STORE_LOG_LEN];  /* its message */
 };
 
 
@@ -113,6 +117,7 @@ struct dsi_pgs_s {
 typedef struct {
     const PGresult     *res;
     const char         *err;
+    char               *kept;           /* the history's events */
 } dsi_pgs_answer_t;
 
 
@@ -135,6 +140,7 @@ static void dsi_pgc_timer_handler(ds_event_t *ev);
 static void dsi_pgc_step(dsi_pgc_t *c);
 static void dsi_pgc_ready(dsi_pgc_t *c);
 static void dsi_pgc_answer(dsi_pgc_t *c);
+static int dsi_pgc_checked(dsi_pgc_t *c);
 static void dsi_pgc_notified(dsi_pgc_t *c);
 static void dsi_pgc_fail(dsi_pgc_t *c, const char *why);
 static void dsi_pgc_watch(dsi_pgc_t *c);
@@ -145,6 +151,10 @@ static int dsi_pgs_history(ds_op_t *op, ds_event_cb cb, void *data);
 static int dsi_pgs_item_events(ds_op_t *op, const ds_work_item_t *item,
     ds_list_e list, ds_event_cb cb, void *data);
 static const char *dsi_pgs_error(const ds_op_t *op);
+static int dsi_pgs_counts_each(ds_op_t *op, ds_count_cb cb, void *data);
+static int dsi_pgs_ready_oldest(ds_op_t *op, ds_str_t hub,
+    ds_work_kind_e kind, int64_t *at);
+static int dsi_pgs_timers_total(ds_op_t *op, uint64_t *n);
 
 
 const dsi_backend_t  dsi_backend_pg = {
@@ -157,10 +167,10 @@ const dsi_backend_t  dsi_backend_pg = {
     dsi_pgs_history,
     dsi_pgs_item_events,
     dsi_pgs_error,
-    NULL,                               /* the metrics' figures: LMDB's */
-    NULL,
-    NULL,
-    NULL
+    dsi_pgs_counts_each,
+    dsi_pgs_ready_oldest,
+    dsi_pgs_timers_total,
+    NULL                                /* no map: LMDB's figure only */
 };
 
 
@@ -518,14 +528,24 @@ dsi_pgs_bound(dsi_pgs_t *pgs)
 static void
 dsi_pgs_fail_queue(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, const char *why)
 {
+    int          rc;
     ds_op_t     *op, *next;
 
     op = q->first;
 
+    if (pgs->refused) {
+        /* the schema's message was logged once, when it was found */
+        rc = DS_SCHEMA;
+        why = pgs->why;
+
+    } else {
+        rc = DS_UNAVAILABLE;
+    }
+
     if (op != NULL) {
-        dsi_store_log(pgs->store, DS_LOG_ERR, "durable: store \"%s\": "
-                      "%zu ops unanswered: %s", pgs->store->name, q->n,
-                      why);
+        dsi_store_log(pgs->store, pgs->refused ? DS_LOG_DEBUG : DS_LOG_ERR,
+                      "durable: store \"%s\": %zu ops unanswered: %s",
+                      pgs->store->name, q->n, why);
     }
 
     q->first = NULL;
@@ -536,7 +556,7 @@ dsi_pgs_fail_queue(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, const char *why)
         next = op->next;
         op->next = NULL;
 
-        dsi_pgs_answer_op(pgs, op, DS_UNAVAILABLE, why);
+        dsi_pgs_answer_op(pgs, op, rc, why);
     }
 }
 
@@ -586,12 +606,17 @@ dsi_pgc_send(dsi_pgc_t *c)
     dsi_pg_call_t  *call;
 
     static const dsi_pg_stmt_t  listen = { "LISTEN durable", 0, NULL };
+    static const dsi_pg_stmt_t  check = {
+        "SELECT max(version) FROM durable.schema_version", 0, NULL
+    };
 
     pgs = c->pgs;
     host = &pgs->store->host;
 
-    if (c->listen) {
-        if (dsi_pg_conn_send(c->conn, &listen, 1, 0) != 0) {
+    if (c->listen || c->checking) {
+        if (dsi_pg_conn_send(c->conn, c->listen ? &listen : &check, 1, 0)
+            != 0)
+        {
             dsi_pgc_fail(c, dsi_pg_conn_error(c->conn));
             return;
         }
@@ -723,13 +748,9 @@ dsi_pgc_ready(dsi_pgc_t *c)
         c->was_up = 1;
         c->state = DSI_PGC_IDLE;
 
-        if (c->listen) {
-            dsi_pgc_send(c);
-            return;
-        }
-
-        dsi_pgc_watch(c);
-        dsi_pgs_dispatch(pgs);
+        /* a pool connection takes ops once the schema is known */
+        c->checking = !c->listen;
+        dsi_pgc_send(c);
         return;
     }
 
@@ -742,6 +763,13 @@ dsi_pgc_ready(dsi_pgc_t *c)
 
     if (c->listen) {
         dsi_pg_conn_release(c->conn);
+
+    } else if (c->checking) {
+        c->checking = 0;
+
+        if (dsi_pgc_checked(c) != DS_OK) {
+            return;
+        }
 
     } else {
         dsi_pgc_answer(c);
@@ -763,7 +791,7 @@ static void
 dsi_pgc_answer(dsi_pgc_t *c)
 {
     int               committed, tx, wake;
-    size_t            i, n, applied;
+    size_t            i, n, nw, applied;
     int64_t           took;
     ds_op_t          *op, *next;
     PGresult         *res;
@@ -780,11 +808,13 @@ dsi_pgc_answer(dsi_pgc_t *c)
     st = pgs->store;
     host = &st->host;
 
-    tx = 0;
+    nw = 0;
 
     for (op = c->ops; op; op = op->next) {
-        tx |= !dsi_op_is_read(op->type);
+        nw += !dsi_op_is_read(op->type);
     }
+
+    tx = (nw != 0);
 
     committed = !tx || dsi_pg_conn_committed(c->conn);
     took = ds_time_now() - c->sent;
@@ -811,8 +841,6 @@ dsi_pgc_answer(dsi_pgc_t *c)
                       (int) strcspn(why, "\n"), why);
     }
 
-    st->batch = n;
-
     op = c->ops;
     c->ops = NULL;
     c->nops = 0;
@@ -828,6 +856,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
         ans.res = res;
         ans.err = NULL;
+        ans.kept = NULL;
         op->backend = &ans;
 
         if (!committed) {
@@ -855,9 +884,17 @@ dsi_pgc_answer(dsi_pgc_t *c)
                           ans.err ? ans.err : "");
         }
 
+        /* as LMDB's: the writes of the batch, to a write's done() only */
+        st->batch = dsi_op_is_read(op->type) ? 0 : nw;
+
+        /*
+         * done() may free op or submit it again (a purge's next batch):
+         * after it only what is local here is touched
+         */
+
         dsi_store_answer(st, op);
 
-        op->backend = NULL;
+        free(ans.kept);
         dsi_pg_call_free(call);
         free(call);
     }
@@ -880,6 +917,105 @@ dsi_pgc_answer(dsi_pgc_t *c)
     if (wake && host->wake != NULL) {
         host->wake(host->data);
     }
+}
+
+
+/*
+ * The schema's version, asked for on each new connection: nginx calls the
+ * functions of DSI_PG_SCHEMA and never makes or changes a schema. Another
+ * version (or none) is logged once, the connection closed and made again
+ * later to look again (an operator may upgrade meanwhile), and ops are
+ * answered DS_SCHEMA until then. DS_OK: the connection takes ops.
+ */
+
+static int
+dsi_pgc_checked(dsi_pgc_t *c)
+{
+    int                v;
+    char               why[DS_STORE_LOG_LEN];
+    PGresult          *res;
+    ds_host_t         *host;
+    dsi_pgs_t         *pgs;
+    const char        *state;
+    ExecStatusType     st;
+
+    pgs = c->pgs;
+    host = &pgs->store->host;
+
+    res = dsi_pg_conn_result(c->conn, 0);
+    st = PQresultStatus(res);
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    v = -1;
+
+    if (st == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        v = (int) dsi_pg_int(res, 0, 0);
+
+    } else if (state != NULL
+               && (strcmp(state, "42P01") == 0
+                   || strcmp(state, "3F000") == 0))
+    {
+        /* no schema_version table, or no schema durable */
+        v = 0;
+    }
+
+    if (v < 0) {
+        snprintf(why, sizeof(why), "cannot read the schema's version: "
+                 "%.*s", (int) strcspn(PQresultErrorMessage(res), "\n"),
+                 PQresultErrorMessage(res));
+        dsi_pg_conn_release(c->conn);
+        dsi_pgc_fail(c, why);
+        return DS_ERROR;
+    }
+
+    dsi_pg_conn_release(c->conn);
+
+    if (v == DSI_PG_SCHEMA) {
+        if (pgs->refused) {
+            pgs->refused = 0;
+            dsi_store_log(pgs->store, DS_LOG_NOTICE, "durable: store "
+                          "\"%s\": the database's schema is version %d, "
+                          "served again", pgs->store->name, v);
+        }
+
+        return DS_OK;
+    }
+
+    if (v == 0) {
+        snprintf(why, sizeof(why), "the database has no durable schema; "
+                 "make it with \"durable schema init\"");
+
+    } else if (v < DSI_PG_SCHEMA) {
+        snprintf(why, sizeof(why), "the database's schema is version %d, "
+                 "this nginx needs %d; bring it up with \"durable schema "
+                 "upgrade\"", v, DSI_PG_SCHEMA);
+
+    } else {
+        snprintf(why, sizeof(why), "the database's schema is version %d, "
+                 "newer than this nginx knows (%d); upgrade the module", v,
+                 DSI_PG_SCHEMA);
+    }
+
+    if (!pgs->refused || strcmp(why, pgs->why) != 0) {
+        dsi_store_log(pgs->store, DS_LOG_ALERT, "durable: store \"%s\": "
+                      "%s", pgs->store->name, why);
+        memcpy(pgs->why, why, sizeof(why));
+        pgs->refused = 1;
+    }
+
+    /* closed, quietly: made again later to look again */
+    host->cancel(host->data, &c->timer);
+    host->cancel(host->data, &c->io);
+    dsi_pgc_unwatch(c);
+    dsi_pg_conn_close(c->conn);
+    c->conn = NULL;
+    c->state = DSI_PGC_DOWN;
+    c->was_up = 0;
+    host->timer(host->data, &c->timer, DSI_PGS_SCHEMA_MS);
+
+    /* nothing else may take the queue: it is answered now */
+    dsi_pgs_dispatch(pgs);
+
+    return DS_SCHEMA;
 }
 
 
@@ -931,6 +1067,7 @@ dsi_pgc_fail(dsi_pgc_t *c, const char *why)
                   c->listen ? "listener" : "connection", why);
 
     c->was_up = 0;
+    c->checking = 0;
 
     if (c->writes) {
         c->writes = 0;
@@ -1044,6 +1181,7 @@ dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
 
     ans.res = NULL;
     ans.err = err;
+    ans.kept = NULL;
 
     op->rc = rc;
     op->backend = &ans;
@@ -1054,9 +1192,9 @@ dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
         op->in.claim.begin(op->in.claim.item_data);
     }
 
-    dsi_store_answer(pgs->store, op);
+    /* as above: op may be gone, or submitted again */
 
-    op->backend = NULL;
+    dsi_store_answer(pgs->store, op);
 
     if (call != NULL) {
         dsi_pg_call_free(call);
@@ -1068,13 +1206,16 @@ dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
 static int
 dsi_pgs_history(ds_op_t *op, ds_event_cb cb, void *data)
 {
-    const dsi_pgs_answer_t  *ans = op->backend;
+    dsi_pgs_answer_t  *ans = op->backend;
 
     if (ans == NULL || ans->res == NULL || op->rc != DS_OK) {
         return DS_INVALID;
     }
 
-    return dsi_pg_op_history(ans->res, cb, data);
+    /* the events stay until done() ends: the caller may keep them */
+    free(ans->kept);
+
+    return dsi_pg_op_history_kept(ans->res, &ans->kept, cb, data);
 }
 
 
@@ -1096,4 +1237,46 @@ dsi_pgs_error(const ds_op_t *op)
     }
 
     return ds_strerror(op->rc);
+}
+
+
+/* the figures of a STATS answer (durable.stats()), during its done() */
+
+static int
+dsi_pgs_counts_each(ds_op_t *op, ds_count_cb cb, void *data)
+{
+    const dsi_pgs_answer_t  *ans = op->backend;
+
+    if (ans == NULL || ans->res == NULL || op->rc != DS_OK) {
+        return DS_INVALID;
+    }
+
+    return dsi_pg_stats_each(ans->res, cb, data);
+}
+
+
+static int
+dsi_pgs_ready_oldest(ds_op_t *op, ds_str_t hub, ds_work_kind_e kind,
+    int64_t *at)
+{
+    const dsi_pgs_answer_t  *ans = op->backend;
+
+    if (ans == NULL || ans->res == NULL || op->rc != DS_OK) {
+        return DS_INVALID;
+    }
+
+    return dsi_pg_stats_oldest(ans->res, hub, kind, at);
+}
+
+
+static int
+dsi_pgs_timers_total(ds_op_t *op, uint64_t *n)
+{
+    const dsi_pgs_answer_t  *ans = op->backend;
+
+    if (ans == NULL || ans->res == NULL || op->rc != DS_OK) {
+        return DS_INVALID;
+    }
+
+    return dsi_pg_stats_timers(ans->res, n);
 }

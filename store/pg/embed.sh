@@ -56,6 +56,13 @@ lines() {
         fi
         echo "    { $version, \"$base\", du_pg_m$n },"
     done
+    want=$(sed -n 's/^#define DSI_PG_SCHEMA  *\([0-9]*\)$/\1/p' \
+               "$dir/ds_pg.h")
+    if [ "$want" != "$n" ]; then
+        echo "embed.sh: DSI_PG_SCHEMA in ds_pg.h is $want, the last" \
+             "schema file's version $n: nginx would refuse the schema" >&2
+        exit 1
+    fi
     echo "    { 0, NULL, NULL }"
     echo "};"
     echo

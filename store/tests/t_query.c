@@ -47,6 +47,7 @@ static void t_query_filters(ds_env_t *env, ds_str_t hub);
 static void t_query_concurrent(ds_env_t *env, ds_str_t hub);
 static void t_query_tokens(ds_env_t *env, ds_str_t hub);
 static void t_query_purge(void);
+static void t_query_purge_time(void);
 static size_t t_expect(const ds_query_t *q, char (*ids)[16]);
 static int t_page_all(ds_env_t *env, ds_str_t hub, ds_query_t q,
     t_got_t *got, t_paging_t *pg, void (*between)(ds_env_t *env, size_t i));
@@ -75,6 +76,7 @@ t_query(void)
     t_rmdir(dir);
 
     t_query_purge();
+    t_query_purge_time();
 }
 
 
@@ -699,4 +701,71 @@ t_query_purge(void)
 
     ds_env_close(env);
     t_rmdir(dir);
+}
+
+
+/*
+ * Batches bounded by time: a deadline already past ends each batch after
+ * its first instance, yet the batches purge every match; a deadline far
+ * ahead leaves max alone to bound the batch.
+ */
+
+static void
+t_query_purge_time(void)
+{
+    int               i, batches, more;
+    char             *dir, id[32];
+    size_t            deleted, total;
+    ds_env_t         *env;
+    ds_txn_t         *txn;
+    ds_str_t          hub;
+    ds_query_t        q;
+    ds_check_stats_t  st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    for (i = 0; i < 60; i++) {
+        snprintf(id, sizeof(id), "q%03d", i);
+        T_INT(t_put(env, hub, id, i < 40 ? DS_COMPLETED : DS_RUNNING,
+                    1000 + i), DS_OK);
+    }
+
+    memset(&q, 0, sizeof(q));
+    total = 0;
+    batches = 0;
+
+    do {
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+        T_INT(ds_instance_purge_until(txn, hub, &q, 1000, 1, &deleted,
+                                      &more), DS_OK);
+        T_INT(ds_txn_commit(txn), DS_OK);
+        T_INT(deleted, 1);
+        total += deleted;
+        batches++;
+    } while (more && batches < 100);
+
+    T_INT(total, 40);
+    T_INT(batches, 40);
+
+    T(t_consistent(env, hub, &st));
+    T_INT(st.instances, 20);
+
+    /* the running ones are left; more of them, and a deadline far off */
+
+    for (i = 60; i < 90; i++) {
+        snprintf(id, sizeof(id), "q%03d", i);
+        T_INT(t_put(env, hub, id, DS_FAILED, 1000 + i), DS_OK);
+    }
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_purge_until(txn, hub, &q, 1000,
+                                  ds_time_mono() + 3600000000LL, &deleted,
+                                  &more), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(deleted, 30);
+    T_INT(more, 0);
+
+    ds_env_close(env);
 }

@@ -19,18 +19,19 @@ package DurableBackend;
 #
 #   %LMDB_ONLY  what tests LMDB itself (map size, sync=off, writes=loop,
 #               reader checks, disk errors, directories and their files);
-#   %NOT_YET    operations the PostgreSQL backend answers 501 to for now.
-#               Remove an entry when its operations land;
+#   %NOT_YET    what the PostgreSQL backend does not do yet: operations
+#               it answers 501 to, log lines and figures it lacks. Remove
+#               an entry when its work lands;
 #   %ONCE       files that do not depend on the backend: they run on LMDB
 #               only, to keep the second pass short.
 #
 # A key is a file ('220-durability-modes.t') or a block of it
 # ('160-rewind-restart.t TEST 2'). A value is the reason; "N: reason"
 # gives the number of tests the block makes when it cannot be counted
-# from its sections (assertions in --- init code).
+# from its sections (assertions in --- init code, response body checks).
 #
 # Load it after Test::Nginx::Socket in every file that has stores (but
-# t/500-postgres.t, whose stores are PostgreSQL and LMDB as written):
+# t/500 and t/510, whose stores are written for PostgreSQL already):
 #   use lib 't/inc';
 #   use DurableBackend;
 # make test-postgres sets the environment (t/README).
@@ -41,15 +42,60 @@ use warnings;
 use File::Basename ();
 
 our %LMDB_ONLY = (
+    '220-durability-modes.t' => "sync=off, flush= and thread_pool=: LMDB's writer",
+    '225-loop-writes.t' => "writes=loop and the LMDB writer's thread pool",
+    '235-store-paths.t' => "store directories, their owners and modes",
+    '245-debug-trace.t' => "the LMDB writer's debug trace",
+    '246-late-reads.t' => "reads=later: when LMDB's reads are answered",
+    '247-reopen-events.t' => 'an LMDB store that fails to open',
+    '410-reader-check.t' => "reader_check=: LMDB's reader table",
+    '420-store-full.t' => "max_size=: LMDB's map fills up",
+    '421-store-reserve.t' => "reserve=: a part of LMDB's map",
+    '425-batch-redo.t' => "LMDB's nested transactions: a start larger than the map",
+    '430-disk-errors.t' => "disk errors under LMDB's files",
+    '400-reload-writes.t' => "its checks read LMDB's files (durable-check)",
+    '100-start.t TEST 27' => "9: max_size=: LMDB's map fills up",
+    '170-auth-hub-connection.t TEST 13' => 'a data file that is not LMDB',
+    '170-auth-hub-connection.t TEST 14' => 'a data file that is not LMDB',
+    '185-keepalive-refusals.t TEST 2' => 'among the refusals: a data file that is not LMDB, a full map, a rewind',
+    '210-log-keys.t TEST 2' => 'a data file that is not LMDB',
+    '211-log-key-spellings.t TEST 6' => "max_size=: LMDB's map fills up",
+    '211-log-key-spellings.t TEST 7' => "max_size=: LMDB's map fills up",
+    '211-log-key-spellings.t TEST 8' => "max_size=: LMDB's map fills up",
+    '211-log-key-spellings.t TEST 9' => "max_size=: LMDB's map fills up",
+    '211-log-key-spellings.t TEST 10' => "max_size=: LMDB's map fills up",
+    '250-metrics.t TEST 1' => "the map's size and use and the reader slots: LMDB's",
+    '250-metrics.t TEST 8' => "max_size=: LMDB's map fills up",
+    '320-worker-longpoll.t TEST 2' => 'a claim by name passes over the others on LMDB; PostgreSQL filters in its query',
+    '130-purge.t TEST 10' =>
+        "3: batches bounded by time are the LMDB store's",
+    '130-purge.t TEST 11' => "2: what TEST 10 left",
 );
 
 our %NOT_YET = (
+    '241-lifecycle-log.t TEST 1' => 'the lifecycle log lines of suspend, resume, terminate',
+    '241-lifecycle-log.t TEST 2' => 'completions',
+    '241-lifecycle-log.t TEST 3' => 'completions',
+    '241-lifecycle-log.t TEST 6' => 'the lifecycle log lines of suspend, resume, terminate',
+    '241-lifecycle-log.t TEST 7' => 'completions',
+    '241-lifecycle-log.t TEST 8' => 'completions',
+    '250-metrics.t TEST 5' => 'orchestration completions',
+    '250-metrics.t TEST 6' => 'leases expired: a claim does not say yet which lease it replaced',
+    '250-metrics.t TEST 7' => 'activity claims',
+    '300-worker-orchestrations.t' => 'activity claims, completions',
+    '305-worker-complete-claim.t' => 'activity claims, completions',
+    '330-example-worker.t' => 'activity claims, completions',
+    '340-terminal-states.t' => 'completions',
+    '240-log-variables.t TEST 11' => 'activity claims, completions',
+    '405-reload-longpoll.t TEST 2' => '3: activity claims (and a response check)',
     '310-worker-entities.t TEST 6' =>
         "16: an orchestration's completion sends the signals",
 );
 
 our %ONCE = (
     '000-runner.t' => "the runner's self-test uses no store",
+    '232-store-directive.t' => 'the directive refused before a store opens',
+    '260-grpc-directive.t' => 'refused before a store is asked',
 );
 
 our $Backend = $ENV{DURABLE_TEST_BACKEND} || 'lmdb';

@@ -96,5 +96,26 @@ check "upgrade of a newer schema is refused" 1 "newer than this tool" \
 check "version of a newer schema: exit 1" 1 "^schema version 9999 " \
     "$durable" schema version --conninfo "$ci"
 
+# version 1 with rows, upgraded: the counts of version 3 are made from
+# the rows that were there (schema/003-counts.sql)
+db=t_cli_v1
+createdb "$db" || exit 1
+ci="$DURABLE_PG_CONNINFO dbname=$db"
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
+    -f "$(dirname "$0")/../schema/001-base.sql" > /dev/null
+sql "INSERT INTO durable.instances (hub, partition, id, status,
+         suspended_from, created, updated, execution, name, ready_at)
+     VALUES ('h', 0, 'a', 6, 6, 1, 1, 1, 'N', 5),
+            ('h', 0, 'b', 5, 5, 1, 1, 1, 'N', 0),
+            ('g', 0, 'c', 6, 6, 1, 1, 1, 'N', 7);
+     INSERT INTO durable.timers VALUES ('h', 0, 'a', 1, 9, 9)" > /dev/null
+check "upgrade of version 1 with rows" 0 "from 1" \
+    "$durable" schema upgrade --conninfo "$ci"
+check "its counts are the rows'" 0 \
+    "^g 0 6 1,g 1 0 1 7,h 0 5 1,h 0 6 1,h 1 0 1 5,h 2 0 1$" \
+    sql "SELECT string_agg(concat_ws(' ', hub, class, code, n, oldest), ','
+                           ORDER BY hub, class, code)
+         FROM durable.stats() WHERE hub IS NOT NULL"
+
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -6,8 +6,9 @@
  * util/pg.sh (run.sh runs this with a database made by durable schema
  * init): conninfo checks and resolution, a batch as one transaction, a
  * failed batch that the next one recovers from, a listener woken once a
- * batch, and, with the server stopped (SIGSTOP), calls that go on
- * returning instead of waiting.
+ * batch, TCP keepalive on the socket (ours, or the conninfo's), and,
+ * with the server stopped (SIGSTOP), calls that go on returning instead
+ * of waiting.
  *
  *   t_pg_conn CONNINFO POSTMASTER_PID_FILE
  *
@@ -22,6 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "ds_pg.h"
 
@@ -307,7 +312,8 @@ t_prepared(const char *conninfo)
         stmts[0].sql = "SELECT t_prepared_later()";
         T(dsi_pg_conn_send(c, stmts, 1, 0) == 0);
         T(t_drive(c, 100) == DSI_PG_READY);
-        T(PQresultStatus(dsi_pg_conn_result(c, 0)) != PGRES_TUPLES_OK);
+        /* the prepare's error, as the statement's own */
+        T(PQresultStatus(dsi_pg_conn_result(c, 0)) == PGRES_FATAL_ERROR);
         dsi_pg_conn_release(c);
 
         stmts[1].sql = "CREATE OR REPLACE FUNCTION t_prepared_later() "
@@ -506,6 +512,63 @@ t_stopped(const char *conninfo, const char *pidfile)
 }
 
 
+/* a TCP option's value on a connection's socket, -1 when unreadable */
+
+static int
+t_sockopt(dsi_pg_conn_t *c, int level, int name)
+{
+    int        v;
+    socklen_t  len;
+
+    len = sizeof(v);
+
+    if (getsockopt(dsi_pg_conn_fd(c), level, name, &v, &len) != 0) {
+        return -1;
+    }
+
+    return v;
+}
+
+
+/*
+ * keepalive: probes after 30 s of silence, every 10 s, 3 of them, unless
+ * the conninfo says otherwise (CONNINFO is over TCP: hostaddr)
+ */
+
+static void
+t_keepalive(const char *conninfo)
+{
+    char            err[256], own[1024];
+    dsi_pg_conn_t  *c;
+
+    c = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    T(c != NULL && t_drive(c, 50) == DSI_PG_READY);
+
+    if (c != NULL) {
+        T(t_sockopt(c, SOL_SOCKET, SO_KEEPALIVE) == 1);
+        T(t_sockopt(c, IPPROTO_TCP, TCP_KEEPIDLE)
+          == atoi(DSI_PG_KEEPALIVES_IDLE));
+        T(t_sockopt(c, IPPROTO_TCP, TCP_KEEPINTVL)
+          == atoi(DSI_PG_KEEPALIVES_INTERVAL));
+        T(t_sockopt(c, IPPROTO_TCP, TCP_KEEPCNT)
+          == atoi(DSI_PG_KEEPALIVES_COUNT));
+        dsi_pg_conn_close(c);
+    }
+
+    snprintf(own, sizeof(own), "%s keepalives_idle=7", conninfo);
+
+    c = dsi_pg_conn_start(own, err, sizeof(err));
+    T(c != NULL && t_drive(c, 50) == DSI_PG_READY);
+
+    if (c != NULL) {
+        T(t_sockopt(c, IPPROTO_TCP, TCP_KEEPIDLE) == 7);
+        T(t_sockopt(c, IPPROTO_TCP, TCP_KEEPINTVL)
+          == atoi(DSI_PG_KEEPALIVES_INTERVAL));
+        dsi_pg_conn_close(c);
+    }
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -520,6 +583,7 @@ main(int argc, char **argv)
     t_batches(argv[1]);
     t_prepared(argv[1]);
     t_notify(argv[1]);
+    t_keepalive(argv[1]);
     t_stopped(argv[1], argv[2]);
 
     printf("%s - ds_pg_conn: %lu passed, %lu failed\n",

@@ -64,8 +64,12 @@ typedef struct {
     char                ids[T_BUF];     /* a list's, space-separated */
     char                items[T_BUF];   /* a claim's, events blanked */
     char                entity[T_BUF];  /* an entity's, or a page of them */
+    char                counts[T_BUF];  /* a STATS answer, sorted */
     int                 pg;             /* the backend: 1 PostgreSQL */
 } t_seen_t;
+
+
+static void t_stats_seen(ds_op_t *op, const PGresult *res, t_seen_t *seen);
 
 
 static ds_str_t
@@ -187,6 +191,10 @@ t_lmdb_done(ds_op_t *op)
 
     if (op->type == DS_OP_ENTITY_GET && op->rc == DS_OK) {
         t_entity_keep(seen, op->out.entity.entity);
+    }
+
+    if (op->type == DS_OP_STATS && op->rc == DS_OK) {
+        t_stats_seen(op, NULL, seen);
     }
 }
 
@@ -403,6 +411,10 @@ t_pg_op(ds_op_t *op, t_seen_t *seen)
         t_entity_keep(seen, op->out.entity.entity);
     }
 
+    if (op->type == DS_OP_STATS && op->rc == DS_OK) {
+        t_stats_seen(op, dsi_pg_conn_result(t_pg, 0), seen);
+    }
+
     dsi_pg_conn_release(t_pg);
     dsi_pg_call_free(&call);
 }
@@ -454,6 +466,13 @@ t_both(int line, ds_op_t *op)
         pop.in.entity_clean.token = ptoken;
     }
 
+    if (op->type == DS_OP_HISTORY) {
+        lop.in.history.item = t_event;
+        lop.in.history.item_data = ls->history;
+        pop.in.history.item = t_event;
+        pop.in.history.item_data = ps->history;
+    }
+
     if (op->type == DS_OP_LIST) {
         lop.in.list.item = t_list_item;
         lop.in.list.item_data = ls->ids;
@@ -475,9 +494,33 @@ t_both(int line, ds_op_t *op)
                     || lop.out.start.status == pop.out.start.status);
         break;
 
+    case DS_OP_REWIND:
+        ok = ok && (lop.rc != DS_PRECONDITION
+                    || lop.out.control.status == pop.out.control.status);
+        break;
+
+    case DS_OP_RESTART:
+        ok = ok && (lop.rc != DS_CONFLICT
+                    || lop.out.start.status == pop.out.start.status);
+        break;
+
     case DS_OP_PURGE:
         ok = ok && (lop.rc == DS_NOTFOUND
-                    || lop.out.control.status == pop.out.control.status);
+                    || lop.out.control.status == pop.out.control.status)
+             && lop.out.control.purged == pop.out.control.purged;
+        break;
+
+    case DS_OP_HISTORY:
+        ok = ok && strcmp(ls->history, ps->history) == 0
+             && (lop.rc != DS_OK
+                 || (lop.out.history.next == pop.out.history.next
+                     && lop.out.history.execution
+                        == pop.out.history.execution
+                     && lop.out.history.status == pop.out.history.status));
+        break;
+
+    case DS_OP_STATS:
+        ok = ok && strcmp(ls->counts, ps->counts) == 0;
         break;
 
     case DS_OP_PURGE_BATCH:
@@ -543,6 +586,7 @@ t_both(int line, ds_op_t *op)
         printf("#   type %d: rc %d and %d\n", op->type, lop.rc, pop.rc);
         printf("#   items:\n%s#   and:\n%s", ls->items, ps->items);
         printf("#   entities:\n%s#   and:\n%s", ls->entity, ps->entity);
+        printf("#   counts:\n%s#   and:\n%s", ls->counts, ps->counts);
         printf("#   lmdb: %s|%s|%s|%d|%d\n%s#   pg:   %s|%s|%s|%d|%d\n%s",
                ls->ids, ls->name, ls->output, (int) ls->status,
                (int) ls->inbox_seq, ls->history, ps->ids, ps->name,
@@ -817,6 +861,354 @@ t_claims(void)
     op->in.claim.max = 1;
     op->in.claim.tokens = zero;
     t_both(__LINE__, op);
+}
+
+
+/* a count as a line: hub, what, code, count, whether an oldest exists */
+
+typedef struct {
+    ds_op_t            *op;
+    const PGresult     *res;
+    char                lines[64][96];
+    size_t              n;
+} t_counts_t;
+
+
+static int
+t_count_line(void *data, ds_str_t hub, const ds_count_t *c)
+{
+    int          rc;
+    int64_t      at;
+    t_counts_t  *t;
+
+    t = data;
+
+    if (t->n == 64) {
+        return 1;
+    }
+
+    at = 0;
+    rc = DS_NOTFOUND;
+
+    if (c->what == DS_COUNT_READY) {
+        rc = t->res ? dsi_pg_stats_oldest(t->res, hub, c->kind, &at)
+                    : ds_op_ready_oldest(t->op, hub, c->kind, &at);
+    }
+
+    snprintf(t->lines[t->n++], 96, "%.*s %s %d %llu%s\n", (int) hub.len,
+             hub.data, c->what == DS_COUNT_STATUS ? "status" : "ready",
+             c->what == DS_COUNT_STATUS ? (int) c->status : (int) c->kind,
+             (unsigned long long) c->count,
+             rc == DS_OK && at > 0 ? " oldest" : "");
+
+    return 0;
+}
+
+
+static int
+t_line_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+
+/* every count, sorted (the backends give them in their own orders) */
+
+static void
+t_stats_seen(ds_op_t *op, const PGresult *res, t_seen_t *seen)
+{
+    int          rc;
+    size_t       i;
+    uint64_t     timers;
+    t_counts_t  *t;
+
+    t = calloc(1, sizeof(t_counts_t));
+    if (t == NULL) {
+        abort();
+    }
+
+    t->op = op;
+    t->res = res;
+
+    rc = res ? dsi_pg_stats_each(res, t_count_line, t)
+             : ds_op_counts_each(op, t_count_line, t);
+    T(rc == DS_OK);
+
+    qsort(t->lines, t->n, sizeof(t->lines[0]), t_line_cmp);
+
+    for (i = 0; i < t->n; i++) {
+        strcat(seen->counts, t->lines[i]);
+    }
+
+    rc = res ? dsi_pg_stats_timers(res, &timers)
+             : ds_op_timers_total(op, &timers);
+    T(rc == DS_OK);
+
+    snprintf(seen->counts + strlen(seen->counts), 32, "timers %llu\n",
+             (unsigned long long) timers);
+
+    free(t);
+}
+
+
+static ds_op_t *
+t_restart(const char *id, const char *from)
+{
+    ds_op_t  *op;
+
+    op = t_op(DS_OP_START, id, NULL, NULL);
+    op->type = DS_OP_RESTART;
+    op->in.start.from = t_s(from);
+
+    return op;
+}
+
+
+static ds_op_t *
+t_history(const char *id, uint64_t from, size_t max_events,
+    size_t max_bytes)
+{
+    ds_op_t  *op;
+
+    op = t_op(DS_OP_HISTORY, NULL, NULL, NULL);
+    op->in.history.id = t_s(id);
+    op->in.history.from = from;
+    op->in.history.max_events = max_events;
+    op->in.history.max_bytes = max_bytes;
+
+    return op;
+}
+
+
+/*
+ * Restart, history in chunks, recursive terminate and purge, and the
+ * counts of the monitoring page after all the ops before
+ */
+
+static void
+t_control(void)
+{
+    ds_op_t  *op;
+
+    t_both(__LINE__, t_op(DS_OP_STATS, NULL, NULL, NULL));
+
+    /* a name to escape, kept by restart as a start writes it */
+    t_both(__LINE__, t_op(DS_OP_START, "r1", "N\"a\\m\te \xc3\xa9\x01",
+                          "{\"k\":[1,2]}"));
+    t_both(__LINE__, t_restart("r2", "r1"));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "r2", NULL, NULL));
+    t_inbox(__LINE__, "r2");
+    t_both(__LINE__, t_restart("r2", "r1"));
+    t_both(__LINE__, t_restart("r3", "nope"));
+    t_both(__LINE__, t_restart("r3", ""));
+    t_both(__LINE__, t_restart("", "r1"));
+
+    /* a history of three events, read in chunks */
+    t_both(__LINE__, t_op(DS_OP_SUSPEND, "r1", NULL, "\"a\""));
+    t_both(__LINE__, t_op(DS_OP_RESUME, "r1", NULL, "\"b\""));
+    t_both(__LINE__, t_op(DS_OP_TERMINATE, "r1", NULL, "\"c\""));
+    t_both(__LINE__, t_history("r1", 0, 0, 0));
+    t_both(__LINE__, t_history("r1", 0, 2, 0));
+    t_both(__LINE__, t_history("r1", 3, 2, 0));
+    t_both(__LINE__, t_history("r1", 2, 0, 1));
+    t_both(__LINE__, t_history("r1", 4, 0, 0));
+    t_both(__LINE__, t_history("r2", 0, 0, 0));
+    t_both(__LINE__, t_history("nope", 0, 0, 0));
+    t_both(__LINE__, t_history("", 0, 0, 0));
+
+    /* a restart of a terminal instance over itself: a new execution */
+    t_both(__LINE__, t_restart("r1", "r1"));
+    t_both(__LINE__, t_history("r1", 0, 0, 0));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "r1", NULL, NULL));
+
+    /* recursive terminate and purge, of instances without children */
+    op = t_op(DS_OP_TERMINATE, "r2", NULL, "\"all\"");
+    op->in.control.recurse = 1;
+    t_both(__LINE__, op);
+    t_both(__LINE__, op);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "r2", NULL, NULL));
+
+    op = t_op(DS_OP_PURGE, "r1", NULL, NULL);
+    op->in.control.recurse = 1;
+    t_both(__LINE__, op);
+    op = t_op(DS_OP_PURGE, "r2", NULL, NULL);
+    op->in.control.recurse = 1;
+    t_both(__LINE__, op);
+    t_both(__LINE__, op);
+    op = t_op(DS_OP_PURGE, "", NULL, NULL);
+    op->in.control.recurse = 1;
+    t_both(__LINE__, op);
+
+    t_both(__LINE__, t_op(DS_OP_STATS, NULL, NULL, NULL));
+}
+
+
+/*
+ * A Failed instance with the history given on both backends, as a
+ * completion would leave it: started by the op, then its record and
+ * history set directly
+ */
+
+static void
+t_failed_instance(const char *id, const char *const *events, size_t n)
+{
+    char            name[64], input[64], *arr, *p;
+    size_t          i;
+    ds_txn_t       *txn;
+    const char     *q, *params[2];
+    dsi_pg_stmt_t   stmt;
+    ds_instance_t   inst;
+
+    t_both(__LINE__, t_op(DS_OP_START, id, "Main", "{\"m\":1}"));
+
+    T(ds_txn_begin(t_env, NULL, 1, &txn) == DS_OK);
+    T(ds_instance_get(txn, t_s("hub"), t_s(id), &inst) == DS_OK);
+
+    /* copied: they point into the map the put writes */
+    t_copy(name, sizeof(name), inst.name);
+    t_copy(input, sizeof(input), inst.input);
+    inst.name = t_s(name);
+    inst.input = t_s(input);
+    inst.status = DS_FAILED;
+    inst.ready_at = 0;
+    inst.output = t_s("\"boom\"");
+    T(ds_instance_put(txn, t_s("hub"), t_s(id), &inst) == DS_OK);
+    T(ds_inbox_clear(txn, t_s("hub"), t_s(id)) == DS_OK);
+
+    for (i = 0; i < n; i++) {
+        T(ds_history_append(txn, t_s("hub"), t_s(id), t_s(events[i]), NULL)
+          == DS_OK);
+    }
+
+    T(ds_txn_commit(txn) == DS_OK);
+
+    /* the events as a text[] literal */
+    arr = calloc(1, T_BUF);
+    if (arr == NULL) {
+        abort();
+    }
+
+    p = arr;
+    *p++ = '{';
+
+    for (i = 0; i < n; i++) {
+        *p++ = i ? ',' : '"';
+
+        if (i) {
+            *p++ = '"';
+        }
+
+        for (q = events[i]; *q; q++) {
+            if (*q == '"' || *q == '\\') {
+                *p++ = '\\';
+            }
+
+            *p++ = *q;
+        }
+
+        *p++ = '"';
+    }
+
+    *p++ = '}';
+
+    params[0] = id;
+    params[1] = arr;
+    stmt.sql = "WITH u AS (UPDATE durable.instances i SET status = 3, "
+               "ready_at = 0, output = '\"boom\"' WHERE i.hub = 'hub' "
+               "AND i.id = $1 RETURNING i.partition), "
+               "d AS (DELETE FROM durable.inbox m WHERE m.hub = 'hub' "
+               "AND m.id = $1) "
+               "INSERT INTO durable.history (hub, partition, id, seq, event) "
+               "SELECT 'hub', u.partition, $1, e.ord, e.ev "
+               "FROM u, unnest($2::text[]) WITH ORDINALITY e(ev, ord)";
+    stmt.nparams = 2;
+    stmt.values = params;
+
+    T(dsi_pg_conn_send(t_pg, &stmt, 1, 1) == 0);
+    T(t_drive(t_pg) == DSI_PG_READY);
+    T(dsi_pg_conn_committed(t_pg));
+    dsi_pg_conn_release(t_pg);
+
+    free(arr);
+}
+
+
+/*
+ * Rewind: the failure leaves the history, what was pending is scheduled
+ * again (an activity, a timer, a sub-orchestration that is gone, started
+ * again under its parent); with nothing pending, ExecutionRewound is a
+ * message
+ */
+
+static void
+t_rewind(void)
+{
+    ds_op_t  *op;
+
+    static const char *const  f1[] = {
+        "{\"EventType\":\"ExecutionStarted\",\"Timestamp\":"
+            "\"2024-01-01T00:00:00Z\",\"EventId\":-1,\"Name\":\"Main\"}",
+        "{\"EventType\":\"TaskScheduled\",\"Timestamp\":"
+            "\"2024-01-01T00:00:01Z\",\"EventId\":0,\"Name\":\"A \\\"q\\\"\","
+            "\"Input\":[1]}",
+        "{\"EventType\":\"TaskFailed\",\"Timestamp\":"
+            "\"2024-01-01T00:00:02Z\",\"EventId\":-1,\"TaskScheduledId\":0}",
+        "{\"EventType\":\"TaskScheduled\",\"Timestamp\":"
+            "\"2024-01-01T00:00:03Z\",\"EventId\":1,\"Name\":\"B\"}",
+        "{\"EventType\":\"TaskCompleted\",\"Timestamp\":"
+            "\"2024-01-01T00:00:04Z\",\"EventId\":-1,\"TaskScheduledId\":1,"
+            "\"Result\":2}",
+        "{\"EventType\":\"TimerCreated\",\"Timestamp\":"
+            "\"2024-01-01T00:00:05Z\",\"EventId\":2,"
+            "\"FireAt\":\"2030-01-01T00:00:00.5Z\"}",
+        "{\"EventType\":\"SubOrchestrationInstanceCreated\",\"Timestamp\":"
+            "\"2024-01-01T00:00:06Z\",\"EventId\":3,\"Name\":\"Sub\","
+            "\"InstanceId\":\"f1-sub\",\"Input\":{\"s\":1}}",
+        "{\"EventType\":\"SubOrchestrationInstanceFailed\",\"Timestamp\":"
+            "\"2024-01-01T00:00:07Z\",\"EventId\":-1,\"TaskScheduledId\":3}",
+        "not an event",
+        "{\"EventType\":\"ExecutionCompleted\",\"Timestamp\":"
+            "\"2024-01-01T00:00:08Z\",\"EventId\":4,"
+            "\"OrchestrationStatus\":3,\"Result\":null}"
+    };
+    static const char *const  f2[] = {
+        "{\"EventType\":\"ExecutionStarted\",\"Timestamp\":"
+            "\"2024-01-01T00:00:00Z\",\"EventId\":-1,\"Name\":\"Main\"}",
+        "{\"EventType\":\"ExecutionCompleted\",\"Timestamp\":"
+            "\"2024-01-01T00:00:08Z\",\"EventId\":0,"
+            "\"OrchestrationStatus\":3,\"Result\":null}"
+    };
+
+    t_failed_instance("f1", f1, sizeof(f1) / sizeof(f1[0]));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "f1", NULL, NULL));
+
+    t_both(__LINE__, t_op(DS_OP_REWIND, "f1", NULL, "\"again\""));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "f1", NULL, NULL));
+    t_inbox(__LINE__, "f1-sub");
+    t_both(__LINE__, t_op(DS_OP_STATUS, "f1-sub", NULL, NULL));
+
+    /* not Failed any more: refused with its status */
+    t_both(__LINE__, t_op(DS_OP_REWIND, "f1", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_REWIND, "nope", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_REWIND, "", NULL, NULL));
+
+    t_failed_instance("f2", f2, sizeof(f2) / sizeof(f2[0]));
+    t_both(__LINE__, t_op(DS_OP_REWIND, "f2", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "f2", NULL, NULL));
+    t_inbox(__LINE__, "f2");
+
+    /* a terminal status other than Failed */
+    t_both(__LINE__, t_op(DS_OP_TERMINATE, "f2", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_REWIND, "f2", NULL, NULL));
+
+    /* activities ready and a timer, counted alike */
+    t_both(__LINE__, t_op(DS_OP_STATS, NULL, NULL, NULL));
+
+    op = t_op(DS_OP_TERMINATE, "f1", NULL, NULL);
+    op->in.control.recurse = 1;
+    t_both(__LINE__, op);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "f1-sub", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATS, NULL, NULL, NULL));
 }
 
 
@@ -1503,6 +1895,8 @@ main(int argc, char **argv)
     t_pages(__LINE__, 4, 2, "d");
     t_pages(__LINE__, 10, 1, NULL);
 
+    t_control();
+    t_rewind();
     t_token();
 
     dsi_pg_conn_close(t_pg);

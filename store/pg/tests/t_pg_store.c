@@ -9,7 +9,8 @@
  * store waking the other store's host (its listener), and, with every
  * process of the server stopped (SIGSTOP), ops answered DS_UNAVAILABLE
  * after the bound while the loop goes on; once the server goes on, the
- * store serves again.
+ * store serves again. A database whose schema is of another version is
+ * refused, once in the log, its ops answered DS_SCHEMA until it is right.
  *
  *   t_pg_store CONNINFO POSTMASTER_PID_FILE
  */
@@ -66,6 +67,7 @@ typedef struct {
 typedef struct {
     int                 wakes;
     int                 pending;
+    int                 alerts;
 } t_host_t;
 
 
@@ -164,7 +166,9 @@ t_pending(void *host, int any)
 static void
 t_log(void *host, ds_log_e level, const char *msg)
 {
-    (void) host;
+    if (level <= DS_LOG_ALERT) {
+        ((t_host_t *) host)->alerts++;
+    }
 
     if (level <= DS_LOG_ERR || getenv("T_VERBOSE") != NULL) {
         printf("# %s\n", msg);
@@ -243,6 +247,11 @@ typedef struct {
     int                 history_rc;
     ds_status_e         status;
     ds_store_t         *store;
+    uint64_t            terminated;     /* a STATS answer's */
+    int                 counts_rc;
+    int                 timers_rc;
+    int                 space_rc;
+    char                error[256];     /* ds_op_error() in done() */
 } t_call_t;
 
 
@@ -258,17 +267,40 @@ t_count_event(void *data, uint64_t seq, ds_str_t ev)
 }
 
 
+static int
+t_count(void *data, ds_str_t hub, const ds_count_t *count)
+{
+    if (hub.len == 3 && memcmp(hub.data, "hub", 3) == 0
+        && count->what == DS_COUNT_STATUS
+        && count->status == DS_TERMINATED)
+    {
+        ((t_call_t *) data)->terminated = count->count;
+    }
+
+    return 0;
+}
+
+
 static void
 t_done(ds_op_t *op)
 {
-    t_call_t  *c = (t_call_t *) op;
+    uint64_t    n;
+    ds_space_t  sp;
+    t_call_t   *c = (t_call_t *) op;
 
     c->answered++;
     c->batch = ds_store_batch(c->store);
+    snprintf(c->error, sizeof(c->error), "%s", ds_op_error(op));
 
     if (op->type == DS_OP_STATUS && op->rc == DS_OK) {
         c->status = op->out.status.inst->status;
         c->history_rc = ds_op_history(op, t_count_event, c);
+    }
+
+    if (op->type == DS_OP_STATS && op->rc == DS_OK) {
+        c->counts_rc = ds_op_counts_each(op, t_count, c);
+        c->timers_rc = ds_op_timers_total(op, &n);
+        c->space_rc = ds_op_space(op, &sp);
     }
 }
 
@@ -447,8 +479,13 @@ t_serve(ds_store_t *st, t_host_t *th)
     t_run(&d);
     T(d.op.rc == DS_OK);
 
-    /* no function yet: answered before submit returns */
-    t_op(&a, st, DS_OP_REWIND, "one");
+    /* no function yet (an entity batch failed as a whole): answered
+       before submit returns */
+    t_op(&a, st, DS_OP_WORK_COMPLETE, "one");
+    a.op.in.work.kind = DS_WORK_ENTITY;
+    a.op.in.work.id = (ds_str_t) { "counter", 7 };
+    a.op.in.work.key = (ds_str_t) { "one", 3 };
+    a.op.in.work.failed = 1;
     ds_store_submit(st, &a.op, 0);
     T(a.answered == 1 && a.op.rc == DS_UNSUPPORTED);
     T(strcmp(ds_op_error(&a.op), ds_strerror(DS_UNSUPPORTED)) == 0);
@@ -460,10 +497,109 @@ t_serve(ds_store_t *st, t_host_t *th)
     ds_store_submit(st, &a.op, 0);
     T(a.answered == 1 && a.op.rc == DS_UNSUPPORTED);
 
-    t_op(&a, st, DS_OP_TERMINATE, "one");
+    /* a recursive terminate goes to the database, as a plain one */
+    t_op(&a, st, DS_OP_START, "tree");
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+
+    t_op(&a, st, DS_OP_TERMINATE, "tree");
     a.op.in.control.recurse = 1;
     ds_store_submit(st, &a.op, 0);
-    T(a.answered == 1 && a.op.rc == DS_UNSUPPORTED);
+    T(a.answered == 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+
+    /* the figures: counted, no map of LMDB's */
+    t_op(&a, st, DS_OP_STATS, "");
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK && a.counts_rc == DS_OK && a.timers_rc == DS_OK);
+    T(a.terminated >= 1);
+    T(a.space_rc == DS_INVALID);
+}
+
+
+/* one statement on a blocking connection of its own, for the test */
+
+static void
+t_sql(const char *conninfo, const char *sql)
+{
+    PGconn    *pg;
+    PGresult  *res;
+
+    pg = PQconnectdb(conninfo);
+    res = PQexec(pg, sql);
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+    PQfinish(pg);
+}
+
+
+/*
+ * A database whose schema is newer than this build's: refused, logged
+ * once however many ops come, each answered DS_SCHEMA with the reason;
+ * served again once the version is right (looked at every 5 s)
+ */
+
+static void
+t_schema(const char *conninfo)
+{
+    int          i;
+    int64_t      end;
+    t_host_t     th;
+    t_call_t     a;
+    ds_store_t  *st;
+
+    memset(&th, 0, sizeof(t_host_t));
+
+    t_sql(conninfo, "INSERT INTO durable.schema_version (version) "
+                    "VALUES (999)");
+
+    st = t_open(conninfo, &th, 2000);
+    T(st != NULL);
+
+    if (st == NULL) {
+        return;
+    }
+
+    for (i = 0; i < 3; i++) {
+        t_op(&a, st, DS_OP_STATUS, "one");
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+        T(a.op.rc == DS_SCHEMA);
+        T(strstr(a.error, "version 999") != NULL);
+    }
+
+    T(th.alerts == 1);
+
+    t_sql(conninfo, "DELETE FROM durable.schema_version "
+                    "WHERE version = 999");
+
+    end = ds_time_now() + 20000000;
+
+    do {
+        t_op(&a, st, DS_OP_STATUS, "one");
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+
+        if (a.op.rc == DS_SCHEMA) {
+            /* the next look at the version is due in a few seconds */
+            for (i = 0; i < 20; i++) {
+                t_iterate();
+            }
+        }
+
+    } while (a.op.rc == DS_SCHEMA && ds_time_now() < end);
+
+    T(a.op.rc == DS_OK);
+    T(th.alerts == 1);
+
+    if (a.op.rc != DS_OK) {
+        printf("#   %d: %s\n", a.op.rc, a.error);
+    }
+
+    ds_store_close(st);
 }
 
 
@@ -505,7 +641,7 @@ t_writer(ds_store_t *st, const char *conninfo)
     ds_store_submit(st, &w3.op, 0);
 
     t_run(&r);
-    T(r.op.rc == DS_OK && r.batch == 1);
+    T(r.op.rc == DS_OK);
     T(w1.answered == 0 && w2.answered == 0 && w3.answered == 0);
 
     res = PQexec(x, "COMMIT");
@@ -780,6 +916,7 @@ main(int argc, char **argv)
         t_serve(st, &th);
         t_writer(st, argv[1]);
         t_batch_most(st);
+        t_schema(argv[1]);
         t_wakes(&th, other);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);

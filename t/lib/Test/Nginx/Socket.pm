@@ -1297,8 +1297,9 @@ sub run_test ($) {
     }
 
     # Stop the previous server first, so that anything reported while it
-    # exits (valgrind mode) is attributed to the block that ran it.
-    if (!$NoNginxManager && defined sec($block, 'config')
+    # exits (valgrind mode) is attributed to the block that ran it. A
+    # skipped block leaves it running, as in the real runner.
+    if (!$NoNginxManager && defined sec($block, 'config') && !@skip
         && ($NginxRunning || defined $ChildPid))
     {
         stop_nginx();
@@ -1381,8 +1382,13 @@ sub skip_spec {
 sub run_block {
     my ($block, $name, @skip) = @_;
 
-    # as the real runner: the count is per repetition
+    # as the real runner: a skipped block's --- init still runs (nginx is
+    # not restarted for it), and the count is skipped per repetition
     if (my ($n, $why) = @skip) {
+        if (defined(my $init = sec($block, 'init'))) {
+            eval_in_util("$init; 1", 'init')
+                or bail_out("$name - init failed: $@");
+        }
         for (1 .. $RepeatEach) {
             SKIP: { Test::More::skip("$name - $why", $n) }
         }

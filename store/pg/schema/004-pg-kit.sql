@@ -1,4 +1,4 @@
--- ngx_durable PostgreSQL schema, version 3: the fields of the LMDB
+-- ngx_durable PostgreSQL schema, version 4: the fields of the LMDB
 -- store's records that version 1 had no column for, so that a hub moved
 -- between the backends (durable export / import, docs/export-format.md)
 -- keeps every byte of them.
@@ -23,4 +23,4 @@ ALTER TABLE durable.entities
     ADD COLUMN IF NOT EXISTS owner text COLLATE "C",
     ADD COLUMN IF NOT EXISTS cs text COLLATE "C";
 
-INSERT INTO durable.schema_version (version) VALUES (3);
+INSERT INTO durable.schema_version (version) VALUES (4);

@@ -1,0 +1,703 @@
+-- ngx_durable PostgreSQL schema: restart, history in chunks, recursive
+-- terminate and purge, and the figures for monitoring. Conventions:
+-- 00-common.sql.
+
+
+-- DS_OP_RESTART: starts p_id with the name and input of p_from, as
+-- durable.start() does (2 CONFLICT with the status of an active p_id);
+-- 1 NOTFOUND when p_from does not exist. The ExecutionStarted members
+-- are made here from the stored name: to_json() escapes a string as
+-- ds_json_escape() does for the text a UTF-8 database can hold (control
+-- characters as \b \f \n \r \t or \u00xx, nothing else), so the bytes are
+-- the LMDB store's; t_pg_ops.c compares them.
+CREATE OR REPLACE FUNCTION durable.restart(p_hub text, p_id text,
+    p_from text, OUT rc integer, OUT status smallint, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n    integer;
+    src  durable.instances;
+    s    record;
+BEGIN
+    IF NOT durable.valid_key(p_hub, p_from) THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
+    n := durable.hub_partitions(p_hub, false);
+
+    IF n IS NOT NULL THEN
+        SELECT * INTO src FROM durable.instances i
+            WHERE i.hub = p_hub
+              AND i.partition = durable.partition_of(n, p_from)
+              AND i.id = p_from;
+    END IF;
+
+    IF src.id IS NULL THEN
+        rc := 1;
+        RETURN;
+    END IF;
+
+    s := durable.start(p_hub, p_id, src.name, src.input,
+                       '"Name":' || to_json(src.name)::text
+                       || ',"Input":' || durable.json(src.input));
+    rc := s.rc;
+    status := s.status;
+    error := s.error;
+END
+$$;
+
+
+-- DS_OP_HISTORY (ds_history_chunk()): the events with seq >= p_from, at
+-- most p_max_events of them and p_max_bytes of text (0: no bound; the
+-- first is sent whatever its size), a row each; then the row of rc, with
+-- next (the seq of the next chunk, 0 at the end), and the instance's
+-- execution and status. 1 NOTFOUND, 6 INVALID.
+CREATE OR REPLACE FUNCTION durable.history_chunk(p_hub text, p_id text,
+    p_from bigint, p_max_events bigint, p_max_bytes bigint,
+    OUT rc integer, OUT seq bigint, OUT event text, OUT next bigint,
+    OUT execution bigint, OUT status smallint)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    n       integer;
+    part    integer;
+    events  bigint := 0;
+    bytes   bigint := 0;
+    inst    durable.instances;
+    h       record;
+BEGIN
+    IF NOT durable.valid_key(p_hub, p_id) THEN
+        rc := 6;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    n := durable.hub_partitions(p_hub, false);
+
+    IF n IS NOT NULL THEN
+        part := durable.partition_of(n, p_id);
+
+        SELECT * INTO inst FROM durable.instances i
+            WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
+    END IF;
+
+    IF inst.id IS NULL THEN
+        rc := 1;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    FOR h IN SELECT y.seq, y.event FROM durable.history y
+             WHERE y.hub = p_hub AND y.partition = part AND y.id = p_id
+               AND y.seq >= p_from
+             ORDER BY y.seq
+    LOOP
+        IF events > 0
+           AND ((p_max_events > 0 AND events = p_max_events)
+                OR (p_max_bytes > 0
+                    AND bytes + octet_length(h.event) > p_max_bytes))
+        THEN
+            next := h.seq;
+            EXIT;
+        END IF;
+
+        seq := h.seq;
+        event := h.event;
+        RETURN NEXT;
+
+        events := events + 1;
+        bytes := bytes + octet_length(h.event);
+    END LOOP;
+
+    rc := 0;
+    seq := NULL;
+    event := NULL;
+    next := coalesce(next, 0);
+    execution := inst.execution;
+    status := inst.status;
+    RETURN NEXT;
+END
+$$;
+
+
+-- the instances an instance's history says it started as
+-- sub-orchestrations, in order (ds_children())
+CREATE OR REPLACE FUNCTION durable.children(p_hub text, p_part integer,
+    p_id text)
+RETURNS text[]
+LANGUAGE sql STABLE AS $$
+    SELECT ARRAY(
+        SELECT c.child FROM (
+            SELECT h.seq, (h.event::json) ->> 'InstanceId' AS child
+            FROM durable.history h
+            WHERE h.hub = p_hub AND h.partition = p_part AND h.id = p_id
+              AND starts_with(h.event,
+                      '{"EventType":"SubOrchestrationInstanceCreated"')) c
+        WHERE c.child IS NOT NULL
+        ORDER BY c.seq)
+$$;
+
+
+-- a child's record when it names p_parent as its parent (ds_child_of())
+CREATE OR REPLACE FUNCTION durable.child_of(p_hub text, p_parent text,
+    p_child text)
+RETURNS durable.instances
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    n     integer;
+    inst  durable.instances;
+BEGIN
+    IF NOT durable.valid_key(p_hub, p_child) THEN
+        RETURN NULL;
+    END IF;
+
+    n := durable.hub_partitions(p_hub, false);
+
+    SELECT * INTO inst FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = durable.partition_of(n, p_child)
+          AND i.id = p_child AND i.parent_id = p_parent;
+
+    RETURN inst;
+END
+$$;
+
+
+-- an answer of a nested operation that failed becomes an error again, so
+-- that the whole tree is rolled back by the caller's savepoint
+CREATE OR REPLACE FUNCTION durable.reraise(p_rc integer, p_error text)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_rc = 5 THEN
+        RAISE EXCEPTION USING ERRCODE = 'disk_full',
+                              MESSAGE = coalesce(p_error, 'disk full');
+    ELSIF p_rc = 8 THEN
+        RAISE EXCEPTION '%', coalesce(p_error, 'failed');
+    END IF;
+END
+$$;
+
+
+CREATE OR REPLACE FUNCTION durable.terminate_subtree(p_hub text,
+    p_id text, p_reason text, p_depth integer)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n      integer;
+    kids   text[];
+    child  text;
+    c      durable.instances;
+    r      record;
+BEGIN
+    -- the children first: the history is read before it grows
+    n := durable.hub_partitions(p_hub, false);
+
+    IF n IS NOT NULL AND durable.valid_key(p_hub, p_id) THEN
+        kids := durable.children(p_hub, durable.partition_of(n, p_id), p_id);
+    END IF;
+
+    r := durable.terminate(p_hub, p_id, p_reason);
+    PERFORM durable.reraise(r.rc, r.error);
+
+    IF r.rc <> 0 OR p_depth >= 16 OR kids IS NULL THEN
+        RETURN r.rc;
+    END IF;
+
+    FOREACH child IN ARRAY kids LOOP
+        c := durable.child_of(p_hub, p_id, child);
+
+        IF c.id IS NOT NULL AND NOT durable.terminal(c.status) THEN
+            PERFORM durable.terminate_subtree(p_hub, child, p_reason,
+                                              p_depth + 1);
+        END IF;
+    END LOOP;
+
+    RETURN 0;
+END
+$$;
+
+
+-- ds_op_terminate_tree(): the instance, then the active
+-- sub-orchestrations it started that still name it as parent, theirs,
+-- 16 levels down; the answer is the instance's own
+CREATE OR REPLACE FUNCTION durable.terminate_tree(p_hub text, p_id text,
+    p_reason text, OUT rc integer, OUT error text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        rc := durable.terminate_subtree(p_hub, p_id, p_reason, 0);
+
+    EXCEPTION
+        WHEN disk_full THEN
+            rc := 5;
+            error := SQLERRM;
+        WHEN others THEN
+            rc := 8;
+            error := SQLERRM;
+    END;
+END
+$$;
+
+
+CREATE OR REPLACE FUNCTION durable.purge_subtree(p_hub text, p_id text,
+    p_depth integer, OUT rc integer, OUT status smallint,
+    OUT purged bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    kids   text[];
+    child  text;
+    c      durable.instances;
+    l      record;
+    r      record;
+BEGIN
+    purged := 0;
+    l := durable.lock_active(p_hub, p_id);
+
+    IF l.rc IN (1, 6) THEN
+        rc := l.rc;
+        RETURN;
+    END IF;
+
+    status := (l.inst).status;
+
+    IF l.rc = 0 THEN
+        rc := 4;
+        RETURN;
+    END IF;
+
+    kids := durable.children(p_hub, l.part, p_id);
+
+    r := durable.purge(p_hub, p_id);
+    PERFORM durable.reraise(r.rc, r.error);
+    rc := r.rc;
+
+    IF rc <> 0 THEN
+        RETURN;
+    END IF;
+
+    purged := 1;
+
+    IF p_depth >= 16 THEN
+        RETURN;
+    END IF;
+
+    FOREACH child IN ARRAY kids LOOP
+        c := durable.child_of(p_hub, p_id, child);
+
+        IF c.id IS NOT NULL AND durable.terminal(c.status) THEN
+            r := durable.purge_subtree(p_hub, child, p_depth + 1);
+            purged := purged + r.purged;
+        END IF;
+    END LOOP;
+END
+$$;
+
+
+-- ds_op_purge_tree(): a terminal instance, then the terminal
+-- sub-orchestrations it started, theirs, 16 levels down; active ones
+-- stay. purged: how many were deleted. As durable.purge() otherwise.
+CREATE OR REPLACE FUNCTION durable.purge_tree(p_hub text, p_id text,
+    OUT rc integer, OUT status smallint, OUT purged bigint,
+    OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r  record;
+BEGIN
+    BEGIN
+        r := durable.purge_subtree(p_hub, p_id, 0);
+        rc := r.rc;
+        status := r.status;
+        purged := r.purged;
+
+    EXCEPTION
+        WHEN others THEN
+            rc := 8;
+            purged := 0;
+            error := SQLERRM;
+    END;
+END
+$$;
+
+
+-- DS_OP_STATS: every count that is not 0 (schema/003-counts.sql), a row
+-- each: class 0 instances by status, 1 ready entries by kind, with the
+-- visible time of the kind's first entry (oldest), 2 timers; then the
+-- row of rc. The slots of sessions that are gone are folded into slot 0
+-- first, by one caller at a time, in a savepoint of its own: a fold that
+-- fails leaves the counts as they were, and their sums the same.
+CREATE OR REPLACE FUNCTION durable.stats(OUT rc integer, OUT hub text,
+    OUT class smallint, OUT code smallint, OUT n bigint,
+    OUT oldest bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql AS $$
+DECLARE
+    c  record;
+BEGIN
+    BEGIN
+        IF pg_try_advisory_xact_lock(hashtext('durable.counts')) THEN
+            WITH gone AS (
+                DELETE FROM durable.counts d
+                    WHERE d.slot <> 0
+                      AND d.slot NOT IN (SELECT a.pid
+                                         FROM pg_stat_activity a
+                                         WHERE a.pid IS NOT NULL)
+                    RETURNING d.hub, d.class, d.code, d.n)
+            INSERT INTO durable.counts AS t (hub, class, code, slot, n)
+                SELECT g.hub, g.class, g.code, 0, sum(g.n) FROM gone g
+                    GROUP BY g.hub, g.class, g.code
+                    ORDER BY g.hub, g.class, g.code
+                ON CONFLICT ON CONSTRAINT counts_pkey
+                DO UPDATE SET n = t.n + excluded.n;
+
+            DELETE FROM durable.counts d WHERE d.slot = 0 AND d.n = 0;
+        END IF;
+
+    EXCEPTION
+        WHEN others THEN
+            NULL;
+    END;
+
+    FOR c IN SELECT s.hub, s.class, s.code, sum(s.n)::bigint AS n
+             FROM durable.counts s
+             GROUP BY s.hub, s.class, s.code
+             HAVING sum(s.n) <> 0
+             ORDER BY s.hub, s.class, s.code
+    LOOP
+        hub := c.hub;
+        class := c.class;
+        code := c.code;
+        n := c.n;
+        oldest := NULL;
+
+        IF c.class = 1 AND c.code = 0 THEN
+            SELECT min(i.ready_at) INTO oldest FROM durable.instances i
+                WHERE i.hub = c.hub AND i.ready_at > 0;
+        ELSIF c.class = 1 AND c.code = 1 THEN
+            SELECT min(a.ready_at) INTO oldest FROM durable.activities a
+                WHERE a.hub = c.hub AND a.ready_at > 0;
+        ELSIF c.class = 1 AND c.code = 2 THEN
+            SELECT min(e.ready_at) INTO oldest FROM durable.entities e
+                WHERE e.hub = c.hub AND e.ready_at > 0;
+        END IF;
+
+        RETURN NEXT;
+    END LOOP;
+
+    rc := 0;
+    hub := NULL;
+    class := NULL;
+    code := NULL;
+    n := NULL;
+    oldest := NULL;
+    RETURN NEXT;
+END
+$$;
+
+
+-- One event of a history as rewind reads it (ds_hev_parse()): NULL when
+-- it is not a JSON object with a string EventType (such an event is not
+-- ours to judge and stays as it is). id: TaskScheduledId, else TimerId,
+-- else EventId, -1 when not an integer; strings decoded; input: the JSON
+-- text of Input, NULL for null or none.
+CREATE OR REPLACE FUNCTION durable.rewind_event(p_event text,
+    OUT type text, OUT id bigint, OUT failed boolean, OUT name text,
+    OUT input text, OUT fire_at text, OUT instance text)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    j  json;
+    v  json;
+BEGIN
+    BEGIN
+        j := p_event::json;
+    EXCEPTION
+        WHEN others THEN
+            RETURN;
+    END;
+
+    IF json_typeof(j) IS DISTINCT FROM 'object'
+       OR json_typeof(j -> 'EventType') IS DISTINCT FROM 'string'
+    THEN
+        RETURN;
+    END IF;
+
+    type := j ->> 'EventType';
+    v := coalesce(j -> 'TaskScheduledId', j -> 'TimerId', j -> 'EventId');
+    id := CASE WHEN v::text ~ '^-?[0-9]{1,18}$' THEN v::text::bigint
+               ELSE -1 END;
+    failed := coalesce((j -> 'OrchestrationStatus')::text = '3', false);
+
+    IF json_typeof(j -> 'Name') = 'string' THEN
+        name := j ->> 'Name';
+    END IF;
+
+    IF json_typeof(j -> 'FireAt') = 'string' THEN
+        fire_at := j ->> 'FireAt';
+    END IF;
+
+    IF json_typeof(j -> 'InstanceId') = 'string' THEN
+        instance := j ->> 'InstanceId';
+    END IF;
+
+    input := nullif((j -> 'Input')::text, 'null');
+END
+$$;
+
+
+-- a time as the store writes it (ds_time_parse()), µs; NULL when it is
+-- not one
+CREATE OR REPLACE FUNCTION durable.time_us(p_text text) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF p_text !~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?Z$' THEN
+        RETURN NULL;
+    END IF;
+
+    RETURN (extract(epoch FROM p_text::timestamptz) * 1000000)::bigint;
+EXCEPTION
+    WHEN others THEN
+        RETURN NULL;
+END
+$$;
+
+
+-- a message to a Failed instance that rewind makes Running again: in
+-- the inbox, the counter moved (ds_inbox_reserve())
+CREATE OR REPLACE FUNCTION durable.rewind_push(p_hub text, p_part integer,
+    p_id text, p_message text)
+RETURNS void
+LANGUAGE sql AS $$
+    UPDATE durable.instances i SET inbox_seq = i.inbox_seq + 1
+        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id;
+    INSERT INTO durable.inbox (hub, partition, id, seq, message)
+        SELECT p_hub, p_part, p_id, i.inbox_seq, p_message
+        FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id;
+$$;
+
+
+-- dsi_rewind(): see ds_orchestration_rewind.c. Errors are raised, for
+-- the caller's savepoint; the answer is rc: 1 NOTFOUND, 3 GONE (another
+-- terminal status), 4 PRECONDITION (active), 6 INVALID.
+CREATE OR REPLACE FUNCTION durable.rewind_one(p_hub text, p_id text,
+    p_reason text, p_now bigint, p_depth integer)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n        integer;
+    part     integer;
+    rc       integer;
+    pending  boolean := false;
+    inst     durable.instances;
+    c        durable.instances;
+    e        record;
+    s        record;
+    members  text;
+BEGIN
+    IF NOT durable.valid_key(p_hub, p_id) THEN
+        RETURN 6;
+    END IF;
+
+    n := durable.hub_partitions(p_hub, false);
+
+    IF n IS NULL THEN
+        RETURN 1;
+    END IF;
+
+    part := durable.partition_of(n, p_id);
+
+    SELECT * INTO inst FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
+        FOR UPDATE;
+
+    IF NOT FOUND THEN
+        RETURN 1;
+    END IF;
+
+    IF inst.status <> 3 THEN
+        RETURN CASE WHEN durable.terminal(inst.status) THEN 3 ELSE 4 END;
+    END IF;
+
+    CREATE TEMP TABLE IF NOT EXISTS durable_rewind (
+        depth integer, seq bigint, type text, id bigint, failed boolean,
+        name text, input text, fire_at text, instance text
+    ) ON COMMIT DROP;
+
+    DELETE FROM durable_rewind r WHERE r.depth = p_depth;
+
+    INSERT INTO durable_rewind
+        SELECT p_depth, h.seq, v.type, v.id, v.failed, v.name, v.input,
+               v.fire_at, v.instance
+        FROM durable.history h, durable.rewind_event(h.event) v
+        WHERE h.hub = p_hub AND h.partition = part AND h.id = p_id
+          AND v.type IS NOT NULL;
+
+    -- the failure leaves the history
+    DELETE FROM durable.history h
+        USING durable_rewind r
+        WHERE h.hub = p_hub AND h.partition = part AND h.id = p_id
+          AND r.depth = p_depth AND r.seq = h.seq
+          AND (r.type IN ('TaskFailed', 'SubOrchestrationInstanceFailed')
+               OR (r.type = 'ExecutionCompleted' AND r.failed));
+
+    DELETE FROM durable_rewind r
+        WHERE r.depth = p_depth
+          AND (r.type IN ('TaskFailed', 'SubOrchestrationInstanceFailed')
+               OR (r.type = 'ExecutionCompleted' AND r.failed));
+
+    -- what is pending is scheduled again
+    FOR e IN SELECT * FROM durable_rewind r
+             WHERE r.depth = p_depth AND r.id >= 0
+               AND r.type IN ('TaskScheduled', 'TimerCreated',
+                              'SubOrchestrationInstanceCreated')
+               AND NOT EXISTS (
+                   SELECT 1 FROM durable_rewind x
+                   WHERE x.depth = p_depth AND x.id = r.id
+                     AND x.type = CASE r.type
+                         WHEN 'TaskScheduled' THEN 'TaskCompleted'
+                         WHEN 'TimerCreated' THEN 'TimerFired'
+                         ELSE 'SubOrchestrationInstanceCompleted' END)
+             ORDER BY r.seq
+    LOOP
+        IF e.type = 'TaskScheduled' THEN
+            CONTINUE WHEN coalesce(e.name, '') = '';
+
+            INSERT INTO durable.activities AS a (hub, partition, id,
+                    task_id, name, input, ready_at)
+                VALUES (p_hub, part, p_id, e.id, e.name, e.input,
+                        greatest(p_now, 1))
+                ON CONFLICT ON CONSTRAINT activities_pkey
+                DO UPDATE SET done = false, name = excluded.name,
+                    input = excluded.input, ready_at = excluded.ready_at,
+                    lease = NULL, lease_expires = 0, done_digest = 0;
+            pending := true;
+
+        ELSIF e.type = 'TimerCreated' THEN
+            CONTINUE WHEN durable.time_us(e.fire_at) IS NULL;
+
+            INSERT INTO durable.timers AS t (hub, partition, id, timer_id,
+                    due, fire_at)
+                VALUES (p_hub, part, p_id, e.id, durable.time_us(e.fire_at),
+                        durable.time_us(e.fire_at))
+                ON CONFLICT ON CONSTRAINT timers_pkey
+                DO UPDATE SET due = excluded.due, fire_at = excluded.fire_at;
+            pending := true;
+
+        ELSE
+            -- a sub-orchestration without a result
+            CONTINUE WHEN NOT durable.valid_key(p_hub, e.instance);
+
+            SELECT * INTO c FROM durable.instances i
+                WHERE i.hub = p_hub
+                  AND i.partition = durable.partition_of(n, e.instance)
+                  AND i.id = e.instance
+                FOR UPDATE;
+
+            IF FOUND AND NOT durable.terminal(c.status) THEN
+                pending := true;
+
+            ELSIF FOUND AND c.status = 3 THEN
+                CONTINUE WHEN p_depth >= 8;
+                pending := true;
+                rc := durable.rewind_one(p_hub, e.instance, NULL, p_now,
+                                         p_depth + 1);
+
+                IF rc <> 0 THEN
+                    RAISE EXCEPTION 'rewinding "%" answered %', e.instance,
+                                    rc;
+                END IF;
+
+            ELSIF FOUND AND c.status = 1 THEN
+                PERFORM durable.rewind_push(p_hub, part, p_id,
+                    durable.event('SubOrchestrationInstanceCompleted', p_now,
+                                  '"TaskScheduledId":' || e.id
+                                  || ',"Result":' || durable.json(c.output)));
+                pending := true;
+
+            ELSIF coalesce(e.name, '') <> '' THEN
+                -- gone, or ended otherwise: started again under its parent
+                members := '"Name":' || to_json(e.name)::text
+                    || ',"Input":' || durable.json(e.input)
+                    || ',"ParentInstance":{"Name":'
+                    || to_json(inst.name)::text
+                    || ',"TaskScheduleId":' || e.id
+                    || ',"OrchestrationInstance":{"InstanceId":'
+                    || to_json(p_id)::text || ',"ExecutionId":"'
+                    || inst.execution || '"}}';
+
+                s := durable.start(p_hub, e.instance, e.name, e.input,
+                                   members);
+                PERFORM durable.reraise(s.rc, s.error);
+
+                IF s.rc = 0 THEN
+                    UPDATE durable.instances i
+                        SET parent_id = p_id, parent_task = e.id,
+                            parent_execution = inst.execution
+                        WHERE i.hub = p_hub
+                          AND i.partition = durable.partition_of(n,
+                                                                 e.instance)
+                          AND i.id = e.instance;
+                END IF;
+
+                pending := true;
+            END IF;
+        END IF;
+    END LOOP;
+
+    IF pending THEN
+        PERFORM durable.history_append(p_hub, part, p_id,
+            durable.event('ExecutionRewound', p_now,
+                          '"Reason":' || durable.json(p_reason)));
+    ELSE
+        PERFORM durable.rewind_push(p_hub, part, p_id,
+            durable.event('ExecutionRewound', p_now,
+                          '"Reason":' || durable.json(p_reason)));
+    END IF;
+
+    SELECT * INTO inst FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
+
+    UPDATE durable.instances i
+        SET status = 0, output = NULL, updated = p_now,
+            ready_at = CASE WHEN EXISTS (
+                               SELECT 1 FROM durable.inbox m
+                               WHERE m.hub = p_hub AND m.partition = part
+                                 AND m.id = p_id)
+                            THEN durable.ready_mark(0::smallint, inst.lease,
+                                     inst.lease_expires, 0, p_now)
+                            ELSE 0 END
+        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
+
+    RETURN 0;
+END
+$$;
+
+
+-- ds_op_rewind() as DS_OP_REWIND answers it: status, the instance's,
+-- with 4 PRECONDITION
+CREATE OR REPLACE FUNCTION durable.rewind(p_hub text, p_id text,
+    p_reason text, OUT rc integer, OUT status smallint, OUT error text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        rc := durable.rewind_one(p_hub, p_id, p_reason, durable.now_us(), 0);
+
+        IF rc = 4 THEN
+            SELECT i.status INTO status FROM durable.instances i
+                WHERE i.hub = p_hub
+                  AND i.partition = durable.partition_of(
+                          durable.hub_partitions(p_hub, false), p_id)
+                  AND i.id = p_id;
+        ELSIF rc = 0 THEN
+            PERFORM durable.wake(p_hub);
+        END IF;
+
+    EXCEPTION
+        WHEN disk_full THEN
+            rc := 5;
+            error := SQLERRM;
+        WHEN others THEN
+            rc := 8;
+            error := SQLERRM;
+    END;
+END
+$$;
