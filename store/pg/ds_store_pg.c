@@ -349,6 +349,7 @@ dsi_pgs_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
 
     /* the backend's until done(): the call */
     op->backend = call;
+    call->queued = ds_time_now();
 
     dsi_store_take(st, op);
 
@@ -359,7 +360,7 @@ dsi_pgs_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
     q->last = &op->next;
 
     if (q->n++ == 0) {
-        q->since = ds_time_now();
+        q->since = call->queued;
 
         if (pgs->reads.n + pgs->writes.n == 1) {
             host->timer(host->data, &pgs->expire, pgs->timeout_ms);
@@ -489,9 +490,12 @@ dsi_pgs_take(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, dsi_pgc_t *c)
     *cut = NULL;
     q->n -= c->nops;
 
-    /* the rest keeps the time of the first: a bound no later than theirs */
     if (q->first == NULL) {
         q->last = &q->first;
+
+    } else {
+        /* the rest's bound is its first op's, however long the queue */
+        q->since = ((dsi_pg_call_t *) q->first->backend)->queued;
     }
 
     dsi_pgs_bound(pgs);

@@ -32,6 +32,7 @@
 #define T_EVENTS_MAX    64
 #define T_BOUND_MS      500
 #define T_MANY          100
+#define T_ROUND         160     /* over two batches: the queue never empties */
 
 
 static unsigned long  t_passed, t_failed;
@@ -710,6 +711,68 @@ t_batch_most(ds_store_t *st)
 
 
 /*
+ * Writes that keep coming while batches go: the queue of writes is never
+ * empty for longer than the bound, yet no op in it waits that long, and
+ * none is answered "no connection took it in time".
+ */
+
+static void
+t_sustained(ds_store_t *st)
+{
+    int        k;
+    char       ids[2][T_ROUND][32];
+    size_t     i, round, failed;
+    int64_t    end;
+    t_call_t  *calls[2];
+
+    calls[0] = calloc(T_ROUND, sizeof(t_call_t));
+    calls[1] = calloc(T_ROUND, sizeof(t_call_t));
+    T(calls[0] != NULL && calls[1] != NULL);
+    if (calls[0] == NULL || calls[1] == NULL) {
+        free(calls[0]);
+        free(calls[1]);
+        return;
+    }
+
+    failed = 0;
+    end = t_ms() + 3 * T_BOUND_MS;
+
+    /* the next round is queued before the last one's answers are in */
+    for (round = 0; round < 2 || t_ms() < end; round++) {
+        k = round % 2;
+
+        for (i = 0; i < T_ROUND; i++) {
+            snprintf(ids[k][i], sizeof(ids[k][i]), "sus-%zu-%zu", round, i);
+            t_op(&calls[k][i], st, DS_OP_START, ids[k][i]);
+            ds_store_submit(st, &calls[k][i].op,
+                            i + 1 < T_ROUND ? DS_SUBMIT_MORE : 0);
+        }
+
+        if (round == 0) {
+            continue;
+        }
+
+        t_run(&calls[!k][T_ROUND - 1]);
+
+        for (i = 0; i < T_ROUND; i++) {
+            failed += calls[!k][i].op.rc != DS_OK;
+        }
+    }
+
+    t_run(&calls[(round - 1) % 2][T_ROUND - 1]);
+
+    for (i = 0; i < T_ROUND; i++) {
+        failed += calls[(round - 1) % 2][i].op.rc != DS_OK;
+    }
+
+    T(failed == 0);
+
+    free(calls[0]);
+    free(calls[1]);
+}
+
+
+/*
  * The store's connections lost (their backends ended by another
  * session): ops answer again once they are back, on statements prepared
  * anew.
@@ -916,6 +979,7 @@ main(int argc, char **argv)
         t_serve(st, &th);
         t_writer(st, argv[1]);
         t_batch_most(st);
+        t_sustained(st);
         t_schema(argv[1]);
         t_wakes(&th, other);
         t_reconnect(st, argv[1]);
