@@ -25,7 +25,8 @@ Rows:
   16  end to end hello-sequences/s on PostgreSQL, one nginx and two
       (bench/worker on each); skipped if a probe's completion fails
 
-Environment: BENCH_PG_PORT (18500), BENCH_PG_BIG (1000000, QUICK
+Environment: BENCH_PG_ROWS (the rows to run, e.g. "12,13"; all by
+default), BENCH_PG_PORT (18500), BENCH_PG_BIG (1000000, QUICK
 200000), BENCH_PG_WAKES (200, QUICK 50), and bench.py's (QUICK,
 BENCH_DURATION, ...).
 """
@@ -495,8 +496,11 @@ def run(api):
             _bench.log("PostgreSQL scenarios skipped: " + why)
             skip_all(api, why)
             return
+        only = os.environ.get("BENCH_PG_ROWS", "")
         for name, fn in (("12", starts), ("13", status), ("14", lists),
                          ("15", wakes), ("16", end_to_end)):
+            if only and name not in only.split(","):
+                continue
             try:
                 fn(env, api)
             except (RuntimeError, OSError, ValueError,

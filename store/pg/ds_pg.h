@@ -146,6 +146,7 @@ typedef struct {
     size_t              len;
     size_t              size;
     ds_buf_t            buf;            /* an event's members */
+    int64_t             queued;         /* µs: the store's queue, since */
 } dsi_pg_call_t;
 
 int dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call);

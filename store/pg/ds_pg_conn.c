@@ -14,6 +14,15 @@
  * the rest up to the sync (PGRES_PIPELINE_ABORTED), COMMIT included, and
  * leaves the transaction open and failed: the next batch starts with a
  * ROLLBACK of it.
+ *
+ * Each statement text is prepared once per connection (PQsendPrepare(),
+ * in the pipeline of the first batch that uses it, before its BEGIN) and
+ * then only bound and executed (PQsendQueryPrepared()): the server
+ * parses and plans "SELECT ... FROM durable.f($1, ...)" once instead of
+ * at every call. The names live as long as the connection: a new one
+ * prepares again. A prepare that fails is forgotten, to be tried again,
+ * and so is a statement whose cached plan the server no longer uses (an
+ * upgrade replaced its function with other columns): under a new name.
  */
 
 
@@ -33,6 +42,8 @@
 #define DSI_PG_HOSTS_MAX    64
 #define DSI_PG_ERR_LEN      256
 #define DSI_PG_ADDR_LEN     64      /* a numeric IPv6 address and scope */
+#define DSI_PG_PREPARED_MAX 128     /* then the others are parsed each time */
+#define DSI_PG_NAME_LEN     16
 
 
 typedef enum {
@@ -41,6 +52,13 @@ typedef enum {
     DSI_PG_BUSY,
     DSI_PG_BROKEN
 } dsi_pg_state_e;
+
+
+typedef struct {
+    char                       *sql;        /* NULL: a free slot */
+    uint32_t                    hash;
+    unsigned                    name;       /* "ds_<name>" */
+} dsi_pg_prepared_t;
 
 
 struct dsi_pg_conn_s {
@@ -54,6 +72,12 @@ struct dsi_pg_conn_s {
     size_t                      expected;   /* results of the batch */
     size_t                      nresults;
     PGresult                  **results;
+    size_t                      nprepare;   /* prepares of the batch, */
+    size_t                     *prepare;    /* their slots, in order */
+    size_t                     *prepared_by;    /* a statement's prepare
+                                                   result, or SIZE_MAX */
+    dsi_pg_prepared_t           prepared[DSI_PG_PREPARED_MAX];
+    unsigned                    names;      /* the last name given */
     char                        err[DSI_PG_ERR_LEN];
 };
 
@@ -69,6 +93,11 @@ typedef struct {
 static void dsi_pg_fail(dsi_pg_conn_t *c, const char *what);
 static dsi_pg_step_e dsi_pg_read(dsi_pg_conn_t *c);
 static int dsi_pg_keep(dsi_pg_conn_t *c, PGresult *res);
+static int dsi_pg_prepare(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmt);
+static int dsi_pg_send_stmt(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmt);
+static int dsi_pg_find(dsi_pg_conn_t *c, const char *sql, uint32_t hash);
+static uint32_t dsi_pg_hash(const char *sql);
+static void dsi_pg_prepared_check(dsi_pg_conn_t *c);
 static size_t dsi_pg_split(char *list, char **items, size_t max);
 static int dsi_pg_is_socket(const char *host);
 static int dsi_pg_is_address(const char *host);
@@ -513,6 +542,8 @@ again:
                 return DSI_PG_FAILED;
             }
 
+            dsi_pg_prepared_check(c);
+
             c->state = DSI_PG_IDLE;
             return DSI_PG_READY;
         }
@@ -558,8 +589,8 @@ int
 dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts, size_t n,
     int transaction)
 {
-    int     rollback;
-    size_t  i;
+    int     rollback, k;
+    size_t  i, j;
 
     if (c->state != DSI_PG_IDLE || c->nresults != 0) {
         snprintf(c->err, DSI_PG_ERR_LEN, "a batch is in flight");
@@ -570,11 +601,16 @@ dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts, size_t n,
     rollback = PQtransactionStatus(c->pg) != PQTRANS_IDLE;
 
     c->transaction = transaction ? 1 : 0;
-    c->skip = (size_t) rollback + (size_t) c->transaction;
-    c->expected = c->skip + n + (size_t) c->transaction;
-    c->results = calloc(c->expected + 1, sizeof(PGresult *));
 
-    if (c->results == NULL) {
+    /* results: ROLLBACK, the prepares (n at most), BEGIN, n, COMMIT */
+    c->results = calloc((size_t) rollback + 2 * n + 2, sizeof(PGresult *));
+    c->prepare = calloc(2 * n + 1, sizeof(size_t));
+
+    if (c->results == NULL || c->prepare == NULL) {
+        free(c->results);
+        free(c->prepare);
+        c->results = NULL;
+        c->prepare = NULL;
         snprintf(c->err, DSI_PG_ERR_LEN, "out of memory");
         return -1;
     }
@@ -588,6 +624,30 @@ dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts, size_t n,
         return -1;
     }
 
+    /* outside the batch's transaction: a failure leaves none open */
+    c->nprepare = 0;
+    c->prepared_by = c->prepare + n;
+
+    for (i = 0; i < n; i++) {
+        if (dsi_pg_prepare(c, &stmts[i]) != 0) {
+            return -1;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        c->prepared_by[i] = SIZE_MAX;
+        k = dsi_pg_find(c, stmts[i].sql, dsi_pg_hash(stmts[i].sql));
+
+        for (j = 0; k >= 0 && j < c->nprepare; j++) {
+            if (c->prepare[j] == (size_t) k) {
+                c->prepared_by[i] = (size_t) rollback + j;
+            }
+        }
+    }
+
+    c->skip = (size_t) rollback + c->nprepare + (size_t) c->transaction;
+    c->expected = c->skip + n + (size_t) c->transaction;
+
     if (transaction
         && PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0)
            != 1)
@@ -597,10 +657,7 @@ dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts, size_t n,
     }
 
     for (i = 0; i < n; i++) {
-        if (PQsendQueryParams(c->pg, stmts[i].sql, stmts[i].nparams, NULL,
-                              stmts[i].values, NULL, NULL, 0)
-            != 1)
-        {
+        if (dsi_pg_send_stmt(c, &stmts[i]) != 0) {
             dsi_pg_fail(c, "sending");
             return -1;
         }
@@ -630,7 +687,21 @@ dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts, size_t n,
 PGresult *
 dsi_pg_conn_result(const dsi_pg_conn_t *c, size_t i)
 {
-    return c->results[c->skip + i];
+    size_t     p;
+    PGresult  *res;
+
+    res = c->results[c->skip + i];
+
+    /* a statement whose prepare failed: the prepare's error is its own */
+    p = c->prepared_by != NULL ? c->prepared_by[i] : SIZE_MAX;
+
+    if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED && p != SIZE_MAX
+        && PQresultStatus(c->results[p]) == PGRES_FATAL_ERROR)
+    {
+        return c->results[p];
+    }
+
+    return res;
 }
 
 
@@ -653,7 +724,11 @@ dsi_pg_conn_release(dsi_pg_conn_t *c)
     }
 
     free(c->results);
+    free(c->prepare);
     c->results = NULL;
+    c->prepare = NULL;
+    c->prepared_by = NULL;
+    c->nprepare = 0;
     c->nresults = 0;
     c->expected = 0;
     c->skip = 0;
@@ -696,13 +771,169 @@ dsi_pg_conn_error(const dsi_pg_conn_t *c)
 void
 dsi_pg_conn_close(dsi_pg_conn_t *c)
 {
+    size_t  i;
+
     if (c == NULL) {
         return;
     }
 
     dsi_pg_conn_release(c);
     PQfinish(c->pg);
+
+    for (i = 0; i < DSI_PG_PREPARED_MAX; i++) {
+        free(c->prepared[i].sql);
+    }
+
     free(c);
+}
+
+
+/*
+ * The statement's text prepared on this connection, in this batch when
+ * it is new to it; a text the table has no room for stays unnamed.
+ */
+
+static int
+dsi_pg_prepare(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmt)
+{
+    int       k;
+    char      name[DSI_PG_NAME_LEN];
+    uint32_t  hash;
+
+    hash = dsi_pg_hash(stmt->sql);
+
+    if (dsi_pg_find(c, stmt->sql, hash) >= 0) {
+        return 0;
+    }
+
+    for (k = 0; k < DSI_PG_PREPARED_MAX; k++) {
+        if (c->prepared[k].sql == NULL) {
+            break;
+        }
+    }
+
+    if (k == DSI_PG_PREPARED_MAX) {
+        return 0;
+    }
+
+    c->prepared[k].sql = strdup(stmt->sql);
+
+    if (c->prepared[k].sql == NULL) {
+        return 0;
+    }
+
+    c->prepared[k].hash = hash;
+    c->prepared[k].name = ++c->names;
+    snprintf(name, sizeof(name), "ds_%u", c->prepared[k].name);
+
+    if (PQsendPrepare(c->pg, name, stmt->sql, stmt->nparams, NULL) != 1) {
+        dsi_pg_fail(c, "sending");
+        return -1;
+    }
+
+    c->prepare[c->nprepare++] = (size_t) k;
+
+    return 0;
+}
+
+
+static int
+dsi_pg_send_stmt(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmt)
+{
+    int   k;
+    char  name[DSI_PG_NAME_LEN];
+
+    k = dsi_pg_find(c, stmt->sql, dsi_pg_hash(stmt->sql));
+
+    if (k < 0) {
+        return PQsendQueryParams(c->pg, stmt->sql, stmt->nparams, NULL,
+                                 stmt->values, NULL, NULL, 0)
+               == 1 ? 0 : -1;
+    }
+
+    snprintf(name, sizeof(name), "ds_%u", c->prepared[k].name);
+
+    return PQsendQueryPrepared(c->pg, name, stmt->nparams, stmt->values,
+                               NULL, NULL, 0) == 1 ? 0 : -1;
+}
+
+
+/*
+ * After the batch's sync: a prepare that failed is to be made again, and
+ * so is a statement the server refused for its stale plan (0A000,
+ * "cached plan must not change result type").
+ */
+
+static void
+dsi_pg_prepared_check(dsi_pg_conn_t *c)
+{
+    int          k;
+    size_t       i, first;
+    const char  *state;
+    PGresult    *res;
+
+    first = c->skip - c->nprepare - (size_t) c->transaction;
+
+    for (i = 0; i < c->nprepare; i++) {
+        if (PQresultStatus(c->results[first + i]) != PGRES_COMMAND_OK) {
+            free(c->prepared[c->prepare[i]].sql);
+            c->prepared[c->prepare[i]].sql = NULL;
+        }
+    }
+
+    for (i = c->skip; i < c->nresults; i++) {
+        res = c->results[i];
+
+        if (PQresultStatus(res) != PGRES_FATAL_ERROR) {
+            continue;
+        }
+
+        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+        if (state == NULL || strcmp(state, "0A000") != 0) {
+            continue;
+        }
+
+        for (k = 0; k < DSI_PG_PREPARED_MAX; k++) {
+            /* which statement it was is not kept: all are made again */
+            free(c->prepared[k].sql);
+            c->prepared[k].sql = NULL;
+        }
+
+        return;
+    }
+}
+
+
+static int
+dsi_pg_find(dsi_pg_conn_t *c, const char *sql, uint32_t hash)
+{
+    int  k;
+
+    for (k = 0; k < DSI_PG_PREPARED_MAX; k++) {
+        if (c->prepared[k].sql != NULL && c->prepared[k].hash == hash
+            && strcmp(c->prepared[k].sql, sql) == 0)
+        {
+            return k;
+        }
+    }
+
+    return -1;
+}
+
+
+/* FNV-1a */
+
+static uint32_t
+dsi_pg_hash(const char *sql)
+{
+    uint32_t  h;
+
+    for (h = 2166136261u; *sql; sql++) {
+        h = (h ^ (unsigned char) *sql) * 16777619u;
+    }
+
+    return h;
 }
 
 

@@ -6,12 +6,20 @@
  * connections in each process, driven by the host's loop through its
  * watch callback, and one more connection that has run LISTEN.
  *
- * Ops are queued as they are submitted and sent, after the events of the
- * loop's iteration, on an idle connection: everything queued is one
- * batch, one pipeline, one round trip, and one transaction when the
- * batch holds a write (each function runs its body in a savepoint, so a
- * refusal or a failure stays the op's own). Answers come through done()
- * once the COMMIT has succeeded, in the order the ops were submitted.
+ * Ops are queued as they are submitted, reads and writes apart, and sent
+ * after the events of the loop's iteration on an idle connection: what
+ * is queued of a kind is one batch, one pipeline, one round trip; a
+ * batch of writes is one transaction (each function runs its body in a
+ * savepoint, so a refusal or a failure stays the op's own). One batch
+ * of writes at most is in flight per process: the NOTIFY of each
+ * writing transaction holds a lock of the database from its commit's
+ * start to its end, so concurrent writing transactions would commit one
+ * after the other anyway, each waiting for the others' WAL flushes;
+ * writes that arrive meanwhile wait and make the next batch bigger
+ * (group commit). Reads do not wait for it: they go on any idle
+ * connection, as an LMDB reader does not wait for the writer. Answers
+ * come through done() once the COMMIT has succeeded, in the order the
+ * ops of the batch were submitted.
  *
  * Nothing waits: a connect and a batch are bounded by the host's timers
  * (timeout_ms), and so is an op's wait in the queue. An op whose batch
@@ -30,7 +38,17 @@
 #include "ds_pg.h"
 
 
-#define DSI_PGS_POOL        2
+#define DSI_PGS_POOL        4       /* a writer, readers meanwhile */
+#define DSI_PGS_WRITERS     1       /* batches of writes in flight: 2
+                                       measured no faster (one commit at
+                                       a time, see above) */
+/*
+ * writes in a batch at most: each runs in its own savepoint, a
+ * subtransaction with its own xid, and past 64 of them in a transaction
+ * PostgreSQL's snapshots of every other backend have to look them up in
+ * pg_subtrans instead of in the writer's PGPROC
+ */
+#define DSI_PGS_WRITES_MAX  64
 #define DSI_PGS_TIMEOUT_MS  5000
 #define DSI_PGS_RETRY_MS    1000
 #define DSI_PGS_SCHEMA_MS   5000        /* a refused schema, looked at again */
@@ -61,10 +79,19 @@ typedef struct {
     size_t              nops;
     dsi_pg_stmt_t      *stmts;
     int64_t             sent;           /* µs */
+    unsigned            writes:1;       /* the batch is of writes */
     unsigned            listen:1;       /* the LISTEN connection */
     unsigned            checking:1;     /* the schema's version asked */
     unsigned            was_up:1;       /* for the log: up, then lost */
 } dsi_pgc_t;
+
+
+typedef struct {
+    ds_op_t            *first;
+    ds_op_t           **last;
+    size_t              n;
+    int64_t             since;          /* µs, when the first was queued */
+} dsi_pgs_queue_t;
 
 
 struct dsi_pgs_s {
@@ -72,9 +99,9 @@ struct dsi_pgs_s {
     char               *conninfo;
     size_t              npool;
     dsi_pgc_t          *conns;          /* npool, then the listener */
-    ds_op_t            *queue;
-    ds_op_t           **last;
-    size_t              queued;
+    dsi_pgs_queue_t     reads;
+    dsi_pgs_queue_t     writes;
+    size_t              writing;        /* batches of writes in flight */
     int64_t             timeout_ms;
     ds_event_t          kick;           /* sends what is queued */
     ds_event_t          expire;         /* the queue's bound */
@@ -101,7 +128,11 @@ static void dsi_pgs_close(ds_store_t *st);
 static void dsi_pgs_kick_handler(ds_event_t *ev);
 static void dsi_pgs_expire_handler(ds_event_t *ev);
 static void dsi_pgs_dispatch(dsi_pgs_t *pgs);
-static void dsi_pgs_fail_queue(dsi_pgs_t *pgs, const char *why);
+static dsi_pgc_t *dsi_pgs_idle(dsi_pgs_t *pgs);
+static void dsi_pgs_take(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, dsi_pgc_t *c);
+static void dsi_pgs_bound(dsi_pgs_t *pgs);
+static void dsi_pgs_fail_queue(dsi_pgs_t *pgs, dsi_pgs_queue_t *q,
+    const char *why);
 static void dsi_pgc_connect(dsi_pgc_t *c);
 static void dsi_pgc_send(dsi_pgc_t *c);
 static void dsi_pgc_io_handler(ds_event_t *ev);
@@ -186,7 +217,8 @@ dsi_pgs_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
     }
 
     pgs->store = st;
-    pgs->last = &pgs->queue;
+    pgs->reads.last = &pgs->reads.first;
+    pgs->writes.last = &pgs->writes.first;
     pgs->npool = conf->pool ? conf->pool : DSI_PGS_POOL;
     pgs->timeout_ms = conf->timeout_ms > 0 ? conf->timeout_ms
                                            : DSI_PGS_TIMEOUT_MS;
@@ -283,10 +315,11 @@ dsi_pgs_close(ds_store_t *st)
 static void
 dsi_pgs_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
 {
-    int             rc;
-    ds_host_t      *host;
-    dsi_pgs_t      *pgs;
-    dsi_pg_call_t  *call;
+    int               rc;
+    ds_host_t        *host;
+    dsi_pgs_t        *pgs;
+    dsi_pg_call_t    *call;
+    dsi_pgs_queue_t  *q;
 
     pgs = st->be;
     host = &st->host;
@@ -316,21 +349,27 @@ dsi_pgs_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
 
     /* the backend's until done(): the call */
     op->backend = call;
+    call->queued = ds_time_now();
 
     dsi_store_take(st, op);
 
-    op->next = NULL;
-    *pgs->last = op;
-    pgs->last = &op->next;
+    q = dsi_op_is_read(op->type) ? &pgs->reads : &pgs->writes;
 
-    if (pgs->queued++ == 0) {
-        host->timer(host->data, &pgs->expire, pgs->timeout_ms);
+    op->next = NULL;
+    *q->last = op;
+    q->last = &op->next;
+
+    if (q->n++ == 0) {
+        q->since = call->queued;
+
+        if (pgs->reads.n + pgs->writes.n == 1) {
+            host->timer(host->data, &pgs->expire, pgs->timeout_ms);
+        }
     }
 
     dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": queued %s, %zu "
                   "in the queue%s", st->name, ds_op_what(op->type),
-                  pgs->queued, (flags & DS_SUBMIT_MORE) ? ", more follow"
-                                                         : "");
+                  q->n, (flags & DS_SUBMIT_MORE) ? ", more follow" : "");
 
     if (!(flags & DS_SUBMIT_MORE)) {
         /* after this iteration's events: what they submit joins */
@@ -346,76 +385,157 @@ dsi_pgs_kick_handler(ds_event_t *ev)
 }
 
 
-/* the queue waited longer than the bound: no connection could take it */
+/* a queue waited longer than the bound: no connection could take it */
 
 static void
 dsi_pgs_expire_handler(ds_event_t *ev)
 {
+    int64_t     edge;
     dsi_pgs_t  *pgs = ev->data;
 
-    dsi_pgs_fail_queue(pgs, "no connection took it in time");
+    /* the queue that is not that old yet gets the rest of its time */
+    edge = ds_time_now() - pgs->timeout_ms * 1000 + 1000;
+
+    if (pgs->reads.n && pgs->reads.since <= edge) {
+        dsi_pgs_fail_queue(pgs, &pgs->reads, "no connection took it in "
+                           "time");
+    }
+
+    if (pgs->writes.n && pgs->writes.since <= edge) {
+        dsi_pgs_fail_queue(pgs, &pgs->writes, "no connection took it in "
+                           "time");
+    }
+
+    dsi_pgs_bound(pgs);
 }
 
 
-/* what is queued goes, as one batch, on an idle connection */
+/*
+ * What is queued goes on idle connections: the writes as one batch when
+ * no other batch of writes is in flight, the reads as another.
+ */
 
 static void
 dsi_pgs_dispatch(dsi_pgs_t *pgs)
 {
     size_t      i;
-    int         alive;
-    ds_host_t  *host;
     dsi_pgc_t  *c;
 
-    if (pgs->queue == NULL) {
+    if (pgs->writes.n && pgs->writing < DSI_PGS_WRITERS
+        && (c = dsi_pgs_idle(pgs)) != NULL)
+    {
+        pgs->writing++;
+        dsi_pgs_take(pgs, &pgs->writes, c);
+    }
+
+    if (pgs->reads.n && (c = dsi_pgs_idle(pgs)) != NULL) {
+        dsi_pgs_take(pgs, &pgs->reads, c);
+    }
+
+    if (pgs->reads.n + pgs->writes.n == 0) {
         return;
     }
 
-    alive = 0;
-
     for (i = 0; i < pgs->npool; i++) {
-        c = &pgs->conns[i];
-
-        if (c->state == DSI_PGC_IDLE) {
-            c->ops = pgs->queue;
-            c->nops = pgs->queued;
-
-            pgs->queue = NULL;
-            pgs->last = &pgs->queue;
-            pgs->queued = 0;
-
-            host = &pgs->store->host;
-            host->cancel(host->data, &pgs->expire);
-
-            dsi_pgc_send(c);
+        if (pgs->conns[i].state != DSI_PGC_DOWN) {
+            /* the first connection that becomes idle takes the rest */
+            dsi_pgs_bound(pgs);
             return;
         }
-
-        if (c->state != DSI_PGC_DOWN) {
-            alive = 1;
-        }
     }
 
-    if (!alive) {
-        /* the database is out of reach: no reason to wait for it */
-        dsi_pgs_fail_queue(pgs, "no connection to the database");
-    }
-
-    /* else the first connection that becomes idle takes the queue */
+    /* the database is out of reach: no reason to wait for it */
+    dsi_pgs_fail_queue(pgs, &pgs->reads, "no connection to the database");
+    dsi_pgs_fail_queue(pgs, &pgs->writes, "no connection to the database");
+    dsi_pgs_bound(pgs);
 }
 
 
-static void
-dsi_pgs_fail_queue(dsi_pgs_t *pgs, const char *why)
+static dsi_pgc_t *
+dsi_pgs_idle(dsi_pgs_t *pgs)
 {
-    int          rc;
-    ds_op_t     *op, *next;
-    ds_host_t   *host;
+    size_t  i;
+
+    for (i = 0; i < pgs->npool; i++) {
+        if (pgs->conns[i].state == DSI_PGC_IDLE) {
+            return &pgs->conns[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a queue's ops become c's batch; its own send may fail it at once */
+
+static void
+dsi_pgs_take(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, dsi_pgc_t *c)
+{
+    size_t    n;
+    ds_op_t  *op, **cut;
+
+    c->writes = (q == &pgs->writes);
+    n = c->writes && q->n > DSI_PGS_WRITES_MAX ? DSI_PGS_WRITES_MAX : q->n;
+
+    c->ops = q->first;
+    c->nops = n;
+
+    cut = &q->first;
+
+    for (op = q->first; n--; op = op->next) {
+        cut = &op->next;
+    }
+
+    q->first = *cut;
+    *cut = NULL;
+    q->n -= c->nops;
+
+    if (q->first == NULL) {
+        q->last = &q->first;
+
+    } else {
+        /* the rest's bound is its first op's, however long the queue */
+        q->since = ((dsi_pg_call_t *) q->first->backend)->queued;
+    }
+
+    dsi_pgs_bound(pgs);
+    dsi_pgc_send(c);
+}
+
+
+/* the bound of the oldest queue's wait, or none when nothing waits */
+
+static void
+dsi_pgs_bound(dsi_pgs_t *pgs)
+{
+    int64_t     since, left;
+    ds_host_t  *host;
 
     host = &pgs->store->host;
     host->cancel(host->data, &pgs->expire);
 
-    op = pgs->queue;
+    if (pgs->reads.n + pgs->writes.n == 0) {
+        return;
+    }
+
+    since = pgs->reads.n ? pgs->reads.since : INT64_MAX;
+
+    if (pgs->writes.n && pgs->writes.since < since) {
+        since = pgs->writes.since;
+    }
+
+    left = pgs->timeout_ms - (ds_time_now() - since) / 1000;
+    host->timer(host->data, &pgs->expire, left > 1 ? left : 1);
+}
+
+
+static void
+dsi_pgs_fail_queue(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, const char *why)
+{
+    int          rc;
+    ds_op_t     *op, *next;
+
+    op = q->first;
 
     if (pgs->refused) {
         /* the schema's message was logged once, when it was found */
@@ -429,12 +549,12 @@ dsi_pgs_fail_queue(dsi_pgs_t *pgs, const char *why)
     if (op != NULL) {
         dsi_store_log(pgs->store, pgs->refused ? DS_LOG_DEBUG : DS_LOG_ERR,
                       "durable: store \"%s\": %zu ops unanswered: %s",
-                      pgs->store->name, pgs->queued, why);
+                      pgs->store->name, q->n, why);
     }
 
-    pgs->queue = NULL;
-    pgs->last = &pgs->queue;
-    pgs->queued = 0;
+    q->first = NULL;
+    q->last = &q->first;
+    q->n = 0;
 
     for ( /* void */ ; op; op = next) {
         next = op->next;
@@ -639,6 +759,11 @@ dsi_pgc_ready(dsi_pgc_t *c)
     }
 
     /* a batch's answers are in */
+
+    if (c->writes) {
+        c->writes = 0;
+        pgs->writing--;
+    }
 
     if (c->listen) {
         dsi_pg_conn_release(c->conn);
@@ -947,6 +1072,11 @@ dsi_pgc_fail(dsi_pgc_t *c, const char *why)
 
     c->was_up = 0;
     c->checking = 0;
+
+    if (c->writes) {
+        c->writes = 0;
+        pgs->writing--;
+    }
 
     host->cancel(host->data, &c->timer);
     host->cancel(host->data, &c->io);

@@ -262,6 +262,79 @@ t_batches(const char *conninfo)
 }
 
 
+/*
+ * Each statement text is prepared once per connection, in the batch that
+ * first uses it (so a statement counting the session's prepared
+ * statements counts itself), and again on a new connection; a prepare
+ * that failed is made again once it can succeed.
+ */
+
+static void
+t_prepared(const char *conninfo)
+{
+    int             round;
+    char            err[256];
+    dsi_pg_conn_t  *c;
+    dsi_pg_stmt_t   stmts[2];
+
+    memset(stmts, 0, sizeof(stmts));
+    stmts[0].sql = "SELECT count(*) FROM pg_prepared_statements";
+    stmts[1].sql = "SELECT count(*) + 0 FROM pg_prepared_statements";
+
+    for (round = 0; round < 2; round++) {
+        c = dsi_pg_conn_start(conninfo, err, sizeof(err));
+        T(c != NULL);
+        if (c == NULL) {
+            return;
+        }
+
+        T(t_drive(c, 100) == DSI_PG_READY);
+
+        T(dsi_pg_conn_send(c, stmts, 1, 0) == 0);
+        T(t_drive(c, 100) == DSI_PG_READY);
+        T(strcmp(t_value(c, 0), "1") == 0);
+        dsi_pg_conn_release(c);
+
+        /* not prepared twice: that would fail the batch */
+        T(dsi_pg_conn_send(c, stmts, 2, 1) == 0);
+        T(t_drive(c, 100) == DSI_PG_READY);
+        T(strcmp(t_value(c, 0), "2") == 0);
+        T(strcmp(t_value(c, 1), "2") == 0);
+        T(dsi_pg_conn_committed(c));
+        dsi_pg_conn_release(c);
+
+        if (round == 1) {
+            dsi_pg_conn_close(c);
+            break;
+        }
+
+        /* a function that does not exist yet: the prepare fails */
+        stmts[0].sql = "SELECT t_prepared_later()";
+        T(dsi_pg_conn_send(c, stmts, 1, 0) == 0);
+        T(t_drive(c, 100) == DSI_PG_READY);
+        /* the prepare's error, as the statement's own */
+        T(PQresultStatus(dsi_pg_conn_result(c, 0)) == PGRES_FATAL_ERROR);
+        dsi_pg_conn_release(c);
+
+        stmts[1].sql = "CREATE OR REPLACE FUNCTION t_prepared_later() "
+                       "RETURNS integer LANGUAGE sql AS 'SELECT 7'";
+        T(dsi_pg_conn_send(c, &stmts[1], 1, 0) == 0);
+        T(t_drive(c, 100) == DSI_PG_READY);
+        dsi_pg_conn_release(c);
+
+        T(dsi_pg_conn_send(c, stmts, 1, 0) == 0);
+        T(t_drive(c, 100) == DSI_PG_READY);
+        T(strcmp(t_value(c, 0), "7") == 0);
+        dsi_pg_conn_release(c);
+
+        dsi_pg_conn_close(c);
+
+        stmts[0].sql = "SELECT count(*) FROM pg_prepared_statements";
+        stmts[1].sql = "SELECT count(*) + 0 FROM pg_prepared_statements";
+    }
+}
+
+
 /* polls an idle listener at most polls times: the notifications */
 
 static int
@@ -548,6 +621,7 @@ main(int argc, char **argv)
     t_conninfo();
     t_batches(argv[1]);
     t_whole(argv[1]);
+    t_prepared(argv[1]);
     t_notify(argv[1]);
     t_keepalive(argv[1]);
     t_stopped(argv[1], argv[2]);

@@ -31,6 +31,8 @@
 #define T_WATCHDOG_S    120
 #define T_EVENTS_MAX    64
 #define T_BOUND_MS      500
+#define T_MANY          100
+#define T_ROUND         160     /* over two batches: the queue never empties */
 
 
 static unsigned long  t_passed, t_failed;
@@ -603,6 +605,229 @@ t_schema(const char *conninfo)
 }
 
 
+/*
+ * One batch of writes in flight: a write that waits for a row lock holds
+ * back the writes submitted after it, which then go as one batch, but
+ * not the reads, which go on the other connection meanwhile.
+ */
+
+static void
+t_writer(ds_store_t *st, const char *conninfo)
+{
+    PGconn    *x;
+    PGresult  *res;
+    t_call_t   w1, w2, w3, r;
+
+    x = PQconnectdb(conninfo);
+    T(PQstatus(x) == CONNECTION_OK);
+
+    res = PQexec(x, "BEGIN; SELECT 1 FROM durable.instances "
+                 "WHERE hub = 'hub' AND id = 'one' FOR UPDATE");
+    T(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
+    PQclear(res);
+
+    t_op(&w1, st, DS_OP_RAISE_EVENT, "one");
+    ds_store_submit(st, &w1.op, 0);
+    t_iterate();
+
+    /* w1 is in flight, waiting for the lock */
+    T(ds_store_busy(st) == 1);
+
+    t_op(&w2, st, DS_OP_START, "three");
+    t_op(&r, st, DS_OP_STATUS, "one");
+    ds_store_submit(st, &w2.op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &r.op, 0);
+    t_iterate();
+
+    t_op(&w3, st, DS_OP_START, "four");
+    ds_store_submit(st, &w3.op, 0);
+
+    t_run(&r);
+    T(r.op.rc == DS_OK);
+    T(w1.answered == 0 && w2.answered == 0 && w3.answered == 0);
+
+    res = PQexec(x, "COMMIT");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    t_run(&w1);
+    t_run(&w2);
+    t_run(&w3);
+    T(w1.answered == 1 && w1.op.rc == DS_OK && w1.batch == 1);
+    T(w2.answered == 1 && w2.op.rc == DS_OK && w2.batch == 2);
+    T(w3.answered == 1 && w3.op.rc == DS_OK && w3.batch == 2);
+
+    PQfinish(x);
+}
+
+
+/*
+ * Writes submitted together beyond a batch's most (64, one savepoint
+ * each: the subtransactions a PostgreSQL backend keeps in its PGPROC)
+ * go in the batches that follow, in order.
+ */
+
+static void
+t_batch_most(ds_store_t *st)
+{
+    int       first, rest;
+    char      ids[T_MANY][16];
+    size_t    i;
+    t_call_t  *calls;
+
+    calls = calloc(T_MANY, sizeof(t_call_t));
+    T(calls != NULL);
+    if (calls == NULL) {
+        return;
+    }
+
+    for (i = 0; i < T_MANY; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "many-%zu", i);
+        t_op(&calls[i], st, DS_OP_START, ids[i]);
+        ds_store_submit(st, &calls[i].op, i + 1 < T_MANY ? DS_SUBMIT_MORE
+                                                          : 0);
+    }
+
+    t_run(&calls[T_MANY - 1]);
+
+    first = 1;
+    rest = 1;
+
+    for (i = 0; i < T_MANY; i++) {
+        if (i < 64) {
+            first &= calls[i].answered == 1 && calls[i].op.rc == DS_OK
+                     && calls[i].batch == 64;
+
+        } else {
+            rest &= calls[i].answered == 1 && calls[i].op.rc == DS_OK
+                    && calls[i].batch == T_MANY - 64;
+        }
+    }
+
+    T(first);
+    T(rest);
+
+    free(calls);
+}
+
+
+/*
+ * Writes that keep coming while batches go: the queue of writes is never
+ * empty for longer than the bound, yet no op in it waits that long, and
+ * none is answered "no connection took it in time".
+ */
+
+static void
+t_sustained(ds_store_t *st)
+{
+    int        k;
+    char       ids[2][T_ROUND][32];
+    size_t     i, round, failed;
+    int64_t    end;
+    t_call_t  *calls[2];
+
+    calls[0] = calloc(T_ROUND, sizeof(t_call_t));
+    calls[1] = calloc(T_ROUND, sizeof(t_call_t));
+    T(calls[0] != NULL && calls[1] != NULL);
+    if (calls[0] == NULL || calls[1] == NULL) {
+        free(calls[0]);
+        free(calls[1]);
+        return;
+    }
+
+    failed = 0;
+    end = t_ms() + 3 * T_BOUND_MS;
+
+    /* the next round is queued before the last one's answers are in */
+    for (round = 0; round < 2 || t_ms() < end; round++) {
+        k = round % 2;
+
+        for (i = 0; i < T_ROUND; i++) {
+            snprintf(ids[k][i], sizeof(ids[k][i]), "sus-%zu-%zu", round, i);
+            t_op(&calls[k][i], st, DS_OP_START, ids[k][i]);
+            ds_store_submit(st, &calls[k][i].op,
+                            i + 1 < T_ROUND ? DS_SUBMIT_MORE : 0);
+        }
+
+        if (round == 0) {
+            continue;
+        }
+
+        t_run(&calls[!k][T_ROUND - 1]);
+
+        for (i = 0; i < T_ROUND; i++) {
+            failed += calls[!k][i].op.rc != DS_OK;
+        }
+    }
+
+    t_run(&calls[(round - 1) % 2][T_ROUND - 1]);
+
+    for (i = 0; i < T_ROUND; i++) {
+        failed += calls[(round - 1) % 2][i].op.rc != DS_OK;
+    }
+
+    T(failed == 0);
+
+    free(calls[0]);
+    free(calls[1]);
+}
+
+
+/*
+ * The store's connections lost (their backends ended by another
+ * session): ops answer again once they are back, on statements prepared
+ * anew.
+ */
+
+static void
+t_reconnect(ds_store_t *st, const char *conninfo)
+{
+    int        i;
+    PGconn    *x;
+    PGresult  *res;
+    t_call_t   s;
+
+    /* the store's connections have prepared the statements */
+    t_op(&s, st, DS_OP_STATUS, "one");
+    ds_store_submit(st, &s.op, 0);
+    t_run(&s);
+    T(s.op.rc == DS_OK);
+
+    x = PQconnectdb(conninfo);
+    T(PQstatus(x) == CONNECTION_OK);
+
+    res = PQexec(x, "SELECT count(pg_terminate_backend(pid)) "
+                 "FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND pid <> pg_backend_pid()");
+    T(PQresultStatus(res) == PGRES_TUPLES_OK);
+    PQclear(res);
+    PQfinish(x);
+
+    /* the first ops may find the connections lost; then they are back */
+    for (i = 0; i < 100; i++) {
+        t_op(&s, st, DS_OP_STATUS, "one");
+        ds_store_submit(st, &s.op, 0);
+        t_run(&s);
+
+        if (s.op.rc == DS_OK) {
+            break;
+        }
+
+        T(s.op.rc == DS_UNAVAILABLE);
+
+        /* the retry timer's turn */
+        t_iterate();
+    }
+
+    T(s.op.rc == DS_OK && s.status == DS_PENDING);
+
+    t_op(&s, st, DS_OP_RAISE_EVENT, "one");
+    ds_store_submit(st, &s.op, 0);
+    t_run(&s);
+    T(s.op.rc == DS_OK);
+}
+
+
 /* a write through one store wakes the other's host: its listener */
 
 static void
@@ -753,8 +978,12 @@ main(int argc, char **argv)
 
     if (st != NULL && other != NULL) {
         t_serve(st, &th);
+        t_writer(st, argv[1]);
+        t_batch_most(st);
+        t_sustained(st);
         t_schema(argv[1]);
         t_wakes(&th, other);
+        t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
     }
 
