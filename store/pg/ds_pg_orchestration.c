@@ -45,7 +45,6 @@ typedef struct {
 } dsi_pgo_t;
 
 
-static int dsi_pgo_supported(const ds_action_t *a, size_t n);
 static void dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a);
 static void dsi_pgo_null(dsi_pgo_t *o, int which);
 static void dsi_pgo_add(dsi_pgo_t *o, int which, const char *s, size_t len,
@@ -74,10 +73,6 @@ dsi_pg_orchestration_complete(const ds_op_t *op, dsi_pg_call_t *call)
     invalid = (n && a == NULL)
               || ds_work_actions_check(op->in.work.id, a, a ? n : 0, &fault)
                  != DS_OK;
-
-    if (!invalid && !dsi_pgo_supported(a, n)) {
-        return DS_UNSUPPORTED;
-    }
 
     call->stmt.sql = "SELECT rc, status, changed, error FROM "
                      "durable.complete_orchestration($1, $2, $3, $4, $5, "
@@ -131,23 +126,6 @@ dsi_pg_orchestration_complete(const ds_op_t *op, dsi_pg_call_t *call)
     }
 
     return dsi_pg_finish(call);
-}
-
-
-/* terminations of a tree are not served yet (docs/postgres.md) */
-
-static int
-dsi_pgo_supported(const ds_action_t *a, size_t n)
-{
-    size_t  i;
-
-    for (i = 0; i < n; i++) {
-        if (a[i].type == DS_ACT_TERMINATE && a[i].recurse) {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 
@@ -437,7 +415,7 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
     default:
         /*
          * timer, custom status, complete; fail: reason and details;
-         * terminate: the instance and the reason
+         * terminate: the instance, "tree" when recursive, the reason
          */
         if (a->type == DS_ACT_TERMINATE) {
             dsi_pgo_str(o, DSI_PGO_A, a->instance_id);
@@ -449,6 +427,11 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
         if (a->type == DS_ACT_FAIL) {
             dsi_pgo_json(o, DSI_PGO_B, a->details);
             dsi_pgo_json(o, DSI_PGO_C, a->reason);
+
+        } else if (a->type == DS_ACT_TERMINATE && a->recurse) {
+            /* its sub-orchestrations too */
+            dsi_pgo_add(o, DSI_PGO_B, "tree", 4, 0);
+            dsi_pgo_json(o, DSI_PGO_C, a->input);
 
         } else {
             dsi_pgo_null(o, DSI_PGO_B);

@@ -20,7 +20,8 @@
 --   a         activity name; sub-orchestration id; event target;
 --             the instance to terminate; the entity ("@name@key", of a
 --             lock request the set's first)
---   b         sub-orchestration name; fail details
+--   b         sub-orchestration name; fail details; 'tree' for a
+--             termination with the sub-orchestrations
 --   c         input: activity, sub-orchestration, custom status,
 --             output, fail reason, the new execution's input, the reason
 --             of a termination
@@ -486,7 +487,11 @@ BEGIN
 
             ELSIF kind = 12 THEN
                 -- missing or ended already: dropped, as events are
-                t := durable.terminate(p_hub, p_a[i], p_c[i]);
+                IF p_b[i] IS NULL THEN
+                    t := durable.terminate(p_hub, p_a[i], p_c[i]);
+                ELSE
+                    t := durable.terminate_tree(p_hub, p_a[i], p_c[i]);
+                END IF;
 
                 IF t.rc IN (5, 8) THEN
                     RAISE EXCEPTION 'terminating %: %', p_a[i], t.error;

@@ -2379,6 +2379,50 @@ t_entity_actions(void)
 }
 
 
+/*
+ * A completion that terminates another instance with the
+ * sub-orchestrations it started: the whole tree ends, as on LMDB
+ */
+
+static void
+t_terminate_tree(void)
+{
+    size_t       i;
+    uint8_t      tk[2 * DS_LEASE_LEN];
+    ds_action_t  a[1];
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0x30 + i / DS_LEASE_LEN);
+    }
+
+    t_hub = "tree-act";
+
+    t_both(__LINE__, t_op(DS_OP_START, "ta-root", "Root", NULL));
+    t_both(__LINE__, t_op(DS_OP_START, "ta-top", "Top", NULL));
+
+    /* Top starts a child */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "Top");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_START_SUB;
+    a[0].id = 0;
+    a[0].name = t_s("Kid");
+    a[0].instance_id = t_s("ta-kid");
+    t_complete(__LINE__, "ta-top", tk, a, 1);
+
+    /* Root terminates Top and what it started */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + DS_LEASE_LEN, "Root");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_TERMINATE;
+    a[0].instance_id = t_s("ta-top");
+    a[0].input = t_s("\"down\"");
+    a[0].recurse = 1;
+    t_complete(__LINE__, "ta-root", tk + DS_LEASE_LEN, a, 1);
+
+    t_both(__LINE__, t_op(DS_OP_STATUS, "ta-top", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "ta-kid", NULL, NULL));
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -2436,6 +2480,7 @@ main(int argc, char **argv)
     t_opts();
     t_partial();
     t_entity_actions();
+    t_terminate_tree();
 
     dsi_pg_conn_close(t_pg);
     ds_env_close(t_env);
