@@ -70,8 +70,6 @@ our %LMDB_ONLY = (
 );
 
 our %NOT_YET = (
-    '241-lifecycle-log.t TEST 1' => 'the lifecycle log lines of suspend, resume, terminate',
-    '241-lifecycle-log.t TEST 6' => 'the lifecycle log lines of suspend, resume, terminate',
     '250-metrics.t TEST 6' => 'leases expired: a claim does not say yet which lease it replaced',
 );
 

@@ -579,6 +579,15 @@ t_both(int line, ds_op_t *op)
                     || lop.out.control.status == pop.out.control.status);
         break;
 
+    case DS_OP_TERMINATE:
+    case DS_OP_SUSPEND:
+    case DS_OP_RESUME:
+        /* whether the status changed: the lifecycle log line's cue */
+        ok = ok && (op->in.control.recurse
+                    || lop.out.control.changed
+                       == pop.out.control.changed);
+        break;
+
     case DS_OP_RESTART:
         ok = ok && (lop.rc != DS_CONFLICT
                     || lop.out.start.status == pop.out.start.status);
