@@ -451,6 +451,13 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
         op->backend = answer;
         op->out.claim.claimed = (size_t) (rows - 1);
         op->out.claim.visible = dsi_pg_int(res, rows - 1, 12);
+
+        if (op->in.claim.filter != NULL) {
+            /* the last row's upto: items claimed from leases that ran out */
+            op->in.claim.filter->expired = (size_t) dsi_pg_int(res, rows - 1,
+                                                               7);
+        }
+
         break;
 
     case DS_OP_WORK_RENEW:

@@ -70,7 +70,6 @@ our %LMDB_ONLY = (
 );
 
 our %NOT_YET = (
-    '250-metrics.t TEST 6' => 'leases expired: a claim does not say yet which lease it replaced',
 );
 
 our %ONCE = (
