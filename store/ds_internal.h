@@ -404,6 +404,8 @@ int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
 int dsi_entity_canon(ds_str_t id, unsigned char *buf, ds_str_t *eid);
 int dsi_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,
     int64_t now);
+/* ds_orchestration_complete.c: "field":[..], a lock action's set */
+void dsi_lock_set_json(ds_buf_t *b, const char *field, const ds_action_t *a);
 /* shared with the PostgreSQL backend: what a completion may carry, and
    the digest that tells its retry from another body */
 int dsi_entity_actions_check(const ds_action_t *a, size_t n);

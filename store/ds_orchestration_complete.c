@@ -62,8 +62,6 @@ static int ds_lock_check(const ds_action_t *a, ds_action_fault_t *f);
 static int ds_entity_message(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst, const ds_action_t *a, int64_t now,
     ds_buf_t *b);
-static void ds_lock_set_json(ds_buf_t *b, const char *field,
-    const ds_action_t *a);
 static int ds_lock_set_escaped(ds_buf_t *set, ds_str_t s);
 static int ds_action_fail(ds_action_fault_t *f, ds_action_error_e error,
     ds_action_field_e field);
@@ -1041,7 +1039,7 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
     case DS_ACT_LOCK_ENTITIES:
         dsi_ev_begin(b, "EntityLockRequested", a->id, now);
         dsi_ev_str(b, "CriticalSectionId", a->request_id);
-        ds_lock_set_json(b, "LockSet", a);
+        dsi_lock_set_json(b, "LockSet", a);
         dsi_ev_int(b, "Position", 0);
         break;
 
@@ -1284,10 +1282,13 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 }
 
 
-/* "field":["@a@1","@b@2"], the lock set in canonical ids */
+/*
+ * "field":["@a@1","@b@2"], the lock set in canonical ids (the PostgreSQL
+ * backend renders its events with it too)
+ */
 
-static void
-ds_lock_set_json(ds_buf_t *b, const char *field, const ds_action_t *a)
+void
+dsi_lock_set_json(ds_buf_t *b, const char *field, const ds_action_t *a)
 {
     size_t         i;
     ds_buf_t       set;
@@ -1385,7 +1386,7 @@ ds_entity_message(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     case DS_ACT_LOCK_ENTITIES:
         dsi_ev_str(b, "lock", a->request_id);
-        ds_lock_set_json(b, "lockSet", a);
+        dsi_lock_set_json(b, "lockSet", a);
         dsi_ev_int(b, "position", 0);
         break;
 

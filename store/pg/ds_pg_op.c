@@ -103,14 +103,11 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
             return dsi_pg_control_call(op, call);
         }
 
-        call->stmt.sql = op->type == DS_OP_TERMINATE
-                         ? "SELECT rc, NULL::smallint, error "
-                           "FROM durable.terminate($1, $2, $3)"
-                         : op->type == DS_OP_SUSPEND
-                         ? "SELECT rc, NULL::smallint, error "
-                           "FROM durable.suspend($1, $2, $3)"
-                         : "SELECT rc, NULL::smallint, error "
-                           "FROM durable.resume($1, $2, $3)";
+        /* with whether the status changed, for the lifecycle log */
+        call->stmt.sql = "SELECT rc, NULL::smallint, error, changed "
+                         "FROM durable.control($1, $2, $3, $4)";
+        dsi_pg_param_int(call, op->type == DS_OP_TERMINATE ? 0
+                               : op->type == DS_OP_SUSPEND ? 1 : 2);
         dsi_pg_param_str(call, op->hub);
         dsi_pg_param_str(call, op->in.control.id);
         dsi_pg_param_json(call, op->in.control.data);
@@ -295,6 +292,16 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
     case DS_OP_HISTORY:
         return dsi_pg_control_answer(op, res);
 
+    case DS_OP_TERMINATE:
+    case DS_OP_SUSPEND:
+    case DS_OP_RESUME:
+        if (!op->in.control.recurse) {
+            op->out.control.changed = op->rc == DS_OK
+                                      && PQgetvalue(res, 0, 3)[0] == 't';
+        }
+
+        break;
+
     case DS_OP_PURGE_BATCH:
         op->out.purge.deleted = (size_t) dsi_pg_int(res, 0, 1);
         op->out.purge.more = PQgetvalue(res, 0, 2)[0] == 't';
@@ -444,6 +451,13 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
         op->backend = answer;
         op->out.claim.claimed = (size_t) (rows - 1);
         op->out.claim.visible = dsi_pg_int(res, rows - 1, 12);
+
+        if (op->in.claim.filter != NULL) {
+            /* the last row's upto: items claimed from leases that ran out */
+            op->in.claim.filter->expired = (size_t) dsi_pg_int(res, rows - 1,
+                                                               7);
+        }
+
         break;
 
     case DS_OP_WORK_RENEW:

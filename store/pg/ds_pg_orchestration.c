@@ -45,7 +45,6 @@ typedef struct {
 } dsi_pgo_t;
 
 
-static int dsi_pgo_supported(const ds_action_t *a, size_t n);
 static void dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a);
 static void dsi_pgo_null(dsi_pgo_t *o, int which);
 static void dsi_pgo_add(dsi_pgo_t *o, int which, const char *s, size_t len,
@@ -74,10 +73,6 @@ dsi_pg_orchestration_complete(const ds_op_t *op, dsi_pg_call_t *call)
     invalid = (n && a == NULL)
               || ds_work_actions_check(op->in.work.id, a, a ? n : 0, &fault)
                  != DS_OK;
-
-    if (!invalid && !dsi_pgo_supported(a, n)) {
-        return DS_UNSUPPORTED;
-    }
 
     call->stmt.sql = "SELECT rc, status, changed, error FROM "
                      "durable.complete_orchestration($1, $2, $3, $4, $5, "
@@ -134,54 +129,21 @@ dsi_pg_orchestration_complete(const ds_op_t *op, dsi_pg_call_t *call)
 }
 
 
-/*
- * entity actions are not served yet (docs/postgres.md), nor terminations
- * of a tree
- */
-
-static int
-dsi_pgo_supported(const ds_action_t *a, size_t n)
-{
-    size_t  i;
-
-    for (i = 0; i < n; i++) {
-        switch (a[i].type) {
-
-        case DS_ACT_SIGNAL_ENTITY:
-        case DS_ACT_CALL_ENTITY:
-        case DS_ACT_LOCK_ENTITIES:
-        case DS_ACT_UNLOCK_ENTITY:
-            return 0;
-
-        case DS_ACT_TERMINATE:
-            if (a[i].recurse) {
-                return 0;
-            }
-
-            break;
-
-        default:
-            break;
-        }
-    }
-
-    return 1;
-}
-
-
 /* one element of every array for the action */
 
 static void
 dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
 {
-    int       n;
-    char      cb[DS_ID_MAX], rb[DS_ID_MAX + 64];
-    ds_buf_t  fd;
-    ds_str_t  child, reason, none;
+    int            n;
+    char           cb[DS_ID_MAX], rb[DS_ID_MAX + 64];
+    ds_buf_t       fd;
+    ds_str_t       child, reason, none, eid;
+    unsigned char  eb[DS_ID_MAX];
 
     none.data = NULL;
     none.len = 0;
     child = none;
+    eid = none;
 
     dsi_pgo_int(o, DSI_PGO_KINDS, a->type);
     dsi_pgo_int(o, DSI_PGO_IDS, a->id);
@@ -195,6 +157,18 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
 
     if (a->type == DS_ACT_START_SUB) {
         dsi_pgo_child(id, a, cb, &child);
+    }
+
+    /* checked by ds_work_actions_check() */
+
+    if (a->type == DS_ACT_LOCK_ENTITIES) {
+        (void) dsi_entity_canon(a->lock_set[0], eb, &eid);
+
+    } else if (a->type == DS_ACT_SIGNAL_ENTITY
+               || a->type == DS_ACT_CALL_ENTITY
+               || a->type == DS_ACT_UNLOCK_ENTITY)
+    {
+        (void) dsi_entity_id(a->entity_name, a->entity_key, eb, &eid);
     }
 
     /* the history event: its type, then its members */
@@ -232,6 +206,46 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
         dsi_ev_str(&o->m, "InstanceId", a->instance_id);
         dsi_ev_str(&o->m, "Name", a->name);
         dsi_ev_json(&o->m, "Input", a->input);
+        break;
+
+    case DS_ACT_SIGNAL_ENTITY:
+        if (a->request_id.len == 0) {
+            /* as the JSON worker protocol has always recorded it */
+            dsi_pgo_add(o, DSI_PGO_ETYPES, "EventSent", 9, 0);
+            dsi_ev_str(&o->m, "InstanceId", eid);
+            dsi_ev_str(&o->m, "Name", a->name);
+            dsi_ev_json(&o->m, "Input", a->input);
+            break;
+        }
+
+        /* fall through */
+
+    case DS_ACT_CALL_ENTITY:
+        if (a->type == DS_ACT_CALL_ENTITY) {
+            dsi_pgo_add(o, DSI_PGO_ETYPES, "EntityOperationCalled", 21, 0);
+
+        } else {
+            dsi_pgo_add(o, DSI_PGO_ETYPES, "EntityOperationSignaled", 23,
+                        0);
+        }
+
+        dsi_ev_str(&o->m, "RequestId", a->request_id);
+        dsi_ev_str(&o->m, "Operation", a->name);
+        dsi_ev_json(&o->m, "Input", a->input);
+        dsi_ev_str(&o->m, "TargetInstanceId", eid);
+        break;
+
+    case DS_ACT_LOCK_ENTITIES:
+        dsi_pgo_add(o, DSI_PGO_ETYPES, "EntityLockRequested", 19, 0);
+        dsi_ev_str(&o->m, "CriticalSectionId", a->request_id);
+        dsi_lock_set_json(&o->m, "LockSet", a);
+        dsi_ev_int(&o->m, "Position", 0);
+        break;
+
+    case DS_ACT_UNLOCK_ENTITY:
+        dsi_pgo_add(o, DSI_PGO_ETYPES, "EntityUnlockSent", 16, 0);
+        dsi_ev_str(&o->m, "CriticalSectionId", a->request_id);
+        dsi_ev_str(&o->m, "TargetInstanceId", eid);
         break;
 
     case DS_ACT_COMPLETE:
@@ -338,6 +352,54 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
         dsi_pgo_null(o, DSI_PGO_E);
         break;
 
+    case DS_ACT_SIGNAL_ENTITY:
+    case DS_ACT_CALL_ENTITY:
+    case DS_ACT_LOCK_ENTITIES:
+    case DS_ACT_UNLOCK_ENTITY:
+        /*
+         * the entity and the message's members before and after its
+         * timestamp, as ds_orchestration_complete.c orders them; SQL adds
+         * "parentExecution" last to those this instance sends
+         */
+        dsi_pgo_str(o, DSI_PGO_A, eid);
+        dsi_pgo_null(o, DSI_PGO_B);
+        dsi_pgo_null(o, DSI_PGO_C);
+
+        dsi_ev_open(&o->m);
+
+        if (a->type == DS_ACT_LOCK_ENTITIES) {
+            dsi_ev_str(&o->m, "lock", a->request_id);
+            dsi_lock_set_json(&o->m, "lockSet", a);
+            dsi_ev_int(&o->m, "position", 0);
+
+        } else if (a->type == DS_ACT_UNLOCK_ENTITY) {
+            dsi_ev_str(&o->m, "unlock", a->request_id);
+
+        } else {
+            dsi_ev_str(&o->m, "operation", a->name);
+            dsi_ev_json(&o->m, "input", a->input);
+        }
+
+        if (a->type == DS_ACT_LOCK_ENTITIES
+            || a->type == DS_ACT_UNLOCK_ENTITY)
+        {
+            dsi_ev_str(&o->m, "parentInstanceId", id);
+        }
+
+        dsi_pgo_members(o, DSI_PGO_D);
+
+        if (a->type == DS_ACT_CALL_ENTITY) {
+            dsi_ev_open(&o->m);
+            dsi_ev_str(&o->m, "requestId", a->request_id);
+            dsi_ev_str(&o->m, "parentInstanceId", id);
+            dsi_pgo_members(o, DSI_PGO_E);
+
+        } else {
+            dsi_pgo_null(o, DSI_PGO_E);
+        }
+
+        break;
+
     case DS_ACT_CONTINUE_AS_NEW:
         dsi_pgo_null(o, DSI_PGO_A);
         dsi_pgo_null(o, DSI_PGO_B);
@@ -353,7 +415,7 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
     default:
         /*
          * timer, custom status, complete; fail: reason and details;
-         * terminate: the instance and the reason
+         * terminate: the instance, "tree" when recursive, the reason
          */
         if (a->type == DS_ACT_TERMINATE) {
             dsi_pgo_str(o, DSI_PGO_A, a->instance_id);
@@ -365,6 +427,11 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
         if (a->type == DS_ACT_FAIL) {
             dsi_pgo_json(o, DSI_PGO_B, a->details);
             dsi_pgo_json(o, DSI_PGO_C, a->reason);
+
+        } else if (a->type == DS_ACT_TERMINATE && a->recurse) {
+            /* its sub-orchestrations too */
+            dsi_pgo_add(o, DSI_PGO_B, "tree", 4, 0);
+            dsi_pgo_json(o, DSI_PGO_C, a->input);
 
         } else {
             dsi_pgo_null(o, DSI_PGO_B);

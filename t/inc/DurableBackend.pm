@@ -73,12 +73,6 @@ our %LMDB_ONLY = (
 );
 
 our %NOT_YET = (
-    '241-lifecycle-log.t TEST 1' => 'the lifecycle log lines of suspend, resume, terminate',
-    '241-lifecycle-log.t TEST 6' => 'the lifecycle log lines of suspend, resume, terminate',
-    '250-metrics.t TEST 6' => 'leases expired: a claim does not say yet which lease it replaced',
-    '330-example-worker.t' => "the samples' Approval signals an entity",
-    '310-worker-entities.t TEST 6' =>
-        "16: an orchestration's completion sends the signals",
 );
 
 our %ONCE = (

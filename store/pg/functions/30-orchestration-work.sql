@@ -55,9 +55,11 @@ DECLARE
     last      bigint;
     next      bigint;
     token     bytea;
+    expired   bigint;
     inst      durable.instances;
 BEGIN
     max := coalesce(cardinality(p_tokens), 0);
+    expired := 0;
     now := durable.now_us();
 
     IF octet_length(p_hub) NOT BETWEEN 1 AND 50 OR p_lease_us IS NULL
@@ -114,6 +116,11 @@ BEGIN
         claimed := claimed + 1;
         token := p_tokens[claimed];
 
+        -- completions and abandons clear the lease: this one ran out
+        IF inst.lease IS NOT NULL THEN
+            expired := expired + 1;
+        END IF;
+
         UPDATE durable.instances i
             SET lease = token, lease_expires = now + p_lease_us,
                 ready_at = now + p_lease_us, lease_upto = last,
@@ -148,8 +155,9 @@ BEGIN
         next := now + 1000000;
     END IF;
 
+    -- upto of the last row: how many leases ran out (filter->expired)
     RETURN QUERY SELECT 0, NULL::text, NULL::text, NULL::text,
-        NULL::bigint, NULL::bigint, NULL::smallint, NULL::bigint,
+        NULL::bigint, NULL::bigint, NULL::smallint, expired,
         NULL::bigint, NULL::bytea, NULL::text[], NULL::text[],
         coalesce(next, 9223372036854775807);
 END

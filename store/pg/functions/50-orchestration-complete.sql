@@ -10,23 +10,33 @@
 -- such member):
 --
 --   kinds     ds_action_type_e: 0 activity, 1 timer, 2 sub-orchestration,
---             3 event, 5 custom status, 6 complete, 7 fail,
---             8 continue-as-new, 12 terminate another instance
+--             3 event, 4 entity signal, 5 custom status, 6 complete,
+--             7 fail, 8 continue-as-new, 9 entity call, 10 lock
+--             request, 11 unlock, 12 terminate another instance
 --   ids       the action's id (the EventId of its history event)
 --   nums      a timer's fire time
 --   etypes,   its history event's type and members ("Name":..,...),
 --   emembers  NULL for none
 --   a         activity name; sub-orchestration id; event target;
---             the instance to terminate
---   b         sub-orchestration name; fail details
+--             the instance to terminate; the entity ("@name@key", of a
+--             lock request the set's first)
+--   b         sub-orchestration name; fail details; 'tree' for a
+--             termination with the sub-orchestrations
 --   c         input: activity, sub-orchestration, custom status,
 --             output, fail reason, the new execution's input, the reason
 --             of a termination
 --   d         members of the message the action sends: the child's
 --             ExecutionStarted (without ParentInstance), EventRaised; for
---             continue-as-new the new ExecutionStarted's Input
+--             continue-as-new the new ExecutionStarted's Input; an
+--             entity message's members before its timestamp (of a lock
+--             or unlock request up to "parentInstanceId")
 --   e         a sub-orchestration's SubOrchestrationInstanceFailed
---             members, for an id that is active already
+--             members, for an id that is active already; a call's
+--             members after the timestamp ("requestId", "parentInstanceId")
+--
+-- Entity messages go through durable.entity_message() (60-entity.sql);
+-- the function adds "parentExecution" to the calls and requests, the
+-- one member C cannot know.
 --   version,  a sub-orchestration's version and tags (JSON), the
 --   tags      version of a new execution
 --
@@ -456,9 +466,32 @@ BEGIN
             ELSIF kind = 5 THEN
                 inst.custom_status := p_c[i];
 
+            ELSIF kind IN (4, 9, 10, 11) THEN
+                IF kind = 9 THEN
+                    r := durable.entity_message(p_hub, p_a[i], p_d[i],
+                        ',' || p_e[i] || ',"parentExecution":'
+                        || inst.execution, now);
+                ELSIF kind = 4 THEN
+                    r := durable.entity_message(p_hub, p_a[i], p_d[i], NULL,
+                                                now);
+                ELSE
+                    r := durable.entity_message(p_hub, p_a[i],
+                        p_d[i] || ',"parentExecution":' || inst.execution,
+                        NULL, now);
+                END IF;
+
+                -- C checked the ids: this is not the caller's fault
+                IF r <> 0 THEN
+                    RAISE EXCEPTION 'an entity message to % refused', p_a[i];
+                END IF;
+
             ELSIF kind = 12 THEN
                 -- missing or ended already: dropped, as events are
-                t := durable.terminate(p_hub, p_a[i], p_c[i]);
+                IF p_b[i] IS NULL THEN
+                    t := durable.terminate(p_hub, p_a[i], p_c[i]);
+                ELSE
+                    t := durable.terminate_tree(p_hub, p_a[i], p_c[i]);
+                END IF;
 
                 IF t.rc IN (5, 8) THEN
                     RAISE EXCEPTION 'terminating %: %', p_a[i], t.error;

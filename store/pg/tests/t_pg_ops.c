@@ -579,6 +579,15 @@ t_both(int line, ds_op_t *op)
                     || lop.out.control.status == pop.out.control.status);
         break;
 
+    case DS_OP_TERMINATE:
+    case DS_OP_SUSPEND:
+    case DS_OP_RESUME:
+        /* whether the status changed: the lifecycle log line's cue */
+        ok = ok && (op->in.control.recurse
+                    || lop.out.control.changed
+                       == pop.out.control.changed);
+        break;
+
     case DS_OP_RESTART:
         ok = ok && (lop.rc != DS_CONFLICT
                     || lop.out.start.status == pop.out.start.status);
@@ -2312,6 +2321,117 @@ t_partial(void)
 }
 
 
+/*
+ * An orchestration's completion with every entity action: its history
+ * events, the messages queued at each entity (a lock set taken entity
+ * by entity, granted at the last) and the grant in its inbox
+ */
+
+static void
+t_entity_actions(void)
+{
+    size_t       i;
+    uint8_t      tk[DS_LEASE_LEN];
+    ds_str_t     set[2];
+    ds_action_t  a[5];
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = 0x70;
+    }
+
+    /* t_entity_rec() reads hub "hub" */
+    t_hub = "hub";
+
+    t_both(__LINE__, t_op(DS_OP_START, "ea\"1", "Acts", NULL));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "Acts");
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_SIGNAL_ENTITY;
+    a[0].id = 0;
+    a[0].entity_name = t_s("Tally");
+    a[0].entity_key = t_s("k\"1");
+    a[0].name = t_s("add");
+    a[0].input = t_s("1");
+    a[1].type = DS_ACT_SIGNAL_ENTITY;
+    a[1].id = 1;
+    a[1].request_id = t_s("r-1");
+    a[1].entity_name = t_s("Tally");
+    a[1].entity_key = t_s("k2");
+    a[1].name = t_s("add");
+    a[1].input = t_s("{\"n\":\"\\\"\"}");
+    a[2].type = DS_ACT_CALL_ENTITY;
+    a[2].id = 2;
+    a[2].request_id = t_s("r-2");
+    a[2].entity_name = t_s("Tally");
+    a[2].entity_key = t_s("k2");
+    a[2].name = t_s("get");
+    set[0] = t_s("@Tally@a");
+    set[1] = t_s("@tally@b\"");
+    a[3].type = DS_ACT_LOCK_ENTITIES;
+    a[3].id = 3;
+    a[3].request_id = t_s("cs-1");
+    a[3].lock_set = set;
+    a[3].nlock = 2;
+    a[4].type = DS_ACT_UNLOCK_ENTITY;
+    a[4].id = 4;
+    a[4].request_id = t_s("cs-0");
+    a[4].entity_name = t_s("Tally");
+    a[4].entity_key = t_s("k2");
+
+    t_complete(__LINE__, "ea\"1", tk, a, 5);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "ea\"1", NULL, NULL));
+    t_entity_rec(__LINE__, "@tally@k\"1");
+    t_entity_rec(__LINE__, "@tally@k2");
+    t_entity_rec(__LINE__, "@tally@a");
+    t_entity_rec(__LINE__, "@tally@b\"");
+    t_inbox(__LINE__, "ea\"1");
+}
+
+
+/*
+ * A completion that terminates another instance with the
+ * sub-orchestrations it started: the whole tree ends, as on LMDB
+ */
+
+static void
+t_terminate_tree(void)
+{
+    size_t       i;
+    uint8_t      tk[2 * DS_LEASE_LEN];
+    ds_action_t  a[1];
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0x30 + i / DS_LEASE_LEN);
+    }
+
+    t_hub = "tree-act";
+
+    t_both(__LINE__, t_op(DS_OP_START, "ta-root", "Root", NULL));
+    t_both(__LINE__, t_op(DS_OP_START, "ta-top", "Top", NULL));
+
+    /* Top starts a child */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "Top");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_START_SUB;
+    a[0].id = 0;
+    a[0].name = t_s("Kid");
+    a[0].instance_id = t_s("ta-kid");
+    t_complete(__LINE__, "ta-top", tk, a, 1);
+
+    /* Root terminates Top and what it started */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + DS_LEASE_LEN, "Root");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_TERMINATE;
+    a[0].instance_id = t_s("ta-top");
+    a[0].input = t_s("\"down\"");
+    a[0].recurse = 1;
+    t_complete(__LINE__, "ta-root", tk + DS_LEASE_LEN, a, 1);
+
+    t_both(__LINE__, t_op(DS_OP_STATUS, "ta-top", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "ta-kid", NULL, NULL));
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -2368,6 +2488,8 @@ main(int argc, char **argv)
     t_work();
     t_opts();
     t_partial();
+    t_entity_actions();
+    t_terminate_tree();
 
     dsi_pg_conn_close(t_pg);
     ds_env_close(t_env);
