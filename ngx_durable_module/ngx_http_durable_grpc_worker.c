@@ -670,7 +670,9 @@ ngx_http_durable_grpc_stream_wake(ngx_http_request_t *r,
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "durable grpc stream: ends, the process exits");
 
-        return ngx_http_durable_grpc_status(r, DG_OK, NULL);
+        /* held back by flow control is answered all the same */
+        return ngx_http_durable_wait_answered(
+                   ngx_http_durable_grpc_status(r, DG_OK, NULL));
     }
 
     if (expired) {
