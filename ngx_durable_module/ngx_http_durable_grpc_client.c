@@ -20,7 +20,12 @@
 #include "ngx_http_durable_writer.h"
 
 
-#define NGX_HTTP_DURABLE_GRPC_REREAD    1000    /* ms, a wait's re-read */
+/*
+ * ms: a wait re-reads without a notification only for what notifies no
+ * one: a purge of the instance, a write by a program outside nginx
+ * (durable import)
+ */
+#define NGX_HTTP_DURABLE_GRPC_REREAD    60000
 
 
 /* a read and what its answer needs */
@@ -515,9 +520,10 @@ ngx_http_durable_grpc_get(ngx_http_request_t *r,
 /*
  * WaitForInstanceStart and WaitForInstanceCompletion: the status read at
  * once, and again at each notification until it is what the client waits
- * for. The SDKs send no deadline: then the call is held until that
- * happens or the client cancels it (the wait's cleanup frees it); a
- * process that shuts down answers UNAVAILABLE, so the client asks
+ * for, never by a short timer: a thousand held waits read nothing while
+ * nothing is written. The SDKs send no deadline: then the call is held
+ * until that happens or the client cancels it (the wait's cleanup frees
+ * it); a process that shuts down answers UNAVAILABLE, so the client asks
  * another one.
  */
 
