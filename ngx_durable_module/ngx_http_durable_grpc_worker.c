@@ -107,6 +107,7 @@ struct ngx_http_durable_grpc_stream_s {
     size_t                           sent;
     unsigned                         claiming:1;    /* in the writer */
     unsigned                         closed:1;      /* the request ended */
+    unsigned                         held:1;    /* a tick skipped */
 };
 
 
@@ -685,6 +686,20 @@ ngx_http_durable_grpc_stream_wake(ngx_http_request_t *r,
         ngx_http_durable_grpc_renew(st);
     }
 
+    if (r->out != NULL || r->buffered) {
+        /*
+         * flow control or a slow client holds back what was sent: no
+         * ping and no claim pile up behind it; the writer brings the
+         * next tick forward when it is gone
+         */
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "durable grpc stream: output held, no claim");
+
+        st->held = 1;
+        return NGX_AGAIN;
+    }
+
     if (ngx_current_msec - st->quiet_since >= st->ping) {
         if (ngx_http_durable_grpc_ping(r, st) != NGX_OK) {
             return NGX_ERROR;
@@ -728,12 +743,25 @@ ngx_http_durable_grpc_ping(ngx_http_request_t *r,
 static void
 ngx_http_durable_grpc_stream_writer(ngx_http_request_t *r)
 {
+    ngx_http_durable_ctx_t          *ctx;
+    ngx_http_durable_grpc_stream_t  *st;
+
     if (r->out == NULL && !r->buffered) {
         return;
     }
 
     if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
         ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+    st = ngx_http_durable_grpc_ctx(ctx)->data;
+
+    if (st->held && r->out == NULL && !r->buffered) {
+        /* sent: the ticks it skipped are made up at once */
+        st->held = 0;
+        ngx_http_durable_wait_due(ctx, 0);
     }
 }
 

@@ -1,5 +1,6 @@
 // Streams under HTTP/2 flow control: a client that opens no window gets
-// what nginx holds back once it does, and nothing twice.
+// what nginx holds back once it does, and nothing twice; a stream whose
+// output waits for the window takes no more work meanwhile.
 
 'use strict';
 
@@ -9,7 +10,9 @@ const http2 = require('node:http2');
 const pb = require('@microsoft/durabletask-js/dist/proto/orchestrator_service_pb');
 const nginx = require('../lib/nginx');
 const { frame } = require('../lib/wire');
-const { sleep } = require('../lib/app');
+const { TaskHubGrpcClient, TaskHubGrpcWorker, NoOpLogger,
+        OrchestrationStatus } = require('@microsoft/durabletask-js');
+const { sleep, finished, output } = require('../lib/app');
 
 // a GetWorkItems stream on a session that opens no window at first
 function heldStream(srv) {
@@ -57,3 +60,35 @@ test('a stream ended at a reload while flow control holds its pings',
       '0');
     assert.deepStrictEqual(srv.problems(), []);
   });
+
+test('a stream whose output is held back claims nothing', async (t) => {
+  const srv = await nginx.start({ name: 'flow-claim', workers: 1,
+    grpc: 'ping=100ms' });
+  const client = new TaskHubGrpcClient({ hostAddress: srv.address,
+    logger: new NoOpLogger() });
+  t.after(async () => {
+    await client.stop();
+    await srv.stop();
+  });
+  const s = heldStream(srv);
+  t.after(() => s.session.destroy());
+
+  // its pings fill the closed window; then work comes
+  await sleep(500);
+  const id = await client.scheduleNewOrchestration('Held');
+  await sleep(500);
+
+  // a worker with a window gets it: the held stream did not take it
+  const worker = new TaskHubGrpcWorker({ hostAddress: srv.address,
+    logger: new NoOpLogger(), shutdownTimeoutMs: 2000 });
+  worker.addNamedOrchestrator('Held', async function* () {
+    return 'taken';
+  });
+  await worker.start();
+  t.after(() => worker.stop());
+
+  const st = await finished(client, id, 15);
+  assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED);
+  assert.strictEqual(output(st), 'taken');
+  assert.deepStrictEqual(srv.problems(), []);
+});
