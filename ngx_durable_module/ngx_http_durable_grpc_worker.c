@@ -541,6 +541,19 @@ ngx_http_durable_grpc_claimed(ngx_http_request_t *r,
             more |= (cl->op.out.claim.claimed == cl->op.in.claim.max
                      || cl->filter.more);
             visible = ngx_min(visible, cl->op.out.claim.visible);
+
+        } else if (cl->op.rc == DS_OK) {
+            /*
+             * the stream ends for another kind's failure: what this kind
+             * took in the same batch is never sent, and goes back now
+             * rather than when its lease runs out
+             */
+
+            for (f = cl->frames; f; f = f->next) {
+                ngx_http_durable_grpc_item_op(st, DS_OP_WORK_ABANDON,
+                                              cl->op.in.claim.kind,
+                                              f->token.data, f->token.len);
+            }
         }
 
         dg_arena_free(&cl->arena);
