@@ -57,6 +57,7 @@ typedef struct {
 typedef struct {
     dg_purge_t                      purge;
     ds_op_t                        *ops;
+    ngx_uint_t                      pending;    /* ops not answered */
 } ngx_http_durable_grpc_purge_t;
 
 
@@ -342,7 +343,7 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
     ngx_int_t                       rc;
     dg_purge_t                     *purge;
     PurgeInstancesRequest          *req;
-    ngx_http_durable_call_t        *c;
+    ngx_http_durable_call_t       **cs;
     ngx_http_durable_grpc_purge_t  *pg;
 
     req = (PurgeInstancesRequest *) ngx_http_durable_grpc_unpack(r, g,
@@ -373,13 +374,14 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
     }
 
     ops = ngx_pcalloc(r->pool, n * sizeof(ds_op_t));
-    if (ops == NULL) {
+    cs = ngx_palloc(r->pool, n * sizeof(ngx_http_durable_call_t *));
+    if (ops == NULL || cs == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     pg->ops = ops;
 
-    rc = NGX_DONE;
+    /* every call first: a failure after a submit would free the request */
 
     for (i = 0; i < n; i++) {
         ops[i].type = DS_OP_PURGE;
@@ -387,16 +389,26 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
         ops[i].in.control.id = purge->ids[i];
         ops[i].in.control.recurse = purge->recursive;
 
-        c = ngx_http_durable_call_alloc(r, &ops[i], i == n - 1
-                                        ? ngx_http_durable_grpc_purge_done
-                                        : ngx_http_durable_grpc_purged_one);
-        if (c == NULL) {
+        cs[i] = ngx_http_durable_call_alloc(r, &ops[i],
+                                            ngx_http_durable_grpc_purged_one);
+        if (cs[i] == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        /* one batch; the last call, which holds the request, answers */
+        cs[i]->group = &pg->pending;
+    }
 
-        rc = ngx_http_durable_call_submit(r, g->base.store, c,
+    pg->pending = n;
+
+    /*
+     * one batch; the last call holds the request, and whichever call is
+     * answered last answers for all
+     */
+
+    rc = NGX_DONE;
+
+    for (i = 0; i < n; i++) {
+        rc = ngx_http_durable_call_submit(r, g->base.store, cs[i],
                                           i == n - 1 ? NGX_HTTP_DURABLE_HOLD
                                                      : NGX_HTTP_DURABLE_MORE);
     }
@@ -405,13 +417,21 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
 }
 
 
-/* one of a list: the last one, which holds the request, answers */
+/* one of a list: the last one answered answers for all */
 
 static ngx_int_t
 ngx_http_durable_grpc_purged_one(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
-    return NGX_OK;
+    ngx_http_durable_grpc_purge_t  *pg;
+
+    pg = ngx_http_durable_grpc_ctx(ctx)->data;
+
+    if (pg->pending) {
+        return NGX_DONE;
+    }
+
+    return ngx_http_durable_grpc_purge_done(r, ctx, c);
 }
 
 

@@ -105,6 +105,7 @@ struct ngx_http_durable_grpc_stream_s {
     ngx_msec_t                       renewed;   /* the last renewal */
     int64_t                          lease_us;
     size_t                           sent;
+    ngx_uint_t                       pending;   /* claims not answered */
     unsigned                         claiming:1;    /* in the writer */
     unsigned                         closed:1;      /* the request ended */
     unsigned                         held:1;    /* a tick skipped */
@@ -349,8 +350,9 @@ ngx_http_durable_grpc_filters(ngx_http_request_t *r,
 
 /*
  * One attempt: a claim of each kind that is below its limit, all in one
- * batch of the writer; the last to be done sends what they took.
- * NGX_AGAIN: every kind is at its limit, nothing was queued.
+ * batch of the writer; the store may answer them in any order, and the
+ * last to be answered sends what they took. NGX_AGAIN: every kind is at
+ * its limit, nothing was queued.
  */
 
 static ngx_int_t
@@ -395,7 +397,11 @@ ngx_http_durable_grpc_claim(ngx_http_request_t *r,
         return NGX_AGAIN;
     }
 
-    cs[n - 1]->answer = ngx_http_durable_grpc_claimed;
+    for (k = 0; k < n; k++) {
+        cs[k]->group = &st->pending;
+    }
+
+    st->pending = n;
     st->claiming = 1;
 
     rc = NGX_DONE;
@@ -461,13 +467,21 @@ ngx_http_durable_grpc_claim_item(void *data, ds_op_t *op,
 }
 
 
-/* a claim of several: the last one, which holds the request, answers */
+/* a claim of several: the last one answered answers for all */
 
 static ngx_int_t
 ngx_http_durable_grpc_claimed_one(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
-    return NGX_OK;
+    ngx_http_durable_grpc_stream_t  *st;
+
+    st = ngx_http_durable_grpc_ctx(ctx)->data;
+
+    if (st->pending) {
+        return NGX_DONE;
+    }
+
+    return ngx_http_durable_grpc_claimed(r, ctx, c);
 }
 
 
