@@ -1197,7 +1197,9 @@ ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
     }
 
     if (g->frame == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        /* the chunk could not be packed: once streaming, only trailers */
+        return ngx_http_durable_grpc_status(r, DG_INTERNAL,
+                   "The answer could not be made.");
     }
 
     if (!g->streaming) {
