@@ -99,6 +99,9 @@ static void ngx_http_durable_grpc_ids(ds_op_t *op);
 static void ngx_http_durable_grpc_history_got(ds_op_t *op);
 static ngx_int_t ngx_http_durable_grpc_cleaned(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
+static ngx_int_t ngx_http_durable_grpc_history_next(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, ngx_http_durable_grpc_read_t *rd);
+static void ngx_http_durable_grpc_history_writer(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
@@ -1124,7 +1127,9 @@ ngx_http_durable_grpc_ids(ds_op_t *op)
 
 /*
  * StreamInstanceHistory: the history in chunks (the codec's size), a
- * message each, read one after the other from the store.
+ * message each, read one after the other from the store: the next once
+ * the last is sent, so that a client that reads slowly holds one chunk
+ * in memory, not the whole history.
  */
 
 ngx_int_t
@@ -1154,6 +1159,7 @@ ngx_http_durable_grpc_history(ngx_http_request_t *r,
     rd->op.in.history.item_data = &rd->events;
     rd->op.done = ngx_http_durable_grpc_history_got;
 
+    g->data = rd;
     g->base.log_id.data = (u_char *) rd->op.in.history.id.data;
     g->base.log_id.len = rd->op.in.history.id.len;
 
@@ -1173,7 +1179,6 @@ static ngx_int_t
 ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
-    int64_t                        last_id;
     ngx_int_t                      rc;
     ngx_http_durable_grpc_ctx_t   *g;
     ngx_http_durable_grpc_read_t  *rd;
@@ -1219,6 +1224,58 @@ ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
         return ngx_http_durable_grpc_status(r, DG_OK, NULL);
     }
 
+    if (r->out != NULL || r->buffered) {
+        /* flow control holds the chunk: the writer reads the next */
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "durable grpc history: waits for the chunk to go");
+
+        r->main->count++;
+        r->write_event_handler = ngx_http_durable_grpc_history_writer;
+
+        return NGX_DONE;
+    }
+
+    return ngx_http_durable_grpc_history_next(r, g, rd);
+}
+
+
+static void
+ngx_http_durable_grpc_history_writer(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_http_durable_ctx_t        *ctx;
+    ngx_http_durable_grpc_ctx_t   *g;
+
+    if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    if (r->out != NULL || r->buffered) {
+        return;
+    }
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+    g = ngx_http_durable_grpc_ctx(ctx);
+
+    rc = ngx_http_durable_grpc_history_next(r, g, g->data);
+
+    /* NGX_DONE too: the count the wait for the window took */
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* the read of the chunk after the last one */
+
+static ngx_int_t
+ngx_http_durable_grpc_history_next(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, ngx_http_durable_grpc_read_t *rd)
+{
+    int64_t  last_id;
+
     /* event ids an EventSent lacks follow the ids before it */
 
     last_id = rd->events.last_id;
@@ -1232,7 +1289,7 @@ ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
     ngx_http_durable_call_init(&rd->call, r, &rd->op,
                                ngx_http_durable_grpc_history_chunk);
 
-    return ngx_http_durable_call_submit(r, ctx->store, &rd->call,
+    return ngx_http_durable_call_submit(r, g->base.store, &rd->call,
                                         NGX_HTTP_DURABLE_HOLD);
 }
 
