@@ -48,6 +48,7 @@ typedef struct {
     dg_list_ids_t                   list_ids;
     dg_events_t                     events;     /* a history chunk's */
     uint64_t                        execution;  /* asked for; 0: any */
+    ngx_uint_t                      fixed;      /* by the first chunk */
     int                             rc;         /* of the codec */
     char                            token[DS_TOKEN_MAX];
 } ngx_http_durable_grpc_read_t;
@@ -1196,9 +1197,22 @@ ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
 
     if (rd->execution && rd->op.out.history.execution != rd->execution) {
         /* a restart or ContinueAsNew began another one meanwhile */
+
+        if (rd->fixed) {
+            return ngx_http_durable_grpc_status(r, DG_ABORTED,
+                       "The instance began another execution while its "
+                       "history was read; read it again.");
+        }
+
         return ngx_http_durable_grpc_status(r, DG_NOT_FOUND,
                    "The execution asked for is not the instance's "
                    "current one.");
+    }
+
+    if (rd->execution == 0) {
+        /* none asked for: the chunks after the first are of its one */
+        rd->execution = rd->op.out.history.execution;
+        rd->fixed = 1;
     }
 
     if (g->frame == NULL) {

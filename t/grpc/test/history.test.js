@@ -87,4 +87,19 @@ test('history under flow control', async (t) => {
       const n = h.chunks.reduce((a, c) => a + c.getEventsList().length, 0);
       assert.ok(n > 400, `${n} events`);
     });
+
+  await t.test('a new execution between chunks ends the read',
+    async () => {
+      const h = heldHistory(srv, id);
+      t.after(() => h.session.destroy());
+      await sleep(500);
+      // the first chunk is read; the instance begins again meanwhile
+      await client.restartOrchestration(id, false);
+      await finished(client, id, 60);
+      h.open();
+      await h.closed;
+      // no history of two executions: the read is refused
+      assert.strictEqual(h.status(), 10,
+        `status ${h.status()} after ${h.chunks.length} chunks`);
+    });
 });
