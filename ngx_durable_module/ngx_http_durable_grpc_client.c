@@ -1290,6 +1290,11 @@ ngx_http_durable_grpc_history_next(ngx_http_request_t *r,
 {
     int64_t  last_id;
 
+    if (g->has_deadline && ngx_http_durable_grpc_left(g, 1) == 0) {
+        return ngx_http_durable_grpc_status(r, DG_DEADLINE_EXCEEDED,
+                   "The deadline passed before the history was read.");
+    }
+
     /* event ids an EventSent lacks follow the ids before it */
 
     last_id = rd->events.last_id;

@@ -674,7 +674,8 @@ ngx_http_durable_grpc_stream_wait(ngx_http_request_t *r,
     ngx_int_t  rc;
 
     rc = ngx_http_durable_wait(r, &st->grpc->base,
-                               NGX_HTTP_DURABLE_WAIT_MAX * 1000,
+                               ngx_http_durable_grpc_left(st->grpc,
+                                   NGX_HTTP_DURABLE_WAIT_MAX * 1000),
                                ngx_min(st->ping, st->renew),
                                ngx_http_durable_grpc_stream_wake);
 
@@ -704,9 +705,21 @@ ngx_http_durable_grpc_stream_wake(ngx_http_request_t *r,
     }
 
     if (expired) {
-        /* a stream has no deadline */
+        if (st->grpc->has_deadline
+            && ngx_http_durable_grpc_left(st->grpc, 1) == 0)
+        {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "durable grpc stream: ends, its deadline passed");
+
+            return ngx_http_durable_wait_answered(
+                       ngx_http_durable_grpc_status(r, DG_DEADLINE_EXCEEDED,
+                           "The stream's deadline passed."));
+        }
+
+        /* no deadline, or a later one: the stream goes on */
         ctx->wait_deadline = ngx_current_msec
-                             + NGX_HTTP_DURABLE_WAIT_MAX * 1000;
+                             + ngx_http_durable_grpc_left(st->grpc,
+                                   NGX_HTTP_DURABLE_WAIT_MAX * 1000);
     }
 
     if (ngx_current_msec - st->renewed >= st->renew) {

@@ -1,6 +1,6 @@
 // StreamInstanceHistory under HTTP/2 flow control: the next chunk is read
-// once the one before is sent, and a history read without an
-// executionId stays in the execution of its first chunk.
+// once the one before is sent, a history read without an executionId
+// stays in the execution of its first chunk, and grpc-timeout bounds it.
 
 'use strict';
 
@@ -25,13 +25,13 @@ async function* fanOut(ctx, n) {
 }
 
 // a StreamInstanceHistory call on a session that opens no window
-function heldHistory(srv, id) {
+function heldHistory(srv, id, headers = {}) {
   const session = http2.connect(`http://${srv.address}`,
     { settings: { initialWindowSize: 0 } });
   session.on('error', () => {});
   const req = session.request({ ':method': 'POST',
     ':path': '/TaskHubSidecarService/StreamInstanceHistory',
-    'content-type': 'application/grpc', te: 'trailers' });
+    'content-type': 'application/grpc', te: 'trailers', ...headers });
   const h = { session, trailers: {}, headers: {}, chunks: [] };
   let buf = Buffer.alloc(0);
   req.on('response', (hd) => { h.headers = hd; });
@@ -102,4 +102,15 @@ test('history under flow control', async (t) => {
       assert.strictEqual(h.status(), 10,
         `status ${h.status()} after ${h.chunks.length} chunks`);
     });
+
+  await t.test('grpc-timeout ends a read that outlives it', async () => {
+    const h = heldHistory(srv, id, { 'grpc-timeout': '1S' });
+    t.after(() => h.session.destroy());
+    // the first chunk waits for the window past the deadline
+    await sleep(1500);
+    h.open();
+    await h.closed;
+    assert.strictEqual(h.status(), 4,
+      `status ${h.status()} after ${h.chunks.length} chunks`);
+  });
 });

@@ -1,6 +1,6 @@
 // The client's waits (WaitForInstanceStart, WaitForInstanceCompletion)
 // are woken by the store's notifications: a held wait reads nothing while
-// nothing is written.
+// nothing is written. A GetWorkItems stream ends at its grpc-timeout.
 
 'use strict';
 
@@ -44,4 +44,15 @@ test('a held wait does not read the store again by itself', async (t) => {
     assert.strictEqual(wakes(srv), before, `${method} read again`);
   }
   assert.deepStrictEqual(srv.problems(), []);
+});
+
+test('grpc-timeout ends an idle GetWorkItems stream', async (t) => {
+  const srv = await nginx.start({ name: 'waits-stream', workers: 1 });
+  t.after(() => srv.stop());
+  // an empty GetWorkItemsRequest; nothing to hand out
+  const res = await call(srv.address, 'GetWorkItems',
+    { timeout: 10000, headers: { 'grpc-timeout': '1S' },
+      body: frame(Buffer.alloc(0)) });
+  assert.ok(!res.cancelled, 'the stream ended before the client gave up');
+  assert.strictEqual(res.grpcStatus, 4);
 });
