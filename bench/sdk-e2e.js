@@ -9,7 +9,18 @@
 //
 // Prints one JSON line: orchestrations completed per second over the
 // measured seconds (those that completed after the warm-up), p50/p99 of
-// their start-to-completion in ms, and counts. The SDK comes from t/grpc/node_modules (NODE_PATH).
+// their start-to-completion in ms, and counts. The SDK comes from
+// t/grpc/node_modules (NODE_PATH).
+//
+// The worker runs with the SDK's defaults: TaskHubGrpcWorker 0.4.0 has
+// no concurrency settings (its options are the endpoint, channel options,
+// TLS, metadata, logger, shutdown timeout, versioning and work-item
+// filters), sends no limits in GetWorkItems, and runs every item it gets
+// at once; the server then hands out up to durable_task_worker_max_items
+// (100) of each kind at a time. The measure needs nginx's
+// keepalive_requests high (bench/nginx.conf.in): at the default 1000 the
+// SDK's calls move to a new connection, and another process, every 1000
+// calls.
 
 'use strict';
 

@@ -10,13 +10,15 @@
  * notifications of any process, and when leased work becomes visible
  * again), claims each kind of work in one batch of the writer, and sends
  * every item it took as one message. It keeps the worker's concurrency
- * limits: an item counts until its completion or abandon comes through
- * this process (the SDKs send them on the stream's connection) or its
- * lease runs out. An idle stream gets a HealthPing every ping interval,
- * which keeps proxies from closing it. While the stream lasts, the leases
- * of the items it handed out are renewed every third of the lease, so
- * that an item worked on longer than the lease is not handed out again;
- * they run out when the stream is gone. A process that shuts down ends its
+ * limits: an item counts until its completion or abandon comes, through
+ * this process or another one (an SDK may send them on another
+ * connection than the stream's: the processes share the leases they
+ * release, ngx_http_durable_notify.c), or its lease runs out. An idle
+ * stream gets a HealthPing every ping interval, which keeps proxies from
+ * closing it. While the stream lasts, the leases of the items it handed
+ * out are renewed every third of the lease, so that an item worked on
+ * longer than the lease is not handed out again; they run out when the
+ * stream is gone. A process that shuts down ends its
  * streams with status OK: the SDKs connect again, to the new processes,
  * and what was handed out stays leased to them. A stream whose client
  * went away (reset, or its connection closed) abandons what it handed
@@ -28,6 +30,7 @@
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_grpc.h"
 #include "ngx_http_durable_log.h"
+#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_random.h"
 #include "ngx_http_durable_wait.h"
@@ -104,6 +107,7 @@ struct ngx_http_durable_grpc_stream_s {
     ngx_msec_t                       renew;     /* interval */
     ngx_msec_t                       renewed;   /* the last renewal */
     int64_t                          lease_us;
+    ngx_atomic_uint_t                released;  /* read of the ring so far */
     size_t                           sent;
     ngx_uint_t                       pending;   /* claims not answered */
     unsigned                         claiming:1;    /* in the writer */
@@ -134,7 +138,9 @@ static ngx_int_t ngx_http_durable_grpc_ping(ngx_http_request_t *r,
 static void ngx_http_durable_grpc_stream_writer(ngx_http_request_t *r);
 static void ngx_http_durable_grpc_stream_cleanup(void *data);
 static void ngx_http_durable_grpc_expire(ngx_http_durable_grpc_stream_t *st);
-static void ngx_http_durable_grpc_release(const uint8_t *lease);
+static void ngx_http_durable_grpc_released(int rc);
+static ngx_uint_t ngx_http_durable_grpc_release_one(
+    ngx_http_durable_grpc_stream_t *st, const uint8_t *lease);
 static void ngx_http_durable_grpc_renew(ngx_http_durable_grpc_stream_t *st);
 static void ngx_http_durable_grpc_item_op(ngx_http_durable_grpc_stream_t *st,
     ds_op_type_e type, ds_work_kind_e kind, const u_char *token, size_t len);
@@ -145,7 +151,7 @@ static ngx_int_t ngx_http_durable_grpc_work_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
 
-/* the streams of this process, for completions to find their leases */
+/* the streams of this process, for completions to wake */
 static ngx_queue_t  ngx_http_durable_grpc_streams;
 static ngx_uint_t   ngx_http_durable_grpc_streams_init;
 
@@ -200,6 +206,9 @@ ngx_http_durable_grpc_work_items(ngx_http_request_t *r,
     st->renewed = ngx_current_msec;
     ngx_queue_init(&st->leases);
     ngx_queue_init(&st->free);
+
+    /* releases before the stream are of no item of it */
+    st->released = ngx_http_durable_released_head();
 
     g->data = st;
 
@@ -970,15 +979,15 @@ ngx_http_durable_grpc_item_done(ds_op_t *op)
                    op->rc);
 
     if (op->type == DS_OP_WORK_RENEW) {
-        if (op->rc != DS_OK) {
-            /* no longer this stream's: it does not count any more */
-            ngx_http_durable_grpc_release(op->in.work.lease);
+        l = ngx_http_durable_grpc_lease_find(op->in.work.lease, &st);
 
-        } else {
-            l = ngx_http_durable_grpc_lease_find(op->in.work.lease, &st);
-            if (l != NULL) {
-                l->expires = op->out.work.expires;
-            }
+        if (l != NULL && op->rc == DS_OK) {
+            l->expires = op->out.work.expires;
+
+        } else if (l != NULL) {
+            /* no longer the stream's: it does not count any more */
+            (void) ngx_http_durable_grpc_release_one(st, op->in.work.lease);
+            ngx_http_durable_wait_due(&st->grpc->base, 0);
         }
     }
 
@@ -987,14 +996,24 @@ ngx_http_durable_grpc_item_done(ds_op_t *op)
 }
 
 
-/* items whose lease ran out no longer count: the store hands them again */
+/*
+ * Items whose lease ran out no longer count: the store hands them again;
+ * nor those completed or abandoned through any process meanwhile.
+ */
 
 static void
 ngx_http_durable_grpc_expire(ngx_http_durable_grpc_stream_t *st)
 {
     int64_t                         now;
+    u_char                          lease[DS_LEASE_LEN];
     ngx_queue_t                    *q, *next;
     ngx_http_durable_grpc_lease_t  *l;
+
+    while (ngx_http_durable_released_next(&st->released, lease) == NGX_OK) {
+        if (!ngx_queue_empty(&st->leases)) {
+            (void) ngx_http_durable_grpc_release_one(st, lease);
+        }
+    }
 
     now = ds_time_now();
 
@@ -1014,25 +1033,70 @@ ngx_http_durable_grpc_expire(ngx_http_durable_grpc_stream_t *st)
 }
 
 
-/* a completion or an abandon came: its item no longer counts */
+/*
+ * The streams of this process with items out look at the ring at their
+ * next tick; a refusal wrote nothing, and those of the other processes
+ * are told by a notification.
+ */
 
 static void
-ngx_http_durable_grpc_release(const uint8_t *lease)
+ngx_http_durable_grpc_released(int rc)
 {
-    ngx_http_durable_grpc_lease_t   *l;
+    ngx_queue_t                     *q;
     ngx_http_durable_grpc_stream_t  *st;
 
-    l = ngx_http_durable_grpc_lease_find(lease, &st);
-    if (l == NULL) {
+    if (rc != DS_OK) {
+        ngx_http_durable_notify();
+    }
+
+    if (!ngx_http_durable_grpc_streams_init) {
         return;
     }
 
-    ngx_queue_remove(&l->queue);
-    ngx_queue_insert_tail(&st->free, &l->queue);
-    st->claims[l->kind].inflight--;
+    for (q = ngx_queue_head(&ngx_http_durable_grpc_streams);
+         q != ngx_queue_sentinel(&ngx_http_durable_grpc_streams);
+         q = ngx_queue_next(q))
+    {
+        st = ngx_queue_data(q, ngx_http_durable_grpc_stream_t, queue);
 
-    /* below its limit again: the stream claims at its next tick */
-    ngx_http_durable_wait_due(&st->grpc->base, 0);
+        if (!ngx_queue_empty(&st->leases)) {
+            ngx_http_durable_wait_due(&st->grpc->base, 0);
+        }
+    }
+}
+
+
+/* a lease released: the stream's item of that lease no longer counts */
+
+static ngx_uint_t
+ngx_http_durable_grpc_release_one(ngx_http_durable_grpc_stream_t *st,
+    const uint8_t *lease)
+{
+    ngx_queue_t                    *q;
+    ngx_http_durable_grpc_lease_t  *l;
+
+    for (q = ngx_queue_head(&st->leases);
+         q != ngx_queue_sentinel(&st->leases);
+         q = ngx_queue_next(q))
+    {
+        l = ngx_queue_data(q, ngx_http_durable_grpc_lease_t, queue);
+
+        if (ngx_memcmp(l->lease, lease, DS_LEASE_LEN) != 0) {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+        ngx_queue_insert_tail(&st->free, q);
+        st->claims[l->kind].inflight--;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->request->connection->log, 0,
+                       "durable grpc stream: an item of kind %ui released",
+                       (ngx_uint_t) l->kind);
+
+        return 1;
+    }
+
+    return 0;
 }
 
 
@@ -1160,8 +1224,16 @@ ngx_http_durable_grpc_work_done(ngx_http_request_t *r,
 {
     Empty  empty = EMPTY__INIT;
 
-    /* done, refused or stale: the lease no longer counts here */
-    ngx_http_durable_grpc_release(c->op->in.work.lease);
+    /*
+     * done, refused or stale: the lease no longer counts, in whichever
+     * process's stream handed the item out; each looks at its next wake
+     * (the write woke them, and a refusal wrote nothing: the stream has
+     * its re-read interval, or the next write)
+     */
+    if (c->op->in.work.lease != NULL) {
+        ngx_http_durable_notify_released(c->op->in.work.lease);
+        ngx_http_durable_grpc_released(c->rc);
+    }
 
     if (c->rc != DS_OK) {
         return ngx_http_durable_grpc_op_status(r,

@@ -16,7 +16,13 @@
  *     than NGX_HTTP_DURABLE_GATE_PATIENCE (a stuck or stopped holder, a
  *     killed one whose pid was reused) is ignored: the process commits
  *     without it, waiting on LMDB's lock as it would without gates. A
- *     store's gate is its place among the stores; past 64 they share.
+ *     store's gate is its place among the stores; past 64 they share;
+ *   - the leases of work items completed or abandoned lately, in a ring:
+ *     a gRPC work-item stream counts the items it handed out toward the
+ *     worker's limits, and the completion may come through any process
+ *     (ngx_http_durable_grpc_worker.c). A stream that falls more than
+ *     the ring behind misses some, which then count until their lease
+ *     runs out, as they would without the ring.
  */
 
 
@@ -29,6 +35,8 @@
 /* ms: a gate held longer is ignored; one held 1 ms is checked for life */
 #define NGX_HTTP_DURABLE_GATE_PATIENCE  100
 
+#define NGX_HTTP_DURABLE_RELEASED       1024
+
 
 typedef struct {
     ngx_atomic_t                pid;        /* 0: free */
@@ -36,9 +44,18 @@ typedef struct {
 } ngx_http_durable_gate_t;
 
 
+/* a released lease; seq is its place in the ring plus one once written */
+typedef struct {
+    ngx_atomic_t                seq;
+    u_char                      lease[DS_LEASE_LEN];
+} ngx_http_durable_released_t;
+
+
 typedef struct {
     ngx_atomic_t                seq;
     ngx_http_durable_gate_t     gates[NGX_HTTP_DURABLE_GATES];
+    ngx_atomic_t                released_seq;   /* places taken */
+    ngx_http_durable_released_t released[NGX_HTTP_DURABLE_RELEASED];
 } ngx_http_durable_shared_t;
 
 
@@ -55,10 +72,14 @@ ngx_http_durable_notify_add_zone(ngx_conf_t *cf)
 {
     ngx_shm_zone_t  *zone;
 
-    /* the layout changed with the gates: a zone of its own name */
+    /*
+     * the layout changed with the gates: a zone of its own name; and
+     * with the ring: a size of its own, so that a reload from a module
+     * without it makes a new zone instead of taking the old one
+     */
     static ngx_str_t  name = ngx_string("ngx_http_durable_shared");
 
-    zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+    zone = ngx_shared_memory_add(cf, &name, 16 * ngx_pagesize,
                                  &ngx_http_durable_module);
     if (zone == NULL) {
         return NGX_ERROR;
@@ -122,6 +143,104 @@ ngx_atomic_uint_t
 ngx_http_durable_notify_seq(void)
 {
     return ngx_http_durable_shm()->seq;
+}
+
+
+/*
+ * A work item's lease is released (completed, abandoned, refused): every
+ * process's streams look for it in the ring. The place is taken first,
+ * the lease written, then the place marked written.
+ */
+
+void
+ngx_http_durable_notify_released(const u_char *lease)
+{
+    ngx_atomic_uint_t             n;
+    ngx_http_durable_shared_t    *sh;
+    ngx_http_durable_released_t  *e;
+
+    sh = ngx_http_durable_shm();
+
+    n = ngx_atomic_fetch_add(&sh->released_seq, 1);
+    e = &sh->released[n % NGX_HTTP_DURABLE_RELEASED];
+
+    e->seq = 0;
+    ngx_memory_barrier();
+    ngx_memcpy(e->lease, lease, DS_LEASE_LEN);
+    ngx_memory_barrier();
+    e->seq = n + 1;
+}
+
+
+/* where the ring is now: a stream reads from there on */
+
+ngx_atomic_uint_t
+ngx_http_durable_released_head(void)
+{
+    return ngx_http_durable_shm()->released_seq;
+}
+
+
+/*
+ * The released lease at *from into lease, and *from past it: NGX_OK;
+ * NGX_DONE: none written after *from yet (*from stays, to look again
+ * later); a place written over since is skipped.
+ */
+
+ngx_int_t
+ngx_http_durable_released_next(ngx_atomic_uint_t *from, u_char *lease)
+{
+    ngx_atomic_uint_t             head, seq;
+    ngx_http_durable_shared_t    *sh;
+    ngx_http_durable_released_t  *e;
+
+    sh = ngx_http_durable_shm();
+
+    for ( ;; ) {
+        head = sh->released_seq;
+
+        if (*from == head) {
+            return NGX_DONE;
+        }
+
+        if (head - *from > NGX_HTTP_DURABLE_RELEASED) {
+            /* fell behind the ring: what was written over is lost */
+            *from = head - NGX_HTTP_DURABLE_RELEASED;
+        }
+
+        e = &sh->released[*from % NGX_HTTP_DURABLE_RELEASED];
+
+        seq = e->seq;
+        ngx_memory_barrier();
+
+        if (seq == *from + 1) {
+            ngx_memcpy(lease, e->lease, DS_LEASE_LEN);
+            ngx_memory_barrier();
+
+            if (e->seq == seq) {
+                (*from)++;
+                return NGX_OK;
+            }
+
+            /* written over while copied */
+            (*from)++;
+            continue;
+        }
+
+        if (seq > *from + 1) {
+            (*from)++;
+            continue;
+        }
+
+        if (head - *from > NGX_HTTP_DURABLE_RELEASED / 2) {
+            /* taken long ago and never written: its writer died */
+            (*from)++;
+            continue;
+        }
+
+        /* taken, not written yet */
+        return NGX_DONE;
+    }
 }
 
 

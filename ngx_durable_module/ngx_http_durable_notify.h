@@ -14,6 +14,10 @@
 ngx_int_t ngx_http_durable_notify_add_zone(ngx_conf_t *cf);
 void ngx_http_durable_notify(void);
 ngx_atomic_uint_t ngx_http_durable_notify_seq(void);
+void ngx_http_durable_notify_released(const u_char *lease);
+ngx_atomic_uint_t ngx_http_durable_released_head(void);
+ngx_int_t ngx_http_durable_released_next(ngx_atomic_uint_t *from,
+    u_char *lease);
 ngx_uint_t ngx_http_durable_gate_index(ngx_uint_t store);
 ngx_int_t ngx_http_durable_gate_try(ngx_uint_t index, ngx_log_t *log);
 void ngx_http_durable_gate_release(ngx_uint_t index);

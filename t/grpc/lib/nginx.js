@@ -48,7 +48,10 @@ function env(name) {
 // opts: name (the runtime directory), keys ({system, worker}: the gRPC
 // location takes keys instead of being anonymous), tls (a port with TLS
 // and ALPN too), http (extra lines for the http{} block), grpc (the
-// parameters of durable_task_grpc), workers, lease, logLevel
+// parameters of durable_task_grpc), workers, lease, logLevel, reuseport
+// (each worker process its own socket of the gRPC port: the kernel
+// spreads connections over them), server (extra lines for the gRPC
+// server{} block)
 async function start(opts = {}) {
   const nginx = env('NGINX');
   const module = env('MODULE_SO');
@@ -107,8 +110,9 @@ http {
     durable_task_worker_lease  ${opts.lease || '30s'};
 ${opts.http || ''}
     server {
-        listen  127.0.0.1:${port} http2;
+        listen  127.0.0.1:${port} http2${opts.reuseport ? ' reuseport' : ''};
         keepalive_requests  1000000;
+${opts.server || ''}
         location /TaskHubSidecarService/ {
             durable_task_grpc ${opts.grpc || ''};
 ${auth}        }

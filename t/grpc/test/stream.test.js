@@ -6,6 +6,7 @@
 
 'use strict';
 
+const http2 = require('node:http2');
 const test = require('node:test');
 const assert = require('node:assert');
 const pb = require('@microsoft/durabletask-js/dist/proto/orchestrator_service_pb');
@@ -48,8 +49,9 @@ async function nextItem(s, ms) {
   }
 }
 
-// CompleteOrchestratorTask finishing the instance with result text
-function complete(address, wi, result) {
+// CompleteOrchestratorTask finishing the instance with result text, on
+// a connection of the caller's when given
+function complete(address, wi, result, session) {
   const done = new pb.CompleteOrchestrationAction();
   done.setOrchestrationstatus(pb.OrchestrationStatus.ORCHESTRATION_STATUS_COMPLETED);
   const v = new (require('google-protobuf/google/protobuf/wrappers_pb')
@@ -64,7 +66,7 @@ function complete(address, wi, result) {
   res.setActionsList([action]);
   res.setCompletiontoken(wi.getCompletiontoken());
   return call(address, 'CompleteOrchestratorTask',
-    { body: frame(Buffer.from(res.serializeBinary())) });
+    { body: frame(Buffer.from(res.serializeBinary())), session });
 }
 
 function abandon(address, token) {
@@ -296,6 +298,71 @@ test('streams across a reload', async (t) => {
     const st = await client.waitForOrchestrationCompletion(id, true, 60);
     assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED);
     assert.strictEqual(JSON.parse(st.serializedOutput), id);
+  }
+  assert.deepStrictEqual(srv.problems(), []);
+});
+
+// The SDKs may send a completion on another connection than the stream's,
+// which may be served by another nginx process: the item's place under
+// the stream's limit is free all the same, long before its lease (30 s)
+// runs out. Each answer names the process that served it (x-pid).
+test('an item completed through another process', async (t) => {
+  const srv = await nginx.start({ name: 'elsewhere', workers: 2,
+    reuseport: true, server: '        add_header  x-pid  $pid  always;' });
+  const client = new TaskHubGrpcClient({ hostAddress: srv.address,
+    logger: new NoOpLogger() });
+  const sessions = [];
+  t.after(async () => {
+    for (const session of sessions) {
+      session.close();
+    }
+    await client.stop();
+    await srv.stop();
+  });
+
+  for (let i = 0; i < 3; i++) {
+    await client.scheduleNewOrchestration('Elsewhere', i, `else-${i}`);
+  }
+  const s = stream(srv.address, 'GetWorkItems',
+    workItems({ orchestrations: 1, names: ['Elsewhere'] }));
+  const first = await nextItem(s, 3000);
+  assert.ok(first && first.hasOrchestratorrequest());
+  const pid = s.headers['x-pid'];
+  assert.ok(pid, 'the stream names its process');
+  assert.strictEqual(await nextItem(s, 1000), null,
+    'no second item while the first is out');
+
+  // a connection that the other process serves
+  let other = null;
+  for (let i = 0; i < 100 && !other; i++) {
+    const session = http2.connect(`http://${srv.address}`);
+    session.on('error', () => {});
+    sessions.push(session);
+    const hello = await call(srv.address, 'Hello', { session });
+    assert.strictEqual(hello.grpcStatus, 0);
+    if (hello.headers['x-pid'] !== pid) {
+      other = session;
+    }
+  }
+  assert.ok(other, 'a connection to the other process');
+
+  let wi = first;
+  for (let i = 0; i < 2; i++) {
+    const res = await complete(srv.address, wi, 'done', other);
+    assert.strictEqual(res.grpcStatus, 0);
+    assert.notStrictEqual(res.headers['x-pid'], pid);
+    wi = await nextItem(s, 5000);
+    assert.ok(wi && wi.hasOrchestratorrequest(),
+      `item ${i + 2} within 5 s of the completion of item ${i + 1}`);
+  }
+  const res = await complete(srv.address, wi, 'done', other);
+  assert.strictEqual(res.grpcStatus, 0);
+  s.cancel();
+  await s.ended();
+
+  for (let i = 0; i < 3; i++) {
+    const st = await client.getOrchestrationState(`else-${i}`);
+    assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED);
   }
   assert.deepStrictEqual(srv.problems(), []);
 });
