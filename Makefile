@@ -168,10 +168,20 @@ $(PG_CONN_TEST) $(PG_OPS_TEST) $(PG_STORE_TEST): $(BUILD)/%: \
 	    -I store -I store/pg $(PG_CFLAGS) $< $(PG_SRCS) $(STORE_SRCS) \
 	    -llmdb -ljansson -lpq -o $@
 
+# a hub with every kind of record, made through the LMDB store's own
+# operations, for the test that moves it to PostgreSQL and back (move.sh)
+PG_RICH_HUB := $(BUILD)/t_hub_rich
+
+$(PG_RICH_HUB): store/pg/tests/t_hub_rich.c $(STORE_SRCS) $(wildcard store/*.h)
+	@mkdir -p $(BUILD)
+	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store $< \
+	    $(STORE_SRCS) -llmdb -ljansson -lpthread -o $@
+
 test-pg-schema: deps $(DURABLE_TOOL) $(PG_CONN_TEST) $(PG_OPS_TEST) \
-                $(PG_STORE_TEST)
+                $(PG_STORE_TEST) $(PG_RICH_HUB)
 	DURABLE=$(DURABLE_TOOL) T_PG_CONN=$(PG_CONN_TEST) \
 	T_PG_OPS=$(PG_OPS_TEST) T_PG_STORE=$(PG_STORE_TEST) \
+	T_HUB_RICH=$(PG_RICH_HUB) \
 	util/pg.sh run store/pg/tests/run.sh
 
 $(CHECK_TOOL): $(DURABLE_TOOL)

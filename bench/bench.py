@@ -22,6 +22,8 @@ Environment (all optional):
   BENCH_EXTRA_MAIN, BENCH_EXTRA_HTTP   directives added to the main and http
                       blocks (e.g. a thread_pool the module may need)
   BENCH_NGINX=/usr/sbin/nginx   the nginx binary (run.sh sets it from NGINX)
+  BENCH_PG=0          leave out the PostgreSQL rows (bench/bench_pg.py,
+                      which has its own knobs)
 """
 
 import datetime
@@ -1303,6 +1305,11 @@ def main():
 
     # ---- (11) end to end through the JavaScript SDK over gRPC ----
     sdk_e2e()
+
+    # ---- (12-16) PostgreSQL, nginx and a cluster of their own ----
+    if os.environ.get("BENCH_PG", "1") != "0":
+        import bench_pg
+        bench_pg.run(sys.modules[__name__])
 
     if QUICK:
         notes.append("QUICK mode: %.0f s per wrk run, %d instances in the "

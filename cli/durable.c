@@ -56,7 +56,9 @@ du_help(FILE *f)
 
     for (i = 0; du_commands[i] != NULL; i++) {
         if (du_commands[i] == &du_cmd_check) {
-            fprintf(f, "\nOffline commands, on a store directory:\n");
+            fprintf(f, "\nOffline commands, on a store directory (check, "
+                    "stats, export, import and\ndelete-task-hub also on a "
+                    "PostgreSQL store's conninfo):\n");
         }
 
         if (du_commands[i] == &du_cmd_schema) {

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <libpq-fe.h>
+
 #include "durable_store.h"
 
 
@@ -59,9 +61,13 @@ int du_check_legacy(int argc, char **argv);
 extern const du_command_t  du_cmd_check;
 
 /* durable_offline.c */
+int du_is_conninfo(const char *store);
 int du_offline_open(const char *store, size_t map_size, int create,
     ds_env_t **env);
 int du_store_in_use(const char *dir);
+int du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records);
+int du_import_file(const char *dir, FILE *in, const char *hub_opt,
+    size_t map_size, char *hub_buf, size_t *records);
 extern const du_command_t  du_cmd_stats;
 extern const du_command_t  du_cmd_export;
 extern const du_command_t  du_cmd_import;
@@ -69,6 +75,18 @@ extern const du_command_t  du_cmd_delete_hub;
 extern const du_command_t  du_cmd_backup;
 extern const du_command_t  du_cmd_restore;
 extern const du_command_t  du_cmd_compact;
+
+/* durable_pg.c: the offline commands on a PostgreSQL store; each prints
+   its errors and returns the exit code */
+int du_pg_connect(const char *conninfo, PGconn **conn);
+int du_pg_check(PGconn *conn, const char *hub, ds_check_cb cb, void *data,
+    ds_check_stats_t *st);
+int du_pg_stats(const char *conninfo, const char *hub);
+int du_pg_export(const char *conninfo, ds_str_t hub, FILE *out,
+    size_t *records);
+int du_pg_import(const char *conninfo, FILE *in, const char *hub_opt,
+    size_t map_size, char *hub_buf, size_t *records);
+int du_pg_delete_hub(const char *conninfo, ds_str_t hub, size_t *deleted);
 
 /* durable_schema.c, and the SQL of store/pg that store/pg/embed.sh
    writes into the build: numbered migrations ending with a NULL name */

@@ -49,7 +49,7 @@ static int dc_run(int argc, char **argv, int legacy);
 const du_command_t  du_cmd_check = {
     "check", du_check,
     "check a store's records and indexes for consistency",
-    "  STORE                 the store directory\n"
+    "  STORE                 the store directory or PostgreSQL conninfo\n"
     "  --hub HUB             only this hub (default: every hub)\n"
     "  --map-size BYTES      LMDB map size (default: the store's own)\n"
     "  --list-ids HUB        instead: one line per instance, id TAB status\n"
@@ -293,6 +293,7 @@ dc_run(int argc, char **argv, int legacy)
     size_t            problems;
     ds_str_t          hub;
     ds_env_t         *env;
+    PGconn           *conn;
     const char       *dir, *hub_name;
     ds_env_conf_t     conf;
     ds_check_stats_t  st;
@@ -363,19 +364,28 @@ dc_run(int argc, char **argv, int legacy)
         return 2;
     }
 
-    if (!legacy && (strncmp(dir, "postgres", 8) == 0
-                    || strchr(dir, '=') != NULL))
-    {
-        /* du_offline_open() words the refusal */
-        return du_offline_open(dir, 0, 0, &env);
-    }
+    conn = NULL;
+    env = NULL;
 
-    conf.path = dir;
+    if (!legacy && du_is_conninfo(dir)) {
+        if (mode) {
+            return du_usage_error(&du_cmd_check, "--list-ids, --dump and "
+                                  "--stale-reader need a store directory");
+        }
 
-    rc = ds_env_open(&env, &conf, err, sizeof(err));
-    if (rc != DS_OK) {
-        fprintf(stderr, "durable-check: %s\n", err);
-        return unavailable;
+        rc = du_pg_connect(dir, &conn);
+        if (rc != DU_EXIT_OK) {
+            return rc;
+        }
+
+    } else {
+        conf.path = dir;
+
+        rc = ds_env_open(&env, &conf, err, sizeof(err));
+        if (rc != DS_OK) {
+            fprintf(stderr, "durable-check: %s\n", err);
+            return unavailable;
+        }
     }
 
     if (mode == 3) {
@@ -409,9 +419,23 @@ dc_run(int argc, char **argv, int legacy)
         fputs("{\"problems\":[", stdout);
     }
 
-    rc = ds_check(env, hub, dc_problem, &problems, &st);
+    if (conn != NULL) {
+        /* the scratch copy's counts; DS_UNAVAILABLE: printed, no run */
+        rc = du_pg_check(conn, hub_name, dc_problem, &problems, &st);
+        PQfinish(conn);
 
-    ds_env_close(env);
+        if (rc == DS_UNAVAILABLE) {
+            if (du_json) {
+                printf("]}\n");
+            }
+
+            return unavailable;
+        }
+
+    } else {
+        rc = ds_check(env, hub, dc_problem, &problems, &st);
+        ds_env_close(env);
+    }
 
     if (du_json) {
         printf("],\"consistent\":%s,\"stats\":{\"instances\":%zu,"

@@ -7,8 +7,9 @@
  * delete-task-hub work on hubs through the store library (ds_hub.c);
  * backup, restore and compact work on the whole environment.
  *
- * A store is only named by its directory: a PostgreSQL conninfo is refused
- * with exit 3 until that backend exists.
+ * A store is an LMDB directory or a PostgreSQL conninfo: check, stats,
+ * export, import and delete-task-hub hand a conninfo to durable_pg.c;
+ * backup, restore and compact are LMDB's (PostgreSQL has its own tools).
  */
 
 
@@ -30,6 +31,7 @@
 #define DU_IMPORT_MAP       ((size_t) 1 << 30)
 
 
+static int du_lmdb_only(void);
 static int du_stats(int argc, char **argv);
 static int du_export(int argc, char **argv);
 static int du_import(int argc, char **argv);
@@ -42,14 +44,14 @@ static int du_compact(int argc, char **argv);
 const du_command_t  du_cmd_stats = {
     "stats", du_stats,
     "count a store's records, hub by hub",
-    "  STORE                 the store directory\n"
+    "  STORE                 the store directory or PostgreSQL conninfo\n"
     "  --hub HUB             only this hub (default: every hub)\n"
 };
 
 const du_command_t  du_cmd_export = {
     "export", du_export,
     "write a hub's records as JSON lines (docs/export-format.md)",
-    "  STORE                 the store directory\n"
+    "  STORE                 the store directory or PostgreSQL conninfo\n"
     "  --hub HUB             the hub (default " DU_DEFAULT_HUB ")\n"
     "  --output FILE         write there (default: standard output)\n"
 };
@@ -57,11 +59,13 @@ const du_command_t  du_cmd_export = {
 const du_command_t  du_cmd_import = {
     "import", du_import,
     "read a hub exported by durable export into a store",
-    "  STORE                 the store directory, created when absent\n"
+    "  STORE                 the store directory, created when absent,\n"
+    "                        or a PostgreSQL conninfo\n"
     "  --input FILE          read from there (default: standard input)\n"
     "  --hub HUB             import under this name (default: the one in\n"
     "                        the export)\n"
     "  --map-size BYTES      LMDB map size of a new store (default 1 GiB)\n"
+    "                        or of PostgreSQL's scratch copy (64 GiB)\n"
     "The hub must have no records yet; the import is one transaction and\n"
     "is committed only when the imported hub checks consistent.\n"
 };
@@ -69,10 +73,10 @@ const du_command_t  du_cmd_import = {
 const du_command_t  du_cmd_delete_hub = {
     "delete-task-hub", du_delete_hub,
     "delete every record of one hub",
-    "  STORE                 the store directory\n"
+    "  STORE                 the store directory or PostgreSQL conninfo\n"
     "  --hub HUB             the hub (required)\n"
-    "Deletes in transactions of 10000 records; exit 1 when the hub has\n"
-    "no records.\n"
+    "Deletes in transactions of 10000 records (PostgreSQL: in one); exit 1\n"
+    "when the hub has no records.\n"
 };
 
 const du_command_t  du_cmd_backup = {
@@ -100,9 +104,31 @@ const du_command_t  du_cmd_compact = {
 };
 
 
+/* a PostgreSQL conninfo, as libpq takes it, rather than a directory */
+
+int
+du_is_conninfo(const char *store)
+{
+    return strncmp(store, "postgres://", 11) == 0
+           || strncmp(store, "postgresql://", 13) == 0
+           || strchr(store, '=') != NULL;
+}
+
+
+static int
+du_lmdb_only(void)
+{
+    du_error("a PostgreSQL conninfo: this command works on an LMDB store "
+             "directory (PostgreSQL's own tools, pg_basebackup, pg_dump "
+             "and VACUUM, back up and compact a database)");
+
+    return DU_EXIT_USAGE;
+}
+
+
 /*
- * Opens the store; a conninfo is refused, a missing directory is created
- * only when asked. Prints the error, returns the exit code.
+ * Opens the store directory; a conninfo is refused, a missing directory
+ * is created only when asked. Prints the error, returns the exit code.
  */
 
 int
@@ -113,10 +139,8 @@ du_offline_open(const char *store, size_t map_size, int create,
     struct stat    st;
     ds_env_conf_t  conf;
 
-    if (strncmp(store, "postgres", 8) == 0 || strchr(store, '=') != NULL) {
-        du_error("\"%s\" looks like a PostgreSQL conninfo; this build has "
-                 "only the LMDB store", store);
-        return DU_EXIT_UNAVAILABLE;
+    if (du_is_conninfo(store)) {
+        return du_lmdb_only();
     }
 
     if (stat(store, &st) != 0) {
@@ -276,6 +300,14 @@ du_parse(int argc, char **argv, const du_command_t *cmd, du_args_t *a,
         a->pos[a->npos++] = argv[i];
     }
 
+    /* backup, restore and compact: directories, never a database */
+
+    for (i = 0; strstr(allowed, "lmdb") && i < a->npos; i++) {
+        if (du_is_conninfo(a->pos[i])) {
+            return du_lmdb_only();
+        }
+    }
+
     if (a->npos < npos) {
         return du_usage_error(cmd, "%s", npos == 1 ? "no store directory"
                               : "two directories are needed");
@@ -424,6 +456,10 @@ du_stats(int argc, char **argv)
         return rc;
     }
 
+    if (du_is_conninfo(a.pos[0])) {
+        return du_pg_stats(a.pos[0], a.hub);
+    }
+
     rc = du_offline_open(a.pos[0], 0, 0, &env);
     if (rc != DU_EXIT_OK) {
         return rc;
@@ -536,51 +572,25 @@ du_export_record(void *data, unsigned table, ds_str_t key, ds_str_t value)
 }
 
 
-static int
-du_export(int argc, char **argv)
+/*
+ * Writes the hub's lines from one read txn of env: the export is one
+ * consistent snapshot of the hub. DS_OK, or the error (printed).
+ */
+
+int
+du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records)
 {
     int          rc;
     char         now[DS_TIME_FRAC_LEN + 1];
-    ds_str_t     hub;
-    ds_env_t    *env;
     ds_txn_t    *txn;
-    du_args_t    a;
     du_export_t  x;
 
-    if (du_wants_help(argc, argv, &du_cmd_export)) {
-        return DU_EXIT_OK;
-    }
-
-    rc = du_parse(argc, argv, &du_cmd_export, &a, 1, "hub output");
-    if (rc != DU_EXIT_OK) {
-        return rc;
-    }
-
-    hub = du_str(a.hub ? a.hub : DU_DEFAULT_HUB);
-
-    rc = du_offline_open(a.pos[0], 0, 0, &env);
-    if (rc != DU_EXIT_OK) {
-        return rc;
-    }
-
     memset(&x, 0, sizeof(du_export_t));
-    x.out = stdout;
-
-    if (a.output != NULL) {
-        x.out = fopen(a.output, "w");
-        if (x.out == NULL) {
-            du_error("cannot write \"%s\": %s", a.output, strerror(errno));
-            ds_env_close(env);
-            return DU_EXIT_FAILED;
-        }
-    }
-
-    /* one read txn: the export is one consistent snapshot of the hub */
+    x.out = out;
 
     if (ds_txn_begin(env, NULL, 0, &txn) != DS_OK) {
         du_error("cannot begin a read transaction");
-        ds_env_close(env);
-        return DU_EXIT_UNAVAILABLE;
+        return DS_UNAVAILABLE;
     }
 
     now[ds_time_format_frac(ds_time_now(), now)] = '\0';
@@ -597,28 +607,86 @@ du_export(int argc, char **argv)
     }
 
     ds_txn_abort(txn);
-    ds_env_close(env);
     free(x.buf);
 
     if (fflush(x.out) != 0 || ferror(x.out)) {
         rc = DS_ERROR;
     }
 
-    if (x.out != stdout && fclose(x.out) != 0) {
-        rc = DS_ERROR;
-    }
-
     if (rc != DS_OK) {
         du_error("the export failed: %s", ds_strerror(rc));
-        return DU_EXIT_FAILED;
     }
 
-    if (!du_json) {
+    *records = x.records;
+
+    return rc;
+}
+
+
+static int
+du_export(int argc, char **argv)
+{
+    int          rc;
+    FILE        *out;
+    size_t       records;
+    ds_str_t     hub;
+    ds_env_t    *env;
+    du_args_t    a;
+
+    if (du_wants_help(argc, argv, &du_cmd_export)) {
+        return DU_EXIT_OK;
+    }
+
+    rc = du_parse(argc, argv, &du_cmd_export, &a, 1, "hub output");
+    if (rc != DU_EXIT_OK) {
+        return rc;
+    }
+
+    hub = du_str(a.hub ? a.hub : DU_DEFAULT_HUB);
+    env = NULL;
+
+    if (!du_is_conninfo(a.pos[0])) {
+        rc = du_offline_open(a.pos[0], 0, 0, &env);
+        if (rc != DU_EXIT_OK) {
+            return rc;
+        }
+    }
+
+    out = stdout;
+
+    if (a.output != NULL) {
+        out = fopen(a.output, "w");
+        if (out == NULL) {
+            du_error("cannot write \"%s\": %s", a.output, strerror(errno));
+
+            if (env != NULL) {
+                ds_env_close(env);
+            }
+
+            return DU_EXIT_FAILED;
+        }
+    }
+
+    if (env == NULL) {
+        rc = du_pg_export(a.pos[0], hub, out, &records);
+
+    } else {
+        rc = du_export_env(env, hub, out, &records) == DS_OK
+             ? DU_EXIT_OK : DU_EXIT_FAILED;
+        ds_env_close(env);
+    }
+
+    if (out != stdout && fclose(out) != 0 && rc == DU_EXIT_OK) {
+        du_error("the export failed: %s", strerror(errno));
+        rc = DU_EXIT_FAILED;
+    }
+
+    if (rc == DU_EXIT_OK && !du_json) {
         fprintf(stderr, "durable: exported %zu records of hub \"%s\"\n",
-                x.records, hub.data);
+                records, hub.data);
     }
 
-    return DU_EXIT_OK;
+    return rc;
 }
 
 
@@ -686,11 +754,18 @@ du_import_field(json_t *rec, const char *name, unsigned char **buf,
 }
 
 
-static int
-du_import(int argc, char **argv)
+/*
+ * Reads an export into the hub (hub_opt, or the export's) of the LMDB
+ * store in dir, created when absent: one txn, committed when the hub
+ * checks consistent. hub_buf gets the hub's name. Prints errors; returns
+ * the exit code.
+ */
+
+int
+du_import_file(const char *dir, FILE *in, const char *hub_opt,
+    size_t map_size, char *hub_buf, size_t *nrecords)
 {
     int              rc, table, ended, exists;
-    FILE            *in;
     char            *line;
     size_t           cap, lineno, records, ksize, vsize;
     ssize_t          len;
@@ -698,30 +773,9 @@ du_import(int argc, char **argv)
     ds_str_t         hub, key, value;
     ds_env_t        *env;
     ds_txn_t        *txn;
-    du_args_t        a;
     const char      *type;
     unsigned char   *kbuf, *vbuf;
     json_error_t     jerr;
-    char             hub_buf[DS_HUB_MAX + 1];
-
-    if (du_wants_help(argc, argv, &du_cmd_import)) {
-        return DU_EXIT_OK;
-    }
-
-    rc = du_parse(argc, argv, &du_cmd_import, &a, 1, "hub input map");
-    if (rc != DU_EXIT_OK) {
-        return rc;
-    }
-
-    in = stdin;
-
-    if (a.input != NULL) {
-        in = fopen(a.input, "r");
-        if (in == NULL) {
-            du_error("cannot read \"%s\": %s", a.input, strerror(errno));
-            return DU_EXIT_FAILED;
-        }
-    }
 
     line = NULL;
     cap = 0;
@@ -769,7 +823,7 @@ du_import(int argc, char **argv)
             }
 
             v = json_object_get(rec, "hub");
-            hub = du_str(a.hub ? a.hub : json_string_value(v));
+            hub = du_str(hub_opt ? hub_opt : json_string_value(v));
 
             if (hub.len == 0 || hub.len > DS_HUB_MAX) {
                 du_error("import: a hub name has 1 to %d bytes", DS_HUB_MAX);
@@ -779,15 +833,15 @@ du_import(int argc, char **argv)
             memcpy(hub_buf, hub.data, hub.len + 1);
             hub.data = hub_buf;
 
-            if (a.map_size == 0) {
+            if (map_size == 0) {
                 char         path[4096];
                 struct stat  sb;
 
-                snprintf(path, sizeof(path), "%s/data.mdb", a.pos[0]);
-                a.map_size = stat(path, &sb) == 0 ? 0 : DU_IMPORT_MAP;
+                snprintf(path, sizeof(path), "%s/data.mdb", dir);
+                map_size = stat(path, &sb) == 0 ? 0 : DU_IMPORT_MAP;
             }
 
-            rc = du_offline_open(a.pos[0], a.map_size, 1, &env);
+            rc = du_offline_open(dir, map_size, 1, &env);
             if (rc != DU_EXIT_OK) {
                 goto done;
             }
@@ -872,15 +926,7 @@ du_import(int argc, char **argv)
         goto done;
     }
 
-    if (du_json) {
-        printf("{\"hub\":");
-        du_json_print_str(stdout, hub.data, hub.len);
-        printf(",\"records\":%zu}\n", records);
-
-    } else {
-        printf("imported %zu records into hub \"%s\"\n", records, hub.data);
-    }
-
+    *nrecords = records;
     rc = DU_EXIT_OK;
 
 done:
@@ -897,16 +943,70 @@ done:
         ds_env_close(env);
     }
 
-    if (in != stdin) {
-        fclose(in);
-    }
-
     json_decref(rec);
     free(line);
     free(kbuf);
     free(vbuf);
 
     return rc;
+}
+
+
+static int
+du_import(int argc, char **argv)
+{
+    int         rc;
+    FILE       *in;
+    size_t      records;
+    du_args_t   a;
+    char        hub[DS_HUB_MAX + 1];
+
+    if (du_wants_help(argc, argv, &du_cmd_import)) {
+        return DU_EXIT_OK;
+    }
+
+    rc = du_parse(argc, argv, &du_cmd_import, &a, 1, "hub input map");
+    if (rc != DU_EXIT_OK) {
+        return rc;
+    }
+
+    in = stdin;
+
+    if (a.input != NULL) {
+        in = fopen(a.input, "r");
+        if (in == NULL) {
+            du_error("cannot read \"%s\": %s", a.input, strerror(errno));
+            return DU_EXIT_FAILED;
+        }
+    }
+
+    records = 0;
+
+    if (du_is_conninfo(a.pos[0])) {
+        rc = du_pg_import(a.pos[0], in, a.hub, a.map_size, hub, &records);
+
+    } else {
+        rc = du_import_file(a.pos[0], in, a.hub, a.map_size, hub, &records);
+    }
+
+    if (in != stdin) {
+        fclose(in);
+    }
+
+    if (rc != DU_EXIT_OK) {
+        return rc;
+    }
+
+    if (du_json) {
+        printf("{\"hub\":");
+        du_json_print_str(stdout, hub, strlen(hub));
+        printf(",\"records\":%zu}\n", records);
+
+    } else {
+        printf("imported %zu records into hub \"%s\"\n", records, hub);
+    }
+
+    return DU_EXIT_OK;
 }
 
 
@@ -936,13 +1036,21 @@ du_delete_hub(int argc, char **argv)
     }
 
     hub = du_str(a.hub);
+    total = 0;
+
+    if (du_is_conninfo(a.pos[0])) {
+        rc = du_pg_delete_hub(a.pos[0], hub, &total);
+        if (rc != DU_EXIT_OK) {
+            return rc;
+        }
+
+        goto deleted;
+    }
 
     rc = du_offline_open(a.pos[0], 0, 0, &env);
     if (rc != DU_EXIT_OK) {
         return rc;
     }
-
-    total = 0;
 
     /* batches: each a transaction of its own, nginx writes in between */
 
@@ -975,6 +1083,8 @@ du_delete_hub(int argc, char **argv)
     } while (more);
 
     ds_env_close(env);
+
+deleted:
 
     if (du_json) {
         printf("{\"hub\":");
@@ -1102,7 +1212,7 @@ du_backup(int argc, char **argv)
         return DU_EXIT_OK;
     }
 
-    rc = du_parse(argc, argv, &du_cmd_backup, &a, 2, "");
+    rc = du_parse(argc, argv, &du_cmd_backup, &a, 2, "lmdb");
     if (rc != DU_EXIT_OK) {
         return rc;
     }
@@ -1204,7 +1314,7 @@ du_restore(int argc, char **argv)
         return DU_EXIT_OK;
     }
 
-    rc = du_parse(argc, argv, &du_cmd_restore, &a, 2, "force");
+    rc = du_parse(argc, argv, &du_cmd_restore, &a, 2, "force lmdb");
     if (rc != DU_EXIT_OK) {
         return rc;
     }
@@ -1276,7 +1386,7 @@ du_compact(int argc, char **argv)
         return DU_EXIT_OK;
     }
 
-    rc = du_parse(argc, argv, &du_cmd_compact, &a, 1, "");
+    rc = du_parse(argc, argv, &du_cmd_compact, &a, 1, "lmdb");
     if (rc != DU_EXIT_OK) {
         return rc;
     }

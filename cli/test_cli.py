@@ -341,9 +341,9 @@ def test_offline_live(srv, tmp):
        "check --json", r.detail)
     r = durable("check", os.path.join(tmp, "absent"))
     ok(r.returncode == 3, "check of no store: exit 3", r.detail)
-    r = durable("check", "host=db dbname=durable")
-    ok(r.returncode == 3 and "PostgreSQL" in r.stderr,
-       "a PostgreSQL conninfo: exit 3", r.detail)
+    r = durable("check", "host=%s port=1 dbname=durable" % tmp)
+    ok(r.returncode == 3 and "cannot connect to the database" in r.stderr,
+       "a PostgreSQL conninfo with no server: exit 3", r.detail)
 
     r = subprocess.run([os.path.join(os.path.dirname(DURABLE),
                                      "durable-check"), store],

@@ -406,11 +406,12 @@ ngx_http_durable_grpc_claim(ngx_http_request_t *r,
         return NGX_AGAIN;
     }
 
+    st->pending = n;
+
     for (k = 0; k < n; k++) {
         cs[k]->group = &st->pending;
     }
 
-    st->pending = n;
     st->claiming = 1;
 
     rc = NGX_DONE;
@@ -476,7 +477,11 @@ ngx_http_durable_grpc_claim_item(void *data, ds_op_t *op,
 }
 
 
-/* a claim of several: the last one answered answers for all */
+/*
+ * A claim of several kinds: the one answered last answers them all,
+ * whichever it is (a backend may refuse one at once, while the others
+ * wait for the database)
+ */
 
 static ngx_int_t
 ngx_http_durable_grpc_claimed_one(ngx_http_request_t *r,
@@ -487,7 +492,7 @@ ngx_http_durable_grpc_claimed_one(ngx_http_request_t *r,
     st = ngx_http_durable_grpc_ctx(ctx)->data;
 
     if (st->pending) {
-        return NGX_DONE;
+        return NGX_OK;
     }
 
     return ngx_http_durable_grpc_claimed(r, ctx, c);

@@ -583,3 +583,26 @@ ds_activity_decode(const void *data, size_t len, ds_activity_t *act)
 
     return DS_OK;
 }
+
+
+/* the record as a row, for the tools (ds_rows.c) */
+
+int
+dsi_activity_decode(const void *data, size_t len, ds_activity_t *act)
+{
+    return ds_activity_decode(data, len, act);
+}
+
+
+int
+dsi_activity_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, const ds_activity_t *act)
+{
+    if (!dsi_key_valid(hub, id) || task_id < 0
+        || (act->done && act->ready_at != 0))
+    {
+        return DS_INVALID;
+    }
+
+    return ds_activity_put(txn, hub, id, task_id, act, 0);
+}

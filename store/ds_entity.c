@@ -1963,3 +1963,32 @@ ds_entity_clean_one(ds_txn_t *txn, ds_str_t hub, const unsigned char *id,
 
     return rc;
 }
+
+
+/* the record as a row, for the tools (ds_rows.c) */
+
+int
+dsi_erec_decode(const void *data, size_t len, ds_erec_t *rec)
+{
+    return ds_erec_decode(data, len, rec);
+}
+
+
+int
+dsi_erec_write(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    const ds_erec_t *rec)
+{
+    ds_str_t        canon;
+    unsigned char   buf[DS_ID_MAX];
+
+    /* only the id the store itself would make of the entity */
+
+    if (!dsi_key_hub_valid(hub)
+        || dsi_entity_canon(eid, buf, &canon) != DS_OK
+        || canon.len != eid.len || memcmp(canon.data, eid.data, eid.len) != 0)
+    {
+        return DS_INVALID;
+    }
+
+    return ds_erec_put(txn, hub, eid, rec, 0);
+}

@@ -362,6 +362,12 @@ void dsi_digest_init(dsi_digest_t *d, ds_work_kind_e kind);
 void dsi_digest_int(dsi_digest_t *d, int64_t v);
 void dsi_digest_str(dsi_digest_t *d, ds_str_t s);
 uint64_t dsi_digest_end(const dsi_digest_t *d);
+/*
+ * an orchestration completion's: every field of every action, in order,
+ * and how many messages it took (SIZE_MAX: all)
+ */
+uint64_t dsi_work_complete_digest(const ds_action_t *a, size_t n,
+    size_t processed);
 
 
 /* ds_orchestration_complete.c */
@@ -468,6 +474,18 @@ int dsi_json_check(const char *in, size_t len, unsigned max_depth,
 /* integers stored as 8 big-endian bytes, sign bit flipped (ds_key.c) */
 #define ds_i64_enc(v)       dsi_created_enc(v)
 #define ds_i64_dec(v)       dsi_created_dec(v)
+
+
+/*
+ * Activity and entity records as rows, for the tools (ds_rows.c): decoded,
+ * and written with their ready entries (none before).
+ */
+int dsi_activity_decode(const void *data, size_t len, ds_activity_t *act);
+int dsi_activity_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t task_id, const ds_activity_t *act);
+int dsi_erec_decode(const void *data, size_t len, ds_erec_t *rec);
+int dsi_erec_write(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    const ds_erec_t *rec);
 
 
 #endif /* DS_INTERNAL_H */

@@ -69,8 +69,6 @@ static int ds_action_fail(ds_action_fault_t *f, ds_action_error_e error,
     ds_action_field_e field);
 static int ds_action_ids_check(const ds_action_t *a, size_t n,
     ds_action_fault_t *f);
-static uint64_t ds_complete_digest(const ds_action_t *a, size_t n,
-    size_t processed);
 static int ds_id_cmp(const void *a, const void *b);
 static int ds_is_finish(ds_action_type_e type);
 static int ds_child_id(ds_str_t id, const ds_action_t *a, char *buf,
@@ -122,7 +120,8 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_action_t  *fin;
 
     /* actions NULL with nactions > 0 is refused after the fence */
-    digest = ds_complete_digest(actions, actions ? nactions : 0, processed);
+    digest = dsi_work_complete_digest(actions, actions ? nactions : 0,
+                                      processed);
 
     memset(&r, 0, sizeof(dsi_work_rec_t));
     r.id = id;
@@ -345,8 +344,8 @@ done:
 
 /* every field of every action, in order */
 
-static uint64_t
-ds_complete_digest(const ds_action_t *a, size_t n, size_t processed)
+uint64_t
+dsi_work_complete_digest(const ds_action_t *a, size_t n, size_t processed)
 {
     size_t        i, k;
     dsi_digest_t  d;

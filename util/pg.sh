@@ -19,7 +19,9 @@
 # mode 700 and so out of that user's reach). It listens on 127.0.0.1 and a
 # unix socket in its own directory, on a free port below 32768, with trust
 # authentication: it is for tests only. fsync stays on, so what tests
-# measure is durable; memory and connections are kept small.
+# measure is durable; memory and connections are kept small (the
+# benchmarks raise them: DURABLE_PG_SHARED_BUFFERS, default 16MB, and
+# DURABLE_PG_MAX_CONNECTIONS, default 30).
 
 set -e
 
@@ -71,8 +73,8 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 fsync = on
 synchronous_commit = on
-shared_buffers = 16MB
-max_connections = 30
+shared_buffers = ${DURABLE_PG_SHARED_BUFFERS:-16MB}
+max_connections = ${DURABLE_PG_MAX_CONNECTIONS:-30}
 max_wal_senders = 0
 wal_level = minimal
 EOF

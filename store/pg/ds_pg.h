@@ -42,7 +42,7 @@
  * this build calls: a store refuses a database at any other
  * (ds_store_pg.c). embed.sh checks it is the last file's number.
  */
-#define DSI_PG_SCHEMA       3
+#define DSI_PG_SCHEMA       4
 
 
 #define DSI_PG_WANT_READ    1       /* as DS_WATCH_READ */
@@ -134,7 +134,7 @@ void dsi_pg_conn_close(dsi_pg_conn_t *c);
  * dsi_pg_call_free() once answered.
  */
 
-#define DSI_PG_PARAMS_MAX   8
+#define DSI_PG_PARAMS_MAX   20
 
 typedef struct {
     dsi_pg_stmt_t       stmt;
@@ -150,12 +150,14 @@ typedef struct {
 
 int dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call);
 void dsi_pg_call_free(dsi_pg_call_t *call);
+/* blocks of unescaped events, kept while a front end may point at them */
+typedef struct dsi_pg_keep_s  dsi_pg_keep_t;
+
 /* a STATUS answer points inst, an ENTITY_GET entity, into res */
 int dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
     ds_entity_t *entity);
-int dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data);
-int dsi_pg_op_history_kept(const PGresult *res, char **kept, ds_event_cb cb,
-    void *data);
+int dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data,
+    dsi_pg_keep_t **keep);
 int dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
     ds_list_e list, ds_event_cb cb, void *data);
 
@@ -176,6 +178,7 @@ int dsi_pg_stats_timers(const PGresult *res, uint64_t *n);
 typedef struct {
     const PGresult     *res;
     int                 row;
+    dsi_pg_keep_t      *keep;       /* the item's events, read */
 } dsi_pg_claim_t;
 
 
@@ -186,6 +189,14 @@ int dsi_pg_entity_answer(ds_op_t *op, const PGresult *res,
     ds_entity_t *entity);
 int dsi_pg_entity_ops(const dsi_pg_claim_t *claim, ds_event_cb cb,
     void *data);
+
+/* activity work items (ds_pg_activity.c) */
+int dsi_pg_activity_call(const ds_op_t *op, dsi_pg_call_t *call);
+int dsi_pg_activity_claimed(ds_op_t *op, const PGresult *res);
+
+/* orchestration completions (ds_pg_orchestration.c) */
+int dsi_pg_orchestration_complete(const ds_op_t *op, dsi_pg_call_t *call);
+void dsi_pg_orchestration_completed(ds_op_t *op, const PGresult *res);
 
 
 /*
@@ -213,12 +224,14 @@ ds_str_t dsi_pg_text(const PGresult *res, int row, int col);
 int dsi_pg_bytes16(const PGresult *res, int row, int col, uint8_t *out);
 int dsi_pg_col(const PGresult *res, const char *name);
 
-/* the events of a text[] as PostgreSQL writes it, {"..",".."}, in order;
-   _kept leaves them in *kept (the caller frees it) for readers that keep
-   pointers to them */
+/*
+ * the events of a text[] as PostgreSQL writes it, {"..",".."}, in order;
+ * with _keep valid until dsi_pg_keep_free(keep), else during cb only
+ */
 int dsi_pg_array(const char *p, ds_event_cb cb, void *data);
-int dsi_pg_array_kept(const char *p, char **kept, ds_event_cb cb,
-    void *data);
+int dsi_pg_array_keep(const char *p, ds_event_cb cb, void *data,
+    dsi_pg_keep_t **keep);
+void dsi_pg_keep_free(dsi_pg_keep_t **keep);
 
 
 #endif /* DS_PG_H */

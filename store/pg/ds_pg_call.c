@@ -22,36 +22,47 @@
 
 /*
  * The events of a text[] as PostgreSQL writes it: {"..","..."}. Each is
- * unquoted into its own place of one block, which stays in *kept for the
- * caller to free: a reader of a status's history may keep pointers to the
- * events until done() ends, as LMDB's stay valid in its transaction.
+ * unescaped into a block of its own place, so that what the callback was
+ * handed stays valid until the block is freed: a front end keeps the
+ * events of a history until it renders them, during done() or an item's
+ * callback, as LMDB's point into its map. With keep the block is put on
+ * that list, for dsi_pg_keep_free(); without it freed before the return.
  */
 
+struct dsi_pg_keep_s {
+    dsi_pg_keep_t      *next;
+};
+
+
 int
-dsi_pg_array_kept(const char *p, char **kept, ds_event_cb cb, void *data)
+dsi_pg_array_keep(const char *p, ds_event_cb cb, void *data,
+    dsi_pg_keep_t **keep)
 {
-    int        rc;
-    char      *buf, *q, *ev;
-    uint64_t   seq;
+    int             rc;
+    char           *buf, *q, *ev;
+    uint64_t        seq;
+    dsi_pg_keep_t  *block;
 
-    *kept = NULL;
-
-    buf = malloc(strlen(p) + 1);
-    if (buf == NULL) {
+    block = malloc(sizeof(dsi_pg_keep_t) + strlen(p) + 1);
+    if (block == NULL) {
         return DS_ERROR;
     }
 
-    *kept = buf;
+    buf = (char *) (block + 1);
 
-    if (*p++ != '{') {
-        return DS_ERROR;
+    if (keep != NULL) {
+        block->next = *keep;
+        *keep = block;
     }
 
     rc = DS_OK;
     seq = 0;
-    q = buf;
 
-    while (*p != '}' && *p != '\0') {
+    if (*p++ != '{') {
+        rc = DS_ERROR;
+    }
+
+    for (q = buf; rc == DS_OK && *p != '}' && *p != '\0'; /* void */) {
         if (*p != '"') {
             /* events are objects, always quoted; NULL cannot be */
             rc = DS_ERROR;
@@ -81,22 +92,32 @@ dsi_pg_array_kept(const char *p, char **kept, ds_event_cb cb, void *data)
         }
     }
 
+    if (keep == NULL) {
+        free(block);
+    }
+
     return rc;
 }
 
 
-/* the same for callers that copy what they keep of each event */
-
 int
 dsi_pg_array(const char *p, ds_event_cb cb, void *data)
 {
-    int    rc;
-    char  *kept;
+    return dsi_pg_array_keep(p, cb, data, NULL);
+}
 
-    rc = dsi_pg_array_kept(p, &kept, cb, data);
-    free(kept);
 
-    return rc;
+void
+dsi_pg_keep_free(dsi_pg_keep_t **keep)
+{
+    dsi_pg_keep_t  *block, *next;
+
+    for (block = *keep; block; block = next) {
+        next = block->next;
+        free(block);
+    }
+
+    *keep = NULL;
 }
 
 

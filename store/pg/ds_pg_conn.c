@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -460,13 +461,21 @@ dsi_pg_conn_step(dsi_pg_conn_t *c)
 }
 
 
-/* the results that arrived; READY once the sync's has */
+/*
+ * The results that arrived; READY once the sync's has. libpq reads once
+ * per PQconsumeInput() below 32 KB: what is left in the socket would
+ * never be announced again to a loop that watches edges, so the socket is
+ * read until it has nothing more (a poll() that does not wait).
+ */
 
 static dsi_pg_step_e
 dsi_pg_read(dsi_pg_conn_t *c)
 {
-    int        nulls;
-    PGresult  *res;
+    int            nulls;
+    PGresult      *res;
+    struct pollfd  pfd;
+
+again:
 
     if (PQconsumeInput(c->pg) != 1) {
         dsi_pg_fail(c, "reading");
@@ -511,6 +520,16 @@ dsi_pg_read(dsi_pg_conn_t *c)
         if (dsi_pg_keep(c, res) != 0) {
             return DSI_PG_FAILED;
         }
+    }
+
+    pfd.fd = PQsocket(c->pg);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+
+    if (poll(&pfd, 1, 0) == 1
+        && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+    {
+        goto again;
     }
 
     return DSI_PG_WAIT;

@@ -24,7 +24,8 @@
 int
 dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 {
-    const ds_query_t  *q;
+    const ds_query_t       *q;
+    const ds_start_opts_t  *opts;
 
     memset(call, 0, sizeof(dsi_pg_call_t));
     dsi_buf_init(&call->buf);
@@ -36,27 +37,44 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
     switch (op->type) {
 
     case DS_OP_START:
-        if (op->in.start.opts.version.len || op->in.start.opts.tags.len
-            || op->in.start.opts.scheduled || op->in.start.opts.replace)
+        opts = &op->in.start.opts;
+
+        if (opts->version.len > DS_NAME_MAX
+            || ds_tags_check(opts->tags) != DS_OK)
         {
-            /* durable.start() knows none of them yet */
-            return DS_UNSUPPORTED;
+            return DS_INVALID;
         }
 
-        call->stmt.sql = "SELECT rc, status, error "
-                         "FROM durable.start($1, $2, $3, $4, $5)";
+        call->stmt.sql = "SELECT rc, status, error FROM durable.start_opts("
+                         "$1, $2, $3, $4, $5, $6, $7, $8, $9)";
         dsi_pg_param_str(call, op->hub);
         dsi_pg_param_str(call, op->in.start.id);
         dsi_pg_param_str(call, op->in.start.name);
         dsi_pg_param_json(call, op->in.start.input);
 
-        if (dsi_pg_members(call, "Name", op->in.start.name, "Input",
-                           op->in.start.input)
-            != DS_OK)
-        {
+        /* ExecutionStarted's members but ScheduledStartTime, as dsi_start() */
+        dsi_ev_open(&call->buf);
+        dsi_ev_str(&call->buf, "Name", op->in.start.name);
+        dsi_ev_json(&call->buf, "Input", op->in.start.input);
+
+        if (opts->version.len) {
+            dsi_ev_str(&call->buf, "Version", opts->version);
+        }
+
+        if (opts->tags.len) {
+            dsi_ev_json(&call->buf, "Tags", opts->tags);
+        }
+
+        if (call->buf.oom) {
             return DS_ERROR;
         }
 
+        dsi_pg_param(call, call->buf.data + 1, call->buf.len - 1, 0);
+        dsi_pg_param(call, opts->version.data, opts->version.len,
+                     opts->version.len == 0);
+        dsi_pg_param_json(call, opts->tags);
+        dsi_pg_param_int(call, opts->scheduled);
+        dsi_pg_param_int(call, (int64_t) opts->replace);
         break;
 
     case DS_OP_RAISE_EVENT:
@@ -148,6 +166,10 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
         break;
 
     case DS_OP_WORK_CLAIM:
+        if (op->in.claim.kind == DS_WORK_ACTIVITY) {
+            return dsi_pg_activity_call(op, call);
+        }
+
         if (op->in.claim.kind != DS_WORK_ORCHESTRATION) {
             return DS_UNSUPPORTED;
         }
@@ -172,6 +194,10 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 
     case DS_OP_WORK_RENEW:
     case DS_OP_WORK_ABANDON:
+        if (op->in.work.kind == DS_WORK_ACTIVITY) {
+            return dsi_pg_activity_call(op, call);
+        }
+
         if (op->in.work.kind != DS_WORK_ORCHESTRATION) {
             return DS_UNSUPPORTED;
         }
@@ -197,6 +223,17 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
     case DS_OP_HISTORY:
     case DS_OP_STATS:
         return dsi_pg_control_call(op, call);
+
+    case DS_OP_WORK_COMPLETE:
+        if (op->in.work.kind == DS_WORK_ACTIVITY) {
+            return dsi_pg_activity_call(op, call);
+        }
+
+        if (op->in.work.kind == DS_WORK_ORCHESTRATION) {
+            return dsi_pg_orchestration_complete(op, call);
+        }
+
+        return DS_UNSUPPORTED;
 
     default:
         /* not served yet (docs/postgres.md) */
@@ -227,7 +264,7 @@ int
 dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
     ds_entity_t *entity)
 {
-    int             i, rows, c;
+    int             i, rows, c, rc;
     size_t          len;
     ds_str_t        id, token;
     void           *answer;
@@ -298,6 +335,16 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
             return DS_ERROR;
         }
 
+        /* schema version 4's: by name, after the others */
+        c = dsi_pg_col(res, "scheduled_start");
+
+        if (c >= 0) {
+            inst->scheduled_start = dsi_pg_int(res, 0, c);
+            inst->version = dsi_pg_text(res, 0, c + 1);
+            inst->tags = dsi_pg_text(res, 0, c + 2);
+            inst->failure = dsi_pg_text(res, 0, c + 3);
+        }
+
         op->out.status.inst = inst;
         break;
 
@@ -359,9 +406,14 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
             break;
         }
 
+        if (op->in.claim.kind == DS_WORK_ACTIVITY) {
+            return dsi_pg_activity_claimed(op, res);
+        }
+
         /* the backend's answer again once the items are read */
         answer = op->backend;
         claim.res = res;
+        claim.keep = NULL;
         op->backend = &claim;
 
         for (i = 0; i < rows - 1; i++) {
@@ -378,7 +430,10 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
             item.lease_expires = dsi_pg_int(res, i, 8);
             item.lease = op->in.claim.tokens + (size_t) i * DS_LEASE_LEN;
 
-            if (op->in.claim.item(op->in.claim.item_data, op, &item) != 0) {
+            rc = op->in.claim.item(op->in.claim.item_data, op, &item);
+            dsi_pg_keep_free(&claim.keep);
+
+            if (rc != 0) {
                 op->backend = answer;
                 op->out.claim.claimed = 0;
                 op->rc = DS_ERROR;
@@ -393,6 +448,13 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
 
     case DS_OP_WORK_RENEW:
         op->out.work.expires = dsi_pg_int(res, 0, 1);
+        break;
+
+    case DS_OP_WORK_COMPLETE:
+        if (op->in.work.kind == DS_WORK_ORCHESTRATION) {
+            dsi_pg_orchestration_completed(op, res);
+        }
+
         break;
 
     default:
@@ -412,8 +474,8 @@ int
 dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
     ds_list_e list, ds_event_cb cb, void *data)
 {
-    int                    c;
-    const dsi_pg_claim_t  *claim;
+    int              c;
+    dsi_pg_claim_t  *claim;
 
     (void) item;
 
@@ -436,23 +498,22 @@ dsi_pg_op_item_events(const ds_op_t *op, const ds_work_item_t *item,
         return DS_ERROR;
     }
 
-    return dsi_pg_array(PQgetvalue(claim->res, claim->row, c), cb, data);
+    return dsi_pg_array_keep(PQgetvalue(claim->res, claim->row, c), cb, data,
+                             &claim->keep);
 }
 
 
 /*
  * The events of a STATUS answer's history (res: its result), in order:
- * the text of a PostgreSQL array of strings, {"..","..."}, unquoted into
- * *kept, which the caller frees once done() has ended (NULL: none).
+ * the text of a PostgreSQL array of strings, {"..","..."}, unquoted;
+ * valid until dsi_pg_keep_free(keep).
  */
 
 int
-dsi_pg_op_history_kept(const PGresult *res, char **kept, ds_event_cb cb,
-    void *data)
+dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data,
+    dsi_pg_keep_t **keep)
 {
     int  c;
-
-    *kept = NULL;
 
     c = dsi_pg_col(res, "history");
 
@@ -460,20 +521,5 @@ dsi_pg_op_history_kept(const PGresult *res, char **kept, ds_event_cb cb,
         return DS_NOTFOUND;
     }
 
-    return dsi_pg_array_kept(PQgetvalue(res, 0, c), kept, cb, data);
-}
-
-
-/* the same for callers that copy the events */
-
-int
-dsi_pg_op_history(const PGresult *res, ds_event_cb cb, void *data)
-{
-    int    rc;
-    char  *kept;
-
-    rc = dsi_pg_op_history_kept(res, &kept, cb, data);
-    free(kept);
-
-    return rc;
+    return dsi_pg_array_keep(PQgetvalue(res, 0, c), cb, data, keep);
 }

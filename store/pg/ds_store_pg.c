@@ -90,7 +90,7 @@ struct dsi_pgs_s {
 typedef struct {
     const PGresult     *res;
     const char         *err;
-    char               *kept;           /* the history's events */
+    dsi_pg_keep_t      *keep;           /* the history's events, read */
 } dsi_pgs_answer_t;
 
 
@@ -735,7 +735,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
         ans.res = res;
         ans.err = NULL;
-        ans.kept = NULL;
+        ans.keep = NULL;
         op->backend = &ans;
 
         if (!committed) {
@@ -773,7 +773,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
         dsi_store_answer(st, op);
 
-        free(ans.kept);
+        dsi_pg_keep_free(&ans.keep);
         dsi_pg_call_free(call);
         free(call);
     }
@@ -1055,7 +1055,7 @@ dsi_pgs_answer_op(dsi_pgs_t *pgs, ds_op_t *op, int rc, const char *err)
 
     ans.res = NULL;
     ans.err = err;
-    ans.kept = NULL;
+    ans.keep = NULL;
 
     op->rc = rc;
     op->backend = &ans;
@@ -1087,9 +1087,7 @@ dsi_pgs_history(ds_op_t *op, ds_event_cb cb, void *data)
     }
 
     /* the events stay until done() ends: the caller may keep them */
-    free(ans->kept);
-
-    return dsi_pg_op_history_kept(ans->res, &ans->kept, cb, data);
+    return dsi_pg_op_history(ans->res, cb, data, &ans->keep);
 }
 
 

@@ -3,7 +3,10 @@
 # (@microsoft/durabletask-js, pinned in package-lock.json with the Node
 # that runs it) and Node's http2 module. Each test file starts nginx of
 # its own (lib/nginx.js) under build/grpc-test, or where util/runtime.sh
-# says when nginx's worker user cannot reach the clone.
+# says when nginx's worker user cannot reach the clone. With
+# GRPC_TEST_PG_CONNINFO set (a conninfo naming a database with the
+# schema, PGHOST and the others set for createdb) each nginx's store is a
+# PostgreSQL database of its own, made from that one.
 
 set -euo pipefail
 

@@ -74,20 +74,9 @@ our %LMDB_ONLY = (
 
 our %NOT_YET = (
     '241-lifecycle-log.t TEST 1' => 'the lifecycle log lines of suspend, resume, terminate',
-    '241-lifecycle-log.t TEST 2' => 'completions',
-    '241-lifecycle-log.t TEST 3' => 'completions',
     '241-lifecycle-log.t TEST 6' => 'the lifecycle log lines of suspend, resume, terminate',
-    '241-lifecycle-log.t TEST 7' => 'completions',
-    '241-lifecycle-log.t TEST 8' => 'completions',
-    '250-metrics.t TEST 5' => 'orchestration completions',
     '250-metrics.t TEST 6' => 'leases expired: a claim does not say yet which lease it replaced',
-    '250-metrics.t TEST 7' => 'activity claims',
-    '300-worker-orchestrations.t' => 'activity claims, completions',
-    '305-worker-complete-claim.t' => 'activity claims, completions',
-    '330-example-worker.t' => 'activity claims, completions',
-    '340-terminal-states.t' => 'completions',
-    '240-log-variables.t TEST 11' => 'activity claims, completions',
-    '405-reload-longpoll.t TEST 2' => '3: activity claims (and a response check)',
+    '330-example-worker.t' => "the samples' Approval signals an entity",
     '310-worker-entities.t TEST 6' =>
         "16: an orchestration's completion sends the signals",
 );

@@ -6,97 +6,15 @@
 -- ds_op_start(): a new instance, Pending, with an ExecutionStarted
 -- message, or a new execution of a terminal one; 2 CONFLICT with the
 -- status of an active one. members: "Name":..,"Input":.. of the message.
+-- durable.start_opts() (50-orchestration-complete.sql) does the work.
 CREATE OR REPLACE FUNCTION durable.start(p_hub text, p_id text, p_name text,
     p_input text, p_members text,
     OUT rc integer, OUT status smallint, OUT error text)
 LANGUAGE plpgsql AS $$
-DECLARE
-    n     integer;
-    part  integer;
-    now   bigint;
-    seq   bigint;
-    inst  durable.instances;
 BEGIN
-    rc := 0;
-
-    IF NOT durable.valid_key(p_hub, p_id) OR p_name IS NULL
-       OR octet_length(p_name) > 256
-    THEN
-        rc := 6;
-        RETURN;
-    END IF;
-
-    BEGIN
-        n := durable.hub_partitions(p_hub, true);
-        part := durable.partition_of(n, p_id);
-        now := durable.now_us();
-
-        SELECT * INTO inst FROM durable.instances i
-            WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
-            FOR UPDATE;
-
-        IF FOUND THEN
-            IF NOT durable.terminal(inst.status) THEN
-                rc := 2;
-                status := inst.status;
-                RETURN;
-            END IF;
-
-            -- counters and the last completion outlive the execution
-            seq := inst.inbox_seq + 1;
-
-            UPDATE durable.instances i
-                SET status = 6, suspended_from = 6, created = now,
-                    updated = now, execution = inst.execution + 1,
-                    name = p_name, input = p_input, output = NULL,
-                    custom_status = NULL, parent_id = NULL,
-                    parent_task = -1, parent_execution = 0,
-                    ready_at = greatest(now, 1), lease = NULL,
-                    lease_expires = 0, episode_at = 0, lease_upto = 0,
-                    inbox_seq = seq
-                WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
-
-            DELETE FROM durable.history h
-                WHERE h.hub = p_hub AND h.partition = part AND h.id = p_id;
-            DELETE FROM durable.inbox m
-                WHERE m.hub = p_hub AND m.partition = part AND m.id = p_id;
-            PERFORM durable.drop_work(p_hub, part, p_id, true);
-
-        ELSE
-            seq := 1;
-
-            INSERT INTO durable.instances (hub, partition, id, status,
-                    suspended_from, created, updated, execution, name, input,
-                    ready_at, inbox_seq, done_status)
-                VALUES (p_hub, part, p_id, 6, 6, now, now, 1, p_name,
-                        p_input, greatest(now, 1), seq, 6)
-                ON CONFLICT DO NOTHING;
-
-            IF NOT FOUND THEN
-                -- another transaction started it meanwhile
-                SELECT i.status INTO status FROM durable.instances i
-                    WHERE i.hub = p_hub AND i.partition = part
-                      AND i.id = p_id;
-                rc := 2;
-                RETURN;
-            END IF;
-        END IF;
-
-        INSERT INTO durable.inbox (hub, partition, id, seq, message)
-            VALUES (p_hub, part, p_id, seq,
-                    durable.event('ExecutionStarted', now, p_members));
-
-        status := 6;
-        PERFORM durable.wake(p_hub);
-
-    EXCEPTION
-        WHEN disk_full THEN
-            rc := 5;
-            error := SQLERRM;
-        WHEN others THEN
-            rc := 8;
-            error := SQLERRM;
-    END;
+    SELECT s.rc, s.status, s.error INTO rc, status, error
+        FROM durable.start_opts(p_hub, p_id, p_name, p_input, p_members,
+                                NULL, NULL, 0, 0) s;
 END
 $$;
 
@@ -368,7 +286,9 @@ CREATE OR REPLACE FUNCTION durable.status(p_hub text, p_id text,
     OUT parent_execution bigint, OUT ready_at bigint, OUT lease bytea,
     OUT lease_expires bigint, OUT episode_at bigint, OUT lease_upto bigint,
     OUT inbox_seq bigint, OUT done_status smallint, OUT done_lease bytea,
-    OUT done_digest bigint, OUT history text[], OUT error text)
+    OUT done_digest bigint, OUT history text[], OUT error text,
+    OUT scheduled_start bigint, OUT version text, OUT tags text,
+    OUT failure text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     n     integer;
@@ -418,6 +338,10 @@ BEGIN
     done_status := inst.done_status;
     done_lease := inst.done_lease;
     done_digest := inst.done_digest;
+    scheduled_start := inst.scheduled_start;
+    version := inst.version;
+    tags := inst.tags;
+    failure := inst.failure;
 
     IF p_history THEN
         history := ARRAY(SELECT h.event FROM durable.history h

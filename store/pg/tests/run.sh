@@ -5,7 +5,9 @@
 # the first failed check. A test may say, in a line
 #   -- notifications: N
 # how many NOTIFYs its run must deliver to its own session. Then cli.sh
-# tests durable schema itself and, when set, $T_PG_CONN (t_pg_conn.c) the
+# tests durable schema itself, move.sh (with $T_HUB_RICH, t_hub_rich.c)
+# the offline commands on PostgreSQL and a hub's move from LMDB and back,
+# and, when set, $T_PG_CONN (t_pg_conn.c) the
 # backend's connections, $T_PG_OPS (t_pg_ops.c) its operations against
 # LMDB's and $T_PG_STORE (t_pg_store.c) the backend behind the store
 # interface.
@@ -58,6 +60,11 @@ echo "1..$n"
 
 echo "# durable schema"
 "$dir/cli.sh" || failed=$((failed + 1))
+
+if [ -n "${T_HUB_RICH:-}" ]; then
+    echo "# check, stats, export, import, delete-task-hub; a hub moved"
+    "$dir/move.sh" || failed=$((failed + 1))
+fi
 
 if [ -n "${T_PG_CONN:-}" ]; then
     echo "# connections"

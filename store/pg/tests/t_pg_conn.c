@@ -496,6 +496,45 @@ t_keepalive(const char *conninfo)
 }
 
 
+/*
+ * An answer that is all in the socket when the loop looks: one step must
+ * read it whole, since a loop that watches edges is not told again about
+ * what a step left there (libpq reads 16 KB at a time below 32 KB)
+ */
+
+static void
+t_whole(const char *conninfo)
+{
+    char            err[256];
+    dsi_pg_conn_t  *c;
+    dsi_pg_stmt_t   stmt;
+
+    c = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    T(c != NULL);
+    if (c == NULL) {
+        printf("# %s\n", err);
+        return;
+    }
+
+    T(t_drive(c, 100) == DSI_PG_READY);
+
+    stmt.sql = "SELECT repeat('x', 24000)";
+    stmt.nparams = 0;
+    stmt.values = NULL;
+
+    T(dsi_pg_conn_send(c, &stmt, 1, 0) == 0);
+
+    /* the server has answered by then: nothing more will arrive */
+    (void) poll(NULL, 0, 500);
+
+    T(dsi_pg_conn_step(c) == DSI_PG_READY);
+    T(PQgetlength(dsi_pg_conn_result(c, 0), 0, 0) == 24000);
+
+    dsi_pg_conn_release(c);
+    dsi_pg_conn_close(c);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -508,6 +547,7 @@ main(int argc, char **argv)
 
     t_conninfo();
     t_batches(argv[1]);
+    t_whole(argv[1]);
     t_notify(argv[1]);
     t_keepalive(argv[1]);
     t_stopped(argv[1], argv[2]);

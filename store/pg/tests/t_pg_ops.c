@@ -28,6 +28,7 @@
 
 
 static unsigned long   t_passed, t_failed;
+static const char     *t_hub = "hub";     /* of t_op() and t_inbox() */
 static ds_env_t       *t_env;
 static dsi_pg_conn_t  *t_pg;
 
@@ -60,6 +61,10 @@ typedef struct {
     char                name[64];
     char                input[64];
     char                output[64];
+    char                version[64];
+    char                tags[64];
+    char                failure[64];
+    int                 scheduled;      /* scheduled_start != 0 */
     char                history[T_BUF]; /* events, Timestamps blanked */
     char                ids[T_BUF];     /* a list's, space-separated */
     char                items[T_BUF];   /* a claim's, events blanked */
@@ -147,6 +152,10 @@ t_keep(t_seen_t *seen, const ds_instance_t *inst)
     t_copy(seen->name, sizeof(seen->name), inst->name);
     t_copy(seen->input, sizeof(seen->input), inst->input);
     t_copy(seen->output, sizeof(seen->output), inst->output);
+    t_copy(seen->version, sizeof(seen->version), inst->version);
+    t_copy(seen->tags, sizeof(seen->tags), inst->tags);
+    t_copy(seen->failure, sizeof(seen->failure), inst->failure);
+    seen->scheduled = inst->scheduled_start != 0;
 }
 
 
@@ -286,6 +295,16 @@ t_claim_item(void *data, ds_op_t *op, const ds_work_item_t *item)
         return rc != DS_OK;
     }
 
+    if (item->kind == DS_WORK_ACTIVITY) {
+        /* no clock of the episode: the lease's expiry is each one's own */
+        snprintf(p, len, "%.*s task %lld %.*s %.*s exec %llu token %d\n",
+                 (int) item->id.len, item->id.data, (long long) item->task_id,
+                 (int) item->name.len, item->name.data,
+                 (int) item->input.len, item->input.data,
+                 (unsigned long long) item->execution, item->lease[0]);
+        return 0;
+    }
+
     snprintf(p, len, "%.*s %.*s %.*s exec %llu status %d upto %llu "
              "lease %lld token %d\n", (int) item->id.len, item->id.data,
              (int) item->name.len, item->name.data, (int) item->input.len,
@@ -368,6 +387,66 @@ t_drive(dsi_pg_conn_t *c)
 }
 
 
+/* the events a front end was handed, kept to be read after the call */
+
+typedef struct {
+    ds_str_t            ev[64];
+    size_t              n;
+} t_held_t;
+
+
+static int
+t_hold(void *data, uint64_t seq, ds_str_t ev)
+{
+    t_held_t  *h;
+
+    (void) seq;
+
+    h = data;
+
+    if (h->n < 64) {
+        h->ev[h->n++] = ev;
+    }
+
+    return 0;
+}
+
+
+/*
+ * A history's events stay valid until the answer is done with, as the
+ * module renders them after it has collected them all
+ */
+
+static void
+t_kept(const PGresult *res, const char *history)
+{
+    char           *text;
+    size_t          i;
+    t_held_t        held;
+    dsi_pg_keep_t  *keep;
+
+    text = calloc(1, T_BUF);
+    if (text == NULL) {
+        abort();
+    }
+
+    keep = NULL;
+    held.n = 0;
+
+    T(dsi_pg_op_history(res, t_hold, &held, &keep) == DS_OK);
+
+    for (i = 0; i < held.n; i++) {
+        (void) t_event(text, 0, held.ev[i]);
+    }
+
+    dsi_pg_keep_free(&keep);
+
+    t_check(strcmp(text, history) == 0, __LINE__,
+            "a history's events stay valid after the read");
+    free(text);
+}
+
+
 /* the same op on PostgreSQL: a write in a transaction of its own */
 
 static void
@@ -404,7 +483,8 @@ t_pg_op(ds_op_t *op, t_seen_t *seen)
 
     if (op->type == DS_OP_STATUS && op->rc == DS_OK) {
         t_keep(seen, op->out.status.inst);
-        T(dsi_pg_op_history(res, t_event, seen->history) == DS_OK);
+        T(dsi_pg_op_history(res, t_event, seen->history, NULL) == DS_OK);
+        t_kept(res, seen->history);
     }
 
     if (op->type == DS_OP_ENTITY_GET && op->rc == DS_OK) {
@@ -568,6 +648,13 @@ t_both(int line, ds_op_t *op)
                 == 0;
         break;
 
+    case DS_OP_WORK_COMPLETE:
+        ok = ok && (lop.rc != DS_OK
+                    || op->in.work.kind != DS_WORK_ORCHESTRATION
+                    || (lop.out.work.status == pop.out.work.status
+                        && lop.out.work.changed == pop.out.work.changed));
+        break;
+
     case DS_OP_WORK_RENEW:
         /* each on its own clock: the lease from now, within a minute */
         ok = ok && (lop.rc != DS_OK
@@ -584,6 +671,9 @@ t_both(int line, ds_op_t *op)
 
     if (!ok) {
         printf("#   type %d: rc %d and %d\n", op->type, lop.rc, pop.rc);
+        printf("#   work: status %d and %d, changed %d and %d\n",
+               (int) lop.out.work.status, (int) pop.out.work.status,
+               lop.out.work.changed, pop.out.work.changed);
         printf("#   items:\n%s#   and:\n%s", ls->items, ps->items);
         printf("#   entities:\n%s#   and:\n%s", ls->entity, ps->entity);
         printf("#   counts:\n%s#   and:\n%s", ls->counts, ps->counts);
@@ -619,10 +709,10 @@ t_inbox(int line, const char *id)
     }
 
     T(ds_txn_begin(t_env, NULL, 0, &txn) == DS_OK);
-    T(ds_inbox_read(txn, t_s("hub"), t_s(id), t_event, l) == DS_OK);
+    T(ds_inbox_read(txn, t_s(t_hub), t_s(id), t_event, l) == DS_OK);
     ds_txn_abort(txn);
 
-    params[0] = "hub";
+    params[0] = t_hub;
     params[1] = id;
     stmt.sql = "SELECT message FROM durable.inbox "
                "WHERE hub = $1 AND id = $2 ORDER BY seq";
@@ -661,7 +751,7 @@ t_op(ds_op_type_e type, const char *id, const char *name,
 
     memset(&op, 0, sizeof(ds_op_t));
     op.type = type;
-    op.hub = t_s("hub");
+    op.hub = t_s(t_hub);
 
     if (type == DS_OP_START) {
         op.in.start.id = t_s(id);
@@ -1215,8 +1305,8 @@ t_rewind(void)
 /*
  * A message put in an entity's queue by an orchestration's completion:
  * on LMDB by dsi_entity_send(), on PostgreSQL by durable.entity_message()
- * (what pg-orch's completion calls), with the same members around the
- * timestamp
+ * (what an orchestration's completion is to call), with the same members
+ * around the timestamp
  */
 
 static void
@@ -1845,6 +1935,383 @@ t_token(void)
 }
 
 
+/* a claim of max items of kind with the tokens given */
+
+static void
+t_claim(int line, ds_work_kind_e kind, size_t max, const uint8_t *tokens,
+    const char *name)
+{
+    ds_op_t            *op;
+    ds_str_t            names;
+    ds_claim_filter_t   filter;
+
+    memset(&filter, 0, sizeof(ds_claim_filter_t));
+    names = t_s(name);
+    filter.names = &names;
+    filter.nnames = 1;
+
+    op = t_op(DS_OP_WORK_CLAIM, NULL, NULL, NULL);
+    op->in.claim.kind = kind;
+    op->in.claim.lease_us = 60000000;
+    op->in.claim.max = max;
+    op->in.claim.tokens = tokens;
+    op->in.claim.filter = name ? &filter : NULL;
+    t_both(line, op);
+}
+
+
+static void
+t_complete(int line, const char *id, const uint8_t *lease,
+    const ds_action_t *a, size_t n)
+{
+    ds_op_t  *op;
+
+    op = t_op(DS_OP_WORK_COMPLETE, NULL, NULL, NULL);
+    op->in.work.kind = DS_WORK_ORCHESTRATION;
+    op->in.work.id = t_s(id);
+    op->in.work.lease = lease;
+    op->in.work.actions = a;
+    op->in.work.nactions = n;
+    t_both(line, op);
+}
+
+
+static void
+t_activity(int line, ds_op_type_e type, const char *id, int64_t task,
+    const uint8_t *lease, int failed, const char *result)
+{
+    ds_op_t  *op;
+
+    op = t_op(type, NULL, NULL, NULL);
+    op->in.work.kind = DS_WORK_ACTIVITY;
+    op->in.work.id = t_s(id);
+    op->in.work.task = task;
+    op->in.work.lease = lease;
+    op->in.work.lease_us = 60000000;
+    op->in.work.failed = failed;
+    op->in.work.result = t_s(failed ? NULL : result);
+    op->in.work.reason = t_s(failed ? result : NULL);
+    op->in.work.details = t_s(failed ? "{\"at\":\"x\\\"y\"}" : NULL);
+    t_both(line, op);
+}
+
+
+/*
+ * Orchestration completions with every action they may carry, and the
+ * activities they schedule: claimed, renewed, abandoned, completed
+ */
+
+static void
+t_work(void)
+{
+    size_t       i;
+    uint8_t      tk[12 * DS_LEASE_LEN], zero[DS_LEASE_LEN];
+    ds_str_t     carry;
+    ds_action_t  a[8];
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0x40 + i / DS_LEASE_LEN);
+    }
+
+    memset(zero, 0, sizeof(zero));
+
+    /* a hub of its own: no item of the scripts before is claimed here */
+    t_hub = "work";
+
+    t_both(__LINE__, t_op(DS_OP_START, "w\"1", "Or\"ch", "{\"n\":1}"));
+    t_both(__LINE__, t_op(DS_OP_START, "busy", "Busy", NULL));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "Or\"ch");
+
+    /* an episode with every kind of action the backend serves */
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_SCHEDULE_ACTIVITY;
+    a[0].id = 0;
+    a[0].name = t_s("Say \"hi\"");
+    a[0].input = t_s("[1,\"a\\\"b\"]");
+    a[1].type = DS_ACT_CREATE_TIMER;
+    a[1].id = 1;
+    a[1].fire_at = 4102444800123456LL;
+    a[2].type = DS_ACT_START_SUB;
+    a[2].id = 2;
+    a[2].name = t_s("Child");
+    a[2].input = t_s("{\"c\":true}");
+    a[3].type = DS_ACT_START_SUB;
+    a[3].id = 3;
+    a[3].name = t_s("Child");
+    a[3].instance_id = t_s("busy");
+    a[4].type = DS_ACT_RAISE_EVENT;
+    a[4].instance_id = t_s("nobody");
+    a[4].name = t_s("lost");
+    a[5].type = DS_ACT_RAISE_EVENT;
+    a[5].instance_id = t_s("w\"1");
+    a[5].name = t_s("self");
+    a[5].input = t_s("7");
+    a[6].type = DS_ACT_SET_CUSTOM_STATUS;
+    a[6].input = t_s("\"half\"");
+
+    /* not the lease; then the lease; again; another body under it */
+    t_complete(__LINE__, "w\"1", tk + DS_LEASE_LEN, a, 7);
+    t_complete(__LINE__, "w\"1", zero, a, 7);
+    t_complete(__LINE__, "w\"1", tk, a, 7);
+    t_complete(__LINE__, "w\"1", tk, a, 7);
+    t_complete(__LINE__, "w\"1", tk, a, 6);
+    t_complete(__LINE__, "nobody", tk, a, 7);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "w\"1", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "w\"1:2", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "busy", NULL, NULL));
+    t_inbox(__LINE__, "w\"1");
+    t_inbox(__LINE__, "w\"1:2");
+
+    /* the activity: claimed, renewed, abandoned, claimed again */
+    t_claim(__LINE__, DS_WORK_ACTIVITY, 2, tk + DS_LEASE_LEN, NULL);
+    t_claim(__LINE__, DS_WORK_ACTIVITY, 1, tk + 2 * DS_LEASE_LEN, NULL);
+    t_activity(__LINE__, DS_OP_WORK_RENEW, "w\"1", 0, tk + DS_LEASE_LEN, 0,
+               NULL);
+    t_activity(__LINE__, DS_OP_WORK_RENEW, "w\"1", 0, tk, 0, NULL);
+    t_activity(__LINE__, DS_OP_WORK_RENEW, "w\"1", 5, tk, 0, NULL);
+    t_activity(__LINE__, DS_OP_WORK_RENEW, "w\"1", -1, tk, 0, NULL);
+    t_activity(__LINE__, DS_OP_WORK_ABANDON, "w\"1", 0, tk, 0, NULL);
+    t_activity(__LINE__, DS_OP_WORK_ABANDON, "w\"1", 0, tk + DS_LEASE_LEN,
+               0, NULL);
+    t_activity(__LINE__, DS_OP_WORK_ABANDON, "w\"1", 0, tk + DS_LEASE_LEN,
+               0, NULL);
+    t_claim(__LINE__, DS_WORK_ACTIVITY, 1, tk + 3 * DS_LEASE_LEN,
+            "Say \"hi\"");
+
+    /* completed: the old lease, then the current one, a retry, another */
+    t_activity(__LINE__, DS_OP_WORK_COMPLETE, "w\"1", 0, tk + DS_LEASE_LEN,
+               0, "42");
+    t_activity(__LINE__, DS_OP_WORK_COMPLETE, "w\"1", 0,
+               tk + 3 * DS_LEASE_LEN, 0, "{\"r\":\"\\u00e9\"}");
+    t_activity(__LINE__, DS_OP_WORK_COMPLETE, "w\"1", 0,
+               tk + 3 * DS_LEASE_LEN, 0, "{\"r\":\"\\u00e9\"}");
+    t_activity(__LINE__, DS_OP_WORK_COMPLETE, "w\"1", 0,
+               tk + 3 * DS_LEASE_LEN, 1, "\"no\"");
+    t_activity(__LINE__, DS_OP_WORK_RENEW, "w\"1", 0, tk + 3 * DS_LEASE_LEN,
+               0, NULL);
+    t_activity(__LINE__, DS_OP_WORK_COMPLETE, "w\"1", 9,
+               tk + 3 * DS_LEASE_LEN, 0, NULL);
+    t_inbox(__LINE__, "w\"1");
+
+    /* the child: claimed (the parent's lease held still), completed */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 4 * DS_LEASE_LEN,
+            "Or\"ch");
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 5 * DS_LEASE_LEN,
+            "Child");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_COMPLETE;
+    a[0].input = t_s("\"done\"");
+    t_complete(__LINE__, "w\"1:2", tk + 5 * DS_LEASE_LEN, a, 1);
+    t_complete(__LINE__, "w\"1:2", tk + 5 * DS_LEASE_LEN, a, 1);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "w\"1:2", NULL, NULL));
+    t_inbox(__LINE__, "w\"1");
+
+    /* the parent continues as new; messages arrived meanwhile */
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "w\"1", "later", "\"l\""));
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_SCHEDULE_ACTIVITY;
+    a[0].id = 4;
+    a[0].name = t_s("Moot");
+    carry = t_s("{\"EventType\":\"EventRaised\",\"Name\":\"kept\"}");
+    a[1].type = DS_ACT_CONTINUE_AS_NEW;
+    a[1].input = t_s("{\"n\":2}");
+    a[1].carryover = &carry;
+    a[1].ncarryover = 1;
+    t_complete(__LINE__, "w\"1", tk + 4 * DS_LEASE_LEN, a, 2);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "w\"1", NULL, NULL));
+    t_inbox(__LINE__, "w\"1");
+    t_claim(__LINE__, DS_WORK_ACTIVITY, 1, tk + 7 * DS_LEASE_LEN, NULL);
+
+    /* bad actions under a live lease; then it fails */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 8 * DS_LEASE_LEN,
+            "Or\"ch");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_COMPLETE;
+    a[1].type = DS_ACT_CREATE_TIMER;
+    t_complete(__LINE__, "w\"1", tk + 8 * DS_LEASE_LEN, a, 2);
+    t_complete(__LINE__, "w\"1", tk + 7 * DS_LEASE_LEN, a, 2);
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_CREATE_TIMER;
+    a[0].id = 5;
+    a[0].fire_at = 1;
+    a[1].type = DS_ACT_FAIL;
+    a[1].reason = t_s("\"bad \\\"luck\\\"\"");
+    a[1].details = t_s("{\"stack\":[1,2]}");
+    t_complete(__LINE__, "w\"1", tk + 8 * DS_LEASE_LEN, a, 2);
+    t_complete(__LINE__, "w\"1", tk + 8 * DS_LEASE_LEN, a, 2);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "w\"1", NULL, NULL));
+
+    /* terminated under its lease: the completion is moot */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 9 * DS_LEASE_LEN,
+            "Busy");
+    t_both(__LINE__, t_op(DS_OP_TERMINATE, "busy", NULL, NULL));
+    t_complete(__LINE__, "busy", tk + 9 * DS_LEASE_LEN, a, 0);
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 10 * DS_LEASE_LEN,
+            NULL);
+
+    t_hub = "hub";
+}
+
+
+/* a start with options */
+
+static void
+t_start(int line, const char *id, const char *version, const char *tags,
+    int64_t scheduled, unsigned replace)
+{
+    ds_op_t  *op;
+
+    op = t_op(DS_OP_START, id, "Versioned", "[3]");
+    op->in.start.opts.version = t_s(version);
+    op->in.start.opts.tags = t_s(tags);
+    op->in.start.opts.scheduled = scheduled;
+    op->in.start.opts.replace = replace;
+    t_both(line, op);
+}
+
+
+/*
+ * What a start may carry (version, tags, a time, an id reuse policy), a
+ * child's version and tags, a new execution's version, a failure's
+ * details
+ */
+
+static void
+t_opts(void)
+{
+    char         longname[300];
+    size_t       i;
+    uint8_t      tk[6 * DS_LEASE_LEN];
+    ds_action_t  a[2];
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0x80 + i / DS_LEASE_LEN);
+    }
+
+    memset(longname, 'v', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+
+    t_hub = "opts";
+
+    t_start(__LINE__, "v1", "1.0\"x", "{\"a\":\"b\\n\"}", 0, 0);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v1", NULL, NULL));
+    t_inbox(__LINE__, "v1");
+
+    /* id reuse: Pending is not in the policy, then it is */
+    t_start(__LINE__, "v1", NULL, NULL, 0, DS_STATUS_MASK(DS_COMPLETED));
+    t_start(__LINE__, "v1", "1.0\"x", NULL, 0,
+            DS_STATUS_MASK(DS_PENDING) | DS_STATUS_MASK(DS_RUNNING));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v1", NULL, NULL));
+    t_inbox(__LINE__, "v1");
+    t_start(__LINE__, "v1", NULL, NULL, 0, 1u << 12);
+
+    /* for later; bad tags, a version too long */
+    t_start(__LINE__, "v2", NULL, NULL, 4102444800000001LL, 0);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v2", NULL, NULL));
+    t_inbox(__LINE__, "v2");
+    t_start(__LINE__, "v3", NULL, "[1]", 0, 0);
+    t_start(__LINE__, "v3", longname, NULL, 0, 0);
+
+    /* a child with a version and tags of its own */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "Versioned");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_START_SUB;
+    a[0].id = 0;
+    a[0].name = t_s("Kid");
+    a[0].instance_id = t_s("v1c");
+    a[0].version = t_s("2");
+    a[0].tags = t_s("{\"t\":\"u\"}");
+    t_complete(__LINE__, "v1", tk, a, 1);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v1", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v1c", NULL, NULL));
+    t_inbox(__LINE__, "v1c");
+
+    /* the child continues as new with a version; then fails */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + DS_LEASE_LEN, "Kid");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_CONTINUE_AS_NEW;
+    a[0].input = t_s("9");
+    a[0].version = t_s("3\\\\");
+    t_complete(__LINE__, "v1c", tk + DS_LEASE_LEN, a, 1);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v1c", NULL, NULL));
+    t_inbox(__LINE__, "v1c");
+
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 2 * DS_LEASE_LEN,
+            "Kid");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_FAIL;
+    a[0].reason = t_s("\"oops\"");
+    a[0].details = t_s("{\"d\":1}");
+    t_complete(__LINE__, "v1c", tk + 2 * DS_LEASE_LEN, a, 1);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v1c", NULL, NULL));
+    t_inbox(__LINE__, "v1");
+
+    t_hub = "hub";
+}
+
+
+/*
+ * A completion that took only some of the messages (gRPC's
+ * numEventsProcessed) and terminates other instances
+ */
+
+static void
+t_partial(void)
+{
+    size_t       i;
+    uint8_t      tk[2 * DS_LEASE_LEN];
+    ds_op_t     *op;
+    ds_action_t  a[2];
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0xc0 + i / DS_LEASE_LEN);
+    }
+
+    t_hub = "partial";
+
+    t_both(__LINE__, t_op(DS_OP_START, "p1", "P", NULL));
+    t_both(__LINE__, t_op(DS_OP_START, "p2", "Q", NULL));
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "p1", "one", "1"));
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "p1", "two", "2"));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "P");
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_TERMINATE;
+    a[0].instance_id = t_s("p2");
+    a[0].input = t_s("\"stop\"");
+    a[1].type = DS_ACT_TERMINATE;
+    a[1].instance_id = t_s("nobody");
+
+    op = t_op(DS_OP_WORK_COMPLETE, NULL, NULL, NULL);
+    op->in.work.kind = DS_WORK_ORCHESTRATION;
+    op->in.work.id = t_s("p1");
+    op->in.work.lease = tk;
+    op->in.work.actions = a;
+    op->in.work.nactions = 2;
+    op->in.work.partial = 1;
+    op->in.work.processed = 2;
+    t_both(__LINE__, op);
+    t_both(__LINE__, op);
+
+    /* another count of messages is another completion */
+    op->in.work.processed = 3;
+    t_both(__LINE__, op);
+
+    t_both(__LINE__, t_op(DS_OP_STATUS, "p1", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "p2", NULL, NULL));
+    t_inbox(__LINE__, "p1");
+
+    /* the one left comes in the next episode */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + DS_LEASE_LEN, "P");
+
+    /* the terminated one purged: one instance */
+    t_both(__LINE__, t_op(DS_OP_PURGE, "p2", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_PURGE, "p2", NULL, NULL));
+
+    t_hub = "hub";
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1898,6 +2365,9 @@ main(int argc, char **argv)
     t_control();
     t_rewind();
     t_token();
+    t_work();
+    t_opts();
+    t_partial();
 
     dsi_pg_conn_close(t_pg);
     ds_env_close(t_env);

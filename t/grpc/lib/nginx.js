@@ -45,6 +45,26 @@ function env(name) {
   return v;
 }
 
+// the store: LMDB in the runtime directory, or with GRPC_TEST_PG_CONNINFO
+// set (a libpq conninfo naming a database that holds the schema, such as
+// make test-postgres makes) PostgreSQL, in a database of this nginx's
+// own made from that one; PGHOST and the others say where createdb goes
+function storeLine(name) {
+  const conninfo = process.env.GRPC_TEST_PG_CONNINFO;
+  if (!conninfo) {
+    return 'durable_task_store  default path=data max_size=64m sync=off '
+           + 'flush=100ms;';
+  }
+  const names = conninfo.match(/\bdbname=\S+/g) || [];
+  const template = names.length ? names[names.length - 1].slice(7) : '';
+  const rest = conninfo.replace(/\bdbname=\S+/g, '').trim();
+  const db = 'grpc_' + name.replace(/[^A-Za-z0-9]/g, '_').toLowerCase();
+  execFileSync('dropdb', ['--if-exists', db], { stdio: 'ignore' });
+  execFileSync('createdb', ['-T', template, db]);
+  return `durable_task_store  default backend=postgres `
+         + `"conninfo=${rest} dbname=${db}";`;
+}
+
 // opts: name (the runtime directory), keys ({system, worker}: the gRPC
 // location takes keys instead of being anonymous), tls (a port with TLS
 // and ALPN too), http (extra lines for the http{} block), grpc (the
@@ -106,7 +126,7 @@ http {
     fastcgi_temp_path      fastcgi_temp;
     uwsgi_temp_path        uwsgi_temp;
     scgi_temp_path         scgi_temp;
-    durable_task_store  default path=data max_size=64m sync=off flush=100ms;
+    ${storeLine(opts.name || 'nginx')}
     durable_task_worker_lease  ${opts.lease || '30s'};
 ${opts.http || ''}
     server {
