@@ -212,6 +212,24 @@ dg_status_from_op(const ds_op_t *op, dg_status_t *st)
                              "another completion was applied under this "
                              "completion token of '%.*s'", n, id.data);
 
+    case DS_UNAVAILABLE:
+        /* a network backend's timeout: the outcome is unknown */
+        return dg_status_set(st, DG_UNAVAILABLE,
+                             "the store did not answer in time while %s: "
+                             "retry later", ds_op_what(op->type));
+
+    case DS_UNSUPPORTED:
+        return dg_status_set(st, DG_UNIMPLEMENTED,
+                             "the store's backend does not support %s yet",
+                             ds_op_what(op->type));
+
+    case DS_SCHEMA:
+        /* nothing was sent; the store logged the version it found */
+        return dg_status_set(st, DG_UNAVAILABLE,
+                             "the store's database schema is of a version "
+                             "this server does not know; see its error "
+                             "log");
+
     default:
         return dg_status_set(st, DG_UNAVAILABLE,
                              "the store failed while %s: retry later",

@@ -1622,6 +1622,30 @@ dg_abandon_in(dg_ctx_t *ctx, ds_work_kind_e kind, ProtobufCBinaryData token,
 }
 
 
+/* a renewal of the lease a token carries, by lease_us from now */
+
+int
+dg_renew_in(dg_ctx_t *ctx, ds_work_kind_e kind, ProtobufCBinaryData token,
+    int64_t lease_us, ds_op_t *op)
+{
+    int         rc;
+    dg_token_t  t;
+
+    rc = dgi_token_kind(ctx, token, kind, &t);
+    if (rc != DG_OK) {
+        return rc;
+    }
+
+    if (dgi_work_op(ctx, DS_OP_WORK_RENEW, &t, op) == NULL) {
+        return dgi_nomem(ctx);
+    }
+
+    op->in.work.lease_us = lease_us;
+
+    return DG_OK;
+}
+
+
 /* --- the stream of work items ---------------------------------------------*/
 
 int

@@ -411,6 +411,9 @@ int dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res,
     ds_op_t *op);
 int dg_abandon_in(dg_ctx_t *ctx, ds_work_kind_e kind,
     ProtobufCBinaryData token, ds_op_t *op);
+/* a stream's renewal of an item it holds: DS_OP_WORK_RENEW in op */
+int dg_renew_in(dg_ctx_t *ctx, ds_work_kind_e kind,
+    ProtobufCBinaryData token, int64_t lease_us, ds_op_t *op);
 
 
 #endif /* DURABLE_GRPC_H */

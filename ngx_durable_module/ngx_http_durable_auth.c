@@ -50,6 +50,14 @@ ngx_http_durable_authenticate(ngx_http_request_t *r,
     }
 
     if (len == 0) {
+        if (dlcf->grpc) {
+            /* a gRPC client sends request metadata, no query string */
+            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                       "A key is required: pass it in the "
+                       "'authorization: Bearer KEY' or the "
+                       "'x-functions-key' request metadata.");
+        }
+
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_UNAUTHORIZED,
                    "A key is required: pass it in the 'code' query "
                    "parameter or the 'x-functions-key' header.");

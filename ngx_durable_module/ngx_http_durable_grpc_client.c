@@ -20,7 +20,12 @@
 #include "ngx_http_durable_writer.h"
 
 
-#define NGX_HTTP_DURABLE_GRPC_REREAD    1000    /* ms, a wait's re-read */
+/*
+ * ms: a wait re-reads without a notification only for what notifies no
+ * one: a purge of the instance, a write by a program outside nginx
+ * (durable import)
+ */
+#define NGX_HTTP_DURABLE_GRPC_REREAD    60000
 
 
 /* a read and what its answer needs */
@@ -43,6 +48,7 @@ typedef struct {
     dg_list_ids_t                   list_ids;
     dg_events_t                     events;     /* a history chunk's */
     uint64_t                        execution;  /* asked for; 0: any */
+    ngx_uint_t                      fixed;      /* by the first chunk */
     int                             rc;         /* of the codec */
     char                            token[DS_TOKEN_MAX];
 } ngx_http_durable_grpc_read_t;
@@ -52,6 +58,7 @@ typedef struct {
 typedef struct {
     dg_purge_t                      purge;
     ds_op_t                        *ops;
+    ngx_uint_t                      pending;    /* ops not answered */
 } ngx_http_durable_grpc_purge_t;
 
 
@@ -93,6 +100,9 @@ static void ngx_http_durable_grpc_ids(ds_op_t *op);
 static void ngx_http_durable_grpc_history_got(ds_op_t *op);
 static ngx_int_t ngx_http_durable_grpc_cleaned(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
+static ngx_int_t ngx_http_durable_grpc_history_next(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, ngx_http_durable_grpc_read_t *rd);
+static void ngx_http_durable_grpc_history_writer(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
@@ -337,7 +347,7 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
     ngx_int_t                       rc;
     dg_purge_t                     *purge;
     PurgeInstancesRequest          *req;
-    ngx_http_durable_call_t        *c;
+    ngx_http_durable_call_t       **cs;
     ngx_http_durable_grpc_purge_t  *pg;
 
     req = (PurgeInstancesRequest *) ngx_http_durable_grpc_unpack(r, g,
@@ -368,13 +378,14 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
     }
 
     ops = ngx_pcalloc(r->pool, n * sizeof(ds_op_t));
-    if (ops == NULL) {
+    cs = ngx_palloc(r->pool, n * sizeof(ngx_http_durable_call_t *));
+    if (ops == NULL || cs == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     pg->ops = ops;
 
-    rc = NGX_DONE;
+    /* every call first: a failure after a submit would free the request */
 
     for (i = 0; i < n; i++) {
         ops[i].type = DS_OP_PURGE;
@@ -382,16 +393,26 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
         ops[i].in.control.id = purge->ids[i];
         ops[i].in.control.recurse = purge->recursive;
 
-        c = ngx_http_durable_call_alloc(r, &ops[i], i == n - 1
-                                        ? ngx_http_durable_grpc_purge_done
-                                        : ngx_http_durable_grpc_purged_one);
-        if (c == NULL) {
+        cs[i] = ngx_http_durable_call_alloc(r, &ops[i],
+                                            ngx_http_durable_grpc_purged_one);
+        if (cs[i] == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        /* one batch; the last call, which holds the request, answers */
+        cs[i]->group = &pg->pending;
+    }
 
-        rc = ngx_http_durable_call_submit(r, g->base.store, c,
+    pg->pending = n;
+
+    /*
+     * one batch; the last call holds the request, and whichever call is
+     * answered last answers for all
+     */
+
+    rc = NGX_DONE;
+
+    for (i = 0; i < n; i++) {
+        rc = ngx_http_durable_call_submit(r, g->base.store, cs[i],
                                           i == n - 1 ? NGX_HTTP_DURABLE_HOLD
                                                      : NGX_HTTP_DURABLE_MORE);
     }
@@ -400,13 +421,21 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
 }
 
 
-/* one of a list: the last one, which holds the request, answers */
+/* one of a list: the last one answered answers for all */
 
 static ngx_int_t
 ngx_http_durable_grpc_purged_one(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
-    return NGX_OK;
+    ngx_http_durable_grpc_purge_t  *pg;
+
+    pg = ngx_http_durable_grpc_ctx(ctx)->data;
+
+    if (pg->pending) {
+        return NGX_DONE;
+    }
+
+    return ngx_http_durable_grpc_purge_done(r, ctx, c);
 }
 
 
@@ -515,9 +544,10 @@ ngx_http_durable_grpc_get(ngx_http_request_t *r,
 /*
  * WaitForInstanceStart and WaitForInstanceCompletion: the status read at
  * once, and again at each notification until it is what the client waits
- * for. The SDKs send no deadline: then the call is held until that
- * happens or the client cancels it (the wait's cleanup frees it); a
- * process that shuts down answers UNAVAILABLE, so the client asks
+ * for, never by a short timer: a thousand held waits read nothing while
+ * nothing is written. The SDKs send no deadline: then the call is held
+ * until that happens or the client cancels it (the wait's cleanup frees
+ * it); a process that shuts down answers UNAVAILABLE, so the client asks
  * another one.
  */
 
@@ -1098,7 +1128,9 @@ ngx_http_durable_grpc_ids(ds_op_t *op)
 
 /*
  * StreamInstanceHistory: the history in chunks (the codec's size), a
- * message each, read one after the other from the store.
+ * message each, read one after the other from the store: the next once
+ * the last is sent, so that a client that reads slowly holds one chunk
+ * in memory, not the whole history.
  */
 
 ngx_int_t
@@ -1128,6 +1160,7 @@ ngx_http_durable_grpc_history(ngx_http_request_t *r,
     rd->op.in.history.item_data = &rd->events;
     rd->op.done = ngx_http_durable_grpc_history_got;
 
+    g->data = rd;
     g->base.log_id.data = (u_char *) rd->op.in.history.id.data;
     g->base.log_id.len = rd->op.in.history.id.len;
 
@@ -1147,7 +1180,6 @@ static ngx_int_t
 ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
-    int64_t                        last_id;
     ngx_int_t                      rc;
     ngx_http_durable_grpc_ctx_t   *g;
     ngx_http_durable_grpc_read_t  *rd;
@@ -1165,13 +1197,28 @@ ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
 
     if (rd->execution && rd->op.out.history.execution != rd->execution) {
         /* a restart or ContinueAsNew began another one meanwhile */
+
+        if (rd->fixed) {
+            return ngx_http_durable_grpc_status(r, DG_ABORTED,
+                       "The instance began another execution while its "
+                       "history was read; read it again.");
+        }
+
         return ngx_http_durable_grpc_status(r, DG_NOT_FOUND,
                    "The execution asked for is not the instance's "
                    "current one.");
     }
 
+    if (rd->execution == 0) {
+        /* none asked for: the chunks after the first are of its one */
+        rd->execution = rd->op.out.history.execution;
+        rd->fixed = 1;
+    }
+
     if (g->frame == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        /* the chunk could not be packed: once streaming, only trailers */
+        return ngx_http_durable_grpc_status(r, DG_INTERNAL,
+                   "The answer could not be made.");
     }
 
     if (!g->streaming) {
@@ -1191,6 +1238,63 @@ ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
         return ngx_http_durable_grpc_status(r, DG_OK, NULL);
     }
 
+    if (r->out != NULL || r->buffered) {
+        /* flow control holds the chunk: the writer reads the next */
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "durable grpc history: waits for the chunk to go");
+
+        r->main->count++;
+        r->write_event_handler = ngx_http_durable_grpc_history_writer;
+
+        return NGX_DONE;
+    }
+
+    return ngx_http_durable_grpc_history_next(r, g, rd);
+}
+
+
+static void
+ngx_http_durable_grpc_history_writer(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_http_durable_ctx_t        *ctx;
+    ngx_http_durable_grpc_ctx_t   *g;
+
+    if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    if (r->out != NULL || r->buffered) {
+        return;
+    }
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+    g = ngx_http_durable_grpc_ctx(ctx);
+
+    rc = ngx_http_durable_grpc_history_next(r, g, g->data);
+
+    /* NGX_DONE too: the count the wait for the window took */
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* the read of the chunk after the last one */
+
+static ngx_int_t
+ngx_http_durable_grpc_history_next(ngx_http_request_t *r,
+    ngx_http_durable_grpc_ctx_t *g, ngx_http_durable_grpc_read_t *rd)
+{
+    int64_t  last_id;
+
+    if (g->has_deadline && ngx_http_durable_grpc_left(g, 1) == 0) {
+        return ngx_http_durable_grpc_status(r, DG_DEADLINE_EXCEEDED,
+                   "The deadline passed before the history was read.");
+    }
+
     /* event ids an EventSent lacks follow the ids before it */
 
     last_id = rd->events.last_id;
@@ -1204,7 +1308,7 @@ ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
     ngx_http_durable_call_init(&rd->call, r, &rd->op,
                                ngx_http_durable_grpc_history_chunk);
 
-    return ngx_http_durable_call_submit(r, ctx->store, &rd->call,
+    return ngx_http_durable_call_submit(r, g->base.store, &rd->call,
                                         NGX_HTTP_DURABLE_HOLD);
 }
 

@@ -15,7 +15,10 @@
  * connection than the stream's: the processes share the leases they
  * release, ngx_http_durable_notify.c), or its lease runs out. An idle
  * stream gets a HealthPing every ping interval, which keeps proxies from
- * closing it. A process that shuts down ends its
+ * closing it. While the stream lasts, the leases of the items it handed
+ * out are renewed every third of the lease, so that an item worked on
+ * longer than the lease is not handed out again; they run out when the
+ * stream is gone. A process that shuts down ends its
  * streams with status OK: the SDKs connect again, to the new processes,
  * and what was handed out stays leased to them. A stream whose client
  * went away (reset, or its connection closed) abandons what it handed
@@ -64,7 +67,7 @@ struct ngx_http_durable_grpc_frame_s {
 };
 
 
-/* an abandon that outlives its stream: malloc()ed, freed when done */
+/* an abandon or renewal that outlives its stream: malloc()ed */
 typedef struct {
     ds_op_t                          op;
     dg_arena_t                       arena;
@@ -101,11 +104,15 @@ struct ngx_http_durable_grpc_stream_s {
     ngx_queue_t                      queue;     /* among the streams */
     ngx_msec_t                       ping;      /* interval */
     ngx_msec_t                       quiet_since;   /* the last message */
+    ngx_msec_t                       renew;     /* interval */
+    ngx_msec_t                       renewed;   /* the last renewal */
+    int64_t                          lease_us;
     ngx_atomic_uint_t                released;  /* read of the ring so far */
     size_t                           sent;
     ngx_uint_t                       pending;   /* claims not answered */
     unsigned                         claiming:1;    /* in the writer */
     unsigned                         closed:1;      /* the request ended */
+    unsigned                         held:1;    /* a tick skipped */
 };
 
 
@@ -134,9 +141,12 @@ static void ngx_http_durable_grpc_expire(ngx_http_durable_grpc_stream_t *st);
 static void ngx_http_durable_grpc_released(int rc);
 static ngx_uint_t ngx_http_durable_grpc_release_one(
     ngx_http_durable_grpc_stream_t *st, const uint8_t *lease);
-static void ngx_http_durable_grpc_abandon(ngx_http_durable_grpc_stream_t *st,
-    ds_work_kind_e kind, const u_char *token, size_t len);
-static void ngx_http_durable_grpc_abandoned(ds_op_t *op);
+static void ngx_http_durable_grpc_renew(ngx_http_durable_grpc_stream_t *st);
+static void ngx_http_durable_grpc_item_op(ngx_http_durable_grpc_stream_t *st,
+    ds_op_type_e type, ds_work_kind_e kind, const u_char *token, size_t len);
+static void ngx_http_durable_grpc_item_done(ds_op_t *op);
+static ngx_http_durable_grpc_lease_t *ngx_http_durable_grpc_lease_find(
+    const uint8_t *lease, ngx_http_durable_grpc_stream_t **stp);
 static ngx_int_t ngx_http_durable_grpc_work_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
@@ -191,6 +201,9 @@ ngx_http_durable_grpc_work_items(ngx_http_request_t *r,
     st->grpc = g;
     st->ping = dlcf->grpc_ping;
     st->quiet_since = ngx_current_msec;
+    st->lease_us = (int64_t) dlcf->worker_lease * 1000;
+    st->renew = dlcf->worker_lease / 3;
+    st->renewed = ngx_current_msec;
     ngx_queue_init(&st->leases);
     ngx_queue_init(&st->free);
 
@@ -223,7 +236,7 @@ ngx_http_durable_grpc_work_items(ngx_http_request_t *r,
         cl->op.hub = ngx_http_durable_ds_str(&g->base.hub);
         cl->op.data = cl;
         cl->op.in.claim.kind = (ds_work_kind_e) k;
-        cl->op.in.claim.lease_us = (int64_t) dlcf->worker_lease * 1000;
+        cl->op.in.claim.lease_us = st->lease_us;
         cl->op.in.claim.tokens = cl->tokens;
         cl->op.in.claim.filter = &cl->filter;
         cl->op.in.claim.begin = ngx_http_durable_grpc_claim_begin;
@@ -346,8 +359,9 @@ ngx_http_durable_grpc_filters(ngx_http_request_t *r,
 
 /*
  * One attempt: a claim of each kind that is below its limit, all in one
- * batch of the writer; the last to be done sends what they took.
- * NGX_AGAIN: every kind is at its limit, nothing was queued.
+ * batch of the writer; the store may answer them in any order, and the
+ * last to be answered sends what they took. NGX_AGAIN: every kind is at
+ * its limit, nothing was queued.
  */
 
 static ngx_int_t
@@ -512,7 +526,8 @@ ngx_http_durable_grpc_claimed(ngx_http_request_t *r,
                  f;
                  f = f->next)
             {
-                ngx_http_durable_grpc_abandon(st, cl->op.in.claim.kind,
+                ngx_http_durable_grpc_item_op(st, DS_OP_WORK_ABANDON,
+                                              cl->op.in.claim.kind,
                                               f->token.data, f->token.len);
             }
 
@@ -554,6 +569,19 @@ ngx_http_durable_grpc_claimed(ngx_http_request_t *r,
             more |= (cl->op.out.claim.claimed == cl->op.in.claim.max
                      || cl->filter.more);
             visible = ngx_min(visible, cl->op.out.claim.visible);
+
+        } else if (cl->op.rc == DS_OK) {
+            /*
+             * the stream ends for another kind's failure: what this kind
+             * took in the same batch is never sent, and goes back now
+             * rather than when its lease runs out
+             */
+
+            for (f = cl->frames; f; f = f->next) {
+                ngx_http_durable_grpc_item_op(st, DS_OP_WORK_ABANDON,
+                                              cl->op.in.claim.kind,
+                                              f->token.data, f->token.len);
+            }
         }
 
         dg_arena_free(&cl->arena);
@@ -648,8 +676,9 @@ ngx_http_durable_grpc_send_items(ngx_http_request_t *r,
 
 
 /*
- * Waits as a long-poll does; re-read every ping interval without a
- * notification, when an idle stream is also pinged.
+ * Waits as a long-poll does; woken every ping interval, or every renewal
+ * interval when that is shorter, without a notification: an idle stream
+ * is pinged, the leases it holds are renewed.
  */
 
 static ngx_int_t
@@ -659,7 +688,9 @@ ngx_http_durable_grpc_stream_wait(ngx_http_request_t *r,
     ngx_int_t  rc;
 
     rc = ngx_http_durable_wait(r, &st->grpc->base,
-                               NGX_HTTP_DURABLE_WAIT_MAX * 1000, st->ping,
+                               ngx_http_durable_grpc_left(st->grpc,
+                                   NGX_HTTP_DURABLE_WAIT_MAX * 1000),
+                               ngx_min(st->ping, st->renew),
                                ngx_http_durable_grpc_stream_wake);
 
     /* messages that flow control held back go when the window opens */
@@ -682,13 +713,45 @@ ngx_http_durable_grpc_stream_wake(ngx_http_request_t *r,
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "durable grpc stream: ends, the process exits");
 
-        return ngx_http_durable_grpc_status(r, DG_OK, NULL);
+        /* held back by flow control is answered all the same */
+        return ngx_http_durable_wait_answered(
+                   ngx_http_durable_grpc_status(r, DG_OK, NULL));
     }
 
     if (expired) {
-        /* a stream has no deadline */
+        if (st->grpc->has_deadline
+            && ngx_http_durable_grpc_left(st->grpc, 1) == 0)
+        {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "durable grpc stream: ends, its deadline passed");
+
+            return ngx_http_durable_wait_answered(
+                       ngx_http_durable_grpc_status(r, DG_DEADLINE_EXCEEDED,
+                           "The stream's deadline passed."));
+        }
+
+        /* no deadline, or a later one: the stream goes on */
         ctx->wait_deadline = ngx_current_msec
-                             + NGX_HTTP_DURABLE_WAIT_MAX * 1000;
+                             + ngx_http_durable_grpc_left(st->grpc,
+                                   NGX_HTTP_DURABLE_WAIT_MAX * 1000);
+    }
+
+    if (ngx_current_msec - st->renewed >= st->renew) {
+        ngx_http_durable_grpc_renew(st);
+    }
+
+    if (r->out != NULL || r->buffered) {
+        /*
+         * flow control or a slow client holds back what was sent: no
+         * ping and no claim pile up behind it; the writer brings the
+         * next tick forward when it is gone
+         */
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "durable grpc stream: output held, no claim");
+
+        st->held = 1;
+        return NGX_AGAIN;
     }
 
     if (ngx_current_msec - st->quiet_since >= st->ping) {
@@ -734,12 +797,25 @@ ngx_http_durable_grpc_ping(ngx_http_request_t *r,
 static void
 ngx_http_durable_grpc_stream_writer(ngx_http_request_t *r)
 {
+    ngx_http_durable_ctx_t          *ctx;
+    ngx_http_durable_grpc_stream_t  *st;
+
     if (r->out == NULL && !r->buffered) {
         return;
     }
 
     if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
         ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+    st = ngx_http_durable_grpc_ctx(ctx)->data;
+
+    if (st->held && r->out == NULL && !r->buffered) {
+        /* sent: the ticks it skipped are made up at once */
+        st->held = 0;
+        ngx_http_durable_wait_due(ctx, 0);
     }
 }
 
@@ -780,8 +856,8 @@ ngx_http_durable_grpc_stream_cleanup(void *data)
              q = ngx_queue_next(q))
         {
             l = ngx_queue_data(q, ngx_http_durable_grpc_lease_t, queue);
-            ngx_http_durable_grpc_abandon(st, l->kind, l->token.data,
-                                          l->token.len);
+            ngx_http_durable_grpc_item_op(st, DS_OP_WORK_ABANDON, l->kind,
+                                          l->token.data, l->token.len);
         }
     }
 
@@ -795,16 +871,43 @@ ngx_http_durable_grpc_stream_cleanup(void *data)
 }
 
 
+/* the leases of what the stream holds, extended by a lease from now */
+
+static void
+ngx_http_durable_grpc_renew(ngx_http_durable_grpc_stream_t *st)
+{
+    ngx_queue_t                    *q, *next;
+    ngx_http_durable_grpc_lease_t  *l;
+
+    st->renewed = ngx_current_msec;
+
+    /* a renewal refused at once releases its record: the next is kept */
+
+    for (q = ngx_queue_head(&st->leases);
+         q != ngx_queue_sentinel(&st->leases);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        l = ngx_queue_data(q, ngx_http_durable_grpc_lease_t, queue);
+
+        ngx_http_durable_grpc_item_op(st, DS_OP_WORK_RENEW, l->kind,
+                                      l->token.data, l->token.len);
+    }
+}
+
+
 /*
- * An item of a stream that is gone, abandoned by its token: the op lives
- * in memory of its own, as the request may be freed before the store
- * answers. A failure only costs the wait for the lease to run out.
+ * An item's abandon (of a stream that is gone) or renewal, by its token:
+ * the op lives in memory of its own, as the request may be freed before
+ * the store answers. A failure only costs the wait for the lease to run
+ * out.
  */
 
 static void
-ngx_http_durable_grpc_abandon(ngx_http_durable_grpc_stream_t *st,
-    ds_work_kind_e kind, const u_char *token, size_t len)
+ngx_http_durable_grpc_item_op(ngx_http_durable_grpc_stream_t *st,
+    ds_op_type_e type, ds_work_kind_e kind, const u_char *token, size_t len)
 {
+    int                               rc;
     char                             *hub;
     ngx_str_t                        *h;
     ProtobufCBinaryData               t;
@@ -831,7 +934,11 @@ ngx_http_durable_grpc_abandon(ngx_http_durable_grpc_stream_t *st,
 
     ngx_memcpy(t.data, token, len);
 
-    if (dg_abandon_in(&a->dc, kind, t, &a->op) != DG_OK) {
+    rc = (type == DS_OP_WORK_RENEW)
+         ? dg_renew_in(&a->dc, kind, t, st->lease_us, &a->op)
+         : dg_abandon_in(&a->dc, kind, t, &a->op);
+
+    if (rc != DG_OK) {
         goto failed;
     }
 
@@ -839,10 +946,11 @@ ngx_http_durable_grpc_abandon(ngx_http_durable_grpc_stream_t *st,
     a->op.hub.data = hub;
     a->op.hub.len = h->len;
     a->op.data = a;
-    a->op.done = ngx_http_durable_grpc_abandoned;
+    a->op.done = ngx_http_durable_grpc_item_done;
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
-                   "durable grpc stream: abandons an item of kind %ui",
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "durable grpc stream: %s an item of kind %ui",
+                   type == DS_OP_WORK_RENEW ? "renews" : "abandons",
                    (ngx_uint_t) kind);
 
     ds_store_submit(st->grpc->base.store->ds, &a->op, 0);
@@ -852,8 +960,7 @@ ngx_http_durable_grpc_abandon(ngx_http_durable_grpc_stream_t *st,
 failed:
 
     ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                  "durable grpc stream: an item of a closed stream is "
-                  "left to its lease: %*s",
+                  "durable grpc stream: an item is left to its lease: %*s",
                   a->dc.status.len, a->dc.status.message);
 
     dg_arena_free(&a->arena);
@@ -862,14 +969,32 @@ failed:
 
 
 static void
-ngx_http_durable_grpc_abandoned(ds_op_t *op)
+ngx_http_durable_grpc_item_done(ds_op_t *op)
 {
     ngx_http_durable_grpc_abandon_t  *a = op->data;
 
+    ngx_http_durable_grpc_lease_t   *l;
+    ngx_http_durable_grpc_stream_t  *st;
+
     /* DS_CONFLICT, DS_NOTFOUND: completed or claimed again meanwhile */
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
-                   "durable grpc stream: abandoned an item: %d", op->rc);
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "durable grpc stream: %s an item: %d",
+                   op->type == DS_OP_WORK_RENEW ? "renewed" : "abandoned",
+                   op->rc);
+
+    if (op->type == DS_OP_WORK_RENEW) {
+        l = ngx_http_durable_grpc_lease_find(op->in.work.lease, &st);
+
+        if (l != NULL && op->rc == DS_OK) {
+            l->expires = op->out.work.expires;
+
+        } else if (l != NULL) {
+            /* no longer the stream's: it does not count any more */
+            (void) ngx_http_durable_grpc_release_one(st, op->in.work.lease);
+            ngx_http_durable_wait_due(&st->grpc->base, 0);
+        }
+    }
 
     dg_arena_free(&a->arena);
     ngx_free(a);
@@ -977,6 +1102,43 @@ ngx_http_durable_grpc_release_one(ngx_http_durable_grpc_stream_t *st,
     }
 
     return 0;
+}
+
+
+/* the record of a lease among the streams of this process, or NULL */
+
+static ngx_http_durable_grpc_lease_t *
+ngx_http_durable_grpc_lease_find(const uint8_t *lease,
+    ngx_http_durable_grpc_stream_t **stp)
+{
+    ngx_queue_t                     *s, *q;
+    ngx_http_durable_grpc_lease_t   *l;
+    ngx_http_durable_grpc_stream_t  *st;
+
+    if (!ngx_http_durable_grpc_streams_init || lease == NULL) {
+        return NULL;
+    }
+
+    for (s = ngx_queue_head(&ngx_http_durable_grpc_streams);
+         s != ngx_queue_sentinel(&ngx_http_durable_grpc_streams);
+         s = ngx_queue_next(s))
+    {
+        st = ngx_queue_data(s, ngx_http_durable_grpc_stream_t, queue);
+
+        for (q = ngx_queue_head(&st->leases);
+             q != ngx_queue_sentinel(&st->leases);
+             q = ngx_queue_next(q))
+        {
+            l = ngx_queue_data(q, ngx_http_durable_grpc_lease_t, queue);
+
+            if (ngx_memcmp(l->lease, lease, DS_LEASE_LEN) == 0) {
+                *stp = st;
+                return l;
+            }
+        }
+    }
+
+    return NULL;
 }
 
 

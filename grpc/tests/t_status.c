@@ -30,6 +30,18 @@ t_status_ops(void)
     T_INT(dg_status_from_op(&op, &st), DG_RESOURCE_EXHAUSTED);
     op.rc = DS_ERROR;
     T_INT(dg_status_from_op(&op, &st), DG_UNAVAILABLE);
+    op.rc = DS_UNAVAILABLE;
+    T_INT(dg_status_from_op(&op, &st), DG_UNAVAILABLE);
+    T_BYTES(st.message, st.len, "the store did not answer in time while "
+            "starting: retry later");
+    op.rc = DS_UNSUPPORTED;
+    T_INT(dg_status_from_op(&op, &st), DG_UNIMPLEMENTED);
+    T_BYTES(st.message, st.len, "the store's backend does not support "
+            "starting yet");
+    op.rc = DS_SCHEMA;
+    T_INT(dg_status_from_op(&op, &st), DG_UNAVAILABLE);
+    T_BYTES(st.message, st.len, "the store's database schema is of a "
+            "version this server does not know; see its error log");
     op.rc = DS_OK;
     T_INT(dg_status_from_op(&op, &st), DG_OK);
     T_INT(st.len, 0);

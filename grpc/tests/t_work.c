@@ -908,6 +908,14 @@ t_work_tokens(void)
     T_INT(dg_abandon_in(&ctx, DS_WORK_ACTIVITY, b, &op),
           DG_INVALID_ARGUMENT);
 
+    T_INT(dg_renew_in(&ctx, DS_WORK_ENTITY, b, 1500000, &op), DG_OK);
+    T_INT(op.type, DS_OP_WORK_RENEW);
+    T_INT(op.in.work.lease_us, 1500000);
+    T_STR(op.in.work.id, "counter");
+    T(memcmp(op.in.work.lease, t.lease, DS_LEASE_LEN) == 0);
+    T_INT(dg_renew_in(&ctx, DS_WORK_ORCHESTRATION, b, 1, &op),
+          DG_INVALID_ARGUMENT);
+
     /* every truncation of a token is refused or read as another token */
 
     for (i = 0; i < b.len; i++) {

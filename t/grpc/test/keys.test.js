@@ -65,4 +65,14 @@ test('the SDK with keys and a task hub', async (t) => {
   await assert.rejects(wrong.getOrchestrationState(id),
     (e) => e.code === grpc.status.UNAUTHENTICATED);
   await wrong.stop();
+
+  // a call without a key is told where a gRPC client puts one
+  const none = new TaskHubGrpcClient({ hostAddress: srv.address,
+    logger: new NoOpLogger() });
+  await assert.rejects(none.getOrchestrationState(id),
+    (e) => e.code === grpc.status.UNAUTHENTICATED
+           && /'authorization: Bearer KEY'/.test(e.details)
+           && /'x-functions-key'/.test(e.details)
+           && !/'code'/.test(e.details));
+  await none.stop();
 });
