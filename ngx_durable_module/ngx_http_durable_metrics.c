@@ -37,7 +37,8 @@ typedef struct {
     ngx_atomic_t                claims[3];
     ngx_atomic_t                completions[3];
     ngx_atomic_t                leases[NGX_HTTP_DURABLE_LEASE_LAST];
-    ngx_atomic_t                waits;
+    /* by process slot: a killed process's is reset by its successor */
+    ngx_atomic_t                waits[NGX_MAX_PROCESSES];
     ngx_atomic_t                errors[NGX_HTTP_DURABLE_ERR_LAST];
     ngx_atomic_t                batches;
     ngx_atomic_t                batch_writes;
@@ -288,8 +289,23 @@ ngx_http_durable_metrics_lease(ngx_http_durable_lease_e what)
 void
 ngx_http_durable_metrics_wait(ngx_int_t delta)
 {
-    (void) ngx_atomic_fetch_add(&ngx_http_durable_m()->waits,
-                                (ngx_atomic_int_t) delta);
+    ngx_atomic_t  *waits;
+
+    waits = &ngx_http_durable_m()->waits[ngx_process_slot];
+
+    (void) ngx_atomic_fetch_add(waits, (ngx_atomic_int_t) delta);
+}
+
+
+/*
+ * init_process: the waits of this slot were those of a process that is
+ * gone; one that exited cleanly left 0, one that was killed may not have
+ */
+
+void
+ngx_http_durable_metrics_init_process(void)
+{
+    ngx_http_durable_m()->waits[ngx_process_slot] = 0;
 }
 
 
@@ -791,6 +807,7 @@ ngx_http_durable_metrics_process(ngx_http_durable_out_t *out)
     u_char                           sum[NGX_INT64_LEN + 8];
     ngx_uint_t                       op, code, i;
     const char                      *name;
+    ngx_atomic_int_t                 waits;
     ngx_atomic_uint_t                n;
     ngx_http_durable_metrics_shm_t  *m;
 
@@ -866,9 +883,14 @@ ngx_http_durable_metrics_process(ngx_http_durable_out_t *out)
     ngx_http_durable_metrics_head(out, "durable_waits_open", "gauge",
         "Requests waiting: status waits and long-polling claims.");
 
+    waits = 0;
+
+    for (i = 0; i < NGX_MAX_PROCESSES; i++) {
+        waits += (ngx_atomic_int_t) m->waits[i];
+    }
+
     if (ngx_http_durable_out_reserve(out, 64)) {
-        out->pos = ngx_sprintf(out->pos, "durable_waits_open %A\n",
-                               (ngx_atomic_int_t) m->waits);
+        out->pos = ngx_sprintf(out->pos, "durable_waits_open %A\n", waits);
     }
 
     ngx_http_durable_metrics_head(out, "durable_errors_total", "counter",

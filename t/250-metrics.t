@@ -127,6 +127,31 @@ sub main::open_wait {
     sleep 0.5;
 }
 
+# SIGKILL to every worker process, and back when the master has started
+# as many again (their pids differ)
+sub main::kill_workers {
+    open my $pf, '<', $Test::Nginx::Socket::PidFile
+        or die "$Test::Nginx::Socket::PidFile: $!";
+    chomp(my $master = <$pf>);
+    close $pf;
+
+    my $workers = sub {
+        map { /(\d+)/ ? $1 : () } `ps -o pid= --ppid $master`;
+    };
+    my @old = $workers->();
+    die "no worker processes of $master\n" unless @old;
+    kill 'KILL', @old;
+
+    for (1 .. 100) {
+        my %old = map { $_ => 1 } @old;
+        my @new = grep { !$old{$_} } $workers->();
+        return if @new == @old;
+        sleep 0.1;
+    }
+
+    die "the worker processes were not started again\n";
+}
+
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/metrics;
     durable_task_store full path=$TEST_NGINX_DATA_DIR/metrics-full
@@ -489,3 +514,17 @@ GET /durable/metrics
 qr/^durable_store_up\{store="broken"\} 0$
 .*^durable_errors_total\{cause="store_unavailable"\} 1$
 /ms
+
+
+
+=== TEST 18: a worker process killed with a wait open leaves no wait
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::open_wait();
+main::kill_workers();
+--- request
+GET /durable/metrics
+--- error_code: 200
+--- response_body_like eval
+qr/^durable_waits_open 0$/m
