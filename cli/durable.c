@@ -75,7 +75,8 @@ du_help(FILE *f)
         "\n"
         "Exit status: 0 done; 1 the operation failed or was refused (no\n"
         "such instance, an inconsistent store, ...); 2 a usage error;\n"
-        "3 the store or the server is unavailable.\n"
+        "3 the store or the server is unavailable; 4 the server refused\n"
+        "the key (401).\n"
         "See durable(1).\n");
 }
 

@@ -27,6 +27,7 @@
 #define DU_EXIT_FAILED      1   /* refused, not found, inconsistent */
 #define DU_EXIT_USAGE       2   /* bad command line */
 #define DU_EXIT_UNAVAILABLE 3   /* store or server unreachable, I/O */
+#define DU_EXIT_KEY         4   /* the server refused the key (401) */
 
 #define DU_DEFAULT_HUB      "DurableFunctionsHub"
 

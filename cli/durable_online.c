@@ -388,8 +388,13 @@ du_http_failed(const du_command_t *cmd, const du_http_t *res)
     fprintf(stderr, "durable %s: HTTP %ld: %s\n", cmd->name, res->code, msg);
     json_decref(j);
 
-    return (res->code == 401 || res->code >= 500) ? DU_EXIT_UNAVAILABLE
-                                                   : DU_EXIT_FAILED;
+    /* a refused key is the caller's to fix, not a server that is down */
+
+    if (res->code == 401) {
+        return DU_EXIT_KEY;
+    }
+
+    return (res->code >= 500) ? DU_EXIT_UNAVAILABLE : DU_EXIT_FAILED;
 }
 
 
@@ -633,7 +638,11 @@ du_parse_online(int argc, char **argv, const du_command_t *cmd,
 }
 
 
-/* the base URL, a path and the parameters every route takes */
+/*
+ * The base URL, a path and the parameters every route takes: id and
+ * tail_arg are the caller's, escaped as path segments; tail is a fixed
+ * word of the route.
+ */
 
 static void
 du_url(du_buf_t *b, CURL *curl, const du_online_t *o, const char *route,
@@ -835,7 +844,7 @@ du_online(int argc, char **argv)
     what = NULL;
 
     if (cmd == &du_cmd_start_new) {
-        du_url(&url, curl, &o, "orchestrators", o.name, o.id, NULL);
+        du_url(&url, curl, &o, "orchestrators", o.name, NULL, o.id);
         body = o.input ? o.input : "";
 
     } else if (cmd == &du_cmd_get_status || cmd == &du_cmd_get_history) {

@@ -168,7 +168,7 @@ def test_online(srv):
                 "--key", KEY)
     ok(r.returncode == 3, "no server: exit 3", r.detail)
     r = durable("get-instances", "--url", srv.base, "--key", "wrong")
-    ok(r.returncode == 3 and "401" in r.stderr, "a wrong key: exit 3",
+    ok(r.returncode == 4 and "401" in r.stderr, "a wrong key: exit 4",
        r.detail)
 
     # the key may come from the environment instead of the command line
@@ -194,6 +194,16 @@ def test_online(srv):
     r = durable("start-new", *b, "--name", "Approval", "--id", "fail-1",
                 "--input", '{"timeout":"soon"}')
     ok(r.returncode == 0, "start-new an Approval that fails", r.detail)
+    # an id is one path segment: '+', '%' and ' ' are sent escaped (a hub
+    # of its own: the listings below count the instances of theirs)
+    e = b + ["--task-hub", "Escapes"]
+    r = durable("start-new", *e, "--name", "Hello", "--id", "a+b%41 c")
+    ok(r.returncode == 0, "start-new with '+', '%' and ' ' in its id",
+       r.detail)
+    r = durable("get-runtime-status", *e, "--id", "a+b%41 c", "--json")
+    st = as_json(r)
+    ok(r.returncode == 0 and st and st.get("instanceId") == "a+b%41 c",
+       "that id as it was given", r.detail)
     r = durable("start-new", *b, "--name", "Hello", "--id", "@bad")
     ok(r.returncode == 1 and "HTTP 400" in r.stderr,
        "start-new with a bad id: exit 1 and the server's message", r.detail)

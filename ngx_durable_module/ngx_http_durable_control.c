@@ -23,8 +23,6 @@ static ngx_int_t ngx_http_durable_read_status(ngx_http_request_t *r,
 static void ngx_http_durable_status_got(ds_op_t *op);
 static ngx_int_t ngx_http_durable_bad_event_answer(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
-static void ngx_http_durable_control_lifecycle(ngx_http_request_t *r,
-    ds_op_t *op);
 static ngx_int_t ngx_http_durable_control_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
@@ -163,7 +161,7 @@ ngx_http_durable_control_done(ngx_http_request_t *r,
  * of a suspend of a suspended instance, say), the reason after
  */
 
-static void
+void
 ngx_http_durable_control_lifecycle(ngx_http_request_t *r, ds_op_t *op)
 {
     const char  *change;

@@ -12,7 +12,9 @@
 
 
 #include "ngx_http_durable_module.h"
+#include "ngx_http_durable_control.h"
 #include "ngx_http_durable_grpc.h"
+#include "ngx_http_durable_log.h"
 #include "ngx_http_durable_orchestrators.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_variables.h"
@@ -173,6 +175,8 @@ ngx_http_durable_grpc_start_done(ngx_http_request_t *r,
     }
 
     ngx_http_durable_log_status(ctx, DS_PENDING);
+    ngx_http_durable_lifecycle(r, op->in.start.id, "created",
+                               op->in.start.name);
 
     res.instanceid.data = (uint8_t *) op->in.start.id.data;
     res.instanceid.len = op->in.start.id.len;
@@ -327,6 +331,8 @@ ngx_http_durable_grpc_empty_done(ngx_http_request_t *r,
         return ngx_http_durable_grpc_op_status(r,
                    ngx_http_durable_grpc_ctx(ctx), c->op);
     }
+
+    ngx_http_durable_control_lifecycle(r, c->op);
 
     return ngx_http_durable_grpc_reply(r, &empty.base);
 }
@@ -883,6 +889,9 @@ ngx_http_durable_grpc_restart_done(ngx_http_request_t *r,
         return ngx_http_durable_grpc_op_status(r,
                    ngx_http_durable_grpc_ctx(ctx), op);
     }
+
+    ngx_http_durable_lifecycle(r, op->in.start.id, "created, restarting",
+                               op->in.start.from);
 
     res.instanceid.data = (uint8_t *) op->in.start.id.data;
     res.instanceid.len = op->in.start.id.len;

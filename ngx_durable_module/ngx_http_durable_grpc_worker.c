@@ -30,10 +30,12 @@
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_grpc.h"
 #include "ngx_http_durable_log.h"
+#include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_random.h"
 #include "ngx_http_durable_wait.h"
+#include "ngx_http_durable_worker.h"
 #include "ngx_http_durable_writer.h"
 
 
@@ -560,6 +562,10 @@ ngx_http_durable_grpc_claimed(ngx_http_request_t *r,
             ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                            "durable grpc stream: kind %ui, %uz items",
                            k, cl->op.out.claim.claimed);
+
+            ngx_http_durable_metrics_claimed(cl->op.in.claim.kind,
+                                             cl->op.out.claim.claimed,
+                                             cl->filter.expired);
 
             if (ngx_http_durable_grpc_send_items(r, st, cl) != NGX_OK) {
                 rc = NGX_ERROR;
@@ -1227,7 +1233,8 @@ static ngx_int_t
 ngx_http_durable_grpc_work_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
-    Empty  empty = EMPTY__INIT;
+    Empty                   empty = EMPTY__INIT;
+    ds_route_work_action_e  action;
 
     /*
      * done, refused or stale: the lease no longer counts, in whichever
@@ -1239,6 +1246,13 @@ ngx_http_durable_grpc_work_done(ngx_http_request_t *r,
         ngx_http_durable_notify_released(c->op->in.work.lease);
         ngx_http_durable_grpc_released(c->rc);
     }
+
+    /* counted and logged as the HTTP worker protocol's are */
+    action = (ngx_http_durable_grpc_ctx(ctx)->rpc->name.data[0] == 'C')
+             ? DS_ROUTE_WORK_COMPLETE : DS_ROUTE_WORK_ABANDON;
+
+    ngx_http_durable_work_count(c->op, action, c->rc);
+    ngx_http_durable_work_lifecycle(r, c->op, action, c->rc);
 
     if (c->rc != DS_OK) {
         return ngx_http_durable_grpc_op_status(r,

@@ -37,7 +37,8 @@ typedef struct {
     ngx_atomic_t                claims[3];
     ngx_atomic_t                completions[3];
     ngx_atomic_t                leases[NGX_HTTP_DURABLE_LEASE_LAST];
-    ngx_atomic_t                waits;
+    /* by process slot: a killed process's is reset by its successor */
+    ngx_atomic_t                waits[NGX_MAX_PROCESSES];
     ngx_atomic_t                errors[NGX_HTTP_DURABLE_ERR_LAST];
     ngx_atomic_t                batches;
     ngx_atomic_t                batch_writes;
@@ -91,7 +92,7 @@ static void ngx_http_durable_metrics_label(ngx_http_durable_out_t *out,
     const char *name, const u_char *value, size_t len);
 static void ngx_http_durable_metrics_histogram(ngx_http_durable_out_t *out,
     const char *name, ngx_atomic_t *le, const char **bounds, ngx_uint_t n,
-    ngx_atomic_uint_t count, const char *sum);
+    ngx_atomic_t *count, const char *sum);
 
 
 static ngx_http_durable_metrics_shm_t  *ngx_http_durable_metrics_shm;
@@ -288,8 +289,23 @@ ngx_http_durable_metrics_lease(ngx_http_durable_lease_e what)
 void
 ngx_http_durable_metrics_wait(ngx_int_t delta)
 {
-    (void) ngx_atomic_fetch_add(&ngx_http_durable_m()->waits,
-                                (ngx_atomic_int_t) delta);
+    ngx_atomic_t  *waits;
+
+    waits = &ngx_http_durable_m()->waits[ngx_process_slot];
+
+    (void) ngx_atomic_fetch_add(waits, (ngx_atomic_int_t) delta);
+}
+
+
+/*
+ * init_process: the waits of this slot were those of a process that is
+ * gone; one that exited cleanly left 0, one that was killed may not have
+ */
+
+void
+ngx_http_durable_metrics_init_process(void)
+{
+    ngx_http_durable_m()->waits[ngx_process_slot] = 0;
 }
 
 
@@ -314,18 +330,28 @@ ngx_http_durable_metrics_batch(ngx_uint_t writes, uint64_t us)
     (void) ngx_atomic_fetch_add(&m->batch_writes, writes);
     (void) ngx_atomic_fetch_add(&m->commit_us, (ngx_atomic_int_t) us);
 
-    /* the buckets are cumulative, as the format has them */
+    /*
+     * The buckets are cumulative, as the format has them. The count (the
+     * +Inf bucket) is added to first and the buckets from the largest
+     * bound down, while the page reads them from the smallest up and the
+     * count last: a page read meanwhile never shows a bucket above a
+     * larger one, since a smaller one is read first and added to last.
+     */
 
-    for (i = 0; i < NGX_HTTP_DURABLE_M_WRITES; i++) {
-        if (writes <= ngx_http_durable_writes_le[i]) {
-            (void) ngx_atomic_fetch_add(&m->writes_le[i], 1);
+    for (i = NGX_HTTP_DURABLE_M_WRITES; i-- > 0; /* void */) {
+        if (writes > ngx_http_durable_writes_le[i]) {
+            break;
         }
+
+        (void) ngx_atomic_fetch_add(&m->writes_le[i], 1);
     }
 
-    for (i = 0; i < NGX_HTTP_DURABLE_M_MS; i++) {
-        if (us <= ngx_http_durable_us_le[i]) {
-            (void) ngx_atomic_fetch_add(&m->commit_le[i], 1);
+    for (i = NGX_HTTP_DURABLE_M_MS; i-- > 0; /* void */) {
+        if (us > ngx_http_durable_us_le[i]) {
+            break;
         }
+
+        (void) ngx_atomic_fetch_add(&m->commit_le[i], 1);
     }
 }
 
@@ -791,6 +817,7 @@ ngx_http_durable_metrics_process(ngx_http_durable_out_t *out)
     u_char                           sum[NGX_INT64_LEN + 8];
     ngx_uint_t                       op, code, i;
     const char                      *name;
+    ngx_atomic_int_t                 waits;
     ngx_atomic_uint_t                n;
     ngx_http_durable_metrics_shm_t  *m;
 
@@ -866,9 +893,14 @@ ngx_http_durable_metrics_process(ngx_http_durable_out_t *out)
     ngx_http_durable_metrics_head(out, "durable_waits_open", "gauge",
         "Requests waiting: status waits and long-polling claims.");
 
+    waits = 0;
+
+    for (i = 0; i < NGX_MAX_PROCESSES; i++) {
+        waits += (ngx_atomic_int_t) m->waits[i];
+    }
+
     if (ngx_http_durable_out_reserve(out, 64)) {
-        out->pos = ngx_sprintf(out->pos, "durable_waits_open %A\n",
-                               (ngx_atomic_int_t) m->waits);
+        out->pos = ngx_sprintf(out->pos, "durable_waits_open %A\n", waits);
     }
 
     ngx_http_durable_metrics_head(out, "durable_errors_total", "counter",
@@ -890,7 +922,7 @@ ngx_http_durable_metrics_process(ngx_http_durable_out_t *out)
 
     ngx_http_durable_metrics_histogram(out, "durable_commit_batch_writes",
         m->writes_le, ngx_http_durable_writes_text,
-        NGX_HTTP_DURABLE_M_WRITES, m->batches, (char *) sum);
+        NGX_HTTP_DURABLE_M_WRITES, &m->batches, (char *) sum);
 
     ngx_http_durable_metrics_head(out, "durable_commit_seconds",
         "histogram", "Time a batch's commit took.");
@@ -900,16 +932,19 @@ ngx_http_durable_metrics_process(ngx_http_durable_out_t *out)
 
     ngx_http_durable_metrics_histogram(out, "durable_commit_seconds",
         m->commit_le, ngx_http_durable_us_text, NGX_HTTP_DURABLE_M_MS,
-        m->batches, (char *) sum);
+        &m->batches, (char *) sum);
 }
 
 
 static void
 ngx_http_durable_metrics_histogram(ngx_http_durable_out_t *out,
     const char *name, ngx_atomic_t *le, const char **bounds, ngx_uint_t n,
-    ngx_atomic_uint_t count, const char *sum)
+    ngx_atomic_t *counted, const char *sum)
 {
-    ngx_uint_t  i;
+    ngx_uint_t         i;
+    ngx_atomic_uint_t  count;
+
+    /* from the smallest bound up, and the count last: see metrics_batch */
 
     for (i = 0; i < n; i++) {
         if (ngx_http_durable_out_reserve(out, 128)) {
@@ -917,6 +952,8 @@ ngx_http_durable_metrics_histogram(ngx_http_durable_out_t *out,
                                    name, bounds[i], le[i]);
         }
     }
+
+    count = *counted;
 
     if (ngx_http_durable_out_reserve(out, 256)) {
         out->pos = ngx_sprintf(out->pos,

@@ -265,6 +265,8 @@ ngx_http_durable_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    ngx_http_durable_metrics_init_process();
+
     st = dmcf->stores.elts;
 
     for (i = 0; i < dmcf->stores.nelts; i++) {

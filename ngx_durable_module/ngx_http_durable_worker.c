@@ -131,8 +131,8 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
                    actions[k->action], (size_t) k->op.in.work.id.len,
                    k->op.in.work.id.data, (int) k->op.in.work.kind, c->rc);
 
-    ngx_http_durable_work_count(k, c->rc);
-    ngx_http_durable_work_lifecycle(r, k, c->rc);
+    ngx_http_durable_work_count(&k->op, k->action, c->rc);
+    ngx_http_durable_work_lifecycle(r, &k->op, k->action, c->rc);
 
     if (ngx_http_durable_work_refusal(c->rc, &status, &message)) {
         return ngx_http_durable_send_error(r, status, message);
@@ -176,18 +176,22 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 }
 
 
-/* what a renew, abandon or completion did, for the metrics */
+/*
+ * what a renew, abandon or completion did, for the metrics; the gRPC
+ * completions and abandons are counted here too
+ */
 
 void
-ngx_http_durable_work_count(ngx_http_durable_work_t *k, int rc)
+ngx_http_durable_work_count(ds_op_t *op, ds_route_work_action_e action,
+    int rc)
 {
     switch (rc) {
 
     case DS_OK:
-        if (k->action == DS_ROUTE_WORK_COMPLETE) {
-            ngx_http_durable_metrics_completed(k->op.in.work.kind);
+        if (action == DS_ROUTE_WORK_COMPLETE) {
+            ngx_http_durable_metrics_completed(op->in.work.kind);
 
-        } else if (k->action == DS_ROUTE_WORK_RENEW) {
+        } else if (action == DS_ROUTE_WORK_RENEW) {
             ngx_http_durable_metrics_lease(NGX_HTTP_DURABLE_LEASE_GRANTED);
         }
 
@@ -211,8 +215,8 @@ ngx_http_durable_work_count(ngx_http_durable_work_t *k, int rc)
  */
 
 void
-ngx_http_durable_work_lifecycle(ngx_http_request_t *r,
-    ngx_http_durable_work_t *k, int rc)
+ngx_http_durable_work_lifecycle(ngx_http_request_t *r, ds_op_t *op,
+    ds_route_work_action_e action, int rc)
 {
     size_t              i;
     ds_str_t            reason;
@@ -220,9 +224,9 @@ ngx_http_durable_work_lifecycle(ngx_http_request_t *r,
     const ds_action_t  *a;
 
     if (rc != DS_OK
-        || k->action != DS_ROUTE_WORK_COMPLETE
-        || k->op.in.work.kind != DS_WORK_ORCHESTRATION
-        || !k->op.out.work.changed)
+        || action != DS_ROUTE_WORK_COMPLETE
+        || op->in.work.kind != DS_WORK_ORCHESTRATION
+        || !op->out.work.changed)
     {
         return;
     }
@@ -230,7 +234,7 @@ ngx_http_durable_work_lifecycle(ngx_http_request_t *r,
     reason.data = NULL;
     reason.len = 0;
 
-    switch (k->op.out.work.status) {
+    switch (op->out.work.status) {
 
     case DS_RUNNING:
         change = "running";
@@ -247,8 +251,8 @@ ngx_http_durable_work_lifecycle(ngx_http_request_t *r,
     case DS_FAILED:
         change = "failed";
 
-        for (i = 0; i < k->op.in.work.nactions; i++) {
-            a = &k->op.in.work.actions[i];
+        for (i = 0; i < op->in.work.nactions; i++) {
+            a = &op->in.work.actions[i];
 
             if (a->type == DS_ACT_FAIL) {
                 reason = a->reason;
@@ -261,7 +265,7 @@ ngx_http_durable_work_lifecycle(ngx_http_request_t *r,
         return;
     }
 
-    ngx_http_durable_lifecycle(r, k->op.in.work.id, change, reason);
+    ngx_http_durable_lifecycle(r, op->in.work.id, change, reason);
 }
 
 

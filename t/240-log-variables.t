@@ -1,12 +1,13 @@
 # The access log variables (README, "Variables"): $durable_op,
 # $durable_hub, $durable_instance_id, $durable_runtime_status,
-# $durable_batch_writes and $durable_store_ms, in a JSON log_format as the
-# README shows it. Each block's request is the one its log line is checked
-# for; what a block needs before (an instance, a lease) its --- init does
-# through the API, and those requests are logged too, so each pattern is
-# anchored on the whole line, the request line included. The store time is
-# checked to be a number, never for its size. The last blocks use a plain
-# log_format, where a variable that does not apply is "-".
+# $durable_batch_writes and $durable_store_ms, in the JSON log_format of
+# examples/nginx.conf, read from the file itself. Each block's request is
+# the one its log line is checked for; what a block needs before (an
+# instance, a lease) its --- init does through the API, and those
+# requests are logged too, so each pattern is anchored on the whole line,
+# the request line included. The store time is checked to be a number,
+# never for its size. The last blocks use a plain log_format, where a
+# variable that does not apply is "-".
 
 use lib 't/inc';
 use Test::Nginx::Socket;
@@ -28,18 +29,33 @@ our $B = '/runtime/webhooks/durabletask';
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 our $W = { 'x-functions-key' => 'workerkey-1234' };
 
-# the log line of one request: its request line (literal), then the
-# status code, op, hub, instance id, runtime status, batch size and store
-# time, each a regex
+# the log line of one request in the example's format: its request line
+# (literal), then the status code, op, hub, instance id, runtime status,
+# batch size and store time, each a regex
 sub main::line {
     my ($request, $code, $op, $hub, $id, $status, $batch, $ms) = @_;
 
-    my $re = qr/^\{"request":"\Q$request\E HTTP\/1\.[01]","code":"$code",/
+    my $re = qr/^\{"time":"[0-9T:+-]+","remote_addr":"127\.0\.0\.1",/
+             . qr/"request":"\Q$request\E HTTP\/1\.[01]","status":"$code",/
+             . qr/"request_time":"[0-9]+\.[0-9]{3}",/
              . qr/"op":"$op","hub":"$hub","instance_id":"$id",/
              . qr/"runtime_status":"$status","batch_writes":"$batch",/
              . qr/"store_ms":"$ms"\}$/;
 
     return qr/$re/;
+}
+
+# the log_format durable_json statement of examples/nginx.conf
+sub example_format {
+    my $file = 'examples/nginx.conf';
+    open my $fh, '<', $file or die "$file: $!";
+    my $text = do { local $/; <$fh> };
+    close $fh;
+
+    my ($format) = $text =~ /^(\s*log_format\s+durable_json\b[^;]*;)/m
+        or die "$file: no log_format durable_json";
+
+    return "$format\n";
 }
 
 our $N = '[1-9][0-9]*';          # a batch of writes
@@ -80,16 +96,8 @@ sub main::worker_flow {
                  $W);
 }
 
-our $http_config = <<'_EOC_';
+our $http_config = example_format() . <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/log-variables;
-
-    log_format durable_json escape=json
-        '{"request":"$request","code":"$status",'
-        '"op":"$durable_op","hub":"$durable_hub",'
-        '"instance_id":"$durable_instance_id",'
-        '"runtime_status":"$durable_runtime_status",'
-        '"batch_writes":"$durable_batch_writes",'
-        '"store_ms":"$durable_store_ms"}';
 
     log_format durable_plain
         '$durable_op $durable_hub $durable_instance_id '

@@ -3,7 +3,8 @@
 # page must show exactly what moved. The counters of the processes live
 # in shared memory, which a fresh nginx starts at zero: every block starts
 # its own nginx (the runner's default), and the store figures are read
-# per hub, each block using hubs of its own. The last block sends its
+# per hub, each block using hubs of its own (but durable_timers, counted
+# per store: only TEST 14 makes a timer). TEST 13 sends its
 # requests over a reuseport listener, so that both worker processes serve
 # some, and the page (from either) counts them all. The format itself is
 # checked by promtool (make test-metrics).
@@ -11,6 +12,7 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
+use DurableBlocks ();
 use DurableClient qw(api);
 use File::Path qw(rmtree);
 use IO::Socket::INET;
@@ -36,6 +38,8 @@ BEGIN {
 if ($ENV{TEST_NGINX_DATA_DIR}) {
     rmtree("$ENV{TEST_NGINX_DATA_DIR}/metrics");
     rmtree("$ENV{TEST_NGINX_DATA_DIR}/metrics-full");
+    rmtree("$ENV{TEST_NGINX_DATA_DIR}/metrics-broken");
+    DurableBlocks::corrupt_store("$ENV{TEST_NGINX_DATA_DIR}/metrics-broken");
 }
 
 our $B = '/runtime/webhooks/durabletask';
@@ -59,6 +63,34 @@ sub main::claim {
     die "nothing claimed: $r->{body}\n" unless $item;
 
     return $item;
+}
+
+# claims one item of a kind (orchestrations, activities, entities)
+sub main::claim_kind {
+    my ($hub, $kind) = @_;
+
+    my $r = main::ok_api(200, 'POST',
+                         "$B/worker/$kind/claim?taskHub=$hub", '');
+    my ($item) = @{ $r->{json}{items} };
+    die "no $kind claimed: $r->{body}\n" unless $item;
+
+    return $item;
+}
+
+# starts an orchestration whose first episode schedules an activity, and
+# signals an entity of the same hub: one ready item of each kind
+sub main::activity_and_signal {
+    my ($hub, $id) = @_;
+
+    main::ok_api(202, 'POST', "$B/orchestrators/Hello/$id?taskHub=$hub", '');
+    my $item = main::claim($hub);
+    main::ok_api(200, 'POST',
+                 "$B/worker/orchestrations/complete?taskHub=$hub",
+                 { instanceId => $id, lease => $item->{lease},
+                   actions => [ { type => 'scheduleActivity', id => 0,
+                                  name => 'A', input => 1 } ] });
+    main::ok_api(202, 'POST', "$B/entities/counter/$id?taskHub=$hub&op=add",
+                 '1');
 }
 
 # Requests are counted when they are logged, just after their answer is
@@ -93,6 +125,31 @@ sub main::open_wait {
     local $?;
     waitpid($pid, 0);
     sleep 0.5;
+}
+
+# SIGKILL to every worker process, and back when the master has started
+# as many again (their pids differ)
+sub main::kill_workers {
+    open my $pf, '<', $Test::Nginx::Socket::PidFile
+        or die "$Test::Nginx::Socket::PidFile: $!";
+    chomp(my $master = <$pf>);
+    close $pf;
+
+    my $workers = sub {
+        map { /(\d+)/ ? $1 : () } `ps -o pid= --ppid $master`;
+    };
+    my @old = $workers->();
+    die "no worker processes of $master\n" unless @old;
+    kill 'KILL', @old;
+
+    for (1 .. 100) {
+        my %old = map { $_ => 1 } @old;
+        my @new = grep { !$old{$_} } $workers->();
+        return if @new == @old;
+        sleep 0.1;
+    }
+
+    die "the worker processes were not started again\n";
 }
 
 our $http_config = <<'_EOC_';
@@ -349,19 +406,125 @@ Allow: GET
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
+# a fixed number of starts, so that the page's figures are known; the
+# second process may take a moment to answer: the starts are spaced out
+# while one process has served them all, and the block fails if the
+# other never did
 local $DurableClient::PORT = $ENV{TEST_NGINX_DURABLE_RP_PORT};
 my %pids;
-for my $i (1 .. 30) {
+for my $i (1 .. 60) {
     my $r = main::ok_api(202, 'POST',
                          "$::B/orchestrators/Hello/mx-$i?taskHub=MetX", '');
     $pids{ $r->{headers}{'x-pid'} } = 1;
+    Time::HiRes::sleep(0.05) if keys %pids < 2;
 }
-warn "# one worker process served all the starts\n" if keys %pids < 2;
-main::settle(30);
+die "one worker process served all 60 starts\n" if keys %pids < 2;
+main::settle(60);
 --- request
 GET /durable/metrics
 --- error_code: 200
 --- response_body_like eval
-qr/^durable_instances\{store="default",hub="MetX",runtime_status="Pending"\} 30$
-.*^durable_requests_total\{op="start",code="202"\} 30$
+qr/^durable_instances\{store="default",hub="MetX",runtime_status="Pending"\} 60$
+.*^durable_requests_total\{op="start",code="202"\} 60$
 /ms
+
+
+
+=== TEST 14: a durable timer waiting is counted in its store
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::ok_api(202, 'POST', "$::B/orchestrators/Hello/mt-a?taskHub=MetT", '');
+my $item = main::claim('MetT');
+main::ok_api(200, 'POST', "$::B/worker/orchestrations/complete?taskHub=MetT",
+             { instanceId => 'mt-a', lease => $item->{lease},
+               actions => [ { type => 'createTimer', id => 0,
+                              fireAt => '2099-01-01T00:00:00Z' } ] });
+--- request
+GET /durable/metrics
+--- error_code: 200
+--- response_body_like eval
+qr/^durable_timers\{store="default"\} 1$/m
+
+
+
+=== TEST 15: activity and entity items: queue depth and oldest age
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::activity_and_signal('MetK', 'mk-a');
+Time::HiRes::sleep(1.1);
+--- request
+GET /durable/metrics
+--- error_code: 200
+--- response_body_like eval
+# each line anywhere in the page
+my $l = 'store="default",hub="MetK",kind=';
+my $age = '[1-9][0-9]*\.[0-9]{6}';
+my $want = join '', map { "(?=.*^$_\$)" }
+    qq(durable_queue_depth\\{$l"activity"\\} 1),
+    qq(durable_queue_depth\\{$l"entity"\\} 1),
+    qq(durable_ready_oldest_age_seconds\\{$l"activity"\\} $age),
+    qq(durable_ready_oldest_age_seconds\\{$l"entity"\\} $age);
+qr/\A$want/ms
+
+
+
+=== TEST 16: claims and completions of activities and entities
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::activity_and_signal('MetC', 'mc-a');
+my $a = main::claim_kind('MetC', 'activities');
+main::ok_api(200, 'POST', "$::B/worker/activities/complete?taskHub=MetC",
+             { instanceId => 'mc-a', taskId => 0, lease => $a->{lease},
+               result => 2 });
+my $e = main::claim_kind('MetC', 'entities');
+main::ok_api(200, 'POST', "$::B/worker/entities/complete?taskHub=MetC",
+             { entity => $e->{entity}, lease => $e->{lease}, state => 1 });
+--- request
+GET /durable/metrics
+--- error_code: 200
+--- response_body_like eval
+qr/^durable_claims_total\{kind="orchestration"\} 1$
+^durable_claims_total\{kind="activity"\} 1$
+^durable_claims_total\{kind="entity"\} 1$
+.*^durable_completions_total\{kind="orchestration"\} 1$
+^durable_completions_total\{kind="activity"\} 1$
+^durable_completions_total\{kind="entity"\} 1$
+/ms
+
+
+
+=== TEST 17: a store that cannot be opened counts its refusals
+--- http_config eval
+$::http_config . <<'_EOC_';
+    durable_task_store broken path=$TEST_NGINX_DATA_DIR/metrics-broken;
+_EOC_
+--- config eval: $::config
+--- init
+main::ok_api(503, 'POST',
+             "$::B/orchestrators/Hello/mu-a?taskHub=MetU&connection=broken",
+             '');
+main::settle(1);
+--- request
+GET /durable/metrics
+--- error_code: 200
+--- response_body_like eval
+qr/^durable_store_up\{store="broken"\} 0$
+.*^durable_errors_total\{cause="store_unavailable"\} 1$
+/ms
+
+
+
+=== TEST 18: a worker process killed with a wait open leaves no wait
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::open_wait();
+main::kill_workers();
+--- request
+GET /durable/metrics
+--- error_code: 200
+--- response_body_like eval
+qr/^durable_waits_open 0$/m

@@ -9,6 +9,8 @@
   or a design document cited by a file name that does not resolve to a
   file of the repository (from the repository root or from the citing
   file's directory).
+* The README's "Operating" section links each part of the operators'
+  kit (OPERATING below).
 
 Exits 1 and lists every problem found.
 """
@@ -28,6 +30,10 @@ CITED = ("http-api", "design", "reference-behaviour", "test-nginx-format",
 CITED_RE = re.compile(r"([\w./-]*?)\b((?:%s)\.md)\b" % "|".join(
     re.escape(c) for c in CITED))
 # split so that this file does not match itself
+# what the README's "Operating" section must link, one target each
+OPERATING = ("#metrics", "#variables", "#durable_task_lifecycle_log",
+             "#command-line-tool", "ui/index.html", "docs/openapi.yaml",
+             "#a-debian-package", "#make-install")
 OUTSIDE_RE = re.compile(r"\.\./" + "shared\\b|\\bshared/" + "docs\\b")
 
 LINK_RE = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -134,6 +140,19 @@ def check_citations(path, text, problems):
                             "not carry" % (rel, n, cited))
 
 
+def check_operating(problems):
+    text = read_text(os.path.join(ROOT, "README.md")) or ""
+    m = re.search(r"^## Operating\n(.*?)^## ", text, re.M | re.S)
+    if m is None:
+        problems.append("README.md: no \"Operating\" section")
+        return
+    linked = set(LINK_RE.findall(m.group(1)))
+    for target in OPERATING:
+        if target not in linked:
+            problems.append("README.md: the Operating section does not "
+                            "link %s" % target)
+
+
 def main():
     problems = []
     checked = 0
@@ -148,6 +167,8 @@ def main():
             check_links(path, text, problems)
             checked += 1
         check_citations(path, text, problems)
+
+    check_operating(problems)
 
     for p in problems:
         print("check-docs: " + p)

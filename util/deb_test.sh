@@ -122,6 +122,9 @@ check "docs and examples are installed" \
 check "the dashboard is in /usr/share/ngx_durable/ui" \
     test -f /usr/share/ngx_durable/ui/index.html -a \
          -f /usr/share/ngx_durable/ui/app.js
+# served by a location as it is: dh_compress must not have touched it
+check "the OpenAPI document is /usr/share/ngx_durable/openapi.yaml" \
+    test -f /usr/share/ngx_durable/openapi.yaml
 
 # a free loopback port, and a minimal configuration around the snippet
 port=$(python3 -c 'import socket; s = socket.socket(); \
@@ -162,6 +165,10 @@ http {
         location /durable/ui/ {
             alias  /usr/share/ngx_durable/ui/;
         }
+
+        location = /openapi.yaml {
+            alias  /usr/share/ngx_durable/openapi.yaml;
+        }
     }
 }
 CONF
@@ -184,6 +191,10 @@ if ngx 2> "$tmp/start.log"; then
         "http://127.0.0.1:$port/durable/ui/")
     check "the dashboard is served from the package (got $status)" \
         test "$status" = 200
+    status=$(curl -s -o "$tmp/openapi.yaml" -w '%{http_code}' \
+        "http://127.0.0.1:$port/openapi.yaml")
+    check "the OpenAPI document is served from the package (got $status)" \
+        grep -q '^openapi: 3\.1' "$tmp/openapi.yaml"
     kill -QUIT "$(cat "$tmp/prefix/nginx.pid")"
     for i in 1 2 3 4 5 6 7 8 9 10; do
         [ -f "$tmp/prefix/nginx.pid" ] || break

@@ -10,7 +10,12 @@
 //
 //   node replay.js --url http://127.0.0.1:PORT --spec docs/openapi.yaml \
 //       --router store/ds_route.c \
-//       --routes docs/http-api.md
+//       --routes docs/http-api.md \
+//       --keyed-url http://127.0.0.1:PORT2
+//
+// --keyed-url is the same configuration with keys (durable_task_keys and
+// durable_task_worker_keys for durable_task_anonymous): the 401 of every
+// operation is replayed there, without a key.
 //
 // Every case runs under each base path of the document's servers (the two
 // URL families and the example's /durabletask mount), each time in a task
@@ -30,7 +35,7 @@ const args = {};
 for (let i = 2; i < process.argv.length; i += 2) {
     args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 }
-for (const a of ['url', 'spec', 'router', 'routes']) {
+for (const a of ['url', 'spec', 'router', 'routes', 'keyed-url']) {
     if (!args[a]) {
         console.error(`replay: --${a} is required`);
         process.exit(2);
@@ -97,7 +102,7 @@ function validate(schema, value) {
 // ---- HTTP --------------------------------------------------------------
 
 function request(method, path, opt = {}) {
-    const url = new URL(args.url + path);
+    const url = new URL((opt.url || args.url) + path);
     for (const [k, v] of Object.entries(opt.query || {})) {
         url.searchParams.append(k, v);
     }
@@ -682,6 +687,10 @@ async function main() {
     const jobs = [];
     let skipped = 0;
     for (const { path, method, op } of ops) {
+        // every route takes keys: its 401 is listed with it
+        if (!op.responses['401']) {
+            fail(`${op.operationId} (${method} ${path}): no 401 listed`);
+        }
         for (const [status, ref] of Object.entries(op.responses)) {
             const name = `${op.operationId} ${status}`;
             const resp = deref(ref);
@@ -689,6 +698,12 @@ async function main() {
                 // nginx refuses a long Content-Length on any route
                 const concrete = path.replace(/\{[^}]*\}/g, 'x');
                 cases[name] = (h) => h.call(method, concrete, { body: BIG });
+            }
+            if (!cases[name] && status === '401') {
+                // any route of the keyed configuration, without a key
+                const concrete = path.replace(/\{[^}]*\}/g, 'x');
+                cases[name] = (h) => h.call(method, concrete,
+                                            { url: args['keyed-url'] });
             }
             const named = Object.keys(cases).filter((c) =>
                 c === name || c.startsWith(name + '#'));

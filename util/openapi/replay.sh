@@ -2,8 +2,10 @@
 # make test-openapi, its second half: nginx with examples/nginx.conf
 # (runtime_start of util/runtime.sh: a fresh runtime directory,
 # build/openapi-replay, on a free port), then replay.js against it: one
-# request per route and status code that docs/openapi.yaml lists. Does not
-# touch a running make run. nginx is stopped on every way out.
+# request per route and status code that docs/openapi.yaml lists. A second
+# nginx, the same configuration with keys (build/openapi-replay-keys),
+# answers the 401s. Does not touch a running make run. Both nginx are
+# stopped on every way out.
 
 set -euo pipefail
 
@@ -11,8 +13,23 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/util/runtime.sh"
 
-trap runtime_stop EXIT
+keyed_pid=
+stop_both() {
+    runtime_stop
+    if [ -n "$keyed_pid" ] && kill -0 "$keyed_pid" 2>/dev/null; then
+        kill -TERM "$keyed_pid" 2>/dev/null || true
+        wait "$keyed_pid" 2>/dev/null || true
+    fi
+}
+trap stop_both EXIT
 trap 'exit 130' INT TERM
+
+runtime_start replay-keys build/openapi-replay-keys \
+    replay-system-key replay-worker-key
+keyed_pid=$RUNTIME_PID
+keyed_url=$RUNTIME_URL
+keyed_dir=$RUNTIME_DIR
+RUNTIME_PID=
 
 runtime_start replay build/openapi-replay
 
@@ -21,4 +38,6 @@ cd "$root"
     --spec docs/openapi.yaml \
     --router store/ds_route.c \
     --routes docs/http-api.md \
-    || { echo "replay: nginx log: $RUNTIME_DIR/nginx.log" >&2; exit 1; }
+    --keyed-url "$keyed_url" \
+    || { echo "replay: nginx logs: $RUNTIME_DIR/nginx.log," \
+              "$keyed_dir/nginx.log" >&2; exit 1; }
