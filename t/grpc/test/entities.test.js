@@ -138,6 +138,22 @@ test('entities', async (t) => {
     assert.strictEqual(h.body, 42);
   });
 
+  await t.test('a scheduled signal waits for its time', async () => {
+    const at = new Date(Date.now() + 2000);
+    await client.signalEntity(counter('sc1'), 'add', 5, { signalTime: at });
+    await client.signalEntity(counter('sc1'), 'add', 1);
+    // the unscheduled one is not held behind it
+    await until('the state 6', async () => {
+      const s = await state(client, 'sc1');
+      assert.ok(s !== 6 || Date.now() >= at.getTime(),
+        'the scheduled signal ran before its time');
+      return s === 6;
+    }, 15000);
+    const m = await client.getEntity(counter('sc1'), false);
+    assert.ok(m.lastModifiedTime.getTime() >= at.getTime(),
+      `last operation at ${m.lastModifiedTime.toISOString()}`);
+  });
+
   await t.test('a signal over HTTP, the state read over gRPC', async () => {
     const res = await http(srv, '/entities/counter/h1?op=add',
       { method: 'POST', headers: { 'content-type': 'application/json' },
