@@ -502,6 +502,9 @@ dg_signal_in(dg_ctx_t *ctx, const SignalEntityRequest *req, ds_op_t *op)
         return rc;
     }
 
+    /* the store holds a signal scheduled later until its time */
+    op->in.entity.at = dg_time_in(req->scheduledtime);
+
     return dgi_json_in(ctx, req->input, "input", &op->in.entity.input);
 }
 

@@ -1022,6 +1022,8 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
             return rc;
         }
 
+        d->fire_at = dg_time_in(sig->scheduledtime);
+
         return dgi_json_in(ctx, sig->input, field, &d->input);
 
     case DGI_ACT_TERMINATE_ORCHESTRATION:
@@ -1498,6 +1500,7 @@ dgi_entity_actions_in(dg_ctx_t *ctx, const EntityBatchResult *res,
             snprintf(field, sizeof(field), "actions[%zu].sendSignal.input",
                      i);
             rc = dgi_json_in(ctx, sig->input, field, &a[i].input);
+            a[i].fire_at = dg_time_in(sig->scheduledtime);
             break;
 
         case OPERATION_ACTION__OPERATION_ACTION_TYPE_START_NEW_ORCHESTRATION:

@@ -590,7 +590,7 @@ static void
 ds_check_timer(ds_check_t *c, int db, ds_str_t hub, const unsigned char *k,
     size_t off, size_t len, const MDB_val *val)
 {
-    int            rc;
+    int            rc, entity;
     size_t         ioff;
     int64_t        due, timer_id;
     MDB_val        key, v;
@@ -602,9 +602,7 @@ ds_check_timer(ds_check_t *c, int db, ds_str_t hub, const unsigned char *k,
     id.len = 0;
     ioff = (db == DS_DB_TIMERS) ? off + 8 : off;
 
-    if (len < ioff + 1 + 1 + 8 || k[len - 9] != '\0'
-        || val->mv_size != 8)
-    {
+    if (len < ioff + 1 + 1 + 8 || k[len - 9] != '\0') {
         ds_check_problem(c, "malformed timer entry", hub, id);
         return;
     }
@@ -613,7 +611,23 @@ ds_check_timer(ds_check_t *c, int db, ds_str_t hub, const unsigned char *k,
     id.len = len - 9 - ioff;
     timer_id = (int64_t) dsi_get_u64(k + len - 8);
 
-    if (!ds_check_record(c, hub, id, &inst)) {
+    /* a scheduled entity signal carries its message, needs no record */
+    entity = (id.data[0] == '@');
+
+    if ((db == DS_DB_TIMERS && entity) ? val->mv_size <= 8
+                                       : val->mv_size != 8)
+    {
+        ds_check_problem(c, "malformed timer entry", hub, id);
+        return;
+    }
+
+    if (entity) {
+        if (!dsi_key_valid(hub, id)) {
+            ds_check_problem(c, "invalid id in key", hub, id);
+            return;
+        }
+
+    } else if (!ds_check_record(c, hub, id, &inst)) {
         return;
     }
 

@@ -78,6 +78,7 @@ typedef struct {
 } ds_efront_t;
 
 
+static int ds_entity_fire(ds_txn_t *txn, ds_str_t hub, int64_t now);
 static int ds_entity_item_key(const unsigned char *item, size_t len,
     dsi_work_rec_t *r);
 static int ds_entity_key_of(ds_str_t hub, ds_str_t id, ds_str_t key,
@@ -131,7 +132,7 @@ static int ds_bytes_cmp(const unsigned char *a, size_t al,
 const dsi_work_kind_t  dsi_work_entity = {
     DS_READY_ENTITY,
     1,
-    NULL,
+    ds_entity_fire,
     ds_entity_item_key,
     ds_entity_key_of,
     ds_entity_work_get,
@@ -192,6 +193,16 @@ int
 ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     ds_str_t operation, ds_str_t input, int64_t now)
 {
+    return ds_entity_signal_at(txn, hub, name, key, operation, input, 0,
+                               now);
+}
+
+
+int
+ds_entity_signal_at(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
+    ds_str_t key, ds_str_t operation, ds_str_t input, int64_t at,
+    int64_t now)
+{
     int              rc;
     ds_buf_t         b;
     ds_str_t         eid, msg;
@@ -224,7 +235,8 @@ ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     rc = dsi_ev_end(txn, &b, &msg);
 
     if (rc == DS_OK) {
-        rc = dsi_entity_send(txn, hub, eid, msg, now);
+        rc = (at > now) ? dsi_timer_signal(txn, hub, eid, msg, at)
+                        : dsi_entity_send(txn, hub, eid, msg, now);
     }
 
     dsi_buf_free(&b);
@@ -802,9 +814,9 @@ ds_entity_actions(ds_txn_t *txn, ds_str_t hub, const ds_action_t *a,
 
     for (i = 0; i < n; i++) {
         if (a[i].type == DS_ACT_SIGNAL_ENTITY) {
-            rc = ds_entity_signal(txn, hub, a[i].entity_name,
-                                  a[i].entity_key, a[i].name, a[i].input,
-                                  now);
+            rc = ds_entity_signal_at(txn, hub, a[i].entity_name,
+                                     a[i].entity_key, a[i].name, a[i].input,
+                                     a[i].fire_at, now);
 
         } else {
             memset(&s, 0, sizeof(dsi_start_t));
@@ -1204,6 +1216,17 @@ ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
 
 
 /* the engine's hooks (ds_work.c); an entry is "@name@key" */
+
+/* scheduled signals fall due by the timers, as orchestrations' do */
+
+static int
+ds_entity_fire(ds_txn_t *txn, ds_str_t hub, int64_t now)
+{
+    size_t  fired;
+
+    return ds_work_fire_timers(txn, hub, now, DS_CLAIM_TIMERS, &fired);
+}
+
 
 static int
 ds_entity_item_key(const unsigned char *item, size_t len, dsi_work_rec_t *r)

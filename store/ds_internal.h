@@ -310,7 +310,7 @@ typedef enum {
 typedef struct {
     int                 ready;          /* DS_READY_* */
     int                 fold;           /* names compare lower-cased */
-    /* a claim's first step (orchestrations fire due timers); may be NULL */
+    /* a claim's first step (due timers fire); may be NULL */
     int               (*before_claim)(ds_txn_t *txn, ds_str_t hub,
                                       int64_t now);
     /* the key of a ready entry; DS_INVALID: malformed (a stale entry) */
@@ -391,6 +391,8 @@ int dsi_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int dsi_timer_create(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t timer_id, int64_t fire_at);
 int dsi_timer_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
+int dsi_timer_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    ds_str_t msg, int64_t at);
 int dsi_timer_first(ds_txn_t *txn, ds_str_t hub, int64_t *due);
 
 

@@ -151,9 +151,9 @@ ds_op_apply(ds_txn_t *txn, ds_op_t *op)
         break;
 
     case DS_OP_ENTITY_SIGNAL:
-        rc = ds_entity_signal(txn, op->hub, op->in.entity.name,
-                              op->in.entity.key, op->in.entity.operation,
-                              op->in.entity.input, now);
+        rc = ds_entity_signal_at(txn, op->hub, op->in.entity.name,
+                                 op->in.entity.key, op->in.entity.operation,
+                                 op->in.entity.input, op->in.entity.at, now);
         break;
 
     case DS_OP_ENTITY_CLEAN:

@@ -1241,9 +1241,9 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
             break;
 
         case DS_ACT_SIGNAL_ENTITY:
-            rc = ds_entity_signal(txn, hub, a[i].entity_name,
-                                  a[i].entity_key, a[i].name, a[i].input,
-                                  now);
+            rc = ds_entity_signal_at(txn, hub, a[i].entity_name,
+                                     a[i].entity_key, a[i].name, a[i].input,
+                                     a[i].fire_at, now);
             break;
 
         case DS_ACT_CALL_ENTITY:

@@ -315,7 +315,9 @@ ds_work_next_after(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
         return rc;
     }
 
-    if (kind != DS_WORK_ORCHESTRATION) {
+    /* a timer's firing may queue an entity's scheduled signal */
+
+    if (kind == DS_WORK_ACTIVITY) {
         return DS_OK;
     }
 

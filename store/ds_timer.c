@@ -5,8 +5,10 @@
  * them from the front and nothing scans the store; timer_ix finds the
  * timers of one instance (to drop them when its execution ends). A fired
  * timer becomes a TimerFired {TimerId, FireAt} message of its instance.
+ * A scheduled entity signal is a timer of the entity ("@name@key") that
+ * carries the operation message after fire_at; firing queues it.
  *
- *   timers    hub 0 due(8) id 0 timer_id(8)  ->  fire_at(8)
+ *   timers    hub 0 due(8) id 0 timer_id(8)  ->  fire_at(8) [message]
  *   timer_ix  hub 0 id 0 timer_id(8)         ->  due(8)
  */
 
@@ -117,6 +119,70 @@ ds_timer_drop_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     }
 
     return DSI_EACH_DELETE;
+}
+
+
+/*
+ * Holds msg (an entity operation) for the entity eid until at: later
+ * signals do not wait behind it, as with a delayed message.
+ */
+
+int
+dsi_timer_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,
+    int64_t at)
+{
+    int            rc;
+    uint64_t       last;
+    MDB_val        key, val;
+    ds_buf_t       b;
+    unsigned char  kb[DS_KEY_BUF], vb[8];
+
+    if (!dsi_key_valid(hub, eid) || eid.len == 0 || eid.data[0] != '@') {
+        return DS_INVALID;
+    }
+
+    rc = dsi_seq_last(txn, DS_DB_TIMER_IX, hub, eid, &last);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (last >= (uint64_t) INT64_MAX) {
+        dsi_txn_set_error(txn, "entity timer sequence exhausted");
+        return DS_ERROR;
+    }
+
+    dsi_put_i64(vb, at);
+    val.mv_data = vb;
+    val.mv_size = 8;
+
+    key.mv_data = kb;
+    key.mv_size = dsi_key_seq(kb, hub, eid, last + 1);
+
+    rc = dsi_put(txn, DS_DB_TIMER_IX, &key, &val, 0);
+    if (rc != 0) {
+        return dsi_lmdb_rc(txn, rc);
+    }
+
+    dsi_buf_init(&b);
+
+    dsi_buf_add(&b, (const char *) vb, 8);
+    dsi_buf_add(&b, msg.data, msg.len);
+
+    if (b.oom) {
+        dsi_buf_free(&b);
+        dsi_txn_set_error(txn, "out of memory");
+        return DS_ERROR;
+    }
+
+    val.mv_data = b.data;
+    val.mv_size = b.len;
+    key.mv_size = dsi_key_timer(kb, hub, at, eid, (int64_t) last + 1);
+
+    rc = dsi_put(txn, DS_DB_TIMERS, &key, &val, 0);
+
+    dsi_buf_free(&b);
+
+    return dsi_lmdb_rc(txn, rc);
 }
 
 
@@ -238,9 +304,39 @@ ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now, size_t max,
         id.data = (const char *) idb;
         timer_id = (int64_t) dsi_get_u64((unsigned char *) key.mv_data
                                         + len - 8);
-        fire_at = val.mv_size == 8 ? dsi_get_i64(val.mv_data) : due;
+        fire_at = val.mv_size >= 8 ? dsi_get_i64(val.mv_data) : due;
+
+        if (val.mv_size > 8) {
+            /* a scheduled entity signal: copied out of the map first */
+            dsi_buf_reset(&b);
+            dsi_buf_add(&b, (const char *) val.mv_data + 8,
+                        val.mv_size - 8);
+        }
 
         mdb_cursor_close(cur);
+
+        if (val.mv_size > 8) {
+            if (b.oom) {
+                dsi_txn_set_error(txn, "out of memory");
+                rc = DS_ERROR;
+                break;
+            }
+
+            rc = ds_timer_del(txn, hub, id, timer_id, due);
+
+            if (rc == DS_OK) {
+                msg.data = b.data;
+                msg.len = b.len;
+                rc = dsi_entity_send(txn, hub, id, msg, now);
+            }
+
+            if (rc != DS_OK) {
+                break;
+            }
+
+            (*fired)++;
+            continue;
+        }
 
         rc = ds_timer_del(txn, hub, id, timer_id, due);
         if (rc != DS_OK) {

@@ -825,6 +825,13 @@ typedef int (*ds_entity_cb)(void *data, const ds_entity_t *entity);
 
 int ds_entity_signal(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_str_t key, ds_str_t operation, ds_str_t input, int64_t now);
+/*
+ * A signal queued at (µs; <= now: at once). A later one is held by a
+ * timer until then; signals queued meanwhile do not wait for it.
+ */
+int ds_entity_signal_at(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
+    ds_str_t key, ds_str_t operation, ds_str_t input, int64_t at,
+    int64_t now);
 int ds_entity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
     ds_entity_t *entity);
 /*
@@ -941,8 +948,9 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  *                    LMDB backend; a network backend bounds by max only);
  *                    out.purge.deleted, out.purge.more (matches may be
  *                    left). Repeat until more is 0.
- * DS_OP_ENTITY_SIGNAL in.entity: name, key, operation, input (JSON).
- *                    Queues an operation, creating the entity.
+ * DS_OP_ENTITY_SIGNAL in.entity: name, key, operation, input (JSON), at
+ *                    (µs; 0: at once). Queues an operation, creating the
+ *                    entity; a later at holds it until then.
  *                    DS_INVALID: a bad entity id. Each retry queues again.
  * DS_OP_ENTITY_CLEAN in.entity_clean: token_in, max, remove_empty,
  *                    release_orphaned, token (DS_TOKEN_MAX bytes, the
@@ -1106,6 +1114,7 @@ struct ds_op_s {
             ds_str_t            key;
             ds_str_t            operation;
             ds_str_t            input;
+            int64_t             at;         /* signal: µs, 0: at once */
         } entity;
 
         struct {

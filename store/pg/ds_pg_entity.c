@@ -99,6 +99,11 @@ dsi_pg_entity_call(const ds_op_t *op, dsi_pg_call_t *call)
     switch (op->type) {
 
     case DS_OP_ENTITY_SIGNAL:
+        /* no timer of this store carries a message yet */
+        if (op->in.entity.at > ds_time_now()) {
+            return DS_UNSUPPORTED;
+        }
+
         if (ds_name_check(op->in.entity.operation, DS_NAME_MAX, &f) != DS_OK
             || dsi_pg_entity_eid(op->in.entity.name, op->in.entity.key, eb,
                                  &eid)

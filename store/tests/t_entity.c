@@ -20,6 +20,7 @@ static void t_entity_ops(void);
 static void t_entity_list(void);
 static void t_entity_from_orch(void);
 static void t_entity_full(void);
+static void t_entity_scheduled(void);
 
 
 void
@@ -29,6 +30,7 @@ t_entity(void)
     t_entity_list();
     t_entity_from_orch();
     t_entity_full();
+    t_entity_scheduled();
 }
 
 
@@ -505,6 +507,82 @@ t_entity_full(void)
     T_INT(t_claim_e(env, t_s("Hub"), T0 + 5, T_LEASE, 8, 2, &e), DS_OK);
     T_INT(e.n, 1);
     T_INT(t_ecomplete(env, "big", "k", 2, 1, NULL, T0 + 6), DS_OK);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+static int
+t_signal_at(ds_env_t *env, const char *op, int64_t at, int64_t now)
+{
+    int        rc;
+    ds_txn_t  *txn;
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    rc = ds_entity_signal_at(txn, t_s("Hub"), t_s("counter"), t_s("s"),
+                             t_s(op), t_s("1"), at, now);
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return rc;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
+/* a signal scheduled later is held until then; later ones pass it */
+
+static void
+t_entity_scheduled(void)
+{
+    char              *dir;
+    int64_t            when;
+    ds_env_t          *env;
+    ds_txn_t          *txn;
+    ds_str_t           hub;
+    t_ent_t            e;
+    ds_check_stats_t   cs;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_signal_at(env, "later", T0 + 1000000, T0), DS_OK);
+    /* a time already past: at once */
+    T_INT(t_signal_at(env, "now", T0 - 5, T0 + 1), DS_OK);
+
+    T(t_consistent(env, hub, &cs));
+    T_INT(cs.timers, 1);
+
+    T_INT(t_claim_e(env, hub, T0 + 2, T_LEASE, 8, 0, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 1);
+    T(strstr(e.ops[0], "\"now\"") != NULL);
+    T_INT(t_ecomplete(env, "counter", "s", 0, 0, "1", T0 + 3), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_work_next_visible(txn, hub, DS_WORK_ENTITY, &when), DS_OK);
+    T_INT(when, T0 + 1000000);
+    ds_txn_abort(txn);
+
+    T_INT(t_claim_e(env, hub, T0 + 999999, T_LEASE, 8, 1, &e), DS_OK);
+    T_INT(e.n, 0);
+
+    T_INT(t_claim_e(env, hub, T0 + 1000000, T_LEASE, 8, 2, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 1);
+    T(strstr(e.ops[0], "\"later\"") != NULL);
+    T(strcmp(e.state[0], "1") == 0);
+    T_INT(t_ecomplete(env, "counter", "s", 2, 0, "2", T0 + 1000001), DS_OK);
+
+    T(t_consistent(env, hub, &cs));
+    T_INT(cs.timers, 0);
+    T_INT(cs.entity_ops, 0);
 
     ds_env_close(env);
     t_rmdir(dir);

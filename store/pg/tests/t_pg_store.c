@@ -492,6 +492,17 @@ t_serve(ds_store_t *st, t_host_t *th)
     T(strcmp(ds_op_error(&a.op), ds_strerror(DS_UNSUPPORTED)) == 0);
     T(ds_store_busy(st) == 0);
 
+    /* a signal scheduled for later: not yet, answered at once */
+    t_op(&a, st, DS_OP_ENTITY_SIGNAL, "one");
+    a.op.in.entity.name = (ds_str_t) { "counter", 7 };
+    a.op.in.entity.key = (ds_str_t) { "one", 3 };
+    a.op.in.entity.operation = (ds_str_t) { "add", 3 };
+    a.op.in.entity.input = (ds_str_t) { "1", 1 };
+    a.op.in.entity.at = ds_time_now() + 60000000;
+    ds_store_submit(st, &a.op, 0);
+    T(a.answered == 1 && a.op.rc == DS_UNSUPPORTED);
+    T(ds_store_busy(st) == 0);
+
     /* a start for later goes to the database like any other */
     t_op(&a, st, DS_OP_START, "later");
     a.op.in.start.opts.scheduled = ds_time_now() + 1000000;

@@ -1,7 +1,8 @@
 // Entities through the JavaScript SDK: signals from the client and over
 // HTTP, state read over gRPC and HTTP, calls from orchestrations with
-// their responses, critical sections (locks held, then released), state
-// deletion, entity queries in pages, and cleaning entity storage.
+// their responses, signals scheduled for later, critical sections (locks
+// held, then released), state deletion, entity queries in pages, and
+// cleaning entity storage.
 
 'use strict';
 
@@ -52,6 +53,13 @@ async function* useCounter(ctx, key) {
 async function* signaller(ctx, key) {
   ctx.entities.signalEntity(counter(key), 'add', 11);
   return 'sent';
+}
+
+// a signal 2 s after the orchestration's time; it returns that time
+async function* laterSignaller(ctx, key) {
+  const at = new Date(ctx.currentUtcDateTime.getTime() + 2000);
+  ctx.entities.signalEntity(counter(key), 'add', 3, { signalTime: at });
+  return at.toISOString();
 }
 
 async function* exploder(ctx, key) {
@@ -119,7 +127,7 @@ test('entities', async (t) => {
         throw new Error('the entity cannot be made');
       });
       for (const o of [useCounter, transfer, holder, signaller, exploder,
-        brokenCaller, echo]) {
+        brokenCaller, echo, laterSignaller]) {
         w.addOrchestrator(o);
       }
     },
@@ -136,6 +144,22 @@ test('entities', async (t) => {
     const h = await http(srv, '/entities/counter/s1');
     assert.strictEqual(h.status, 200);
     assert.strictEqual(h.body, 42);
+  });
+
+  await t.test('a scheduled signal waits for its time', async () => {
+    const at = new Date(Date.now() + 2000);
+    await client.signalEntity(counter('sc1'), 'add', 5, { signalTime: at });
+    await client.signalEntity(counter('sc1'), 'add', 1);
+    // the unscheduled one is not held behind it
+    await until('the state 6', async () => {
+      const s = await state(client, 'sc1');
+      assert.ok(s !== 6 || Date.now() >= at.getTime(),
+        'the scheduled signal ran before its time');
+      return s === 6;
+    }, 15000);
+    const m = await client.getEntity(counter('sc1'), false);
+    assert.ok(m.lastModifiedTime.getTime() >= at.getTime(),
+      `last operation at ${m.lastModifiedTime.toISOString()}`);
   });
 
   await t.test('a signal over HTTP, the state read over gRPC', async () => {
@@ -165,6 +189,17 @@ test('entities', async (t) => {
     assert.strictEqual(output(await finished(client, id)), 'sent');
     await until('the state 11', async () => await state(client, 'o1') === 11,
       15000);
+  });
+
+  await t.test('an orchestration\'s scheduled signal waits', async () => {
+    const id = await client.scheduleNewOrchestration(laterSignaller, 'o2');
+    const at = new Date(output(await finished(client, id)));
+    await until('the state 3', async () => await state(client, 'o2') === 3,
+      15000);
+    const m = await client.getEntity(counter('o2'), false);
+    assert.ok(m.lastModifiedTime.getTime() >= at.getTime(),
+      `last operation at ${m.lastModifiedTime.toISOString()}, ` +
+      `scheduled at ${at.toISOString()}`);
   });
 
   await t.test('a failed operation fails its call, keeps the state',
