@@ -904,7 +904,7 @@ t_sdk_terminate_action(void)
     ds_status_e           st;
     ds_instance_t         inst;
     ds_action_fault_t     f;
-    const char           *only_o[] = { "O" };
+    const char           *only_o[] = { "O", NULL };
 
     hub = t_s("Hub");
     dir = t_tmpdir();
