@@ -1202,6 +1202,13 @@ du_pg_copy_hub(PGconn *conn, ds_env_t *env, const char *hub)
     ds_txn_abort(txn);
     free(c.buf);
 
+    if (rc == DS_UNSUPPORTED) {
+        du_error("import: hub \"%s\" holds a scheduled entity signal, "
+                 "which a PostgreSQL store cannot hold yet; import it "
+                 "once the signal has been delivered", hub);
+        return DU_EXIT_FAILED;
+    }
+
     if (rc != DS_OK) {
         if (!c.failed) {
             du_error("import: reading the scratch store failed");

@@ -28,6 +28,7 @@ static int ds_rows_put_timer(ds_txn_t *txn, ds_str_t hub,
 typedef struct {
     ds_row_cb           cb;
     void               *data;
+    unsigned            held:1;     /* a timer that holds a message */
 } ds_rows_walk_t;
 
 
@@ -47,12 +48,16 @@ ds_row_kind_name(ds_row_kind_e kind)
 int
 ds_rows_walk(ds_txn_t *txn, ds_str_t hub, ds_row_cb cb, void *data)
 {
+    int             rc;
     ds_rows_walk_t  w;
 
     w.cb = cb;
     w.data = data;
+    w.held = 0;
 
-    return ds_hub_walk(txn, hub, ds_rows_record, &w);
+    rc = ds_hub_walk(txn, hub, ds_rows_record, &w);
+
+    return w.held ? DS_UNSUPPORTED : rc;
 }
 
 
@@ -105,6 +110,12 @@ ds_rows_record(void *data, unsigned table, ds_str_t key, ds_str_t value)
     case DS_DB_TIMERS:
         /* due(8) id 0 timer_id(8) -> fire_at(8) */
         row.kind = DS_ROW_TIMER;
+
+        if (value.len > 8) {
+            /* a scheduled entity signal's message: no row holds it yet */
+            w->held = 1;
+            return -1;
+        }
 
         if (key.len < 8 || value.len != 8) {
             return -1;

@@ -49,7 +49,9 @@ typedef struct {
 typedef int (*ds_row_cb)(void *data, const ds_row_t *row);
 
 /* the rows of one hub, kind by kind in ds_row_kind_e order, each in key
-   order; a callback's non-zero answer stops the walk (DS_ERROR) */
+   order; a callback's non-zero answer stops the walk (DS_ERROR); a timer
+   that holds a scheduled entity signal, which no row can carry yet,
+   stops it with DS_UNSUPPORTED */
 int ds_rows_walk(ds_txn_t *txn, ds_str_t hub, ds_row_cb cb, void *data);
 
 /* DS_INVALID for a row no record can hold; a record there is replaced */

@@ -89,6 +89,17 @@ else
     failed=$((failed + 1))
 fi
 
+# a hub that holds a scheduled entity signal (a timer with a message,
+# which no PostgreSQL row carries yet) is refused, whole and clearly
+mkdir "$tmp/sched" && "$rich" "$tmp/sched" Later scheduled || exit 1
+"$durable" export "$tmp/sched" --hub Later --output "$tmp/sched.jsonl" \
+    2> /dev/null || exit 1
+check "import of a scheduled entity signal is refused" 1 \
+    'hub "Later" holds a scheduled entity signal' \
+    "$durable" import "$ci" --input "$tmp/sched.jsonl"
+check "and nothing of it is imported" 0 '^0$' \
+    sql "SELECT count(*) FROM durable.entities WHERE hub = 'Later'"
+
 # LMDB -> PostgreSQL
 check "import into PostgreSQL" 0 '^imported [0-9]+ records into hub "Moved"$' \
     "$durable" import "$ci" --input "$tmp/a.jsonl"

@@ -168,8 +168,8 @@ main(int argc, char **argv)
     ds_instance_t    inst;
     ds_start_opts_t  opts;
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: t_hub_rich DIR HUB\n");
+    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "scheduled") == 0)) {
+        fprintf(stderr, "usage: t_hub_rich DIR HUB [scheduled]\n");
         return 2;
     }
 
@@ -184,6 +184,18 @@ main(int argc, char **argv)
 
     t_hub = t_s(argv[2]);
     t_now = ds_time_now();
+
+    if (argc == 4) {
+        /* only an entity signal held by a timer for an hour */
+        txn = t_begin();
+        t_ok(ds_entity_signal_at(txn, t_hub, t_s("counter"), t_s("later"),
+                                 t_s("add"), t_s("1"),
+                                 t_now + 3600 * (int64_t) 1000000, t_now),
+             "scheduled signal");
+        t_commit(txn, "scheduled signal");
+        ds_env_close(t_env);
+        return 0;
+    }
 
     /* starts, an SDK's among them, and signals */
 
