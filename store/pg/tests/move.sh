@@ -153,6 +153,12 @@ check "check: a row in the wrong partition" 1 \
     "$durable" check "$ci"
 sql "UPDATE durable.timers SET partition = partition - 1
      WHERE hub = 'Moved' AND id = 'waiting'" > /dev/null
+sql "INSERT INTO durable.counts VALUES ('Moved', 2, 0, -1, 5)" > /dev/null
+check "check: a count that is not its rows'" 1 \
+    'hub "Moved" id "": the count of timers is [0-9]+, the rows are [0-9]+' \
+    "$durable" check "$ci"
+sql "DELETE FROM durable.counts WHERE hub = 'Moved' AND slot = -1" > /dev/null
+check "check: the counts agree again" 0 "consistent" "$durable" check "$ci"
 sql "UPDATE durable.instances SET ready_at = 0
      WHERE hub = 'Moved' AND id = 'waiting'" > /dev/null
 check "check: a runnable instance out of the ready index" 1 \
