@@ -1379,7 +1379,29 @@ du_pg_import(const char *conninfo, FILE *in, const char *hub_opt,
         goto done;
     }
 
-    /* the hub must be empty; a start on it meanwhile fails the insert */
+    /*
+     * The hub's row, made if new and locked before the hub is found
+     * empty: a start of a new hub's first instance in nginx inserts the
+     * same row (durable.hub_partitions()), so it waits for this
+     * transaction, then finds the imported hub; another import or a
+     * delete-task-hub of the hub waits for the lock.
+     */
+
+    rc = du_pg_exec(conn, "import: the hub's row",
+                    "SELECT durable.hub_partitions($1, true)", hub_buf);
+
+    if (rc == DU_EXIT_OK) {
+        rc = du_pg_exec(conn, "import: locking the hub",
+                        "SELECT 1 FROM durable.hubs WHERE hub = $1"
+                        " FOR UPDATE", hub_buf);
+    }
+
+    if (rc != DU_EXIT_OK) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+        goto done;
+    }
+
+    /* the hub must be empty */
 
     res = PQexecParams(conn,
         "SELECT EXISTS (SELECT 1 FROM durable.instances WHERE hub = $1)"
