@@ -52,8 +52,9 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'];
 // Statuses the example configuration cannot produce, with the reason.
 // A listed status that is neither replayed nor here fails the run.
 const SKIPPED = {
-    500: 'needs a store that fails (an I/O error); the one 500 the ' +
-         'example can produce, a Failed instance on getStatus, is replayed',
+    500: 'no request causes it: a failure of the store itself (the ' +
+         'document says so); getStatus\'s 500 for a Failed instance is ' +
+         'replayed',
     503: 'needs a store that cannot be opened',
     507: 'needs a full store; max_size=1g would take minutes to fill ' +
          '(t/420-store-full.t covers it with a small store)',
