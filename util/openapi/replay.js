@@ -793,6 +793,21 @@ async function main() {
     };
     await Promise.all([runOne(), runOne(), runOne(), runOne()]);
 
+    // an operation that does not list 503 must not answer it either
+    for (const { path, method, op } of ops) {
+        if (op.responses['503']) {
+            continue;
+        }
+        const r = await Hub(BASE).call(method,
+            path.replace(/\{[^}]*\}/g, 'x'),
+            { query: { connection: 'replay-broken' },
+              body: op.requestBody ? {} : undefined });
+        if (r.status === 503) {
+            fail(`${op.operationId} (${method} ${path}): answers 503 ` +
+                 'without a store, not listed in the document');
+        }
+    }
+
     // 4. every path, in both families: a method it does not list is 405
     // with the document's methods in Allow; an unknown route is 404
     const errorSchema = { $ref: '#/components/schemas/Error' };
