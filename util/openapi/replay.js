@@ -793,18 +793,21 @@ async function main() {
     };
     await Promise.all([runOne(), runOne(), runOne(), runOne()]);
 
-    // an operation that does not list 503 must not answer it either
+    // an operation that does not list 503 (404) must not answer it for
+    // a store that cannot be opened (ids that name nothing) either
+    const probes = [['503', { connection: 'replay-broken' }], ['404', {}]];
     for (const { path, method, op } of ops) {
-        if (op.responses['503']) {
-            continue;
-        }
-        const r = await Hub(BASE).call(method,
-            path.replace(/\{[^}]*\}/g, 'x'),
-            { query: { connection: 'replay-broken' },
-              body: op.requestBody ? {} : undefined });
-        if (r.status === 503) {
-            fail(`${op.operationId} (${method} ${path}): answers 503 ` +
-                 'without a store, not listed in the document');
+        for (const [status, query] of probes) {
+            if (op.responses[status]) {
+                continue;
+            }
+            const r = await Hub(BASE).call(method,
+                path.replace(/\{[^}]*\}/g, 'x'),
+                { query, body: op.requestBody ? {} : undefined });
+            if (String(r.status) === status) {
+                fail(`${op.operationId} (${method} ${path}): answers ` +
+                     `${status} (${r.request}), not listed in the document`);
+            }
         }
     }
 
