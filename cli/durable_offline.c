@@ -104,14 +104,27 @@ const du_command_t  du_cmd_compact = {
 };
 
 
-/* a PostgreSQL conninfo, as libpq takes it, rather than a directory */
+/*
+ * A PostgreSQL conninfo, as libpq takes it, rather than a directory: a
+ * URI, or "key=value ..." whose key has no '/', so that a directory path
+ * with '=' in one of its names ("/var/lib/a=b") stays a path.
+ */
 
 int
 du_is_conninfo(const char *store)
 {
-    return strncmp(store, "postgres://", 11) == 0
-           || strncmp(store, "postgresql://", 13) == 0
-           || strchr(store, '=') != NULL;
+    const char  *eq;
+
+    if (strncmp(store, "postgres://", 11) == 0
+        || strncmp(store, "postgresql://", 13) == 0)
+    {
+        return 1;
+    }
+
+    eq = strchr(store, '=');
+
+    return eq != NULL && eq != store
+           && memchr(store, '/', (size_t) (eq - store)) == NULL;
 }
 
 

@@ -589,10 +589,95 @@ du_pg_check_partitions(PGconn *conn, ds_str_t hub, ds_check_cb cb,
 
 
 /*
+ * The counts of durable.counts (its slots summed, as durable.stats()
+ * reads them) against the rows they count: instances per status, ready
+ * rows per kind and timers. The triggers keep them in the transaction
+ * that changes the rows, so in one snapshot they must agree.
+ */
+
+static int
+du_pg_check_counts(PGconn *conn, ds_str_t hub, ds_check_cb cb,
+    void *data, size_t *problems)
+{
+    int          i, class, code;
+    char         problem[160];
+    ds_str_t     none;
+    PGresult    *res;
+    const char  *what;
+
+    static const char  *kinds[] = { "orchestration", "activity", "entity" };
+
+    res = PQexecParams(conn,
+        "WITH actual (class, code, n) AS ("
+        "  SELECT 0, status, count(*) FROM durable.instances"
+        "   WHERE hub = $1 GROUP BY status"
+        "  UNION ALL SELECT 1, 0, count(*) FROM durable.instances"
+        "   WHERE hub = $1 AND ready_at > 0"
+        "  UNION ALL SELECT 1, 1, count(*) FROM durable.activities"
+        "   WHERE hub = $1 AND ready_at > 0"
+        "  UNION ALL SELECT 1, 2, count(*) FROM durable.entities"
+        "   WHERE hub = $1 AND ready_at > 0"
+        "  UNION ALL SELECT 2, 0, count(*) FROM durable.timers"
+        "   WHERE hub = $1),"
+        " kept (class, code, n) AS ("
+        "  SELECT class, code, sum(n) FROM durable.counts"
+        "   WHERE hub = $1 GROUP BY class, code)"
+        " SELECT class, code, coalesce(k.n, 0), coalesce(a.n, 0)"
+        " FROM actual a FULL JOIN kept k USING (class, code)"
+        " WHERE coalesce(k.n, 0) <> coalesce(a.n, 0)"
+        " ORDER BY class, code",
+        1, NULL, &hub.data, NULL, NULL, 0);
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        du_error("checking the counts: %s", PQerrorMessage(conn));
+        PQclear(res);
+        return DU_EXIT_UNAVAILABLE;
+    }
+
+    none.data = "";
+    none.len = 0;
+
+    for (i = 0; i < PQntuples(res); i++) {
+        class = atoi(PQgetvalue(res, i, 0));
+        code = atoi(PQgetvalue(res, i, 1));
+
+        if (class == 0) {
+            what = ds_status_name((ds_status_e) code);
+            snprintf(problem, sizeof(problem), "the count of %s instances",
+                     what ? what : "?");
+
+        } else if (class == 1 && code >= 0 && code <= 2) {
+            snprintf(problem, sizeof(problem), "the count of ready %s "
+                     "rows", kinds[code]);
+
+        } else if (class == 2) {
+            snprintf(problem, sizeof(problem), "the count of timers");
+
+        } else {
+            snprintf(problem, sizeof(problem), "a count of class %d code %d",
+                     class, code);
+        }
+
+        snprintf(problem + strlen(problem), sizeof(problem) - strlen(problem),
+                 " is %s, the rows are %s", PQgetvalue(res, i, 2),
+                 PQgetvalue(res, i, 3));
+
+        (*problems)++;
+        cb(data, problem, hub, none);
+    }
+
+    PQclear(res);
+
+    return DU_EXIT_OK;
+}
+
+
+/*
  * The consistency check of every hub (or one): the LMDB store's on a
- * scratch copy of the rows, in one snapshot, and the partitions. Counts
- * in st are the scratch store's. DS_OK consistent, DS_ERROR a problem
- * was reported, DS_UNAVAILABLE the check could not run (printed).
+ * scratch copy of the rows, in one snapshot, the partitions and the
+ * counts of durable.counts. Counts in st are the scratch store's. DS_OK
+ * consistent, DS_ERROR a problem was reported, DS_UNAVAILABLE the check
+ * could not run (printed).
  */
 
 int
@@ -646,6 +731,10 @@ du_pg_check(PGconn *conn, const char *hub, ds_check_cb cb, void *data,
 
         if (rc == DU_EXIT_OK) {
             rc = du_pg_check_partitions(conn, h, cb, data, &problems);
+        }
+
+        if (rc == DU_EXIT_OK) {
+            rc = du_pg_check_counts(conn, h, cb, data, &problems);
         }
     }
 
@@ -1297,7 +1386,29 @@ du_pg_import(const char *conninfo, FILE *in, const char *hub_opt,
         goto done;
     }
 
-    /* the hub must be empty; a start on it meanwhile fails the insert */
+    /*
+     * The hub's row, made if new and locked before the hub is found
+     * empty: a start of a new hub's first instance in nginx inserts the
+     * same row (durable.hub_partitions()), so it waits for this
+     * transaction, then finds the imported hub; another import or a
+     * delete-task-hub of the hub waits for the lock.
+     */
+
+    rc = du_pg_exec(conn, "import: the hub's row",
+                    "SELECT durable.hub_partitions($1, true)", hub_buf);
+
+    if (rc == DU_EXIT_OK) {
+        rc = du_pg_exec(conn, "import: locking the hub",
+                        "SELECT 1 FROM durable.hubs WHERE hub = $1"
+                        " FOR UPDATE", hub_buf);
+    }
+
+    if (rc != DU_EXIT_OK) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+        goto done;
+    }
+
+    /* the hub must be empty */
 
     res = PQexecParams(conn,
         "SELECT EXISTS (SELECT 1 FROM durable.instances WHERE hub = $1)"

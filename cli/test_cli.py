@@ -470,6 +470,13 @@ def test_offline_live(srv, tmp):
        "restore --force over a live store is refused", r.detail)
     r = durable("restore", bak, os.path.join(tmp, "restored"))
     ok(r.returncode == 0, "restore into a new directory", r.detail)
+    r = durable("restore", bak, os.path.join(tmp, "a=b"))
+    ok(r.returncode == 0, "restore into a directory named with '='",
+       r.detail)
+    r = durable("check", os.path.join(tmp, "a=b"))
+    ok(r.returncode == 0 and "consistent" in r.stdout,
+       "a directory path with '=' in it is a store, not a conninfo",
+       r.detail)
     r = durable("export", os.path.join(tmp, "restored"))
     ok(r.stdout.splitlines()[1:] == lines, "the restored store", r.detail)
     return bak, lines

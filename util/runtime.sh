@@ -169,6 +169,15 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
                  return 1; }
     fi
 
+    # more stores for a test: RUNTIME_STORES, durable_task_store lines;
+    # RUNTIME_PREPARE, a command run in the runtime directory first
+    if [ -n "${RUNTIME_STORES:-}" ]; then
+        (cd "$RUNTIME_DIR" && eval "${RUNTIME_PREPARE:-:}")
+        printf '%s\n' "$RUNTIME_STORES" > "$RUNTIME_DIR/conf/stores"
+        sed -i "/^ *durable_task_store  *default /r $RUNTIME_DIR/conf/stores" \
+            "$conf"
+    fi
+
     # nginx takes $NGINX for the sockets of a binary upgrade
     env -u NGINX "$nginx" -p "$RUNTIME_DIR/" -c conf/nginx.conf -e stderr \
         -g 'daemon off;' > "$RUNTIME_DIR/nginx.log" 2>&1 &

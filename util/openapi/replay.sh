@@ -31,6 +31,12 @@ keyed_url=$RUNTIME_URL
 keyed_dir=$RUNTIME_DIR
 RUNTIME_PID=
 
+# a tiny store that the replay fills (507) and one that cannot be opened,
+# its data.mdb a directory (503), both selected with ?connection=
+RUNTIME_PREPARE='mkdir -p replay-broken/data.mdb
+    [ "$(id -u)" != 0 ] || chown -R "$RUNTIME_USER" replay-broken' \
+RUNTIME_STORES="    durable_task_store replay-full path=replay-full max_size=1m;
+    durable_task_store replay-broken path=replay-broken;" \
 runtime_start replay build/openapi-replay
 
 cd "$root"

@@ -145,6 +145,32 @@ check "an export without its ready index is refused" 1 "not consistent" \
 check "refused imports wrote nothing" 0 '^0$' \
     sql "SELECT count(*) FROM durable.instances WHERE hub IN ('Cut', 'Incons')"
 
+# import locks the hub's row before it finds the hub empty: held by
+# another session, the import waits (here until its lock_timeout)
+sql "INSERT INTO durable.hubs VALUES ('Held', 4)" > /dev/null
+psql -X -At -q -d "$db" -c "BEGIN" \
+    -c "SELECT 1 FROM durable.hubs WHERE hub = 'Held' FOR UPDATE" \
+    -c "SELECT pg_sleep(60)" > /dev/null 2>&1 &
+holder=$!
+for i in $(seq 50); do
+    [ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c
+              ON c.oid = l.relation WHERE c.relname = 'hubs'
+              AND l.mode = 'RowShareLock' AND l.pid <> pg_backend_pid()")" \
+      != 0 ] && break
+    sleep 0.2
+done
+check "import waits for the hub's row lock" 1 "lock timeout" \
+    env PGOPTIONS="-c lock_timeout=500" \
+    "$durable" import "$ci" --input "$tmp/a.jsonl" --hub Held
+kill "$holder" 2> /dev/null
+wait "$holder" 2> /dev/null
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+     WHERE datname = '$db' AND pid <> pg_backend_pid()
+     AND query LIKE '%pg_sleep%'" > /dev/null
+check "and imports once it is free" 0 'into hub "Held"' \
+    "$durable" import "$ci" --input "$tmp/a.jsonl" --hub Held
+"$durable" delete-task-hub "$ci" --hub Held > /dev/null
+
 # another hub name, then its deletion
 check "import under another hub" 0 'into hub "Copy"' \
     "$durable" import "$ci" --input "$tmp/a.jsonl" --hub Copy
@@ -164,6 +190,12 @@ check "check: a row in the wrong partition" 1 \
     "$durable" check "$ci"
 sql "UPDATE durable.timers SET partition = partition - 1
      WHERE hub = 'Moved' AND id = 'waiting'" > /dev/null
+sql "INSERT INTO durable.counts VALUES ('Moved', 2, 0, -1, 5)" > /dev/null
+check "check: a count that is not its rows'" 1 \
+    'hub "Moved" id "": the count of timers is [0-9]+, the rows are [0-9]+' \
+    "$durable" check "$ci"
+sql "DELETE FROM durable.counts WHERE hub = 'Moved' AND slot = -1" > /dev/null
+check "check: the counts agree again" 0 "consistent" "$durable" check "$ci"
 sql "UPDATE durable.instances SET ready_at = 0
      WHERE hub = 'Moved' AND id = 'waiting'" > /dev/null
 check "check: a runnable instance out of the ready index" 1 \
