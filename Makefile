@@ -188,7 +188,7 @@ $(CHECK_TOOL): $(DURABLE_TOOL)
 	ln -sf durable $@
 
 # every command of durable against a store and an nginx of its own
-test-cli: build $(DURABLE_TOOL)
+test-cli: build $(DURABLE_TOOL) $(CHECK_TOOL)
 	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) DURABLE=$(DURABLE_TOOL) \
 	    python3 cli/test_cli.py
 
