@@ -768,4 +768,5 @@ t_query_purge_time(void)
     T_INT(more, 0);
 
     ds_env_close(env);
+    t_rmdir(dir);
 }
