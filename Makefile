@@ -129,6 +129,8 @@ build-nothreads: deps
 # store checker the tests run, is the same program under its old name
 DURABLE_TOOL := $(BUILD)/durable
 CHECK_TOOL  := $(BUILD)/durable-check
+# what the .t files run besides nginx and the tool (t/tools/)
+T_TOOLS     := $(BUILD)/t-hold-write-lock
 STORE_SRCS  := $(wildcard store/*.c)
 CLI_SRCS    := $(wildcard cli/*.c)
 # the PostgreSQL schema, carried by durable (durable schema init)
@@ -183,6 +185,10 @@ test-pg-schema: deps $(DURABLE_TOOL) $(PG_CONN_TEST) $(PG_OPS_TEST) \
 	T_PG_OPS=$(PG_OPS_TEST) T_PG_STORE=$(PG_STORE_TEST) \
 	T_HUB_RICH=$(PG_RICH_HUB) \
 	util/pg.sh run store/pg/tests/run.sh
+
+$(BUILD)/t-hold-write-lock: t/tools/hold_write_lock.c
+	@mkdir -p $(BUILD)
+	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L $< -llmdb -o $@
 
 $(CHECK_TOOL): $(DURABLE_TOOL)
 	ln -sf durable $@
@@ -271,13 +277,14 @@ test-metrics: build
 	    || DURABLE_EXTRA_DEPS=prometheus $(MAKE) -s deps
 	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) util/metrics_check.sh
 
-test-nginx: build $(CHECK_TOOL)
+test-nginx: build $(CHECK_TOOL) $(T_TOOLS)
 	@rm -rf $(BUILD)/t-data t/servroot_* && mkdir -p $(BUILD)/t-data
 	TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) \
 	TEST_NGINX_DATA_DIR=$(BUILD)/t-data \
 	TEST_NGINX_RANDOMIZE=1 \
 	DURABLE_CHECK=$(CHECK_TOOL) \
+	DURABLE_HOLD_WRITE_LOCK=$(BUILD)/t-hold-write-lock \
 	    prove -I t/lib $(PROVE_FLAGS) t
 
 # the Test::Nginx suite again on PostgreSQL, against a throwaway cluster
@@ -289,7 +296,7 @@ test-nginx: build $(CHECK_TOOL)
 PG_PROVE_FLAGS ?= $(PROVE_FLAGS)
 PG_T           ?= t
 
-test-postgres: build $(CHECK_TOOL) $(DURABLE_TOOL)
+test-postgres: build $(CHECK_TOOL) $(DURABLE_TOOL) $(T_TOOLS)
 	@rm -rf $(BUILD)/pg-t-data && mkdir -p $(BUILD)/pg-t-data
 	DURABLE=$(DURABLE_TOOL) \
 	TEST_NGINX_BINARY=$(NGINX) \
@@ -298,6 +305,7 @@ test-postgres: build $(CHECK_TOOL) $(DURABLE_TOOL)
 	TEST_NGINX_SERVROOT=$(BUILD)/pg-servroot \
 	TEST_NGINX_RANDOMIZE=1 \
 	DURABLE_CHECK=$(CHECK_TOOL) \
+	DURABLE_HOLD_WRITE_LOCK=$(BUILD)/t-hold-write-lock \
 	DURABLE_TEST_BACKEND=postgres \
 	    util/pg.sh run sh -c 'set -e; \
 	        "$$DURABLE" schema init --conninfo "$$DURABLE_PG_CONNINFO" \
@@ -439,13 +447,14 @@ $(ASAN_SO): $(ASAN_NGX)/objs/Makefile $(MODULE_SRCS)
 # (TEST_NGINX_ERROR_LOG) and the reports are looked for there too.
 ASAN_REPORT  := 'runtime error:|ERROR: (Address|Leak)Sanitizer|SUMMARY: [A-Za-z]+Sanitizer'
 
-test-asan-nginx: deps $(ASAN_SO) $(CHECK_TOOL)
+test-asan-nginx: deps $(ASAN_SO) $(CHECK_TOOL) $(T_TOOLS)
 	@rm -rf $(ASAN_LOGS) $(ASAN_BUILD)/t-data $(ASAN_BUILD)/servroot \
 	    $(ASAN_BUILD)/error.log
 	@mkdir -p $(ASAN_LOGS) $(ASAN_BUILD)/t-data
 	$(ASAN_ENV) \
 	TEST_NGINX_ERROR_LOG=$(ASAN_BUILD)/error.log \
 	DURABLE_CHECK=$(CHECK_TOOL) \
+	DURABLE_HOLD_WRITE_LOCK=$(BUILD)/t-hold-write-lock \
 	TEST_NGINX_LD_PRELOAD=$(ASAN_RUNTIME) \
 	TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES=$(ASAN_SO) \
