@@ -972,24 +972,23 @@ ngx_http_durable_grpc_deframe(ngx_http_request_t *r,
 
 
 /*
- * The request message as the method's type; a malformed one is answered
- * INVALID_ARGUMENT here (NULL: answer with what g->base.err says).
+ * The request message as the method's type; NULL: g->dc.status says why
+ * (ngx_http_durable_grpc_codec_status() answers it), INVALID_ARGUMENT for
+ * a malformed message, RESOURCE_EXHAUSTED when the pool ran out.
  */
 
 ProtobufCMessage *
 ngx_http_durable_grpc_unpack(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g, const ProtobufCMessageDescriptor *desc)
 {
-    int                nomem;
     ProtobufCMessage  *m;
 
-    m = dg_unpack(desc, g->msg.data, g->msg.len,
-                  ngx_http_durable_grpc_mem(r->pool), &nomem);
+    m = dg_request_unpack(&g->dc, desc, g->msg.data, g->msg.len);
 
-    if (m == NULL && !nomem) {
-        ngx_http_durable_set_error(r, &g->base, NGX_HTTP_BAD_REQUEST,
-                                   "The request is not a valid %s message.",
-                                   desc->name);
+    if (m == NULL) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "durable grpc: %s refused, status %d",
+                       desc->name, g->dc.status.code);
     }
 
     return m;
