@@ -672,13 +672,9 @@ ngx_http_durable_grpc_waited(ngx_http_request_t *r,
 
 answered:
 
-    /*
-     * NGX_AGAIN: flow control holds the answer back, and nginx sends it
-     * when the window opens. To the wait's handler NGX_AGAIN means
-     * "nothing yet": it would read again and answer a second time.
-     */
+    /* an answer that flow control holds back is sent all the same */
 
-    return rc == NGX_AGAIN ? NGX_OK : rc;
+    return ngx_http_durable_wait_answered(rc);
 }
 
 
