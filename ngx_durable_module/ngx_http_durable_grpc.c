@@ -510,14 +510,14 @@ ngx_http_durable_grpc_header_filter(ngx_http_request_t *r)
             code = DG_INVALID_ARGUMENT;
             p = ngx_slprintf(text, text + sizeof(text),
                              "The request body could not be read "
-                             "(HTTP 400); the error log says why.");
+                             "(HTTP 400): its length is not its "
+                             "content-length, or another fault.");
 
         } else {
             code = status >= NGX_HTTP_INTERNAL_SERVER_ERROR ? DG_INTERNAL
                                                             : DG_UNKNOWN;
             p = ngx_slprintf(text, text + sizeof(text),
-                             "The call failed (HTTP %ui); the error log "
-                             "says why.", status);
+                             "The call failed (HTTP %ui).", status);
         }
     }
 
