@@ -76,7 +76,8 @@ static const du_pg_table_t  du_pg_tables[DS_ROW_KINDS] = {
       "done_digest, lease, name, input",
       "id, task_id, done, ready_at, lease_expires, done_digest, lease, "
       "name, input" },
-    { "timers", "id, timer_id, due, fire_at", "id, timer_id, due, fire_at" },
+    { "timers", "id, timer_id, due, fire_at, message",
+      "id, timer_id, due, fire_at, message" },
     { "entities",
       "id, has_state::int::bigint, last_op, ready_at, lease_expires, "
       "lease_upto, op_seq, done_digest, lease, done_lease, state, owner, cs",
@@ -493,6 +494,7 @@ du_pg_load_row(du_pg_load_t *ld, int kind, const PGresult *res)
         row.n = du_pg_i64(res, 1);
         row.due = du_pg_i64(res, 2);
         row.fire_at = du_pg_i64(res, 3);
+        row.text = du_pg_str(res, 4);
         break;
 
     default: /* DS_ROW_ENTITY */
@@ -1175,6 +1177,7 @@ du_pg_copy_row(void *data, const ds_row_t *row)
         du_pg_copy_int(c, row->n);
         du_pg_copy_int(c, row->due);
         du_pg_copy_int(c, row->fire_at);
+        du_pg_copy_text(c, row->text, 1);
         break;
 
     default: /* DS_ROW_ENTITY */
@@ -1290,13 +1293,6 @@ du_pg_copy_hub(PGconn *conn, ds_env_t *env, const char *hub)
 
     ds_txn_abort(txn);
     free(c.buf);
-
-    if (rc == DS_UNSUPPORTED) {
-        du_error("import: hub \"%s\" holds a scheduled entity signal, "
-                 "which a PostgreSQL store cannot hold yet; import it "
-                 "once the signal has been delivered", hub);
-        return DU_EXIT_FAILED;
-    }
 
     if (rc != DS_OK) {
         if (!c.failed) {

@@ -28,7 +28,6 @@ static int ds_rows_put_timer(ds_txn_t *txn, ds_str_t hub,
 typedef struct {
     ds_row_cb           cb;
     void               *data;
-    unsigned            held:1;     /* a timer that holds a message */
 } ds_rows_walk_t;
 
 
@@ -48,16 +47,12 @@ ds_row_kind_name(ds_row_kind_e kind)
 int
 ds_rows_walk(ds_txn_t *txn, ds_str_t hub, ds_row_cb cb, void *data)
 {
-    int             rc;
     ds_rows_walk_t  w;
 
     w.cb = cb;
     w.data = data;
-    w.held = 0;
 
-    rc = ds_hub_walk(txn, hub, ds_rows_record, &w);
-
-    return w.held ? DS_UNSUPPORTED : rc;
+    return ds_hub_walk(txn, hub, ds_rows_record, &w);
 }
 
 
@@ -108,22 +103,20 @@ ds_rows_record(void *data, unsigned table, ds_str_t key, ds_str_t value)
         break;
 
     case DS_DB_TIMERS:
-        /* due(8) id 0 timer_id(8) -> fire_at(8) */
+        /* due(8) id 0 timer_id(8) -> fire_at(8) [message] */
         row.kind = DS_ROW_TIMER;
 
-        if (value.len > 8) {
-            /* a scheduled entity signal's message: no row holds it yet */
-            w->held = 1;
-            return -1;
-        }
-
-        if (key.len < 8 || value.len != 8) {
+        if (key.len < 8 || value.len < 8) {
             return -1;
         }
 
         row.due = dsi_created_dec(dsi_get_u64((const unsigned char *)
                                               key.data));
         row.fire_at = dsi_get_i64((const unsigned char *) value.data);
+
+        /* a scheduled entity signal's message */
+        row.text.data = value.data + 8;
+        row.text.len = value.len - 8;
         key.data += 8;
         key.len -= 8;
 
@@ -224,32 +217,54 @@ ds_rows_put_seq(ds_txn_t *txn, int db, ds_str_t hub, const ds_row_t *row)
 }
 
 
-/* the timer and its entry in timer_ix, as dsi_timer_create() makes them */
+/*
+ * The timer and its entry in timer_ix, as dsi_timer_create() makes them,
+ * or dsi_timer_signal() when it carries an entity's message
+ */
 
 static int
 ds_rows_put_timer(ds_txn_t *txn, ds_str_t hub, const ds_row_t *row)
 {
     int            rc;
     MDB_val        key, val;
+    ds_buf_t       b;
     unsigned char  kb[DS_KEY_BUF], vb[8];
 
-    if (!dsi_key_valid(hub, row->id) || row->n < 0) {
+    if (!dsi_key_valid(hub, row->id) || row->n < 0
+        || (row->text.len
+            && (row->id.len == 0 || row->id.data[0] != '@')))
+    {
         return DS_INVALID;
+    }
+
+    dsi_buf_init(&b);
+    dsi_put_i64(vb, row->fire_at);
+    dsi_buf_add(&b, (const char *) vb, 8);
+    dsi_buf_add(&b, row->text.data, row->text.len);
+
+    if (b.oom) {
+        dsi_buf_free(&b);
+        dsi_txn_set_error(txn, "out of memory");
+        return DS_ERROR;
     }
 
     key.mv_data = kb;
     key.mv_size = dsi_key_timer(kb, hub, row->due, row->id, row->n);
-    dsi_put_i64(vb, row->fire_at);
-    val.mv_data = vb;
-    val.mv_size = 8;
+    val.mv_data = b.data;
+    val.mv_size = b.len;
 
     rc = dsi_put(txn, DS_DB_TIMERS, &key, &val, 0);
+
+    dsi_buf_free(&b);
+
     if (rc != 0) {
         return dsi_lmdb_rc(txn, rc);
     }
 
     key.mv_size = dsi_key_seq(kb, hub, row->id, (uint64_t) row->n);
     dsi_put_i64(vb, row->due);
+    val.mv_data = vb;
+    val.mv_size = 8;
 
     return dsi_lmdb_rc(txn, dsi_put(txn, DS_DB_TIMER_IX, &key, &val, 0));
 }

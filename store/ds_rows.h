@@ -37,7 +37,10 @@ typedef struct {
     ds_str_t            id;         /* instance id; entity "@name@key" */
     int64_t             n;          /* seq, task id or timer id */
     ds_str_t            text;       /* history event, inbox message,
-                                       queued entity operation */
+                                       queued entity operation; the
+                                       message a timer carries (a
+                                       scheduled entity signal), or
+                                       empty */
     int64_t             due;        /* timer: when it is fired */
     int64_t             fire_at;    /* timer: its FireAt */
     ds_instance_t       inst;
@@ -49,9 +52,7 @@ typedef struct {
 typedef int (*ds_row_cb)(void *data, const ds_row_t *row);
 
 /* the rows of one hub, kind by kind in ds_row_kind_e order, each in key
-   order; a callback's non-zero answer stops the walk (DS_ERROR); a timer
-   that holds a scheduled entity signal, which no row can carry yet,
-   stops it with DS_UNSUPPORTED */
+   order; a callback's non-zero answer stops the walk (DS_ERROR) */
 int ds_rows_walk(ds_txn_t *txn, ds_str_t hub, ds_row_cb cb, void *data);
 
 /* DS_INVALID for a row no record can hold; a record there is replaced */

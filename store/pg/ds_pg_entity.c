@@ -99,11 +99,6 @@ dsi_pg_entity_call(const ds_op_t *op, dsi_pg_call_t *call)
     switch (op->type) {
 
     case DS_OP_ENTITY_SIGNAL:
-        /* no timer of this store carries a message yet */
-        if (op->in.entity.at > ds_time_now()) {
-            return DS_UNSUPPORTED;
-        }
-
         if (ds_name_check(op->in.entity.operation, DS_NAME_MAX, &f) != DS_OK
             || dsi_pg_entity_eid(op->in.entity.name, op->in.entity.key, eb,
                                  &eid)
@@ -112,8 +107,10 @@ dsi_pg_entity_call(const ds_op_t *op, dsi_pg_call_t *call)
             return DS_INVALID;
         }
 
+        /* a time later than the database's clock: the signal waits */
+
         call->stmt.sql = "SELECT rc, error "
-                         "FROM durable.entity_signal($1, $2, $3)";
+                         "FROM durable.entity_signal($1, $2, $3, $4)";
         dsi_pg_param_str(call, op->hub);
         dsi_pg_param_str(call, eid);
 
@@ -124,6 +121,7 @@ dsi_pg_entity_call(const ds_op_t *op, dsi_pg_call_t *call)
             return DS_ERROR;
         }
 
+        dsi_pg_param_int(call, op->in.entity.at);
         break;
 
     case DS_OP_ENTITY_GET:
@@ -655,7 +653,8 @@ dsi_pg_entity_claimed(ds_op_t *op, const PGresult *res)
 static int
 dsi_pg_entity_complete(const ds_op_t *op, dsi_pg_call_t *call)
 {
-    int                        rc;
+    int                        rc, n;
+    char                       at[24];
     size_t                     i;
     uint64_t                   digest;
     ds_buf_t                   arr, ev;
@@ -768,7 +767,15 @@ dsi_pg_entity_complete(const ds_op_t *op, dsi_pg_call_t *call)
             dsi_pg_elem(&arr, "signal", 6, 0, 1);
             dsi_pg_elem(&arr, aid.data, aid.len, 0, 0);
             dsi_pg_elem(&arr, ev.data + 1, ev.len - 1, 0, 0);
-            dsi_pg_elem(&arr, NULL, 0, 1, 0);
+
+            if (a->fire_at > 0) {
+                n = snprintf(at, sizeof(at), "%lld", (long long) a->fire_at);
+                dsi_pg_elem(&arr, at, (size_t) n, 0, 0);
+
+            } else {
+                dsi_pg_elem(&arr, NULL, 0, 1, 0);
+            }
+
             dsi_pg_elem(&arr, NULL, 0, 1, 0);
 
         } else {

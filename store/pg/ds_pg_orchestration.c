@@ -148,7 +148,9 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
     dsi_pgo_int(o, DSI_PGO_KINDS, a->type);
     dsi_pgo_int(o, DSI_PGO_IDS, a->id);
 
-    if (a->type == DS_ACT_CREATE_TIMER) {
+    if (a->type == DS_ACT_CREATE_TIMER
+        || (a->type == DS_ACT_SIGNAL_ENTITY && a->fire_at > 0))
+    {
         dsi_pgo_int(o, DSI_PGO_NUMS, a->fire_at);
 
     } else {

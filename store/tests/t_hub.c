@@ -412,6 +412,13 @@ t_hub_rows(void)
     T_INT(ent.n, 1);
     T(t_start(env1, t_s("Hub"), "three", "Hello", "3", 9000000) == DS_OK);
 
+    /* and a signal waiting for its time: a timer that carries it */
+    T(ds_txn_begin(env1, NULL, 1, &rtxn) == DS_OK);
+    T(ds_entity_signal_at(rtxn, t_s("Hub"), t_s("counter"), t_s("later"),
+                          t_s("add"), t_s("1"), 95000000, 9000000)
+      == DS_OK);
+    T(ds_txn_commit(rtxn) == DS_OK);
+
     T(ds_txn_begin(env1, NULL, 0, &rtxn) == DS_OK);
     T(ds_txn_begin(env2, NULL, 1, &r.txn) == DS_OK);
     memset(r.rows, 0, sizeof(r.rows));
@@ -422,7 +429,7 @@ t_hub_rows(void)
     T_INT(r.rc, DS_OK);
     T_INT(r.rows[DS_ROW_INSTANCE], 3);
     T_INT(r.rows[DS_ROW_ACTIVITY], 2);
-    T_INT(r.rows[DS_ROW_TIMER], 1);
+    T_INT(r.rows[DS_ROW_TIMER], 2);
     T_INT(r.rows[DS_ROW_ENTITY], 1);
     T(r.rows[DS_ROW_HISTORY] > 4 && r.rows[DS_ROW_INBOX] > 0);
     ds_txn_abort(rtxn);
@@ -444,6 +451,9 @@ t_hub_rows(void)
     T_INT(ds_rows_put(r.txn, t_s("Rows"), &bad), DS_INVALID);
     bad.kind = DS_ROW_ENTITY;
     bad.id = t_s("no-at-sign");
+    T_INT(ds_rows_put(r.txn, t_s("Rows"), &bad), DS_INVALID);
+    bad.kind = DS_ROW_TIMER;
+    bad.text = t_s("{\"operation\":\"add\"}");
     T_INT(ds_rows_put(r.txn, t_s("Rows"), &bad), DS_INVALID);
 
     T(ds_txn_commit(r.txn) == DS_OK);

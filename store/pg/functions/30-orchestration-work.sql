@@ -3,7 +3,8 @@
 
 
 -- ds_work_fire_timers(): at most p_max due timers become TimerFired
--- messages of their instances
+-- messages of their instances; an entity's timer puts the signal it
+-- carries in the entity's queue
 CREATE OR REPLACE FUNCTION durable.fire_timers(p_hub text, p_now bigint,
     p_max integer)
 RETURNS integer
@@ -25,11 +26,15 @@ BEGIN
             WHERE x.hub = p_hub AND x.partition = t.partition
               AND x.id = t.id AND x.timer_id = t.timer_id;
 
-        PERFORM durable.deliver(p_hub, t.id, 0,
-            durable.event('TimerFired', p_now,
-                          '"TimerId":' || t.timer_id || ',"FireAt":"'
-                          || durable.time_text(t.fire_at) || '"'),
-            p_now, false);
+        IF t.message IS NOT NULL THEN
+            PERFORM durable.entity_send(p_hub, t.id, t.message, p_now, 0);
+        ELSE
+            PERFORM durable.deliver(p_hub, t.id, 0,
+                durable.event('TimerFired', p_now,
+                              '"TimerId":' || t.timer_id || ',"FireAt":"'
+                              || durable.time_text(t.fire_at) || '"'),
+                p_now, false);
+        END IF;
 
         fired := fired + 1;
     END LOOP;

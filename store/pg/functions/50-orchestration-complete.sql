@@ -14,7 +14,8 @@
 --             7 fail, 8 continue-as-new, 9 entity call, 10 lock
 --             request, 11 unlock, 12 terminate another instance
 --   ids       the action's id (the EventId of its history event)
---   nums      a timer's fire time
+--   nums      a timer's fire time; the time an entity signal is due
+--             (NULL: now)
 --   etypes,   its history event's type and members ("Name":..,...),
 --   emembers  NULL for none
 --   a         activity name; sub-orchestration id; event target;
@@ -472,8 +473,8 @@ BEGIN
                         ',' || p_e[i] || ',"parentExecution":'
                         || inst.execution, now);
                 ELSIF kind = 4 THEN
-                    r := durable.entity_message(p_hub, p_a[i], p_d[i], NULL,
-                                                now);
+                    r := durable.entity_message_at(p_hub, p_a[i], p_d[i],
+                        NULL, now, coalesce(p_nums[i], 0));
                 ELSE
                     r := durable.entity_message(p_hub, p_a[i],
                         p_d[i] || ',"parentExecution":' || inst.execution,

@@ -169,23 +169,80 @@ END
 $$;
 
 
--- see the top of this file
-CREATE OR REPLACE FUNCTION durable.entity_message(p_hub text, p_eid text,
-    p_before text, p_after text, p_now bigint)
+-- dsi_timer_signal(): holds p_msg for the entity p_eid until p_at, as a
+-- timer of the entity that carries it (the next timer id of the entity);
+-- durable.fire_timers() queues it then. The entity is not made before.
+CREATE OR REPLACE FUNCTION durable.entity_schedule(p_hub text, p_eid text,
+    p_msg text, p_at bigint)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    part   integer;
+    tries  integer;
+BEGIN
+    part := durable.partition_of(durable.hub_partitions(p_hub, true),
+                                 p_eid);
+
+    -- another transaction taking the same id makes this one try the next
+    FOR tries IN 1 .. 100 LOOP
+        INSERT INTO durable.timers (hub, partition, id, timer_id, due,
+                fire_at, message)
+            SELECT p_hub, part, p_eid, coalesce(max(x.timer_id), 0) + 1,
+                   p_at, p_at, p_msg
+            FROM durable.timers x
+            WHERE x.hub = p_hub AND x.partition = part AND x.id = p_eid
+            ON CONFLICT DO NOTHING;
+
+        IF FOUND THEN
+            RETURN;
+        END IF;
+    END LOOP;
+
+    RAISE EXCEPTION 'no timer id left for %', p_eid;
+END
+$$;
+
+
+-- durable.entity_message() for a time: a signal (p_after NULL) with
+-- p_at later than p_now waits for it (ds_entity_signal_at()); anything
+-- else is queued now
+CREATE OR REPLACE FUNCTION durable.entity_message_at(p_hub text,
+    p_eid text, p_before text, p_after text, p_now bigint, p_at bigint)
 RETURNS integer
 LANGUAGE plpgsql AS $$
+DECLARE
+    msg  text;
 BEGIN
     IF NOT durable.valid_key(p_hub, p_eid) OR left(p_eid, 1) <> '@' THEN
         RETURN 6;
     END IF;
 
-    PERFORM durable.entity_send(p_hub, p_eid,
-        '{' || p_before || ',"timestamp":"' || durable.time_text(p_now)
-        || '"' || coalesce(p_after, '') || '}', p_now, 0);
+    msg := '{' || p_before || ',"timestamp":"' || durable.time_text(p_now)
+           || '"' || coalesce(p_after, '') || '}';
+
+    IF p_at > p_now AND p_after IS NULL
+       AND durable.entity_msg_kind(msg) = 0
+    THEN
+        PERFORM durable.entity_schedule(p_hub, p_eid, msg, p_at);
+    ELSE
+        PERFORM durable.entity_send(p_hub, p_eid, msg, p_now, 0);
+    END IF;
+
+    -- a waiting claim learns of the work, or of the time it is due
     PERFORM durable.wake(p_hub);
 
     RETURN 0;
 END
+$$;
+
+
+-- see the top of this file
+CREATE OR REPLACE FUNCTION durable.entity_message(p_hub text, p_eid text,
+    p_before text, p_after text, p_now bigint)
+RETURNS integer
+LANGUAGE sql AS $$
+    SELECT durable.entity_message_at(p_hub, p_eid, p_before, p_after,
+                                     p_now, 0)
 $$;
 
 
@@ -342,10 +399,13 @@ END
 $$;
 
 
--- ds_entity_signal(): p_members "operation":..,"input":.. (C checked the
--- names); the entity is made when missing
+-- ds_entity_signal_at(): p_members "operation":..,"input":.. (C checked
+-- the names); p_at, when later than now on the database's clock, is when
+-- the signal is due (durable.entity_schedule()), else (0 by default) it
+-- is queued now and the entity made when missing
 CREATE OR REPLACE FUNCTION durable.entity_signal(p_hub text, p_eid text,
-    p_members text, OUT rc integer, OUT error text)
+    p_members text, p_at bigint DEFAULT 0, OUT rc integer,
+    OUT error text)
 LANGUAGE plpgsql AS $$
 BEGIN
     IF NOT durable.valid_key(p_hub, p_eid) OR left(p_eid, 1) <> '@'
@@ -356,8 +416,9 @@ BEGIN
     END IF;
 
     BEGIN
-        rc := durable.entity_message(p_hub, p_eid, p_members, NULL,
-                                     durable.now_us());
+        rc := durable.entity_message_at(p_hub, p_eid, p_members, NULL,
+                                        durable.now_us(),
+                                        coalesce(p_at, 0));
     EXCEPTION
         WHEN disk_full THEN
             rc := 5;
@@ -651,6 +712,12 @@ BEGIN
     -- entity names are kept lower-cased; a filter's are folded (ASCII)
     names := ARRAY(SELECT lower(x COLLATE "C") FROM unnest(p_names) x);
     n := durable.hub_partitions(p_hub, false);
+
+    -- signals due now join their entities' queues (ds_entity_fire())
+    IF n IS NOT NULL THEN
+        PERFORM durable.fire_timers(p_hub, now, 1000);
+    END IF;
+
     claimed := 0;
     examined := 0;
 
@@ -696,10 +763,14 @@ BEGIN
                                                e.owner, last) x) r;
     END LOOP;
 
-    next := (SELECT min(x.ready_at) FROM durable.entities x
-             WHERE x.hub = p_hub AND x.ready_at > 0
-               AND (cardinality(names) = 0
-                    OR split_part(x.id, '@', 2) = ANY (names)));
+    -- the first entry of the names asked for, or a timer, whose firing
+    -- may queue a scheduled signal (ds_work_next_visible())
+    next := least((SELECT min(x.ready_at) FROM durable.entities x
+                   WHERE x.hub = p_hub AND x.ready_at > 0
+                     AND (cardinality(names) = 0
+                          OR split_part(x.id, '@', 2) = ANY (names))),
+                  (SELECT min(t.due) FROM durable.timers t
+                   WHERE t.hub = p_hub));
 
     IF next <= now THEN
         next := now + 1000000;
@@ -816,7 +887,8 @@ $$;
 -- (EntityOperationCompleted with "Output":.., or EntityOperationFailed
 -- with "Reason":..,"Details":..); a call without a row completes with
 -- null. p_actions: a row per action, of five columns: {'signal', entity
--- id, members "operation":..,"input":.., NULL, NULL} or {'start',
+-- id, members "operation":..,"input":.., the time it is due (µs, NULL
+-- now), NULL} or {'start',
 -- instance id, name, members "Name":..,"Input":.. of its
 -- ExecutionStarted, input}. 1 NOTFOUND, 2 CONFLICT, 7 MISMATCH; a retry
 -- of the last completion answers 0 again and writes nothing.
@@ -930,9 +1002,10 @@ BEGIN
         -- signals and starts; a signal to itself waits for the next batch
         FOR i IN 1 .. coalesce(array_length(p_actions, 1), 0) LOOP
             IF p_actions[i][1] = 'signal' THEN
-                PERFORM durable.entity_send(p_hub, p_actions[i][2],
-                    '{' || p_actions[i][3] || ',"timestamp":"'
-                    || durable.time_text(now) || '"}', now, 0);
+                -- p_actions[i][4]: the time it is due, NULL now
+                PERFORM durable.entity_message_at(p_hub, p_actions[i][2],
+                    p_actions[i][3], NULL, now,
+                    coalesce(p_actions[i][4]::bigint, 0));
 
             ELSE
                 -- an active namesake stays: the start is dropped

@@ -89,16 +89,25 @@ else
     failed=$((failed + 1))
 fi
 
-# a hub that holds a scheduled entity signal (a timer with a message,
-# which no PostgreSQL row carries yet) is refused, whole and clearly
+# a hub that holds a scheduled entity signal (a timer that carries its
+# message) moves with it, and the signal still waits: a timer of its
+# entity, no entity yet
 mkdir "$tmp/sched" && "$rich" "$tmp/sched" Later scheduled || exit 1
 "$durable" export "$tmp/sched" --hub Later --output "$tmp/sched.jsonl" \
     2> /dev/null || exit 1
-check "import of a scheduled entity signal is refused" 1 \
-    'hub "Later" holds a scheduled entity signal' \
+check "import of a scheduled entity signal" 0 \
+    '^imported 2 records into hub "Later"$' \
     "$durable" import "$ci" --input "$tmp/sched.jsonl"
-check "and nothing of it is imported" 0 '^0$' \
+check "it is its entity's timer, with the message" 0 \
+    '^@counter@later\|1\|\{"operation":"add","input":1,"timestamp":"[^"]+"\}$' \
+    sql "SELECT id, timer_id, message FROM durable.timers
+         WHERE hub = 'Later' AND due > durable.now_us()"
+check "and no entity yet" 0 '^0$' \
     sql "SELECT count(*) FROM durable.entities WHERE hub = 'Later'"
+check "export of the scheduled signal" 0 'exported 2 records of hub "Later"' \
+    "$durable" export "$ci" --hub Later --output "$tmp/sched-pg.jsonl"
+same "PostgreSQL exports the signal LMDB exported" "$tmp/sched.jsonl" \
+    "$tmp/sched-pg.jsonl"
 
 # LMDB -> PostgreSQL
 check "import into PostgreSQL" 0 '^imported [0-9]+ records into hub "Moved"$' \

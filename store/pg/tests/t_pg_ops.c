@@ -2432,6 +2432,211 @@ t_terminate_tree(void)
 }
 
 
+/* an entity timer's message on LMDB, after its seq (the timer id) */
+
+typedef struct {
+    ds_str_t            eid;
+    char               *text;
+} t_timers_t;
+
+
+static int
+t_timer_msg(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
+{
+    size_t          len;
+    MDB_val         key, tv;
+    t_timers_t     *t;
+    unsigned char   kb[DS_KEY_BUF];
+
+    t = data;
+
+    if (val->mv_size != 8) {
+        return DS_ERROR;
+    }
+
+    key.mv_data = kb;
+    key.mv_size = dsi_key_timer(kb, t_s("hub"),
+                                dsi_get_i64((unsigned char *) val->mv_data),
+                                t->eid, (int64_t) seq);
+
+    if (mdb_get(txn->txn, ds_dbi(txn, DS_DB_TIMERS), &key, &tv) != 0
+        || tv.mv_size <= 8)
+    {
+        return DS_ERROR;
+    }
+
+    len = strlen(t->text);
+    snprintf(t->text + len, T_BUF - len, "%llu ", (unsigned long long) seq);
+    (void) t_event(t->text, seq, (ds_str_t) { (char *) tv.mv_data + 8,
+                                              tv.mv_size - 8 });
+
+    return DSI_EACH_NEXT;
+}
+
+
+/*
+ * The signals an entity has waiting for their time, on both backends:
+ * each timer's id and the message it carries, timestamps blanked
+ */
+
+static void
+t_entity_timers(int line, const char *eid)
+{
+    int             i, ok;
+    char           *l, *p;
+    size_t          len;
+    ds_txn_t       *txn;
+    PGresult       *res;
+    t_timers_t      t;
+    dsi_pg_stmt_t   stmt;
+    const char     *params[2];
+
+    l = calloc(1, T_BUF);
+    p = calloc(1, T_BUF);
+
+    if (l == NULL || p == NULL) {
+        abort();
+    }
+
+    t.eid = t_s(eid);
+    t.text = l;
+
+    T(ds_txn_begin(t_env, NULL, 0, &txn) == DS_OK);
+    T(dsi_seq_each(txn, DS_DB_TIMER_IX, t_s("hub"), t.eid, UINT64_MAX,
+                   t_timer_msg, &t) == DS_OK);
+    ds_txn_abort(txn);
+
+    params[0] = "hub";
+    params[1] = eid;
+    stmt.sql = "SELECT timer_id, message FROM durable.timers "
+               "WHERE hub = $1 AND id = $2 ORDER BY timer_id";
+    stmt.nparams = 2;
+    stmt.values = params;
+
+    T(dsi_pg_conn_send(t_pg, &stmt, 1, 0) == 0);
+    T(t_drive(t_pg) == DSI_PG_READY);
+
+    res = dsi_pg_conn_result(t_pg, 0);
+    T(PQresultStatus(res) == PGRES_TUPLES_OK);
+
+    for (i = 0; i < PQntuples(res); i++) {
+        len = strlen(p);
+        snprintf(p + len, T_BUF - len, "%s ", PQgetvalue(res, i, 0));
+        (void) t_event(p, 0, t_s(PQgetvalue(res, i, 1)));
+    }
+
+    dsi_pg_conn_release(t_pg);
+
+    ok = strcmp(l, p) == 0;
+    t_check(ok, line, "the same scheduled signals on both backends");
+
+    if (!ok) {
+        printf("#   %s lmdb:\n%s#   pg:\n%s", eid, l, p);
+    }
+
+    free(l);
+    free(p);
+}
+
+
+/*
+ * Signals scheduled for later, by a client, an orchestration and an
+ * entity: they wait as timers of their entities, signals sent meanwhile
+ * run before them, a claim says when to look again, and once due the
+ * claim queues and hands them out
+ */
+
+static void
+t_scheduled(void)
+{
+    size_t              i;
+    int64_t             at;
+    uint8_t             tk[4 * DS_LEASE_LEN];
+    ds_op_t            *op;
+    ds_str_t            name;
+    ds_action_t         a[1];
+    ds_claim_filter_t   filter;
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0x50 + i / DS_LEASE_LEN);
+    }
+
+    /* t_entity_rec() reads hub "hub" */
+    t_hub = "hub";
+
+    memset(&filter, 0, sizeof(ds_claim_filter_t));
+    name = t_s("sched");
+    filter.names = &name;
+    filter.nnames = 1;
+
+    at = ds_time_now() + 1500000;
+
+    /* from a client, then one for now that does not wait behind it */
+    op = t_entity_op(DS_OP_ENTITY_SIGNAL, "Sched", "a", "add", "2");
+    op->in.entity.at = at;
+    t_both(__LINE__, op);
+    op = t_entity_op(DS_OP_ENTITY_SIGNAL, "sched", "a", "add", "1");
+    op->in.entity.at = ds_time_now() - 1000000;
+    t_both(__LINE__, op);
+    op = t_entity_op(DS_OP_ENTITY_SIGNAL, "sched", "a", "add", "3");
+    op->in.entity.at = at;
+    t_both(__LINE__, op);
+    t_entity_timers(__LINE__, "@sched@a");
+    t_entity_rec(__LINE__, "@sched@a");
+
+    /* the entity's completion sends one for later */
+    t_both(__LINE__, t_entity_claim(2, tk, &filter));
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_SIGNAL_ENTITY;
+    a[0].name = t_s("add");
+    a[0].entity_name = t_s("Sched");
+    a[0].entity_key = t_s("c");
+    a[0].input = t_s("{\"from\":\"a\"}");
+    a[0].fire_at = at;
+    op = t_entity_op(DS_OP_WORK_COMPLETE, "sched", "a", NULL, "1");
+    op->in.work.lease = tk;
+    op->in.work.actions = a;
+    op->in.work.nactions = 1;
+    t_both(__LINE__, op);
+
+    /* an orchestration's completion, one for later */
+    t_both(__LINE__, t_op(DS_OP_START, "sched-o", "SchedOrch", NULL));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + DS_LEASE_LEN,
+            "SchedOrch");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_SIGNAL_ENTITY;
+    a[0].id = 0;
+    a[0].name = t_s("add");
+    a[0].entity_name = t_s("Sched");
+    a[0].entity_key = t_s("b");
+    a[0].input = t_s("5");
+    a[0].fire_at = at;
+    t_complete(__LINE__, "sched-o", tk + DS_LEASE_LEN, a, 1);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "sched-o", NULL, NULL));
+
+    t_entity_timers(__LINE__, "@sched@b");
+    t_entity_timers(__LINE__, "@sched@c");
+    t_entity_rec(__LINE__, "@sched@a");
+    t_entity_rec(__LINE__, "@sched@b");
+    t_entity_rec(__LINE__, "@sched@c");
+
+    /* nothing to run yet, but a time to look again */
+    t_both(__LINE__, t_entity_claim(3, tk + 2 * DS_LEASE_LEN, &filter));
+
+    while (ds_time_now() < at + 200000) {
+        (void) poll(NULL, 0, 100);
+    }
+
+    /* due: the claim fires them and takes all three */
+    t_both(__LINE__, t_entity_claim(3, tk + 2 * DS_LEASE_LEN, &filter));
+    t_entity_timers(__LINE__, "@sched@a");
+    t_entity_rec(__LINE__, "@sched@a");
+    t_entity_rec(__LINE__, "@sched@b");
+    t_entity_rec(__LINE__, "@sched@c");
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -2490,6 +2695,7 @@ main(int argc, char **argv)
     t_partial();
     t_entity_actions();
     t_terminate_tree();
+    t_scheduled();
 
     dsi_pg_conn_close(t_pg);
     ds_env_close(t_env);
