@@ -208,15 +208,32 @@ t_lmdb_done(ds_op_t *op)
 }
 
 
+/*
+ * A listed instance: its id, and what a start may carry when it has any
+ * (version, tags, whether scheduled, failure details), as the gRPC front
+ * end renders a listed instance from them
+ */
+
 static int
 t_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
 {
-    char  *ids;
-
-    (void) inst;
+    char    *ids;
+    size_t   len;
 
     ids = data;
     strncat(ids, id.data, id.len);
+
+    if (inst->version.len || inst->tags.len || inst->scheduled_start
+        || inst->failure.len)
+    {
+        len = strlen(ids);
+        snprintf(ids + len, T_BUF - len, "{%.*s|%.*s|%d|%.*s}",
+                 (int) inst->version.len, inst->version.data,
+                 (int) inst->tags.len, inst->tags.data,
+                 inst->scheduled_start != 0, (int) inst->failure.len,
+                 inst->failure.data);
+    }
+
     strcat(ids, " ");
 
     return 0;
@@ -1899,7 +1916,7 @@ static void
 t_token(void)
 {
     int             rc;
-    char            token[DS_TOKEN_MAX], ids[64];
+    char            token[DS_TOKEN_MAX], ids[T_BUF];
     size_t          len;
     ds_txn_t       *txn;
     ds_query_t      q;
@@ -2191,6 +2208,8 @@ t_opts(void)
     char         longname[300];
     size_t       i;
     uint8_t      tk[6 * DS_LEASE_LEN];
+    ds_op_t     *op;
+    ds_query_t   q;
     ds_action_t  a[2];
 
     for (i = 0; i < sizeof(tk); i++) {
@@ -2254,6 +2273,13 @@ t_opts(void)
     t_complete(__LINE__, "v1c", tk + 2 * DS_LEASE_LEN, a, 1);
     t_both(__LINE__, t_op(DS_OP_STATUS, "v1c", NULL, NULL));
     t_inbox(__LINE__, "v1");
+
+    /* listed with what their starts carried and the failure's details */
+    memset(&q, 0, sizeof(ds_query_t));
+    q.top = 10;
+    op = t_op(DS_OP_LIST, NULL, NULL, NULL);
+    op->in.list.query = &q;
+    t_both(__LINE__, op);
 
     t_hub = "hub";
 }
