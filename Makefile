@@ -231,13 +231,18 @@ $(OPENAPI_DIR)/node_modules/.ci: $(OPENAPI_DIR)/package-lock.json
 	cd $(OPENAPI_DIR) && npm ci --no-audit --no-fund
 	@touch $@
 
-test-openapi: build $(OPENAPI_DIR)/node_modules/.ci
+$(BUILD)/openapi-fill-map: util/openapi/fill_map.c
+	@mkdir -p $(BUILD)
+	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L $< -llmdb -o $@
+
+test-openapi: build $(OPENAPI_DIR)/node_modules/.ci \
+              $(BUILD)/openapi-fill-map
 	cd $(OPENAPI_DIR) && REDOCLY_TELEMETRY=off \
 	    REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(OPENAPI_NODE) \
 	    node_modules/.bin/redocly lint --lint-config error \
 	    --config redocly.yaml $(CURDIR)/docs/openapi.yaml
 	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) NODE=$(OPENAPI_NODE) \
-	    $(OPENAPI_DIR)/replay.sh
+	    FILL_MAP=$(BUILD)/openapi-fill-map $(OPENAPI_DIR)/replay.sh
 
 # the dashboard (ui/) in Debian's headless Chromium, driven by
 # puppeteer-core (pinned in util/ui-test/package-lock.json, installed there

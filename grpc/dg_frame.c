@@ -222,3 +222,31 @@ dg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
 
     return m;
 }
+
+
+ProtobufCMessage *
+dg_request_unpack(dg_ctx_t *ctx, const ProtobufCMessageDescriptor *desc,
+    const uint8_t *data, size_t len)
+{
+    int                nomem;
+    ProtobufCMessage  *m;
+
+    m = dg_unpack(desc, data, len, ctx->mem, &nomem);
+
+    if (m != NULL) {
+        return m;
+    }
+
+    if (nomem) {
+        ctx->nomem = 1;
+        dg_status_set(&ctx->status, DG_RESOURCE_EXHAUSTED,
+                      "out of memory for the %s message of %zu bytes",
+                      desc->name, len);
+
+    } else {
+        dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                      "the request is not a valid %s message", desc->name);
+    }
+
+    return NULL;
+}

@@ -201,6 +201,15 @@ typedef struct {
 
 void dg_ctx_init(dg_ctx_t *ctx, dg_mem_t mem, unsigned json_depth);
 
+/*
+ * A call's request message (dg_unpack() with ctx's memory); NULL with
+ * the refusal in ctx->status: INVALID_ARGUMENT for a malformed message,
+ * RESOURCE_EXHAUSTED when memory ran out (ctx->nomem is set too).
+ */
+ProtobufCMessage *dg_request_unpack(dg_ctx_t *ctx,
+    const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+    size_t len);
+
 /* Timestamp <-> µs since the epoch (NULL: 0) */
 int64_t dg_time_in(const Timestamp *ts);
 Timestamp *dg_time_out(dg_ctx_t *ctx, int64_t us);

@@ -207,6 +207,7 @@ ngx_http_durable_grpc_handler(ngx_http_request_t *r)
 
     /* a gRPC call from here on: every answer is a gRPC status */
 
+    g->call = 1;
     g->rpc = ngx_http_durable_grpc_method(r);
 
     if (g->rpc) {
@@ -445,11 +446,13 @@ ngx_http_durable_grpc_init(ngx_conf_t *cf)
 
 
 /*
- * nginx refuses a body over client_max_body_size itself, with a 413 page:
- * from the content-length before the handler runs, or while the body is
- * read. The SDKs understand only a gRPC status, so on the gRPC endpoint
- * the page becomes a Trailers-Only RESOURCE_EXHAUSTED (nginx sends no
- * body after a header-only answer).
+ * nginx answers some calls itself, with an HTML page that the SDKs cannot
+ * read: a body over client_max_body_size (from the content-length before
+ * the handler runs, or while the body is read), a body it cannot read
+ * (400: its length is not its content-length), a handler's failure. On
+ * the gRPC endpoint such a page becomes a Trailers-Only status (nginx
+ * sends no body after a header-only answer). What the handler answers in
+ * HTTP, to a request that is not a gRPC call, stays as it is.
  */
 
 static ngx_int_t
@@ -457,12 +460,14 @@ ngx_http_durable_grpc_header_filter(ngx_http_request_t *r)
 {
     u_char                       *p;
     u_char                        text[DG_MESSAGE_MAX];
+    ngx_uint_t                    status, code;
+    ngx_http_durable_ctx_t       *ctx;
     ngx_http_core_loc_conf_t     *clcf;
     ngx_http_durable_loc_conf_t  *dlcf;
 
-    if (r->headers_out.status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
-        || r != r->main)
-    {
+    status = r->headers_out.status;
+
+    if (status < NGX_HTTP_BAD_REQUEST || r != r->main) {
         return ngx_http_durable_grpc_next_header(r);
     }
 
@@ -479,16 +484,48 @@ ngx_http_durable_grpc_header_filter(ngx_http_request_t *r)
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    p = ngx_slprintf(text, text + sizeof(text),
-                     "The request is larger than client_max_body_size "
-                     "(%O bytes).", clcf->client_max_body_size);
+    if (status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        code = DG_RESOURCE_EXHAUSTED;
+        p = ngx_slprintf(text, text + sizeof(text),
+                         "The request is larger than client_max_body_size "
+                         "(%O bytes).", clcf->client_max_body_size);
 
-    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "durable grpc: a body too large, RESOURCE_EXHAUSTED");
+    } else {
 
-    if (ngx_http_durable_grpc_only(r, DG_RESOURCE_EXHAUSTED, text, p - text)
-        != NGX_OK)
-    {
+        /*
+         * only once the handler took the request as a call: the location
+         * may be the API's (dlcf->grpc is inherited), and the handler
+         * answers what is not a call in HTTP
+         */
+
+        ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+
+        if (ctx == NULL || clcf->handler != ngx_http_durable_grpc_handler
+            || !ngx_http_durable_grpc_ctx(ctx)->call)
+        {
+            return ngx_http_durable_grpc_next_header(r);
+        }
+
+        if (status == NGX_HTTP_BAD_REQUEST) {
+            code = DG_INVALID_ARGUMENT;
+            p = ngx_slprintf(text, text + sizeof(text),
+                             "The request body could not be read "
+                             "(HTTP 400): its length is not its "
+                             "content-length, or another fault.");
+
+        } else {
+            code = status >= NGX_HTTP_INTERNAL_SERVER_ERROR ? DG_INTERNAL
+                                                            : DG_UNKNOWN;
+            p = ngx_slprintf(text, text + sizeof(text),
+                             "The call failed (HTTP %ui).", status);
+        }
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable grpc: the page of %ui as status %ui",
+                   status, code);
+
+    if (ngx_http_durable_grpc_only(r, code, text, p - text) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -972,24 +1009,23 @@ ngx_http_durable_grpc_deframe(ngx_http_request_t *r,
 
 
 /*
- * The request message as the method's type; a malformed one is answered
- * INVALID_ARGUMENT here (NULL: answer with what g->base.err says).
+ * The request message as the method's type; NULL: g->dc.status says why
+ * (ngx_http_durable_grpc_codec_status() answers it), INVALID_ARGUMENT for
+ * a malformed message, RESOURCE_EXHAUSTED when the pool ran out.
  */
 
 ProtobufCMessage *
 ngx_http_durable_grpc_unpack(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g, const ProtobufCMessageDescriptor *desc)
 {
-    int                nomem;
     ProtobufCMessage  *m;
 
-    m = dg_unpack(desc, g->msg.data, g->msg.len,
-                  ngx_http_durable_grpc_mem(r->pool), &nomem);
+    m = dg_request_unpack(&g->dc, desc, g->msg.data, g->msg.len);
 
-    if (m == NULL && !nomem) {
-        ngx_http_durable_set_error(r, &g->base, NGX_HTTP_BAD_REQUEST,
-                                   "The request is not a valid %s message.",
-                                   desc->name);
+    if (m == NULL) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "durable grpc: %s refused, status %d",
+                       desc->name, g->dc.status.code);
     }
 
     return m;

@@ -45,6 +45,8 @@ struct ngx_http_durable_grpc_ctx_s {
     void                               *data;       /* the RPC's */
     unsigned                            has_deadline:1;
     unsigned                            streaming:1;    /* headers sent */
+    unsigned                            call:1;     /* answered with gRPC
+                                                       statuses only */
 };
 
 

@@ -88,8 +88,6 @@ static ngx_int_t ngx_http_durable_grpc_read_done(ngx_http_request_t *r,
 static int ngx_http_durable_grpc_query_item(void *data, ds_str_t id,
     const ds_instance_t *inst);
 static void ngx_http_durable_grpc_queried(ds_op_t *op);
-static ngx_int_t ngx_http_durable_grpc_refused(ngx_http_request_t *r,
-    ngx_http_durable_grpc_ctx_t *g);
 static ngx_int_t ngx_http_durable_grpc_restart_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static void ngx_http_durable_grpc_entity_got(ds_op_t *op);
@@ -123,7 +121,7 @@ ngx_http_durable_grpc_start(ngx_http_request_t *r,
     req = (CreateInstanceRequest *) ngx_http_durable_grpc_unpack(r, g,
               &create_instance_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     op = ngx_pcalloc(r->pool, sizeof(ds_op_t));
@@ -201,7 +199,7 @@ ngx_http_durable_grpc_raise(ngx_http_request_t *r,
     req = (RaiseEventRequest *) ngx_http_durable_grpc_unpack(r, g,
               &raise_event_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     return ngx_http_durable_grpc_control(r, g,
@@ -219,7 +217,7 @@ ngx_http_durable_grpc_terminate(ngx_http_request_t *r,
     req = (TerminateRequest *) ngx_http_durable_grpc_unpack(r, g,
               &terminate_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     return ngx_http_durable_grpc_control(r, g,
@@ -236,7 +234,7 @@ ngx_http_durable_grpc_suspend(ngx_http_request_t *r,
     req = (SuspendRequest *) ngx_http_durable_grpc_unpack(r, g,
               &suspend_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     return ngx_http_durable_grpc_control(r, g,
@@ -253,7 +251,7 @@ ngx_http_durable_grpc_resume(ngx_http_request_t *r,
     req = (ResumeRequest *) ngx_http_durable_grpc_unpack(r, g,
               &resume_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     return ngx_http_durable_grpc_control(r, g,
@@ -270,7 +268,7 @@ ngx_http_durable_grpc_rewind(ngx_http_request_t *r,
     req = (RewindInstanceRequest *) ngx_http_durable_grpc_unpack(r, g,
               &rewind_instance_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     return ngx_http_durable_grpc_control(r, g,
@@ -287,7 +285,7 @@ ngx_http_durable_grpc_signal(ngx_http_request_t *r,
     req = (SignalEntityRequest *) ngx_http_durable_grpc_unpack(r, g,
               &signal_entity_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     return ngx_http_durable_grpc_control(r, g,
@@ -359,7 +357,7 @@ ngx_http_durable_grpc_purge(ngx_http_request_t *r,
     req = (PurgeInstancesRequest *) ngx_http_durable_grpc_unpack(r, g,
               &purge_instances_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     pg = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_grpc_purge_t));
@@ -525,7 +523,7 @@ ngx_http_durable_grpc_get(ngx_http_request_t *r,
     req = (GetInstanceRequest *) ngx_http_durable_grpc_unpack(r, g,
               &get_instance_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     rd = ngx_http_durable_grpc_read_alloc(r, g);
@@ -567,7 +565,7 @@ ngx_http_durable_grpc_wait(ngx_http_request_t *r,
     req = (GetInstanceRequest *) ngx_http_durable_grpc_unpack(r, g,
               &get_instance_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     rd = ngx_http_durable_grpc_read_alloc(r, g);
@@ -674,13 +672,9 @@ ngx_http_durable_grpc_waited(ngx_http_request_t *r,
 
 answered:
 
-    /*
-     * NGX_AGAIN: flow control holds the answer back, and nginx sends it
-     * when the window opens. To the wait's handler NGX_AGAIN means
-     * "nothing yet": it would read again and answer a second time.
-     */
+    /* an answer that flow control holds back is sent all the same */
 
-    return rc == NGX_AGAIN ? NGX_OK : rc;
+    return ngx_http_durable_wait_answered(rc);
 }
 
 
@@ -767,7 +761,7 @@ ngx_http_durable_grpc_query(ngx_http_request_t *r,
     req = (QueryInstancesRequest *) ngx_http_durable_grpc_unpack(r, g,
               &query_instances_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     rd = ngx_http_durable_grpc_read_alloc(r, g);
@@ -856,7 +850,7 @@ ngx_http_durable_grpc_restart(ngx_http_request_t *r,
     req = (RestartInstanceRequest *) ngx_http_durable_grpc_unpack(r, g,
               &restart_instance_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     if (dg_restart_in(&g->dc, req, &g->op, &new_id) != DG_OK) {
@@ -912,7 +906,7 @@ ngx_http_durable_grpc_entity_get(ngx_http_request_t *r,
     req = (GetEntityRequest *) ngx_http_durable_grpc_unpack(r, g,
               &get_entity_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     rd = ngx_http_durable_grpc_read_alloc(r, g);
@@ -966,7 +960,7 @@ ngx_http_durable_grpc_entity_query(ngx_http_request_t *r,
     req = (QueryEntitiesRequest *) ngx_http_durable_grpc_unpack(r, g,
               &query_entities_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     rd = ngx_http_durable_grpc_read_alloc(r, g);
@@ -1058,7 +1052,7 @@ ngx_http_durable_grpc_list_ids(ngx_http_request_t *r,
     req = (ListInstanceIdsRequest *) ngx_http_durable_grpc_unpack(r, g,
               &list_instance_ids_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     rd = ngx_http_durable_grpc_read_alloc(r, g);
@@ -1152,7 +1146,7 @@ ngx_http_durable_grpc_history(ngx_http_request_t *r,
     req = (StreamInstanceHistoryRequest *) ngx_http_durable_grpc_unpack(r, g,
               &stream_instance_history_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     rd = ngx_http_durable_grpc_read_alloc(r, g);
@@ -1398,7 +1392,7 @@ ngx_http_durable_grpc_clean(ngx_http_request_t *r,
     req = (CleanEntityStorageRequest *) ngx_http_durable_grpc_unpack(r, g,
               &clean_entity_storage_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_refused(r, g);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     if (dg_clean_in(&g->dc, req, &g->op) != DG_OK) {
@@ -1441,20 +1435,4 @@ ngx_http_durable_grpc_cleaned(ngx_http_request_t *r,
     }
 
     return ngx_http_durable_grpc_reply(r, &res.base);
-}
-
-
-/* a request that is not the method's message, or no memory for it */
-
-static ngx_int_t
-ngx_http_durable_grpc_refused(ngx_http_request_t *r,
-    ngx_http_durable_grpc_ctx_t *g)
-{
-    if (g->base.err_status == 0) {
-        return ngx_http_durable_grpc_status(r, DG_RESOURCE_EXHAUSTED,
-                   "Out of memory for the request message.");
-    }
-
-    return ngx_http_durable_grpc_status(r, DG_INVALID_ARGUMENT, "%V",
-                                        &g->base.err);
 }

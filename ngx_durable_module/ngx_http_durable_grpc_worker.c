@@ -190,8 +190,7 @@ ngx_http_durable_grpc_work_items(ngx_http_request_t *r,
     req = (GetWorkItemsRequest *) ngx_http_durable_grpc_unpack(r, g,
                                           &get_work_items_request__descriptor);
     if (req == NULL) {
-        return ngx_http_durable_grpc_status(r, DG_INVALID_ARGUMENT, "%V",
-                                            &g->base.err);
+        return ngx_http_durable_grpc_codec_status(r, g);
     }
 
     st = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_grpc_stream_t));
@@ -1213,12 +1212,7 @@ ngx_http_durable_grpc_work(ngx_http_request_t *r,
         }
     }
 
-    if (m == NULL) {
-        return ngx_http_durable_grpc_status(r, DG_INVALID_ARGUMENT, "%V",
-                                            &g->base.err);
-    }
-
-    if (rc != DG_OK) {
+    if (m == NULL || rc != DG_OK) {
         return ngx_http_durable_grpc_codec_status(r, g);
     }
 

@@ -1,4 +1,5 @@
-# durable_task_grpc: its refusals at configuration time, and what a
+# durable_task_grpc: its refusals at configuration time (bad parameters,
+# another handler, twice at one level, no store), and what a
 # request that is not a gRPC call gets (HTTP/1.1 here: the runner's
 # client). The calls themselves are tested with the JavaScript SDK and
 # Node's http2 module in t/grpc (make test-grpc).
@@ -56,7 +57,33 @@ cannot share a location with another handler
 
 
 
-=== TEST 4: a store is needed
+=== TEST 4: not twice in a location
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/grpc-260;
+--- config
+    location /TaskHubSidecarService/ {
+        durable_task_grpc;
+        durable_task_grpc ping=5s;
+    }
+--- must_die
+--- error_log
+"durable_task_grpc" directive is duplicate
+
+
+
+=== TEST 5: not twice in a server
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/grpc-260;
+--- config
+    durable_task_grpc;
+    durable_task_grpc;
+--- must_die
+--- error_log
+"durable_task_grpc" directive is duplicate
+
+
+
+=== TEST 6: a store is needed
 --- config
     location /TaskHubSidecarService/ {
         durable_task_grpc;
@@ -67,7 +94,7 @@ needs a store: declare one with "durable_task_store" in http{}
 
 
 
-=== TEST 5: HTTP/1.1 gets a JSON 505, not a gRPC status
+=== TEST 7: HTTP/1.1 gets a JSON 505, not a gRPC status
 --- http_config
     durable_task_store default path=$TEST_NGINX_DATA_DIR/grpc-260;
 --- config

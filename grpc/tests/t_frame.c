@@ -3,11 +3,32 @@
  * Copyright (C) ngx_durable authors
  *
  * Framing: messages split at every byte, several in one piece, the limit,
- * the flags, the end of a body, and pack/unpack round trips.
+ * the flags, the end of a body, pack/unpack round trips, and a request
+ * message unpacked with an allocator that fails.
  */
 
 
 #include "t.h"
+
+
+/* an allocator that gives t_mem's first t_fail_after blocks, then none */
+
+static size_t  t_fail_after, t_fail_given;
+
+
+static void *
+t_fail_alloc(void *data, size_t size)
+{
+    (void) data;
+
+    if (t_fail_given == t_fail_after) {
+        return NULL;
+    }
+
+    t_fail_given++;
+
+    return t_mem.alloc(t_mem.data, size);
+}
 
 
 static size_t
@@ -204,10 +225,88 @@ t_frame_pack(void)
 }
 
 
+/*
+ * A request message as a call's: malformed is INVALID_ARGUMENT, memory
+ * that runs out at any of the unpack's allocations RESOURCE_EXHAUSTED,
+ * each with words naming the message.
+ */
+
+static void
+t_frame_request(void)
+{
+    size_t              len, n;
+    uint8_t            *out;
+    dg_mem_t            fail;
+    dg_ctx_t            ctx;
+    StringValue         input;
+    RaiseEventRequest   req, *back;
+
+    raise_event_request__init(&req);
+    string_value__init(&input);
+    req.instanceid = t_b("abc");
+    req.name = t_b("Ping");
+    input.value = t_b("{\"n\":1}");
+    req.input = &input;
+
+    T_INT(dg_pack(&req.base, t_mem, &out, &len), DG_OK);
+    out += DG_PREFIX_LEN;
+    len -= DG_PREFIX_LEN;
+
+    dg_ctx_init(&ctx, t_mem, 64);
+    back = (RaiseEventRequest *) dg_request_unpack(&ctx,
+               &raise_event_request__descriptor, out, len);
+    T(back != NULL && back->input != NULL);
+    T_INT(ctx.status.code, DG_OK);
+    T_INT(ctx.nomem, 0);
+
+    /* fail the first allocation, then the second, ... until none fails */
+
+    fail.alloc = t_fail_alloc;
+    fail.data = NULL;
+
+    for (n = 0; n < 64; n++) {
+        t_fail_after = n;
+        t_fail_given = 0;
+
+        dg_ctx_init(&ctx, fail, 64);
+        back = (RaiseEventRequest *) dg_request_unpack(&ctx,
+                   &raise_event_request__descriptor, out, len);
+
+        if (back != NULL) {
+            break;
+        }
+
+        T_INT(ctx.status.code, DG_RESOURCE_EXHAUSTED);
+        T_INT(ctx.nomem, 1);
+        T(ctx.status.len > 0
+          && strstr(ctx.status.message, "out of memory") != NULL
+          && strstr(ctx.status.message, "RaiseEventRequest") != NULL);
+    }
+
+    /* the message, its instance id, name and input, and the input's text */
+    T(n >= 2);
+    T(back != NULL && back->input != NULL);
+    T_INT(ctx.status.code, DG_OK);
+
+    /* malformed: a field that claims more bytes than there are */
+
+    out[1] = 100;
+    dg_ctx_init(&ctx, t_mem, 64);
+    back = (RaiseEventRequest *) dg_request_unpack(&ctx,
+               &raise_event_request__descriptor, out, len);
+    T(back == NULL);
+    T_INT(ctx.status.code, DG_INVALID_ARGUMENT);
+    T_INT(ctx.nomem, 0);
+    T_BYTES(ctx.status.message, ctx.status.len,
+            "the request is not a valid RaiseEventRequest message");
+}
+
+
 void
 t_frame(void)
 {
     t_frame_pieces();
     t_frame_errors();
     t_frame_pack();
+    t_frame_request();
 }

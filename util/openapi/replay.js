@@ -2,20 +2,25 @@
 // make test-openapi: replays one request for every route and status code
 // that docs/openapi.yaml lists against a running nginx with
 // examples/nginx.conf (util/openapi/replay.sh starts it), and checks each
-// answer's status, headers and body against the document. Also checks
-// that the document has every route of docs/http-api.md's route table and
-// of the router, that every path answers a method it does not list with
-// 405 and the document's methods in Allow (in both URL families), and
-// that nginx serves the document at /openapi.yaml.
+// answer's status, headers and body against the document: every pair
+// the document lists is replayed but the 500s of a failing store, and a
+// listed pair without a request fails the run. Also checks that the
+// document has every route of docs/http-api.md's route table and of the
+// router, that every path answers each method it does not list with 405
+// and the document's methods in Allow and a longer path with 404 (in
+// every URL family), and that nginx serves the document at /openapi.yaml.
 //
 //   node replay.js --url http://127.0.0.1:PORT --spec docs/openapi.yaml \
 //       --router store/ds_route.c \
 //       --routes docs/http-api.md \
-//       --keyed-url http://127.0.0.1:PORT2
+//       --keyed-url http://127.0.0.1:PORT2 \
+//       --full-store DIR --fill-map build/openapi-fill-map
 //
 // --keyed-url is the same configuration with keys (durable_task_keys and
 // durable_task_worker_keys for durable_task_anonymous): the 401 of every
-// operation is replayed there, without a key.
+// operation is replayed there, without a key. --full-store is the
+// directory of the store replay-full (max_size=1m) of --url, which the
+// 507s fill, the end of its map with --fill-map (util/openapi/fill_map.c).
 //
 // Every case runs under each base path of the document's servers (the two
 // URL families and the example's /durabletask mount), each time in a task
@@ -26,7 +31,7 @@
 
 const fs = require('fs');
 const http = require('http');
-const crypto = require('crypto');
+const childProcess = require('child_process');
 const YAML = require('yaml');
 const Ajv2020 = require('ajv/dist/2020');
 const addFormats = require('ajv-formats');
@@ -35,7 +40,9 @@ const args = {};
 for (let i = 2; i < process.argv.length; i += 2) {
     args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 }
-for (const a of ['url', 'spec', 'router', 'routes', 'keyed-url']) {
+for (const a of ['url', 'spec', 'router', 'routes', 'keyed-url',
+                 'full-store', 'fill-map'])
+{
     if (!args[a]) {
         console.error(`replay: --${a} is required`);
         process.exit(2);
@@ -49,12 +56,9 @@ const BASES = spec.servers[0].variables.base.enum;
 const BASE = BASES[0];
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'];
 
-// Statuses the example configuration cannot produce, with the reason.
-// A listed status that is neither replayed nor here fails the run.
+// The one status no request can cause, with the reason: a listed
+// (operation, status) pair that is neither replayed nor this fails the run.
 const SKIPPED = {
-    507: 'only the starts are replayed, on a full store of their own: the ' +
-         'other writes need an instance, an entity or a lease in it ' +
-         '(t/420-store-full.t covers raised events too)',
     500: 'no request causes it: a failure of the store itself (the ' +
          'document says so); getStatus\'s 500 for a Failed instance is ' +
          'replayed',
@@ -147,13 +151,16 @@ const NO_LEASE = '0'.repeat(32);
 
 let hubs = 0;
 
-// A task hub of its own for one case: call() adds taskHub to every request.
-function Hub(base) {
+// A task hub of its own for one case: call() adds taskHub to every
+// request, and connection when one is given (the store replay.sh fills)
+function Hub(base, connection) {
     const name = `replay${process.pid}x${++hubs}`;
     const h = {
         name,
         call(method, path, opt = {}) {
-            const query = Object.assign({ taskHub: name }, opt.query);
+            const query = Object.assign({ taskHub: name },
+                                        connection ? { connection } : {},
+                                        opt.query);
             return request(method, base + path, Object.assign({}, opt,
                                                               { query }));
         },
@@ -540,6 +547,90 @@ cases['completeOrchestrations 410'] = async (h) => {
                             actions: [] } });
 };
 
+// ---- 507: every write on a full store -----------------------------------
+
+// What each write needs in replay.sh's small store (replay-full), made
+// while it has room; the function returned sends the replayed request
+// once the store is full (replayFull): up to its reserve, which refuses
+// the writes that add data, then to the end of its map (fill_map.c),
+// which refuses every other write as a full disk would: claims,
+// renewals, abandons, purges, terminates and entity deletes, which may
+// use the reserve.
+const full = {
+    'startNew 507': (h) => () => h.call('POST', '/orchestrators/Hello',
+                                        { body: { n: 1 } }),
+    'startNewWithId 507': (h) => () => h.call('POST',
+                                              '/orchestrators/Hello/o1'),
+    'restart 507': async (h) => {
+        await h.terminated('t1');
+        return () => h.call('POST', '/instances/t1/restart');
+    },
+    'purgeInstances 507': async (h) => {
+        await h.terminated('p1');
+        return () => h.call('DELETE', '/instances',
+                            { query: { createdTimeFrom: '2000-01-01' } });
+    },
+    'purgeInstance 507': async (h) => {
+        await h.terminated('d1');
+        return () => h.call('DELETE', '/instances/d1');
+    },
+    'raiseEvent 507': async (h) => {
+        await h.start('e1');
+        return () => h.call('POST', '/instances/e1/raiseEvent/Go',
+                            { body: 5 });
+    },
+    'terminate 507': async (h) => {
+        await h.start('c1');
+        return () => h.call('POST', '/instances/c1/terminate');
+    },
+    'suspend 507': async (h) => {
+        await h.start('c1');
+        return () => h.call('POST', '/instances/c1/suspend');
+    },
+    'resume 507': async (h) => {
+        await h.start('c1');
+        await h.ok('POST', '/instances/c1/suspend', {}, 202);
+        return () => h.call('POST', '/instances/c1/resume');
+    },
+    'rewind 507': async (h) => {
+        await h.failed('r1');
+        return () => h.call('POST', '/instances/r1/rewind');
+    },
+};
+for (const [op, method, path] of [
+    ['signalEntityNoKey', 'POST', '/entities/counter'],
+    ['deleteEntityNoKey', 'DELETE', '/entities/counter'],
+    ['signalEntity', 'POST', '/entities/counter/k1'],
+    ['deleteEntity', 'DELETE', '/entities/counter/k1'],
+]) {
+    full[`${op} 507`] = (h) => () => h.call(method, path,
+                                           { query: { op: 'add' }, body: 1 });
+}
+for (const [kind, k] of Object.entries(kinds)) {
+    const p = `/worker/${kind}`;
+    full[`claim${k.Ops} 507`] = async (h) => {
+        const it = await k.item(h);
+        // give it back: the replayed claim would take it again
+        await h.ok('POST', `${p}/abandon`,
+                   { body: Object.assign(k.ref(it), { lease: it.lease }) },
+                   200);
+        return () => h.call('POST', `${p}/claim`, { query: { max: '10' } });
+    };
+    for (const [action, op, extra] of [
+        ['complete', `complete${k.Ops}`, k.done],
+        ['renew', `renew${k.Op}`, {}],
+        ['abandon', `abandon${k.Op}`, {}],
+    ]) {
+        full[`${op} 507`] = async (h) => {
+            const it = await k.item(h);
+            return () => h.call('POST', `${p}/${action}`,
+                                { body: Object.assign(k.ref(it),
+                                                      { lease: it.lease },
+                                                      extra) });
+        };
+    }
+}
+
 // ---- checks --------------------------------------------------------------
 
 const failures = [];
@@ -650,22 +741,63 @@ function routerWords() {
 }
 
 // starts with large inputs, then small ones, into replay.sh's 1m store
-// until it answers 507
+// until it answers 507: full up to its reserve
 async function fillStore() {
-    const query = { taskHub: 'replayFull', connection: 'replay-full' };
     for (const size of [60000, 500]) {
         for (let i = 0; i < 3000; i++) {
             const r = await request('POST',
                 `${BASE}/orchestrators/Hello/f${size}x${i}`,
-                { query, body: JSON.stringify('x'.repeat(size)) });
+                { query: { taskHub: 'replayFull', connection: 'replay-full' },
+                  body: JSON.stringify('x'.repeat(size)) });
             if (r.status === 507) {
                 break;
             }
             if (r.status !== 202) {
-                fail(`filling the store: ${r.request}: ${r.status}`);
-                return;
+                throw new Error(`filling the store: ${r.request}: ` +
+                                `${r.status}`);
             }
         }
+    }
+}
+
+// fill_map.c on that store (a child process): resolves once the map is
+// full; release() lets the child go
+function fillMap() {
+    const child = childProcess.spawn(args['fill-map'], [args['full-store']],
+                                     { stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    const release = () => {
+        child.stdin.end();
+        return exited;
+    };
+    return new Promise((resolve, reject) => {
+        let out = '';
+        child.on('error', reject);
+        child.stdout.on('data', (d) => {
+            out += d;
+            if (out.includes('full\n')) {
+                resolve({ release });
+            }
+        });
+        exited.then((code) => reject(new Error(
+            `${args['fill-map']}: exited with ${code}`)));
+    });
+}
+
+// the 507 of every write: what each needs, then the store full up to its
+// reserve (the starts refused by it), then its map full, then the requests
+async function replayFull(jobs, check) {
+    for (const job of jobs) {
+        job.send = await full[job.name](Hub(job.base, 'replay-full'));
+    }
+    await fillStore();
+    const filled = await fillMap();
+    try {
+        for (const job of jobs) {
+            check(job, await job.send());
+        }
+    } finally {
+        await filled.release();
     }
 }
 
@@ -703,10 +835,10 @@ async function main() {
         fail(`GET /openapi.yaml: ${served.status}, not the document`);
     }
 
-    // 3. one request per (operation, status); the tiny store full first
-    await fillStore();
+    // 3. one request per (operation, status)
     const used = new Set();
     const jobs = [];
+    const fullJobs = [];
     let skipped = 0;
     for (const { path, method, op } of ops) {
         // every route takes keys: its 401 is listed with it
@@ -721,19 +853,22 @@ async function main() {
                 const concrete = path.replace(/\{[^}]*\}/g, 'x');
                 cases[name] = (h) => h.call(method, concrete, { body: BIG });
             }
-            if (!cases[name] && (status === '503'
-                                 || (status === '507'
-                                     && path.startsWith('/orchestrators/'))))
-            {
-                // the stores replay.sh adds: one whose data.mdb is a
-                // directory, one that fillStore() fills (a start needs
-                // no record in it)
+            if (!cases[name] && status === '503') {
+                // the store replay.sh adds whose data.mdb is a directory
                 const concrete = path.replace(/\{[^}]*\}/g, 'x');
-                const connection = status === '503' ? 'replay-broken'
-                                                    : 'replay-full';
                 const body = op.requestBody ? {} : undefined;
                 cases[name] = (h) => h.call(method, concrete,
-                                            { query: { connection }, body });
+                                            { query: { connection:
+                                                       'replay-broken' },
+                                              body });
+            }
+            if (status === '507' && full[name]) {
+                // in the store replay.sh adds for it, once it is full
+                used.add(name);
+                for (const base of BASES) {
+                    fullJobs.push({ name, base, status: 507, resp });
+                }
+                continue;
             }
             if (!cases[name] && status === '401') {
                 // any route of the keyed configuration, without a key
@@ -762,10 +897,29 @@ async function main() {
             }
         }
     }
-    for (const name of Object.keys(cases)) {
+    for (const name of Object.keys(cases).concat(Object.keys(full))) {
         if (!used.has(name)) {
             fail(`case ${name}: the document does not list it`);
         }
+    }
+
+    const checkJob = (job, r) => {
+        if (r.status !== job.status) {
+            fail(`${job.name}: ${r.request} answered ${r.status}: ` +
+                 r.text.slice(0, 200));
+            return;
+        }
+        if (process.env.REPLAY_SHOW === job.name) {
+            console.log(`${job.name}: ${r.request}: ${r.text}`);
+        }
+        checkAnswer(job.name, r, job.resp);
+    };
+
+    // the 507s first, one at a time: they share the store they fill
+    try {
+        await replayFull(fullJobs, checkJob);
+    } catch (e) {
+        fail(`the 507s: ${e.message}`);
     }
 
     // a few at a time: each case has its own hub
@@ -780,15 +934,7 @@ async function main() {
                 fail(`${job.name}: ${e.message}`);
                 continue;
             }
-            if (r.status !== job.status) {
-                fail(`${job.name}: ${r.request} answered ${r.status}: ` +
-                     r.text.slice(0, 200));
-                continue;
-            }
-            if (process.env.REPLAY_SHOW === job.name) {
-                console.log(`${job.name}: ${r.request}: ${r.text}`);
-            }
-            checkAnswer(job.name, r, job.resp);
+            checkJob(job, r);
         }
     };
     await Promise.all([runOne(), runOne(), runOne(), runOne()]);
@@ -811,40 +957,79 @@ async function main() {
         }
     }
 
-    // 4. every path, in both families: a method it does not list is 405
-    // with the document's methods in Allow; an unknown route is 404
+    // 4. every path, in every family: each method it does not list is
+    // 405 with the document's methods in Allow, one more segment is 404
+    // (no route); no operation lists these, as none answers them
     const errorSchema = { $ref: '#/components/schemas/Error' };
+    const checkError = (r, status, allow) => {
+        const where = `${r.request}: ${r.status}`;
+        if (r.status !== status) {
+            fail(`${where}, not ${status}: ${r.text.slice(0, 200)}`);
+            return;
+        }
+        if (allow !== undefined) {
+            const got = (r.headers.allow || '').split(/,\s*/).sort();
+            if (got.join() !== allow.join()) {
+                fail(`${where}: Allow ${r.headers.allow}; the document ` +
+                     `lists ${allow}`);
+            }
+        }
+        if (r.request.startsWith('HEAD ')) {
+            return;
+        }
+        let body;
+        try {
+            body = JSON.parse(r.text);
+        } catch (e) {
+            fail(`${where}: not JSON: ${r.text.slice(0, 200)}`);
+            return;
+        }
+        const err = validate(errorSchema, body);
+        if (err) {
+            fail(`${where}: ${err}`);
+        }
+    };
+    // whether a path of the document matches a concrete one
+    const templates = Object.keys(spec.paths).map((p) => p.split('/'));
+    const routed = (concrete) => {
+        const segs = concrete.split('/');
+        return templates.some((t) => t.length === segs.length
+            && t.every((w, i) => w[0] === '{'
+                                 || w.toLowerCase()
+                                    === segs[i].toLowerCase()));
+    };
     let methodChecks = 0;
+    let routeChecks = 0;
     for (const [path, item] of Object.entries(spec.paths)) {
         const listed = METHODS.filter((m) => item[m])
             .map((m) => m.toUpperCase()).sort();
         const concrete = path.replace(/\{[^}]*\}/g, 'x');
+        let longer = concrete + '/x';
+        while (routed(longer)) {
+            longer += '/x';
+        }
         for (const base of BASES) {
-            const r = await request('PUT', base + concrete);
-            methodChecks++;
-            const allow = (r.headers.allow || '').split(/,\s*/).sort();
-            if (r.status !== 405 || allow.join() !== listed.join()) {
-                fail(`PUT ${base}${concrete}: ${r.status}, Allow ` +
-                     `${r.headers.allow}; the document lists ${listed}`);
-                continue;
+            for (const m of METHODS.filter((m) => !item[m])) {
+                checkError(await request(m.toUpperCase(), base + concrete),
+                           405, listed);
+                methodChecks++;
             }
-            const err = validate(errorSchema, JSON.parse(r.text));
-            if (err) {
-                fail(`PUT ${base}${concrete}: ${err}`);
-            }
+            checkError(await request(listed[0], base + longer), 404);
+            routeChecks++;
         }
     }
-    const unknown = await request('GET', BASE + '/nothing/here');
-    if (unknown.status !== 404
-        || validate(errorSchema, JSON.parse(unknown.text || 'null')))
-    {
-        fail(`GET ${BASE}/nothing/here: ${unknown.status} ${unknown.text}`);
+    checkError(await request('GET', BASE + '/nothing/here'), 404);
+    routeChecks++;
+    if (methodChecks < Object.keys(spec.paths).length * BASES.length) {
+        fail(`only ${methodChecks} 405 checks`);
     }
 
     console.log(`replay: ${docRoutes.size} routes (${table.size} in the ` +
                 `route table); ${used.size} requests for the (route, ` +
-                `status) pairs, ${jobs.length} with ${BASES.length} base ` +
-                `paths; ${skipped} pairs skipped; ${methodChecks} 405 checks`);
+                `status) pairs, ${jobs.length + fullJobs.length} with ` +
+                `${BASES.length} base ` +
+                `paths; ${skipped} pairs skipped; ${methodChecks} 405 and ` +
+                `${routeChecks} 404 checks`);
     for (const [status, why] of Object.entries(SKIPPED)) {
         console.log(`replay: skipped ${status}: ${why}`);
     }

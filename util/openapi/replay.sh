@@ -5,7 +5,9 @@
 # request per route and status code that docs/openapi.yaml lists. A second
 # nginx, the same configuration with keys (build/openapi-replay-keys),
 # answers the 401s. Does not touch a running make run. Both nginx are
-# stopped on every way out.
+# stopped on every way out. FILL_MAP is util/openapi/fill_map.c built
+# (make test-openapi builds it): replay.js fills the small store's map
+# with it.
 
 set -euo pipefail
 
@@ -45,5 +47,7 @@ cd "$root"
     --router store/ds_route.c \
     --routes docs/http-api.md \
     --keyed-url "$keyed_url" \
+    --full-store "$RUNTIME_DIR/replay-full" \
+    --fill-map "${FILL_MAP:-$root/build/openapi-fill-map}" \
     || { echo "replay: nginx logs: $RUNTIME_DIR/nginx.log," \
               "$keyed_dir/nginx.log" >&2; exit 1; }

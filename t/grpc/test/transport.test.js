@@ -91,6 +91,23 @@ test('transport', async (t) => {
     assert.match(res.grpcMessage, /compressed/);
   });
 
+  await t.test('a body nginx cannot read is INVALID_ARGUMENT, Trailers-Only',
+    async () => {
+      // nginx refuses a body longer or shorter than its content-length
+      // while reading it (400): a gRPC status all the same, not its page
+      const body = frame(Buffer.alloc(0));
+      for (const length of [body.length + 10, body.length - 1]) {
+        const res = await call(srv.address, 'Hello',
+          { headers: { 'content-length': String(length) }, body });
+        assert.strictEqual(res.status, 200, `content-length ${length}`);
+        assert.match(res.headers['content-type'], /^application\/grpc/);
+        assert.strictEqual(res.headers['grpc-status'],
+          String(S.INVALID_ARGUMENT));
+        assert.match(res.grpcMessage, /request body could not be read/);
+        assert.strictEqual(res.body.length, 0);
+      }
+    });
+
   await t.test('other content types get HTTP 415, not gRPC', async () => {
     const res = await call(srv.address, 'Hello',
       { headers: { 'content-type': 'application/json' } });
