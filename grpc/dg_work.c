@@ -1446,8 +1446,9 @@ dgi_entity_results_in(dg_ctx_t *ctx, const EntityBatchResult *res,
 
 /*
  * What the batch's operations sent: signals to entities and starts of
- * orchestrations (without a parent). A scheduled time is not kept: a
- * signal is delivered and an orchestration started at once.
+ * orchestrations (without a parent), each at its scheduledTime when one
+ * is given (a signal then waits in a timer, a start is Pending till
+ * then, as a scheduled CreateInstanceRequest is).
  */
 
 static int
@@ -1528,6 +1529,7 @@ dgi_entity_actions_in(dg_ctx_t *ctx, const EntityBatchResult *res,
             snprintf(field, sizeof(field), "actions[%zu]."
                      "startNewOrchestration.input", i);
             rc = dgi_json_in(ctx, start->input, field, &a[i].input);
+            a[i].fire_at = dg_time_in(start->scheduledtime);
             break;
 
         default:

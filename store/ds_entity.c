@@ -755,7 +755,7 @@ ds_work_complete_entity(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
 /*
  * What an entity's operations may do besides answering: signal entities
  * and start orchestrations (DS_ACT_SIGNAL_ENTITY, DS_ACT_START_SUB with
- * an instance id; no parent).
+ * an instance id; no parent), either at a time (fire_at; 0: at once).
  */
 
 int
@@ -824,6 +824,7 @@ ds_entity_actions(ds_txn_t *txn, ds_str_t hub, const ds_action_t *a,
             s.input = a[i].input;
             s.version = a[i].version;
             s.tags = a[i].tags;
+            s.scheduled = a[i].fire_at;
             s.parent_task = -1;
 
             /* an active namesake stays: the start is dropped */
@@ -1149,6 +1150,11 @@ dsi_entity_digest(int delete_state, ds_str_t state,
         dsi_digest_str(&d, actions[i].input);
         dsi_digest_str(&d, actions[i].version);
         dsi_digest_str(&d, actions[i].tags);
+
+        /* an action without a time digests as it always did */
+        if (actions[i].fire_at) {
+            dsi_digest_int(&d, actions[i].fire_at);
+        }
     }
 
     return dsi_digest_end(&d);

@@ -974,7 +974,8 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  *                    result, reason, details (activity), delete_state,
  *                    result as the state, the operations' results
  *                    (results, nresults) and what they sent (actions,
- *                    nactions: signals, starts) (entity), or with
+ *                    nactions: signals, starts, each at its fire_at
+ *                    when later) (entity), or with
  *                    failed, reason and details: the whole batch failed
  *                    (ds_work_fail_entity()). An orchestration with
  *                    partial set took only the first processed of the

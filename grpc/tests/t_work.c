@@ -756,7 +756,10 @@ t_work_events_processed(void)
 }
 
 
-/* an entity's batch that signals an entity and starts an orchestration */
+/*
+ * an entity's batch that signals an entity and starts an orchestration,
+ * for later
+ */
 
 static void
 t_work_entity_actions(void)
@@ -764,6 +767,7 @@ t_work_entity_actions(void)
     int                           inputs;
     ds_op_t                       op;
     WorkItem                     *wi;
+    Timestamp                     when;
     t_read_t                      r;
     OperationAction               act[2], *acts[2];
     SendSignalAction              sig;
@@ -796,6 +800,9 @@ t_work_entity_actions(void)
     start.instanceid = t_b("from-ea");
     start.name = t_b("Echo");
     start.input = t_sv("1");
+    timestamp__init(&when);
+    when.seconds = 4102444800;
+    start.scheduledtime = &when;
 
     operation_action__init(&act[0]);
     act[0].operation_action_type_case =
@@ -849,7 +856,7 @@ t_work_entity_actions(void)
         }
     }
 
-    /* the orchestration was started, without a parent */
+    /* the orchestration was started, without a parent, for its time */
     get_instance_request__init(&get);
     get.instanceid = t_b("from-ea");
     get.getinputsandoutputs = 1;
@@ -867,6 +874,10 @@ t_work_entity_actions(void)
         T_BYTES(r.st->name.data, r.st->name.len, "Echo");
         T_SV(r.st->input, "1");
         T(r.st->parentinstanceid == NULL);
+        T_INT(r.st->orchestrationstatus,
+              ORCHESTRATION_STATUS__ORCHESTRATION_STATUS_PENDING);
+        T(r.st->scheduledstarttimestamp != NULL
+          && r.st->scheduledstarttimestamp->seconds == 4102444800);
     }
 }
 

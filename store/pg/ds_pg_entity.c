@@ -48,6 +48,9 @@ static int dsi_pg_entity_token(dsi_pg_call_t *call, ds_str_t token);
 static void dsi_pg_entity_token_out(const PGresult *res, int row, int col,
     char *token, size_t *token_len);
 static int dsi_pg_entity_complete(const ds_op_t *op, dsi_pg_call_t *call);
+static int dsi_pg_entity_fail(const ds_op_t *op, dsi_pg_call_t *call,
+    ds_str_t eid);
+static void dsi_pg_elem_int(ds_buf_t *b, int64_t v);
 static void dsi_pg_elem(ds_buf_t *b, const char *s, size_t len, int null,
     int first);
 static int dsi_pg_entity_claimed(ds_op_t *op, const PGresult *res);
@@ -664,26 +667,25 @@ dsi_pg_entity_complete(const ds_op_t *op, dsi_pg_call_t *call)
     const ds_entity_result_t  *r;
 
     if (dsi_pg_entity_eid(op->in.work.id, op->in.work.key, eb, &eid)
-        != DS_OK
-        || (op->in.work.nresults && op->in.work.results == NULL)
+        != DS_OK)
+    {
+        return DS_INVALID;
+    }
+
+    if (op->in.work.failed) {
+        /* results, state and actions are not read, as on LMDB */
+        return dsi_pg_entity_fail(op, call, eid);
+    }
+
+    if ((op->in.work.nresults && op->in.work.results == NULL)
         || dsi_entity_actions_check(op->in.work.actions, op->in.work.nactions)
            != DS_OK)
     {
         return DS_INVALID;
     }
 
-    if (op->in.work.failed) {
-        /* a batch failed as a whole (ds_work_fail_entity()): not yet */
-        return DS_UNSUPPORTED;
-    }
-
     for (i = 0; i < op->in.work.nactions; i++) {
         a = &op->in.work.actions[i];
-
-        if (a->type == DS_ACT_START_SUB && (a->version.len || a->tags.len)) {
-            /* durable.start() knows neither yet */
-            return DS_UNSUPPORTED;
-        }
 
         if (a->type == DS_ACT_SIGNAL_ENTITY
             && dsi_pg_entity_eid(a->entity_name, a->entity_key, ab, &aid)
@@ -747,7 +749,10 @@ dsi_pg_entity_complete(const ds_op_t *op, dsi_pg_call_t *call)
 
     dsi_pg_param(call, arr.data, arr.len, 0);
 
-    /* {{"signal","@e@k","\"operation\":..",NULL,NULL},{"start",..},...} */
+    /*
+     * {{"signal","@e@k","\"operation\":..",NULL,NULL,NULL,NULL,NULL},
+     *  {"start",id,name,members,input,time,version,tags},...}
+     */
 
     dsi_buf_reset(&arr);
     dsi_buf_add(&arr, "{", 1);
@@ -777,10 +782,23 @@ dsi_pg_entity_complete(const ds_op_t *op, dsi_pg_call_t *call)
             }
 
             dsi_pg_elem(&arr, NULL, 0, 1, 0);
+            dsi_pg_elem(&arr, NULL, 0, 1, 0);
+            dsi_pg_elem(&arr, NULL, 0, 1, 0);
+            dsi_pg_elem(&arr, NULL, 0, 1, 0);
 
         } else {
+            /* ExecutionStarted's members but ScheduledStartTime, as
+               dsi_start() writes them */
             dsi_ev_str(&ev, "Name", a->name);
             dsi_ev_json(&ev, "Input", a->input);
+
+            if (a->version.len) {
+                dsi_ev_str(&ev, "Version", a->version);
+            }
+
+            if (a->tags.len) {
+                dsi_ev_json(&ev, "Tags", a->tags);
+            }
 
             dsi_pg_elem(&arr, "start", 5, 0, 1);
             dsi_pg_elem(&arr, a->instance_id.data, a->instance_id.len, 0, 0);
@@ -788,6 +806,11 @@ dsi_pg_entity_complete(const ds_op_t *op, dsi_pg_call_t *call)
             dsi_pg_elem(&arr, ev.data + 1, ev.len - 1, 0, 0);
             dsi_pg_elem(&arr, a->input.data, a->input.len,
                         a->input.len == 0, 0);
+            dsi_pg_elem_int(&arr, a->fire_at);
+            dsi_pg_elem(&arr, a->version.data, a->version.len,
+                        a->version.len == 0, 0);
+            dsi_pg_elem(&arr, a->tags.data, a->tags.len, a->tags.len == 0,
+                        0);
         }
 
         dsi_buf_add(&arr, "}", 1);
@@ -809,6 +832,65 @@ dsi_pg_entity_complete(const ds_op_t *op, dsi_pg_call_t *call)
     dsi_buf_free(&ev);
 
     return rc;
+}
+
+
+/*
+ * A batch that failed as a whole (ds_work_fail_entity()): the failure's
+ * members, "Reason":..,"Details":.., answer each call; the digest is
+ * LMDB's for a failure
+ */
+
+static int
+dsi_pg_entity_fail(const ds_op_t *op, dsi_pg_call_t *call, ds_str_t eid)
+{
+    ds_str_t            none;
+    ds_buf_t            ev;
+    ds_entity_result_t  failure;
+
+    none.data = "";
+    none.len = 0;
+
+    memset(&failure, 0, sizeof(ds_entity_result_t));
+    failure.failed = 1;
+    failure.output = none;
+    failure.reason = op->in.work.reason;
+    failure.details = op->in.work.details;
+
+    call->stmt.sql = "SELECT rc, error FROM durable.fail_entity($1, $2, $3, "
+                     "$4, $5)";
+    dsi_pg_param_str(call, op->hub);
+    dsi_pg_param_str(call, eid);
+    dsi_pg_param_lease(call, op->in.work.lease);
+    dsi_pg_param_int(call, (int64_t) dsi_entity_digest(0, none, &failure,
+                                                       NULL, 0, NULL, 0));
+
+    dsi_buf_init(&ev);
+    dsi_ev_open(&ev);
+    dsi_ev_json(&ev, "Reason", failure.reason);
+    dsi_ev_json(&ev, "Details", failure.details);
+
+    if (ev.oom) {
+        dsi_buf_free(&ev);
+        return DS_ERROR;
+    }
+
+    dsi_pg_param(call, ev.data + 1, ev.len - 1, 0);
+    dsi_buf_free(&ev);
+
+    return DS_OK;
+}
+
+
+/* a time as an element of an array literal, never the first of its row */
+
+static void
+dsi_pg_elem_int(ds_buf_t *b, int64_t v)
+{
+    char  num[24];
+
+    dsi_buf_add(b, num, (size_t) snprintf(num, sizeof(num), ",%lld",
+                                          (long long) v));
 }
 
 

@@ -149,8 +149,8 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
             return DS_INVALID;
         }
 
-        call->stmt.sql = "SELECT * FROM durable.list_page($1, $2, $3, $4, "
-                         "$5, $6, $7, $8)";
+        call->stmt.sql = "SELECT * FROM durable.list_page_opts($1, $2, $3, "
+                         "$4, $5, $6, $7, $8)";
         dsi_pg_param_str(call, op->hub);
         dsi_pg_param_int(call, q->created_from);
         dsi_pg_param_int(call, q->created_to);
@@ -363,7 +363,7 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
         }
 
         c = dsi_pg_col(res, "token");
-        if (c < 0) {
+        if (c < 0 || dsi_pg_col(res, "scheduled_start") != c + 1) {
             op->rc = DS_ERROR;
             return DS_ERROR;
         }
@@ -381,6 +381,10 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
             inst->custom_status = dsi_pg_text(res, i, 9);
             inst->parent_id = dsi_pg_text(res, i, 10);
             inst->parent_task = -1;
+            inst->scheduled_start = dsi_pg_int(res, i, c + 1);
+            inst->version = dsi_pg_text(res, i, c + 2);
+            inst->tags = dsi_pg_text(res, i, c + 3);
+            inst->failure = dsi_pg_text(res, i, c + 4);
 
             if (op->in.list.item(op->in.list.item_data, id, inst) != 0) {
                 op->rc = DS_ERROR;

@@ -1359,7 +1359,7 @@ t_sdk_entity_actions(void)
     t_ent_t         e;
     t_orch_t        o;
     ds_txn_t       *txn;
-    ds_action_t     act[2];
+    ds_action_t     act[3];
     ds_instance_t   inst;
 
     hub = t_s("Hub");
@@ -1378,6 +1378,9 @@ t_sdk_entity_actions(void)
     act[0].entity_key = t_s("k");
     act[1] = t_act(DS_ACT_START_SUB, -1, "Started", "4");
     act[1].instance_id = t_s("from-entity");
+    act[2] = t_act(DS_ACT_START_SUB, -1, "Later", NULL);
+    act[2].instance_id = t_s("for-later");
+    act[2].fire_at = T0 + 60 * T_SEC;
 
     memset(&op, 0, sizeof(ds_op_t));
     op.type = DS_OP_WORK_COMPLETE;
@@ -1389,7 +1392,7 @@ t_sdk_entity_actions(void)
     op.in.work.lease = t_tok(1);
     op.in.work.result = t_s("1");
     op.in.work.actions = act;
-    op.in.work.nactions = 2;
+    op.in.work.nactions = 3;
 
     /* a bad action first: nothing is written */
     act[1].instance_id = t_s("@bad");
@@ -1406,6 +1409,15 @@ t_sdk_entity_actions(void)
     T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 1, 2, &o), DS_OK);
     T_INT(o.n, 1);
     T(strcmp(o.input[0], "4") == 0);
+
+    /* a start with a time waits for it, as a scheduled start does */
+    T_INT(t_get(env, hub, "for-later", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_PENDING);
+    T(inst.scheduled_start == T0 + 60 * T_SEC);
+    T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 1, 4, &o), DS_OK);
+    T_INT(o.n, 0);
+    T_INT(t_claim_o(env, hub, T0 + 60 * T_SEC, T_LEASE, 1, 5, &o), DS_OK);
+    T_INT(o.n, 1);
 
     T_INT(t_claim_e(env, hub, T0 + 2, T_LEASE, 1, 3, &e), DS_OK);
     T_INT(e.n, 1);

@@ -65,12 +65,13 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
 $$;
 
 
-CREATE OR REPLACE FUNCTION durable.list_page_apply(p_hub text,
+CREATE OR REPLACE FUNCTION durable.list_page_opts_apply(p_hub text,
     p_from bigint, p_to bigint, p_mask integer, p_prefix text,
     p_top integer, p_budget integer, p_token text)
 RETURNS TABLE (rc integer, id text, status smallint, created bigint,
     updated bigint, execution bigint, name text, input text, output text,
-    custom_status text, parent_id text, token text)
+    custom_status text, parent_id text, token text, scheduled_start bigint,
+    version text, tags text, failure text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     mask       integer;
@@ -90,7 +91,8 @@ BEGIN
     THEN
         RETURN QUERY SELECT 6, NULL::text, NULL::smallint, NULL::bigint,
             NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text,
-            NULL::text, NULL::text, NULL::text;
+            NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::text,
+            NULL::text, NULL::text;
         RETURN;
     END IF;
 
@@ -100,7 +102,8 @@ BEGIN
         IF NOT after.ok THEN
             RETURN QUERY SELECT 6, NULL::text, NULL::smallint, NULL::bigint,
                 NULL::bigint, NULL::bigint, NULL::text, NULL::text,
-                NULL::text, NULL::text, NULL::text, NULL::text;
+                NULL::text, NULL::text, NULL::text, NULL::text,
+                NULL::bigint, NULL::text, NULL::text, NULL::text;
             RETURN;
         END IF;
 
@@ -114,7 +117,8 @@ BEGIN
     IF coalesce(p_mask, 0) <> 0 AND mask = 0 THEN
         RETURN QUERY SELECT 0, NULL::text, NULL::smallint, NULL::bigint,
             NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text,
-            NULL::text, NULL::text, NULL::text;
+            NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::text,
+            NULL::text, NULL::text;
         RETURN;
     END IF;
 
@@ -161,12 +165,34 @@ BEGIN
 
         RETURN QUERY SELECT 0, r.id, r.status, r.created, r.updated,
             r.execution, r.name, r.input, r.output, r.custom_status,
-            r.parent_id, NULL::text;
+            r.parent_id, NULL::text, r.scheduled_start, r.version, r.tags,
+            r.failure;
     END LOOP;
 
     RETURN QUERY SELECT 0, NULL::text, NULL::smallint, NULL::bigint,
         NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text,
-        NULL::text, NULL::text, token;
+        NULL::text, NULL::text, token, NULL::bigint, NULL::text, NULL::text,
+        NULL::text;
+END
+$$;
+
+
+-- list_page_opts_apply() without what a start may carry: the result of
+-- schema version 1, kept for durable.list_page()
+CREATE OR REPLACE FUNCTION durable.list_page_apply(p_hub text,
+    p_from bigint, p_to bigint, p_mask integer, p_prefix text,
+    p_top integer, p_budget integer, p_token text)
+RETURNS TABLE (rc integer, id text, status smallint, created bigint,
+    updated bigint, execution bigint, name text, input text, output text,
+    custom_status text, parent_id text, token text)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY SELECT l.rc, l.id, l.status, l.created, l.updated,
+        l.execution, l.name, l.input, l.output, l.custom_status,
+        l.parent_id, l.token
+        FROM durable.list_page_opts_apply(p_hub, p_from, p_to, p_mask,
+                                          p_prefix, p_top, p_budget,
+                                          p_token) l;
 END
 $$;
 
@@ -175,7 +201,8 @@ $$;
 -- created range, inclusive, 0 open; p_mask: DS_STATUS_MASK bits, 0 any;
 -- p_prefix: id prefix; p_budget: rows examined at most, 0 no bound;
 -- p_token: the previous page's. The last row (id NULL) holds rc (6 for a
--- bad token) and the next page's token, NULL on the last page.
+-- bad token) and the next page's token, NULL on the last page. The
+-- instances' start options and failure details: durable.list_page_opts().
 CREATE OR REPLACE FUNCTION durable.list_page(p_hub text, p_from bigint,
     p_to bigint, p_mask integer, p_prefix text, p_top integer,
     p_budget integer, p_token text)
@@ -192,6 +219,31 @@ EXCEPTION
         RETURN QUERY SELECT 8, NULL::text, NULL::smallint, NULL::bigint,
             NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text,
             NULL::text, NULL::text, NULL::text;
+END
+$$;
+
+
+-- durable.list_page() with each instance's scheduled start (0: none),
+-- version, tags and failure details (NULL: none), as durable.status()
+-- answers them: what the module asks for
+CREATE OR REPLACE FUNCTION durable.list_page_opts(p_hub text,
+    p_from bigint, p_to bigint, p_mask integer, p_prefix text,
+    p_top integer, p_budget integer, p_token text)
+RETURNS TABLE (rc integer, id text, status smallint, created bigint,
+    updated bigint, execution bigint, name text, input text, output text,
+    custom_status text, parent_id text, token text, scheduled_start bigint,
+    version text, tags text, failure text)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    -- the apply function's rows come whole or not at all
+    RETURN QUERY SELECT * FROM durable.list_page_opts_apply(p_hub, p_from,
+        p_to, p_mask, p_prefix, p_top, p_budget, p_token);
+EXCEPTION
+    WHEN others THEN
+        RETURN QUERY SELECT 8, NULL::text, NULL::smallint, NULL::bigint,
+            NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text,
+            NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::text,
+            NULL::text, NULL::text;
 END
 $$;
 
@@ -263,3 +315,4 @@ BEGIN
     END;
 END
 $$;
+

@@ -886,12 +886,12 @@ $$;
 -- operation delivered, in order, {event type, members after RequestId}
 -- (EntityOperationCompleted with "Output":.., or EntityOperationFailed
 -- with "Reason":..,"Details":..); a call without a row completes with
--- null. p_actions: a row per action, of five columns: {'signal', entity
+-- null. p_actions: a row per action, of eight columns: {'signal', entity
 -- id, members "operation":..,"input":.., the time it is due (µs, NULL
--- now), NULL} or {'start',
--- instance id, name, members "Name":..,"Input":.. of its
--- ExecutionStarted, input}. 1 NOTFOUND, 2 CONFLICT, 7 MISMATCH; a retry
--- of the last completion answers 0 again and writes nothing.
+-- now), NULL, NULL, NULL, NULL} or {'start', instance id, name, members
+-- of its ExecutionStarted (see durable.entity_start()), input, scheduled
+-- time (0: none), version, tags}. 1 NOTFOUND, 2 CONFLICT, 7 MISMATCH; a
+-- retry of the last completion answers 0 again and writes nothing.
 CREATE OR REPLACE FUNCTION durable.complete_entity(p_hub text,
     p_eid text, p_lease bytea, p_digest bigint, p_delete boolean,
     p_state text, p_results text[], p_actions text[],
@@ -908,7 +908,6 @@ DECLARE
     ops    text[];
     j      json;
     ev     text;
-    s      record;
     e      durable.entities;
 BEGIN
     IF NOT durable.valid_key(p_hub, p_eid) OR left(p_eid, 1) <> '@' THEN
@@ -1008,14 +1007,10 @@ BEGIN
                     coalesce(p_actions[i][4]::bigint, 0));
 
             ELSE
-                -- an active namesake stays: the start is dropped
-                SELECT * INTO s FROM durable.start(p_hub, p_actions[i][2],
-                    p_actions[i][3], p_actions[i][5], p_actions[i][4]);
-
-                IF s.rc NOT IN (0, 2) THEN
-                    RAISE EXCEPTION 'start of %: %', p_actions[i][2],
-                        coalesce(s.error, 'refused');
-                END IF;
+                PERFORM durable.entity_start(p_hub, p_actions[i][2],
+                    p_actions[i][3], p_actions[i][5], p_actions[i][4],
+                    p_actions[i][7], p_actions[i][8],
+                    p_actions[i][6]::bigint, now);
             END IF;
         END LOOP;
 

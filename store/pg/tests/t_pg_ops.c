@@ -208,15 +208,32 @@ t_lmdb_done(ds_op_t *op)
 }
 
 
+/*
+ * A listed instance: its id, and what a start may carry when it has any
+ * (version, tags, whether scheduled, failure details), as the gRPC front
+ * end renders a listed instance from them
+ */
+
 static int
 t_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
 {
-    char  *ids;
-
-    (void) inst;
+    char    *ids;
+    size_t   len;
 
     ids = data;
     strncat(ids, id.data, id.len);
+
+    if (inst->version.len || inst->tags.len || inst->scheduled_start
+        || inst->failure.len)
+    {
+        len = strlen(ids);
+        snprintf(ids + len, T_BUF - len, "{%.*s|%.*s|%d|%.*s}",
+                 (int) inst->version.len, inst->version.data,
+                 (int) inst->tags.len, inst->tags.data,
+                 inst->scheduled_start != 0, (int) inst->failure.len,
+                 inst->failure.data);
+    }
+
     strcat(ids, " ");
 
     return 0;
@@ -1899,7 +1916,7 @@ static void
 t_token(void)
 {
     int             rc;
-    char            token[DS_TOKEN_MAX], ids[64];
+    char            token[DS_TOKEN_MAX], ids[T_BUF];
     size_t          len;
     ds_txn_t       *txn;
     ds_query_t      q;
@@ -2191,6 +2208,8 @@ t_opts(void)
     char         longname[300];
     size_t       i;
     uint8_t      tk[6 * DS_LEASE_LEN];
+    ds_op_t     *op;
+    ds_query_t   q;
     ds_action_t  a[2];
 
     for (i = 0; i < sizeof(tk); i++) {
@@ -2254,6 +2273,13 @@ t_opts(void)
     t_complete(__LINE__, "v1c", tk + 2 * DS_LEASE_LEN, a, 1);
     t_both(__LINE__, t_op(DS_OP_STATUS, "v1c", NULL, NULL));
     t_inbox(__LINE__, "v1");
+
+    /* listed with what their starts carried and the failure's details */
+    memset(&q, 0, sizeof(ds_query_t));
+    q.top = 10;
+    op = t_op(DS_OP_LIST, NULL, NULL, NULL);
+    op->in.list.query = &q;
+    t_both(__LINE__, op);
 
     t_hub = "hub";
 }
@@ -2637,6 +2663,167 @@ t_scheduled(void)
 }
 
 
+/*
+ * An entity batch that failed as a whole (ds_work_fail_entity()): the
+ * state stays, each call is answered with the failure, the lease goes;
+ * fenced as any completion
+ */
+
+static void
+t_entity_fail(void)
+{
+    size_t              i;
+    uint8_t             tk[4 * DS_LEASE_LEN];
+    ds_op_t            *op;
+    ds_str_t            name;
+    ds_claim_filter_t   filter;
+
+    static const char  call[] =
+        ",\"requestId\":\"f1\",\"parentInstanceId\":\"ef\","
+        "\"parentExecution\":1";
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0x50 + i / DS_LEASE_LEN);
+    }
+
+    /* t_entity_rec() reads hub "hub" */
+    t_hub = "hub";
+
+    memset(&filter, 0, sizeof(ds_claim_filter_t));
+    name = t_s("faulty");
+    filter.names = &name;
+    filter.nnames = 1;
+
+    t_both(__LINE__, t_op(DS_OP_START, "ef", "Caller", NULL));
+
+    /* a state first */
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_SIGNAL, "Faulty", "k", "set",
+                                 "7"));
+    t_both(__LINE__, t_entity_claim(1, tk, &filter));
+    op = t_entity_op(DS_OP_WORK_COMPLETE, "faulty", "k", NULL,
+                     "{\"n\":7}");
+    op->in.work.lease = tk;
+    t_both(__LINE__, op);
+
+    /* a call, a signal, another call; and an entity without state */
+    t_send(__LINE__, "@faulty@k", "\"operation\":\"get\",\"input\":null",
+           call);
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_SIGNAL, "faulty", "k", "add",
+                                 "1"));
+    t_send(__LINE__, "@faulty@k", "\"operation\":\"add\",\"input\":2",
+           ",\"requestId\":\"f2\",\"parentInstanceId\":\"ef\","
+           "\"parentExecution\":1");
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_SIGNAL, "faulty", "new",
+                                 "add", "1"));
+    t_both(__LINE__, t_entity_claim(2, tk + DS_LEASE_LEN, &filter));
+
+    op = t_entity_op(DS_OP_WORK_COMPLETE, "faulty", "k", NULL, NULL);
+    op->in.work.lease = tk + DS_LEASE_LEN;
+    op->in.work.failed = 1;
+    op->in.work.reason = t_s("\"bo\\\"om\"");
+    op->in.work.details = t_s("{\"at\":[1]}");
+    t_both(__LINE__, op);
+
+    /* again: the same answer, nothing more; other details: a mismatch */
+    t_both(__LINE__, op);
+    op->in.work.details = t_s("{\"at\":[2]}");
+    t_both(__LINE__, op);
+
+    t_inbox(__LINE__, "ef");
+    t_entity_rec(__LINE__, "@faulty@k");
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_GET, "faulty", "k", NULL,
+                                 NULL));
+
+    /* under the other entity's lease: no state before, none after */
+    op = t_entity_op(DS_OP_WORK_COMPLETE, "faulty", "new", NULL, NULL);
+    op->in.work.lease = tk + DS_LEASE_LEN;
+    op->in.work.failed = 1;
+    op->in.work.reason = t_s("\"no\"");
+    t_both(__LINE__, op);
+    op->in.work.lease = tk + 2 * DS_LEASE_LEN;
+    t_both(__LINE__, op);
+    t_entity_rec(__LINE__, "@faulty@new");
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_GET, "faulty", "new", NULL,
+                                 NULL));
+
+    /* a stale lease, an entity that does not exist */
+    op->in.work.lease = tk + 3 * DS_LEASE_LEN;
+    t_both(__LINE__, op);
+    op->in.work.key = t_s("none");
+    t_both(__LINE__, op);
+}
+
+
+/*
+ * What an entity's batch starts: an orchestration with a version and
+ * tags, and one for later, as a start with those options makes them
+ */
+
+static void
+t_entity_starts(void)
+{
+    size_t              i;
+    uint8_t             tk[DS_LEASE_LEN];
+    ds_op_t            *op;
+    ds_str_t            name;
+    ds_action_t         acts[3];
+    ds_claim_filter_t   filter;
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = 0x5c;
+    }
+
+    t_hub = "hub";
+
+    memset(&filter, 0, sizeof(ds_claim_filter_t));
+    name = t_s("starter");
+    filter.names = &name;
+    filter.nnames = 1;
+
+    t_both(__LINE__, t_entity_op(DS_OP_ENTITY_SIGNAL, "starter", "k", "go",
+                                 NULL));
+    t_both(__LINE__, t_entity_claim(1, tk, &filter));
+
+    memset(acts, 0, sizeof(acts));
+    acts[0].type = DS_ACT_START_SUB;
+    acts[0].name = t_s("Tagged");
+    acts[0].instance_id = t_s("es1");
+    acts[0].input = t_s("[1]");
+    acts[0].version = t_s("2.\"1");
+    acts[0].tags = t_s("{\"t\":\"\\u00e9\"}");
+    acts[1].type = DS_ACT_START_SUB;
+    acts[1].name = t_s("Later");
+    acts[1].instance_id = t_s("es2");
+    acts[1].version = t_s("1");
+    acts[1].fire_at = 4102444800000001LL;
+    acts[2].type = DS_ACT_START_SUB;
+    acts[2].name = t_s("Past");
+    acts[2].instance_id = t_s("es3");
+    acts[2].fire_at = 1000000;
+
+    op = t_entity_op(DS_OP_WORK_COMPLETE, "starter", "k", NULL, "1");
+    op->in.work.lease = tk;
+    op->in.work.actions = acts;
+    op->in.work.nactions = 3;
+    t_both(__LINE__, op);
+
+    /* a retry answers the same; another time is another completion */
+    t_both(__LINE__, op);
+    acts[1].fire_at++;
+    t_both(__LINE__, op);
+
+    for (i = 0; i < 3; i++) {
+        t_both(__LINE__, t_op(DS_OP_STATUS, i == 0 ? "es1"
+                                           : i == 1 ? "es2" : "es3",
+                              NULL, NULL));
+        t_inbox(__LINE__, i == 0 ? "es1" : i == 1 ? "es2" : "es3");
+    }
+
+    /* the one for later is not claimed before its time */
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 2, tk, "Later");
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -2696,6 +2883,8 @@ main(int argc, char **argv)
     t_entity_actions();
     t_terminate_tree();
     t_scheduled();
+    t_entity_fail();
+    t_entity_starts();
 
     dsi_pg_conn_close(t_pg);
     ds_env_close(t_env);
