@@ -11,6 +11,7 @@ const assert = require('node:assert');
 const { OrchestrationStatus, EntityInstanceId, TaskEntity } =
   require('@microsoft/durabletask-js');
 const { open, finished, output, http, until } = require('../lib/app');
+const { notYet } = require('../lib/backend');
 
 class Counter extends TaskEntity {
   initializeState() {
@@ -146,7 +147,10 @@ test('entities', async (t) => {
     assert.strictEqual(h.body, 42);
   });
 
-  await t.test('a scheduled signal waits for its time', async () => {
+  await t.test('a scheduled signal waits for its time', async (tc) => {
+    if (notYet(tc)) {
+      return;
+    }
     const at = new Date(Date.now() + 2000);
     await client.signalEntity(counter('sc1'), 'add', 5, { signalTime: at });
     await client.signalEntity(counter('sc1'), 'add', 1);
@@ -191,7 +195,10 @@ test('entities', async (t) => {
       15000);
   });
 
-  await t.test('an orchestration\'s scheduled signal waits', async () => {
+  await t.test('an orchestration\'s scheduled signal waits', async (tc) => {
+    if (notYet(tc)) {
+      return;
+    }
     const id = await client.scheduleNewOrchestration(laterSignaller, 'o2');
     const at = new Date(output(await finished(client, id)));
     await until('the state 3', async () => await state(client, 'o2') === 3,
@@ -214,7 +221,10 @@ test('entities', async (t) => {
     });
 
   await t.test('a batch failed as a whole fails its calls at once',
-    async () => {
+    async (tc) => {
+      if (notYet(tc)) {
+        return;
+      }
       // the lease (30 s) is longer than the wait: no redelivery helps
       const id = await client.scheduleNewOrchestration(brokenCaller, 'b1');
       const st = await finished(client, id, 15);
