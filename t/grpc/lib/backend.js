@@ -13,10 +13,6 @@
 'use strict';
 
 const NOT_YET = {
-  'a scheduled signal waits for its time':
-    'an entity signal scheduled for later is refused (UNIMPLEMENTED)',
-  'an orchestration\'s scheduled signal waits':
-    'an orchestration\'s entity signal scheduled for later runs at once',
   'a batch failed as a whole fails its calls at once':
     'an entity batch that fails as a whole is refused (UNIMPLEMENTED)',
 };
