@@ -7,7 +7,8 @@
 #                (check-exports), store, gRPC codec and PostgreSQL
 #                unit tests (test-store, test-grpc-unit, test-pg-schema),
 #                the Test::Nginx suite on PostgreSQL (test-postgres,
-#                about 3 minutes), the README's Quick
+#                about 3 minutes), the gRPC suite on PostgreSQL
+#                (test-grpc-postgres, about 4 minutes), the README's Quick
 #                start (test-quickstart), the Test::Nginx suite, the
 #                sanitizer suite (test-asan), a quick fuzzing pass
 #                (fuzz-quick) and a compile check for nginx without threads
@@ -54,7 +55,8 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
         test-valgrind check-docs check-style check-exports \
         deb test-deb install test-install test-ui test-cli test-metrics \
-        test-grpc test-asan-grpc test-pg-schema test-postgres failover
+        test-grpc test-asan-grpc test-pg-schema test-postgres \
+        test-grpc-postgres failover
 
 all: build
 
@@ -94,7 +96,8 @@ worker:
 
 # the plain suite runs last: make test ends with its prove summary
 test: check-docs check-style build check-exports build-nothreads \
-      test-store test-grpc-unit test-pg-schema test-postgres test-worker \
+      test-store test-grpc-unit test-pg-schema test-postgres \
+      test-grpc-postgres test-worker \
       fuzz-quick test-asan test-quickstart \
       test-openapi test-ui test-deb test-install test-cli test-metrics \
       test-grpc test-nginx
@@ -274,6 +277,21 @@ $(GRPC_TEST_DIR)/node_modules/.ci: $(GRPC_TEST_DIR)/package-lock.json
 test-grpc: build $(GRPC_TEST_DIR)/node_modules/.ci
 	@DURABLE_EXTRA_DEPS=openssl $(MAKE) -s deps
 	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) $(GRPC_TEST_DIR)/run.sh $(TESTS)
+
+# the same gRPC suite with each nginx's store in a PostgreSQL database of
+# its own, made from a template that has the schema, in a throwaway
+# cluster (util/pg.sh); what PostgreSQL does not serve yet is skipped
+# there (t/grpc/lib/backend.js)
+test-grpc-postgres: build $(DURABLE_TOOL) $(GRPC_TEST_DIR)/node_modules/.ci
+	@DURABLE_EXTRA_DEPS=openssl $(MAKE) -s deps
+	DURABLE=$(DURABLE_TOOL) NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) \
+	    util/pg.sh run sh -c 'set -e; \
+	        createdb durable_template; \
+	        "$$DURABLE" schema init --conninfo \
+	            "$$DURABLE_PG_CONNINFO dbname=durable_template" > /dev/null; \
+	        tcp="$$DURABLE_PG_HOSTADDR_CONNINFO"; \
+	        GRPC_TEST_PG_CONNINFO="$$tcp dbname=durable_template" \
+	            $(GRPC_TEST_DIR)/run.sh $(TESTS)'
 
 # the metrics page of the example config through promtool, from
 # Debian's prometheus package (util/metrics_check.sh)

@@ -528,3 +528,26 @@ GET /durable/metrics
 --- error_code: 200
 --- response_body_like eval
 qr/^durable_waits_open 0$/m
+
+
+
+=== TEST 19: activity and entity leases that run out are counted
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::activity_and_signal('MetL', 'ml-a');
+main::claim_kind('MetL', 'activities');
+main::claim_kind('MetL', 'entities');
+Time::HiRes::sleep(1.5);
+main::claim_kind('MetL', 'activities');
+main::claim_kind('MetL', 'entities');
+--- request
+GET /durable/metrics
+--- error_code: 200
+--- response_body_like eval
+qr/^durable_claims_total\{kind="orchestration"\} 1$
+^durable_claims_total\{kind="activity"\} 2$
+^durable_claims_total\{kind="entity"\} 2$
+.*^durable_leases_granted_total 5$
+.*^durable_leases_expired_total 2$
+/ms

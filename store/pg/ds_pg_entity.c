@@ -643,6 +643,12 @@ dsi_pg_entity_claimed(ds_op_t *op, const PGresult *res)
     op->out.claim.claimed = (size_t) (rows - 1);
     op->out.claim.visible = dsi_pg_int(res, rows - 1, 9);
 
+    if (op->in.claim.filter != NULL) {
+        /* the last row's upto: items claimed from leases that ran out */
+        op->in.claim.filter->expired = (size_t) dsi_pg_int(res, rows - 1,
+                                                           4);
+    }
+
     return DS_OK;
 }
 

@@ -6,7 +6,9 @@
 # says when nginx's worker user cannot reach the clone. With
 # GRPC_TEST_PG_CONNINFO set (a conninfo naming a database with the
 # schema, PGHOST and the others set for createdb) each nginx's store is a
-# PostgreSQL database of its own, made from that one.
+# PostgreSQL database of its own, made from that one; make
+# test-grpc-postgres sets them, and lib/backend.js lists what is skipped
+# there.
 
 set -euo pipefail
 

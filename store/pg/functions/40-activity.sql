@@ -24,9 +24,11 @@ DECLARE
     exec      bigint;
     st        smallint;
     token     bytea;
+    expired   bigint;
     act       durable.activities;
 BEGIN
     max := coalesce(cardinality(p_tokens), 0);
+    expired := 0;
     now := durable.now_us();
 
     IF octet_length(p_hub) NOT BETWEEN 1 AND 50 OR p_lease_us IS NULL
@@ -71,6 +73,11 @@ BEGIN
         claimed := claimed + 1;
         token := p_tokens[claimed];
 
+        -- abandons clear the lease: this one ran out
+        IF act.lease IS NOT NULL THEN
+            expired := expired + 1;
+        END IF;
+
         UPDATE durable.activities a
             SET lease = token, lease_expires = now + p_lease_us,
                 ready_at = now + p_lease_us
@@ -90,8 +97,10 @@ BEGIN
         next := now + 1000000;
     END IF;
 
+    -- execution of the last row: how many leases ran out
+    -- (filter->expired)
     RETURN QUERY SELECT 0, NULL::text, NULL::bigint, NULL::text,
-        NULL::text, NULL::bigint, NULL::bigint,
+        NULL::text, expired, NULL::bigint,
         coalesce(next, 9223372036854775807);
 END
 $$;
@@ -102,7 +111,8 @@ $$;
 -- terminal (those of a terminal or missing one are dropped), each with
 -- the next token, for p_lease_us; a row per item with its instance's
 -- execution. The last row (id NULL) holds rc and visible, as for
--- durable.claim_orchestrations().
+-- durable.claim_orchestrations(), and in execution the number of items
+-- claimed again after their lease ran out.
 CREATE OR REPLACE FUNCTION durable.claim_activities(p_hub text,
     p_lease_us bigint, p_tokens bytea[], p_names text[])
 RETURNS TABLE (rc integer, id text, task_id bigint, name text, input text,

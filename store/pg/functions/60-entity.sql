@@ -692,10 +692,12 @@ DECLARE
     last      bigint;
     next      bigint;
     token     bytea;
+    expired   bigint;
     names     text[];
     e         durable.entities;
 BEGIN
     max := coalesce(cardinality(p_tokens), 0);
+    expired := 0;
     now := durable.now_us();
 
     IF octet_length(p_hub) NOT BETWEEN 1 AND 50 OR p_lease_us IS NULL
@@ -749,6 +751,11 @@ BEGIN
         claimed := claimed + 1;
         token := p_tokens[claimed];
 
+        -- completions and abandons clear the lease: this one ran out
+        IF e.lease IS NOT NULL THEN
+            expired := expired + 1;
+        END IF;
+
         UPDATE durable.entities x
             SET lease = token, lease_expires = now + p_lease_us,
                 ready_at = now + p_lease_us, lease_upto = last
@@ -776,8 +783,9 @@ BEGIN
         next := now + 1000000;
     END IF;
 
+    -- upto of the last row: how many leases ran out (filter->expired)
     RETURN QUERY SELECT 0, NULL::text, NULL::text, NULL::boolean,
-        NULL::bigint, NULL::bigint, NULL::bytea, NULL::text[],
+        expired, NULL::bigint, NULL::bytea, NULL::text[],
         NULL::bigint[], coalesce(next, 9223372036854775807);
 END
 $$;
@@ -788,7 +796,8 @@ $$;
 -- lower-cased), each with the next token, for p_lease_us; a row per item
 -- with its state and its runnable operations (seq <= upto), their seqs
 -- alongside (the gRPC front end names a signal by its seq). The last row
--- (id NULL) holds rc and visible (9223372036854775807: none known).
+-- (id NULL) holds rc and visible (9223372036854775807: none known), and
+-- in upto the number of items claimed again after their lease ran out.
 CREATE OR REPLACE FUNCTION durable.claim_entities(p_hub text,
     p_lease_us bigint, p_tokens bytea[], p_names text[])
 RETURNS TABLE (rc integer, id text, state text, has_state boolean,

@@ -31,6 +31,7 @@ static unsigned long   t_passed, t_failed;
 static const char     *t_hub = "hub";     /* of t_op() and t_inbox() */
 static ds_env_t       *t_env;
 static dsi_pg_conn_t  *t_pg;
+static size_t          t_expired;         /* the last claim's, on LMDB */
 
 
 #define T(c)  t_check((c) != 0, __LINE__, #c)
@@ -525,10 +526,11 @@ t_pg_op(ds_op_t *op, t_seen_t *seen)
 static void
 t_both(int line, ds_op_t *op)
 {
-    int        ok;
-    char       ltoken[DS_TOKEN_MAX], ptoken[DS_TOKEN_MAX];
-    ds_op_t    lop, pop;
-    t_seen_t  *ls, *ps;
+    int                ok;
+    char               ltoken[DS_TOKEN_MAX], ptoken[DS_TOKEN_MAX];
+    ds_op_t            lop, pop;
+    t_seen_t          *ls, *ps;
+    ds_claim_filter_t  lfilter, pfilter;
 
     ls = calloc(1, sizeof(t_seen_t));
     ps = calloc(1, sizeof(t_seen_t));
@@ -539,6 +541,8 @@ t_both(int line, ds_op_t *op)
 
     lop = *op;
     pop = *op;
+    memset(&lfilter, 0, sizeof(ds_claim_filter_t));
+    memset(&pfilter, 0, sizeof(ds_claim_filter_t));
 
     ps->pg = 1;
 
@@ -547,6 +551,15 @@ t_both(int line, ds_op_t *op)
         lop.in.claim.item_data = ls;
         pop.in.claim.item = t_claim_item;
         pop.in.claim.item_data = ps;
+
+        /* each a filter of its own, as the module always passes one */
+        if (op->in.claim.filter != NULL) {
+            lfilter = *op->in.claim.filter;
+            pfilter = *op->in.claim.filter;
+        }
+
+        lop.in.claim.filter = &lfilter;
+        pop.in.claim.filter = &pfilter;
     }
 
     if (op->type == DS_OP_ENTITY_LIST) {
@@ -646,10 +659,13 @@ t_both(int line, ds_op_t *op)
         break;
 
     case DS_OP_WORK_CLAIM:
+        /* the items claimed again after their lease ran out too */
+        t_expired = lfilter.expired;
         ok = ok && lop.out.claim.claimed == pop.out.claim.claimed
              && strcmp(ls->items, ps->items) == 0
              && (lop.out.claim.visible == INT64_MAX)
-                == (pop.out.claim.visible == INT64_MAX);
+                == (pop.out.claim.visible == INT64_MAX)
+             && lfilter.expired == pfilter.expired;
         break;
 
     case DS_OP_ENTITY_GET:
@@ -697,6 +713,8 @@ t_both(int line, ds_op_t *op)
 
     if (!ok) {
         printf("#   type %d: rc %d and %d\n", op->type, lop.rc, pop.rc);
+        printf("#   claim: expired %zu and %zu\n", lfilter.expired,
+               pfilter.expired);
         printf("#   work: status %d and %d, changed %d and %d\n",
                (int) lop.out.work.status, (int) pop.out.work.status,
                lop.out.work.changed, pop.out.work.changed);
@@ -2824,6 +2842,93 @@ t_entity_starts(void)
 }
 
 
+/* a claim of one item of name for 200 ms */
+
+static void
+t_lapse_claim(int line, ds_work_kind_e kind, const char *name,
+    const uint8_t *token)
+{
+    ds_op_t            *op;
+    ds_str_t            names;
+    ds_claim_filter_t   filter;
+
+    memset(&filter, 0, sizeof(ds_claim_filter_t));
+    names = t_s(name);
+    filter.names = &names;
+    filter.nnames = 1;
+
+    op = t_op(DS_OP_WORK_CLAIM, NULL, NULL, NULL);
+    op->in.claim.kind = kind;
+    op->in.claim.lease_us = 200000;
+    op->in.claim.max = 1;
+    op->in.claim.tokens = token;
+    op->in.claim.filter = &filter;
+    t_both(line, op);
+}
+
+
+/*
+ * Leases that run out: an activity and an entity claimed again once their
+ * lease has expired are counted as such (the metrics' expired leases);
+ * claimed again after an abandon, they are not
+ */
+
+static void
+t_lapse(void)
+{
+    size_t        i;
+    uint8_t       tk[4 * DS_LEASE_LEN];
+    ds_op_t      *op;
+    ds_action_t   a;
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0x61 + i / DS_LEASE_LEN);
+    }
+
+    t_hub = "lapse";
+
+    /* the activity of l1's first episode, and a signal */
+    t_both(__LINE__, t_op(DS_OP_START, "l1", "Lapse", NULL));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "Lapse");
+
+    memset(&a, 0, sizeof(ds_action_t));
+    a.type = DS_ACT_SCHEDULE_ACTIVITY;
+    a.name = t_s("Slow");
+    t_complete(__LINE__, "l1", tk, &a, 1);
+
+    op = t_entity_op(DS_OP_ENTITY_SIGNAL, "slow", "k", "add", "1");
+    op->hub = t_s(t_hub);
+    t_both(__LINE__, op);
+
+    /* leased, then claimed again well after the lease ran out */
+    t_lapse_claim(__LINE__, DS_WORK_ACTIVITY, "Slow", tk + DS_LEASE_LEN);
+    T(t_expired == 0);
+    t_lapse_claim(__LINE__, DS_WORK_ENTITY, "slow", tk + DS_LEASE_LEN);
+    T(t_expired == 0);
+
+    (void) poll(NULL, 0, 1200);
+
+    t_lapse_claim(__LINE__, DS_WORK_ACTIVITY, "Slow", tk + 2 * DS_LEASE_LEN);
+    T(t_expired == 1);
+    t_lapse_claim(__LINE__, DS_WORK_ENTITY, "slow", tk + 2 * DS_LEASE_LEN);
+    T(t_expired == 1);
+
+    /* an abandon clears the lease: the next claim takes over none */
+    t_activity(__LINE__, DS_OP_WORK_ABANDON, "l1", 0, tk + 2 * DS_LEASE_LEN,
+               0, NULL);
+
+    op = t_entity_op(DS_OP_WORK_ABANDON, "slow", "k", NULL, NULL);
+    op->hub = t_s(t_hub);
+    op->in.work.lease = tk + 2 * DS_LEASE_LEN;
+    t_both(__LINE__, op);
+
+    t_lapse_claim(__LINE__, DS_WORK_ACTIVITY, "Slow", tk + 3 * DS_LEASE_LEN);
+    T(t_expired == 0);
+    t_lapse_claim(__LINE__, DS_WORK_ENTITY, "slow", tk + 3 * DS_LEASE_LEN);
+    T(t_expired == 0);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -2885,6 +2990,7 @@ main(int argc, char **argv)
     t_scheduled();
     t_entity_fail();
     t_entity_starts();
+    t_lapse();
 
     dsi_pg_conn_close(t_pg);
     ds_env_close(t_env);

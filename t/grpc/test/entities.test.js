@@ -11,6 +11,7 @@ const assert = require('node:assert');
 const { OrchestrationStatus, EntityInstanceId, TaskEntity } =
   require('@microsoft/durabletask-js');
 const { open, finished, output, http, until } = require('../lib/app');
+const { notYet } = require('../lib/backend');
 
 class Counter extends TaskEntity {
   initializeState() {
@@ -214,7 +215,10 @@ test('entities', async (t) => {
     });
 
   await t.test('a batch failed as a whole fails its calls at once',
-    async () => {
+    async (tc) => {
+      if (notYet(tc)) {
+        return;
+      }
       // the lease (30 s) is longer than the wait: no redelivery helps
       const id = await client.scheduleNewOrchestration(brokenCaller, 'b1');
       const st = await finished(client, id, 15);
