@@ -1083,7 +1083,7 @@ def main():
     row("4a. start (POST orchestrators), sync=on, %d connections" %
         START_CONNS, s_fs, loop_rate,
         "%.0f commits/s (one-put commit loop)" % loop_rate, ratio,
-        "≥ 10× commit loop", ratio >= 10, base_p99=loop_p99)
+        "≥ 25× commit loop", ratio >= 25, base_p99=loop_p99)
     s_fs32 = wrk("start, sync=on, %d connections" % CONNS,
                  "%s/orchestrators/Hello?%s" % (B, q("Starts", "fs")),
                  script="post.lua")
@@ -1099,8 +1099,14 @@ def main():
             script="post.lua", conns=START_CONNS)))
     ratio = s_ns["rps"] / b4["rps"]
     row("4b. start, sync=off (relaxed), %d connections" % START_CONNS, s_ns,
-        b4["rps"], None, ratio, "≥ 0.5× return 200", ratio >= 0.5,
+        b4["rps"], None, ratio, "≥ 0.7× return 200", ratio >= 0.7,
         base_p99=b4["p99_ms"])
+    # the tail: no start waits behind more than one batch
+    tail = max(s_fs["p99_ms"], s_ns["p99_ms"]) / b4["p99_ms"]
+    row("4c. p99 of starts at %d connections, the worse of 4a and 4b, vs "
+        "return 200's p99" % START_CONNS, None, None,
+        "p99 4a %.2f ms, 4b %.2f ms" % (s_fs["p99_ms"], s_ns["p99_ms"]),
+        tail, "≤ 3× return 200's p99", tail <= 3, base_p99=b4["p99_ms"])
     s_ns32, b432 = quiet_pair("Scenario 4b′", lambda: (
         wrk("start, sync=off, %d connections" % CONNS,
             "%s/orchestrators/Hello?%s" % (B, q("Starts", "nosync")),
