@@ -40,9 +40,12 @@ $$;
 
 
 -- ds_time_format_frac(): 2018-03-10T13:57:31.1234567Z, 7 digits of
--- 100 ns with trailing zeros dropped, none when whole
+-- 100 ns with trailing zeros dropped, none when whole. STABLE as
+-- to_char() is, and not STRICT (NULL gives NULL all the same): so the
+-- planner inlines it into its callers' expressions, where an SQL
+-- function it cannot inline is parsed and planned again at every call
 CREATE OR REPLACE FUNCTION durable.time_text(us bigint) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT AS $$
+LANGUAGE sql STABLE AS $$
     SELECT to_char(timestamp '1970-01-01'
                    + ((us - ((us % 1000000) + 1000000) % 1000000) / 1000000)
                      * interval '1 second',
@@ -57,15 +60,20 @@ $$;
 
 
 -- {"EventType":"<type>","Timestamp":"<now>","EventId":-1[,<members>]}:
--- the events written here are none that carry an action's id
+-- the events written here are none that carry an action's id. plpgsql
+-- keeps its plan for the session; as an SQL function the planner could
+-- not inline (its arguments are expressions used twice), it was planned
+-- again at each call, a third of a start's time
 CREATE OR REPLACE FUNCTION durable.event(type text, now bigint, members text)
 RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT '{"EventType":"' || type || '","Timestamp":"'
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN '{"EventType":"' || type || '","Timestamp":"'
            || durable.time_text(now) || '","EventId":-1'
            || CASE WHEN coalesce(members, '') = '' THEN ''
                    ELSE ',' || members END
-           || '}'
+           || '}';
+END
 $$;
 
 

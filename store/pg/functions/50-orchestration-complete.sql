@@ -55,16 +55,19 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
 $$;
 
 
--- an event whose EventId is an action's id
+-- an event whose EventId is an action's id (plpgsql, as durable.event()
+-- is, for its plan to be kept)
 CREATE OR REPLACE FUNCTION durable.event_id(type text, now bigint,
     event_id bigint, members text)
 RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT '{"EventType":"' || type || '","Timestamp":"'
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN '{"EventType":"' || type || '","Timestamp":"'
            || durable.time_text(now) || '","EventId":' || event_id
            || CASE WHEN coalesce(members, '') = '' THEN ''
                    ELSE ',' || members END
-           || '}'
+           || '}';
+END
 $$;
 
 
