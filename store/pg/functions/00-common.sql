@@ -30,6 +30,11 @@
 --     per hub however many operations it holds.
 --   * Set-returning operations (list, claim) end with one row whose id is
 --     NULL: it carries rc and the page's or claim's outputs.
+--   * Helpers are SQL functions the planner can inline (a SELECT of one
+--     expression calling nothing more volatile than they are declared,
+--     not STRICT around CASE or coalesce), or plpgsql, whose plans a
+--     session keeps: an SQL function that is not inlined is parsed and
+--     planned again at each call.
 
 
 -- the database clock, µs since the epoch
@@ -147,10 +152,9 @@ $$;
 -- UPDATE of the slot's row first, INSERT only when the session has none:
 -- ON CONFLICT DO UPDATE locks the row it finds, and a lock taken in a
 -- savepoint on a row an earlier savepoint of the same transaction wrote
--- makes a MultiXact: a batch of starts made one per count and start,
--- and the two upserts took two thirds of a start's time. plpgsql, so
--- that the statements are planned once a session (an SQL function plans
--- them at each call).
+-- makes a MultiXact (065-counts-multixact.sql): the upserts took two
+-- thirds of a start's time in a batch. plpgsql, so that the statements
+-- are planned once a session (an SQL function plans them at each call).
 CREATE OR REPLACE FUNCTION durable.count_add(p_hub text, p_class smallint,
     p_code smallint, p_delta bigint)
 RETURNS void
