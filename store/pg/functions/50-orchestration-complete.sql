@@ -56,16 +56,19 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
 $$;
 
 
--- an event whose EventId is an action's id
+-- an event whose EventId is an action's id (plpgsql, as durable.event()
+-- is, for its plan to be kept)
 CREATE OR REPLACE FUNCTION durable.event_id(type text, now bigint,
     event_id bigint, members text)
 RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT '{"EventType":"' || type || '","Timestamp":"'
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN '{"EventType":"' || type || '","Timestamp":"'
            || durable.time_text(now) || '","EventId":' || event_id
            || CASE WHEN coalesce(members, '') = '' THEN ''
                    ELSE ',' || members END
-           || '}'
+           || '}';
+END
 $$;
 
 
@@ -106,13 +109,29 @@ DECLARE
 BEGIN
     part := durable.partition_of(p_n, p_id);
     sched := CASE WHEN p_scheduled > p_now THEN p_scheduled ELSE 0 END;
+    seq := 1;
 
-    SELECT * INTO inst FROM durable.instances i
-        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
-        FOR UPDATE;
+    -- a new id, the common case, costs this one statement (no look
+    -- first); a conflict inserts nothing, and the record is then locked
+    -- and looked at
+    INSERT INTO durable.instances (hub, partition, id, status,
+            suspended_from, created, updated, execution, name, input,
+            parent_id, parent_task, parent_execution, ready_at,
+            inbox_seq, done_status, scheduled_start, version, tags)
+        VALUES (p_hub, part, p_id, 6, 6, p_now, p_now, 1, p_name,
+                p_input, p_parent_id, p_parent_task, p_parent_execution,
+                greatest(p_now, sched, 1), seq, 6, sched, p_version,
+                p_tags)
+        ON CONFLICT DO NOTHING;
 
-    IF FOUND THEN
-        IF NOT durable.terminal(inst.status) THEN
+    IF NOT FOUND THEN
+        SELECT * INTO inst FROM durable.instances i
+            WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
+            FOR UPDATE;
+
+        IF NOT FOUND OR NOT durable.terminal(inst.status) THEN
+            -- active; or purged since the INSERT saw it, as a start
+            -- racing this one would have made it
             rc := 2;
             status := inst.status;
             RETURN;
@@ -139,27 +158,6 @@ BEGIN
         DELETE FROM durable.inbox m
             WHERE m.hub = p_hub AND m.partition = part AND m.id = p_id;
         PERFORM durable.drop_work(p_hub, part, p_id, true);
-
-    ELSE
-        seq := 1;
-
-        INSERT INTO durable.instances (hub, partition, id, status,
-                suspended_from, created, updated, execution, name, input,
-                parent_id, parent_task, parent_execution, ready_at,
-                inbox_seq, done_status, scheduled_start, version, tags)
-            VALUES (p_hub, part, p_id, 6, 6, p_now, p_now, 1, p_name,
-                    p_input, p_parent_id, p_parent_task, p_parent_execution,
-                    greatest(p_now, sched, 1), seq, 6, sched, p_version,
-                    p_tags)
-            ON CONFLICT DO NOTHING;
-
-        IF NOT FOUND THEN
-            -- another transaction started it meanwhile
-            SELECT i.status INTO status FROM durable.instances i
-                WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
-            rc := 2;
-            RETURN;
-        END IF;
     END IF;
 
     INSERT INTO durable.inbox (hub, partition, id, seq, message)
