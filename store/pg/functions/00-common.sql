@@ -51,16 +51,28 @@ $$;
 -- function it cannot inline is parsed and planned again at every call
 CREATE OR REPLACE FUNCTION durable.time_text(us bigint) RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT to_char(timestamp '1970-01-01'
-                   + ((us - ((us % 1000000) + 1000000) % 1000000) / 1000000)
-                     * interval '1 second',
-                   'YYYY-MM-DD"T"HH24:MI:SS')
-           || CASE WHEN us % 1000000 = 0 THEN ''
-                   ELSE '.' || rtrim(lpad(((((us % 1000000) + 1000000)
-                                            % 1000000) * 10)::text, 7, '0'),
-                                     '0')
-              END
-           || 'Z'
+    SELECT CASE
+           -- the C formatter's range: 0000-01-01 to 9999-12-31, its ends
+           WHEN us > 253402300799999999 THEN '9999-12-31T23:59:59.999999Z'
+           WHEN us < -62167219200000000 THEN '0000-01-01T00:00:00Z'
+           ELSE CASE WHEN us < -62135596800000000
+                     -- year 0 (ISO 8601), which PostgreSQL calls 1 BC
+                     THEN '0000' || to_char(timestamp '1970-01-01'
+                              + ((us - ((us % 1000000) + 1000000) % 1000000)
+                                 / 1000000) * interval '1 second',
+                              '-MM-DD"T"HH24:MI:SS')
+                     ELSE to_char(timestamp '1970-01-01'
+                              + ((us - ((us % 1000000) + 1000000) % 1000000)
+                                 / 1000000) * interval '1 second',
+                              'YYYY-MM-DD"T"HH24:MI:SS')
+                END
+                || CASE WHEN us % 1000000 = 0 THEN ''
+                        ELSE '.' || rtrim(lpad(((((us % 1000000) + 1000000)
+                                                 % 1000000) * 10)::text, 7,
+                                               '0'), '0')
+                   END
+                || 'Z'
+           END
 $$;
 
 

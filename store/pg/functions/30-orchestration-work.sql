@@ -18,7 +18,10 @@ BEGIN
     FOR t IN
         SELECT * FROM durable.timers x
         WHERE x.hub = p_hub AND x.due <= p_now
-        ORDER BY x.due
+        -- LMDB's order (its key): timers due together fire by id and
+        -- timer id, so two signals for one time reach the queue in the
+        -- order they were sent
+        ORDER BY x.due, x.id, x.timer_id
         LIMIT p_max
         FOR UPDATE SKIP LOCKED
     LOOP

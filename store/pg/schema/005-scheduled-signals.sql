@@ -13,6 +13,11 @@
 
 ALTER TABLE durable.timers ADD COLUMN message text;
 
+-- the order timers fire in: by due time, then as LMDB's key, by id and
+-- timer id, so that signals due together keep the order they were sent
+DROP INDEX durable.timers_due;
+CREATE INDEX timers_due ON durable.timers (hub, due, id, timer_id);
+
 DROP FUNCTION IF EXISTS durable.entity_signal(text, text, text);
 
 INSERT INTO durable.schema_version (version) VALUES (5);

@@ -58,3 +58,34 @@ SELECT durable_test.eq(string_agg(regexp_replace(o.operation,
 SELECT durable_test.eq(count(*), 0::bigint, 'the timers are gone')
     FROM durable.timers t WHERE t.hub = 'hub';
 ROLLBACK;
+
+-- signals for the same time keep the order they were sent in: timers due
+-- together fire by id and timer id, as LMDB's key orders them (a sort by
+-- due time alone leaves ties in any order); 150 signals to 7 entities at
+-- 3 times, rolled back
+BEGIN;
+DO $$
+BEGIN
+    FOR g IN 1 .. 150 LOOP
+        PERFORM durable.entity_signal('ties', '@e@' || g % 7,
+                    '"operation":"o","input":' || g,
+                    durable.now_us() + 3600000000 + (g % 3) * 1000000);
+    END LOOP;
+END
+$$;
+SELECT durable_test.eq(durable.fire_timers('ties',
+                           durable.now_us() + 4000000000, 1000),
+                       150, 'all 150 fire');
+SELECT durable_test.eq(count(*), 0::bigint,
+                       'each entity''s queue: by time, then as sent')
+    FROM (SELECT o.id,
+                 array_agg(o.seq ORDER BY o.seq) AS by_seq,
+                 array_agg(o.seq ORDER BY
+                           (regexp_match(o.operation,
+                                         '"input":(\d+)'))[1]::int % 3,
+                           (regexp_match(o.operation,
+                                         '"input":(\d+)'))[1]::int) AS want
+          FROM durable.entity_ops o WHERE o.hub = 'ties'
+          GROUP BY o.id) q
+    WHERE q.by_seq <> q.want;
+ROLLBACK;

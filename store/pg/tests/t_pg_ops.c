@@ -2476,6 +2476,58 @@ t_terminate_tree(void)
 }
 
 
+/*
+ * durable.time_text() writes a time as the C formatter does, its range's
+ * ends too: a time past 9999 or before year 0 is clamped, year 0 is 0000
+ */
+
+static void
+t_time_text(void)
+{
+    int             ok;
+    char            c[64], num[32];
+    size_t          i, n;
+    PGresult       *res;
+    dsi_pg_stmt_t   stmt;
+    const char     *params[1];
+
+    static const int64_t  times[] = {
+        0, 1, -1, 1520690251123456LL, 253402300799999999LL,
+        253402300800000000LL, INT64_MAX, -62135596800000000LL,
+        -62135596800000001LL, -62150000000000000LL, -62167219200000000LL,
+        -62167219200000001LL, INT64_MIN
+    };
+
+    stmt.sql = "SELECT durable.time_text($1::bigint)";
+    stmt.nparams = 1;
+    stmt.values = params;
+
+    for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        n = ds_time_format_frac(times[i], c);
+        c[n] = '\0';
+
+        snprintf(num, sizeof(num), "%lld", (long long) times[i]);
+        params[0] = num;
+
+        T(dsi_pg_conn_send(t_pg, &stmt, 1, 0) == 0);
+        T(t_drive(t_pg) == DSI_PG_READY);
+
+        res = dsi_pg_conn_result(t_pg, 0);
+        ok = PQresultStatus(res) == PGRES_TUPLES_OK
+             && strcmp(PQgetvalue(res, 0, 0), c) == 0;
+        t_check(ok, __LINE__, "a time written as the C formatter does");
+
+        if (!ok) {
+            printf("#   %s: C %s, SQL %s\n", num, c,
+                   PQresultStatus(res) == PGRES_TUPLES_OK
+                   ? PQgetvalue(res, 0, 0) : PQresultErrorMessage(res));
+        }
+
+        dsi_pg_conn_release(t_pg);
+    }
+}
+
+
 /* an entity timer's message on LMDB, after its seq (the timer id) */
 
 typedef struct {
@@ -2988,6 +3040,7 @@ main(int argc, char **argv)
     t_entity_actions();
     t_terminate_tree();
     t_scheduled();
+    t_time_text();
     t_entity_fail();
     t_entity_starts();
     t_lapse();
