@@ -5,7 +5,7 @@ lost, nothing is applied twice.
     python3 util/failover_test.py --nginx /usr/sbin/nginx \
         --module build/nginx/objs/ngx_http_durable_module.so \
         --durable build/durable [--seconds 16] [--clients 4] \
-        [--prefix build/failover]
+        [--workers 2] [--prefix build/failover]
 
 `make failover` runs it (and `make stress` after its own modes). It
 starts, in a directory of its own under /var/tmp (owned by the postgres
@@ -21,27 +21,56 @@ user when run as root: PostgreSQL refuses root):
 
 Clients start instances (unique ids) and raise events to the instances
 they started (unique inputs) through A and B in turn, recording every
-answer. A third of the way through, the primary is killed (an immediate
-stop: no shutdown checkpoint, as in a crash); the standby that received
-the most WAL is promoted, the other one is made its synchronous standby,
-and nothing is said to nginx: its connections fail, and its next
-connects find the new primary through target_session_attrs. The load
-goes on to the end, then the hub is read on the new primary:
+answer. Workers speak the JSON worker protocol to A and B in turn: they
+claim orchestration episodes and activities and complete each with a
+unique mark, an episode with one action (the first two schedule the
+activity Say, later ones send an event to an id that is no instance,
+which only leaves EventSent in the history), an activity with its
+result. A completion that gets no answer or a 5xx is sent again, the
+same body under the same lease, until it is answered; every fourth one
+acknowledged is sent once more to the other nginx, as by a worker whose
+answer was lost. After a failed request a client or worker pauses for
+0.3 s (nginx says `Retry-After: 1`), rather than spin while the
+database is away.
+
+A third of the way through, the primary is killed (an immediate stop: no
+shutdown checkpoint, as in a crash); the standby that received the most
+WAL is promoted, the other one is made its synchronous standby, and
+nothing is said to nginx: its connections fail, and its next connects
+find the new primary through target_session_attrs. The load goes on to
+the end, then the hub is read on the new primary:
 
   * every acknowledged start (202) is an instance, every acknowledged
     event is stored once; an unacknowledged one (an error, a 503, a
     lost connection) may be there or not, but never twice;
-  * no instance or event is there that was never sent;
-  * both nginx acknowledge writes again after the promotion.
+  * every acknowledged completion (200) left its mark once: the
+    TaskScheduled or EventSent of an episode in the history, the
+    TaskCompleted of an activity in the history or the inbox; an
+    unacknowledged one at most once;
+  * a completion sent again after a lost answer is answered as the first
+    one would have been (200; or, for an episode, 409 when its first
+    sending was applied, which its mark shows, and so was a later
+    episode of its instance, which holds the fence now);
+    retries of activities whose first sending was applied (their
+    TaskCompleted is older than the retry) are counted: the lease fence
+    answered them. An acknowledged completion sent once more gets the
+    same answer, byte for byte (an episode's may get 409 if a later
+    episode of its instance was applied in between), and changes
+    nothing;
+  * no instance, event or mark is there that was never sent;
+  * both nginx acknowledge writes again after the promotion, and
+    completions of both kinds are acknowledged after it.
 
 It ends with the error window (the time from the kill to the last
-failed request, the number of failed requests) and the line
-`acknowledged N, lost L, doubled D`; exit status 0 when L and D are 0
-and every check passed. Stdlib only; every server started here is
-stopped on every exit path.
+failed request, the number of failed requests), what was acknowledged
+of each kind and the retried completions, and the line
+`acknowledged N, lost L, doubled D` (N counts starts, events and
+completions); exit status 0 when L and D are 0 and every check passed.
+Stdlib only; every server started here is stopped on every exit path.
 """
 
 import argparse
+import calendar
 import http.client
 import json
 import os
@@ -237,6 +266,9 @@ http {
             durable_task;
             durable_task_anonymous on;
             durable_task_connection hub;
+            # a claim committed whose answer was lost at the kill is
+            # handed out again within the run
+            durable_task_worker_lease 10s;
         }
     }
 }
@@ -294,6 +326,7 @@ class Load:
         self.lock = threading.Lock()
         self.starts = {}        # id -> acknowledged
         self.events = {}        # uid -> (instance id, acknowledged)
+        self.completions = {}   # mark -> Completion
         self.failed = []        # (time, what, status)
         self.unexpected = []    # answers no write should get
         self.acked_after = {}   # nginx name -> acks after the promotion
@@ -339,14 +372,147 @@ def client(load, n, hosts):
             with load.lock:
                 load.events[uid] = (iid, ok)
             load.note(nginx, ok, 'event ' + uid, status)
+        if status is None or status >= 500:
+            time.sleep(0.3)
+
+
+# activities an orchestration schedules before it only sends events
+ACTIVITIES = 2
+
+
+class Completion:
+    """one completion a worker sent, under its mark"""
+
+    def __init__(self, kind, mark, iid):
+        self.kind = kind        # 'orchestrations' or 'activities'
+        self.mark = mark
+        self.iid = iid
+        self.ok = False         # answered 200
+        self.status = None      # the last answer's status
+        self.sendings = 0       # 1 + the retries after a lost answer
+        self.first_sent = 0.0   # when it was first sent
+        self.last_sent = 0.0    # when the answered sending was sent
+        self.answered = 0.0     # when that answer came
+        self.echo = None        # the answer to it sent again once done
+        self.echo_same = False  # ... which was the first one's
+        self.echo_done = 0.0    # when that answer came
+
+
+def episode(item, mark):
+    """an episode's completion: schedule the next Say until ACTIVITIES
+    are, then send an event to an id no instance has, which is dropped
+    and leaves only EventSent in the history; either carries the mark"""
+    iid = item['instanceId']
+    n = sum(1 for e in item['history']
+            if e.get('EventType') == 'TaskScheduled')
+    if n < ACTIVITIES:
+        action = {'type': 'scheduleActivity', 'id': n, 'name': 'Say',
+                  'input': {'mark': mark}}
+    else:
+        action = {'type': 'raiseEvent', 'instanceId': iid + ':log',
+                  'name': 'Said', 'input': {'mark': mark}}
+    return {'instanceId': iid, 'lease': item['lease'], 'actions': [action]}
+
+
+def send(load, hosts, i, kind, what, body):
+    """POST a completion until it is answered (not 5xx), to A and B in
+    turn from hosts[i]: (status, body, sendings, when the answered
+    sending was sent, the nginx that answered); status None when none
+    was answered within a minute"""
+    end = time.time() + 60
+    sendings = 0
+    while True:
+        nginx = hosts[(i + sendings) % len(hosts)]
+        sent = time.time()
+        sendings += 1
+        status, answer = request(nginx.port, 'POST',
+                                 'worker/%s/complete' % kind, body)
+        if status is not None and status < 500:
+            return status, answer, sendings, sent, nginx
+        load.note(nginx, False, what, status)
+        if time.time() > end:
+            return None, b'', sendings, sent, nginx
+        time.sleep(0.3)
+
+
+def complete(load, hosts, i, kind, mark, c, data, echo):
+    """complete, and with echo send the acknowledged completion again to
+    the other nginx, as a worker whose answer was lost would"""
+    body = json.dumps(data)
+    what = 'complete %s %s' % (kind, mark)
+    c.first_sent = time.time()
+    c.status, answer, c.sendings, c.last_sent, nginx = \
+        send(load, hosts, i, kind, what, body)
+    c.answered = time.time()
+    c.ok = c.status == 200
+    if c.ok and kind == 'orchestrations' \
+            and json.loads(answer).get('runtimeStatus') != 'Running':
+        c.ok = False
+    if c.ok or c.status != 409 or c.sendings == 1:
+        # a retry's 409 is judged by verify(), with the mark in sight
+        load.note(nginx, c.ok, what, c.status)
+
+    if c.ok and echo:
+        c.echo, again, _, _, _ = send(load, hosts, i + 1, kind,
+                                      'again ' + what, body)
+        c.echo_same = c.echo == 200 and again == answer
+        c.echo_done = time.time()
+
+
+def worker(load, n, hosts):
+    i = j = 0
+    while not load.stop:
+        i += 1
+        nginx = hosts[i % len(hosts)]
+        kind, name = (('orchestrations', 'Hello') if i % 2
+                      else ('activities', 'Say'))
+        status, body = request(nginx.port, 'POST',
+                               'worker/%s/claim?max=4&wait=1&names=%s'
+                               % (kind, name))
+        if status != 200:
+            load.note(nginx, False, 'claim ' + kind, status)
+            time.sleep(0.3)
+            continue
+        for item in json.loads(body)['items']:
+            j += 1
+            mark = 'w%d-%d' % (n, j)
+            c = Completion(kind, mark, item['instanceId'])
+            if kind == 'orchestrations':
+                data = episode(item, mark)
+            else:
+                data = {'instanceId': item['instanceId'],
+                        'taskId': item['taskId'], 'lease': item['lease'],
+                        'result': {'mark': mark}}
+            with load.lock:
+                load.completions[mark] = c
+            complete(load, hosts, i, kind, mark, c, data, j % 4 == 0)
+
+
+def parse_time(text):
+    """seconds since the epoch of a store's timestamp (up to 7 digits of
+    a fraction, UTC)"""
+    whole, _, frac = text.rstrip('Z').partition('.')
+    t = calendar.timegm(time.strptime(whole, '%Y-%m-%dT%H:%M:%S'))
+    return t + (float('0.' + frac) if frac else 0.0)
+
+
+def member(value, name):
+    """a member of an Input or Result, stored as JSON or as its text"""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value.get(name) if isinstance(value, dict) else None
 
 
 def stored(server):
-    """(instance ids, {start id: ExecutionStarted count},
-    {event uid: count}) of the hub, read on server"""
+    """what the hub holds, read on server: (instance ids, {start id:
+    ExecutionStarted count}, {event uid: count}, {mark: count}, {mark:
+    time of its TaskCompleted})"""
     ids = set(server.sql("SELECT id FROM durable.instances WHERE hub = '%s'"
                          % HUB).split())
-    starts, events = {}, {}
+    starts, events, marks, done_at = {}, {}, {}, {}
     rows = server.sql("SELECT id, message FROM durable.inbox "
                       "WHERE hub = '%s' UNION ALL "
                       "SELECT id, event FROM durable.history "
@@ -354,24 +520,35 @@ def stored(server):
     for line in rows.splitlines():
         iid, _, text = line.partition('|')
         ev = json.loads(text)
-        if ev.get('EventType') == 'ExecutionStarted':
+        kind = ev.get('EventType')
+        if kind == 'ExecutionStarted':
             starts[iid] = starts.get(iid, 0) + 1
-        elif ev.get('EventType') == 'EventRaised':
-            uid = json.loads(ev['Input'])['uid'] \
-                if isinstance(ev.get('Input'), str) else ev['Input']['uid']
+        elif kind == 'EventRaised':
+            uid = member(ev.get('Input'), 'uid')
             events[uid] = events.get(uid, 0) + 1
-    return ids, starts, events
+        elif kind in ('TaskScheduled', 'EventSent', 'TaskCompleted'):
+            mark = member(ev.get('Result' if kind == 'TaskCompleted'
+                                 else 'Input'), 'mark')
+            marks[mark] = marks.get(mark, 0) + 1
+            if kind == 'TaskCompleted':
+                done_at[mark] = parse_time(ev['Timestamp'])
+    return ids, starts, events, marks, done_at
 
 
 def verify(load, server):
-    ids, starts, events = stored(server)
+    """(acknowledged per kind, lost, doubled, retries, problems)"""
+    ids, starts, events, marks, done_at = stored(server)
     problems = []
     lost = doubled = 0
-    acked = 0
+    acked = {'starts': 0, 'events': 0, 'orchestrations': 0,
+             'activities': 0}
+    retries = {'sent again': 0, 'answered 200': 0, 'fenced': 0,
+               'answered 409, applied before': 0, 'echoed': 0,
+               'echo answered the same': 0, 'echo answered 409': 0}
 
     for iid, ok in load.starts.items():
         if ok:
-            acked += 1
+            acked['starts'] += 1
             if iid not in ids:
                 lost += 1
                 problems.append('acknowledged start %s is not there' % iid)
@@ -385,7 +562,7 @@ def verify(load, server):
     for uid, (iid, ok) in load.events.items():
         n = events.get(uid, 0)
         if ok:
-            acked += 1
+            acked['events'] += 1
             if n == 0:
                 lost += 1
                 problems.append('acknowledged event %s of %s is not there'
@@ -396,7 +573,57 @@ def verify(load, server):
     for uid in set(events) - set(load.events):
         problems.append('event %s was never sent' % uid)
 
-    return acked, lost, doubled, problems
+    episodes = {}
+    for c in load.completions.values():
+        if c.kind == 'orchestrations':
+            episodes.setdefault(c.iid, []).append(c)
+
+    def superseded(c, until):
+        """another episode of c's instance was applied after c and
+        before until: the fence now holds its lease, and c's is
+        refused (409)"""
+        return any(d is not c and marks.get(d.mark) == 1
+                   and c.first_sent < d.first_sent < until
+                   for d in episodes.get(c.iid, ()))
+
+    for mark, c in load.completions.items():
+        n = marks.get(mark, 0)
+        what = 'completion %s of %s %s' % (mark, c.kind, c.iid)
+        if c.ok:
+            acked[c.kind] += 1
+            if n == 0:
+                lost += 1
+                problems.append('acknowledged %s is not there' % what)
+        if n > 1:
+            doubled += 1
+            problems.append('%s is there %d times' % (what, n))
+        if c.echo is not None:
+            retries['echoed'] += 1
+            if c.echo_same:
+                retries['echo answered the same'] += 1
+            elif c.echo == 409 and superseded(c, c.echo_done):
+                retries['echo answered 409'] += 1
+            else:
+                problems.append('%s, sent again once acknowledged, '
+                                'answered %s' % (what, c.echo))
+        if c.sendings < 2:
+            continue
+        retries['sent again'] += 1
+        if c.ok:
+            retries['answered 200'] += 1
+            # applied before the retry that was answered: the first
+            # sending was, and the fence answered the retry
+            if mark in done_at and done_at[mark] < c.last_sent:
+                retries['fenced'] += 1
+        elif c.status == 409 and n == 1 and superseded(c, c.answered):
+            retries['answered 409, applied before'] += 1
+        else:
+            problems.append('%s, sent %d times, answered %s'
+                            % (what, c.sendings, c.status))
+    for mark in set(marks) - set(load.completions):
+        problems.append('mark %s was never sent' % mark)
+
+    return acked, lost, doubled, retries, problems
 
 
 def cleanup():
@@ -422,6 +649,7 @@ def main():
                                                     'failover'))
     p.add_argument('--seconds', type=float, default=16)
     p.add_argument('--clients', type=int, default=4)
+    p.add_argument('--workers', type=int, default=2)
     args = p.parse_args()
 
     if not os.path.exists(os.path.join(PG_BIN, 'initdb')):
@@ -465,6 +693,9 @@ def test(args, top):
     threads = [threading.Thread(target=client, args=(load, n, hosts),
                                 daemon=True)
                for n in range(args.clients)]
+    threads += [threading.Thread(target=worker, args=(load, n, hosts),
+                                 daemon=True)
+                for n in range(args.workers)]
     for t in threads:
         t.start()
 
@@ -477,15 +708,14 @@ def test(args, top):
         t.join(30)
 
     wait_sync(new, 1)
-    acked, lost, doubled, problems = verify(load, new)
+    acked, lost, doubled, retries, problems = verify(load, new)
 
-    errors = [f for f in load.failed if f[0] >= killed]
+    errors = sorted(f[0] - killed for f in load.failed if f[0] >= killed)
     early = [f for f in load.failed if f[0] < killed]
     if errors:
         log('error window: %.1f s after the kill, %d requests failed '
             '(first %.1f s, last %.1f s after it)'
-            % (errors[-1][0] - killed, len(errors),
-               errors[0][0] - killed, errors[-1][0] - killed))
+            % (errors[-1], len(errors), errors[0], errors[-1]))
     else:
         log('error window: none, no request failed')
     for h in hosts:
@@ -495,6 +725,25 @@ def test(args, top):
         if n == 0:
             problems.append('nginx %s acknowledged nothing after the '
                             'promotion' % h.name)
+    log('acknowledged: %d starts, %d events, %d orchestration and %d '
+        'activity completions'
+        % (acked['starts'], acked['events'], acked['orchestrations'],
+           acked['activities']))
+    log('completions sent again after a lost answer: %d; answered 200: %d '
+        '(%d of them applied before, answered by the fence); 409 after '
+        'a later episode was applied: %d'
+        % (retries['sent again'], retries['answered 200'],
+           retries['fenced'], retries['answered 409, applied before']))
+    log('acknowledged completions sent again: %d; answered as the first '
+        'time: %d; 409 (a later episode applied in between): %d'
+        % (retries['echoed'], retries['echo answered the same'],
+           retries['echo answered 409']))
+    for kind, one in (('orchestrations', 'an episode'),
+                      ('activities', 'an activity')):
+        if not any(c.ok and c.kind == kind and c.last_sent > load.promoted
+                   for c in load.completions.values()):
+            problems.append('no completion of %s was acknowledged after '
+                            'the promotion' % one)
     if early:
         problems.append('%d requests failed before the kill, e.g. %s'
                         % (len(early), early[0][1:]))
@@ -503,8 +752,8 @@ def test(args, top):
 
     for line in problems[:20]:
         log('FAIL: ' + line)
-    print('acknowledged %d, lost %d, doubled %d' % (acked, lost, doubled),
-          flush=True)
+    print('acknowledged %d, lost %d, doubled %d'
+          % (sum(acked.values()), lost, doubled), flush=True)
     return 1 if problems or lost or doubled else 0
 
 
