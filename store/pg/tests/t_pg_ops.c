@@ -733,6 +733,24 @@ t_both(int line, ds_op_t *op)
 }
 
 
+/* a read of the PostgreSQL store: its result, released by the caller */
+
+static PGresult *
+t_read(const char *sql, int nparams, const char **params)
+{
+    dsi_pg_stmt_t  stmt;
+
+    stmt.sql = sql;
+    stmt.nparams = nparams;
+    stmt.values = params;
+
+    T(dsi_pg_conn_send(t_pg, &stmt, 1, 0) == 0);
+    T(t_drive(t_pg) == DSI_PG_READY);
+
+    return dsi_pg_conn_result(t_pg, 0);
+}
+
+
 /* the inbox of id on both backends, Timestamps blanked, must agree */
 
 static void
@@ -742,7 +760,6 @@ t_inbox(int line, const char *id)
     char            *l, *p;
     ds_txn_t        *txn;
     PGresult        *res;
-    dsi_pg_stmt_t    stmt;
     const char      *params[2];
 
     l = calloc(1, T_BUF);
@@ -758,15 +775,9 @@ t_inbox(int line, const char *id)
 
     params[0] = t_hub;
     params[1] = id;
-    stmt.sql = "SELECT message FROM durable.inbox "
-               "WHERE hub = $1 AND id = $2 ORDER BY seq";
-    stmt.nparams = 2;
-    stmt.values = params;
-
-    T(dsi_pg_conn_send(t_pg, &stmt, 1, 0) == 0);
-    T(t_drive(t_pg) == DSI_PG_READY);
-
-    res = dsi_pg_conn_result(t_pg, 0);
+    res = t_read("SELECT message FROM durable.inbox "
+                 "WHERE hub = $1 AND id = $2 ORDER BY seq",
+                 2, params);
     T(PQresultStatus(res) == PGRES_TUPLES_OK);
 
     for (i = 0; i < PQntuples(res); i++) {
@@ -1430,7 +1441,6 @@ t_entity_rec(int line, const char *eid)
     MDB_val          key, val;
     ds_txn_t        *txn;
     PGresult        *res;
-    dsi_pg_stmt_t    stmt;
     const char      *params[2];
     unsigned char    kb[DS_KEY_BUF];
 
@@ -1461,17 +1471,11 @@ t_entity_rec(int line, const char *eid)
 
     params[0] = "hub";
     params[1] = eid;
-    stmt.sql = "SELECT e.ready_at <> 0, e.owner IS NOT NULL, "
-               "ARRAY(SELECT o.operation FROM durable.entity_ops o "
-               "WHERE o.hub = e.hub AND o.id = e.id ORDER BY o.seq) "
-               "FROM durable.entities e WHERE e.hub = $1 AND e.id = $2";
-    stmt.nparams = 2;
-    stmt.values = params;
-
-    T(dsi_pg_conn_send(t_pg, &stmt, 1, 0) == 0);
-    T(t_drive(t_pg) == DSI_PG_READY);
-
-    res = dsi_pg_conn_result(t_pg, 0);
+    res = t_read("SELECT e.ready_at <> 0, e.owner IS NOT NULL, "
+                 "ARRAY(SELECT o.operation FROM durable.entity_ops o "
+                 "WHERE o.hub = e.hub AND o.id = e.id ORDER BY o.seq) "
+                 "FROM durable.entities e WHERE e.hub = $1 AND e.id = $2",
+                 2, params);
     T(PQresultStatus(res) == PGRES_TUPLES_OK);
 
     if (PQntuples(res) == 1) {
@@ -2488,7 +2492,6 @@ t_time_text(void)
     char            c[64], num[32];
     size_t          i, n;
     PGresult       *res;
-    dsi_pg_stmt_t   stmt;
     const char     *params[1];
 
     static const int64_t  times[] = {
@@ -2498,10 +2501,6 @@ t_time_text(void)
         -62167219200000001LL, INT64_MIN
     };
 
-    stmt.sql = "SELECT durable.time_text($1::bigint)";
-    stmt.nparams = 1;
-    stmt.values = params;
-
     for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
         n = ds_time_format_frac(times[i], c);
         c[n] = '\0';
@@ -2509,10 +2508,7 @@ t_time_text(void)
         snprintf(num, sizeof(num), "%lld", (long long) times[i]);
         params[0] = num;
 
-        T(dsi_pg_conn_send(t_pg, &stmt, 1, 0) == 0);
-        T(t_drive(t_pg) == DSI_PG_READY);
-
-        res = dsi_pg_conn_result(t_pg, 0);
+        res = t_read("SELECT durable.time_text($1::bigint)", 1, params);
         ok = PQresultStatus(res) == PGRES_TUPLES_OK
              && strcmp(PQgetvalue(res, 0, 0), c) == 0;
         t_check(ok, __LINE__, "a time written as the C formatter does");
@@ -2584,7 +2580,6 @@ t_entity_timers(int line, const char *eid)
     ds_txn_t       *txn;
     PGresult       *res;
     t_timers_t      t;
-    dsi_pg_stmt_t   stmt;
     const char     *params[2];
 
     l = calloc(1, T_BUF);
@@ -2604,15 +2599,9 @@ t_entity_timers(int line, const char *eid)
 
     params[0] = "hub";
     params[1] = eid;
-    stmt.sql = "SELECT timer_id, message FROM durable.timers "
-               "WHERE hub = $1 AND id = $2 ORDER BY timer_id";
-    stmt.nparams = 2;
-    stmt.values = params;
-
-    T(dsi_pg_conn_send(t_pg, &stmt, 1, 0) == 0);
-    T(t_drive(t_pg) == DSI_PG_READY);
-
-    res = dsi_pg_conn_result(t_pg, 0);
+    res = t_read("SELECT timer_id, message FROM durable.timers "
+                 "WHERE hub = $1 AND id = $2 ORDER BY timer_id",
+                 2, params);
     T(PQresultStatus(res) == PGRES_TUPLES_OK);
 
     for (i = 0; i < PQntuples(res); i++) {
