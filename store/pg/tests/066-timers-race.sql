@@ -178,6 +178,8 @@ SELECT durable_test.eq(:'errors'::text, 'OK, OK', 'no firer fails');
 SELECT durable_test.eq(:'b_waited'::boolean, false,
                        'B passes over what A fires, without waiting');
 SELECT durable_test.eq(:a + :b, :timers, 'every timer fires once');
+SELECT durable_test.eq(:b, :fillers,
+                       'B fires the targets A has not come to');
 SELECT durable_test.eq(count(*), 0::bigint, 'no timer is left')
     FROM durable.timers t WHERE t.hub = 'order';
 SELECT durable_test.eq(durable_test.inputs('order', '@e@1'), '1,2,3',
