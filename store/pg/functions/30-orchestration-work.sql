@@ -2,44 +2,117 @@
 -- fire, claims, renewals, abandons). Conventions: 00-common.sql.
 
 
+-- whether this transaction may fire the due timers of the target p_id
+-- (an entity when p_entity, else an instance): it takes the target's
+-- firing lock and row lock, or neither, never waiting. The firing lock
+-- (advisory, for this transaction) keeps other firers off a target whose
+-- row may not exist yet (an entity is made by its first signal); the row
+-- lock, taken before the timers', passes over a target another
+-- transaction is writing (completing, claiming, terminating), as the
+-- claims pass over the rows they find locked. A target without a row is
+-- fired: the signal makes the entity, an instance's timer is dropped.
+CREATE OR REPLACE FUNCTION durable.timer_target_lock(p_hub text,
+    p_part integer, p_id text, p_entity boolean)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('durable.timers'),
+                                     hashtext(p_hub || '/' || p_id))
+    THEN
+        RETURN false;
+    END IF;
+
+    IF p_entity THEN
+        PERFORM FROM durable.entities x
+            WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_id
+            FOR UPDATE SKIP LOCKED;
+
+        RETURN FOUND OR NOT EXISTS (SELECT FROM durable.entities x
+                                    WHERE x.hub = p_hub
+                                      AND x.partition = p_part
+                                      AND x.id = p_id);
+    END IF;
+
+    PERFORM FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id
+        FOR UPDATE SKIP LOCKED;
+
+    RETURN FOUND OR NOT EXISTS (SELECT FROM durable.instances i
+                                WHERE i.hub = p_hub AND i.partition = p_part
+                                  AND i.id = p_id);
+END
+$$;
+
+
 -- ds_work_fire_timers(): at most p_max due timers become TimerFired
 -- messages of their instances; an entity's timer puts the signal it
--- carries in the entity's queue
+-- carries in the entity's queue. A target (instance or entity) is fired
+-- whole: under its locks (durable.timer_target_lock()), all its due
+-- timers at once, in order. Timers locked one at a time instead let two
+-- firers share a target: one took a later timer while the other still
+-- held an earlier one, waited for it, and queued it after timers due
+-- later still, or deadlocked with it (066-timers-race.sql). The targets
+-- come in the order of their first due timer; one another firer holds
+-- is passed over, as a claim passes over a row another claim holds.
 CREATE OR REPLACE FUNCTION durable.fire_timers(p_hub text, p_now bigint,
     p_max integer)
 RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     fired  integer;
+    last   text;
+    d      record;
     t      record;
 BEGIN
     fired := 0;
 
-    FOR t IN
-        SELECT * FROM durable.timers x
+    -- read, not locked: the locks are the targets'; a target's timers
+    -- seen again (fired already, or held) cost a look each. The rows
+    -- examined are bounded as a claim's are, past what this one fires.
+    FOR d IN
+        SELECT x.partition, x.id, x.message IS NOT NULL AS entity
+        FROM durable.timers x
         WHERE x.hub = p_hub AND x.due <= p_now
         -- LMDB's order (its key): timers due together fire by id and
         -- timer id, so two signals for one time reach the queue in the
         -- order they were sent
         ORDER BY x.due, x.id, x.timer_id
-        LIMIT p_max
-        FOR UPDATE SKIP LOCKED
+        LIMIT p_max + 1000
     LOOP
-        DELETE FROM durable.timers x
-            WHERE x.hub = p_hub AND x.partition = t.partition
-              AND x.id = t.id AND x.timer_id = t.timer_id;
+        EXIT WHEN fired >= p_max;
 
-        IF t.message IS NOT NULL THEN
-            PERFORM durable.entity_send(p_hub, t.id, t.message, p_now, 0);
-        ELSE
-            PERFORM durable.deliver(p_hub, t.id, 0,
-                durable.event('TimerFired', p_now,
-                              '"TimerId":' || t.timer_id || ',"FireAt":"'
-                              || durable.time_text(t.fire_at) || '"'),
-                p_now, false);
-        END IF;
+        CONTINUE WHEN d.id = last;
+        last := d.id;
 
-        fired := fired + 1;
+        CONTINUE WHEN NOT durable.timer_target_lock(p_hub, d.partition,
+                                                    d.id, d.entity);
+
+        FOR t IN
+            SELECT * FROM durable.timers x
+            WHERE x.hub = p_hub AND x.partition = d.partition
+              AND x.id = d.id AND x.due <= p_now
+            ORDER BY x.due, x.timer_id
+            LIMIT p_max - fired
+            FOR UPDATE
+        LOOP
+            DELETE FROM durable.timers x
+                WHERE x.hub = p_hub AND x.partition = t.partition
+                  AND x.id = t.id AND x.timer_id = t.timer_id;
+
+            IF t.message IS NOT NULL THEN
+                PERFORM durable.entity_send(p_hub, t.id, t.message, p_now,
+                                            0);
+            ELSE
+                PERFORM durable.deliver(p_hub, t.id, 0,
+                    durable.event('TimerFired', p_now,
+                                  '"TimerId":' || t.timer_id
+                                  || ',"FireAt":"'
+                                  || durable.time_text(t.fire_at) || '"'),
+                    p_now, false);
+            END IF;
+
+            fired := fired + 1;
+        END LOOP;
     END LOOP;
 
     RETURN fired;
