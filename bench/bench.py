@@ -24,6 +24,9 @@ Environment (all optional):
   BENCH_NGINX=/usr/sbin/nginx   the nginx binary (run.sh sets it from NGINX)
   BENCH_PG=0          leave out the PostgreSQL rows (bench/bench_pg.py,
                       which has its own knobs)
+  BENCH_ROWS=9        run scenario 9 only (the purge, on a store holding
+                      P1 and RK alone), print its row and leave
+                      bench/results.md as it is
 """
 
 import datetime
@@ -67,6 +70,7 @@ MEM_REQS = int(os.environ.get("BENCH_MEM_REQUESTS",
 MEM_STEPS = 5
 GET_RATE = float(os.environ.get("BENCH_GET_RATE", "5000"))
 START_RATE = float(os.environ.get("BENCH_START_RATE", "1000"))
+ROWS = os.environ.get("BENCH_ROWS", "")
 NGINX = os.environ.get("BENCH_NGINX", "/usr/sbin/nginx")
 # nginx reads $NGINX as inherited listening sockets (binary upgrade): never
 # pass it on
@@ -919,6 +923,21 @@ def scenario_start_reload():
                  "marked).")
 
 
+def only_rows():
+    """BENCH_ROWS: the rows named, printed; results.md is left alone"""
+    if ROWS != "9":
+        sys.exit("bench: BENCH_ROWS=%s: only 9 can run alone" % ROWS)
+    lt = load_large_hubs()
+    log("P1: %d Completed instances in %.1f s" % (BIG, lt[0]))
+    scenario_purge(GET_RATE)
+    stop_nginx()
+    print()
+    print(table_text())
+    print()
+    for n in notes:
+        print("* " + n)
+
+
 def main():
     t_start = time.time()
     started_at = datetime.datetime.now(datetime.timezone.utc).strftime(
@@ -938,6 +957,9 @@ def main():
         log("WARNING: the machine is not idle; the figures will be noisy")
     log("starting nginx on port %d (prefix %s)" % (PORT, PREFIX))
     start_nginx()
+    if ROWS:
+        only_rows()
+        return
     c = Client()
 
     # ---- data ----
