@@ -801,6 +801,7 @@ def paced_during(path, rate, work):
     cmd, env = wrk_cmd(path, "get.lua", conns=16, duration=3600,
                        env={"BENCH_RATE": str(rate)})
     pids = worker_pids() + [master_pid()]
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     n0, m0, t0 = cpu_of(pids), machine_cpu(), time.time()
     g = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
@@ -815,10 +816,15 @@ def paced_during(path, rate, work):
     wall = time.time() - t0
     res = parse_wrk(gout, "paced GETs")
     n1, m1 = cpu_of(pids), machine_cpu()
+    # wrk has been waited for: its CPU is in the children's usage (work()
+    # runs in this process)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     res["nginx_cpu_pct"] = 100 * (n1 - n0) / wall
-    res["wrk_cpu_pct"] = 0.0
+    res["wrk_cpu_pct"] = 100 * ((ru1.ru_utime + ru1.ru_stime)
+                                - (ru0.ru_utime + ru0.ru_stime)) / wall
     busy = 100.0 * os.cpu_count() * (m1[1] - m0[1]) / max(1, m1[0] - m0[0])
-    res["other_cpu_pct"] = max(0.0, busy - res["nginx_cpu_pct"])
+    res["other_cpu_pct"] = max(0.0, busy - res["nginx_cpu_pct"]
+                               - res["wrk_cpu_pct"])
     return res, out, secs
 
 
