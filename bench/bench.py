@@ -24,6 +24,9 @@ Environment (all optional):
   BENCH_NGINX=/usr/sbin/nginx   the nginx binary (run.sh sets it from NGINX)
   BENCH_PG=0          leave out the PostgreSQL rows (bench/bench_pg.py,
                       which has its own knobs)
+  BENCH_ROWS=9        run scenario 9 only (the purge, on a store holding
+                      P1 and RK alone), print its row and leave
+                      bench/results.md as it is
 """
 
 import datetime
@@ -67,6 +70,7 @@ MEM_REQS = int(os.environ.get("BENCH_MEM_REQUESTS",
 MEM_STEPS = 5
 GET_RATE = float(os.environ.get("BENCH_GET_RATE", "5000"))
 START_RATE = float(os.environ.get("BENCH_START_RATE", "1000"))
+ROWS = os.environ.get("BENCH_ROWS", "")
 NGINX = os.environ.get("BENCH_NGINX", "/usr/sbin/nginx")
 # nginx reads $NGINX as inherited listening sockets (binary upgrade): never
 # pass it on
@@ -797,6 +801,7 @@ def paced_during(path, rate, work):
     cmd, env = wrk_cmd(path, "get.lua", conns=16, duration=3600,
                        env={"BENCH_RATE": str(rate)})
     pids = worker_pids() + [master_pid()]
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     n0, m0, t0 = cpu_of(pids), machine_cpu(), time.time()
     g = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
@@ -811,10 +816,15 @@ def paced_during(path, rate, work):
     wall = time.time() - t0
     res = parse_wrk(gout, "paced GETs")
     n1, m1 = cpu_of(pids), machine_cpu()
+    # wrk has been waited for: its CPU is in the children's usage (work()
+    # runs in this process)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     res["nginx_cpu_pct"] = 100 * (n1 - n0) / wall
-    res["wrk_cpu_pct"] = 0.0
+    res["wrk_cpu_pct"] = 100 * ((ru1.ru_utime + ru1.ru_stime)
+                                - (ru0.ru_utime + ru0.ru_stime)) / wall
     busy = 100.0 * os.cpu_count() * (m1[1] - m0[1]) / max(1, m1[0] - m0[0])
-    res["other_cpu_pct"] = max(0.0, busy - res["nginx_cpu_pct"])
+    res["other_cpu_pct"] = max(0.0, busy - res["nginx_cpu_pct"]
+                               - res["wrk_cpu_pct"])
     return res, out, secs
 
 
@@ -855,7 +865,8 @@ def scenario_purge(rate):
                  "loader -S); %d deleted in %.1f s, in batches of "
                  "durable_task_purge_batch (1,000) and "
                  "durable_task_purge_batch_time (5 ms) at most, in the "
-                 "store's thread pool. Status GETs of an instance of the same store paced "
+                 "store's own pool of one thread. Status GETs of an "
+                 "instance of the same store paced "
                  "at %d/s by wrk from 1 s before the purge to its end: the "
                  "longest answer, %.2f ms, bounds any stall of the event "
                  "loop." % (BIG, deleted, secs, rate, res["max_ms"]))
@@ -919,6 +930,21 @@ def scenario_start_reload():
                  "marked).")
 
 
+def only_rows():
+    """BENCH_ROWS: the rows named, printed; results.md is left alone"""
+    if ROWS != "9":
+        sys.exit("bench: BENCH_ROWS=%s: only 9 can run alone" % ROWS)
+    lt = load_large_hubs()
+    log("P1: %d Completed instances in %.1f s" % (BIG, lt[0]))
+    scenario_purge(GET_RATE)
+    stop_nginx()
+    print()
+    print(table_text())
+    print()
+    for n in notes:
+        print("* " + n)
+
+
 def main():
     t_start = time.time()
     started_at = datetime.datetime.now(datetime.timezone.utc).strftime(
@@ -938,6 +964,9 @@ def main():
         log("WARNING: the machine is not idle; the figures will be noisy")
     log("starting nginx on port %d (prefix %s)" % (PORT, PREFIX))
     start_nginx()
+    if ROWS:
+        only_rows()
+        return
     c = Client()
 
     # ---- data ----

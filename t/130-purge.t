@@ -13,9 +13,16 @@ repeat_each(1);
 # no_error_log pattern):
 #    1: 3      2: 14     3: 18     4: 8      5: 16     6: 30     7: 18
 #    8: 14     9: 42     10: 3 (grep_error_log_out: 1)    11: 2
-plan tests => 3 + 14 + 18 + 8 + 16 + 30 + 18 + 14 + 42 + 3 + 2;
+#   12: 42
+plan tests => 3 + 14 + 18 + 8 + 16 + 30 + 18 + 14 + 42 + 3 + 2 + 42;
 
 our $http_config = DurableBlocks::fresh_store('purge');
+
+# block 12: a relaxed store in a pool of one thread of its own (the setup
+# docs/disk-and-event-loop.md advises): its flushes and the purge's
+# batches take turns in that thread
+our $one_thread_store = DurableBlocks::fresh_store('purge-one')
+    =~ s/;\n\z/ sync=off flush=10ms thread_pool=durable_one;\n/r;
 
 our $config = $DurableBlocks::API_LOCATION . <<'_EOC_';
     location /batch/ {
@@ -247,3 +254,24 @@ GET /timed/instances?taskHub=P10&code=testkey123
 --- error_code: 200
 --- response_body_like eval
 main::list_re('a1')
+
+
+
+=== TEST 12: a store in a pool of one thread: batches of 2 and the store's flushes take turns; 5 terminated go, the active one stays
+--- main_config
+    thread_pool durable_one threads=1;
+--- http_config eval: $::one_thread_store
+--- config eval: $::config
+--- request eval
+[main::rq(P12 => POST => '/batch/orchestrators/Hello/a1'),
+ (map { main::rq(P12 => POST => "/batch/orchestrators/Hello/t$_") } 1 .. 5),
+ (map { main::rq(P12 => POST => "/batch/instances/t$_/terminate") } 1 .. 5),
+ main::rq(P12 => DELETE => '/batch/instances?createdTimeFrom=2000-01-01'),
+ main::rq(P12 => GET => '/batch/instances'),
+ main::rq(P12 => DELETE => '/batch/instances?createdTimeFrom=2000-01-01')]
+--- error_code eval: [(202) x 11, 200, 200, 404]
+--- response_body_like eval
+['^\{"id":"a1"', (map { "^\\{\"id\":\"t$_\"" } 1 .. 5), ('^$') x 5,
+ '^\{"instancesDeleted":5\}$', main::list_re('a1'), '^$']
+--- no_error_log
+[error]
