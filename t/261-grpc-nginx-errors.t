@@ -17,8 +17,9 @@ use DurableBackend;
 
 repeat_each(1);
 
-# per block: the status, three headers, the access log line, no alert
-plan tests => repeat_each() * (blocks() * 6);
+# per block: the status, three headers, the access log line, no alert;
+# and the failure that block 7 makes
+plan tests => repeat_each() * (blocks() * 6 + 1);
 
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/grpc-261;
@@ -179,7 +180,9 @@ grpc-261 500 13
 The body must go to a temp file, and a file stands where its directory
 would be: nginx cannot create it and fails the call with a 500.
 --- http_config eval
-main::endpoint('            client_body_in_file_only on;
+# the runner leaves out its own path when the config names one
+'    client_body_temp_path client_body_temp;
+' . main::endpoint('            client_body_in_file_only on;
             client_body_temp_path html/grpc-261-temp 1;')
 --- user_files
 >>> grpc-261-temp/0
@@ -201,6 +204,8 @@ grpc-status: 13
 grpc-message: The call failed \(HTTP 500\)\.
 --- access_log
 grpc-261 500 13
+--- error_log
+grpc-261-temp/
 
 
 
