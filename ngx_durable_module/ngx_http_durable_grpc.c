@@ -25,6 +25,14 @@
 #define NGX_HTTP_DURABLE_GRPC_SERVICE   "/TaskHubSidecarService/"
 
 
+/* an HTTP status of nginx's and the gRPC status it becomes */
+typedef struct {
+    ngx_uint_t                          http;
+    ngx_uint_t                          code;
+    const char                         *text;
+} ngx_http_durable_grpc_page_t;
+
+
 static ngx_int_t ngx_http_durable_grpc_handler(ngx_http_request_t *r);
 static void ngx_http_durable_grpc_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_grpc_call(ngx_http_request_t *r,
@@ -47,6 +55,7 @@ static ngx_int_t ngx_http_durable_grpc_only(ngx_http_request_t *r,
 static ngx_int_t ngx_http_durable_grpc_fields(ngx_http_request_t *r,
     ngx_list_t *list, ngx_uint_t code, u_char *text, size_t len);
 static ngx_int_t ngx_http_durable_grpc_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_durable_grpc_is_call(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_grpc_header(ngx_http_request_t *r,
     ngx_list_t *list, const char *name, u_char *value, size_t len);
 static void *ngx_http_durable_grpc_alloc(void *pool, size_t size);
@@ -92,6 +101,46 @@ static ngx_http_durable_grpc_rpc_t  ngx_http_durable_grpc_rpcs[] = {
 
     { ngx_null_string, NULL, 0 }
 };
+
+
+/*
+ * nginx's HTTP answers to a call as gRPC statuses (docs/grpc.md): the
+ * mapping the gRPC project publishes for HTTP statuses, but for what
+ * nginx means by some of them: 400 is a body that is not what its
+ * headers say, 413 a body over the limit, and 5xx other than a gateway's
+ * a failure of the server
+ */
+
+static ngx_http_durable_grpc_page_t  ngx_http_durable_grpc_pages[] = {
+
+    { NGX_HTTP_BAD_REQUEST, DG_INVALID_ARGUMENT,
+      "The request body could not be read: its length is not its "
+      "content-length, or another fault" },
+    { NGX_HTTP_UNAUTHORIZED, DG_UNAUTHENTICATED,
+      "The call is not authenticated" },
+    { NGX_HTTP_FORBIDDEN, DG_PERMISSION_DENIED,
+      "The call is forbidden" },
+    { NGX_HTTP_NOT_FOUND, DG_UNIMPLEMENTED,
+      "The call's path was not found" },
+    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, DG_RESOURCE_EXHAUSTED,
+      "The request is larger than client_max_body_size" },
+    { NGX_HTTP_TOO_MANY_REQUESTS, DG_UNAVAILABLE,
+      "Too many calls: retry later" },
+    { NGX_HTTP_BAD_GATEWAY, DG_UNAVAILABLE,
+      "The service is unavailable: retry later" },
+    { NGX_HTTP_SERVICE_UNAVAILABLE, DG_UNAVAILABLE,
+      "The service is unavailable: retry later" },
+    { NGX_HTTP_GATEWAY_TIME_OUT, DG_UNAVAILABLE,
+      "The service is unavailable: retry later" },
+
+    { 0, 0, NULL }
+};
+
+static ngx_http_durable_grpc_page_t  ngx_http_durable_grpc_page_4xx =
+    { 0, DG_UNKNOWN, "The call was refused" };
+
+static ngx_http_durable_grpc_page_t  ngx_http_durable_grpc_page_5xx =
+    { 0, DG_INTERNAL, "The call failed" };
 
 
 static ngx_http_output_header_filter_pt  ngx_http_durable_grpc_next_header;
@@ -446,24 +495,31 @@ ngx_http_durable_grpc_init(ngx_conf_t *cf)
 
 
 /*
- * nginx answers some calls itself, with an HTML page that the SDKs cannot
- * read: a body over client_max_body_size (from the content-length before
- * the handler runs, or while the body is read), a body it cannot read
- * (400: its length is not its content-length), a handler's failure. On
- * the gRPC endpoint such a page becomes a Trailers-Only status (nginx
- * sends no body after a header-only answer). What the handler answers in
- * HTTP, to a request that is not a gRPC call, stays as it is.
+ * nginx answers some calls in HTTP, with a page that the SDKs cannot read
+ * and report as a transport error: before the handler runs (deny, allow,
+ * auth_request, limit_req, limit_conn, "return", a body over
+ * client_max_body_size by its content-length) or while the handler reads
+ * the body (too large, or not as long as its content-length), and when
+ * the handler fails. On the gRPC endpoint such an answer becomes a
+ * Trailers-Only status: HTTP 200, grpc-status and grpc-message in the
+ * headers, no body (nginx sends none after a header-only answer). What
+ * the handler answers in HTTP to a request that is not a gRPC call
+ * (HTTP/1, not POST, another content type) stays as it is.
+ *
+ * $status keeps the HTTP status nginx decided (r->err_status, which the
+ * log prefers to the status sent), so that the access log still tells a
+ * deny or a rate limit; $durable_grpc_status tells what the client got.
  */
 
 static ngx_int_t
 ngx_http_durable_grpc_header_filter(ngx_http_request_t *r)
 {
-    u_char                       *p;
-    u_char                        text[DG_MESSAGE_MAX];
-    ngx_uint_t                    status, code;
-    ngx_http_durable_ctx_t       *ctx;
-    ngx_http_core_loc_conf_t     *clcf;
-    ngx_http_durable_loc_conf_t  *dlcf;
+    u_char                        *p;
+    u_char                         text[DG_MESSAGE_MAX];
+    ngx_uint_t                     status;
+    ngx_http_core_loc_conf_t      *clcf;
+    ngx_http_durable_loc_conf_t   *dlcf;
+    ngx_http_durable_grpc_page_t  *page;
 
     status = r->headers_out.status;
 
@@ -482,54 +538,144 @@ ngx_http_durable_grpc_header_filter(ngx_http_request_t *r)
         return ngx_http_durable_grpc_next_header(r);
     }
 
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+    /*
+     * a body over the limit wherever the endpoint's flag is inherited:
+     * nginx may refuse it before any handler runs
+     */
 
-    if (status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
-        code = DG_RESOURCE_EXHAUSTED;
-        p = ngx_slprintf(text, text + sizeof(text),
-                         "The request is larger than client_max_body_size "
-                         "(%O bytes).", clcf->client_max_body_size);
+    if (status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+        && !ngx_http_durable_grpc_is_call(r))
+    {
+        return ngx_http_durable_grpc_next_header(r);
+    }
 
-    } else {
-
-        /*
-         * only once the handler took the request as a call: the location
-         * may be the API's (dlcf->grpc is inherited), and the handler
-         * answers what is not a call in HTTP
-         */
-
-        ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
-
-        if (ctx == NULL || clcf->handler != ngx_http_durable_grpc_handler
-            || !ngx_http_durable_grpc_ctx(ctx)->call)
-        {
-            return ngx_http_durable_grpc_next_header(r);
-        }
-
-        if (status == NGX_HTTP_BAD_REQUEST) {
-            code = DG_INVALID_ARGUMENT;
-            p = ngx_slprintf(text, text + sizeof(text),
-                             "The request body could not be read "
-                             "(HTTP 400): its length is not its "
-                             "content-length, or another fault.");
-
-        } else {
-            code = status >= NGX_HTTP_INTERNAL_SERVER_ERROR ? DG_INTERNAL
-                                                            : DG_UNKNOWN;
-            p = ngx_slprintf(text, text + sizeof(text),
-                             "The call failed (HTTP %ui).", status);
+    for (page = ngx_http_durable_grpc_pages; page->http; page++) {
+        if (page->http == status) {
+            break;
         }
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "durable grpc: the page of %ui as status %ui",
-                   status, code);
+    if (page->http == 0) {
+        page = status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+               ? &ngx_http_durable_grpc_page_5xx
+               : &ngx_http_durable_grpc_page_4xx;
+    }
 
-    if (ngx_http_durable_grpc_only(r, code, text, p - text) != NGX_OK) {
+    if (status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+        p = ngx_slprintf(text, text + sizeof(text),
+                         "%s (%O bytes, HTTP %ui).", page->text,
+                         clcf->client_max_body_size, status);
+
+    } else {
+        p = ngx_slprintf(text, text + sizeof(text), "%s (HTTP %ui).",
+                         page->text, status);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable grpc: the answer %ui as status %ui",
+                   status, page->code);
+
+    if (r->err_status == 0) {
+        /* an answer of its own ("return 403 text"): logged as one */
+        r->err_status = status;
+    }
+
+    if (ngx_http_durable_grpc_only(r, page->code, text, p - text) != NGX_OK) {
         return NGX_ERROR;
     }
 
     return ngx_http_durable_grpc_next_header(r);
+}
+
+
+/*
+ * A request of the endpoint that nginx answered is a call when the
+ * handler took it as one, or, answered before the handler ran, when the
+ * handler would have: HTTP/2 and application/grpc (the filter checked
+ * them) and POST. The location may be the API's (dlcf->grpc is
+ * inherited): only durable_task_grpc's own locations count.
+ */
+
+static ngx_int_t
+ngx_http_durable_grpc_is_call(ngx_http_request_t *r)
+{
+    ngx_http_durable_ctx_t    *ctx;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->handler != ngx_http_durable_grpc_handler) {
+        return 0;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+
+    if (ctx == NULL) {
+        return r->method == NGX_HTTP_POST;
+    }
+
+    return ngx_http_durable_grpc_ctx(ctx)->call;
+}
+
+
+/*
+ * $durable_grpc_status: the grpc-status the answer carried, in its
+ * headers (Trailers-Only) or in its trailers; not found when it carried
+ * none (an HTTP answer, a call reset before its status)
+ */
+
+ngx_int_t
+ngx_http_durable_grpc_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_uint_t        i, n;
+    ngx_list_t       *lists[2];
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    lists[0] = &r->headers_out.headers;
+    lists[1] = &r->headers_out.trailers;
+
+    for (n = 0; n < 2; n++) {
+        part = &lists[n]->part;
+        h = part->elts;
+
+        for (i = 0; /* void */ ; i++) {
+
+            if (i >= part->nelts) {
+                if (part->next == NULL) {
+                    break;
+                }
+
+                part = part->next;
+                h = part->elts;
+                i = 0;
+            }
+
+            if (h[i].hash == 0
+                || h[i].key.len != sizeof("grpc-status") - 1
+                || ngx_strncasecmp(h[i].key.data, (u_char *) "grpc-status",
+                                   sizeof("grpc-status") - 1)
+                   != 0)
+            {
+                continue;
+            }
+
+            v->data = h[i].value.data;
+            v->len = h[i].value.len;
+            v->valid = 1;
+            v->no_cacheable = 0;
+            v->not_found = 0;
+
+            return NGX_OK;
+        }
+    }
+
+    v->not_found = 1;
+
+    return NGX_OK;
 }
 
 

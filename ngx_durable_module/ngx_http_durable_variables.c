@@ -15,6 +15,7 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_variables.h"
+#include "ngx_http_durable_grpc.h"
 
 
 typedef enum {
@@ -60,6 +61,10 @@ static ngx_http_variable_t  ngx_http_durable_vars[] = {
 
     { ngx_string("durable_store_ms"), NULL, ngx_http_durable_variable,
       NGX_HTTP_DURABLE_VAR_STORE_MS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("durable_grpc_status"), NULL,
+      ngx_http_durable_grpc_status_variable, 0, NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
 
       ngx_http_null_variable
 };

@@ -80,6 +80,7 @@ our %ONCE = (
     '000-runner.t' => "the runner's self-test uses no store",
     '232-store-directive.t' => 'the directive refused before a store opens',
     '260-grpc-directive.t' => 'refused before a store is asked',
+    '261-grpc-nginx-errors.t' => 'nginx answers before a store is asked',
 );
 
 our $Backend = $ENV{DURABLE_TEST_BACKEND} || 'lmdb';

@@ -6,6 +6,8 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const http2 = require('node:http2');
+const grpc = require('@grpc/grpc-js');
+const { TaskHubGrpcClient, NoOpLogger } = require('@microsoft/durabletask-js');
 const nginx = require('../lib/nginx');
 const { call, frame } = require('../lib/wire');
 
@@ -212,6 +214,49 @@ test('a body over client_max_body_size', async (t) => {
   await t.test('nginx logged no alert and no worker died', () => {
     assert.deepStrictEqual(srv.problems(), []);
   });
+});
+
+test('nginx\'s own refusals reach the SDK as gRPC statuses', async (t) => {
+  // deny and limit_req answer before the module runs, in HTTP: the
+  // endpoint turns that into a Trailers-Only status with a message, which
+  // the SDK reports as it is (t/261-grpc-nginx-errors.t has the others)
+  const cases = [
+    ['deny', { server: '        deny  all;' }, 'PERMISSION_DENIED',
+      /^The call is forbidden \(HTTP 403\)\.$/],
+    ['limit_req', {
+      http: '    limit_req_zone  $binary_remote_addr  zone=t:1m  rate=1r/m;',
+      server: '        limit_req  zone=t;' },
+    'UNAVAILABLE', /^The service is unavailable: retry later \(HTTP 503\)/],
+  ];
+
+  for (const [what, conf, name, message] of cases) {
+    await t.test(what, async (st) => {
+      const srv = await nginx.start({ name: `refusals-${what}`, ...conf });
+      st.after(() => srv.stop());
+
+      if (what === 'limit_req') {
+        // the first call is within the rate
+        const res = await call(srv.address, 'Hello');
+        assert.strictEqual(res.grpcStatus, S.OK);
+      }
+
+      const res = await call(srv.address, 'Hello');
+      assert.strictEqual(res.status, 200);
+      assert.match(res.headers['content-type'], /^application\/grpc/);
+      assert.strictEqual(res.headers['grpc-status'],
+        String(grpc.status[name]));
+      assert.match(res.grpcMessage, message);
+      assert.strictEqual(res.body.length, 0);
+
+      const client = new TaskHubGrpcClient({ hostAddress: srv.address,
+        logger: new NoOpLogger() });
+      await assert.rejects(client.getOrchestrationState('refused'),
+        (e) => e.code === grpc.status[name] && message.test(e.details));
+      await client.stop();
+
+      assert.deepStrictEqual(srv.problems(), []);
+    });
+  }
 });
 
 test('TLS with ALPN', async (t) => {
