@@ -24,7 +24,7 @@
  *     item (jansson) and queues their completions, BATCH (default 50) to
  *     a JSON array, one request each (-b 1: one completion per request),
  *     and COMPLETERS (default 8) threads per kind POST them concurrently.
- * STARTERS defaults to 16.
+ * STARTERS defaults to 128 (one start in flight each: see below).
  * After WARMUP seconds it counts orchestrations whose completion answered
  * "Completed" for SECONDS seconds, and reads the CPU time (utime + stime,
  * /proc/<pid>/stat) of the PIDs given with -P (nginx) and of itself over
@@ -77,6 +77,10 @@ static int          claim_max = 100;
 static int          claim_wait = 1;
 static int          batch_max = 50;     /* completions per request */
 static long         inflight_max = 4000;
+
+/* starters wait here while INFLIGHT orchestrations are unfinished */
+static pthread_mutex_t  inflight_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t   inflight_cv = PTHREAD_COND_INITIALIZER;
 static int          chain = 1;          /* complete?claim=: -C */
 
 static atomic_int   stopping;
@@ -718,11 +722,27 @@ count_in(const char *p, size_t len, const char *what)
 
 /* the results of an array of completions: finished ones, and work items */
 
+/* n orchestrations finished: starters may start as many */
+
+static void
+finished(long n)
+{
+    if (n == 0) {
+        return;
+    }
+
+    atomic_fetch_add(&completed, n);
+
+    pthread_mutex_lock(&inflight_mu);
+    pthread_cond_broadcast(&inflight_cv);
+    pthread_mutex_unlock(&inflight_mu);
+}
+
+
 static void
 count_completed(const char *p, size_t len)
 {
-    atomic_fetch_add(&completed,
-                     count_in(p, len, "\"runtimeStatus\":\"Completed\""));
+    finished(count_in(p, len, "\"runtimeStatus\":\"Completed\""));
     atomic_fetch_add(&work_items, count_in(p, len, "{\"status\":200"));
 }
 
@@ -749,7 +769,7 @@ completer(void *arg)
             atomic_fetch_add(&work_items, 1);
 
             if (j.final && strstr(c.body, "Completed")) {
-                atomic_fetch_add(&completed, 1);
+                finished(1);
             }
         }
         free(j.body);
@@ -873,17 +893,32 @@ runner(void *arg)
 static void *
 starter(void *arg)
 {
-    int      status;
-    char    *path;
-    double   t;
-    conn_t   c = { -1, NULL, 0, 0, NULL, 0 };
+    int              status;
+    char            *path;
+    double           t;
+    conn_t           c = { -1, NULL, 0, 0, NULL, 0 };
+    struct timespec  ts;
 
     (void) arg;
     path = mkpath("/orchestrators/HelloSequence");
 
     while (!atomic_load(&stopping)) {
         if (atomic_load(&started) - atomic_load(&completed) >= inflight_max) {
-            usleep(1000);
+            /* sleeping, not polling: hundreds of starters polled every
+             * millisecond took a core */
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 100000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_mutex_lock(&inflight_mu);
+            if (atomic_load(&started) - atomic_load(&completed)
+                >= inflight_max)
+            {
+                pthread_cond_timedwait(&inflight_cv, &inflight_mu, &ts);
+            }
+            pthread_mutex_unlock(&inflight_mu);
             continue;
         }
         t = now_s();
@@ -976,7 +1011,7 @@ machine_cpu(double *busy, double *iowait, double *total)
 int
 main(int argc, char **argv)
 {
-    int          opt, i, ncomp = 8, nstart = 16, npids = 0;
+    int          opt, i, ncomp = 8, nstart = 128, npids = 0;
     long         pids[MAX_PIDS];
     double       secs = 10, warm = 3, t0, t1, ng0 = 0, ng1 = 0, w0, w1;
     double       b0 = 0, io0 = 0, tot0 = 0, b1 = 0, io1 = 0, tot1 = 0;
