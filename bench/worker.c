@@ -24,7 +24,7 @@
  *     item (jansson) and queues their completions, BATCH (default 50) to
  *     a JSON array, one request each (-b 1: one completion per request),
  *     and COMPLETERS (default 8) threads per kind POST them concurrently.
- * STARTERS defaults to 128 (one start in flight each: see below).
+ * STARTERS defaults to 128 (each has one start in flight).
  * After WARMUP seconds it counts orchestrations whose completion answered
  * "Completed" for SECONDS seconds, and reads the CPU time (utime + stime,
  * /proc/<pid>/stat) of the PIDs given with -P (nginx) and of itself over
