@@ -875,6 +875,22 @@ def scenario_purge(rate):
                  "loop." % (BIG, deleted, secs, rate, res["max_ms"]))
 
 
+def commit_totals(c):
+    """the group-commit counters of /metrics: batches, writes, seconds
+    (every store's: scenario 6 writes to one store only)"""
+    s, _, body = c.req("GET", "/metrics")
+    v = {}
+    for line in body.decode().splitlines():
+        for k in ("durable_commit_batch_writes_sum",
+                  "durable_commit_batch_writes_count",
+                  "durable_commit_seconds_sum"):
+            if line.startswith(k + " "):
+                v[k] = float(line.split()[1])
+    return (v.get("durable_commit_batch_writes_count", 0),
+            v.get("durable_commit_batch_writes_sum", 0),
+            v.get("durable_commit_seconds_sum", 0))
+
+
 def scenario_e2e(c):
     """(6) bench/worker runs hello-sequences end to end on store fs"""
     pids = worker_pids() + [master_pid()]
@@ -882,8 +898,14 @@ def scenario_e2e(c):
            "-q", q("E2E", "fs"), "-d", str(E2E_SECS), "-w", "3",
            "-s", str(E2E_STARTERS), "-P", ",".join(map(str, pids))]
     log("end to end: %s" % " ".join(cmd))
+    k0 = commit_totals(c)
     w = subprocess.run(cmd, capture_output=True, text=True,
                        timeout=E2E_SECS + 60)
+    k1 = commit_totals(c)
+    # over the worker's whole run, its warm-up included
+    nb = max(1, k1[0] - k0[0])
+    batch_writes = (k1[1] - k0[1]) / nb
+    batch_ms = 1000 * (k1[2] - k0[2]) / nb
     if w.returncode:
         sys.exit("bench: worker failed: " + w.stderr)
     e2e = json.loads(w.stdout.strip().splitlines()[-1])
@@ -961,13 +983,17 @@ def scenario_e2e(c):
                  "(%d requests); %d claims of idle runners, %d of them "
                  "empty; a start answered in %.1f ms on average (each "
                  "starter has one start in flight, so starts/s ≈ starters "
-                 "/ that time). CPU per orchestration: nginx %.2f ms "
+                 "/ that time). Batches (the whole run, warm-up "
+                 "included): %.0f writes each on average, %.1f ms from "
+                 "the batch's start to its commit (the wait for LMDB's "
+                 "write lock, held by the other nginx worker's batches, "
+                 "included). CPU per orchestration: nginx %.2f ms "
                  "(%.0f orchestrations/s, %.0f work items/s per core), "
                  "worker %.2f ms (%.0f orchestrations/s per core)." %
                  (e2e.get("inflight_avg", 0),
                   e2e.get("items_per_complete", 0), e2e.get("completes", 0),
                   e2e.get("idle_claims", 0), e2e.get("idle_claims_empty", 0),
-                  e2e.get("start_ms", 0), ng_ms,
+                  e2e.get("start_ms", 0), batch_writes, batch_ms, ng_ms,
                   1000 / ng_ms if ng_ms else 0,
                   11000 / ng_ms if ng_ms else 0, wk_ms,
                   1000 / wk_ms if wk_ms else 0))
