@@ -78,17 +78,17 @@ static int          claim_max = 100;
 static int          claim_wait = 1;
 static int          batch_max = 50;     /* completions per request */
 static long         inflight_max = 4000;
-
-/* starters wait here while INFLIGHT orchestrations are unfinished */
-static pthread_mutex_t  inflight_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t   inflight_cv = PTHREAD_COND_INITIALIZER;
 static int          chain = 1;          /* complete?claim=: -C */
 
 static atomic_int   stopping;
 static atomic_long  started, completed, errors, requests;
 static atomic_long  work_items;         /* completions answered 200 */
 
-/* what bounds the rate: see the "evidence" members of the output */
+/* starters wait here while INFLIGHT orchestrations are unfinished */
+static pthread_mutex_t  inflight_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t   inflight_cv = PTHREAD_COND_INITIALIZER;
+
+/* what bounds the rate: the last six members of the output */
 static atomic_long  runner_posts;       /* completions sent with claim= */
 static atomic_long  runner_items;       /* completions in them */
 static atomic_long  idle_claims;        /* plain claims of idle runners */
@@ -721,8 +721,6 @@ count_in(const char *p, size_t len, const char *what)
 }
 
 
-/* the results of an array of completions: finished ones, and work items */
-
 /* n orchestrations finished: starters may start as many */
 
 static void
@@ -739,6 +737,8 @@ finished(long n)
     pthread_mutex_unlock(&inflight_mu);
 }
 
+
+/* the results of an array of completions: finished ones, and work items */
 
 static void
 count_completed(const char *p, size_t len)
@@ -942,6 +942,8 @@ starter(void *arg)
     return NULL;
 }
 
+
+/* the counts that say what bounds the rate, at one moment */
 
 static void
 evidence(long *v)
