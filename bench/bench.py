@@ -15,6 +15,7 @@ Environment (all optional):
   BENCH_START_CONNS=256   wrk connections of the sync=on start run (4a)
   BENCH_BIG=1000000   instances of the large hub (QUICK: 200000)
   BENCH_E2E_SECONDS   measured seconds of the end-to-end run (20, QUICK 5)
+  BENCH_E2E_STARTERS  starter threads of the end-to-end worker (128)
   BENCH_MEM_WARMUP / BENCH_MEM_REQUESTS   scenario 7 counts
                       (100000 / 1000000; QUICK 20000 / 100000)
   BENCH_GET_RATE      paced GET rate of scenario 5 (default 5000/s)
@@ -24,8 +25,9 @@ Environment (all optional):
   BENCH_NGINX=/usr/sbin/nginx   the nginx binary (run.sh sets it from NGINX)
   BENCH_PG=0          leave out the PostgreSQL rows (bench/bench_pg.py,
                       which has its own knobs)
-  BENCH_ROWS=9        run scenario 9 only (the purge, on a store holding
-                      P1 and RK alone), print its row and leave
+  BENCH_ROWS=6,9      run only the scenarios listed, comma-separated (6,
+                      the end to end; 9, the purge, on a store holding P1
+                      and RK alone), print their rows and leave
                       bench/results.md as it is
 """
 
@@ -63,6 +65,7 @@ START_CONNS = int(os.environ.get("BENCH_START_CONNS", "256"))
 BIG = int(os.environ.get("BENCH_BIG", "200000" if QUICK else "1000000"))
 SMALL = 1000
 E2E_SECS = float(os.environ.get("BENCH_E2E_SECONDS", "5" if QUICK else "20"))
+E2E_STARTERS = int(os.environ.get("BENCH_E2E_STARTERS", "128"))
 MEM_WARM = int(os.environ.get("BENCH_MEM_WARMUP",
                               "20000" if QUICK else "100000"))
 MEM_REQS = int(os.environ.get("BENCH_MEM_REQUESTS",
@@ -872,6 +875,130 @@ def scenario_purge(rate):
                  "loop." % (BIG, deleted, secs, rate, res["max_ms"]))
 
 
+def commit_totals(c):
+    """the group-commit counters of /metrics: batches, writes, seconds
+    (every store's: scenario 6 writes to one store only)"""
+    s, _, body = c.req("GET", "/metrics")
+    v = {}
+    for line in body.decode().splitlines():
+        for k in ("durable_commit_batch_writes_sum",
+                  "durable_commit_batch_writes_count",
+                  "durable_commit_seconds_sum"):
+            if line.startswith(k + " "):
+                v[k] = float(line.split()[1])
+    return (v.get("durable_commit_batch_writes_count", 0),
+            v.get("durable_commit_batch_writes_sum", 0),
+            v.get("durable_commit_seconds_sum", 0))
+
+
+def scenario_e2e(c):
+    """(6) bench/worker runs hello-sequences end to end on store fs"""
+    pids = worker_pids() + [master_pid()]
+    cmd = [os.path.join(BIN, "worker"), "-p", str(PORT), "-B", B,
+           "-q", q("E2E", "fs"), "-d", str(E2E_SECS), "-w", "3",
+           "-s", str(E2E_STARTERS), "-P", ",".join(map(str, pids))]
+    log("end to end: %s" % " ".join(cmd))
+    k0 = commit_totals(c)
+    w = subprocess.run(cmd, capture_output=True, text=True,
+                       timeout=E2E_SECS + 60)
+    k1 = commit_totals(c)
+    # over the worker's whole run, its warm-up included
+    nb = max(1, k1[0] - k0[0])
+    batch_writes = (k1[1] - k0[1]) / nb
+    batch_ms = 1000 * (k1[2] - k0[2]) / nb
+    if w.returncode:
+        sys.exit("bench: worker failed: " + w.stderr)
+    e2e = json.loads(w.stdout.strip().splitlines()[-1])
+    if w.stderr.strip():
+        log("worker: " + w.stderr.strip()[:500])
+    # check one finished instance
+    s, _, body = c.req("GET", "%s/instances?runtimeStatus=Completed&top=1&%s"
+                       % (B, q("E2E", "fs")))
+    done = json.loads(body)
+    check = "no completed instance found"
+    nev = 0
+    if done:
+        check = "sample output %s" % json.dumps(done[0].get("output"))
+        s, _, body = c.req("GET", "%s/instances/%s?showHistory=true&%s" % (
+            B, done[0]["instanceId"], q("E2E", "fs")))
+        nev = len(json.loads(body).get("historyEvents") or [])
+    secs = e2e["seconds"]
+    ncpu = e2e["nginx_cpu_s"] / secs * 100
+    wcpu = e2e["worker_cpu_s"] / secs * 100
+    # history events: as the showHistory view counts those of one finished
+    # instance; per core: of the CPU nginx used, and of the machine's
+    evs = e2e["orchestrations_per_s"] * nev
+    ev_core = evs / (ncpu / 100) if ncpu else 0
+    wis = e2e.get("work_items_per_s", 0)
+    log("end to end: %.0f orchestrations/s, %.0f requests/s, nginx %.0f%% "
+        "CPU, worker %.0f%% CPU, machine busy %.0f%%, iowait %.0f%%; "
+        "%d history events each, %.0f events/s; %s" %
+        (e2e["orchestrations_per_s"], e2e["requests_per_s"], ncpu, wcpu,
+         e2e["machine_busy_pct"], e2e["iowait_pct"], nev, evs, check))
+    rows.append({
+        "scenario": "6. end to end: hello-sequence (5 activities), sync=on",
+        "rps": "%.0f orch/s (%.0f HTTP req/s)" % (
+            e2e["orchestrations_per_s"], e2e["requests_per_s"]),
+        "p50": "—", "p99": "—",
+        "base": "CPU: nginx %.0f%%, worker %.0f%%; %.0f work items/s "
+                "(%.0f per core of the machine); %.0f history events/s, "
+                "%.0f per core of nginx CPU, %.0f per core of the machine" %
+                (ncpu, wcpu, wis, wis / os.cpu_count(), evs, ev_core,
+                 evs / os.cpu_count()),
+        "ratio": "—", "target": "≥ 3,000 orch/s",
+        "result": "pass" if e2e["orchestrations_per_s"] >= 3000 else "FAIL",
+    })
+    cpu_rows.append(("end to end (load generator = bench/worker)",
+                     e2e["requests_per_s"], ncpu, wcpu,
+                     max(0.0, e2e["machine_busy_pct"] * os.cpu_count()
+                         - ncpu - wcpu)))
+    notes.append("Scenario 6: bench/worker.c (C, jansson): %d starter "
+                 "threads keep at most 4,000 orchestrations in flight; 16 "
+                 "runners, each on its own keep-alive connection, send the "
+                 "completions of the items they hold in one request (the "
+                 "array form) with claim= of the other kind (max=100), so "
+                 "that its answer brings their next items: one request and "
+                 "one batch per step; a runner that holds nothing claims "
+                 "(wait=1). Work items: completions answered 200 "
+                 "(episodes and activities, 11 per orchestration). "
+                 "History events per orchestration: %d (the "
+                 "showHistory view of a finished one); per core: of the "
+                 "CPU nginx used (the worker's is not counted), and of the "
+                 "machine's %d cores, shared with the worker. "
+                 "Measured %.0f s after a 3 s warm-up: %d orchestrations "
+                 "completed, %d started, %d HTTP requests, %d errors; CPU "
+                 "(100%% = one core): nginx %.0f%%, worker %.0f%%, whole "
+                 "machine busy %.0f%%, iowait %.0f%%. %s." %
+                 (E2E_STARTERS, nev, os.cpu_count(), secs,
+                  e2e["completed"], e2e["started"], e2e["requests"],
+                  e2e["errors"], ncpu, wcpu, e2e["machine_busy_pct"],
+                  e2e["iowait_pct"], check[0].upper() + check[1:]))
+    # what bounds the row: the worker's own counts, and the CPU of one
+    # orchestration on each side (the rate one core of each could carry)
+    n = max(1, e2e["completed"])
+    ng_ms = 1000 * e2e["nginx_cpu_s"] / n
+    wk_ms = 1000 * e2e["worker_cpu_s"] / n
+    notes.append("Scenario 6, what bounds it: %.0f orchestrations in "
+                 "flight on average; %.1f completions per runner request "
+                 "(%d requests); %d claims of idle runners, %d of them "
+                 "empty; a start answered in %.1f ms on average (each "
+                 "starter has one start in flight, so starts/s ≈ starters "
+                 "/ that time). Batches (the whole run, warm-up "
+                 "included): %.0f writes each on average, %.1f ms from "
+                 "the batch's start to its commit (the wait for LMDB's "
+                 "write lock, held by the other nginx worker's batches, "
+                 "included). CPU per orchestration: nginx %.2f ms "
+                 "(%.0f orchestrations/s, %.0f work items/s per core), "
+                 "worker %.2f ms (%.0f orchestrations/s per core)." %
+                 (e2e.get("inflight_avg", 0),
+                  e2e.get("items_per_complete", 0), e2e.get("completes", 0),
+                  e2e.get("idle_claims", 0), e2e.get("idle_claims_empty", 0),
+                  e2e.get("start_ms", 0), batch_writes, batch_ms, ng_ms,
+                  1000 / ng_ms if ng_ms else 0,
+                  11000 / ng_ms if ng_ms else 0, wk_ms,
+                  1000 / wk_ms if wk_ms else 0))
+
+
 def first_answer(path, limit=60.0):
     """seconds until path answers 200, polled every millisecond"""
     t0 = time.time()
@@ -932,11 +1059,15 @@ def scenario_start_reload():
 
 def only_rows():
     """BENCH_ROWS: the rows named, printed; results.md is left alone"""
-    if ROWS != "9":
-        sys.exit("bench: BENCH_ROWS=%s: only 9 can run alone" % ROWS)
-    lt = load_large_hubs()
-    log("P1: %d Completed instances in %.1f s" % (BIG, lt[0]))
-    scenario_purge(GET_RATE)
+    want = set(ROWS.split(","))
+    if not want <= {"6", "9"}:
+        sys.exit("bench: BENCH_ROWS=%s: only 6 and 9 can run alone" % ROWS)
+    if "6" in want:
+        scenario_e2e(Client())
+    if "9" in want:
+        lt = load_large_hubs()
+        log("P1: %d Completed instances in %.1f s" % (BIG, lt[0]))
+        scenario_purge(GET_RATE)
     stop_nginx()
     print()
     print(table_text())
@@ -1220,79 +1351,7 @@ def main():
                                pr["p99_ms"]))
 
     # ---- (6) end to end ----
-    pids = worker_pids() + [master_pid()]
-    cmd = [os.path.join(BIN, "worker"), "-p", str(PORT), "-B", B,
-           "-q", q("E2E", "fs"), "-d", str(E2E_SECS), "-w", "3",
-           "-P", ",".join(map(str, pids))]
-    log("end to end: %s" % " ".join(cmd))
-    w = subprocess.run(cmd, capture_output=True, text=True,
-                       timeout=E2E_SECS + 60)
-    if w.returncode:
-        sys.exit("bench: worker failed: " + w.stderr)
-    e2e = json.loads(w.stdout.strip().splitlines()[-1])
-    if w.stderr.strip():
-        log("worker: " + w.stderr.strip()[:500])
-    # check one finished instance
-    s, _, body = c.req("GET", "%s/instances?runtimeStatus=Completed&top=1&%s"
-                       % (B, q("E2E", "fs")))
-    done = json.loads(body)
-    check = "no completed instance found"
-    nev = 0
-    if done:
-        check = "sample output %s" % json.dumps(done[0].get("output"))
-        s, _, body = c.req("GET", "%s/instances/%s?showHistory=true&%s" % (
-            B, done[0]["instanceId"], q("E2E", "fs")))
-        nev = len(json.loads(body).get("historyEvents") or [])
-    secs = e2e["seconds"]
-    ncpu = e2e["nginx_cpu_s"] / secs * 100
-    wcpu = e2e["worker_cpu_s"] / secs * 100
-    # history events: as the showHistory view counts those of one finished
-    # instance; per core: of the CPU nginx used, and of the machine's
-    evs = e2e["orchestrations_per_s"] * nev
-    ev_core = evs / (ncpu / 100) if ncpu else 0
-    wis = e2e.get("work_items_per_s", 0)
-    log("end to end: %.0f orchestrations/s, %.0f requests/s, nginx %.0f%% "
-        "CPU, worker %.0f%% CPU, machine busy %.0f%%, iowait %.0f%%; "
-        "%d history events each, %.0f events/s; %s" %
-        (e2e["orchestrations_per_s"], e2e["requests_per_s"], ncpu, wcpu,
-         e2e["machine_busy_pct"], e2e["iowait_pct"], nev, evs, check))
-    rows.append({
-        "scenario": "6. end to end: hello-sequence (5 activities), sync=on",
-        "rps": "%.0f orch/s (%.0f HTTP req/s)" % (
-            e2e["orchestrations_per_s"], e2e["requests_per_s"]),
-        "p50": "—", "p99": "—",
-        "base": "CPU: nginx %.0f%%, worker %.0f%%; %.0f work items/s "
-                "(%.0f per core of the machine); %.0f history events/s, "
-                "%.0f per core of nginx CPU, %.0f per core of the machine" %
-                (ncpu, wcpu, wis, wis / os.cpu_count(), evs, ev_core,
-                 evs / os.cpu_count()),
-        "ratio": "—", "target": "≥ 3,000 orch/s",
-        "result": "pass" if e2e["orchestrations_per_s"] >= 3000 else "FAIL",
-    })
-    cpu_rows.append(("end to end (load generator = bench/worker)",
-                     e2e["requests_per_s"], ncpu, wcpu,
-                     max(0.0, e2e["machine_busy_pct"] * os.cpu_count()
-                         - ncpu - wcpu)))
-    notes.append("Scenario 6: bench/worker.c (C, jansson): 16 starter "
-                 "threads keep at most 4,000 orchestrations in flight; 16 "
-                 "runners, each on its own keep-alive connection, send the "
-                 "completions of the items they hold in one request (the "
-                 "array form) with claim= of the other kind (max=100), so "
-                 "that its answer brings their next items: one request and "
-                 "one batch per step; a runner that holds nothing claims "
-                 "(wait=1). Work items: completions answered 200 "
-                 "(episodes and activities, 11 per orchestration). "
-                 "History events per orchestration: %d (the "
-                 "showHistory view of a finished one); per core: of the "
-                 "CPU nginx used (the worker's is not counted), and of the "
-                 "machine's %d cores, shared with the worker. "
-                 "Measured %.0f s after a 3 s warm-up: %d orchestrations "
-                 "completed, %d started, %d HTTP requests, %d errors; CPU "
-                 "(100%% = one core): nginx %.0f%%, worker %.0f%%, whole "
-                 "machine busy %.0f%%, iowait %.0f%%. %s." %
-                 (nev, os.cpu_count(), secs, e2e["completed"], e2e["started"], e2e["requests"],
-                  e2e["errors"], ncpu, wcpu, e2e["machine_busy_pct"],
-                  e2e["iowait_pct"], check[0].upper() + check[1:]))
+    scenario_e2e(c)
 
     # ---- (7) RssAnon across mixed requests ----
     menv = {"BENCH_BASE": B, "BENCH_QUERY": q("Mixed", "nosync"),

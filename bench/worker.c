@@ -24,7 +24,8 @@
  *     item (jansson) and queues their completions, BATCH (default 50) to
  *     a JSON array, one request each (-b 1: one completion per request),
  *     and COMPLETERS (default 8) threads per kind POST them concurrently.
- * STARTERS defaults to 16.
+ * STARTERS defaults to 16 (each has one start in flight; row 6 of the
+ * benchmark runs 128, row 16 the default).
  * After WARMUP seconds it counts orchestrations whose completion answered
  * "Completed" for SECONDS seconds, and reads the CPU time (utime + stime,
  * /proc/<pid>/stat) of the PIDs given with -P (nginx) and of itself over
@@ -32,9 +33,15 @@
  *   {"orchestrations_per_s":..,"completed":..,"started":..,"seconds":..,
  *    "nginx_cpu_s":..,"worker_cpu_s":..,"machine_busy_pct":..,
  *    "iowait_pct":..,"errors":..,"requests":..,"requests_per_s":..,
- *    "work_items_per_s":..}
+ *    "work_items_per_s":..,"inflight_avg":..,"items_per_complete":..,
+ *    "completes":..,"idle_claims":..,"idle_claims_empty":..,
+ *    "start_ms":..}
  * work items: completions answered 200 (orchestration episodes and
  * activities), the unit of published Durable Task backend figures.
+ * The last six say what bounds the rate: the orchestrations in flight
+ * (sampled every 10 ms), the completions per runner request and their
+ * count, the claims of runners that held nothing (and how many came back
+ * empty: work lacked), and the mean time of a start.
  */
 
 #define _GNU_SOURCE
@@ -77,6 +84,17 @@ static atomic_int   stopping;
 static atomic_long  started, completed, errors, requests;
 static atomic_long  work_items;         /* completions answered 200 */
 
+/* starters wait here while INFLIGHT orchestrations are unfinished */
+static pthread_mutex_t  inflight_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t   inflight_cv = PTHREAD_COND_INITIALIZER;
+
+/* what bounds the rate: the last six members of the output */
+static atomic_long  runner_posts;       /* completions sent with claim= */
+static atomic_long  runner_items;       /* completions in them */
+static atomic_long  idle_claims;        /* plain claims of idle runners */
+static atomic_long  idle_empty;         /* those that came back empty */
+static atomic_long  start_us;           /* time spent in starts */
+
 
 static double
 now_s(void)
@@ -99,6 +117,82 @@ must(void *p)
     }
 
     return p;
+}
+
+
+/*
+ * jansson's allocations come from a per-thread arena that is reset once a
+ * thread holds no JSON value (after each answer is decided), rather than
+ * from malloc: an answer of 100 items with their histories is thousands
+ * of small values, and malloc and free were a third of the worker's CPU
+ * (perf). What does not fit in the arena goes to malloc.
+ */
+
+#define ARENA_SIZE  (16 << 20)
+
+typedef struct {
+    char    *base;
+    size_t   used;
+} arena_t;
+
+static __thread arena_t  arena;
+
+
+static void *
+arena_alloc(size_t n)
+{
+    void  *p;
+
+    n = (n + 15) & ~(size_t) 15;
+
+    if (arena.base == NULL) {
+        arena.base = must(malloc(ARENA_SIZE));
+    }
+
+    if (arena.used + n > ARENA_SIZE) {
+        return malloc(n);
+    }
+
+    p = arena.base + arena.used;
+    arena.used += n;
+    return p;
+}
+
+
+static void
+arena_free(void *p)
+{
+    if (arena.base == NULL || (char *) p < arena.base
+        || (char *) p >= arena.base + ARENA_SIZE)
+    {
+        free(p);
+    }
+}
+
+
+/* the thread holds no JSON value any more */
+
+static void
+arena_reset(void)
+{
+    arena.used = 0;
+}
+
+
+/* a value's compact text in memory of malloc's, for another thread */
+
+static char *
+dump(json_t *v)
+{
+    char    *s;
+    size_t   n;
+
+    n = json_dumpb(v, NULL, 0, JSON_COMPACT);
+    s = must(malloc(n + 1));
+    json_dumpb(v, s, n, JSON_COMPACT);
+    s[n] = '\0';
+
+    return s;
 }
 
 
@@ -490,7 +584,7 @@ decide_orchestration(json_t *item)
                      "instanceId", json_object_get(item, "instanceId"),
                      "lease", json_object_get(item, "lease"),
                      "actions", actions);
-    j.body = json_dumps(body, JSON_COMPACT);
+    j.body = dump(body);
     j.path = NULL;
     json_decref(body);
     json_decref(results);
@@ -515,7 +609,7 @@ decide_activity(json_t *item)
                      "taskId", json_object_get(item, "taskId"),
                      "lease", json_object_get(item, "lease"),
                      "result", greeting);
-    j.body = json_dumps(body, JSON_COMPACT);
+    j.body = dump(body);
     j.path = NULL;
     j.final = 0;
     json_decref(body);
@@ -558,6 +652,7 @@ claimer(void *arg)
             continue;
         }
 
+        arena_reset();
         root = json_loadb(c.body, c.body_len, 0, &e);
         if (root == NULL) {
             atomic_fetch_add(&errors, 1);
@@ -626,13 +721,29 @@ count_in(const char *p, size_t len, const char *what)
 }
 
 
+/* n orchestrations finished: starters may start as many */
+
+static void
+finished(long n)
+{
+    if (n == 0) {
+        return;
+    }
+
+    atomic_fetch_add(&completed, n);
+
+    pthread_mutex_lock(&inflight_mu);
+    pthread_cond_broadcast(&inflight_cv);
+    pthread_mutex_unlock(&inflight_mu);
+}
+
+
 /* the results of an array of completions: finished ones, and work items */
 
 static void
 count_completed(const char *p, size_t len)
 {
-    atomic_fetch_add(&completed,
-                     count_in(p, len, "\"runtimeStatus\":\"Completed\""));
+    finished(count_in(p, len, "\"runtimeStatus\":\"Completed\""));
     atomic_fetch_add(&work_items, count_in(p, len, "{\"status\":200"));
 }
 
@@ -659,7 +770,7 @@ completer(void *arg)
             atomic_fetch_add(&work_items, 1);
 
             if (j.final && strstr(c.body, "Completed")) {
-                atomic_fetch_add(&completed, 1);
+                finished(1);
             }
         }
         free(j.body);
@@ -722,6 +833,11 @@ runner(void *arg)
             /* nothing held: claim, the two kinds in turn */
             kind = idle++ & 1;
             status = http_post(&c, claim[kind], "", 0);
+            atomic_fetch_add(&idle_claims, 1);
+
+            if (status == 200 && strstr(c.body, "\"items\":[]")) {
+                atomic_fetch_add(&idle_empty, 1);
+            }
 
         } else {
             idle = 0;
@@ -737,6 +853,8 @@ runner(void *arg)
             body[len] = '\0';
 
             status = http_post(&c, complete[kind], body, len);
+            atomic_fetch_add(&runner_posts, 1);
+            atomic_fetch_add(&runner_items, (long) json_array_size(items));
 
             if (status == 200) {
                 count_completed(c.body, c.body_len);
@@ -759,6 +877,7 @@ runner(void *arg)
             continue;
         }
 
+        arena_reset();
         root = json_loadb(c.body, c.body_len, 0, &e);
         if (root == NULL) {
             atomic_fetch_add(&errors, 1);
@@ -775,19 +894,37 @@ runner(void *arg)
 static void *
 starter(void *arg)
 {
-    int      status;
-    char    *path;
-    conn_t   c = { -1, NULL, 0, 0, NULL, 0 };
+    int              status;
+    char            *path;
+    double           t;
+    conn_t           c = { -1, NULL, 0, 0, NULL, 0 };
+    struct timespec  ts;
 
     (void) arg;
     path = mkpath("/orchestrators/HelloSequence");
 
     while (!atomic_load(&stopping)) {
         if (atomic_load(&started) - atomic_load(&completed) >= inflight_max) {
-            usleep(1000);
+            /* sleeping, not polling: hundreds of starters polled every
+             * millisecond took a core */
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 100000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_mutex_lock(&inflight_mu);
+            if (atomic_load(&started) - atomic_load(&completed)
+                >= inflight_max)
+            {
+                pthread_cond_timedwait(&inflight_cv, &inflight_mu, &ts);
+            }
+            pthread_mutex_unlock(&inflight_mu);
             continue;
         }
+        t = now_s();
         status = http_post(&c, path, "\"bench\"", 7);
+        atomic_fetch_add(&start_us, (long) ((now_s() - t) * 1e6));
         if (status == 202) {
             atomic_fetch_add(&started, 1);
         } else {
@@ -803,6 +940,19 @@ starter(void *arg)
     }
 
     return NULL;
+}
+
+
+/* the counts that say what bounds the rate, at one moment */
+
+static void
+evidence(long *v)
+{
+    v[0] = atomic_load(&runner_posts);
+    v[1] = atomic_load(&runner_items);
+    v[2] = atomic_load(&idle_claims);
+    v[3] = atomic_load(&idle_empty);
+    v[4] = atomic_load(&start_us);
 }
 
 
@@ -868,7 +1018,8 @@ main(int argc, char **argv)
     long         pids[MAX_PIDS];
     double       secs = 10, warm = 3, t0, t1, ng0 = 0, ng1 = 0, w0, w1;
     double       b0 = 0, io0 = 0, tot0 = 0, b1 = 0, io1 = 0, tot1 = 0;
-    long         c0, c1, s0, s1, r0, r1, k0, k1;
+    long         c0, c1, s0, s1, r0, r1, k0, k1, ev0[5], ev1[5], nfl;
+    double       fl, tw;
     char        *p, *tok;
     pthread_t    th;
     kind_arg_t   kinds[2] = { { 0 }, { 1 } };
@@ -902,6 +1053,8 @@ main(int argc, char **argv)
             return 2;
         }
     }
+
+    json_set_alloc_funcs(arena_alloc, arena_free);
 
     queue_init(&orch_q, 4096);
     queue_init(&act_q, 4096);
@@ -942,8 +1095,17 @@ main(int argc, char **argv)
     }
     w0 = proc_cpu_s(getpid());
     machine_cpu(&b0, &io0, &tot0);
+    evidence(ev0);
 
-    usleep((useconds_t) (secs * 1e6));
+    /* the orchestrations in flight, sampled every 10 ms */
+    fl = 0;
+    nfl = 0;
+    do {
+        usleep(10000);
+        fl += atomic_load(&started) - atomic_load(&completed);
+        nfl++;
+        tw = now_s() - t0;
+    } while (tw < secs);
 
     t1 = now_s();
     c1 = atomic_load(&completed);
@@ -955,6 +1117,7 @@ main(int argc, char **argv)
     }
     w1 = proc_cpu_s(getpid());
     machine_cpu(&b1, &io1, &tot1);
+    evidence(ev1);
 
     atomic_store(&stopping, 1);
 
@@ -962,12 +1125,19 @@ main(int argc, char **argv)
            "\"started\":%ld,\"seconds\":%.3f,\"nginx_cpu_s\":%.2f,"
            "\"worker_cpu_s\":%.2f,\"machine_busy_pct\":%.1f,"
            "\"iowait_pct\":%.1f,\"errors\":%ld,\"requests\":%ld,"
-           "\"requests_per_s\":%.1f,\"work_items_per_s\":%.1f}\n",
+           "\"requests_per_s\":%.1f,\"work_items_per_s\":%.1f,"
+           "\"inflight_avg\":%.0f,\"items_per_complete\":%.1f,"
+           "\"completes\":%ld,\"idle_claims\":%ld,"
+           "\"idle_claims_empty\":%ld,\"start_ms\":%.2f}\n",
            (c1 - c0) / (t1 - t0), c1 - c0, s1 - s0, t1 - t0, ng1 - ng0,
            w1 - w0, tot1 > tot0 ? 100.0 * (b1 - b0) / (tot1 - tot0) : 0.0,
            tot1 > tot0 ? 100.0 * (io1 - io0) / (tot1 - tot0) : 0.0,
            atomic_load(&errors), r1 - r0, (r1 - r0) / (t1 - t0),
-           (k1 - k0) / (t1 - t0));
+           (k1 - k0) / (t1 - t0), fl / nfl,
+           ev1[0] > ev0[0]
+               ? (double) (ev1[1] - ev0[1]) / (ev1[0] - ev0[0]) : 0.0,
+           ev1[0] - ev0[0], ev1[2] - ev0[2], ev1[3] - ev0[3],
+           s1 > s0 ? (ev1[4] - ev0[4]) / 1e3 / (s1 - s0) : 0.0);
     fflush(stdout);
 
     _exit(0);
