@@ -431,13 +431,13 @@ ds_op_batch(ds_env_t *env, ds_op_t *ops)
 int
 dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen)
 {
-    return dsi_op_batch_more(env, ops, NULL, NULL, err, errlen);
+    return dsi_op_batch_more(env, ops, NULL, NULL, NULL, err, errlen);
 }
 
 
 int
 dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
-    void *data, char *err, size_t errlen)
+    void *data, dsi_op_times_t *times, char *err, size_t errlen)
 {
     int        rc;
     size_t     applied;
@@ -455,6 +455,10 @@ again:
     if (rc != DS_OK) {
         ds_op_batch_fail(ops, rc, 1);
         return 0;
+    }
+
+    if (times) {
+        times->locked = ds_time_now();
     }
 
     if (more) {
@@ -499,6 +503,10 @@ again:
         ds_op_batch_nested(env, ops, err, errlen);
 
         return 1;
+    }
+
+    if (times && applied) {
+        times->applied = ds_time_now();
     }
 
     ds_op_batch_commit(txn, ops, applied, err, errlen);
