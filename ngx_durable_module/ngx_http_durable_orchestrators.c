@@ -119,6 +119,9 @@ ngx_http_durable_start(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 
     } else if (ngx_http_durable_new_id(r, &s->id) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } else {
+        s->op.in.start.stamp = 1;
     }
 
     s->op.type = DS_OP_START;
@@ -158,6 +161,8 @@ ngx_http_durable_restart(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        s->op.in.start.stamp = 1;
+
     } else {
         s->id.data = (u_char *) ctx->route.id.data;
         s->id.len = ctx->route.id.len;
@@ -180,6 +185,14 @@ ngx_http_durable_start_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_http_durable_call_t *c)
 {
     ngx_http_durable_start_t  *s = c->op->data;
+
+    if (s->op.out.start.stamped) {
+        /* the store put the time of the write at the front of our id */
+        ngx_memcpy(s->id.data, s->op.out.start.id, DS_ID_STAMP_LEN);
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "durable start: id stamped \"%V\"", &s->id);
+    }
 
     switch (c->rc) {
 
@@ -268,7 +281,9 @@ ngx_http_durable_parse_wait(ngx_http_request_t *r,
  * first 12 are the milliseconds since 1970 (as in a version 7 UUID), the
  * other 20 are random: ids made close in time sit together in the store's
  * B-trees, so a batch of starts dirties a few pages rather than one or
- * more per start.
+ * more per start. A start asks the store to stamp it (in.start.stamp):
+ * the first 15 digits become the time of the write, and the ids of all
+ * processes come to the B-trees in order.
  */
 
 ngx_int_t

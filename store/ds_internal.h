@@ -104,8 +104,13 @@ int dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen);
  * may append ops to the list: what arrived while the lock was waited for
  */
 typedef void (*dsi_op_more_pt)(void *data);
+/* when the batch had the write lock and when its commit began (µs) */
+typedef struct {
+    int64_t             locked;
+    int64_t             applied;
+} dsi_op_times_t;
 int dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
-    void *data, char *err, size_t errlen);
+    void *data, dsi_op_times_t *times, char *err, size_t errlen);
 int dsi_room(ds_txn_t *txn, int kind);
 
 /*

@@ -30,6 +30,7 @@ static void ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch,
 static void ds_op_batch_error(ds_txn_t *txn, char *err, size_t errlen);
 static const dsi_backend_t *ds_op_backend(const ds_op_t *op);
 static void ds_op_batch_fail(ds_op_t *batch, int rc, int all);
+static void ds_op_stamp_id(ds_op_t *op, int64_t now);
 
 
 static const struct {
@@ -221,8 +222,8 @@ ds_op_wakes(ds_op_type_e type)
 static int
 ds_op_apply_start(ds_txn_t *txn, ds_op_t *op, int64_t now)
 {
-    int            rc;
-    ds_str_t         name, input;
+    int              rc;
+    ds_str_t         id, name, input;
     ds_instance_t    inst;
     ds_start_opts_t  opts;
 
@@ -245,14 +246,51 @@ ds_op_apply_start(ds_txn_t *txn, ds_op_t *op, int64_t now)
         opts.tags = inst.tags;
     }
 
-    rc = ds_op_start_opts(txn, op->hub, op->in.start.id, name, input, &opts,
-                          now, &inst);
+    id = op->in.start.id;
+
+    if (op->in.start.stamp && id.len == DS_ID_STAMP_LEN) {
+        ds_op_stamp_id(op, now);
+        id.data = op->out.start.id;
+    }
+
+    rc = ds_op_start_opts(txn, op->hub, id, name, input, &opts, now, &inst);
 
     if (rc == DS_CONFLICT) {
         op->out.start.status = inst.status;
     }
 
     return rc;
+}
+
+
+/*
+ * The first 15 hex digits of a made id become the time of its write, taken
+ * under the write lock: the ids of all processes' starts then come in
+ * increasing order, each B-tree keyed by id is appended to at its end, and
+ * LMDB leaves its leaves full (an insert before the last key of a full page
+ * splits it in the middle, and that half page never fills again).
+ */
+
+static void
+ds_op_stamp_id(ds_op_t *op, int64_t now)
+{
+    int         i;
+    uint64_t    t;
+    const char  hex[] = "0123456789abcdef";
+
+    memcpy(op->out.start.id, op->in.start.id.data, DS_ID_STAMP_LEN);
+
+    /* 12 digits of the ms since 1970, then 3 of the µs in that ms */
+
+    t = (uint64_t) (now > 0 ? now : 0);
+    t = (t / 1000) << 12 | (t % 1000);
+
+    for (i = 14; i >= 0; i--) {
+        op->out.start.id[i] = hex[t & 0xf];
+        t >>= 4;
+    }
+
+    op->out.start.stamped = 1;
 }
 
 
@@ -431,13 +469,13 @@ ds_op_batch(ds_env_t *env, ds_op_t *ops)
 int
 dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen)
 {
-    return dsi_op_batch_more(env, ops, NULL, NULL, err, errlen);
+    return dsi_op_batch_more(env, ops, NULL, NULL, NULL, err, errlen);
 }
 
 
 int
 dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
-    void *data, char *err, size_t errlen)
+    void *data, dsi_op_times_t *times, char *err, size_t errlen)
 {
     int        rc;
     size_t     applied;
@@ -455,6 +493,10 @@ again:
     if (rc != DS_OK) {
         ds_op_batch_fail(ops, rc, 1);
         return 0;
+    }
+
+    if (times) {
+        times->locked = ds_time_now();
     }
 
     if (more) {
@@ -499,6 +541,10 @@ again:
         ds_op_batch_nested(env, ops, err, errlen);
 
         return 1;
+    }
+
+    if (times && applied) {
+        times->applied = ds_time_now();
     }
 
     ds_op_batch_commit(txn, ops, applied, err, errlen);

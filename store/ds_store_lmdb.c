@@ -75,6 +75,8 @@ typedef struct {
 
     /* set by the task, read in the loop once it is done */
     int64_t             took;           /* µs */
+    int64_t             waited;         /* for the write lock, µs */
+    int64_t             committed;      /* in mdb_txn_commit, µs */
     int                 redone;
     int                 sync_rc;
     char                error[DS_STORE_LOG_LEN];  /* LMDB's, of a failure */
@@ -483,16 +485,23 @@ dsi_lmdb_started(dsi_lmdb_t *lm, size_t n, const char *where)
 static void
 dsi_lmdb_apply(dsi_lmdb_t *lm)
 {
-    int64_t  start, end;
+    int64_t         start, end;
+    dsi_op_times_t  t;
 
     start = ds_time_now();
+    t.locked = start;
+    t.applied = 0;
 
     lm->redone = dsi_op_batch_more(lm->env, lm->batch,
                                    lm->loop ? NULL : dsi_lmdb_take_more,
-                                   lm, lm->error, sizeof(lm->error));
+                                   lm, &t, lm->error, sizeof(lm->error));
 
     end = ds_time_now();
     lm->took = end > start ? end - start : 0;
+
+    /* the split of took for the debug log: no commit, none counted */
+    lm->waited = t.locked > start ? t.locked - start : 0;
+    lm->committed = (t.applied && end > t.applied) ? end - t.applied : 0;
 }
 
 
@@ -548,9 +557,10 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
     }
 
     dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": batch of %zu "
-                  "applied in %lldus: %zu ok, %zu refused, %zu failed",
-                  st->name, lm->batch_n, (long long) lm->took, applied,
-                  refused, failed);
+                  "applied in %lldus (write lock waited %lldus, commit "
+                  "%lldus): %zu ok, %zu refused, %zu failed", st->name,
+                  lm->batch_n, (long long) lm->took, (long long) lm->waited,
+                  (long long) lm->committed, applied, refused, failed);
 
     if (applied) {
         dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": batch of "

@@ -71,6 +71,8 @@ typedef enum {
 
 #define DS_HUB_MAX          50
 #define DS_ID_MAX           256
+/* an id the store may stamp with the time of its write: in.start.stamp */
+#define DS_ID_STAMP_LEN     32
 #define DS_NAME_MAX         256
 #define DS_TOKEN_MAX        512     /* longest continuation token, bytes */
 #define DS_TIME_S_LEN       20      /* "2018-03-10T13:57:31Z" */
@@ -918,10 +920,17 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  *                    is its status. DS_INVALID: bad tags or version. Not
  *                    idempotent: a retry after success is a conflict (or,
  *                    with replace, a second replacement).
+ *                    With stamp set, id is one the caller made up
+ *                    (DS_ID_STAMP_LEN hex digits, the last 17 random):
+ *                    a backend may replace its first 15 with the time
+ *                    of the write (12 of the ms since 1970, 3 of the µs
+ *                    in that ms), under its write lock, so that made
+ *                    ids reach its indexes in increasing order; it then
+ *                    sets out.start.stamped and out.start.id is the id.
  * DS_OP_RESTART      in.start: id (the new one), from (the instance to
  *                    restart). Starts id with from's name and input; as
- *                    DS_OP_START, plus DS_NOTFOUND when from does not
- *                    exist.
+ *                    DS_OP_START (stamp too), plus DS_NOTFOUND when from
+ *                    does not exist.
  * DS_OP_RAISE_EVENT  in.control: id, name (event), data (JSON). Queues the
  *                    event. DS_NOTFOUND, DS_GONE (terminal), DS_INVALID
  *                    (a bad name). Each retry queues the event again.
@@ -1094,6 +1103,7 @@ struct ds_op_s {
             ds_str_t            input;
             ds_str_t            from;   /* restart */
             ds_start_opts_t     opts;   /* start */
+            int                 stamp;  /* id made by the caller */
         } start;
 
         struct {
@@ -1189,6 +1199,8 @@ struct ds_op_s {
     union {
         struct {
             ds_status_e         status;
+            int                 stamped;
+            char                id[DS_ID_STAMP_LEN];
         } start;
 
         struct {

@@ -17,9 +17,9 @@ repeat_each(1);
 #    8: 12     9: 9+4    10: 4     11: 4     12: 6     13: 4     14: 16
 #   15: 6     16: 9     17: 9     18: 9     19: 8     20: 4     21: 1+3
 #   22: 1     23: 1     24: 2     25: 4     26: 8     27: 3+6
-#   28: 3+2
+#   28: 3+2    29: 3+2
 plan tests => 4 + 9 + 4 + 3 + 3 + 3 + 6 + 12 + 13 + 4 + 4 + 6 + 4 + 16
-              + 6 + 9 + 9 + 9 + 8 + 4 + 4 + 1 + 1 + 2 + 4 + 9 + 8 + 5;
+              + 6 + 9 + 9 + 9 + 8 + 4 + 4 + 1 + 1 + 2 + 4 + 9 + 8 + 5 + 5;
 
 our $dir = ($ENV{TEST_NGINX_DATA_DIR} // '') . '/start';
 if ($ENV{TEST_NGINX_DATA_DIR}) {
@@ -532,3 +532,41 @@ Test::More::ok(substr($ids[0], 12) ne substr($ids[1], 12)
 POST /anon/orchestrators/Hello
 --- error_code: 202
 --- response_body_like: ^\{"id":"[0-9a-f]{32}","statusQueryGetUri":"http://localhost/anon/instances/
+
+
+
+=== TEST 29: starts that arrive together: each new id begins with the time of its write, so the ids sort as the instances were created
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+use IO::Socket::INET ();
+my $port = $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT};
+my @socks;
+for (1 .. 20) {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => 10) or die "connect: $!";
+    push @socks, $s;
+}
+# all requests are written before any answer is read: one batch or two
+for my $s (@socks) {
+    print $s "POST /anon/orchestrators/Together HTTP/1.1\r\n"
+           . "Host: localhost\r\nConnection: close\r\n"
+           . "Content-Type: application/json\r\nContent-Length: 1\r\n\r\n1";
+}
+my @ids;
+for my $s (@socks) {
+    local $/;
+    my $r = <$s> // '';
+    push @ids, $1 if $r =~ /\r\n\r\n\{"id":"([0-9a-f]{32})"/;
+}
+Test::More::is(scalar(@ids), 20, 'the 20 starts answered with new ids');
+my $list = main::http('GET', '/anon/instances?top=1000')->{content};
+my %ours = map { $_ => 1 } @ids;
+my @listed = grep { $ours{$_} } $list =~ /"instanceId":"([0-9a-f]{32})"/g;
+Test::More::is(scalar(@listed), 20, 'the list shows them');
+Test::More::is("@listed", join(' ', sort @listed),
+               'listed in creation order, the ids are in order');
+--- request
+GET /anon/instances?top=1
+--- error_code: 200
+--- response_body_like: ^\[\{"name":

@@ -84,7 +84,7 @@ POST /runtime/webhooks/durabletask/instances/trace-missing/terminate
 --- grep_error_log eval
 qr/durable op done: [^\n]*?rc:\d+|durable store "default": batch of 1 [^\n]*?(?:refused, \d+ failed|committed)/
 --- grep_error_log_out eval
-qr/\Adurable store "default": batch of 1 applied in \d+us: 0 ok, 1 refused, 0 failed\ndurable op done: updating, rc:1\n\z/
+qr/\Adurable store "default": batch of 1 applied in \d+us \(write lock waited \d+us, commit 0us\): 0 ok, 1 refused, 0 failed\ndurable op done: updating, rc:1\n\z/
 
 
 
@@ -101,7 +101,7 @@ qr/\Adurable op submitted: starting, hold:1, op:([0-9A-F]+)
 durable host "default": guard armed
 durable store "default": queued starting, 1 in the queue, op:\1
 durable store "default": batch of 1 started in a thread
-durable store "default": batch of 1 applied in \d+us: 1 ok, 0 refused, 0 failed
+durable store "default": batch of 1 applied in \d+us \(write lock waited \d+us, commit \d+us\): 1 ok, 0 refused, 0 failed
 durable store "default": batch of 1 committed
 durable batch of 1 writes to store "default" done
 durable store "default": answers starting, rc:0, op:\1

@@ -39,6 +39,7 @@ static void t_op_purge(void);
 static void t_op_work(void);
 static void t_op_names(void);
 static void t_op_batch(void);
+static void t_op_stamp(void);
 static void t_op_reads(void);
 static void t_op_read_done(ds_op_t *op);
 static void t_op_lists(ds_env_t *env, t_read_t *seen);
@@ -65,6 +66,7 @@ t_op_data(void)
     t_op_work();
     t_op_names();
     t_op_batch();
+    t_op_stamp();
     t_op_reads();
 }
 
@@ -484,6 +486,93 @@ t_op_batch(void)
     T(t_consistent(env, t_s("Hub"), NULL));
 
     free(big);
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * Made ids (in.start.stamp) get the time of their write in front: in the
+ * order of the batch, whatever the caller's own first digits were, and
+ * the records are under those ids. Other ids are left as they are.
+ */
+
+static void
+t_op_stamp(void)
+{
+    int             i;
+    char           *dir, made[4][DS_ID_STAMP_LEN + 1];
+    ds_op_t         ops[5];
+    ds_env_t       *env;
+    ds_txn_t       *txn;
+    ds_str_t        id;
+    ds_instance_t   inst;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 1024 * 1024, DS_SYNC_NONE);
+
+    /* the caller's ids descend: later digits first */
+
+    for (i = 0; i < 4; i++) {
+        snprintf(made[i], sizeof(made[i]), "%015x%017x", 9 - i, 100 + i);
+    }
+
+    t_op_batch_of(ops, 5);
+
+    for (i = 0; i < 4; i++) {
+        ops[i].in.start.id = t_s(made[i]);
+        ops[i].in.start.stamp = 1;
+        ops[i].now = 0;
+    }
+
+    /* the same ms, 5 µs apart: the µs decide the order */
+    ops[0].now = 1700000000000001;
+    ops[1].now = 1700000000000006;
+    ops[2].now = 1700000000000011;
+    ops[3].now = 1700000000001000;
+
+    /* not a made id: as given */
+    ops[4].in.start.id = t_s("mine");
+    ops[4].in.start.stamp = 0;
+
+    T_INT(ds_op_batch(env, ops), 0);
+
+    for (i = 0; i < 5; i++) {
+        T_INT(ops[i].rc, DS_OK);
+    }
+
+    T_INT(ops[4].out.start.stamped, 0);
+
+    /* 18bcfe56800 ms is 1700000000000 */
+    T(memcmp(ops[0].out.start.id, "018bcfe56800001", 15) == 0);
+    T(memcmp(ops[2].out.start.id, "018bcfe5680000b", 15) == 0);
+    T(memcmp(ops[3].out.start.id, "018bcfe56801000", 15) == 0);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+
+    for (i = 0; i < 4; i++) {
+        T_INT(ops[i].out.start.stamped, 1);
+
+        /* the random part is the caller's */
+        T(memcmp(ops[i].out.start.id + 15, made[i] + 15, 17) == 0);
+
+        if (i > 0) {
+            T(memcmp(ops[i - 1].out.start.id, ops[i].out.start.id,
+                     DS_ID_STAMP_LEN) < 0);
+        }
+
+        id.data = ops[i].out.start.id;
+        id.len = DS_ID_STAMP_LEN;
+        T_INT(ds_instance_get(txn, t_s("Hub"), id, &inst), DS_OK);
+        T_INT(ds_instance_get(txn, t_s("Hub"), t_s(made[i]), &inst),
+              DS_NOTFOUND);
+    }
+
+    T_INT(ds_instance_get(txn, t_s("Hub"), t_s("mine"), &inst), DS_OK);
+    ds_txn_abort(txn);
+
+    T(t_consistent(env, t_s("Hub"), NULL));
+
     ds_env_close(env);
     t_rmdir(dir);
 }

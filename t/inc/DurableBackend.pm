@@ -74,6 +74,7 @@ our %LMDB_ONLY = (
 );
 
 our %NOT_YET = (
+    '100-start.t TEST 29' => "5: new ids stamped with the time of the write (LMDB's writer only)",
 );
 
 our %ONCE = (
