@@ -30,52 +30,46 @@ DROP FUNCTION durable.count_timers();
 
 -- instances: class 0 by status, class 1 code 0 when ready. An old
 -- version counts -1 and a new one +1: an update that keeps a row's
--- status and readiness nets 0 and adds nothing
+-- status and readiness nets 0 and adds nothing. A PERFORM over the
+-- grouped rows, not a FOR loop: a loop's cursor cost a single-row
+-- statement a third more than the row trigger did
 CREATE FUNCTION durable.count_instances() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    d  record;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        FOR d IN SELECT r.hub, k.class, k.code, count(*) AS n
-                 FROM new_rows r,
-                      LATERAL (VALUES (0::smallint, r.status, true),
-                                      (1::smallint, 0::smallint,
-                                       r.ready_at > 0)) k(class, code, on_)
-                 WHERE k.on_
-                 GROUP BY r.hub, k.class, k.code
-        LOOP
-            PERFORM durable.count_add(d.hub, d.class, d.code, d.n);
-        END LOOP;
+        PERFORM durable.count_add(d.hub, d.class, d.code, d.n)
+        FROM (SELECT r.hub, k.class, k.code, count(*) AS n
+              FROM new_rows r,
+                   LATERAL (VALUES (0::smallint, r.status, true),
+                                   (1::smallint, 0::smallint,
+                                    r.ready_at > 0)) k(class, code, on_)
+              WHERE k.on_
+              GROUP BY r.hub, k.class, k.code) d;
 
     ELSIF TG_OP = 'DELETE' THEN
-        FOR d IN SELECT r.hub, k.class, k.code, count(*) AS n
-                 FROM old_rows r,
-                      LATERAL (VALUES (0::smallint, r.status, true),
-                                      (1::smallint, 0::smallint,
-                                       r.ready_at > 0)) k(class, code, on_)
-                 WHERE k.on_
-                 GROUP BY r.hub, k.class, k.code
-        LOOP
-            PERFORM durable.count_add(d.hub, d.class, d.code, -d.n);
-        END LOOP;
+        PERFORM durable.count_add(d.hub, d.class, d.code, -d.n)
+        FROM (SELECT r.hub, k.class, k.code, count(*) AS n
+              FROM old_rows r,
+                   LATERAL (VALUES (0::smallint, r.status, true),
+                                   (1::smallint, 0::smallint,
+                                    r.ready_at > 0)) k(class, code, on_)
+              WHERE k.on_
+              GROUP BY r.hub, k.class, k.code) d;
 
     ELSE
-        FOR d IN SELECT r.hub, k.class, k.code, sum(r.sign) AS n
-                 FROM (SELECT o.hub, o.status, o.ready_at, -1 AS sign
-                       FROM old_rows o
-                       UNION ALL
-                       SELECT w.hub, w.status, w.ready_at, 1
-                       FROM new_rows w) r,
-                      LATERAL (VALUES (0::smallint, r.status, true),
-                                      (1::smallint, 0::smallint,
-                                       r.ready_at > 0)) k(class, code, on_)
-                 WHERE k.on_
-                 GROUP BY r.hub, k.class, k.code
-                 HAVING sum(r.sign) <> 0
-        LOOP
-            PERFORM durable.count_add(d.hub, d.class, d.code, d.n);
-        END LOOP;
+        PERFORM durable.count_add(d.hub, d.class, d.code, d.n)
+        FROM (SELECT r.hub, k.class, k.code, sum(r.sign) AS n
+              FROM (SELECT o.hub, o.status, o.ready_at, -1 AS sign
+                    FROM old_rows o
+                    UNION ALL
+                    SELECT w.hub, w.status, w.ready_at, 1
+                    FROM new_rows w) r,
+                   LATERAL (VALUES (0::smallint, r.status, true),
+                                   (1::smallint, 0::smallint,
+                                    r.ready_at > 0)) k(class, code, on_)
+              WHERE k.on_
+              GROUP BY r.hub, k.class, k.code
+              HAVING sum(r.sign) <> 0) d;
     END IF;
 
     RETURN NULL;
@@ -88,38 +82,31 @@ CREATE FUNCTION durable.count_ready() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     kind  smallint;
-    d     record;
 BEGIN
     kind := TG_ARGV[0]::smallint;
 
     IF TG_OP = 'INSERT' THEN
-        FOR d IN SELECT r.hub, count(*) AS n FROM new_rows r
-                 WHERE r.ready_at > 0
-                 GROUP BY r.hub
-        LOOP
-            PERFORM durable.count_add(d.hub, 1::smallint, kind, d.n);
-        END LOOP;
+        PERFORM durable.count_add(d.hub, 1::smallint, kind, d.n)
+        FROM (SELECT r.hub, count(*) AS n FROM new_rows r
+              WHERE r.ready_at > 0
+              GROUP BY r.hub) d;
 
     ELSIF TG_OP = 'DELETE' THEN
-        FOR d IN SELECT r.hub, count(*) AS n FROM old_rows r
-                 WHERE r.ready_at > 0
-                 GROUP BY r.hub
-        LOOP
-            PERFORM durable.count_add(d.hub, 1::smallint, kind, -d.n);
-        END LOOP;
+        PERFORM durable.count_add(d.hub, 1::smallint, kind, -d.n)
+        FROM (SELECT r.hub, count(*) AS n FROM old_rows r
+              WHERE r.ready_at > 0
+              GROUP BY r.hub) d;
 
     ELSE
-        FOR d IN SELECT r.hub, sum(r.sign) AS n
-                 FROM (SELECT o.hub, -1 AS sign FROM old_rows o
-                       WHERE o.ready_at > 0
-                       UNION ALL
-                       SELECT w.hub, 1 FROM new_rows w
-                       WHERE w.ready_at > 0) r
-                 GROUP BY r.hub
-                 HAVING sum(r.sign) <> 0
-        LOOP
-            PERFORM durable.count_add(d.hub, 1::smallint, kind, d.n);
-        END LOOP;
+        PERFORM durable.count_add(d.hub, 1::smallint, kind, d.n)
+        FROM (SELECT r.hub, sum(r.sign) AS n
+              FROM (SELECT o.hub, -1 AS sign FROM old_rows o
+                    WHERE o.ready_at > 0
+                    UNION ALL
+                    SELECT w.hub, 1 FROM new_rows w
+                    WHERE w.ready_at > 0) r
+              GROUP BY r.hub
+              HAVING sum(r.sign) <> 0) d;
     END IF;
 
     RETURN NULL;
@@ -130,23 +117,16 @@ $$;
 -- timers: class 2, inserted and deleted, never updated
 CREATE FUNCTION durable.count_timers() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    d  record;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        FOR d IN SELECT r.hub, count(*) AS n FROM new_rows r
-                 GROUP BY r.hub
-        LOOP
-            PERFORM durable.count_add(d.hub, 2::smallint, 0::smallint, d.n);
-        END LOOP;
+        PERFORM durable.count_add(d.hub, 2::smallint, 0::smallint, d.n)
+        FROM (SELECT r.hub, count(*) AS n FROM new_rows r
+              GROUP BY r.hub) d;
 
     ELSE
-        FOR d IN SELECT r.hub, count(*) AS n FROM old_rows r
-                 GROUP BY r.hub
-        LOOP
-            PERFORM durable.count_add(d.hub, 2::smallint, 0::smallint,
-                                      -d.n);
-        END LOOP;
+        PERFORM durable.count_add(d.hub, 2::smallint, 0::smallint, -d.n)
+        FROM (SELECT r.hub, count(*) AS n FROM old_rows r
+              GROUP BY r.hub) d;
     END IF;
 
     RETURN NULL;
