@@ -160,7 +160,8 @@ $$;
 
 
 -- adds delta to this session's slot of a count: 003-counts.sql's, which
--- its triggers call on every write of a counted row, made cheaper. An
+-- the count triggers call (006: once a statement for each count it
+-- changes; before, for every row written), made cheaper. An
 -- UPDATE of the slot's row first, INSERT only when the session has none:
 -- ON CONFLICT DO UPDATE locks the row it finds, and a lock taken in a
 -- savepoint on a row an earlier savepoint of the same transaction wrote

@@ -1,0 +1,147 @@
+-- the counts' triggers run once per statement (schema/006): statements
+-- that write thousands of rows at once, as an import, a purge batch or
+-- a bulk fill do, leave the counts equal to a count of the rows, and
+-- the trigger functions ran once for each statement, adding each
+-- count's change once, not once per row
+
+-- what the counts should be, from the rows: as durable.counts' sums
+CREATE FUNCTION durable_test.recount() RETURNS text
+LANGUAGE sql AS $$
+    SELECT coalesce(string_agg(concat_ws(' ', hub, class, code, n), ','
+                               ORDER BY hub, class, code), '')
+    FROM (SELECT i.hub, 0 AS class, i.status AS code, count(*) AS n
+          FROM durable.instances i GROUP BY i.hub, i.status
+          UNION ALL
+          SELECT i.hub, 1, 0, count(*) FROM durable.instances i
+          WHERE i.ready_at > 0 GROUP BY i.hub
+          UNION ALL
+          SELECT a.hub, 1, 1, count(*) FROM durable.activities a
+          WHERE a.ready_at > 0 GROUP BY a.hub
+          UNION ALL
+          SELECT e.hub, 1, 2, count(*) FROM durable.entities e
+          WHERE e.ready_at > 0 GROUP BY e.hub
+          UNION ALL
+          SELECT t.hub, 2, 0, count(*) FROM durable.timers t
+          GROUP BY t.hub) r
+$$;
+
+CREATE FUNCTION durable_test.counted() RETURNS text
+LANGUAGE sql AS $$
+    SELECT coalesce(string_agg(concat_ws(' ', hub, class, code, n), ','
+                               ORDER BY hub, class, code), '')
+    FROM (SELECT c.hub, c.class, c.code, sum(c.n) AS n
+          FROM durable.counts c
+          GROUP BY c.hub, c.class, c.code
+          HAVING sum(c.n) <> 0) r
+$$;
+
+-- calls of a function of schema durable in this transaction so far
+CREATE FUNCTION durable_test.calls(p_name text) RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT coalesce(sum(f.calls), 0)::bigint
+    FROM pg_stat_xact_user_functions f
+    WHERE f.schemaname = 'durable' AND f.funcname = p_name
+$$;
+
+-- two hubs, so that a statement's rows add to several counts
+SELECT durable.hub_partitions('big', true),
+       durable.hub_partitions('small', true) \g /dev/null
+
+BEGIN;
+SET LOCAL track_functions = 'pl';
+
+-- 20,000 instances of every status, a third of them ready; 20,000
+-- activities, half ready; 5,000 entities; 20,000 timers
+INSERT INTO durable.instances (hub, partition, id, status, suspended_from,
+    created, updated, execution, name, ready_at)
+SELECT CASE WHEN g % 10 = 0 THEN 'small' ELSE 'big' END, g % 4,
+       'i' || g, g % 8, g % 8, g, g, 1, 'N',
+       CASE WHEN g % 3 = 0 THEN g ELSE 0 END
+FROM generate_series(1, 20000) g;
+
+INSERT INTO durable.activities (hub, partition, id, task_id, name,
+    ready_at)
+SELECT CASE WHEN g % 10 = 0 THEN 'small' ELSE 'big' END, g % 4,
+       'i' || g, 1, 'A', g % 2
+FROM generate_series(1, 20000) g;
+
+INSERT INTO durable.entities (hub, partition, id, ready_at)
+SELECT 'big', g % 4, '@e@' || g, CASE WHEN g % 5 = 0 THEN 0 ELSE g END
+FROM generate_series(1, 5000) g;
+
+INSERT INTO durable.timers (hub, partition, id, timer_id, due, fire_at)
+SELECT CASE WHEN g % 10 = 0 THEN 'small' ELSE 'big' END, g % 4,
+       'i' || g, 1, g, g
+FROM generate_series(1, 20000) g;
+
+SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
+                       'counts after the bulk inserts');
+
+-- many rows changed by one statement each: statuses and readiness moved
+-- both ways, an update that changes neither, deletes
+UPDATE durable.instances i
+    SET status = 1, ready_at = CASE WHEN i.ready_at > 0 THEN 0 ELSE 9 END
+    WHERE i.status IN (0, 6) OR i.id LIKE '%7';
+
+UPDATE durable.instances i SET inbox_seq = i.inbox_seq + 1;
+
+UPDATE durable.activities a SET ready_at = 1 - a.ready_at
+    WHERE a.task_id = 1 AND a.id LIKE '%3';
+
+UPDATE durable.entities e SET ready_at = 0 WHERE e.id LIKE '%1';
+
+-- an upsert: its inserted rows count as inserts, its updated as updates
+INSERT INTO durable.entities AS e (hub, partition, id, ready_at)
+SELECT 'small', g % 4, '@e@' || g, 5
+FROM generate_series(1, 300) g
+UNION ALL
+SELECT 'big', g % 4, '@e@' || g, 7
+FROM generate_series(1, 300) g
+ON CONFLICT (hub, partition, id) DO UPDATE SET ready_at = 0;
+
+DELETE FROM durable.timers t WHERE t.due % 4 <> 0;
+DELETE FROM durable.activities a WHERE a.id LIKE '%5';
+DELETE FROM durable.entities e WHERE e.id LIKE '%9';
+DELETE FROM durable.instances i WHERE i.status = 1 AND i.id LIKE '%2';
+
+SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
+                       'counts after the bulk updates and deletes');
+
+-- once a statement: instances 1 insert, 2 updates, 1 delete; activities
+-- 1 insert, 1 update, 1 delete and entities 1 + 1 + 1 + the upsert's
+-- insert and update; timers 1 insert, 1 delete
+SELECT durable_test.eq(durable_test.calls('count_instances'), 4::bigint,
+                       'calls of the instances'' count trigger');
+SELECT durable_test.eq(durable_test.calls('count_ready'), 8::bigint,
+                       'calls of the ready count trigger');
+SELECT durable_test.eq(durable_test.calls('count_timers'), 2::bigint,
+                       'calls of the timers'' count trigger');
+
+-- and a count's change added once a statement: a few per statement,
+-- where a trigger per row made tens of thousands
+SELECT durable_test.ok(durable_test.calls('count_add') <= 60,
+                       'count_add() called ' ||
+                       durable_test.calls('count_add') || ' times');
+COMMIT;
+
+SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
+                       'counts after the commit');
+
+-- what a statement rolled back to a savepoint added is gone with it
+BEGIN;
+SAVEPOINT s;
+DELETE FROM durable.instances;
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO durable.timers (hub, partition, id, timer_id, due, fire_at)
+    VALUES ('small', 0, 'x', 1, 1, 1);
+COMMIT;
+
+SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
+                       'counts after a savepoint rolled back');
+
+-- and stats() answers the same figures
+SELECT durable_test.eq(
+    (SELECT string_agg(concat_ws(' ', s.hub, s.class, s.code, s.n), ','
+                       ORDER BY s.hub, s.class, s.code)
+     FROM durable.stats() s WHERE s.hub IS NOT NULL),
+    durable_test.recount(), 'durable.stats()');
