@@ -114,8 +114,8 @@ static ngx_http_durable_grpc_rpc_t  ngx_http_durable_grpc_rpcs[] = {
 static ngx_http_durable_grpc_page_t  ngx_http_durable_grpc_pages[] = {
 
     { NGX_HTTP_BAD_REQUEST, DG_INVALID_ARGUMENT,
-      "The request body could not be read: its length is not its "
-      "content-length, or another fault" },
+      "The request is malformed, or its body is not what its headers "
+      "say" },
     { NGX_HTTP_UNAUTHORIZED, DG_UNAUTHENTICATED,
       "The call is not authenticated" },
     { NGX_HTTP_FORBIDDEN, DG_PERMISSION_DENIED,

@@ -236,3 +236,19 @@ grpc-status: 12
 grpc-message: The method /TaskHubSidecarService/NoSuchMethod is not .*
 --- access_log
 grpc-261 200 12
+
+
+
+=== TEST 10: a request that is not a call keeps nginx's HTTP answer
+A GET cannot be a gRPC call: nginx's 403 page reaches it as it is.
+--- http_config eval
+main::endpoint('            deny all;')
+--- request
+GET /TaskHubSidecarService/Hello
+--- error_code: 403
+--- response_headers
+Content-Type: text/html
+!grpc-status
+!grpc-message
+--- access_log
+grpc-261 403 -

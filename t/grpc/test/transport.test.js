@@ -105,7 +105,7 @@ test('transport', async (t) => {
         assert.match(res.headers['content-type'], /^application\/grpc/);
         assert.strictEqual(res.headers['grpc-status'],
           String(S.INVALID_ARGUMENT));
-        assert.match(res.grpcMessage, /request body could not be read/);
+        assert.match(res.grpcMessage, /request is malformed, or its body is not what/);
         assert.strictEqual(res.body.length, 0);
       }
     });
