@@ -21,8 +21,9 @@ our $http_config = DurableBlocks::fresh_store('purge');
 # block 12: a relaxed store in a pool of one thread of its own (the setup
 # docs/disk-and-event-loop.md advises): its flushes and the purge's
 # batches take turns in that thread
-our $one_thread_store = DurableBlocks::fresh_store('purge-one')
-    =~ s/;\n\z/ sync=off flush=10ms thread_pool=durable_one;\n/r;
+our $one_thread_store = DurableBlocks::fresh_store('purge-one');
+$one_thread_store =~ s/;\n\z/ sync=off flush=10ms thread_pool=durable_one;\n/
+    or die "fresh_store's text changed: block 12 would not get its pool";
 
 our $config = $DurableBlocks::API_LOCATION . <<'_EOC_';
     location /batch/ {
