@@ -482,8 +482,8 @@ def end_to_end(env, api):
         res.append(total)
     api.rows.append({
         "scenario": "16. end to end on PostgreSQL: hello-sequence, 1 nginx "
-                    "| 2 nginx",
-        "rps": "%.0f | %.0f orch/s" % (res[0], res[1]),
+                    "/ 2 nginx",
+        "rps": "%.0f / %.0f orch/s" % (res[0], res[1]),
         "p50": "—", "p99": "—", "base": "—",
         "ratio": "%.2f×" % (res[1] / res[0]) if res[0] else "—",
         "target": "(information)", "result": "info"})
