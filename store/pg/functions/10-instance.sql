@@ -351,3 +351,51 @@ BEGIN
     END IF;
 END
 $$;
+
+
+-- durable.status() as one query, the statement nginx prepares for
+-- ds_op_read(DS_OP_STATUS): the same columns, one row. An SQL function
+-- returning a set is inlined into the caller's query, so the server runs
+-- one index scan of the record (and one of the history) where the
+-- plpgsql function runs its body and three queries through SPI: half
+-- the server's CPU per read (docs/postgres.md, Reads).
+CREATE OR REPLACE FUNCTION durable.status_row(p_hub text, p_id text,
+    p_history boolean,
+    OUT rc integer, OUT status smallint, OUT suspended_from smallint,
+    OUT created bigint, OUT updated bigint, OUT execution bigint,
+    OUT name text, OUT input text, OUT output text,
+    OUT custom_status text, OUT parent_id text, OUT parent_task bigint,
+    OUT parent_execution bigint, OUT ready_at bigint, OUT lease bytea,
+    OUT lease_expires bigint, OUT episode_at bigint, OUT lease_upto bigint,
+    OUT inbox_seq bigint, OUT done_status smallint, OUT done_lease bytea,
+    OUT done_digest bigint, OUT history text[], OUT error text,
+    OUT scheduled_start bigint, OUT version text, OUT tags text,
+    OUT failure text)
+RETURNS SETOF record
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN NOT durable.valid_key(p_hub, p_id) THEN 6
+                WHEN i.id IS NULL THEN 1
+                ELSE 0 END,
+           i.status, i.suspended_from, i.created, i.updated, i.execution,
+           i.name, i.input, i.output, i.custom_status, i.parent_id,
+           i.parent_task, i.parent_execution, i.ready_at, i.lease,
+           i.lease_expires, i.episode_at, i.lease_upto, i.inbox_seq,
+           i.done_status, i.done_lease, i.done_digest,
+           CASE WHEN p_history AND i.id IS NOT NULL THEN
+               ARRAY(SELECT h.event FROM durable.history h
+                     WHERE h.hub = i.hub AND h.partition = i.partition
+                       AND h.id = i.id
+                     ORDER BY h.seq)
+           END,
+           NULL::text, i.scheduled_start, i.version, i.tags, i.failure
+    FROM (SELECT) k
+    LEFT JOIN durable.instances i
+        -- the hub's partitions as an init plan: a key of the primary
+        -- index; NULL (no such hub) finds nothing
+        ON durable.valid_key(p_hub, p_id)
+       AND i.hub = p_hub
+       AND i.partition = durable.partition_of(
+               (SELECT h.partitions FROM durable.hubs h
+                WHERE h.hub = p_hub), p_id)
+       AND i.id = p_id
+$$;
