@@ -137,7 +137,7 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
         break;
 
     case DS_OP_STATUS:
-        call->stmt.sql = "SELECT * FROM durable.status_row($1, $2, true)";
+        call->stmt.sql = "SELECT * FROM durable.status($1, $2, true)";
         dsi_pg_param_str(call, op->hub);
         dsi_pg_param_str(call, op->in.control.id);
         break;
