@@ -25,6 +25,8 @@ DECLARE
     st        smallint;
     token     bytea;
     expired   bigint;
+    want      integer;
+    got       integer;
     act       durable.activities;
 BEGIN
     max := coalesce(cardinality(p_tokens), 0);
@@ -45,47 +47,60 @@ BEGIN
     claimed := 0;
     examined := 0;
 
+    -- as many due entries as there are tokens left, in one scan of the
+    -- ready index; again only when some of them were moot. One scan an
+    -- entry walked from the front each time, past the entries this
+    -- transaction took (dead to it) and those other claims hold (SKIP
+    -- LOCKED tries each): with two nginx hosts, twice the index pages per
+    -- activity claimed (docs/postgres.md, Claims from many hosts)
     WHILE n IS NOT NULL AND claimed < max AND examined < max + 1000 LOOP
-        SELECT * INTO act FROM durable.activities a
+        want := max - claimed;
+        got := 0;
+
+        FOR act IN SELECT * FROM durable.activities a
             WHERE a.hub = p_hub AND a.ready_at > 0 AND a.ready_at <= now
               AND (coalesce(cardinality(p_names), 0) = 0
                    OR a.name = ANY (p_names))
             ORDER BY a.ready_at, a.id, a.task_id
-            LIMIT 1
-            FOR UPDATE SKIP LOCKED;
+            LIMIT want
+            FOR UPDATE SKIP LOCKED
+        LOOP
+            got := got + 1;
+            examined := examined + 1;
 
-        EXIT WHEN NOT FOUND;
+            SELECT i.status, i.execution INTO st, exec
+                FROM durable.instances i
+                WHERE i.hub = p_hub AND i.partition = act.partition
+                  AND i.id = act.id;
 
-        examined := examined + 1;
+            IF NOT FOUND OR durable.terminal(st) THEN
+                -- its result would be moot
+                DELETE FROM durable.activities a
+                    WHERE a.hub = p_hub AND a.partition = act.partition
+                      AND a.id = act.id AND a.task_id = act.task_id;
+                CONTINUE;
+            END IF;
 
-        SELECT i.status, i.execution INTO st, exec FROM durable.instances i
-            WHERE i.hub = p_hub AND i.partition = act.partition
-              AND i.id = act.id;
+            claimed := claimed + 1;
+            token := p_tokens[claimed];
 
-        IF NOT FOUND OR durable.terminal(st) THEN
-            -- its result would be moot
-            DELETE FROM durable.activities a
+            -- abandons clear the lease: this one ran out
+            IF act.lease IS NOT NULL THEN
+                expired := expired + 1;
+            END IF;
+
+            UPDATE durable.activities a
+                SET lease = token, lease_expires = now + p_lease_us,
+                    ready_at = now + p_lease_us
                 WHERE a.hub = p_hub AND a.partition = act.partition
                   AND a.id = act.id AND a.task_id = act.task_id;
-            CONTINUE;
-        END IF;
 
-        claimed := claimed + 1;
-        token := p_tokens[claimed];
+            RETURN QUERY SELECT 0, act.id, act.task_id, act.name, act.input,
+                exec, now + p_lease_us, NULL::bigint;
+        END LOOP;
 
-        -- abandons clear the lease: this one ran out
-        IF act.lease IS NOT NULL THEN
-            expired := expired + 1;
-        END IF;
-
-        UPDATE durable.activities a
-            SET lease = token, lease_expires = now + p_lease_us,
-                ready_at = now + p_lease_us
-            WHERE a.hub = p_hub AND a.partition = act.partition
-              AND a.id = act.id AND a.task_id = act.task_id;
-
-        RETURN QUERY SELECT 0, act.id, act.task_id, act.name, act.input,
-            exec, now + p_lease_us, NULL::bigint;
+        -- fewer than asked for: nothing else is due
+        EXIT WHEN got < want;
     END LOOP;
 
     next := (SELECT min(a.ready_at) FROM durable.activities a
