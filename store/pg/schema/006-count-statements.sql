@@ -1,22 +1,30 @@
--- ngx_durable PostgreSQL schema, version 6: the counts kept once per
--- statement.
+-- ngx_durable PostgreSQL schema, version 6: inserts and deletes counted
+-- once per statement, updates only when they change a count.
 --
 -- Version 3's triggers ran for each row: every row a statement wrote
 -- added to the session's counts row, and inside one transaction each of
 -- those updates walks the versions of that row made before it, so a
 -- statement writing n rows took time in n squared (a million-row INSERT
--- ran for minutes, an import or a purge batch paid it too). These run
--- once per statement instead, over its transition tables: the rows it
--- inserted, the old and new versions of those it updated, the rows it
--- deleted. Each (hub, class, code) the statement changes gets its net
--- change added once, through durable.count_add() (00-common.sql: an
--- UPDATE, an INSERT only when the session has no row yet). The counts
--- mean what they meant (003-counts.sql), so the rows stay as they are.
+-- ran for minutes, an import or a purge batch paid it too). Inserts and
+-- deletes are now counted once per statement, over its transition
+-- tables (the rows it inserted, the rows it deleted): each (hub, class,
+-- code) the statement changes gets its net change added once, through
+-- durable.count_add() (00-common.sql: an UPDATE, an INSERT only when
+-- the session has no row yet).
+--
+-- Updates stay counted for each row, but only for a row whose status or
+-- readiness changed: the trigger's WHEN clause is evaluated without
+-- calling plpgsql, so the many updates that change no count (claims,
+-- renewals, new messages to a ready instance) cost nothing. A statement
+-- trigger on UPDATE would copy every updated row, input, output and all,
+-- into its transition tables, for nothing most of the time; the price
+-- is that a bulk UPDATE moving n rows between counts pays per row, as
+-- version 3 did. The counts mean what they meant (003-counts.sql), so
+-- the rows stay as they are.
 --
 -- PostgreSQL allows transition tables only on a trigger of one event
--- and without a column list, so there are three triggers a table (two
--- for timers, which are never updated), and an UPDATE that changes
--- neither status nor ready_at runs its trigger too, to add nothing.
+-- and without a column list, hence one trigger a table for inserts and
+-- one for deletes.
 
 DROP TRIGGER instances_count ON durable.instances;
 DROP TRIGGER activities_count ON durable.activities;
@@ -28,11 +36,10 @@ DROP FUNCTION durable.count_ready();
 DROP FUNCTION durable.count_timers();
 
 
--- instances: class 0 by status, class 1 code 0 when ready. An old
--- version counts -1 and a new one +1: an update that keeps a row's
--- status and readiness nets 0 and adds nothing. A PERFORM over the
--- grouped rows, not a FOR loop: a loop's cursor cost a single-row
--- statement a third more than the row trigger did
+-- instances inserted or deleted: class 0 by status, class 1 code 0 when
+-- ready. A PERFORM over the grouped rows, not a FOR loop: a loop's
+-- cursor cost a single-row statement a third more than the row trigger
+-- did
 CREATE FUNCTION durable.count_instances() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -46,7 +53,7 @@ BEGIN
               WHERE k.on_
               GROUP BY r.hub, k.class, k.code) d;
 
-    ELSIF TG_OP = 'DELETE' THEN
+    ELSE
         PERFORM durable.count_add(d.hub, d.class, d.code, -d.n)
         FROM (SELECT r.hub, k.class, k.code, count(*) AS n
               FROM old_rows r,
@@ -55,21 +62,6 @@ BEGIN
                                     r.ready_at > 0)) k(class, code, on_)
               WHERE k.on_
               GROUP BY r.hub, k.class, k.code) d;
-
-    ELSE
-        PERFORM durable.count_add(d.hub, d.class, d.code, d.n)
-        FROM (SELECT r.hub, k.class, k.code, sum(r.sign) AS n
-              FROM (SELECT o.hub, o.status, o.ready_at, -1 AS sign
-                    FROM old_rows o
-                    UNION ALL
-                    SELECT w.hub, w.status, w.ready_at, 1
-                    FROM new_rows w) r,
-                   LATERAL (VALUES (0::smallint, r.status, true),
-                                   (1::smallint, 0::smallint,
-                                    r.ready_at > 0)) k(class, code, on_)
-              WHERE k.on_
-              GROUP BY r.hub, k.class, k.code
-              HAVING sum(r.sign) <> 0) d;
     END IF;
 
     RETURN NULL;
@@ -77,7 +69,28 @@ END
 $$;
 
 
--- activities (TG_ARGV[0] '1') and entities ('2'): class 1 when ready
+-- an instance updated: called only for a row whose status or readiness
+-- changed (the trigger's WHEN); the hub is part of the key
+CREATE FUNCTION durable.count_instance_moves() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.status <> NEW.status THEN
+        PERFORM durable.count_add(OLD.hub, 0::smallint, OLD.status, -1);
+        PERFORM durable.count_add(NEW.hub, 0::smallint, NEW.status, 1);
+    END IF;
+
+    IF (OLD.ready_at > 0) <> (NEW.ready_at > 0) THEN
+        PERFORM durable.count_add(NEW.hub, 1::smallint, 0::smallint,
+            CASE WHEN NEW.ready_at > 0 THEN 1 ELSE -1 END);
+    END IF;
+
+    RETURN NULL;
+END
+$$;
+
+
+-- activities (TG_ARGV[0] '1') and entities ('2') inserted or deleted:
+-- class 1 when ready
 CREATE FUNCTION durable.count_ready() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -91,23 +104,24 @@ BEGIN
               WHERE r.ready_at > 0
               GROUP BY r.hub) d;
 
-    ELSIF TG_OP = 'DELETE' THEN
+    ELSE
         PERFORM durable.count_add(d.hub, 1::smallint, kind, -d.n)
         FROM (SELECT r.hub, count(*) AS n FROM old_rows r
               WHERE r.ready_at > 0
               GROUP BY r.hub) d;
-
-    ELSE
-        PERFORM durable.count_add(d.hub, 1::smallint, kind, d.n)
-        FROM (SELECT r.hub, sum(r.sign) AS n
-              FROM (SELECT o.hub, -1 AS sign FROM old_rows o
-                    WHERE o.ready_at > 0
-                    UNION ALL
-                    SELECT w.hub, 1 FROM new_rows w
-                    WHERE w.ready_at > 0) r
-              GROUP BY r.hub
-              HAVING sum(r.sign) <> 0) d;
     END IF;
+
+    RETURN NULL;
+END
+$$;
+
+
+-- an activity or entity updated into or out of its ready index (WHEN)
+CREATE FUNCTION durable.count_ready_moves() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM durable.count_add(NEW.hub, 1::smallint, TG_ARGV[0]::smallint,
+        CASE WHEN NEW.ready_at > 0 THEN 1 ELSE -1 END);
 
     RETURN NULL;
 END
@@ -140,9 +154,11 @@ CREATE TRIGGER instances_count_insert
     FOR EACH STATEMENT EXECUTE FUNCTION durable.count_instances();
 
 CREATE TRIGGER instances_count_update
-    AFTER UPDATE ON durable.instances
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION durable.count_instances();
+    AFTER UPDATE OF status, ready_at ON durable.instances
+    FOR EACH ROW
+    WHEN (OLD.status <> NEW.status
+          OR (OLD.ready_at > 0) <> (NEW.ready_at > 0))
+    EXECUTE FUNCTION durable.count_instance_moves();
 
 CREATE TRIGGER instances_count_delete
     AFTER DELETE ON durable.instances
@@ -155,9 +171,10 @@ CREATE TRIGGER activities_count_insert
     FOR EACH STATEMENT EXECUTE FUNCTION durable.count_ready('1');
 
 CREATE TRIGGER activities_count_update
-    AFTER UPDATE ON durable.activities
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION durable.count_ready('1');
+    AFTER UPDATE OF ready_at ON durable.activities
+    FOR EACH ROW
+    WHEN ((OLD.ready_at > 0) <> (NEW.ready_at > 0))
+    EXECUTE FUNCTION durable.count_ready_moves('1');
 
 CREATE TRIGGER activities_count_delete
     AFTER DELETE ON durable.activities
@@ -170,9 +187,10 @@ CREATE TRIGGER entities_count_insert
     FOR EACH STATEMENT EXECUTE FUNCTION durable.count_ready('2');
 
 CREATE TRIGGER entities_count_update
-    AFTER UPDATE ON durable.entities
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION durable.count_ready('2');
+    AFTER UPDATE OF ready_at ON durable.entities
+    FOR EACH ROW
+    WHEN ((OLD.ready_at > 0) <> (NEW.ready_at > 0))
+    EXECUTE FUNCTION durable.count_ready_moves('2');
 
 CREATE TRIGGER entities_count_delete
     AFTER DELETE ON durable.entities

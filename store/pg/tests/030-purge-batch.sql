@@ -52,3 +52,86 @@ BEGIN
                             'their history went with them');
 END
 $$;
+
+-- a batch of many: every row of its instances goes (history, messages,
+-- pending and completed activities, timers), the others' stay, the
+-- counts stay the rows', and each table is deleted from by one statement
+-- a batch, so its count trigger runs once, not once an instance
+SELECT durable.hub_partitions('big', true) \g /dev/null
+
+INSERT INTO durable.instances (hub, partition, id, status, suspended_from,
+    created, updated, execution, name, ready_at)
+SELECT 'big', durable_test.part('big', 'b' || g), 'b' || g,
+       CASE WHEN g % 5 = 0 THEN 0 ELSE 1 + 2 * (g % 2) END, 0, g, g, 1, 'N',
+       g % 3
+FROM generate_series(1, 500) g;
+
+INSERT INTO durable.history (hub, partition, id, seq, event)
+SELECT i.hub, i.partition, i.id, s, '{}'
+FROM durable.instances i, generate_series(1, 3) s WHERE i.hub = 'big';
+INSERT INTO durable.inbox (hub, partition, id, seq, message)
+SELECT i.hub, i.partition, i.id, 1, '{}'
+FROM durable.instances i WHERE i.hub = 'big' AND i.created % 2 = 0;
+INSERT INTO durable.activities (hub, partition, id, task_id, name,
+    ready_at, done)
+SELECT i.hub, i.partition, i.id, t, 'A', t - 1, t = 1
+FROM durable.instances i, generate_series(1, 2) t WHERE i.hub = 'big';
+INSERT INTO durable.timers (hub, partition, id, timer_id, due, fire_at)
+SELECT i.hub, i.partition, i.id, 1, 5, 5
+FROM durable.instances i WHERE i.hub = 'big' AND i.created % 4 = 0;
+
+BEGIN;
+SET LOCAL track_functions = 'pl';
+
+SELECT durable_test.eq(
+    (SELECT concat_ws(' ', r.rc, r.deleted, r.more)
+     FROM durable.purge_batch('big', 0, 0, 0, 1000) r),
+    '0 400 f', 'a batch of 400');
+
+SELECT durable_test.eq(
+    (SELECT string_agg(f.funcname || ' ' || f.calls, ','
+                       ORDER BY f.funcname)
+     FROM pg_stat_xact_user_functions f
+     WHERE f.schemaname = 'durable'
+       AND f.funcname IN ('count_instances', 'count_ready',
+                          'count_timers')),
+    'count_instances 1,count_ready 1,count_timers 1',
+    'count triggers run by the batch');
+COMMIT;
+
+SELECT durable_test.eq(
+    (SELECT string_agg(t || ' ' || n, ',' ORDER BY t)
+     FROM (SELECT 'activities' AS t, count(*) AS n FROM durable.activities
+           WHERE hub = 'big'
+           UNION ALL
+           SELECT 'history', count(*) FROM durable.history WHERE hub = 'big'
+           UNION ALL
+           SELECT 'inbox', count(*) FROM durable.inbox WHERE hub = 'big'
+           UNION ALL
+           SELECT 'instances', count(*) FROM durable.instances
+           WHERE hub = 'big' AND status = 0
+           UNION ALL
+           SELECT 'timers', count(*) FROM durable.timers
+           WHERE hub = 'big') c),
+    'activities 200,history 300,inbox 50,instances 100,timers 25',
+    'the rows of the 100 running instances stay, no other');
+
+SELECT durable_test.eq(
+    (SELECT string_agg(concat_ws(' ', class, code, n), ','
+                       ORDER BY class, code)
+     FROM (SELECT class, code, sum(n) AS n FROM durable.counts
+           WHERE hub = 'big' GROUP BY class, code HAVING sum(n) <> 0) c),
+    (SELECT string_agg(concat_ws(' ', class, code, n), ','
+                       ORDER BY class, code)
+     FROM (SELECT 0 AS class, status AS code, count(*) AS n
+           FROM durable.instances WHERE hub = 'big' GROUP BY status
+           UNION ALL
+           SELECT 1, 0, count(*) FROM durable.instances
+           WHERE hub = 'big' AND ready_at > 0
+           UNION ALL
+           SELECT 1, 1, count(*) FROM durable.activities
+           WHERE hub = 'big' AND ready_at > 0
+           UNION ALL
+           SELECT 2, 0, count(*) FROM durable.timers
+           WHERE hub = 'big') r),
+    'the counts after the batch');

@@ -143,13 +143,15 @@ recount() {
                GROUP BY hub) r"
 }
 
-# the count triggers of the durable tables that run for each row
+# the count triggers of the durable tables that run for each row and
+# either on an insert or a delete, or on every update (no WHEN)
 row_triggers() {
     sql "SELECT count(*) FROM pg_trigger t
          JOIN pg_class c ON c.oid = t.tgrelid
          JOIN pg_namespace s ON s.oid = c.relnamespace
          WHERE s.nspname = 'durable' AND NOT t.tgisinternal
-           AND t.tgtype & 1 = 1"
+           AND t.tgtype & 1 = 1
+           AND (t.tgtype & 12 <> 0 OR t.tgqual IS NULL)"
 }
 
 # schema files 001 up to $1, then the functions of store/pg/functions/,
@@ -190,7 +192,8 @@ check "the rows to count" 0 "^g 0 6 1,.*h 0 5 1,.*h 2 0 1$" echo "$before"
 check "upgrade of version 5 with rows" 0 "from 5" \
     "$durable" schema upgrade --conninfo "$ci"
 check "its counts are still the rows'" 0 "^$before$" stats
-check "no count trigger runs for each row" 0 "^0$" row_triggers
+check "no count trigger runs for each row but a moving update" 0 "^0$" \
+    row_triggers
 sql "SELECT durable.start('h', 'd', 'N', NULL, '');
      SELECT durable.purge('h', 'b');
      SELECT durable.terminate('g', 'c', NULL);
