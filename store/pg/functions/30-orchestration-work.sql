@@ -127,9 +127,11 @@ $$;
 --
 -- A call takes at most 64 firing locks (targets without a row: a few
 -- connections firing thousands each ran the server's lock table out of
--- shared memory, failing every transaction); a later claim fires the
--- rest, and the claims look again in a second while a timer is due
--- (067-timers-bounds.sql).
+-- shared memory, failing every transaction) and fires at most 100
+-- timers of one target (a target with thousands due kept its firer's
+-- whole budget), in due order; a later claim fires the rest, and the
+-- claims look again in a second while a timer is due (067-timers-
+-- bounds.sql).
 CREATE OR REPLACE FUNCTION durable.fire_timers(p_hub text, p_now bigint,
     p_max integer)
 RETURNS integer
@@ -161,7 +163,7 @@ BEGIN
     LOOP
         EXIT WHEN fired >= p_max;
 
-        -- a target once a call: its locks are tried once
+        -- a target once a call: its cap holds, its locks are tried once
         CONTINUE WHEN d.id = ANY (seen);
         seen := seen || d.id;
 
@@ -178,7 +180,7 @@ BEGIN
             WHERE x.hub = p_hub AND x.partition = d.partition
               AND x.id = d.id AND x.due <= p_now
             ORDER BY x.due, x.timer_id
-            LIMIT p_max - fired
+            LIMIT least(p_max - fired, 100)
             FOR UPDATE
         LOOP
             DELETE FROM durable.timers x

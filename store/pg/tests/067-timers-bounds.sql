@@ -1,8 +1,8 @@
 -- What one call of durable.fire_timers() may take: the firing locks of
 -- targets without a row (advisory locks, which live in the server's
--- shared lock table, sized max_locks_per_transaction per connection).
--- Past that bound the rest waits for a later claim, which the claim's
--- time to look again says is soon.
+-- shared lock table, sized max_locks_per_transaction per connection) and
+-- the timers of one target. Past either bound the rest waits for a later
+-- claim, which the claim's time to look again says is soon.
 
 SELECT set_config('durable_test.base',
                   (durable.now_us() + 3600000000)::text, false) \g /dev/null
@@ -79,3 +79,52 @@ SELECT durable_test.eq(count(DISTINCT o.id), 1000::bigint,
 SELECT durable_test.eq(count(*), 1000::bigint, 'each signal queued once')
     FROM durable.entity_ops o WHERE o.hub = 'fresh';
 
+
+-- Two instances with 150 due timers each, their due times interleaved:
+-- a call fires at most 100 of one target (the firer holding a target
+-- with thousands of due timers would otherwise spend its whole budget
+-- there), counted over the call, not each time the walk comes back to
+-- the target; the rest fire later, each target's in order.
+
+DO $$
+BEGIN
+    PERFORM durable_test.eq(s.rc, 0, 'started') FROM
+        unnest(ARRAY['x', 'y']) i,
+        durable.start('many', i, 'Timers', NULL, '"Name":"Timers"') s;
+    INSERT INTO durable.timers (hub, partition, id, timer_id, due, fire_at)
+        SELECT 'many', durable_test.part('many', i), i, n,
+               current_setting('durable_test.base')::bigint + 2 * n + k,
+               1
+        FROM generate_series(1, 150) n,
+             (VALUES ('x', 0), ('y', 1)) v(i, k);
+END
+$$;
+
+-- the TimerIds fired to an instance, in inbox order
+CREATE FUNCTION durable_test.fired(p_id text) RETURNS integer[]
+LANGUAGE sql AS $$
+    SELECT coalesce(array_agg((regexp_match(m.message,
+                                  '"TimerId":(\d+)'))[1]::integer
+                              ORDER BY m.seq), '{}')
+    FROM durable.inbox m
+    WHERE m.hub = 'many' AND m.id = p_id
+      AND m.message LIKE '{"EventType":"TimerFired"%'
+$$;
+
+SELECT durable_test.eq(durable.fire_timers('many',
+                           current_setting('durable_test.base')::bigint
+                           + 1000000, 1000),
+                       200, 'a call fires 100 of each');
+SELECT durable_test.eq(durable_test.fired(i),
+                       ARRAY(SELECT generate_series(1, 100)),
+                       'the first 100 of ' || i || ', in order')
+    FROM unnest(ARRAY['x', 'y']) i;
+
+SELECT durable_test.eq(durable.fire_timers('many',
+                           current_setting('durable_test.base')::bigint
+                           + 1000000, 1000),
+                       100, 'the next call fires the rest');
+SELECT durable_test.eq(durable_test.fired(i),
+                       ARRAY(SELECT generate_series(1, 150)),
+                       'all 150 of ' || i || ', in order')
+    FROM unnest(ARRAY['x', 'y']) i;
