@@ -140,32 +140,31 @@ DECLARE
     fired  integer;
     fresh  integer;
     got    integer;
-    seen   text[];
     d      record;
     t      record;
 BEGIN
     fired := 0;
     fresh := 0;
-    seen := '{}';
 
-    -- read, not locked: the locks are the targets'; a target's timers
-    -- seen again (fired already, or held) cost a look each. The rows
-    -- examined are bounded as a claim's are, past what this one fires.
+    -- read, not locked: the locks are the targets'. The rows examined
+    -- are bounded as a claim's are, past what this one fires; each
+    -- target once, in the order of its first due timer (a target met
+    -- again is not tried again, nor fired past its cap)
     FOR d IN
-        SELECT x.partition, x.id, x.message IS NOT NULL AS entity
-        FROM durable.timers x
-        WHERE x.hub = p_hub AND x.due <= p_now
-        -- LMDB's order (its key): timers due together fire by id and
-        -- timer id, so two signals for one time reach the queue in the
-        -- order they were sent
-        ORDER BY x.due, x.id, x.timer_id
-        LIMIT p_max + 1000
+        SELECT w.partition, w.id, w.entity
+        FROM (SELECT x.partition, x.id, x.message IS NOT NULL AS entity,
+                     x.due
+              FROM durable.timers x
+              WHERE x.hub = p_hub AND x.due <= p_now
+              -- LMDB's order (its key): timers due together fire by id
+              -- and timer id, so two signals for one time reach the
+              -- queue in the order they were sent
+              ORDER BY x.due, x.id, x.timer_id
+              LIMIT p_max + 1000) w
+        GROUP BY w.partition, w.id, w.entity
+        ORDER BY min(w.due), w.id
     LOOP
         EXIT WHEN fired >= p_max;
-
-        -- a target once a call: its cap holds, its locks are tried once
-        CONTINUE WHEN d.id = ANY (seen);
-        seen := seen || d.id;
 
         got := durable.timer_target_lock(p_hub, d.partition, d.id,
                                          d.entity, fresh < 64);
