@@ -114,6 +114,7 @@ BEGIN
 END
 $$;
 
+
 -- ds_work_fire_timers(): at most p_max due timers become TimerFired
 -- messages of their instances; an entity's timer puts the signal it
 -- carries in the entity's queue. A target (instance or entity) is fired
