@@ -2,44 +2,115 @@
 -- fire, claims, renewals, abandons). Conventions: 00-common.sql.
 
 
--- whether this transaction may fire the due timers of the target p_id
--- (an entity when p_entity, else an instance): it takes the target's
--- firing lock and row lock, or neither, never waiting. The firing lock
--- (advisory, for this transaction) keeps other firers off a target whose
--- row may not exist yet (an entity is made by its first signal); the row
--- lock, taken before the timers', passes over a target another
--- transaction is writing (completing, claiming, terminating), as the
--- claims pass over the rows they find locked. A target without a row is
--- fired: the signal makes the entity, an instance's timer is dropped.
-CREATE OR REPLACE FUNCTION durable.timer_target_lock(p_hub text,
-    p_part integer, p_id text, p_entity boolean)
+-- whether no other transaction holds the firing lock of the target whose
+-- key is p_key (durable.timer_target_lock()): a session lock conflicts
+-- with a transaction's, and this one is let go in the same expression
+-- (session locks outlive a transaction; nothing may stop in between)
+CREATE OR REPLACE FUNCTION durable.timer_firing_free(p_key integer)
 RETURNS boolean
+LANGUAGE sql AS $$
+    SELECT CASE
+        WHEN pg_try_advisory_lock(hashtext('durable.timers'), p_key)
+        THEN pg_advisory_unlock(hashtext('durable.timers'), p_key)
+        ELSE false
+    END
+$$;
+
+
+-- the row of the target p_id (an entity when p_entity, else an
+-- instance), locked without waiting: 1 locked, 0 another transaction
+-- holds it, -1 none (that this transaction sees)
+CREATE OR REPLACE FUNCTION durable.timer_target_row(p_hub text,
+    p_part integer, p_id text, p_entity boolean)
+RETURNS integer
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('durable.timers'),
-                                     hashtext(p_hub || '/' || p_id))
-    THEN
-        RETURN false;
-    END IF;
-
     IF p_entity THEN
         PERFORM FROM durable.entities x
             WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_id
             FOR UPDATE SKIP LOCKED;
 
-        RETURN FOUND OR NOT EXISTS (SELECT FROM durable.entities x
-                                    WHERE x.hub = p_hub
-                                      AND x.partition = p_part
-                                      AND x.id = p_id);
+        IF FOUND THEN
+            RETURN 1;
+        END IF;
+
+        PERFORM FROM durable.entities x
+            WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_id;
+
+    ELSE
+        PERFORM FROM durable.instances i
+            WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id
+            FOR UPDATE SKIP LOCKED;
+
+        IF FOUND THEN
+            RETURN 1;
+        END IF;
+
+        PERFORM FROM durable.instances i
+            WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id;
     END IF;
 
-    PERFORM FROM durable.instances i
-        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id
-        FOR UPDATE SKIP LOCKED;
+    RETURN CASE WHEN FOUND THEN 0 ELSE -1 END;
+END
+$$;
 
-    RETURN FOUND OR NOT EXISTS (SELECT FROM durable.instances i
-                                WHERE i.hub = p_hub AND i.partition = p_part
-                                  AND i.id = p_id);
+
+-- its form before the bounds of durable.fire_timers(), in databases of
+-- schema 6 made before them (no table changed: no upgrade file)
+DROP FUNCTION IF EXISTS durable.timer_target_lock(text, integer, text,
+                                                  boolean);
+
+-- whether this transaction may fire the due timers of the target p_id
+-- (an entity when p_entity, else an instance), and how: 0 passed over,
+-- 1 under its row lock, 2 under its firing lock (the target had no row;
+-- taken only when p_may_take). Neither lock is waited for: a firer
+-- never waits to take a target, and so never waits for one that is
+-- firing it. Firing, it can still wait for a transaction writing the
+-- target: one making its row (the signal that makes an entity), or,
+-- when that one committed meanwhile, a firer that locked the new row and
+-- passed over it (below); not in a cycle, as the one passing over takes
+-- nothing more of the target.
+--
+-- The row lock, taken before the timers', passes over a target another
+-- transaction is writing (completing, claiming, terminating), as the
+-- claims pass over the rows they find locked; between firers it needs
+-- nothing else, so a call fires any number of targets with rows. A
+-- target without a row (an entity is made by its first signal; an
+-- instance's timer is dropped) takes the firing lock instead, an
+-- advisory lock held to commit and kept in the server's shared lock
+-- table (max_locks_per_transaction a connection): the caller bounds how
+-- many it takes. A third transaction may commit that row while a firer
+-- holds the firing lock: the row is looked for again once the lock is
+-- taken, and a firer that got the row lock passes over a target whose
+-- firing lock another holds (else it would take the timers the other is
+-- firing and wait for it, while the other waits for its row lock).
+CREATE OR REPLACE FUNCTION durable.timer_target_lock(p_hub text,
+    p_part integer, p_id text, p_entity boolean, p_may_take boolean)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    key  integer;
+    got  integer;
+BEGIN
+    key := hashtext(p_hub || '/' || p_id);
+    got := durable.timer_target_row(p_hub, p_part, p_id, p_entity);
+
+    IF got = 1 THEN
+        RETURN CASE WHEN durable.timer_firing_free(key) THEN 1 ELSE 0 END;
+    END IF;
+
+    IF got = 0 OR NOT p_may_take
+       OR NOT pg_try_advisory_xact_lock(hashtext('durable.timers'), key)
+    THEN
+        RETURN 0;
+    END IF;
+
+    -- made meanwhile: its row too (the firing lock stays to commit)
+    IF durable.timer_target_row(p_hub, p_part, p_id, p_entity) = 0 THEN
+        RETURN 0;
+    END IF;
+
+    RETURN 2;
 END
 $$;
 
@@ -47,52 +118,69 @@ $$;
 -- ds_work_fire_timers(): at most p_max due timers become TimerFired
 -- messages of their instances; an entity's timer puts the signal it
 -- carries in the entity's queue. A target (instance or entity) is fired
--- whole: under its locks (durable.timer_target_lock()), all its due
--- timers at once, in order. Timers locked one at a time instead let two
--- firers share a target: one took a later timer while the other still
--- held an earlier one, waited for it, and queued it after timers due
--- later still, or deadlocked with it (066-timers-race.sql). The targets
--- come in the order of their first due timer; one another firer holds
--- is passed over, as a claim passes over a row another claim holds.
+-- under its lock (durable.timer_target_lock()), its due timers at once,
+-- in order. Timers locked one at a time instead let two firers share a
+-- target: one took a later timer while the other still held an earlier
+-- one, waited for it, and queued it after timers due later still, or
+-- deadlocked with it (066-timers-race.sql). The targets come in the
+-- order of their first due timer; one another firer holds is passed
+-- over, as a claim passes over a row another claim holds.
+--
+-- A call takes at most 64 firing locks (targets without a row: a few
+-- connections firing thousands each ran the server's lock table out of
+-- shared memory, failing every transaction) and fires at most 100
+-- timers of one target (a target with thousands due kept its firer's
+-- whole budget), in due order; a later claim fires the rest, and the
+-- claims look again in a second while a timer is due (067-timers-
+-- bounds.sql).
 CREATE OR REPLACE FUNCTION durable.fire_timers(p_hub text, p_now bigint,
     p_max integer)
 RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     fired  integer;
-    last   text;
+    fresh  integer;
+    got    integer;
     d      record;
     t      record;
 BEGIN
     fired := 0;
+    fresh := 0;
 
-    -- read, not locked: the locks are the targets'; a target's timers
-    -- seen again (fired already, or held) cost a look each. The rows
-    -- examined are bounded as a claim's are, past what this one fires.
+    -- read, not locked: the locks are the targets'. The rows examined
+    -- are bounded as a claim's are, past what this one fires; each
+    -- target once, in the order of its first due timer (a target met
+    -- again is not tried again, nor fired past its cap)
     FOR d IN
-        SELECT x.partition, x.id, x.message IS NOT NULL AS entity
-        FROM durable.timers x
-        WHERE x.hub = p_hub AND x.due <= p_now
-        -- LMDB's order (its key): timers due together fire by id and
-        -- timer id, so two signals for one time reach the queue in the
-        -- order they were sent
-        ORDER BY x.due, x.id, x.timer_id
-        LIMIT p_max + 1000
+        SELECT w.partition, w.id, w.entity
+        FROM (SELECT x.partition, x.id, x.message IS NOT NULL AS entity,
+                     x.due
+              FROM durable.timers x
+              WHERE x.hub = p_hub AND x.due <= p_now
+              -- LMDB's order (its key): timers due together fire by id
+              -- and timer id, so two signals for one time reach the
+              -- queue in the order they were sent
+              ORDER BY x.due, x.id, x.timer_id
+              LIMIT p_max + 1000) w
+        GROUP BY w.partition, w.id, w.entity
+        ORDER BY min(w.due), w.id
     LOOP
         EXIT WHEN fired >= p_max;
 
-        CONTINUE WHEN d.id = last;
-        last := d.id;
+        got := durable.timer_target_lock(p_hub, d.partition, d.id,
+                                         d.entity, fresh < 64);
+        CONTINUE WHEN got = 0;
 
-        CONTINUE WHEN NOT durable.timer_target_lock(p_hub, d.partition,
-                                                    d.id, d.entity);
+        IF got = 2 THEN
+            fresh := fresh + 1;
+        END IF;
 
         FOR t IN
             SELECT * FROM durable.timers x
             WHERE x.hub = p_hub AND x.partition = d.partition
               AND x.id = d.id AND x.due <= p_now
             ORDER BY x.due, x.timer_id
-            LIMIT p_max - fired
+            LIMIT least(p_max - fired, 100)
             FOR UPDATE
         LOOP
             DELETE FROM durable.timers x

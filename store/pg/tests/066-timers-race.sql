@@ -42,11 +42,17 @@ BEGIN
 END
 $$;
 
--- one timer for each entity @f@N, at base + N, for N in p_from .. p_to
+-- one timer for each entity @f@N, at base + N, for N in p_from .. p_to;
+-- the entities made before (a signal for now, input 0): a call fires a
+-- bounded number of targets without a row (067-timers-bounds.sql)
 CREATE FUNCTION durable_test.fillers(p_hub text, p_from integer,
     p_to integer)
 RETURNS void
 LANGUAGE sql AS $$
+    SELECT durable_test.eq(s.rc, 0, 'a filler made')
+    FROM generate_series(p_from, p_to) n,
+         durable.entity_signal(p_hub, '@f@' || n,
+                               '"operation":"o","input":0') s;
     SELECT durable_test.timer(p_hub, '@f@' || n, n, 1)
     FROM generate_series(p_from, p_to) n
 $$;
@@ -193,7 +199,9 @@ SELECT durable_test.eq(string_agg((regexp_match(m.message,
       AND m.message LIKE '{"EventType":"TimerFired"%';
 SELECT durable_test.eq(count(*), :fillers::bigint,
                        'each filler''s signal queued once')
-    FROM durable.entity_ops o WHERE o.hub = 'order' AND o.id LIKE '@f@%';
+    FROM durable.entity_ops o
+    WHERE o.hub = 'order' AND o.id LIKE '@f@%'
+      AND o.operation LIKE '%"input":1%';
 
 
 -- The deadlock. A's first rows: @e@1's first timer, @p@0's, fillers; B's
@@ -222,3 +230,78 @@ SELECT durable_test.eq(durable_test.inputs('deadlock', '@e@1'), '1,2',
                        'the signals of @e@1 queued in their order');
 SELECT durable_test.eq(durable_test.inputs('deadlock', '@g@1'), '1,2',
                        'the signals of @g@1 queued in their order');
+
+
+-- The entity made under a firer. A fires @m@1, which has no row, under
+-- its firing lock, and waits for D, which holds @m@1's timer; C commits
+-- the entity meanwhile; then B finds @m@1's row free. B must pass over
+-- a target whose firing lock A holds: if it fired @m@1 too, it would
+-- wait for the timer A is taking while A waits for B's row lock.
+
+CREATE FUNCTION durable_test.race_made(p_hub text, OUT a integer,
+    OUT b integer, OUT b_waited boolean, OUT errors text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    ci    text;
+    q     text;
+    pa    integer;
+    pb    integer;
+    ea    text;
+    eb    text;
+BEGIN
+    ci := current_setting('durable_test.conninfo');
+    q := format('SELECT durable.fire_timers(%L, %s, 1000)', p_hub,
+                current_setting('durable_test.base')::bigint + 1000000);
+
+    PERFORM dblink_connect(c, ci)
+        FROM unnest(ARRAY['a', 'b', 'c', 'd']) c;
+    PERFORM dblink_exec(c, 'SET lock_timeout = ''60s''')
+        FROM unnest(ARRAY['a', 'b']) c;
+    SELECT r.p INTO pa FROM dblink('a', 'SELECT pg_backend_pid()')
+        AS r(p integer);
+    SELECT r.p INTO pb FROM dblink('b', 'SELECT pg_backend_pid()')
+        AS r(p integer);
+
+    PERFORM dblink_exec('d', 'BEGIN');
+    PERFORM durable_test.eq(count(*), 1::bigint, 'D holds the timer')
+        FROM dblink('d', format('SELECT 1 FROM durable.timers '
+                                'WHERE hub = %L FOR UPDATE', p_hub))
+        AS r(x integer);
+    PERFORM dblink_exec('c', 'BEGIN');
+    PERFORM durable_test.eq(r.rc, 0, 'C makes @m@1')
+        FROM dblink('c', format('SELECT rc FROM durable.entity_signal(%L, '
+                                '%L, %L)', p_hub, '@m@1',
+                                '"operation":"o","input":0'))
+        AS r(rc integer);
+
+    PERFORM dblink_send_query('a', q);
+    PERFORM durable_test.settle('a', pa);
+    PERFORM durable_test.ok(dblink_is_busy('a') = 1,
+                            'A waits for D, holding @m@1''s timer');
+    PERFORM dblink_exec('c', 'COMMIT');
+
+    PERFORM dblink_send_query('b', q);
+    PERFORM durable_test.settle('b', pb);
+    b_waited := dblink_is_busy('b') = 1;
+
+    PERFORM dblink_exec('d', 'ROLLBACK');
+
+    SELECT r.n, r.error INTO b, eb FROM durable_test.answer('b') r;
+    SELECT r.n, r.error INTO a, ea FROM durable_test.answer('a') r;
+    errors := ea || ', ' || eb;
+
+    PERFORM dblink_disconnect(c)
+        FROM unnest(ARRAY['a', 'b', 'c', 'd']) c;
+END
+$$;
+
+SELECT durable_test.timer('made', '@m@1', 1, 1);
+SELECT * FROM durable_test.race_made('made') \gset
+
+SELECT durable_test.eq(:'errors'::text, 'OK, OK',
+                       'no firer fails (no deadlock)');
+SELECT durable_test.eq(:'b_waited'::boolean, false,
+                       'B passes over what A fires, without waiting');
+SELECT durable_test.eq(:a || ' ' || :b, '1 0', 'A fires @m@1, B nothing');
+SELECT durable_test.eq(durable_test.inputs('made', '@m@1'), '0,1',
+                       'C''s signal, then the timer''s');
