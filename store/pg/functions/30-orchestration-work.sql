@@ -225,6 +225,8 @@ DECLARE
     next      bigint;
     token     bytea;
     expired   bigint;
+    want      integer;
+    got       integer;
     inst      durable.instances;
 BEGIN
     max := coalesce(cardinality(p_tokens), 0);
@@ -252,62 +254,74 @@ BEGIN
     claimed := 0;
     examined := 0;
 
-    -- each step takes the first due entry again: the entries it took or
-    -- took out of the index are no longer due
+    -- as many due instances as there are tokens left, in one scan of the
+    -- ready index; again only when some of them were moot. One scan an
+    -- instance walked from the front each time, past the entries this
+    -- transaction took (dead to it) and those other claims hold (SKIP
+    -- LOCKED tries each), as activity claims did (docs/postgres.md,
+    -- Claims from many hosts)
     WHILE n IS NOT NULL AND claimed < max AND examined < max + 1000 LOOP
-        SELECT * INTO inst FROM durable.instances i
+        want := max - claimed;
+        got := 0;
+
+        FOR inst IN SELECT * FROM durable.instances i
             WHERE i.hub = p_hub AND i.ready_at > 0 AND i.ready_at <= now
               AND (coalesce(cardinality(p_names), 0) = 0
                    OR i.name = ANY (p_names))
             ORDER BY i.ready_at, i.id
-            LIMIT 1
-            FOR UPDATE SKIP LOCKED;
+            LIMIT want
+            FOR UPDATE SKIP LOCKED
+        LOOP
+            got := got + 1;
+            examined := examined + 1;
+            last := 0;
 
-        EXIT WHEN NOT FOUND;
+            IF NOT durable.terminal(inst.status) AND inst.status <> 7 THEN
+                SELECT coalesce(max(m.seq), 0) INTO last
+                    FROM durable.inbox m
+                    WHERE m.hub = p_hub AND m.partition = inst.partition
+                      AND m.id = inst.id;
+            END IF;
 
-        examined := examined + 1;
-        last := 0;
+            IF last = 0 THEN
+                -- nothing to run: out of the index
+                UPDATE durable.instances i SET ready_at = 0
+                    WHERE i.hub = p_hub AND i.partition = inst.partition
+                      AND i.id = inst.id;
+                CONTINUE;
+            END IF;
 
-        IF NOT durable.terminal(inst.status) AND inst.status <> 7 THEN
-            SELECT coalesce(max(m.seq), 0) INTO last FROM durable.inbox m
-                WHERE m.hub = p_hub AND m.partition = inst.partition
-                  AND m.id = inst.id;
-        END IF;
+            claimed := claimed + 1;
+            token := p_tokens[claimed];
 
-        IF last = 0 THEN
-            -- nothing to run: out of the index
-            UPDATE durable.instances i SET ready_at = 0
+            -- completions and abandons clear the lease: this one ran out
+            IF inst.lease IS NOT NULL THEN
+                expired := expired + 1;
+            END IF;
+
+            UPDATE durable.instances i
+                SET lease = token, lease_expires = now + p_lease_us,
+                    ready_at = now + p_lease_us, lease_upto = last,
+                    episode_at = now
                 WHERE i.hub = p_hub AND i.partition = inst.partition
                   AND i.id = inst.id;
-            CONTINUE;
-        END IF;
 
-        claimed := claimed + 1;
-        token := p_tokens[claimed];
+            RETURN QUERY SELECT 0, inst.id, inst.name, inst.input,
+                inst.execution, now, inst.status, last, now + p_lease_us,
+                token,
+                ARRAY(SELECT h.event FROM durable.history h
+                      WHERE h.hub = p_hub AND h.partition = inst.partition
+                        AND h.id = inst.id
+                      ORDER BY h.seq),
+                ARRAY(SELECT m.message FROM durable.inbox m
+                      WHERE m.hub = p_hub AND m.partition = inst.partition
+                        AND m.id = inst.id AND m.seq <= last
+                      ORDER BY m.seq),
+                NULL::bigint;
+        END LOOP;
 
-        -- completions and abandons clear the lease: this one ran out
-        IF inst.lease IS NOT NULL THEN
-            expired := expired + 1;
-        END IF;
-
-        UPDATE durable.instances i
-            SET lease = token, lease_expires = now + p_lease_us,
-                ready_at = now + p_lease_us, lease_upto = last,
-                episode_at = now
-            WHERE i.hub = p_hub AND i.partition = inst.partition
-              AND i.id = inst.id;
-
-        RETURN QUERY SELECT 0, inst.id, inst.name, inst.input,
-            inst.execution, now, inst.status, last, now + p_lease_us, token,
-            ARRAY(SELECT h.event FROM durable.history h
-                  WHERE h.hub = p_hub AND h.partition = inst.partition
-                    AND h.id = inst.id
-                  ORDER BY h.seq),
-            ARRAY(SELECT m.message FROM durable.inbox m
-                  WHERE m.hub = p_hub AND m.partition = inst.partition
-                    AND m.id = inst.id AND m.seq <= last
-                  ORDER BY m.seq),
-            NULL::bigint;
+        -- fewer than asked for: nothing else is due
+        EXIT WHEN got < want;
     END LOOP;
 
     -- the first entry of the names asked for, or a timer; one due now
