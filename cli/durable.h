@@ -28,6 +28,7 @@
 #define DU_EXIT_USAGE       2   /* bad command line */
 #define DU_EXIT_UNAVAILABLE 3   /* store or server unreachable, I/O */
 #define DU_EXIT_KEY         4   /* the server refused the key (401) */
+#define DU_EXIT_BUSY        5   /* tables in use: nothing done, retry */
 
 #define DU_DEFAULT_HUB      "DurableFunctionsHub"
 

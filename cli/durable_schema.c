@@ -10,6 +10,11 @@
  * init and upgrade run in one transaction under an advisory lock, so two
  * operators (or two deploy scripts) never apply a version twice; the
  * functions are created again by both.
+ *
+ * A version that alters a table waits for the transactions using it, and
+ * every query of that table waits behind the upgrade's queued lock: the
+ * waits are bounded by DU_PG_LOCK_TIMEOUT, past which the upgrade gives
+ * up, changes nothing and exits DU_EXIT_BUSY.
  */
 
 
@@ -23,6 +28,18 @@
 
 /* pg_advisory_xact_lock() key of schema changes: "durable" in ASCII */
 #define DU_PG_LOCK          "110852352189036"
+
+/*
+ * the longest wait for a table lock: long enough for the module's
+ * transactions (milliseconds) to end, short enough that the requests
+ * queued behind the upgrade are answered within a store's default
+ * timeout=5s
+ */
+#define DU_PG_LOCK_TIMEOUT  "3s"
+
+/* SQLSTATEs of a lock not had: lock_not_available, deadlock_detected */
+#define DU_PG_LOCK_TIMEDOUT "55P03"
+#define DU_PG_DEADLOCK      "40P01"
 
 
 typedef struct {
@@ -55,6 +72,8 @@ const du_command_t  du_cmd_schema = {
     "                        (default 16)\n"
     "Exit status 1: init of a database that has the schema, upgrade of\n"
     "one that has none or a newer one, version when the two differ.\n"
+    "Exit status 5 (busy): another transaction held a table the change\n"
+    "needs for over " DU_PG_LOCK_TIMEOUT "; nothing was changed: retry.\n"
 };
 
 
@@ -278,6 +297,13 @@ du_schema_change(PGconn *conn, const du_schema_args_t *a, int init,
         goto failed;
     }
 
+    /* after the advisory lock: another upgrade is waited for in full */
+    rc = du_schema_exec(conn, "setting the lock timeout",
+                        "SET LOCAL lock_timeout = '" DU_PG_LOCK_TIMEOUT "'");
+    if (rc != DU_EXIT_OK) {
+        goto failed;
+    }
+
     rc = du_schema_version_of(conn, from);
     if (rc != DU_EXIT_OK) {
         goto failed;
@@ -386,15 +412,29 @@ du_schema_apply(PGconn *conn, const du_pg_sql_t *sql)
 static int
 du_schema_exec(PGconn *conn, const char *what, const char *sql)
 {
+    int              busy;
     PGresult        *res;
+    const char      *state;
     ExecStatusType   st;
 
     res = PQexec(conn, sql);
     st = PQresultStatus(res);
-    PQclear(res);
 
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        PQclear(res);
         return DU_EXIT_OK;
+    }
+
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    busy = state != NULL && (strcmp(state, DU_PG_LOCK_TIMEDOUT) == 0
+                             || strcmp(state, DU_PG_DEADLOCK) == 0);
+    PQclear(res);
+
+    if (busy) {
+        du_error("database busy: %s: another transaction holds a table "
+                 "it needs (waited up to " DU_PG_LOCK_TIMEOUT "); nothing "
+                 "was changed, retry: %s", what, PQerrorMessage(conn));
+        return DU_EXIT_BUSY;
     }
 
     du_error("%s: %s", what, PQerrorMessage(conn));

@@ -233,7 +233,9 @@ LANGUAGE sql AS $$
 $$;
 
 
--- everything kept of an instance
+-- everything kept of an instance. durable.purge_batch() (20-list.sql)
+-- deletes the same tables for a set of instances: a table added here
+-- goes there too
 CREATE OR REPLACE FUNCTION durable.remove(p_hub text, p_part integer,
     p_id text)
 RETURNS void

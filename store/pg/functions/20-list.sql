@@ -289,7 +289,8 @@ BEGIN
         -- an instance at a time through remove(): the count triggers
         -- then run once a table, not three times an instance, and the
         -- session's counts rows are updated a few times, not a
-        -- thousand (schema/006)
+        -- thousand (schema/006). The tables are remove()'s
+        -- (00-common.sql): a table added there goes here too
         SELECT coalesce(array_agg(c.partition), '{}'),
                coalesce(array_agg(c.id), '{}')
         INTO parts, ids

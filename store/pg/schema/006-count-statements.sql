@@ -25,6 +25,19 @@
 -- PostgreSQL allows transition tables only on a trigger of one event
 -- and without a column list, hence one trigger a table for inserts and
 -- one for deletes.
+--
+-- DROP TRIGGER locks its table in ACCESS EXCLUSIVE mode until the
+-- commit: no read or write of it goes on meanwhile. The four tables are
+-- locked first, by one statement, so that every wait for a transaction
+-- using one of them comes before anything changes and the locks are
+-- then held only for the swap. durable schema upgrade bounds each wait
+-- with its lock_timeout; past it, or when the wait deadlocks with a
+-- transaction taking the tables in another order, it rolls back and
+-- says the database is busy. While it waits, the tables it holds
+-- already, and the one it waits for, block even reads.
+
+LOCK TABLE durable.instances, durable.activities, durable.entities,
+    durable.timers IN ACCESS EXCLUSIVE MODE;
 
 DROP TRIGGER instances_count ON durable.instances;
 DROP TRIGGER activities_count ON durable.activities;

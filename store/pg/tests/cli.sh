@@ -201,6 +201,50 @@ sql "SELECT durable.start('h', 'd', 'N', NULL, '');
      SELECT durable.entity_signal('h', '@c@m', '\"op\":\"add\"')" > /dev/null
 check "and stay the rows' after more writes" 0 "^$(recount)$" stats
 
+# version 5 in use: a transaction that read timers stays open. The
+# upgrade to 6 must lock the four counted tables; it gives up within its
+# lock timeout with exit 5, changes nothing, and goes through once the
+# transaction ends. (timeout(1): without a lock timeout it would wait.)
+db=t_cli_busy
+createdb "$db" || exit 1
+ci="$DURABLE_PG_CONNINFO dbname=$db"
+older 5
+sql "SELECT durable.start('h', 'a', 'N', NULL, '')" > /dev/null
+fifo=/tmp/durable-busy.$$
+mkfifo "$fifo"
+psql -X -q -d "$db" < "$fifo" > /dev/null &
+holder=$!
+exec 9> "$fifo"
+echo "BEGIN; SELECT count(*) FROM durable.timers;" >&9
+for i in $(seq 100); do
+    [ "$(sql "SELECT count(*) FROM pg_locks l
+              JOIN pg_class c ON c.oid = l.relation
+              WHERE c.relname = 'timers' AND l.granted
+                AND l.pid <> pg_backend_pid()")" = 1 ] && break
+    sleep 0.1
+done
+check "upgrade while a transaction holds a table: busy, exit 5" 5 \
+    "^durable: database busy: .*retry" \
+    timeout 60 "$durable" schema upgrade --conninfo "$ci"
+check "the busy upgrade changed nothing" 0 "^5\|instances_count$" \
+    sql "SELECT (SELECT max(version) FROM durable.schema_version),
+                string_agg(tgname, ',')
+         FROM pg_trigger WHERE tgname LIKE 'instances_count%'"
+check "the instances are read again at once" 0 "^1$" \
+    env PGOPTIONS="-c lock_timeout=1s" \
+        psql -X -At -d "$db" -c "SELECT count(*) FROM durable.instances"
+echo "COMMIT;" >&9
+exec 9>&-
+wait "$holder"
+rm -f "$fifo"
+check "once that transaction ends, the upgrade goes through" 0 "from 5" \
+    timeout 60 "$durable" schema upgrade --conninfo "$ci"
+
+# TRUNCATE runs no count trigger (docs/postgres.md): durable check says so
+sql "TRUNCATE durable.instances" > /dev/null
+check "durable check finds the counts a TRUNCATE left" 1 \
+    "the count of [A-Za-z]+ instances" "$durable" check "$ci"
+
 # version 4 with functions: 005 drops entity_signal() of three arguments,
 # which would make a call of the new one with three ambiguous
 db=t_cli_v4
