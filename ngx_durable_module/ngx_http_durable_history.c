@@ -140,6 +140,8 @@ typedef struct {
 static ngx_int_t ngx_http_durable_render_events(ngx_http_request_t *r,
     ds_op_t *op, ngx_uint_t show_input, ngx_uint_t show_output,
     ngx_http_durable_collect_t *col, ngx_str_t *out);
+static ngx_int_t ngx_http_durable_read_history(ngx_http_request_t *r,
+    ds_op_t *op, ds_event_cb cb, void *data);
 static ngx_uint_t ngx_http_durable_view_slot(ds_op_t *op, ngx_uint_t flags);
 static ngx_uint_t ngx_http_durable_view_kept(ds_op_t *op,
     ngx_http_durable_view_entry_t *e, ngx_uint_t flags);
@@ -181,7 +183,6 @@ ngx_int_t
 ngx_http_durable_render_history(ngx_http_request_t *r, ds_op_t *op,
     ngx_uint_t show_input, ngx_uint_t show_output, ngx_str_t *out)
 {
-    int                             rc;
     ngx_uint_t                      slot, flags;
     ngx_http_durable_compare_t      cmp;
     ngx_http_durable_collect_t      col;
@@ -199,8 +200,11 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_op_t *op,
         cmp.pos = e->text;
         cmp.differs = 0;
 
-        rc = ds_op_history(op, ngx_http_durable_compare_event, &cmp);
-        if (rc != DS_OK && rc != DS_NOTFOUND) {
+        if (ngx_http_durable_read_history(r, op,
+                                          ngx_http_durable_compare_event,
+                                          &cmp)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
@@ -232,7 +236,6 @@ ngx_http_durable_render_events(ngx_http_request_t *r, ds_op_t *op,
     ngx_uint_t show_input, ngx_uint_t show_output,
     ngx_http_durable_collect_t *colp, ngx_str_t *out)
 {
-    int                          rc;
     u_char                      *p;
     size_t                       size;
     ngx_uint_t                   i, n, first;
@@ -264,8 +267,11 @@ ngx_http_durable_render_events(ngx_http_request_t *r, ds_op_t *op,
 
     /* the event texts point into the store: valid during the op's done() */
 
-    rc = ds_op_history(op, ngx_http_durable_collect_event, &col);
-    if ((rc != DS_OK && rc != DS_NOTFOUND) || col.failed) {
+    if (ngx_http_durable_read_history(r, op, ngx_http_durable_collect_event,
+                                      &col)
+        != NGX_OK
+        || col.failed)
+    {
         return NGX_ERROR;
     }
 
@@ -331,6 +337,34 @@ ngx_http_durable_render_events(ngx_http_request_t *r, ds_op_t *op,
 
 
 /* the slot of a view: a hash of what names it */
+
+/*
+ * The events of a status read, during its done(); a read that did not
+ * ask for them fails here, logged, rather than show an empty history.
+ */
+
+static ngx_int_t
+ngx_http_durable_read_history(ngx_http_request_t *r, ds_op_t *op,
+    ds_event_cb cb, void *data)
+{
+    int  rc;
+
+    rc = ds_op_history(op, cb, data);
+
+    if (rc == DS_OK || rc == DS_NOTFOUND) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                  "durable history of \"%*s\" not read%s: %s",
+                  op->in.control.id.len,
+                  (u_char *) op->in.control.id.data,
+                  op->in.control.history ? "" : " (not asked for)",
+                  ds_strerror(rc));
+
+    return NGX_ERROR;
+}
+
 
 static ngx_uint_t
 ngx_http_durable_view_slot(ds_op_t *op, ngx_uint_t flags)

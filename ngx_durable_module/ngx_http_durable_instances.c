@@ -202,6 +202,7 @@ ngx_http_durable_status_read(ngx_http_request_t *r,
     v->op.type = DS_OP_STATUS;
     v->op.hub = ngx_http_durable_ds_str(&ctx->hub);
     v->op.in.control.id = ngx_http_durable_ds_str(&ctx->wait_id);
+    v->op.in.control.history = ctx->show_history;
     v->op.done = ngx_http_durable_status_got;
     v->op.data = v;
 

@@ -385,6 +385,7 @@ ngx_http_durable_start_read(ngx_http_request_t *r,
     sr->op.type = DS_OP_STATUS;
     sr->op.hub = ngx_http_durable_ds_str(&ctx->hub);
     sr->op.in.control.id = ngx_http_durable_ds_str(&ctx->wait_id);
+    sr->op.in.control.history = ctx->show_history;
     sr->op.done = ngx_http_durable_start_got;
     sr->op.data = sr;
 

@@ -769,7 +769,11 @@ ds_op_history(ds_op_t *op, ds_event_cb cb, void *data)
 
     be = ds_op_backend(op);
 
-    if (op->type != DS_OP_STATUS || be->history == NULL) {
+    /* a read that did not ask for the history may not have it */
+
+    if (op->type != DS_OP_STATUS || !op->in.control.history
+        || be->history == NULL)
+    {
         return DS_INVALID;
     }
 

@@ -1011,9 +1011,13 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * Reads, through ds_op_read() only; they change nothing, so any retry is
  * safe:
  *
- * DS_OP_STATUS       in.control: id. out.status.inst: the instance, its
- *                    strings pointing into the store, valid during done();
- *                    ds_op_history() reads its history there. DS_NOTFOUND.
+ * DS_OP_STATUS       in.control: id, history. out.status.inst: the
+ *                    instance, its strings pointing into the store, valid
+ *                    during done(); ds_op_history() reads its history
+ *                    there, and only when history is 1: a backend may
+ *                    leave out what no one reads (PostgreSQL does), so
+ *                    without it ds_op_history() fails (DS_INVALID) rather
+ *                    than answer an empty history. DS_NOTFOUND.
  * DS_OP_ENTITY_GET   in.entity: name, key. out.entity.entity: its state,
  *                    valid during done(). DS_NOTFOUND: no state.
  * DS_OP_LIST         in.list: query (ds_instance_list's), item and
@@ -1111,6 +1115,7 @@ struct ds_op_s {
             ds_str_t            name;   /* event name */
             ds_str_t            data;   /* event data, or the reason */
             int                 recurse;    /* terminate, purge */
+            int                 history;    /* status: done() reads it */
         } control;
 
         struct {
@@ -1269,7 +1274,10 @@ int ds_op_batch(ds_env_t *env, ds_op_t *ops);
  * the answer points to (render it there, without copies). Returns op->rc.
  */
 int ds_op_read(ds_env_t *env, ds_op_t *op);
-/* during a DS_OP_STATUS done(): the instance's history events, in order */
+/*
+ * during a DS_OP_STATUS done() whose in.control.history is 1: the
+ * instance's history events, in order; DS_INVALID otherwise
+ */
 int ds_op_history(ds_op_t *op, ds_event_cb cb, void *data);
 /* during a claim's item callback: the stored events of the item */
 int ds_op_item_events(ds_op_t *op, const ds_work_item_t *item,

@@ -137,7 +137,10 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
         break;
 
     case DS_OP_STATUS:
-        call->stmt.sql = "SELECT * FROM durable.status($1, $2, true)";
+        /* the history is half the read's cost: only for who reads it */
+        call->stmt.sql = op->in.control.history
+                         ? "SELECT * FROM durable.status($1, $2, true)"
+                         : "SELECT * FROM durable.status($1, $2, false)";
         dsi_pg_param_str(call, op->hub);
         dsi_pg_param_str(call, op->in.control.id);
         break;

@@ -621,6 +621,7 @@ t_op_reads(void)
     memset(&seen, 0, sizeof(seen));
 
     op = t_mkop(DS_OP_STATUS, "r");
+    op.in.control.history = 1;
     op.done = t_op_read_done;
     op.data = &seen;
     T_INT(ds_op_read(env, &op), DS_OK);
@@ -629,11 +630,20 @@ t_op_reads(void)
     T(strcmp(seen.name, "Reader") == 0);
     T_INT(seen.history_rc == DS_OK || seen.history_rc == DS_NOTFOUND, 1);
 
+    /* one that did not ask for the history may not read it */
+
+    op = t_mkop(DS_OP_STATUS, "r");
+    op.done = t_op_read_done;
+    op.data = &seen;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T_INT(seen.calls, 2);
+    T_INT(seen.history_rc, DS_INVALID);
+
     op = t_mkop(DS_OP_STATUS, "missing");
     op.done = t_op_read_done;
     op.data = &seen;
     T_INT(ds_op_read(env, &op), DS_NOTFOUND);
-    T_INT(seen.calls, 2);
+    T_INT(seen.calls, 3);
     T(strcmp(ds_op_error(&op), ds_strerror(DS_NOTFOUND)) == 0);
 
     /* a signalled entity has no state until an operation sets it */
@@ -644,7 +654,7 @@ t_op_reads(void)
     op.done = t_op_read_done;
     op.data = &seen;
     T_INT(ds_op_read(env, &op), DS_NOTFOUND);
-    T_INT(seen.calls, 3);
+    T_INT(seen.calls, 4);
 
     /* lists: rows before done(), a page at a time, then no token */
 
@@ -658,7 +668,7 @@ t_op_reads(void)
     op.done = t_op_read_done;
     op.data = &seen;
     T_INT(ds_op_read(env, &op), DS_INVALID);
-    T_INT(seen.calls, 4);
+    T_INT(seen.calls, 5);
     T_INT(ds_op_history(&op, t_op_event, &seen), DS_INVALID);
 
     ds_env_close(env);

@@ -881,6 +881,7 @@ t_store_accessors(void)
     t_start(&r, st, &h, "a1");
     r.op.type = DS_OP_STATUS;
     r.op.in.control.id = t_s("a1");
+    r.op.in.control.history = 1;
     r.op.done = t_acc_done;
 
     ds_store_submit(st, &r.op, 0);
@@ -916,6 +917,10 @@ t_acc_done(ds_op_t *op)
     s->done++;
 
     if (op->type == DS_OP_STATUS) {
+        /* a read that did not ask for the history: not even asked */
+        op->in.control.history = 0;
+        T_INT(ds_op_history(op, NULL, NULL), DS_INVALID);
+        op->in.control.history = 1;
         T_INT(ds_op_history(op, NULL, NULL), DS_OK);
         T(strcmp(ds_op_error(op), "the fake backend's") == 0);
         /* the type is checked before the backend is asked */

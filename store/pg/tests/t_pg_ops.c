@@ -817,9 +817,49 @@ t_op(ds_op_type_e type, const char *id, const char *name,
         op.in.control.id = t_s(id);
         op.in.control.name = t_s(name);
         op.in.control.data = t_s(data);
+        /* the script compares both stores' histories */
+        op.in.control.history = (type == DS_OP_STATUS);
     }
 
     return &op;
+}
+
+
+/*
+ * A status read brings the history only when its caller asked for it:
+ * the history is half of what the read costs the server
+ */
+
+static void
+t_status_history(int line, const char *id)
+{
+    int             with, rc[2];
+    size_t          events[2];
+    ds_op_t        *op;
+    t_held_t        held;
+    dsi_pg_call_t   call;
+
+    for (with = 0; with < 2; with++) {
+        op = t_op(DS_OP_STATUS, id, NULL, NULL);
+        op->in.control.history = with;
+
+        T(dsi_pg_op_call(op, &call) == DS_OK);
+        T(dsi_pg_conn_send(t_pg, &call.stmt, 1, 0) == 0);
+        T(t_drive(t_pg) == DSI_PG_READY);
+
+        held.n = 0;
+        rc[with] = dsi_pg_op_history(dsi_pg_conn_result(t_pg, 0), t_hold,
+                                     &held, NULL);
+        events[with] = held.n;
+
+        dsi_pg_conn_release(t_pg);
+        dsi_pg_call_free(&call);
+    }
+
+    t_check(rc[0] == DS_NOTFOUND && events[0] == 0, line,
+            "a status read not asking for the history has none");
+    t_check(rc[1] == DS_OK && events[1] > 0, line,
+            "a status read asking for the history has it");
 }
 
 
@@ -852,6 +892,7 @@ t_script(void)
     t_both(__LINE__, t_op(DS_OP_TERMINATE, "a1", NULL, NULL));
     t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "a1", "late", NULL));
     t_both(__LINE__, t_op(DS_OP_STATUS, "a1", NULL, NULL));
+    t_status_history(__LINE__, "a1");
     t_both(__LINE__, t_op(DS_OP_START, "a1", "Again", NULL));
     t_both(__LINE__, t_op(DS_OP_STATUS, "a1", NULL, NULL));
     t_inbox(__LINE__, "a1");

@@ -322,6 +322,7 @@ t_op(t_call_t *c, ds_store_t *st, ds_op_type_e type, const char *id)
     } else {
         c->op.in.control.id = (ds_str_t) { id, strlen(id) };
         c->op.in.control.name = (ds_str_t) { "Go", 2 };
+        c->op.in.control.history = (type == DS_OP_STATUS);
     }
 }
 
@@ -466,6 +467,13 @@ t_serve(ds_store_t *st, t_host_t *th)
     T(s.op.rc == DS_OK && s.status == DS_PENDING);
     /* a Pending instance's ExecutionStarted is a message, not history */
     T(s.history_rc == DS_OK && s.events == 0);
+
+    /* one that did not ask for the history cannot read it */
+    t_op(&s, st, DS_OP_STATUS, "one");
+    s.op.in.control.history = 0;
+    ds_store_submit(st, &s.op, 0);
+    t_run(&s);
+    T(s.op.rc == DS_OK && s.history_rc == DS_INVALID);
 
     t_op(&b, st, DS_OP_STATUS, "none");
     ds_store_submit(st, &b.op, 0);
