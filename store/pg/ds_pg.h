@@ -147,10 +147,24 @@ typedef struct {
     size_t              size;
     ds_buf_t            buf;            /* an event's members */
     int64_t             queued;         /* µs: the store's queue, since */
+    size_t              at;             /* its statement in the batch */
+    int                 row;            /* its row there; -1: its own */
 } dsi_pg_call_t;
 
 int dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call);
 void dsi_pg_call_free(dsi_pg_call_t *call);
+
+/*
+ * The statements of a batch of writes, ops in submit order, into stmts
+ * (one an op at most): a run of starts of one hub without options but a
+ * version and tags is one call of durable.start_batch(), whose
+ * parameters are made in runs (nops / 2 of them at most; free them with
+ * dsi_pg_call_free() once sent). Each op's call gets its statement and
+ * row. The number of statements and *nruns.
+ */
+size_t dsi_pg_batch_stmts(ds_op_t *ops, dsi_pg_stmt_t *stmts,
+    dsi_pg_call_t *runs, size_t *nruns);
+int dsi_pg_start_answer(ds_op_t *op, const PGresult *res, int row);
 /* blocks of unescaped events, kept while a front end may point at them */
 typedef struct dsi_pg_keep_s  dsi_pg_keep_t;
 

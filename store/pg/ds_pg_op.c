@@ -253,6 +253,159 @@ dsi_pg_call_free(dsi_pg_call_t *call)
 }
 
 
+/* a start durable.start_batch() can take: no scheduled time, no policy */
+
+static int
+dsi_pg_batchable(const ds_op_t *op)
+{
+    const dsi_pg_call_t  *call;
+
+    call = op->backend;
+
+    return op->type == DS_OP_START && op->in.start.opts.scheduled == 0
+           && op->in.start.opts.replace == 0 && call->stmt.nparams == 9;
+}
+
+
+/* parameter k of the run's n calls as a text[] literal */
+
+static void
+dsi_pg_param_array(dsi_pg_call_t *run, const ds_op_t *op, size_t n, int k)
+{
+    size_t                i;
+    const char           *s;
+    const dsi_pg_call_t  *call;
+
+    run->buf.len = 0;
+    dsi_buf_add(&run->buf, "{", 1);
+
+    for (i = 0; i < n; i++, op = op->next) {
+        call = op->backend;
+        s = call->stmt.values[k];
+
+        if (i) {
+            dsi_buf_add(&run->buf, ",", 1);
+        }
+
+        if (s == NULL) {
+            dsi_buf_add(&run->buf, "NULL", 4);
+            continue;
+        }
+
+        dsi_buf_add(&run->buf, "\"", 1);
+
+        for ( /* void */ ; *s; s++) {
+            if (*s == '"' || *s == '\\') {
+                dsi_buf_add(&run->buf, "\\", 1);
+            }
+
+            dsi_buf_add(&run->buf, s, 1);
+        }
+
+        dsi_buf_add(&run->buf, "\"", 1);
+    }
+
+    dsi_buf_add(&run->buf, "}", 1);
+
+    if (run->buf.oom) {
+        run->oom = 1;
+        return;
+    }
+
+    dsi_pg_param(run, run->buf.data, run->buf.len, 0);
+}
+
+
+size_t
+dsi_pg_batch_stmts(ds_op_t *ops, dsi_pg_stmt_t *stmts, dsi_pg_call_t *runs,
+    size_t *nruns)
+{
+    int             k;
+    size_t          n, i, nstmts;
+    ds_op_t        *op, *end;
+    dsi_pg_call_t  *call, *run;
+
+    nstmts = 0;
+    *nruns = 0;
+
+    for (op = ops; op; op = end) {
+        call = op->backend;
+
+        /* the run of starts of op's hub that op begins */
+        n = 1;
+        end = op->next;
+
+        if (dsi_pg_batchable(op)) {
+            while (end && dsi_pg_batchable(end)
+                   && strcmp(((dsi_pg_call_t *) end->backend)->values[0],
+                             call->values[0]) == 0)
+            {
+                n++;
+                end = end->next;
+            }
+        }
+
+        if (n > 1) {
+            run = &runs[*nruns];
+            memset(run, 0, sizeof(dsi_pg_call_t));
+            dsi_buf_init(&run->buf);
+
+            run->stmt.sql = "SELECT rc, status, error FROM "
+                            "durable.start_batch($1, $2, $3, $4, $5, $6, "
+                            "$7)";
+            dsi_pg_param(run, call->values[0], strlen(call->values[0]), 0);
+
+            /* ids, names, inputs, members, versions, tags */
+            for (k = 1; k <= 6; k++) {
+                dsi_pg_param_array(run, op, n, k);
+            }
+
+            if (dsi_pg_finish(run) == DS_OK) {
+                (*nruns)++;
+
+                for (i = 0; i < n; i++, op = op->next) {
+                    call = op->backend;
+                    call->at = nstmts;
+                    call->row = (int) i;
+                }
+
+                stmts[nstmts++] = run->stmt;
+                continue;
+            }
+
+            /* out of memory: each start its own statement, as alone */
+            dsi_pg_call_free(run);
+        }
+
+        for ( /* void */ ; op != end; op = op->next) {
+            call = op->backend;
+            call->at = nstmts;
+            call->row = -1;
+            stmts[nstmts++] = call->stmt;
+        }
+    }
+
+    return nstmts;
+}
+
+
+/* a start's answer in row of durable.start_batch()'s */
+
+int
+dsi_pg_start_answer(ds_op_t *op, const PGresult *res, int row)
+{
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) <= row) {
+        op->rc = DS_ERROR;
+        return DS_ERROR;
+    }
+
+    op->rc = (int) dsi_pg_int(res, row, 0);
+    op->out.start.status = (ds_status_e) dsi_pg_int(res, row, 1);
+
+    return DS_OK;
+}
+
+
 /*
  * The answer of op's call: op->rc and out. A STATUS fills *inst with
  * strings pointing into res, valid while res is; a LIST calls the item

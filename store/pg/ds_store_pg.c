@@ -78,6 +78,7 @@ typedef struct {
     ds_op_t            *ops;            /* the batch in flight */
     size_t              nops;
     dsi_pg_stmt_t      *stmts;
+    size_t              nstmts;
     int64_t             sent;           /* µs */
     unsigned            writes:1;       /* the batch is of writes */
     unsigned            listen:1;       /* the LISTEN connection */
@@ -602,12 +603,12 @@ dsi_pgc_connect(dsi_pgc_t *c)
 static void
 dsi_pgc_send(dsi_pgc_t *c)
 {
-    int             tx;
-    size_t          i;
+    int             tx, rc;
+    size_t          i, nruns;
     ds_op_t        *op;
     ds_host_t      *host;
     dsi_pgs_t      *pgs;
-    dsi_pg_call_t  *call;
+    dsi_pg_call_t  *call, *runs;
 
     static const dsi_pg_stmt_t  listen = { "LISTEN durable", 0, NULL };
     static const dsi_pg_stmt_t  check = {
@@ -637,17 +638,39 @@ dsi_pgc_send(dsi_pgc_t *c)
 
         for (op = c->ops, i = 0; op; op = op->next, i++) {
             call = op->backend;
+            call->at = i;
+            call->row = -1;
             c->stmts[i] = call->stmt;
             tx |= !dsi_op_is_read(op->type);
         }
 
-        if (dsi_pg_conn_send(c->conn, c->stmts, c->nops, tx) != 0) {
+        c->nstmts = c->nops;
+        nruns = 0;
+
+        /* a run of starts of a batch of writes is one statement */
+        runs = tx ? calloc(c->nops / 2 + 1, sizeof(dsi_pg_call_t)) : NULL;
+
+        if (runs != NULL) {
+            c->nstmts = dsi_pg_batch_stmts(c->ops, c->stmts, runs, &nruns);
+        }
+
+        rc = dsi_pg_conn_send(c->conn, c->stmts, c->nstmts, tx);
+
+        /* libpq has copied the parameters */
+        for (i = 0; i < nruns; i++) {
+            dsi_pg_call_free(&runs[i]);
+        }
+
+        free(runs);
+
+        if (rc != 0) {
             dsi_pgc_fail(c, dsi_pg_conn_error(c->conn));
             return;
         }
 
         dsi_store_log(pgs->store, DS_LOG_DEBUG, "durable store \"%s\": "
-                      "batch of %zu sent%s", pgs->store->name, c->nops,
+                      "batch of %zu sent as %zu statements%s",
+                      pgs->store->name, c->nops, c->nstmts,
                       tx ? " in a transaction" : "");
     }
 
@@ -794,7 +817,7 @@ dsi_pgc_ready(dsi_pgc_t *c)
 static void
 dsi_pgc_answer(dsi_pgc_t *c)
 {
-    int               committed, tx, wake;
+    int               committed, tx, wake, row;
     size_t            i, n, nw, applied;
     int64_t           took;
     ds_op_t          *op, *next;
@@ -830,7 +853,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
         /* the statement that failed outside its savepoint says why */
         why = "COMMIT failed";
 
-        for (i = 0; i < n; i++) {
+        for (i = 0; i < c->nstmts; i++) {
             res = dsi_pg_conn_result(c->conn, i);
 
             if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
@@ -849,14 +872,15 @@ dsi_pgc_answer(dsi_pgc_t *c)
     c->ops = NULL;
     c->nops = 0;
 
-    for (i = 0; op; op = next, i++) {
+    for ( /* void */ ; op; op = next) {
         next = op->next;
         op->next = NULL;
 
         call = op->backend;
         op->backend = NULL;
 
-        res = dsi_pg_conn_result(c->conn, i);
+        res = dsi_pg_conn_result(c->conn, call->at);
+        row = call->row;
 
         ans.res = res;
         ans.err = NULL;
@@ -867,7 +891,10 @@ dsi_pgc_answer(dsi_pgc_t *c)
             op->rc = DS_ERROR;
             ans.err = "the batch's transaction failed";
 
-        } else if (dsi_pg_op_answer(op, res, &inst, &entity) != DS_OK) {
+        } else if ((row < 0 ? dsi_pg_op_answer(op, res, &inst, &entity)
+                            : dsi_pg_start_answer(op, res, row))
+                   != DS_OK)
+        {
             ans.err = PQresultErrorMessage(res);
 
         } else if (op->rc == DS_OK && !dsi_op_is_read(op->type)) {
@@ -877,9 +904,11 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
         if (op->rc == DS_ERROR && ans.err == NULL
             && PQfnumber(res, "error") >= 0
-            && !PQgetisnull(res, 0, PQfnumber(res, "error")))
+            && !PQgetisnull(res, row < 0 ? 0 : row,
+                            PQfnumber(res, "error")))
         {
-            ans.err = PQgetvalue(res, 0, PQfnumber(res, "error"));
+            ans.err = PQgetvalue(res, row < 0 ? 0 : row,
+                                 PQfnumber(res, "error"));
         }
 
         if (op->rc == DS_ERROR) {

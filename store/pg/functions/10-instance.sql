@@ -19,6 +19,107 @@ END
 $$;
 
 
+-- Starts of one hub that a batch holds one after the other, without a
+-- scheduled time or a reuse policy: one row per start, in order, as
+-- durable.start() would answer each. The new ids are inserted with one
+-- statement a table, so the count triggers, the plpgsql call and the
+-- savepoint are paid once for them all; a start whose id exists, or
+-- appears earlier in the arrays, or that is invalid, then runs
+-- durable.start_opts() in order, as it would alone. Should the shared
+-- inserts fail, every start runs alone.
+CREATE OR REPLACE FUNCTION durable.start_batch(p_hub text, p_ids text[],
+    p_names text[], p_inputs text[], p_members text[], p_versions text[],
+    p_tags text[])
+RETURNS TABLE (rc integer, status smallint, error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n     integer;
+    now   bigint;
+    i     integer;
+    got   integer[];
+    s     record;
+BEGIN
+    got := '{}';
+
+    BEGIN
+        -- a hub is made by a start that is valid (as durable.start_opts())
+        IF durable.valid_key(p_hub, 'x')
+           AND EXISTS (SELECT 1 FROM unnest(p_ids, p_names, p_versions)
+                                     AS u(id, name, version)
+                       WHERE durable.valid_key(p_hub, u.id)
+                         AND u.name IS NOT NULL
+                         AND octet_length(u.name) <= 256
+                         AND coalesce(octet_length(u.version), 0) <= 256)
+        THEN
+            n := durable.hub_partitions(p_hub, true);
+            now := durable.now_us();
+
+            -- ids in the key's collation, for the join on RETURNING's
+            WITH v AS (
+                SELECT DISTINCT ON (a.id) a.id, a.name, a.input,
+                       a.members, a.version, a.tags, a.o
+                FROM (SELECT u.id COLLATE "C" AS id, u.name, u.input,
+                             u.members, u.version, u.tags, u.o
+                      FROM unnest(p_ids, p_names, p_inputs, p_members,
+                                  p_versions, p_tags)
+                           WITH ORDINALITY
+                           AS u(id, name, input, members, version, tags,
+                                o)) a
+                WHERE durable.valid_key(p_hub, a.id) AND a.name IS NOT NULL
+                  AND octet_length(a.name) <= 256
+                  AND coalesce(octet_length(a.version), 0) <= 256
+                ORDER BY a.id, a.o),
+            ins AS (
+                INSERT INTO durable.instances AS x (hub, partition, id,
+                        status, suspended_from, created, updated,
+                        execution, name, input, parent_id, parent_task,
+                        parent_execution, ready_at, inbox_seq,
+                        done_status, scheduled_start, version, tags)
+                    SELECT p_hub, durable.partition_of(n, v.id), v.id, 6,
+                           6, now, now, 1, v.name, v.input, NULL, -1, 0,
+                           greatest(now, 1), 1, 6, 0, v.version, v.tags
+                    FROM v
+                    ON CONFLICT DO NOTHING
+                    RETURNING x.partition, x.id),
+            msg AS (
+                INSERT INTO durable.inbox (hub, partition, id, seq, message)
+                    SELECT p_hub, ins.partition, ins.id, 1,
+                           durable.event('ExecutionStarted', now, v.members)
+                    FROM ins JOIN v ON v.id = ins.id)
+            SELECT coalesce(array_agg(v.o::integer), '{}') INTO got
+                FROM ins JOIN v ON v.id = ins.id;
+        END IF;
+
+    EXCEPTION
+        WHEN others THEN
+            got := '{}';
+    END;
+
+    IF cardinality(got) > 0 THEN
+        PERFORM durable.wake(p_hub);
+    END IF;
+
+    FOR i IN 1 .. coalesce(cardinality(p_ids), 0) LOOP
+        IF i = ANY (got) THEN
+            rc := 0;
+            status := 6;
+            error := NULL;
+
+        ELSE
+            s := durable.start_opts(p_hub, p_ids[i], p_names[i],
+                                    p_inputs[i], p_members[i],
+                                    p_versions[i], p_tags[i], 0, 0);
+            rc := s.rc;
+            status := s.status;
+            error := s.error;
+        END IF;
+
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+
 -- ds_op_raise_event(): members "Name":..,"Input":.. of EventRaised
 CREATE OR REPLACE FUNCTION durable.raise_event(p_hub text, p_id text,
     p_members text, OUT rc integer, OUT error text)

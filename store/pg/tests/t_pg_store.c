@@ -69,6 +69,8 @@ typedef struct {
     int                 wakes;
     int                 pending;
     int                 alerts;
+    size_t              sent_ops;       /* the last batch of writes sent */
+    size_t              sent_stmts;     /* as so many statements */
 } t_host_t;
 
 
@@ -167,6 +169,18 @@ t_pending(void *host, int any)
 static void
 t_log(void *host, ds_log_e level, const char *msg)
 {
+    size_t       ops, stmts;
+    const char  *p;
+
+    p = strstr(msg, "batch of ");
+
+    if (p != NULL && strstr(p, "in a transaction") != NULL
+        && sscanf(p, "batch of %zu sent as %zu", &ops, &stmts) == 2)
+    {
+        ((t_host_t *) host)->sent_ops = ops;
+        ((t_host_t *) host)->sent_stmts = stmts;
+    }
+
     if (level <= DS_LOG_ALERT) {
         ((t_host_t *) host)->alerts++;
     }
@@ -543,6 +557,59 @@ t_serve(ds_store_t *st, t_host_t *th)
     T(a.op.rc == DS_OK && a.counts_rc == DS_OK && a.timers_rc == DS_OK);
     T(a.terminated >= 1);
     T(a.space_rc == DS_INVALID);
+}
+
+
+/*
+ * Starts of one batch: a run of plain starts of one hub is one statement
+ * (durable.start_batch()), which answers each as it would alone: a new
+ * id, the same id again (a conflict with the first), an active instance,
+ * a terminal one (replaced); a start for later is a statement of its own
+ */
+
+static void
+t_starts(ds_store_t *st, t_host_t *th)
+{
+    size_t    i;
+    t_call_t  calls[7];
+
+    static const char  *ids[7] = {
+        "sb-new", "sb-new", "one", "tree", "sb-other", "sb-later", "sb-last"
+    };
+
+    for (i = 0; i < 7; i++) {
+        t_op(&calls[i], st, DS_OP_START, ids[i]);
+    }
+
+    calls[5].op.in.start.opts.scheduled = ds_time_now() + 60000000;
+
+    for (i = 0; i < 7; i++) {
+        ds_store_submit(st, &calls[i].op, i < 6 ? DS_SUBMIT_MORE : 0);
+    }
+
+    t_run(&calls[6]);
+
+    for (i = 0; i < 7; i++) {
+        T(calls[i].answered == 1 && calls[i].batch == 7);
+    }
+
+    T(th->sent_ops == 7 && th->sent_stmts == 3);
+
+    T(calls[0].op.rc == DS_OK);
+    T(calls[1].op.rc == DS_CONFLICT);
+    T(calls[1].op.out.start.status == DS_PENDING);
+    T(calls[2].op.rc == DS_CONFLICT);
+    T(calls[2].op.out.start.status == DS_PENDING);
+    T(calls[3].op.rc == DS_OK);
+    T(calls[4].op.rc == DS_OK);
+    T(calls[5].op.rc == DS_OK);
+    T(calls[6].op.rc == DS_OK);
+
+    /* the terminal one was started again */
+    t_op(&calls[0], st, DS_OP_STATUS, "tree");
+    ds_store_submit(st, &calls[0].op, 0);
+    t_run(&calls[0]);
+    T(calls[0].op.rc == DS_OK && calls[0].status == DS_PENDING);
 }
 
 
@@ -1005,6 +1072,7 @@ main(int argc, char **argv)
 
     if (st != NULL && other != NULL) {
         t_serve(st, &th);
+        t_starts(st, &th);
         t_writer(st, argv[1]);
         t_batch_most(st);
         t_sustained(st);
