@@ -1080,9 +1080,16 @@ def main():
     t_start = time.time()
     started_at = datetime.datetime.now(datetime.timezone.utc).strftime(
         "%Y-%m-%d %H:%M UTC")
-    commit = subprocess.run(["git", "-C", ROOT, "describe", "--always",
-                             "--dirty"], capture_output=True,
+    commit = subprocess.run(["git", "-C", ROOT, "describe", "--always"],
+                            capture_output=True,
                             text=True).stdout.strip() or "unknown"
+    # the run's own outputs, left by the run before, do not make it dirty
+    changed = subprocess.run(["git", "-C", ROOT, "status", "--porcelain",
+                              "--untracked-files=no", "--", ".",
+                              ":!bench/results.md", ":!docs/benchmarks.md"],
+                             capture_output=True, text=True).stdout.strip()
+    if changed:
+        commit += "-dirty"
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 

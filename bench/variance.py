@@ -11,14 +11,20 @@ import sys
 
 
 def rows(path):
-    """scenario -> (figure, unit) for every row of the main table"""
-    out = {}
+    """row number -> (figure, unit) for every row of the main table, and
+    row number -> the row's name"""
+    out, names = {}, {}
     with open(path, encoding="utf-8") as f:
         for line in f:
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) != 9 or not re.match(r"\d+[a-d]?[′″]?\.", cells[0]):
+            row_id = re.match(r"\d+[a-d]?[′″]?\.", cells[0])
+            if len(cells) != 9 or not row_id:
                 continue
-            name, rate, ratio = cells[0], cells[1], cells[6]
+            # rows are matched by their number: a name may carry a size
+            # measured in the run ("50 events (7663 B)")
+            name = row_id.group(0)
+            rate, ratio = cells[1], cells[6]
+            names[name] = cells[0]
             m = re.match(r"([\d.]+)×", ratio)
             if m:
                 out[name] = (float(m.group(1)), "×")
@@ -30,7 +36,7 @@ def rows(path):
             m = re.match(r"(\d+)( orch/s)?", rate)
             if m:
                 out[name] = (float(m.group(1)), m.group(2) or " req/s")
-    return out
+    return out, names
 
 
 def fmt(v, unit):
@@ -44,15 +50,17 @@ def fmt(v, unit):
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    a, b = rows(sys.argv[1]), rows(sys.argv[2])
+    (a, _), (b, names) = rows(sys.argv[1]), rows(sys.argv[2])
     print("| scenario | run 1 | run 2 | run 2 vs run 1 |")
     print("|---|---|---|---|")
     for name in a:
         if name not in b:
             continue
         (va, ua), (vb, ub) = a[name], b[name]
-        diff = "—" if ua != ub or va == 0 else "%+.0f%%" % (100 * (vb / va - 1))
-        print("| %s | %s | %s | %s |" % (name, fmt(va, ua), fmt(vb, ub), diff))
+        diff = ("—" if ua != ub or va == 0
+                else "%+.0f%%" % (100 * (vb / va - 1)))
+        print("| %s | %s | %s | %s |" % (names[name], fmt(va, ua), fmt(vb, ub),
+                                         diff))
 
 
 if __name__ == "__main__":
