@@ -281,10 +281,13 @@ test-grpc: build $(GRPC_TEST_DIR)/node_modules/.ci
 # the same gRPC suite with each nginx's store in a PostgreSQL database of
 # its own, made from a template that has the schema, in a throwaway
 # cluster (util/pg.sh); what PostgreSQL does not serve yet is skipped
-# there (t/grpc/lib/backend.js)
+# there (t/grpc/lib/backend.js). Each nginx holds 2 workers x (pool 4 +
+# a listener) connections, twice that across a reload, and three files
+# run at once: more than util/pg.sh's default 30 connections
 test-grpc-postgres: build $(DURABLE_TOOL) $(GRPC_TEST_DIR)/node_modules/.ci
 	@DURABLE_EXTRA_DEPS=openssl $(MAKE) -s deps
 	DURABLE=$(DURABLE_TOOL) NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) \
+	DURABLE_PG_MAX_CONNECTIONS=120 \
 	    util/pg.sh run sh -c 'set -e; \
 	        createdb durable_template; \
 	        "$$DURABLE" schema init --conninfo \
