@@ -177,7 +177,11 @@ $(PG_CONN_TEST) $(PG_OPS_TEST) $(PG_STORE_TEST): $(BUILD)/%: \
 	@mkdir -p $(BUILD)
 	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -DDS_HAVE_PG \
 	    -I store -I store/pg $(PG_CFLAGS) $< $(PG_SRCS) $(STORE_SRCS) \
-	    -llmdb -ljansson -lpq -o $@
+	    $(PG_TEST_LDFLAGS) -llmdb -ljansson -lpq -o $@
+
+# t_pg_store refuses chosen allocations of the store's code
+$(PG_STORE_TEST): PG_TEST_LDFLAGS := \
+    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 # a hub with every kind of record, made through the LMDB store's own
 # operations, for the test that moves it to PostgreSQL and back (move.sh)
