@@ -4,7 +4,8 @@
 #   make worker  the example worker for it (a second terminal)
 #   make test    the docs' links (check-docs), the style gate
 #                (check-style), the module's exported symbols
-#                (check-exports), store, gRPC codec and PostgreSQL
+#                (check-exports), the bench tooling's tests
+#                (check-bench), store, gRPC codec and PostgreSQL
 #                unit tests (test-store, test-grpc-unit, test-pg-schema),
 #                the Test::Nginx suite on PostgreSQL (test-postgres,
 #                about 3 minutes), the gRPC suite on PostgreSQL
@@ -56,7 +57,7 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         test-valgrind check-docs check-style check-exports \
         deb test-deb install test-install test-ui test-cli test-metrics \
         test-grpc test-asan-grpc test-pg-schema test-postgres \
-        test-grpc-postgres failover
+        test-grpc-postgres failover check-bench
 
 all: build
 
@@ -95,7 +96,7 @@ worker:
 	    --url http://127.0.0.1:$(PORT)/runtime/webhooks/durabletask
 
 # the plain suite runs last: make test ends with its prove summary
-test: check-docs check-style build check-exports build-nothreads \
+test: check-docs check-style check-bench build check-exports build-nothreads \
       test-store test-grpc-unit test-pg-schema test-postgres \
       test-grpc-postgres test-worker \
       fuzz-quick test-asan test-quickstart \
@@ -114,6 +115,11 @@ check-style:
 
 check-exports: build
 	util/check-exports.sh $(MODULE_SO)
+
+# the bench tooling's own tests (bench/tests): variance.py and bench.py's
+# dirty check, without nginx or network
+check-bench:
+	python3 -m unittest discover -s bench/tests
 
 # the module must also compile for an nginx built without --with-threads
 # (writes then run in the event loop): nginx's own -Werror flags, no run
@@ -171,7 +177,11 @@ $(PG_CONN_TEST) $(PG_OPS_TEST) $(PG_STORE_TEST): $(BUILD)/%: \
 	@mkdir -p $(BUILD)
 	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -DDS_HAVE_PG \
 	    -I store -I store/pg $(PG_CFLAGS) $< $(PG_SRCS) $(STORE_SRCS) \
-	    -llmdb -ljansson -lpq -o $@
+	    $(PG_TEST_LDFLAGS) -llmdb -ljansson -lpq -o $@
+
+# t_pg_store refuses chosen allocations of the store's code
+$(PG_STORE_TEST): PG_TEST_LDFLAGS := \
+    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 # a hub with every kind of record, made through the LMDB store's own
 # operations, for the test that moves it to PostgreSQL and back (move.sh)

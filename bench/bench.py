@@ -1088,6 +1088,16 @@ def only_rows():
         print("* " + n)
 
 
+def dirty(root):
+    """whether a tracked file of the clone at root differs from its commit;
+    the run's own outputs, left by the run before, do not count"""
+    changed = subprocess.run(["git", "-C", root, "status", "--porcelain",
+                              "--untracked-files=no", "--", ".",
+                              ":!bench/results.md", ":!docs/benchmarks.md"],
+                             capture_output=True, text=True).stdout.strip()
+    return changed != ""
+
+
 def main():
     t_start = time.time()
     started_at = datetime.datetime.now(datetime.timezone.utc).strftime(
@@ -1095,12 +1105,7 @@ def main():
     commit = subprocess.run(["git", "-C", ROOT, "describe", "--always"],
                             capture_output=True,
                             text=True).stdout.strip() or "unknown"
-    # the run's own outputs, left by the run before, do not make it dirty
-    changed = subprocess.run(["git", "-C", ROOT, "status", "--porcelain",
-                              "--untracked-files=no", "--", ".",
-                              ":!bench/results.md", ":!docs/benchmarks.md"],
-                             capture_output=True, text=True).stdout.strip()
-    if changed:
+    if dirty(ROOT):
         commit += "-dirty"
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)

@@ -61,6 +61,28 @@ sub list_re {
     } @_) . '\]$';
 }
 
+# blocks 9 and 12, in hub $_[0] through /batch/ (purge batches of 2): one
+# active and 5 terminated instances; a purge by filter deletes the 5,
+# counted right, the active one stays, and the next purge finds none
+sub main::batch_purge {
+    my ($hub) = @_;
+    my $purge = '/batch/instances?createdTimeFrom=2000-01-01';
+    return [main::rq($hub => POST => '/batch/orchestrators/Hello/a1'),
+            (map { main::rq($hub => POST => "/batch/orchestrators/Hello/t$_") }
+                 1 .. 5),
+            (map { main::rq($hub => POST => "/batch/instances/t$_/terminate") }
+                 1 .. 5),
+            main::rq($hub => DELETE => $purge),
+            main::rq($hub => GET => '/batch/instances'),
+            main::rq($hub => DELETE => $purge)];
+}
+
+our $batch_purge_codes = [(202) x 11, 200, 200, 404];
+
+our $batch_purge_bodies = [
+    '^\{"id":"a1"', (map { "^\\{\"id\":\"t$_\"" } 1 .. 5), ('^$') x 5,
+    '^\{"instancesDeleted":5\}$', main::list_re('a1'), '^$'];
+
 # block 10's instances: one active, 6 terminated, through /timed/
 sub main::timed_setup {
     for my $path ('orchestrators/Hello/a1',
@@ -221,16 +243,9 @@ DELETE /runtime/webhooks/durabletask/instances/nope?code=testkey123
 
 === TEST 9: durable_task_purge_batch 2: 5 terminated instances all go, counted right; the active one stays
 --- request eval
-[main::rq(P9 => POST => '/batch/orchestrators/Hello/a1'),
- (map { main::rq(P9 => POST => "/batch/orchestrators/Hello/t$_") } 1 .. 5),
- (map { main::rq(P9 => POST => "/batch/instances/t$_/terminate") } 1 .. 5),
- main::rq(P9 => DELETE => '/batch/instances?createdTimeFrom=2000-01-01'),
- main::rq(P9 => GET => '/batch/instances'),
- main::rq(P9 => DELETE => '/batch/instances?createdTimeFrom=2000-01-01')]
---- error_code eval: [(202) x 11, 200, 200, 404]
---- response_body_like eval
-['^\{"id":"a1"', (map { "^\\{\"id\":\"t$_\"" } 1 .. 5), ('^$') x 5,
- '^\{"instancesDeleted":5\}$', main::list_re('a1'), '^$']
+main::batch_purge('P9')
+--- error_code eval: $::batch_purge_codes
+--- response_body_like eval: $::batch_purge_bodies
 --- no_error_log
 [error]
 
@@ -264,15 +279,8 @@ main::list_re('a1')
 --- http_config eval: $::one_thread_store
 --- config eval: $::config
 --- request eval
-[main::rq(P12 => POST => '/batch/orchestrators/Hello/a1'),
- (map { main::rq(P12 => POST => "/batch/orchestrators/Hello/t$_") } 1 .. 5),
- (map { main::rq(P12 => POST => "/batch/instances/t$_/terminate") } 1 .. 5),
- main::rq(P12 => DELETE => '/batch/instances?createdTimeFrom=2000-01-01'),
- main::rq(P12 => GET => '/batch/instances'),
- main::rq(P12 => DELETE => '/batch/instances?createdTimeFrom=2000-01-01')]
---- error_code eval: [(202) x 11, 200, 200, 404]
---- response_body_like eval
-['^\{"id":"a1"', (map { "^\\{\"id\":\"t$_\"" } 1 .. 5), ('^$') x 5,
- '^\{"instancesDeleted":5\}$', main::list_re('a1'), '^$']
+main::batch_purge('P12')
+--- error_code eval: $::batch_purge_codes
+--- response_body_like eval: $::batch_purge_bodies
 --- no_error_log
 [error]

@@ -50,6 +50,27 @@ $directives
 _EOC_
 }
 
+# blocks 3 and 4: the endpoint refuses the call with limit_req in zone
+# $_[0], and the directives in $_[1] if any; its runner's server lets the
+# call through the same zone first (its burst allows it)
+sub main::limited_endpoint {
+    my ($zone, $more) = @_;
+    my $directives = "            limit_req zone=$zone;";
+    $directives .= "\n$more" if defined $more;
+    return "    limit_req_zone \$binary_remote_addr zone=$zone:1m rate=1r/m;\n"
+           . main::endpoint($directives);
+}
+
+sub main::limited_config {
+    my ($zone) = @_;
+    return <<"_EOC_";
+    location /TaskHubSidecarService/ {
+        limit_req zone=$zone burst=5 nodelay;
+        grpc_pass grpc://127.0.0.1:\$TEST_NGINX_RAND_PORT_1;
+    }
+_EOC_
+}
+
 # a Hello call: one empty message behind its 5-byte prefix
 our $hello = "POST /TaskHubSidecarService/Hello\n" . "\0" x 5;
 
@@ -105,13 +126,9 @@ grpc-261 401 16
 The runner's server lets the call through the same zone first (its
 burst allows it): the endpoint's limit_req then refuses it.
 --- http_config eval
-'    limit_req_zone $binary_remote_addr zone=grpc261a:1m rate=1r/m;
-' . main::endpoint('            limit_req zone=grpc261a;')
---- config
-    location /TaskHubSidecarService/ {
-        limit_req zone=grpc261a burst=5 nodelay;
-        grpc_pass grpc://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
-    }
+main::limited_endpoint('grpc261a')
+--- config eval
+main::limited_config('grpc261a')
 --- request eval
 $::hello
 --- error_code: 200
@@ -126,14 +143,9 @@ grpc-261 503 14
 
 === TEST 4: limit_req_status 429 is UNAVAILABLE too
 --- http_config eval
-'    limit_req_zone $binary_remote_addr zone=grpc261b:1m rate=1r/m;
-' . main::endpoint('            limit_req zone=grpc261b;
-            limit_req_status 429;')
---- config
-    location /TaskHubSidecarService/ {
-        limit_req zone=grpc261b burst=5 nodelay;
-        grpc_pass grpc://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
-    }
+main::limited_endpoint('grpc261b', '            limit_req_status 429;')
+--- config eval
+main::limited_config('grpc261b')
 --- request eval
 $::hello
 --- error_code: 200

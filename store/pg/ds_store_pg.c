@@ -1087,12 +1087,17 @@ dsi_pgc_notified(dsi_pgc_t *c)
 static void
 dsi_pgc_fail(dsi_pgc_t *c, const char *why)
 {
+    char         reason[DS_STORE_LOG_LEN];
     ds_op_t     *op, *next;
     ds_host_t   *host;
     dsi_pgs_t   *pgs;
 
     pgs = c->pgs;
     host = &pgs->store->host;
+
+    /* why may be the connection's own error text, freed with it below */
+    snprintf(reason, sizeof(reason), "%s", why);
+    why = reason;
 
     /* once per outage at err; the retries that fail too at info */
     dsi_store_log(pgs->store, c->was_up ? DS_LOG_ERR : DS_LOG_INFO,

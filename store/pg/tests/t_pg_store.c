@@ -11,6 +11,8 @@
  * after the bound while the loop goes on; once the server goes on, the
  * store serves again. A database whose schema is of another version is
  * refused, once in the log, its ops answered DS_SCHEMA until it is right.
+ * A batch of starts whose one statement cannot be put together (memory
+ * refused) goes as one statement per start, each answered as alone.
  *
  *   t_pg_store CONNINFO POSTMASTER_PID_FILE
  */
@@ -54,6 +56,64 @@ t_check(int ok, int line, const char *expr)
 }
 
 
+/*
+ * The store's own allocations: this program is linked with
+ * -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc (Makefile), so the
+ * store's calls come here, libpq's and libc's own do not. Armed, the
+ * t_nomem_at-th of them from then on fails, that one alone.
+ */
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+
+static int     t_nomem_armed;
+static size_t  t_nomem_at, t_nomem_seen;
+
+
+static int
+t_nomem(void)
+{
+    if (!t_nomem_armed || t_nomem_seen++ != t_nomem_at) {
+        return 0;
+    }
+
+    t_nomem_armed = 0;
+
+    return 1;
+}
+
+
+static void
+t_nomem_arm(size_t at)
+{
+    t_nomem_at = at;
+    t_nomem_seen = 0;
+    t_nomem_armed = 1;
+}
+
+
+void *
+__wrap_malloc(size_t size)
+{
+    return t_nomem() ? NULL : __real_malloc(size);
+}
+
+
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+    return t_nomem() ? NULL : __real_calloc(n, size);
+}
+
+
+void *
+__wrap_realloc(void *p, size_t size)
+{
+    return t_nomem() ? NULL : __real_realloc(p, size);
+}
+
+
 /* the host: every event it knows, and what it waits for on each */
 
 typedef struct {
@@ -71,6 +131,7 @@ typedef struct {
     int                 alerts;
     size_t              sent_ops;       /* the last batch of writes sent */
     size_t              sent_stmts;     /* as so many statements */
+    int                 listening;      /* the listener has connected */
 } t_host_t;
 
 
@@ -179,6 +240,10 @@ t_log(void *host, ds_log_e level, const char *msg)
     {
         ((t_host_t *) host)->sent_ops = ops;
         ((t_host_t *) host)->sent_stmts = stmts;
+    }
+
+    if (strstr(msg, "listener connected") != NULL) {
+        ((t_host_t *) host)->listening = 1;
     }
 
     if (level <= DS_LOG_ALERT) {
@@ -353,7 +418,7 @@ t_run(t_call_t *c)
 
 
 static ds_store_t *
-t_open(const char *conninfo, t_host_t *th, int64_t bound)
+t_open(const char *conninfo, t_host_t *th, int64_t bound, size_t pool)
 {
     char             err[256];
     ds_host_t        host;
@@ -376,7 +441,7 @@ t_open(const char *conninfo, t_host_t *th, int64_t bound)
     conf.name = "pg";
     conf.backend = DS_BACKEND_POSTGRES;
     conf.conninfo = conninfo;
-    conf.pool = 2;
+    conf.pool = pool;
     conf.timeout_ms = bound;
 
     st = NULL;
@@ -613,6 +678,109 @@ t_starts(ds_store_t *st, t_host_t *th)
 }
 
 
+/*
+ * Starts of one batch while memory runs out: the allocation that fails
+ * is the first after the ops are queued, then the second, and so on.
+ * The first is the batch's list of statements: the batch is lost like a
+ * connection, and that is left out. Those that follow, while the one
+ * statement of the starts is put together (the list of runs, the
+ * arrays, the parameters), make each start a statement of its own, and
+ * each is answered as alone. The first allocation after those is
+ * libpq's side of the send (lost, as the first) or nothing (the starts
+ * in one statement): the end of the test. A store with one connection,
+ * its listener up: nothing else of the store allocates meanwhile.
+ */
+
+static void
+t_starts_nomem(const char *conninfo)
+{
+    int          lost;
+    char         ids[4][32];
+    size_t       at, i, apart;
+    t_host_t     th;
+    t_call_t     calls[4];
+    ds_store_t  *st;
+
+    memset(&th, 0, sizeof(t_host_t));
+
+    st = t_open(conninfo, &th, 2000, 1);
+    T(st != NULL);
+
+    if (st == NULL) {
+        return;
+    }
+
+    t_op(&calls[0], st, DS_OP_STATUS, "one");
+    ds_store_submit(st, &calls[0].op, 0);
+    t_run(&calls[0]);
+    T(calls[0].op.rc == DS_OK);
+
+    while (!th.listening) {
+        t_iterate();
+    }
+
+    apart = 0;
+
+    for (at = 1; at < 32; at++) {
+        snprintf(ids[0], sizeof(ids[0]), "nomem-%zu", at);
+        snprintf(ids[1], sizeof(ids[1]), "nomem-%zu", at);
+        snprintf(ids[2], sizeof(ids[2]), "one");
+        snprintf(ids[3], sizeof(ids[3]), "nomem-%zu-b", at);
+
+        for (i = 0; i < 4; i++) {
+            t_op(&calls[i], st, DS_OP_START, ids[i]);
+            ds_store_submit(st, &calls[i].op, i < 3 ? DS_SUBMIT_MORE : 0);
+        }
+
+        th.sent_ops = 0;
+        th.sent_stmts = 0;
+        t_nomem_arm(at);
+
+        t_run(&calls[3]);
+
+        t_nomem_armed = 0;
+
+        lost = 1;
+
+        for (i = 0; i < 4; i++) {
+            lost &= calls[i].answered == 1
+                    && calls[i].op.rc == DS_UNAVAILABLE
+                    && strstr(calls[i].error, "out of memory") != NULL;
+        }
+
+        if (lost || (th.sent_ops == 4 && th.sent_stmts == 1)) {
+            break;
+        }
+
+        /* each start a statement of its own */
+        T(th.sent_ops == 4 && th.sent_stmts == 4);
+        apart++;
+
+        for (i = 0; i < 4; i++) {
+            T(calls[i].answered == 1 && calls[i].batch == 4);
+        }
+
+        T(calls[0].op.rc == DS_OK);
+        T(calls[1].op.rc == DS_CONFLICT);
+        T(calls[1].op.out.start.status == DS_PENDING);
+        T(calls[2].op.rc == DS_CONFLICT);
+        T(calls[2].op.out.start.status == DS_PENDING);
+        T(calls[3].op.rc == DS_OK);
+    }
+
+    /* at least the list of runs and the arrays' text */
+    T(apart >= 2);
+    T(at < 32);
+
+    if (apart < 2 || at == 32) {
+        printf("#   %zu batches apart, the last at allocation %zu\n",
+               apart, at);
+    }
+
+    ds_store_close(st);
+}
+
+
 /* one statement on a blocking connection of its own, for the test */
 
 static void
@@ -649,7 +817,7 @@ t_schema(const char *conninfo)
     t_sql(conninfo, "INSERT INTO durable.schema_version (version) "
                     "VALUES (999)");
 
-    st = t_open(conninfo, &th, 2000);
+    st = t_open(conninfo, &th, 2000, 2);
     T(st != NULL);
 
     if (st == NULL) {
@@ -1066,13 +1234,14 @@ main(int argc, char **argv)
     memset(&th, 0, sizeof(t_host_t));
     memset(&other_th, 0, sizeof(t_host_t));
 
-    st = t_open(argv[1], &th, T_BOUND_MS);
-    other = t_open(argv[1], &other_th, T_BOUND_MS);
+    st = t_open(argv[1], &th, T_BOUND_MS, 2);
+    other = t_open(argv[1], &other_th, T_BOUND_MS, 2);
     T(st != NULL && other != NULL);
 
     if (st != NULL && other != NULL) {
         t_serve(st, &th);
         t_starts(st, &th);
+        t_starts_nomem(argv[1]);
         t_writer(st, argv[1]);
         t_batch_most(st);
         t_sustained(st);
