@@ -1,4 +1,5 @@
--- ngx_durable PostgreSQL schema, version 7: one count function a table.
+-- ngx_durable PostgreSQL schema, version 7: one count function a table
+-- (and the tree purge's old helper dropped, at the end).
 --
 -- Version 6 counted inserts and deletes by statement with a function
 -- holding the same query twice, over the inserted rows for one and over
@@ -173,5 +174,9 @@ CREATE TRIGGER timers_count_delete
     AFTER DELETE ON durable.timers
     REFERENCING OLD TABLE AS changed
     FOR EACH STATEMENT EXECUTE FUNCTION durable.count_timers();
+
+-- a tree purge gathers its instances (durable.purge_gather()) and
+-- deletes them at once: the helper that purged them one by one goes
+DROP FUNCTION IF EXISTS durable.purge_subtree(text, text, integer);
 
 INSERT INTO durable.schema_version (version) VALUES (7);
