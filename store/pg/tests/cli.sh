@@ -214,12 +214,17 @@ count_triggers() {
 
 # version 6 with its functions and rows: upgraded, each table's count
 # triggers call one function, version 6's others are gone, and the
-# counts stay the rows' through inserts, moving updates and deletes
+# counts stay the rows' through inserts, moving updates and deletes.
+# purge_subtree() stands for version 6's, which 007 drops.
 db=t_cli_v6
 createdb "$db" || exit 1
 ci="$DURABLE_PG_CONNINFO dbname=$db"
 older 6
-sql "SELECT durable.start('h', 'a', 'N', NULL, '');
+sql "CREATE FUNCTION durable.purge_subtree(p_hub text, p_id text,
+         p_depth integer, OUT rc integer, OUT status smallint,
+         OUT purged bigint)
+     LANGUAGE sql AS 'SELECT 8, NULL::smallint, 0::bigint';
+     SELECT durable.start('h', 'a', 'N', NULL, '');
      SELECT durable.start('h', 'b', 'N', NULL, '');
      SELECT durable.start('g', 'c', 'N', NULL, '');
      SELECT durable.terminate('h', 'b', NULL);
@@ -244,9 +249,10 @@ for t in activities:ready entities:ready instances:instances timers:timers; do
 done
 check "each table's count triggers call one function" 0 "^${one#,}$" \
     count_triggers
-check "version 6's update functions are gone" 0 "^0$" \
-    sql "SELECT count(*) FROM pg_proc
-         WHERE proname IN ('count_instance_moves', 'count_ready_moves')"
+check "version 6's update functions and purge_subtree() are gone" 0 \
+    "^0$" sql "SELECT count(*) FROM pg_proc
+               WHERE proname IN ('count_instance_moves', 'count_ready_moves',
+                                 'purge_subtree')"
 check "no count trigger runs for each row but a moving update" 0 "^0$" \
     row_triggers
 sql "SELECT durable.start('h', 'd', 'N', NULL, '');
