@@ -42,7 +42,7 @@
  * this build calls: a store refuses a database at any other
  * (ds_store_pg.c). embed.sh checks it is the last file's number.
  */
-#define DSI_PG_SCHEMA       6
+#define DSI_PG_SCHEMA       7
 
 
 #define DSI_PG_WANT_READ    1       /* as DS_WATCH_READ */

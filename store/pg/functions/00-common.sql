@@ -233,20 +233,48 @@ LANGUAGE sql AS $$
 $$;
 
 
--- everything kept of an instance. durable.purge_batch() (20-list.sql)
--- deletes the same tables for a set of instances: a table added here
--- goes there too
+-- everything kept of a set of instances, (p_parts[i], p_ids[i]): the
+-- one list of the tables an instance owns, which remove(), purge_batch()
+-- (20-list.sql) and purge_tree() (70-control.sql) delete through. A
+-- statement a table over the whole set, so that each table's count
+-- trigger runs once however many instances go, and the session's counts
+-- rows are updated a few times, not once an instance (schema/006).
+-- Answers how many instances were deleted.
+CREATE OR REPLACE FUNCTION durable.remove_set(p_hub text,
+    p_parts integer[], p_ids text[])
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n  integer;
+BEGIN
+    DELETE FROM durable.activities a
+        USING unnest(p_parts, p_ids) AS c(partition, id)
+        WHERE a.hub = p_hub AND a.partition = c.partition AND a.id = c.id;
+    DELETE FROM durable.timers t
+        USING unnest(p_parts, p_ids) AS c(partition, id)
+        WHERE t.hub = p_hub AND t.partition = c.partition AND t.id = c.id;
+    DELETE FROM durable.history h
+        USING unnest(p_parts, p_ids) AS c(partition, id)
+        WHERE h.hub = p_hub AND h.partition = c.partition AND h.id = c.id;
+    DELETE FROM durable.inbox m
+        USING unnest(p_parts, p_ids) AS c(partition, id)
+        WHERE m.hub = p_hub AND m.partition = c.partition AND m.id = c.id;
+    DELETE FROM durable.instances i
+        USING unnest(p_parts, p_ids) AS c(partition, id)
+        WHERE i.hub = p_hub AND i.partition = c.partition AND i.id = c.id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+
+    RETURN n;
+END
+$$;
+
+
+-- everything kept of an instance
 CREATE OR REPLACE FUNCTION durable.remove(p_hub text, p_part integer,
     p_id text)
 RETURNS void
 LANGUAGE sql AS $$
-    SELECT durable.drop_work(p_hub, p_part, p_id, true);
-    DELETE FROM durable.history h
-        WHERE h.hub = p_hub AND h.partition = p_part AND h.id = p_id;
-    DELETE FROM durable.inbox m
-        WHERE m.hub = p_hub AND m.partition = p_part AND m.id = p_id;
-    DELETE FROM durable.instances i
-        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id;
+    SELECT durable.remove_set(p_hub, ARRAY[p_part], ARRAY[p_id]);
 $$;
 
 

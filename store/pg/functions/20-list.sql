@@ -285,12 +285,8 @@ BEGIN
                  ELSE p_to END;
 
     BEGIN
-        -- the batch is deleted table by table, a statement each, not
-        -- an instance at a time through remove(): the count triggers
-        -- then run once a table, not three times an instance, and the
-        -- session's counts rows are updated a few times, not a
-        -- thousand (schema/006). The tables are remove()'s
-        -- (00-common.sql): a table added there goes here too
+        -- deleted as a set, a statement a table (remove_set()), not an
+        -- instance at a time
         SELECT coalesce(array_agg(c.partition), '{}'),
                coalesce(array_agg(c.id), '{}')
         INTO parts, ids
@@ -302,27 +298,7 @@ BEGIN
               FOR UPDATE SKIP LOCKED) c;
 
         IF cardinality(ids) > 0 THEN
-            DELETE FROM durable.activities a
-                USING unnest(parts, ids) AS c(partition, id)
-                WHERE a.hub = p_hub AND a.partition = c.partition
-                  AND a.id = c.id;
-            DELETE FROM durable.timers t
-                USING unnest(parts, ids) AS c(partition, id)
-                WHERE t.hub = p_hub AND t.partition = c.partition
-                  AND t.id = c.id;
-            DELETE FROM durable.history h
-                USING unnest(parts, ids) AS c(partition, id)
-                WHERE h.hub = p_hub AND h.partition = c.partition
-                  AND h.id = c.id;
-            DELETE FROM durable.inbox m
-                USING unnest(parts, ids) AS c(partition, id)
-                WHERE m.hub = p_hub AND m.partition = c.partition
-                  AND m.id = c.id;
-            DELETE FROM durable.instances i
-                USING unnest(parts, ids) AS c(partition, id)
-                WHERE i.hub = p_hub AND i.partition = c.partition
-                  AND i.id = c.id;
-            GET DIAGNOSTICS deleted = ROW_COUNT;
+            deleted := durable.remove_set(p_hub, parts, ids);
         END IF;
 
         -- rows another transaction holds count as left, but a batch

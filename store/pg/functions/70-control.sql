@@ -239,18 +239,21 @@ END
 $$;
 
 
-CREATE OR REPLACE FUNCTION durable.purge_subtree(p_hub text, p_id text,
-    p_depth integer, OUT rc integer, OUT status smallint,
-    OUT purged bigint)
+-- the instances a tree purge deletes, added to parts and ids: p_id,
+-- locked, then the terminal sub-orchestrations it started, theirs, 16
+-- levels down, each once; active ones stay, and what they started. rc
+-- and status as durable.purge() answers for p_id, which is added only
+-- with rc 0
+CREATE OR REPLACE FUNCTION durable.purge_gather(p_hub text, p_id text,
+    p_depth integer, INOUT parts integer[], INOUT ids text[],
+    OUT rc integer, OUT status smallint)
 LANGUAGE plpgsql AS $$
 DECLARE
-    kids   text[];
     child  text;
     c      durable.instances;
     l      record;
     r      record;
 BEGIN
-    purged := 0;
     l := durable.lock_active(p_hub, p_id);
 
     IF l.rc IN (1, 6) THEN
@@ -265,28 +268,24 @@ BEGIN
         RETURN;
     END IF;
 
-    kids := durable.children(p_hub, l.part, p_id);
-
-    r := durable.purge(p_hub, p_id);
-    PERFORM durable.reraise(r.rc, r.error);
-    rc := r.rc;
-
-    IF rc <> 0 THEN
-        RETURN;
-    END IF;
-
-    purged := 1;
+    rc := 0;
+    parts := parts || l.part;
+    ids := ids || p_id;
 
     IF p_depth >= 16 THEN
         RETURN;
     END IF;
 
-    FOREACH child IN ARRAY kids LOOP
+    FOREACH child IN ARRAY durable.children(p_hub, l.part, p_id) LOOP
         c := durable.child_of(p_hub, p_id, child);
 
-        IF c.id IS NOT NULL AND durable.terminal(c.status) THEN
-            r := durable.purge_subtree(p_hub, child, p_depth + 1);
-            purged := purged + r.purged;
+        IF c.id IS NOT NULL AND durable.terminal(c.status)
+           AND NOT child = ANY (ids)
+        THEN
+            r := durable.purge_gather(p_hub, child, p_depth + 1, parts,
+                                      ids);
+            parts := r.parts;
+            ids := r.ids;
         END IF;
     END LOOP;
 END
@@ -295,7 +294,8 @@ $$;
 
 -- ds_op_purge_tree(): a terminal instance, then the terminal
 -- sub-orchestrations it started, theirs, 16 levels down; active ones
--- stay. purged: how many were deleted. As durable.purge() otherwise.
+-- stay. purged: how many were deleted, all at once (remove_set()). As
+-- durable.purge() otherwise.
 CREATE OR REPLACE FUNCTION durable.purge_tree(p_hub text, p_id text,
     OUT rc integer, OUT status smallint, OUT purged bigint,
     OUT error text)
@@ -304,10 +304,14 @@ DECLARE
     r  record;
 BEGIN
     BEGIN
-        r := durable.purge_subtree(p_hub, p_id, 0);
+        r := durable.purge_gather(p_hub, p_id, 0, '{}', '{}');
         rc := r.rc;
         status := r.status;
-        purged := r.purged;
+        purged := 0;
+
+        IF rc = 0 THEN
+            purged := durable.remove_set(p_hub, r.parts, r.ids);
+        END IF;
 
     EXCEPTION
         WHEN others THEN

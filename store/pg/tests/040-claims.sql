@@ -236,7 +236,6 @@ $$;
 -- FOR UPDATE SKIP LOCKED: what another transaction is claiming is passed
 -- over, not waited for
 
-SELECT set_config('durable_test.conninfo', :'conninfo', false) \g /dev/null
 CREATE EXTENSION dblink;
 
 DO $$
@@ -254,7 +253,7 @@ DO $$
 DECLARE
     n  integer;
 BEGIN
-    PERFORM dblink_connect('other', current_setting('durable_test.conninfo'));
+    PERFORM durable_test.sessions(ARRAY['other']);
     PERFORM dblink_exec('other', 'BEGIN');
     SELECT count(*) INTO n FROM dblink('other',
         'SELECT id FROM durable.claim_orchestrations(''hub'', 60000000, '
@@ -270,6 +269,6 @@ BEGIN
                             'the row it holds is skipped, not waited for');
 
     PERFORM dblink_exec('other', 'ROLLBACK');
-    PERFORM dblink_disconnect('other');
+    PERFORM durable_test.disconnect(ARRAY['other']);
 END
 $$;

@@ -13,7 +13,6 @@
 -- later still before B's: the queue out of order, or, when B held a
 -- target A came to later, a deadlock.
 
-SELECT set_config('durable_test.conninfo', :'conninfo', false) \g /dev/null
 SELECT set_config('durable_test.base',
                   (durable.now_us() + 3600000000)::text, false) \g /dev/null
 CREATE EXTENSION dblink;
@@ -57,37 +56,25 @@ LANGUAGE sql AS $$
     FROM generate_series(p_from, p_to) n
 $$;
 
--- waits (a minute at most) until the session p_conn (backend p_pid) has
--- its answer or waits for a lock
-CREATE FUNCTION durable_test.settle(p_conn text, p_pid integer)
+-- the query of a firer: the hub's timers due by base + 1 s
+CREATE FUNCTION durable_test.fire(p_hub text) RETURNS text
+LANGUAGE sql AS $$
+    SELECT format('SELECT durable.fire_timers(%L, %s, 1000)', p_hub,
+                  current_setting('durable_test.base')::bigint + 1000000)
+$$;
+
+-- the session p_conn makes the entity p_eid (a signal for now, input
+-- 0) in a transaction it keeps open
+CREATE FUNCTION durable_test.making(p_conn text, p_hub text, p_eid text)
 RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    FOR i IN 1 .. 6000 LOOP
-        IF dblink_is_busy(p_conn) = 0
-           OR cardinality(pg_blocking_pids(p_pid)) > 0
-        THEN
-            RETURN;
-        END IF;
-
-        PERFORM pg_sleep(0.01);
-    END LOOP;
-
-    RAISE EXCEPTION 'FAILED: % neither answers nor waits', p_conn;
-END
-$$;
-
--- the answer of the query sent on p_conn, and the connection's error
--- ('OK' when none)
-CREATE FUNCTION durable_test.answer(p_conn text, OUT n integer,
-    OUT error text)
-LANGUAGE plpgsql AS $$
-BEGIN
-    SELECT r.n INTO n FROM dblink_get_result(p_conn, false) AS r(n integer);
-    error := dblink_error_message(p_conn);
-
-    -- the empty result that ends the query
-    PERFORM * FROM dblink_get_result(p_conn, false) AS r(n integer);
+    PERFORM dblink_exec(p_conn, 'BEGIN');
+    PERFORM durable_test.eq(r.rc, 0, p_conn || ' makes ' || p_eid)
+        FROM dblink(p_conn, format('SELECT rc FROM durable.entity_signal('
+                                   '%L, %L, %L)', p_hub, p_eid,
+                                   '"operation":"o","input":0'))
+        AS r(rc integer);
 END
 $$;
 
@@ -99,41 +86,16 @@ CREATE FUNCTION durable_test.race(p_hub text, OUT a integer,
     OUT b integer, OUT b_waited boolean, OUT errors text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    ci    text;
-    q     text;
-    pa    integer;
-    pb    integer;
-    ea    text;
-    eb    text;
+    ea  text;
+    eb  text;
 BEGIN
-    ci := current_setting('durable_test.conninfo');
-    q := format('SELECT durable.fire_timers(%L, %s, 1000)', p_hub,
-                current_setting('durable_test.base')::bigint + 1000000);
+    PERFORM durable_test.sessions(ARRAY['a', 'b', 'c']);
 
-    PERFORM dblink_connect(c, ci) FROM unnest(ARRAY['a', 'b', 'c']) c;
-    -- a wait that never ends fails the test instead
-    PERFORM dblink_exec(c, 'SET lock_timeout = ''60s''')
-        FROM unnest(ARRAY['a', 'b']) c;
-    SELECT r.p INTO pa FROM dblink('a', 'SELECT pg_backend_pid()')
-        AS r(p integer);
-    SELECT r.p INTO pb FROM dblink('b', 'SELECT pg_backend_pid()')
-        AS r(p integer);
+    PERFORM durable_test.making('c', p_hub, '@p@0');
 
-    PERFORM dblink_exec('c', 'BEGIN');
-    PERFORM durable_test.eq(r.rc, 0, 'C makes @p@0')
-        FROM dblink('c', format('SELECT rc FROM durable.entity_signal(%L, '
-                                '%L, %L)', p_hub, '@p@0',
-                                '"operation":"o","input":0'))
-        AS r(rc integer);
-
-    PERFORM dblink_send_query('a', q);
-    PERFORM durable_test.settle('a', pa);
-    PERFORM durable_test.ok(dblink_is_busy('a') = 1,
+    PERFORM durable_test.ok(durable_test.send('a', durable_test.fire(p_hub)),
                             'A waits for C, making @p@0');
-
-    PERFORM dblink_send_query('b', q);
-    PERFORM durable_test.settle('b', pb);
-    b_waited := dblink_is_busy('b') = 1;
+    b_waited := durable_test.send('b', durable_test.fire(p_hub));
 
     PERFORM dblink_exec('c', 'ROLLBACK');
 
@@ -141,7 +103,7 @@ BEGIN
     SELECT r.n, r.error INTO b, eb FROM durable_test.answer('b') r;
     errors := ea || ', ' || eb;
 
-    PERFORM dblink_disconnect(c) FROM unnest(ARRAY['a', 'b', 'c']) c;
+    PERFORM durable_test.disconnect(ARRAY['a', 'b', 'c']);
 END
 $$;
 
@@ -242,47 +204,23 @@ CREATE FUNCTION durable_test.race_made(p_hub text, OUT a integer,
     OUT b integer, OUT b_waited boolean, OUT errors text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    ci    text;
-    q     text;
-    pa    integer;
-    pb    integer;
-    ea    text;
-    eb    text;
+    ea  text;
+    eb  text;
 BEGIN
-    ci := current_setting('durable_test.conninfo');
-    q := format('SELECT durable.fire_timers(%L, %s, 1000)', p_hub,
-                current_setting('durable_test.base')::bigint + 1000000);
-
-    PERFORM dblink_connect(c, ci)
-        FROM unnest(ARRAY['a', 'b', 'c', 'd']) c;
-    PERFORM dblink_exec(c, 'SET lock_timeout = ''60s''')
-        FROM unnest(ARRAY['a', 'b']) c;
-    SELECT r.p INTO pa FROM dblink('a', 'SELECT pg_backend_pid()')
-        AS r(p integer);
-    SELECT r.p INTO pb FROM dblink('b', 'SELECT pg_backend_pid()')
-        AS r(p integer);
+    PERFORM durable_test.sessions(ARRAY['a', 'b', 'c', 'd']);
 
     PERFORM dblink_exec('d', 'BEGIN');
     PERFORM durable_test.eq(count(*), 1::bigint, 'D holds the timer')
         FROM dblink('d', format('SELECT 1 FROM durable.timers '
                                 'WHERE hub = %L FOR UPDATE', p_hub))
         AS r(x integer);
-    PERFORM dblink_exec('c', 'BEGIN');
-    PERFORM durable_test.eq(r.rc, 0, 'C makes @m@1')
-        FROM dblink('c', format('SELECT rc FROM durable.entity_signal(%L, '
-                                '%L, %L)', p_hub, '@m@1',
-                                '"operation":"o","input":0'))
-        AS r(rc integer);
+    PERFORM durable_test.making('c', p_hub, '@m@1');
 
-    PERFORM dblink_send_query('a', q);
-    PERFORM durable_test.settle('a', pa);
-    PERFORM durable_test.ok(dblink_is_busy('a') = 1,
+    PERFORM durable_test.ok(durable_test.send('a', durable_test.fire(p_hub)),
                             'A waits for D, holding @m@1''s timer');
     PERFORM dblink_exec('c', 'COMMIT');
 
-    PERFORM dblink_send_query('b', q);
-    PERFORM durable_test.settle('b', pb);
-    b_waited := dblink_is_busy('b') = 1;
+    b_waited := durable_test.send('b', durable_test.fire(p_hub));
 
     PERFORM dblink_exec('d', 'ROLLBACK');
 
@@ -290,8 +228,7 @@ BEGIN
     SELECT r.n, r.error INTO a, ea FROM durable_test.answer('a') r;
     errors := ea || ', ' || eb;
 
-    PERFORM dblink_disconnect(c)
-        FROM unnest(ARRAY['a', 'b', 'c', 'd']) c;
+    PERFORM durable_test.disconnect(ARRAY['a', 'b', 'c', 'd']);
 END
 $$;
 

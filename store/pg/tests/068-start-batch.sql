@@ -5,14 +5,6 @@
 -- need it (an existing instance, an id seen before in the batch, an
 -- invalid one) go through durable.start_opts().
 
--- calls of a function of schema durable in this transaction so far
-CREATE FUNCTION durable_test.calls(p_name text) RETURNS bigint
-LANGUAGE sql AS $$
-    SELECT coalesce(sum(f.calls), 0)::bigint
-    FROM pg_stat_xact_user_functions f
-    WHERE f.schemaname = 'durable' AND f.funcname = p_name
-$$;
-
 -- the records and messages of a hub, times left out
 CREATE FUNCTION durable_test.state(p_hub text) RETURNS text
 LANGUAGE sql AS $$

@@ -162,9 +162,10 @@ older() {
         [ "$(basename "$f" | sed 's/^0*\([0-9]*\).*/\1/')" -le "$1" ] \
             && files+=(-f "$f")
     done
-    # what the functions name may not be in an older schema's tables yet
+    # what the functions name may not be in an older schema's tables yet;
+    # one transaction, as the tool's (006 locks tables)
     PGOPTIONS="-c check_function_bodies=off -c client_min_messages=warning" \
-        psql -X -q -v ON_ERROR_STOP=1 -d "$db" "${files[@]}" \
+        psql -X -q -1 -v ON_ERROR_STOP=1 -d "$db" "${files[@]}" \
             $(printf -- '-f %s ' "$(dirname "$0")"/../functions/[0-9]*.sql) \
             > /dev/null
 }
@@ -198,6 +199,67 @@ sql "SELECT durable.start('h', 'd', 'N', NULL, '');
      SELECT durable.purge('h', 'b');
      SELECT durable.terminate('g', 'c', NULL);
      DELETE FROM durable.activities WHERE id = 'c';
+     SELECT durable.entity_signal('h', '@c@m', '\"op\":\"add\"')" > /dev/null
+check "and stay the rows' after more writes" 0 "^$(recount)$" stats
+
+# the count triggers of the durable tables and the functions they call
+count_triggers() {
+    sql "SELECT string_agg(t.tgname || ' ' || t.tgfoid::regproc, ','
+                           ORDER BY t.tgname)
+         FROM pg_trigger t
+         JOIN pg_class c ON c.oid = t.tgrelid
+         JOIN pg_namespace s ON s.oid = c.relnamespace
+         WHERE s.nspname = 'durable' AND NOT t.tgisinternal"
+}
+
+# version 6 with its functions and rows: upgraded, each table's count
+# triggers call one function, version 6's others are gone, and the
+# counts stay the rows' through inserts, moving updates and deletes.
+# purge_subtree() stands for version 6's, which 007 drops.
+db=t_cli_v6
+createdb "$db" || exit 1
+ci="$DURABLE_PG_CONNINFO dbname=$db"
+older 6
+sql "CREATE FUNCTION durable.purge_subtree(p_hub text, p_id text,
+         p_depth integer, OUT rc integer, OUT status smallint,
+         OUT purged bigint)
+     LANGUAGE sql AS 'SELECT 8, NULL::smallint, 0::bigint';
+     SELECT durable.start('h', 'a', 'N', NULL, '');
+     SELECT durable.start('h', 'b', 'N', NULL, '');
+     SELECT durable.start('g', 'c', 'N', NULL, '');
+     SELECT durable.terminate('h', 'b', NULL);
+     SELECT durable.entity_signal('h', '@c@k', '\"op\":\"add\"');
+     SELECT durable.entity_signal('h', '@c@l', '\"op\":\"add\"',
+                                  durable.now_us() + 3600000000);
+     INSERT INTO durable.activities (hub, partition, id, task_id, ready_at)
+         VALUES ('h', 0, 'a', 1, 1), ('g', 0, 'c', 1, 0)" > /dev/null
+check "a version 6 with functions and rows" 0 "^6$" \
+    sql "SELECT max(version) FROM durable.schema_version"
+before=$(recount)
+check "its rows to count" 0 "^g 0 6 1,.*h 0 5 1,.*h 2 0 1$" echo "$before"
+check "upgrade of version 6 with rows" 0 "from 6" \
+    "$durable" schema upgrade --conninfo "$ci"
+check "its counts are still the rows'" 0 "^$before$" stats
+one=
+for t in activities:ready entities:ready instances:instances timers:timers; do
+    for e in delete insert update; do
+        [ "$t$e" = timers:timersupdate ] && continue
+        one="$one,${t%%:*}_count_$e durable.count_${t#*:}"
+    done
+done
+check "each table's count triggers call one function" 0 "^${one#,}$" \
+    count_triggers
+check "version 6's update functions and purge_subtree() are gone" 0 \
+    "^0$" sql "SELECT count(*) FROM pg_proc
+               WHERE proname IN ('count_instance_moves', 'count_ready_moves',
+                                 'purge_subtree')"
+check "no count trigger runs for each row but a moving update" 0 "^0$" \
+    row_triggers
+sql "SELECT durable.start('h', 'd', 'N', NULL, '');
+     SELECT durable.purge('h', 'b');
+     SELECT durable.terminate('g', 'c', NULL);
+     UPDATE durable.activities SET ready_at = 1 - ready_at;
+     DELETE FROM durable.activities WHERE id = 'a';
      SELECT durable.entity_signal('h', '@c@m', '\"op\":\"add\"')" > /dev/null
 check "and stay the rows' after more writes" 0 "^$(recount)$" stats
 

@@ -56,3 +56,126 @@ CREATE FUNCTION durable_test.ts(event text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT (regexp_match(event, '^\{"EventType":"[^"]*","Timestamp":"([^"]*)"'))[1]
 $$;
+
+
+-- The counts (schema/003-counts.sql), each "hub class code n", joined by
+-- commas in key order: recount() as the rows make them, counted() as
+-- the sums of durable.counts, stats() as durable.stats() answers them.
+-- A test holds the triggers' figures to the rows' by comparing them.
+CREATE FUNCTION durable_test.recount() RETURNS text
+LANGUAGE sql AS $$
+    SELECT coalesce(string_agg(concat_ws(' ', hub, class, code, n), ','
+                               ORDER BY hub, class, code), '')
+    FROM (SELECT i.hub, 0 AS class, i.status AS code, count(*) AS n
+          FROM durable.instances i GROUP BY i.hub, i.status
+          UNION ALL
+          SELECT i.hub, 1, 0, count(*) FROM durable.instances i
+          WHERE i.ready_at > 0 GROUP BY i.hub
+          UNION ALL
+          SELECT a.hub, 1, 1, count(*) FROM durable.activities a
+          WHERE a.ready_at > 0 GROUP BY a.hub
+          UNION ALL
+          SELECT e.hub, 1, 2, count(*) FROM durable.entities e
+          WHERE e.ready_at > 0 GROUP BY e.hub
+          UNION ALL
+          SELECT t.hub, 2, 0, count(*) FROM durable.timers t
+          GROUP BY t.hub) r
+$$;
+
+CREATE FUNCTION durable_test.counted() RETURNS text
+LANGUAGE sql AS $$
+    SELECT coalesce(string_agg(concat_ws(' ', hub, class, code, n), ','
+                               ORDER BY hub, class, code), '')
+    FROM (SELECT c.hub, c.class, c.code, sum(c.n) AS n
+          FROM durable.counts c
+          GROUP BY c.hub, c.class, c.code
+          HAVING sum(c.n) <> 0) r
+$$;
+
+CREATE FUNCTION durable_test.stats() RETURNS text
+LANGUAGE sql AS $$
+    SELECT coalesce(string_agg(concat_ws(' ', s.hub, s.class, s.code, s.n),
+                               ',' ORDER BY s.hub, s.class, s.code), '')
+    FROM durable.stats() s WHERE s.hub IS NOT NULL
+$$;
+
+-- calls of a function of schema durable in this transaction so far
+-- (with track_functions set to 'pl' or 'all')
+CREATE FUNCTION durable_test.calls(p_name text) RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT coalesce(sum(f.calls), 0)::bigint
+    FROM pg_stat_xact_user_functions f
+    WHERE f.schemaname = 'durable' AND f.funcname = p_name
+$$;
+
+
+-- Other sessions, for the tests of what two transactions do at once:
+-- dblink connections, named, to this test's database (run.sh passes
+-- its conninfo). A test that uses them creates the dblink extension;
+-- these functions are plpgsql, so they name dblink's only when called.
+SELECT set_config('durable_test.conninfo', :'conninfo', false) \g /dev/null
+
+-- connects the sessions p_names; each waits for a lock a minute at
+-- most, so that a wait that would never end fails the test instead
+CREATE FUNCTION durable_test.sessions(p_names text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    s  text;
+BEGIN
+    FOREACH s IN ARRAY p_names LOOP
+        PERFORM dblink_connect(s, current_setting('durable_test.conninfo'));
+        PERFORM dblink_exec(s, 'SET lock_timeout = ''60s''');
+        -- its backend, for settle()
+        PERFORM set_config('durable_test.pid_' || s, r.p::text, false)
+            FROM dblink(s, 'SELECT pg_backend_pid()') AS r(p integer);
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION durable_test.disconnect(p_names text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM dblink_disconnect(s) FROM unnest(p_names) s;
+END
+$$;
+
+-- sends p_query on the session p_conn and waits (a minute at most)
+-- until it has its answer or waits for a lock; true when it waits
+CREATE FUNCTION durable_test.send(p_conn text, p_query text)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    pid  integer;
+BEGIN
+    pid := current_setting('durable_test.pid_' || p_conn)::integer;
+    PERFORM dblink_send_query(p_conn, p_query);
+
+    FOR i IN 1 .. 6000 LOOP
+        IF dblink_is_busy(p_conn) = 0 THEN
+            RETURN false;
+        END IF;
+
+        IF cardinality(pg_blocking_pids(pid)) > 0 THEN
+            RETURN true;
+        END IF;
+
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+
+    RAISE EXCEPTION 'FAILED: % neither answers nor waits', p_conn;
+END
+$$;
+
+-- the answer (one integer) of the query sent on p_conn, and the
+-- session's error ('OK' when none)
+CREATE FUNCTION durable_test.answer(p_conn text, OUT n integer,
+    OUT error text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT r.n INTO n FROM dblink_get_result(p_conn, false) AS r(n integer);
+    error := dblink_error_message(p_conn);
+
+    -- the empty result that ends the query
+    PERFORM * FROM dblink_get_result(p_conn, false) AS r(n integer);
+END
+$$;

@@ -1,0 +1,170 @@
+-- durable.remove_set(): every row of the instances it is given goes, from
+-- every table an instance owns, and nothing else: not the row of an
+-- instance left out, nor of the same id in another hub. The counts stay
+-- the rows'. remove() (a purge) and a tree purge go through it too.
+
+-- the tables keyed by (hub, partition, id): an instance's, but for the
+-- entities' two. A table added there must be filled below, and
+-- remove_set() must delete from it, or this check fails first
+SELECT durable_test.eq(
+    (SELECT string_agg(c.relname, ',' ORDER BY c.relname)
+     FROM pg_class c
+     JOIN pg_namespace s ON s.oid = c.relnamespace
+     WHERE s.nspname = 'durable' AND c.relkind = 'r'
+       AND c.relname NOT IN ('entities', 'entity_ops')
+       AND (SELECT count(*) FROM pg_attribute a
+            WHERE a.attrelid = c.oid AND NOT a.attisdropped
+              AND a.attname IN ('hub', 'partition', 'id')) = 3),
+    'activities,history,inbox,instances,timers',
+    'the tables an instance owns');
+
+-- the rows of (hub, id) in each of those tables, as text
+CREATE FUNCTION durable_test.owned(p_hub text, p_id text) RETURNS text
+LANGUAGE sql AS $$
+    SELECT concat_ws(' | ',
+        (SELECT string_agg(x::text, ',' ORDER BY x.task_id)
+         FROM durable.activities x WHERE x.hub = p_hub AND x.id = p_id),
+        (SELECT string_agg(x::text, ',' ORDER BY x.seq)
+         FROM durable.history x WHERE x.hub = p_hub AND x.id = p_id),
+        (SELECT string_agg(x::text, ',' ORDER BY x.seq)
+         FROM durable.inbox x WHERE x.hub = p_hub AND x.id = p_id),
+        (SELECT string_agg(x::text, ',')
+         FROM durable.instances x WHERE x.hub = p_hub AND x.id = p_id),
+        (SELECT string_agg(x::text, ',' ORDER BY x.timer_id)
+         FROM durable.timers x WHERE x.hub = p_hub AND x.id = p_id))
+$$;
+
+-- how many rows of (hub, id) each of those tables holds
+CREATE FUNCTION durable_test.rows_of(p_hub text, p_id text) RETURNS text
+LANGUAGE sql AS $$
+    SELECT concat_ws(' ',
+        (SELECT count(*) FROM durable.activities x
+         WHERE x.hub = p_hub AND x.id = p_id),
+        (SELECT count(*) FROM durable.history x
+         WHERE x.hub = p_hub AND x.id = p_id),
+        (SELECT count(*) FROM durable.inbox x
+         WHERE x.hub = p_hub AND x.id = p_id),
+        (SELECT count(*) FROM durable.instances x
+         WHERE x.hub = p_hub AND x.id = p_id),
+        (SELECT count(*) FROM durable.timers x
+         WHERE x.hub = p_hub AND x.id = p_id))
+$$;
+
+-- a, b, c in hub h and a in hub g, each with rows in every table: an
+-- event of history, messages (the start's and two more), a pending
+-- activity (ready) and a completed one (a tombstone), two timers
+DO $$
+DECLARE
+    k  record;
+BEGIN
+    FOR k IN SELECT * FROM (VALUES ('h', 'a'), ('h', 'b'), ('h', 'c'),
+                                   ('g', 'a')) v(hub, id)
+    LOOP
+        PERFORM durable_test.eq(s.rc, 0, 'started')
+            FROM durable.start(k.hub, k.id, 'N', NULL, '"Name":"N"') s;
+        PERFORM durable_test.eq(durable.deliver(k.hub, k.id, 0,
+                                                '{"m":' || m || '}',
+                                                durable.now_us(), true),
+                                0, 'a message')
+            FROM generate_series(1, 2) m;
+        PERFORM durable.history_append(k.hub,
+            durable_test.part(k.hub, k.id), k.id,
+            '{"EventType":"OrchestratorStarted"}');
+        INSERT INTO durable.activities (hub, partition, id, task_id, done,
+                name, ready_at)
+            VALUES (k.hub, durable_test.part(k.hub, k.id), k.id, 1, false,
+                    'A', 5),
+                   (k.hub, durable_test.part(k.hub, k.id), k.id, 2, true,
+                    NULL, 0);
+        INSERT INTO durable.timers (hub, partition, id, timer_id, due,
+                fire_at)
+            SELECT k.hub, durable_test.part(k.hub, k.id), k.id, t, 9, 9
+            FROM generate_series(1, 2) t;
+    END LOOP;
+END
+$$;
+
+SELECT durable_test.ok(NOT '0' = ANY (string_to_array(
+                                         durable_test.rows_of(hub, id), ' ')),
+                       'rows of ' || hub || ' ' || id || ' in every table: '
+                       || durable_test.rows_of(hub, id))
+    FROM (VALUES ('h', 'a'), ('h', 'b'), ('h', 'c'), ('g', 'a')) v(hub, id);
+
+SELECT durable_test.owned('h', 'c') AS c_before,
+       durable_test.owned('g', 'a') AS ga_before \gset
+
+SELECT durable_test.eq(
+    durable.remove_set('h',
+                       ARRAY[durable_test.part('h', 'a'),
+                             durable_test.part('h', 'b')],
+                       ARRAY['a', 'b']),
+    2, 'remove_set() answers how many instances went');
+
+SELECT durable_test.eq(durable_test.rows_of('h', id), '0 0 0 0 0',
+                       'nothing left of h ' || id)
+    FROM unnest(ARRAY['a', 'b']) id;
+SELECT durable_test.eq(durable_test.owned('h', 'c'), :'c_before',
+                       'h c intact');
+SELECT durable_test.eq(durable_test.owned('g', 'a'), :'ga_before',
+                       'the same id in another hub intact');
+SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
+                       'the counts after remove_set()');
+
+-- none, and ids that are not there: nothing, and no error
+SELECT durable_test.eq(durable.remove_set('h', '{}', '{}'), 0,
+                       'an empty set');
+SELECT durable_test.eq(durable.remove_set('h', ARRAY[0], ARRAY['zz']), 0,
+                       'an id not there');
+
+-- remove() of one: a purge of c, terminated
+SELECT durable_test.eq(r.rc, 0, 'c terminated')
+    FROM durable.terminate('h', 'c', NULL) r;
+SELECT durable_test.eq(r.rc, 0, 'c purged') FROM durable.purge('h', 'c') r;
+SELECT durable_test.eq(durable_test.rows_of('h', 'c'), '0 0 0 0 0',
+                       'nothing left of h c');
+SELECT durable_test.eq(durable_test.owned('g', 'a'), :'ga_before',
+                       'g a still intact');
+SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
+                       'the counts after a purge');
+
+-- a tree purge: a parent and the child it started, with rows in every
+-- table, deleted at once: the count triggers run once a table
+DO $$
+BEGIN
+    PERFORM durable.start('t', 'p', 'N', NULL, '');
+    PERFORM durable.start('t', 'k', 'N', NULL, '');
+    UPDATE durable.instances SET parent_id = 'p' WHERE hub = 't' AND id = 'k';
+    PERFORM durable.history_append('t', durable_test.part('t', 'p'), 'p',
+        '{"EventType":"SubOrchestrationInstanceCreated","InstanceId":"k"}');
+    INSERT INTO durable.activities (hub, partition, id, task_id, ready_at)
+        SELECT 't', durable_test.part('t', x), x, 1, 5
+        FROM unnest(ARRAY['p', 'k']) x;
+    INSERT INTO durable.timers (hub, partition, id, timer_id, due, fire_at)
+        SELECT 't', durable_test.part('t', x), x, 1, 9, 9
+        FROM unnest(ARRAY['p', 'k']) x;
+    PERFORM durable.terminate('t', x, NULL) FROM unnest(ARRAY['p', 'k']) x;
+    -- terminate drops pending work: some again, for the purge to find
+    INSERT INTO durable.timers (hub, partition, id, timer_id, due, fire_at)
+        SELECT 't', durable_test.part('t', x), x, 2, 9, 9
+        FROM unnest(ARRAY['p', 'k']) x;
+    INSERT INTO durable.inbox (hub, partition, id, seq, message)
+        SELECT 't', durable_test.part('t', x), x, 99, '{}'
+        FROM unnest(ARRAY['p', 'k']) x;
+END
+$$;
+
+BEGIN;
+SET LOCAL track_functions = 'pl';
+SELECT durable_test.eq(concat_ws(' ', r.rc, r.purged), '0 2',
+                       'the tree purged')
+    FROM durable.purge_tree('t', 'p') r;
+SELECT durable_test.eq(durable_test.calls(f), 1::bigint,
+                       f || ' once for the tree')
+    FROM unnest(ARRAY['count_instances', 'count_timers']) f;
+COMMIT;
+
+SELECT durable_test.eq(durable_test.rows_of('t', id), '0 0 0 0 0',
+                       'nothing left of t ' || id)
+    FROM unnest(ARRAY['p', 'k']) id;
+SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
+                       'the counts after a tree purge');
