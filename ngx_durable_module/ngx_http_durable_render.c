@@ -14,6 +14,16 @@
 
 #define NGX_HTTP_DURABLE_MESSAGE_MAX  1024
 
+/* heap buffers kept for reuse: how many, and the largest one kept */
+#define NGX_HTTP_DURABLE_OUT_KEEP      16
+#define NGX_HTTP_DURABLE_OUT_KEEP_MAX  (4 * 1024 * 1024)
+
+
+typedef struct {
+    u_char                 *start;
+    size_t                  size;
+} ngx_http_durable_out_kept_t;
+
 
 static void ngx_http_durable_discard_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_host_url(ngx_http_request_t *r,
@@ -21,6 +31,16 @@ static ngx_int_t ngx_http_durable_host_url(ngx_http_request_t *r,
 static u_char *ngx_http_durable_json_str(u_char *p, u_char *s, size_t len);
 static u_char *ngx_http_durable_json_raw(u_char *p, ds_str_t *v);
 static void ngx_http_durable_out_free(void *data);
+
+
+/*
+ * Heap buffers of finished requests, kept for the next ones of the
+ * process; only the event loop takes and returns them.
+ */
+
+static ngx_http_durable_out_kept_t  ngx_http_durable_out_kept[
+                                        NGX_HTTP_DURABLE_OUT_KEEP];
+static ngx_uint_t                   ngx_http_durable_out_nkept;
 
 
 static ngx_str_t  ngx_http_durable_json_type =
@@ -795,23 +815,44 @@ ngx_http_durable_out_init(ngx_http_durable_out_t *out, ngx_pool_t *pool,
 /*
  * A buffer that grows with malloc(), not in the pool: the writer's thread
  * renders claimed items into it, and a pool must not grow from a thread
- * while the event loop uses it. The pool frees it.
+ * while the event loop uses it. The pool's cleanup keeps it for another
+ * request (up to NGX_HTTP_DURABLE_OUT_KEEP of them) or frees it. A kept
+ * buffer has its pages mapped: fresh memory from malloc() would make the
+ * writer's thread take a page fault for each page it renders into while
+ * it holds the store's write lock.
  */
 
 ngx_int_t
 ngx_http_durable_out_heap(ngx_http_durable_out_t *out, ngx_pool_t *pool,
     size_t size)
 {
-    ngx_pool_cleanup_t  *cln;
+    ngx_uint_t                    i;
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_durable_out_kept_t  *k;
 
     cln = ngx_pool_cleanup_add(pool, 0);
     if (cln == NULL) {
         return NGX_ERROR;
     }
 
-    out->start = ngx_alloc(size, pool->log);
+    out->start = NULL;
+
+    for (i = 0; i < ngx_http_durable_out_nkept; i++) {
+        k = &ngx_http_durable_out_kept[i];
+
+        if (k->size >= size) {
+            out->start = k->start;
+            size = k->size;
+            *k = ngx_http_durable_out_kept[--ngx_http_durable_out_nkept];
+            break;
+        }
+    }
+
     if (out->start == NULL) {
-        return NGX_ERROR;
+        out->start = ngx_alloc(size, pool->log);
+        if (out->start == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     cln->handler = ngx_http_durable_out_free;
@@ -831,6 +872,20 @@ static void
 ngx_http_durable_out_free(void *data)
 {
     ngx_http_durable_out_t  *out = data;
+
+    size_t                        size;
+    ngx_http_durable_out_kept_t  *k;
+
+    size = out->end - out->start;
+
+    if (ngx_http_durable_out_nkept < NGX_HTTP_DURABLE_OUT_KEEP
+        && size <= NGX_HTTP_DURABLE_OUT_KEEP_MAX)
+    {
+        k = &ngx_http_durable_out_kept[ngx_http_durable_out_nkept++];
+        k->start = out->start;
+        k->size = size;
+        return;
+    }
 
     ngx_free(out->start);
 }

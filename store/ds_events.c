@@ -11,7 +11,6 @@
  */
 
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,14 +217,36 @@ dsi_ev_json(ds_buf_t *b, const char *field, ds_str_t json)
 void
 dsi_ev_int(ds_buf_t *b, const char *field, int64_t v)
 {
-    int   n;
-    char  num[24];
+    char      *p, *q, num[24];
+    size_t     n;
+    uint64_t   u;
 
-    n = snprintf(num, sizeof(num), "%lld", (long long) v);
+    /*
+     * digits written out: snprintf() was about 2% of the writer's time
+     * in the end-to-end benchmark (every event has an EventId)
+     */
 
-    if (ds_ev_name(b, field, 0) != NULL) {
-        dsi_buf_add(b, num, (size_t) n);
+    u = v < 0 ? 0 - (uint64_t) v : (uint64_t) v;
+    q = num + sizeof(num);
+
+    do {
+        *--q = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
+
+    if (v < 0) {
+        *--q = '-';
     }
+
+    n = (size_t) (num + sizeof(num) - q);
+
+    p = ds_ev_name(b, field, n);
+    if (p == NULL) {
+        return;
+    }
+
+    memcpy(p, q, n);
+    b->len += n;
 }
 
 

@@ -33,7 +33,7 @@ ds_inbox_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 {
     int            rc;
     uint64_t       n;
-    ds_instance_t  inst;
+    ds_instance_t  inst, old;
 
     rc = ds_instance_get(txn, hub, id, &inst);
 
@@ -45,12 +45,15 @@ ds_inbox_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return rc;
     }
 
+    old = inst;
+
     rc = ds_inbox_reserve(txn, hub, id, &inst, ds_time_now(), &n);
     if (rc != DS_OK) {
         return rc;
     }
 
-    rc = ds_instance_put(txn, hub, id, &inst);
+    /* nothing written since the read: the indexes are updated from old */
+    rc = dsi_instance_write(txn, hub, id, &inst, &old);
 
     if (rc == DS_OK) {
         rc = dsi_seq_put(txn, DS_DB_INBOX, hub, id, n, message);
@@ -163,7 +166,7 @@ dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 {
     int            rc;
     uint64_t       seq;
-    ds_instance_t  inst;
+    ds_instance_t  inst, old;
 
     rc = ds_instance_get(txn, hub, id, &inst);
 
@@ -183,12 +186,14 @@ dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return DS_OK;
     }
 
+    old = inst;
+
     rc = ds_inbox_reserve(txn, hub, id, &inst, now, &seq);
     if (rc != DS_OK) {
         return rc;
     }
 
-    rc = ds_instance_put(txn, hub, id, &inst);
+    rc = dsi_instance_write(txn, hub, id, &inst, &old);
     if (rc != DS_OK) {
         return rc;
     }

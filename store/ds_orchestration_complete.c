@@ -322,7 +322,8 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     inst.done_status = inst.status;
     inst.ready_at = last ? dsi_ready_time(now) : 0;
 
-    rc = ds_instance_put(txn, hub, id, &inst);
+    /* cur was read last, with nothing written since: no second read */
+    rc = dsi_instance_write(txn, hub, id, &inst, &cur);
 
     if (rc == DS_OK) {
         *status = inst.status;

@@ -1,13 +1,14 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * JSON ingest, depth limit, escaping, text-or-string.
+ * JSON ingest, depth limit, escaping, text-or-string, event members.
  */
 
 
 #include <stdlib.h>
 
 #include "t.h"
+#include "ds_internal.h"
 
 
 static int t_ingest(const char *in, unsigned depth, const char *want,
@@ -17,6 +18,7 @@ static int t_tos(const char *in, const char *want);
 static int t_ingest_len_ok(const char *in, size_t len, unsigned depth);
 static int t_refused(const char *in, unsigned depth, const char *why);
 static int t_ingest_each(const char **in, size_t n, int accepted);
+static int t_ev_int(int64_t v, const char *want);
 
 
 void
@@ -211,6 +213,14 @@ t_json(void)
     T(t_tos("[[[[1]]]]", "\"[[[[1]]]]\""));
     T(t_tos("\xff", "\"\\ufffd\""));
     T(t_tos("99999999999999999999999", "\"99999999999999999999999\""));
+
+    /* an event's integer members, the extremes included */
+    T(t_ev_int(0, "{\"EventId\":0"));
+    T(t_ev_int(-1, "{\"EventId\":-1"));
+    T(t_ev_int(7, "{\"EventId\":7"));
+    T(t_ev_int(1234567890, "{\"EventId\":1234567890"));
+    T(t_ev_int(INT64_MAX, "{\"EventId\":9223372036854775807"));
+    T(t_ev_int(INT64_MIN, "{\"EventId\":-9223372036854775808"));
 }
 
 
@@ -335,4 +345,33 @@ t_tos(const char *in, const char *want)
     free(out);
 
     return rc;
+}
+
+
+static int
+t_ev_int(int64_t v, const char *want)
+{
+    int       ok;
+    ds_buf_t  b;
+
+    dsi_buf_init(&b);
+    dsi_ev_open(&b);
+    dsi_ev_int(&b, "EventId", v);
+    /* a second member is comma separated */
+    dsi_ev_int(&b, "N", v);
+
+    ok = !b.oom && b.len > strlen(want)
+         && memcmp(b.data, want, strlen(want)) == 0
+         && b.data[strlen(want)] == ','
+         && b.len == 2 * strlen(want) - strlen("{\"EventId\":")
+                     + strlen(",\"N\":");
+
+    if (!ok) {
+        fprintf(stderr, "  %lld: %.*s\n", (long long) v, (int) b.len,
+                b.data);
+    }
+
+    dsi_buf_free(&b);
+
+    return ok;
 }
