@@ -749,7 +749,10 @@ ngx_http_durable_purge_next(ngx_http_request_t *r,
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
-    if (dlcf->purge_pace < 100 && !ngx_exiting) {
+    if (ngx_exiting) {
+        ctx->purge_owed = 0;
+
+    } else if (dlcf->purge_pace < 100) {
         /* from the submit to the answer: queued, applied and committed */
         took = ngx_http_durable_usec() - c->queued;
 
