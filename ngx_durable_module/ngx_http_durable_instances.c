@@ -79,6 +79,9 @@ static ngx_int_t ngx_http_durable_purge_one_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
+static ngx_int_t ngx_http_durable_purge_next(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
+static void ngx_http_durable_purge_resume(ngx_event_t *ev);
 
 
 ngx_int_t
@@ -590,7 +593,11 @@ ngx_http_durable_purge_one_done(ngx_http_request_t *r,
 
 /*
  * Purge by filter runs in batches, each its own write, with the event loop
- * free between them: a huge purge never holds anything long.
+ * free between them: a huge purge never holds anything long. It is
+ * background work, paced (durable_task_purge_pace): after a batch that
+ * took T, the next one waits on a timer for T * (100 - pace) / pace, so
+ * that the purge takes at most that share of the writer and of a core.
+ * Other writes run in batches of their own meanwhile.
  */
 
 ngx_int_t
@@ -636,6 +643,8 @@ ngx_http_durable_purge_many(ngx_http_request_t *r,
 
     ctx->purge.status_mask = mask & DS_TERMINAL_MASK;
     ctx->purged = 0;
+    ctx->purge_op = op;
+    ctx->purge_owed = 0;
 
     op->type = DS_OP_PURGE_BATCH;
     op->hub = ngx_http_durable_ds_str(&ctx->hub);
@@ -699,8 +708,7 @@ ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
                    op->out.purge.more);
 
     if (op->out.purge.more) {
-        return ngx_http_durable_submit(r, ctx, op,
-                                       ngx_http_durable_purge_batch_done);
+        return ngx_http_durable_purge_next(r, ctx, c);
     }
 
     if (ctx->purged == 0) {
@@ -717,4 +725,102 @@ ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
     body.len = ngx_sprintf(p, "{\"instancesDeleted\":%ui}", ctx->purged) - p;
 
     return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+}
+
+
+/*
+ * The next batch of a purge, at once or after a pause that the batch
+ * just done earned. The pause is made in whole milliseconds (nginx's
+ * timers); what is left of it is owed to the next one. While it lasts,
+ * the request is held as if a batch were on its way (count, blocked):
+ * a client that goes away meanwhile does not stop the purge, just as it
+ * does not during a batch. A process that shuts down purges without
+ * pausing.
+ */
+
+static ngx_int_t
+ngx_http_durable_purge_next(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
+{
+    uint64_t                      took;
+    ngx_msec_t                    pause;
+    ngx_event_t                  *ev;
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
+    if (ngx_exiting) {
+        ctx->purge_owed = 0;
+
+    } else if (dlcf->purge_pace < 100) {
+        /* from the submit to the answer: queued, applied and committed */
+        took = ngx_http_durable_usec() - c->queued;
+
+        ctx->purge_owed += took * (100 - dlcf->purge_pace)
+                           / dlcf->purge_pace;
+    }
+
+    pause = (ngx_msec_t) (ctx->purge_owed / 1000);
+
+    if (pause == 0) {
+        return ngx_http_durable_submit(r, ctx, ctx->purge_op,
+                                       ngx_http_durable_purge_batch_done);
+    }
+
+    ctx->purge_owed -= (uint64_t) pause * 1000;
+
+    ev = ctx->purge_ev;
+
+    if (ev == NULL) {
+        ev = ngx_pcalloc(r->pool, sizeof(ngx_event_t));
+        if (ev == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ev->handler = ngx_http_durable_purge_resume;
+        ev->data = r;
+        ev->log = r->connection->log;
+
+        ctx->purge_ev = ev;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable purge: pause %Mms after %ui deleted",
+                   pause, ctx->purged);
+
+    ngx_add_timer(ev, pause);
+
+    r->main->count++;
+    r->main->blocked++;
+    r->aio = 1;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_durable_purge_resume(ngx_event_t *ev)
+{
+    ngx_int_t                rc;
+    ngx_connection_t        *c;
+    ngx_http_request_t      *r;
+    ngx_http_durable_ctx_t  *ctx;
+
+    r = ev->data;
+    c = r->connection;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "durable purge: pause over, next batch after %ui deleted",
+                   ctx->purged);
+
+    r->main->blocked--;
+    r->aio = 0;
+
+    rc = ngx_http_durable_submit(r, ctx, ctx->purge_op,
+                                 ngx_http_durable_purge_batch_done);
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
 }

@@ -40,6 +40,10 @@ static ngx_conf_num_bounds_t  ngx_http_durable_budget_bounds = {
     ngx_conf_check_num_bounds, 1, 10000000
 };
 
+static ngx_conf_num_bounds_t  ngx_http_durable_percent_bounds = {
+    ngx_conf_check_num_bounds, 1, 100
+};
+
 
 static ngx_command_t  ngx_http_durable_commands[] = {
 
@@ -154,6 +158,13 @@ static ngx_command_t  ngx_http_durable_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_durable_loc_conf_t, purge_batch_time),
       NULL },
+
+    { ngx_string("durable_task_purge_pace"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, purge_pace),
+      &ngx_http_durable_percent_bounds },
 
     { ngx_string("durable_task_max_query"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -368,6 +379,7 @@ ngx_http_durable_create_loc_conf(ngx_conf_t *cf)
     conf->scan_budget = NGX_CONF_UNSET_UINT;
     conf->purge_batch = NGX_CONF_UNSET_UINT;
     conf->purge_batch_time = NGX_CONF_UNSET_MSEC;
+    conf->purge_pace = NGX_CONF_UNSET_UINT;
     conf->json_depth = NGX_CONF_UNSET_UINT;
     conf->max_query = NGX_CONF_UNSET_SIZE;
     conf->worker_keys = NGX_CONF_UNSET_PTR;
@@ -408,6 +420,7 @@ ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->purge_batch, prev->purge_batch, 1000);
     ngx_conf_merge_msec_value(conf->purge_batch_time,
                               prev->purge_batch_time, 5);
+    ngx_conf_merge_uint_value(conf->purge_pace, prev->purge_pace, 50);
     ngx_conf_merge_uint_value(conf->json_depth, prev->json_depth, 64);
     ngx_conf_merge_size_value(conf->max_query, prev->max_query, 4096);
     ngx_conf_merge_ptr_value(conf->worker_keys, prev->worker_keys, NULL);

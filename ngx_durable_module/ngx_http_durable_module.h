@@ -86,6 +86,7 @@ typedef struct {
     ngx_uint_t                  scan_budget;
     ngx_uint_t                  purge_batch;
     ngx_msec_t                  purge_batch_time;
+    ngx_uint_t                  purge_pace;     /* % of the time, 1-100 */
     ngx_uint_t                  json_depth;
     size_t                      max_query;
 
@@ -170,9 +171,12 @@ struct ngx_http_durable_ctx_s {
     ds_op_t                    *claim_op;       /* every attempt's */
     ds_claim_filter_t           claim_filter;   /* names=; nnames 0: any */
 
-    /* purge by filter, batch after batch */
+    /* purge by filter, batch after batch, paused between them */
     ds_query_t                  purge;
     ngx_uint_t                  purged;
+    ds_op_t                    *purge_op;
+    ngx_event_t                *purge_ev;
+    uint64_t                    purge_owed;     /* pause not yet made, us */
 
     /* for the access log variables: ngx_http_durable_variables.c */
     ngx_str_t                   log_id;         /* a start's instance */

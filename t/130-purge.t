@@ -13,8 +13,8 @@ repeat_each(1);
 # no_error_log pattern):
 #    1: 3      2: 14     3: 18     4: 8      5: 16     6: 30     7: 18
 #    8: 14     9: 42     10: 3 (grep_error_log_out: 1)    11: 2
-#   12: 42
-plan tests => 3 + 14 + 18 + 8 + 16 + 30 + 18 + 14 + 42 + 3 + 2 + 42;
+#   12: 42     13: 5 (error_log: 1, grep_error_log_out: 1)    14: 2
+plan tests => 3 + 14 + 18 + 8 + 16 + 30 + 18 + 14 + 42 + 3 + 2 + 42 + 5 + 2;
 
 our $http_config = DurableBlocks::fresh_store('purge');
 
@@ -284,3 +284,65 @@ main::batch_purge('P12')
 --- response_body_like eval: $::batch_purge_bodies
 --- no_error_log
 [error]
+
+
+
+=== TEST 13: durable_task_purge_pace: the purge pauses between batches, and a write made during it is answered before it ends
+--- http_config eval: $::http_config
+--- config eval
+$::config . '
+    location /paced/ {
+        durable_task /paced;
+        durable_task_anonymous on;
+        durable_task_purge_batch 1;
+        durable_task_purge_pace 20;
+        durable_task_lifecycle_log on;
+    }
+'
+--- init
+for my $path ('orchestrators/Hello/a1',
+              (map { "orchestrators/Hello/t$_" } 1 .. 20),
+              (map { "instances/t$_/terminate" } 1 .. 20))
+{
+    my $r = DurableClient::api('POST',
+                               "/paced/$path?taskHub=P13&code=testkey123", '');
+    die "POST $path: $r->{status}" unless $r->{status} == 202;
+}
+# once the purge has deleted one instance, a child starts w1
+my $pid = fork();
+die "fork: $!" unless defined $pid;
+if ($pid == 0) {
+    for (1 .. 3000) {
+        my $l = DurableClient::api('GET',
+                    '/paced/instances?taskHub=P13&code=testkey123');
+        last if ref $l->{json} eq 'ARRAY' && @{ $l->{json} } < 21;
+        select(undef, undef, undef, 0.02);
+    }
+    DurableClient::api('POST',
+        '/paced/orchestrators/Hello/w1?taskHub=P13&code=testkey123', '');
+    POSIX::_exit(0);
+}
+--- request
+DELETE /paced/instances?createdTimeFrom=2000-01-01&taskHub=P13&code=testkey123
+--- timeout: 60
+--- error_code: 200
+--- response_body: {"instancesDeleted":20}
+--- error_log
+durable purge: pause
+--- grep_error_log eval
+qr/purged \(by filter\)|"w1" of hub "P13": created/
+--- grep_error_log_out eval
+qr/\A(?:purged \(by filter\)\n)+"w1" of hub "P13": created\n(?:purged \(by filter\)\n)+\z/
+--- no_error_log
+[error]
+
+
+
+=== TEST 14: the active instance and the write made during the purge stay
+--- init
+DurableBlocks::reap_children();
+--- request
+GET /runtime/webhooks/durabletask/instances?taskHub=P13&code=testkey123
+--- error_code: 200
+--- response_body_like eval
+main::list_re('a1', 'w1')
