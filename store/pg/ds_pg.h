@@ -155,16 +155,20 @@ int dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call);
 void dsi_pg_call_free(dsi_pg_call_t *call);
 
 /*
- * The statements of a batch of writes, ops in submit order, into stmts
- * (one an op at most): a run of starts of one hub without options but a
- * version and tags is one call of durable.start_batch(), whose
- * parameters are made in runs (nops / 2 of them at most; free them with
- * dsi_pg_call_free() once sent). Each op's call gets its statement and
- * row. The number of statements and *nruns.
+ * The statements of a batch, ops in submit order, into stmts (one an op
+ * at most): in a batch of writes, a run of starts of one hub without
+ * options but a version and tags is one call of durable.start_batch();
+ * in a batch of reads, the status reads of one hub without the history,
+ * wherever they are, one call of durable.status_many() with each id
+ * once. Their parameters are made in runs (nops / 2 of them at most;
+ * free them with dsi_pg_call_free() once sent). Each op's call gets its
+ * statement and row (-1: a statement of its own, dsi_pg_op_answer();
+ * else dsi_pg_row_answer()). The number of statements and *nruns.
  */
 size_t dsi_pg_batch_stmts(ds_op_t *ops, dsi_pg_stmt_t *stmts,
     dsi_pg_call_t *runs, size_t *nruns);
-int dsi_pg_start_answer(ds_op_t *op, const PGresult *res, int row);
+int dsi_pg_row_answer(ds_op_t *op, const PGresult *res, int row,
+    ds_instance_t *inst);
 /* blocks of unescaped events, kept while a front end may point at them */
 typedef struct dsi_pg_keep_s  dsi_pg_keep_t;
 

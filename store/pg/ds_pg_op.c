@@ -21,6 +21,27 @@
 #include "ds_pg.h"
 
 
+/*
+ * status reads of one hub in one durable.status_many() at most: bounds
+ * the search for an id read twice, done once for each read
+ */
+#define DSI_PG_STATUS_MAX   256
+
+/* a call's row while a batch's statements are made: not placed yet */
+#define DSI_PG_UNPLACED     -2
+
+
+static int dsi_pg_batchable(const ds_op_t *op);
+static int dsi_pg_status_groupable(const ds_op_t *op, const char *hub);
+static void dsi_pg_array_add(ds_buf_t *b, const char *s);
+static void dsi_pg_param_array(dsi_pg_call_t *run, const ds_op_t *op,
+    size_t n, int k);
+static void dsi_pg_status_group(ds_op_t *op, dsi_pg_stmt_t *stmts,
+    size_t *nstmts, dsi_pg_call_t *runs, size_t *nruns);
+static int dsi_pg_status_row(ds_op_t *op, const PGresult *res, int row,
+    ds_instance_t *inst);
+
+
 int
 dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 {
@@ -267,13 +288,54 @@ dsi_pg_batchable(const ds_op_t *op)
 }
 
 
+/*
+ * a status read durable.status_many() can take: without the history, of
+ * hub, and not in a statement yet
+ */
+
+static int
+dsi_pg_status_groupable(const ds_op_t *op, const char *hub)
+{
+    const dsi_pg_call_t  *call;
+
+    call = op->backend;
+
+    return op->type == DS_OP_STATUS && !op->in.control.history
+           && call->row == DSI_PG_UNPLACED && call->stmt.nparams == 2
+           && strcmp(call->values[0], hub) == 0;
+}
+
+
+/* s as an element of a text[] literal: quoted, " and \ escaped */
+
+static void
+dsi_pg_array_add(ds_buf_t *b, const char *s)
+{
+    if (s == NULL) {
+        dsi_buf_add(b, "NULL", 4);
+        return;
+    }
+
+    dsi_buf_add(b, "\"", 1);
+
+    for ( /* void */ ; *s; s++) {
+        if (*s == '"' || *s == '\\') {
+            dsi_buf_add(b, "\\", 1);
+        }
+
+        dsi_buf_add(b, s, 1);
+    }
+
+    dsi_buf_add(b, "\"", 1);
+}
+
+
 /* parameter k of the run's n calls as a text[] literal */
 
 static void
 dsi_pg_param_array(dsi_pg_call_t *run, const ds_op_t *op, size_t n, int k)
 {
     size_t                i;
-    const char           *s;
     const dsi_pg_call_t  *call;
 
     run->buf.len = 0;
@@ -281,28 +343,12 @@ dsi_pg_param_array(dsi_pg_call_t *run, const ds_op_t *op, size_t n, int k)
 
     for (i = 0; i < n; i++, op = op->next) {
         call = op->backend;
-        s = call->stmt.values[k];
 
         if (i) {
             dsi_buf_add(&run->buf, ",", 1);
         }
 
-        if (s == NULL) {
-            dsi_buf_add(&run->buf, "NULL", 4);
-            continue;
-        }
-
-        dsi_buf_add(&run->buf, "\"", 1);
-
-        for ( /* void */ ; *s; s++) {
-            if (*s == '"' || *s == '\\') {
-                dsi_buf_add(&run->buf, "\\", 1);
-            }
-
-            dsi_buf_add(&run->buf, s, 1);
-        }
-
-        dsi_buf_add(&run->buf, "\"", 1);
+        dsi_pg_array_add(&run->buf, call->stmt.values[k]);
     }
 
     dsi_buf_add(&run->buf, "}", 1);
@@ -328,12 +374,26 @@ dsi_pg_batch_stmts(ds_op_t *ops, dsi_pg_stmt_t *stmts, dsi_pg_call_t *runs,
     nstmts = 0;
     *nruns = 0;
 
+    for (op = ops; op; op = op->next) {
+        ((dsi_pg_call_t *) op->backend)->row = DSI_PG_UNPLACED;
+    }
+
     for (op = ops; op; op = end) {
         call = op->backend;
+        end = op->next;
+
+        if (call->row != DSI_PG_UNPLACED) {
+            /* a status read already in a hub's statement */
+            continue;
+        }
+
+        if (op->type == DS_OP_STATUS) {
+            dsi_pg_status_group(op, stmts, &nstmts, runs, nruns);
+            continue;
+        }
 
         /* the run of starts of op's hub that op begins */
         n = 1;
-        end = op->next;
 
         if (dsi_pg_batchable(op)) {
             while (end && dsi_pg_batchable(end)
@@ -389,10 +449,117 @@ dsi_pg_batch_stmts(ds_op_t *ops, dsi_pg_stmt_t *stmts, dsi_pg_call_t *runs,
 }
 
 
-/* a start's answer in row of durable.start_batch()'s */
+/*
+ * The status reads without history of op's hub, from op on, wherever
+ * they are in the batch: one call of durable.status_many() with each id
+ * once, a read's row that of its id; a read alone, or one that wants the
+ * history, is its own durable.status().
+ */
+
+static void
+dsi_pg_status_group(ds_op_t *op, dsi_pg_stmt_t *stmts, size_t *nstmts,
+    dsi_pg_call_t *runs, size_t *nruns)
+{
+    int             row, nids;
+    size_t          n, at;
+    ds_op_t        *o;
+    const char     *hub, *ids[DSI_PG_STATUS_MAX];
+    dsi_pg_call_t  *call, *c, *run;
+
+    call = op->backend;
+    hub = call->values[0];
+    at = *nstmts;
+    n = 0;
+
+    if (dsi_pg_status_groupable(op, hub)) {
+        for (o = op; o && n < DSI_PG_STATUS_MAX; o = o->next) {
+            n += dsi_pg_status_groupable(o, hub);
+        }
+    }
+
+    if (n < 2) {
+        call->at = at;
+        call->row = -1;
+        stmts[(*nstmts)++] = call->stmt;
+        return;
+    }
+
+    run = &runs[*nruns];
+    memset(run, 0, sizeof(dsi_pg_call_t));
+    dsi_buf_init(&run->buf);
+    dsi_buf_add(&run->buf, "{", 1);
+
+    nids = 0;
+
+    for (o = op; o && n; o = o->next) {
+        if (!dsi_pg_status_groupable(o, hub)) {
+            continue;
+        }
+
+        c = o->backend;
+
+        /* an id read twice is read once */
+        for (row = 0; row < nids && strcmp(ids[row], c->values[1]) != 0;
+             row++)
+        {
+            /* void */
+        }
+
+        if (row == nids) {
+            if (nids) {
+                dsi_buf_add(&run->buf, ",", 1);
+            }
+
+            dsi_pg_array_add(&run->buf, c->values[1]);
+            ids[nids++] = c->values[1];
+        }
+
+        c->at = at;
+        c->row = row;
+        n--;
+    }
+
+    dsi_buf_add(&run->buf, "}", 1);
+
+    run->stmt.sql = "SELECT * FROM durable.status_many($1, $2)";
+    dsi_pg_param(run, hub, strlen(hub), 0);
+
+    if (run->buf.oom) {
+        run->oom = 1;
+
+    } else {
+        dsi_pg_param(run, run->buf.data, run->buf.len, 0);
+    }
+
+    if (dsi_pg_finish(run) == DS_OK) {
+        (*nruns)++;
+        stmts[(*nstmts)++] = run->stmt;
+        return;
+    }
+
+    /* out of memory: each read its own statement, as alone */
+    dsi_pg_call_free(run);
+
+    for (o = op; o; o = o->next) {
+        c = o->backend;
+
+        if (c->row >= 0 && c->at == at) {
+            c->at = (*nstmts);
+            c->row = -1;
+            stmts[(*nstmts)++] = c->stmt;
+        }
+    }
+}
+
+
+/*
+ * op's answer in row of a statement of several ops' (durable.start_batch()
+ * or durable.status_many()); a STATUS's inst as dsi_pg_op_answer()'s
+ */
 
 int
-dsi_pg_start_answer(ds_op_t *op, const PGresult *res, int row)
+dsi_pg_row_answer(ds_op_t *op, const PGresult *res, int row,
+    ds_instance_t *inst)
 {
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) <= row) {
         op->rc = DS_ERROR;
@@ -400,6 +567,11 @@ dsi_pg_start_answer(ds_op_t *op, const PGresult *res, int row)
     }
 
     op->rc = (int) dsi_pg_int(res, row, 0);
+
+    if (op->type == DS_OP_STATUS) {
+        return dsi_pg_status_row(op, res, row, inst);
+    }
+
     op->out.start.status = (ds_status_e) dsi_pg_int(res, row, 1);
 
     return DS_OK;
@@ -464,52 +636,7 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
         break;
 
     case DS_OP_STATUS:
-        op->out.status.inst = NULL;
-
-        if (op->rc != DS_OK) {
-            break;
-        }
-
-        memset(inst, 0, sizeof(ds_instance_t));
-        inst->status = (ds_status_e) dsi_pg_int(res, 0, 1);
-        inst->suspended_from = (ds_status_e) dsi_pg_int(res, 0, 2);
-        inst->created = dsi_pg_int(res, 0, 3);
-        inst->updated = dsi_pg_int(res, 0, 4);
-        inst->execution = (uint64_t) dsi_pg_int(res, 0, 5);
-        inst->name = dsi_pg_text(res, 0, 6);
-        inst->input = dsi_pg_text(res, 0, 7);
-        inst->output = dsi_pg_text(res, 0, 8);
-        inst->custom_status = dsi_pg_text(res, 0, 9);
-        inst->parent_id = dsi_pg_text(res, 0, 10);
-        inst->parent_task = dsi_pg_int(res, 0, 11);
-        inst->parent_execution = (uint64_t) dsi_pg_int(res, 0, 12);
-        inst->ready_at = dsi_pg_int(res, 0, 13);
-        inst->lease_expires = dsi_pg_int(res, 0, 15);
-        inst->episode_at = dsi_pg_int(res, 0, 16);
-        inst->lease_upto = (uint64_t) dsi_pg_int(res, 0, 17);
-        inst->inbox_seq = (uint64_t) dsi_pg_int(res, 0, 18);
-        inst->done_status = (ds_status_e) dsi_pg_int(res, 0, 19);
-        inst->done_digest = (uint64_t) dsi_pg_int(res, 0, 21);
-
-        if (dsi_pg_bytes16(res, 0, 14, inst->lease) != 0
-            || dsi_pg_bytes16(res, 0, 20, inst->done_lease) != 0)
-        {
-            op->rc = DS_ERROR;
-            return DS_ERROR;
-        }
-
-        /* schema version 4's: by name, after the others */
-        c = dsi_pg_col(res, "scheduled_start");
-
-        if (c >= 0) {
-            inst->scheduled_start = dsi_pg_int(res, 0, c);
-            inst->version = dsi_pg_text(res, 0, c + 1);
-            inst->tags = dsi_pg_text(res, 0, c + 2);
-            inst->failure = dsi_pg_text(res, 0, c + 3);
-        }
-
-        op->out.status.inst = inst;
-        break;
+        return dsi_pg_status_row(op, res, 0, inst);
 
     case DS_OP_LIST:
         op->out.list.token_len = 0;
@@ -634,6 +761,68 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
     default:
         break;
     }
+
+    return DS_OK;
+}
+
+
+/*
+ * A STATUS answer's instance, from row of durable.status() or of
+ * durable.status_many(), whose columns are the same up to done_digest
+ * and then found by name; op->rc is already row's rc
+ */
+
+static int
+dsi_pg_status_row(ds_op_t *op, const PGresult *res, int row,
+    ds_instance_t *inst)
+{
+    int  c;
+
+    op->out.status.inst = NULL;
+
+    if (op->rc != DS_OK) {
+        return DS_OK;
+    }
+
+    memset(inst, 0, sizeof(ds_instance_t));
+    inst->status = (ds_status_e) dsi_pg_int(res, row, 1);
+    inst->suspended_from = (ds_status_e) dsi_pg_int(res, row, 2);
+    inst->created = dsi_pg_int(res, row, 3);
+    inst->updated = dsi_pg_int(res, row, 4);
+    inst->execution = (uint64_t) dsi_pg_int(res, row, 5);
+    inst->name = dsi_pg_text(res, row, 6);
+    inst->input = dsi_pg_text(res, row, 7);
+    inst->output = dsi_pg_text(res, row, 8);
+    inst->custom_status = dsi_pg_text(res, row, 9);
+    inst->parent_id = dsi_pg_text(res, row, 10);
+    inst->parent_task = dsi_pg_int(res, row, 11);
+    inst->parent_execution = (uint64_t) dsi_pg_int(res, row, 12);
+    inst->ready_at = dsi_pg_int(res, row, 13);
+    inst->lease_expires = dsi_pg_int(res, row, 15);
+    inst->episode_at = dsi_pg_int(res, row, 16);
+    inst->lease_upto = (uint64_t) dsi_pg_int(res, row, 17);
+    inst->inbox_seq = (uint64_t) dsi_pg_int(res, row, 18);
+    inst->done_status = (ds_status_e) dsi_pg_int(res, row, 19);
+    inst->done_digest = (uint64_t) dsi_pg_int(res, row, 21);
+
+    if (dsi_pg_bytes16(res, row, 14, inst->lease) != 0
+        || dsi_pg_bytes16(res, row, 20, inst->done_lease) != 0)
+    {
+        op->rc = DS_ERROR;
+        return DS_ERROR;
+    }
+
+    /* schema version 4's: by name, after the others */
+    c = dsi_pg_col(res, "scheduled_start");
+
+    if (c >= 0) {
+        inst->scheduled_start = dsi_pg_int(res, row, c);
+        inst->version = dsi_pg_text(res, row, c + 1);
+        inst->tags = dsi_pg_text(res, row, c + 2);
+        inst->failure = dsi_pg_text(res, row, c + 3);
+    }
+
+    op->out.status.inst = inst;
 
     return DS_OK;
 }

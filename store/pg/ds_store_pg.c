@@ -647,8 +647,9 @@ dsi_pgc_send(dsi_pgc_t *c)
         c->nstmts = c->nops;
         nruns = 0;
 
-        /* a run of starts of a batch of writes is one statement */
-        runs = tx ? calloc(c->nops / 2 + 1, sizeof(dsi_pg_call_t)) : NULL;
+        /* a run of starts, or a hub's status reads, is one statement */
+        runs = c->nops > 1 ? calloc(c->nops / 2 + 1, sizeof(dsi_pg_call_t))
+                           : NULL;
 
         if (runs != NULL) {
             c->nstmts = dsi_pg_batch_stmts(c->ops, c->stmts, runs, &nruns);
@@ -892,7 +893,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
             ans.err = "the batch's transaction failed";
 
         } else if ((row < 0 ? dsi_pg_op_answer(op, res, &inst, &entity)
-                            : dsi_pg_start_answer(op, res, row))
+                            : dsi_pg_row_answer(op, res, row, &inst))
                    != DS_OK)
         {
             ans.err = PQresultErrorMessage(res);

@@ -132,6 +132,8 @@ typedef struct {
     size_t              sent_ops;       /* the last batch of writes sent */
     size_t              sent_stmts;     /* as so many statements */
     int                 listening;      /* the listener has connected */
+    size_t              read_ops;       /* the last batch of reads sent */
+    size_t              read_stmts;
 } t_host_t;
 
 
@@ -235,11 +237,17 @@ t_log(void *host, ds_log_e level, const char *msg)
 
     p = strstr(msg, "batch of ");
 
-    if (p != NULL && strstr(p, "in a transaction") != NULL
+    if (p != NULL
         && sscanf(p, "batch of %zu sent as %zu", &ops, &stmts) == 2)
     {
-        ((t_host_t *) host)->sent_ops = ops;
-        ((t_host_t *) host)->sent_stmts = stmts;
+        if (strstr(p, "in a transaction") != NULL) {
+            ((t_host_t *) host)->sent_ops = ops;
+            ((t_host_t *) host)->sent_stmts = stmts;
+
+        } else {
+            ((t_host_t *) host)->read_ops = ops;
+            ((t_host_t *) host)->read_stmts = stmts;
+        }
     }
 
     if (strstr(msg, "listener connected") != NULL) {
@@ -332,7 +340,12 @@ typedef struct {
     int                 timers_rc;
     int                 space_rc;
     char                error[256];     /* ds_op_error() in done() */
+    unsigned            order;          /* of the answers */
+    char                inst[1024];     /* a STATUS's record, as text */
 } t_call_t;
+
+
+static unsigned  t_answers;
 
 
 static int
@@ -361,6 +374,37 @@ t_count(void *data, ds_str_t hub, const ds_count_t *count)
 }
 
 
+/* every field of a record, to hold one answer to another */
+
+static void
+t_render(char *p, size_t size, const ds_instance_t *r)
+{
+    snprintf(p, size, "%d %d %lld %lld %llu [%.*s] [%.*s] [%.*s] [%.*s] "
+             "[%.*s] %lld %llu %lld %lld %lld %llu %llu %d %02x%02x "
+             "%02x%02x %llu %lld [%.*s] [%.*s] [%.*s]",
+             (int) r->status, (int) r->suspended_from,
+             (long long) r->created, (long long) r->updated,
+             (unsigned long long) r->execution,
+             (int) r->name.len, r->name.data,
+             (int) r->input.len, r->input.data,
+             (int) r->output.len, r->output.data,
+             (int) r->custom_status.len, r->custom_status.data,
+             (int) r->parent_id.len, r->parent_id.data,
+             (long long) r->parent_task,
+             (unsigned long long) r->parent_execution,
+             (long long) r->ready_at, (long long) r->lease_expires,
+             (long long) r->episode_at,
+             (unsigned long long) r->lease_upto,
+             (unsigned long long) r->inbox_seq, (int) r->done_status,
+             r->lease[0], r->lease[15], r->done_lease[0],
+             r->done_lease[15], (unsigned long long) r->done_digest,
+             (long long) r->scheduled_start,
+             (int) r->version.len, r->version.data,
+             (int) r->tags.len, r->tags.data,
+             (int) r->failure.len, r->failure.data);
+}
+
+
 static void
 t_done(ds_op_t *op)
 {
@@ -369,12 +413,14 @@ t_done(ds_op_t *op)
     t_call_t   *c = (t_call_t *) op;
 
     c->answered++;
+    c->order = ++t_answers;
     c->batch = ds_store_batch(c->store);
     snprintf(c->error, sizeof(c->error), "%s", ds_op_error(op));
 
     if (op->type == DS_OP_STATUS && op->rc == DS_OK) {
         c->status = op->out.status.inst->status;
         c->history_rc = ds_op_history(op, t_count_event, c);
+        t_render(c->inst, sizeof(c->inst), op->out.status.inst);
     }
 
     if (op->type == DS_OP_STATS && op->rc == DS_OK) {
@@ -778,6 +824,71 @@ t_starts_nomem(const char *conninfo)
     }
 
     ds_store_close(st);
+}
+
+
+/*
+ * Status reads of one batch: those of one hub without the history are
+ * one statement (durable.status_many()), an id read twice read once,
+ * wherever they are in the batch; one that wants the history and one of
+ * another hub are statements of their own. Each is answered in submit
+ * order with what it gets alone: found, not found, the same id again.
+ */
+
+static void
+t_status_many(ds_store_t *st, t_host_t *th)
+{
+    size_t    i;
+    t_call_t  calls[8], alone;
+
+    static const char  *ids[8] = {
+        "one", "nope", "one", "one", "sb-later", "one", "nope", "tree"
+    };
+
+    for (i = 0; i < 8; i++) {
+        t_op(&calls[i], st, DS_OP_STATUS, ids[i]);
+        calls[i].op.in.control.history = (i == 3);
+    }
+
+    calls[5].op.hub = (ds_str_t) { "elsewhere", 9 };
+
+    for (i = 0; i < 8; i++) {
+        ds_store_submit(st, &calls[i].op, i < 7 ? DS_SUBMIT_MORE : 0);
+    }
+
+    t_run(&calls[7]);
+
+    /* one, nope, sb-later and tree; the history; the other hub */
+    T(th->read_ops == 8 && th->read_stmts == 3);
+
+    for (i = 0; i < 8; i++) {
+        T(calls[i].answered == 1 && calls[i].order == calls[0].order + i);
+    }
+
+    T(calls[0].op.rc == DS_OK && calls[0].status == DS_PENDING);
+    T(calls[0].history_rc == DS_INVALID);
+    T(calls[1].op.rc == DS_NOTFOUND && calls[6].op.rc == DS_NOTFOUND);
+    T(calls[2].op.rc == DS_OK && strcmp(calls[2].inst, calls[0].inst) == 0);
+    T(calls[3].op.rc == DS_OK && calls[3].history_rc == DS_OK);
+    T(strcmp(calls[3].inst, calls[0].inst) == 0);
+    T(calls[4].op.rc == DS_OK && calls[4].status == DS_PENDING);
+    T(calls[5].op.rc == DS_NOTFOUND);
+    T(calls[7].op.rc == DS_OK);
+
+    /* each read alone is a statement of its own, with the same answer */
+    for (i = 0; i < 8; i++) {
+        t_op(&alone, st, DS_OP_STATUS, ids[i]);
+        alone.op.hub = calls[i].op.hub;
+        alone.op.in.control.history = 0;
+        ds_store_submit(st, &alone.op, 0);
+        t_run(&alone);
+
+        T(th->read_ops == 1 && th->read_stmts == 1);
+        T(alone.op.rc == calls[i].op.rc);
+        T(strcmp(alone.inst, calls[i].inst) == 0);
+    }
+
+    T(strlen(calls[4].inst) > 0 && strcmp(calls[4].inst, calls[7].inst) != 0);
 }
 
 
@@ -1242,6 +1353,7 @@ main(int argc, char **argv)
         t_serve(st, &th);
         t_starts(st, &th);
         t_starts_nomem(argv[1]);
+        t_status_many(st, &th);
         t_writer(st, argv[1]);
         t_batch_most(st);
         t_sustained(st);
