@@ -880,7 +880,7 @@ def scenario_purge(rate):
                  "loader -S); %d deleted in %.1f s, in batches of "
                  "durable_task_purge_batch (1,000) and "
                  "durable_task_purge_batch_time (5 ms) at most, in the "
-                 "store's own pool of one thread. Status GETs of an "
+                 "store's own thread. Status GETs of an "
                  "instance of the same store paced "
                  "at %d/s by wrk from 1 s before the purge to its end: the "
                  "longest answer, %.2f ms, bounds any stall of the event "
