@@ -880,7 +880,7 @@ def scenario_purge(rate):
                  "loader -S); %d deleted in %.1f s, in batches of "
                  "durable_task_purge_batch (1,000) and "
                  "durable_task_purge_batch_time (5 ms) at most, in the "
-                 "store's own pool of one thread, paced by "
+                 "store's own thread, paced by "
                  "durable_task_purge_pace (50: the writer busy half of "
                  "the time at most). Status GETs of an "
                  "instance of the same store paced "

@@ -230,7 +230,7 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     st->flush = 100;
     st->reader_check = NGX_HTTP_DURABLE_READER_CHECK;
 
-    ngx_str_set(&pool, "default");
+    ngx_str_null(&pool);
 
     seen = 0;
 
@@ -604,7 +604,12 @@ ngx_http_durable_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 #if (NGX_THREADS)
 
-    if (!(pool.len == 3 && ngx_strncmp(pool.data, "off", 3) == 0)) {
+    /* without thread_pool=, the store's own thread in each process */
+
+    if (pool.len == 0) {
+        st->own_thread = 1;
+
+    } else if (!(pool.len == 3 && ngx_strncmp(pool.data, "off", 3) == 0)) {
         st->thread_pool = ngx_thread_pool_add(cf, &pool);
         if (st->thread_pool == NULL) {
             return NGX_CONF_ERROR;

@@ -53,7 +53,8 @@ typedef struct {
     ngx_uint_t                  index;          /* among the stores */
 
 #if (NGX_THREADS)
-    ngx_thread_pool_t          *thread_pool; /* NULL: writes in the loop */
+    ngx_thread_pool_t          *thread_pool; /* nginx's, thread_pool= */
+    ngx_flag_t                  own_thread;  /* no thread_pool=: its own */
 #endif
 
     ds_store_t                 *ds;         /* per process */

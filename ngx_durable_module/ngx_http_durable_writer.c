@@ -7,7 +7,8 @@
  * behind the asynchronous boundary: the write queue and its group commit,
  * a pool thread or the event loop, the flush of a sync=off store. It asks
  * this file for what only nginx has: thread pool tasks, posted events and
- * timers, the commit gate in shared memory (ngx_http_durable_notify.c),
+ * timers, the store's own thread (ngx_http_durable_thread.c), the commit
+ * gate in shared memory (ngx_http_durable_notify.c),
  * the notification of waiters, the metrics and the log, and the sockets of
  * a network backend, watched by the event loop. Which backend a store
  * uses is not known here.
@@ -32,6 +33,7 @@
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_notify.h"
+#include "ngx_http_durable_thread.h"
 #include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_writer.h"
 
@@ -54,6 +56,9 @@ typedef struct {
     ngx_uint_t                    nevs;     /* given to this open */
     ngx_uint_t                    made;     /* by this open, for debug */
     ngx_msec_t                    give_up;  /* exiting: the guard's end */
+#if (NGX_THREADS)
+    ngx_http_durable_thread_t    *thread;   /* its own, or NULL */
+#endif
     unsigned                      exiting:1;
 } ngx_http_durable_host_t;
 
@@ -64,7 +69,8 @@ typedef struct {
     ngx_event_t                   event;    /* posts, timers */
     ngx_connection_t             *conn;     /* a watched socket, or NULL */
 #if (NGX_THREADS)
-    ngx_thread_task_t            *task;
+    ngx_thread_task_t            *task;     /* in an nginx pool */
+    ngx_http_durable_job_t        job;      /* in the store's own thread */
 #endif
 } ngx_http_durable_host_ev_t;
 
@@ -97,6 +103,8 @@ static ngx_uint_t ngx_http_durable_call_last(ngx_http_durable_call_t *c);
 #if (NGX_THREADS)
 static int ngx_http_durable_host_run(void *host, ds_event_t *ev);
 static void ngx_http_durable_host_work(void *data, ngx_log_t *log);
+static void ngx_http_durable_host_job(void *data);
+static void ngx_http_durable_host_job_done(void *data);
 #endif
 
 
@@ -129,6 +137,16 @@ ngx_http_durable_host_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
     h->guard.log = cycle->log;
 
     st->host = h;
+
+#if (NGX_THREADS)
+
+    /* only LMDB hands work to a thread; without it, the loop works */
+
+    if (st->own_thread && st->backend == DS_BACKEND_LMDB) {
+        h->thread = ngx_http_durable_thread_start(cycle, &st->name);
+    }
+
+#endif
 
     return NGX_OK;
 }
@@ -167,7 +185,7 @@ ngx_http_durable_host_open(ngx_http_durable_store_t *st,
     conf->reads_later = st->reads_later;
 
 #if (NGX_THREADS)
-    if (st->thread_pool != NULL) {
+    if (st->thread_pool != NULL || h->thread != NULL) {
         host.run = ngx_http_durable_host_run;
     }
 #endif
@@ -198,6 +216,17 @@ ngx_http_durable_host_exit(ngx_http_durable_store_t *st)
     if (h != NULL && h->guard.timer_set) {
         ngx_del_timer(&h->guard);
     }
+
+#if (NGX_THREADS)
+
+    /* its last batch or flush ends before the store closes */
+
+    if (h != NULL && h->thread != NULL) {
+        ngx_http_durable_thread_stop(h->thread);
+        h->thread = NULL;
+    }
+
+#endif
 
     if (st->ds != NULL) {
         ds_store_close(st->ds);
@@ -260,6 +289,12 @@ ngx_http_durable_host_ev_init(void *host, ds_event_t *ev)
         he->task->event.log = h->log;
     }
 
+    if (h->thread != NULL && ev->work != NULL) {
+        he->job.work = ngx_http_durable_host_job;
+        he->job.done = ngx_http_durable_host_job_done;
+        he->job.data = he;
+    }
+
 #endif
 
     ev->host = he;
@@ -285,6 +320,11 @@ ngx_http_durable_host_run(void *host, ds_event_t *ev)
     ngx_http_durable_host_t     *h = host;
     ngx_http_durable_host_ev_t  *he = ev->host;
 
+    if (h->thread != NULL) {
+        return ngx_http_durable_thread_post(h->thread, &he->job) == NGX_OK
+               ? 0 : -1;
+    }
+
     if (he->task == NULL
         || ngx_thread_task_post(h->store->thread_pool, he->task) != NGX_OK)
     {
@@ -302,6 +342,24 @@ ngx_http_durable_host_work(void *data, ngx_log_t *log)
     ngx_http_durable_host_ev_t  *he = data;
 
     he->ev->work(he->ev);
+}
+
+
+static void
+ngx_http_durable_host_job(void *data)
+{
+    ngx_http_durable_host_ev_t  *he = data;
+
+    he->ev->work(he->ev);
+}
+
+
+static void
+ngx_http_durable_host_job_done(void *data)
+{
+    ngx_http_durable_host_ev_t  *he = data;
+
+    he->ev->handler(he->ev);
 }
 
 #endif

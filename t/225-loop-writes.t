@@ -201,7 +201,7 @@ GET /runtime/webhooks/durabletask/instances/w1
 
 
 
-=== TEST 6: writes=thread (the default) keeps the batch in the thread pool
+=== TEST 6: writes=thread (the default) keeps the batch in the store's own thread
 --- http_config
     durable_task_store threaded path=$TEST_NGINX_DATA_DIR/threaded sync=off writes=thread;
 --- config
@@ -213,9 +213,9 @@ GET /runtime/webhooks/durabletask/instances/w1
 POST /runtime/webhooks/durabletask/orchestrators/Hello/p1
 --- error_code: 202
 --- grep_error_log eval
-qr/run task #\d+ in thread pool "\w+"|durable batch of \d+ writes to store "\w+" done/
+qr/run task #\d+ in thread pool "\w+"|durable store "\w+": job handed to its own thread|durable batch of \d+ writes to store "\w+" done/
 --- grep_error_log_out eval
-qr/^run task #\d+ in thread pool "default"\ndurable batch of 1 writes to store "threaded" done\n/
+qr/^durable store "threaded": job handed to its own thread\ndurable batch of 1 writes to store "threaded" done\n/
 
 
 

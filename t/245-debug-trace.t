@@ -145,3 +145,36 @@ durable claim: 1 items, 0 of other names, kind:0
 durable op submitted: completing work, hold:1, op:[0-9A-F]+
 durable op done: completing work, rc:0, op:[0-9A-F]+
 durable work: complete of "trace-5" \(kind:0\), rc:0\n\z/
+
+
+
+=== TEST 6: by default a store's batch goes to its own thread, not to an nginx pool
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request
+POST /runtime/webhooks/durabletask/orchestrators/Hello/trace-6
+--- error_code: 202
+--- grep_error_log eval
+qr/durable store "default": (?:job [a-z ]+ own thread[a-z ]*|batch of \d+ started in [a-z ]+)|task #\d+ added to thread pool "[^"]+"/
+--- grep_error_log_out
+durable store "default": job handed to its own thread
+durable store "default": batch of 1 started in a thread
+durable store "default": job of its own thread done
+
+
+
+=== TEST 7: thread_pool=name hands the batch to that nginx pool instead
+--- main_config
+    thread_pool durable_trace threads=1;
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/debug-trace-pool
+                       thread_pool=durable_trace;
+--- config eval: $::config
+--- request
+POST /runtime/webhooks/durabletask/orchestrators/Hello/trace-7
+--- error_code: 202
+--- grep_error_log eval
+qr/durable store "default": (?:job [a-z ]+ own thread[a-z ]*|batch of \d+ started in [a-z ]+)|task #\d+ added to thread pool "[^"]+"/
+--- grep_error_log_out eval
+qr/\Atask #\d+ added to thread pool "durable_trace"
+durable store "default": batch of 1 started in a thread\n\z/
