@@ -1596,7 +1596,7 @@ static void
 t_entities(void)
 {
     size_t              i;
-    uint8_t             tokens[4 * DS_LEASE_LEN], zero[DS_LEASE_LEN];
+    uint8_t             tokens[5 * DS_LEASE_LEN], zero[DS_LEASE_LEN];
     ds_op_t            *op;
     ds_str_t            name;
     ds_action_t         acts[2];
@@ -2677,7 +2677,7 @@ t_scheduled(void)
 {
     size_t              i;
     int64_t             at;
-    uint8_t             tk[4 * DS_LEASE_LEN];
+    uint8_t             tk[5 * DS_LEASE_LEN];
     ds_op_t            *op;
     ds_str_t            name;
     ds_action_t         a[1];
@@ -2920,7 +2920,7 @@ t_entity_starts(void)
     }
 
     /* the one for later is not claimed before its time */
-    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 2, tk, "Later");
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "Later");
 }
 
 
