@@ -160,16 +160,19 @@ t_keep(t_seen_t *seen, const ds_instance_t *inst)
 }
 
 
-/* an entity as get and list answer it, last_op as whether it is set */
+/*
+ * An entity as get and list answer it, last_op as whether it is set,
+ * added to buf (T_BUF bytes, a t_seen_t's entity or a walk's own)
+ */
 
 static void
-t_entity_keep(t_seen_t *seen, const ds_entity_t *e)
+t_entity_keep(char *buf, const ds_entity_t *e)
 {
     char    *p;
     size_t   len;
 
-    p = seen->entity + strlen(seen->entity);
-    len = T_BUF - (size_t) (p - seen->entity);
+    p = buf + strlen(buf);
+    len = T_BUF - (size_t) (p - buf);
 
     snprintf(p, len, "%.*s|%.*s|%.*s|%d|%.*s\n", (int) e->name.len,
              e->name.data, (int) e->key.len, e->key.data,
@@ -200,7 +203,7 @@ t_lmdb_done(ds_op_t *op)
     }
 
     if (op->type == DS_OP_ENTITY_GET && op->rc == DS_OK) {
-        t_entity_keep(seen, op->out.entity.entity);
+        t_entity_keep(seen->entity, op->out.entity.entity);
     }
 
     if (op->type == DS_OP_STATS && op->rc == DS_OK) {
@@ -506,7 +509,7 @@ t_pg_op(ds_op_t *op, t_seen_t *seen)
     }
 
     if (op->type == DS_OP_ENTITY_GET && op->rc == DS_OK) {
-        t_entity_keep(seen, op->out.entity.entity);
+        t_entity_keep(seen->entity, op->out.entity.entity);
     }
 
     if (op->type == DS_OP_STATS && op->rc == DS_OK) {
