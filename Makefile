@@ -164,18 +164,25 @@ $(DURABLE_TOOL): $(CLI_SRCS) cli/durable.h $(STORE_SRCS) \
 # the PostgreSQL schema's SQL tests, durable schema, the backend's
 # non-blocking connections (store/pg/ds_pg_conn.c) and its operations
 # answering as LMDB's (store/pg/ds_pg_op.c), against a throwaway cluster
-# (util/pg.sh, store/pg/tests/run.sh)
+# (util/pg.sh, store/pg/tests/run.sh). The C test programs are built with
+# ASan and UBSan (ASAN_FLAGS, below) and run with leak checking: nothing
+# else runs the backend's code under the sanitizers with a server behind
+# it, and its failure paths (a server stopped, memory refused) are here.
 PG_SRCS      := $(wildcard store/pg/*.c)
-PG_CONN_TEST := $(BUILD)/t_pg_conn
-PG_OPS_TEST  := $(BUILD)/t_pg_ops
-PG_STORE_TEST := $(BUILD)/t_pg_store
+PG_TEST_DIR  := $(BUILD)/asan/pg
+PG_CONN_TEST := $(PG_TEST_DIR)/t_pg_conn
+PG_OPS_TEST  := $(PG_TEST_DIR)/t_pg_ops
+PG_STORE_TEST := $(PG_TEST_DIR)/t_pg_store
+PG_TEST_CFLAGS = $(UNIT_CFLAGS) $(ASAN_FLAGS)
+PG_TEST_ENV  := ASAN_OPTIONS=detect_leaks=1 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-$(PG_CONN_TEST) $(PG_OPS_TEST) $(PG_STORE_TEST): $(BUILD)/%: \
+$(PG_CONN_TEST) $(PG_OPS_TEST) $(PG_STORE_TEST): $(PG_TEST_DIR)/%: \
                                 store/pg/tests/%.c $(PG_SRCS) \
                                 store/pg/ds_pg.h $(STORE_SRCS) \
                                 $(wildcard store/*.h)
-	@mkdir -p $(BUILD)
-	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -DDS_HAVE_PG \
+	@mkdir -p $(PG_TEST_DIR)
+	$(UNIT_CC) $(PG_TEST_CFLAGS) -D_POSIX_C_SOURCE=200809L -DDS_HAVE_PG \
 	    -I store -I store/pg $(PG_CFLAGS) $< $(PG_SRCS) $(STORE_SRCS) \
 	    $(PG_TEST_LDFLAGS) -llmdb -ljansson -lpq -o $@
 
@@ -185,16 +192,16 @@ $(PG_STORE_TEST): PG_TEST_LDFLAGS := \
 
 # a hub with every kind of record, made through the LMDB store's own
 # operations, for the test that moves it to PostgreSQL and back (move.sh)
-PG_RICH_HUB := $(BUILD)/t_hub_rich
+PG_RICH_HUB := $(PG_TEST_DIR)/t_hub_rich
 
 $(PG_RICH_HUB): store/pg/tests/t_hub_rich.c $(STORE_SRCS) $(wildcard store/*.h)
-	@mkdir -p $(BUILD)
-	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store $< \
+	@mkdir -p $(PG_TEST_DIR)
+	$(UNIT_CC) $(PG_TEST_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store $< \
 	    $(STORE_SRCS) -llmdb -ljansson -lpthread -o $@
 
 test-pg-schema: deps $(DURABLE_TOOL) $(PG_CONN_TEST) $(PG_OPS_TEST) \
                 $(PG_STORE_TEST) $(PG_RICH_HUB)
-	DURABLE=$(DURABLE_TOOL) T_PG_CONN=$(PG_CONN_TEST) \
+	$(PG_TEST_ENV) DURABLE=$(DURABLE_TOOL) T_PG_CONN=$(PG_CONN_TEST) \
 	T_PG_OPS=$(PG_OPS_TEST) T_PG_STORE=$(PG_STORE_TEST) \
 	T_HUB_RICH=$(PG_RICH_HUB) \
 	util/pg.sh run store/pg/tests/run.sh
@@ -437,7 +444,8 @@ fuzz-quick: fuzz-build
 # into nginx alone (TEST_NGINX_LD_PRELOAD, t/README). Reports go to
 # build/asan/logs; any file there fails the target. Leak checking is on
 # for the unit tests and off in nginx, whose pools and cycle are freed by
-# exit, not free().
+# exit, not free(). The PostgreSQL backend's C tests need a server: they
+# are built with ASAN_FLAGS and run by test-pg-schema (above).
 
 ASAN_CC      ?= gcc
 ASAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \

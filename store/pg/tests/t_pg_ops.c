@@ -160,16 +160,19 @@ t_keep(t_seen_t *seen, const ds_instance_t *inst)
 }
 
 
-/* an entity as get and list answer it, last_op as whether it is set */
+/*
+ * An entity as get and list answer it, last_op as whether it is set,
+ * added to buf (T_BUF bytes, a t_seen_t's entity or a walk's own)
+ */
 
 static void
-t_entity_keep(t_seen_t *seen, const ds_entity_t *e)
+t_entity_keep(char *buf, const ds_entity_t *e)
 {
     char    *p;
     size_t   len;
 
-    p = seen->entity + strlen(seen->entity);
-    len = T_BUF - (size_t) (p - seen->entity);
+    p = buf + strlen(buf);
+    len = T_BUF - (size_t) (p - buf);
 
     snprintf(p, len, "%.*s|%.*s|%.*s|%d|%.*s\n", (int) e->name.len,
              e->name.data, (int) e->key.len, e->key.data,
@@ -200,7 +203,7 @@ t_lmdb_done(ds_op_t *op)
     }
 
     if (op->type == DS_OP_ENTITY_GET && op->rc == DS_OK) {
-        t_entity_keep(seen, op->out.entity.entity);
+        t_entity_keep(seen->entity, op->out.entity.entity);
     }
 
     if (op->type == DS_OP_STATS && op->rc == DS_OK) {
@@ -506,7 +509,7 @@ t_pg_op(ds_op_t *op, t_seen_t *seen)
     }
 
     if (op->type == DS_OP_ENTITY_GET && op->rc == DS_OK) {
-        t_entity_keep(seen, op->out.entity.entity);
+        t_entity_keep(seen->entity, op->out.entity.entity);
     }
 
     if (op->type == DS_OP_STATS && op->rc == DS_OK) {
@@ -1596,7 +1599,7 @@ static void
 t_entities(void)
 {
     size_t              i;
-    uint8_t             tokens[4 * DS_LEASE_LEN], zero[DS_LEASE_LEN];
+    uint8_t             tokens[5 * DS_LEASE_LEN], zero[DS_LEASE_LEN];
     ds_op_t            *op;
     ds_str_t            name;
     ds_action_t         acts[2];
@@ -2677,7 +2680,7 @@ t_scheduled(void)
 {
     size_t              i;
     int64_t             at;
-    uint8_t             tk[4 * DS_LEASE_LEN];
+    uint8_t             tk[5 * DS_LEASE_LEN];
     ds_op_t            *op;
     ds_str_t            name;
     ds_action_t         a[1];
@@ -2920,7 +2923,7 @@ t_entity_starts(void)
     }
 
     /* the one for later is not claimed before its time */
-    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 2, tk, "Later");
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "Later");
 }
 
 
