@@ -9,8 +9,10 @@
  * store waking the other store's host (its listener), and, with every
  * process of the server stopped (SIGSTOP), ops answered DS_UNAVAILABLE
  * after the bound while the loop goes on; once the server goes on, the
- * store serves again. A database whose schema is of another version is
- * refused, once in the log, its ops answered DS_SCHEMA until it is right.
+ * store serves again. A database whose schema is of a version this build
+ * does not serve is refused, once in the log, its ops answered DS_SCHEMA
+ * until it is right; one at DSI_PG_SCHEMA_MIN is served, its version
+ * logged.
  * A batch of starts whose one statement cannot be put together (memory
  * refused) goes as one statement per start, each answered as alone.
  *
@@ -132,6 +134,7 @@ typedef struct {
     size_t              sent_ops;       /* the last batch of writes sent */
     size_t              sent_stmts;     /* as so many statements */
     int                 listening;      /* the listener has connected */
+    int                 served;         /* the schema version logged */
 } t_host_t;
 
 
@@ -244,6 +247,12 @@ t_log(void *host, ds_log_e level, const char *msg)
 
     if (strstr(msg, "listener connected") != NULL) {
         ((t_host_t *) host)->listening = 1;
+    }
+
+    p = strstr(msg, "schema is version ");
+
+    if (p != NULL && strstr(p, "this nginx serves") != NULL) {
+        ((t_host_t *) host)->served = atoi(p + strlen("schema is version "));
     }
 
     if (level <= DS_LOG_ALERT) {
@@ -865,6 +874,70 @@ t_schema(const char *conninfo)
 
 
 /*
+ * Versions served: one at DSI_PG_SCHEMA_MIN (the rows of the newer ones
+ * taken out) is served, the version found logged; the one below it (its
+ * row taken out too) is refused as needing an upgrade. The rows are put
+ * back.
+ */
+
+static void
+t_schema_range(const char *conninfo)
+{
+    char         sql[256];
+    t_host_t     th;
+    t_call_t     a;
+    ds_store_t  *st;
+
+    snprintf(sql, sizeof(sql), "DELETE FROM durable.schema_version "
+             "WHERE version > %d", DSI_PG_SCHEMA_MIN);
+    t_sql(conninfo, sql);
+
+    memset(&th, 0, sizeof(t_host_t));
+    st = t_open(conninfo, &th, 2000, 1);
+    T(st != NULL);
+
+    if (st != NULL) {
+        t_op(&a, st, DS_OP_STATUS, "one");
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+        T(a.op.rc == DS_OK);
+        T(th.served == DSI_PG_SCHEMA_MIN);
+        T(th.alerts == 0);
+
+        if (a.op.rc != DS_OK) {
+            printf("#   %d: %s\n", a.op.rc, a.error);
+        }
+
+        ds_store_close(st);
+    }
+
+    snprintf(sql, sizeof(sql), "DELETE FROM durable.schema_version "
+             "WHERE version >= %d", DSI_PG_SCHEMA_MIN);
+    t_sql(conninfo, sql);
+
+    memset(&th, 0, sizeof(t_host_t));
+    st = t_open(conninfo, &th, 2000, 1);
+    T(st != NULL);
+
+    if (st != NULL) {
+        t_op(&a, st, DS_OP_STATUS, "one");
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+        T(a.op.rc == DS_SCHEMA);
+        T(strstr(a.error, "schema upgrade") != NULL);
+        T(th.served == 0);
+        T(th.alerts == 1);
+        ds_store_close(st);
+    }
+
+    snprintf(sql, sizeof(sql), "INSERT INTO durable.schema_version "
+             "(version) SELECT v FROM generate_series(%d, %d) v "
+             "ON CONFLICT DO NOTHING", DSI_PG_SCHEMA_MIN, DSI_PG_SCHEMA);
+    t_sql(conninfo, sql);
+}
+
+
+/*
  * One batch of writes in flight: a write that waits for a row lock holds
  * back the writes submitted after it, which then go as one batch, but
  * not the reads, which go on the other connection meanwhile.
@@ -1246,6 +1319,7 @@ main(int argc, char **argv)
         t_batch_most(st);
         t_sustained(st);
         t_schema(argv[1]);
+        t_schema_range(argv[1]);
         t_wakes(&th, other);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
