@@ -59,10 +59,11 @@ t_check(int ok, int line, const char *expr)
 
 
 /*
- * The store's own allocations: this program is linked with
- * -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc (Makefile), so the
- * store's calls come here, libpq's and libc's own do not. Armed, the
- * t_nomem_at-th of them from then on fails, that one alone.
+ * The allocations of the store's code: this program is linked with
+ * -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc (Makefile), so its calls
+ * of those come here; libpq's and libc's own do not, nor strdup()'s,
+ * made inside libc, the store's included. Armed, the t_nomem_at-th of
+ * them from then on fails, that one alone.
  */
 
 void *__real_malloc(size_t size);
@@ -704,6 +705,7 @@ static void
 t_starts_nomem(const char *conninfo)
 {
     int          lost;
+    int64_t      end;
     char         ids[4][32];
     size_t       at, i, apart;
     t_host_t     th;
@@ -724,8 +726,18 @@ t_starts_nomem(const char *conninfo)
     t_run(&calls[0]);
     T(calls[0].op.rc == DS_OK);
 
-    while (!th.listening) {
+    end = ds_time_now() + 20000000;
+
+    while (!th.listening && ds_time_now() < end) {
         t_iterate();
+    }
+
+    T(th.listening);
+
+    if (!th.listening) {
+        printf("#   the listener did not connect in 20 s\n");
+        ds_store_close(st);
+        return;
     }
 
     apart = 0;
