@@ -118,7 +118,7 @@ check-exports: build
 
 # the bench tooling's own tests (bench/tests): variance.py and bench.py's
 # dirty check, without nginx or network
-check-bench:
+check-bench: deps
 	python3 -m unittest discover -s bench/tests
 
 # the module must also compile for an nginx built without --with-threads
@@ -169,6 +169,9 @@ PG_SRCS      := $(wildcard store/pg/*.c)
 PG_CONN_TEST := $(BUILD)/t_pg_conn
 PG_OPS_TEST  := $(BUILD)/t_pg_ops
 PG_STORE_TEST := $(BUILD)/t_pg_store
+
+# set for t_pg_store alone (below), never from the environment
+PG_TEST_LDFLAGS :=
 
 $(PG_CONN_TEST) $(PG_OPS_TEST) $(PG_STORE_TEST): $(BUILD)/%: \
                                 store/pg/tests/%.c $(PG_SRCS) \
