@@ -118,7 +118,7 @@ check-exports: build
 
 # the bench tooling's own tests (bench/tests): variance.py and bench.py's
 # dirty check, without nginx or network
-check-bench:
+check-bench: deps
 	python3 -m unittest discover -s bench/tests
 
 # the module must also compile for an nginx built without --with-threads
@@ -176,6 +176,9 @@ PG_STORE_TEST := $(PG_TEST_DIR)/t_pg_store
 PG_TEST_CFLAGS = $(UNIT_CFLAGS) $(ASAN_FLAGS)
 PG_TEST_ENV  := ASAN_OPTIONS=detect_leaks=1 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# set for t_pg_store alone (below), never from the environment
+PG_TEST_LDFLAGS :=
 
 $(PG_CONN_TEST) $(PG_OPS_TEST) $(PG_STORE_TEST): $(PG_TEST_DIR)/%: \
                                 store/pg/tests/%.c $(PG_SRCS) \

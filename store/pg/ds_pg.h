@@ -38,10 +38,17 @@
 #define DSI_PG_KEEPALIVES_COUNT     "3"
 
 /*
- * The version of the schema (store/pg/schema/NNN-*.sql) whose functions
- * this build calls: a store refuses a database at any other
- * (ds_store_pg.c). embed.sh checks it is the last file's number.
+ * The versions of the schema (store/pg/schema/NNN-*.sql) this build
+ * serves: DSI_PG_SCHEMA, the last file's number (embed.sh checks it),
+ * down to DSI_PG_SCHEMA_MIN, the oldest whose tables and columns its
+ * functions and C code work with. A store refuses a database at any
+ * other (ds_store_pg.c): hosts of several builds share a database while
+ * they are upgraded one by one. The functions are those installed with
+ * the database's version: a function this build starts to call, or calls
+ * otherwise, needs a version of its own, and the minimum raised to it.
+ * 7 changed only the count triggers.
  */
+#define DSI_PG_SCHEMA_MIN   6
 #define DSI_PG_SCHEMA       7
 
 

@@ -106,7 +106,8 @@ struct dsi_pgs_s {
     int64_t             timeout_ms;
     ds_event_t          kick;           /* sends what is queued */
     ds_event_t          expire;         /* the queue's bound */
-    unsigned            refused:1;      /* a schema of another version */
+    unsigned            refused:1;      /* a schema of a version not served */
+    int                 version;        /* the one served, once logged */
     char                why[DS_STORE_LOG_LEN];  /* its message */
 };
 
@@ -956,10 +957,11 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
 /*
  * The schema's version, asked for on each new connection: nginx calls the
- * functions of DSI_PG_SCHEMA and never makes or changes a schema. Another
- * version (or none) is logged once, the connection closed and made again
- * later to look again (an operator may upgrade meanwhile), and ops are
- * answered DS_SCHEMA until then. DS_OK: the connection takes ops.
+ * functions of DSI_PG_SCHEMA_MIN to DSI_PG_SCHEMA and never makes or
+ * changes a schema. The version served is logged when it is first found
+ * or changes; another (or none) is logged once, the connection closed and
+ * made again later to look again (an operator may upgrade meanwhile), and
+ * ops are answered DS_SCHEMA until then. DS_OK: the connection takes ops.
  */
 
 static int
@@ -1003,12 +1005,20 @@ dsi_pgc_checked(dsi_pgc_t *c)
 
     dsi_pg_conn_release(c->conn);
 
-    if (v == DSI_PG_SCHEMA) {
+    if (v >= DSI_PG_SCHEMA_MIN && v <= DSI_PG_SCHEMA) {
         if (pgs->refused) {
             pgs->refused = 0;
+            pgs->version = v;
             dsi_store_log(pgs->store, DS_LOG_NOTICE, "durable: store "
                           "\"%s\": the database's schema is version %d, "
                           "served again", pgs->store->name, v);
+
+        } else if (pgs->version != v) {
+            pgs->version = v;
+            dsi_store_log(pgs->store, DS_LOG_INFO, "durable: store "
+                          "\"%s\": the database's schema is version %d "
+                          "(this nginx serves %d to %d)", pgs->store->name,
+                          v, DSI_PG_SCHEMA_MIN, DSI_PG_SCHEMA);
         }
 
         return DS_OK;
@@ -1018,10 +1028,10 @@ dsi_pgc_checked(dsi_pgc_t *c)
         snprintf(why, sizeof(why), "the database has no durable schema; "
                  "make it with \"durable schema init\"");
 
-    } else if (v < DSI_PG_SCHEMA) {
+    } else if (v < DSI_PG_SCHEMA_MIN) {
         snprintf(why, sizeof(why), "the database's schema is version %d, "
-                 "this nginx needs %d; bring it up with \"durable schema "
-                 "upgrade\"", v, DSI_PG_SCHEMA);
+                 "this nginx needs %d to %d; bring it up with \"durable "
+                 "schema upgrade\"", v, DSI_PG_SCHEMA_MIN, DSI_PG_SCHEMA);
 
     } else {
         snprintf(why, sizeof(why), "the database's schema is version %d, "

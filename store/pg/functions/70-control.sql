@@ -239,20 +239,35 @@ END
 $$;
 
 
--- the instances a tree purge deletes, added to parts and ids: p_id,
--- locked, then the terminal sub-orchestrations it started, theirs, 16
--- levels down, each once; active ones stay, and what they started. rc
--- and status as durable.purge() answers for p_id, which is added only
--- with rc 0
+-- its first form, recursive, in databases of schema 7 made before this
+-- one (no table changed: no upgrade file)
+DROP FUNCTION IF EXISTS durable.purge_gather(text, text, integer, integer[],
+                                             text[]);
+
+-- the instances a tree purge deletes, in parts and ids: p_id, locked,
+-- then level by level the terminal sub-orchestrations the level above
+-- started, theirs, 16 levels down, each once and locked after its
+-- parent; active ones stay, and what they started. rc and status as
+-- durable.purge() answers for p_id; parts and ids with rc 0 only.
+--
+-- A level's children are one query over its instances' histories (each
+-- listed once however often its parent's history names it), so a tree
+-- costs time linear in its size. A child must name its parent
+-- (parent_id), so each instance has one place in the tree: only p_id,
+-- whose own parent is not checked, could come again, and is left out.
 CREATE OR REPLACE FUNCTION durable.purge_gather(p_hub text, p_id text,
-    p_depth integer, INOUT parts integer[], INOUT ids text[],
-    OUT rc integer, OUT status smallint)
+    OUT rc integer, OUT status smallint, OUT parts integer[],
+    OUT ids text[])
 LANGUAGE plpgsql AS $$
 DECLARE
-    child  text;
-    c      durable.instances;
-    l      record;
-    r      record;
+    n       integer;
+    depth   integer;
+    l       record;
+    k       record;
+    lparts  integer[];
+    lids    text[];
+    nparts  integer[];
+    nids    text[];
 BEGIN
     l := durable.lock_active(p_hub, p_id);
 
@@ -269,24 +284,54 @@ BEGIN
     END IF;
 
     rc := 0;
-    parts := parts || l.part;
-    ids := ids || p_id;
+    n := durable.hub_partitions(p_hub, false);
+    parts := ARRAY[l.part];
+    ids := ARRAY[p_id];
+    lparts := parts;
+    lids := ids;
 
-    IF p_depth >= 16 THEN
-        RETURN;
-    END IF;
+    FOR depth IN 1..16 LOOP
+        EXIT WHEN cardinality(lids) = 0;
 
-    FOREACH child IN ARRAY durable.children(p_hub, l.part, p_id) LOOP
-        c := durable.child_of(p_hub, p_id, child);
+        nparts := '{}';
+        nids := '{}';
 
-        IF c.id IS NOT NULL AND durable.terminal(c.status)
-           AND NOT child = ANY (ids)
-        THEN
-            r := durable.purge_gather(p_hub, child, p_depth + 1, parts,
-                                      ids);
-            parts := r.parts;
-            ids := r.ids;
-        END IF;
+        -- in the order of the parents, then of each one's history
+        FOR k IN
+            SELECT c.child FROM (
+                SELECT DISTINCT ON (e.child) e.child, e.pos, e.seq
+                FROM (
+                    SELECT f.pos, f.id AS parent, h.seq,
+                           (h.event::json) ->> 'InstanceId' AS child
+                    FROM unnest(lparts, lids) WITH ORDINALITY
+                             AS f(part, id, pos)
+                    JOIN durable.history h
+                      ON h.hub = p_hub AND h.partition = f.part
+                         AND h.id = f.id
+                    WHERE starts_with(h.event,
+                        '{"EventType":"SubOrchestrationInstanceCreated"')) e
+                JOIN durable.instances i
+                  ON i.hub = p_hub
+                     AND i.partition = durable.partition_of(n, e.child)
+                     AND i.id = e.child AND i.parent_id = e.parent
+                WHERE durable.valid_key(p_hub, e.child) AND e.child <> p_id
+                  AND durable.terminal(i.status)
+                ORDER BY e.child, e.pos, e.seq) c
+            ORDER BY c.pos, c.seq
+        LOOP
+            l := durable.lock_active(p_hub, k.child);
+
+            -- terminal still, now that it is locked
+            IF l.rc = 3 THEN
+                nparts := nparts || l.part;
+                nids := nids || k.child;
+            END IF;
+        END LOOP;
+
+        parts := parts || nparts;
+        ids := ids || nids;
+        lparts := nparts;
+        lids := nids;
     END LOOP;
 END
 $$;
@@ -304,7 +349,7 @@ DECLARE
     r  record;
 BEGIN
     BEGIN
-        r := durable.purge_gather(p_hub, p_id, 0, '{}', '{}');
+        r := durable.purge_gather(p_hub, p_id);
         rc := r.rc;
         status := r.status;
         purged := 0;

@@ -153,14 +153,20 @@ BEGIN
 END
 $$;
 
+-- the calls of this transaction: the counts of earlier ones may not have
+-- been reported yet, and are counted apart
 BEGIN;
 SET LOCAL track_functions = 'pl';
+SELECT durable_test.calls('count_instances') AS instances_before,
+       durable_test.calls('count_timers') AS timers_before \gset
 SELECT durable_test.eq(concat_ws(' ', r.rc, r.purged), '0 2',
                        'the tree purged')
     FROM durable.purge_tree('t', 'p') r;
-SELECT durable_test.eq(durable_test.calls(f), 1::bigint,
-                       f || ' once for the tree')
-    FROM unnest(ARRAY['count_instances', 'count_timers']) f;
+SELECT durable_test.eq(durable_test.calls('count_instances')
+                       - :instances_before, 1::bigint,
+                       'count_instances once for the tree');
+SELECT durable_test.eq(durable_test.calls('count_timers') - :timers_before,
+                       1::bigint, 'count_timers once for the tree');
 COMMIT;
 
 SELECT durable_test.eq(durable_test.rows_of('t', id), '0 0 0 0 0',
@@ -168,3 +174,100 @@ SELECT durable_test.eq(durable_test.rows_of('t', id), '0 0 0 0 0',
     FROM unnest(ARRAY['p', 'k']) id;
 SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
                        'the counts after a tree purge');
+
+-- a child of p_parent in hub p_hub: parent_id and its parent's history
+-- name each other; p_status its status
+CREATE FUNCTION durable_test.sub(p_hub text, p_parent text, p_child text,
+    p_status smallint)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM durable.start(p_hub, p_child, 'N', NULL, '');
+    UPDATE durable.instances SET parent_id = p_parent, status = p_status
+        WHERE hub = p_hub AND id = p_child;
+    PERFORM durable.history_append(p_hub, durable_test.part(p_hub, p_parent),
+        p_parent, '{"EventType":"SubOrchestrationInstanceCreated",'
+                  || '"InstanceId":' || to_json(p_child)::text || '}');
+END
+$$;
+
+-- a tree of 2,000 terminal children, the first named twice in the
+-- parent's history: gathered in one call, each instance locked once
+DO $$
+BEGIN
+    PERFORM durable.start('w', 'p', 'N', NULL, '');
+    PERFORM durable_test.sub('w', 'p', 'k' || i, 5::smallint)
+        FROM generate_series(1, 2000) i;
+    PERFORM durable.history_append('w', durable_test.part('w', 'p'), 'p',
+        '{"EventType":"SubOrchestrationInstanceCreated","InstanceId":"k1"}');
+    UPDATE durable.instances SET status = 5 WHERE hub = 'w' AND id = 'p';
+END
+$$;
+
+BEGIN;
+SET LOCAL track_functions = 'pl';
+SELECT durable_test.calls('purge_gather') AS gathers,
+       durable_test.calls('lock_active') AS locks \gset
+SELECT durable_test.eq(concat_ws(' ', r.rc, r.purged), '0 2001',
+                       'the tree of 2,000 children purged')
+    FROM durable.purge_tree('w', 'p') r;
+SELECT durable_test.eq(durable_test.calls('purge_gather') - :gathers, 1::bigint,
+                       'its instances gathered in one call');
+SELECT durable_test.eq(durable_test.calls('lock_active') - :locks, 2001::bigint,
+                       'each locked once, k1 too');
+COMMIT;
+
+SELECT durable_test.eq((SELECT count(*) FROM durable.instances
+                        WHERE hub = 'w'), 0::bigint, 'no instance left of w');
+SELECT durable_test.eq((SELECT count(*) FROM durable.history
+                        WHERE hub = 'w'), 0::bigint, 'no history left of w');
+SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
+                       'the counts after the tree of 2,000');
+
+-- a terminal parent, its active child and that one's terminal child:
+-- the parent goes, an active instance and what it started stay
+DO $$
+BEGIN
+    PERFORM durable.start('v', 'p', 'N', NULL, '');
+    PERFORM durable_test.sub('v', 'p', 'c', 0::smallint);
+    PERFORM durable_test.sub('v', 'c', 'g', 5::smallint);
+    UPDATE durable.instances SET status = 5 WHERE hub = 'v' AND id = 'p';
+END
+$$;
+
+SELECT durable_test.eq(concat_ws(' ', r.rc, r.purged), '0 1',
+                       'the parent purged alone')
+    FROM durable.purge_tree('v', 'p') r;
+SELECT durable_test.eq((SELECT string_agg(id || '=' || status, ' '
+                                          ORDER BY id)
+                        FROM durable.instances WHERE hub = 'v'),
+                       'c=0 g=5', 'the active child and its child stay');
+
+-- a chain of 18: the root and 16 levels under it go, the 17th stays;
+-- n5 names the root, which names it as its parent: the root once
+DO $$
+BEGIN
+    PERFORM durable.start('u', 'n0', 'N', NULL, '');
+    PERFORM durable_test.sub('u', 'n' || i - 1, 'n' || i, 5::smallint)
+        FROM generate_series(1, 17) i;
+    UPDATE durable.instances SET status = 5, parent_id = 'n5'
+        WHERE hub = 'u' AND id = 'n0';
+    PERFORM durable.history_append('u', durable_test.part('u', 'n5'), 'n5',
+        '{"EventType":"SubOrchestrationInstanceCreated","InstanceId":"n0"}');
+END
+$$;
+
+BEGIN;
+SET LOCAL track_functions = 'pl';
+SELECT durable_test.calls('lock_active') AS locks \gset
+SELECT durable_test.eq(concat_ws(' ', r.rc, r.purged), '0 17',
+                       'the chain purged 16 levels down')
+    FROM durable.purge_tree('u', 'n0') r;
+SELECT durable_test.eq(durable_test.calls('lock_active') - :locks, 17::bigint,
+                       'each of the chain locked once, the root too');
+COMMIT;
+
+SELECT durable_test.eq((SELECT string_agg(id, ' ') FROM durable.instances
+                        WHERE hub = 'u'), 'n17', 'the 17th level stays');
+SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
+                       'the counts after the last tree purges');

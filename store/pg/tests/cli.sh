@@ -235,6 +235,18 @@ sql "CREATE FUNCTION durable.purge_subtree(p_hub text, p_id text,
          VALUES ('h', 0, 'a', 1, 1), ('g', 0, 'c', 1, 0)" > /dev/null
 check "a version 6 with functions and rows" 0 "^6$" \
     sql "SELECT max(version) FROM durable.schema_version"
+# the functions work on version 6's tables, which nginx serves still
+sql "SELECT durable.start('h', 'y', 'N', NULL, '');
+     SELECT durable.start('h', 'z', 'N', NULL, '');
+     UPDATE durable.instances SET parent_id = 'y'
+         WHERE hub = 'h' AND id = 'z';
+     SELECT durable.history_append('h', partition, 'y',
+         '{\"EventType\":\"SubOrchestrationInstanceCreated\",'
+         || '\"InstanceId\":\"z\"}')
+         FROM durable.instances WHERE hub = 'h' AND id = 'y';
+     SELECT durable.terminate_tree('h', 'y', NULL)" > /dev/null
+check "a tree purge of version 6 with these functions" 0 "^0 2$" \
+    sql "SELECT rc || ' ' || purged FROM durable.purge_tree('h', 'y')"
 before=$(recount)
 check "its rows to count" 0 "^g 0 6 1,.*h 0 5 1,.*h 2 0 1$" echo "$before"
 check "upgrade of version 6 with rows" 0 "from 6" \

@@ -9,8 +9,10 @@
  * store waking the other store's host (its listener), and, with every
  * process of the server stopped (SIGSTOP), ops answered DS_UNAVAILABLE
  * after the bound while the loop goes on; once the server goes on, the
- * store serves again. A database whose schema is of another version is
- * refused, once in the log, its ops answered DS_SCHEMA until it is right.
+ * store serves again. A database whose schema is of a version this build
+ * does not serve is refused, once in the log, its ops answered DS_SCHEMA
+ * until it is right; one at DSI_PG_SCHEMA_MIN is served, its version
+ * logged.
  * A batch of starts whose one statement cannot be put together (memory
  * refused) goes as one statement per start, each answered as alone.
  *
@@ -57,10 +59,11 @@ t_check(int ok, int line, const char *expr)
 
 
 /*
- * The store's own allocations: this program is linked with
- * -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc (Makefile), so the
- * store's calls come here, libpq's and libc's own do not. Armed, the
- * t_nomem_at-th of them from then on fails, that one alone.
+ * The allocations of the store's code: this program is linked with
+ * -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc (Makefile), so its calls
+ * of those come here; libpq's and libc's own do not, nor strdup()'s,
+ * made inside libc, the store's included. Armed, the t_nomem_at-th of
+ * them from then on fails, that one alone.
  */
 
 void *__real_malloc(size_t size);
@@ -134,6 +137,7 @@ typedef struct {
     int                 listening;      /* the listener has connected */
     size_t              read_ops;       /* the last batch of reads sent */
     size_t              read_stmts;
+    int                 served;         /* the schema version logged */
 } t_host_t;
 
 
@@ -252,6 +256,12 @@ t_log(void *host, ds_log_e level, const char *msg)
 
     if (strstr(msg, "listener connected") != NULL) {
         ((t_host_t *) host)->listening = 1;
+    }
+
+    p = strstr(msg, "schema is version ");
+
+    if (p != NULL && strstr(p, "this nginx serves") != NULL) {
+        ((t_host_t *) host)->served = atoi(p + strlen("schema is version "));
     }
 
     if (level <= DS_LOG_ALERT) {
@@ -741,6 +751,7 @@ static void
 t_starts_nomem(const char *conninfo)
 {
     int          lost;
+    int64_t      end;
     char         ids[4][32];
     size_t       at, i, apart;
     t_host_t     th;
@@ -761,8 +772,18 @@ t_starts_nomem(const char *conninfo)
     t_run(&calls[0]);
     T(calls[0].op.rc == DS_OK);
 
-    while (!th.listening) {
+    end = ds_time_now() + 20000000;
+
+    while (!th.listening && ds_time_now() < end) {
         t_iterate();
+    }
+
+    T(th.listening);
+
+    if (!th.listening) {
+        printf("#   the listener did not connect in 20 s\n");
+        ds_store_close(st);
+        return;
     }
 
     apart = 0;
@@ -972,6 +993,70 @@ t_schema(const char *conninfo)
     }
 
     ds_store_close(st);
+}
+
+
+/*
+ * Versions served: one at DSI_PG_SCHEMA_MIN (the rows of the newer ones
+ * taken out) is served, the version found logged; the one below it (its
+ * row taken out too) is refused as needing an upgrade. The rows are put
+ * back.
+ */
+
+static void
+t_schema_range(const char *conninfo)
+{
+    char         sql[256];
+    t_host_t     th;
+    t_call_t     a;
+    ds_store_t  *st;
+
+    snprintf(sql, sizeof(sql), "DELETE FROM durable.schema_version "
+             "WHERE version > %d", DSI_PG_SCHEMA_MIN);
+    t_sql(conninfo, sql);
+
+    memset(&th, 0, sizeof(t_host_t));
+    st = t_open(conninfo, &th, 2000, 1);
+    T(st != NULL);
+
+    if (st != NULL) {
+        t_op(&a, st, DS_OP_STATUS, "one");
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+        T(a.op.rc == DS_OK);
+        T(th.served == DSI_PG_SCHEMA_MIN);
+        T(th.alerts == 0);
+
+        if (a.op.rc != DS_OK) {
+            printf("#   %d: %s\n", a.op.rc, a.error);
+        }
+
+        ds_store_close(st);
+    }
+
+    snprintf(sql, sizeof(sql), "DELETE FROM durable.schema_version "
+             "WHERE version >= %d", DSI_PG_SCHEMA_MIN);
+    t_sql(conninfo, sql);
+
+    memset(&th, 0, sizeof(t_host_t));
+    st = t_open(conninfo, &th, 2000, 1);
+    T(st != NULL);
+
+    if (st != NULL) {
+        t_op(&a, st, DS_OP_STATUS, "one");
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+        T(a.op.rc == DS_SCHEMA);
+        T(strstr(a.error, "schema upgrade") != NULL);
+        T(th.served == 0);
+        T(th.alerts == 1);
+        ds_store_close(st);
+    }
+
+    snprintf(sql, sizeof(sql), "INSERT INTO durable.schema_version "
+             "(version) SELECT v FROM generate_series(%d, %d) v "
+             "ON CONFLICT DO NOTHING", DSI_PG_SCHEMA_MIN, DSI_PG_SCHEMA);
+    t_sql(conninfo, sql);
 }
 
 
@@ -1358,6 +1443,7 @@ main(int argc, char **argv)
         t_batch_most(st);
         t_sustained(st);
         t_schema(argv[1]);
+        t_schema_range(argv[1]);
         t_wakes(&th, other);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
