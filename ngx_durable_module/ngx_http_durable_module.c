@@ -11,6 +11,7 @@
 #include "ngx_http_durable_directive.h"
 #include "ngx_http_durable_grpc.h"
 #include "ngx_http_durable_metrics.h"
+#include "ngx_http_durable_render.h"
 #include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
 
@@ -309,6 +310,8 @@ ngx_http_durable_exit_process(ngx_cycle_t *cycle)
     for (i = 0; i < dmcf->stores.nelts; i++) {
         ngx_http_durable_store_exit(&st[i]);
     }
+
+    ngx_http_durable_out_exit(cycle);
 }
 
 

@@ -100,7 +100,9 @@ typedef struct {
 
 /*
  * A growing buffer for responses of unknown size: in the request pool, or
- * (heap) malloc'd and freed with the pool, for one a thread fills.
+ * (heap, for a claim, which a thread fills) malloc'd, or taken from those
+ * the process keeps, and given back when the pool is destroyed
+ * (ngx_http_durable_out_heap()).
  */
 typedef struct {
     u_char                     *start;

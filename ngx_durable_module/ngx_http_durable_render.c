@@ -14,15 +14,27 @@
 
 #define NGX_HTTP_DURABLE_MESSAGE_MAX  1024
 
-/* heap buffers kept for reuse: how many, and the largest one kept */
-#define NGX_HTTP_DURABLE_OUT_KEEP      16
-#define NGX_HTTP_DURABLE_OUT_KEEP_MAX  (4 * 1024 * 1024)
+/*
+ * claim buffers kept for reuse: how many at most, their bytes in all, the
+ * largest one kept, and how many times larger than asked a kept one may be
+ */
+#define NGX_HTTP_DURABLE_OUT_KEEP        32
+#define NGX_HTTP_DURABLE_OUT_KEEP_BYTES  (8 * 1024 * 1024)
+#define NGX_HTTP_DURABLE_OUT_KEEP_MAX    (4 * 1024 * 1024)
+#define NGX_HTTP_DURABLE_OUT_KEEP_SLACK  4
 
 
 typedef struct {
-    u_char                 *start;
-    size_t                  size;
+    u_char                       *start;
+    size_t                        size;
 } ngx_http_durable_out_kept_t;
+
+
+typedef struct {
+    ngx_http_durable_out_kept_t   buf[NGX_HTTP_DURABLE_OUT_KEEP];
+    ngx_uint_t                    n;
+    size_t                        size;     /* of all of them */
+} ngx_http_durable_out_keep_t;
 
 
 static void ngx_http_durable_discard_body(ngx_http_request_t *r);
@@ -34,13 +46,11 @@ static void ngx_http_durable_out_free(void *data);
 
 
 /*
- * Heap buffers of finished requests, kept for the next ones of the
- * process; only the event loop takes and returns them.
+ * Heap buffers of finished claims, kept for the next ones of the process,
+ * smallest first; only the event loop takes and returns them.
  */
 
-static ngx_http_durable_out_kept_t  ngx_http_durable_out_kept[
-                                        NGX_HTTP_DURABLE_OUT_KEEP];
-static ngx_uint_t                   ngx_http_durable_out_nkept;
+static ngx_http_durable_out_keep_t  ngx_http_durable_out_keep;
 
 
 static ngx_str_t  ngx_http_durable_json_type =
@@ -815,11 +825,16 @@ ngx_http_durable_out_init(ngx_http_durable_out_t *out, ngx_pool_t *pool,
 /*
  * A buffer that grows with malloc(), not in the pool: the writer's thread
  * renders claimed items into it, and a pool must not grow from a thread
- * while the event loop uses it. The pool's cleanup keeps it for another
- * request (up to NGX_HTTP_DURABLE_OUT_KEEP of them) or frees it. A kept
- * buffer has its pages mapped: fresh memory from malloc() would make the
- * writer's thread take a page fault for each page it renders into while
- * it holds the store's write lock.
+ * while the event loop uses it. The pool's cleanup keeps it for a later
+ * claim or frees it (ngx_http_durable_out_free()). A kept buffer has its
+ * pages mapped: fresh memory from malloc() would make the writer's thread
+ * take a page fault for each page it renders into while it holds the
+ * store's write lock.
+ *
+ * A claim takes the smallest kept buffer that is large enough, unless
+ * even that one is more than NGX_HTTP_DURABLE_OUT_KEEP_SLACK times what it
+ * asks for: a claim of one item must not hold the buffer a claim of a
+ * hundred would use for as long as it waits.
  */
 
 ngx_int_t
@@ -828,27 +843,41 @@ ngx_http_durable_out_heap(ngx_http_durable_out_t *out, ngx_pool_t *pool,
 {
     ngx_uint_t                    i;
     ngx_pool_cleanup_t           *cln;
-    ngx_http_durable_out_kept_t  *k;
+    ngx_http_durable_out_keep_t  *keep;
 
     cln = ngx_pool_cleanup_add(pool, 0);
     if (cln == NULL) {
         return NGX_ERROR;
     }
 
-    out->start = NULL;
+    keep = &ngx_http_durable_out_keep;
 
-    for (i = 0; i < ngx_http_durable_out_nkept; i++) {
-        k = &ngx_http_durable_out_kept[i];
-
-        if (k->size >= size) {
-            out->start = k->start;
-            size = k->size;
-            *k = ngx_http_durable_out_kept[--ngx_http_durable_out_nkept];
+    for (i = 0; i < keep->n; i++) {
+        if (keep->buf[i].size >= size) {
             break;
         }
     }
 
-    if (out->start == NULL) {
+    if (i < keep->n
+        && keep->buf[i].size <= NGX_HTTP_DURABLE_OUT_KEEP_SLACK * size)
+    {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pool->log, 0,
+                       "durable claim buffer: taken again, %uz bytes for %uz",
+                       keep->buf[i].size, size);
+
+        out->start = keep->buf[i].start;
+        size = keep->buf[i].size;
+
+        keep->size -= size;
+        keep->n--;
+
+        ngx_memmove(&keep->buf[i], &keep->buf[i + 1],
+                    (keep->n - i) * sizeof(ngx_http_durable_out_kept_t));
+
+    } else {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pool->log, 0,
+                       "durable claim buffer: allocated %uz bytes", size);
+
         out->start = ngx_alloc(size, pool->log);
         if (out->start == NULL) {
             return NGX_ERROR;
@@ -868,26 +897,98 @@ ngx_http_durable_out_heap(ngx_http_durable_out_t *out, ngx_pool_t *pool,
 }
 
 
+/*
+ * Keeps a claim's buffer while the kept ones stay within
+ * NGX_HTTP_DURABLE_OUT_KEEP buffers and NGX_HTTP_DURABLE_OUT_KEEP_BYTES in
+ * all; to make room, the smallest kept buffers give way to a larger one.
+ * A buffer over NGX_HTTP_DURABLE_OUT_KEEP_MAX is never kept.
+ */
+
 static void
 ngx_http_durable_out_free(void *data)
 {
     ngx_http_durable_out_t  *out = data;
 
-    size_t                        size;
-    ngx_http_durable_out_kept_t  *k;
+    size_t                        size, bytes;
+    ngx_uint_t                    i, n;
+    ngx_http_durable_out_keep_t  *keep;
 
+    keep = &ngx_http_durable_out_keep;
     size = out->end - out->start;
 
-    if (ngx_http_durable_out_nkept < NGX_HTTP_DURABLE_OUT_KEEP
-        && size <= NGX_HTTP_DURABLE_OUT_KEEP_MAX)
+    /* the smallest n kept buffers, smaller than this one, give way */
+
+    n = 0;
+    bytes = keep->size;
+
+    while (n < keep->n && keep->buf[n].size < size
+           && (keep->n - n == NGX_HTTP_DURABLE_OUT_KEEP
+               || bytes + size > NGX_HTTP_DURABLE_OUT_KEEP_BYTES))
     {
-        k = &ngx_http_durable_out_kept[ngx_http_durable_out_nkept++];
-        k->start = out->start;
-        k->size = size;
+        bytes -= keep->buf[n].size;
+        n++;
+    }
+
+    if (size > NGX_HTTP_DURABLE_OUT_KEEP_MAX
+        || keep->n - n == NGX_HTTP_DURABLE_OUT_KEEP
+        || bytes + size > NGX_HTTP_DURABLE_OUT_KEEP_BYTES)
+    {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, out->pool->log, 0,
+                       "durable claim buffer: freed %uz bytes", size);
+
+        ngx_free(out->start);
         return;
     }
 
-    ngx_free(out->start);
+    for (i = 0; i < n; i++) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, out->pool->log, 0,
+                       "durable claim buffer: freed %uz bytes kept, "
+                       "for %uz", keep->buf[i].size, size);
+
+        ngx_free(keep->buf[i].start);
+    }
+
+    keep->n -= n;
+    keep->size = bytes;
+
+    ngx_memmove(&keep->buf[0], &keep->buf[n],
+                keep->n * sizeof(ngx_http_durable_out_kept_t));
+
+    for (i = keep->n; i > 0 && keep->buf[i - 1].size > size; i--) {
+        keep->buf[i] = keep->buf[i - 1];
+    }
+
+    keep->buf[i].start = out->start;
+    keep->buf[i].size = size;
+    keep->n++;
+    keep->size += size;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, out->pool->log, 0,
+                   "durable claim buffer: kept %uz bytes, %ui kept, "
+                   "%uz bytes in all", size, keep->n, keep->size);
+}
+
+
+/* at the process's exit: the kept buffers */
+
+void
+ngx_http_durable_out_exit(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                    i;
+    ngx_http_durable_out_keep_t  *keep;
+
+    keep = &ngx_http_durable_out_keep;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, cycle->log, 0,
+                   "durable claim buffers: %ui freed at exit, %uz bytes",
+                   keep->n, keep->size);
+
+    for (i = 0; i < keep->n; i++) {
+        ngx_free(keep->buf[i].start);
+    }
+
+    keep->n = 0;
+    keep->size = 0;
 }
 
 

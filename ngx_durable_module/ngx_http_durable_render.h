@@ -15,6 +15,7 @@ ngx_int_t ngx_http_durable_out_init(ngx_http_durable_out_t *out,
     ngx_pool_t *pool, size_t size);
 ngx_int_t ngx_http_durable_out_heap(ngx_http_durable_out_t *out,
     ngx_pool_t *pool, size_t size);
+void ngx_http_durable_out_exit(ngx_cycle_t *cycle);
 ngx_uint_t ngx_http_durable_out_reserve(ngx_http_durable_out_t *out,
     size_t len);
 void ngx_http_durable_out_add(ngx_http_durable_out_t *out, const void *data,

@@ -52,7 +52,10 @@ ds_inbox_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return rc;
     }
 
-    /* nothing written since the read: the indexes are updated from old */
+    /*
+     * nothing written since the read, in any table: old still holds, and
+     * the indexes are updated from it (dsi_instance_write())
+     */
     rc = dsi_instance_write(txn, hub, id, &inst, &old);
 
     if (rc == DS_OK) {
@@ -193,6 +196,10 @@ dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return rc;
     }
 
+    /*
+     * nothing written since the read, in any table: old still holds, and
+     * the indexes are updated from it (dsi_instance_write())
+     */
     rc = dsi_instance_write(txn, hub, id, &inst, &old);
     if (rc != DS_OK) {
         return rc;

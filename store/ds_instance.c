@@ -85,8 +85,8 @@ ds_instance_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
 /*
  * ds_instance_put() for a caller that has just read the stored record in
- * this txn (old; NULL: there is none) and written nothing of it since: the
- * indexes are updated from old without reading it again.
+ * this txn (old; NULL: there is none) and written nothing since, in any
+ * table: the indexes are updated from old without reading it again.
  */
 
 int
@@ -94,7 +94,7 @@ dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst, const ds_instance_t *old)
 {
     int             rc;
-    size_t          size, copy_len;
+    size_t          size, copy_len, old_len;
     MDB_val         key, val;
     unsigned char   kb[DS_KEY_BUF], stack[DS_RECORD_STACK], *buf;
     unsigned char   copy[DS_LIST_COPY_MAX], old_copy[DS_LIST_COPY_MAX];
@@ -128,6 +128,15 @@ dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     dsi_record_encode(inst, buf);
 
+    /*
+     * The list copies too, before the first write: the strings of inst and
+     * old may point into the map, where LMDB keeps a value valid only until
+     * the next update; nothing was written since the read, in any table.
+     */
+
+    copy_len = dsi_list_copy(inst, copy);
+    old_len = (old != NULL) ? dsi_list_copy(old, old_copy) : 0;
+
     rc = DS_OK;
 
     if (old == NULL) {
@@ -147,10 +156,7 @@ dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     /* the list copy, rewritten when what a list shows has changed */
 
-    copy_len = dsi_list_copy(inst, copy);
-
-    if (old == NULL || old->created != inst->created
-        || dsi_list_copy(old, old_copy) != copy_len
+    if (old == NULL || old->created != inst->created || old_len != copy_len
         || memcmp(old_copy, copy, copy_len) != 0)
     {
         rc = ds_created_put(txn, hub, id, inst->created, copy, copy_len);

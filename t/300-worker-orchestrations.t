@@ -7,6 +7,8 @@ use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
 use DurableClient qw(api);
+use IO::Socket::INET;
+use Time::HiRes ();
 
 repeat_each(1);
 no_shuffle();
@@ -21,13 +23,15 @@ our %flow_tests = (
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
     sub => 5, many => 13, many_big => 3, bad_names => 19, good_names => 5,
-    replay_other => 10, by_name => 9, big_item => 4,
+    replay_other => 10, by_name => 9, big_item => 4, claim_bufs => 6,
 );
 
 my $flow_total = 0;
 $flow_total += $_ for values %flow_tests;
 
-plan tests => $flow_total + 2 * (blocks() - 1) + 8;
+# two per block with one request, eight for the block of four requests;
+# TEST 23 checks its log twice more (while running, and after exit)
+plan tests => $flow_total + 2 * (blocks() - 1) + 8 + 2;
 
 
 sub start {
@@ -622,6 +626,69 @@ sub main::big_item {
 }
 
 
+# Claim buffers the process keeps (one nginx process here): a claim that
+# waits holds a 16 KB buffer while another claim grows its own to 64 KB
+# for a large item; both are kept when their requests end. A claim of
+# max=1 takes the smaller one, one of max=2 the larger, whose answer is
+# its own bytes only; a claim of max=300 (16 KB an item: over 4 MB) gets
+# a buffer that is never kept.
+sub main::claim_bufs {
+    my $hub = 'ClaimBufs';
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")
+        or die "connect: $!";
+    print $s "POST $B/worker/orchestrations/claim?taskHub=Wait&max=1"
+             . "&wait=20 HTTP/1.0\r\nx-functions-key: workerkey-1234\r\n"
+             . "Content-Length: 0\r\n\r\n";
+
+    # the claim waits (its buffer taken) once the metrics count it
+    my $open = 0;
+    for (1 .. 200) {
+        my $m = api('GET', '/metrics', undef, $K);
+        last if ($open) = ($m->{body} // '') =~ /^durable_waits_open 1$/m;
+        Time::HiRes::sleep(0.05);
+    }
+    Test::More::ok($open, 'a claim waits');
+
+    start($hub, 'Big', 'cb1', '"' . ('x' x 30000) . '"');
+    my @o = claim($hub, 'orchestrations', max => 1);
+    Test::More::is(length($o[0]{input} // ''), 30000,
+                   'the item that grew its buffer');
+
+    start('Wait', 'Small', 'cbw', '"woken"');
+    my $answer = do { local $/; <$s> } // '';
+    close $s;
+    Test::More::like($answer, qr/"instanceId":"cbw"/, 'the claim woke');
+
+    for my $c ([ 'cb2', 1 ], [ 'cb3', 2 ], [ 'cb4', 300 ]) {
+        my ($id, $max) = @$c;
+
+        start($hub, 'Small', $id, "\"input of $id\"");
+
+        my $r = api('POST', "$B/worker/orchestrations/claim"
+                    . "?taskHub=$hub&max=$max", '', $W);
+        Test::More::is($r->{body}, claimed_one($r->{json}, $id),
+                       "max=$max: exactly the answer of its one item");
+    }
+}
+
+# the text of a claim's answer of one new instance of Small, from the
+# values the store chose (times, the lease) in its parsed answer
+sub claimed_one {
+    my ($json, $id) = @_;
+    my $i = ($json && $json->{items}[0]) || {};
+    my $m = ($i->{messages} && $i->{messages}[0]) || {};
+
+    return qq({"items":[{"instanceId":"$id","name":"Small","executionId":"1",)
+        . qq("input":"input of $id","timestamp":"$i->{timestamp}",)
+        . qq("history":[],"messages":[{"EventType":"ExecutionStarted",)
+        . qq("Timestamp":"$m->{Timestamp}","EventId":-1,"Name":"Small",)
+        . qq("Input":"input of $id"}],"lease":"$i->{lease}",)
+        . qq("leaseExpires":"$i->{leaseExpires}"}]});
+}
+
+
 # names and ids in actions follow the start endpoint's rules
 # (docs/http-api.md): each bad spelling, in each member that takes a name
 # or an instance id, is a 400 naming the action and the member; nothing
@@ -1061,3 +1128,42 @@ main::big_item();
 GET /runtime/webhooks/durabletask/instances/big1?taskHub=BigItem&code=systemkey-1234
 --- response_body_like: "runtimeStatus":"(?:Pending|Running)"
 --- error_code: 202
+
+
+
+=== TEST 23: claim buffers kept for the next claims: the smallest that fits, none over 4 MB, freed at exit
+--- log_level: debug
+--- http_config eval: $::http_config
+--- config
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_keys systemkey-1234;
+        durable_task_worker_keys workerkey-1234;
+        durable_task_worker_max_items 300;
+    }
+    location /metrics {
+        durable_task_metrics;
+        durable_task_keys systemkey-1234;
+    }
+--- init
+main::claim_bufs();
+--- request
+GET /runtime/webhooks/durabletask/instances/cb4?taskHub=ClaimBufs&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"(?:Pending|Running)"
+--- error_code: 202
+--- grep_error_log eval
+qr/durable claim buffer: (?:allocated|kept|freed|taken again, \d+ bytes for \d+)/
+--- grep_error_log_out eval
+qr/\Adurable claim buffer: allocated
+durable claim buffer: allocated
+durable claim buffer: kept
+durable claim buffer: kept
+durable claim buffer: taken again, 16384 bytes for 16384
+durable claim buffer: kept
+durable claim buffer: taken again, (?!16384 )\d+ bytes for 32768
+durable claim buffer: kept
+durable claim buffer: allocated
+durable claim buffer: freed
+\z/
+--- shutdown_error_log
+durable claim buffers: 2 freed at exit
