@@ -9,7 +9,11 @@
  *
  * init and upgrade run in one transaction under an advisory lock, so two
  * operators (or two deploy scripts) never apply a version twice; the
- * functions are created again by both.
+ * functions are created again by both. upgrade --to N stops at version N
+ * and creates the functions all the same, which serve every version
+ * from DSI_PG_SCHEMA_MIN: so a database gets the functions of a new
+ * release before the modules of the old one are replaced, at a version
+ * they still serve (docs/postgres.md, "Several hosts").
  *
  * A version that alters a table waits for the transactions using it, and
  * every query of that table waits behind the upgrade's queued lock: the
@@ -46,6 +50,7 @@ typedef struct {
     const char         *action;
     const char         *conninfo;
     long                partitions;     /* 0: the schema's default */
+    int                 to;             /* 0: the latest version */
 } du_schema_args_t;
 
 
@@ -56,7 +61,7 @@ static int du_schema_version_of(PGconn *conn, int *version);
 static int du_schema_apply(PGconn *conn, const du_pg_sql_t *sql);
 static int du_schema_exec(PGconn *conn, const char *what, const char *sql);
 static int du_schema_change(PGconn *conn, const du_schema_args_t *a,
-    int init, int *from);
+    int init, int *from, int *to);
 static int du_schema_latest(void);
 
 
@@ -65,13 +70,17 @@ const du_command_t  du_cmd_schema = {
     "create, upgrade or show the schema of a PostgreSQL store",
     "  init                  create the schema in an empty database\n"
     "  upgrade               bring the schema to this tool's version\n"
+    "  --to N                upgrade: to version N only, from the\n"
+    "                        database's up to this tool's; the functions\n"
+    "                        are this tool's all the same\n"
     "  version               show the database's and this tool's version\n"
     "  --conninfo CONNINFO   the database, as libpq takes it (required;\n"
     "                        PG* variables fill what it leaves out)\n"
     "  --partitions N        init: partitions of each new hub, 1 to 4096\n"
     "                        (default 16)\n"
     "Exit status 1: init of a database that has the schema, upgrade of\n"
-    "one that has none or a newer one, version when the two differ.\n"
+    "one that has none or a newer one (or newer than --to), version when\n"
+    "the two differ.\n"
     "Exit status 5 (busy): another transaction held a table the change\n"
     "needs for over " DU_PG_LOCK_TIMEOUT "; nothing was changed: retry.\n"
 };
@@ -80,7 +89,7 @@ const du_command_t  du_cmd_schema = {
 static int
 du_schema(int argc, char **argv)
 {
-    int               rc, version, from;
+    int               rc, version, from, to;
     PGconn           *conn;
     du_schema_args_t  a;
 
@@ -116,20 +125,23 @@ du_schema(int argc, char **argv)
 
     } else {
         rc = du_schema_change(conn, &a, strcmp(a.action, "init") == 0,
-                              &from);
+                              &from, &to);
 
         if (rc == DU_EXIT_OK) {
             if (du_json) {
-                printf("{\"from\":%d,\"version\":%d}\n", from,
-                       du_schema_latest());
+                printf("{\"from\":%d,\"version\":%d}\n", from, to);
 
             } else if (from == du_schema_latest()) {
                 printf("schema version %d: up to date, functions created "
                        "again\n", from);
 
+            } else if (from == to) {
+                printf("schema version %d kept (this tool's: %d), "
+                       "functions created again\n", from,
+                       du_schema_latest());
+
             } else {
-                printf("schema version %d, from %d\n", du_schema_latest(),
-                       from);
+                printf("schema version %d, from %d\n", to, from);
             }
         }
     }
@@ -144,6 +156,7 @@ static int
 du_schema_parse(int argc, char **argv, du_schema_args_t *a)
 {
     int          i, rc;
+    long         to;
     char        *end;
     const char  *v;
 
@@ -178,6 +191,21 @@ du_schema_parse(int argc, char **argv, du_schema_args_t *a)
             continue;
         }
 
+        if ((rc = du_opt(argc, argv, &i, "--to", &v)) != 0) {
+            to = rc > 0 ? strtol(v, &end, 10) : 0;
+
+            if (rc < 0 || *v < '0' || *v > '9' || *end != '\0'
+                || to < 1 || to > du_schema_latest())
+            {
+                return du_usage_error(&du_cmd_schema,
+                                      "--to needs a version from 1 to %d, "
+                                      "this tool's", du_schema_latest());
+            }
+
+            a->to = (int) to;
+            continue;
+        }
+
         if (argv[i][0] == '-' || a->action != NULL) {
             return du_usage_error(&du_cmd_schema, "unexpected \"%s\"",
                                   argv[i]);
@@ -202,6 +230,10 @@ du_schema_parse(int argc, char **argv, du_schema_args_t *a)
     if (a->partitions && strcmp(a->action, "init") != 0) {
         return du_usage_error(&du_cmd_schema,
                               "--partitions is only for init");
+    }
+
+    if (a->to && strcmp(a->action, "upgrade") != 0) {
+        return du_usage_error(&du_cmd_schema, "--to is only for upgrade");
     }
 
     return DU_EXIT_OK;
@@ -272,13 +304,14 @@ du_schema_version_of(PGconn *conn, int *version)
 
 /*
  * init (the database must have no schema) or upgrade (it must have one,
- * not newer than this tool): the missing versions in order, then the
- * functions, in one transaction; *from is the version found
+ * not newer than this tool, nor than --to): the missing versions in
+ * order up to --to or this tool's, then the functions, in one
+ * transaction; *from is the version found, *to the one made
  */
 
 static int
 du_schema_change(PGconn *conn, const du_schema_args_t *a, int init,
-    int *from)
+    int *from, int *to)
 {
     int          rc, i;
     char         sql[128];
@@ -290,6 +323,7 @@ du_schema_change(PGconn *conn, const du_schema_args_t *a, int init,
     }
 
     rollback = "ROLLBACK";
+    *to = a->to ? a->to : du_schema_latest();
 
     rc = du_schema_exec(conn, "taking the schema lock",
                         "SELECT pg_advisory_xact_lock(" DU_PG_LOCK ")");
@@ -330,8 +364,18 @@ du_schema_change(PGconn *conn, const du_schema_args_t *a, int init,
         goto failed;
     }
 
+    if (*from > *to) {
+        du_error("the schema is version %d, newer than --to %d: an "
+                 "upgrade never takes a version back; nothing was changed",
+                 *from, *to);
+        rc = DU_EXIT_FAILED;
+        goto failed;
+    }
+
     for (i = 0; du_pg_migrations[i].name != NULL; i++) {
-        if (du_pg_migrations[i].version <= *from) {
+        if (du_pg_migrations[i].version <= *from
+            || du_pg_migrations[i].version > *to)
+        {
             continue;
         }
 

@@ -613,7 +613,8 @@ dsi_pgc_send(dsi_pgc_t *c)
 
     static const dsi_pg_stmt_t  listen = { "LISTEN durable", 0, NULL };
     static const dsi_pg_stmt_t  check = {
-        "SELECT max(version) FROM durable.schema_version", 0, NULL
+        "SELECT max(version), durable.functions_level() "
+        "FROM durable.schema_version", 0, NULL
     };
 
     pgs = c->pgs;
@@ -956,18 +957,20 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
 
 /*
- * The schema's version, asked for on each new connection: nginx calls the
- * functions of DSI_PG_SCHEMA_MIN to DSI_PG_SCHEMA and never makes or
- * changes a schema. The version served is logged when it is first found
- * or changes; another (or none) is logged once, the connection closed and
- * made again later to look again (an operator may upgrade meanwhile), and
- * ops are answered DS_SCHEMA until then. DS_OK: the connection takes ops.
+ * The schema's version and its functions' level, asked for on each new
+ * connection: nginx serves versions DSI_PG_SCHEMA_MIN to DSI_PG_SCHEMA
+ * with functions of DSI_PG_FUNCTIONS or above, and never makes or changes
+ * a schema. The version served is logged when it is first found or
+ * changes; another (or none, or older functions) is logged once, the
+ * connection closed and made again later to look again (an operator may
+ * upgrade meanwhile), and ops are answered DS_SCHEMA until then. DS_OK:
+ * the connection takes ops.
  */
 
 static int
 dsi_pgc_checked(dsi_pgc_t *c)
 {
-    int                v;
+    int                v, level;
     char               why[DS_STORE_LOG_LEN];
     PGresult          *res;
     ds_host_t         *host;
@@ -982,9 +985,18 @@ dsi_pgc_checked(dsi_pgc_t *c)
     st = PQresultStatus(res);
     state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     v = -1;
+    level = 0;
 
     if (st == PGRES_TUPLES_OK && PQntuples(res) == 1) {
         v = (int) dsi_pg_int(res, 0, 0);
+        level = (int) dsi_pg_int(res, 0, 1);
+
+    } else if (state != NULL && strcmp(state, "42883") == 0) {
+        /*
+         * no functions_level(): functions older than any level, refused
+         * for that whatever the version, which the failed query hid
+         */
+        v = DSI_PG_SCHEMA;
 
     } else if (state != NULL
                && (strcmp(state, "42P01") == 0
@@ -1005,7 +1017,9 @@ dsi_pgc_checked(dsi_pgc_t *c)
 
     dsi_pg_conn_release(c->conn);
 
-    if (v >= DSI_PG_SCHEMA_MIN && v <= DSI_PG_SCHEMA) {
+    if (v >= DSI_PG_SCHEMA_MIN && v <= DSI_PG_SCHEMA
+        && level >= DSI_PG_FUNCTIONS)
+    {
         if (pgs->refused) {
             pgs->refused = 0;
             pgs->version = v;
@@ -1033,10 +1047,16 @@ dsi_pgc_checked(dsi_pgc_t *c)
                  "this nginx needs %d to %d; bring it up with \"durable "
                  "schema upgrade\"", v, DSI_PG_SCHEMA_MIN, DSI_PG_SCHEMA);
 
-    } else {
+    } else if (v > DSI_PG_SCHEMA) {
         snprintf(why, sizeof(why), "the database's schema is version %d, "
                  "newer than this nginx knows (%d); upgrade the module", v,
                  DSI_PG_SCHEMA);
+
+    } else {
+        snprintf(why, sizeof(why), "the database's functions are of level "
+                 "%d, older than this nginx's %d; run \"durable schema "
+                 "upgrade\" of this nginx's release", level,
+                 DSI_PG_FUNCTIONS);
     }
 
     if (!pgs->refused || strcmp(why, pgs->why) != 0) {

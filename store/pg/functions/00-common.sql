@@ -3,8 +3,10 @@
 -- Created again (CREATE OR REPLACE) by every `durable schema init` and
 -- `durable schema upgrade`, after the numbered table files: the files of
 -- store/pg/functions/ in the order of their names, one concern a file,
--- this one first. A change of a function's arguments comes with an
--- upgrade file that drops the old one.
+-- this one first. A function nginx calls is only ever added, under a
+-- new name (functions_level() below); one dropped, or changed in its
+-- arguments or answers, goes in an upgrade file, with DSI_PG_SCHEMA_MIN
+-- raised to its version (docs/postgres.md, "Several hosts").
 -- docs/postgres.md explains the design; in short:
 --
 --   * One function per operation, so that a batch of operations is one
@@ -35,6 +37,20 @@
 --     not STRICT around CASE or coalesce), or plpgsql, whose plans a
 --     session keeps: an SQL function that is not inlined is parsed and
 --     planned again at each call.
+
+
+-- The level of these functions, read by nginx with the schema's version
+-- when it connects (DSI_PG_FUNCTIONS in ds_pg.h, which embed.sh checks
+-- against this): a module refuses functions below its own level. Raised
+-- by one whenever a function nginx calls is added; within a range of
+-- schema versions a function is only ever added, never dropped or
+-- changed in its arguments or answers, so that the modules of an older
+-- release keep working with a newer release's functions
+-- (docs/postgres.md, "Several hosts").
+CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
+LANGUAGE sql STABLE AS $$
+    SELECT 1
+$$;
 
 
 -- the database clock, µs since the epoch

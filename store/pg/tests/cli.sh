@@ -41,6 +41,10 @@ check "usage: partitions out of range" 2 "--partitions needs" \
     "$durable" schema init --conninfo "$ci" --partitions 0
 check "usage: partitions with upgrade" 2 "only for init" \
     "$durable" schema upgrade --conninfo "$ci" --partitions 4
+check "usage: --to with init" 2 "only for upgrade" \
+    "$durable" schema init --conninfo "$ci" --to 1
+check "usage: --to 0" 2 "--to needs a version from 1" \
+    "$durable" schema upgrade --conninfo "$ci" --to 0
 check "no database there: exit 3" 3 "cannot connect" \
     "$durable" schema version --conninfo "host=$DURABLE_PG_DIR port=1 dbname=x"
 
@@ -79,6 +83,19 @@ check "init again is refused" 1 "has the schema already" \
     "$durable" schema init --conninfo "$ci"
 check "--partitions is the default of new hubs" 0 "^4$" \
     sql "SELECT durable.hub_partitions('h', true)"
+
+# this tool's version, and the level of its functions (ds_pg.h)
+latest=$("$durable" schema version --json --conninfo "$ci" \
+         | sed 's/.*"tool":\([0-9]*\).*/\1/')
+level=$(sed -n 's/^#define DSI_PG_FUNCTIONS  *\([0-9]*\)$/\1/p' \
+            "$(dirname "$0")/../ds_pg.h")
+check "usage: --to above this tool's version" 2 \
+    "--to needs a version from 1 to $latest" \
+    "$durable" schema upgrade --conninfo "$ci" --to $((latest + 1))
+check "--to this tool's version is an upgrade" 0 "up to date" \
+    "$durable" schema upgrade --conninfo "$ci" --to "$latest"
+check "the functions' level is ds_pg.h's" 0 "^$level$" \
+    sql "SELECT durable.functions_level()"
 
 # upgrade of a current schema creates the functions again
 sql "DROP FUNCTION durable.terminate(text, text, text)" > /dev/null
@@ -247,10 +264,26 @@ sql "SELECT durable.start('h', 'y', 'N', NULL, '');
      SELECT durable.terminate_tree('h', 'y', NULL)" > /dev/null
 check "a tree purge of version 6 with these functions" 0 "^0 2$" \
     sql "SELECT rc || ' ' || purged FROM durable.purge_tree('h', 'y')"
+# an older release's functions: upgrade --to 6 creates this tool's,
+# which the modules of either release serve, and keeps version 6
+sql "DROP FUNCTION durable.functions_level()" > /dev/null
+check "--to below the schema's version is refused" 1 \
+    "version 6, newer than --to 5: .*nothing was changed" \
+    "$durable" schema upgrade --conninfo "$ci" --to 5
+check "--to 6 of version 6: the functions only" 0 \
+    "^schema version 6 kept \(this tool's: $latest\), functions created" \
+    "$durable" schema upgrade --conninfo "$ci" --to 6
+check "it is still version 6, with this tool's functions" 0 "^6\|$level$" \
+    sql "SELECT max(version) || '|' || durable.functions_level()
+         FROM durable.schema_version"
+check "--to 6 again, --json" 0 '^\{"from":6,"version":6\}$' \
+    "$durable" schema upgrade --json --conninfo "$ci" --to 6
 before=$(recount)
 check "its rows to count" 0 "^g 0 6 1,.*h 0 5 1,.*h 2 0 1$" echo "$before"
 check "upgrade of version 6 with rows" 0 "from 6" \
     "$durable" schema upgrade --conninfo "$ci"
+check "which brings it to this tool's version" 0 "^$latest$" \
+    sql "SELECT max(version) FROM durable.schema_version"
 check "its counts are still the rows'" 0 "^$before$" stats
 one=
 for t in activities:ready entities:ready instances:instances timers:timers; do

@@ -12,7 +12,7 @@
  * store serves again. A database whose schema is of a version this build
  * does not serve is refused, once in the log, its ops answered DS_SCHEMA
  * until it is right; one at DSI_PG_SCHEMA_MIN is served, its version
- * logged.
+ * logged; so are functions older than DSI_PG_FUNCTIONS, or none.
  * A batch of starts whose one statement cannot be put together (memory
  * refused) goes as one statement per start, each answered as alone.
  *
@@ -1061,6 +1061,77 @@ t_schema_range(const char *conninfo)
 
 
 /*
+ * The functions' level: none (an older release's functions) or one below
+ * DSI_PG_FUNCTIONS is refused as the versions are, naming the upgrade to
+ * run; one above it (a newer release's functions) is served. The
+ * function is put back.
+ */
+
+static void
+t_functions_level(const char *conninfo)
+{
+    int          i;
+    char         sql[256];
+    t_host_t     th;
+    t_call_t     a;
+    ds_store_t  *st;
+
+    static const int  levels[] = { -1, DSI_PG_FUNCTIONS - 1,
+                                   DSI_PG_FUNCTIONS + 1 };
+
+    for (i = 0; i < 3; i++) {
+        if (levels[i] < 0) {
+            snprintf(sql, sizeof(sql),
+                     "DROP FUNCTION durable.functions_level()");
+
+        } else {
+            snprintf(sql, sizeof(sql), "CREATE OR REPLACE FUNCTION "
+                     "durable.functions_level() RETURNS integer "
+                     "LANGUAGE sql STABLE AS 'SELECT %d'", levels[i]);
+        }
+
+        t_sql(conninfo, sql);
+
+        memset(&th, 0, sizeof(t_host_t));
+        st = t_open(conninfo, &th, 2000, 1);
+        T(st != NULL);
+
+        if (st == NULL) {
+            continue;
+        }
+
+        t_op(&a, st, DS_OP_STATUS, "one");
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+
+        if (levels[i] > DSI_PG_FUNCTIONS) {
+            T(a.op.rc == DS_OK);
+            T(th.served == DSI_PG_SCHEMA);
+            T(th.alerts == 0);
+
+        } else {
+            T(a.op.rc == DS_SCHEMA);
+            T(strstr(a.error, "functions are of level") != NULL);
+            T(strstr(a.error, "durable schema upgrade") != NULL);
+            T(th.served == 0);
+            T(th.alerts == 1);
+        }
+
+        if ((a.op.rc == DS_OK) != (levels[i] > DSI_PG_FUNCTIONS)) {
+            printf("#   level %d: %d: %s\n", levels[i], a.op.rc, a.error);
+        }
+
+        ds_store_close(st);
+    }
+
+    snprintf(sql, sizeof(sql), "CREATE OR REPLACE FUNCTION "
+             "durable.functions_level() RETURNS integer "
+             "LANGUAGE sql STABLE AS 'SELECT %d'", DSI_PG_FUNCTIONS);
+    t_sql(conninfo, sql);
+}
+
+
+/*
  * One batch of writes in flight: a write that waits for a row lock holds
  * back the writes submitted after it, which then go as one batch, but
  * not the reads, which go on the other connection meanwhile.
@@ -1444,6 +1515,7 @@ main(int argc, char **argv)
         t_sustained(st);
         t_schema(argv[1]);
         t_schema_range(argv[1]);
+        t_functions_level(argv[1]);
         t_wakes(&th, other);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
