@@ -226,8 +226,8 @@ dg_status_from_op(const ds_op_t *op, dg_status_t *st)
     case DS_SCHEMA:
         /* nothing was sent; the store logged the version it found */
         return dg_status_set(st, DG_UNAVAILABLE,
-                             "the store's database schema is of a version "
-                             "this server does not know; see its error "
+                             "the store's database schema or functions are "
+                             "not those this server serves; see its error "
                              "log");
 
     default:

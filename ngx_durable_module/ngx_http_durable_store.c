@@ -104,7 +104,7 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
 
         return ngx_http_durable_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "The store '%V' is not available: its database's schema "
-                   "is of a version this nginx does not know; see the "
+                   "or functions are not those this nginx serves; see the "
                    "error log.", &ctx->store->name);
 
     case DS_UNSUPPORTED:

@@ -289,7 +289,7 @@ GET /bare/instances/a
 --- response_headers
 Retry-After: 1
 --- response_body_like eval
-'^\{"Message":"The store \'bare\' is not available: its database\'s schema is of a version this nginx does not know; see the error log\."\}$'
+'^\{"Message":"The store \'bare\' is not available: its database\'s schema or functions are not those this nginx serves; see the error log\."\}$'
 --- error_log eval
 qr/\[alert\].*store "bare": the database has no durable schema; make it with "durable schema init"/
 --- no_error_log

@@ -40,8 +40,8 @@ t_status_ops(void)
             "starting yet");
     op.rc = DS_SCHEMA;
     T_INT(dg_status_from_op(&op, &st), DG_UNAVAILABLE);
-    T_BYTES(st.message, st.len, "the store's database schema is of a "
-            "version this server does not know; see its error log");
+    T_BYTES(st.message, st.len, "the store's database schema or functions "
+            "are not those this server serves; see its error log");
     op.rc = DS_OK;
     T_INT(dg_status_from_op(&op, &st), DG_OK);
     T_INT(st.len, 0);
