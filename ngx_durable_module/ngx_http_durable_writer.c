@@ -140,9 +140,14 @@ ngx_http_durable_host_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
 
 #if (NGX_THREADS)
 
-    /* only LMDB hands work to a thread; without it, the loop works */
+    /*
+     * only LMDB hands work to a thread; without it, the loop works; the
+     * cache manager and loader serve no requests and need none
+     */
 
-    if (st->own_thread && st->backend == DS_BACKEND_LMDB) {
+    if (st->own_thread && st->backend == DS_BACKEND_LMDB
+        && ngx_process != NGX_PROCESS_HELPER)
+    {
         h->thread = ngx_http_durable_thread_start(cycle, &st->name);
     }
 

@@ -102,3 +102,22 @@ GET /runtime/webhooks/durabletask/instances?top=1
 --- error_code: 200
 --- no_error_log
 [alert]
+
+
+
+=== TEST 2: the cache manager starts no thread of a store
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/own-thread-helper;
+    proxy_cache_path $TEST_NGINX_DATA_DIR/own-thread-cache keys_zone=c:1m;
+--- config
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_anonymous on;
+    }
+--- init
+main::check_helpers();
+--- request
+GET /runtime/webhooks/durabletask/instances?top=1
+--- error_code: 200
+--- no_error_log
+[alert]
