@@ -140,14 +140,9 @@ ngx_http_durable_host_init(ngx_cycle_t *cycle, ngx_http_durable_store_t *st)
 
 #if (NGX_THREADS)
 
-    /*
-     * only LMDB hands work to a thread; without it, the loop works; the
-     * cache manager and loader serve no requests and need none
-     */
+    /* only LMDB hands work to a thread; without it, the loop works */
 
-    if (st->own_thread && st->backend == DS_BACKEND_LMDB
-        && ngx_process != NGX_PROCESS_HELPER)
-    {
+    if (st->own_thread && st->backend == DS_BACKEND_LMDB) {
         h->thread = ngx_http_durable_thread_start(cycle, &st->name);
     }
 

@@ -1,7 +1,7 @@
 # A store's own thread, seen from /proc (Linux): it blocks the signals of
 # the event loop but not the faults its work may raise (SIGSEGV, SIGBUS,
 # SIGFPE, SIGILL must reach ASan or a handler), and the cache manager and
-# loader, which run no writes, start none.
+# loader, which serve no requests, start none and open no store.
 
 use lib 't/inc';
 use Test::Nginx::Socket;
@@ -15,8 +15,8 @@ no_shuffle();
 if (!-d '/proc/self/task') {
     plan skip_all => 'no /proc';
 } else {
-    # per block: two checks in --- init, the status, the log
-    plan tests => repeat_each() * (blocks() * 4);
+    # per block: the status and the log; the checks in --- init
+    plan tests => repeat_each() * (blocks() * 2 + 2 + 3);
 }
 
 # the threads of $pid but its main one
@@ -81,6 +81,9 @@ sub check_helpers {
     Test::More::ok(scalar @h, 'a cache manager runs');
     Test::More::is(scalar(map { threads($_) } @h), 0,
                    'no thread of a store in the cache manager');
+    my @open = grep { (readlink($_) // '') =~ /own-thread-helper/ }
+               map { glob "/proc/$_/fd/*" } @h;
+    Test::More::is(scalar @open, 0, 'no store open in the cache manager');
 }
 
 run_tests();
@@ -105,7 +108,7 @@ GET /runtime/webhooks/durabletask/instances?top=1
 
 
 
-=== TEST 2: the cache manager starts no thread of a store
+=== TEST 2: the cache manager starts no thread of a store, opens none
 --- http_config
     durable_task_store default path=$TEST_NGINX_DATA_DIR/own-thread-helper;
     proxy_cache_path $TEST_NGINX_DATA_DIR/own-thread-cache keys_zone=c:1m;
