@@ -81,6 +81,8 @@ static ngx_int_t ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 static ngx_int_t ngx_http_durable_purge_next(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
+static void ngx_http_durable_purge_pause(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx);
 static void ngx_http_durable_purge_resume(ngx_event_t *ev);
 
 
@@ -735,7 +737,9 @@ ngx_http_durable_purge_batch_done(ngx_http_request_t *r,
  * the request is held as if a batch were on its way (count, blocked):
  * a client that goes away meanwhile does not stop the purge, just as it
  * does not during a batch. A process that shuts down purges without
- * pausing.
+ * pausing: the timer is not cancelable (it must fire for the purge to
+ * go on), so a long pause is made a second at a time, and one that a
+ * shutdown finds running ends with its current second.
  */
 
 static ngx_int_t
@@ -743,7 +747,6 @@ ngx_http_durable_purge_next(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c)
 {
     uint64_t                      took;
-    ngx_msec_t                    pause;
     ngx_event_t                  *ev;
     ngx_http_durable_loc_conf_t  *dlcf;
 
@@ -760,14 +763,10 @@ ngx_http_durable_purge_next(ngx_http_request_t *r,
                            / dlcf->purge_pace;
     }
 
-    pause = (ngx_msec_t) (ctx->purge_owed / 1000);
-
-    if (pause == 0) {
+    if (ctx->purge_owed < 1000) {
         return ngx_http_durable_submit(r, ctx, ctx->purge_op,
                                        ngx_http_durable_purge_batch_done);
     }
-
-    ctx->purge_owed -= (uint64_t) pause * 1000;
 
     ev = ctx->purge_ev;
 
@@ -784,17 +783,33 @@ ngx_http_durable_purge_next(ngx_http_request_t *r,
         ctx->purge_ev = ev;
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "durable purge: pause %Mms after %ui deleted",
-                   pause, ctx->purged);
-
-    ngx_add_timer(ev, pause);
+    ngx_http_durable_purge_pause(r, ctx);
 
     r->main->count++;
     r->main->blocked++;
     r->aio = 1;
 
     return NGX_DONE;
+}
+
+
+/* arms the next second at most of the pause owed, 1 ms at least */
+
+static void
+ngx_http_durable_purge_pause(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx)
+{
+    ngx_msec_t  pause;
+
+    pause = (ngx_msec_t) ngx_min(ctx->purge_owed / 1000, 1000);
+
+    ctx->purge_owed -= (uint64_t) pause * 1000;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "durable purge: pause %Mms after %ui deleted",
+                   pause, ctx->purged);
+
+    ngx_add_timer(ctx->purge_ev, pause);
 }
 
 
@@ -811,9 +826,23 @@ ngx_http_durable_purge_resume(ngx_event_t *ev)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                   "durable purge: pause over, next batch after %ui deleted",
-                   ctx->purged);
+    if (ngx_exiting) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                       "durable purge: pause cut short by a shutdown after "
+                       "%ui deleted", ctx->purged);
+
+        ctx->purge_owed = 0;
+
+    } else if (ctx->purge_owed >= 1000) {
+        /* a pause longer than a second: its next second */
+        ngx_http_durable_purge_pause(r, ctx);
+        return;
+
+    } else {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                       "durable purge: pause over, next batch after %ui "
+                       "deleted", ctx->purged);
+    }
 
     r->main->blocked--;
     r->aio = 0;

@@ -279,6 +279,15 @@ ngx_http_durable_init_process(ngx_cycle_t *cycle)
 
     ngx_http_durable_metrics_init_process();
 
+    /*
+     * the cache manager and loader serve no requests: no store, no thread
+     * of one, no connections to PostgreSQL
+     */
+
+    if (ngx_process == NGX_PROCESS_HELPER) {
+        return NGX_OK;
+    }
+
     st = dmcf->stores.elts;
 
     for (i = 0; i < dmcf->stores.nelts; i++) {

@@ -85,6 +85,9 @@ ngx_http_durable_thread_start(ngx_cycle_t *cycle, ngx_str_t *name)
 
     t = ngx_pcalloc(cycle->pool, sizeof(ngx_http_durable_thread_t));
     if (t == NULL) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "durable: store \"%V\": no memory for a thread of "
+                      "its own, its writes run in the event loop", name);
         return NULL;
     }
 
@@ -127,9 +130,16 @@ ngx_http_durable_thread_start(ngx_cycle_t *cycle, ngx_str_t *name)
         goto failed;
     }
 
-    /* signals are the event loop's: the thread never sees one */
+    /*
+     * signals are the event loop's: the thread never sees one, save the
+     * faults its own work raises, which must reach ASan or a handler
+     */
 
     (void) sigfillset(&all);
+    (void) sigdelset(&all, SIGSEGV);
+    (void) sigdelset(&all, SIGBUS);
+    (void) sigdelset(&all, SIGFPE);
+    (void) sigdelset(&all, SIGILL);
     (void) pthread_sigmask(SIG_BLOCK, &all, &old);
 
     err = pthread_create(&t->tid, NULL, ngx_http_durable_thread_cycle, t);
@@ -150,7 +160,9 @@ ngx_http_durable_thread_start(ngx_cycle_t *cycle, ngx_str_t *name)
 
 failed:
 
-    ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+    /* the cause is logged already */
+
+    ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
                   "durable: store \"%V\": no thread of its own, its writes "
                   "run in the event loop", name);
 
@@ -163,6 +175,8 @@ failed:
 /*
  * Queues job for the thread; called in the event loop. NGX_ERROR when
  * the thread cannot be woken: the job is not queued, the caller does it.
+ * A job queued already is not queued again: a logic error, logged, but
+ * the job comes back once and only its thread works on it.
  */
 
 ngx_int_t
@@ -174,7 +188,7 @@ ngx_http_durable_thread_post(ngx_http_durable_thread_t *t,
     if (job->posted) {
         ngx_log_error(NGX_LOG_ALERT, t->log, 0,
                       "durable: store \"%V\": a job posted twice", &t->name);
-        return NGX_ERROR;
+        return NGX_OK;
     }
 
     job->next = NULL;
@@ -280,8 +294,10 @@ ngx_http_durable_thread_cycle(void *data)
 {
     ngx_http_durable_thread_t  *t = data;
 
-    ngx_uint_t               stop;
+    ngx_uint_t               stop, failed;
     ngx_http_durable_job_t  *job;
+
+    failed = 0;
 
     for ( ;; ) {
         (void) pthread_mutex_lock(&t->mutex);
@@ -307,11 +323,18 @@ ngx_http_durable_thread_cycle(void *data)
             /* a job posted since the look above has written to wake */
 
             if (ngx_http_durable_chan_drain(&t->wake) != NGX_OK) {
-                ngx_log_error(NGX_LOG_ALERT, t->log, ngx_errno,
-                              "durable: store \"%V\": its thread failed to "
-                              "wait, it looks every millisecond instead",
-                              &t->name);
-                ngx_msleep(1);
+
+                /* logged once: it would fail as often as it looks */
+
+                if (!failed) {
+                    ngx_log_error(NGX_LOG_ALERT, t->log, ngx_errno,
+                                  "durable: store \"%V\": its thread failed "
+                                  "to wait, it looks every 100 ms instead",
+                                  &t->name);
+                    failed = 1;
+                }
+
+                ngx_msleep(100);
             }
 
             continue;
@@ -370,6 +393,14 @@ ngx_http_durable_thread_back(ngx_event_t *ev)
 
         /* may post the job again */
         job->done(job->data);
+    }
+
+    /* event ports need it again after each event; others keep it */
+
+    if (ngx_handle_read_event(ev, 0) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, t->log, 0,
+                      "durable: store \"%V\": watching its thread's "
+                      "notification failed", &t->name);
     }
 }
 

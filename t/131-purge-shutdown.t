@@ -1,12 +1,15 @@
 # A purge by filter and a graceful shutdown: the worker that runs it goes
 # on purging after a reload, without the pauses of durable_task_purge_pace,
-# so that it does not stay up for them, and answers the purge.
+# so that it does not stay up for them, and answers the purge; a pause
+# that the shutdown finds running ends within its second (TEST 2). A
+# purge whose client goes away during a pause goes on to the end (TEST 3).
 
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
 use DurableBlocks qw(master_pid);
 use DurableClient ();
+use IO::Socket::INET;
 use POSIX ();
 
 master_on();
@@ -26,20 +29,48 @@ our $config = <<'_EOC_';
         durable_task_purge_batch 1;
         durable_task_purge_pace 10;
     }
+
+    location /slow/ {
+        durable_task /slow;
+        durable_task_anonymous on;
+        durable_task_purge_batch 1;
+        durable_task_purge_pace 1;
+    }
 _EOC_
+
+# $n terminated instances of hub $hub under $loc (/paced by default)
+sub main::terminated {
+    my ($hub, $n, $loc) = @_;
+    $loc //= '/paced';
+
+    for my $path ((map { "orchestrators/Hello/t$_" } 1 .. $n),
+                  (map { "instances/t$_/terminate" } 1 .. $n))
+    {
+        my $r = DurableClient::api('POST',
+                    "$loc/$path?taskHub=$hub&code=testkey123", '');
+        die "POST $path: $r->{status}" unless $r->{status} == 202;
+    }
+}
+
+# the size of the error log now, and whether it grew a pause since $pos
+sub main::log_size { return -s $Test::Nginx::Util::ErrLogFile // 0 }
+
+sub main::paused_since {
+    my ($pos) = @_;
+    open my $fh, '<', $Test::Nginx::Util::ErrLogFile or return 0;
+    seek $fh, $pos, 0;
+    local $/;
+    my $text = <$fh> // '';
+    return $text =~ /durable purge: pause \d+ms/;
+}
 
 # 30 terminated instances of hub $hub; then a child that reloads nginx
 # once the purge has deleted one of them
 sub main::purge_then_reload {
-    my ($hub) = @_;
+    my ($hub, $loc) = @_;
+    $loc //= '/paced';
 
-    for my $path ((map { "orchestrators/Hello/t$_" } 1 .. 30),
-                  (map { "instances/t$_/terminate" } 1 .. 30))
-    {
-        my $r = DurableClient::api('POST',
-                    "/paced/$path?taskHub=$hub&code=testkey123", '');
-        die "POST $path: $r->{status}" unless $r->{status} == 202;
-    }
+    main::terminated($hub, 30, $loc);
 
     my $master = DurableBlocks::master_pid();
     my $pid = fork();
@@ -47,7 +78,7 @@ sub main::purge_then_reload {
     if ($pid == 0) {
         for (1 .. 3000) {
             my $l = DurableClient::api('GET',
-                        "/paced/instances?taskHub=$hub&code=testkey123");
+                        "$loc/instances?taskHub=$hub&code=testkey123");
             last if ref $l->{json} eq 'ARRAY' && @{ $l->{json} } < 30;
             select(undef, undef, undef, 0.02);
         }
@@ -76,5 +107,59 @@ DELETE /paced/instances?createdTimeFrom=2000-01-01&taskHub=S1&code=testkey123
 qr/durable purge: pause \d+ms|gracefully shutting down/
 --- grep_error_log_out eval
 qr/\A(?:durable purge: pause \d+ms\n)+gracefully shutting down\n\z/
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: a pause that a reload finds running is cut short: the old worker answers the purge with no pause after its "gracefully shutting down"
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::purge_then_reload('S2', '/slow');
+--- request
+DELETE /slow/instances?createdTimeFrom=2000-01-01&taskHub=S2&code=testkey123
+--- timeout: 120
+--- error_code: 200
+--- response_body: {"instancesDeleted":30}
+--- grep_error_log eval
+qr/durable purge: pause (?:\d+ms|over|cut short)|gracefully shutting down/
+--- grep_error_log_out eval
+qr/\A(?:durable purge: pause (?:\d+ms|over)\n)*(?:durable purge: pause \d+ms\ngracefully shutting down\ndurable purge: pause cut short|durable purge: pause over\ngracefully shutting down)\n\z/
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: a purge whose client goes away during a pause goes on: its instances are gone afterwards
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::terminated('S3', 5, '/slow');
+my $pos = main::log_size();
+my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                 PeerPort => DurableBlocks::port())
+    or die "connect: $!";
+print $sock "DELETE /slow/instances?createdTimeFrom=2000-01-01&taskHub=S3"
+    . " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+for (1 .. 3000) {
+    last if main::paused_since($pos);
+    select(undef, undef, undef, 0.01);
+}
+close $sock;
+for (1 .. 3000) {
+    my $l = DurableClient::api('GET', '/slow/instances?taskHub=S3');
+    last if ref $l->{json} eq 'ARRAY' && !@{ $l->{json} };
+    select(undef, undef, undef, 0.02);
+}
+--- request
+GET /slow/instances?taskHub=S3
+--- timeout: 60
+--- error_code: 200
+--- response_body: []
+--- grep_error_log eval
+qr/durable purge: pause over/
+--- grep_error_log_out eval
+qr/\A(?:durable purge: pause over\n)+\z/
 --- no_error_log
 [error]
