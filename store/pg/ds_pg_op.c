@@ -26,6 +26,12 @@
  * the search for an id read twice, done once for each read
  */
 #define DSI_PG_STATUS_MAX   256
+/*
+ * ops a read looks at from its own on for others of its hub: a read alone
+ * for its hub does not scan the rest of the batch, so the grouping is
+ * linear in the batch however its hubs mix
+ */
+#define DSI_PG_STATUS_AHEAD 256
 
 /* a call's row while a batch's statements are made: not placed yet */
 #define DSI_PG_UNPLACED     -2
@@ -450,10 +456,11 @@ dsi_pg_batch_stmts(ds_op_t *ops, dsi_pg_stmt_t *stmts, dsi_pg_call_t *runs,
 
 
 /*
- * The status reads without history of op's hub, from op on, wherever
- * they are in the batch: one call of durable.status_many() with each id
- * once, a read's row that of its id; a read alone, or one that wants the
- * history, is its own durable.status().
+ * The status reads without history of op's hub among the
+ * DSI_PG_STATUS_AHEAD ops from op on: one call of durable.status_many()
+ * with each id once, a read's row that of its id; a read alone, or one
+ * that wants the history, is its own durable.status(). The reads further
+ * on make groups of their own, from the first of them.
  */
 
 static void
@@ -461,7 +468,7 @@ dsi_pg_status_group(ds_op_t *op, dsi_pg_stmt_t *stmts, size_t *nstmts,
     dsi_pg_call_t *runs, size_t *nruns)
 {
     int             row, nids;
-    size_t          n, at;
+    size_t          n, at, seen;
     ds_op_t        *o;
     const char     *hub, *ids[DSI_PG_STATUS_MAX];
     dsi_pg_call_t  *call, *c, *run;
@@ -472,7 +479,10 @@ dsi_pg_status_group(ds_op_t *op, dsi_pg_stmt_t *stmts, size_t *nstmts,
     n = 0;
 
     if (dsi_pg_status_groupable(op, hub)) {
-        for (o = op; o && n < DSI_PG_STATUS_MAX; o = o->next) {
+        for (o = op, seen = 0;
+             o && n < DSI_PG_STATUS_MAX && seen < DSI_PG_STATUS_AHEAD;
+             o = o->next, seen++)
+        {
             n += dsi_pg_status_groupable(o, hub);
         }
     }
@@ -540,7 +550,9 @@ dsi_pg_status_group(ds_op_t *op, dsi_pg_stmt_t *stmts, size_t *nstmts,
     /* out of memory: each read its own statement, as alone */
     dsi_pg_call_free(run);
 
-    for (o = op; o; o = o->next) {
+    for (o = op, seen = 0; o && seen < DSI_PG_STATUS_AHEAD;
+         o = o->next, seen++)
+    {
         c = o->backend;
 
         if (c->row >= 0 && c->at == at) {

@@ -49,6 +49,12 @@
  * pg_subtrans instead of in the writer's PGPROC
  */
 #define DSI_PGS_WRITES_MAX  64
+/*
+ * reads in a batch at most: a queue grown while the database stalled
+ * goes out in batches of this, on as many idle connections, so making
+ * one batch's statements stays short in the event loop
+ */
+#define DSI_PGS_READS_MAX   1024
 #define DSI_PGS_TIMEOUT_MS  5000
 #define DSI_PGS_RETRY_MS    1000
 #define DSI_PGS_SCHEMA_MS   5000        /* a refused schema, looked at again */
@@ -414,7 +420,8 @@ dsi_pgs_expire_handler(ds_event_t *ev)
 
 /*
  * What is queued goes on idle connections: the writes as one batch when
- * no other batch of writes is in flight, the reads as another.
+ * no other batch of writes is in flight, the reads as others, one on each
+ * idle connection left, DSI_PGS_READS_MAX reads in each at most.
  */
 
 static void
@@ -430,7 +437,7 @@ dsi_pgs_dispatch(dsi_pgs_t *pgs)
         dsi_pgs_take(pgs, &pgs->writes, c);
     }
 
-    if (pgs->reads.n && (c = dsi_pgs_idle(pgs)) != NULL) {
+    while (pgs->reads.n && (c = dsi_pgs_idle(pgs)) != NULL) {
         dsi_pgs_take(pgs, &pgs->reads, c);
     }
 
@@ -477,7 +484,8 @@ dsi_pgs_take(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, dsi_pgc_t *c)
     ds_op_t  *op, **cut;
 
     c->writes = (q == &pgs->writes);
-    n = c->writes && q->n > DSI_PGS_WRITES_MAX ? DSI_PGS_WRITES_MAX : q->n;
+    n = c->writes ? DSI_PGS_WRITES_MAX : DSI_PGS_READS_MAX;
+    n = q->n > n ? n : q->n;
 
     c->ops = q->first;
     c->nops = n;

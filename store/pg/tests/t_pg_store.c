@@ -137,6 +137,8 @@ typedef struct {
     int                 listening;      /* the listener has connected */
     size_t              read_ops;       /* the last batch of reads sent */
     size_t              read_stmts;
+    size_t              read_batches;   /* batches of reads sent */
+    size_t              read_log[4][2]; /* the first ones' ops, stmts */
     int                 served;         /* the schema version logged */
 } t_host_t;
 
@@ -249,8 +251,17 @@ t_log(void *host, ds_log_e level, const char *msg)
             ((t_host_t *) host)->sent_stmts = stmts;
 
         } else {
-            ((t_host_t *) host)->read_ops = ops;
-            ((t_host_t *) host)->read_stmts = stmts;
+            t_host_t  *th = host;
+
+            th->read_ops = ops;
+            th->read_stmts = stmts;
+
+            if (th->read_batches < 4) {
+                th->read_log[th->read_batches][0] = ops;
+                th->read_log[th->read_batches][1] = stmts;
+            }
+
+            th->read_batches++;
         }
     }
 
@@ -913,6 +924,171 @@ t_status_many(ds_store_t *st, t_host_t *th)
 }
 
 
+/*
+ * n reads of calls, submitted as one: each answered once, in order in
+ * its batch of 1024 (the batches go on connections of their own)
+ */
+
+static void
+t_reads(ds_store_t *st, t_call_t *calls, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        ds_store_submit(st, &calls[i].op, i + 1 < n ? DS_SUBMIT_MORE : 0);
+    }
+
+    for (i = 0; i < n; i++) {
+        t_run(&calls[i]);
+    }
+
+    for (i = 0; i < n; i++) {
+        T(calls[i].answered == 1);
+        T(calls[i].order == calls[i - i % 1024].order + i % 1024);
+    }
+}
+
+
+/* c's read again, alone */
+
+static void
+t_alone(ds_store_t *st, const t_call_t *c, t_call_t *alone)
+{
+    t_op(alone, st, DS_OP_STATUS, "");
+    alone->op.in.control.id = c->op.in.control.id;
+    alone->op.hub = c->op.hub;
+    alone->op.in.control.history = 0;
+    ds_store_submit(st, &alone->op, 0);
+    t_run(alone);
+}
+
+
+/*
+ * Status reads past a group's 256 ids, past a read batch's 1024, and a
+ * group whose statement fails: more than 256 reads of one hub are two
+ * groups; 1100 reads go as batches of 1024 and 76; a read looks for the
+ * others of its hub among the 256 ops from its own on only; a group that
+ * fails fails each of its reads, with the statement's error.
+ */
+
+static void
+t_status_big(ds_store_t *st, t_host_t *th)
+{
+    char       *hubs;
+    size_t      i, k, n;
+    t_call_t   *calls, alone[4], bad;
+
+    static const char  *ids[4] = { "one", "nope", "sb-later", "tree" };
+
+    n = 1100;
+    calls = calloc(n, sizeof(t_call_t));
+    hubs = calloc(n, 16);
+    T(calls != NULL && hubs != NULL);
+
+    if (calls == NULL || hubs == NULL) {
+        free(calls);
+        free(hubs);
+        return;
+    }
+
+    for (k = 0; k < 4; k++) {
+        t_op(&alone[k], st, DS_OP_STATUS, ids[k]);
+        alone[k].op.in.control.history = 0;
+        ds_store_submit(st, &alone[k].op, 0);
+        t_run(&alone[k]);
+    }
+
+    /* 300 reads of one hub, ids read again and again: two groups */
+    for (i = 0; i < 300; i++) {
+        t_op(&calls[i], st, DS_OP_STATUS, ids[i % 4]);
+        calls[i].op.in.control.history = 0;
+    }
+
+    th->read_batches = 0;
+    t_reads(st, calls, 300);
+
+    T(th->read_batches == 1);
+    T(th->read_log[0][0] == 300 && th->read_log[0][1] == 2);
+
+    for (i = 0; i < 300; i++) {
+        T(calls[i].op.rc == alone[i % 4].op.rc);
+        T(strcmp(calls[i].inst, alone[i % 4].inst) == 0);
+    }
+
+    /*
+     * 1100 reads, every other of a hub of its own: two batches; in the
+     * first, 512 reads of "hub" in windows of 256 ops, groups of 128
+     */
+    for (i = 0; i < n; i++) {
+        t_op(&calls[i], st, DS_OP_STATUS, ids[i % 4]);
+        calls[i].op.in.control.history = 0;
+
+        if (i % 2) {
+            k = (size_t) snprintf(&hubs[i * 16], 16, "lone%zu", i);
+            calls[i].op.hub = (ds_str_t) { &hubs[i * 16], k };
+        }
+    }
+
+    th->read_batches = 0;
+    t_reads(st, calls, n);
+
+    T(th->read_batches == 2);
+    T(th->read_log[0][0] == 1024 && th->read_log[0][1] == 4 + 512);
+    T(th->read_log[1][0] == 76 && th->read_log[1][1] == 38 + 1);
+
+    if (th->read_log[0][1] != 4 + 512) {
+        printf("#   batches %zu: %zu as %zu, %zu as %zu\n",
+               th->read_batches, th->read_log[0][0], th->read_log[0][1],
+               th->read_log[1][0], th->read_log[1][1]);
+    }
+
+    for (i = 0; i < n; i++) {
+        if (i % 2 == 0) {
+            T(calls[i].op.rc == alone[i % 4].op.rc);
+            T(strcmp(calls[i].inst, alone[i % 4].inst) == 0);
+            continue;
+        }
+
+        if (i % 100 == 1) {
+            t_alone(st, &calls[i], &bad);
+            T(calls[i].op.rc == bad.op.rc);
+        }
+    }
+
+    /*
+     * one read alone, then three of a hub the database refuses (not
+     * UTF-8) as one statement: each of the three gets its error
+     */
+    for (i = 0; i < 4; i++) {
+        t_op(&calls[i], st, DS_OP_STATUS, ids[i]);
+        calls[i].op.in.control.history = 0;
+
+        if (i) {
+            calls[i].op.hub = (ds_str_t) { "bad\xff", 4 };
+        }
+    }
+
+    th->read_batches = 0;
+    t_reads(st, calls, 4);
+
+    T(th->read_log[0][0] == 4 && th->read_log[0][1] == 2);
+    T(calls[0].op.rc == alone[0].op.rc);
+    T(strcmp(calls[0].inst, alone[0].inst) == 0);
+
+    for (i = 1; i < 4; i++) {
+        T(calls[i].op.rc == DS_ERROR);
+        T(strstr(calls[i].error, "UTF8") != NULL);
+    }
+
+    if (strstr(calls[1].error, "UTF8") == NULL) {
+        printf("#   %d: %s\n", calls[1].op.rc, calls[1].error);
+    }
+
+    free(calls);
+    free(hubs);
+}
+
+
 /* one statement on a blocking connection of its own, for the test */
 
 static void
@@ -1510,6 +1686,7 @@ main(int argc, char **argv)
         t_starts(st, &th);
         t_starts_nomem(argv[1]);
         t_status_many(st, &th);
+        t_status_big(st, &th);
         t_writer(st, argv[1]);
         t_batch_most(st);
         t_sustained(st);
