@@ -7,13 +7,20 @@
  * non-blocking socket and read back with PQconsumeInput(), PQisBusy()
  * and PQgetResult() when the socket is readable.
  *
- * A batch is BEGIN, the statements, COMMIT and one sync, flushed
- * together: one round trip. In pipeline mode each statement's results
- * end with a NULL from PQgetResult(), and the sync's own result
+ * A batch of writes is BEGIN, the statements, COMMIT and one sync,
+ * flushed together: one round trip. In pipeline mode each statement's
+ * results end with a NULL from PQgetResult(), and the sync's own result
  * (PGRES_PIPELINE_SYNC) ends the batch. A statement that fails aborts
  * the rest up to the sync (PGRES_PIPELINE_ABORTED), COMMIT included, and
  * leaves the transaction open and failed: the next batch starts with a
  * ROLLBACK of it.
+ *
+ * A batch without a transaction (reads) has a sync after each of its
+ * statements, and after the ROLLBACK and each prepare before them: the
+ * server aborts only up to the next sync, so a statement that fails
+ * fails alone and the others are answered as they would be by
+ * themselves. The batch ends with the last sync's result; it is still
+ * sent without waiting for any answer: one round trip.
  *
  * Each statement text is prepared once per connection (PQsendPrepare(),
  * in the pipeline of the first batch that uses it, before its BEGIN) and
@@ -70,6 +77,8 @@ struct dsi_pg_conn_s {
     size_t                      skip;       /* results before the batch's
                                                statements: ROLLBACK, BEGIN */
     size_t                      expected;   /* results of the batch */
+    size_t                      syncs;      /* syncs sent, */
+    size_t                      synced;     /* their results read */
     size_t                      nresults;
     PGresult                  **results;
     size_t                      nprepare;   /* prepares of the batch, */
@@ -93,6 +102,7 @@ typedef struct {
 static void dsi_pg_fail(dsi_pg_conn_t *c, const char *what);
 static dsi_pg_step_e dsi_pg_read(dsi_pg_conn_t *c);
 static int dsi_pg_keep(dsi_pg_conn_t *c, PGresult *res);
+static int dsi_pg_sync(dsi_pg_conn_t *c);
 static int dsi_pg_prepare(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmt);
 static int dsi_pg_send_stmt(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmt);
 static int dsi_pg_find(dsi_pg_conn_t *c, const char *sql, uint32_t hash);
@@ -491,7 +501,7 @@ dsi_pg_conn_step(dsi_pg_conn_t *c)
 
 
 /*
- * The results that arrived; READY once the sync's has. libpq reads once
+ * The results that arrived; READY once the last sync's has. libpq reads once
  * per PQconsumeInput() below 32 KB: what is left in the socket would
  * never be announced again to a loop that watches edges, so the socket is
  * read until it has nothing more (a poll() that does not wait).
@@ -534,6 +544,10 @@ again:
 
         if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
             PQclear(res);
+
+            if (++c->synced < c->syncs) {
+                continue;
+            }
 
             if (c->nresults != c->expected) {
                 snprintf(c->err, DSI_PG_ERR_LEN, "%zu results for %zu "
@@ -589,8 +603,8 @@ int
 dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts, size_t n,
     int transaction)
 {
-    int     rollback, k;
-    size_t  i, j;
+    int     rollback, alone, k;
+    size_t  i, j, nprepare;
 
     if (c->state != DSI_PG_IDLE || c->nresults != 0) {
         snprintf(c->err, DSI_PG_ERR_LEN, "a batch is in flight");
@@ -601,6 +615,11 @@ dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts, size_t n,
     rollback = PQtransactionStatus(c->pg) != PQTRANS_IDLE;
 
     c->transaction = transaction ? 1 : 0;
+    c->syncs = 0;
+    c->synced = 0;
+
+    /* without a transaction each statement fails alone: a sync each */
+    alone = !c->transaction;
 
     /* results: ROLLBACK, the prepares (n at most), BEGIN, n, COMMIT */
     c->results = calloc((size_t) rollback + 2 * n + 2, sizeof(PGresult *));
@@ -624,12 +643,22 @@ dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts, size_t n,
         return -1;
     }
 
+    if (rollback && alone && dsi_pg_sync(c) != 0) {
+        return -1;
+    }
+
     /* outside the batch's transaction: a failure leaves none open */
     c->nprepare = 0;
     c->prepared_by = c->prepare + n;
 
     for (i = 0; i < n; i++) {
+        nprepare = c->nprepare;
+
         if (dsi_pg_prepare(c, &stmts[i]) != 0) {
+            return -1;
+        }
+
+        if (alone && c->nprepare != nprepare && dsi_pg_sync(c) != 0) {
             return -1;
         }
     }
@@ -661,14 +690,22 @@ dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts, size_t n,
             dsi_pg_fail(c, "sending");
             return -1;
         }
+
+        if (alone && dsi_pg_sync(c) != 0) {
+            return -1;
+        }
     }
 
-    if ((transaction
-         && PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)
-            != 1)
-        || PQpipelineSync(c->pg) != 1)
+    if (transaction
+        && PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)
+           != 1)
     {
         dsi_pg_fail(c, "sending");
+        return -1;
+    }
+
+    /* the batch's last sync: a transaction's, or an empty batch's */
+    if ((transaction || c->syncs == 0) && dsi_pg_sync(c) != 0) {
         return -1;
     }
 
@@ -692,10 +729,16 @@ dsi_pg_conn_result(const dsi_pg_conn_t *c, size_t i)
 
     res = c->results[c->skip + i];
 
-    /* a statement whose prepare failed: the prepare's error is its own */
+    /*
+     * a statement whose prepare failed: the prepare's error is its own,
+     * whether the statement was aborted (in a transaction) or refused
+     * for want of the prepared name (after a sync)
+     */
     p = c->prepared_by != NULL ? c->prepared_by[i] : SIZE_MAX;
 
-    if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED && p != SIZE_MAX
+    if (p != SIZE_MAX
+        && (PQresultStatus(res) == PGRES_PIPELINE_ABORTED
+            || PQresultStatus(res) == PGRES_FATAL_ERROR)
         && PQresultStatus(c->results[p]) == PGRES_FATAL_ERROR)
     {
         return c->results[p];
@@ -732,6 +775,8 @@ dsi_pg_conn_release(dsi_pg_conn_t *c)
     c->nresults = 0;
     c->expected = 0;
     c->skip = 0;
+    c->syncs = 0;
+    c->synced = 0;
 }
 
 
@@ -785,6 +830,30 @@ dsi_pg_conn_close(dsi_pg_conn_t *c)
     }
 
     free(c);
+}
+
+
+/*
+ * A sync in the pipeline, not flushed yet where libpq can (17): the
+ * batch's one PQflush() sends it; an older libpq flushes at each sync,
+ * which sends the batch in several writes, still without waiting.
+ */
+
+static int
+dsi_pg_sync(dsi_pg_conn_t *c)
+{
+#ifdef LIBPQ_HAS_SEND_PIPELINE_SYNC
+    if (PQsendPipelineSync(c->pg) != 1) {
+#else
+    if (PQpipelineSync(c->pg) != 1) {
+#endif
+        dsi_pg_fail(c, "sending");
+        return -1;
+    }
+
+    c->syncs++;
+
+    return 0;
 }
 
 

@@ -258,6 +258,30 @@ t_batches(const char *conninfo)
     T(!dsi_pg_conn_committed(c));
     dsi_pg_conn_release(c);
 
+    /*
+     * reads fail alone, the read after the one that fails answered as
+     * alone; after a failed batch, whose transaction is rolled back first
+     */
+    stmts[1].sql = "SELECT 1 / 0";
+    stmts[1].nparams = 0;
+    stmts[1].values = NULL;
+
+    T(dsi_pg_conn_send(c, &stmts[1], 1, 1) == 0);
+    T(t_drive(c, 100) == DSI_PG_READY);
+    T(!dsi_pg_conn_committed(c));
+    dsi_pg_conn_release(c);
+
+    stmts[2] = stmts[0];
+
+    T(dsi_pg_conn_send(c, stmts, 3, 0) == 0);
+    T(t_drive(c, 100) == DSI_PG_READY);
+    T(strcmp(t_value(c, 0), "6") == 0);
+    T(PQresultStatus(dsi_pg_conn_result(c, 1)) == PGRES_FATAL_ERROR);
+    T(strstr(PQresultErrorMessage(dsi_pg_conn_result(c, 1)), "by zero")
+      != NULL);
+    T(strcmp(t_value(c, 2), "6") == 0);
+    dsi_pg_conn_release(c);
+
     dsi_pg_conn_close(c);
 }
 
@@ -314,6 +338,8 @@ t_prepared(const char *conninfo)
         T(t_drive(c, 100) == DSI_PG_READY);
         /* the prepare's error, as the statement's own */
         T(PQresultStatus(dsi_pg_conn_result(c, 0)) == PGRES_FATAL_ERROR);
+        T(strstr(PQresultErrorMessage(dsi_pg_conn_result(c, 0)),
+                 "t_prepared_later") != NULL);
         dsi_pg_conn_release(c);
 
         stmts[1].sql = "CREATE OR REPLACE FUNCTION t_prepared_later() "

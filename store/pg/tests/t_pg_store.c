@@ -1089,6 +1089,55 @@ t_status_big(ds_store_t *st, t_host_t *th)
 }
 
 
+/*
+ * A batch of reads whose second statement fails (a hub the database
+ * refuses): the reads sent after it are answered as alone, not aborted
+ * with it; the failing read has the server's error
+ */
+
+static void
+t_reads_alone(ds_store_t *st, t_host_t *th)
+{
+    size_t     i;
+    t_call_t   calls[4], alone[4];
+
+    static const char  *ids[4] = { "one", "one", "nope", "one" };
+    static const char  *hubs[4] = { "hub", "bad\xff", "hub", "other" };
+
+    for (i = 0; i < 4; i++) {
+        t_op(&calls[i], st, DS_OP_STATUS, ids[i]);
+        calls[i].op.in.control.history = 0;
+        calls[i].op.hub = (ds_str_t) { hubs[i], strlen(hubs[i]) };
+    }
+
+    th->read_batches = 0;
+    t_reads(st, calls, 4);
+
+    /* "hub"'s two reads are one statement, before the refused one */
+    T(th->read_batches == 1);
+    T(th->read_log[0][0] == 4 && th->read_log[0][1] == 3);
+
+    T(calls[1].op.rc == DS_ERROR);
+    T(strstr(calls[1].error, "UTF8") != NULL);
+
+    for (i = 0; i < 4; i++) {
+        if (i == 1) {
+            continue;
+        }
+
+        t_alone(st, &calls[i], &alone[i]);
+        T(alone[i].op.rc == (i == 0 ? DS_OK : DS_NOTFOUND));
+        T(calls[i].op.rc == alone[i].op.rc);
+        T(strcmp(calls[i].inst, alone[i].inst) == 0);
+
+        if (calls[i].op.rc != alone[i].op.rc) {
+            printf("#   read %zu: %d \"%s\", alone %d\n", i,
+                   calls[i].op.rc, calls[i].error, alone[i].op.rc);
+        }
+    }
+}
+
+
 /* one statement on a blocking connection of its own, for the test */
 
 static void
@@ -1687,6 +1736,7 @@ main(int argc, char **argv)
         t_starts_nomem(argv[1]);
         t_status_many(st, &th);
         t_status_big(st, &th);
+        t_reads_alone(st, &th);
         t_writer(st, argv[1]);
         t_batch_most(st);
         t_sustained(st);
