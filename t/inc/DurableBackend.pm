@@ -46,6 +46,7 @@ our %LMDB_ONLY = (
     '225-loop-writes.t' => "writes=loop and the LMDB writer's thread pool",
     '235-store-paths.t' => "store directories, their owners and modes",
     '245-debug-trace.t' => "the LMDB writer's debug trace",
+    '251-own-thread-faults.t' => "the LMDB store's own thread",
     '246-late-reads.t' => "reads=later: when LMDB's reads are answered",
     '247-reopen-events.t' => 'an LMDB store that fails to open',
     '410-reader-check.t' => "reader_check=: LMDB's reader table",
