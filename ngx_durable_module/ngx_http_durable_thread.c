@@ -124,6 +124,12 @@ ngx_http_durable_thread_start(ngx_cycle_t *cycle, ngx_str_t *name)
 
 #if (NGX_DEBUG)
     t->faults = ngx_http_durable_thread_faults();
+
+    if (t->faults) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "durable: store \"%V\": DURABLE_TEST_FAULTS makes its "
+                      "thread fail", name);
+    }
 #endif
 
     err = pthread_mutex_init(&t->mutex, NULL);

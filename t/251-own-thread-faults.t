@@ -5,7 +5,8 @@
 # started leaves the store's writes to the event loop (TEST 1), a job
 # the loop cannot hand to the thread is done in the loop (TEST 2), and a
 # thread that cannot wait for work looks for it every 100 ms, and still
-# stops when nginx does (TEST 3). Each failure is logged as an alert.
+# stops when nginx does (TEST 3). Each failure is logged as an alert,
+# and the hook itself, when on, as a warning.
 
 use lib 't/inc';
 use Test::Nginx::Socket;
@@ -20,9 +21,9 @@ my $v = `$Test::Nginx::Util::NginxBinary -V 2>&1`;
 if ($v !~ /--with-debug/) {
     plan skip_all => 'nginx without --with-debug, which the hook needs';
 } else {
-    # per block: the status, the body and five log patterns; TEST 3
+    # per block: the status, the body and six log patterns; TEST 3
     # checks the log once more after nginx stopped
-    plan tests => repeat_each() * (blocks() * 7 + 1);
+    plan tests => repeat_each() * (blocks() * 8 + 1);
 }
 
 our $http_config = DurableBlocks::fresh_store('thread-faults');
@@ -48,7 +49,8 @@ POST /runtime/webhooks/durabletask/orchestrators/Hello/f1
 --- error_code: 202
 --- response_body_like: ^\{"id":"f1",
 --- error_log eval
-[qr/\[alert\] .*durable: store "default": pthread_create\(\) failed \(11: /,
+[qr/\[warn\] .*durable: store "default": DURABLE_TEST_FAULTS makes its thread fail/,
+ qr/\[alert\] .*durable: store "default": pthread_create\(\) failed \(11: /,
  qr/\[notice\] .*durable: store "default": no thread of its own, its writes run in the event loop/,
  qr/durable store "default": writes in the loop$/]
 --- no_error_log
@@ -67,7 +69,8 @@ POST /runtime/webhooks/durabletask/orchestrators/Hello/f2
 --- error_code: 202
 --- response_body_like: ^\{"id":"f2",
 --- error_log eval
-[qr/durable store "default": own thread started/,
+[qr/\[warn\] .*durable: store "default": DURABLE_TEST_FAULTS makes its thread fail/,
+ qr/durable store "default": own thread started/,
  qr/\[alert\] .*durable: store "default": waking its thread failed \(9: /,
  qr/durable store "default": batch of 1 started in the loop, with no thread for it/]
 --- no_error_log
@@ -86,7 +89,8 @@ POST /runtime/webhooks/durabletask/orchestrators/Hello/f3
 --- error_code: 202
 --- response_body_like: ^\{"id":"f3",
 --- error_log eval
-[qr/\[alert\] .*durable: store "default": its thread failed to wait, it looks every 100 ms instead \(9: /,
+[qr/\[warn\] .*durable: store "default": DURABLE_TEST_FAULTS makes its thread fail/,
+ qr/\[alert\] .*durable: store "default": its thread failed to wait, it looks every 100 ms instead \(9: /,
  qr/durable store "default": batch of 1 started in a thread/,
  qr/durable store "default": job of its own thread done/]
 --- no_error_log
