@@ -57,7 +57,21 @@ struct ngx_http_durable_thread_s {
     ngx_connection_t             *conn;     /* back.in in the event loop */
     ngx_log_t                    *log;
     ngx_str_t                     name;
+    ngx_uint_t                    faults;   /* debug builds, for tests */
 };
+
+
+/*
+ * Debug builds only: failures that no test can cause from outside,
+ * named in the environment variable DURABLE_TEST_FAULTS (set for the
+ * workers with nginx's env directive), e.g. "thread_start": the thread
+ * cannot be made; "thread_wake": the event loop cannot wake it;
+ * "thread_wait": it cannot wait for work.
+ */
+
+#define NGX_HTTP_DURABLE_FAULT_START  0x01
+#define NGX_HTTP_DURABLE_FAULT_WAKE   0x02
+#define NGX_HTTP_DURABLE_FAULT_WAIT   0x04
 
 
 static ngx_int_t ngx_http_durable_chan_open(ngx_http_durable_chan_t *ch,
@@ -68,6 +82,14 @@ static ngx_int_t ngx_http_durable_chan_drain(ngx_http_durable_chan_t *ch);
 static void ngx_http_durable_thread_close(ngx_http_durable_thread_t *t);
 static void *ngx_http_durable_thread_cycle(void *data);
 static void ngx_http_durable_thread_back(ngx_event_t *ev);
+
+#if (NGX_DEBUG)
+static ngx_uint_t ngx_http_durable_thread_faults(void);
+static ngx_uint_t ngx_http_durable_thread_fault(ngx_http_durable_thread_t *t,
+    ngx_uint_t fault);
+#else
+#define ngx_http_durable_thread_fault(t, fault)  0
+#endif
 
 
 /*
@@ -99,6 +121,16 @@ ngx_http_durable_thread_start(ngx_cycle_t *cycle, ngx_str_t *name)
     t->wake.out = NGX_INVALID_FILE;
     t->back.in = NGX_INVALID_FILE;
     t->back.out = NGX_INVALID_FILE;
+
+#if (NGX_DEBUG)
+    t->faults = ngx_http_durable_thread_faults();
+
+    if (t->faults) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "durable: store \"%V\": DURABLE_TEST_FAULTS makes its "
+                      "thread fail", name);
+    }
+#endif
 
     err = pthread_mutex_init(&t->mutex, NULL);
     if (err != 0) {
@@ -142,7 +174,13 @@ ngx_http_durable_thread_start(ngx_cycle_t *cycle, ngx_str_t *name)
     (void) sigdelset(&all, SIGILL);
     (void) pthread_sigmask(SIG_BLOCK, &all, &old);
 
-    err = pthread_create(&t->tid, NULL, ngx_http_durable_thread_cycle, t);
+    if (ngx_http_durable_thread_fault(t, NGX_HTTP_DURABLE_FAULT_START)) {
+        err = NGX_EAGAIN;
+
+    } else {
+        err = pthread_create(&t->tid, NULL, ngx_http_durable_thread_cycle,
+                             t);
+    }
 
     (void) pthread_sigmask(SIG_SETMASK, &old, NULL);
 
@@ -199,7 +237,9 @@ ngx_http_durable_thread_post(ngx_http_durable_thread_t *t,
     t->todo_last = &job->next;
     (void) pthread_mutex_unlock(&t->mutex);
 
-    if (ngx_http_durable_chan_signal(&t->wake) == NGX_OK) {
+    if (!ngx_http_durable_thread_fault(t, NGX_HTTP_DURABLE_FAULT_WAKE)
+        && ngx_http_durable_chan_signal(&t->wake) == NGX_OK)
+    {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, t->log, 0,
                        "durable store \"%V\": job handed to its own thread",
                        &t->name);
@@ -322,7 +362,9 @@ ngx_http_durable_thread_cycle(void *data)
 
             /* a job posted since the look above has written to wake */
 
-            if (ngx_http_durable_chan_drain(&t->wake) != NGX_OK) {
+            if (ngx_http_durable_thread_fault(t, NGX_HTTP_DURABLE_FAULT_WAIT)
+                || ngx_http_durable_chan_drain(&t->wake) != NGX_OK)
+            {
 
                 /* logged once: it would fail as often as it looks */
 
@@ -535,5 +577,52 @@ ngx_http_durable_chan_drain(ngx_http_durable_chan_t *ch)
 
     return NGX_OK;
 }
+
+#if (NGX_DEBUG)
+
+static ngx_uint_t
+ngx_http_durable_thread_faults(void)
+{
+    char        *v;
+    ngx_uint_t   faults;
+
+    v = getenv("DURABLE_TEST_FAULTS");
+    if (v == NULL) {
+        return 0;
+    }
+
+    faults = 0;
+
+    if (ngx_strstr(v, "thread_start") != NULL) {
+        faults |= NGX_HTTP_DURABLE_FAULT_START;
+    }
+
+    if (ngx_strstr(v, "thread_wake") != NULL) {
+        faults |= NGX_HTTP_DURABLE_FAULT_WAKE;
+    }
+
+    if (ngx_strstr(v, "thread_wait") != NULL) {
+        faults |= NGX_HTTP_DURABLE_FAULT_WAIT;
+    }
+
+    return faults;
+}
+
+
+/* whether fault is on; it fails as the real call would, with an errno */
+
+static ngx_uint_t
+ngx_http_durable_thread_fault(ngx_http_durable_thread_t *t, ngx_uint_t fault)
+{
+    if (t->faults & fault) {
+        ngx_set_errno(NGX_EBADF);
+        return 1;
+    }
+
+    return 0;
+}
+
+#endif
+
 
 #endif /* NGX_THREADS */

@@ -16,6 +16,11 @@ repeat_each(1);
 #   12: 42     13: 5 (error_log: 1, grep_error_log_out: 1)    14: 2
 plan tests => 3 + 14 + 18 + 8 + 16 + 30 + 18 + 14 + 42 + 3 + 2 + 42 + 5 + 2;
 
+# TEST 13 finds the pauses by a debug line, which an nginx built without
+# --with-debug does not write: it is skipped there, and so is TEST 14,
+# which reads what it left
+our $debug = `$Test::Nginx::Util::NginxBinary -V 2>&1` =~ /--with-debug/;
+
 our $http_config = DurableBlocks::fresh_store('purge');
 
 # block 12: a relaxed store in a pool of one thread of its own (the setup
@@ -288,6 +293,7 @@ main::batch_purge('P12')
 
 
 === TEST 13: durable_task_purge_pace: the purge pauses between batches, and a write made during it is answered before it ends
+--- skip_eval: 5: !$::debug
 --- http_config eval: $::http_config
 --- config eval
 $::config . '
@@ -300,27 +306,30 @@ $::config . '
     }
 '
 --- init
-for my $path ('orchestrators/Hello/a1',
-              (map { "orchestrators/Hello/t$_" } 1 .. 20),
-              (map { "instances/t$_/terminate" } 1 .. 20))
-{
-    my $r = DurableClient::api('POST',
-                               "/paced/$path?taskHub=P13&code=testkey123", '');
-    die "POST $path: $r->{status}" unless $r->{status} == 202;
-}
-# once the purge has deleted one instance, a child starts w1
-my $pid = fork();
-die "fork: $!" unless defined $pid;
-if ($pid == 0) {
-    for (1 .. 3000) {
-        my $l = DurableClient::api('GET',
-                    '/paced/instances?taskHub=P13&code=testkey123');
-        last if ref $l->{json} eq 'ARRAY' && @{ $l->{json} } < 21;
-        select(undef, undef, undef, 0.02);
+# the real runner runs the init of a skipped block too
+if ($::debug) {
+    for my $path ('orchestrators/Hello/a1',
+                  (map { "orchestrators/Hello/t$_" } 1 .. 20),
+                  (map { "instances/t$_/terminate" } 1 .. 20))
+    {
+        my $r = DurableClient::api('POST',
+                    "/paced/$path?taskHub=P13&code=testkey123", '');
+        die "POST $path: $r->{status}" unless $r->{status} == 202;
     }
-    DurableClient::api('POST',
-        '/paced/orchestrators/Hello/w1?taskHub=P13&code=testkey123', '');
-    POSIX::_exit(0);
+    # once the purge has deleted one instance, a child starts w1
+    my $pid = fork();
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        for (1 .. 3000) {
+            my $l = DurableClient::api('GET',
+                        '/paced/instances?taskHub=P13&code=testkey123');
+            last if ref $l->{json} eq 'ARRAY' && @{ $l->{json} } < 21;
+            select(undef, undef, undef, 0.02);
+        }
+        DurableClient::api('POST',
+            '/paced/orchestrators/Hello/w1?taskHub=P13&code=testkey123', '');
+        POSIX::_exit(0);
+    }
 }
 --- request
 DELETE /paced/instances?createdTimeFrom=2000-01-01&taskHub=P13&code=testkey123
@@ -339,6 +348,7 @@ qr/\A(?:purged \(by filter\)\n)+"w1" of hub "P13": created\n(?:purged \(by filte
 
 
 === TEST 14: the active instance and the write made during the purge stay
+--- skip_eval: 2: !$::debug
 --- init
 DurableBlocks::reap_children();
 --- request

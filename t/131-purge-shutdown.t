@@ -3,6 +3,15 @@
 # so that it does not stay up for them, and answers the purge; a pause
 # that the shutdown finds running ends within its second (TEST 2). A
 # purge whose client goes away during a pause goes on to the end (TEST 3).
+#
+# A pause over a second is armed a second at a time. Its batch has to
+# take over 1/99 s (pace 1) to earn it, which no batch of a test store
+# does on its own: in TEST 4 and 5 another process holds the store's
+# write lock when the purge begins (t/tools/hold_write_lock.c, as
+# DURABLE_HOLD_WRITE_LOCK names it), so that the first batch waits for
+# it. TEST 4: the long pause is made in slices and the purge completes;
+# TEST 5: a reload during a pause of minutes cuts it short within its
+# second. All blocks read debug lines.
 
 use lib 't/inc';
 use Test::Nginx::Socket;
@@ -10,6 +19,7 @@ use DurableBackend;
 use DurableBlocks qw(master_pid);
 use DurableClient ();
 use IO::Socket::INET;
+use IPC::Open2 ();
 use POSIX ();
 
 master_on();
@@ -17,8 +27,13 @@ workers(1);
 repeat_each(1);
 no_shuffle();
 
-# per block: status + body + grep_error_log_out + 1 no_error_log pattern
-plan tests => 4 * blocks();
+if (`$Test::Nginx::Util::NginxBinary -V 2>&1` !~ /--with-debug/) {
+    plan skip_all => 'nginx without --with-debug: no purge debug lines';
+} else {
+    # per block: status + body + grep_error_log_out + 1 no_error_log
+    # pattern
+    plan tests => 4 * blocks();
+}
 
 our $http_config = DurableBlocks::fresh_store('purge-shutdown');
 
@@ -36,7 +51,16 @@ our $config = <<'_EOC_';
         durable_task_purge_batch 1;
         durable_task_purge_pace 1;
     }
+
+    location /half/ {
+        durable_task /half;
+        durable_task_anonymous on;
+        durable_task_purge_batch 1;
+        durable_task_purge_pace 50;
+    }
 _EOC_
+
+our $hold = $ENV{DURABLE_HOLD_WRITE_LOCK} || 'build/t-hold-write-lock';
 
 # $n terminated instances of hub $hub under $loc (/paced by default)
 sub main::terminated {
@@ -85,6 +109,34 @@ sub main::purge_then_reload {
         kill 'HUP', $master;
         POSIX::_exit(0);
     }
+}
+
+# whether the error log grew a line matching $re since $pos
+sub main::logged_since {
+    my ($pos, $re) = @_;
+    open my $fh, '<', $Test::Nginx::Util::ErrLogFile or return 0;
+    seek $fh, $pos, 0;
+    local $/;
+    my $text = <$fh> // '';
+    return $text =~ $re;
+}
+
+# holds the store's write lock for $secs from another process (the
+# helper t/tools/hold_write_lock.c); returns once it is held. The helper
+# lets it go when its input closes: that end is kept here until then.
+our @lock_inputs;
+
+sub main::hold_write_lock {
+    my ($secs) = @_;
+    my ($out, $in);
+
+    my $pid = IPC::Open2::open2($out, $in, $main::hold,
+                  "$ENV{TEST_NGINX_DATA_DIR}/purge-shutdown", $secs)
+        or die "$main::hold: $!";
+    my $line = <$out> // '';
+    die "$main::hold did not take the lock: $line" unless $line eq "held\n";
+
+    push @main::lock_inputs, $in;
 }
 
 add_cleanup_handler(\&DurableBlocks::reap_children);
@@ -161,5 +213,57 @@ GET /slow/instances?taskHub=S3
 qr/durable purge: pause over/
 --- grep_error_log_out eval
 qr/\A(?:durable purge: pause over\n)+\z/
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: a batch that waited about 4 s for the write lock earns as long a pause (pace 50), made a second at a time; the purge then completes
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::terminated('S4', 3, '/half');
+main::hold_write_lock(4);
+--- request
+DELETE /half/instances?createdTimeFrom=2000-01-01&taskHub=S4&code=testkey123
+--- timeout: 60
+--- error_code: 200
+--- response_body: {"instancesDeleted":3}
+--- grep_error_log eval
+qr/durable purge: pause (?:\d+ms|over|cut short)/
+--- grep_error_log_out eval
+qr/\A(?:durable purge: pause 1000ms\n){2,}(?:durable purge: pause \d+ms\n)?durable purge: pause over\n(?:durable purge: pause (?:\d+ms|over)\n)*\z/
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: a batch that waited 1 s for the write lock earns a pause of minutes (pace 1); a reload during it cuts it short within its second, and the old worker answers the purge
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::terminated('S5', 3, '/slow');
+my $pos = main::log_size();
+main::hold_write_lock(1);
+my $master = DurableBlocks::master_pid();
+my $pid = fork();
+die "fork: $!" unless defined $pid;
+if ($pid == 0) {
+    for (1 .. 3000) {
+        last if main::logged_since($pos, qr/durable purge: pause 1000ms/);
+        select(undef, undef, undef, 0.02);
+    }
+    kill 'HUP', $master;
+    POSIX::_exit(0);
+}
+--- request
+DELETE /slow/instances?createdTimeFrom=2000-01-01&taskHub=S5&code=testkey123
+--- timeout: 60
+--- error_code: 200
+--- response_body: {"instancesDeleted":3}
+--- grep_error_log eval
+qr/durable purge: pause (?:\d+ms|over|cut short)|gracefully shutting down/
+--- grep_error_log_out eval
+qr/\A(?:durable purge: pause 1000ms\n)+gracefully shutting down\ndurable purge: pause cut short\n\z/
 --- no_error_log
 [error]

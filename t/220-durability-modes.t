@@ -6,11 +6,19 @@ use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
 use DurableClient qw(api);
+use File::Path ();
 
 repeat_each(1);
 no_shuffle();
 
 plan tests => 3 + 4 + 2 + 4 + 2 + 2;
+
+# the stores of the blocks (some shared by several), new for each run of
+# the file: the instances of a run before would make the starts 409
+if ($ENV{TEST_NGINX_DATA_DIR}) {
+    File::Path::rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_")
+        for qw(relaxed inloop inloop2);
+}
 
 run_tests();
 

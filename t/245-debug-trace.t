@@ -12,6 +12,7 @@ use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
 use DurableClient qw(api);
+use File::Path ();
 
 repeat_each(1);
 log_level('debug');
@@ -22,6 +23,13 @@ if ($v !~ /--with-debug/) {
     plan skip_all => 'nginx without --with-debug';
 } else {
     plan tests => repeat_each() * (blocks() * 2);
+}
+
+# the stores of the blocks, new for each run of the file: the instances
+# of a run before would make the starts 409
+if ($ENV{TEST_NGINX_DATA_DIR}) {
+    File::Path::rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_")
+        for qw(debug-trace debug-trace-loop debug-trace-pool);
 }
 
 our $http_config = <<'_EOC_';

@@ -8,6 +8,7 @@ use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
 use DurableClient qw(api);
+use DurableBlocks ();
 
 repeat_each(1);
 no_shuffle();
@@ -226,9 +227,9 @@ sub main::spellings {
 }
 
 
-our $http_config = <<'_EOC_';
-    durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-claim;
-_EOC_
+# new for each run of the file: the instances of a run before would
+# make the starts 409
+our $http_config = DurableBlocks::fresh_store('worker-claim');
 
 our $config = <<'_EOC_';
     location /runtime/webhooks/durabletask/ {

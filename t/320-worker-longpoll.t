@@ -12,6 +12,7 @@ use DurableClient qw(api);
 use Time::HiRes qw(time sleep);
 use POSIX ();
 use IO::Socket::INET;
+use File::Path ();
 
 master_on();
 workers(2);
@@ -30,6 +31,13 @@ our $B = '/runtime/webhooks/durabletask';
 
 # per block: status and body; block 2 adds its grep_error_log_out
 plan tests => 3 + 2 * blocks() + 1;
+
+# the stores of the blocks, new for each run of the file: the instances
+# of a run before would make the starts 409
+if ($ENV{TEST_NGINX_DATA_DIR}) {
+    File::Path::rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_")
+        for qw(worker-longpoll worker-longpoll-names);
+}
 
 
 sub main::cross_worker {

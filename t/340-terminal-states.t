@@ -6,6 +6,7 @@ use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
 use DurableClient qw(api);
+use DurableBlocks ();
 use POSIX ();
 
 repeat_each(1);
@@ -88,9 +89,9 @@ sub main::wait_for_failure {
 }
 
 
-our $http_config = <<'_EOC_';
-    durable_task_store default path=$TEST_NGINX_DATA_DIR/terminal;
-_EOC_
+# new for each run of the file: the instances of a run before would
+# make the starts 409
+our $http_config = DurableBlocks::fresh_store('terminal');
 
 our $config = <<'_EOC_';
     location /runtime/webhooks/durabletask/ {

@@ -10,6 +10,7 @@ use DurableClient qw(api);
 use DurableBlocks qw(master_pid child_of);
 use POSIX ();
 use Time::HiRes ();
+use File::Path ();
 
 master_on();
 workers(1);
@@ -20,6 +21,10 @@ no_shuffle();
 plan tests => 3 * blocks();
 
 our $dir = ($ENV{TEST_NGINX_DATA_DIR} // '') . '/reload-longpoll';
+
+# new for each run of the file: the instances of a run before would make
+# the starts 409
+File::Path::rmtree($dir) if $ENV{TEST_NGINX_DATA_DIR};
 
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/reload-longpoll;

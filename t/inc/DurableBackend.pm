@@ -46,6 +46,7 @@ our %LMDB_ONLY = (
     '225-loop-writes.t' => "writes=loop and the LMDB writer's thread pool",
     '235-store-paths.t' => "store directories, their owners and modes",
     '245-debug-trace.t' => "the LMDB writer's debug trace",
+    '251-own-thread-faults.t' => "the LMDB store's own thread",
     '246-late-reads.t' => "reads=later: when LMDB's reads are answered",
     '247-reopen-events.t' => 'an LMDB store that fails to open',
     '410-reader-check.t' => "reader_check=: LMDB's reader table",
@@ -71,6 +72,8 @@ our %LMDB_ONLY = (
     '130-purge.t TEST 10' =>
         "3: batches bounded by time are the LMDB store's",
     '130-purge.t TEST 11' => "2: what TEST 10 left",
+    '131-purge-shutdown.t TEST 4' => "another process holds LMDB's write lock",
+    '131-purge-shutdown.t TEST 5' => "another process holds LMDB's write lock",
     '100-start.t TEST 29' =>
         "5: new ids stamped under LMDB's write lock, for its B-tree pages",
 );
