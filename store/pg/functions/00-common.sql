@@ -40,13 +40,13 @@
 
 
 -- The level of these functions, read by nginx with the schema's version
--- when it connects (DSI_PG_FUNCTIONS in ds_pg.h, which embed.sh checks
--- against this): a module refuses functions below its own level. Raised
--- by one whenever a function nginx calls is added; within a range of
--- schema versions a function is only ever added, never dropped or
--- changed in its arguments or answers, so that the modules of an older
--- release keep working with a newer release's functions
--- (docs/postgres.md, "Several hosts").
+-- when it connects (DSI_PG_FUNCTIONS in ds_pg_schema.h, which embed.sh
+-- checks against this): a module refuses functions below its own
+-- level. Raised by one whenever a function nginx calls is added;
+-- within a range of schema versions a function is only ever added,
+-- never dropped or changed in its arguments or answers, so that the
+-- modules of an older release keep working with a newer release's
+-- functions (docs/postgres.md, "Several hosts").
 CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
 LANGUAGE sql STABLE AS $$
     SELECT 1

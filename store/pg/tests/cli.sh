@@ -84,17 +84,17 @@ check "init again is refused" 1 "has the schema already" \
 check "--partitions is the default of new hubs" 0 "^4$" \
     sql "SELECT durable.hub_partitions('h', true)"
 
-# this tool's version, and the level of its functions (ds_pg.h)
+# this tool's version, and the level of its functions (ds_pg_schema.h)
 latest=$("$durable" schema version --json --conninfo "$ci" \
          | sed 's/.*"tool":\([0-9]*\).*/\1/')
 level=$(sed -n 's/^#define DSI_PG_FUNCTIONS  *\([0-9]*\)$/\1/p' \
-            "$(dirname "$0")/../ds_pg.h")
+            "$(dirname "$0")/../ds_pg_schema.h")
 check "usage: --to above this tool's version" 2 \
     "--to needs a version from 1 to $latest" \
     "$durable" schema upgrade --conninfo "$ci" --to $((latest + 1))
 check "--to this tool's version is an upgrade" 0 "up to date" \
     "$durable" schema upgrade --conninfo "$ci" --to "$latest"
-check "the functions' level is ds_pg.h's" 0 "^$level$" \
+check "the functions' level is ds_pg_schema.h's" 0 "^$level$" \
     sql "SELECT durable.functions_level()"
 
 # upgrade of a current schema creates the functions again

@@ -1,0 +1,36 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The versions of the PostgreSQL schema and the level of its functions
+ * a build works with, apart from the backend's ds_pg.h, which includes
+ * it: so that code outside the backend, without libpq's or the store's
+ * internal headers, takes them from the one place. No include.
+ *
+ * DSI_PG_SCHEMA: the last file's number of store/pg/schema/NNN-*.sql
+ * (embed.sh checks it). DSI_PG_SCHEMA_MIN: the oldest version whose
+ * tables and columns the functions and C code of this build work with.
+ * A store refuses a database at any other (ds_store_pg.c): hosts of
+ * several builds share a database while they are upgraded one by one.
+ * 7 changed only the count triggers.
+ *
+ * DSI_PG_FUNCTIONS: the least level of the functions (store/pg/functions/,
+ * durable.functions_level(), which embed.sh checks against this) a store
+ * takes; they are created by "durable schema upgrade" whatever the
+ * version it brings the schema to. A function this build starts to
+ * call raises both; one it calls otherwise (other arguments or answers)
+ * comes under a name of its own, as older modules may still call the
+ * old one.
+ */
+
+
+#ifndef DS_PG_SCHEMA_H
+#define DS_PG_SCHEMA_H
+
+
+#define DSI_PG_SCHEMA_MIN   6
+#define DSI_PG_SCHEMA       7
+#define DSI_PG_FUNCTIONS    1
+
+
+#endif /* DS_PG_SCHEMA_H */
