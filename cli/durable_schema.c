@@ -13,7 +13,8 @@
  * and creates the functions all the same, which serve every version
  * from DSI_PG_SCHEMA_MIN: so a database gets the functions of a new
  * release before the modules of the old one are replaced, at a version
- * they still serve (docs/postgres.md, "Several hosts").
+ * they still serve (docs/postgres.md, "Several hosts"). Hence no --to
+ * below DSI_PG_SCHEMA_MIN: the functions would not fit its tables.
  *
  * A version that alters a table waits for the transactions using it, and
  * every query of that table waits behind the upgrade's queued lock: the
@@ -28,6 +29,7 @@
 #include <libpq-fe.h>
 
 #include "durable.h"
+#include "pg/ds_pg_schema.h"
 
 
 /* pg_advisory_xact_lock() key of schema changes: "durable" in ASCII */
@@ -71,8 +73,9 @@ const du_command_t  du_cmd_schema = {
     "  init                  create the schema in an empty database\n"
     "  upgrade               bring the schema to this tool's version\n"
     "  --to N                upgrade: to version N only, from the\n"
-    "                        database's up to this tool's; the functions\n"
-    "                        are this tool's all the same\n"
+    "                        database's up to this tool's, and not below\n"
+    "                        the oldest its functions serve; the\n"
+    "                        functions are this tool's all the same\n"
     "  version               show the database's and this tool's version\n"
     "  --conninfo CONNINFO   the database, as libpq takes it (required;\n"
     "                        PG* variables fill what it leaves out)\n"
@@ -194,12 +197,15 @@ du_schema_parse(int argc, char **argv, du_schema_args_t *a)
         if ((rc = du_opt(argc, argv, &i, "--to", &v)) != 0) {
             to = rc > 0 ? strtol(v, &end, 10) : 0;
 
+            /* this tool's functions do not fit the tables of older ones */
             if (rc < 0 || *v < '0' || *v > '9' || *end != '\0'
-                || to < 1 || to > du_schema_latest())
+                || to < DSI_PG_SCHEMA_MIN || to > du_schema_latest())
             {
                 return du_usage_error(&du_cmd_schema,
-                                      "--to needs a version from 1 to %d, "
-                                      "this tool's", du_schema_latest());
+                                      "--to needs a version from %d, the "
+                                      "oldest this tool's functions serve, "
+                                      "to %d, this tool's",
+                                      DSI_PG_SCHEMA_MIN, du_schema_latest());
             }
 
             a->to = (int) to;

@@ -3,16 +3,19 @@
  * Copyright (C) ngx_durable authors
  *
  * The versions of the PostgreSQL schema and the level of its functions
- * a build works with, apart from the backend's ds_pg.h, which includes
- * it: so that code outside the backend, without libpq's or the store's
- * internal headers, takes them from the one place. No include.
+ * a build works with, for the backend (ds_pg.h) and the durable tool
+ * (cli/durable_schema.c, cli/durable_pg.c) alike: one place, so that
+ * the two never disagree. No include: the tool takes it without libpq's
+ * or the store's internal headers.
  *
  * DSI_PG_SCHEMA: the last file's number of store/pg/schema/NNN-*.sql
  * (embed.sh checks it). DSI_PG_SCHEMA_MIN: the oldest version whose
  * tables and columns the functions and C code of this build work with.
  * A store refuses a database at any other (ds_store_pg.c): hosts of
  * several builds share a database while they are upgraded one by one.
- * 7 changed only the count triggers.
+ * 7 changed only the count triggers. The tool upgrades to no version
+ * below DSI_PG_SCHEMA_MIN, since the functions it creates would not fit
+ * its tables.
  *
  * DSI_PG_FUNCTIONS: the least level of the functions (store/pg/functions/,
  * durable.functions_level(), which embed.sh checks against this) a store
