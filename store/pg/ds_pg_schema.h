@@ -20,10 +20,10 @@
  * DSI_PG_FUNCTIONS: the least level of the functions (store/pg/functions/,
  * durable.functions_level(), which embed.sh checks against this) a store
  * takes; they are created by "durable schema upgrade" whatever the
- * version it brings the schema to. A function this build starts to
- * call raises both; one it calls otherwise (other arguments or answers)
- * comes under a name of its own, as older modules may still call the
- * old one.
+ * version it brings the schema to, and never over functions of a higher
+ * level. A function this build starts to call raises both; one it calls
+ * otherwise (other arguments or answers) comes under a name of its own,
+ * as older modules may still call the old one.
  */
 
 

@@ -6,7 +6,7 @@
 # an array of lines, since C99 promises no string literal longer than
 # 4095 bytes. It fails when ds_pg_schema.h's DSI_PG_SCHEMA is not the
 # last file's version, or its DSI_PG_FUNCTIONS not the level
-# durable.functions_level() answers.
+# durable.functions_level() answers and the one its guard compares.
 #
 #   sh store/pg/embed.sh OUT
 
@@ -69,10 +69,13 @@ lines() {
                 "$dir/ds_pg_schema.h")
     body='/^CREATE OR REPLACE FUNCTION durable.functions_level()/,/^\$\$;/p'
     if ! sed -n "$body" "$dir/functions/00-common.sql" \
-            | grep -qx "    SELECT $level"
+            | grep -qx "    SELECT $level" \
+        || ! grep -qx "    level      CONSTANT integer := $level;" \
+                 "$dir/functions/00-common.sql"
     then
         echo "embed.sh: durable.functions_level() in functions/00-common.sql" \
-             "does not answer DSI_PG_FUNCTIONS of ds_pg_schema.h, $level" >&2
+             "or the level its guard keeps is not DSI_PG_FUNCTIONS of" \
+             "ds_pg_schema.h, $level" >&2
         exit 1
     fi
     echo "    { 0, NULL, NULL }"

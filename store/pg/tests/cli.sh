@@ -62,7 +62,7 @@ check "no database there: exit 3" 3 "cannot connect" \
     "$durable" schema version --conninfo "host=$DURABLE_PG_DIR port=1 dbname=x"
 
 check "version of an empty database: 0, exit 1" 1 \
-    "^schema version 0 \(this tool: [0-9]+\)$" \
+    "^schema version 0, functions level 0 \(this tool: [0-9]+, level $level\)$" \
     "$durable" schema version --conninfo "$ci"
 check "upgrade of an empty database is refused" 1 "durable schema init" \
     "$durable" schema upgrade --conninfo "$ci"
@@ -88,9 +88,11 @@ else
 fi
 rm -f /tmp/durable-init-a.$$ /tmp/durable-init-b.$$
 
-check "version after init" 0 "^schema version ([0-9]+) \(this tool: \1\)$" \
+check "version after init" 0 \
+    "^schema version ([0-9]+), functions level $level \(this tool: \1, level $level\)$" \
     "$durable" schema version --conninfo "$ci"
-check "version --json" 0 '^\{"version":[0-9]+,"tool":[0-9]+\}$' \
+check "version --json" 0 \
+    "^\\{\"version\":[0-9]+,\"level\":$level,\"tool\":[0-9]+,\"tool_level\":$level\\}$" \
     "$durable" schema version --json --conninfo "$ci"
 check "init again is refused" 1 "has the schema already" \
     "$durable" schema init --conninfo "$ci"
@@ -122,11 +124,41 @@ check "the functions are back" 0 "^0$" \
 check "and work" 0 "^0$" \
     sql "SELECT rc FROM durable.terminate('h', 'x', NULL)"
 
+# functions of a newer release, a higher level: neither this tool nor
+# its functions' files run by hand replace them (terminate() dropped
+# shows whether anything was created)
+sql "CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
+     LANGUAGE sql STABLE AS 'SELECT $((level + 1))';
+     DROP FUNCTION durable.terminate(text, text, text)" > /dev/null
+check "version shows the newer functions' level: exit 1" 1 \
+    "^schema version $latest, functions level $((level + 1)) \(this tool: $latest, level $level\)$" \
+    "$durable" schema version --conninfo "$ci"
+check "upgrade over newer functions is refused" 1 \
+    "functions are level $((level + 1)), newer than this tool's $level: .*nothing was changed" \
+    "$durable" schema upgrade --conninfo "$ci"
+check "so is --to" 1 "functions are level $((level + 1)), newer" \
+    "$durable" schema upgrade --conninfo "$ci" --to "$latest"
+check "the files by hand stop at their first statement" 3 \
+    "functions of level $((level + 1)), newer than these of level $level" \
+    psql -X -q -1 -v ON_ERROR_STOP=1 -d "$db" \
+        $(printf -- '-f %s ' "$(dirname "$0")"/../functions/[0-9]*.sql)
+check "none of it replaced the newer functions" 0 "^$((level + 1))\|$" \
+    sql "SELECT durable.functions_level() || '|'
+                || coalesce(to_regprocedure('durable.terminate(text, text,
+                                             text)')::text, '')"
+sql "CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
+     LANGUAGE sql STABLE AS 'SELECT $level'" > /dev/null
+check "functions of this tool's level are replaced" 0 "up to date" \
+    "$durable" schema upgrade --conninfo "$ci"
+sql "SELECT durable.start('h', 'w', 'N', NULL, '')" > /dev/null
+check "terminate() is back" 0 "^0$" \
+    sql "SELECT rc FROM durable.terminate('h', 'w', NULL)"
+
 # a schema newer than the tool
 sql "INSERT INTO durable.schema_version VALUES (9999)" > /dev/null
 check "upgrade of a newer schema is refused" 1 "newer than this tool" \
     "$durable" schema upgrade --conninfo "$ci"
-check "version of a newer schema: exit 1" 1 "^schema version 9999 " \
+check "version of a newer schema: exit 1" 1 "^schema version 9999, " \
     "$durable" schema version --conninfo "$ci"
 
 # version 1 with rows, upgraded: the counts of version 3 are made from
