@@ -219,12 +219,17 @@ row_triggers() {
            AND (t.tgtype & 12 <> 0 OR t.tgqual IS NULL)"
 }
 
-# schema files 001 up to $1, then the functions of store/pg/functions/,
-# into $db: the database an older tool made, its functions there
+# older NAME VERSION: a new database NAME, made $db (and $ci), with the
+# schema files 001 up to VERSION, then the functions of
+# store/pg/functions/: the database an older tool made, its functions
+# there
 older() {
     local f files=()
+    db=$1
+    createdb "$db" || exit 1
+    ci="$DURABLE_PG_CONNINFO dbname=$db"
     for f in "$(dirname "$0")"/../schema/[0-9]*.sql; do
-        [ "$(basename "$f" | sed 's/^0*\([0-9]*\).*/\1/')" -le "$1" ] \
+        [ "$(basename "$f" | sed 's/^0*\([0-9]*\).*/\1/')" -le "$2" ] \
             && files+=(-f "$f")
     done
     # what the functions name may not be in an older schema's tables yet;
@@ -238,10 +243,7 @@ older() {
 # version 5 with its functions and rows the functions wrote, counted by
 # version 5's triggers: upgraded, the counts stay the rows' and are kept
 # right by the new triggers
-db=t_cli_v5
-createdb "$db" || exit 1
-ci="$DURABLE_PG_CONNINFO dbname=$db"
-older 5
+older t_cli_v5 5
 sql "SELECT durable.start('h', 'a', 'N', NULL, '');
      SELECT durable.start('h', 'b', 'N', NULL, '');
      SELECT durable.start('g', 'c', 'N', NULL, '');
@@ -281,10 +283,7 @@ count_triggers() {
 # triggers call one function, version 6's others are gone, and the
 # counts stay the rows' through inserts, moving updates and deletes.
 # purge_subtree() stands for version 6's, which 007 drops.
-db=t_cli_v6
-createdb "$db" || exit 1
-ci="$DURABLE_PG_CONNINFO dbname=$db"
-older 6
+older t_cli_v6 6
 sql "CREATE FUNCTION durable.purge_subtree(p_hub text, p_id text,
          p_depth integer, OUT rc integer, OUT status smallint,
          OUT purged bigint)
@@ -357,10 +356,7 @@ check "and stay the rows' after more writes" 0 "^$(recount)$" stats
 # upgrade to 6 must lock the four counted tables; it gives up within its
 # lock timeout with exit 5, changes nothing, and goes through once the
 # transaction ends. (timeout(1): without a lock timeout it would wait.)
-db=t_cli_busy
-createdb "$db" || exit 1
-ci="$DURABLE_PG_CONNINFO dbname=$db"
-older 5
+older t_cli_busy 5
 sql "SELECT durable.start('h', 'a', 'N', NULL, '')" > /dev/null
 fifo=/tmp/durable-busy.$$
 mkfifo "$fifo"
@@ -399,10 +395,7 @@ check "durable check finds the counts a TRUNCATE left" 1 \
 
 # version 4 with functions: 005 drops entity_signal() of three arguments,
 # which would make a call of the new one with three ambiguous
-db=t_cli_v4
-createdb "$db" || exit 1
-ci="$DURABLE_PG_CONNINFO dbname=$db"
-older 4
+older t_cli_v4 4
 sql "CREATE FUNCTION durable.entity_signal(p_hub text, p_eid text,
          p_members text, OUT rc integer, OUT error text)
      LANGUAGE sql AS 'SELECT 8, NULL::text';
