@@ -15,7 +15,7 @@
  * several builds share a database while they are upgraded one by one.
  * 7 changed only the count triggers. The tool upgrades to no version
  * below DSI_PG_SCHEMA_MIN, since the functions it creates would not fit
- * its tables.
+ * its tables, and its other commands read databases of the same range.
  *
  * DSI_PG_FUNCTIONS: the least level of the functions (store/pg/functions/,
  * durable.functions_level(), which embed.sh checks against this) a store
