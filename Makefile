@@ -150,12 +150,12 @@ PG_CFLAGS   := -I$(shell pg_config --includedir 2>/dev/null \
 
 check-tool: deps $(CHECK_TOOL)
 
-$(PG_SQL_C): $(PG_SQL) store/pg/embed.sh
+$(PG_SQL_C): $(PG_SQL) store/pg/embed.sh store/pg/ds_pg_schema.h
 	@mkdir -p $(BUILD)
 	sh store/pg/embed.sh $@
 
 $(DURABLE_TOOL): $(CLI_SRCS) cli/durable.h $(STORE_SRCS) \
-                 $(wildcard store/*.h) $(PG_SQL_C)
+                 $(wildcard store/*.h) store/pg/ds_pg_schema.h $(PG_SQL_C)
 	@mkdir -p $(BUILD)
 	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store -I cli \
 	    $(PG_CFLAGS) $(CLI_SRCS) $(PG_SQL_C) $(STORE_SRCS) \
@@ -182,7 +182,7 @@ PG_TEST_LDFLAGS :=
 
 $(PG_CONN_TEST) $(PG_OPS_TEST) $(PG_STORE_TEST): $(PG_TEST_DIR)/%: \
                                 store/pg/tests/%.c $(PG_SRCS) \
-                                store/pg/ds_pg.h $(STORE_SRCS) \
+                                $(wildcard store/pg/*.h) $(STORE_SRCS) \
                                 $(wildcard store/*.h)
 	@mkdir -p $(PG_TEST_DIR)
 	$(UNIT_CC) $(PG_TEST_CFLAGS) -D_POSIX_C_SOURCE=200809L -DDS_HAVE_PG \

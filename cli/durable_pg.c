@@ -32,6 +32,7 @@
 
 #include "durable.h"
 #include "ds_rows.h"
+#include "pg/ds_pg_schema.h"
 
 
 /* a scratch store's map: sparse, only what is written takes room */
@@ -125,9 +126,11 @@ static int du_pg_copy_end(du_pg_copy_t *c);
 
 
 /*
- * Connects and checks the schema: its version must be this tool's, whose
- * columns the commands read and write. Prints the error, returns the exit
- * code.
+ * Connects and checks the schema: its version must be one whose tables
+ * and columns this tool's are, DSI_PG_SCHEMA_MIN to this tool's, as
+ * nginx serves them: the commands read and write no more than those
+ * (a database midway through the upgrade of several hosts is one).
+ * Prints the error, returns the exit code.
  */
 
 int
@@ -175,11 +178,12 @@ du_pg_connect(const char *conninfo, PGconn **conn)
     version = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
 
-    if (version != du_pg_schema_latest()) {
-        du_error("the database's schema is version %d, this tool's %d: %s",
-                 version, du_pg_schema_latest(),
+    if (version < DSI_PG_SCHEMA_MIN || version > du_pg_schema_latest()) {
+        du_error("the database's schema is version %d, this tool works "
+                 "with %d to %d: %s", version, DSI_PG_SCHEMA_MIN,
+                 du_pg_schema_latest(),
                  version == 0 ? "durable schema init creates it"
-                 : version < du_pg_schema_latest()
+                 : version < DSI_PG_SCHEMA_MIN
                    ? "durable schema upgrade brings it up to date"
                    : "upgrade the tool");
         PQfinish(*conn);
@@ -788,7 +792,9 @@ du_pg_stats(const char *conninfo, const char *hub)
     }
 
     res = PQexec(conn, "SELECT coalesce(sum(pg_total_relation_size(c.oid)),"
-                       " 0) FROM pg_class c JOIN pg_namespace n"
+                       " 0), (SELECT max(version)"
+                       " FROM durable.schema_version)"
+                       " FROM pg_class c JOIN pg_namespace n"
                        " ON n.oid = c.relnamespace"
                        " WHERE n.nspname = 'durable' AND c.relkind = 'r'");
 
@@ -806,12 +812,12 @@ du_pg_stats(const char *conninfo, const char *hub)
     if (du_json) {
         printf("{\"database\":");
         du_json_print_str(stdout, PQdb(conn), strlen(PQdb(conn)));
-        printf(",\"schema_version\":%d,\"bytes\":%s,\"hubs\":[",
-               du_pg_schema_latest(), PQgetvalue(res, 0, 0));
+        printf(",\"schema_version\":%s,\"bytes\":%s,\"hubs\":[",
+               PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 0));
 
     } else {
-        printf("database %s: schema version %d, tables %s bytes\n",
-               PQdb(conn), du_pg_schema_latest(), PQgetvalue(res, 0, 0));
+        printf("database %s: schema version %s, tables %s bytes\n",
+               PQdb(conn), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 0));
     }
 
     PQclear(res);

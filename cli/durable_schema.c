@@ -13,7 +13,11 @@
  * and creates the functions all the same, which serve every version
  * from DSI_PG_SCHEMA_MIN: so a database gets the functions of a new
  * release before the modules of the old one are replaced, at a version
- * they still serve (docs/postgres.md, "Several hosts").
+ * they still serve (docs/postgres.md, "Several hosts"). Hence no --to
+ * below DSI_PG_SCHEMA_MIN, and no upgrade over functions of a higher
+ * level than DSI_PG_FUNCTIONS, a newer release's: theirs would be
+ * replaced by older ones and the modules that need them would refuse
+ * the database.
  *
  * A version that alters a table waits for the transactions using it, and
  * every query of that table waits behind the upgrade's queued lock: the
@@ -28,6 +32,7 @@
 #include <libpq-fe.h>
 
 #include "durable.h"
+#include "pg/ds_pg_schema.h"
 
 
 /* pg_advisory_xact_lock() key of schema changes: "durable" in ASCII */
@@ -58,6 +63,7 @@ static int du_schema(int argc, char **argv);
 static int du_schema_parse(int argc, char **argv, du_schema_args_t *a);
 static int du_schema_connect(const char *conninfo, PGconn **conn);
 static int du_schema_version_of(PGconn *conn, int *version);
+static int du_schema_level_of(PGconn *conn, int *level);
 static int du_schema_apply(PGconn *conn, const du_pg_sql_t *sql);
 static int du_schema_exec(PGconn *conn, const char *what, const char *sql);
 static int du_schema_change(PGconn *conn, const du_schema_args_t *a,
@@ -71,16 +77,18 @@ const du_command_t  du_cmd_schema = {
     "  init                  create the schema in an empty database\n"
     "  upgrade               bring the schema to this tool's version\n"
     "  --to N                upgrade: to version N only, from the\n"
-    "                        database's up to this tool's; the functions\n"
-    "                        are this tool's all the same\n"
+    "                        database's up to this tool's, and not below\n"
+    "                        the oldest its functions serve; the\n"
+    "                        functions are this tool's all the same\n"
     "  version               show the database's and this tool's version\n"
+    "                        and level of the functions\n"
     "  --conninfo CONNINFO   the database, as libpq takes it (required;\n"
     "                        PG* variables fill what it leaves out)\n"
     "  --partitions N        init: partitions of each new hub, 1 to 4096\n"
     "                        (default 16)\n"
     "Exit status 1: init of a database that has the schema, upgrade of\n"
-    "one that has none or a newer one (or newer than --to), version when\n"
-    "the two differ.\n"
+    "one that has none or a newer one (or newer than --to) or newer\n"
+    "functions, version when the versions or the levels differ.\n"
     "Exit status 5 (busy): another transaction held a table the change\n"
     "needs for over " DU_PG_LOCK_TIMEOUT "; nothing was changed: retry.\n"
 };
@@ -89,7 +97,7 @@ const du_command_t  du_cmd_schema = {
 static int
 du_schema(int argc, char **argv)
 {
-    int               rc, version, from, to;
+    int               rc, version, level, from, to;
     PGconn           *conn;
     du_schema_args_t  a;
 
@@ -108,19 +116,27 @@ du_schema(int argc, char **argv)
     }
 
     if (strcmp(a.action, "version") == 0) {
+        level = 0;
         rc = du_schema_version_of(conn, &version);
+
+        if (rc == DU_EXIT_OK && version != 0) {
+            rc = du_schema_level_of(conn, &level);
+        }
 
         if (rc == DU_EXIT_OK) {
             if (du_json) {
-                printf("{\"version\":%d,\"tool\":%d}\n", version,
-                       du_schema_latest());
+                printf("{\"version\":%d,\"level\":%d,\"tool\":%d,"
+                       "\"tool_level\":%d}\n", version, level,
+                       du_schema_latest(), DSI_PG_FUNCTIONS);
 
             } else {
-                printf("schema version %d (this tool: %d)\n", version,
-                       du_schema_latest());
+                printf("schema version %d, functions level %d "
+                       "(this tool: %d, level %d)\n", version, level,
+                       du_schema_latest(), DSI_PG_FUNCTIONS);
             }
 
-            rc = version == du_schema_latest() ? DU_EXIT_OK : DU_EXIT_FAILED;
+            rc = version == du_schema_latest() && level == DSI_PG_FUNCTIONS
+                 ? DU_EXIT_OK : DU_EXIT_FAILED;
         }
 
     } else {
@@ -194,12 +210,15 @@ du_schema_parse(int argc, char **argv, du_schema_args_t *a)
         if ((rc = du_opt(argc, argv, &i, "--to", &v)) != 0) {
             to = rc > 0 ? strtol(v, &end, 10) : 0;
 
+            /* this tool's functions do not fit the tables of older ones */
             if (rc < 0 || *v < '0' || *v > '9' || *end != '\0'
-                || to < 1 || to > du_schema_latest())
+                || to < DSI_PG_SCHEMA_MIN || to > du_schema_latest())
             {
                 return du_usage_error(&du_cmd_schema,
-                                      "--to needs a version from 1 to %d, "
-                                      "this tool's", du_schema_latest());
+                                      "--to needs a version from %d, the "
+                                      "oldest this tool's functions serve, "
+                                      "to %d, this tool's",
+                                      DSI_PG_SCHEMA_MIN, du_schema_latest());
             }
 
             a->to = (int) to;
@@ -303,17 +322,64 @@ du_schema_version_of(PGconn *conn, int *version)
 
 
 /*
+ * durable.functions_level(), 0 when there is none (the functions of a
+ * release before it); the database has the schema
+ */
+
+static int
+du_schema_level_of(PGconn *conn, int *level)
+{
+    int        none;
+    PGresult  *res;
+
+    /* looked for first: a call of a missing function fails the query */
+    res = PQexec(conn, "SELECT to_regprocedure('durable.functions_level()')"
+                       " IS NULL");
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        du_error("cannot read the functions' level: %s",
+                 PQerrorMessage(conn));
+        PQclear(res);
+        return DU_EXIT_UNAVAILABLE;
+    }
+
+    none = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+
+    if (none) {
+        *level = 0;
+        return DU_EXIT_OK;
+    }
+
+    res = PQexec(conn, "SELECT durable.functions_level()");
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQgetisnull(res, 0, 0)) {
+        du_error("cannot read the functions' level: %s",
+                 PQerrorMessage(conn));
+        PQclear(res);
+        return DU_EXIT_FAILED;
+    }
+
+    *level = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+
+    return DU_EXIT_OK;
+}
+
+
+/*
  * init (the database must have no schema) or upgrade (it must have one,
- * not newer than this tool, nor than --to): the missing versions in
- * order up to --to or this tool's, then the functions, in one
- * transaction; *from is the version found, *to the one made
+ * not newer than this tool, nor than --to, with functions of no higher
+ * level than this tool's): the missing versions in order up to --to or
+ * this tool's, then the functions, in one transaction; *from is the
+ * version found, *to the one made
  */
 
 static int
 du_schema_change(PGconn *conn, const du_schema_args_t *a, int init,
     int *from, int *to)
 {
-    int          rc, i;
+    int          rc, i, level;
     char         sql[128];
     const char  *rollback;
 
@@ -362,6 +428,23 @@ du_schema_change(PGconn *conn, const du_schema_args_t *a, int init,
                  "upgrade the tool", *from, du_schema_latest());
         rc = DU_EXIT_FAILED;
         goto failed;
+    }
+
+    if (!init) {
+        rc = du_schema_level_of(conn, &level);
+        if (rc != DU_EXIT_OK) {
+            goto failed;
+        }
+
+        if (level > DSI_PG_FUNCTIONS) {
+            du_error("the database's functions are level %d, newer than "
+                     "this tool's %d: it would replace them with older "
+                     "ones; run the newer release's durable schema "
+                     "upgrade; nothing was changed", level,
+                     DSI_PG_FUNCTIONS);
+            rc = DU_EXIT_FAILED;
+            goto failed;
+        }
     }
 
     if (*from > *to) {

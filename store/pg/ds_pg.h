@@ -29,6 +29,7 @@
 #include <libpq-fe.h>
 
 #include "ds_internal.h"
+#include "ds_pg_schema.h"
 
 
 /* the keepalive settings a conninfo gets unless it has its own */
@@ -36,25 +37,6 @@
 #define DSI_PG_KEEPALIVES_IDLE      "30"
 #define DSI_PG_KEEPALIVES_INTERVAL  "10"
 #define DSI_PG_KEEPALIVES_COUNT     "3"
-
-/*
- * The versions of the schema (store/pg/schema/NNN-*.sql) this build
- * serves: DSI_PG_SCHEMA, the last file's number (embed.sh checks it),
- * down to DSI_PG_SCHEMA_MIN, the oldest whose tables and columns its
- * functions and C code work with. A store refuses a database at any
- * other (ds_store_pg.c): hosts of several builds share a database while
- * they are upgraded one by one. 7 changed only the count triggers.
- *
- * DSI_PG_FUNCTIONS: the least level of the functions (store/pg/functions/,
- * durable.functions_level(), which embed.sh checks against this) a store
- * takes; they are created by "durable schema upgrade" whatever the
- * version it brings the schema to. A function this build starts to call
- * raises both; one it calls otherwise (other arguments or answers) comes
- * under a name of its own, as older modules may still call the old one.
- */
-#define DSI_PG_SCHEMA_MIN   6
-#define DSI_PG_SCHEMA       7
-#define DSI_PG_FUNCTIONS    1
 
 
 #define DSI_PG_WANT_READ    1       /* as DS_WATCH_READ */

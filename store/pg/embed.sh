@@ -4,9 +4,9 @@
 # migration to its version (the number its name starts with), and the
 # files of store/pg/functions/ joined in name order. The text is kept as
 # an array of lines, since C99 promises no string literal longer than
-# 4095 bytes. It fails when ds_pg.h's DSI_PG_SCHEMA is not the last
-# file's version, or its DSI_PG_FUNCTIONS not the level
-# durable.functions_level() answers.
+# 4095 bytes. It fails when ds_pg_schema.h's DSI_PG_SCHEMA is not the
+# last file's version, or its DSI_PG_FUNCTIONS not the level
+# durable.functions_level() answers and the one its guard compares.
 #
 #   sh store/pg/embed.sh OUT
 
@@ -59,20 +59,23 @@ lines() {
         echo "    { $version, \"$base\", du_pg_m$n },"
     done
     want=$(sed -n 's/^#define DSI_PG_SCHEMA  *\([0-9]*\)$/\1/p' \
-               "$dir/ds_pg.h")
+               "$dir/ds_pg_schema.h")
     if [ "$want" != "$n" ]; then
-        echo "embed.sh: DSI_PG_SCHEMA in ds_pg.h is $want, the last" \
+        echo "embed.sh: DSI_PG_SCHEMA in ds_pg_schema.h is $want, the last" \
              "schema file's version $n: nginx would refuse the schema" >&2
         exit 1
     fi
     level=$(sed -n 's/^#define DSI_PG_FUNCTIONS  *\([0-9]*\)$/\1/p' \
-                "$dir/ds_pg.h")
+                "$dir/ds_pg_schema.h")
     body='/^CREATE OR REPLACE FUNCTION durable.functions_level()/,/^\$\$;/p'
     if ! sed -n "$body" "$dir/functions/00-common.sql" \
-            | grep -qx "    SELECT $level"
+            | grep -qx "    SELECT $level" \
+        || ! grep -qx "    level      CONSTANT integer := $level;" \
+                 "$dir/functions/00-common.sql"
     then
         echo "embed.sh: durable.functions_level() in functions/00-common.sql" \
-             "does not answer DSI_PG_FUNCTIONS of ds_pg.h, $level" >&2
+             "or the level its guard keeps is not DSI_PG_FUNCTIONS of" \
+             "ds_pg_schema.h, $level" >&2
         exit 1
     fi
     echo "    { 0, NULL, NULL }"

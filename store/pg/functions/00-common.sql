@@ -40,13 +40,36 @@
 
 
 -- The level of these functions, read by nginx with the schema's version
--- when it connects (DSI_PG_FUNCTIONS in ds_pg.h, which embed.sh checks
--- against this): a module refuses functions below its own level. Raised
--- by one whenever a function nginx calls is added; within a range of
--- schema versions a function is only ever added, never dropped or
--- changed in its arguments or answers, so that the modules of an older
--- release keep working with a newer release's functions
--- (docs/postgres.md, "Several hosts").
+-- when it connects (DSI_PG_FUNCTIONS in ds_pg_schema.h, which embed.sh
+-- checks against this): a module refuses functions below its own
+-- level. Raised by one whenever a function nginx calls is added;
+-- within a range of schema versions a function is only ever added,
+-- never dropped or changed in its arguments or answers, so that the
+-- modules of an older release keep working with a newer release's
+-- functions (docs/postgres.md, "Several hosts").
+--
+-- First of all, functions of a higher level, a newer release's, are
+-- never replaced by these: an older tool's upgrade, or these files run
+-- by hand (psql -1 -v ON_ERROR_STOP=1), stops here with nothing
+-- changed. Its level is the one below (embed.sh checks both).
+DO $$
+DECLARE
+    level      CONSTANT integer := 1;
+    installed  integer;
+BEGIN
+    IF to_regprocedure('durable.functions_level()') IS NOT NULL THEN
+        EXECUTE 'SELECT durable.functions_level()' INTO installed;
+
+        IF installed > level THEN
+            RAISE EXCEPTION 'the database has functions of level %, '
+                'newer than these of level %: run the newer release''s '
+                '"durable schema upgrade"', installed, level
+                USING ERRCODE = 'object_not_in_prerequisite_state';
+        END IF;
+    END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
 LANGUAGE sql STABLE AS $$
     SELECT 1

@@ -29,6 +29,15 @@ sql() {
     psql -X -At -v ON_ERROR_STOP=1 -d "$db" -c "$1"
 }
 
+# the versions this tool's functions serve, and their level
+# (ds_pg_schema.h)
+define() {
+    sed -n "s/^#define $1  *\([0-9]*\)\$/\1/p" \
+        "$(dirname "$0")/../ds_pg_schema.h"
+}
+min=$(define DSI_PG_SCHEMA_MIN)
+level=$(define DSI_PG_FUNCTIONS)
+
 db=t_cli
 createdb "$db" || exit 1
 ci="$DURABLE_PG_CONNINFO dbname=$db"
@@ -42,14 +51,18 @@ check "usage: partitions out of range" 2 "--partitions needs" \
 check "usage: partitions with upgrade" 2 "only for init" \
     "$durable" schema upgrade --conninfo "$ci" --partitions 4
 check "usage: --to with init" 2 "only for upgrade" \
-    "$durable" schema init --conninfo "$ci" --to 1
-check "usage: --to 0" 2 "--to needs a version from 1" \
+    "$durable" schema init --conninfo "$ci" --to "$min"
+check "usage: --to 0" 2 "--to needs a version from $min" \
     "$durable" schema upgrade --conninfo "$ci" --to 0
+# the functions it would create do not fit the tables of an older one
+check "usage: --to below the oldest version served" 2 \
+    "--to needs a version from $min, the oldest this tool's functions" \
+    "$durable" schema upgrade --conninfo "$ci" --to $((min - 1))
 check "no database there: exit 3" 3 "cannot connect" \
     "$durable" schema version --conninfo "host=$DURABLE_PG_DIR port=1 dbname=x"
 
 check "version of an empty database: 0, exit 1" 1 \
-    "^schema version 0 \(this tool: [0-9]+\)$" \
+    "^schema version 0, functions level 0 \(this tool: [0-9]+, level $level\)$" \
     "$durable" schema version --conninfo "$ci"
 check "upgrade of an empty database is refused" 1 "durable schema init" \
     "$durable" schema upgrade --conninfo "$ci"
@@ -75,27 +88,32 @@ else
 fi
 rm -f /tmp/durable-init-a.$$ /tmp/durable-init-b.$$
 
-check "version after init" 0 "^schema version ([0-9]+) \(this tool: \1\)$" \
+check "version after init" 0 \
+    "^schema version ([0-9]+), functions level $level \(this tool: \1, level $level\)$" \
     "$durable" schema version --conninfo "$ci"
-check "version --json" 0 '^\{"version":[0-9]+,"tool":[0-9]+\}$' \
+check "version --json" 0 \
+    "^\\{\"version\":[0-9]+,\"level\":$level,\"tool\":[0-9]+,\"tool_level\":$level\\}$" \
     "$durable" schema version --json --conninfo "$ci"
 check "init again is refused" 1 "has the schema already" \
     "$durable" schema init --conninfo "$ci"
 check "--partitions is the default of new hubs" 0 "^4$" \
     sql "SELECT durable.hub_partitions('h', true)"
 
-# this tool's version, and the level of its functions (ds_pg.h)
+# this tool's version
 latest=$("$durable" schema version --json --conninfo "$ci" \
          | sed 's/.*"tool":\([0-9]*\).*/\1/')
-level=$(sed -n 's/^#define DSI_PG_FUNCTIONS  *\([0-9]*\)$/\1/p' \
-            "$(dirname "$0")/../ds_pg.h")
 check "usage: --to above this tool's version" 2 \
-    "--to needs a version from 1 to $latest" \
+    "--to needs a version from $min, .* to $latest, this tool's" \
     "$durable" schema upgrade --conninfo "$ci" --to $((latest + 1))
 check "--to this tool's version is an upgrade" 0 "up to date" \
     "$durable" schema upgrade --conninfo "$ci" --to "$latest"
-check "the functions' level is ds_pg.h's" 0 "^$level$" \
+check "the functions' level is ds_pg_schema.h's" 0 "^$level$" \
     sql "SELECT durable.functions_level()"
+if [ "$min" -lt "$latest" ]; then
+    check "--to below the schema's version is refused" 1 \
+        "version $latest, newer than --to $min: .*nothing was changed" \
+        "$durable" schema upgrade --conninfo "$ci" --to "$min"
+fi
 
 # upgrade of a current schema creates the functions again
 sql "DROP FUNCTION durable.terminate(text, text, text)" > /dev/null
@@ -106,11 +124,41 @@ check "the functions are back" 0 "^0$" \
 check "and work" 0 "^0$" \
     sql "SELECT rc FROM durable.terminate('h', 'x', NULL)"
 
+# functions of a newer release, a higher level: neither this tool nor
+# its functions' files run by hand replace them (terminate() dropped
+# shows whether anything was created)
+sql "CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
+     LANGUAGE sql STABLE AS 'SELECT $((level + 1))';
+     DROP FUNCTION durable.terminate(text, text, text)" > /dev/null
+check "version shows the newer functions' level: exit 1" 1 \
+    "^schema version $latest, functions level $((level + 1)) \(this tool: $latest, level $level\)$" \
+    "$durable" schema version --conninfo "$ci"
+check "upgrade over newer functions is refused" 1 \
+    "functions are level $((level + 1)), newer than this tool's $level: .*nothing was changed" \
+    "$durable" schema upgrade --conninfo "$ci"
+check "so is --to" 1 "functions are level $((level + 1)), newer" \
+    "$durable" schema upgrade --conninfo "$ci" --to "$latest"
+check "the files by hand stop at their first statement" 3 \
+    "functions of level $((level + 1)), newer than these of level $level" \
+    psql -X -q -1 -v ON_ERROR_STOP=1 -d "$db" \
+        $(printf -- '-f %s ' "$(dirname "$0")"/../functions/[0-9]*.sql)
+check "none of it replaced the newer functions" 0 "^$((level + 1))\|$" \
+    sql "SELECT durable.functions_level() || '|'
+                || coalesce(to_regprocedure('durable.terminate(text, text,
+                                             text)')::text, '')"
+sql "CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
+     LANGUAGE sql STABLE AS 'SELECT $level'" > /dev/null
+check "functions of this tool's level are replaced" 0 "up to date" \
+    "$durable" schema upgrade --conninfo "$ci"
+sql "SELECT durable.start('h', 'w', 'N', NULL, '')" > /dev/null
+check "terminate() is back" 0 "^0$" \
+    sql "SELECT rc FROM durable.terminate('h', 'w', NULL)"
+
 # a schema newer than the tool
 sql "INSERT INTO durable.schema_version VALUES (9999)" > /dev/null
 check "upgrade of a newer schema is refused" 1 "newer than this tool" \
     "$durable" schema upgrade --conninfo "$ci"
-check "version of a newer schema: exit 1" 1 "^schema version 9999 " \
+check "version of a newer schema: exit 1" 1 "^schema version 9999, " \
     "$durable" schema version --conninfo "$ci"
 
 # version 1 with rows, upgraded: the counts of version 3 are made from
@@ -171,12 +219,17 @@ row_triggers() {
            AND (t.tgtype & 12 <> 0 OR t.tgqual IS NULL)"
 }
 
-# schema files 001 up to $1, then the functions of store/pg/functions/,
-# into $db: the database an older tool made, its functions there
+# older NAME VERSION: a new database NAME, made $db (and $ci), with the
+# schema files 001 up to VERSION, then the functions of
+# store/pg/functions/: the database an older tool made, its functions
+# there
 older() {
     local f files=()
+    db=$1
+    createdb "$db" || exit 1
+    ci="$DURABLE_PG_CONNINFO dbname=$db"
     for f in "$(dirname "$0")"/../schema/[0-9]*.sql; do
-        [ "$(basename "$f" | sed 's/^0*\([0-9]*\).*/\1/')" -le "$1" ] \
+        [ "$(basename "$f" | sed 's/^0*\([0-9]*\).*/\1/')" -le "$2" ] \
             && files+=(-f "$f")
     done
     # what the functions name may not be in an older schema's tables yet;
@@ -190,10 +243,7 @@ older() {
 # version 5 with its functions and rows the functions wrote, counted by
 # version 5's triggers: upgraded, the counts stay the rows' and are kept
 # right by the new triggers
-db=t_cli_v5
-createdb "$db" || exit 1
-ci="$DURABLE_PG_CONNINFO dbname=$db"
-older 5
+older t_cli_v5 5
 sql "SELECT durable.start('h', 'a', 'N', NULL, '');
      SELECT durable.start('h', 'b', 'N', NULL, '');
      SELECT durable.start('g', 'c', 'N', NULL, '');
@@ -233,10 +283,7 @@ count_triggers() {
 # triggers call one function, version 6's others are gone, and the
 # counts stay the rows' through inserts, moving updates and deletes.
 # purge_subtree() stands for version 6's, which 007 drops.
-db=t_cli_v6
-createdb "$db" || exit 1
-ci="$DURABLE_PG_CONNINFO dbname=$db"
-older 6
+older t_cli_v6 6
 sql "CREATE FUNCTION durable.purge_subtree(p_hub text, p_id text,
          p_depth integer, OUT rc integer, OUT status smallint,
          OUT purged bigint)
@@ -267,9 +314,6 @@ check "a tree purge of version 6 with these functions" 0 "^0 2$" \
 # an older release's functions: upgrade --to 6 creates this tool's,
 # which the modules of either release serve, and keeps version 6
 sql "DROP FUNCTION durable.functions_level()" > /dev/null
-check "--to below the schema's version is refused" 1 \
-    "version 6, newer than --to 5: .*nothing was changed" \
-    "$durable" schema upgrade --conninfo "$ci" --to 5
 check "--to 6 of version 6: the functions only" 0 \
     "^schema version 6 kept \(this tool's: $latest\), functions created" \
     "$durable" schema upgrade --conninfo "$ci" --to 6
@@ -308,14 +352,56 @@ sql "SELECT durable.start('h', 'd', 'N', NULL, '');
      SELECT durable.entity_signal('h', '@c@m', '\"op\":\"add\"')" > /dev/null
 check "and stay the rows' after more writes" 0 "^$(recount)$" stats
 
+# version 5 taken partway, to 6, then the rest of the way: the first
+# step of the upgrade of several hosts run on a database that needs a
+# version too. Version 5 is below what this tool reads and writes; 6,
+# which nginx serves, is not: its check, stats, export, import and
+# delete-task-hub work there
+older t_cli_v5to6 5
+sql "SELECT durable.start('h', 'a', 'N', NULL, '');
+     SELECT durable.start('h', 'b', 'N', NULL, '');
+     SELECT durable.terminate('h', 'b', NULL);
+     SELECT durable.entity_signal('h', '@c@k', '\"op\":\"add\"')" > /dev/null
+check "the tool's commands refuse version 5" 1 \
+    "version 5, this tool works with $min to $latest: durable schema upgrade" \
+    "$durable" check "$ci"
+check "upgrade --to 6 of version 5" 0 "^schema version 6, from 5$" \
+    "$durable" schema upgrade --conninfo "$ci" --to 6
+check "version 6 with this tool's functions: exit 1" 1 \
+    "^schema version 6, functions level $level \(this tool: $latest, level $level\)$" \
+    "$durable" schema version --conninfo "$ci"
+check "its counts are the rows'" 0 "^$(recount)$" stats
+check "durable check of version 6" 0 "problems 0" "$durable" check "$ci"
+check "durable stats of version 6 says so" 0 \
+    "^database $db: schema version 6, .*instances +2" \
+    "$durable" stats "$ci" --hub h
+check "and --json" 0 '"schema_version":6,' "$durable" stats --json "$ci"
+out=/tmp/durable-v6.$$
+check "durable export of version 6" 0 "" \
+    "$durable" export "$ci" --hub h --output "$out"
+check "what it exports" 0 "^2$" grep -c '"type":"instances"' "$out"
+check "durable import of version 6" 0 "" \
+    "$durable" import "$ci" --input "$out" --hub h2
+check "the hub imported, counted" 0 "^2 $(recount)$" \
+    sql "SELECT count(*) || ' ' || (SELECT string_agg(concat_ws(' ', hub,
+                                           class, code, n), ','
+                                           ORDER BY hub, class, code)
+                                    FROM durable.stats()
+                                    WHERE hub IS NOT NULL)
+         FROM durable.instances WHERE hub = 'h2'"
+check "durable delete-task-hub of version 6" 0 "" \
+    "$durable" delete-task-hub "$ci" --hub h2
+rm -f "$out"
+check "then the rest of the way" 0 "^schema version $latest, from 6$" \
+    "$durable" schema upgrade --conninfo "$ci"
+check "its counts are still the rows'" 0 "^$(recount)$" stats
+check "durable check after it" 0 "problems 0" "$durable" check "$ci"
+
 # version 5 in use: a transaction that read timers stays open. The
 # upgrade to 6 must lock the four counted tables; it gives up within its
 # lock timeout with exit 5, changes nothing, and goes through once the
 # transaction ends. (timeout(1): without a lock timeout it would wait.)
-db=t_cli_busy
-createdb "$db" || exit 1
-ci="$DURABLE_PG_CONNINFO dbname=$db"
-older 5
+older t_cli_busy 5
 sql "SELECT durable.start('h', 'a', 'N', NULL, '')" > /dev/null
 fifo=/tmp/durable-busy.$$
 mkfifo "$fifo"
@@ -354,10 +440,7 @@ check "durable check finds the counts a TRUNCATE left" 1 \
 
 # version 4 with functions: 005 drops entity_signal() of three arguments,
 # which would make a call of the new one with three ambiguous
-db=t_cli_v4
-createdb "$db" || exit 1
-ci="$DURABLE_PG_CONNINFO dbname=$db"
-older 4
+older t_cli_v4 4
 sql "CREATE FUNCTION durable.entity_signal(p_hub text, p_eid text,
          p_members text, OUT rc integer, OUT error text)
      LANGUAGE sql AS 'SELECT 8, NULL::text';

@@ -1,0 +1,39 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * The versions of the PostgreSQL schema and the level of its functions
+ * a build works with, for the backend (ds_pg.h) and the durable tool
+ * (cli/durable_schema.c, cli/durable_pg.c) alike: one place, so that
+ * the two never disagree. No include: the tool takes it without libpq's
+ * or the store's internal headers.
+ *
+ * DSI_PG_SCHEMA: the last file's number of store/pg/schema/NNN-*.sql
+ * (embed.sh checks it). DSI_PG_SCHEMA_MIN: the oldest version whose
+ * tables and columns the functions and C code of this build work with.
+ * A store refuses a database at any other (ds_store_pg.c): hosts of
+ * several builds share a database while they are upgraded one by one.
+ * 7 changed only the count triggers. The tool upgrades to no version
+ * below DSI_PG_SCHEMA_MIN, since the functions it creates would not fit
+ * its tables, and its other commands read databases of the same range.
+ *
+ * DSI_PG_FUNCTIONS: the least level of the functions (store/pg/functions/,
+ * durable.functions_level(), which embed.sh checks against this) a store
+ * takes; they are created by "durable schema upgrade" whatever the
+ * version it brings the schema to, and never over functions of a higher
+ * level. A function this build starts to call raises both; one it calls
+ * otherwise (other arguments or answers) comes under a name of its own,
+ * as older modules may still call the old one.
+ */
+
+
+#ifndef DS_PG_SCHEMA_H
+#define DS_PG_SCHEMA_H
+
+
+#define DSI_PG_SCHEMA_MIN   6
+#define DSI_PG_SCHEMA       7
+#define DSI_PG_FUNCTIONS    1
+
+
+#endif /* DS_PG_SCHEMA_H */
