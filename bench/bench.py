@@ -16,6 +16,7 @@ Environment (all optional):
   BENCH_BIG=1000000   instances of the large hub (QUICK: 200000)
   BENCH_E2E_SECONDS   measured seconds of the end-to-end run (20, QUICK 5)
   BENCH_E2E_STARTERS  starter threads of the end-to-end worker (128)
+  BENCH_E2E_RUNNERS   its runners, each on its own connection (16)
   BENCH_MEM_WARMUP / BENCH_MEM_REQUESTS   scenario 7 counts
                       (100000 / 1000000; QUICK 20000 / 100000)
   BENCH_GET_RATE      paced GET rate of scenario 5 (default 5000/s)
@@ -66,6 +67,7 @@ BIG = int(os.environ.get("BENCH_BIG", "200000" if QUICK else "1000000"))
 SMALL = 1000
 E2E_SECS = float(os.environ.get("BENCH_E2E_SECONDS", "5" if QUICK else "20"))
 E2E_STARTERS = int(os.environ.get("BENCH_E2E_STARTERS", "128"))
+E2E_RUNNERS = int(os.environ.get("BENCH_E2E_RUNNERS", "16"))
 MEM_WARM = int(os.environ.get("BENCH_MEM_WARMUP",
                               "20000" if QUICK else "100000"))
 MEM_REQS = int(os.environ.get("BENCH_MEM_REQUESTS",
@@ -912,7 +914,8 @@ def scenario_e2e(c):
     pids = worker_pids() + [master_pid()]
     cmd = [os.path.join(BIN, "worker"), "-p", str(PORT), "-B", B,
            "-q", q("E2E", "fs"), "-d", str(E2E_SECS), "-w", "3",
-           "-s", str(E2E_STARTERS), "-P", ",".join(map(str, pids))]
+           "-s", str(E2E_STARTERS), "-c", str(max(1, E2E_RUNNERS // 2)),
+           "-P", ",".join(map(str, pids))]
     log("end to end: %s" % " ".join(cmd))
     k0 = commit_totals(c)
     w = subprocess.run(cmd, capture_output=True, text=True,
@@ -969,7 +972,7 @@ def scenario_e2e(c):
                      max(0.0, e2e["machine_busy_pct"] * os.cpu_count()
                          - ncpu - wcpu)))
     notes.append("Scenario 6: bench/worker.c (C, jansson): %d starter "
-                 "threads keep at most 4,000 orchestrations in flight; 16 "
+                 "threads keep at most 4,000 orchestrations in flight; %d "
                  "runners, each on its own keep-alive connection, send the "
                  "completions of the items they hold in one request (the "
                  "array form) with claim= of the other kind (max=100), so "
@@ -985,7 +988,8 @@ def scenario_e2e(c):
                  "completed, %d started, %d HTTP requests, %d errors; CPU "
                  "(100%% = one core): nginx %.0f%%, worker %.0f%%, whole "
                  "machine busy %.0f%%, iowait %.0f%%. %s." %
-                 (E2E_STARTERS, nev, os.cpu_count(), secs,
+                 (E2E_STARTERS, 2 * max(1, E2E_RUNNERS // 2), nev,
+                  os.cpu_count(), secs,
                   e2e["completed"], e2e["started"], e2e["requests"],
                   e2e["errors"], ncpu, wcpu, e2e["machine_busy_pct"],
                   e2e["iowait_pct"], check[0].upper() + check[1:]))
