@@ -582,12 +582,39 @@ ds_txn_cursor(ds_txn_t *txn, int db)
 }
 
 
+/*
+ * mdb_del(); in a write txn through the cursor of dsi_put() too: mdb_del()
+ * sets up a cursor of its own and descends from the root each time, where
+ * the kept one finds a key on the leaf page it is on (an entry moved in
+ * the index it was just put in, a count updated again) without a descent
+ */
+
 int
 dsi_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
 {
+    int      rc;
+    MDB_val  k, v;
+
     txn->writes++;
 
-    return mdb_del(txn->txn, ds_dbi(txn, db), key, val);
+    if (!txn->write || val != NULL) {
+        return mdb_del(txn->txn, ds_dbi(txn, db), key, val);
+    }
+
+    rc = ds_txn_cursor(txn, db);
+    if (rc != 0) {
+        return rc;
+    }
+
+    /* a copy: the caller's key never comes to point into the map */
+    k = *key;
+
+    rc = mdb_cursor_get(txn->put[db], &k, &v, MDB_SET);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return mdb_cursor_del(txn->put[db], 0);
 }
 
 
