@@ -618,6 +618,43 @@ dsi_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
 }
 
 
+/*
+ * A cursor for a lookup that runs no callback while it is positioned
+ * (dsi_seq_last(), a ready index seek): in a write txn the kept one of
+ * dsi_put(), whose position is only a hint and often already on the
+ * page looked for, so neither open nor close nor a descent from the root;
+ * in a read txn a new one. dsi_cursor_done() closes what this opened.
+ */
+
+int
+dsi_cursor_seek(ds_txn_t *txn, int db, MDB_cursor **cur)
+{
+    int  rc;
+
+    if (!txn->write) {
+        return mdb_cursor_open(txn->txn, ds_dbi(txn, db), cur);
+    }
+
+    rc = ds_txn_cursor(txn, db);
+    if (rc != 0) {
+        return rc;
+    }
+
+    *cur = txn->put[db];
+
+    return 0;
+}
+
+
+void
+dsi_cursor_done(ds_txn_t *txn, int db, MDB_cursor *cur)
+{
+    if (cur != txn->put[db]) {
+        mdb_cursor_close(cur);
+    }
+}
+
+
 int
 dsi_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags)
 {

@@ -130,6 +130,8 @@ int dsi_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val,
     unsigned flags);
 int dsi_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
 int dsi_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags);
+int dsi_cursor_seek(ds_txn_t *txn, int db, MDB_cursor **cur);
+void dsi_cursor_done(ds_txn_t *txn, int db, MDB_cursor *cur);
 void dsi_txn_set_error(ds_txn_t *txn, const char *what);
 int dsi_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
 
