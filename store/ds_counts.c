@@ -26,7 +26,7 @@
 int
 dsi_count_entry(ds_txn_t *txn, int db, const MDB_val *key, int delta)
 {
-    int                   rc;
+    int                   rc, found;
     size_t                hlen;
     int64_t               n;
     MDB_val               k, v;
@@ -63,18 +63,23 @@ dsi_count_entry(ds_txn_t *txn, int db, const MDB_val *key, int delta)
         return dsi_lmdb_rc(txn, rc);
     }
 
+    /* a record found is changed where the lookup left the cursor */
+    found = (rc == 0);
     n += delta;
 
     if (n <= 0) {
-        rc = dsi_del(txn, DS_DB_COUNTS, &k, NULL);
-        return (rc == MDB_NOTFOUND) ? DS_OK : dsi_lmdb_rc(txn, rc);
+        return found ? dsi_lmdb_rc(txn, dsi_del_found(txn, DS_DB_COUNTS))
+                     : DS_OK;
     }
 
     dsi_put_i64(vb, n);
     v.mv_data = vb;
     v.mv_size = 8;
 
-    return dsi_lmdb_rc(txn, dsi_put(txn, DS_DB_COUNTS, &k, &v, 0));
+    rc = found ? dsi_put_found(txn, DS_DB_COUNTS, &k, &v)
+               : dsi_put(txn, DS_DB_COUNTS, &k, &v, 0);
+
+    return dsi_lmdb_rc(txn, rc);
 }
 
 

@@ -564,6 +564,30 @@ dsi_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
 }
 
 
+/*
+ * Right after a dsi_get() in a write txn that found key, with nothing
+ * else done in db since: the kept cursor is on it, so its value is
+ * replaced (MDB_CURRENT) or it is deleted without a second search.
+ */
+
+int
+dsi_put_found(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
+{
+    txn->writes++;
+
+    return mdb_cursor_put(txn->put[db], key, val, MDB_CURRENT);
+}
+
+
+int
+dsi_del_found(ds_txn_t *txn, int db)
+{
+    txn->writes++;
+
+    return mdb_cursor_del(txn->put[db], 0);
+}
+
+
 static int
 ds_txn_cursor(ds_txn_t *txn, int db)
 {

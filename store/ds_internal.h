@@ -134,6 +134,8 @@ int dsi_cursor_seek(ds_txn_t *txn, int db, MDB_cursor **cur);
 void dsi_cursor_done(ds_txn_t *txn, int db, MDB_cursor *cur);
 void dsi_txn_set_error(ds_txn_t *txn, const char *what);
 int dsi_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
+int dsi_put_found(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
+int dsi_del_found(ds_txn_t *txn, int db);
 
 
 /* ds_events.c: building JSON events and messages */
