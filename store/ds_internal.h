@@ -301,6 +301,8 @@ typedef struct {
     uint64_t            upto;           /* a claim: the work delivered */
     uint64_t            execution;      /* a claimed activity: its
                                            instance's, read by the verdict */
+    ds_instance_t       old;            /* an orchestration as read, and */
+    uint64_t            writes;         /* ds_txn_writes() then */
 } dsi_work_rec_t;
 
 typedef enum {
