@@ -305,6 +305,16 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
         return DS_INVALID;
     }
 
+    if (parent != NULL) {
+        /* the child reads the counts as the parent has them */
+        rc = dsi_counts_flush(parent);
+        if (rc != DS_OK) {
+            dsi_err_set(err, errlen, "beginning a txn",
+                        rc == DS_FULL ? MDB_MAP_FULL : EIO);
+            return rc;
+        }
+    }
+
     /*
      * A reset read txn keeps its reader slot: renewing it takes no lock
      * on the reader table and allocates nothing.
@@ -322,6 +332,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
 
         if (mdb_txn_renew(txn->txn) == 0) {
             txn->writes = 0;
+            txn->ncounts = 0;
             txn->err[0] = '\0';
             *txnp = txn;
             return DS_OK;
@@ -342,6 +353,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     txn->write = (parent != NULL || write);
     txn->writes = 0;
     memset(txn->put, 0, sizeof(txn->put));
+    txn->ncounts = 0;
     txn->err[0] = '\0';
 
     flags = txn->write ? 0 : MDB_RDONLY;
@@ -391,6 +403,22 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
 
     env = txn->env;
     reading = !txn->write;
+
+    if (txn->ncounts) {
+        rc = dsi_counts_flush(txn);
+
+        if (rc != DS_OK) {
+            if (errlen && err[0] == '\0') {
+                snprintf(err, errlen, "committing: %s", txn->err);
+            }
+
+            mdb_txn_abort(txn->txn);
+            free(txn);
+            ds_map_unlock(env, reading);
+
+            return rc;
+        }
+    }
 
     rc = mdb_txn_commit(txn->txn);
     free(txn);
@@ -453,6 +481,10 @@ ds_env_count(ds_env_t *env, MDB_txn *mtxn)
     txn.write = 1;
 
     rc = dsi_counts_build(&txn);
+
+    if (rc == DS_OK) {
+        rc = dsi_counts_flush(&txn);
+    }
 
     return (rc == DS_OK) ? 0 : (rc == DS_FULL) ? MDB_MAP_FULL : EIO;
 }

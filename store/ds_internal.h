@@ -78,12 +78,28 @@ struct ds_env_s {
 };
 
 
+/*
+ * A change of a count not written yet (ds_counts.c): a write txn adds up
+ * the changes of each count and writes them when it commits, or before
+ * anything reads the counts table through it or a child txn begins.
+ */
+#define DS_TXN_COUNTS       8
+
+typedef struct {
+    unsigned char       key[DS_HUB_MAX + 3];    /* hub 0 class code */
+    size_t              len;
+    int64_t             delta;
+} dsi_count_delta_t;
+
+
 struct ds_txn_s {
     ds_env_t           *env;
     MDB_txn            *txn;
     int                 write;
     uint64_t            writes;     /* puts and deletes attempted */
     MDB_cursor         *put[DS_DB_COUNT];   /* of dsi_put, write txns */
+    size_t              ncounts;
+    dsi_count_delta_t   counts[DS_TXN_COUNTS];
     char                err[DS_ERR_LEN];
 };
 
@@ -431,6 +447,7 @@ int dsi_entity_split(ds_str_t eid, ds_str_t *name, ds_str_t *key);
 /* ds_counts.c: counts of index entries, per hub */
 int dsi_count_entry(ds_txn_t *txn, int db, const MDB_val *key, int delta);
 int dsi_counts_build(ds_txn_t *txn);
+int dsi_counts_flush(ds_txn_t *txn);
 
 
 /* ds_token.c: base64url continuation tokens */
