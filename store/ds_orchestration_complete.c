@@ -72,6 +72,8 @@ static int ds_is_finish(ds_action_type_e type);
 static int ds_child_id(ds_str_t id, const ds_action_t *a, char *buf,
     ds_str_t *child);
 static int ds_msgs_cb(void *data, uint64_t seq, ds_str_t event);
+static int ds_msgs_take(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data);
 static int ds_history_next(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t *seq, ds_str_t event);
 static int ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -161,7 +163,11 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     upto = inst.lease_upto;
 
-    /* the delivered messages, copied before anything is written */
+    /*
+     * The delivered messages, copied before anything else is written, and
+     * taken out of the inbox in the same walk; messages the worker did not
+     * take wait for the next episode.
+     */
 
     memset(&msgs, 0, sizeof(ds_msgs_t));
     msgs.txn = txn;
@@ -170,7 +176,7 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     dsi_buf_init(&msgs.data);
     dsi_buf_init(&b);
 
-    rc = ds_inbox_read_upto(txn, hub, id, upto, ds_msgs_cb, &msgs);
+    rc = dsi_seq_each(txn, DS_DB_INBOX, hub, id, upto, ds_msgs_take, &msgs);
 
     if (rc == DS_OK && msgs.oom) {
         dsi_txn_set_error(txn, "out of memory");
@@ -188,12 +194,6 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         if (rc != DS_OK) {
             goto done;
         }
-    }
-
-    /* messages the worker did not take wait for the next episode */
-    rc = ds_inbox_consume(txn, hub, id, msgs.left ? msgs.last : upto);
-    if (rc != DS_OK) {
-        goto done;
     }
 
     rc = ds_complete_effects(txn, hub, id, &inst, actions, nactions, now);
@@ -654,6 +654,38 @@ ds_take_later(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
     msg.len = val->mv_size;
 
     if (ds_msgs_cb(data, seq, msg) != 0) {
+        return DS_OK;
+    }
+
+    return DSI_EACH_DELETE;
+}
+
+
+/*
+ * A delivered message: copied, and deleted when the worker took it; the
+ * first one it did not take ends the walk, it and the rest stay
+ */
+
+static int
+ds_msgs_take(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
+{
+    ds_str_t    msg;
+    ds_msgs_t  *m;
+
+    (void) txn;
+
+    m = data;
+
+    if (m->n >= m->max) {
+        m->left = 1;
+        return DS_OK;
+    }
+
+    msg.data = val->mv_data;
+    msg.len = val->mv_size;
+
+    if (ds_msgs_cb(data, seq, msg) != 0) {
+        /* out of memory: the caller sees m->oom */
         return DS_OK;
     }
 
