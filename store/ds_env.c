@@ -353,6 +353,8 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     txn->write = (parent != NULL || write);
     txn->writes = 0;
     memset(txn->put, 0, sizeof(txn->put));
+    memset(txn->walk, 0, sizeof(txn->walk));
+    txn->walking = 0;
     txn->ncounts = 0;
     txn->err[0] = '\0';
 
@@ -708,6 +710,53 @@ dsi_cursor_done(ds_txn_t *txn, int db, MDB_cursor *cur)
     if (cur != txn->put[db]) {
         mdb_cursor_close(cur);
     }
+}
+
+
+/*
+ * A cursor for a walk whose callbacks may run other store code: in a
+ * write txn a second kept cursor of the db, unless a walk of the same db
+ * has it now (a walk inside a walk's callback gets a new one); in a read
+ * txn a new one. dsi_cursor_walk_done() gives it back or closes it.
+ */
+
+/* txn->walking has a bit per db */
+typedef char ds_walk_bits[DS_DB_COUNT <= 32 ? 1 : -1];
+
+
+int
+dsi_cursor_walk(ds_txn_t *txn, int db, MDB_cursor **cur)
+{
+    int  rc;
+
+    if (!txn->write || (txn->walking & (1u << db))) {
+        return mdb_cursor_open(txn->txn, ds_dbi(txn, db), cur);
+    }
+
+    if (txn->walk[db] == NULL) {
+        rc = mdb_cursor_open(txn->txn, ds_dbi(txn, db), &txn->walk[db]);
+        if (rc != 0) {
+            txn->walk[db] = NULL;
+            return rc;
+        }
+    }
+
+    txn->walking |= 1u << db;
+    *cur = txn->walk[db];
+
+    return 0;
+}
+
+
+void
+dsi_cursor_walk_done(ds_txn_t *txn, int db, MDB_cursor *cur)
+{
+    if (cur == txn->walk[db]) {
+        txn->walking &= ~(1u << db);
+        return;
+    }
+
+    mdb_cursor_close(cur);
 }
 
 

@@ -98,6 +98,8 @@ struct ds_txn_s {
     int                 write;
     uint64_t            writes;     /* puts and deletes attempted */
     MDB_cursor         *put[DS_DB_COUNT];   /* of dsi_put, write txns */
+    MDB_cursor         *walk[DS_DB_COUNT];  /* of dsi_cursor_walk() */
+    unsigned            walking;            /* its dbs walked now */
     size_t              ncounts;
     dsi_count_delta_t   counts[DS_TXN_COUNTS];
     char                err[DS_ERR_LEN];
@@ -148,6 +150,8 @@ int dsi_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
 int dsi_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags);
 int dsi_cursor_seek(ds_txn_t *txn, int db, MDB_cursor **cur);
 void dsi_cursor_done(ds_txn_t *txn, int db, MDB_cursor *cur);
+int dsi_cursor_walk(ds_txn_t *txn, int db, MDB_cursor **cur);
+void dsi_cursor_walk_done(ds_txn_t *txn, int db, MDB_cursor *cur);
 void dsi_txn_set_error(ds_txn_t *txn, const char *what);
 int dsi_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
 int dsi_put_found(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
