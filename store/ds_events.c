@@ -126,13 +126,25 @@ dsi_ev_open(ds_buf_t *b)
 void
 dsi_ev_begin(ds_buf_t *b, const char *type, int64_t event_id, int64_t now)
 {
-    ds_str_t  t;
+    char    *p;
+    size_t   len;
 
-    t.data = type;
-    t.len = strlen(type);
+    len = strlen(type);
 
     dsi_ev_open(b);
-    dsi_ev_str(b, "EventType", t);
+
+    /* the type is a name of the store's own, in letters: not escaped */
+    p = ds_ev_name(b, "EventType", len + 2);
+
+    if (p != NULL) {
+        *p++ = '"';
+        memcpy(p, type, len);
+        p += len;
+        *p++ = '"';
+
+        b->len = (size_t) (p - b->data);
+    }
+
     dsi_ev_time(b, "Timestamp", now);
     dsi_ev_int(b, "EventId", event_id);
 }
