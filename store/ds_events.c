@@ -32,6 +32,7 @@ dsi_buf_init(ds_buf_t *b)
     b->size = 0;
     b->members = 0;
     b->oom = 0;
+    b->time_len = 0;
 }
 
 
@@ -265,15 +266,23 @@ dsi_ev_int(ds_buf_t *b, const char *field, int64_t v)
 void
 dsi_ev_time(ds_buf_t *b, const char *field, int64_t us)
 {
-    char  *p;
+    char  *p, text[DS_TIME_FRAC_LEN + 1];
 
     p = ds_ev_name(b, field, DS_TIME_FRAC_LEN + 2);
     if (p == NULL) {
         return;
     }
 
+    /* the events of an episode share a time: formatted once */
+    if (b->time_len == 0 || b->time != us) {
+        b->time_len = ds_time_format_frac(us, text);
+        b->time = us;
+        memcpy(b->time_text, text, b->time_len);
+    }
+
     *p++ = '"';
-    p += ds_time_format_frac(us, p);
+    memcpy(p, b->time_text, b->time_len);
+    p += b->time_len;
     *p++ = '"';
 
     b->len = (size_t) (p - b->data);

@@ -165,6 +165,10 @@ typedef struct {
     size_t              size;
     unsigned            members;
     int                 oom;
+    /* the last Timestamp written: an episode's events share it */
+    int64_t             time;
+    size_t              time_len;       /* 0: none */
+    char                time_text[DS_TIME_FRAC_LEN];
 } ds_buf_t;
 
 void dsi_buf_init(ds_buf_t *b);
