@@ -354,6 +354,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     txn->writes = 0;
     memset(txn->put, 0, sizeof(txn->put));
     memset(txn->walk, 0, sizeof(txn->walk));
+    memset(txn->db_writes, 0, sizeof(txn->db_writes));
     txn->walking = 0;
     txn->ncounts = 0;
     txn->err[0] = '\0';
@@ -547,6 +548,15 @@ ds_txn_writes(ds_txn_t *txn)
 }
 
 
+/* the same for one db */
+
+uint64_t
+dsi_txn_db_writes(ds_txn_t *txn, int db)
+{
+    return txn->db_writes[db];
+}
+
+
 /*
  * Puts go through one cursor per db, kept for the txn (LMDB closes a write
  * txn's cursors when it ends). A cursor left on a leaf page checks that
@@ -561,6 +571,7 @@ dsi_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val, unsigned flags)
     int  rc;
 
     txn->writes++;
+    txn->db_writes[db]++;
 
     rc = ds_txn_cursor(txn, db);
     if (rc != 0) {
@@ -608,6 +619,7 @@ int
 dsi_put_found(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
 {
     txn->writes++;
+    txn->db_writes[db]++;
 
     return mdb_cursor_put(txn->put[db], key, val, MDB_CURRENT);
 }
@@ -617,6 +629,7 @@ int
 dsi_del_found(ds_txn_t *txn, int db)
 {
     txn->writes++;
+    txn->db_writes[db]++;
 
     return mdb_cursor_del(txn->put[db], 0);
 }
@@ -654,6 +667,7 @@ dsi_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
     MDB_val  k, v;
 
     txn->writes++;
+    txn->db_writes[db]++;
 
     if (!txn->write || val != NULL) {
         return mdb_del(txn->txn, ds_dbi(txn, db), key, val);
@@ -763,7 +777,19 @@ dsi_cursor_walk_done(ds_txn_t *txn, int db, MDB_cursor *cur)
 int
 dsi_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags)
 {
+    int      db;
+    MDB_dbi  dbi;
+
     txn->writes++;
+
+    dbi = mdb_cursor_dbi(cur);
+
+    for (db = 0; db < DS_DB_COUNT; db++) {
+        if (ds_dbi(txn, db) == dbi) {
+            txn->db_writes[db]++;
+            break;
+        }
+    }
 
     return mdb_cursor_del(cur, flags);
 }

@@ -97,6 +97,7 @@ struct ds_txn_s {
     MDB_txn            *txn;
     int                 write;
     uint64_t            writes;     /* puts and deletes attempted */
+    uint64_t            db_writes[DS_DB_COUNT];     /* the same by db */
     MDB_cursor         *put[DS_DB_COUNT];   /* of dsi_put, write txns */
     MDB_cursor         *walk[DS_DB_COUNT];  /* of dsi_cursor_walk() */
     unsigned            walking;            /* its dbs walked now */
@@ -154,6 +155,7 @@ int dsi_cursor_walk(ds_txn_t *txn, int db, MDB_cursor **cur);
 void dsi_cursor_walk_done(ds_txn_t *txn, int db, MDB_cursor *cur);
 void dsi_txn_set_error(ds_txn_t *txn, const char *what);
 int dsi_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
+uint64_t dsi_txn_db_writes(ds_txn_t *txn, int db);
 int dsi_put_found(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
 int dsi_del_found(ds_txn_t *txn, int db);
 

@@ -33,6 +33,8 @@ typedef struct {
     uint64_t            last;           /* the seq of the last one taken */
     int                 left;           /* some were not taken */
     int                 oom;
+    uint64_t            upto;           /* ds_msgs_take(): delivered */
+    int                 more;           /* it saw one it left */
 } ds_msgs_t;
 
 
@@ -111,7 +113,7 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 {
     int                 rc, replay;
     char               *mem;
-    uint64_t            upto, last, digest;
+    uint64_t            upto, last, digest, inbox_writes;
     ds_buf_t            b;
     ds_str_t            none, msg;
     ds_msgs_t           msgs;
@@ -176,7 +178,12 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     dsi_buf_init(&msgs.data);
     dsi_buf_init(&b);
 
-    rc = dsi_seq_each(txn, DS_DB_INBOX, hub, id, upto, ds_msgs_take, &msgs);
+    msgs.upto = upto;
+
+    rc = dsi_seq_each(txn, DS_DB_INBOX, hub, id, UINT64_MAX, ds_msgs_take,
+                      &msgs);
+
+    inbox_writes = dsi_txn_db_writes(txn, DS_DB_INBOX);
 
     if (rc == DS_OK && msgs.oom) {
         dsi_txn_set_error(txn, "out of memory");
@@ -293,9 +300,16 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     last = 0;
 
     if (!ds_status_is_terminal(inst.status) && inst.status != DS_SUSPENDED) {
-        rc = dsi_seq_last(txn, DS_DB_INBOX, hub, id, &last);
-        if (rc != DS_OK) {
-            goto done;
+
+        if (dsi_txn_db_writes(txn, DS_DB_INBOX) == inbox_writes) {
+            /* the inbox is as the walk left it: messages remain or not */
+            last = msgs.more;
+
+        } else {
+            rc = dsi_seq_last(txn, DS_DB_INBOX, hub, id, &last);
+            if (rc != DS_OK) {
+                goto done;
+            }
         }
     }
 
@@ -662,8 +676,10 @@ ds_take_later(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
 
 
 /*
- * A delivered message: copied, and deleted when the worker took it; the
- * first one it did not take ends the walk, it and the rest stay
+ * A message of the inbox: one delivered under the lease (seq <= upto) is
+ * copied, and deleted when the worker took it. The first one it did not
+ * take, or one that came later, ends the walk: it and the rest stay, and
+ * more says that some do.
  */
 
 static int
@@ -676,8 +692,8 @@ ds_msgs_take(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
 
     m = data;
 
-    if (m->n >= m->max) {
-        m->left = 1;
+    if (seq > m->upto || m->n >= m->max) {
+        m->more = 1;
         return DS_OK;
     }
 
