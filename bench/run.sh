@@ -5,10 +5,11 @@
 #   QUICK=1 bench/run.sh    scaled down, under 2 minutes
 #
 # Builds the module (make build), the helpers (bench/loader.c,
-# bench/commitloop.c, bench/worker.c) under build/bench/bin, then runs
-# bench/bench.py, which starts its own nginx (prefix build/bench/prefix,
-# port $BENCH_PORT, default 18480), runs every scenario, prints the table
-# and writes bench/results.md. See bench/README.md.
+# bench/apply.c, bench/commitloop.c, bench/worker.c) under
+# build/bench/bin, then runs bench/bench.py, which starts its own nginx
+# (prefix build/bench/prefix, port $BENCH_PORT, default 18480), runs every
+# scenario, prints the table and writes bench/results.md. See
+# bench/README.md.
 
 set -euo pipefail
 
@@ -59,6 +60,8 @@ make -s -C store BUILD="$BENCH/store" "$BENCH/store/libdurable_store.a" \
 CFLAGS_B="-O2 -g -Wall -Wextra"
 $CC $CFLAGS_B -std=c99 -Istore bench/loader.c \
     "$BENCH/store/libdurable_store.a" -llmdb -ljansson -o "$BENCH/bin/loader"
+$CC $CFLAGS_B -std=c99 -Istore bench/apply.c \
+    "$BENCH/store/libdurable_store.a" -llmdb -ljansson -o "$BENCH/bin/apply"
 $CC $CFLAGS_B -std=c99 bench/commitloop.c -llmdb -o "$BENCH/bin/commitloop"
 $CC $CFLAGS_B -std=gnu11 -pthread bench/worker.c -ljansson \
     -o "$BENCH/bin/worker"

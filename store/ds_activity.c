@@ -406,7 +406,7 @@ ds_activity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
     key.mv_data = kb;
     key.mv_size = dsi_key_seq(kb, hub, id, (uint64_t) task_id);
 
-    rc = mdb_get(txn->txn, ds_dbi(txn, DS_DB_ACTIVITIES), &key, &val);
+    rc = dsi_get(txn, DS_DB_ACTIVITIES, &key, &val);
     if (rc != 0) {
         return dsi_lmdb_rc(txn, rc);
     }

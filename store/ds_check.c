@@ -89,6 +89,12 @@ ds_check_txn(ds_txn_t *txn, ds_str_t hub, ds_check_cb cb, void *data,
         return DS_INVALID;
     }
 
+    /* the counts as the txn has them, changes it kept included */
+    rc = dsi_counts_flush(txn);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
     if (stats == NULL) {
         stats = &local;
     }

@@ -18,20 +18,27 @@
 #include "ds_key.h"
 
 
+static int ds_count_apply(ds_txn_t *txn, unsigned char *kb, size_t len,
+    int64_t delta);
+
+
 /*
  * Adds delta to the count of the entry key (a full key of db) is: db is
- * DS_DB_BY_STATUS or DS_DB_READY, whose keys are hub 0 code(1) ...
+ * DS_DB_BY_STATUS or DS_DB_READY, whose keys are hub 0 code(1) ... A
+ * write txn keeps the change with the txn's others of the same count
+ * (dsi_counts_flush() writes them): the ready index adds and removes an
+ * entry of the same one or two counts many times in a batch, and each
+ * write of a count was a lookup and a put in the table.
  */
 
 int
 dsi_count_entry(ds_txn_t *txn, int db, const MDB_val *key, int delta)
 {
     int                   rc;
-    size_t                hlen;
-    int64_t               n;
-    MDB_val               k, v;
+    size_t                hlen, i;
+    dsi_count_delta_t    *c;
     const unsigned char  *p, *end;
-    unsigned char         kb[DS_KEY_BUF], vb[8];
+    unsigned char         kb[DS_KEY_BUF];
 
     p = key->mv_data;
     end = memchr(p, '\0', key->mv_size);
@@ -44,12 +51,82 @@ dsi_count_entry(ds_txn_t *txn, int db, const MDB_val *key, int delta)
 
     hlen = end - p;
 
+    if (hlen + 3 > sizeof(kb)) {
+        return DS_OK;
+    }
+
     memcpy(kb, p, hlen + 1);
     kb[hlen + 1] = (db == DS_DB_BY_STATUS) ? 's' : 'r';
     kb[hlen + 2] = end[1];
 
+    if (!txn->write || hlen + 3 > sizeof(txn->counts[0].key)) {
+        return ds_count_apply(txn, kb, hlen + 3, delta);
+    }
+
+    for (i = 0; i < txn->ncounts; i++) {
+        c = &txn->counts[i];
+
+        if (c->len == hlen + 3 && memcmp(c->key, kb, hlen + 3) == 0) {
+            c->delta += delta;
+            return DS_OK;
+        }
+    }
+
+    if (txn->ncounts == DS_TXN_COUNTS) {
+        rc = dsi_counts_flush(txn);
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    c = &txn->counts[txn->ncounts++];
+    memcpy(c->key, kb, hlen + 3);
+    c->len = hlen + 3;
+    c->delta = delta;
+
+    return DS_OK;
+}
+
+
+/* writes the changes the txn kept (dsi_count_entry()) to the table */
+
+int
+dsi_counts_flush(ds_txn_t *txn)
+{
+    int                 rc;
+    size_t              i, n;
+    dsi_count_delta_t  *c;
+
+    n = txn->ncounts;
+    txn->ncounts = 0;
+
+    for (i = 0; i < n; i++) {
+        c = &txn->counts[i];
+
+        if (c->delta == 0) {
+            continue;
+        }
+
+        rc = ds_count_apply(txn, c->key, c->len, c->delta);
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    return DS_OK;
+}
+
+
+static int
+ds_count_apply(ds_txn_t *txn, unsigned char *kb, size_t len, int64_t delta)
+{
+    int            rc, found;
+    int64_t        n;
+    MDB_val        k, v;
+    unsigned char  vb[8];
+
     k.mv_data = kb;
-    k.mv_size = hlen + 3;
+    k.mv_size = len;
 
     rc = dsi_get(txn, DS_DB_COUNTS, &k, &v);
 
@@ -63,18 +140,23 @@ dsi_count_entry(ds_txn_t *txn, int db, const MDB_val *key, int delta)
         return dsi_lmdb_rc(txn, rc);
     }
 
+    /* a record found is changed where the lookup left the cursor */
+    found = (rc == 0);
     n += delta;
 
     if (n <= 0) {
-        rc = dsi_del(txn, DS_DB_COUNTS, &k, NULL);
-        return (rc == MDB_NOTFOUND) ? DS_OK : dsi_lmdb_rc(txn, rc);
+        return found ? dsi_lmdb_rc(txn, dsi_del_found(txn, DS_DB_COUNTS))
+                     : DS_OK;
     }
 
     dsi_put_i64(vb, n);
     v.mv_data = vb;
     v.mv_size = 8;
 
-    return dsi_lmdb_rc(txn, dsi_put(txn, DS_DB_COUNTS, &k, &v, 0));
+    rc = found ? dsi_put_found(txn, DS_DB_COUNTS, &k, &v)
+               : dsi_put(txn, DS_DB_COUNTS, &k, &v, 0);
+
+    return dsi_lmdb_rc(txn, rc);
 }
 
 
@@ -133,6 +215,12 @@ ds_counts_each(ds_txn_t *txn, ds_count_cb cb, void *data)
     MDB_val               key, val;
     MDB_cursor           *cur;
     const unsigned char  *p;
+
+    /* the changes a write txn kept are read too */
+    rc = dsi_counts_flush(txn);
+    if (rc != DS_OK) {
+        return rc;
+    }
 
     rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_COUNTS), &cur);
     if (rc != 0) {

@@ -305,6 +305,16 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
         return DS_INVALID;
     }
 
+    if (parent != NULL) {
+        /* the child reads the counts as the parent has them */
+        rc = dsi_counts_flush(parent);
+        if (rc != DS_OK) {
+            dsi_err_set(err, errlen, "beginning a txn",
+                        rc == DS_FULL ? MDB_MAP_FULL : EIO);
+            return rc;
+        }
+    }
+
     /*
      * A reset read txn keeps its reader slot: renewing it takes no lock
      * on the reader table and allocates nothing.
@@ -322,6 +332,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
 
         if (mdb_txn_renew(txn->txn) == 0) {
             txn->writes = 0;
+            txn->ncounts = 0;
             txn->err[0] = '\0';
             *txnp = txn;
             return DS_OK;
@@ -342,6 +353,10 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     txn->write = (parent != NULL || write);
     txn->writes = 0;
     memset(txn->put, 0, sizeof(txn->put));
+    memset(txn->walk, 0, sizeof(txn->walk));
+    memset(txn->db_writes, 0, sizeof(txn->db_writes));
+    txn->walking = 0;
+    txn->ncounts = 0;
     txn->err[0] = '\0';
 
     flags = txn->write ? 0 : MDB_RDONLY;
@@ -391,6 +406,22 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
 
     env = txn->env;
     reading = !txn->write;
+
+    if (txn->ncounts) {
+        rc = dsi_counts_flush(txn);
+
+        if (rc != DS_OK) {
+            if (errlen && err[0] == '\0') {
+                snprintf(err, errlen, "committing: %s", txn->err);
+            }
+
+            mdb_txn_abort(txn->txn);
+            free(txn);
+            ds_map_unlock(env, reading);
+
+            return rc;
+        }
+    }
 
     rc = mdb_txn_commit(txn->txn);
     free(txn);
@@ -454,6 +485,10 @@ ds_env_count(ds_env_t *env, MDB_txn *mtxn)
 
     rc = dsi_counts_build(&txn);
 
+    if (rc == DS_OK) {
+        rc = dsi_counts_flush(&txn);
+    }
+
     return (rc == DS_OK) ? 0 : (rc == DS_FULL) ? MDB_MAP_FULL : EIO;
 }
 
@@ -513,6 +548,15 @@ ds_txn_writes(ds_txn_t *txn)
 }
 
 
+/* the same for one db */
+
+uint64_t
+dsi_txn_db_writes(ds_txn_t *txn, int db)
+{
+    return txn->db_writes[db];
+}
+
+
 /*
  * Puts go through one cursor per db, kept for the txn (LMDB closes a write
  * txn's cursors when it ends). A cursor left on a leaf page checks that
@@ -527,6 +571,7 @@ dsi_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val, unsigned flags)
     int  rc;
 
     txn->writes++;
+    txn->db_writes[db]++;
 
     rc = ds_txn_cursor(txn, db);
     if (rc != 0) {
@@ -564,6 +609,32 @@ dsi_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
 }
 
 
+/*
+ * Right after a dsi_get() in a write txn that found key, with nothing
+ * else done in db since: the kept cursor is on it, so its value is
+ * replaced (MDB_CURRENT) or it is deleted without a second search.
+ */
+
+int
+dsi_put_found(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
+{
+    txn->writes++;
+    txn->db_writes[db]++;
+
+    return mdb_cursor_put(txn->put[db], key, val, MDB_CURRENT);
+}
+
+
+int
+dsi_del_found(ds_txn_t *txn, int db)
+{
+    txn->writes++;
+    txn->db_writes[db]++;
+
+    return mdb_cursor_del(txn->put[db], 0);
+}
+
+
 static int
 ds_txn_cursor(ds_txn_t *txn, int db)
 {
@@ -582,19 +653,143 @@ ds_txn_cursor(ds_txn_t *txn, int db)
 }
 
 
+/*
+ * mdb_del(); in a write txn through the cursor of dsi_put() too: mdb_del()
+ * sets up a cursor of its own and descends from the root each time, where
+ * the kept one finds a key on the leaf page it is on (an entry moved in
+ * the index it was just put in, a count updated again) without a descent
+ */
+
 int
 dsi_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
 {
-    txn->writes++;
+    int      rc;
+    MDB_val  k, v;
 
-    return mdb_del(txn->txn, ds_dbi(txn, db), key, val);
+    txn->writes++;
+    txn->db_writes[db]++;
+
+    if (!txn->write || val != NULL) {
+        return mdb_del(txn->txn, ds_dbi(txn, db), key, val);
+    }
+
+    rc = ds_txn_cursor(txn, db);
+    if (rc != 0) {
+        return rc;
+    }
+
+    /* a copy: the caller's key never comes to point into the map */
+    k = *key;
+
+    rc = mdb_cursor_get(txn->put[db], &k, &v, MDB_SET);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return mdb_cursor_del(txn->put[db], 0);
+}
+
+
+/*
+ * A cursor for a lookup that runs no callback while it is positioned
+ * (dsi_seq_last(), a ready index seek): in a write txn the kept one of
+ * dsi_put(), whose position is only a hint and often already on the
+ * page looked for, so neither open nor close nor a descent from the root;
+ * in a read txn a new one. dsi_cursor_done() closes what this opened.
+ */
+
+int
+dsi_cursor_seek(ds_txn_t *txn, int db, MDB_cursor **cur)
+{
+    int  rc;
+
+    if (!txn->write) {
+        return mdb_cursor_open(txn->txn, ds_dbi(txn, db), cur);
+    }
+
+    rc = ds_txn_cursor(txn, db);
+    if (rc != 0) {
+        return rc;
+    }
+
+    *cur = txn->put[db];
+
+    return 0;
+}
+
+
+void
+dsi_cursor_done(ds_txn_t *txn, int db, MDB_cursor *cur)
+{
+    if (cur != txn->put[db]) {
+        mdb_cursor_close(cur);
+    }
+}
+
+
+/*
+ * A cursor for a walk whose callbacks may run other store code: in a
+ * write txn a second kept cursor of the db, unless a walk of the same db
+ * has it now (a walk inside a walk's callback gets a new one); in a read
+ * txn a new one. dsi_cursor_walk_done() gives it back or closes it.
+ */
+
+/* txn->walking has a bit per db */
+typedef char ds_walk_bits[DS_DB_COUNT <= 32 ? 1 : -1];
+
+
+int
+dsi_cursor_walk(ds_txn_t *txn, int db, MDB_cursor **cur)
+{
+    int  rc;
+
+    if (!txn->write || (txn->walking & (1u << db))) {
+        return mdb_cursor_open(txn->txn, ds_dbi(txn, db), cur);
+    }
+
+    if (txn->walk[db] == NULL) {
+        rc = mdb_cursor_open(txn->txn, ds_dbi(txn, db), &txn->walk[db]);
+        if (rc != 0) {
+            txn->walk[db] = NULL;
+            return rc;
+        }
+    }
+
+    txn->walking |= 1u << db;
+    *cur = txn->walk[db];
+
+    return 0;
+}
+
+
+void
+dsi_cursor_walk_done(ds_txn_t *txn, int db, MDB_cursor *cur)
+{
+    if (cur == txn->walk[db]) {
+        txn->walking &= ~(1u << db);
+        return;
+    }
+
+    mdb_cursor_close(cur);
 }
 
 
 int
 dsi_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags)
 {
+    int      db;
+    MDB_dbi  dbi;
+
     txn->writes++;
+
+    dbi = mdb_cursor_dbi(cur);
+
+    for (db = 0; db < DS_DB_COUNT; db++) {
+        if (ds_dbi(txn, db) == dbi) {
+            txn->db_writes[db]++;
+            break;
+        }
+    }
 
     return mdb_cursor_del(cur, flags);
 }

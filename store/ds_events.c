@@ -32,6 +32,7 @@ dsi_buf_init(ds_buf_t *b)
     b->size = 0;
     b->members = 0;
     b->oom = 0;
+    b->time_len = 0;
 }
 
 
@@ -126,13 +127,25 @@ dsi_ev_open(ds_buf_t *b)
 void
 dsi_ev_begin(ds_buf_t *b, const char *type, int64_t event_id, int64_t now)
 {
-    ds_str_t  t;
+    char    *p;
+    size_t   len;
 
-    t.data = type;
-    t.len = strlen(type);
+    len = strlen(type);
 
     dsi_ev_open(b);
-    dsi_ev_str(b, "EventType", t);
+
+    /* the type is a name of the store's own, in letters: not escaped */
+    p = ds_ev_name(b, "EventType", len + 2);
+
+    if (p != NULL) {
+        *p++ = '"';
+        memcpy(p, type, len);
+        p += len;
+        *p++ = '"';
+
+        b->len = (size_t) (p - b->data);
+    }
+
     dsi_ev_time(b, "Timestamp", now);
     dsi_ev_int(b, "EventId", event_id);
 }
@@ -253,15 +266,23 @@ dsi_ev_int(ds_buf_t *b, const char *field, int64_t v)
 void
 dsi_ev_time(ds_buf_t *b, const char *field, int64_t us)
 {
-    char  *p;
+    char  *p, text[DS_TIME_FRAC_LEN + 1];
 
     p = ds_ev_name(b, field, DS_TIME_FRAC_LEN + 2);
     if (p == NULL) {
         return;
     }
 
+    /* the events of an episode share a time: formatted once */
+    if (b->time_len == 0 || b->time != us) {
+        b->time_len = ds_time_format_frac(us, text);
+        b->time = us;
+        memcpy(b->time_text, text, b->time_len);
+    }
+
     *p++ = '"';
-    p += ds_time_format_frac(us, p);
+    memcpy(p, b->time_text, b->time_len);
+    p += b->time_len;
     *p++ = '"';
 
     b->len = (size_t) (p - b->data);

@@ -23,6 +23,8 @@
 
 
 static int ds_len_ok(size_t len);
+static int ds_list_same(const ds_instance_t *a, const ds_instance_t *b);
+static int ds_str_same(ds_str_t a, ds_str_t b);
 static int ds_index_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_status_e status, int64_t created);
 static int ds_created_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -93,11 +95,11 @@ int
 dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst, const ds_instance_t *old)
 {
-    int             rc;
-    size_t          size, copy_len, old_len;
+    int             rc, relist;
+    size_t          size, copy_len;
     MDB_val         key, val;
     unsigned char   kb[DS_KEY_BUF], stack[DS_RECORD_STACK], *buf;
-    unsigned char   copy[DS_LIST_COPY_MAX], old_copy[DS_LIST_COPY_MAX];
+    unsigned char   copy[DS_LIST_COPY_MAX];
 
     if (!dsi_key_valid(hub, id)
         || (unsigned) inst->status >= DS_STATUS_COUNT
@@ -129,13 +131,16 @@ dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     dsi_record_encode(inst, buf);
 
     /*
-     * The list copies too, before the first write: the strings of inst and
-     * old may point into the map, where LMDB keeps a value valid only until
-     * the next update; nothing was written since the read, in any table.
+     * The list copy too, when what a list shows has changed, before the
+     * first write: the strings of inst and old may point into the map,
+     * where LMDB keeps a value valid only until the next update; nothing
+     * was written since the read, in any table. Claims and deliveries
+     * change worker fields only, which the copy leaves out.
      */
 
-    copy_len = dsi_list_copy(inst, copy);
-    old_len = (old != NULL) ? dsi_list_copy(old, old_copy) : 0;
+    relist = (old == NULL || old->created != inst->created
+              || !ds_list_same(old, inst));
+    copy_len = relist ? dsi_list_copy(inst, copy) : 0;
 
     rc = DS_OK;
 
@@ -154,11 +159,7 @@ dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         goto done;
     }
 
-    /* the list copy, rewritten when what a list shows has changed */
-
-    if (old == NULL || old->created != inst->created || old_len != copy_len
-        || memcmp(old_copy, copy, copy_len) != 0)
-    {
+    if (relist) {
         rc = ds_created_put(txn, hub, id, inst->created, copy, copy_len);
         if (rc != DS_OK) {
             goto done;
@@ -342,6 +343,43 @@ ds_len_ok(size_t len)
 {
     /* record lengths are 32-bit */
     return (uint64_t) len <= 0xffffffffu;
+}
+
+
+/*
+ * Whether two records have the same list copy: the fields dsi_list_copy()
+ * keeps, compared without encoding either. A field added to the record
+ * (and so to the copy) is added here too.
+ */
+
+static int
+ds_list_same(const ds_instance_t *a, const ds_instance_t *b)
+{
+    return a->status == b->status
+           && a->suspended_from == b->suspended_from
+           && a->created == b->created
+           && a->updated == b->updated
+           && a->execution == b->execution
+           && a->parent_task == b->parent_task
+           && a->parent_execution == b->parent_execution
+           && a->scheduled_start == b->scheduled_start
+           && ds_str_same(a->name, b->name)
+           && ds_str_same(a->input, b->input)
+           && ds_str_same(a->output, b->output)
+           && ds_str_same(a->custom_status, b->custom_status)
+           && ds_str_same(a->parent_id, b->parent_id)
+           && ds_str_same(a->version, b->version)
+           && ds_str_same(a->tags, b->tags)
+           && ds_str_same(a->failure, b->failure);
+}
+
+
+static int
+ds_str_same(ds_str_t a, ds_str_t b)
+{
+    return a.len == b.len
+           && (a.len == 0 || a.data == b.data
+               || memcmp(a.data, b.data, a.len) == 0);
 }
 
 

@@ -78,12 +78,31 @@ struct ds_env_s {
 };
 
 
+/*
+ * A change of a count not written yet (ds_counts.c): a write txn adds up
+ * the changes of each count and writes them when it commits, or before
+ * anything reads the counts table through it or a child txn begins.
+ */
+#define DS_TXN_COUNTS       8
+
+typedef struct {
+    unsigned char       key[DS_HUB_MAX + 3];    /* hub 0 class code */
+    size_t              len;
+    int64_t             delta;
+} dsi_count_delta_t;
+
+
 struct ds_txn_s {
     ds_env_t           *env;
     MDB_txn            *txn;
     int                 write;
     uint64_t            writes;     /* puts and deletes attempted */
+    uint64_t            db_writes[DS_DB_COUNT];     /* the same by db */
     MDB_cursor         *put[DS_DB_COUNT];   /* of dsi_put, write txns */
+    MDB_cursor         *walk[DS_DB_COUNT];  /* of dsi_cursor_walk() */
+    unsigned            walking;            /* its dbs walked now */
+    size_t              ncounts;
+    dsi_count_delta_t   counts[DS_TXN_COUNTS];
     char                err[DS_ERR_LEN];
 };
 
@@ -130,8 +149,15 @@ int dsi_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val,
     unsigned flags);
 int dsi_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
 int dsi_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags);
+int dsi_cursor_seek(ds_txn_t *txn, int db, MDB_cursor **cur);
+void dsi_cursor_done(ds_txn_t *txn, int db, MDB_cursor *cur);
+int dsi_cursor_walk(ds_txn_t *txn, int db, MDB_cursor **cur);
+void dsi_cursor_walk_done(ds_txn_t *txn, int db, MDB_cursor *cur);
 void dsi_txn_set_error(ds_txn_t *txn, const char *what);
 int dsi_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
+uint64_t dsi_txn_db_writes(ds_txn_t *txn, int db);
+int dsi_put_found(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
+int dsi_del_found(ds_txn_t *txn, int db);
 
 
 /* ds_events.c: building JSON events and messages */
@@ -141,6 +167,10 @@ typedef struct {
     size_t              size;
     unsigned            members;
     int                 oom;
+    /* the last Timestamp written: an episode's events share it */
+    int64_t             time;
+    size_t              time_len;       /* 0: none */
+    char                time_text[DS_TIME_FRAC_LEN];
 } ds_buf_t;
 
 void dsi_buf_init(ds_buf_t *b);
@@ -297,6 +327,8 @@ typedef struct {
     uint64_t            upto;           /* a claim: the work delivered */
     uint64_t            execution;      /* a claimed activity: its
                                            instance's, read by the verdict */
+    ds_instance_t       old;            /* an orchestration as read, and */
+    uint64_t            writes;         /* ds_txn_writes() then */
 } dsi_work_rec_t;
 
 typedef enum {
@@ -425,6 +457,7 @@ int dsi_entity_split(ds_str_t eid, ds_str_t *name, ds_str_t *key);
 /* ds_counts.c: counts of index entries, per hub */
 int dsi_count_entry(ds_txn_t *txn, int db, const MDB_val *key, int delta);
 int dsi_counts_build(ds_txn_t *txn);
+int dsi_counts_flush(ds_txn_t *txn);
 
 
 /* ds_token.c: base64url continuation tokens */

@@ -33,6 +33,8 @@ typedef struct {
     uint64_t            last;           /* the seq of the last one taken */
     int                 left;           /* some were not taken */
     int                 oom;
+    uint64_t            upto;           /* ds_msgs_take(): delivered */
+    int                 more;           /* it saw one it left */
 } ds_msgs_t;
 
 
@@ -72,6 +74,8 @@ static int ds_is_finish(ds_action_type_e type);
 static int ds_child_id(ds_str_t id, const ds_action_t *a, char *buf,
     ds_str_t *child);
 static int ds_msgs_cb(void *data, uint64_t seq, ds_str_t event);
+static int ds_msgs_take(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data);
 static int ds_history_next(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t *seq, ds_str_t event);
 static int ds_complete_history(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -109,7 +113,7 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 {
     int                 rc, replay;
     char               *mem;
-    uint64_t            upto, last, digest;
+    uint64_t            upto, last, digest, inbox_writes;
     ds_buf_t            b;
     ds_str_t            none, msg;
     ds_msgs_t           msgs;
@@ -161,7 +165,11 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     upto = inst.lease_upto;
 
-    /* the delivered messages, copied before anything is written */
+    /*
+     * The delivered messages, copied before anything else is written, and
+     * taken out of the inbox in the same walk; messages the worker did not
+     * take wait for the next episode.
+     */
 
     memset(&msgs, 0, sizeof(ds_msgs_t));
     msgs.txn = txn;
@@ -170,7 +178,12 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     dsi_buf_init(&msgs.data);
     dsi_buf_init(&b);
 
-    rc = ds_inbox_read_upto(txn, hub, id, upto, ds_msgs_cb, &msgs);
+    msgs.upto = upto;
+
+    rc = dsi_seq_each(txn, DS_DB_INBOX, hub, id, UINT64_MAX, ds_msgs_take,
+                      &msgs);
+
+    inbox_writes = dsi_txn_db_writes(txn, DS_DB_INBOX);
 
     if (rc == DS_OK && msgs.oom) {
         dsi_txn_set_error(txn, "out of memory");
@@ -188,12 +201,6 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         if (rc != DS_OK) {
             goto done;
         }
-    }
-
-    /* messages the worker did not take wait for the next episode */
-    rc = ds_inbox_consume(txn, hub, id, msgs.left ? msgs.last : upto);
-    if (rc != DS_OK) {
-        goto done;
     }
 
     rc = ds_complete_effects(txn, hub, id, &inst, actions, nactions, now);
@@ -293,9 +300,16 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     last = 0;
 
     if (!ds_status_is_terminal(inst.status) && inst.status != DS_SUSPENDED) {
-        rc = dsi_seq_last(txn, DS_DB_INBOX, hub, id, &last);
-        if (rc != DS_OK) {
-            goto done;
+
+        if (dsi_txn_db_writes(txn, DS_DB_INBOX) == inbox_writes) {
+            /* the inbox is as the walk left it: messages remain or not */
+            last = msgs.more;
+
+        } else {
+            rc = dsi_seq_last(txn, DS_DB_INBOX, hub, id, &last);
+            if (rc != DS_OK) {
+                goto done;
+            }
         }
     }
 
@@ -654,6 +668,40 @@ ds_take_later(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
     msg.len = val->mv_size;
 
     if (ds_msgs_cb(data, seq, msg) != 0) {
+        return DS_OK;
+    }
+
+    return DSI_EACH_DELETE;
+}
+
+
+/*
+ * A message of the inbox: one delivered under the lease (seq <= upto) is
+ * copied, and deleted when the worker took it. The first one it did not
+ * take, or one that came later, ends the walk: it and the rest stay, and
+ * more says that some do.
+ */
+
+static int
+ds_msgs_take(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
+{
+    ds_str_t    msg;
+    ds_msgs_t  *m;
+
+    (void) txn;
+
+    m = data;
+
+    if (seq > m->upto || m->n >= m->max) {
+        m->more = 1;
+        return DS_OK;
+    }
+
+    msg.data = val->mv_data;
+    msg.len = val->mv_size;
+
+    if (ds_msgs_cb(data, seq, msg) != 0) {
+        /* out of memory: the caller sees m->oom */
         return DS_OK;
     }
 

@@ -98,6 +98,10 @@ ds_orch_get(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
         return rc;
     }
 
+    /* the record as stored, for the put (its strings are in the map) */
+    r->old = *inst;
+    r->writes = ds_txn_writes(txn);
+
     r->lease = inst->lease;
     r->lease_expires = &inst->lease_expires;
     r->ready_at = &inst->ready_at;
@@ -109,11 +113,21 @@ ds_orch_get(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
 }
 
 
-/* ds_instance_put() finds the old ready entry itself */
+/*
+ * Nothing written since the get (a claim, renew or abandon changes the
+ * record in memory only): the record read is the one stored, and
+ * its strings still valid, so the indexes are updated from it without a
+ * third read of the record per claim; otherwise ds_instance_put() reads
+ * it again.
+ */
 
 static int
 ds_orch_put(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
 {
+    if (ds_txn_writes(txn) == r->writes) {
+        return dsi_instance_write(txn, hub, r->id, &r->u.inst, &r->old);
+    }
+
     return ds_instance_put(txn, hub, r->id, &r->u.inst);
 }
 

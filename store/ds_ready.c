@@ -184,7 +184,7 @@ dsi_ready_seek(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
     MDB_cursor    *cur;
     unsigned char  kb[DS_KEY_BUF], sb[DS_KEY_BUF];
 
-    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, DS_DB_READY), &cur);
+    rc = dsi_cursor_seek(txn, DS_DB_READY, &cur);
     if (rc != 0) {
         return dsi_lmdb_rc(txn, rc);
     }
@@ -219,7 +219,7 @@ dsi_ready_seek(ds_txn_t *txn, ds_str_t hub, int kind, int64_t from,
         }
     }
 
-    mdb_cursor_close(cur);
+    dsi_cursor_done(txn, DS_DB_READY, cur);
 
     return dsi_lmdb_rc(txn, rc);
 }

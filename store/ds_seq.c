@@ -68,7 +68,7 @@ dsi_seq_last(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
         return DS_INVALID;
     }
 
-    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, db), &cur);
+    rc = dsi_cursor_seek(txn, db, &cur);
     if (rc != 0) {
         return dsi_lmdb_rc(txn, rc);
     }
@@ -85,7 +85,7 @@ dsi_seq_last(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
         if (ds_seq_match(&key, kb, plen)) {
             /* seq UINT64_MAX itself */
             *last = UINT64_MAX;
-            mdb_cursor_close(cur);
+            dsi_cursor_done(txn, db, cur);
             return DS_OK;
         }
 
@@ -102,11 +102,11 @@ dsi_seq_last(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
         *last = 0;
 
     } else {
-        mdb_cursor_close(cur);
+        dsi_cursor_done(txn, db, cur);
         return dsi_lmdb_rc(txn, rc);
     }
 
-    mdb_cursor_close(cur);
+    dsi_cursor_done(txn, db, cur);
 
     return DS_OK;
 }
@@ -173,7 +173,7 @@ dsi_seq_each_from(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
         return DS_INVALID;
     }
 
-    rc = mdb_cursor_open(txn->txn, ds_dbi(txn, db), &cur);
+    rc = dsi_cursor_walk(txn, db, &cur);
     if (rc != 0) {
         return dsi_lmdb_rc(txn, rc);
     }
@@ -203,12 +203,12 @@ dsi_seq_each_from(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
             }
 
         } else if (action != DSI_EACH_NEXT) {
-            mdb_cursor_close(cur);
+            dsi_cursor_walk_done(txn, db, cur);
             return action;
         }
     }
 
-    mdb_cursor_close(cur);
+    dsi_cursor_walk_done(txn, db, cur);
 
     return (rc == 0 || rc == MDB_NOTFOUND) ? DS_OK : dsi_lmdb_rc(txn, rc);
 }

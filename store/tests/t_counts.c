@@ -78,6 +78,110 @@ t_counts_op(ds_env_t *env, int op, const char *id)
 }
 
 
+/* the Pending instances and orchestrations ready of every hub */
+
+static int
+t_total_cb(void *data, ds_str_t hub, const ds_count_t *c)
+{
+    uint64_t  *n;
+
+    (void) hub;
+
+    n = data;
+
+    if (c->what == DS_COUNT_STATUS && c->status == DS_PENDING) {
+        n[0] += c->count;
+
+    } else if (c->what == DS_COUNT_READY
+               && c->kind == DS_WORK_ORCHESTRATION)
+    {
+        n[1] += c->count;
+    }
+
+    return 0;
+}
+
+
+static void
+t_total(ds_txn_t *txn, uint64_t pending, uint64_t ready)
+{
+    uint64_t  n[2];
+
+    n[0] = 0;
+    n[1] = 0;
+
+    T_INT(ds_counts_each(txn, t_total_cb, n), DS_OK);
+    T_INT(n[0], pending);
+    T_INT(n[1], ready);
+}
+
+
+static void
+t_total_start(ds_txn_t *txn, const char *hub, const char *id)
+{
+    ds_instance_t  inst;
+
+    T_INT(ds_op_start(txn, t_s(hub), t_s(id), t_s("O"), t_s(""), 5, &inst),
+          DS_OK);
+}
+
+
+/*
+ * A write txn keeps the changes of counts until it commits: more counts
+ * than it keeps at once, a read of them in the txn itself, a child txn
+ * aborted and one committed.
+ */
+
+static void
+t_counts_txn(void)
+{
+    int         i;
+    char       *dir, hub[16];
+    ds_env_t   *env;
+    ds_txn_t   *txn, *child;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    /* two counts a hub, Pending and ready: more than DS_TXN_COUNTS */
+    for (i = 0; i < DS_TXN_COUNTS + 2; i++) {
+        snprintf(hub, sizeof(hub), "H%d", i);
+        t_total_start(txn, hub, "a");
+        t_total_start(txn, "H0", hub);
+    }
+
+    t_total(txn, 2 * (DS_TXN_COUNTS + 2), 2 * (DS_TXN_COUNTS + 2));
+
+    t_total_start(txn, "H1", "b");
+
+    T_INT(ds_txn_begin(env, txn, 1, &child), DS_OK);
+    t_total_start(child, "H1", "c");
+    t_total(child, 2 * (DS_TXN_COUNTS + 2) + 2, 2 * (DS_TXN_COUNTS + 2) + 2);
+    ds_txn_abort(child);
+
+    T_INT(ds_txn_begin(env, txn, 1, &child), DS_OK);
+    t_total_start(child, "H2", "c");
+    T_INT(ds_txn_commit(child), DS_OK);
+
+    T_INT(ds_op_terminate(txn, t_s("H1"), t_s("b"), t_s(""), 6), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    t_total(txn, 2 * (DS_TXN_COUNTS + 2) + 1, 2 * (DS_TXN_COUNTS + 2) + 1);
+    ds_txn_abort(txn);
+
+    for (i = 0; i < DS_TXN_COUNTS + 2; i++) {
+        snprintf(hub, sizeof(hub), "H%d", i);
+        T(t_consistent(env, t_s(hub), NULL));
+    }
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 void
 t_counts(void)
 {
@@ -160,4 +264,6 @@ t_counts(void)
 
     ds_env_close(env);
     t_rmdir(dir);
+
+    t_counts_txn();
 }
