@@ -57,6 +57,15 @@
 #define DSI_PG_FUNCTIONS    1
 
 
+/*
+ * Reads in a batch at most (ds_store_pg.c): a queue grown while the
+ * database stalled goes out in batches of this, on as many idle
+ * connections, so making one batch's statements stays short in the
+ * event loop
+ */
+#define DSI_PG_READS_MAX    1024
+
+
 #define DSI_PG_WANT_READ    1       /* as DS_WATCH_READ */
 #define DSI_PG_WANT_WRITE   2       /* as DS_WATCH_WRITE */
 

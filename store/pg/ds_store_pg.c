@@ -49,12 +49,6 @@
  * pg_subtrans instead of in the writer's PGPROC
  */
 #define DSI_PGS_WRITES_MAX  64
-/*
- * reads in a batch at most: a queue grown while the database stalled
- * goes out in batches of this, on as many idle connections, so making
- * one batch's statements stays short in the event loop
- */
-#define DSI_PGS_READS_MAX   1024
 #define DSI_PGS_TIMEOUT_MS  5000
 #define DSI_PGS_RETRY_MS    1000
 #define DSI_PGS_SCHEMA_MS   5000        /* a refused schema, looked at again */
@@ -421,7 +415,7 @@ dsi_pgs_expire_handler(ds_event_t *ev)
 /*
  * What is queued goes on idle connections: the writes as one batch when
  * no other batch of writes is in flight, the reads as others, one on each
- * idle connection left, DSI_PGS_READS_MAX reads in each at most.
+ * idle connection left, DSI_PG_READS_MAX reads in each at most.
  */
 
 static void
@@ -484,7 +478,7 @@ dsi_pgs_take(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, dsi_pgc_t *c)
     ds_op_t  *op, **cut;
 
     c->writes = (q == &pgs->writes);
-    n = c->writes ? DSI_PGS_WRITES_MAX : DSI_PGS_READS_MAX;
+    n = c->writes ? DSI_PGS_WRITES_MAX : DSI_PG_READS_MAX;
     n = q->n > n ? n : q->n;
 
     c->ops = q->first;

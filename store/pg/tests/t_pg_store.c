@@ -860,6 +860,96 @@ t_starts_nomem(const char *conninfo)
 
 
 /*
+ * n reads of calls, submitted as one: each answered once, in order in
+ * its batch of DSI_PG_READS_MAX (the batches go on connections of their
+ * own); then each read again alone, a batch of one as one statement,
+ * which answers as it did in the batch (a read already asked alone in
+ * this call is not asked again). The log of th is the batched reads'.
+ */
+
+static void
+t_reads_as_alone(ds_store_t *st, t_host_t *th, t_call_t *calls, size_t n)
+{
+    size_t     i, j, nb, log[4][2], last[2];
+    t_call_t  *alone;
+
+    alone = calloc(n, sizeof(t_call_t));
+    T(alone != NULL);
+    if (alone == NULL) {
+        return;
+    }
+
+    th->read_batches = 0;
+
+    for (i = 0; i < n; i++) {
+        ds_store_submit(st, &calls[i].op, i + 1 < n ? DS_SUBMIT_MORE : 0);
+    }
+
+    for (i = 0; i < n; i++) {
+        t_run(&calls[i]);
+    }
+
+    nb = th->read_batches;
+    memcpy(log, th->read_log, sizeof(log));
+    last[0] = th->read_ops;
+    last[1] = th->read_stmts;
+
+    for (i = 0; i < n; i++) {
+        T(calls[i].answered == 1);
+        T(calls[i].order == calls[i - i % DSI_PG_READS_MAX].order
+                            + i % DSI_PG_READS_MAX);
+
+        for (j = 0; j < i; j++) {
+            if (alone[j].answered
+                && calls[j].op.hub.len == calls[i].op.hub.len
+                && memcmp(calls[j].op.hub.data, calls[i].op.hub.data,
+                          calls[i].op.hub.len) == 0
+                && strcmp(calls[j].op.in.control.id.data,
+                          calls[i].op.in.control.id.data) == 0)
+            {
+                break;
+            }
+        }
+
+        if (j == i) {
+            t_op(&alone[i], st, DS_OP_STATUS, calls[i].op.in.control.id.data);
+            alone[i].op.hub = calls[i].op.hub;
+            alone[i].op.in.control.history = 0;
+            ds_store_submit(st, &alone[i].op, 0);
+            t_run(&alone[i]);
+            T(th->read_ops == 1 && th->read_stmts == 1);
+        }
+
+        T(calls[i].op.rc == alone[j].op.rc);
+        T(strcmp(calls[i].inst, alone[j].inst) == 0);
+
+        if (calls[i].op.rc != alone[j].op.rc) {
+            printf("#   read %zu: %d \"%s\", alone %d\n", i,
+                   calls[i].op.rc, calls[i].error, alone[j].op.rc);
+        }
+    }
+
+    th->read_batches = nb;
+    memcpy(th->read_log, log, sizeof(log));
+    th->read_ops = last[0];
+    th->read_stmts = last[1];
+
+    free(alone);
+}
+
+
+/* a read of status without the history, of hub */
+
+static void
+t_read(t_call_t *c, ds_store_t *st, const char *hub, const char *id)
+{
+    t_op(c, st, DS_OP_STATUS, id);
+    c->op.hub = (ds_str_t) { hub, strlen(hub) };
+    c->op.in.control.history = 0;
+}
+
+
+/*
  * Status reads of one batch: those of one hub without the history are
  * one statement (durable.status_many()), an id read twice read once,
  * wherever they are in the batch; one that wants the history and one of
@@ -871,112 +961,58 @@ static void
 t_status_many(ds_store_t *st, t_host_t *th)
 {
     size_t    i;
-    t_call_t  calls[8], alone;
+    t_call_t  calls[8];
 
     static const char  *ids[8] = {
         "one", "nope", "one", "one", "sb-later", "one", "nope", "tree"
     };
 
     for (i = 0; i < 8; i++) {
-        t_op(&calls[i], st, DS_OP_STATUS, ids[i]);
+        t_read(&calls[i], st, i == 5 ? "elsewhere" : "hub", ids[i]);
         calls[i].op.in.control.history = (i == 3);
     }
 
-    calls[5].op.hub = (ds_str_t) { "elsewhere", 9 };
-
-    for (i = 0; i < 8; i++) {
-        ds_store_submit(st, &calls[i].op, i < 7 ? DS_SUBMIT_MORE : 0);
-    }
-
-    t_run(&calls[7]);
+    t_reads_as_alone(st, th, calls, 8);
 
     /* one, nope, sb-later and tree; the history; the other hub */
     T(th->read_ops == 8 && th->read_stmts == 3);
 
-    for (i = 0; i < 8; i++) {
-        T(calls[i].answered == 1 && calls[i].order == calls[0].order + i);
-    }
-
     T(calls[0].op.rc == DS_OK && calls[0].status == DS_PENDING);
     T(calls[0].history_rc == DS_INVALID);
     T(calls[1].op.rc == DS_NOTFOUND && calls[6].op.rc == DS_NOTFOUND);
-    T(calls[2].op.rc == DS_OK && strcmp(calls[2].inst, calls[0].inst) == 0);
     T(calls[3].op.rc == DS_OK && calls[3].history_rc == DS_OK);
-    T(strcmp(calls[3].inst, calls[0].inst) == 0);
     T(calls[4].op.rc == DS_OK && calls[4].status == DS_PENDING);
     T(calls[5].op.rc == DS_NOTFOUND);
     T(calls[7].op.rc == DS_OK);
-
-    /* each read alone is a statement of its own, with the same answer */
-    for (i = 0; i < 8; i++) {
-        t_op(&alone, st, DS_OP_STATUS, ids[i]);
-        alone.op.hub = calls[i].op.hub;
-        alone.op.in.control.history = 0;
-        ds_store_submit(st, &alone.op, 0);
-        t_run(&alone);
-
-        T(th->read_ops == 1 && th->read_stmts == 1);
-        T(alone.op.rc == calls[i].op.rc);
-        T(strcmp(alone.inst, calls[i].inst) == 0);
-    }
-
     T(strlen(calls[4].inst) > 0 && strcmp(calls[4].inst, calls[7].inst) != 0);
 }
 
 
-/*
- * n reads of calls, submitted as one: each answered once, in order in
- * its batch of 1024 (the batches go on connections of their own)
- */
+/* the statements of a batch of ops reads, every other of "hub" */
 
-static void
-t_reads(ds_store_t *st, t_call_t *calls, size_t n)
+static size_t
+t_half_stmts(size_t ops)
 {
-    size_t  i;
-
-    for (i = 0; i < n; i++) {
-        ds_store_submit(st, &calls[i].op, i + 1 < n ? DS_SUBMIT_MORE : 0);
-    }
-
-    for (i = 0; i < n; i++) {
-        t_run(&calls[i]);
-    }
-
-    for (i = 0; i < n; i++) {
-        T(calls[i].answered == 1);
-        T(calls[i].order == calls[i - i % 1024].order + i % 1024);
-    }
-}
-
-
-/* c's read again, alone */
-
-static void
-t_alone(ds_store_t *st, const t_call_t *c, t_call_t *alone)
-{
-    t_op(alone, st, DS_OP_STATUS, "");
-    alone->op.in.control.id = c->op.in.control.id;
-    alone->op.hub = c->op.hub;
-    alone->op.in.control.history = 0;
-    ds_store_submit(st, &alone->op, 0);
-    t_run(alone);
+    /* a group of "hub" in each window of 256 ops, the others alone */
+    return ops / 2 + (ops + 255) / 256;
 }
 
 
 /*
- * Status reads past a group's 256 ids, past a read batch's 1024, and a
+ * Status reads past a group's 256 ids, past a read batch's most, and a
  * group whose statement fails: more than 256 reads of one hub are two
- * groups; 1100 reads go as batches of 1024 and 76; a read looks for the
- * others of its hub among the 256 ops from its own on only; a group that
- * fails fails each of its reads, with the statement's error.
+ * groups; 1100 reads go as batches of DSI_PG_READS_MAX and the rest; a
+ * read looks for the others of its hub among the 256 ops from its own on
+ * only; a group that fails fails each of its reads, with the statement's
+ * error.
  */
 
 static void
 t_status_big(ds_store_t *st, t_host_t *th)
 {
     char       *hubs;
-    size_t      i, k, n;
-    t_call_t   *calls, alone[4], bad;
+    size_t      i, k, n, nb;
+    t_call_t   *calls;
 
     static const char  *ids[4] = { "one", "nope", "sb-later", "tree" };
 
@@ -991,68 +1027,47 @@ t_status_big(ds_store_t *st, t_host_t *th)
         return;
     }
 
-    for (k = 0; k < 4; k++) {
-        t_op(&alone[k], st, DS_OP_STATUS, ids[k]);
-        alone[k].op.in.control.history = 0;
-        ds_store_submit(st, &alone[k].op, 0);
-        t_run(&alone[k]);
-    }
-
     /* 300 reads of one hub, ids read again and again: two groups */
     for (i = 0; i < 300; i++) {
-        t_op(&calls[i], st, DS_OP_STATUS, ids[i % 4]);
-        calls[i].op.in.control.history = 0;
+        t_read(&calls[i], st, "hub", ids[i % 4]);
     }
 
-    th->read_batches = 0;
-    t_reads(st, calls, 300);
+    t_reads_as_alone(st, th, calls, 300);
 
-    T(th->read_batches == 1);
-    T(th->read_log[0][0] == 300 && th->read_log[0][1] == 2);
-
-    for (i = 0; i < 300; i++) {
-        T(calls[i].op.rc == alone[i % 4].op.rc);
-        T(strcmp(calls[i].inst, alone[i % 4].inst) == 0);
-    }
+    nb = (300 + DSI_PG_READS_MAX - 1) / DSI_PG_READS_MAX;
+    T(th->read_batches == nb);
+    T(th->read_log[0][0] == (nb > 1 ? DSI_PG_READS_MAX : 300));
+    T(th->read_log[0][1] == (nb > 1 ? 1 : 2));
 
     /*
-     * 1100 reads, every other of a hub of its own: two batches; in the
-     * first, 512 reads of "hub" in windows of 256 ops, groups of 128
+     * 1100 reads, every other of a hub of its own: as many batches as
+     * the most of one takes, the last of the rest; in each, the reads of
+     * "hub" in windows of 256 ops are groups
      */
     for (i = 0; i < n; i++) {
-        t_op(&calls[i], st, DS_OP_STATUS, ids[i % 4]);
-        calls[i].op.in.control.history = 0;
-
         if (i % 2) {
-            k = (size_t) snprintf(&hubs[i * 16], 16, "lone%zu", i);
-            calls[i].op.hub = (ds_str_t) { &hubs[i * 16], k };
+            snprintf(&hubs[i * 16], 16, "lone%zu", i);
+            t_read(&calls[i], st, &hubs[i * 16], ids[i % 4]);
+
+        } else {
+            t_read(&calls[i], st, "hub", ids[i % 4]);
         }
     }
 
-    th->read_batches = 0;
-    t_reads(st, calls, n);
+    t_reads_as_alone(st, th, calls, n);
 
-    T(th->read_batches == 2);
-    T(th->read_log[0][0] == 1024 && th->read_log[0][1] == 4 + 512);
-    T(th->read_log[1][0] == 76 && th->read_log[1][1] == 38 + 1);
+    nb = (n + DSI_PG_READS_MAX - 1) / DSI_PG_READS_MAX;
+    k = n - (nb - 1) * DSI_PG_READS_MAX;
 
-    if (th->read_log[0][1] != 4 + 512) {
-        printf("#   batches %zu: %zu as %zu, %zu as %zu\n",
+    T(th->read_batches == nb);
+    T(th->read_log[0][0] == DSI_PG_READS_MAX);
+    T(th->read_log[0][1] == t_half_stmts(DSI_PG_READS_MAX));
+    T(th->read_ops == k && th->read_stmts == t_half_stmts(k));
+
+    if (th->read_log[0][1] != t_half_stmts(DSI_PG_READS_MAX)) {
+        printf("#   batches %zu: %zu as %zu, last %zu as %zu\n",
                th->read_batches, th->read_log[0][0], th->read_log[0][1],
-               th->read_log[1][0], th->read_log[1][1]);
-    }
-
-    for (i = 0; i < n; i++) {
-        if (i % 2 == 0) {
-            T(calls[i].op.rc == alone[i % 4].op.rc);
-            T(strcmp(calls[i].inst, alone[i % 4].inst) == 0);
-            continue;
-        }
-
-        if (i % 100 == 1) {
-            t_alone(st, &calls[i], &bad);
-            T(calls[i].op.rc == bad.op.rc);
-        }
+               th->read_ops, th->read_stmts);
     }
 
     /*
@@ -1060,20 +1075,13 @@ t_status_big(ds_store_t *st, t_host_t *th)
      * UTF-8) as one statement: each of the three gets its error
      */
     for (i = 0; i < 4; i++) {
-        t_op(&calls[i], st, DS_OP_STATUS, ids[i]);
-        calls[i].op.in.control.history = 0;
-
-        if (i) {
-            calls[i].op.hub = (ds_str_t) { "bad\xff", 4 };
-        }
+        t_read(&calls[i], st, i ? "bad\xff" : "hub", ids[i]);
     }
 
-    th->read_batches = 0;
-    t_reads(st, calls, 4);
+    t_reads_as_alone(st, th, calls, 4);
 
     T(th->read_log[0][0] == 4 && th->read_log[0][1] == 2);
-    T(calls[0].op.rc == alone[0].op.rc);
-    T(strcmp(calls[0].inst, alone[0].inst) == 0);
+    T(calls[0].op.rc == DS_OK);
 
     for (i = 1; i < 4; i++) {
         T(calls[i].op.rc == DS_ERROR);
@@ -1099,19 +1107,16 @@ static void
 t_reads_alone(ds_store_t *st, t_host_t *th)
 {
     size_t     i;
-    t_call_t   calls[4], alone[4];
+    t_call_t   calls[4];
 
     static const char  *ids[4] = { "one", "one", "nope", "one" };
     static const char  *hubs[4] = { "hub", "bad\xff", "hub", "other" };
 
     for (i = 0; i < 4; i++) {
-        t_op(&calls[i], st, DS_OP_STATUS, ids[i]);
-        calls[i].op.in.control.history = 0;
-        calls[i].op.hub = (ds_str_t) { hubs[i], strlen(hubs[i]) };
+        t_read(&calls[i], st, hubs[i], ids[i]);
     }
 
-    th->read_batches = 0;
-    t_reads(st, calls, 4);
+    t_reads_as_alone(st, th, calls, 4);
 
     /* "hub"'s two reads are one statement, before the refused one */
     T(th->read_batches == 1);
@@ -1119,22 +1124,8 @@ t_reads_alone(ds_store_t *st, t_host_t *th)
 
     T(calls[1].op.rc == DS_ERROR);
     T(strstr(calls[1].error, "UTF8") != NULL);
-
-    for (i = 0; i < 4; i++) {
-        if (i == 1) {
-            continue;
-        }
-
-        t_alone(st, &calls[i], &alone[i]);
-        T(alone[i].op.rc == (i == 0 ? DS_OK : DS_NOTFOUND));
-        T(calls[i].op.rc == alone[i].op.rc);
-        T(strcmp(calls[i].inst, alone[i].inst) == 0);
-
-        if (calls[i].op.rc != alone[i].op.rc) {
-            printf("#   read %zu: %d \"%s\", alone %d\n", i,
-                   calls[i].op.rc, calls[i].error, alone[i].op.rc);
-        }
-    }
+    T(calls[0].op.rc == DS_OK);
+    T(calls[2].op.rc == DS_NOTFOUND && calls[3].op.rc == DS_NOTFOUND);
 }
 
 
