@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #include "ds_internal.h"
 #include "ds_pg.h"
@@ -37,6 +39,11 @@
 #define T_BOUND_MS      500
 #define T_MANY          100
 #define T_ROUND         160     /* over two batches: the queue never empties */
+/*
+ * writes to a socket the loop makes at most to send a batch of reads
+ * (ds_pg.h): a sync each of its statements, and the prepares'
+ */
+#define T_READ_SENDS    130
 
 
 static unsigned long  t_passed, t_failed;
@@ -117,6 +124,23 @@ __wrap_realloc(void *p, size_t size)
 }
 
 
+/*
+ * libpq's writes to its sockets, counted: this send() comes before the C
+ * library's for libpq too
+ */
+
+static size_t  t_sends;
+
+
+ssize_t
+send(int fd, const void *buf, size_t len, int flags)
+{
+    t_sends++;
+
+    return sendto(fd, buf, len, flags, NULL, 0);
+}
+
+
 /* the host: every event it knows, and what it waits for on each */
 
 typedef struct {
@@ -139,6 +163,8 @@ typedef struct {
     size_t              read_stmts;
     size_t              read_batches;   /* batches of reads sent */
     size_t              read_log[4][2]; /* the first ones' ops, stmts */
+    size_t              read_sends;     /* t_sends at the last one, */
+    size_t              read_sends_most;    /* the most one took */
     int                 served;         /* the schema version logged */
 } t_host_t;
 
@@ -260,6 +286,12 @@ t_log(void *host, ds_log_e level, const char *msg)
                 th->read_log[th->read_batches][0] = ops;
                 th->read_log[th->read_batches][1] = stmts;
             }
+
+            if (t_sends - th->read_sends > th->read_sends_most) {
+                th->read_sends_most = t_sends - th->read_sends;
+            }
+
+            th->read_sends = t_sends;
 
             th->read_batches++;
         }
@@ -870,7 +902,7 @@ t_starts_nomem(const char *conninfo)
 static void
 t_reads_as_alone(ds_store_t *st, t_host_t *th, t_call_t *calls, size_t n)
 {
-    size_t     i, j, nb, log[4][2], last[2];
+    size_t     i, j, nb, log[4][2], last[2], sends;
     t_call_t  *alone;
 
     alone = calloc(n, sizeof(t_call_t));
@@ -880,10 +912,14 @@ t_reads_as_alone(ds_store_t *st, t_host_t *th, t_call_t *calls, size_t n)
     }
 
     th->read_batches = 0;
+    th->read_sends_most = 0;
 
     for (i = 0; i < n; i++) {
         ds_store_submit(st, &calls[i].op, i + 1 < n ? DS_SUBMIT_MORE : 0);
     }
+
+    /* the batches are sent in the next iteration: their writes from now */
+    th->read_sends = t_sends;
 
     for (i = 0; i < n; i++) {
         t_run(&calls[i]);
@@ -893,6 +929,7 @@ t_reads_as_alone(ds_store_t *st, t_host_t *th, t_call_t *calls, size_t n)
     memcpy(log, th->read_log, sizeof(log));
     last[0] = th->read_ops;
     last[1] = th->read_stmts;
+    sends = th->read_sends_most;
 
     for (i = 0; i < n; i++) {
         T(calls[i].answered == 1);
@@ -933,6 +970,7 @@ t_reads_as_alone(ds_store_t *st, t_host_t *th, t_call_t *calls, size_t n)
     memcpy(th->read_log, log, sizeof(log));
     th->read_ops = last[0];
     th->read_stmts = last[1];
+    th->read_sends_most = sends;
 
     free(alone);
 }
@@ -1063,6 +1101,14 @@ t_status_big(ds_store_t *st, t_host_t *th)
     T(th->read_log[0][0] == DSI_PG_READS_MAX);
     T(th->read_log[0][1] == t_half_stmts(DSI_PG_READS_MAX));
     T(th->read_ops == k && th->read_stmts == t_half_stmts(k));
+
+    /* however many statements, the loop writes to the socket so often */
+    T(th->read_sends_most > 0 && th->read_sends_most <= T_READ_SENDS);
+
+    if (th->read_sends_most > T_READ_SENDS) {
+        printf("#   %zu writes to send a batch of reads\n",
+               th->read_sends_most);
+    }
 
     if (th->read_log[0][1] != t_half_stmts(DSI_PG_READS_MAX)) {
         printf("#   batches %zu: %zu as %zu, last %zu as %zu\n",
