@@ -317,6 +317,22 @@ t_log(void *host, ds_log_e level, const char *msg)
 }
 
 
+/* the events posted, as an iteration of the loop runs them first */
+
+static void
+t_posts(void)
+{
+    size_t  i;
+
+    for (i = 0; i < t_nevs; i++) {
+        if (t_evs[i].posted) {
+            t_evs[i].posted = 0;
+            t_evs[i].ev->handler(t_evs[i].ev);
+        }
+    }
+}
+
+
 /* one iteration of the loop: posts, then sockets or timers */
 
 static void
@@ -329,12 +345,7 @@ t_iterate(void)
 
     t_iterations++;
 
-    for (i = 0; i < t_nevs; i++) {
-        if (t_evs[i].posted) {
-            t_evs[i].posted = 0;
-            t_evs[i].ev->handler(t_evs[i].ev);
-        }
-    }
+    t_posts();
 
     now = t_ms();
     wait = 100;
@@ -1175,6 +1186,59 @@ t_reads_alone(ds_store_t *st, t_host_t *th)
 }
 
 
+/*
+ * A backlog of reads leaves the last idle connection to the writes:
+ * 1100 reads take one connection of two, the rest wait for it, and a
+ * write submitted next is sent on the other at once, while the reads'
+ * answers are still on their way (only the posted events run, no poll).
+ */
+
+static void
+t_reads_leave_writer(ds_store_t *st, t_host_t *th)
+{
+    size_t     i, n;
+    t_call_t  *calls, w;
+
+    n = 1100;
+    calls = calloc(n, sizeof(t_call_t));
+    T(calls != NULL);
+    if (calls == NULL) {
+        return;
+    }
+
+    /* with the history: a statement each, slower than one for all */
+    for (i = 0; i < n; i++) {
+        t_read(&calls[i], st, "hub", i % 2 ? "one" : "nope");
+        calls[i].op.in.control.history = 1;
+    }
+
+    th->read_batches = 0;
+    th->sent_ops = 0;
+
+    for (i = 0; i < n; i++) {
+        ds_store_submit(st, &calls[i].op, i + 1 < n ? DS_SUBMIT_MORE : 0);
+    }
+
+    t_posts();
+    T(th->read_batches >= 1 && th->read_log[0][0] == DSI_PG_READS_MAX);
+
+    t_op(&w, st, DS_OP_RAISE_EVENT, "one");
+    ds_store_submit(st, &w.op, 0);
+    t_posts();
+    T(th->sent_ops == 1);
+
+    t_run(&w);
+    T(w.op.rc == DS_OK);
+
+    for (i = 0; i < n; i++) {
+        t_run(&calls[i]);
+        T(calls[i].op.rc == (i % 2 ? DS_OK : DS_NOTFOUND));
+    }
+
+    free(calls);
+}
+
+
 /* one statement on a blocking connection of its own, for the test */
 
 static void
@@ -1774,6 +1838,7 @@ main(int argc, char **argv)
         t_status_many(st, &th);
         t_status_big(st, &th);
         t_reads_alone(st, &th);
+        t_reads_leave_writer(st, &th);
         t_writer(st, argv[1]);
         t_batch_most(st);
         t_sustained(st);
