@@ -15,6 +15,9 @@
  * logged; so are functions older than DSI_PG_FUNCTIONS, or none.
  * A batch of starts whose one statement cannot be put together (memory
  * refused) goes as one statement per start, each answered as alone.
+ * Reads go in batches of DSI_PG_READS_MAX, in few writes to the socket,
+ * leave the last idle connection to the writes, fail alone, and are
+ * each answered DS_UNAVAILABLE when their connection is lost mid-batch.
  *
  *   t_pg_store CONNINFO POSTMASTER_PID_FILE
  */
@@ -35,7 +38,7 @@
 
 
 #define T_WATCHDOG_S    120
-#define T_EVENTS_MAX    64
+#define T_EVENTS_MAX    128     /* of every store the test opens */
 #define T_BOUND_MS      500
 #define T_MANY          100
 #define T_ROUND         160     /* over two batches: the queue never empties */
@@ -1629,6 +1632,144 @@ t_sustained(ds_store_t *st)
 
 
 /*
+ * how many backends of the database wait for a lock; with terminate,
+ * those that are ended
+ */
+
+static int
+t_lock_waiters(PGconn *x, int terminate)
+{
+    int        n;
+    PGresult  *res;
+
+    res = PQexec(x, terminate
+                    ? "SELECT count(pg_terminate_backend(pid)) "
+                      "FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                      "AND backend_type = 'client backend' "
+                      "AND datname = current_database()"
+                    : "SELECT count(*) FROM pg_stat_activity "
+                      "WHERE wait_event_type = 'Lock' "
+                      "AND backend_type = 'client backend' "
+                      "AND datname = current_database()");
+
+    n = PQresultStatus(res) == PGRES_TUPLES_OK ? atoi(PQgetvalue(res, 0, 0))
+                                                : -1;
+    PQclear(res);
+
+    return n;
+}
+
+
+/*
+ * A connection lost in the middle of a batch of reads, a sync after
+ * each statement: the first answered by the server, the second waiting
+ * for a lock (entities, held by another session) when its backend is
+ * ended. Every op of the batch is answered DS_UNAVAILABLE, none twice,
+ * the loop does not wait for the rest, what was read is freed (the leak
+ * check), and the pool connects again. A store of its own, whose bound
+ * is far longer than the test's waits: the loss, not the bound, ends
+ * the batch.
+ */
+
+static void
+t_lost_batch(const char *conninfo)
+{
+    int          i;
+    PGconn      *x, *y;
+    PGresult    *res;
+    t_call_t     calls[3], s;
+    t_host_t     host, *th;
+    ds_store_t  *st;
+
+    th = &host;
+    memset(th, 0, sizeof(t_host_t));
+
+    st = t_open(conninfo, th, 10000, 2);
+    T(st != NULL);
+
+    if (st == NULL) {
+        return;
+    }
+
+    /* y looks outside x's transaction, which sees activity once */
+    x = PQconnectdb(conninfo);
+    y = PQconnectdb(conninfo);
+    T(PQstatus(x) == CONNECTION_OK && PQstatus(y) == CONNECTION_OK);
+
+    res = PQexec(x, "BEGIN; LOCK TABLE durable.entities "
+                 "IN ACCESS EXCLUSIVE MODE");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    t_read(&calls[0], st, "hub", "one");
+    calls[0].op.in.control.history = 1;
+
+    t_op(&calls[1], st, DS_OP_ENTITY_GET, "");
+    calls[1].op.in.entity.name = (ds_str_t) { "counter", 7 };
+    calls[1].op.in.entity.key = (ds_str_t) { "one", 3 };
+
+    t_read(&calls[2], st, "elsewhere", "one");
+
+    for (i = 0; i < 3; i++) {
+        ds_store_submit(st, &calls[i].op, i < 2 ? DS_SUBMIT_MORE : 0);
+    }
+
+    for (i = 0; i < 100 && t_lock_waiters(y, 0) == 0; i++) {
+        t_iterate();
+    }
+
+    T(th->read_ops == 3 && th->read_stmts == 3);
+    T(t_lock_waiters(y, 0) == 1);
+
+    /* the first statement's answer is read meanwhile */
+    for (i = 0; i < 5; i++) {
+        t_iterate();
+    }
+
+    T(calls[0].answered == 0);
+    T(t_lock_waiters(y, 1) == 1);
+
+    for (i = 0; i < 3; i++) {
+        t_run(&calls[i]);
+    }
+
+    for (i = 0; i < 3; i++) {
+        T(calls[i].answered == 1 && calls[i].op.rc == DS_UNAVAILABLE);
+        T(calls[i].error[0] != '\0');
+    }
+
+    res = PQexec(x, "ROLLBACK");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+    PQfinish(x);
+    PQfinish(y);
+
+    /* the connection is made again after a pause: then it serves */
+    for (i = 0; i < 100; i++) {
+        t_op(&s, st, DS_OP_ENTITY_GET, "");
+        s.op.in.entity.name = (ds_str_t) { "counter", 7 };
+        s.op.in.entity.key = (ds_str_t) { "one", 3 };
+        ds_store_submit(st, &s.op, 0);
+        t_run(&s);
+
+        if (s.op.rc != DS_UNAVAILABLE) {
+            break;
+        }
+
+        t_iterate();
+    }
+
+    T(s.op.rc == DS_OK || s.op.rc == DS_NOTFOUND);
+
+    for (i = 0; i < 3; i++) {
+        T(calls[i].answered == 1);
+    }
+
+    ds_store_close(st);
+}
+
+
+/*
  * The store's connections lost (their backends ended by another
  * session): ops answer again once they are back, on statements prepared
  * anew.
@@ -1846,6 +1987,7 @@ main(int argc, char **argv)
         t_schema_range(argv[1]);
         t_functions_level(argv[1]);
         t_wakes(&th, other);
+        t_lost_batch(argv[1]);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
     }
