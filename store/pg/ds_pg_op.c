@@ -44,6 +44,8 @@ static void dsi_pg_param_array(dsi_pg_call_t *run, const ds_op_t *op,
     size_t n, int k);
 static void dsi_pg_status_group(ds_op_t *op, dsi_pg_stmt_t *stmts,
     size_t *nstmts, dsi_pg_call_t *runs, size_t *nruns);
+static void dsi_pg_instance_row(const PGresult *res, int row, int status,
+    int tail, ds_instance_t *inst);
 static int dsi_pg_status_row(ds_op_t *op, const PGresult *res, int row,
     ds_instance_t *inst);
 
@@ -664,22 +666,9 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
         }
 
         for (i = 0; i < rows - 1; i++) {
-            memset(inst, 0, sizeof(ds_instance_t));
             id = dsi_pg_text(res, i, 1);
-            inst->status = (ds_status_e) dsi_pg_int(res, i, 2);
-            inst->created = dsi_pg_int(res, i, 3);
-            inst->updated = dsi_pg_int(res, i, 4);
-            inst->execution = (uint64_t) dsi_pg_int(res, i, 5);
-            inst->name = dsi_pg_text(res, i, 6);
-            inst->input = dsi_pg_text(res, i, 7);
-            inst->output = dsi_pg_text(res, i, 8);
-            inst->custom_status = dsi_pg_text(res, i, 9);
-            inst->parent_id = dsi_pg_text(res, i, 10);
+            dsi_pg_instance_row(res, i, 2, c + 1, inst);
             inst->parent_task = -1;
-            inst->scheduled_start = dsi_pg_int(res, i, c + 1);
-            inst->version = dsi_pg_text(res, i, c + 2);
-            inst->tags = dsi_pg_text(res, i, c + 3);
-            inst->failure = dsi_pg_text(res, i, c + 4);
 
             if (op->in.list.item(op->in.list.item_data, id, inst) != 0) {
                 op->rc = DS_ERROR;
@@ -779,6 +768,40 @@ dsi_pg_op_answer(ds_op_t *op, const PGresult *res, ds_instance_t *inst,
 
 
 /*
+ * The columns of an instance that a row of a list page and one of a
+ * status read share, into inst (cleared first): created, updated,
+ * execution, name, input, output, custom_status and parent_id are
+ * columns 3 to 10 of both; the status is column status (the list's
+ * column 1 is the id, the status read's 2 its suspended_from), and
+ * scheduled_start, version, tags and failure follow each other from
+ * column tail (-1: the function has none).
+ */
+
+static void
+dsi_pg_instance_row(const PGresult *res, int row, int status, int tail,
+    ds_instance_t *inst)
+{
+    memset(inst, 0, sizeof(ds_instance_t));
+    inst->status = (ds_status_e) dsi_pg_int(res, row, status);
+    inst->created = dsi_pg_int(res, row, 3);
+    inst->updated = dsi_pg_int(res, row, 4);
+    inst->execution = (uint64_t) dsi_pg_int(res, row, 5);
+    inst->name = dsi_pg_text(res, row, 6);
+    inst->input = dsi_pg_text(res, row, 7);
+    inst->output = dsi_pg_text(res, row, 8);
+    inst->custom_status = dsi_pg_text(res, row, 9);
+    inst->parent_id = dsi_pg_text(res, row, 10);
+
+    if (tail >= 0) {
+        inst->scheduled_start = dsi_pg_int(res, row, tail);
+        inst->version = dsi_pg_text(res, row, tail + 1);
+        inst->tags = dsi_pg_text(res, row, tail + 2);
+        inst->failure = dsi_pg_text(res, row, tail + 3);
+    }
+}
+
+
+/*
  * A STATUS answer's instance, from row of durable.status() or of
  * durable.status_many(), whose columns are the same up to done_digest
  * and then found by name; op->rc is already row's rc
@@ -788,25 +811,16 @@ static int
 dsi_pg_status_row(ds_op_t *op, const PGresult *res, int row,
     ds_instance_t *inst)
 {
-    int  c;
-
     op->out.status.inst = NULL;
 
     if (op->rc != DS_OK) {
         return DS_OK;
     }
 
-    memset(inst, 0, sizeof(ds_instance_t));
-    inst->status = (ds_status_e) dsi_pg_int(res, row, 1);
+    /* schema version 4's columns: by name, after the others */
+    dsi_pg_instance_row(res, row, 1, dsi_pg_col(res, "scheduled_start"),
+                        inst);
     inst->suspended_from = (ds_status_e) dsi_pg_int(res, row, 2);
-    inst->created = dsi_pg_int(res, row, 3);
-    inst->updated = dsi_pg_int(res, row, 4);
-    inst->execution = (uint64_t) dsi_pg_int(res, row, 5);
-    inst->name = dsi_pg_text(res, row, 6);
-    inst->input = dsi_pg_text(res, row, 7);
-    inst->output = dsi_pg_text(res, row, 8);
-    inst->custom_status = dsi_pg_text(res, row, 9);
-    inst->parent_id = dsi_pg_text(res, row, 10);
     inst->parent_task = dsi_pg_int(res, row, 11);
     inst->parent_execution = (uint64_t) dsi_pg_int(res, row, 12);
     inst->ready_at = dsi_pg_int(res, row, 13);
@@ -822,16 +836,6 @@ dsi_pg_status_row(ds_op_t *op, const PGresult *res, int row,
     {
         op->rc = DS_ERROR;
         return DS_ERROR;
-    }
-
-    /* schema version 4's: by name, after the others */
-    c = dsi_pg_col(res, "scheduled_start");
-
-    if (c >= 0) {
-        inst->scheduled_start = dsi_pg_int(res, row, c);
-        inst->version = dsi_pg_text(res, row, c + 1);
-        inst->tags = dsi_pg_text(res, row, c + 2);
-        inst->failure = dsi_pg_text(res, row, c + 3);
     }
 
     op->out.status.inst = inst;

@@ -17,7 +17,8 @@
  * after the other anyway, each waiting for the others' WAL flushes;
  * writes that arrive meanwhile wait and make the next batch bigger
  * (group commit). Reads do not wait for it: they go on any idle
- * connection, as an LMDB reader does not wait for the writer. Answers
+ * connection, as an LMDB reader does not wait for the writer, but the
+ * last one while a batch of writes could go (dsi_pgs_dispatch()). Answers
  * come through done() once the COMMIT has succeeded, in the order the
  * ops of the batch were submitted.
  *
@@ -49,12 +50,6 @@
  * pg_subtrans instead of in the writer's PGPROC
  */
 #define DSI_PGS_WRITES_MAX  64
-/*
- * reads in a batch at most: a queue grown while the database stalled
- * goes out in batches of this, on as many idle connections, so making
- * one batch's statements stays short in the event loop
- */
-#define DSI_PGS_READS_MAX   1024
 #define DSI_PGS_TIMEOUT_MS  5000
 #define DSI_PGS_RETRY_MS    1000
 #define DSI_PGS_SCHEMA_MS   5000        /* a refused schema, looked at again */
@@ -136,7 +131,7 @@ static void dsi_pgs_close(ds_store_t *st);
 static void dsi_pgs_kick_handler(ds_event_t *ev);
 static void dsi_pgs_expire_handler(ds_event_t *ev);
 static void dsi_pgs_dispatch(dsi_pgs_t *pgs);
-static dsi_pgc_t *dsi_pgs_idle(dsi_pgs_t *pgs);
+static dsi_pgc_t *dsi_pgs_idle(dsi_pgs_t *pgs, size_t keep);
 static void dsi_pgs_take(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, dsi_pgc_t *c);
 static void dsi_pgs_bound(dsi_pgs_t *pgs);
 static void dsi_pgs_fail_queue(dsi_pgs_t *pgs, dsi_pgs_queue_t *q,
@@ -421,23 +416,38 @@ dsi_pgs_expire_handler(ds_event_t *ev)
 /*
  * What is queued goes on idle connections: the writes as one batch when
  * no other batch of writes is in flight, the reads as others, one on each
- * idle connection left, DSI_PGS_READS_MAX reads in each at most.
+ * idle connection left, DSI_PG_READS_MAX reads in each at most. While
+ * a batch of writes could go, the last idle connection is kept for it:
+ * a backlog of reads would otherwise take every connection and the next
+ * write would wait for a read's round trip. With a batch of writes in
+ * flight, its connection is the one the next writes take; with one
+ * connection up, reads and writes share it.
  */
 
 static void
 dsi_pgs_dispatch(dsi_pgs_t *pgs)
 {
-    size_t      i;
+    size_t      i, up, keep;
     dsi_pgc_t  *c;
 
     if (pgs->writes.n && pgs->writing < DSI_PGS_WRITERS
-        && (c = dsi_pgs_idle(pgs)) != NULL)
+        && (c = dsi_pgs_idle(pgs, 0)) != NULL)
     {
         pgs->writing++;
         dsi_pgs_take(pgs, &pgs->writes, c);
     }
 
-    while (pgs->reads.n && (c = dsi_pgs_idle(pgs)) != NULL) {
+    up = 0;
+
+    for (i = 0; i < pgs->npool; i++) {
+        up += pgs->conns[i].state == DSI_PGC_IDLE
+              || pgs->conns[i].state == DSI_PGC_BUSY;
+    }
+
+    /* a pool of one, or with one connection up, keeps none */
+    keep = (up > 1 && pgs->writing < DSI_PGS_WRITERS);
+
+    while (pgs->reads.n && (c = dsi_pgs_idle(pgs, keep)) != NULL) {
         dsi_pgs_take(pgs, &pgs->reads, c);
     }
 
@@ -460,18 +470,30 @@ dsi_pgs_dispatch(dsi_pgs_t *pgs)
 }
 
 
+/* an idle connection, when more than keep of them are idle */
+
 static dsi_pgc_t *
-dsi_pgs_idle(dsi_pgs_t *pgs)
+dsi_pgs_idle(dsi_pgs_t *pgs, size_t keep)
 {
-    size_t  i;
+    size_t      i, n;
+    dsi_pgc_t  *c;
+
+    c = NULL;
+    n = 0;
 
     for (i = 0; i < pgs->npool; i++) {
-        if (pgs->conns[i].state == DSI_PGC_IDLE) {
-            return &pgs->conns[i];
+        if (pgs->conns[i].state != DSI_PGC_IDLE) {
+            continue;
         }
+
+        if (c == NULL) {
+            c = &pgs->conns[i];
+        }
+
+        n++;
     }
 
-    return NULL;
+    return n > keep ? c : NULL;
 }
 
 
@@ -484,7 +506,7 @@ dsi_pgs_take(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, dsi_pgc_t *c)
     ds_op_t  *op, **cut;
 
     c->writes = (q == &pgs->writes);
-    n = c->writes ? DSI_PGS_WRITES_MAX : DSI_PGS_READS_MAX;
+    n = c->writes ? DSI_PGS_WRITES_MAX : DSI_PG_READS_MAX;
     n = q->n > n ? n : q->n;
 
     c->ops = q->first;

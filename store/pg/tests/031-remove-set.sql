@@ -4,8 +4,9 @@
 -- the rows'. remove() (a purge) and a tree purge go through it too.
 
 -- the tables keyed by (hub, partition, id): an instance's, but for the
--- entities' two. A table added there must be filled below, and
--- remove_set() must delete from it, or this check fails first
+-- entities' two. A table added there must be filled by
+-- durable_test.fill() below, and remove_set() must delete from it, or
+-- this check fails first
 SELECT durable_test.eq(
     (SELECT string_agg(c.relname, ',' ORDER BY c.relname)
      FROM pg_class c
@@ -50,9 +51,60 @@ LANGUAGE sql AS $$
          WHERE x.hub = p_hub AND x.id = p_id))
 $$;
 
--- a, b, c in hub h and a in hub g, each with rows in every table: an
--- event of history, messages (the start's and two more), a pending
--- activity (ready) and a completed one (a tombstone), two timers
+-- rows of a started (hub, id) in each table it owns but instances: an
+-- event of history, two messages, a pending activity (ready) and a
+-- completed one (a tombstone), two timers
+CREATE FUNCTION durable_test.fill(p_hub text, p_id text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    p  integer := durable_test.part(p_hub, p_id);
+BEGIN
+    PERFORM durable.history_append(p_hub, p, p_id,
+        '{"EventType":"OrchestratorStarted"}');
+    INSERT INTO durable.inbox (hub, partition, id, seq, message)
+        SELECT p_hub, p, p_id, 100 + m, '{"m":' || m || '}'
+        FROM generate_series(1, 2) m;
+    INSERT INTO durable.activities (hub, partition, id, task_id, done, name,
+            ready_at)
+        VALUES (p_hub, p, p_id, 1, false, 'A', 5),
+               (p_hub, p, p_id, 2, true, NULL, 0);
+    INSERT INTO durable.timers (hub, partition, id, timer_id, due, fire_at)
+        SELECT p_hub, p, p_id, t, 9, 9 FROM generate_series(1, 2) t;
+END
+$$;
+
+-- nothing left of the ids of p_hub in any of those tables, and the
+-- counts still the rows'
+CREATE FUNCTION durable_test.gone(p_hub text, p_ids text[], p_what text)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM durable_test.eq(durable_test.rows_of(p_hub, id), '0 0 0 0 0',
+                            'nothing left of ' || p_hub || ' ' || id)
+        FROM unnest(p_ids) id;
+    PERFORM durable_test.eq(durable_test.counted(), durable_test.recount(),
+                            'the counts after ' || p_what);
+END
+$$;
+
+-- a child of p_parent in hub p_hub: parent_id and its parent's history
+-- name each other; p_status its status (NULL: as started)
+CREATE FUNCTION durable_test.sub(p_hub text, p_parent text, p_child text,
+    p_status smallint)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM durable.start(p_hub, p_child, 'N', NULL, '');
+    UPDATE durable.instances
+        SET parent_id = p_parent, status = coalesce(p_status, status)
+        WHERE hub = p_hub AND id = p_child;
+    PERFORM durable.history_append(p_hub, durable_test.part(p_hub, p_parent),
+        p_parent, '{"EventType":"SubOrchestrationInstanceCreated",'
+                  || '"InstanceId":' || to_json(p_child)::text || '}');
+END
+$$;
+
+-- a, b, c in hub h and a in hub g, each with rows in every table
 DO $$
 DECLARE
     k  record;
@@ -62,24 +114,7 @@ BEGIN
     LOOP
         PERFORM durable_test.eq(s.rc, 0, 'started')
             FROM durable.start(k.hub, k.id, 'N', NULL, '"Name":"N"') s;
-        PERFORM durable_test.eq(durable.deliver(k.hub, k.id, 0,
-                                                '{"m":' || m || '}',
-                                                durable.now_us(), true),
-                                0, 'a message')
-            FROM generate_series(1, 2) m;
-        PERFORM durable.history_append(k.hub,
-            durable_test.part(k.hub, k.id), k.id,
-            '{"EventType":"OrchestratorStarted"}');
-        INSERT INTO durable.activities (hub, partition, id, task_id, done,
-                name, ready_at)
-            VALUES (k.hub, durable_test.part(k.hub, k.id), k.id, 1, false,
-                    'A', 5),
-                   (k.hub, durable_test.part(k.hub, k.id), k.id, 2, true,
-                    NULL, 0);
-        INSERT INTO durable.timers (hub, partition, id, timer_id, due,
-                fire_at)
-            SELECT k.hub, durable_test.part(k.hub, k.id), k.id, t, 9, 9
-            FROM generate_series(1, 2) t;
+        PERFORM durable_test.fill(k.hub, k.id);
     END LOOP;
 END
 $$;
@@ -100,15 +135,11 @@ SELECT durable_test.eq(
                        ARRAY['a', 'b']),
     2, 'remove_set() answers how many instances went');
 
-SELECT durable_test.eq(durable_test.rows_of('h', id), '0 0 0 0 0',
-                       'nothing left of h ' || id)
-    FROM unnest(ARRAY['a', 'b']) id;
+SELECT durable_test.gone('h', ARRAY['a', 'b'], 'remove_set()');
 SELECT durable_test.eq(durable_test.owned('h', 'c'), :'c_before',
                        'h c intact');
 SELECT durable_test.eq(durable_test.owned('g', 'a'), :'ga_before',
                        'the same id in another hub intact');
-SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
-                       'the counts after remove_set()');
 
 -- none, and ids that are not there: nothing, and no error
 SELECT durable_test.eq(durable.remove_set('h', '{}', '{}'), 0,
@@ -120,36 +151,19 @@ SELECT durable_test.eq(durable.remove_set('h', ARRAY[0], ARRAY['zz']), 0,
 SELECT durable_test.eq(r.rc, 0, 'c terminated')
     FROM durable.terminate('h', 'c', NULL) r;
 SELECT durable_test.eq(r.rc, 0, 'c purged') FROM durable.purge('h', 'c') r;
-SELECT durable_test.eq(durable_test.rows_of('h', 'c'), '0 0 0 0 0',
-                       'nothing left of h c');
+SELECT durable_test.gone('h', ARRAY['c'], 'a purge');
 SELECT durable_test.eq(durable_test.owned('g', 'a'), :'ga_before',
                        'g a still intact');
-SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
-                       'the counts after a purge');
 
--- a tree purge: a parent and the child it started, with rows in every
--- table, deleted at once: the count triggers run once a table
+-- a tree purge: a parent and the child it started, terminated, with
+-- rows in every table, deleted at once: the count triggers run once a
+-- table (terminate drops pending work: the rows come after it)
 DO $$
 BEGIN
     PERFORM durable.start('t', 'p', 'N', NULL, '');
-    PERFORM durable.start('t', 'k', 'N', NULL, '');
-    UPDATE durable.instances SET parent_id = 'p' WHERE hub = 't' AND id = 'k';
-    PERFORM durable.history_append('t', durable_test.part('t', 'p'), 'p',
-        '{"EventType":"SubOrchestrationInstanceCreated","InstanceId":"k"}');
-    INSERT INTO durable.activities (hub, partition, id, task_id, ready_at)
-        SELECT 't', durable_test.part('t', x), x, 1, 5
-        FROM unnest(ARRAY['p', 'k']) x;
-    INSERT INTO durable.timers (hub, partition, id, timer_id, due, fire_at)
-        SELECT 't', durable_test.part('t', x), x, 1, 9, 9
-        FROM unnest(ARRAY['p', 'k']) x;
+    PERFORM durable_test.sub('t', 'p', 'k', NULL);
     PERFORM durable.terminate('t', x, NULL) FROM unnest(ARRAY['p', 'k']) x;
-    -- terminate drops pending work: some again, for the purge to find
-    INSERT INTO durable.timers (hub, partition, id, timer_id, due, fire_at)
-        SELECT 't', durable_test.part('t', x), x, 2, 9, 9
-        FROM unnest(ARRAY['p', 'k']) x;
-    INSERT INTO durable.inbox (hub, partition, id, seq, message)
-        SELECT 't', durable_test.part('t', x), x, 99, '{}'
-        FROM unnest(ARRAY['p', 'k']) x;
+    PERFORM durable_test.fill('t', x) FROM unnest(ARRAY['p', 'k']) x;
 END
 $$;
 
@@ -169,27 +183,7 @@ SELECT durable_test.eq(durable_test.calls('count_timers') - :timers_before,
                        1::bigint, 'count_timers once for the tree');
 COMMIT;
 
-SELECT durable_test.eq(durable_test.rows_of('t', id), '0 0 0 0 0',
-                       'nothing left of t ' || id)
-    FROM unnest(ARRAY['p', 'k']) id;
-SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
-                       'the counts after a tree purge');
-
--- a child of p_parent in hub p_hub: parent_id and its parent's history
--- name each other; p_status its status
-CREATE FUNCTION durable_test.sub(p_hub text, p_parent text, p_child text,
-    p_status smallint)
-RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM durable.start(p_hub, p_child, 'N', NULL, '');
-    UPDATE durable.instances SET parent_id = p_parent, status = p_status
-        WHERE hub = p_hub AND id = p_child;
-    PERFORM durable.history_append(p_hub, durable_test.part(p_hub, p_parent),
-        p_parent, '{"EventType":"SubOrchestrationInstanceCreated",'
-                  || '"InstanceId":' || to_json(p_child)::text || '}');
-END
-$$;
+SELECT durable_test.gone('t', ARRAY['p', 'k'], 'a tree purge');
 
 -- a tree of 2,000 terminal children, the first named twice in the
 -- parent's history: gathered in one call, each instance locked once

@@ -5,10 +5,11 @@
  * The PostgreSQL connections of ds_pg_conn.c against the cluster of
  * util/pg.sh (run.sh runs this with a database made by durable schema
  * init): conninfo checks and resolution, a batch as one transaction, a
- * failed batch that the next one recovers from, a listener woken once a
- * batch, TCP keepalive on the socket (ours, or the conninfo's), and,
- * with the server stopped (SIGSTOP), calls that go on returning instead
- * of waiting.
+ * failed batch that the next one recovers from, reads that fail alone
+ * (a failed prepare among them), a connection lost in the middle of a
+ * batch, a listener woken once a batch, TCP keepalive on the socket
+ * (ours, or the conninfo's), and, with the server stopped (SIGSTOP),
+ * calls that go on returning instead of waiting.
  *
  *   t_pg_conn CONNINFO POSTMASTER_PID_FILE
  *
@@ -361,6 +362,108 @@ t_prepared(const char *conninfo)
 }
 
 
+/*
+ * A batch of reads whose middle statement's prepare fails (a function
+ * that does not exist), all three new to the connection, so prepared in
+ * the batch: the middle one answers the prepare's error, the others
+ * their rows, as each would alone; the next batch goes on the same
+ * connection.
+ */
+
+static void
+t_prepare_alone(const char *conninfo)
+{
+    char            err[256];
+    dsi_pg_conn_t  *c;
+    dsi_pg_stmt_t   stmts[3];
+
+    c = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    T(c != NULL);
+    if (c == NULL) {
+        return;
+    }
+
+    T(t_drive(c, 100) == DSI_PG_READY);
+
+    memset(stmts, 0, sizeof(stmts));
+    stmts[0].sql = "SELECT 'first' AS t_prepare_alone";
+    stmts[1].sql = "SELECT t_prepare_alone_missing()";
+    stmts[2].sql = "SELECT 'third' AS t_prepare_alone";
+
+    T(dsi_pg_conn_send(c, stmts, 3, 0) == 0);
+    T(t_drive(c, 100) == DSI_PG_READY);
+    T(strcmp(t_value(c, 0), "first") == 0);
+    T(PQresultStatus(dsi_pg_conn_result(c, 1)) == PGRES_FATAL_ERROR);
+    T(strstr(PQresultErrorMessage(dsi_pg_conn_result(c, 1)),
+             "t_prepare_alone_missing") != NULL);
+    T(strcmp(t_value(c, 2), "third") == 0);
+    dsi_pg_conn_release(c);
+
+    /* the prepared ones again, the failed one tried again */
+    T(dsi_pg_conn_send(c, stmts, 3, 0) == 0);
+    T(t_drive(c, 100) == DSI_PG_READY);
+    T(strcmp(t_value(c, 0), "first") == 0);
+    T(PQresultStatus(dsi_pg_conn_result(c, 1)) == PGRES_FATAL_ERROR);
+    T(strcmp(t_value(c, 2), "third") == 0);
+    dsi_pg_conn_release(c);
+
+    dsi_pg_conn_close(c);
+}
+
+
+/*
+ * The connection lost in the middle of a batch of reads, a sync after
+ * each: the statement before is answered, the one that ends its own
+ * session fails it, and a step says so (no wait for the statements
+ * after it, which never come); closing frees what was read (the leak
+ * check). A new connection serves again.
+ */
+
+static void
+t_lost(const char *conninfo)
+{
+    char            err[256];
+    dsi_pg_conn_t  *c;
+    dsi_pg_stmt_t   stmts[4];
+
+    c = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    T(c != NULL);
+    if (c == NULL) {
+        return;
+    }
+
+    T(t_drive(c, 100) == DSI_PG_READY);
+
+    memset(stmts, 0, sizeof(stmts));
+    stmts[0].sql = "SELECT 'before' AS t_lost";
+    stmts[1].sql = "SELECT pg_terminate_backend(pg_backend_pid())";
+    stmts[2].sql = "SELECT 'after' AS t_lost";
+    stmts[3].sql = "SELECT 'later' AS t_lost";
+
+    T(dsi_pg_conn_send(c, stmts, 4, 0) == 0);
+    T(t_drive(c, 100) == DSI_PG_FAILED);
+    T(dsi_pg_conn_error(c)[0] != '\0');
+    T(dsi_pg_conn_wants(c) == 0);
+
+    /* broken: it takes no other batch */
+    T(dsi_pg_conn_send(c, stmts, 1, 0) == -1);
+    dsi_pg_conn_close(c);
+
+    c = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    T(c != NULL);
+    if (c == NULL) {
+        return;
+    }
+
+    T(t_drive(c, 100) == DSI_PG_READY);
+    T(dsi_pg_conn_send(c, stmts, 1, 0) == 0);
+    T(t_drive(c, 100) == DSI_PG_READY);
+    T(strcmp(t_value(c, 0), "before") == 0);
+    dsi_pg_conn_release(c);
+    dsi_pg_conn_close(c);
+}
+
+
 /* polls an idle listener at most polls times: the notifications */
 
 static int
@@ -648,6 +751,8 @@ main(int argc, char **argv)
     t_batches(argv[1]);
     t_whole(argv[1]);
     t_prepared(argv[1]);
+    t_prepare_alone(argv[1]);
+    t_lost(argv[1]);
     t_notify(argv[1]);
     t_keepalive(argv[1]);
     t_stopped(argv[1], argv[2]);

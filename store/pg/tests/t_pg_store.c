@@ -15,6 +15,9 @@
  * logged; so are functions older than DSI_PG_FUNCTIONS, or none.
  * A batch of starts whose one statement cannot be put together (memory
  * refused) goes as one statement per start, each answered as alone.
+ * Reads go in batches of DSI_PG_READS_MAX, in few writes to the socket,
+ * leave the last idle connection to the writes, fail alone, and are
+ * each answered DS_UNAVAILABLE when their connection is lost mid-batch.
  *
  *   t_pg_store CONNINFO POSTMASTER_PID_FILE
  */
@@ -27,16 +30,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #include "ds_internal.h"
 #include "ds_pg.h"
 
 
 #define T_WATCHDOG_S    120
-#define T_EVENTS_MAX    64
+#define T_EVENTS_MAX    128     /* of every store the test opens */
 #define T_BOUND_MS      500
 #define T_MANY          100
 #define T_ROUND         160     /* over two batches: the queue never empties */
+/*
+ * writes to a socket the loop makes at most to send a batch of reads
+ * (ds_pg.h): a sync each of its statements, and the prepares'
+ */
+#define T_READ_SENDS    130
 
 
 static unsigned long  t_passed, t_failed;
@@ -117,6 +127,23 @@ __wrap_realloc(void *p, size_t size)
 }
 
 
+/*
+ * libpq's writes to its sockets, counted: this send() comes before the C
+ * library's for libpq too
+ */
+
+static size_t  t_sends;
+
+
+ssize_t
+send(int fd, const void *buf, size_t len, int flags)
+{
+    t_sends++;
+
+    return sendto(fd, buf, len, flags, NULL, 0);
+}
+
+
 /* the host: every event it knows, and what it waits for on each */
 
 typedef struct {
@@ -139,6 +166,8 @@ typedef struct {
     size_t              read_stmts;
     size_t              read_batches;   /* batches of reads sent */
     size_t              read_log[4][2]; /* the first ones' ops, stmts */
+    size_t              read_sends;     /* t_sends at the last one, */
+    size_t              read_sends_most;    /* the most one took */
     int                 served;         /* the schema version logged */
 } t_host_t;
 
@@ -261,6 +290,12 @@ t_log(void *host, ds_log_e level, const char *msg)
                 th->read_log[th->read_batches][1] = stmts;
             }
 
+            if (t_sends - th->read_sends > th->read_sends_most) {
+                th->read_sends_most = t_sends - th->read_sends;
+            }
+
+            th->read_sends = t_sends;
+
             th->read_batches++;
         }
     }
@@ -285,6 +320,22 @@ t_log(void *host, ds_log_e level, const char *msg)
 }
 
 
+/* the events posted, as an iteration of the loop runs them first */
+
+static void
+t_posts(void)
+{
+    size_t  i;
+
+    for (i = 0; i < t_nevs; i++) {
+        if (t_evs[i].posted) {
+            t_evs[i].posted = 0;
+            t_evs[i].ev->handler(t_evs[i].ev);
+        }
+    }
+}
+
+
 /* one iteration of the loop: posts, then sockets or timers */
 
 static void
@@ -297,12 +348,7 @@ t_iterate(void)
 
     t_iterations++;
 
-    for (i = 0; i < t_nevs; i++) {
-        if (t_evs[i].posted) {
-            t_evs[i].posted = 0;
-            t_evs[i].ev->handler(t_evs[i].ev);
-        }
-    }
+    t_posts();
 
     now = t_ms();
     wait = 100;
@@ -860,6 +906,102 @@ t_starts_nomem(const char *conninfo)
 
 
 /*
+ * n reads of calls, submitted as one: each answered once, in order in
+ * its batch of DSI_PG_READS_MAX (the batches go on connections of their
+ * own); then each read again alone, a batch of one as one statement,
+ * which answers as it did in the batch (a read already asked alone in
+ * this call is not asked again). The log of th is the batched reads'.
+ */
+
+static void
+t_reads_as_alone(ds_store_t *st, t_host_t *th, t_call_t *calls, size_t n)
+{
+    size_t     i, j, nb, log[4][2], last[2], sends;
+    t_call_t  *alone;
+
+    alone = calloc(n, sizeof(t_call_t));
+    T(alone != NULL);
+    if (alone == NULL) {
+        return;
+    }
+
+    th->read_batches = 0;
+    th->read_sends_most = 0;
+
+    for (i = 0; i < n; i++) {
+        ds_store_submit(st, &calls[i].op, i + 1 < n ? DS_SUBMIT_MORE : 0);
+    }
+
+    /* the batches are sent in the next iteration: their writes from now */
+    th->read_sends = t_sends;
+
+    for (i = 0; i < n; i++) {
+        t_run(&calls[i]);
+    }
+
+    nb = th->read_batches;
+    memcpy(log, th->read_log, sizeof(log));
+    last[0] = th->read_ops;
+    last[1] = th->read_stmts;
+    sends = th->read_sends_most;
+
+    for (i = 0; i < n; i++) {
+        T(calls[i].answered == 1);
+        T(calls[i].order == calls[i - i % DSI_PG_READS_MAX].order
+                            + i % DSI_PG_READS_MAX);
+
+        for (j = 0; j < i; j++) {
+            if (alone[j].answered
+                && calls[j].op.hub.len == calls[i].op.hub.len
+                && memcmp(calls[j].op.hub.data, calls[i].op.hub.data,
+                          calls[i].op.hub.len) == 0
+                && strcmp(calls[j].op.in.control.id.data,
+                          calls[i].op.in.control.id.data) == 0)
+            {
+                break;
+            }
+        }
+
+        if (j == i) {
+            t_op(&alone[i], st, DS_OP_STATUS, calls[i].op.in.control.id.data);
+            alone[i].op.hub = calls[i].op.hub;
+            alone[i].op.in.control.history = 0;
+            ds_store_submit(st, &alone[i].op, 0);
+            t_run(&alone[i]);
+            T(th->read_ops == 1 && th->read_stmts == 1);
+        }
+
+        T(calls[i].op.rc == alone[j].op.rc);
+        T(strcmp(calls[i].inst, alone[j].inst) == 0);
+
+        if (calls[i].op.rc != alone[j].op.rc) {
+            printf("#   read %zu: %d \"%s\", alone %d\n", i,
+                   calls[i].op.rc, calls[i].error, alone[j].op.rc);
+        }
+    }
+
+    th->read_batches = nb;
+    memcpy(th->read_log, log, sizeof(log));
+    th->read_ops = last[0];
+    th->read_stmts = last[1];
+    th->read_sends_most = sends;
+
+    free(alone);
+}
+
+
+/* a read of status without the history, of hub */
+
+static void
+t_read(t_call_t *c, ds_store_t *st, const char *hub, const char *id)
+{
+    t_op(c, st, DS_OP_STATUS, id);
+    c->op.hub = (ds_str_t) { hub, strlen(hub) };
+    c->op.in.control.history = 0;
+}
+
+
+/*
  * Status reads of one batch: those of one hub without the history are
  * one statement (durable.status_many()), an id read twice read once,
  * wherever they are in the batch; one that wants the history and one of
@@ -871,112 +1013,58 @@ static void
 t_status_many(ds_store_t *st, t_host_t *th)
 {
     size_t    i;
-    t_call_t  calls[8], alone;
+    t_call_t  calls[8];
 
     static const char  *ids[8] = {
         "one", "nope", "one", "one", "sb-later", "one", "nope", "tree"
     };
 
     for (i = 0; i < 8; i++) {
-        t_op(&calls[i], st, DS_OP_STATUS, ids[i]);
+        t_read(&calls[i], st, i == 5 ? "elsewhere" : "hub", ids[i]);
         calls[i].op.in.control.history = (i == 3);
     }
 
-    calls[5].op.hub = (ds_str_t) { "elsewhere", 9 };
-
-    for (i = 0; i < 8; i++) {
-        ds_store_submit(st, &calls[i].op, i < 7 ? DS_SUBMIT_MORE : 0);
-    }
-
-    t_run(&calls[7]);
+    t_reads_as_alone(st, th, calls, 8);
 
     /* one, nope, sb-later and tree; the history; the other hub */
     T(th->read_ops == 8 && th->read_stmts == 3);
 
-    for (i = 0; i < 8; i++) {
-        T(calls[i].answered == 1 && calls[i].order == calls[0].order + i);
-    }
-
     T(calls[0].op.rc == DS_OK && calls[0].status == DS_PENDING);
     T(calls[0].history_rc == DS_INVALID);
     T(calls[1].op.rc == DS_NOTFOUND && calls[6].op.rc == DS_NOTFOUND);
-    T(calls[2].op.rc == DS_OK && strcmp(calls[2].inst, calls[0].inst) == 0);
     T(calls[3].op.rc == DS_OK && calls[3].history_rc == DS_OK);
-    T(strcmp(calls[3].inst, calls[0].inst) == 0);
     T(calls[4].op.rc == DS_OK && calls[4].status == DS_PENDING);
     T(calls[5].op.rc == DS_NOTFOUND);
     T(calls[7].op.rc == DS_OK);
-
-    /* each read alone is a statement of its own, with the same answer */
-    for (i = 0; i < 8; i++) {
-        t_op(&alone, st, DS_OP_STATUS, ids[i]);
-        alone.op.hub = calls[i].op.hub;
-        alone.op.in.control.history = 0;
-        ds_store_submit(st, &alone.op, 0);
-        t_run(&alone);
-
-        T(th->read_ops == 1 && th->read_stmts == 1);
-        T(alone.op.rc == calls[i].op.rc);
-        T(strcmp(alone.inst, calls[i].inst) == 0);
-    }
-
     T(strlen(calls[4].inst) > 0 && strcmp(calls[4].inst, calls[7].inst) != 0);
 }
 
 
-/*
- * n reads of calls, submitted as one: each answered once, in order in
- * its batch of 1024 (the batches go on connections of their own)
- */
+/* the statements of a batch of ops reads, every other of "hub" */
 
-static void
-t_reads(ds_store_t *st, t_call_t *calls, size_t n)
+static size_t
+t_half_stmts(size_t ops)
 {
-    size_t  i;
-
-    for (i = 0; i < n; i++) {
-        ds_store_submit(st, &calls[i].op, i + 1 < n ? DS_SUBMIT_MORE : 0);
-    }
-
-    for (i = 0; i < n; i++) {
-        t_run(&calls[i]);
-    }
-
-    for (i = 0; i < n; i++) {
-        T(calls[i].answered == 1);
-        T(calls[i].order == calls[i - i % 1024].order + i % 1024);
-    }
-}
-
-
-/* c's read again, alone */
-
-static void
-t_alone(ds_store_t *st, const t_call_t *c, t_call_t *alone)
-{
-    t_op(alone, st, DS_OP_STATUS, "");
-    alone->op.in.control.id = c->op.in.control.id;
-    alone->op.hub = c->op.hub;
-    alone->op.in.control.history = 0;
-    ds_store_submit(st, &alone->op, 0);
-    t_run(alone);
+    /* a group of "hub" in each window of 256 ops, the others alone */
+    return ops / 2 + (ops + 255) / 256;
 }
 
 
 /*
- * Status reads past a group's 256 ids, past a read batch's 1024, and a
+ * Status reads past a group's 256 ids, past a read batch's most, and a
  * group whose statement fails: more than 256 reads of one hub are two
- * groups; 1100 reads go as batches of 1024 and 76; a read looks for the
- * others of its hub among the 256 ops from its own on only; a group that
- * fails fails each of its reads, with the statement's error.
+ * groups; 1100 reads go as batches of DSI_PG_READS_MAX and the rest; a
+ * read looks for the others of its hub among the 256 ops from its own on
+ * only; a group that fails fails each of its reads, with the statement's
+ * error.
  */
 
 static void
 t_status_big(ds_store_t *st, t_host_t *th)
 {
     char       *hubs;
-    size_t      i, k, n;
-    t_call_t   *calls, alone[4], bad;
+    size_t      i, k, n, nb;
+    t_call_t   *calls;
 
     static const char  *ids[4] = { "one", "nope", "sb-later", "tree" };
 
@@ -991,68 +1079,55 @@ t_status_big(ds_store_t *st, t_host_t *th)
         return;
     }
 
-    for (k = 0; k < 4; k++) {
-        t_op(&alone[k], st, DS_OP_STATUS, ids[k]);
-        alone[k].op.in.control.history = 0;
-        ds_store_submit(st, &alone[k].op, 0);
-        t_run(&alone[k]);
-    }
-
     /* 300 reads of one hub, ids read again and again: two groups */
     for (i = 0; i < 300; i++) {
-        t_op(&calls[i], st, DS_OP_STATUS, ids[i % 4]);
-        calls[i].op.in.control.history = 0;
+        t_read(&calls[i], st, "hub", ids[i % 4]);
     }
 
-    th->read_batches = 0;
-    t_reads(st, calls, 300);
+    t_reads_as_alone(st, th, calls, 300);
 
-    T(th->read_batches == 1);
-    T(th->read_log[0][0] == 300 && th->read_log[0][1] == 2);
-
-    for (i = 0; i < 300; i++) {
-        T(calls[i].op.rc == alone[i % 4].op.rc);
-        T(strcmp(calls[i].inst, alone[i % 4].inst) == 0);
-    }
+    nb = (300 + DSI_PG_READS_MAX - 1) / DSI_PG_READS_MAX;
+    T(th->read_batches == nb);
+    T(th->read_log[0][0] == (nb > 1 ? DSI_PG_READS_MAX : 300));
+    T(th->read_log[0][1] == (nb > 1 ? 1 : 2));
 
     /*
-     * 1100 reads, every other of a hub of its own: two batches; in the
-     * first, 512 reads of "hub" in windows of 256 ops, groups of 128
+     * 1100 reads, every other of a hub of its own: as many batches as
+     * the most of one takes, the last of the rest; in each, the reads of
+     * "hub" in windows of 256 ops are groups
      */
     for (i = 0; i < n; i++) {
-        t_op(&calls[i], st, DS_OP_STATUS, ids[i % 4]);
-        calls[i].op.in.control.history = 0;
-
         if (i % 2) {
-            k = (size_t) snprintf(&hubs[i * 16], 16, "lone%zu", i);
-            calls[i].op.hub = (ds_str_t) { &hubs[i * 16], k };
+            snprintf(&hubs[i * 16], 16, "lone%zu", i);
+            t_read(&calls[i], st, &hubs[i * 16], ids[i % 4]);
+
+        } else {
+            t_read(&calls[i], st, "hub", ids[i % 4]);
         }
     }
 
-    th->read_batches = 0;
-    t_reads(st, calls, n);
+    t_reads_as_alone(st, th, calls, n);
 
-    T(th->read_batches == 2);
-    T(th->read_log[0][0] == 1024 && th->read_log[0][1] == 4 + 512);
-    T(th->read_log[1][0] == 76 && th->read_log[1][1] == 38 + 1);
+    nb = (n + DSI_PG_READS_MAX - 1) / DSI_PG_READS_MAX;
+    k = n - (nb - 1) * DSI_PG_READS_MAX;
 
-    if (th->read_log[0][1] != 4 + 512) {
-        printf("#   batches %zu: %zu as %zu, %zu as %zu\n",
+    T(th->read_batches == nb);
+    T(th->read_log[0][0] == DSI_PG_READS_MAX);
+    T(th->read_log[0][1] == t_half_stmts(DSI_PG_READS_MAX));
+    T(th->read_ops == k && th->read_stmts == t_half_stmts(k));
+
+    /* however many statements, the loop writes to the socket so often */
+    T(th->read_sends_most > 0 && th->read_sends_most <= T_READ_SENDS);
+
+    if (th->read_sends_most > T_READ_SENDS) {
+        printf("#   %zu writes to send a batch of reads\n",
+               th->read_sends_most);
+    }
+
+    if (th->read_log[0][1] != t_half_stmts(DSI_PG_READS_MAX)) {
+        printf("#   batches %zu: %zu as %zu, last %zu as %zu\n",
                th->read_batches, th->read_log[0][0], th->read_log[0][1],
-               th->read_log[1][0], th->read_log[1][1]);
-    }
-
-    for (i = 0; i < n; i++) {
-        if (i % 2 == 0) {
-            T(calls[i].op.rc == alone[i % 4].op.rc);
-            T(strcmp(calls[i].inst, alone[i % 4].inst) == 0);
-            continue;
-        }
-
-        if (i % 100 == 1) {
-            t_alone(st, &calls[i], &bad);
-            T(calls[i].op.rc == bad.op.rc);
-        }
+               th->read_ops, th->read_stmts);
     }
 
     /*
@@ -1060,20 +1135,13 @@ t_status_big(ds_store_t *st, t_host_t *th)
      * UTF-8) as one statement: each of the three gets its error
      */
     for (i = 0; i < 4; i++) {
-        t_op(&calls[i], st, DS_OP_STATUS, ids[i]);
-        calls[i].op.in.control.history = 0;
-
-        if (i) {
-            calls[i].op.hub = (ds_str_t) { "bad\xff", 4 };
-        }
+        t_read(&calls[i], st, i ? "bad\xff" : "hub", ids[i]);
     }
 
-    th->read_batches = 0;
-    t_reads(st, calls, 4);
+    t_reads_as_alone(st, th, calls, 4);
 
     T(th->read_log[0][0] == 4 && th->read_log[0][1] == 2);
-    T(calls[0].op.rc == alone[0].op.rc);
-    T(strcmp(calls[0].inst, alone[0].inst) == 0);
+    T(calls[0].op.rc == DS_OK);
 
     for (i = 1; i < 4; i++) {
         T(calls[i].op.rc == DS_ERROR);
@@ -1099,19 +1167,16 @@ static void
 t_reads_alone(ds_store_t *st, t_host_t *th)
 {
     size_t     i;
-    t_call_t   calls[4], alone[4];
+    t_call_t   calls[4];
 
     static const char  *ids[4] = { "one", "one", "nope", "one" };
     static const char  *hubs[4] = { "hub", "bad\xff", "hub", "other" };
 
     for (i = 0; i < 4; i++) {
-        t_op(&calls[i], st, DS_OP_STATUS, ids[i]);
-        calls[i].op.in.control.history = 0;
-        calls[i].op.hub = (ds_str_t) { hubs[i], strlen(hubs[i]) };
+        t_read(&calls[i], st, hubs[i], ids[i]);
     }
 
-    th->read_batches = 0;
-    t_reads(st, calls, 4);
+    t_reads_as_alone(st, th, calls, 4);
 
     /* "hub"'s two reads are one statement, before the refused one */
     T(th->read_batches == 1);
@@ -1119,22 +1184,61 @@ t_reads_alone(ds_store_t *st, t_host_t *th)
 
     T(calls[1].op.rc == DS_ERROR);
     T(strstr(calls[1].error, "UTF8") != NULL);
+    T(calls[0].op.rc == DS_OK);
+    T(calls[2].op.rc == DS_NOTFOUND && calls[3].op.rc == DS_NOTFOUND);
+}
 
-    for (i = 0; i < 4; i++) {
-        if (i == 1) {
-            continue;
-        }
 
-        t_alone(st, &calls[i], &alone[i]);
-        T(alone[i].op.rc == (i == 0 ? DS_OK : DS_NOTFOUND));
-        T(calls[i].op.rc == alone[i].op.rc);
-        T(strcmp(calls[i].inst, alone[i].inst) == 0);
+/*
+ * A backlog of reads leaves the last idle connection to the writes:
+ * 1100 reads take one connection of two, the rest wait for it, and a
+ * write submitted next is sent on the other at once, while the reads'
+ * answers are still on their way (only the posted events run, no poll).
+ */
 
-        if (calls[i].op.rc != alone[i].op.rc) {
-            printf("#   read %zu: %d \"%s\", alone %d\n", i,
-                   calls[i].op.rc, calls[i].error, alone[i].op.rc);
-        }
+static void
+t_reads_leave_writer(ds_store_t *st, t_host_t *th)
+{
+    size_t     i, n;
+    t_call_t  *calls, w;
+
+    n = 1100;
+    calls = calloc(n, sizeof(t_call_t));
+    T(calls != NULL);
+    if (calls == NULL) {
+        return;
     }
+
+    /* with the history: a statement each, slower than one for all */
+    for (i = 0; i < n; i++) {
+        t_read(&calls[i], st, "hub", i % 2 ? "one" : "nope");
+        calls[i].op.in.control.history = 1;
+    }
+
+    th->read_batches = 0;
+    th->sent_ops = 0;
+
+    for (i = 0; i < n; i++) {
+        ds_store_submit(st, &calls[i].op, i + 1 < n ? DS_SUBMIT_MORE : 0);
+    }
+
+    t_posts();
+    T(th->read_batches >= 1 && th->read_log[0][0] == DSI_PG_READS_MAX);
+
+    t_op(&w, st, DS_OP_RAISE_EVENT, "one");
+    ds_store_submit(st, &w.op, 0);
+    t_posts();
+    T(th->sent_ops == 1);
+
+    t_run(&w);
+    T(w.op.rc == DS_OK);
+
+    for (i = 0; i < n; i++) {
+        t_run(&calls[i]);
+        T(calls[i].op.rc == (i % 2 ? DS_OK : DS_NOTFOUND));
+    }
+
+    free(calls);
 }
 
 
@@ -1528,6 +1632,144 @@ t_sustained(ds_store_t *st)
 
 
 /*
+ * how many backends of the database wait for a lock; with terminate,
+ * those that are ended
+ */
+
+static int
+t_lock_waiters(PGconn *x, int terminate)
+{
+    int        n;
+    PGresult  *res;
+
+    res = PQexec(x, terminate
+                    ? "SELECT count(pg_terminate_backend(pid)) "
+                      "FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                      "AND backend_type = 'client backend' "
+                      "AND datname = current_database()"
+                    : "SELECT count(*) FROM pg_stat_activity "
+                      "WHERE wait_event_type = 'Lock' "
+                      "AND backend_type = 'client backend' "
+                      "AND datname = current_database()");
+
+    n = PQresultStatus(res) == PGRES_TUPLES_OK ? atoi(PQgetvalue(res, 0, 0))
+                                                : -1;
+    PQclear(res);
+
+    return n;
+}
+
+
+/*
+ * A connection lost in the middle of a batch of reads, a sync after
+ * each statement: the first answered by the server, the second waiting
+ * for a lock (entities, held by another session) when its backend is
+ * ended. Every op of the batch is answered DS_UNAVAILABLE, none twice,
+ * the loop does not wait for the rest, what was read is freed (the leak
+ * check), and the pool connects again. A store of its own, whose bound
+ * is far longer than the test's waits: the loss, not the bound, ends
+ * the batch.
+ */
+
+static void
+t_lost_batch(const char *conninfo)
+{
+    int          i;
+    PGconn      *x, *y;
+    PGresult    *res;
+    t_call_t     calls[3], s;
+    t_host_t     host, *th;
+    ds_store_t  *st;
+
+    th = &host;
+    memset(th, 0, sizeof(t_host_t));
+
+    st = t_open(conninfo, th, 10000, 2);
+    T(st != NULL);
+
+    if (st == NULL) {
+        return;
+    }
+
+    /* y looks outside x's transaction, which sees activity once */
+    x = PQconnectdb(conninfo);
+    y = PQconnectdb(conninfo);
+    T(PQstatus(x) == CONNECTION_OK && PQstatus(y) == CONNECTION_OK);
+
+    res = PQexec(x, "BEGIN; LOCK TABLE durable.entities "
+                 "IN ACCESS EXCLUSIVE MODE");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    t_read(&calls[0], st, "hub", "one");
+    calls[0].op.in.control.history = 1;
+
+    t_op(&calls[1], st, DS_OP_ENTITY_GET, "");
+    calls[1].op.in.entity.name = (ds_str_t) { "counter", 7 };
+    calls[1].op.in.entity.key = (ds_str_t) { "one", 3 };
+
+    t_read(&calls[2], st, "elsewhere", "one");
+
+    for (i = 0; i < 3; i++) {
+        ds_store_submit(st, &calls[i].op, i < 2 ? DS_SUBMIT_MORE : 0);
+    }
+
+    for (i = 0; i < 100 && t_lock_waiters(y, 0) == 0; i++) {
+        t_iterate();
+    }
+
+    T(th->read_ops == 3 && th->read_stmts == 3);
+    T(t_lock_waiters(y, 0) == 1);
+
+    /* the first statement's answer is read meanwhile */
+    for (i = 0; i < 5; i++) {
+        t_iterate();
+    }
+
+    T(calls[0].answered == 0);
+    T(t_lock_waiters(y, 1) == 1);
+
+    for (i = 0; i < 3; i++) {
+        t_run(&calls[i]);
+    }
+
+    for (i = 0; i < 3; i++) {
+        T(calls[i].answered == 1 && calls[i].op.rc == DS_UNAVAILABLE);
+        T(calls[i].error[0] != '\0');
+    }
+
+    res = PQexec(x, "ROLLBACK");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+    PQfinish(x);
+    PQfinish(y);
+
+    /* the connection is made again after a pause: then it serves */
+    for (i = 0; i < 100; i++) {
+        t_op(&s, st, DS_OP_ENTITY_GET, "");
+        s.op.in.entity.name = (ds_str_t) { "counter", 7 };
+        s.op.in.entity.key = (ds_str_t) { "one", 3 };
+        ds_store_submit(st, &s.op, 0);
+        t_run(&s);
+
+        if (s.op.rc != DS_UNAVAILABLE) {
+            break;
+        }
+
+        t_iterate();
+    }
+
+    T(s.op.rc == DS_OK || s.op.rc == DS_NOTFOUND);
+
+    for (i = 0; i < 3; i++) {
+        T(calls[i].answered == 1);
+    }
+
+    ds_store_close(st);
+}
+
+
+/*
  * The store's connections lost (their backends ended by another
  * session): ops answer again once they are back, on statements prepared
  * anew.
@@ -1737,6 +1979,7 @@ main(int argc, char **argv)
         t_status_many(st, &th);
         t_status_big(st, &th);
         t_reads_alone(st, &th);
+        t_reads_leave_writer(st, &th);
         t_writer(st, argv[1]);
         t_batch_most(st);
         t_sustained(st);
@@ -1744,6 +1987,7 @@ main(int argc, char **argv)
         t_schema_range(argv[1]);
         t_functions_level(argv[1]);
         t_wakes(&th, other);
+        t_lost_batch(argv[1]);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
     }
