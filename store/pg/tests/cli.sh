@@ -146,6 +146,15 @@ check "none of it replaced the newer functions" 0 "^$((level + 1))\|$" \
     sql "SELECT durable.functions_level() || '|'
                 || coalesce(to_regprocedure('durable.terminate(text, text,
                                              text)')::text, '')"
+# a level that cannot be read is a query error, as a version that cannot
+sql "CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
+     LANGUAGE plpgsql STABLE AS 'BEGIN RAISE EXCEPTION ''broken''; END'" \
+    > /dev/null
+check "a level whose query fails: exit 3" 3 \
+    "cannot read the functions' level: .*broken" \
+    "$durable" schema version --conninfo "$ci"
+check "as for an upgrade" 3 "cannot read the functions' level: .*broken" \
+    "$durable" schema upgrade --conninfo "$ci"
 sql "CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
      LANGUAGE sql STABLE AS 'SELECT $level'" > /dev/null
 check "functions of this tool's level are replaced" 0 "up to date" \
