@@ -146,6 +146,17 @@ check "none of it replaced the newer functions" 0 "^$((level + 1))\|$" \
     sql "SELECT durable.functions_level() || '|'
                 || coalesce(to_regprocedure('durable.terminate(text, text,
                                              text)')::text, '')"
+# the guard's limit, on record: a plain psql -f, neither one transaction
+# nor stopping at an error, reports the error, exits 0 and goes on, and
+# these older functions replace the newer ones (docs/postgres.md)
+check "a plain psql -f reports the error and goes on" 0 \
+    "functions of level $((level + 1)), newer than these of level $level" \
+    psql -X -q -d "$db" \
+        $(printf -- '-f %s ' "$(dirname "$0")"/../functions/[0-9]*.sql)
+check "and replaces the newer functions" 0 "^$level\|durable.terminate" \
+    sql "SELECT durable.functions_level() || '|'
+                || coalesce(to_regprocedure('durable.terminate(text, text,
+                                             text)')::text, '')"
 # a level that cannot be read is a query error, as a version that cannot
 sql "CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
      LANGUAGE plpgsql STABLE AS 'BEGIN RAISE EXCEPTION ''broken''; END'" \
