@@ -411,6 +411,8 @@ check "the hub imported, counted" 0 "^2 $(recount)$" \
          FROM durable.instances WHERE hub = 'h2'"
 check "durable delete-task-hub of version 6" 0 "" \
     "$durable" delete-task-hub "$ci" --hub h2
+check "which deleted the hub's instances" 0 "^0$" \
+    sql "SELECT count(*) FROM durable.instances WHERE hub = 'h2'"
 rm -f "$out"
 check "then the rest of the way" 0 "^schema version $latest, from 6$" \
     "$durable" schema upgrade --conninfo "$ci"
