@@ -27,7 +27,7 @@ workers(1);
 repeat_each(1);
 no_shuffle();
 
-if (`$Test::Nginx::Util::NginxBinary -V 2>&1` !~ /--with-debug/) {
+if (!DurableBlocks::debug_build()) {
     plan skip_all => 'nginx without --with-debug: no purge debug lines';
 } else {
     # per block: status + body + grep_error_log_out + 1 no_error_log
@@ -76,17 +76,8 @@ sub main::terminated {
     }
 }
 
-# the size of the error log now, and whether it grew a pause since $pos
+# the size of the error log now
 sub main::log_size { return -s $Test::Nginx::Util::ErrLogFile // 0 }
-
-sub main::paused_since {
-    my ($pos) = @_;
-    open my $fh, '<', $Test::Nginx::Util::ErrLogFile or return 0;
-    seek $fh, $pos, 0;
-    local $/;
-    my $text = <$fh> // '';
-    return $text =~ /durable purge: pause \d+ms/;
-}
 
 # 30 terminated instances of hub $hub; then a child that reloads nginx
 # once the purge has deleted one of them
@@ -195,7 +186,7 @@ my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
 print $sock "DELETE /slow/instances?createdTimeFrom=2000-01-01&taskHub=S3"
     . " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 for (1 .. 3000) {
-    last if main::paused_since($pos);
+    last if main::logged_since($pos, qr/durable purge: pause \d+ms/);
     select(undef, undef, undef, 0.01);
 }
 close $sock;

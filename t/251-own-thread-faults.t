@@ -17,8 +17,7 @@ repeat_each(1);
 log_level('debug');
 no_shuffle();
 
-my $v = `$Test::Nginx::Util::NginxBinary -V 2>&1`;
-if ($v !~ /--with-debug/) {
+if (!DurableBlocks::debug_build()) {
     plan skip_all => 'nginx without --with-debug, which the hook needs';
 } else {
     # per block: the status, the body and six log patterns; TEST 3
