@@ -6,8 +6,8 @@ package DurableBlocks;
 # Test::Nginx runs (master_pid, child_of); requests from Perl code (post,
 # later); the configuration most API tests share (fresh_store,
 # fresh_dirs, $API_LOCATION) and stores LMDB cannot open (corrupt_store);
-# whether nginx writes debug lines (debug_build). Import what a file
-# uses, e.g.
+# what the build under test has (debug_build, test_faults_build). Import
+# what a file uses, e.g.
 #   use lib 't/inc';
 #   use DurableBlocks qw(rq status_re $TIME $FRAC);
 # and call the others fully qualified from --- init code, which runs in
@@ -23,7 +23,7 @@ use POSIX ();
 
 our @EXPORT_OK = qw(rq status_re $TIME $FRAC master_pid child_of later post
                     reap_children fresh_dirs fresh_store corrupt_store
-                    debug_build $API_LOCATION);
+                    debug_build test_faults_build $API_LOCATION);
 
 # the API under both of its prefixes, with the key testkey123
 our $API_LOCATION = <<'_EOC_';
@@ -114,6 +114,25 @@ sub fresh_store {
 # the debug lines some blocks read
 sub debug_build {
     return `$Test::Nginx::Util::NginxBinary -V 2>&1` =~ /--with-debug/;
+}
+
+# whether the module under test has the hook of test faults (config:
+# DURABLE_TEST_FAULTS_BUILD): the name of its variable is in the shared
+# objects TEST_NGINX_LOAD_MODULES loads, or in nginx, built in
+sub test_faults_build {
+    my @files = split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '';
+    push @files, $Test::Nginx::Util::NginxBinary;
+
+    for my $file (@files) {
+        my $path = -e $file ? $file : scalar(`command -v $file 2>/dev/null`);
+        chomp $path;
+        open my $fh, '<:raw', $path or next;
+        local $/;
+        my $bytes = <$fh> // '';
+        return 1 if index($bytes, 'DURABLE_TEST_FAULTS') >= 0;
+    }
+
+    return 0;
 }
 
 # makes $dir a store directory whose data file is not an LMDB file: a
