@@ -26,8 +26,8 @@ if (!DurableBlocks::test_faults_build()) {
     plan skip_all => 'nginx without --with-debug: no debug lines';
 } else {
     # per block: the status, the body and six log patterns; TEST 3
-    # checks the log once more after nginx stopped
-    plan tests => repeat_each() * (blocks() * 8 + 1);
+    # counts its alerts and checks the log once more after nginx stopped
+    plan tests => repeat_each() * (blocks() * 8 + 2);
 }
 
 our $http_config = DurableBlocks::fresh_store('thread-faults');
@@ -97,6 +97,10 @@ POST /runtime/webhooks/durabletask/orchestrators/Hello/f3
  qr/\[alert\] .*durable: store "default": its thread failed to wait, it looks every 100 ms instead \(9: /,
  qr/durable store "default": batch of 1 started in a thread/,
  qr/durable store "default": job of its own thread done/]
+--- grep_error_log eval
+qr/its thread failed to wait/
+--- grep_error_log_out
+its thread failed to wait
 --- no_error_log
 started in the loop
 [error]
