@@ -66,7 +66,9 @@ deps:
 
 build: deps $(MODULE_SO)
 
-# configure once per source list: objs/Makefile names every file
+# configure once per source list: objs/Makefile names every file; with
+# the hook of test faults (config), as the suite needs, and so is the
+# ASan build below (the Debian package's is not)
 $(BUILD)/sources.txt: FORCE
 	@mkdir -p $(BUILD)
 	@ls ngx_durable_module/*.c store/*.c store/pg/*.c grpc/*.c grpc/*.proto \
@@ -76,7 +78,7 @@ $(BUILD)/sources.txt: FORCE
 $(NGX_BUILD)/objs/Makefile: $(BUILD)/sources.txt config grpc/durable_task.proto
 	rm -rf $(NGX_BUILD)
 	cp -r $(NGX_SRC) $(NGX_BUILD)
-	cd $(NGX_BUILD) && . ./conf_flags && \
+	cd $(NGX_BUILD) && . ./conf_flags && DURABLE_TEST_FAULTS_BUILD=1 \
 	    ./configure "$${NGX_CONF_FLAGS[@]}" --with-cc-opt="-O2" \
 	        --add-dynamic-module=$(CURDIR) > $(BUILD)/configure.log 2>&1 \
 	    || { tail -20 $(BUILD)/configure.log; exit 1; }
@@ -479,7 +481,7 @@ $(ASAN_NGX)/objs/Makefile: $(ASAN_BUILD)/sources.txt config \
                            grpc/durable_task.proto
 	rm -rf $(ASAN_NGX)
 	cp -r $(NGX_SRC) $(ASAN_NGX)
-	cd $(ASAN_NGX) && . ./conf_flags && \
+	cd $(ASAN_NGX) && . ./conf_flags && DURABLE_TEST_FAULTS_BUILD=1 \
 	    ./configure "$${NGX_CONF_FLAGS[@]}" --with-cc=$(ASAN_CC) \
 	        --with-cc-opt="-O1 -g $(ASAN_FLAGS)" \
 	        --with-ld-opt="$(ASAN_FLAGS)" \

@@ -353,9 +353,16 @@ du_schema_level_of(PGconn *conn, int *level)
 
     res = PQexec(conn, "SELECT durable.functions_level()");
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQgetisnull(res, 0, 0)) {
+    /* a query that fails is answered as the one above */
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         du_error("cannot read the functions' level: %s",
                  PQerrorMessage(conn));
+        PQclear(res);
+        return DU_EXIT_UNAVAILABLE;
+    }
+
+    if (PQgetisnull(res, 0, 0)) {
+        du_error("durable.functions_level() answers NULL");
         PQclear(res);
         return DU_EXIT_FAILED;
     }

@@ -57,16 +57,19 @@ struct ngx_http_durable_thread_s {
     ngx_connection_t             *conn;     /* back.in in the event loop */
     ngx_log_t                    *log;
     ngx_str_t                     name;
-    ngx_uint_t                    faults;   /* debug builds, for tests */
+#if (NGX_HTTP_DURABLE_TEST_FAULTS)
+    ngx_uint_t                    faults;
+#endif
 };
 
 
 /*
- * Debug builds only: failures that no test can cause from outside,
- * named in the environment variable DURABLE_TEST_FAULTS (set for the
- * workers with nginx's env directive), e.g. "thread_start": the thread
- * cannot be made; "thread_wake": the event loop cannot wake it;
- * "thread_wait": it cannot wait for work.
+ * Test builds only (DURABLE_TEST_FAULTS_BUILD=1 at configure time, see
+ * config): failures that no test can cause from outside, named in the
+ * environment variable DURABLE_TEST_FAULTS (set for the workers with
+ * nginx's env directive), e.g. "thread_start": the thread cannot be
+ * made; "thread_wake": the event loop cannot wake it; "thread_wait": it
+ * cannot wait for work.
  */
 
 #define NGX_HTTP_DURABLE_FAULT_START  0x01
@@ -83,9 +86,9 @@ static void ngx_http_durable_thread_close(ngx_http_durable_thread_t *t);
 static void *ngx_http_durable_thread_cycle(void *data);
 static void ngx_http_durable_thread_back(ngx_event_t *ev);
 
-#if (NGX_DEBUG)
+#if (NGX_HTTP_DURABLE_TEST_FAULTS)
 static ngx_uint_t ngx_http_durable_thread_faults(void);
-static ngx_uint_t ngx_http_durable_thread_fault(ngx_http_durable_thread_t *t,
+static ngx_err_t ngx_http_durable_thread_fault(ngx_http_durable_thread_t *t,
     ngx_uint_t fault);
 #else
 #define ngx_http_durable_thread_fault(t, fault)  0
@@ -122,7 +125,7 @@ ngx_http_durable_thread_start(ngx_cycle_t *cycle, ngx_str_t *name)
     t->back.in = NGX_INVALID_FILE;
     t->back.out = NGX_INVALID_FILE;
 
-#if (NGX_DEBUG)
+#if (NGX_HTTP_DURABLE_TEST_FAULTS)
     t->faults = ngx_http_durable_thread_faults();
 
     if (t->faults) {
@@ -174,10 +177,9 @@ ngx_http_durable_thread_start(ngx_cycle_t *cycle, ngx_str_t *name)
     (void) sigdelset(&all, SIGILL);
     (void) pthread_sigmask(SIG_BLOCK, &all, &old);
 
-    if (ngx_http_durable_thread_fault(t, NGX_HTTP_DURABLE_FAULT_START)) {
-        err = NGX_EAGAIN;
+    err = ngx_http_durable_thread_fault(t, NGX_HTTP_DURABLE_FAULT_START);
 
-    } else {
+    if (err == 0) {
         err = pthread_create(&t->tid, NULL, ngx_http_durable_thread_cycle,
                              t);
     }
@@ -578,7 +580,7 @@ ngx_http_durable_chan_drain(ngx_http_durable_chan_t *ch)
     return NGX_OK;
 }
 
-#if (NGX_DEBUG)
+#if (NGX_HTTP_DURABLE_TEST_FAULTS)
 
 static ngx_uint_t
 ngx_http_durable_thread_faults(void)
@@ -609,14 +611,17 @@ ngx_http_durable_thread_faults(void)
 }
 
 
-/* whether fault is on; it fails as the real call would, with an errno */
+/*
+ * whether fault is on: then it fails as the real call would, with EBADF
+ * set as errno and returned, for a call that returns its error
+ */
 
-static ngx_uint_t
+static ngx_err_t
 ngx_http_durable_thread_fault(ngx_http_durable_thread_t *t, ngx_uint_t fault)
 {
     if (t->faults & fault) {
         ngx_set_errno(NGX_EBADF);
-        return 1;
+        return NGX_EBADF;
     }
 
     return 0;

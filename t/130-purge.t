@@ -19,7 +19,7 @@ plan tests => 3 + 14 + 18 + 8 + 16 + 30 + 18 + 14 + 42 + 3 + 2 + 42 + 5 + 2;
 # TEST 13 finds the pauses by a debug line, which an nginx built without
 # --with-debug does not write: it is skipped there, and so is TEST 14,
 # which reads what it left
-our $debug = `$Test::Nginx::Util::NginxBinary -V 2>&1` =~ /--with-debug/;
+our $debug = DurableBlocks::debug_build();
 
 our $http_config = DurableBlocks::fresh_store('purge');
 

@@ -5,8 +5,8 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
+use DurableBlocks ();
 use DurableClient qw(api);
-use File::Path ();
 
 repeat_each(1);
 no_shuffle();
@@ -15,10 +15,7 @@ plan tests => 3 + 4 + 2 + 4 + 2 + 2;
 
 # the stores of the blocks (some shared by several), new for each run of
 # the file: the instances of a run before would make the starts 409
-if ($ENV{TEST_NGINX_DATA_DIR}) {
-    File::Path::rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_")
-        for qw(relaxed inloop inloop2);
-}
+DurableBlocks::fresh_dirs(qw(relaxed inloop inloop2));
 
 run_tests();
 

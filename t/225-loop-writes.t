@@ -16,7 +16,6 @@ use DurableClient qw(api);
 use DurableBlocks qw(master_pid child_of);
 use IO::Socket::INET;
 use Time::HiRes ();
-use File::Path ();
 
 master_on();
 workers(1);
@@ -29,10 +28,8 @@ our $B = '/runtime/webhooks/durabletask';
 
 # the stores of the blocks (some shared by several), new for each run of
 # the file: the instances of a run before would make the starts 409
-if ($ENV{TEST_NGINX_DATA_DIR}) {
-    File::Path::rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_")
-        for qw(loop-synced loop inloop-batch threaded purging poolfull);
-}
+DurableBlocks::fresh_dirs(qw(loop-synced loop inloop-batch
+                             threaded purging poolfull));
 
 # TEST 7 and 8: a purge by filter runs one instance a batch
 our $purge_location = <<'_EOC_';

@@ -11,15 +11,14 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
+use DurableBlocks ();
 use DurableClient qw(api);
-use File::Path ();
 
 repeat_each(1);
 log_level('debug');
 
 # per block: the status and the log lines
-my $v = `$Test::Nginx::Util::NginxBinary -V 2>&1`;
-if ($v !~ /--with-debug/) {
+if (!DurableBlocks::debug_build()) {
     plan skip_all => 'nginx without --with-debug';
 } else {
     plan tests => repeat_each() * (blocks() * 2);
@@ -27,10 +26,7 @@ if ($v !~ /--with-debug/) {
 
 # the stores of the blocks, new for each run of the file: the instances
 # of a run before would make the starts 409
-if ($ENV{TEST_NGINX_DATA_DIR}) {
-    File::Path::rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_")
-        for qw(debug-trace debug-trace-loop debug-trace-pool);
-}
+DurableBlocks::fresh_dirs(qw(debug-trace debug-trace-loop debug-trace-pool));
 
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/debug-trace;

@@ -37,7 +37,7 @@ plan tests => $flow_total + 2 * (blocks() - 1) + 8 + 2;
 # TEST 23 reads debug lines, which an nginx built without --with-debug
 # does not have: it is skipped there, its flow's checks (claim_bufs
 # above) and its own four (status, body and the two logs)
-our $debug = `$Test::Nginx::Util::NginxBinary -V 2>&1` =~ /--with-debug/;
+our $debug = DurableBlocks::debug_build();
 
 
 sub start {

@@ -8,11 +8,11 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
+use DurableBlocks ();
 use DurableClient qw(api);
 use Time::HiRes qw(time sleep);
 use POSIX ();
 use IO::Socket::INET;
-use File::Path ();
 
 master_on();
 workers(2);
@@ -34,10 +34,7 @@ plan tests => 3 + 2 * blocks() + 1;
 
 # the stores of the blocks, new for each run of the file: the instances
 # of a run before would make the starts 409
-if ($ENV{TEST_NGINX_DATA_DIR}) {
-    File::Path::rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_")
-        for qw(worker-longpoll worker-longpoll-names);
-}
+DurableBlocks::fresh_dirs(qw(worker-longpoll worker-longpoll-names));
 
 
 sub main::cross_worker {

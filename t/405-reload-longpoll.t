@@ -10,7 +10,6 @@ use DurableClient qw(api);
 use DurableBlocks qw(master_pid child_of);
 use POSIX ();
 use Time::HiRes ();
-use File::Path ();
 
 master_on();
 workers(1);
@@ -20,11 +19,9 @@ no_shuffle();
 # per block: status + body + 1 Perl check (the worker exited)
 plan tests => 3 * blocks();
 
-our $dir = ($ENV{TEST_NGINX_DATA_DIR} // '') . '/reload-longpoll';
-
 # new for each run of the file: the instances of a run before would make
 # the starts 409
-File::Path::rmtree($dir) if $ENV{TEST_NGINX_DATA_DIR};
+DurableBlocks::fresh_dirs('reload-longpoll');
 
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/reload-longpoll;

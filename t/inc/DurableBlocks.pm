@@ -5,8 +5,9 @@ package DurableBlocks;
 # main::status_re(...), $::TIME, $::FRAC; the pids of the nginx that
 # Test::Nginx runs (master_pid, child_of); requests from Perl code (post,
 # later); the configuration most API tests share (fresh_store,
-# $API_LOCATION) and stores LMDB cannot open (corrupt_store). Import what
-# a file uses, e.g.
+# fresh_dirs, $API_LOCATION) and stores LMDB cannot open (corrupt_store);
+# what the build under test has (debug_build, test_faults_build). Import
+# what a file uses, e.g.
 #   use lib 't/inc';
 #   use DurableBlocks qw(rq status_re $TIME $FRAC);
 # and call the others fully qualified from --- init code, which runs in
@@ -21,7 +22,8 @@ use HTTP::Tiny;
 use POSIX ();
 
 our @EXPORT_OK = qw(rq status_re $TIME $FRAC master_pid child_of later post
-                    reap_children fresh_store corrupt_store $API_LOCATION);
+                    reap_children fresh_dirs fresh_store corrupt_store
+                    debug_build test_faults_build $API_LOCATION);
 
 # the API under both of its prefixes, with the key testkey123
 our $API_LOCATION = <<'_EOC_';
@@ -91,13 +93,46 @@ sub post {
                        %{ $headers || {} } } });
 }
 
+# removes the store directories @names of $TEST_NGINX_DATA_DIR: a test
+# file starts with empty stores, as the instances of a run before would
+# make its starts 409
+sub fresh_dirs {
+    my (@names) = @_;
+    return unless $ENV{TEST_NGINX_DATA_DIR};
+    File::Path::rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_") for @names;
+}
+
 # the http_config of a store "default" in $TEST_NGINX_DATA_DIR/$name,
 # which is removed first: each test file starts with an empty store
 sub fresh_store {
     my ($name) = @_;
-    File::Path::rmtree("$ENV{TEST_NGINX_DATA_DIR}/$name")
-        if $ENV{TEST_NGINX_DATA_DIR};
+    fresh_dirs($name);
     return "    durable_task_store default path=\$TEST_NGINX_DATA_DIR/$name;\n";
+}
+
+# whether the nginx under test was built --with-debug, so that it writes
+# the debug lines some blocks read
+sub debug_build {
+    return `$Test::Nginx::Util::NginxBinary -V 2>&1` =~ /--with-debug/;
+}
+
+# whether the module under test has the hook of test faults (config:
+# DURABLE_TEST_FAULTS_BUILD): the name of its variable is in the shared
+# objects TEST_NGINX_LOAD_MODULES loads, or in nginx, built in
+sub test_faults_build {
+    my @files = split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '';
+    push @files, $Test::Nginx::Util::NginxBinary;
+
+    for my $file (@files) {
+        my $path = -e $file ? $file : scalar(`command -v $file 2>/dev/null`);
+        chomp $path;
+        open my $fh, '<:raw', $path or next;
+        local $/;
+        my $bytes = <$fh> // '';
+        return 1 if index($bytes, 'DURABLE_TEST_FAULTS') >= 0;
+    }
+
+    return 0;
 }
 
 # makes $dir a store directory whose data file is not an LMDB file: a

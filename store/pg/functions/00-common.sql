@@ -1,4 +1,6 @@
 -- ngx_durable PostgreSQL schema: the operations, as server-side functions.
+-- By hand, run it only with `psql -1 -v ON_ERROR_STOP=1 -f` (as `durable
+-- schema` does): a plain `psql -f` goes on past an error (docs/postgres.md).
 --
 -- Created again (CREATE OR REPLACE) by every `durable schema init` and
 -- `durable schema upgrade`, after the numbered table files: the files of

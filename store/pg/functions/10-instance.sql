@@ -1,6 +1,8 @@
 -- ngx_durable PostgreSQL schema: one instance's operations (start,
 -- status, events, terminate, suspend, resume, purge). Conventions:
 -- 00-common.sql.
+-- By hand, run it only with `psql -1 -v ON_ERROR_STOP=1 -f` (as `durable
+-- schema` does): a plain `psql -f` goes on past an error (docs/postgres.md).
 
 
 -- ds_op_start(): a new instance, Pending, with an ExecutionStarted

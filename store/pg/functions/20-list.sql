@@ -1,5 +1,7 @@
 -- ngx_durable PostgreSQL schema: lists and purges by filter, paged by
 -- keyset on (created, id). Conventions: 00-common.sql.
+-- By hand, run it only with `psql -1 -v ON_ERROR_STOP=1 -f` (as `durable
+-- schema` does): a plain `psql -f` goes on past an error (docs/postgres.md).
 
 -- continuation tokens, as the LMDB store makes them (ds_query.c):
 -- base64url without padding of version 1, created with its sign bit

@@ -1,5 +1,7 @@
 -- ngx_durable PostgreSQL schema: orchestration work items (timers that
 -- fire, claims, renewals, abandons). Conventions: 00-common.sql.
+-- By hand, run it only with `psql -1 -v ON_ERROR_STOP=1 -f` (as `durable
+-- schema` does): a plain `psql -f` goes on past an error (docs/postgres.md).
 
 
 -- whether no other transaction holds the firing lock of the target whose

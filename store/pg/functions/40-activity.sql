@@ -1,5 +1,7 @@
 -- ngx_durable PostgreSQL schema: activity work items (claims, renewals,
 -- abandons, completions). Conventions: 00-common.sql.
+-- By hand, run it only with `psql -1 -v ON_ERROR_STOP=1 -f` (as `durable
+-- schema` does): a plain `psql -f` goes on past an error (docs/postgres.md).
 --
 -- An activity is a row of durable.activities keyed by its instance and
 -- task id, in the ready index (ready_at > 0) while it waits or is

@@ -1,5 +1,7 @@
 -- ngx_durable PostgreSQL schema: completing an orchestration episode
 -- (ds_work_complete_orchestration()). Conventions: 00-common.sql.
+-- By hand, run it only with `psql -1 -v ON_ERROR_STOP=1 -f` (as `durable
+-- schema` does): a plain `psql -f` goes on past an error (docs/postgres.md).
 --
 -- C checks the actions and renders every event's members; the function
 -- fences by the lease, then moves the delivered messages into the

@@ -1,6 +1,8 @@
 -- ngx_durable PostgreSQL schema: entities (signals, calls, critical
 -- sections, their work items, get, list and clean). Conventions:
 -- 00-common.sql; the LMDB store's rules are store/ds_entity.c's.
+-- By hand, run it only with `psql -1 -v ON_ERROR_STOP=1 -f` (as `durable
+-- schema` does): a plain `psql -f` goes on past an error (docs/postgres.md).
 --
 -- For the orchestration completion (50-orchestration-complete.sql), the
 -- one way to put a call, a lock or an unlock request in an entity's

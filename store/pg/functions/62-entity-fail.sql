@@ -2,6 +2,8 @@
 -- and the orchestrations an entity's batch starts. Conventions:
 -- 00-common.sql; the LMDB store's rules are store/ds_entity.c's
 -- (ds_work_fail_entity(), ds_entity_actions()).
+-- By hand, run it only with `psql -1 -v ON_ERROR_STOP=1 -f` (as `durable
+-- schema` does): a plain `psql -f` goes on past an error (docs/postgres.md).
 
 
 -- ds_work_fail_entity(), fenced by p_lease as a completion is; p_digest

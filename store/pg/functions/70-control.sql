@@ -1,6 +1,8 @@
 -- ngx_durable PostgreSQL schema: restart, history in chunks, recursive
 -- terminate and purge, and the figures for monitoring. Conventions:
 -- 00-common.sql.
+-- By hand, run it only with `psql -1 -v ON_ERROR_STOP=1 -f` (as `durable
+-- schema` does): a plain `psql -f` goes on past an error (docs/postgres.md).
 
 
 -- DS_OP_RESTART: starts p_id with the name and input of p_from, as

@@ -3,6 +3,8 @@
 -- out.control.changed does, so that nginx logs a lifecycle line only
 -- for a change (not for a suspend of a suspended instance). Conventions:
 -- 00-common.sql.
+-- By hand, run it only with `psql -1 -v ON_ERROR_STOP=1 -f` (as `durable
+-- schema` does): a plain `psql -f` goes on past an error (docs/postgres.md).
 
 
 -- p_type: 0 terminate, 1 suspend, 2 resume. The instance is locked

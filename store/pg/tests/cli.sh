@@ -146,6 +146,26 @@ check "none of it replaced the newer functions" 0 "^$((level + 1))\|$" \
     sql "SELECT durable.functions_level() || '|'
                 || coalesce(to_regprocedure('durable.terminate(text, text,
                                              text)')::text, '')"
+# the guard's limit, on record: a plain psql -f, neither one transaction
+# nor stopping at an error, reports the error, exits 0 and goes on, and
+# these older functions replace the newer ones (docs/postgres.md)
+check "a plain psql -f reports the error and goes on" 0 \
+    "functions of level $((level + 1)), newer than these of level $level" \
+    psql -X -q -d "$db" \
+        $(printf -- '-f %s ' "$(dirname "$0")"/../functions/[0-9]*.sql)
+check "and replaces the newer functions" 0 "^$level\|durable.terminate" \
+    sql "SELECT durable.functions_level() || '|'
+                || coalesce(to_regprocedure('durable.terminate(text, text,
+                                             text)')::text, '')"
+# a level that cannot be read is a query error, as a version that cannot
+sql "CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
+     LANGUAGE plpgsql STABLE AS 'BEGIN RAISE EXCEPTION ''broken''; END'" \
+    > /dev/null
+check "a level whose query fails: exit 3" 3 \
+    "cannot read the functions' level: .*broken" \
+    "$durable" schema version --conninfo "$ci"
+check "as for an upgrade" 3 "cannot read the functions' level: .*broken" \
+    "$durable" schema upgrade --conninfo "$ci"
 sql "CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
      LANGUAGE sql STABLE AS 'SELECT $level'" > /dev/null
 check "functions of this tool's level are replaced" 0 "up to date" \
@@ -391,6 +411,8 @@ check "the hub imported, counted" 0 "^2 $(recount)$" \
          FROM durable.instances WHERE hub = 'h2'"
 check "durable delete-task-hub of version 6" 0 "" \
     "$durable" delete-task-hub "$ci" --hub h2
+check "which deleted the hub's instances" 0 "^0$" \
+    sql "SELECT count(*) FROM durable.instances WHERE hub = 'h2'"
 rm -f "$out"
 check "then the rest of the way" 0 "^schema version $latest, from 6$" \
     "$durable" schema upgrade --conninfo "$ci"
