@@ -28,7 +28,11 @@ static int ds_count_apply(ds_txn_t *txn, unsigned char *kb, size_t len,
  * write txn keeps the change with the txn's others of the same count
  * (dsi_counts_flush() writes them): the ready index adds and removes an
  * entry of the same one or two counts many times in a batch, and each
- * write of a count was a lookup and a put in the table.
+ * write of a count was a lookup and a put in the table. The changes
+ * are summed: a -1 and a +1 of a count that is already wrong (a record
+ * lost, say) cancel out and leave it wrong, where writing each would
+ * have deleted it at 0 first; ds_check() reports such a store. Only in
+ * a write txn: a read txn has no cursor to write with.
  */
 
 int
@@ -40,6 +44,11 @@ dsi_count_entry(ds_txn_t *txn, int db, const MDB_val *key, int delta)
     const unsigned char  *p, *end;
     unsigned char         kb[DS_KEY_BUF];
 
+    if (!txn->write) {
+        dsi_txn_set_error(txn, "a count changed in a read txn");
+        return DS_INVALID;
+    }
+
     p = key->mv_data;
     end = memchr(p, '\0', key->mv_size);
 
@@ -49,17 +58,14 @@ dsi_count_entry(ds_txn_t *txn, int db, const MDB_val *key, int delta)
         return DS_OK;
     }
 
+    /* LMDB keys have at most 511 bytes: hlen + 3 fits in kb */
     hlen = end - p;
-
-    if (hlen + 3 > sizeof(kb)) {
-        return DS_OK;
-    }
 
     memcpy(kb, p, hlen + 1);
     kb[hlen + 1] = (db == DS_DB_BY_STATUS) ? 's' : 'r';
     kb[hlen + 2] = end[1];
 
-    if (!txn->write || hlen + 3 > sizeof(txn->counts[0].key)) {
+    if (hlen + 3 > sizeof(txn->counts[0].key)) {
         return ds_count_apply(txn, kb, hlen + 3, delta);
     }
 
@@ -88,7 +94,12 @@ dsi_count_entry(ds_txn_t *txn, int db, const MDB_val *key, int delta)
 }
 
 
-/* writes the changes the txn kept (dsi_count_entry()) to the table */
+/*
+ * Writes the changes the txn kept (dsi_count_entry()) to the table. They
+ * are forgotten before the writes: one that fails (a full map) leaves
+ * the LMDB txn unusable, so it is aborted and none of it, the changes
+ * not written included, is ever committed.
+ */
 
 int
 dsi_counts_flush(ds_txn_t *txn)

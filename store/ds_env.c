@@ -727,16 +727,16 @@ dsi_cursor_done(ds_txn_t *txn, int db, MDB_cursor *cur)
 }
 
 
+/* txn->walking has a bit per db */
+typedef char ds_walk_bits[DS_DB_COUNT <= 32 ? 1 : -1];
+
+
 /*
  * A cursor for a walk whose callbacks may run other store code: in a
  * write txn a second kept cursor of the db, unless a walk of the same db
  * has it now (a walk inside a walk's callback gets a new one); in a read
  * txn a new one. dsi_cursor_walk_done() gives it back or closes it.
  */
-
-/* txn->walking has a bit per db */
-typedef char ds_walk_bits[DS_DB_COUNT <= 32 ? 1 : -1];
-
 
 int
 dsi_cursor_walk(ds_txn_t *txn, int db, MDB_cursor **cur)
@@ -774,22 +774,13 @@ dsi_cursor_walk_done(ds_txn_t *txn, int db, MDB_cursor *cur)
 }
 
 
+/* cur is a cursor of db */
+
 int
-dsi_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags)
+dsi_cursor_del(ds_txn_t *txn, int db, MDB_cursor *cur, unsigned flags)
 {
-    int      db;
-    MDB_dbi  dbi;
-
     txn->writes++;
-
-    dbi = mdb_cursor_dbi(cur);
-
-    for (db = 0; db < DS_DB_COUNT; db++) {
-        if (ds_dbi(txn, db) == dbi) {
-            txn->db_writes[db]++;
-            break;
-        }
-    }
+    txn->db_writes[db]++;
 
     return mdb_cursor_del(cur, flags);
 }
@@ -832,7 +823,9 @@ dsi_txn_set_error(ds_txn_t *txn, const char *what)
  * plus the two meta pages. Free pages are not counted, so the measure goes
  * down after a purge. Left out: the freelist's own pages (8 bytes a free
  * page, small) and the pages freed by txns that readers still see, which
- * LMDB cannot reuse yet; the reserve covers both.
+ * LMDB cannot reuse yet; the reserve covers both. The count changes a
+ * write txn keeps are not written yet, hence not counted either: a few
+ * small records at most, which the reserve covers too.
  */
 
 int

@@ -121,7 +121,9 @@ dsi_ev_open(ds_buf_t *b)
 /*
  * Every history event has an EventId, as the SDKs' replay reads it: the
  * action id for what an action made (TaskScheduled, TimerCreated, ...),
- * -1 for the rest, as the Durable Task Framework records them.
+ * -1 for the rest, as the Durable Task Framework records them. type
+ * is written as it is, unescaped: it must be a literal of the store's
+ * own with nothing to escape (letters only), never a caller's text.
  */
 
 void
@@ -134,7 +136,7 @@ dsi_ev_begin(ds_buf_t *b, const char *type, int64_t event_id, int64_t now)
 
     dsi_ev_open(b);
 
-    /* the type is a name of the store's own, in letters: not escaped */
+    /* not escaped: see above */
     p = ds_ev_name(b, "EventType", len + 2);
 
     if (p != NULL) {
@@ -311,7 +313,8 @@ dsi_ev_end(ds_txn_t *txn, ds_buf_t *b, ds_str_t *event)
 /*
  * {"EventType":"<type>","Timestamp":"<now>","EventId":-1
  *  [,"<name_field>":"<name>"],"<json_field>":<json|null>}; event->data is
- * malloc()ed.
+ * malloc()ed. type and the field names go in unescaped: literals with
+ * nothing to escape (dsi_ev_begin()).
  */
 
 int

@@ -217,7 +217,7 @@ ds_hub_delete(ds_txn_t *txn, ds_str_t hub, size_t max, size_t *deleted,
                 }
             }
 
-            rc = dsi_cursor_del(txn, cur, 0);
+            rc = dsi_cursor_del(txn, t, cur, 0);
             if (rc != 0) {
                 break;
             }

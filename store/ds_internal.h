@@ -148,7 +148,8 @@ int dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int dsi_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val,
     unsigned flags);
 int dsi_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
-int dsi_cursor_del(ds_txn_t *txn, MDB_cursor *cur, unsigned flags);
+int dsi_cursor_del(ds_txn_t *txn, int db, MDB_cursor *cur,
+    unsigned flags);
 int dsi_cursor_seek(ds_txn_t *txn, int db, MDB_cursor **cur);
 void dsi_cursor_done(ds_txn_t *txn, int db, MDB_cursor *cur);
 int dsi_cursor_walk(ds_txn_t *txn, int db, MDB_cursor **cur);

@@ -543,6 +543,20 @@ again:
         return 1;
     }
 
+    /*
+     * The count changes the ops kept are written here, not in the commit:
+     * one that fails (a full map) fails the op that made it alone when
+     * the batch runs nested, each op writing its own in its child txn.
+     */
+
+    if (applied && dsi_counts_flush(txn) != DS_OK) {
+        ds_op_batch_error(txn, err, errlen);
+        ds_txn_abort(txn);
+        ds_op_batch_nested(env, ops, err, errlen);
+
+        return 1;
+    }
+
     if (times && applied) {
         times->applied = ds_time_now();
     }

@@ -115,20 +115,21 @@ ds_orch_get(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
 
 /*
  * Nothing written since the get (a claim, renew or abandon changes the
- * record in memory only): the record read is the one stored, and
- * its strings still valid, so the indexes are updated from it without a
- * third read of the record per claim; otherwise ds_instance_put() reads
- * it again.
+ * record in memory only): the record read is the one stored, and its
+ * strings still valid, so the indexes are updated from it without a
+ * third read of the record per claim. A write in between cannot happen
+ * in ds_work.c; should one come, the old record may be gone: refused.
  */
 
 static int
 ds_orch_put(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
 {
-    if (ds_txn_writes(txn) == r->writes) {
-        return dsi_instance_write(txn, hub, r->id, &r->u.inst, &r->old);
+    if (ds_txn_writes(txn) != r->writes) {
+        dsi_txn_set_error(txn, "an instance written between its get and put");
+        return DS_ERROR;
     }
 
-    return ds_instance_put(txn, hub, r->id, &r->u.inst);
+    return dsi_instance_write(txn, hub, r->id, &r->u.inst, &r->old);
 }
 
 

@@ -298,7 +298,7 @@ ds_instance_purge_until(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
         }
 
         if (stale) {
-            rc = dsi_cursor_del(txn, s->cur, 0);
+            rc = dsi_cursor_del(txn, DS_DB_BY_STATUS, s->cur, 0);
             ds_range_close(&r);
 
             if (rc != 0) {

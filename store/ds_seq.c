@@ -197,7 +197,7 @@ dsi_seq_each_from(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
         action = fn(txn, seq, &val, data);
 
         if (action == DSI_EACH_DELETE) {
-            rc = dsi_cursor_del(txn, cur, 0);
+            rc = dsi_cursor_del(txn, db, cur, 0);
             if (rc != 0) {
                 break;
             }

@@ -279,7 +279,7 @@ ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now, size_t max,
             || ((unsigned char *) key.mv_data)[len - 9] != '\0')
         {
             /* malformed: ds_check() reports such; drop it */
-            rc = dsi_cursor_del(txn, cur, 0);
+            rc = dsi_cursor_del(txn, DS_DB_TIMERS, cur, 0);
             mdb_cursor_close(cur);
 
             if (rc != 0) {

@@ -40,6 +40,9 @@ t_count_cb(void *data, ds_str_t hub, const ds_count_t *c)
 }
 
 
+static void t_counts_read_txn(void);
+
+
 static void
 t_counts_read(ds_env_t *env, t_counts_t *t)
 {
@@ -182,6 +185,47 @@ t_counts_txn(void)
 }
 
 
+/*
+ * A count changed through a read txn is refused, and the count stays as
+ * it was: a read txn has no cursor to write with.
+ */
+
+static void
+t_counts_read_txn(void)
+{
+    char           *dir;
+    MDB_val         key;
+    ds_env_t       *env;
+    ds_txn_t       *txn;
+    t_counts_t      t;
+    ds_instance_t   inst;
+    unsigned char   kb[] = { 'H', 'u', 'b', 0, DS_PENDING, 'x' };
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_start(txn, t_s("Hub"), t_s("a"), t_s("Hello"), t_s("1"), 1,
+                      &inst), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    key.mv_data = kb;
+    key.mv_size = sizeof(kb);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(dsi_count_entry(txn, DS_DB_BY_STATUS, &key, -1), DS_INVALID);
+    T_INT(dsi_count_entry(txn, DS_DB_BY_STATUS, &key, 1), DS_INVALID);
+    T(strstr(ds_txn_error(txn), "read txn") != NULL);
+    ds_txn_abort(txn);
+
+    t_counts_read(env, &t);
+    T_INT(t.status[DS_PENDING], 1);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 void
 t_counts(void)
 {
@@ -266,4 +310,5 @@ t_counts(void)
     t_rmdir(dir);
 
     t_counts_txn();
+    t_counts_read_txn();
 }

@@ -19,6 +19,9 @@ static long t_copy_of(ds_env_t *env, ds_str_t hub, const char *id,
     int64_t created, unsigned char *copy);
 static int t_list_copy_cb(void *data, ds_str_t id, const ds_instance_t *inst);
 static int t_count_status(ds_env_t *env, ds_str_t hub, unsigned mask);
+static void t_instance_relist(void);
+static void t_relist_change(ds_instance_t *inst, int field);
+static int t_relist_cb(void *data, ds_str_t id, const ds_instance_t *inst);
 
 
 void
@@ -28,6 +31,150 @@ t_instance(void)
     t_instance_keys();
     t_instance_check();
     t_instance_list_copy();
+    t_instance_relist();
+}
+
+
+/* the fields a list shows, as many as t_relist_change() knows */
+#define T_RELIST_FIELDS  15
+
+
+typedef struct {
+    int                 items;
+    size_t              len;
+    unsigned char       copy[DS_LIST_COPY_MAX];     /* of the last item */
+} t_relist_t;
+
+
+/*
+ * Each field the list copy keeps, changed alone, rewrites the copy: the
+ * list query then shows the record as it is now.
+ */
+
+static void
+t_instance_relist(void)
+{
+    int              field;
+    char            *dir, token[DS_TOKEN_MAX];
+    size_t           token_len, len;
+    ds_env_t        *env;
+    ds_txn_t        *txn;
+    ds_str_t         hub;
+    ds_query_t       q;
+    t_relist_t       listed;
+    ds_instance_t    inst;
+    unsigned char    want[DS_LIST_COPY_MAX];
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_put(env, hub, "a", DS_RUNNING, 10), DS_OK);
+
+    memset(&q, 0, sizeof(q));
+    q.top = 10;
+
+    for (field = 0; field < T_RELIST_FIELDS; field++) {
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+        T_INT(ds_instance_get(txn, hub, t_s("a"), &inst), DS_OK);
+        t_relist_change(&inst, field);
+        T_INT(ds_instance_put(txn, hub, t_s("a"), &inst), DS_OK);
+        T_INT(ds_txn_commit(txn), DS_OK);
+
+        T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+        T_INT(ds_instance_get(txn, hub, t_s("a"), &inst), DS_OK);
+        len = dsi_list_copy(&inst, want);
+
+        listed.items = 0;
+        T_INT(ds_instance_list(txn, hub, &q, t_relist_cb, &listed, token,
+                               &token_len), DS_OK);
+        ds_txn_abort(txn);
+
+        T(len > 0);
+        T_INT(listed.items, 1);
+
+        if (listed.len != len || memcmp(listed.copy, want, len) != 0) {
+            fprintf(stderr, "the list copy missed field %d\n", field);
+            T(0);
+        }
+    }
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* changes one of the fields a list shows, to a value it did not have */
+
+static void
+t_relist_change(ds_instance_t *inst, int field)
+{
+    switch (field) {
+    case 0:
+        inst->status = (inst->status == DS_RUNNING) ? DS_PENDING
+                                                    : DS_RUNNING;
+        break;
+    case 1:
+        inst->suspended_from = (inst->suspended_from == DS_RUNNING)
+                               ? DS_PENDING : DS_RUNNING;
+        break;
+    case 2:
+        inst->updated++;
+        break;
+    case 3:
+        inst->execution++;
+        break;
+    case 4:
+        inst->parent_task++;
+        break;
+    case 5:
+        inst->parent_execution++;
+        break;
+    case 6:
+        inst->scheduled_start++;
+        break;
+    case 7:
+        inst->name = t_s("Renamed");
+        break;
+    case 8:
+        inst->input = t_s("\"in\"");
+        break;
+    case 9:
+        inst->output = t_s("\"out\"");
+        break;
+    case 10:
+        inst->custom_status = t_s("\"custom\"");
+        break;
+    case 11:
+        inst->parent_id = t_s("parent");
+        break;
+    case 12:
+        inst->version = t_s("2.0");
+        break;
+    case 13:
+        inst->tags = t_s("{\"k\":\"v\"}");
+        break;
+    default:
+        inst->failure = t_s("{\"errorType\":\"E\"}");
+        break;
+    }
+}
+
+
+static int
+t_relist_cb(void *data, ds_str_t id, const ds_instance_t *inst)
+{
+    t_relist_t  *listed;
+
+    (void) id;
+
+    listed = data;
+    listed->items++;
+    listed->len = dsi_list_copy(inst, listed->copy);
+
+    return 0;
 }
 
 

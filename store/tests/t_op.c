@@ -39,6 +39,7 @@ static void t_op_purge(void);
 static void t_op_work(void);
 static void t_op_names(void);
 static void t_op_batch(void);
+static void t_op_batch_counts(void);
 static void t_op_stamp(void);
 static void t_op_reads(void);
 static void t_op_read_done(ds_op_t *op);
@@ -66,6 +67,7 @@ t_op_data(void)
     t_op_work();
     t_op_names();
     t_op_batch();
+    t_op_batch_counts();
     t_op_stamp();
     t_op_reads();
 }
@@ -575,6 +577,86 @@ t_op_stamp(void)
 
     ds_env_close(env);
     t_rmdir(dir);
+}
+
+
+/*
+ * A batch of a small start and a start whose input fills what is left of
+ * the map, a little less at each step, each on a new store: at some steps
+ * the ops' own writes fit but the count changes they kept do not (the
+ * counts of 300 hubs span several pages, of which the batch's two are
+ * not otherwise written). The big start fails alone, whatever the step.
+ */
+
+static void
+t_op_hubs(ds_env_t *env)
+{
+    int            i;
+    char           hub[64];
+    ds_txn_t      *txn;
+    ds_instance_t  inst;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    for (i = 0; i < 300; i++) {
+        snprintf(hub, sizeof(hub), "A%039d", i);
+        T_INT(ds_op_start(txn, t_s(hub), t_s("i"), t_s("Hello"), t_s("1"),
+                          1, &inst), DS_OK);
+    }
+
+    T_INT(ds_txn_commit(txn), DS_OK);
+}
+
+
+static void
+t_op_batch_counts(void)
+{
+    int        redone;
+    char      *dir, *big;
+    size_t     size;
+    ds_op_t    ops[2];
+    ds_env_t  *env;
+
+    size = 512 * 1024;
+    big = t_alloc(size);
+    memset(big, 'x', size);
+    big[0] = '"';
+
+    ops[1].rc = DS_FULL;
+
+    while (size > 1024 && ops[1].rc != DS_OK) {
+        size -= 256;
+        big[size - 1] = '"';
+
+        /* a reserve of a byte: LMDB's own MDB_MAP_FULL stops the writes */
+        dir = t_tmpdir();
+        env = t_open_reserve(dir, 512 * 1024, 1);
+        t_op_hubs(env);
+
+        t_op_batch_of(ops, 2);
+        ops[0].hub = t_s("A000000000000000000000000000000000000100");
+        ops[0].in.start.id = t_s("small");
+        ops[1].hub = t_s("A000000000000000000000000000000000000200");
+        ops[1].in.start.id = t_s("big");
+        ops[1].in.start.input.data = big;
+        ops[1].in.start.input.len = size;
+
+        redone = ds_op_batch(env, ops);
+
+        T_INT(ops[0].rc, DS_OK);
+        T(ops[1].rc == DS_OK || ops[1].rc == DS_FULL);
+        T_INT(redone, ops[1].rc != DS_OK);
+
+        T(t_consistent(env, ops[0].hub, NULL));
+        T(t_consistent(env, ops[1].hub, NULL));
+
+        ds_env_close(env);
+        t_rmdir(dir);
+    }
+
+    T_INT(ops[1].rc, DS_OK);
+
+    free(big);
 }
 
 

@@ -34,6 +34,7 @@ static void t_work_invalid(void);
 static void t_work_check(void);
 static void t_work_old_records(void);
 static void t_work_names(void);
+static void t_work_put_after_write(void);
 
 
 void
@@ -55,6 +56,52 @@ t_work(void)
     t_work_check();
     t_work_old_records();
     t_work_names();
+    t_work_put_after_write();
+}
+
+
+/*
+ * An orchestration's put must follow its get with nothing written in
+ * between (it updates the indexes from the record the get read): a put
+ * after a write is refused, and nothing is committed.
+ */
+
+static void
+t_work_put_after_write(void)
+{
+    char            *dir;
+    ds_env_t        *env;
+    ds_txn_t        *txn;
+    ds_instance_t    inst;
+    dsi_work_rec_t   r;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_start(txn, t_s("Hub"), t_s("a"), t_s("Hello"), t_s("1"),
+                      T0, &inst), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    memset(&r, 0, sizeof(dsi_work_rec_t));
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(dsi_work_orchestration.key_of(t_s("Hub"), t_s("a"), t_s(""), 0,
+                                        &r), DS_OK);
+    T_INT(dsi_work_orchestration.get(txn, t_s("Hub"), &r), DS_OK);
+
+    T_INT(ds_op_start(txn, t_s("Hub"), t_s("b"), t_s("Hello"), t_s("1"),
+                      T0, &inst), DS_OK);
+
+    *r.ready_at = 0;
+    T_INT(dsi_work_orchestration.put(txn, t_s("Hub"), &r), DS_ERROR);
+    T(strstr(ds_txn_error(txn), "between its get and put") != NULL);
+    ds_txn_abort(txn);
+
+    T(t_consistent(env, t_s("Hub"), NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
 }
 
 
