@@ -417,11 +417,14 @@ dsi_pgs_expire_handler(ds_event_t *ev)
  * What is queued goes on idle connections: the writes as one batch when
  * no other batch of writes is in flight, the reads as others, one on each
  * idle connection left, DSI_PG_READS_MAX reads in each at most. While
- * a batch of writes could go, the last idle connection is kept for it:
- * a backlog of reads would otherwise take every connection and the next
- * write would wait for a read's round trip. With a batch of writes in
- * flight, its connection is the one the next writes take; with one
- * connection up, reads and writes share it.
+ * a batch of writes could go and more reads wait than one batch takes,
+ * the last idle connection is kept for the writes: such a backlog would
+ * otherwise take every connection and the next write would wait for a
+ * read's round trip. Fewer reads take it: keeping it then would leave
+ * reads a connection fewer under a load of reads alone (a quarter of a
+ * pool of 4) for a write that waits one short batch at most. With a
+ * batch of writes in flight, its connection is the one the next writes
+ * take; with one connection up, reads and writes share it.
  */
 
 static void
@@ -445,7 +448,8 @@ dsi_pgs_dispatch(dsi_pgs_t *pgs)
     }
 
     /* a pool of one, or with one connection up, keeps none */
-    keep = (up > 1 && pgs->writing < DSI_PGS_WRITERS);
+    keep = (up > 1 && pgs->writing < DSI_PGS_WRITERS
+            && pgs->reads.n > DSI_PG_READS_MAX);
 
     while (pgs->reads.n && (c = dsi_pgs_idle(pgs, keep)) != NULL) {
         dsi_pgs_take(pgs, &pgs->reads, c);

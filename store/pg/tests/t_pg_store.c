@@ -1242,6 +1242,46 @@ t_reads_leave_writer(ds_store_t *st, t_host_t *th)
 }
 
 
+/*
+ * Reads that are no backlog take the last idle connection too: with one
+ * batch of reads in flight on a pool of 2, the next reads go at once on
+ * the other connection (kept for the writes, a load of reads alone would
+ * have a connection fewer)
+ */
+
+static void
+t_reads_take_last(ds_store_t *st, t_host_t *th)
+{
+    size_t    i;
+    t_call_t  calls[6];
+
+    for (i = 0; i < 6; i++) {
+        t_read(&calls[i], st, "hub", i % 2 ? "one" : "nope");
+    }
+
+    th->read_batches = 0;
+
+    for (i = 0; i < 3; i++) {
+        ds_store_submit(st, &calls[i].op, i < 2 ? DS_SUBMIT_MORE : 0);
+    }
+
+    t_posts();
+    T(th->read_batches == 1);
+
+    for (i = 3; i < 6; i++) {
+        ds_store_submit(st, &calls[i].op, i < 5 ? DS_SUBMIT_MORE : 0);
+    }
+
+    t_posts();
+    T(th->read_batches == 2);
+
+    for (i = 0; i < 6; i++) {
+        t_run(&calls[i]);
+        T(calls[i].op.rc == (i % 2 ? DS_OK : DS_NOTFOUND));
+    }
+}
+
+
 /* one statement on a blocking connection of its own, for the test */
 
 static void
@@ -1980,6 +2020,7 @@ main(int argc, char **argv)
         t_status_big(st, &th);
         t_reads_alone(st, &th);
         t_reads_leave_writer(st, &th);
+        t_reads_take_last(st, &th);
         t_writer(st, argv[1]);
         t_batch_most(st);
         t_sustained(st);
