@@ -1061,13 +1061,13 @@ t_half_stmts(size_t ops)
 
 
 /*
- * dsi_pg_batch_stmts() on n status reads, every other of a hub of its
- * own with odd: the statements it makes of them, apart from the
- * dispatch's DSI_PG_READS_MAX (whose batches are smaller than a group can
- * be with libpq < 17). With ids, each read's id is "id<ids[i]>". Fills
- * at[] and row[] with each read's statement and row; the number of
- * statements, and of groups in *ngroups, whose ids (distinct) in
- * nids[] (up to 8 groups).
+ * dsi_pg_batch_stmts() called on n status reads of "hub" (with odd,
+ * each odd one of a hub of its own), read i of id "id<ids[i]>": the
+ * statements it makes of them, apart from the dispatch's
+ * DSI_PG_READS_MAX (whose batches are smaller than a group can be with
+ * libpq < 17). Fills at[] and row[] with each read's statement and row,
+ * *ngroups with the durable.status_many() calls and nids[] with the ids
+ * in each (the first 8); the number of statements.
  */
 
 static size_t
