@@ -835,6 +835,9 @@ dsi_pgc_ready(dsi_pgc_t *c)
             return;
         }
 
+        dsi_store_log(pgs->store, DS_LOG_DEBUG, "durable store \"%s\": "
+                      "connection takes ops", pgs->store->name);
+
     } else {
         dsi_pgc_answer(c);
     }

@@ -444,6 +444,7 @@ t_lost(const char *conninfo)
     T(t_drive(c, 100) == DSI_PG_FAILED);
     T(dsi_pg_conn_error(c)[0] != '\0');
     T(dsi_pg_conn_wants(c) == 0);
+    T(strcmp(t_value(c, 0), "before") == 0);
 
     /* broken: it takes no other batch */
     T(dsi_pg_conn_send(c, stmts, 1, 0) == -1);

@@ -213,9 +213,12 @@ t_lmdb_done(ds_op_t *op)
 
 
 /*
- * A listed instance: its id, and what a start may carry when it has any
+ * A listed instance: its id, status, name, custom status and parent,
+ * whether its created time is set and not after its last update (each
+ * backend has its own clock), and what a start may carry when it has any
  * (version, tags, whether scheduled, failure details), as the gRPC front
- * end renders a listed instance from them
+ * end renders a listed instance from them. A list that outgrows the
+ * buffer is cut there, alike on both backends.
  */
 
 static int
@@ -225,7 +228,14 @@ t_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
     size_t   len;
 
     ids = data;
-    strncat(ids, id.data, id.len);
+    len = strlen(ids);
+
+    snprintf(ids + len, T_BUF - len, "%.*s(%d|%d|%.*s|%.*s|%.*s)",
+             (int) id.len, id.data, (int) inst->status,
+             inst->created > 0 && inst->created <= inst->updated,
+             (int) inst->name.len, inst->name.data,
+             (int) inst->custom_status.len, inst->custom_status.data,
+             (int) inst->parent_id.len, inst->parent_id.data);
 
     if (inst->version.len || inst->tags.len || inst->scheduled_start
         || inst->failure.len)
@@ -238,7 +248,8 @@ t_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
                  inst->failure.data);
     }
 
-    strcat(ids, " ");
+    len = strlen(ids);
+    snprintf(ids + len, T_BUF - len, " ");
 
     return 0;
 }

@@ -169,6 +169,8 @@ typedef struct {
     size_t              read_sends;     /* t_sends at the last one, */
     size_t              read_sends_most;    /* the most one took */
     int                 served;         /* the schema version logged */
+    size_t              ready;          /* connections that took ops */
+    size_t              lost;           /* pool connections lost */
 } t_host_t;
 
 
@@ -298,6 +300,14 @@ t_log(void *host, ds_log_e level, const char *msg)
 
             th->read_batches++;
         }
+    }
+
+    if (strstr(msg, "connection takes ops") != NULL) {
+        ((t_host_t *) host)->ready++;
+    }
+
+    if (strstr(msg, "connection lost") != NULL) {
+        ((t_host_t *) host)->lost++;
     }
 
     if (strstr(msg, "listener connected") != NULL) {
@@ -1051,12 +1061,199 @@ t_half_stmts(size_t ops)
 
 
 /*
- * Status reads past a group's 256 ids, past a read batch's most, and a
- * group whose statement fails: more than 256 reads of one hub are two
- * groups; 1100 reads go as batches of DSI_PG_READS_MAX and the rest; a
- * read looks for the others of its hub among the 256 ops from its own on
- * only; a group that fails fails each of its reads, with the statement's
- * error.
+ * dsi_pg_batch_stmts() called on n status reads of "hub" (with odd,
+ * each odd one of a hub of its own), read i of id "id<ids[i]>": the
+ * statements it makes of them, apart from the dispatch's
+ * DSI_PG_READS_MAX (whose batches are smaller than a group can be with
+ * libpq < 17). Fills at[] and row[] with each read's statement and row,
+ * *ngroups with the durable.status_many() calls and nids[] with the ids
+ * in each (the first 8); the number of statements.
+ */
+
+static size_t
+t_group(size_t n, int odd, const size_t *ids, size_t *at, int *row,
+    size_t *ngroups, size_t *nids)
+{
+    char            *names;
+    size_t           i, k, nruns, nstmts;
+    ds_op_t         *ops;
+    const char      *p;
+    dsi_pg_call_t   *calls, *runs;
+    dsi_pg_stmt_t   *stmts;
+
+    ops = calloc(n, sizeof(ds_op_t));
+    calls = calloc(n, sizeof(dsi_pg_call_t));
+    runs = calloc(n / 2 + 1, sizeof(dsi_pg_call_t));
+    stmts = calloc(n, sizeof(dsi_pg_stmt_t));
+    names = calloc(n, 64);
+    T(ops != NULL && calls != NULL && runs != NULL && stmts != NULL
+      && names != NULL);
+
+    nstmts = 0;
+    *ngroups = 0;
+
+    if (ops == NULL || calls == NULL || runs == NULL || stmts == NULL
+        || names == NULL)
+    {
+        goto done;
+    }
+
+    for (i = 0; i < n; i++) {
+        ops[i].type = DS_OP_STATUS;
+        ops[i].next = i + 1 < n ? &ops[i + 1] : NULL;
+
+        if (odd && i % 2) {
+            snprintf(&names[i * 64], 32, "lone%zu", i);
+            ops[i].hub = (ds_str_t) { &names[i * 64],
+                                      strlen(&names[i * 64]) };
+        } else {
+            ops[i].hub = (ds_str_t) { "hub", 3 };
+        }
+
+        snprintf(&names[i * 64 + 32], 32, "id%zu", ids[i]);
+        ops[i].in.control.id = (ds_str_t) { &names[i * 64 + 32],
+                                            strlen(&names[i * 64 + 32]) };
+
+        T(dsi_pg_op_call(&ops[i], &calls[i]) == DS_OK);
+        ops[i].backend = &calls[i];
+    }
+
+    nstmts = dsi_pg_batch_stmts(ops, stmts, runs, &nruns);
+
+    for (i = 0; i < n; i++) {
+        at[i] = calls[i].at;
+        row[i] = calls[i].row;
+    }
+
+    /* a group's ids: an array literal, an element between quotes */
+    for (i = 0; i < nstmts; i++) {
+        if (strstr(stmts[i].sql, "status_many") == NULL) {
+            continue;
+        }
+
+        for (k = 0, p = stmts[i].values[1]; (p = strchr(p, '"')) != NULL;
+             p++, k++)
+        {
+            /* void */
+        }
+
+        if (*ngroups < 8) {
+            nids[*ngroups] = k / 2;
+        }
+
+        (*ngroups)++;
+    }
+
+    T(nruns == *ngroups);
+
+    for (i = 0; i < nruns; i++) {
+        dsi_pg_call_free(&runs[i]);
+    }
+
+    for (i = 0; i < n; i++) {
+        dsi_pg_call_free(&calls[i]);
+    }
+
+done:
+
+    free(ops);
+    free(calls);
+    free(runs);
+    free(stmts);
+    free(names);
+
+    return nstmts;
+}
+
+
+/*
+ * A group of one hub's reads holds 256 of them at most, and a read looks
+ * for others of its hub among the 256 ops from its own on: both bind
+ * however the dispatch cuts batches (dsi_pg_batch_stmts() alone, on more
+ * reads than a batch of libpq < 17 holds). 300 reads of one hub, ids
+ * read again and again, then each once: two groups, of 256 and 44 reads.
+ * 1100 reads, every other of a hub of its own: "hub"'s are a group in
+ * each window of 256 ops, 128 reads each, the last one 38; the others
+ * a statement each, in op order.
+ */
+
+static void
+t_groups(void)
+{
+    int      *row;
+    size_t    i, n, bad, nstmts, ngroups, nids[8], *at, *ids;
+
+    n = 1100;
+    at = calloc(n, sizeof(size_t));
+    row = calloc(n, sizeof(int));
+    ids = calloc(n, sizeof(size_t));
+    T(at != NULL && row != NULL && ids != NULL);
+
+    if (at == NULL || row == NULL || ids == NULL) {
+        goto done;
+    }
+
+    for (i = 0; i < 300; i++) {
+        ids[i] = i % 4;
+    }
+
+    nstmts = t_group(300, 0, ids, at, row, &ngroups, nids);
+    T(nstmts == 2 && ngroups == 2);
+    T(nids[0] == 4 && nids[1] == 4);
+
+    for (i = 0, bad = 0; i < 300; i++) {
+        bad += at[i] != (i < 256 ? 0 : 1) || row[i] != (int) (i % 4);
+    }
+
+    T(bad == 0);
+
+    for (i = 0; i < 300; i++) {
+        ids[i] = i;
+    }
+
+    nstmts = t_group(300, 0, ids, at, row, &ngroups, nids);
+    T(nstmts == 2 && ngroups == 2);
+    T(nids[0] == 256 && nids[1] == 44);
+    T(at[255] == 0 && row[255] == 255 && at[256] == 1 && row[256] == 0);
+    T(at[299] == 1 && row[299] == 43);
+
+    for (i = 0; i < n; i++) {
+        ids[i] = i;
+    }
+
+    nstmts = t_group(n, 1, ids, at, row, &ngroups, nids);
+    T(nstmts == n / 2 + 5 && ngroups == 5);
+    T(nids[0] == 128 && nids[3] == 128 && nids[4] == 38);
+
+    /* a group is made at its first read, a lone read in op order */
+    for (i = 0, bad = 0; i < n; i++) {
+        bad += at[i] != (i / 256) * 129 + (i % 2 ? (i % 256 + 1) / 2 : 0)
+               || row[i] != (i % 2 ? -1 : (int) (i % 256 / 2));
+    }
+
+    T(bad == 0);
+
+    if (nstmts != n / 2 + 5) {
+        printf("#   1100 reads: %zu statements, %zu groups\n", nstmts,
+               ngroups);
+    }
+
+done:
+
+    free(at);
+    free(row);
+    free(ids);
+}
+
+
+/*
+ * Status reads past a read batch's most, and a group whose statement
+ * fails, through the store: 300 reads of one hub are two groups in one
+ * batch (libpq 17), or as many batches as DSI_PG_READS_MAX makes (before
+ * it, where a batch never holds more reads than a group, so t_groups()
+ * holds the groups' bounds); 1100 reads go as batches of DSI_PG_READS_MAX
+ * and the rest, "hub"'s reads a group in each window of 256 ops; a
+ * group that fails fails each of its reads, with the statement's error.
  */
 
 static void
@@ -1079,7 +1276,7 @@ t_status_big(ds_store_t *st, t_host_t *th)
         return;
     }
 
-    /* 300 reads of one hub, ids read again and again: two groups */
+    /* 300 reads of one hub, ids read again and again */
     for (i = 0; i < 300; i++) {
         t_read(&calls[i], st, "hub", ids[i % 4]);
     }
@@ -1189,27 +1386,38 @@ t_reads_alone(ds_store_t *st, t_host_t *th)
 }
 
 
-/*
- * A backlog of reads leaves the last idle connection to the writes:
- * 1100 reads take one connection of two, the rest wait for it, and a
- * write submitted next is sent on the other at once, while the reads'
- * answers are still on their way (only the posted events run, no poll).
- */
+/* the loop runs until n connections in all have taken ops on th's store */
 
 static void
-t_reads_leave_writer(ds_store_t *st, t_host_t *th)
+t_ready(t_host_t *th, size_t n)
 {
-    size_t     i, n;
-    t_call_t  *calls, w;
+    int  i;
 
-    n = 1100;
+    for (i = 0; i < 600 && th->ready < n; i++) {
+        t_iterate();
+    }
+
+    T(th->ready >= n);
+}
+
+
+/*
+ * n reads of "hub" submitted as one, with the history: a statement each,
+ * slower than one for all
+ */
+
+static t_call_t *
+t_backlog(ds_store_t *st, t_host_t *th, size_t n)
+{
+    size_t     i;
+    t_call_t  *calls;
+
     calls = calloc(n, sizeof(t_call_t));
     T(calls != NULL);
     if (calls == NULL) {
-        return;
+        return NULL;
     }
 
-    /* with the history: a statement each, slower than one for all */
     for (i = 0; i < n; i++) {
         t_read(&calls[i], st, "hub", i % 2 ? "one" : "nope");
         calls[i].op.in.control.history = 1;
@@ -1222,8 +1430,48 @@ t_reads_leave_writer(ds_store_t *st, t_host_t *th)
         ds_store_submit(st, &calls[i].op, i + 1 < n ? DS_SUBMIT_MORE : 0);
     }
 
+    return calls;
+}
+
+
+/* the loop runs until the reads of t_backlog() are answered, and frees them */
+
+static void
+t_backlog_answered(t_call_t *calls, size_t n)
+{
+    size_t  i;
+
+    if (calls == NULL) {
+        return;
+    }
+
+    for (i = 0; i < n; i++) {
+        t_run(&calls[i]);
+        T(calls[i].op.rc == (i % 2 ? DS_OK : DS_NOTFOUND));
+    }
+
+    free(calls);
+}
+
+
+/*
+ * A backlog of reads leaves the last idle connection to the writes:
+ * 1100 reads take one connection of two, the rest wait for it, and a
+ * write submitted next is sent on the other at once, while the reads'
+ * answers are still on their way (only the posted events run, no poll).
+ */
+
+static void
+t_reads_leave_writer(ds_store_t *st, t_host_t *th)
+{
+    size_t     n;
+    t_call_t  *calls, w;
+
+    n = 1100;
+    calls = t_backlog(st, th, n);
+
     t_posts();
-    T(th->read_batches >= 1 && th->read_log[0][0] == DSI_PG_READS_MAX);
+    T(th->read_batches == 1 && th->read_log[0][0] == DSI_PG_READS_MAX);
 
     t_op(&w, st, DS_OP_RAISE_EVENT, "one");
     ds_store_submit(st, &w.op, 0);
@@ -1233,12 +1481,127 @@ t_reads_leave_writer(ds_store_t *st, t_host_t *th)
     t_run(&w);
     T(w.op.rc == DS_OK);
 
-    for (i = 0; i < n; i++) {
-        t_run(&calls[i]);
-        T(calls[i].op.rc == (i % 2 ? DS_OK : DS_NOTFOUND));
+    t_backlog_answered(calls, n);
+}
+
+
+/*
+ * A pool of two, on a store of its own whose bound is far longer than
+ * the test's waits (the reads of a backlog count their wait from their
+ * submit): reads leave a connection to the writes
+ * (t_reads_leave_writer()). One of its connections ended by another
+ * session: the one left is up, so a read goes on it at once, not after
+ * the lost one's retry; once that one takes ops again, the pool is two
+ * again and reads leave it to the writes anew.
+ */
+
+static void
+t_pool_two(const char *conninfo)
+{
+    int          i;
+    char         ci[1024];
+    size_t       lost;
+    PGconn      *x;
+    PGresult    *res;
+    t_call_t     r;
+    t_host_t     host, *th;
+    ds_store_t  *st;
+
+    th = &host;
+    memset(th, 0, sizeof(t_host_t));
+
+    snprintf(ci, sizeof(ci), "%s application_name=t_pool_two", conninfo);
+
+    st = t_open(ci, th, 10000, 2);
+    T(st != NULL);
+
+    if (st == NULL) {
+        return;
     }
 
-    free(calls);
+    t_ready(th, 2);
+    t_reads_leave_writer(st, th);
+
+    x = PQconnectdb(conninfo);
+    T(PQstatus(x) == CONNECTION_OK);
+
+    lost = th->lost;
+
+    res = PQexec(x, "SELECT count(pg_terminate_backend(pid)) "
+                 "FROM (SELECT pid FROM pg_stat_activity "
+                 "WHERE application_name = 't_pool_two' "
+                 "AND query <> 'LISTEN durable' LIMIT 1) one");
+    T(PQresultStatus(res) == PGRES_TUPLES_OK
+      && strcmp(PQgetvalue(res, 0, 0), "1") == 0);
+    PQclear(res);
+    PQfinish(x);
+
+    for (i = 0; i < 300 && th->lost == lost; i++) {
+        t_iterate();
+    }
+
+    T(th->lost == lost + 1);
+
+    /* the connection left takes the read at once */
+    t_read(&r, st, "hub", "one");
+    th->read_batches = 0;
+    ds_store_submit(st, &r.op, 0);
+    t_posts();
+    T(th->read_batches == 1);
+
+    t_run(&r);
+    T(r.op.rc == DS_OK);
+
+    /* the lost one is made again after the retry's pause */
+    t_ready(th, 3);
+    t_reads_leave_writer(st, th);
+
+    ds_store_close(st);
+}
+
+
+/*
+ * A pool of three, a batch of writes in flight: its connection is the
+ * one the next writes take, so a backlog of reads goes on both others
+ * at once.
+ */
+
+static void
+t_pool_three(const char *conninfo)
+{
+    size_t       n;
+    t_call_t    *calls, w;
+    t_host_t     host, *th;
+    ds_store_t  *st;
+
+    th = &host;
+    memset(th, 0, sizeof(t_host_t));
+
+    st = t_open(conninfo, th, 10000, 3);
+    T(st != NULL);
+
+    if (st == NULL) {
+        return;
+    }
+
+    t_ready(th, 3);
+
+    t_op(&w, st, DS_OP_RAISE_EVENT, "one");
+    ds_store_submit(st, &w.op, DS_SUBMIT_MORE);
+
+    n = 2 * DSI_PG_READS_MAX + 1;
+    calls = t_backlog(st, th, n);
+
+    t_posts();
+    T(th->sent_ops == 1);
+    T(th->read_batches == 2);
+
+    t_run(&w);
+    T(w.op.rc == DS_OK);
+
+    t_backlog_answered(calls, n);
+
+    ds_store_close(st);
 }
 
 
@@ -1702,7 +2065,7 @@ t_lock_waiters(PGconn *x, int terminate)
 
 /*
  * A connection lost in the middle of a batch of reads, a sync after
- * each statement: the first answered by the server, the second waiting
+ * each statement: the first run by the server, the second waiting
  * for a lock (entities, held by another session) when its backend is
  * ended. Every op of the batch is answered DS_UNAVAILABLE, none twice,
  * the loop does not wait for the rest, what was read is freed (the leak
@@ -1715,6 +2078,7 @@ static void
 t_lost_batch(const char *conninfo)
 {
     int          i;
+    size_t       lost, ready;
     PGconn      *x, *y;
     PGresult    *res;
     t_call_t     calls[3], s;
@@ -1761,12 +2125,18 @@ t_lost_batch(const char *conninfo)
     T(th->read_ops == 3 && th->read_stmts == 3);
     T(t_lock_waiters(y, 0) == 1);
 
-    /* the first statement's answer is read meanwhile */
+    /*
+     * the server has run the first statement, since the second waits;
+     * the loop goes on, and no read of the batch is answered before all
+     */
     for (i = 0; i < 5; i++) {
         t_iterate();
     }
 
     T(calls[0].answered == 0);
+
+    lost = th->lost;
+    ready = th->ready;
     T(t_lock_waiters(y, 1) == 1);
 
     for (i = 0; i < 3; i++) {
@@ -1784,7 +2154,7 @@ t_lost_batch(const char *conninfo)
     PQfinish(x);
     PQfinish(y);
 
-    /* the connection is made again after a pause: then it serves */
+    /* the lost connection is made again: then the pool serves */
     for (i = 0; i < 100; i++) {
         t_op(&s, st, DS_OP_ENTITY_GET, "");
         s.op.in.entity.name = (ds_str_t) { "counter", 7 };
@@ -1800,6 +2170,9 @@ t_lost_batch(const char *conninfo)
     }
 
     T(s.op.rc == DS_OK || s.op.rc == DS_NOTFOUND);
+    T(th->lost == lost + 1);
+
+    t_ready(th, ready + 1);
 
     for (i = 0; i < 3; i++) {
         T(calls[i].answered == 1);
@@ -2004,6 +2377,7 @@ main(int argc, char **argv)
     alarm(T_WATCHDOG_S);
 
     t_refusals(argv[1]);
+    t_groups();
 
     memset(&th, 0, sizeof(t_host_t));
     memset(&other_th, 0, sizeof(t_host_t));
@@ -2019,7 +2393,8 @@ main(int argc, char **argv)
         t_status_many(st, &th);
         t_status_big(st, &th);
         t_reads_alone(st, &th);
-        t_reads_leave_writer(st, &th);
+        t_pool_two(argv[1]);
+        t_pool_three(argv[1]);
         t_reads_take_last(st, &th);
         t_writer(st, argv[1]);
         t_batch_most(st);
