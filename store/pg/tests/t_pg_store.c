@@ -1081,20 +1081,19 @@ t_group(size_t n, int odd, const size_t *ids, size_t *at, int *row,
     dsi_pg_call_t   *calls, *runs;
     dsi_pg_stmt_t   *stmts;
 
+    nstmts = 0;
+    *ngroups = 0;
+
     ops = calloc(n, sizeof(ds_op_t));
     calls = calloc(n, sizeof(dsi_pg_call_t));
     runs = calloc(n / 2 + 1, sizeof(dsi_pg_call_t));
     stmts = calloc(n, sizeof(dsi_pg_stmt_t));
     names = calloc(n, 64);
-    T(ops != NULL && calls != NULL && runs != NULL && stmts != NULL
-      && names != NULL);
-
-    nstmts = 0;
-    *ngroups = 0;
 
     if (ops == NULL || calls == NULL || runs == NULL || stmts == NULL
         || names == NULL)
     {
+        T(0);
         goto done;
     }
 
