@@ -78,6 +78,7 @@ typedef struct {
     ds_event_t          timer;          /* connect, batch, retry */
     ds_op_t            *ops;            /* the batch in flight */
     size_t              nops;
+    size_t              reads;          /* of them, in pgs->reading */
     dsi_pg_stmt_t      *stmts;
     size_t              nstmts;
     int64_t             sent;           /* µs */
@@ -104,6 +105,7 @@ struct dsi_pgs_s {
     dsi_pgs_queue_t     reads;
     dsi_pgs_queue_t     writes;
     size_t              writing;        /* batches of writes in flight */
+    size_t              reading;        /* reads in flight */
     int64_t             timeout_ms;
     ds_event_t          kick;           /* sends what is queued */
     ds_event_t          expire;         /* the queue's bound */
@@ -417,12 +419,13 @@ dsi_pgs_expire_handler(ds_event_t *ev)
  * What is queued goes on idle connections: the writes as one batch when
  * no other batch of writes is in flight, the reads as others, one on each
  * idle connection left, DSI_PG_READS_MAX reads in each at most. While
- * a batch of writes could go and more reads wait than one batch takes,
- * the last idle connection is kept for the writes: such a backlog would
- * otherwise take every connection and the next write would wait for a
- * read's round trip. Fewer reads take it: keeping it then would leave
- * reads a connection fewer under a load of reads alone (a quarter of a
- * pool of 4) for a write that waits one short batch at most. With a
+ * a batch of writes could go and more reads are queued or in flight
+ * than one batch takes, the last idle connection is kept for the
+ * writes: such a backlog would otherwise take every connection and the
+ * next write would wait for a read batch's round trip. Fewer reads take
+ * it: keeping it then would leave reads a connection fewer under a load
+ * of reads alone (a quarter of a pool of 4), while a write waits for a
+ * batch of fewer than DSI_PG_READS_MAX reads at most. With a
  * batch of writes in flight, its connection is the one the next writes
  * take; with one connection up, reads and writes share it.
  */
@@ -449,7 +452,7 @@ dsi_pgs_dispatch(dsi_pgs_t *pgs)
 
     /* a pool of one, or with one connection up, keeps none */
     keep = (up > 1 && pgs->writing < DSI_PGS_WRITERS
-            && pgs->reads.n > DSI_PG_READS_MAX);
+            && pgs->reads.n + pgs->reading > DSI_PG_READS_MAX);
 
     while (pgs->reads.n && (c = dsi_pgs_idle(pgs, keep)) != NULL) {
         dsi_pgs_take(pgs, &pgs->reads, c);
@@ -515,6 +518,11 @@ dsi_pgs_take(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, dsi_pgc_t *c)
 
     c->ops = q->first;
     c->nops = n;
+
+    if (!c->writes) {
+        c->reads = n;
+        pgs->reading += n;
+    }
 
     cut = &q->first;
 
@@ -824,6 +832,9 @@ dsi_pgc_ready(dsi_pgc_t *c)
         c->writes = 0;
         pgs->writing--;
     }
+
+    pgs->reading -= c->reads;
+    c->reads = 0;
 
     if (c->listen) {
         dsi_pg_conn_release(c->conn);
@@ -1179,6 +1190,9 @@ dsi_pgc_fail(dsi_pgc_t *c, const char *why)
         c->writes = 0;
         pgs->writing--;
     }
+
+    pgs->reading -= c->reads;
+    c->reads = 0;
 
     host->cancel(host->data, &c->timer);
     host->cancel(host->data, &c->io);

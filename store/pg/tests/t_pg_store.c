@@ -1083,6 +1083,7 @@ t_group(size_t n, int odd, const size_t *ids, size_t *at, int *row,
 
     nstmts = 0;
     *ngroups = 0;
+    memset(nids, 0, 8 * sizeof(size_t));
 
     ops = calloc(n, sizeof(ds_op_t));
     calls = calloc(n, sizeof(dsi_pg_call_t));
@@ -1464,13 +1465,19 @@ static void
 t_reads_leave_writer(ds_store_t *st, t_host_t *th)
 {
     size_t     n;
-    t_call_t  *calls, w;
+    t_call_t  *calls, w, r;
 
     n = 1100;
     calls = t_backlog(st, th, n);
 
     t_posts();
     T(th->read_batches == 1 && th->read_log[0][0] == DSI_PG_READS_MAX);
+
+    /* the reads in flight count: one more read leaves it too */
+    t_read(&r, st, "hub", "one");
+    ds_store_submit(st, &r.op, 0);
+    t_posts();
+    T(th->read_batches == 1);
 
     t_op(&w, st, DS_OP_RAISE_EVENT, "one");
     ds_store_submit(st, &w.op, 0);
@@ -1479,6 +1486,9 @@ t_reads_leave_writer(ds_store_t *st, t_host_t *th)
 
     t_run(&w);
     T(w.op.rc == DS_OK);
+
+    t_run(&r);
+    T(r.op.rc == DS_OK);
 
     t_backlog_answered(calls, n);
 }
