@@ -309,8 +309,11 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
         /* the child reads the counts as the parent has them */
         rc = dsi_counts_flush(parent);
         if (rc != DS_OK) {
-            dsi_err_set(err, errlen, "beginning a txn",
-                        rc == DS_FULL ? MDB_MAP_FULL : EIO);
+            if (errlen) {
+                snprintf(err, errlen, "beginning a txn: %s",
+                         ds_txn_error(parent));
+            }
+
             return rc;
         }
     }

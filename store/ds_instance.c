@@ -138,8 +138,7 @@ dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
      * change worker fields only, which the copy leaves out.
      */
 
-    relist = (old == NULL || old->created != inst->created
-              || !ds_list_same(old, inst));
+    relist = (old == NULL || !ds_list_same(old, inst));
     copy_len = relist ? dsi_list_copy(inst, copy) : 0;
 
     rc = DS_OK;

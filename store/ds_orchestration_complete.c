@@ -30,8 +30,6 @@ typedef struct {
     size_t              n;
     size_t              size;
     size_t              max;            /* taken at most; others stay */
-    uint64_t            last;           /* the seq of the last one taken */
-    int                 left;           /* some were not taken */
     int                 oom;
     uint64_t            upto;           /* ds_msgs_take(): delivered */
     int                 more;           /* it saw one it left */
@@ -889,18 +887,17 @@ ds_child_id(ds_str_t id, const ds_action_t *a, char *buf, ds_str_t *child)
 }
 
 
+/* copies a message; its callers leave those over max in the inbox */
+
 static int
 ds_msgs_cb(void *data, uint64_t seq, ds_str_t event)
 {
     size_t     *lens;
     ds_msgs_t  *m;
 
-    m = data;
+    (void) seq;
 
-    if (m->n >= m->max) {
-        m->left = 1;
-        return 0;
-    }
+    m = data;
 
     if (m->n == m->size) {
         m->size = m->size ? 2 * m->size : 16;
@@ -922,7 +919,6 @@ ds_msgs_cb(void *data, uint64_t seq, ds_str_t event)
     }
 
     m->lens[m->n++] = event.len;
-    m->last = seq;
 
     return 0;
 }

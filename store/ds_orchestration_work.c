@@ -119,6 +119,8 @@ ds_orch_get(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r)
  * strings still valid, so the indexes are updated from it without a
  * third read of the record per claim. A write in between cannot happen
  * in ds_work.c; should one come, the old record may be gone: refused.
+ * So a count or index change a claim needs belongs in the put
+ * (dsi_instance_write()), never between the get and it.
  */
 
 static int

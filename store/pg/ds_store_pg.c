@@ -138,6 +138,7 @@ static void dsi_pgs_take(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, dsi_pgc_t *c);
 static void dsi_pgs_bound(dsi_pgs_t *pgs);
 static void dsi_pgs_fail_queue(dsi_pgs_t *pgs, dsi_pgs_queue_t *q,
     const char *why);
+static void dsi_pgc_batch_end(dsi_pgc_t *c);
 static void dsi_pgc_connect(dsi_pgc_t *c);
 static void dsi_pgc_send(dsi_pgc_t *c);
 static void dsi_pgc_io_handler(ds_event_t *ev);
@@ -547,6 +548,23 @@ dsi_pgs_take(dsi_pgs_t *pgs, dsi_pgs_queue_t *q, dsi_pgc_t *c)
 }
 
 
+/* a batch is over, answered or failed: the pool's counts of it go */
+
+static void
+dsi_pgc_batch_end(dsi_pgc_t *c)
+{
+    dsi_pgs_t  *pgs = c->pgs;
+
+    if (c->writes) {
+        c->writes = 0;
+        pgs->writing--;
+    }
+
+    pgs->reading -= c->reads;
+    c->reads = 0;
+}
+
+
 /* the bound of the oldest queue's wait, or none when nothing waits */
 
 static void
@@ -828,13 +846,7 @@ dsi_pgc_ready(dsi_pgc_t *c)
 
     /* a batch's answers are in */
 
-    if (c->writes) {
-        c->writes = 0;
-        pgs->writing--;
-    }
-
-    pgs->reading -= c->reads;
-    c->reads = 0;
+    dsi_pgc_batch_end(c);
 
     if (c->listen) {
         dsi_pg_conn_release(c->conn);
@@ -1186,13 +1198,7 @@ dsi_pgc_fail(dsi_pgc_t *c, const char *why)
     c->was_up = 0;
     c->checking = 0;
 
-    if (c->writes) {
-        c->writes = 0;
-        pgs->writing--;
-    }
-
-    pgs->reading -= c->reads;
-    c->reads = 0;
+    dsi_pgc_batch_end(c);
 
     host->cancel(host->data, &c->timer);
     host->cancel(host->data, &c->io);
