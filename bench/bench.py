@@ -17,6 +17,11 @@ Environment (all optional):
   BENCH_E2E_SECONDS   measured seconds of the end-to-end run (20, QUICK 5)
   BENCH_E2E_STARTERS  starter threads of the end-to-end worker (128)
   BENCH_E2E_RUNNERS   its runners, each on its own connection (16)
+  BENCH_E2E_INFLIGHT  orchestrations it keeps in flight at most (4000)
+  BENCH_E2E_STORE=fs  the store of the end-to-end run: fs (sync=on), or
+                      nosyncpool (sync=off) to see what fsync costs; the
+                      row's name says which, and a full run refuses any
+                      other than fs (results.md judges sync=on)
   BENCH_MEM_WARMUP / BENCH_MEM_REQUESTS   scenario 7 counts
                       (100000 / 1000000; QUICK 20000 / 100000)
   BENCH_GET_RATE      paced GET rate of scenario 5 (default 5000/s)
@@ -68,6 +73,9 @@ SMALL = 1000
 E2E_SECS = float(os.environ.get("BENCH_E2E_SECONDS", "5" if QUICK else "20"))
 E2E_STARTERS = int(os.environ.get("BENCH_E2E_STARTERS", "128"))
 E2E_RUNNERS = int(os.environ.get("BENCH_E2E_RUNNERS", "16"))
+E2E_INFLIGHT = int(os.environ.get("BENCH_E2E_INFLIGHT", "4000"))
+E2E_STORE = os.environ.get("BENCH_E2E_STORE", "fs")
+E2E_SYNC = {"fs": "sync=on", "nosyncpool": "sync=off"}
 MEM_WARM = int(os.environ.get("BENCH_MEM_WARMUP",
                               "20000" if QUICK else "100000"))
 MEM_REQS = int(os.environ.get("BENCH_MEM_REQUESTS",
@@ -913,9 +921,9 @@ def scenario_e2e(c):
     """(6) bench/worker runs hello-sequences end to end on store fs"""
     pids = worker_pids() + [master_pid()]
     cmd = [os.path.join(BIN, "worker"), "-p", str(PORT), "-B", B,
-           "-q", q("E2E", "fs"), "-d", str(E2E_SECS), "-w", "3",
+           "-q", q("E2E", E2E_STORE), "-d", str(E2E_SECS), "-w", "3",
            "-s", str(E2E_STARTERS), "-c", str(max(1, E2E_RUNNERS // 2)),
-           "-P", ",".join(map(str, pids))]
+           "-i", str(E2E_INFLIGHT), "-P", ",".join(map(str, pids))]
     log("end to end: %s" % " ".join(cmd))
     k0 = commit_totals(c)
     w = subprocess.run(cmd, capture_output=True, text=True,
@@ -955,7 +963,8 @@ def scenario_e2e(c):
         (e2e["orchestrations_per_s"], e2e["requests_per_s"], ncpu, wcpu,
          e2e["machine_busy_pct"], e2e["iowait_pct"], nev, evs, check))
     rows.append({
-        "scenario": "6. end to end: hello-sequence (5 activities), sync=on",
+        "scenario": "6. end to end: hello-sequence (5 activities), %s"
+                    % E2E_SYNC[E2E_STORE],
         "rps": "%.0f orch/s (%.0f HTTP req/s)" % (
             e2e["orchestrations_per_s"], e2e["requests_per_s"]),
         "p50": "—", "p99": "—",
@@ -972,7 +981,7 @@ def scenario_e2e(c):
                      max(0.0, e2e["machine_busy_pct"] * os.cpu_count()
                          - ncpu - wcpu)))
     notes.append("Scenario 6: bench/worker.c (C, jansson): %d starter "
-                 "threads keep at most 4,000 orchestrations in flight; %d "
+                 "threads keep at most %d orchestrations in flight; %d "
                  "runners, each on its own keep-alive connection, send the "
                  "completions of the items they hold in one request (the "
                  "array form) with claim= of the other kind (max=100), so "
@@ -988,7 +997,8 @@ def scenario_e2e(c):
                  "completed, %d started, %d HTTP requests, %d errors; CPU "
                  "(100%% = one core): nginx %.0f%%, worker %.0f%%, whole "
                  "machine busy %.0f%%, iowait %.0f%%. %s." %
-                 (E2E_STARTERS, 2 * max(1, E2E_RUNNERS // 2), nev,
+                 (E2E_STARTERS, E2E_INFLIGHT,
+                  2 * max(1, E2E_RUNNERS // 2), nev,
                   os.cpu_count(), secs,
                   e2e["completed"], e2e["started"], e2e["requests"],
                   e2e["errors"], ncpu, wcpu, e2e["machine_busy_pct"],
@@ -1106,6 +1116,16 @@ def dirty(root):
     return changed != ""
 
 
+def e2e_store_refused(store, rows):
+    """why BENCH_E2E_STORE cannot be used in this run, or None"""
+    if store not in E2E_SYNC:
+        return "BENCH_E2E_STORE=%s: fs or nosyncpool" % store
+    if store != "fs" and not rows:
+        return ("BENCH_E2E_STORE=%s is for BENCH_ROWS=6 runs: results.md "
+                "judges row 6 with sync=on" % store)
+    return None
+
+
 def main():
     t_start = time.time()
     started_at = datetime.datetime.now(datetime.timezone.utc).strftime(
@@ -1117,6 +1137,9 @@ def main():
         commit += "-dirty"
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    refused = e2e_store_refused(E2E_STORE, ROWS)
+    if refused:
+        sys.exit("bench: " + refused)
 
     busy, top = other_load()
     load_note = "Other load on the machine before the run: %.0f%% of one " \
