@@ -56,6 +56,9 @@ typedef struct {
     size_t          done;
     size_t          batch;          /* ds_store_batch() during done() */
     size_t          busy;           /* ds_store_busy() during done() */
+    size_t          tasks;          /* the host's tasks during done() */
+    size_t          seq;            /* the order answers came in, from 1 */
+    size_t          then_tasks;     /* the host's tasks after then went */
     ds_op_t        *then;           /* submitted by done() */
     ds_instance_t   inst;           /* a read's, copied in done() */
 } t_sop_t;
@@ -68,6 +71,9 @@ static void t_store_reads(void);
 static void t_store_loop(void);
 static void t_store_no_thread(void);
 static void t_store_chain(void);
+static void t_store_overlap(void);
+static void t_store_answers_gather(void);
+static void t_store_overlap_refused(void);
 static void t_store_flush(void);
 static void t_store_late_reads(void);
 static void t_store_read_freed(void);
@@ -103,6 +109,9 @@ static void t_h_applied(void *host, size_t n, int64_t us);
 static void t_h_log(void *host, ds_log_e level, const char *msg);
 
 
+static size_t  t_answers;       /* t_done() calls, for t_sop_t.seq */
+
+
 void
 t_store(void)
 {
@@ -113,6 +122,9 @@ t_store(void)
     t_store_loop();
     t_store_no_thread();
     t_store_chain();
+    t_store_overlap();
+    t_store_answers_gather();
+    t_store_overlap_refused();
     t_store_flush();
     t_store_late_reads();
     t_store_read_freed();
@@ -484,6 +496,174 @@ t_store_chain(void)
 
     ds_store_close(st);
     t_rmdir(dir);
+}
+
+
+/*
+ * writes=thread: a batch committed, the next one (what came while it
+ * ran) goes to the thread before the first is answered, so the two
+ * overlap; each answered once, in order
+ */
+
+static void
+t_store_overlap(void)
+{
+    char        *dir;
+    t_sop_t      a, b;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    t_start(&a, st, &h, "o1");
+    t_start(&b, st, &h, "o2");
+
+    ds_store_submit(st, &a.op, 0);
+    T_INT(h.tasks, 1);
+
+    /*
+     * the next batch: a run still open when the task holds the lock
+     * stays out of its batch (the fake host runs a task's work and its
+     * end in one turn, so nothing comes in between)
+     */
+    ds_store_submit(st, &b.op, DS_SUBMIT_MORE);
+    T_INT(h.tasks, 1);
+
+    t_turn(&h);
+
+    /* b's task was handed over before a was answered */
+    T_INT(a.done, 1);
+    T_INT(a.op.rc, DS_OK);
+    T_INT(a.batch, 1);
+    T_INT(a.tasks, 2);
+    T_INT(b.done, 0);
+    T_INT(ds_store_busy(st), 1);
+
+    t_turn(&h);
+
+    T_INT(b.done, 1);
+    T_INT(b.op.rc, DS_OK);
+    T_INT(b.batch, 1);
+    T(a.seq < b.seq);
+    T_INT(h.tasks, 2);
+    T_INT(h.applied_calls, 2);
+    T_INT(ds_store_busy(st), 0);
+
+    t_turn(&h);
+
+    T_INT(a.done, 1);
+    T_INT(b.done, 1);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/*
+ * what the answers of one batch submit is one batch, started once the
+ * last answer is given, not one batch for the first and one for the rest
+ */
+
+static void
+t_store_answers_gather(void)
+{
+    char        *dir;
+    t_sop_t      a, b, c, d;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    t_start(&a, st, &h, "g1");
+    t_start(&b, st, &h, "g2");
+    t_start(&c, st, &h, "g3");
+    t_start(&d, st, &h, "g4");
+    a.then = &c.op;
+    b.then = &d.op;
+
+    ds_store_submit(st, &a.op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &b.op, 0);
+
+    t_turn(&h);
+
+    /* no batch started while answers were given, one after them */
+    T_INT(a.done, 1);
+    T_INT(b.done, 1);
+    T_INT(a.then_tasks, 1);
+    T_INT(b.then_tasks, 1);
+    T_INT(h.tasks, 2);
+
+    t_turn(&h);
+
+    T_INT(c.done, 1);
+    T_INT(d.done, 1);
+    T_INT(c.batch, 2);
+    T_INT(d.batch, 2);
+    T_INT(h.tasks, 2);
+    T_INT(ds_store_busy(st), 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/*
+ * a committed batch whose successor no thread takes: the successor goes
+ * back to the queue and is started after the answers, in a thread if
+ * one takes it then, else in the loop; answers stay in submit order
+ */
+
+static void
+t_store_overlap_refused(void)
+{
+    int          refusals;
+    char        *dir;
+    t_sop_t      a, b;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    for (refusals = 1; refusals <= 2; refusals++) {
+        dir = t_tmpdir();
+        st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+        t_start(&a, st, &h, "r1");
+        t_start(&b, st, &h, "r2");
+
+        ds_store_submit(st, &a.op, 0);
+        ds_store_submit(st, &b.op, DS_SUBMIT_MORE);     /* as above */
+
+        h.refuse_run = refusals;
+
+        t_turn(&h);
+
+        T_INT(a.done, 1);
+        T_INT(a.op.rc, DS_OK);
+        T_INT(a.tasks, 1);
+
+        if (refusals == 1) {
+            /* refused before a's answers, taken after them */
+            T_INT(b.done, 0);
+            T_INT(h.tasks, 2);
+
+            t_turn(&h);
+
+        } else {
+            /* refused twice: applied in the loop, after a's answers */
+            T_INT(h.tasks, 1);
+        }
+
+        T_INT(b.done, 1);
+        T_INT(b.op.rc, DS_OK);
+        T_INT(b.batch, 1);
+        T(a.seq < b.seq);
+        T_INT(ds_store_busy(st), 0);
+        T_INT(h.pending, 0);
+
+        ds_store_close(st);
+        t_rmdir(dir);
+    }
 }
 
 
@@ -1212,6 +1392,8 @@ t_done(ds_op_t *op)
     s->done++;
     s->batch = ds_store_batch(s->st);
     s->busy = ds_store_busy(s->st);
+    s->tasks = s->h->tasks;
+    s->seq = ++t_answers;
 
     if (op->type == DS_OP_STATUS && op->rc == DS_OK) {
         s->inst = *op->out.status.inst;
@@ -1219,6 +1401,7 @@ t_done(ds_op_t *op)
 
     if (s->then != NULL) {
         ds_store_submit(s->st, s->then, 0);
+        s->then_tasks = s->h->tasks;
     }
 }
 
