@@ -30,6 +30,8 @@
 
 #include "durable_store.h"
 
+#include "util.h"
+
 
 #define ACTIVITIES      5
 #define CLAIM_MAX       100
@@ -61,16 +63,6 @@ typedef struct {
 
 static uint8_t      tokens[CLAIMS_MAX][CLAIM_MAX * DS_LEASE_LEN];
 static uint64_t     token_seq;
-
-
-static double
-now_s(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 
 static ds_str_t

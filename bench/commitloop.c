@@ -23,6 +23,8 @@
 
 #include <lmdb.h>
 
+#include "util.h"
+
 
 #define LAT_MAX  (1UL << 20)
 
@@ -33,16 +35,6 @@ cmp_double(const void *a, const void *b)
     double  x = *(const double *) a, y = *(const double *) b;
 
     return (x > y) - (x < y);
-}
-
-
-static double
-now_s(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 

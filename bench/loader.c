@@ -31,15 +31,7 @@
 
 #include "durable_store.h"
 
-
-static double
-now_s(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "util.h"
 
 
 static uint64_t

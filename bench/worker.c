@@ -63,6 +63,8 @@
 
 #include <jansson.h>
 
+#include "util.h"
+
 
 #define NACT        5
 #define MAX_PIDS    16
@@ -94,16 +96,6 @@ static atomic_long  runner_items;       /* completions in them */
 static atomic_long  idle_claims;        /* plain claims of idle runners */
 static atomic_long  idle_empty;         /* those that came back empty */
 static atomic_long  start_us;           /* time spent in starts */
-
-
-static double
-now_s(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 
 /* the benchmark cannot go on without memory: it stops at once */

@@ -87,14 +87,6 @@ ds_inbox_read_upto(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
 
 int
-ds_inbox_consume(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    uint64_t upto_seq)
-{
-    return dsi_seq_delete(txn, DS_DB_INBOX, hub, id, upto_seq);
-}
-
-
-int
 ds_inbox_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
 {
     return dsi_seq_delete(txn, DS_DB_INBOX, hub, id, UINT64_MAX);

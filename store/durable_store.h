@@ -294,8 +294,6 @@ int ds_inbox_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data);
 int ds_inbox_read_upto(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t upto, ds_event_cb cb, void *data);
-int ds_inbox_consume(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    uint64_t upto_seq);
 int ds_inbox_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
 
 

@@ -7,6 +7,7 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
+use DurableBlocks ();
 use DurableClient qw(api);
 use POSIX ();
 
@@ -16,7 +17,11 @@ no_shuffle();
 our $B = '/runtime/webhooks/durabletask';
 our $worker_pid;
 
-plan tests => 8 + 2 * blocks();
+plan tests => 9 + 2 * blocks();
+
+# the store, new for each run of the file: an instance of a run before
+# would make its start 409 (other1's start is checked)
+DurableBlocks::fresh_dirs('example-worker');
 
 
 our $worker_log = ($ENV{TEST_NGINX_DATA_DIR} // '/tmp')
@@ -53,13 +58,14 @@ add_cleanup_handler(\&stop_worker);
 
 
 sub main::samples {
-    # a function of another app on the same hub
-    api('POST', "$B/orchestrators/NotOnThisWorker/other1", '');
+    # a function of another app on the same hub, new in this run
+    my $r = api('POST', "$B/orchestrators/NotOnThisWorker/other1", '');
+    Test::More::is($r->{status}, 202, 'the other app\'s instance started');
     start_worker();
 
     # the wait form: answered 200 with the output once Completed
-    my $r = api('POST', "$B/orchestrators/HelloSequence/hs1?timeout=30",
-                '');
+    $r = api('POST', "$B/orchestrators/HelloSequence/hs1?timeout=30",
+             '');
     Test::More::is($r->{status}, 200, 'HelloSequence completed in time');
     Test::More::is_deeply($r->{json},
         [ 'Hello Tokyo!', 'Hello Seattle!', 'Hello London!', 'Hello Paris!',

@@ -12,7 +12,7 @@ files=$(git ls-files 'ngx_durable_module/*.c' 'ngx_durable_module/*.h' \
         'store/tests/*.c' 'store/tests/*.h' 'fuzz/*.c' 'util/*.c' \
         'grpc/*.c' 'grpc/*.h' 'grpc/tests/*.c' 'grpc/tests/*.h' \
         'cli/*.c' 'cli/*.h' \
-        'bench/*.c' 't/tools/*.c' 2>/dev/null)
+        'bench/*.c' 'bench/*.h' 't/tools/*.c' 2>/dev/null)
 status=0
 
 report() {

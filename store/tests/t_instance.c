@@ -5,6 +5,7 @@
  */
 
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "t.h"
@@ -20,7 +21,6 @@ static long t_copy_of(ds_env_t *env, ds_str_t hub, const char *id,
 static int t_list_copy_cb(void *data, ds_str_t id, const ds_instance_t *inst);
 static int t_count_status(ds_env_t *env, ds_str_t hub, unsigned mask);
 static void t_instance_relist(void);
-static void t_relist_change(ds_instance_t *inst, int field);
 static int t_relist_cb(void *data, ds_str_t id, const ds_instance_t *inst);
 
 
@@ -35,8 +35,54 @@ t_instance(void)
 }
 
 
-/* the fields a list shows, as many as t_relist_change() knows */
-#define T_RELIST_FIELDS  15
+/*
+ * The fields a list shows, each with how a test changes it alone: a
+ * status flips between Running and Pending, a number grows by one, a
+ * string becomes value (none of them has it before)
+ */
+
+typedef enum {
+    T_FIELD_STATUS = 0,
+    T_FIELD_I64,
+    T_FIELD_U64,
+    T_FIELD_STR
+} t_field_kind_e;
+
+typedef struct {
+    const char         *name;
+    size_t              offset;         /* in ds_instance_t */
+    t_field_kind_e      kind;
+    const char         *value;          /* T_FIELD_STR */
+} t_relist_field_t;
+
+#define T_FIELD(f, kind, value)                                              \
+    { #f, offsetof(ds_instance_t, f), kind, value }
+
+static const t_relist_field_t  t_relist_fields[] = {
+    T_FIELD(status, T_FIELD_STATUS, NULL),
+    T_FIELD(suspended_from, T_FIELD_STATUS, NULL),
+    T_FIELD(created, T_FIELD_I64, NULL),
+    T_FIELD(updated, T_FIELD_I64, NULL),
+    T_FIELD(execution, T_FIELD_U64, NULL),
+    T_FIELD(parent_task, T_FIELD_I64, NULL),
+    T_FIELD(parent_execution, T_FIELD_U64, NULL),
+    T_FIELD(scheduled_start, T_FIELD_I64, NULL),
+    T_FIELD(name, T_FIELD_STR, "Renamed"),
+    T_FIELD(input, T_FIELD_STR, "\"in\""),
+    T_FIELD(output, T_FIELD_STR, "\"out\""),
+    T_FIELD(custom_status, T_FIELD_STR, "\"custom\""),
+    T_FIELD(parent_id, T_FIELD_STR, "parent"),
+    T_FIELD(version, T_FIELD_STR, "2.0"),
+    T_FIELD(tags, T_FIELD_STR, "{\"k\":\"v\"}"),
+    T_FIELD(failure, T_FIELD_STR, "{\"errorType\":\"E\"}")
+};
+
+#define T_RELIST_FIELDS                                                      \
+    (sizeof(t_relist_fields) / sizeof(t_relist_fields[0]))
+
+
+static void t_relist_change(ds_instance_t *inst,
+    const t_relist_field_t *f);
 
 
 typedef struct {
@@ -54,9 +100,8 @@ typedef struct {
 static void
 t_instance_relist(void)
 {
-    int              field;
     char            *dir, token[DS_TOKEN_MAX];
-    size_t           token_len, len;
+    size_t           field, token_len, len;
     ds_env_t        *env;
     ds_txn_t        *txn;
     ds_str_t         hub;
@@ -77,7 +122,7 @@ t_instance_relist(void)
     for (field = 0; field < T_RELIST_FIELDS; field++) {
         T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
         T_INT(ds_instance_get(txn, hub, t_s("a"), &inst), DS_OK);
-        t_relist_change(&inst, field);
+        t_relist_change(&inst, &t_relist_fields[field]);
         T_INT(ds_instance_put(txn, hub, t_s("a"), &inst), DS_OK);
         T_INT(ds_txn_commit(txn), DS_OK);
 
@@ -94,7 +139,8 @@ t_instance_relist(void)
         T_INT(listed.items, 1);
 
         if (listed.len != len || memcmp(listed.copy, want, len) != 0) {
-            fprintf(stderr, "the list copy missed field %d\n", field);
+            fprintf(stderr, "the list copy missed the field %s\n",
+                    t_relist_fields[field].name);
             T(0);
         }
     }
@@ -106,58 +152,31 @@ t_instance_relist(void)
 }
 
 
-/* changes one of the fields a list shows, to a value it did not have */
-
 static void
-t_relist_change(ds_instance_t *inst, int field)
+t_relist_change(ds_instance_t *inst, const t_relist_field_t *f)
 {
-    switch (field) {
-    case 0:
-        inst->status = (inst->status == DS_RUNNING) ? DS_PENDING
-                                                    : DS_RUNNING;
+    unsigned char  *p;
+    ds_status_e    *status;
+
+    p = (unsigned char *) inst + f->offset;
+
+    switch (f->kind) {
+
+    case T_FIELD_STATUS:
+        status = (ds_status_e *) p;
+        *status = (*status == DS_RUNNING) ? DS_PENDING : DS_RUNNING;
         break;
-    case 1:
-        inst->suspended_from = (inst->suspended_from == DS_RUNNING)
-                               ? DS_PENDING : DS_RUNNING;
+
+    case T_FIELD_I64:
+        (*(int64_t *) p)++;
         break;
-    case 2:
-        inst->updated++;
+
+    case T_FIELD_U64:
+        (*(uint64_t *) p)++;
         break;
-    case 3:
-        inst->execution++;
-        break;
-    case 4:
-        inst->parent_task++;
-        break;
-    case 5:
-        inst->parent_execution++;
-        break;
-    case 6:
-        inst->scheduled_start++;
-        break;
-    case 7:
-        inst->name = t_s("Renamed");
-        break;
-    case 8:
-        inst->input = t_s("\"in\"");
-        break;
-    case 9:
-        inst->output = t_s("\"out\"");
-        break;
-    case 10:
-        inst->custom_status = t_s("\"custom\"");
-        break;
-    case 11:
-        inst->parent_id = t_s("parent");
-        break;
-    case 12:
-        inst->version = t_s("2.0");
-        break;
-    case 13:
-        inst->tags = t_s("{\"k\":\"v\"}");
-        break;
+
     default:
-        inst->failure = t_s("{\"errorType\":\"E\"}");
+        *(ds_str_t *) p = t_s(f->value);
         break;
     }
 }

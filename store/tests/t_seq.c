@@ -11,6 +11,20 @@
 #include "ds_key.h"
 
 
+/*
+ * Deletes the messages of id's inbox with seq <= upto. Only the tests
+ * take a prefix off an inbox: a completion takes the messages it was
+ * delivered itself (ds_orchestration_complete.c), so this is not the
+ * library's API but what it does with dsi_seq_delete().
+ */
+
+static int
+t_inbox_consume(ds_txn_t *txn, ds_str_t hub, ds_str_t id, uint64_t upto)
+{
+    return dsi_seq_delete(txn, DS_DB_INBOX, hub, id, upto);
+}
+
+
 typedef struct {
     uint64_t    seqs[4096];
     char        last[64];
@@ -203,7 +217,7 @@ t_seq(void)
         T_INT(seq, i);
     }
 
-    T_INT(ds_inbox_consume(txn, hub, a, 2), DS_OK);
+    T_INT(t_inbox_consume(txn, hub, a, 2), DS_OK);
     memset(&e, 0, sizeof(e));
     T_INT(ds_inbox_read(txn, hub, a, t_event_cb, &e), DS_OK);
     T_INT(e.n, 3);
@@ -211,7 +225,7 @@ t_seq(void)
 
     T_INT(ds_inbox_append(txn, hub, a, t_s("{\"x\":6}"), &seq), DS_OK);
     T_INT(seq, 6);
-    T_INT(ds_inbox_consume(txn, hub, a, 0), DS_OK);
+    T_INT(t_inbox_consume(txn, hub, a, 0), DS_OK);
     memset(&e, 0, sizeof(e));
     T_INT(ds_inbox_read(txn, hub, a, t_event_cb, &e), DS_OK);
     T_INT(e.n, 4);
@@ -247,7 +261,7 @@ t_seq(void)
 
     T(ok);
 
-    T_INT(ds_inbox_consume(txn, hub, ab, 2500), DS_OK);
+    T_INT(t_inbox_consume(txn, hub, ab, 2500), DS_OK);
     memset(&e, 0, sizeof(e));
     T_INT(ds_inbox_read(txn, hub, ab, t_event_cb, &e), DS_OK);
     T_INT(e.n, 500);

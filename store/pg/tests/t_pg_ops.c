@@ -62,6 +62,8 @@ typedef struct {
     char                name[64];
     char                input[64];
     char                output[64];
+    char                custom_status[128];
+    int                 created;        /* set, not after the last update */
     char                version[64];
     char                tags[64];
     char                failure[64];
@@ -76,6 +78,10 @@ typedef struct {
 
 
 static void t_stats_seen(ds_op_t *op, const PGresult *res, t_seen_t *seen);
+static PGresult *t_read(const char *sql, int nparams, const char **params);
+static int64_t t_pg_now(void);
+static int t_created(ds_str_t hub, ds_str_t id, const int64_t *lt,
+    const int64_t *pt);
 
 
 static ds_str_t
@@ -153,6 +159,9 @@ t_keep(t_seen_t *seen, const ds_instance_t *inst)
     t_copy(seen->name, sizeof(seen->name), inst->name);
     t_copy(seen->input, sizeof(seen->input), inst->input);
     t_copy(seen->output, sizeof(seen->output), inst->output);
+    t_copy(seen->custom_status, sizeof(seen->custom_status),
+           inst->custom_status);
+    seen->created = inst->created > 0 && inst->created <= inst->updated;
     t_copy(seen->version, sizeof(seen->version), inst->version);
     t_copy(seen->tags, sizeof(seen->tags), inst->tags);
     t_copy(seen->failure, sizeof(seen->failure), inst->failure);
@@ -542,6 +551,7 @@ t_both(int line, ds_op_t *op)
 {
     int                ok;
     char               ltoken[DS_TOKEN_MAX], ptoken[DS_TOKEN_MAX];
+    int64_t            lt[2], pt[2];
     ds_op_t            lop, pop;
     t_seen_t          *ls, *ps;
     ds_claim_filter_t  lfilter, pfilter;
@@ -606,8 +616,19 @@ t_both(int line, ds_op_t *op)
         pop.in.list.token = ptoken;
     }
 
+    /*
+     * A start's created time, on each backend's own clock: this
+     * process's around the LMDB op, the server's around PostgreSQL's
+     * (t_created())
+     */
+
+    lt[0] = ds_time_now();
     t_lmdb(&lop, ls);
+    lt[1] = ds_time_now();
+
+    pt[0] = (op->type == DS_OP_START) ? t_pg_now() : 0;
     t_pg_op(&pop, ps);
+    pt[1] = (op->type == DS_OP_START) ? t_pg_now() : 0;
 
     ok = lop.rc == pop.rc;
 
@@ -615,7 +636,9 @@ t_both(int line, ds_op_t *op)
 
     case DS_OP_START:
         ok = ok && (lop.rc != DS_CONFLICT
-                    || lop.out.start.status == pop.out.start.status);
+                    || lop.out.start.status == pop.out.start.status)
+             && (lop.rc != DS_OK
+                 || t_created(op->hub, op->in.start.id, lt, pt));
         break;
 
     case DS_OP_REWIND:
@@ -735,6 +758,8 @@ t_both(int line, ds_op_t *op)
         printf("#   items:\n%s#   and:\n%s", ls->items, ps->items);
         printf("#   entities:\n%s#   and:\n%s", ls->entity, ps->entity);
         printf("#   counts:\n%s#   and:\n%s", ls->counts, ps->counts);
+        printf("#   custom status: %s and %s\n", ls->custom_status,
+               ps->custom_status);
         printf("#   lmdb: %s|%s|%s|%d|%d\n%s#   pg:   %s|%s|%s|%d|%d\n%s",
                ls->ids, ls->name, ls->output, (int) ls->status,
                (int) ls->inbox_seq, ls->history, ps->ids, ps->name,
@@ -762,6 +787,98 @@ t_read(const char *sql, int nparams, const char **params)
     T(t_drive(t_pg) == DSI_PG_READY);
 
     return dsi_pg_conn_result(t_pg, 0);
+}
+
+
+/* the database's clock, as its functions read "now" (durable.now_us()) */
+
+static int64_t
+t_pg_now(void)
+{
+    int64_t    now;
+    PGresult  *res;
+
+    res = t_read("SELECT durable.now_us()", 0, NULL);
+    T(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
+
+    now = (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+          ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+
+    dsi_pg_conn_release(t_pg);
+
+    return now;
+}
+
+
+/*
+ * The created time a start gave id, on each backend. Each stamps it with
+ * its own clock, read once for the op: LMDB with this process's
+ * (ds_time_now() at apply), PostgreSQL with the server's
+ * (clock_timestamp() in durable.now_us()). The two differ by the time
+ * between the ops at least, and the server may be another host whose
+ * clock is off from ours by any amount, so no relation between them is
+ * asserted (nor an equality, nor an order). What holds exactly is
+ * each against its own clock: within the window read on that clock
+ * around the op (lt: ours around the LMDB op; pt: the server's around
+ * PostgreSQL's), and equal to the updated time stamped from the same
+ * read. Later answers (status reads, lists) can then only be checked for
+ * a created time that is set and not after the last update (t_keep(),
+ * t_list_item()).
+ */
+
+static int
+t_created(ds_str_t hub, ds_str_t id, const int64_t *lt, const int64_t *pt)
+{
+    int             ok;
+    char            h[DS_ID_MAX + 1], i[DS_ID_MAX + 1];
+    int64_t         lc, lu, pc, pu;
+    ds_txn_t       *txn;
+    PGresult       *res;
+    const char     *params[2];
+    ds_instance_t   inst;
+
+    lc = -1;
+    lu = -1;
+
+    T(ds_txn_begin(t_env, NULL, 0, &txn) == DS_OK);
+
+    if (ds_instance_get(txn, hub, id, &inst) == DS_OK) {
+        lc = inst.created;
+        lu = inst.updated;
+    }
+
+    ds_txn_abort(txn);
+
+    t_copy(h, sizeof(h), hub);
+    t_copy(i, sizeof(i), id);
+    params[0] = h;
+    params[1] = i;
+
+    pc = -1;
+    pu = -1;
+
+    res = t_read("SELECT created, updated FROM durable.instances "
+                 "WHERE hub = $1 AND id = $2", 2, params);
+
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        pc = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        pu = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    }
+
+    dsi_pg_conn_release(t_pg);
+
+    ok = lt[0] <= lc && lc <= lt[1] && lc == lu
+         && pt[0] <= pc && pc <= pt[1] && pc == pu;
+
+    if (!ok) {
+        printf("#   created %s: lmdb %lld (updated %lld) in [%lld, %lld], "
+               "pg %lld (updated %lld) in [%lld, %lld]\n", i,
+               (long long) lc, (long long) lu, (long long) lt[0],
+               (long long) lt[1], (long long) pc, (long long) pu,
+               (long long) pt[0], (long long) pt[1]);
+    }
+
+    return ok;
 }
 
 
@@ -2256,6 +2373,79 @@ t_work(void)
 }
 
 
+/*
+ * A custom status as an orchestration sets it: none at the start, then
+ * one with escapes, kept by an episode that sets none, replaced by the
+ * last; and one set before a continue-as-new. Status reads and a list
+ * show it on both backends.
+ */
+
+static void
+t_custom(void)
+{
+    size_t       i;
+    uint8_t      tk[4 * DS_LEASE_LEN];
+    ds_op_t     *op;
+    ds_query_t   q;
+    ds_action_t  a[2];
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0xe0 + i / DS_LEASE_LEN);
+    }
+
+    t_hub = "custom";
+
+    t_both(__LINE__, t_op(DS_OP_START, "cs1", "Custom", NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "cs1", NULL, NULL));
+
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "Custom");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_SET_CUSTOM_STATUS;
+    a[0].input = t_s("{\"step\":1,\"note\":\"a\\\"b\\u00e9\"}");
+    t_complete(__LINE__, "cs1", tk, a, 1);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "cs1", NULL, NULL));
+
+    /* an episode that sets none keeps it */
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "cs1", "go", "1"));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + DS_LEASE_LEN,
+            "Custom");
+    t_complete(__LINE__, "cs1", tk + DS_LEASE_LEN, a, 0);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "cs1", NULL, NULL));
+
+    /* the last one, set with the output */
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "cs1", "go", "2"));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 2 * DS_LEASE_LEN,
+            "Custom");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_SET_CUSTOM_STATUS;
+    a[0].input = t_s("\"two\"");
+    a[1].type = DS_ACT_COMPLETE;
+    a[1].input = t_s("\"done\"");
+    t_complete(__LINE__, "cs1", tk + 2 * DS_LEASE_LEN, a, 2);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "cs1", NULL, NULL));
+
+    /* set, then continued as new: what the new execution shows */
+    t_both(__LINE__, t_op(DS_OP_START, "cs2", "Custom", NULL));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 3 * DS_LEASE_LEN,
+            "Custom");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_SET_CUSTOM_STATUS;
+    a[0].input = t_s("[1,null]");
+    a[1].type = DS_ACT_CONTINUE_AS_NEW;
+    a[1].input = t_s("2");
+    t_complete(__LINE__, "cs2", tk + 3 * DS_LEASE_LEN, a, 2);
+    t_both(__LINE__, t_op(DS_OP_STATUS, "cs2", NULL, NULL));
+
+    memset(&q, 0, sizeof(ds_query_t));
+    q.top = 10;
+    op = t_op(DS_OP_LIST, NULL, NULL, NULL);
+    op->in.list.query = &q;
+    t_both(__LINE__, op);
+
+    t_hub = "hub";
+}
+
+
 /* a start with options */
 
 static void
@@ -3079,6 +3269,7 @@ main(int argc, char **argv)
     t_rewind();
     t_token();
     t_work();
+    t_custom();
     t_opts();
     t_partial();
     t_entity_actions();
