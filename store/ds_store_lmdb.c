@@ -457,35 +457,20 @@ dsi_lmdb_take(dsi_lmdb_t *lm)
 
 
 /*
- * The taken batch back at the head of the queue, when no thread could
- * take it: only in the loop, with no task running, so nothing else
- * takes from the queue meanwhile.
+ * The taken batch back in the queue, when no thread could take it: only
+ * in the loop, right after dsi_lmdb_take() and with no task running, so
+ * the queue is still empty.
  */
 
 static void
 dsi_lmdb_untake(dsi_lmdb_t *lm)
 {
-    size_t  n;
-
     (void) pthread_mutex_lock(&lm->mu);
 
-    n = lm->batch_n;
-
-    if (lm->queue == NULL) {
-        lm->last = &lm->batch_tail->next;
-        lm->tail = lm->batch_tail;
-
-    } else {
-        lm->batch_tail->next = lm->queue;
-    }
-
     lm->queue = lm->batch;
-    lm->queued += n;
-
-    /* take() takes complete runs only: the batch ends one */
-    if (lm->cut == NULL) {
-        lm->cut = lm->batch_tail;
-    }
+    lm->last = &lm->batch_tail->next;
+    lm->tail = lm->batch_tail;
+    lm->queued = lm->batch_n;
 
     lm->batch = NULL;
     lm->batch_tail = NULL;

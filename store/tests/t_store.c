@@ -25,6 +25,7 @@ typedef struct {
     int             next;           /* posted for the next iteration */
     int             armed;          /* timer */
     int             task;           /* run() */
+    int             worked;         /* its work() ran in run() */
 } t_fake_ev_t;
 
 
@@ -33,6 +34,8 @@ typedef struct {
     size_t          nevs;
     int             threads;        /* run() works */
     int             refuse_run;     /* run() answers -1 so many times */
+    int             run_now;        /* run() runs work() at once, as a
+                                       thread that races ahead would */
     int             gate_held;      /* gate_try() answers 0 so often */
     size_t          gate_taken;
     size_t          gate_released;
@@ -74,6 +77,7 @@ static void t_store_chain(void);
 static void t_store_overlap(void);
 static void t_store_answers_gather(void);
 static void t_store_overlap_refused(void);
+static void t_store_overlap_raced(void);
 static void t_store_flush(void);
 static void t_store_late_reads(void);
 static void t_store_read_freed(void);
@@ -125,6 +129,7 @@ t_store(void)
     t_store_overlap();
     t_store_answers_gather();
     t_store_overlap_refused();
+    t_store_overlap_raced();
     t_store_flush();
     t_store_late_reads();
     t_store_read_freed();
@@ -664,6 +669,76 @@ t_store_overlap_refused(void)
         ds_store_close(st);
         t_rmdir(dir);
     }
+}
+
+
+/*
+ * the next batch's task applies it before the last batch is answered (a
+ * thread that races ahead): the answers are still the last batch's, with
+ * its own size and outcome, and what they submit waits for the next turn
+ */
+
+static void
+t_store_overlap_raced(void)
+{
+    char        *dir;
+    t_sop_t      a, b, c, d;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+    h.run_now = 1;
+
+    t_start(&a, st, &h, "x1");
+    t_start(&b, st, &h, "x2");
+    t_start(&c, st, &h, "x3");
+    t_start(&d, st, &h, "x1");      /* a conflict: refused */
+    a.then = &d.op;
+
+    ds_store_submit(st, &a.op, 0);
+    T_INT(h.tasks, 1);
+
+    /* a's batch is applied already; b and c queue for the next */
+    ds_store_submit(st, &b.op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &c.op, DS_SUBMIT_MORE);
+
+    t_turn(&h);
+
+    /* b and c were applied (run_now) before a was answered, alone */
+    T_INT(a.done, 1);
+    T_INT(a.op.rc, DS_OK);
+    T_INT(a.batch, 1);
+    T_INT(a.tasks, 2);
+    T_INT(b.done, 0);
+    T_INT(c.done, 0);
+    T_INT(h.applied_calls, 1);
+    T_INT(h.applied_ops, 1);
+
+    /* d, submitted by a's answer, waits behind b and c's batch */
+    T_INT(d.done, 0);
+
+    t_turn(&h);
+
+    T_INT(b.done, 1);
+    T_INT(c.done, 1);
+    T_INT(b.batch, 2);
+    T_INT(c.batch, 2);
+    T(a.seq < b.seq && b.seq < c.seq);
+    T_INT(h.applied_calls, 2);
+    T_INT(h.applied_ops, 3);
+
+    t_turn(&h);
+
+    T_INT(d.done, 1);
+    T_INT(d.op.rc, DS_CONFLICT);
+    T_INT(d.batch, 1);
+    T_INT(h.applied_calls, 2);
+    T_INT(ds_store_busy(st), 0);
+    T_INT(h.pending, 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
 }
 
 
@@ -1356,7 +1431,12 @@ t_turn(t_host_t *h)
 
         if (fe->task) {
             fe->task = 0;
-            fe->ev->work(fe->ev);
+
+            if (!fe->worked) {
+                fe->ev->work(fe->ev);
+            }
+
+            fe->worked = 0;
             fe->ev->handler(fe->ev);
             continue;
         }
@@ -1437,6 +1517,11 @@ t_h_run(void *host, ds_event_t *ev)
 
     fe->task = 1;
     h->tasks++;
+
+    if (h->run_now) {
+        fe->worked = 1;
+        ev->work(ev);
+    }
 
     return 0;
 }
