@@ -40,6 +40,7 @@
 #define T_WATCHDOG_S    120
 #define T_EVENTS_MAX    128     /* of every store the test opens */
 #define T_BOUND_MS      500
+#define T_OWN_BOUND_MS  10000   /* a store of a test's own (t_own()) */
 #define T_MANY          100
 #define T_ROUND         160     /* over two batches: the queue never empties */
 /*
@@ -1402,6 +1403,34 @@ t_ready(t_host_t *th, size_t n)
 
 
 /*
+ * A store of its own, of pool connections, all of them up: its sessions
+ * named name (application_name), its bound far longer than the test's
+ * waits (the reads of a backlog count their wait from their submit).
+ * NULL, the check failed, when it could not be opened.
+ */
+
+static ds_store_t *
+t_own(const char *conninfo, const char *name, t_host_t *th, size_t pool)
+{
+    char         ci[1024];
+    ds_store_t  *st;
+
+    memset(th, 0, sizeof(t_host_t));
+
+    snprintf(ci, sizeof(ci), "%s application_name=%s", conninfo, name);
+
+    st = t_open(ci, th, T_OWN_BOUND_MS, pool);
+    T(st != NULL);
+
+    if (st != NULL) {
+        t_ready(th, pool);
+    }
+
+    return st;
+}
+
+
+/*
  * n reads of "hub" submitted as one, with the history: a statement each,
  * slower than one for all
  */
@@ -1495,20 +1524,18 @@ t_reads_leave_writer(ds_store_t *st, t_host_t *th)
 
 
 /*
- * A pool of two, on a store of its own whose bound is far longer than
- * the test's waits (the reads of a backlog count their wait from their
- * submit): reads leave a connection to the writes
- * (t_reads_leave_writer()). One of its connections ended by another
- * session: the one left is up, so a read goes on it at once, not after
- * the lost one's retry; once that one takes ops again, the pool is two
- * again and reads leave it to the writes anew.
+ * A pool of two, on a store of its own (t_own()): reads leave a
+ * connection to the writes (t_reads_leave_writer()). One of its
+ * connections ended by another session: the one left is up, so a read
+ * goes on it at once, not after the lost one's retry; once that one
+ * takes ops again, the pool is two again and reads leave it to the
+ * writes anew.
  */
 
 static void
 t_pool_two(const char *conninfo)
 {
     int          i;
-    char         ci[1024];
     size_t       lost;
     PGconn      *x;
     PGresult    *res;
@@ -1517,18 +1544,12 @@ t_pool_two(const char *conninfo)
     ds_store_t  *st;
 
     th = &host;
-    memset(th, 0, sizeof(t_host_t));
 
-    snprintf(ci, sizeof(ci), "%s application_name=t_pool_two", conninfo);
-
-    st = t_open(ci, th, 10000, 2);
-    T(st != NULL);
-
+    st = t_own(conninfo, "t_pool_two", th, 2);
     if (st == NULL) {
         return;
     }
 
-    t_ready(th, 2);
     t_reads_leave_writer(st, th);
 
     x = PQconnectdb(conninfo);
@@ -1584,16 +1605,11 @@ t_pool_three(const char *conninfo)
     ds_store_t  *st;
 
     th = &host;
-    memset(th, 0, sizeof(t_host_t));
 
-    st = t_open(conninfo, th, 10000, 3);
-    T(st != NULL);
-
+    st = t_own(conninfo, "t_pool_three", th, 3);
     if (st == NULL) {
         return;
     }
-
-    t_ready(th, 3);
 
     t_op(&w, st, DS_OP_RAISE_EVENT, "one");
     ds_store_submit(st, &w.op, DS_SUBMIT_MORE);
@@ -2095,11 +2111,8 @@ t_lost_batch(const char *conninfo)
     ds_store_t  *st;
 
     th = &host;
-    memset(th, 0, sizeof(t_host_t));
 
-    st = t_open(conninfo, th, 10000, 2);
-    T(st != NULL);
-
+    st = t_own(conninfo, "t_lost_batch", th, 2);
     if (st == NULL) {
         return;
     }
