@@ -1526,20 +1526,20 @@ t_reads_leave_writer(ds_store_t *st, t_host_t *th)
 /*
  * A pool of two, on a store of its own (t_own()): reads leave a
  * connection to the writes (t_reads_leave_writer()). One of its
- * connections ended by another session: the one left is up, so a read
- * goes on it at once, not after the lost one's retry; once that one
- * takes ops again, the pool is two again and reads leave it to the
- * writes anew.
+ * connections ended by another session: the one left is up, so reads
+ * go on it at once, not after the lost one's retry, a backlog of them
+ * too (none is kept with one connection up); once that one takes ops
+ * again, the pool is two again and reads leave it to the writes anew.
  */
 
 static void
 t_pool_two(const char *conninfo)
 {
     int          i;
-    size_t       lost;
+    size_t       n, lost;
     PGconn      *x;
     PGresult    *res;
-    t_call_t     r;
+    t_call_t    *calls;
     t_host_t     host, *th;
     ds_store_t  *st;
 
@@ -1572,19 +1572,54 @@ t_pool_two(const char *conninfo)
 
     T(th->lost == lost + 1);
 
-    /* the connection left takes the read at once */
-    t_read(&r, st, "hub", "one");
-    th->read_batches = 0;
-    ds_store_submit(st, &r.op, 0);
+    /*
+     * the connection left takes reads at once, a backlog too: with one
+     * connection up none is kept for the writes
+     */
+    n = DSI_PG_READS_MAX + 1;
+    calls = t_backlog(st, th, n);
     t_posts();
-    T(th->read_batches == 1);
+    T(th->read_batches == 1 && th->read_log[0][0] == DSI_PG_READS_MAX);
 
-    t_run(&r);
-    T(r.op.rc == DS_OK);
+    t_backlog_answered(calls, n);
 
     /* the lost one is made again after the retry's pause */
     t_ready(th, 3);
     t_reads_leave_writer(st, th);
+
+    ds_store_close(st);
+}
+
+
+/*
+ * A pool of one keeps no connection for the writes: a backlog of reads
+ * goes on its connection at once, the reads a batch takes, and the rest
+ * once that batch is answered (kept, its one connection would take no
+ * read until the queue's bound answered them all DS_UNAVAILABLE).
+ */
+
+static void
+t_pool_one(const char *conninfo)
+{
+    size_t       n;
+    t_call_t    *calls;
+    t_host_t     host, *th;
+    ds_store_t  *st;
+
+    th = &host;
+
+    st = t_own(conninfo, "t_pool_one", th, 1);
+    if (st == NULL) {
+        return;
+    }
+
+    n = DSI_PG_READS_MAX + 1;
+    calls = t_backlog(st, th, n);
+    t_posts();
+    T(th->read_batches == 1 && th->read_log[0][0] == DSI_PG_READS_MAX);
+
+    t_backlog_answered(calls, n);
+    T(th->read_batches == 2 && th->read_log[1][0] == 1);
 
     ds_store_close(st);
 }
@@ -2415,6 +2450,7 @@ main(int argc, char **argv)
         t_status_many(st, &th);
         t_status_big(st, &th);
         t_reads_alone(st, &th);
+        t_pool_one(argv[1]);
         t_pool_two(argv[1]);
         t_pool_three(argv[1]);
         t_reads_take_last(st, &th);
