@@ -1666,6 +1666,77 @@ t_pool_three(const char *conninfo)
 
 
 /*
+ * The edge of a backlog: the reads in flight and those queued count
+ * together, and a backlog is more than DSI_PG_READS_MAX of them. On a
+ * pool of two, with DSI_PG_READS_MAX - 1 reads in flight, one more makes
+ * DSI_PG_READS_MAX, no backlog: it goes at once on the other connection;
+ * with DSI_PG_READS_MAX in flight, one more is a backlog and leaves that
+ * connection to the writes, sent once the batch is answered. Another
+ * session locks the instances meanwhile, so that the batch in flight
+ * cannot be answered before the read after it is dispatched (it would
+ * then take the connection the batch leaves).
+ */
+
+static void
+t_backlog_edge(const char *conninfo)
+{
+    size_t       n, want;
+    PGconn      *x;
+    PGresult    *res;
+    t_call_t    *calls, r;
+    t_host_t     host, *th;
+    ds_store_t  *st;
+
+    th = &host;
+
+    st = t_own(conninfo, "t_backlog_edge", th, 2);
+    if (st == NULL) {
+        return;
+    }
+
+    x = PQconnectdb(conninfo);
+    T(PQstatus(x) == CONNECTION_OK);
+
+    for (n = DSI_PG_READS_MAX - 1; n <= DSI_PG_READS_MAX; n++) {
+        res = PQexec(x, "BEGIN; LOCK TABLE durable.instances "
+                     "IN ACCESS EXCLUSIVE MODE");
+        T(PQresultStatus(res) == PGRES_COMMAND_OK);
+        PQclear(res);
+
+        calls = t_backlog(st, th, n);
+        t_posts();
+        T(th->read_batches == 1 && th->read_log[0][0] == n);
+
+        t_read(&r, st, "hub", "one");
+        ds_store_submit(st, &r.op, 0);
+        t_posts();
+
+        /* DSI_PG_READS_MAX reads in all go at once, one more waits */
+        want = n + 1 == DSI_PG_READS_MAX ? 2 : 1;
+        T(th->read_batches == want);
+
+        if (th->read_batches != want) {
+            printf("#   %zu reads in flight, one more: %zu batches sent\n",
+                   n, th->read_batches);
+        }
+
+        res = PQexec(x, "ROLLBACK");
+        T(PQresultStatus(res) == PGRES_COMMAND_OK);
+        PQclear(res);
+
+        t_run(&r);
+        T(r.op.rc == DS_OK);
+
+        t_backlog_answered(calls, n);
+        T(th->read_batches == 2);
+    }
+
+    PQfinish(x);
+    ds_store_close(st);
+}
+
+
+/*
  * Reads that are no backlog take the last idle connection too: with one
  * batch of reads in flight on a pool of 2, the next reads go at once on
  * the other connection (kept for the writes, a load of reads alone would
@@ -2453,6 +2524,7 @@ main(int argc, char **argv)
         t_pool_one(argv[1]);
         t_pool_two(argv[1]);
         t_pool_three(argv[1]);
+        t_backlog_edge(argv[1]);
         t_reads_take_last(st, &th);
         t_writer(st, argv[1]);
         t_batch_most(st);
