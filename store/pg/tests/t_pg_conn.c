@@ -432,10 +432,10 @@ t_prepare_alone(const char *conninfo)
 
 /*
  * The connection lost in the middle of a batch of reads, a sync after
- * each: the statement before is answered, the one that ends its own
- * session fails it, and a step says so (no wait for the statements
- * after it, which never come); closing frees what was read (the leak
- * check). A new connection serves again.
+ * each: the statement that ends its own session fails it, and a step
+ * says so (no wait for the statements after it, which never come). No
+ * result is asked for after that (ds_pg.h promises none); closing frees
+ * whatever was read (the leak check). A new connection serves again.
  */
 
 static void
@@ -459,7 +459,6 @@ t_lost(const char *conninfo)
     T(t_drive(c, 100) == DSI_PG_FAILED);
     T(dsi_pg_conn_error(c)[0] != '\0');
     T(dsi_pg_conn_wants(c) == 0);
-    T(strcmp(t_value(c, 0), "before") == 0);
 
     /* broken: it takes no other batch */
     T(dsi_pg_conn_send(c, stmts, 1, 0) == -1);
