@@ -121,7 +121,11 @@ int dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts,
  * After DSI_PG_READY of a batch: statement i's result (libpq's; never
  * NULL; PGRES_PIPELINE_ABORTED after a failed statement of the same
  * transaction), and whether its COMMIT succeeded (1; 0 failed or none).
- * dsi_pg_conn_release() frees them, for the next batch.
+ * dsi_pg_conn_release() frees them, for the next batch. After
+ * DSI_PG_FAILED (or a send that failed) neither is to be asked: which
+ * statements were answered before the failure is not known (none, when
+ * it was found before any answer was read), and dsi_pg_conn_close()
+ * frees what was read.
  */
 PGresult *dsi_pg_conn_result(const dsi_pg_conn_t *c, size_t i);
 int dsi_pg_conn_committed(const dsi_pg_conn_t *c);

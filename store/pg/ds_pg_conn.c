@@ -8,12 +8,12 @@
  * and PQgetResult() when the socket is readable.
  *
  * A batch of writes is BEGIN, the statements, COMMIT and one sync,
- * flushed together: one round trip. In pipeline mode each statement's
- * results end with a NULL from PQgetResult(), and the sync's own result
- * (PGRES_PIPELINE_SYNC) ends the batch. A statement that fails aborts
- * the rest up to the sync (PGRES_PIPELINE_ABORTED), COMMIT included, and
- * leaves the transaction open and failed: the next batch starts with a
- * ROLLBACK of it.
+ * sent without waiting for any answer (dsi_pg_sync()): one round trip.
+ * In pipeline mode each statement's results end with a NULL from
+ * PQgetResult(), and the sync's own result (PGRES_PIPELINE_SYNC) ends
+ * the batch. A statement that fails aborts the rest up to the sync
+ * (PGRES_PIPELINE_ABORTED), COMMIT included, and leaves the transaction
+ * open and failed: the next batch starts with a ROLLBACK of it.
  *
  * A batch without a transaction (reads) has a sync after each of its
  * statements, and after the ROLLBACK and each prepare before them: the
@@ -834,9 +834,13 @@ dsi_pg_conn_close(dsi_pg_conn_t *c)
 
 
 /*
- * A sync in the pipeline, not flushed yet where libpq can (17): the
- * batch's one PQflush() sends it; an older libpq flushes at each sync,
- * which sends the batch in several writes, still without waiting.
+ * A sync in the pipeline. libpq 17 only queues it (PQsendPipelineSync()):
+ * libpq writes its output buffer as a batch fills it, the PQflush() at
+ * the end of dsi_pg_conn_send() sends what is left, and what the socket
+ * did not take then goes with the flushes of dsi_pg_conn_step() once it
+ * is writable. An older libpq flushes at each sync (PQpipelineSync()):
+ * a batch of reads, a sync after each statement, goes in a write per
+ * statement. Neither waits for an answer.
  */
 
 static int

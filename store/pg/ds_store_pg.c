@@ -426,9 +426,11 @@ dsi_pgs_expire_handler(ds_event_t *ev)
  * next write would wait for a read batch's round trip. Fewer reads take
  * it: keeping it then would leave reads a connection fewer under a load
  * of reads alone (a quarter of a pool of 4), while a write waits for a
- * batch of fewer than DSI_PG_READS_MAX reads at most. With a
- * batch of writes in flight, its connection is the one the next writes
- * take; with one connection up, reads and writes share it.
+ * batch of DSI_PG_READS_MAX reads at most. With a batch of writes in
+ * flight, its connection is the one the next writes take; with one
+ * connection up, reads and writes share it. The kept connection stays
+ * idle even while every other waits on a lock: the reads queued then
+ * wait for a batch's answer, or for the bounds (docs/postgres.md).
  */
 
 static void

@@ -40,6 +40,7 @@
 #define T_WATCHDOG_S    120
 #define T_EVENTS_MAX    128     /* of every store the test opens */
 #define T_BOUND_MS      500
+#define T_OWN_BOUND_MS  10000   /* a store of a test's own (t_own()) */
 #define T_MANY          100
 #define T_ROUND         160     /* over two batches: the queue never empties */
 /*
@@ -1402,6 +1403,34 @@ t_ready(t_host_t *th, size_t n)
 
 
 /*
+ * A store of its own, of pool connections, all of them up: its sessions
+ * named name (application_name), its bound far longer than the test's
+ * waits (the reads of a backlog count their wait from their submit).
+ * NULL, the check failed, when it could not be opened.
+ */
+
+static ds_store_t *
+t_own(const char *conninfo, const char *name, t_host_t *th, size_t pool)
+{
+    char         ci[1024];
+    ds_store_t  *st;
+
+    memset(th, 0, sizeof(t_host_t));
+
+    snprintf(ci, sizeof(ci), "%s application_name=%s", conninfo, name);
+
+    st = t_open(ci, th, T_OWN_BOUND_MS, pool);
+    T(st != NULL);
+
+    if (st != NULL) {
+        t_ready(th, pool);
+    }
+
+    return st;
+}
+
+
+/*
  * n reads of "hub" submitted as one, with the history: a statement each,
  * slower than one for all
  */
@@ -1455,17 +1484,43 @@ t_backlog_answered(t_call_t *calls, size_t n)
 
 
 /*
- * A backlog of reads leaves the last idle connection to the writes:
- * 1100 reads take one connection of two, the rest wait for it, and a
- * write submitted next is sent on the other at once, while the reads'
- * answers are still on their way (only the posted events run, no poll).
+ * Another session's lock on the instances, taken (on) or let go: the
+ * reads of a batch sent meanwhile wait for it, so that the batch cannot
+ * be answered by the step that follows its sending, which reads on
+ * while answers keep coming (a warm connection, a quick server), and
+ * the dispatch after it sees the batch in flight.
  */
 
 static void
-t_reads_leave_writer(ds_store_t *st, t_host_t *th)
+t_hold(PGconn *x, int on)
+{
+    PGresult  *res;
+
+    res = PQexec(x, on ? "BEGIN; LOCK TABLE durable.instances "
+                         "IN ACCESS EXCLUSIVE MODE"
+                       : "ROLLBACK");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+}
+
+
+/*
+ * A backlog of reads leaves the last idle connection to the writes:
+ * 1100 reads take one connection of two, the rest wait for it, and a
+ * write submitted next is sent on the other at once, while the reads'
+ * answers are held (t_hold(); only the posted events run, no poll).
+ */
+
+static void
+t_reads_leave_writer(ds_store_t *st, t_host_t *th, const char *conninfo)
 {
     size_t     n;
+    PGconn    *x;
     t_call_t  *calls, w, r;
+
+    x = PQconnectdb(conninfo);
+    T(PQstatus(x) == CONNECTION_OK);
+    t_hold(x, 1);
 
     n = 1100;
     calls = t_backlog(st, th, n);
@@ -1484,6 +1539,9 @@ t_reads_leave_writer(ds_store_t *st, t_host_t *th)
     t_posts();
     T(th->sent_ops == 1);
 
+    t_hold(x, 0);
+    PQfinish(x);
+
     t_run(&w);
     T(w.op.rc == DS_OK);
 
@@ -1495,41 +1553,33 @@ t_reads_leave_writer(ds_store_t *st, t_host_t *th)
 
 
 /*
- * A pool of two, on a store of its own whose bound is far longer than
- * the test's waits (the reads of a backlog count their wait from their
- * submit): reads leave a connection to the writes
- * (t_reads_leave_writer()). One of its connections ended by another
- * session: the one left is up, so a read goes on it at once, not after
- * the lost one's retry; once that one takes ops again, the pool is two
- * again and reads leave it to the writes anew.
+ * A pool of two, on a store of its own (t_own()): reads leave a
+ * connection to the writes (t_reads_leave_writer()). One of its
+ * connections ended by another session: the one left is up, so reads
+ * go on it at once, not after the lost one's retry, a backlog of them
+ * too (none is kept with one connection up); once that one takes ops
+ * again, the pool is two again and reads leave it to the writes anew.
  */
 
 static void
 t_pool_two(const char *conninfo)
 {
     int          i;
-    char         ci[1024];
-    size_t       lost;
+    size_t       n, lost;
     PGconn      *x;
     PGresult    *res;
-    t_call_t     r;
+    t_call_t    *calls;
     t_host_t     host, *th;
     ds_store_t  *st;
 
     th = &host;
-    memset(th, 0, sizeof(t_host_t));
 
-    snprintf(ci, sizeof(ci), "%s application_name=t_pool_two", conninfo);
-
-    st = t_open(ci, th, 10000, 2);
-    T(st != NULL);
-
+    st = t_own(conninfo, "t_pool_two", th, 2);
     if (st == NULL) {
         return;
     }
 
-    t_ready(th, 2);
-    t_reads_leave_writer(st, th);
+    t_reads_leave_writer(st, th, conninfo);
 
     x = PQconnectdb(conninfo);
     T(PQstatus(x) == CONNECTION_OK);
@@ -1551,19 +1601,55 @@ t_pool_two(const char *conninfo)
 
     T(th->lost == lost + 1);
 
-    /* the connection left takes the read at once */
-    t_read(&r, st, "hub", "one");
-    th->read_batches = 0;
-    ds_store_submit(st, &r.op, 0);
+    /*
+     * the connection left takes reads at once, a backlog too: with one
+     * connection up none is kept for the writes
+     */
+    n = DSI_PG_READS_MAX + 1;
+    calls = t_backlog(st, th, n);
     t_posts();
-    T(th->read_batches == 1);
+    T(th->read_batches >= 1 && th->read_log[0][0] == DSI_PG_READS_MAX);
 
-    t_run(&r);
-    T(r.op.rc == DS_OK);
+    t_backlog_answered(calls, n);
 
     /* the lost one is made again after the retry's pause */
     t_ready(th, 3);
-    t_reads_leave_writer(st, th);
+    t_reads_leave_writer(st, th, conninfo);
+
+    ds_store_close(st);
+}
+
+
+/*
+ * A pool of one keeps no connection for the writes: a backlog of reads
+ * goes on its connection at once, the reads a batch takes, and the rest
+ * once that batch is answered (kept, its one connection would take no
+ * read until the queue's bound answered them all DS_UNAVAILABLE).
+ */
+
+static void
+t_pool_one(const char *conninfo)
+{
+    size_t       n;
+    t_call_t    *calls;
+    t_host_t     host, *th;
+    ds_store_t  *st;
+
+    th = &host;
+
+    st = t_own(conninfo, "t_pool_one", th, 1);
+    if (st == NULL) {
+        return;
+    }
+
+    /* a batch at once (the second too, should the first be answered) */
+    n = DSI_PG_READS_MAX + 1;
+    calls = t_backlog(st, th, n);
+    t_posts();
+    T(th->read_batches >= 1 && th->read_log[0][0] == DSI_PG_READS_MAX);
+
+    t_backlog_answered(calls, n);
+    T(th->read_batches == 2 && th->read_log[1][0] == 1);
 
     ds_store_close(st);
 }
@@ -1584,16 +1670,11 @@ t_pool_three(const char *conninfo)
     ds_store_t  *st;
 
     th = &host;
-    memset(th, 0, sizeof(t_host_t));
 
-    st = t_open(conninfo, th, 10000, 3);
-    T(st != NULL);
-
+    st = t_own(conninfo, "t_pool_three", th, 3);
     if (st == NULL) {
         return;
     }
-
-    t_ready(th, 3);
 
     t_op(&w, st, DS_OP_RAISE_EVENT, "one");
     ds_store_submit(st, &w.op, DS_SUBMIT_MORE);
@@ -1610,6 +1691,70 @@ t_pool_three(const char *conninfo)
 
     t_backlog_answered(calls, n);
 
+    ds_store_close(st);
+}
+
+
+/*
+ * The edge of a backlog: the reads in flight and those queued count
+ * together, and a backlog is more than DSI_PG_READS_MAX of them. On a
+ * pool of two, with DSI_PG_READS_MAX - 1 reads in flight, one more makes
+ * DSI_PG_READS_MAX, no backlog: it goes at once on the other connection;
+ * with DSI_PG_READS_MAX in flight, one more is a backlog and leaves that
+ * connection to the writes, sent once the batch is answered. The batch
+ * is held (t_hold()) until then: answered at once, it would leave its
+ * connection to the read more.
+ */
+
+static void
+t_backlog_edge(const char *conninfo)
+{
+    size_t       n, want;
+    PGconn      *x;
+    t_call_t    *calls, r;
+    t_host_t     host, *th;
+    ds_store_t  *st;
+
+    th = &host;
+
+    st = t_own(conninfo, "t_backlog_edge", th, 2);
+    if (st == NULL) {
+        return;
+    }
+
+    x = PQconnectdb(conninfo);
+    T(PQstatus(x) == CONNECTION_OK);
+
+    for (n = DSI_PG_READS_MAX - 1; n <= DSI_PG_READS_MAX; n++) {
+        t_hold(x, 1);
+
+        calls = t_backlog(st, th, n);
+        t_posts();
+        T(th->read_batches == 1 && th->read_log[0][0] == n);
+
+        t_read(&r, st, "hub", "one");
+        ds_store_submit(st, &r.op, 0);
+        t_posts();
+
+        /* DSI_PG_READS_MAX reads in all go at once, one more waits */
+        want = n + 1 == DSI_PG_READS_MAX ? 2 : 1;
+        T(th->read_batches == want);
+
+        if (th->read_batches != want) {
+            printf("#   %zu reads in flight, one more: %zu batches sent\n",
+                   n, th->read_batches);
+        }
+
+        t_hold(x, 0);
+
+        t_run(&r);
+        T(r.op.rc == DS_OK);
+
+        t_backlog_answered(calls, n);
+        T(th->read_batches == 2);
+    }
+
+    PQfinish(x);
     ds_store_close(st);
 }
 
@@ -2095,11 +2240,8 @@ t_lost_batch(const char *conninfo)
     ds_store_t  *st;
 
     th = &host;
-    memset(th, 0, sizeof(t_host_t));
 
-    st = t_open(conninfo, th, 10000, 2);
-    T(st != NULL);
-
+    st = t_own(conninfo, "t_lost_batch", th, 2);
     if (st == NULL) {
         return;
     }
@@ -2402,8 +2544,10 @@ main(int argc, char **argv)
         t_status_many(st, &th);
         t_status_big(st, &th);
         t_reads_alone(st, &th);
+        t_pool_one(argv[1]);
         t_pool_two(argv[1]);
         t_pool_three(argv[1]);
+        t_backlog_edge(argv[1]);
         t_reads_take_last(st, &th);
         t_writer(st, argv[1]);
         t_batch_most(st);
