@@ -1318,9 +1318,7 @@ int ds_op_wakes(ds_op_type_e type);
  * and be answered first. A network backend answers reads later, too, in
  * any order. A front end must therefore treat every op alike: done() may
  * run before submit returns or later, and in any order with its other
- * ops. An op is the store's from its submit until its done() runs, even
- * a submit made inside another op's done(): the next batch's task may
- * already run then and apply it at once.
+ * ops.
  */
 
 typedef struct ds_event_s  ds_event_t;
