@@ -19,7 +19,8 @@ Environment (all optional):
   BENCH_E2E_RUNNERS   its runners, each on its own connection (16)
   BENCH_E2E_INFLIGHT  orchestrations it keeps in flight at most (4000)
   BENCH_E2E_STORE=fs  the store of the end-to-end run: fs (sync=on), or
-                      nosyncpool (sync=off) to see what fsync costs; the
+                      nosyncpool (sync=off: flushed every 100 ms, not
+                      at each commit) to see what fsync costs; the
                       row's name says which, and a full run refuses any
                       other than fs (results.md judges sync=on)
   BENCH_MEM_WARMUP / BENCH_MEM_REQUESTS   scenario 7 counts
@@ -919,7 +920,8 @@ def commit_totals(c):
 
 
 def scenario_e2e(c):
-    """(6) bench/worker runs hello-sequences end to end on store fs"""
+    """(6) bench/worker runs hello-sequences end to end on store fs (or
+    BENCH_E2E_STORE's)"""
     pids = worker_pids() + [master_pid()]
     cmd = [os.path.join(BIN, "worker"), "-p", str(PORT), "-B", B,
            "-q", q("E2E", E2E_STORE), "-d", str(E2E_SECS), "-w", "3",
@@ -941,14 +943,14 @@ def scenario_e2e(c):
         log("worker: " + w.stderr.strip()[:500])
     # check one finished instance
     s, _, body = c.req("GET", "%s/instances?runtimeStatus=Completed&top=1&%s"
-                       % (B, q("E2E", "fs")))
+                       % (B, q("E2E", E2E_STORE)))
     done = json.loads(body)
     check = "no completed instance found"
     nev = 0
     if done:
         check = "sample output %s" % json.dumps(done[0].get("output"))
         s, _, body = c.req("GET", "%s/instances/%s?showHistory=true&%s" % (
-            B, done[0]["instanceId"], q("E2E", "fs")))
+            B, done[0]["instanceId"], q("E2E", E2E_STORE)))
         nev = len(json.loads(body).get("historyEvents") or [])
     secs = e2e["seconds"]
     ncpu = e2e["nginx_cpu_s"] / secs * 100
