@@ -38,7 +38,7 @@
 
 
 #define T_WATCHDOG_S    120
-#define T_EVENTS_MAX    128     /* of every store the test opens */
+#define T_EVENTS_MAX    256     /* of every store the test opens */
 #define T_BOUND_MS      500
 #define T_OWN_BOUND_MS  10000   /* a store of a test's own (t_own()) */
 #define T_MANY          100
