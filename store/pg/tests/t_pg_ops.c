@@ -2380,6 +2380,20 @@ t_work(void)
  * show it on both backends.
  */
 
+/* a custom status set, then a second action, in one completion */
+
+static void
+t_custom_then(ds_action_t *a, const char *status, ds_action_type_e type,
+    const char *input)
+{
+    memset(a, 0, 2 * sizeof(ds_action_t));
+    a[0].type = DS_ACT_SET_CUSTOM_STATUS;
+    a[0].input = t_s(status);
+    a[1].type = type;
+    a[1].input = t_s(input);
+}
+
+
 static void
 t_custom(void)
 {
@@ -2416,11 +2430,7 @@ t_custom(void)
     t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "cs1", "go", "2"));
     t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 2 * DS_LEASE_LEN,
             "Custom");
-    memset(a, 0, sizeof(a));
-    a[0].type = DS_ACT_SET_CUSTOM_STATUS;
-    a[0].input = t_s("\"two\"");
-    a[1].type = DS_ACT_COMPLETE;
-    a[1].input = t_s("\"done\"");
+    t_custom_then(a, "\"two\"", DS_ACT_COMPLETE, "\"done\"");
     t_complete(__LINE__, "cs1", tk + 2 * DS_LEASE_LEN, a, 2);
     t_both(__LINE__, t_op(DS_OP_STATUS, "cs1", NULL, NULL));
 
@@ -2428,11 +2438,7 @@ t_custom(void)
     t_both(__LINE__, t_op(DS_OP_START, "cs2", "Custom", NULL));
     t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 3 * DS_LEASE_LEN,
             "Custom");
-    memset(a, 0, sizeof(a));
-    a[0].type = DS_ACT_SET_CUSTOM_STATUS;
-    a[0].input = t_s("[1,null]");
-    a[1].type = DS_ACT_CONTINUE_AS_NEW;
-    a[1].input = t_s("2");
+    t_custom_then(a, "[1,null]", DS_ACT_CONTINUE_AS_NEW, "2");
     t_complete(__LINE__, "cs2", tk + 3 * DS_LEASE_LEN, a, 2);
     t_both(__LINE__, t_op(DS_OP_STATUS, "cs2", NULL, NULL));
 

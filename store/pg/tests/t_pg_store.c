@@ -1491,6 +1491,20 @@ t_backlog_answered(t_call_t *calls, size_t n)
  * the dispatch after it sees the batch in flight.
  */
 
+/* another session, for t_hold() */
+
+static PGconn *
+t_holder(const char *conninfo)
+{
+    PGconn  *x;
+
+    x = PQconnectdb(conninfo);
+    T(PQstatus(x) == CONNECTION_OK);
+
+    return x;
+}
+
+
 static void
 t_hold(PGconn *x, int on)
 {
@@ -1518,8 +1532,7 @@ t_reads_leave_writer(ds_store_t *st, t_host_t *th, const char *conninfo)
     PGconn    *x;
     t_call_t  *calls, w, r;
 
-    x = PQconnectdb(conninfo);
-    T(PQstatus(x) == CONNECTION_OK);
+    x = t_holder(conninfo);
     t_hold(x, 1);
 
     n = 1100;
@@ -1681,8 +1694,7 @@ t_pool_three(const char *conninfo)
      * answers held (t_hold()): a batch answered at once would let the
      * read left over go as a third batch
      */
-    x = PQconnectdb(conninfo);
-    T(PQstatus(x) == CONNECTION_OK);
+    x = t_holder(conninfo);
     t_hold(x, 1);
 
     t_op(&w, st, DS_OP_RAISE_EVENT, "one");
@@ -1734,8 +1746,7 @@ t_backlog_edge(const char *conninfo)
         return;
     }
 
-    x = PQconnectdb(conninfo);
-    T(PQstatus(x) == CONNECTION_OK);
+    x = t_holder(conninfo);
 
     for (n = DSI_PG_READS_MAX - 1; n <= DSI_PG_READS_MAX; n++) {
         t_hold(x, 1);
