@@ -1318,7 +1318,10 @@ int ds_op_wakes(ds_op_type_e type);
  * and be answered first. A network backend answers reads later, too, in
  * any order. A front end must therefore treat every op alike: done() may
  * run before submit returns or later, and in any order with its other
- * ops.
+ * ops. done() and the host's callbacks run inside the store's code, which
+ * goes on using the store after they return: none of them may close it
+ * (a host that wants to close it once the last op is answered, as
+ * pending(0) tells, does so from an event of its own).
  */
 
 typedef struct ds_event_s  ds_event_t;

@@ -78,7 +78,11 @@ typedef struct {
     ds_event_t          timer;          /* connect, batch, retry */
     ds_op_t            *ops;            /* the batch in flight */
     size_t              nops;
-    size_t              reads;          /* of them, in pgs->reading */
+    size_t              reads;          /* of them, in pgs->reading;
+                                           0 once counted out, so a
+                                           batch ended twice counts
+                                           once (nops stays until the
+                                           answers) */
     dsi_pg_stmt_t      *stmts;
     size_t              nstmts;
     int64_t             sent;           /* µs */
