@@ -11,6 +11,7 @@
 #include "ngx_http_durable_directive.h"
 #include "ngx_http_durable_grpc.h"
 #include "ngx_http_durable_metrics.h"
+#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
@@ -278,6 +279,7 @@ ngx_http_durable_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_durable_metrics_init_process();
+    ngx_http_durable_lock_waits_reset();
 
     /*
      * the cache manager and loader serve no requests: no store, no thread
