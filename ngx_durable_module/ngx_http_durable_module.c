@@ -22,6 +22,7 @@ static void *ngx_http_durable_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_durable_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_int_t ngx_http_durable_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_durable_init_process(ngx_cycle_t *cycle);
 static void ngx_http_durable_exit_process(ngx_cycle_t *cycle);
 
@@ -256,7 +257,7 @@ ngx_module_t  ngx_http_durable_module = {
     ngx_http_durable_commands,             /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_durable_init_module,          /* init module */
     ngx_http_durable_init_process,         /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -264,6 +265,29 @@ ngx_module_t  ngx_http_durable_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+/*
+ * In the master, once a configuration is taken: one without a store has
+ * no shared zones of the module, and those of the cycle before are gone;
+ * the processes it starts must not reach them through the pointers their
+ * zones' init left behind.
+ */
+
+static ngx_int_t
+ngx_http_durable_init_module(ngx_cycle_t *cycle)
+{
+    ngx_http_durable_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_durable_module);
+
+    if (dmcf == NULL || dmcf->stores.nelts == 0) {
+        ngx_http_durable_notify_forget_zone();
+        ngx_http_durable_metrics_forget_zone();
+    }
+
+    return NGX_OK;
+}
 
 
 static ngx_int_t
@@ -274,7 +298,7 @@ ngx_http_durable_init_process(ngx_cycle_t *cycle)
     ngx_http_durable_main_conf_t  *dmcf;
 
     dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_durable_module);
-    if (dmcf == NULL) {
+    if (dmcf == NULL || dmcf->stores.nelts == 0) {
         return NGX_OK;
     }
 

@@ -130,6 +130,15 @@ ngx_http_durable_notify_init_zone(ngx_shm_zone_t *zone, void *data)
 }
 
 
+/* a configuration without the zone: what the last one left points nowhere */
+
+void
+ngx_http_durable_notify_forget_zone(void)
+{
+    ngx_http_durable_shared = NULL;
+}
+
+
 static ngx_http_durable_shared_t *
 ngx_http_durable_shm(void)
 {
