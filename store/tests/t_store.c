@@ -42,6 +42,7 @@ typedef struct {
     int             lock_waiting;   /* lock_wait()'s last on */
     size_t          lock_waits;     /* lock_wait() calls with on 1 */
     int             others_wait;    /* another process's task waits */
+    int             begun_waiting;  /* lock_waiting in a claim's begin */
     size_t          tasks;          /* run() accepted */
     size_t          wakes;
     size_t          applied_calls;
@@ -82,6 +83,8 @@ static void t_store_answers_gather(void);
 static void t_store_overlap_refused(void);
 static void t_store_overlap_raced(void);
 static void t_store_overlap_waiters(void);
+static void t_store_overlap_no_lock_cb(void);
+static void t_store_lock_told_held(void);
 static void t_store_flush(void);
 static void t_store_late_reads(void);
 static void t_store_read_freed(void);
@@ -120,6 +123,7 @@ static int t_h_lock_waiters(void *host);
 
 
 static size_t  t_answers;       /* t_done() calls, for t_sop_t.seq */
+static int     t_no_lock_cb;    /* t_store_open_conf(): no lock_wait() */
 
 
 void
@@ -137,6 +141,8 @@ t_store(void)
     t_store_overlap_refused();
     t_store_overlap_raced();
     t_store_overlap_waiters();
+    t_store_overlap_no_lock_cb();
+    t_store_lock_told_held();
     t_store_flush();
     t_store_late_reads();
     t_store_read_freed();
@@ -802,6 +808,111 @@ t_store_overlap_waiters(void)
 }
 
 
+/*
+ * a host without lock_wait()/lock_waiters() (one process): the next
+ * batch is handed over before the answers, as the header says
+ */
+
+static void
+t_store_overlap_no_lock_cb(void)
+{
+    char        *dir;
+    t_sop_t      a, b;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    t_no_lock_cb = 1;
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+    t_no_lock_cb = 0;
+
+    t_start(&a, st, &h, "n1");
+    t_start(&b, st, &h, "n2");
+
+    ds_store_submit(st, &a.op, 0);
+    ds_store_submit(st, &b.op, DS_SUBMIT_MORE);     /* as t_store_overlap */
+
+    t_turn(&h);
+
+    T_INT(a.done, 1);
+    T_INT(a.tasks, 2);
+    T_INT(b.done, 0);
+
+    t_turn(&h);
+
+    T_INT(b.done, 1);
+    T(a.seq < b.seq);
+    T_INT(h.lock_waits, 0);
+    T_INT(ds_store_busy(st), 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* a claim's begin(), in the txn: whether the task still says it waits */
+
+static void
+t_lock_begin(void *data)
+{
+    t_host_t  *h = data;
+
+    h->begun_waiting = h->lock_waiting ? 1 : 2;
+}
+
+
+static int
+t_lock_item(void *data, ds_op_t *op, const ds_work_item_t *item)
+{
+    (void) data;
+    (void) op;
+    (void) item;
+
+    return 0;
+}
+
+
+/*
+ * the task tells lock_wait(0) once it holds the lock, not after its
+ * commit: another process's loop may hand its next batch over meanwhile
+ */
+
+static void
+t_store_lock_told_held(void)
+{
+    char        *dir;
+    t_sop_t      a;
+    t_host_t     h;
+    uint8_t      tokens[DS_LEASE_LEN];
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    memset(tokens, 7, sizeof(tokens));
+
+    t_start(&a, st, &h, "l1");
+    a.op.type = DS_OP_WORK_CLAIM;
+    a.op.in.claim.kind = DS_WORK_ORCHESTRATION;
+    a.op.in.claim.lease_us = 1000000;
+    a.op.in.claim.max = 1;
+    a.op.in.claim.tokens = tokens;
+    a.op.in.claim.begin = t_lock_begin;
+    a.op.in.claim.item = t_lock_item;
+    a.op.in.claim.item_data = &h;
+
+    ds_store_submit(st, &a.op, 0);
+    t_turn(&h);
+
+    T_INT(a.done, 1);
+    T_INT(h.lock_waits, 1);
+    T_INT(h.begun_waiting, 2);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
 /* sync=off: the flush timer runs a sync task only after a write */
 
 static void
@@ -1453,8 +1564,8 @@ t_store_open_conf(t_host_t *h, ds_store_conf_t *conf)
     host.cancel = t_h_cancel;
     host.gate_try = t_h_gate_try;
     host.gate_release = t_h_gate_release;
-    host.lock_wait = t_h_lock_wait;
-    host.lock_waiters = t_h_lock_waiters;
+    host.lock_wait = t_no_lock_cb ? NULL : t_h_lock_wait;
+    host.lock_waiters = t_no_lock_cb ? NULL : t_h_lock_waiters;
     host.wake = t_h_wake;
     host.pending = t_h_pending;
     host.applied = t_h_applied;
