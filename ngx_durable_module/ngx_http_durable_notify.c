@@ -22,7 +22,12 @@
  *     worker's limits, and the completion may come through any process
  *     (ngx_http_durable_grpc_worker.c). A stream that falls more than
  *     the ring behind misses some, which then count until their lease
- *     runs out, as they would without the ring.
+ *     runs out, as they would without the ring;
+ *   - lock waits: a word per process slot, a bit per store (stores past
+ *     the word's bits share one), set while a store's task of the process
+ *     waits for LMDB's write lock; a batch is handed to its task before
+ *     the last one is answered only when no bit of its store is set
+ *     (docs/design.md, "The writer").
  */
 
 

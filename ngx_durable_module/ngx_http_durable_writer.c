@@ -569,7 +569,10 @@ ngx_http_durable_host_gate_release(void *host)
 }
 
 
-/* in the store's task: a thread of the pool, no log, no pool memory */
+/*
+ * where the batch is applied: a thread (the pool's or the store's own),
+ * or the loop when none takes it; so no log, no pool memory
+ */
 
 static void
 ngx_http_durable_host_lock_wait(void *host, int on)

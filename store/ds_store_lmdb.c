@@ -13,7 +13,8 @@
  * that arrived while it waited for it (another process's commit, its
  * fsync) join its batch, up to the last submit that ended a run (a
  * request's ops stay together); ops that arrive later form the next
- * batch. So a write waits behind one commit at most, not two.
+ * batch. So a write waits behind one commit at most, not two (one that
+ * an answer submits may, below).
  * The next batch starts as soon as one is committed, before its ops are
  * answered, when no task of any process waits for the write lock (the
  * host's lock_waiters()): the thread applies the next while the loop

@@ -1302,8 +1302,9 @@ int ds_op_wakes(ds_op_type_e type);
  * its host (ds_host_t): the program around it, nginx's glue or a test.
  *
  * Threads: the ds_store_* functions, op->done() and every host callback
- * are called in the host's loop, one thread; only a task's work() runs
- * elsewhere (a pool thread), or in the loop when the host has no threads.
+ * but lock_wait() are called in the host's loop, one thread; only a
+ * task's work() runs elsewhere (a pool thread), or in the loop when the
+ * host has no threads, and lock_wait() with it.
  *
  * The LMDB backend (ds_store_lmdb.c) answers a read before submit
  * returns, while its read txn holds what out points to; it queues a write
@@ -1393,7 +1394,10 @@ typedef enum {
  *           backend that needs it refuses to open. LMDB does not use it.
  * lock_wait  on 1: this process's task of the store begins to wait for
  *           the store's write lock; on 0: it holds the lock, or gave up.
- *           Called in the task's thread, never twice with the same on.
+ *           Called where the batch is applied (the task's thread, or the
+ *           loop when no thread takes it), never twice with the same on.
+ *           A batch begun again after a failed write (ds_op_batch())
+ *           waits for the lock again without telling: a rare path.
  * lock_waiters  non-zero when a task of any process (this one's too)
  *           waits for the write lock, as lock_wait() told. Called in the
  *           loop. A batch just committed hands the next one to its task
