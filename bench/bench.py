@@ -68,6 +68,7 @@ PORT = int(os.environ.get("BENCH_PORT", "18480"))
 GRPC_PORT = int(os.environ.get("BENCH_GRPC_PORT", str(PORT + 1)))
 DUR = float(os.environ.get("BENCH_DURATION", "3" if QUICK else "10"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+WORKERS_ALL = WORKERS       # WORKERS is 1 for row 6′ only
 CONNS = int(os.environ.get("BENCH_CONNS", "32"))
 START_CONNS = int(os.environ.get("BENCH_START_CONNS", "256"))
 BIG = int(os.environ.get("BENCH_BIG", "200000" if QUICK else "1000000"))
@@ -919,9 +920,10 @@ def commit_totals(c):
             v.get("durable_commit_seconds_sum", 0))
 
 
-def scenario_e2e(c):
+def scenario_e2e(c, one=False):
     """(6) bench/worker runs hello-sequences end to end on store fs (or
-    BENCH_E2E_STORE's)"""
+    BENCH_E2E_STORE's); one: 6′, the same with one worker process, for
+    information"""
     pids = worker_pids() + [master_pid()]
     cmd = [os.path.join(BIN, "worker"), "-p", str(PORT), "-B", B,
            "-q", q("E2E", E2E_STORE), "-d", str(E2E_SECS), "-w", "3",
@@ -965,6 +967,25 @@ def scenario_e2e(c):
         "%d history events each, %.0f events/s; %s" %
         (e2e["orchestrations_per_s"], e2e["requests_per_s"], ncpu, wcpu,
          e2e["machine_busy_pct"], e2e["iowait_pct"], nev, evs, check))
+    if one:
+        rows.append({
+            "scenario": "6′. as 6, one nginx worker process",
+            "rps": "%.0f orch/s (%.0f HTTP req/s)" % (
+                e2e["orchestrations_per_s"], e2e["requests_per_s"]),
+            "p50": "—", "p99": "—",
+            "base": "CPU: nginx %.0f%%, worker %.0f%%; batches of %.0f "
+                    "writes, %.1f ms each" % (ncpu, wcpu, batch_writes,
+                                               batch_ms),
+            "ratio": "—", "target": "(information)", "result": "info",
+        })
+        notes.append("Scenario 6′: as 6, after a reload to one nginx "
+                     "worker process (then back to %d), on the store row "
+                     "6 filled: one writer thread, whose task has LMDB's "
+                     "write lock to itself and takes the next batch while "
+                     "the loop answers the last; %.0f orchestrations/s, "
+                     "%d errors." % (WORKERS_ALL, e2e["orchestrations_per_s"],
+                                     e2e["errors"]))
+        return
     rows.append({
         "scenario": "6. end to end: hello-sequence (5 activities), %s"
                     % E2E_SYNC[E2E_STORE],
@@ -1030,6 +1051,18 @@ def scenario_e2e(c):
                   1000 / ng_ms if ng_ms else 0,
                   11000 / ng_ms if ng_ms else 0, wk_ms,
                   1000 / wk_ms if wk_ms else 0))
+
+
+def scenario_e2e_one(bodies):
+    """(6′) row 6 with one worker process: nginx reloaded to one and back"""
+    global WORKERS
+    if WORKERS == 1:
+        return
+    WORKERS = 1
+    reload_nginx(bodies)
+    scenario_e2e(Client(), one=True)
+    WORKERS = WORKERS_ALL
+    reload_nginx(bodies)
 
 
 def first_answer(path, limit=60.0):
@@ -1420,6 +1453,7 @@ def main():
 
     # ---- (6) end to end ----
     scenario_e2e(c)
+    scenario_e2e_one(bodies)
 
     # ---- (7) RssAnon across mixed requests ----
     menv = {"BENCH_BASE": B, "BENCH_QUERY": q("Mixed", "nosync"),

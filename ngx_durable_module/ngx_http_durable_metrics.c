@@ -186,6 +186,15 @@ ngx_http_durable_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
 }
 
 
+/* a configuration without the zone: what the last one left points nowhere */
+
+void
+ngx_http_durable_metrics_forget_zone(void)
+{
+    ngx_http_durable_metrics_shm = NULL;
+}
+
+
 static ngx_http_durable_metrics_shm_t *
 ngx_http_durable_m(void)
 {

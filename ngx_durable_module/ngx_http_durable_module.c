@@ -11,6 +11,7 @@
 #include "ngx_http_durable_directive.h"
 #include "ngx_http_durable_grpc.h"
 #include "ngx_http_durable_metrics.h"
+#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
@@ -21,6 +22,7 @@ static void *ngx_http_durable_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_durable_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_int_t ngx_http_durable_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_durable_init_process(ngx_cycle_t *cycle);
 static void ngx_http_durable_exit_process(ngx_cycle_t *cycle);
 
@@ -255,7 +257,7 @@ ngx_module_t  ngx_http_durable_module = {
     ngx_http_durable_commands,             /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_durable_init_module,          /* init module */
     ngx_http_durable_init_process,         /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -263,6 +265,29 @@ ngx_module_t  ngx_http_durable_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+/*
+ * In the master, once a configuration is taken: one without a store has
+ * no shared zones of the module, and those of the cycle before are gone;
+ * the processes it starts must not reach them through the pointers their
+ * zones' init left behind.
+ */
+
+static ngx_int_t
+ngx_http_durable_init_module(ngx_cycle_t *cycle)
+{
+    ngx_http_durable_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_durable_module);
+
+    if (dmcf == NULL || dmcf->stores.nelts == 0) {
+        ngx_http_durable_notify_forget_zone();
+        ngx_http_durable_metrics_forget_zone();
+    }
+
+    return NGX_OK;
+}
 
 
 static ngx_int_t
@@ -273,11 +298,12 @@ ngx_http_durable_init_process(ngx_cycle_t *cycle)
     ngx_http_durable_main_conf_t  *dmcf;
 
     dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_durable_module);
-    if (dmcf == NULL) {
+    if (dmcf == NULL || dmcf->stores.nelts == 0) {
         return NGX_OK;
     }
 
     ngx_http_durable_metrics_init_process();
+    ngx_http_durable_lock_waits_reset();
 
     /*
      * the cache manager and loader serve no requests: no store, no thread

@@ -22,7 +22,12 @@
  *     worker's limits, and the completion may come through any process
  *     (ngx_http_durable_grpc_worker.c). A stream that falls more than
  *     the ring behind misses some, which then count until their lease
- *     runs out, as they would without the ring.
+ *     runs out, as they would without the ring;
+ *   - lock waits: a word per process slot, a bit per store (stores past
+ *     the word's bits share one), set while a store's task of the process
+ *     waits for LMDB's write lock; a batch is handed to its task before
+ *     the last one is answered only when no bit of its store is set
+ *     (docs/design.md, "The writer").
  */
 
 
@@ -36,6 +41,9 @@
 #define NGX_HTTP_DURABLE_GATE_PATIENCE  100
 
 #define NGX_HTTP_DURABLE_RELEASED       1024
+
+/* the stores a process's tasks wait for, one bit each (shared past it) */
+#define NGX_HTTP_DURABLE_WAIT_BITS      (8 * sizeof(ngx_atomic_uint_t))
 
 
 typedef struct {
@@ -56,6 +64,8 @@ typedef struct {
     ngx_http_durable_gate_t     gates[NGX_HTTP_DURABLE_GATES];
     ngx_atomic_t                released_seq;   /* places taken */
     ngx_http_durable_released_t released[NGX_HTTP_DURABLE_RELEASED];
+    /* by process slot: the gates whose stores its tasks wait to write */
+    ngx_atomic_t                lock_waits[NGX_MAX_PROCESSES];
 } ngx_http_durable_shared_t;
 
 
@@ -73,13 +83,14 @@ ngx_http_durable_notify_add_zone(ngx_conf_t *cf)
     ngx_shm_zone_t  *zone;
 
     /*
-     * the layout changed with the gates: a zone of its own name; and
-     * with the ring: a size of its own, so that a reload from a module
-     * without it makes a new zone instead of taking the old one
+     * the layout changed with the gates: a zone of its own name; with
+     * the ring, then with the lock waits: a size of its own each time,
+     * so that a reload from a module without them makes a new zone
+     * instead of taking the old one
      */
     static ngx_str_t  name = ngx_string("ngx_http_durable_shared");
 
-    zone = ngx_shared_memory_add(cf, &name, 16 * ngx_pagesize,
+    zone = ngx_shared_memory_add(cf, &name, 20 * ngx_pagesize,
                                  &ngx_http_durable_module);
     if (zone == NULL) {
         return NGX_ERROR;
@@ -121,6 +132,15 @@ ngx_http_durable_notify_init_zone(ngx_shm_zone_t *zone, void *data)
     zone->data = shpool->data;
 
     return NGX_OK;
+}
+
+
+/* a configuration without the zone: what the last one left points nowhere */
+
+void
+ngx_http_durable_notify_forget_zone(void)
+{
+    ngx_http_durable_shared = NULL;
 }
 
 
@@ -304,6 +324,63 @@ ngx_http_durable_gate_try(ngx_uint_t index, ngx_log_t *log)
     }
 
     return NGX_AGAIN;
+}
+
+
+/*
+ * Any thread: this process's task of the store of gate index begins to
+ * wait for the store's write lock (on), or no longer does. A bit in the
+ * process's own word, so that a process killed while it waited leaves
+ * nothing behind once its slot is taken again (lock_waits_reset()).
+ */
+
+void
+ngx_http_durable_lock_wait(ngx_uint_t index, ngx_uint_t on)
+{
+    ngx_atomic_t       *word;
+    ngx_atomic_uint_t   bit, old, set;
+
+    word = &ngx_http_durable_shm()->lock_waits[ngx_process_slot];
+    bit = (ngx_atomic_uint_t) 1 << (index % NGX_HTTP_DURABLE_WAIT_BITS);
+
+    /* the process's tasks of other stores may change the word too */
+
+    do {
+        old = *word;
+        set = on ? (old | bit) : (old & ~bit);
+
+    } while (!ngx_atomic_cmp_set(word, old, set));
+}
+
+
+/* whether a task of any process waits for that store's write lock */
+
+ngx_uint_t
+ngx_http_durable_lock_waiting(ngx_uint_t index)
+{
+    ngx_uint_t                  slot;
+    ngx_atomic_uint_t           bit;
+    ngx_http_durable_shared_t  *sh;
+
+    sh = ngx_http_durable_shm();
+    bit = (ngx_atomic_uint_t) 1 << (index % NGX_HTTP_DURABLE_WAIT_BITS);
+
+    for (slot = 0; slot < NGX_MAX_PROCESSES; slot++) {
+        if (sh->lock_waits[slot] & bit) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* init_process: what a process killed in this slot was waiting for */
+
+void
+ngx_http_durable_lock_waits_reset(void)
+{
+    ngx_http_durable_shm()->lock_waits[ngx_process_slot] = 0;
 }
 
 

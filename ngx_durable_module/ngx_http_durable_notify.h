@@ -21,6 +21,10 @@ ngx_int_t ngx_http_durable_released_next(ngx_atomic_uint_t *from,
 ngx_uint_t ngx_http_durable_gate_index(ngx_uint_t store);
 ngx_int_t ngx_http_durable_gate_try(ngx_uint_t index, ngx_log_t *log);
 void ngx_http_durable_gate_release(ngx_uint_t index);
+void ngx_http_durable_lock_wait(ngx_uint_t index, ngx_uint_t on);
+ngx_uint_t ngx_http_durable_lock_waiting(ngx_uint_t index);
+void ngx_http_durable_lock_waits_reset(void);
+void ngx_http_durable_notify_forget_zone(void);
 
 
 #endif /* _NGX_HTTP_DURABLE_NOTIFY_H_INCLUDED_ */

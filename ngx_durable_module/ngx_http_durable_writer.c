@@ -84,6 +84,8 @@ static void ngx_http_durable_host_timer(void *host, ds_event_t *ev,
 static void ngx_http_durable_host_cancel(void *host, ds_event_t *ev);
 static int ngx_http_durable_host_gate_try(void *host);
 static void ngx_http_durable_host_gate_release(void *host);
+static void ngx_http_durable_host_lock_wait(void *host, int on);
+static int ngx_http_durable_host_lock_waiters(void *host);
 static void ngx_http_durable_host_wake(void *host);
 static void ngx_http_durable_host_pending(void *host, int any);
 static void ngx_http_durable_host_applied(void *host, size_t n,
@@ -172,6 +174,8 @@ ngx_http_durable_host_open(ngx_http_durable_store_t *st,
     host.cancel = ngx_http_durable_host_cancel;
     host.gate_try = ngx_http_durable_host_gate_try;
     host.gate_release = ngx_http_durable_host_gate_release;
+    host.lock_wait = ngx_http_durable_host_lock_wait;
+    host.lock_waiters = ngx_http_durable_host_lock_waiters;
     host.wake = ngx_http_durable_host_wake;
     host.pending = ngx_http_durable_host_pending;
     host.applied = ngx_http_durable_host_applied;
@@ -562,6 +566,29 @@ ngx_http_durable_host_gate_release(void *host)
     ngx_http_durable_host_t  *h = host;
 
     ngx_http_durable_gate_release(h->gate);
+}
+
+
+/*
+ * where the batch is applied: a thread (the pool's or the store's own),
+ * or the loop when none takes it; so no log, no pool memory
+ */
+
+static void
+ngx_http_durable_host_lock_wait(void *host, int on)
+{
+    ngx_http_durable_host_t  *h = host;
+
+    ngx_http_durable_lock_wait(h->gate, on);
+}
+
+
+static int
+ngx_http_durable_host_lock_waiters(void *host)
+{
+    ngx_http_durable_host_t  *h = host;
+
+    return ngx_http_durable_lock_waiting(h->gate) != 0;
 }
 
 

@@ -13,7 +13,16 @@
  * that arrived while it waited for it (another process's commit, its
  * fsync) join its batch, up to the last submit that ended a run (a
  * request's ops stay together); ops that arrive later form the next
- * batch. So a write waits behind one commit at most, not two.
+ * batch. So a write waits behind one commit at most, not two (one that
+ * an answer submits may, below).
+ * The next batch starts as soon as one is committed, before its ops are
+ * answered, when no task of any process waits for the write lock (the
+ * host's lock_waiters()): the thread applies the next while the loop
+ * answers, rather than waiting for it (what the answers submit waits
+ * for the next batch but one, unless the running one still waits for
+ * the write lock and takes it). When another task waits, the next batch
+ * starts after the answers, as the lock is not fair: a task asking for
+ * it again at once could pass the waiting one, again and again.
  * If the host cannot run the task (no threads, a full queue), the batch
  * is applied in the loop rather than failed. With writes=loop the batch
  * runs in the loop after the events of its next iteration (a post with
@@ -45,6 +54,19 @@
 
 /* writes=loop: gate tries posted to the next iteration before a timer */
 #define DSI_LMDB_GATE_POSTS  3
+
+
+/* a committed batch, kept apart from the next one while it is answered */
+
+typedef struct {
+    ds_op_t            *ops;
+    size_t              n;
+    int64_t             took;
+    int64_t             waited;
+    int64_t             committed;
+    int                 redone;
+    char                error[DS_STORE_LOG_LEN];
+} dsi_lmdb_done_t;
 
 
 typedef struct {
@@ -83,8 +105,15 @@ typedef struct {
 
     unsigned            gate_waits;     /* tries since the gate was free */
 
-    unsigned            loop:1;         /* batches in the loop */
+    /*
+     * set at open; the task reads it while the loop changes the flags
+     * below, so it is not one of them (bits of one word)
+     */
+    unsigned            loop;           /* batches in the loop */
+    int                 waiting;        /* the task told lock_wait() */
+
     unsigned            busy:1;         /* a batch is being applied */
+    unsigned            answering:1;    /* a batch's ops are answered */
     unsigned            syncing:1;
     unsigned            dirty:1;        /* written since the last flush */
     unsigned            reads_later:1;
@@ -99,11 +128,13 @@ static int dsi_lmdb_reader_check(ds_store_t *st, int *dead);
 static void dsi_lmdb_close(ds_store_t *st);
 static void dsi_lmdb_post(dsi_lmdb_t *lm);
 static void dsi_lmdb_take(dsi_lmdb_t *lm);
+static void dsi_lmdb_untake(dsi_lmdb_t *lm);
+static void dsi_lmdb_detach(dsi_lmdb_t *lm, dsi_lmdb_done_t *done);
 static void dsi_lmdb_take_more(void *data);
 static void dsi_lmdb_started(dsi_lmdb_t *lm, size_t n, const char *where);
 static void dsi_lmdb_apply(dsi_lmdb_t *lm);
-static void dsi_lmdb_answer(dsi_lmdb_t *lm);
-static void dsi_lmdb_reverse(dsi_lmdb_t *lm);
+static void dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done);
+static void dsi_lmdb_reverse(dsi_lmdb_done_t *done);
 static void dsi_lmdb_task_work(ds_event_t *ev);
 static void dsi_lmdb_task_done(ds_event_t *ev);
 static void dsi_lmdb_apply_handler(ds_event_t *ev);
@@ -355,16 +386,18 @@ dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
 static void
 dsi_lmdb_post(dsi_lmdb_t *lm)
 {
-    size_t      n;
-    ds_host_t  *host;
+    size_t            n;
+    ds_host_t        *host;
+    dsi_lmdb_done_t   done;
 
     /*
      * a batch in a task takes what is queued while it waits for the
      * write lock, and its end posts the rest: the queue is the task's
-     * meanwhile
+     * meanwhile; while a batch is answered, what the answers submit
+     * gathers, posted once the last is answered
      */
 
-    if (!lm->loop && lm->busy) {
+    if (!lm->loop && (lm->busy || lm->answering)) {
         return;
     }
 
@@ -401,7 +434,8 @@ dsi_lmdb_post(dsi_lmdb_t *lm)
         dsi_lmdb_started(lm, n, "the loop, with no thread for it");
 
         dsi_lmdb_apply(lm);
-        dsi_lmdb_answer(lm);
+        dsi_lmdb_detach(lm, &done);
+        dsi_lmdb_answer(lm, &done);
 
         lm->busy = 0;
 
@@ -428,6 +462,56 @@ dsi_lmdb_take(dsi_lmdb_t *lm)
 
 
 /*
+ * The taken batch back in the queue, when no thread could take it: only
+ * in the loop, right after dsi_lmdb_take() and with no task running, so
+ * the queue is still empty.
+ */
+
+static void
+dsi_lmdb_untake(dsi_lmdb_t *lm)
+{
+    (void) pthread_mutex_lock(&lm->mu);
+
+    lm->queue = lm->batch;
+    lm->last = &lm->batch_tail->next;
+    lm->tail = lm->batch_tail;
+    lm->queued = lm->batch_n;
+
+    lm->batch = NULL;
+    lm->batch_tail = NULL;
+    lm->batch_n = 0;
+
+    (void) pthread_mutex_unlock(&lm->mu);
+}
+
+
+/* the applied batch and its outcome, out of the way of the next one */
+
+static void
+dsi_lmdb_detach(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
+{
+    done->ops = lm->batch;
+    done->n = lm->batch_n;
+    done->took = lm->took;
+    done->waited = lm->waited;
+    done->committed = lm->committed;
+    done->redone = lm->redone;
+
+    if (lm->error[0] != '\0') {
+        memcpy(done->error, lm->error, sizeof(done->error));
+        lm->error[0] = '\0';
+
+    } else {
+        done->error[0] = '\0';
+    }
+
+    lm->batch = NULL;
+    lm->batch_tail = NULL;
+    lm->batch_n = 0;
+}
+
+
+/*
  * In the batch's thread, the write lock held: the complete runs queued
  * since the batch was taken join it (a run still being submitted, after
  * lm->cut, stays for the next batch).
@@ -438,8 +522,18 @@ dsi_lmdb_take_more(void *data)
 {
     dsi_lmdb_t  *lm = data;
 
-    size_t    n;
-    ds_op_t  *op;
+    size_t      n;
+    ds_op_t    *op;
+    ds_host_t  *host;
+
+    /* the write lock is held: no longer waiting for it */
+
+    host = &lm->store->host;
+
+    if (lm->waiting) {
+        lm->waiting = 0;
+        host->lock_wait(host->data, 0);
+    }
 
     (void) pthread_mutex_lock(&lm->mu);
 
@@ -486,15 +580,28 @@ static void
 dsi_lmdb_apply(dsi_lmdb_t *lm)
 {
     int64_t         start, end;
+    ds_host_t      *host;
     dsi_op_times_t  t;
 
     start = ds_time_now();
     t.locked = start;
     t.applied = 0;
 
+    host = &lm->store->host;
+    lm->waiting = (host->lock_wait != NULL && !lm->loop);
+
+    if (lm->waiting) {
+        host->lock_wait(host->data, 1);
+    }
+
     lm->redone = dsi_op_batch_more(lm->env, lm->batch,
                                    lm->loop ? NULL : dsi_lmdb_take_more,
                                    lm, &t, lm->error, sizeof(lm->error));
+
+    if (lm->waiting) {
+        lm->waiting = 0;
+        host->lock_wait(host->data, 0);
+    }
 
     end = ds_time_now();
     lm->took = end > start ? end - start : 0;
@@ -508,7 +615,7 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
 /* in the loop: the batch's outcome is logged and each op answered */
 
 static void
-dsi_lmdb_answer(dsi_lmdb_t *lm)
+dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
 {
     int          wake;
     size_t       applied, refused, failed;
@@ -524,7 +631,7 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
     failed = 0;
     wake = 0;
 
-    for (op = lm->batch; op; op = op->next) {
+    for (op = done->ops; op; op = op->next) {
         if (op->rc == DS_OK) {
             applied++;
             wake |= ds_op_wakes(op->type);
@@ -542,34 +649,35 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
 
     /* the text the ops' answers cannot carry: once for the batch */
 
-    if (failed && lm->error[0] != '\0') {
+    if (failed && done->error[0] != '\0') {
         dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
                       "writes to store \"%s\" failed: %s", failed,
-                      lm->batch_n, st->name, lm->error);
+                      done->n, st->name, done->error);
     }
 
-    if (lm->redone) {
+    if (done->redone) {
         /* at info: nested txns cost more, an operator may ask why */
         dsi_store_log(st, DS_LOG_INFO, "durable: a write failed in a "
                       "batch of %zu writes to store \"%s\": the batch was "
-                      "redone, each write in a nested txn", lm->batch_n,
+                      "redone, each write in a nested txn", done->n,
                       st->name);
     }
 
     dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": batch of %zu "
                   "applied in %lldus (write lock waited %lldus, commit "
                   "%lldus): %zu ok, %zu refused, %zu failed", st->name,
-                  lm->batch_n, (long long) lm->took, (long long) lm->waited,
-                  (long long) lm->committed, applied, refused, failed);
+                  done->n, (long long) done->took,
+                  (long long) done->waited, (long long) done->committed,
+                  applied, refused, failed);
 
     if (applied) {
         dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": batch of "
-                      "%zu committed", st->name, lm->batch_n);
+                      "%zu committed", st->name, done->n);
 
         lm->dirty = 1;
 
         if (host->applied != NULL) {
-            host->applied(host->data, applied, lm->took);
+            host->applied(host->data, applied, done->took);
         }
     }
 
@@ -582,16 +690,16 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
     /* each op is answered now, in the order it was submitted */
 
     dsi_store_log(st, DS_LOG_DEBUG, "durable batch of %zu writes to store "
-                  "\"%s\" done", lm->batch_n, st->name);
+                  "\"%s\" done", done->n, st->name);
 
-    st->batch = lm->batch_n;
+    st->batch = done->n;
 
     if (lm->reads_later) {
         /* as a network backend may: in another order, here the reverse */
-        dsi_lmdb_reverse(lm);
+        dsi_lmdb_reverse(done);
     }
 
-    for (op = lm->batch, lm->batch = NULL; op; op = next) {
+    for (op = done->ops, done->ops = NULL; op; op = next) {
         next = op->next;
         op->next = NULL;
 
@@ -608,19 +716,19 @@ dsi_lmdb_answer(dsi_lmdb_t *lm)
 
 
 static void
-dsi_lmdb_reverse(dsi_lmdb_t *lm)
+dsi_lmdb_reverse(dsi_lmdb_done_t *done)
 {
     ds_op_t  *op, *next, *first;
 
     first = NULL;
 
-    for (op = lm->batch; op; op = next) {
+    for (op = done->ops; op; op = next) {
         next = op->next;
         op->next = first;
         first = op;
     }
 
-    lm->batch = first;
+    done->ops = first;
 }
 
 
@@ -636,12 +744,44 @@ dsi_lmdb_task_done(ds_event_t *ev)
 {
     dsi_lmdb_t  *lm = ev->data;
 
-    /* still busy: ops that answers submit wait for the next batch */
-    dsi_lmdb_answer(lm);
+    size_t            n;
+    ds_host_t        *host;
+    dsi_lmdb_done_t   done;
+
+    host = &lm->store->host;
+
+    dsi_lmdb_detach(lm, &done);
 
     lm->busy = 0;
 
-    /* what arrived meanwhile is the next batch */
+    /*
+     * what arrived meanwhile is the next batch, applied in the thread
+     * while this one is answered here (if no thread can take it now,
+     * it is put back and posted after the answers)
+     */
+
+    if (lm->queue != NULL
+        && (host->lock_waiters == NULL
+            || host->lock_waiters(host->data) == 0))
+    {
+        dsi_lmdb_take(lm);
+
+        lm->busy = 1;
+        n = lm->batch_n;
+
+        if (host->run(host->data, &lm->task) == 0) {
+            dsi_lmdb_started(lm, n, "a thread");
+
+        } else {
+            lm->busy = 0;
+            dsi_lmdb_untake(lm);
+        }
+    }
+
+    lm->answering = 1;
+    dsi_lmdb_answer(lm, &done);
+    lm->answering = 0;
+
     dsi_lmdb_post(lm);
 }
 
@@ -651,9 +791,10 @@ dsi_lmdb_task_done(ds_event_t *ev)
 static void
 dsi_lmdb_apply_handler(ds_event_t *ev)
 {
-    int          gate;
-    ds_host_t   *host;
-    dsi_lmdb_t  *lm;
+    int               gate;
+    ds_host_t        *host;
+    dsi_lmdb_t       *lm;
+    dsi_lmdb_done_t   done;
 
     lm = ev->data;
     host = &lm->store->host;
@@ -699,7 +840,8 @@ dsi_lmdb_apply_handler(ds_event_t *ev)
     }
 
     /* ops that answers submit are posted as the next batch */
-    dsi_lmdb_answer(lm);
+    dsi_lmdb_detach(lm, &done);
+    dsi_lmdb_answer(lm, &done);
 }
 
 

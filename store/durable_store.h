@@ -1302,8 +1302,9 @@ int ds_op_wakes(ds_op_type_e type);
  * its host (ds_host_t): the program around it, nginx's glue or a test.
  *
  * Threads: the ds_store_* functions, op->done() and every host callback
- * are called in the host's loop, one thread; only a task's work() runs
- * elsewhere (a pool thread), or in the loop when the host has no threads.
+ * but lock_wait() are called in the host's loop, one thread; only a
+ * task's work() runs elsewhere (a pool thread), or in the loop when the
+ * host has no threads, and lock_wait() with it.
  *
  * The LMDB backend (ds_store_lmdb.c) answers a read before submit
  * returns, while its read txn holds what out points to; it queues a write
@@ -1318,10 +1319,13 @@ int ds_op_wakes(ds_op_type_e type);
  * and be answered first. A network backend answers reads later, too, in
  * any order. A front end must therefore treat every op alike: done() may
  * run before submit returns or later, and in any order with its other
- * ops. done() and the host's callbacks run inside the store's code, which
- * goes on using the store after they return: none of them may close it
- * (a host that wants to close it once the last op is answered, as
- * pending(0) tells, does so from an event of its own).
+ * ops. An op is the store's from its submit until its done() runs, even
+ * a submit made inside another op's done(): the next batch's task may
+ * already run then and apply it at once. done() and the host's callbacks
+ * run inside the store's code, which goes on using the store after they
+ * return: none of them may close it (a host that wants to close it once
+ * the last op is answered, as pending(0) tells, does so from an event of
+ * its own).
  */
 
 typedef struct ds_event_s  ds_event_t;
@@ -1388,6 +1392,19 @@ typedef enum {
  *           closed already (the host must not touch it). One fd per ev.
  *           0, or -1 when the host cannot. NULL: the host cannot, and a
  *           backend that needs it refuses to open. LMDB does not use it.
+ * lock_wait  on 1: this process's task of the store begins to wait for
+ *           the store's write lock; on 0: it holds the lock, or gave up.
+ *           Called where the batch is applied (the task's thread, or the
+ *           loop when no thread takes it), never twice with the same on.
+ *           A batch begun again after a failed write (ds_op_batch())
+ *           waits for the lock again without telling: a rare path.
+ * lock_waiters  non-zero when a task of any process (this one's too)
+ *           waits for the write lock, as lock_wait() told. Called in the
+ *           loop. A batch just committed hands the next one to its task
+ *           before the answers only when no task waits: the lock is not
+ *           fair, and a task asking again at once could pass the others.
+ *           Both NULL: a host of one process, where nothing else waits
+ *           (the next batch is always handed over early).
  */
 
 #define DS_WATCH_READ   1
@@ -1410,6 +1427,8 @@ typedef struct {
     ds_log_e            log_level;
     int               (*watch)(void *host, ds_event_t *ev, int fd,
                             unsigned what);
+    void              (*lock_wait)(void *host, int on);
+    int               (*lock_waiters)(void *host);
 } ds_host_t;
 
 typedef enum {

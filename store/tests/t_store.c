@@ -25,6 +25,7 @@ typedef struct {
     int             next;           /* posted for the next iteration */
     int             armed;          /* timer */
     int             task;           /* run() */
+    int             worked;         /* its work() ran in run() */
 } t_fake_ev_t;
 
 
@@ -33,9 +34,15 @@ typedef struct {
     size_t          nevs;
     int             threads;        /* run() works */
     int             refuse_run;     /* run() answers -1 so many times */
+    int             run_now;        /* run() runs work() at once, as a
+                                       thread that races ahead would */
     int             gate_held;      /* gate_try() answers 0 so often */
     size_t          gate_taken;
     size_t          gate_released;
+    int             lock_waiting;   /* lock_wait()'s last on */
+    size_t          lock_waits;     /* lock_wait() calls with on 1 */
+    int             others_wait;    /* another process's task waits */
+    int             begun_waiting;  /* lock_waiting in a claim's begin */
     size_t          tasks;          /* run() accepted */
     size_t          wakes;
     size_t          applied_calls;
@@ -56,6 +63,9 @@ typedef struct {
     size_t          done;
     size_t          batch;          /* ds_store_batch() during done() */
     size_t          busy;           /* ds_store_busy() during done() */
+    size_t          tasks;          /* the host's tasks during done() */
+    size_t          seq;            /* the order answers came in, from 1 */
+    size_t          then_tasks;     /* the host's tasks after then went */
     ds_op_t        *then;           /* submitted by done() */
     ds_instance_t   inst;           /* a read's, copied in done() */
 } t_sop_t;
@@ -68,6 +78,13 @@ static void t_store_reads(void);
 static void t_store_loop(void);
 static void t_store_no_thread(void);
 static void t_store_chain(void);
+static void t_store_overlap(void);
+static void t_store_answers_gather(void);
+static void t_store_overlap_refused(void);
+static void t_store_overlap_raced(void);
+static void t_store_overlap_waiters(void);
+static void t_store_overlap_no_lock_cb(void);
+static void t_store_lock_told_held(void);
 static void t_store_flush(void);
 static void t_store_late_reads(void);
 static void t_store_read_freed(void);
@@ -101,6 +118,12 @@ static void t_h_wake(void *host);
 static void t_h_pending(void *host, int any);
 static void t_h_applied(void *host, size_t n, int64_t us);
 static void t_h_log(void *host, ds_log_e level, const char *msg);
+static void t_h_lock_wait(void *host, int on);
+static int t_h_lock_waiters(void *host);
+
+
+static size_t  t_answers;       /* t_done() calls, for t_sop_t.seq */
+static int     t_no_lock_cb;    /* t_store_open_conf(): no lock_wait() */
 
 
 void
@@ -113,6 +136,13 @@ t_store(void)
     t_store_loop();
     t_store_no_thread();
     t_store_chain();
+    t_store_overlap();
+    t_store_answers_gather();
+    t_store_overlap_refused();
+    t_store_overlap_raced();
+    t_store_overlap_waiters();
+    t_store_overlap_no_lock_cb();
+    t_store_lock_told_held();
     t_store_flush();
     t_store_late_reads();
     t_store_read_freed();
@@ -411,6 +441,9 @@ t_store_loop(void)
     T_INT(h.applied_calls, 1);
     T_INT(ds_store_busy(st), 0);
 
+    /* the gate, not the task's lock wait: the loop's batches tell none */
+    T_INT(h.lock_waits, 0);
+
     ds_store_close(st);
     t_rmdir(dir);
 }
@@ -481,6 +514,399 @@ t_store_chain(void)
     T_INT(second.batch, 1);
     T_INT(ds_store_busy(st), 0);
     T_INT(h.pending_calls, 2);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/*
+ * writes=thread: a batch committed, the next one (what came while it
+ * ran) goes to the thread before the first is answered, so the two
+ * overlap; each answered once, in order
+ */
+
+static void
+t_store_overlap(void)
+{
+    char        *dir;
+    t_sop_t      a, b;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    t_start(&a, st, &h, "o1");
+    t_start(&b, st, &h, "o2");
+
+    ds_store_submit(st, &a.op, 0);
+    T_INT(h.tasks, 1);
+
+    /*
+     * the next batch: a run still open when the task holds the lock
+     * stays out of its batch (the fake host runs a task's work and its
+     * end in one turn, so nothing comes in between)
+     */
+    ds_store_submit(st, &b.op, DS_SUBMIT_MORE);
+    T_INT(h.tasks, 1);
+
+    t_turn(&h);
+
+    /* b's task was handed over before a was answered */
+    T_INT(a.done, 1);
+    T_INT(a.op.rc, DS_OK);
+    T_INT(a.batch, 1);
+    T_INT(a.tasks, 2);
+    T_INT(b.done, 0);
+    T_INT(ds_store_busy(st), 1);
+
+    t_turn(&h);
+
+    T_INT(b.done, 1);
+    T_INT(b.op.rc, DS_OK);
+    T_INT(b.batch, 1);
+    T(a.seq < b.seq);
+    T_INT(h.tasks, 2);
+    T_INT(h.applied_calls, 2);
+    T_INT(ds_store_busy(st), 0);
+
+    /* each task said it waited for the lock, and that it got it */
+    T_INT(h.lock_waits, 2);
+    T_INT(h.lock_waiting, 0);
+
+    t_turn(&h);
+
+    T_INT(a.done, 1);
+    T_INT(b.done, 1);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/*
+ * what the answers of one batch submit is one batch, started once the
+ * last answer is given, not one batch for the first and one for the rest
+ */
+
+static void
+t_store_answers_gather(void)
+{
+    char        *dir;
+    t_sop_t      a, b, c, d;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    t_start(&a, st, &h, "g1");
+    t_start(&b, st, &h, "g2");
+    t_start(&c, st, &h, "g3");
+    t_start(&d, st, &h, "g4");
+    a.then = &c.op;
+    b.then = &d.op;
+
+    ds_store_submit(st, &a.op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &b.op, 0);
+
+    t_turn(&h);
+
+    /* no batch started while answers were given, one after them */
+    T_INT(a.done, 1);
+    T_INT(b.done, 1);
+    T_INT(a.then_tasks, 1);
+    T_INT(b.then_tasks, 1);
+    T_INT(h.tasks, 2);
+
+    t_turn(&h);
+
+    T_INT(c.done, 1);
+    T_INT(d.done, 1);
+    T_INT(c.batch, 2);
+    T_INT(d.batch, 2);
+    T_INT(h.tasks, 2);
+    T_INT(ds_store_busy(st), 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/*
+ * a committed batch whose successor no thread takes: the successor goes
+ * back to the queue and is started after the answers, in a thread if
+ * one takes it then, else in the loop; answers stay in submit order
+ */
+
+static void
+t_store_overlap_refused(void)
+{
+    int          refusals;
+    char        *dir;
+    t_sop_t      a, b;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    for (refusals = 1; refusals <= 2; refusals++) {
+        dir = t_tmpdir();
+        st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+        t_start(&a, st, &h, "r1");
+        t_start(&b, st, &h, "r2");
+
+        ds_store_submit(st, &a.op, 0);
+        ds_store_submit(st, &b.op, DS_SUBMIT_MORE);     /* as above */
+
+        h.refuse_run = refusals;
+
+        t_turn(&h);
+
+        T_INT(a.done, 1);
+        T_INT(a.op.rc, DS_OK);
+        T_INT(a.tasks, 1);
+
+        if (refusals == 1) {
+            /* refused before a's answers, taken after them */
+            T_INT(b.done, 0);
+            T_INT(h.tasks, 2);
+
+            t_turn(&h);
+
+        } else {
+            /* refused twice: applied in the loop, after a's answers */
+            T_INT(h.tasks, 1);
+        }
+
+        T_INT(b.done, 1);
+        T_INT(b.op.rc, DS_OK);
+        T_INT(b.batch, 1);
+        T(a.seq < b.seq);
+        T_INT(ds_store_busy(st), 0);
+        T_INT(h.pending, 0);
+
+        ds_store_close(st);
+        t_rmdir(dir);
+    }
+}
+
+
+/*
+ * the next batch's task applies it before the last batch is answered (a
+ * thread that races ahead): the answers are still the last batch's, with
+ * its own size and outcome, and what they submit waits for the next turn
+ */
+
+static void
+t_store_overlap_raced(void)
+{
+    char        *dir;
+    t_sop_t      a, b, c, d;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+    h.run_now = 1;
+
+    t_start(&a, st, &h, "x1");
+    t_start(&b, st, &h, "x2");
+    t_start(&c, st, &h, "x3");
+    t_start(&d, st, &h, "x1");      /* a conflict: refused */
+    a.then = &d.op;
+
+    ds_store_submit(st, &a.op, 0);
+    T_INT(h.tasks, 1);
+
+    /* a's batch is applied already; b and c queue for the next */
+    ds_store_submit(st, &b.op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &c.op, DS_SUBMIT_MORE);
+
+    t_turn(&h);
+
+    /* b and c were applied (run_now) before a was answered, alone */
+    T_INT(a.done, 1);
+    T_INT(a.op.rc, DS_OK);
+    T_INT(a.batch, 1);
+    T_INT(a.tasks, 2);
+    T_INT(b.done, 0);
+    T_INT(c.done, 0);
+    T_INT(h.applied_calls, 1);
+    T_INT(h.applied_ops, 1);
+
+    /* d, submitted by a's answer, waits behind b and c's batch */
+    T_INT(d.done, 0);
+
+    t_turn(&h);
+
+    T_INT(b.done, 1);
+    T_INT(c.done, 1);
+    T_INT(b.batch, 2);
+    T_INT(c.batch, 2);
+    T(a.seq < b.seq && b.seq < c.seq);
+    T_INT(h.applied_calls, 2);
+    T_INT(h.applied_ops, 3);
+
+    t_turn(&h);
+
+    T_INT(d.done, 1);
+    T_INT(d.op.rc, DS_CONFLICT);
+    T_INT(d.batch, 1);
+    T_INT(h.applied_calls, 2);
+    T_INT(ds_store_busy(st), 0);
+    T_INT(h.pending, 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/*
+ * another process's task waits for the write lock: the next batch is not
+ * handed over before the answers (a task asking for the lock at once
+ * could pass the waiting one), but right after them
+ */
+
+static void
+t_store_overlap_waiters(void)
+{
+    char        *dir;
+    t_sop_t      a, b;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+    h.others_wait = 1;
+
+    t_start(&a, st, &h, "w1");
+    t_start(&b, st, &h, "w2");
+
+    ds_store_submit(st, &a.op, 0);
+    ds_store_submit(st, &b.op, DS_SUBMIT_MORE);     /* as t_store_overlap */
+
+    t_turn(&h);
+
+    T_INT(a.done, 1);
+    T_INT(a.op.rc, DS_OK);
+    T_INT(a.tasks, 1);
+    T_INT(b.done, 0);
+    T_INT(h.tasks, 2);
+
+    t_turn(&h);
+
+    T_INT(b.done, 1);
+    T_INT(b.op.rc, DS_OK);
+    T(a.seq < b.seq);
+    T_INT(h.lock_waits, 2);
+    T_INT(h.lock_waiting, 0);
+    T_INT(ds_store_busy(st), 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/*
+ * a host without lock_wait()/lock_waiters() (one process): the next
+ * batch is handed over before the answers, as the header says
+ */
+
+static void
+t_store_overlap_no_lock_cb(void)
+{
+    char        *dir;
+    t_sop_t      a, b;
+    t_host_t     h;
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    t_no_lock_cb = 1;
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+    t_no_lock_cb = 0;
+
+    t_start(&a, st, &h, "n1");
+    t_start(&b, st, &h, "n2");
+
+    ds_store_submit(st, &a.op, 0);
+    ds_store_submit(st, &b.op, DS_SUBMIT_MORE);     /* as t_store_overlap */
+
+    t_turn(&h);
+
+    T_INT(a.done, 1);
+    T_INT(a.tasks, 2);
+    T_INT(b.done, 0);
+
+    t_turn(&h);
+
+    T_INT(b.done, 1);
+    T(a.seq < b.seq);
+    T_INT(h.lock_waits, 0);
+    T_INT(ds_store_busy(st), 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* a claim's begin(), in the txn: whether the task still says it waits */
+
+static void
+t_lock_begin(void *data)
+{
+    t_host_t  *h = data;
+
+    h->begun_waiting = h->lock_waiting ? 1 : 2;
+}
+
+
+static int
+t_lock_item(void *data, ds_op_t *op, const ds_work_item_t *item)
+{
+    (void) data;
+    (void) op;
+    (void) item;
+
+    return 0;
+}
+
+
+/*
+ * the task tells lock_wait(0) once it holds the lock, not after its
+ * commit: another process's loop may hand its next batch over meanwhile
+ */
+
+static void
+t_store_lock_told_held(void)
+{
+    char        *dir;
+    t_sop_t      a;
+    t_host_t     h;
+    uint8_t      tokens[DS_LEASE_LEN];
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    memset(tokens, 7, sizeof(tokens));
+
+    t_start(&a, st, &h, "l1");
+    a.op.type = DS_OP_WORK_CLAIM;
+    a.op.in.claim.kind = DS_WORK_ORCHESTRATION;
+    a.op.in.claim.lease_us = 1000000;
+    a.op.in.claim.max = 1;
+    a.op.in.claim.tokens = tokens;
+    a.op.in.claim.begin = t_lock_begin;
+    a.op.in.claim.item = t_lock_item;
+    a.op.in.claim.item_data = &h;
+
+    ds_store_submit(st, &a.op, 0);
+    t_turn(&h);
+
+    T_INT(a.done, 1);
+    T_INT(h.lock_waits, 1);
+    T_INT(h.begun_waiting, 2);
 
     ds_store_close(st);
     t_rmdir(dir);
@@ -1138,6 +1564,8 @@ t_store_open_conf(t_host_t *h, ds_store_conf_t *conf)
     host.cancel = t_h_cancel;
     host.gate_try = t_h_gate_try;
     host.gate_release = t_h_gate_release;
+    host.lock_wait = t_no_lock_cb ? NULL : t_h_lock_wait;
+    host.lock_waiters = t_no_lock_cb ? NULL : t_h_lock_waiters;
     host.wake = t_h_wake;
     host.pending = t_h_pending;
     host.applied = t_h_applied;
@@ -1176,7 +1604,12 @@ t_turn(t_host_t *h)
 
         if (fe->task) {
             fe->task = 0;
-            fe->ev->work(fe->ev);
+
+            if (!fe->worked) {
+                fe->ev->work(fe->ev);
+            }
+
+            fe->worked = 0;
             fe->ev->handler(fe->ev);
             continue;
         }
@@ -1212,6 +1645,8 @@ t_done(ds_op_t *op)
     s->done++;
     s->batch = ds_store_batch(s->st);
     s->busy = ds_store_busy(s->st);
+    s->tasks = s->h->tasks;
+    s->seq = ++t_answers;
 
     if (op->type == DS_OP_STATUS && op->rc == DS_OK) {
         s->inst = *op->out.status.inst;
@@ -1219,6 +1654,7 @@ t_done(ds_op_t *op)
 
     if (s->then != NULL) {
         ds_store_submit(s->st, s->then, 0);
+        s->then_tasks = s->h->tasks;
     }
 }
 
@@ -1254,6 +1690,11 @@ t_h_run(void *host, ds_event_t *ev)
 
     fe->task = 1;
     h->tasks++;
+
+    if (h->run_now) {
+        fe->worked = 1;
+        ev->work(ev);
+    }
 
     return 0;
 }
@@ -1337,6 +1778,29 @@ t_h_pending(void *host, int any)
 
     h->pending = any;
     h->pending_calls++;
+}
+
+
+/* a task's wait for the write lock: told once each way, in turn */
+
+static void
+t_h_lock_wait(void *host, int on)
+{
+    t_host_t  *h = host;
+
+    T(h->lock_waiting != on);
+
+    h->lock_waiting = on;
+    h->lock_waits += on;
+}
+
+
+static int
+t_h_lock_waiters(void *host)
+{
+    t_host_t  *h = host;
+
+    return h->others_wait || h->lock_waiting;
 }
 
 
