@@ -11,6 +11,7 @@
 #include "ngx_http_durable_directive.h"
 #include "ngx_http_durable_grpc.h"
 #include "ngx_http_durable_metrics.h"
+#include "ngx_http_durable_probe.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
@@ -18,6 +19,7 @@
 
 static ngx_int_t ngx_http_durable_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_durable_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_durable_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_durable_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -223,6 +225,13 @@ static ngx_command_t  ngx_http_durable_commands[] = {
       0,
       NULL },
 
+    { ngx_string("durable_task_loop_probe"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_durable_loop_probe,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("durable_task_json_depth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -239,7 +248,7 @@ static ngx_http_module_t  ngx_http_durable_module_ctx = {
     ngx_http_durable_postconfiguration,    /* postconfiguration */
 
     ngx_http_durable_create_main_conf,     /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_durable_init_main_conf,       /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -295,6 +304,8 @@ ngx_http_durable_init_process(ngx_cycle_t *cycle)
             return NGX_ERROR;
         }
     }
+
+    ngx_http_durable_probe_init_process(cycle, dmcf->loop_probe);
 
     return NGX_OK;
 }
@@ -354,7 +365,20 @@ ngx_http_durable_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    dmcf->loop_probe = NGX_CONF_UNSET_MSEC;
+
     return dmcf;
+}
+
+
+static char *
+ngx_http_durable_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_durable_main_conf_t *dmcf = conf;
+
+    ngx_conf_init_msec_value(dmcf->loop_probe, 0);
+
+    return NGX_CONF_OK;
 }
 
 
