@@ -856,14 +856,84 @@ def paced_during(path, rate, work):
     return res, out, secs
 
 
+LOOP_FAMILY = "durable_event_loop_busy_seconds"
+LOOP_BUCKET_RE = re.compile(r'^%s_bucket\{le="([^"]+)"\} (\d+)$'
+                            % LOOP_FAMILY)
+# a loop sample over this many seconds fails row 9 (issue 16)
+LOOP_STALL = 0.01
+# the histogram's last finite bound (ngx_http_durable_metrics.c)
+LOOP_LAST = 0.1
+
+
+def loop_histogram(page):
+    """the buckets of durable_event_loop_busy_seconds in a /metrics page
+    (durable_task_loop_probe): {upper bound in s (+Inf: inf): count};
+    empty when the page has none (the probe is off)"""
+    h = {}
+    for line in page.splitlines():
+        m = LOOP_BUCKET_RE.match(line)
+        if m:
+            h[float(m.group(1))] = int(m.group(2))
+    return h
+
+
+def loop_window(h0, h1):
+    """what the probe counted between two readings of its histogram:
+    ticks (samples), over (samples above LOOP_STALL), largest (the
+    smallest bound every sample is under, inf when one is over the last
+    bound; None without samples); None when the page had no histogram"""
+    if not h1 or float("inf") not in h1 or LOOP_STALL not in h1:
+        return None
+    d = {b: n - h0.get(b, 0) for b, n in h1.items()}
+    ticks = d[float("inf")]
+    return {"ticks": ticks, "over": ticks - d[LOOP_STALL],
+            "largest": min(b for b, n in d.items() if n == ticks)
+            if ticks else None}
+
+
+def loop_text(w):
+    """a window of loop_window(), for the row and the log"""
+    if w is None:
+        return "no loop probe"
+    if not w["ticks"]:
+        return "0 loop ticks"
+    b = w["largest"]
+    return "%d loop ticks, %d over %g ms, largest %s" % (
+        w["ticks"], w["over"], LOOP_STALL * 1000,
+        "> %g ms" % (LOOP_LAST * 1000)
+        if b == float("inf") else "≤ %g ms" % (b * 1000))
+
+
+def purge_ok(ratio, loop):
+    """row 9's judgement: GET p99 within 2x idle, and the probe ticked
+    during the purge with no sample above LOOP_STALL (no ticks, or no
+    probe, is no evidence: a failure)"""
+    return (ratio <= 2 and loop is not None and loop["ticks"] > 0
+            and loop["over"] == 0)
+
+
+def loop_read(c):
+    """the probe's histogram now (every worker process's samples)"""
+    s, _, body = c.req("GET", "/metrics")
+    if s != 200:
+        sys.exit("bench: GET /metrics: %d" % s)
+    return loop_histogram(body.decode())
+
+
 def scenario_purge(rate):
     """9: purge by filter of P1's BIG Completed instances; status GETs of
     an instance of the same store paced alongside, against the same
-    pacing idle"""
+    pacing idle; the event loop judged by its own probe
+    (durable_task_loop_probe), read before and after each pacing"""
     st_path = "%s/instances/rk-0?%s" % (B, q("RK", "big"))
     g_env = {"BENCH_RATE": str(rate)}
+    mc = Client()
+    h0 = loop_read(mc)
     idle = wrk("status paced %d/s, before the purge" % rate, st_path,
                conns=16, env=g_env)
+    h1 = loop_read(mc)
+    loop_idle = loop_window(h0, h1)
+    log("event loop, idle pacing: %s" % loop_text(loop_idle))
     purge_path = "%s/instances?createdTimeFrom=1970-01-01T00:00:00Z&" \
         "runtimeStatus=Completed&%s" % (B, q("P1", "big"))
 
@@ -875,8 +945,12 @@ def scenario_purge(rate):
         c.close()
         return r.status, body
 
+    h2 = loop_read(mc)
     res, (st, body), secs = paced_during(st_path, rate, purge)
+    h3 = loop_read(mc)
     reported("status paced %d/s, during the purge" % rate, res, "wrk")
+    loop = loop_window(h2, h3)
+    log("event loop, purge pacing: %s" % loop_text(loop))
     if st != 200:
         sys.exit("bench: purge by filter: %d %s" % (st, body[:200]))
     deleted = json.loads(body)["instancesDeleted"]
@@ -884,12 +958,12 @@ def scenario_purge(rate):
     big = "1M" if BIG == 1000000 else "%dK" % (BIG // 1000)
     row("9. purge by filter, %s terminal instances: status GET at %d/s "
         "during it" % (big, rate), res, None,
-        "purge %.1f s (%.0f instances/s); longest GET %.2f ms (idle: "
-        "%.2f ms); p99 idle %.2f ms" % (secs, deleted / secs,
-                                        res["max_ms"], idle["max_ms"],
-                                        idle["p99_ms"]),
-        ratio, "GET p99 ≤ 2× idle, longest GET ≤ 10 ms",
-        ratio <= 2 and res["max_ms"] <= 10, base_p99=idle["p99_ms"])
+        "purge %.1f s (%.0f instances/s); %s (idle: %s); longest GET "
+        "%.2f ms (idle: %.2f ms); p99 idle %.2f ms"
+        % (secs, deleted / secs, loop_text(loop), loop_text(loop_idle),
+           res["max_ms"], idle["max_ms"], idle["p99_ms"]),
+        ratio, "GET p99 ≤ 2× idle, no event-loop sample > 10 ms",
+        purge_ok(ratio, loop), base_p99=idle["p99_ms"])
     notes.append("Scenario 9: DELETE instances?runtimeStatus=Completed on a "
                  "hub of %d Completed and 1,000 Running instances (bench/"
                  "loader -S); %d deleted in %.1f s, in batches of "
@@ -899,9 +973,17 @@ def scenario_purge(rate):
                  "durable_task_purge_pace (50: the writer busy half of "
                  "the time at most). Status GETs of an "
                  "instance of the same store paced "
-                 "at %d/s by wrk from 1 s before the purge to its end: the "
-                 "longest answer, %.2f ms, bounds any stall of the event "
-                 "loop." % (BIG, deleted, secs, rate, res["max_ms"]))
+                 "at %d/s by wrk from 1 s before the purge to its end. The "
+                 "event loop is judged by its own probe "
+                 "(durable_task_loop_probe 1ms: each worker's event-loop "
+                 "CPU time between two ticks, durable_event_loop_busy_"
+                 "seconds, read from /metrics before and after each "
+                 "pacing): during the purge %s (idle pacing: %s). The "
+                 "longest GET, %.2f ms (idle: %.2f ms), is information: "
+                 "on a shared host it includes the time nginx waits for "
+                 "a core, as the idle figure shows." % (
+                     BIG, deleted, secs, rate, loop_text(loop),
+                     loop_text(loop_idle), res["max_ms"], idle["max_ms"]))
 
 
 def commit_totals(c):

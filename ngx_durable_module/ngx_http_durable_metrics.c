@@ -8,9 +8,9 @@
  * oldest ready entry, timers, map size and use, readers) is read from the
  * store when the page is asked for, so every process answers the
  * same. What happens in the processes (requests, claims, completions,
- * leases, waits, commits, errors) is counted with atomic adds in a shared
- * memory zone of its own, so the figures are those of all the
- * processes together, and they survive a reload.
+ * leases, waits, commits, errors, the event loop's probe) is counted
+ * with atomic adds in a shared memory zone of its own, so the figures
+ * are those of all the processes together, and they survive a reload.
  */
 
 
@@ -18,6 +18,7 @@
 #include "ngx_http_durable_auth.h"
 #include "ngx_http_durable_log.h"
 #include "ngx_http_durable_metrics.h"
+#include "ngx_http_durable_probe.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_writer.h"
@@ -29,6 +30,7 @@
 #define NGX_HTTP_DURABLE_M_CODES    500
 #define NGX_HTTP_DURABLE_M_WRITES   9
 #define NGX_HTTP_DURABLE_M_MS       11
+#define NGX_HTTP_DURABLE_M_LOOP     7
 
 
 typedef struct {
@@ -45,6 +47,10 @@ typedef struct {
     ngx_atomic_t                writes_le[NGX_HTTP_DURABLE_M_WRITES];
     ngx_atomic_t                commit_us;
     ngx_atomic_t                commit_le[NGX_HTTP_DURABLE_M_MS];
+    /* durable_task_loop_probe: its ticks, their CPU time in us */
+    ngx_atomic_t                loop_ticks;
+    ngx_atomic_t                loop_us;
+    ngx_atomic_t                loop_le[NGX_HTTP_DURABLE_M_LOOP];
 } ngx_http_durable_metrics_shm_t;
 
 
@@ -85,7 +91,8 @@ static int ngx_http_durable_metrics_pass(ngx_http_durable_metrics_page_t *pg,
     ds_op_t *op);
 static int ngx_http_durable_metrics_count(void *data, ds_str_t hub,
     const ds_count_t *c);
-static void ngx_http_durable_metrics_process(ngx_http_durable_out_t *out);
+static void ngx_http_durable_metrics_process(ngx_http_durable_out_t *out,
+    ngx_msec_t loop_probe);
 static void ngx_http_durable_metrics_head(ngx_http_durable_out_t *out,
     const char *name, const char *type, const char *help);
 static void ngx_http_durable_metrics_label(ngx_http_durable_out_t *out,
@@ -96,6 +103,7 @@ static void ngx_http_durable_metrics_histogram(ngx_http_durable_out_t *out,
 
 
 static ngx_http_durable_metrics_shm_t  *ngx_http_durable_metrics_shm;
+static ngx_cycle_t                      *ngx_http_durable_metrics_cycle;
 static ngx_http_durable_metrics_shm_t   ngx_http_durable_metrics_local;
 
 
@@ -130,6 +138,15 @@ static const char  *ngx_http_durable_us_text[] = {
     "0.25", "1", "5"
 };
 
+/* the event loop's CPU time between two ticks of its probe, in us */
+static uint64_t     ngx_http_durable_loop_le[NGX_HTTP_DURABLE_M_LOOP] = {
+    1000, 2000, 5000, 10000, 20000, 50000, 100000
+};
+
+static const char  *ngx_http_durable_loop_text[] = {
+    "0.001", "0.002", "0.005", "0.01", "0.02", "0.05", "0.1"
+};
+
 
 ngx_int_t
 ngx_http_durable_metrics_add_zone(ngx_conf_t *cf)
@@ -139,8 +156,21 @@ ngx_http_durable_metrics_add_zone(ngx_conf_t *cf)
 
     static ngx_str_t  name = ngx_string("ngx_http_durable_metrics");
 
-    size = ngx_align(sizeof(ngx_http_durable_metrics_shm_t), ngx_pagesize)
-           + 8 * ngx_pagesize;
+    /*
+     * A reload reuses the zone of the old configuration when its name,
+     * size and module are the same, and then its counters go on
+     * (init_zone). The size is the slab pool's 8 pages plus the counters'
+     * own size, to the byte (rounded up to pages, a few counters more
+     * could fit in the same size): code whose counters are laid out
+     * otherwise asks for another size, and nginx makes it a new zone (its
+     * counters start at zero) rather than handing it one of the old
+     * layout. A change that keeps the struct's size must change the size
+     * here too. (A reload does not load a new build of the module: the
+     * running one stays, and a restart or binary upgrade makes new zones
+     * anyway; this is for whatever path would.)
+     */
+
+    size = 8 * ngx_pagesize + sizeof(ngx_http_durable_metrics_shm_t);
 
     zone = ngx_shared_memory_add(cf, &name, size, &ngx_http_durable_module);
     if (zone == NULL) {
@@ -148,6 +178,7 @@ ngx_http_durable_metrics_add_zone(ngx_conf_t *cf)
     }
 
     zone->init = ngx_http_durable_metrics_init_zone;
+    ngx_http_durable_metrics_cycle = cf->cycle;
 
     return NGX_OK;
 }
@@ -186,12 +217,17 @@ ngx_http_durable_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
 }
 
 
-/* a configuration without the zone: what the last one left points nowhere */
+/*
+ * init_module: a cycle that did not add the zone has none, and what the
+ * cycle before it left points to memory that is gone
+ */
 
 void
-ngx_http_durable_metrics_forget_zone(void)
+ngx_http_durable_metrics_forget_zone(ngx_cycle_t *cycle)
 {
-    ngx_http_durable_metrics_shm = NULL;
+    if (ngx_http_durable_metrics_cycle != cycle) {
+        ngx_http_durable_metrics_shm = NULL;
+    }
 }
 
 
@@ -365,6 +401,31 @@ ngx_http_durable_metrics_batch(ngx_uint_t writes, uint64_t us)
 }
 
 
+/* a sample of durable_task_loop_probe (probe.c): the CPU time of a tick */
+
+void
+ngx_http_durable_metrics_loop(uint64_t us)
+{
+    ngx_uint_t                       i;
+    ngx_http_durable_metrics_shm_t  *m;
+
+    m = ngx_http_durable_m();
+
+    /* the count first, then the buckets: see metrics_batch */
+
+    (void) ngx_atomic_fetch_add(&m->loop_ticks, 1);
+    (void) ngx_atomic_fetch_add(&m->loop_us, (ngx_atomic_int_t) us);
+
+    for (i = NGX_HTTP_DURABLE_M_LOOP; i-- > 0; /* void */) {
+        if (us > ngx_http_durable_loop_le[i]) {
+            break;
+        }
+
+        (void) ngx_atomic_fetch_add(&m->loop_le[i], 1);
+    }
+}
+
+
 char *
 ngx_http_durable_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -460,6 +521,11 @@ ngx_http_durable_metrics_handler(ngx_http_request_t *r)
     if (ngx_http_durable_authenticate(r, ctx) != NGX_OK) {
         return ngx_http_durable_fail(r, ctx);
     }
+
+#if (NGX_HTTP_DURABLE_TEST_FAULTS)
+    /* a stall of the loop for t/252-loop-probe.t */
+    ngx_http_durable_probe_test_fault(r->connection->log);
+#endif
 
     pg = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_metrics_page_t));
     if (pg == NULL) {
@@ -589,7 +655,7 @@ ngx_http_durable_metrics_send(ngx_http_request_t *r,
         }
     }
 
-    ngx_http_durable_metrics_process(&out);
+    ngx_http_durable_metrics_process(&out, dmcf->loop_probe);
 
     if (out.failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -821,7 +887,8 @@ ngx_http_durable_metrics_count(void *data, ds_str_t hub, const ds_count_t *c)
 /* the families counted in shared memory */
 
 static void
-ngx_http_durable_metrics_process(ngx_http_durable_out_t *out)
+ngx_http_durable_metrics_process(ngx_http_durable_out_t *out,
+    ngx_msec_t loop_probe)
 {
     u_char                           sum[NGX_INT64_LEN + 8];
     ngx_uint_t                       op, code, i;
@@ -942,6 +1009,28 @@ ngx_http_durable_metrics_process(ngx_http_durable_out_t *out)
     ngx_http_durable_metrics_histogram(out, "durable_commit_seconds",
         m->commit_le, ngx_http_durable_us_text, NGX_HTTP_DURABLE_M_MS,
         &m->batches, (char *) sum);
+
+    /*
+     * only with the probe on: without it, zero counts would read as a
+     * loop that never stalled; after a reload that turned it off, what
+     * it counted before stays in the zone, unshown
+     */
+
+    if (loop_probe == 0) {
+        return;
+    }
+
+    ngx_http_durable_metrics_head(out, "durable_event_loop_busy_seconds",
+        "histogram", "The event loop's CPU time between two ticks of the "
+        "probe (durable_task_loop_probe).");
+
+    n = m->loop_us;
+    ngx_sprintf(sum, "%uA.%06uA%Z", n / 1000000, n % 1000000);
+
+    ngx_http_durable_metrics_histogram(out,
+        "durable_event_loop_busy_seconds", m->loop_le,
+        ngx_http_durable_loop_text, NGX_HTTP_DURABLE_M_LOOP, &m->loop_ticks,
+        (char *) sum);
 }
 
 

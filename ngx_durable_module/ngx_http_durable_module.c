@@ -12,6 +12,7 @@
 #include "ngx_http_durable_grpc.h"
 #include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_notify.h"
+#include "ngx_http_durable_probe.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
@@ -19,6 +20,7 @@
 
 static ngx_int_t ngx_http_durable_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_durable_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_durable_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_durable_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -225,6 +227,13 @@ static ngx_command_t  ngx_http_durable_commands[] = {
       0,
       NULL },
 
+    { ngx_string("durable_task_loop_probe"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_durable_loop_probe,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("durable_task_json_depth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -241,7 +250,7 @@ static ngx_http_module_t  ngx_http_durable_module_ctx = {
     ngx_http_durable_postconfiguration,    /* postconfiguration */
 
     ngx_http_durable_create_main_conf,     /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_durable_init_main_conf,       /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -268,23 +277,17 @@ ngx_module_t  ngx_http_durable_module = {
 
 
 /*
- * In the master, once a configuration is taken: one without a store has
- * no shared zones of the module, and those of the cycle before are gone;
- * the processes it starts must not reach them through the pointers their
- * zones' init left behind.
+ * In the master, once a configuration is taken: one that asked for no
+ * shared zone of the module (no store; no probe for the metrics zone)
+ * has none, and those of the cycle before are gone; the processes it
+ * starts must not reach them through the pointers their init left.
  */
 
 static ngx_int_t
 ngx_http_durable_init_module(ngx_cycle_t *cycle)
 {
-    ngx_http_durable_main_conf_t  *dmcf;
-
-    dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_durable_module);
-
-    if (dmcf == NULL || dmcf->stores.nelts == 0) {
-        ngx_http_durable_notify_forget_zone();
-        ngx_http_durable_metrics_forget_zone();
-    }
+    ngx_http_durable_notify_forget_zone(cycle);
+    ngx_http_durable_metrics_forget_zone(cycle);
 
     return NGX_OK;
 }
@@ -298,10 +301,11 @@ ngx_http_durable_init_process(ngx_cycle_t *cycle)
     ngx_http_durable_main_conf_t  *dmcf;
 
     dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_durable_module);
-    if (dmcf == NULL || dmcf->stores.nelts == 0) {
+    if (dmcf == NULL) {
         return NGX_OK;
     }
 
+    /* in the zones, or in this process's memory without them */
     ngx_http_durable_metrics_init_process();
     ngx_http_durable_lock_waits_reset();
 
@@ -321,6 +325,8 @@ ngx_http_durable_init_process(ngx_cycle_t *cycle)
             return NGX_ERROR;
         }
     }
+
+    ngx_http_durable_probe_init_process(cycle, dmcf->loop_probe);
 
     return NGX_OK;
 }
@@ -380,7 +386,20 @@ ngx_http_durable_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    dmcf->loop_probe = NGX_CONF_UNSET_MSEC;
+
     return dmcf;
+}
+
+
+static char *
+ngx_http_durable_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_durable_main_conf_t *dmcf = conf;
+
+    ngx_conf_init_msec_value(dmcf->loop_probe, 0);
+
+    return NGX_CONF_OK;
 }
 
 

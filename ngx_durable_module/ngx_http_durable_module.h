@@ -65,6 +65,7 @@ typedef struct {
 
 typedef struct {
     ngx_array_t                 stores;     /* ngx_http_durable_store_t */
+    ngx_msec_t                  loop_probe; /* its interval; 0: off */
 } ngx_http_durable_main_conf_t;
 
 

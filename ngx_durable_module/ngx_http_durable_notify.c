@@ -74,6 +74,7 @@ static ngx_int_t ngx_http_durable_notify_init_zone(ngx_shm_zone_t *zone,
 
 
 static ngx_http_durable_shared_t  *ngx_http_durable_shared;
+static ngx_cycle_t                *ngx_http_durable_shared_cycle;
 static ngx_http_durable_shared_t   ngx_http_durable_shared_local;
 
 
@@ -95,6 +96,8 @@ ngx_http_durable_notify_add_zone(ngx_conf_t *cf)
     if (zone == NULL) {
         return NGX_ERROR;
     }
+
+    ngx_http_durable_shared_cycle = cf->cycle;
 
     zone->init = ngx_http_durable_notify_init_zone;
 
@@ -135,12 +138,17 @@ ngx_http_durable_notify_init_zone(ngx_shm_zone_t *zone, void *data)
 }
 
 
-/* a configuration without the zone: what the last one left points nowhere */
+/*
+ * init_module: a cycle that did not add the zone has none, and what the
+ * cycle before it left points to memory that is gone
+ */
 
 void
-ngx_http_durable_notify_forget_zone(void)
+ngx_http_durable_notify_forget_zone(ngx_cycle_t *cycle)
 {
-    ngx_http_durable_shared = NULL;
+    if (ngx_http_durable_shared_cycle != cycle) {
+        ngx_http_durable_shared = NULL;
+    }
 }
 
 
