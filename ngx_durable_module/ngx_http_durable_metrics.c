@@ -103,7 +103,6 @@ static void ngx_http_durable_metrics_histogram(ngx_http_durable_out_t *out,
 
 
 static ngx_http_durable_metrics_shm_t  *ngx_http_durable_metrics_shm;
-static ngx_cycle_t                      *ngx_http_durable_metrics_cycle;
 static ngx_http_durable_metrics_shm_t   ngx_http_durable_metrics_local;
 
 
@@ -178,7 +177,6 @@ ngx_http_durable_metrics_add_zone(ngx_conf_t *cf)
     }
 
     zone->init = ngx_http_durable_metrics_init_zone;
-    ngx_http_durable_metrics_cycle = cf->cycle;
 
     return NGX_OK;
 }
@@ -187,12 +185,14 @@ ngx_http_durable_metrics_add_zone(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_durable_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
 {
-    ngx_slab_pool_t  *shpool;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_durable_metrics_shm_t  *sh;
+
+    /* zone->data only: init_module takes it once the cycle is taken */
 
     if (data) {
         /* a reload goes on counting where the old processes were */
         zone->data = data;
-        ngx_http_durable_metrics_shm = data;
         return NGX_OK;
     }
 
@@ -200,34 +200,28 @@ ngx_http_durable_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
 
     if (zone->shm.exists) {
         zone->data = shpool->data;
-        ngx_http_durable_metrics_shm = shpool->data;
         return NGX_OK;
     }
 
-    ngx_http_durable_metrics_shm = ngx_slab_calloc(shpool,
-                                   sizeof(ngx_http_durable_metrics_shm_t));
-    if (ngx_http_durable_metrics_shm == NULL) {
+    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_durable_metrics_shm_t));
+    if (sh == NULL) {
         return NGX_ERROR;
     }
 
-    shpool->data = ngx_http_durable_metrics_shm;
-    zone->data = shpool->data;
+    shpool->data = sh;
+    zone->data = sh;
 
     return NGX_OK;
 }
 
 
-/*
- * init_module: a cycle that did not add the zone has none, and what the
- * cycle before it left points to memory that is gone
- */
+/* init_module: the zone of the cycle taken, or none (docs in module.c) */
 
 void
-ngx_http_durable_metrics_forget_zone(ngx_cycle_t *cycle)
+ngx_http_durable_metrics_take_zone(ngx_cycle_t *cycle)
 {
-    if (ngx_http_durable_metrics_cycle != cycle) {
-        ngx_http_durable_metrics_shm = NULL;
-    }
+    ngx_http_durable_metrics_shm = ngx_http_durable_zone_data(cycle,
+                                       ngx_http_durable_metrics_init_zone);
 }
 
 

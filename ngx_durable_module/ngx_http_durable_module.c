@@ -277,19 +277,52 @@ ngx_module_t  ngx_http_durable_module = {
 
 
 /*
- * In the master, once a configuration is taken: one that asked for no
- * shared zone of the module (no store; no probe for the metrics zone)
- * has none, and those of the cycle before are gone; the processes it
- * starts must not reach them through the pointers their init left.
+ * In the master, once a configuration is taken (init_module runs for no
+ * other): the module's zones are those of this cycle, or none when it
+ * asked for none (no store; no probe for the metrics zone). Not what a
+ * zone's init saw: a reload that fails after it frees the zones it set
+ * up, and the processes started later (a respawn among them) must reach
+ * only memory their cycle has.
  */
 
 static ngx_int_t
 ngx_http_durable_init_module(ngx_cycle_t *cycle)
 {
-    ngx_http_durable_notify_forget_zone(cycle);
-    ngx_http_durable_metrics_forget_zone(cycle);
+    ngx_http_durable_notify_take_zone(cycle);
+    ngx_http_durable_metrics_take_zone(cycle);
 
     return NGX_OK;
+}
+
+
+/* the data of the cycle's zone of the module that init sets up, or NULL */
+
+void *
+ngx_http_durable_zone_data(ngx_cycle_t *cycle, ngx_shm_zone_init_pt init)
+{
+    ngx_uint_t        i;
+    ngx_shm_zone_t   *zone;
+    ngx_list_part_t  *part;
+
+    part = &cycle->shared_memory.part;
+    zone = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            zone = part->elts;
+            i = 0;
+        }
+
+        if (zone[i].tag == &ngx_http_durable_module && zone[i].init == init) {
+            return zone[i].data;
+        }
+    }
 }
 
 

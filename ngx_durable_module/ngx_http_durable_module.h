@@ -197,6 +197,10 @@ typedef ngx_int_t (*ngx_http_durable_handler_pt)(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 
 
+void *ngx_http_durable_zone_data(ngx_cycle_t *cycle,
+    ngx_shm_zone_init_pt init);
+
+
 extern ngx_module_t  ngx_http_durable_module;
 
 

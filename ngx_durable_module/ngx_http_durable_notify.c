@@ -74,7 +74,6 @@ static ngx_int_t ngx_http_durable_notify_init_zone(ngx_shm_zone_t *zone,
 
 
 static ngx_http_durable_shared_t  *ngx_http_durable_shared;
-static ngx_cycle_t                *ngx_http_durable_shared_cycle;
 static ngx_http_durable_shared_t   ngx_http_durable_shared_local;
 
 
@@ -97,8 +96,6 @@ ngx_http_durable_notify_add_zone(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    ngx_http_durable_shared_cycle = cf->cycle;
-
     zone->init = ngx_http_durable_notify_init_zone;
 
     return NGX_OK;
@@ -108,12 +105,14 @@ ngx_http_durable_notify_add_zone(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_durable_notify_init_zone(ngx_shm_zone_t *zone, void *data)
 {
-    ngx_slab_pool_t  *shpool;
+    ngx_slab_pool_t            *shpool;
+    ngx_http_durable_shared_t  *sh;
+
+    /* zone->data only: init_module takes it once the cycle is taken */
 
     if (data) {
         /* a reload keeps the counter and gates of the running processes */
         zone->data = data;
-        ngx_http_durable_shared = data;
         return NGX_OK;
     }
 
@@ -121,34 +120,28 @@ ngx_http_durable_notify_init_zone(ngx_shm_zone_t *zone, void *data)
 
     if (zone->shm.exists) {
         zone->data = shpool->data;
-        ngx_http_durable_shared = shpool->data;
         return NGX_OK;
     }
 
-    ngx_http_durable_shared = ngx_slab_calloc(shpool,
-                                  sizeof(ngx_http_durable_shared_t));
-    if (ngx_http_durable_shared == NULL) {
+    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_durable_shared_t));
+    if (sh == NULL) {
         return NGX_ERROR;
     }
 
-    shpool->data = ngx_http_durable_shared;
-    zone->data = shpool->data;
+    shpool->data = sh;
+    zone->data = sh;
 
     return NGX_OK;
 }
 
 
-/*
- * init_module: a cycle that did not add the zone has none, and what the
- * cycle before it left points to memory that is gone
- */
+/* init_module: the zone of the cycle taken, or none (docs in module.c) */
 
 void
-ngx_http_durable_notify_forget_zone(ngx_cycle_t *cycle)
+ngx_http_durable_notify_take_zone(ngx_cycle_t *cycle)
 {
-    if (ngx_http_durable_shared_cycle != cycle) {
-        ngx_http_durable_shared = NULL;
-    }
+    ngx_http_durable_shared = ngx_http_durable_zone_data(cycle,
+                                  ngx_http_durable_notify_init_zone);
 }
 
 

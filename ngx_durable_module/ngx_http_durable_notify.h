@@ -24,7 +24,7 @@ void ngx_http_durable_gate_release(ngx_uint_t index);
 void ngx_http_durable_lock_wait(ngx_uint_t index, ngx_uint_t on);
 ngx_uint_t ngx_http_durable_lock_waiting(ngx_uint_t index);
 void ngx_http_durable_lock_waits_reset(void);
-void ngx_http_durable_notify_forget_zone(ngx_cycle_t *cycle);
+void ngx_http_durable_notify_take_zone(ngx_cycle_t *cycle);
 
 
 #endif /* _NGX_HTTP_DURABLE_NOTIFY_H_INCLUDED_ */

@@ -1,13 +1,16 @@
-# A reload to a configuration that keeps the module loaded but names no
-# durable_task_store: the module's shared zones go with the old cycle, and
-# the new worker processes must not touch them (they did, and died at
-# start, respawned over and over).
+# Reloads that leave the module's shared zones behind: one to a
+# configuration that keeps the module loaded but names no
+# durable_task_store (its zones go with the old cycle), one that fails
+# after the zones were set up (nginx frees them again). The worker
+# processes started after them must not touch that memory (they did,
+# and died at start, respawned over and over).
 
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
 use DurableBlocks qw(master_pid child_of);
 use File::Basename ();
+use IO::Socket::INET ();
 use Time::HiRes ();
 
 master_on();
@@ -27,11 +30,49 @@ sub worker_now {
     return $w // 0;
 }
 
+sub conf_file {
+    return File::Basename::dirname(File::Basename::dirname(
+               $Test::Nginx::Socket::PidFile)) . '/conf/nginx.conf';
+}
+
+sub read_conf {
+    open my $in, '<', conf_file() or die conf_file() . ": $!";
+    local $/;
+    return <$in>;
+}
+
+# the configuration replaced by $text, and nginx told to reload it
+sub reload_with {
+    my ($master, $text) = @_;
+    open my $out, '>', conf_file() or die conf_file() . ": $!";
+    print $out $text;
+    close $out;
+    kill 'HUP', $master or die "HUP $master: $!";
+}
+
+# a worker other than $old, then the same one for a second (one that
+# dies at start is replaced by another, and another)
+sub new_worker_stays {
+    my ($master, $old) = @_;
+    my ($new, $changes) = (0, 0);
+    for (1 .. 200) {
+        $new = worker_now($master);
+        last if $new && $new != $old;
+        Time::HiRes::sleep(0.05);
+    }
+    for (1 .. 20) {
+        Time::HiRes::sleep(0.05);
+        $changes++ if worker_now($master) != $new;
+    }
+    Test::More::ok($new && $new != $old && $changes == 0,
+                   "the new worker $new stays up ($changes changes)");
+}
+
 run_tests();
 
 __DATA__
 
-=== TEST 1: after a reload to no store at all, the new worker stays up and serves
+=== TEST 1: after a reload to no store, the new worker stays up and serves
 --- http_config
     durable_task_store default path=$TEST_NGINX_DATA_DIR/reload-no-store;
 --- config
@@ -45,38 +86,85 @@ __DATA__
 --- init
 my $master = DurableBlocks::master_pid();
 my $old = main::worker_now($master);
-my $conf = File::Basename::dirname(File::Basename::dirname(
-           $Test::Nginx::Socket::PidFile))
-           . '/conf/nginx.conf';
 
 # the same configuration without a line of the module's directives
-open my $in, '<', $conf or die "$conf: $!";
-my $text = join '', grep { !/durable_task/ } <$in>;
-close $in;
-open my $out, '>', $conf or die "$conf: $!";
-print $out $text;
-close $out;
-
-kill 'HUP', $master or die "HUP $master: $!";
-
-# a new worker, then the same one for a second (one that dies at start
-# is replaced by another, and another)
-my ($new, $changes) = (0, 0);
-for (1 .. 100) {
-    $new = main::worker_now($master);
-    last if $new && $new != $old;
-    Time::HiRes::sleep(0.05);
-}
-for (1 .. 20) {
-    Time::HiRes::sleep(0.05);
-    my $w = main::worker_now($master);
-    $changes++ if $w != $new;
-}
-Test::More::ok($new && $new != $old && $changes == 0,
-               "the new worker $new stays up ($changes changes)");
+main::reload_with($master, join "\n",
+                  grep { !/durable_task/ } split /\n/, main::read_conf());
+main::new_worker_stays($master, $old);
 --- request
 GET /ok
 --- response_body
 ok
 --- no_error_log
 exited on signal
+
+
+
+=== TEST 2: a reload that fails after the store's line, then one to no store
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/reload-no-store;
+--- config
+    location = /ok {
+        return 200 "ok\n";
+    }
+--- init
+my $master = DurableBlocks::master_pid();
+my $old = main::worker_now($master);
+my $orig = main::read_conf();
+
+# the store's line read, then an unknown directive: the reload fails and
+# the cycle it made is freed
+(my $bad = $orig) =~ s/(durable_task_store[^;]*;)/$1\n    t_no_such;/;
+main::reload_with($master, $bad);
+Time::HiRes::sleep(0.5);
+
+# then no store: its cycle may be where the failed one was
+main::reload_with($master, join "\n",
+                  grep { !/durable_task/ } split /\n/, $orig);
+main::new_worker_stays($master, $old);
+--- request
+GET /ok
+--- response_body
+ok
+--- no_error_log
+exited on signal
+
+
+
+=== TEST 3: a reload that fails after the zones were set up, then a respawn
+--- http_config
+--- config
+    location = /ok {
+        return 200 "ok\n";
+    }
+--- init
+my $master = DurableBlocks::master_pid();
+my $old = main::worker_now($master);
+my $orig = main::read_conf();
+
+# a store, and a listen on a port taken here: nginx sets the zones up,
+# then cannot bind, and frees them (it tries for about 2.5 s)
+my $taken = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, ReuseAddr => 0)
+    or die "listen: $!";
+my $port = $taken->sockport;
+(my $bad = $orig) =~ s{(http \{)}{$1
+    durable_task_store default path=$ENV{TEST_NGINX_DATA_DIR}/reload-no-store;
+    server { listen 127.0.0.1:$port; }};
+main::reload_with($master, $bad);
+Time::HiRes::sleep(4);
+close $taken;
+
+# the running configuration back in its file (no reload), its worker
+# killed: the master starts another for the configuration it kept
+open my $out, '>', main::conf_file() or die "conf: $!";
+print $out $orig;
+close $out;
+kill 'KILL', $old or die "KILL $old: $!";
+main::new_worker_stays($master, $old);
+--- request
+GET /ok
+--- response_body
+ok
+--- no_error_log
+exited on signal 11
