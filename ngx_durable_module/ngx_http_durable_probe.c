@@ -8,9 +8,10 @@
  * clock of the thread that runs the event loop and counts the CPU time
  * used since the tick before in the histogram
  * durable_event_loop_busy_seconds of the metrics page (metrics.c). nginx
- * runs the timers that are due once per turn of its loop, so a sample
- * well over the interval is one turn (the events handled between two
- * looks at the timers) that long on the CPU: a handler holding the loop.
+ * runs the timers that are due once per turn of its loop, so with a short
+ * interval a sample well over it is one turn (the events handled between
+ * two looks at the timers) that long on the CPU: a handler holding the
+ * loop. With a long one a sample adds up many short turns.
  *
  * CPU time, not wall time: on a host whose cores are shared (by nginx's
  * workers, the stores' threads, load generators), a process waits for a
