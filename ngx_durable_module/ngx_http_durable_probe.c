@@ -155,6 +155,13 @@ ngx_http_durable_probe_tick(ngx_event_t *ev)
 {
     uint64_t  now;
 
+    /*
+     * the log of the cycle now running: in single-process mode a reload
+     * does not run init_process again, and the first cycle's log goes
+     * with that cycle
+     */
+    ev->log = ngx_cycle->log;
+
     if (ngx_http_durable_probe_cpu(&now) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, ev->log, ngx_errno,
                       "durable: clock_gettime(CLOCK_THREAD_CPUTIME_ID) "

@@ -120,7 +120,7 @@ qr/^$::L\_count [1-9]\d*$/m
 
 
 
-=== TEST 3: a reload: the old worker processes exit, the probe's timer does not hold them
+=== TEST 3: a reload: the old workers exit, the probe's timer holds none
 --- http_config eval
 $::store . '    durable_task_loop_probe 1ms;'
 --- config eval: $::config
@@ -161,7 +161,7 @@ durable_event_loop_busy
 
 
 
-=== TEST 6: a handler that holds the loop 30 ms on the CPU leaves a sample over 20 ms
+=== TEST 6: a handler holding the loop 30 ms on the CPU: a sample over 20 ms
 --- skip_eval: 3: !$::faults
 --- main_config
     env DURABLE_TEST_FAULTS=loop_spin;
