@@ -78,6 +78,8 @@ static void t_store_reads(void);
 static void t_store_loop(void);
 static void t_store_no_thread(void);
 static void t_store_chain(void);
+static void t_submit_pair(ds_store_t *st, t_host_t *h, t_sop_t *a,
+    t_sop_t *b, const char *a_id, const char *b_id);
 static void t_store_overlap(void);
 static void t_store_answers_gather(void);
 static void t_store_overlap_refused(void);
@@ -521,6 +523,28 @@ t_store_chain(void)
 
 
 /*
+ * starts of ids a_id and b_id (strings that outlive the ops): a
+ * submitted alone, which starts its task, then b as a run still open,
+ * which stays out of a's batch when the task holds the lock (the fake
+ * host runs a task's work and its end in one turn, so nothing comes in
+ * between): b is the next batch
+ */
+
+static void
+t_submit_pair(ds_store_t *st, t_host_t *h, t_sop_t *a, t_sop_t *b,
+    const char *a_id, const char *b_id)
+{
+    t_start(a, st, h, a_id);
+    t_start(b, st, h, b_id);
+
+    ds_store_submit(st, &a->op, 0);
+    T_INT(h->tasks, 1);
+
+    ds_store_submit(st, &b->op, DS_SUBMIT_MORE);
+}
+
+
+/*
  * writes=thread: a batch committed, the next one (what came while it
  * ran) goes to the thread before the first is answered, so the two
  * overlap; each answered once, in order
@@ -537,18 +561,7 @@ t_store_overlap(void)
     dir = t_tmpdir();
     st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
 
-    t_start(&a, st, &h, "o1");
-    t_start(&b, st, &h, "o2");
-
-    ds_store_submit(st, &a.op, 0);
-    T_INT(h.tasks, 1);
-
-    /*
-     * the next batch: a run still open when the task holds the lock
-     * stays out of its batch (the fake host runs a task's work and its
-     * end in one turn, so nothing comes in between)
-     */
-    ds_store_submit(st, &b.op, DS_SUBMIT_MORE);
+    t_submit_pair(st, &h, &a, &b, "o1", "o2");
     T_INT(h.tasks, 1);
 
     t_turn(&h);
@@ -653,11 +666,7 @@ t_store_overlap_refused(void)
         dir = t_tmpdir();
         st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
 
-        t_start(&a, st, &h, "r1");
-        t_start(&b, st, &h, "r2");
-
-        ds_store_submit(st, &a.op, 0);
-        ds_store_submit(st, &b.op, DS_SUBMIT_MORE);     /* as above */
+        t_submit_pair(st, &h, &a, &b, "r1", "r2");
 
         h.refuse_run = refusals;
 
@@ -780,11 +789,7 @@ t_store_overlap_waiters(void)
     st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
     h.others_wait = 1;
 
-    t_start(&a, st, &h, "w1");
-    t_start(&b, st, &h, "w2");
-
-    ds_store_submit(st, &a.op, 0);
-    ds_store_submit(st, &b.op, DS_SUBMIT_MORE);     /* as t_store_overlap */
+    t_submit_pair(st, &h, &a, &b, "w1", "w2");
 
     t_turn(&h);
 
@@ -826,11 +831,7 @@ t_store_overlap_no_lock_cb(void)
     st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
     t_no_lock_cb = 0;
 
-    t_start(&a, st, &h, "n1");
-    t_start(&b, st, &h, "n2");
-
-    ds_store_submit(st, &a.op, 0);
-    ds_store_submit(st, &b.op, DS_SUBMIT_MORE);     /* as t_store_overlap */
+    t_submit_pair(st, &h, &a, &b, "n1", "n2");
 
     t_turn(&h);
 
