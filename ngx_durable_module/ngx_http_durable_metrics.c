@@ -184,36 +184,14 @@ ngx_http_durable_metrics_add_zone(ngx_conf_t *cf)
 }
 
 
+/* a function of its own: init_module finds the zone by it (take_zone) */
+
 static ngx_int_t
 ngx_http_durable_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
 {
-    ngx_slab_pool_t                 *shpool;
-    ngx_http_durable_metrics_shm_t  *sh;
-
-    /* zone->data only: init_module takes it once the cycle is taken */
-
-    if (data) {
-        /* a reload goes on counting where the old processes were */
-        zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) zone->shm.addr;
-
-    if (zone->shm.exists) {
-        zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_durable_metrics_shm_t));
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = sh;
-    zone->data = sh;
-
-    return NGX_OK;
+    /* a reload goes on counting where the old processes were */
+    return ngx_http_durable_zone_init(zone, data,
+                                      sizeof(ngx_http_durable_metrics_shm_t));
 }
 
 
