@@ -97,6 +97,8 @@ static void ngx_http_durable_metrics_head(ngx_http_durable_out_t *out,
     const char *name, const char *type, const char *help);
 static void ngx_http_durable_metrics_label(ngx_http_durable_out_t *out,
     const char *name, const u_char *value, size_t len);
+static void ngx_http_durable_metrics_observe(ngx_atomic_t *le,
+    const uint64_t *bounds, ngx_uint_t n, uint64_t v);
 static void ngx_http_durable_metrics_histogram(ngx_http_durable_out_t *out,
     const char *name, ngx_atomic_t *le, const char **bounds, ngx_uint_t n,
     ngx_atomic_t *count, const char *sum);
@@ -118,8 +120,8 @@ static const char  *ngx_http_durable_err_names[] = {
     "store_full", "store_failed", "store_unavailable"
 };
 
-/* upper bounds: writes of a batch, and commit times in ms */
-static ngx_uint_t   ngx_http_durable_writes_le[NGX_HTTP_DURABLE_M_WRITES] = {
+/* upper bounds: writes of a batch, and commit times in us */
+static uint64_t     ngx_http_durable_writes_le[NGX_HTTP_DURABLE_M_WRITES] = {
     1, 2, 4, 8, 16, 32, 64, 128, 256
 };
 
@@ -182,36 +184,14 @@ ngx_http_durable_metrics_add_zone(ngx_conf_t *cf)
 }
 
 
+/* a function of its own: init_module finds the zone by it (take_zone) */
+
 static ngx_int_t
 ngx_http_durable_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
 {
-    ngx_slab_pool_t                 *shpool;
-    ngx_http_durable_metrics_shm_t  *sh;
-
-    /* zone->data only: init_module takes it once the cycle is taken */
-
-    if (data) {
-        /* a reload goes on counting where the old processes were */
-        zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) zone->shm.addr;
-
-    if (zone->shm.exists) {
-        zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_durable_metrics_shm_t));
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = sh;
-    zone->data = sh;
-
-    return NGX_OK;
+    /* a reload goes on counting where the old processes were */
+    return ngx_http_durable_zone_init(zone, data,
+                                      sizeof(ngx_http_durable_metrics_shm_t));
 }
 
 
@@ -360,7 +340,6 @@ ngx_http_durable_metrics_error(ngx_http_durable_err_e cause)
 void
 ngx_http_durable_metrics_batch(ngx_uint_t writes, uint64_t us)
 {
-    ngx_uint_t                       i;
     ngx_http_durable_metrics_shm_t  *m;
 
     m = ngx_http_durable_m();
@@ -369,29 +348,13 @@ ngx_http_durable_metrics_batch(ngx_uint_t writes, uint64_t us)
     (void) ngx_atomic_fetch_add(&m->batch_writes, writes);
     (void) ngx_atomic_fetch_add(&m->commit_us, (ngx_atomic_int_t) us);
 
-    /*
-     * The buckets are cumulative, as the format has them. The count (the
-     * +Inf bucket) is added to first and the buckets from the largest
-     * bound down, while the page reads them from the smallest up and the
-     * count last: a page read meanwhile never shows a bucket above a
-     * larger one, since a smaller one is read first and added to last.
-     */
+    /* the count first, then the buckets: see metrics_observe */
 
-    for (i = NGX_HTTP_DURABLE_M_WRITES; i-- > 0; /* void */) {
-        if (writes > ngx_http_durable_writes_le[i]) {
-            break;
-        }
-
-        (void) ngx_atomic_fetch_add(&m->writes_le[i], 1);
-    }
-
-    for (i = NGX_HTTP_DURABLE_M_MS; i-- > 0; /* void */) {
-        if (us > ngx_http_durable_us_le[i]) {
-            break;
-        }
-
-        (void) ngx_atomic_fetch_add(&m->commit_le[i], 1);
-    }
+    ngx_http_durable_metrics_observe(m->writes_le,
+                                     ngx_http_durable_writes_le,
+                                     NGX_HTTP_DURABLE_M_WRITES, writes);
+    ngx_http_durable_metrics_observe(m->commit_le, ngx_http_durable_us_le,
+                                     NGX_HTTP_DURABLE_M_MS, us);
 }
 
 
@@ -400,22 +363,41 @@ ngx_http_durable_metrics_batch(ngx_uint_t writes, uint64_t us)
 void
 ngx_http_durable_metrics_loop(uint64_t us)
 {
-    ngx_uint_t                       i;
     ngx_http_durable_metrics_shm_t  *m;
 
     m = ngx_http_durable_m();
 
-    /* the count first, then the buckets: see metrics_batch */
+    /* the count first, then the buckets: see metrics_observe */
 
     (void) ngx_atomic_fetch_add(&m->loop_ticks, 1);
     (void) ngx_atomic_fetch_add(&m->loop_us, (ngx_atomic_int_t) us);
 
-    for (i = NGX_HTTP_DURABLE_M_LOOP; i-- > 0; /* void */) {
-        if (us > ngx_http_durable_loop_le[i]) {
+    ngx_http_durable_metrics_observe(m->loop_le, ngx_http_durable_loop_le,
+                                     NGX_HTTP_DURABLE_M_LOOP, us);
+}
+
+
+/*
+ * v counted in every bucket of le whose bound is at least v. The buckets
+ * are cumulative, as the format has them. The caller adds to the count
+ * (the +Inf bucket) first, and here the buckets are added to from the
+ * largest bound down, while the page reads them from the smallest up and
+ * the count last: a page read meanwhile never shows a bucket above a
+ * larger one, since a smaller one is read first and added to last.
+ */
+
+static void
+ngx_http_durable_metrics_observe(ngx_atomic_t *le, const uint64_t *bounds,
+    ngx_uint_t n, uint64_t v)
+{
+    ngx_uint_t  i;
+
+    for (i = n; i-- > 0; /* void */) {
+        if (v > bounds[i]) {
             break;
         }
 
-        (void) ngx_atomic_fetch_add(&m->loop_le[i], 1);
+        (void) ngx_atomic_fetch_add(&le[i], 1);
     }
 }
 
@@ -1036,7 +1018,7 @@ ngx_http_durable_metrics_histogram(ngx_http_durable_out_t *out,
     ngx_uint_t         i;
     ngx_atomic_uint_t  count;
 
-    /* from the smallest bound up, and the count last: see metrics_batch */
+    /* from the smallest bound up, and the count last: see metrics_observe */
 
     for (i = 0; i < n; i++) {
         if (ngx_http_durable_out_reserve(out, 128)) {

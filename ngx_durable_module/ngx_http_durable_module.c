@@ -295,6 +295,45 @@ ngx_http_durable_init_module(ngx_cycle_t *cycle)
 }
 
 
+/*
+ * The init of the module's zones (notify.c, metrics.c): their data is
+ * size bytes, zeroed in a new zone. Each zone calls it from an init of
+ * its own, as ngx_http_durable_zone_data() tells the zones apart by
+ * their init. zone->data only: init_module takes it once the cycle is
+ * taken.
+ */
+
+ngx_int_t
+ngx_http_durable_zone_init(ngx_shm_zone_t *zone, void *data, size_t size)
+{
+    void             *sh;
+    ngx_slab_pool_t  *shpool;
+
+    if (data) {
+        /* a reload: the zone of the old cycle, its data as it is */
+        zone->data = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    if (zone->shm.exists) {
+        zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    sh = ngx_slab_calloc(shpool, size);
+    if (sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = sh;
+    zone->data = sh;
+
+    return NGX_OK;
+}
+
+
 /* the data of the cycle's zone of the module that init sets up, or NULL */
 
 void *

@@ -197,6 +197,8 @@ typedef ngx_int_t (*ngx_http_durable_handler_pt)(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 
 
+ngx_int_t ngx_http_durable_zone_init(ngx_shm_zone_t *zone, void *data,
+    size_t size);
 void *ngx_http_durable_zone_data(ngx_cycle_t *cycle,
     ngx_shm_zone_init_pt init);
 

@@ -102,36 +102,14 @@ ngx_http_durable_notify_add_zone(ngx_conf_t *cf)
 }
 
 
+/* a function of its own: init_module finds the zone by it (take_zone) */
+
 static ngx_int_t
 ngx_http_durable_notify_init_zone(ngx_shm_zone_t *zone, void *data)
 {
-    ngx_slab_pool_t            *shpool;
-    ngx_http_durable_shared_t  *sh;
-
-    /* zone->data only: init_module takes it once the cycle is taken */
-
-    if (data) {
-        /* a reload keeps the counter and gates of the running processes */
-        zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) zone->shm.addr;
-
-    if (zone->shm.exists) {
-        zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_durable_shared_t));
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = sh;
-    zone->data = sh;
-
-    return NGX_OK;
+    /* a reload keeps the counter and gates of the running processes */
+    return ngx_http_durable_zone_init(zone, data,
+                                      sizeof(ngx_http_durable_shared_t));
 }
 
 

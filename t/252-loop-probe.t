@@ -42,8 +42,9 @@ our $L = 'durable_event_loop_busy_seconds';
 
 # one page read (its handler runs the fault, if any), then time for the
 # probes of both processes to tick; a skipped block's --- init runs too,
-# hence the blocks' condition
+# hence the check of the hook
 sub main::page_then_wait {
+    return unless $::faults;
     my $r = api('GET', '/durable/metrics');
     die "metrics: $r->{status}\n" unless $r->{status} == 200;
     Time::HiRes::sleep(1);
@@ -76,6 +77,24 @@ sub main::reload_and_wait {
     }
     die "worker processes @old still there 10 s after a reload\n";
 }
+
+# the blocks of the faults (their main_config sets DURABLE_TEST_FAULTS)
+# are alike but for the fault and what its sample shows: skipped without
+# the hook; the probe on; a page read whose handler runs the fault, then
+# the page again
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    return unless ($block->main_config // '') =~ /\bDURABLE_TEST_FAULTS=/;
+
+    $block->set_value(skip_eval => '3: !$::faults');
+    $block->set_value(http_config =>
+                      $::store . '    durable_task_loop_probe 1ms;');
+    $block->set_value(config => $::config);
+    $block->set_value(init => 'main::page_then_wait()');
+    $block->set_value(request => 'GET /durable/metrics');
+    $block->set_value(error_code => 200);
+});
 
 run_tests();
 
@@ -162,17 +181,8 @@ durable_event_loop_busy
 
 
 === TEST 6: a handler holding the loop 30 ms on the CPU: a sample over 20 ms
---- skip_eval: 3: !$::faults
 --- main_config
     env DURABLE_TEST_FAULTS=loop_spin;
---- http_config eval
-$::store . '    durable_task_loop_probe 1ms;'
---- config eval: $::config
---- init
-main::page_then_wait() if $::faults;
---- request
-GET /durable/metrics
---- error_code: 200
 --- response_body_like eval
 # fewer samples at or under 0.02 than in all
 qr/^$::L\_bucket\{le="0\.02"\} (\d+)$
@@ -183,17 +193,8 @@ DURABLE_TEST_FAULTS makes the event loop spin 30 ms
 
 
 === TEST 7: a handler that holds the loop 30 ms asleep, on no CPU, leaves none
---- skip_eval: 3: !$::faults
 --- main_config
     env DURABLE_TEST_FAULTS=loop_sleep;
---- http_config eval
-$::store . '    durable_task_loop_probe 1ms;'
---- config eval: $::config
---- init
-main::page_then_wait() if $::faults;
---- request
-GET /durable/metrics
---- error_code: 200
 --- response_body_like eval
 # every sample at or under 0.02, and some
 qr/^$::L\_bucket\{le="0\.02"\} ([1-9]\d*)$

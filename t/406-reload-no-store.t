@@ -23,10 +23,10 @@ plan tests => 4 * blocks();
 
 DurableBlocks::fresh_dirs('reload-no-store');
 
-# the worker of the master, or 0 while it has none
+# the worker of the master, or 0 while it has none (a reload keeps the
+# master, and its pid file)
 sub worker_now {
-    my ($master) = @_;
-    my $w = eval { child_of($master) };
+    my $w = eval { child_of(master_pid()) };
     return $w // 0;
 }
 
@@ -43,7 +43,8 @@ sub read_conf {
 
 # the configuration replaced by $text, and nginx told to reload it
 sub reload_with {
-    my ($master, $text) = @_;
+    my ($text) = @_;
+    my $master = master_pid();
     open my $out, '>', conf_file() or die conf_file() . ": $!";
     print $out $text;
     close $out;
@@ -53,16 +54,16 @@ sub reload_with {
 # a worker other than $old, then the same one for a second (one that
 # dies at start is replaced by another, and another)
 sub new_worker_stays {
-    my ($master, $old) = @_;
+    my ($old) = @_;
     my ($new, $changes) = (0, 0);
     for (1 .. 200) {
-        $new = worker_now($master);
+        $new = worker_now();
         last if $new && $new != $old;
         Time::HiRes::sleep(0.05);
     }
     for (1 .. 20) {
         Time::HiRes::sleep(0.05);
-        $changes++ if worker_now($master) != $new;
+        $changes++ if worker_now() != $new;
     }
     Test::More::ok($new && $new != $old && $changes == 0,
                    "the new worker $new stays up ($changes changes)");
@@ -84,13 +85,12 @@ __DATA__
         durable_task_anonymous on;
     }
 --- init
-my $master = DurableBlocks::master_pid();
-my $old = main::worker_now($master);
+my $old = main::worker_now();
 
 # the same configuration without a line of the module's directives
-main::reload_with($master, join "\n",
+main::reload_with(join "\n",
                   grep { !/durable_task/ } split /\n/, main::read_conf());
-main::new_worker_stays($master, $old);
+main::new_worker_stays($old);
 --- request
 GET /ok
 --- response_body
@@ -108,20 +108,18 @@ exited on signal
         return 200 "ok\n";
     }
 --- init
-my $master = DurableBlocks::master_pid();
-my $old = main::worker_now($master);
+my $old = main::worker_now();
 my $orig = main::read_conf();
 
 # the store's line read, then an unknown directive: the reload fails and
 # the cycle it made is freed
 (my $bad = $orig) =~ s/(durable_task_store[^;]*;)/$1\n    t_no_such;/;
-main::reload_with($master, $bad);
+main::reload_with($bad);
 Time::HiRes::sleep(0.5);
 
 # then no store: its cycle may be where the failed one was
-main::reload_with($master, join "\n",
-                  grep { !/durable_task/ } split /\n/, $orig);
-main::new_worker_stays($master, $old);
+main::reload_with(join "\n", grep { !/durable_task/ } split /\n/, $orig);
+main::new_worker_stays($old);
 --- request
 GET /ok
 --- response_body
@@ -138,8 +136,7 @@ exited on signal
         return 200 "ok\n";
     }
 --- init
-my $master = DurableBlocks::master_pid();
-my $old = main::worker_now($master);
+my $old = main::worker_now();
 my $orig = main::read_conf();
 
 # a store, and a listen on a port taken here: nginx sets the zones up,
@@ -151,7 +148,7 @@ my $port = $taken->sockport;
 (my $bad = $orig) =~ s{(http \{)}{$1
     durable_task_store default path=$ENV{TEST_NGINX_DATA_DIR}/reload-no-store;
     server { listen 127.0.0.1:$port; }};
-main::reload_with($master, $bad);
+main::reload_with($bad);
 Time::HiRes::sleep(4);
 close $taken;
 
@@ -161,7 +158,7 @@ open my $out, '>', main::conf_file() or die "conf: $!";
 print $out $orig;
 close $out;
 kill 'KILL', $old or die "KILL $old: $!";
-main::new_worker_stays($master, $old);
+main::new_worker_stays($old);
 --- request
 GET /ok
 --- response_body
