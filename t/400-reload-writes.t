@@ -113,7 +113,11 @@ for my $n (1 .. 4) {
 
 # nginx stays up: the tool reads a snapshot next to it
 my $check = $ENV{DURABLE_CHECK} || 'build/durable-check';
+# a missing tool must not read as lost events
+die "$check: not found or not executable (make build/durable-check)\n"
+    unless -x $check;
 my $dump = `$check --dump DurableFunctionsHub $::dir 2>/dev/null`;
+die "$check --dump failed: exit " . ($? >> 8) . "\n" if $?;
 my %count;
 for my $line (split /\n/, $dump) {
     my $o = JSON::PP::decode_json($line);

@@ -157,6 +157,8 @@ close $taken;
 open my $out, '>', main::conf_file() or die "conf: $!";
 print $out $orig;
 close $out;
+# 0 would signal the whole process group
+die "no worker to kill\n" unless $old > 1;
 kill 'KILL', $old or die "KILL $old: $!";
 main::new_worker_stays($old);
 --- request
