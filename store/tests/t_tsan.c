@@ -40,6 +40,10 @@
  *             reader check timer
  *   close     once every op is answered: threads stopped, store closed;
  *             then the file is checked (ds_check), each hub
+ *
+ * The parent also writes to a second store of its own during the load,
+ * with a thread of its own: the tasks of its two stores set and clear
+ * their bits of the process's one word at once, as the glue's do.
  */
 
 
@@ -51,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,6 +73,8 @@
 #define T_LEASE_US      (600 * 1000000LL)
 #define T_ID_LEN        32
 #define T_GUARD_S       120     /* a hang fails instead of waiting */
+#define T_SIDE_N        1000    /* starts to the parent's second store */
+#define T_SIDE_RUN      4
 
 
 /* a check that ends the process: the outcome must be the expected one */
@@ -116,6 +123,7 @@ struct t_host_s {
     size_t              lines;
     size_t              errors;         /* log lines above notice */
     int                 pending;
+    int64_t             nap_us;         /* the longest wait of a turn */
 
     /* the threads' queue, under mu */
     pthread_mutex_t     mu;
@@ -129,9 +137,10 @@ struct t_host_s {
     pthread_t           tids[T_THREADS];
     unsigned            nthreads;
 
-    /* lock_wait(): this process's word, the others' too */
+    /* lock_wait(): this process's word, the others' too; its bit */
     unsigned           *words;
     unsigned            slot;
+    unsigned            bit;
     unsigned            lock_waits;     /* atomic: the threads add */
 
     /*
@@ -168,6 +177,7 @@ typedef struct {
 /* one process's load */
 typedef struct {
     t_host_t           *h;
+    t_host_t           *side;           /* a second store, or NULL */
     ds_str_t            hub;
     t_op_t              starts[T_N];
     t_op_t              dups[T_N / T_RUN + 1];
@@ -194,6 +204,9 @@ typedef struct {
     size_t              purge_base;     /* completed when it began */
     size_t              purged;
     size_t              purge_batches;
+
+    t_op_t              sides[T_SIDE_N];
+    size_t              nsides;
 } t_load_t;
 
 
@@ -204,9 +217,10 @@ static void t_child(const char *dir, unsigned *words, int to_parent,
 static void t_handover(t_host_t *h, ds_str_t hub);
 static void t_waiters(t_host_t *h, ds_str_t hub, int to_child,
     int from_child);
-static void t_load(t_host_t *h, ds_str_t hub);
+static void t_load(t_host_t *h, ds_str_t hub, t_host_t *side);
 static void t_load_starts(t_load_t *l);
 static void t_load_claim(t_load_t *l);
+static int t_load_side(t_load_t *l);
 static void t_load_check(t_load_t *l);
 static void t_check_file(const char *dir);
 static void t_start_op(t_op_t *o, t_host_t *h, ds_str_t hub,
@@ -306,6 +320,9 @@ main(void)
     t_check_file(dir);
 
     (void) munmap(words, T_PROCS * sizeof(unsigned));
+
+    snprintf(path, sizeof(path), "%s/side", dir);
+    t_rmdir(path);
     t_rmdir(dir);
 
     printf("t_tsan: ok\n");
@@ -317,9 +334,11 @@ main(void)
 static void
 t_parent(const char *dir, unsigned *words, int to_child, int from_child)
 {
-    t_host_t  *h;
+    char       side_dir[64];
+    t_host_t  *h, *side;
 
     h = t_zalloc(sizeof(t_host_t));
+    side = t_zalloc(sizeof(t_host_t));
 
     t_host_open(h, "parent", dir, 1, words, 0, DS_SYNC_FULL, 0, 0);
 
@@ -333,10 +352,28 @@ t_parent(const char *dir, unsigned *words, int to_child, int from_child)
     /* both at once from here */
     t_tell(to_child);
 
-    h->refuse_every = 5;
-    t_load(h, t_str("hubA"));
+    /*
+     * a second store of this process, its own thread: the tasks of both
+     * set and clear their bits of the process's one word at once, as the
+     * glue's stores do
+     */
 
+    snprintf(side_dir, sizeof(side_dir), "%s/side", dir);
+    T_OK(mkdir(side_dir, 0700) == 0);
+
+    side->bit = 2;
+    t_host_open(side, "side", side_dir, 1, words, 0, DS_SYNC_NONE, 0, 0);
+
+    /* two loops in one: neither may sleep long on its own tasks */
+    h->nap_us = 1000;
+    side->nap_us = 1000;
+
+    h->refuse_every = 5;
+    t_load(h, t_str("hubA"), side);
+
+    t_host_close(side);
     t_host_close(h);
+    free(side);
     free(h);
 }
 
@@ -372,7 +409,7 @@ t_child(const char *dir, unsigned *words, int to_parent, int from_parent)
     /* load */
 
     t_hear(from_parent);
-    t_load(h, t_str("hubB"));
+    t_load(h, t_str("hubB"), NULL);
 
     t_host_close(h);
     free(h);
@@ -472,7 +509,7 @@ t_waiters(t_host_t *h, ds_str_t hub, int to_child, int from_child)
  */
 
 static void
-t_load(t_host_t *h, ds_str_t hub)
+t_load(t_host_t *h, ds_str_t hub, t_host_t *side)
 {
     size_t     i;
     t_op_t    *o;
@@ -481,6 +518,7 @@ t_load(t_host_t *h, ds_str_t hub)
     l = t_zalloc(sizeof(t_load_t));
 
     l->h = h;
+    l->side = side;
     l->hub = hub;
     l->query.status_mask = DS_STATUS_MASK(DS_COMPLETED);
 
@@ -496,7 +534,10 @@ t_load(t_host_t *h, ds_str_t hub)
     }
 
     while (l->nstarts < T_N || l->completed < T_N || l->claiming
-           || l->purging != 2 || h->answered != h->submitted)
+           || l->purging != 2 || h->answered != h->submitted
+           || (side != NULL
+               && (l->nsides < T_SIDE_N
+                   || side->answered != side->submitted)))
     {
         int  did;
 
@@ -520,6 +561,11 @@ t_load(t_host_t *h, ds_str_t hub)
             did = 1;
         }
 
+        if (side != NULL) {
+            did |= t_load_side(l);
+            t_turn(side, 0);
+        }
+
         /* a claim that found nothing waits for a commit first */
         t_turn(h, !did);
         l->claim_empty = 0;
@@ -532,6 +578,12 @@ t_load(t_host_t *h, ds_str_t hub)
            "%zu times; %zu claims, %zu purge batches deleted %zu\n",
            h->who, h->answered, h->tasks, h->refused, h->overlapped,
            h->waiters_seen, l->claims, l->purge_batches, l->purged);
+
+    if (side != NULL) {
+        printf("t_tsan %s: %zu ops answered; %zu tasks, %zu answers while "
+               "a task ran\n", side->who, side->answered, side->tasks,
+               side->overlapped);
+    }
 
     free(l);
 }
@@ -558,6 +610,35 @@ t_load_starts(t_load_t *l)
     o = &l->dups[l->ndups++];
     t_start_op(o, l->h, l->hub, "i%u", (unsigned) first);
     t_submit(l->h, o, 0);
+}
+
+
+/* the second store: runs of starts, a few runs in flight at most */
+
+static int
+t_load_side(t_load_t *l)
+{
+    size_t     i;
+    t_op_t    *o;
+    t_host_t  *side = l->side;
+
+    if (l->nsides == T_SIDE_N
+        || side->submitted - side->answered >= 4 * T_SIDE_RUN)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < T_SIDE_RUN && l->nsides < T_SIDE_N; i++) {
+        o = &l->sides[l->nsides];
+        t_start_op(o, side, t_str("hubS"), "s%u", (unsigned) l->nsides);
+        l->nsides++;
+
+        t_submit(side, o,
+                 (i + 1 < T_SIDE_RUN && l->nsides < T_SIDE_N)
+                 ? DS_SUBMIT_MORE : 0);
+    }
+
+    return 1;
 }
 
 
@@ -737,9 +818,9 @@ t_purge_done(ds_op_t *op)
 static void
 t_load_check(t_load_t *l)
 {
-    size_t    i, found, gone;
-    t_op_t   *o;
-    t_host_t *h = l->h;
+    size_t     i, found, gone;
+    t_op_t    *o;
+    t_host_t  *h = l->h;
 
     T_OK(l->completed == T_N);
     T_OK(l->claimed == T_N);
@@ -804,6 +885,18 @@ t_load_check(t_load_t *l)
     T_OK(h->pending == 0);
     T_OK(h->errors == 0);
     T_OK(h->applied > 0 && h->wakes > 0);
+
+    if (l->side == NULL) {
+        return;
+    }
+
+    for (i = 0; i < T_SIDE_N; i++) {
+        T_OK(l->sides[i].answers == 1);
+        T_OK(l->sides[i].op.rc == DS_OK);
+    }
+
+    T_OK(l->side->answered == l->side->submitted);
+    T_OK(l->side->errors == 0);
 }
 
 
@@ -913,6 +1006,8 @@ t_host_open(t_host_t *h, const char *who, const char *dir,
     h->fin_last = &h->fin;
     h->words = words;
     h->slot = slot;
+    h->bit = h->bit ? h->bit : 1;
+    h->nap_us = h->nap_us ? h->nap_us : 10000;
     h->nthreads = nthreads;
 
     T_OK(pthread_mutex_init(&h->mu, NULL) == 0);
@@ -982,7 +1077,8 @@ t_host_close(t_host_t *h)
     h->st = NULL;
 
     T_OK(h->pending == 0);
-    T_OK(__atomic_load_n(&h->words[h->slot], __ATOMIC_SEQ_CST) == 0);
+    T_OK((__atomic_load_n(&h->words[h->slot], __ATOMIC_SEQ_CST) & h->bit)
+         == 0);
     T_OK(__atomic_load_n(&h->lock_waits, __ATOMIC_SEQ_CST) > 0);
 
     (void) pthread_cond_destroy(&h->fin_cv);
@@ -1007,7 +1103,7 @@ t_turn(t_host_t *h, int wait)
     struct timespec  ts;
 
     now = t_now();
-    sleep_us = 10000;
+    sleep_us = h->nap_us;
 
     for (i = 0; i < h->nevs; i++) {
         he = &h->evs[i];
@@ -1291,10 +1387,11 @@ t_h_lock_wait(void *host, int on)
     t_host_t  *h = host;
 
     if (on) {
-        (void) __atomic_fetch_or(&h->words[h->slot], 1u, __ATOMIC_SEQ_CST);
+        (void) __atomic_fetch_or(&h->words[h->slot], h->bit,
+                                 __ATOMIC_SEQ_CST);
 
     } else {
-        (void) __atomic_fetch_and(&h->words[h->slot], ~1u,
+        (void) __atomic_fetch_and(&h->words[h->slot], ~h->bit,
                                   __ATOMIC_SEQ_CST);
     }
 
@@ -1318,7 +1415,7 @@ t_h_lock_waiters(void *host)
     t_host_t  *h = host;
 
     for (i = 0; i < T_PROCS; i++) {
-        if (__atomic_load_n(&h->words[i], __ATOMIC_SEQ_CST) & 1u) {
+        if (__atomic_load_n(&h->words[i], __ATOMIC_SEQ_CST) & h->bit) {
             h->waiters_seen++;
             return 1;
         }
