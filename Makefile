@@ -547,8 +547,9 @@ test-asan-grpc: deps $(ASAN_SO) $(GRPC_TEST_DIR)/node_modules/.ci
 # build/tsan (make -C store tsan): the store's tasks on real threads of a
 # host made as the glue's, the early handover of batches, lock_wait() and
 # lock_waiters() across two processes on one store file, a purge among
-# the writes, the close after the last answer. Any report fails it (the
-# program's exit status). About 10 seconds, build included.
+# the writes, the close after the last answer, writes=loop beside its
+# flush task. Any report fails it (the program's exit status). About 13
+# seconds, build included.
 
 test-tsan: deps
 	$(MAKE) -s -C store tsan TSAN_BUILD=$(BUILD)/tsan

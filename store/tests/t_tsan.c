@@ -38,8 +38,12 @@
  *             then (the batch is applied in the loop); the child with a
  *             pool of two threads, sync=off and its flush task, and the
  *             reader check timer
- *   close     once every op is answered: threads stopped, store closed;
- *             then the file is checked (ds_check), each hub
+ *   close     once every op is answered: threads stopped, store closed
+ *   loop      the child opens the file again with writes=loop: batches
+ *             in the loop behind a commit gate that is held now and
+ *             then, the flush task on the pool every millisecond
+ *
+ * At the end the file is checked (ds_check), each hub.
  *
  * The parent also writes to a second store of its own during the load,
  * with a thread of its own: the tasks of its two stores set and clear
@@ -75,6 +79,7 @@
 #define T_GUARD_S       120     /* a hang fails instead of waiting */
 #define T_SIDE_N        1000    /* starts to the parent's second store */
 #define T_SIDE_RUN      4
+#define T_LOOP_N        1000    /* starts of the writes=loop store */
 
 
 /* a check that ends the process: the outcome must be the expected one */
@@ -124,6 +129,10 @@ struct t_host_s {
     size_t              errors;         /* log lines above notice */
     int                 pending;
     int64_t             nap_us;         /* the longest wait of a turn */
+    int                 loop_writes;    /* writes=loop, set before open */
+    unsigned            gate_tries;
+    size_t              gate_taken;
+    size_t              gate_released;
 
     /* the threads' queue, under mu */
     pthread_mutex_t     mu;
@@ -221,6 +230,7 @@ static void t_load(t_host_t *h, ds_str_t hub, t_host_t *side);
 static void t_load_starts(t_load_t *l);
 static void t_load_claim(t_load_t *l);
 static int t_load_side(t_load_t *l);
+static void t_loop_writes(t_host_t *h, ds_str_t hub);
 static void t_load_check(t_load_t *l);
 static void t_check_file(const char *dir);
 static void t_start_op(t_op_t *o, t_host_t *h, ds_str_t hub,
@@ -259,6 +269,8 @@ static void t_h_applied(void *host, size_t n, int64_t us);
 static void t_h_log(void *host, ds_log_e level, const char *msg);
 static void t_h_lock_wait(void *host, int on);
 static int t_h_lock_waiters(void *host);
+static int t_h_gate_try(void *host);
+static void t_h_gate_release(void *host);
 
 
 int
@@ -410,6 +422,18 @@ t_child(const char *dir, unsigned *words, int to_parent, int from_parent)
 
     t_hear(from_parent);
     t_load(h, t_str("hubB"), NULL);
+
+    t_host_close(h);
+    free(h);
+
+    /* the same file again, writes=loop: the flush task on the pool */
+
+    h = t_zalloc(sizeof(t_host_t));
+    h->loop_writes = 1;
+
+    t_host_open(h, "child loop", dir, T_THREADS, words, 1, DS_SYNC_NONE, 1,
+                0);
+    t_loop_writes(h, t_str("hubL"));
 
     t_host_close(h);
     free(h);
@@ -639,6 +663,60 @@ t_load_side(t_load_t *l)
     }
 
     return 1;
+}
+
+
+/*
+ * writes=loop (sync=off): batches in the loop behind the commit gate,
+ * which another process holds at every third try, while the flush task
+ * syncs the file on the pool every millisecond
+ */
+
+static void
+t_loop_writes(t_host_t *h, ds_str_t hub)
+{
+    int      did;
+    size_t   i, n;
+    t_op_t  *ops, *o;
+
+    ops = t_zalloc(T_LOOP_N * sizeof(t_op_t));
+    n = 0;
+
+    while (n < T_LOOP_N || h->answered != h->submitted) {
+        did = 0;
+
+        if (n < T_LOOP_N && h->submitted - h->answered < 4 * T_SIDE_RUN) {
+            for (i = 0; i < T_SIDE_RUN && n < T_LOOP_N; i++, n++) {
+                o = &ops[n];
+                t_start_op(o, h, hub, "l%u", (unsigned) n);
+                t_submit(h, o, (i + 1 < T_SIDE_RUN && n + 1 < T_LOOP_N)
+                               ? DS_SUBMIT_MORE : 0);
+            }
+
+            did = 1;
+        }
+
+        t_turn(h, !did);
+    }
+
+    for (i = 0; i < T_LOOP_N; i++) {
+        T_OK(ops[i].answers == 1);
+        T_OK(ops[i].op.rc == DS_OK);
+    }
+
+    t_run_until_answered(h);
+
+    T_OK(h->applied == T_LOOP_N);
+    T_OK(h->gate_taken > 0 && h->gate_taken == h->gate_released);
+    T_OK(h->gate_tries > h->gate_taken);
+    T_OK(ds_store_busy(h->st) == 0);
+    T_OK(h->errors == 0);
+
+    printf("t_tsan %s: %zu ops answered; %zu tasks (flushes), gate taken "
+           "%zu times in %u tries\n", h->who, h->answered, h->tasks,
+           h->gate_taken, h->gate_tries);
+
+    free(ops);
 }
 
 
@@ -910,7 +988,8 @@ t_check_file(const char *dir)
     ds_env_conf_t      conf;
     ds_check_stats_t   stats;
     char               err[256];
-    static const char *hubs[] = { "hubA0", "hubB0", "hubA", "hubB" };
+    static const char *hubs[] = { "hubA0", "hubB0", "hubA", "hubB",
+                                  "hubL" };
 
     memset(&conf, 0, sizeof(conf));
     conf.path = dir;
@@ -1032,6 +1111,8 @@ t_host_open(t_host_t *h, const char *who, const char *dir,
     host.log_level = DS_LOG_DEBUG;
     host.lock_wait = t_h_lock_wait;
     host.lock_waiters = t_h_lock_waiters;
+    host.gate_try = t_h_gate_try;
+    host.gate_release = t_h_gate_release;
 
     memset(&conf, 0, sizeof(conf));
     conf.name = who;
@@ -1039,7 +1120,7 @@ t_host_open(t_host_t *h, const char *who, const char *dir,
     conf.env.path = dir;
     conf.env.map_size = 64 * 1024 * 1024;
     conf.env.sync = sync;
-    conf.writes = DS_WRITES_THREAD;
+    conf.writes = h->loop_writes ? DS_WRITES_LOOP : DS_WRITES_THREAD;
     conf.flush_ms = flush_ms;
     conf.reader_check_ms = check_ms;
 
@@ -1079,7 +1160,8 @@ t_host_close(t_host_t *h)
     T_OK(h->pending == 0);
     T_OK((__atomic_load_n(&h->words[h->slot], __ATOMIC_SEQ_CST) & h->bit)
          == 0);
-    T_OK(__atomic_load_n(&h->lock_waits, __ATOMIC_SEQ_CST) > 0);
+    T_OK(h->loop_writes
+         || __atomic_load_n(&h->lock_waits, __ATOMIC_SEQ_CST) > 0);
 
     (void) pthread_cond_destroy(&h->fin_cv);
     (void) pthread_cond_destroy(&h->work_cv);
@@ -1462,6 +1544,34 @@ t_str(const char *s)
     r.len = strlen(s);
 
     return r;
+}
+
+
+/* the commit gate (writes=loop): another process holds it now and then */
+
+static int
+t_h_gate_try(void *host)
+{
+    t_host_t  *h = host;
+
+    T_OK(h->loop_writes);
+
+    if (++h->gate_tries % 3 == 0) {
+        return 0;
+    }
+
+    h->gate_taken++;
+
+    return 1;
+}
+
+
+static void
+t_h_gate_release(void *host)
+{
+    t_host_t  *h = host;
+
+    h->gate_released++;
 }
 
 
