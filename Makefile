@@ -549,7 +549,8 @@ test-asan-grpc: deps $(ASAN_SO) $(GRPC_TEST_DIR)/node_modules/.ci
 # lock_waiters() across two processes on one store file, a purge among
 # the writes, the close after the last answer, writes=loop beside its
 # flush task. Any report fails it (the program's exit status). About 13
-# seconds, build included.
+# seconds, build included. clang's runtime of it is libclang-rt-14-dev's,
+# one of make deps' packages already (util/deps.sh).
 
 test-tsan: deps
 	$(MAKE) -s -C store tsan TSAN_BUILD=$(BUILD)/tsan
