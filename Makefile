@@ -11,7 +11,8 @@
 #                about 3 minutes), the gRPC suite on PostgreSQL
 #                (test-grpc-postgres, about 4 minutes), the README's Quick
 #                start (test-quickstart), the Test::Nginx suite, the
-#                sanitizer suite (test-asan), a quick fuzzing pass
+#                sanitizer suite (test-asan), the store's threads under
+#                ThreadSanitizer (test-tsan), a quick fuzzing pass
 #                (fuzz-quick) and a compile check for nginx without threads
 #                (build-nothreads)
 #   make demo    nginx + the example worker: one HelloSequence end to end
@@ -22,6 +23,7 @@
 #                        nginx and a store of its own
 #   make fuzz    the libFuzzer targets, FUZZ_SECONDS (60) each
 #   make test-asan       unit tests and the whole suite with ASan + UBSan
+#   make test-tsan       the store's threads under ThreadSanitizer
 #   make test-valgrind   a part of the suite with nginx under valgrind
 #   make stress  fault injection: worker SIGKILLs, reloads, a binary upgrade
 #                under load, then make failover; nothing acknowledged may
@@ -54,6 +56,7 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         test-worker test-quickstart \
         test-nginx check-node check-upstream check-tool stress bench clean \
         fuzz fuzz-quick fuzz-build test-asan test-asan-unit test-asan-nginx \
+        test-tsan \
         test-valgrind check-docs check-style check-exports \
         deb test-deb install test-install test-ui test-cli test-metrics \
         test-grpc test-asan-grpc test-pg-schema test-postgres \
@@ -101,7 +104,7 @@ worker:
 test: check-docs check-style check-bench build check-exports build-nothreads \
       test-store test-grpc-unit test-pg-schema test-postgres \
       test-grpc-postgres test-worker \
-      fuzz-quick test-asan test-quickstart \
+      fuzz-quick test-asan test-tsan test-quickstart \
       test-openapi test-ui test-deb test-install test-cli test-metrics \
       test-grpc test-nginx
 
@@ -538,6 +541,20 @@ test-asan-grpc: deps $(ASAN_SO) $(GRPC_TEST_DIR)/node_modules/.ci
 	fi
 	@echo "test-asan-grpc: no sanitizer reports"
 
+# --- ThreadSanitizer ------------------------------------------------------
+#
+# The store and store/tests/t_tsan.c built with clang's ThreadSanitizer in
+# build/tsan (make -C store tsan): the store's tasks on real threads of a
+# host made as the glue's, the early handover of batches, lock_wait() and
+# lock_waiters() across two processes on one store file, a purge among
+# the writes, the close after the last answer, writes=loop beside its
+# flush task. Any report fails it (the program's exit status). About 13
+# seconds, build included. clang's runtime of it is libclang-rt-14-dev's,
+# one of make deps' packages already (util/deps.sh).
+
+test-tsan: deps
+	$(MAKE) -s -C store tsan TSAN_BUILD=$(BUILD)/tsan
+
 # --- valgrind ---------------------------------------------------------------
 #
 # The runner's valgrind mode (nginx in the foreground under memcheck; any
@@ -653,6 +670,6 @@ test-install: build $(DURABLE_TOOL)
 	util/install_test.sh
 
 clean:
-	rm -rf $(BUILD) store/build t/servroot t/servroot_*
+	rm -rf $(BUILD) store/build store/build-tsan t/servroot t/servroot_*
 
 FORCE:
