@@ -38,7 +38,8 @@
 --     expression calling nothing more volatile than they are declared,
 --     not STRICT around CASE or coalesce), or plpgsql, whose plans a
 --     session keeps: an SQL function that is not inlined is parsed and
---     planned again at each call.
+--     planned again at each call (store/pg/tests/070-sql-inlined.sql
+--     holds every SQL function of the schema to it).
 
 
 -- The level of these functions, read by nginx with the schema's version
@@ -142,8 +143,10 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 
+-- not STRICT, so that it is inlined (IN is not strict to the planner); a
+-- NULL status gives NULL all the same
 CREATE OR REPLACE FUNCTION durable.terminal(status smallint) RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT AS $$
+LANGUAGE sql IMMUTABLE AS $$
     SELECT status IN (1, 3, 4, 5)
 $$;
 
@@ -252,11 +255,13 @@ $$;
 CREATE OR REPLACE FUNCTION durable.history_append(p_hub text,
     p_part integer, p_id text, p_event text)
 RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO durable.history (hub, partition, id, seq, event)
         SELECT p_hub, p_part, p_id, coalesce(max(h.seq), 0) + 1, p_event
         FROM durable.history h
-        WHERE h.hub = p_hub AND h.partition = p_part AND h.id = p_id
+        WHERE h.hub = p_hub AND h.partition = p_part AND h.id = p_id;
+END
 $$;
 
 
@@ -265,12 +270,14 @@ $$;
 CREATE OR REPLACE FUNCTION durable.drop_work(p_hub text, p_part integer,
     p_id text, p_tombstones boolean)
 RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
     DELETE FROM durable.activities a
         WHERE a.hub = p_hub AND a.partition = p_part AND a.id = p_id
           AND (p_tombstones OR NOT a.done);
     DELETE FROM durable.timers t
         WHERE t.hub = p_hub AND t.partition = p_part AND t.id = p_id;
+END
 $$;
 
 
@@ -314,8 +321,10 @@ $$;
 CREATE OR REPLACE FUNCTION durable.remove(p_hub text, p_part integer,
     p_id text)
 RETURNS void
-LANGUAGE sql AS $$
-    SELECT durable.remove_set(p_hub, ARRAY[p_part], ARRAY[p_id]);
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM durable.remove_set(p_hub, ARRAY[p_part], ARRAY[p_id]);
+END
 $$;
 
 

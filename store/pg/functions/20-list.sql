@@ -5,10 +5,11 @@
 
 -- continuation tokens, as the LMDB store makes them (ds_query.c):
 -- base64url without padding of version 1, created with its sign bit
--- flipped (8 bytes, big-endian) and the id's bytes
+-- flipped (8 bytes, big-endian) and the id's bytes. STABLE as
+-- convert_to() is, so that it is inlined
 CREATE OR REPLACE FUNCTION durable.token_encode(created bigint, id text)
 RETURNS text
-LANGUAGE sql IMMUTABLE STRICT AS $$
+LANGUAGE sql STABLE STRICT AS $$
     SELECT translate(encode('\x01'::bytea
                             || int8send(created # (-9223372036854775807 - 1))
                             || convert_to(id, 'UTF8'), 'base64'),
@@ -58,12 +59,14 @@ END
 $$;
 
 
--- the statuses of a DS_STATUS_MASK
+-- the statuses of a DS_STATUS_MASK (plpgsql: a subquery is never inlined)
 CREATE OR REPLACE FUNCTION durable.mask_statuses(mask integer)
 RETURNS smallint[]
-LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT ARRAY(SELECT s::smallint FROM generate_series(0, 7) s
-                 WHERE mask & (1 << s) <> 0)
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+BEGIN
+    RETURN ARRAY(SELECT s::smallint FROM generate_series(0, 7) s
+                 WHERE mask & (1 << s) <> 0);
+END
 $$;
 
 

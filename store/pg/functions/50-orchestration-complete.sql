@@ -51,9 +51,10 @@
 -- characters, nothing else), and text in the database is valid UTF-8.
 
 
--- a string as a JSON string, as ds_json_escape() writes it
+-- a string as a JSON string, as ds_json_escape() writes it. STABLE as
+-- to_json() is, so that it is inlined
 CREATE OR REPLACE FUNCTION durable.json_str(s text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT AS $$
+LANGUAGE sql STABLE STRICT AS $$
     SELECT to_json(s)::text
 $$;
 
@@ -75,11 +76,11 @@ $$;
 
 
 -- dsi_ev_parent(): ,"ParentInstance":{...} of a sub-orchestration's
--- ExecutionStarted; nothing without a parent
+-- ExecutionStarted; nothing without a parent. STABLE as json_str() is
 CREATE OR REPLACE FUNCTION durable.parent_member(p_parent_id text,
     p_name text, p_version text, p_task bigint, p_execution bigint)
 RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN p_parent_id IS NULL THEN '' ELSE
         ',"ParentInstance":{"Name":' || durable.json_str(coalesce(p_name, ''))
         || CASE WHEN p_version IS NULL THEN ''

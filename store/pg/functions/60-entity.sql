@@ -39,11 +39,14 @@
 -- locked one those its holder sent, up to the holder's unlock.
 
 
--- what a queued message is: 0 an operation, 1 a lock, 2 an unlock
+-- what a queued message is: 0 an operation, 1 a lock, 2 an unlock;
+-- NULL for none, said in the CASE rather than by STRICT, which would
+-- keep the planner from inlining it
 CREATE OR REPLACE FUNCTION durable.entity_msg_kind(p_msg text)
 RETURNS integer
-LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT CASE WHEN left(p_msg, 8) = '{"lock":' THEN 1
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_msg IS NULL THEN NULL
+                WHEN left(p_msg, 8) = '{"lock":' THEN 1
                 WHEN left(p_msg, 10) = '{"unlock":' THEN 2
                 ELSE 0 END
 $$;
@@ -129,9 +132,11 @@ $$;
 CREATE OR REPLACE FUNCTION durable.entity_last(p_hub text, p_part integer,
     p_eid text)
 RETURNS bigint
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(max(x.seq), 0) FROM durable.entity_ops x
-    WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_eid
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT coalesce(max(x.seq), 0) FROM durable.entity_ops x
+            WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_eid);
+END
 $$;
 
 

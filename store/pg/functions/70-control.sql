@@ -127,8 +127,9 @@ $$;
 CREATE OR REPLACE FUNCTION durable.children(p_hub text, p_part integer,
     p_id text)
 RETURNS text[]
-LANGUAGE sql STABLE AS $$
-    SELECT ARRAY(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN ARRAY(
         SELECT c.child FROM (
             SELECT h.seq, (h.event::json) ->> 'InstanceId' AS child
             FROM durable.history h
@@ -136,7 +137,8 @@ LANGUAGE sql STABLE AS $$
               AND starts_with(h.event,
                       '{"EventType":"SubOrchestrationInstanceCreated"')) c
         WHERE c.child IS NOT NULL
-        ORDER BY c.seq)
+        ORDER BY c.seq);
+END
 $$;
 
 
@@ -516,13 +518,15 @@ $$;
 CREATE OR REPLACE FUNCTION durable.rewind_push(p_hub text, p_part integer,
     p_id text, p_message text)
 RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
     UPDATE durable.instances i SET inbox_seq = i.inbox_seq + 1
         WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id;
     INSERT INTO durable.inbox (hub, partition, id, seq, message)
         SELECT p_hub, p_part, p_id, i.inbox_seq, p_message
         FROM durable.instances i
         WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id;
+END
 $$;
 
 
