@@ -341,9 +341,25 @@ ds_timers_total(ds_txn_t *txn, uint64_t *n)
 int
 ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max)
 {
+    int          rc;
     MDB_envinfo  info;
 
-    if (mdb_env_info(env->env, &info) != 0) {
+    /*
+     * outside of a txn (the metrics, in the loop), and mdb_env_info()
+     * reads the meta pages through the map: not while a thread remaps it
+     */
+
+    if (env->locking) {
+        (void) pthread_rwlock_rdlock(&env->map_lock);
+    }
+
+    rc = mdb_env_info(env->env, &info);
+
+    if (env->locking) {
+        (void) pthread_rwlock_unlock(&env->map_lock);
+    }
+
+    if (rc != 0) {
         return DS_ERROR;
     }
 

@@ -16,18 +16,18 @@
 
 #define DS_FILE_MODE        0660
 #define DS_RESIZE_TRIES     4
-#define DS_RESIZE_WAIT      2000    /* 1 ms steps waiting for readers */
+#define DS_RESIZE_WAIT      2000    /* 1 ms steps waiting for txns */
 
 
-static int ds_map_adopt(ds_env_t *env, int reading);
+static int ds_map_adopt(ds_env_t *env, int top);
 static int ds_txn_cursor(ds_txn_t *txn, int db);
 static int ds_env_count(ds_env_t *env, MDB_txn *mtxn);
 
 
 static void
-ds_map_unlock(ds_env_t *env, int reading)
+ds_map_unlock(ds_env_t *env, int top)
 {
-    if (reading && env->locking) {
+    if (top && env->locking) {
         (void) pthread_rwlock_unlock(&env->map_lock);
     }
 }
@@ -294,7 +294,7 @@ int
 dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     ds_txn_t **txnp, char *err, size_t errlen)
 {
-    int        rc, tries, reading;
+    int        rc, tries, reading, top;
     unsigned   flags;
     MDB_txn   *ptxn;
     ds_txn_t  *txn;
@@ -319,15 +319,23 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     }
 
     /*
-     * A reset read txn keeps its reader slot: renewing it takes no lock
-     * on the reader table and allocates nothing.
+     * With threads, a top-level txn, read or write, holds map_lock shared
+     * until it ends (ds_map_adopt()); a write txn takes it before it
+     * waits for LMDB's write lock. Child txns take nothing: their parent
+     * holds it.
      */
 
     reading = (!write && parent == NULL);
+    top = (parent == NULL);
 
-    if (reading && env->locking) {
+    if (top && env->locking) {
         (void) pthread_rwlock_rdlock(&env->map_lock);
     }
+
+    /*
+     * A reset read txn keeps its reader slot: renewing it takes no lock
+     * on the reader table and allocates nothing.
+     */
 
     if (reading && env->spare != NULL) {
         txn = env->spare;
@@ -347,12 +355,13 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
 
     txn = malloc(sizeof(ds_txn_t));
     if (txn == NULL) {
-        ds_map_unlock(env, reading);
+        ds_map_unlock(env, top);
         dsi_err_set(err, errlen, "beginning a txn", ENOMEM);
         return DS_ERROR;
     }
 
     txn->env = env;
+    txn->top = top;
     txn->write = (parent != NULL || write);
     txn->writes = 0;
     memset(txn->put, 0, sizeof(txn->put));
@@ -370,7 +379,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
 
         /* another process grew the map: adopt its size and retry */
         if (rc == MDB_MAP_RESIZED && tries < DS_RESIZE_TRIES
-            && ds_map_adopt(env, reading) == 0)
+            && ds_map_adopt(env, top) == 0)
         {
             continue;
         }
@@ -380,7 +389,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
 
     if (rc != 0) {
         free(txn);
-        ds_map_unlock(env, reading);
+        ds_map_unlock(env, top);
         dsi_err_set(err, errlen, "beginning a txn", rc);
         return rc == MDB_MAP_FULL ? DS_FULL : DS_ERROR;
     }
@@ -405,10 +414,10 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
 {
     int        rc;
     ds_env_t  *env;
-    int        reading;
+    int        top;
 
     env = txn->env;
-    reading = !txn->write;
+    top = txn->top;
 
     if (txn->ncounts) {
         rc = dsi_counts_flush(txn);
@@ -420,7 +429,7 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
 
             mdb_txn_abort(txn->txn);
             free(txn);
-            ds_map_unlock(env, reading);
+            ds_map_unlock(env, top);
 
             return rc;
         }
@@ -429,7 +438,7 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
     rc = mdb_txn_commit(txn->txn);
     free(txn);
 
-    ds_map_unlock(env, reading);
+    ds_map_unlock(env, top);
 
     if (rc == 0) {
         return DS_OK;
@@ -450,7 +459,7 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
 void
 ds_txn_abort(ds_txn_t *txn)
 {
-    int        reading;
+    int        reading, top;
     ds_env_t  *env;
 
     if (txn == NULL) {
@@ -459,6 +468,7 @@ ds_txn_abort(ds_txn_t *txn)
 
     env = txn->env;
     reading = !txn->write;
+    top = txn->top;
 
     if (reading && env->reuse_reader && env->spare == NULL) {
         mdb_txn_reset(txn->txn);
@@ -469,7 +479,7 @@ ds_txn_abort(ds_txn_t *txn)
         free(txn);
     }
 
-    ds_map_unlock(env, reading);
+    ds_map_unlock(env, top);
 }
 
 
@@ -498,23 +508,48 @@ ds_env_count(ds_env_t *env, MDB_txn *mtxn)
 
 /*
  * Adopts the map size another process grew the file to. With threads the
- * remap waits, a bounded time, until no read txn of this process is alive
- * (the caller's own read lock, if it holds one, is let go meanwhile).
+ * remap waits, a bounded time, until no top-level txn of this process is
+ * alive, read or write (the caller's own hold of map_lock is let go
+ * meanwhile). Write txns count too: mdb_txn_begin() reads the meta pages
+ * through the map as soon as it has LMDB's write lock, which it may have
+ * waited for while another process grew the map and committed.
+ *
+ * So a read of the loop that must adopt waits at most until the begin of
+ * the task's write txn returns: once a write txn has begun, it holds
+ * LMDB's write lock, nothing was committed since, and no read finds the
+ * map too small until it ends. That begin finds it too small as well; if
+ * the task adopts first, the read's wait ends there (map_gen), not with
+ * the task's txn.
+ *
+ * A thread may hold map_lock shared twice: a read whose done() begins
+ * another read, or applies a batch in the loop (no thread for it). The
+ * inner begin cannot adopt, the outer txn's hold keeps the remap waiting:
+ * it fails after DS_RESIZE_WAIT ms, and never hangs, as the lock is only
+ * ever tried exclusively (shared holds never queue behind a writer). A
+ * read the loop begins while its own write txn is open (writes=loop)
+ * never has to adopt, as above.
  */
 
 static int
-ds_map_adopt(ds_env_t *env, int reading)
+ds_map_adopt(ds_env_t *env, int top)
 {
-    int              i, rc;
+    int              i, rc, adopted;
+    unsigned         gen;
     struct timespec  ms;
 
     if (!env->locking) {
         return mdb_env_set_mapsize(env->env, 0);
     }
 
-    if (reading) {
-        (void) pthread_rwlock_unlock(&env->map_lock);
+    if (!top) {
+        /* a child txn: its parent holds map_lock, the remap would wait */
+        return EBUSY;
     }
+
+    /* written under the exclusive lock: read while the caller holds it */
+    gen = env->map_gen;
+
+    (void) pthread_rwlock_unlock(&env->map_lock);
 
     rc = EBUSY;
     ms.tv_sec = 0;
@@ -522,17 +557,33 @@ ds_map_adopt(ds_env_t *env, int reading)
 
     for (i = 0; i < DS_RESIZE_WAIT; i++) {
         if (pthread_rwlock_trywrlock(&env->map_lock) == 0) {
-            rc = mdb_env_set_mapsize(env->env, 0);
+            rc = 0;
+
+            if (env->map_gen == gen) {
+                rc = mdb_env_set_mapsize(env->env, 0);
+                env->map_gen += (rc == 0);
+            }
+
             (void) pthread_rwlock_unlock(&env->map_lock);
             break;
+        }
+
+        /* another thread adopted meanwhile: begin again */
+
+        if (pthread_rwlock_tryrdlock(&env->map_lock) == 0) {
+            adopted = (env->map_gen != gen);
+            (void) pthread_rwlock_unlock(&env->map_lock);
+
+            if (adopted) {
+                rc = 0;
+                break;
+            }
         }
 
         (void) nanosleep(&ms, NULL);
     }
 
-    if (reading) {
-        (void) pthread_rwlock_rdlock(&env->map_lock);
-    }
+    (void) pthread_rwlock_rdlock(&env->map_lock);
 
     return rc;
 }

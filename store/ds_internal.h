@@ -69,11 +69,13 @@ struct ds_env_s {
     size_t              reserve;        /* 0: 1/DS_RESERVE_PART of map */
 
     /*
-     * With threads (no_tls), read txns hold map_lock shared while they
-     * live; adopting a map another process grew remaps the file, so it
-     * takes the lock exclusively (LMDB itself only checks write txns).
+     * With threads (no_tls), top-level txns, read or write, hold map_lock
+     * shared while they live; adopting a map another process grew remaps
+     * the file, so it takes the lock exclusively (LMDB itself checks only
+     * the write txn once it has begun). map_gen counts the remaps.
      */
     int                 locking;
+    unsigned            map_gen;
     pthread_rwlock_t    map_lock;
 };
 
@@ -96,6 +98,7 @@ struct ds_txn_s {
     ds_env_t           *env;
     MDB_txn            *txn;
     int                 write;
+    int                 top;        /* no parent: holds env->map_lock */
     uint64_t            writes;     /* puts and deletes attempted */
     uint64_t            db_writes[DS_DB_COUNT];     /* the same by db */
     MDB_cursor         *put[DS_DB_COUNT];   /* of dsi_put, write txns */
