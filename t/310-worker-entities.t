@@ -6,6 +6,7 @@ use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
 use DurableClient qw(api);
+use File::Path qw(rmtree);
 
 repeat_each(1);
 no_shuffle();
@@ -269,6 +270,10 @@ sub main::by_name {
                    'and completes');
 }
 
+
+# the store of a run before would make the flows' starts 409
+rmtree("$ENV{TEST_NGINX_DATA_DIR}/worker-entities")
+    if $ENV{TEST_NGINX_DATA_DIR};
 
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/worker-entities;
