@@ -66,11 +66,14 @@ typedef struct {
     ngx_http_durable_released_t released[NGX_HTTP_DURABLE_RELEASED];
     /* by process slot: the gates whose stores its tasks wait to write */
     ngx_atomic_t                lock_waits[NGX_MAX_PROCESSES];
+    ngx_atomic_t                lock_wait_pids[NGX_MAX_PROCESSES];
 } ngx_http_durable_shared_t;
 
 
 static ngx_int_t ngx_http_durable_notify_init_zone(ngx_shm_zone_t *zone,
     void *data);
+static ngx_uint_t ngx_http_durable_lock_waiter_gone(
+    ngx_http_durable_shared_t *sh, ngx_uint_t slot, ngx_atomic_uint_t word);
 
 
 static ngx_http_durable_shared_t  *ngx_http_durable_shared;
@@ -310,7 +313,8 @@ ngx_http_durable_gate_try(ngx_uint_t index, ngx_log_t *log)
  * Any thread: this process's task of the store of gate index begins to
  * wait for the store's write lock (on), or no longer does. A bit in the
  * process's own word, so that a process killed while it waited leaves
- * nothing behind once its slot is taken again (lock_waits_reset()).
+ * nothing behind once its slot is taken again (lock_waits_reset()), or
+ * once another process finds it gone (lock_waiter_gone()).
  */
 
 void
@@ -338,28 +342,79 @@ ngx_uint_t
 ngx_http_durable_lock_waiting(ngx_uint_t index)
 {
     ngx_uint_t                  slot;
-    ngx_atomic_uint_t           bit;
+    ngx_atomic_uint_t           bit, word;
     ngx_http_durable_shared_t  *sh;
 
     sh = ngx_http_durable_shm();
     bit = (ngx_atomic_uint_t) 1 << (index % NGX_HTTP_DURABLE_WAIT_BITS);
 
     for (slot = 0; slot < NGX_MAX_PROCESSES; slot++) {
-        if (sh->lock_waits[slot] & bit) {
-            return 1;
+        word = sh->lock_waits[slot];
+
+        if (!(word & bit)) {
+            continue;
         }
+
+        if (slot != (ngx_uint_t) ngx_process_slot
+            && ngx_http_durable_lock_waiter_gone(sh, slot, word))
+        {
+            continue;
+        }
+
+        return 1;
     }
 
     return 0;
 }
 
 
-/* init_process: what a process killed in this slot was waiting for */
+/*
+ * Whether the process of slot, whose word has bits set, is gone: killed
+ * while its task waited, and not replaced in its slot (an old worker of
+ * a reload), it would keep the early handover off until the slot is
+ * taken again. Its word is cleared, unless it changed meanwhile (a new
+ * process took the slot: lock_waits_reset()).
+ */
+
+static ngx_uint_t
+ngx_http_durable_lock_waiter_gone(ngx_http_durable_shared_t *sh,
+    ngx_uint_t slot, ngx_atomic_uint_t word)
+{
+    ngx_atomic_uint_t  pid;
+
+    pid = sh->lock_wait_pids[slot];
+
+    if (pid == 0
+        || kill((ngx_pid_t) pid, 0) == 0
+        || ngx_errno != NGX_ESRCH)
+    {
+        return 0;
+    }
+
+    if (ngx_atomic_cmp_set(&sh->lock_waits[slot], word, 0)) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "durable: process %P, gone, waited for a store's "
+                      "write lock: its wait is cleared", (ngx_pid_t) pid);
+    }
+
+    return 1;
+}
+
+
+/*
+ * init_process: what a process killed in this slot was waiting for, and
+ * whose the slot's word is now
+ */
 
 void
 ngx_http_durable_lock_waits_reset(void)
 {
-    ngx_http_durable_shm()->lock_waits[ngx_process_slot] = 0;
+    ngx_http_durable_shared_t  *sh;
+
+    sh = ngx_http_durable_shm();
+
+    sh->lock_waits[ngx_process_slot] = 0;
+    sh->lock_wait_pids[ngx_process_slot] = (ngx_atomic_uint_t) ngx_pid;
 }
 
 

@@ -1,0 +1,141 @@
+# A worker process killed while its store's task waited for LMDB's write
+# lock, and not replaced in its slot (an old worker of a reload), leaves
+# its "waiting" bit in the shared zone. The other processes read those
+# bits to decide whether a committed batch may hand the next one over
+# before its answers (the early handover): a bit left behind turned the
+# handover off for the store until the slot was used again. A process
+# that finds the bit's owner gone clears it, and says so.
+#
+# Another process holds the store's write lock (t/tools/hold_write_lock.c,
+# as DURABLE_HOLD_WRITE_LOCK names it) while the old worker's start
+# waits for it; after a reload that worker is killed. In the new worker
+# a start then waits for the same lock while two more queue behind it,
+# so that its batch ends with a next one to hand over, and reads the
+# bits.
+
+use lib 't/inc';
+use Test::Nginx::Socket;
+use DurableBackend;
+use DurableBlocks qw(master_pid);
+use IO::Socket::INET ();
+use IPC::Open2 ();
+use Time::HiRes ();
+
+master_on();
+workers(1);
+repeat_each(1);
+no_shuffle();
+
+# status + body + error_log
+plan tests => 3 * blocks();
+
+DurableBlocks::fresh_dirs('lock-wait-gone');
+
+our $hold = $ENV{DURABLE_HOLD_WRITE_LOCK} || 'build/t-hold-write-lock';
+our $lock_input;
+
+# the worker processes of $master, from /proc
+sub children_of {
+    my ($master) = @_;
+    my @kids;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next;
+        my $line = <$fh> // next;
+        push @kids, $1 if $line =~ /^(\d+) \(.*\) \S+ (\d+) / && $2 == $master;
+    }
+    return @kids;
+}
+
+# the store's write lock, held by another process until release_lock()
+sub hold_lock {
+    my $out;
+    IPC::Open2::open2($out, $main::lock_input, $main::hold,
+                      "$ENV{TEST_NGINX_DATA_DIR}/lock-wait-gone", 30)
+        or die "$main::hold: $!";
+    my $line = <$out> // '';
+    die "$main::hold did not take the lock: $line" unless $line eq "held\n";
+}
+
+sub release_lock {
+    close $main::lock_input;
+}
+
+# a start of $id sent, its answer left to answer_of()
+sub send_start {
+    my ($id) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => DurableBlocks::port())
+        or die "connect: $!";
+    print $s "POST /runtime/webhooks/durabletask/orchestrators/Hello/$id "
+             . "HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+             . "Content-Type: application/json\r\nContent-Length: 2\r\n"
+             . "\r\n{}";
+    return $s;
+}
+
+# the status line of the answer on $s
+sub answer_of {
+    my ($s) = @_;
+    my $line = <$s> // '';
+    close $s;
+    return $line =~ m{^HTTP/1\.1 (\d+)} ? $1 : "none ($line)";
+}
+
+# until $test holds, for 10 s at most
+sub wait_for {
+    my ($test, $what) = @_;
+    for (1 .. 200) {
+        return if $test->();
+        Time::HiRes::sleep(0.05);
+    }
+    die "waited 10 s for $what";
+}
+
+add_cleanup_handler(\&DurableBlocks::reap_children);
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: the wait of a killed old worker is cleared by the new one
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/lock-wait-gone;
+--- config
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_anonymous on;
+    }
+--- init
+my $master = DurableBlocks::master_pid();
+my ($old) = main::children_of($master);
+die "no worker" unless $old && $old > 1;
+
+# the old worker's start waits for the lock, its bit set
+main::hold_lock();
+my $a = main::send_start('gone-a');
+Time::HiRes::sleep(0.5);
+
+# a reload, then the old worker killed while it waits
+kill 'HUP', $master or die "HUP $master: $!";
+main::wait_for(sub { grep { $_ != $old } main::children_of($master) },
+               'a new worker');
+kill 'KILL', $old or die "KILL $old: $!";
+main::wait_for(sub { !kill 0, $old }, "worker $old to be reaped");
+close $a;
+
+# in the new worker: one start waits for the lock, two queue behind it
+my $b = main::send_start('gone-b');
+Time::HiRes::sleep(0.5);
+my @more = map { main::send_start($_) } qw(gone-c gone-d);
+Time::HiRes::sleep(0.5);
+main::release_lock();
+
+my @codes = map { main::answer_of($_) } $b, @more;
+die "starts answered @codes" if grep { $_ != 202 } @codes;
+--- request
+GET /runtime/webhooks/durabletask/instances/gone-d
+--- error_code: 202
+--- response_body_like chomp
+"runtimeStatus":"Pending"
+--- error_log eval
+qr/durable: process \d+, gone, waited for a store's write lock: its wait is cleared/
