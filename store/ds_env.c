@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ds_internal.h"
 
@@ -19,7 +20,7 @@
 #define DS_RESIZE_WAIT      2000    /* 1 ms steps waiting for txns */
 
 
-static int ds_map_adopt(ds_env_t *env, int top);
+static int ds_map_adopt(ds_env_t *env, int top, int write);
 static int ds_txn_cursor(ds_txn_t *txn, int db);
 static int ds_env_count(ds_env_t *env, MDB_txn *mtxn);
 
@@ -248,10 +249,25 @@ ds_env_close(ds_env_t *env)
 }
 
 
+/*
+ * The flush of a store without sync at commit, in a task: fdatasync() of
+ * the data file, which is all mdb_env_sync() does without MDB_WRITEMAP
+ * (never set here). Newer LMDB versions read the meta pages through the
+ * map in mdb_env_sync() first, which a remap in another thread
+ * (ds_map_adopt()) would pull from under it; the file descriptor needs
+ * no map, so no lock, and no remap waits behind a flush.
+ */
+
 int
 ds_env_sync(ds_env_t *env)
 {
-    return mdb_env_sync(env->env, 1) == 0 ? DS_OK : DS_ERROR;
+    mdb_filehandle_t  fd;
+
+    if (mdb_env_get_fd(env->env, &fd) != 0) {
+        return DS_ERROR;
+    }
+
+    return fdatasync(fd) == 0 ? DS_OK : DS_ERROR;
 }
 
 
@@ -375,11 +391,22 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     ptxn = parent ? parent->txn : NULL;
 
     for (tries = 0; /* void */; tries++) {
+
+        if (top && write) {
+            (void) __atomic_add_fetch(&env->write_begins, 1,
+                                      __ATOMIC_SEQ_CST);
+        }
+
         rc = mdb_txn_begin(env->env, ptxn, flags, &txn->txn);
+
+        if (top && write) {
+            (void) __atomic_sub_fetch(&env->write_begins, 1,
+                                      __ATOMIC_SEQ_CST);
+        }
 
         /* another process grew the map: adopt its size and retry */
         if (rc == MDB_MAP_RESIZED && tries < DS_RESIZE_TRIES
-            && ds_map_adopt(env, top) == 0)
+            && ds_map_adopt(env, top, write) == 0)
         {
             continue;
         }
@@ -514,12 +541,14 @@ ds_env_count(ds_env_t *env, MDB_txn *mtxn)
  * through the map as soon as it has LMDB's write lock, which it may have
  * waited for while another process grew the map and committed.
  *
- * So a read of the loop that must adopt waits at most until the begin of
- * the task's write txn returns: once a write txn has begun, it holds
- * LMDB's write lock, nothing was committed since, and no read finds the
- * map too small until it ends. That begin finds it too small as well; if
- * the task adopts first, the read's wait ends there (map_gen), not with
- * the task's txn.
+ * A read that must adopt while a write txn of this process is in its
+ * begin gives up at once (EBUSY, the read fails): that begin waits for
+ * another process's write lock, as long as that process holds it, and
+ * the event loop must not wait with it. The write txn adopts the map
+ * itself once its begin returns: it finds the map too small as well.
+ * Once a write txn has begun, it holds LMDB's write lock, nothing was
+ * committed since, and no read finds the map too small until it ends.
+ * A waiting adopter stops as soon as another thread adopted (map_gen).
  *
  * A thread may hold map_lock shared twice: a read whose done() begins
  * another read, or applies a batch in the loop (no thread for it). The
@@ -531,7 +560,7 @@ ds_env_count(ds_env_t *env, MDB_txn *mtxn)
  */
 
 static int
-ds_map_adopt(ds_env_t *env, int top)
+ds_map_adopt(ds_env_t *env, int top, int write)
 {
     int              i, rc, adopted;
     unsigned         gen;
@@ -578,6 +607,12 @@ ds_map_adopt(ds_env_t *env, int top)
                 rc = 0;
                 break;
             }
+        }
+
+        if (!write
+            && __atomic_load_n(&env->write_begins, __ATOMIC_SEQ_CST) != 0)
+        {
+            break;
         }
 
         (void) nanosleep(&ms, NULL);

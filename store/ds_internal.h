@@ -76,6 +76,7 @@ struct ds_env_s {
      */
     int                 locking;
     unsigned            map_gen;
+    unsigned            write_begins;   /* in mdb_txn_begin(), atomic */
     pthread_rwlock_t    map_lock;
 };
 

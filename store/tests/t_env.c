@@ -207,14 +207,15 @@ t_env_resize_waits(void)
 /*
  * A write txn of the task thread waits for LMDB's write lock, held by
  * another process that grew the map, while the loop begins a read that
- * must adopt the bigger map: the remap waits until the write txn's begin
- * is over, as mdb_txn_begin() reads the meta pages through the map once
- * it has the lock. The order is made with pipes and the kernel's word on
- * where the task thread sleeps (in the futex of the write lock), so the
- * loop's read begins only then; the other process lets the lock go after
- * the read returns, or a tenth of a second later, when the read waits.
- * Then the read waits no longer than the write txn's begin: the write txn
- * stays open until the read has returned.
+ * must adopt the bigger map: no remap may run during the write txn's
+ * begin, as mdb_txn_begin() reads the meta pages through the map once
+ * it has the lock, and the read must not wait for the other process
+ * either: it fails at once, without a remap. The order is made with
+ * pipes and the kernel's word on where the task thread sleeps (in the
+ * futex of the write lock), so the loop's read begins only then; the
+ * other process lets the lock go after the read returns, or a tenth of
+ * a second later. The write txn then adopts the map itself, and a read
+ * after it finds what the other process wrote.
  */
 
 typedef struct t_beginner_s  t_beginner_t;
@@ -460,10 +461,20 @@ t_env_resize_write_waits(void)
     T(pthread_join(task_th, NULL) == 0);
     T(pthread_join(loop_th, NULL) == 0);
 
-    T(!(asleep == 1 && early));
+    /* no remap under the task's begin: the read failed, and at once */
+    T(!(asleep == 1 && loop.rc == DS_OK && early));
+    T(!(asleep == 1 && !early));
+    T(loop.rc == DS_OK ? loop.found : loop.rc == DS_ERROR);
     T_INT(task.rc, DS_OK);
     T(task.found);
     T(task.waited);
+
+    /* the write txn adopted the map: a read now finds the child's */
+
+    memset(&loop, 0, sizeof(loop));
+    loop.env = env;
+    loop.id = "big-149";
+    (void) t_beginner_thread(&loop);
     T_INT(loop.rc, DS_OK);
     T(loop.found);
 
