@@ -120,7 +120,7 @@ static const char  *ngx_http_durable_err_names[] = {
     "store_full", "store_failed", "store_unavailable"
 };
 
-/* upper bounds: writes of a batch, and commit times in us */
+/* upper bounds: writes of a batch */
 static uint64_t     ngx_http_durable_writes_le[NGX_HTTP_DURABLE_M_WRITES] = {
     1, 2, 4, 8, 16, 32, 64, 128, 256
 };
@@ -129,6 +129,7 @@ static const char  *ngx_http_durable_writes_text[] = {
     "1", "2", "4", "8", "16", "32", "64", "128", "256"
 };
 
+/* upper bounds: commit times in us */
 static uint64_t     ngx_http_durable_us_le[NGX_HTTP_DURABLE_M_MS] = {
     500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000,
     5000000

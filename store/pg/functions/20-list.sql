@@ -21,7 +21,7 @@ $$;
 -- otherwise
 CREATE OR REPLACE FUNCTION durable.token_decode(p_token text,
     OUT ok boolean, OUT created bigint, OUT id text)
-LANGUAGE plpgsql IMMUTABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     raw  bytea;
 BEGIN
