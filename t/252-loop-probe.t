@@ -87,13 +87,20 @@ add_block_preprocessor(sub {
 
     return unless ($block->main_config // '') =~ /\bDURABLE_TEST_FAULTS=/;
 
-    $block->set_value(skip_eval => '3: !$::faults');
-    $block->set_value(http_config =>
-                      $::store . '    durable_task_loop_probe 1ms;');
-    $block->set_value(config => $::config);
-    $block->set_value(init => 'main::page_then_wait()');
-    $block->set_value(request => 'GET /durable/metrics');
-    $block->set_value(error_code => 200);
+    # what a block says itself stays
+    my %common = (
+        skip_eval => '3: !$::faults',
+        http_config => $::store . '    durable_task_loop_probe 1ms;',
+        config => $::config,
+        init => 'main::page_then_wait()',
+        request => 'GET /durable/metrics',
+        error_code => 200,
+    );
+
+    for my $name (sort keys %common) {
+        $block->set_value($name => $common{$name})
+            unless defined $block->$name;
+    }
 });
 
 run_tests();
