@@ -310,7 +310,7 @@ int
 dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     ds_txn_t **txnp, char *err, size_t errlen)
 {
-    int        rc, tries, reading, top;
+    int        rc, arc, tries, reading, top;
     unsigned   flags;
     MDB_txn   *ptxn;
     ds_txn_t  *txn;
@@ -405,10 +405,16 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
         }
 
         /* another process grew the map: adopt its size and retry */
-        if (rc == MDB_MAP_RESIZED && tries < DS_RESIZE_TRIES
-            && ds_map_adopt(env, top, write) == 0)
-        {
-            continue;
+        if (rc == MDB_MAP_RESIZED && tries < DS_RESIZE_TRIES) {
+            arc = ds_map_adopt(env, top, write);
+
+            if (arc == 0) {
+                continue;
+            }
+
+            if (arc == EAGAIN) {
+                rc = EAGAIN;
+            }
         }
 
         break;
@@ -417,8 +423,12 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     if (rc != 0) {
         free(txn);
         ds_map_unlock(env, top);
-        dsi_err_set(err, errlen, "beginning a txn", rc);
-        return rc == MDB_MAP_FULL ? DS_FULL : DS_ERROR;
+        dsi_err_set(err, errlen, rc == EAGAIN
+                    ? "adopting the map another process grew, which a "
+                      "write txn of this process is about to do"
+                    : "beginning a txn", rc);
+        return rc == MDB_MAP_FULL ? DS_FULL
+               : rc == EAGAIN ? DS_UNAVAILABLE : DS_ERROR;
     }
 
     *txnp = txn;
@@ -542,13 +552,14 @@ ds_env_count(ds_env_t *env, MDB_txn *mtxn)
  * waited for while another process grew the map and committed.
  *
  * A read that must adopt while a write txn of this process is in its
- * begin gives up at once (EBUSY, the read fails): that begin waits for
- * another process's write lock, as long as that process holds it, and
- * the event loop must not wait with it. The write txn adopts the map
- * itself once its begin returns: it finds the map too small as well.
- * Once a write txn has begun, it holds LMDB's write lock, nothing was
- * committed since, and no read finds the map too small until it ends.
- * A waiting adopter stops as soon as another thread adopted (map_gen).
+ * begin gives up at once (EAGAIN: the read answers DS_UNAVAILABLE, to be
+ * retried): that begin waits for another process's write lock, as long
+ * as that process holds it, and the event loop must not wait with it.
+ * The write txn adopts the map itself once its begin returns: it finds
+ * the map too small as well. Once a write txn has begun, it holds LMDB's
+ * write lock, nothing was committed since, and no read finds the map too
+ * small until it ends. A waiting adopter stops as soon as another thread
+ * adopted (map_gen).
  *
  * A thread may hold map_lock shared twice: a read whose done() begins
  * another read, or applies a batch in the loop (no thread for it). The
@@ -612,6 +623,7 @@ ds_map_adopt(ds_env_t *env, int top, int write)
         if (!write
             && __atomic_load_n(&env->write_begins, __ATOMIC_SEQ_CST) != 0)
         {
+            rc = EAGAIN;
             break;
         }
 

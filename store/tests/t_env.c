@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "t.h"
+#include "ds_internal.h"
 
 
 static void t_env_open_errors(void);
@@ -443,7 +444,10 @@ t_env_resize_write_waits(void)
 
     T(pthread_create(&loop_th, NULL, t_beginner_thread, &loop) == 0);
 
-    for (i = 0; i < 100 && !loop.returned; i++) {
+    /* a second: well past a read that gives up at once, well short of
+       DS_RESIZE_WAIT, for which a read that waits would wait */
+
+    for (i = 0; i < 1000 && !loop.returned; i++) {
         t_sleep_ms(1);
     }
 
@@ -464,12 +468,14 @@ t_env_resize_write_waits(void)
     /* no remap under the task's begin: the read failed, and at once */
     T(!(asleep == 1 && loop.rc == DS_OK && early));
     T(!(asleep == 1 && !early));
-    T(loop.rc == DS_OK ? loop.found : loop.rc == DS_ERROR);
+    T(loop.rc == DS_OK ? loop.found : loop.rc == DS_UNAVAILABLE);
     T_INT(task.rc, DS_OK);
     T(task.found);
     T(task.waited);
 
     /* the write txn adopted the map: a read now finds the child's */
+
+    T(env->map_gen == 1);
 
     memset(&loop, 0, sizeof(loop));
     loop.env = env;
