@@ -87,13 +87,13 @@ ngx_http_durable_notify_add_zone(ngx_conf_t *cf)
 
     /*
      * the layout changed with the gates: a zone of its own name; with
-     * the ring, then with the lock waits: a size of its own each time,
-     * so that a reload from a module without them makes a new zone
-     * instead of taking the old one
+     * the ring, then with the lock waits, then with their pids: a size
+     * of its own each time, so that a reload from a module without them
+     * makes a new zone instead of taking the old one
      */
     static ngx_str_t  name = ngx_string("ngx_http_durable_shared");
 
-    zone = ngx_shared_memory_add(cf, &name, 20 * ngx_pagesize,
+    zone = ngx_shared_memory_add(cf, &name, 24 * ngx_pagesize,
                                  &ngx_http_durable_module);
     if (zone == NULL) {
         return NGX_ERROR;
@@ -382,6 +382,9 @@ ngx_http_durable_lock_waiter_gone(ngx_http_durable_shared_t *sh,
 {
     ngx_atomic_uint_t  pid;
 
+    /* the pid read after the word: a new owner writes them in turn */
+    ngx_memory_barrier();
+
     pid = sh->lock_wait_pids[slot];
 
     if (pid == 0
@@ -391,11 +394,14 @@ ngx_http_durable_lock_waiter_gone(ngx_http_durable_shared_t *sh,
         return 0;
     }
 
-    if (ngx_atomic_cmp_set(&sh->lock_waits[slot], word, 0)) {
-        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
-                      "durable: process %P, gone, waited for a store's "
-                      "write lock: its wait is cleared", (ngx_pid_t) pid);
+    if (!ngx_atomic_cmp_set(&sh->lock_waits[slot], word, 0)) {
+        /* changed meanwhile: a new process's, maybe */
+        return 0;
     }
+
+    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                  "durable: process %P, gone, waited for a store's "
+                  "write lock: its wait is cleared", (ngx_pid_t) pid);
 
     return 1;
 }
