@@ -20,7 +20,6 @@ use DurableBackend;
 use DurableBlocks qw(master_pid);
 use DurableClient ();
 use IO::Socket::INET;
-use IPC::Open2 ();
 use POSIX ();
 
 master_on();
@@ -120,15 +119,10 @@ our @lock_inputs;
 
 sub main::hold_write_lock {
     my ($secs) = @_;
-    my ($out, $in);
 
-    my $pid = IPC::Open2::open2($out, $in, $main::hold,
-                  "$ENV{TEST_NGINX_DATA_DIR}/purge-shutdown", $secs)
-        or die "$main::hold: $!";
-    my $line = <$out> // '';
-    die "$main::hold did not take the lock: $line" unless $line eq "held\n";
-
-    push @main::lock_inputs, $in;
+    push @main::lock_inputs, DurableBlocks::hold_write_lock(
+                                 "$ENV{TEST_NGINX_DATA_DIR}/purge-shutdown",
+                                 $secs);
 }
 
 add_cleanup_handler(\&DurableBlocks::reap_children);

@@ -20,7 +20,6 @@ use DurableBackend;
 use DurableBlocks qw(master_pid);
 use IO::Select ();
 use IO::Socket::INET ();
-use IPC::Open2 ();
 use Time::HiRes ();
 
 master_on();
@@ -36,26 +35,10 @@ DurableBlocks::fresh_dirs('lock-wait-gone');
 our $hold = $ENV{DURABLE_HOLD_WRITE_LOCK} || 'build/t-hold-write-lock';
 our $lock_input;
 
-# the worker processes of $master, from /proc
-sub children_of {
-    my ($master) = @_;
-    my @kids;
-    for my $stat (glob '/proc/[0-9]*/stat') {
-        open my $fh, '<', $stat or next;
-        my $line = <$fh> // next;
-        push @kids, $1 if $line =~ /^(\d+) \(.*\) \S+ (\d+) / && $2 == $master;
-    }
-    return @kids;
-}
-
 # the store's write lock, held by another process until release_lock()
 sub hold_lock {
-    my $out;
-    IPC::Open2::open2($out, $main::lock_input, $main::hold,
-                      "$ENV{TEST_NGINX_DATA_DIR}/lock-wait-gone", 30)
-        or die "$main::hold: $!";
-    my $line = <$out> // '';
-    die "$main::hold did not take the lock: $line" unless $line eq "held\n";
+    $main::lock_input = DurableBlocks::hold_write_lock(
+                            "$ENV{TEST_NGINX_DATA_DIR}/lock-wait-gone", 30);
 }
 
 sub release_lock {
@@ -136,7 +119,7 @@ __DATA__
 if (-x $::hold) {
     my $master = DurableBlocks::master_pid();
     my $old;
-    main::wait_for(sub { ($old) = main::children_of($master); $old },
+    main::wait_for(sub { ($old) = DurableBlocks::children_of($master); $old },
                    'a worker');
     main::wait_for(sub { main::get_status("/ok") == 200 },
                    'the worker to answer');
@@ -148,7 +131,7 @@ if (-x $::hold) {
 
     # a reload, then the old worker killed while it waits
     kill 'HUP', $master or die "HUP $master: $!";
-    main::wait_for(sub { grep { $_ != $old } main::children_of($master) },
+    main::wait_for(sub { grep { $_ != $old } DurableBlocks::children_of($master) },
                    'a new worker');
     kill 'KILL', $old or die "KILL $old: $!";
     main::wait_for(sub { !kill 0, $old }, "worker $old to be reaped");

@@ -19,9 +19,11 @@ use warnings;
 use Exporter 'import';
 use File::Path ();
 use HTTP::Tiny;
+use IPC::Open2 ();
 use POSIX ();
 
-our @EXPORT_OK = qw(rq status_re $TIME $FRAC master_pid child_of later post
+our @EXPORT_OK = qw(rq status_re $TIME $FRAC master_pid child_of
+                    children_of hold_write_lock later post
                     reap_children fresh_dirs fresh_store corrupt_store
                     debug_build test_faults_build $API_LOCATION);
 
@@ -64,16 +66,40 @@ sub master_pid {
     return $master;
 }
 
-# a child process of $ppid (a master with one worker), from /proc
-sub child_of {
+# the child processes of $ppid (a master's workers), from /proc
+sub children_of {
     my ($ppid) = @_;
+    my @kids;
     for my $stat (glob '/proc/[0-9]*/stat') {
         open my $fh, '<', $stat or next;
         my $line = <$fh> // next;
         # pid (comm) state ppid ...: comm may hold spaces
-        return $1 if $line =~ /^(\d+) \(.*\) \S+ (\d+) / && $2 == $ppid;
+        push @kids, $1 if $line =~ /^(\d+) \(.*\) \S+ (\d+) / && $2 == $ppid;
     }
-    die "no worker of master $ppid";
+    return @kids;
+}
+
+# a child process of $ppid (a master with one worker)
+sub child_of {
+    my ($ppid) = @_;
+    my ($kid) = children_of($ppid);
+    die "no worker of master $ppid" unless $kid;
+    return $kid;
+}
+
+# holds the write lock of the LMDB store in $dir from another process
+# for $secs at most (t/tools/hold_write_lock.c, as DURABLE_HOLD_WRITE_LOCK
+# names it); returns once it is held, with the handle whose close lets
+# it go
+sub hold_write_lock {
+    my ($dir, $secs) = @_;
+    my ($out, $in);
+    my $hold = $ENV{DURABLE_HOLD_WRITE_LOCK} || 'build/t-hold-write-lock';
+    IPC::Open2::open2($out, $in, $hold, $dir, $secs)
+        or die "$hold: $!";
+    my $line = <$out> // '';
+    die "$hold did not take the lock: $line" unless $line eq "held\n";
+    return $in;
 }
 
 # the port a client reaches the nginx under test on
