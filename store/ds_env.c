@@ -25,10 +25,29 @@ static int ds_txn_cursor(ds_txn_t *txn, int db);
 static int ds_env_count(ds_env_t *env, MDB_txn *mtxn);
 
 
+/*
+ * The shared holds of map_lock the calling thread has, of any store's
+ * env: a remap must wait for every one of this env, and one the thread
+ * holds itself never ends while it waits (ds_map_adopt()).
+ */
+static __thread unsigned  ds_map_holds;
+
+
+static void
+ds_map_lock(ds_env_t *env, int top)
+{
+    if (top && env->locking) {
+        (void) pthread_rwlock_rdlock(&env->map_lock);
+        ds_map_holds++;
+    }
+}
+
+
 static void
 ds_map_unlock(ds_env_t *env, int top)
 {
     if (top && env->locking) {
+        ds_map_holds--;
         (void) pthread_rwlock_unlock(&env->map_lock);
     }
 }
@@ -344,9 +363,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     reading = (!write && parent == NULL);
     top = (parent == NULL);
 
-    if (top && env->locking) {
-        (void) pthread_rwlock_rdlock(&env->map_lock);
-    }
+    ds_map_lock(env, top);
 
     /*
      * A reset read txn keeps its reader slot: renewing it takes no lock
@@ -412,8 +429,8 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
                 continue;
             }
 
-            if (arc == EAGAIN) {
-                rc = EAGAIN;
+            if (arc == EAGAIN || arc == EDEADLK) {
+                rc = arc;
             }
         }
 
@@ -426,9 +443,13 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
         dsi_err_set(err, errlen, rc == EAGAIN
                     ? "adopting the map another process grew, which a "
                       "write txn of this process is about to do"
+                    : rc == EDEADLK
+                    ? "adopting the map another process grew, which a "
+                      "txn this thread has open still reads"
                     : "beginning a txn", rc);
         return rc == MDB_MAP_FULL ? DS_FULL
-               : rc == EAGAIN ? DS_UNAVAILABLE : DS_ERROR;
+               : (rc == EAGAIN || rc == EDEADLK) ? DS_UNAVAILABLE
+               : DS_ERROR;
     }
 
     *txnp = txn;
@@ -563,11 +584,14 @@ ds_env_count(ds_env_t *env, MDB_txn *mtxn)
  *
  * A thread may hold map_lock shared twice: a read whose done() begins
  * another read, or applies a batch in the loop (no thread for it). The
- * inner begin cannot adopt, the outer txn's hold keeps the remap waiting:
- * it fails after DS_RESIZE_WAIT ms, and never hangs, as the lock is only
- * ever tried exclusively (shared holds never queue behind a writer). A
- * read the loop begins while its own write txn is open (writes=loop)
- * never has to adopt, as above.
+ * inner begin cannot adopt while the outer txn's hold keeps the remap
+ * waiting, so it gives up at once (EDEADLK: DS_UNAVAILABLE, as above)
+ * rather than make the event loop wait for a hold that cannot end
+ * meanwhile; the next txn after the outer one ends adopts. The count of
+ * holds is the thread's, over every env: an outer txn of another store
+ * turns the inner begin away too (both rare; the retry is cheap). A read
+ * the loop begins while its own write txn is open (writes=loop) never
+ * has to adopt, as above.
  */
 
 static int
@@ -584,6 +608,11 @@ ds_map_adopt(ds_env_t *env, int top, int write)
     if (!top) {
         /* a child txn: its parent holds map_lock, the remap would wait */
         return EBUSY;
+    }
+
+    if (ds_map_holds > 1) {
+        /* this thread holds another txn open: the remap would wait */
+        return EDEADLK;
     }
 
     /* written under the exclusive lock: read while the caller holds it */

@@ -27,6 +27,7 @@ static void t_env_resized(void);
 static void t_env_reuse_reader(void);
 static void t_env_resize_waits(void);
 static void t_env_resize_write_waits(void);
+static void t_env_resize_nested(void);
 static int t_count_instances(ds_env_t *env, ds_str_t hub);
 
 
@@ -43,6 +44,7 @@ t_env(void)
     t_env_reuse_reader();
     t_env_resize_waits();
     t_env_resize_write_waits();
+    t_env_resize_nested();
 }
 
 
@@ -1174,6 +1176,102 @@ t_env_reserve(void)
     T(sp.used + 300 * 1024 >= sp.map_size
       && sp.used + 200 * 1024 < sp.map_size);
     T_INT(ds_txn_commit(txn), DS_OK);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * A thread that holds a txn open begins another (a read's answer that
+ * reads again, or applies a batch in the loop) after another process
+ * grew the map: the inner begin cannot adopt the map while the outer
+ * txn, its own, holds the old one, and must not wait for it either (it
+ * would wait DS_RESIZE_WAIT in the event loop, then fail): it fails at
+ * once as DS_UNAVAILABLE, read or write. Once the outer txn ends, the
+ * next begin adopts and reads what the other process wrote.
+ */
+
+static void
+t_env_resize_nested(void)
+{
+    int             i, ok, status, fds[2];
+    char           *dir, id[32], input[4002], err[256], done;
+    pid_t           pid;
+    ds_env_t       *env, *big;
+    ds_txn_t       *outer, *txn;
+    ds_instance_t   inst;
+    ds_env_conf_t   conf;
+
+    dir = t_tmpdir();
+    memset(input, '1', sizeof(input) - 1);
+    input[sizeof(input) - 1] = '\0';
+
+    memset(&conf, 0, sizeof(conf));
+    conf.path = dir;
+    conf.map_size = 1024 * 1024;
+    conf.sync = DS_SYNC_NONE;
+    conf.no_tls = 1;
+
+    T_INT(ds_env_open(&env, &conf, err, sizeof(err)), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_start(txn, t_s("Hub"), t_s("first"), t_s("O"), t_s(""), 1,
+                      &inst), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &outer), DS_OK);
+
+    T(pipe(fds) == 0);
+
+    pid = fork();
+    T(pid >= 0);
+
+    if (pid == 0) {
+        big = t_open(dir, 16 * 1024 * 1024, DS_SYNC_NONE);
+        ok = 1;
+
+        for (i = 0; i < 150 && ok; i++) {
+            snprintf(id, sizeof(id), "big-%d", i);
+            ok = ds_txn_begin(big, NULL, 1, &txn) == DS_OK;
+
+            if (ok && ds_op_start(txn, t_s("Hub"), t_s(id), t_s("O"),
+                                  t_s(input), i + 2, &inst) != DS_OK)
+            {
+                ds_txn_abort(txn);
+                ok = 0;
+            }
+
+            if (ok) {
+                ok = ds_txn_commit(txn) == DS_OK;
+            }
+        }
+
+        ds_env_close(big);
+
+        done = ok ? 'y' : 'n';
+        _exit(write(fds[1], &done, 1) == 1 ? 0 : 1);
+    }
+
+    close(fds[1]);
+    done = 0;
+    T(read(fds[0], &done, 1) == 1 && done == 'y');
+    close(fds[0]);
+    T(waitpid(pid, &status, 0) == pid);
+    T(WIFEXITED(status));
+
+    /* the outer read still sees the store as it was */
+    T_INT(ds_instance_get(outer, t_s("Hub"), t_s("first"), &inst), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_UNAVAILABLE);
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_UNAVAILABLE);
+
+    T_INT(ds_instance_get(outer, t_s("Hub"), t_s("first"), &inst), DS_OK);
+    ds_txn_abort(outer);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, t_s("Hub"), t_s("big-149"), &inst), DS_OK);
+    ds_txn_abort(txn);
 
     ds_env_close(env);
     t_rmdir(dir);
