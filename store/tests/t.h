@@ -31,11 +31,18 @@ void t_check_str(ds_str_t got, const char *want, const char *file, int line,
 #define T_STR(s, w)     t_check_str((s), (w), __FILE__, __LINE__, #s)
 
 
+/* t_open_flags(): ds_env_conf_t's no_tls and reuse_reader */
+#define T_NO_TLS        0x01
+#define T_REUSE_READER  0x02
+
+
 ds_str_t t_s(const char *s);
 void *t_alloc(size_t size);
 char *t_tmpdir(void);
 void t_rmdir(char *dir);
 ds_env_t *t_open(const char *dir, size_t map_size, ds_sync_e sync);
+ds_env_t *t_open_flags(const char *dir, size_t map_size, ds_sync_e sync,
+    unsigned flags);
 ds_env_t *t_open_reserve(const char *dir, size_t map_size, size_t reserve);
 int t_consistent(ds_env_t *env, ds_str_t hub, ds_check_stats_t *stats);
 int t_put(ds_env_t *env, ds_str_t hub, const char *id, ds_status_e status,

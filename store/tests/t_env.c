@@ -110,26 +110,19 @@ static void
 t_env_resize_waits(void)
 {
     int             i, ok, status, fds[2];
-    char           *dir, id[32], input[4002], err[256], done;
+    char           *dir, id[32], input[4002], done;
     pid_t           pid;
     ds_env_t       *env, *big;
     ds_txn_t       *txn;
     pthread_t       th;
     t_reader_t      rd;
     ds_instance_t   inst;
-    ds_env_conf_t   conf;
 
     dir = t_tmpdir();
     memset(input, '1', sizeof(input) - 1);
     input[sizeof(input) - 1] = '\0';
 
-    memset(&conf, 0, sizeof(conf));
-    conf.path = dir;
-    conf.map_size = 1024 * 1024;
-    conf.sync = DS_SYNC_NONE;
-    conf.no_tls = 1;
-
-    T_INT(ds_env_open(&env, &conf, err, sizeof(err)), DS_OK);
+    env = t_open_flags(dir, 1024 * 1024, DS_SYNC_NONE, T_NO_TLS);
 
     T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
     T_INT(ds_op_start(txn, t_s("Hub"), t_s("first"), t_s("O"), t_s(""), 1,
@@ -325,29 +318,21 @@ static void
 t_env_resize_write_waits(void)
 {
     int             i, ok, held, early, asleep, status, up[2], down[2];
-    char           *dir, id[32], input[4002], err[256], c;
+    char           *dir, id[32], input[4002], c;
     pid_t           pid;
     ds_env_t       *env, *big;
     ds_txn_t       *txn;
     pthread_t       task_th, loop_th;
     t_beginner_t    task, loop;
     ds_instance_t   inst;
-    ds_env_conf_t   conf;
 
     dir = t_tmpdir();
     memset(input, '1', sizeof(input) - 1);
     input[sizeof(input) - 1] = '\0';
 
     /* as the store opens it */
-
-    memset(&conf, 0, sizeof(conf));
-    conf.path = dir;
-    conf.map_size = 1024 * 1024;
-    conf.sync = DS_SYNC_NONE;
-    conf.no_tls = 1;
-    conf.reuse_reader = 1;
-
-    T_INT(ds_env_open(&env, &conf, err, sizeof(err)), DS_OK);
+    env = t_open_flags(dir, 1024 * 1024, DS_SYNC_NONE,
+                       T_NO_TLS | T_REUSE_READER);
 
     T(pipe(up) == 0 && pipe(down) == 0);
 
@@ -497,21 +482,14 @@ static void
 t_env_reuse_reader(void)
 {
     int             i;
-    char           *dir, err[256];
+    char           *dir;
     ds_env_t       *env;
     ds_txn_t       *r1, *r2, *w;
     ds_instance_t   inst;
-    ds_env_conf_t   conf;
 
     dir = t_tmpdir();
-
-    memset(&conf, 0, sizeof(conf));
-    conf.path = dir;
-    conf.map_size = 8 * 1024 * 1024;
-    conf.no_tls = 1;
-    conf.reuse_reader = 1;
-
-    T_INT(ds_env_open(&env, &conf, err, sizeof(err)), DS_OK);
+    env = t_open_flags(dir, 8 * 1024 * 1024, DS_SYNC_FULL,
+                       T_NO_TLS | T_REUSE_READER);
 
     for (i = 0; i < 3; i++) {
         T_INT(ds_txn_begin(env, NULL, 1, &w), DS_OK);

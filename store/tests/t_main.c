@@ -184,26 +184,51 @@ t_rmdir(char *dir)
 }
 
 
-ds_env_t *
-t_open(const char *dir, size_t map_size, ds_sync_e sync)
+/* opens the env of conf, or the test aborts */
+
+static ds_env_t *
+t_open_conf(const ds_env_conf_t *conf)
 {
-    int            rc;
-    char           err[256];
-    ds_env_t      *env;
-    ds_env_conf_t  conf;
+    int        rc;
+    char       err[256];
+    ds_env_t  *env;
 
-    memset(&conf, 0, sizeof(conf));
-    conf.path = dir;
-    conf.map_size = map_size ? map_size : 64 * 1024 * 1024;
-    conf.sync = sync;
-
-    rc = ds_env_open(&env, &conf, err, sizeof(err));
+    rc = ds_env_open(&env, conf, err, sizeof(err));
     if (rc != DS_OK) {
         fprintf(stderr, "ds_env_open: %s\n", err);
         abort();
     }
 
     return env;
+}
+
+
+ds_env_t *
+t_open(const char *dir, size_t map_size, ds_sync_e sync)
+{
+    return t_open_flags(dir, map_size, sync, 0);
+}
+
+
+/*
+ * t_open() with ds_env_conf_t's no_tls (T_NO_TLS) and reuse_reader
+ * (T_REUSE_READER): the store opens its env with both (ds_store_lmdb.c)
+ */
+
+ds_env_t *
+t_open_flags(const char *dir, size_t map_size, ds_sync_e sync,
+    unsigned flags)
+{
+    ds_env_conf_t  conf;
+
+    memset(&conf, 0, sizeof(conf));
+    conf.path = dir;
+    conf.map_size = map_size ? map_size : 64 * 1024 * 1024;
+    conf.sync = sync;
+    conf.no_tls = (flags & T_NO_TLS) != 0;
+    conf.reuse_reader = (flags & T_REUSE_READER) != 0;
+
+    return t_open_conf(&conf);
 }
 
 
@@ -222,9 +247,6 @@ t_report(void *data, const char *problem, ds_str_t hub, ds_str_t id)
 ds_env_t *
 t_open_reserve(const char *dir, size_t map_size, size_t reserve)
 {
-    int            rc;
-    char           err[256];
-    ds_env_t      *env;
     ds_env_conf_t  conf;
 
     memset(&conf, 0, sizeof(conf));
@@ -233,13 +255,7 @@ t_open_reserve(const char *dir, size_t map_size, size_t reserve)
     conf.reserve = reserve;
     conf.sync = DS_SYNC_NONE;
 
-    rc = ds_env_open(&env, &conf, err, sizeof(err));
-    if (rc != DS_OK) {
-        fprintf(stderr, "ds_env_open: %s\n", err);
-        abort();
-    }
-
-    return env;
+    return t_open_conf(&conf);
 }
 
 
