@@ -28,6 +28,7 @@ static void t_env_reuse_reader(void);
 static void t_env_resize_waits(void);
 static void t_env_resize_write_waits(void);
 static void t_env_resize_nested(void);
+static void t_grow_elsewhere(const char *dir);
 static int t_count_instances(ds_env_t *env, ds_str_t hub);
 
 
@@ -106,45 +107,25 @@ t_reader_thread(void *data)
 }
 
 
+/*
+ * Another process grows the file past this process's 1 MiB map: 150
+ * starts of 4 KB inputs ("big-0" to "big-149"), a commit each, with a
+ * 16 MiB map. It says how that went through a pipe, not its exit status,
+ * which memcheck changes when it reports the blocks the child inherited.
+ */
+
 static void
-t_env_resize_waits(void)
+t_grow_elsewhere(const char *dir)
 {
     int             i, ok, status, fds[2];
-    char           *dir, id[32], input[4002], done;
+    char            id[32], input[4002], done;
     pid_t           pid;
-    ds_env_t       *env, *big;
+    ds_env_t       *big;
     ds_txn_t       *txn;
-    pthread_t       th;
-    t_reader_t      rd;
     ds_instance_t   inst;
 
-    dir = t_tmpdir();
     memset(input, '1', sizeof(input) - 1);
     input[sizeof(input) - 1] = '\0';
-
-    env = t_open_flags(dir, 1024 * 1024, DS_SYNC_NONE, T_NO_TLS);
-
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_start(txn, t_s("Hub"), t_s("first"), t_s("O"), t_s(""), 1,
-                      &inst), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
-
-    /* a reader of this process holds a txn while the file grows */
-
-    memset(&rd, 0, sizeof(rd));
-    rd.env = env;
-
-    T(pthread_create(&th, NULL, t_reader_thread, &rd) == 0);
-
-    while (!rd.reading) {
-        t_sleep_ms(1);
-    }
-
-    /*
-     * another process grows the file past this process's map; it says
-     * how that went through a pipe, not its exit status, which memcheck
-     * changes when it reports the blocks the child inherited
-     */
 
     T(pipe(fds) == 0);
 
@@ -183,6 +164,40 @@ t_env_resize_waits(void)
     close(fds[0]);
     T(waitpid(pid, &status, 0) == pid);
     T(WIFEXITED(status));
+}
+
+
+static void
+t_env_resize_waits(void)
+{
+    char           *dir;
+    ds_env_t       *env;
+    ds_txn_t       *txn;
+    pthread_t       th;
+    t_reader_t      rd;
+    ds_instance_t   inst;
+
+    dir = t_tmpdir();
+
+    env = t_open_flags(dir, 1024 * 1024, DS_SYNC_NONE, T_NO_TLS);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_start(txn, t_s("Hub"), t_s("first"), t_s("O"), t_s(""), 1,
+                      &inst), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    /* a reader of this process holds a txn while the file grows */
+
+    memset(&rd, 0, sizeof(rd));
+    rd.env = env;
+
+    T(pthread_create(&th, NULL, t_reader_thread, &rd) == 0);
+
+    while (!rd.reading) {
+        t_sleep_ms(1);
+    }
+
+    t_grow_elsewhere(dir);
 
     rd.grown = 1;
 
@@ -1173,25 +1188,16 @@ t_env_reserve(void)
 static void
 t_env_resize_nested(void)
 {
-    int             i, ok, status, fds[2];
-    char           *dir, id[32], input[4002], err[256], done;
-    pid_t           pid;
-    ds_env_t       *env, *big;
+    char           *dir;
+    ds_env_t       *env;
     ds_txn_t       *outer, *txn;
     ds_instance_t   inst;
-    ds_env_conf_t   conf;
 
     dir = t_tmpdir();
-    memset(input, '1', sizeof(input) - 1);
-    input[sizeof(input) - 1] = '\0';
 
-    memset(&conf, 0, sizeof(conf));
-    conf.path = dir;
-    conf.map_size = 1024 * 1024;
-    conf.sync = DS_SYNC_NONE;
-    conf.no_tls = 1;
-
-    T_INT(ds_env_open(&env, &conf, err, sizeof(err)), DS_OK);
+    /* as the store opens it */
+    env = t_open_flags(dir, 1024 * 1024, DS_SYNC_NONE,
+                       T_NO_TLS | T_REUSE_READER);
 
     T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
     T_INT(ds_op_start(txn, t_s("Hub"), t_s("first"), t_s("O"), t_s(""), 1,
@@ -1200,43 +1206,7 @@ t_env_resize_nested(void)
 
     T_INT(ds_txn_begin(env, NULL, 0, &outer), DS_OK);
 
-    T(pipe(fds) == 0);
-
-    pid = fork();
-    T(pid >= 0);
-
-    if (pid == 0) {
-        big = t_open(dir, 16 * 1024 * 1024, DS_SYNC_NONE);
-        ok = 1;
-
-        for (i = 0; i < 150 && ok; i++) {
-            snprintf(id, sizeof(id), "big-%d", i);
-            ok = ds_txn_begin(big, NULL, 1, &txn) == DS_OK;
-
-            if (ok && ds_op_start(txn, t_s("Hub"), t_s(id), t_s("O"),
-                                  t_s(input), i + 2, &inst) != DS_OK)
-            {
-                ds_txn_abort(txn);
-                ok = 0;
-            }
-
-            if (ok) {
-                ok = ds_txn_commit(txn) == DS_OK;
-            }
-        }
-
-        ds_env_close(big);
-
-        done = ok ? 'y' : 'n';
-        _exit(write(fds[1], &done, 1) == 1 ? 0 : 1);
-    }
-
-    close(fds[1]);
-    done = 0;
-    T(read(fds[0], &done, 1) == 1 && done == 'y');
-    close(fds[0]);
-    T(waitpid(pid, &status, 0) == pid);
-    T(WIFEXITED(status));
+    t_grow_elsewhere(dir);
 
     /* the outer read still sees the store as it was */
     T_INT(ds_instance_get(outer, t_s("Hub"), t_s("first"), &inst), DS_OK);
