@@ -102,16 +102,6 @@ sub main::purge_then_reload {
     }
 }
 
-# whether the error log grew a line matching $re since $pos
-sub main::logged_since {
-    my ($pos, $re) = @_;
-    open my $fh, '<', $Test::Nginx::Util::ErrLogFile or return 0;
-    seek $fh, $pos, 0;
-    local $/;
-    my $text = <$fh> // '';
-    return $text =~ $re;
-}
-
 # holds the store's write lock for $secs from another process (the
 # helper t/tools/hold_write_lock.c); returns once it is held. The helper
 # lets it go when its input closes: that end is kept here until then.
@@ -181,7 +171,7 @@ my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
 print $sock "DELETE /slow/instances?createdTimeFrom=2000-01-01&taskHub=S3"
     . " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 for (1 .. 3000) {
-    last if main::logged_since($pos, qr/durable purge: pause \d+ms/);
+    last if DurableBlocks::logged(qr/durable purge: pause \d+ms/, $pos);
     select(undef, undef, undef, 0.01);
 }
 close $sock;
@@ -243,8 +233,8 @@ if (-x $::hold) {
     die "fork: $!" unless defined $pid;
     if ($pid == 0) {
         for (1 .. 3000) {
-            last if main::logged_since($pos,
-                                       qr/durable purge: pause 1000ms/);
+            last if DurableBlocks::logged(qr/durable purge: pause 1000ms/,
+                                          $pos);
             select(undef, undef, undef, 0.02);
         }
         kill 'HUP', $master;

@@ -78,15 +78,6 @@ sub get_status {
     return main::answer_of($s);
 }
 
-# whether the error log has a line matching $re
-sub logged {
-    my ($re) = @_;
-    open my $fh, '<', $Test::Nginx::Util::ErrLogFile or return 0;
-    local $/;
-    my $text = <$fh> // '';
-    return $text =~ $re;
-}
-
 # until $test holds, for 10 s at most
 sub wait_for {
     my ($test, $what) = @_;
@@ -145,7 +136,7 @@ if (-x $::hold) {
         my @socks = map { main::send_start("gone-$round-$_") } 1 .. 20;
         my @codes = map { main::answer_of($_) } @socks;
         die "starts answered @codes" if grep { $_ ne '202' } @codes;
-        last if main::logged(qr/its wait is cleared/);
+        last if DurableBlocks::logged(qr/its wait is cleared/);
     }
 }
 --- request

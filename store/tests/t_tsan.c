@@ -45,6 +45,11 @@
  *
  * At the end the file is checked (ds_check), each hub.
  *
+ * The files go in the directory the one argument names, which must not
+ * exist: made here, removed at the end. A failed check aborts and leaves
+ * it; make -C store tsan names one in its build directory, and removes
+ * it before each run.
+ *
  * The parent also writes to a second store of its own during the load,
  * with a thread of its own: the tasks of its two stores set and clear
  * their bits of the process's one word at once, as the glue's do.
@@ -80,6 +85,8 @@
 #define T_SIDE_N        1000    /* starts to the parent's second store */
 #define T_SIDE_RUN      4
 #define T_LOOP_N        1000    /* starts of the writes=loop store */
+#define T_DIR_MAX       200     /* the directory's name, in bytes */
+#define T_PATH_MAX      (T_DIR_MAX + 16) /* a file in it */
 
 
 /* a check that ends the process: the outcome must be the expected one */
@@ -274,16 +281,24 @@ static void t_h_gate_release(void *host);
 
 
 int
-main(void)
+main(int argc, char **argv)
 {
-    int        fd, status, up[2], down[2];
-    char       dir[] = "/tmp/ds_tsan.XXXXXX";
-    char       path[64];
-    pid_t      child;
-    unsigned  *words;
+    int          fd, status, up[2], down[2];
+    char         path[T_PATH_MAX];
+    pid_t        child;
+    unsigned    *words;
+    const char  *dir;
 
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
+    if (argc != 2 || strlen(argv[1]) > T_DIR_MAX) {
+        fprintf(stderr, "usage: t_tsan DIR (not there yet, at most %d "
+                "bytes)\n", T_DIR_MAX);
+        return 1;
+    }
+
+    dir = argv[1];
+
+    if (mkdir(dir, 0700) == -1) {
+        perror(dir);
         return 1;
     }
 
@@ -346,7 +361,7 @@ main(void)
 static void
 t_parent(const char *dir, unsigned *words, int to_child, int from_child)
 {
-    char       side_dir[64];
+    char       side_dir[T_PATH_MAX];
     t_host_t  *h, *side;
 
     h = t_zalloc(sizeof(t_host_t));

@@ -6,12 +6,12 @@ package DurableBlocks;
 # Test::Nginx runs (master_pid, child_of); requests from Perl code (post,
 # later); the configuration most API tests share (fresh_store,
 # fresh_dirs, $API_LOCATION) and stores LMDB cannot open (corrupt_store);
-# what the build under test has (debug_build, test_faults_build). Import
-# what a file uses, e.g.
+# what the build under test has (debug_build, test_faults_build) and
+# what its error log says (logged). Import what a file uses, e.g.
 #   use lib 't/inc';
 #   use DurableBlocks qw(rq status_re $TIME $FRAC);
 # and call the others fully qualified from --- init code, which runs in
-# package main: DurableBlocks::post(...).
+# package Test::Nginx::Util: DurableBlocks::post(...).
 
 use strict;
 use warnings;
@@ -25,7 +25,7 @@ use POSIX ();
 our @EXPORT_OK = qw(rq status_re $TIME $FRAC master_pid child_of
                     children_of hold_write_lock later post
                     reap_children fresh_dirs fresh_store corrupt_store
-                    debug_build test_faults_build $API_LOCATION);
+                    debug_build test_faults_build logged $API_LOCATION);
 
 # the API under both of its prefixes, with the key testkey123
 our $API_LOCATION = <<'_EOC_';
@@ -100,6 +100,17 @@ sub hold_write_lock {
     my $line = <$out> // '';
     die "$hold did not take the lock: $line" unless $line eq "held\n";
     return $in;
+}
+
+# whether the error log of the nginx under test has a line matching $re,
+# in its whole or from byte $pos on (a size the log had before)
+sub logged {
+    my ($re, $pos) = @_;
+    open my $fh, '<', $Test::Nginx::Util::ErrLogFile or return 0;
+    seek $fh, $pos // 0, 0;
+    local $/;
+    my $text = <$fh> // '';
+    return $text =~ $re;
 }
 
 # the port a client reaches the nginx under test on
