@@ -89,6 +89,25 @@ $(NGX_BUILD)/objs/Makefile: $(BUILD)/sources.txt config grpc/durable_task.proto
 $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
 
+# the module make install installs: the same flags without the hook of
+# test faults, which only the suite's builds carry
+RELEASE_BUILD := $(BUILD)/nginx-release
+RELEASE_SO    := $(RELEASE_BUILD)/objs/ngx_http_durable_module.so
+
+$(RELEASE_BUILD)/objs/Makefile: $(BUILD)/sources.txt config \
+        grpc/durable_task.proto
+	rm -rf $(RELEASE_BUILD)
+	cp -r $(NGX_SRC) $(RELEASE_BUILD)
+	cd $(RELEASE_BUILD) && . ./conf_flags && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" --with-cc-opt="-O2" \
+	        --add-dynamic-module=$(CURDIR) > configure.log 2>&1 \
+	    || { tail -20 configure.log; exit 1; }
+	! grep -q NGX_HTTP_DURABLE_TEST_FAULTS \
+	    $(RELEASE_BUILD)/objs/ngx_auto_config.h
+
+$(RELEASE_SO): $(RELEASE_BUILD)/objs/Makefile $(MODULE_SRCS)
+	$(MAKE) -s -C $(RELEASE_BUILD) -f objs/Makefile modules
+
 # the runtime directory is ./var, or (as root, when nginx's worker user
 # cannot reach the clone) /var/tmp/ngx_durable-<hash>/var: util/runtime.sh
 run: build
@@ -630,7 +649,8 @@ test-deb:
 	fi
 
 # for builds outside Debian's packaging. INSTALL_MODULE is the .so to
-# install: by default the one `make build` makes for Debian's nginx; the
+# install: by default a build for Debian's nginx like `make build`'s but
+# without the test faults hook ($(RELEASE_SO)); the
 # objs/ngx_http_durable_module.so of an upstream nginx built with
 # --add-dynamic-module; empty for --add-module (the module is in nginx)
 PREFIX         ?= /usr/local
@@ -639,7 +659,7 @@ MODULESDIR     ?= $(PREFIX)/lib/nginx/modules
 MANDIR         ?= $(PREFIX)/share/man
 DOCDIR         ?= $(PREFIX)/share/doc/ngx_durable
 UIDIR          ?= $(PREFIX)/share/ngx_durable/ui
-INSTALL_MODULE ?= $(MODULE_SO)
+INSTALL_MODULE ?= $(RELEASE_SO)
 EXAMPLE_FILES  := README.md durable_worker.py worker.py test_replay.py \
                   test_e2e.py
 
@@ -666,7 +686,7 @@ endif
 
 # make install into a temporary DESTDIR, the file list compared with the
 # expected one (util/install_test.sh)
-test-install: build $(DURABLE_TOOL)
+test-install: build $(DURABLE_TOOL) $(RELEASE_SO)
 	util/install_test.sh
 
 clean:

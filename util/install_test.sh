@@ -1,7 +1,8 @@
 #!/bin/sh
 # make test-install: `make install` into temporary DESTDIRs, and the files
 # it wrote compared with the list the README's Installation section gives:
-#   1. the defaults (PREFIX=/usr/local, the module of `make build`)
+#   1. the defaults (PREFIX=/usr/local, the module of build/nginx-release:
+#      `make build`'s flags without the test faults hook)
 #   2. PREFIX=/opt/durable INSTALL_MODULE= (nginx built with --add-module)
 # Runs as any user; needs `make build` and build/durable made.
 # durable-check and its man page are symbolic links to durable's.
@@ -67,11 +68,19 @@ run() {
         failed=1
     fi
 
-    # the installed copies are the ones the clone built
+    # the installed copies are the ones the clone built, and the module
+    # has no hook of test faults (its environment variable's name is in
+    # the hook's code only)
     so=lib/nginx/modules/ngx_http_durable_module.so
-    if [ "$module" = yes ] && ! cmp -s "$top/build/nginx/objs/${so##*/}" \
-            "$dest$prefix/$so"; then
+    if [ "$module" = yes ] && ! cmp -s \
+            "$top/build/nginx-release/objs/${so##*/}" "$dest$prefix/$so"
+    then
         echo "not ok - $name: the installed module is not build/'s"
+        failed=1
+    fi
+    if [ "$module" = yes ] \
+            && grep -q DURABLE_TEST_FAULTS "$dest$prefix/$so"; then
+        echo "not ok - $name: the installed module has the test faults hook"
         failed=1
     fi
     for tool in durable durable-check; do
