@@ -258,6 +258,16 @@ class Quickstart:
             self.count += 1
             say("ok %d: make %s on the port in use fails: %s"
                 % (self.count, target, said))
+        # the gRPC port in use names its own variable
+        status, out = self.run("PORT=%d GRPC_PORT=%d make run"
+                               % (free_port(), self.port), timeout=120)
+        said = "e.g. GRPC_PORT=4101 make run"
+        if status == 0 or said not in out:
+            raise Failed("make run on a gRPC port in use: exit status %d, "
+                         "output:\n%s" % (status, out))
+        self.count += 1
+        say("ok %d: make run on a gRPC port in use fails: %s"
+            % (self.count, said))
 
     def stop(self):
         """Ctrl-C, last started first; each must end, and nginx with it."""

@@ -20,7 +20,7 @@ unset NGINX
 [ -f "$MODULE_SO" ] || { echo "make run: no $MODULE_SO: make build" >&2;
                          exit 1; }
 runtime_port_free "$PORT" "make run"
-runtime_port_free "$GRPC_PORT" "make run"
+runtime_port_free "$GRPC_PORT" "make run" GRPC_PORT 4101
 prefix=$(runtime_prefix "$root" var)
 mkdir -p "$prefix/conf"
 runtime_conf "$root/examples/nginx.conf" "$PORT" "$MODULE_SO" "$GRPC_PORT" \

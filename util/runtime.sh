@@ -16,24 +16,26 @@
 
 RUNTIME_USER=nobody
 
-# runtime_port_free PORT COMMAND: fail, saying so, when PORT is not a port
-# number or something already answers on 127.0.0.1:PORT (nginx would
-# retry for seconds, and a check against it would test the wrong server)
+# runtime_port_free PORT COMMAND [VARIABLE [EXAMPLE]]: fail, saying so,
+# when PORT is not a port number or something already answers on
+# 127.0.0.1:PORT (nginx would retry for seconds, and a check against it
+# would test the wrong server); VARIABLE (PORT) is the make variable
+# that sets it, EXAMPLE (9090) another port to suggest
 runtime_port_free() {
-    local port=$1 what=$2
+    local port=$1 what=$2 var=${3:-PORT} example=${4:-9090}
 
     case "$port" in
-        ''|*[!0-9]*) echo "$what: PORT=$port is not a port number" >&2
+        ''|*[!0-9]*) echo "$what: $var=$port is not a port number" >&2
                      return 1 ;;
     esac
     if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
-        echo "$what: PORT=$port is not a port number" >&2
+        echo "$what: $var=$port is not a port number" >&2
         return 1
     fi
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
         echo "$what: 127.0.0.1:$port is in use (another make run or" \
              "make demo?): stop it, or use another port, e.g." \
-             "PORT=9090 $what" >&2
+             "$var=$example $what" >&2
         return 1
     fi
 }
