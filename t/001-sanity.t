@@ -7,7 +7,7 @@ use DurableBackend;
 
 repeat_each(2);
 
-plan tests => repeat_each() * (2 * 3 + 8 * 2);
+plan tests => repeat_each() * (2 * 3 + 11 * 2);
 
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/sanity;
@@ -138,3 +138,42 @@ path "/etc/hostname" is not a directory
 --- must_die
 --- error_log
 names an unknown store "nosuch"
+
+
+
+=== TEST 11: a durable_task_max_top above 100000 fails
+--- http_config eval: $::http_config
+--- config
+    location /x/ {
+        durable_task /x;
+        durable_task_max_top 100001;
+    }
+--- must_die
+--- error_log
+value must be between 1 and 100000
+
+
+
+=== TEST 12: a durable_task_list_scan_budget of 0 fails
+--- http_config eval: $::http_config
+--- config
+    location /x/ {
+        durable_task /x;
+        durable_task_list_scan_budget 0;
+    }
+--- must_die
+--- error_log
+value must be between 1 and 10000000
+
+
+
+=== TEST 13: a durable_task_purge_batch above 10000000 fails
+--- http_config eval: $::http_config
+--- config
+    location /x/ {
+        durable_task /x;
+        durable_task_purge_batch 10000001;
+    }
+--- must_die
+--- error_log
+value must be between 1 and 10000000

@@ -36,6 +36,8 @@ if ($ENV{TEST_NGINX_DATA_DIR}) {
     write_keys('execute', 0601, "filekey-0004\n");
     write_keys('none', 0600, "# no key here\n\n");
     write_keys('short', 0600, "# one too short\nshort\n");
+    # a key, then comments past 64 KiB
+    write_keys('big', 0600, "filekey-0001\n" . ("#" x 99 . "\n") x 656);
 }
 
 our $http_config = <<'_EOC_';
@@ -189,3 +191,16 @@ qr{"durable_task_keys_file": the key on line 2 of "[^"]*/keys/short" has fewer t
 GET /x/instances/nope?code=filekey-0004
 --- error_code: 404
 --- response_body_like: ^$
+
+
+
+=== TEST 11: a keys file larger than 64 KiB is refused
+--- http_config eval: $::http_config
+--- config
+    location /x/ {
+        durable_task /x;
+        durable_task_keys_file $TEST_NGINX_DATA_DIR/keys/big;
+    }
+--- must_die
+--- error_log eval
+qr{"durable_task_keys_file": the keys file "[^"]*/keys/big" is larger than 65536 bytes}

@@ -12,8 +12,8 @@ repeat_each(1);
 # no_error_log pattern):
 #    1: 4      2: 3      3: 9      4: 12     5: 6      6: 3      7: 3
 #    8: 3      9: 11    10: 3     11: 3     12: 28    13: 15
-#   14: 9
-plan tests => 4 + 3 + 9 + 12 + 6 + 3 + 3 + 3 + 11 + 3 + 3 + 32 + 15 + 9;
+#   14: 9    15: 3
+plan tests => 4 + 3 + 9 + 12 + 6 + 3 + 3 + 3 + 11 + 3 + 3 + 32 + 15 + 9 + 3;
 
 if ($ENV{TEST_NGINX_DATA_DIR}) {
     rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_") for qw(urls urls-b);
@@ -41,6 +41,13 @@ our $config = <<'_EOC_';
         durable_task_anonymous on;
         durable_task_trust_forwarded on;
         durable_task_public_url https://api.example.com:8443/;
+    }
+
+    # a proxy that serves this location under a path of its own
+    location /mounted/ {
+        durable_task /mounted;
+        durable_task_anonymous on;
+        durable_task_public_url https://gw.example.com/durable//;
     }
 
     location /custom/mount/ {
@@ -295,3 +302,14 @@ main::payload('u11', 'u11', "http://localhost$::W", $::Q)
 [map { "Location: http://localhost/trust/instances/u14-$_?$::QA" } 1 .. 3]
 --- response_body eval
 [map { main::payload("u14-$_", "u14-$_", 'http://localhost/trust', $::QA) } 1 .. 3]
+
+
+
+=== TEST 15: a path in durable_task_public_url goes in front of the URLs' paths, its trailing slashes dropped
+--- request
+POST /mounted/orchestrators/Hello/u15
+--- error_code: 202
+--- response_headers eval
+"Location: https://gw.example.com/durable/mounted/instances/u15?$::QA"
+--- response_body eval
+main::payload('u15', 'u15', 'https://gw.example.com/durable/mounted', $::QA)

@@ -230,3 +230,10 @@ invalid durable_task_store parameter "pool=0": use a number of connections from 
     durable_task_store pg backend=postgres "conninfo=host=no-such-host.invalid dbname=x";
 --- error_log
 durable_task_store "pg": cannot resolve host "no-such-host.invalid"
+
+
+
+=== TEST 26: a relative path= is taken from nginx's prefix: the same directory as its absolute spelling
+--- http_config
+    durable_task_store a path=rel-store;
+    durable_task_store b path=$TEST_NGINX_SERVER_ROOT/rel-store;
