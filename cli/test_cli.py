@@ -15,6 +15,7 @@ Environment: NGINX, MODULE_SO, DURABLE (paths; make test-cli sets them).
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -121,6 +122,23 @@ def test_help():
     names = [l.split()[0] for l in r.stdout.splitlines()
              if l.startswith("  ")]
     ok(len(names) == 19, "--help lists 19 commands", names)
+    # every exit code of durable.h, in the summary and in the manual page
+    codes = []
+    with open(os.path.join(ROOT, "cli/durable.h")) as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 3 and w[0] == "#define" \
+               and w[1].startswith("DU_EXIT_"):
+                codes.append(w[2])
+    summary = " ".join(r.stdout[r.stdout.find("Exit status:"):].split())
+    with open(os.path.join(ROOT, "cli/durable.1")) as f:
+        manual = f.read().split(".SH EXIT STATUS", 1)[-1]
+        manual = manual.split("\n.SH ", 1)[0]
+    ok(len(codes) > 1
+       and all(re.search(r"[:;] %s " % c, summary) for c in codes)
+       and all("\n.B %s\n" % c in manual for c in codes),
+       "--help and durable.1 list every exit code " + ",".join(codes),
+       summary)
     for n in names:
         r = durable(n, "--help")
         ok(r.returncode == 0 and r.stdout.startswith("usage: durable " + n)
