@@ -139,10 +139,35 @@ def test_help():
        and all("\n.B %s\n" % c in manual for c in codes),
        "--help and durable.1 list every exit code " + ",".join(codes),
        summary)
+    # durable.1 names every option an online command takes, in the
+    # command's own entry, and every alias the option table accepts
+    with open(os.path.join(ROOT, "cli/durable.1")) as f:
+        section = f.read().split(".SH ONLINE COMMANDS", 1)[-1]
+        section = section.split("\n.SH ", 1)[0]
+    entries = section.split("\n.TP\n")
+    common = ("--url", "--key", "--task-hub", "--connection", "--json",
+              "--help")
+    missing = []
     for n in names:
         r = durable(n, "--help")
         ok(r.returncode == 0 and r.stdout.startswith("usage: durable " + n)
            and "--json" in r.stdout, "durable %s --help" % n, r.detail)
+        if "--url" not in r.stdout:
+            continue
+        entry = " ".join(e for e in entries
+                         if n.replace("-", "\\-") in e.split("\n", 1)[0])
+        missing += ["%s %s" % (n, o) for o in
+                    (l.split()[0] for l in r.stdout.splitlines()
+                     if l.startswith("  --"))
+                    if o not in common
+                    and o.replace("-", "\\-") not in entry]
+    with open(os.path.join(ROOT, "cli/durable_online.c")) as f:
+        aliases = re.findall(r'\{ "(--[a-z-]+)", "--', f.read())
+    missing += [a for a in aliases
+                if a.replace("-", "\\-") not in section]
+    ok(aliases and not missing,
+       "durable.1 lists the online commands' options and aliases",
+       missing)
     r = durable()
     ok(r.returncode == 2, "no command: exit 2", r.detail)
     r = durable("no-such-command")
