@@ -76,7 +76,9 @@ du_help(FILE *f)
         "Exit status: 0 done; 1 the operation failed or was refused (no\n"
         "such instance, an inconsistent store, ...); 2 a usage error;\n"
         "3 the store or the server is unavailable; 4 the server refused\n"
-        "the key (401).\n"
+        "the key (401); 5 busy: schema init or upgrade waited too long\n"
+        "for a table another transaction was using and changed nothing;\n"
+        "try again.\n"
         "See durable(1).\n");
 }
 

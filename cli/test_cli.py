@@ -15,6 +15,7 @@ Environment: NGINX, MODULE_SO, DURABLE (paths; make test-cli sets them).
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -121,10 +122,52 @@ def test_help():
     names = [l.split()[0] for l in r.stdout.splitlines()
              if l.startswith("  ")]
     ok(len(names) == 19, "--help lists 19 commands", names)
+    # every exit code of durable.h, in the summary and in the manual page
+    codes = []
+    with open(os.path.join(ROOT, "cli/durable.h")) as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 3 and w[0] == "#define" \
+               and w[1].startswith("DU_EXIT_"):
+                codes.append(w[2])
+    summary = " ".join(r.stdout[r.stdout.find("Exit status:"):].split())
+    with open(os.path.join(ROOT, "cli/durable.1")) as f:
+        manual = f.read().split(".SH EXIT STATUS", 1)[-1]
+        manual = manual.split("\n.SH ", 1)[0]
+    ok(len(codes) > 1
+       and all(re.search(r"[:;] %s " % c, summary) for c in codes)
+       and all("\n.B %s\n" % c in manual for c in codes),
+       "--help and durable.1 list every exit code " + ",".join(codes),
+       summary)
+    # durable.1 names every option an online command takes, in the
+    # command's own entry, and every alias the option table accepts
+    with open(os.path.join(ROOT, "cli/durable.1")) as f:
+        section = f.read().split(".SH ONLINE COMMANDS", 1)[-1]
+        section = section.split("\n.SH ", 1)[0]
+    entries = section.split("\n.TP\n")
+    common = ("--url", "--key", "--task-hub", "--connection", "--json",
+              "--help")
+    missing = []
     for n in names:
         r = durable(n, "--help")
         ok(r.returncode == 0 and r.stdout.startswith("usage: durable " + n)
            and "--json" in r.stdout, "durable %s --help" % n, r.detail)
+        if "--url" not in r.stdout:
+            continue
+        entry = " ".join(e for e in entries
+                         if n.replace("-", "\\-") in e.split("\n", 1)[0])
+        missing += ["%s %s" % (n, o) for o in
+                    (l.split()[0] for l in r.stdout.splitlines()
+                     if l.startswith("  --"))
+                    if o not in common
+                    and o.replace("-", "\\-") not in entry]
+    with open(os.path.join(ROOT, "cli/durable_online.c")) as f:
+        aliases = re.findall(r'\{ "(--[a-z-]+)", "--', f.read())
+    missing += [a for a in aliases
+                if a.replace("-", "\\-") not in section]
+    ok(aliases and not missing,
+       "durable.1 lists the online commands' options and aliases",
+       missing)
     r = durable()
     ok(r.returncode == 2, "no command: exit 2", r.detail)
     r = durable("no-such-command")
