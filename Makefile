@@ -42,6 +42,14 @@ NGINX       ?= /usr/sbin/nginx
 BUILD       := $(CURDIR)/build
 NGX_BUILD   := $(BUILD)/nginx
 MODULE_SO   := $(NGX_BUILD)/objs/ngx_http_durable_module.so
+# the module make install installs: make build's flags without the hook of
+# test faults, which only the suite's builds carry
+RELEASE_BUILD := $(BUILD)/nginx-release
+RELEASE_SO  := $(RELEASE_BUILD)/objs/ngx_http_durable_module.so
+
+# the test builds set it where they configure; from the environment it
+# would put the hook into the release build
+unexport DURABLE_TEST_FAULTS_BUILD
 
 MODULE_SRCS := $(wildcard ngx_durable_module/*.c ngx_durable_module/*.h \
                           store/*.c store/*.h store/pg/*.c store/pg/*.h \
@@ -62,7 +70,7 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         test-grpc test-asan-grpc test-pg-schema test-postgres \
         test-grpc-postgres failover check-bench
 
-all: build
+all: build $(RELEASE_SO)
 
 deps:
 	@sh util/deps.sh
@@ -89,11 +97,8 @@ $(NGX_BUILD)/objs/Makefile: $(BUILD)/sources.txt config grpc/durable_task.proto
 $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
 
-# the module make install installs: the same flags without the hook of
-# test faults, which only the suite's builds carry
-RELEASE_BUILD := $(BUILD)/nginx-release
-RELEASE_SO    := $(RELEASE_BUILD)/objs/ngx_http_durable_module.so
-
+# the release module ($(RELEASE_SO)); make (all) builds it beside make
+# build's, so that `make && sudo make install` builds nothing as root
 $(RELEASE_BUILD)/objs/Makefile: $(BUILD)/sources.txt config \
         grpc/durable_task.proto
 	rm -rf $(RELEASE_BUILD)
@@ -103,7 +108,7 @@ $(RELEASE_BUILD)/objs/Makefile: $(BUILD)/sources.txt config \
 	        --add-dynamic-module=$(CURDIR) > configure.log 2>&1 \
 	    || { tail -20 configure.log; exit 1; }
 	! grep -q NGX_HTTP_DURABLE_TEST_FAULTS \
-	    $(RELEASE_BUILD)/objs/ngx_auto_config.h
+	    $(RELEASE_BUILD)/objs/ngx_auto_config.h || { rm -f $@; exit 1; }
 
 $(RELEASE_SO): $(RELEASE_BUILD)/objs/Makefile $(MODULE_SRCS)
 	$(MAKE) -s -C $(RELEASE_BUILD) -f objs/Makefile modules
