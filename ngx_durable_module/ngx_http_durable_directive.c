@@ -1106,7 +1106,8 @@ ngx_http_durable_public_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid durable_task_public_url \"%V\": use "
-                           "http://host[:port] or https://host[:port]", url);
+                           "http://host[:port][/path] or "
+                           "https://host[:port][/path]", url);
         return NGX_CONF_ERROR;
     }
 

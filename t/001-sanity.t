@@ -7,7 +7,7 @@ use DurableBackend;
 
 repeat_each(2);
 
-plan tests => repeat_each() * (2 * 3 + 11 * 2);
+plan tests => repeat_each() * (2 * 3 + 12 * 2);
 
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/sanity;
@@ -177,3 +177,16 @@ value must be between 1 and 10000000
 --- must_die
 --- error_log
 value must be between 1 and 10000000
+
+
+
+=== TEST 14: a durable_task_public_url that is not http(s) fails, naming the forms it takes
+--- http_config eval: $::http_config
+--- config
+    location /x/ {
+        durable_task /x;
+        durable_task_public_url ftp://files.example.com;
+    }
+--- must_die
+--- error_log
+invalid durable_task_public_url "ftp://files.example.com": use http://host[:port][/path] or https://host[:port][/path]
