@@ -141,6 +141,7 @@ static void dsi_lmdb_apply_handler(ds_event_t *ev);
 static void dsi_lmdb_flush_handler(ds_event_t *ev);
 static void dsi_lmdb_sync_work(ds_event_t *ev);
 static void dsi_lmdb_sync_done(ds_event_t *ev);
+static void dsi_lmdb_read(dsi_lmdb_t *lm, ds_op_t *op);
 static void dsi_lmdb_read_handler(ds_event_t *ev);
 static void dsi_lmdb_check_handler(ds_event_t *ev);
 static int dsi_lmdb_history(ds_op_t *op, ds_event_cb cb, void *data);
@@ -314,6 +315,24 @@ dsi_lmdb_reader_check(ds_store_t *st, int *dead)
 }
 
 
+/*
+ * A read and its done(); one turned away while this process adopts the
+ * map another process grew (DS_UNAVAILABLE: its client gets 503 with
+ * Retry-After) says so at info, as nothing else would.
+ */
+
+static void
+dsi_lmdb_read(dsi_lmdb_t *lm, ds_op_t *op)
+{
+    if (ds_op_read(lm->env, op) == DS_UNAVAILABLE) {
+        dsi_store_log(lm->store, DS_LOG_INFO, "durable: a read of store "
+                      "\"%s\" answered unavailable: this process adopts "
+                      "the map another process grew with a later txn",
+                      lm->store->name);
+    }
+}
+
+
 static void
 dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
 {
@@ -325,7 +344,7 @@ dsi_lmdb_submit(ds_store_t *st, ds_op_t *op, unsigned flags)
 
         if (!lm->reads_later) {
             /* the map is at hand: done() runs in the read txn, now */
-            (void) ds_op_read(lm->env, op);
+            dsi_lmdb_read(lm, op);
 
         } else {
             /* as a network backend: the answer comes after this event */
@@ -618,7 +637,7 @@ static void
 dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
 {
     int          wake;
-    size_t       applied, refused, failed;
+    size_t       applied, refused, failed, unavailable;
     ds_op_t     *op, *next;
     ds_host_t   *host;
     ds_store_t  *st;
@@ -629,12 +648,17 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
     applied = 0;
     refused = 0;
     failed = 0;
+    unavailable = 0;
     wake = 0;
 
     for (op = done->ops; op; op = op->next) {
         if (op->rc == DS_OK) {
             applied++;
             wake |= ds_op_wakes(op->type);
+
+        } else if (op->rc == DS_UNAVAILABLE) {
+            unavailable++;
+            refused++;
 
         } else if (op->rc == DS_FULL || op->rc == DS_ERROR) {
             failed++;
@@ -653,6 +677,13 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
         dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
                       "writes to store \"%s\" failed: %s", failed,
                       done->n, st->name, done->error);
+    }
+
+    if (unavailable && done->error[0] != '\0') {
+        /* at info: clients get 503 with Retry-After, and retry */
+        dsi_store_log(st, DS_LOG_INFO, "durable: %zu of a batch of %zu "
+                      "writes to store \"%s\" answered unavailable: %s",
+                      unavailable, done->n, st->name, done->error);
     }
 
     if (done->redone) {
@@ -940,7 +971,7 @@ dsi_lmdb_read_handler(ds_event_t *ev)
         next = op->next;
         op->next = NULL;
 
-        (void) ds_op_read(lm->env, op);
+        dsi_lmdb_read(lm, op);
         dsi_store_answered(lm->store, op);
     }
 }

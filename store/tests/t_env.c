@@ -112,6 +112,8 @@ t_reader_thread(void *data)
  * starts of 4 KB inputs ("big-0" to "big-149"), a commit each, with a
  * 16 MiB map. It says how that went through a pipe, not its exit status,
  * which memcheck changes when it reports the blocks the child inherited.
+ * The child also inherits the thread's count of map_lock holds
+ * (ds_env.c): its env is opened without threads, which never reads it.
  */
 
 static void
