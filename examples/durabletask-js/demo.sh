@@ -59,7 +59,7 @@ trap 'say interrupted; exit 130' INT TERM
 # ---- nginx, as make run starts it but in the background
 
 runtime_port_free "$PORT" "make demo-grpc" || exit 1
-runtime_port_free "$GRPC_PORT" "make demo-grpc" || exit 1
+runtime_port_free "$GRPC_PORT" "make demo-grpc" GRPC_PORT 4101 || exit 1
 prefix=$(runtime_prefix "$root" build/demo-grpc) || exit 1
 rm -rf "$prefix"
 (umask 022 && mkdir -p "$prefix/conf")
