@@ -56,8 +56,8 @@ Content-Type: application/json; charset=utf-8
     durable_task_store default path=/tmp sync=sometimes;
 --- config
 --- must_die
---- error_log
-invalid durable_task_store parameter "sync=sometimes"
+--- error_log eval
+qr/\[emerg\] .*invalid durable_task_store parameter "sync=sometimes"/
 
 
 
@@ -66,8 +66,8 @@ invalid durable_task_store parameter "sync=sometimes"
     durable_task_store default max_size=10m;
 --- config
 --- must_die
---- error_log
-durable_task_store "default": path= is required
+--- error_log eval
+qr/\[emerg\] .*durable_task_store "default": path= is required/
 
 
 
@@ -76,8 +76,8 @@ durable_task_store "default": path= is required
     durable_task_store default path=/tmp max_size=1k;
 --- config
 --- must_die
---- error_log
-invalid max_size "1k": use a size of at least 1m
+--- error_log eval
+qr/\[emerg\] .*invalid max_size "1k": use a size of at least 1m/
 
 
 
@@ -87,8 +87,8 @@ invalid max_size "1k": use a size of at least 1m
         durable_task;
     }
 --- must_die
---- error_log
-"durable_task" needs a store
+--- error_log eval
+qr/\[emerg\] .*"durable_task" needs a store/
 
 
 
@@ -100,8 +100,8 @@ invalid max_size "1k": use a size of at least 1m
         durable_task_hub 9lives;
     }
 --- must_die
---- error_log
-invalid task hub name "9lives"
+--- error_log eval
+qr/\[emerg\] .*invalid task hub name "9lives"/
 
 
 
@@ -113,8 +113,8 @@ invalid task hub name "9lives"
         durable_task_json_depth 4096;
     }
 --- must_die
---- error_log
-value must be between 1 and 2048
+--- error_log eval
+qr/\[emerg\] .*value must be between 1 and 2048/
 
 
 
@@ -123,8 +123,8 @@ value must be between 1 and 2048
     durable_task_store default path=/etc/hostname;
 --- config
 --- must_die
---- error_log
-path "/etc/hostname" is not a directory
+--- error_log eval
+qr{\[emerg\] .*path "/etc/hostname" is not a directory}
 
 
 
@@ -136,5 +136,5 @@ path "/etc/hostname" is not a directory
         durable_task_connection nosuch;
     }
 --- must_die
---- error_log
-names an unknown store "nosuch"
+--- error_log eval
+qr/\[emerg\] .*names an unknown store "nosuch"/
