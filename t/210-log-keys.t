@@ -14,7 +14,9 @@ repeat_each(1);
 no_shuffle();
 log_level('debug');
 
-plan tests => 3 * blocks() + 1;
+# per block: status + error_log + no_error_log; block 1 has 2 error_log
+# lines; blocks 1, 3 and 4 the [alert] of the broken store's open at start
+plan tests => 3 * blocks() + 1 + 3;
 
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/log-keys;
@@ -41,9 +43,10 @@ __DATA__
 --- request
 GET /runtime/webhooks/durabletask/instances?code=guessed-secret-99
 --- error_code: 401
---- error_log
-durable: request with a wrong key
-request: "GET /runtime/webhooks/durabletask/instances?code=*** HTTP/1.1"
+--- error_log eval
+['durable: request with a wrong key',
+ 'request: "GET /runtime/webhooks/durabletask/instances?code=*** HTTP/1.1"',
+ qr/\[alert\] .*durable: store "broken": cannot open store/]
 --- no_error_log eval
 qr/durable:.*guessed-secret-99/
 
@@ -62,8 +65,8 @@ select undef, undef, undef, 1.2;
 --- request
 GET /runtime/webhooks/durabletask/instances?connection=broken&taskHub=H&CODE=systemkey-1234
 --- error_code: 503
---- error_log
-request: "GET /runtime/webhooks/durabletask/instances?connection=broken&taskHub=H&CODE=*** HTTP/1.1"
+--- error_log eval
+qr{\[alert\] .*request: "GET /runtime/webhooks/durabletask/instances\?connection=broken&taskHub=H&CODE=\*\*\* HTTP/1\.1"}
 --- no_error_log eval
 qr/durable:.*systemkey-1234/
 
@@ -80,7 +83,8 @@ qr/durable:.*systemkey-1234/
 POST /runtime/webhooks/durabletask/orchestrators/Hello/lk3?timeout=1&code=systemkey-1234
 --- error_code: 202
 --- error_log eval
-qr/\[debug\] .*durable wait: reading the status of "lk3"$/
+[qr/\[debug\] .*durable wait: reading the status of "lk3"$/,
+ qr/\[alert\] .*durable: store "broken": cannot open store/]
 --- no_error_log eval
 qr/durable [a-z]+: .*systemkey-1234/
 
@@ -98,6 +102,7 @@ qr/durable [a-z]+: .*systemkey-1234/
 POST /runtime/webhooks/durabletask/worker/orchestrations/claim?wait=0&code=workerkey-5678
 --- error_code: 200
 --- error_log eval
-qr/\[debug\] .*durable claim: \d+ items, \d+ of other names, kind:\d+$/
+[qr/\[debug\] .*durable claim: \d+ items, \d+ of other names, kind:\d+$/,
+ qr/\[alert\] .*durable: store "broken": cannot open store/]
 --- no_error_log eval
 qr/durable [a-z]+: .*workerkey-5678/
