@@ -103,6 +103,7 @@ sub read_pid {
     $ok &&= is($r->{ok}, 64, 'passing.tt: 64 tests ok');
     $ok &&= is_deeply($r->{not_ok}, [], 'passing.tt: no failing test');
     $ok &&= unlike($r->{out}, qr/Looks like|Bail out/, 'passing.tt: clean summary');
+    $ok &&= unlike($r->{out}, qr/^WARNING/m, 'passing.tt: no warning');
     show($r) unless $ok;
     ok(!port_in_use(), 'passing.tt: nginx stopped at exit');
 }
@@ -133,6 +134,36 @@ expect_failures('error-log.tt', 2,
 }
 expect_failures('timeout.tt', 2,
     qr/ERROR: client socket timed out - .*TEST 1.*\n.*status code ok/);
+
+# --- as in the real runner, an [alert], [crit] or [emerg] line is printed
+# as a WARNING unless a pattern of the block's error_log or no_error_log
+# holds "[alert", "[crit" or "[emerg" (the word alone does not count), in
+# must_die blocks and blocks without patterns too; a failed assertion is a
+# failure
+{
+    my $r = run_fixture('warn-levels.tt');
+    my $ok = is($r->{exit}, 0, 'warn-levels.tt: passes');
+    my @w = $r->{out} =~ /^(WARNING: .*)$/mg;
+    $ok &&= is(scalar @w, 3, 'warn-levels.tt: 3 warnings');
+    # the block's name, then the line with its quotes escaped
+    my $emerg = qr/\[emerg\] .*unknown directive \\"selftest_/;
+    my $crit = qr/\[crit\] .*open\(\) \\".*Not a directory/;
+    $ok &&= like($w[0] // '', qr/^WARNING: \S+ TEST 1: .* - .*$emerg/,
+                 'warn-levels.tt: TEST 1 (must_die, "emerg") warns');
+    $ok &&= like($w[1] // '', qr/^WARNING: \S+ TEST 2: .* - .*$crit/,
+                 'warn-levels.tt: TEST 2 ("crit") warns');
+    $ok &&= like($w[2] // '', qr/^WARNING: \S+ TEST 3: .* - .*$crit/,
+                 'warn-levels.tt: TEST 3 (no pattern) warns');
+    show($r) unless $ok;
+
+    $r = run_fixture('warn-named.tt');
+    $ok = is($r->{exit}, 0, 'warn-named.tt: passes');
+    $ok &&= is($r->{ok}, 6, 'warn-named.tt: 6 tests ok');
+    $ok &&= unlike($r->{out}, qr/^WARNING/m, 'warn-named.tt: no warning');
+    show($r) unless $ok;
+}
+expect_failures('assertion.tt', 1,
+    qr/TEST 1: .* - .*\[error\] .*open\(\) ".*Assertion `selftest' failed\."/);
 
 # --- bail outs
 {

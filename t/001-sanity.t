@@ -56,8 +56,8 @@ Content-Type: application/json; charset=utf-8
     durable_task_store default path=/tmp sync=sometimes;
 --- config
 --- must_die
---- error_log
-invalid durable_task_store parameter "sync=sometimes"
+--- error_log eval
+qr/\[emerg\] .*invalid durable_task_store parameter "sync=sometimes"/
 
 
 
@@ -66,8 +66,8 @@ invalid durable_task_store parameter "sync=sometimes"
     durable_task_store default max_size=10m;
 --- config
 --- must_die
---- error_log
-durable_task_store "default": path= is required
+--- error_log eval
+qr/\[emerg\] .*durable_task_store "default": path= is required/
 
 
 
@@ -76,8 +76,8 @@ durable_task_store "default": path= is required
     durable_task_store default path=/tmp max_size=1k;
 --- config
 --- must_die
---- error_log
-invalid max_size "1k": use a size of at least 1m
+--- error_log eval
+qr/\[emerg\] .*invalid max_size "1k": use a size of at least 1m/
 
 
 
@@ -87,8 +87,8 @@ invalid max_size "1k": use a size of at least 1m
         durable_task;
     }
 --- must_die
---- error_log
-"durable_task" needs a store
+--- error_log eval
+qr/\[emerg\] .*"durable_task" needs a store/
 
 
 
@@ -100,8 +100,8 @@ invalid max_size "1k": use a size of at least 1m
         durable_task_hub 9lives;
     }
 --- must_die
---- error_log
-invalid task hub name "9lives"
+--- error_log eval
+qr/\[emerg\] .*invalid task hub name "9lives"/
 
 
 
@@ -113,8 +113,8 @@ invalid task hub name "9lives"
         durable_task_json_depth 4096;
     }
 --- must_die
---- error_log
-value must be between 1 and 2048
+--- error_log eval
+qr/\[emerg\] .*value must be between 1 and 2048/
 
 
 
@@ -123,8 +123,8 @@ value must be between 1 and 2048
     durable_task_store default path=/etc/hostname;
 --- config
 --- must_die
---- error_log
-path "/etc/hostname" is not a directory
+--- error_log eval
+qr{\[emerg\] .*path "/etc/hostname" is not a directory}
 
 
 
@@ -136,8 +136,8 @@ path "/etc/hostname" is not a directory
         durable_task_connection nosuch;
     }
 --- must_die
---- error_log
-names an unknown store "nosuch"
+--- error_log eval
+qr/\[emerg\] .*names an unknown store "nosuch"/
 
 
 
@@ -149,8 +149,8 @@ names an unknown store "nosuch"
         durable_task_max_top 100001;
     }
 --- must_die
---- error_log
-value must be between 1 and 100000
+--- error_log eval
+qr/\[emerg\] .*value must be between 1 and 100000\b/
 
 
 
@@ -162,8 +162,8 @@ value must be between 1 and 100000
         durable_task_list_scan_budget 0;
     }
 --- must_die
---- error_log
-value must be between 1 and 10000000
+--- error_log eval
+qr/\[emerg\] .*value must be between 1 and 10000000\b/
 
 
 
@@ -175,8 +175,8 @@ value must be between 1 and 10000000
         durable_task_purge_batch 10000001;
     }
 --- must_die
---- error_log
-value must be between 1 and 10000000
+--- error_log eval
+qr/\[emerg\] .*value must be between 1 and 10000000\b/
 
 
 
@@ -188,5 +188,5 @@ value must be between 1 and 10000000
         durable_task_public_url ftp://files.example.com;
     }
 --- must_die
---- error_log
-invalid durable_task_public_url "ftp://files.example.com": use http://host[:port][/path] or https://host[:port][/path]
+--- error_log eval
+qr{\[emerg\] .*invalid durable_task_public_url "ftp://files\.example\.com": use http://host\[:port\]\[/path\] or https://host\[:port\]\[/path\]}

@@ -264,8 +264,8 @@ GET /s/instances?connection=broken
 --- error_code: 503
 --- response_body_like chomp
 ^\{"Message":"[^"]*broken[^"]*"\}$
---- error_log
-durable: store "broken": cannot open store
+--- error_log eval
+qr/\[alert\] .*durable: store "broken": cannot open store/
 
 
 

@@ -57,8 +57,8 @@ __DATA__
         durable_task_keys "$DURABLE_KEY_1";
     }
 --- must_die
---- error_log
-a "durable_task_keys" key looks like a variable ("$NAME" or "${NAME}"): nginx does not expand variables here, the text itself would be the key; keep the keys in a file and use "durable_task_keys_file"
+--- error_log eval
+qr/\[emerg\] .*a "durable_task_keys" key looks like a variable \("\$NAME" or "\$\{NAME\}"\): nginx does not expand variables here, the text itself would be the key; keep the keys in a file and use "durable_task_keys_file"/
 
 
 
@@ -70,8 +70,8 @@ a "durable_task_keys" key looks like a variable ("$NAME" or "${NAME}"): nginx do
         durable_task_worker_keys "key-${WORKER}";
     }
 --- must_die
---- error_log
-a "durable_task_worker_keys" key looks like a variable
+--- error_log eval
+qr/\[emerg\] .*a "durable_task_worker_keys" key looks like a variable/
 
 
 
@@ -84,7 +84,7 @@ a "durable_task_worker_keys" key looks like a variable
     }
 --- must_die
 --- error_log eval
-qr{"durable_task_keys_file": the keys file "[^"]*/keys/open" is readable or writable by other users \(mode 0644\): run "chmod o-rw }
+qr{\[emerg\] .*"durable_task_keys_file": the keys file "[^"]*/keys/open" is readable or writable by other users \(mode 0644\): run "chmod o-rw }
 
 
 
@@ -97,7 +97,7 @@ qr{"durable_task_keys_file": the keys file "[^"]*/keys/open" is readable or writ
     }
 --- must_die
 --- error_log eval
-qr{"durable_task_worker_keys_file": the keys file "[^"]*/keys/written" is readable or writable by other users \(mode 0602\)}
+qr{\[emerg\] .*"durable_task_worker_keys_file": the keys file "[^"]*/keys/written" is readable or writable by other users \(mode 0602\)}
 
 
 
@@ -110,7 +110,7 @@ qr{"durable_task_worker_keys_file": the keys file "[^"]*/keys/written" is readab
     }
 --- must_die
 --- error_log eval
-qr{the keys file "[^"]*/keys/none" holds no key}
+qr{\[emerg\] .*the keys file "[^"]*/keys/none" holds no key}
 
 
 
@@ -123,7 +123,7 @@ qr{the keys file "[^"]*/keys/none" holds no key}
     }
 --- must_die
 --- error_log eval
-qr{"durable_task_keys_file": cannot read the keys file "[^"]*/keys/missing" \(2: }
+qr{\[emerg\] .*"durable_task_keys_file": cannot read the keys file "[^"]*/keys/missing" \(2: }
 
 
 
@@ -136,7 +136,7 @@ qr{"durable_task_keys_file": cannot read the keys file "[^"]*/keys/missing" \(2:
     }
 --- must_die
 --- error_log eval
-qr{"durable_task_keys_file": the key on line 2 of "[^"]*/keys/short" has fewer than 8 characters}
+qr{\[emerg\] .*"durable_task_keys_file": the key on line 2 of "[^"]*/keys/short" has fewer than 8 characters}
 
 
 
@@ -203,4 +203,4 @@ GET /x/instances/nope?code=filekey-0004
     }
 --- must_die
 --- error_log eval
-qr{"durable_task_keys_file": the keys file "[^"]*/keys/big" is larger than 65536 bytes}
+qr{\[emerg\] .*"durable_task_keys_file": the keys file "[^"]*/keys/big" is larger than 65536 bytes}

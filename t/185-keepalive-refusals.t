@@ -117,10 +117,11 @@ our @REFUSALS = (
      400, '^\{"Message":"[^"]*top[^"]*given more than once'],
 );
 
-# tests per block (per request: status + body + each header line):
-#    1: 2 * 2    2: 2 * 2 * @REFUSALS (a refusal and a GET each)
+# tests per block (per request: status + body + each header line; in
+# blocks 1 and 2, + no [alert] line but the corrupt store's):
+#    1: 3 * 2    2: 3 * 2 * @REFUSALS (a refusal and a GET each)
 #    3: 2 * 2    4: 1 + 1    5: 1 + 1    6: 3
-plan tests => 2 * 2 + 2 * 2 * @REFUSALS + 2 * 2 + 2 + 2 + 3;
+plan tests => 3 * 2 + 3 * 2 * @REFUSALS + 2 * 2 + 2 + 2 + 3;
 
 no_shuffle();
 run_tests();
@@ -138,6 +139,9 @@ Content-Type: application/json
 --- error_code eval: [202, 202]
 --- response_body_like eval
 ['^\{"id":"seed",', '^\{"id":"gone",']
+--- no_error_log eval
+# the corrupt store's failed open at start is expected, and named here
+qr/\[alert\] (?!.*durable: store "corrupt": cannot open store)/
 
 
 
@@ -162,6 +166,9 @@ Content-Type: application/json
 [map { ($_->[1], 202) } @::REFUSALS]
 --- response_body_like eval
 [map { ($_->[2], $::SEED) } @::REFUSALS]
+--- no_error_log eval
+# the corrupt store's failed open (the 503 refusal) is expected
+qr/\[alert\] (?!.*durable: store "corrupt": cannot open store)/
 --- timeout: 10
 
 

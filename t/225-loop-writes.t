@@ -123,8 +123,8 @@ __DATA__
     durable_task_store loop path=$TEST_NGINX_DATA_DIR/loop-synced writes=loop;
 --- config
 --- must_die
---- error_log
-durable_task_store "loop": writes=loop needs sync=off (a synced commit waits for the disk)
+--- error_log eval
+qr/\[emerg\] .*durable_task_store "loop": writes=loop needs sync=off \(a synced commit waits for the disk\)/
 
 
 

@@ -120,7 +120,7 @@ __DATA__
 --- config
 --- must_die
 --- error_log eval
-qr{durable_task_store "default": the worker user "nobody" cannot reach the store directory: "[^"]*/private" is not searchable by it \(owner uid 0, mode 0700\); make every parent directory searchable by user "nobody", or set "user", or choose another path=}
+qr{\[emerg\] .*durable_task_store "default": the worker user "nobody" cannot reach the store directory: "[^"]*/private" is not searchable by it \(owner uid 0, mode 0700\); make every parent directory searchable by user "nobody", or set "user", or choose another path=}
 
 
 
@@ -130,7 +130,7 @@ qr{durable_task_store "default": the worker user "nobody" cannot reach the store
 --- config
 --- must_die
 --- error_log eval
-qr{durable_task_store "default": the worker user "nobody" cannot reach the store directory: "[^"]*/private" is not searchable by it}
+qr{\[emerg\] .*durable_task_store "default": the worker user "nobody" cannot reach the store directory: "[^"]*/private" is not searchable by it}
 
 
 
@@ -140,7 +140,7 @@ qr{durable_task_store "default": the worker user "nobody" cannot reach the store
 --- config
 --- must_die
 --- error_log eval
-qr{durable_task_store "default": the worker user "nobody" cannot read and write "[^"]*/public/rootfiles/data.mdb" \(owner uid 0, mode 0600\): run "chown -R nobody }
+qr{\[emerg\] .*durable_task_store "default": the worker user "nobody" cannot read and write "[^"]*/public/rootfiles/data.mdb" \(owner uid 0, mode 0600\): run "chown -R nobody }
 
 
 

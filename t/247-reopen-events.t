@@ -15,12 +15,12 @@ use DurableBlocks ();
 repeat_each(1);
 log_level('debug');
 
-# per block: status + body + the log lines
+# per block: status + body + the log lines + the failed open's [alert]
 my $v = `$Test::Nginx::Util::NginxBinary -V 2>&1`;
 if ($v !~ /--with-debug/) {
     plan skip_all => 'nginx without --with-debug';
 } else {
-    plan tests => repeat_each() * (blocks() * 3);
+    plan tests => repeat_each() * (blocks() * 4);
 }
 
 our $data = $ENV{TEST_NGINX_DATA_DIR} // '';
@@ -56,3 +56,5 @@ qr/durable host "broken": \d+ events, \d+ new, open:\d/
 --- grep_error_log_out eval
 qr/\Adurable host "broken": (\d+) events, \1 new, open:0
 durable host "broken": \1 events, 0 new, open:0\n\z/
+--- error_log eval
+qr/\[alert\] .*durable: store "broken": cannot open store/

@@ -25,8 +25,8 @@ repeat_each(1);
 no_shuffle();
 
 # per block: the status and one check of the answer or the log; block 1
-# checks its Content-Type too
-plan tests => repeat_each() * (2 * blocks() + 1);
+# checks its Content-Type too, blocks 17 and 18 their [alert] lines
+plan tests => repeat_each() * (2 * blocks() + 1 + 2);
 
 BEGIN {
     my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
@@ -514,6 +514,8 @@ GET /durable/metrics
 qr/^durable_store_up\{store="broken"\} 0$
 .*^durable_errors_total\{cause="store_unavailable"\} 1$
 /ms
+--- error_log eval
+qr/\[alert\] .*durable: store "broken": cannot open store/
 
 
 
@@ -528,6 +530,8 @@ GET /durable/metrics
 --- error_code: 200
 --- response_body_like eval
 qr/^durable_waits_open 0$/m
+--- error_log eval
+qr/\[alert\] .*worker process \d+ exited on signal 9/
 
 
 

@@ -216,8 +216,8 @@ DURABLE_TEST_FAULTS makes the event loop sleep 30 ms
     durable_task_loop_probe 0;
 --- config
 --- must_die
---- error_log
-"durable_task_loop_probe" takes off or an interval from 1ms to 1s, not "0"
+--- error_log eval
+qr/\[emerg\] .*"durable_task_loop_probe" takes off or an interval from 1ms to 1s, not "0"/
 
 
 
@@ -226,8 +226,8 @@ DURABLE_TEST_FAULTS makes the event loop sleep 30 ms
     durable_task_loop_probe 1001ms;
 --- config
 --- must_die
---- error_log
-"durable_task_loop_probe" takes off or an interval from 1ms to 1s, not "1001ms"
+--- error_log eval
+qr/\[emerg\] .*"durable_task_loop_probe" takes off or an interval from 1ms to 1s, not "1001ms"/
 
 
 
@@ -236,8 +236,8 @@ DURABLE_TEST_FAULTS makes the event loop sleep 30 ms
     durable_task_loop_probe often;
 --- config
 --- must_die
---- error_log
-"durable_task_loop_probe" takes off or an interval from 1ms to 1s, not "often"
+--- error_log eval
+qr/\[emerg\] .*"durable_task_loop_probe" takes off or an interval from 1ms to 1s, not "often"/
 
 
 
@@ -247,8 +247,8 @@ DURABLE_TEST_FAULTS makes the event loop sleep 30 ms
     durable_task_loop_probe off;
 --- config
 --- must_die
---- error_log
-"durable_task_loop_probe" directive is duplicate
+--- error_log eval
+qr/\[emerg\] .*"durable_task_loop_probe" directive is duplicate/
 
 
 
@@ -257,5 +257,5 @@ DURABLE_TEST_FAULTS makes the event loop sleep 30 ms
 --- config
     durable_task_loop_probe 1ms;
 --- must_die
---- error_log
-"durable_task_loop_probe" directive is not allowed here
+--- error_log eval
+qr/\[emerg\] .*"durable_task_loop_probe" directive is not allowed here/

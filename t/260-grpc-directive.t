@@ -30,8 +30,8 @@ __DATA__
         durable_task_grpc ping=10ms;
     }
 --- must_die
---- error_log
-invalid ping interval "10ms": a time of 100ms or more, such as 30s
+--- error_log eval
+qr/\[emerg\] .*invalid ping interval "10ms": a time of 100ms or more, such as 30s/
 
 
 
@@ -43,8 +43,8 @@ invalid ping interval "10ms": a time of 100ms or more, such as 30s
         durable_task_grpc 30s;
     }
 --- must_die
---- error_log
-invalid parameter "30s": durable_task_grpc takes only ping=time
+--- error_log eval
+qr/\[emerg\] .*invalid parameter "30s": durable_task_grpc takes only ping=time/
 
 
 
@@ -57,8 +57,8 @@ invalid parameter "30s": durable_task_grpc takes only ping=time
         durable_task_grpc;
     }
 --- must_die
---- error_log
-cannot share a location with another handler
+--- error_log eval
+qr/\[emerg\] .*cannot share a location with another handler/
 
 
 
@@ -71,8 +71,8 @@ cannot share a location with another handler
         durable_task_grpc ping=5s;
     }
 --- must_die
---- error_log
-"durable_task_grpc" directive is duplicate
+--- error_log eval
+qr/\[emerg\] .*"durable_task_grpc" directive is duplicate/
 
 
 
@@ -83,8 +83,8 @@ cannot share a location with another handler
     durable_task_grpc;
     durable_task_grpc;
 --- must_die
---- error_log
-"durable_task_grpc" directive is duplicate
+--- error_log eval
+qr/\[emerg\] .*"durable_task_grpc" directive is duplicate/
 
 
 
@@ -94,8 +94,8 @@ cannot share a location with another handler
         durable_task_grpc;
     }
 --- must_die
---- error_log
-needs a store: declare one with "durable_task_store" in http{}
+--- error_log eval
+qr/\[emerg\] .*needs a store: declare one with "durable_task_store" in http\{\}/
 
 
 

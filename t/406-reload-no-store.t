@@ -18,8 +18,9 @@ workers(1);
 repeat_each(1);
 no_shuffle();
 
-# status + body + no_error_log + 1 Perl check
-plan tests => 4 * blocks();
+# status + body + no_error_log + 1 Perl check; the error_log lines of
+# the failures blocks 2 (1) and 3 (2) make on purpose
+plan tests => 4 * blocks() + 1 + 2;
 
 DurableBlocks::fresh_dirs('reload-no-store');
 
@@ -126,6 +127,8 @@ GET /ok
 ok
 --- no_error_log
 exited on signal
+--- error_log eval
+qr/\[emerg\] .*unknown directive "t_no_such"/
 
 
 
@@ -167,3 +170,6 @@ GET /ok
 ok
 --- no_error_log
 exited on signal 11
+--- error_log eval
+[qr/\[emerg\] .*still could not bind\(\)/,
+ qr/\[alert\] .*worker process \d+ exited on signal 9/]

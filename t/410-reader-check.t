@@ -75,5 +75,5 @@ durable: store "default": cleared 1 stale reader slot(s)
     durable_task_store default path=$TEST_NGINX_DATA_DIR/reader-check reader_check=0;
 --- config
 --- must_die
---- error_log
-invalid durable_task_store parameter "reader_check=0"
+--- error_log eval
+qr/\[emerg\] .*invalid durable_task_store parameter "reader_check=0"/

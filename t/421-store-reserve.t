@@ -113,8 +113,8 @@ Content-Type: application/json
     durable_task_store default path=/tmp reserve=0;
 --- config
 --- must_die
---- error_log
-invalid reserve "0": use a size such as 64m or a percentage of max_size from 1% to 50%
+--- error_log eval
+qr/\[emerg\] .*invalid reserve "0": use a size such as 64m or a percentage of max_size from 1% to 50%/
 
 
 
@@ -123,8 +123,8 @@ invalid reserve "0": use a size such as 64m or a percentage of max_size from 1% 
     durable_task_store default path=/tmp reserve=60%;
 --- config
 --- must_die
---- error_log
-invalid reserve "60%"
+--- error_log eval
+qr/\[emerg\] .*invalid reserve "60%"/
 
 
 
@@ -133,8 +133,8 @@ invalid reserve "60%"
     durable_task_store default path=/tmp max_size=1m reserve=600k;
 --- config
 --- must_die
---- error_log
-durable_task_store "default": reserve= must be at most half of max_size
+--- error_log eval
+qr/\[emerg\] .*durable_task_store "default": reserve= must be at most half of max_size/
 
 
 
@@ -143,8 +143,8 @@ durable_task_store "default": reserve= must be at most half of max_size
     durable_task_store default path=/tmp reserve=lots;
 --- config
 --- must_die
---- error_log
-invalid reserve "lots"
+--- error_log eval
+qr/\[emerg\] .*invalid reserve "lots"/
 
 
 
@@ -249,7 +249,7 @@ qr/^\{"id":"after-rounds",/
 --- config
 --- must_die
 --- error_log eval
-qr/durable_task_store "default": reserve= must be at least \d+ \(64 pages of \d+ bytes\)/
+qr/\[emerg\] .*durable_task_store "default": reserve= must be at least \d+ \(64 pages of \d+ bytes\)/
 
 
 
@@ -259,4 +259,4 @@ qr/durable_task_store "default": reserve= must be at least \d+ \(64 pages of \d+
 --- config
 --- must_die
 --- error_log eval
-qr/durable_task_store "default": reserve= must be at least \d+ \(64 pages/
+qr/\[emerg\] .*durable_task_store "default": reserve= must be at least \d+ \(64 pages/

@@ -62,8 +62,8 @@ __DATA__
     durable_task_store default path=$TEST_NGINX_DATA_DIR/disk-file;
 --- config
 --- must_die
---- error_log
-durable_task_store "default": path
+--- error_log eval
+qr/\[emerg\] .*durable_task_store "default": path/
 
 
 
