@@ -292,8 +292,9 @@ DECLARE
     later      text[];
     pname      text;
     pversion   text;
+    was        smallint;
+    terminated boolean;
     inst       durable.instances;
-    cur        durable.instances;
 BEGIN
     changed := false;
 
@@ -354,6 +355,8 @@ BEGIN
         END IF;
 
         now := durable.now_us();
+        was := inst.status;
+        terminated := false;
         cnt := coalesce(cardinality(p_kinds), 0);
         fin := CASE WHEN cnt > 0 AND p_kinds[cnt] IN (6, 7, 8)
                     THEN p_kinds[cnt] END;
@@ -488,6 +491,8 @@ BEGIN
                 END IF;
 
             ELSIF kind = 12 THEN
+                terminated := true;
+
                 -- missing or ended already: dropped, as events are
                 IF p_b[i] IS NULL THEN
                     t := durable.terminate(p_hub, p_a[i], p_c[i]);
@@ -615,10 +620,19 @@ BEGIN
                 WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id;
         END IF;
 
-        -- another writer may have delivered to it meanwhile (through
-        -- durable.deliver()): its inbox counter must not go back
-        SELECT * INTO cur FROM durable.instances x
-            WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id;
+        -- The record is locked from the first read, so only the actions
+        -- above can have written it since, and only two columns of what
+        -- they write outlive the UPDATE below. Its inbox counter: a lock
+        -- granted at once (durable.entity_lock_next()) or a terminated
+        -- child's message (durable.terminate()) come through
+        -- durable.deliver(), which raises it; the UPDATE reads it in
+        -- the row it updates, so that it does not go back. Its status,
+        -- for changed: only a termination can end this instance (the
+        -- tree of one of its ancestors), so only then is it read again.
+        IF terminated THEN
+            SELECT x.status INTO was FROM durable.instances x
+                WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id;
+        END IF;
 
         UPDATE durable.instances x
             SET status = inst.status, suspended_from = inst.suspended_from,
@@ -626,7 +640,7 @@ BEGIN
                 input = inst.input, output = inst.output,
                 custom_status = inst.custom_status,
                 version = inst.version, failure = inst.failure,
-                inbox_seq = greatest(seq, cur.inbox_seq),
+                inbox_seq = greatest(seq, x.inbox_seq),
                 lease = NULL, lease_expires = 0, lease_upto = 0,
                 done_lease = p_lease, done_digest = p_digest,
                 done_status = inst.status,
@@ -636,7 +650,7 @@ BEGIN
 
         rc := 0;
         status := inst.status;
-        changed := inst.status <> cur.status OR fin IS NOT NULL;
+        changed := inst.status <> was OR fin IS NOT NULL;
 
         PERFORM durable.wake(p_hub);
 
