@@ -379,31 +379,36 @@ BEGIN
             at := CASE WHEN inst.episode_at <> 0 THEN inst.episode_at
                        ELSE now END;
 
-            PERFORM durable.history_append(p_hub, part, p_id,
-                durable.event('OrchestratorStarted', at, NULL));
-
+            -- in one statement, the last seq looked up once:
+            -- OrchestratorStarted, the messages taken, the event of each
+            -- action that has one, OrchestratorCompleted
             INSERT INTO durable.history (hub, partition, id, seq, event)
                 SELECT p_hub, part, p_id,
                        (SELECT coalesce(max(h.seq), 0)
                         FROM durable.history h
                         WHERE h.hub = p_hub AND h.partition = part
                           AND h.id = p_id)
-                       + row_number() OVER (ORDER BY x.seq),
-                       x.message
-                FROM durable.inbox x
-                WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id
-                  AND x.seq <= taken;
-
-            FOR i IN 1 .. cnt LOOP
-                IF p_etypes[i] IS NOT NULL THEN
-                    PERFORM durable.history_append(p_hub, part, p_id,
-                        durable.event_id(p_etypes[i], at, p_ids[i],
-                                         p_emembers[i]));
-                END IF;
-            END LOOP;
-
-            PERFORM durable.history_append(p_hub, part, p_id,
-                durable.event('OrchestratorCompleted', at, NULL));
+                       + row_number() OVER (ORDER BY e.grp, e.pos),
+                       e.event
+                FROM (SELECT 0 AS grp, 0::bigint AS pos,
+                             durable.event('OrchestratorStarted', at,
+                                           NULL) AS event
+                      UNION ALL
+                      SELECT 1, x.seq, x.message
+                      FROM durable.inbox x
+                      WHERE x.hub = p_hub AND x.partition = part
+                        AND x.id = p_id AND x.seq <= taken
+                      UNION ALL
+                      SELECT 2, a.pos,
+                             durable.event_id(a.etype, at, a.aid,
+                                              a.members)
+                      FROM unnest(p_etypes, p_ids, p_emembers)
+                           WITH ORDINALITY AS a(etype, aid, members, pos)
+                      WHERE a.pos <= cnt AND a.etype IS NOT NULL
+                      UNION ALL
+                      SELECT 3, 0,
+                             durable.event('OrchestratorCompleted', at,
+                                           NULL)) e;
         END IF;
 
         DELETE FROM durable.inbox x
