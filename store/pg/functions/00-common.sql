@@ -361,23 +361,37 @@ BEGIN
         RETURN CASE WHEN p_strict THEN 1 ELSE 0 END;
     END IF;
 
-    IF durable.terminal(inst.status) THEN
+    RETURN durable.deliver_locked(p_hub, part, inst, p_execution,
+                                  p_message, p_now, p_strict);
+END
+$$;
+
+
+-- durable.deliver() past its look-up, for a caller that holds the
+-- record: p_inst, read FOR UPDATE, in partition p_part, unchanged since
+CREATE OR REPLACE FUNCTION durable.deliver_locked(p_hub text,
+    p_part integer, p_inst durable.instances, p_execution bigint,
+    p_message text, p_now bigint, p_strict boolean)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF durable.terminal(p_inst.status) THEN
         RETURN CASE WHEN p_strict THEN 3 ELSE 0 END;
     END IF;
 
-    IF p_execution <> 0 AND inst.execution <> p_execution THEN
+    IF p_execution <> 0 AND p_inst.execution <> p_execution THEN
         RETURN 0;
     END IF;
 
     UPDATE durable.instances i
-        SET inbox_seq = inst.inbox_seq + 1,
-            ready_at = durable.ready_mark(inst.status, inst.lease,
-                                          inst.lease_expires, inst.ready_at,
-                                          p_now)
-        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
+        SET inbox_seq = p_inst.inbox_seq + 1,
+            ready_at = durable.ready_mark(p_inst.status, p_inst.lease,
+                                          p_inst.lease_expires,
+                                          p_inst.ready_at, p_now)
+        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_inst.id;
 
     INSERT INTO durable.inbox (hub, partition, id, seq, message)
-        VALUES (p_hub, part, p_id, inst.inbox_seq + 1, p_message);
+        VALUES (p_hub, p_part, p_inst.id, p_inst.inbox_seq + 1, p_message);
 
     RETURN 0;
 END

@@ -147,10 +147,12 @@ $$;
 
 
 -- the activity row, locked: rc 1 NOTFOUND, 6 INVALID (a key no row can
--- have); with p_instance the instance's row is locked first
-CREATE OR REPLACE FUNCTION durable.lock_activity(p_hub text, p_id text,
-    p_task bigint, p_instance boolean,
-    OUT rc integer, OUT part integer, OUT act durable.activities)
+-- have); with p_instance the instance's row is locked first, and is inst
+-- (NULL when there is none)
+CREATE OR REPLACE FUNCTION durable.lock_activity_with(p_hub text,
+    p_id text, p_task bigint, p_instance boolean,
+    OUT rc integer, OUT part integer, OUT act durable.activities,
+    OUT inst durable.instances)
 LANGUAGE plpgsql AS $$
 DECLARE
     n  integer;
@@ -171,7 +173,7 @@ BEGIN
     part := durable.partition_of(n, p_id);
 
     IF p_instance THEN
-        PERFORM 1 FROM durable.instances i
+        SELECT * INTO inst FROM durable.instances i
             WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
             FOR UPDATE;
     END IF;
@@ -184,6 +186,22 @@ BEGIN
     IF FOUND THEN
         rc := 0;
     END IF;
+END
+$$;
+
+
+-- durable.lock_activity_with() but the instance's row
+CREATE OR REPLACE FUNCTION durable.lock_activity(p_hub text, p_id text,
+    p_task bigint, p_instance boolean,
+    OUT rc integer, OUT part integer, OUT act durable.activities)
+LANGUAGE plpgsql AS $$
+DECLARE
+    l  record;
+BEGIN
+    l := durable.lock_activity_with(p_hub, p_id, p_task, p_instance);
+    rc := l.rc;
+    part := l.part;
+    act := l.act;
 END
 $$;
 
@@ -295,7 +313,7 @@ DECLARE
     l    record;
 BEGIN
     BEGIN
-        l := durable.lock_activity(p_hub, p_id, p_task, true);
+        l := durable.lock_activity_with(p_hub, p_id, p_task, true);
         rc := l.rc;
 
         IF rc <> 0 THEN
@@ -329,10 +347,15 @@ BEGIN
             WHERE a.hub = p_hub AND a.partition = l.part AND a.id = p_id
               AND a.task_id = p_task;
 
-        PERFORM durable.deliver(p_hub, p_id, 0,
-            durable.event(CASE WHEN p_failed THEN 'TaskFailed'
-                               ELSE 'TaskCompleted' END, now, p_members),
-            now, false);
+        -- the record read and locked above, not looked up again: a
+        -- missing one is dropped, as durable.deliver() drops it
+        IF (l.inst).id IS NOT NULL THEN
+            PERFORM durable.deliver_locked(p_hub, l.part, l.inst, 0,
+                durable.event(CASE WHEN p_failed THEN 'TaskFailed'
+                                   ELSE 'TaskCompleted' END, now,
+                              p_members),
+                now, false);
+        END IF;
 
         PERFORM durable.wake(p_hub);
 

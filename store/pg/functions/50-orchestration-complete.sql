@@ -292,8 +292,9 @@ DECLARE
     later      text[];
     pname      text;
     pversion   text;
+    was        smallint;
+    terminated boolean;
     inst       durable.instances;
-    cur        durable.instances;
 BEGIN
     changed := false;
 
@@ -354,6 +355,8 @@ BEGIN
         END IF;
 
         now := durable.now_us();
+        was := inst.status;
+        terminated := false;
         cnt := coalesce(cardinality(p_kinds), 0);
         fin := CASE WHEN cnt > 0 AND p_kinds[cnt] IN (6, 7, 8)
                     THEN p_kinds[cnt] END;
@@ -376,31 +379,36 @@ BEGIN
             at := CASE WHEN inst.episode_at <> 0 THEN inst.episode_at
                        ELSE now END;
 
-            PERFORM durable.history_append(p_hub, part, p_id,
-                durable.event('OrchestratorStarted', at, NULL));
-
+            -- in one statement, the last seq looked up once:
+            -- OrchestratorStarted, the messages taken, the event of each
+            -- action that has one, OrchestratorCompleted
             INSERT INTO durable.history (hub, partition, id, seq, event)
                 SELECT p_hub, part, p_id,
                        (SELECT coalesce(max(h.seq), 0)
                         FROM durable.history h
                         WHERE h.hub = p_hub AND h.partition = part
                           AND h.id = p_id)
-                       + row_number() OVER (ORDER BY x.seq),
-                       x.message
-                FROM durable.inbox x
-                WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id
-                  AND x.seq <= taken;
-
-            FOR i IN 1 .. cnt LOOP
-                IF p_etypes[i] IS NOT NULL THEN
-                    PERFORM durable.history_append(p_hub, part, p_id,
-                        durable.event_id(p_etypes[i], at, p_ids[i],
-                                         p_emembers[i]));
-                END IF;
-            END LOOP;
-
-            PERFORM durable.history_append(p_hub, part, p_id,
-                durable.event('OrchestratorCompleted', at, NULL));
+                       + row_number() OVER (ORDER BY e.grp, e.pos),
+                       e.event
+                FROM (SELECT 0 AS grp, 0::bigint AS pos,
+                             durable.event('OrchestratorStarted', at,
+                                           NULL) AS event
+                      UNION ALL
+                      SELECT 1, x.seq, x.message
+                      FROM durable.inbox x
+                      WHERE x.hub = p_hub AND x.partition = part
+                        AND x.id = p_id AND x.seq <= taken
+                      UNION ALL
+                      SELECT 2, a.pos,
+                             durable.event_id(a.etype, at, a.aid,
+                                              a.members)
+                      FROM unnest(p_etypes, p_ids, p_emembers)
+                           WITH ORDINALITY AS a(etype, aid, members, pos)
+                      WHERE a.pos <= cnt AND a.etype IS NOT NULL
+                      UNION ALL
+                      SELECT 3, 0,
+                             durable.event('OrchestratorCompleted', at,
+                                           NULL)) e;
         END IF;
 
         DELETE FROM durable.inbox x
@@ -488,6 +496,8 @@ BEGIN
                 END IF;
 
             ELSIF kind = 12 THEN
+                terminated := true;
+
                 -- missing or ended already: dropped, as events are
                 IF p_b[i] IS NULL THEN
                     t := durable.terminate(p_hub, p_a[i], p_c[i]);
@@ -615,10 +625,19 @@ BEGIN
                 WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id;
         END IF;
 
-        -- another writer may have delivered to it meanwhile (through
-        -- durable.deliver()): its inbox counter must not go back
-        SELECT * INTO cur FROM durable.instances x
-            WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id;
+        -- The record is locked from the first read, so only the actions
+        -- above can have written it since, and only two columns of what
+        -- they write outlive the UPDATE below. Its inbox counter: a lock
+        -- granted at once (durable.entity_lock_next()) or a terminated
+        -- child's message (durable.terminate()) come through
+        -- durable.deliver(), which raises it; the UPDATE reads it in
+        -- the row it updates, so that it does not go back. Its status,
+        -- for changed: only a termination can end this instance (the
+        -- tree of one of its ancestors), so only then is it read again.
+        IF terminated THEN
+            SELECT x.status INTO was FROM durable.instances x
+                WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id;
+        END IF;
 
         UPDATE durable.instances x
             SET status = inst.status, suspended_from = inst.suspended_from,
@@ -626,7 +645,7 @@ BEGIN
                 input = inst.input, output = inst.output,
                 custom_status = inst.custom_status,
                 version = inst.version, failure = inst.failure,
-                inbox_seq = greatest(seq, cur.inbox_seq),
+                inbox_seq = greatest(seq, x.inbox_seq),
                 lease = NULL, lease_expires = 0, lease_upto = 0,
                 done_lease = p_lease, done_digest = p_digest,
                 done_status = inst.status,
@@ -636,7 +655,7 @@ BEGIN
 
         rc := 0;
         status := inst.status;
-        changed := inst.status <> cur.status OR fin IS NOT NULL;
+        changed := inst.status <> was OR fin IS NOT NULL;
 
         PERFORM durable.wake(p_hub);
 
