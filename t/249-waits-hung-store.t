@@ -168,6 +168,6 @@ main::pg_signal('CONT');
 "GET /pg/instances/hung-$::run"
 --- error_code: 404
 --- response_body_like: ^$
---- error_log
-operations still pending at the end of the shutdown
+--- error_log eval
+qr/\[alert\] .*operations still pending at the end of the shutdown/
 --- timeout: 10
