@@ -957,6 +957,174 @@ t_sdk_terminate_action(void)
 }
 
 
+/* the inbox as "seq event" lines */
+
+static int
+t_seq_cb(void *data, uint64_t seq, ds_str_t event)
+{
+    int       n;
+    t_buf_t  *b = data;
+
+    n = snprintf(b->text + b->len, sizeof(b->text) - b->len, "%llu %.*s\n",
+                 (unsigned long long) seq, (int) event.len, event.data);
+
+    if (n < 0 || (size_t) n >= sizeof(b->text) - b->len) {
+        return 1;
+    }
+
+    b->len += (size_t) n;
+
+    return 0;
+}
+
+
+static void
+t_inbox_seqs(ds_env_t *env, ds_str_t hub, const char *id, t_buf_t *b)
+{
+    ds_txn_t  *txn;
+
+    b->len = 0;
+    b->text[0] = '\0';
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_inbox_read(txn, hub, t_s(id), t_seq_cb, b), DS_OK);
+    ds_txn_abort(txn);
+}
+
+
+/* "seq" followed by the start of an event of type "type" */
+
+static int
+t_has(const t_buf_t *b, const char *seq, const char *type)
+{
+    char  line[128];
+
+    snprintf(line, sizeof(line), "%s {\"EventType\":\"%s\"", seq, type);
+
+    return strstr(b->text, line) != NULL;
+}
+
+
+/*
+ * A completion that queues two messages to its own instance by two ways:
+ * through the stored record (a lock granted at once, a terminated
+ * child's end) and through the record it holds (an event to itself, a
+ * refused sub-orchestration). Each takes a seq of its own, in the order
+ * of the actions whichever comes first, and the counter ends past all
+ * (the same on PostgreSQL: store/pg/tests/062-completion-self-seq.sql).
+ */
+
+static void
+t_sdk_self_messages(void)
+{
+    char           *dir;
+    ds_env_t       *env;
+    ds_str_t        hub, set1[1], set2[1];
+    t_buf_t         b;
+    ds_txn_t       *txn;
+    t_named_t       c;
+    ds_action_t     act[3];
+    ds_status_e     st;
+    ds_instance_t   inst;
+    const char     *only_a[] = { "A", NULL };
+    const char     *only_b[] = { "B", NULL };
+    const char     *only_c[] = { "C", NULL };
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    /* the lock granted, then an event to itself */
+
+    T_INT(t_start(env, hub, "o1", "A", NULL, T0), DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0, 1, 1, only_a,
+                        &c), DS_OK);
+    T_INT(c.n, 1);
+
+    set1[0] = t_s("@e@1");
+    act[0] = t_act(DS_ACT_LOCK_ENTITIES, 0, NULL, NULL);
+    act[0].request_id = t_s("cs1");
+    act[0].lock_set = set1;
+    act[0].nlock = 1;
+    act[1] = t_act(DS_ACT_RAISE_EVENT, 1, "self", NULL);
+    act[1].instance_id = t_s("o1");
+    T_INT(t_complete_o(env, hub, "o1", 1, act, 2, T0, &st), DS_OK);
+
+    t_inbox_seqs(env, hub, "o1", &b);
+    T(t_has(&b, "2", "EntityLockGranted"));
+    T(t_has(&b, "3", "EventRaised"));
+    T_INT(t_get(env, hub, "o1", &inst, NULL, 0), DS_OK);
+    T_INT(inst.inbox_seq, 3);
+
+    /* an event to itself, then the lock granted */
+
+    T_INT(t_start(env, hub, "o2", "B", NULL, T0), DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0, 1, 2, only_b,
+                        &c), DS_OK);
+    T_INT(c.n, 1);
+
+    set2[0] = t_s("@e@2");
+    act[0] = t_act(DS_ACT_RAISE_EVENT, 0, "self", NULL);
+    act[0].instance_id = t_s("o2");
+    act[1] = t_act(DS_ACT_LOCK_ENTITIES, 1, NULL, NULL);
+    act[1].request_id = t_s("cs2");
+    act[1].lock_set = set2;
+    act[1].nlock = 1;
+    T_INT(t_complete_o(env, hub, "o2", 2, act, 2, T0, &st), DS_OK);
+
+    t_inbox_seqs(env, hub, "o2", &b);
+    T(t_has(&b, "2", "EventRaised"));
+    T(t_has(&b, "3", "EntityLockGranted"));
+    T_INT(t_get(env, hub, "o2", &inst, NULL, 0), DS_OK);
+    T_INT(inst.inbox_seq, 3);
+
+    /*
+     * its child terminated, then a sub-orchestration of its own id
+     * (active: refused) and an event to itself
+     */
+
+    T_INT(t_start(env, hub, "o3", "C", NULL, T0), DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0, 1, 3, only_c,
+                        &c), DS_OK);
+    T_INT(c.n, 1);
+    act[0] = t_act(DS_ACT_START_SUB, 0, "K", NULL);
+    T_INT(t_complete_o(env, hub, "o3", 3, act, 1, T0, &st), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("o3"), t_s("go"), t_s(""),
+                            T0 + 1), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 4,
+                        only_c, &c), DS_OK);
+    T_INT(c.n, 1);
+    T(strcmp(c.id[0], "o3") == 0);
+
+    act[0] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"stop\"");
+    act[0].instance_id = t_s("o3:0");
+    act[1] = t_act(DS_ACT_START_SUB, 1, "K", NULL);
+    act[1].instance_id = t_s("o3");
+    act[2] = t_act(DS_ACT_RAISE_EVENT, 2, "self", NULL);
+    act[2].instance_id = t_s("o3");
+    T_INT(t_complete_o(env, hub, "o3", 4, act, 3, T0 + 1, &st), DS_OK);
+
+    T_INT(t_get(env, hub, "o3:0", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+
+    t_inbox_seqs(env, hub, "o3", &b);
+    T(t_has(&b, "3", "SubOrchestrationInstanceFailed"));
+    T(strstr(b.text, "\"Reason\":\"stop\"") != NULL);
+    T(t_has(&b, "4", "SubOrchestrationInstanceFailed"));
+    T(strstr(b.text, "with ID 'o3' already exists.") != NULL);
+    T(t_has(&b, "5", "EventRaised"));
+    T_INT(t_get(env, hub, "o3", &inst, NULL, 0), DS_OK);
+    T_INT(inst.inbox_seq, 5);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 static void t_sdk_clean(ds_env_t *env, ds_str_t hub, size_t max,
     size_t released, size_t removed, int orphans);
 
@@ -1442,6 +1610,7 @@ t_sdk(void)
     t_sdk_entity_batch_failed();
     t_sdk_events_processed();
     t_sdk_terminate_action();
+    t_sdk_self_messages();
     t_sdk_entity_locks();
     t_sdk_trees();
     t_sdk_continue_as_new();

@@ -367,6 +367,32 @@ END
 $$;
 
 
+-- a message an orchestration's completion queues to the completing
+-- instance itself (50-orchestration-complete.sql), its record locked:
+-- numbered by the record's counter, which it raises at once, as
+-- durable.deliver_locked() does. deliver() may put a message there in
+-- the same completion (a lock granted at once, a terminated child's
+-- end), before or after, and numbers it by that counter: a seq the
+-- completion kept to itself would be taken twice. The seq it took
+CREATE OR REPLACE FUNCTION durable.inbox_push(p_hub text, p_part integer,
+    p_id text, p_message text)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    s  bigint;
+BEGIN
+    UPDATE durable.instances i SET inbox_seq = i.inbox_seq + 1
+        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id
+        RETURNING i.inbox_seq INTO s;
+
+    INSERT INTO durable.inbox (hub, partition, id, seq, message)
+        VALUES (p_hub, p_part, p_id, s, p_message);
+
+    RETURN s;
+END
+$$;
+
+
 -- durable.deliver() past its look-up, for a caller that holds the
 -- record: p_inst, read FOR UPDATE, in partition p_part, unchanged since
 CREATE OR REPLACE FUNCTION durable.deliver_locked(p_hub text,

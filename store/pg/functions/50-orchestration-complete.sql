@@ -452,22 +452,16 @@ BEGIN
 
                 IF r = 2 THEN
                     -- the parent hears of it as of a failed child
-                    seq := seq + 1;
-                    INSERT INTO durable.inbox (hub, partition, id, seq,
-                            message)
-                        VALUES (p_hub, part, p_id, seq,
-                                durable.event('SubOrchestrationInstanceFailed',
-                                              now, p_e[i]));
+                    seq := durable.inbox_push(p_hub, part, p_id,
+                        durable.event('SubOrchestrationInstanceFailed', now,
+                                      p_e[i]));
                 END IF;
 
             ELSIF kind = 3 THEN
                 msg := durable.event('EventRaised', now, p_d[i]);
 
                 IF p_a[i] = p_id THEN
-                    seq := seq + 1;
-                    INSERT INTO durable.inbox (hub, partition, id, seq,
-                            message)
-                        VALUES (p_hub, part, p_id, seq, msg);
+                    seq := durable.inbox_push(p_hub, part, p_id, msg);
                 ELSE
                     PERFORM durable.deliver(p_hub, p_a[i], 0, msg, now,
                                             false);
@@ -587,14 +581,15 @@ BEGIN
                 INSERT INTO durable.inbox (hub, partition, id, seq, message)
                     VALUES (p_hub, part, p_id, upto, msg);
             ELSE
-                seq := seq + 1;
-                INSERT INTO durable.inbox (hub, partition, id, seq, message)
-                    VALUES (p_hub, part, p_id, seq, msg);
+                seq := durable.inbox_push(p_hub, part, p_id, msg);
             END IF;
 
             IF coalesce(cardinality(p_carry), 0) > 0 THEN
                 -- the carried-over events go ahead of the messages that
-                -- arrived meanwhile, which are queued again after them
+                -- arrived meanwhile, which are queued again after them.
+                -- Every message past upto goes first, those the actions
+                -- queued too, so the seqs after seq (never below upto)
+                -- are free, whatever the record's counter says
                 later := ARRAY(SELECT x.message FROM durable.inbox x
                                WHERE x.hub = p_hub AND x.partition = part
                                  AND x.id = p_id AND x.seq > upto
@@ -630,8 +625,11 @@ BEGIN
         -- they write outlive the UPDATE below. Its inbox counter: a lock
         -- granted at once (durable.entity_lock_next()) or a terminated
         -- child's message (durable.terminate()) come through
-        -- durable.deliver(), which raises it; the UPDATE reads it in
-        -- the row it updates, so that it does not go back. Its status,
+        -- durable.deliver(), the messages the actions queue to this
+        -- instance through durable.inbox_push(), and both raise it, so
+        -- that each takes its own seq whatever their order; the UPDATE
+        -- reads it in the row it updates, so that it does not go back
+        -- (seq can be ahead of it only after a carry-over). Its status,
         -- for changed: only a termination can end this instance (the
         -- tree of one of its ancestors), so only then is it read again.
         IF terminated THEN
