@@ -621,17 +621,24 @@ BEGIN
         END IF;
 
         -- The record is locked from the first read, so only the actions
-        -- above can have written it since, and only two columns of what
-        -- they write outlive the UPDATE below. Its inbox counter: a lock
+        -- above can have written it since. Its inbox counter: a lock
         -- granted at once (durable.entity_lock_next()) or a terminated
         -- child's message (durable.terminate()) come through
         -- durable.deliver(), the messages the actions queue to this
         -- instance through durable.inbox_push(), and both raise it, so
         -- that each takes its own seq whatever their order; the UPDATE
         -- reads it in the row it updates, so that it does not go back
-        -- (seq can be ahead of it only after a carry-over). Its status,
-        -- for changed: only a termination can end this instance (the
-        -- tree of one of its ancestors), so only then is it read again.
+        -- (seq can be ahead of it only after a carry-over).
+        --
+        -- Its status does not outlive the UPDATE. A termination of the
+        -- tree of one of this instance's ancestors ends this instance
+        -- too: durable.terminate() writes this row (Terminated, its inbox
+        -- emptied, ExecutionTerminated appended), and the UPDATE below
+        -- writes inst.status, read before (Running), back over it. That
+        -- is a known bug, not fixed yet, and the LMDB store has it too
+        -- (ds_orchestration_complete.c writes the instance after
+        -- ds_op_terminate_tree()). The status is read again after a
+        -- termination only for the changed answer.
         IF terminated THEN
             SELECT x.status INTO was FROM durable.instances x
                 WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id;
