@@ -368,7 +368,8 @@ $$;
 
 
 -- a message an orchestration's completion queues to the completing
--- instance itself (50-orchestration-complete.sql), its record locked:
+-- instance itself (50-orchestration-complete.sql), or rewind to the
+-- instance it runs again (durable.rewind_push()), its record locked:
 -- numbered by the record's counter, which it raises at once, as
 -- durable.deliver_locked() does. deliver() may put a message there in
 -- the same completion (a lock granted at once, a terminated child's
@@ -400,6 +401,8 @@ CREATE OR REPLACE FUNCTION durable.deliver_locked(p_hub text,
     p_message text, p_now bigint, p_strict boolean)
 RETURNS integer
 LANGUAGE plpgsql AS $$
+DECLARE
+    s  bigint;
 BEGIN
     IF durable.terminal(p_inst.status) THEN
         RETURN CASE WHEN p_strict THEN 3 ELSE 0 END;
@@ -409,15 +412,18 @@ BEGIN
         RETURN 0;
     END IF;
 
+    -- numbered by the row's counter, not p_inst's: a copy gone stale
+    -- (a message pushed to the record since) cannot take a used seq
     UPDATE durable.instances i
-        SET inbox_seq = p_inst.inbox_seq + 1,
+        SET inbox_seq = i.inbox_seq + 1,
             ready_at = durable.ready_mark(p_inst.status, p_inst.lease,
                                           p_inst.lease_expires,
                                           p_inst.ready_at, p_now)
-        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_inst.id;
+        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_inst.id
+        RETURNING i.inbox_seq INTO s;
 
     INSERT INTO durable.inbox (hub, partition, id, seq, message)
-        VALUES (p_hub, p_part, p_inst.id, p_inst.inbox_seq + 1, p_message);
+        VALUES (p_hub, p_part, p_inst.id, s, p_message);
 
     RETURN 0;
 END

@@ -514,18 +514,14 @@ $$;
 
 
 -- a message to a Failed instance that rewind makes Running again: in
--- the inbox, the counter moved (ds_inbox_reserve())
+-- the inbox, the counter moved (ds_inbox_reserve()): the same as
+-- durable.inbox_push()
 CREATE OR REPLACE FUNCTION durable.rewind_push(p_hub text, p_part integer,
     p_id text, p_message text)
 RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE durable.instances i SET inbox_seq = i.inbox_seq + 1
-        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id;
-    INSERT INTO durable.inbox (hub, partition, id, seq, message)
-        SELECT p_hub, p_part, p_id, i.inbox_seq, p_message
-        FROM durable.instances i
-        WHERE i.hub = p_hub AND i.partition = p_part AND i.id = p_id;
+    PERFORM durable.inbox_push(p_hub, p_part, p_id, p_message);
 END
 $$;
 
