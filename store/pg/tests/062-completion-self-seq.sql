@@ -157,3 +157,130 @@ SELECT durable_test.eq(cardinality(c.messages), 3, 'o3: all three claimed')
 FROM durable.claim_orchestrations('hub', 60000000,
     ARRAY[durable_test.lease(5)], ARRAY['C']) c
 WHERE c.id = 'o3';
+
+
+-- 4. an event to itself, the lock granted, then continue-as-new carrying
+-- one event: the new ExecutionStarted takes the seq of the last message
+-- delivered, the carried event goes after it, then the two messages of
+-- the actions, in their order, and the counter ends past them all
+
+-- an episode that ends in continue-as-new (its input null) carrying
+-- p_carry, its other actions as durable_test.episode()'s
+CREATE FUNCTION durable_test.renew(p_id text, p_lease bytea,
+    p_kinds smallint[], p_a text[], p_d text[], p_carry text[],
+    OUT rc integer, OUT status smallint, OUT error text)
+LANGUAGE sql AS $$
+    SELECT c.rc, c.status, c.error
+    FROM durable.complete_orchestration('hub', p_id, p_lease, 1, false, -1,
+        p_kinds || 8::smallint,
+        ARRAY(SELECT generate_series(0, cardinality(p_kinds)))::bigint[],
+        array_fill(NULL::bigint, ARRAY[cardinality(p_kinds) + 1]),
+        array_fill(NULL::text, ARRAY[cardinality(p_kinds) + 1]),
+        array_fill(NULL::text, ARRAY[cardinality(p_kinds) + 1]),
+        p_a || NULL::text,
+        array_fill(NULL::text, ARRAY[cardinality(p_kinds) + 1]),
+        array_fill(NULL::text, ARRAY[cardinality(p_kinds)]) || 'null'::text,
+        p_d || '"Input":null'::text,
+        array_fill(NULL::text, ARRAY[cardinality(p_kinds) + 1]),
+        array_fill(NULL::text, ARRAY[cardinality(p_kinds) + 1]),
+        array_fill(NULL::text, ARRAY[cardinality(p_kinds) + 1]),
+        p_carry) c
+$$;
+
+-- the messages of an instance's inbox in seq order, without their seqs
+CREATE FUNCTION durable_test.queued(p_id text) RETURNS text
+LANGUAGE sql AS $$
+    SELECT string_agg(durable_test.ev(m.message), ', ' ORDER BY m.seq)
+    FROM durable.inbox m WHERE m.hub = 'hub' AND m.id = p_id
+$$;
+
+-- the seq of the instance's ExecutionStarted; whether its counter is at
+-- or past every seq in its inbox
+CREATE FUNCTION durable_test.started_at(p_id text) RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT m.seq FROM durable.inbox m
+    WHERE m.hub = 'hub' AND m.id = p_id
+      AND durable_test.ev(m.message) LIKE 'ExecutionStarted %'
+$$;
+
+CREATE FUNCTION durable_test.counter_past(p_id text) RETURNS boolean
+LANGUAGE sql AS $$
+    SELECT i.inbox_seq >= (SELECT max(m.seq) FROM durable.inbox m
+                           WHERE m.hub = 'hub' AND m.id = p_id)
+    FROM durable.instances i WHERE i.hub = 'hub' AND i.id = p_id
+$$;
+
+SELECT durable_test.eq((durable.start('hub', 'o4', 'D', NULL,
+                                      '"Name":"D","Input":null')).rc, 0,
+                       'o4 started');
+SELECT durable_test.eq(durable_test.claim('D', 6), 1::bigint, 'o4 claimed');
+
+SELECT durable_test.eq(rc, 0, 'o4: continued as new'),
+       durable_test.eq(status, 2::smallint, 'o4: its new execution'),
+       durable_test.eq(error, NULL, 'o4: no error')
+FROM durable_test.renew('o4', durable_test.lease(6),
+    ARRAY[3, 10]::smallint[], ARRAY['o4', '@e@4'],
+    ARRAY['"Name":"self","Input":null',
+          '"lock":"cs4","lockSet":["@e@4"],"position":0,'
+          '"parentInstanceId":"o4"'],
+    ARRAY[durable.event('EventRaised', 1, '"Name":"kept","Input":null')]);
+
+SELECT durable_test.eq(durable_test.queued('o4'),
+    'ExecutionStarted {"Name":"D","Input":null}, '
+    'EventRaised {"Name":"kept","Input":null}, '
+    'EventRaised {"Name":"self","Input":null}, '
+    'EntityLockGranted {"CriticalSectionId":"cs4"}',
+    'o4: started, the carried event, the event, the grant');
+SELECT durable_test.eq(durable_test.started_at('o4'), 1::bigint,
+                       'o4: ExecutionStarted at the seq it carried over');
+SELECT durable_test.eq(durable_test.counter_past('o4'), true,
+                       'o4: the counter past them all');
+
+-- the next message takes a seq after them all
+SELECT durable_test.eq((durable.raise_event('hub', 'o4',
+                            '"Name":"x","Input":null')).rc, 0,
+                       'o4: an event raised');
+SELECT durable_test.eq(durable_test.queued('o4'),
+    'ExecutionStarted {"Name":"D","Input":null}, '
+    'EventRaised {"Name":"kept","Input":null}, '
+    'EventRaised {"Name":"self","Input":null}, '
+    'EntityLockGranted {"CriticalSectionId":"cs4"}, '
+    'EventRaised {"Name":"x","Input":null}',
+    'o4: the raised event last');
+
+
+-- 4b. the grant alone before continue-as-new: the function's own count
+-- stays below the record's counter, which the grant raised
+
+SELECT durable_test.eq((durable.start('hub', 'o5', 'E', NULL,
+                                      '"Name":"E","Input":null')).rc, 0,
+                       'o5 started');
+SELECT durable_test.eq(durable_test.claim('E', 7), 1::bigint, 'o5 claimed');
+
+SELECT durable_test.eq(rc, 0, 'o5: continued as new'),
+       durable_test.eq(error, NULL, 'o5: no error')
+FROM durable_test.renew('o5', durable_test.lease(7),
+    ARRAY[10]::smallint[], ARRAY['@e@5'],
+    ARRAY['"lock":"cs5","lockSet":["@e@5"],"position":0,'
+          '"parentInstanceId":"o5"'],
+    ARRAY[durable.event('EventRaised', 1, '"Name":"kept","Input":null')]);
+
+SELECT durable_test.eq(durable_test.queued('o5'),
+    'ExecutionStarted {"Name":"E","Input":null}, '
+    'EventRaised {"Name":"kept","Input":null}, '
+    'EntityLockGranted {"CriticalSectionId":"cs5"}',
+    'o5: started, the carried event, the grant');
+SELECT durable_test.eq(durable_test.started_at('o5'), 1::bigint,
+                       'o5: ExecutionStarted at the seq it carried over');
+SELECT durable_test.eq(durable_test.counter_past('o5'), true,
+                       'o5: the counter past them all');
+
+SELECT durable_test.eq((durable.raise_event('hub', 'o5',
+                            '"Name":"x","Input":null')).rc, 0,
+                       'o5: an event raised');
+SELECT durable_test.eq(durable_test.queued('o5'),
+    'ExecutionStarted {"Name":"E","Input":null}, '
+    'EventRaised {"Name":"kept","Input":null}, '
+    'EntityLockGranted {"CriticalSectionId":"cs5"}, '
+    'EventRaised {"Name":"x","Input":null}',
+    'o5: the raised event last');
