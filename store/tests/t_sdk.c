@@ -71,8 +71,11 @@ t_buf_cb(void *data, uint64_t seq, ds_str_t event)
 }
 
 
+/* the inbox into b, a line an event as cb writes it */
+
 static void
-t_inbox_text(ds_env_t *env, ds_str_t hub, const char *id, t_buf_t *b)
+t_inbox_lines(ds_env_t *env, ds_str_t hub, const char *id, ds_event_cb cb,
+    t_buf_t *b)
 {
     ds_txn_t  *txn;
 
@@ -80,8 +83,15 @@ t_inbox_text(ds_env_t *env, ds_str_t hub, const char *id, t_buf_t *b)
     b->text[0] = '\0';
 
     T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
-    T_INT(ds_inbox_read(txn, hub, t_s(id), t_buf_cb, b), DS_OK);
+    T_INT(ds_inbox_read(txn, hub, t_s(id), cb, b), DS_OK);
     ds_txn_abort(txn);
+}
+
+
+static void
+t_inbox_text(ds_env_t *env, ds_str_t hub, const char *id, t_buf_t *b)
+{
+    t_inbox_lines(env, hub, id, t_buf_cb, b);
 }
 
 
@@ -981,27 +991,7 @@ t_seq_cb(void *data, uint64_t seq, ds_str_t event)
 static void
 t_inbox_seqs(ds_env_t *env, ds_str_t hub, const char *id, t_buf_t *b)
 {
-    ds_txn_t  *txn;
-
-    b->len = 0;
-    b->text[0] = '\0';
-
-    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
-    T_INT(ds_inbox_read(txn, hub, t_s(id), t_seq_cb, b), DS_OK);
-    ds_txn_abort(txn);
-}
-
-
-/* "seq" followed by the start of an event of type "type" */
-
-static int
-t_has(const t_buf_t *b, const char *seq, const char *type)
-{
-    char  line[128];
-
-    snprintf(line, sizeof(line), "%s {\"EventType\":\"%s\"", seq, type);
-
-    return strstr(b->text, line) != NULL;
+    t_inbox_lines(env, hub, id, t_seq_cb, b);
 }
 
 
@@ -1032,6 +1022,16 @@ t_line_has(const t_buf_t *b, const char *seq, const char *type,
     }
 
     return 0;
+}
+
+
+/* a line "seq" of an event of type "type" (the whole seq, not "13" for
+   "3") */
+
+static int
+t_has(const t_buf_t *b, const char *seq, const char *type)
+{
+    return t_line_has(b, seq, type, "");
 }
 
 
