@@ -13,7 +13,7 @@ repeat_each(1);
 # no_error_log pattern):
 #    1: 5      2: 14     3: 12     4: 2      5: 8      6: 16     7: 33
 #    8: 10     9: 12    10: 9     11: 8     12: 12    13: 3     14: 4
-plan tests => 5 + 14 + 12 + 2 + 8 + 16 + 33 + 10 + 12 + 9 + 8 + 12 + 3 + 4;
+plan tests => 5 + 14 + 12 + 2 + 8 + 16 + 33 + 10 + 12 + 9 + 8 + 12 + 3 + 6;
 
 if ($ENV{TEST_NGINX_DATA_DIR}) {
     rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_")
@@ -276,3 +276,5 @@ qr/\[alert\] .*durable: store "broken": cannot open store/
 --- error_code eval: [503, 200]
 --- response_body_like eval
 ['^\{"Message":"[^"]*broken[^"]*"\}$', '^\[\]$']
+--- no_error_log eval
+qr/\[alert\] .*store "good"/
