@@ -6,7 +6,8 @@
  * from the inbox into the history between OrchestratorStarted and
  * OrchestratorCompleted, one history event per action, the effects of the
  * actions (activities, timers, sub-orchestrations, events, signals) and
- * the new status of the record.
+ * the new status of the record. A termination that ends the instance
+ * itself (the tree of an ancestor) ends the completion there.
  *
  * The record read at the start is kept in memory until it is written at
  * the end; its strings are copied first, because a value read from LMDB
@@ -83,7 +84,11 @@ static int ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
 static int ds_continue_parent(ds_txn_t *txn, ds_str_t hub,
     const ds_instance_t *inst, ds_buf_t *b);
 static int ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    ds_instance_t *inst, const ds_action_t *a, size_t n, int64_t now);
+    ds_instance_t *inst, const ds_action_t *a, size_t n, int64_t now,
+    int *ended);
+static int ds_complete_ended(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst, const uint8_t *lease, uint64_t digest,
+    ds_status_e *status);
 
 
 int
@@ -101,7 +106,9 @@ ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
 /*
  * *changed: 1 when the completion changed the runtime status or began a
- * new execution; 0 for a replay and an episode that leaves the status
+ * new execution; 0 for a replay and an episode that leaves the status.
+ * A termination among the actions that ends this instance too (the tree
+ * of an ancestor) ends the completion there: see ds_complete_ended().
  */
 
 int
@@ -109,7 +116,7 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const uint8_t *lease, const ds_action_t *actions, size_t nactions,
     size_t processed, int64_t now, ds_status_e *status, int *changed)
 {
-    int                 rc, replay;
+    int                 rc, replay, ended;
     char               *mem;
     uint64_t            upto, last, digest, inbox_writes;
     ds_buf_t            b;
@@ -201,8 +208,19 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         }
     }
 
-    rc = ds_complete_effects(txn, hub, id, &inst, actions, nactions, now);
+    rc = ds_complete_effects(txn, hub, id, &inst, actions, nactions, now,
+                             &ended);
     if (rc != DS_OK) {
+        goto done;
+    }
+
+    if (ended) {
+        rc = ds_complete_ended(txn, hub, id, &inst, lease, digest, status);
+
+        if (rc == DS_OK) {
+            *changed = 1;
+        }
+
         goto done;
     }
 
@@ -348,6 +366,52 @@ done:
     dsi_buf_free(&msgs.data);
     free(msgs.lens);
     free(mem);
+
+    return rc;
+}
+
+
+/*
+ * The completion terminated the tree of one of this instance's
+ * ancestors, and with it this instance (ds_op_terminate() wrote its
+ * record: Terminated, the termination's reason as output, its inbox and
+ * work dropped, ExecutionTerminated last in its history). Nothing of the
+ * record held in memory is written over that, and the actions after the
+ * termination were not applied; the record only takes the fence's
+ * answer, so that a retry is answered as this completion was, and the
+ * inbox counter, which messages to itself may have raised in memory
+ * before the termination.
+ */
+
+static int
+ds_complete_ended(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst, const uint8_t *lease, uint64_t digest,
+    ds_status_e *status)
+{
+    int            rc;
+    ds_instance_t  cur, rec;
+
+    rc = ds_instance_get(txn, hub, id, &cur);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    rec = cur;
+
+    if (inst->inbox_seq > rec.inbox_seq) {
+        rec.inbox_seq = inst->inbox_seq;
+    }
+
+    memcpy(rec.done_lease, lease, DS_LEASE_LEN);
+    rec.done_digest = digest;
+    rec.done_status = cur.status;
+
+    /* cur was read last, with nothing written since: no second read */
+    rc = dsi_instance_write(txn, hub, id, &rec, &cur);
+
+    if (rc == DS_OK) {
+        *status = cur.status;
+    }
 
     return rc;
 }
@@ -1174,12 +1238,14 @@ ds_continue_parent(ds_txn_t *txn, ds_str_t hub, const ds_instance_t *inst,
 /*
  * What the actions do besides history. Activities and timers of an
  * episode that finishes the execution are not scheduled: they would be
- * dropped at once.
+ * dropped at once. *ended: a termination ended this instance too, and
+ * the actions after it were not applied.
  */
 
 static int
 ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    ds_instance_t *inst, const ds_action_t *a, size_t n, int64_t now)
+    ds_instance_t *inst, const ds_action_t *a, size_t n, int64_t now,
+    int *ended)
 {
     int            rc, finishing;
     char           cb[DS_ID_MAX], rb[DS_ID_MAX + 64];
@@ -1196,8 +1262,9 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     dsi_buf_init(&b);
     rc = DS_OK;
+    *ended = 0;
 
-    for (i = 0; rc == DS_OK && i < n; i++) {
+    for (i = 0; rc == DS_OK && !*ended && i < n; i++) {
         switch (a[i].type) {
 
         case DS_ACT_SCHEDULE_ACTIVITY:
@@ -1311,6 +1378,23 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
             /* missing or ended already: dropped, as events are */
             if (rc == DS_NOTFOUND || rc == DS_GONE) {
                 rc = DS_OK;
+                break;
+            }
+
+            if (rc != DS_OK) {
+                break;
+            }
+
+            /*
+             * this instance ended too when the tree terminated is an
+             * ancestor's (itself is refused as a target): nothing after
+             * the termination is applied
+             */
+
+            rc = ds_instance_get(txn, hub, id, &cinst);
+
+            if (rc == DS_OK && ds_status_is_terminal(cinst.status)) {
+                *ended = 1;
             }
 
             break;

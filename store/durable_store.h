@@ -723,7 +723,10 @@ typedef struct {
  * Events to missing or terminal instances are dropped, as the reference
  * does, and so are terminations of them (DS_ACT_TERMINATE, as
  * ds_op_terminate() or with recurse ds_op_terminate_tree(); not of the
- * completing instance itself, and recorded in no history event).
+ * completing instance itself, and recorded in no history event). A
+ * recursive termination of an ancestor ends the completing instance
+ * too: the actions after it are not applied, the record stays as the
+ * termination wrote it, and the answer is DS_TERMINATED.
  * entity_name is lower-cased by the store.
  */
 
@@ -997,9 +1000,10 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  *                    first answer, a different one DS_MISMATCH.
  *                    out.work.status: an orchestration's status after;
  *                    out.work.changed: 1 when this completion changed it
- *                    (Pending to Running, a finish) or began a new
- *                    execution, 0 for a retry or an episode that left
- *                    it as it was.
+ *                    (Pending to Running, a finish, a termination of an
+ *                    ancestor's tree that ended it: DS_TERMINATED) or
+ *                    began a new execution, 0 for a retry or an episode
+ *                    that left it as it was.
  * DS_OP_WORK_RENEW   in.work: kind, key, lease, lease_us. Extends the
  *                    lease to now + lease_us (out.work.expires).
  *                    DS_NOTFOUND, DS_CONFLICT. Idempotent.

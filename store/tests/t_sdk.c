@@ -1155,6 +1155,233 @@ t_sdk_self_messages(void)
 }
 
 
+/* a completion through the op layer, with its status and changed */
+
+static int
+t_complete_answer(ds_env_t *env, ds_str_t hub, const char *id, int tok,
+    const ds_action_t *a, size_t n, int64_t now, ds_status_e *status,
+    int *changed)
+{
+    ds_op_t  op;
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_WORK_COMPLETE;
+    op.hub = hub;
+    op.now = now;
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.id = t_s(id);
+    op.in.work.lease = t_tok(tok);
+    op.in.work.actions = a;
+    op.in.work.nactions = n;
+    op.out.work.status = DS_STATUS_COUNT;
+    op.out.work.changed = -1;
+
+    ds_op_batch(env, &op);
+
+    *status = op.out.work.status;
+    *changed = op.out.work.changed;
+
+    return op.rc;
+}
+
+
+/* starts id (named name) as a sub-orchestration of parent, named pname */
+
+static void
+t_sub(ds_env_t *env, ds_str_t hub, const char *parent, const char *pname,
+    const char *id, const char *name, int tok, int64_t now)
+{
+    ds_action_t     act;
+    ds_status_e     st;
+    t_named_t       c;
+    const char     *names[2];
+
+    names[0] = pname;
+    names[1] = NULL;
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, now, 1, tok, names,
+                        &c), DS_OK);
+    T_INT(c.n, 1);
+    T(c.n == 1 && strcmp(c.id[0], parent) == 0);
+
+    act = t_act(DS_ACT_START_SUB, 0, name, NULL);
+    act.instance_id = t_s(id);
+    T_INT(t_complete_o(env, hub, parent, tok, &act, 1, now, &st), DS_OK);
+}
+
+
+/* id is Terminated by "reason" with ExecutionTerminated last */
+
+static void
+t_terminated_by(ds_env_t *env, ds_str_t hub, const char *id,
+    const char *reason)
+{
+    char            out[64], types[T_TEXT];
+    size_t          len, tail;
+    ds_instance_t   inst;
+    const char     *last = ",ExecutionTerminated";
+
+    T_INT(t_get(env, hub, id, &inst, out, sizeof(out)), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T(strcmp(out, reason) == 0);
+    T_INT(inst.ready_at, 0);
+    T_INT(t_inbox_count(env, hub, id), 0);
+
+    t_history_types(env, hub, id, types, sizeof(types));
+    len = strlen(types);
+    tail = strlen(last);
+    T(len > tail && strcmp(types + len - tail, last) == 0);
+
+    /* the only one */
+    T(strstr(types, last) == types + len - tail);
+}
+
+
+/*
+ * A completion that terminates the tree of its own parent or
+ * grandparent ends its own instance with it: the instance stays
+ * Terminated with the termination's reason, the actions after the
+ * termination are not applied, and the answer is Terminated, changed,
+ * the same again for a retry. A termination of the parent alone leaves
+ * the completing child as any completion does. (The same on
+ * PostgreSQL: store/pg/tests/063-completion-self-terminate.sql.)
+ */
+
+static void
+t_sdk_self_terminate(void)
+{
+    int             changed;
+    char           *dir;
+    ds_env_t       *env;
+    ds_str_t        hub;
+    t_act_t         a;
+    t_named_t       c;
+    ds_txn_t       *txn;
+    ds_action_t     act[3];
+    ds_status_e     st;
+    ds_instance_t   inst;
+    const char     *only_c1[] = { "C1", NULL };
+    const char     *only_g2[] = { "G2", NULL };
+    const char     *only_n1[] = { "N1", NULL };
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    /*
+     * the child, Running since a first episode, terminates its parent's
+     * tree, then would do more
+     */
+
+    hub = t_s("One");
+    T_INT(t_start(env, hub, "p1", "P1", NULL, T0), DS_OK);
+    t_sub(env, hub, "p1", "P1", "c1", "C1", 1, T0);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 11,
+                        only_c1, &c), DS_OK);
+    T_INT(c.n, 1);
+    T_INT(t_complete_o(env, hub, "c1", 11, NULL, 0, T0 + 1, &st), DS_OK);
+    T_INT(st, DS_RUNNING);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("c1"), t_s("go"), t_s(""),
+                            T0 + 1), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 2,
+                        only_c1, &c), DS_OK);
+    T_INT(c.n, 1);
+
+    act[0] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"down\"");
+    act[0].instance_id = t_s("p1");
+    act[0].recurse = 1;
+    act[1] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 1, "A", "1");
+    act[2] = t_act(DS_ACT_START_SUB, 2, "K", NULL);
+    act[2].instance_id = t_s("k1");
+    T_INT(t_complete_answer(env, hub, "c1", 2, act, 3, T0 + 2, &st,
+                            &changed), DS_OK);
+    T_INT(st, DS_TERMINATED);
+    T_INT(changed, 1);
+
+    t_terminated_by(env, hub, "p1", "\"down\"");
+    t_terminated_by(env, hub, "c1", "\"down\"");
+    T_INT(t_get(env, hub, "c1", &inst, NULL, 0), DS_OK);
+    T_INT(inst.done_status, DS_TERMINATED);
+
+    /* nothing after the termination: no activity, no child */
+    T_INT(t_claim_a(env, hub, T0 + 3, T_LEASE, 1, 3, &a), DS_OK);
+    T_INT(a.n, 0);
+    T_INT(t_get(env, hub, "k1", &inst, NULL, 0), DS_NOTFOUND);
+
+    /* a retry gets the first answer; another completion is refused */
+    T_INT(t_complete_answer(env, hub, "c1", 2, act, 3, T0 + 4, &st,
+                            &changed), DS_OK);
+    T_INT(st, DS_TERMINATED);
+    T_INT(changed, 0);
+    T_INT(t_complete_answer(env, hub, "c1", 2, act, 1, T0 + 4, &st,
+                            &changed), DS_MISMATCH);
+    T_INT(t_complete_answer(env, hub, "c1", 9, act, 1, T0 + 4, &st,
+                            &changed), DS_GONE);
+    T(t_consistent(env, hub, NULL));
+
+    /*
+     * the grandchild terminates its grandparent's tree, after an event
+     * to itself (which the termination drops with its inbox)
+     */
+
+    hub = t_s("Two");
+    T_INT(t_start(env, hub, "g0", "G0", NULL, T0), DS_OK);
+    t_sub(env, hub, "g0", "G0", "g1", "G1", 4, T0);
+    t_sub(env, hub, "g1", "G1", "g2", "G2", 5, T0 + 1);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 2, 1, 6,
+                        only_g2, &c), DS_OK);
+    T_INT(c.n, 1);
+
+    act[0] = t_act(DS_ACT_RAISE_EVENT, -1, "self", NULL);
+    act[0].instance_id = t_s("g2");
+    act[1] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"all\"");
+    act[1].instance_id = t_s("g0");
+    act[1].recurse = 1;
+    act[2] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 1, "A", "1");
+    T_INT(t_complete_answer(env, hub, "g2", 6, act, 3, T0 + 3, &st,
+                            &changed), DS_OK);
+    T_INT(st, DS_TERMINATED);
+    T_INT(changed, 1);
+
+    t_terminated_by(env, hub, "g0", "\"all\"");
+    t_terminated_by(env, hub, "g1", "\"all\"");
+    t_terminated_by(env, hub, "g2", "\"all\"");
+    T_INT(t_claim_a(env, hub, T0 + 4, T_LEASE, 1, 7, &a), DS_OK);
+    T_INT(a.n, 0);
+    T(t_consistent(env, hub, NULL));
+
+    /* the parent alone: the child goes on, its actions all applied */
+
+    hub = t_s("Three");
+    T_INT(t_start(env, hub, "n0", "N0", NULL, T0), DS_OK);
+    t_sub(env, hub, "n0", "N0", "n1", "N1", 8, T0);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 9,
+                        only_n1, &c), DS_OK);
+    T_INT(c.n, 1);
+
+    act[0] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"one\"");
+    act[0].instance_id = t_s("n0");
+    act[1] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 1, "A", "1");
+    T_INT(t_complete_answer(env, hub, "n1", 9, act, 2, T0 + 2, &st,
+                            &changed), DS_OK);
+    T_INT(st, DS_RUNNING);
+    T_INT(changed, 1);
+
+    t_terminated_by(env, hub, "n0", "\"one\"");
+    T_INT(t_get(env, hub, "n1", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_RUNNING);
+    T_INT(t_claim_a(env, hub, T0 + 3, T_LEASE, 1, 10, &a), DS_OK);
+    T_INT(a.n, 1);
+    T(a.n == 1 && strcmp(a.id[0], "n1") == 0);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 static void t_sdk_clean(ds_env_t *env, ds_str_t hub, size_t max,
     size_t released, size_t removed, int orphans);
 
@@ -1641,6 +1868,7 @@ t_sdk(void)
     t_sdk_events_processed();
     t_sdk_terminate_action();
     t_sdk_self_messages();
+    t_sdk_self_terminate();
     t_sdk_entity_locks();
     t_sdk_trees();
     t_sdk_continue_as_new();

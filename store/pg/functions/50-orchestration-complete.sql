@@ -7,9 +7,10 @@
 -- fences by the lease, then moves the delivered messages into the
 -- history between OrchestratorStarted and OrchestratorCompleted with one
 -- event per action, applies the actions (activities, timers,
--- sub-orchestrations, events) and writes the new status. The actions come
--- as parallel arrays, one element per action (NULL where a kind has no
--- such member):
+-- sub-orchestrations, events) and writes the new status; a termination
+-- that ends the instance itself (the tree of an ancestor) ends the
+-- completion there. The actions come as parallel arrays, one element per
+-- action (NULL where a kind has no such member):
 --
 --   kinds     ds_action_type_e: 0 activity, 1 timer, 2 sub-orchestration,
 --             3 event, 4 entity signal, 5 custom status, 6 complete,
@@ -293,7 +294,7 @@ DECLARE
     pname      text;
     pversion   text;
     was        smallint;
-    terminated boolean;
+    ended      smallint;
     inst       durable.instances;
 BEGIN
     changed := false;
@@ -356,7 +357,6 @@ BEGIN
 
         now := durable.now_us();
         was := inst.status;
-        terminated := false;
         cnt := coalesce(cardinality(p_kinds), 0);
         fin := CASE WHEN cnt > 0 AND p_kinds[cnt] IN (6, 7, 8)
                     THEN p_kinds[cnt] END;
@@ -490,8 +490,6 @@ BEGIN
                 END IF;
 
             ELSIF kind = 12 THEN
-                terminated := true;
-
                 -- missing or ended already: dropped, as events are
                 IF p_b[i] IS NULL THEN
                     t := durable.terminate(p_hub, p_a[i], p_c[i]);
@@ -502,8 +500,40 @@ BEGIN
                 IF t.rc IN (5, 8) THEN
                     RAISE EXCEPTION 'terminating %: %', p_a[i], t.error;
                 END IF;
+
+                -- this instance ended too when the tree terminated is an
+                -- ancestor's (itself is refused as a target): nothing
+                -- after the termination is applied
+                IF t.rc = 0 THEN
+                    SELECT x.status INTO ended FROM durable.instances x
+                        WHERE x.hub = p_hub AND x.partition = part
+                          AND x.id = p_id;
+
+                    EXIT WHEN durable.terminal(ended);
+                    ended := NULL;
+                END IF;
             END IF;
         END LOOP;
+
+        IF ended IS NOT NULL THEN
+            -- durable.terminate() wrote this record (Terminated, the
+            -- termination's reason as output, its inbox and work
+            -- dropped, ExecutionTerminated last in its history), and
+            -- nothing of inst is written over it (ds_complete_ended()).
+            -- It takes the fence's answer, so that a retry is answered
+            -- as this completion is, and the inbox counter of the
+            -- messages the actions before queued to it.
+            UPDATE durable.instances x
+                SET inbox_seq = greatest(seq, x.inbox_seq),
+                    done_lease = p_lease, done_digest = p_digest,
+                    done_status = ended
+                WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id;
+
+            rc := 0;
+            status := ended;
+            changed := true;
+            RETURN;
+        END IF;
 
         IF fin IS NULL THEN
             IF inst.status = 7 THEN
@@ -628,22 +658,9 @@ BEGIN
         -- instance through durable.inbox_push(), and both raise it, so
         -- that each takes its own seq whatever their order; the UPDATE
         -- reads it in the row it updates, so that it does not go back
-        -- (seq can be ahead of it only after a carry-over).
-        --
-        -- Its status does not outlive the UPDATE. A termination of the
-        -- tree of one of this instance's ancestors ends this instance
-        -- too: durable.terminate() writes this row (Terminated, its inbox
-        -- emptied, ExecutionTerminated appended), and the UPDATE below
-        -- writes inst.status, read before (Running), back over it. That
-        -- is a known bug, not fixed yet, and the LMDB store has it too
-        -- (ds_orchestration_complete.c writes the instance after
-        -- ds_op_terminate_tree()). The status is read again after a
-        -- termination only for the changed answer.
-        IF terminated THEN
-            SELECT x.status INTO was FROM durable.instances x
-                WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id;
-        END IF;
-
+        -- (seq can be ahead of it only after a carry-over). Its status
+        -- is still the one read first: a termination that ended this
+        -- instance returned above.
         UPDATE durable.instances x
             SET status = inst.status, suspended_from = inst.suspended_from,
                 updated = now, execution = inst.execution,

@@ -2731,6 +2731,138 @@ t_terminate_tree(void)
 }
 
 
+/* parent, claimed by its name, starts child as its sub-orchestration */
+
+static void
+t_self_sub(int line, const char *parent, const char *pname,
+    const char *child, const char *name, const uint8_t *lease)
+{
+    ds_action_t  a[1];
+
+    t_claim(line, DS_WORK_ORCHESTRATION, 1, lease, pname);
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_START_SUB;
+    a[0].id = 0;
+    a[0].name = t_s(name);
+    a[0].instance_id = t_s(child);
+    t_complete(line, parent, lease, a, 1);
+}
+
+
+/*
+ * A completion that terminates the tree of its parent or grandparent,
+ * and so its own instance: the same answer (Terminated, changed), the
+ * same records and histories, the actions after the termination applied
+ * on neither; a termination of the parent alone leaves the child going
+ * on, on both (store/pg/tests/063-completion-self-terminate.sql holds
+ * PostgreSQL's to what it should be)
+ */
+
+static void
+t_self_terminate(void)
+{
+    size_t       i;
+    uint8_t      tk[12 * DS_LEASE_LEN];
+    ds_action_t  a[3];
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0x50 + i / DS_LEASE_LEN);
+    }
+
+    t_hub = "self-term";
+
+    /*
+     * the child, Running since a first episode, ends its parent's tree,
+     * then would do more
+     */
+
+    t_both(__LINE__, t_op(DS_OP_START, "st-p", "SP", NULL));
+    t_self_sub(__LINE__, "st-p", "SP", "st-c", "SC", tk);
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 11 * DS_LEASE_LEN,
+            "SC");
+    t_complete(__LINE__, "st-c", tk + 11 * DS_LEASE_LEN, NULL, 0);
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "st-c", "go", "1"));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + DS_LEASE_LEN, "SC");
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_TERMINATE;
+    a[0].instance_id = t_s("st-p");
+    a[0].input = t_s("\"down\"");
+    a[0].recurse = 1;
+    a[1].type = DS_ACT_SCHEDULE_ACTIVITY;
+    a[1].id = 1;
+    a[1].name = t_s("SA");
+    a[1].input = t_s("1");
+    a[2].type = DS_ACT_START_SUB;
+    a[2].id = 2;
+    a[2].name = t_s("SK");
+    a[2].instance_id = t_s("st-k");
+    t_complete(__LINE__, "st-c", tk + DS_LEASE_LEN, a, 3);
+    t_complete(__LINE__, "st-c", tk + DS_LEASE_LEN, a, 3);
+    t_complete(__LINE__, "st-c", tk + 10 * DS_LEASE_LEN, a, 3);
+
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-p", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-c", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-k", NULL, NULL));
+    t_claim(__LINE__, DS_WORK_ACTIVITY, 1, tk + 2 * DS_LEASE_LEN, "SA");
+
+    /* the grandchild ends its grandparent's, after an event to itself */
+
+    t_both(__LINE__, t_op(DS_OP_START, "st-g0", "SG0", NULL));
+    t_self_sub(__LINE__, "st-g0", "SG0", "st-g1", "SG1",
+               tk + 3 * DS_LEASE_LEN);
+    t_self_sub(__LINE__, "st-g1", "SG1", "st-g2", "SG2",
+               tk + 4 * DS_LEASE_LEN);
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 5 * DS_LEASE_LEN,
+            "SG2");
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_RAISE_EVENT;
+    a[0].id = -1;
+    a[0].instance_id = t_s("st-g2");
+    a[0].name = t_s("self");
+    a[1].type = DS_ACT_TERMINATE;
+    a[1].instance_id = t_s("st-g0");
+    a[1].input = t_s("\"all\"");
+    a[1].recurse = 1;
+    a[2].type = DS_ACT_SCHEDULE_ACTIVITY;
+    a[2].id = 1;
+    a[2].name = t_s("SA");
+    a[2].input = t_s("1");
+    t_complete(__LINE__, "st-g2", tk + 5 * DS_LEASE_LEN, a, 3);
+
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-g0", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-g1", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-g2", NULL, NULL));
+    t_claim(__LINE__, DS_WORK_ACTIVITY, 1, tk + 6 * DS_LEASE_LEN, "SA");
+
+    /* the parent alone: the child goes on */
+
+    t_both(__LINE__, t_op(DS_OP_START, "st-n0", "SN0", NULL));
+    t_self_sub(__LINE__, "st-n0", "SN0", "st-n1", "SN1",
+               tk + 7 * DS_LEASE_LEN);
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 8 * DS_LEASE_LEN,
+            "SN1");
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_TERMINATE;
+    a[0].instance_id = t_s("st-n0");
+    a[0].input = t_s("\"one\"");
+    a[1].type = DS_ACT_SCHEDULE_ACTIVITY;
+    a[1].id = 1;
+    a[1].name = t_s("SB");
+    a[1].input = t_s("1");
+    t_complete(__LINE__, "st-n1", tk + 8 * DS_LEASE_LEN, a, 2);
+
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-n0", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-n1", NULL, NULL));
+    t_claim(__LINE__, DS_WORK_ACTIVITY, 1, tk + 9 * DS_LEASE_LEN, "SB");
+
+    t_hub = "hub";
+}
+
+
 /*
  * durable.time_text() writes a time as the C formatter does, its range's
  * ends too: a time past 9999 or before year 0 is clamped, year 0 is 0000
@@ -3280,6 +3412,7 @@ main(int argc, char **argv)
     t_partial();
     t_entity_actions();
     t_terminate_tree();
+    t_self_terminate();
     t_scheduled();
     t_time_text();
     t_entity_fail();
