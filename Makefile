@@ -55,6 +55,11 @@ MODULE_SRCS := $(wildcard ngx_durable_module/*.c ngx_durable_module/*.h \
                           store/*.c store/*.h store/pg/*.c store/pg/*.h \
                           grpc/*.c grpc/*.h)
 PROVE_FLAGS ?= -r
+# the Test::Nginx suites run this many files at once: prove -j for
+# test-nginx, util/prove-lanes.sh where a suite keeps its servroot and
+# error log out of t/ (ASan, PostgreSQL); one core, one at a time
+T_JOBS      ?= $(shell n=$$(nproc 2> /dev/null || echo 1); \
+                   [ $$n -gt 4 ] && n=4; echo $$n)
 
 UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
@@ -360,7 +365,7 @@ test-nginx: build $(CHECK_TOOL) $(T_TOOLS)
 	TEST_NGINX_RANDOMIZE=1 \
 	DURABLE_CHECK=$(CHECK_TOOL) \
 	DURABLE_HOLD_WRITE_LOCK=$(BUILD)/t-hold-write-lock \
-	    prove -I t/lib $(PROVE_FLAGS) t
+	    prove -I t/lib -j$(T_JOBS) $(PROVE_FLAGS) t
 
 # the Test::Nginx suite again on PostgreSQL, against a throwaway cluster
 # (util/pg.sh): the default database gets the schema for t/500-postgres.t,
@@ -377,11 +382,10 @@ test-postgres: build $(CHECK_TOOL) $(DURABLE_TOOL) $(T_TOOLS)
 	TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) \
 	TEST_NGINX_DATA_DIR=$(BUILD)/pg-t-data \
-	TEST_NGINX_SERVROOT=$(BUILD)/pg-servroot \
 	TEST_NGINX_RANDOMIZE=1 \
 	DURABLE_CHECK=$(CHECK_TOOL) \
 	DURABLE_HOLD_WRITE_LOCK=$(BUILD)/t-hold-write-lock \
-	DURABLE_TEST_BACKEND=postgres \
+	DURABLE_TEST_BACKEND=postgres DURABLE_PG_MAX_CONNECTIONS=120 \
 	    util/pg.sh run sh -c 'set -e; \
 	        "$$DURABLE" schema init --conninfo "$$DURABLE_PG_CONNINFO" \
 	            > /dev/null; \
@@ -389,7 +393,8 @@ test-postgres: build $(CHECK_TOOL) $(DURABLE_TOOL) $(T_TOOLS)
 	        "$$DURABLE" schema init --conninfo \
 	            "$$DURABLE_PG_CONNINFO dbname=durable_template" > /dev/null; \
 	        DURABLE_TEST_PG_CONNINFO="$$DURABLE_PG_HOSTADDR_CONNINFO dbname=durable_template" \
-	            prove -I t/lib $(PG_PROVE_FLAGS) $(PG_T)'
+	            util/prove-lanes.sh $(T_JOBS) $(BUILD)/pg-lanes \
+	                -I t/lib $(PG_PROVE_FLAGS) -- $(PG_T)'
 
 # optional: upstream nginx 1.22.1 with the module built in (--add-module),
 # a part of the suite against it; needs root and Debian's source registry
@@ -524,8 +529,7 @@ $(ASAN_SO): $(ASAN_NGX)/objs/Makefile $(MODULE_SRCS)
 ASAN_REPORT  := 'runtime error:|ERROR: (Address|Leak)Sanitizer|SUMMARY: [A-Za-z]+Sanitizer'
 
 test-asan-nginx: deps $(ASAN_SO) $(CHECK_TOOL) $(T_TOOLS)
-	@rm -rf $(ASAN_LOGS) $(ASAN_BUILD)/t-data $(ASAN_BUILD)/servroot \
-	    $(ASAN_BUILD)/error.log
+	@rm -rf $(ASAN_LOGS) $(ASAN_BUILD)/t-data $(ASAN_BUILD)/lane-*
 	@mkdir -p $(ASAN_LOGS) $(ASAN_BUILD)/t-data
 	$(ASAN_ENV) \
 	TEST_NGINX_ERROR_LOG=$(ASAN_BUILD)/error.log \
@@ -535,15 +539,16 @@ test-asan-nginx: deps $(ASAN_SO) $(CHECK_TOOL) $(T_TOOLS)
 	TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES=$(ASAN_SO) \
 	TEST_NGINX_DATA_DIR=$(ASAN_BUILD)/t-data \
-	TEST_NGINX_SERVROOT=$(ASAN_BUILD)/servroot \
 	TEST_NGINX_TIMEOUT=10 TEST_NGINX_RANDOMIZE=1 \
-	    timeout 1200 prove -I t/lib $(PROVE_FLAGS) t
+	    timeout 1200 util/prove-lanes.sh $(T_JOBS) $(ASAN_BUILD) \
+	        -I t/lib $(PROVE_FLAGS) -- t
 	@if [ -n "$$(ls -A $(ASAN_LOGS))" ]; then \
 	    echo "sanitizer reports in $(ASAN_LOGS):"; \
 	    head -c 20000 $(ASAN_LOGS)/*; exit 1; \
 	fi
-	@if grep -E -A30 $(ASAN_REPORT) $(ASAN_BUILD)/error.log; then \
-	    echo "sanitizer reports in $(ASAN_BUILD)/error.log"; exit 1; \
+	@if grep -E -A30 $(ASAN_REPORT) $(ASAN_BUILD)/lane-*/error.log; then \
+	    echo "sanitizer reports in $(ASAN_BUILD)/lane-*/error.log"; \
+	    exit 1; \
 	fi
 	@echo "test-asan: no sanitizer reports"
 
