@@ -56,7 +56,14 @@ sub children {
 # the faults a thread leaves unblocked, and those it blocks (SIGINT)
 sub check_faults {
     my $worker = child_of(master_pid());
-    my @t = threads($worker);
+    my @t;
+    # the worker starts its store's thread in init_process, which may not
+    # have run yet when nginx has just forked it (a loaded host)
+    for (1 .. 100) {
+        @t = threads($worker);
+        last if @t;
+        select undef, undef, undef, 0.05;
+    }
     Test::More::ok(scalar @t, 'the worker has a thread besides its own');
     my $bad = 0;
     for my $tid (@t) {
