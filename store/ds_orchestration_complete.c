@@ -375,12 +375,13 @@ done:
  * The completion terminated the tree of one of this instance's
  * ancestors, and with it this instance (ds_op_terminate() wrote its
  * record: Terminated, the termination's reason as output, its inbox and
- * work dropped, ExecutionTerminated last in its history). Nothing of the
- * record held in memory is written over that, and the actions after the
- * termination were not applied; the record only takes the fence's
- * answer, so that a retry is answered as this completion was, and the
- * inbox counter, which messages to itself may have raised in memory
- * before the termination.
+ * work dropped, ExecutionTerminated last in its history). Nothing else
+ * of the record held in memory is written over that, and the actions
+ * after the termination were not applied; the record only takes the
+ * custom status (an action before the termination may have set it), the
+ * fence's answer, so that a retry is answered as this completion was,
+ * and the inbox counter, which messages to itself may have raised in
+ * memory before the termination.
  */
 
 static int
@@ -397,6 +398,9 @@ ds_complete_ended(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     rec = cur;
+
+    /* the custom status the completion set before the termination */
+    rec.custom_status = inst->custom_status;
 
     if (inst->inbox_seq > rec.inbox_seq) {
         rec.inbox_seq = inst->inbox_seq;

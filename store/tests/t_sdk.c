@@ -1257,7 +1257,7 @@ t_sdk_self_terminate(void)
     t_act_t         a;
     t_named_t       c;
     ds_txn_t       *txn;
-    ds_action_t     act[3];
+    ds_action_t     act[8];
     ds_status_e     st;
     ds_instance_t   inst;
     const char     *only_c1[] = { "C1", NULL };
@@ -1289,13 +1289,15 @@ t_sdk_self_terminate(void)
                         only_c1, &c), DS_OK);
     T_INT(c.n, 1);
 
-    act[0] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"down\"");
-    act[0].instance_id = t_s("p1");
-    act[0].recurse = 1;
-    act[1] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 1, "A", "1");
-    act[2] = t_act(DS_ACT_START_SUB, 2, "K", NULL);
-    act[2].instance_id = t_s("k1");
-    T_INT(t_complete_answer(env, hub, "c1", 2, act, 3, T0 + 2, &st,
+    /* a custom status set before the termination is kept */
+    act[0] = t_act(DS_ACT_SET_CUSTOM_STATUS, -1, NULL, "\"cs\"");
+    act[1] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"down\"");
+    act[1].instance_id = t_s("p1");
+    act[1].recurse = 1;
+    act[2] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 1, "A", "1");
+    act[3] = t_act(DS_ACT_START_SUB, 2, "K", NULL);
+    act[3].instance_id = t_s("k1");
+    T_INT(t_complete_answer(env, hub, "c1", 2, act, 4, T0 + 2, &st,
                             &changed), DS_OK);
     T_INT(st, DS_TERMINATED);
     T_INT(changed, 1);
@@ -1305,13 +1307,19 @@ t_sdk_self_terminate(void)
     T_INT(t_get(env, hub, "c1", &inst, NULL, 0), DS_OK);
     T_INT(inst.done_status, DS_TERMINATED);
 
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("c1"), &inst), DS_OK);
+    T(inst.custom_status.len == 4
+      && memcmp(inst.custom_status.data, "\"cs\"", 4) == 0);
+    ds_txn_abort(txn);
+
     /* nothing after the termination: no activity, no child */
     T_INT(t_claim_a(env, hub, T0 + 3, T_LEASE, 1, 3, &a), DS_OK);
     T_INT(a.n, 0);
     T_INT(t_get(env, hub, "k1", &inst, NULL, 0), DS_NOTFOUND);
 
     /* a retry gets the first answer; another completion is refused */
-    T_INT(t_complete_answer(env, hub, "c1", 2, act, 3, T0 + 4, &st,
+    T_INT(t_complete_answer(env, hub, "c1", 2, act, 4, T0 + 4, &st,
                             &changed), DS_OK);
     T_INT(st, DS_TERMINATED);
     T_INT(changed, 0);

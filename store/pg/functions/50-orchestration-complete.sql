@@ -519,12 +519,15 @@ BEGIN
             -- durable.terminate() wrote this record (Terminated, the
             -- termination's reason as output, its inbox and work
             -- dropped, ExecutionTerminated last in its history), and
-            -- nothing of inst is written over it (ds_complete_ended()).
-            -- It takes the fence's answer, so that a retry is answered
-            -- as this completion is, and the inbox counter of the
-            -- messages the actions before queued to it.
+            -- nothing else of inst is written over it
+            -- (ds_complete_ended()). It takes the custom status (an
+            -- action before the termination may have set it), the
+            -- fence's answer, so that a retry is answered as this
+            -- completion is, and the inbox counter of the messages the
+            -- actions before queued to it.
             UPDATE durable.instances x
-                SET inbox_seq = greatest(seq, x.inbox_seq),
+                SET custom_status = inst.custom_status,
+                    inbox_seq = greatest(seq, x.inbox_seq),
                     done_lease = p_lease, done_digest = p_digest,
                     done_status = ended
                 WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id;

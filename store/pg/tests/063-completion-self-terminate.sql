@@ -121,16 +121,17 @@ SELECT durable_test.eq((durable.raise_event('hub', 'c1',
 SELECT durable_test.eq(durable_test.claim('C1', 2), 1::bigint,
                        'c1 claimed again');
 
+-- a custom status set before the termination is kept
 CREATE TABLE durable_test.c1_actions AS
-    SELECT ARRAY[12, 0, 2]::smallint[] AS kinds,
-           ARRAY[NULL, 'TaskScheduled',
+    SELECT ARRAY[5, 12, 0, 2]::smallint[] AS kinds,
+           ARRAY[NULL, NULL, 'TaskScheduled',
                  'SubOrchestrationInstanceCreated'] AS etypes,
-           ARRAY[NULL, '"Name":"A","Input":1',
+           ARRAY[NULL, NULL, '"Name":"A","Input":1',
                  '"Name":"K","InstanceId":"k1","Input":null'] AS emembers,
-           ARRAY['p1', 'A', 'k1'] AS a,
-           ARRAY['tree', NULL, 'K'] AS b,
-           ARRAY['"down"', '1', 'null'] AS c,
-           ARRAY[NULL, NULL, '"Name":"K","Input":null'] AS d;
+           ARRAY[NULL, 'p1', 'A', 'k1'] AS a,
+           ARRAY[NULL, 'tree', NULL, 'K'] AS b,
+           ARRAY['"cs"', '"down"', '1', 'null'] AS c,
+           ARRAY[NULL, NULL, NULL, '"Name":"K","Input":null'] AS d;
 
 SELECT durable_test.eq(e.rc, 0, 'c1: completed'),
        durable_test.eq(e.status, 5::smallint, 'c1: answered Terminated'),
@@ -142,6 +143,8 @@ FROM durable_test.c1_actions x,
 
 SELECT durable_test.ended('p1', '"down"');
 SELECT durable_test.ended('c1', '"down"');
+SELECT durable_test.eq(i.custom_status, '"cs"', 'c1: its custom status')
+FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'c1';
 
 -- nothing after the termination: no activity, no child
 SELECT durable_test.eq(durable_test.activities('c1'), 0::bigint,

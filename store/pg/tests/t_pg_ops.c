@@ -2731,6 +2731,37 @@ t_terminate_tree(void)
 }
 
 
+/*
+ * What PostgreSQL holds, for what t_both() cannot tell (the two
+ * backends could agree on a wrong answer): the one value of sql, which
+ * takes t_hub and id as $1 and $2, must be want
+ */
+
+static void
+t_pg_is(int line, const char *sql, const char *id, const char *want)
+{
+    int          ok;
+    PGresult    *res;
+    const char  *params[2];
+
+    params[0] = t_hub;
+    params[1] = id;
+    res = t_read(sql, 2, params);
+
+    ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+         && strcmp(PQgetvalue(res, 0, 0), want) == 0;
+    t_check(ok, line, "PostgreSQL holds what it should");
+
+    if (!ok) {
+        printf("#   %s (%s): %s, want %s\n", sql, id,
+               PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+               ? PQgetvalue(res, 0, 0) : PQresultErrorMessage(res), want);
+    }
+
+    dsi_pg_conn_release(t_pg);
+}
+
+
 /* parent, claimed by its name, starts child as its sub-orchestration */
 
 static void
@@ -2764,7 +2795,7 @@ t_self_terminate(void)
 {
     size_t       i;
     uint8_t      tk[12 * DS_LEASE_LEN];
-    ds_action_t  a[3];
+    ds_action_t  a[8];
 
     for (i = 0; i < sizeof(tk); i++) {
         tk[i] = (uint8_t) (0x50 + i / DS_LEASE_LEN);
@@ -2785,25 +2816,32 @@ t_self_terminate(void)
     t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "st-c", "go", "1"));
     t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + DS_LEASE_LEN, "SC");
 
+    /* a custom status set before the termination is kept */
+
     memset(a, 0, sizeof(a));
-    a[0].type = DS_ACT_TERMINATE;
-    a[0].instance_id = t_s("st-p");
-    a[0].input = t_s("\"down\"");
-    a[0].recurse = 1;
-    a[1].type = DS_ACT_SCHEDULE_ACTIVITY;
-    a[1].id = 1;
-    a[1].name = t_s("SA");
-    a[1].input = t_s("1");
-    a[2].type = DS_ACT_START_SUB;
-    a[2].id = 2;
-    a[2].name = t_s("SK");
-    a[2].instance_id = t_s("st-k");
-    t_complete(__LINE__, "st-c", tk + DS_LEASE_LEN, a, 3);
-    t_complete(__LINE__, "st-c", tk + DS_LEASE_LEN, a, 3);
-    t_complete(__LINE__, "st-c", tk + 10 * DS_LEASE_LEN, a, 3);
+    a[0].type = DS_ACT_SET_CUSTOM_STATUS;
+    a[0].input = t_s("\"cs\"");
+    a[1].type = DS_ACT_TERMINATE;
+    a[1].instance_id = t_s("st-p");
+    a[1].input = t_s("\"down\"");
+    a[1].recurse = 1;
+    a[2].type = DS_ACT_SCHEDULE_ACTIVITY;
+    a[2].id = 1;
+    a[2].name = t_s("SA");
+    a[2].input = t_s("1");
+    a[3].type = DS_ACT_START_SUB;
+    a[3].id = 2;
+    a[3].name = t_s("SK");
+    a[3].instance_id = t_s("st-k");
+    t_complete(__LINE__, "st-c", tk + DS_LEASE_LEN, a, 4);
+    t_complete(__LINE__, "st-c", tk + DS_LEASE_LEN, a, 4);
+    t_complete(__LINE__, "st-c", tk + 10 * DS_LEASE_LEN, a, 4);
 
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-p", NULL, NULL));
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-c", NULL, NULL));
+    t_pg_is(__LINE__, "SELECT concat_ws(' ', custom_status, status, output) "
+            "FROM durable.instances WHERE hub = $1 AND id = $2", "st-c",
+            "\"cs\" 5 \"down\"");
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-k", NULL, NULL));
     t_claim(__LINE__, DS_WORK_ACTIVITY, 1, tk + 2 * DS_LEASE_LEN, "SA");
 
