@@ -1251,9 +1251,10 @@ static void
 t_sdk_self_terminate(void)
 {
     int             changed;
-    char           *dir;
+    char           *dir, out[64];
     ds_env_t       *env;
     ds_str_t        hub;
+    t_buf_t         b;
     t_act_t         a;
     t_named_t       c;
     ds_txn_t       *txn;
@@ -1274,11 +1275,16 @@ t_sdk_self_terminate(void)
 
     hub = t_s("One");
     T_INT(t_start(env, hub, "p1", "P1", NULL, T0), DS_OK);
+    T_INT(t_start(env, hub, "o1", "O1", NULL, T0), DS_OK);
     t_sub(env, hub, "p1", "P1", "c1", "C1", 1, T0);
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 11,
                         only_c1, &c), DS_OK);
     T_INT(c.n, 1);
-    T_INT(t_complete_o(env, hub, "c1", 11, NULL, 0, T0 + 1, &st), DS_OK);
+
+    /* its first episode starts a child, which the tree's walk ends */
+    act[0] = t_act(DS_ACT_START_SUB, 0, "E", NULL);
+    act[0].instance_id = t_s("e1");
+    T_INT(t_complete_o(env, hub, "c1", 11, act, 1, T0 + 1, &st), DS_OK);
     T_INT(st, DS_RUNNING);
 
     T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
@@ -1289,15 +1295,22 @@ t_sdk_self_terminate(void)
                         only_c1, &c), DS_OK);
     T_INT(c.n, 1);
 
-    /* a custom status set before the termination is kept */
+    /*
+     * before the termination a custom status (kept) and an event to
+     * another instance (sent); after it, an event not sent
+     */
     act[0] = t_act(DS_ACT_SET_CUSTOM_STATUS, -1, NULL, "\"cs\"");
-    act[1] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"down\"");
-    act[1].instance_id = t_s("p1");
-    act[1].recurse = 1;
-    act[2] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 1, "A", "1");
-    act[3] = t_act(DS_ACT_START_SUB, 2, "K", NULL);
-    act[3].instance_id = t_s("k1");
-    T_INT(t_complete_answer(env, hub, "c1", 2, act, 4, T0 + 2, &st,
+    act[1] = t_act(DS_ACT_RAISE_EVENT, 3, "before", NULL);
+    act[1].instance_id = t_s("o1");
+    act[2] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"down\"");
+    act[2].instance_id = t_s("p1");
+    act[2].recurse = 1;
+    act[3] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 1, "A", "1");
+    act[4] = t_act(DS_ACT_START_SUB, 2, "K", NULL);
+    act[4].instance_id = t_s("k1");
+    act[5] = t_act(DS_ACT_RAISE_EVENT, 4, "after", NULL);
+    act[5].instance_id = t_s("o1");
+    T_INT(t_complete_answer(env, hub, "c1", 2, act, 6, T0 + 2, &st,
                             &changed), DS_OK);
     T_INT(st, DS_TERMINATED);
     T_INT(changed, 1);
@@ -1313,13 +1326,21 @@ t_sdk_self_terminate(void)
       && memcmp(inst.custom_status.data, "\"cs\"", 4) == 0);
     ds_txn_abort(txn);
 
+    T_INT(t_get(env, hub, "e1", &inst, out, sizeof(out)), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T(strcmp(out, "\"down\"") == 0);
+
+    t_inbox_text(env, hub, "o1", &b);
+    T(strstr(b.text, "\"Name\":\"before\"") != NULL);
+    T(strstr(b.text, "\"Name\":\"after\"") == NULL);
+
     /* nothing after the termination: no activity, no child */
     T_INT(t_claim_a(env, hub, T0 + 3, T_LEASE, 1, 3, &a), DS_OK);
     T_INT(a.n, 0);
     T_INT(t_get(env, hub, "k1", &inst, NULL, 0), DS_NOTFOUND);
 
     /* a retry gets the first answer; another completion is refused */
-    T_INT(t_complete_answer(env, hub, "c1", 2, act, 4, T0 + 4, &st,
+    T_INT(t_complete_answer(env, hub, "c1", 2, act, 6, T0 + 4, &st,
                             &changed), DS_OK);
     T_INT(st, DS_TERMINATED);
     T_INT(changed, 0);
@@ -1342,13 +1363,25 @@ t_sdk_self_terminate(void)
                         only_g2, &c), DS_OK);
     T_INT(c.n, 1);
 
+    /*
+     * suspended while its episode runs, and finishing after the
+     * termination: the finish is not applied
+     */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_suspend(txn, hub, t_s("g2"), t_s("\"nap\""), T0 + 2),
+          DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_get(env, hub, "g2", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_SUSPENDED);
+
     act[0] = t_act(DS_ACT_RAISE_EVENT, -1, "self", NULL);
     act[0].instance_id = t_s("g2");
     act[1] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"all\"");
     act[1].instance_id = t_s("g0");
     act[1].recurse = 1;
     act[2] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 1, "A", "1");
-    T_INT(t_complete_answer(env, hub, "g2", 6, act, 3, T0 + 3, &st,
+    act[3] = t_act(DS_ACT_COMPLETE, 2, NULL, "\"done\"");
+    T_INT(t_complete_answer(env, hub, "g2", 6, act, 4, T0 + 3, &st,
                             &changed), DS_OK);
     T_INT(st, DS_TERMINATED);
     T_INT(changed, 1);

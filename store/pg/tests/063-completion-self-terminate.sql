@@ -174,34 +174,51 @@ FROM durable_test.c1_actions x,
 SELECT durable_test.ended('c1', '"down"');
 
 
--- 2. the grandchild terminates its grandparent's tree, after an event
--- to itself (dropped with its inbox), then would schedule an activity
+-- 2. the grandchild, suspended while its episode runs, terminates its
+-- grandparent's tree after an event to itself (dropped with its inbox)
+-- and one to another instance (sent), then would schedule an activity,
+-- send another event and complete
 
 SELECT durable_test.eq((durable.start('hub', 'g0', 'G0', NULL,
                                       '"Name":"G0","Input":null')).rc, 0,
                        'g0 started');
+SELECT durable_test.eq((durable.start('hub', 'o2', 'O2', NULL,
+                                      '"Name":"O2","Input":null')).rc, 0,
+                       'o2 started');
 SELECT durable_test.sub('g0', 'G0', 'g1', 'G1', 3);
 SELECT durable_test.sub('g1', 'G1', 'g2', 'G2', 4);
 SELECT durable_test.eq(durable_test.claim('G2', 5), 1::bigint, 'g2 claimed');
+SELECT durable_test.eq((durable.suspend('hub', 'g2', '"nap"')).rc, 0,
+                       'g2 suspended');
 
 SELECT durable_test.eq(rc, 0, 'g2: completed'),
        durable_test.eq(status, 5::smallint, 'g2: answered Terminated'),
        durable_test.eq(changed, true, 'g2: changed'),
        durable_test.eq(error, NULL, 'g2: no error')
 FROM durable_test.episode('g2', durable_test.lease(5), 31,
-    ARRAY[3, 12, 0]::smallint[],
-    ARRAY['EventSent', NULL, 'TaskScheduled'],
-    ARRAY['"InstanceId":"g2","Name":"self","Input":null', NULL,
-          '"Name":"A","Input":1'],
-    ARRAY['g2', 'g0', 'A'], ARRAY[NULL, 'tree', NULL],
-    ARRAY[NULL, '"all"', '1'],
-    ARRAY['"Name":"self","Input":null', NULL, NULL]);
+    ARRAY[3, 3, 12, 0, 3, 6]::smallint[],
+    ARRAY['EventSent', 'EventSent', NULL, 'TaskScheduled', 'EventSent',
+          NULL],
+    ARRAY['"InstanceId":"g2","Name":"self","Input":null',
+          '"InstanceId":"o2","Name":"before","Input":null', NULL,
+          '"Name":"A","Input":1',
+          '"InstanceId":"o2","Name":"after","Input":null', NULL],
+    ARRAY['g2', 'o2', 'g0', 'A', 'o2', NULL],
+    ARRAY[NULL, NULL, 'tree', NULL, NULL, NULL],
+    ARRAY[NULL, NULL, '"all"', '1', NULL, '"done"'],
+    ARRAY['"Name":"self","Input":null', '"Name":"before","Input":null',
+          NULL, NULL, '"Name":"after","Input":null', NULL]);
 
 SELECT durable_test.ended('g0', '"all"');
 SELECT durable_test.ended('g1', '"all"');
 SELECT durable_test.ended('g2', '"all"');
 SELECT durable_test.eq(durable_test.activities('g2'), 0::bigint,
                        'g2: no activity');
+SELECT durable_test.eq((SELECT string_agg(m.message::json ->> 'Name', ','
+                                          ORDER BY m.seq)
+                        FROM durable.inbox m
+                        WHERE m.hub = 'hub' AND m.id = 'o2'),
+                       'O2,before', 'o2: the event before, not after');
 
 
 -- 3. the child terminates its parent alone: it goes on, its actions all
