@@ -1251,7 +1251,7 @@ static void
 t_sdk_self_terminate(void)
 {
     int             changed;
-    char           *dir, out[64];
+    char           *dir, out[64], types[T_TEXT];
     ds_env_t       *env;
     ds_str_t        hub;
     t_buf_t         b;
@@ -1264,6 +1264,7 @@ t_sdk_self_terminate(void)
     const char     *only_c1[] = { "C1", NULL };
     const char     *only_g2[] = { "G2", NULL };
     const char     *only_n1[] = { "N1", NULL };
+    const char     *only_q1[] = { "Q1", NULL };
 
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
@@ -1416,6 +1417,48 @@ t_sdk_self_terminate(void)
     T_INT(t_claim_a(env, hub, T0 + 3, T_LEASE, 1, 10, &a), DS_OK);
     T_INT(a.n, 1);
     T(a.n == 1 && strcmp(a.id[0], "n1") == 0);
+    T(t_consistent(env, hub, NULL));
+
+    /*
+     * an episode that continues as new writes no history: the child it
+     * started before the termination, which the walk cannot find there,
+     * ends too, and the history keeps nothing of the episode
+     */
+
+    hub = t_s("Four");
+    T_INT(t_start(env, hub, "q0", "Q0", NULL, T0), DS_OK);
+    t_sub(env, hub, "q0", "Q0", "q1", "Q1", 12, T0);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 13,
+                        only_q1, &c), DS_OK);
+    T_INT(c.n, 1);
+    T_INT(t_complete_o(env, hub, "q1", 13, NULL, 0, T0 + 1, &st), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("q1"), t_s("go"), t_s(""),
+                            T0 + 1), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 14,
+                        only_q1, &c), DS_OK);
+    T_INT(c.n, 1);
+
+    act[0] = t_act(DS_ACT_START_SUB, 1, "QK", NULL);
+    act[0].instance_id = t_s("qk");
+    act[1] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"again\"");
+    act[1].instance_id = t_s("q0");
+    act[1].recurse = 1;
+    act[2] = t_act(DS_ACT_CONTINUE_AS_NEW, 2, NULL, "2");
+    T_INT(t_complete_answer(env, hub, "q1", 14, act, 3, T0 + 2, &st,
+                            &changed), DS_OK);
+    T_INT(st, DS_TERMINATED);
+
+    t_terminated_by(env, hub, "q1", "\"again\"");
+    T_INT(t_get(env, hub, "qk", &inst, out, sizeof(out)), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T(strcmp(out, "\"again\"") == 0);
+
+    t_history_types(env, hub, "q1", types, sizeof(types));
+    T(strcmp(types, "OrchestratorStarted,ExecutionStarted,"
+                    "OrchestratorCompleted,ExecutionTerminated") == 0);
     T(t_consistent(env, hub, NULL));
 
     ds_env_close(env);

@@ -295,6 +295,8 @@ DECLARE
     pversion   text;
     was        smallint;
     ended      smallint;
+    term       integer;
+    kid        durable.instances;
     inst       durable.instances;
 BEGIN
     changed := false;
@@ -509,11 +511,32 @@ BEGIN
                         WHERE x.hub = p_hub AND x.partition = part
                           AND x.id = p_id;
 
+                    term := i;
                     EXIT WHEN durable.terminal(ended);
                     ended := NULL;
                 END IF;
             END IF;
         END LOOP;
+
+        IF ended IS NOT NULL AND fin = 8 THEN
+            -- the walk that ended this instance found its children in
+            -- its history, and an episode that continues as new writes
+            -- none: the children the actions before the termination
+            -- started end here, with their trees (ds_complete_orphans())
+            FOR i IN 1 .. term - 1 LOOP
+                CONTINUE WHEN p_kinds[i] <> 2 OR p_a[i] = p_id;
+
+                -- a start refused (another's active instance) made none
+                kid := durable.child_of(p_hub, p_id, p_a[i]);
+                CONTINUE WHEN kid.id IS NULL OR durable.terminal(kid.status);
+
+                t := durable.terminate_tree(p_hub, p_a[i], p_c[term]);
+
+                IF t.rc IN (5, 8) THEN
+                    RAISE EXCEPTION 'terminating %: %', p_a[i], t.error;
+                END IF;
+            END LOOP;
+        END IF;
 
         IF ended IS NOT NULL THEN
             -- durable.terminate() wrote this record (Terminated, the

@@ -247,3 +247,45 @@ SELECT durable_test.eq(durable_test.activities('n1'), 1::bigint,
 SELECT durable_test.eq(durable_test.types('n1'),
     'OrchestratorStarted,ExecutionStarted,TaskScheduled,'
     'OrchestratorCompleted', 'n1: its episode''s history');
+
+
+-- 4. the child continues as new after it terminates its parent's tree:
+-- an episode that continues as new writes no history, so the child it
+-- started before the termination, which the walk cannot find there, ends
+-- too, and the history keeps nothing of the episode
+
+SELECT durable_test.eq((durable.start('hub', 'q0', 'Q0', NULL,
+                                      '"Name":"Q0","Input":null')).rc, 0,
+                       'q0 started');
+SELECT durable_test.sub('q0', 'Q0', 'q1', 'Q1', 12);
+SELECT durable_test.eq(durable_test.claim('Q1', 13), 1::bigint,
+                       'q1 claimed');
+SELECT durable_test.eq(status, 0::smallint, 'q1: Running')
+FROM durable_test.episode('q1', durable_test.lease(13), 1,
+    ARRAY[]::smallint[], ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::text[],
+    ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::text[]);
+SELECT durable_test.eq((durable.raise_event('hub', 'q1',
+                            '"Name":"go","Input":null')).rc, 0,
+                       'q1: an event raised');
+SELECT durable_test.eq(durable_test.claim('Q1', 14), 1::bigint,
+                       'q1 claimed again');
+
+SELECT durable_test.eq(rc, 0, 'q1: completed'),
+       durable_test.eq(status, 5::smallint, 'q1: answered Terminated'),
+       durable_test.eq(error, NULL, 'q1: no error')
+FROM durable_test.episode('q1', durable_test.lease(14), 51,
+    ARRAY[2, 12, 8]::smallint[],
+    ARRAY['SubOrchestrationInstanceCreated', NULL, NULL],
+    ARRAY['"Name":"QK","InstanceId":"qk","Input":null', NULL, NULL],
+    ARRAY['qk', 'q0', NULL], ARRAY['QK', 'tree', NULL],
+    ARRAY['null', '"again"', '2'],
+    ARRAY['"Name":"QK","Input":null', NULL, '2']);
+
+SELECT durable_test.ended('q0', '"again"');
+SELECT durable_test.ended('q1', '"again"');
+SELECT durable_test.eq(i.status || ' ' || i.output, '5 "again"',
+                       'qk: Terminated with the tree')
+FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'qk';
+SELECT durable_test.eq(durable_test.types('q1'),
+    'OrchestratorStarted,ExecutionStarted,OrchestratorCompleted,'
+    'ExecutionTerminated', 'q1: nothing of the episode in its history');

@@ -2794,7 +2794,7 @@ static void
 t_self_terminate(void)
 {
     size_t       i;
-    uint8_t      tk[12 * DS_LEASE_LEN];
+    uint8_t      tk[16 * DS_LEASE_LEN];
     ds_action_t  a[8];
 
     for (i = 0; i < sizeof(tk); i++) {
@@ -2950,6 +2950,50 @@ t_self_terminate(void)
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-n0", NULL, NULL));
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-n1", NULL, NULL));
     t_claim(__LINE__, DS_WORK_ACTIVITY, 1, tk + 9 * DS_LEASE_LEN, "SB");
+
+    /*
+     * an episode that continues as new writes no history: the child it
+     * started before the termination, which the walk cannot find there,
+     * ends too, and the history keeps nothing of the episode
+     */
+
+    t_both(__LINE__, t_op(DS_OP_START, "st-q0", "SQ0", NULL));
+    t_self_sub(__LINE__, "st-q0", "SQ0", "st-q1", "SQ1",
+               tk + 12 * DS_LEASE_LEN);
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 13 * DS_LEASE_LEN,
+            "SQ1");
+    t_complete(__LINE__, "st-q1", tk + 13 * DS_LEASE_LEN, NULL, 0);
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "st-q1", "go", "1"));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 14 * DS_LEASE_LEN,
+            "SQ1");
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_START_SUB;
+    a[0].id = 1;
+    a[0].name = t_s("SQK");
+    a[0].instance_id = t_s("st-qk");
+    a[1].type = DS_ACT_TERMINATE;
+    a[1].instance_id = t_s("st-q0");
+    a[1].input = t_s("\"again\"");
+    a[1].recurse = 1;
+    a[2].type = DS_ACT_CONTINUE_AS_NEW;
+    a[2].id = 2;
+    a[2].input = t_s("2");
+    t_complete(__LINE__, "st-q1", tk + 14 * DS_LEASE_LEN, a, 3);
+
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-q0", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-q1", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-qk", NULL, NULL));
+    t_pg_is(__LINE__, "SELECT concat_ws(' ', status, output) "
+            "FROM durable.instances WHERE hub = $1 AND id = $2", "st-q1",
+            "5 \"again\"");
+    t_pg_is(__LINE__, "SELECT concat_ws(' ', status, output) "
+            "FROM durable.instances WHERE hub = $1 AND id = $2", "st-qk",
+            "5 \"again\"");
+    t_pg_is(__LINE__, "SELECT string_agg(event::json ->> 'EventType', ',' "
+            "ORDER BY seq) FROM durable.history WHERE hub = $1 AND id = $2",
+            "st-q1", "OrchestratorStarted,ExecutionStarted,"
+            "OrchestratorCompleted,ExecutionTerminated");
 
     t_hub = "hub";
 }
