@@ -1387,7 +1387,9 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                 break;
             }
 
-            if (rc != DS_OK) {
+            /* only a tree's walk can reach this instance */
+
+            if (rc != DS_OK || !a[i].recurse) {
                 break;
             }
 

@@ -505,8 +505,9 @@ BEGIN
 
                 -- this instance ended too when the tree terminated is an
                 -- ancestor's (itself is refused as a target): nothing
-                -- after the termination is applied
-                IF t.rc = 0 THEN
+                -- after the termination is applied. Only a tree's walk
+                -- can reach it.
+                IF t.rc = 0 AND p_b[i] IS NOT NULL THEN
                     SELECT x.status INTO ended FROM durable.instances x
                         WHERE x.hub = p_hub AND x.partition = part
                           AND x.id = p_id;
@@ -544,13 +545,13 @@ BEGIN
             -- dropped, ExecutionTerminated last in its history), and
             -- nothing else of inst is written over it
             -- (ds_complete_ended()). It takes the custom status (an
-            -- action before the termination may have set it), the
+            -- action before the termination may have set it) and the
             -- fence's answer, so that a retry is answered as this
-            -- completion is, and the inbox counter of the messages the
-            -- actions before queued to it.
+            -- completion is. Its inbox counter needs nothing, unlike
+            -- LMDB's: durable.inbox_push() raised the row's own for each
+            -- message the actions before queued to it.
             UPDATE durable.instances x
                 SET custom_status = inst.custom_status,
-                    inbox_seq = greatest(seq, x.inbox_seq),
                     done_lease = p_lease, done_digest = p_digest,
                     done_status = ended
                 WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id;
