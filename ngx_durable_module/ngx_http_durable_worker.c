@@ -248,6 +248,14 @@ ngx_http_durable_work_lifecycle(ngx_http_request_t *r, ds_op_t *op,
         change = "continued as new";
         break;
 
+    case DS_TERMINATED:
+        /*
+         * a termination of an ancestor's tree among the actions ended
+         * the instance; which one did is not known here: no reason
+         */
+        change = "terminated";
+        break;
+
     case DS_FAILED:
         change = "failed";
 

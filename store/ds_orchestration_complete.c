@@ -89,6 +89,8 @@ static int ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 static int ds_complete_ended(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst, const uint8_t *lease, uint64_t digest,
     ds_status_e *status);
+static int ds_complete_orphans(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_action_t *a, size_t n, ds_str_t reason, int64_t now);
 
 
 int
@@ -375,12 +377,13 @@ done:
  * The completion terminated the tree of one of this instance's
  * ancestors, and with it this instance (ds_op_terminate() wrote its
  * record: Terminated, the termination's reason as output, its inbox and
- * work dropped, ExecutionTerminated last in its history). Nothing of the
- * record held in memory is written over that, and the actions after the
- * termination were not applied; the record only takes the fence's
- * answer, so that a retry is answered as this completion was, and the
- * inbox counter, which messages to itself may have raised in memory
- * before the termination.
+ * work dropped, ExecutionTerminated last in its history). Nothing else
+ * of the record held in memory is written over that, and the actions
+ * after the termination were not applied; the record only takes the
+ * custom status (an action before the termination may have set it), the
+ * fence's answer, so that a retry is answered as this completion was,
+ * and the inbox counter, which messages to itself may have raised in
+ * memory before the termination.
  */
 
 static int
@@ -397,6 +400,9 @@ ds_complete_ended(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     rec = cur;
+
+    /* the custom status the completion set before the termination */
+    rec.custom_status = inst->custom_status;
 
     if (inst->inbox_seq > rec.inbox_seq) {
         rec.inbox_seq = inst->inbox_seq;
@@ -1381,7 +1387,9 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                 break;
             }
 
-            if (rc != DS_OK) {
+            /* only a tree's walk can reach this instance */
+
+            if (rc != DS_OK || !a[i].recurse) {
                 break;
             }
 
@@ -1407,7 +1415,68 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     dsi_buf_free(&b);
 
+    /* i is one past the termination that ended it */
+
+    if (rc == DS_OK && *ended && a[n - 1].type == DS_ACT_CONTINUE_AS_NEW) {
+        rc = ds_complete_orphans(txn, hub, id, a, i - 1, a[i - 1].input,
+                                 now);
+    }
+
     return rc;
+}
+
+
+/*
+ * The walk that ended this instance found its children in its history,
+ * and an episode that continues as new writes none: the children the
+ * first n actions started would go on with their parent Terminated. They
+ * end here, with their trees, as the walk would have ended them.
+ */
+
+static int
+ds_complete_orphans(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_action_t *a, size_t n, ds_str_t reason, int64_t now)
+{
+    int            rc;
+    char           cb[DS_ID_MAX];
+    size_t         i;
+    ds_str_t       child;
+    ds_instance_t  c;
+
+    for (i = 0; i < n; i++) {
+        if (a[i].type != DS_ACT_START_SUB
+            || ds_child_id(id, &a[i], cb, &child) != DS_OK)
+        {
+            continue;
+        }
+
+        rc = ds_instance_get(txn, hub, child, &c);
+
+        if (rc == DS_NOTFOUND) {
+            continue;
+        }
+
+        if (rc != DS_OK) {
+            return rc;
+        }
+
+        /* a start refused (another's active instance) made no child */
+
+        if (c.parent_id.len != id.len
+            || memcmp(c.parent_id.data, id.data, id.len) != 0
+            || ds_status_is_terminal(c.status))
+        {
+            continue;
+        }
+
+        rc = ds_op_terminate_tree(txn, hub, child, reason, now);
+
+        if (rc != DS_OK && rc != DS_GONE && rc != DS_NOTFOUND) {
+            return rc;
+        }
+    }
+
+    return DS_OK;
 }
 
 

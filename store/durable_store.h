@@ -724,9 +724,13 @@ typedef struct {
  * does, and so are terminations of them (DS_ACT_TERMINATE, as
  * ds_op_terminate() or with recurse ds_op_terminate_tree(); not of the
  * completing instance itself, and recorded in no history event). A
- * recursive termination of an ancestor ends the completing instance
- * too: the actions after it are not applied, the record stays as the
- * termination wrote it, and the answer is DS_TERMINATED.
+ * recursive termination of an ancestor whose walk reaches the completing
+ * instance ends it too, and the completion stops there: the actions
+ * after it are not applied (children the actions before it started end
+ * with it), the record keeps what the termination wrote but for the
+ * custom status, the fence's fields (done lease, digest, status) and the
+ * inbox counter, and the answer is DS_OK with the status DS_TERMINATED
+ * and changed set.
  * entity_name is lower-cased by the store.
  */
 

@@ -1251,18 +1251,20 @@ static void
 t_sdk_self_terminate(void)
 {
     int             changed;
-    char           *dir;
+    char           *dir, out[64], types[T_TEXT];
     ds_env_t       *env;
     ds_str_t        hub;
+    t_buf_t         b;
     t_act_t         a;
     t_named_t       c;
     ds_txn_t       *txn;
-    ds_action_t     act[3];
+    ds_action_t     act[8];
     ds_status_e     st;
     ds_instance_t   inst;
     const char     *only_c1[] = { "C1", NULL };
     const char     *only_g2[] = { "G2", NULL };
     const char     *only_n1[] = { "N1", NULL };
+    const char     *only_q1[] = { "Q1", NULL };
 
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
@@ -1274,11 +1276,16 @@ t_sdk_self_terminate(void)
 
     hub = t_s("One");
     T_INT(t_start(env, hub, "p1", "P1", NULL, T0), DS_OK);
+    T_INT(t_start(env, hub, "o1", "O1", NULL, T0), DS_OK);
     t_sub(env, hub, "p1", "P1", "c1", "C1", 1, T0);
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 11,
                         only_c1, &c), DS_OK);
     T_INT(c.n, 1);
-    T_INT(t_complete_o(env, hub, "c1", 11, NULL, 0, T0 + 1, &st), DS_OK);
+
+    /* its first episode starts a child, which the tree's walk ends */
+    act[0] = t_act(DS_ACT_START_SUB, 0, "E", NULL);
+    act[0].instance_id = t_s("e1");
+    T_INT(t_complete_o(env, hub, "c1", 11, act, 1, T0 + 1, &st), DS_OK);
     T_INT(st, DS_RUNNING);
 
     T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
@@ -1289,13 +1296,22 @@ t_sdk_self_terminate(void)
                         only_c1, &c), DS_OK);
     T_INT(c.n, 1);
 
-    act[0] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"down\"");
-    act[0].instance_id = t_s("p1");
-    act[0].recurse = 1;
-    act[1] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 1, "A", "1");
-    act[2] = t_act(DS_ACT_START_SUB, 2, "K", NULL);
-    act[2].instance_id = t_s("k1");
-    T_INT(t_complete_answer(env, hub, "c1", 2, act, 3, T0 + 2, &st,
+    /*
+     * before the termination a custom status (kept) and an event to
+     * another instance (sent); after it, an event not sent
+     */
+    act[0] = t_act(DS_ACT_SET_CUSTOM_STATUS, -1, NULL, "\"cs\"");
+    act[1] = t_act(DS_ACT_RAISE_EVENT, 3, "before", NULL);
+    act[1].instance_id = t_s("o1");
+    act[2] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"down\"");
+    act[2].instance_id = t_s("p1");
+    act[2].recurse = 1;
+    act[3] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 1, "A", "1");
+    act[4] = t_act(DS_ACT_START_SUB, 2, "K", NULL);
+    act[4].instance_id = t_s("k1");
+    act[5] = t_act(DS_ACT_RAISE_EVENT, 4, "after", NULL);
+    act[5].instance_id = t_s("o1");
+    T_INT(t_complete_answer(env, hub, "c1", 2, act, 6, T0 + 2, &st,
                             &changed), DS_OK);
     T_INT(st, DS_TERMINATED);
     T_INT(changed, 1);
@@ -1305,13 +1321,27 @@ t_sdk_self_terminate(void)
     T_INT(t_get(env, hub, "c1", &inst, NULL, 0), DS_OK);
     T_INT(inst.done_status, DS_TERMINATED);
 
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("c1"), &inst), DS_OK);
+    T(inst.custom_status.len == 4
+      && memcmp(inst.custom_status.data, "\"cs\"", 4) == 0);
+    ds_txn_abort(txn);
+
+    T_INT(t_get(env, hub, "e1", &inst, out, sizeof(out)), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T(strcmp(out, "\"down\"") == 0);
+
+    t_inbox_text(env, hub, "o1", &b);
+    T(strstr(b.text, "\"Name\":\"before\"") != NULL);
+    T(strstr(b.text, "\"Name\":\"after\"") == NULL);
+
     /* nothing after the termination: no activity, no child */
     T_INT(t_claim_a(env, hub, T0 + 3, T_LEASE, 1, 3, &a), DS_OK);
     T_INT(a.n, 0);
     T_INT(t_get(env, hub, "k1", &inst, NULL, 0), DS_NOTFOUND);
 
     /* a retry gets the first answer; another completion is refused */
-    T_INT(t_complete_answer(env, hub, "c1", 2, act, 3, T0 + 4, &st,
+    T_INT(t_complete_answer(env, hub, "c1", 2, act, 6, T0 + 4, &st,
                             &changed), DS_OK);
     T_INT(st, DS_TERMINATED);
     T_INT(changed, 0);
@@ -1334,13 +1364,25 @@ t_sdk_self_terminate(void)
                         only_g2, &c), DS_OK);
     T_INT(c.n, 1);
 
+    /*
+     * suspended while its episode runs, and finishing after the
+     * termination: the finish is not applied
+     */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_suspend(txn, hub, t_s("g2"), t_s("\"nap\""), T0 + 2),
+          DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_get(env, hub, "g2", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_SUSPENDED);
+
     act[0] = t_act(DS_ACT_RAISE_EVENT, -1, "self", NULL);
     act[0].instance_id = t_s("g2");
     act[1] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"all\"");
     act[1].instance_id = t_s("g0");
     act[1].recurse = 1;
     act[2] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 1, "A", "1");
-    T_INT(t_complete_answer(env, hub, "g2", 6, act, 3, T0 + 3, &st,
+    act[3] = t_act(DS_ACT_COMPLETE, 2, NULL, "\"done\"");
+    T_INT(t_complete_answer(env, hub, "g2", 6, act, 4, T0 + 3, &st,
                             &changed), DS_OK);
     T_INT(st, DS_TERMINATED);
     T_INT(changed, 1);
@@ -1375,6 +1417,48 @@ t_sdk_self_terminate(void)
     T_INT(t_claim_a(env, hub, T0 + 3, T_LEASE, 1, 10, &a), DS_OK);
     T_INT(a.n, 1);
     T(a.n == 1 && strcmp(a.id[0], "n1") == 0);
+    T(t_consistent(env, hub, NULL));
+
+    /*
+     * an episode that continues as new writes no history: the child it
+     * started before the termination, which the walk cannot find there,
+     * ends too, and the history keeps nothing of the episode
+     */
+
+    hub = t_s("Four");
+    T_INT(t_start(env, hub, "q0", "Q0", NULL, T0), DS_OK);
+    t_sub(env, hub, "q0", "Q0", "q1", "Q1", 12, T0);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 13,
+                        only_q1, &c), DS_OK);
+    T_INT(c.n, 1);
+    T_INT(t_complete_o(env, hub, "q1", 13, NULL, 0, T0 + 1, &st), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("q1"), t_s("go"), t_s(""),
+                            T0 + 1), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 14,
+                        only_q1, &c), DS_OK);
+    T_INT(c.n, 1);
+
+    act[0] = t_act(DS_ACT_START_SUB, 1, "QK", NULL);
+    act[0].instance_id = t_s("qk");
+    act[1] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"again\"");
+    act[1].instance_id = t_s("q0");
+    act[1].recurse = 1;
+    act[2] = t_act(DS_ACT_CONTINUE_AS_NEW, 2, NULL, "2");
+    T_INT(t_complete_answer(env, hub, "q1", 14, act, 3, T0 + 2, &st,
+                            &changed), DS_OK);
+    T_INT(st, DS_TERMINATED);
+
+    t_terminated_by(env, hub, "q1", "\"again\"");
+    T_INT(t_get(env, hub, "qk", &inst, out, sizeof(out)), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T(strcmp(out, "\"again\"") == 0);
+
+    t_history_types(env, hub, "q1", types, sizeof(types));
+    T(strcmp(types, "OrchestratorStarted,ExecutionStarted,"
+                    "OrchestratorCompleted,ExecutionTerminated") == 0);
     T(t_consistent(env, hub, NULL));
 
     ds_env_close(env);

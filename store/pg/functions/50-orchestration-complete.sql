@@ -295,6 +295,8 @@ DECLARE
     pversion   text;
     was        smallint;
     ended      smallint;
+    term       integer;
+    kid        durable.instances;
     inst       durable.instances;
 BEGIN
     changed := false;
@@ -503,28 +505,53 @@ BEGIN
 
                 -- this instance ended too when the tree terminated is an
                 -- ancestor's (itself is refused as a target): nothing
-                -- after the termination is applied
-                IF t.rc = 0 THEN
+                -- after the termination is applied. Only a tree's walk
+                -- can reach it.
+                IF t.rc = 0 AND p_b[i] IS NOT NULL THEN
                     SELECT x.status INTO ended FROM durable.instances x
                         WHERE x.hub = p_hub AND x.partition = part
                           AND x.id = p_id;
 
+                    term := i;
                     EXIT WHEN durable.terminal(ended);
                     ended := NULL;
                 END IF;
             END IF;
         END LOOP;
 
+        IF ended IS NOT NULL AND fin = 8 THEN
+            -- the walk that ended this instance found its children in
+            -- its history, and an episode that continues as new writes
+            -- none: the children the actions before the termination
+            -- started end here, with their trees (ds_complete_orphans())
+            FOR i IN 1 .. term - 1 LOOP
+                CONTINUE WHEN p_kinds[i] <> 2 OR p_a[i] = p_id;
+
+                -- a start refused (another's active instance) made none
+                kid := durable.child_of(p_hub, p_id, p_a[i]);
+                CONTINUE WHEN kid.id IS NULL OR durable.terminal(kid.status);
+
+                t := durable.terminate_tree(p_hub, p_a[i], p_c[term]);
+
+                IF t.rc IN (5, 8) THEN
+                    RAISE EXCEPTION 'terminating %: %', p_a[i], t.error;
+                END IF;
+            END LOOP;
+        END IF;
+
         IF ended IS NOT NULL THEN
             -- durable.terminate() wrote this record (Terminated, the
             -- termination's reason as output, its inbox and work
             -- dropped, ExecutionTerminated last in its history), and
-            -- nothing of inst is written over it (ds_complete_ended()).
-            -- It takes the fence's answer, so that a retry is answered
-            -- as this completion is, and the inbox counter of the
-            -- messages the actions before queued to it.
+            -- nothing else of inst is written over it
+            -- (ds_complete_ended()). It takes the custom status (an
+            -- action before the termination may have set it) and the
+            -- fence's answer, so that a retry is answered as this
+            -- completion is. Its inbox counter needs nothing, unlike
+            -- LMDB's: durable.inbox_push() raised the row's own for each
+            -- message the actions before queued to it.
             UPDATE durable.instances x
-                SET inbox_seq = greatest(seq, x.inbox_seq),
+                SET custom_status = inst.custom_status,
                     done_lease = p_lease, done_digest = p_digest,
                     done_status = ended
                 WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id;

@@ -121,16 +121,17 @@ SELECT durable_test.eq((durable.raise_event('hub', 'c1',
 SELECT durable_test.eq(durable_test.claim('C1', 2), 1::bigint,
                        'c1 claimed again');
 
+-- a custom status set before the termination is kept
 CREATE TABLE durable_test.c1_actions AS
-    SELECT ARRAY[12, 0, 2]::smallint[] AS kinds,
-           ARRAY[NULL, 'TaskScheduled',
+    SELECT ARRAY[5, 12, 0, 2]::smallint[] AS kinds,
+           ARRAY[NULL, NULL, 'TaskScheduled',
                  'SubOrchestrationInstanceCreated'] AS etypes,
-           ARRAY[NULL, '"Name":"A","Input":1',
+           ARRAY[NULL, NULL, '"Name":"A","Input":1',
                  '"Name":"K","InstanceId":"k1","Input":null'] AS emembers,
-           ARRAY['p1', 'A', 'k1'] AS a,
-           ARRAY['tree', NULL, 'K'] AS b,
-           ARRAY['"down"', '1', 'null'] AS c,
-           ARRAY[NULL, NULL, '"Name":"K","Input":null'] AS d;
+           ARRAY[NULL, 'p1', 'A', 'k1'] AS a,
+           ARRAY[NULL, 'tree', NULL, 'K'] AS b,
+           ARRAY['"cs"', '"down"', '1', 'null'] AS c,
+           ARRAY[NULL, NULL, NULL, '"Name":"K","Input":null'] AS d;
 
 SELECT durable_test.eq(e.rc, 0, 'c1: completed'),
        durable_test.eq(e.status, 5::smallint, 'c1: answered Terminated'),
@@ -142,6 +143,8 @@ FROM durable_test.c1_actions x,
 
 SELECT durable_test.ended('p1', '"down"');
 SELECT durable_test.ended('c1', '"down"');
+SELECT durable_test.eq(i.custom_status, '"cs"', 'c1: its custom status')
+FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'c1';
 
 -- nothing after the termination: no activity, no child
 SELECT durable_test.eq(durable_test.activities('c1'), 0::bigint,
@@ -171,34 +174,51 @@ FROM durable_test.c1_actions x,
 SELECT durable_test.ended('c1', '"down"');
 
 
--- 2. the grandchild terminates its grandparent's tree, after an event
--- to itself (dropped with its inbox), then would schedule an activity
+-- 2. the grandchild, suspended while its episode runs, terminates its
+-- grandparent's tree after an event to itself (dropped with its inbox)
+-- and one to another instance (sent), then would schedule an activity,
+-- send another event and complete
 
 SELECT durable_test.eq((durable.start('hub', 'g0', 'G0', NULL,
                                       '"Name":"G0","Input":null')).rc, 0,
                        'g0 started');
+SELECT durable_test.eq((durable.start('hub', 'o2', 'O2', NULL,
+                                      '"Name":"O2","Input":null')).rc, 0,
+                       'o2 started');
 SELECT durable_test.sub('g0', 'G0', 'g1', 'G1', 3);
 SELECT durable_test.sub('g1', 'G1', 'g2', 'G2', 4);
 SELECT durable_test.eq(durable_test.claim('G2', 5), 1::bigint, 'g2 claimed');
+SELECT durable_test.eq((durable.suspend('hub', 'g2', '"nap"')).rc, 0,
+                       'g2 suspended');
 
 SELECT durable_test.eq(rc, 0, 'g2: completed'),
        durable_test.eq(status, 5::smallint, 'g2: answered Terminated'),
        durable_test.eq(changed, true, 'g2: changed'),
        durable_test.eq(error, NULL, 'g2: no error')
 FROM durable_test.episode('g2', durable_test.lease(5), 31,
-    ARRAY[3, 12, 0]::smallint[],
-    ARRAY['EventSent', NULL, 'TaskScheduled'],
-    ARRAY['"InstanceId":"g2","Name":"self","Input":null', NULL,
-          '"Name":"A","Input":1'],
-    ARRAY['g2', 'g0', 'A'], ARRAY[NULL, 'tree', NULL],
-    ARRAY[NULL, '"all"', '1'],
-    ARRAY['"Name":"self","Input":null', NULL, NULL]);
+    ARRAY[3, 3, 12, 0, 3, 6]::smallint[],
+    ARRAY['EventSent', 'EventSent', NULL, 'TaskScheduled', 'EventSent',
+          NULL],
+    ARRAY['"InstanceId":"g2","Name":"self","Input":null',
+          '"InstanceId":"o2","Name":"before","Input":null', NULL,
+          '"Name":"A","Input":1',
+          '"InstanceId":"o2","Name":"after","Input":null', NULL],
+    ARRAY['g2', 'o2', 'g0', 'A', 'o2', NULL],
+    ARRAY[NULL, NULL, 'tree', NULL, NULL, NULL],
+    ARRAY[NULL, NULL, '"all"', '1', NULL, '"done"'],
+    ARRAY['"Name":"self","Input":null', '"Name":"before","Input":null',
+          NULL, NULL, '"Name":"after","Input":null', NULL]);
 
 SELECT durable_test.ended('g0', '"all"');
 SELECT durable_test.ended('g1', '"all"');
 SELECT durable_test.ended('g2', '"all"');
 SELECT durable_test.eq(durable_test.activities('g2'), 0::bigint,
                        'g2: no activity');
+SELECT durable_test.eq((SELECT string_agg(m.message::json ->> 'Name', ','
+                                          ORDER BY m.seq)
+                        FROM durable.inbox m
+                        WHERE m.hub = 'hub' AND m.id = 'o2'),
+                       'O2,before', 'o2: the event before, not after');
 
 
 -- 3. the child terminates its parent alone: it goes on, its actions all
@@ -227,3 +247,45 @@ SELECT durable_test.eq(durable_test.activities('n1'), 1::bigint,
 SELECT durable_test.eq(durable_test.types('n1'),
     'OrchestratorStarted,ExecutionStarted,TaskScheduled,'
     'OrchestratorCompleted', 'n1: its episode''s history');
+
+
+-- 4. the child continues as new after it terminates its parent's tree:
+-- an episode that continues as new writes no history, so the child it
+-- started before the termination, which the walk cannot find there, ends
+-- too, and the history keeps nothing of the episode
+
+SELECT durable_test.eq((durable.start('hub', 'q0', 'Q0', NULL,
+                                      '"Name":"Q0","Input":null')).rc, 0,
+                       'q0 started');
+SELECT durable_test.sub('q0', 'Q0', 'q1', 'Q1', 12);
+SELECT durable_test.eq(durable_test.claim('Q1', 13), 1::bigint,
+                       'q1 claimed');
+SELECT durable_test.eq(status, 0::smallint, 'q1: Running')
+FROM durable_test.episode('q1', durable_test.lease(13), 1,
+    ARRAY[]::smallint[], ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::text[],
+    ARRAY[]::text[], ARRAY[]::text[], ARRAY[]::text[]);
+SELECT durable_test.eq((durable.raise_event('hub', 'q1',
+                            '"Name":"go","Input":null')).rc, 0,
+                       'q1: an event raised');
+SELECT durable_test.eq(durable_test.claim('Q1', 14), 1::bigint,
+                       'q1 claimed again');
+
+SELECT durable_test.eq(rc, 0, 'q1: completed'),
+       durable_test.eq(status, 5::smallint, 'q1: answered Terminated'),
+       durable_test.eq(error, NULL, 'q1: no error')
+FROM durable_test.episode('q1', durable_test.lease(14), 51,
+    ARRAY[2, 12, 8]::smallint[],
+    ARRAY['SubOrchestrationInstanceCreated', NULL, NULL],
+    ARRAY['"Name":"QK","InstanceId":"qk","Input":null', NULL, NULL],
+    ARRAY['qk', 'q0', NULL], ARRAY['QK', 'tree', NULL],
+    ARRAY['null', '"again"', '2'],
+    ARRAY['"Name":"QK","Input":null', NULL, '2']);
+
+SELECT durable_test.ended('q0', '"again"');
+SELECT durable_test.ended('q1', '"again"');
+SELECT durable_test.eq(i.status || ' ' || i.output, '5 "again"',
+                       'qk: Terminated with the tree')
+FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'qk';
+SELECT durable_test.eq(durable_test.types('q1'),
+    'OrchestratorStarted,ExecutionStarted,OrchestratorCompleted,'
+    'ExecutionTerminated', 'q1: nothing of the episode in its history');

@@ -2731,6 +2731,37 @@ t_terminate_tree(void)
 }
 
 
+/*
+ * What PostgreSQL holds, for what t_both() cannot tell (the two
+ * backends could agree on a wrong answer): the one value of sql, which
+ * takes t_hub and id as $1 and $2, must be want
+ */
+
+static void
+t_pg_is(int line, const char *sql, const char *id, const char *want)
+{
+    int          ok;
+    PGresult    *res;
+    const char  *params[2];
+
+    params[0] = t_hub;
+    params[1] = id;
+    res = t_read(sql, 2, params);
+
+    ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+         && strcmp(PQgetvalue(res, 0, 0), want) == 0;
+    t_check(ok, line, "PostgreSQL holds what it should");
+
+    if (!ok) {
+        printf("#   %s (%s): %s, want %s\n", sql, id,
+               PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+               ? PQgetvalue(res, 0, 0) : PQresultErrorMessage(res), want);
+    }
+
+    dsi_pg_conn_release(t_pg);
+}
+
+
 /* parent, claimed by its name, starts child as its sub-orchestration */
 
 static void
@@ -2763,8 +2794,8 @@ static void
 t_self_terminate(void)
 {
     size_t       i;
-    uint8_t      tk[12 * DS_LEASE_LEN];
-    ds_action_t  a[3];
+    uint8_t      tk[16 * DS_LEASE_LEN];
+    ds_action_t  a[8];
 
     for (i = 0; i < sizeof(tk); i++) {
         tk[i] = (uint8_t) (0x50 + i / DS_LEASE_LEN);
@@ -2778,33 +2809,78 @@ t_self_terminate(void)
      */
 
     t_both(__LINE__, t_op(DS_OP_START, "st-p", "SP", NULL));
+    t_both(__LINE__, t_op(DS_OP_START, "st-o", "SO", NULL));
     t_self_sub(__LINE__, "st-p", "SP", "st-c", "SC", tk);
     t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 11 * DS_LEASE_LEN,
             "SC");
-    t_complete(__LINE__, "st-c", tk + 11 * DS_LEASE_LEN, NULL, 0);
+
+    /* its first episode starts a child, which the tree's walk ends */
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_START_SUB;
+    a[0].id = 0;
+    a[0].name = t_s("SE");
+    a[0].instance_id = t_s("st-e");
+    t_complete(__LINE__, "st-c", tk + 11 * DS_LEASE_LEN, a, 1);
     t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "st-c", "go", "1"));
     t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + DS_LEASE_LEN, "SC");
 
+    /*
+     * before the termination: a custom status (kept), an event to
+     * another instance (sent) and a timer (dropped with the instance's
+     * work); after it, an event that is not sent
+     */
+
     memset(a, 0, sizeof(a));
-    a[0].type = DS_ACT_TERMINATE;
-    a[0].instance_id = t_s("st-p");
-    a[0].input = t_s("\"down\"");
-    a[0].recurse = 1;
-    a[1].type = DS_ACT_SCHEDULE_ACTIVITY;
+    a[0].type = DS_ACT_SET_CUSTOM_STATUS;
+    a[0].input = t_s("\"cs\"");
+    a[1].type = DS_ACT_RAISE_EVENT;
     a[1].id = 1;
-    a[1].name = t_s("SA");
-    a[1].input = t_s("1");
-    a[2].type = DS_ACT_START_SUB;
+    a[1].instance_id = t_s("st-o");
+    a[1].name = t_s("before");
+    a[2].type = DS_ACT_CREATE_TIMER;
     a[2].id = 2;
-    a[2].name = t_s("SK");
-    a[2].instance_id = t_s("st-k");
-    t_complete(__LINE__, "st-c", tk + DS_LEASE_LEN, a, 3);
-    t_complete(__LINE__, "st-c", tk + DS_LEASE_LEN, a, 3);
-    t_complete(__LINE__, "st-c", tk + 10 * DS_LEASE_LEN, a, 3);
+    a[2].fire_at = 4102444800000000LL;
+    a[3].type = DS_ACT_TERMINATE;
+    a[3].instance_id = t_s("st-p");
+    a[3].input = t_s("\"down\"");
+    a[3].recurse = 1;
+    a[4].type = DS_ACT_SCHEDULE_ACTIVITY;
+    a[4].id = 3;
+    a[4].name = t_s("SA");
+    a[4].input = t_s("1");
+    a[5].type = DS_ACT_START_SUB;
+    a[5].id = 4;
+    a[5].name = t_s("SK");
+    a[5].instance_id = t_s("st-k");
+    a[6].type = DS_ACT_RAISE_EVENT;
+    a[6].id = 5;
+    a[6].instance_id = t_s("st-o");
+    a[6].name = t_s("after");
+    t_complete(__LINE__, "st-c", tk + DS_LEASE_LEN, a, 7);
+    t_complete(__LINE__, "st-c", tk + DS_LEASE_LEN, a, 7);
+    t_complete(__LINE__, "st-c", tk + 10 * DS_LEASE_LEN, a, 7);
 
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-p", NULL, NULL));
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-c", NULL, NULL));
+    t_pg_is(__LINE__, "SELECT concat_ws(' ', custom_status, status, "
+            "output) FROM durable.instances WHERE hub = $1 AND id = $2",
+            "st-c", "\"cs\" 5 \"down\"");
+    t_pg_is(__LINE__, "SELECT count(*) FROM durable.timers "
+            "WHERE hub = $1 AND id = $2", "st-c", "0");
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-e", NULL, NULL));
+    t_pg_is(__LINE__, "SELECT concat_ws(' ', status, output) "
+            "FROM durable.instances WHERE hub = $1 AND id = $2", "st-e",
+            "5 \"down\"");
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-k", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-o", NULL, NULL));
+    t_inbox(__LINE__, "st-o");
+    t_pg_is(__LINE__, "SELECT string_agg(message::json ->> 'EventType', ',' "
+            "ORDER BY seq) FROM durable.inbox WHERE hub = $1 AND id = $2",
+            "st-o", "ExecutionStarted,EventRaised");
+    t_pg_is(__LINE__, "SELECT string_agg(message::json ->> 'Name', ',' "
+            "ORDER BY seq) FROM durable.inbox WHERE hub = $1 AND id = $2",
+            "st-o", "SO,before");
     t_claim(__LINE__, DS_WORK_ACTIVITY, 1, tk + 2 * DS_LEASE_LEN, "SA");
 
     /* the grandchild ends its grandparent's, after an event to itself */
@@ -2816,6 +2892,16 @@ t_self_terminate(void)
                tk + 4 * DS_LEASE_LEN);
     t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 5 * DS_LEASE_LEN,
             "SG2");
+
+    /*
+     * suspended while its episode runs (the fence takes a completion of
+     * a Suspended instance), and finishing after the termination: the
+     * finish is not applied
+     */
+
+    t_both(__LINE__, t_op(DS_OP_SUSPEND, "st-g2", NULL, "\"nap\""));
+    t_pg_is(__LINE__, "SELECT status FROM durable.instances "
+            "WHERE hub = $1 AND id = $2", "st-g2", "7");
 
     memset(a, 0, sizeof(a));
     a[0].type = DS_ACT_RAISE_EVENT;
@@ -2830,11 +2916,17 @@ t_self_terminate(void)
     a[2].id = 1;
     a[2].name = t_s("SA");
     a[2].input = t_s("1");
-    t_complete(__LINE__, "st-g2", tk + 5 * DS_LEASE_LEN, a, 3);
+    a[3].type = DS_ACT_COMPLETE;
+    a[3].id = 2;
+    a[3].input = t_s("\"done\"");
+    t_complete(__LINE__, "st-g2", tk + 5 * DS_LEASE_LEN, a, 4);
 
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-g0", NULL, NULL));
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-g1", NULL, NULL));
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-g2", NULL, NULL));
+    t_pg_is(__LINE__, "SELECT concat_ws(' ', status, output) "
+            "FROM durable.instances WHERE hub = $1 AND id = $2", "st-g2",
+            "5 \"all\"");
     t_claim(__LINE__, DS_WORK_ACTIVITY, 1, tk + 6 * DS_LEASE_LEN, "SA");
 
     /* the parent alone: the child goes on */
@@ -2858,6 +2950,50 @@ t_self_terminate(void)
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-n0", NULL, NULL));
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-n1", NULL, NULL));
     t_claim(__LINE__, DS_WORK_ACTIVITY, 1, tk + 9 * DS_LEASE_LEN, "SB");
+
+    /*
+     * an episode that continues as new writes no history: the child it
+     * started before the termination, which the walk cannot find there,
+     * ends too, and the history keeps nothing of the episode
+     */
+
+    t_both(__LINE__, t_op(DS_OP_START, "st-q0", "SQ0", NULL));
+    t_self_sub(__LINE__, "st-q0", "SQ0", "st-q1", "SQ1",
+               tk + 12 * DS_LEASE_LEN);
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 13 * DS_LEASE_LEN,
+            "SQ1");
+    t_complete(__LINE__, "st-q1", tk + 13 * DS_LEASE_LEN, NULL, 0);
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "st-q1", "go", "1"));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 14 * DS_LEASE_LEN,
+            "SQ1");
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_START_SUB;
+    a[0].id = 1;
+    a[0].name = t_s("SQK");
+    a[0].instance_id = t_s("st-qk");
+    a[1].type = DS_ACT_TERMINATE;
+    a[1].instance_id = t_s("st-q0");
+    a[1].input = t_s("\"again\"");
+    a[1].recurse = 1;
+    a[2].type = DS_ACT_CONTINUE_AS_NEW;
+    a[2].id = 2;
+    a[2].input = t_s("2");
+    t_complete(__LINE__, "st-q1", tk + 14 * DS_LEASE_LEN, a, 3);
+
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-q0", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-q1", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-qk", NULL, NULL));
+    t_pg_is(__LINE__, "SELECT concat_ws(' ', status, output) "
+            "FROM durable.instances WHERE hub = $1 AND id = $2", "st-q1",
+            "5 \"again\"");
+    t_pg_is(__LINE__, "SELECT concat_ws(' ', status, output) "
+            "FROM durable.instances WHERE hub = $1 AND id = $2", "st-qk",
+            "5 \"again\"");
+    t_pg_is(__LINE__, "SELECT string_agg(event::json ->> 'EventType', ',' "
+            "ORDER BY seq) FROM durable.history WHERE hub = $1 AND id = $2",
+            "st-q1", "OrchestratorStarted,ExecutionStarted,"
+            "OrchestratorCompleted,ExecutionTerminated");
 
     t_hub = "hub";
 }
