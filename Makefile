@@ -393,7 +393,8 @@ test-postgres: build $(CHECK_TOOL) $(DURABLE_TOOL) $(T_TOOLS)
 	        "$$DURABLE" schema init --conninfo \
 	            "$$DURABLE_PG_CONNINFO dbname=durable_template" > /dev/null; \
 	        DURABLE_TEST_PG_CONNINFO="$$DURABLE_PG_HOSTADDR_CONNINFO dbname=durable_template" \
-	            util/prove-lanes.sh $(T_JOBS) $(BUILD)/pg-lanes \
+	            util/prove-lanes.sh --alone t/249-waits-hung-store.t \
+	                $(T_JOBS) $(BUILD)/pg-lanes \
 	                -I t/lib $(PG_PROVE_FLAGS) -- $(PG_T)'
 
 # optional: upstream nginx 1.22.1 with the module built in (--add-module),

@@ -222,8 +222,8 @@ sub store_line {
     $db = substr $db, 0, 63;
     make_database($db) unless $Made{$db}++;
 
-    (my $conninfo = $ENV{DURABLE_TEST_PG_CONNINFO}) =~ s/\bdbname=\S+//;
-    $conninfo =~ s/\s+$//;
+    (my $conninfo = $ENV{DURABLE_TEST_PG_CONNINFO}) =~ s/\s*\bdbname=\S+//g;
+    $conninfo =~ s/^\s+//;
 
     return qq{durable_task_store $name backend=postgres }
            . qq{"conninfo=$conninfo dbname=$db";};
@@ -232,8 +232,11 @@ sub store_line {
 # a new database from the template, for this run of the file
 sub make_database {
     my ($db) = @_;
-    my ($template) = $ENV{DURABLE_TEST_PG_CONNINFO} =~ /\bdbname=(\S+)/;
-    (my $admin = $ENV{DURABLE_TEST_PG_CONNINFO}) =~ s/\bdbname=\S+/dbname=postgres/;
+    # the last dbname= counts, as for libpq: make test-postgres appends
+    # the template's to a conninfo that names the cluster's default one
+    my ($template) = $ENV{DURABLE_TEST_PG_CONNINFO} =~ /.*\bdbname=(\S+)/;
+    (my $admin = $ENV{DURABLE_TEST_PG_CONNINFO}) =~ s/\s*\bdbname=\S+//g;
+    $admin .= ' dbname=postgres';
 
     die "DURABLE_TEST_PG_CONNINFO names no dbname= (the template)\n"
         unless $template;
