@@ -499,9 +499,8 @@ BEGIN
                     t := durable.terminate_tree(p_hub, p_a[i], p_c[i]);
                 END IF;
 
-                IF t.rc IN (5, 8) THEN
-                    RAISE EXCEPTION 'terminating %: %', p_a[i], t.error;
-                END IF;
+                -- disk full stays DS_FULL, as LMDB answers it
+                PERFORM durable.reraise(t.rc, t.error);
 
                 -- this instance ended too when the tree terminated is an
                 -- ancestor's (itself is refused as a target): nothing
@@ -533,9 +532,8 @@ BEGIN
 
                 t := durable.terminate_tree(p_hub, p_a[i], p_c[term]);
 
-                IF t.rc IN (5, 8) THEN
-                    RAISE EXCEPTION 'terminating %: %', p_a[i], t.error;
-                END IF;
+                -- disk full stays DS_FULL, as LMDB answers it
+                PERFORM durable.reraise(t.rc, t.error);
             END LOOP;
         END IF;
 
