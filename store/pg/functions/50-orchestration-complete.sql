@@ -522,11 +522,14 @@ BEGIN
             -- the walk that ended this instance found its children in
             -- its history, and an episode that continues as new writes
             -- none: the children the actions before the termination
-            -- started end here, with their trees (ds_complete_orphans())
+            -- started end here, with their trees (ds_complete_orphans(),
+            -- which says why each tree gets 16 levels below its orphan)
             FOR i IN 1 .. term - 1 LOOP
                 CONTINUE WHEN p_kinds[i] <> 2 OR p_a[i] = p_id;
 
-                -- a start refused (another's active instance) made none
+                -- another's (its start refused) or ended: skipped; an
+                -- active child of this instance that held the id (an
+                -- earlier execution's, else the walk ended it) ends here
                 kid := durable.child_of(p_hub, p_id, p_a[i]);
                 CONTINUE WHEN kid.id IS NULL OR durable.terminal(kid.status);
 
