@@ -1245,7 +1245,9 @@ ds_continue_parent(ds_txn_t *txn, ds_str_t hub, const ds_instance_t *inst,
  * What the actions do besides history. Activities and timers of an
  * episode that finishes the execution are not scheduled: they would be
  * dropped at once. *ended: a termination ended this instance too, and
- * the actions after it were not applied.
+ * the actions after it were not applied; for an episode that continues
+ * as new, the children the actions before it started end then too
+ * (ds_complete_orphans()).
  */
 
 static int
@@ -1430,7 +1432,11 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
  * The walk that ended this instance found its children in its history,
  * and an episode that continues as new writes none: the children the
  * first n actions started would go on with their parent Terminated. They
- * end here, with their trees, as the walk would have ended them.
+ * end here, with their trees, as the walk would have ended them, with
+ * one exception: each orphan's tree is walked as a termination's own,
+ * 16 levels below the orphan, not in what is left of the first walk's
+ * 16 levels. An orphan ends even when this instance was the walk's 16th
+ * level, and its descendants down to 16 levels below it.
  */
 
 static int
@@ -1460,7 +1466,13 @@ ds_complete_orphans(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
             return rc;
         }
 
-        /* a start refused (another's active instance) made no child */
+        /*
+         * another's instance (a start refused as it held the id) or
+         * ended: skipped. A start refused because an active child of
+         * this instance held the id passes, and that child ends here if
+         * the walk left it: a child of an earlier execution, which no
+         * history of this one names.
+         */
 
         if (c.parent_id.len != id.len
             || memcmp(c.parent_id.data, id.data, id.len) != 0

@@ -1260,7 +1260,7 @@ t_sdk_self_terminate(void)
     ds_txn_t       *txn;
     ds_action_t     act[8];
     ds_status_e     st;
-    ds_instance_t   inst;
+    ds_instance_t   inst, qx;
     const char     *only_c1[] = { "C1", NULL };
     const char     *only_g2[] = { "G2", NULL };
     const char     *only_n1[] = { "N1", NULL };
@@ -1422,11 +1422,15 @@ t_sdk_self_terminate(void)
     /*
      * an episode that continues as new writes no history: the child it
      * started before the termination, which the walk cannot find there,
-     * ends too, and the history keeps nothing of the episode
+     * ends too, and the history keeps nothing of the episode. A start
+     * before it that another's active instance refused leaves that one
+     * as it was; a start after it is not made.
      */
 
     hub = t_s("Four");
     T_INT(t_start(env, hub, "q0", "Q0", NULL, T0), DS_OK);
+    T_INT(t_start(env, hub, "qx", "QX", NULL, T0), DS_OK);
+    T_INT(t_get(env, hub, "qx", &qx, NULL, 0), DS_OK);
     t_sub(env, hub, "q0", "Q0", "q1", "Q1", 12, T0);
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 13,
                         only_q1, &c), DS_OK);
@@ -1441,20 +1445,32 @@ t_sdk_self_terminate(void)
                         only_q1, &c), DS_OK);
     T_INT(c.n, 1);
 
-    act[0] = t_act(DS_ACT_START_SUB, 1, "QK", NULL);
-    act[0].instance_id = t_s("qk");
-    act[1] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"again\"");
-    act[1].instance_id = t_s("q0");
-    act[1].recurse = 1;
-    act[2] = t_act(DS_ACT_CONTINUE_AS_NEW, 2, NULL, "2");
-    T_INT(t_complete_answer(env, hub, "q1", 14, act, 3, T0 + 2, &st,
+    act[0] = t_act(DS_ACT_START_SUB, 1, "QX", NULL);
+    act[0].instance_id = t_s("qx");
+    act[1] = t_act(DS_ACT_START_SUB, 2, "QK", NULL);
+    act[1].instance_id = t_s("qk");
+    act[2] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"again\"");
+    act[2].instance_id = t_s("q0");
+    act[2].recurse = 1;
+    act[3] = t_act(DS_ACT_START_SUB, 3, "QA", NULL);
+    act[3].instance_id = t_s("qa");
+    act[4] = t_act(DS_ACT_CONTINUE_AS_NEW, 4, NULL, "2");
+    T_INT(t_complete_answer(env, hub, "q1", 14, act, 5, T0 + 2, &st,
                             &changed), DS_OK);
     T_INT(st, DS_TERMINATED);
+    T_INT(changed, 1);
 
     t_terminated_by(env, hub, "q1", "\"again\"");
     T_INT(t_get(env, hub, "qk", &inst, out, sizeof(out)), DS_OK);
     T_INT(inst.status, DS_TERMINATED);
     T(strcmp(out, "\"again\"") == 0);
+    T_INT(t_get(env, hub, "qx", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, qx.status);
+    T_INT(inst.updated, qx.updated);
+    T_INT(inst.ready_at, qx.ready_at);
+    T_INT(inst.inbox_seq, qx.inbox_seq);
+    T_INT(inst.parent_id.len, 0);
+    T_INT(t_get(env, hub, "qa", &inst, NULL, 0), DS_NOTFOUND);
 
     t_history_types(env, hub, "q1", types, sizeof(types));
     T(strcmp(types, "OrchestratorStarted,ExecutionStarted,"

@@ -499,9 +499,8 @@ BEGIN
                     t := durable.terminate_tree(p_hub, p_a[i], p_c[i]);
                 END IF;
 
-                IF t.rc IN (5, 8) THEN
-                    RAISE EXCEPTION 'terminating %: %', p_a[i], t.error;
-                END IF;
+                -- disk full stays DS_FULL, as LMDB answers it
+                PERFORM durable.reraise(t.rc, t.error);
 
                 -- this instance ended too when the tree terminated is an
                 -- ancestor's (itself is refused as a target): nothing
@@ -523,19 +522,21 @@ BEGIN
             -- the walk that ended this instance found its children in
             -- its history, and an episode that continues as new writes
             -- none: the children the actions before the termination
-            -- started end here, with their trees (ds_complete_orphans())
+            -- started end here, with their trees (ds_complete_orphans(),
+            -- which says why each tree gets 16 levels below its orphan)
             FOR i IN 1 .. term - 1 LOOP
                 CONTINUE WHEN p_kinds[i] <> 2 OR p_a[i] = p_id;
 
-                -- a start refused (another's active instance) made none
+                -- another's (its start refused) or ended: skipped; an
+                -- active child of this instance that held the id (an
+                -- earlier execution's, else the walk ended it) ends here
                 kid := durable.child_of(p_hub, p_id, p_a[i]);
                 CONTINUE WHEN kid.id IS NULL OR durable.terminal(kid.status);
 
                 t := durable.terminate_tree(p_hub, p_a[i], p_c[term]);
 
-                IF t.rc IN (5, 8) THEN
-                    RAISE EXCEPTION 'terminating %: %', p_a[i], t.error;
-                END IF;
+                -- disk full stays DS_FULL, as LMDB answers it
+                PERFORM durable.reraise(t.rc, t.error);
             END LOOP;
         END IF;
 

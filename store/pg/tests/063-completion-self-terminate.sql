@@ -252,11 +252,18 @@ SELECT durable_test.eq(durable_test.types('n1'),
 -- 4. the child continues as new after it terminates its parent's tree:
 -- an episode that continues as new writes no history, so the child it
 -- started before the termination, which the walk cannot find there, ends
--- too, and the history keeps nothing of the episode
+-- too, and the history keeps nothing of the episode. A start before the
+-- termination that another's active instance refused leaves that
+-- instance as it was; a start after the termination is not made.
 
 SELECT durable_test.eq((durable.start('hub', 'q0', 'Q0', NULL,
                                       '"Name":"Q0","Input":null')).rc, 0,
                        'q0 started');
+SELECT durable_test.eq((durable.start('hub', 'qx', 'QX', NULL,
+                                      '"Name":"QX","Input":null')).rc, 0,
+                       'qx started');
+CREATE TABLE durable_test.qx AS
+    SELECT i.* FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'qx';
 SELECT durable_test.sub('q0', 'Q0', 'q1', 'Q1', 12);
 SELECT durable_test.eq(durable_test.claim('Q1', 13), 1::bigint,
                        'q1 claimed');
@@ -272,14 +279,21 @@ SELECT durable_test.eq(durable_test.claim('Q1', 14), 1::bigint,
 
 SELECT durable_test.eq(rc, 0, 'q1: completed'),
        durable_test.eq(status, 5::smallint, 'q1: answered Terminated'),
+       durable_test.eq(changed, true, 'q1: changed'),
        durable_test.eq(error, NULL, 'q1: no error')
 FROM durable_test.episode('q1', durable_test.lease(14), 51,
-    ARRAY[2, 12, 8]::smallint[],
-    ARRAY['SubOrchestrationInstanceCreated', NULL, NULL],
-    ARRAY['"Name":"QK","InstanceId":"qk","Input":null', NULL, NULL],
-    ARRAY['qk', 'q0', NULL], ARRAY['QK', 'tree', NULL],
-    ARRAY['null', '"again"', '2'],
-    ARRAY['"Name":"QK","Input":null', NULL, '2']);
+    ARRAY[2, 2, 12, 2, 8]::smallint[],
+    ARRAY['SubOrchestrationInstanceCreated',
+          'SubOrchestrationInstanceCreated', NULL,
+          'SubOrchestrationInstanceCreated', NULL],
+    ARRAY['"Name":"QX","InstanceId":"qx","Input":null',
+          '"Name":"QK","InstanceId":"qk","Input":null', NULL,
+          '"Name":"QA","InstanceId":"qa","Input":null', NULL],
+    ARRAY['qx', 'qk', 'q0', 'qa', NULL],
+    ARRAY['QX', 'QK', 'tree', 'QA', NULL],
+    ARRAY['null', 'null', '"again"', 'null', '2'],
+    ARRAY['"Name":"QX","Input":null', '"Name":"QK","Input":null', NULL,
+          '"Name":"QA","Input":null', '2']);
 
 SELECT durable_test.ended('q0', '"again"');
 SELECT durable_test.ended('q1', '"again"');
@@ -289,3 +303,41 @@ FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'qk';
 SELECT durable_test.eq(durable_test.types('q1'),
     'OrchestratorStarted,ExecutionStarted,OrchestratorCompleted,'
     'ExecutionTerminated', 'q1: nothing of the episode in its history');
+SELECT durable_test.eq(row(i.*)::text, row(x.*)::text,
+                       'qx: another''s, as it was')
+FROM durable.instances i, durable_test.qx x
+WHERE i.hub = 'hub' AND i.id = 'qx';
+SELECT durable_test.eq((SELECT count(*) FROM durable.instances i
+                        WHERE i.hub = 'hub' AND i.id = 'qa'), 0::bigint,
+                       'qa: not started after the termination');
+
+
+-- 5. disk full while a termination ends its target answers DS_FULL
+-- (rc 5), as LMDB does, not DS_ERROR: durable.terminate() is replaced
+-- by one that answers it, in a transaction rolled back
+
+SELECT durable_test.eq((durable.start('hub', 'f0', 'F0', NULL,
+                                      '"Name":"F0","Input":null')).rc, 0,
+                       'f0 started');
+SELECT durable_test.eq(durable_test.claim('F0', 15), 1::bigint,
+                       'f0 claimed');
+
+BEGIN;
+
+CREATE OR REPLACE FUNCTION durable.terminate(p_hub text, p_id text,
+    p_reason text, OUT rc integer, OUT error text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    rc := 5;
+    error := 'no room';
+END
+$$;
+
+SELECT durable_test.eq(rc || ' ' || error, '5 no room',
+                       'f0: ' || coalesce(b, 'alone') || ': disk full')
+FROM unnest(ARRAY[NULL, 'tree']) b,
+     durable_test.episode('f0', durable_test.lease(15), 61,
+         ARRAY[12]::smallint[], ARRAY[NULL], ARRAY[NULL], ARRAY['o2'],
+         ARRAY[b], ARRAY['"full"'], ARRAY[NULL]) e;
+
+ROLLBACK;

@@ -2954,10 +2954,13 @@ t_self_terminate(void)
     /*
      * an episode that continues as new writes no history: the child it
      * started before the termination, which the walk cannot find there,
-     * ends too, and the history keeps nothing of the episode
+     * ends too, and the history keeps nothing of the episode. A start
+     * before it that another's active instance refused leaves that one
+     * as it was; a start after it is not made.
      */
 
     t_both(__LINE__, t_op(DS_OP_START, "st-q0", "SQ0", NULL));
+    t_both(__LINE__, t_op(DS_OP_START, "st-qx", "SQX", NULL));
     t_self_sub(__LINE__, "st-q0", "SQ0", "st-q1", "SQ1",
                tk + 12 * DS_LEASE_LEN);
     t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 13 * DS_LEASE_LEN,
@@ -2970,20 +2973,33 @@ t_self_terminate(void)
     memset(a, 0, sizeof(a));
     a[0].type = DS_ACT_START_SUB;
     a[0].id = 1;
-    a[0].name = t_s("SQK");
-    a[0].instance_id = t_s("st-qk");
-    a[1].type = DS_ACT_TERMINATE;
-    a[1].instance_id = t_s("st-q0");
-    a[1].input = t_s("\"again\"");
-    a[1].recurse = 1;
-    a[2].type = DS_ACT_CONTINUE_AS_NEW;
-    a[2].id = 2;
-    a[2].input = t_s("2");
-    t_complete(__LINE__, "st-q1", tk + 14 * DS_LEASE_LEN, a, 3);
+    a[0].name = t_s("SQX");
+    a[0].instance_id = t_s("st-qx");
+    a[1].type = DS_ACT_START_SUB;
+    a[1].id = 2;
+    a[1].name = t_s("SQK");
+    a[1].instance_id = t_s("st-qk");
+    a[2].type = DS_ACT_TERMINATE;
+    a[2].instance_id = t_s("st-q0");
+    a[2].input = t_s("\"again\"");
+    a[2].recurse = 1;
+    a[3].type = DS_ACT_START_SUB;
+    a[3].id = 3;
+    a[3].name = t_s("SQA");
+    a[3].instance_id = t_s("st-qa");
+    a[4].type = DS_ACT_CONTINUE_AS_NEW;
+    a[4].id = 4;
+    a[4].input = t_s("2");
+    t_complete(__LINE__, "st-q1", tk + 14 * DS_LEASE_LEN, a, 5);
 
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-q0", NULL, NULL));
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-q1", NULL, NULL));
     t_both(__LINE__, t_op(DS_OP_STATUS, "st-qk", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-qx", NULL, NULL));
+    t_both(__LINE__, t_op(DS_OP_STATUS, "st-qa", NULL, NULL));
+    t_pg_is(__LINE__, "SELECT concat_ws(' ', status, parent_id IS NULL, "
+            "output IS NULL) FROM durable.instances "
+            "WHERE hub = $1 AND id = $2", "st-qx", "6 t t");
     t_pg_is(__LINE__, "SELECT concat_ws(' ', status, output) "
             "FROM durable.instances WHERE hub = $1 AND id = $2", "st-q1",
             "5 \"again\"");

@@ -81,7 +81,7 @@ test('a completion that terminates its own tree', async (t) => {
     await client.scheduleNewOrchestration('STParent', null, 'stp');
 
     // the parent starts the child
-    const wp = await nextItem(s, 5000);
+    const wp = await nextItem(s, 20000);
     assert.ok(wp && wp.hasOrchestratorrequest());
     const sub = new pb.CreateSubOrchestrationAction();
     sub.setInstanceid('stc');
@@ -93,7 +93,7 @@ test('a completion that terminates its own tree', async (t) => {
       0);
 
     // the child sets a custom status and terminates the parent's tree
-    const wc = await nextItem(s, 5000);
+    const wc = await nextItem(s, 20000);
     assert.ok(wc && wc.hasOrchestratorrequest());
     assert.strictEqual(wc.getOrchestratorrequest().getInstanceid(), 'stc');
     const term = new pb.TerminateOrchestrationAction();
