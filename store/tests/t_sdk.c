@@ -802,6 +802,24 @@ t_sdk_entity_batch_failed(void)
 }
 
 
+/* the op of an episode's completion: id's, under lease tok, actions a */
+
+static void
+t_complete_op(ds_op_t *op, ds_str_t hub, const char *id, int tok,
+    const ds_action_t *a, size_t n, int64_t now)
+{
+    memset(op, 0, sizeof(ds_op_t));
+    op->type = DS_OP_WORK_COMPLETE;
+    op->hub = hub;
+    op->now = now;
+    op->in.work.kind = DS_WORK_ORCHESTRATION;
+    op->in.work.id = t_s(id);
+    op->in.work.lease = t_tok(tok);
+    op->in.work.actions = a;
+    op->in.work.nactions = n;
+}
+
+
 /* a completion through the op layer that took only some messages */
 
 static int
@@ -810,15 +828,7 @@ t_complete_partial(ds_env_t *env, ds_str_t hub, const char *id, int tok,
 {
     ds_op_t  op;
 
-    memset(&op, 0, sizeof(ds_op_t));
-    op.type = DS_OP_WORK_COMPLETE;
-    op.hub = hub;
-    op.now = now;
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.id = t_s(id);
-    op.in.work.lease = t_tok(tok);
-    op.in.work.actions = a;
-    op.in.work.nactions = n;
+    t_complete_op(&op, hub, id, tok, a, n, now);
     op.in.work.partial = 1;
     op.in.work.processed = processed;
 
@@ -1164,15 +1174,7 @@ t_complete_answer(ds_env_t *env, ds_str_t hub, const char *id, int tok,
 {
     ds_op_t  op;
 
-    memset(&op, 0, sizeof(ds_op_t));
-    op.type = DS_OP_WORK_COMPLETE;
-    op.hub = hub;
-    op.now = now;
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.id = t_s(id);
-    op.in.work.lease = t_tok(tok);
-    op.in.work.actions = a;
-    op.in.work.nactions = n;
+    t_complete_op(&op, hub, id, tok, a, n, now);
     op.out.work.status = DS_STATUS_COUNT;
     op.out.work.changed = -1;
 
