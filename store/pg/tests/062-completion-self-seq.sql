@@ -34,22 +34,13 @@ LANGUAGE sql AS $$
     FROM durable.inbox m WHERE m.hub = 'hub' AND m.id = p_id
 $$;
 
--- claims the one ready instance named p_name with lease p_lease
-CREATE FUNCTION durable_test.claim(p_name text, p_lease integer)
-RETURNS bigint
-LANGUAGE sql AS $$
-    SELECT count(*) FROM durable.claim_orchestrations('hub', 60000000,
-        ARRAY[durable_test.lease(p_lease)], ARRAY[p_name]) c
-    WHERE c.id IS NOT NULL
-$$;
-
 
 -- 1. the lock granted (deliver()), then an event to itself
 
 SELECT durable_test.eq((durable.start('hub', 'o1', 'A', NULL,
                                       '"Name":"A","Input":null')).rc, 0,
                        'o1 started');
-SELECT durable_test.eq(durable_test.claim('A', 1), 1::bigint, 'o1 claimed');
+SELECT durable_test.eq(durable_test.claim_named('A', 1), 1::bigint, 'o1 claimed');
 
 SELECT durable_test.eq(rc, 0, 'o1: completed'),
        durable_test.eq(error, NULL, 'o1: no error')
@@ -75,7 +66,7 @@ FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'o1';
 SELECT durable_test.eq((durable.start('hub', 'o2', 'B', NULL,
                                       '"Name":"B","Input":null')).rc, 0,
                        'o2 started');
-SELECT durable_test.eq(durable_test.claim('B', 2), 1::bigint, 'o2 claimed');
+SELECT durable_test.eq(durable_test.claim_named('B', 2), 1::bigint, 'o2 claimed');
 
 SELECT durable_test.eq(rc, 0, 'o2: completed'),
        durable_test.eq(error, NULL, 'o2: no error')
@@ -110,7 +101,7 @@ FROM durable.inbox m WHERE m.hub = 'hub' AND m.id = 'o2';
 SELECT durable_test.eq((durable.start('hub', 'o3', 'C', NULL,
                                       '"Name":"C","Input":null')).rc, 0,
                        'o3 started');
-SELECT durable_test.eq(durable_test.claim('C', 3), 1::bigint, 'o3 claimed');
+SELECT durable_test.eq(durable_test.claim_named('C', 3), 1::bigint, 'o3 claimed');
 
 SELECT durable_test.eq(rc, 0, 'o3: the child started')
 FROM durable_test.episode('o3', durable_test.lease(3),
@@ -125,7 +116,7 @@ FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'k3';
 SELECT durable_test.eq((durable.raise_event('hub', 'o3',
                             '"Name":"go","Input":null')).rc, 0,
                        'o3: an event raised');
-SELECT durable_test.eq(durable_test.claim('C', 4), 1::bigint,
+SELECT durable_test.eq(durable_test.claim_named('C', 4), 1::bigint,
                        'o3 claimed again');
 
 SELECT durable_test.eq(rc, 0, 'o3: completed'),
@@ -213,7 +204,7 @@ $$;
 SELECT durable_test.eq((durable.start('hub', 'o4', 'D', NULL,
                                       '"Name":"D","Input":null')).rc, 0,
                        'o4 started');
-SELECT durable_test.eq(durable_test.claim('D', 6), 1::bigint, 'o4 claimed');
+SELECT durable_test.eq(durable_test.claim_named('D', 6), 1::bigint, 'o4 claimed');
 
 SELECT durable_test.eq(rc, 0, 'o4: continued as new'),
        durable_test.eq(status, 2::smallint, 'o4: its new execution'),
@@ -255,7 +246,7 @@ SELECT durable_test.eq(durable_test.queued('o4'),
 SELECT durable_test.eq((durable.start('hub', 'o5', 'E', NULL,
                                       '"Name":"E","Input":null')).rc, 0,
                        'o5 started');
-SELECT durable_test.eq(durable_test.claim('E', 7), 1::bigint, 'o5 claimed');
+SELECT durable_test.eq(durable_test.claim_named('E', 7), 1::bigint, 'o5 claimed');
 
 SELECT durable_test.eq(rc, 0, 'o5: continued as new'),
        durable_test.eq(error, NULL, 'o5: no error')

@@ -27,15 +27,6 @@ LANGUAGE sql AS $$
         ARRAY[]::text[]) c
 $$;
 
--- claims the one ready instance named p_name with lease p_lease
-CREATE FUNCTION durable_test.claim(p_name text, p_lease integer)
-RETURNS bigint
-LANGUAGE sql AS $$
-    SELECT count(*) FROM durable.claim_orchestrations('hub', 60000000,
-        ARRAY[durable_test.lease(p_lease)], ARRAY[p_name]) c
-    WHERE c.id IS NOT NULL
-$$;
-
 -- p_parent (named p_pname) starts p_child (named p_name) as its
 -- sub-orchestration, under lease p_lease
 CREATE FUNCTION durable_test.sub(p_parent text, p_pname text,
@@ -45,7 +36,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     r  record;
 BEGIN
-    PERFORM durable_test.eq(durable_test.claim(p_pname, p_lease), 1::bigint,
+    PERFORM durable_test.eq(durable_test.claim_named(p_pname, p_lease), 1::bigint,
                             p_parent || ' claimed');
 
     r := durable_test.episode(p_parent, durable_test.lease(p_lease), 1,
@@ -109,7 +100,7 @@ SELECT durable_test.eq((durable.start('hub', 'p1', 'P1', NULL,
                                       '"Name":"P1","Input":null')).rc, 0,
                        'p1 started');
 SELECT durable_test.sub('p1', 'P1', 'c1', 'C1', 1);
-SELECT durable_test.eq(durable_test.claim('C1', 11), 1::bigint,
+SELECT durable_test.eq(durable_test.claim_named('C1', 11), 1::bigint,
                        'c1 claimed');
 SELECT durable_test.eq(status, 0::smallint, 'c1: Running')
 FROM durable_test.episode('c1', durable_test.lease(11), 1,
@@ -118,7 +109,7 @@ FROM durable_test.episode('c1', durable_test.lease(11), 1,
 SELECT durable_test.eq((durable.raise_event('hub', 'c1',
                             '"Name":"go","Input":null')).rc, 0,
                        'c1: an event raised');
-SELECT durable_test.eq(durable_test.claim('C1', 2), 1::bigint,
+SELECT durable_test.eq(durable_test.claim_named('C1', 2), 1::bigint,
                        'c1 claimed again');
 
 -- a custom status set before the termination is kept
@@ -187,7 +178,7 @@ SELECT durable_test.eq((durable.start('hub', 'o2', 'O2', NULL,
                        'o2 started');
 SELECT durable_test.sub('g0', 'G0', 'g1', 'G1', 3);
 SELECT durable_test.sub('g1', 'G1', 'g2', 'G2', 4);
-SELECT durable_test.eq(durable_test.claim('G2', 5), 1::bigint, 'g2 claimed');
+SELECT durable_test.eq(durable_test.claim_named('G2', 5), 1::bigint, 'g2 claimed');
 SELECT durable_test.eq((durable.suspend('hub', 'g2', '"nap"')).rc, 0,
                        'g2 suspended');
 
@@ -228,7 +219,7 @@ SELECT durable_test.eq((durable.start('hub', 'n0', 'N0', NULL,
                                       '"Name":"N0","Input":null')).rc, 0,
                        'n0 started');
 SELECT durable_test.sub('n0', 'N0', 'n1', 'N1', 6);
-SELECT durable_test.eq(durable_test.claim('N1', 7), 1::bigint, 'n1 claimed');
+SELECT durable_test.eq(durable_test.claim_named('N1', 7), 1::bigint, 'n1 claimed');
 
 SELECT durable_test.eq(rc, 0, 'n1: completed'),
        durable_test.eq(status, 0::smallint, 'n1: Running'),
@@ -265,7 +256,7 @@ SELECT durable_test.eq((durable.start('hub', 'qx', 'QX', NULL,
 CREATE TABLE durable_test.qx AS
     SELECT i.* FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'qx';
 SELECT durable_test.sub('q0', 'Q0', 'q1', 'Q1', 12);
-SELECT durable_test.eq(durable_test.claim('Q1', 13), 1::bigint,
+SELECT durable_test.eq(durable_test.claim_named('Q1', 13), 1::bigint,
                        'q1 claimed');
 SELECT durable_test.eq(status, 0::smallint, 'q1: Running')
 FROM durable_test.episode('q1', durable_test.lease(13), 1,
@@ -274,7 +265,7 @@ FROM durable_test.episode('q1', durable_test.lease(13), 1,
 SELECT durable_test.eq((durable.raise_event('hub', 'q1',
                             '"Name":"go","Input":null')).rc, 0,
                        'q1: an event raised');
-SELECT durable_test.eq(durable_test.claim('Q1', 14), 1::bigint,
+SELECT durable_test.eq(durable_test.claim_named('Q1', 14), 1::bigint,
                        'q1 claimed again');
 
 SELECT durable_test.eq(rc, 0, 'q1: completed'),
@@ -319,7 +310,7 @@ SELECT durable_test.eq((SELECT count(*) FROM durable.instances i
 SELECT durable_test.eq((durable.start('hub', 'f0', 'F0', NULL,
                                       '"Name":"F0","Input":null')).rc, 0,
                        'f0 started');
-SELECT durable_test.eq(durable_test.claim('F0', 15), 1::bigint,
+SELECT durable_test.eq(durable_test.claim_named('F0', 15), 1::bigint,
                        'f0 claimed');
 
 BEGIN;

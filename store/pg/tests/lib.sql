@@ -179,3 +179,13 @@ BEGIN
     PERFORM * FROM dblink_get_result(p_conn, false) AS r(n integer);
 END
 $$;
+
+-- claims the one ready orchestration of hub 'hub' named p_name, with
+-- lease p_lease: how many were claimed (0 or 1)
+CREATE FUNCTION durable_test.claim_named(p_name text, p_lease integer)
+RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT count(*) FROM durable.claim_orchestrations('hub', 60000000,
+        ARRAY[durable_test.lease(p_lease)], ARRAY[p_name]) c
+    WHERE c.id IS NOT NULL
+$$;
