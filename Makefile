@@ -65,6 +65,7 @@ UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
 .PHONY: all deps build build-nothreads run worker demo demo-grpc test test-store \
+        check-util \
         test-grpc-unit \
         test-worker test-quickstart \
         test-nginx check-node check-upstream check-tool stress bench clean \
@@ -130,7 +131,7 @@ worker:
 	    --url http://127.0.0.1:$(PORT)/runtime/webhooks/durabletask
 
 # the plain suite runs last: make test ends with its prove summary
-test: check-docs check-style check-bench build check-exports build-nothreads \
+test: check-docs check-style check-bench check-util build check-exports build-nothreads \
       test-store test-grpc-unit test-pg-schema test-postgres \
       test-grpc-postgres test-worker \
       fuzz-quick test-asan test-tsan test-quickstart \
@@ -154,6 +155,11 @@ check-exports: build
 # dirty check, without nginx or network
 check-bench: deps
 	python3 -m unittest discover -s bench/tests
+
+# the repository's own tools' tests (util/tests): util/prove-lanes.sh
+# on throwaway .t files, no nginx
+check-util:
+	python3 -m unittest discover -s util/tests
 
 # the module must also compile for an nginx built without --with-threads
 # (writes then run in the event loop): nginx's own -Werror flags, no run
