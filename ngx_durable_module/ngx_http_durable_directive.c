@@ -50,6 +50,15 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
+    /* the gRPC and metrics directives refuse a handler set before them */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler != NULL) {
+        return "cannot share a location with another handler "
+               "(durable_task_grpc, durable_task_metrics, ...)";
+    }
+
     value = cf->args->elts;
 
     if (cf->args->nelts > 1) {
@@ -100,7 +109,6 @@ ngx_http_durable_task(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_http_durable_canonical_base(sv, base);
     }
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_durable_handler;
 
     return NGX_CONF_OK;

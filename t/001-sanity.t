@@ -7,7 +7,7 @@ use DurableBackend;
 
 repeat_each(2);
 
-plan tests => repeat_each() * (2 * 3 + 12 * 2);
+plan tests => repeat_each() * (2 * 3 + 14 * 2);
 
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/sanity;
@@ -190,3 +190,31 @@ qr/\[emerg\] .*value must be between 1 and 10000000\b/
 --- must_die
 --- error_log eval
 qr{\[emerg\] .*invalid durable_task_public_url "ftp://files\.example\.com": use http://host\[:port\]\[/path\] or https://host\[:port\]\[/path\]}
+
+
+
+=== TEST 15: durable_task after durable_task_metrics in a location fails
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/sanity;
+--- config
+    location /durable/ {
+        durable_task_metrics;
+        durable_task;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"durable_task" directive cannot share a location with another handler/
+
+
+
+=== TEST 16: durable_task after durable_task_grpc in a location fails
+--- http_config
+    durable_task_store default path=$TEST_NGINX_DATA_DIR/sanity;
+--- config
+    location /TaskHubSidecarService/ {
+        durable_task_grpc;
+        durable_task;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"durable_task" directive cannot share a location with another handler/
