@@ -710,6 +710,12 @@ ngx_http_durable_grpc_op_status(ngx_http_request_t *r,
                       ds_strerror(op->rc));
         break;
 
+    case DS_UNAVAILABLE:
+    case DS_SCHEMA:
+        /* a database late or of another version: logged by the store */
+        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_UNAVAILABLE);
+        break;
+
     default:
         break;
     }

@@ -988,6 +988,13 @@ ngx_http_durable_grpc_item_done(ds_op_t *op)
                    op->type == DS_OP_WORK_RENEW ? "renewed" : "abandoned",
                    op->rc);
 
+    /* counted as the worker protocol's renewals and abandons are */
+
+    ngx_http_durable_work_count(op, op->type == DS_OP_WORK_RENEW
+                                    ? DS_ROUTE_WORK_RENEW
+                                    : DS_ROUTE_WORK_ABANDON,
+                                op->rc);
+
     if (op->type == DS_OP_WORK_RENEW) {
         l = ngx_http_durable_grpc_lease_find(op->in.work.lease, &st);
 

@@ -48,8 +48,9 @@ function env(name) {
 // the store: LMDB in the runtime directory, or with GRPC_TEST_PG_CONNINFO
 // set (a libpq conninfo naming a database that holds the schema, such as
 // make test-postgres makes) PostgreSQL, in a database of this nginx's
-// own made from that one; PGHOST and the others say where createdb goes
-function storeLine(name) {
+// own made from that one; PGHOST and the others say where createdb goes.
+// bare: on PostgreSQL, a new database without the durable schema
+function storeLine(name, bare) {
   const conninfo = process.env.GRPC_TEST_PG_CONNINFO;
   if (!conninfo) {
     return 'durable_task_store  default path=data max_size=64m sync=off '
@@ -60,7 +61,7 @@ function storeLine(name) {
   const rest = conninfo.replace(/\bdbname=\S+/g, '').trim();
   const db = 'grpc_' + name.replace(/[^A-Za-z0-9]/g, '_').toLowerCase();
   execFileSync('dropdb', ['--if-exists', db], { stdio: 'ignore' });
-  execFileSync('createdb', ['-T', template, db]);
+  execFileSync('createdb', bare ? [db] : ['-T', template, db]);
   return `durable_task_store  default backend=postgres `
          + `"conninfo=${rest} dbname=${db}";`;
 }
@@ -68,7 +69,8 @@ function storeLine(name) {
 // opts: name (the runtime directory), keys ({system, worker}: the gRPC
 // location takes keys instead of being anonymous), tls (a port with TLS
 // and ALPN too), http (extra lines for the http{} block), grpc (the
-// parameters of durable_task_grpc), workers, lease, logLevel, reuseport
+// parameters of durable_task_grpc), workers, lease, logLevel, bare
+// (PostgreSQL: a store whose database has no schema), reuseport
 // (each worker process its own socket of the gRPC port: the kernel
 // spreads connections over them), server (extra lines for the gRPC
 // server{} block)
@@ -126,7 +128,7 @@ http {
     fastcgi_temp_path      fastcgi_temp;
     uwsgi_temp_path        uwsgi_temp;
     scgi_temp_path         scgi_temp;
-    ${storeLine(opts.name || 'nginx')}
+    ${storeLine(opts.name || 'nginx', opts.bare)}
     durable_task_worker_lease  ${opts.lease || '30s'};
 ${opts.http || ''}
     server {
