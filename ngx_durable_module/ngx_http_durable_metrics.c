@@ -944,7 +944,9 @@ ngx_http_durable_metrics_process(ngx_http_durable_out_t *out,
     }
 
     ngx_http_durable_metrics_head(out, "durable_waits_open", "gauge",
-        "Requests waiting: status waits and long-polling claims.");
+        "Requests waiting for an answer: starts and restarts with "
+        "timeout=, status waits, long-polling claims, gRPC waits and "
+        "work-item streams.");
 
     waits = 0;
 
