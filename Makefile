@@ -3,18 +3,24 @@
 #   make run     build, then nginx in the foreground on 127.0.0.1:$(PORT)
 #   make worker  the example worker for it (a second terminal)
 #   make test    the docs' links (check-docs), the style gate
-#                (check-style), the module's exported symbols
-#                (check-exports), the bench tooling's tests
-#                (check-bench), store, gRPC codec and PostgreSQL
-#                unit tests (test-store, test-grpc-unit, test-pg-schema),
-#                the Test::Nginx suite on PostgreSQL (test-postgres,
-#                about 3 minutes), the gRPC suite on PostgreSQL
-#                (test-grpc-postgres, about 4 minutes), the README's Quick
-#                start (test-quickstart), the Test::Nginx suite, the
-#                sanitizer suite (test-asan), the store's threads under
-#                ThreadSanitizer (test-tsan), a quick fuzzing pass
-#                (fuzz-quick) and a compile check for nginx without threads
-#                (build-nothreads)
+#                (check-style), the bench tooling's and util/'s own tests
+#                (check-bench, check-util), the module's exported symbols
+#                (check-exports), a compile check for nginx without
+#                threads (build-nothreads), store, gRPC codec and
+#                PostgreSQL unit tests (test-store, test-grpc-unit,
+#                test-pg-schema), the Test::Nginx suite on PostgreSQL
+#                (test-postgres, about 3 minutes), the gRPC suite on
+#                PostgreSQL (test-grpc-postgres, about 4 minutes), the
+#                example worker's replay engine (test-worker), a quick
+#                fuzzing pass (fuzz-quick), the sanitizer suites
+#                (test-asan), the store's threads under ThreadSanitizer
+#                (test-tsan), the README's Quick start (test-quickstart),
+#                docs/openapi.yaml (test-openapi), the dashboard
+#                (test-ui), the Debian package (test-deb), make install
+#                (test-install), every command of build/durable
+#                (test-cli), the metrics page through promtool
+#                (test-metrics), the gRPC suite (test-grpc) and the
+#                Test::Nginx suite (test-nginx)
 #   make demo    nginx + the example worker: one HelloSequence end to end
 #   make demo-grpc  nginx + the JavaScript SDK application of
 #                examples/durabletask-js over gRPC, read back over HTTP
@@ -22,7 +28,8 @@
 #   make test-cli        every command of build/durable (cli/) against an
 #                        nginx and a store of its own
 #   make fuzz    the libFuzzer targets, FUZZ_SECONDS (60) each
-#   make test-asan       unit tests and the whole suite with ASan + UBSan
+#   make test-asan       unit tests, the whole suite and t/grpc
+#                        (test-asan-grpc) with ASan + UBSan
 #   make test-tsan       the store's threads under ThreadSanitizer
 #   make test-valgrind   a part of the suite with nginx under valgrind
 #   make stress  fault injection: worker SIGKILLs, reloads, a binary upgrade
