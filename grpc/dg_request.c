@@ -222,8 +222,8 @@ static void
 dgi_range_in(const Timestamp *from, const Timestamp *to, int64_t *f,
     int64_t *t)
 {
-    *f = from ? dg_time_in(from) : INT64_MIN;
-    *t = to ? dg_time_in(to) : INT64_MAX;
+    *f = from ? ds_query_bound(dg_time_in(from), 0) : INT64_MIN;
+    *t = to ? ds_query_bound(dg_time_in(to), 1) : INT64_MAX;
 }
 
 
@@ -572,9 +572,9 @@ dg_entity_query_in(dg_ctx_t *ctx, const QueryEntitiesRequest *req,
     }
 
     op->in.entity_list.from = q->lastmodifiedfrom
-                              ? dg_time_in(q->lastmodifiedfrom) : 0;
+        ? ds_query_bound(dg_time_in(q->lastmodifiedfrom), 0) : 0;
     op->in.entity_list.to = q->lastmodifiedto
-                            ? dg_time_in(q->lastmodifiedto) : 0;
+        ? ds_query_bound(dg_time_in(q->lastmodifiedto), 1) : 0;
 
     if (q->pagesize != NULL) {
         rc = dgi_page(ctx, q->pagesize->value, "query.pageSize",

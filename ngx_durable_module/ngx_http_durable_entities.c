@@ -236,10 +236,10 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
     }
 
     if (ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_OPFROM,
-                                    INT64_MIN, &from)
+                                    0, INT64_MIN, &from)
         != NGX_OK
         || ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_OPTO,
-                                       INT64_MAX, &to)
+                                       1, INT64_MAX, &to)
            != NGX_OK
         || ngx_http_durable_param_bool(r, ctx, DS_ROUTE_Q_FETCHSTATE,
                                        0, &el->fetch_state)

@@ -390,10 +390,10 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     q = &lc->query;
 
     if (ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_CREATEDFROM,
-                                    INT64_MIN, &q->created_from)
+                                    0, INT64_MIN, &q->created_from)
         != NGX_OK
         || ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_CREATEDTO,
-                                       INT64_MAX, &q->created_to)
+                                       1, INT64_MAX, &q->created_to)
            != NGX_OK
         || ngx_http_durable_param_statuses(r, ctx, &mask) != NGX_OK
         || ngx_http_durable_param_bool(r, ctx, DS_ROUTE_Q_SHOWINPUT,
@@ -622,10 +622,10 @@ ngx_http_durable_purge_many(ngx_http_request_t *r,
     }
 
     if (ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_CREATEDFROM,
-                                    0, &ctx->purge.created_from)
+                                    0, 0, &ctx->purge.created_from)
         != NGX_OK
         || ngx_http_durable_param_time(r, ctx, DS_ROUTE_Q_CREATEDTO,
-                                       ds_time_now(), &ctx->purge.created_to)
+                                       1, ds_time_now(), &ctx->purge.created_to)
            != NGX_OK
         || ngx_http_durable_param_statuses(r, ctx, &mask) != NGX_OK)
     {

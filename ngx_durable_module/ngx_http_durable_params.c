@@ -134,9 +134,12 @@ ngx_http_durable_param_seconds(ngx_http_request_t *r,
 }
 
 
+/* a filter's bound (upper: its "To"), or dflt when not given */
+
 ngx_int_t
 ngx_http_durable_param_time(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, int64_t dflt, int64_t *out)
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_uint_t upper,
+    int64_t dflt, int64_t *out)
 {
     ds_str_t  *v;
 
@@ -152,6 +155,8 @@ ngx_http_durable_param_time(ngx_http_request_t *r,
                    "The value '%*s' of '%s' is not an ISO 8601 date and "
                    "time.", v->len, v->data, ngx_http_durable_pname(idx));
     }
+
+    *out = ds_query_bound(*out, upper ? 1 : 0);
 
     return NGX_OK;
 }

@@ -30,8 +30,8 @@ ngx_int_t ngx_http_durable_param_seconds(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, time_t max,
     ngx_msec_t *out);
 ngx_int_t ngx_http_durable_param_time(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, int64_t dflt,
-    int64_t *out);
+    ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_uint_t upper,
+    int64_t dflt, int64_t *out);
 ngx_int_t ngx_http_durable_param_statuses(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, unsigned *mask);
 ngx_int_t ngx_http_durable_param_reason(ngx_http_request_t *r,

@@ -168,6 +168,26 @@ ds_time_parse(const char *s, size_t len, int64_t *us)
 }
 
 
+/*
+ * A time given as a filter's bound (ds_query_t, the entity list's from
+ * and to), where 0 means "no bound": a bound of exactly the epoch moves
+ * one microsecond inwards, so that it narrows the filter as asked
+ * instead of opening it. Only something made at that very instant is
+ * then left out; nothing outside the bound is ever matched (a purge
+ * deletes no more than asked).
+ */
+
+int64_t
+ds_query_bound(int64_t us, int upper)
+{
+    if (us != 0) {
+        return us;
+    }
+
+    return upper ? -1 : 1;
+}
+
+
 size_t
 ds_time_format_s(int64_t us, char *buf)
 {

@@ -166,7 +166,10 @@ typedef struct {
 } ds_instance_t;
 
 
-/* list / purge filter; fields left zero mean "no filter" */
+/*
+ * list / purge filter; fields left zero mean "no filter", so a time
+ * given as a bound goes through ds_query_bound() first
+ */
 typedef struct {
     int64_t             created_from;   /* inclusive; INT64_MIN: open */
     int64_t             created_to;     /* inclusive; INT64_MAX: open */
@@ -361,6 +364,7 @@ int ds_status_is_terminal(ds_status_e status);
 int64_t ds_time_now(void);
 int64_t ds_time_mono(void);     /* µs of a monotonic clock, for durations */
 int ds_time_parse(const char *s, size_t len, int64_t *us);
+int64_t ds_query_bound(int64_t us, int upper);
 size_t ds_time_format_s(int64_t us, char *buf);
 size_t ds_time_format_frac(int64_t us, char *buf);
 

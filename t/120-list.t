@@ -15,7 +15,7 @@ repeat_each(1);
 # blocks add their own Perl checks):
 #    1: 4      2: 10     3: 20     4: 6      5: 4      6: 15     7: 26
 #    8: 4+3    9: 4     10: 6+5   11: 8+3   12: 6+3
-plan tests => 4 + 10 + 20 + 6 + 4 + 15 + 26 + 7 + 4 + 11 + 11 + 9;
+plan tests => 4 + 10 + 20 + 6 + 4 + 15 + 30 + 7 + 4 + 11 + 11 + 9;
 
 our $http_config = DurableBlocks::fresh_store('list');
 
@@ -213,7 +213,7 @@ Content-Type: application/json; charset=utf-8
 
 
 
-=== TEST 7: createdTimeFrom/To: inclusive, ISO 8601 with fraction, minutes, date alone, offsets
+=== TEST 7: createdTimeFrom/To: inclusive, ISO 8601 with fraction, minutes, date alone, offsets; a bound at the epoch is a bound
 --- request eval
 ["GET $::L?createdTimeFrom=$::T{past}&createdTimeTo=$::T{future}&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeFrom=$::T{past_frac}&taskHub=L2&code=testkey123",
@@ -225,16 +225,20 @@ Content-Type: application/json; charset=utf-8
  "GET $::L?createdTimeFrom=$::T{from_plus2}&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeTo=$::T{to_minus5}&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeTo=$::T{to_plus0}&taskHub=L2&code=testkey123",
+ "GET $::L?createdTimeTo=1970-01-01T00:00:00Z&taskHub=L2&code=testkey123",
+ "GET $::L?createdTimeFrom=1970-01-01T00:00:00Z&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeFrom=2020-13-01&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeTo=yesterday&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeFrom=2020-02-30T00:00:00Z&taskHub=L2&code=testkey123"]
---- error_code eval: [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 400, 400, 400]
+--- error_code eval: [(200) x 12, 400, 400, 400]
 --- response_body_like eval
 [(main::ids_re('Pending', \'"[abc]"', 'b', 'a', 'c')) x 3,
  '^\[\]$', '^\[\]$',
  main::ids_re('Pending', \'"[abc]"', 'b', 'a', 'c'),
  '^\[\]$',
  (main::ids_re('Pending', \'"[abc]"', 'b', 'a', 'c')) x 3,
+ '^\[\]$',
+ main::ids_re('Pending', \'"[abc]"', 'b', 'a', 'c'),
  '^\{"Message":"[^"]*createdTimeFrom[^"]*"\}$',
  '^\{"Message":"[^"]*createdTimeTo[^"]*"\}$',
  '^\{"Message":"[^"]*createdTimeFrom[^"]*"\}$']

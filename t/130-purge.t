@@ -14,7 +14,8 @@ repeat_each(1);
 #    1: 3      2: 14     3: 18     4: 8      5: 16     6: 30     7: 18
 #    8: 14     9: 42     10: 3 (grep_error_log_out: 1)    11: 2
 #   12: 42     13: 5 (error_log: 1, grep_error_log_out: 1)    14: 2
-plan tests => 3 + 14 + 18 + 8 + 16 + 30 + 18 + 14 + 42 + 3 + 2 + 42 + 5 + 2;
+plan tests => 3 + 14 + 18 + 8 + 16 + 30 + 18 + 14 + 42 + 3 + 2 + 42 + 5 + 2
+             + 12;
 
 # TEST 13 finds the pauses by a debug line, which an nginx built without
 # --with-debug does not write: it is skipped there, and so is TEST 14,
@@ -356,3 +357,18 @@ GET /runtime/webhooks/durabletask/instances?taskHub=P13&code=testkey123
 --- error_code: 200
 --- response_body_like eval
 main::list_re('a1', 'w1')
+
+
+
+=== TEST 15: a bound at the epoch narrows the filter: createdTimeTo=1970-01-01T00:00:00Z, in any spelling, matches nothing
+--- request eval
+[main::rq(PE => POST => 'orchestrators/Hello/e1'),
+ main::rq(PE => POST => 'instances/e1/terminate'),
+ main::rq(PE => DELETE => 'instances?createdTimeFrom=1969-01-01&createdTimeTo=1970-01-01T00:00:00Z'),
+ main::rq(PE => DELETE => 'instances?createdTimeFrom=1969-01-01&createdTimeTo=1970-01-01T01:00%2B01:00'),
+ main::rq(PE => GET => 'instances'),
+ main::rq(PE => DELETE => 'instances?createdTimeFrom=1970-01-01T00:00:00Z')]
+--- error_code eval: [202, 202, 404, 404, 200, 200]
+--- response_body_like eval
+['^\{"id":"e1"', '^$', '^$', '^$', main::list_re('e1'),
+ '^\{"instancesDeleted":1\}$']

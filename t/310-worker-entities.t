@@ -16,7 +16,7 @@ our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
 # assertions made by the flows: ordering, deleted, many, signal_names,
-# replay_other, by_name; TEST 7 sends eight requests
+# replay_other, by_name; TEST 8 sends eight requests
 plan tests => 11 + 3 + 14 + 5 + 3 + 2 * (blocks() - 1) + 2 * 8;
 
 
@@ -312,7 +312,16 @@ GET /runtime/webhooks/durabletask/entities?taskHub=Ents&fetchState=true&code=sys
 
 
 
-=== TEST 3: delete removes the state
+=== TEST 3: a lastOperationTimeTo at the epoch is a bound: nothing was operated on before it (the same nginx)
+--- request
+GET /runtime/webhooks/durabletask/entities?taskHub=Ents&lastOperationTimeTo=1970-01-01T00:00:00Z&code=systemkey-1234
+--- response_body chomp
+[]
+--- error_code: 200
+
+
+
+=== TEST 4: delete removes the state
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
@@ -324,7 +333,7 @@ GET /runtime/webhooks/durabletask/entities/counter/gone?taskHub=Ents2&code=syste
 
 
 
-=== TEST 4: the empty key is "$" on reads (the same nginx)
+=== TEST 5: the empty key is "$" on reads (the same nginx)
 --- request
 GET /runtime/webhooks/durabletask/entities/counter/$?taskHub=Ents2&code=systemkey-1234
 --- response_body
@@ -332,7 +341,7 @@ GET /runtime/webhooks/durabletask/entities/counter/$?taskHub=Ents2&code=systemke
 
 
 
-=== TEST 5: several entity completions in one request
+=== TEST 6: several entity completions in one request
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
@@ -345,7 +354,7 @@ GET /runtime/webhooks/durabletask/entities/counter/k2?taskHub=Ents3&code=systemk
 
 
 
-=== TEST 6: entity names and keys of an orchestration's signals follow the entity endpoint's rules
+=== TEST 7: entity names and keys of an orchestration's signals follow the entity endpoint's rules
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
@@ -357,7 +366,7 @@ GET /runtime/webhooks/durabletask/instances/sn1?taskHub=SigNames&code=systemkey-
 
 
 
-=== TEST 7: signals over HTTP: the same rules, in the same words
+=== TEST 8: signals over HTTP: the same rules, in the same words
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- request eval
@@ -385,7 +394,7 @@ my $q = '?op=add&taskHub=EntNames&code=systemkey-1234';
 
 
 
-=== TEST 8: a different completion under a used lease is 409
+=== TEST 9: a different completion under a used lease is 409
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
@@ -398,7 +407,7 @@ GET /runtime/webhooks/durabletask/entities/counter/r1?taskHub=Ents4&code=systemk
 
 
 
-=== TEST 9: claims by entity name (names=)
+=== TEST 10: claims by entity name (names=)
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init

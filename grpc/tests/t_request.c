@@ -239,6 +239,14 @@ t_request_purge(void)
     T_INT(p.query.status_mask, DS_STATUS_MASK(DS_COMPLETED));
     T_INT(p.op.in.purge.max, DG_PURGE_MAX);
 
+    /* a bound at the epoch narrows (0 would mean no bound to the store) */
+    to.seconds = 0;
+    f.createdtimefrom = &to;
+    T_INT(dg_purge_in(&ctx, &req, &p), DG_OK);
+    T_INT(p.query.created_from, 1);
+    T_INT(p.query.created_to, -1);
+    f.createdtimefrom = NULL;
+
     instance_batch__init(&batch);
     ids[0] = t_b("a");
     ids[1] = t_b("b");
@@ -330,6 +338,7 @@ t_request_entity(void)
     ds_op_t               op;
     ds_str_t              name, key, prefix;
     ds_entity_t           e;
+    Timestamp             at;
     EntityQuery           eq;
     Int32Value            page;
     GetEntityRequest      get;
@@ -379,6 +388,22 @@ t_request_entity(void)
     T_STR(op.in.entity_list.name, "counter");
     T_STR(prefix, "c");
     T_INT(op.in.entity_list.top, 7);
+    T_INT(op.in.entity_list.from, 0);
+    T_INT(op.in.entity_list.to, 0);
+
+    /* bounds: one at the epoch narrows (0 is no bound to the store) */
+    timestamp__init(&at);
+    eq.lastmodifiedfrom = &at;
+    eq.lastmodifiedto = &at;
+    T_INT(dg_entity_query_in(&ctx, &qreq, &op, &st, &prefix), DG_OK);
+    T_INT(op.in.entity_list.from, 1);
+    T_INT(op.in.entity_list.to, -1);
+    at.seconds = 5;
+    T_INT(dg_entity_query_in(&ctx, &qreq, &op, &st, &prefix), DG_OK);
+    T_INT(op.in.entity_list.from, 5000000);
+    T_INT(op.in.entity_list.to, 5000000);
+    eq.lastmodifiedfrom = NULL;
+    eq.lastmodifiedto = NULL;
 
     memset(&e, 0, sizeof(e));
     e.key = t_s("c1");

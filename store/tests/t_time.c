@@ -14,6 +14,7 @@
 static void t_statuses(void);
 static void t_time_parse(void);
 static void t_time_format(void);
+static void t_query_bound(void);
 static int64_t t_parse(const char *s, int *rc);
 
 
@@ -23,6 +24,7 @@ t_time(void)
     t_statuses();
     t_time_parse();
     t_time_format();
+    t_query_bound();
 }
 
 
@@ -195,6 +197,25 @@ t_time_format(void)
     T(now < 4102444800LL * 1000000);
 }
 
+
+/* 0 is "no bound" to the stores: a bound at the epoch moves inwards */
+
+static void
+t_query_bound(void)
+{
+    int      rc;
+    int64_t  epoch;
+
+    epoch = t_parse("1970-01-01T01:00+01:00", &rc);
+    T(rc == DS_OK && epoch == 0);
+
+    T(ds_query_bound(epoch, 0) == 1);
+    T(ds_query_bound(epoch, 1) == -1);
+    T(ds_query_bound(-1, 0) == -1);
+    T(ds_query_bound(1, 1) == 1);
+    T(ds_query_bound(INT64_MIN, 0) == INT64_MIN);
+    T(ds_query_bound(INT64_MAX, 1) == INT64_MAX);
+}
 
 static int64_t
 t_parse(const char *s, int *rc)
