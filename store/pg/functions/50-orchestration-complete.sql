@@ -294,7 +294,7 @@ DECLARE
     pname      text;
     pversion   text;
     was        smallint;
-    ended      smallint;
+    ended_as   smallint;  -- the status a tree termination left here
     term       integer;
     kid        durable.instances;
     inst       durable.instances;
@@ -507,18 +507,18 @@ BEGIN
                 -- after the termination is applied. Only a tree's walk
                 -- can reach it.
                 IF t.rc = 0 AND p_b[i] IS NOT NULL THEN
-                    SELECT x.status INTO ended FROM durable.instances x
+                    SELECT x.status INTO ended_as FROM durable.instances x
                         WHERE x.hub = p_hub AND x.partition = part
                           AND x.id = p_id;
 
                     term := i;
-                    EXIT WHEN durable.terminal(ended);
-                    ended := NULL;
+                    EXIT WHEN durable.terminal(ended_as);
+                    ended_as := NULL;
                 END IF;
             END IF;
         END LOOP;
 
-        IF ended IS NOT NULL AND fin = 8 THEN
+        IF ended_as IS NOT NULL AND fin = 8 THEN
             -- the walk that ended this instance found its children in
             -- its history, and an episode that continues as new writes
             -- none: the children the actions before the termination
@@ -540,7 +540,7 @@ BEGIN
             END LOOP;
         END IF;
 
-        IF ended IS NOT NULL THEN
+        IF ended_as IS NOT NULL THEN
             -- durable.terminate() wrote this record (Terminated, the
             -- termination's reason as output, its inbox and work
             -- dropped, ExecutionTerminated last in its history), and
@@ -554,11 +554,11 @@ BEGIN
             UPDATE durable.instances x
                 SET custom_status = inst.custom_status,
                     done_lease = p_lease, done_digest = p_digest,
-                    done_status = ended
+                    done_status = ended_as
                 WHERE x.hub = p_hub AND x.partition = part AND x.id = p_id;
 
             rc := 0;
-            status := ended;
+            status := ended_as;
             changed := true;
             RETURN;
         END IF;
