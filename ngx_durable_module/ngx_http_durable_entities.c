@@ -34,6 +34,10 @@ typedef struct {
     ngx_http_durable_out_t      out;
     ngx_uint_t                  fetch_state;
     ngx_uint_t                  count;
+    size_t                      max_bytes;
+    ngx_uint_t                  skipped;    /* read after the page was full */
+    u_char                      cut[DS_TOKEN_MAX]; /* a page cut short's */
+    size_t                      cut_len;
 } ngx_http_durable_entity_list_t;
 
 
@@ -278,6 +282,7 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
 
     ngx_http_durable_out_literal(&el->out, "[");
     el->count = 0;
+    el->max_bytes = dlcf->list_max_bytes;
 
     el->op.type = DS_OP_ENTITY_LIST;
     el->op.hub = ngx_http_durable_ds_str(&ctx->hub);
@@ -320,7 +325,10 @@ ngx_http_durable_entity_list_answer(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_durable_token_out(r, el->token, c->op->out.list.token_len)
+    if ((el->skipped
+         ? ngx_http_durable_token_out(r, el->cut, el->cut_len)
+         : ngx_http_durable_token_out(r, el->token,
+                                      c->op->out.list.token_len))
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -338,6 +346,15 @@ ngx_http_durable_entity_item(void *data, const ds_entity_t *entity)
 {
     ngx_http_durable_entity_list_t  *el = data;
 
+    /* full: no more items, a token after the last (as instance lists) */
+
+    if (el->max_bytes
+        && (size_t) (el->out.pos - el->out.start) >= el->max_bytes)
+    {
+        el->skipped++;
+        return 0;
+    }
+
     if (el->count++) {
         ngx_http_durable_out_literal(&el->out, ",");
     }
@@ -353,6 +370,13 @@ ngx_http_durable_entity_item(void *data, const ds_entity_t *entity)
     ngx_http_durable_out_json(&el->out, entity->state.data,
                               el->fetch_state ? entity->state.len : 0);
     ngx_http_durable_out_literal(&el->out, "}");
+
+    if (el->max_bytes
+        && (size_t) (el->out.pos - el->out.start) >= el->max_bytes)
+    {
+        el->cut_len = ds_list_entity_token(entity->name, entity->key,
+                                           (char *) el->cut);
+    }
 
     return el->out.failed;
 }

@@ -60,6 +60,10 @@ typedef struct {
     ngx_chain_t               **last;
     off_t                       len;
     ngx_uint_t                  count;
+    size_t                      max_bytes;
+    ngx_uint_t                  skipped;    /* read after the page was full */
+    u_char                      cut[DS_TOKEN_MAX]; /* a page cut short's */
+    size_t                      cut_len;
 } ngx_http_durable_list_ctx_t;
 
 
@@ -424,6 +428,7 @@ ngx_http_durable_list(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
     lc->last = &lc->first;
     lc->len = 0;
     lc->count = 0;
+    lc->max_bytes = dlcf->list_max_bytes;
 
     lc->op.type = DS_OP_LIST;
     lc->op.hub = ngx_http_durable_ds_str(&ctx->hub);
@@ -457,7 +462,10 @@ ngx_http_durable_list_answer(ngx_http_request_t *r,
         return ngx_http_durable_store_error(r, ctx, c->rc, "listing");
     }
 
-    if (ngx_http_durable_token_out(r, lc->token, c->op->out.list.token_len)
+    if ((lc->skipped
+         ? ngx_http_durable_token_out(r, lc->cut, lc->cut_len)
+         : ngx_http_durable_token_out(r, lc->token,
+                                      c->op->out.list.token_len))
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -500,6 +508,18 @@ ngx_http_durable_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
     ngx_str_t     body, sid;
     ngx_chain_t  *cl;
 
+    /*
+     * A page whose body reached durable_task_list_max_bytes takes no more
+     * items: it ends with a token after its last one, whatever the store
+     * read beyond it, so that large inputs cannot make a page (and the
+     * request's pool) grow to top times their size.
+     */
+
+    if (lc->max_bytes && (size_t) lc->len >= lc->max_bytes) {
+        lc->skipped++;
+        return 0;
+    }
+
     sid.data = (u_char *) id.data;
     sid.len = id.len;
 
@@ -537,6 +557,15 @@ ngx_http_durable_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
 
     lc->len += body.len + 1;
     lc->count++;
+
+    if (lc->max_bytes && (size_t) lc->len >= lc->max_bytes) {
+        /* the page is full: its token, should anything follow */
+        lc->cut_len = ds_list_token(inst->created, id, (char *) lc->cut);
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, lc->request->connection->log, 0,
+                       "durable list: page full at %O bytes, %ui items",
+                       lc->len, lc->count);
+    }
 
     return 0;
 }

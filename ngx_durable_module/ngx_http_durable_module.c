@@ -150,6 +150,13 @@ static ngx_command_t  ngx_http_durable_commands[] = {
       offsetof(ngx_http_durable_loc_conf_t, scan_budget),
       &ngx_http_durable_budget_bounds },
 
+    { ngx_string("durable_task_list_max_bytes"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_durable_loc_conf_t, list_max_bytes),
+      NULL },
+
     { ngx_string("durable_task_purge_batch"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -506,6 +513,7 @@ ngx_http_durable_create_loc_conf(ngx_conf_t *cf)
     conf->max_wait = NGX_CONF_UNSET;
     conf->max_top = NGX_CONF_UNSET_UINT;
     conf->scan_budget = NGX_CONF_UNSET_UINT;
+    conf->list_max_bytes = NGX_CONF_UNSET_SIZE;
     conf->purge_batch = NGX_CONF_UNSET_UINT;
     conf->purge_batch_time = NGX_CONF_UNSET_MSEC;
     conf->purge_pace = NGX_CONF_UNSET_UINT;
@@ -546,6 +554,8 @@ ngx_http_durable_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->max_wait, prev->max_wait, 120);
     ngx_conf_merge_uint_value(conf->max_top, prev->max_top, 1000);
     ngx_conf_merge_uint_value(conf->scan_budget, prev->scan_budget, 10000);
+    ngx_conf_merge_size_value(conf->list_max_bytes, prev->list_max_bytes,
+                              8 * 1024 * 1024);
     ngx_conf_merge_uint_value(conf->purge_batch, prev->purge_batch, 1000);
     ngx_conf_merge_msec_value(conf->purge_batch_time,
                               prev->purge_batch_time, 5);

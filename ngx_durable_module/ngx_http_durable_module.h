@@ -86,6 +86,7 @@ typedef struct {
     time_t                      max_wait;
     ngx_uint_t                  max_top;
     ngx_uint_t                  scan_budget;
+    size_t                      list_max_bytes; /* a page's body, about */
     ngx_uint_t                  purge_batch;
     ngx_msec_t                  purge_batch_time;
     ngx_uint_t                  purge_pace;     /* % of the time, 1-100 */

@@ -2021,3 +2021,22 @@ dsi_erec_write(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
 
     return ds_erec_put(txn, hub, eid, rec, 0);
 }
+
+
+/* the token of a page cut short after an entity it listed */
+
+size_t
+ds_list_entity_token(ds_str_t name, ds_str_t key, char *token)
+{
+    ds_str_t       eid;
+    unsigned char  buf[DS_ID_MAX], raw[DS_ETOKEN_RAW_MAX];
+
+    if (dsi_entity_id(name, key, buf, &eid) != DS_OK) {
+        return 0;
+    }
+
+    raw[0] = DSI_ETOKEN_VERSION;
+    memcpy(raw + 1, eid.data, eid.len);
+
+    return dsi_b64url_encode(raw, eid.len + 1, token);
+}

@@ -496,6 +496,28 @@ ds_suffix_cmp(const ds_scan_t *a, const ds_scan_t *b)
 }
 
 
+/*
+ * The token of a page cut short after an instance it listed: the scans
+ * resume strictly after the (created, id) of their index keys' suffix,
+ * whichever index the filter reads.
+ */
+
+size_t
+ds_list_token(int64_t created, ds_str_t id, char *token)
+{
+    unsigned char  suffix[8 + DS_ID_MAX];
+
+    if (id.len > DS_ID_MAX) {
+        return 0;
+    }
+
+    dsi_put_u64(suffix, dsi_created_enc(created));
+    memcpy(suffix + 8, id.data, id.len);
+
+    return ds_token_encode(suffix, 8 + id.len, token);
+}
+
+
 /* raw token: version(1) suffix */
 
 static size_t

@@ -256,6 +256,14 @@ int ds_instance_purge(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
     size_t max, size_t *deleted, int *more);
 
 /*
+ * The continuation token (DS_TOKEN_MAX bytes at token; its length, 0 for
+ * an id too long) of a list page that a front end ends after the
+ * instance it names, short of what the store read: the next page starts
+ * after it, on either backend.
+ */
+size_t ds_list_token(int64_t created, ds_str_t id, char *token);
+
+/*
  * The same, stopping also once ds_time_mono() reaches deadline (0: none)
  * after one instance at least, *more set: a batch bounded by time.
  */
@@ -862,6 +870,9 @@ int ds_entity_list(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     int64_t from, int64_t to, size_t top, size_t scan_budget,
     ds_str_t token_in, ds_entity_cb cb, void *data, char *token,
     size_t *token_len);
+
+/* the same as ds_list_token(), after the entity of name and key */
+size_t ds_list_entity_token(ds_str_t name, ds_str_t key, char *token);
 
 
 /*

@@ -13,9 +13,9 @@ repeat_each(1);
 
 # tests per block (per request: status + body + each header line; init
 # blocks add their own Perl checks):
-#    1: 4      2: 10     3: 20     4: 6      5: 4      6: 15     7: 26
-#    8: 4+3    9: 4     10: 6+5   11: 8+3   12: 6+3
-plan tests => 4 + 10 + 20 + 6 + 4 + 15 + 30 + 7 + 4 + 11 + 11 + 9;
+#    1: 4      2: 10     3: 20     4: 6      5: 4      6: 15     7: 30
+#    8: 4+3    9: 4     10: 6+5   11: 8+3   12: 6+3   13: 6+3
+plan tests => 4 + 10 + 20 + 6 + 4 + 15 + 30 + 7 + 4 + 11 + 11 + 9 + 9;
 
 our $http_config = DurableBlocks::fresh_store('list');
 
@@ -24,6 +24,12 @@ our $config = $DurableBlocks::API_LOCATION . <<'_EOC_';
         durable_task /budget;
         durable_task_anonymous on;
         durable_task_list_scan_budget 5;
+    }
+
+    location /bytes/ {
+        durable_task /bytes;
+        durable_task_anonymous on;
+        durable_task_list_max_bytes 1k;
     }
 _EOC_
 
@@ -74,13 +80,18 @@ sub ids_re {
 our $tiny = HTTP::Tiny->new(timeout => 20, keep_alive => 1);
 
 sub http {
-    my ($method, $path, $token) = @_;
+    my ($method, $path, $token, $body) = @_;
     my $port = $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT};
     my $sep = $path =~ /\?/ ? '&' : '?';
-    my $code = $path =~ m{^/budget/} ? '' : "${sep}code=testkey123";
+    my $code = $path =~ m{^/(budget|bytes)/} ? '' : "${sep}code=testkey123";
+    my %opts;
+    $opts{headers}{'x-ms-continuation-token'} = $token if defined $token;
+    if (defined $body) {
+        $opts{headers}{'content-type'} = 'application/json';
+        $opts{content} = $body;
+    }
     return $tiny->request($method, "http://127.0.0.1:$port$path$code",
-        defined $token ? { headers => { 'x-ms-continuation-token' => $token } }
-                       : {});
+                          \%opts);
 }
 
 # follows continuation tokens; returns (items, page sizes, tokens, errors)
@@ -346,3 +357,26 @@ GET /budget/instances?top=5&instanceIdPrefix=bud-14&taskHub=Bud
 x-ms-continuation-token: .+
 --- response_body chomp
 []
+
+
+
+=== TEST 13: durable_task_list_max_bytes 1k: a page ends once its body reaches 1k, with a token after its last instance; every instance once
+--- init
+my $in = '"' . ('x' x 400) . '"';
+my @ids = map { sprintf 'byt-%02d', $_ } 1 .. 9;
+my $bad = grep { main::http('POST', "/bytes/orchestrators/Hello/$_?taskHub=Byt", undef, $in)->{status} != 202 } @ids;
+Test::More::is($bad, 0, '9 instances started, each with a 402-byte input');
+my ($items, $sizes, $tokens, $errors) = main::list_all('/bytes/instances?top=100&taskHub=Byt');
+Test::More::is_deeply($errors, [], 'no errors while paging');
+Test::More::is_deeply([map { $_->{instanceId} } @$items], \@ids, 'every instance once, in order');
+Test::More::is(join(',', @$sizes), '2,2,2,2,1', 'two a page (the second fills it), no token after the last');
+($items, $sizes, $tokens, $errors) = main::list_all('/bytes/instances?top=100&showInput=false&taskHub=Byt');
+Test::More::ok(@$sizes < 5 && $sizes->[0] > 2, 'smaller items, fuller pages: ' . join(',', @$sizes));
+Test::More::is_deeply([map { $_->{instanceId} } @$items], \@ids, 'and every instance once');
+--- request
+GET /bytes/instances?top=100&taskHub=Byt
+--- error_code: 200
+--- response_headers_like
+x-ms-continuation-token: .+
+--- response_body_like eval
+'^\[\{"name":"Hello","instanceId":"byt-01","runtimeStatus":"Pending","input":"x{400}"[^\]]*\},\{"name":"Hello","instanceId":"byt-02"[^\]]*\}\]$'

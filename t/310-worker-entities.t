@@ -16,8 +16,8 @@ our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
 # assertions made by the flows: ordering, deleted, many, signal_names,
-# replay_other, by_name; TEST 8 sends eight requests
-plan tests => 11 + 3 + 14 + 5 + 3 + 2 * (blocks() - 1) + 2 * 8;
+# replay_other, by_name, paged; TEST 9 sends eight requests
+plan tests => 11 + 3 + 14 + 5 + 3 + 3 + 2 * (blocks() - 1) + 2 * 8;
 
 
 sub claim {
@@ -115,6 +115,31 @@ sub main::many {
     $r = api('GET', "$B/entities?taskHub=$hub&fetchState=true", undef, $K);
     Test::More::is(join(',', sort map { $_->{state} } @{ $r->{json} }),
                    '101,102,103', 'three states stored');
+}
+
+
+# the entities of main::many() paged through /bytes/, whose pages end once
+# their body reaches 50 bytes: one entity a page, a token after each but
+# the last
+sub main::paged {
+    my (@keys, @pages, $token);
+
+    for (1 .. 10) {
+        my $r = api('GET', "/bytes/entities?taskHub=Ents3&fetchState=true",
+                    undef, { %$K, defined $token
+                                  ? ('x-ms-continuation-token' => $token)
+                                  : () });
+        last unless $r->{status} == 200;
+        push @pages, scalar @{ $r->{json} };
+        push @keys, map { "$_->{entityId}{key}=$_->{state}" } @{ $r->{json} };
+        $token = $r->{headers}{'x-ms-continuation-token'};
+        last unless defined $token;
+    }
+
+    Test::More::is(join(',', @keys), 'k1=101,k2=102,k3=103',
+                   'every entity once, in order, with its state');
+    Test::More::is(join(',', @pages), '1,1,1',
+                   'one a page, no token after the last');
 }
 
 
@@ -285,6 +310,12 @@ our $config = <<'_EOC_';
         durable_task_keys systemkey-1234;
         durable_task_worker_keys workerkey-1234;
     }
+
+    location /bytes/ {
+        durable_task /bytes;
+        durable_task_keys systemkey-1234;
+        durable_task_list_max_bytes 50;
+    }
 _EOC_
 
 run_tests();
@@ -354,7 +385,19 @@ GET /runtime/webhooks/durabletask/entities/counter/k2?taskHub=Ents3&code=systemk
 
 
 
-=== TEST 7: entity names and keys of an orchestration's signals follow the entity endpoint's rules
+=== TEST 7: durable_task_list_max_bytes: an entity page ends once full, with a token after its last entity (the same nginx)
+--- init
+main::paged();
+--- request
+GET /bytes/entities?taskHub=Ents3&fetchState=true&code=systemkey-1234
+--- response_body_like: ^\[\{"entityId":\{"name":"counter","key":"k1"\},"lastOperationTime":"[^"]+","state":101\}\]$
+--- response_headers_like
+x-ms-continuation-token: .+
+--- error_code: 200
+
+
+
+=== TEST 8: entity names and keys of an orchestration's signals follow the entity endpoint's rules
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
@@ -366,7 +409,7 @@ GET /runtime/webhooks/durabletask/instances/sn1?taskHub=SigNames&code=systemkey-
 
 
 
-=== TEST 8: signals over HTTP: the same rules, in the same words
+=== TEST 9: signals over HTTP: the same rules, in the same words
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- request eval
@@ -394,7 +437,7 @@ my $q = '?op=add&taskHub=EntNames&code=systemkey-1234';
 
 
 
-=== TEST 9: a different completion under a used lease is 409
+=== TEST 10: a different completion under a used lease is 409
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
@@ -407,7 +450,7 @@ GET /runtime/webhooks/durabletask/entities/counter/r1?taskHub=Ents4&code=systemk
 
 
 
-=== TEST 10: claims by entity name (names=)
+=== TEST 11: claims by entity name (names=)
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
