@@ -18,6 +18,7 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_history.h"
+#include "ngx_http_durable_log.h"
 #include "ds_jspan.h"
 #include "ngx_http_durable_render.h"
 
@@ -355,7 +356,7 @@ ngx_http_durable_read_history(ngx_http_request_t *r, ds_op_t *op,
         return NGX_OK;
     }
 
-    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_ALERT, ngx_http_durable_log(r), 0,
                   "durable history of \"%*s\" not read%s: %s",
                   op->in.control.id.len,
                   (u_char *) op->in.control.id.data,

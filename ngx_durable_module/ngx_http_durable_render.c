@@ -40,6 +40,7 @@ typedef struct {
 static void ngx_http_durable_discard_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_host_url(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *out);
+static ngx_uint_t ngx_http_durable_url_byte_escaped(u_char c);
 static u_char *ngx_http_durable_json_str(u_char *p, u_char *s, size_t len);
 static u_char *ngx_http_durable_json_raw(u_char *p, ds_str_t *v);
 static void ngx_http_durable_out_free(void *data);
@@ -564,23 +565,58 @@ ngx_int_t
 ngx_http_durable_request_url(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_str_t *out)
 {
-    u_char     *p;
+    u_char      c, *p;
+    size_t      i, n;
     ngx_str_t   host;
 
     if (ngx_http_durable_host_url(r, ctx, &host) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    out->len = host.len + r->unparsed_uri.len;
+    /*
+     * the request line as it came, but for the bytes a URL must not hold
+     * as they are (nginx lets bytes >= 0x80, quotes and angle brackets
+     * through): those are percent-encoded, '%' itself is kept as sent
+     */
+
+    n = 0;
+
+    for (i = 0; i < r->unparsed_uri.len; i++) {
+        n += ngx_http_durable_url_byte_escaped(r->unparsed_uri.data[i]) ? 3
+                                                                        : 1;
+    }
+
+    out->len = host.len + n;
     out->data = ngx_pnalloc(r->pool, out->len);
     if (out->data == NULL) {
         return NGX_ERROR;
     }
 
     p = ngx_cpymem(out->data, host.data, host.len);
-    ngx_memcpy(p, r->unparsed_uri.data, r->unparsed_uri.len);
+
+    for (i = 0; i < r->unparsed_uri.len; i++) {
+        c = r->unparsed_uri.data[i];
+
+        if (ngx_http_durable_url_byte_escaped(c)) {
+            *p++ = '%';
+            *p++ = "0123456789ABCDEF"[c >> 4];
+            *p++ = "0123456789ABCDEF"[c & 0xf];
+
+        } else {
+            *p++ = c;
+        }
+    }
 
     return NGX_OK;
+}
+
+
+/* a byte of a request's URI that a URL in a header carries escaped */
+
+static ngx_uint_t
+ngx_http_durable_url_byte_escaped(u_char c)
+{
+    return c <= ' ' || c >= 0x7f || ngx_strchr("\"<>\\^`{|}", c) != NULL;
 }
 
 
@@ -596,6 +632,7 @@ ngx_http_durable_host_url(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     ngx_table_elt_t              *h;
     ngx_http_core_srv_conf_t     *cscf;
     ngx_http_durable_loc_conf_t  *dlcf;
+    u_char                        addr[NGX_SOCKADDR_STRLEN];
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
@@ -616,8 +653,26 @@ ngx_http_durable_host_url(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
         host = r->headers_in.host->value;
 
     } else {
+        /*
+         * HTTP/1.0 without Host: the server's name, unless it is none
+         * (server_name ""), a wildcard or a regex; then the address the
+         * request came to, with its port
+         */
+
         cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
         host = cscf->server_name;
+
+        if (!ngx_http_durable_host_valid(host.data, host.len)) {
+            host.data = addr;
+            host.len = NGX_SOCKADDR_STRLEN;
+
+            if (ngx_connection_local_sockaddr(r->connection, &host, 1)
+                != NGX_OK
+                || !ngx_http_durable_host_valid(host.data, host.len))
+            {
+                ngx_str_set(&host, "localhost");
+            }
+        }
     }
 
     if (dlcf->trust_forwarded) {

@@ -12,8 +12,9 @@ repeat_each(1);
 # no_error_log pattern):
 #    1: 4      2: 3      3: 9      4: 12     5: 6      6: 3      7: 3
 #    8: 3      9: 11    10: 3     11: 3     12: 28    13: 15
-#   14: 9    15: 3
-plan tests => 4 + 3 + 9 + 12 + 6 + 3 + 3 + 3 + 11 + 3 + 3 + 32 + 15 + 9 + 3;
+#   14: 9    15: 3    16: 2    17: 2
+plan tests => 4 + 3 + 9 + 12 + 6 + 3 + 3 + 3 + 11 + 3 + 3 + 32 + 15 + 9 + 3
+              + 2 + 2;
 
 if ($ENV{TEST_NGINX_DATA_DIR}) {
     rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_") for qw(urls urls-b);
@@ -313,3 +314,41 @@ POST /mounted/orchestrators/Hello/u15
 "Location: https://gw.example.com/durable/mounted/instances/u15?$::QA"
 --- response_body eval
 main::payload('u15', 'u15', 'https://gw.example.com/durable/mounted', $::QA)
+
+
+
+=== TEST 16: the Location of a 202 status answer is the request's URL with the bytes a URL must not hold escaped
+--- raw_request eval
+"GET $::W/instances/u11?code=testkey123&x=\"<a>\xff HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+--- error_code: 202
+--- response_headers eval
+"Location: http://localhost$::W/instances/u11?code=testkey123&x=%22%3Ca%3E%FF"
+
+
+
+=== TEST 17: HTTP/1.0 without Host to a server with no name: the address the request came to, with its port
+--- http_config eval
+$::http_config . <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+
+        location / {
+            durable_task /;
+            durable_task_anonymous on;
+        }
+    }
+_EOC_
+--- config eval
+$::config . <<'_EOC_';
+    location /nohost/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+        proxy_http_version 1.0;
+        proxy_set_header Host "";
+        proxy_redirect off;
+    }
+_EOC_
+--- request
+POST /nohost/orchestrators/Hello/u17
+--- error_code: 202
+--- response_headers_like
+Location: http://127\.0\.0\.1:\d+/instances/u17\?taskHub=DurableFunctionsHub&connection=default$
