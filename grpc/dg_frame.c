@@ -13,6 +13,11 @@
 #include "dg_internal.h"
 
 
+static int dgi_nesting_ok(const ProtobufCMessageDescriptor *desc,
+    const uint8_t *p, size_t len, unsigned depth);
+static int dgi_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
+
+
 void
 dg_reader_init(dg_reader_t *r, size_t max, dg_mem_t mem)
 {
@@ -212,6 +217,16 @@ dg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
     dgi_pb_mem_t       pm;
     ProtobufCMessage  *m;
 
+    if (nomem != NULL) {
+        *nomem = 0;
+    }
+
+    /* protobuf-c unpacks nested messages by recursion without a bound */
+
+    if (!dgi_nesting_ok(desc, data, len, 1)) {
+        return NULL;
+    }
+
     dgi_pb_allocator(&pm, mem);
 
     m = protobuf_c_message_unpack(desc, &pm.allocator, len, data);
@@ -221,6 +236,109 @@ dg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
     }
 
     return m;
+}
+
+
+/*
+ * Whether the message of type desc in p nests no more than DG_NESTING_MAX
+ * messages deep, read by the wire format alone. Anything malformed is left
+ * to protobuf-c to refuse (1), except where it stops the walk; so is a
+ * field number the type does not know (an unknown field is kept as bytes,
+ * never unpacked). The walk's own recursion is bounded by the limit.
+ */
+
+static int
+dgi_nesting_ok(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
+    size_t len, unsigned depth)
+{
+    uint64_t                         key, n;
+    const uint8_t                   *end;
+    const ProtobufCFieldDescriptor  *f;
+
+    if (depth > DG_NESTING_MAX) {
+        return 0;
+    }
+
+    end = p + len;
+
+    while (p < end) {
+        if (dgi_varint(&p, end, &key) != 0) {
+            return 1;
+        }
+
+        switch (key & 7) {
+
+        case 0:     /* varint */
+            if (dgi_varint(&p, end, &n) != 0) {
+                return 1;
+            }
+
+            break;
+
+        case 1:     /* 64-bit */
+            if ((size_t) (end - p) < 8) {
+                return 1;
+            }
+
+            p += 8;
+            break;
+
+        case 2:     /* length-delimited: a message, bytes, packed */
+            if (dgi_varint(&p, end, &n) != 0 || n > (uint64_t) (end - p)) {
+                return 1;
+            }
+
+            f = (key >> 3) <= UINT32_MAX
+                ? protobuf_c_message_descriptor_get_field(desc,
+                                                         (unsigned) (key >> 3))
+                : NULL;
+
+            if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE
+                && !dgi_nesting_ok(f->descriptor, p, (size_t) n, depth + 1))
+            {
+                return 0;
+            }
+
+            p += n;
+            break;
+
+        case 5:     /* 32-bit */
+            if ((size_t) (end - p) < 4) {
+                return 1;
+            }
+
+            p += 4;
+            break;
+
+        default:    /* groups and the rest: protobuf-c refuses them */
+            return 1;
+        }
+    }
+
+    return 1;
+}
+
+
+/* a base-128 varint of at most 10 bytes; -1 if cut short or longer */
+
+static int
+dgi_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    unsigned        shift;
+    const uint8_t  *q;
+
+    *v = 0;
+
+    for (q = *p, shift = 0; q < end && shift < 70; q++, shift += 7) {
+        *v |= (uint64_t) (*q & 0x7f) << shift;
+
+        if (!(*q & 0x80)) {
+            *p = q + 1;
+            return 0;
+        }
+    }
+
+    return -1;
 }
 
 
@@ -242,6 +360,11 @@ dg_request_unpack(dg_ctx_t *ctx, const ProtobufCMessageDescriptor *desc,
         dg_status_set(&ctx->status, DG_RESOURCE_EXHAUSTED,
                       "out of memory for the %s message of %zu bytes",
                       desc->name, len);
+
+    } else if (!dgi_nesting_ok(desc, data, len, 1)) {
+        dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                      "the %s message nests messages more than %d deep",
+                      desc->name, DG_NESTING_MAX);
 
     } else {
         dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,

@@ -302,6 +302,90 @@ t_frame_request(void)
 }
 
 
+/*
+ * An ActivityResponse whose failureDetails holds innerFailure within
+ * innerFailure, wraps TaskFailureDetails in all (the message itself is
+ * one level more), written from the inside out; *len its size
+ */
+
+static uint8_t *
+t_frame_nested(size_t wraps, size_t *len)
+{
+    size_t    i, n, k;
+    uint8_t  *buf, *p, v[10];
+
+    n = 5 * wraps + 3;
+    buf = t_mem.alloc(t_mem.data, n);
+    T(buf != NULL);
+
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    /* p is where the inner message starts; each wrap goes before it */
+
+    p = buf + n;
+
+    for (i = 0; i < wraps; i++) {
+        k = 0;
+        n = (size_t) (buf + 5 * wraps + 3 - p);
+
+        do {
+            v[k++] = (uint8_t) ((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+            n >>= 7;
+        } while (n);
+
+        p -= k;
+        memcpy(p, v, k);
+        *--p = 0x22;            /* field 4, length-delimited */
+    }
+
+    p -= 3;
+    memcpy(p, "\x0a\x01x", 3);   /* instanceId "x" */
+
+    *len = (size_t) (buf + 5 * wraps + 3 - p);
+
+    return p;
+}
+
+
+/*
+ * protobuf-c unpacks nested messages by recursion: past DG_NESTING_MAX
+ * levels the message is refused before it is unpacked (10,000 levels
+ * crashed an nginx worker)
+ */
+
+static void
+t_frame_nesting(void)
+{
+    size_t             len;
+    uint8_t           *msg;
+    dg_ctx_t           ctx;
+    ActivityResponse  *back;
+
+    msg = t_frame_nested(DG_NESTING_MAX - 1, &len);
+    dg_ctx_init(&ctx, t_mem, 64);
+    back = (ActivityResponse *) dg_request_unpack(&ctx,
+               &activity_response__descriptor, msg, len);
+    T(back != NULL && back->failuredetails != NULL);
+    T_INT(ctx.status.code, DG_OK);
+
+    msg = t_frame_nested(DG_NESTING_MAX, &len);
+    dg_ctx_init(&ctx, t_mem, 64);
+    back = (ActivityResponse *) dg_request_unpack(&ctx,
+               &activity_response__descriptor, msg, len);
+    T(back == NULL);
+    T_INT(ctx.status.code, DG_INVALID_ARGUMENT);
+    T_BYTES(ctx.status.message, ctx.status.len,
+            "the ActivityResponse message nests messages more than 100 "
+            "deep");
+
+    msg = t_frame_nested(100000, &len);
+    T(dg_unpack(&activity_response__descriptor, msg, len, t_mem, NULL)
+      == NULL);
+}
+
+
 void
 t_frame(void)
 {
@@ -309,4 +393,5 @@ t_frame(void)
     t_frame_errors();
     t_frame_pack();
     t_frame_request();
+    t_frame_nesting();
 }
