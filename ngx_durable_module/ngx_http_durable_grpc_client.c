@@ -1247,7 +1247,10 @@ ngx_http_durable_grpc_history_chunk(ngx_http_request_t *r,
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "durable grpc history: waits for the chunk to go");
 
+        /* a reset or a closed connection meanwhile ends the request */
+
         r->main->count++;
+        r->read_event_handler = ngx_http_test_reading;
         r->write_event_handler = ngx_http_durable_grpc_history_writer;
 
         return NGX_DONE;
@@ -1273,6 +1276,7 @@ ngx_http_durable_grpc_history_writer(ngx_http_request_t *r)
         return;
     }
 
+    r->read_event_handler = ngx_http_block_reading;
     r->write_event_handler = ngx_http_request_empty_handler;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_durable_module);

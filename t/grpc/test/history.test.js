@@ -1,6 +1,8 @@
 // StreamInstanceHistory under HTTP/2 flow control: the next chunk is read
 // once the one before is sent, a history read without an executionId
-// stays in the execution of its first chunk, and grpc-timeout bounds it.
+// stays in the execution of its first chunk, grpc-timeout bounds it, and
+// a client that resets the call or goes away while the window is shut
+// ends it.
 
 'use strict';
 
@@ -9,7 +11,7 @@ const assert = require('node:assert');
 const http2 = require('node:http2');
 const { whenAll } = require('@microsoft/durabletask-js');
 const pb = require('@microsoft/durabletask-js/dist/proto/orchestrator_service_pb');
-const { open, finished, sleep } = require('../lib/app');
+const { open, finished, sleep, until } = require('../lib/app');
 const { frame } = require('../lib/wire');
 
 const sayHello = async (_ctx, name) => `Hello ${name}`;
@@ -45,6 +47,7 @@ function heldHistory(srv, id, headers = {}) {
     }
   });
   req.on('error', () => {});
+  h.req = req;
   h.closed = new Promise((r) => req.on('close', r));
   const m = new pb.StreamInstanceHistoryRequest();
   m.setInstanceid(id);
@@ -101,6 +104,21 @@ test('history under flow control', async (t) => {
       // no history of two executions: the read is refused
       assert.strictEqual(h.status(), 10,
         `status ${h.status()} after ${h.chunks.length} chunks`);
+    });
+
+  await t.test('a reset or a closed connection ends a held read',
+    async () => {
+      // the access log's line is written when nginx ends the request
+      const ended = () => srv.accessLog().split('\n')
+        .filter((l) => / StreamInstanceHistory /.test(l)).length;
+      const before = ended();
+      const reset = heldHistory(srv, id);
+      const gone = heldHistory(srv, id);
+      t.after(() => reset.session.destroy());
+      await sleep(500);
+      reset.req.close(http2.constants.NGHTTP2_CANCEL);
+      gone.session.destroy();
+      await until('both held reads ended', () => ended() - before === 2);
     });
 
   await t.test('grpc-timeout ends a read that outlives it', async () => {
