@@ -1124,6 +1124,11 @@ ngx_http_durable_grpc_deframe(ngx_http_request_t *r,
 
     rc = dg_reader_feed(&rd, &p, &len);
 
+    if (rc == DG_FRAME_TOO_LARGE && clcf->client_max_body_size == 0) {
+        /* no limit but the body's end, which the message goes past */
+        rc = DG_FRAME_MORE;
+    }
+
     switch (rc) {
 
     case DG_FRAME_MESSAGE:

@@ -216,6 +216,21 @@ test('a body over client_max_body_size', async (t) => {
   });
 });
 
+test('client_max_body_size 0: a cut message is still INVALID_ARGUMENT',
+  async (t) => {
+    const srv = await nginx.start({ name: 'body-size-0',
+                                    http: '    client_max_body_size  0;' });
+    t.after(() => srv.stop());
+
+    // the prefix announces 100 bytes, 10 follow: no limit was passed
+    const res = await call(srv.address, 'Hello',
+      { body: Buffer.concat([Buffer.from([0, 0, 0, 0, 100]),
+                             Buffer.alloc(10)]) });
+    assert.strictEqual(res.grpcStatus, S.INVALID_ARGUMENT, res.grpcMessage);
+    assert.match(res.grpcMessage, /ended inside a message/);
+    assert.strictEqual((await call(srv.address, 'Hello')).grpcStatus, S.OK);
+  });
+
 test('nginx\'s own refusals reach the SDK as gRPC statuses', async (t) => {
   // deny and limit_req answer before the module runs, in HTTP: the
   // endpoint turns that into a Trailers-Only status with a message, which
