@@ -13,9 +13,14 @@
 #include "dg_internal.h"
 
 
-static int dgi_nesting_ok(const ProtobufCMessageDescriptor *desc,
-    const uint8_t *p, size_t len, unsigned depth);
+static int dgi_shape(const ProtobufCMessageDescriptor *desc,
+    const uint8_t *p, size_t len, unsigned depth, size_t *unknown);
 static int dgi_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
+
+
+#define DGI_SHAPE_OK        0
+#define DGI_SHAPE_DEEP      1
+#define DGI_SHAPE_UNKNOWN   2
 
 
 void
@@ -214,6 +219,7 @@ ProtobufCMessage *
 dg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
     size_t len, dg_mem_t mem, int *nomem)
 {
+    size_t             unknown;
     dgi_pb_mem_t       pm;
     ProtobufCMessage  *m;
 
@@ -221,9 +227,14 @@ dg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
         *nomem = 0;
     }
 
-    /* protobuf-c unpacks nested messages by recursion without a bound */
+    /*
+     * protobuf-c unpacks nested messages by recursion without a bound,
+     * and keeps each unknown field in a struct of its own
+     */
 
-    if (!dgi_nesting_ok(desc, data, len, 1)) {
+    unknown = 0;
+
+    if (dgi_shape(desc, data, len, 1, &unknown) != DGI_SHAPE_OK) {
         return NULL;
     }
 
@@ -240,44 +251,57 @@ dg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
 
 
 /*
- * Whether the message of type desc in p nests no more than DG_NESTING_MAX
- * messages deep, read by the wire format alone. Anything malformed is left
- * to protobuf-c to refuse (1), except where it stops the walk; so is a
- * field number the type does not know (an unknown field is kept as bytes,
- * never unpacked). The walk's own recursion is bounded by the limit.
+ * The shape of the message of type desc in p, read by the wire format
+ * alone: DGI_SHAPE_DEEP when it nests messages more than DG_NESTING_MAX
+ * deep, DGI_SHAPE_UNKNOWN when it holds, at every level together, more
+ * than DG_UNKNOWN_MAX fields its type does not know (each would be a
+ * struct of protobuf-c's: a body of 2-byte fields takes 20 times its
+ * size). Anything malformed is left to protobuf-c to refuse
+ * (DGI_SHAPE_OK), where it stops the walk. The walk's own recursion is
+ * bounded by the depth.
  */
 
 static int
-dgi_nesting_ok(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
-    size_t len, unsigned depth)
+dgi_shape(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
+    size_t len, unsigned depth, size_t *unknown)
 {
+    int                              rc;
     uint64_t                         key, n;
     const uint8_t                   *end;
     const ProtobufCFieldDescriptor  *f;
 
     if (depth > DG_NESTING_MAX) {
-        return 0;
+        return DGI_SHAPE_DEEP;
     }
 
     end = p + len;
 
     while (p < end) {
         if (dgi_varint(&p, end, &key) != 0) {
-            return 1;
+            return DGI_SHAPE_OK;
+        }
+
+        f = (key >> 3) <= UINT32_MAX
+            ? protobuf_c_message_descriptor_get_field(desc,
+                                                     (unsigned) (key >> 3))
+            : NULL;
+
+        if (f == NULL && ++*unknown > DG_UNKNOWN_MAX) {
+            return DGI_SHAPE_UNKNOWN;
         }
 
         switch (key & 7) {
 
         case 0:     /* varint */
             if (dgi_varint(&p, end, &n) != 0) {
-                return 1;
+                return DGI_SHAPE_OK;
             }
 
             break;
 
         case 1:     /* 64-bit */
             if ((size_t) (end - p) < 8) {
-                return 1;
+                return DGI_SHAPE_OK;
             }
 
             p += 8;
@@ -285,18 +309,15 @@ dgi_nesting_ok(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
 
         case 2:     /* length-delimited: a message, bytes, packed */
             if (dgi_varint(&p, end, &n) != 0 || n > (uint64_t) (end - p)) {
-                return 1;
+                return DGI_SHAPE_OK;
             }
 
-            f = (key >> 3) <= UINT32_MAX
-                ? protobuf_c_message_descriptor_get_field(desc,
-                                                         (unsigned) (key >> 3))
-                : NULL;
-
-            if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE
-                && !dgi_nesting_ok(f->descriptor, p, (size_t) n, depth + 1))
-            {
-                return 0;
+            if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                rc = dgi_shape(f->descriptor, p, (size_t) n, depth + 1,
+                               unknown);
+                if (rc != DGI_SHAPE_OK) {
+                    return rc;
+                }
             }
 
             p += n;
@@ -304,18 +325,18 @@ dgi_nesting_ok(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
 
         case 5:     /* 32-bit */
             if ((size_t) (end - p) < 4) {
-                return 1;
+                return DGI_SHAPE_OK;
             }
 
             p += 4;
             break;
 
         default:    /* groups and the rest: protobuf-c refuses them */
-            return 1;
+            return DGI_SHAPE_OK;
         }
     }
 
-    return 1;
+    return DGI_SHAPE_OK;
 }
 
 
@@ -346,7 +367,8 @@ ProtobufCMessage *
 dg_request_unpack(dg_ctx_t *ctx, const ProtobufCMessageDescriptor *desc,
     const uint8_t *data, size_t len)
 {
-    int                nomem;
+    int                nomem, shape;
+    size_t             unknown;
     ProtobufCMessage  *m;
 
     m = dg_unpack(desc, data, len, ctx->mem, &nomem);
@@ -355,16 +377,25 @@ dg_request_unpack(dg_ctx_t *ctx, const ProtobufCMessageDescriptor *desc,
         return m;
     }
 
+    unknown = 0;
+
     if (nomem) {
         ctx->nomem = 1;
         dg_status_set(&ctx->status, DG_RESOURCE_EXHAUSTED,
                       "out of memory for the %s message of %zu bytes",
                       desc->name, len);
 
-    } else if (!dgi_nesting_ok(desc, data, len, 1)) {
+    } else if ((shape = dgi_shape(desc, data, len, 1, &unknown))
+               == DGI_SHAPE_DEEP)
+    {
         dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
                       "the %s message nests messages more than %d deep",
                       desc->name, DG_NESTING_MAX);
+
+    } else if (shape == DGI_SHAPE_UNKNOWN) {
+        dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                      "the %s message has more than %d fields this "
+                      "server does not know", desc->name, DG_UNKNOWN_MAX);
 
     } else {
         dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,

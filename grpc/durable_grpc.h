@@ -174,12 +174,13 @@ int dg_pack(const ProtobufCMessage *msg, dg_mem_t mem, uint8_t **out,
  * Unpacks a message of the type desc with memory from mem: NULL when it
  * is malformed, nests messages more than DG_NESTING_MAX deep (protobuf-c
  * would recurse for each level: TaskFailureDetails holds its own type),
- * or memory runs out (*nomem is then set; nomem may be NULL). Strings
- * are declared bytes in durable_task.proto, so nothing in them is cut at
- * a NUL.
+ * holds more than DG_UNKNOWN_MAX fields its type does not know, or memory
+ * runs out (*nomem is then set; nomem may be NULL). Strings are declared
+ * bytes in durable_task.proto, so nothing in them is cut at a NUL.
  */
 
 #define DG_NESTING_MAX      100
+#define DG_UNKNOWN_MAX      10000
 ProtobufCMessage *dg_unpack(const ProtobufCMessageDescriptor *desc,
     const uint8_t *data, size_t len, dg_mem_t mem, int *nomem);
 

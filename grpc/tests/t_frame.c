@@ -386,6 +386,49 @@ t_frame_nesting(void)
 }
 
 
+/*
+ * Unknown fields (field 15, a varint: 2 bytes each) are kept up to
+ * DG_UNKNOWN_MAX, in all levels together; past it the message is refused
+ * (protobuf-c keeps each in a struct of its own: 20 times their size)
+ */
+
+static void
+t_frame_unknown(void)
+{
+    size_t              n;
+    uint8_t            *msg;
+    dg_ctx_t            ctx;
+    RaiseEventRequest  *back;
+
+    msg = t_mem.alloc(t_mem.data, 2 * (DG_UNKNOWN_MAX + 1));
+    T(msg != NULL);
+
+    if (msg == NULL) {
+        return;
+    }
+
+    for (n = 0; n < DG_UNKNOWN_MAX + 1; n++) {
+        msg[2 * n] = 0x78;
+        msg[2 * n + 1] = 0x01;
+    }
+
+    dg_ctx_init(&ctx, t_mem, 64);
+    back = (RaiseEventRequest *) dg_request_unpack(&ctx,
+               &raise_event_request__descriptor, msg, 2 * DG_UNKNOWN_MAX);
+    T(back != NULL && back->base.n_unknown_fields == DG_UNKNOWN_MAX);
+
+    dg_ctx_init(&ctx, t_mem, 64);
+    back = (RaiseEventRequest *) dg_request_unpack(&ctx,
+               &raise_event_request__descriptor, msg,
+               2 * (DG_UNKNOWN_MAX + 1));
+    T(back == NULL);
+    T_INT(ctx.status.code, DG_INVALID_ARGUMENT);
+    T_BYTES(ctx.status.message, ctx.status.len,
+            "the RaiseEventRequest message has more than 10000 fields this "
+            "server does not know");
+}
+
+
 void
 t_frame(void)
 {
@@ -394,4 +437,5 @@ t_frame(void)
     t_frame_pack();
     t_frame_request();
     t_frame_nesting();
+    t_frame_unknown();
 }
