@@ -725,9 +725,11 @@ ngx_http_durable_host_url(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 
 /*
  * host[:port] as URLs are built from it: a name of letters, digits, '-',
- * '_' and dots (an IPv4 address is one), or an IPv6 address in brackets;
- * then an optional port of 1 to 5 digits. Nothing else ('@', quotes,
- * '\\', '{', '<', spaces, bytes >= 0x80...) can reach a URL or a header.
+ * '_' and dots (an IPv4 address is one; no label begins or ends with
+ * '-'), or an IPv6 address in brackets (two colons at least); then an
+ * optional port of 1 to 5 digits, 1 to 65535 with no leading zero.
+ * Nothing else ('@', quotes, '\\', '{', '<', spaces, bytes >= 0x80...)
+ * can reach a URL or a header.
  */
 
 ngx_uint_t
@@ -747,7 +749,7 @@ ngx_http_durable_host_valid(u_char *p, size_t len)
 
         for (i = 1; i < len && p[i] != ']'; i++) {
             if (p[i] == ':') {
-                colon = 1;
+                colon++;
                 continue;
             }
 
@@ -758,7 +760,9 @@ ngx_http_durable_host_valid(u_char *p, size_t len)
             }
         }
 
-        if (i == len || !colon) {
+        /* an IPv6 address has two colons at least ("::") */
+
+        if (i == len || colon < 2) {
             return 0;
         }
 
@@ -769,13 +773,21 @@ ngx_http_durable_host_valid(u_char *p, size_t len)
 
         for ( /* void */ ; i < len && p[i] != ':'; i++) {
             if (p[i] == '.') {
-                /* no empty label; one trailing dot ends a full name */
-                if (i == start) {
+                /*
+                 * no empty label, none that ends with '-'; one trailing
+                 * dot ends a full name
+                 */
+                if (i == start || p[i - 1] == '-') {
                     return 0;
                 }
 
                 start = i + 1;
                 continue;
+            }
+
+            /* nor one that starts with '-' */
+            if (p[i] == '-' && i == start) {
+                return 0;
             }
 
             if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')
@@ -786,7 +798,7 @@ ngx_http_durable_host_valid(u_char *p, size_t len)
             }
         }
 
-        if (i == 0) {
+        if (i == 0 || p[i - 1] == '-') {
             return 0;
         }
     }
@@ -795,7 +807,9 @@ ngx_http_durable_host_valid(u_char *p, size_t len)
         return 1;
     }
 
-    if (p[i++] != ':' || i == len || len - i > 5) {
+    /* 1 to 5 digits, no leading zero */
+
+    if (p[i++] != ':' || i == len || len - i > 5 || p[i] == '0') {
         return 0;
     }
 

@@ -11,9 +11,9 @@ repeat_each(1);
 # tests per block (per request: status + body + each header line + each
 # no_error_log pattern):
 #    1: 4      2: 3      3: 9      4: 12     5: 6      6: 3      7: 3
-#    8: 3      9: 11    10: 3     11: 3     12: 28    13: 15
+#    8: 3      9: 11    10: 3     11: 3     12: 44    13: 15
 #   14: 9    15: 3    16: 2    17: 2
-plan tests => 4 + 3 + 9 + 12 + 6 + 3 + 3 + 3 + 11 + 3 + 3 + 32 + 15 + 9 + 3
+plan tests => 4 + 3 + 9 + 12 + 6 + 3 + 3 + 3 + 11 + 3 + 3 + 44 + 15 + 9 + 3
               + 2 + 2;
 
 if ($ENV{TEST_NGINX_DATA_DIR}) {
@@ -253,7 +253,7 @@ main::payload('u11', 'u11', "http://localhost$::W", $::Q)
 
 === TEST 12: a Host that is not a plain host[:port] is 400 {"Message":...} on every route, before anything is written
 --- request eval
-[(map { "POST $::W/orchestrators/Hello/u12?code=testkey123" } 1 .. 13),
+[(map { "POST $::W/orchestrators/Hello/u12?code=testkey123" } 1 .. 19),
  "GET $::W/instances?code=testkey123",
  "POST /public/orchestrators/Hello/u12",
  "GET $::W/instances/u12?code=testkey123"]
@@ -261,11 +261,12 @@ main::payload('u11', 'u11', "http://localhost$::W", $::Q)
 ["Host: a\@evil.com", "Host: \"evil.com\"", "Host: evil\\com", "Host: {evil}.com",
  "Host: <evil>.com", "Host: \xc3\xa9vil.com", "Host: evil.com:80x", "Host: evil.com:123456",
  "Host: [::1", "Host: .evil.com", "Host: evil.com:", "Host: evil.com:0",
- "Host: [::1]:00", "Host: a\@evil.com", "Host: a\@evil.com", "Host: localhost"]
+ "Host: [::1]:00", "Host: [:]", "Host: -", "Host: --", "Host: a-.b", "Host: a.-b",
+ "Host: x:00080", "Host: a\@evil.com", "Host: a\@evil.com", "Host: localhost"]
 --- error_code eval
-[(400) x 15, 404]
+[(400) x 21, 404]
 --- response_body eval
-[('{"Message":"The Host header is not a valid host[:port]."}') x 15, '']
+[('{"Message":"The Host header is not a valid host[:port]."}') x 21, '']
 
 
 
