@@ -279,6 +279,13 @@ int dg_purge_in(dg_ctx_t *ctx, const PurgeInstancesRequest *req,
 #define DG_PAGE_DEFAULT     100     /* a query without a page size */
 #define DG_PAGE_MAX         1000
 
+/*
+ * A query's page ends, with a token, once its items reach this many bytes
+ * (or durable_task_list_max_bytes, if less): under the 4 MiB that gRPC
+ * clients accept in a message by default
+ */
+#define DG_PAGE_BYTES       (3 * 1024 * 1024)
+
 /* DS_OP_LIST over query; the caller sets item, item_data and token */
 int dg_query_in(dg_ctx_t *ctx, const QueryInstancesRequest *req,
     ds_op_t *op, ds_query_t *query, int *inputs);

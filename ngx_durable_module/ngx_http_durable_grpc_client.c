@@ -53,6 +53,11 @@ typedef struct {
     ngx_uint_t                      fixed;      /* by the first chunk */
     int                             rc;         /* of the codec */
     char                            token[DS_TOKEN_MAX];
+    size_t                          bytes;      /* a query page's items */
+    size_t                          max_bytes;
+    ngx_uint_t                      skipped;    /* read once it was full */
+    char                            cut[DS_TOKEN_MAX]; /* its token then */
+    size_t                          cut_len;
 } ngx_http_durable_grpc_read_t;
 
 
@@ -683,17 +688,46 @@ ngx_http_durable_grpc_read_alloc(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g)
 {
     ngx_http_durable_grpc_read_t  *rd;
+    ngx_http_durable_loc_conf_t   *dlcf;
 
     rd = ngx_pcalloc(r->pool, sizeof(ngx_http_durable_grpc_read_t));
     if (rd == NULL) {
         return NULL;
     }
 
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+
     rd->request = r;
     rd->grpc = g;
     rd->op.data = rd;
+    rd->max_bytes = (dlcf->list_max_bytes && dlcf->list_max_bytes
+                                             < DG_PAGE_BYTES)
+                    ? dlcf->list_max_bytes : DG_PAGE_BYTES;
 
     return rd;
+}
+
+
+/*
+ * Whether a query's page is full once m is in it; its token, after the
+ * item just added, is made by the caller
+ */
+
+static ngx_uint_t
+ngx_http_durable_grpc_page_full(ngx_http_durable_grpc_read_t *rd,
+    const ProtobufCMessage *m)
+{
+    rd->bytes += protobuf_c_message_get_packed_size(m);
+
+    if (rd->bytes < rd->max_bytes) {
+        return 0;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->request->connection->log, 0,
+                   "durable grpc query: page full at %uz bytes, %uz items",
+                   rd->bytes, rd->nstates);
+
+    return 1;
 }
 
 
@@ -796,6 +830,12 @@ ngx_http_durable_grpc_query_item(void *data, ds_str_t id,
 {
     ngx_http_durable_grpc_read_t  *rd = data;
 
+    if (rd->cut_len) {
+        /* the page is full: the rest is for the next one */
+        rd->skipped++;
+        return 0;
+    }
+
     if (rd->nstates == rd->size) {
         return 1;
     }
@@ -804,6 +844,12 @@ ngx_http_durable_grpc_query_item(void *data, ds_str_t id,
                           &rd->states[rd->nstates]);
     if (rd->rc != DG_OK) {
         return 1;
+    }
+
+    if (ngx_http_durable_grpc_page_full(rd,
+                                        &rd->states[rd->nstates]->base))
+    {
+        rd->cut_len = ds_list_token(inst->created, id, rd->cut);
     }
 
     rd->nstates++;
@@ -827,7 +873,12 @@ ngx_http_durable_grpc_queried(ds_op_t *op)
     res.n_orchestrationstate = rd->nstates;
     res.orchestrationstate = rd->states;
 
-    if (op->out.list.token_len) {
+    if (rd->skipped) {
+        token.value.data = (uint8_t *) rd->cut;
+        token.value.len = rd->cut_len;
+        res.continuationtoken = &token;
+
+    } else if (op->out.list.token_len) {
         token.value.data = (uint8_t *) rd->token;
         token.value.len = op->out.list.token_len;
         res.continuationtoken = &token;
@@ -999,6 +1050,11 @@ ngx_http_durable_grpc_entity_item(void *data, const ds_entity_t *entity)
         return 0;
     }
 
+    if (rd->cut_len) {
+        rd->skipped++;
+        return 0;
+    }
+
     if (rd->nstates == rd->size) {
         return 1;
     }
@@ -1007,6 +1063,13 @@ ngx_http_durable_grpc_entity_item(void *data, const ds_entity_t *entity)
                            &rd->entities[rd->nstates]);
     if (rd->rc != DG_OK) {
         return 1;
+    }
+
+    if (ngx_http_durable_grpc_page_full(rd,
+                                        &rd->entities[rd->nstates]->base))
+    {
+        rd->cut_len = ds_list_entity_token(entity->name, entity->key,
+                                           rd->cut);
     }
 
     rd->nstates++;
@@ -1030,7 +1093,12 @@ ngx_http_durable_grpc_entities(ds_op_t *op)
     res.n_entities = rd->nstates;
     res.entities = rd->entities;
 
-    if (op->out.list.token_len) {
+    if (rd->skipped) {
+        token.value.data = (uint8_t *) rd->cut;
+        token.value.len = rd->cut_len;
+        res.continuationtoken = &token;
+
+    } else if (op->out.list.token_len) {
         token.value.data = (uint8_t *) rd->token;
         token.value.len = op->out.list.token_len;
         res.continuationtoken = &token;
