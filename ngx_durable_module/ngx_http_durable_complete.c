@@ -245,8 +245,8 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
     ngx_http_durable_work_t *k)
 {
-    size_t             i, n;
-    ds_action_t       *acts;
+    size_t             n, cap;
+    ds_action_t       *acts, *more;
     ds_action_fault_t  fault;
     ds_str_t           list, span;
     ds_jspan_iter_t    it;
@@ -266,24 +266,40 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
                        "The member 'actions' must be an array.");
         }
 
+        /*
+         * The array grows as its actions parse, so that a body of many
+         * bad ones (a 1 MB array of zeros) is refused at its first one,
+         * not after an action record (about 230 bytes) was allocated for
+         * every element; a good action takes tens of bytes of body.
+         */
+
+        cap = 0;
+
         while (ds_jspan_next(&it, NULL, &span)) {
-            n++;
-        }
+            if (n == cap) {
+                cap = cap ? 2 * cap : 16;
 
-        acts = ngx_pcalloc(r->pool, (n ? n : 1) * sizeof(ds_action_t));
-        if (acts == NULL) {
-            return NGX_ERROR;
-        }
+                more = ngx_palloc(r->pool, cap * sizeof(ds_action_t));
+                if (more == NULL) {
+                    return NGX_ERROR;
+                }
 
-        (void) ds_jspan_iter(&it, (u_char *) list.data, list.len);
+                if (n) {
+                    ngx_memcpy(more, acts, n * sizeof(ds_action_t));
+                }
 
-        for (i = 0; i < n; i++) {
-            if (!ds_jspan_next(&it, NULL, &span)
-                || ngx_http_durable_parse_action(r, ctx, &span, &acts[i])
-                   != NGX_OK)
+                acts = more;
+            }
+
+            ngx_memzero(&acts[n], sizeof(ds_action_t));
+
+            if (ngx_http_durable_parse_action(r, ctx, &span, &acts[n])
+                != NGX_OK)
             {
                 return NGX_ERROR;
             }
+
+            n++;
         }
     }
 

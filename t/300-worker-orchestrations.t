@@ -25,6 +25,7 @@ our %flow_tests = (
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
     sub => 5, many => 13, many_big => 3, bad_names => 19, good_names => 5,
     replay_other => 10, by_name => 9, big_item => 4, claim_bufs => 6,
+    bad_actions => 3,
 );
 
 my $flow_total = 0;
@@ -613,6 +614,45 @@ sub main::many_big {
 }
 
 
+# A completion whose actions are many and bad (300,000 zeros, or empty
+# objects: under 1 MB of body) is refused at its first action, before a
+# record (about 230 bytes) is allocated for each of the others: that was
+# about 70 MB of the worker's memory for one such request
+sub main::bad_actions {
+    my $hub = 'BadActs';
+    start($hub, 'Seq', 'ba1');
+    my ($o) = claim($hub, 'orchestrations');
+
+    # the workers, or nginx itself with master_process off (the default)
+    my $nginx = DurableBlocks::master_pid();
+    my @workers = DurableBlocks::children_of($nginx);
+    @workers = ($nginx) unless @workers;
+    my $peak = sub {
+        my $kb = 0;
+        for my $pid (@workers) {
+            open my $fh, '<', "/proc/$pid/status" or next;
+            while (<$fh>) {
+                $kb += $1 if /^VmHWM:\s+(\d+) kB/;
+            }
+        }
+        return $kb;
+    };
+
+    my $before = $peak->();
+
+    for my $a ('0', '{}') {
+        my $r = complete($hub, 'orchestrations',
+            qq({"instanceId":"ba1","lease":"$o->{lease}","actions":[)
+            . join(',', ($a) x 300000) . ']}');
+        Test::More::is($r->{status}, 400, "300,000 actions $a: 400");
+    }
+
+    my $grew = $peak->() - $before;
+    Test::More::ok($grew < 30000,
+                   "the workers' peak memory grew by $grew kB, under 30 MB");
+}
+
+
 # an item larger than the buffer a claim starts with (16 KB an item): the
 # writer's thread grows it while it renders, and the item arrives whole
 sub main::big_item {
@@ -1175,3 +1215,15 @@ durable claim buffer: freed
 \z/
 --- shutdown_error_log
 durable claim buffers: 2 freed at exit
+
+
+
+=== TEST 24: a completion of many bad actions is refused at the first, with little memory
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::bad_actions();
+--- request
+GET /runtime/webhooks/durabletask/instances/ba1?taskHub=BadActs&code=systemkey-1234
+--- response_body_like: "runtimeStatus":"Pending"
+--- error_code: 202
