@@ -210,8 +210,16 @@ ProtobufCMessage *dg_request_unpack(dg_ctx_t *ctx,
     const ProtobufCMessageDescriptor *desc, const uint8_t *data,
     size_t len);
 
-/* Timestamp <-> µs since the epoch (NULL: 0) */
-int64_t dg_time_in(const Timestamp *ts);
+/*
+ * Timestamp <-> µs since the epoch. dg_time_in(): NULL is 0; nanos outside
+ * 0..999999999 or seconds outside the dates the store formats (0000-01-01
+ * to 9999-12-31) are refused with INVALID_ARGUMENT naming field.
+ */
+#define DG_TIME_S_MIN       (-62167219200LL)    /* 0000-01-01T00:00:00Z */
+#define DG_TIME_S_MAX       253402300799LL      /* 9999-12-31T23:59:59Z */
+
+int dg_time_in(dg_ctx_t *ctx, const Timestamp *ts, const char *field,
+    int64_t *us);
 Timestamp *dg_time_out(dg_ctx_t *ctx, int64_t us);
 
 

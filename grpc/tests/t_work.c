@@ -822,6 +822,13 @@ t_work_entity_actions(void)
     res.actions = acts;
     res.n_actions = 2;
 
+    /* a time out of range is named, never wrapped */
+    when.nanos = -5;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    T(strncmp(ctx.status.message, "'actions[1].startNewOrchestration."
+              "scheduledTime.nanos' ", 55) == 0);
+    when.nanos = 0;
+
     /* bad targets are named before anything is queued */
     sig.instanceid = t_b("counter");
     T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
