@@ -1728,6 +1728,12 @@ dg_work_filter_in(dg_ctx_t *ctx, const GetWorkItemsRequest *req,
         return DG_OK;
     }
 
+    if (n > DG_FILTER_NAMES_MAX) {
+        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                             "'workItemFilters.%s' has %zu names, more "
+                             "than %d", what, n, DG_FILTER_NAMES_MAX);
+    }
+
     names = dgi_alloc(ctx->mem, n * sizeof(ds_str_t));
     if (names == NULL) {
         return dgi_nomem(ctx);

@@ -409,8 +409,12 @@ int dg_work_item_out(dg_ctx_t *ctx, ds_op_t *op, const ds_work_item_t *item,
 /*
  * GetWorkItems: the work-item filters of one kind as a claim filter
  * (names checked; versions are not kept by the store and not matched)
- * and the request's concurrency limit of that kind (0: none given).
+ * and the request's concurrency limit of that kind (0: none given). More
+ * than DG_FILTER_NAMES_MAX names of a kind are refused: an SDK sends one
+ * per function it registered, and each claim matches against them.
  */
+#define DG_FILTER_NAMES_MAX 1000
+
 int dg_work_filter_in(dg_ctx_t *ctx, const GetWorkItemsRequest *req,
     ds_work_kind_e kind, ds_claim_filter_t *filter, size_t *concurrency);
 /* the keep-alive item of an idle GetWorkItems stream */

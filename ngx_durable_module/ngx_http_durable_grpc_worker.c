@@ -34,6 +34,7 @@
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_random.h"
+#include "ngx_http_durable_render.h"
 #include "ngx_http_durable_wait.h"
 #include "ngx_http_durable_worker.h"
 #include "ngx_http_durable_writer.h"
@@ -291,7 +292,10 @@ ngx_http_durable_grpc_work_items(ngx_http_request_t *r,
 
 /*
  * The work-item filters: a worker that sends them gets only items of the
- * names listed, and no items of a kind it lists no name of.
+ * names listed, and no items of a kind it lists no name of. The SDKs send
+ * one name per orchestrator, activity or entity they registered; more
+ * than DG_FILTER_NAMES_MAX of a kind is refused, as every claim of the
+ * stream matches its items against them in the writer's thread.
  */
 
 static ngx_int_t
@@ -303,6 +307,10 @@ ngx_http_durable_grpc_filters(ngx_http_request_t *r,
     ngx_uint_t            k;
     WorkItemFilters      *f;
     ProtobufCBinaryData  *name;
+
+    static const char    *what[] = {
+        "orchestrations", "activities", "entities"
+    };
 
     f = req->workitemfilters;
 
@@ -318,6 +326,13 @@ ngx_http_durable_grpc_filters(ngx_http_request_t *r,
         if (n[k] == 0) {
             st->claims[k].on = 0;
             continue;
+        }
+
+        if (n[k] > DG_FILTER_NAMES_MAX) {
+            return ngx_http_durable_set_error(r, &st->grpc->base,
+                       NGX_HTTP_BAD_REQUEST,
+                       "'workItemFilters.%s' has %uz names, more than %d",
+                       what[k], n[k], DG_FILTER_NAMES_MAX);
         }
 
         names = ngx_palloc(r->pool, n[k] * sizeof(ds_str_t));

@@ -1260,6 +1260,10 @@ t_work_sdk(void)
 }
 
 
+static ActivityFilter  *t_many[DG_FILTER_NAMES_MAX + 1];
+
+
+
 static void
 t_work_stream(void)
 {
@@ -1311,6 +1315,24 @@ t_work_stream(void)
     af.name = t_b("");
     T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n),
           DG_INVALID_ARGUMENT);
+    af.name = t_b("Say");
+
+    /* one name per registered function: DG_FILTER_NAMES_MAX, not more */
+
+    for (n = 0; n <= DG_FILTER_NAMES_MAX; n++) {
+        t_many[n] = &af;
+    }
+
+    wf.activities = t_many;
+    wf.n_activities = DG_FILTER_NAMES_MAX;
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n), DG_OK);
+    T_INT(f.nnames, DG_FILTER_NAMES_MAX);
+
+    wf.n_activities = DG_FILTER_NAMES_MAX + 1;
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n),
+          DG_INVALID_ARGUMENT);
+    T(strncmp(ctx.status.message, "'workItemFilters.activities' has 1001 "
+              "names", 38) == 0);
 
     T_INT(dg_health_ping_out(&ctx, &wi), DG_OK);
     T_INT(wi->request_case, WORK_ITEM__REQUEST_HEALTH_PING);
