@@ -112,6 +112,7 @@ struct ngx_http_durable_grpc_stream_s {
     int64_t                          lease_us;
     ngx_atomic_uint_t                released;  /* read of the ring so far */
     size_t                           sent;
+    ngx_buf_t                        ping_buf;  /* the ping, reused */
     ngx_uint_t                       pending;   /* claims not answered */
     unsigned                         claiming:1;    /* in the writer */
     unsigned                         closed:1;      /* the request ended */
@@ -791,22 +792,62 @@ ngx_http_durable_grpc_stream_wake(ngx_http_request_t *r,
 }
 
 
+/*
+ * A ping costs the request's pool nothing after the first: the stream may
+ * live for days, and its pool is freed only at its end (what a stream
+ * sends otherwise counts toward NGX_HTTP_DURABLE_GRPC_STREAM_MAX). The
+ * frame is packed once, its buffer reused; HTTP/2 keeps that buffer in
+ * the DATA frame it queues and moves its pos as the bytes reach the
+ * socket, so while pos is short of last the last ping is still queued
+ * (a client that reads slowly) and none is added behind it.
+ */
+
 static ngx_int_t
 ngx_http_durable_grpc_ping(ngx_http_request_t *r,
     ngx_http_durable_grpc_stream_t *st)
 {
-    WorkItem    wi = WORK_ITEM__INIT;
-    HealthPing  ping = HEALTH_PING__INIT;
+    size_t        len;
+    uint8_t      *frame;
+    ngx_buf_t    *b;
+    WorkItem      wi = WORK_ITEM__INIT;
+    HealthPing    ping = HEALTH_PING__INIT;
+    ngx_chain_t   out;
+
+    st->quiet_since = ngx_current_msec;
+    b = &st->ping_buf;
+
+    if (b->start == NULL) {
+        wi.request_case = WORK_ITEM__REQUEST_HEALTH_PING;
+        wi.healthping = &ping;
+
+        if (dg_pack(&wi.base, ngx_http_durable_grpc_mem(r->pool), &frame,
+                    &len)
+            != DG_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        b->start = frame;
+        b->end = frame + len;
+
+    } else if (b->pos != b->last) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "durable grpc stream: health ping still queued");
+        return NGX_OK;
+    }
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable grpc stream: health ping");
 
-    wi.request_case = WORK_ITEM__REQUEST_HEALTH_PING;
-    wi.healthping = &ping;
+    b->pos = b->start;
+    b->last = b->end;
+    b->memory = 1;
+    b->flush = 1;
 
-    st->quiet_since = ngx_current_msec;
+    out.buf = b;
+    out.next = NULL;
 
-    if (ngx_http_durable_grpc_stream_send(r, &wi.base) == NGX_ERROR) {
+    if (ngx_http_output_filter(r, &out) == NGX_ERROR) {
         return NGX_ERROR;
     }
 
