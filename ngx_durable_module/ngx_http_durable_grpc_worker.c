@@ -366,8 +366,9 @@ ngx_http_durable_grpc_filters(ngx_http_request_t *r,
             }
         }
 
-        st->claims[k].filter.names = names;
-        st->claims[k].filter.nnames = n[k];
+        /* sorted once: each claim then searches them */
+        ds_claim_filter_sort(&st->claims[k].filter, (ds_work_kind_e) k,
+                             names, n[k]);
     }
 
     return NGX_OK;
