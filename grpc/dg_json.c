@@ -520,24 +520,38 @@ dgi_status_mask(dg_ctx_t *ctx, size_t n, const OrchestrationStatus *s,
 }
 
 
-int64_t
-dg_time_in(const Timestamp *ts)
+int
+dg_time_in(dg_ctx_t *ctx, const Timestamp *ts, const char *field,
+    int64_t *us)
 {
     if (ts == NULL) {
-        return 0;
+        *us = 0;
+        return DG_OK;
     }
 
-    /* far beyond any date the store formats: clamp, never overflow */
+    /*
+     * nanos out of their range are no Timestamp, and seconds beyond the
+     * dates the store formats would wrap or clamp: both are refused
+     */
 
-    if (ts->seconds > INT64_MAX / DG_US - 1) {
-        return INT64_MAX;
+    if (ts->nanos < 0 || ts->nanos > 999999999) {
+        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                             "'%s.nanos' is %ld, not in 0..999999999",
+                             field, (long) ts->nanos);
     }
 
-    if (ts->seconds < INT64_MIN / DG_US + 1) {
-        return INT64_MIN;
+    if (ts->seconds < DG_TIME_S_MIN || ts->seconds > DG_TIME_S_MAX) {
+        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                             "'%s.seconds' is %lld, not in %lld..%lld "
+                             "(0000-01-01 to 9999-12-31)", field,
+                             (long long) ts->seconds,
+                             (long long) DG_TIME_S_MIN,
+                             (long long) DG_TIME_S_MAX);
     }
 
-    return ts->seconds * DG_US + ts->nanos / 1000;
+    *us = ts->seconds * DG_US + ts->nanos / 1000;
+
+    return DG_OK;
 }
 
 

@@ -6,6 +6,7 @@
  */
 
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,7 +69,11 @@ dg_start_in(dg_ctx_t *ctx, const CreateInstanceRequest *req, ds_op_t *op,
         return rc;
     }
 
-    start->scheduled = dg_time_in(req->scheduledstarttimestamp);
+    rc = dg_time_in(ctx, req->scheduledstarttimestamp,
+                    "scheduledStartTimestamp", &start->scheduled);
+    if (rc != DG_OK) {
+        return rc;
+    }
 
     if (req->orchestrationidreusepolicy != NULL) {
         rc = dgi_status_mask(ctx,
@@ -216,14 +221,44 @@ dgi_query_init(ds_query_t *q)
 }
 
 
-/* an open end of a range is an unset Timestamp */
+/*
+ * An open end of a range is an unset Timestamp; field names the range's
+ * message ("query."), its ends are field + "createdTimeFrom" and so on.
+ */
 
-static void
-dgi_range_in(const Timestamp *from, const Timestamp *to, int64_t *f,
-    int64_t *t)
+static int
+dgi_range_in(dg_ctx_t *ctx, const Timestamp *from, const Timestamp *to,
+    const char *field, const char *what, int64_t *f, int64_t *t)
 {
-    *f = from ? ds_query_bound(dg_time_in(from), 0) : INT64_MIN;
-    *t = to ? ds_query_bound(dg_time_in(to), 1) : INT64_MAX;
+    int   rc;
+    char  name[96];
+
+    *f = INT64_MIN;
+    *t = INT64_MAX;
+
+    if (from != NULL) {
+        snprintf(name, sizeof(name), "%s%sTimeFrom", field, what);
+
+        rc = dg_time_in(ctx, from, name, f);
+        if (rc != DG_OK) {
+            return rc;
+        }
+
+        *f = ds_query_bound(*f, 0);
+    }
+
+    if (to != NULL) {
+        snprintf(name, sizeof(name), "%s%sTimeTo", field, what);
+
+        rc = dg_time_in(ctx, to, name, t);
+        if (rc != DG_OK) {
+            return rc;
+        }
+
+        *t = ds_query_bound(*t, 1);
+    }
+
+    return DG_OK;
 }
 
 
@@ -253,8 +288,13 @@ dg_purge_in(dg_ctx_t *ctx, const PurgeInstancesRequest *req,
         f = req->purgeinstancefilter;
 
         dgi_op_init(&purge->op, DS_OP_PURGE_BATCH);
-        dgi_range_in(f->createdtimefrom, f->createdtimeto,
-                     &purge->query.created_from, &purge->query.created_to);
+        rc = dgi_range_in(ctx, f->createdtimefrom, f->createdtimeto,
+                          "purgeInstanceFilter.", "created",
+                          &purge->query.created_from,
+                          &purge->query.created_to);
+        if (rc != DG_OK) {
+            return rc;
+        }
 
         rc = dgi_status_mask(ctx, f->n_runtimestatus, f->runtimestatus,
                              "purgeInstanceFilter.runtimeStatus",
@@ -366,8 +406,11 @@ dg_query_in(dg_ctx_t *ctx, const QueryInstancesRequest *req, ds_op_t *op,
 
     *inputs = q->fetchinputsandoutputs;
 
-    dgi_range_in(q->createdtimefrom, q->createdtimeto, &query->created_from,
-                 &query->created_to);
+    rc = dgi_range_in(ctx, q->createdtimefrom, q->createdtimeto, "query.",
+                      "created", &query->created_from, &query->created_to);
+    if (rc != DG_OK) {
+        return rc;
+    }
 
     rc = dgi_status_mask(ctx, q->n_runtimestatus, q->runtimestatus,
                          "query.runtimeStatus", &query->status_mask);
@@ -420,8 +463,12 @@ dg_list_ids_in(dg_ctx_t *ctx, const ListInstanceIdsRequest *req,
         query->status_mask = DS_TERMINAL_MASK;
     }
 
-    dgi_range_in(req->completedtimefrom, req->completedtimeto,
-                 &ids->completed_from, &ids->completed_to);
+    rc = dgi_range_in(ctx, req->completedtimefrom, req->completedtimeto,
+                      "", "completed", &ids->completed_from,
+                      &ids->completed_to);
+    if (rc != DG_OK) {
+        return rc;
+    }
 
     rc = dgi_page(ctx, req->pagesize, "pageSize", &query->top);
     if (rc != DG_OK) {
@@ -503,7 +550,11 @@ dg_signal_in(dg_ctx_t *ctx, const SignalEntityRequest *req, ds_op_t *op)
     }
 
     /* the store holds a signal scheduled later until its time */
-    op->in.entity.at = dg_time_in(req->scheduledtime);
+    rc = dg_time_in(ctx, req->scheduledtime, "scheduledTime",
+                    &op->in.entity.at);
+    if (rc != DG_OK) {
+        return rc;
+    }
 
     return dgi_json_in(ctx, req->input, "input", &op->in.entity.input);
 }
@@ -571,10 +622,28 @@ dg_entity_query_in(dg_ctx_t *ctx, const QueryEntitiesRequest *req,
         }
     }
 
-    op->in.entity_list.from = q->lastmodifiedfrom
-        ? ds_query_bound(dg_time_in(q->lastmodifiedfrom), 0) : 0;
-    op->in.entity_list.to = q->lastmodifiedto
-        ? ds_query_bound(dg_time_in(q->lastmodifiedto), 1) : 0;
+    op->in.entity_list.from = 0;
+    op->in.entity_list.to = 0;
+
+    if (q->lastmodifiedfrom != NULL) {
+        rc = dg_time_in(ctx, q->lastmodifiedfrom, "query.lastModifiedFrom",
+                        &op->in.entity_list.from);
+        if (rc != DG_OK) {
+            return rc;
+        }
+
+        op->in.entity_list.from = ds_query_bound(op->in.entity_list.from, 0);
+    }
+
+    if (q->lastmodifiedto != NULL) {
+        rc = dg_time_in(ctx, q->lastmodifiedto, "query.lastModifiedTo",
+                        &op->in.entity_list.to);
+        if (rc != DG_OK) {
+            return rc;
+        }
+
+        op->in.entity_list.to = ds_query_bound(op->in.entity_list.to, 1);
+    }
 
     if (q->pagesize != NULL) {
         rc = dgi_page(ctx, q->pagesize->value, "query.pageSize",

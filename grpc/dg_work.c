@@ -725,6 +725,7 @@ dgi_carryover_in(dg_ctx_t *ctx, const CompleteOrchestrationAction *c,
     int                  rc;
     char                *p, field[128];
     size_t               k, n, len;
+    int64_t              at;
     ds_str_t            *events, name, input;
     const HistoryEvent  *he;
 
@@ -756,6 +757,14 @@ dgi_carryover_in(dg_ctx_t *ctx, const CompleteOrchestrationAction *c,
             return rc;
         }
 
+        snprintf(field, sizeof(field), "actions[%zu].completeOrchestration."
+                 "carryoverEvents[%zu].timestamp", i, k);
+
+        rc = dg_time_in(ctx, he->timestamp, field, &at);
+        if (rc != DG_OK) {
+            return rc;
+        }
+
         name = dgi_str(he->eventraised->name);
 
         /* {"EventType":"EventRaised","Timestamp":"..","EventId":-1,
@@ -773,7 +782,7 @@ dgi_carryover_in(dg_ctx_t *ctx, const CompleteOrchestrationAction *c,
 
         n = (size_t) sprintf(p, "{\"EventType\":\"EventRaised\","
                              "\"Timestamp\":\"");
-        n += ds_time_format_frac(dg_time_in(he->timestamp), p + n);
+        n += ds_time_format_frac(at, p + n);
         n += (size_t) sprintf(p + n, "\",\"EventId\":-1,\"Name\":\"");
         n += ds_json_escape(name.data, name.len, p + n);
         n += (size_t) sprintf(p + n, "\",\"Input\":");
@@ -932,9 +941,10 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
                                  "missing", i);
         }
 
-        d->fire_at = dg_time_in(a->createtimer->fireat);
+        snprintf(target, sizeof(target), "actions[%zu].createTimer.fireAt",
+                 i);
 
-        return DG_OK;
+        return dg_time_in(ctx, a->createtimer->fireat, target, &d->fire_at);
 
     case DGI_ACT_SEND_EVENT:
         d->type = DS_ACT_RAISE_EVENT;
@@ -1022,7 +1032,13 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
             return rc;
         }
 
-        d->fire_at = dg_time_in(sig->scheduledtime);
+        snprintf(target, sizeof(target), "actions[%zu].sendEntityMessage."
+                 "entityOperationSignaled.scheduledTime", i);
+
+        rc = dg_time_in(ctx, sig->scheduledtime, target, &d->fire_at);
+        if (rc != DG_OK) {
+            return rc;
+        }
 
         return dgi_json_in(ctx, sig->input, field, &d->input);
 
@@ -1501,7 +1517,13 @@ dgi_entity_actions_in(dg_ctx_t *ctx, const EntityBatchResult *res,
             snprintf(field, sizeof(field), "actions[%zu].sendSignal.input",
                      i);
             rc = dgi_json_in(ctx, sig->input, field, &a[i].input);
-            a[i].fire_at = dg_time_in(sig->scheduledtime);
+            if (rc != DG_OK) {
+                return rc;
+            }
+
+            snprintf(field, sizeof(field), "actions[%zu].sendSignal."
+                     "scheduledTime", i);
+            rc = dg_time_in(ctx, sig->scheduledtime, field, &a[i].fire_at);
             break;
 
         case OPERATION_ACTION__OPERATION_ACTION_TYPE_START_NEW_ORCHESTRATION:
@@ -1529,7 +1551,13 @@ dgi_entity_actions_in(dg_ctx_t *ctx, const EntityBatchResult *res,
             snprintf(field, sizeof(field), "actions[%zu]."
                      "startNewOrchestration.input", i);
             rc = dgi_json_in(ctx, start->input, field, &a[i].input);
-            a[i].fire_at = dg_time_in(start->scheduledtime);
+            if (rc != DG_OK) {
+                return rc;
+            }
+
+            snprintf(field, sizeof(field), "actions[%zu]."
+                     "startNewOrchestration.scheduledTime", i);
+            rc = dg_time_in(ctx, start->scheduledtime, field, &a[i].fire_at);
             break;
 
         default:
@@ -1698,6 +1726,12 @@ dg_work_filter_in(dg_ctx_t *ctx, const GetWorkItemsRequest *req,
 
     if (n == 0) {
         return DG_OK;
+    }
+
+    if (n > DG_FILTER_NAMES_MAX) {
+        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                             "'workItemFilters.%s' has %zu names, more "
+                             "than %d", what, n, DG_FILTER_NAMES_MAX);
     }
 
     names = dgi_alloc(ctx->mem, n * sizeof(ds_str_t));

@@ -215,8 +215,16 @@ ProtobufCMessage *dg_request_unpack(dg_ctx_t *ctx,
     const ProtobufCMessageDescriptor *desc, const uint8_t *data,
     size_t len);
 
-/* Timestamp <-> µs since the epoch (NULL: 0) */
-int64_t dg_time_in(const Timestamp *ts);
+/*
+ * Timestamp <-> µs since the epoch. dg_time_in(): NULL is 0; nanos outside
+ * 0..999999999 or seconds outside the dates the store formats (0000-01-01
+ * to 9999-12-31) are refused with INVALID_ARGUMENT naming field.
+ */
+#define DG_TIME_S_MIN       (-62167219200LL)    /* 0000-01-01T00:00:00Z */
+#define DG_TIME_S_MAX       253402300799LL      /* 9999-12-31T23:59:59Z */
+
+int dg_time_in(dg_ctx_t *ctx, const Timestamp *ts, const char *field,
+    int64_t *us);
 Timestamp *dg_time_out(dg_ctx_t *ctx, int64_t us);
 
 
@@ -413,8 +421,12 @@ int dg_work_item_out(dg_ctx_t *ctx, ds_op_t *op, const ds_work_item_t *item,
 /*
  * GetWorkItems: the work-item filters of one kind as a claim filter
  * (names checked; versions are not kept by the store and not matched)
- * and the request's concurrency limit of that kind (0: none given).
+ * and the request's concurrency limit of that kind (0: none given). More
+ * than DG_FILTER_NAMES_MAX names of a kind are refused: an SDK sends one
+ * per function it registered, and each claim matches against them.
  */
+#define DG_FILTER_NAMES_MAX 1000
+
 int dg_work_filter_in(dg_ctx_t *ctx, const GetWorkItemsRequest *req,
     ds_work_kind_e kind, ds_claim_filter_t *filter, size_t *concurrency);
 /* the keep-alive item of an idle GetWorkItems stream */

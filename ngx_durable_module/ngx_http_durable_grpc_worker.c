@@ -34,6 +34,7 @@
 #include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_random.h"
+#include "ngx_http_durable_render.h"
 #include "ngx_http_durable_wait.h"
 #include "ngx_http_durable_worker.h"
 #include "ngx_http_durable_writer.h"
@@ -111,6 +112,7 @@ struct ngx_http_durable_grpc_stream_s {
     int64_t                          lease_us;
     ngx_atomic_uint_t                released;  /* read of the ring so far */
     size_t                           sent;
+    ngx_buf_t                        ping_buf;  /* the ping, reused */
     ngx_uint_t                       pending;   /* claims not answered */
     unsigned                         claiming:1;    /* in the writer */
     unsigned                         closed:1;      /* the request ended */
@@ -291,7 +293,10 @@ ngx_http_durable_grpc_work_items(ngx_http_request_t *r,
 
 /*
  * The work-item filters: a worker that sends them gets only items of the
- * names listed, and no items of a kind it lists no name of.
+ * names listed, and no items of a kind it lists no name of. The SDKs send
+ * one name per orchestrator, activity or entity they registered; more
+ * than DG_FILTER_NAMES_MAX of a kind is refused, as every claim of the
+ * stream matches its items against them in the writer's thread.
  */
 
 static ngx_int_t
@@ -303,6 +308,10 @@ ngx_http_durable_grpc_filters(ngx_http_request_t *r,
     ngx_uint_t            k;
     WorkItemFilters      *f;
     ProtobufCBinaryData  *name;
+
+    static const char    *what[] = {
+        "orchestrations", "activities", "entities"
+    };
 
     f = req->workitemfilters;
 
@@ -318,6 +327,13 @@ ngx_http_durable_grpc_filters(ngx_http_request_t *r,
         if (n[k] == 0) {
             st->claims[k].on = 0;
             continue;
+        }
+
+        if (n[k] > DG_FILTER_NAMES_MAX) {
+            return ngx_http_durable_set_error(r, &st->grpc->base,
+                       NGX_HTTP_BAD_REQUEST,
+                       "'workItemFilters.%s' has %uz names, more than %d",
+                       what[k], n[k], DG_FILTER_NAMES_MAX);
         }
 
         names = ngx_palloc(r->pool, n[k] * sizeof(ds_str_t));
@@ -350,8 +366,9 @@ ngx_http_durable_grpc_filters(ngx_http_request_t *r,
             }
         }
 
-        st->claims[k].filter.names = names;
-        st->claims[k].filter.nnames = n[k];
+        /* sorted once: each claim then searches them */
+        ds_claim_filter_sort(&st->claims[k].filter, (ds_work_kind_e) k,
+                             names, n[k]);
     }
 
     return NGX_OK;
@@ -776,22 +793,62 @@ ngx_http_durable_grpc_stream_wake(ngx_http_request_t *r,
 }
 
 
+/*
+ * A ping costs the request's pool nothing after the first: the stream may
+ * live for days, and its pool is freed only at its end (what a stream
+ * sends otherwise counts toward NGX_HTTP_DURABLE_GRPC_STREAM_MAX). The
+ * frame is packed once, its buffer reused; HTTP/2 keeps that buffer in
+ * the DATA frame it queues and moves its pos as the bytes reach the
+ * socket, so while pos is short of last the last ping is still queued
+ * (a client that reads slowly) and none is added behind it.
+ */
+
 static ngx_int_t
 ngx_http_durable_grpc_ping(ngx_http_request_t *r,
     ngx_http_durable_grpc_stream_t *st)
 {
-    WorkItem    wi = WORK_ITEM__INIT;
-    HealthPing  ping = HEALTH_PING__INIT;
+    size_t        len;
+    uint8_t      *frame;
+    ngx_buf_t    *b;
+    WorkItem      wi = WORK_ITEM__INIT;
+    HealthPing    ping = HEALTH_PING__INIT;
+    ngx_chain_t   out;
+
+    st->quiet_since = ngx_current_msec;
+    b = &st->ping_buf;
+
+    if (b->start == NULL) {
+        wi.request_case = WORK_ITEM__REQUEST_HEALTH_PING;
+        wi.healthping = &ping;
+
+        if (dg_pack(&wi.base, ngx_http_durable_grpc_mem(r->pool), &frame,
+                    &len)
+            != DG_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        b->start = frame;
+        b->end = frame + len;
+
+    } else if (b->pos != b->last) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "durable grpc stream: health ping still queued");
+        return NGX_OK;
+    }
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "durable grpc stream: health ping");
 
-    wi.request_case = WORK_ITEM__REQUEST_HEALTH_PING;
-    wi.healthping = &ping;
+    b->pos = b->start;
+    b->last = b->end;
+    b->memory = 1;
+    b->flush = 1;
 
-    st->quiet_since = ngx_current_msec;
+    out.buf = b;
+    out.next = NULL;
 
-    if (ngx_http_durable_grpc_stream_send(r, &wi.base) == NGX_ERROR) {
+    if (ngx_http_output_filter(r, &out) == NGX_ERROR) {
         return NGX_ERROR;
     }
 

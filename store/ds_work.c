@@ -16,6 +16,7 @@
  */
 
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ds_key.h"
@@ -206,11 +207,109 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
 }
 
 
+/* names in length, then byte order; fold: A-Z as a-z */
+
+static int
+dsi_work_name_cmp(const ds_str_t *a, const ds_str_t *b, int fold)
+{
+    size_t         i;
+    unsigned char  ca, cb;
+
+    if (a->len != b->len) {
+        return a->len < b->len ? -1 : 1;
+    }
+
+    for (i = 0; i < a->len; i++) {
+        ca = (unsigned char) a->data[i];
+        cb = (unsigned char) b->data[i];
+
+        if (fold) {
+            ca = (ca >= 'A' && ca <= 'Z') ? ca - 'A' + 'a' : ca;
+            cb = (cb >= 'A' && cb <= 'Z') ? cb - 'A' + 'a' : cb;
+        }
+
+        if (ca != cb) {
+            return ca < cb ? -1 : 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+dsi_work_name_sort(const void *a, const void *b)
+{
+    return dsi_work_name_cmp(a, b, 0);
+}
+
+
+static int
+dsi_work_name_sort_fold(const void *a, const void *b)
+{
+    return dsi_work_name_cmp(a, b, 1);
+}
+
+
+void
+ds_claim_filter_sort(ds_claim_filter_t *filter, ds_work_kind_e kind,
+    ds_str_t *names, size_t n)
+{
+    const dsi_work_kind_t  *k;
+
+    k = dsi_work_kind(kind);
+
+    filter->names = names;
+    filter->nnames = n;
+    filter->sorted = 0;
+
+    if (k == NULL || n == 0) {
+        return;
+    }
+
+    qsort(names, n, sizeof(ds_str_t),
+          k->fold ? dsi_work_name_sort_fold : dsi_work_name_sort);
+
+    filter->sorted = 1;
+}
+
+
+/* a record's name and a filter's: a lower-case letter of the record's
+   matches the upper-case one where the kind folds */
+
+static int
+dsi_work_name_is(const dsi_work_kind_t *k, ds_str_t name, const ds_str_t *f)
+{
+    size_t  j;
+
+    if (f->len != name.len) {
+        return 0;
+    }
+
+    for (j = 0; j < name.len; j++) {
+        if (name.data[j] != f->data[j]
+            && !(k->fold && name.data[j] >= 'a' && name.data[j] <= 'z'
+                 && f->data[j] == name.data[j] - 'a' + 'A'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * Sorted names: the first not ordered before the record's name, by a
+ * binary search; a name that matches it compares equal to it folded, so
+ * only those that follow and compare equal are tried.
+ */
+
 static int
 dsi_work_wanted(const dsi_work_kind_t *k, const dsi_work_rec_t *r,
     const ds_claim_filter_t *filter)
 {
-    size_t    i, j;
+    size_t    i, lo, hi, mid;
     ds_str_t  name;
 
     if (filter == NULL || filter->nnames == 0) {
@@ -219,21 +318,35 @@ dsi_work_wanted(const dsi_work_kind_t *k, const dsi_work_rec_t *r,
 
     name = k->name(r);
 
-    for (i = 0; i < filter->nnames; i++) {
-        if (filter->names[i].len != name.len) {
-            continue;
-        }
-
-        for (j = 0; j < name.len; j++) {
-            if (name.data[j] != filter->names[i].data[j]
-                && !(k->fold && name.data[j] >= 'a' && name.data[j] <= 'z'
-                     && filter->names[i].data[j] == name.data[j] - 'a' + 'A'))
-            {
-                break;
+    if (!filter->sorted) {
+        for (i = 0; i < filter->nnames; i++) {
+            if (dsi_work_name_is(k, name, &filter->names[i])) {
+                return 1;
             }
         }
 
-        if (j == name.len) {
+        return 0;
+    }
+
+    lo = 0;
+    hi = filter->nnames;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+
+        if (dsi_work_name_cmp(&filter->names[mid], &name, k->fold) < 0) {
+            lo = mid + 1;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    for (i = lo; i < filter->nnames
+                 && dsi_work_name_cmp(&filter->names[i], &name, k->fold) == 0;
+         i++)
+    {
+        if (dsi_work_name_is(k, name, &filter->names[i])) {
             return 1;
         }
     }

@@ -553,7 +553,18 @@ typedef struct {
     int                 more;           /* out */
     size_t              expired;        /* out: claimed from a lease that
                                            ran out */
+    int                 sorted;         /* names in the order of
+                                           ds_claim_filter_sort() */
 } ds_claim_filter_t;
+
+/*
+ * Sorts names (n of them) for the claims of kind and sets the filter's
+ * names, nnames and sorted: a claim then finds an entry's name among
+ * them by a binary search, not by comparing it with each. Meant to be
+ * done once for the many claims of a stream.
+ */
+void ds_claim_filter_sort(ds_claim_filter_t *filter, ds_work_kind_e kind,
+    ds_str_t *names, size_t n);
 
 
 /*

@@ -398,17 +398,60 @@ t_history_state(void)
 static void
 t_history_time(void)
 {
-    Timestamp  *ts;
+    int64_t     us;
+    Timestamp  *ts, t;
 
     /* before the epoch: nanos stay positive */
 
     ts = dg_time_out(&ctx, -1);
     T(ts != NULL && ts->seconds == -1 && ts->nanos == 999999000);
-    T_INT(dg_time_in(ts), -1);
-    T_INT(dg_time_in(NULL), 0);
+    T_INT(dg_time_in(&ctx, ts, "t", &us), DG_OK);
+    T_INT(us, -1);
+    T_INT(dg_time_in(&ctx, NULL, "t", &us), DG_OK);
+    T_INT(us, 0);
 
-    ts->seconds = INT64_MAX;
-    T_INT(dg_time_in(ts), INT64_MAX);
+    /* the ends of the range the store formats are taken */
+
+    timestamp__init(&t);
+    t.seconds = DG_TIME_S_MAX;
+    t.nanos = 999999999;
+    T_INT(dg_time_in(&ctx, &t, "t", &us), DG_OK);
+    T_INT(us, DG_TIME_S_MAX * 1000000 + 999999);
+
+    t.seconds = DG_TIME_S_MIN;
+    t.nanos = 0;
+    T_INT(dg_time_in(&ctx, &t, "t", &us), DG_OK);
+    T_INT(us, DG_TIME_S_MIN * 1000000);
+
+    /* beyond them, or nanos out of 0..999999999: refused, never wrapped */
+
+    t.seconds = DG_TIME_S_MAX + 1;
+    T_INT(dg_time_in(&ctx, &t, "fireAt", &us), DG_INVALID_ARGUMENT);
+    T(strncmp(ctx.status.message, "'fireAt.seconds' ", 17) == 0);
+
+    t.seconds = DG_TIME_S_MIN - 1;
+    T_INT(dg_time_in(&ctx, &t, "fireAt", &us), DG_INVALID_ARGUMENT);
+
+    t.seconds = INT64_MAX;
+    T_INT(dg_time_in(&ctx, &t, "fireAt", &us), DG_INVALID_ARGUMENT);
+
+    t.seconds = 9223372036853LL;
+    t.nanos = INT32_MAX;
+    T_INT(dg_time_in(&ctx, &t, "fireAt", &us), DG_INVALID_ARGUMENT);
+    T(strncmp(ctx.status.message, "'fireAt.nanos' ", 15) == 0);
+
+    t.seconds = 0;
+    t.nanos = 1000000000;
+    T_INT(dg_time_in(&ctx, &t, "fireAt", &us), DG_INVALID_ARGUMENT);
+
+    t.seconds = -9223372036853LL;
+    t.nanos = INT32_MIN;
+    T_INT(dg_time_in(&ctx, &t, "fireAt", &us), DG_INVALID_ARGUMENT);
+    T(strncmp(ctx.status.message, "'fireAt.nanos' ", 15) == 0);
+
+    t.nanos = -1;
+    t.seconds = 0;
+    T_INT(dg_time_in(&ctx, &t, "fireAt", &us), DG_INVALID_ARGUMENT);
 }
 
 

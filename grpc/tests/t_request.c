@@ -119,6 +119,21 @@ t_request_start(void)
     rs[1] = (OrchestrationStatus) 9;
     T_INT(dg_start_in(&ctx, &req, &op, &st), DG_INVALID_ARGUMENT);
     T(strstr(ctx.status.message, "replaceableStatus") != NULL);
+    rs[1] = ORCHESTRATION_STATUS__ORCHESTRATION_STATUS_FAILED;
+
+    /* a start time that would wrap is refused, not stored */
+
+    ts.seconds = 9223372036853LL;
+    ts.nanos = INT32_MAX;
+    T_INT(dg_start_in(&ctx, &req, &op, &st), DG_INVALID_ARGUMENT);
+    T(strncmp(ctx.status.message, "'scheduledStartTimestamp.nanos' ", 32)
+      == 0);
+
+    ts.seconds = -9223372036853LL;
+    ts.nanos = 0;
+    T_INT(dg_start_in(&ctx, &req, &op, &st), DG_INVALID_ARGUMENT);
+    T(strncmp(ctx.status.message, "'scheduledStartTimestamp.seconds' ",
+              34) == 0);
 }
 
 
@@ -245,6 +260,12 @@ t_request_purge(void)
     T_INT(dg_purge_in(&ctx, &req, &p), DG_OK);
     T_INT(p.query.created_from, 1);
     T_INT(p.query.created_to, -1);
+
+    to.nanos = -1;
+    T_INT(dg_purge_in(&ctx, &req, &p), DG_INVALID_ARGUMENT);
+    T(strncmp(ctx.status.message,
+              "'purgeInstanceFilter.createdTimeFrom.nanos' ", 44) == 0);
+    to.nanos = 0;
     f.createdtimefrom = NULL;
 
     instance_batch__init(&batch);
@@ -403,6 +424,11 @@ t_request_entity(void)
     T_INT(op.in.entity_list.from, 5000000);
     T_INT(op.in.entity_list.to, 5000000);
     eq.lastmodifiedfrom = NULL;
+    at.seconds = INT64_MAX;
+    T_INT(dg_entity_query_in(&ctx, &qreq, &op, &st, &prefix),
+          DG_INVALID_ARGUMENT);
+    T(strncmp(ctx.status.message, "'query.lastModifiedTo.seconds' ", 31)
+      == 0);
     eq.lastmodifiedto = NULL;
 
     memset(&e, 0, sizeof(e));

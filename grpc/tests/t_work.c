@@ -63,6 +63,10 @@ t_claim_item(void *data, ds_op_t *op, const ds_work_item_t *item)
 }
 
 
+static WorkItem *t_claim_by(ds_work_kind_e kind, int64_t now,
+    ds_claim_filter_t *filter);
+
+
 /* an op of the hub at a time, written in a batch of its own */
 
 static int
@@ -85,6 +89,15 @@ t_write(ds_op_t *op, int64_t now)
 static WorkItem *
 t_claim(ds_work_kind_e kind, int64_t now)
 {
+    return t_claim_by(kind, now, NULL);
+}
+
+
+/* the same, of the names of filter (NULL: any) */
+
+static WorkItem *
+t_claim_by(ds_work_kind_e kind, int64_t now, ds_claim_filter_t *filter)
+{
     uint8_t         tokens[DS_LEASE_LEN];
     ds_op_t         op;
     t_claim_t       c;
@@ -100,6 +113,7 @@ t_claim(ds_work_kind_e kind, int64_t now)
     op.in.claim.lease_us = T_LEASE;
     op.in.claim.max = 1;
     op.in.claim.tokens = tokens;
+    op.in.claim.filter = filter;
     op.in.claim.begin = t_claim_begin;
     op.in.claim.item = t_claim_item;
     op.in.claim.item_data = &c;
@@ -822,6 +836,13 @@ t_work_entity_actions(void)
     res.actions = acts;
     res.n_actions = 2;
 
+    /* a time out of range is named, never wrapped */
+    when.nanos = -5;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    T(strncmp(ctx.status.message, "'actions[1].startNewOrchestration."
+              "scheduledTime.nanos' ", 55) == 0);
+    when.nanos = 0;
+
     /* bad targets are named before anything is queued */
     sig.instanceid = t_b("counter");
     T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
@@ -1253,6 +1274,103 @@ t_work_sdk(void)
 }
 
 
+static ActivityFilter  *t_many[DG_FILTER_NAMES_MAX + 1];
+static ds_str_t         t_names[DG_FILTER_NAMES_MAX];
+static char             t_name_text[DG_FILTER_NAMES_MAX][16];
+
+
+/*
+ * A filter of many names, sorted once (ds_claim_filter_sort()): a claim
+ * finds the name among them as it does among unsorted ones, entity names
+ * compared lower-cased, others exactly.
+ */
+
+static void
+t_work_sorted(void)
+{
+    size_t                 i;
+    ds_op_t                op;
+    WorkItem              *wi;
+    dg_start_t             st;
+    ds_claim_filter_t      f;
+    SignalEntityRequest    sig;
+    CreateInstanceRequest  creq;
+
+    /* names of one length around the wanted one, in no order */
+
+    for (i = 0; i < DG_FILTER_NAMES_MAX; i++) {
+        t_names[i].len = (size_t) sprintf(t_name_text[i], "Sort%04zu",
+                                          (i * 7919) % 10000);
+        t_names[i].data = t_name_text[i];
+    }
+
+    create_instance_request__init(&creq);
+    creq.instanceid = t_b("sorted-1");
+    creq.name = t_b("Sort0000");
+    T_INT(dg_start_in(&ctx, &creq, &op, &st), DG_OK);
+    T_INT(t_write(&op, T_T0 + 500000000), DS_OK);
+
+    /* "sort0000" differs from it in case only: orchestrations don't fold */
+
+    memset(&f, 0, sizeof(f));
+    t_name_text[0][0] = 's';
+    ds_claim_filter_sort(&f, DS_WORK_ORCHESTRATION, t_names,
+                         DG_FILTER_NAMES_MAX);
+    T_INT(f.sorted, 1);
+
+    for (i = 1; i < f.nnames; i++) {
+        T(t_names[i - 1].len <= t_names[i].len);
+    }
+
+    T(t_claim_by(DS_WORK_ORCHESTRATION, T_T0 + 501000000, &f) == NULL);
+
+    t_name_text[0][0] = 'S';
+    ds_claim_filter_sort(&f, DS_WORK_ORCHESTRATION, t_names,
+                         DG_FILTER_NAMES_MAX);
+    wi = t_claim_by(DS_WORK_ORCHESTRATION, T_T0 + 502000000, &f);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi != NULL && wi->orchestratorrequest != NULL) {
+        T_BYTES(wi->orchestratorrequest->instanceid.data,
+                wi->orchestratorrequest->instanceid.len, "sorted-1");
+    }
+
+    /* an entity's name is stored lower-cased: "SORT5838" finds it */
+
+    signal_entity_request__init(&sig);
+    sig.instanceid = t_b("@Sort5838@k");
+    sig.name = t_b("add");
+    T_INT(dg_signal_in(&ctx, &sig, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 503000000), DS_OK);
+
+    /* of mixed case, where the folded order is not the bytes' */
+
+    for (i = 0; i < DG_FILTER_NAMES_MAX; i++) {
+        t_names[i].len = (size_t) sprintf(t_name_text[i], "%s%04zu",
+                                          i % 2 ? "sort" : "SORT",
+                                          (i * 7919) % 10000);
+        t_names[i].data = t_name_text[i];
+    }
+
+    /* (2 * 7919) % 10000: the third name, SORT5838 */
+
+    t_name_text[2][3] = 'X';
+    ds_claim_filter_sort(&f, DS_WORK_ENTITY, t_names, DG_FILTER_NAMES_MAX);
+    T(t_claim_by(DS_WORK_ENTITY, T_T0 + 504000000, &f) == NULL);
+
+    t_name_text[2][3] = 'T';
+    ds_claim_filter_sort(&f, DS_WORK_ENTITY, t_names, DG_FILTER_NAMES_MAX);
+    wi = t_claim_by(DS_WORK_ENTITY, T_T0 + 505000000, &f);
+    T(wi != NULL && wi->entityrequest != NULL);
+
+    if (wi != NULL && wi->entityrequest != NULL) {
+        T_BYTES(wi->entityrequest->instanceid.data,
+                wi->entityrequest->instanceid.len, "@sort5838@k");
+    }
+}
+
+
+
 static void
 t_work_stream(void)
 {
@@ -1304,6 +1422,24 @@ t_work_stream(void)
     af.name = t_b("");
     T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n),
           DG_INVALID_ARGUMENT);
+    af.name = t_b("Say");
+
+    /* one name per registered function: DG_FILTER_NAMES_MAX, not more */
+
+    for (n = 0; n <= DG_FILTER_NAMES_MAX; n++) {
+        t_many[n] = &af;
+    }
+
+    wf.activities = t_many;
+    wf.n_activities = DG_FILTER_NAMES_MAX;
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n), DG_OK);
+    T_INT(f.nnames, DG_FILTER_NAMES_MAX);
+
+    wf.n_activities = DG_FILTER_NAMES_MAX + 1;
+    T_INT(dg_work_filter_in(&ctx, &req, DS_WORK_ACTIVITY, &f, &n),
+          DG_INVALID_ARGUMENT);
+    T(strncmp(ctx.status.message, "'workItemFilters.activities' has 1001 "
+              "names", 38) == 0);
 
     T_INT(dg_health_ping_out(&ctx, &wi), DG_OK);
     T_INT(wi->request_case, WORK_ITEM__REQUEST_HEALTH_PING);
@@ -1347,6 +1483,7 @@ t_work(void)
         t_work_events_processed();
         t_work_sdk();
         t_work_entity_actions();
+        t_work_sorted();
         ds_env_close(env);
     }
 

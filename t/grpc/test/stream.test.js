@@ -137,6 +137,29 @@ test('work-item stream', async (t) => {
     await s.ended();
   });
 
+  await t.test('at most 1000 filter names of a kind', async () => {
+    // an SDK sends one per registered function: 1000 are taken ...
+    const names = Array.from({ length: 999 }, (_, i) => `Many${i}`);
+    await client.scheduleNewOrchestration('Many999', null, 'f-many');
+    const s = stream(srv.address, 'GetWorkItems',
+      workItems({ names: [...names, 'Many999'] }));
+    const wi = await nextItem(s, 3000);
+    assert.ok(wi && wi.hasOrchestratorrequest());
+    assert.strictEqual(wi.getOrchestratorrequest().getInstanceid(),
+      'f-many');
+    s.cancel();
+    await s.ended();
+
+    // ... one more is refused before the stream opens
+    const res = await call(srv.address, 'GetWorkItems',
+      { body: frame(Buffer.from(workItems(
+        { names: [...names, 'Many999', 'Many1000'] }))), timeout: 5000 });
+    assert.ok(!res.cancelled, 'refused, not a stream left open');
+    assert.strictEqual(res.grpcStatus, 3);
+    assert.match(res.grpcMessage,
+      /'workItemFilters\.orchestrations' has 1001 names, more than 1000/);
+  });
+
   // the lease (30 s) is longer than the waits: only an abandon helps
   for (const how of ['cancel', 'disconnect']) {
     await t.test(`a stream's items are abandoned at its ${how}`,
