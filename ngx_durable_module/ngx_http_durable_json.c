@@ -256,6 +256,21 @@ ngx_http_durable_get_work_key(ngx_http_request_t *r,
         return rc;
     }
 
+    /*
+     * by the rules the item was made under: a name the store cannot hold
+     * is refused here, saying so, not as the store's DS_INVALID, which
+     * a completion answers as bad actions
+     */
+
+    rc = (ctx->route.work_kind == DS_ROUTE_WORK_ENTITIES)
+         ? ngx_http_durable_check_entity(r, ctx, &k->op.in.work.id,
+                                         &k->op.in.work.key)
+         : ngx_http_durable_check_instance_id(r, ctx, &k->op.in.work.id);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     return ngx_http_durable_get_lease(r, ctx, obj, k->lease);
 }
 

@@ -31,9 +31,10 @@ our %flow_tests = (
 my $flow_total = 0;
 $flow_total += $_ for values %flow_tests;
 
-# two per block with one request, eight for the block of four requests;
-# TEST 23 checks its log twice more (while running, and after exit)
-plan tests => $flow_total + 2 * (blocks() - 1) + 8 + 2;
+# two per block with one request, eight for the block of four requests
+# and ten for the one of five (TEST 25); TEST 23 checks its log twice
+# more (while running, and after exit)
+plan tests => $flow_total + 2 * (blocks() - 2) + 8 + 10 + 2;
 
 # TEST 23 reads debug lines, which an nginx built without --with-debug
 # does not have: it is skipped there, its flow's checks (claim_bufs
@@ -1227,3 +1228,23 @@ main::bad_actions();
 GET /runtime/webhooks/durabletask/instances/ba1?taskHub=BadActs&code=systemkey-1234
 --- response_body_like: "runtimeStatus":"Pending"
 --- error_code: 202
+
+
+
+=== TEST 25: a completion, renewal or abandon naming an id the store cannot hold is 400 about that id, not about actions
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request eval
+my $w = '/runtime/webhooks/durabletask/worker';
+my $l = '"lease":"' . ('ab' x 16) . '"';
+my $long = 'x' x 300;
+["POST $w/orchestrations/complete?code=workerkey-1234\n{\"instanceId\":\"$long\",$l,\"actions\":[]}",
+ "POST $w/orchestrations/complete?code=workerkey-1234\n{\"instanceId\":\"a\\u0000b\",$l,\"actions\":[]}",
+ "POST $w/orchestrations/renew?code=workerkey-1234\n{\"instanceId\":\"$long\",$l}",
+ "POST $w/activities/abandon?code=workerkey-1234\n{\"instanceId\":\"$long\",\"taskId\":1,$l}",
+ "POST $w/entities/complete?code=workerkey-1234\n{\"entity\":{\"name\":\"a\@b\",\"key\":\"k\"},$l}"]
+--- error_code eval
+[(400) x 5]
+--- response_body_like eval
+[('^\{"Message":"The instance id [^"]*"\}$') x 4,
+ '^\{"Message":"The entity name [^"]*"\}$']
