@@ -162,6 +162,18 @@ ds_time_parse(const char *s, size_t len, int64_t *us)
     t = ds_days_from_civil(y, mo, d) * DS_DAY_S + v
         - sign * (int64_t) ((oh * 60 + om) * 60);
 
+    /*
+     * an offset may carry the instant out of the years 0000 to 9999,
+     * which the formatter clamps: such a time would fire (or filter) at
+     * one instant and read as another
+     */
+
+    if (t < ds_days_from_civil(0, 1, 1) * DS_DAY_S
+        || t >= ds_days_from_civil(10000, 1, 1) * DS_DAY_S)
+    {
+        return DS_INVALID;
+    }
+
     *us = t * DS_US + frac;
 
     return DS_OK;

@@ -15,6 +15,7 @@ static void t_statuses(void);
 static void t_time_parse(void);
 static void t_time_format(void);
 static void t_query_bound(void);
+static void t_time_range(void);
 static int64_t t_parse(const char *s, int *rc);
 
 
@@ -25,6 +26,7 @@ t_time(void)
     t_time_parse();
     t_time_format();
     t_query_bound();
+    t_time_range();
 }
 
 
@@ -195,6 +197,28 @@ t_time_format(void)
     now = ds_time_now();
     T(now > 1700000000LL * 1000000);
     T(now < 4102444800LL * 1000000);
+}
+
+
+/* an offset that carries a time out of the years 0000-9999 is refused */
+
+static void
+t_time_range(void)
+{
+    int  rc;
+
+    (void) t_parse("9999-12-31T23:59:59.999999Z", &rc);
+    T(rc == DS_OK);
+    (void) t_parse("9999-12-31T23:59:59.999999-23:59", &rc);
+    T(rc == DS_INVALID);
+    (void) t_parse("9999-12-31T00:00:00-23:59", &rc);
+    T(rc == DS_OK);
+    (void) t_parse("0000-01-01T00:00:00Z", &rc);
+    T(rc == DS_OK);
+    (void) t_parse("0000-01-01T00:00:00+23:59", &rc);
+    T(rc == DS_INVALID);
+    (void) t_parse("0000-01-01T23:59:00+23:59", &rc);
+    T(rc == DS_OK);
 }
 
 
