@@ -788,13 +788,19 @@ du_hub_name_ok(ds_str_t hub)
 static int
 du_json_ok(const char *what, ds_str_t s, char *err, size_t err_len)
 {
+    int              rc;
     ds_json_error_t  e;
 
-    if (dsi_json_check(s.data, s.len, DU_JSON_DEPTH, &e) == 1) {
+    rc = dsi_json_check(s.data, s.len, DU_JSON_DEPTH, &e);
+
+    if (rc == 1) {
         return 0;
     }
 
-    if (e.too_deep) {
+    if (rc < 0) {
+        snprintf(err, err_len, "out of memory checking the %s", what);
+
+    } else if (e.too_deep) {
         snprintf(err, err_len, "the %s nests deeper than %d", what,
                  DU_JSON_DEPTH);
 
