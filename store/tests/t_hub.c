@@ -550,6 +550,7 @@ t_hub_check_json(void)
     size_t           i;
     ds_env_t        *from, *to;
     ds_txn_t        *rtxn;
+    t_ent_t          ent;
     t_orch_t         o;
     ds_action_t      acts[1];
     t_json_edit_t    e;
@@ -569,6 +570,8 @@ t_hub_check_json(void)
           "activity input is not JSON" },
         { 1u << DS_DB_TIMERS, "{\"", "x\"",
           "scheduled entity operation is not JSON" },
+        { 1u << DS_DB_ENTITIES, "{\"n\"", "x\"n\"",
+          "entity state is not JSON" },
     };
 
     dir1 = t_tmpdir();
@@ -576,15 +579,23 @@ t_hub_check_json(void)
     from = t_open(dir1, 1 << 22, DS_SYNC_NONE);
     to = t_open(dir2, 1 << 22, DS_SYNC_NONE);
 
-    /* and an activity with an input, a signal waiting for its time, a
-       message raised after the claim took the first one */
+    /* and an activity with an input, a signal waiting for its time, an
+       entity with state; a message and an operation queued after the
+       claims took the first ones */
     t_hub_fill(from, "H");
     T(t_claim_o(from, t_s("H"), 6000000, 60000000, 8, 1, &o) == DS_OK);
     T_INT(o.n, 1);
     acts[0] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "Say", "\"hi\"");
     T(t_complete_o(from, t_s("H"), "two", 1, acts, 1, 7000000, NULL)
       == DS_OK);
+    T(t_claim_e(from, t_s("H"), 8000000, 60000000, 1, 3, &ent) == DS_OK);
+    T_INT(ent.n, 1);
     T(ds_txn_begin(from, NULL, 1, &rtxn) == DS_OK);
+    T(ds_work_complete_entity(rtxn, t_s("H"), t_s(ent.name[0]),
+                              t_s(ent.key[0]), t_tok(3), 0,
+                              t_s("{\"n\":1}"), 8500000) == DS_OK);
+    T(ds_entity_signal(rtxn, t_s("H"), t_s("Counter"), t_s("k"),
+                       t_s("add"), t_s("2"), 8600000) == DS_OK);
     T(ds_entity_signal_at(rtxn, t_s("H"), t_s("counter"), t_s("later"),
                           t_s("add"), t_s("1"), 95000000, 9000000)
       == DS_OK);
