@@ -845,9 +845,9 @@ du_import_json(unsigned table, ds_str_t value, char *err, size_t err_len)
                    && du_json_ok("custom status", inst.custom_status, err,
                                  err_len) != 0)
                || (inst.tags.len
-                   && du_json_ok("tags", inst.tags, err, err_len) != 0)
+                   && du_json_ok("tags object", inst.tags, err, err_len) != 0)
                || (inst.failure.len
-                   && du_json_ok("failure details", inst.failure, err,
+                   && du_json_ok("failure details value", inst.failure, err,
                                  err_len) != 0)
                ? -1 : 0;
 
