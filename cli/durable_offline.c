@@ -24,11 +24,14 @@
 #include <jansson.h>
 
 #include "durable.h"
+#include "ds_rows.h"
 
 
 #define DU_EXPORT_FORMAT    1
 #define DU_DELETE_BATCH     10000
 #define DU_IMPORT_MAP       ((size_t) 1 << 30)
+#define DU_JSON_DEPTH       2048    /* the most durable_task_json_depth
+                                       allows: what a store may hold */
 
 
 static int du_lmdb_only(void);
@@ -718,13 +721,177 @@ du_first_record(void *data, unsigned table, ds_str_t key, ds_str_t value)
 }
 
 
+/* bytes from a file, escaped as in a JSON string: no control byte reaches
+   the operator's terminal */
+
+static void
+du_print_str(FILE *f, ds_str_t s)
+{
+    char  *buf;
+
+    buf = malloc(ds_json_escape_len(s.data, s.len) + 1);
+    if (buf == NULL) {
+        fputs("(out of memory)", f);
+        return;
+    }
+
+    fwrite(buf, 1, ds_json_escape(s.data, s.len, buf), f);
+    free(buf);
+}
+
+
 static void
 du_problem(void *data, const char *problem, ds_str_t hub, ds_str_t id)
 {
     (void) data;
 
-    fprintf(stderr, "durable: hub \"%.*s\" id \"%.*s\": %s\n",
-            (int) hub.len, hub.data, (int) id.len, id.data, problem);
+    fputs("durable: hub \"", stderr);
+    du_print_str(stderr, hub);
+    fputs("\" id \"", stderr);
+    du_print_str(stderr, id);
+    fprintf(stderr, "\": %s\n", problem);
+}
+
+
+/*
+ * The API's rule for a hub name (docs/http-api.md, as the module checks
+ * taskHub and durable_task_hub): a hub named otherwise cannot be reached.
+ */
+
+static int
+du_hub_name_ok(ds_str_t hub)
+{
+    size_t         i;
+    unsigned char  c;
+
+    if (hub.len == 0 || hub.len > DS_HUB_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < hub.len; i++) {
+        c = (unsigned char) hub.data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (i > 0 && ((c >= '0' && c <= '9') || c == '-'
+                            || c == '_'))))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* 0: s is JSON the API may copy out as it is; -1: err says what is wrong */
+
+static int
+du_json_ok(const char *what, ds_str_t s, char *err, size_t err_len)
+{
+    int              rc;
+    ds_json_error_t  e;
+
+    rc = dsi_json_check(s.data, s.len, DU_JSON_DEPTH, &e);
+
+    if (rc == 1) {
+        return 0;
+    }
+
+    if (rc < 0) {
+        snprintf(err, err_len, "out of memory checking the %s", what);
+
+    } else if (e.too_deep) {
+        snprintf(err, err_len, "the %s nests deeper than %d", what,
+                 DU_JSON_DEPTH);
+
+    } else {
+        snprintf(err, err_len, "the %s is not JSON: %s at position %zu",
+                 what, e.text, e.position);
+    }
+
+    return -1;
+}
+
+
+/*
+ * The JSON texts of a record that the API and the worker protocol serve
+ * verbatim (an instance's input, output, custom status, tags and failure
+ * details, a history event, an inbox message, an activity's input, an
+ * entity's state, a queued or scheduled entity operation) must be JSON;
+ * a record that does not decode is left to the check.
+ */
+
+static int
+du_import_json(unsigned table, ds_str_t value, char *err, size_t err_len)
+{
+    ds_str_t       text;
+    ds_erec_t      ent;
+    ds_instance_t  inst;
+    ds_activity_t  act;
+
+    switch (table) {
+
+    case DS_DB_INSTANCES:
+        if (dsi_record_decode(value.data, value.len, &inst) != DS_OK) {
+            return 0;
+        }
+
+        /* len 0: none (null) */
+        return (inst.input.len
+                && du_json_ok("input", inst.input, err, err_len) != 0)
+               || (inst.output.len
+                   && du_json_ok("output", inst.output, err, err_len) != 0)
+               || (inst.custom_status.len
+                   && du_json_ok("custom status", inst.custom_status, err,
+                                 err_len) != 0)
+               || (inst.tags.len
+                   && du_json_ok("tags object", inst.tags, err, err_len) != 0)
+               || (inst.failure.len
+                   && du_json_ok("failure details value", inst.failure, err,
+                                 err_len) != 0)
+               ? -1 : 0;
+
+    case DS_DB_HISTORY:
+        return du_json_ok("history event", value, err, err_len);
+
+    case DS_DB_INBOX:
+        return du_json_ok("message", value, err, err_len);
+
+    case DS_DB_ENTITY_OPS:
+        return du_json_ok("entity operation", value, err, err_len);
+
+    case DS_DB_ACTIVITIES:
+        if (dsi_activity_decode(value.data, value.len, &act) != DS_OK
+            || act.input.len == 0)
+        {
+            return 0;
+        }
+
+        return du_json_ok("activity input", act.input, err, err_len);
+
+    case DS_DB_TIMERS:
+        /* fire_at(8) [the message of a scheduled entity signal] */
+        if (value.len <= 8) {
+            return 0;
+        }
+
+        text.data = value.data + 8;
+        text.len = value.len - 8;
+
+        return du_json_ok("scheduled entity operation", text, err, err_len);
+
+    case DS_DB_ENTITIES:
+        if (dsi_erec_decode(value.data, value.len, &ent) != DS_OK
+            || !ent.has_state || ent.state.len == 0)
+        {
+            return 0;
+        }
+
+        return du_json_ok("entity state", ent.state, err, err_len);
+
+    default:
+        return 0;
+    }
 }
 
 
@@ -778,15 +945,15 @@ int
 du_import_file(const char *dir, FILE *in, const char *hub_opt,
     size_t map_size, char *hub_buf, size_t *nrecords)
 {
-    int              rc, table, ended, exists;
-    char            *line;
+    int              rc, prc, table, ended, exists;
+    char            *line, err[160];
     size_t           cap, lineno, records, ksize, vsize;
     ssize_t          len;
     json_t          *rec, *v;
     ds_str_t         hub, key, value;
     ds_env_t        *env;
     ds_txn_t        *txn;
-    const char      *type;
+    const char      *type, *why;
     unsigned char   *kbuf, *vbuf;
     json_error_t     jerr;
 
@@ -835,11 +1002,26 @@ du_import_file(const char *dir, FILE *in, const char *hub_opt,
                 goto done;
             }
 
+            /* the only layout there is (docs/export-format.md) */
+            v = json_object_get(rec, "layout");
+
+            if (!json_is_string(v)
+                || strcmp(json_string_value(v), "lmdb") != 0)
+            {
+                du_error("import: line 1: the layout is not \"lmdb\", the "
+                         "only one this version reads");
+                goto done;
+            }
+
             v = json_object_get(rec, "hub");
             hub = du_str(hub_opt ? hub_opt : json_string_value(v));
 
-            if (hub.len == 0 || hub.len > DS_HUB_MAX) {
-                du_error("import: a hub name has 1 to %d bytes", DS_HUB_MAX);
+            if (!du_hub_name_ok(hub)) {
+                fputs("durable: import: hub \"", stderr);
+                du_print_str(stderr, hub);
+                fputs("\" cannot be reached through the API: a hub name "
+                      "has 1 to 50 letters, digits, '-' and '_', starting "
+                      "with a letter\n", stderr);
                 goto done;
             }
 
@@ -880,9 +1062,15 @@ du_import_file(const char *dir, FILE *in, const char *hub_opt,
         }
 
         if (strcmp(type, "end") == 0) {
-            if (json_integer_value(json_object_get(rec, "records"))
-                != (json_int_t) records)
-            {
+            v = json_object_get(rec, "records");
+
+            if (!json_is_integer(v)) {
+                du_error("import: line %zu: the end's \"records\" is not "
+                         "an integer", lineno);
+                goto done;
+            }
+
+            if (json_integer_value(v) != (json_int_t) records) {
                 du_error("import: the end says %lld records, %zu were read",
                          (long long) json_integer_value(
                              json_object_get(rec, "records")),
@@ -905,9 +1093,34 @@ du_import_file(const char *dir, FILE *in, const char *hub_opt,
             goto done;
         }
 
-        if (ds_hub_put(txn, hub, (unsigned) table, key, value) != DS_OK) {
+        if (du_import_json((unsigned) table, value, err, sizeof(err)) != 0)
+        {
+            du_error("import: line %zu: %s record: %s", lineno, type, err);
+            goto done;
+        }
+
+        prc = ds_hub_put(txn, hub, (unsigned) table, key, value);
+
+        /* the hub and table are valid: DS_INVALID is about the key */
+        if (prc == DS_INVALID) {
+            du_error("import: line %zu: the key is %s", lineno,
+                     key.len ? "longer than the store's keys can be"
+                             : "empty");
+            goto done;
+        }
+
+        if (prc == DS_CONFLICT) {
+            du_error("import: line %zu: a %s record with the same key came "
+                     "before", lineno, type);
+            goto done;
+        }
+
+        if (prc != DS_OK) {
+            /* LMDB's text when the txn kept one */
+            why = ds_txn_error(txn);
             du_error("import: line %zu: the record cannot be written: %s",
-                     lineno, ds_txn_error(txn));
+                     lineno, strcmp(why, "no error") != 0 ? why
+                                                          : ds_strerror(prc));
             goto done;
         }
 

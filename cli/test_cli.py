@@ -13,6 +13,7 @@ store holds. Prints TAP; exits 1 when a check failed.
 Environment: NGINX, MODULE_SO, DURABLE (paths; make test-cli sets them).
 """
 
+import base64
 import json
 import os
 import re
@@ -476,6 +477,8 @@ def test_offline_live(srv, tmp):
     ok(r.returncode == 1 and "not consistent" in r.stderr,
        "an export without an index is refused by the check", r.detail)
 
+    test_import_refused(tmp, fresh, exp1)
+
     r = durable("delete-task-hub", fresh)
     ok(r.returncode == 2, "delete-task-hub needs --hub", r.detail)
     r = durable("delete-task-hub", fresh, "--hub", "Copy", "--json")
@@ -523,6 +526,162 @@ def test_offline_live(srv, tmp):
     r = durable("export", os.path.join(tmp, "restored"))
     ok(r.stdout.splitlines()[1:] == lines, "the restored store", r.detail)
     return bak, lines
+
+
+def edited_export(tmp, exp1, name, edit):
+    """exp1 with edit(header, records) applied (records as dicts, their
+    key and value decoded); the end line counts the records unless edit
+    returns an end of its own. Returns the path and the records."""
+    with open(exp1) as f:
+        lines = f.read().splitlines()
+    header = json.loads(lines[0])
+    recs = []
+    for l in lines[1:-1]:
+        rec = json.loads(l)
+        rec["key"] = base64.b64decode(rec["key"])
+        rec["value"] = base64.b64decode(rec["value"])
+        recs.append(rec)
+    end = edit(header, recs)
+    if end is None:
+        end = {"type": "end", "records": len(recs)}
+    out = [header]
+    for rec in recs:
+        out.append({"type": rec["type"],
+                    "key": base64.b64encode(rec["key"]).decode(),
+                    "value": base64.b64encode(rec["value"]).decode()})
+    path = os.path.join(tmp, name + ".jsonl")
+    with open(path, "w") as f:
+        for o in out + [end]:
+            f.write(json.dumps(o, separators=(",", ":")) + "\n")
+    return path, recs
+
+
+def first_line(recs, type_, cond=lambda rec: True):
+    """the line number (the header is line 1) of the first such record"""
+    for i, rec in enumerate(recs):
+        if rec["type"] == type_ and cond(rec):
+            return i + 2
+    return None
+
+
+def test_import_refused(tmp, fresh, exp1):
+    """what would leave a hub the API cannot serve is refused, naming the
+    line and what is wrong, and nothing is written"""
+
+    def history_not_json(header, recs):
+        for rec in recs:
+            if rec["type"] == "history":
+                rec["value"] = b"nope"
+                return None
+
+    path, recs = edited_export(tmp, exp1, "hist", history_not_json)
+    n = first_line(recs, "history")
+    r = durable("import", fresh, "--input", path, "--hub", "Hist")
+    ok(r.returncode == 1
+       and "line %d: history record: the history event is not JSON" % n
+       in r.stderr, "a history event that is not JSON is refused",
+       r.detail)
+
+    # appr-1's input 600 in its record and in its by_created list copy,
+    # so that the hub is consistent but for the JSON
+    def input_not_json(header, recs):
+        for rec in recs:
+            if (rec["type"] in ("instances", "by_created")
+                    and rec["key"].endswith(b"appr-1")):
+                assert b"600" in rec["value"]
+                rec["value"] = rec["value"].replace(b"600", b"6 0", 1)
+
+    path, recs = edited_export(tmp, exp1, "input", input_not_json)
+    n = first_line(recs, "instances", lambda rec: rec["key"] == b"appr-1")
+    r = durable("import", fresh, "--input", path, "--hub", "Input")
+    ok(r.returncode == 1
+       and "line %d: instances record: the input is not JSON" % n
+       in r.stderr, "an instance input that is not JSON is refused",
+       r.detail)
+
+    # an unlocked entity's record ends with its state (store/ds_entity.c:
+    # flag 1 of byte 1 says it has one); no JSON value ends with ','
+    def entity_state_not_json(header, recs):
+        for rec in recs:
+            if rec["type"] == "entities" and rec["value"][1] & 1:
+                rec["value"] = rec["value"][:-1] + b","
+                rec["edited"] = True
+                return None
+
+    path, recs = edited_export(tmp, exp1, "state", entity_state_not_json)
+    n = first_line(recs, "entities", lambda rec: "edited" in rec)
+    r = durable("import", fresh, "--input", path, "--hub", "State")
+    ok(n is not None and r.returncode == 1
+       and "line %d: entities record: the entity state is not JSON" % n
+       in r.stderr, "an entity state that is not JSON is refused",
+       r.detail)
+
+    # hub names the API cannot reach
+    r = durable("import", fresh, "--input", exp1, "--hub", "a b")
+    ok(r.returncode == 1 and "cannot be reached through the API"
+       in r.stderr, "import --hub \"a b\" is refused", r.detail)
+    for hub in ("bad hub/x", "Hub\u00e9", "9lives"):
+        def header_hub(header, recs, hub=hub):
+            header["hub"] = hub
+        path, recs = edited_export(tmp, exp1, "hubname", header_hub)
+        r = durable("import", fresh, "--input", path)
+        ok(r.returncode == 1 and "cannot be reached through the API"
+           in r.stderr, "a header hub %r is refused" % hub, r.detail)
+
+    # an id from the file reaches the terminal escaped
+    def escape_id(header, recs):
+        recs.append({"type": "history", "value": b"{}",
+                     "key": b"\x1b[31mx\x00" + (1).to_bytes(8, "big")})
+
+    path, recs = edited_export(tmp, exp1, "escape", escape_id)
+    r = durable("import", fresh, "--input", path, "--hub", "Escape")
+    ok(r.returncode == 1 and "not consistent" in r.stderr
+       and "\x1b" not in r.stderr and "\\u001b[31mx" in r.stderr,
+       "the check's problems print ids escaped", r.detail)
+
+    # what ds_hub_put refuses, said
+    def duplicate(header, recs):
+        recs.append(dict(recs[first_line(recs, "history") - 2]))
+
+    path, recs = edited_export(tmp, exp1, "dup", duplicate)
+    r = durable("import", fresh, "--input", path, "--hub", "Dup")
+    ok(r.returncode == 1 and "line %d: a history record with the same key "
+       "came before" % (len(recs) + 1) in r.stderr,
+       "a duplicate record is refused as one", r.detail)
+    for name, key, said in (("empty", b"", "the key is empty"),
+                            ("long", b"k" * 2000, "the key is longer")):
+        def bad_key(header, recs, key=key):
+            recs[first_line(recs, "history") - 2]["key"] = key
+        path, recs = edited_export(tmp, exp1, name, bad_key)
+        n = first_line(recs, "history")
+        r = durable("import", fresh, "--input", path, "--hub", "Key")
+        ok(r.returncode == 1 and "line %d: %s" % (n, said) in r.stderr,
+           "an import with a %s key says so" % name, r.detail)
+
+    # the header's layout and the end's count
+    for layout in ("pg", None):
+        def set_layout(header, recs, layout=layout):
+            if layout is None:
+                del header["layout"]
+            else:
+                header["layout"] = layout
+        path, recs = edited_export(tmp, exp1, "layout", set_layout)
+        r = durable("import", fresh, "--input", path, "--hub", "Layout")
+        ok(r.returncode == 1 and "the layout is not" in r.stderr,
+           "a header with layout %r is refused" % layout, r.detail)
+
+    def string_count(header, recs):
+        del recs[:]
+        return {"type": "end", "records": "0"}
+
+    path, recs = edited_export(tmp, exp1, "count", string_count)
+    r = durable("import", fresh, "--input", path, "--hub", "Count")
+    ok(r.returncode == 1 and "is not an integer" in r.stderr,
+       "an end with \"records\":\"0\" is refused", r.detail)
+
+    r = durable("stats", "--json", fresh)
+    ok(sorted(h["hub"] for h in as_json(r)["hubs"]) == ["Copy", HUB],
+       "the refused imports wrote nothing", r.detail)
 
 
 def test_offline_stopped(srv, tmp, bak, lines):

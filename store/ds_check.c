@@ -11,12 +11,21 @@
  * the holder), a live activity always is; activities and timers
  * belong to a record, timers and timer_ix agree, entity operations belong
  * to an entity record.
+ * JSON: the texts the API and the worker protocol hand out as stored (an
+ * instance's input, output, custom status, tags and failure details,
+ * history events, inbox messages, activity inputs, entity states, queued
+ * and scheduled entity operations) are valid JSON, as the writes that
+ * store them validated them; one pass each, with no allocation.
  */
 
 
 #include <string.h>
 
 #include "ds_key.h"
+
+
+/* the deepest any durable_task_json_depth lets a client store */
+#define DS_CHECK_JSON_DEPTH  2048
 
 
 typedef struct {
@@ -55,6 +64,9 @@ static void ds_check_count(ds_check_t *c, int db, const unsigned char *k,
 static int ds_check_stale_counts(ds_check_t *c, ds_str_t hub);
 static int ds_check_exists_prefix(ds_check_t *c, int db,
     const unsigned char *k, size_t len);
+static ds_str_t ds_check_val(const MDB_val *val);
+static void ds_check_json(ds_check_t *c, ds_str_t text, int empty_ok,
+    const char *problem, ds_str_t hub, ds_str_t id);
 
 
 int
@@ -211,6 +223,18 @@ ds_check_entry(ds_check_t *c, int db, const MDB_val *key,
 
         ds_check_instance(c, hub, id, &inst);
 
+        /* len 0: none */
+        ds_check_json(c, inst.input, 1, "instance input is not JSON",
+                      hub, id);
+        ds_check_json(c, inst.output, 1, "instance output is not JSON",
+                      hub, id);
+        ds_check_json(c, inst.custom_status, 1,
+                      "instance custom status is not JSON", hub, id);
+        ds_check_json(c, inst.tags, 1, "instance tags are not JSON",
+                      hub, id);
+        ds_check_json(c, inst.failure, 1,
+                      "instance failure details are not JSON", hub, id);
+
         return;
 
     case DS_DB_BY_CREATED:
@@ -307,6 +331,9 @@ ds_check_entry(ds_check_t *c, int db, const MDB_val *key,
                              hub, id);
         }
 
+        ds_check_json(c, ds_check_val(val), 0, "entity operation is not JSON",
+                      hub, id);
+
         return;
 
     default:
@@ -328,6 +355,11 @@ ds_check_entry(ds_check_t *c, int db, const MDB_val *key,
         id.len = len - 9 - off;
 
         (void) ds_check_record(c, hub, id, &inst);
+
+        ds_check_json(c, ds_check_val(val), 0,
+                      db == DS_DB_HISTORY ? "history event is not JSON"
+                                          : "inbox message is not JSON",
+                      hub, id);
 
         return;
     }
@@ -546,6 +578,7 @@ ds_check_activity(ds_check_t *c, ds_str_t hub, const unsigned char *k,
     int64_t        ready_at;
     ds_str_t       id;
     ds_instance_t  inst;
+    ds_activity_t  act;
     unsigned char  kb[DS_KEY_BUF], item[DS_KEY_BUF];
 
     id.data = NULL;
@@ -564,11 +597,14 @@ ds_check_activity(ds_check_t *c, ds_str_t hub, const unsigned char *k,
     }
 
     if (dsi_activity_info(val->mv_data, val->mv_size, &done, &ready_at)
-        != DS_OK)
+        != DS_OK
+        || dsi_activity_decode(val->mv_data, val->mv_size, &act) != DS_OK)
     {
         ds_check_problem(c, "unreadable activity record", hub, id);
         return;
     }
+
+    ds_check_json(c, act.input, 1, "activity input is not JSON", hub, id);
 
     if (done) {
         return;
@@ -600,7 +636,7 @@ ds_check_timer(ds_check_t *c, int db, ds_str_t hub, const unsigned char *k,
     size_t         ioff;
     int64_t        due, timer_id;
     MDB_val        key, v;
-    ds_str_t       id;
+    ds_str_t       id, msg;
     ds_instance_t  inst;
     unsigned char  kb[DS_KEY_BUF];
 
@@ -631,6 +667,14 @@ ds_check_timer(ds_check_t *c, int db, ds_str_t hub, const unsigned char *k,
         if (!dsi_key_valid(hub, id)) {
             ds_check_problem(c, "invalid id in key", hub, id);
             return;
+        }
+
+        if (db == DS_DB_TIMERS) {
+            /* fire_at(8) and the signal's operation */
+            msg.data = (const char *) val->mv_data + 8;
+            msg.len = val->mv_size - 8;
+            ds_check_json(c, msg, 0,
+                          "scheduled entity operation is not JSON", hub, id);
         }
 
     } else if (!ds_check_record(c, hub, id, &inst)) {
@@ -671,15 +715,21 @@ ds_check_entity(ds_check_t *c, ds_str_t hub, ds_str_t eid,
     int            locked;
     int64_t        ready_at;
     uint64_t       last;
+    ds_erec_t      rec;
     unsigned char  kb[DS_KEY_BUF];
 
     if (!dsi_key_valid(hub, eid)
         || dsi_entity_info(eid, val->mv_data, val->mv_size, &ready_at,
                            &locked)
-           != DS_OK)
+           != DS_OK
+        || dsi_erec_decode(val->mv_data, val->mv_size, &rec) != DS_OK)
     {
         ds_check_problem(c, "unreadable entity record", hub, eid);
         return;
+    }
+
+    if (rec.has_state) {
+        ds_check_json(c, rec.state, 1, "entity state is not JSON", hub, eid);
     }
 
     if (ready_at != 0) {
@@ -917,4 +967,35 @@ ds_check_exists_prefix(ds_check_t *c, int db, const unsigned char *k,
     mdb_cursor_close(cur);
 
     return rc;
+}
+
+
+static ds_str_t
+ds_check_val(const MDB_val *val)
+{
+    ds_str_t  s;
+
+    s.data = val->mv_data;
+    s.len = val->mv_size;
+
+    return s;
+}
+
+
+/* empty_ok: an empty text means none (null) */
+
+static void
+ds_check_json(ds_check_t *c, ds_str_t text, int empty_ok,
+    const char *problem, ds_str_t hub, ds_str_t id)
+{
+    ds_json_error_t  err;
+
+    if (text.len == 0 && empty_ok) {
+        return;
+    }
+
+    /* -1 (out of memory) says nothing of the text */
+    if (dsi_json_check(text.data, text.len, DS_CHECK_JSON_DEPTH, &err) == 0) {
+        ds_check_problem(c, problem, hub, id);
+    }
 }

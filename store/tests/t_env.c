@@ -835,7 +835,10 @@ t_env_resized(void)
     hub = t_s("Hub");
     dir = t_tmpdir();
 
+    /* a JSON string, as the check wants the inputs it finds to be */
     memset(input, '1', sizeof(input) - 1);
+    input[0] = '"';
+    input[sizeof(input) - 2] = '"';
     input[sizeof(input) - 1] = '\0';
 
     T(pipe(fds) == 0);

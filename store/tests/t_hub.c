@@ -29,6 +29,7 @@ static void t_hub_delete(void);
 static void t_hub_put(void);
 static void t_hub_env_copy(void);
 static void t_hub_rows(void);
+static void t_hub_check_json(void);
 
 
 void
@@ -39,6 +40,7 @@ t_hub(void)
     t_hub_put();
     t_hub_env_copy();
     t_hub_rows();
+    t_hub_check_json();
 }
 
 
@@ -467,6 +469,169 @@ t_hub_rows(void)
     free(b.data);
     ds_env_close(env1);
     ds_env_close(env2);
+    t_rmdir(dir1);
+    t_rmdir(dir2);
+}
+
+
+/*
+ * ds_check_txn() reports a JSON text the API would serve as stored that
+ * is not JSON: a hub copied with one kind of record edited, the rest kept.
+ */
+
+typedef struct {
+    ds_txn_t           *txn;
+    unsigned            tables;     /* bit per table to edit */
+    const char         *from;       /* its first occurrence, or NULL: */
+    const char         *to;         /* the first byte becomes 'x' */
+    const char         *want;       /* the problem expected */
+    size_t              problems;
+    size_t              wanted;
+} t_json_edit_t;
+
+
+static int
+t_hub_edit_cb(void *data, unsigned table, ds_str_t key, ds_str_t value)
+{
+    int             rc;
+    char           *buf, *p;
+    size_t          n;
+    t_json_edit_t  *e = data;
+
+    buf = malloc(value.len + 1);
+    if (buf == NULL) {
+        return -1;
+    }
+
+    memcpy(buf, value.data, value.len);
+
+    if (e->tables & (1u << table) && value.len) {
+        if (e->from == NULL) {
+            buf[0] = 'x';
+
+        } else {
+            n = strlen(e->from);
+
+            for (p = buf; p + n <= buf + value.len; p++) {
+                if (memcmp(p, e->from, n) == 0) {
+                    memcpy(p, e->to, n);
+                    break;
+                }
+            }
+        }
+    }
+
+    value.data = buf;
+    rc = ds_hub_put(e->txn, t_s("B"), table, key, value);
+    free(buf);
+
+    return rc != DS_OK;
+}
+
+
+static void
+t_hub_edit_problem(void *data, const char *problem, ds_str_t hub,
+    ds_str_t id)
+{
+    t_json_edit_t  *e = data;
+
+    (void) hub;
+    (void) id;
+
+    e->problems++;
+    e->wanted += (e->want != NULL && strcmp(problem, e->want) == 0);
+}
+
+
+static void
+t_hub_check_json(void)
+{
+    char            *dir1, *dir2;
+    size_t           i;
+    ds_env_t        *from, *to;
+    ds_txn_t        *rtxn;
+    t_ent_t          ent;
+    t_orch_t         o;
+    ds_action_t      acts[1];
+    t_json_edit_t    e;
+
+    static const struct {
+        unsigned     tables;
+        const char  *from, *to, *want;
+    } cases[] = {
+        { 0, NULL, NULL, NULL },
+        { 1u << DS_DB_HISTORY, NULL, NULL, "history event is not JSON" },
+        { 1u << DS_DB_INBOX, NULL, NULL, "inbox message is not JSON" },
+        { 1u << DS_DB_ENTITY_OPS, NULL, NULL, "entity operation is not JSON" },
+        /* the record and its list copy alike: consistent but for it */
+        { 1u << DS_DB_INSTANCES | 1u << DS_DB_BY_CREATED, "[1,2]", "[1,,]",
+          "instance input is not JSON" },
+        { 1u << DS_DB_ACTIVITIES, "\"hi\"", "'hi'",
+          "activity input is not JSON" },
+        { 1u << DS_DB_TIMERS, "{\"", "x\"",
+          "scheduled entity operation is not JSON" },
+        { 1u << DS_DB_ENTITIES, "{\"n\"", "x\"n\"",
+          "entity state is not JSON" },
+    };
+
+    dir1 = t_tmpdir();
+    dir2 = t_tmpdir();
+    from = t_open(dir1, 1 << 22, DS_SYNC_NONE);
+    to = t_open(dir2, 1 << 22, DS_SYNC_NONE);
+
+    /* and an activity with an input, a signal waiting for its time, an
+       entity with state; a message and an operation queued after the
+       claims took the first ones */
+    t_hub_fill(from, "H");
+    T(t_claim_o(from, t_s("H"), 6000000, 60000000, 8, 1, &o) == DS_OK);
+    T_INT(o.n, 1);
+    acts[0] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "Say", "\"hi\"");
+    T(t_complete_o(from, t_s("H"), "two", 1, acts, 1, 7000000, NULL)
+      == DS_OK);
+    T(t_claim_e(from, t_s("H"), 8000000, 60000000, 1, 3, &ent) == DS_OK);
+    T_INT(ent.n, 1);
+    T(ds_txn_begin(from, NULL, 1, &rtxn) == DS_OK);
+    T(ds_work_complete_entity(rtxn, t_s("H"), t_s(ent.name[0]),
+                              t_s(ent.key[0]), t_tok(3), 0,
+                              t_s("{\"n\":1}"), 8500000) == DS_OK);
+    T(ds_entity_signal(rtxn, t_s("H"), t_s("Counter"), t_s("k"),
+                       t_s("add"), t_s("2"), 8600000) == DS_OK);
+    T(ds_entity_signal_at(rtxn, t_s("H"), t_s("counter"), t_s("later"),
+                          t_s("add"), t_s("1"), 95000000, 9000000)
+      == DS_OK);
+    T(ds_op_raise_event(rtxn, t_s("H"), t_s("two"), t_s("Go"), t_s("8"),
+                        9000000) == DS_OK);
+    T(ds_txn_commit(rtxn) == DS_OK);
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&e, 0, sizeof(e));
+        e.tables = cases[i].tables;
+        e.from = cases[i].from;
+        e.to = cases[i].to;
+        e.want = cases[i].want;
+
+        T(ds_txn_begin(from, NULL, 0, &rtxn) == DS_OK);
+        T(ds_txn_begin(to, NULL, 1, &e.txn) == DS_OK);
+        T(ds_hub_walk(rtxn, t_s("H"), t_hub_edit_cb, &e) == DS_OK);
+        ds_txn_abort(rtxn);
+
+        if (e.want == NULL) {
+            T(ds_check_txn(e.txn, t_s("B"), t_hub_edit_problem, &e, NULL)
+              == DS_OK);
+            T_INT(e.problems, 0);
+
+        } else {
+            T(ds_check_txn(e.txn, t_s("B"), t_hub_edit_problem, &e, NULL)
+              == DS_ERROR);
+            T(e.wanted >= 1);
+            T_INT(e.problems, e.wanted);
+        }
+
+        ds_txn_abort(e.txn);
+    }
+
+    ds_env_close(from);
+    ds_env_close(to);
     t_rmdir(dir1);
     t_rmdir(dir2);
 }
