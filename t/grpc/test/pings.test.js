@@ -57,9 +57,13 @@ test('health pings of idle streams', async (t) => {
   t.diagnostic(`the worker grew by ${grown} kB`);
 
   // a ping that took 80-odd bytes of its stream's pool grew the worker
-  // by about STREAMS * PINGS * 84 bytes (some 800 kB); noise is far less
-  assert.ok(grown < 200, `the worker grew by ${grown} kB over `
-    + `${STREAMS * PINGS} pings`);
+  // by about STREAMS * PINGS * 84 bytes (some 800 kB); noise is far less.
+  // Not under AddressSanitizer (make test-asan-grpc preloads it), whose
+  // quarantine holds freed memory: any allocation churn grows the RSS.
+  if (!process.env.GRPC_TEST_LD_PRELOAD) {
+    assert.ok(grown < 200, `the worker grew by ${grown} kB over `
+      + `${STREAMS * PINGS} pings`);
+  }
 
   for (const s of streams) {
     s.cancel();
