@@ -35,6 +35,7 @@ typedef struct {
     ngx_uint_t                  fetch_state;
     ngx_uint_t                  count;
     size_t                      max_bytes;
+    ngx_uint_t                  full;
     ngx_uint_t                  skipped;    /* read after the page was full */
     u_char                      cut[DS_TOKEN_MAX]; /* a page cut short's */
     size_t                      cut_len;
@@ -346,14 +347,16 @@ ngx_http_durable_entity_item(void *data, const ds_entity_t *entity)
 {
     ngx_http_durable_entity_list_t  *el = data;
 
+    size_t  before;
+
     /* full: no more items, a token after the last (as instance lists) */
 
-    if (el->max_bytes
-        && (size_t) (el->out.pos - el->out.start) >= el->max_bytes)
-    {
+    if (el->full) {
         el->skipped++;
         return 0;
     }
+
+    before = el->out.pos - el->out.start;
 
     if (el->count++) {
         ngx_http_durable_out_literal(&el->out, ",");
@@ -371,14 +374,26 @@ ngx_http_durable_entity_item(void *data, const ds_entity_t *entity)
                               el->fetch_state ? entity->state.len : 0);
     ngx_http_durable_out_literal(&el->out, "}");
 
-    if (el->max_bytes
-        && (size_t) (el->out.pos - el->out.start) >= el->max_bytes)
-    {
-        el->cut_len = ds_list_entity_token(entity->name, entity->key,
-                                           (char *) el->cut);
+    if (el->out.failed || !el->max_bytes) {
+        return el->out.failed;
     }
 
-    return el->out.failed;
+    /* an item that carries the page past the bound goes to the next one */
+
+    if (el->count > 1 && el->cut_len
+        && (size_t) (el->out.pos - el->out.start) > el->max_bytes)
+    {
+        el->out.pos = el->out.start + before;
+        el->count--;
+        el->full = 1;
+        el->skipped++;
+        return 0;
+    }
+
+    el->cut_len = ds_list_entity_token(entity->name, entity->key,
+                                       (char *) el->cut);
+
+    return 0;
 }
 
 

@@ -55,6 +55,7 @@ typedef struct {
     char                            token[DS_TOKEN_MAX];
     size_t                          bytes;      /* a query page's items */
     size_t                          max_bytes;
+    ngx_uint_t                      full;
     ngx_uint_t                      skipped;    /* read once it was full */
     char                            cut[DS_TOKEN_MAX]; /* its token then */
     size_t                          cut_len;
@@ -709,25 +710,33 @@ ngx_http_durable_grpc_read_alloc(ngx_http_request_t *r,
 
 
 /*
- * Whether a query's page is full once m is in it; its token, after the
- * item just added, is made by the caller
+ * Whether m, a query's next item, would carry its page past the bound:
+ * it then goes to the next page (not the first item, which has to go
+ * somewhere), and so does every later one. Else it is counted; the
+ * caller makes the token after it.
  */
 
 static ngx_uint_t
 ngx_http_durable_grpc_page_full(ngx_http_durable_grpc_read_t *rd,
     const ProtobufCMessage *m)
 {
-    rd->bytes += protobuf_c_message_get_packed_size(m);
+    size_t  size;
 
-    if (rd->bytes < rd->max_bytes) {
-        return 0;
+    size = protobuf_c_message_get_packed_size(m);
+
+    if (rd->nstates && rd->cut_len && rd->bytes + size > rd->max_bytes) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->request->connection->log, 0,
+                       "durable grpc query: page full at %uz bytes, "
+                       "%uz items", rd->bytes, rd->nstates);
+
+        rd->full = 1;
+        rd->skipped++;
+        return 1;
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->request->connection->log, 0,
-                   "durable grpc query: page full at %uz bytes, %uz items",
-                   rd->bytes, rd->nstates);
+    rd->bytes += size;
 
-    return 1;
+    return 0;
 }
 
 
@@ -830,7 +839,7 @@ ngx_http_durable_grpc_query_item(void *data, ds_str_t id,
 {
     ngx_http_durable_grpc_read_t  *rd = data;
 
-    if (rd->cut_len) {
+    if (rd->full) {
         /* the page is full: the rest is for the next one */
         rd->skipped++;
         return 0;
@@ -849,9 +858,10 @@ ngx_http_durable_grpc_query_item(void *data, ds_str_t id,
     if (ngx_http_durable_grpc_page_full(rd,
                                         &rd->states[rd->nstates]->base))
     {
-        rd->cut_len = ds_list_token(inst->created, id, rd->cut);
+        return 0;
     }
 
+    rd->cut_len = ds_list_token(inst->created, id, rd->cut);
     rd->nstates++;
 
     return 0;
@@ -1050,7 +1060,7 @@ ngx_http_durable_grpc_entity_item(void *data, const ds_entity_t *entity)
         return 0;
     }
 
-    if (rd->cut_len) {
+    if (rd->full) {
         rd->skipped++;
         return 0;
     }
@@ -1068,10 +1078,10 @@ ngx_http_durable_grpc_entity_item(void *data, const ds_entity_t *entity)
     if (ngx_http_durable_grpc_page_full(rd,
                                         &rd->entities[rd->nstates]->base))
     {
-        rd->cut_len = ds_list_entity_token(entity->name, entity->key,
-                                           rd->cut);
+        return 0;
     }
 
+    rd->cut_len = ds_list_entity_token(entity->name, entity->key, rd->cut);
     rd->nstates++;
 
     return 0;

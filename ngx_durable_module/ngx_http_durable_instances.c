@@ -61,6 +61,7 @@ typedef struct {
     off_t                       len;
     ngx_uint_t                  count;
     size_t                      max_bytes;
+    ngx_uint_t                  full;
     ngx_uint_t                  skipped;    /* read after the page was full */
     u_char                      cut[DS_TOKEN_MAX]; /* a page cut short's */
     size_t                      cut_len;
@@ -509,13 +510,14 @@ ngx_http_durable_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
     ngx_chain_t  *cl;
 
     /*
-     * A page whose body reached durable_task_list_max_bytes takes no more
-     * items: it ends with a token after its last one, whatever the store
-     * read beyond it, so that large inputs cannot make a page (and the
-     * request's pool) grow to top times their size.
+     * A page takes no item that would carry its body past
+     * durable_task_list_max_bytes, but its first: it ends with the token
+     * after its last item, whatever the store read beyond it, so that
+     * large inputs cannot make a page (and the request's pool) grow to
+     * top times their size.
      */
 
-    if (lc->max_bytes && (size_t) lc->len >= lc->max_bytes) {
+    if (lc->full) {
         lc->skipped++;
         return 0;
     }
@@ -529,6 +531,18 @@ ngx_http_durable_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
         != NGX_OK)
     {
         return 1;
+    }
+
+    if (lc->max_bytes && lc->count && lc->cut_len
+        && (size_t) lc->len + body.len + 1 > lc->max_bytes)
+    {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, lc->request->connection->log, 0,
+                       "durable list: page full at %O bytes, %ui items",
+                       lc->len, lc->count);
+
+        lc->full = 1;
+        lc->skipped++;
+        return 0;
     }
 
     b = ngx_calloc_buf(lc->request->pool);
@@ -558,13 +572,9 @@ ngx_http_durable_list_item(void *data, ds_str_t id, const ds_instance_t *inst)
     lc->len += body.len + 1;
     lc->count++;
 
-    if (lc->max_bytes && (size_t) lc->len >= lc->max_bytes) {
-        /* the page is full: its token, should anything follow */
+    if (lc->max_bytes) {
+        /* the token after this item, should the page end with it */
         lc->cut_len = ds_list_token(inst->created, id, (char *) lc->cut);
-
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, lc->request->connection->log, 0,
-                       "durable list: page full at %O bytes, %ui items",
-                       lc->len, lc->count);
     }
 
     return 0;

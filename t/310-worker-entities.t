@@ -118,9 +118,9 @@ sub main::many {
 }
 
 
-# the entities of main::many() paged through /bytes/, whose pages end once
-# their body reaches 50 bytes: one entity a page, a token after each but
-# the last
+# the entities of main::many() paged through /bytes/, whose pages may
+# hold 1 byte: each takes its first entity all the same, a token after
+# each but the last
 sub main::paged {
     my (@keys, @pages, $token);
 
@@ -314,7 +314,7 @@ our $config = <<'_EOC_';
     location /bytes/ {
         durable_task /bytes;
         durable_task_keys systemkey-1234;
-        durable_task_list_max_bytes 50;
+        durable_task_list_max_bytes 1;
     }
 _EOC_
 
