@@ -16,6 +16,7 @@
 static int dgi_shape(const ProtobufCMessageDescriptor *desc,
     const uint8_t *p, size_t len, unsigned depth, size_t *unknown);
 static int dgi_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
+static size_t dgi_unknown_max(size_t len);
 
 
 #define DGI_SHAPE_OK        0
@@ -232,7 +233,7 @@ dg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
      * and keeps each unknown field in a struct of its own
      */
 
-    unknown = 0;
+    unknown = dgi_unknown_max(len);
 
     if (dgi_shape(desc, data, len, 1, &unknown) != DGI_SHAPE_OK) {
         return NULL;
@@ -254,11 +255,11 @@ dg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
  * The shape of the message of type desc in p, read by the wire format
  * alone: DGI_SHAPE_DEEP when it nests messages more than DG_NESTING_MAX
  * deep, DGI_SHAPE_UNKNOWN when it holds, at every level together, more
- * than DG_UNKNOWN_MAX fields its type does not know (each would be a
+ * fields its type does not know than *unknown allows (each would be a
  * struct of protobuf-c's: a body of 2-byte fields takes 20 times its
- * size). Anything malformed is left to protobuf-c to refuse
- * (DGI_SHAPE_OK), where it stops the walk. The walk's own recursion is
- * bounded by the depth.
+ * size); *unknown counts down. Anything malformed is left to protobuf-c
+ * to refuse (DGI_SHAPE_OK), where it stops the walk. The walk's own
+ * recursion is bounded by the depth.
  */
 
 static int
@@ -286,7 +287,7 @@ dgi_shape(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
                                                      (unsigned) (key >> 3))
             : NULL;
 
-        if (f == NULL && ++*unknown > DG_UNKNOWN_MAX) {
+        if (f == NULL && (*unknown)-- == 0) {
             return DGI_SHAPE_UNKNOWN;
         }
 
@@ -340,6 +341,20 @@ dgi_shape(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
 }
 
 
+/*
+ * The unknown fields a message of len bytes may hold: DG_UNKNOWN_MAX, or
+ * one for every 16 bytes of a larger one, so that a large message of a
+ * newer SDK (a fan-out whose every action has a field this server does
+ * not know) passes, and the cost stays a small multiple of the body
+ */
+
+static size_t
+dgi_unknown_max(size_t len)
+{
+    return len / 16 > DG_UNKNOWN_MAX ? len / 16 : DG_UNKNOWN_MAX;
+}
+
+
 /* a base-128 varint of at most 10 bytes; -1 if cut short or longer */
 
 static int
@@ -377,7 +392,7 @@ dg_request_unpack(dg_ctx_t *ctx, const ProtobufCMessageDescriptor *desc,
         return m;
     }
 
-    unknown = 0;
+    unknown = dgi_unknown_max(len);
 
     if (nomem) {
         ctx->nomem = 1;
@@ -394,8 +409,9 @@ dg_request_unpack(dg_ctx_t *ctx, const ProtobufCMessageDescriptor *desc,
 
     } else if (shape == DGI_SHAPE_UNKNOWN) {
         dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
-                      "the %s message has more than %d fields this "
-                      "server does not know", desc->name, DG_UNKNOWN_MAX);
+                      "the %s message has more than %zu fields this "
+                      "server does not know", desc->name,
+                      dgi_unknown_max(len));
 
     } else {
         dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,

@@ -174,7 +174,8 @@ int dg_pack(const ProtobufCMessage *msg, dg_mem_t mem, uint8_t **out,
  * Unpacks a message of the type desc with memory from mem: NULL when it
  * is malformed, nests messages more than DG_NESTING_MAX deep (protobuf-c
  * would recurse for each level: TaskFailureDetails holds its own type),
- * holds more than DG_UNKNOWN_MAX fields its type does not know, or memory
+ * holds more than DG_UNKNOWN_MAX fields its type does not know (or one
+ * for every 16 bytes of a larger message), or memory
  * runs out (*nomem is then set; nomem may be NULL). Strings are declared
  * bytes in durable_task.proto, so nothing in them is cut at a NUL.
  */

@@ -388,8 +388,9 @@ t_frame_nesting(void)
 
 /*
  * Unknown fields (field 15, a varint: 2 bytes each) are kept up to
- * DG_UNKNOWN_MAX, in all levels together; past it the message is refused
- * (protobuf-c keeps each in a struct of its own: 20 times their size)
+ * DG_UNKNOWN_MAX, in all levels together, or one for every 16 bytes of a
+ * larger message; past it the message is refused (protobuf-c keeps each
+ * in a struct of its own: 20 times their size)
  */
 
 static void
@@ -426,6 +427,30 @@ t_frame_unknown(void)
     T_BYTES(ctx.status.message, ctx.status.len,
             "the RaiseEventRequest message has more than 10000 fields this "
             "server does not know");
+
+    /*
+     * a larger message may hold one for every 16 bytes: 20,000 unknown
+     * fields of 20 bytes (a newer SDK's field on each of many actions)
+     */
+
+    msg = t_mem.alloc(t_mem.data, 20 * 20000);
+    T(msg != NULL);
+
+    if (msg == NULL) {
+        return;
+    }
+
+    memset(msg, 'x', 20 * 20000);
+
+    for (n = 0; n < 20000; n++) {
+        msg[20 * n] = 0x7a;         /* field 15, length-delimited */
+        msg[20 * n + 1] = 18;
+    }
+
+    dg_ctx_init(&ctx, t_mem, 64);
+    back = (RaiseEventRequest *) dg_request_unpack(&ctx,
+               &raise_event_request__descriptor, msg, 20 * 20000);
+    T(back != NULL && back->base.n_unknown_fields == 20000);
 }
 
 
