@@ -628,11 +628,11 @@ ngx_http_durable_host_url(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 {
     u_char                       *p;
     size_t                        len;
+    u_char                        addr[NGX_SOCKADDR_STRLEN];
     ngx_str_t                     scheme, host;
     ngx_table_elt_t              *h;
     ngx_http_core_srv_conf_t     *cscf;
     ngx_http_durable_loc_conf_t  *dlcf;
-    u_char                        addr[NGX_SOCKADDR_STRLEN];
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
@@ -655,14 +655,16 @@ ngx_http_durable_host_url(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     } else {
         /*
          * HTTP/1.0 without Host: the server's name, unless it is none
-         * (server_name ""), a wildcard or a regex; then the address the
-         * request came to, with its port
+         * (server_name ""), the catch-all "_", a wildcard or a regex;
+         * then the address the request came to, with its port
          */
 
         cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
         host = cscf->server_name;
 
-        if (!ngx_http_durable_host_valid(host.data, host.len)) {
+        if ((host.len == 1 && host.data[0] == '_')
+            || !ngx_http_durable_host_valid(host.data, host.len))
+        {
             host.data = addr;
             host.len = NGX_SOCKADDR_STRLEN;
 

@@ -12,9 +12,9 @@ repeat_each(1);
 # no_error_log pattern):
 #    1: 4      2: 3      3: 9      4: 12     5: 6      6: 3      7: 3
 #    8: 3      9: 11    10: 3     11: 3     12: 44    13: 15
-#   14: 9    15: 3    16: 2    17: 2
+#   14: 9    15: 3    16: 2    17: 2    18: 2
 plan tests => 4 + 3 + 9 + 12 + 6 + 3 + 3 + 3 + 11 + 3 + 3 + 44 + 15 + 9 + 3
-              + 2 + 2;
+              + 2 + 2 + 2;
 
 if ($ENV{TEST_NGINX_DATA_DIR}) {
     rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_") for qw(urls urls-b);
@@ -353,3 +353,33 @@ POST /nohost/orchestrators/Hello/u17
 --- error_code: 202
 --- response_headers_like
 Location: http://127\.0\.0\.1:\d+/instances/u17\?taskHub=DurableFunctionsHub&connection=default$
+
+
+
+=== TEST 18: the same with the catch-all server_name _: the address, not "_"
+--- http_config eval
+$::http_config . <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        server_name _;
+
+        location / {
+            durable_task /;
+            durable_task_anonymous on;
+        }
+    }
+_EOC_
+--- config eval
+$::config . <<'_EOC_';
+    location /nohost/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+        proxy_http_version 1.0;
+        proxy_set_header Host "";
+        proxy_redirect off;
+    }
+_EOC_
+--- request
+POST /nohost/orchestrators/Hello/u18
+--- error_code: 202
+--- response_headers_like
+Location: http://127\.0\.0\.1:\d+/instances/u18\?taskHub=DurableFunctionsHub&connection=default$
