@@ -753,36 +753,6 @@ du_problem(void *data, const char *problem, ds_str_t hub, ds_str_t id)
 }
 
 
-/*
- * The API's rule for a hub name (docs/http-api.md, as the module checks
- * taskHub and durable_task_hub): a hub named otherwise cannot be reached.
- */
-
-static int
-du_hub_name_ok(ds_str_t hub)
-{
-    size_t         i;
-    unsigned char  c;
-
-    if (hub.len == 0 || hub.len > DS_HUB_MAX) {
-        return 0;
-    }
-
-    for (i = 0; i < hub.len; i++) {
-        c = (unsigned char) hub.data[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (i > 0 && ((c >= '0' && c <= '9') || c == '-'
-                            || c == '_'))))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
 /* 0: s is JSON the API may copy out as it is; -1: err says what is wrong */
 
 static int
@@ -1016,7 +986,7 @@ du_import_file(const char *dir, FILE *in, const char *hub_opt,
             v = json_object_get(rec, "hub");
             hub = du_str(hub_opt ? hub_opt : json_string_value(v));
 
-            if (!du_hub_name_ok(hub)) {
+            if (ds_name_hub(hub) != DS_OK) {
                 fputs("durable: import: hub \"", stderr);
                 du_print_str(stderr, hub);
                 fputs("\" cannot be reached through the API: a hub name "

@@ -271,25 +271,12 @@ ngx_http_durable_read_body(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
 ngx_int_t
 ngx_http_durable_hub_valid(u_char *p, size_t len)
 {
-    size_t  i;
+    ds_str_t  hub;
 
-    if (len == 0 || len > DS_HUB_MAX) {
-        return 0;
-    }
+    hub.data = (const char *) p;
+    hub.len = len;
 
-    if (!((p[0] >= 'a' && p[0] <= 'z') || (p[0] >= 'A' && p[0] <= 'Z'))) {
-        return 0;
-    }
-
-    for (i = 1; i < len; i++) {
-        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')
-              || (p[i] >= '0' && p[i] <= '9') || p[i] == '-' || p[i] == '_'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
+    return ds_name_hub(hub) == DS_OK;
 }
 
 

@@ -21,6 +21,37 @@ static int ds_name_fail(ds_name_fault_t *f, ds_name_error_e error,
 static size_t ds_utf8_bad(const unsigned char *p, size_t len);
 
 
+/*
+ * A task hub's name, as the API takes it (taskHub, durable_task_hub) and
+ * so as an import may write it: 1 to DS_HUB_MAX letters, digits, '-' and
+ * '_', starting with a letter
+ */
+
+int
+ds_name_hub(ds_str_t hub)
+{
+    size_t         i;
+    unsigned char  c;
+
+    if (hub.len == 0 || hub.len > DS_HUB_MAX) {
+        return DS_INVALID;
+    }
+
+    for (i = 0; i < hub.len; i++) {
+        c = (unsigned char) hub.data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (i > 0 && ((c >= '0' && c <= '9') || c == '-'
+                            || c == '_'))))
+        {
+            return DS_INVALID;
+        }
+    }
+
+    return DS_OK;
+}
+
+
 /* 1 to max bytes; no '/', '\', '?', '#' nor control characters; UTF-8 */
 
 int

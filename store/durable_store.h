@@ -605,6 +605,7 @@ typedef struct {
     unsigned char       byte;           /* the bad byte */
 } ds_name_fault_t;
 
+int ds_name_hub(ds_str_t hub);
 int ds_name_check(ds_str_t s, size_t max, ds_name_fault_t *f);
 int ds_name_instance_id(ds_str_t id, ds_name_fault_t *f);
 int ds_name_entity(ds_str_t name, ds_str_t key, ds_name_fault_t *f);

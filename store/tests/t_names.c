@@ -17,6 +17,7 @@ static void t_name_instance_ids(void);
 static void t_name_entities(void);
 static void t_name_texts(void);
 static void t_name_actions(void);
+static void t_name_hubs(void);
 static ds_str_t t_n(const char *s, size_t len);
 static ds_str_t t_long(char c, size_t len);
 static int t_fault(ds_str_t s, ds_name_error_e error, size_t at);
@@ -32,6 +33,7 @@ t_names(void)
     t_name_entities();
     t_name_texts();
     t_name_actions();
+    t_name_hubs();
 }
 
 
@@ -449,4 +451,28 @@ t_text(const ds_name_fault_t *f, const char *want)
     }
 
     return 1;
+}
+
+
+/* hub names: the API's rule, which an import applies too */
+
+static void
+t_name_hubs(void)
+{
+    size_t  i;
+
+    const char  *good[] = { "a", "DurableFunctionsHub", "h-1_x", "Z9" };
+    const char  *bad[] = { "", "9lives", "-a", "_a", "a b", "bad/x",
+                           "Hub\xc3\xa9", "a.b" };
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        T_INT(ds_name_hub(t_s(good[i])), DS_OK);
+    }
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        T_INT(ds_name_hub(t_s(bad[i])), DS_INVALID);
+    }
+
+    T_INT(ds_name_hub(t_long('a', DS_HUB_MAX)), DS_OK);
+    T_INT(ds_name_hub(t_long('a', DS_HUB_MAX + 1)), DS_INVALID);
 }
