@@ -75,6 +75,33 @@ sub payload {
          . qq("rewindPostUri":"$i/rewind?reason={text}&$q"});
 }
 
+# blocks 17 and 18: a server of the http{} block with the server_name
+# line given (or none), reached through /nohost/, a proxy that sends
+# HTTP/1.0 without Host
+sub nameless_http {
+    my ($name) = @_;
+    return $::http_config . <<"_EOC_";
+    server {
+        listen 127.0.0.1:\$TEST_NGINX_RAND_PORT_1;
+        $name
+
+        location / {
+            durable_task /;
+            durable_task_anonymous on;
+        }
+    }
+_EOC_
+}
+
+our $nohost = $config . <<'_EOC_';
+    location /nohost/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+        proxy_http_version 1.0;
+        proxy_set_header Host "";
+        proxy_redirect off;
+    }
+_EOC_
+
 no_shuffle();
 run_tests();
 
@@ -328,26 +355,8 @@ main::payload('u15', 'u15', 'https://gw.example.com/durable/mounted', $::QA)
 
 
 === TEST 17: HTTP/1.0 without Host to a server with no name: the address the request came to, with its port
---- http_config eval
-$::http_config . <<'_EOC_';
-    server {
-        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
-
-        location / {
-            durable_task /;
-            durable_task_anonymous on;
-        }
-    }
-_EOC_
---- config eval
-$::config . <<'_EOC_';
-    location /nohost/ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
-        proxy_http_version 1.0;
-        proxy_set_header Host "";
-        proxy_redirect off;
-    }
-_EOC_
+--- http_config eval: main::nameless_http('')
+--- config eval: $::nohost
 --- request
 POST /nohost/orchestrators/Hello/u17
 --- error_code: 202
@@ -357,27 +366,8 @@ Location: http://127\.0\.0\.1:\d+/instances/u17\?taskHub=DurableFunctionsHub&con
 
 
 === TEST 18: the same with the catch-all server_name _: the address, not "_"
---- http_config eval
-$::http_config . <<'_EOC_';
-    server {
-        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
-        server_name _;
-
-        location / {
-            durable_task /;
-            durable_task_anonymous on;
-        }
-    }
-_EOC_
---- config eval
-$::config . <<'_EOC_';
-    location /nohost/ {
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
-        proxy_http_version 1.0;
-        proxy_set_header Host "";
-        proxy_redirect off;
-    }
-_EOC_
+--- http_config eval: main::nameless_http('server_name _;')
+--- config eval: $::nohost
 --- request
 POST /nohost/orchestrators/Hello/u18
 --- error_code: 202
