@@ -270,6 +270,27 @@ du_json_print_str(FILE *f, const char *s, size_t len)
 }
 
 
+/*
+ * bytes from a store or a file, escaped as in a JSON string (without the
+ * quotes): no control byte reaches the operator's terminal
+ */
+
+void
+du_print_str(FILE *f, ds_str_t s)
+{
+    char  *buf;
+
+    buf = malloc(ds_json_escape_len(s.data, s.len) + 1);
+    if (buf == NULL) {
+        fputs("(out of memory)", f);
+        return;
+    }
+
+    fwrite(buf, 1, ds_json_escape(s.data, s.len, buf), f);
+    free(buf);
+}
+
+
 static const char  du_b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

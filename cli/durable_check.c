@@ -10,7 +10,8 @@
  *       checks every hub (or one), prints the counts and each problem;
  *       exit 0 when consistent, 1 when a problem was found, 2 on errors
  *   durable check [--map-size BYTES] --list-ids HUB DIR
- *       one line per instance: id TAB runtime status
+ *       one line per instance: id TAB runtime status (ids, as hub names
+ *       in problems, escaped as in a JSON string)
  *   durable check [--map-size BYTES] --dump HUB DIR
  *       one JSON object per line and instance: id, status, name, input,
  *       and the inbox and history messages as stored
@@ -92,13 +93,6 @@ du_check_legacy(int argc, char **argv)
 
 
 static void
-dc_print_str(ds_str_t s)
-{
-    fwrite(s.data, 1, s.len, stdout);
-}
-
-
-static void
 dc_problem(void *data, const char *problem, ds_str_t hub, ds_str_t id)
 {
     size_t  *n = data;
@@ -117,9 +111,9 @@ dc_problem(void *data, const char *problem, ds_str_t hub, ds_str_t id)
     (*n)++;
 
     printf("problem: hub \"");
-    dc_print_str(hub);
+    du_print_str(stdout, hub);
     printf("\" id \"");
-    dc_print_str(id);
+    du_print_str(stdout, id);
     printf("\": %s\n", problem);
 }
 
@@ -156,7 +150,7 @@ dc_json_text(ds_str_t s)
         return;
     }
 
-    dc_print_str(s);
+    fwrite(s.data, 1, s.len, stdout);
 }
 
 
@@ -186,7 +180,7 @@ dc_instance(void *data, ds_str_t id, const ds_instance_t *inst)
     l->count++;
 
     if (!l->dump) {
-        dc_print_str(id);
+        du_print_str(stdout, id);
         printf("\t%s\n", ds_status_name(inst->status));
         return 0;
     }

@@ -721,25 +721,6 @@ du_first_record(void *data, unsigned table, ds_str_t key, ds_str_t value)
 }
 
 
-/* bytes from a file, escaped as in a JSON string: no control byte reaches
-   the operator's terminal */
-
-static void
-du_print_str(FILE *f, ds_str_t s)
-{
-    char  *buf;
-
-    buf = malloc(ds_json_escape_len(s.data, s.len) + 1);
-    if (buf == NULL) {
-        fputs("(out of memory)", f);
-        return;
-    }
-
-    fwrite(buf, 1, ds_json_escape(s.data, s.len, buf), f);
-    free(buf);
-}
-
-
 static void
 du_problem(void *data, const char *problem, ds_str_t hub, ds_str_t id)
 {

@@ -460,6 +460,14 @@ sql "TRUNCATE durable.instances" > /dev/null
 check "durable check finds the counts a TRUNCATE left" 1 \
     "the count of [A-Za-z]+ instances" "$durable" check "$ci"
 
+# an id from the database reaches the terminal escaped (a row moved out
+# of its id's partition is a problem the check names)
+sql "SELECT durable.start('h', E'\\x1b[31mx', 'N', NULL, '');
+     UPDATE durable.instances SET partition = partition + 1
+     WHERE id = E'\\x1b[31mx'" > /dev/null
+check "durable check prints an id escaped" 1 \
+    'id "\\u001b\[31mx": a row in another partition' "$durable" check "$ci"
+
 # version 4 with functions: 005 drops entity_signal() of three arguments,
 # which would make a call of the new one with three ambiguous
 older t_cli_v4 4
