@@ -35,6 +35,7 @@ static void t_work_check(void);
 static void t_work_old_records(void);
 static void t_work_names(void);
 static void t_work_put_after_write(void);
+static int t_fire(ds_txn_t *txn, void *data);
 
 
 void
@@ -923,6 +924,7 @@ static void
 t_work_continue(void)
 {
     char              *dir, out[64];
+    int64_t            now;
     ds_env_t          *env;
     ds_str_t           hub;
     t_act_t            a;
@@ -950,6 +952,16 @@ t_work_continue(void)
     /* arrives during the episode: stays after the new ExecutionStarted */
     T_INT(t_raise(env, "c", "late", "2", T0 + 5), DS_OK);
 
+    /*
+     * so do the activity's result and the timer, but they answer the
+     * ended execution: the new one's task 0 and timer 1 are others
+     */
+    T_INT(t_claim_a(env, hub, T0 + 4, T_LEASE, 1, 7, &a), DS_OK);
+    T_INT(a.n, 1);
+    T_INT(t_complete_a(env, hub, "c", 0, 7, 0, "\"old\"", T0 + 5), DS_OK);
+    now = T0 + 5;
+    T_INT(t_run(env, t_fire, &now), DS_OK);
+
     act[0] = t_act(DS_ACT_SET_CUSTOM_STATUS, 0, NULL, "\"step 2\"");
     act[1] = t_act(DS_ACT_CONTINUE_AS_NEW, 0, NULL, "2");
     T_INT(t_complete_o(env, hub, "c", 1, act, 2, T0 + 6, &st), DS_OK);
@@ -961,10 +973,13 @@ t_work_continue(void)
     T_INT(inst.input.len, 1);
     T(out[0] == '\0');
 
-    /* the old execution's activity and timer are gone */
+    /*
+     * the old execution's timer is gone; its completed activity's record
+     * stays, to answer a retry of that completion
+     */
     T(t_consistent(env, hub, &cs));
     T_INT(cs.history, 0);
-    T_INT(cs.activities, 0);
+    T_INT(cs.activities, 1);
     T_INT(cs.timers, 0);
     T_INT(cs.inbox, 2);
 
@@ -979,6 +994,8 @@ t_work_continue(void)
               "{\"EventType\":\"EventRaised\"",
               120) == 0);
     T(t_has(o.messages[0], "\"Name\":\"late\""));
+    T(!t_has(o.messages[0], "TaskCompleted"));
+    T(!t_has(o.messages[0], "TimerFired"));
 
     act[0] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "B", NULL);
     T_INT(t_complete_o(env, hub, "c", 2, act, 1, T0 + 8, &st), DS_OK);

@@ -642,6 +642,22 @@ BEGIN
                 seq := durable.inbox_push(p_hub, part, p_id, msg);
             END IF;
 
+            -- answers to the ended execution that came after its
+            -- episode's messages (an activity's or a child's result, a
+            -- timer, an entity's answer to a call) go, as they would had
+            -- they come a moment later: the new execution's task and
+            -- timer ids start again from 0 and would take them for theirs
+            -- (ds_drop_answer()). Events raised and lock grants stay.
+            DELETE FROM durable.inbox x
+                WHERE x.hub = p_hub AND x.partition = part
+                  AND x.id = p_id AND x.seq > upto
+                  AND substring(x.message FROM '^\{"EventType":"(\w+)"')
+                      IN ('TaskCompleted', 'TaskFailed', 'TimerFired',
+                          'SubOrchestrationInstanceCompleted',
+                          'SubOrchestrationInstanceFailed',
+                          'EntityOperationCompleted',
+                          'EntityOperationFailed');
+
             IF coalesce(cardinality(p_carry), 0) > 0 THEN
                 -- the carried-over events go ahead of the messages that
                 -- arrived meanwhile, which are queued again after them.
