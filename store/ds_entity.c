@@ -58,10 +58,23 @@
 #define DS_EMSG_UNLOCK      2
 
 
+/*
+ * The bounds of one lease's batch, as the reference's default batch size
+ * (5,000 operations), and a byte bound that keeps a batch of large
+ * operations, with the state, under the 4 MiB a gRPC client takes by
+ * default; the first operation goes whatever its size. The rest waits
+ * for the next lease.
+ */
+#define DS_ENTITY_BATCH_OPS     5000
+#define DS_ENTITY_BATCH_BYTES   (2 * 1024 * 1024)
+
+
 /* a walk over the queue for what is runnable */
 typedef struct {
     ds_str_t            owner;          /* the lock holder; len 0: none */
+    unsigned            bounded:1;      /* a new batch: stop at its bounds */
     size_t              n;
+    size_t              bytes;
     uint64_t            last;
     ds_event_cb         cb;
     void               *data;
@@ -103,8 +116,8 @@ static int ds_emsg_from(ds_esel_t *sel, ds_str_t msg);
 static int ds_esel_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     void *data);
 static int ds_entity_select(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
-    const ds_erec_t *rec, uint64_t upto, ds_event_cb cb, void *data,
-    size_t *n, uint64_t *last);
+    const ds_erec_t *rec, uint64_t upto, int bounded, ds_event_cb cb,
+    void *data, size_t *n, uint64_t *last);
 static int ds_efront_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     void *data);
 static int ds_entity_settle(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
@@ -412,7 +425,16 @@ ds_esel_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
         }
     }
 
+    if (sel->bounded
+        && (sel->n == DS_ENTITY_BATCH_OPS
+            || (sel->n && (sel->bytes >= DS_ENTITY_BATCH_BYTES
+                           || msg.len > DS_ENTITY_BATCH_BYTES - sel->bytes))))
+    {
+        return DS_OK;
+    }
+
     sel->n++;
+    sel->bytes += msg.len;
     sel->last = seq;
 
     if (sel->cb && sel->cb(sel->data, seq, msg) != 0) {
@@ -426,19 +448,22 @@ ds_esel_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
 
 /*
  * The runnable operations with seq <= upto, in order, given to cb (may
- * be NULL); *n and *last: how many and the last seq, 0 if none.
+ * be NULL); *n and *last: how many and the last seq, 0 if none. bounded:
+ * no more than one batch takes (DS_ENTITY_BATCH_OPS and _BYTES).
  */
 
 static int
 ds_entity_select(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
-    const ds_erec_t *rec, uint64_t upto, ds_event_cb cb, void *data,
-    size_t *n, uint64_t *last)
+    const ds_erec_t *rec, uint64_t upto, int bounded, ds_event_cb cb,
+    void *data, size_t *n, uint64_t *last)
 {
     int        rc;
     ds_esel_t  sel;
 
     sel.owner = rec->owner;
+    sel.bounded = bounded ? 1 : 0;
     sel.n = 0;
+    sel.bytes = 0;
     sel.last = 0;
     sel.cb = cb;
     sel.data = data;
@@ -737,7 +762,8 @@ ds_entity_read_ops(ds_txn_t *txn, ds_str_t hub, ds_str_t name, ds_str_t key,
         return rc;
     }
 
-    return ds_entity_select(txn, hub, eid, &rec, upto, cb, data, NULL, NULL);
+    return ds_entity_select(txn, hub, eid, &rec, upto, 0, cb, data, NULL,
+                            NULL);
 }
 
 
@@ -1008,8 +1034,8 @@ ds_entity_complete(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     dsi_buf_init(&bt.text);
     dsi_buf_init(&kept);
 
-    rc = ds_entity_select(txn, hub, eid, &rec, rec.lease_upto, ds_ebatch_cb,
-                          &bt, NULL, NULL);
+    rc = ds_entity_select(txn, hub, eid, &rec, rec.lease_upto, 0,
+                          ds_ebatch_cb, &bt, NULL, NULL);
 
     if (rc != DS_OK || bt.oom) {
         if (bt.oom) {
@@ -1306,8 +1332,8 @@ ds_entity_verdict(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r,
 
     /* what is runnable: a locked entity waits for its holder */
 
-    rc = ds_entity_select(txn, hub, r->id, &r->u.ent, UINT64_MAX, NULL, NULL,
-                          &n, &last);
+    rc = ds_entity_select(txn, hub, r->id, &r->u.ent, UINT64_MAX, 1, NULL,
+                          NULL, &n, &last);
     if (rc != DS_OK) {
         return rc;
     }

@@ -21,6 +21,7 @@ static void t_entity_list(void);
 static void t_entity_from_orch(void);
 static void t_entity_full(void);
 static void t_entity_scheduled(void);
+static void t_entity_batch(void);
 
 
 void
@@ -31,6 +32,7 @@ t_entity(void)
     t_entity_from_orch();
     t_entity_full();
     t_entity_scheduled();
+    t_entity_batch();
 }
 
 
@@ -584,6 +586,90 @@ t_entity_scheduled(void)
     T_INT(cs.timers, 0);
     T_INT(cs.entity_ops, 0);
 
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* a lease delivers one batch: 5,000 operations, or 2 MiB past the first */
+
+static void
+t_entity_batch(void)
+{
+    int        tok;
+    char      *dir, *big;
+    size_t     i, len;
+    int64_t    now;
+    ds_env_t  *env;
+    ds_str_t   hub;
+    t_ent_t    e;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    now = T0;
+    tok = 0;
+
+    for (i = 0; i < 5001; i++) {
+        T_INT(t_signal(env, "many", "k", "add", "1", now++), DS_OK);
+    }
+
+    T_INT(t_claim_e(env, hub, now++, T_LEASE, 8, tok, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 5000);
+    T_INT(t_ecomplete(env, "many", "k", tok++, 0, "5000", now++), DS_OK);
+
+    /* the rest is ready again at once */
+    T_INT(t_claim_e(env, hub, now++, T_LEASE, 8, tok, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 1);
+    T_INT(t_ecomplete(env, "many", "k", tok++, 0, "5001", now++), DS_OK);
+
+    /* inputs of 900,000 bytes: two a batch */
+    len = 900000;
+    big = malloc(3 * 1024 * 1024 + 3);
+    if (big == NULL) {
+        abort();
+    }
+
+    memset(big, 'x', 3 * 1024 * 1024 + 2);
+    big[0] = '"';
+    big[len + 1] = '"';
+    big[len + 2] = '\0';
+
+    for (i = 0; i < 3; i++) {
+        T_INT(t_signal(env, "large", "k", "add", big, now++), DS_OK);
+    }
+
+    T_INT(t_claim_e(env, hub, now++, T_LEASE, 8, tok, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 2);
+    T_INT(t_ecomplete(env, "large", "k", tok++, 0, "2", now++), DS_OK);
+    T_INT(t_claim_e(env, hub, now++, T_LEASE, 8, tok, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 1);
+    T_INT(t_ecomplete(env, "large", "k", tok++, 0, "3", now++), DS_OK);
+
+    /* one of 3 MiB goes alone, whatever its size */
+    big[len + 1] = 'x';
+    big[len + 2] = 'x';
+    big[3 * 1024 * 1024 + 1] = '"';
+    big[3 * 1024 * 1024 + 2] = '\0';
+    T_INT(t_signal(env, "huge", "k", "add", big, now++), DS_OK);
+    T_INT(t_signal(env, "huge", "k", "add", "1", now++), DS_OK);
+
+    T_INT(t_claim_e(env, hub, now++, T_LEASE, 8, tok, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 1);
+    T_INT(t_ecomplete(env, "huge", "k", tok++, 0, "1", now++), DS_OK);
+    T_INT(t_claim_e(env, hub, now++, T_LEASE, 8, tok, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 1);
+    T_INT(t_ecomplete(env, "huge", "k", tok++, 0, "2", now++), DS_OK);
+
+    T(t_consistent(env, hub, NULL));
+
+    free(big);
     ds_env_close(env);
     t_rmdir(dir);
 }

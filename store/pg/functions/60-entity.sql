@@ -743,9 +743,17 @@ BEGIN
 
         examined := examined + 1;
 
-        SELECT coalesce(max(r.seq), 0) INTO last
-            FROM durable.entity_runnable(p_hub, e.partition, e.id, e.owner,
-                                         9223372036854775807) r;
+        -- one batch: at most 5,000 operations, and past the first at
+        -- most 2 MiB of them (DS_ENTITY_BATCH_OPS and _BYTES)
+        SELECT coalesce(max(b.seq), 0) INTO last
+            FROM (SELECT r.seq,
+                         row_number() OVER w AS n,
+                         sum(octet_length(r.operation)) OVER w AS bytes
+                  FROM durable.entity_runnable(p_hub, e.partition, e.id,
+                                               e.owner,
+                                               9223372036854775807) r
+                  WINDOW w AS (ORDER BY r.seq)) b
+            WHERE b.n = 1 OR (b.n <= 5000 AND b.bytes <= 2097152);
 
         IF last = 0 THEN
             -- nothing to run (a locked entity waits for its holder)
