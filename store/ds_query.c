@@ -222,7 +222,9 @@ ds_instance_purge_until(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
     *deleted = 0;
     *more = 0;
 
-    if (!dsi_key_hub_valid(hub)) {
+    /* a prefix is the list's alone: each step here starts over */
+
+    if (!dsi_key_hub_valid(hub) || q->id_prefix.len) {
         return DS_INVALID;
     }
 

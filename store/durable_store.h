@@ -168,7 +168,8 @@ typedef struct {
 
 /*
  * list / purge filter; fields left zero mean "no filter", so a time
- * given as a bound goes through ds_query_bound() first
+ * given as a bound goes through ds_query_bound() first. id_prefix is the
+ * list's only: a purge with one is refused (DS_INVALID).
  */
 typedef struct {
     int64_t             created_from;   /* inclusive; INT64_MIN: open */

@@ -155,6 +155,12 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
 
     case DS_OP_PURGE_BATCH:
         q = op->in.purge.query;
+
+        /* the SQL takes no prefix: refused, as ds_instance_purge() does */
+        if (q->id_prefix.len) {
+            return DS_INVALID;
+        }
+
         call->stmt.sql = "SELECT rc, deleted, more, error "
                          "FROM durable.purge_batch($1, $2, $3, $4, $5)";
         dsi_pg_param_str(call, op->hub);

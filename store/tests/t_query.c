@@ -633,6 +633,15 @@ t_query_purge(void)
 
     memset(&q, 0, sizeof(q));
 
+    /* a prefix is the list's: a purge refuses it, and purges nothing */
+    q.id_prefix = t_s("p00");
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_purge(txn, hub, &q, 1000, &deleted, &more),
+          DS_INVALID);
+    T_INT(deleted, 0);
+    ds_txn_abort(txn);
+    q.id_prefix = t_s("");
+
     /* only active statuses asked for: nothing is purged */
     q.status_mask = DS_STATUS_MASK(DS_RUNNING) | DS_STATUS_MASK(DS_PENDING)
                     | DS_STATUS_MASK(DS_SUSPENDED)

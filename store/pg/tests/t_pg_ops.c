@@ -998,7 +998,8 @@ static void
 t_script(void)
 {
     char        longname[300];
-    ds_op_t    *op;
+    ds_op_t    *op, pop;
+    t_seen_t   *seen;
     ds_query_t  q;
 
     memset(longname, 'n', sizeof(longname) - 1);
@@ -1077,6 +1078,20 @@ t_script(void)
     op = t_op(DS_OP_PURGE_BATCH, NULL, NULL, NULL);
     op->in.purge.query = &q;
     op->in.purge.max = 1;
+
+    /* a prefix is the list's: refused, nothing purged */
+    q.id_prefix = t_s("a");
+    t_both(__LINE__, op);
+    seen = calloc(1, sizeof(t_seen_t));
+    if (seen == NULL) {
+        abort();
+    }
+    pop = *op;
+    t_pg_op(&pop, seen);
+    T(pop.rc == DS_INVALID && pop.out.purge.deleted == 0);
+    free(seen);
+    q.id_prefix = t_s("");
+
     t_both(__LINE__, op);
     t_both(__LINE__, op);
     t_both(__LINE__, op);
