@@ -15,11 +15,15 @@
  */
 
 
+#include <string.h>
+
 #include "ds_internal.h"
 
 
 static int ds_inbox_reserve(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst, int64_t now, uint64_t *seq);
+static int ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data);
 
 
 /*
@@ -198,4 +202,63 @@ dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     return dsi_seq_put(txn, DS_DB_INBOX, hub, id, seq, message);
+}
+
+
+/*
+ * Deletes the answers to an execution that ended (an activity's or a
+ * sub-orchestration's result, a fired timer, an entity's answer to a
+ * call) from the inbox, from seq "from" on: those that came while its
+ * last episode ran. A continue-as-new drops them, as its new execution
+ * numbers tasks and timers from 0 again and would take them for its own;
+ * so does a rewind, which schedules again what the history shows without
+ * a result, so that each task gets one. Events raised, control messages
+ * and entity lock grants (which name the instance, not the execution)
+ * stay.
+ */
+
+int
+dsi_inbox_drop_answers(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    uint64_t from)
+{
+    return dsi_seq_each_from(txn, DS_DB_INBOX, hub, id, from, UINT64_MAX,
+                             ds_inbox_answer, NULL);
+}
+
+
+static int
+ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
+{
+    size_t               i, len, n;
+    const char          *p;
+    static const char    prefix[] = "{\"EventType\":\"";
+    static const char   *answers[] = {
+        "TaskCompleted\"", "TaskFailed\"", "TimerFired\"",
+        "SubOrchestrationInstanceCompleted\"",
+        "SubOrchestrationInstanceFailed\"",
+        "EntityOperationCompleted\"", "EntityOperationFailed\"", NULL
+    };
+
+    (void) txn;
+    (void) seq;
+    (void) data;
+
+    if (val->mv_size < sizeof(prefix) - 1
+        || memcmp(val->mv_data, prefix, sizeof(prefix) - 1) != 0)
+    {
+        return DSI_EACH_NEXT;
+    }
+
+    p = (const char *) val->mv_data + sizeof(prefix) - 1;
+    len = val->mv_size - (sizeof(prefix) - 1);
+
+    for (i = 0; answers[i]; i++) {
+        n = strlen(answers[i]);
+
+        if (len >= n && memcmp(p, answers[i], n) == 0) {
+            return DSI_EACH_DELETE;
+        }
+    }
+
+    return DSI_EACH_NEXT;
 }

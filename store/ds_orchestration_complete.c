@@ -59,8 +59,6 @@ static int ds_carryover(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst, const ds_action_t *fin, uint64_t upto, int64_t now);
 static int ds_take_later(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     void *data);
-static int ds_drop_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
-    void *data);
 static int ds_lock_check(const ds_action_t *a, ds_action_fault_t *f);
 static int ds_entity_message(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst, const ds_action_t *a, int64_t now,
@@ -306,8 +304,7 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         /* what answers the ended execution came too late for it */
 
         if (rc == DS_OK) {
-            rc = dsi_seq_each_from(txn, DS_DB_INBOX, hub, id, upto + 1,
-                                   UINT64_MAX, ds_drop_answer, NULL);
+            rc = dsi_inbox_drop_answers(txn, hub, id, upto + 1);
         }
 
         if (rc == DS_OK && fin->ncarryover) {
@@ -729,55 +726,6 @@ ds_carryover(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
     free(later.lens);
 
     return rc;
-}
-
-
-/*
- * A message that came after the episode's, when the execution continues
- * as new: an answer to the ended execution (an activity's or a
- * sub-orchestration's result, a timer, an entity's answer to a call) is
- * deleted, as it would have been had it come a moment later: the new
- * execution's task and timer ids start again from 0, and would take it
- * for their own. Events raised and control messages stay for it, and so
- * does a lock grant: it names the instance, not the execution, and the
- * entity stays locked by the instance either way.
- */
-
-static int
-ds_drop_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
-{
-    size_t               i, len;
-    const char          *p;
-    static const char    prefix[] = "{\"EventType\":\"";
-    static const char   *answers[] = {
-        "TaskCompleted\"", "TaskFailed\"", "TimerFired\"",
-        "SubOrchestrationInstanceCompleted\"",
-        "SubOrchestrationInstanceFailed\"",
-        "EntityOperationCompleted\"", "EntityOperationFailed\"", NULL
-    };
-
-    (void) txn;
-    (void) seq;
-    (void) data;
-
-    if (val->mv_size < sizeof(prefix) - 1
-        || memcmp(val->mv_data, prefix, sizeof(prefix) - 1) != 0)
-    {
-        return DSI_EACH_NEXT;
-    }
-
-    p = (const char *) val->mv_data + sizeof(prefix) - 1;
-    len = val->mv_size - (sizeof(prefix) - 1);
-
-    for (i = 0; answers[i]; i++) {
-        if (len >= strlen(answers[i])
-            && memcmp(p, answers[i], strlen(answers[i])) == 0)
-        {
-            return DSI_EACH_DELETE;
-        }
-    }
-
-    return DSI_EACH_NEXT;
 }
 
 

@@ -13,6 +13,10 @@
  * result delivered when it completed, and left alone when it runs. The
  * instance is Running and its output cleared.
  *
+ * Results that came while the failing episode ran, waiting in the
+ * inbox, are dropped first (dsi_inbox_drop_answers()): what they answer
+ * is scheduled again, so that each task gets one result.
+ *
  * The results of what is rescheduled make the instance runnable. When
  * nothing was, ExecutionRewound goes to the inbox instead of the history
  * so that an episode replays the history without the failure.
@@ -141,6 +145,16 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     none.len = 0;
     pending = 0;
     event.data = NULL;
+
+    /*
+     * Results that came while the failing episode ran wait in the inbox;
+     * what they answer is scheduled again below, so they go (else a task
+     * would get two)
+     */
+
+    if (rc == DS_OK) {
+        rc = dsi_inbox_drop_answers(txn, hub, id, 1);
+    }
 
     /* the failure leaves the history */
 

@@ -25,6 +25,7 @@ static void t_work_suspend(void);
 static void t_work_terminate(void);
 static void t_work_purge(void);
 static void t_work_rewind(void);
+static void t_work_rewind_late(void);
 static void t_work_continue(void);
 static void t_work_timers(void);
 static void t_work_sub(void);
@@ -48,6 +49,7 @@ t_work(void)
     t_work_terminate();
     t_work_purge();
     t_work_rewind();
+    t_work_rewind_late();
     t_work_continue();
     t_work_timers();
     t_work_sub();
@@ -914,6 +916,76 @@ t_work_rewind(void)
     T_INT(st, DS_COMPLETED);
 
     T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * Results that came while the failing episode ran: the rewind schedules
+ * again what they answer and drops them, so that each task gets one
+ */
+
+static void
+t_work_rewind_late(void)
+{
+    char              *dir;
+    int64_t            now;
+    ds_env_t          *env;
+    ds_str_t           hub;
+    t_act_t            a;
+    t_orch_t           o;
+    ds_action_t        act[2];
+    ds_status_e        st;
+    ds_check_stats_t   cs;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "rl", "O", "", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 1, 0, &o), DS_OK);
+    act[0] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "A", NULL);
+    act[1] = t_act(DS_ACT_CREATE_TIMER, 1, NULL, NULL);
+    act[1].fire_at = T0 + 5;
+    T_INT(t_complete_o(env, hub, "rl", 0, act, 2, T0 + 2, &st), DS_OK);
+
+    /* an episode for an event; meanwhile the activity and timer answer */
+    T_INT(t_claim_a(env, hub, T0 + 3, T_LEASE, 1, 1, &a), DS_OK);
+    T_INT(a.n, 1);
+    T_INT(t_raise(env, "rl", "ev", "1", T0 + 3), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 4, T_LEASE, 1, 2, &o), DS_OK);
+    T_INT(o.n, 1);
+    T_INT(t_complete_a(env, hub, "rl", 0, 1, 0, "\"late\"", T0 + 5), DS_OK);
+    now = T0 + 5;
+    T_INT(t_run(env, t_fire, &now), DS_OK);
+
+    act[0] = t_act(DS_ACT_FAIL, 0, NULL, NULL);
+    act[0].reason = t_s("\"boom\"");
+    act[0].details = t_s("null");
+    T_INT(t_complete_o(env, hub, "rl", 2, act, 1, T0 + 6, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+
+    T_INT(t_op(env, 'w', "rl", T0 + 7), DS_OK);
+
+    /* both again, each answered once */
+    T_INT(t_claim_a(env, hub, T0 + 8, T_LEASE, 1, 3, &a), DS_OK);
+    T_INT(a.n, 1);
+    T_INT(t_complete_a(env, hub, "rl", 0, 3, 0, "\"again\"", T0 + 9),
+          DS_OK);
+    now = T0 + 9;
+    T_INT(t_run(env, t_fire, &now), DS_OK);
+
+    T(t_consistent(env, hub, &cs));
+    T_INT(cs.timers, 0);
+
+    T_INT(t_claim_o(env, hub, T0 + 10, T_LEASE, 1, 4, &o), DS_OK);
+    T_INT(o.n, 1);
+    T_INT(o.nmessages[0], 2);
+    T(!t_has(o.messages[0], "late"));
+    T(t_has(o.messages[0], "\"Result\":\"again\""));
+    T(t_has(o.messages[0], "\"TimerId\":1"));
 
     ds_env_close(env);
     t_rmdir(dir);

@@ -394,6 +394,30 @@ END
 $$;
 
 
+-- dsi_inbox_drop_answers(): deletes the answers to an execution that
+-- ended (an activity's or a child's result, a fired timer, an entity's
+-- answer to a call) from an instance's inbox, from p_from on. A
+-- continue-as-new drops those that came during its episode, as the new
+-- execution numbers tasks and timers from 0 again and would take them for
+-- its own; a rewind drops them all, as it schedules again what they
+-- answer. Events raised and entity lock grants stay.
+CREATE OR REPLACE FUNCTION durable.inbox_drop_answers(p_hub text,
+    p_part integer, p_id text, p_from bigint)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM durable.inbox x
+        WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_id
+          AND x.seq >= p_from
+          AND substring(x.message FROM '^\{"EventType":"(\w+)"')
+              IN ('TaskCompleted', 'TaskFailed', 'TimerFired',
+                  'SubOrchestrationInstanceCompleted',
+                  'SubOrchestrationInstanceFailed',
+                  'EntityOperationCompleted', 'EntityOperationFailed');
+END
+$$;
+
+
 -- durable.deliver() past its look-up, for a caller that holds the
 -- record: p_inst, read FOR UPDATE, in partition p_part, unchanged since
 CREATE OR REPLACE FUNCTION durable.deliver_locked(p_hub text,

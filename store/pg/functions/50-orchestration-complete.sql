@@ -643,20 +643,9 @@ BEGIN
             END IF;
 
             -- answers to the ended execution that came after its
-            -- episode's messages (an activity's or a child's result, a
-            -- timer, an entity's answer to a call) go, as they would had
-            -- they come a moment later: the new execution's task and
-            -- timer ids start again from 0 and would take them for theirs
-            -- (ds_drop_answer()). Events raised and lock grants stay.
-            DELETE FROM durable.inbox x
-                WHERE x.hub = p_hub AND x.partition = part
-                  AND x.id = p_id AND x.seq > upto
-                  AND substring(x.message FROM '^\{"EventType":"(\w+)"')
-                      IN ('TaskCompleted', 'TaskFailed', 'TimerFired',
-                          'SubOrchestrationInstanceCompleted',
-                          'SubOrchestrationInstanceFailed',
-                          'EntityOperationCompleted',
-                          'EntityOperationFailed');
+            -- episode's messages go, as they would had they come a moment
+            -- later (durable.inbox_drop_answers())
+            PERFORM durable.inbox_drop_answers(p_hub, part, p_id, upto + 1);
 
             IF coalesce(cardinality(p_carry), 0) > 0 THEN
                 -- the carried-over events go ahead of the messages that

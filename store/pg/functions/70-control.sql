@@ -582,6 +582,10 @@ BEGIN
         WHERE h.hub = p_hub AND h.partition = part AND h.id = p_id
           AND v.type IS NOT NULL;
 
+    -- results that came while the failing episode ran: what they answer
+    -- is scheduled again below, so they go (else a task would get two)
+    PERFORM durable.inbox_drop_answers(p_hub, part, p_id, 1);
+
     -- the failure leaves the history
     DELETE FROM durable.history h
         USING durable_rewind r

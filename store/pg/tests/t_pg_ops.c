@@ -2389,6 +2389,60 @@ t_work(void)
 
 
 /*
+ * Results that came while a failing episode ran, then a rewind: what they
+ * answer is scheduled again, and they leave the inbox on both backends
+ */
+
+static void
+t_rewind_late(void)
+{
+    size_t       i;
+    uint8_t      tk[4 * DS_LEASE_LEN];
+    ds_action_t  a[2];
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0x60 + i / DS_LEASE_LEN);
+    }
+
+    t_hub = "late";
+
+    t_both(__LINE__, t_op(DS_OP_START, "rl", "Late", NULL));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "Late");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_SCHEDULE_ACTIVITY;
+    a[0].id = 0;
+    a[0].name = t_s("A");
+    t_complete(__LINE__, "rl", tk, a, 1);
+
+    /* the activity answers while an episode for an event runs */
+    t_claim(__LINE__, DS_WORK_ACTIVITY, 1, tk + DS_LEASE_LEN, NULL);
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "rl", "ev", "1"));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 2 * DS_LEASE_LEN,
+            "Late");
+    t_activity(__LINE__, DS_OP_WORK_COMPLETE, "rl", 0, tk + DS_LEASE_LEN, 0,
+               "\"late\"");
+    t_inbox(__LINE__, "rl");
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_FAIL;
+    a[0].reason = t_s("\"boom\"");
+    a[0].details = t_s("null");
+    t_complete(__LINE__, "rl", tk + 2 * DS_LEASE_LEN, a, 1);
+    t_inbox(__LINE__, "rl");
+
+    /* scheduled again, and answered once */
+    t_both(__LINE__, t_op(DS_OP_REWIND, "rl", NULL, "\"again\""));
+    t_claim(__LINE__, DS_WORK_ACTIVITY, 1, tk + 3 * DS_LEASE_LEN, NULL);
+    t_activity(__LINE__, DS_OP_WORK_COMPLETE, "rl", 0, tk + 3 * DS_LEASE_LEN,
+               0, "\"again\"");
+    t_inbox(__LINE__, "rl");
+    t_both(__LINE__, t_op(DS_OP_STATS, NULL, NULL, NULL));
+
+    t_hub = "hub";
+}
+
+
+/*
  * A custom status as an orchestration sets it: none at the start, then
  * one with escapes, kept by an episode that sets none, replaced by the
  * last; and one set before a continue-as-new. Status reads and a list
@@ -3574,6 +3628,7 @@ main(int argc, char **argv)
     t_rewind();
     t_token();
     t_work();
+    t_rewind_late();
     t_custom();
     t_opts();
     t_partial();
