@@ -67,6 +67,7 @@ extern const du_command_t  du_cmd_check;
 int du_is_conninfo(const char *store);
 int du_offline_open(const char *store, size_t map_size, int create,
     ds_env_t **env);
+int du_store_missing(const char *dir);
 int du_store_in_use(const char *dir);
 int du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records);
 int du_import_file(const char *dir, FILE *in, const char *hub_opt,

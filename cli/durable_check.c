@@ -373,6 +373,12 @@ dc_run(int argc, char **argv, int legacy)
         }
 
     } else {
+        if (du_store_missing(dir)) {
+            fprintf(stderr, "durable-check: no store in \"%s\": it has no "
+                    "data.mdb\n", dir);
+            return unavailable;
+        }
+
         conf.path = dir;
 
         rc = ds_env_open(&env, &conf, err, sizeof(err));

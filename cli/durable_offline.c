@@ -143,8 +143,32 @@ du_lmdb_only(void)
 
 
 /*
+ * 1 when dir is a directory without data.mdb: LMDB would make a new store
+ * there, which no command that only reads a store may do. 0 otherwise,
+ * the open saying what else is wrong.
+ */
+
+int
+du_store_missing(const char *dir)
+{
+    char         path[4096];
+    struct stat  st;
+
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)
+        || (size_t) snprintf(path, sizeof(path), "%s/data.mdb", dir)
+           >= sizeof(path))
+    {
+        return 0;
+    }
+
+    return stat(path, &st) != 0 && errno == ENOENT;
+}
+
+
+/*
  * Opens the store directory; a conninfo is refused, a missing directory
- * is created only when asked. Prints the error, returns the exit code.
+ * or a directory without a store is created only when asked. Prints the
+ * error, returns the exit code.
  */
 
 int
@@ -167,6 +191,11 @@ du_offline_open(const char *store, size_t map_size, int create,
 
     } else if (!S_ISDIR(st.st_mode)) {
         du_error("store \"%s\" is not a directory", store);
+        return DU_EXIT_UNAVAILABLE;
+    }
+
+    if (!create && du_store_missing(store)) {
+        du_error("no store in \"%s\": it has no data.mdb", store);
         return DU_EXIT_UNAVAILABLE;
     }
 

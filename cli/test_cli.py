@@ -194,6 +194,31 @@ def test_help():
        man.stderr + " missing: %s" % missing)
 
 
+def test_no_store(tmp):
+    """the commands that read a store refuse a directory with none (no
+    data.mdb), exit 3, and leave it as it was: LMDB would make one"""
+    empty = os.path.join(tmp, "nostore")
+    os.mkdir(empty)
+    dest = os.path.join(tmp, "nostore-backup")
+    checker = os.path.join(os.path.dirname(DURABLE), "durable-check")
+    for args in (["check", empty], ["check", "--json", empty],
+                 ["check", "--list-ids", HUB, empty],
+                 ["stats", empty], ["export", empty],
+                 ["delete-task-hub", "--hub", HUB, empty],
+                 ["backup", empty, dest], ["compact", empty]):
+        r = durable(*args)
+        ok(r.returncode == 3 and "has no data.mdb" in r.stderr
+           and os.listdir(empty) == [] and not os.path.exists(dest),
+           "durable %s of a directory without a store: exit 3, nothing "
+           "made" % " ".join(args[:-1]), r.detail + "\nleft: %s" % os.listdir(empty))
+    r = subprocess.run([checker, empty], capture_output=True, text=True)
+    ok(r.returncode == 2 and "has no data.mdb" in r.stderr
+       and os.listdir(empty) == [],
+       "durable-check of a directory without a store: exit 2, nothing made",
+       r.stdout + r.stderr)
+    shutil.rmtree(empty)
+
+
 def test_online(srv):
     b = ["--url", srv.base, "--key", KEY]
 
@@ -712,6 +737,7 @@ def main():
     srv = worker = None
     try:
         test_help()
+        test_no_store(tmp)
         srv = Server(tmp)
         worker = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "examples/worker/worker.py"),
