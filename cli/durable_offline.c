@@ -915,6 +915,76 @@ du_import_field(json_t *rec, const char *name, unsigned char **buf,
 
 
 /*
+ * An instance's or entity's record key is its id: one the API would
+ * refuse could not be reached through it (ds_names.c). Every other
+ * record names an instance or entity by id too, and the check refuses
+ * it without one of these records. 0, or -1 when printed.
+ */
+
+static int
+du_import_id(unsigned table, ds_str_t key, size_t lineno, const char *type)
+{
+    int              rc;
+    char             why[160];
+    const char      *at, *what, *part;
+    ds_str_t         name, ekey;
+    ds_name_fault_t  f;
+
+    /* an empty key is ds_hub_put's to refuse */
+    if (key.len == 0) {
+        return 0;
+    }
+
+    part = "it";
+    f.error = DS_NAME_OK;
+
+    if (table == DS_DB_INSTANCES) {
+        what = "instance id";
+        rc = ds_name_instance_id(key, &f);
+
+    } else if (table == DS_DB_ENTITIES) {
+        what = "entity id";
+        at = key.len > 1 && key.data[0] == '@'
+             ? memchr(key.data + 1, '@', key.len - 1) : NULL;
+        rc = DS_INVALID;
+
+        if (at != NULL) {
+            name.data = key.data + 1;
+            name.len = (size_t) (at - name.data);
+            ekey.data = at + 1;
+            ekey.len = key.len - name.len - 2;
+            rc = ds_name_entity(name, ekey, &f);
+            part = f.part == DS_NAME_PART_NAME ? "its name"
+                   : f.part == DS_NAME_PART_KEY ? "its key"
+                   : "its name and key";
+        }
+
+    } else {
+        return 0;
+    }
+
+    if (rc == DS_OK) {
+        return 0;
+    }
+
+    if (f.error == DS_NAME_OK) {
+        snprintf(why, sizeof(why), "is not \"@name@key\"");
+
+    } else {
+        ds_name_fault_text(&f, why, sizeof(why));
+    }
+
+    fprintf(stderr, "durable: import: line %zu: %s record: the %s \"",
+            lineno, type, what);
+    du_print_str(stderr, key);
+    fprintf(stderr, "\" cannot be reached through the API: %s %s\n", part,
+            why);
+
+    return -1;
+}
+
+
+/*
  * Reads an export into the hub (hub_opt, or the export's) of the LMDB
  * store in dir, created when absent: one txn, committed when the hub
  * checks consistent. hub_buf gets the hub's name. Prints errors; returns
@@ -1076,6 +1146,10 @@ du_import_file(const char *dir, FILE *in, const char *hub_opt,
         if (du_import_json((unsigned) table, value, err, sizeof(err)) != 0)
         {
             du_error("import: line %zu: %s record: %s", lineno, type, err);
+            goto done;
+        }
+
+        if (du_import_id((unsigned) table, key, lineno, type) != 0) {
             goto done;
         }
 

@@ -210,7 +210,8 @@ def test_no_store(tmp):
         ok(r.returncode == 3 and "has no data.mdb" in r.stderr
            and os.listdir(empty) == [] and not os.path.exists(dest),
            "durable %s of a directory without a store: exit 3, nothing "
-           "made" % " ".join(args[:-1]), r.detail + "\nleft: %s" % os.listdir(empty))
+           "made" % " ".join(a for a in args if a not in (empty, dest)),
+           r.detail + "\nleft: %s" % os.listdir(empty))
     r = subprocess.run([checker, empty], capture_output=True, text=True)
     ok(r.returncode == 2 and "has no data.mdb" in r.stderr
        and os.listdir(empty) == [],
@@ -652,6 +653,30 @@ def test_import_refused(tmp, fresh, exp1):
         r = durable("import", fresh, "--input", path)
         ok(r.returncode == 1 and "cannot be reached through the API"
            in r.stderr, "a header hub %r is refused" % hub, r.detail)
+
+    # ids the API refuses: renamed in every key that holds them, the hub
+    # stays consistent, so only the name rule refuses it
+    for old, new, type_, said in (
+            (b"appr-1", b"appr\x1b]1", "instances",
+             'the instance id "appr\\u001b]1" cannot be reached through '
+             'the API: it must not contain control characters'),
+            (b"appr-1", b"@ppr-1", "instances",
+             "it must not start with '@'"),
+            (b"@counter@k", b"@coun/er@k", "entities",
+             'the entity id "@coun/er@k" cannot be reached through the '
+             "API: its name must not contain '/'")):
+        def rename(header, recs, old=old, new=new):
+            for rec in recs:
+                rec["key"] = rec["key"].replace(old, new)
+        path, recs = edited_export(tmp, exp1, "badid", rename)
+        n = first_line(recs, type_, lambda rec: rec["key"] == new)
+        r = durable("import", fresh, "--input", path, "--hub", "BadId")
+        ok(n is not None and r.returncode == 1
+           and "line %d: %s record: " % (n, type_) in r.stderr
+           and said in r.stderr and "\x1b" not in r.stderr,
+           "import of the %s id %r is refused"
+           % ("entity" if type_ == "entities" else "instance", new),
+           r.detail)
 
     # an id from the file reaches the terminal escaped
     def escape_id(header, recs):
