@@ -291,6 +291,40 @@ du_print_str(FILE *f, ds_str_t s)
 }
 
 
+/*
+ * text from a server, as du_print_str() prints it, padded with spaces to
+ * width columns (bytes); NULL is printed as null
+ */
+
+void
+du_print_text(FILE *f, const char *s, int width)
+{
+    char    *buf;
+    size_t   len;
+
+    if (s == NULL) {
+        s = "null";
+    }
+
+    len = strlen(s);
+
+    buf = malloc(ds_json_escape_len(s, len) + 1);
+    if (buf == NULL) {
+        fputs("(out of memory)", f);
+        return;
+    }
+
+    len = ds_json_escape(s, len, buf);
+    fwrite(buf, 1, len, f);
+    free(buf);
+
+    while (width > 0 && len < (size_t) width) {
+        fputc(' ', f);
+        len++;
+    }
+}
+
+
 static const char  du_b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

@@ -53,6 +53,7 @@ int du_size(const char *s, size_t *v);
 void du_error(const char *fmt, ...);
 void du_json_print_str(FILE *f, const char *s, size_t len);
 void du_print_str(FILE *f, ds_str_t s);
+void du_print_text(FILE *f, const char *s, int width);
 size_t du_base64_encode(const unsigned char *in, size_t len, char *out);
 int du_base64_decode(const char *in, size_t len, unsigned char *out,
     size_t *out_len);

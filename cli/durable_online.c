@@ -385,7 +385,10 @@ du_http_failed(const du_command_t *cmd, const du_http_t *res)
         }
     }
 
-    fprintf(stderr, "durable %s: HTTP %ld: %s\n", cmd->name, res->code, msg);
+    /* the server's words, escaped: no control byte reaches a terminal */
+    fprintf(stderr, "durable %s: HTTP %ld: ", cmd->name, res->code);
+    du_print_text(stderr, msg, 0);
+    fputc('\n', stderr);
     json_decref(j);
 
     /* a refused key is the caller's to fix, not a server that is down */
@@ -422,14 +425,25 @@ du_print_json(const char *label, json_t *v)
 }
 
 
+/* a label and a string of the answer, escaped */
+
+static void
+du_print_field(const char *label, json_t *o, const char *name)
+{
+    printf("%-16s ", label);
+    du_print_text(stdout, du_jstr(o, name), 0);
+    putchar('\n');
+}
+
+
 static void
 du_print_status(json_t *st)
 {
-    printf("%-16s %s\n", "instanceId", du_jstr(st, "instanceId"));
-    printf("%-16s %s\n", "name", du_jstr(st, "name"));
-    printf("%-16s %s\n", "runtimeStatus", du_jstr(st, "runtimeStatus"));
-    printf("%-16s %s\n", "createdTime", du_jstr(st, "createdTime"));
-    printf("%-16s %s\n", "lastUpdatedTime", du_jstr(st, "lastUpdatedTime"));
+    du_print_field("instanceId", st, "instanceId");
+    du_print_field("name", st, "name");
+    du_print_field("runtimeStatus", st, "runtimeStatus");
+    du_print_field("createdTime", st, "createdTime");
+    du_print_field("lastUpdatedTime", st, "lastUpdatedTime");
     du_print_json("input", json_object_get(st, "input"));
     du_print_json("customStatus", json_object_get(st, "customStatus"));
     du_print_json("output", json_object_get(st, "output"));
@@ -449,8 +463,11 @@ du_print_history(json_t *events)
             what = du_jstr(ev, "Name");
         }
 
-        printf("%s  %-34s %s", du_jstr(ev, "Timestamp"),
-               du_jstr(ev, "EventType"), what ? what : "");
+        du_print_text(stdout, du_jstr(ev, "Timestamp"), 0);
+        fputs("  ", stdout);
+        du_print_text(stdout, du_jstr(ev, "EventType"), 34);
+        putchar(' ');
+        du_print_text(stdout, what ? what : "", 0);
 
         v = json_object_get(ev, "Result");
         if (v == NULL) {
@@ -478,8 +495,11 @@ du_parse_body(const du_command_t *cmd, const du_http_t *res)
     j = json_loadb(res->body ? res->body : "", res->len, JSON_DECODE_ANY,
                    &err);
     if (j == NULL) {
+        /* jansson's text may quote the body */
         fprintf(stderr, "durable %s: HTTP %ld with a body that is not "
-                "JSON: %s\n", cmd->name, res->code, err.text);
+                "JSON: ", cmd->name, res->code);
+        du_print_text(stderr, err.text, 0);
+        fputc('\n', stderr);
     }
 
     return j;
@@ -748,9 +768,14 @@ du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
                 free(s);
 
             } else {
-                printf("%-36s %-16s %s  %s\n", du_jstr(st, "instanceId"),
-                       du_jstr(st, "runtimeStatus"),
-                       du_jstr(st, "createdTime"), du_jstr(st, "name"));
+                du_print_text(stdout, du_jstr(st, "instanceId"), 36);
+                putchar(' ');
+                du_print_text(stdout, du_jstr(st, "runtimeStatus"), 16);
+                putchar(' ');
+                du_print_text(stdout, du_jstr(st, "createdTime"), 0);
+                fputs("  ", stdout);
+                du_print_text(stdout, du_jstr(st, "name"), 0);
+                putchar('\n');
             }
 
             first = 0;
@@ -780,7 +805,9 @@ du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
 
     } else if (rc == DU_EXIT_OK && token[0]) {
         /* the next page: on stderr, the list stays clean for pipes */
-        fprintf(stderr, "more: --continuation-token '%s'\n", token);
+        fputs("more: --continuation-token '", stderr);
+        du_print_text(stderr, token, 0);
+        fputs("'\n", stderr);
     }
 
     return rc;
@@ -926,7 +953,8 @@ du_online(int argc, char **argv)
             printf(",\"result\":\"%s\"}\n", what);
 
         } else {
-            printf("%s: %s\n", o.id, what);
+            du_print_text(stdout, o.id, 0);
+            printf(": %s\n", what);
         }
 
         free(res.body);
@@ -951,9 +979,10 @@ du_online(int argc, char **argv)
         free(s);
 
     } else if (cmd == &du_cmd_start_new) {
-        printf("started %s\n", du_jstr(j, "id"));
-        printf("%-16s %s\n", "statusQueryGetUri",
-               du_jstr(j, "statusQueryGetUri"));
+        fputs("started ", stdout);
+        du_print_text(stdout, du_jstr(j, "id"), 0);
+        putchar('\n');
+        du_print_field("statusQueryGetUri", j, "statusQueryGetUri");
 
     } else if (cmd == &du_cmd_get_status) {
         du_print_status(j);

@@ -22,8 +22,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
@@ -95,6 +97,61 @@ class Server:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(timeout=30)
         self.proc = None
+
+
+class FakeServer:
+    """an HTTP server in a thread that answers every request with what
+    answer(method, path, headers) returns: (code, headers, body); for
+    answers a real nginx never gives. requests: (method, path, headers)."""
+
+    def __init__(self, answer):
+        fake = self
+        self.answer = answer
+        self.requests = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def reply(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                if n:
+                    self.rfile.read(n)
+                fake.requests.append((self.command, self.path,
+                                      dict(self.headers)))
+                code, headers, body = fake.answer(self.command, self.path,
+                                                  self.headers)
+                if not isinstance(body, bytes):
+                    body = json.dumps(body).encode()
+                self.send_response(code)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_DELETE = reply
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+        self.base = "http://127.0.0.1:%d/api" % self.httpd.server_port
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def fake_durable(answer, *args):
+    """durable COMMAND ... against a FakeServer giving answer"""
+    fake = FakeServer(answer)
+    try:
+        r = durable(args[0], "--url", fake.base, "--key", KEY, *args[1:])
+    finally:
+        fake.stop()
+    r.requests = fake.requests
+    return r
 
 
 def wait_status(srv, iid, statuses, seconds=60):
@@ -218,6 +275,43 @@ def test_no_store(tmp):
        "durable-check of a directory without a store: exit 2, nothing made",
        r.stdout + r.stderr)
     shutil.rmtree(empty)
+
+
+def test_escaped_answers():
+    """what a server sends reaches the terminal escaped, as durable check
+    prints ids: no control byte of an answer is printed as it is"""
+    esc = "\u001b[31m"
+    status = {"instanceId": "i" + esc, "name": "n" + esc,
+              "runtimeStatus": "Completed" + esc,
+              "createdTime": "2026-12-06T00:00:00Z" + esc,
+              "lastUpdatedTime": "2026-12-06T00:00:01Z" + esc,
+              "input": None, "customStatus": esc, "output": esc,
+              "historyEvents": [{"EventType": "ExecutionStarted" + esc,
+                                 "Timestamp": "2026-12-06T00:00:00Z" + esc,
+                                 "Name": "n" + esc, "Input": esc}]}
+    for args, code, headers, body, out in (
+            (["get-runtime-status", "--id", "i", "--show-history"], 200, {},
+             status, "stdout"),
+            (["get-history", "--id", "i"], 200, {}, status, "stdout"),
+            (["get-instances"], 200,
+             {"x-ms-continuation-token": "t\x1b[31m"}, [status],
+             "stdout stderr"),
+            (["start-new", "--name", "n"], 202, {},
+             {"id": "i" + esc, "statusQueryGetUri": "u" + esc}, "stdout"),
+            (["terminate", "--id", "i\x1b[31m"], 202, {}, b"", "stdout"),
+            (["terminate", "--id", "i"], 400, {},
+             {"Message": "bad" + esc}, "stderr"),
+            (["terminate", "--id", "i"], 400, {},
+             b"bad \x1b[31m", "stderr"),
+            (["get-runtime-status", "--id", "i"], 200, {},
+             b"\x1b[31m", "stderr")):
+        r = fake_durable(lambda m, p, h: (code, headers, body), *args)
+        text = r.stdout + r.stderr
+        ok("\x1b" not in text
+           and all("\\u001b" in getattr(r, o) for o in out.split()),
+           "%s, HTTP %d: the answer's ESC printed escaped"
+           % (" ".join(args).encode("unicode_escape").decode(), code),
+           r.detail)
 
 
 def test_online(srv):
@@ -763,6 +857,7 @@ def main():
     try:
         test_help()
         test_no_store(tmp)
+        test_escaped_answers()
         srv = Server(tmp)
         worker = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "examples/worker/worker.py"),
