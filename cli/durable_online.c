@@ -455,7 +455,7 @@ du_print_history(json_t *events)
 {
     size_t       i;
     json_t      *ev, *v;
-    const char  *what;
+    const char  *what, *ts;
 
     json_array_foreach(events, i, ev) {
         what = du_jstr(ev, "FunctionName");
@@ -463,7 +463,8 @@ du_print_history(json_t *events)
             what = du_jstr(ev, "Name");
         }
 
-        du_print_text(stdout, du_jstr(ev, "Timestamp"), 0);
+        ts = du_jstr(ev, "Timestamp");
+        du_print_text(stdout, ts ? ts : "-", 0);
         fputs("  ", stdout);
         du_print_text(stdout, du_jstr(ev, "EventType"), 34);
         putchar(' ');
@@ -483,6 +484,111 @@ du_print_history(json_t *events)
 
         putchar('\n');
     }
+}
+
+
+/*
+ * The members the output needs, as the API gives them: NULL when o has
+ * them all, else the first one missing or not a string.
+ */
+
+static const char *
+du_lacks(json_t *o, const char *const *names)
+{
+    for ( /* void */ ; *names != NULL; names++) {
+        if (du_jstr(o, *names) == NULL) {
+            return *names;
+        }
+    }
+
+    return NULL;
+}
+
+
+static const char *const  du_status_members[] = {
+    "instanceId", "name", "runtimeStatus", "createdTime", "lastUpdatedTime",
+    NULL
+};
+
+
+static const char *
+du_lacks_events(json_t *events)
+{
+    size_t             i;
+    json_t            *ev;
+    const char        *what;
+
+    /* the history view leaves out an event without a type (a time, the
+       store writes with every event, is not required) */
+    static const char *const  members[] = { "EventType", NULL };
+
+    if (!json_is_array(events)) {
+        return "historyEvents";
+    }
+
+    json_array_foreach(events, i, ev) {
+        what = du_lacks(ev, members);
+        if (what != NULL) {
+            return what;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Whether the answer has what the command prints, in either output: a
+ * server that is not the API's, or a proxy's page, is not a success.
+ * Prints the error; 0 or the exit code.
+ */
+
+static int
+du_check_answer(const du_command_t *cmd, const du_http_t *res, json_t *j,
+    int show_history)
+{
+    json_t       *v;
+    const char   *what;
+
+    static const char *const  started[] = { "id", "statusQueryGetUri", NULL };
+
+    what = NULL;
+
+    if (cmd == &du_cmd_start_new) {
+        what = du_lacks(j, started);
+
+    } else if (cmd == &du_cmd_get_status) {
+        what = du_lacks(j, du_status_members);
+
+        if (what == NULL && show_history) {
+            what = du_lacks_events(json_object_get(j, "historyEvents"));
+        }
+
+    } else if (cmd == &du_cmd_get_history) {
+        what = du_lacks_events(json_object_get(j, "historyEvents"));
+
+    } else if (cmd == &du_cmd_get_instances) {
+        if (!json_is_array(j)) {
+            what = "a list";
+        }
+
+    } else if (cmd == &du_cmd_purge) {
+        v = json_object_get(j, "instancesDeleted");
+
+        if (!json_is_integer(v) || json_integer_value(v) < 0) {
+            what = "instancesDeleted";
+        }
+    }
+
+    if (what == NULL) {
+        return DU_EXIT_OK;
+    }
+
+    fprintf(stderr, "durable %s: HTTP %ld: an unexpected answer, without "
+            "%s%s\n", cmd->name, res->code,
+            strcmp(what, "a list") == 0 ? "" : "a valid ", what);
+
+    return DU_EXIT_UNAVAILABLE;
 }
 
 
@@ -709,6 +815,7 @@ du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
     json_t      *page, *st;
     du_buf_t     url;
     du_http_t    res;
+    const char  *what;
 
     memset(&url, 0, sizeof(du_buf_t));
     du_url(&url, curl, o, "instances", NULL, NULL, NULL);
@@ -754,9 +861,28 @@ du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
         page = du_parse_body(cmd, &res);
         free(res.body);
 
-        if (!json_is_array(page)) {
+        if (page == NULL) {
+            rc = DU_EXIT_UNAVAILABLE;
+            break;
+        }
+
+        rc = du_check_answer(cmd, &res, page, 0);
+
+        json_array_foreach(page, i, st) {
+            if (rc == DU_EXIT_OK) {
+                what = du_lacks(st, du_status_members);
+
+                if (what != NULL) {
+                    fprintf(stderr, "durable %s: HTTP %ld: an unexpected "
+                            "answer, an instance without a valid %s\n",
+                            cmd->name, res.code, what);
+                    rc = DU_EXIT_UNAVAILABLE;
+                }
+            }
+        }
+
+        if (rc != DU_EXIT_OK) {
             json_decref(page);
-            rc = DU_EXIT_FAILED;
             break;
         }
 
@@ -965,7 +1091,13 @@ du_online(int argc, char **argv)
     free(res.body);
 
     if (j == NULL) {
-        rc = DU_EXIT_FAILED;
+        rc = DU_EXIT_UNAVAILABLE;
+        goto done;
+    }
+
+    rc = du_check_answer(cmd, &res, j, o.show_history);
+    if (rc != DU_EXIT_OK) {
+        json_decref(j);
         goto done;
     }
 

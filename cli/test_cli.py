@@ -314,6 +314,37 @@ def test_escaped_answers():
            r.detail)
 
 
+def test_unexpected_answers():
+    """an answer without what the command prints is a server failure
+    (exit 3), in either output, never a success printing null"""
+    for args, code, body in (
+            (["get-runtime-status", "--id", "i"], 200, {}),
+            (["get-runtime-status", "--id", "i", "--json"], 202,
+             {"instanceId": 5}),
+            (["get-runtime-status", "--id", "i", "--show-history"], 200,
+             {"instanceId": "i", "name": "n", "runtimeStatus": "Completed",
+              "createdTime": "t", "lastUpdatedTime": "t"}),
+            (["get-history", "--id", "i"], 200,
+             {"historyEvents": [{"Timestamp": "t", "Name": "n"}]}),
+            (["get-instances"], 200, [{"instanceId": "i"}]),
+            (["get-instances", "--json"], 200, [1]),
+            (["get-instances"], 200, {"instances": []}),
+            (["start-new", "--name", "n"], 202, {"id": None}),
+            (["purge-history", "--id", "i"], 200, {}),
+            (["purge-history", "--id", "i", "--json"], 200,
+             {"instancesDeleted": "1"}),
+            (["get-runtime-status", "--id", "i"], 200, b"<html></html>")):
+        r = fake_durable(lambda m, p, h: (code, {}, body), *args)
+        ok(r.returncode == 3 and ("unexpected answer" in r.stderr
+                                  or "not JSON" in r.stderr)
+           and "null" not in r.stdout.replace('"continuationToken":null',
+                                              ""),
+           "%s, HTTP %d %s: exit 3" % (" ".join(args), code,
+                                       json.dumps(body)[:40]
+                                       if not isinstance(body, bytes)
+                                       else "(not JSON)"), r.detail)
+
+
 def test_online(srv):
     b = ["--url", srv.base, "--key", KEY]
 
@@ -858,6 +889,7 @@ def main():
         test_help()
         test_no_store(tmp)
         test_escaped_answers()
+        test_unexpected_answers()
         srv = Server(tmp)
         worker = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "examples/worker/worker.py"),
