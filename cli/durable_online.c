@@ -806,15 +806,65 @@ du_url(du_buf_t *b, CURL *curl, const du_online_t *o, const char *route,
 }
 
 
+/*
+ * Whether --all was given this token before, as the hashes of the
+ * tokens seen (FNV-1a, 64 bits: a false match is not to be met): a
+ * server that hands one out again would be followed round for ever.
+ * 1: seen, 0: not (and now remembered), -1: out of memory.
+ */
+
+typedef struct {
+    uint64_t           *hash;
+    size_t              n;
+    size_t              size;
+} du_seen_t;
+
+
+static int
+du_token_seen(du_seen_t *seen, const char *token)
+{
+    size_t          i;
+    uint64_t        h, *p;
+    const uint8_t  *c;
+
+    h = 14695981039346656037ULL;
+
+    for (c = (const uint8_t *) token; *c; c++) {
+        h = (h ^ *c) * 1099511628211ULL;
+    }
+
+    for (i = 0; i < seen->n; i++) {
+        if (seen->hash[i] == h) {
+            return 1;
+        }
+    }
+
+    if (seen->n == seen->size) {
+        seen->size = seen->size ? 2 * seen->size : 64;
+        p = realloc(seen->hash, seen->size * sizeof(uint64_t));
+        if (p == NULL) {
+            return -1;
+        }
+
+        seen->hash = p;
+    }
+
+    seen->hash[seen->n++] = h;
+
+    return 0;
+}
+
+
 static int
 du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
 {
-    int          rc, first;
+    int          rc, first, seen_rc;
     char         token[DS_TOKEN_MAX + 1];
     size_t       i;
     json_t      *page, *st;
     du_buf_t     url;
     du_http_t    res;
+    du_seen_t    seen;
     const char  *what;
 
     memset(&url, 0, sizeof(du_buf_t));
@@ -844,6 +894,7 @@ du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
 
     first = 1;
     rc = DU_EXIT_OK;
+    memset(&seen, 0, sizeof(du_seen_t));
 
     for ( ;; ) {
         rc = du_http(curl, o, "GET", url.data, NULL,
@@ -913,9 +964,27 @@ du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
         if (!o->all || token[0] == '\0') {
             break;
         }
+
+        seen_rc = du_token_seen(&seen, token);
+
+        if (seen_rc != 0) {
+            if (seen_rc < 0) {
+                du_error("out of memory");
+
+            } else {
+                fprintf(stderr, "durable %s: the server gave continuation "
+                        "token '", cmd->name);
+                du_print_text(stderr, token, 0);
+                fputs("' a second time: --all stops there\n", stderr);
+            }
+
+            rc = DU_EXIT_UNAVAILABLE;
+            break;
+        }
     }
 
     free(url.data);
+    free(seen.hash);
 
     if (du_json) {
         fputs("],\"continuationToken\":", stdout);

@@ -345,6 +345,37 @@ def test_unexpected_answers():
                                        else "(not JSON)"), r.detail)
 
 
+def test_repeated_token():
+    """get-instances --all stops when the server hands out a token it gave
+    before; the server here fails the 50th request, which ends the
+    endless walk of a tool that would follow it round"""
+    for tokens in (["A"], ["A", "B"]):
+        served = []
+
+        def answer(method, path, headers, tokens=tokens, served=served):
+            sent = headers.get("x-ms-continuation-token")
+            served.append(sent)
+            if len(served) >= 50:
+                return 500, {}, b"enough"
+            i = tokens.index(sent) + 1 if sent else 0
+            return (200, {"x-ms-continuation-token": tokens[i % len(tokens)]},
+                    [{"instanceId": "i%d" % len(served), "name": "n",
+                      "runtimeStatus": "Running", "createdTime": "t",
+                      "lastUpdatedTime": "t"}])
+
+        fake = FakeServer(answer)
+        try:
+            r = durable("get-instances", "--url", fake.base, "--key", KEY,
+                        "--all", "--json")
+        finally:
+            fake.stop()
+        ok(r.returncode == 3 and "a second time" in r.stderr
+           and len(fake.requests) == len(tokens) + 1
+           and len((as_json(r) or {}).get("instances", [])) == len(tokens) + 1,
+           "get-instances --all, tokens %s again and again: stops, exit 3"
+           % "".join(tokens), r.detail + "\nrequests %d" % len(fake.requests))
+
+
 def test_online(srv):
     b = ["--url", srv.base, "--key", KEY]
 
@@ -890,6 +921,7 @@ def main():
         test_no_store(tmp)
         test_escaped_answers()
         test_unexpected_answers()
+        test_repeated_token()
         srv = Server(tmp)
         worker = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "examples/worker/worker.py"),
