@@ -8,6 +8,7 @@
  */
 
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,18 +84,10 @@ du_help(FILE *f)
 }
 
 
-int
-main(int argc, char **argv)
+static int
+du_run(int argc, char **argv)
 {
-    size_t       i;
-    const char  *base;
-
-    base = strrchr(argv[0], '/');
-    base = base ? base + 1 : argv[0];
-
-    if (strcmp(base, "durable-check") == 0) {
-        return du_check_legacy(argc, argv);
-    }
+    size_t  i;
 
     if (argc < 2) {
         du_help(stderr);
@@ -118,6 +111,40 @@ main(int argc, char **argv)
     du_help(stderr);
 
     return DU_EXIT_USAGE;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int          rc, legacy, err;
+    const char  *base;
+
+    base = strrchr(argv[0], '/');
+    base = base ? base + 1 : argv[0];
+    legacy = strcmp(base, "durable-check") == 0;
+
+    rc = legacy ? du_check_legacy(argc, argv) : du_run(argc, argv);
+
+    /*
+     * Output that did not reach its file (a full disk, a closed pipe's
+     * EPIPE with SIGPIPE ignored) is a failure, whatever the command
+     * did: a script must not take a cut list or status for the whole.
+     */
+
+    err = fflush(stdout) != 0 ? errno : 0;
+
+    if (err != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: writing the output failed%s%s\n",
+                legacy ? "durable-check" : "durable", err ? ": " : "",
+                err ? strerror(err) : "");
+
+        if (rc == DU_EXIT_OK) {
+            rc = legacy ? 2 : DU_EXIT_FAILED;
+        }
+    }
+
+    return rc;
 }
 
 

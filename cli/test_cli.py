@@ -62,6 +62,23 @@ def durable(*args, env=None, name="durable"):
     return r
 
 
+def durable_full(*args):
+    """durable with its standard output on /dev/full: no write succeeds"""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([DURABLE] + list(args), stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+    r.detail = "$ durable %s > /dev/full\nrc %d\nstderr: %s" % (
+        " ".join(args), r.returncode, r.stderr)
+    return r
+
+
+def full_ok(r, name):
+    """a command whose output was lost says so and fails"""
+    return ok(r.returncode != 0 and "writing the output failed" in r.stderr,
+              name + " > /dev/full: an error, exit %d" % r.returncode,
+              r.detail)
+
+
 def as_json(r):
     try:
         return json.loads(r.stdout)
@@ -376,6 +393,28 @@ def test_repeated_token():
            % "".join(tokens), r.detail + "\nrequests %d" % len(fake.requests))
 
 
+def test_full_output():
+    """output that cannot be written is an error (online commands and
+    --help; the offline ones in test_offline_live)"""
+    if not os.path.exists("/dev/full"):
+        ok(True, "output to /dev/full # SKIP no /dev/full here")
+        return
+    status = {"instanceId": "i", "name": "n", "runtimeStatus": "Running",
+              "createdTime": "t", "lastUpdatedTime": "t"}
+    fake = FakeServer(lambda m, p, h: (200, {}, [status] if "/instances?"
+                                       in p else status))
+    try:
+        b = ["--url", fake.base, "--key", KEY]
+        full_ok(durable_full("get-instances", "--json", *b),
+                "get-instances --json")
+        full_ok(durable_full("get-instances", *b), "get-instances")
+        full_ok(durable_full("get-runtime-status", "--id", "i", *b),
+                "get-runtime-status")
+    finally:
+        fake.stop()
+    full_ok(durable_full("--help"), "durable --help")
+
+
 def test_online(srv):
     b = ["--url", srv.base, "--key", KEY]
 
@@ -595,6 +634,10 @@ def test_offline_live(srv, tmp):
        and hubs[HUB]["records"]["entities"] == 2,
        "stats --json: statuses and entities (Counter k, approvals)",
        r.detail)
+    for args in (["stats", "--json"], ["stats"], ["check"],
+                 ["check", "--json"], ["check", "--list-ids", HUB],
+                 ["export"]):
+        full_ok(durable_full(*args, store), "durable " + " ".join(args))
     r = durable("stats", store)
     ok(r.returncode == 0 and "hub " + HUB in r.stdout
        and "instances 3 (Completed 3)" in r.stdout, "stats, human",
@@ -922,6 +965,7 @@ def main():
         test_escaped_answers()
         test_unexpected_answers()
         test_repeated_token()
+        test_full_output()
         srv = Server(tmp)
         worker = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "examples/worker/worker.py"),
