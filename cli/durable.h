@@ -70,7 +70,10 @@ int du_offline_open(const char *store, size_t map_size, int create,
     ds_env_t **env);
 int du_store_missing(const char *dir);
 int du_store_in_use(const char *dir);
-int du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records);
+int du_hub_exists(ds_txn_t *txn, ds_str_t hub);
+void du_no_hub(const char *prog, ds_str_t hub);
+int du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records,
+    int need_hub);
 int du_import_file(const char *dir, FILE *in, const char *hub_opt,
     size_t map_size, char *hub_buf, size_t *records);
 extern const du_command_t  du_cmd_stats;

@@ -35,6 +35,8 @@
 
 
 static int du_lmdb_only(void);
+static int du_first_record(void *data, unsigned table, ds_str_t key,
+    ds_str_t value);
 static int du_stats(int argc, char **argv);
 static int du_export(int argc, char **argv);
 static int du_import(int argc, char **argv);
@@ -618,12 +620,42 @@ du_export_record(void *data, unsigned table, ds_str_t key, ds_str_t value)
 
 
 /*
- * Writes the hub's lines from one read txn of env: the export is one
- * consistent snapshot of the hub. DS_OK, or the error (printed).
+ * Whether the hub has a record: an LMDB store keeps nothing else of a
+ * hub, so one without is no hub (as delete-task-hub has it). 1 or 0.
  */
 
 int
-du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records)
+du_hub_exists(ds_txn_t *txn, ds_str_t hub)
+{
+    int  exists;
+
+    exists = 0;
+    (void) ds_hub_walk(txn, hub, du_first_record, &exists);
+
+    return exists;
+}
+
+
+/* "no hub" of a --hub that names none, escaped as the check's ids are */
+
+void
+du_no_hub(const char *prog, ds_str_t hub)
+{
+    fprintf(stderr, "%s: no hub \"", prog);
+    du_print_str(stderr, hub);
+    fputs("\" in the store\n", stderr);
+}
+
+
+/*
+ * Writes the hub's lines from one read txn of env: the export is one
+ * consistent snapshot of the hub. need_hub: a hub without records is
+ * refused (DS_NOTFOUND), as no hub. DS_OK, or the error (printed).
+ */
+
+int
+du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records,
+    int need_hub)
 {
     int          rc;
     char         now[DS_TIME_FRAC_LEN + 1];
@@ -636,6 +668,12 @@ du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records)
     if (ds_txn_begin(env, NULL, 0, &txn) != DS_OK) {
         du_error("cannot begin a read transaction");
         return DS_UNAVAILABLE;
+    }
+
+    if (need_hub && !du_hub_exists(txn, hub)) {
+        ds_txn_abort(txn);
+        du_no_hub("durable", hub);
+        return DS_NOTFOUND;
     }
 
     now[ds_time_format_frac(ds_time_now(), now)] = '\0';
@@ -716,7 +754,7 @@ du_export(int argc, char **argv)
         rc = du_pg_export(a.pos[0], hub, out, &records);
 
     } else {
-        rc = du_export_env(env, hub, out, &records) == DS_OK
+        rc = du_export_env(env, hub, out, &records, 1) == DS_OK
              ? DU_EXIT_OK : DU_EXIT_FAILED;
         ds_env_close(env);
     }

@@ -634,6 +634,22 @@ def test_offline_live(srv, tmp):
        and hubs[HUB]["records"]["entities"] == 2,
        "stats --json: statuses and entities (Counter k, approvals)",
        r.detail)
+    # a hub with no records is none: said, exit 1, nothing exported
+    for args in (["export"], ["check"], ["check", "--json"]):
+        r = durable(*args, "--hub", "NoSuch", store)
+        ok(r.returncode == 1 and 'no hub "NoSuch"' in r.stderr
+           and "consistent" not in r.stdout and "header" not in r.stdout,
+           "durable %s --hub NoSuch: no hub, exit 1" % " ".join(args),
+           r.detail)
+    r = subprocess.run([os.path.join(os.path.dirname(DURABLE),
+                                     "durable-check"), "--hub", "NoSuch",
+                        store], capture_output=True, text=True)
+    ok(r.returncode == 1 and 'no hub "NoSuch"' in r.stderr,
+       "durable-check --hub NoSuch: no hub, exit 1", r.stdout + r.stderr)
+    r = durable("check", "--hub", HUB, store)
+    ok(r.returncode == 0 and r.stdout.endswith("consistent\n"),
+       "check --hub of a hub that is there", r.detail)
+
     for args in (["stats", "--json"], ["stats"], ["check"],
                  ["check", "--json"], ["check", "--list-ids", HUB],
                  ["export"]):
