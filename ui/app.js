@@ -255,15 +255,20 @@ async function loadInstance(id) {
         renderInstance();
         clearError();
     } catch (e) {
-        $('#i-status').replaceWith(el('span',
-            { id: 'i-status', class: 'badge', text: '?' }));
-        $('#i-fields').replaceChildren();
-        $('#timeline').replaceChildren();
-        for (const p of ['#i-input', '#i-output', '#i-custom']) {
-            $(p).textContent = '';
-        }
+        clearInstance();
         say(e.status === 404 ? `No instance ${id} in this hub.` : e.message,
             'error');
+    }
+}
+
+// the instance view with nothing in it, for a message
+function clearInstance() {
+    $('#i-status').replaceWith(el('span',
+        { id: 'i-status', class: 'badge', text: '?' }));
+    $('#i-fields').replaceChildren();
+    $('#timeline').replaceChildren();
+    for (const p of ['#i-input', '#i-output', '#i-custom']) {
+        $(p).textContent = '';
     }
 }
 
@@ -563,7 +568,19 @@ function route() {
     $('#nav-instances').classList.toggle('active', view !== 'entities');
     $('#nav-entities').classList.toggle('active', view === 'entities');
     if (view === 'instance') {
-        loadInstance(decodeURIComponent(h.slice('#/instance/'.length)));
+        // a link typed or cut by hand may hold a '%' that escapes nothing
+        const raw = h.slice('#/instance/'.length);
+        let id = null;
+        try {
+            id = decodeURIComponent(raw);
+        } catch (e) {
+            current = null;
+            $('#i-id').textContent = raw;
+            clearInstance();
+            say(`The link's instance id "${raw}" is not a valid `
+                + 'percent-encoded id.', 'error');
+        }
+        if (id !== null) loadInstance(id);
     } else if (view === 'entities') {
         loadEntities(ents.token);
     } else {

@@ -344,6 +344,17 @@ async function main() {
         await act('suspend', 'Suspended');
         await act('resume', 'Running');
 
+        // a link whose id is not percent-encoding ("100%"): a message in
+        // the instance view, no script error (decodeURIComponent throws)
+        await page.goto(SITE + '/durable/ui/#/instance/100%');
+        await page.waitForFunction(() => !document.querySelector(
+            '#view-instance').hidden && /not a valid/.test(
+            document.querySelector('#message').textContent), WAIT);
+        const said = await page.$eval('#message', (e) => e.textContent);
+        ok(/100%/.test(said) && errors.length === 0,
+           'a link to instance "100%": a message, no script error',
+           JSON.stringify([said, errors]));
+
         // purge the completed ui-seq-1: back to the list, gone from the API
         await page.goto(SITE + '/durable/ui/#/instance/ui-seq-1');
         await page.waitForFunction(() => document.querySelector('#i-status')
