@@ -497,7 +497,9 @@ export function parseMetrics(text) {
 
 // instances by status (a family with "instances" in its name and a status
 // label, for the selected hub when it has a hub label), then the totals
-// of a few other families: queues, waits, leases, errors
+// of a few other families: queues, waits, leases, errors. With a hub
+// chosen, a family with a hub label counts that hub's samples; one
+// without (waits, leases, errors: the server's) is marked "all hubs".
 function renderCounts(samples) {
     const box = $('#counts');
     const byStatus = {};
@@ -514,7 +516,10 @@ function renderCounts(samples) {
             continue;
         }
         if (/queue|wait|lease|error/.test(s.name)) {
-            totals.set(s.name, (totals.get(s.name) || 0) + s.value);
+            const t = totals.get(s.name) || { value: 0, byHub: false };
+            if (h !== undefined) t.byHub = true;
+            if (!hub || h === undefined || h === hub) t.value += s.value;
+            totals.set(s.name, t);
         }
     }
     const parts = [el('strong', { text: hub ? `Counts (hub ${hub})`
@@ -525,9 +530,11 @@ function renderCounts(samples) {
                 el('b', { text: byStatus[s] })));
         }
     }
-    for (const [name, v] of [...totals].slice(0, 8)) {
+    for (const [name, t] of [...totals].slice(0, 8)) {
+        const v = t.value;
         parts.push(el('span', { class: 'count' },
-            el('span', { class: 'muted', text: name.replace(/^durable_/, '') }),
+            el('span', { class: 'muted', text: name.replace(/^durable_/, '')
+                + (hub && !t.byHub ? ' (all hubs)' : '') }),
             el('b', { text: Number.isInteger(v) ? v : v.toFixed(3) })));
     }
     if (parts.length === 1) {
