@@ -8,6 +8,7 @@
  */
 
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,18 +84,10 @@ du_help(FILE *f)
 }
 
 
-int
-main(int argc, char **argv)
+static int
+du_run(int argc, char **argv)
 {
-    size_t       i;
-    const char  *base;
-
-    base = strrchr(argv[0], '/');
-    base = base ? base + 1 : argv[0];
-
-    if (strcmp(base, "durable-check") == 0) {
-        return du_check_legacy(argc, argv);
-    }
+    size_t  i;
 
     if (argc < 2) {
         du_help(stderr);
@@ -118,6 +111,40 @@ main(int argc, char **argv)
     du_help(stderr);
 
     return DU_EXIT_USAGE;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int          rc, legacy, err;
+    const char  *base;
+
+    base = strrchr(argv[0], '/');
+    base = base ? base + 1 : argv[0];
+    legacy = strcmp(base, "durable-check") == 0;
+
+    rc = legacy ? du_check_legacy(argc, argv) : du_run(argc, argv);
+
+    /*
+     * Output that did not reach its file (a full disk, a closed pipe's
+     * EPIPE with SIGPIPE ignored) is a failure, whatever the command
+     * did: a script must not take a cut list or status for the whole.
+     */
+
+    err = fflush(stdout) != 0 ? errno : 0;
+
+    if (err != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: writing the output failed%s%s\n",
+                legacy ? "durable-check" : "durable", err ? ": " : "",
+                err ? strerror(err) : "");
+
+        if (rc == DU_EXIT_OK) {
+            rc = legacy ? 2 : DU_EXIT_FAILED;
+        }
+    }
+
+    return rc;
 }
 
 
@@ -288,6 +315,40 @@ du_print_str(FILE *f, ds_str_t s)
 
     fwrite(buf, 1, ds_json_escape(s.data, s.len, buf), f);
     free(buf);
+}
+
+
+/*
+ * text from a server, as du_print_str() prints it, padded with spaces to
+ * width columns (bytes); NULL is printed as null
+ */
+
+void
+du_print_text(FILE *f, const char *s, int width)
+{
+    char    *buf;
+    size_t   len;
+
+    if (s == NULL) {
+        s = "null";
+    }
+
+    len = strlen(s);
+
+    buf = malloc(ds_json_escape_len(s, len) + 1);
+    if (buf == NULL) {
+        fputs("(out of memory)", f);
+        return;
+    }
+
+    len = ds_json_escape(s, len, buf);
+    fwrite(buf, 1, len, f);
+    free(buf);
+
+    while (width > 0 && len < (size_t) width) {
+        fputc(' ', f);
+        len++;
+    }
 }
 
 

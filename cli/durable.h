@@ -53,6 +53,7 @@ int du_size(const char *s, size_t *v);
 void du_error(const char *fmt, ...);
 void du_json_print_str(FILE *f, const char *s, size_t len);
 void du_print_str(FILE *f, ds_str_t s);
+void du_print_text(FILE *f, const char *s, int width);
 size_t du_base64_encode(const unsigned char *in, size_t len, char *out);
 int du_base64_decode(const char *in, size_t len, unsigned char *out,
     size_t *out_len);
@@ -67,8 +68,12 @@ extern const du_command_t  du_cmd_check;
 int du_is_conninfo(const char *store);
 int du_offline_open(const char *store, size_t map_size, int create,
     ds_env_t **env);
+int du_store_missing(const char *dir);
 int du_store_in_use(const char *dir);
-int du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records);
+int du_hub_exists(ds_txn_t *txn, ds_str_t hub);
+void du_no_hub(const char *prog, ds_str_t hub);
+int du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records,
+    int need_hub);
 int du_import_file(const char *dir, FILE *in, const char *hub_opt,
     size_t map_size, char *hub_buf, size_t *records);
 extern const du_command_t  du_cmd_stats;

@@ -373,6 +373,12 @@ dc_run(int argc, char **argv, int legacy)
         }
 
     } else {
+        if (du_store_missing(dir)) {
+            fprintf(stderr, "durable-check: no store in \"%s\": it has no "
+                    "data.mdb\n", dir);
+            return unavailable;
+        }
+
         conf.path = dir;
 
         rc = ds_env_open(&env, &conf, err, sizeof(err));
@@ -406,6 +412,27 @@ dc_run(int argc, char **argv, int legacy)
     hub.data = hub_name ? hub_name : "";
     hub.len = hub_name ? strlen(hub_name) : 0;
 
+    /* a hub that is not there is an answer to say, not "consistent" */
+
+    if (hub_name != NULL && env != NULL) {
+        ds_txn_t  *txn;
+
+        if (ds_txn_begin(env, NULL, 0, &txn) != DS_OK) {
+            fprintf(stderr, "durable-check: cannot begin a read txn\n");
+            ds_env_close(env);
+            return unavailable;
+        }
+
+        rc = du_hub_exists(txn, hub);
+        ds_txn_abort(txn);
+
+        if (!rc) {
+            du_no_hub(legacy ? "durable-check" : "durable", hub);
+            ds_env_close(env);
+            return 1;
+        }
+    }
+
     problems = 0;
     memset(&st, 0, sizeof(ds_check_stats_t));
 
@@ -418,12 +445,12 @@ dc_run(int argc, char **argv, int legacy)
         rc = du_pg_check(conn, hub_name, dc_problem, &problems, &st);
         PQfinish(conn);
 
-        if (rc == DS_UNAVAILABLE) {
+        if (rc == DS_UNAVAILABLE || rc == DS_NOTFOUND) {
             if (du_json) {
                 printf("]}\n");
             }
 
-            return unavailable;
+            return rc == DS_NOTFOUND ? 1 : unavailable;
         }
 
     } else {

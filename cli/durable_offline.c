@@ -35,6 +35,8 @@
 
 
 static int du_lmdb_only(void);
+static int du_first_record(void *data, unsigned table, ds_str_t key,
+    ds_str_t value);
 static int du_stats(int argc, char **argv);
 static int du_export(int argc, char **argv);
 static int du_import(int argc, char **argv);
@@ -143,8 +145,32 @@ du_lmdb_only(void)
 
 
 /*
+ * 1 when dir is a directory without data.mdb: LMDB would make a new store
+ * there, which no command that only reads a store may do. 0 otherwise,
+ * the open saying what else is wrong.
+ */
+
+int
+du_store_missing(const char *dir)
+{
+    char         path[4096];
+    struct stat  st;
+
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)
+        || (size_t) snprintf(path, sizeof(path), "%s/data.mdb", dir)
+           >= sizeof(path))
+    {
+        return 0;
+    }
+
+    return stat(path, &st) != 0 && errno == ENOENT;
+}
+
+
+/*
  * Opens the store directory; a conninfo is refused, a missing directory
- * is created only when asked. Prints the error, returns the exit code.
+ * or a directory without a store is created only when asked. Prints the
+ * error, returns the exit code.
  */
 
 int
@@ -167,6 +193,11 @@ du_offline_open(const char *store, size_t map_size, int create,
 
     } else if (!S_ISDIR(st.st_mode)) {
         du_error("store \"%s\" is not a directory", store);
+        return DU_EXIT_UNAVAILABLE;
+    }
+
+    if (!create && du_store_missing(store)) {
+        du_error("no store in \"%s\": it has no data.mdb", store);
         return DU_EXIT_UNAVAILABLE;
     }
 
@@ -589,12 +620,42 @@ du_export_record(void *data, unsigned table, ds_str_t key, ds_str_t value)
 
 
 /*
- * Writes the hub's lines from one read txn of env: the export is one
- * consistent snapshot of the hub. DS_OK, or the error (printed).
+ * Whether the hub has a record: an LMDB store keeps nothing else of a
+ * hub, so one without is no hub (as delete-task-hub has it). 1 or 0.
  */
 
 int
-du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records)
+du_hub_exists(ds_txn_t *txn, ds_str_t hub)
+{
+    int  exists;
+
+    exists = 0;
+    (void) ds_hub_walk(txn, hub, du_first_record, &exists);
+
+    return exists;
+}
+
+
+/* "no hub" of a --hub that names none, escaped as the check's ids are */
+
+void
+du_no_hub(const char *prog, ds_str_t hub)
+{
+    fprintf(stderr, "%s: no hub \"", prog);
+    du_print_str(stderr, hub);
+    fputs("\" in the store\n", stderr);
+}
+
+
+/*
+ * Writes the hub's lines from one read txn of env: the export is one
+ * consistent snapshot of the hub. need_hub: a hub without records is
+ * refused (DS_NOTFOUND), as no hub. DS_OK, or the error (printed).
+ */
+
+int
+du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records,
+    int need_hub)
 {
     int          rc;
     char         now[DS_TIME_FRAC_LEN + 1];
@@ -607,6 +668,12 @@ du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records)
     if (ds_txn_begin(env, NULL, 0, &txn) != DS_OK) {
         du_error("cannot begin a read transaction");
         return DS_UNAVAILABLE;
+    }
+
+    if (need_hub && !du_hub_exists(txn, hub)) {
+        ds_txn_abort(txn);
+        du_no_hub("durable", hub);
+        return DS_NOTFOUND;
     }
 
     now[ds_time_format_frac(ds_time_now(), now)] = '\0';
@@ -687,7 +754,7 @@ du_export(int argc, char **argv)
         rc = du_pg_export(a.pos[0], hub, out, &records);
 
     } else {
-        rc = du_export_env(env, hub, out, &records) == DS_OK
+        rc = du_export_env(env, hub, out, &records, 1) == DS_OK
              ? DU_EXIT_OK : DU_EXIT_FAILED;
         ds_env_close(env);
     }
@@ -886,6 +953,76 @@ du_import_field(json_t *rec, const char *name, unsigned char **buf,
 
 
 /*
+ * An instance's or entity's record key is its id: one the API would
+ * refuse could not be reached through it (ds_names.c). Every other
+ * record names an instance or entity by id too, and the check refuses
+ * it without one of these records. 0, or -1 when printed.
+ */
+
+static int
+du_import_id(unsigned table, ds_str_t key, size_t lineno, const char *type)
+{
+    int              rc;
+    char             why[160];
+    const char      *at, *what, *part;
+    ds_str_t         name, ekey;
+    ds_name_fault_t  f;
+
+    /* an empty key is ds_hub_put's to refuse */
+    if (key.len == 0) {
+        return 0;
+    }
+
+    part = "it";
+    f.error = DS_NAME_OK;
+
+    if (table == DS_DB_INSTANCES) {
+        what = "instance id";
+        rc = ds_name_instance_id(key, &f);
+
+    } else if (table == DS_DB_ENTITIES) {
+        what = "entity id";
+        at = key.len > 1 && key.data[0] == '@'
+             ? memchr(key.data + 1, '@', key.len - 1) : NULL;
+        rc = DS_INVALID;
+
+        if (at != NULL) {
+            name.data = key.data + 1;
+            name.len = (size_t) (at - name.data);
+            ekey.data = at + 1;
+            ekey.len = key.len - name.len - 2;
+            rc = ds_name_entity(name, ekey, &f);
+            part = f.part == DS_NAME_PART_NAME ? "its name"
+                   : f.part == DS_NAME_PART_KEY ? "its key"
+                   : "its name and key";
+        }
+
+    } else {
+        return 0;
+    }
+
+    if (rc == DS_OK) {
+        return 0;
+    }
+
+    if (f.error == DS_NAME_OK) {
+        snprintf(why, sizeof(why), "is not \"@name@key\"");
+
+    } else {
+        ds_name_fault_text(&f, why, sizeof(why));
+    }
+
+    fprintf(stderr, "durable: import: line %zu: %s record: the %s \"",
+            lineno, type, what);
+    du_print_str(stderr, key);
+    fprintf(stderr, "\" cannot be reached through the API: %s %s\n", part,
+            why);
+
+    return -1;
+}
+
+
+/*
  * Reads an export into the hub (hub_opt, or the export's) of the LMDB
  * store in dir, created when absent: one txn, committed when the hub
  * checks consistent. hub_buf gets the hub's name. Prints errors; returns
@@ -1047,6 +1184,10 @@ du_import_file(const char *dir, FILE *in, const char *hub_opt,
         if (du_import_json((unsigned) table, value, err, sizeof(err)) != 0)
         {
             du_error("import: line %zu: %s record: %s", lineno, type, err);
+            goto done;
+        }
+
+        if (du_import_id((unsigned) table, key, lineno, type) != 0) {
             goto done;
         }
 

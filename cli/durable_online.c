@@ -385,7 +385,10 @@ du_http_failed(const du_command_t *cmd, const du_http_t *res)
         }
     }
 
-    fprintf(stderr, "durable %s: HTTP %ld: %s\n", cmd->name, res->code, msg);
+    /* the server's words, escaped: no control byte reaches a terminal */
+    fprintf(stderr, "durable %s: HTTP %ld: ", cmd->name, res->code);
+    du_print_text(stderr, msg, 0);
+    fputc('\n', stderr);
     json_decref(j);
 
     /* a refused key is the caller's to fix, not a server that is down */
@@ -422,14 +425,25 @@ du_print_json(const char *label, json_t *v)
 }
 
 
+/* a label and a string of the answer, escaped */
+
+static void
+du_print_field(const char *label, json_t *o, const char *name)
+{
+    printf("%-16s ", label);
+    du_print_text(stdout, du_jstr(o, name), 0);
+    putchar('\n');
+}
+
+
 static void
 du_print_status(json_t *st)
 {
-    printf("%-16s %s\n", "instanceId", du_jstr(st, "instanceId"));
-    printf("%-16s %s\n", "name", du_jstr(st, "name"));
-    printf("%-16s %s\n", "runtimeStatus", du_jstr(st, "runtimeStatus"));
-    printf("%-16s %s\n", "createdTime", du_jstr(st, "createdTime"));
-    printf("%-16s %s\n", "lastUpdatedTime", du_jstr(st, "lastUpdatedTime"));
+    du_print_field("instanceId", st, "instanceId");
+    du_print_field("name", st, "name");
+    du_print_field("runtimeStatus", st, "runtimeStatus");
+    du_print_field("createdTime", st, "createdTime");
+    du_print_field("lastUpdatedTime", st, "lastUpdatedTime");
     du_print_json("input", json_object_get(st, "input"));
     du_print_json("customStatus", json_object_get(st, "customStatus"));
     du_print_json("output", json_object_get(st, "output"));
@@ -441,7 +455,7 @@ du_print_history(json_t *events)
 {
     size_t       i;
     json_t      *ev, *v;
-    const char  *what;
+    const char  *what, *ts;
 
     json_array_foreach(events, i, ev) {
         what = du_jstr(ev, "FunctionName");
@@ -449,8 +463,12 @@ du_print_history(json_t *events)
             what = du_jstr(ev, "Name");
         }
 
-        printf("%s  %-34s %s", du_jstr(ev, "Timestamp"),
-               du_jstr(ev, "EventType"), what ? what : "");
+        ts = du_jstr(ev, "Timestamp");
+        du_print_text(stdout, ts ? ts : "-", 0);
+        fputs("  ", stdout);
+        du_print_text(stdout, du_jstr(ev, "EventType"), 34);
+        putchar(' ');
+        du_print_text(stdout, what ? what : "", 0);
 
         v = json_object_get(ev, "Result");
         if (v == NULL) {
@@ -469,6 +487,111 @@ du_print_history(json_t *events)
 }
 
 
+/*
+ * The members the output needs, as the API gives them: NULL when o has
+ * them all, else the first one missing or not a string.
+ */
+
+static const char *
+du_lacks(json_t *o, const char *const *names)
+{
+    for ( /* void */ ; *names != NULL; names++) {
+        if (du_jstr(o, *names) == NULL) {
+            return *names;
+        }
+    }
+
+    return NULL;
+}
+
+
+static const char *const  du_status_members[] = {
+    "instanceId", "name", "runtimeStatus", "createdTime", "lastUpdatedTime",
+    NULL
+};
+
+
+static const char *
+du_lacks_events(json_t *events)
+{
+    size_t             i;
+    json_t            *ev;
+    const char        *what;
+
+    /* the history view leaves out an event without a type (a time, the
+       store writes with every event, is not required) */
+    static const char *const  members[] = { "EventType", NULL };
+
+    if (!json_is_array(events)) {
+        return "historyEvents";
+    }
+
+    json_array_foreach(events, i, ev) {
+        what = du_lacks(ev, members);
+        if (what != NULL) {
+            return what;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Whether the answer has what the command prints, in either output: a
+ * server that is not the API's, or a proxy's page, is not a success.
+ * Prints the error; 0 or the exit code.
+ */
+
+static int
+du_check_answer(const du_command_t *cmd, const du_http_t *res, json_t *j,
+    int show_history)
+{
+    json_t       *v;
+    const char   *what;
+
+    static const char *const  started[] = { "id", "statusQueryGetUri", NULL };
+
+    what = NULL;
+
+    if (cmd == &du_cmd_start_new) {
+        what = du_lacks(j, started);
+
+    } else if (cmd == &du_cmd_get_status) {
+        what = du_lacks(j, du_status_members);
+
+        if (what == NULL && show_history) {
+            what = du_lacks_events(json_object_get(j, "historyEvents"));
+        }
+
+    } else if (cmd == &du_cmd_get_history) {
+        what = du_lacks_events(json_object_get(j, "historyEvents"));
+
+    } else if (cmd == &du_cmd_get_instances) {
+        if (!json_is_array(j)) {
+            what = "a list";
+        }
+
+    } else if (cmd == &du_cmd_purge) {
+        v = json_object_get(j, "instancesDeleted");
+
+        if (!json_is_integer(v) || json_integer_value(v) < 0) {
+            what = "instancesDeleted";
+        }
+    }
+
+    if (what == NULL) {
+        return DU_EXIT_OK;
+    }
+
+    fprintf(stderr, "durable %s: HTTP %ld: an unexpected answer, without "
+            "%s%s\n", cmd->name, res->code,
+            strcmp(what, "a list") == 0 ? "" : "a valid ", what);
+
+    return DU_EXIT_UNAVAILABLE;
+}
+
+
 static json_t *
 du_parse_body(const du_command_t *cmd, const du_http_t *res)
 {
@@ -478,8 +601,11 @@ du_parse_body(const du_command_t *cmd, const du_http_t *res)
     j = json_loadb(res->body ? res->body : "", res->len, JSON_DECODE_ANY,
                    &err);
     if (j == NULL) {
+        /* jansson's text may quote the body */
         fprintf(stderr, "durable %s: HTTP %ld with a body that is not "
-                "JSON: %s\n", cmd->name, res->code, err.text);
+                "JSON: ", cmd->name, res->code);
+        du_print_text(stderr, err.text, 0);
+        fputc('\n', stderr);
     }
 
     return j;
@@ -680,15 +806,66 @@ du_url(du_buf_t *b, CURL *curl, const du_online_t *o, const char *route,
 }
 
 
+/*
+ * Whether --all was given this token before, as the hashes of the
+ * tokens seen (FNV-1a, 64 bits: a false match is not to be met): a
+ * server that hands one out again would be followed round for ever.
+ * 1: seen, 0: not (and now remembered), -1: out of memory.
+ */
+
+typedef struct {
+    uint64_t           *hash;
+    size_t              n;
+    size_t              size;
+} du_seen_t;
+
+
+static int
+du_token_seen(du_seen_t *seen, const char *token)
+{
+    size_t          i;
+    uint64_t        h, *p;
+    const uint8_t  *c;
+
+    h = 14695981039346656037ULL;
+
+    for (c = (const uint8_t *) token; *c; c++) {
+        h = (h ^ *c) * 1099511628211ULL;
+    }
+
+    for (i = 0; i < seen->n; i++) {
+        if (seen->hash[i] == h) {
+            return 1;
+        }
+    }
+
+    if (seen->n == seen->size) {
+        seen->size = seen->size ? 2 * seen->size : 64;
+        p = realloc(seen->hash, seen->size * sizeof(uint64_t));
+        if (p == NULL) {
+            return -1;
+        }
+
+        seen->hash = p;
+    }
+
+    seen->hash[seen->n++] = h;
+
+    return 0;
+}
+
+
 static int
 du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
 {
-    int          rc, first;
+    int          rc, first, seen_rc;
     char         token[DS_TOKEN_MAX + 1];
     size_t       i;
     json_t      *page, *st;
     du_buf_t     url;
     du_http_t    res;
+    du_seen_t    seen;
+    const char  *what;
 
     memset(&url, 0, sizeof(du_buf_t));
     du_url(&url, curl, o, "instances", NULL, NULL, NULL);
@@ -717,6 +894,7 @@ du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
 
     first = 1;
     rc = DU_EXIT_OK;
+    memset(&seen, 0, sizeof(du_seen_t));
 
     for ( ;; ) {
         rc = du_http(curl, o, "GET", url.data, NULL,
@@ -734,9 +912,28 @@ du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
         page = du_parse_body(cmd, &res);
         free(res.body);
 
-        if (!json_is_array(page)) {
+        if (page == NULL) {
+            rc = DU_EXIT_UNAVAILABLE;
+            break;
+        }
+
+        rc = du_check_answer(cmd, &res, page, 0);
+
+        json_array_foreach(page, i, st) {
+            if (rc == DU_EXIT_OK) {
+                what = du_lacks(st, du_status_members);
+
+                if (what != NULL) {
+                    fprintf(stderr, "durable %s: HTTP %ld: an unexpected "
+                            "answer, an instance without a valid %s\n",
+                            cmd->name, res.code, what);
+                    rc = DU_EXIT_UNAVAILABLE;
+                }
+            }
+        }
+
+        if (rc != DU_EXIT_OK) {
             json_decref(page);
-            rc = DU_EXIT_FAILED;
             break;
         }
 
@@ -748,9 +945,14 @@ du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
                 free(s);
 
             } else {
-                printf("%-36s %-16s %s  %s\n", du_jstr(st, "instanceId"),
-                       du_jstr(st, "runtimeStatus"),
-                       du_jstr(st, "createdTime"), du_jstr(st, "name"));
+                du_print_text(stdout, du_jstr(st, "instanceId"), 36);
+                putchar(' ');
+                du_print_text(stdout, du_jstr(st, "runtimeStatus"), 16);
+                putchar(' ');
+                du_print_text(stdout, du_jstr(st, "createdTime"), 0);
+                fputs("  ", stdout);
+                du_print_text(stdout, du_jstr(st, "name"), 0);
+                putchar('\n');
             }
 
             first = 0;
@@ -762,9 +964,27 @@ du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
         if (!o->all || token[0] == '\0') {
             break;
         }
+
+        seen_rc = du_token_seen(&seen, token);
+
+        if (seen_rc != 0) {
+            if (seen_rc < 0) {
+                du_error("out of memory");
+
+            } else {
+                fprintf(stderr, "durable %s: the server gave continuation "
+                        "token '", cmd->name);
+                du_print_text(stderr, token, 0);
+                fputs("' a second time: --all stops there\n", stderr);
+            }
+
+            rc = DU_EXIT_UNAVAILABLE;
+            break;
+        }
     }
 
     free(url.data);
+    free(seen.hash);
 
     if (du_json) {
         fputs("],\"continuationToken\":", stdout);
@@ -780,7 +1000,9 @@ du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
 
     } else if (rc == DU_EXIT_OK && token[0]) {
         /* the next page: on stderr, the list stays clean for pipes */
-        fprintf(stderr, "more: --continuation-token '%s'\n", token);
+        fputs("more: --continuation-token '", stderr);
+        du_print_text(stderr, token, 0);
+        fputs("'\n", stderr);
     }
 
     return rc;
@@ -926,7 +1148,8 @@ du_online(int argc, char **argv)
             printf(",\"result\":\"%s\"}\n", what);
 
         } else {
-            printf("%s: %s\n", o.id, what);
+            du_print_text(stdout, o.id, 0);
+            printf(": %s\n", what);
         }
 
         free(res.body);
@@ -937,7 +1160,13 @@ du_online(int argc, char **argv)
     free(res.body);
 
     if (j == NULL) {
-        rc = DU_EXIT_FAILED;
+        rc = DU_EXIT_UNAVAILABLE;
+        goto done;
+    }
+
+    rc = du_check_answer(cmd, &res, j, o.show_history);
+    if (rc != DU_EXIT_OK) {
+        json_decref(j);
         goto done;
     }
 
@@ -951,9 +1180,10 @@ du_online(int argc, char **argv)
         free(s);
 
     } else if (cmd == &du_cmd_start_new) {
-        printf("started %s\n", du_jstr(j, "id"));
-        printf("%-16s %s\n", "statusQueryGetUri",
-               du_jstr(j, "statusQueryGetUri"));
+        fputs("started ", stdout);
+        du_print_text(stdout, du_jstr(j, "id"), 0);
+        putchar('\n');
+        du_print_field("statusQueryGetUri", j, "statusQueryGetUri");
 
     } else if (cmd == &du_cmd_get_status) {
         du_print_status(j);

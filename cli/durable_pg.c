@@ -682,8 +682,8 @@ du_pg_check_counts(PGconn *conn, ds_str_t hub, ds_check_cb cb,
  * The consistency check of every hub (or one): the LMDB store's on a
  * scratch copy of the rows, in one snapshot, the partitions and the
  * counts of durable.counts. Counts in st are the scratch store's. DS_OK
- * consistent, DS_ERROR a problem was reported, DS_UNAVAILABLE the check
- * could not run (printed).
+ * consistent, DS_ERROR a problem was reported, DS_NOTFOUND no such hub,
+ * DS_UNAVAILABLE the check could not run (both printed).
  */
 
 int
@@ -705,6 +705,15 @@ du_pg_check(PGconn *conn, const char *hub, ds_check_cb cb, void *data,
         || du_pg_hubs(conn, hub, &hubs) != DU_EXIT_OK)
     {
         return DS_UNAVAILABLE;
+    }
+
+    if (hub != NULL && PQntuples(hubs) == 0) {
+        h.data = hub;
+        h.len = strlen(hub);
+        du_no_hub("durable", h);
+        PQclear(hubs);
+        PQclear(PQexec(conn, "ROLLBACK"));
+        return DS_NOTFOUND;
     }
 
     if (du_scratch_open(&s) != DU_EXIT_OK) {
@@ -911,6 +920,7 @@ du_pg_export(const char *conninfo, ds_str_t hub, FILE *out, size_t *records)
 {
     int            rc;
     PGconn        *conn;
+    PGresult      *hubs;
     ds_txn_t      *txn;
     du_scratch_t   s;
     du_pg_load_t   ld;
@@ -936,6 +946,19 @@ du_pg_export(const char *conninfo, ds_str_t hub, FILE *out, size_t *records)
 
     rc = du_pg_exec(conn, "beginning a snapshot", "BEGIN ISOLATION LEVEL "
                     "REPEATABLE READ READ ONLY", NULL);
+
+    /* a hub with a row in durable.hubs but no records is one (empty) */
+
+    if (rc == DU_EXIT_OK) {
+        rc = du_pg_hubs(conn, hub.data, &hubs);
+
+        if (rc == DU_EXIT_OK && PQntuples(hubs) == 0) {
+            du_no_hub("durable", hub);
+            rc = DU_EXIT_FAILED;
+        }
+
+        PQclear(hubs);
+    }
 
     if (rc == DU_EXIT_OK) {
         memset(&ld, 0, sizeof(du_pg_load_t));
@@ -964,7 +987,7 @@ du_pg_export(const char *conninfo, ds_str_t hub, FILE *out, size_t *records)
         goto done;
     }
 
-    rc = du_export_env(s.env, hub, out, records) == DS_OK
+    rc = du_export_env(s.env, hub, out, records, 0) == DS_OK
          ? DU_EXIT_OK : DU_EXIT_FAILED;
 
 done:

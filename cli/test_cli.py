@@ -22,8 +22,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
@@ -58,6 +60,23 @@ def durable(*args, env=None, name="durable"):
     r.detail = "$ %s %s\nrc %d\nstdout: %s\nstderr: %s" % (
         name, " ".join(args), r.returncode, r.stdout, r.stderr)
     return r
+
+
+def durable_full(*args):
+    """durable with its standard output on /dev/full: no write succeeds"""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([DURABLE] + list(args), stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+    r.detail = "$ durable %s > /dev/full\nrc %d\nstderr: %s" % (
+        " ".join(args), r.returncode, r.stderr)
+    return r
+
+
+def full_ok(r, name):
+    """a command whose output was lost says so and fails"""
+    return ok(r.returncode != 0 and "writing the output failed" in r.stderr,
+              name + " > /dev/full: an error, exit %d" % r.returncode,
+              r.detail)
 
 
 def as_json(r):
@@ -95,6 +114,61 @@ class Server:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(timeout=30)
         self.proc = None
+
+
+class FakeServer:
+    """an HTTP server in a thread that answers every request with what
+    answer(method, path, headers) returns: (code, headers, body); for
+    answers a real nginx never gives. requests: (method, path, headers)."""
+
+    def __init__(self, answer):
+        fake = self
+        self.answer = answer
+        self.requests = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def reply(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                if n:
+                    self.rfile.read(n)
+                fake.requests.append((self.command, self.path,
+                                      dict(self.headers)))
+                code, headers, body = fake.answer(self.command, self.path,
+                                                  self.headers)
+                if not isinstance(body, bytes):
+                    body = json.dumps(body).encode()
+                self.send_response(code)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_DELETE = reply
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+        self.base = "http://127.0.0.1:%d/api" % self.httpd.server_port
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def fake_durable(answer, *args):
+    """durable COMMAND ... against a FakeServer giving answer"""
+    fake = FakeServer(answer)
+    try:
+        r = durable(args[0], "--url", fake.base, "--key", KEY, *args[1:])
+    finally:
+        fake.stop()
+    r.requests = fake.requests
+    return r
 
 
 def wait_status(srv, iid, statuses, seconds=60):
@@ -192,6 +266,153 @@ def test_help():
     ok(man.returncode == 0 and not man.stderr and not missing,
        "durable.1 names every command, without warnings",
        man.stderr + " missing: %s" % missing)
+
+
+def test_no_store(tmp):
+    """the commands that read a store refuse a directory with none (no
+    data.mdb), exit 3, and leave it as it was: LMDB would make one"""
+    empty = os.path.join(tmp, "nostore")
+    os.mkdir(empty)
+    dest = os.path.join(tmp, "nostore-backup")
+    checker = os.path.join(os.path.dirname(DURABLE), "durable-check")
+    for args in (["check", empty], ["check", "--json", empty],
+                 ["check", "--list-ids", HUB, empty],
+                 ["stats", empty], ["export", empty],
+                 ["delete-task-hub", "--hub", HUB, empty],
+                 ["backup", empty, dest], ["compact", empty]):
+        r = durable(*args)
+        ok(r.returncode == 3 and "has no data.mdb" in r.stderr
+           and os.listdir(empty) == [] and not os.path.exists(dest),
+           "durable %s of a directory without a store: exit 3, nothing "
+           "made" % " ".join(a for a in args if a not in (empty, dest)),
+           r.detail + "\nleft: %s" % os.listdir(empty))
+    r = subprocess.run([checker, empty], capture_output=True, text=True)
+    ok(r.returncode == 2 and "has no data.mdb" in r.stderr
+       and os.listdir(empty) == [],
+       "durable-check of a directory without a store: exit 2, nothing made",
+       r.stdout + r.stderr)
+    shutil.rmtree(empty)
+
+
+def test_escaped_answers():
+    """what a server sends reaches the terminal escaped, as durable check
+    prints ids: no control byte of an answer is printed as it is"""
+    esc = "\u001b[31m"
+    status = {"instanceId": "i" + esc, "name": "n" + esc,
+              "runtimeStatus": "Completed" + esc,
+              "createdTime": "2026-12-06T00:00:00Z" + esc,
+              "lastUpdatedTime": "2026-12-06T00:00:01Z" + esc,
+              "input": None, "customStatus": esc, "output": esc,
+              "historyEvents": [{"EventType": "ExecutionStarted" + esc,
+                                 "Timestamp": "2026-12-06T00:00:00Z" + esc,
+                                 "Name": "n" + esc, "Input": esc}]}
+    for args, code, headers, body, out in (
+            (["get-runtime-status", "--id", "i", "--show-history"], 200, {},
+             status, "stdout"),
+            (["get-history", "--id", "i"], 200, {}, status, "stdout"),
+            (["get-instances"], 200,
+             {"x-ms-continuation-token": "t\x1b[31m"}, [status],
+             "stdout stderr"),
+            (["start-new", "--name", "n"], 202, {},
+             {"id": "i" + esc, "statusQueryGetUri": "u" + esc}, "stdout"),
+            (["terminate", "--id", "i\x1b[31m"], 202, {}, b"", "stdout"),
+            (["terminate", "--id", "i"], 400, {},
+             {"Message": "bad" + esc}, "stderr"),
+            (["terminate", "--id", "i"], 400, {},
+             b"bad \x1b[31m", "stderr"),
+            (["get-runtime-status", "--id", "i"], 200, {},
+             b"\x1b[31m", "stderr")):
+        r = fake_durable(lambda m, p, h: (code, headers, body), *args)
+        text = r.stdout + r.stderr
+        ok("\x1b" not in text
+           and all("\\u001b" in getattr(r, o) for o in out.split()),
+           "%s, HTTP %d: the answer's ESC printed escaped"
+           % (" ".join(args).encode("unicode_escape").decode(), code),
+           r.detail)
+
+
+def test_unexpected_answers():
+    """an answer without what the command prints is a server failure
+    (exit 3), in either output, never a success printing null"""
+    for args, code, body in (
+            (["get-runtime-status", "--id", "i"], 200, {}),
+            (["get-runtime-status", "--id", "i", "--json"], 202,
+             {"instanceId": 5}),
+            (["get-runtime-status", "--id", "i", "--show-history"], 200,
+             {"instanceId": "i", "name": "n", "runtimeStatus": "Completed",
+              "createdTime": "t", "lastUpdatedTime": "t"}),
+            (["get-history", "--id", "i"], 200,
+             {"historyEvents": [{"Timestamp": "t", "Name": "n"}]}),
+            (["get-instances"], 200, [{"instanceId": "i"}]),
+            (["get-instances", "--json"], 200, [1]),
+            (["get-instances"], 200, {"instances": []}),
+            (["start-new", "--name", "n"], 202, {"id": None}),
+            (["purge-history", "--id", "i"], 200, {}),
+            (["purge-history", "--id", "i", "--json"], 200,
+             {"instancesDeleted": "1"}),
+            (["get-runtime-status", "--id", "i"], 200, b"<html></html>")):
+        r = fake_durable(lambda m, p, h: (code, {}, body), *args)
+        ok(r.returncode == 3 and ("unexpected answer" in r.stderr
+                                  or "not JSON" in r.stderr)
+           and "null" not in r.stdout.replace('"continuationToken":null',
+                                              ""),
+           "%s, HTTP %d %s: exit 3" % (" ".join(args), code,
+                                       json.dumps(body)[:40]
+                                       if not isinstance(body, bytes)
+                                       else "(not JSON)"), r.detail)
+
+
+def test_repeated_token():
+    """get-instances --all stops when the server hands out a token it gave
+    before; the server here fails the 50th request, which ends the
+    endless walk of a tool that would follow it round"""
+    for tokens in (["A"], ["A", "B"]):
+        served = []
+
+        def answer(method, path, headers, tokens=tokens, served=served):
+            sent = headers.get("x-ms-continuation-token")
+            served.append(sent)
+            if len(served) >= 50:
+                return 500, {}, b"enough"
+            i = tokens.index(sent) + 1 if sent else 0
+            return (200, {"x-ms-continuation-token": tokens[i % len(tokens)]},
+                    [{"instanceId": "i%d" % len(served), "name": "n",
+                      "runtimeStatus": "Running", "createdTime": "t",
+                      "lastUpdatedTime": "t"}])
+
+        fake = FakeServer(answer)
+        try:
+            r = durable("get-instances", "--url", fake.base, "--key", KEY,
+                        "--all", "--json")
+        finally:
+            fake.stop()
+        ok(r.returncode == 3 and "a second time" in r.stderr
+           and len(fake.requests) == len(tokens) + 1
+           and len((as_json(r) or {}).get("instances", [])) == len(tokens) + 1,
+           "get-instances --all, tokens %s again and again: stops, exit 3"
+           % "".join(tokens), r.detail + "\nrequests %d" % len(fake.requests))
+
+
+def test_full_output():
+    """output that cannot be written is an error (online commands and
+    --help; the offline ones in test_offline_live)"""
+    if not os.path.exists("/dev/full"):
+        ok(True, "output to /dev/full # SKIP no /dev/full here")
+        return
+    status = {"instanceId": "i", "name": "n", "runtimeStatus": "Running",
+              "createdTime": "t", "lastUpdatedTime": "t"}
+    fake = FakeServer(lambda m, p, h: (200, {}, [status] if "/instances?"
+                                       in p else status))
+    try:
+        b = ["--url", fake.base, "--key", KEY]
+        full_ok(durable_full("get-instances", "--json", *b),
+                "get-instances --json")
+        full_ok(durable_full("get-instances", *b), "get-instances")
+        full_ok(durable_full("get-runtime-status", "--id", "i", *b),
+                "get-runtime-status")
+    finally:
+        fake.stop()
+    full_ok(durable_full("--help"), "durable --help")
 
 
 def test_online(srv):
@@ -413,6 +634,26 @@ def test_offline_live(srv, tmp):
        and hubs[HUB]["records"]["entities"] == 2,
        "stats --json: statuses and entities (Counter k, approvals)",
        r.detail)
+    # a hub with no records is none: said, exit 1, nothing exported
+    for args in (["export"], ["check"], ["check", "--json"]):
+        r = durable(*args, "--hub", "NoSuch", store)
+        ok(r.returncode == 1 and 'no hub "NoSuch"' in r.stderr
+           and "consistent" not in r.stdout and "header" not in r.stdout,
+           "durable %s --hub NoSuch: no hub, exit 1" % " ".join(args),
+           r.detail)
+    r = subprocess.run([os.path.join(os.path.dirname(DURABLE),
+                                     "durable-check"), "--hub", "NoSuch",
+                        store], capture_output=True, text=True)
+    ok(r.returncode == 1 and 'no hub "NoSuch"' in r.stderr,
+       "durable-check --hub NoSuch: no hub, exit 1", r.stdout + r.stderr)
+    r = durable("check", "--hub", HUB, store)
+    ok(r.returncode == 0 and r.stdout.endswith("consistent\n"),
+       "check --hub of a hub that is there", r.detail)
+
+    for args in (["stats", "--json"], ["stats"], ["check"],
+                 ["check", "--json"], ["check", "--list-ids", HUB],
+                 ["export"]):
+        full_ok(durable_full(*args, store), "durable " + " ".join(args))
     r = durable("stats", store)
     ok(r.returncode == 0 and "hub " + HUB in r.stdout
        and "instances 3 (Completed 3)" in r.stdout, "stats, human",
@@ -628,6 +869,30 @@ def test_import_refused(tmp, fresh, exp1):
         ok(r.returncode == 1 and "cannot be reached through the API"
            in r.stderr, "a header hub %r is refused" % hub, r.detail)
 
+    # ids the API refuses: renamed in every key that holds them, the hub
+    # stays consistent, so only the name rule refuses it
+    for old, new, type_, said in (
+            (b"appr-1", b"appr\x1b]1", "instances",
+             'the instance id "appr\\u001b]1" cannot be reached through '
+             'the API: it must not contain control characters'),
+            (b"appr-1", b"@ppr-1", "instances",
+             "it must not start with '@'"),
+            (b"@counter@k", b"@coun/er@k", "entities",
+             'the entity id "@coun/er@k" cannot be reached through the '
+             "API: its name must not contain '/'")):
+        def rename(header, recs, old=old, new=new):
+            for rec in recs:
+                rec["key"] = rec["key"].replace(old, new)
+        path, recs = edited_export(tmp, exp1, "badid", rename)
+        n = first_line(recs, type_, lambda rec: rec["key"] == new)
+        r = durable("import", fresh, "--input", path, "--hub", "BadId")
+        ok(n is not None and r.returncode == 1
+           and "line %d: %s record: " % (n, type_) in r.stderr
+           and said in r.stderr and "\x1b" not in r.stderr,
+           "import of the %s id %r is refused"
+           % ("entity" if type_ == "entities" else "instance", new),
+           r.detail)
+
     # an id from the file reaches the terminal escaped
     def escape_id(header, recs):
         recs.append({"type": "history", "value": b"{}",
@@ -712,6 +977,11 @@ def main():
     srv = worker = None
     try:
         test_help()
+        test_no_store(tmp)
+        test_escaped_answers()
+        test_unexpected_answers()
+        test_repeated_token()
+        test_full_output()
         srv = Server(tmp)
         worker = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "examples/worker/worker.py"),

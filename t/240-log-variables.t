@@ -224,7 +224,46 @@ main::line("DELETE $::B/instances/lv-busy?code=systemkey-1234",
 
 
 
-=== TEST 8: a purge of a terminated instance
+=== TEST 8: a write the store refused still had its place in a batch: raise-event to no instance (404)
+--- request
+POST /runtime/webhooks/durabletask/instances/lv-none/raiseEvent/E?code=systemkey-1234
+{}
+--- more_headers
+Content-Type: application/json
+--- error_code: 404
+--- access_log eval
+main::line("POST $::B/instances/lv-none/raiseEvent/E?code=systemkey-1234",
+           404, 'raise_event', 'LogHub', 'lv-none', '', $::N, $::MS)
+
+
+
+=== TEST 9: a terminate of a terminated instance (410): its batch too
+--- init
+main::start('lv-gone');
+main::ok_api(202, 'POST', "$::B/instances/lv-gone/terminate", '', $::K);
+--- request
+POST /runtime/webhooks/durabletask/instances/lv-gone/terminate?code=systemkey-1234
+--- error_code: 410
+--- access_log eval
+main::line("POST $::B/instances/lv-gone/terminate?code=systemkey-1234",
+           410, 'terminate', 'LogHub', 'lv-gone', '', $::N, $::MS)
+
+
+
+=== TEST 10: a raise-event refused before the store (a '#' in the event name): no batch, no store time
+--- request
+POST /runtime/webhooks/durabletask/instances/lv-none/raiseEvent/E%23?code=systemkey-1234
+{}
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- access_log eval
+main::line("POST $::B/instances/lv-none/raiseEvent/E#",
+           400, 'raise_event', 'LogHub', 'lv-none', '', '', '')
+
+
+
+=== TEST 11: a purge of a terminated instance
 --- init
 main::start('lv-purge');
 main::ok_api(202, 'POST', "$::B/instances/lv-purge/terminate", '', $::K);
@@ -237,7 +276,7 @@ main::line("DELETE $::B/instances/lv-purge?code=systemkey-1234",
 
 
 
-=== TEST 9: a purge by filter
+=== TEST 12: a purge by filter
 --- request
 DELETE /runtime/webhooks/durabletask/instances?createdTimeFrom=2020-01-01T00:00:00Z&runtimeStatus=Terminated&code=systemkey-1234
 --- error_code: 200
@@ -248,7 +287,7 @@ main::line("DELETE $::B/instances?createdTimeFrom=2020-01-01T00:00:00Z"
 
 
 
-=== TEST 10: an entity signal: the entity's instance id
+=== TEST 13: an entity signal: the entity's instance id
 --- request
 POST /runtime/webhooks/durabletask/entities/Counter/k1?op=add&code=systemkey-1234
 1
@@ -261,7 +300,7 @@ main::line("POST $::B/entities/Counter/k1?op=add&code=systemkey-1234",
 
 
 
-=== TEST 11: the worker protocol: a claim, a completion and its status
+=== TEST 14: the worker protocol: a claim, a completion and its status
 --- init
 main::worker_flow();
 --- request
@@ -278,7 +317,7 @@ GET /runtime/webhooks/durabletask/instances/lv-work?taskHub=WorkHub&code=systemk
 
 
 
-=== TEST 12: a body nginx refuses (413, then error_page): still the route (the method and path are the error page's)
+=== TEST 15: a body nginx refuses (413, then error_page): still the route (the method and path are the error page's)
 --- raw_request eval
 "POST /runtime/webhooks/durabletask/orchestrators/Hello/lv-big?code=systemkey-1234 HTTP/1.1\r
 Host: localhost\r
@@ -297,7 +336,7 @@ main::line("GET /_error/413", 413, 'start', 'LogHub', 'lv-big', '', '', '')
 
 
 
-=== TEST 13: a plain log_format: what does not apply is "-"
+=== TEST 16: a plain log_format: what does not apply is "-"
 --- config eval: $::plain_config
 --- request
 GET /runtime/webhooks/durabletask/instances?code=systemkey-1234
@@ -307,7 +346,7 @@ qr/^list LogHub - - - $::MS$/
 
 
 
-=== TEST 14: a path that is no route: every variable is "-"
+=== TEST 17: a path that is no route: every variable is "-"
 --- config eval: $::plain_config
 --- request
 GET /runtime/webhooks/durabletask/nothing-here?code=systemkey-1234

@@ -255,15 +255,20 @@ async function loadInstance(id) {
         renderInstance();
         clearError();
     } catch (e) {
-        $('#i-status').replaceWith(el('span',
-            { id: 'i-status', class: 'badge', text: '?' }));
-        $('#i-fields').replaceChildren();
-        $('#timeline').replaceChildren();
-        for (const p of ['#i-input', '#i-output', '#i-custom']) {
-            $(p).textContent = '';
-        }
+        clearInstance();
         say(e.status === 404 ? `No instance ${id} in this hub.` : e.message,
             'error');
+    }
+}
+
+// the instance view with nothing in it, for a message
+function clearInstance() {
+    $('#i-status').replaceWith(el('span',
+        { id: 'i-status', class: 'badge', text: '?' }));
+    $('#i-fields').replaceChildren();
+    $('#timeline').replaceChildren();
+    for (const p of ['#i-input', '#i-output', '#i-custom']) {
+        $(p).textContent = '';
     }
 }
 
@@ -492,7 +497,9 @@ export function parseMetrics(text) {
 
 // instances by status (a family with "instances" in its name and a status
 // label, for the selected hub when it has a hub label), then the totals
-// of a few other families: queues, waits, leases, errors
+// of a few other families: queues, waits, leases, errors. With a hub
+// chosen, a family with a hub label counts that hub's samples; one
+// without (waits, leases, errors: the server's) is marked "all hubs".
 function renderCounts(samples) {
     const box = $('#counts');
     const byStatus = {};
@@ -509,7 +516,10 @@ function renderCounts(samples) {
             continue;
         }
         if (/queue|wait|lease|error/.test(s.name)) {
-            totals.set(s.name, (totals.get(s.name) || 0) + s.value);
+            const t = totals.get(s.name) || { value: 0, byHub: false };
+            if (h !== undefined) t.byHub = true;
+            if (!hub || h === undefined || h === hub) t.value += s.value;
+            totals.set(s.name, t);
         }
     }
     const parts = [el('strong', { text: hub ? `Counts (hub ${hub})`
@@ -520,9 +530,11 @@ function renderCounts(samples) {
                 el('b', { text: byStatus[s] })));
         }
     }
-    for (const [name, v] of [...totals].slice(0, 8)) {
+    for (const [name, t] of [...totals].slice(0, 8)) {
+        const v = t.value;
         parts.push(el('span', { class: 'count' },
-            el('span', { class: 'muted', text: name.replace(/^durable_/, '') }),
+            el('span', { class: 'muted', text: name.replace(/^durable_/, '')
+                + (hub && !t.byHub ? ' (all hubs)' : '') }),
             el('b', { text: Number.isInteger(v) ? v : v.toFixed(3) })));
     }
     if (parts.length === 1) {
@@ -563,7 +575,19 @@ function route() {
     $('#nav-instances').classList.toggle('active', view !== 'entities');
     $('#nav-entities').classList.toggle('active', view === 'entities');
     if (view === 'instance') {
-        loadInstance(decodeURIComponent(h.slice('#/instance/'.length)));
+        // a link typed or cut by hand may hold a '%' that escapes nothing
+        const raw = h.slice('#/instance/'.length);
+        let id = null;
+        try {
+            id = decodeURIComponent(raw);
+        } catch (e) {
+            current = null;
+            $('#i-id').textContent = raw;
+            clearInstance();
+            say(`The link's instance id "${raw}" is not a valid `
+                + 'percent-encoded id.', 'error');
+        }
+        if (id !== null) loadInstance(id);
     } else if (view === 'entities') {
         loadEntities(ents.token);
     } else {

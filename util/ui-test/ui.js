@@ -94,8 +94,12 @@ durable_instances{hub="DurableFunctionsHub",runtime_status="Running"} 2
 durable_instances{hub="DurableFunctionsHub",runtime_status="Completed"} 7
 durable_instances{hub="Other",runtime_status="Running"} 1
 # TYPE durable_queue_depth gauge
-durable_queue_depth{queue="ready"} 4
-durable_queue_depth{queue="timer"} 1
+durable_queue_depth{store="s",hub="DurableFunctionsHub",kind="orchestration"} 4
+durable_queue_depth{store="s",hub="Other",kind="activity"} 1
+# TYPE durable_waits_open gauge
+durable_waits_open 2
+# TYPE durable_errors_total counter
+durable_errors_total{cause="store_full"} 1
 # TYPE durable_commit_seconds histogram
 durable_commit_seconds_bucket{le="0.001"} 3
 durable_commit_seconds_count 3
@@ -117,16 +121,21 @@ async function countsFromMetrics(browser, errors) {
     await page.waitForSelector('#counts .count', WAIT);
     let got = await counts();
     ok(JSON.stringify(got) === JSON.stringify(
-        ['Running=3', 'Completed=7', 'queue_depth=5']),
-       'the counts: instances by status over all hubs, a queue total', got);
+        ['Running=3', 'Completed=7', 'queue_depth=5', 'waits_open=2',
+         'errors_total=1']),
+       'the counts: instances by status over all hubs, the totals', got);
 
+    // a hub chosen: its instances and queue; the families without a hub
+    // label are the whole server's, and say so
     await page.type('#hub', 'Other');
     await page.click('#settings button[type="submit"]');
-    await page.waitForFunction(() => document.querySelectorAll(
-        '#counts .count').length === 2, WAIT);
+    await page.waitForFunction(() => /hub Other/.test(
+        document.querySelector('#counts').textContent), WAIT);
     got = await counts();
-    ok(JSON.stringify(got) === JSON.stringify(['Running=1', 'queue_depth=5']),
-       'the counts of the hub chosen', got);
+    ok(JSON.stringify(got) === JSON.stringify(
+        ['Running=1', 'queue_depth=1', 'waits_open (all hubs)=2',
+         'errors_total (all hubs)=1']),
+       'the counts of the hub chosen, the server\'s marked all hubs', got);
     await page.screenshot({ path: path.join(OUT, 'counts.png') });
     await page.close();
 }
@@ -343,6 +352,17 @@ async function main() {
             .textContent === 'Running', WAIT);
         await act('suspend', 'Suspended');
         await act('resume', 'Running');
+
+        // a link whose id is not percent-encoding ("100%"): a message in
+        // the instance view, no script error (decodeURIComponent throws)
+        await page.goto(SITE + '/durable/ui/#/instance/100%');
+        await page.waitForFunction(() => !document.querySelector(
+            '#view-instance').hidden && /not a valid/.test(
+            document.querySelector('#message').textContent), WAIT);
+        const said = await page.$eval('#message', (e) => e.textContent);
+        ok(/100%/.test(said) && errors.length === 0,
+           'a link to instance "100%": a message, no script error',
+           JSON.stringify([said, errors]));
 
         // purge the completed ui-seq-1: back to the list, gone from the API
         await page.goto(SITE + '/durable/ui/#/instance/ui-seq-1');

@@ -190,6 +190,10 @@ check "delete-task-hub --json, again: nothing, exit 1" 1 \
     '"recordsDeleted":0' "$durable" delete-task-hub --json "$ci" --hub Copy
 check "the other hub is untouched" 0 "instances 8.*consistent" \
     "$durable" check "$ci" --hub Moved
+check "export of a hub that is not there: exit 1" 1 'no hub "NoSuch"' \
+    "$durable" export "$ci" --hub NoSuch
+check "check of a hub that is not there: exit 1" 1 'no hub "NoSuch"' \
+    "$durable" check "$ci" --hub NoSuch
 
 # what check finds
 sql "UPDATE durable.timers SET partition = partition + 1
