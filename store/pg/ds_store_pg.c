@@ -857,6 +857,18 @@ dsi_pgc_ready(dsi_pgc_t *c)
     if (c->listen) {
         dsi_pg_conn_release(c->conn);
 
+        /*
+         * LISTEN is answered: what other hosts notified while there was
+         * no listener (a reconnect, or before the first) was never heard,
+         * so the host wakes once, and its waiters read again
+         */
+        dsi_store_log(pgs->store, DS_LOG_DEBUG, "durable store \"%s\": "
+                      "listening, waking the host once", pgs->store->name);
+
+        if (host->wake != NULL) {
+            host->wake(host->data);
+        }
+
     } else if (c->checking) {
         c->checking = 0;
 

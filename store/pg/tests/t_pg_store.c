@@ -3,21 +3,22 @@
  * Copyright (C) ngx_durable authors
  *
  * The PostgreSQL backend behind ds_store_submit() (ds_store_pg.c), driven
- * by a host of this file whose loop is poll(): ops answered through
- * done() in the loop, a batch of ops submitted together answered as one,
- * an op without a function yet refused at once, a write through one
- * store waking the other store's host (its listener), and, with every
- * process of the server stopped (SIGSTOP), ops answered DS_UNAVAILABLE
- * after the bound while the loop goes on; once the server goes on, the
- * store serves again. A database whose schema is of a version this build
- * does not serve is refused, once in the log, its ops answered DS_SCHEMA
- * until it is right; one at DSI_PG_SCHEMA_MIN is served, its version
- * logged; so are functions older than DSI_PG_FUNCTIONS, or none.
- * A batch of starts whose one statement cannot be put together (memory
- * refused) goes as one statement per start, each answered as alone.
- * Reads go in batches of DSI_PG_READS_MAX, in few writes to the socket,
- * leave the last idle connection to the writes, fail alone, and are
- * each answered DS_UNAVAILABLE when their connection is lost mid-batch.
+ * by a host of this file whose loop is poll(): ops answered through done()
+ * in the loop, a batch of ops submitted together answered as one, an op
+ * without a function yet refused at once, a write through one store waking
+ * the other store's host (its listener), a listener that connects again
+ * waking its host once for what was notified while it was down, and, with
+ * every process of the server stopped (SIGSTOP), ops answered
+ * DS_UNAVAILABLE after the bound while the loop goes on; once the server
+ * goes on, the store serves again. A database whose schema is of a version
+ * this build does not serve is refused, once in the log, its ops answered
+ * DS_SCHEMA until it is right; one at DSI_PG_SCHEMA_MIN is served, its
+ * version logged; so are functions older than DSI_PG_FUNCTIONS, or none. A
+ * batch of starts whose one statement cannot be put together (memory
+ * refused) goes as one statement per start, each answered as alone. Reads
+ * go in batches of DSI_PG_READS_MAX, in few writes to the socket, leave
+ * the last idle connection to the writes, fail alone, and are each
+ * answered DS_UNAVAILABLE when their connection is lost mid-batch.
  *
  *   t_pg_store CONNINFO POSTMASTER_PID_FILE
  */
@@ -162,7 +163,8 @@ typedef struct {
     int                 alerts;
     size_t              sent_ops;       /* the last batch of writes sent */
     size_t              sent_stmts;     /* as so many statements */
-    int                 listening;      /* the listener has connected */
+    int                 listening;      /* times the listener connected */
+    int                 listener_lost;  /* times it was lost */
     size_t              read_ops;       /* the last batch of reads sent */
     size_t              read_stmts;
     size_t              read_batches;   /* batches of reads sent */
@@ -312,7 +314,11 @@ t_log(void *host, ds_log_e level, const char *msg)
     }
 
     if (strstr(msg, "listener connected") != NULL) {
-        ((t_host_t *) host)->listening = 1;
+        ((t_host_t *) host)->listening++;
+    }
+
+    if (strstr(msg, "listener lost") != NULL) {
+        ((t_host_t *) host)->listener_lost++;
     }
 
     p = strstr(msg, "schema is version ");
@@ -2440,6 +2446,104 @@ t_wakes(t_host_t *th, ds_store_t *other)
 }
 
 
+/*
+ * 1 once the listener of the sessions named name has run LISTEN and its
+ * backend was ended
+ */
+
+static int
+t_end_listener(PGconn *x, const char *name)
+{
+    int           n;
+    PGresult     *res;
+    const char   *values[1];
+
+    values[0] = name;
+
+    res = PQexecParams(x, "SELECT count(pg_terminate_backend(pid)) "
+                       "FROM pg_stat_activity WHERE application_name = $1 "
+                       "AND query = 'LISTEN durable' AND state = 'idle'",
+                       1, NULL, values, NULL, NULL, 0);
+
+    n = PQresultStatus(res) == PGRES_TUPLES_OK ? atoi(PQgetvalue(res, 0, 0))
+                                                : -1;
+    PQclear(res);
+
+    return n == 1;
+}
+
+
+/*
+ * The listener's backend ended, and a write made through the other store
+ * while it is down: its NOTIFY reaches no listener of this store's, so
+ * once the listener is back and has run LISTEN, the host wakes once for
+ * what it may have missed.
+ */
+
+static void
+t_relisten(const char *conninfo, ds_store_t *other)
+{
+    int          i, ended;
+    PGconn      *x;
+    t_call_t     a;
+    t_host_t     host, *th;
+    ds_store_t  *st;
+
+    th = &host;
+
+    st = t_own(conninfo, "t_relisten", th, 1);
+    if (st == NULL) {
+        return;
+    }
+
+    x = PQconnectdb(conninfo);
+    T(PQstatus(x) == CONNECTION_OK);
+
+    ended = 0;
+
+    for (i = 0; i < 300 && !ended; i++) {
+        t_iterate();
+        ended = t_end_listener(x, "t_relisten");
+    }
+
+    T(ended);
+    T(th->listening == 1);
+
+    for (i = 0; i < 300 && th->listener_lost == 0; i++) {
+        t_iterate();
+    }
+
+    T(th->listener_lost == 1);
+
+    th->wakes = 0;
+
+    t_op(&a, other, DS_OP_RAISE_EVENT, "one");
+    ds_store_submit(other, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+
+    /* the write went while the listener was down: it retries in 1 s */
+    T(th->listening == 1);
+    T(th->wakes == 0);
+
+    for (i = 0; i < 300 && th->listening == 1; i++) {
+        t_iterate();
+    }
+
+    T(th->listening == 2);
+
+    /* its LISTEN takes a round trip or two */
+    for (i = 0; i < 50 && th->wakes == 0; i++) {
+        t_iterate();
+    }
+
+    T(th->wakes == 1);
+
+    PQfinish(x);
+    ds_store_close(st);
+}
+
+
 /* every process of the server, stopped or resumed */
 
 static void
@@ -2579,6 +2683,7 @@ main(int argc, char **argv)
         t_schema_range(argv[1]);
         t_functions_level(argv[1]);
         t_wakes(&th, other);
+        t_relisten(argv[1], other);
         t_lost_batch(argv[1]);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
