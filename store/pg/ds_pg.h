@@ -95,10 +95,14 @@ int dsi_pg_conninfo_check(const char *conninfo, char *err, size_t errlen);
 /*
  * Starts connecting (PQconnectStart: no waiting). NULL with err set when
  * conninfo is refused (see above) or out of memory. The connection is in
- * non-blocking and pipeline mode once connected.
+ * non-blocking and pipeline mode once connected. With bound_ms above 0
+ * the session's statement_timeout and idle_in_transaction_session_timeout
+ * are bound_ms (startup options, before the conninfo's own options, which
+ * may set others): the server ends on its own a statement, and so the
+ * batch, that the caller stopped waiting for.
  */
-dsi_pg_conn_t *dsi_pg_conn_start(const char *conninfo, char *err,
-    size_t errlen);
+dsi_pg_conn_t *dsi_pg_conn_start(const char *conninfo, int64_t bound_ms,
+    char *err, size_t errlen);
 
 /* the socket to watch now, and for what; the socket changes while libpq
    tries one host after another, so ask again after every step */

@@ -26,8 +26,11 @@
  * (timeout_ms), and so is an op's wait in the queue. An op whose batch
  * was lost (connection broken, no answer in time) or that found no
  * connection answers DS_UNAVAILABLE; the connection is closed and made
- * again after a pause. Types the schema has no function for yet answer
- * DS_UNSUPPORTED at once.
+ * again after a pause. The server bounds each statement a little under
+ * timeout_ms (DSI_PGS_SERVER_MS()): a batch it cancelled answers
+ * DS_UNAVAILABLE too, rolled back, on a connection that stays up.
+ * Types the schema has no function for yet answer DS_UNSUPPORTED at
+ * once.
  */
 
 
@@ -54,6 +57,15 @@
 #define DSI_PGS_RETRY_MS    1000
 #define DSI_PGS_SCHEMA_MS   5000        /* a refused schema, looked at again */
 #define DSI_PGS_POOL_MAX    64
+/*
+ * the server's own bound of a statement and of a session idle in a
+ * transaction (statement_timeout, idle_in_transaction_session_timeout):
+ * a tenth under timeout_ms, so that a batch waiting on a lock is
+ * cancelled and rolled back by the server, and answered so, just before
+ * the batch's timer would close the connection, whose backend would not
+ * notice and would go on to commit once it had the lock
+ */
+#define DSI_PGS_SERVER_MS(t)    ((t) - (t) / 10)
 #define DSI_PGS_PAYLOAD     256
 
 
@@ -150,6 +162,7 @@ static void dsi_pgc_timer_handler(ds_event_t *ev);
 static void dsi_pgc_step(dsi_pgc_t *c);
 static void dsi_pgc_ready(dsi_pgc_t *c);
 static void dsi_pgc_answer(dsi_pgc_t *c);
+static int dsi_pgc_cancelled(const PGresult *res);
 static int dsi_pgc_checked(dsi_pgc_t *c);
 static void dsi_pgc_notified(dsi_pgc_t *c);
 static void dsi_pgc_fail(dsi_pgc_t *c, const char *why);
@@ -643,7 +656,9 @@ dsi_pgc_connect(dsi_pgc_t *c)
     pgs = c->pgs;
     host = &pgs->store->host;
 
-    c->conn = dsi_pg_conn_start(pgs->conninfo, err, sizeof(err));
+    c->conn = dsi_pg_conn_start(pgs->conninfo,
+                                DSI_PGS_SERVER_MS(pgs->timeout_ms), err,
+                                sizeof(err));
 
     if (c->conn == NULL) {
         dsi_store_log(pgs->store, DS_LOG_ALERT, "durable: store \"%s\": "
@@ -898,7 +913,7 @@ dsi_pgc_ready(dsi_pgc_t *c)
 static void
 dsi_pgc_answer(dsi_pgc_t *c)
 {
-    int               committed, tx, wake, row;
+    int               committed, tx, wake, row, cancelled;
     size_t            i, n, nw, applied;
     int64_t           took;
     ds_op_t          *op, *next;
@@ -928,6 +943,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
     took = ds_time_now() - c->sent;
     applied = 0;
     wake = 0;
+    cancelled = 0;
     n = c->nops;
 
     if (!committed) {
@@ -939,6 +955,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
             if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
                 why = PQresultErrorMessage(res);
+                cancelled = dsi_pgc_cancelled(res);
                 break;
             }
         }
@@ -968,7 +985,13 @@ dsi_pgc_answer(dsi_pgc_t *c)
         ans.keep = NULL;
         op->backend = &ans;
 
-        if (!committed) {
+        if (!committed && cancelled) {
+            /* rolled back: as a lost answer, to retry, but not applied */
+            op->rc = DS_UNAVAILABLE;
+            ans.err = "the database cancelled the batch (statement_timeout, "
+                      "under the store's timeout=): not applied";
+
+        } else if (!committed) {
             op->rc = DS_ERROR;
             ans.err = "the batch's transaction failed";
 
@@ -977,6 +1000,11 @@ dsi_pgc_answer(dsi_pgc_t *c)
                    != DS_OK)
         {
             ans.err = PQresultErrorMessage(res);
+
+            if (dsi_pgc_cancelled(res)) {
+                /* a read the server cancelled: as one not answered */
+                op->rc = DS_UNAVAILABLE;
+            }
 
         } else if (op->rc == DS_OK && !dsi_op_is_read(op->type)) {
             applied++;
@@ -1031,6 +1059,27 @@ dsi_pgc_answer(dsi_pgc_t *c)
     if (wake && host->wake != NULL) {
         host->wake(host->data);
     }
+}
+
+
+/*
+ * A statement the server cancelled (57014, query_canceled): for
+ * statement_timeout (DSI_PGS_SERVER_MS()), or by an administrator's
+ * pg_cancel_backend(). Its transaction, if any, is rolled back.
+ */
+
+static int
+dsi_pgc_cancelled(const PGresult *res)
+{
+    const char  *state;
+
+    if (PQresultStatus(res) != PGRES_FATAL_ERROR) {
+        return 0;
+    }
+
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    return state != NULL && strcmp(state, "57014") == 0;
 }
 
 

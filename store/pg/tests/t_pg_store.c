@@ -2417,6 +2417,138 @@ t_reconnect(ds_store_t *st, const char *conninfo)
 }
 
 
+/* the number a query of one row and column answers, or -1 */
+
+static int
+t_number(PGconn *x, const char *sql)
+{
+    int        n;
+    PGresult  *res;
+
+    res = PQexec(x, sql);
+    n = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+        ? atoi(PQgetvalue(res, 0, 0)) : -1;
+    PQclear(res);
+
+    return n;
+}
+
+
+/*
+ * A write that waits for a row lock another session holds longer than
+ * the store's bound (T_BOUND_MS) answers DS_UNAVAILABLE, and the server,
+ * whose statement_timeout is under that bound, ends the statement and
+ * rolls the batch back: no backend of the store's waits for the lock
+ * any more, and once the lock is let go the write has not been applied.
+ * (A batch's timer closes its connection, which a backend waiting for a
+ * lock does not notice: without the server's own bound it would go on,
+ * its locks held, and commit once it had the lock.) The store serves on.
+ */
+
+static void
+t_server_bound(const char *conninfo)
+{
+    int          i, inbox, n;
+    char         ci[1024];
+    PGconn      *x, *y;
+    PGresult    *res;
+    t_call_t     a;
+    t_host_t     th;
+    ds_store_t  *st;
+
+    static const char  *waiting =
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE application_name = 't_server_bound' "
+        "AND wait_event_type = 'Lock'";
+    static const char  *busy =
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE application_name = 't_server_bound' AND state <> 'idle'";
+    static const char  *events =
+        "SELECT count(*) FROM durable.inbox "
+        "WHERE hub = 'hub' AND id = 'bound-1'";
+
+    memset(&th, 0, sizeof(t_host_t));
+    snprintf(ci, sizeof(ci), "%s application_name=t_server_bound",
+             conninfo);
+
+    st = t_open(ci, &th, T_BOUND_MS, 1);
+    T(st != NULL);
+    if (st == NULL) {
+        return;
+    }
+
+    t_ready(&th, 1);
+
+    t_op(&a, st, DS_OP_START, "bound-1");
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+
+    /* y looks outside x's transaction, which sees activity once */
+    x = t_holder(conninfo);
+    y = t_holder(conninfo);
+
+    inbox = t_number(y, events);
+    T(inbox >= 0);
+
+    res = PQexec(x, "BEGIN; SELECT 1 FROM durable.instances "
+                 "WHERE hub = 'hub' AND id = 'bound-1' FOR UPDATE");
+    T(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
+    PQclear(res);
+
+    t_op(&a, st, DS_OP_RAISE_EVENT, "bound-1");
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_UNAVAILABLE);
+    T(a.error[0] != '\0');
+
+    /* the lock still held: the server has ended the wait, or soon does */
+    n = t_number(y, waiting);
+
+    for (i = 0; i < 50 && n != 0; i++) {
+        t_iterate();
+        n = t_number(y, waiting);
+    }
+
+    T(n == 0);
+
+    res = PQexec(x, "ROLLBACK");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    /* a backend that had gone on would be done once none is busy */
+    n = t_number(y, busy);
+
+    for (i = 0; i < 50 && n != 0; i++) {
+        t_iterate();
+        n = t_number(y, busy);
+    }
+
+    T(n == 0);
+    T(t_number(y, events) == inbox);
+
+    /* the store serves on, and the same write is applied now */
+    for (i = 0; i < 100; i++) {
+        t_op(&a, st, DS_OP_RAISE_EVENT, "bound-1");
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+
+        if (a.op.rc != DS_UNAVAILABLE) {
+            break;
+        }
+
+        t_iterate();
+    }
+
+    T(a.op.rc == DS_OK);
+    T(t_number(y, events) == inbox + 1);
+
+    PQfinish(x);
+    PQfinish(y);
+    ds_store_close(st);
+}
+
+
 /* a write through one store wakes the other's host: its listener */
 
 static void
@@ -2685,6 +2817,7 @@ main(int argc, char **argv)
         t_wakes(&th, other);
         t_relisten(argv[1], other);
         t_lost_batch(argv[1]);
+        t_server_bound(argv[1]);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
     }
