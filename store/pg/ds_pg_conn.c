@@ -48,6 +48,9 @@
 #include "ds_pg.h"
 
 
+extern char  **environ;
+
+
 #define DSI_PG_HOSTS_MAX    64
 #define DSI_PG_ERR_LEN      256
 #define DSI_PG_ADDR_LEN     64      /* a numeric IPv6 address and scope */
@@ -129,15 +132,47 @@ typedef struct {
     char                       *host;
     char                       *hostaddr;
     char                       *port;
+    unsigned                    host_env:1;     /* host is PGHOST's */
 } dsi_pg_hosts_t;
 
 
+/* a variable of env ("NAME=value" strings, NULL last), or NULL */
+
+static const char *
+dsi_pg_env(char *const *env, const char *name)
+{
+    size_t  len;
+
+    len = strlen(name);
+
+    for ( /* void */ ; env != NULL && *env != NULL; env++) {
+        if (strncmp(*env, name, len) == 0 && (*env)[len] == '=') {
+            return *env + len + 1;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The conninfo parsed, with what libpq would take from env (NULL: none)
+ * where the conninfo says nothing: PGHOST and PGHOSTADDR. A service
+ * (service=, servicefile=, PGSERVICE, PGSERVICEFILE) is refused: libpq
+ * reads the service file when it connects, and the host it may find
+ * there would be looked up then, which PQconninfoParse() cannot show.
+ */
+
 static int
-dsi_pg_hosts(const char *conninfo, dsi_pg_hosts_t *h, char *err,
-    size_t errlen)
+dsi_pg_hosts(const char *conninfo, char *const *env, dsi_pg_hosts_t *h,
+    char *err, size_t errlen)
 {
     char              *msg;
+    size_t             i;
+    const char        *v;
     PQconninfoOption  *o;
+
+    static const char *const  services[] = { "PGSERVICE", "PGSERVICEFILE" };
 
     memset(h, 0, sizeof(dsi_pg_hosts_t));
 
@@ -163,15 +198,70 @@ dsi_pg_hosts(const char *conninfo, dsi_pg_hosts_t *h, char *err,
 
         } else if (strcmp(o->keyword, "port") == 0) {
             h->port = o->val;
+
+        } else if (strcmp(o->keyword, "service") == 0
+                   || strcmp(o->keyword, "servicefile") == 0)
+        {
+            snprintf(err, errlen, "%s= is refused: libpq reads the "
+                     "service file when it connects, and would look up a "
+                     "host name found there, which blocks; give the "
+                     "service's settings in conninfo instead",
+                     o->keyword);
+            goto failed;
         }
     }
 
+    for (i = 0; i < 2; i++) {
+        v = dsi_pg_env(env, services[i]);
+
+        if (v != NULL && v[0] != '\0') {
+            snprintf(err, errlen, "%s is set in the environment of the "
+                     "worker processes: libpq would read the service file "
+                     "when it connects, and look up a host name found "
+                     "there, which blocks; give the service's settings in "
+                     "conninfo instead, and do not pass %s to nginx's "
+                     "workers (env)", services[i], services[i]);
+            goto failed;
+        }
+    }
+
+    /* libpq's defaults, each where the conninfo has none */
+
+    v = dsi_pg_env(env, "PGHOST");
+
+    if (h->host == NULL && v != NULL && v[0] != '\0') {
+        h->host = (char *) v;
+        h->host_env = 1;
+    }
+
+    v = dsi_pg_env(env, "PGHOSTADDR");
+
+    if (h->hostaddr == NULL && v != NULL && v[0] != '\0') {
+        h->hostaddr = (char *) v;
+    }
+
     return 0;
+
+failed:
+
+    PQconninfoFree(h->opts);
+    h->opts = NULL;
+
+    return -1;
 }
 
 
 int
 dsi_pg_conninfo_check(const char *conninfo, char *err, size_t errlen)
+{
+    /* the variables libpq will read in this process, when it connects */
+    return dsi_pg_conninfo_check_env(conninfo, environ, err, errlen);
+}
+
+
+int
+dsi_pg_conninfo_check_env(const char *conninfo, char *const *env,
+    char *err, size_t errlen)
 {
     int              rc;
     char            *hosts[DSI_PG_HOSTS_MAX], *addrs[DSI_PG_HOSTS_MAX];
@@ -179,7 +269,7 @@ dsi_pg_conninfo_check(const char *conninfo, char *err, size_t errlen)
     size_t           nh, na, i;
     dsi_pg_hosts_t   h;
 
-    if (dsi_pg_hosts(conninfo, &h, err, errlen) != 0) {
+    if (dsi_pg_hosts(conninfo, env, &h, err, errlen) != 0) {
         return -1;
     }
 
@@ -200,6 +290,16 @@ dsi_pg_conninfo_check(const char *conninfo, char *err, size_t errlen)
             || dsi_pg_is_address(hosts[i]))
         {
             continue;
+        }
+
+        if (h.host_env) {
+            snprintf(err, errlen, "host \"%s\", of PGHOST in the "
+                     "environment of the worker processes, is a name: "
+                     "looking it up would block, so give host= in "
+                     "conninfo (resolved when the configuration is read), "
+                     "or an address or a socket directory in PGHOST",
+                     hosts[i]);
+            goto done;
         }
 
         snprintf(err, errlen, "host \"%s\" is a name: looking it up would "
@@ -237,7 +337,8 @@ dsi_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
 
     *out = NULL;
 
-    if (dsi_pg_hosts(conninfo, &h, err, errlen) != 0) {
+    /* the environment's hosts are checked, not resolved: NULL here */
+    if (dsi_pg_hosts(conninfo, NULL, &h, err, errlen) != 0) {
         return -1;
     }
 

@@ -206,6 +206,15 @@ ds_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
 }
 
 
+int
+ds_pg_conninfo_env_check(const char *conninfo, char *const *env,
+    char *err, size_t errlen)
+{
+    return dsi_pg_conninfo_check_env(conninfo, env, err, errlen) == 0
+           ? DS_OK : DS_INVALID;
+}
+
+
 static int
 dsi_pgs_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
     size_t errlen)

@@ -4,13 +4,14 @@
  *
  * The PostgreSQL connections of ds_pg_conn.c against the cluster of
  * util/pg.sh (run.sh runs this with a database made by durable schema
- * init): conninfo checks and resolution, a batch as one transaction, a
- * failed batch that the next one recovers from, the server's bounds of a
- * session (statement_timeout, a failed transaction ended at once), reads
- * that fail alone (a failed prepare among them), a connection lost in the
- * middle of a batch, a listener woken once a batch, TCP keepalive on the
- * socket (ours, or the conninfo's), and, with the server stopped
- * (SIGSTOP), calls that go on returning instead of waiting.
+ * init): conninfo checks (services refused, the environment's hosts
+ * checked) and resolution, a batch as one transaction, a failed batch that
+ * the next one recovers from, the server's bounds of a session
+ * (statement_timeout, a failed transaction ended at once), reads that fail
+ * alone (a failed prepare among them), a connection lost in the middle of
+ * a batch, a listener woken once a batch, TCP keepalive on the socket
+ * (ours, or the conninfo's), and, with the server stopped (SIGSTOP), calls
+ * that go on returning instead of waiting.
  *
  *   t_pg_conn CONNINFO POSTMASTER_PID_FILE
  *
@@ -143,6 +144,25 @@ t_value(const dsi_pg_conn_t *c, size_t i)
 }
 
 
+/* environments of the worker processes: "NAME=value", NULL last */
+
+static const char *const  t_env_name[] = {
+    "TZ=UTC", "PGHOST=db.example", NULL
+};
+static const char *const  t_env_addr[] = {
+    "PGHOST=db.example", "PGHOSTADDR=10.0.0.1", NULL
+};
+static const char *const  t_env_socket[] = {
+    "PGHOSTX=db.example", "PGHOST=/var/run/postgresql", NULL
+};
+static const char *const  t_env_service[] = {
+    "PGSERVICE=durable", NULL
+};
+static const char *const  t_env_servicefile[] = {
+    "PGSERVICEFILE=/etc/pg_service.conf", NULL
+};
+
+
 static void
 t_conninfo(void)
 {
@@ -167,6 +187,41 @@ t_conninfo(void)
     T(dsi_pg_conninfo_check("dbname=x", err, sizeof(err)) == 0);
     T(dsi_pg_conninfo_check("nonsense", err, sizeof(err)) == -1);
     T(dsi_pg_conn_start("host=db.example", 0, err, sizeof(err)) == NULL);
+
+    /*
+     * a service: libpq reads the service file when it connects, and
+     * PQconninfoParse() does not show the host it may give
+     */
+    T(dsi_pg_conninfo_check("service=durable dbname=x", err,
+                            sizeof(err)) == -1);
+    T(strstr(err, "service=") != NULL);
+    /* a libpq without servicefile= (15) refuses it as bad conninfo */
+    T(dsi_pg_conninfo_check("servicefile=/etc/pg_service.conf "
+                            "hostaddr=10.0.0.1", err, sizeof(err)) == -1);
+    T(strstr(err, "servicefile") != NULL);
+    T(dsi_pg_conn_start("service=durable", 0, err, sizeof(err)) == NULL);
+    T(dsi_pg_conninfo_resolve("service=durable", &out, err,
+                              sizeof(err)) == -1);
+
+    /* what libpq takes from the environment where the conninfo is silent */
+    T(dsi_pg_conninfo_check_env("dbname=x", (char **) t_env_name, err,
+                                sizeof(err)) == -1);
+    T(strstr(err, "db.example") != NULL && strstr(err, "PGHOST") != NULL);
+    T(dsi_pg_conninfo_check_env("host=10.0.0.1 dbname=x",
+                                (char **) t_env_name, err, sizeof(err))
+      == 0);
+    T(dsi_pg_conninfo_check_env("dbname=x", (char **) t_env_addr, err,
+                                sizeof(err)) == 0);
+    T(dsi_pg_conninfo_check_env("dbname=x", (char **) t_env_socket, err,
+                                sizeof(err)) == 0);
+    T(dsi_pg_conninfo_check_env("dbname=x", (char **) t_env_service, err,
+                                sizeof(err)) == -1);
+    T(strstr(err, "PGSERVICE ") != NULL);
+    T(dsi_pg_conninfo_check_env("hostaddr=10.0.0.1",
+                                (char **) t_env_servicefile, err,
+                                sizeof(err)) == -1);
+    T(strstr(err, "PGSERVICEFILE") != NULL);
+    T(dsi_pg_conninfo_check_env("dbname=x", NULL, err, sizeof(err)) == 0);
 
     /* resolved at configuration time: then nothing is left to look up */
     T(dsi_pg_conninfo_resolve("host=localhost port=5 dbname=x "

@@ -615,6 +615,11 @@ t_refusals(const char *conninfo)
     conf.conninfo = "host=db.example dbname=x";
     T(ds_store_open(&st, &conf, &host, err, sizeof(err)) == DS_INVALID);
     T(strstr(err, "db.example") != NULL);
+
+    /* a service, whose file libpq would read when it connects */
+    conf.conninfo = "service=durable dbname=x";
+    T(ds_store_open(&st, &conf, &host, err, sizeof(err)) == DS_INVALID);
+    T(strstr(err, "service=") != NULL);
 }
 
 
