@@ -18,7 +18,10 @@
  * refused) goes as one statement per start, each answered as alone. Reads
  * go in batches of DSI_PG_READS_MAX, in few writes to the socket, leave
  * the last idle connection to the writes, fail alone, and are each
- * answered DS_UNAVAILABLE when their connection is lost mid-batch.
+ * answered DS_UNAVAILABLE when their connection is lost mid-batch. A batch
+ * waiting for a lock longer than the bound is ended by the server
+ * (statement_timeout), not applied; one the server cancels answers
+ * DS_UNAVAILABLE on a connection kept.
  *
  *   t_pg_store CONNINFO POSTMASTER_PID_FILE
  */
@@ -2554,6 +2557,87 @@ t_server_bound(const char *conninfo)
 }
 
 
+/*
+ * A statement the server cancels (57014: here pg_cancel_backend(), as
+ * statement_timeout does) while it waits for a lock: a read answers
+ * DS_UNAVAILABLE alone, a write's batch is rolled back and answers
+ * DS_UNAVAILABLE, not applied, and the connection serves on, not lost.
+ */
+
+static void
+t_cancelled(const char *conninfo)
+{
+    int          i, k, n;
+    size_t       lost;
+    PGconn      *x, *y;
+    t_call_t     a;
+    t_host_t     th;
+    ds_store_t  *st;
+
+    static const char  *cancel =
+        "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity "
+        "WHERE application_name = 't_cancelled' "
+        "AND wait_event_type = 'Lock'";
+    static const char  *events =
+        "SELECT count(*) FROM durable.inbox "
+        "WHERE hub = 'hub' AND id = 'one'";
+
+    st = t_own(conninfo, "t_cancelled", &th, 1);
+    if (st == NULL) {
+        return;
+    }
+
+    lost = th.lost;
+
+    /* y looks outside x's transaction, which sees activity once */
+    x = t_holder(conninfo);
+    y = t_holder(conninfo);
+
+    n = t_number(y, events);
+    T(n >= 0);
+
+    t_hold(x, 1);
+
+    for (i = 0; i < 2; i++) {
+        if (i == 0) {
+            t_read(&a, st, "hub", "one");
+
+        } else {
+            t_op(&a, st, DS_OP_RAISE_EVENT, "one");
+        }
+
+        ds_store_submit(st, &a.op, 0);
+
+        for (k = 0; k < 300 && t_lock_waiters(y, 0) == 0 && !a.answered;
+             k++)
+        {
+            t_iterate();
+        }
+
+        T(t_number(y, cancel) == 1);
+        t_run(&a);
+        T(a.op.rc == DS_UNAVAILABLE);
+        T(strstr(a.error, i == 0 ? "canceling" : "not applied") != NULL);
+    }
+
+    t_hold(x, 0);
+
+    T(t_number(y, events) == n);
+
+    /* on the same connection */
+    t_op(&a, st, DS_OP_RAISE_EVENT, "one");
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+    T(t_number(y, events) == n + 1);
+    T(th.lost == lost);
+
+    PQfinish(x);
+    PQfinish(y);
+    ds_store_close(st);
+}
+
+
 /* a write through one store wakes the other's host: its listener */
 
 static void
@@ -2823,6 +2907,7 @@ main(int argc, char **argv)
         t_relisten(argv[1], other);
         t_lost_batch(argv[1]);
         t_server_bound(argv[1]);
+        t_cancelled(argv[1]);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
     }
