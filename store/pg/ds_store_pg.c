@@ -1013,6 +1013,11 @@ dsi_pgc_answer(dsi_pgc_t *c)
             if (dsi_pgc_cancelled(res)) {
                 /* a read the server cancelled: as one not answered */
                 op->rc = DS_UNAVAILABLE;
+
+                dsi_store_log(st, DS_LOG_ERR, "durable: store \"%s\": %s "
+                              "cancelled by the database: %.*s", st->name,
+                              ds_op_what(op->type),
+                              (int) strcspn(ans.err, "\n"), ans.err);
             }
 
         } else if (op->rc == DS_OK && !dsi_op_is_read(op->type)) {
