@@ -21,6 +21,12 @@
  *
  * The check reads the permission bits (owner, group and supplementary
  * groups, others); ACLs are not consulted.
+ *
+ * The same init_conf checks a PostgreSQL store's conninfo against the
+ * environment the worker processes will have ("env" directives, which
+ * may come after http{} too): libpq reads PGHOST, PGHOSTADDR, PGSERVICE
+ * and PGSERVICEFILE when it connects, in the event loop, and would look
+ * up a host name they give.
  */
 
 
@@ -53,6 +59,10 @@ static ngx_int_t ngx_http_durable_paths_walk(ngx_cycle_t *cycle,
     ngx_http_durable_ids_t *ids, ngx_http_durable_store_t *st, u_char *dir);
 static ngx_uint_t ngx_http_durable_paths_permits(ngx_http_durable_ids_t *ids,
     ngx_file_info_t *fi, ngx_uint_t want);
+#if (NGX_HTTP_DURABLE_PG)
+static ngx_int_t ngx_http_durable_paths_pg_env(ngx_cycle_t *cycle,
+    ngx_http_durable_main_conf_t *dmcf);
+#endif
 
 
 static ngx_core_module_t  ngx_http_durable_paths_module_ctx = {
@@ -104,6 +114,14 @@ ngx_http_durable_paths_init_conf(ngx_cycle_t *cycle, void *conf)
     if (dmcf == NULL || dmcf->stores.nelts == 0) {
         return NGX_CONF_OK;
     }
+
+#if (NGX_HTTP_DURABLE_PG)
+
+    if (ngx_http_durable_paths_pg_env(cycle, dmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+#endif
 
     if (ngx_http_durable_paths_ids(cycle, &ids) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -445,3 +463,83 @@ done:
 
     return (bits & want) == want;
 }
+
+
+#if (NGX_HTTP_DURABLE_PG)
+
+/*
+ * The environment of the worker processes as ngx_set_environment() will
+ * make it: each "env NAME=value", and each bare "env NAME" with the
+ * master's value; every PostgreSQL store's conninfo is checked with it.
+ */
+
+static ngx_int_t
+ngx_http_durable_paths_pg_env(ngx_cycle_t *cycle,
+    ngx_http_durable_main_conf_t *dmcf)
+{
+    char                      **env, *value, err[512];
+    size_t                      len;
+    ngx_uint_t                  i, n;
+    ngx_str_t                  *var;
+    ngx_core_conf_t            *ccf;
+    ngx_http_durable_store_t   *st;
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    env = ngx_palloc(cycle->pool, (ccf->env.nelts + 1) * sizeof(char *));
+    if (env == NULL) {
+        return NGX_ERROR;
+    }
+
+    var = ccf->env.elts;
+    n = 0;
+
+    for (i = 0; i < ccf->env.nelts; i++) {
+        if (var[i].data[var[i].len] == '=') {
+            /* "env NAME=value": the whole argument, NUL-terminated */
+            env[n++] = (char *) var[i].data;
+            continue;
+        }
+
+        value = getenv((char *) var[i].data);
+
+        if (value == NULL) {
+            continue;
+        }
+
+        len = var[i].len + 1 + ngx_strlen(value) + 1;
+
+        env[n] = ngx_pnalloc(cycle->pool, len);
+        if (env[n] == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_snprintf((u_char *) env[n], len, "%V=%s%Z", &var[i],
+                            value);
+        n++;
+    }
+
+    env[n] = NULL;
+
+    st = dmcf->stores.elts;
+
+    for (i = 0; i < dmcf->stores.nelts; i++) {
+        if (st[i].backend != DS_BACKEND_POSTGRES) {
+            continue;
+        }
+
+        if (ds_pg_conninfo_env_check((char *) st[i].conninfo.data, env,
+                                     err, sizeof(err))
+            != DS_OK)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                          "durable_task_store \"%V\": %s", &st[i].name,
+                          err);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+#endif

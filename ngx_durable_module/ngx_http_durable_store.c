@@ -77,7 +77,10 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
                    "The request names a key the store cannot hold.");
 
     case DS_UNAVAILABLE:
-        /* the database did not answer within the store's timeout= */
+        /*
+         * the database did not answer within the store's timeout=, or
+         * cancelled the batch at its statement_timeout (PostgreSQL)
+         */
         ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_UNAVAILABLE);
 
         if (ngx_http_durable_add_header(r, "Retry-After",

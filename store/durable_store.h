@@ -1549,6 +1549,18 @@ void ds_store_close(ds_store_t *st);
 int ds_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
     size_t errlen);
 
+/*
+ * PostgreSQL: DS_OK when the worker processes, whose environment is env
+ * ("NAME=value" strings, NULL last), would look up no name connecting
+ * with conninfo: where conninfo has no host, PGHOST's must be an address
+ * or a socket directory (unless PGHOSTADDR gives addresses), and no
+ * service is named (service=, servicefile=, PGSERVICE, PGSERVICEFILE).
+ * DS_INVALID with err set. A store's open checks its own process's
+ * environment the same way.
+ */
+int ds_pg_conninfo_env_check(const char *conninfo, char *const *env,
+    char *err, size_t errlen);
+
 
 /*
  * Whole hubs, for the operators' tools (ds_hub.c). Every table's keys

@@ -239,7 +239,35 @@ durable_task_store "pg": cannot resolve host "no-such-host.invalid"
 
 
 
-=== TEST 26: a relative path= is taken from nginx's prefix: the same directory as its absolute spelling
+=== TEST 26: a service in conninfo: libpq would read its host from the service file when it connects
+--- http_config
+    durable_task_store pg backend=postgres "conninfo=service=durable dbname=x";
+--- error_log
+durable_task_store "pg": service= is refused: libpq reads the service file when it connects
+
+
+
+=== TEST 27: PGHOST given to the worker processes, after http{}, names a host: its look-up would block
+--- post_main_config
+env PGHOST=db.example;
+--- http_config
+    durable_task_store pg backend=postgres conninfo=dbname=x;
+--- error_log
+durable_task_store "pg": host "db.example", of PGHOST in the environment of the worker processes, is a name
+
+
+
+=== TEST 28: PGSERVICE given to the worker processes
+--- main_config
+env PGSERVICE=durable;
+--- http_config
+    durable_task_store pg backend=postgres "conninfo=hostaddr=127.0.0.1 dbname=x";
+--- error_log
+durable_task_store "pg": PGSERVICE is set in the environment of the worker processes
+
+
+
+=== TEST 29: a relative path= is taken from nginx's prefix: the same directory as its absolute spelling
 --- http_config
     durable_task_store a path=rel-store;
     durable_task_store b path=$TEST_NGINX_SERVER_ROOT/rel-store;

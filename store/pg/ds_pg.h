@@ -12,7 +12,8 @@
  *
  * Host names are resolved at configuration time only
  * (dsi_pg_conninfo_resolve()); dsi_pg_conn_start() refuses a conninfo that
- * would make libpq look a name up, since getaddrinfo() blocks.
+ * would make libpq look a name up, since getaddrinfo() blocks: one that
+ * names a service, or leaves the host to a PGHOST that is a name.
  *
  * The backend behind ds_store_submit() is ds_store_pg.c. These files
  * stay under store/pg/ so that the store library and its tools build
@@ -89,16 +90,30 @@ typedef struct dsi_pg_conn_s  dsi_pg_conn_t;
 int dsi_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
     size_t errlen);
 
-/* 0 when libpq will look up no name for conninfo; -1 with err set */
+/*
+ * 0 when libpq will look up no name for conninfo, with the PGHOST and
+ * PGHOSTADDR of env ("NAME=value" strings, NULL last; environ for this
+ * process's) where the conninfo gives none; -1 with err set. A service
+ * is refused, in conninfo (service=, servicefile=) or env (PGSERVICE,
+ * PGSERVICEFILE): its hosts would be read when libpq connects.
+ */
+int dsi_pg_conninfo_check_env(const char *conninfo, char *const *env,
+    char *err, size_t errlen);
+
+/* the same, with this process's environment: libpq's when it connects */
 int dsi_pg_conninfo_check(const char *conninfo, char *err, size_t errlen);
 
 /*
  * Starts connecting (PQconnectStart: no waiting). NULL with err set when
  * conninfo is refused (see above) or out of memory. The connection is in
- * non-blocking and pipeline mode once connected.
+ * non-blocking and pipeline mode once connected. With bound_ms above 0
+ * the session's statement_timeout and idle_in_transaction_session_timeout
+ * are bound_ms (startup options, before the conninfo's own options, which
+ * may set others): the server ends on its own a statement, and so the
+ * batch, that the caller stopped waiting for.
  */
-dsi_pg_conn_t *dsi_pg_conn_start(const char *conninfo, char *err,
-    size_t errlen);
+dsi_pg_conn_t *dsi_pg_conn_start(const char *conninfo, int64_t bound_ms,
+    char *err, size_t errlen);
 
 /* the socket to watch now, and for what; the socket changes while libpq
    tries one host after another, so ask again after every step */

@@ -13,7 +13,9 @@
  * PQgetResult(), and the sync's own result (PGRES_PIPELINE_SYNC) ends
  * the batch. A statement that fails aborts the rest up to the sync
  * (PGRES_PIPELINE_ABORTED), COMMIT included, and leaves the transaction
- * open and failed: the next batch starts with a ROLLBACK of it.
+ * open and failed: a ROLLBACK of it and a sync follow at once, and the
+ * batch ends with that sync's result (dsi_pg_end_failed()). A batch that
+ * finds a transaction open all the same starts with a ROLLBACK.
  *
  * A batch without a transaction (reads) has a sync after each of its
  * statements, and after the ROLLBACK and each prepare before them: the
@@ -46,6 +48,9 @@
 #include "ds_pg.h"
 
 
+extern char  **environ;
+
+
 #define DSI_PG_HOSTS_MAX    64
 #define DSI_PG_ERR_LEN      256
 #define DSI_PG_ADDR_LEN     64      /* a numeric IPv6 address and scope */
@@ -74,6 +79,8 @@ struct dsi_pg_conn_s {
     PostgresPollingStatusType   poll;       /* connecting: what it awaits */
     int                         flushing;   /* output left to send */
     int                         transaction;
+    int                         ending;     /* a failed transaction's
+                                               ROLLBACK in flight */
     size_t                      skip;       /* results before the batch's
                                                statements: ROLLBACK, BEGIN */
     size_t                      expected;   /* results of the batch */
@@ -101,6 +108,7 @@ typedef struct {
 
 static void dsi_pg_fail(dsi_pg_conn_t *c, const char *what);
 static dsi_pg_step_e dsi_pg_read(dsi_pg_conn_t *c);
+static int dsi_pg_end_failed(dsi_pg_conn_t *c);
 static int dsi_pg_keep(dsi_pg_conn_t *c, PGresult *res);
 static int dsi_pg_sync(dsi_pg_conn_t *c);
 static int dsi_pg_prepare(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmt);
@@ -108,6 +116,7 @@ static int dsi_pg_send_stmt(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmt);
 static int dsi_pg_find(dsi_pg_conn_t *c, const char *sql, uint32_t hash);
 static uint32_t dsi_pg_hash(const char *sql);
 static void dsi_pg_prepared_check(dsi_pg_conn_t *c);
+static char *dsi_pg_options(const char *conninfo, int64_t bound_ms);
 static size_t dsi_pg_split(char *list, char **items, size_t max);
 static int dsi_pg_is_socket(const char *host);
 static int dsi_pg_is_address(const char *host);
@@ -123,15 +132,47 @@ typedef struct {
     char                       *host;
     char                       *hostaddr;
     char                       *port;
+    unsigned                    host_env:1;     /* host is PGHOST's */
 } dsi_pg_hosts_t;
 
 
+/* a variable of env ("NAME=value" strings, NULL last), or NULL */
+
+static const char *
+dsi_pg_env(char *const *env, const char *name)
+{
+    size_t  len;
+
+    len = strlen(name);
+
+    for ( /* void */ ; env != NULL && *env != NULL; env++) {
+        if (strncmp(*env, name, len) == 0 && (*env)[len] == '=') {
+            return *env + len + 1;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The conninfo parsed, with what libpq would take from env (NULL: none)
+ * where the conninfo says nothing: PGHOST and PGHOSTADDR. A service
+ * (service=, servicefile=, PGSERVICE, PGSERVICEFILE) is refused: libpq
+ * reads the service file when it connects, and the host it may find
+ * there would be looked up then, which PQconninfoParse() cannot show.
+ */
+
 static int
-dsi_pg_hosts(const char *conninfo, dsi_pg_hosts_t *h, char *err,
-    size_t errlen)
+dsi_pg_hosts(const char *conninfo, char *const *env, dsi_pg_hosts_t *h,
+    char *err, size_t errlen)
 {
     char              *msg;
+    size_t             i;
+    const char        *v;
     PQconninfoOption  *o;
+
+    static const char *const  services[] = { "PGSERVICE", "PGSERVICEFILE" };
 
     memset(h, 0, sizeof(dsi_pg_hosts_t));
 
@@ -157,15 +198,70 @@ dsi_pg_hosts(const char *conninfo, dsi_pg_hosts_t *h, char *err,
 
         } else if (strcmp(o->keyword, "port") == 0) {
             h->port = o->val;
+
+        } else if (strcmp(o->keyword, "service") == 0
+                   || strcmp(o->keyword, "servicefile") == 0)
+        {
+            snprintf(err, errlen, "%s= is refused: libpq reads the "
+                     "service file when it connects, and would look up a "
+                     "host name found there, which blocks; give the "
+                     "service's settings in conninfo instead",
+                     o->keyword);
+            goto failed;
         }
     }
 
+    for (i = 0; i < 2; i++) {
+        v = dsi_pg_env(env, services[i]);
+
+        if (v != NULL && v[0] != '\0') {
+            snprintf(err, errlen, "%s is set in the environment of the "
+                     "worker processes: libpq would read the service file "
+                     "when it connects, and look up a host name found "
+                     "there, which blocks; give the service's settings in "
+                     "conninfo instead, and do not pass %s to nginx's "
+                     "workers (env)", services[i], services[i]);
+            goto failed;
+        }
+    }
+
+    /* libpq's defaults, each where the conninfo has none */
+
+    v = dsi_pg_env(env, "PGHOST");
+
+    if (h->host == NULL && v != NULL && v[0] != '\0') {
+        h->host = (char *) v;
+        h->host_env = 1;
+    }
+
+    v = dsi_pg_env(env, "PGHOSTADDR");
+
+    if (h->hostaddr == NULL && v != NULL && v[0] != '\0') {
+        h->hostaddr = (char *) v;
+    }
+
     return 0;
+
+failed:
+
+    PQconninfoFree(h->opts);
+    h->opts = NULL;
+
+    return -1;
 }
 
 
 int
 dsi_pg_conninfo_check(const char *conninfo, char *err, size_t errlen)
+{
+    /* the variables libpq will read in this process, when it connects */
+    return dsi_pg_conninfo_check_env(conninfo, environ, err, errlen);
+}
+
+
+int
+dsi_pg_conninfo_check_env(const char *conninfo, char *const *env,
+    char *err, size_t errlen)
 {
     int              rc;
     char            *hosts[DSI_PG_HOSTS_MAX], *addrs[DSI_PG_HOSTS_MAX];
@@ -173,7 +269,7 @@ dsi_pg_conninfo_check(const char *conninfo, char *err, size_t errlen)
     size_t           nh, na, i;
     dsi_pg_hosts_t   h;
 
-    if (dsi_pg_hosts(conninfo, &h, err, errlen) != 0) {
+    if (dsi_pg_hosts(conninfo, env, &h, err, errlen) != 0) {
         return -1;
     }
 
@@ -194,6 +290,16 @@ dsi_pg_conninfo_check(const char *conninfo, char *err, size_t errlen)
             || dsi_pg_is_address(hosts[i]))
         {
             continue;
+        }
+
+        if (h.host_env) {
+            snprintf(err, errlen, "host \"%s\", of PGHOST in the "
+                     "environment of the worker processes, is a name: "
+                     "looking it up would block, so give host= in "
+                     "conninfo (resolved when the configuration is read), "
+                     "or an address or a socket directory in PGHOST",
+                     hosts[i]);
+            goto done;
         }
 
         snprintf(err, errlen, "host \"%s\" is a name: looking it up would "
@@ -231,7 +337,8 @@ dsi_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
 
     *out = NULL;
 
-    if (dsi_pg_hosts(conninfo, &h, err, errlen) != 0) {
+    /* the environment's hosts are checked, not resolved: NULL here */
+    if (dsi_pg_hosts(conninfo, NULL, &h, err, errlen) != 0) {
         return -1;
     }
 
@@ -368,36 +475,56 @@ done:
  * network cut) is found: the first probe after 30 s of silence, then
  * every 10 s, the connection given up after 3 unanswered, within about
  * a minute. The conninfo comes after these defaults (expanded from
- * "dbname"), so its own keepalives settings take their place.
+ * "dbname"), so its own keepalives settings take their place. The
+ * options come last, as libpq takes the last value of a key: the
+ * server's bounds, then the conninfo's own options (dsi_pg_options()).
  */
 static const char *const  dsi_pg_keys[] = {
     "keepalives", "keepalives_idle", "keepalives_interval",
-    "keepalives_count", "dbname", NULL
+    "keepalives_count", "dbname", "options", NULL
 };
 
 
 dsi_pg_conn_t *
-dsi_pg_conn_start(const char *conninfo, char *err, size_t errlen)
+dsi_pg_conn_start(const char *conninfo, int64_t bound_ms, char *err,
+    size_t errlen)
 {
+    char           *options;
     dsi_pg_conn_t  *c;
     const char     *values[] = {
         DSI_PG_KEEPALIVES, DSI_PG_KEEPALIVES_IDLE,
-        DSI_PG_KEEPALIVES_INTERVAL, DSI_PG_KEEPALIVES_COUNT, NULL, NULL
+        DSI_PG_KEEPALIVES_INTERVAL, DSI_PG_KEEPALIVES_COUNT, NULL, NULL,
+        NULL
     };
-
-    values[4] = conninfo;
 
     if (dsi_pg_conninfo_check(conninfo, err, errlen) != 0) {
         return NULL;
     }
 
+    options = NULL;
+
+    if (bound_ms > 0) {
+        options = dsi_pg_options(conninfo, bound_ms);
+        if (options == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+    }
+
+    values[4] = conninfo;
+    values[5] = options;
+
     c = calloc(1, sizeof(dsi_pg_conn_t));
     if (c == NULL) {
         snprintf(err, errlen, "out of memory");
+        free(options);
         return NULL;
     }
 
     c->pg = PQconnectStartParams(dsi_pg_keys, values, 1);
+
+    /* libpq has copied the values */
+    free(options);
 
     if (c->pg == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -415,6 +542,61 @@ dsi_pg_conn_start(const char *conninfo, char *err, size_t errlen)
     }
 
     return c;
+}
+
+
+/*
+ * The startup options: the server's bounds of a statement and of a
+ * session idle in a transaction, so that a batch the caller gave up on
+ * (its timer closed the connection, which a backend waiting for a lock
+ * does not notice) is rolled back by the server instead of going on,
+ * holding its locks, and committing later. The conninfo's own options
+ * (or PGOPTIONS, which libpq reads only when none are given) follow, so
+ * that they may set other values. malloc()ed; NULL: out of memory.
+ */
+
+static char *
+dsi_pg_options(const char *conninfo, int64_t bound_ms)
+{
+    char              *out, *msg;
+    size_t             len;
+    const char        *own;
+    PQconninfoOption  *opts, *o;
+
+    opts = PQconninfoParse(conninfo, &msg);
+    PQfreemem(msg);
+
+    /* a conninfo that does not parse fails to connect, with libpq's word */
+    own = NULL;
+
+    for (o = opts; o != NULL && o->keyword != NULL; o++) {
+        if (strcmp(o->keyword, "options") == 0 && o->val != NULL
+            && o->val[0] != '\0')
+        {
+            own = o->val;
+        }
+    }
+
+    if (own == NULL) {
+        own = getenv("PGOPTIONS");
+    }
+
+    len = 128 + (own ? strlen(own) : 0);
+
+    out = malloc(len);
+    if (out == NULL) {
+        PQconninfoFree(opts);
+        return NULL;
+    }
+
+    snprintf(out, len, "-c statement_timeout=%lld "
+             "-c idle_in_transaction_session_timeout=%lld%s%s",
+             (long long) bound_ms, (long long) bound_ms,
+             own ? " " : "", own ? own : "");
+
+    PQconninfoFree(opts);
+
+    return out;
 }
 
 
@@ -556,10 +738,25 @@ again:
                 return DSI_PG_FAILED;
             }
 
+            if (dsi_pg_end_failed(c) != 0) {
+                return DSI_PG_FAILED;
+            }
+
+            if (c->synced < c->syncs) {
+                /* the ROLLBACK's sync is the batch's last now */
+                continue;
+            }
+
             dsi_pg_prepared_check(c);
 
             c->state = DSI_PG_IDLE;
             return DSI_PG_READY;
+        }
+
+        if (c->ending) {
+            /* the ROLLBACK's own result */
+            PQclear(res);
+            continue;
         }
 
         if (dsi_pg_keep(c, res) != 0) {
@@ -578,6 +775,48 @@ again:
     }
 
     return DSI_PG_WAIT;
+}
+
+
+/*
+ * A batch's transaction that failed (a statement failed outside its
+ * savepoint, or the server cancelled one for statement_timeout) stays
+ * open, aborted, until a ROLLBACK: sent now, in the same pipeline,
+ * rather than with the next batch, so that the connection does not wait
+ * idle in a transaction, which idle_in_transaction_session_timeout would
+ * have the server end. The batch is answered after it: one round trip
+ * more, for a failed batch only. 0, or -1 (broken).
+ */
+
+static int
+dsi_pg_end_failed(dsi_pg_conn_t *c)
+{
+    if (!c->transaction || c->ending
+        || PQtransactionStatus(c->pg) != PQTRANS_INERROR)
+    {
+        return 0;
+    }
+
+    if (PQsendQueryParams(c->pg, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0)
+        != 1)
+    {
+        dsi_pg_fail(c, "sending");
+        return -1;
+    }
+
+    if (dsi_pg_sync(c) != 0) {
+        return -1;
+    }
+
+    c->ending = 1;
+    c->flushing = PQflush(c->pg);
+
+    if (c->flushing < 0) {
+        dsi_pg_fail(c, "sending");
+        return -1;
+    }
+
+    return 0;
 }
 
 
@@ -774,6 +1013,7 @@ dsi_pg_conn_release(dsi_pg_conn_t *c)
     c->nprepare = 0;
     c->nresults = 0;
     c->expected = 0;
+    c->ending = 0;
     c->skip = 0;
     c->syncs = 0;
     c->synced = 0;

@@ -26,8 +26,11 @@
  * (timeout_ms), and so is an op's wait in the queue. An op whose batch
  * was lost (connection broken, no answer in time) or that found no
  * connection answers DS_UNAVAILABLE; the connection is closed and made
- * again after a pause. Types the schema has no function for yet answer
- * DS_UNSUPPORTED at once.
+ * again after a pause. The server bounds each statement a little under
+ * timeout_ms (DSI_PGS_SERVER_MS()): a batch it cancelled answers
+ * DS_UNAVAILABLE too, rolled back, on a connection that stays up.
+ * Types the schema has no function for yet answer DS_UNSUPPORTED at
+ * once.
  */
 
 
@@ -54,6 +57,15 @@
 #define DSI_PGS_RETRY_MS    1000
 #define DSI_PGS_SCHEMA_MS   5000        /* a refused schema, looked at again */
 #define DSI_PGS_POOL_MAX    64
+/*
+ * the server's own bound of a statement and of a session idle in a
+ * transaction (statement_timeout, idle_in_transaction_session_timeout):
+ * a tenth under timeout_ms, so that a batch waiting on a lock is
+ * cancelled and rolled back by the server, and answered so, just before
+ * the batch's timer would close the connection, whose backend would not
+ * notice and would go on to commit once it had the lock
+ */
+#define DSI_PGS_SERVER_MS(t)    ((t) - (t) / 10)
 #define DSI_PGS_PAYLOAD     256
 
 
@@ -150,6 +162,7 @@ static void dsi_pgc_timer_handler(ds_event_t *ev);
 static void dsi_pgc_step(dsi_pgc_t *c);
 static void dsi_pgc_ready(dsi_pgc_t *c);
 static void dsi_pgc_answer(dsi_pgc_t *c);
+static int dsi_pgc_cancelled(const PGresult *res);
 static int dsi_pgc_checked(dsi_pgc_t *c);
 static void dsi_pgc_notified(dsi_pgc_t *c);
 static void dsi_pgc_fail(dsi_pgc_t *c, const char *why);
@@ -189,6 +202,15 @@ ds_pg_conninfo_resolve(const char *conninfo, char **out, char *err,
     size_t errlen)
 {
     return dsi_pg_conninfo_resolve(conninfo, out, err, errlen) == 0
+           ? DS_OK : DS_INVALID;
+}
+
+
+int
+ds_pg_conninfo_env_check(const char *conninfo, char *const *env,
+    char *err, size_t errlen)
+{
+    return dsi_pg_conninfo_check_env(conninfo, env, err, errlen) == 0
            ? DS_OK : DS_INVALID;
 }
 
@@ -643,7 +665,9 @@ dsi_pgc_connect(dsi_pgc_t *c)
     pgs = c->pgs;
     host = &pgs->store->host;
 
-    c->conn = dsi_pg_conn_start(pgs->conninfo, err, sizeof(err));
+    c->conn = dsi_pg_conn_start(pgs->conninfo,
+                                DSI_PGS_SERVER_MS(pgs->timeout_ms), err,
+                                sizeof(err));
 
     if (c->conn == NULL) {
         dsi_store_log(pgs->store, DS_LOG_ALERT, "durable: store \"%s\": "
@@ -857,6 +881,18 @@ dsi_pgc_ready(dsi_pgc_t *c)
     if (c->listen) {
         dsi_pg_conn_release(c->conn);
 
+        /*
+         * LISTEN is answered: what other hosts notified while there was
+         * no listener (a reconnect, or before the first) was never heard,
+         * so the host wakes once, and its waiters read again
+         */
+        dsi_store_log(pgs->store, DS_LOG_DEBUG, "durable store \"%s\": "
+                      "listening, waking the host once", pgs->store->name);
+
+        if (host->wake != NULL) {
+            host->wake(host->data);
+        }
+
     } else if (c->checking) {
         c->checking = 0;
 
@@ -886,7 +922,7 @@ dsi_pgc_ready(dsi_pgc_t *c)
 static void
 dsi_pgc_answer(dsi_pgc_t *c)
 {
-    int               committed, tx, wake, row;
+    int               committed, tx, wake, row, cancelled;
     size_t            i, n, nw, applied;
     int64_t           took;
     ds_op_t          *op, *next;
@@ -916,6 +952,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
     took = ds_time_now() - c->sent;
     applied = 0;
     wake = 0;
+    cancelled = 0;
     n = c->nops;
 
     if (!committed) {
@@ -927,6 +964,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
             if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
                 why = PQresultErrorMessage(res);
+                cancelled = dsi_pgc_cancelled(res);
                 break;
             }
         }
@@ -956,7 +994,13 @@ dsi_pgc_answer(dsi_pgc_t *c)
         ans.keep = NULL;
         op->backend = &ans;
 
-        if (!committed) {
+        if (!committed && cancelled) {
+            /* rolled back: as a lost answer, to retry, but not applied */
+            op->rc = DS_UNAVAILABLE;
+            ans.err = "the database cancelled the batch (statement_timeout, "
+                      "under the store's timeout=): not applied";
+
+        } else if (!committed) {
             op->rc = DS_ERROR;
             ans.err = "the batch's transaction failed";
 
@@ -965,6 +1009,16 @@ dsi_pgc_answer(dsi_pgc_t *c)
                    != DS_OK)
         {
             ans.err = PQresultErrorMessage(res);
+
+            if (dsi_pgc_cancelled(res)) {
+                /* a read the server cancelled: as one not answered */
+                op->rc = DS_UNAVAILABLE;
+
+                dsi_store_log(st, DS_LOG_ERR, "durable: store \"%s\": %s "
+                              "cancelled by the database: %.*s", st->name,
+                              ds_op_what(op->type),
+                              (int) strcspn(ans.err, "\n"), ans.err);
+            }
 
         } else if (op->rc == DS_OK && !dsi_op_is_read(op->type)) {
             applied++;
@@ -1019,6 +1073,27 @@ dsi_pgc_answer(dsi_pgc_t *c)
     if (wake && host->wake != NULL) {
         host->wake(host->data);
     }
+}
+
+
+/*
+ * A statement the server cancelled (57014, query_canceled): for
+ * statement_timeout (DSI_PGS_SERVER_MS()), or by an administrator's
+ * pg_cancel_backend(). Its transaction, if any, is rolled back.
+ */
+
+static int
+dsi_pgc_cancelled(const PGresult *res)
+{
+    const char  *state;
+
+    if (PQresultStatus(res) != PGRES_FATAL_ERROR) {
+        return 0;
+    }
+
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    return state != NULL && strcmp(state, "57014") == 0;
 }
 
 

@@ -4,12 +4,14 @@
  *
  * The PostgreSQL connections of ds_pg_conn.c against the cluster of
  * util/pg.sh (run.sh runs this with a database made by durable schema
- * init): conninfo checks and resolution, a batch as one transaction, a
- * failed batch that the next one recovers from, reads that fail alone
- * (a failed prepare among them), a connection lost in the middle of a
- * batch, a listener woken once a batch, TCP keepalive on the socket
- * (ours, or the conninfo's), and, with the server stopped (SIGSTOP),
- * calls that go on returning instead of waiting.
+ * init): conninfo checks (services refused, the environment's hosts
+ * checked) and resolution, a batch as one transaction, a failed batch that
+ * the next one recovers from, the server's bounds of a session
+ * (statement_timeout, a failed transaction ended at once), reads that fail
+ * alone (a failed prepare among them), a connection lost in the middle of
+ * a batch, a listener woken once a batch, TCP keepalive on the socket
+ * (ours, or the conninfo's), and, with the server stopped (SIGSTOP), calls
+ * that go on returning instead of waiting.
  *
  *   t_pg_conn CONNINFO POSTMASTER_PID_FILE
  *
@@ -107,7 +109,7 @@ t_conn_ready(const char *conninfo)
     dsi_pg_conn_t  *c;
     dsi_pg_step_e   st;
 
-    c = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    c = dsi_pg_conn_start(conninfo, 0, err, sizeof(err));
     T(c != NULL);
     if (c == NULL) {
         printf("# %s\n", err);
@@ -142,6 +144,25 @@ t_value(const dsi_pg_conn_t *c, size_t i)
 }
 
 
+/* environments of the worker processes: "NAME=value", NULL last */
+
+static const char *const  t_env_name[] = {
+    "TZ=UTC", "PGHOST=db.example", NULL
+};
+static const char *const  t_env_addr[] = {
+    "PGHOST=db.example", "PGHOSTADDR=10.0.0.1", NULL
+};
+static const char *const  t_env_socket[] = {
+    "PGHOSTX=db.example", "PGHOST=/var/run/postgresql", NULL
+};
+static const char *const  t_env_service[] = {
+    "PGSERVICE=durable", NULL
+};
+static const char *const  t_env_servicefile[] = {
+    "PGSERVICEFILE=/etc/pg_service.conf", NULL
+};
+
+
 static void
 t_conninfo(void)
 {
@@ -165,7 +186,42 @@ t_conninfo(void)
                             sizeof(err)) == -1);
     T(dsi_pg_conninfo_check("dbname=x", err, sizeof(err)) == 0);
     T(dsi_pg_conninfo_check("nonsense", err, sizeof(err)) == -1);
-    T(dsi_pg_conn_start("host=db.example", err, sizeof(err)) == NULL);
+    T(dsi_pg_conn_start("host=db.example", 0, err, sizeof(err)) == NULL);
+
+    /*
+     * a service: libpq reads the service file when it connects, and
+     * PQconninfoParse() does not show the host it may give
+     */
+    T(dsi_pg_conninfo_check("service=durable dbname=x", err,
+                            sizeof(err)) == -1);
+    T(strstr(err, "service=") != NULL);
+    /* a libpq without servicefile= (15) refuses it as bad conninfo */
+    T(dsi_pg_conninfo_check("servicefile=/etc/pg_service.conf "
+                            "hostaddr=10.0.0.1", err, sizeof(err)) == -1);
+    T(strstr(err, "servicefile") != NULL);
+    T(dsi_pg_conn_start("service=durable", 0, err, sizeof(err)) == NULL);
+    T(dsi_pg_conninfo_resolve("service=durable", &out, err,
+                              sizeof(err)) == -1);
+
+    /* what libpq takes from the environment where the conninfo is silent */
+    T(dsi_pg_conninfo_check_env("dbname=x", (char **) t_env_name, err,
+                                sizeof(err)) == -1);
+    T(strstr(err, "db.example") != NULL && strstr(err, "PGHOST") != NULL);
+    T(dsi_pg_conninfo_check_env("host=10.0.0.1 dbname=x",
+                                (char **) t_env_name, err, sizeof(err))
+      == 0);
+    T(dsi_pg_conninfo_check_env("dbname=x", (char **) t_env_addr, err,
+                                sizeof(err)) == 0);
+    T(dsi_pg_conninfo_check_env("dbname=x", (char **) t_env_socket, err,
+                                sizeof(err)) == 0);
+    T(dsi_pg_conninfo_check_env("dbname=x", (char **) t_env_service, err,
+                                sizeof(err)) == -1);
+    T(strstr(err, "PGSERVICE ") != NULL);
+    T(dsi_pg_conninfo_check_env("hostaddr=10.0.0.1",
+                                (char **) t_env_servicefile, err,
+                                sizeof(err)) == -1);
+    T(strstr(err, "PGSERVICEFILE") != NULL);
+    T(dsi_pg_conninfo_check_env("dbname=x", NULL, err, sizeof(err)) == 0);
 
     /* resolved at configuration time: then nothing is left to look up */
     T(dsi_pg_conninfo_resolve("host=localhost port=5 dbname=x "
@@ -310,6 +366,102 @@ t_batches(const char *conninfo)
     T(strcmp(t_value(c, 2), "6") == 0);
     dsi_pg_conn_release(c);
 
+    dsi_pg_conn_close(c);
+}
+
+
+/* the server's bounds of c's session, each its value in text */
+
+static void
+t_bounds_are(dsi_pg_conn_t *c, const char *statement, const char *idle)
+{
+    dsi_pg_stmt_t  stmts[2];
+
+    stmts[0].sql = "SELECT current_setting('statement_timeout')";
+    stmts[1].sql = "SELECT "
+                   "current_setting('idle_in_transaction_session_timeout')";
+    stmts[0].nparams = stmts[1].nparams = 0;
+    stmts[0].values = stmts[1].values = NULL;
+
+    T(dsi_pg_conn_send(c, stmts, 2, 0) == 0);
+    T(t_drive(c, 100) == DSI_PG_READY);
+    T(strcmp(t_value(c, 0), statement) == 0);
+    T(strcmp(t_value(c, 1), idle) == 0);
+    dsi_pg_conn_release(c);
+}
+
+
+/*
+ * A connection started with a bound: its session's statement_timeout
+ * and idle_in_transaction_session_timeout are the bound, unless the
+ * conninfo's own options set others; a statement that outlasts it is
+ * cancelled by the server (57014), its transaction rolled back before
+ * the batch is answered, so that the connection, then idle longer than
+ * the bound, is not ended by the server for idling in a transaction.
+ */
+
+static void
+t_bounds(const char *conninfo)
+{
+    char            err[256], own[1024];
+    const char     *state;
+    dsi_pg_conn_t  *c;
+    dsi_pg_stmt_t   stmt;
+
+    c = dsi_pg_conn_start(conninfo, 300, err, sizeof(err));
+    T(c != NULL);
+    if (c == NULL) {
+        return;
+    }
+
+    T(t_drive(c, 100) == DSI_PG_READY);
+    t_bounds_are(c, "300ms", "300ms");
+
+    stmt.sql = "SELECT pg_sleep(3)";
+    stmt.nparams = 0;
+    stmt.values = NULL;
+
+    T(dsi_pg_conn_send(c, &stmt, 1, 1) == 0);
+    T(t_drive(c, 100) == DSI_PG_READY);
+    T(PQresultStatus(dsi_pg_conn_result(c, 0)) == PGRES_FATAL_ERROR);
+    state = PQresultErrorField(dsi_pg_conn_result(c, 0), PG_DIAG_SQLSTATE);
+    T(state != NULL && strcmp(state, "57014") == 0);
+    T(!dsi_pg_conn_committed(c));
+    dsi_pg_conn_release(c);
+
+    /* idle past the bound, in no transaction: the connection serves on */
+    (void) poll(NULL, 0, 700);
+
+    stmt.sql = "SELECT 1";
+
+    T(dsi_pg_conn_send(c, &stmt, 1, 1) == 0);
+    T(t_drive(c, 100) == DSI_PG_READY);
+    T(strcmp(t_value(c, 0), "1") == 0);
+    T(dsi_pg_conn_committed(c));
+    dsi_pg_conn_release(c);
+
+    dsi_pg_conn_close(c);
+
+    snprintf(own, sizeof(own), "%s options='-c statement_timeout=7s'",
+             conninfo);
+
+    c = dsi_pg_conn_start(own, 300, err, sizeof(err));
+    T(c != NULL);
+    if (c == NULL) {
+        return;
+    }
+
+    T(t_drive(c, 100) == DSI_PG_READY);
+    t_bounds_are(c, "7s", "300ms");
+    dsi_pg_conn_close(c);
+
+    /* no bound: the server's defaults */
+    c = t_conn_ready(conninfo);
+    if (c == NULL) {
+        return;
+    }
+
+    t_bounds_are(c, "0", "0");
     dsi_pg_conn_close(c);
 }
 
@@ -531,8 +683,8 @@ t_notify(const char *conninfo)
     static const char *const  s2[] = { "nh", "n2", "N", NULL, "" };
     static const char *const  s3[] = { "other", "n1", "N", NULL, "" };
 
-    l = dsi_pg_conn_start(conninfo, err, sizeof(err));
-    w = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    l = dsi_pg_conn_start(conninfo, 0, err, sizeof(err));
+    w = dsi_pg_conn_start(conninfo, 0, err, sizeof(err));
     T(l != NULL && w != NULL);
     if (l == NULL || w == NULL) {
         return;
@@ -626,7 +778,7 @@ t_stopped(const char *conninfo, const char *pidfile)
     stmt.sql = "SELECT 1";
     T(dsi_pg_conn_send(busy, &stmt, 1, 0) == 0);
 
-    fresh = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    fresh = dsi_pg_conn_start(conninfo, 0, err, sizeof(err));
     T(fresh != NULL);
 
     /* each call returns; neither can finish while the server sleeps */
@@ -680,7 +832,7 @@ t_keepalive(const char *conninfo)
     char            err[256], own[1024];
     dsi_pg_conn_t  *c;
 
-    c = dsi_pg_conn_start(conninfo, err, sizeof(err));
+    c = dsi_pg_conn_start(conninfo, 0, err, sizeof(err));
     T(c != NULL && t_drive(c, 50) == DSI_PG_READY);
 
     if (c != NULL) {
@@ -696,7 +848,7 @@ t_keepalive(const char *conninfo)
 
     snprintf(own, sizeof(own), "%s keepalives_idle=7", conninfo);
 
-    c = dsi_pg_conn_start(own, err, sizeof(err));
+    c = dsi_pg_conn_start(own, 0, err, sizeof(err));
     T(c != NULL && t_drive(c, 50) == DSI_PG_READY);
 
     if (c != NULL) {
@@ -754,6 +906,7 @@ main(int argc, char **argv)
 
     t_conninfo();
     t_batches(argv[1]);
+    t_bounds(argv[1]);
     t_whole(argv[1]);
     t_prepared(argv[1]);
     t_prepare_alone(argv[1]);

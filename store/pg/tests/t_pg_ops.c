@@ -3602,7 +3602,7 @@ main(int argc, char **argv)
         return 1;
     }
 
-    t_pg = dsi_pg_conn_start(argv[1], err, sizeof(err));
+    t_pg = dsi_pg_conn_start(argv[1], 0, err, sizeof(err));
     if (t_pg == NULL || t_drive(t_pg) != DSI_PG_READY) {
         fprintf(stderr, "connect: %s\n",
                 t_pg ? dsi_pg_conn_error(t_pg) : err);

@@ -3,21 +3,25 @@
  * Copyright (C) ngx_durable authors
  *
  * The PostgreSQL backend behind ds_store_submit() (ds_store_pg.c), driven
- * by a host of this file whose loop is poll(): ops answered through
- * done() in the loop, a batch of ops submitted together answered as one,
- * an op without a function yet refused at once, a write through one
- * store waking the other store's host (its listener), and, with every
- * process of the server stopped (SIGSTOP), ops answered DS_UNAVAILABLE
- * after the bound while the loop goes on; once the server goes on, the
- * store serves again. A database whose schema is of a version this build
- * does not serve is refused, once in the log, its ops answered DS_SCHEMA
- * until it is right; one at DSI_PG_SCHEMA_MIN is served, its version
- * logged; so are functions older than DSI_PG_FUNCTIONS, or none.
- * A batch of starts whose one statement cannot be put together (memory
- * refused) goes as one statement per start, each answered as alone.
- * Reads go in batches of DSI_PG_READS_MAX, in few writes to the socket,
- * leave the last idle connection to the writes, fail alone, and are
- * each answered DS_UNAVAILABLE when their connection is lost mid-batch.
+ * by a host of this file whose loop is poll(): ops answered through done()
+ * in the loop, a batch of ops submitted together answered as one, an op
+ * without a function yet refused at once, a write through one store waking
+ * the other store's host (its listener), a listener that connects again
+ * waking its host once for what was notified while it was down, and, with
+ * every process of the server stopped (SIGSTOP), ops answered
+ * DS_UNAVAILABLE after the bound while the loop goes on; once the server
+ * goes on, the store serves again. A database whose schema is of a version
+ * this build does not serve is refused, once in the log, its ops answered
+ * DS_SCHEMA until it is right; one at DSI_PG_SCHEMA_MIN is served, its
+ * version logged; so are functions older than DSI_PG_FUNCTIONS, or none. A
+ * batch of starts whose one statement cannot be put together (memory
+ * refused) goes as one statement per start, each answered as alone. Reads
+ * go in batches of DSI_PG_READS_MAX, in few writes to the socket, leave
+ * the last idle connection to the writes, fail alone, and are each
+ * answered DS_UNAVAILABLE when their connection is lost mid-batch. A batch
+ * waiting for a lock longer than the bound is ended by the server
+ * (statement_timeout), not applied; one the server cancels answers
+ * DS_UNAVAILABLE on a connection kept.
  *
  *   t_pg_store CONNINFO POSTMASTER_PID_FILE
  */
@@ -162,7 +166,8 @@ typedef struct {
     int                 alerts;
     size_t              sent_ops;       /* the last batch of writes sent */
     size_t              sent_stmts;     /* as so many statements */
-    int                 listening;      /* the listener has connected */
+    int                 listening;      /* times the listener connected */
+    int                 listener_lost;  /* times it was lost */
     size_t              read_ops;       /* the last batch of reads sent */
     size_t              read_stmts;
     size_t              read_batches;   /* batches of reads sent */
@@ -312,7 +317,11 @@ t_log(void *host, ds_log_e level, const char *msg)
     }
 
     if (strstr(msg, "listener connected") != NULL) {
-        ((t_host_t *) host)->listening = 1;
+        ((t_host_t *) host)->listening++;
+    }
+
+    if (strstr(msg, "listener lost") != NULL) {
+        ((t_host_t *) host)->listener_lost++;
     }
 
     p = strstr(msg, "schema is version ");
@@ -609,6 +618,11 @@ t_refusals(const char *conninfo)
     conf.conninfo = "host=db.example dbname=x";
     T(ds_store_open(&st, &conf, &host, err, sizeof(err)) == DS_INVALID);
     T(strstr(err, "db.example") != NULL);
+
+    /* a service, whose file libpq would read when it connects */
+    conf.conninfo = "service=durable dbname=x";
+    T(ds_store_open(&st, &conf, &host, err, sizeof(err)) == DS_INVALID);
+    T(strstr(err, "service=") != NULL);
 }
 
 
@@ -2411,6 +2425,219 @@ t_reconnect(ds_store_t *st, const char *conninfo)
 }
 
 
+/* the number a query of one row and column answers, or -1 */
+
+static int
+t_number(PGconn *x, const char *sql)
+{
+    int        n;
+    PGresult  *res;
+
+    res = PQexec(x, sql);
+    n = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+        ? atoi(PQgetvalue(res, 0, 0)) : -1;
+    PQclear(res);
+
+    return n;
+}
+
+
+/*
+ * A write that waits for a row lock another session holds longer than
+ * the store's bound (T_BOUND_MS) answers DS_UNAVAILABLE, and the server,
+ * whose statement_timeout is under that bound, ends the statement and
+ * rolls the batch back: no backend of the store's waits for the lock
+ * any more, and once the lock is let go the write has not been applied.
+ * (A batch's timer closes its connection, which a backend waiting for a
+ * lock does not notice: without the server's own bound it would go on,
+ * its locks held, and commit once it had the lock.) The store serves on.
+ */
+
+static void
+t_server_bound(const char *conninfo)
+{
+    int          i, inbox, n;
+    char         ci[1024];
+    PGconn      *x, *y;
+    PGresult    *res;
+    t_call_t     a;
+    t_host_t     th;
+    ds_store_t  *st;
+
+    static const char  *waiting =
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE application_name = 't_server_bound' "
+        "AND wait_event_type = 'Lock'";
+    static const char  *busy =
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE application_name = 't_server_bound' AND state <> 'idle'";
+    static const char  *events =
+        "SELECT count(*) FROM durable.inbox "
+        "WHERE hub = 'hub' AND id = 'bound-1'";
+
+    memset(&th, 0, sizeof(t_host_t));
+    snprintf(ci, sizeof(ci), "%s application_name=t_server_bound",
+             conninfo);
+
+    st = t_open(ci, &th, T_BOUND_MS, 1);
+    T(st != NULL);
+    if (st == NULL) {
+        return;
+    }
+
+    t_ready(&th, 1);
+
+    t_op(&a, st, DS_OP_START, "bound-1");
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+
+    /* y looks outside x's transaction, which sees activity once */
+    x = t_holder(conninfo);
+    y = t_holder(conninfo);
+
+    inbox = t_number(y, events);
+    T(inbox >= 0);
+
+    res = PQexec(x, "BEGIN; SELECT 1 FROM durable.instances "
+                 "WHERE hub = 'hub' AND id = 'bound-1' FOR UPDATE");
+    T(PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1);
+    PQclear(res);
+
+    t_op(&a, st, DS_OP_RAISE_EVENT, "bound-1");
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_UNAVAILABLE);
+    T(a.error[0] != '\0');
+
+    /* the lock still held: the server has ended the wait, or soon does */
+    n = t_number(y, waiting);
+
+    for (i = 0; i < 50 && n != 0; i++) {
+        t_iterate();
+        n = t_number(y, waiting);
+    }
+
+    T(n == 0);
+
+    res = PQexec(x, "ROLLBACK");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    /* a backend that had gone on would be done once none is busy */
+    n = t_number(y, busy);
+
+    for (i = 0; i < 50 && n != 0; i++) {
+        t_iterate();
+        n = t_number(y, busy);
+    }
+
+    T(n == 0);
+    T(t_number(y, events) == inbox);
+
+    /* the store serves on, and the same write is applied now */
+    for (i = 0; i < 100; i++) {
+        t_op(&a, st, DS_OP_RAISE_EVENT, "bound-1");
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+
+        if (a.op.rc != DS_UNAVAILABLE) {
+            break;
+        }
+
+        t_iterate();
+    }
+
+    T(a.op.rc == DS_OK);
+    T(t_number(y, events) == inbox + 1);
+
+    PQfinish(x);
+    PQfinish(y);
+    ds_store_close(st);
+}
+
+
+/*
+ * A statement the server cancels (57014: here pg_cancel_backend(), as
+ * statement_timeout does) while it waits for a lock: a read answers
+ * DS_UNAVAILABLE alone, a write's batch is rolled back and answers
+ * DS_UNAVAILABLE, not applied, and the connection serves on, not lost.
+ */
+
+static void
+t_cancelled(const char *conninfo)
+{
+    int          i, k, n;
+    size_t       lost;
+    PGconn      *x, *y;
+    t_call_t     a;
+    t_host_t     th;
+    ds_store_t  *st;
+
+    static const char  *cancel =
+        "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity "
+        "WHERE application_name = 't_cancelled' "
+        "AND wait_event_type = 'Lock'";
+    static const char  *events =
+        "SELECT count(*) FROM durable.inbox "
+        "WHERE hub = 'hub' AND id = 'one'";
+
+    st = t_own(conninfo, "t_cancelled", &th, 1);
+    if (st == NULL) {
+        return;
+    }
+
+    lost = th.lost;
+
+    /* y looks outside x's transaction, which sees activity once */
+    x = t_holder(conninfo);
+    y = t_holder(conninfo);
+
+    n = t_number(y, events);
+    T(n >= 0);
+
+    t_hold(x, 1);
+
+    for (i = 0; i < 2; i++) {
+        if (i == 0) {
+            t_read(&a, st, "hub", "one");
+
+        } else {
+            t_op(&a, st, DS_OP_RAISE_EVENT, "one");
+        }
+
+        ds_store_submit(st, &a.op, 0);
+
+        for (k = 0; k < 300 && t_lock_waiters(y, 0) == 0 && !a.answered;
+             k++)
+        {
+            t_iterate();
+        }
+
+        T(t_number(y, cancel) == 1);
+        t_run(&a);
+        T(a.op.rc == DS_UNAVAILABLE);
+        T(strstr(a.error, i == 0 ? "canceling" : "not applied") != NULL);
+    }
+
+    t_hold(x, 0);
+
+    T(t_number(y, events) == n);
+
+    /* on the same connection */
+    t_op(&a, st, DS_OP_RAISE_EVENT, "one");
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+    T(t_number(y, events) == n + 1);
+    T(th.lost == lost);
+
+    PQfinish(x);
+    PQfinish(y);
+    ds_store_close(st);
+}
+
+
 /* a write through one store wakes the other's host: its listener */
 
 static void
@@ -2437,6 +2664,104 @@ t_wakes(t_host_t *th, ds_store_t *other)
     }
 
     T(th->wakes > 0);
+}
+
+
+/*
+ * 1 once the listener of the sessions named name has run LISTEN and its
+ * backend was ended
+ */
+
+static int
+t_end_listener(PGconn *x, const char *name)
+{
+    int           n;
+    PGresult     *res;
+    const char   *values[1];
+
+    values[0] = name;
+
+    res = PQexecParams(x, "SELECT count(pg_terminate_backend(pid)) "
+                       "FROM pg_stat_activity WHERE application_name = $1 "
+                       "AND query = 'LISTEN durable' AND state = 'idle'",
+                       1, NULL, values, NULL, NULL, 0);
+
+    n = PQresultStatus(res) == PGRES_TUPLES_OK ? atoi(PQgetvalue(res, 0, 0))
+                                                : -1;
+    PQclear(res);
+
+    return n == 1;
+}
+
+
+/*
+ * The listener's backend ended, and a write made through the other store
+ * while it is down: its NOTIFY reaches no listener of this store's, so
+ * once the listener is back and has run LISTEN, the host wakes once for
+ * what it may have missed.
+ */
+
+static void
+t_relisten(const char *conninfo, ds_store_t *other)
+{
+    int          i, ended;
+    PGconn      *x;
+    t_call_t     a;
+    t_host_t     host, *th;
+    ds_store_t  *st;
+
+    th = &host;
+
+    st = t_own(conninfo, "t_relisten", th, 1);
+    if (st == NULL) {
+        return;
+    }
+
+    x = PQconnectdb(conninfo);
+    T(PQstatus(x) == CONNECTION_OK);
+
+    ended = 0;
+
+    for (i = 0; i < 300 && !ended; i++) {
+        t_iterate();
+        ended = t_end_listener(x, "t_relisten");
+    }
+
+    T(ended);
+    T(th->listening == 1);
+
+    for (i = 0; i < 300 && th->listener_lost == 0; i++) {
+        t_iterate();
+    }
+
+    T(th->listener_lost == 1);
+
+    th->wakes = 0;
+
+    t_op(&a, other, DS_OP_RAISE_EVENT, "one");
+    ds_store_submit(other, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+
+    /* the write went while the listener was down: it retries in 1 s */
+    T(th->listening == 1);
+    T(th->wakes == 0);
+
+    for (i = 0; i < 300 && th->listening == 1; i++) {
+        t_iterate();
+    }
+
+    T(th->listening == 2);
+
+    /* its LISTEN takes a round trip or two */
+    for (i = 0; i < 50 && th->wakes == 0; i++) {
+        t_iterate();
+    }
+
+    T(th->wakes == 1);
+
+    PQfinish(x);
+    ds_store_close(st);
 }
 
 
@@ -2579,7 +2904,10 @@ main(int argc, char **argv)
         t_schema_range(argv[1]);
         t_functions_level(argv[1]);
         t_wakes(&th, other);
+        t_relisten(argv[1], other);
         t_lost_batch(argv[1]);
+        t_server_bound(argv[1]);
+        t_cancelled(argv[1]);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
     }
