@@ -207,22 +207,23 @@ dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
 /*
  * Deletes the answers to an execution that ended (an activity's or a
- * sub-orchestration's result, a fired timer, an entity's answer to a
- * call) from the inbox, from seq "from" on: those that came while its
- * last episode ran. A continue-as-new drops them, as its new execution
- * numbers tasks and timers from 0 again and would take them for its own;
- * so does a rewind, which schedules again what the history shows without
- * a result, so that each task gets one. Events raised, control messages
- * and entity lock grants (which name the instance, not the execution)
- * stay.
+ * sub-orchestration's result, a fired timer; with entities, an entity's
+ * answer to a call) from the inbox, from seq "from" on: those that came
+ * while its last episode ran. A continue-as-new drops them all, as its
+ * new execution numbers tasks and timers from 0 again and would take
+ * them for its own. A rewind drops what it schedules again (activities,
+ * timers, sub-orchestrations), so that each task gets one result, and
+ * keeps an entity's answer: it sends no call again. Events raised,
+ * control messages and entity lock grants (which name the instance, not
+ * the execution) stay.
  */
 
 int
 dsi_inbox_drop_answers(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    uint64_t from)
+    uint64_t from, int entities)
 {
     return dsi_seq_each_from(txn, DS_DB_INBOX, hub, id, from, UINT64_MAX,
-                             ds_inbox_answer, NULL);
+                             ds_inbox_answer, &entities);
 }
 
 
@@ -231,17 +232,24 @@ ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
 {
     size_t               i, len, n;
     const char          *p;
+    const char *const   *kinds;
     static const char    prefix[] = "{\"EventType\":\"";
-    static const char   *answers[] = {
+    static const char   *all[] = {
         "TaskCompleted\"", "TaskFailed\"", "TimerFired\"",
         "SubOrchestrationInstanceCompleted\"",
         "SubOrchestrationInstanceFailed\"",
         "EntityOperationCompleted\"", "EntityOperationFailed\"", NULL
     };
+    static const char   *tasks[] = {
+        "TaskCompleted\"", "TaskFailed\"", "TimerFired\"",
+        "SubOrchestrationInstanceCompleted\"",
+        "SubOrchestrationInstanceFailed\"", NULL
+    };
 
     (void) txn;
     (void) seq;
-    (void) data;
+
+    kinds = *(int *) data ? all : tasks;
 
     if (val->mv_size < sizeof(prefix) - 1
         || memcmp(val->mv_data, prefix, sizeof(prefix) - 1) != 0)
@@ -252,10 +260,10 @@ ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
     p = (const char *) val->mv_data + sizeof(prefix) - 1;
     len = val->mv_size - (sizeof(prefix) - 1);
 
-    for (i = 0; answers[i]; i++) {
-        n = strlen(answers[i]);
+    for (i = 0; kinds[i]; i++) {
+        n = strlen(kinds[i]);
 
-        if (len >= n && memcmp(p, answers[i], n) == 0) {
+        if (len >= n && memcmp(p, kinds[i], n) == 0) {
             return DSI_EACH_DELETE;
         }
     }

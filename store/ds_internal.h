@@ -255,7 +255,7 @@ int dsi_inbox_push(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t execution, ds_str_t message, int64_t now, int strict);
 int dsi_inbox_drop_answers(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    uint64_t from);
+    uint64_t from, int entities);
 
 
 /* ds_orchestration_start.c: starting (sub-)orchestrations */

@@ -304,7 +304,7 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         /* what answers the ended execution came too late for it */
 
         if (rc == DS_OK) {
-            rc = dsi_inbox_drop_answers(txn, hub, id, upto + 1);
+            rc = dsi_inbox_drop_answers(txn, hub, id, upto + 1, 1);
         }
 
         if (rc == DS_OK && fin->ncarryover) {

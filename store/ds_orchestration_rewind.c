@@ -13,9 +13,11 @@
  * result delivered when it completed, and left alone when it runs. The
  * instance is Running and its output cleared.
  *
- * Results that came while the failing episode ran, waiting in the
- * inbox, are dropped first (dsi_inbox_drop_answers()): what they answer
- * is scheduled again, so that each task gets one result.
+ * Results of activities, timers and sub-orchestrations that came while
+ * the failing episode ran, waiting in the inbox, are dropped first
+ * (dsi_inbox_drop_answers()): what they answer is scheduled again, so
+ * that each task gets one result. An entity's answer stays: no call is
+ * sent again.
  *
  * The results of what is rescheduled make the instance runnable. When
  * nothing was, ExecutionRewound goes to the inbox instead of the history
@@ -149,11 +151,11 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     /*
      * Results that came while the failing episode ran wait in the inbox;
      * what they answer is scheduled again below, so they go (else a task
-     * would get two)
+     * would get two); an entity's answer stays, as no call is sent again
      */
 
     if (rc == DS_OK) {
-        rc = dsi_inbox_drop_answers(txn, hub, id, 1);
+        rc = dsi_inbox_drop_answers(txn, hub, id, 1, 0);
     }
 
     /* the failure leaves the history */

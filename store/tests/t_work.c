@@ -26,6 +26,7 @@ static void t_work_terminate(void);
 static void t_work_purge(void);
 static void t_work_rewind(void);
 static void t_work_rewind_late(void);
+static void t_work_rewind_entity(void);
 static void t_work_continue(void);
 static void t_work_timers(void);
 static void t_work_sub(void);
@@ -50,6 +51,7 @@ t_work(void)
     t_work_purge();
     t_work_rewind();
     t_work_rewind_late();
+    t_work_rewind_entity();
     t_work_continue();
     t_work_timers();
     t_work_sub();
@@ -986,6 +988,65 @@ t_work_rewind_late(void)
     T(!t_has(o.messages[0], "late"));
     T(t_has(o.messages[0], "\"Result\":\"again\""));
     T(t_has(o.messages[0], "\"TimerId\":1"));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* an entity's answer that came during the failing episode stays */
+
+static void
+t_work_rewind_entity(void)
+{
+    char          *dir;
+    ds_env_t      *env;
+    ds_str_t       hub;
+    ds_txn_t      *txn;
+    t_ent_t        e;
+    t_orch_t       o;
+    ds_action_t    act[1];
+    ds_status_e    st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "re", "O", "", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 1, 0, &o), DS_OK);
+    act[0] = t_act(DS_ACT_CALL_ENTITY, 0, "add", "1");
+    act[0].request_id = t_s("call-1");
+    act[0].entity_name = t_s("counter");
+    act[0].entity_key = t_s("a");
+    T_INT(t_complete_o(env, hub, "re", 0, act, 1, T0 + 2, &st), DS_OK);
+
+    /* the entity answers while an episode for an event runs */
+    T_INT(t_raise(env, "re", "ev", "1", T0 + 3), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 4, T_LEASE, 1, 1, &o), DS_OK);
+    T_INT(o.n, 1);
+    T_INT(t_claim_e(env, hub, T0 + 4, T_LEASE, 4, 2, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_work_complete_entity_results(txn, hub, t_s("counter"),
+                                          t_s("a"), t_tok(2), 0, t_s("1"),
+                                          NULL, 0, NULL, 0, T0 + 5),
+          DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    act[0] = t_act(DS_ACT_FAIL, 0, NULL, NULL);
+    act[0].reason = t_s("\"boom\"");
+    act[0].details = t_s("null");
+    T_INT(t_complete_o(env, hub, "re", 1, act, 1, T0 + 6, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+
+    /* nothing calls the entity again: its answer is what comes next */
+    T_INT(t_op(env, 'w', "re", T0 + 7), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 8, T_LEASE, 1, 3, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(t_has(o.messages[0], "EntityOperationCompleted"));
+    T(t_has(o.messages[0], "call-1"));
+
+    T(t_consistent(env, hub, NULL));
 
     ds_env_close(env);
     t_rmdir(dir);

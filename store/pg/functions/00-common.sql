@@ -395,14 +395,14 @@ $$;
 
 
 -- dsi_inbox_drop_answers(): deletes the answers to an execution that
--- ended (an activity's or a child's result, a fired timer, an entity's
--- answer to a call) from an instance's inbox, from p_from on. A
--- continue-as-new drops those that came during its episode, as the new
--- execution numbers tasks and timers from 0 again and would take them for
--- its own; a rewind drops them all, as it schedules again what they
--- answer. Events raised and entity lock grants stay.
+-- ended (an activity's or a child's result, a fired timer; with
+-- p_entities, an entity's answer to a call) from an instance's inbox,
+-- from p_from on. A continue-as-new drops them all, as the new execution
+-- numbers tasks and timers from 0 again and would take them for its own;
+-- a rewind drops what it schedules again, and keeps entities' answers
+-- (it sends no call again). Events raised and lock grants stay.
 CREATE OR REPLACE FUNCTION durable.inbox_drop_answers(p_hub text,
-    p_part integer, p_id text, p_from bigint)
+    p_part integer, p_id text, p_from bigint, p_entities boolean)
 RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -413,7 +413,8 @@ BEGIN
               IN ('TaskCompleted', 'TaskFailed', 'TimerFired',
                   'SubOrchestrationInstanceCompleted',
                   'SubOrchestrationInstanceFailed',
-                  'EntityOperationCompleted', 'EntityOperationFailed');
+                  CASE WHEN p_entities THEN 'EntityOperationCompleted' END,
+                  CASE WHEN p_entities THEN 'EntityOperationFailed' END);
 END
 $$;
 

@@ -645,7 +645,8 @@ BEGIN
             -- answers to the ended execution that came after its
             -- episode's messages go, as they would had they come a moment
             -- later (durable.inbox_drop_answers())
-            PERFORM durable.inbox_drop_answers(p_hub, part, p_id, upto + 1);
+            PERFORM durable.inbox_drop_answers(p_hub, part, p_id, upto + 1,
+                                               true);
 
             IF coalesce(cardinality(p_carry), 0) > 0 THEN
                 -- the carried-over events go ahead of the messages that

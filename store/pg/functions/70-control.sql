@@ -583,8 +583,9 @@ BEGIN
           AND v.type IS NOT NULL;
 
     -- results that came while the failing episode ran: what they answer
-    -- is scheduled again below, so they go (else a task would get two)
-    PERFORM durable.inbox_drop_answers(p_hub, part, p_id, 1);
+    -- is scheduled again below, so they go (else a task would get two);
+    -- an entity's answer stays, as no call is sent again
+    PERFORM durable.inbox_drop_answers(p_hub, part, p_id, 1, false);
 
     -- the failure leaves the history
     DELETE FROM durable.history h

@@ -2397,7 +2397,8 @@ static void
 t_rewind_late(void)
 {
     size_t       i;
-    uint8_t      tk[4 * DS_LEASE_LEN];
+    uint8_t      tk[8 * DS_LEASE_LEN];
+    ds_op_t     *op;
     ds_action_t  a[2];
 
     for (i = 0; i < sizeof(tk); i++) {
@@ -2437,6 +2438,38 @@ t_rewind_late(void)
                0, "\"again\"");
     t_inbox(__LINE__, "rl");
     t_both(__LINE__, t_op(DS_OP_STATS, NULL, NULL, NULL));
+
+    /* an entity's answer stays: the rewind sends no call again */
+    t_both(__LINE__, t_op(DS_OP_START, "re", "Caller", NULL));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 4 * DS_LEASE_LEN,
+            "Caller");
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_CALL_ENTITY;
+    a[0].id = 0;
+    a[0].request_id = t_s("call-1");
+    a[0].entity_name = t_s("counter");
+    a[0].entity_key = t_s("a");
+    a[0].name = t_s("add");
+    t_complete(__LINE__, "re", tk + 4 * DS_LEASE_LEN, a, 1);
+
+    t_both(__LINE__, t_op(DS_OP_RAISE_EVENT, "re", "ev", "1"));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 5 * DS_LEASE_LEN,
+            "Caller");
+    op = t_entity_claim(1, tk + 6 * DS_LEASE_LEN, NULL);
+    op->hub = t_s(t_hub);
+    t_both(__LINE__, op);
+    op = t_entity_op(DS_OP_WORK_COMPLETE, "counter", "a", NULL, "1");
+    op->hub = t_s(t_hub);
+    op->in.work.lease = tk + 6 * DS_LEASE_LEN;
+    t_both(__LINE__, op);
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_FAIL;
+    a[0].reason = t_s("\"boom\"");
+    a[0].details = t_s("null");
+    t_complete(__LINE__, "re", tk + 5 * DS_LEASE_LEN, a, 1);
+    t_both(__LINE__, t_op(DS_OP_REWIND, "re", NULL, NULL));
+    t_inbox(__LINE__, "re");
 
     t_hub = "hub";
 }
