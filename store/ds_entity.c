@@ -60,9 +60,9 @@
 
 /*
  * The bounds of one lease's batch, as the reference's default batch size
- * (5,000 operations), and a byte bound that keeps a batch of large
- * operations, with the state, under the 4 MiB a gRPC client takes by
- * default; the first operation goes whatever its size. The rest waits
+ * (5,000 operations), and a byte bound on the state and the operations
+ * together that keeps a batch under the 4 MiB a gRPC client takes by
+ * default; the first operation goes whatever the size. The rest waits
  * for the next lease.
  */
 #define DS_ENTITY_BATCH_OPS     5000
@@ -463,7 +463,8 @@ ds_entity_select(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
     sel.owner = rec->owner;
     sel.bounded = bounded ? 1 : 0;
     sel.n = 0;
-    sel.bytes = 0;
+    /* the state goes with the operations: it counts toward the bound */
+    sel.bytes = rec->has_state ? rec->state.len : 0;
     sel.last = 0;
     sel.cb = cb;
     sel.data = data;

@@ -667,6 +667,28 @@ t_entity_batch(void)
     T_INT(e.nops[0], 1);
     T_INT(t_ecomplete(env, "huge", "k", tok++, 0, "2", now++), DS_OK);
 
+    /* a state of 1.5 MB counts: with it, one of 900 KB a batch */
+    big[len + 1] = 'x';
+    big[1500000 + 1] = '"';
+    big[1500000 + 2] = '\0';
+    T_INT(t_signal(env, "stateful", "k", "add", "1", now++), DS_OK);
+    T_INT(t_claim_e(env, hub, now++, T_LEASE, 8, tok, &e), DS_OK);
+    T_INT(e.nops[0], 1);
+    T_INT(t_ecomplete(env, "stateful", "k", tok++, 0, big, now++), DS_OK);
+
+    big[1500000 + 1] = 'x';
+    big[1500000 + 2] = 'x';
+    big[len + 1] = '"';
+    big[len + 2] = '\0';
+
+    for (i = 0; i < 2; i++) {
+        T_INT(t_signal(env, "stateful", "k", "add", big, now++), DS_OK);
+    }
+
+    T_INT(t_claim_e(env, hub, now++, T_LEASE, 8, tok, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(e.nops[0], 1);
+
     T(t_consistent(env, hub, NULL));
 
     free(big);

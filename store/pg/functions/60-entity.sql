@@ -101,6 +101,48 @@ END
 $$;
 
 
+-- the last seq of one lease's batch (ds_entity_select(), bounded): the
+-- runnable operations in order, at most 5,000, and past the first no
+-- more than 2 MiB with the state's p_bytes (DS_ENTITY_BATCH_OPS and
+-- _BYTES); 0 when none is runnable. The walk stops at the bound, so a
+-- long queue is not read whole for each batch.
+CREATE OR REPLACE FUNCTION durable.entity_batch_last(p_hub text,
+    p_part integer, p_eid text, p_owner text, p_bytes bigint)
+RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    o      record;
+    n      integer := 0;
+    bytes  bigint := coalesce(p_bytes, 0);
+    last   bigint := 0;
+BEGIN
+    FOR o IN
+        SELECT x.seq, x.operation FROM durable.entity_ops x
+        WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_eid
+        ORDER BY x.seq
+    LOOP
+        IF p_owner IS NOT NULL
+           AND (o.operation::json ->> 'parentInstanceId')
+               IS DISTINCT FROM p_owner
+        THEN
+            -- another's message waits for the unlock
+            CONTINUE;
+        END IF;
+
+        EXIT WHEN durable.entity_msg_kind(o.operation) <> 0;
+        EXIT WHEN n = 5000
+                  OR (n > 0 AND bytes + octet_length(o.operation) > 2097152);
+
+        n := n + 1;
+        bytes := bytes + octet_length(o.operation);
+        last := o.seq;
+    END LOOP;
+
+    RETURN last;
+END
+$$;
+
+
 -- the entity's record, locked; made (without state) when p_create
 CREATE OR REPLACE FUNCTION durable.entity_lock(p_hub text, p_part integer,
     p_eid text, p_create boolean)
@@ -743,17 +785,12 @@ BEGIN
 
         examined := examined + 1;
 
-        -- one batch: at most 5,000 operations, and past the first at
-        -- most 2 MiB of them (DS_ENTITY_BATCH_OPS and _BYTES)
-        SELECT coalesce(max(b.seq), 0) INTO last
-            FROM (SELECT r.seq,
-                         row_number() OVER w AS n,
-                         sum(octet_length(r.operation)) OVER w AS bytes
-                  FROM durable.entity_runnable(p_hub, e.partition, e.id,
-                                               e.owner,
-                                               9223372036854775807) r
-                  WINDOW w AS (ORDER BY r.seq)) b
-            WHERE b.n = 1 OR (b.n <= 5000 AND b.bytes <= 2097152);
+        last := durable.entity_batch_last(p_hub, e.partition, e.id,
+                                          e.owner,
+                                          CASE WHEN e.has_state
+                                               THEN coalesce(
+                                                   octet_length(e.state), 0)
+                                               ELSE 0 END);
 
         IF last = 0 THEN
             -- nothing to run (a locked entity waits for its holder)

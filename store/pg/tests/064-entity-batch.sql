@@ -1,10 +1,12 @@
 -- One lease's batch of an entity (claim_entities): at most 5,000
--- operations, and past the first at most 2 MiB of them, as
--- DS_ENTITY_BATCH_OPS and _BYTES in ds_entity.c; the rest is claimed
+-- operations, and past the first at most 2 MiB of them with the state,
+-- as DS_ENTITY_BATCH_OPS and _BYTES in ds_entity.c; the rest is claimed
 -- after the completion.
 
 -- the operations of the batch claimed under lease p_n, and its completion
-CREATE FUNCTION durable_test.batch(p_eid text, p_n integer) RETURNS bigint
+-- leaving the state p_state
+CREATE FUNCTION durable_test.batch(p_eid text, p_n integer,
+    p_state text DEFAULT '1') RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
     ops  bigint;
@@ -16,7 +18,7 @@ BEGIN
 
     PERFORM durable_test.eq(rc, 0, 'completed ' || p_n)
         FROM durable.complete_entity('hub', p_eid, durable_test.lease(p_n),
-                                     p_n, false, '1', '{}', '{}');
+                                     p_n, false, p_state, '{}', '{}');
     RETURN ops;
 END
 $$;
@@ -58,3 +60,15 @@ SELECT durable_test.eq(durable_test.batch('@huge@k', 5), 1::bigint,
                        'the huge one alone');
 SELECT durable_test.eq(durable_test.batch('@huge@k', 6), 1::bigint,
                        'then the small one');
+
+-- a state of 1.5 MB counts: with it, one of 900 KB a batch
+SELECT durable_test.signals('@stateful@k', '"operation":"add","input":1', 1);
+SELECT durable_test.eq(durable_test.batch('@stateful@k', 7,
+                           '"' || repeat('x', 1500000) || '"'),
+                       1::bigint, 'the state set');
+SELECT durable_test.signals('@stateful@k',
+    '"operation":"add","input":"' || repeat('x', 900000) || '"', 2);
+SELECT durable_test.eq(durable_test.batch('@stateful@k', 8), 1::bigint,
+                       'one large one with the state');
+SELECT durable_test.eq(durable_test.batch('@stateful@k', 9), 1::bigint,
+                       'then the other');
