@@ -711,7 +711,8 @@ du_export(int argc, char **argv)
 {
     int          rc;
     FILE        *out;
-    size_t       records;
+    char        *tmp;
+    size_t       records, len;
     ds_str_t     hub;
     ds_env_t    *env;
     du_args_t    a;
@@ -736,11 +737,32 @@ du_export(int argc, char **argv)
     }
 
     out = stdout;
+    tmp = NULL;
+
+    /*
+     * A file is written under a name of its own next to it and renamed
+     * once the export is whole: a failed export leaves an earlier one
+     */
 
     if (a.output != NULL) {
-        out = fopen(a.output, "w");
+        len = strlen(a.output) + sizeof(".tmp.") + 20;
+        tmp = malloc(len);
+        if (tmp == NULL) {
+            du_error("out of memory");
+
+            if (env != NULL) {
+                ds_env_close(env);
+            }
+
+            return DU_EXIT_FAILED;
+        }
+
+        snprintf(tmp, len, "%s.tmp.%ld", a.output, (long) getpid());
+
+        out = fopen(tmp, "w");
         if (out == NULL) {
-            du_error("cannot write \"%s\": %s", a.output, strerror(errno));
+            du_error("cannot write \"%s\": %s", tmp, strerror(errno));
+            free(tmp);
 
             if (env != NULL) {
                 ds_env_close(env);
@@ -762,6 +784,20 @@ du_export(int argc, char **argv)
     if (out != stdout && fclose(out) != 0 && rc == DU_EXIT_OK) {
         du_error("the export failed: %s", strerror(errno));
         rc = DU_EXIT_FAILED;
+    }
+
+    if (tmp != NULL) {
+        if (rc == DU_EXIT_OK && rename(tmp, a.output) != 0) {
+            du_error("cannot rename \"%s\" to \"%s\": %s", tmp, a.output,
+                     strerror(errno));
+            rc = DU_EXIT_FAILED;
+        }
+
+        if (rc != DU_EXIT_OK) {
+            (void) unlink(tmp);
+        }
+
+        free(tmp);
     }
 
     if (rc == DU_EXIT_OK && !du_json) {

@@ -641,6 +641,19 @@ def test_offline_live(srv, tmp):
            and "consistent" not in r.stdout and "header" not in r.stdout,
            "durable %s --hub NoSuch: no hub, exit 1" % " ".join(args),
            r.detail)
+    # an earlier export is left as it was by one that fails
+    prev = os.path.join(os.path.dirname(store), "prev.jsonl")
+    with open(prev, "w") as f:
+        f.write("an earlier export\n")
+    r = durable("export", "--hub", "NoSuch", "--output", prev, store)
+    ok(r.returncode == 1 and open(prev).read() == "an earlier export\n"
+       and not [n for n in os.listdir(os.path.dirname(prev))
+                if n.startswith("prev.jsonl.tmp")],
+       "a failed export --output leaves the file and no other", r.detail)
+    r = durable("export", "--hub", HUB, "--output", prev, store)
+    ok(r.returncode == 0 and open(prev).read().startswith('{"type":"header"'),
+       "an export --output replaces the file", r.detail)
+    os.unlink(prev)
     r = subprocess.run([os.path.join(os.path.dirname(DURABLE),
                                      "durable-check"), "--hub", "NoSuch",
                         store], capture_output=True, text=True)
