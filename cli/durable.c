@@ -298,23 +298,63 @@ du_json_print_str(FILE *f, const char *s, size_t len)
 
 
 /*
- * bytes from a store or a file, escaped as in a JSON string (without the
- * quotes): no control byte reaches the operator's terminal
+ * bytes escaped as in a JSON string (without the quotes), and DEL and
+ * the C1 controls (U+0080 to U+009F, which some terminals obey) as
+ * \u escapes too, which JSON leaves as they are: no control byte reaches
+ * the operator's terminal. The bytes written, or 0 out of memory.
  */
+
+static size_t
+du_write_escaped(FILE *f, const char *s, size_t len)
+{
+    char           *buf;
+    size_t          i, n, out;
+    unsigned char   c;
+    static const char  hex[] = "0123456789abcdef";
+
+    buf = malloc(ds_json_escape_len(s, len) + 1);
+    if (buf == NULL) {
+        fputs("(out of memory)", f);
+        return 0;
+    }
+
+    n = ds_json_escape(s, len, buf);
+    out = 0;
+
+    for (i = 0; i < n; i++) {
+        c = (unsigned char) buf[i];
+
+        /* the escape keeps UTF-8 valid: 0xc2 here leads a character */
+        if (c == 0x7f
+            || (c == 0xc2 && i + 1 < n
+                && (unsigned char) buf[i + 1] >= 0x80
+                && (unsigned char) buf[i + 1] <= 0x9f))
+        {
+            if (c == 0xc2) {
+                c = (unsigned char) buf[++i];
+            }
+
+            fprintf(f, "\\u00%c%c", hex[c >> 4], hex[c & 0xf]);
+            out += 6;
+            continue;
+        }
+
+        fputc(c, f);
+        out++;
+    }
+
+    free(buf);
+
+    return out;
+}
+
+
+/* bytes from a store or a file, escaped (du_write_escaped()) */
 
 void
 du_print_str(FILE *f, ds_str_t s)
 {
-    char  *buf;
-
-    buf = malloc(ds_json_escape_len(s.data, s.len) + 1);
-    if (buf == NULL) {
-        fputs("(out of memory)", f);
-        return;
-    }
-
-    fwrite(buf, 1, ds_json_escape(s.data, s.len, buf), f);
-    free(buf);
+    (void) du_write_escaped(f, s.data, s.len);
 }
 
 
@@ -326,24 +366,13 @@ du_print_str(FILE *f, ds_str_t s)
 void
 du_print_text(FILE *f, const char *s, int width)
 {
-    char    *buf;
-    size_t   len;
+    size_t  len;
 
     if (s == NULL) {
         s = "null";
     }
 
-    len = strlen(s);
-
-    buf = malloc(ds_json_escape_len(s, len) + 1);
-    if (buf == NULL) {
-        fputs("(out of memory)", f);
-        return;
-    }
-
-    len = ds_json_escape(s, len, buf);
-    fwrite(buf, 1, len, f);
-    free(buf);
+    len = du_write_escaped(f, s, strlen(s));
 
     while (width > 0 && len < (size_t) width) {
         fputc(' ', f);

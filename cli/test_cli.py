@@ -330,6 +330,13 @@ def test_escaped_answers():
            % (" ".join(args).encode("unicode_escape").decode(), code),
            r.detail)
 
+    # DEL and the C1 controls, which JSON would leave as they are
+    c1 = {"Message": "bad \u009b31m \u007f"}
+    r = fake_durable(lambda m, p, h: (400, {}, c1), "terminate", "--id", "i")
+    ok(r.returncode != 0 and "\u009b" not in r.stderr
+       and "\x7f" not in r.stderr and "\\u009b31m \\u007f" in r.stderr,
+       "an answer's C1 control and DEL printed escaped", r.detail)
+
 
 def test_unexpected_answers():
     """an answer without what the command prints is a server failure
