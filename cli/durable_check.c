@@ -403,16 +403,13 @@ dc_run(int argc, char **argv, int legacy)
         _exit(0);
     }
 
-    if (mode) {
-        rc = dc_list(env, hub_name, mode == 2);
-        ds_env_close(env);
-        return rc ? unavailable : 0;
-    }
-
     hub.data = hub_name ? hub_name : "";
     hub.len = hub_name ? strlen(hub_name) : 0;
 
-    /* a hub that is not there is an answer to say, not "consistent" */
+    /*
+     * a hub that is not there is an answer to say, not "consistent" nor
+     * an empty list
+     */
 
     if (hub_name != NULL && env != NULL) {
         ds_txn_t  *txn;
@@ -431,6 +428,12 @@ dc_run(int argc, char **argv, int legacy)
             ds_env_close(env);
             return 1;
         }
+    }
+
+    if (mode) {
+        rc = dc_list(env, hub_name, mode == 2);
+        ds_env_close(env);
+        return rc ? unavailable : 0;
     }
 
     problems = 0;

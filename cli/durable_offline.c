@@ -520,6 +520,15 @@ du_stats(int argc, char **argv)
         return DU_EXIT_UNAVAILABLE;
     }
 
+    /* a hub that is not there is said, as by export and check */
+
+    if (a.hub != NULL && !du_hub_exists(ctx.txn, du_str(a.hub))) {
+        ds_txn_abort(ctx.txn);
+        ds_env_close(env);
+        du_no_hub("durable", du_str(a.hub));
+        return DU_EXIT_FAILED;
+    }
+
     snprintf(path, sizeof(path), "%s/data.mdb", a.pos[0]);
     sb.st_size = 0;
     (void) stat(path, &sb);

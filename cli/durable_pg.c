@@ -792,6 +792,7 @@ du_pg_stats(const char *conninfo, const char *hub)
     int          rc, i, j, kind, n;
     char         sql[256];
     PGconn      *conn;
+    ds_str_t     name;
     PGresult    *hubs, *res;
     const char  *h, *status;
 
@@ -816,6 +817,16 @@ du_pg_stats(const char *conninfo, const char *hub)
         PQclear(res);
         PQfinish(conn);
         return DU_EXIT_UNAVAILABLE;
+    }
+
+    if (hub != NULL && PQntuples(hubs) == 0) {
+        name.data = hub;
+        name.len = strlen(hub);
+        du_no_hub("durable", name);
+        PQclear(hubs);
+        PQclear(res);
+        PQfinish(conn);
+        return DU_EXIT_FAILED;
     }
 
     if (du_json) {

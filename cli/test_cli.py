@@ -642,12 +642,19 @@ def test_offline_live(srv, tmp):
        "stats --json: statuses and entities (Counter k, approvals)",
        r.detail)
     # a hub with no records is none: said, exit 1, nothing exported
-    for args in (["export"], ["check"], ["check", "--json"]):
+    for args in (["export"], ["check"], ["check", "--json"], ["stats"],
+                 ["stats", "--json"]):
         r = durable(*args, "--hub", "NoSuch", store)
         ok(r.returncode == 1 and 'no hub "NoSuch"' in r.stderr
            and "consistent" not in r.stdout and "header" not in r.stdout,
            "durable %s --hub NoSuch: no hub, exit 1" % " ".join(args),
            r.detail)
+    for opt in ("--list-ids", "--dump"):
+        r = durable("check", opt, "NoSuch", store)
+        ok(r.returncode == 1 and 'no hub "NoSuch"' in r.stderr
+           and r.stdout == "",
+           "durable check %s NoSuch: no hub, exit 1" % opt, r.detail)
+
     # an earlier export is left as it was by one that fails
     prev = os.path.join(os.path.dirname(store), "prev.jsonl")
     with open(prev, "w") as f:

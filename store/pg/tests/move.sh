@@ -194,6 +194,8 @@ check "export of a hub that is not there: exit 1" 1 'no hub "NoSuch"' \
     "$durable" export "$ci" --hub NoSuch
 check "check of a hub that is not there: exit 1" 1 'no hub "NoSuch"' \
     "$durable" check "$ci" --hub NoSuch
+check "stats of a hub that is not there: exit 1" 1 'no hub "NoSuch"' \
+    "$durable" stats "$ci" --hub NoSuch
 
 # what check finds
 sql "UPDATE durable.timers SET partition = partition + 1
