@@ -104,8 +104,10 @@ $$;
 -- the last seq of one lease's batch (ds_entity_select(), bounded): the
 -- runnable operations in order, at most 5,000, and past the first no
 -- more than 2 MiB with the state's p_bytes (DS_ENTITY_BATCH_OPS and
--- _BYTES); 0 when none is runnable. The walk stops at the bound, so a
--- long queue is not read whole for each batch.
+-- _BYTES); 0 when none is runnable. Its walk is entity_runnable()'s,
+-- stopped at the bound: entity_runnable() returns a set, which plpgsql
+-- builds whole before the caller reads a row, so a long queue would be
+-- read whole for each batch.
 CREATE OR REPLACE FUNCTION durable.entity_batch_last(p_hub text,
     p_part integer, p_eid text, p_owner text, p_bytes bigint)
 RETURNS bigint
