@@ -23,6 +23,9 @@
 #define DGI_TOKEN_HEAD      (1 + DS_LEASE_LEN + 8 + 2)
 #define DGI_TOKEN_MAX       (DGI_TOKEN_HEAD + DS_ID_MAX + DS_ID_MAX)
 
+/* a signal's request id, made of its queue seq: 8-4-4-4-12 hex digits */
+#define DGI_SEQ_GUID_LEN    36
+
 
 /* the long names protoc-c gives oneof cases */
 #define DGI_ACT_SCHEDULE_TASK                                                \
@@ -475,18 +478,25 @@ dgi_entity_op(void *data, uint64_t seq, ds_str_t json)
     o->operation = dgi_bytes(s);
     o->input = dgi_value_out(ctx, dgi_member(json, "input"));
 
-    /* a request id when the store keeps one, the queue's seq otherwise */
+    /*
+     * a request id when the store keeps one (a call's), else one made of
+     * the queue's seq (a signal's), shaped as a GUID: the .NET SDK parses
+     * every operation's request id as one and fails the batch otherwise
+     */
 
     if (dgi_member_text(ctx, json, "requestId", &s) && s.len) {
         o->requestid = dgi_bytes(s);
 
     } else {
-        id = dgi_alloc(ctx->mem, 24);
+        id = dgi_alloc(ctx->mem, DGI_SEQ_GUID_LEN + 1);
         if (id == NULL) {
             goto nomem;
         }
 
-        n = snprintf(id, 24, "%llu", (unsigned long long) seq);
+        n = snprintf(id, DGI_SEQ_GUID_LEN + 1,
+                     "00000000-0000-0000-%04x-%012llx",
+                     (unsigned) ((seq >> 48) & 0xffff),
+                     (unsigned long long) (seq & 0xffffffffffffULL));
         o->requestid.data = (uint8_t *) id;
         o->requestid.len = (size_t) n;
     }

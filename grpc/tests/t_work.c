@@ -586,7 +586,10 @@ t_work_entity(void)
     T_BYTES(wi->entityrequest->operations[0]->operation.data,
             wi->entityrequest->operations[0]->operation.len, "add");
     T_SV(wi->entityrequest->operations[0]->input, "5");
-    T(wi->entityrequest->operations[0]->requestid.len > 0);
+    /* a signal's, made of its seq, shaped as a GUID (the .NET SDK) */
+    T_BYTES(wi->entityrequest->operations[0]->requestid.data,
+            wi->entityrequest->operations[0]->requestid.len,
+            "00000000-0000-0000-0000-000000000001");
 
     entity_batch_result__init(&res);
     res.entitystate = t_sv("5");
