@@ -20,6 +20,10 @@
 #include "ds_internal.h"
 
 
+/* how many of ds_inbox_answer()'s kinds answer tasks, not entities */
+#define DS_INBOX_TASK_ANSWERS  5
+
+
 static int ds_inbox_reserve(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst, int64_t now, uint64_t *seq);
 static int ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
@@ -230,26 +234,23 @@ dsi_inbox_drop_answers(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 static int
 ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
 {
-    size_t               i, len, n;
+    size_t               i, len, n, kinds;
     const char          *p;
-    const char *const   *kinds;
     static const char    prefix[] = "{\"EventType\":\"";
-    static const char   *all[] = {
+
+    /* the answers to tasks, then (DS_INBOX_TASK_ANSWERS on) entities' */
+    static const char   *answers[] = {
         "TaskCompleted\"", "TaskFailed\"", "TimerFired\"",
         "SubOrchestrationInstanceCompleted\"",
         "SubOrchestrationInstanceFailed\"",
-        "EntityOperationCompleted\"", "EntityOperationFailed\"", NULL
-    };
-    static const char   *tasks[] = {
-        "TaskCompleted\"", "TaskFailed\"", "TimerFired\"",
-        "SubOrchestrationInstanceCompleted\"",
-        "SubOrchestrationInstanceFailed\"", NULL
+        "EntityOperationCompleted\"", "EntityOperationFailed\""
     };
 
     (void) txn;
     (void) seq;
 
-    kinds = *(int *) data ? all : tasks;
+    kinds = *(int *) data ? sizeof(answers) / sizeof(answers[0])
+                          : DS_INBOX_TASK_ANSWERS;
 
     if (val->mv_size < sizeof(prefix) - 1
         || memcmp(val->mv_data, prefix, sizeof(prefix) - 1) != 0)
@@ -260,10 +261,10 @@ ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
     p = (const char *) val->mv_data + sizeof(prefix) - 1;
     len = val->mv_size - (sizeof(prefix) - 1);
 
-    for (i = 0; kinds[i]; i++) {
-        n = strlen(kinds[i]);
+    for (i = 0; i < kinds; i++) {
+        n = strlen(answers[i]);
 
-        if (len >= n && memcmp(p, kinds[i], n) == 0) {
+        if (len >= n && memcmp(p, answers[i], n) == 0) {
             return DSI_EACH_DELETE;
         }
     }
