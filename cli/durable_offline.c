@@ -1005,9 +1005,24 @@ du_import_field(json_t *rec, const char *name, unsigned char **buf,
  */
 
 static int
+du_has_upper(ds_str_t s)
+{
+    size_t  i;
+
+    for (i = 0; i < s.len; i++) {
+        if (s.data[i] >= 'A' && s.data[i] <= 'Z') {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
 du_import_id(unsigned table, ds_str_t key, size_t lineno, const char *type)
 {
-    int              rc;
+    int              rc, upper;
     char             why[160];
     const char      *at, *what, *part;
     ds_str_t         name, ekey;
@@ -1019,6 +1034,7 @@ du_import_id(unsigned table, ds_str_t key, size_t lineno, const char *type)
     }
 
     part = "it";
+    upper = 0;
     f.error = DS_NAME_OK;
 
     if (table == DS_DB_INSTANCES) {
@@ -1040,6 +1056,13 @@ du_import_id(unsigned table, ds_str_t key, size_t lineno, const char *type)
             part = f.part == DS_NAME_PART_NAME ? "its name"
                    : f.part == DS_NAME_PART_KEY ? "its key"
                    : "its name and key";
+
+            /* the API looks an entity up by its name lower-cased */
+            if (rc == DS_OK && du_has_upper(name)) {
+                rc = DS_INVALID;
+                part = "its name";
+                upper = 1;
+            }
         }
 
     } else {
@@ -1050,7 +1073,10 @@ du_import_id(unsigned table, ds_str_t key, size_t lineno, const char *type)
         return 0;
     }
 
-    if (f.error == DS_NAME_OK) {
+    if (upper) {
+        snprintf(why, sizeof(why), "must be lower-case");
+
+    } else if (f.error == DS_NAME_OK) {
         snprintf(why, sizeof(why), "is not \"@name@key\"");
 
     } else {

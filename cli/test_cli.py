@@ -906,7 +906,10 @@ def test_import_refused(tmp, fresh, exp1):
              "it must not start with '@'"),
             (b"@counter@k", b"@coun/er@k", "entities",
              'the entity id "@coun/er@k" cannot be reached through the '
-             "API: its name must not contain '/'")):
+             "API: its name must not contain '/'"),
+            (b"@counter@k", b"@Counter@k", "entities",
+             'the entity id "@Counter@k" cannot be reached through the '
+             "API: its name must be lower-case")):
         def rename(header, recs, old=old, new=new):
             for rec in recs:
                 rec["key"] = rec["key"].replace(old, new)
