@@ -662,12 +662,14 @@ ds_route_trim(ds_str_t *v)
 
 /*
  * Parameter names are case-insensitive, names and values percent-decoded
- * and trimmed. runtimeStatus may repeat: its values are joined with ','.
- * names may repeat: each value is one name, kept in q->names (the first
- * DS_ROUTE_NAMES_MAX of them; q->nnames counts all). Any other
- * parameter may repeat only with the same (decoded, trimmed)
- * value; given twice with different values it is an error: the index of
- * the first such parameter is returned (-1: all fine).
+ * and trimmed of spaces and tabs: before the decoding only for the texts
+ * (instanceIdPrefix, reason, op), so that an escaped space at an edge
+ * stays theirs, as in the reference. runtimeStatus may repeat: its
+ * values are joined with ','. names may repeat: each value is one name,
+ * kept in q->names (the first DS_ROUTE_NAMES_MAX of them; q->nnames
+ * counts all). Any other parameter may repeat only with the same value;
+ * given twice with different values it is an error: the index of the
+ * first such parameter is returned (-1: all fine).
  * scratch: room for 2 * len bytes.
  */
 
@@ -697,13 +699,22 @@ ds_route_parse_query(ds_route_query_t *q,
             continue;
         }
 
+        ds_route_trim(&raw);
+
         value.data = (const char *) scratch;
         value.len = ds_route_unescape(scratch,
                                       (const unsigned char *) raw.data,
                                       raw.len, NULL);
 
         scratch += value.len;
-        ds_route_trim(&value);
+
+        /* in a text an escaped space at an edge ("+", "%20") is its own */
+
+        if (idx != DS_ROUTE_Q_IDPREFIX && idx != DS_ROUTE_Q_REASON
+            && idx != DS_ROUTE_Q_OP)
+        {
+            ds_route_trim(&value);
+        }
 
         if (idx == DS_ROUTE_Q_NAMES) {
             if (q->nnames < DS_ROUTE_NAMES_MAX) {

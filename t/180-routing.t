@@ -12,7 +12,7 @@ repeat_each(1);
 # no_error_log pattern):
 #    1: 12     2: 12     3: 18     4: 16     5: 10     6: 30     7: 24
 #    8: 12     9: 20    10: 14    11: 10    12: 4     13: 20
-plan tests => 12 + 12 + 18 + 16 + 10 + 30 + 24 + 12 + 20 + 14 + 10 + 4 + 20;
+plan tests => 12 + 12 + 18 + 16 + 10 + 30 + 24 + 12 + 20 + 14 + 10 + 12 + 4 + 20;
 
 our $http_config = DurableBlocks::fresh_store('routing');
 
@@ -239,7 +239,23 @@ Content-Type: application/json
 
 
 
-=== TEST 12: a query string over durable_task_max_query is 400 JSON
+=== TEST 12: an escaped space at the edge of instanceIdPrefix is the prefix's
+--- request eval
+["POST $::W/orchestrators/Hello/sp%20ace?taskHub=Q12&$::K",
+ "POST $::W/orchestrators/Hello/spx?taskHub=Q12&$::K",
+ "GET $::W/instances?instanceIdPrefix=sp%20&taskHub=Q12&$::K",
+ "GET $::W/instances?instanceIdPrefix=sp+&taskHub=Q12&$::K",
+ "GET $::W/instances?instanceIdPrefix=%20&taskHub=Q12&$::K",
+ "GET $::W/instances?instanceIdPrefix=sp&top=%202%20&taskHub=Q12&$::K"]
+--- error_code eval: [202, 202, 200, 200, 200, 200]
+--- response_body_like eval
+['^\{"id":"sp ace"', '^\{"id":"spx"',
+ ('^\[\{"name":"Hello","instanceId":"sp ace",[^\]]*\}\]$') x 2, '^\[\]$',
+ '^\[\{"name":"Hello","instanceId":"sp ace",.*"instanceId":"spx",.*\]$']
+
+
+
+=== TEST 13: a query string over durable_task_max_query is 400 JSON
 --- http_config
     durable_task_store default path=$TEST_NGINX_DATA_DIR/routing-maxq;
 --- config
@@ -258,7 +274,7 @@ Content-Type: application/json
 
 
 
-=== TEST 13: an unknown worker route is a JSON 404 for a worker key (or an API key); without a valid key it is 401 like every path
+=== TEST 14: an unknown worker route is a JSON 404 for a worker key (or an API key); without a valid key it is 401 like every path
 --- http_config
     durable_task_store default path=$TEST_NGINX_DATA_DIR/routing-w;
 --- config

@@ -302,6 +302,14 @@ test_query(void)
     T(query(&q, "flag&=x&&top=%205%20") == -1);
     T(sv_is(&q.v[DS_ROUTE_Q_TOP], "5"));
 
+    /* texts keep an escaped space at an edge, and lose a raw one */
+    T(query(&q, "instanceIdPrefix=order%20&reason=+x+&op=%09add ") == -1);
+    T(sv_is(&q.v[DS_ROUTE_Q_IDPREFIX], "order "));
+    T(sv_is(&q.v[DS_ROUTE_Q_REASON], " x "));
+    T(sv_is(&q.v[DS_ROUTE_Q_OP], "\tadd"));
+    T(query(&q, "instanceIdPrefix=+") == -1);
+    T(sv_is(&q.v[DS_ROUTE_Q_IDPREFIX], " "));
+
     T(query(&q, "reason=") == -1);
     T(q.set[DS_ROUTE_Q_REASON]
       && q.v[DS_ROUTE_Q_REASON].len == 0);
