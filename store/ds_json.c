@@ -350,8 +350,16 @@ ds_json_text_or_string(const char *in, size_t len, unsigned max_depth,
     size_t           n;
     ds_json_error_t  error;
 
-    if (len == 0) {
-        *out_len = 0;
+    /* blank text is the empty string, as the reference makes it */
+
+    for (n = 0; n < len && ds_json_space((unsigned char) in[n]); n++) {
+        /* void */
+    }
+
+    if (n == len) {
+        out[0] = '"';
+        out[1] = '"';
+        *out_len = 2;
         return DS_OK;
     }
 

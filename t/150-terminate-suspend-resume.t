@@ -15,7 +15,7 @@ repeat_each(1);
 # tests per block (per request: status + body + each header line + each
 # no_error_log pattern):
 #    1: 6      2: 21     3: 26     4: 12     5: 14     6: 8      7: 11
-plan tests => 6 + 21 + 26 + 12 + 14 + 8 + 11;
+plan tests => 6 + 21 + 26 + 12 + 22 + 8 + 11;
 
 our $http_config = DurableBlocks::fresh_store('control');
 
@@ -110,17 +110,20 @@ __DATA__
 
 
 
-=== TEST 5: terminate reasons: JSON when they parse (number, object, string literal), else a string; none: null
+=== TEST 5: terminate reasons: JSON when they parse (number, object, string literal), else a string; blank: ""; none: null
 --- request eval
-[(map { main::rq(C5 => POST => "orchestrators/Hello/r$_") } 1 .. 3),
+[(map { main::rq(C5 => POST => "orchestrators/Hello/r$_") } 1 .. 5),
  main::rq(C5 => POST => 'instances/r1/terminate?reason=%7B%22why%22%3A%20%5Btrue%2C%20null%5D%7D'),
  main::rq(C5 => POST => 'instances/r2/terminate?reason=%22quoted%22'),
  main::rq(C5 => POST => 'instances/r3/terminate'),
+ main::rq(C5 => POST => 'instances/r4/terminate?reason='),
+ main::rq(C5 => POST => 'instances/r5/terminate?reason=%20+'),
  main::rq(C5 => GET => 'instances?runtimeStatus=Terminated')]
---- error_code eval: [202, 202, 202, 202, 202, 202, 200]
+--- error_code eval: [(202) x 10, 200]
 --- response_body_like eval
-['^\{"id":"r1"', '^\{"id":"r2"', '^\{"id":"r3"', '^$', '^$', '^$',
- '^\[\{[^\}]*"instanceId":"r1"[^\}]*"output":\{"why":\[true,null\]\},[^\]]*"instanceId":"r2"[^\}]*"output":"quoted",[^\]]*"instanceId":"r3"[^\}]*"output":null,[^\]]*\]$']
+['^\{"id":"r1"', '^\{"id":"r2"', '^\{"id":"r3"', '^\{"id":"r4"',
+ '^\{"id":"r5"', '^$', '^$', '^$', '^$', '^$',
+ '^\[\{[^\}]*"instanceId":"r1"[^\}]*"output":\{"why":\[true,null\]\},[^\]]*"instanceId":"r2"[^\}]*"output":"quoted",[^\]]*"instanceId":"r3"[^\}]*"output":null,[^\]]*"instanceId":"r4"[^\}]*"output":"",[^\]]*"instanceId":"r5"[^\}]*"output":"",[^\]]*\]$']
 
 
 
