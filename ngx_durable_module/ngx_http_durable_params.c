@@ -192,11 +192,11 @@ ngx_http_durable_param_statuses(ngx_http_request_t *r,
 
         p = last + 1;
 
-        while (item < last && *item == ' ') {
+        while (item < last && (*item == ' ' || *item == '\t')) {
             item++;
         }
 
-        while (last > item && last[-1] == ' ') {
+        while (last > item && (last[-1] == ' ' || last[-1] == '\t')) {
             last--;
         }
 

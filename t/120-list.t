@@ -167,7 +167,7 @@ Content-Type: application/json; charset=utf-8
  "POST /runtime/webhooks/durabletask/instances/s1/suspend?taskHub=L3&code=testkey123",
  "POST /runtime/webhooks/durabletask/instances/t1/terminate?taskHub=L3&code=testkey123",
  "GET /runtime/webhooks/durabletask/instances?runtimeStatus=Pending&taskHub=L3&code=testkey123",
- "GET /runtime/webhooks/durabletask/instances?runtimeStatus=pending,%20TERMINATED&taskHub=L3&code=testkey123",
+ "GET /runtime/webhooks/durabletask/instances?runtimeStatus=pending,%20%09TERMINATED%09&taskHub=L3&code=testkey123",
  "GET /runtime/webhooks/durabletask/instances?runtimeStatus=Suspended&runtimeStatus=terminated&taskHub=L3&code=testkey123",
  "GET /runtime/webhooks/durabletask/instances?runtimeStatus=Running,Completed&taskHub=L3&code=testkey123",
  "GET /runtime/webhooks/durabletask/instances?runtimeStatus=Pending,Suspended&instanceIdPrefix=s&taskHub=L3&code=testkey123"]
