@@ -75,11 +75,16 @@ ngx_http_durable_entity_signal(ngx_http_request_t *r,
     } else {
         v = &ctx->query.v[DS_ROUTE_Q_OP];
 
-        /* workers dispatch on it: the rules of every other name */
+        /*
+         * workers dispatch on it: the rules of every other name, but for
+         * the empty name, the reference's default (clients send no op=
+         * for a signal without an operation name)
+         */
 
-        if (ngx_http_durable_check_name(r, ctx, "operation name (op=)", v,
-                                        DS_NAME_MAX)
-            != NGX_OK)
+        if (v->len
+            && ngx_http_durable_check_name(r, ctx, "operation name (op=)",
+                                           v, DS_NAME_MAX)
+               != NGX_OK)
         {
             return ngx_http_durable_fail(r, ctx);
         }

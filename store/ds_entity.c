@@ -223,7 +223,8 @@ ds_entity_signal_at(ds_txn_t *txn, ds_str_t hub, ds_str_t name,
     ds_name_fault_t  f;
 
     if (!dsi_key_hub_valid(hub)
-        || ds_name_check(operation, DS_NAME_MAX, &f) != DS_OK
+        || (operation.len
+            && ds_name_check(operation, DS_NAME_MAX, &f) != DS_OK)
         || dsi_entity_id(name, key, eb, &eid) != DS_OK)
     {
         return DS_INVALID;

@@ -16,8 +16,8 @@ our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
 # assertions made by the flows: ordering, deleted, many, signal_names,
-# replay_other, by_name, paged; TEST 9 sends eight requests
-plan tests => 11 + 3 + 14 + 5 + 3 + 3 + 2 * (blocks() - 1) + 2 * 8;
+# replay_other, by_name, paged, empty_op; TEST 9 sends eight requests
+plan tests => 11 + 3 + 14 + 5 + 3 + 3 + 3 + 2 * (blocks() - 1) + 2 * 8;
 
 
 sub claim {
@@ -68,6 +68,23 @@ sub main::ordering {
 
     api('POST', "$B/worker/entities/complete?taskHub=$hub",
         { entity => $e[0]{entity}, lease => $e[0]{lease}, state => 13 }, $W);
+}
+
+
+# a signal without op= (how clients send one without an operation name)
+# and one with an empty op= queue the empty operation, as the reference
+sub main::empty_op {
+    my $hub = 'EntOp';
+
+    my $r = api('POST', "$B/entities/counter/e?taskHub=$hub", '', $K);
+    Test::More::is($r->{status}, 202, 'a signal without op= is accepted');
+    Test::More::is(signal($hub, 'counter/e', ''), 202,
+                   'a signal with an empty op= is accepted');
+
+    my @e = claim($hub);
+    Test::More::is(join('|', map { '<' . $_->{operation} . '>' }
+                             @{ $e[0]{operations} }),
+                   '<>|<>', 'both queue the empty operation');
 }
 
 
@@ -409,9 +426,11 @@ GET /runtime/webhooks/durabletask/instances/sn1?taskHub=SigNames&code=systemkey-
 
 
 
-=== TEST 9: signals over HTTP: the same rules, in the same words
+=== TEST 9: signals over HTTP: the same rules, in the same words; no op= is the empty operation
 --- http_config eval: $::http_config
 --- config eval: $::config
+--- init
+main::empty_op();
 --- request eval
 my $e = '/runtime/webhooks/durabletask/entities';
 my $q = '?op=add&taskHub=EntNames&code=systemkey-1234';
@@ -424,14 +443,14 @@ my $q = '?op=add&taskHub=EntNames&code=systemkey-1234';
  "POST $e/counter/k?op=%ED%A0%80&taskHub=EntNames&code=systemkey-1234",
  "POST $e/counter/k?op=a%01b&taskHub=EntNames&code=systemkey-1234"]
 --- error_code eval
-[400, 202, 400, 400, 400, 400, 400, 400]
+[400, 202, 400, 400, 202, 202, 400, 400]
 --- response_body_like eval
 ['^\{"Message":"The entity name and key must not have more than 254 bytes together, not 255\."\}$',
  '^$',
  '^\{"Message":"The entity name must not contain \'@\' \(at byte 1\)\."\}$',
  '^\{"Message":"The entity key must not contain control characters \(0x0d at byte 1\)\."\}$',
- '^\{"Message":"The operation name \(op=\) must have 1 to 256 bytes, not 0\."\}$',
- '^\{"Message":"The operation name \(op=\) must have 1 to 256 bytes, not 0\."\}$',
+ '^$',
+ '^$',
  '^\{"Message":"The operation name \(op=\) is not valid UTF-8 \(0xed at byte 0\)\."\}$',
  '^\{"Message":"The operation name \(op=\) must not contain control characters \(0x01 at byte 1\)\."\}$']
 

@@ -102,7 +102,9 @@ dsi_pg_entity_call(const ds_op_t *op, dsi_pg_call_t *call)
     switch (op->type) {
 
     case DS_OP_ENTITY_SIGNAL:
-        if (ds_name_check(op->in.entity.operation, DS_NAME_MAX, &f) != DS_OK
+        if ((op->in.entity.operation.len
+             && ds_name_check(op->in.entity.operation, DS_NAME_MAX, &f)
+                != DS_OK)
             || dsi_pg_entity_eid(op->in.entity.name, op->in.entity.key, eb,
                                  &eid)
                != DS_OK)
