@@ -115,7 +115,7 @@ static void
 t_entity_ops(void)
 {
     char              *dir, state[64];
-    size_t             klen;
+    size_t             i, klen;
     int64_t            last, when;
     ds_env_t          *env;
     ds_txn_t          *txn;
@@ -133,8 +133,7 @@ t_entity_ops(void)
     T_INT(t_signal(env, "", "k", "add", "1", T0), DS_INVALID);
     T_INT(t_signal(env, "a@b", "k", "add", "1", T0), DS_INVALID);
 
-    /* the operation follows the name rules: empty, control, bad UTF-8 */
-    T_INT(t_signal(env, "counter", "c1", "", "1", T0), DS_INVALID);
+    /* the operation follows the name rules: control, bad UTF-8 */
     T_INT(t_signal(env, "counter", "c1", "a\001b", "1", T0), DS_INVALID);
     T_INT(t_signal(env, "counter", "c1", "\xed\xa0\x80", "1", T0),
           DS_INVALID);
@@ -246,6 +245,18 @@ t_entity_ops(void)
     T_INT(t_claim_e(env, hub, T0 + 4 * T_LEASE, T_LEASE, 8, 7, &e), DS_OK);
     T_INT(e.n, 1);
     T(strcmp(e.name[0], "other") == 0);
+
+    /* the empty operation name is the reference's default */
+    T_INT(t_signal(env, "counter", "e0", "", "1", T0 + 5 * T_LEASE), DS_OK);
+    T_INT(t_claim_e(env, hub, T0 + 5 * T_LEASE, T_LEASE, 8, 8, &e), DS_OK);
+
+    for (i = 0; i < e.n && strcmp(e.key[i], "e0") != 0; i++) {
+        /* void */
+    }
+
+    T(i < e.n && strncmp(e.ops[i], "{\"operation\":\"\",\"input\":1,",
+                         sizeof("{\"operation\":\"\",\"input\":1,") - 1)
+                 == 0);
 
     ds_env_close(env);
     t_rmdir(dir);
