@@ -233,7 +233,7 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx)
 {
     int64_t                          from, to;
-    ds_str_t                         name, tok;
+    ds_str_t                         name, nokey, tok;
     ngx_uint_t                       top;
     ngx_http_durable_loc_conf_t     *dlcf;
     ngx_http_durable_entity_list_t  *el;
@@ -265,8 +265,12 @@ ngx_http_durable_entity_list(ngx_http_request_t *r,
     name.len = 0;
 
     if (ctx->route.name.len) {
-        if (ngx_http_durable_check_name(r, ctx, "entity name",
-                                        &ctx->route.name, DS_NAME_MAX)
+        /* the rules of an entity's name: no '@', room for a key */
+
+        nokey.data = "";
+        nokey.len = 0;
+
+        if (ngx_http_durable_check_entity(r, ctx, &ctx->route.name, &nokey)
             != NGX_OK)
         {
             return ngx_http_durable_fail(r, ctx);

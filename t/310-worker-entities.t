@@ -16,8 +16,8 @@ our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
 # assertions made by the flows: ordering, deleted, many, signal_names,
-# replay_other, by_name, paged, empty_op; TEST 9 sends eight requests
-plan tests => 11 + 3 + 14 + 5 + 3 + 3 + 3 + 2 * (blocks() - 1) + 2 * 8;
+# replay_other, by_name, paged, empty_op; TEST 9 sends ten requests
+plan tests => 11 + 3 + 14 + 5 + 3 + 3 + 3 + 2 * (blocks() - 1) + 2 * 10;
 
 
 sub claim {
@@ -426,7 +426,7 @@ GET /runtime/webhooks/durabletask/instances/sn1?taskHub=SigNames&code=systemkey-
 
 
 
-=== TEST 9: signals over HTTP: the same rules, in the same words; no op= is the empty operation
+=== TEST 9: signals and lists over HTTP: the same rules, in the same words; no op= is the empty operation
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
@@ -441,9 +441,11 @@ my $q = '?op=add&taskHub=EntNames&code=systemkey-1234';
  "POST $e/counter/k?op=&taskHub=EntNames&code=systemkey-1234",
  "POST $e/counter/k?taskHub=EntNames&code=systemkey-1234",
  "POST $e/counter/k?op=%ED%A0%80&taskHub=EntNames&code=systemkey-1234",
- "POST $e/counter/k?op=a%01b&taskHub=EntNames&code=systemkey-1234"]
+ "POST $e/counter/k?op=a%01b&taskHub=EntNames&code=systemkey-1234",
+ "GET $e/a%40b?taskHub=EntNames&code=systemkey-1234",
+ "GET $e/" . ('n' x 255) . "?taskHub=EntNames&code=systemkey-1234"]
 --- error_code eval
-[400, 202, 400, 400, 202, 202, 400, 400]
+[400, 202, 400, 400, 202, 202, 400, 400, 400, 400]
 --- response_body_like eval
 ['^\{"Message":"The entity name and key must not have more than 254 bytes together, not 255\."\}$',
  '^$',
@@ -452,7 +454,9 @@ my $q = '?op=add&taskHub=EntNames&code=systemkey-1234';
  '^$',
  '^$',
  '^\{"Message":"The operation name \(op=\) is not valid UTF-8 \(0xed at byte 0\)\."\}$',
- '^\{"Message":"The operation name \(op=\) must not contain control characters \(0x01 at byte 1\)\."\}$']
+ '^\{"Message":"The operation name \(op=\) must not contain control characters \(0x01 at byte 1\)\."\}$',
+ '^\{"Message":"The entity name must not contain \'@\' \(at byte 1\)\."\}$',
+ '^\{"Message":"The entity name and key must not have more than 254 bytes together, not 255\."\}$']
 
 
 
