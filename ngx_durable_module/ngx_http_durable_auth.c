@@ -37,16 +37,30 @@ ngx_http_durable_authenticate(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    p = (u_char *) ctx->query.v[DS_ROUTE_Q_CODE].data;
-    len = ctx->query.v[DS_ROUTE_Q_CODE].len;
+    /*
+     * the header first, as the Functions host: a URL copied with a stale
+     * code= still works with the current key in the header
+     */
+
+    p = NULL;
+    len = 0;
+
+    h = ngx_http_durable_header_in(r, "x-functions-key",
+                                   sizeof("x-functions-key") - 1);
+    if (h) {
+        p = h->value.data;
+        len = h->value.len;
+    }
 
     if (len == 0) {
-        h = ngx_http_durable_header_in(r, "x-functions-key",
-                                       sizeof("x-functions-key") - 1);
-        if (h) {
-            p = h->value.data;
-            len = h->value.len;
+        if (ctx->query.code_twice) {
+            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                       "The query parameter 'code' is given more than "
+                       "once.");
         }
+
+        p = (u_char *) ctx->query.v[DS_ROUTE_Q_CODE].data;
+        len = ctx->query.v[DS_ROUTE_Q_CODE].len;
     }
 
     if (len == 0) {

@@ -669,7 +669,9 @@ ds_route_trim(ds_str_t *v)
  * kept in q->names (the first DS_ROUTE_NAMES_MAX of them; q->nnames
  * counts all). Any other parameter may repeat only with the same value;
  * given twice with different values it is an error: the index of the
- * first such parameter is returned (-1: all fine).
+ * first such parameter is returned (-1: all fine). code is the key's
+ * to judge (where no key is asked for, it is ignored): two values of it
+ * set q->code_twice instead.
  * scratch: room for 2 * len bytes.
  */
 
@@ -737,11 +739,16 @@ ds_route_parse_query(ds_route_query_t *q,
         } else {
             /* the same value again is no conflict: clients send that */
 
-            if (q->set[idx] && dup < 0
+            if (q->set[idx]
                 && (q->v[idx].len != value.len
                     || memcmp(q->v[idx].data, value.data, value.len) != 0))
             {
-                dup = idx;
+                if (idx == DS_ROUTE_Q_CODE) {
+                    q->code_twice = 1;
+
+                } else if (dup < 0) {
+                    dup = idx;
+                }
             }
 
             q->v[idx] = value;

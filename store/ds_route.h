@@ -130,6 +130,7 @@ typedef struct {
     unsigned char  set[DS_ROUTE_Q_COUNT];
     ds_str_t       names[DS_ROUTE_NAMES_MAX];
     size_t         nnames;     /* all given: may exceed MAX */
+    unsigned       code_twice:1;   /* code= with two values: not a dup */
 } ds_route_query_t;
 
 

@@ -13,7 +13,7 @@ repeat_each(1);
 # no_error_log pattern):
 #    1: 5      2: 14     3: 12     4: 2      5: 8      6: 16     7: 33
 #    8: 10     9: 12    10: 9     11: 8     12: 12    13: 3     14: 4
-plan tests => 5 + 14 + 12 + 2 + 8 + 16 + 33 + 10 + 12 + 9 + 8 + 12 + 3 + 6;
+plan tests => 5 + 14 + 20 + 2 + 10 + 16 + 33 + 10 + 12 + 9 + 8 + 12 + 3 + 6;
 
 if ($ENV{TEST_NGINX_DATA_DIR}) {
     rmtree("$ENV{TEST_NGINX_DATA_DIR}/$_")
@@ -89,19 +89,27 @@ Content-Type: application/json; charset=utf-8
 
 
 
-=== TEST 3: the key in code (any name case) or in x-functions-key; every configured key works
+=== TEST 3: the key in code (any name case) or in x-functions-key, the header first; every configured key works
 --- request eval
 ["GET $::L?taskHub=T3&code=testkey123",
  "GET $::L?taskHub=T3&CODE=testkey123",
  "GET $::L?taskHub=T3",
  "GET $::L?taskHub=T3",
  "GET $::L?taskHub=T3&code=third+key+789",
- "GET $::L?taskHub=T3&code=third%20key%20789"]
+ "GET $::L?taskHub=T3&code=third%20key%20789",
+ "GET $::L?taskHub=T3&code=stalekey000",
+ "GET $::L?taskHub=T3&code=testkey123",
+ "GET $::L?taskHub=T3&code=testkey123&code=otherkey456",
+ "GET $::L?taskHub=T3&code=testkey123&code=otherkey456"]
 --- more_headers eval
-["", "", "x-functions-key: testkey123", "X-Functions-Key: otherkey456", "", ""]
---- error_code eval: [200, 200, 200, 200, 200, 200]
---- response_body eval
-[("[]") x 6]
+["", "", "x-functions-key: testkey123", "X-Functions-Key: otherkey456", "", "",
+ "x-functions-key: testkey123", "x-functions-key: stalekey000", "",
+ "x-functions-key: otherkey456"]
+--- error_code eval: [200, 200, 200, 200, 200, 200, 200, 401, 400, 200]
+--- response_body_like eval
+[('^\[\]$') x 7, '^\{"Message":"The key is not valid for this API\."\}$',
+ '^\{"Message":"The query parameter \'code\' is given more than once\."\}$',
+ '^\[\]$']
 
 
 
@@ -116,17 +124,18 @@ x-functions-key: wrongkey999
 
 
 
-=== TEST 5: an anonymous location ignores a wrong code and header; a location without keys refuses everything
+=== TEST 5: an anonymous location ignores a wrong code (even two) and header; a location without keys refuses everything
 --- request eval
 ["GET /anon/instances?taskHub=T5&code=wrongkey999",
  "GET /anon/instances?taskHub=T5",
+ "GET /anon/instances?taskHub=T5&code=a&code=b",
  "GET /nokeys/instances?code=testkey123",
  "GET /nokeys/instances"]
 --- more_headers eval
-["", "x-functions-key: wrongkey999", "", ""]
---- error_code eval: [200, 200, 401, 401]
+["", "x-functions-key: wrongkey999", "", "", ""]
+--- error_code eval: [200, 200, 200, 401, 401]
 --- response_body_like eval
-['^\[\]$', '^\[\]$', '^\{"Message":"[^"]+"\}$', '^\{"Message":"[^"]+"\}$']
+['^\[\]$', '^\[\]$', '^\[\]$', '^\{"Message":"[^"]+"\}$', '^\{"Message":"[^"]+"\}$']
 
 
 

@@ -284,6 +284,11 @@ test_query(void)
     T(query(&q, "taskHub=A&code=k&TASKHUB=%41&taskhub=+A") == -1);
     T(sv_is(&q.v[DS_ROUTE_Q_TASKHUB], "A"));
     T(query(&q, "taskHub=A&taskHub=a") == DS_ROUTE_Q_TASKHUB);
+
+    /* two keys are the key check's to judge, not a conflict here */
+    T(query(&q, "code=a&code=a") == -1 && !q.code_twice);
+    T(query(&q, "code=a&top=1&code=b&top=2") == DS_ROUTE_Q_TOP
+      && q.code_twice);
     T(query(&q, "taskHub=A&taskHub=") == DS_ROUTE_Q_TASKHUB);
     T(query(&q, "taskHub=A&taskHub=AB") == DS_ROUTE_Q_TASKHUB);
     T(query(&q, "top=1&top=1&showInput=x&showInput=y&top=2")
