@@ -141,6 +141,8 @@ ngx_http_durable_param_time(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_uint_t idx, ngx_uint_t upper,
     int64_t dflt, int64_t *out)
 {
+    u_char    *t, *sp;
+    size_t     tail;
     ds_str_t  *v;
 
     v = &ctx->query.v[idx];
@@ -150,7 +152,29 @@ ngx_http_durable_param_time(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (ds_time_parse((char *) v->data, v->len, out) != DS_OK) {
+    t = (u_char *) v->data;
+
+    /*
+     * "...T13:57:31+02:00" sent without escaping its '+' arrives as
+     * "...T13:57:31 02:00": a space there can only be such a '+'
+     */
+
+    sp = ngx_strlchr(t, t + v->len, ' ');
+    tail = sp ? (size_t) (t + v->len - sp) - 1 : 0;
+
+    if (sp != NULL && sp > t && (tail == 4 || tail == 5)
+        && ngx_strlchr(sp + 1, t + v->len, ' ') == NULL)
+    {
+        t = ngx_pnalloc(r->pool, v->len);
+        if (t == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(t, v->data, v->len);
+        t[sp - (u_char *) v->data] = '+';
+    }
+
+    if (ds_time_parse((char *) t, v->len, out) != DS_OK) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                    "The value '%*s' of '%s' is not an ISO 8601 date and "
                    "time.", v->len, v->data, ngx_http_durable_pname(idx));

@@ -15,7 +15,7 @@ repeat_each(1);
 # blocks add their own Perl checks):
 #    1: 4      2: 10     3: 20     4: 6      5: 4      6: 15     7: 30
 #    8: 4+3    9: 4     10: 6+5   11: 8+3   12: 6+3   13: 6+3
-plan tests => 4 + 10 + 20 + 6 + 4 + 15 + 30 + 7 + 4 + 11 + 11 + 9 + 9;
+plan tests => 4 + 10 + 20 + 6 + 4 + 15 + 34 + 7 + 4 + 11 + 11 + 9 + 9;
 
 our $http_config = DurableBlocks::fresh_store('list');
 
@@ -55,6 +55,9 @@ our %T;
         from_plus2 => $f->('%Y-%m-%dT%H:%M:%S', $now - 3600 + 7200) . '%2B02:00',
         to_minus5  => $f->('%Y-%m-%dT%H:%M:%S', $now + 3600 - 18000) . '-05:00',
         to_plus0   => $f->('%Y-%m-%dT%H:%M:%S', $now + 3600) . '%2B0000',
+        # the same with '+' unescaped, which decodes to a space
+        from_plus2_raw => $f->('%Y-%m-%dT%H:%M:%S', $now - 3600 + 7200) . '+02:00',
+        to_plus0_raw   => $f->('%Y-%m-%dT%H:%M:%S', $now + 3600) . '+0000',
     );
 }
 
@@ -224,7 +227,7 @@ Content-Type: application/json; charset=utf-8
 
 
 
-=== TEST 7: createdTimeFrom/To: inclusive, ISO 8601 with fraction, minutes, date alone, offsets; a bound at the epoch is a bound
+=== TEST 7: createdTimeFrom/To: inclusive, ISO 8601 with fraction, minutes, date alone, offsets (a raw '+' too); a bound at the epoch is a bound
 --- request eval
 ["GET $::L?createdTimeFrom=$::T{past}&createdTimeTo=$::T{future}&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeFrom=$::T{past_frac}&taskHub=L2&code=testkey123",
@@ -236,18 +239,20 @@ Content-Type: application/json; charset=utf-8
  "GET $::L?createdTimeFrom=$::T{from_plus2}&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeTo=$::T{to_minus5}&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeTo=$::T{to_plus0}&taskHub=L2&code=testkey123",
+ "GET $::L?createdTimeFrom=$::T{from_plus2_raw}&taskHub=L2&code=testkey123",
+ "GET $::L?createdTimeTo=$::T{to_plus0_raw}&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeTo=1970-01-01T00:00:00Z&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeFrom=1970-01-01T00:00:00Z&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeFrom=2020-13-01&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeTo=yesterday&taskHub=L2&code=testkey123",
  "GET $::L?createdTimeFrom=2020-02-30T00:00:00Z&taskHub=L2&code=testkey123"]
---- error_code eval: [(200) x 12, 400, 400, 400]
+--- error_code eval: [(200) x 14, 400, 400, 400]
 --- response_body_like eval
 [(main::ids_re('Pending', \'"[abc]"', 'b', 'a', 'c')) x 3,
  '^\[\]$', '^\[\]$',
  main::ids_re('Pending', \'"[abc]"', 'b', 'a', 'c'),
  '^\[\]$',
- (main::ids_re('Pending', \'"[abc]"', 'b', 'a', 'c')) x 3,
+ (main::ids_re('Pending', \'"[abc]"', 'b', 'a', 'c')) x 5,
  '^\[\]$',
  main::ids_re('Pending', \'"[abc]"', 'b', 'a', 'c'),
  '^\{"Message":"[^"]*createdTimeFrom[^"]*"\}$',
