@@ -22,6 +22,7 @@
 
 
 static void ngx_http_durable_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_durable_handle(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_dispatch(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 static ngx_uint_t ngx_http_durable_op_has_body(ds_route_op_e op);
@@ -31,6 +32,13 @@ static ngx_int_t ngx_http_durable_run_op(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_durable_handler(ngx_http_request_t *r)
+{
+    return ngx_http_durable_finish(r, ngx_http_durable_handle(r));
+}
+
+
+static ngx_int_t
+ngx_http_durable_handle(ngx_http_request_t *r)
 {
     int                           rc;
     u_char                       *scratch, *q;
@@ -186,7 +194,7 @@ ngx_http_durable_body_handler(ngx_http_request_t *r)
         rc = ngx_http_durable_dispatch(r, ctx);
     }
 
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r, ngx_http_durable_finish(r, rc));
 }
 
 

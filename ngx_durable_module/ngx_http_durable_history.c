@@ -337,8 +337,6 @@ ngx_http_durable_render_events(ngx_http_request_t *r, ds_op_t *op,
 
 
 
-/* the slot of a view: a hash of what names it */
-
 /*
  * The events of a status read, during its done(); a read that did not
  * ask for them fails here, logged, rather than show an empty history.
@@ -351,6 +349,23 @@ ngx_http_durable_read_history(ngx_http_request_t *r, ds_op_t *op,
     int  rc;
 
     rc = ds_op_history(op, cb, data);
+
+#if (NGX_HTTP_DURABLE_TEST_FAULTS)
+    {
+        char  *v;
+
+        /* a store that fails to read the events (t/253) */
+
+        v = getenv("DURABLE_TEST_FAULTS");
+
+        if (v != NULL && ngx_strstr(v, "history_read") != NULL) {
+            ngx_log_error(NGX_LOG_WARN, ngx_http_durable_log(r), 0,
+                          "durable: DURABLE_TEST_FAULTS makes a history "
+                          "read fail");
+            rc = DS_ERROR;
+        }
+    }
+#endif
 
     if (rc == DS_OK || rc == DS_NOTFOUND) {
         return NGX_OK;
@@ -366,6 +381,8 @@ ngx_http_durable_read_history(ngx_http_request_t *r, ds_op_t *op,
     return NGX_ERROR;
 }
 
+
+/* the slot of a view: a hash of what names it */
 
 static ngx_uint_t
 ngx_http_durable_view_slot(ds_op_t *op, ngx_uint_t flags)

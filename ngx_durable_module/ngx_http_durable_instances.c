@@ -889,6 +889,6 @@ ngx_http_durable_purge_resume(ngx_event_t *ev)
     rc = ngx_http_durable_submit(r, ctx, ctx->purge_op,
                                  ngx_http_durable_purge_batch_done);
 
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r, ngx_http_durable_finish(r, rc));
     ngx_http_run_posted_requests(c);
 }

@@ -191,6 +191,35 @@ ngx_http_durable_send_error(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/*
+ * A request's last value: a 500 that nothing was sent for yet (a failed
+ * allocation, a history that could not be read while rendering) gets a
+ * {"Message":...} body, as every other failure, not nginx's HTML page.
+ * The cause was logged where it happened.
+ */
+
+ngx_int_t
+ngx_http_durable_finish(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_http_durable_loc_conf_t  *dlcf;
+
+    if (rc != NGX_HTTP_INTERNAL_SERVER_ERROR || r->header_sent) {
+        return rc;
+    }
+
+    /* a gRPC call's failures are its status, not a body */
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
+    if (dlcf->grpc) {
+        return rc;
+    }
+
+    return ngx_http_durable_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+               "The server could not answer the request; its error log "
+               "says why.");
+}
+
+
 /* a JSON string literal body, as the reference sends its 412s */
 
 ngx_int_t

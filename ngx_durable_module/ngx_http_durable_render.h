@@ -35,6 +35,7 @@ ngx_int_t ngx_http_durable_send_chain(ngx_http_request_t *r,
     ngx_uint_t status, ngx_chain_t *out, off_t len);
 ngx_int_t ngx_http_durable_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *fmt, ...);
+ngx_int_t ngx_http_durable_finish(ngx_http_request_t *r, ngx_int_t rc);
 ngx_int_t ngx_http_durable_send_json_string(ngx_http_request_t *r,
     ngx_uint_t status, const char *fmt, ...);
 ngx_int_t ngx_http_durable_send_method_not_allowed(ngx_http_request_t *r,

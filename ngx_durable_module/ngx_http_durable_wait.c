@@ -23,6 +23,7 @@
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_notify.h"
+#include "ngx_http_durable_render.h"
 #include "ngx_http_durable_wait.h"
 
 
@@ -216,7 +217,7 @@ ngx_http_durable_wait_handler(ngx_event_t *ev)
         return;
     }
 
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r, ngx_http_durable_finish(r, rc));
     ngx_http_run_posted_requests(c);
 }
 

@@ -33,6 +33,7 @@
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_metrics.h"
 #include "ngx_http_durable_notify.h"
+#include "ngx_http_durable_render.h"
 #include "ngx_http_durable_thread.h"
 #include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_writer.h"
@@ -954,6 +955,6 @@ ngx_http_durable_call_answer(ngx_http_durable_call_t *c)
 
     rc = c->answer(r, ctx, c);
 
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r, ngx_http_durable_finish(r, rc));
     ngx_http_run_posted_requests(conn);
 }
