@@ -96,10 +96,13 @@ ngx_http_durable_entity_signal(ngx_http_request_t *r,
     /* JSON when declared so; any other body is a string input */
 
     if (ctx->body.len == 0 || ngx_http_durable_json_media(r)) {
-        if (ngx_http_durable_ingest_body(r, ctx, &input) != NGX_OK) {
-            ctx->err.len = ngx_min(ctx->err.len, 900);
-            return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "Could not parse JSON content: %V", &ctx->err);
+        /* the reference's words */
+
+        if (ngx_http_durable_ingest_body_as(r, ctx, &input,
+                                            "Could not parse JSON content: ")
+            != NGX_OK)
+        {
+            return ngx_http_durable_fail(r, ctx);
         }
 
     } else {

@@ -361,6 +361,18 @@ ngx_int_t
 ngx_http_durable_ingest_body(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *out)
 {
+    return ngx_http_durable_ingest_body_as(r, ctx, out,
+                                           "The request body is not valid "
+                                           "JSON: ");
+}
+
+
+/* the same, with the words before the parser's message */
+
+ngx_int_t
+ngx_http_durable_ingest_body_as(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *out, const char *what)
+{
     char                         *p;
     size_t                        len;
     char                          err[256];
@@ -387,7 +399,7 @@ ngx_http_durable_ingest_body(ngx_http_request_t *r,
         != DS_OK)
     {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The request body is not valid JSON: %s", err);
+                                          "%s%s", what, err);
     }
 
     out->data = p;

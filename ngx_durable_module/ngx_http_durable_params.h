@@ -48,6 +48,8 @@ ngx_int_t ngx_http_durable_name_error(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const char *what, ds_name_fault_t *f);
 ngx_int_t ngx_http_durable_ingest_body(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *out);
+ngx_int_t ngx_http_durable_ingest_body_as(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *out, const char *what);
 ngx_uint_t ngx_http_durable_json_media(ngx_http_request_t *r);
 ngx_int_t ngx_http_durable_token_in(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *token);

@@ -483,3 +483,16 @@ GET /runtime/webhooks/durabletask/entities/other/e2?taskHub=Ents5&code=systemkey
 --- response_body chomp
 2
 --- error_code: 200
+
+
+
+=== TEST 12: a signal whose JSON body does not parse: 400 in the reference's words
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request
+POST /runtime/webhooks/durabletask/entities/counter/j1?op=add&taskHub=EntJson&code=systemkey-1234
+{"a":
+--- more_headers
+Content-Type: application/json
+--- error_code: 400
+--- response_body_like: ^\{"Message":"Could not parse JSON content: invalid JSON at line [^"]*"\}$
