@@ -15,6 +15,7 @@
 #include "ngx_http_durable_instances.h"
 #include "ngx_http_durable_log.h"
 #include "ngx_http_durable_orchestrators.h"
+#include "ngx_http_durable_params.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_store.h"
 #include "ngx_http_durable_variables.h"
@@ -399,6 +400,16 @@ ngx_http_durable_run_op(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx)
              && op <= DS_ROUTE_OP_RESTART))
         && ctx->route.id.len > DS_ID_MAX)
     {
+        /* but a bad event name is named first, as for any id */
+
+        if (op == DS_ROUTE_OP_RAISE_EVENT
+            && ngx_http_durable_check_name(r, ctx, "event name",
+                                           &ctx->route.event, DS_NAME_MAX)
+               != NGX_OK)
+        {
+            return ngx_http_durable_fail(r, ctx);
+        }
+
         return ngx_http_durable_send(r, NGX_HTTP_NOT_FOUND, NULL);
     }
 

@@ -15,7 +15,7 @@ repeat_each(1);
 # no_error_log pattern):
 #    1: 15     2: 8      3: 2      4: 6      5: 10     6: 12     7: 12
 #    8: 16
-plan tests => 15 + 8 + 2 + 6 + 10 + 12 + 12 + 16;
+plan tests => 15 + 8 + 2 + 6 + 10 + 12 + 12 + 20;
 
 our $http_config = DurableBlocks::fresh_store('raise');
 
@@ -134,7 +134,7 @@ Content-Type: application/json
 
 
 
-=== TEST 8: an event name with '/', '?', '#' or control characters is 400; other methods are 405
+=== TEST 8: an event name with '/', '?', '#' or control characters is 400, before an id too long for any instance; other methods are 405
 --- request eval
 [main::rq(E8 => POST => 'orchestrators/Hello/p1'),
  main::rq(E8 => POST => 'instances/p1/raiseEvent/a%2Fb', '1'),
@@ -142,11 +142,14 @@ Content-Type: application/json
  main::rq(E8 => POST => 'instances/p1/raiseEvent/a%23b', '1'),
  main::rq(E8 => POST => 'instances/p1/raiseEvent/a%0Ab', '1'),
  main::rq(E8 => GET => 'instances/p1/raiseEvent/Go'),
- main::rq(E8 => DELETE => 'instances/p1/raiseEvent/Go')]
+ main::rq(E8 => DELETE => 'instances/p1/raiseEvent/Go'),
+ main::rq(E8 => POST => 'instances/' . ('x' x 300) . '/raiseEvent/a%2Fb', '1'),
+ main::rq(E8 => POST => 'instances/' . ('x' x 300) . '/raiseEvent/Go', '1')]
 --- more_headers
 Content-Type: application/json
---- error_code eval: [202, 400, 400, 400, 400, 405, 405]
+--- error_code eval: [202, 400, 400, 400, 400, 405, 405, 400, 404]
 --- response_headers eval
-["", "", "", "", "", "Allow: POST", "Allow: POST"]
+["", "", "", "", "", "Allow: POST", "Allow: POST", "", ""]
 --- response_body_like eval
-['^\{"id":"p1"', ('^\{"Message":"[^"]*event name[^"]*"\}$') x 4, ('^\{"Message":"[^"]+"\}$') x 2]
+['^\{"id":"p1"', ('^\{"Message":"[^"]*event name[^"]*"\}$') x 4, ('^\{"Message":"[^"]+"\}$') x 2,
+ '^\{"Message":"[^"]*event name[^"]*"\}$', '^$']
