@@ -663,8 +663,8 @@ ds_route_trim(ds_str_t *v)
 /*
  * Parameter names are case-insensitive, names and values percent-decoded
  * and trimmed of spaces and tabs: before the decoding only for the texts
- * (instanceIdPrefix, reason, op), so that an escaped space at an edge
- * stays theirs, as in the reference. runtimeStatus may repeat: its
+ * (instanceIdPrefix, reason, op, names), so that an escaped space at an
+ * edge stays theirs, as in the reference. runtimeStatus may repeat: its
  * values are joined with ','. names may repeat: each value is one name,
  * kept in q->names (the first DS_ROUTE_NAMES_MAX of them; q->nnames
  * counts all). Any other parameter may repeat only with the same value;
@@ -713,7 +713,7 @@ ds_route_parse_query(ds_route_query_t *q,
         /* in a text an escaped space at an edge ("+", "%20") is its own */
 
         if (idx != DS_ROUTE_Q_IDPREFIX && idx != DS_ROUTE_Q_REASON
-            && idx != DS_ROUTE_Q_OP)
+            && idx != DS_ROUTE_Q_OP && idx != DS_ROUTE_Q_NAMES)
         {
             ds_route_trim(&value);
         }

@@ -24,7 +24,7 @@ our %flow_tests = (
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
     sub => 5, many => 13, many_big => 3, bad_names => 19, good_names => 5,
-    replay_other => 10, by_name => 9, big_item => 4, claim_bufs => 6,
+    replay_other => 10, by_name => 10, big_item => 4, claim_bufs => 6,
     bad_actions => 3,
 );
 
@@ -226,6 +226,14 @@ sub main::by_name {
     $r = api('POST', "$B/worker/activities/claim?taskHub=$hub&names=a/b",
              '', $W);
     Test::More::is($r->{status}, 400, 'a name with a slash: 400');
+
+    # a space at a name's edge, sent escaped, is the name's
+    start($hub, 'Greet%20', 'nm4');
+    $r = api('POST', "$B/worker/orchestrations/claim?taskHub=$hub"
+                     . '&max=10&names=Greet%20', '', $W);
+    Test::More::is(join(',', map { "$_->{instanceId}:<$_->{name}>" }
+                             @{ $r->{json}{items} }),
+                   'nm4:<Greet >', 'a name ending in a space, by name');
 
     $r = api('POST', "$B/worker/activities/claim?taskHub=$hub&"
                      . join('&', map { "names=n$_" } 1 .. 33), '', $W);

@@ -312,6 +312,8 @@ test_query(void)
     T(sv_is(&q.v[DS_ROUTE_Q_IDPREFIX], "order "));
     T(sv_is(&q.v[DS_ROUTE_Q_REASON], " x "));
     T(sv_is(&q.v[DS_ROUTE_Q_OP], "\tadd"));
+    T(query(&q, "names=Greet%20&names=+x") == -1 && q.nnames == 2);
+    T(sv_is(&q.names[0], "Greet ") && sv_is(&q.names[1], " x"));
     T(query(&q, "instanceIdPrefix=+") == -1);
     T(sv_is(&q.v[DS_ROUTE_Q_IDPREFIX], " "));
 
