@@ -596,10 +596,20 @@ dg_work_item_out(dg_ctx_t *ctx, ds_op_t *op, const ds_work_item_t *item,
         break;
 
     default:
-        /* entities are completed by name and key */
+        /*
+         * entities are completed by name and key; the task id, unused,
+         * carries the number of operations + 1, so that a completion
+         * can be held to one result for each (0: a token of a server
+         * that did not count them)
+         */
         t.id = item->name;
         t.key = item->key;
         rc = dgi_entity_item(ctx, op, item, wi);
+
+        if (rc == DG_OK) {
+            t.task = (int64_t) wi->entityrequest->n_operations + 1;
+        }
+
         break;
     }
 
@@ -1621,6 +1631,20 @@ dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
         op->in.work.details = details;
 
         return DG_OK;
+    }
+
+    /*
+     * one result for each operation delivered: the store answers a call
+     * left without one as completed with null and drops its operation,
+     * so a short (or long) list is refused and nothing applied; the
+     * lease stays, the batch comes back when it expires
+     */
+
+    if (t.task > 0 && (uint64_t) res->n_results != (uint64_t) t.task - 1) {
+        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                             "'results' has %zu results, the batch has "
+                             "%lld operations", res->n_results,
+                             (long long) t.task - 1);
     }
 
     rc = dgi_json_in(ctx, res->entitystate, "entityState", &state);

@@ -555,10 +555,12 @@ t_work_entity(void)
     ds_op_t              op;
     WorkItem            *wi;
     t_read_t             r;
+    OperationResult      result, *results[2];
     EntityBatchResult    res;
     GetEntityRequest     get;
     TaskFailureDetails   fd;
     SignalEntityRequest  sig;
+    OperationResultSuccess  ok;
 
     signal_entity_request__init(&sig);
     sig.instanceid = t_b("@Counter@c1");
@@ -591,10 +593,31 @@ t_work_entity(void)
             wi->entityrequest->operations[0]->requestid.len,
             "00000000-0000-0000-0000-000000000001");
 
+    operation_result__init(&result);
+    operation_result_success__init(&ok);
+    result.result_type_case = OPERATION_RESULT__RESULT_TYPE_SUCCESS;
+    result.success = &ok;
+    results[0] = &result;
+    results[1] = &result;
+
     entity_batch_result__init(&res);
     res.entitystate = t_sv("5");
     res.completiontoken = wi->completiontoken;
+
+    /* one result for each operation, not fewer (none), not more */
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    T(strstr(ctx.status.message, "'results' has 0 results, the batch has "
+             "1 operations") != NULL);
+    res.results = results;
+    res.n_results = 2;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+
+    /* nothing was applied: the lease is still held */
+    T(t_claim(DS_WORK_ENTITY, T_T0 + 1500000) == NULL);
+
+    res.n_results = 1;
     T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.nresults, 1);
     T_INT(op.in.work.delete_state, 0);
     T_INT(t_write(&op, T_T0 + 2000000), DS_OK);
 
@@ -787,7 +810,9 @@ t_work_entity_actions(void)
     Timestamp                     when;
     t_read_t                      r;
     OperationAction               act[2], *acts[2];
+    OperationResult               result, *results[1];
     SendSignalAction              sig;
+    OperationResultSuccess        ok;
     EntityBatchResult             res;
     GetInstanceRequest            get;
     SignalEntityRequest           req;
@@ -833,9 +858,17 @@ t_work_entity_actions(void)
     acts[0] = &act[0];
     acts[1] = &act[1];
 
+    operation_result__init(&result);
+    operation_result_success__init(&ok);
+    result.result_type_case = OPERATION_RESULT__RESULT_TYPE_SUCCESS;
+    result.success = &ok;
+    results[0] = &result;
+
     entity_batch_result__init(&res);
     res.entitystate = t_sv("1");
     res.completiontoken = wi->completiontoken;
+    res.results = results;
+    res.n_results = 1;
     res.actions = acts;
     res.n_actions = 2;
 
