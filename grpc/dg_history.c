@@ -332,6 +332,20 @@ dgi_event_body(dg_ctx_t *ctx, dgi_ev_e type, ds_str_t ev,
         he->taskscheduled->name = dgi_bytes(s);
         he->taskscheduled->input = dgi_value_out(ctx,
                                                  dgi_member(ev, "Input"));
+
+        if (dgi_member_text(ctx, ev, "Version", &s) && s.len) {
+            he->taskscheduled->version = dgi_value_out(ctx, s);
+        }
+
+        if (dgi_tags_out(ctx, dgi_member(ev, "Tags"),
+                         &task_scheduled_event__tags_entry__descriptor,
+                         &he->taskscheduled->n_tags,
+                         (void ***) &he->taskscheduled->tags)
+            != DG_OK)
+        {
+            return -1;
+        }
+
         break;
 
     case DGI_EV_TASK_COMPLETED:

@@ -416,6 +416,21 @@ dgi_activity_item(dg_ctx_t *ctx, const ds_work_item_t *item, WorkItem *wi)
     req->name = dgi_bytes(item->name);
     req->input = dgi_value_out(ctx, item->input);
     req->taskid = (int32_t) item->task_id;
+
+    /* a versioned activity: the worker dispatches by name and version */
+
+    if (item->version.len) {
+        req->version = dgi_value_out(ctx, item->version);
+    }
+
+    if (dgi_tags_out(ctx, item->tags,
+                     &activity_request__tags_entry__descriptor,
+                     &req->n_tags, (void ***) &req->tags)
+        != DG_OK)
+    {
+        return ctx->status.code;
+    }
+
     req->orchestrationinstance = dgi_instance_out(ctx, item->id, exec);
 
     if (req->orchestrationinstance == NULL || ctx->nomem) {
@@ -930,6 +945,16 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
     case DGI_ACT_SCHEDULE_TASK:
         d->type = DS_ACT_SCHEDULE_ACTIVITY;
         d->name = dgi_str(a->scheduletask->name);
+
+        if (a->scheduletask->version != NULL) {
+            d->version = dgi_str(a->scheduletask->version->value);
+        }
+
+        rc = dgi_tags_in(ctx, a->scheduletask->n_tags,
+                         (void **) a->scheduletask->tags, &d->tags);
+        if (rc != DG_OK) {
+            return rc;
+        }
 
         return dgi_json_in(ctx, a->scheduletask->input, field, &d->input);
 

@@ -1488,6 +1488,126 @@ t_work_stream(void)
 }
 
 
+/*
+ * a versioned activity: the version and tags of its scheduleTask reach
+ * the worker in its ActivityRequest and stay in the TaskScheduled event
+ */
+
+static void
+t_work_versioned(void)
+{
+    size_t                   i;
+    ds_op_t                  op;
+    ds_str_t                 names[2];
+    WorkItem                *wi;
+    OrchestratorAction      *a;
+    ActivityRequest         *areq;
+    ActivityResponse         ares;
+    ds_claim_filter_t        f;
+    dg_start_t               st;
+    CreateInstanceRequest    creq;
+    const HistoryEvent      *he;
+    ScheduleTaskAction__TagsEntry  tag, *tags[1];
+
+    create_instance_request__init(&creq);
+    creq.instanceid = t_b("ver1");
+    creq.name = t_b("Versioned");
+    T_INT(dg_start_in(&ctx, &creq, &op, &st), DG_OK);
+    T_INT(t_write(&op, T_T0 + 300000000), DS_OK);
+
+    memset(&f, 0, sizeof(f));
+    names[0] = t_s("Versioned");
+    names[1] = t_s("VersionedAct");
+    f.names = names;
+    f.nnames = 1;
+
+    wi = t_claim_by(DS_WORK_ORCHESTRATION, T_T0 + 301000000, &f);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    a = t_action(0, "VersionedAct", "1");
+    T(a != NULL);
+
+    if (a == NULL) {
+        return;
+    }
+
+    schedule_task_action__tags_entry__init(&tag);
+    tag.key = "team";
+    tag.value = "blue";
+    tags[0] = &tag;
+    a->scheduletask->version = t_sv("2.0");
+    a->scheduletask->tags = tags;
+    a->scheduletask->n_tags = 1;
+
+    T_INT(t_sdk_complete(a, wi->completiontoken, T_T0 + 302000000), DS_OK);
+
+    f.names = &names[1];
+    wi = t_claim_by(DS_WORK_ACTIVITY, T_T0 + 303000000, &f);
+    T(wi != NULL && wi->activityrequest != NULL);
+
+    if (wi == NULL || wi->activityrequest == NULL) {
+        return;
+    }
+
+    areq = wi->activityrequest;
+    T_BYTES(areq->name.data, areq->name.len, "VersionedAct");
+    T_SV(areq->version, "2.0");
+    T_INT(areq->n_tags, 1);
+
+    if (areq->n_tags == 1) {
+        T(strcmp(areq->tags[0]->key, "team") == 0);
+        T(strcmp(areq->tags[0]->value, "blue") == 0);
+    }
+
+    activity_response__init(&ares);
+    ares.result = t_sv("2");
+    ares.completiontoken = wi->completiontoken;
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 304000000), DS_OK);
+
+    f.names = names;
+    wi = t_claim_by(DS_WORK_ORCHESTRATION, T_T0 + 305000000, &f);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    he = NULL;
+
+    for (i = 0; i < wi->orchestratorrequest->n_pastevents; i++) {
+        if (wi->orchestratorrequest->pastevents[i]->event_type_case
+            == HISTORY_EVENT__EVENT_TYPE_TASK_SCHEDULED)
+        {
+            he = wi->orchestratorrequest->pastevents[i];
+        }
+    }
+
+    T(he != NULL);
+
+    if (he == NULL) {
+        return;
+    }
+
+    T_INT(he->eventid, 0);
+    T_SV(he->taskscheduled->version, "2.0");
+    T_INT(he->taskscheduled->n_tags, 1);
+
+    if (he->taskscheduled->n_tags == 1) {
+        T(strcmp(he->taskscheduled->tags[0]->key, "team") == 0);
+        T(strcmp(he->taskscheduled->tags[0]->value, "blue") == 0);
+    }
+
+    /* the lease given back: an episode that leaves nothing pending */
+    T_INT(t_sdk_complete(NULL, wi->completiontoken, T_T0 + 306000000),
+          DS_OK);
+}
+
+
 void
 t_work(void)
 {
@@ -1520,6 +1640,7 @@ t_work(void)
         t_work_sdk();
         t_work_entity_actions();
         t_work_sorted();
+        t_work_versioned();
         ds_env_close(env);
     }
 
