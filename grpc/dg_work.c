@@ -1251,9 +1251,15 @@ dgi_orchestrator_actions_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
                              "supported");
     }
 
-    /* a custom status first: the finishing action must stay last */
+    /*
+     * The custom status first: the finishing action must stay last.
+     * Every response sets it, an absent one to none (null), as the
+     * reference sidecar does: an SDK replays the orchestration at each
+     * episode, so the status is the one its code set in this replay,
+     * and a status it no longer sets is gone.
+     */
 
-    n = res->n_actions + (res->customstatus != NULL);
+    n = res->n_actions + 1;
 
     actions = dgi_alloc(ctx->mem, (n + 1) * sizeof(ds_action_t));
     from = dgi_alloc(ctx->mem, (n + 1) * sizeof(size_t));
@@ -1262,21 +1268,17 @@ dgi_orchestrator_actions_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
         return dgi_nomem(ctx);
     }
 
-    n = 0;
+    memset(&actions[0], 0, sizeof(ds_action_t));
+    actions[0].type = DS_ACT_SET_CUSTOM_STATUS;
+    from[0] = 0;
 
-    if (res->customstatus != NULL) {
-        memset(&actions[0], 0, sizeof(ds_action_t));
-        actions[0].type = DS_ACT_SET_CUSTOM_STATUS;
-        from[0] = 0;
-
-        rc = dgi_json_in(ctx, res->customstatus, "customStatus",
-                         &actions[0].input);
-        if (rc != DG_OK) {
-            return rc;
-        }
-
-        n++;
+    rc = dgi_json_in(ctx, res->customstatus, "customStatus",
+                     &actions[0].input);
+    if (rc != DG_OK) {
+        return rc;
     }
+
+    n = 1;
 
     for (i = 0; i < res->n_actions; i++, n++) {
         rc = dgi_action_in(ctx, res->actions[i], i, &actions[n]);

@@ -480,6 +480,8 @@ t_work_orchestration(void)
     res.actions = actions;
     res.n_actions = 1;
     res.completiontoken = token2;
+    /* its replay set the custom status again, as an SDK's does */
+    res.customstatus = t_sv("\"step 1\"");
     T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
     T_INT(t_write(&op, T_T0 + 6000000), DS_OK);
     T_INT(op.out.work.status, DS_COMPLETED);
@@ -782,10 +784,13 @@ t_work_events_processed(void)
     term.recurse = 1;
     T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
     T_INT(op.in.work.partial, 0);
-    T_INT(op.in.work.nactions, 1);
-    T_INT(op.in.work.actions[0].type, DS_ACT_TERMINATE);
-    T_INT(op.in.work.actions[0].recurse, 1);
-    T_BYTES(op.in.work.actions[0].input.data, op.in.work.actions[0].input.len,
+    /* the custom status, none here, comes first */
+    T_INT(op.in.work.nactions, 2);
+    T_INT(op.in.work.actions[0].type, DS_ACT_SET_CUSTOM_STATUS);
+    T_INT(op.in.work.actions[0].input.len, 0);
+    T_INT(op.in.work.actions[1].type, DS_ACT_TERMINATE);
+    T_INT(op.in.work.actions[1].recurse, 1);
+    T_BYTES(op.in.work.actions[1].input.data, op.in.work.actions[1].input.len,
             "\"stop\"");
     T_INT(t_write(&op, T_T0 + 204000000), DS_OK);
 
@@ -1488,6 +1493,98 @@ t_work_stream(void)
 }
 
 
+/* the custom status is the one the episode's response gave, or none */
+
+static void
+t_work_custom_status(void)
+{
+    int                     inputs;
+    ds_op_t                 op;
+    ds_str_t                name;
+    WorkItem               *wi;
+    t_read_t                r;
+    dg_start_t              st;
+    GetInstanceRequest      get;
+    ds_claim_filter_t       f;
+    RaiseEventRequest       raise;
+    OrchestratorResponse    res;
+    CreateInstanceRequest   creq;
+
+    create_instance_request__init(&creq);
+    creq.instanceid = t_b("cs1");
+    creq.name = t_b("Statused");
+    T_INT(dg_start_in(&ctx, &creq, &op, &st), DG_OK);
+    T_INT(t_write(&op, T_T0 + 400000000), DS_OK);
+
+    memset(&f, 0, sizeof(f));
+    name = t_s("Statused");
+    f.names = &name;
+    f.nnames = 1;
+
+    get_instance_request__init(&get);
+    get.instanceid = t_b("cs1");
+
+    /* the first episode sets it, the second no longer does */
+
+    wi = t_claim_by(DS_WORK_ORCHESTRATION, T_T0 + 401000000, &f);
+    T(wi != NULL);
+
+    if (wi == NULL) {
+        return;
+    }
+
+    orchestrator_response__init(&res);
+    res.customstatus = t_sv("{\"step\":1}");
+    res.completiontoken = wi->completiontoken;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 402000000), DS_OK);
+
+    T_INT(dg_get_in(&ctx, &get, &op, &inputs), DG_OK);
+    memset(&r, 0, sizeof(r));
+    op.hub = t_s(T_HUB);
+    op.data = &r;
+    op.done = t_read_done;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T(r.st != NULL);
+
+    if (r.st != NULL) {
+        T_SV(r.st->customstatus, "{\"step\":1}");
+    }
+
+    raise_event_request__init(&raise);
+    raise.instanceid = t_b("cs1");
+    raise.name = t_b("Go");
+    T_INT(dg_raise_in(&ctx, &raise, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 403000000), DS_OK);
+
+    wi = t_claim_by(DS_WORK_ORCHESTRATION, T_T0 + 404000000, &f);
+    T(wi != NULL);
+
+    if (wi == NULL) {
+        return;
+    }
+
+    orchestrator_response__init(&res);
+    res.completiontoken = wi->completiontoken;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 405000000), DS_OK);
+
+    T_INT(dg_get_in(&ctx, &get, &op, &inputs), DG_OK);
+    memset(&r, 0, sizeof(r));
+    op.hub = t_s(T_HUB);
+    op.data = &r;
+    op.done = t_read_done;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T(r.st != NULL);
+
+    if (r.st != NULL) {
+        T(r.st->customstatus == NULL);
+        T_INT(r.st->orchestrationstatus,
+              ORCHESTRATION_STATUS__ORCHESTRATION_STATUS_RUNNING);
+    }
+}
+
+
 /*
  * a versioned activity: the version and tags of its scheduleTask reach
  * the worker in its ActivityRequest and stay in the TaskScheduled event
@@ -1641,6 +1738,7 @@ t_work(void)
         t_work_entity_actions();
         t_work_sorted();
         t_work_versioned();
+        t_work_custom_status();
         ds_env_close(env);
     }
 
