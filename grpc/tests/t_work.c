@@ -1493,6 +1493,162 @@ t_work_stream(void)
 }
 
 
+/* bytes of a given length (they may hold NULs) */
+
+static ProtobufCBinaryData
+t_bin(const char *s, size_t n)
+{
+    ProtobufCBinaryData  b;
+
+    b.data = (uint8_t *) s;
+    b.len = n;
+
+    return b;
+}
+
+
+/*
+ * An activity's failure with an inner failure and properties (encoded
+ * google.protobuf.Values): stored as nested JSON, given back as they
+ * came; a chain deeper than DG_FAILURE_DEPTH and a value that is not a
+ * Value are refused.
+ */
+
+static void
+t_work_failure_details(void)
+{
+    int                   i;
+    char                  text[1024];
+    ds_op_t               op;
+    ds_str_t              ev;
+    dg_token_t            t;
+    HistoryEvent         *he;
+    ActivityResponse      ares;
+    TaskFailureDetails    fd[DG_FAILURE_DEPTH + 1], *out;
+    ProtobufCBinaryData   token;
+    TaskFailureDetails__PropertiesEntry  pe[4], *props[4];
+    static const char    *keys[4] = { "code", "tag", "list", "obj" };
+    static const struct {
+        const char       *data;
+        size_t            len;
+    } values[4] = {
+        /* 42.0, "x", [true,null], {"a":"b"} */
+        { "\x11\x00\x00\x00\x00\x00\x00\x45\x40", 9 },
+        { "\x1a\x01x", 3 },
+        { "\x32\x08\x0a\x02\x20\x01\x0a\x02\x08\x00", 10 },
+        { "\x2a\x0a\x0a\x08\x0a\x01" "a\x12\x03\x1a\x01" "b", 12 }
+    };
+
+    memset(&t, 0, sizeof(t));
+    t.kind = DS_WORK_ACTIVITY;
+    t.id = t_s("fd1");
+    t.task = 3;
+    T_INT(dg_token_out(&ctx, &t, &token), DG_OK);
+
+    for (i = 0; i < DG_FAILURE_DEPTH + 1; i++) {
+        task_failure_details__init(&fd[i]);
+        fd[i].errortype = t_b(i == 0 ? "Outer" : "Inner");
+        fd[i].errormessage = t_b("m");
+    }
+
+    fd[0].innerfailure = &fd[1];
+    fd[1].isnonretriable = 1;
+    fd[1].stacktrace = t_sv("at f");
+
+    for (i = 0; i < 4; i++) {
+        task_failure_details__properties_entry__init(&pe[i]);
+        pe[i].key = (char *) keys[i];
+        pe[i].value = t_bin(values[i].data, values[i].len);
+        props[i] = &pe[i];
+    }
+
+    fd[0].properties = props;
+    fd[0].n_properties = 4;
+
+    activity_response__init(&ares);
+    ares.completiontoken = token;
+    ares.failuredetails = &fd[0];
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T_INT(op.in.work.failed, 1);
+    T_STR(op.in.work.details,
+          "{\"ErrorType\":\"Outer\",\"ErrorMessage\":\"m\",\"StackTrace\":null,"
+          "\"IsNonRetriable\":false,\"InnerFailure\":{\"ErrorType\":\"Inner\","
+          "\"ErrorMessage\":\"m\",\"StackTrace\":\"at f\","
+          "\"IsNonRetriable\":true},\"Properties\":{\"code\":42,\"tag\":\"x\","
+          "\"list\":[true,null],\"obj\":{\"a\":\"b\"}}}");
+
+    /* back out of a TaskFailed event, as the worker sent them */
+
+    snprintf(text, sizeof(text), "{\"EventType\":\"TaskFailed\","
+             "\"Timestamp\":\"2026-01-01T00:00:00Z\",\"EventId\":-1,"
+             "\"TaskScheduledId\":3,\"Reason\":\"m\",\"Details\":%.*s}",
+             (int) op.in.work.details.len, op.in.work.details.data);
+    ev.data = text;
+    ev.len = strlen(text);
+    T_INT(dg_event_out(&ctx, ev, &he), DG_OK);
+    T(he != NULL && he->taskfailed != NULL
+      && he->taskfailed->failuredetails != NULL);
+
+    if (he == NULL || he->taskfailed == NULL
+        || he->taskfailed->failuredetails == NULL)
+    {
+        return;
+    }
+
+    out = he->taskfailed->failuredetails;
+    T_BYTES(out->errortype.data, out->errortype.len, "Outer");
+    T(out->innerfailure != NULL);
+
+    if (out->innerfailure != NULL) {
+        T_BYTES(out->innerfailure->errortype.data,
+                out->innerfailure->errortype.len, "Inner");
+        T_SV(out->innerfailure->stacktrace, "at f");
+        T_INT(out->innerfailure->isnonretriable, 1);
+        T(out->innerfailure->innerfailure == NULL);
+    }
+
+    T_INT(out->n_properties, 4);
+
+    for (i = 0; i < 4 && (size_t) i < out->n_properties; i++) {
+        T(strcmp(out->properties[i]->key, keys[i]) == 0);
+        T_INT(out->properties[i]->value.len, values[i].len);
+        T(out->properties[i]->value.len == values[i].len
+          && memcmp(out->properties[i]->value.data, values[i].data,
+                    values[i].len) == 0);
+    }
+
+    /* DG_FAILURE_DEPTH levels are taken, one more is refused */
+
+    for (i = 0; i < DG_FAILURE_DEPTH; i++) {
+        fd[i].innerfailure = &fd[i + 1];
+    }
+
+    fd[DG_FAILURE_DEPTH - 1].innerfailure = NULL;
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    snprintf(text, sizeof(text), "%.*s", (int) op.in.work.reason.len,
+             op.in.work.reason.data);
+    T(strstr(text, "refused") == NULL);
+
+    fd[DG_FAILURE_DEPTH - 1].innerfailure = &fd[DG_FAILURE_DEPTH];
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT", "'failureDetails' nests more "
+                "than 8 levels of 'innerFailure'"));
+    fd[0].innerfailure = NULL;
+
+    /* not a Value: refused; a string that is not UTF-8: U+FFFD */
+
+    pe[1].value = t_bin("\x1a\x05x", 3);
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT", "'failureDetails.properties' "
+                "value 1 "));
+    pe[1].value = t_bin("\x1a\x01\xff", 3);
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    snprintf(text, sizeof(text), "%.*s", (int) op.in.work.details.len,
+             op.in.work.details.data);
+    T(strstr(text, "\"tag\":\"\\ufffd\"") != NULL);
+}
+
+
 /* the custom status is the one the episode's response gave, or none */
 
 static void
@@ -1743,6 +1899,7 @@ t_work(void)
     }
 
     t_work_tokens();
+    t_work_failure_details();
     t_work_stream();
 
     d = opendir(dir);
