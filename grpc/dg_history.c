@@ -604,6 +604,28 @@ dgi_event_body(dg_ctx_t *ctx, dgi_ev_e type, ds_str_t ev,
 }
 
 
+/* the guessed ids of the execution's sends, moved by base */
+
+static void
+dgi_events_shift(dg_events_t *h, int64_t base)
+{
+    size_t         i;
+    HistoryEvent  *he;
+
+    for (i = h->from; i < h->n; i++) {
+        he = h->events[i];
+
+        /* before the first known id, every numbered event is a guess */
+
+        if (he->event_type_case == HISTORY_EVENT__EVENT_TYPE_EVENT_SENT
+            && he->eventid >= 0)
+        {
+            he->eventid = dgi_i32(he->eventid + base);
+        }
+    }
+}
+
+
 static int
 dgi_event_out(dg_ctx_t *ctx, ds_str_t event, dg_events_t *h,
     HistoryEvent **out)
@@ -625,10 +647,26 @@ dgi_event_out(dg_ctx_t *ctx, ds_str_t event, dg_events_t *h,
     if (h != NULL) {
         if (type == DGI_EV_STARTED) {
             /* a new execution numbers its actions afresh */
-            h->last_id = 0;
+            h->last_id = -1;
+            h->known = 0;
+            h->guessed = 0;
+            h->from = h->n;
 
         } else if (type == DGI_EV_SENT && id < 0) {
             id = h->last_id + 1;
+
+            if (!h->known) {
+                h->guessed++;
+            }
+
+        } else if (id >= 0 && !h->known) {
+            h->known = 1;
+
+            /* the sequence started at id - guessed: renumber by that */
+
+            if (h->guessed && id > (int64_t) h->guessed) {
+                dgi_events_shift(h, id - (int64_t) h->guessed);
+            }
         }
 
         if (id > h->last_id) {
@@ -670,6 +708,23 @@ dg_events_init(dg_events_t *ev, dg_ctx_t *ctx)
 
     ev->ctx = ctx;
     ev->rc = DG_OK;
+    ev->last_id = -1;
+}
+
+
+void
+dg_events_next(dg_events_t *ev)
+{
+    ev->events = NULL;
+    ev->n = 0;
+    ev->size = 0;
+    ev->rc = DG_OK;
+
+    /*
+     * sends guessed in an earlier chunk went out as they were; their
+     * count stays, as the sequence's start is told by the same sum
+     */
+    ev->from = 0;
 }
 
 

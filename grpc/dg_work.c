@@ -333,9 +333,7 @@ dgi_orchestrator_item(dg_ctx_t *ctx, ds_op_t *op, const ds_work_item_t *item,
      */
 
     fresh = past;
-    fresh.events = NULL;
-    fresh.n = 0;
-    fresh.size = 0;
+    dg_events_next(&fresh);
 
     started = dgi_alloc(ctx->mem, sizeof(HistoryEvent));
     if (started == NULL) {
