@@ -712,6 +712,47 @@ dg_events_init(dg_events_t *ev, dg_ctx_t *ctx)
 }
 
 
+int
+dg_events_instance(dg_events_t *ev, ds_str_t id, uint64_t execution)
+{
+    size_t                   i;
+    ds_str_t                 exec;
+    HistoryEvent            *he;
+    OrchestrationInstance   *oi;
+
+    oi = NULL;
+
+    for (i = 0; i < ev->n; i++) {
+        he = ev->events[i];
+
+        if (he->event_type_case != HISTORY_EVENT__EVENT_TYPE_EXECUTION_STARTED
+            || he->executionstarted->orchestrationinstance != NULL)
+        {
+            continue;
+        }
+
+        /* one for all: the store holds the current execution's only */
+
+        if (oi == NULL) {
+            if (dg_execution_out(ev->ctx, execution, &exec) != DG_OK) {
+                return ev->ctx->status.code;
+            }
+
+            oi = dgi_instance_out(ev->ctx, id, exec);
+            if (oi == NULL) {
+                return dg_status_set(&ev->ctx->status,
+                                     DG_RESOURCE_EXHAUSTED,
+                                     "out of memory");
+            }
+        }
+
+        he->executionstarted->orchestrationinstance = oi;
+    }
+
+    return DG_OK;
+}
+
+
 void
 dg_events_next(dg_events_t *ev)
 {

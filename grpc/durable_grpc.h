@@ -400,6 +400,12 @@ typedef struct {
 void dg_events_init(dg_events_t *ev, dg_ctx_t *ctx);
 /* empties ev for the next events of the same history (a chunk) */
 void dg_events_next(dg_events_t *ev);
+/*
+ * For a reader that learns the execution after its events (a
+ * DS_OP_HISTORY's out.history.execution comes in done()): the instance
+ * (id, execution) of the ExecutionStarted events collected without one.
+ */
+int dg_events_instance(dg_events_t *ev, ds_str_t id, uint64_t execution);
 int dg_events_add(void *data, uint64_t seq, ds_str_t event);
 /* one event (valid JSON from the store) */
 int dg_event_out(dg_ctx_t *ctx, ds_str_t event, HistoryEvent **out);

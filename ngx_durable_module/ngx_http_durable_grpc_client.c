@@ -1410,6 +1410,14 @@ ngx_http_durable_grpc_history_got(ds_op_t *op)
         return;
     }
 
+    /* ExecutionStarted names its instance, as in an OrchestratorRequest */
+
+    rd->rc = dg_events_instance(&rd->events, op->in.history.id,
+                                op->out.history.execution);
+    if (rd->rc != DG_OK) {
+        return;
+    }
+
     chunk.n_events = rd->events.n;
     chunk.events = rd->events.events;
 

@@ -298,6 +298,23 @@ t_history_events(void)
     T_INT(he->event_type_case, HISTORY_EVENT__EVENT_TYPE_GENERIC_EVENT);
     T_SV(he->genericevent->data, t_events[10]);
 
+    /* a reader that learns the execution afterwards names it then */
+
+    dg_events_init(&ev, &ctx);
+    T_INT(dg_events_add(&ev, 1, t_s(t_events[0])), 0);
+    T_INT(dg_events_add(&ev, 2, t_s(t_events[1])), 0);
+    T(ev.events[1]->executionstarted->orchestrationinstance == NULL);
+    T_INT(dg_events_instance(&ev, t_s("inst"), 7), DG_OK);
+    he = (HistoryEvent *) t_wire(&ev.events[1]->base);
+    T(he != NULL && he->executionstarted->orchestrationinstance != NULL);
+
+    if (he != NULL && he->executionstarted->orchestrationinstance != NULL) {
+        T_BYTES(he->executionstarted->orchestrationinstance->instanceid.data,
+                he->executionstarted->orchestrationinstance->instanceid.len,
+                "inst");
+        T_SV(he->executionstarted->orchestrationinstance->executionid, "7");
+    }
+
     /*
      * a new execution numbers its sends from the start: from 0 while
      * nothing tells otherwise (the .NET, Java and Go SDKs)...
