@@ -332,6 +332,20 @@ dgi_event_body(dg_ctx_t *ctx, dgi_ev_e type, ds_str_t ev,
         he->taskscheduled->name = dgi_bytes(s);
         he->taskscheduled->input = dgi_value_out(ctx,
                                                  dgi_member(ev, "Input"));
+
+        if (dgi_member_text(ctx, ev, "Version", &s) && s.len) {
+            he->taskscheduled->version = dgi_value_out(ctx, s);
+        }
+
+        if (dgi_tags_out(ctx, dgi_member(ev, "Tags"),
+                         &task_scheduled_event__tags_entry__descriptor,
+                         &he->taskscheduled->n_tags,
+                         (void ***) &he->taskscheduled->tags)
+            != DG_OK)
+        {
+            return -1;
+        }
+
         break;
 
     case DGI_EV_TASK_COMPLETED:
@@ -590,6 +604,28 @@ dgi_event_body(dg_ctx_t *ctx, dgi_ev_e type, ds_str_t ev,
 }
 
 
+/* the guessed ids of the execution's sends, moved by base */
+
+static void
+dgi_events_shift(dg_events_t *h, int64_t base)
+{
+    size_t         i;
+    HistoryEvent  *he;
+
+    for (i = h->from; i < h->n; i++) {
+        he = h->events[i];
+
+        /* before the first known id, every numbered event is a guess */
+
+        if (he->event_type_case == HISTORY_EVENT__EVENT_TYPE_EVENT_SENT
+            && he->eventid >= 0)
+        {
+            he->eventid = dgi_i32(he->eventid + base);
+        }
+    }
+}
+
+
 static int
 dgi_event_out(dg_ctx_t *ctx, ds_str_t event, dg_events_t *h,
     HistoryEvent **out)
@@ -611,10 +647,26 @@ dgi_event_out(dg_ctx_t *ctx, ds_str_t event, dg_events_t *h,
     if (h != NULL) {
         if (type == DGI_EV_STARTED) {
             /* a new execution numbers its actions afresh */
-            h->last_id = 0;
+            h->last_id = -1;
+            h->known = 0;
+            h->guessed = 0;
+            h->from = h->n;
 
         } else if (type == DGI_EV_SENT && id < 0) {
             id = h->last_id + 1;
+
+            if (!h->known) {
+                h->guessed++;
+            }
+
+        } else if (id >= 0 && !h->known) {
+            h->known = 1;
+
+            /* the sequence started at id - guessed: renumber by that */
+
+            if (h->guessed && id > (int64_t) h->guessed) {
+                dgi_events_shift(h, id - (int64_t) h->guessed);
+            }
         }
 
         if (id > h->last_id) {
@@ -656,6 +708,64 @@ dg_events_init(dg_events_t *ev, dg_ctx_t *ctx)
 
     ev->ctx = ctx;
     ev->rc = DG_OK;
+    ev->last_id = -1;
+}
+
+
+int
+dg_events_instance(dg_events_t *ev, ds_str_t id, uint64_t execution)
+{
+    size_t                   i;
+    ds_str_t                 exec;
+    HistoryEvent            *he;
+    OrchestrationInstance   *oi;
+
+    oi = NULL;
+
+    for (i = 0; i < ev->n; i++) {
+        he = ev->events[i];
+
+        if (he->event_type_case != HISTORY_EVENT__EVENT_TYPE_EXECUTION_STARTED
+            || he->executionstarted->orchestrationinstance != NULL)
+        {
+            continue;
+        }
+
+        /* one for all: the store holds the current execution's only */
+
+        if (oi == NULL) {
+            if (dg_execution_out(ev->ctx, execution, &exec) != DG_OK) {
+                return ev->ctx->status.code;
+            }
+
+            oi = dgi_instance_out(ev->ctx, id, exec);
+            if (oi == NULL) {
+                return dg_status_set(&ev->ctx->status,
+                                     DG_RESOURCE_EXHAUSTED,
+                                     "out of memory");
+            }
+        }
+
+        he->executionstarted->orchestrationinstance = oi;
+    }
+
+    return DG_OK;
+}
+
+
+void
+dg_events_next(dg_events_t *ev)
+{
+    ev->events = NULL;
+    ev->n = 0;
+    ev->size = 0;
+    ev->rc = DG_OK;
+
+    /*
+     * sends guessed in an earlier chunk went out as they were; their
+     * count stays, as the sequence's start is told by the same sum
+     */
+    ev->from = 0;
 }
 
 

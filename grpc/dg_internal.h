@@ -58,7 +58,12 @@ int dgi_id_in(dg_ctx_t *ctx, ProtobufCBinaryData b, const char *field,
 int dgi_status_mask(dg_ctx_t *ctx, size_t n, const OrchestrationStatus *s,
     const char *field, unsigned *mask);
 
-/* failure details from the store's reason (JSON) and details (JSON) */
+/*
+ * Failure details (dg_failure.c): into the store's reason (a JSON string)
+ * and details (JSON, docs/grpc.md), and back out of them
+ */
+int dgi_failure_in(dg_ctx_t *ctx, const TaskFailureDetails *fd,
+    ds_str_t *reason, ds_str_t *details);
 TaskFailureDetails *dgi_failure_out(dg_ctx_t *ctx, ds_str_t reason,
     ds_str_t details);
 /* an OrchestrationInstance of id and execution id */

@@ -60,56 +60,6 @@ dgi_instance_out(dg_ctx_t *ctx, ds_str_t id, ds_str_t execution_id)
 }
 
 
-/*
- * The reason is JSON (a string, as the SDKs and the JSON protocol send
- * it); details are what the worker gave: an object of the SDKs' failure
- * details (ErrorType, ErrorMessage, StackTrace) fills those in.
- */
-
-TaskFailureDetails *
-dgi_failure_out(dg_ctx_t *ctx, ds_str_t reason, ds_str_t details)
-{
-    ds_str_t             text, v;
-    TaskFailureDetails  *fd;
-
-    fd = dgi_alloc(ctx->mem, sizeof(TaskFailureDetails));
-    if (fd == NULL) {
-        return NULL;
-    }
-
-    task_failure_details__init(fd);
-
-    if (dgi_text_out(ctx, reason, &text) != DG_OK) {
-        return NULL;
-    }
-
-    fd->errormessage = dgi_bytes(text);
-
-    if (details.len == 0 || details.data[0] != '{') {
-        return fd;
-    }
-
-    if (dgi_member_text(ctx, details, "ErrorType", &text)) {
-        fd->errortype = dgi_bytes(text);
-    }
-
-    if (fd->errormessage.len == 0
-        && dgi_member_text(ctx, details, "ErrorMessage", &text))
-    {
-        fd->errormessage = dgi_bytes(text);
-    }
-
-    if (dgi_member_text(ctx, details, "StackTrace", &text)) {
-        fd->stacktrace = dgi_value_out(ctx, text);
-    }
-
-    v = dgi_member(details, "IsNonRetriable");
-    fd->isnonretriable = (v.len == 4 && memcmp(v.data, "true", 4) == 0);
-
-    return fd;
-}
-
-
 int
 dg_state_out(dg_ctx_t *ctx, ds_str_t id, const ds_instance_t *inst,
     int inputs, OrchestrationState **out)

@@ -333,9 +333,7 @@ dgi_orchestrator_item(dg_ctx_t *ctx, ds_op_t *op, const ds_work_item_t *item,
      */
 
     fresh = past;
-    fresh.events = NULL;
-    fresh.n = 0;
-    fresh.size = 0;
+    dg_events_next(&fresh);
 
     started = dgi_alloc(ctx->mem, sizeof(HistoryEvent));
     if (started == NULL) {
@@ -416,6 +414,21 @@ dgi_activity_item(dg_ctx_t *ctx, const ds_work_item_t *item, WorkItem *wi)
     req->name = dgi_bytes(item->name);
     req->input = dgi_value_out(ctx, item->input);
     req->taskid = (int32_t) item->task_id;
+
+    /* a versioned activity: the worker dispatches by name and version */
+
+    if (item->version.len) {
+        req->version = dgi_value_out(ctx, item->version);
+    }
+
+    if (dgi_tags_out(ctx, item->tags,
+                     &activity_request__tags_entry__descriptor,
+                     &req->n_tags, (void ***) &req->tags)
+        != DG_OK)
+    {
+        return ctx->status.code;
+    }
+
     req->orchestrationinstance = dgi_instance_out(ctx, item->id, exec);
 
     if (req->orchestrationinstance == NULL || ctx->nomem) {
@@ -596,10 +609,20 @@ dg_work_item_out(dg_ctx_t *ctx, ds_op_t *op, const ds_work_item_t *item,
         break;
 
     default:
-        /* entities are completed by name and key */
+        /*
+         * entities are completed by name and key; the task id, unused,
+         * carries the number of operations + 1, so that a completion
+         * can be held to one result for each (0: a token of a server
+         * that did not count them)
+         */
         t.id = item->name;
         t.key = item->key;
         rc = dgi_entity_item(ctx, op, item, wi);
+
+        if (rc == DG_OK) {
+            t.task = (int64_t) wi->entityrequest->n_operations + 1;
+        }
+
         break;
     }
 
@@ -619,82 +642,6 @@ dg_work_item_out(dg_ctx_t *ctx, ds_op_t *op, const ds_work_item_t *item,
 
 
 /* --- completions ----------------------------------------------------------*/
-
-/* the failure of a task or an orchestration: reason and details, JSON */
-
-static int
-dgi_failure_in(dg_ctx_t *ctx, const TaskFailureDetails *fd, ds_str_t *reason,
-    ds_str_t *details)
-{
-    int          rc;
-    char        *p;
-    size_t       n, len;
-    ds_str_t     type, msg, stack;
-    StringValue  v;
-
-    string_value__init(&v);
-
-    type = dgi_str(fd->errortype);
-    msg = dgi_str(fd->errormessage);
-    stack.data = "";
-    stack.len = 0;
-
-    if (fd->stacktrace != NULL) {
-        stack = dgi_str(fd->stacktrace->value);
-    }
-
-    v.value = fd->errormessage;
-
-    rc = dgi_text_in(ctx, &v, reason);
-    if (rc != DG_OK) {
-        return rc;
-    }
-
-    /* {"ErrorType":"..","ErrorMessage":"..","StackTrace":"..",
-        "IsNonRetriable":false} */
-
-    /* (the template's "" of the stack trace may be a null: + 2) */
-
-    len = sizeof("{\"ErrorType\":\"\",\"ErrorMessage\":\"\","
-                 "\"StackTrace\":\"\",\"IsNonRetriable\":false}") + 2
-          + ds_json_escape_len(type.data, type.len)
-          + ds_json_escape_len(msg.data, msg.len)
-          + ds_json_escape_len(stack.data, stack.len);
-
-    p = dgi_alloc(ctx->mem, len);
-    if (p == NULL) {
-        return dgi_nomem(ctx);
-    }
-
-    n = 0;
-    memcpy(p + n, "{\"ErrorType\":\"", 14);
-    n += 14;
-    n += ds_json_escape(type.data, type.len, p + n);
-    memcpy(p + n, "\",\"ErrorMessage\":\"", 18);
-    n += 18;
-    n += ds_json_escape(msg.data, msg.len, p + n);
-    memcpy(p + n, "\",\"StackTrace\":", 15);
-    n += 15;
-
-    if (fd->stacktrace != NULL) {
-        p[n++] = '"';
-        n += ds_json_escape(stack.data, stack.len, p + n);
-        p[n++] = '"';
-
-    } else {
-        memcpy(p + n, "null", 4);
-        n += 4;
-    }
-
-    n += (size_t) sprintf(p + n, ",\"IsNonRetriable\":%s}",
-                          fd->isnonretriable ? "true" : "false");
-
-    details->data = p;
-    details->len = n;
-
-    return DG_OK;
-}
-
 
 static const char *
 dgi_action_kind(const OrchestratorAction *a)
@@ -920,6 +867,16 @@ dgi_action_in(dg_ctx_t *ctx, const OrchestratorAction *a, size_t i,
     case DGI_ACT_SCHEDULE_TASK:
         d->type = DS_ACT_SCHEDULE_ACTIVITY;
         d->name = dgi_str(a->scheduletask->name);
+
+        if (a->scheduletask->version != NULL) {
+            d->version = dgi_str(a->scheduletask->version->value);
+        }
+
+        rc = dgi_tags_in(ctx, a->scheduletask->n_tags,
+                         (void **) a->scheduletask->tags, &d->tags);
+        if (rc != DG_OK) {
+            return rc;
+        }
 
         return dgi_json_in(ctx, a->scheduletask->input, field, &d->input);
 
@@ -1216,9 +1173,15 @@ dgi_orchestrator_actions_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
                              "supported");
     }
 
-    /* a custom status first: the finishing action must stay last */
+    /*
+     * The custom status first: the finishing action must stay last.
+     * Every response sets it, an absent one to none (null), as the
+     * reference sidecar does: an SDK replays the orchestration at each
+     * episode, so the status is the one its code set in this replay,
+     * and a status it no longer sets is gone.
+     */
 
-    n = res->n_actions + (res->customstatus != NULL);
+    n = res->n_actions + 1;
 
     actions = dgi_alloc(ctx->mem, (n + 1) * sizeof(ds_action_t));
     from = dgi_alloc(ctx->mem, (n + 1) * sizeof(size_t));
@@ -1227,21 +1190,17 @@ dgi_orchestrator_actions_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
         return dgi_nomem(ctx);
     }
 
-    n = 0;
+    memset(&actions[0], 0, sizeof(ds_action_t));
+    actions[0].type = DS_ACT_SET_CUSTOM_STATUS;
+    from[0] = 0;
 
-    if (res->customstatus != NULL) {
-        memset(&actions[0], 0, sizeof(ds_action_t));
-        actions[0].type = DS_ACT_SET_CUSTOM_STATUS;
-        from[0] = 0;
-
-        rc = dgi_json_in(ctx, res->customstatus, "customStatus",
-                         &actions[0].input);
-        if (rc != DG_OK) {
-            return rc;
-        }
-
-        n++;
+    rc = dgi_json_in(ctx, res->customstatus, "customStatus",
+                     &actions[0].input);
+    if (rc != DG_OK) {
+        return rc;
     }
+
+    n = 1;
 
     for (i = 0; i < res->n_actions; i++, n++) {
         rc = dgi_action_in(ctx, res->actions[i], i, &actions[n]);
@@ -1621,6 +1580,20 @@ dg_entity_done_in(dg_ctx_t *ctx, const EntityBatchResult *res, ds_op_t *op)
         op->in.work.details = details;
 
         return DG_OK;
+    }
+
+    /*
+     * one result for each operation delivered: the store answers a call
+     * left without one as completed with null and drops its operation,
+     * so a short (or long) list is refused and nothing applied; the
+     * lease stays, the batch comes back when it expires
+     */
+
+    if (t.task > 0 && (uint64_t) res->n_results != (uint64_t) t.task - 1) {
+        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
+                             "'results' has %zu results, the batch has "
+                             "%lld operations", res->n_results,
+                             (long long) t.task - 1);
     }
 
     rc = dgi_json_in(ctx, res->entitystate, "entityState", &state);

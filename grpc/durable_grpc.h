@@ -181,6 +181,9 @@ int dg_pack(const ProtobufCMessage *msg, dg_mem_t mem, uint8_t **out,
  */
 
 #define DG_NESTING_MAX      100
+/* failure details nested by innerFailure: deeper is refused (or, out of
+   the store, left out) */
+#define DG_FAILURE_DEPTH    8
 #define DG_UNKNOWN_MAX      10000
 ProtobufCMessage *dg_unpack(const ProtobufCMessageDescriptor *desc,
     const uint8_t *data, size_t len, dg_mem_t mem, int *nomem);
@@ -370,21 +373,39 @@ int dg_execution_out(dg_ctx_t *ctx, uint64_t execution, ds_str_t *out);
  * HistoryEvent messages, collected in order. dg_events_add() fits
  * ds_event_cb (data: the dg_events_t). Event ids are the store's
  * (EventId, -1 where an event has none); an EventSent written with -1
- * gets the id its action had: the one after the last id of the
- * execution, as the SDKs number their actions.
+ * (by older stores) gets the id its action had, as the SDKs number all
+ * actions of an execution in one sequence: the one after the last id of
+ * the execution. Before any id of the execution is known, that sequence
+ * is taken to start at 0 (the .NET, Java and Go SDKs); the first id that
+ * comes then says where it started (the JavaScript and Python SDKs start
+ * at 1), and the sends guessed before it in this collection are
+ * renumbered.
  */
 typedef struct {
     dg_ctx_t           *ctx;
     HistoryEvent      **events;
     size_t              n;
     size_t              size;
-    int64_t             last_id;        /* of the execution so far */
     int                 rc;             /* the first failure */
     ds_str_t            instance_id;    /* for ExecutionStarted, or len 0 */
     ds_str_t            execution_id;
+
+    /* the numbering of the execution so far, kept by dg_events_next() */
+    int64_t             last_id;        /* -1: none yet */
+    int                 known;          /* an id of the store's was seen */
+    size_t              guessed;        /* sends numbered before it */
+    size_t              from;           /* its first event in events */
 } dg_events_t;
 
 void dg_events_init(dg_events_t *ev, dg_ctx_t *ctx);
+/* empties ev for the next events of the same history (a chunk) */
+void dg_events_next(dg_events_t *ev);
+/*
+ * For a reader that learns the execution after its events (a
+ * DS_OP_HISTORY's out.history.execution comes in done()): the instance
+ * (id, execution) of the ExecutionStarted events collected without one.
+ */
+int dg_events_instance(dg_events_t *ev, ds_str_t id, uint64_t execution);
 int dg_events_add(void *data, uint64_t seq, ds_str_t event);
 /* one event (valid JSON from the store) */
 int dg_event_out(dg_ctx_t *ctx, ds_str_t event, HistoryEvent **out);

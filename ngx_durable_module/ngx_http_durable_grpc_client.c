@@ -1373,8 +1373,6 @@ static ngx_int_t
 ngx_http_durable_grpc_history_next(ngx_http_request_t *r,
     ngx_http_durable_grpc_ctx_t *g, ngx_http_durable_grpc_read_t *rd)
 {
-    int64_t  last_id;
-
     if (g->has_deadline && ngx_http_durable_grpc_left(g, 1) == 0) {
         return ngx_http_durable_grpc_status(r, DG_DEADLINE_EXCEEDED,
                    "The deadline passed before the history was read.");
@@ -1382,9 +1380,7 @@ ngx_http_durable_grpc_history_next(ngx_http_request_t *r,
 
     /* event ids an EventSent lacks follow the ids before it */
 
-    last_id = rd->events.last_id;
-    dg_events_init(&rd->events, &g->dc);
-    rd->events.last_id = last_id;
+    dg_events_next(&rd->events);
 
     g->frame = NULL;
     rd->op.in.history.from = rd->op.out.history.next;
@@ -1411,6 +1407,14 @@ ngx_http_durable_grpc_history_got(ds_op_t *op)
 
     if (rd->events.rc != DG_OK) {
         rd->rc = rd->events.rc;
+        return;
+    }
+
+    /* ExecutionStarted names its instance, as in an OrchestratorRequest */
+
+    rd->rc = dg_events_instance(&rd->events, op->in.history.id,
+                                op->out.history.execution);
+    if (rd->rc != DG_OK) {
         return;
     }
 

@@ -13,6 +13,13 @@
  *   version(1) flags(1) reserved(2) ready_at(8) lease_expires(8)
  *   lease(16) done_digest(8) name_len(4) input_len(4) name input
  *
+ * Version 3, written only for a call with a version or tags (the gRPC
+ * SDKs' versioned activities), appends to the header their lengths and
+ * to the record the two:
+ *
+ *   ... name_len(4) input_len(4) version_len(4) tags_len(4) name input
+ *   version tags
+ *
  * flags: 1 = completed (a tombstone: no name, input or ready entry; the
  * lease is the one it was completed under, done_digest the digest of
  * that completion). Version 1 is the same without done_digest; it is
@@ -28,6 +35,8 @@
 
 #define DS_ACTIVITY_VERSION 2
 #define DS_ACTIVITY_HEADER  52
+#define DS_ACTIVITY_V3      3
+#define DS_ACTIVITY_HEADER_V3  60
 #define DS_ACTIVITY_V1      1
 #define DS_ACTIVITY_HEADER_V1  44
 #define DS_ACTIVITY_DONE    0x01
@@ -89,13 +98,15 @@ const dsi_work_kind_t  dsi_work_activity = {
 
 int
 dsi_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    int64_t task_id, ds_str_t name, ds_str_t input, int64_t now)
+    int64_t task_id, const ds_activity_t *call, int64_t now)
 {
     int            rc;
     int64_t        old_ready_at;
     ds_activity_t  act, old;
 
-    if (task_id < 0 || name.len > DS_NAME_MAX) {
+    if (task_id < 0 || call->name.len > DS_NAME_MAX
+        || call->version.len > DS_NAME_MAX)
+    {
         return DS_INVALID;
     }
 
@@ -113,8 +124,10 @@ dsi_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     memset(&act, 0, sizeof(ds_activity_t));
     act.ready_at = dsi_ready_time(now);
-    act.name = name;
-    act.input = input;
+    act.name = call->name;
+    act.input = call->input;
+    act.version = call->version;
+    act.tags = call->tags;
 
     return ds_activity_put(txn, hub, id, task_id, &act, old_ready_at);
 }
@@ -376,6 +389,8 @@ ds_activity_view(const dsi_work_rec_t *r, ds_work_item_t *it)
     it->task_id = r->task_id;
     it->name = r->u.act.name;
     it->input = r->u.act.input;
+    it->version = r->u.act.version;
+    it->tags = r->u.act.tags;
     it->execution = r->execution;
 }
 
@@ -430,19 +445,26 @@ static int
 ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
     const ds_activity_t *act, int64_t old_ready_at)
 {
-    int             rc;
-    size_t          size, ilen;
+    int             rc, v3;
+    size_t          size, ilen, header;
     MDB_val         key, val;
     unsigned char  *buf, *p, stack[DS_ACTIVITY_STACK];
     unsigned char   kb[DS_KEY_BUF], item[DS_KEY_BUF];
 
     if ((uint64_t) act->name.len > 0xffffffffu
-        || (uint64_t) act->input.len > 0xffffffffu)
+        || (uint64_t) act->input.len > 0xffffffffu
+        || (uint64_t) act->version.len > 0xffffffffu
+        || (uint64_t) act->tags.len > 0xffffffffu)
     {
         return DS_INVALID;
     }
 
-    size = DS_ACTIVITY_HEADER + act->name.len + act->input.len;
+    /* the older layout while it holds all: readable by older builds */
+    v3 = act->version.len || act->tags.len;
+    header = v3 ? DS_ACTIVITY_HEADER_V3 : DS_ACTIVITY_HEADER;
+
+    size = header + act->name.len + act->input.len + act->version.len
+           + act->tags.len;
 
     if (size <= sizeof(stack)) {
         buf = stack;
@@ -456,7 +478,7 @@ ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
     }
 
     p = buf;
-    p[0] = DS_ACTIVITY_VERSION;
+    p[0] = v3 ? DS_ACTIVITY_V3 : DS_ACTIVITY_VERSION;
     p[1] = act->done ? DS_ACTIVITY_DONE : 0;
     p[2] = 0;
     p[3] = 0;
@@ -466,7 +488,13 @@ ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
     dsi_put_u64(p + 36, act->done_digest);
     dsi_put_u32(p + 44, (uint32_t) act->name.len);
     dsi_put_u32(p + 48, (uint32_t) act->input.len);
-    p += DS_ACTIVITY_HEADER;
+
+    if (v3) {
+        dsi_put_u32(p + 52, (uint32_t) act->version.len);
+        dsi_put_u32(p + 56, (uint32_t) act->tags.len);
+    }
+
+    p += header;
 
     if (act->name.len) {
         memcpy(p, act->name.data, act->name.len);
@@ -475,6 +503,16 @@ ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t task_id,
 
     if (act->input.len) {
         memcpy(p, act->input.data, act->input.len);
+        p += act->input.len;
+    }
+
+    if (act->version.len) {
+        memcpy(p, act->version.data, act->version.len);
+        p += act->version.len;
+    }
+
+    if (act->tags.len) {
+        memcpy(p, act->tags.data, act->tags.len);
     }
 
     ilen = dsi_item_activity(item, id, task_id);
@@ -545,7 +583,7 @@ dsi_activity_info(const void *data, size_t len, int *done, int64_t *ready_at)
 static int
 ds_activity_decode(const void *data, size_t len, ds_activity_t *act)
 {
-    size_t                nl, il, header;
+    size_t                nl, il, vl, tl, header, rest;
     const unsigned char  *p;
 
     p = data;
@@ -555,19 +593,36 @@ ds_activity_decode(const void *data, size_t len, ds_activity_t *act)
     }
 
     header = p[0] == DS_ACTIVITY_V1 ? DS_ACTIVITY_HEADER_V1
-                                    : DS_ACTIVITY_HEADER;
+             : p[0] == DS_ACTIVITY_V3 ? DS_ACTIVITY_HEADER_V3
+             : DS_ACTIVITY_HEADER;
 
     if (len < header
-        || (p[0] != DS_ACTIVITY_VERSION && p[0] != DS_ACTIVITY_V1))
+        || (p[0] != DS_ACTIVITY_VERSION && p[0] != DS_ACTIVITY_V1
+            && p[0] != DS_ACTIVITY_V3))
     {
         return DS_ERROR;
     }
 
-    /* the lengths are the header's last 8 bytes in both versions */
-    nl = dsi_get_u32(p + header - 8);
-    il = dsi_get_u32(p + header - 4);
+    /* name_len and input_len end the header of versions 1 and 2 */
+    vl = 0;
+    tl = 0;
 
-    if (nl > len - header || il != len - header - nl) {
+    if (p[0] == DS_ACTIVITY_V3) {
+        nl = dsi_get_u32(p + 44);
+        il = dsi_get_u32(p + 48);
+        vl = dsi_get_u32(p + 52);
+        tl = dsi_get_u32(p + 56);
+
+    } else {
+        nl = dsi_get_u32(p + header - 8);
+        il = dsi_get_u32(p + header - 4);
+    }
+
+    rest = len - header;
+
+    if (nl > rest || il > rest - nl || vl > rest - nl - il
+        || tl != rest - nl - il - vl)
+    {
         return DS_ERROR;
     }
 
@@ -580,6 +635,10 @@ ds_activity_decode(const void *data, size_t len, ds_activity_t *act)
     act->name.len = nl;
     act->input.data = act->name.data + nl;
     act->input.len = il;
+    act->version.data = act->input.data + il;
+    act->version.len = vl;
+    act->tags.data = act->version.data + vl;
+    act->tags.len = tl;
 
     return DS_OK;
 }

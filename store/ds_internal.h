@@ -295,6 +295,8 @@ typedef struct {
     uint64_t            done_digest;    /* a tombstone's; 0: not known */
     ds_str_t            name;
     ds_str_t            input;
+    ds_str_t            version;        /* len 0: none */
+    ds_str_t            tags;           /* JSON object; len 0: none */
 } ds_activity_t;
 
 typedef struct {
@@ -423,8 +425,9 @@ int dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub,
 
 
 /* ds_activity.c: activity work items */
+/* call: name, input, version and tags (len 0: none) of the activity */
 int dsi_activity_schedule(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    int64_t task_id, ds_str_t name, ds_str_t input, int64_t now);
+    int64_t task_id, const ds_activity_t *call, int64_t now);
 int dsi_activity_info(const void *data, size_t len, int *done,
     int64_t *ready_at);
 int dsi_activity_drop_all(ds_txn_t *txn, ds_str_t hub, ds_str_t id,

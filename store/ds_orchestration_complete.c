@@ -541,6 +541,11 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
             return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
         }
 
+        if (a->version.len > DS_NAME_MAX || ds_tags_check(a->tags) != DS_OK)
+        {
+            return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
+        }
+
         return DS_OK;
 
     case DS_ACT_CREATE_TIMER:
@@ -1103,6 +1108,17 @@ ds_action_event(ds_txn_t *txn, ds_str_t id, const ds_action_t *a,
         dsi_ev_begin(b, "TaskScheduled", a->id, now);
         dsi_ev_str(b, "Name", a->name);
         dsi_ev_json(b, "Input", a->input);
+
+        /* a versioned activity: the worker dispatches by both */
+
+        if (a->version.len) {
+            dsi_ev_str(b, "Version", a->version);
+        }
+
+        if (a->tags.len) {
+            dsi_ev_json(b, "Tags", a->tags);
+        }
+
         break;
 
     case DS_ACT_CREATE_TIMER:
@@ -1267,6 +1283,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_buf_t       b;
     ds_str_t       child, msg, none, reason;
     dsi_start_t    s;
+    ds_activity_t  call;
     ds_instance_t  cinst;
 
     finishing = n && ds_is_finish(a[n - 1].type);
@@ -1283,8 +1300,14 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
         case DS_ACT_SCHEDULE_ACTIVITY:
             if (!finishing) {
-                rc = dsi_activity_schedule(txn, hub, id, a[i].id, a[i].name,
-                                          a[i].input, now);
+                memset(&call, 0, sizeof(ds_activity_t));
+                call.name = a[i].name;
+                call.input = a[i].input;
+                call.version = a[i].version;
+                call.tags = a[i].tags;
+
+                rc = dsi_activity_schedule(txn, hub, id, a[i].id, &call,
+                                           now);
             }
 
             break;

@@ -63,6 +63,8 @@ typedef struct {
     ds_str_t            input;      /* Input; len 0: absent or null */
     ds_str_t            fire_at;    /* FireAt */
     ds_str_t            instance;   /* InstanceId */
+    ds_str_t            version;    /* Version */
+    ds_str_t            tags;       /* Tags, as its JSON text */
 } ds_hev_t;
 
 
@@ -114,6 +116,7 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     ds_str_t       event, none;
     ds_hist_t      h;
     ds_hev_t      *e;
+    ds_activity_t  call;
     ds_instance_t  inst;
 
     rc = ds_instance_get(txn, hub, id, &inst);
@@ -187,8 +190,13 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
                 continue;
             }
 
-            rc = dsi_activity_schedule(txn, hub, id, e->id, e->name,
-                                       e->input, now);
+            memset(&call, 0, sizeof(ds_activity_t));
+            call.name = e->name;
+            call.input = e->input;
+            call.version = e->version;
+            call.tags = e->tags;
+
+            rc = dsi_activity_schedule(txn, hub, id, e->id, &call, now);
             pending = 1;
 
         } else if (e->type == DS_HEV_TIMER_CREATED
@@ -487,6 +495,12 @@ ds_hev_parse(ds_hev_t *e, char *text)
 
         } else if (ds_member_is(key, "InstanceId")) {
             e->instance = value;
+
+        } else if (ds_member_is(key, "Version")) {
+            e->version = value;
+
+        } else if (ds_member_is(key, "Tags")) {
+            e->tags = value;
         }
     }
 
@@ -527,6 +541,11 @@ ds_hev_parse(ds_hev_t *e, char *text)
     e->name = ds_hev_string(e->name);
     e->fire_at = ds_hev_string(e->fire_at);
     e->instance = ds_hev_string(e->instance);
+    e->version = ds_hev_string(e->version);
+
+    if (e->tags.len && e->tags.data[0] != '{') {
+        e->tags.len = 0;
+    }
 
     if (e->input.len == 4 && memcmp(e->input.data, "null", 4) == 0) {
         e->input.len = 0;

@@ -511,7 +511,8 @@ typedef enum {
  * zero. Orchestration: id, name (the orchestrator), input, execution,
  * timestamp (the episode's clock: the claim time), status (after the
  * claim; Pending until the first completion), upto (inbox seq). Activity:
- * id, task_id (its TaskScheduled EventId), name, input, execution (of its
+ * id, task_id (its TaskScheduled EventId), name, input, version and tags
+ * (the call's, len 0: none; not kept on PostgreSQL), execution (of its
  * instance). Entity: id
  * ("@name@key"), name (lower-cased) and key, input (the state; len 0: no
  * state), upto (operations seq). Inputs are JSON text, len 0 = null.
@@ -522,6 +523,8 @@ typedef struct {
     ds_str_t            name;
     ds_str_t            key;
     ds_str_t            input;
+    ds_str_t            version;        /* activity: len 0: none */
+    ds_str_t            tags;           /* activity: JSON, len 0: none */
     int64_t             task_id;
     uint64_t            execution;
     int64_t             timestamp;

@@ -298,11 +298,59 @@ t_history_events(void)
     T_INT(he->event_type_case, HISTORY_EVENT__EVENT_TYPE_GENERIC_EVENT);
     T_SV(he->genericevent->data, t_events[10]);
 
-    /* a new execution numbers its sends from the start */
+    /* a reader that learns the execution afterwards names it then */
+
+    dg_events_init(&ev, &ctx);
+    T_INT(dg_events_add(&ev, 1, t_s(t_events[0])), 0);
+    T_INT(dg_events_add(&ev, 2, t_s(t_events[1])), 0);
+    T(ev.events[1]->executionstarted->orchestrationinstance == NULL);
+    T_INT(dg_events_instance(&ev, t_s("inst"), 7), DG_OK);
+    he = (HistoryEvent *) t_wire(&ev.events[1]->base);
+    T(he != NULL && he->executionstarted->orchestrationinstance != NULL);
+
+    if (he != NULL && he->executionstarted->orchestrationinstance != NULL) {
+        T_BYTES(he->executionstarted->orchestrationinstance->instanceid.data,
+                he->executionstarted->orchestrationinstance->instanceid.len,
+                "inst");
+        T_SV(he->executionstarted->orchestrationinstance->executionid, "7");
+    }
+
+    /*
+     * a new execution numbers its sends from the start: from 0 while
+     * nothing tells otherwise (the .NET, Java and Go SDKs)...
+     */
 
     T_INT(dg_events_add(&ev, 20, t_s(t_events[1])), 0);
     T_INT(dg_events_add(&ev, 21, t_s(t_events[3])), 0);
+    T_INT(ev.events[ev.n - 1]->eventid, 0);
+    T_INT(dg_events_add(&ev, 22, t_s(t_events[3])), 0);
     T_INT(ev.events[ev.n - 1]->eventid, 1);
+
+    /* ...and from 1 when the next id says so (JavaScript, Python) */
+
+    T_INT(dg_events_add(&ev, 23, t_s(t_events[4])), 0);
+    T_INT(ev.events[ev.n - 1]->eventid, 3);
+    T_INT(ev.events[ev.n - 2]->eventid, 2);
+    T_INT(ev.events[ev.n - 3]->eventid, 1);
+
+    /* a known id first: the next send follows it */
+
+    T_INT(dg_events_add(&ev, 30, t_s(t_events[1])), 0);
+    T_INT(dg_events_add(&ev, 31, t_s(t_events[2])), 0);
+    T_INT(dg_events_add(&ev, 32, t_s(t_events[3])), 0);
+    T_INT(ev.events[ev.n - 1]->eventid, 2);
+
+    /* in chunks: an earlier chunk's guesses still count */
+
+    T_INT(dg_events_add(&ev, 40, t_s(t_events[1])), 0);
+    T_INT(dg_events_add(&ev, 41, t_s(t_events[3])), 0);
+    T_INT(ev.events[ev.n - 1]->eventid, 0);
+    dg_events_next(&ev);
+    T_INT(dg_events_add(&ev, 42, t_s(t_events[3])), 0);
+    T_INT(dg_events_add(&ev, 43, t_s(t_events[4])), 0);
+    T_INT(ev.n, 2);
+    T_INT(ev.events[0]->eventid, 2);
+    T_INT(ev.events[1]->eventid, 3);
 }
 
 

@@ -480,6 +480,8 @@ t_work_orchestration(void)
     res.actions = actions;
     res.n_actions = 1;
     res.completiontoken = token2;
+    /* its replay set the custom status again, as an SDK's does */
+    res.customstatus = t_sv("\"step 1\"");
     T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
     T_INT(t_write(&op, T_T0 + 6000000), DS_OK);
     T_INT(op.out.work.status, DS_COMPLETED);
@@ -555,10 +557,12 @@ t_work_entity(void)
     ds_op_t              op;
     WorkItem            *wi;
     t_read_t             r;
+    OperationResult      result, *results[2];
     EntityBatchResult    res;
     GetEntityRequest     get;
     TaskFailureDetails   fd;
     SignalEntityRequest  sig;
+    OperationResultSuccess  ok;
 
     signal_entity_request__init(&sig);
     sig.instanceid = t_b("@Counter@c1");
@@ -591,10 +595,31 @@ t_work_entity(void)
             wi->entityrequest->operations[0]->requestid.len,
             "00000000-0000-0000-0000-000000000001");
 
+    operation_result__init(&result);
+    operation_result_success__init(&ok);
+    result.result_type_case = OPERATION_RESULT__RESULT_TYPE_SUCCESS;
+    result.success = &ok;
+    results[0] = &result;
+    results[1] = &result;
+
     entity_batch_result__init(&res);
     res.entitystate = t_sv("5");
     res.completiontoken = wi->completiontoken;
+
+    /* one result for each operation, not fewer (none), not more */
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+    T(strstr(ctx.status.message, "'results' has 0 results, the batch has "
+             "1 operations") != NULL);
+    res.results = results;
+    res.n_results = 2;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+
+    /* nothing was applied: the lease is still held */
+    T(t_claim(DS_WORK_ENTITY, T_T0 + 1500000) == NULL);
+
+    res.n_results = 1;
     T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.nresults, 1);
     T_INT(op.in.work.delete_state, 0);
     T_INT(t_write(&op, T_T0 + 2000000), DS_OK);
 
@@ -759,10 +784,13 @@ t_work_events_processed(void)
     term.recurse = 1;
     T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
     T_INT(op.in.work.partial, 0);
-    T_INT(op.in.work.nactions, 1);
-    T_INT(op.in.work.actions[0].type, DS_ACT_TERMINATE);
-    T_INT(op.in.work.actions[0].recurse, 1);
-    T_BYTES(op.in.work.actions[0].input.data, op.in.work.actions[0].input.len,
+    /* the custom status, none here, comes first */
+    T_INT(op.in.work.nactions, 2);
+    T_INT(op.in.work.actions[0].type, DS_ACT_SET_CUSTOM_STATUS);
+    T_INT(op.in.work.actions[0].input.len, 0);
+    T_INT(op.in.work.actions[1].type, DS_ACT_TERMINATE);
+    T_INT(op.in.work.actions[1].recurse, 1);
+    T_BYTES(op.in.work.actions[1].input.data, op.in.work.actions[1].input.len,
             "\"stop\"");
     T_INT(t_write(&op, T_T0 + 204000000), DS_OK);
 
@@ -787,7 +815,9 @@ t_work_entity_actions(void)
     Timestamp                     when;
     t_read_t                      r;
     OperationAction               act[2], *acts[2];
+    OperationResult               result, *results[1];
     SendSignalAction              sig;
+    OperationResultSuccess        ok;
     EntityBatchResult             res;
     GetInstanceRequest            get;
     SignalEntityRequest           req;
@@ -833,9 +863,17 @@ t_work_entity_actions(void)
     acts[0] = &act[0];
     acts[1] = &act[1];
 
+    operation_result__init(&result);
+    operation_result_success__init(&ok);
+    result.result_type_case = OPERATION_RESULT__RESULT_TYPE_SUCCESS;
+    result.success = &ok;
+    results[0] = &result;
+
     entity_batch_result__init(&res);
     res.entitystate = t_sv("1");
     res.completiontoken = wi->completiontoken;
+    res.results = results;
+    res.n_results = 1;
     res.actions = acts;
     res.n_actions = 2;
 
@@ -1455,6 +1493,374 @@ t_work_stream(void)
 }
 
 
+/* bytes of a given length (they may hold NULs) */
+
+static ProtobufCBinaryData
+t_bin(const char *s, size_t n)
+{
+    ProtobufCBinaryData  b;
+
+    b.data = (uint8_t *) s;
+    b.len = n;
+
+    return b;
+}
+
+
+/*
+ * An activity's failure with an inner failure and properties (encoded
+ * google.protobuf.Values): stored as nested JSON, given back as they
+ * came; a chain deeper than DG_FAILURE_DEPTH and a value that is not a
+ * Value are refused.
+ */
+
+static void
+t_work_failure_details(void)
+{
+    int                   i;
+    char                  text[1024];
+    ds_op_t               op;
+    ds_str_t              ev;
+    dg_token_t            t;
+    HistoryEvent         *he;
+    ActivityResponse      ares;
+    TaskFailureDetails    fd[DG_FAILURE_DEPTH + 1], *out;
+    ProtobufCBinaryData   token;
+    TaskFailureDetails__PropertiesEntry  pe[4], *props[4];
+    static const char    *keys[4] = { "code", "tag", "list", "obj" };
+    static const struct {
+        const char       *data;
+        size_t            len;
+    } values[4] = {
+        /* 42.0, "x", [true,null], {"a":"b"} */
+        { "\x11\x00\x00\x00\x00\x00\x00\x45\x40", 9 },
+        { "\x1a\x01x", 3 },
+        { "\x32\x08\x0a\x02\x20\x01\x0a\x02\x08\x00", 10 },
+        { "\x2a\x0a\x0a\x08\x0a\x01" "a\x12\x03\x1a\x01" "b", 12 }
+    };
+
+    memset(&t, 0, sizeof(t));
+    t.kind = DS_WORK_ACTIVITY;
+    t.id = t_s("fd1");
+    t.task = 3;
+    T_INT(dg_token_out(&ctx, &t, &token), DG_OK);
+
+    for (i = 0; i < DG_FAILURE_DEPTH + 1; i++) {
+        task_failure_details__init(&fd[i]);
+        fd[i].errortype = t_b(i == 0 ? "Outer" : "Inner");
+        fd[i].errormessage = t_b("m");
+    }
+
+    fd[0].innerfailure = &fd[1];
+    fd[1].isnonretriable = 1;
+    fd[1].stacktrace = t_sv("at f");
+
+    for (i = 0; i < 4; i++) {
+        task_failure_details__properties_entry__init(&pe[i]);
+        pe[i].key = (char *) keys[i];
+        pe[i].value = t_bin(values[i].data, values[i].len);
+        props[i] = &pe[i];
+    }
+
+    fd[0].properties = props;
+    fd[0].n_properties = 4;
+
+    activity_response__init(&ares);
+    ares.completiontoken = token;
+    ares.failuredetails = &fd[0];
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T_INT(op.in.work.failed, 1);
+    T_STR(op.in.work.details,
+          "{\"ErrorType\":\"Outer\",\"ErrorMessage\":\"m\",\"StackTrace\":null,"
+          "\"IsNonRetriable\":false,\"InnerFailure\":{\"ErrorType\":\"Inner\","
+          "\"ErrorMessage\":\"m\",\"StackTrace\":\"at f\","
+          "\"IsNonRetriable\":true},\"Properties\":{\"code\":42,\"tag\":\"x\","
+          "\"list\":[true,null],\"obj\":{\"a\":\"b\"}}}");
+
+    /* back out of a TaskFailed event, as the worker sent them */
+
+    snprintf(text, sizeof(text), "{\"EventType\":\"TaskFailed\","
+             "\"Timestamp\":\"2026-01-01T00:00:00Z\",\"EventId\":-1,"
+             "\"TaskScheduledId\":3,\"Reason\":\"m\",\"Details\":%.*s}",
+             (int) op.in.work.details.len, op.in.work.details.data);
+    ev.data = text;
+    ev.len = strlen(text);
+    T_INT(dg_event_out(&ctx, ev, &he), DG_OK);
+    T(he != NULL && he->taskfailed != NULL
+      && he->taskfailed->failuredetails != NULL);
+
+    if (he == NULL || he->taskfailed == NULL
+        || he->taskfailed->failuredetails == NULL)
+    {
+        return;
+    }
+
+    out = he->taskfailed->failuredetails;
+    T_BYTES(out->errortype.data, out->errortype.len, "Outer");
+    T(out->innerfailure != NULL);
+
+    if (out->innerfailure != NULL) {
+        T_BYTES(out->innerfailure->errortype.data,
+                out->innerfailure->errortype.len, "Inner");
+        T_SV(out->innerfailure->stacktrace, "at f");
+        T_INT(out->innerfailure->isnonretriable, 1);
+        T(out->innerfailure->innerfailure == NULL);
+    }
+
+    T_INT(out->n_properties, 4);
+
+    for (i = 0; i < 4 && (size_t) i < out->n_properties; i++) {
+        T(strcmp(out->properties[i]->key, keys[i]) == 0);
+        T_INT(out->properties[i]->value.len, values[i].len);
+        T(out->properties[i]->value.len == values[i].len
+          && memcmp(out->properties[i]->value.data, values[i].data,
+                    values[i].len) == 0);
+    }
+
+    /* DG_FAILURE_DEPTH levels are taken, one more is refused */
+
+    for (i = 0; i < DG_FAILURE_DEPTH; i++) {
+        fd[i].innerfailure = &fd[i + 1];
+    }
+
+    fd[DG_FAILURE_DEPTH - 1].innerfailure = NULL;
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    snprintf(text, sizeof(text), "%.*s", (int) op.in.work.reason.len,
+             op.in.work.reason.data);
+    T(strstr(text, "refused") == NULL);
+
+    fd[DG_FAILURE_DEPTH - 1].innerfailure = &fd[DG_FAILURE_DEPTH];
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT", "'failureDetails' nests more "
+                "than 8 levels of 'innerFailure'"));
+    fd[0].innerfailure = NULL;
+
+    /* not a Value: refused; a string that is not UTF-8: U+FFFD */
+
+    pe[1].value = t_bin("\x1a\x05x", 3);
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T(t_refused(&op, "INVALID_ARGUMENT", "'failureDetails.properties' "
+                "value 1 "));
+    pe[1].value = t_bin("\x1a\x01\xff", 3);
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    snprintf(text, sizeof(text), "%.*s", (int) op.in.work.details.len,
+             op.in.work.details.data);
+    T(strstr(text, "\"tag\":\"\\ufffd\"") != NULL);
+}
+
+
+/* the custom status is the one the episode's response gave, or none */
+
+static void
+t_work_custom_status(void)
+{
+    int                     inputs;
+    ds_op_t                 op;
+    ds_str_t                name;
+    WorkItem               *wi;
+    t_read_t                r;
+    dg_start_t              st;
+    GetInstanceRequest      get;
+    ds_claim_filter_t       f;
+    RaiseEventRequest       raise;
+    OrchestratorResponse    res;
+    CreateInstanceRequest   creq;
+
+    create_instance_request__init(&creq);
+    creq.instanceid = t_b("cs1");
+    creq.name = t_b("Statused");
+    T_INT(dg_start_in(&ctx, &creq, &op, &st), DG_OK);
+    T_INT(t_write(&op, T_T0 + 400000000), DS_OK);
+
+    memset(&f, 0, sizeof(f));
+    name = t_s("Statused");
+    f.names = &name;
+    f.nnames = 1;
+
+    get_instance_request__init(&get);
+    get.instanceid = t_b("cs1");
+
+    /* the first episode sets it, the second no longer does */
+
+    wi = t_claim_by(DS_WORK_ORCHESTRATION, T_T0 + 401000000, &f);
+    T(wi != NULL);
+
+    if (wi == NULL) {
+        return;
+    }
+
+    orchestrator_response__init(&res);
+    res.customstatus = t_sv("{\"step\":1}");
+    res.completiontoken = wi->completiontoken;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 402000000), DS_OK);
+
+    T_INT(dg_get_in(&ctx, &get, &op, &inputs), DG_OK);
+    memset(&r, 0, sizeof(r));
+    op.hub = t_s(T_HUB);
+    op.data = &r;
+    op.done = t_read_done;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T(r.st != NULL);
+
+    if (r.st != NULL) {
+        T_SV(r.st->customstatus, "{\"step\":1}");
+    }
+
+    raise_event_request__init(&raise);
+    raise.instanceid = t_b("cs1");
+    raise.name = t_b("Go");
+    T_INT(dg_raise_in(&ctx, &raise, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 403000000), DS_OK);
+
+    wi = t_claim_by(DS_WORK_ORCHESTRATION, T_T0 + 404000000, &f);
+    T(wi != NULL);
+
+    if (wi == NULL) {
+        return;
+    }
+
+    orchestrator_response__init(&res);
+    res.completiontoken = wi->completiontoken;
+    T_INT(dg_orchestrator_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 405000000), DS_OK);
+
+    T_INT(dg_get_in(&ctx, &get, &op, &inputs), DG_OK);
+    memset(&r, 0, sizeof(r));
+    op.hub = t_s(T_HUB);
+    op.data = &r;
+    op.done = t_read_done;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T(r.st != NULL);
+
+    if (r.st != NULL) {
+        T(r.st->customstatus == NULL);
+        T_INT(r.st->orchestrationstatus,
+              ORCHESTRATION_STATUS__ORCHESTRATION_STATUS_RUNNING);
+    }
+}
+
+
+/*
+ * a versioned activity: the version and tags of its scheduleTask reach
+ * the worker in its ActivityRequest and stay in the TaskScheduled event
+ */
+
+static void
+t_work_versioned(void)
+{
+    size_t                   i;
+    ds_op_t                  op;
+    ds_str_t                 names[2];
+    WorkItem                *wi;
+    OrchestratorAction      *a;
+    ActivityRequest         *areq;
+    ActivityResponse         ares;
+    ds_claim_filter_t        f;
+    dg_start_t               st;
+    CreateInstanceRequest    creq;
+    const HistoryEvent      *he;
+    ScheduleTaskAction__TagsEntry  tag, *tags[1];
+
+    create_instance_request__init(&creq);
+    creq.instanceid = t_b("ver1");
+    creq.name = t_b("Versioned");
+    T_INT(dg_start_in(&ctx, &creq, &op, &st), DG_OK);
+    T_INT(t_write(&op, T_T0 + 300000000), DS_OK);
+
+    memset(&f, 0, sizeof(f));
+    names[0] = t_s("Versioned");
+    names[1] = t_s("VersionedAct");
+    f.names = names;
+    f.nnames = 1;
+
+    wi = t_claim_by(DS_WORK_ORCHESTRATION, T_T0 + 301000000, &f);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    a = t_action(0, "VersionedAct", "1");
+    T(a != NULL);
+
+    if (a == NULL) {
+        return;
+    }
+
+    schedule_task_action__tags_entry__init(&tag);
+    tag.key = "team";
+    tag.value = "blue";
+    tags[0] = &tag;
+    a->scheduletask->version = t_sv("2.0");
+    a->scheduletask->tags = tags;
+    a->scheduletask->n_tags = 1;
+
+    T_INT(t_sdk_complete(a, wi->completiontoken, T_T0 + 302000000), DS_OK);
+
+    f.names = &names[1];
+    wi = t_claim_by(DS_WORK_ACTIVITY, T_T0 + 303000000, &f);
+    T(wi != NULL && wi->activityrequest != NULL);
+
+    if (wi == NULL || wi->activityrequest == NULL) {
+        return;
+    }
+
+    areq = wi->activityrequest;
+    T_BYTES(areq->name.data, areq->name.len, "VersionedAct");
+    T_SV(areq->version, "2.0");
+    T_INT(areq->n_tags, 1);
+
+    if (areq->n_tags == 1) {
+        T(strcmp(areq->tags[0]->key, "team") == 0);
+        T(strcmp(areq->tags[0]->value, "blue") == 0);
+    }
+
+    activity_response__init(&ares);
+    ares.result = t_sv("2");
+    ares.completiontoken = wi->completiontoken;
+    T_INT(dg_activity_done_in(&ctx, &ares, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 304000000), DS_OK);
+
+    f.names = names;
+    wi = t_claim_by(DS_WORK_ORCHESTRATION, T_T0 + 305000000, &f);
+    T(wi != NULL && wi->orchestratorrequest != NULL);
+
+    if (wi == NULL || wi->orchestratorrequest == NULL) {
+        return;
+    }
+
+    he = NULL;
+
+    for (i = 0; i < wi->orchestratorrequest->n_pastevents; i++) {
+        if (wi->orchestratorrequest->pastevents[i]->event_type_case
+            == HISTORY_EVENT__EVENT_TYPE_TASK_SCHEDULED)
+        {
+            he = wi->orchestratorrequest->pastevents[i];
+        }
+    }
+
+    T(he != NULL);
+
+    if (he == NULL) {
+        return;
+    }
+
+    T_INT(he->eventid, 0);
+    T_SV(he->taskscheduled->version, "2.0");
+    T_INT(he->taskscheduled->n_tags, 1);
+
+    if (he->taskscheduled->n_tags == 1) {
+        T(strcmp(he->taskscheduled->tags[0]->key, "team") == 0);
+        T(strcmp(he->taskscheduled->tags[0]->value, "blue") == 0);
+    }
+
+    /* the lease given back: an episode that leaves nothing pending */
+    T_INT(t_sdk_complete(NULL, wi->completiontoken, T_T0 + 306000000),
+          DS_OK);
+}
+
+
 void
 t_work(void)
 {
@@ -1487,10 +1893,13 @@ t_work(void)
         t_work_sdk();
         t_work_entity_actions();
         t_work_sorted();
+        t_work_versioned();
+        t_work_custom_status();
         ds_env_close(env);
     }
 
     t_work_tokens();
+    t_work_failure_details();
     t_work_stream();
 
     d = opendir(dir);

@@ -183,6 +183,15 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
         dsi_pgo_add(o, DSI_PGO_ETYPES, "TaskScheduled", 13, 0);
         dsi_ev_str(&o->m, "Name", a->name);
         dsi_ev_json(&o->m, "Input", a->input);
+
+        if (a->version.len) {
+            dsi_ev_str(&o->m, "Version", a->version);
+        }
+
+        if (a->tags.len) {
+            dsi_ev_json(&o->m, "Tags", a->tags);
+        }
+
         break;
 
     case DS_ACT_CREATE_TIMER:

@@ -358,6 +358,87 @@ t_sdk_event_ids(void)
 }
 
 
+/*
+ * an activity's version and tags: in its TaskScheduled event, in the
+ * claimed item, and again after a rewind schedules it anew
+ */
+
+static void
+t_sdk_activity_version(void)
+{
+    char          *dir, hist[T_TEXT];
+    ds_env_t      *env;
+    ds_str_t       hub;
+    t_act_t        a;
+    t_orch_t       o;
+    ds_txn_t      *txn;
+    ds_action_t    act[2];
+    ds_status_e    st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "v", "V", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+
+    /* tags not of strings: refused */
+
+    act[0] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "A", "1");
+    act[0].tags = t_s("{\"team\":1}");
+    T_INT(t_complete_o(env, hub, "v", 1, act, 1, T0, &st), DS_INVALID);
+
+    act[0].tags = t_s("{\"team\":\"blue\"}");
+    act[0].version = t_s("2.0");
+    act[1] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 1, "B", "2");
+    T_INT(t_complete_o(env, hub, "v", 1, act, 2, T0, &st), DS_OK);
+
+    t_history_text(env, hub, "v", hist, sizeof(hist));
+    T(strstr(hist, "\"EventId\":0,\"Name\":\"A\",\"Input\":1,"
+                   "\"Version\":\"2.0\",\"Tags\":{\"team\":\"blue\"}}")
+      != NULL);
+    T(strstr(hist, "\"EventId\":1,\"Name\":\"B\",\"Input\":2}") != NULL);
+
+    T_INT(t_claim_a(env, hub, T0 + 1, T_LEASE, 1, 2, &a), DS_OK);
+    T_INT(a.n, 1);
+    T_STR(t_s(a.name[0]), "A");
+    T_STR(t_s(a.version[0]), "2.0");
+    T_STR(t_s(a.tags[0]), "{\"team\":\"blue\"}");
+    T_INT(t_claim_a(env, hub, T0 + 1, T_LEASE, 1, 5, &a), DS_OK);
+    T_INT(a.n, 1);
+    T_STR(t_s(a.name[0]), "B");
+    T_STR(t_s(a.version[0]), "");
+    T_STR(t_s(a.tags[0]), "");
+    T(t_consistent(env, hub, NULL));
+
+    /* B done, then a failure with A pending: a rewind schedules A anew */
+
+    T_INT(t_complete_a(env, hub, "v", 1, 5, 0, "\"r\"", T0 + 2), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 1, 3, &o), DS_OK);
+    T_INT(o.n, 1);
+
+    act[0] = t_act(DS_ACT_FAIL, 2, NULL, NULL);
+    act[0].reason = t_s("\"no\"");
+    T_INT(t_complete_o(env, hub, "v", 3, act, 1, T0 + 3, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_rewind(txn, hub, t_s("v"), t_s("\"again\""), T0 + 4),
+          DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(t_claim_a(env, hub, T0 + 5, T_LEASE, 2, 4, &a), DS_OK);
+    T_INT(a.n, 1);
+    T_STR(t_s(a.name[0]), "A");
+    T_STR(t_s(a.version[0]), "2.0");
+    T_STR(t_s(a.tags[0]), "{\"team\":\"blue\"}");
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 typedef struct {
     size_t          n;
     uint64_t        first;
@@ -1963,6 +2044,7 @@ t_sdk(void)
     t_sdk_start();
     t_sdk_reuse();
     t_sdk_event_ids();
+    t_sdk_activity_version();
     t_sdk_history_chunks();
     t_sdk_start_op();
     t_sdk_entity_calls();

@@ -37,6 +37,8 @@ typedef struct {
     uint64_t        execution[T_ITEMS];
     char            name[T_ITEMS][64];
     char            input[T_ITEMS][256];
+    char            version[T_ITEMS][64];
+    char            tags[T_ITEMS][128];
     int64_t         expires[T_ITEMS];
 } t_act_t;
 

@@ -248,6 +248,10 @@ t_act_cb(void *data, ds_txn_t *txn, const ds_work_item_t *it)
              it->name.data);
     snprintf(a->input[i], sizeof(a->input[i]), "%.*s", (int) it->input.len,
              it->input.data ? it->input.data : "");
+    snprintf(a->version[i], sizeof(a->version[i]), "%.*s",
+             (int) it->version.len, it->version.data ? it->version.data : "");
+    snprintf(a->tags[i], sizeof(a->tags[i]), "%.*s", (int) it->tags.len,
+             it->tags.data ? it->tags.data : "");
     a->task_id[i] = it->task_id;
     a->execution[i] = it->execution;
     a->expires[i] = it->lease_expires;

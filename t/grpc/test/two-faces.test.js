@@ -260,6 +260,11 @@ test('one store, two faces', async (t) => {
   await t.test('StreamInstanceHistory gives the same events', async () => {
     const events = await client.getOrchestrationHistory(id);
     assert.deepStrictEqual(viewOf(events), reduce(view));
+    // ExecutionStarted names its instance, as the worker was told it
+    const started = (list) => list.find((e) => e.type === 'ExecutionStarted');
+    assert.strictEqual(started(events).orchestrationInstance?.instanceId, id);
+    assert.deepStrictEqual(started(events).orchestrationInstance,
+      started(replayed.get(id)).orchestrationInstance);
   });
 
   await t.test('nginx logged no alert and no worker died', () => {
