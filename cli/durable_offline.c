@@ -666,7 +666,7 @@ int
 du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records,
     int need_hub)
 {
-    int          rc;
+    int          rc, err;
     char         now[DS_TIME_FRAC_LEN + 1];
     ds_txn_t    *txn;
     du_export_t  x;
@@ -701,15 +701,24 @@ du_export_env(ds_env_t *env, ds_str_t hub, FILE *out, size_t *records,
     ds_txn_abort(txn);
     free(x.buf);
 
-    if (fflush(x.out) != 0 || ferror(x.out)) {
-        rc = DS_ERROR;
+    *records = x.records;
+
+    err = fflush(x.out) != 0 ? errno : 0;
+
+    if (err != 0 || ferror(x.out)) {
+        /* the output's failure on stdout is said once, by main() */
+
+        if (x.out != stdout) {
+            du_error("the export failed: writing the output failed%s%s",
+                     err ? ": " : "", err ? strerror(err) : "");
+        }
+
+        return DS_ERROR;
     }
 
     if (rc != DS_OK) {
         du_error("the export failed: %s", ds_strerror(rc));
     }
-
-    *records = x.records;
 
     return rc;
 }
