@@ -68,6 +68,11 @@
 #define DSI_PGS_SERVER_MS(t)    ((t) - (t) / 10)
 #define DSI_PGS_PAYLOAD     256
 
+/* dsi_pgc_transient(): why a statement failed for a moment */
+#define DSI_PGS_CANCELLED   1
+#define DSI_PGS_CONFLICT    2
+#define DSI_PGS_REFUSED     3
+
 
 typedef enum {
     DSI_PGC_DOWN = 0,           /* no connection; the timer retries */
@@ -162,7 +167,7 @@ static void dsi_pgc_timer_handler(ds_event_t *ev);
 static void dsi_pgc_step(dsi_pgc_t *c);
 static void dsi_pgc_ready(dsi_pgc_t *c);
 static void dsi_pgc_answer(dsi_pgc_t *c);
-static int dsi_pgc_cancelled(const PGresult *res);
+static int dsi_pgc_transient(const PGresult *res);
 static int dsi_pgc_checked(dsi_pgc_t *c);
 static void dsi_pgc_notified(dsi_pgc_t *c);
 static void dsi_pgc_fail(dsi_pgc_t *c, const char *why);
@@ -922,7 +927,7 @@ dsi_pgc_ready(dsi_pgc_t *c)
 static void
 dsi_pgc_answer(dsi_pgc_t *c)
 {
-    int               committed, tx, wake, row, cancelled;
+    int               committed, tx, wake, row, transient, how;
     size_t            i, n, nw, applied;
     int64_t           took;
     ds_op_t          *op, *next;
@@ -952,7 +957,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
     took = ds_time_now() - c->sent;
     applied = 0;
     wake = 0;
-    cancelled = 0;
+    transient = 0;
     n = c->nops;
 
     if (!committed) {
@@ -964,7 +969,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
             if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
                 why = PQresultErrorMessage(res);
-                cancelled = dsi_pgc_cancelled(res);
+                transient = dsi_pgc_transient(res);
                 break;
             }
         }
@@ -994,11 +999,17 @@ dsi_pgc_answer(dsi_pgc_t *c)
         ans.keep = NULL;
         op->backend = &ans;
 
-        if (!committed && cancelled) {
+        if (!committed && transient == DSI_PGS_CANCELLED) {
             /* rolled back: as a lost answer, to retry, but not applied */
             op->rc = DS_UNAVAILABLE;
             ans.err = "the database cancelled the batch (statement_timeout, "
                       "under the store's timeout=): not applied";
+
+        } else if (!committed && transient) {
+            op->rc = DS_UNAVAILABLE;
+            ans.err = "the database rolled the batch back, for a moment "
+                      "(a deadlock, a read-only server, a lock timeout, "
+                      "a shutdown): not applied";
 
         } else if (!committed) {
             op->rc = DS_ERROR;
@@ -1010,13 +1021,20 @@ dsi_pgc_answer(dsi_pgc_t *c)
         {
             ans.err = PQresultErrorMessage(res);
 
-            if (dsi_pgc_cancelled(res)) {
-                /* a read the server cancelled: as one not answered */
+            how = dsi_pgc_transient(res);
+
+            if (how) {
+                /*
+                 * a read the server cancelled, or refused for a moment:
+                 * as one not answered
+                 */
                 op->rc = DS_UNAVAILABLE;
 
                 dsi_store_log(st, DS_LOG_ERR, "durable: store \"%s\": %s "
-                              "cancelled by the database: %.*s", st->name,
+                              "%s by the database: %.*s", st->name,
                               ds_op_what(op->type),
+                              how == DSI_PGS_CANCELLED
+                              ? "cancelled" : "refused for a moment",
                               (int) strcspn(ans.err, "\n"), ans.err);
             }
 
@@ -1077,15 +1095,27 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
 
 /*
- * A statement the server cancelled (57014, query_canceled): for
- * statement_timeout (DSI_PGS_SERVER_MS()), or by an administrator's
- * pg_cancel_backend(). Its transaction, if any, is rolled back.
+ * A statement that failed for a moment, its transaction, if any, rolled
+ * back: DSI_PGS_CANCELLED, the server cancelled it (57014,
+ * query_canceled) for statement_timeout (DSI_PGS_SERVER_MS()) or by an
+ * administrator's pg_cancel_backend(); DSI_PGS_CONFLICT, a deadlock
+ * (40P01) or a serialization failure (40001), which the same statements
+ * may not meet again; DSI_PGS_REFUSED, a read-only server (25006, a
+ * standby, or one the operator made so), a lock timeout (55P03), a
+ * shutdown (57P01, 57P02, 57P03) or too many connections (53300). The
+ * functions give these back with their SQLSTATE (durable.transient()).
+ * 0: any other answer.
  */
 
 static int
-dsi_pgc_cancelled(const PGresult *res)
+dsi_pgc_transient(const PGresult *res)
 {
+    size_t       i;
     const char  *state;
+
+    static const char  *refused[] = {
+        "25006", "55P03", "57P01", "57P02", "57P03", "53300"
+    };
 
     if (PQresultStatus(res) != PGRES_FATAL_ERROR) {
         return 0;
@@ -1093,7 +1123,25 @@ dsi_pgc_cancelled(const PGresult *res)
 
     state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-    return state != NULL && strcmp(state, "57014") == 0;
+    if (state == NULL) {
+        return 0;
+    }
+
+    if (strcmp(state, "57014") == 0) {
+        return DSI_PGS_CANCELLED;
+    }
+
+    if (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0) {
+        return DSI_PGS_CONFLICT;
+    }
+
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        if (strcmp(state, refused[i]) == 0) {
+            return DSI_PGS_REFUSED;
+        }
+    }
+
+    return 0;
 }
 
 

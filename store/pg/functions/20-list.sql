@@ -221,6 +221,9 @@ BEGIN
         p_mask, p_prefix, p_top, p_budget, p_token);
 EXCEPTION
     WHEN others THEN
+        IF durable.transient(SQLSTATE) THEN
+            RAISE;
+        END IF;
         RETURN QUERY SELECT 8, NULL::text, NULL::smallint, NULL::bigint,
             NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text,
             NULL::text, NULL::text, NULL::text;
@@ -245,6 +248,9 @@ BEGIN
         p_to, p_mask, p_prefix, p_top, p_budget, p_token);
 EXCEPTION
     WHEN others THEN
+        IF durable.transient(SQLSTATE) THEN
+            RAISE;
+        END IF;
         RETURN QUERY SELECT 8, NULL::text, NULL::smallint, NULL::bigint,
             NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text,
             NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::text,
@@ -318,6 +324,9 @@ BEGIN
 
     EXCEPTION
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             deleted := 0;
             more := false;

@@ -2638,6 +2638,119 @@ t_cancelled(const char *conninfo)
 }
 
 
+/*
+ * A write the database refuses for a moment answers DS_UNAVAILABLE (503
+ * with Retry-After, gRPC UNAVAILABLE), its batch rolled back, where the
+ * functions' exception handlers made it rc 8, DS_ERROR (500): on a
+ * read-only session (25006, a standby's answer), past a lock timeout
+ * (55P03), and in a serialization failure (40001: a repeatable read
+ * session whose row another session changed and committed meanwhile).
+ * Reads serve on the read-only session, and nothing was applied.
+ */
+
+static void
+t_transient(const char *conninfo)
+{
+    int          i, k, n;
+    char         ci[1024];
+    PGconn      *x, *y;
+    PGresult    *res;
+    t_call_t     a;
+    t_host_t     th;
+    ds_store_t  *st;
+
+    static const char  *events =
+        "SELECT count(*) FROM durable.inbox "
+        "WHERE hub = 'hub' AND id = 'one'";
+    static const char  *options[] = {
+        "-c default_transaction_read_only=on",
+        "-c lock_timeout=200",
+        "-c default_transaction_isolation=repeatable\\\\ read"
+    };
+
+    x = t_holder(conninfo);
+    y = t_holder(conninfo);
+
+    n = t_number(y, events);
+    T(n >= 0);
+
+    for (i = 0; i < 3; i++) {
+        snprintf(ci, sizeof(ci), "%s options='%s'", conninfo, options[i]);
+
+        st = t_own(ci, "t_transient", &th, 1);
+        if (st == NULL) {
+            continue;
+        }
+
+        if (i == 1) {
+            res = PQexec(x, "BEGIN; SELECT 1 FROM durable.instances "
+                         "WHERE hub = 'hub' AND id = 'one' FOR UPDATE");
+            T(PQresultStatus(res) == PGRES_TUPLES_OK);
+            PQclear(res);
+
+        } else if (i == 2) {
+            res = PQexec(x, "BEGIN; UPDATE durable.instances "
+                         "SET updated = updated "
+                         "WHERE hub = 'hub' AND id = 'one'");
+            T(PQresultStatus(res) == PGRES_COMMAND_OK);
+            PQclear(res);
+        }
+
+        t_op(&a, st, DS_OP_RAISE_EVENT, "one");
+        ds_store_submit(st, &a.op, 0);
+
+        if (i == 2) {
+            /* the batch's snapshot is taken, its lock awaited: commit */
+            for (k = 0; k < 300 && t_lock_waiters(y, 0) == 0
+                        && !a.answered;
+                 k++)
+            {
+                t_iterate();
+            }
+
+            T(!a.answered);
+
+            res = PQexec(x, "COMMIT");
+            T(PQresultStatus(res) == PGRES_COMMAND_OK);
+            PQclear(res);
+        }
+
+        t_run(&a);
+
+        if (i == 1) {
+            res = PQexec(x, "ROLLBACK");
+            T(PQresultStatus(res) == PGRES_COMMAND_OK);
+            PQclear(res);
+        }
+        T(a.op.rc == DS_UNAVAILABLE);
+        T(strstr(a.error, "not applied") != NULL);
+
+        if (a.op.rc != DS_UNAVAILABLE) {
+            printf("#   %s: %d: %s\n", options[i], a.op.rc, a.error);
+        }
+
+        if (i == 0) {
+            t_op(&a, st, DS_OP_START, "read-only");
+            ds_store_submit(st, &a.op, 0);
+            t_run(&a);
+            T(a.op.rc == DS_UNAVAILABLE);
+
+            t_read(&a, st, "hub", "one");
+            ds_store_submit(st, &a.op, 0);
+            t_run(&a);
+            T(a.op.rc == DS_OK);
+        }
+
+        ds_store_close(st);
+    }
+
+    T(t_number(y, events) == n);
+
+    PQfinish(x);
+    PQfinish(y);
+}
+
+
 /* a write through one store wakes the other's host: its listener */
 
 static void
@@ -2908,6 +3021,7 @@ main(int argc, char **argv)
         t_lost_batch(argv[1]);
         t_server_bound(argv[1]);
         t_cancelled(argv[1]);
+        t_transient(argv[1]);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
     }
