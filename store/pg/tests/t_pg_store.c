@@ -2751,6 +2751,102 @@ t_transient(const char *conninfo)
 }
 
 
+/*
+ * A purge by filter of instances with large histories, on a store whose
+ * timeout= is short: each batch stops within a share of the server's
+ * statement_timeout (durable.purge_batch_for()), so none is cancelled
+ * and rolled back, and the purge goes to its end, a batch after another,
+ * however large the batch's count. (Deleting all of them in one batch,
+ * as durable.purge_batch() did, took longer than the bound: each try was
+ * cancelled, DS_UNAVAILABLE.)
+ */
+
+#define T_PURGE_N       300     /* terminated instances, */
+#define T_PURGE_EVENTS  1000    /* each with this many events */
+#define T_PURGE_MS      250     /* the store's timeout= */
+
+static void
+t_purge_bound(const char *conninfo)
+{
+    int          k;
+    char         sql[512];
+    size_t       deleted, batches;
+    t_call_t     a;
+    t_host_t     th;
+    ds_query_t   q;
+    ds_store_t  *st;
+    PGconn      *y;
+
+    snprintf(sql, sizeof(sql),
+             "DO $$ BEGIN FOR i IN 1..%d LOOP "
+             "PERFORM durable.start('big', 'b' || i, 'N', NULL, ''); "
+             "PERFORM durable.terminate('big', 'b' || i, NULL); "
+             "END LOOP; END $$", T_PURGE_N);
+    t_sql(conninfo, sql);
+
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO durable.history "
+             "SELECT i.hub, i.partition, i.id, 100 + g, repeat('x', 200) "
+             "FROM durable.instances i, generate_series(1, %d) g "
+             "WHERE i.hub = 'big'", T_PURGE_EVENTS);
+    t_sql(conninfo, sql);
+
+    memset(&th, 0, sizeof(t_host_t));
+    st = t_open(conninfo, &th, T_PURGE_MS, 1);
+    T(st != NULL);
+    if (st == NULL) {
+        return;
+    }
+
+    t_ready(&th, 1);
+
+    memset(&q, 0, sizeof(ds_query_t));
+    deleted = 0;
+    batches = 0;
+
+    for (k = 0; k < 10 * T_PURGE_N; k++) {
+        memset(&a, 0, sizeof(t_call_t));
+        a.store = st;
+        a.op.type = DS_OP_PURGE_BATCH;
+        a.op.hub = (ds_str_t) { "big", 3 };
+        a.op.done = t_done;
+        a.op.in.purge.query = &q;
+        a.op.in.purge.max = 1000;
+        a.op.in.purge.max_us = 0;
+
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+
+        if (a.op.rc != DS_OK) {
+            break;
+        }
+
+        batches++;
+        deleted += a.op.out.purge.deleted;
+
+        if (!a.op.out.purge.more) {
+            break;
+        }
+    }
+
+    T(a.op.rc == DS_OK);
+    T(deleted == T_PURGE_N);
+    T(batches > 1);
+
+    if (a.op.rc != DS_OK || deleted != T_PURGE_N) {
+        printf("#   purge: %d (%s) after %zu batches, %zu deleted\n",
+               a.op.rc, a.error, batches, deleted);
+    }
+
+    y = t_holder(conninfo);
+    T(t_number(y, "SELECT count(*) FROM durable.history "
+                  "WHERE hub = 'big'") == 0);
+    PQfinish(y);
+
+    ds_store_close(st);
+}
+
+
 /* a write through one store wakes the other's host: its listener */
 
 static void
@@ -3022,6 +3118,7 @@ main(int argc, char **argv)
         t_server_bound(argv[1]);
         t_cancelled(argv[1]);
         t_transient(argv[1]);
+        t_purge_bound(argv[1]);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
     }
