@@ -167,6 +167,7 @@ static void dsi_pgc_timer_handler(ds_event_t *ev);
 static void dsi_pgc_step(dsi_pgc_t *c);
 static void dsi_pgc_ready(dsi_pgc_t *c);
 static void dsi_pgc_answer(dsi_pgc_t *c);
+static size_t dsi_pgc_again(dsi_pgc_t *c);
 static int dsi_pgc_transient(const PGresult *res);
 static int dsi_pgc_checked(dsi_pgc_t *c);
 static void dsi_pgc_notified(dsi_pgc_t *c);
@@ -928,7 +929,7 @@ static void
 dsi_pgc_answer(dsi_pgc_t *c)
 {
     int               committed, tx, wake, row, transient, how;
-    size_t            i, n, nw, applied;
+    size_t            i, n, nw, applied, again;
     int64_t           took;
     ds_op_t          *op, *next;
     PGresult         *res;
@@ -958,6 +959,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
     applied = 0;
     wake = 0;
     transient = 0;
+    again = 0;
     n = c->nops;
 
     if (!committed) {
@@ -974,10 +976,19 @@ dsi_pgc_answer(dsi_pgc_t *c)
             }
         }
 
+        if (transient == DSI_PGS_CONFLICT) {
+            again = dsi_pgc_again(c);
+        }
+
         /* libpq's message ends with a newline */
-        dsi_store_log(st, DS_LOG_ERR, "durable: store \"%s\": a batch of "
-                      "%zu failed to commit: %.*s", st->name, n,
+        dsi_store_log(st, again == n ? DS_LOG_NOTICE : DS_LOG_ERR,
+                      "durable: store \"%s\": a batch of %zu failed to "
+                      "commit%s: %.*s", st->name, n,
+                      again == n ? ", sent again"
+                      : again ? ", some of it sent again" : "",
                       (int) strcspn(why, "\n"), why);
+
+        n = c->nops;
     }
 
     op = c->ops;
@@ -1091,6 +1102,80 @@ dsi_pgc_answer(dsi_pgc_t *c)
     if (wake && host->wake != NULL) {
         host->wake(host->data);
     }
+}
+
+
+/*
+ * A batch of writes rolled back for a deadlock or a serialization
+ * failure: another transaction took the locks it wanted in another
+ * order, or changed its rows meanwhile, and has gone on since, so the
+ * same statements in a new transaction will most likely pass. Its ops
+ * go back to the front of the queue of writes, in their order, to be
+ * the next batch, which the caller's dispatch sends at once on this
+ * connection, now idle: each op once, and only while less than half
+ * of timeout= has passed since its submit, so that its answer comes
+ * within about one and a half times timeout= at worst. The others
+ * stay in c->ops, to be answered DS_UNAVAILABLE. The number of ops
+ * sent again.
+ */
+
+static size_t
+dsi_pgc_again(dsi_pgc_t *c)
+{
+    size_t            n;
+    int64_t           edge;
+    ds_op_t          *op, *next, *first, **last, **keep;
+    dsi_pgs_t        *pgs;
+    dsi_pg_call_t    *call;
+    dsi_pgs_queue_t  *q;
+
+    pgs = c->pgs;
+    q = &pgs->writes;
+
+    edge = ds_time_now() - pgs->timeout_ms * 1000 / 2;
+
+    first = NULL;
+    last = &first;
+    n = 0;
+
+    op = c->ops;
+    c->ops = NULL;
+    keep = &c->ops;
+    c->nops = 0;
+
+    for ( /* void */ ; op; op = next) {
+        next = op->next;
+        op->next = NULL;
+        call = op->backend;
+
+        if (!call->again && call->queued > edge) {
+            call->again = 1;
+            *last = op;
+            last = &op->next;
+            n++;
+
+        } else {
+            *keep = op;
+            keep = &op->next;
+            c->nops++;
+        }
+    }
+
+    if (n == 0) {
+        return 0;
+    }
+
+    *last = q->first;
+    q->first = first;
+
+    if (q->n == 0) {
+        q->last = last;
+    }
+
+    q->n += n;
+    q->since = ((dsi_pg_call_t *) first->backend)->queued;
+
+    return n;
 }
 
 

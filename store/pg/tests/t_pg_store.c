@@ -2642,16 +2642,15 @@ t_cancelled(const char *conninfo)
  * A write the database refuses for a moment answers DS_UNAVAILABLE (503
  * with Retry-After, gRPC UNAVAILABLE), its batch rolled back, where the
  * functions' exception handlers made it rc 8, DS_ERROR (500): on a
- * read-only session (25006, a standby's answer), past a lock timeout
- * (55P03), and in a serialization failure (40001: a repeatable read
- * session whose row another session changed and committed meanwhile).
- * Reads serve on the read-only session, and nothing was applied.
+ * read-only session (25006, a standby's answer) and past a lock timeout
+ * (55P03); a serialization failure and a deadlock: t_conflicts(). Reads
+ * serve on the read-only session, and nothing was applied.
  */
 
 static void
 t_transient(const char *conninfo)
 {
-    int          i, k, n;
+    int          i, n;
     char         ci[1024];
     PGconn      *x, *y;
     PGresult    *res;
@@ -2664,8 +2663,7 @@ t_transient(const char *conninfo)
         "WHERE hub = 'hub' AND id = 'one'";
     static const char  *options[] = {
         "-c default_transaction_read_only=on",
-        "-c lock_timeout=200",
-        "-c default_transaction_isolation=repeatable\\\\ read"
+        "-c lock_timeout=200"
     };
 
     x = t_holder(conninfo);
@@ -2674,7 +2672,7 @@ t_transient(const char *conninfo)
     n = t_number(y, events);
     T(n >= 0);
 
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < 2; i++) {
         snprintf(ci, sizeof(ci), "%s options='%s'", conninfo, options[i]);
 
         st = t_own(ci, "t_transient", &th, 1);
@@ -2687,34 +2685,10 @@ t_transient(const char *conninfo)
                          "WHERE hub = 'hub' AND id = 'one' FOR UPDATE");
             T(PQresultStatus(res) == PGRES_TUPLES_OK);
             PQclear(res);
-
-        } else if (i == 2) {
-            res = PQexec(x, "BEGIN; UPDATE durable.instances "
-                         "SET updated = updated "
-                         "WHERE hub = 'hub' AND id = 'one'");
-            T(PQresultStatus(res) == PGRES_COMMAND_OK);
-            PQclear(res);
         }
 
         t_op(&a, st, DS_OP_RAISE_EVENT, "one");
         ds_store_submit(st, &a.op, 0);
-
-        if (i == 2) {
-            /* the batch's snapshot is taken, its lock awaited: commit */
-            for (k = 0; k < 300 && t_lock_waiters(y, 0) == 0
-                        && !a.answered;
-                 k++)
-            {
-                t_iterate();
-            }
-
-            T(!a.answered);
-
-            res = PQexec(x, "COMMIT");
-            T(PQresultStatus(res) == PGRES_COMMAND_OK);
-            PQclear(res);
-        }
-
         t_run(&a);
 
         if (i == 1) {
@@ -2748,6 +2722,203 @@ t_transient(const char *conninfo)
 
     PQfinish(x);
     PQfinish(y);
+}
+
+
+/* the loop runs until x's query is answered; its results are dropped */
+
+static int
+t_await(PGconn *x)
+{
+    int        k, ok;
+    PGresult  *res;
+
+    for (k = 0; k < 600; k++) {
+        if (!PQconsumeInput(x) || !PQisBusy(x)) {
+            break;
+        }
+
+        t_iterate();
+    }
+
+    ok = !PQisBusy(x);
+
+    while (ok && (res = PQgetResult(x)) != NULL) {
+        ok = PQresultStatus(res) != PGRES_FATAL_ERROR;
+        PQclear(res);
+    }
+
+    return ok;
+}
+
+
+/* the loop runs until n backends wait for a lock, or c is answered */
+
+static void
+t_waiters(PGconn *y, int n, t_call_t *c)
+{
+    int  k;
+
+    for (k = 0; k < 300 && t_lock_waiters(y, 0) != n && !c->answered; k++) {
+        t_iterate();
+    }
+}
+
+
+/*
+ * A batch of writes rolled back for a deadlock (40P01) or a
+ * serialization failure (40001) is sent again, the whole of it, and
+ * applied. A deadlock between two hosts' batches that take two
+ * instances in opposite orders: the store's batch (a raise to each)
+ * holds the first and waits for the second, which another session x
+ * holds and then asks for the first; the store's session, which looks
+ * for the deadlock first, is the one PostgreSQL rolls back,
+ * and the batch sent again waits for x and is applied once x commits.
+ * Sent again once only: a repeatable read session whose row another
+ * session changes meanwhile, and another again before the batch sent
+ * again has the row, answers DS_UNAVAILABLE the second time, and has
+ * applied nothing.
+ */
+
+static void
+t_conflicts(const char *conninfo)
+{
+    int          n;
+    char         ci[1024];
+    PGconn      *x, *y, *z;
+    PGresult    *res;
+    t_call_t     a, b;
+    t_host_t     th;
+    ds_store_t  *st;
+
+    static const char  *events =
+        "SELECT count(*) FROM durable.inbox "
+        "WHERE hub = 'hub' AND id IN ('dl-a', 'dl-b')";
+
+    x = t_holder(conninfo);
+    y = t_holder(conninfo);
+    z = t_holder(conninfo);
+
+    /*
+     * a backend looks for a deadlock once, deadlock_timeout after it
+     * starts to wait: the store's, after x has asked for dl-a (in the
+     * next few iterations of the loop), and before x's own
+     */
+    snprintf(ci, sizeof(ci), "%s options='-c deadlock_timeout=1s'",
+             conninfo);
+
+    st = t_own(ci, "t_conflicts", &th, 1);
+    if (st == NULL) {
+        goto done;
+    }
+
+    t_op(&a, st, DS_OP_START, "dl-a");
+    t_op(&b, st, DS_OP_START, "dl-b");
+    ds_store_submit(st, &a.op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &b.op, 0);
+    t_run(&a);
+    t_run(&b);
+    T(a.op.rc == DS_OK && b.op.rc == DS_OK);
+
+    n = t_number(y, events);
+    T(n >= 0);
+
+    res = PQexec(x, "SET deadlock_timeout = '1min'; BEGIN; "
+                 "SELECT 1 FROM durable.instances "
+                 "WHERE hub = 'hub' AND id = 'dl-b' FOR UPDATE");
+    T(PQresultStatus(res) == PGRES_TUPLES_OK);
+    PQclear(res);
+
+    t_op(&a, st, DS_OP_RAISE_EVENT, "dl-a");
+    t_op(&b, st, DS_OP_RAISE_EVENT, "dl-b");
+    ds_store_submit(st, &a.op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &b.op, 0);
+
+    /* the batch holds dl-a and waits for dl-b: x asks for dl-a */
+    t_waiters(y, 1, &b);
+    T(!b.answered);
+
+    T(PQsendQuery(x, "SELECT 1 FROM durable.instances "
+                  "WHERE hub = 'hub' AND id = 'dl-a' FOR UPDATE") == 1);
+
+    /* x has dl-a once the batch is rolled back; sent again, it waits */
+    T(t_await(x));
+    t_waiters(y, 1, &b);
+    T(!a.answered && !b.answered);
+
+    res = PQexec(x, "COMMIT");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    t_run(&a);
+    t_run(&b);
+    T(a.op.rc == DS_OK);
+    T(b.op.rc == DS_OK);
+    T(t_number(y, events) == n + 2);
+
+    if (a.op.rc != DS_OK || b.op.rc != DS_OK) {
+        printf("#   deadlock: %d (%s), %d (%s)\n", a.op.rc, a.error,
+               b.op.rc, b.error);
+    }
+
+    ds_store_close(st);
+
+    /* repeatable read: x, then z, change dl-a's row under the batch */
+    snprintf(ci, sizeof(ci), "%s options='-c default_transaction_isolation"
+             "=repeatable\\\\ read'", conninfo);
+
+    st = t_own(ci, "t_conflicts", &th, 1);
+    if (st == NULL) {
+        goto done;
+    }
+
+    res = PQexec(x, "BEGIN; UPDATE durable.instances SET updated = updated "
+                 "WHERE hub = 'hub' AND id = 'dl-a'");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    t_op(&a, st, DS_OP_RAISE_EVENT, "dl-a");
+    ds_store_submit(st, &a.op, 0);
+
+    /* the batch waits for x, then z behind it */
+    t_waiters(y, 1, &a);
+
+    T(PQsendQuery(z, "BEGIN; UPDATE durable.instances "
+                  "SET updated = updated "
+                  "WHERE hub = 'hub' AND id = 'dl-a'") == 1);
+
+    t_waiters(y, 2, &a);
+    T(!a.answered);
+
+    res = PQexec(x, "COMMIT");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    /* the batch failed, z changed the row, the batch sent again waits */
+    T(t_await(z));
+    t_waiters(y, 1, &a);
+    T(!a.answered);
+
+    res = PQexec(z, "COMMIT");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    t_run(&a);
+    T(a.op.rc == DS_UNAVAILABLE);
+    T(strstr(a.error, "not applied") != NULL);
+    T(t_number(y, events) == n + 2);
+
+    if (a.op.rc != DS_UNAVAILABLE) {
+        printf("#   twice: %d (%s)\n", a.op.rc, a.error);
+    }
+
+    ds_store_close(st);
+
+done:
+
+    PQfinish(x);
+    PQfinish(y);
+    PQfinish(z);
 }
 
 
@@ -3118,6 +3289,7 @@ main(int argc, char **argv)
         t_server_bound(argv[1]);
         t_cancelled(argv[1]);
         t_transient(argv[1]);
+        t_conflicts(argv[1]);
         t_purge_bound(argv[1]);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
