@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "ds_backend.h"
+#include "ds_internal.h"
 #include "ds_pg.h"
 
 
@@ -168,6 +169,9 @@ static void dsi_pgc_step(dsi_pgc_t *c);
 static void dsi_pgc_ready(dsi_pgc_t *c);
 static void dsi_pgc_answer(dsi_pgc_t *c);
 static size_t dsi_pgc_again(dsi_pgc_t *c);
+static void dsi_pgs_release(dsi_pgs_t *pgs, const ds_op_t *claim,
+    const PGresult *res);
+static void dsi_pgs_released(ds_op_t *op);
 static int dsi_pgc_transient(const PGresult *res);
 static int dsi_pgc_checked(dsi_pgc_t *c);
 static void dsi_pgc_notified(dsi_pgc_t *c);
@@ -1069,6 +1073,11 @@ dsi_pgc_answer(dsi_pgc_t *c)
                           ans.err ? ans.err : "");
         }
 
+        if (committed && op->type == DS_OP_WORK_CLAIM && op->rc != DS_OK) {
+            /* before done(), which may free the tokens */
+            dsi_pgs_release(pgs, op, res);
+        }
+
         /* as LMDB's: the writes of the batch, to a write's done() only */
         st->batch = dsi_op_is_read(op->type) ? 0 : nw;
 
@@ -1102,6 +1111,101 @@ dsi_pgc_answer(dsi_pgc_t *c)
     if (wake && host->wake != NULL) {
         host->wake(host->data);
     }
+}
+
+
+/*
+ * A claim whose item callback failed (or whose answer could not be read)
+ * answers DS_ERROR, nothing claimed, as on LMDB, where the callback's
+ * failure aborts the claim's transaction and no item is leased. Here the
+ * claim has committed: its items are leased, and nobody would work on
+ * them until the leases ran out (lease_us, often a minute or more),
+ * those the callback had rendered too. So each lease is let go at once
+ * by an abandon of the backend's own, queued now (before the claim's
+ * done(), so that a claim its owner submits then comes after it), which
+ * makes the item claimable again, as it was before the claim. An
+ * abandon that cannot be made (out of memory) leaves its lease to run
+ * out; one that finds the lease gone (a terminate meanwhile) changes
+ * nothing.
+ */
+
+typedef struct {
+    ds_op_t             op;
+    uint8_t             lease[DS_LEASE_LEN];
+    char                text[];         /* the hub, then the id */
+} dsi_pgs_release_t;
+
+
+static void
+dsi_pgs_release(dsi_pgs_t *pgs, const ds_op_t *claim, const PGresult *res)
+{
+    int                 i, rows;
+    char               *p;
+    size_t              len;
+    ds_str_t            id;
+    dsi_pgs_release_t  *r;
+
+    rows = PQntuples(res);
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || rows < 2
+        || (size_t) rows - 1 > claim->in.claim.max
+        || dsi_pg_int(res, rows - 1, 0) != DS_OK)
+    {
+        return;
+    }
+
+    for (i = 0; i < rows - 1; i++) {
+        len = (size_t) PQgetlength(res, i, 1);
+
+        r = malloc(sizeof(dsi_pgs_release_t) + claim->hub.len + len);
+        if (r == NULL) {
+            dsi_store_log(pgs->store, DS_LOG_ERR, "durable: store \"%s\": "
+                          "a lease of a failed claim left to run out: out "
+                          "of memory", pgs->store->name);
+            continue;
+        }
+
+        memset(&r->op, 0, sizeof(ds_op_t));
+        memcpy(r->lease, claim->in.claim.tokens + (size_t) i * DS_LEASE_LEN,
+               DS_LEASE_LEN);
+
+        p = r->text;
+        memcpy(p, claim->hub.data, claim->hub.len);
+        r->op.hub = (ds_str_t) { p, claim->hub.len };
+        p += claim->hub.len;
+        memcpy(p, PQgetvalue(res, i, 1), len);
+        id = (ds_str_t) { p, len };
+
+        r->op.type = DS_OP_WORK_ABANDON;
+        r->op.in.work.kind = claim->in.claim.kind;
+        r->op.in.work.id = id;
+        r->op.in.work.lease = r->lease;
+        r->op.done = dsi_pgs_released;
+
+        if (claim->in.claim.kind == DS_WORK_ACTIVITY) {
+            r->op.in.work.task = dsi_pg_int(res, i, 2);
+
+        } else if (claim->in.claim.kind == DS_WORK_ENTITY
+                   && dsi_entity_split(id, &r->op.in.work.id,
+                                       &r->op.in.work.key)
+                      != DS_OK)
+        {
+            free(r);
+            continue;
+        }
+
+        dsi_pgs_submit(pgs->store, &r->op,
+                       i < rows - 2 ? DS_SUBMIT_MORE : 0);
+    }
+}
+
+
+/* an abandon of dsi_pgs_release()'s, answered: its answer is not needed */
+
+static void
+dsi_pgs_released(ds_op_t *op)
+{
+    free(op);
 }
 
 
