@@ -989,8 +989,8 @@ int ds_env_readers(ds_env_t *env, unsigned *used, unsigned *max);
  * DS_OP_PURGE_BATCH  in.purge: query (created range, status mask), max,
  *                    max_us. Deletes at most max terminal instances that
  *                    match, and stops once it has run for max_us (0: no
- *                    bound; negative: at once) after one at least (the
- *                    LMDB backend; a network backend bounds by max only);
+ *                    bound; negative: at once) after one at least (on
+ *                    PostgreSQL also by a share of statement_timeout);
  *                    out.purge.deleted, out.purge.more (matches may be
  *                    left). Repeat until more is 0.
  * DS_OP_ENTITY_SIGNAL in.entity: name, key, operation, input (JSON), at

@@ -181,6 +181,7 @@ typedef struct {
     int64_t             queued;         /* µs: the store's queue, since */
     size_t              at;             /* its statement in the batch */
     int                 row;            /* its row there; -1: its own */
+    unsigned            again:1;        /* sent again after a deadlock */
 } dsi_pg_call_t;
 
 int dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call);

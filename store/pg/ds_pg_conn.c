@@ -550,7 +550,9 @@ dsi_pg_conn_start(const char *conninfo, int64_t bound_ms, char *err,
  * session idle in a transaction, so that a batch the caller gave up on
  * (its timer closed the connection, which a backend waiting for a lock
  * does not notice) is rolled back by the server instead of going on,
- * holding its locks, and committing later. The conninfo's own options
+ * holding its locks, and committing later; and the functions' errors
+ * that say "try again" (durable.transient() of 00-common.sql) given back
+ * with their SQLSTATE, not answered as rc 8. The conninfo's own options
  * (or PGOPTIONS, which libpq reads only when none are given) follow, so
  * that they may set other values. malloc()ed; NULL: out of memory.
  */
@@ -581,7 +583,7 @@ dsi_pg_options(const char *conninfo, int64_t bound_ms)
         own = getenv("PGOPTIONS");
     }
 
-    len = 128 + (own ? strlen(own) : 0);
+    len = 192 + (own ? strlen(own) : 0);
 
     out = malloc(len);
     if (out == NULL) {
@@ -590,7 +592,8 @@ dsi_pg_options(const char *conninfo, int64_t bound_ms)
     }
 
     snprintf(out, len, "-c statement_timeout=%lld "
-             "-c idle_in_transaction_session_timeout=%lld%s%s",
+             "-c idle_in_transaction_session_timeout=%lld "
+             "-c durable.raise_transient=on%s%s",
              (long long) bound_ms, (long long) bound_ms,
              own ? " " : "", own ? own : "");
 

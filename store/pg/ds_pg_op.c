@@ -161,14 +161,21 @@ dsi_pg_op_call(const ds_op_t *op, dsi_pg_call_t *call)
             return DS_INVALID;
         }
 
+        /*
+         * bounded by max_us as on LMDB, and by a quarter of the session's
+         * statement_timeout: a batch of large histories that outlasts
+         * the server's bound would be rolled back at every try
+         */
         call->stmt.sql = "SELECT rc, deleted, more, error "
-                         "FROM durable.purge_batch($1, $2, $3, $4, $5)";
+                         "FROM durable.purge_batch_for($1, $2, $3, $4, $5, "
+                         "$6)";
         dsi_pg_param_str(call, op->hub);
         dsi_pg_param_int(call, q->created_from);
         dsi_pg_param_int(call, q->created_to);
         dsi_pg_param_int(call, dsi_pg_mask(q->status_mask));
         dsi_pg_param_int(call, (int64_t) (op->in.purge.max > 0x7fffffff
                                           ? 0x7fffffff : op->in.purge.max));
+        dsi_pg_param_int(call, op->in.purge.max_us);
         break;
 
     case DS_OP_STATUS:

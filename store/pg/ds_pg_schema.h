@@ -33,7 +33,7 @@
 
 #define DSI_PG_SCHEMA_MIN   6
 #define DSI_PG_SCHEMA       7
-#define DSI_PG_FUNCTIONS    1
+#define DSI_PG_FUNCTIONS    3
 
 
 #endif /* DS_PG_SCHEMA_H */

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "ds_backend.h"
+#include "ds_internal.h"
 #include "ds_pg.h"
 
 
@@ -67,6 +68,11 @@
  */
 #define DSI_PGS_SERVER_MS(t)    ((t) - (t) / 10)
 #define DSI_PGS_PAYLOAD     256
+
+/* dsi_pgc_transient(): why a statement failed for a moment */
+#define DSI_PGS_CANCELLED   1
+#define DSI_PGS_CONFLICT    2
+#define DSI_PGS_REFUSED     3
 
 
 typedef enum {
@@ -162,7 +168,11 @@ static void dsi_pgc_timer_handler(ds_event_t *ev);
 static void dsi_pgc_step(dsi_pgc_t *c);
 static void dsi_pgc_ready(dsi_pgc_t *c);
 static void dsi_pgc_answer(dsi_pgc_t *c);
-static int dsi_pgc_cancelled(const PGresult *res);
+static size_t dsi_pgc_again(dsi_pgc_t *c);
+static void dsi_pgs_release(dsi_pgs_t *pgs, const ds_op_t *claim,
+    const PGresult *res);
+static void dsi_pgs_released(ds_op_t *op);
+static int dsi_pgc_transient(const PGresult *res);
 static int dsi_pgc_checked(dsi_pgc_t *c);
 static void dsi_pgc_notified(dsi_pgc_t *c);
 static void dsi_pgc_fail(dsi_pgc_t *c, const char *why);
@@ -922,8 +932,8 @@ dsi_pgc_ready(dsi_pgc_t *c)
 static void
 dsi_pgc_answer(dsi_pgc_t *c)
 {
-    int               committed, tx, wake, row, cancelled;
-    size_t            i, n, nw, applied;
+    int               committed, tx, wake, row, transient, how;
+    size_t            i, n, nw, applied, again;
     int64_t           took;
     ds_op_t          *op, *next;
     PGresult         *res;
@@ -952,7 +962,8 @@ dsi_pgc_answer(dsi_pgc_t *c)
     took = ds_time_now() - c->sent;
     applied = 0;
     wake = 0;
-    cancelled = 0;
+    transient = 0;
+    again = 0;
     n = c->nops;
 
     if (!committed) {
@@ -964,15 +975,24 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
             if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
                 why = PQresultErrorMessage(res);
-                cancelled = dsi_pgc_cancelled(res);
+                transient = dsi_pgc_transient(res);
                 break;
             }
         }
 
+        if (transient == DSI_PGS_CONFLICT) {
+            again = dsi_pgc_again(c);
+        }
+
         /* libpq's message ends with a newline */
-        dsi_store_log(st, DS_LOG_ERR, "durable: store \"%s\": a batch of "
-                      "%zu failed to commit: %.*s", st->name, n,
+        dsi_store_log(st, again == n ? DS_LOG_NOTICE : DS_LOG_ERR,
+                      "durable: store \"%s\": a batch of %zu failed to "
+                      "commit%s: %.*s", st->name, n,
+                      again == n ? ", sent again"
+                      : again ? ", some of it sent again" : "",
                       (int) strcspn(why, "\n"), why);
+
+        n = c->nops;
     }
 
     op = c->ops;
@@ -994,11 +1014,17 @@ dsi_pgc_answer(dsi_pgc_t *c)
         ans.keep = NULL;
         op->backend = &ans;
 
-        if (!committed && cancelled) {
+        if (!committed && transient == DSI_PGS_CANCELLED) {
             /* rolled back: as a lost answer, to retry, but not applied */
             op->rc = DS_UNAVAILABLE;
             ans.err = "the database cancelled the batch (statement_timeout, "
                       "under the store's timeout=): not applied";
+
+        } else if (!committed && transient) {
+            op->rc = DS_UNAVAILABLE;
+            ans.err = "the database rolled the batch back, for a moment "
+                      "(a deadlock, a read-only server, a lock timeout, "
+                      "a shutdown): not applied";
 
         } else if (!committed) {
             op->rc = DS_ERROR;
@@ -1010,13 +1036,20 @@ dsi_pgc_answer(dsi_pgc_t *c)
         {
             ans.err = PQresultErrorMessage(res);
 
-            if (dsi_pgc_cancelled(res)) {
-                /* a read the server cancelled: as one not answered */
+            how = dsi_pgc_transient(res);
+
+            if (how) {
+                /*
+                 * a read the server cancelled, or refused for a moment:
+                 * as one not answered
+                 */
                 op->rc = DS_UNAVAILABLE;
 
                 dsi_store_log(st, DS_LOG_ERR, "durable: store \"%s\": %s "
-                              "cancelled by the database: %.*s", st->name,
+                              "%s by the database: %.*s", st->name,
                               ds_op_what(op->type),
+                              how == DSI_PGS_CANCELLED
+                              ? "cancelled" : "refused for a moment",
                               (int) strcspn(ans.err, "\n"), ans.err);
             }
 
@@ -1038,6 +1071,11 @@ dsi_pgc_answer(dsi_pgc_t *c)
             dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": %s "
                           "failed: %s", st->name, ds_op_what(op->type),
                           ans.err ? ans.err : "");
+        }
+
+        if (committed && op->type == DS_OP_WORK_CLAIM && op->rc != DS_OK) {
+            /* before done(), which may free the tokens */
+            dsi_pgs_release(pgs, op, res);
         }
 
         /* as LMDB's: the writes of the batch, to a write's done() only */
@@ -1077,15 +1115,196 @@ dsi_pgc_answer(dsi_pgc_t *c)
 
 
 /*
- * A statement the server cancelled (57014, query_canceled): for
- * statement_timeout (DSI_PGS_SERVER_MS()), or by an administrator's
- * pg_cancel_backend(). Its transaction, if any, is rolled back.
+ * A claim whose item callback failed (or whose answer could not be read)
+ * answers DS_ERROR, nothing claimed, as on LMDB, where the callback's
+ * failure aborts the claim's transaction and no item is leased. Here the
+ * claim has committed: its items are leased, and nobody would work on
+ * them until the leases ran out (lease_us, often a minute or more),
+ * those the callback had rendered too. So each lease is let go at once
+ * by an abandon of the backend's own, queued now (before the claim's
+ * done(), so that a claim its owner submits then comes after it), which
+ * makes the item claimable again, as it was before the claim. An
+ * abandon that cannot be made (out of memory) leaves its lease to run
+ * out; one that finds the lease gone (a terminate meanwhile) changes
+ * nothing.
+ */
+
+typedef struct {
+    ds_op_t             op;
+    uint8_t             lease[DS_LEASE_LEN];
+    char                text[];         /* the hub, then the id */
+} dsi_pgs_release_t;
+
+
+static void
+dsi_pgs_release(dsi_pgs_t *pgs, const ds_op_t *claim, const PGresult *res)
+{
+    int                 i, rows;
+    char               *p;
+    size_t              len;
+    ds_str_t            id;
+    dsi_pgs_release_t  *r;
+
+    rows = PQntuples(res);
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || rows < 2
+        || (size_t) rows - 1 > claim->in.claim.max
+        || dsi_pg_int(res, rows - 1, 0) != DS_OK)
+    {
+        return;
+    }
+
+    for (i = 0; i < rows - 1; i++) {
+        len = (size_t) PQgetlength(res, i, 1);
+
+        r = malloc(sizeof(dsi_pgs_release_t) + claim->hub.len + len);
+        if (r == NULL) {
+            dsi_store_log(pgs->store, DS_LOG_ERR, "durable: store \"%s\": "
+                          "a lease of a failed claim left to run out: out "
+                          "of memory", pgs->store->name);
+            continue;
+        }
+
+        memset(&r->op, 0, sizeof(ds_op_t));
+        memcpy(r->lease, claim->in.claim.tokens + (size_t) i * DS_LEASE_LEN,
+               DS_LEASE_LEN);
+
+        p = r->text;
+        memcpy(p, claim->hub.data, claim->hub.len);
+        r->op.hub = (ds_str_t) { p, claim->hub.len };
+        p += claim->hub.len;
+        memcpy(p, PQgetvalue(res, i, 1), len);
+        id = (ds_str_t) { p, len };
+
+        r->op.type = DS_OP_WORK_ABANDON;
+        r->op.in.work.kind = claim->in.claim.kind;
+        r->op.in.work.id = id;
+        r->op.in.work.lease = r->lease;
+        r->op.done = dsi_pgs_released;
+
+        if (claim->in.claim.kind == DS_WORK_ACTIVITY) {
+            r->op.in.work.task = dsi_pg_int(res, i, 2);
+
+        } else if (claim->in.claim.kind == DS_WORK_ENTITY
+                   && dsi_entity_split(id, &r->op.in.work.id,
+                                       &r->op.in.work.key)
+                      != DS_OK)
+        {
+            free(r);
+            continue;
+        }
+
+        dsi_pgs_submit(pgs->store, &r->op,
+                       i < rows - 2 ? DS_SUBMIT_MORE : 0);
+    }
+}
+
+
+/* an abandon of dsi_pgs_release()'s, answered: its answer is not needed */
+
+static void
+dsi_pgs_released(ds_op_t *op)
+{
+    free(op);
+}
+
+
+/*
+ * A batch of writes rolled back for a deadlock or a serialization
+ * failure: another transaction took the locks it wanted in another
+ * order, or changed its rows meanwhile, and has gone on since, so the
+ * same statements in a new transaction will most likely pass. Its ops
+ * go back to the front of the queue of writes, in their order, to be
+ * the next batch, which the caller's dispatch sends at once on this
+ * connection, now idle: each op once, and only while less than half
+ * of timeout= has passed since its submit, so that its answer comes
+ * within about one and a half times timeout= at worst. The others
+ * stay in c->ops, to be answered DS_UNAVAILABLE. The number of ops
+ * sent again.
+ */
+
+static size_t
+dsi_pgc_again(dsi_pgc_t *c)
+{
+    size_t            n;
+    int64_t           edge;
+    ds_op_t          *op, *next, *first, **last, **keep;
+    dsi_pgs_t        *pgs;
+    dsi_pg_call_t    *call;
+    dsi_pgs_queue_t  *q;
+
+    pgs = c->pgs;
+    q = &pgs->writes;
+
+    edge = ds_time_now() - pgs->timeout_ms * 1000 / 2;
+
+    first = NULL;
+    last = &first;
+    n = 0;
+
+    op = c->ops;
+    c->ops = NULL;
+    keep = &c->ops;
+    c->nops = 0;
+
+    for ( /* void */ ; op; op = next) {
+        next = op->next;
+        op->next = NULL;
+        call = op->backend;
+
+        if (!call->again && call->queued > edge) {
+            call->again = 1;
+            *last = op;
+            last = &op->next;
+            n++;
+
+        } else {
+            *keep = op;
+            keep = &op->next;
+            c->nops++;
+        }
+    }
+
+    if (n == 0) {
+        return 0;
+    }
+
+    *last = q->first;
+    q->first = first;
+
+    if (q->n == 0) {
+        q->last = last;
+    }
+
+    q->n += n;
+    q->since = ((dsi_pg_call_t *) first->backend)->queued;
+
+    return n;
+}
+
+
+/*
+ * A statement that failed for a moment, its transaction, if any, rolled
+ * back: DSI_PGS_CANCELLED, the server cancelled it (57014,
+ * query_canceled) for statement_timeout (DSI_PGS_SERVER_MS()) or by an
+ * administrator's pg_cancel_backend(); DSI_PGS_CONFLICT, a deadlock
+ * (40P01) or a serialization failure (40001), which the same statements
+ * may not meet again; DSI_PGS_REFUSED, a read-only server (25006, a
+ * standby, or one the operator made so), a lock timeout (55P03), a
+ * shutdown (57P01, 57P02, 57P03) or too many connections (53300). The
+ * functions give these back with their SQLSTATE (durable.transient()).
+ * 0: any other answer.
  */
 
 static int
-dsi_pgc_cancelled(const PGresult *res)
+dsi_pgc_transient(const PGresult *res)
 {
+    size_t       i;
     const char  *state;
+
+    static const char  *refused[] = {
+        "25006", "55P03", "57P01", "57P02", "57P03", "53300"
+    };
 
     if (PQresultStatus(res) != PGRES_FATAL_ERROR) {
         return 0;
@@ -1093,7 +1312,25 @@ dsi_pgc_cancelled(const PGresult *res)
 
     state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-    return state != NULL && strcmp(state, "57014") == 0;
+    if (state == NULL) {
+        return 0;
+    }
+
+    if (strcmp(state, "57014") == 0) {
+        return DSI_PGS_CANCELLED;
+    }
+
+    if (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0) {
+        return DSI_PGS_CONFLICT;
+    }
+
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        if (strcmp(state, refused[i]) == 0) {
+            return DSI_PGS_REFUSED;
+        }
+    }
+
+    return 0;
 }
 
 

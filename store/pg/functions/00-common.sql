@@ -57,7 +57,7 @@
 -- changed. Its level is the one below (embed.sh checks both).
 DO $$
 DECLARE
-    level      CONSTANT integer := 1;
+    level      CONSTANT integer := 3;
     installed  integer;
 BEGIN
     IF to_regprocedure('durable.functions_level()') IS NOT NULL THEN
@@ -75,7 +75,26 @@ $$;
 
 CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
 LANGUAGE sql STABLE AS $$
-    SELECT 1
+    SELECT 3
+$$;
+
+
+-- Level 2: whether an exception handler of the functions gives an error
+-- back to the caller rather than answer rc 8 with it: an error that
+-- says "try again" (a deadlock or serialization failure, a read-only
+-- server, a lock timeout, an administrator's shutdown), so that the
+-- caller, seeing its SQLSTATE, answers 503 with Retry-After, and may
+-- run the batch again. Only for a session that asks, with the setting
+-- durable.raise_transient = on (nginx's store connections, as a startup
+-- option): the functions answer every other caller, the modules of
+-- level 1 among them, as they always did. Each handler of a write runs
+-- it first: WHEN others THEN IF durable.transient(SQLSTATE) THEN RAISE;
+CREATE OR REPLACE FUNCTION durable.transient(p_state text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT p_state IN ('40001', '40P01', '25006', '55P03', '57P01',
+                       '57P02', '57P03')
+           AND current_setting('durable.raise_transient', true)
+               IS NOT DISTINCT FROM 'on'
 $$;
 
 

@@ -94,6 +94,9 @@ BEGIN
 
     EXCEPTION
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             got := '{}';
     END;
 
@@ -144,6 +147,9 @@ BEGIN
             rc := 5;
             error := SQLERRM;
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             error := SQLERRM;
     END;
@@ -235,6 +241,9 @@ BEGIN
             rc := 5;
             error := SQLERRM;
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             error := SQLERRM;
     END;
@@ -277,6 +286,9 @@ BEGIN
             rc := 5;
             error := SQLERRM;
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             error := SQLERRM;
     END;
@@ -336,6 +348,9 @@ BEGIN
             rc := 5;
             error := SQLERRM;
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             error := SQLERRM;
     END;
@@ -371,6 +386,9 @@ BEGIN
 
     EXCEPTION
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             error := SQLERRM;
     END;

@@ -221,6 +221,9 @@ BEGIN
         p_mask, p_prefix, p_top, p_budget, p_token);
 EXCEPTION
     WHEN others THEN
+        IF durable.transient(SQLSTATE) THEN
+            RAISE;
+        END IF;
         RETURN QUERY SELECT 8, NULL::text, NULL::smallint, NULL::bigint,
             NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text,
             NULL::text, NULL::text, NULL::text;
@@ -245,6 +248,9 @@ BEGIN
         p_to, p_mask, p_prefix, p_top, p_budget, p_token);
 EXCEPTION
     WHEN others THEN
+        IF durable.transient(SQLSTATE) THEN
+            RAISE;
+        END IF;
         RETURN QUERY SELECT 8, NULL::text, NULL::smallint, NULL::bigint,
             NULL::bigint, NULL::bigint, NULL::text, NULL::text, NULL::text,
             NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::text,
@@ -318,6 +324,123 @@ BEGIN
 
     EXCEPTION
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
+            rc := 8;
+            deleted := 0;
+            more := false;
+            error := SQLERRM;
+    END;
+END
+$$;
+
+
+-- Level 3: durable.purge_batch() bounded by time too, as the LMDB store's
+-- batch is (DS_OP_PURGE_BATCH's max_us): it deletes in rounds, the first
+-- of one instance, each next one sized by the rate of those before (at
+-- most four times the last), and stops once it has run for p_max_us
+-- (0: no bound of the caller's; negative: after the first round) or a
+-- quarter of the session's statement_timeout, whichever is less. So a
+-- batch of instances with large histories is not cancelled by the
+-- server at its statement_timeout, and rolled back, at every try; it
+-- deletes fewer, and says more. A round is deleted as a set, a
+-- statement a table, as purge_batch() deletes its whole batch.
+CREATE OR REPLACE FUNCTION durable.purge_batch_for(p_hub text,
+    p_from bigint, p_to bigint, p_mask integer, p_max integer,
+    p_max_us bigint,
+    OUT rc integer, OUT deleted integer, OUT more boolean, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    mask    integer;
+    from_t  bigint;
+    to_t    bigint;
+    parts   integer[];
+    ids     text[];
+    t0      bigint;
+    took    bigint;
+    budget  bigint;
+    bound   bigint;
+    n       integer;
+    fit     bigint;
+BEGIN
+    rc := 0;
+    deleted := 0;
+    more := false;
+
+    IF octet_length(p_hub) NOT BETWEEN 1 AND 50 OR p_max IS NULL
+       OR p_max < 0
+    THEN
+        rc := 6;
+        RETURN;
+    END IF;
+
+    -- Completed, Failed, Canceled, Terminated
+    mask := CASE WHEN coalesce(p_mask, 0) = 0 THEN 58 ELSE p_mask END & 58;
+
+    IF mask = 0 OR p_max = 0 THEN
+        RETURN;
+    END IF;
+
+    from_t := CASE WHEN coalesce(p_from, 0) = 0
+                   THEN -9223372036854775807 - 1 ELSE p_from END;
+    to_t := CASE WHEN coalesce(p_to, 0) = 0 THEN 9223372036854775807
+                 ELSE p_to END;
+
+    -- statement_timeout in ms, 0 for none
+    bound := (SELECT s.setting::bigint FROM pg_settings s
+              WHERE s.name = 'statement_timeout') * 1000 / 4;
+    -- an hour at most, so that the sizing below stays in a bigint
+    budget := least(coalesce(p_max_us, 0), 3600000000);
+
+    IF bound > 0 AND (budget = 0 OR budget > bound) THEN
+        budget := bound;
+    END IF;
+
+    BEGIN
+        t0 := durable.now_us();
+        n := 1;
+
+        LOOP
+            SELECT coalesce(array_agg(c.partition), '{}'),
+                   coalesce(array_agg(c.id), '{}')
+            INTO parts, ids
+            FROM (SELECT i.partition, i.id FROM durable.instances i
+                  WHERE i.hub = p_hub AND i.created BETWEEN from_t AND to_t
+                    AND i.status = ANY (durable.mask_statuses(mask))
+                  ORDER BY i.created, i.id
+                  LIMIT n
+                  FOR UPDATE SKIP LOCKED) c;
+
+            EXIT WHEN cardinality(ids) = 0;
+
+            deleted := deleted + durable.remove_set(p_hub, parts, ids);
+            took := durable.now_us() - t0;
+
+            EXIT WHEN cardinality(ids) < n OR deleted >= p_max
+                      OR budget < 0 OR (budget > 0 AND took >= budget);
+
+            -- as many as the time left holds at the rate so far
+            fit := CASE WHEN budget = 0 THEN 4 * n
+                        ELSE (budget - took) * deleted / greatest(took, 1)
+                   END;
+            n := greatest(least(p_max - deleted, 4 * n, fit), 1)::integer;
+        END LOOP;
+
+        -- as purge_batch(): rows another transaction holds count as left,
+        -- but a batch that deleted nothing says no more
+        more := deleted > 0
+                AND EXISTS (SELECT 1 FROM durable.instances i
+                            WHERE i.hub = p_hub
+                              AND i.created BETWEEN from_t AND to_t
+                              AND i.status
+                                  = ANY (durable.mask_statuses(mask)));
+
+    EXCEPTION
+        WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             deleted := 0;
             more := false;

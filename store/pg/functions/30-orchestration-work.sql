@@ -368,6 +368,9 @@ BEGIN
         p_lease_us, p_tokens, p_names);
 EXCEPTION
     WHEN others THEN
+        IF durable.transient(SQLSTATE) THEN
+            RAISE;
+        END IF;
         RETURN QUERY SELECT 8, NULL::text, NULL::text, NULL::text,
             NULL::bigint, NULL::bigint, NULL::smallint, NULL::bigint,
             NULL::bigint, NULL::bytea, NULL::text[], NULL::text[],
@@ -435,6 +438,9 @@ BEGIN
 
     EXCEPTION
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             expires := NULL;
             error := SQLERRM;
@@ -499,6 +505,9 @@ BEGIN
 
     EXCEPTION
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             error := SQLERRM;
     END;

@@ -140,6 +140,9 @@ BEGIN
         p_lease_us, p_tokens, p_names);
 EXCEPTION
     WHEN others THEN
+        IF durable.transient(SQLSTATE) THEN
+            RAISE;
+        END IF;
         RETURN QUERY SELECT 8, NULL::text, NULL::bigint, NULL::text,
             NULL::text, NULL::bigint, NULL::bigint, NULL::bigint;
 END
@@ -251,6 +254,9 @@ BEGIN
 
     EXCEPTION
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             expires := NULL;
             error := SQLERRM;
@@ -291,6 +297,9 @@ BEGIN
 
     EXCEPTION
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             error := SQLERRM;
     END;
@@ -364,6 +373,9 @@ BEGIN
             rc := 5;
             error := SQLERRM;
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             error := SQLERRM;
     END;

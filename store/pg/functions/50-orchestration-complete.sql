@@ -255,6 +255,9 @@ BEGIN
             status := NULL;
             error := SQLERRM;
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             status := NULL;
             error := SQLERRM;
@@ -722,6 +725,9 @@ BEGIN
             changed := false;
             error := SQLERRM;
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             status := NULL;
             changed := false;

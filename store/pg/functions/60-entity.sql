@@ -475,6 +475,9 @@ BEGIN
             rc := 5;
             error := SQLERRM;
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             error := SQLERRM;
     END;
@@ -718,6 +721,9 @@ BEGIN
 
     EXCEPTION
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             removed := 0;
             released := 0;
@@ -863,6 +869,9 @@ BEGIN
         p_lease_us, p_tokens, p_names);
 EXCEPTION
     WHEN others THEN
+        IF durable.transient(SQLSTATE) THEN
+            RAISE;
+        END IF;
         RETURN QUERY SELECT 8, NULL::text, NULL::text, NULL::boolean,
             NULL::bigint, NULL::bigint, NULL::bytea, NULL::text[],
             NULL::bigint[], NULL::bigint;
@@ -935,6 +944,9 @@ BEGIN
 
     EXCEPTION
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             expires := NULL;
             error := SQLERRM;
@@ -1090,6 +1102,9 @@ BEGIN
             rc := 5;
             error := SQLERRM;
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             error := SQLERRM;
     END;

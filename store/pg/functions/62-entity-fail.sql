@@ -69,6 +69,9 @@ BEGIN
             rc := 5;
             error := SQLERRM;
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             error := SQLERRM;
     END;

@@ -236,6 +236,9 @@ BEGIN
             rc := 5;
             error := SQLERRM;
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             error := SQLERRM;
     END;
@@ -364,6 +367,9 @@ BEGIN
 
     EXCEPTION
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             purged := 0;
             error := SQLERRM;
@@ -752,6 +758,9 @@ BEGIN
             rc := 5;
             error := SQLERRM;
         WHEN others THEN
+            IF durable.transient(SQLSTATE) THEN
+                RAISE;
+            END IF;
             rc := 8;
             error := SQLERRM;
     END;

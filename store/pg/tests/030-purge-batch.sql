@@ -118,3 +118,100 @@ SELECT durable_test.eq(
 
 SELECT durable_test.eq(durable_test.counted(), durable_test.recount(),
                        'the counts after the batch');
+
+-- durable.purge_batch_for(): the same batch bounded by time too (level
+-- 3), in rounds, the first of one instance: max and the filter as
+-- purge_batch()'s; a negative bound stops after the first round, a
+-- bound of the caller's or a quarter of statement_timeout after the
+-- round that reaches it
+DO $$
+DECLARE
+    i      integer;
+    r      record;
+    total  integer;
+BEGIN
+    FOR i IN 1..30 LOOP
+        PERFORM durable.start('tb', 't' || lpad(i::text, 2, '0'), 'N', NULL,
+                              '');
+        PERFORM durable.terminate('tb', 't' || lpad(i::text, 2, '0'),
+                                  NULL);
+    END LOOP;
+
+    PERFORM durable.start('tb', 'running', 'N', NULL, '');
+
+    r := durable.purge_batch_for('tb', 0, 0, 0, 10, -1);
+    PERFORM durable_test.eq(concat_ws(' ', r.rc, r.deleted, r.more),
+                            '0 1 t', 'negative: one round, of one');
+
+    r := durable.purge_batch_for('tb', 0, 0, 0, 10, 0);
+    PERFORM durable_test.eq(concat_ws(' ', r.rc, r.deleted, r.more),
+                            '0 10 t', 'no bound: max, in rounds');
+
+    r := durable.purge_batch_for('tb', 0, 0, 1 << 1, 10, 0);
+    PERFORM durable_test.eq(concat_ws(' ', r.rc, r.deleted, r.more),
+                            '0 0 f', 'the status filter: no Completed');
+
+    r := durable.purge_batch_for('tb', 0, 0, 0, -1, 0);
+    PERFORM durable_test.eq(r.rc, 6, 'a negative max is invalid');
+
+    -- a bound shorter than any round: one round each time, which grows
+    -- by no more than four times the last, and no less than one
+    total := 0;
+
+    FOR i IN 1..30 LOOP
+        r := durable.purge_batch_for('tb', 0, 0, 0, 1000, 1);
+        PERFORM durable_test.eq(r.rc, 0, 'a bound of 1 µs: rc');
+        PERFORM durable_test.eq(r.deleted, 1, 'a bound of 1 µs: one');
+        total := total + r.deleted;
+        EXIT WHEN NOT r.more;
+    END LOOP;
+
+    PERFORM durable_test.eq(total, 19, 'every terminated one');
+    PERFORM durable_test.eq(ARRAY(SELECT x.id FROM durable.instances x
+                                  WHERE x.hub = 'tb'),
+                            ARRAY['running'], 'the active one stays');
+END
+$$;
+
+-- statement_timeout bounds it where the caller does not: each batch
+-- stops at a quarter of it, after the round that reaches it, so that a
+-- purge of instances of 10,000 events each is never cancelled, and goes
+-- on to the end a batch after another
+DO $$
+BEGIN
+    FOR i IN 1..4 LOOP
+        PERFORM durable.start('tc', 'c' || i, 'N', NULL, '');
+        PERFORM durable.terminate('tc', 'c' || i, NULL);
+    END LOOP;
+
+    INSERT INTO durable.history
+    SELECT i.hub, i.partition, i.id, 100 + g, repeat('x', 100)
+    FROM durable.instances i, generate_series(1, 10000) g
+    WHERE i.hub = 'tc';
+END
+$$;
+
+-- a batch a statement, as the store sends them: 4 at most
+CREATE TABLE durable_test.purged (rc integer, n integer, more boolean);
+
+SET statement_timeout = 200;
+INSERT INTO durable_test.purged
+    SELECT rc, deleted, more FROM durable.purge_batch_for('tc', 0, 0, 0,
+                                                          1000, 0);
+INSERT INTO durable_test.purged
+    SELECT rc, deleted, more FROM durable.purge_batch_for('tc', 0, 0, 0,
+                                                          1000, 0);
+INSERT INTO durable_test.purged
+    SELECT rc, deleted, more FROM durable.purge_batch_for('tc', 0, 0, 0,
+                                                          1000, 0);
+INSERT INTO durable_test.purged
+    SELECT rc, deleted, more FROM durable.purge_batch_for('tc', 0, 0, 0,
+                                                          1000, 0);
+RESET statement_timeout;
+
+SELECT durable_test.eq(
+    (SELECT concat_ws(' ', max(rc), sum(n)) FROM durable_test.purged),
+    '0 4', 'bounded by statement_timeout: all 4, none cancelled');
+SELECT durable_test.eq((SELECT count(*) FROM durable.history
+                        WHERE hub = 'tc'), 0::bigint,
+                       'and their history');

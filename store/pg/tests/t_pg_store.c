@@ -2638,6 +2638,481 @@ t_cancelled(const char *conninfo)
 }
 
 
+/*
+ * A write the database refuses for a moment answers DS_UNAVAILABLE (503
+ * with Retry-After, gRPC UNAVAILABLE), its batch rolled back, where the
+ * functions' exception handlers made it rc 8, DS_ERROR (500): on a
+ * read-only session (25006, a standby's answer) and past a lock timeout
+ * (55P03); a serialization failure and a deadlock: t_conflicts(). Reads
+ * serve on the read-only session, and nothing was applied.
+ */
+
+static void
+t_transient(const char *conninfo)
+{
+    int          i, n;
+    char         ci[1024];
+    PGconn      *x, *y;
+    PGresult    *res;
+    t_call_t     a;
+    t_host_t     th;
+    ds_store_t  *st;
+
+    static const char  *events =
+        "SELECT count(*) FROM durable.inbox "
+        "WHERE hub = 'hub' AND id = 'one'";
+    static const char  *options[] = {
+        "-c default_transaction_read_only=on",
+        "-c lock_timeout=200"
+    };
+
+    x = t_holder(conninfo);
+    y = t_holder(conninfo);
+
+    n = t_number(y, events);
+    T(n >= 0);
+
+    for (i = 0; i < 2; i++) {
+        snprintf(ci, sizeof(ci), "%s options='%s'", conninfo, options[i]);
+
+        st = t_own(ci, "t_transient", &th, 1);
+        if (st == NULL) {
+            continue;
+        }
+
+        if (i == 1) {
+            res = PQexec(x, "BEGIN; SELECT 1 FROM durable.instances "
+                         "WHERE hub = 'hub' AND id = 'one' FOR UPDATE");
+            T(PQresultStatus(res) == PGRES_TUPLES_OK);
+            PQclear(res);
+        }
+
+        t_op(&a, st, DS_OP_RAISE_EVENT, "one");
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+
+        if (i == 1) {
+            res = PQexec(x, "ROLLBACK");
+            T(PQresultStatus(res) == PGRES_COMMAND_OK);
+            PQclear(res);
+        }
+        T(a.op.rc == DS_UNAVAILABLE);
+        T(strstr(a.error, "not applied") != NULL);
+
+        if (a.op.rc != DS_UNAVAILABLE) {
+            printf("#   %s: %d: %s\n", options[i], a.op.rc, a.error);
+        }
+
+        if (i == 0) {
+            t_op(&a, st, DS_OP_START, "read-only");
+            ds_store_submit(st, &a.op, 0);
+            t_run(&a);
+            T(a.op.rc == DS_UNAVAILABLE);
+
+            t_read(&a, st, "hub", "one");
+            ds_store_submit(st, &a.op, 0);
+            t_run(&a);
+            T(a.op.rc == DS_OK);
+        }
+
+        ds_store_close(st);
+    }
+
+    T(t_number(y, events) == n);
+
+    PQfinish(x);
+    PQfinish(y);
+}
+
+
+/* the loop runs until x's query is answered; its results are dropped */
+
+static int
+t_await(PGconn *x)
+{
+    int        k, ok;
+    PGresult  *res;
+
+    for (k = 0; k < 600; k++) {
+        if (!PQconsumeInput(x) || !PQisBusy(x)) {
+            break;
+        }
+
+        t_iterate();
+    }
+
+    ok = !PQisBusy(x);
+
+    while (ok && (res = PQgetResult(x)) != NULL) {
+        ok = PQresultStatus(res) != PGRES_FATAL_ERROR;
+        PQclear(res);
+    }
+
+    return ok;
+}
+
+
+/* the loop runs until n backends wait for a lock, or c is answered */
+
+static void
+t_waiters(PGconn *y, int n, t_call_t *c)
+{
+    int  k;
+
+    for (k = 0; k < 300 && t_lock_waiters(y, 0) != n && !c->answered; k++) {
+        t_iterate();
+    }
+}
+
+
+/*
+ * A batch of writes rolled back for a deadlock (40P01) or a
+ * serialization failure (40001) is sent again, the whole of it, and
+ * applied. A deadlock between two hosts' batches that take two
+ * instances in opposite orders: the store's batch (a raise to each)
+ * holds the first and waits for the second, which another session x
+ * holds and then asks for the first; the store's session, which looks
+ * for the deadlock first, is the one PostgreSQL rolls back,
+ * and the batch sent again waits for x and is applied once x commits.
+ * Sent again once only: a repeatable read session whose row another
+ * session changes meanwhile, and another again before the batch sent
+ * again has the row, answers DS_UNAVAILABLE the second time, and has
+ * applied nothing.
+ */
+
+static void
+t_conflicts(const char *conninfo)
+{
+    int          n;
+    char         ci[1024];
+    PGconn      *x, *y, *z;
+    PGresult    *res;
+    t_call_t     a, b;
+    t_host_t     th;
+    ds_store_t  *st;
+
+    static const char  *events =
+        "SELECT count(*) FROM durable.inbox "
+        "WHERE hub = 'hub' AND id IN ('dl-a', 'dl-b')";
+
+    x = t_holder(conninfo);
+    y = t_holder(conninfo);
+    z = t_holder(conninfo);
+
+    /*
+     * a backend looks for a deadlock once, deadlock_timeout after it
+     * starts to wait: the store's, after x has asked for dl-a (in the
+     * next few iterations of the loop), and before x's own
+     */
+    snprintf(ci, sizeof(ci), "%s options='-c deadlock_timeout=1s'",
+             conninfo);
+
+    st = t_own(ci, "t_conflicts", &th, 1);
+    if (st == NULL) {
+        goto done;
+    }
+
+    t_op(&a, st, DS_OP_START, "dl-a");
+    t_op(&b, st, DS_OP_START, "dl-b");
+    ds_store_submit(st, &a.op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &b.op, 0);
+    t_run(&a);
+    t_run(&b);
+    T(a.op.rc == DS_OK && b.op.rc == DS_OK);
+
+    n = t_number(y, events);
+    T(n >= 0);
+
+    res = PQexec(x, "SET deadlock_timeout = '1min'; BEGIN; "
+                 "SELECT 1 FROM durable.instances "
+                 "WHERE hub = 'hub' AND id = 'dl-b' FOR UPDATE");
+    T(PQresultStatus(res) == PGRES_TUPLES_OK);
+    PQclear(res);
+
+    t_op(&a, st, DS_OP_RAISE_EVENT, "dl-a");
+    t_op(&b, st, DS_OP_RAISE_EVENT, "dl-b");
+    ds_store_submit(st, &a.op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &b.op, 0);
+
+    /* the batch holds dl-a and waits for dl-b: x asks for dl-a */
+    t_waiters(y, 1, &b);
+    T(!b.answered);
+
+    T(PQsendQuery(x, "SELECT 1 FROM durable.instances "
+                  "WHERE hub = 'hub' AND id = 'dl-a' FOR UPDATE") == 1);
+
+    /* x has dl-a once the batch is rolled back; sent again, it waits */
+    T(t_await(x));
+    t_waiters(y, 1, &b);
+    T(!a.answered && !b.answered);
+
+    res = PQexec(x, "COMMIT");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    t_run(&a);
+    t_run(&b);
+    T(a.op.rc == DS_OK);
+    T(b.op.rc == DS_OK);
+    T(t_number(y, events) == n + 2);
+
+    if (a.op.rc != DS_OK || b.op.rc != DS_OK) {
+        printf("#   deadlock: %d (%s), %d (%s)\n", a.op.rc, a.error,
+               b.op.rc, b.error);
+    }
+
+    ds_store_close(st);
+
+    /* repeatable read: x, then z, change dl-a's row under the batch */
+    snprintf(ci, sizeof(ci), "%s options='-c default_transaction_isolation"
+             "=repeatable\\\\ read'", conninfo);
+
+    st = t_own(ci, "t_conflicts", &th, 1);
+    if (st == NULL) {
+        goto done;
+    }
+
+    res = PQexec(x, "BEGIN; UPDATE durable.instances SET updated = updated "
+                 "WHERE hub = 'hub' AND id = 'dl-a'");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    t_op(&a, st, DS_OP_RAISE_EVENT, "dl-a");
+    ds_store_submit(st, &a.op, 0);
+
+    /* the batch waits for x, then z behind it */
+    t_waiters(y, 1, &a);
+
+    T(PQsendQuery(z, "BEGIN; UPDATE durable.instances "
+                  "SET updated = updated "
+                  "WHERE hub = 'hub' AND id = 'dl-a'") == 1);
+
+    t_waiters(y, 2, &a);
+    T(!a.answered);
+
+    res = PQexec(x, "COMMIT");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    /* the batch failed, z changed the row, the batch sent again waits */
+    T(t_await(z));
+    t_waiters(y, 1, &a);
+    T(!a.answered);
+
+    res = PQexec(z, "COMMIT");
+    T(PQresultStatus(res) == PGRES_COMMAND_OK);
+    PQclear(res);
+
+    t_run(&a);
+    T(a.op.rc == DS_UNAVAILABLE);
+    T(strstr(a.error, "not applied") != NULL);
+    T(t_number(y, events) == n + 2);
+
+    if (a.op.rc != DS_UNAVAILABLE) {
+        printf("#   twice: %d (%s)\n", a.op.rc, a.error);
+    }
+
+    ds_store_close(st);
+
+done:
+
+    PQfinish(x);
+    PQfinish(y);
+    PQfinish(z);
+}
+
+
+/* a claim's item callback: counts, and fails at the item data says */
+
+typedef struct {
+    int                 items;
+    int                 fail_at;        /* 0: never */
+} t_items_t;
+
+
+static int
+t_item(void *data, ds_op_t *op, const ds_work_item_t *item)
+{
+    t_items_t  *ti = data;
+
+    (void) op;
+    (void) item;
+
+    return ++ti->items == ti->fail_at;
+}
+
+
+static void
+t_claim(t_call_t *c, ds_store_t *st, t_items_t *ti, uint8_t *tokens,
+    size_t max)
+{
+    size_t  i;
+
+    memset(c, 0, sizeof(t_call_t));
+    c->store = st;
+    c->op.type = DS_OP_WORK_CLAIM;
+    c->op.hub = (ds_str_t) { "rel", 3 };
+    c->op.done = t_done;
+    c->op.in.claim.kind = DS_WORK_ORCHESTRATION;
+    c->op.in.claim.lease_us = 600000000;
+    c->op.in.claim.max = max;
+    c->op.in.claim.item = t_item;
+    c->op.in.claim.item_data = ti;
+
+    for (i = 0; i < max * DS_LEASE_LEN; i++) {
+        tokens[i] = (uint8_t) rand();
+    }
+
+    c->op.in.claim.tokens = tokens;
+}
+
+
+/*
+ * A claim whose item callback fails answers DS_ERROR, nothing claimed;
+ * on LMDB nothing is leased either, its transaction aborted, but here
+ * the claim has committed: its items' leases are let go at once, so
+ * that the next claim takes them, the one the callback rendered before
+ * it failed too, rather than after the lease (10 minutes here).
+ */
+
+static void
+t_claim_release(ds_store_t *st)
+{
+    uint8_t    tokens[4 * DS_LEASE_LEN];
+    t_call_t   a, b;
+    t_items_t  ti;
+
+    t_op(&a, st, DS_OP_START, "rel-1");
+    t_op(&b, st, DS_OP_START, "rel-2");
+    a.op.hub = (ds_str_t) { "rel", 3 };
+    b.op.hub = (ds_str_t) { "rel", 3 };
+    ds_store_submit(st, &a.op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &b.op, 0);
+    t_run(&a);
+    t_run(&b);
+    T(a.op.rc == DS_OK && b.op.rc == DS_OK);
+
+    /* the second item fails: both were leased by the claim */
+    memset(&ti, 0, sizeof(t_items_t));
+    ti.fail_at = 2;
+    t_claim(&a, st, &ti, tokens, 4);
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_ERROR);
+    T(a.op.out.claim.claimed == 0);
+    T(ti.items == 2);
+
+    /* claimable again at once, both */
+    memset(&ti, 0, sizeof(t_items_t));
+    t_claim(&b, st, &ti, tokens, 4);
+    ds_store_submit(st, &b.op, 0);
+    t_run(&b);
+    T(b.op.rc == DS_OK);
+    T(b.op.out.claim.claimed == 2);
+    T(ti.items == 2);
+
+    if (b.op.out.claim.claimed != 2) {
+        printf("#   claimed again: %zu\n", b.op.out.claim.claimed);
+    }
+}
+
+
+/*
+ * A purge by filter of instances with large histories, on a store whose
+ * timeout= is short: each batch stops within a share of the server's
+ * statement_timeout (durable.purge_batch_for()), so none is cancelled
+ * and rolled back, and the purge goes to its end, a batch after another,
+ * however large the batch's count. (Deleting all of them in one batch,
+ * as durable.purge_batch() did, took longer than the bound: each try was
+ * cancelled, DS_UNAVAILABLE.)
+ */
+
+#define T_PURGE_N       300     /* terminated instances, */
+#define T_PURGE_EVENTS  1000    /* each with this many events */
+#define T_PURGE_MS      250     /* the store's timeout= */
+
+static void
+t_purge_bound(const char *conninfo)
+{
+    int          k;
+    char         sql[512];
+    size_t       deleted, batches;
+    t_call_t     a;
+    t_host_t     th;
+    ds_query_t   q;
+    ds_store_t  *st;
+    PGconn      *y;
+
+    snprintf(sql, sizeof(sql),
+             "DO $$ BEGIN FOR i IN 1..%d LOOP "
+             "PERFORM durable.start('big', 'b' || i, 'N', NULL, ''); "
+             "PERFORM durable.terminate('big', 'b' || i, NULL); "
+             "END LOOP; END $$", T_PURGE_N);
+    t_sql(conninfo, sql);
+
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO durable.history "
+             "SELECT i.hub, i.partition, i.id, 100 + g, repeat('x', 200) "
+             "FROM durable.instances i, generate_series(1, %d) g "
+             "WHERE i.hub = 'big'", T_PURGE_EVENTS);
+    t_sql(conninfo, sql);
+
+    memset(&th, 0, sizeof(t_host_t));
+    st = t_open(conninfo, &th, T_PURGE_MS, 1);
+    T(st != NULL);
+    if (st == NULL) {
+        return;
+    }
+
+    t_ready(&th, 1);
+
+    memset(&q, 0, sizeof(ds_query_t));
+    deleted = 0;
+    batches = 0;
+
+    for (k = 0; k < 10 * T_PURGE_N; k++) {
+        memset(&a, 0, sizeof(t_call_t));
+        a.store = st;
+        a.op.type = DS_OP_PURGE_BATCH;
+        a.op.hub = (ds_str_t) { "big", 3 };
+        a.op.done = t_done;
+        a.op.in.purge.query = &q;
+        a.op.in.purge.max = 1000;
+        a.op.in.purge.max_us = 0;
+
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+
+        if (a.op.rc != DS_OK) {
+            break;
+        }
+
+        batches++;
+        deleted += a.op.out.purge.deleted;
+
+        if (!a.op.out.purge.more) {
+            break;
+        }
+    }
+
+    T(a.op.rc == DS_OK);
+    T(deleted == T_PURGE_N);
+    T(batches > 1);
+
+    if (a.op.rc != DS_OK || deleted != T_PURGE_N) {
+        printf("#   purge: %d (%s) after %zu batches, %zu deleted\n",
+               a.op.rc, a.error, batches, deleted);
+    }
+
+    y = t_holder(conninfo);
+    T(t_number(y, "SELECT count(*) FROM durable.history "
+                  "WHERE hub = 'big'") == 0);
+    PQfinish(y);
+
+    ds_store_close(st);
+}
+
+
 /* a write through one store wakes the other's host: its listener */
 
 static void
@@ -2898,6 +3373,7 @@ main(int argc, char **argv)
         t_backlog_edge(argv[1]);
         t_reads_take_last(st, &th);
         t_writer(st, argv[1]);
+        t_claim_release(st);
         t_batch_most(st);
         t_sustained(st);
         t_schema(argv[1]);
@@ -2908,6 +3384,9 @@ main(int argc, char **argv)
         t_lost_batch(argv[1]);
         t_server_bound(argv[1]);
         t_cancelled(argv[1]);
+        t_transient(argv[1]);
+        t_conflicts(argv[1]);
+        t_purge_bound(argv[1]);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
     }
