@@ -213,10 +213,15 @@ dg_status_from_op(const ds_op_t *op, dg_status_t *st)
                              "completion token of '%.*s'", n, id.data);
 
     case DS_UNAVAILABLE:
-        /* a network backend's timeout: the outcome is unknown */
+        /*
+         * a network backend's timeout (the outcome is unknown), or its
+         * database's "try again" (a deadlock, a read-only server)
+         */
         return dg_status_set(st, DG_UNAVAILABLE,
-                             "the store did not answer in time while %s: "
-                             "retry later", ds_op_what(op->type));
+                             "the store is unavailable while %s: it did "
+                             "not answer in time, or its database asked "
+                             "for a retry; retry later",
+                             ds_op_what(op->type));
 
     case DS_UNSUPPORTED:
         return dg_status_set(st, DG_UNIMPLEMENTED,

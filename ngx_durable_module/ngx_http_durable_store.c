@@ -78,8 +78,9 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
 
     case DS_UNAVAILABLE:
         /*
-         * the database did not answer within the store's timeout=, or
-         * cancelled the batch at its statement_timeout (PostgreSQL)
+         * the database did not answer within the store's timeout=,
+         * cancelled the batch at its statement_timeout, or failed it
+         * with an error that asks for a retry (PostgreSQL)
          */
         ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_UNAVAILABLE);
 
@@ -91,7 +92,8 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
         }
 
         return ngx_http_durable_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                   "The store '%V' did not answer in time while %s; "
+                   "The store '%V' is unavailable while %s: it did not "
+                   "answer in time, or its database asked for a retry; "
                    "retry later.", &ctx->store->name, what);
 
     case DS_SCHEMA:

@@ -217,9 +217,9 @@ main::pg_signal('STOP');
 --- response_headers eval
 ["Retry-After: 1", "", "Retry-After: 1"]
 --- response_body_like eval
-['^\{"Message":"The store \'pg\' did not answer in time',
+['^\{"Message":"The store \'pg\' is unavailable while [^:"]*: it did not answer in time',
  '^$',
- '^\{"Message":"The store \'pg\' did not answer in time']
+ '^\{"Message":"The store \'pg\' is unavailable while [^:"]*: it did not answer in time']
 --- timeout: 30
 
 

@@ -94,8 +94,8 @@ Content-Type: application/json
 --- response_headers eval
 ["Retry-After: 1", "Retry-After: 1"]
 --- response_body_like eval
-['^\{"Message":"The store \'ro\' [^"]*retry later\."\}$',
- '^\{"Message":"The store \'ro\' [^"]*retry later\."\}$']
+['^\{"Message":"The store \'ro\' is unavailable while [^"]*its database asked for a retry; retry later\."\}$',
+ '^\{"Message":"The store \'ro\' is unavailable while [^"]*its database asked for a retry; retry later\."\}$']
 --- error_log eval
 qr/store "ro": a batch of 1 failed to commit: ERROR:  cannot execute [^\n]* in a read-only transaction/
 

@@ -32,8 +32,9 @@ t_status_ops(void)
     T_INT(dg_status_from_op(&op, &st), DG_UNAVAILABLE);
     op.rc = DS_UNAVAILABLE;
     T_INT(dg_status_from_op(&op, &st), DG_UNAVAILABLE);
-    T_BYTES(st.message, st.len, "the store did not answer in time while "
-            "starting: retry later");
+    T_BYTES(st.message, st.len, "the store is unavailable while starting: "
+            "it did not answer in time, or its database asked for a retry; "
+            "retry later");
     op.rc = DS_UNSUPPORTED;
     T_INT(dg_status_from_op(&op, &st), DG_UNIMPLEMENTED);
     T_BYTES(st.message, st.len, "the store's backend does not support "
