@@ -33,6 +33,9 @@
 #define DGI_PV_FIELD1       0x0a
 #define DGI_PV_FIELD2       0x12    /* an entry's value */
 
+/* the room kept for a field's length: a varint of up to 35 bits */
+#define DGI_LEN_ROOM        5
+
 
 typedef struct {
     dg_ctx_t           *ctx;
@@ -48,6 +51,8 @@ static char *dgi_buf_room(dgi_buf_t *b, size_t n);
 static void dgi_buf_add(dgi_buf_t *b, const void *p, size_t n);
 static void dgi_buf_escape(dgi_buf_t *b, const char *s, size_t n);
 static void dgi_buf_varint(dgi_buf_t *b, uint64_t v);
+static size_t dgi_field_open(dgi_buf_t *b, uint8_t tag);
+static void dgi_field_close(dgi_buf_t *b, size_t at);
 static int dgi_pv_field(const uint8_t **p, const uint8_t *end,
     uint64_t *key, uint64_t *num, const uint8_t **data, size_t *len);
 static int dgi_pv_json(const uint8_t *p, size_t len, unsigned depth,
@@ -174,6 +179,64 @@ dgi_buf_varint(dgi_buf_t *b, uint64_t v)
     } while (v);
 
     dgi_buf_add(b, c, n);
+}
+
+
+/*
+ * A length-delimited field written in place: its tag, then room for the
+ * longest length a buffer can need (DGI_LEN_ROOM bytes of varint); once
+ * its content is written, the length goes in and the content moves up
+ * over the room left. Nested fields so cost a move of their content per
+ * level, not a copy of it into a buffer of each level's own.
+ */
+
+static size_t
+dgi_field_open(dgi_buf_t *b, uint8_t tag)
+{
+    static const char  room[DGI_LEN_ROOM] = { 0 };
+
+    dgi_buf_add(b, &tag, 1);
+    dgi_buf_add(b, room, DGI_LEN_ROOM);
+
+    return b->len;
+}
+
+
+static void
+dgi_field_close(dgi_buf_t *b, size_t at)
+{
+    uint8_t  c[DGI_LEN_ROOM];
+    size_t   n, len;
+    uint64_t v;
+
+    if (b->oom) {
+        return;
+    }
+
+    len = b->len - at;
+
+    if ((uint64_t) len >> (7 * DGI_LEN_ROOM)) {
+        b->oom = 1;
+        return;
+    }
+
+    v = len;
+    n = 0;
+
+    do {
+        c[n] = (uint8_t) (v & 0x7f);
+        v >>= 7;
+
+        if (v) {
+            c[n] |= 0x80;
+        }
+
+        n++;
+    } while (v);
+
+    memcpy(b->data + at - DGI_LEN_ROOM, c, n);
+    memmove(b->data + at - DGI_LEN_ROOM + n, b->data + at, len);
+    b->len -= DGI_LEN_ROOM - n;
 }
 
 
@@ -438,8 +501,8 @@ dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth, dgi_buf_t *b)
     size_t                n;
     uint64_t              bits;
     uint8_t               le[8];
+    size_t                value_at, entry_at, item_at;
     ds_str_t              key, value;
-    dgi_buf_t             inner, entry, item;
     ds_jspan_iter_t       it;
     const unsigned char  *p, *end;
 
@@ -479,7 +542,7 @@ dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth, dgi_buf_t *b)
             return -1;
         }
 
-        dgi_buf_init(&inner, ctx);
+        value_at = dgi_field_open(b, DGI_PV_STRUCT);
 
         while (ds_jspan_next(&it, &key, &value)) {
             /* the key without its quotes: put them back */
@@ -491,37 +554,27 @@ dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth, dgi_buf_t *b)
                 return -1;
             }
 
-            dgi_buf_init(&item, ctx);
+            entry_at = dgi_field_open(b, DGI_PV_FIELD1);
+            dgi_buf_add(b, "\x0a", 1);
+            dgi_buf_varint(b, n);
+            dgi_buf_add(b, s, n);
 
-            if (dgi_json_pv(ctx, value, depth - 1, &item) != 0) {
+            item_at = dgi_field_open(b, DGI_PV_FIELD2);
+
+            if (dgi_json_pv(ctx, value, depth - 1, b) != 0) {
                 return -1;
             }
 
-            dgi_buf_init(&entry, ctx);
-            dgi_buf_add(&entry, "\x0a", 1);
-            dgi_buf_varint(&entry, n);
-            dgi_buf_add(&entry, s, n);
-            dgi_buf_add(&entry, "\x12", 1);
-            dgi_buf_varint(&entry, item.len);
-            dgi_buf_add(&entry, item.data, item.len);
-
-            dgi_buf_add(&inner, "\x0a", 1);
-            dgi_buf_varint(&inner, entry.len);
-            dgi_buf_add(&inner, entry.data, entry.len);
-
-            if (item.oom || entry.oom) {
-                return -1;
-            }
+            dgi_field_close(b, item_at);
+            dgi_field_close(b, entry_at);
         }
 
-        dgi_buf_add(b, "\x2a", 1);
-        dgi_buf_varint(b, inner.len);
-        dgi_buf_add(b, inner.data, inner.len);
+        dgi_field_close(b, value_at);
 
-        return inner.oom ? -1 : 0;
+        return b->oom ? -1 : 0;
 
     case '[':
-        dgi_buf_init(&inner, ctx);
+        value_at = dgi_field_open(b, DGI_PV_LIST);
         p = (const unsigned char *) json.data + 1;
         end = (const unsigned char *) json.data + json.len - 1;
 
@@ -533,15 +586,13 @@ dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth, dgi_buf_t *b)
 
             value.data = (const char *) p;
             value.len = n;
-            dgi_buf_init(&item, ctx);
+            item_at = dgi_field_open(b, DGI_PV_FIELD1);
 
-            if (dgi_json_pv(ctx, value, depth - 1, &item) != 0) {
+            if (dgi_json_pv(ctx, value, depth - 1, b) != 0) {
                 return -1;
             }
 
-            dgi_buf_add(&inner, "\x0a", 1);
-            dgi_buf_varint(&inner, item.len);
-            dgi_buf_add(&inner, item.data, item.len);
+            dgi_field_close(b, item_at);
 
             p += n;
 
@@ -550,11 +601,9 @@ dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth, dgi_buf_t *b)
             }
         }
 
-        dgi_buf_add(b, "\x32", 1);
-        dgi_buf_varint(b, inner.len);
-        dgi_buf_add(b, inner.data, inner.len);
+        dgi_field_close(b, value_at);
 
-        return inner.oom ? -1 : 0;
+        return b->oom ? -1 : 0;
 
     default:
         if (json.len >= sizeof(num)) {

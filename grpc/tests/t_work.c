@@ -1649,6 +1649,75 @@ t_work_failure_details(void)
 }
 
 
+/*
+ * Stored Properties nested deep around a long string are encoded back in
+ * memory of about their size, not of their size times their depth.
+ */
+
+static void
+t_work_failure_properties_memory(void)
+{
+    int            i, depth;
+    char          *text, *p;
+    size_t         big, len;
+    dg_ctx_t       c;
+    ds_str_t       ev;
+    dg_arena_t     a;
+    HistoryEvent  *he;
+
+    depth = 40;
+    big = 256 * 1024;
+    len = big + 64 * (size_t) depth + 512;
+
+    text = malloc(len);
+    if (text == NULL) {
+        abort();
+    }
+
+    p = text + sprintf(text, "{\"EventType\":\"TaskFailed\","
+                       "\"Timestamp\":\"2026-01-01T00:00:00Z\","
+                       "\"EventId\":-1,\"TaskScheduledId\":3,"
+                       "\"Reason\":\"m\",\"Details\":{\"ErrorType\":\"E\","
+                       "\"ErrorMessage\":\"m\",\"Properties\":{\"p\":");
+
+    for (i = 0; i < depth; i++) {
+        p += sprintf(p, i % 2 ? "[" : "{\"k\":");
+    }
+
+    *p++ = '"';
+    memset(p, 'x', big);
+    p += big;
+    *p++ = '"';
+
+    for (i = depth - 1; i >= 0; i--) {
+        *p++ = i % 2 ? ']' : '}';
+    }
+
+    p += sprintf(p, "}}}");
+
+    dg_arena_init(&a);
+    dg_ctx_init(&c, dg_arena_mem(&a), 128);
+
+    ev.data = text;
+    ev.len = (size_t) (p - text);
+    T_INT(dg_event_out(&c, ev, &he), DG_OK);
+    T(he != NULL && he->taskfailed != NULL
+      && he->taskfailed->failuredetails != NULL
+      && he->taskfailed->failuredetails->n_properties == 1
+      && he->taskfailed->failuredetails->properties[0]->value.len > big);
+
+    /* the string's copy and a buffer grown by doubling: under 8 times */
+    T(a.used < 8 * big);
+
+    if (a.used >= 8 * big) {
+        fprintf(stderr, "  %zu bytes for a property of %zu\n", a.used, big);
+    }
+
+    dg_arena_free(&a);
+    free(text);
+}
+
+
 /* the custom status is the one the episode's response gave, or none */
 
 static void
@@ -1900,6 +1969,7 @@ t_work(void)
 
     t_work_tokens();
     t_work_failure_details();
+    t_work_failure_properties_memory();
     t_work_stream();
 
     d = opendir(dir);
