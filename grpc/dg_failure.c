@@ -678,12 +678,6 @@ dgi_failure_json(dg_ctx_t *ctx, const TaskFailureDetails *fd,
     ds_str_t   s;
     dgi_buf_t  props;
 
-    if (depth == 0) {
-        return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
-                             "'failureDetails' nests more than %d levels "
-                             "of 'innerFailure'", DG_FAILURE_DEPTH);
-    }
-
     dgi_buf_add(b, "{\"ErrorType\":", 13);
     s = dgi_str(fd->errortype);
     dgi_buf_escape(b, s.data, s.len);
@@ -707,7 +701,14 @@ dgi_failure_json(dg_ctx_t *ctx, const TaskFailureDetails *fd,
         dgi_buf_add(b, ",\"IsNonRetriable\":false", 23);
     }
 
-    if (fd->innerfailure != NULL) {
+    /*
+     * a chain longer than depth is cut there: refusing it would refuse
+     * the failure itself (and wedge an entity whose operation keeps
+     * failing so), while SDKs build the chain from exceptions' causes
+     * without a bound
+     */
+
+    if (fd->innerfailure != NULL && depth > 1) {
         dgi_buf_add(b, ",\"InnerFailure\":", 16);
 
         rc = dgi_failure_json(ctx, fd->innerfailure, depth - 1, b);

@@ -181,8 +181,7 @@ int dg_pack(const ProtobufCMessage *msg, dg_mem_t mem, uint8_t **out,
  */
 
 #define DG_NESTING_MAX      100
-/* failure details nested by innerFailure: deeper is refused (or, out of
-   the store, left out) */
+/* failure details nested by innerFailure: deeper levels are left out */
 #define DG_FAILURE_DEPTH    8
 #define DG_UNKNOWN_MAX      10000
 ProtobufCMessage *dg_unpack(const ProtobufCMessageDescriptor *desc,
