@@ -375,17 +375,37 @@ ngx_http_durable_parse_entity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
     ngx_http_durable_work_t *k)
 {
-    ds_str_t   del, state;
+    ds_str_t    del, state;
+    ngx_uint_t  drop;
 
     if (ngx_http_durable_get_work_key(r, ctx, &in->text, k) != NGX_OK) {
         return NGX_ERROR;
     }
 
+    /* the body is minified: a boolean is the bare word; null is none */
     ngx_http_durable_get_raw(&in->text, "delete", &del);
     ngx_http_durable_get_raw(&in->text, "state", &state);
 
-    k->op.in.work.delete_state = (del.len == 4
-                                  && ngx_strncmp(del.data, "true", 4) == 0);
+    if (del.len == 4 && ngx_strncmp(del.data, "true", 4) == 0) {
+        drop = 1;
+
+    } else if (del.len == 0
+               || (del.len == 5 && ngx_strncmp(del.data, "false", 5) == 0))
+    {
+        drop = 0;
+
+    } else {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The member 'delete' must be true or false.");
+    }
+
+    /*
+     * no state (absent or null) deletes the entity, as a gRPC worker's
+     * result without entityState does: a worker whose state became
+     * undefined drops the member, and that must not keep a null state
+     */
+
+    k->op.in.work.delete_state = drop || state.len == 0;
     k->op.in.work.result = state;
 
     return NGX_OK;
