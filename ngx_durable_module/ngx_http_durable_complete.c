@@ -37,7 +37,11 @@ static ngx_int_t ngx_http_durable_parse_entity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
     ngx_http_durable_work_t *k);
 static ngx_int_t ngx_http_durable_parse_action(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ds_str_t *span, ds_action_t *act);
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span, size_t index,
+    ds_action_t *act);
+static ngx_int_t ngx_http_durable_get_needed(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span, const char *name,
+    ngx_uint_t needed, ds_str_t *out);
 static ngx_int_t ngx_http_durable_action_error(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const ds_action_t *acts,
     const ds_action_fault_t *f);
@@ -293,9 +297,29 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
 
             ngx_memzero(&acts[n], sizeof(ds_action_t));
 
-            if (ngx_http_durable_parse_action(r, ctx, &span, &acts[n])
+            if (ngx_http_durable_parse_action(r, ctx, &span, n, &acts[n])
                 != NGX_OK)
             {
+                return NGX_ERROR;
+            }
+
+            /*
+             * its names and id by the store's rules at once, so that the
+             * first bad action is the one answered, whatever is wrong
+             * with it, and a body of many is refused at the first
+             */
+
+            switch (ds_work_actions_check(k->op.in.work.id, &acts[n], 1,
+                                          &fault))
+            {
+            case DS_OK:
+                break;
+
+            case DS_INVALID:
+                fault.index = n;
+                return ngx_http_durable_action_error(r, ctx, acts, &fault);
+
+            default:
                 return NGX_ERROR;
             }
 
@@ -303,7 +327,10 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
         }
     }
 
-    /* names and ids by the store's rules: a 400 that names the action */
+    /*
+     * the rules between actions (a finishing one last, schedule ids
+     * unique): a 400 that names the action
+     */
 
     switch (ds_work_actions_check(k->op.in.work.id, acts, n, &fault)) {
 
@@ -600,20 +627,46 @@ static const ngx_http_durable_action_type_t  ngx_http_durable_actions[] = {
     (sizeof(ngx_http_durable_actions) / sizeof(ngx_http_durable_actions[0]))
 
 
+static ngx_int_t ngx_http_durable_parse_members(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span,
+    const ngx_http_durable_action_type_t *t, ds_action_t *act);
+
+
+/*
+ * One action, the one at index in "actions". Its errors name it: "Action
+ * 3: ..." until its type is known, then "Action 3 (raiseEvent): ...";
+ * the errors of its members through ngx_http_durable_member_error(). An
+ * empty name is left to the rules of names (ds_work_actions_check()),
+ * whose words say what a name must be.
+ */
+
 static ngx_int_t
 ngx_http_durable_parse_action(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ds_str_t *span, ds_action_t *act)
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span, size_t index,
+    ds_action_t *act)
 {
-    ds_str_t                               type, fire;
+    ngx_int_t                              rc;
+    ds_str_t                               type;
     const ngx_http_durable_action_type_t  *t, *end;
 
     if (!ngx_http_durable_json_object(span)) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "Every action must be an object.");
+                   "Action %uz: an action must be a JSON object.", index);
     }
 
-    if (ngx_http_durable_get_string(r, ctx, span, "type", 1, &type) != NGX_OK) {
-        return NGX_ERROR;
+    ctx->in_action = 1;
+    ctx->err_action = index;
+    ctx->err_action_type = NULL;
+
+    if (ngx_http_durable_get_string(r, ctx, span, "type", 0, &type)
+        != NGX_OK)
+    {
+        goto done;
+    }
+
+    if (type.data == NULL) {
+        (void) ngx_http_durable_member_error(r, ctx, "type", "is required");
+        goto done;
     }
 
     end = ngx_http_durable_actions + NGX_HTTP_DURABLE_ACTIONS;
@@ -627,9 +680,36 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
     }
 
     if (t == end) {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "Unknown action type '%*s'.", type.len, type.data);
+        (void) ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "Action %uz: unknown type '%*s'.", index, type.len,
+                   type.data);
+        goto done;
     }
+
+    ctx->err_action_type = t->name;
+
+    rc = ngx_http_durable_parse_members(r, ctx, span, t, act);
+
+    ctx->in_action = 0;
+
+    return rc;
+
+done:
+
+    ctx->in_action = 0;
+
+    return NGX_ERROR;
+}
+
+
+/* the members of an action of type t */
+
+static ngx_int_t
+ngx_http_durable_parse_members(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span,
+    const ngx_http_durable_action_type_t *t, ds_action_t *act)
+{
+    ds_str_t  fire;
 
     act->type = t->type;
     act->id = -1;
@@ -640,7 +720,7 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_http_durable_get_string(r, ctx, span, "name", t->needs_name,
+    if (ngx_http_durable_get_needed(r, ctx, span, "name", t->needs_name,
                                     &act->name)
         != NGX_OK)
     {
@@ -658,7 +738,7 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
                                            &act->instance_id);
 
     case DS_ACT_RAISE_EVENT:
-        return ngx_http_durable_get_string(r, ctx, span, "instanceId", 1,
+        return ngx_http_durable_get_needed(r, ctx, span, "instanceId", 1,
                                            &act->instance_id);
 
     case DS_ACT_SIGNAL_ENTITY:
@@ -669,11 +749,11 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        return ngx_http_durable_get_string(r, ctx, span, "operation", 1,
+        return ngx_http_durable_get_needed(r, ctx, span, "operation", 1,
                                            &act->name);
 
     case DS_ACT_CREATE_TIMER:
-        if (ngx_http_durable_get_string(r, ctx, span, "fireAt", 1, &fire)
+        if (ngx_http_durable_get_needed(r, ctx, span, "fireAt", 1, &fire)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -681,8 +761,9 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
 
         if (ds_time_parse(fire.data, fire.len, &act->fire_at) != DS_OK) {
             return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                       "The fireAt '%*s' is not an ISO 8601 time.",
-                       fire.len, fire.data);
+                       "Action %ui (%s): 'fireAt' '%*s' is not an ISO 8601 "
+                       "time.", ctx->err_action, t->name, fire.len,
+                       fire.data);
         }
 
         return NGX_OK;
@@ -702,6 +783,28 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
     default:
         return NGX_OK;
     }
+}
+
+
+/*
+ * A string member an action needs when needed: absent or null is a 400,
+ * an empty string is read as one, for the rules of names to word
+ */
+
+static ngx_int_t
+ngx_http_durable_get_needed(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span, const char *name,
+    ngx_uint_t needed, ds_str_t *out)
+{
+    if (ngx_http_durable_get_string(r, ctx, span, name, 0, out) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (needed && out->data == NULL) {
+        return ngx_http_durable_member_error(r, ctx, name, "is required");
+    }
+
+    return NGX_OK;
 }
 
 

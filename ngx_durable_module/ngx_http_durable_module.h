@@ -148,6 +148,15 @@ struct ngx_http_durable_ctx_s {
     ngx_uint_t                  err_status;
     ngx_str_t                   err;
 
+    /*
+     * while an action of a completion is parsed: its position and, once
+     * known, its type, which the errors of its members name ("Action 2
+     * (scheduleActivity): 'id' must ...")
+     */
+    ngx_uint_t                  err_action;
+    const char                 *err_action_type;
+    unsigned                    in_action:1;
+
     /* waiting: see ngx_http_durable_wait.c */
     ngx_event_t                 wait_ev;
     ngx_msec_t                  wait_deadline;

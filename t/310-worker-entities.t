@@ -18,7 +18,7 @@ our $K = { 'x-functions-key' => 'systemkey-1234' };
 # assertions made by the flows: ordering, deleted, many, signal_names,
 # replay_other, by_name, paged, empty_op, no_state; TEST 9 sends ten
 # requests
-plan tests => 11 + 3 + 14 + 5 + 3 + 3 + 3 + 8 + 2 * (blocks() - 1)
+plan tests => 11 + 3 + 15 + 5 + 3 + 3 + 3 + 8 + 2 * (blocks() - 1)
               + 2 * 10;
 
 
@@ -189,6 +189,8 @@ sub main::signal_names {
           qr/'entity\.name' must not contain '\@' \(at byte 0\)/ ],
         [ 'name', 'x' x 300, 'k', '300 bytes',
           qr/'entity\.name' must have 1 to 256 bytes, not 300/ ],
+        [ 'name', '', 'k', 'empty',
+          qr/'entity\.name' must have 1 to 256 bytes, not 0/ ],
         [ 'key', 'counter', 'a/b', "'a/b'",
           qr/'entity\.key' must not contain [^(]*\('\/' at byte 1\)/ ],
         [ 'key', 'counter', "a\r\nb", 'CR LF',
@@ -219,7 +221,8 @@ sub main::signal_names {
     # the operation follows the same rules (a JSON body cannot carry a
     # surrogate: the store's unit tests check those)
     my @bad_ops = (
-        [ '', 'empty', qr/The member 'operation' must not be empty/ ],
+        [ '', 'empty', qr/Action 2 \(signalEntity\): 'operation' must /
+                       . qr/have 1 to 256 bytes, not 0\./ ],
         [ "a\x01b", 'a control character',
           qr/Action 2 \(signalEntity\): 'operation' must not contain control characters/ ],
         [ 'a#b', "'a#b'",
