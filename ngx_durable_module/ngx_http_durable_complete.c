@@ -105,6 +105,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
     ds_str_t                        span;
     ngx_http_durable_body_t         item;
     ds_jspan_iter_t                 it;
+    u_char                         *lead;
     ngx_http_durable_work_t        *k;
     ngx_http_durable_work_batch_t  *b;
     ngx_http_durable_loc_conf_t    *dlcf;
@@ -112,6 +113,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
     array = ngx_http_durable_json_array(&in->text);
+    lead = NULL;
     n = 1;
 
     if (array) {
@@ -150,9 +152,15 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
         return ngx_http_durable_fail(r, ctx);
     }
 
-    if (array && !ds_jspan_iter(&it, (u_char *) in->text.data, in->text.len))
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (array) {
+        if (!ds_jspan_iter(&it, (u_char *) in->text.data, in->text.len)) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        lead = ngx_pnalloc(r->pool, sizeof("Completion : ") + NGX_INT_T_LEN);
+        if (lead == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     for (i = 0; i < n; i++) {
@@ -164,13 +172,19 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
+            /* a 400 says which completion, counted from 0 as actions */
+            ctx->err_lead.data = lead;
+            ctx->err_lead.len = ngx_sprintf(lead, "Completion %ui: ", i)
+                                - lead;
+
         } else {
             item = *in;
         }
 
         if (!ngx_http_durable_json_object(&item.text)) {
-            return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+            (void) ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                        "Every completion in the array must be an object.");
+            return ngx_http_durable_fail(r, ctx);
         }
 
         if (ngx_http_durable_parse_completion(r, ctx, &item, k) != NGX_OK) {
@@ -179,6 +193,8 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
 
         ngx_http_durable_work_prepare(r, ctx, k);
     }
+
+    ngx_str_null(&ctx->err_lead);
 
     calls = n + b->claim;
 

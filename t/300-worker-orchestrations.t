@@ -23,7 +23,7 @@ our %flow_tests = (
     roundtrip => 14, idempotent => 4, stale => 4, events => 5,
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
-    sub => 5, many => 13, many_big => 3, bad_names => 37, good_names => 5,
+    sub => 5, many => 15, many_big => 3, bad_names => 37, good_names => 5,
     replay_other => 10, by_name => 10, big_item => 4, claim_bufs => 6,
     bad_actions => 3,
 );
@@ -546,10 +546,25 @@ sub main::many {
                           { type => 'scheduleActivity', id => 1,
                             name => 'B', input => "b$_" } ] } } qw(m1 m2);
 
-    # a malformed completion among them: 400, nothing applied
+    # a malformed completion among them: 400 saying which (counted from
+    # 0, as actions are), nothing applied
     my $r = complete($hub, 'orchestrations',
                      [ @two, { instanceId => 'm3', lease => 'nope' } ]);
-    Test::More::is($r->{status}, 400, 'one malformed completion: 400');
+    Test::More::is("$r->{status} " . ($r->{json} ? $r->{json}{Message} : ''),
+                   "400 Completion 2: The member 'lease' is not a lease "
+                   . 'token.', 'one malformed completion: 400');
+
+    $r = complete($hub, 'orchestrations',
+                  [ $two[0], { %{ $two[1] }, actions => [
+                        { type => 'raiseEvent', name => 'Ping' } ] } ]);
+    Test::More::is("$r->{status} " . ($r->{json} ? $r->{json}{Message} : ''),
+                   "400 Completion 1: Action 0 (raiseEvent): 'instanceId' "
+                   . 'is required.', 'the second of two with a bad action');
+
+    $r = complete($hub, 'orchestrations', [ $two[0], 5 ]);
+    Test::More::is("$r->{status} " . ($r->{json} ? $r->{json}{Message} : ''),
+                   '400 Completion 1: Every completion in the array must be '
+                   . 'an object.', 'the second of two not an object');
     Test::More::is(scalar(claim($hub, 'activities', max => 10)), 0,
                    'and nothing was applied');
 
