@@ -725,7 +725,9 @@ ngx_http_durable_parse_members(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_str_t *span,
     const ngx_http_durable_action_type_t *t, ds_action_t *act)
 {
-    ds_str_t  fire;
+    char             text[NGX_HTTP_DURABLE_FAULT_LEN];
+    ds_str_t         fire;
+    ds_name_fault_t  fault;
 
     act->type = t->type;
     act->id = -1;
@@ -750,8 +752,28 @@ ngx_http_durable_parse_members(ngx_http_request_t *r,
     switch (act->type) {
 
     case DS_ACT_START_SUB:
-        return ngx_http_durable_get_string(r, ctx, span, "instanceId", 0,
-                                           &act->instance_id);
+        if (ngx_http_durable_get_string(r, ctx, span, "instanceId", 0,
+                                        &act->instance_id)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /*
+         * only an absent (or null) id gets the default: "" is an id the
+         * rule refuses, not an unset one, or the child would not be the
+         * one the worker named
+         */
+
+        if (act->instance_id.data != NULL && act->instance_id.len == 0) {
+            (void) ds_name_instance_id(act->instance_id, &fault);
+            ds_name_fault_text(&fault, text, sizeof(text));
+
+            return ngx_http_durable_member_error(r, ctx, "instanceId",
+                                                 text);
+        }
+
+        return NGX_OK;
 
     case DS_ACT_RAISE_EVENT:
         return ngx_http_durable_get_needed(r, ctx, span, "instanceId", 1,

@@ -23,7 +23,7 @@ our %flow_tests = (
     roundtrip => 14, idempotent => 4, stale => 4, events => 5,
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
-    sub => 5, many => 15, many_big => 3, bad_names => 37, good_names => 5,
+    sub => 5, many => 15, many_big => 3, bad_names => 38, good_names => 6,
     replay_other => 10, by_name => 10, big_item => 4, claim_bufs => 6,
     bad_actions => 3,
 );
@@ -851,10 +851,6 @@ sub main::bad_names {
 
             next if $ids_only && !$is_id;
 
-            # an empty child id is the default one, for now
-            next if $bad eq '' && $type eq 'startSubOrchestration'
-                    && $member eq 'instanceId';
-
             my $r = complete($hub, 'orchestrations', {
                 instanceId => 'bn1', lease => $o[0]{lease},
                 actions => [ @prefix, $make->($bad) ] });
@@ -937,6 +933,8 @@ sub main::good_names {
             { type => 'startSubOrchestration', id => 2, name => '@counter@c1',
               instanceId => $long },
             { type => 'startSubOrchestration', id => 3, name => 'Child' },
+            { type => 'startSubOrchestration', id => 4, name => 'Child',
+              instanceId => undef },
             { type => 'raiseEvent', instanceId => 'gn@2', name => 'P@ng' },
         ] });
     Test::More::is($r->{status}, 200, 'good names and ids: 200')
@@ -954,6 +952,8 @@ sub main::good_names {
 
     $r = api('GET', "$B/instances/gn1:3?taskHub=$hub", undef, $K);
     Test::More::is($r->{status}, 202, 'the one with the default id');
+    $r = api('GET', "$B/instances/gn1:4?taskHub=$hub", undef, $K);
+    Test::More::is($r->{status}, 202, 'and the one whose id is null');
 
     my ($gn2) = grep { $_->{instanceId} eq 'gn@2' }
                      claim($hub, 'orchestrations', max => 10);
