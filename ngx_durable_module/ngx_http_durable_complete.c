@@ -37,7 +37,11 @@ static ngx_int_t ngx_http_durable_parse_entity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
     ngx_http_durable_work_t *k);
 static ngx_int_t ngx_http_durable_parse_action(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ds_str_t *span, ds_action_t *act);
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span, size_t index,
+    ds_action_t *act);
+static ngx_int_t ngx_http_durable_get_needed(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span, const char *name,
+    ngx_uint_t needed, ds_str_t *out);
 static ngx_int_t ngx_http_durable_action_error(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const ds_action_t *acts,
     const ds_action_fault_t *f);
@@ -101,6 +105,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
     ds_str_t                        span;
     ngx_http_durable_body_t         item;
     ds_jspan_iter_t                 it;
+    u_char                         *lead;
     ngx_http_durable_work_t        *k;
     ngx_http_durable_work_batch_t  *b;
     ngx_http_durable_loc_conf_t    *dlcf;
@@ -108,6 +113,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
     array = ngx_http_durable_json_array(&in->text);
+    lead = NULL;
     n = 1;
 
     if (array) {
@@ -146,9 +152,15 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
         return ngx_http_durable_fail(r, ctx);
     }
 
-    if (array && !ds_jspan_iter(&it, (u_char *) in->text.data, in->text.len))
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (array) {
+        if (!ds_jspan_iter(&it, (u_char *) in->text.data, in->text.len)) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        lead = ngx_pnalloc(r->pool, sizeof("Completion : ") + NGX_INT_T_LEN);
+        if (lead == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     for (i = 0; i < n; i++) {
@@ -160,13 +172,19 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
+            /* a 400 says which completion, counted from 0 as actions */
+            ctx->err_lead.data = lead;
+            ctx->err_lead.len = ngx_sprintf(lead, "Completion %ui: ", i)
+                                - lead;
+
         } else {
             item = *in;
         }
 
         if (!ngx_http_durable_json_object(&item.text)) {
-            return ngx_http_durable_send_error(r, NGX_HTTP_BAD_REQUEST,
+            (void) ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
                        "Every completion in the array must be an object.");
+            return ngx_http_durable_fail(r, ctx);
         }
 
         if (ngx_http_durable_parse_completion(r, ctx, &item, k) != NGX_OK) {
@@ -175,6 +193,8 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
 
         ngx_http_durable_work_prepare(r, ctx, k);
     }
+
+    ngx_str_null(&ctx->err_lead);
 
     calls = n + b->claim;
 
@@ -293,9 +313,29 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
 
             ngx_memzero(&acts[n], sizeof(ds_action_t));
 
-            if (ngx_http_durable_parse_action(r, ctx, &span, &acts[n])
+            if (ngx_http_durable_parse_action(r, ctx, &span, n, &acts[n])
                 != NGX_OK)
             {
+                return NGX_ERROR;
+            }
+
+            /*
+             * its names and id by the store's rules at once, so that the
+             * first bad action is the one answered, whatever is wrong
+             * with it, and a body of many is refused at the first
+             */
+
+            switch (ds_work_actions_check(k->op.in.work.id, &acts[n], 1,
+                                          &fault))
+            {
+            case DS_OK:
+                break;
+
+            case DS_INVALID:
+                fault.index = n;
+                return ngx_http_durable_action_error(r, ctx, acts, &fault);
+
+            default:
                 return NGX_ERROR;
             }
 
@@ -303,7 +343,10 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
         }
     }
 
-    /* names and ids by the store's rules: a 400 that names the action */
+    /*
+     * the rules between actions (a finishing one last, schedule ids
+     * unique): a 400 that names the action
+     */
 
     switch (ds_work_actions_check(k->op.in.work.id, acts, n, &fault)) {
 
@@ -375,17 +418,37 @@ ngx_http_durable_parse_entity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_body_t *in,
     ngx_http_durable_work_t *k)
 {
-    ds_str_t   del, state;
+    ds_str_t    del, state;
+    ngx_uint_t  drop;
 
     if (ngx_http_durable_get_work_key(r, ctx, &in->text, k) != NGX_OK) {
         return NGX_ERROR;
     }
 
+    /* the body is minified: a boolean is the bare word; null is none */
     ngx_http_durable_get_raw(&in->text, "delete", &del);
     ngx_http_durable_get_raw(&in->text, "state", &state);
 
-    k->op.in.work.delete_state = (del.len == 4
-                                  && ngx_strncmp(del.data, "true", 4) == 0);
+    if (del.len == 4 && ngx_strncmp(del.data, "true", 4) == 0) {
+        drop = 1;
+
+    } else if (del.len == 0
+               || (del.len == 5 && ngx_strncmp(del.data, "false", 5) == 0))
+    {
+        drop = 0;
+
+    } else {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The member 'delete' must be true or false.");
+    }
+
+    /*
+     * no state (absent or null) deletes the entity, as a gRPC worker's
+     * result without entityState does: a worker whose state became
+     * undefined drops the member, and that must not keep a null state
+     */
+
+    k->op.in.work.delete_state = drop || state.len == 0;
     k->op.in.work.result = state;
 
     return NGX_OK;
@@ -580,20 +643,46 @@ static const ngx_http_durable_action_type_t  ngx_http_durable_actions[] = {
     (sizeof(ngx_http_durable_actions) / sizeof(ngx_http_durable_actions[0]))
 
 
+static ngx_int_t ngx_http_durable_parse_members(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span,
+    const ngx_http_durable_action_type_t *t, ds_action_t *act);
+
+
+/*
+ * One action, the one at index in "actions". Its errors name it: "Action
+ * 3: ..." until its type is known, then "Action 3 (raiseEvent): ...";
+ * the errors of its members through ngx_http_durable_member_error(). An
+ * empty name is left to the rules of names (ds_work_actions_check()),
+ * whose words say what a name must be.
+ */
+
 static ngx_int_t
 ngx_http_durable_parse_action(ngx_http_request_t *r,
-    ngx_http_durable_ctx_t *ctx, ds_str_t *span, ds_action_t *act)
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span, size_t index,
+    ds_action_t *act)
 {
-    ds_str_t                               type, fire;
+    ngx_int_t                              rc;
+    ds_str_t                               type;
     const ngx_http_durable_action_type_t  *t, *end;
 
     if (!ngx_http_durable_json_object(span)) {
         return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "Every action must be an object.");
+                   "Action %uz: an action must be a JSON object.", index);
     }
 
-    if (ngx_http_durable_get_string(r, ctx, span, "type", 1, &type) != NGX_OK) {
-        return NGX_ERROR;
+    ctx->in_action = 1;
+    ctx->err_action = index;
+    ctx->err_action_type = NULL;
+
+    if (ngx_http_durable_get_string(r, ctx, span, "type", 0, &type)
+        != NGX_OK)
+    {
+        goto done;
+    }
+
+    if (type.data == NULL) {
+        (void) ngx_http_durable_member_error(r, ctx, "type", "is required");
+        goto done;
     }
 
     end = ngx_http_durable_actions + NGX_HTTP_DURABLE_ACTIONS;
@@ -607,9 +696,38 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
     }
 
     if (t == end) {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "Unknown action type '%*s'.", type.len, type.data);
+        (void) ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "Action %uz: unknown type '%*s'.", index, type.len,
+                   type.data);
+        goto done;
     }
+
+    ctx->err_action_type = t->name;
+
+    rc = ngx_http_durable_parse_members(r, ctx, span, t, act);
+
+    ctx->in_action = 0;
+
+    return rc;
+
+done:
+
+    ctx->in_action = 0;
+
+    return NGX_ERROR;
+}
+
+
+/* the members of an action of type t */
+
+static ngx_int_t
+ngx_http_durable_parse_members(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span,
+    const ngx_http_durable_action_type_t *t, ds_action_t *act)
+{
+    char             text[NGX_HTTP_DURABLE_FAULT_LEN];
+    ds_str_t         fire;
+    ds_name_fault_t  fault;
 
     act->type = t->type;
     act->id = -1;
@@ -620,7 +738,7 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_http_durable_get_string(r, ctx, span, "name", t->needs_name,
+    if (ngx_http_durable_get_needed(r, ctx, span, "name", t->needs_name,
                                     &act->name)
         != NGX_OK)
     {
@@ -634,11 +752,31 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
     switch (act->type) {
 
     case DS_ACT_START_SUB:
-        return ngx_http_durable_get_string(r, ctx, span, "instanceId", 0,
-                                           &act->instance_id);
+        if (ngx_http_durable_get_string(r, ctx, span, "instanceId", 0,
+                                        &act->instance_id)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /*
+         * only an absent (or null) id gets the default: "" is an id the
+         * rule refuses, not an unset one, or the child would not be the
+         * one the worker named
+         */
+
+        if (act->instance_id.data != NULL && act->instance_id.len == 0) {
+            (void) ds_name_instance_id(act->instance_id, &fault);
+            ds_name_fault_text(&fault, text, sizeof(text));
+
+            return ngx_http_durable_member_error(r, ctx, "instanceId",
+                                                 text);
+        }
+
+        return NGX_OK;
 
     case DS_ACT_RAISE_EVENT:
-        return ngx_http_durable_get_string(r, ctx, span, "instanceId", 1,
+        return ngx_http_durable_get_needed(r, ctx, span, "instanceId", 1,
                                            &act->instance_id);
 
     case DS_ACT_SIGNAL_ENTITY:
@@ -649,11 +787,11 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        return ngx_http_durable_get_string(r, ctx, span, "operation", 1,
+        return ngx_http_durable_get_needed(r, ctx, span, "operation", 1,
                                            &act->name);
 
     case DS_ACT_CREATE_TIMER:
-        if (ngx_http_durable_get_string(r, ctx, span, "fireAt", 1, &fire)
+        if (ngx_http_durable_get_needed(r, ctx, span, "fireAt", 1, &fire)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -661,8 +799,9 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
 
         if (ds_time_parse(fire.data, fire.len, &act->fire_at) != DS_OK) {
             return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                       "The fireAt '%*s' is not an ISO 8601 time.",
-                       fire.len, fire.data);
+                       "Action %ui (%s): 'fireAt' '%*s' is not an ISO 8601 "
+                       "time.", ctx->err_action, t->name, fire.len,
+                       fire.data);
         }
 
         return NGX_OK;
@@ -682,6 +821,28 @@ ngx_http_durable_parse_action(ngx_http_request_t *r,
     default:
         return NGX_OK;
     }
+}
+
+
+/*
+ * A string member an action needs when needed: absent or null is a 400,
+ * an empty string is read as one, for the rules of names to word
+ */
+
+static ngx_int_t
+ngx_http_durable_get_needed(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span, const char *name,
+    ngx_uint_t needed, ds_str_t *out)
+{
+    if (ngx_http_durable_get_string(r, ctx, span, name, 0, out) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (needed && out->data == NULL) {
+        return ngx_http_durable_member_error(r, ctx, name, "is required");
+    }
+
+    return NGX_OK;
 }
 
 

@@ -19,6 +19,9 @@
 
 static ngx_int_t ngx_http_durable_get_lease(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const ds_str_t *obj, uint8_t *lease);
+static ngx_int_t ngx_http_durable_get_shown(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, const ds_str_t *obj, const char *name,
+    const char *shown, ngx_uint_t required, ds_str_t *out);
 static ngx_uint_t ngx_http_durable_key_is(ds_str_t key, const char *name,
     size_t len);
 
@@ -105,10 +108,50 @@ ngx_http_durable_key_is(ds_str_t key, const char *name, size_t len)
 }
 
 
+/*
+ * "The member 'id' must ...", or, while an action is parsed, "Action 2
+ * (scheduleActivity): 'id' must ..." (ngx_http_durable_ctx_t.in_action)
+ */
+
+ngx_int_t
+ngx_http_durable_member_error(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, const char *name, const char *what)
+{
+    if (!ctx->in_action) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "The member '%s' %s.", name, what);
+    }
+
+    if (ctx->err_action_type == NULL) {
+        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+                   "Action %ui: '%s' %s.", ctx->err_action, name, what);
+    }
+
+    return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
+               "Action %ui (%s): '%s' %s.", ctx->err_action,
+               ctx->err_action_type, name, what);
+}
+
+
 ngx_int_t
 ngx_http_durable_get_string(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const ds_str_t *obj, const char *name,
     ngx_uint_t required, ds_str_t *out)
+{
+    return ngx_http_durable_get_shown(r, ctx, obj, name, name, required, out);
+}
+
+
+/*
+ * A string member, named in errors as shown ("entity.name" for the name
+ * inside "entity"). Absent or null: out->data is NULL. required: absent,
+ * null or empty is a 400; else an empty string is a string of length 0.
+ */
+
+static ngx_int_t
+ngx_http_durable_get_shown(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, const ds_str_t *obj, const char *name,
+    const char *shown, ngx_uint_t required, ds_str_t *out)
 {
     char      *p;
     size_t     n;
@@ -124,13 +167,12 @@ ngx_http_durable_get_string(ngx_http_request_t *r,
             return NGX_OK;
         }
 
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The member '%s' is required.", name);
+        return ngx_http_durable_member_error(r, ctx, shown, "is required");
     }
 
     if (v.data[0] != '"') {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The member '%s' must be a string.", name);
+        return ngx_http_durable_member_error(r, ctx, shown,
+                                             "must be a string");
     }
 
     if (ngx_strlchr((u_char *) v.data, (u_char *) v.data + v.len, '\\')
@@ -147,8 +189,8 @@ ngx_http_durable_get_string(ngx_http_request_t *r,
         }
 
         if (!ds_jspan_decode(v, p, v.len, &n)) {
-            return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                       "The member '%s' must be a string.", name);
+            return ngx_http_durable_member_error(r, ctx, shown,
+                                                 "must be a string");
         }
 
         out->data = p;
@@ -156,8 +198,8 @@ ngx_http_durable_get_string(ngx_http_request_t *r,
     }
 
     if (required && out->len == 0) {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The member '%s' must not be empty.", name);
+        return ngx_http_durable_member_error(r, ctx, shown,
+                                             "must not be empty");
     }
 
     return NGX_OK;
@@ -174,8 +216,8 @@ ngx_http_durable_get_int(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     if (!ngx_http_durable_member(obj, name, &v)
         || !ds_jspan_int(v, &n) || n < 0)
     {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The member '%s' must be a non-negative integer.", name);
+        return ngx_http_durable_member_error(r, ctx, name,
+                                             "must be a non-negative integer");
     }
 
     *out = n;
@@ -275,7 +317,10 @@ ngx_http_durable_get_work_key(ngx_http_request_t *r,
 }
 
 
-/* {"entity":{"name":..,"key":..}}: the name lower-cased */
+/*
+ * {"entity":{"name":..,"key":..}}: the name lower-cased; an empty one is
+ * left to the rules of names, which the callers apply
+ */
 
 ngx_int_t
 ngx_http_durable_get_entity(ngx_http_request_t *r,
@@ -288,15 +333,23 @@ ngx_http_durable_get_entity(ngx_http_request_t *r,
     if (!ngx_http_durable_member(obj, "entity", &e)
         || !ngx_http_durable_json_object(&e))
     {
-        return ngx_http_durable_set_error(r, ctx, NGX_HTTP_BAD_REQUEST,
-                   "The member 'entity' must be an object with 'name' and "
-                   "'key'.");
+        return ngx_http_durable_member_error(r, ctx, "entity",
+                   "must be an object with 'name' and 'key'");
     }
 
-    if (ngx_http_durable_get_string(r, ctx, &e, "name", 1, name) != NGX_OK
-        || ngx_http_durable_get_string(r, ctx, &e, "key", 0, key) != NGX_OK)
+    if (ngx_http_durable_get_shown(r, ctx, &e, "name", "entity.name", 0,
+                                   name)
+        != NGX_OK
+        || ngx_http_durable_get_shown(r, ctx, &e, "key", "entity.key", 0,
+                                      key)
+           != NGX_OK)
     {
         return NGX_ERROR;
+    }
+
+    if (name->data == NULL) {
+        return ngx_http_durable_member_error(r, ctx, "entity.name",
+                                             "is required");
     }
 
     p = ngx_pnalloc(r->pool, name->len);

@@ -32,6 +32,8 @@ ngx_int_t ngx_http_durable_body_parse(ngx_http_request_t *r,
     ngx_uint_t many);
 ngx_uint_t ngx_http_durable_member(const ds_str_t *obj, const char *name,
     ds_str_t *value);
+ngx_int_t ngx_http_durable_member_error(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, const char *name, const char *what);
 ngx_int_t ngx_http_durable_get_string(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const ds_str_t *obj, const char *name,
     ngx_uint_t required, ds_str_t *out);

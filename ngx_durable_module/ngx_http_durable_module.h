@@ -147,6 +147,16 @@ struct ngx_http_durable_ctx_s {
     /* a 4xx found while parsing, answered by ngx_http_durable_fail() */
     ngx_uint_t                  err_status;
     ngx_str_t                   err;
+    ngx_str_t                   err_lead;   /* before it: "Completion 2: " */
+
+    /*
+     * while an action of a completion is parsed: its position and, once
+     * known, its type, which the errors of its members name ("Action 2
+     * (scheduleActivity): 'id' must ...")
+     */
+    ngx_uint_t                  err_action;
+    const char                 *err_action_type;
+    unsigned                    in_action:1;
 
     /* waiting: see ngx_http_durable_wait.c */
     ngx_event_t                 wait_ev;

@@ -250,9 +250,16 @@ ngx_http_durable_set_error(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    /* err_lead is short (a completion's position in an array) */
+    p = ctx->err.data;
+
+    if (ctx->err_lead.len) {
+        p = ngx_cpymem(p, ctx->err_lead.data, ctx->err_lead.len);
+    }
+
     va_start(args, fmt);
-    p = ngx_vslprintf(ctx->err.data,
-                      ctx->err.data + NGX_HTTP_DURABLE_MESSAGE_MAX, fmt, args);
+    p = ngx_vslprintf(p, ctx->err.data + NGX_HTTP_DURABLE_MESSAGE_MAX, fmt,
+                      args);
     va_end(args);
 
     ctx->err.len = p - ctx->err.data;

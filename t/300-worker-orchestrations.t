@@ -23,7 +23,7 @@ our %flow_tests = (
     roundtrip => 14, idempotent => 4, stale => 4, events => 5,
     suspended => 4, terminated => 3, purged => 2, continue_as_new => 4,
     rewind => 6, timer => 3, failed => 2, auth => 3, leases => 6,
-    sub => 5, many => 13, many_big => 3, bad_names => 19, good_names => 5,
+    sub => 5, many => 15, many_big => 3, bad_names => 38, good_names => 6,
     replay_other => 10, by_name => 10, big_item => 4, claim_bufs => 6,
     bad_actions => 3,
 );
@@ -546,10 +546,25 @@ sub main::many {
                           { type => 'scheduleActivity', id => 1,
                             name => 'B', input => "b$_" } ] } } qw(m1 m2);
 
-    # a malformed completion among them: 400, nothing applied
+    # a malformed completion among them: 400 saying which (counted from
+    # 0, as actions are), nothing applied
     my $r = complete($hub, 'orchestrations',
                      [ @two, { instanceId => 'm3', lease => 'nope' } ]);
-    Test::More::is($r->{status}, 400, 'one malformed completion: 400');
+    Test::More::is("$r->{status} " . ($r->{json} ? $r->{json}{Message} : ''),
+                   "400 Completion 2: The member 'lease' is not a lease "
+                   . 'token.', 'one malformed completion: 400');
+
+    $r = complete($hub, 'orchestrations',
+                  [ $two[0], { %{ $two[1] }, actions => [
+                        { type => 'raiseEvent', name => 'Ping' } ] } ]);
+    Test::More::is("$r->{status} " . ($r->{json} ? $r->{json}{Message} : ''),
+                   "400 Completion 1: Action 0 (raiseEvent): 'instanceId' "
+                   . 'is required.', 'the second of two with a bad action');
+
+    $r = complete($hub, 'orchestrations', [ $two[0], 5 ]);
+    Test::More::is("$r->{status} " . ($r->{json} ? $r->{json}{Message} : ''),
+                   '400 Completion 1: Every completion in the array must be '
+                   . 'an object.', 'the second of two not an object');
     Test::More::is(scalar(claim($hub, 'activities', max => 10)), 0,
                    'and nothing was applied');
 
@@ -649,11 +664,15 @@ sub main::bad_actions {
 
     my $before = $peak->();
 
-    for my $a ('0', '{}') {
+    for my $a ([ '0', qr/Action 0: an action must be a JSON object\./ ],
+               [ '{}', qr/Action 0: 'type' is required\./ ])
+    {
         my $r = complete($hub, 'orchestrations',
             qq({"instanceId":"ba1","lease":"$o->{lease}","actions":[)
-            . join(',', ($a) x 300000) . ']}');
-        Test::More::is($r->{status}, 400, "300,000 actions $a: 400");
+            . join(',', ($a->[0]) x 300000) . ']}');
+        Test::More::like(
+            "$r->{status} " . ($r->{json} ? $r->{json}{Message} : ''),
+            qr/^400 $a->[1]$/, "300,000 actions $a->[0]: 400 at the first");
     }
 
     my $grew = $peak->() - $before;
@@ -755,6 +774,49 @@ our @bad_spellings = (
     [ '@counter@c1', "a leading '\@'",
       qr/must not start with '\@' \(entity ids do\)\.$/, 'ids only' ],
     [ 'x' x 300, '300 bytes', qr/must have 1 to 256 bytes, not 300\.$/ ],
+    [ '', 'empty', qr/must have 1 to 256 bytes, not 0\.$/ ],
+);
+
+# actions that do not parse: each a 400 naming the action, by its
+# position and, once known, its type
+our @bad_actions = (
+    [ 2, 'not an object', qr/Action 2: an action must be a JSON object\./ ],
+    [ {}, 'no type', qr/Action 2: 'type' is required\./ ],
+    [ { type => 1 }, 'a type that is no string',
+      qr/Action 2: 'type' must be a string\./ ],
+    [ { type => 'callEntity', name => 'x' }, 'an unknown type',
+      qr/Action 2: unknown type 'callEntity'\./ ],
+    [ { type => 'scheduleActivity', name => 'A' }, 'no id',
+      qr/Action 2 \(scheduleActivity\): 'id' must be a non-negative /
+      . qr/integer\./ ],
+    [ { type => 'createTimer', id => -1, fireAt => '2030-01-01T00:00:00Z' },
+      'a negative id', qr/Action 2 \(createTimer\): 'id' must be a /
+      . qr/non-negative integer\./ ],
+    [ { type => 'raiseEvent', instanceId => 'x' }, 'no name',
+      qr/Action 2 \(raiseEvent\): 'name' is required\./ ],
+    [ { type => 'scheduleActivity', id => 2, name => 5 },
+      'a name that is no string',
+      qr/Action 2 \(scheduleActivity\): 'name' must be a string\./ ],
+    [ { type => 'raiseEvent', name => 'Ping' }, 'no instanceId',
+      qr/Action 2 \(raiseEvent\): 'instanceId' is required\./ ],
+    [ { type => 'signalEntity', entity => 'c', operation => 'add' },
+      'an entity that is no object',
+      qr/Action 2 \(signalEntity\): 'entity' must be an object with /
+      . qr/'name' and 'key'\./ ],
+    [ { type => 'signalEntity', entity => { key => 'k' },
+        operation => 'add' }, 'an entity without a name',
+      qr/Action 2 \(signalEntity\): 'entity\.name' is required\./ ],
+    [ { type => 'signalEntity', entity => { name => 'c', key => 'k' } },
+      'no operation',
+      qr/Action 2 \(signalEntity\): 'operation' is required\./ ],
+    [ { type => 'createTimer', id => 2 }, 'no fireAt',
+      qr/Action 2 \(createTimer\): 'fireAt' is required\./ ],
+    [ { type => 'createTimer', id => 2, fireAt => 'tomorrow' },
+      'a fireAt that is no time',
+      qr/Action 2 \(createTimer\): 'fireAt' 'tomorrow' is not an ISO /
+      . qr/8601 time\./ ],
+    [ { type => 'fail', reason => [] }, 'a reason that is no string',
+      qr/Action 2 \(fail\): 'reason' must be a string\./ ],
 );
 
 our @prefix = (
@@ -797,6 +859,17 @@ sub main::bad_names {
                 qr/^400 Action 2 \($type\): '$member' $why/,
                 "$type, $member: $label is 400");
         }
+    }
+
+    for my $b (@bad_actions) {
+        my ($action, $label, $why) = @$b;
+
+        my $r = complete($hub, 'orchestrations', {
+            instanceId => 'bn1', lease => $o[0]{lease},
+            actions => [ @prefix, $action ] });
+        Test::More::like(
+            "$r->{status} " . ($r->{json} ? $r->{json}{Message} : ''),
+            qr/^400 $why$/, "$label: 400 naming the action");
     }
 
     # the other rules of actions are worded the same way
@@ -860,6 +933,8 @@ sub main::good_names {
             { type => 'startSubOrchestration', id => 2, name => '@counter@c1',
               instanceId => $long },
             { type => 'startSubOrchestration', id => 3, name => 'Child' },
+            { type => 'startSubOrchestration', id => 4, name => 'Child',
+              instanceId => undef },
             { type => 'raiseEvent', instanceId => 'gn@2', name => 'P@ng' },
         ] });
     Test::More::is($r->{status}, 200, 'good names and ids: 200')
@@ -877,6 +952,8 @@ sub main::good_names {
 
     $r = api('GET', "$B/instances/gn1:3?taskHub=$hub", undef, $K);
     Test::More::is($r->{status}, 202, 'the one with the default id');
+    $r = api('GET', "$B/instances/gn1:4?taskHub=$hub", undef, $K);
+    Test::More::is($r->{status}, 202, 'and the one whose id is null');
 
     my ($gn2) = grep { $_->{instanceId} eq 'gn@2' }
                      claim($hub, 'orchestrations', max => 10);

@@ -5,7 +5,7 @@
 use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBackend;
-use DurableClient qw(api);
+use DurableClient qw(api json_of);
 use File::Path qw(rmtree);
 
 repeat_each(1);
@@ -16,8 +16,10 @@ our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
 # assertions made by the flows: ordering, deleted, many, signal_names,
-# replay_other, by_name, paged, empty_op; TEST 9 sends ten requests
-plan tests => 11 + 3 + 14 + 5 + 3 + 3 + 3 + 2 * (blocks() - 1) + 2 * 10;
+# replay_other, by_name, paged, empty_op, no_state; TEST 9 sends ten
+# requests
+plan tests => 11 + 3 + 15 + 5 + 3 + 3 + 3 + 8 + 2 * (blocks() - 1)
+              + 2 * 10;
 
 
 sub claim {
@@ -187,6 +189,8 @@ sub main::signal_names {
           qr/'entity\.name' must not contain '\@' \(at byte 0\)/ ],
         [ 'name', 'x' x 300, 'k', '300 bytes',
           qr/'entity\.name' must have 1 to 256 bytes, not 300/ ],
+        [ 'name', '', 'k', 'empty',
+          qr/'entity\.name' must have 1 to 256 bytes, not 0/ ],
         [ 'key', 'counter', 'a/b', "'a/b'",
           qr/'entity\.key' must not contain [^(]*\('\/' at byte 1\)/ ],
         [ 'key', 'counter', "a\r\nb", 'CR LF',
@@ -217,7 +221,8 @@ sub main::signal_names {
     # the operation follows the same rules (a JSON body cannot carry a
     # surrogate: the store's unit tests check those)
     my @bad_ops = (
-        [ '', 'empty', qr/The member 'operation' must not be empty/ ],
+        [ '', 'empty', qr/Action 2 \(signalEntity\): 'operation' must /
+                       . qr/have 1 to 256 bytes, not 0\./ ],
         [ "a\x01b", 'a control character',
           qr/Action 2 \(signalEntity\): 'operation' must not contain control characters/ ],
         [ 'a#b', "'a#b'",
@@ -310,6 +315,48 @@ sub main::by_name {
                        { entity => $e[0]{entity}, lease => $e[0]{lease},
                          state => 2 }, $W)->{status}, 200,
                    'and completes');
+}
+
+
+# a completion without a state, or with a null one, deletes the entity
+# (as a gRPC result without entityState does), and digests as a delete;
+# a delete that is not a boolean is 400 and the lease stays
+sub main::no_state {
+    my $hub = 'Ents6';
+    my $url = "$B/worker/entities/complete?taskHub=$hub";
+    my ($r, @e);
+
+    for my $k ('ns1', 'ns2') {
+        signal($hub, "counter/$k", 'add', '1');
+        @e = claim($hub);
+        api('POST', $url, { entity => $e[0]{entity}, lease => $e[0]{lease},
+                            state => 1 }, $W);
+    }
+
+    signal($hub, 'counter/ns1', 'add', '2');
+    @e = claim($hub);
+    my $done = { entity => $e[0]{entity}, lease => $e[0]{lease} };
+    Test::More::is(api('POST', $url, $done, $W)->{status}, 200,
+                   'a completion without state: 200');
+    Test::More::is(api('GET', "$B/entities/counter/ns1?taskHub=$hub",
+                       undef, $K)->{status}, 404,
+                   'and GET finds no entity');
+    Test::More::is(api('POST', $url, { %$done, delete => \1 }, $W)->{status},
+                   200, 'a delete under its lease is the same completion');
+
+    signal($hub, 'counter/ns2', 'add', '2');
+    @e = claim($hub);
+    $done = { entity => $e[0]{entity}, lease => $e[0]{lease} };
+
+    for my $del ('true', 1, 0, {}) {
+        $r = api('POST', $url, { %$done, delete => $del, state => 3 }, $W);
+        Test::More::is("$r->{status} " . ($r->{json}{Message} // ''),
+                       "400 The member 'delete' must be true or false.",
+                       'delete ' . json_of($del) . ' is 400');
+    }
+
+    Test::More::is(api('POST', $url, { %$done, state => undef }, $W)
+                   ->{status}, 200, 'a null state: 200');
 }
 
 
@@ -496,3 +543,16 @@ POST /runtime/webhooks/durabletask/entities/counter/j1?op=add&taskHub=EntJson&co
 Content-Type: application/json
 --- error_code: 400
 --- response_body_like: ^\{"Message":"Could not parse JSON content: invalid JSON at line [^"]*"\}$
+
+
+
+=== TEST 13: a completion without a state, or with a null one, deletes the entity; a delete that is not a boolean is 400
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::no_state();
+--- request
+GET /runtime/webhooks/durabletask/entities?taskHub=Ents6&fetchState=true&code=systemkey-1234
+--- response_body chomp
+[]
+--- error_code: 200

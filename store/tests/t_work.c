@@ -1391,7 +1391,7 @@ t_work_renew(void)
     int64_t            exp;
     ds_env_t          *env;
     ds_txn_t          *txn;
-    ds_str_t           hub, none;
+    ds_str_t           hub, none, late;
     t_act_t            a;
     t_orch_t           o;
     ds_action_t        act;
@@ -1477,6 +1477,33 @@ t_work_renew(void)
     T_INT(t_complete_a(env, hub, "n", 7, 4, 0, "1", T0 + 304), DS_OK);
 
     T(t_consistent(env, hub, NULL));
+
+    /*
+     * A lease that ran out while nobody claimed the item again is still
+     * its lease: a renewal extends it from now, not from its old expiry,
+     * and a late completion under it applies (a claim in between makes
+     * it stale, as above). Only one holder exists at a time either way.
+     */
+
+    late = t_s("Late");
+    T_INT(t_start(env, late, "l", "O", "", T0), DS_OK);
+    T_INT(t_claim_o(env, late, T0, 100, 1, 5, &o), DS_OK);
+    T_INT(o.n, 1);
+    T_INT(o.expires[0], T0 + 100);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    exp = 0;
+    T_INT(ds_work_renew(txn, late, DS_WORK_ORCHESTRATION, t_s("l"), none, 0,
+                        t_tok(5), T0 + 150, 100, &exp), DS_OK);
+    T_INT(exp, T0 + 250);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(t_claim_o(env, late, T0 + 200, 100, 1, 6, &o), DS_OK);
+    T_INT(o.n, 0);
+
+    T_INT(t_complete_o(env, late, "l", 5, NULL, 0, T0 + 260, &st), DS_OK);
+    T_INT(st, DS_RUNNING);
+    T(t_consistent(env, late, NULL));
 
     ds_env_close(env);
     t_rmdir(dir);
