@@ -646,8 +646,12 @@ dgi_event_out(dg_ctx_t *ctx, ds_str_t event, dg_events_t *h,
 
     if (h != NULL) {
         if (type == DGI_EV_STARTED) {
-            /* a new execution numbers its actions afresh */
-            h->last_id = -1;
+            /*
+             * a new execution numbers its actions afresh; a send before
+             * any known id is guessed from 1, the JavaScript and Python
+             * SDKs' first id (and older versions' guess)
+             */
+            h->last_id = 0;
             h->known = 0;
             h->guessed = 0;
             h->from = h->n;
@@ -662,10 +666,15 @@ dgi_event_out(dg_ctx_t *ctx, ds_str_t event, dg_events_t *h,
         } else if (id >= 0 && !h->known) {
             h->known = 1;
 
-            /* the sequence started at id - guessed: renumber by that */
+            /*
+             * the sequence started at id - guessed, not at 1 (0 in the
+             * .NET, Java and Go SDKs): renumber by the difference
+             */
 
-            if (h->guessed && id > (int64_t) h->guessed) {
-                dgi_events_shift(h, id - (int64_t) h->guessed);
+            if (h->guessed && id >= (int64_t) h->guessed
+                && id - (int64_t) h->guessed != 1)
+            {
+                dgi_events_shift(h, id - (int64_t) h->guessed - 1);
             }
         }
 
@@ -708,7 +717,7 @@ dg_events_init(dg_events_t *ev, dg_ctx_t *ctx)
 
     ev->ctx = ctx;
     ev->rc = DG_OK;
-    ev->last_id = -1;
+    ev->last_id = 0;
 }
 
 

@@ -316,22 +316,28 @@ t_history_events(void)
     }
 
     /*
-     * a new execution numbers its sends from the start: from 0 while
-     * nothing tells otherwise (the .NET, Java and Go SDKs)...
+     * a new execution numbers its sends from the start: from 1 while
+     * nothing tells otherwise (the JavaScript and Python SDKs, and the
+     * numbering of older versions of this codec)...
      */
 
     T_INT(dg_events_add(&ev, 20, t_s(t_events[1])), 0);
     T_INT(dg_events_add(&ev, 21, t_s(t_events[3])), 0);
-    T_INT(ev.events[ev.n - 1]->eventid, 0);
-    T_INT(dg_events_add(&ev, 22, t_s(t_events[3])), 0);
     T_INT(ev.events[ev.n - 1]->eventid, 1);
-
-    /* ...and from 1 when the next id says so (JavaScript, Python) */
-
+    T_INT(dg_events_add(&ev, 22, t_s(t_events[3])), 0);
+    T_INT(ev.events[ev.n - 1]->eventid, 2);
     T_INT(dg_events_add(&ev, 23, t_s(t_events[4])), 0);
     T_INT(ev.events[ev.n - 1]->eventid, 3);
     T_INT(ev.events[ev.n - 2]->eventid, 2);
     T_INT(ev.events[ev.n - 3]->eventid, 1);
+
+    /* ...and from 0 when the next id says so (.NET, Java, Go) */
+
+    T_INT(dg_events_add(&ev, 24, t_s(t_events[1])), 0);
+    T_INT(dg_events_add(&ev, 25, t_s(t_events[3])), 0);
+    T_INT(dg_events_add(&ev, 26, t_s(t_events[2])), 0);
+    T_INT(ev.events[ev.n - 1]->eventid, 1);
+    T_INT(ev.events[ev.n - 2]->eventid, 0);
 
     /* a known id first: the next send follows it */
 
@@ -344,7 +350,7 @@ t_history_events(void)
 
     T_INT(dg_events_add(&ev, 40, t_s(t_events[1])), 0);
     T_INT(dg_events_add(&ev, 41, t_s(t_events[3])), 0);
-    T_INT(ev.events[ev.n - 1]->eventid, 0);
+    T_INT(ev.events[ev.n - 1]->eventid, 1);
     dg_events_next(&ev);
     T_INT(dg_events_add(&ev, 42, t_s(t_events[3])), 0);
     T_INT(dg_events_add(&ev, 43, t_s(t_events[4])), 0);
