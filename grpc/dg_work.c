@@ -1214,7 +1214,9 @@ dgi_orchestrator_actions_in(dg_ctx_t *ctx, const OrchestratorResponse *res,
     rc = ds_work_actions_check(t->id, actions, n, &f);
 
     if (rc == DS_INVALID) {
-        if (res->customstatus != NULL && f.index == 0) {
+        /* actions[0] is always the custom status's: no action of res */
+
+        if (f.index == 0) {
             return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
                                  "'customStatus' is not valid");
         }

@@ -509,6 +509,7 @@ int dsi_seq_each_from(ds_txn_t *txn, int db, ds_str_t hub, ds_str_t id,
 size_t dsi_json_minify(const char *in, size_t len, char *out);
 size_t dsi_json_plain_prefix(const unsigned char *p, size_t len);
 size_t dsi_json_utf8_seq(const unsigned char *p, size_t n, size_t *skip);
+size_t dsi_utf8_bad(const unsigned char *p, size_t len);
 
 /* ds_json_check.c */
 typedef struct {

@@ -18,7 +18,6 @@
 
 static int ds_name_fail(ds_name_fault_t *f, ds_name_error_e error,
     size_t len, size_t at);
-static size_t ds_utf8_bad(const unsigned char *p, size_t len);
 
 
 /*
@@ -77,7 +76,7 @@ ds_name_check(ds_str_t s, size_t max, ds_name_fault_t *f)
         }
     }
 
-    bad = ds_utf8_bad((const unsigned char *) s.data, s.len);
+    bad = dsi_utf8_bad((const unsigned char *) s.data, s.len);
 
     if (bad != s.len) {
         f->byte = (unsigned char) s.data[bad];
@@ -225,8 +224,8 @@ ds_name_fail(ds_name_fault_t *f, ds_name_error_e error, size_t len,
  * a name is exactly what a JSON string may hold.
  */
 
-static size_t
-ds_utf8_bad(const unsigned char *p, size_t len)
+size_t
+dsi_utf8_bad(const unsigned char *p, size_t len)
 {
     size_t  i, n, skip;
 

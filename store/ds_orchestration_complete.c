@@ -541,7 +541,13 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
             return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
         }
 
-        if (a->version.len > DS_NAME_MAX || ds_tags_check(a->tags) != DS_OK)
+        /* the version goes to workers in a protobuf string: UTF-8 */
+
+        if (a->version.len > DS_NAME_MAX
+            || dsi_utf8_bad((const unsigned char *) a->version.data,
+                            a->version.len)
+               != a->version.len
+            || ds_tags_check(a->tags) != DS_OK)
         {
             return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
         }

@@ -351,6 +351,17 @@ t_name_actions(void)
 
     T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_OK);
 
+    /* an activity's version reaches workers as a protobuf string */
+
+    a[0].version = t_s("2.\xc3\xa9");
+    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_OK);
+    a[0].version = t_s("2.\xff");
+    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
+    T_INT(f.error, DS_ACTION_VALUE);
+    T_INT(f.index, 0);
+    T_INT(f.field, DS_FIELD_VALUE);
+    a[0].version = t_s("");
+
     /* without one, a sub-orchestration's id is "<parent id>:<id>", which
        must fit too */
 
