@@ -933,9 +933,19 @@ du_import_json(unsigned table, ds_str_t value, char *err, size_t err_len)
         return du_json_ok("entity operation", value, err, err_len);
 
     case DS_DB_ACTIVITIES:
-        if (dsi_activity_decode(value.data, value.len, &act) != DS_OK
-            || act.input.len == 0)
-        {
+        if (dsi_activity_decode(value.data, value.len, &act) != DS_OK) {
+            return 0;
+        }
+
+        /* a versioned call's tags go to workers as a map of strings */
+
+        if (ds_tags_check(act.tags) != DS_OK) {
+            snprintf(err, err_len, "the activity tags are not a JSON "
+                     "object of strings");
+            return -1;
+        }
+
+        if (act.input.len == 0) {
             return 0;
         }
 

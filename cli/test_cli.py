@@ -886,6 +886,25 @@ def test_import_refused(tmp, fresh, exp1):
        in r.stderr, "an entity state that is not JSON is refused",
        r.detail)
 
+    # an activity record of the version 3 layout (store/ds_activity.c:
+    # a versioned call's version and tags), whose tags are not JSON
+    def activity_tags_not_json(header, recs):
+        for rec in recs:
+            if rec["type"] == "activities" and len(rec["value"]) >= 52:
+                v = rec["value"]
+                rec["value"] = (b"\x03" + v[1:52] + (0).to_bytes(4, "big")
+                                + (1).to_bytes(4, "big") + v[52:] + b"{")
+                rec["edited"] = True
+                return None
+
+    path, recs = edited_export(tmp, exp1, "tags", activity_tags_not_json)
+    n = first_line(recs, "activities", lambda rec: "edited" in rec)
+    r = durable("import", fresh, "--input", path, "--hub", "Tags")
+    ok(n is not None and r.returncode == 1
+       and "line %d: activities record: the activity tags are not a JSON "
+       "object of strings" % n in r.stderr,
+       "activity tags that are not JSON are refused", r.detail)
+
     # hub names the API cannot reach
     r = durable("import", fresh, "--input", exp1, "--hub", "a b")
     ok(r.returncode == 1 and "cannot be reached through the API"
