@@ -526,7 +526,12 @@ dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth, dgi_buf_t *b)
 
     case '"':
         s = dgi_alloc(ctx->mem, json.len);
-        if (s == NULL || dgi_unescape(json, s, &n) != 0) {
+        if (s == NULL) {
+            b->oom = 1;
+            return -1;
+        }
+
+        if (dgi_unescape(json, s, &n) != 0) {
             return -1;
         }
 
@@ -550,7 +555,12 @@ dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth, dgi_buf_t *b)
             key.len += 2;
 
             s = dgi_alloc(ctx->mem, key.len);
-            if (s == NULL || dgi_unescape(key, s, &n) != 0) {
+            if (s == NULL) {
+                b->oom = 1;
+                return -1;
+            }
+
+            if (dgi_unescape(key, s, &n) != 0) {
                 return -1;
             }
 
@@ -735,6 +745,10 @@ dgi_failure_json(dg_ctx_t *ctx, const TaskFailureDetails *fd,
                             &props)
                 != 0)
             {
+                if (props.oom) {
+                    return dgi_nomem(ctx);
+                }
+
                 return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
                                      "'failureDetails.properties' value "
                                      "%zu is not a google.protobuf.Value "
@@ -756,10 +770,15 @@ dgi_failure_json(dg_ctx_t *ctx, const TaskFailureDetails *fd,
             return dgi_nomem(ctx);
         }
 
-        if (ds_json_ingest(props.data, props.len, ctx->json_depth, p, &n,
-                           err, sizeof(err))
-            != DS_OK)
-        {
+        rc = ds_json_ingest(props.data, props.len, ctx->json_depth, p, &n,
+                            err, sizeof(err));
+
+        if (rc == DS_ERROR) {
+            /* out of memory: the worker may send it again */
+            return dgi_nomem(ctx);
+        }
+
+        if (rc != DS_OK) {
             return dg_status_set(&ctx->status, DG_INVALID_ARGUMENT,
                                  "'failureDetails.properties' is not "
                                  "valid: %s", err);

@@ -1659,6 +1659,75 @@ t_work_failure_details(void)
 }
 
 
+/* an allocator that fails once it has given t_budget blocks */
+
+static int  t_budget;
+
+static void *
+t_budget_alloc(void *data, size_t size)
+{
+    if (t_budget-- <= 0) {
+        return NULL;
+    }
+
+    return dg_arena_alloc(data, size);
+}
+
+
+/*
+ * A failure's stored properties, converted with too little memory at each
+ * step in turn: out of memory is RESOURCE_EXHAUSTED (the read is tried
+ * again), never a property silently left out.
+ */
+
+static void
+t_work_failure_nomem(void)
+{
+    int                   rc, n, lost;
+    ds_str_t              ev;
+    dg_ctx_t              c;
+    dg_mem_t              mem;
+    dg_arena_t            a;
+    HistoryEvent         *he;
+    TaskFailureDetails   *out;
+
+    ev = t_s("{\"EventType\":\"TaskFailed\","
+             "\"Timestamp\":\"2026-01-01T00:00:00Z\",\"EventId\":-1,"
+             "\"TaskScheduledId\":3,\"Reason\":\"m\",\"Details\":"
+             "{\"ErrorType\":\"E\",\"ErrorMessage\":\"m\","
+             "\"Properties\":{\"obj\":{\"key\":\"a string\"}}}}");
+
+    lost = 0;
+
+    for (n = 0; n < 200; n++) {
+        dg_arena_init(&a);
+        mem.alloc = t_budget_alloc;
+        mem.data = &a;
+        dg_ctx_init(&c, mem, 64);
+        t_budget = n;
+
+        rc = dg_event_out(&c, ev, &he);
+
+        if (rc == DG_OK) {
+            out = he->taskfailed != NULL ? he->taskfailed->failuredetails
+                                         : NULL;
+            lost += out == NULL || out->n_properties != 1;
+        }
+
+        dg_arena_free(&a);
+
+        T(rc == DG_OK || rc == DG_RESOURCE_EXHAUSTED);
+
+        if (rc == DG_OK && t_budget >= 0) {
+            break;
+        }
+    }
+
+    T(n < 200);
+    T_INT(lost, 0);
+}
+
+
 /*
  * Stored Properties nested deep around a long string are encoded back in
  * memory of about their size, not of their size times their depth.
@@ -1980,6 +2049,7 @@ t_work(void)
     t_work_tokens();
     t_work_failure_details();
     t_work_failure_properties_memory();
+    t_work_failure_nomem();
     t_work_stream();
 
     d = opendir(dir);
