@@ -89,7 +89,8 @@ ngx_http_durable_entity_signal(ngx_http_request_t *r,
             return ngx_http_durable_fail(r, ctx);
         }
 
-        operation.data = (const char *) v->data;
+        /* no op= leaves no data: the empty name has some */
+        operation.data = v->len ? (const char *) v->data : "";
         operation.len = v->len;
     }
 

@@ -257,6 +257,12 @@ ds_json_escape(const char *in, size_t len, char *out)
 
     p = (const unsigned char *) in;
 
+    /* an empty text may have no data at all: memcpy() wants some */
+
+    if (len == 0) {
+        return 0;
+    }
+
     i = dsi_json_plain_prefix(p, len);
     memcpy(out, in, i);
     o = out + i;
