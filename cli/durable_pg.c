@@ -88,6 +88,25 @@ static const du_pg_table_t  du_pg_tables[DS_ROW_KINDS] = {
 };
 
 
+/*
+ * activities from schema version 8 on: an activity's version and tags
+ * too (the LMDB record's version 3). On 6 and 7 they are absent, and an
+ * import drops them: the modules that serve those versions would not
+ * give them to a worker either.
+ */
+static const du_pg_table_t  du_pg_activities_v8 = {
+    "activities",
+    "id, task_id, done::int::bigint, ready_at, lease_expires, "
+    "done_digest, lease, name, input, version, tags",
+    "id, task_id, done, ready_at, lease_expires, done_digest, lease, "
+    "name, input, version, tags"
+};
+
+
+/* the database's schema version, as du_pg_connect() found it */
+static int  du_pg_version;
+
+
 typedef struct {
     ds_str_t            hub;
     ds_txn_t           *txn;
@@ -116,6 +135,7 @@ static const ds_str_t  du_pg_false = { "f", 1 };
 static int du_pg_exec(PGconn *conn, const char *what, const char *sql,
     const char *hub);
 static int du_pg_schema_latest(void);
+static const du_pg_table_t *du_pg_table(int kind);
 static int du_scratch_open(du_scratch_t *s);
 static void du_scratch_close(du_scratch_t *s);
 static int du_pg_load(PGconn *conn, du_pg_load_t *ld);
@@ -176,6 +196,7 @@ du_pg_connect(const char *conninfo, PGconn **conn)
     }
 
     version = atoi(PQgetvalue(res, 0, 0));
+    du_pg_version = version;
     PQclear(res);
 
     if (version < DSI_PG_SCHEMA_MIN || version > du_pg_schema_latest()) {
@@ -192,6 +213,19 @@ du_pg_connect(const char *conninfo, PGconn **conn)
     }
 
     return DU_EXIT_OK;
+}
+
+
+/* a kind's table and columns in the database's schema version */
+
+static const du_pg_table_t *
+du_pg_table(int kind)
+{
+    if (kind == DS_ROW_ACTIVITY && du_pg_version >= 8) {
+        return &du_pg_activities_v8;
+    }
+
+    return &du_pg_tables[kind];
 }
 
 
@@ -391,7 +425,7 @@ du_pg_load(PGconn *conn, du_pg_load_t *ld)
     for (kind = 0; kind < DS_ROW_KINDS; kind++) {
 
         snprintf(sql, sizeof(sql), "SELECT %s FROM durable.%s WHERE hub = $1",
-                 du_pg_tables[kind].select, du_pg_tables[kind].table);
+                 du_pg_table(kind)->select, du_pg_tables[kind].table);
 
         /* binary results, one row at a time: a hub may be large */
 
@@ -492,6 +526,12 @@ du_pg_load_row(du_pg_load_t *ld, int kind, const PGresult *res)
         bad = du_pg_lease(res, 6, act->lease);
         act->name = du_pg_str(res, 7);
         act->input = du_pg_str(res, 8);
+
+        if (PQnfields(res) > 10) {
+            act->version = du_pg_str(res, 9);
+            act->tags = du_pg_str(res, 10);
+        }
+
         break;
 
     case DS_ROW_TIMER:
@@ -1145,7 +1185,7 @@ du_pg_copy_row(void *data, const ds_row_t *row)
 
         snprintf(sql, sizeof(sql), "COPY du_%s (%s) FROM STDIN",
                  du_pg_tables[row->kind].table,
-                 du_pg_tables[row->kind].columns);
+                 du_pg_table((int) row->kind)->columns);
 
         res = PQexec(c->conn, sql);
 
@@ -1211,6 +1251,12 @@ du_pg_copy_row(void *data, const ds_row_t *row)
         du_pg_copy_lease(c, act->lease);
         du_pg_copy_text(c, act->name, 1);
         du_pg_copy_text(c, act->input, 1);
+
+        if (du_pg_version >= 8) {
+            du_pg_copy_text(c, act->version, 1);
+            du_pg_copy_text(c, act->tags, 1);
+        }
+
         break;
 
     case DS_ROW_TIMER:
@@ -1297,7 +1343,7 @@ du_pg_copy_hub(PGconn *conn, ds_env_t *env, const char *hub)
     for (kind = 0; kind < DS_ROW_KINDS; kind++) {
         snprintf(sql, sizeof(sql), "CREATE TEMP TABLE du_%s ON COMMIT DROP"
                  " AS SELECT %s FROM durable.%s WITH NO DATA",
-                 du_pg_tables[kind].table, du_pg_tables[kind].columns,
+                 du_pg_tables[kind].table, du_pg_table(kind)->columns,
                  du_pg_tables[kind].table);
 
         rc = du_pg_exec(conn, "import: a staging table", sql, NULL);
@@ -1362,7 +1408,7 @@ du_pg_copy_hub(PGconn *conn, ds_env_t *env, const char *hub)
         snprintf(sql, sizeof(sql), "INSERT INTO durable.%s (hub, partition,"
                  " %s) SELECT $1, durable.partition_of($2::integer, id), %s"
                  " FROM du_%s", du_pg_tables[kind].table,
-                 du_pg_tables[kind].columns, du_pg_tables[kind].columns,
+                 du_pg_table(kind)->columns, du_pg_table(kind)->columns,
                  du_pg_tables[kind].table);
 
         PQclear(res);

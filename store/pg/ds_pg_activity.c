@@ -31,8 +31,9 @@ dsi_pg_activity_call(const ds_op_t *op, dsi_pg_call_t *call)
             return DS_INVALID;
         }
 
-        call->stmt.sql = "SELECT * FROM durable.claim_activities($1, $2, "
-                         "$3, $4)";
+        /* with each item's version and tags (functions of level 4) */
+        call->stmt.sql = "SELECT * FROM durable.claim_activities_opts($1, "
+                         "$2, $3, $4)";
         dsi_pg_param_str(call, op->hub);
         dsi_pg_param_int(call, op->in.claim.lease_us);
 
@@ -150,6 +151,8 @@ dsi_pg_activity_claimed(ds_op_t *op, const PGresult *res)
         item.input = dsi_pg_text(res, i, 4);
         item.execution = (uint64_t) dsi_pg_int(res, i, 5);
         item.lease_expires = dsi_pg_int(res, i, 6);
+        item.version = dsi_pg_text(res, i, 8);
+        item.tags = dsi_pg_text(res, i, 9);
         item.lease = op->in.claim.tokens + (size_t) i * DS_LEASE_LEN;
 
         if (op->in.claim.item(op->in.claim.item_data, op, &item) != 0) {

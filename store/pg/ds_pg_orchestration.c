@@ -454,9 +454,14 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
         break;
     }
 
-    /* a child's version and tags, a new execution's version */
+    /*
+     * a child's or an activity's version and tags (the activity's row
+     * keeps them for its worker, on schema 8), a new execution's version
+     */
 
-    if (a->type == DS_ACT_START_SUB || a->type == DS_ACT_CONTINUE_AS_NEW) {
+    if (a->type == DS_ACT_START_SUB || a->type == DS_ACT_CONTINUE_AS_NEW
+        || a->type == DS_ACT_SCHEDULE_ACTIVITY)
+    {
         dsi_pgo_add(o, DSI_PGO_VERSION, a->version.data, a->version.len,
                     a->version.len == 0);
 
@@ -464,7 +469,7 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
         dsi_pgo_null(o, DSI_PGO_VERSION);
     }
 
-    if (a->type == DS_ACT_START_SUB) {
+    if (a->type == DS_ACT_START_SUB || a->type == DS_ACT_SCHEDULE_ACTIVITY) {
         dsi_pgo_json(o, DSI_PGO_TAGS, a->tags);
 
     } else {

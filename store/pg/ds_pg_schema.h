@@ -13,9 +13,11 @@
  * tables and columns the functions and C code of this build work with.
  * A store refuses a database at any other (ds_store_pg.c): hosts of
  * several builds share a database while they are upgraded one by one.
- * 7 changed only the count triggers. The tool upgrades to no version
- * below DSI_PG_SCHEMA_MIN, since the functions it creates would not fit
- * its tables, and its other commands read databases of the same range.
+ * 7 changed only the count triggers; 8 added an activity's version and
+ * tags, which the functions use only on a database that has them. The
+ * tool upgrades to no version below DSI_PG_SCHEMA_MIN, since the
+ * functions it creates would not fit its tables, and its other commands
+ * read databases of the same range.
  *
  * DSI_PG_FUNCTIONS: the least level of the functions (store/pg/functions/,
  * durable.functions_level(), which embed.sh checks against this) a store
@@ -32,8 +34,8 @@
 
 
 #define DSI_PG_SCHEMA_MIN   6
-#define DSI_PG_SCHEMA       7
-#define DSI_PG_FUNCTIONS    3
+#define DSI_PG_SCHEMA       8
+#define DSI_PG_FUNCTIONS    4
 
 
 #endif /* DS_PG_SCHEMA_H */

@@ -11,12 +11,29 @@
 -- Locks are taken instance first, then activity, as terminate takes them.
 
 
-CREATE OR REPLACE FUNCTION durable.claim_activities_apply(p_hub text,
+-- whether durable.activities has the version and tags of a call
+-- (schema version 8): the functions serve a database at 6 or 7 too,
+-- where a statement naming them would fail, so each one that does runs
+-- only when this says yes. plpgsql, not SQL: a subquery is not inlined
+CREATE OR REPLACE FUNCTION durable.activity_options() RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN coalesce((SELECT max(v.version) >= 8
+                     FROM durable.schema_version v), false);
+END
+$$;
+
+
+-- the claim of durable.claim_activities_opts(); the version and tags
+-- NULL on a schema without them
+CREATE OR REPLACE FUNCTION durable.claim_activities_take(p_hub text,
     p_lease_us bigint, p_tokens bytea[], p_names text[])
 RETURNS TABLE (rc integer, id text, task_id bigint, name text, input text,
-    execution bigint, lease_expires bigint, visible bigint)
+    execution bigint, lease_expires bigint, visible bigint, version text,
+    tags text)
 LANGUAGE plpgsql AS $$
 DECLARE
+    opts      boolean;
     n         integer;
     max       integer;
     claimed   integer;
@@ -41,11 +58,13 @@ BEGIN
                   WHERE NOT durable.valid_lease(t))
     THEN
         RETURN QUERY SELECT 6, NULL::text, NULL::bigint, NULL::text,
-            NULL::text, NULL::bigint, NULL::bigint, NULL::bigint;
+            NULL::text, NULL::bigint, NULL::bigint, NULL::bigint,
+            NULL::text, NULL::text;
         RETURN;
     END IF;
 
     n := durable.hub_partitions(p_hub, false);
+    opts := durable.activity_options();
     claimed := 0;
     examined := 0;
 
@@ -97,8 +116,17 @@ BEGIN
                 WHERE a.hub = p_hub AND a.partition = act.partition
                   AND a.id = act.id AND a.task_id = act.task_id;
 
-            RETURN QUERY SELECT 0, act.id, act.task_id, act.name, act.input,
-                exec, now + p_lease_us, NULL::bigint;
+            -- act.version is looked up when the statement runs: not on
+            -- a schema without it
+            IF opts THEN
+                RETURN QUERY SELECT 0, act.id, act.task_id, act.name,
+                    act.input, exec, now + p_lease_us, NULL::bigint,
+                    act.version, act.tags;
+            ELSE
+                RETURN QUERY SELECT 0, act.id, act.task_id, act.name,
+                    act.input, exec, now + p_lease_us, NULL::bigint,
+                    NULL::text, NULL::text;
+            END IF;
         END LOOP;
 
         -- fewer than asked for: nothing else is due
@@ -118,7 +146,23 @@ BEGIN
     -- (filter->expired)
     RETURN QUERY SELECT 0, NULL::text, NULL::bigint, NULL::text,
         NULL::text, expired, NULL::bigint,
-        coalesce(next, 9223372036854775807);
+        coalesce(next, 9223372036854775807), NULL::text, NULL::text;
+END
+$$;
+
+
+-- durable.claim_activities()'s claim, without the version and tags
+-- (functions of level 3 and below: its answer cannot change)
+CREATE OR REPLACE FUNCTION durable.claim_activities_apply(p_hub text,
+    p_lease_us bigint, p_tokens bytea[], p_names text[])
+RETURNS TABLE (rc integer, id text, task_id bigint, name text, input text,
+    execution bigint, lease_expires bigint, visible bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY SELECT t.rc, t.id, t.task_id, t.name, t.input,
+        t.execution, t.lease_expires, t.visible
+        FROM durable.claim_activities_take(p_hub, p_lease_us, p_tokens,
+                                           p_names) t;
 END
 $$;
 
@@ -145,6 +189,30 @@ EXCEPTION
         END IF;
         RETURN QUERY SELECT 8, NULL::text, NULL::bigint, NULL::text,
             NULL::text, NULL::bigint, NULL::bigint, NULL::bigint;
+END
+$$;
+
+
+-- durable.claim_activities() with each item's version and tags (level 4;
+-- NULL none, and always on a schema below version 8), which the worker's
+-- ActivityRequest carries: the same rows with two more columns
+CREATE OR REPLACE FUNCTION durable.claim_activities_opts(p_hub text,
+    p_lease_us bigint, p_tokens bytea[], p_names text[])
+RETURNS TABLE (rc integer, id text, task_id bigint, name text, input text,
+    execution bigint, lease_expires bigint, visible bigint, version text,
+    tags text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM durable.claim_activities_take(p_hub,
+        p_lease_us, p_tokens, p_names);
+EXCEPTION
+    WHEN others THEN
+        IF durable.transient(SQLSTATE) THEN
+            RAISE;
+        END IF;
+        RETURN QUERY SELECT 8, NULL::text, NULL::bigint, NULL::text,
+            NULL::text, NULL::bigint, NULL::bigint, NULL::bigint,
+            NULL::text, NULL::text;
 END
 $$;
 
@@ -350,11 +418,22 @@ BEGIN
 
         now := durable.now_us();
 
-        UPDATE durable.activities a
-            SET done = true, name = NULL, input = NULL, ready_at = 0,
-                lease_expires = 0, done_digest = p_digest
-            WHERE a.hub = p_hub AND a.partition = l.part AND a.id = p_id
-              AND a.task_id = p_task;
+        -- nor a version or tags, as an LMDB tombstone, where the schema
+        -- has them
+        IF durable.activity_options() THEN
+            UPDATE durable.activities a
+                SET done = true, name = NULL, input = NULL, ready_at = 0,
+                    lease_expires = 0, done_digest = p_digest,
+                    version = NULL, tags = NULL
+                WHERE a.hub = p_hub AND a.partition = l.part
+                  AND a.id = p_id AND a.task_id = p_task;
+        ELSE
+            UPDATE durable.activities a
+                SET done = true, name = NULL, input = NULL, ready_at = 0,
+                    lease_expires = 0, done_digest = p_digest
+                WHERE a.hub = p_hub AND a.partition = l.part
+                  AND a.id = p_id AND a.task_id = p_task;
+        END IF;
 
         -- the record read and locked above, not looked up again: a
         -- missing one is dropped, as durable.deliver() drops it

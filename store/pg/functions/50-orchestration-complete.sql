@@ -41,8 +41,8 @@
 -- Entity messages go through durable.entity_message() (60-entity.sql);
 -- the function adds "parentExecution" to the calls and requests, the
 -- one member C cannot know.
---   version,  a sub-orchestration's version and tags (JSON), the
---   tags      version of a new execution
+--   version,  a sub-orchestration's or an activity's version and tags
+--   tags      (JSON), the version of a new execution
 --
 -- Strings the function writes into JSON itself (a parent's name and
 -- version in ParentInstance, the version of a new execution) are escaped
@@ -296,6 +296,7 @@ DECLARE
     later      text[];
     pname      text;
     pversion   text;
+    opts       boolean;   -- activities keep a version and tags (v8)
     was        smallint;
     ended_as   smallint;  -- the status a tree termination left here
     term       integer;
@@ -425,14 +426,37 @@ BEGIN
             kind := p_kinds[i];
 
             IF kind = 0 AND fin IS NULL THEN
-                INSERT INTO durable.activities AS x (hub, partition, id,
-                        task_id, done, name, input, ready_at)
-                    VALUES (p_hub, part, p_id, p_ids[i], false, p_a[i],
-                            p_c[i], greatest(now, 1))
-                    ON CONFLICT (hub, partition, id, task_id) DO UPDATE
-                    SET done = false, name = excluded.name,
-                        input = excluded.input, ready_at = excluded.ready_at,
-                        lease = NULL, lease_expires = 0, done_digest = 0;
+                IF opts IS NULL THEN
+                    opts := durable.activity_options();
+                END IF;
+
+                -- with its version and tags where the schema has them
+                -- (an older module's call has neither: NULL)
+                IF opts THEN
+                    INSERT INTO durable.activities AS x (hub, partition, id,
+                            task_id, done, name, input, ready_at, version,
+                            tags)
+                        VALUES (p_hub, part, p_id, p_ids[i], false, p_a[i],
+                                p_c[i], greatest(now, 1), p_version[i],
+                                p_tags[i])
+                        ON CONFLICT (hub, partition, id, task_id) DO UPDATE
+                        SET done = false, name = excluded.name,
+                            input = excluded.input,
+                            ready_at = excluded.ready_at, lease = NULL,
+                            lease_expires = 0, done_digest = 0,
+                            version = excluded.version,
+                            tags = excluded.tags;
+                ELSE
+                    INSERT INTO durable.activities AS x (hub, partition, id,
+                            task_id, done, name, input, ready_at)
+                        VALUES (p_hub, part, p_id, p_ids[i], false, p_a[i],
+                                p_c[i], greatest(now, 1))
+                        ON CONFLICT (hub, partition, id, task_id) DO UPDATE
+                        SET done = false, name = excluded.name,
+                            input = excluded.input,
+                            ready_at = excluded.ready_at, lease = NULL,
+                            lease_expires = 0, done_digest = 0;
+                END IF;
 
             ELSIF kind = 1 AND fin IS NULL THEN
                 INSERT INTO durable.timers AS x (hub, partition, id,

@@ -532,6 +532,16 @@ END
 $$;
 
 
+-- valid JSON text without the whitespace between its tokens, as
+-- dsi_json_minify() leaves it (the LMDB rewind reads its events so): the
+-- strings are matched whole, escapes and all, and kept as they are
+CREATE OR REPLACE FUNCTION durable.json_minify(p_json text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT regexp_replace(p_json, '("(?:[^"\\]|\\.)*")|[ \t\n\r]+',
+                          '\1', 'g')
+$$;
+
+
 -- dsi_rewind(): see ds_orchestration_rewind.c. Errors are raised, for
 -- the caller's savepoint; the answer is rc: 1 NOTFOUND, 3 GONE (another
 -- terminal status), 4 PRECONDITION (active), 6 INVALID.
@@ -549,6 +559,9 @@ DECLARE
     e        record;
     s        record;
     members  text;
+    opts     boolean;
+    ver      text;
+    tg       text;
 BEGIN
     IF NOT durable.valid_key(p_hub, p_id) THEN
         RETURN 6;
@@ -623,14 +636,43 @@ BEGIN
         IF e.type = 'TaskScheduled' THEN
             CONTINUE WHEN coalesce(e.name, '') = '';
 
-            INSERT INTO durable.activities AS a (hub, partition, id,
-                    task_id, name, input, ready_at)
-                VALUES (p_hub, part, p_id, e.id, e.name, e.input,
-                        greatest(p_now, 1))
-                ON CONFLICT ON CONSTRAINT activities_pkey
-                DO UPDATE SET done = false, name = excluded.name,
-                    input = excluded.input, ready_at = excluded.ready_at,
-                    lease = NULL, lease_expires = 0, done_digest = 0;
+            IF opts IS NULL THEN
+                opts := durable.activity_options();
+            END IF;
+
+            IF opts THEN
+                -- the event's Version (a string, empty none) and Tags
+                -- (an object, as its text), as the LMDB rewind reads them
+                SELECT CASE WHEN json_typeof(x.j -> 'Version') = 'string'
+                            THEN nullif(x.j ->> 'Version', '') END,
+                       CASE WHEN json_typeof(x.j -> 'Tags') = 'object'
+                            THEN durable.json_minify((x.j -> 'Tags')::text)
+                       END
+                    INTO ver, tg
+                    FROM (SELECT h.event::json AS j FROM durable.history h
+                          WHERE h.hub = p_hub AND h.partition = part
+                            AND h.id = p_id AND h.seq = e.seq) x;
+
+                INSERT INTO durable.activities AS a (hub, partition, id,
+                        task_id, name, input, ready_at, version, tags)
+                    VALUES (p_hub, part, p_id, e.id, e.name, e.input,
+                            greatest(p_now, 1), ver, tg)
+                    ON CONFLICT ON CONSTRAINT activities_pkey
+                    DO UPDATE SET done = false, name = excluded.name,
+                        input = excluded.input, ready_at = excluded.ready_at,
+                        lease = NULL, lease_expires = 0, done_digest = 0,
+                        version = excluded.version, tags = excluded.tags;
+            ELSE
+                INSERT INTO durable.activities AS a (hub, partition, id,
+                        task_id, name, input, ready_at)
+                    VALUES (p_hub, part, p_id, e.id, e.name, e.input,
+                            greatest(p_now, 1))
+                    ON CONFLICT ON CONSTRAINT activities_pkey
+                    DO UPDATE SET done = false, name = excluded.name,
+                        input = excluded.input, ready_at = excluded.ready_at,
+                        lease = NULL, lease_expires = 0, done_digest = 0;
+            END IF;
+
             pending := true;
 
         ELSIF e.type = 'TimerCreated' THEN

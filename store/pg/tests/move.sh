@@ -63,7 +63,8 @@ mkdir "$tmp/lmdb" && "$rich" "$tmp/lmdb" Moved || exit 1
     2> /dev/null || exit 1
 
 # every table of the LMDB layout, and the record versions that carry the
-# SDK's start options (5), failure details (6), a lock (entity 3)
+# SDK's start options (5), failure details (6), a lock (entity 3), an
+# activity's version and tags (activity 3)
 n=$((n + 1))
 if python3 - "$tmp/a.jsonl" <<'EOF'
 import base64, json, sys
@@ -81,6 +82,7 @@ assert ("instances", 5, 0) in versions and ("instances", 6, 0) in versions
 assert ("entities", 3, 0) in versions          # locked
 assert ("entities", 2, 1) in versions          # with state
 assert ("activities", 2, 1) in versions        # a tombstone
+assert ("activities", 3, 0) in versions        # a version, tags
 EOF
 then
     echo "ok $n - the hub to move has every kind of record"

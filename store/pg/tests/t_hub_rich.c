@@ -7,9 +7,9 @@
  * LMDB (move.sh): orchestrations with histories, Completed, Failed with
  * details, Terminated, Suspended, Pending with an SDK's version, tags and
  * schedule; a sub-orchestration; timers pending; activities pending,
- * leased and completed (a tombstone); entities with state, queued
- * operations, a lease, and one locked by a critical section; a raised
- * event waiting in an inbox.
+ * leased and completed (a tombstone), two with a gRPC call's version or
+ * tags; entities with state, queued operations, a lease, and one locked
+ * by a critical section; a raised event waiting in an inbox.
  *
  *   t_hub_rich DIR HUB
  */
@@ -237,7 +237,10 @@ main(int argc, char **argv)
 
     a[0] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "Say", "\"hi\"");
     a[1] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 1, "Say", "\"ho\"");
+    a[1].version = t_s("2.0");
+    a[1].tags = t_s("{\"team\":\"a\\\"b\"}");
     a[2] = t_act(DS_ACT_SCHEDULE_ACTIVITY, 2, "Say", NULL);
+    a[2].tags = t_s("{\"only\":\"tags\"}");
     a[3] = t_act(DS_ACT_CREATE_TIMER, 3, NULL, NULL);
     a[3].fire_at = t_now + T_DAY;
     a[4] = t_act(DS_ACT_START_SUB, 4, "Child", "{\"c\":1}");

@@ -338,11 +338,15 @@ t_claim_item(void *data, ds_op_t *op, const ds_work_item_t *item)
 
     if (item->kind == DS_WORK_ACTIVITY) {
         /* no clock of the episode: the lease's expiry is each one's own */
-        snprintf(p, len, "%.*s task %lld %.*s %.*s exec %llu token %d\n",
+        snprintf(p, len, "%.*s task %lld %.*s %.*s exec %llu token %d "
+                 "version %d:%.*s tags %d:%.*s\n",
                  (int) item->id.len, item->id.data, (long long) item->task_id,
                  (int) item->name.len, item->name.data,
                  (int) item->input.len, item->input.data,
-                 (unsigned long long) item->execution, item->lease[0]);
+                 (unsigned long long) item->execution, item->lease[0],
+                 (int) item->version.len, (int) item->version.len,
+                 item->version.data, (int) item->tags.len,
+                 (int) item->tags.len, item->tags.data);
         return 0;
     }
 
@@ -3607,6 +3611,89 @@ t_lapse(void)
 }
 
 
+/*
+ * An activity's version and tags (a gRPC ScheduleTaskAction's), kept by
+ * the orchestration's completion and by a rewind for the claimed item,
+ * which a worker's ActivityRequest carries; an activity without them,
+ * scheduled again in the same row, has none left; a tombstone none
+ */
+
+static void
+t_activity_options(void)
+{
+    size_t        i;
+    uint8_t       tk[6 * DS_LEASE_LEN];
+    ds_action_t   a[3];
+
+    static const char *const  f[] = {
+        "{\"EventType\":\"ExecutionStarted\",\"Timestamp\":"
+            "\"2024-01-01T00:00:00Z\",\"EventId\":-1,\"Name\":\"Main\"}",
+        "{\"EventType\":\"TaskScheduled\",\"Timestamp\":"
+            "\"2024-01-01T00:00:01Z\",\"EventId\":0,\"Name\":\"Vers\","
+            "\"Input\":1,\"Version\":\"2.\\\"0\","
+            "\"Tags\":{ \"k\" :\t\"v w\\\" x\" ,\"\":\"\"}}",
+        "{\"EventType\":\"TaskScheduled\",\"Timestamp\":"
+            "\"2024-01-01T00:00:02Z\",\"EventId\":1,\"Name\":\"Vers\","
+            "\"Version\":\"\",\"Tags\":[1]}",
+        "{\"EventType\":\"TaskFailed\",\"Timestamp\":"
+            "\"2024-01-01T00:00:03Z\",\"EventId\":-1,\"TaskScheduledId\":0}",
+        "{\"EventType\":\"ExecutionCompleted\",\"Timestamp\":"
+            "\"2024-01-01T00:00:04Z\",\"EventId\":2,"
+            "\"OrchestrationStatus\":3,\"Result\":null}"
+    };
+
+    for (i = 0; i < sizeof(tk); i++) {
+        tk[i] = (uint8_t) (0x71 + i / DS_LEASE_LEN);
+    }
+
+    /* rewound: both pending calls again, with what their events say */
+    t_hub = "hub";
+    t_failed_instance("vt", f, sizeof(f) / sizeof(f[0]));
+    t_both(__LINE__, t_op(DS_OP_REWIND, "vt", NULL, NULL));
+    t_claim(__LINE__, DS_WORK_ACTIVITY, 3, tk, "Vers");
+
+    t_hub = "actopt";
+
+    t_both(__LINE__, t_op(DS_OP_START, "v1", "Ver", NULL));
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk, "Ver");
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_SCHEDULE_ACTIVITY;
+    a[0].id = 0;
+    a[0].name = t_s("Act");
+    a[0].input = t_s("[1]");
+    a[0].version = t_s("1.2 \"b\"");
+    a[0].tags = t_s("{\"team\":\"x\\\"y\",\"k\":\"\"}");
+    a[1].type = DS_ACT_SCHEDULE_ACTIVITY;
+    a[1].id = 1;
+    a[1].name = t_s("Act");
+    a[1].tags = t_s("{\"only\":\"tags\"}");
+    a[2].type = DS_ACT_SCHEDULE_ACTIVITY;
+    a[2].id = 2;
+    a[2].name = t_s("Act");
+    a[2].version = t_s("3");
+
+    t_complete(__LINE__, "v1", tk, a, 3);
+    t_claim(__LINE__, DS_WORK_ACTIVITY, 4, tk + DS_LEASE_LEN, NULL);
+
+    /* completed: a tombstone; the next episode schedules a plain one */
+    t_activity(__LINE__, DS_OP_WORK_COMPLETE, "v1", 0, tk + DS_LEASE_LEN,
+               0, "7");
+    t_claim(__LINE__, DS_WORK_ORCHESTRATION, 1, tk + 2 * DS_LEASE_LEN,
+            "Ver");
+
+    memset(a, 0, sizeof(a));
+    a[0].type = DS_ACT_SCHEDULE_ACTIVITY;
+    a[0].id = 3;
+    a[0].name = t_s("Plain");
+    t_complete(__LINE__, "v1", tk + 2 * DS_LEASE_LEN, a, 1);
+    t_claim(__LINE__, DS_WORK_ACTIVITY, 2, tk + 3 * DS_LEASE_LEN, "Plain");
+    t_both(__LINE__, t_op(DS_OP_STATUS, "v1", NULL, NULL));
+
+    t_hub = "hub";
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -3673,6 +3760,7 @@ main(int argc, char **argv)
     t_entity_fail();
     t_entity_starts();
     t_lapse();
+    t_activity_options();
 
     dsi_pg_conn_close(t_pg);
     ds_env_close(t_env);

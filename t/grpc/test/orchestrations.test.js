@@ -150,13 +150,20 @@ async function* overreach(ctx) {
   return yield ctx.callActivity('a'.repeat(300), 1);
 }
 
+// an activity called with a version and tags, by which a .NET worker
+// dispatches it
+async function* versioned(ctx) {
+  return yield ctx.callActivity(greet, 'v',
+    { version: '2.1', tags: { team: 'a"b', k: '' } });
+}
+
 test('orchestration features', async (t) => {
-  const { srv, client } = await open(t, {
+  const { srv, client, worker } = await open(t, {
     name: 'orchestrations',
     register: (w) => {
       for (const o of [sequence, fanOut, sleeper, approval, child, parent,
         retrying, counter, collector, statusReporter, sender, receiver,
-        catcher, overreach]) {
+        catcher, overreach, versioned]) {
         w.addOrchestrator(o);
       }
       for (const a of [greet, square, flaky]) {
@@ -399,6 +406,30 @@ test('orchestration features', async (t) => {
     assert.deepStrictEqual(JSON.parse(st.serializedCustomStatus),
       { stage: 'done', step: 2 });
   });
+
+  await t.test('an activity\'s version and tags reach its worker',
+    async () => {
+      // the ActivityRequests the worker is given, as it gets them: the
+      // SDK hands neither to the activity function
+      const seen = [];
+      const run = worker._executeActivity.bind(worker);
+      worker._executeActivity = (req, ...rest) => {
+        seen.push([req.getName(), req.getVersion()?.getValue(),
+          req.getTagsMap().toObject()]);
+        return run(req, ...rest);
+      };
+      try {
+        const id = await client.scheduleNewOrchestration(versioned);
+        const st = await finished(client, id);
+        assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED,
+          JSON.stringify(st.failureDetails));
+        assert.strictEqual(output(st), 'Hello v!');
+      } finally {
+        worker._executeActivity = run;
+      }
+      assert.deepStrictEqual(seen,
+        [['greet', '2.1', [['k', ''], ['team', 'a"b']]]]);
+    });
 
   await t.test('nginx logged no alert and no worker died', () => {
     assert.deepStrictEqual(srv.problems(), []);
