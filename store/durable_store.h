@@ -512,9 +512,9 @@ typedef enum {
  * timestamp (the episode's clock: the claim time), status (after the
  * claim; Pending until the first completion), upto (inbox seq). Activity:
  * id, task_id (its TaskScheduled EventId), name, input, version and tags
- * (the call's, len 0: none; not kept on PostgreSQL), execution (of its
- * instance). Entity: id
- * ("@name@key"), name (lower-cased) and key, input (the state; len 0: no
+ * (the call's, len 0: none; on PostgreSQL from schema version 8),
+ * execution (of its instance). Entity: id ("@name@key"), name
+ * (lower-cased) and key, input (the state; len 0: no
  * state), upto (operations seq). Inputs are JSON text, len 0 = null.
  */
 typedef struct {

@@ -360,7 +360,21 @@ t_name_actions(void)
     T_INT(f.error, DS_ACTION_VALUE);
     T_INT(f.index, 0);
     T_INT(f.field, DS_FIELD_VALUE);
+
+    /* nor a NUL, which PostgreSQL's text cannot hold; a child's too */
+
+    a[0].version = t_n("v\0x", 3);
+    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
+    T_INT(f.index, 0);
     a[0].version = t_s("");
+    a[2].version = t_n("v\0x", 3);
+    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
+    T_INT(f.error, DS_ACTION_VALUE);
+    T_INT(f.index, 2);
+    a[2].version = t_s("\xc3");
+    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
+    T_INT(f.index, 2);
+    a[2].version = t_s("");
 
     /* without one, a sub-orchestration's id is "<parent id>:<id>", which
        must fit too */
