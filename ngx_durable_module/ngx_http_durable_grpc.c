@@ -55,7 +55,6 @@ static ngx_int_t ngx_http_durable_grpc_only(ngx_http_request_t *r,
 static ngx_int_t ngx_http_durable_grpc_fields(ngx_http_request_t *r,
     ngx_list_t *list, ngx_uint_t code, u_char *text, size_t len);
 static ngx_int_t ngx_http_durable_grpc_header_filter(ngx_http_request_t *r);
-static ngx_int_t ngx_http_durable_grpc_is_call(ngx_http_request_t *r);
 static ngx_int_t ngx_http_durable_grpc_header(ngx_http_request_t *r,
     ngx_list_t *list, const char *name, u_char *value, size_t len);
 static void *ngx_http_durable_grpc_alloc(void *pool, size_t size);
@@ -598,7 +597,7 @@ ngx_http_durable_grpc_header_filter(ngx_http_request_t *r)
  * inherited): only durable_task_grpc's own locations count.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_durable_grpc_is_call(ngx_http_request_t *r)
 {
     ngx_http_durable_ctx_t    *ctx;

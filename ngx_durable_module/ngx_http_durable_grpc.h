@@ -56,6 +56,7 @@ struct ngx_http_durable_grpc_ctx_s {
 
 char *ngx_http_durable_grpc(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_durable_grpc_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_durable_grpc_is_call(ngx_http_request_t *r);
 ngx_int_t ngx_http_durable_grpc_status_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 

@@ -9,6 +9,7 @@
 
 #include "ngx_http_durable_module.h"
 #include "ngx_http_durable_auth.h"
+#include "ngx_http_durable_grpc.h"
 #include "ngx_http_durable_render.h"
 
 
@@ -207,10 +208,14 @@ ngx_http_durable_finish(ngx_http_request_t *r, ngx_int_t rc)
         return rc;
     }
 
-    /* a gRPC call's failures are its status, not a body */
+    /*
+     * a gRPC call's failures are its status, not a body; whether a
+     * request is one is the location's own durable_task_grpc, not one a
+     * nested location inherits from its server
+     */
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
-    if (dlcf->grpc) {
+    if (dlcf->grpc && ngx_http_durable_grpc_is_call(r)) {
         return rc;
     }
 

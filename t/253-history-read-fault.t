@@ -19,8 +19,9 @@ if (!DurableBlocks::test_faults_build()) {
     plan skip_all => 'a module without the hook of test faults';
 } else {
     # TEST 1: two requests, status and body each; TEST 2: status, body,
-    # header and four log patterns; TEST 3: status, body, two patterns
-    plan tests => repeat_each() * (4 + 7 + 4);
+    # header and four log patterns; TEST 3: status, body, two patterns;
+    # TEST 4: status, body and header
+    plan tests => repeat_each() * (4 + 7 + 4 + 3);
 }
 
 our $http_config = DurableBlocks::fresh_store('history-fault');
@@ -82,3 +83,23 @@ GET /runtime/webhooks/durabletask/instances/h1
 --- no_error_log
 [alert]
 [error]
+
+
+
+=== TEST 4: the same in a server that also serves gRPC (durable_task_grpc at server level, which the location inherits)
+--- main_config
+    env DURABLE_TEST_FAULTS=history_read;
+--- http_config eval: $::http_config
+--- config
+    durable_task_grpc;
+
+    location /runtime/webhooks/durabletask/ {
+        durable_task;
+        durable_task_anonymous on;
+    }
+--- request
+GET /runtime/webhooks/durabletask/instances/h1?showHistory=true
+--- error_code: 500
+--- response_headers_like
+Content-Type: application/json.*
+--- response_body_like: ^\{"Message":"[^"]+"\}$
