@@ -51,6 +51,8 @@ ds_str_t dgi_member(ds_str_t event, const char *name);
 /* checked names and ids, for a field of a request */
 int dgi_name_in(dg_ctx_t *ctx, ProtobufCBinaryData b, const char *field,
     ds_str_t *out);
+int dgi_operation_in(dg_ctx_t *ctx, ProtobufCBinaryData b,
+    const char *field, ds_str_t *out);
 int dgi_id_in(dg_ctx_t *ctx, ProtobufCBinaryData b, const char *field,
     ds_str_t *out);
 

@@ -482,6 +482,22 @@ dgi_name_in(dg_ctx_t *ctx, ProtobufCBinaryData b, const char *field,
 }
 
 
+/* an entity operation's name: empty (the reference's default) or a name */
+
+int
+dgi_operation_in(dg_ctx_t *ctx, ProtobufCBinaryData b, const char *field,
+    ds_str_t *out)
+{
+    if (b.len == 0) {
+        out->data = "";
+        out->len = 0;
+        return DG_OK;
+    }
+
+    return dgi_name_in(ctx, b, field, out);
+}
+
+
 int
 dgi_id_in(dg_ctx_t *ctx, ProtobufCBinaryData b, const char *field,
     ds_str_t *out)

@@ -544,7 +544,7 @@ dg_signal_in(dg_ctx_t *ctx, const SignalEntityRequest *req, ds_op_t *op)
         return rc;
     }
 
-    rc = dgi_name_in(ctx, req->name, "name", &op->in.entity.operation);
+    rc = dgi_operation_in(ctx, req->name, "name", &op->in.entity.operation);
     if (rc != DG_OK) {
         return rc;
     }

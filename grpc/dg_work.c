@@ -1480,7 +1480,7 @@ dgi_entity_actions_in(dg_ctx_t *ctx, const EntityBatchResult *res,
             }
 
             snprintf(field, sizeof(field), "actions[%zu].sendSignal.name", i);
-            rc = dgi_name_in(ctx, sig->name, field, &a[i].name);
+            rc = dgi_operation_in(ctx, sig->name, field, &a[i].name);
             if (rc != DG_OK) {
                 return rc;
             }

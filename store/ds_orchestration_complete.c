@@ -584,9 +584,11 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
         return DS_OK;
 
     case DS_ACT_SIGNAL_ENTITY:
-        /* the operation: a name, as for signals over HTTP */
+        /* the operation: empty or a name, as for signals over HTTP */
 
-        if (ds_name_check(a->name, DS_NAME_MAX, &f->name) != DS_OK) {
+        if (a->name.len && ds_name_check(a->name, DS_NAME_MAX, &f->name)
+                           != DS_OK)
+        {
             return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
         }
 
@@ -603,7 +605,9 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
         return a->request_id.len ? ds_request_check(a, f) : DS_OK;
 
     case DS_ACT_CALL_ENTITY:
-        if (ds_name_check(a->name, DS_NAME_MAX, &f->name) != DS_OK) {
+        if (a->name.len && ds_name_check(a->name, DS_NAME_MAX, &f->name)
+                           != DS_OK)
+        {
             return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
         }
 

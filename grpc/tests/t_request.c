@@ -390,6 +390,14 @@ t_request_entity(void)
     T_STR(op.in.entity.operation, "add");
     T_STR(op.in.entity.input, "5");
 
+    /* the empty operation name, the reference's default; a bad one not */
+    sig.name = t_b("");
+    T_INT(dg_signal_in(&ctx, &sig, &op), DG_OK);
+    T(op.in.entity.operation.data != NULL);
+    T_STR(op.in.entity.operation, "");
+    sig.name = t_b("a/b");
+    T_INT(dg_signal_in(&ctx, &sig, &op), DG_INVALID_ARGUMENT);
+
     get_entity_request__init(&get);
     get.instanceid = t_b("@counter@c1");
     get.includestate = 1;

@@ -262,9 +262,7 @@ static const t_bad_name_t  t_bad_names[] = {
     { 3, offsetof(ds_action_t, name), "P#ng", 0, 0,
       DS_FIELD_NAME, DS_NAME_CHAR },
 
-    /* the operation of a signal: a name like the others */
-    { 4, offsetof(ds_action_t, name), "", 0, 0,
-      DS_FIELD_NAME, DS_NAME_LENGTH },
+    /* the operation of a signal: a name like the others, or empty */
     { 4, offsetof(ds_action_t, name), "a\001b", 0, 0,
       DS_FIELD_NAME, DS_NAME_CHAR },
     { 4, offsetof(ds_action_t, name), "\xed\xa0\x80", 0, 0,
@@ -350,6 +348,12 @@ t_name_actions(void)
     }
 
     T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_OK);
+
+    /* a signal's operation may be empty: the reference's default */
+
+    a[4].name = t_s("");
+    T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_OK);
+    a[4].name = t_s("add");
 
     /* an activity's version reaches workers as a protobuf string */
 
