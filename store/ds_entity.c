@@ -797,7 +797,11 @@ dsi_entity_actions_check(const ds_action_t *a, size_t n)
     }
 
     for (i = 0; i < n; i++) {
-        if (ds_name_check(a[i].name, DS_NAME_MAX, &f) != DS_OK) {
+        /* a signal's operation may be empty, the reference's default */
+
+        if ((a[i].name.len || a[i].type != DS_ACT_SIGNAL_ENTITY)
+            && ds_name_check(a[i].name, DS_NAME_MAX, &f) != DS_OK)
+        {
             return DS_INVALID;
         }
 
@@ -814,7 +818,7 @@ dsi_entity_actions_check(const ds_action_t *a, size_t n)
 
         case DS_ACT_START_SUB:
             if (ds_name_instance_id(a[i].instance_id, &f) != DS_OK
-                || a[i].version.len > DS_NAME_MAX
+                || !dsi_version_ok(a[i].version)
                 || ds_tags_check(a[i].tags) != DS_OK)
             {
                 return DS_INVALID;

@@ -510,6 +510,7 @@ size_t dsi_json_minify(const char *in, size_t len, char *out);
 size_t dsi_json_plain_prefix(const unsigned char *p, size_t len);
 size_t dsi_json_utf8_seq(const unsigned char *p, size_t n, size_t *skip);
 size_t dsi_utf8_bad(const unsigned char *p, size_t len);
+int dsi_version_ok(ds_str_t v);
 
 /* ds_json_check.c */
 typedef struct {

@@ -224,6 +224,20 @@ ds_name_fail(ds_name_fault_t *f, ds_name_error_e error, size_t len,
  * a name is exactly what a JSON string may hold.
  */
 
+/*
+ * A version (of an activity, a child, a new execution) reaches workers in
+ * a protobuf string and PostgreSQL in a text: UTF-8 without NUL.
+ */
+
+int
+dsi_version_ok(ds_str_t v)
+{
+    return v.len <= DS_NAME_MAX
+           && dsi_utf8_bad((const unsigned char *) v.data, v.len) == v.len
+           && (v.len == 0 || memchr(v.data, '\0', v.len) == NULL);
+}
+
+
 size_t
 dsi_utf8_bad(const unsigned char *p, size_t len)
 {

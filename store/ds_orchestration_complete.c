@@ -60,7 +60,6 @@ static int ds_carryover(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 static int ds_take_later(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     void *data);
 static int ds_lock_check(const ds_action_t *a, ds_action_fault_t *f);
-static int ds_version_ok(ds_str_t v);
 static int ds_entity_message(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst, const ds_action_t *a, int64_t now,
     ds_buf_t *b);
@@ -542,7 +541,7 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
             return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
         }
 
-        if (!ds_version_ok(a->version) || ds_tags_check(a->tags) != DS_OK)
+        if (!dsi_version_ok(a->version) || ds_tags_check(a->tags) != DS_OK)
         {
             return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
         }
@@ -565,7 +564,7 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
             return ds_action_fail(f, DS_ACTION_NAME, DS_FIELD_NAME);
         }
 
-        if (!ds_version_ok(a->version) || ds_tags_check(a->tags) != DS_OK)
+        if (!dsi_version_ok(a->version) || ds_tags_check(a->tags) != DS_OK)
         {
             return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);
         }
@@ -665,20 +664,6 @@ ds_action_check(ds_str_t id, const ds_action_t *a, int last,
 }
 
 
-/*
- * A version (of an activity, a child, a new execution) reaches workers in
- * a protobuf string and PostgreSQL in a text: UTF-8 without NUL.
- */
-
-static int
-ds_version_ok(ds_str_t v)
-{
-    return v.len <= DS_NAME_MAX
-           && dsi_utf8_bad((const unsigned char *) v.data, v.len) == v.len
-           && (v.len == 0 || memchr(v.data, '\0', v.len) == NULL);
-}
-
-
 /* a new version, and carried-over events: JSON objects */
 
 static int
@@ -687,7 +672,7 @@ ds_carryover_check(const ds_action_t *a, ds_action_fault_t *f)
     size_t           i;
     ds_json_error_t  err;
 
-    if (!ds_version_ok(a->version)
+    if (!dsi_version_ok(a->version)
         || (a->ncarryover && a->carryover == NULL))
     {
         return ds_action_fail(f, DS_ACTION_VALUE, DS_FIELD_VALUE);

@@ -901,6 +901,9 @@ t_work_entity_actions(void)
     act[0].operation_action_type_case =
         OPERATION_ACTION__OPERATION_ACTION_TYPE_SEND_SIGNAL;
 
+    /* a signal of the empty operation, which the entity may forward */
+    sig.name = t_b("");
+
     T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
     T_INT(op.in.work.nactions, 2);
     T_INT(t_write(&op, T_T0 + 102000000), DS_OK);
@@ -915,6 +918,7 @@ t_work_entity_actions(void)
 
         if (wi->entityrequest->n_operations == 1) {
             T_SV(wi->entityrequest->operations[0]->input, "1");
+            T_INT(wi->entityrequest->operations[0]->operation.len, 0);
         }
     }
 
