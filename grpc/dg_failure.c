@@ -50,6 +50,7 @@ static void dgi_buf_init(dgi_buf_t *b, dg_ctx_t *ctx);
 static char *dgi_buf_room(dgi_buf_t *b, size_t n);
 static void dgi_buf_add(dgi_buf_t *b, const void *p, size_t n);
 static void dgi_buf_escape(dgi_buf_t *b, const char *s, size_t n);
+static size_t dgi_varint(uint8_t *c, uint64_t v);
 static void dgi_buf_varint(dgi_buf_t *b, uint64_t v);
 static size_t dgi_field_open(dgi_buf_t *b, uint8_t tag);
 static void dgi_field_close(dgi_buf_t *b, size_t at);
@@ -159,11 +160,12 @@ dgi_buf_escape(dgi_buf_t *b, const char *s, size_t n)
 }
 
 
-static void
-dgi_buf_varint(dgi_buf_t *b, uint64_t v)
+/* v as a protobuf varint into c (room for 10 bytes): its length */
+
+static size_t
+dgi_varint(uint8_t *c, uint64_t v)
 {
-    uint8_t  c[10];
-    size_t   n;
+    size_t  n;
 
     n = 0;
 
@@ -178,7 +180,16 @@ dgi_buf_varint(dgi_buf_t *b, uint64_t v)
         n++;
     } while (v);
 
-    dgi_buf_add(b, c, n);
+    return n;
+}
+
+
+static void
+dgi_buf_varint(dgi_buf_t *b, uint64_t v)
+{
+    uint8_t  c[10];
+
+    dgi_buf_add(b, c, dgi_varint(c, v));
 }
 
 
@@ -205,9 +216,8 @@ dgi_field_open(dgi_buf_t *b, uint8_t tag)
 static void
 dgi_field_close(dgi_buf_t *b, size_t at)
 {
-    uint8_t  c[DGI_LEN_ROOM];
+    uint8_t  c[10];
     size_t   n, len;
-    uint64_t v;
 
     if (b->oom) {
         return;
@@ -220,19 +230,7 @@ dgi_field_close(dgi_buf_t *b, size_t at)
         return;
     }
 
-    v = len;
-    n = 0;
-
-    do {
-        c[n] = (uint8_t) (v & 0x7f);
-        v >>= 7;
-
-        if (v) {
-            c[n] |= 0x80;
-        }
-
-        n++;
-    } while (v);
+    n = dgi_varint(c, len);
 
     memcpy(b->data + at - DGI_LEN_ROOM, c, n);
     memmove(b->data + at - DGI_LEN_ROOM + n, b->data + at, len);
