@@ -20,8 +20,8 @@ if (!DurableBlocks::test_faults_build()) {
 } else {
     # TEST 1: two requests, status and body each; TEST 2: status, body,
     # header and four log patterns; TEST 3: status, body, two patterns;
-    # TEST 4: status, body and header
-    plan tests => repeat_each() * (4 + 7 + 4 + 3);
+    # TEST 4: status, body, header and its alert
+    plan tests => repeat_each() * (4 + 7 + 4 + 4);
 }
 
 our $http_config = DurableBlocks::fresh_store('history-fault');
@@ -103,3 +103,5 @@ GET /runtime/webhooks/durabletask/instances/h1?showHistory=true
 --- response_headers_like
 Content-Type: application/json.*
 --- response_body_like: ^\{"Message":"[^"]+"\}$
+--- error_log eval
+[qr/\[alert\] .*durable history of "h1" not read: /]
