@@ -348,7 +348,7 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
      * unique): a 400 that names the action
      */
 
-    switch (ds_work_actions_check(k->op.in.work.id, acts, n, &fault)) {
+    switch (ds_work_actions_order_check(acts, n, &fault)) {
 
     case DS_OK:
         break;

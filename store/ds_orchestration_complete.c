@@ -526,6 +526,38 @@ ds_work_actions_check(ds_str_t id, const ds_action_t *a, size_t n,
 }
 
 
+/*
+ * The rules between actions alone, for a front end that has checked each
+ * action by itself already (ds_work_actions_check() on one action at a
+ * time): a finishing action only last, schedule ids unique.
+ */
+
+int
+ds_work_actions_order_check(const ds_action_t *a, size_t n,
+    ds_action_fault_t *f)
+{
+    size_t  i;
+
+    memset(f, 0, sizeof(ds_action_fault_t));
+
+    for (i = 0; i + 1 < n; i++) {
+        switch (a[i].type) {
+
+        case DS_ACT_COMPLETE:
+        case DS_ACT_FAIL:
+        case DS_ACT_CONTINUE_AS_NEW:
+            f->index = i;
+            return ds_action_fail(f, DS_ACTION_NOT_LAST, DS_FIELD_ID);
+
+        default:
+            break;
+        }
+    }
+
+    return ds_action_ids_check(a, n, f);
+}
+
+
 static int
 ds_action_check(ds_str_t id, const ds_action_t *a, int last,
     ds_action_fault_t *f)

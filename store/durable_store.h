@@ -777,6 +777,12 @@ int ds_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub,
  */
 int ds_work_actions_check(ds_str_t id, const ds_action_t *actions,
     size_t nactions, ds_action_fault_t *fault);
+/*
+ * Only the rules between actions (a finishing action last, schedule ids
+ * unique), for actions each checked by ds_work_actions_check() already.
+ */
+int ds_work_actions_order_check(const ds_action_t *actions, size_t nactions,
+    ds_action_fault_t *fault);
 
 int ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, const uint8_t *lease, int failed, ds_str_t result,

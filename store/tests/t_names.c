@@ -408,7 +408,19 @@ t_name_actions(void)
     T_INT(f.error, DS_ACTION_ID_TWICE);
     T_INT(f.index, 1);
     T_INT(f.other, 0);
+
+    /* the same from the rules between actions alone, and the bad
+       names those leave to the check of each action */
+
+    T_INT(ds_work_actions_order_check(a, 6, &f), DS_INVALID);
+    T_INT(f.error, DS_ACTION_ID_TWICE);
+    T_INT(f.index, 1);
+    T_INT(f.other, 0);
     a[1].id = 1;
+    a[0].name = t_s("a/b");
+    T_INT(ds_work_actions_order_check(a, 6, &f), DS_OK);
+    T_INT(f.error, DS_ACTION_OK);
+    a[0].name = t_s("Say@Hello:\xc3\xa9");
 
     /* a finishing action before the last */
 
@@ -417,6 +429,10 @@ t_name_actions(void)
     T_INT(ds_work_actions_check(t_s("p"), a, 6, &f), DS_INVALID);
     T_INT(f.error, DS_ACTION_NOT_LAST);
     T_INT(f.index, 3);
+    T_INT(ds_work_actions_order_check(a, 6, &f), DS_INVALID);
+    T_INT(f.error, DS_ACTION_NOT_LAST);
+    T_INT(f.index, 3);
+    T_INT(ds_work_actions_order_check(a, 4, &f), DS_OK);
 
     for (i = 0; i < 6; i++) {
         a[i].type = DS_ACT_SET_CUSTOM_STATUS;
