@@ -105,7 +105,6 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
     ds_str_t                        span;
     ngx_http_durable_body_t         item;
     ds_jspan_iter_t                 it;
-    u_char                         *lead;
     ngx_http_durable_work_t        *k;
     ngx_http_durable_work_batch_t  *b;
     ngx_http_durable_loc_conf_t    *dlcf;
@@ -113,7 +112,6 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_durable_module);
 
     array = ngx_http_durable_json_array(&in->text);
-    lead = NULL;
     n = 1;
 
     if (array) {
@@ -157,10 +155,8 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        lead = ngx_pnalloc(r->pool, sizeof("Completion : ") + NGX_INT_T_LEN);
-        if (lead == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+        /* a 400 says which completion, counted from 0 as actions */
+        ctx->in_completions = 1;
     }
 
     for (i = 0; i < n; i++) {
@@ -172,10 +168,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
-            /* a 400 says which completion, counted from 0 as actions */
-            ctx->err_lead.data = lead;
-            ctx->err_lead.len = ngx_sprintf(lead, "Completion %ui: ", i)
-                                - lead;
+            ctx->err_completion = i;
 
         } else {
             item = *in;
@@ -194,7 +187,7 @@ ngx_http_durable_complete_many(ngx_http_request_t *r,
         ngx_http_durable_work_prepare(r, ctx, k);
     }
 
-    ngx_str_null(&ctx->err_lead);
+    ctx->in_completions = 0;
 
     calls = n + b->claim;
 

@@ -147,7 +147,9 @@ struct ngx_http_durable_ctx_s {
     /* a 4xx found while parsing, answered by ngx_http_durable_fail() */
     ngx_uint_t                  err_status;
     ngx_str_t                   err;
-    ngx_str_t                   err_lead;   /* before it: "Completion 2: " */
+    ngx_uint_t                  err_completion; /* of an array: its
+                                                   index, and */
+    unsigned                    in_completions:1; /* "Completion 2: " */
 
     /*
      * while an action of a completion is parsed: its position and, once

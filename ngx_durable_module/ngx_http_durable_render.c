@@ -255,11 +255,11 @@ ngx_http_durable_set_error(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* err_lead is short (a completion's position in an array) */
+    /* the lead is short (a completion's position in an array) */
     p = ctx->err.data;
 
-    if (ctx->err_lead.len) {
-        p = ngx_cpymem(p, ctx->err_lead.data, ctx->err_lead.len);
+    if (ctx->in_completions) {
+        p = ngx_sprintf(p, "Completion %ui: ", ctx->err_completion);
     }
 
     va_start(args, fmt);
