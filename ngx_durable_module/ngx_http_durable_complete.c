@@ -271,7 +271,7 @@ ngx_http_durable_parse_orchestration(ngx_http_request_t *r,
     n = 0;
     acts = NULL;
 
-    if (ngx_http_durable_member(&in->text, "actions", &list)) {
+    if (ngx_http_durable_get_member(r, ctx, &in->text, "actions", &list)) {
         if (!ngx_http_durable_json_array(&list)
             || !ds_jspan_iter(&it, (u_char *) list.data, list.len))
         {
@@ -375,10 +375,10 @@ ngx_http_durable_parse_activity(ngx_http_request_t *r,
 
     ngx_memzero(&reason, sizeof(ds_str_t));
     ngx_memzero(&details, sizeof(ds_str_t));
-    ngx_http_durable_get_raw(&in->text, "result", &result);
+    ngx_http_durable_get_raw(r, ctx, &in->text, "result", &result);
 
     /* a failure member that is null is none */
-    ngx_http_durable_get_raw(&in->text, "failure", &span);
+    ngx_http_durable_get_raw(r, ctx, &in->text, "failure", &span);
     failed = (span.len != 0);
 
     if (failed) {
@@ -394,7 +394,7 @@ ngx_http_durable_parse_activity(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        ngx_http_durable_get_raw(&span, "details", &details);
+        ngx_http_durable_get_raw(r, ctx, &span, "details", &details);
     }
 
     k->op.in.work.failed = failed;
@@ -419,8 +419,8 @@ ngx_http_durable_parse_entity(ngx_http_request_t *r,
     }
 
     /* the body is minified: a boolean is the bare word; null is none */
-    ngx_http_durable_get_raw(&in->text, "delete", &del);
-    ngx_http_durable_get_raw(&in->text, "state", &state);
+    ngx_http_durable_get_raw(r, ctx, &in->text, "delete", &del);
+    ngx_http_durable_get_raw(r, ctx, &in->text, "state", &state);
 
     if (del.len == 4 && ngx_strncmp(del.data, "true", 4) == 0) {
         drop = 1;
@@ -739,7 +739,7 @@ ngx_http_durable_parse_members(ngx_http_request_t *r,
     }
 
     if (t->input) {
-        ngx_http_durable_get_raw(span, t->input, &act->input);
+        ngx_http_durable_get_raw(r, ctx, span, t->input, &act->input);
     }
 
     switch (act->type) {
@@ -808,7 +808,7 @@ ngx_http_durable_parse_members(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        ngx_http_durable_get_raw(span, "details", &act->details);
+        ngx_http_durable_get_raw(r, ctx, span, "details", &act->details);
         return NGX_OK;
 
     default:

@@ -26,6 +26,26 @@ static ngx_uint_t ngx_http_durable_key_is(ds_str_t key, const char *name,
     size_t len);
 
 
+/*
+ * The members of the object a request looked up last (ctx->members): the
+ * lookups of one object, a completion's or an action's several members,
+ * scan it once instead of once each, every value before the member
+ * skipped again. The spans point into the request's body, which stays
+ * where it is while the request lasts, so an object is known by its
+ * place and length. An object of more members is scanned for each.
+ */
+
+#define NGX_HTTP_DURABLE_MEMBERS  16
+
+typedef struct {
+    const char  *data;
+    size_t       len;
+    ngx_uint_t   n;          /* NGX_HTTP_DURABLE_MEMBERS + 1: more */
+    ds_str_t     key[NGX_HTTP_DURABLE_MEMBERS];
+    ds_str_t     value[NGX_HTTP_DURABLE_MEMBERS];
+} ngx_http_durable_members_t;
+
+
 /* request bodies: validated and minified once; an object (or an array) */
 
 ngx_int_t
@@ -108,6 +128,72 @@ ngx_http_durable_key_is(ds_str_t key, const char *name, size_t len)
 }
 
 
+/* ngx_http_durable_member(), from the members kept for the request */
+
+ngx_uint_t
+ngx_http_durable_get_member(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    const ds_str_t *obj, const char *name, ds_str_t *value)
+{
+    size_t                       len;
+    ds_str_t                     key, v;
+    ngx_uint_t                   i;
+    ds_jspan_iter_t              it;
+    ngx_http_durable_members_t  *m;
+
+    m = ctx->members;
+
+    if (m == NULL) {
+        m = ngx_palloc(r->pool, sizeof(ngx_http_durable_members_t));
+        if (m == NULL) {
+            return ngx_http_durable_member(obj, name, value);
+        }
+
+        m->data = NULL;
+        m->len = 0;
+        m->n = 0;
+        ctx->members = m;
+    }
+
+    if (m->data != obj->data || m->len != obj->len) {
+        m->data = obj->data;
+        m->len = obj->len;
+        m->n = 0;
+
+        if (ngx_http_durable_json_object(obj)
+            && ds_jspan_iter(&it, (u_char *) obj->data, obj->len))
+        {
+            while (ds_jspan_next(&it, &key, &v)) {
+                if (m->n == NGX_HTTP_DURABLE_MEMBERS) {
+                    m->n++;
+                    break;
+                }
+
+                m->key[m->n] = key;
+                m->value[m->n] = v;
+                m->n++;
+            }
+        }
+    }
+
+    if (m->n > NGX_HTTP_DURABLE_MEMBERS) {
+        return ngx_http_durable_member(obj, name, value);
+    }
+
+    len = ngx_strlen(name);
+
+    /* the last one if the key repeats, as ngx_http_durable_member() */
+
+    for (i = m->n; i-- > 0; /* void */) {
+        if (ngx_http_durable_key_is(m->key[i], name, len)) {
+            *value = m->value[i];
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /*
  * "The member 'id' must ...", or, while an action is parsed, "Action 2
  * (scheduleActivity): 'id' must ..." (ngx_http_durable_ctx_t.in_action)
@@ -157,7 +243,7 @@ ngx_http_durable_get_shown(ngx_http_request_t *r,
     size_t     n;
     ds_str_t   v;
 
-    if (!ngx_http_durable_member(obj, name, &v)
+    if (!ngx_http_durable_get_member(r, ctx, obj, name, &v)
         || (v.len == 4 && ngx_strncmp(v.data, "null", 4) == 0))
     {
         out->data = NULL;
@@ -213,7 +299,7 @@ ngx_http_durable_get_int(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     int64_t   n;
     ds_str_t  v;
 
-    if (!ngx_http_durable_member(obj, name, &v)
+    if (!ngx_http_durable_get_member(r, ctx, obj, name, &v)
         || !ds_jspan_int(v, &n) || n < 0)
     {
         return ngx_http_durable_member_error(r, ctx, name,
@@ -330,7 +416,7 @@ ngx_http_durable_get_entity(ngx_http_request_t *r,
     u_char    *p;
     ds_str_t   e;
 
-    if (!ngx_http_durable_member(obj, "entity", &e)
+    if (!ngx_http_durable_get_member(r, ctx, obj, "entity", &e)
         || !ngx_http_durable_json_object(&e))
     {
         return ngx_http_durable_member_error(r, ctx, "entity",
@@ -392,15 +478,15 @@ ngx_http_durable_quote(ngx_http_request_t *r, ds_str_t *s)
 /* the raw JSON text of a member, as the client sent it (minified) */
 
 void
-ngx_http_durable_get_raw(ds_str_t *span, const char *name,
-    ds_str_t *out)
+ngx_http_durable_get_raw(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
+    ds_str_t *span, const char *name, ds_str_t *out)
 {
     ds_str_t  v;
 
     out->data = NULL;
     out->len = 0;
 
-    if (ngx_http_durable_member(span, name, &v)
+    if (ngx_http_durable_get_member(r, ctx, span, name, &v)
         && !(v.len == 4 && ngx_strncmp(v.data, "null", 4) == 0))
     {
         out->data = (const char *) v.data;

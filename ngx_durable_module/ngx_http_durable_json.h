@@ -46,8 +46,12 @@ ngx_int_t ngx_http_durable_get_work_key(ngx_http_request_t *r,
 ngx_int_t ngx_http_durable_get_entity(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, const ds_str_t *obj, ds_str_t *name,
     ds_str_t *key);
-void ngx_http_durable_get_raw(ds_str_t *span, const char *name,
+void ngx_http_durable_get_raw(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_str_t *span, const char *name,
     ds_str_t *out);
+ngx_uint_t ngx_http_durable_get_member(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, const ds_str_t *obj, const char *name,
+    ds_str_t *value);
 ngx_int_t ngx_http_durable_quote(ngx_http_request_t *r, ds_str_t *s);
 
 

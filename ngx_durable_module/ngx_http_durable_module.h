@@ -143,13 +143,17 @@ struct ngx_http_durable_ctx_s {
     ngx_log_t                 *log;         /* keys masked: see _log.c */
 
     ngx_str_t                  body;        /* request body, contiguous */
+    void                      *members;     /* of an object of it: see
+                                               ngx_http_durable_json.c */
 
-    /* a 4xx found while parsing, answered by ngx_http_durable_fail() */
+    /*
+     * a 4xx found while parsing, answered by ngx_http_durable_fail(); in
+     * an array of completions, led by "Completion 2: " (err_completion)
+     */
     ngx_uint_t                  err_status;
     ngx_str_t                   err;
-    ngx_uint_t                  err_completion; /* of an array: its
-                                                   index, and */
-    unsigned                    in_completions:1; /* "Completion 2: " */
+    ngx_uint_t                  err_completion;
+    unsigned                    in_completions:1;
 
     /*
      * while an action of a completion is parsed: its position and, once

@@ -19,7 +19,7 @@ our $K = { 'x-functions-key' => 'systemkey-1234' };
 
 # assertions made by the flows, per block
 our %flow_tests = (chain => 16, refused => 5, array => 7, bad => 4,
-                   spellings => 4);
+                   spellings => 8);
 
 my $flow_total = 0;
 $flow_total += $_ for values %flow_tests;
@@ -224,6 +224,30 @@ sub main::spellings {
         '{"instanceId":"sp1","taskId":0,"lease":"'
         . $r->{json}{items}[0]{lease} . '","taskId":1,"result":1}');
     Test::More::is($r->{status}, 404, 'the last taskId counts');
+
+    # the same rules in objects of more members than the module keeps
+    # the places of (16): a completion of 20 and an action of 22
+    start($hub, 'sp2');
+    @o = claim($hub, 'orchestrations');
+
+    my $extra = join('', map { "\"x$_\":$_," } 1 .. 16);
+    $r = complete($hub, 'orchestrations', '&claim=activities',
+        '{"lease":"' . ('0' x 32) . '",' . $extra
+        . '"instanc\\u0065Id":"sp2","lease":"' . $o[0]{lease} . '",'
+        . '"actions":[{"name":"Lost",' . $extra . '"type":'
+        . '"scheduleActivity","id":0,"name":"Hi\\u0021","input":"x",'
+        . '"input":"z"}]}');
+    Test::More::is($r->{json}{results}[0]{status}, 200,
+                   '20 members: an escaped key, the last lease');
+    Test::More::is($r->{json}{items}[0]{name}, 'Hi!',
+                   '20 members: the last name, decoded');
+    Test::More::is($r->{json}{items}[0]{input}, 'z',
+                   '20 members: the last input');
+
+    $r = complete($hub, 'activities', '',
+        '{"instanceId":"sp2","taskId":0,' . $extra . '"lease":"'
+        . $r->{json}{items}[0]{lease} . '","taskId":1,"result":1}');
+    Test::More::is($r->{status}, 404, '20 members: the last taskId counts');
 }
 
 
