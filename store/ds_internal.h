@@ -523,6 +523,8 @@ typedef struct {
 
 int dsi_json_check(const char *in, size_t len, unsigned max_depth,
     ds_json_error_t *err);
+int dsi_json_check_spaced(const char *in, size_t len, unsigned max_depth,
+    ds_json_error_t *err, int *spaced);
 
 
 /* integers stored as 8 big-endian bytes, sign bit flipped (ds_key.c) */

@@ -78,7 +78,7 @@ int
 ds_json_ingest(const char *in, size_t len, unsigned max_depth, char *out,
     size_t *out_len, char *err, size_t err_len)
 {
-    int              rc;
+    int              rc, spaced;
     size_t           i;
     ds_json_error_t  error;
 
@@ -91,7 +91,7 @@ ds_json_ingest(const char *in, size_t len, unsigned max_depth, char *out,
         return DS_OK;
     }
 
-    rc = dsi_json_check(in, len, max_depth, &error);
+    rc = dsi_json_check_spaced(in, len, max_depth, &error, &spaced);
 
     if (rc < 0) {
         snprintf(err, err_len, "out of memory");
@@ -108,6 +108,18 @@ ds_json_ingest(const char *in, size_t len, unsigned max_depth, char *out,
                  "(position %zu): %s", error.line, error.column,
                  error.position, error.text);
         return DS_INVALID;
+    }
+
+    if (!spaced) {
+        /* minified already, as workers and SDKs send their bodies */
+
+        if (out != in) {
+            memcpy(out, in, len);
+        }
+
+        *out_len = len;
+
+        return DS_OK;
     }
 
     *out_len = dsi_json_minify(in, len, out);

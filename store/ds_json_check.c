@@ -42,13 +42,14 @@ typedef struct {
     const unsigned char  *start;
     const unsigned char  *end;
     ds_json_error_t      *err;
+    unsigned              spaced:1;    /* space between tokens seen */
 } ds_json_scan_t;
 
 
 static int ds_json_fail(ds_json_scan_t *s, const unsigned char *at,
     const char *text);
-static const unsigned char *ds_json_space_end(const unsigned char *p,
-    const unsigned char *end);
+static const unsigned char *ds_json_space_end(ds_json_scan_t *s,
+    const unsigned char *p);
 static const unsigned char *ds_json_string(ds_json_scan_t *s,
     const unsigned char *p, int key);
 static int ds_json_hex4(const unsigned char *p, const unsigned char *end);
@@ -69,6 +70,21 @@ int
 dsi_json_check(const char *in, size_t len, unsigned max_depth,
     ds_json_error_t *err)
 {
+    int  spaced;
+
+    return dsi_json_check_spaced(in, len, max_depth, err, &spaced);
+}
+
+
+/*
+ * The same, and *spaced 1 when the text has space between its tokens,
+ * that is, when minifying it would change it
+ */
+
+int
+dsi_json_check_spaced(const char *in, size_t len, unsigned max_depth,
+    ds_json_error_t *err, int *spaced)
+{
     int                   rc;
     size_t                depth, n;
     const unsigned char  *p;
@@ -79,7 +95,9 @@ dsi_json_check(const char *in, size_t len, unsigned max_depth,
     s.start = (const unsigned char *) in;
     s.end = s.start + len;
     s.err = err;
+    s.spaced = 0;
     err->too_deep = 0;
+    *spaced = 0;
 
     if (memchr(in, '\0', len) != NULL) {
         return ds_json_fail(&s, memchr(s.start, '\0', len),
@@ -93,7 +111,7 @@ dsi_json_check(const char *in, size_t len, unsigned max_depth,
 
 value:
 
-    p = ds_json_space_end(p, s.end);
+    p = ds_json_space_end(&s, p);
 
     if (p == s.end) {
         return ds_json_fail(&s, p, "unexpected end of input");
@@ -125,7 +143,7 @@ value:
 
         depth++;
 
-        p = ds_json_space_end(p + 1, s.end);
+        p = ds_json_space_end(&s, p + 1);
 
         if (p < s.end && *p == (open == '{' ? '}' : ']')) {
             p++;
@@ -173,7 +191,7 @@ value:
 
 key:
 
-    p = ds_json_space_end(p, s.end);
+    p = ds_json_space_end(&s, p);
 
     if (p == s.end || *p != '"') {
         return ds_json_fail(&s, p, "string or '}' expected");
@@ -184,7 +202,7 @@ key:
         return 0;
     }
 
-    p = ds_json_space_end(p, s.end);
+    p = ds_json_space_end(&s, p);
 
     if (p == s.end || *p != ':') {
         return ds_json_fail(&s, p, "':' expected");
@@ -197,10 +215,16 @@ after:
 
     /* a value ended: what may follow depends on what holds it */
 
-    p = ds_json_space_end(p, s.end);
+    p = ds_json_space_end(&s, p);
 
     if (depth == 0) {
-        return p == s.end ? 1 : ds_json_fail(&s, p, "end of file expected");
+        if (p != s.end) {
+            return ds_json_fail(&s, p, "end of file expected");
+        }
+
+        *spaced = s.spaced;
+
+        return 1;
     }
 
     rc = (object[(depth - 1) / 8] & (1 << ((depth - 1) % 8))) != 0;
@@ -249,13 +273,21 @@ ds_json_fail(ds_json_scan_t *s, const unsigned char *at, const char *text)
 
 
 static const unsigned char *
-ds_json_space_end(const unsigned char *p, const unsigned char *end)
+ds_json_space_end(ds_json_scan_t *s, const unsigned char *p)
 {
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
-        p++;
+    const unsigned char  *q;
+
+    for (q = p; q < s->end; q++) {
+        if (*q != ' ' && *q != '\n' && *q != '\r' && *q != '\t') {
+            break;
+        }
     }
 
-    return p;
+    if (q != p) {
+        s->spaced = 1;
+    }
+
+    return q;
 }
 
 

@@ -119,6 +119,26 @@ t_json(void)
           DS_OK);
     T(n == 9 && memcmp(buf, "[1,\" a \"]", 9) == 0);
 
+    /* minified already (spaces in strings only): copied, in place or not;
+       one space between tokens anywhere, or a line end, and it is
+       minified */
+    memset(buf, 'x', 32);
+    T_INT(ds_json_ingest("{\"a\":\"b c\",\"d\":[1,{}]}", 22, 8, buf, &n,
+                         err, sizeof(err)),
+          DS_OK);
+    T(n == 22 && memcmp(buf, "{\"a\":\"b c\",\"d\":[1,{}]}", 22) == 0);
+    strcpy(buf, "[\"  \",true]");
+    T_INT(ds_json_ingest(buf, 11, 8, buf, &n, err, sizeof(err)), DS_OK);
+    T(n == 11 && memcmp(buf, "[\"  \",true]", 11) == 0);
+    T_INT(ds_json_ingest("[\"  \",true]\n", 12, 8, buf, &n, err,
+                         sizeof(err)),
+          DS_OK);
+    T(n == 11 && memcmp(buf, "[\"  \",true]", 11) == 0);
+    T_INT(ds_json_ingest("{\"a\":[1,\t2]}", 12, 8, buf, &n, err,
+                         sizeof(err)),
+          DS_OK);
+    T(n == 11 && memcmp(buf, "{\"a\":[1,2]}", 11) == 0);
+
     /* depth scanning: strings and escapes do not count */
     T(ds_json_depth_ok("\"[[[[\"", 6, 0));
     T(ds_json_depth_ok("[\"\\\"[[[\"]", 10, 1));
