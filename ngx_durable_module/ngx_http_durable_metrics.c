@@ -472,7 +472,7 @@ ngx_http_durable_metrics_handler(ngx_http_request_t *r)
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_durable_send_method_not_allowed(r,
-                                                        DS_ROUTE_GET);
+                   DS_ROUTE_GET|NGX_HTTP_DURABLE_ALLOW_HEAD);
     }
 
     /* a ctx for the key check only: it is not set, so not counted */

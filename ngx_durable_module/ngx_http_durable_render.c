@@ -294,8 +294,8 @@ ngx_http_durable_send_method_not_allowed(ngx_http_request_t *r,
     u_char     *p;
     ngx_str_t   value;
 
-    /* each name is written with its ", ": room for all three */
-    p = ngx_pnalloc(r->pool, sizeof("GET, POST, DELETE, ") - 1);
+    /* each name is written with its ", ": room for all four */
+    p = ngx_pnalloc(r->pool, sizeof("GET, HEAD, POST, DELETE, ") - 1);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -304,6 +304,10 @@ ngx_http_durable_send_method_not_allowed(ngx_http_request_t *r,
 
     if (allow & DS_ROUTE_GET) {
         p = ngx_cpymem(p, "GET, ", 5);
+    }
+
+    if (allow & NGX_HTTP_DURABLE_ALLOW_HEAD) {
+        p = ngx_cpymem(p, "HEAD, ", 6);
     }
 
     if (allow & DS_ROUTE_POST) {

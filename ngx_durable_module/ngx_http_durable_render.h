@@ -38,6 +38,9 @@ ngx_int_t ngx_http_durable_send_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_durable_finish(ngx_http_request_t *r, ngx_int_t rc);
 ngx_int_t ngx_http_durable_send_json_string(ngx_http_request_t *r,
     ngx_uint_t status, const char *fmt, ...);
+/* allow: DS_ROUTE_* bits, and this one where HEAD is served too */
+#define NGX_HTTP_DURABLE_ALLOW_HEAD  0x100
+
 ngx_int_t ngx_http_durable_send_method_not_allowed(ngx_http_request_t *r,
     unsigned allow);
 ngx_int_t ngx_http_durable_set_error(ngx_http_request_t *r,

@@ -390,7 +390,7 @@ request: "GET /keyed/metrics?code=*** HTTP/1.1"
 
 
 
-=== TEST 12: the page answers GET only, its body discarded
+=== TEST 12: the page answers GET and HEAD only, its body discarded
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- request
@@ -398,7 +398,17 @@ POST /durable/metrics
 {"a":1}
 --- error_code: 405
 --- response_headers
-Allow: GET
+Allow: GET, HEAD
+
+
+
+=== TEST 12b: HEAD: the page's headers without its body
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request
+HEAD /durable/metrics
+--- error_code: 200
+--- response_body eval: ''
 
 
 
