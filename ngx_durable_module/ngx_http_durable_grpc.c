@@ -1041,7 +1041,8 @@ invalid:
 /*
  * Keys as the HTTP API takes them (ngx_http_durable_auth.c): the bearer
  * token of "authorization" stands where the API's "code" parameter
- * does, then "x-functions-key". The route says which keys: a worker
+ * does, so "x-functions-key" comes first and the token counts only
+ * without it. The route says which keys: a worker
  * call's (Hello, GetWorkItems, Complete*, Abandon*) worker keys, the
  * others system keys, an unknown method either, so that nobody without a
  * key learns which methods exist.

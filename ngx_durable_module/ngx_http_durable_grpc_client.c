@@ -192,8 +192,8 @@ ngx_http_durable_grpc_start_done(ngx_http_request_t *r,
 /*
  * RaiseEvent, TerminateInstance, SuspendInstance, ResumeInstance,
  * RewindInstance and SignalEntity: an operation each, an answer without
- * fields. Terminate's "recursive" is not kept: the store terminates the
- * instance named only.
+ * fields. Terminate's "recursive" ends the instance's sub-orchestrations
+ * too (dg_request.c sets the op's recurse).
  */
 
 ngx_int_t
