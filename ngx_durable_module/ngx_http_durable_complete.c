@@ -539,7 +539,7 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
     len = sizeof("[]") - 1 + b->n - 1;
 
     if (b->claim) {
-        len += sizeof("{\"results\":,") - 1 + items.len - 1;
+        len += sizeof("{\"results\":,") - 1;
     }
 
     for (i = 0; i < b->n; i++) {
@@ -598,14 +598,18 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
 
     *p++ = ']';
 
-    if (b->claim) {
-        *p++ = ',';
-        p = ngx_cpymem(p, items.data + 1, items.len - 1);
-    }
-
     body.len = p - body.data;
 
-    return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+    if (!b->claim) {
+        return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+    }
+
+    /* the items follow as they were rendered: {"items":[...]} less its
+       '{', after a ',' that takes its place */
+
+    items.data[0] = ',';
+
+    return ngx_http_durable_send_pair(r, NGX_HTTP_OK, &body, &items);
 }
 
 

@@ -99,6 +99,41 @@ ngx_http_durable_send(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/* an answer in two parts, sent as they are instead of copied into one */
+
+ngx_int_t
+ngx_http_durable_send_pair(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *first, ngx_str_t *second)
+{
+    ngx_buf_t    *b1, *b2;
+    ngx_chain_t   out[2];
+
+    b1 = ngx_calloc_buf(r->pool);
+    b2 = ngx_calloc_buf(r->pool);
+    if (b1 == NULL || b2 == NULL) {
+        return NGX_ERROR;
+    }
+
+    b1->pos = first->data;
+    b1->last = first->data + first->len;
+    b1->memory = 1;
+
+    b2->pos = second->data;
+    b2->last = second->data + second->len;
+    b2->memory = 1;
+    b2->last_buf = (r == r->main) ? 1 : 0;
+    b2->last_in_chain = 1;
+
+    out[0].buf = b1;
+    out[0].next = &out[1];
+    out[1].buf = b2;
+    out[1].next = NULL;
+
+    return ngx_http_durable_send_chain(r, status, out,
+                                       first->len + second->len);
+}
+
+
 ngx_int_t
 ngx_http_durable_send_chain(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t *out, off_t len)

@@ -31,6 +31,8 @@ void ngx_http_durable_out_time(ngx_http_durable_out_t *out, int64_t us);
 
 ngx_int_t ngx_http_durable_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *json);
+ngx_int_t ngx_http_durable_send_pair(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *first, ngx_str_t *second);
 ngx_int_t ngx_http_durable_send_chain(ngx_http_request_t *r,
     ngx_uint_t status, ngx_chain_t *out, off_t len);
 ngx_int_t ngx_http_durable_send_error(ngx_http_request_t *r,
