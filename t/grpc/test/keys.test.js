@@ -66,6 +66,29 @@ test('the SDK with keys and a task hub', async (t) => {
     (e) => e.code === grpc.status.UNAUTHENTICATED);
   await wrong.stop();
 
+  // with both, x-functions-key counts first (the bearer token stands
+  // where the HTTP API's code= does): a good header and a wrong token
+  // pass, a good token and a wrong header do not
+  const both = (bearer, header) => async () => {
+    const m = new grpc.Metadata();
+    m.set('authorization', `Bearer ${bearer}`);
+    m.set('x-functions-key', header);
+    m.set('taskhub', 'KeyedHub');
+    return m;
+  };
+  const headerFirst = new TaskHubGrpcClient({ hostAddress: srv.address,
+    metadataGenerator: both('wrong-key-0123', keys.system),
+    logger: new NoOpLogger() });
+  const got = await headerFirst.getOrchestrationState(id);
+  assert.strictEqual(got.runtimeStatus, OrchestrationStatus.COMPLETED);
+  await headerFirst.stop();
+  const tokenLast = new TaskHubGrpcClient({ hostAddress: srv.address,
+    metadataGenerator: both(keys.system, 'wrong-key-0123'),
+    logger: new NoOpLogger() });
+  await assert.rejects(tokenLast.getOrchestrationState(id),
+    (e) => e.code === grpc.status.UNAUTHENTICATED);
+  await tokenLast.stop();
+
   // a call without a key is told where a gRPC client puts one
   const none = new TaskHubGrpcClient({ hostAddress: srv.address,
     logger: new NoOpLogger() });
