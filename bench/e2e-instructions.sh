@@ -12,11 +12,12 @@
 # time, not work). bench/worker drives it for E2E_WARM seconds, then
 # callgrind's counters are zeroed, the worker counts its finished
 # orchestrations for E2E_SECONDS more, and the counters are dumped when
-# it exits. Prints one line: instructions per orchestration and per HTTP
-# request, with the worker's figures. Environment: E2E_PORT (18490),
+# it exits. Prints one line: instructions per orchestration (in all, in
+# the event loop and in the store's thread) and per HTTP request, with
+# the worker's figures. Environment: E2E_PORT (18490),
 # E2E_WARM (10), E2E_SECONDS (40), E2E_STARTERS (16), E2E_RUNNERS (2),
 # E2E_INFLIGHT (200), E2E_OUT (build/e2e-ir): the directory of the run
-# (its callgrind file is kept for callgrind_annotate).
+# (its callgrind files, one a thread, are kept for callgrind_annotate).
 
 set -euo pipefail
 
@@ -66,7 +67,8 @@ http {
 }
 EOF
 
-valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
+valgrind --tool=callgrind --separate-threads=yes \
+    --callgrind-out-file="$OUT/callgrind.out" \
     "$NGINX" -p "$OUT" -c "$OUT/nginx.conf" -e "$OUT/logs/error.log" \
     > "$OUT/valgrind.log" 2>&1 &
 vg=$!
@@ -106,19 +108,26 @@ import glob, json, sys
 out = sys.argv[1]
 w = json.load(open(out + "/worker.json"))
 
-# the dump callgrind_control -d asked for: "callgrind.out.1", the
-# "summary:" line of its (only) part
-ir = 0
-for f in glob.glob(out + "/callgrind.out.*"):
+# the dump callgrind_control -d asked for, a file per thread
+# (callgrind.out.1-01 the event loop, the others the store's threads):
+# the "summary:" line of each
+threads = {}
+for f in sorted(glob.glob(out + "/callgrind.out.1-*")):
     for line in open(f):
         if line.startswith("summary:") or line.startswith("totals:"):
-            ir = max(ir, int(line.split()[1]))
+            t = f.rsplit("-", 1)[1]
+            threads[t] = max(threads.get(t, 0), int(line.split()[1]))
+
+ir = sum(threads.values())
+loop = threads.get("01", 0)
 
 if not w["completed"] or not ir:
     sys.exit("e2e-instructions: nothing counted (see %s)" % out)
 
-print("instructions per orchestration %d, per request %d "
-      "(%d orchestrations, %d requests, %.0f completions a request)"
-      % (ir / w["completed"], ir / w["requests"], w["completed"],
+n = w["completed"]
+print("instructions per orchestration %d (event loop %d, store's thread "
+      "%d), per request %d (%d orchestrations, %d requests, %.0f "
+      "completions a request)"
+      % (ir / n, loop / n, (ir - loop) / n, ir / w["requests"], n,
          w["requests"], w["items_per_complete"]))
 EOF
