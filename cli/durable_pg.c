@@ -103,6 +103,27 @@ static const du_pg_table_t  du_pg_activities_v8 = {
 };
 
 
+/*
+ * instances from schema version 9 on: a sub-orchestration's parent's
+ * created time too (the LMDB record's version 7; NULL is its 0). On 6 to
+ * 8 it is absent, and an import drops it: the modules that serve those
+ * versions deliver a child's end by the execution alone.
+ */
+static const du_pg_table_t  du_pg_instances_v9 = {
+    "instances",
+    "id, status::bigint, suspended_from::bigint, done_status::bigint, "
+    "created, updated, execution, ready_at, lease_expires, lease_upto, "
+    "inbox_seq, parent_task, parent_execution, episode_at, done_digest, "
+    "scheduled_start, lease, done_lease, name, input, output, "
+    "custom_status, parent_id, version, tags, failure, parent_created",
+    "id, status, suspended_from, done_status, created, updated, "
+    "execution, ready_at, lease_expires, lease_upto, inbox_seq, "
+    "parent_task, parent_execution, episode_at, done_digest, "
+    "scheduled_start, lease, done_lease, name, input, output, "
+    "custom_status, parent_id, version, tags, failure, parent_created"
+};
+
+
 /* the database's schema version, as du_pg_connect() found it */
 static int  du_pg_version;
 
@@ -223,6 +244,10 @@ du_pg_table(int kind)
 {
     if (kind == DS_ROW_ACTIVITY && du_pg_version >= 8) {
         return &du_pg_activities_v8;
+    }
+
+    if (kind == DS_ROW_INSTANCE && du_pg_version >= 9) {
+        return &du_pg_instances_v9;
     }
 
     return &du_pg_tables[kind];
@@ -507,6 +532,11 @@ du_pg_load_row(du_pg_load_t *ld, int kind, const PGresult *res)
         inst->version = du_pg_str(res, 23);
         inst->tags = du_pg_str(res, 24);
         inst->failure = du_pg_str(res, 25);
+
+        if (du_pg_version >= 9) {
+            inst->parent_created = du_pg_i64(res, 26);
+        }
+
         break;
 
     case DS_ROW_HISTORY:
@@ -1133,6 +1163,24 @@ du_pg_copy_int(du_pg_copy_t *c, int64_t v)
 }
 
 
+/* an integer whose 0 is none: NULL */
+
+static void
+du_pg_copy_nint(du_pg_copy_t *c, int64_t v)
+{
+    ds_str_t  none;
+
+    if (v != 0) {
+        du_pg_copy_int(c, v);
+        return;
+    }
+
+    none.data = NULL;
+    none.len = 0;
+    du_pg_copy_text(c, none, 1);
+}
+
+
 /* a lease as bytea's hex input (its backslash escaped); none is NULL */
 
 static void
@@ -1232,6 +1280,11 @@ du_pg_copy_row(void *data, const ds_row_t *row)
         du_pg_copy_text(c, inst->version, 1);
         du_pg_copy_text(c, inst->tags, 1);
         du_pg_copy_text(c, inst->failure, 1);
+
+        if (du_pg_version >= 9) {
+            du_pg_copy_nint(c, inst->parent_created);
+        }
+
         break;
 
     case DS_ROW_HISTORY:

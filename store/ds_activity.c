@@ -257,7 +257,7 @@ ds_work_complete_activity(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     rc = ds_activity_put(txn, hub, id, task_id, &act, r.u.act.ready_at);
 
     if (rc == DS_OK) {
-        rc = dsi_inbox_deliver(txn, hub, id, 0, msg, now, 0);
+        rc = dsi_inbox_deliver(txn, hub, id, 0, 0, msg, now, 0);
     }
 
     dsi_buf_free(&b);

@@ -725,7 +725,7 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
         rc = dsi_inbox_deliver(txn, hub, parent,
                                (uint64_t) json_integer_value(
                                    json_object_get(j, "parentExecution")),
-                               msg, now, 0);
+                               0, msg, now, 0);
     }
 
     dsi_buf_free(&b);
@@ -1243,7 +1243,8 @@ ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
     rc = dsi_ev_end(txn, &b, &msg);
 
     if (rc == DS_OK) {
-        rc = dsi_inbox_deliver(txn, hub, parent, execution, msg, now, 0);
+        rc = dsi_inbox_deliver(txn, hub, parent, execution, 0, msg, now,
+                               0);
     }
 
     dsi_buf_free(&b);

@@ -158,14 +158,17 @@ dsi_inbox_push(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
 
 /*
  * Delivers a message to an instance that exists and is not terminal (and,
- * when execution is not 0, still runs that execution); otherwise the
+ * when execution is not 0, still runs that execution; when created is not
+ * 0, was created then: not an instance purged and started again under
+ * the same id, whose execution numbers begin again); otherwise the
  * message is dropped and DS_OK returned, as the reference does, or with
  * strict set DS_NOTFOUND / DS_GONE returned and nothing written.
  */
 
 int
 dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    uint64_t execution, ds_str_t message, int64_t now, int strict)
+    uint64_t execution, int64_t created, ds_str_t message, int64_t now,
+    int strict)
 {
     int            rc;
     uint64_t       seq;
@@ -185,7 +188,9 @@ dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return strict ? DS_GONE : DS_OK;
     }
 
-    if (execution != 0 && inst.execution != execution) {
+    if ((execution != 0 && inst.execution != execution)
+        || (created != 0 && inst.created != created))
+    {
         return DS_OK;
     }
 

@@ -361,6 +361,7 @@ ds_list_same(const ds_instance_t *a, const ds_instance_t *b)
            && a->execution == b->execution
            && a->parent_task == b->parent_task
            && a->parent_execution == b->parent_execution
+           && a->parent_created == b->parent_created
            && a->scheduled_start == b->scheduled_start
            && ds_str_same(a->name, b->name)
            && ds_str_same(a->input, b->input)

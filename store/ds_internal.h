@@ -253,7 +253,8 @@ void dsi_ready_mark(ds_instance_t *inst, int64_t now);
 int dsi_inbox_push(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst, ds_str_t message, int64_t now);
 int dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    uint64_t execution, ds_str_t message, int64_t now, int strict);
+    uint64_t execution, int64_t created, ds_str_t message, int64_t now,
+    int strict);
 int dsi_inbox_drop_answers(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t from, int entities);
 
@@ -270,14 +271,16 @@ typedef struct {
     ds_str_t            parent_version; /* len 0: none */
     int64_t             parent_task;
     uint64_t            parent_execution;
+    int64_t             parent_created; /* its created time; 0: unknown */
 } dsi_start_t;
 
 int dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
     int64_t now, ds_instance_t *inst);
 void dsi_ev_parent(ds_buf_t *b, const dsi_start_t *s);
 int dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
-    int64_t parent_task, uint64_t parent_execution, int failed,
-    ds_str_t result, ds_str_t reason, ds_str_t details, int64_t now);
+    int64_t parent_task, uint64_t parent_execution, int64_t parent_created,
+    int failed, ds_str_t result, ds_str_t reason, ds_str_t details,
+    int64_t now);
 int dsi_drop_work(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int tombstones);
 
 

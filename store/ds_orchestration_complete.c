@@ -242,8 +242,8 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         inst.output = fin->input;
 
         rc = dsi_notify_parent(txn, hub, inst.parent_id, inst.parent_task,
-                              inst.parent_execution, 0, fin->input, none,
-                              none, now);
+                               inst.parent_execution, inst.parent_created, 0,
+                               fin->input, none, none, now);
 
     } else if (fin->type == DS_ACT_FAIL) {
         inst.status = DS_FAILED;
@@ -254,8 +254,8 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                        ? none : fin->details;
 
         rc = dsi_notify_parent(txn, hub, inst.parent_id, inst.parent_task,
-                              inst.parent_execution, 1, none, fin->reason,
-                              fin->details, now);
+                               inst.parent_execution, inst.parent_created, 1,
+                               none, fin->reason, fin->details, now);
 
     } else {
         /*
@@ -1375,6 +1375,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                 s.parent_version = inst->version;
                 s.parent_task = a[i].id;
                 s.parent_execution = inst->execution;
+                s.parent_created = inst->created;
 
                 rc = dsi_start(txn, hub, child, &s, now, &cinst);
             }
@@ -1419,7 +1420,7 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                 rc = dsi_inbox_push(txn, hub, id, inst, msg, now);
 
             } else {
-                rc = dsi_inbox_deliver(txn, hub, a[i].instance_id, 0, msg,
+                rc = dsi_inbox_deliver(txn, hub, a[i].instance_id, 0, 0, msg,
                                       now, 0);
             }
 

@@ -146,7 +146,7 @@ ds_op_raise_event(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
         return rc;
     }
 
-    rc = dsi_inbox_deliver(txn, hub, id, 0, event, now, 1);
+    rc = dsi_inbox_deliver(txn, hub, id, 0, 0, event, now, 1);
 
     free((void *) event.data);
 
@@ -166,7 +166,7 @@ ds_op_terminate(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
 {
     int            rc;
     char           pb[DS_ID_MAX];
-    int64_t        ptask;
+    int64_t        ptask, pcreated;
     uint64_t       pexec;
     ds_str_t       event, none, parent;
     ds_instance_t  inst;
@@ -201,6 +201,7 @@ ds_op_terminate(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
 
     ptask = inst.parent_task;
     pexec = inst.parent_execution;
+    pcreated = inst.parent_created;
 
     inst.status = DS_TERMINATED;
     inst.output = reason;
@@ -217,8 +218,8 @@ ds_op_terminate(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     }
 
     if (rc == DS_OK) {
-        rc = dsi_notify_parent(txn, hub, parent, ptask, pexec, 1, none,
-                              reason, none, now);
+        rc = dsi_notify_parent(txn, hub, parent, ptask, pexec, pcreated, 1,
+                               none, reason, none, now);
     }
 
     return rc;

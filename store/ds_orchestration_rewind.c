@@ -333,6 +333,7 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
     s.parent_version = inst->version;
     s.parent_task = e->id;
     s.parent_execution = inst->execution;
+    s.parent_created = inst->created;
 
     rc = dsi_start(txn, hub, child, &s, now, &c);
 

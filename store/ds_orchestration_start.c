@@ -114,6 +114,7 @@ dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
     rec.parent_id = s->parent_id;
     rec.parent_task = s->parent_id.len ? s->parent_task : -1;
     rec.parent_execution = s->parent_id.len ? s->parent_execution : 0;
+    rec.parent_created = s->parent_id.len ? s->parent_created : 0;
     rec.ready_at = dsi_ready_time(at);
 
     /* the old inbox is cleared: the new message follows the counter */
@@ -215,14 +216,19 @@ dsi_ev_parent(ds_buf_t *b, const dsi_start_t *s)
 /*
  * SubOrchestrationInstanceCompleted {TaskScheduledId, Result} or
  * SubOrchestrationInstanceFailed {TaskScheduledId, Reason, Details} to the
- * parent, if it still runs the execution that started the child. The
+ * parent, if it still runs the execution that started the child: the
+ * same execution number and, when the child knows it (parent_created not
+ * 0), the same created time. A parent purged and started again under its
+ * id numbers its executions from 1 again, and its own children's task
+ * ids may be the old child's: only its created time tells it apart. The
  * arguments must not point into the map.
  */
 
 int
 dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
-    int64_t parent_task, uint64_t parent_execution, int failed,
-    ds_str_t result, ds_str_t reason, ds_str_t details, int64_t now)
+    int64_t parent_task, uint64_t parent_execution, int64_t parent_created,
+    int failed, ds_str_t result, ds_str_t reason, ds_str_t details,
+    int64_t now)
 {
     int       rc;
     ds_buf_t  b;
@@ -249,8 +255,8 @@ dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     rc = dsi_ev_end(txn, &b, &msg);
 
     if (rc == DS_OK) {
-        rc = dsi_inbox_deliver(txn, hub, parent_id, parent_execution, msg,
-                              now, 0);
+        rc = dsi_inbox_deliver(txn, hub, parent_id, parent_execution,
+                               parent_created, msg, now, 0);
     }
 
     dsi_buf_free(&b);

@@ -1,26 +1,28 @@
 /*
  * Copyright (C) ngx_durable authors
  *
- * The instance record, a versioned binary layout (version 6):
+ * The instance record, a versioned binary layout (version 7):
  *
  *   version(1) status(1) suspended_from(1) done_status(1)
  *   created(8) updated(8) execution(8)
  *   ready_at(8) lease_expires(8) lease_upto(8) inbox_seq(8)
  *   parent_task(8) parent_execution(8)
  *   lease(16) done_lease(16) episode_at(8) done_digest(8)
- *   scheduled_start(8)
+ *   scheduled_start(8) parent_created(8)
  *   name_len(4) input_len(4) output_len(4) custom_status_len(4)
  *   parent_id_len(4) version_len(4) tags_len(4) failure_len(4)
  *   name input output custom_status parent_id version tags failure
  *
- * Version 5 is the same without the failure string; version 4 also
- * without scheduled_start and without the version and tags strings;
- * version 3 also without done_digest. All are still read (the missing
- * fields read as zero and empty). Each record is written in the oldest
- * version that holds it: version 4, 16 bytes shorter, for what every
- * instance started over HTTP is, 5 for the SDKs' start options, 6 for a
- * failure with details. Integers are big-endian; the bytes are read with
- * no alignment assumed. Older versions are not read.
+ * Version 6 is the same without parent_created; version 5 also without
+ * the failure string; version 4 also without scheduled_start and
+ * without the version and tags strings; version 3 also without
+ * done_digest. All are still read (the missing fields read as zero and
+ * empty). Each record is written in the oldest version that holds it:
+ * version 4, 16 bytes shorter, for what every instance started over
+ * HTTP is, 5 for the SDKs' start options, 6 for a failure with details,
+ * 7 for a sub-orchestration that knows its parent's created time.
+ * Integers are big-endian; the bytes are read with no alignment
+ * assumed. Older versions are not read.
  */
 
 
@@ -29,14 +31,16 @@
 #include "ds_key.h"
 
 
-#define DS_RECORD_VERSION   6
+#define DS_RECORD_VERSION   7
+#define DS_RECORD_V6        6
 #define DS_RECORD_V5        5
 #define DS_RECORD_V4        4
 #define DS_RECORD_V3        3
 #define DS_RECORD_STRS      8
 #define DS_RECORD_STRS_V5   7
 #define DS_RECORD_STRS_V4   5
-#define DS_RECORD_LENS      132
+#define DS_RECORD_LENS      140
+#define DS_RECORD_LENS_V5   132
 #define DS_RECORD_LENS_V4   124
 #define DS_RECORD_LENS_V3   116
 
@@ -68,10 +72,16 @@ static int
 ds_record_version(const ds_instance_t *inst, size_t *lens, size_t *nstrs)
 {
     *lens = DS_RECORD_LENS;
+    *nstrs = DS_RECORD_STRS;
+
+    if (inst->parent_created != 0) {
+        return DS_RECORD_VERSION;
+    }
+
+    *lens = DS_RECORD_LENS_V5;
 
     if (inst->failure.len) {
-        *nstrs = DS_RECORD_STRS;
-        return DS_RECORD_VERSION;
+        return DS_RECORD_V6;
     }
 
     if (inst->scheduled_start != 0 || inst->version.len != 0
@@ -115,8 +125,12 @@ dsi_record_encode(const ds_instance_t *inst, unsigned char *p)
 
     p[0] = (unsigned char) ds_record_version(inst, &lens, &nstrs);
 
-    if (lens == DS_RECORD_LENS) {
+    if (lens >= DS_RECORD_LENS_V5) {
         dsi_put_i64(p + 124, inst->scheduled_start);
+    }
+
+    if (lens == DS_RECORD_LENS) {
+        dsi_put_i64(p + 132, inst->parent_created);
     }
 
     p[1] = (unsigned char) inst->status;
@@ -173,8 +187,13 @@ dsi_record_decode(const void *data, size_t len, ds_instance_t *inst)
         nstrs = DS_RECORD_STRS;
         break;
 
+    case DS_RECORD_V6:
+        lens = DS_RECORD_LENS_V5;
+        nstrs = DS_RECORD_STRS;
+        break;
+
     case DS_RECORD_V5:
-        lens = DS_RECORD_LENS;
+        lens = DS_RECORD_LENS_V5;
         nstrs = DS_RECORD_STRS_V5;
         break;
 
@@ -233,8 +252,10 @@ dsi_record_decode(const void *data, size_t len, ds_instance_t *inst)
     memcpy(inst->done_lease, p + 92, DS_LEASE_LEN);
     inst->episode_at = dsi_get_i64(p + 108);
     inst->done_digest = p[0] == DS_RECORD_V3 ? 0 : dsi_get_u64(p + 116);
-    inst->scheduled_start = lens == DS_RECORD_LENS
+    inst->scheduled_start = lens >= DS_RECORD_LENS_V5
                             ? dsi_get_i64(p + 124) : 0;
+    inst->parent_created = lens == DS_RECORD_LENS
+                           ? dsi_get_i64(p + 132) : 0;
 
     ds_record_strs(inst, (const ds_str_t **) s);
 

@@ -350,7 +350,7 @@ ds_work_fire_timers(ds_txn_t *txn, ds_str_t hub, int64_t now, size_t max,
         rc = dsi_ev_end(txn, &b, &msg);
 
         if (rc == DS_OK && dsi_key_valid(hub, id)) {
-            rc = dsi_inbox_deliver(txn, hub, id, 0, msg, now, 0);
+            rc = dsi_inbox_deliver(txn, hub, id, 0, 0, msg, now, 0);
         }
 
         if (rc != DS_OK) {

@@ -163,6 +163,16 @@ typedef struct {
      * reason being the output. len 0: none.
      */
     ds_str_t            failure;
+
+    /*
+     * Appended for sub-orchestrations (record version 7): the parent's
+     * created time when it started this child. A child's end reaches a
+     * parent only while both its execution and its created time are
+     * these, so a parent purged and started again under the same id
+     * does not get the old child's result. 0: not known (no parent, or
+     * a record written before the field), the execution alone decides.
+     */
+    int64_t             parent_created;
 } ds_instance_t;
 
 

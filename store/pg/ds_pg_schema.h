@@ -14,7 +14,8 @@
  * A store refuses a database at any other (ds_store_pg.c): hosts of
  * several builds share a database while they are upgraded one by one.
  * 7 changed only the count triggers; 8 added an activity's version and
- * tags, which the functions use only on a database that has them. The
+ * tags, 9 a sub-orchestration's parent's created time, which the
+ * functions use only on a database that has them. The
  * tool upgrades to no version below DSI_PG_SCHEMA_MIN, since the
  * functions it creates would not fit its tables, and its other commands
  * read databases of the same range.
@@ -25,7 +26,10 @@
  * version it brings the schema to, and never over functions of a higher
  * level. A function this build starts to call raises both; one it calls
  * otherwise (other arguments or answers) comes under a name of its own,
- * as older modules may still call the old one.
+ * as older modules may still call the old one. Level 5 calls nothing
+ * new: its functions deliver a child's end only to the parent that
+ * started it (durable.deliver_parent()), and a store takes no functions
+ * without that.
  */
 
 
@@ -34,8 +38,8 @@
 
 
 #define DSI_PG_SCHEMA_MIN   6
-#define DSI_PG_SCHEMA       8
-#define DSI_PG_FUNCTIONS    4
+#define DSI_PG_SCHEMA       9
+#define DSI_PG_FUNCTIONS    5
 
 
 #endif /* DS_PG_SCHEMA_H */

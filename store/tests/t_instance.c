@@ -22,6 +22,10 @@ static int t_list_copy_cb(void *data, ds_str_t id, const ds_instance_t *inst);
 static int t_count_status(ds_env_t *env, ds_str_t hub, unsigned mask);
 static void t_instance_relist(void);
 static int t_relist_cb(void *data, ds_str_t id, const ds_instance_t *inst);
+static void t_instance_parent_record(void);
+static void t_instance_parent_reused(void);
+static int t_parent_count_cb(void *data, uint64_t seq, ds_str_t event);
+static int t_parent_inbox(ds_env_t *env, ds_str_t hub, const char *id);
 
 
 void
@@ -32,6 +36,8 @@ t_instance(void)
     t_instance_check();
     t_instance_list_copy();
     t_instance_relist();
+    t_instance_parent_record();
+    t_instance_parent_reused();
 }
 
 
@@ -66,6 +72,7 @@ static const t_relist_field_t  t_relist_fields[] = {
     T_FIELD(execution, T_FIELD_U64, NULL),
     T_FIELD(parent_task, T_FIELD_I64, NULL),
     T_FIELD(parent_execution, T_FIELD_U64, NULL),
+    T_FIELD(parent_created, T_FIELD_I64, NULL),
     T_FIELD(scheduled_start, T_FIELD_I64, NULL),
     T_FIELD(name, T_FIELD_STR, "Renamed"),
     T_FIELD(input, T_FIELD_STR, "\"in\""),
@@ -653,4 +660,186 @@ t_instance_list_copy(void)
 
     ds_env_close(env);
     t_rmdir(dir);
+}
+
+
+/*
+ * A child's record keeps its parent's created time (version 7); a record
+ * without one is written as before, and one of version 6 reads as 0.
+ */
+
+static void
+t_instance_parent_record(void)
+{
+    size_t          size, size6;
+    ds_instance_t   inst, got;
+    unsigned char   rec[512], old[512];
+
+    memset(&inst, 0, sizeof(inst));
+    inst.status = DS_RUNNING;
+    inst.created = 5000;
+    inst.updated = 5001;
+    inst.execution = 1;
+    inst.name = t_s("Child");
+    inst.input = t_s("\"in\"");
+    inst.parent_id = t_s("P");
+    inst.parent_task = 3;
+    inst.parent_execution = 2;
+    inst.parent_created = -1234567;
+    inst.failure = t_s("{\"errorType\":\"E\"}");
+
+    size = dsi_record_size(&inst);
+    T(size <= sizeof(rec));
+    dsi_record_encode(&inst, rec);
+    T_INT(rec[0], 7);
+
+    memset(&got, 0, sizeof(got));
+    T_INT(dsi_record_decode(rec, size, &got), DS_OK);
+    T_INT(got.parent_created, -1234567);
+    T_INT(got.parent_task, 3);
+    T_INT(got.parent_execution, 2);
+    T_INT(got.created, 5000);
+    T_STR(got.parent_id, "P");
+    T_STR(got.name, "Child");
+    T_STR(got.failure, "{\"errorType\":\"E\"}");
+
+    /* the same record as version 6 wrote it: no parent_created */
+    memcpy(old, rec, 132);
+    memcpy(old + 132, rec + 140, size - 140);
+    old[0] = 6;
+    size6 = size - 8;
+
+    memset(&got, 0xff, sizeof(got));
+    T_INT(dsi_record_decode(old, size6, &got), DS_OK);
+    T_INT(got.parent_created, 0);
+    T_INT(got.parent_task, 3);
+    T_INT(got.parent_execution, 2);
+    T_STR(got.parent_id, "P");
+    T_STR(got.name, "Child");
+    T_STR(got.failure, "{\"errorType\":\"E\"}");
+
+    /* a version 6 record 8 bytes longer is refused, not misread */
+    T_INT(dsi_record_decode(old, size6 + 8, &got), DS_ERROR);
+
+    /* without it, the oldest version that holds the rest, as before */
+    inst.parent_created = 0;
+    T_INT(dsi_record_size(&inst), size6);
+    dsi_record_encode(&inst, rec);
+    T_INT(rec[0], 6);
+    T(memcmp(rec, old, size6) == 0);
+
+    inst.failure = t_s("");
+    dsi_record_encode(&inst, rec);
+    T_INT(rec[0], 4);
+    T_INT(dsi_record_decode(rec, dsi_record_size(&inst), &got), DS_OK);
+    T_INT(got.parent_created, 0);
+}
+
+
+/*
+ * A parent purged and started again under its id (execution 1 again)
+ * does not get the end of a child its first life started; the same
+ * parent does, and a child of an older record (no created time) reaches
+ * it as before.
+ */
+
+static void
+t_instance_parent_reused(void)
+{
+    char            *dir;
+    ds_env_t        *env;
+    ds_txn_t        *txn;
+    ds_str_t         hub, none;
+    dsi_start_t      s;
+    ds_status_e      status;
+    ds_instance_t    p, c;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    none = t_s("");
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_start(txn, hub, t_s("P"), t_s("Parent"), none, 1000, &p),
+          DS_OK);
+
+    memset(&s, 0, sizeof(s));
+    s.name = t_s("Child");
+    s.parent_id = t_s("P");
+    s.parent_name = t_s("Parent");
+    s.parent_task = 0;
+    s.parent_execution = p.execution;
+    s.parent_created = p.created;
+    T_INT(dsi_start(txn, hub, t_s("C"), &s, 1000, &c), DS_OK);
+    T_INT(dsi_start(txn, hub, t_s("D"), &s, 1000, &c), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("C"), &c), DS_OK);
+    T_INT(c.parent_created, 1000);
+    T_INT(c.parent_execution, 1);
+    ds_txn_abort(txn);
+
+    /* the parent ends without its children, is purged, starts again */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("P"), none, 2000), DS_OK);
+    T_INT(ds_op_purge(txn, hub, t_s("P"), &status), DS_OK);
+    T_INT(ds_op_start(txn, hub, t_s("P"), t_s("Parent"), none, 3000, &p),
+          DS_OK);
+    T_INT(p.execution, 1);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_parent_inbox(env, hub, "P"), 1);
+
+    /* the old children's ends: terminated, or told as a child ends */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("C"), none, 4000), DS_OK);
+    T_INT(dsi_notify_parent(txn, hub, t_s("P"), 0, 1, 1000, 0, t_s("1"),
+                            none, none, 4000), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_parent_inbox(env, hub, "P"), 1);
+
+    /* the parent of now gets its own child's end, and an older record's */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(dsi_notify_parent(txn, hub, t_s("P"), 0, 1, 3000, 0, t_s("1"),
+                            none, none, 4000), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_parent_inbox(env, hub, "P"), 2);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(dsi_notify_parent(txn, hub, t_s("P"), 0, 1, 0, 0, t_s("1"),
+                            none, none, 4000), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_parent_inbox(env, hub, "P"), 3);
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+static int
+t_parent_inbox(ds_env_t *env, ds_str_t hub, const char *id)
+{
+    int        n;
+    ds_txn_t  *txn;
+
+    n = 0;
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_inbox_read(txn, hub, t_s(id), t_parent_count_cb, &n), DS_OK);
+    ds_txn_abort(txn);
+
+    return n;
+}
+
+
+static int
+t_parent_count_cb(void *data, uint64_t seq, ds_str_t event)
+{
+    (void) seq;
+    (void) event;
+
+    (*(int *) data)++;
+
+    return 0;
 }

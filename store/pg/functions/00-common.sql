@@ -57,7 +57,7 @@
 -- changed. Its level is the one below (embed.sh checks both).
 DO $$
 DECLARE
-    level      CONSTANT integer := 4;
+    level      CONSTANT integer := 5;
     installed  integer;
 BEGIN
     IF to_regprocedure('durable.functions_level()') IS NOT NULL THEN
@@ -75,7 +75,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
 LANGUAGE sql STABLE AS $$
-    SELECT 4
+    SELECT 5
 $$;
 
 
@@ -382,6 +382,93 @@ BEGIN
 
     RETURN durable.deliver_locked(p_hub, part, inst, p_execution,
                                   p_message, p_now, p_strict);
+END
+$$;
+
+
+-- Schema version 9 keeps a sub-orchestration's parent's created time
+-- (instances.parent_created). The functions serve a database at 6 to 8
+-- too, where a statement naming it would fail, so each one that does runs
+-- only when this says yes. plpgsql, not SQL: a subquery is not inlined
+CREATE OR REPLACE FUNCTION durable.parent_links() RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN coalesce((SELECT max(v.version) >= 9
+                     FROM durable.schema_version v), false);
+END
+$$;
+
+
+-- the parent's created time a child's record keeps; NULL: none, or a
+-- schema without it
+CREATE OR REPLACE FUNCTION durable.parent_created_of(p_inst
+    durable.instances)
+RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF durable.parent_links() THEN
+        RETURN p_inst.parent_created;
+    END IF;
+
+    RETURN NULL;
+END
+$$;
+
+
+-- dsi_notify_parent(): a child's end (p_message) to the parent p_child
+-- names, if that still runs the execution that started the child: the
+-- same execution number and, when the child keeps it, the same created
+-- time. A parent purged and started again under its id numbers its
+-- executions from 1 again, and its own children's task ids may be the
+-- old child's: only its created time tells it apart. Otherwise dropped,
+-- as durable.deliver() drops it. p_child: the child's record as read
+-- before the caller changed it.
+CREATE OR REPLACE FUNCTION durable.deliver_parent(p_hub text,
+    p_child durable.instances, p_message text, p_now bigint)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n        integer;
+    part     integer;
+    created  bigint;
+    inst     durable.instances;
+BEGIN
+    IF p_child.parent_id IS NULL THEN
+        RETURN 0;
+    END IF;
+
+    created := durable.parent_created_of(p_child);
+
+    IF created IS NULL THEN
+        RETURN durable.deliver(p_hub, p_child.parent_id,
+                               p_child.parent_execution, p_message, p_now,
+                               false);
+    END IF;
+
+    IF NOT durable.valid_key(p_hub, p_child.parent_id) THEN
+        RETURN 0;
+    END IF;
+
+    n := durable.hub_partitions(p_hub, false);
+
+    IF n IS NULL THEN
+        RETURN 0;
+    END IF;
+
+    part := durable.partition_of(n, p_child.parent_id);
+
+    SELECT * INTO inst FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = part
+          AND i.id = p_child.parent_id
+        FOR UPDATE;
+
+    IF NOT FOUND OR inst.created <> created THEN
+        RETURN 0;
+    END IF;
+
+    RETURN durable.deliver_locked(p_hub, part, inst,
+                                  p_child.parent_execution, p_message,
+                                  p_now, false);
 END
 $$;
 

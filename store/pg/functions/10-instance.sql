@@ -225,13 +225,12 @@ BEGIN
         PERFORM durable.drop_work(p_hub, l.part, p_id, false);
 
         IF (l.inst).parent_id IS NOT NULL THEN
-            PERFORM durable.deliver(p_hub, (l.inst).parent_id,
-                (l.inst).parent_execution,
+            PERFORM durable.deliver_parent(p_hub, l.inst,
                 durable.event('SubOrchestrationInstanceFailed', now,
                               '"TaskScheduledId":' || (l.inst).parent_task
                               || ',"Reason":' || durable.json(p_reason)
                               || ',"Details":null'),
-                now, false);
+                now);
         END IF;
 
         PERFORM durable.wake(p_hub);

@@ -98,17 +98,20 @@ $$;
 -- one, whose history, inbox and work go) with its ExecutionStarted
 -- message, ready at once or at p_scheduled. p_members: the message's
 -- members but ScheduledStartTime, which is added here when the start is
--- for later. 0, or 2 CONFLICT with the status of an active one.
+-- for later. p_parent_created: the parent's created time (NULL: no
+-- parent), kept where the schema has it (version 9). 0, or 2 CONFLICT
+-- with the status of an active one.
 CREATE OR REPLACE FUNCTION durable.start_apply(p_hub text, p_n integer,
     p_id text, p_name text, p_input text, p_version text, p_tags text,
     p_scheduled bigint, p_parent_id text, p_parent_task bigint,
-    p_parent_execution bigint, p_members text, p_now bigint,
-    OUT rc integer, OUT status smallint)
+    p_parent_execution bigint, p_parent_created bigint, p_members text,
+    p_now bigint, OUT rc integer, OUT status smallint)
 LANGUAGE plpgsql AS $$
 DECLARE
     part   integer;
     seq    bigint;
     sched  bigint;
+    had    bigint;
     inst   durable.instances;
 BEGIN
     part := durable.partition_of(p_n, p_id);
@@ -162,6 +165,17 @@ BEGIN
         DELETE FROM durable.inbox m
             WHERE m.hub = p_hub AND m.partition = part AND m.id = p_id;
         PERFORM durable.drop_work(p_hub, part, p_id, true);
+
+        -- a child's before: its parent's created time goes too
+        had := durable.parent_created_of(inst);
+    END IF;
+
+    -- the statements above name only the columns of every version served
+    IF (p_parent_created IS NOT NULL OR had IS NOT NULL)
+       AND durable.parent_links()
+    THEN
+        UPDATE durable.instances i SET parent_created = p_parent_created
+            WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
     END IF;
 
     INSERT INTO durable.inbox (hub, partition, id, seq, message)
@@ -175,6 +189,27 @@ BEGIN
 
     rc := 0;
     status := 6;
+END
+$$;
+
+
+-- durable.start_apply() of a start without a parent's created time (a
+-- start, not a child's), as the functions of level 4 and below called it
+CREATE OR REPLACE FUNCTION durable.start_apply(p_hub text, p_n integer,
+    p_id text, p_name text, p_input text, p_version text, p_tags text,
+    p_scheduled bigint, p_parent_id text, p_parent_task bigint,
+    p_parent_execution bigint, p_members text, p_now bigint,
+    OUT rc integer, OUT status smallint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    s  record;
+BEGIN
+    s := durable.start_apply(p_hub, p_n, p_id, p_name, p_input, p_version,
+                             p_tags, p_scheduled, p_parent_id,
+                             p_parent_task, p_parent_execution, NULL,
+                             p_members, p_now);
+    rc := s.rc;
+    status := s.status;
 END
 $$;
 
@@ -472,7 +507,7 @@ BEGIN
                 IF p_a[i] <> p_id THEN
                     r := (durable.start_apply(p_hub, n, p_a[i], p_b[i],
                         p_c[i], p_version[i], p_tags[i], 0, p_id, p_ids[i],
-                        inst.execution,
+                        inst.execution, inst.created,
                         p_d[i] || durable.parent_member(p_id, inst.name,
                                       inst.version, p_ids[i],
                                       inst.execution),
@@ -602,12 +637,11 @@ BEGIN
             inst.output := p_c[cnt];
 
             IF inst.parent_id IS NOT NULL THEN
-                PERFORM durable.deliver(p_hub, inst.parent_id,
-                    inst.parent_execution,
+                PERFORM durable.deliver_parent(p_hub, inst,
                     durable.event('SubOrchestrationInstanceCompleted', now,
                         '"TaskScheduledId":' || inst.parent_task
                         || ',"Result":' || durable.json(p_c[cnt])),
-                    now, false);
+                    now);
             END IF;
 
         ELSIF fin = 7 THEN
@@ -617,13 +651,12 @@ BEGIN
             inst.failure := nullif(p_b[cnt], 'null');
 
             IF inst.parent_id IS NOT NULL THEN
-                PERFORM durable.deliver(p_hub, inst.parent_id,
-                    inst.parent_execution,
+                PERFORM durable.deliver_parent(p_hub, inst,
                     durable.event('SubOrchestrationInstanceFailed', now,
                         '"TaskScheduledId":' || inst.parent_task
                         || ',"Reason":' || durable.json(p_c[cnt])
                         || ',"Details":' || durable.json(p_b[cnt])),
-                    now, false);
+                    now);
             END IF;
 
         ELSE

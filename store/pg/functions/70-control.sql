@@ -742,6 +742,16 @@ BEGIN
                           AND i.id = e.instance;
                 END IF;
 
+                -- and its created time, where the schema keeps it
+                IF s.rc = 0 AND durable.parent_links() THEN
+                    UPDATE durable.instances i
+                        SET parent_created = inst.created
+                        WHERE i.hub = p_hub
+                          AND i.partition = durable.partition_of(n,
+                                                                 e.instance)
+                          AND i.id = e.instance;
+                END IF;
+
                 pending := true;
             END IF;
         END IF;

@@ -47,6 +47,12 @@ async function* echo(ctx, input) {
   return input;
 }
 
+// one child, its id after the input, whose result is the parent's
+async function* reuser(ctx, tag) {
+  return yield ctx.callSubOrchestrator(waiter, null,
+    { instanceId: `${ctx.instanceId}-${tag}` });
+}
+
 async function* fragile(ctx, key) {
   const a = yield ctx.callActivity(mayFail, `${key}-a`);
   const b = yield ctx.callActivity(mayFail, `${key}-b`);
@@ -60,7 +66,8 @@ test('lifecycle', async (t) => {
   const { srv, client } = await open(t, {
     name: 'lifecycle',
     register: (w) => {
-      for (const o of [waiter, family, quickFamily, echo, fragile]) {
+      for (const o of [waiter, family, quickFamily, echo, fragile,
+        reuser]) {
         w.addOrchestrator(o);
       }
       w.addActivity(mayFail);
@@ -228,6 +235,33 @@ test('lifecycle', async (t) => {
       assert.ok(await client.getOrchestrationState(active));
       // instances created before the range are kept
       assert.ok(await client.getOrchestrationState('sus-1'));
+    });
+
+  // a parent ended without its child, purged and started again under its
+  // id runs execution 1 again, its child's task id the old one's: the old
+  // child's result must not reach it
+  await t.test('a purged and reused parent id gets no old child\'s end',
+    async () => {
+      const id = 'ru-1';
+      await client.scheduleNewOrchestration(reuser, 'old', id);
+      await until('the old child', async () =>
+        (await client.getOrchestrationState(`${id}-old`)) !== undefined);
+      await client.terminateOrchestration(id, 'stop');
+      await finished(client, id);
+      const res = await client.purgeOrchestration(id, { recursive: false });
+      assert.strictEqual(res.deletedInstanceCount, 1);
+
+      await client.scheduleNewOrchestration(reuser, 'new', id);
+      await until('the new child', async () =>
+        (await client.getOrchestrationState(`${id}-new`)) !== undefined);
+
+      await client.raiseOrchestrationEvent(`${id}-old`, 'go', 'old value');
+      assert.strictEqual(output(await finished(client, `${id}-old`)),
+        'old value');
+      await client.raiseOrchestrationEvent(`${id}-new`, 'go', 'new value');
+      const st = await finished(client, id);
+      assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED);
+      assert.strictEqual(output(st), 'new value');
     });
 
   await t.test('nginx logged no alert and no worker died', () => {
