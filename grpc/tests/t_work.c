@@ -1733,6 +1733,113 @@ t_work_failure_nomem(void)
 
 
 /*
+ * Stored Properties the codec could not have made itself (an HTTP worker
+ * stores any JSON): a number of 64 characters or more goes out as a
+ * number_value, one beyond a double as a string_value of its text, and
+ * a value nested deeper than DG_NESTING_MAX is cut at that level into a
+ * string_value of the rest's JSON text; none is left out.
+ */
+
+static void
+t_work_failure_properties_edge(void)
+{
+    int                   i, depth;
+    char                 *text, *p, digits[72], nines[402], tail[32];
+    double                d;
+    size_t                len, tlen;
+    uint8_t               le[9];
+    uint64_t              bits;
+    dg_ctx_t              c;
+    ds_str_t              ev;
+    dg_arena_t            a;
+    HistoryEvent         *he;
+    TaskFailureDetails   *fd;
+    ProtobufCBinaryData  *v;
+
+    depth = DG_NESTING_MAX + 5;
+
+    for (i = 0; i < 70; i++) {
+        digits[i] = (char) ('1' + i % 9);
+    }
+
+    digits[70] = '\0';
+    memset(nines, '9', 400);
+    nines[400] = '\0';
+
+    text = malloc(1024 + 2 * (size_t) depth);
+    if (text == NULL) {
+        abort();
+    }
+
+    p = text + sprintf(text, "{\"EventType\":\"TaskFailed\","
+                       "\"Timestamp\":\"2026-01-01T00:00:00Z\","
+                       "\"EventId\":-1,\"TaskScheduledId\":3,"
+                       "\"Reason\":\"m\",\"Details\":{\"ErrorType\":\"E\","
+                       "\"ErrorMessage\":\"m\",\"Properties\":{"
+                       "\"long\":%s,\"huge\":%s,\"deep\":", digits, nines);
+
+    for (i = 0; i < depth; i++) {
+        *p++ = '[';
+    }
+
+    *p++ = '1';
+
+    for (i = 0; i < depth; i++) {
+        *p++ = ']';
+    }
+
+    p += sprintf(p, "}}}");
+
+    dg_arena_init(&a);
+    dg_ctx_init(&c, dg_arena_mem(&a), 128);
+
+    ev.data = text;
+    ev.len = (size_t) (p - text);
+    T_INT(dg_event_out(&c, ev, &he), DG_OK);
+
+    fd = (he != NULL && he->taskfailed != NULL)
+         ? he->taskfailed->failuredetails : NULL;
+    T(fd != NULL && fd->n_properties == 3);
+
+    if (fd == NULL || fd->n_properties != 3) {
+        dg_arena_free(&a);
+        free(text);
+        return;
+    }
+
+    /* the long number: its double */
+    d = strtod(digits, NULL);
+    memcpy(&bits, &d, sizeof(double));
+    le[0] = 0x11;
+
+    for (i = 0; i < 8; i++) {
+        le[i + 1] = (uint8_t) (bits >> (8 * i));
+    }
+
+    v = &fd->properties[0]->value;
+    T(strcmp(fd->properties[0]->key, "long") == 0);
+    T(v->len == 9 && memcmp(v->data, le, 9) == 0);
+
+    /* beyond a double: its text, a string of 400 bytes */
+    v = &fd->properties[1]->value;
+    T(strcmp(fd->properties[1]->key, "huge") == 0);
+    T(v->len == 3 + 400 && v->data[0] == 0x1a && v->data[1] == 0x90
+      && v->data[2] == 0x03 && memcmp(v->data + 3, nines, 400) == 0);
+
+    /* cut at the last level: the six levels left as text */
+    tlen = (size_t) sprintf(tail, "\x1a\x0d[[[[[[1]]]]]]");
+    v = &fd->properties[2]->value;
+    len = v->len;
+    T(strcmp(fd->properties[2]->key, "deep") == 0);
+    T(len > tlen && v->data[0] == 0x32
+      && memcmp(v->data + len - tlen, tail, tlen) == 0);
+
+    dg_arena_free(&a);
+    free(text);
+}
+
+
+/*
  * Stored Properties nested deep around a long string are encoded back in
  * memory of about their size, not of their size times their depth.
  */
@@ -2053,6 +2160,7 @@ t_work(void)
     t_work_tokens();
     t_work_failure_details();
     t_work_failure_properties_memory();
+    t_work_failure_properties_edge();
     t_work_failure_nomem();
     t_work_stream();
 
