@@ -549,6 +549,78 @@ t_work_state(void)
 }
 
 
+/*
+ * The token of an entity batch carries how many operations it delivered
+ * (in its task field, plus one); a token from a build before that has
+ * task 0, and its completion is not held to a result count: tokens that
+ * workers hold across an upgrade must still complete their batches.
+ */
+
+static void
+t_work_entity_old_token(void)
+{
+    ds_op_t              op;
+    WorkItem            *wi;
+    dg_token_t           t;
+    OperationResult      result, *results[2];
+    EntityBatchResult    res;
+    SignalEntityRequest  sig;
+    OperationResultSuccess  ok;
+
+    signal_entity_request__init(&sig);
+    sig.instanceid = t_b("@Counter@legacy");
+    sig.name = t_b("add");
+    sig.input = t_sv("1");
+    T_INT(dg_signal_in(&ctx, &sig, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 3700000000LL), DS_OK);
+
+    wi = t_claim(DS_WORK_ENTITY, T_T0 + 3700000001LL);
+    T(wi != NULL && wi->entityrequest != NULL);
+
+    if (wi == NULL || wi->entityrequest == NULL) {
+        return;
+    }
+
+    T_INT(wi->entityrequest->n_operations, 1);
+
+    /* this build counts: task is the count plus one */
+    T_INT(dg_token_in(&ctx, wi->completiontoken, &t), DG_OK);
+    T_INT(t.task, 2);
+
+    operation_result__init(&result);
+    operation_result_success__init(&ok);
+    result.result_type_case = OPERATION_RESULT__RESULT_TYPE_SUCCESS;
+    result.success = &ok;
+    results[0] = &result;
+    results[1] = &result;
+
+    entity_batch_result__init(&res);
+    res.entitystate = t_sv("1");
+    res.results = results;
+    res.n_results = 2;
+    res.completiontoken = wi->completiontoken;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+
+    /* the same lease in a token of an older build: no count */
+    t.task = 0;
+    T_INT(dg_token_out(&ctx, &t, &res.completiontoken), DG_OK);
+
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.nresults, 2);
+    res.n_results = 0;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.nresults, 0);
+
+    res.n_results = 1;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.nresults, 1);
+    T_INT(t_write(&op, T_T0 + 3700000002LL), DS_OK);
+
+    /* taken: nothing comes back */
+    T(t_claim(DS_WORK_ENTITY, T_T0 + 7200000000LL) == NULL);
+}
+
+
 static void
 t_work_entity(void)
 {
@@ -2148,6 +2220,7 @@ t_work(void)
         t_work_orchestration();
         t_work_state();
         t_work_entity();
+        t_work_entity_old_token();
         t_work_events_processed();
         t_work_sdk();
         t_work_entity_actions();
