@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "ds_internal.h"
 #include "ds_jspan.h"
 
@@ -25,11 +27,16 @@
 /* how many of ds_inbox_answer()'s kinds answer tasks, not entities */
 #define DS_INBOX_TASK_ANSWERS  5
 
+/* room for an event type read by ds_inbox_type(): longer ones are none */
+#define DS_INBOX_TYPE_MAX      64
+
 
 static int ds_inbox_reserve(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst, int64_t now, uint64_t *seq);
 static int ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     void *data);
+static int ds_inbox_type(const MDB_val *val, char *buf, ds_str_t *type);
+static int ds_str_eq(ds_str_t s, const char *z);
 static int ds_inbox_grant(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     void *data);
 static int ds_inbox_release(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -249,16 +256,16 @@ dsi_inbox_drop_answers(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 static int
 ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
 {
-    size_t               i, len, n, kinds;
-    const char          *p;
-    static const char    prefix[] = "{\"EventType\":\"";
+    char                 buf[DS_INBOX_TYPE_MAX];
+    size_t               i, kinds;
+    ds_str_t             type;
 
     /* the answers to tasks, then (DS_INBOX_TASK_ANSWERS on) entities' */
     static const char   *answers[] = {
-        "TaskCompleted\"", "TaskFailed\"", "TimerFired\"",
-        "SubOrchestrationInstanceCompleted\"",
-        "SubOrchestrationInstanceFailed\"",
-        "EntityOperationCompleted\"", "EntityOperationFailed\""
+        "TaskCompleted", "TaskFailed", "TimerFired",
+        "SubOrchestrationInstanceCompleted",
+        "SubOrchestrationInstanceFailed",
+        "EntityOperationCompleted", "EntityOperationFailed"
     };
 
     (void) txn;
@@ -267,24 +274,83 @@ ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
     kinds = *(int *) data ? sizeof(answers) / sizeof(answers[0])
                           : DS_INBOX_TASK_ANSWERS;
 
-    if (val->mv_size < sizeof(prefix) - 1
-        || memcmp(val->mv_data, prefix, sizeof(prefix) - 1) != 0)
-    {
+    if (!ds_inbox_type(val, buf, &type)) {
         return DSI_EACH_NEXT;
     }
 
-    p = (const char *) val->mv_data + sizeof(prefix) - 1;
-    len = val->mv_size - (sizeof(prefix) - 1);
-
     for (i = 0; i < kinds; i++) {
-        n = strlen(answers[i]);
-
-        if (len >= n && memcmp(p, answers[i], n) == 0) {
+        if (ds_str_eq(type, answers[i])) {
             return DSI_EACH_DELETE;
         }
     }
 
     return DSI_EACH_NEXT;
+}
+
+
+/*
+ * A stored message's "EventType" (1), pointing into the message or into
+ * buf (DS_INBOX_TYPE_MAX bytes). The store writes it first,
+ * {"EventType":"X",...}, which is read at a glance; a message the store
+ * did not write (an event carried over, a record imported) is valid
+ * JSON that may order or space its members otherwise, and is parsed. A
+ * message that is not an object, or whose type is not a string that
+ * fits buf, has none (0).
+ */
+
+static int
+ds_inbox_type(const MDB_val *val, char *buf, ds_str_t *type)
+{
+    int          rc;
+    size_t       len;
+    json_t      *j, *v;
+    const char  *p, *q;
+
+    static const char  prefix[] = "{\"EventType\":\"";
+
+    p = val->mv_data;
+    len = val->mv_size;
+
+    if (len > sizeof(prefix) - 1
+        && memcmp(p, prefix, sizeof(prefix) - 1) == 0)
+    {
+        p += sizeof(prefix) - 1;
+        len -= sizeof(prefix) - 1;
+        q = memchr(p, '"', len);
+
+        if (q != NULL && memchr(p, '\\', (size_t) (q - p)) == NULL) {
+            /* a type of the store's own: no escape in it */
+            type->data = p;
+            type->len = (size_t) (q - p);
+            return 1;
+        }
+    }
+
+    j = json_loadb(val->mv_data, val->mv_size, JSON_ALLOW_NUL, NULL);
+    if (j == NULL) {
+        return 0;
+    }
+
+    v = json_object_get(j, "EventType");
+    rc = 0;
+
+    if (json_is_string(v) && json_string_length(v) <= DS_INBOX_TYPE_MAX) {
+        type->len = json_string_length(v);
+        memcpy(buf, json_string_value(v), type->len);
+        type->data = buf;
+        rc = 1;
+    }
+
+    json_decref(j);
+
+    return rc;
+}
+
+
+static int
+ds_str_eq(ds_str_t s, const char *z)
+{
+    return strlen(z) == s.len && memcmp(s.data, z, s.len) == 0;
 }
 
 
@@ -355,19 +421,17 @@ dsi_inbox_drop_grants(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 static int
 ds_inbox_grant(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
 {
+    char       buf[DS_INBOX_TYPE_MAX];
     ds_buf_t  *spans;
-    ds_str_t   type, cs;
-
-    static const char  granted[] = "\"EntityLockGranted\"";
+    ds_str_t   cs, type;
 
     (void) txn;
     (void) seq;
 
     spans = data;
 
-    if (!ds_jspan_member(val->mv_data, val->mv_size, "EventType", &type)
-        || type.len != sizeof(granted) - 1
-        || memcmp(type.data, granted, type.len) != 0)
+    if (!ds_inbox_type(val, buf, &type)
+        || !ds_str_eq(type, "EntityLockGranted"))
     {
         return DSI_EACH_NEXT;
     }

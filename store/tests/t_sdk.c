@@ -2071,6 +2071,68 @@ t_sdk_trees(void)
 
 /* ContinueAsNew: the new version, and events carried over in order */
 
+/*
+ * A continue-as-new drops the answers to the ended execution by their
+ * EventType, read from the JSON: a message the store did not write (an
+ * import, an event carried over) may space or order its members
+ * otherwise, or escape its type, and is still an answer.
+ */
+
+static void
+t_sdk_answers_parsed(void)
+{
+    size_t       i;
+    char        *dir;
+    ds_env_t    *env;
+    ds_str_t     hub;
+    t_buf_t      b;
+    t_orch_t     o;
+    ds_txn_t    *txn;
+    ds_action_t  act;
+    ds_status_e  st;
+
+    static const char  *late[] = {
+        "{ \"EventType\" : \"TaskCompleted\", \"TaskScheduledId\": 0 }",
+        "{\"Timestamp\":\"2018-03-10T13:57:31Z\",\"EventType\":"
+        "\"TimerFired\",\"TimerId\":1}",
+        "{\"EventType\":\"Task\\u0046ailed\",\"TaskScheduledId\":2}",
+        "{\"EventType\":\"EventRaised\",\"Name\":\"kept\",\"Input\":null}",
+        "{\"Name\":\"TaskCompleted\",\"EventType\":\"EventRaised\","
+        "\"Input\":null}"
+    };
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "p", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+    T_INT(o.n, 1);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    for (i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
+        T_INT(ds_inbox_append(txn, hub, t_s("p"), t_s(late[i]), NULL),
+              DS_OK);
+    }
+
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    act = t_act(DS_ACT_CONTINUE_AS_NEW, -1, NULL, "2");
+    T_INT(t_complete_o(env, hub, "p", 1, &act, 1, T0 + 1, &st), DS_OK);
+
+    t_inbox_text(env, hub, "p", &b);
+    T(strstr(b.text, "\"ExecutionStarted\"") != NULL);
+    T(strstr(b.text, "\"kept\"") != NULL);
+    T(strstr(b.text, "\"Name\":\"TaskCompleted\"") != NULL);
+    T(strstr(b.text, "TaskScheduledId") == NULL);
+    T(strstr(b.text, "TimerFired") == NULL);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 static void
 t_sdk_continue_as_new(void)
 {
@@ -2245,5 +2307,6 @@ t_sdk(void)
     t_sdk_stale_grants();
     t_sdk_trees();
     t_sdk_continue_as_new();
+    t_sdk_answers_parsed();
     t_sdk_entity_actions();
 }

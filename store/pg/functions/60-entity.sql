@@ -548,7 +548,7 @@ BEGIN
             DELETE FROM durable.inbox x
                 WHERE x.hub = p_hub AND x.partition = p_part
                   AND x.id = p_id AND x.seq >= p_from
-                  AND x.message::json ->> 'EventType' = 'EntityLockGranted'
+                  AND durable.event_type(x.message) = 'EntityLockGranted'
                 RETURNING x.seq, x.message
         LOOP
             found := true;
