@@ -446,14 +446,17 @@ BEGIN
     END IF;
 
     -- no one would take the grant (ds_entity_grant_stale()): the
-    -- instance is gone or ended, or continued as new since it asked
+    -- instance is gone or ended, or continued as new since it asked.
+    -- The record is locked as durable.deliver() locks it, so that it
+    -- cannot end between the look and the grant.
     n := durable.hub_partitions(p_hub, false);
     exe := coalesce((j ->> 'parentExecution')::bigint, 0);
 
     SELECT i.status, i.execution INTO st, cur FROM durable.instances i
         WHERE i.hub = p_hub
           AND i.partition = durable.partition_of(n, j ->> 'parentInstanceId')
-          AND i.id = j ->> 'parentInstanceId';
+          AND i.id = j ->> 'parentInstanceId'
+        FOR UPDATE;
 
     IF st IS NULL OR durable.terminal(st) OR (exe <> 0 AND cur <> exe) THEN
         PERFORM durable.entity_release(p_hub, j ->> 'parentInstanceId',
