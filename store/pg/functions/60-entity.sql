@@ -527,8 +527,8 @@ $$;
 -- the lock grants that came after its episode's messages (seq p_from on)
 -- reach no one: each is deleted and its lock released. The set of a
 -- critical section is the completion's own request's (p_kinds 10, p_d
--- its members) or the one EntityLockRequested in the history names (the
--- ended execution's still). A release can grant a waiting request of
+-- its members) or that of the first EntityLockRequested of the history
+-- that names it (the ended execution's still), as on LMDB. A release can grant a waiting request of
 -- the same execution, whose grant comes here too: repeated until none.
 CREATE OR REPLACE FUNCTION durable.inbox_drop_grants(p_hub text,
     p_part integer, p_id text, p_from bigint, p_kinds smallint[],
@@ -577,7 +577,7 @@ BEGIN
                       AND h.event::json ->> 'EventType'
                           = 'EntityLockRequested'
                       AND h.event::json ->> 'CriticalSectionId' = cs
-                    ORDER BY h.seq DESC
+                    ORDER BY h.seq
                     LIMIT 1;
             END IF;
 
