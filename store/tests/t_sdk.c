@@ -1628,8 +1628,9 @@ t_unlock(int64_t id, const char *cs, const char *key)
  * A lock granted to an execution that will never see it is released at
  * once: granted during the completion that continues as new, granted
  * after the execution continued as new or completed, granted while the
- * last episode ran (its set read from the history). The new execution
- * never gets the grant, and the entities' queues move on.
+ * last episode ran (its set read from the history), granted before a
+ * termination. The new execution never gets the grant, and the
+ * entities' queues move on.
  */
 
 static void
@@ -1757,6 +1758,21 @@ t_sdk_stale_grants(void)
     t_locked_by(env, hub, "acc", "4", "");
     t_inbox_text(env, hub, "lk2", &b);
     T(strstr(b.text, "EntityLockGranted") == NULL);
+
+    /* granted, then the instance terminated before it saw the grant */
+
+    T_INT(t_start(env, hub, "tm", "O", "1", T0 + 5), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 5, T_LEASE, 4, 50, &o), DS_OK);
+    tl = t_tok_of(&o, 50, "tm");
+
+    act[0] = t_lock(0, "cs-e", s1);
+    T_INT(t_complete_o(env, hub, "tm", tl, act, 1, T0 + 5, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "tm");
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("tm"), t_s(""), T0 + 6), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "");
 
     T(t_consistent(env, hub, NULL));
 
@@ -1919,7 +1935,17 @@ t_sdk_entity_locks(void)
     T_INT(e.n, 0);
     T(t_consistent(env, hub, NULL));
 
-    /* the holder ends without unlocking: cleaning releases the lock */
+    /*
+     * the holder, having seen the grant, ends without unlocking: cleaning
+     * releases the lock (a grant it had not seen would go with the
+     * termination, t_sdk_stale_grants)
+     */
+
+    T_INT(t_claim_o(env, hub, T0 + 9, T_LEASE, 1, 20, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strcmp(o.id[0], "other") == 0);
+    T(strstr(o.messages[0], "\"CriticalSectionId\":\"cs-2\"") != NULL);
+    T_INT(t_complete_o(env, hub, "other", 20, NULL, 0, T0 + 9, &st), DS_OK);
 
     T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
     T_INT(ds_op_terminate(txn, hub, t_s("other"), t_s(""), T0 + 10), DS_OK);

@@ -2,8 +2,9 @@
 -- once (durable.entity_lock_next(), durable.inbox_drop_grants()):
 -- granted in the completion that continues as new, granted after the
 -- execution continued as new or completed, granted while the last
--- episode ran (its set read from the history). The new execution never
--- gets the grant, and the entities' queues move on. store/tests/t_sdk.c
+-- episode ran (its set read from the history), granted before a
+-- termination (durable.terminate()). The new execution never gets the
+-- grant, and the entities' queues move on. store/tests/t_sdk.c
 -- (t_sdk_stale_grants) holds LMDB to the same.
 
 -- a completion of p_id under its lease: one action per element, ids
@@ -180,3 +181,28 @@ SELECT durable_test.eq(durable_test.owner('@e@4'), NULL::text,
                        '@e@4 released'),
        durable_test.eq(durable_test.grants('lk2'), 0::bigint,
                        'the new execution has no grant');
+
+-- granted, then the instance terminated before it saw the grant
+
+SELECT durable_test.eq((durable.start('hub', 'tm', 'O', NULL,
+                                      '"Name":"O","Input":null')).rc, 0,
+                       'tm started');
+
+SELECT durable_test.ok(count(*) >= 2, 'tm claimed')
+FROM durable.claim_orchestrations('hub', 60000000,
+    ARRAY[durable_test.lease(10), durable_test.lease(11),
+          durable_test.lease(12)], NULL);
+
+SELECT durable_test.eq(rc, 0, 'tm locks @e@1')
+FROM durable_test.done('tm', ARRAY[10::smallint], ARRAY['@e@1'],
+    ARRAY[NULL::text], ARRAY[durable_test.lock_d('cs-e', '@e@1', 'tm')],
+    ARRAY['EntityLockRequested'],
+    ARRAY[durable_test.lock_ev('cs-e', '@e@1')]);
+
+SELECT durable_test.eq(durable_test.owner('@e@1'), 'tm', '@e@1 tm''s');
+
+SELECT durable_test.eq((durable.terminate('hub', 'tm', NULL)).rc, 0,
+                       'tm terminated');
+
+SELECT durable_test.eq(durable_test.owner('@e@1'), NULL::text,
+                       '@e@1 released at the termination');
