@@ -58,6 +58,7 @@ static int dgi_pv_field(const uint8_t **p, const uint8_t *end,
     uint64_t *key, uint64_t *num, const uint8_t **data, size_t *len);
 static int dgi_pv_json(const uint8_t *p, size_t len, unsigned depth,
     dgi_buf_t *b);
+static void dgi_pv_text(ds_str_t json, dgi_buf_t *b);
 static int dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth,
     dgi_buf_t *b);
 static int dgi_failure_json(dg_ctx_t *ctx, const TaskFailureDetails *fd,
@@ -488,7 +489,23 @@ dgi_pv_json(const uint8_t *p, size_t len, unsigned depth, dgi_buf_t *b)
 }
 
 
-/* a JSON value (valid and minified) as an encoded Value; -1: fails */
+/* a string_value of JSON text as it is (valid JSON is valid UTF-8) */
+
+static void
+dgi_pv_text(ds_str_t json, dgi_buf_t *b)
+{
+    dgi_buf_add(b, "\x1a", 1);
+    dgi_buf_varint(b, json.len);
+    dgi_buf_add(b, json.data, json.len);
+}
+
+
+/*
+ * A JSON value (valid and minified) as an encoded Value; -1: fails. A
+ * number a double cannot hold (past 1.8e308) goes out as a string_value
+ * of its text; so does an object or array at the last level depth
+ * allows, whole, so that a value nested deeper is cut there, not lost.
+ */
 
 static int
 dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth, dgi_buf_t *b)
@@ -539,6 +556,12 @@ dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth, dgi_buf_t *b)
         return 0;
 
     case '{':
+        if (depth == 1) {
+            /* the last level: an object goes out as its text */
+            dgi_pv_text(json, b);
+            return 0;
+        }
+
         if (!ds_jspan_iter(&it, (const unsigned char *) json.data,
                            json.len))
         {
@@ -582,6 +605,11 @@ dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth, dgi_buf_t *b)
         return b->oom ? -1 : 0;
 
     case '[':
+        if (depth == 1) {
+            dgi_pv_text(json, b);
+            return 0;
+        }
+
         value_at = dgi_field_open(b, DGI_PV_LIST);
         p = (const unsigned char *) json.data + 1;
         end = (const unsigned char *) json.data + json.len - 1;
@@ -614,13 +642,26 @@ dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth, dgi_buf_t *b)
         return b->oom ? -1 : 0;
 
     default:
+        s = num;
+
         if (json.len >= sizeof(num)) {
-            return -1;
+            /* a long number: as many digits as a worker stored */
+            s = dgi_alloc(ctx->mem, json.len + 1);
+            if (s == NULL) {
+                b->oom = 1;
+                return -1;
+            }
         }
 
-        memcpy(num, json.data, json.len);
-        num[json.len] = '\0';
-        d = strtod(num, NULL);
+        memcpy(s, json.data, json.len);
+        s[json.len] = '\0';
+        d = strtod(s, NULL);
+
+        if (!isfinite(d)) {
+            /* beyond a double: its text, as a string_value */
+            dgi_pv_text(json, b);
+            return 0;
+        }
 
         memcpy(&bits, &d, sizeof(double));
 

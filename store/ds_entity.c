@@ -124,6 +124,12 @@ static int ds_entity_settle(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
     int64_t now, unsigned depth);
 static int ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j,
     int64_t now, unsigned depth);
+static int ds_entity_release_set(ds_txn_t *txn, ds_str_t hub,
+    ds_str_t owner, ds_str_t cs, json_t *set, int64_t now, unsigned depth);
+static int ds_entity_unlock_stale(ds_txn_t *txn, ds_str_t hub,
+    ds_str_t eid, ds_str_t owner, ds_str_t cs, int64_t now, unsigned depth);
+static int ds_entity_grant_stale(ds_txn_t *txn, ds_str_t hub,
+    ds_str_t parent, uint64_t execution);
 static int ds_str_is(ds_str_t s, const char *z);
 static int ds_ebatch_cb(void *data, uint64_t seq, ds_str_t msg);
 static int ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
@@ -664,6 +670,7 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
     char           *text;
     size_t          pos;
     json_t         *set, *next;
+    uint64_t        execution;
     ds_buf_t        b;
     ds_str_t        id, eid, msg, parent;
     unsigned char   eb[DS_ID_MAX];
@@ -715,6 +722,21 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
     id.data = json_string_value(json_object_get(j, "lock"));
     id.len = strlen(id.data);
 
+    execution = (uint64_t) json_integer_value(json_object_get(j,
+                                                  "parentExecution"));
+
+    rc = ds_entity_grant_stale(txn, hub, parent, execution);
+
+    if (rc == 1) {
+        /* no one would take the grant: the set is unlocked at once */
+        return ds_entity_release_set(txn, hub, parent, id, set, now,
+                                     depth + 1);
+    }
+
+    if (rc != DS_OK) {
+        return rc;
+    }
+
     dsi_buf_init(&b);
     dsi_ev_begin(&b, "EntityLockGranted", -1, now);
     dsi_ev_str(&b, "CriticalSectionId", id);
@@ -722,13 +744,159 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
     rc = dsi_ev_end(txn, &b, &msg);
 
     if (rc == DS_OK) {
-        rc = dsi_inbox_deliver(txn, hub, parent,
-                               (uint64_t) json_integer_value(
-                                   json_object_get(j, "parentExecution")),
-                               0, msg, now, 0);
+        rc = dsi_inbox_deliver(txn, hub, parent, execution, 0, msg, now, 0);
     }
 
     dsi_buf_free(&b);
+
+    return rc;
+}
+
+
+/*
+ * 1 when a grant to the execution of parent (0: any) would reach no one
+ * who asked for it: the instance is gone or ended, or it continued as new
+ * since (the new execution never asked); else DS_OK, or an error.
+ */
+
+static int
+ds_entity_grant_stale(ds_txn_t *txn, ds_str_t hub, ds_str_t parent,
+    uint64_t execution)
+{
+    int            rc;
+    ds_instance_t  inst;
+
+    rc = ds_instance_get(txn, hub, parent, &inst);
+
+    if (rc == DS_NOTFOUND) {
+        return 1;
+    }
+
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (ds_status_is_terminal(inst.status)
+        || (execution != 0 && inst.execution != execution))
+    {
+        return 1;
+    }
+
+    return DS_OK;
+}
+
+
+/*
+ * Releases a lock that was granted to an execution that never hears of
+ * it (it ended, or continued as new, before the grant came or before it
+ * saw it): each entity of the set (the JSON text of an array of ids
+ * "@name@key") that owner still holds for the critical section cs is
+ * unlocked at once, and what waited in its queue may run. An entity
+ * locked otherwise, or missing, is left as it is.
+ */
+
+int
+dsi_entity_release(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
+    ds_str_t cs, ds_str_t set, int64_t now)
+{
+    int      rc;
+    json_t  *j;
+
+    j = json_loadb(set.data, set.len, 0, NULL);
+    if (j == NULL) {
+        dsi_txn_set_error(txn, "corrupt lock set");
+        return DS_ERROR;
+    }
+
+    rc = ds_entity_release_set(txn, hub, owner, cs, j, now, 0);
+    json_decref(j);
+
+    return rc;
+}
+
+
+static int
+ds_entity_release_set(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
+    ds_str_t cs, json_t *set, int64_t now, unsigned depth)
+{
+    int            rc;
+    size_t         i;
+    ds_str_t       id, eid;
+    unsigned char  eb[DS_ID_MAX];
+
+    if (depth > DS_LOCK_SET_MAX) {
+        return DS_OK;
+    }
+
+    for (i = 0; i < json_array_size(set); i++) {
+        id.data = json_string_value(json_array_get(set, i));
+
+        if (id.data == NULL) {
+            continue;
+        }
+
+        id.len = json_string_length(json_array_get(set, i));
+
+        if (dsi_entity_canon(id, eb, &eid) != DS_OK) {
+            /* checked when the orchestration sent it */
+            continue;
+        }
+
+        rc = ds_entity_unlock_stale(txn, hub, eid, owner, cs, now, depth);
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    return DS_OK;
+}
+
+
+static int
+ds_entity_unlock_stale(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    ds_str_t owner, ds_str_t cs, int64_t now, unsigned depth)
+{
+    int        rc;
+    int64_t    old_ready_at;
+    uint64_t   last;
+    ds_erec_t  rec;
+
+    rc = ds_erec_get(txn, hub, eid, &rec);
+
+    if (rc == DS_NOTFOUND) {
+        return DS_OK;
+    }
+
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (rec.owner.len != owner.len || rec.cs.len != cs.len
+        || memcmp(rec.owner.data, owner.data, owner.len) != 0
+        || memcmp(rec.cs.data, cs.data, cs.len) != 0)
+    {
+        return DS_OK;
+    }
+
+    rc = dsi_seq_last(txn, DS_DB_ENTITY_OPS, hub, eid, &last);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    old_ready_at = rec.ready_at;
+    rec.owner.len = 0;
+    rec.cs.len = 0;
+
+    if (last) {
+        /* messages that waited may run now */
+        dsi_lease_ready(rec.lease, rec.lease_expires, &rec.ready_at, now);
+    }
+
+    rc = ds_erec_put(txn, hub, eid, &rec, old_ready_at);
+
+    if (rc == DS_OK && last) {
+        rc = ds_entity_settle(txn, hub, eid, now, depth);
+    }
 
     return rc;
 }

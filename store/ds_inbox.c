@@ -15,19 +15,41 @@
  */
 
 
+#include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "ds_internal.h"
+#include "ds_jspan.h"
 
 
 /* how many of ds_inbox_answer()'s kinds answer tasks, not entities */
 #define DS_INBOX_TASK_ANSWERS  5
+
+/* room for an event type read by ds_inbox_type(): longer ones are none */
+#define DS_INBOX_TYPE_MAX      64
 
 
 static int ds_inbox_reserve(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst, int64_t now, uint64_t *seq);
 static int ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     void *data);
+static int ds_inbox_type(const MDB_val *val, char *buf, ds_str_t *type);
+static int ds_str_eq(ds_str_t s, const char *z);
+static int ds_inbox_grant(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data);
+static int ds_inbox_release(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t span, const ds_action_t *a, size_t n, int64_t now);
+static int ds_inbox_lock_set(ds_txn_t *txn, uint64_t seq,
+    const MDB_val *val, void *data);
+
+
+/* a walk of the history for the lock set of a critical section */
+typedef struct {
+    ds_str_t            span;           /* its id, a JSON string */
+    ds_buf_t           *set;
+} ds_inbox_set_t;
 
 
 /*
@@ -222,9 +244,9 @@ dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
  * new execution numbers tasks and timers from 0 again and would take
  * them for its own. A rewind drops what it schedules again (activities,
  * timers, sub-orchestrations), so that each task gets one result, and
- * keeps an entity's answer: it sends no call again. Events raised,
- * control messages and entity lock grants (which name the instance, not
- * the execution) stay.
+ * keeps an entity's answer: it sends no call again. Events raised and
+ * control messages stay; entity lock grants are dropped, and their locks
+ * released, by dsi_inbox_drop_grants() when an execution ends.
  */
 
 int
@@ -239,16 +261,16 @@ dsi_inbox_drop_answers(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 static int
 ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
 {
-    size_t               i, len, n, kinds;
-    const char          *p;
-    static const char    prefix[] = "{\"EventType\":\"";
+    char                 buf[DS_INBOX_TYPE_MAX];
+    size_t               i, kinds;
+    ds_str_t             type;
 
     /* the answers to tasks, then (DS_INBOX_TASK_ANSWERS on) entities' */
     static const char   *answers[] = {
-        "TaskCompleted\"", "TaskFailed\"", "TimerFired\"",
-        "SubOrchestrationInstanceCompleted\"",
-        "SubOrchestrationInstanceFailed\"",
-        "EntityOperationCompleted\"", "EntityOperationFailed\""
+        "TaskCompleted", "TaskFailed", "TimerFired",
+        "SubOrchestrationInstanceCompleted",
+        "SubOrchestrationInstanceFailed",
+        "EntityOperationCompleted", "EntityOperationFailed"
     };
 
     (void) txn;
@@ -257,22 +279,284 @@ ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
     kinds = *(int *) data ? sizeof(answers) / sizeof(answers[0])
                           : DS_INBOX_TASK_ANSWERS;
 
-    if (val->mv_size < sizeof(prefix) - 1
-        || memcmp(val->mv_data, prefix, sizeof(prefix) - 1) != 0)
-    {
+    if (!ds_inbox_type(val, buf, &type)) {
         return DSI_EACH_NEXT;
     }
 
-    p = (const char *) val->mv_data + sizeof(prefix) - 1;
-    len = val->mv_size - (sizeof(prefix) - 1);
-
     for (i = 0; i < kinds; i++) {
-        n = strlen(answers[i]);
-
-        if (len >= n && memcmp(p, answers[i], n) == 0) {
+        if (ds_str_eq(type, answers[i])) {
             return DSI_EACH_DELETE;
         }
     }
 
     return DSI_EACH_NEXT;
+}
+
+
+/*
+ * A stored message's "EventType" (1), pointing into the message or into
+ * buf (DS_INBOX_TYPE_MAX bytes). The store writes it first,
+ * {"EventType":"X",...}, which is read at a glance; a message the store
+ * did not write (an event carried over, a record imported) is valid
+ * JSON that may order or space its members otherwise, and is parsed. A
+ * message that is not an object, or whose type is not a string that
+ * fits buf, has none (0).
+ */
+
+static int
+ds_inbox_type(const MDB_val *val, char *buf, ds_str_t *type)
+{
+    int          rc;
+    size_t       len;
+    json_t      *j, *v;
+    const char  *p, *q;
+
+    static const char  prefix[] = "{\"EventType\":\"";
+
+    p = val->mv_data;
+    len = val->mv_size;
+
+    if (len > sizeof(prefix) - 1
+        && memcmp(p, prefix, sizeof(prefix) - 1) == 0)
+    {
+        p += sizeof(prefix) - 1;
+        len -= sizeof(prefix) - 1;
+        q = memchr(p, '"', len);
+
+        if (q != NULL && memchr(p, '\\', (size_t) (q - p)) == NULL) {
+            /* a type of the store's own: no escape in it */
+            type->data = p;
+            type->len = (size_t) (q - p);
+            return 1;
+        }
+    }
+
+    j = json_loadb(val->mv_data, val->mv_size, JSON_ALLOW_NUL, NULL);
+    if (j == NULL) {
+        return 0;
+    }
+
+    v = json_object_get(j, "EventType");
+    rc = 0;
+
+    if (json_is_string(v) && json_string_length(v) <= DS_INBOX_TYPE_MAX) {
+        type->len = json_string_length(v);
+        memcpy(buf, json_string_value(v), type->len);
+        type->data = buf;
+        rc = 1;
+    }
+
+    json_decref(j);
+
+    return rc;
+}
+
+
+static int
+ds_str_eq(ds_str_t s, const char *z)
+{
+    return strlen(z) == s.len && memcmp(s.data, z, s.len) == 0;
+}
+
+
+/*
+ * The lock grants that came after the messages of an execution's last
+ * episode (seq "from" on) when the execution ends or continues as new:
+ * no one will take them (the new execution never asked for them), so
+ * each is deleted and its lock released at once (dsi_entity_release()),
+ * so that the entities' queues move on. The set of a critical section
+ * is that of the completion's own request (a: its actions) or of the
+ * EntityLockRequested in the history, which is still the ended
+ * execution's. A release can grant a waiting request of the same
+ * execution, whose grant comes here too: the walk repeats until none.
+ */
+
+int
+dsi_inbox_drop_grants(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    uint64_t from, const ds_action_t *a, size_t n, int64_t now)
+{
+    int         rc;
+    size_t      pos, len, round;
+    ds_buf_t    spans;
+    ds_str_t    span;
+
+    dsi_buf_init(&spans);
+    rc = DS_OK;
+
+    for (round = 0; round < DS_LOCK_SET_MAX; round++) {
+        dsi_buf_reset(&spans);
+
+        rc = dsi_seq_each_from(txn, DS_DB_INBOX, hub, id, from, UINT64_MAX,
+                               ds_inbox_grant, &spans);
+        if (rc != DS_OK) {
+            break;
+        }
+
+        if (spans.oom) {
+            dsi_txn_set_error(txn, "out of memory");
+            rc = DS_ERROR;
+            break;
+        }
+
+        if (spans.len == 0) {
+            break;
+        }
+
+        /* the critical sections' ids, each ended by a 0 byte */
+
+        for (pos = 0; rc == DS_OK && pos < spans.len; pos += len + 1) {
+            span.data = spans.data + pos;
+            len = strlen(span.data);
+            span.len = len;
+
+            rc = ds_inbox_release(txn, hub, id, span, a, n, now);
+        }
+
+        if (rc != DS_OK) {
+            break;
+        }
+    }
+
+    dsi_buf_free(&spans);
+
+    return rc;
+}
+
+
+static int
+ds_inbox_grant(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
+{
+    char       buf[DS_INBOX_TYPE_MAX];
+    ds_buf_t  *spans;
+    ds_str_t   cs, type;
+
+    (void) txn;
+    (void) seq;
+
+    spans = data;
+
+    if (!ds_inbox_type(val, buf, &type)
+        || !ds_str_eq(type, "EntityLockGranted"))
+    {
+        return DSI_EACH_NEXT;
+    }
+
+    /* a JSON string holds no 0 byte: it ends the id in spans */
+
+    if (ds_jspan_member(val->mv_data, val->mv_size, "CriticalSectionId",
+                        &cs)
+        && cs.len >= 2 && cs.data[0] == '"')
+    {
+        dsi_buf_add(spans, cs.data, cs.len);
+        dsi_buf_add(spans, "", 1);
+    }
+
+    return DSI_EACH_DELETE;
+}
+
+
+/* releases the lock of the critical section whose id is span (JSON) */
+
+static int
+ds_inbox_release(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t span,
+    const ds_action_t *a, size_t n, int64_t now)
+{
+    int              rc;
+    char            *buf;
+    size_t           i, len;
+    ds_buf_t         set;
+    ds_str_t         cs, json;
+    ds_inbox_set_t   w;
+
+    buf = malloc(span.len);
+    if (buf == NULL) {
+        dsi_txn_set_error(txn, "out of memory");
+        return DS_ERROR;
+    }
+
+    if (!ds_jspan_decode(span, buf, span.len, &len)) {
+        /* the store wrote it: not to be */
+        free(buf);
+        return DS_OK;
+    }
+
+    cs.data = buf;
+    cs.len = len;
+
+    dsi_buf_init(&set);
+
+    for (i = 0; i < n; i++) {
+        if (a[i].type == DS_ACT_LOCK_ENTITIES
+            && a[i].request_id.len == cs.len
+            && memcmp(a[i].request_id.data, cs.data, cs.len) == 0)
+        {
+            /* {"s":[...]}: the array is what follows "s": */
+            dsi_ev_open(&set);
+            dsi_lock_set_json(&set, "s", &a[i]);
+            dsi_buf_add(&set, "}", 1);
+            break;
+        }
+    }
+
+    rc = DS_OK;
+
+    if (set.len == 0) {
+        w.span = span;
+        w.set = &set;
+
+        rc = dsi_seq_each(txn, DS_DB_HISTORY, hub, id, UINT64_MAX,
+                          ds_inbox_lock_set, &w);
+    }
+
+    if (rc == DS_OK && set.oom) {
+        dsi_txn_set_error(txn, "out of memory");
+        rc = DS_ERROR;
+    }
+
+    if (rc == DS_OK && set.len
+        && ds_jspan_member((const unsigned char *) set.data, set.len, "s",
+                           &json))
+    {
+        rc = dsi_entity_release(txn, hub, id, cs, json, now);
+    }
+
+    dsi_buf_free(&set);
+    free(buf);
+
+    return rc;
+}
+
+
+static int
+ds_inbox_lock_set(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data)
+{
+    ds_str_t         type, cs, set;
+    ds_inbox_set_t  *w;
+
+    static const char  requested[] = "\"EntityLockRequested\"";
+
+    (void) txn;
+    (void) seq;
+
+    w = data;
+
+    if (!ds_jspan_member(val->mv_data, val->mv_size, "EventType", &type)
+        || type.len != sizeof(requested) - 1
+        || memcmp(type.data, requested, type.len) != 0
+        || !ds_jspan_member(val->mv_data, val->mv_size, "CriticalSectionId",
+                            &cs)
+        || cs.len != w->span.len
+        || memcmp(cs.data, w->span.data, cs.len) != 0
+        || !ds_jspan_member(val->mv_data, val->mv_size, "LockSet", &set))
+    {
+        return DSI_EACH_NEXT;
+    }
+
+    /* copied: the map's value goes with the next write */
+    dsi_ev_open(w->set);
+    dsi_ev_json(w->set, "s", set);
+    dsi_buf_add(w->set, "}", 1);
+
+    return DS_OK;
 }

@@ -257,6 +257,8 @@ int dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int strict);
 int dsi_inbox_drop_answers(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t from, int entities);
+int dsi_inbox_drop_grants(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    uint64_t from, const ds_action_t *a, size_t n, int64_t now);
 
 
 /* ds_orchestration_start.c: starting (sub-)orchestrations */
@@ -454,6 +456,8 @@ int dsi_entity_id(ds_str_t name, ds_str_t key, unsigned char *buf,
 int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
     int64_t *ready_at, int *locked);
 int dsi_entity_canon(ds_str_t id, unsigned char *buf, ds_str_t *eid);
+int dsi_entity_release(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
+    ds_str_t cs, ds_str_t set, int64_t now);
 int dsi_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,
     int64_t now);
 /* ds_orchestration_complete.c: "field":[..], a lock action's set */

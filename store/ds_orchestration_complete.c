@@ -226,6 +226,19 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         goto done;
     }
 
+    if (fin != NULL) {
+        /*
+         * the execution ends: lock grants that came after its episode's
+         * messages are released (its history is still there to say
+         * what each locked)
+         */
+        rc = dsi_inbox_drop_grants(txn, hub, id, upto + 1, actions,
+                                   nactions, now);
+        if (rc != DS_OK) {
+            goto done;
+        }
+    }
+
     none.data = NULL;
     none.len = 0;
 

@@ -157,7 +157,8 @@ ds_op_raise_event(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t name,
 /*
  * Terminated: the inbox, pending activities and timers are dropped, the
  * lease is void (a completion under it gets DS_GONE), and a parent hears
- * of it as of a failed sub-orchestration.
+ * of it as of a failed sub-orchestration. The lock grants in the inbox,
+ * which no episode will take now, are released first.
  */
 
 int
@@ -177,6 +178,18 @@ ds_op_terminate(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     }
 
     rc = dsi_room(txn, DS_ROOM_END);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    rc = dsi_inbox_drop_grants(txn, hub, id, 0, NULL, 0, now);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    /* read again: the record may have changed, and the map moved */
+
+    rc = ds_op_get_active(txn, hub, id, &inst);
     if (rc != DS_OK) {
         return rc;
     }

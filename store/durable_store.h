@@ -725,7 +725,10 @@ typedef struct {
  * sort it); the request goes to the first entity, and each entity, when
  * the request reaches the front of its queue, is locked by the
  * orchestration and passes the request on to the next one; the last
- * tells the orchestration EntityLockGranted {CriticalSectionId}. A locked
+ * tells the orchestration EntityLockGranted {CriticalSectionId}; a grant
+ * no execution would take (the instance gone or ended, or continued as
+ * new since it asked, or ending with the grant not yet seen) unlocks the
+ * set at once instead (dsi_entity_release()). A locked
  * entity runs only the operations its holder sends, in order; the others
  * wait. DS_ACT_UNLOCK_ENTITY (once per locked entity) unlocks it after
  * the holder's operations sent before. Lock and unlock requests never

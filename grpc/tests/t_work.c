@@ -549,6 +549,78 @@ t_work_state(void)
 }
 
 
+/*
+ * The token of an entity batch carries how many operations it delivered
+ * (in its task field, plus one); a token from a build before that has
+ * task 0, and its completion is not held to a result count: tokens that
+ * workers hold across an upgrade must still complete their batches.
+ */
+
+static void
+t_work_entity_old_token(void)
+{
+    ds_op_t              op;
+    WorkItem            *wi;
+    dg_token_t           t;
+    OperationResult      result, *results[2];
+    EntityBatchResult    res;
+    SignalEntityRequest  sig;
+    OperationResultSuccess  ok;
+
+    signal_entity_request__init(&sig);
+    sig.instanceid = t_b("@Counter@legacy");
+    sig.name = t_b("add");
+    sig.input = t_sv("1");
+    T_INT(dg_signal_in(&ctx, &sig, &op), DG_OK);
+    T_INT(t_write(&op, T_T0 + 3700000000LL), DS_OK);
+
+    wi = t_claim(DS_WORK_ENTITY, T_T0 + 3700000001LL);
+    T(wi != NULL && wi->entityrequest != NULL);
+
+    if (wi == NULL || wi->entityrequest == NULL) {
+        return;
+    }
+
+    T_INT(wi->entityrequest->n_operations, 1);
+
+    /* this build counts: task is the count plus one */
+    T_INT(dg_token_in(&ctx, wi->completiontoken, &t), DG_OK);
+    T_INT(t.task, 2);
+
+    operation_result__init(&result);
+    operation_result_success__init(&ok);
+    result.result_type_case = OPERATION_RESULT__RESULT_TYPE_SUCCESS;
+    result.success = &ok;
+    results[0] = &result;
+    results[1] = &result;
+
+    entity_batch_result__init(&res);
+    res.entitystate = t_sv("1");
+    res.results = results;
+    res.n_results = 2;
+    res.completiontoken = wi->completiontoken;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_INVALID_ARGUMENT);
+
+    /* the same lease in a token of an older build: no count */
+    t.task = 0;
+    T_INT(dg_token_out(&ctx, &t, &res.completiontoken), DG_OK);
+
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.nresults, 2);
+    res.n_results = 0;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.nresults, 0);
+
+    res.n_results = 1;
+    T_INT(dg_entity_done_in(&ctx, &res, &op), DG_OK);
+    T_INT(op.in.work.nresults, 1);
+    T_INT(t_write(&op, T_T0 + 3700000002LL), DS_OK);
+
+    /* taken: nothing comes back */
+    T(t_claim(DS_WORK_ENTITY, T_T0 + 7200000000LL) == NULL);
+}
+
+
 static void
 t_work_entity(void)
 {
@@ -1733,6 +1805,113 @@ t_work_failure_nomem(void)
 
 
 /*
+ * Stored Properties the codec could not have made itself (an HTTP worker
+ * stores any JSON): a number of 64 characters or more goes out as a
+ * number_value, one beyond a double as a string_value of its text, and
+ * a value nested deeper than DG_NESTING_MAX is cut at that level into a
+ * string_value of the rest's JSON text; none is left out.
+ */
+
+static void
+t_work_failure_properties_edge(void)
+{
+    int                   i, depth;
+    char                 *text, *p, digits[72], nines[402], tail[32];
+    double                d;
+    size_t                len, tlen;
+    uint8_t               le[9];
+    uint64_t              bits;
+    dg_ctx_t              c;
+    ds_str_t              ev;
+    dg_arena_t            a;
+    HistoryEvent         *he;
+    TaskFailureDetails   *fd;
+    ProtobufCBinaryData  *v;
+
+    depth = DG_NESTING_MAX + 5;
+
+    for (i = 0; i < 70; i++) {
+        digits[i] = (char) ('1' + i % 9);
+    }
+
+    digits[70] = '\0';
+    memset(nines, '9', 400);
+    nines[400] = '\0';
+
+    text = malloc(1024 + 2 * (size_t) depth);
+    if (text == NULL) {
+        abort();
+    }
+
+    p = text + sprintf(text, "{\"EventType\":\"TaskFailed\","
+                       "\"Timestamp\":\"2026-01-01T00:00:00Z\","
+                       "\"EventId\":-1,\"TaskScheduledId\":3,"
+                       "\"Reason\":\"m\",\"Details\":{\"ErrorType\":\"E\","
+                       "\"ErrorMessage\":\"m\",\"Properties\":{"
+                       "\"long\":%s,\"huge\":%s,\"deep\":", digits, nines);
+
+    for (i = 0; i < depth; i++) {
+        *p++ = '[';
+    }
+
+    *p++ = '1';
+
+    for (i = 0; i < depth; i++) {
+        *p++ = ']';
+    }
+
+    p += sprintf(p, "}}}");
+
+    dg_arena_init(&a);
+    dg_ctx_init(&c, dg_arena_mem(&a), 128);
+
+    ev.data = text;
+    ev.len = (size_t) (p - text);
+    T_INT(dg_event_out(&c, ev, &he), DG_OK);
+
+    fd = (he != NULL && he->taskfailed != NULL)
+         ? he->taskfailed->failuredetails : NULL;
+    T(fd != NULL && fd->n_properties == 3);
+
+    if (fd == NULL || fd->n_properties != 3) {
+        dg_arena_free(&a);
+        free(text);
+        return;
+    }
+
+    /* the long number: its double */
+    d = strtod(digits, NULL);
+    memcpy(&bits, &d, sizeof(double));
+    le[0] = 0x11;
+
+    for (i = 0; i < 8; i++) {
+        le[i + 1] = (uint8_t) (bits >> (8 * i));
+    }
+
+    v = &fd->properties[0]->value;
+    T(strcmp(fd->properties[0]->key, "long") == 0);
+    T(v->len == 9 && memcmp(v->data, le, 9) == 0);
+
+    /* beyond a double: its text, a string of 400 bytes */
+    v = &fd->properties[1]->value;
+    T(strcmp(fd->properties[1]->key, "huge") == 0);
+    T(v->len == 3 + 400 && v->data[0] == 0x1a && v->data[1] == 0x90
+      && v->data[2] == 0x03 && memcmp(v->data + 3, nines, 400) == 0);
+
+    /* cut at the last level: the six levels left as text */
+    tlen = (size_t) sprintf(tail, "\x1a\x0d[[[[[[1]]]]]]");
+    v = &fd->properties[2]->value;
+    len = v->len;
+    T(strcmp(fd->properties[2]->key, "deep") == 0);
+    T(len > tlen && v->data[0] == 0x32
+      && memcmp(v->data + len - tlen, tail, tlen) == 0);
+
+    dg_arena_free(&a);
+    free(text);
+}
+
+
+/*
  * Stored Properties nested deep around a long string are encoded back in
  * memory of about their size, not of their size times their depth.
  */
@@ -2041,6 +2220,7 @@ t_work(void)
         t_work_orchestration();
         t_work_state();
         t_work_entity();
+        t_work_entity_old_token();
         t_work_events_processed();
         t_work_sdk();
         t_work_entity_actions();
@@ -2053,6 +2233,7 @@ t_work(void)
     t_work_tokens();
     t_work_failure_details();
     t_work_failure_properties_memory();
+    t_work_failure_properties_edge();
     t_work_failure_nomem();
     t_work_stream();
 

@@ -1577,6 +1577,210 @@ t_signal_acc(ds_txn_t *txn, void *data)
 }
 
 
+/* the token a claim from tok on gave the item of id */
+
+static int
+t_tok_of(const t_orch_t *o, int tok, const char *id)
+{
+    size_t  i;
+
+    for (i = 0; i < o->n; i++) {
+        if (strcmp(o->id[i], id) == 0) {
+            return tok + (int) i;
+        }
+    }
+
+    T(0);
+
+    return tok;
+}
+
+
+static ds_action_t
+t_lock(int64_t id, const char *cs, ds_str_t *set)
+{
+    ds_action_t  a;
+
+    a = t_act(DS_ACT_LOCK_ENTITIES, id, NULL, NULL);
+    a.request_id = t_s(cs);
+    a.lock_set = set;
+    a.nlock = 1;
+
+    return a;
+}
+
+
+static ds_action_t
+t_unlock(int64_t id, const char *cs, const char *key)
+{
+    ds_action_t  a;
+
+    a = t_act(DS_ACT_UNLOCK_ENTITY, id, NULL, NULL);
+    a.request_id = t_s(cs);
+    a.entity_name = t_s("acc");
+    a.entity_key = t_s(key);
+
+    return a;
+}
+
+
+/*
+ * A lock granted to an execution that will never see it is released at
+ * once: granted during the completion that continues as new, granted
+ * after the execution continued as new or completed, granted while the
+ * last episode ran (its set read from the history), granted before a
+ * termination. The new execution never gets the grant, and the
+ * entities' queues move on.
+ */
+
+static void
+t_sdk_stale_grants(void)
+{
+    int           th, tl;
+    char         *dir;
+    ds_env_t     *env;
+    ds_str_t      hub, s1[1], s2[1], s3[1], s4[1];
+    t_buf_t       b;
+    t_ent_t       e;
+    t_orch_t      o;
+    ds_txn_t     *txn;
+    ds_action_t   act[2];
+    ds_status_e   st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    s1[0] = t_s("@acc@1");
+    s2[0] = t_s("@acc@2");
+    s3[0] = t_s("@acc@3");
+    s4[0] = t_s("@acc@4");
+
+    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "3"), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "4"), DS_OK);
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
+    T_INT(e.n, 4);
+    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
+    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
+    T_INT(t_complete_ent(env, hub, "acc", "3", 12, "0", NULL, 0, T0), DS_OK);
+    T_INT(t_complete_ent(env, hub, "acc", "4", 13, "0", NULL, 0, T0), DS_OK);
+
+    T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
+    T_INT(t_start(env, hub, "lk", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 4, 1, &o), DS_OK);
+    T_INT(o.n, 2);
+    th = t_tok_of(&o, 1, "h");
+    tl = t_tok_of(&o, 1, "lk");
+
+    /* granted in the completion that continues as new: released */
+
+    act[0] = t_lock(0, "cs-h", s2);
+    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "2", "h");
+
+    act[0] = t_lock(0, "cs-a", s1);
+    act[1] = t_act(DS_ACT_CONTINUE_AS_NEW, 1, NULL, "2");
+    T_INT(t_complete_o(env, hub, "lk", tl, act, 2, T0, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "");
+    t_inbox_text(env, hub, "lk", &b);
+    T(strstr(b.text, "EntityLockGranted") == NULL);
+
+    /* granted after the execution continued as new: released */
+
+    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 10, &o), DS_OK);
+    T_INT(o.n, 2);
+    th = t_tok_of(&o, 10, "h");
+    tl = t_tok_of(&o, 10, "lk");
+
+    act[0] = t_lock(0, "cs-b", s2);
+    act[1] = t_act(DS_ACT_CONTINUE_AS_NEW, 1, NULL, "3");
+    T_INT(t_complete_o(env, hub, "lk", tl, act, 2, T0 + 1, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "2", "h");
+
+    act[0] = t_unlock(1, "cs-h", "2");
+    act[1] = t_lock(2, "cs-h2", s3);
+    T_INT(t_complete_o(env, hub, "h", th, act, 2, T0 + 1, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "2", "");
+    t_locked_by(env, hub, "acc", "3", "h");
+    t_inbox_text(env, hub, "lk", &b);
+    T(strstr(b.text, "EntityLockGranted") == NULL);
+
+    /* granted after the instance completed: released */
+
+    T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 4, 20, &o), DS_OK);
+    T_INT(o.n, 2);
+    th = t_tok_of(&o, 20, "h");
+    tl = t_tok_of(&o, 20, "lk");
+
+    act[0] = t_lock(0, "cs-c", s3);
+    act[1] = t_act(DS_ACT_COMPLETE, 1, NULL, "1");
+    T_INT(t_complete_o(env, hub, "lk", tl, act, 2, T0 + 2, &st), DS_OK);
+    T_INT(st, DS_COMPLETED);
+
+    act[0] = t_unlock(3, "cs-h2", "3");
+    act[1] = t_lock(4, "cs-h3", s4);
+    T_INT(t_complete_o(env, hub, "h", th, act, 2, T0 + 2, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "3", "");
+    t_locked_by(env, hub, "acc", "4", "h");
+
+    /*
+     * granted while the last episode ran, which continues as new: the
+     * set is the history's
+     */
+
+    T_INT(t_start(env, hub, "lk2", "O", "1", T0 + 3), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 4, 30, &o), DS_OK);
+    T_INT(o.n, 2);
+    th = t_tok_of(&o, 30, "h");
+    tl = t_tok_of(&o, 30, "lk2");
+
+    act[0] = t_lock(0, "cs-d", s4);
+    T_INT(t_complete_o(env, hub, "lk2", tl, act, 1, T0 + 3, &st), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("lk2"), t_s("go"), t_s(""),
+                            T0 + 3), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 4, T_LEASE, 4, 40, &o), DS_OK);
+    T_INT(o.n, 1);
+    tl = t_tok_of(&o, 40, "lk2");
+
+    act[0] = t_unlock(5, "cs-h3", "4");
+    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0 + 4, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "4", "lk2");
+    t_inbox_text(env, hub, "lk2", &b);
+    T(strstr(b.text, "\"CriticalSectionId\":\"cs-d\"") != NULL);
+
+    act[0] = t_act(DS_ACT_CONTINUE_AS_NEW, 1, NULL, "2");
+    T_INT(t_complete_o(env, hub, "lk2", tl, act, 1, T0 + 4, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "4", "");
+    t_inbox_text(env, hub, "lk2", &b);
+    T(strstr(b.text, "EntityLockGranted") == NULL);
+
+    /* granted, then the instance terminated before it saw the grant */
+
+    T_INT(t_start(env, hub, "tm", "O", "1", T0 + 5), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 5, T_LEASE, 4, 50, &o), DS_OK);
+    tl = t_tok_of(&o, 50, "tm");
+
+    act[0] = t_lock(0, "cs-e", s1);
+    T_INT(t_complete_o(env, hub, "tm", tl, act, 1, T0 + 5, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "tm");
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("tm"), t_s(""), T0 + 6), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "");
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 /*
  * A critical section: the lock goes round the set in order, the last
  * entity grants it; a locked entity runs only its holder's operations;
@@ -1731,7 +1935,17 @@ t_sdk_entity_locks(void)
     T_INT(e.n, 0);
     T(t_consistent(env, hub, NULL));
 
-    /* the holder ends without unlocking: cleaning releases the lock */
+    /*
+     * the holder, having seen the grant, ends without unlocking: cleaning
+     * releases the lock (a grant it had not seen would go with the
+     * termination, t_sdk_stale_grants)
+     */
+
+    T_INT(t_claim_o(env, hub, T0 + 9, T_LEASE, 1, 20, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strcmp(o.id[0], "other") == 0);
+    T(strstr(o.messages[0], "\"CriticalSectionId\":\"cs-2\"") != NULL);
+    T_INT(t_complete_o(env, hub, "other", 20, NULL, 0, T0 + 9, &st), DS_OK);
 
     T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
     T_INT(ds_op_terminate(txn, hub, t_s("other"), t_s(""), T0 + 10), DS_OK);
@@ -1882,6 +2096,68 @@ t_sdk_trees(void)
 
 
 /* ContinueAsNew: the new version, and events carried over in order */
+
+/*
+ * A continue-as-new drops the answers to the ended execution by their
+ * EventType, read from the JSON: a message the store did not write (an
+ * import, an event carried over) may space or order its members
+ * otherwise, or escape its type, and is still an answer.
+ */
+
+static void
+t_sdk_answers_parsed(void)
+{
+    size_t       i;
+    char        *dir;
+    ds_env_t    *env;
+    ds_str_t     hub;
+    t_buf_t      b;
+    t_orch_t     o;
+    ds_txn_t    *txn;
+    ds_action_t  act;
+    ds_status_e  st;
+
+    static const char  *late[] = {
+        "{ \"EventType\" : \"TaskCompleted\", \"TaskScheduledId\": 0 }",
+        "{\"Timestamp\":\"2018-03-10T13:57:31Z\",\"EventType\":"
+        "\"TimerFired\",\"TimerId\":1}",
+        "{\"EventType\":\"Task\\u0046ailed\",\"TaskScheduledId\":2}",
+        "{\"EventType\":\"EventRaised\",\"Name\":\"kept\",\"Input\":null}",
+        "{\"Name\":\"TaskCompleted\",\"EventType\":\"EventRaised\","
+        "\"Input\":null}"
+    };
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "p", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+    T_INT(o.n, 1);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    for (i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
+        T_INT(ds_inbox_append(txn, hub, t_s("p"), t_s(late[i]), NULL),
+              DS_OK);
+    }
+
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    act = t_act(DS_ACT_CONTINUE_AS_NEW, -1, NULL, "2");
+    T_INT(t_complete_o(env, hub, "p", 1, &act, 1, T0 + 1, &st), DS_OK);
+
+    t_inbox_text(env, hub, "p", &b);
+    T(strstr(b.text, "\"ExecutionStarted\"") != NULL);
+    T(strstr(b.text, "\"kept\"") != NULL);
+    T(strstr(b.text, "\"Name\":\"TaskCompleted\"") != NULL);
+    T(strstr(b.text, "TaskScheduledId") == NULL);
+    T(strstr(b.text, "TimerFired") == NULL);
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
 
 static void
 t_sdk_continue_as_new(void)
@@ -2054,7 +2330,9 @@ t_sdk(void)
     t_sdk_self_messages();
     t_sdk_self_terminate();
     t_sdk_entity_locks();
+    t_sdk_stale_grants();
     t_sdk_trees();
     t_sdk_continue_as_new();
+    t_sdk_answers_parsed();
     t_sdk_entity_actions();
 }

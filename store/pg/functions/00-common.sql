@@ -500,13 +500,26 @@ END
 $$;
 
 
+-- a stored message's EventType (ds_inbox_type()): the store writes it
+-- first, {"EventType":"X",...}, read at a glance; a message it did not
+-- write (an event carried over, a record imported) may order, space or
+-- escape it otherwise, and is parsed
+CREATE OR REPLACE FUNCTION durable.event_type(p_message text)
+RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(substring(p_message FROM '^\{"EventType":"(\w+)"'),
+                    p_message::json ->> 'EventType')
+$$;
+
+
 -- dsi_inbox_drop_answers(): deletes the answers to an execution that
 -- ended (an activity's or a child's result, a fired timer; with
 -- p_entities, an entity's answer to a call) from an instance's inbox,
 -- from p_from on. A continue-as-new drops them all, as the new execution
 -- numbers tasks and timers from 0 again and would take them for its own;
 -- a rewind drops what it schedules again, and keeps entities' answers
--- (it sends no call again). Events raised and lock grants stay.
+-- (it sends no call again). Events raised stay; so do lock grants here
+-- (durable.inbox_drop_grants() takes those of an ended execution).
 CREATE OR REPLACE FUNCTION durable.inbox_drop_answers(p_hub text,
     p_part integer, p_id text, p_from bigint, p_entities boolean)
 RETURNS void
@@ -515,7 +528,7 @@ BEGIN
     DELETE FROM durable.inbox x
         WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_id
           AND x.seq >= p_from
-          AND substring(x.message FROM '^\{"EventType":"(\w+)"')
+          AND durable.event_type(x.message)
               IN ('TaskCompleted', 'TaskFailed', 'TimerFired',
                   'SubOrchestrationInstanceCompleted',
                   'SubOrchestrationInstanceFailed',

@@ -191,8 +191,10 @@ $$;
 
 
 -- ds_op_terminate(): the inbox, pending activities and timers dropped,
--- the lease void, a parent told as of a failed sub-orchestration.
--- p_reason: JSON text, NULL for null.
+-- the lease void, a parent told as of a failed sub-orchestration; the
+-- lock grants in the inbox, which no episode will take now, released
+-- first (durable.inbox_drop_grants()). p_reason: JSON text, NULL for
+-- null.
 CREATE OR REPLACE FUNCTION durable.terminate(p_hub text, p_id text,
     p_reason text, OUT rc integer, OUT error text)
 LANGUAGE plpgsql AS $$
@@ -209,6 +211,9 @@ BEGIN
         END IF;
 
         now := durable.now_us();
+
+        PERFORM durable.inbox_drop_grants(p_hub, l.part, p_id, 0, NULL,
+                                          NULL, now);
 
         UPDATE durable.instances i
             SET status = 5, output = p_reason, updated = now, ready_at = 0,

@@ -625,6 +625,14 @@ BEGIN
             RETURN;
         END IF;
 
+        IF fin IS NOT NULL THEN
+            -- the execution ends: lock grants that came after its
+            -- episode's messages are released (its history is still
+            -- there to say what each locked)
+            PERFORM durable.inbox_drop_grants(p_hub, part, p_id, upto + 1,
+                                              p_kinds, p_d, now);
+        END IF;
+
         IF fin IS NULL THEN
             IF inst.status = 7 THEN
                 inst.suspended_from := 0;

@@ -419,6 +419,10 @@ LANGUAGE plpgsql AS $$
 DECLARE
     j    json;
     pos  integer;
+    n    integer;
+    exe  bigint;
+    cur  bigint;
+    st   smallint;
     eid  text;
 BEGIN
     j := p_msg::json;
@@ -441,11 +445,147 @@ BEGIN
         RETURN;
     END IF;
 
-    PERFORM durable.deliver(p_hub, j ->> 'parentInstanceId',
-        (j ->> 'parentExecution')::bigint,
+    -- no one would take the grant (ds_entity_grant_stale()): the
+    -- instance is gone or ended, or continued as new since it asked.
+    -- The record is locked as durable.deliver() locks it, so that it
+    -- cannot end between the look and the grant.
+    n := durable.hub_partitions(p_hub, false);
+    exe := coalesce((j ->> 'parentExecution')::bigint, 0);
+
+    SELECT i.status, i.execution INTO st, cur FROM durable.instances i
+        WHERE i.hub = p_hub
+          AND i.partition = durable.partition_of(n, j ->> 'parentInstanceId')
+          AND i.id = j ->> 'parentInstanceId'
+        FOR UPDATE;
+
+    IF st IS NULL OR durable.terminal(st) OR (exe <> 0 AND cur <> exe) THEN
+        PERFORM durable.entity_release(p_hub, j ->> 'parentInstanceId',
+            j ->> 'lock', j -> 'lockSet', p_now, p_depth + 1);
+        RETURN;
+    END IF;
+
+    PERFORM durable.deliver(p_hub, j ->> 'parentInstanceId', exe,
         durable.event('EntityLockGranted', p_now,
                       '"CriticalSectionId":' || (j -> 'lock')::text),
         p_now, false);
+END
+$$;
+
+
+-- dsi_entity_release(): a lock granted to an execution that never hears
+-- of it (it ended or continued as new before the grant came, or before
+-- it saw it) is released at once: each entity of p_set (a JSON array of
+-- ids) that p_owner still holds for p_cs is unlocked, and what waited in
+-- its queue may run. An entity locked otherwise, or missing, stays.
+CREATE OR REPLACE FUNCTION durable.entity_release(p_hub text,
+    p_owner text, p_cs text, p_set json, p_now bigint, p_depth integer)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    n     integer;
+    part  integer;
+    last  bigint;
+    eid   text;
+    e     durable.entities;
+BEGIN
+    IF p_depth > 64 OR p_set IS NULL THEN
+        RETURN;
+    END IF;
+
+    n := durable.hub_partitions(p_hub, false);
+
+    FOR eid IN SELECT x FROM json_array_elements_text(p_set) x LOOP
+        CONTINUE WHEN NOT durable.valid_key(p_hub, eid)
+                      OR left(eid, 1) <> '@';
+
+        part := durable.partition_of(n, eid);
+        e := durable.entity_lock(p_hub, part, eid, false);
+
+        CONTINUE WHEN e.id IS NULL OR e.owner IS DISTINCT FROM p_owner
+                      OR e.cs IS DISTINCT FROM p_cs;
+
+        last := durable.entity_last(p_hub, part, eid);
+
+        UPDATE durable.entities x
+            SET owner = NULL, cs = NULL,
+                -- messages that waited may run now
+                ready_at = CASE WHEN last > 0
+                                THEN durable.lease_ready(e.lease,
+                                         e.lease_expires, e.ready_at, p_now)
+                                ELSE e.ready_at END
+            WHERE x.hub = p_hub AND x.partition = part AND x.id = eid;
+
+        IF last > 0 THEN
+            PERFORM durable.entity_settle(p_hub, part, eid, p_now, p_depth);
+        END IF;
+    END LOOP;
+END
+$$;
+
+
+-- dsi_inbox_drop_grants(): when an execution ends or continues as new,
+-- the lock grants that came after its episode's messages (seq p_from on)
+-- reach no one: each is deleted and its lock released. The set of a
+-- critical section is the completion's own request's (p_kinds 10, p_d
+-- its members) or that of the first EntityLockRequested of the history
+-- that names it (the ended execution's still), as on LMDB. A release can grant a waiting request of
+-- the same execution, whose grant comes here too: repeated until none.
+CREATE OR REPLACE FUNCTION durable.inbox_drop_grants(p_hub text,
+    p_part integer, p_id text, p_from bigint, p_kinds smallint[],
+    p_d text[], p_now bigint)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    round  integer;
+    i      integer;
+    found  boolean;
+    cs     text;
+    j      json;
+    s      json;
+    g      record;
+BEGIN
+    FOR round IN 1 .. 64 LOOP
+        found := false;
+
+        FOR g IN
+            DELETE FROM durable.inbox x
+                WHERE x.hub = p_hub AND x.partition = p_part
+                  AND x.id = p_id AND x.seq >= p_from
+                  AND durable.event_type(x.message) = 'EntityLockGranted'
+                RETURNING x.seq, x.message
+        LOOP
+            found := true;
+            cs := g.message::json ->> 'CriticalSectionId';
+            s := NULL;
+
+            FOR i IN 1 .. coalesce(cardinality(p_kinds), 0) LOOP
+                CONTINUE WHEN p_kinds[i] <> 10;
+
+                j := ('{' || p_d[i] || '}')::json;
+
+                IF j ->> 'lock' = cs THEN
+                    s := j -> 'lockSet';
+                    EXIT;
+                END IF;
+            END LOOP;
+
+            IF s IS NULL THEN
+                SELECT h.event::json -> 'LockSet' INTO s
+                    FROM durable.history h
+                    WHERE h.hub = p_hub AND h.partition = p_part
+                      AND h.id = p_id
+                      AND h.event::json ->> 'EventType'
+                          = 'EntityLockRequested'
+                      AND h.event::json ->> 'CriticalSectionId' = cs
+                    ORDER BY h.seq
+                    LIMIT 1;
+            END IF;
+
+            PERFORM durable.entity_release(p_hub, p_id, cs, s, p_now, 0);
+        END LOOP;
+
+        EXIT WHEN NOT found;
+    END LOOP;
 END
 $$;
 
