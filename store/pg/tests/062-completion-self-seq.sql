@@ -154,7 +154,7 @@ WHERE c.id = 'o3';
 -- one event: the new ExecutionStarted takes the seq of the last message
 -- delivered, the carried event goes after it, then the event of the
 -- actions; the grant, which the new execution never asked for, is
--- dropped and its lock released (073-stale-grants.sql), and the counter
+-- dropped and its lock released (075-stale-grants.sql), and the counter
 -- ends past every seq taken
 
 -- an episode that ends in continue-as-new (its input null) carrying
