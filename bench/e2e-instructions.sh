@@ -74,6 +74,9 @@ valgrind --tool=callgrind --separate-threads=yes \
 vg=$!
 
 stop() {
+    if [ -n "${wk:-}" ]; then
+        kill "$wk" 2> /dev/null || true
+    fi
     if kill -0 "$vg" 2> /dev/null; then
         kill -QUIT "$vg" 2> /dev/null || true
         for _ in $(seq 100); do
@@ -85,10 +88,26 @@ stop() {
 }
 trap stop EXIT
 
+# ready when this nginx answers a list of the module (another server on
+# the port would not: nginx then fails to listen and exits)
 for _ in $(seq 600); do
-    curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
+    kill -0 "$vg" 2> /dev/null || {
+        echo "e2e-instructions: nginx exited; see $OUT/logs/error.log" \
+             "and $OUT/valgrind.log" >&2
+        exit 1
+    }
+    curl -sf "http://127.0.0.1:$PORT/runtime/webhooks/durabletask/instances" \
+        2> /dev/null | grep -q '^\[' && break
     sleep 0.1
 done
+
+# callgrind_control says "Error" (and exits 0) when it finds no process
+control() {
+    if callgrind_control "$1" "$vg" 2>&1 | grep -q Error; then
+        echo "e2e-instructions: callgrind_control $1 failed" >&2
+        exit 1
+    fi
+}
 
 "$OUT/worker" -p "$PORT" -w "$WARM" -d "$SECS" \
     -s "${E2E_STARTERS:-16}" -c "${E2E_RUNNERS:-2}" \
@@ -96,9 +115,10 @@ done
 wk=$!
 
 sleep "$WARM"
-callgrind_control -z "$vg" > /dev/null 2>&1
+control -z
 wait "$wk"
-callgrind_control -d "$vg" > /dev/null 2>&1
+wk=
+control -d
 stop
 trap - EXIT
 
@@ -123,6 +143,10 @@ loop = threads.get("01", 0)
 
 if not w["completed"] or not ir:
     sys.exit("e2e-instructions: nothing counted (see %s)" % out)
+
+if w["errors"]:
+    sys.exit("e2e-instructions: the worker saw %d errors (see %s)"
+             % (w["errors"], out))
 
 n = w["completed"]
 print("instructions per orchestration %d (event loop %d, store's thread "

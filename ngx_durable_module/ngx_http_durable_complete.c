@@ -533,13 +533,14 @@ ngx_http_durable_many_answer(ngx_http_request_t *r,
     }
 
     /* a store failure answers for all; else the exact length, in the
-     * same branches as the writing below; the items' object is
-     * {"items":[...]}, put after {"results":[...], without its '{' */
+     * same branches as the writing below; the items' object,
+     * {"items":[...]}, follows {"results":[...] in a buffer of its own,
+     * its '{' made the ',' between them */
 
     len = sizeof("[]") - 1 + b->n - 1;
 
     if (b->claim) {
-        len += sizeof("{\"results\":,") - 1;
+        len += sizeof("{\"results\":") - 1;
     }
 
     for (i = 0; i < b->n; i++) {

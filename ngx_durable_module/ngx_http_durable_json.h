@@ -15,7 +15,9 @@
 /*
  * A request body of the worker protocol: its minified text, validated by
  * ds_json_ingest(); members are read from spans of it (ds_jspan), no
- * tree is built
+ * tree is built. The text must neither move nor change while the request
+ * lasts: ngx_http_durable_get_member() knows an object by its place and
+ * length (ctx->members), so every object looked up is a span of it.
  */
 typedef struct {
     ds_str_t  text;
