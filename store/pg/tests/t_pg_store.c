@@ -2922,6 +2922,182 @@ done:
 }
 
 
+/*
+ * A serialization failure found at COMMIT, every statement of the batch
+ * passed, is taken as one of a statement: the batch is sent again, once,
+ * and applied; failing again, answered DS_UNAVAILABLE, not applied. A
+ * store of serializable sessions; a deferred trigger of the test's
+ * (t_ssi_set) on its raise's inbox row reads row a and writes row b of
+ * a table of its own, then waits, at the batch's COMMIT, for a lock x
+ * holds (a key each try, from a sequence); meanwhile z, serializable,
+ * reads b and writes a, and commits: a write skew, the store's
+ * transaction the pivot, which PostgreSQL finds at its commit once x
+ * lets the lock go (40001, "during commit attempt").
+ */
+
+static const char  *t_ssi_set[] = {
+    "CREATE TABLE public.t_ssi (k text PRIMARY KEY, v integer NOT NULL)",
+    "INSERT INTO public.t_ssi VALUES ('a', 0), ('b', 0)",
+    "CREATE SEQUENCE public.t_ssi_try",
+    "CREATE FUNCTION public.t_ssi() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN "
+    "    PERFORM v FROM public.t_ssi WHERE k = 'a'; "
+    "    UPDATE public.t_ssi SET v = v + 1 WHERE k = 'b'; "
+    "    PERFORM pg_advisory_xact_lock(nextval('public.t_ssi_try')); "
+    "    RETURN NULL; "
+    "END $$",
+    "CREATE CONSTRAINT TRIGGER t_ssi AFTER INSERT ON durable.inbox "
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+    "WHEN (NEW.hub = 'hub' AND NEW.id = 'ssi') "
+    "EXECUTE FUNCTION public.t_ssi()",
+    NULL
+};
+
+static const char  *t_ssi_unset[] = {
+    "DROP TRIGGER t_ssi ON durable.inbox",
+    "DROP FUNCTION public.t_ssi()",
+    "DROP SEQUENCE public.t_ssi_try",
+    "DROP TABLE public.t_ssi",
+    NULL
+};
+
+
+static void
+t_exec(PGconn *x, const char *sql)
+{
+    PGresult  *res;
+
+    res = PQexec(x, sql);
+    T(PQresultStatus(res) == PGRES_COMMAND_OK
+      || PQresultStatus(res) == PGRES_TUPLES_OK);
+
+    if (PQresultStatus(res) != PGRES_COMMAND_OK
+        && PQresultStatus(res) != PGRES_TUPLES_OK)
+    {
+        printf("#   %s: %s", sql, PQresultErrorMessage(res));
+    }
+
+    PQclear(res);
+}
+
+
+/*
+ * z commits a write skew against the batch once it waits at its COMMIT
+ * for the lock of its try; then x lets that lock go
+ */
+
+static void
+t_skew(PGconn *x, PGconn *y, PGconn *z, t_call_t *c, int try)
+{
+    int   k;
+    char  sql[128];
+
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_locks "
+             "WHERE locktype = 'advisory' AND objid = %d AND NOT granted",
+             try);
+
+    for (k = 0; k < 300 && t_number(y, sql) != 1 && !c->answered; k++) {
+        t_iterate();
+    }
+
+    T(!c->answered);
+
+    t_exec(z, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    t_exec(z, "SELECT v FROM public.t_ssi WHERE k = 'b'");
+    t_exec(z, "UPDATE public.t_ssi SET v = v + 1 WHERE k = 'a'");
+    t_exec(z, "COMMIT");
+
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d)", try);
+    t_exec(x, sql);
+}
+
+
+static void
+t_commit_conflicts(const char *conninfo)
+{
+    int          n, i;
+    char         ci[1024];
+    PGconn      *x, *y, *z;
+    t_call_t     a;
+    t_host_t     th;
+    ds_store_t  *st;
+
+    static const char  *events =
+        "SELECT count(*) FROM durable.inbox "
+        "WHERE hub = 'hub' AND id = 'ssi'";
+
+    x = t_holder(conninfo);
+    y = t_holder(conninfo);
+    z = t_holder(conninfo);
+
+    snprintf(ci, sizeof(ci), "%s options='-c default_transaction_isolation"
+             "=serializable'", conninfo);
+
+    st = t_own(ci, "t_commit_conflicts", &th, 1);
+    if (st == NULL) {
+        goto done;
+    }
+
+    t_op(&a, st, DS_OP_START, "ssi");
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+
+    for (i = 0; t_ssi_set[i] != NULL; i++) {
+        t_exec(y, t_ssi_set[i]);
+    }
+
+    /* the tries' locks: 1 and 2 the first raise's, 3 and 4 the second's */
+    t_exec(x, "SELECT pg_advisory_lock(k) FROM generate_series(1, 4) k");
+
+    n = t_number(y, events);
+    T(n >= 0);
+
+    /* once: failed at COMMIT, sent again, applied */
+    t_op(&a, st, DS_OP_RAISE_EVENT, "ssi");
+    ds_store_submit(st, &a.op, 0);
+
+    t_skew(x, y, z, &a, 1);
+    t_exec(x, "SELECT pg_advisory_unlock(2)");
+
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+    T(t_number(y, events) == n + 1);
+
+    if (a.op.rc != DS_OK) {
+        printf("#   once: %d (%s)\n", a.op.rc, a.error);
+    }
+
+    /* twice: the batch sent again fails at COMMIT too */
+    t_op(&a, st, DS_OP_RAISE_EVENT, "ssi");
+    ds_store_submit(st, &a.op, 0);
+
+    t_skew(x, y, z, &a, 3);
+    t_skew(x, y, z, &a, 4);
+
+    t_run(&a);
+    T(a.op.rc == DS_UNAVAILABLE);
+    T(strstr(a.error, "not applied") != NULL);
+    T(t_number(y, events) == n + 1);
+
+    if (a.op.rc != DS_UNAVAILABLE) {
+        printf("#   twice: %d (%s)\n", a.op.rc, a.error);
+    }
+
+    for (i = 0; t_ssi_unset[i] != NULL; i++) {
+        t_exec(y, t_ssi_unset[i]);
+    }
+
+    ds_store_close(st);
+
+done:
+
+    PQfinish(x);
+    PQfinish(y);
+    PQfinish(z);
+}
+
+
 /* a claim's item callback: counts, and fails at the item data says */
 
 typedef struct {
@@ -3386,6 +3562,7 @@ main(int argc, char **argv)
         t_cancelled(argv[1]);
         t_transient(argv[1]);
         t_conflicts(argv[1]);
+        t_commit_conflicts(argv[1]);
         t_purge_bound(argv[1]);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
