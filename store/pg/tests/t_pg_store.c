@@ -3103,6 +3103,7 @@ done:
 typedef struct {
     int                 items;
     int                 fail_at;        /* 0: never */
+    int                 first;          /* the item whose id is "rel-1" */
 } t_items_t;
 
 
@@ -3112,7 +3113,10 @@ t_item(void *data, ds_op_t *op, const ds_work_item_t *item)
     t_items_t  *ti = data;
 
     (void) op;
-    (void) item;
+
+    if (item->id.len == 5 && memcmp(item->id.data, "rel-1", 5) == 0) {
+        ti->first = ti->items;
+    }
 
     return ++ti->items == ti->fail_at;
 }
@@ -3148,30 +3152,23 @@ t_claim(t_call_t *c, ds_store_t *st, t_items_t *ti, uint8_t *tokens,
  * on LMDB nothing is leased either, its transaction aborted, but here
  * the claim has committed: its items' leases are let go at once, so
  * that the next claim takes them, the one the callback rendered before
- * it failed too, rather than after the lease (10 minutes here).
+ * it failed too, rather than after the lease (10 minutes here). For
+ * each kind of item (t_claim_twice()): orchestrations, the two
+ * activities an episode schedules (abandons by task id), and two
+ * entities signalled (abandons by name and key).
  */
 
-static void
-t_claim_release(ds_store_t *st)
+static int
+t_claim_twice(ds_store_t *st, ds_work_kind_e kind, uint8_t *tokens)
 {
-    uint8_t    tokens[4 * DS_LEASE_LEN];
     t_call_t   a, b;
     t_items_t  ti;
-
-    t_op(&a, st, DS_OP_START, "rel-1");
-    t_op(&b, st, DS_OP_START, "rel-2");
-    a.op.hub = (ds_str_t) { "rel", 3 };
-    b.op.hub = (ds_str_t) { "rel", 3 };
-    ds_store_submit(st, &a.op, DS_SUBMIT_MORE);
-    ds_store_submit(st, &b.op, 0);
-    t_run(&a);
-    t_run(&b);
-    T(a.op.rc == DS_OK && b.op.rc == DS_OK);
 
     /* the second item fails: both were leased by the claim */
     memset(&ti, 0, sizeof(t_items_t));
     ti.fail_at = 2;
     t_claim(&a, st, &ti, tokens, 4);
+    a.op.in.claim.kind = kind;
     ds_store_submit(st, &a.op, 0);
     t_run(&a);
     T(a.op.rc == DS_ERROR);
@@ -3181,6 +3178,7 @@ t_claim_release(ds_store_t *st)
     /* claimable again at once, both */
     memset(&ti, 0, sizeof(t_items_t));
     t_claim(&b, st, &ti, tokens, 4);
+    b.op.in.claim.kind = kind;
     ds_store_submit(st, &b.op, 0);
     t_run(&b);
     T(b.op.rc == DS_OK);
@@ -3188,8 +3186,79 @@ t_claim_release(ds_store_t *st)
     T(ti.items == 2);
 
     if (b.op.out.claim.claimed != 2) {
-        printf("#   claimed again: %zu\n", b.op.out.claim.claimed);
+        printf("#   kind %d claimed again: %zu\n", (int) kind,
+               b.op.out.claim.claimed);
     }
+
+    return ti.first;
+}
+
+
+static void
+t_claim_release(ds_store_t *st)
+{
+    int          first;
+    size_t       i;
+    uint8_t      tokens[4 * DS_LEASE_LEN];
+    t_call_t     a, b;
+    ds_action_t  act[2];
+
+    static const char  *ids[] = { "rel-1", "rel-2" };
+
+    t_op(&a, st, DS_OP_START, ids[0]);
+    t_op(&b, st, DS_OP_START, ids[1]);
+    a.op.hub = (ds_str_t) { "rel", 3 };
+    b.op.hub = (ds_str_t) { "rel", 3 };
+    ds_store_submit(st, &a.op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &b.op, 0);
+    t_run(&a);
+    t_run(&b);
+    T(a.op.rc == DS_OK && b.op.rc == DS_OK);
+
+    first = t_claim_twice(st, DS_WORK_ORCHESTRATION, tokens);
+
+    /*
+     * rel-1's episode, under the lease of the last claim, schedules two:
+     * tasks 0 and 1 of one instance, told apart by the abandons
+     */
+    memset(act, 0, sizeof(act));
+    act[0].type = DS_ACT_SCHEDULE_ACTIVITY;
+    act[0].name = (ds_str_t) { "Rel", 3 };
+    act[1] = act[0];
+    act[1].id = 1;
+
+    memset(&a, 0, sizeof(t_call_t));
+    a.store = st;
+    a.op.type = DS_OP_WORK_COMPLETE;
+    a.op.hub = (ds_str_t) { "rel", 3 };
+    a.op.done = t_done;
+    a.op.in.work.kind = DS_WORK_ORCHESTRATION;
+    a.op.in.work.id = (ds_str_t) { ids[0], strlen(ids[0]) };
+    a.op.in.work.lease = tokens + first * DS_LEASE_LEN;
+    a.op.in.work.actions = act;
+    a.op.in.work.nactions = 2;
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+
+    t_claim_twice(st, DS_WORK_ACTIVITY, tokens);
+
+    for (i = 0; i < 2; i++) {
+        memset(&a, 0, sizeof(t_call_t));
+        a.store = st;
+        a.op.type = DS_OP_ENTITY_SIGNAL;
+        a.op.hub = (ds_str_t) { "rel", 3 };
+        a.op.done = t_done;
+        a.op.in.entity.name = (ds_str_t) { "counter", 7 };
+        a.op.in.entity.key = (ds_str_t) { ids[i], strlen(ids[i]) };
+        a.op.in.entity.operation = (ds_str_t) { "add", 3 };
+        a.op.in.entity.input = (ds_str_t) { "1", 1 };
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+        T(a.op.rc == DS_OK);
+    }
+
+    t_claim_twice(st, DS_WORK_ENTITY, tokens);
 }
 
 
