@@ -21,7 +21,10 @@
  * answered DS_UNAVAILABLE when their connection is lost mid-batch. A batch
  * waiting for a lock longer than the bound is ended by the server
  * (statement_timeout), not applied; one the server cancels answers
- * DS_UNAVAILABLE on a connection kept.
+ * DS_UNAVAILABLE on a connection kept. A batch rolled back for a deadlock
+ * or a serialization failure, found by a statement or at its COMMIT, is
+ * sent again once. A claim whose item callback fails lets its leases go,
+ * for each kind of item.
  *
  *   t_pg_store CONNINFO POSTMASTER_PID_FILE
  */
