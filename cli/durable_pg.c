@@ -90,9 +90,9 @@ static const du_pg_table_t  du_pg_tables[DS_ROW_KINDS] = {
 
 /*
  * activities from schema version 8 on: an activity's version and tags
- * too (the LMDB record's version 3). On 6 and 7 they are absent, and an
- * import drops them: the modules that serve those versions would not
- * give them to a worker either.
+ * too (the LMDB record's version 3). On 6 and 7 they are absent: an
+ * import of a hub whose activities have none goes on, one with them is
+ * refused (du_pg_copy_row()), rather than losing them unsaid.
  */
 static const du_pg_table_t  du_pg_activities_v8 = {
     "activities",
@@ -1296,6 +1296,18 @@ du_pg_copy_row(void *data, const ds_row_t *row)
 
     case DS_ROW_ACTIVITY:
         act = &row->act;
+
+        if (du_pg_version < 8 && (act->version.len || act->tags.len)) {
+            du_error("import: the activity %lld of instance \"%.*s\" has "
+                     "a version or tags, which the database's schema "
+                     "version %d has no columns for: they need version 8 "
+                     "(durable schema upgrade); nothing imported",
+                     (long long) row->n, (int) row->id.len, row->id.data,
+                     du_pg_version);
+            c->failed = 1;
+            return -1;
+        }
+
         du_pg_copy_int(c, row->n);
         du_pg_copy_text(c, act->done ? du_pg_true : du_pg_false, 0);
         du_pg_copy_int(c, act->ready_at);

@@ -144,6 +144,7 @@ int dsi_pg_conn_send(dsi_pg_conn_t *c, const dsi_pg_stmt_t *stmts,
  */
 PGresult *dsi_pg_conn_result(const dsi_pg_conn_t *c, size_t i);
 int dsi_pg_conn_committed(const dsi_pg_conn_t *c);
+PGresult *dsi_pg_conn_commit_result(const dsi_pg_conn_t *c);
 void dsi_pg_conn_release(dsi_pg_conn_t *c);
 
 /*

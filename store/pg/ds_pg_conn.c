@@ -990,6 +990,24 @@ dsi_pg_conn_result(const dsi_pg_conn_t *c, size_t i)
 }
 
 
+/*
+ * The result of a batch's COMMIT, or NULL (no transaction, or not all of
+ * the batch answered): its error, when every statement passed and the
+ * COMMIT failed all the same (a serialization failure found at commit,
+ * a deferred constraint's)
+ */
+
+PGresult *
+dsi_pg_conn_commit_result(const dsi_pg_conn_t *c)
+{
+    if (!c->transaction || c->expected == 0 || c->nresults != c->expected) {
+        return NULL;
+    }
+
+    return c->results[c->expected - 1];
+}
+
+
 int
 dsi_pg_conn_committed(const dsi_pg_conn_t *c)
 {

@@ -980,6 +980,20 @@ dsi_pgc_answer(dsi_pgc_t *c)
             }
         }
 
+        /*
+         * every statement passed, the COMMIT did not: a serialization
+         * failure found at commit (under serializable isolation), or a
+         * deferred trigger's error, taken as a statement's would be
+         */
+        res = dsi_pg_conn_commit_result(c->conn);
+
+        if (i == c->nstmts && res != NULL
+            && PQresultStatus(res) == PGRES_FATAL_ERROR)
+        {
+            why = PQresultErrorMessage(res);
+            transient = dsi_pgc_transient(res);
+        }
+
         if (transient == DSI_PGS_CONFLICT) {
             again = dsi_pgc_again(c);
         }

@@ -259,96 +259,17 @@ END
 $$;
 
 
--- ds_instance_purge(): at most p_max terminal instances of the filter
--- (p_mask 0: every terminal status); more: matches may be left
-CREATE OR REPLACE FUNCTION durable.purge_batch(p_hub text, p_from bigint,
-    p_to bigint, p_mask integer, p_max integer,
-    OUT rc integer, OUT deleted integer, OUT more boolean, OUT error text)
-LANGUAGE plpgsql AS $$
-DECLARE
-    mask    integer;
-    from_t  bigint;
-    to_t    bigint;
-    parts   integer[];
-    ids     text[];
-BEGIN
-    rc := 0;
-    deleted := 0;
-    more := false;
-
-    IF octet_length(p_hub) NOT BETWEEN 1 AND 50 OR p_max IS NULL
-       OR p_max < 0
-    THEN
-        rc := 6;
-        RETURN;
-    END IF;
-
-    -- Completed, Failed, Canceled, Terminated
-    mask := CASE WHEN coalesce(p_mask, 0) = 0 THEN 58 ELSE p_mask END & 58;
-
-    IF mask = 0 THEN
-        RETURN;
-    END IF;
-
-    from_t := CASE WHEN coalesce(p_from, 0) = 0
-                   THEN -9223372036854775807 - 1 ELSE p_from END;
-    to_t := CASE WHEN coalesce(p_to, 0) = 0 THEN 9223372036854775807
-                 ELSE p_to END;
-
-    BEGIN
-        -- deleted as a set, a statement a table (remove_set()), not an
-        -- instance at a time
-        SELECT coalesce(array_agg(c.partition), '{}'),
-               coalesce(array_agg(c.id), '{}')
-        INTO parts, ids
-        FROM (SELECT i.partition, i.id FROM durable.instances i
-              WHERE i.hub = p_hub AND i.created BETWEEN from_t AND to_t
-                AND i.status = ANY (durable.mask_statuses(mask))
-              ORDER BY i.created, i.id
-              LIMIT p_max
-              FOR UPDATE SKIP LOCKED) c;
-
-        IF cardinality(ids) > 0 THEN
-            deleted := durable.remove_set(p_hub, parts, ids);
-        END IF;
-
-        -- rows another transaction holds count as left, but a batch
-        -- that deleted nothing says no more, so that a caller never
-        -- repeats without progress
-        more := deleted > 0
-                AND EXISTS (SELECT 1 FROM durable.instances i
-                            WHERE i.hub = p_hub
-                              AND i.created BETWEEN from_t AND to_t
-                              AND i.status
-                                  = ANY (durable.mask_statuses(mask)));
-
-    EXCEPTION
-        WHEN others THEN
-            IF durable.transient(SQLSTATE) THEN
-                RAISE;
-            END IF;
-            rc := 8;
-            deleted := 0;
-            more := false;
-            error := SQLERRM;
-    END;
-END
-$$;
-
-
--- Level 3: durable.purge_batch() bounded by time too, as the LMDB store's
--- batch is (DS_OP_PURGE_BATCH's max_us): it deletes in rounds, the first
--- of one instance, each next one sized by the rate of those before (at
--- most four times the last), and stops once it has run for p_max_us
--- (0: no bound of the caller's; negative: after the first round) or a
--- quarter of the session's statement_timeout, whichever is less. So a
--- batch of instances with large histories is not cancelled by the
--- server at its statement_timeout, and rolled back, at every try; it
--- deletes fewer, and says more. A round is deleted as a set, a
--- statement a table, as purge_batch() deletes its whole batch.
-CREATE OR REPLACE FUNCTION durable.purge_batch_for(p_hub text,
-    p_from bigint, p_to bigint, p_mask integer, p_max integer,
-    p_max_us bigint,
+-- The batch of durable.purge_batch() and durable.purge_batch_for(): at
+-- most p_max terminal instances of the filter (p_mask 0: every terminal
+-- status), oldest first, passing over those another transaction holds;
+-- more: matches may be left. p_budget, µs, as purge_batch_for() works it
+-- out: 0, no bound, one round of p_max; negative, one round of one;
+-- else rounds, the first of one instance, each next one sized by the
+-- rate of those before (at most four times the last), until one ends
+-- past p_budget. Each round is deleted as a set, a statement a table
+-- (remove_set()), not an instance at a time. Not called by nginx.
+CREATE OR REPLACE FUNCTION durable.purge_rounds(p_hub text, p_from bigint,
+    p_to bigint, p_mask integer, p_max integer, p_budget bigint,
     OUT rc integer, OUT deleted integer, OUT more boolean, OUT error text)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -360,7 +281,6 @@ DECLARE
     t0      bigint;
     took    bigint;
     budget  bigint;
-    bound   bigint;
     n       integer;
     fit     bigint;
 BEGIN
@@ -387,19 +307,12 @@ BEGIN
     to_t := CASE WHEN coalesce(p_to, 0) = 0 THEN 9223372036854775807
                  ELSE p_to END;
 
-    -- statement_timeout in ms, 0 for none
-    bound := (SELECT s.setting::bigint FROM pg_settings s
-              WHERE s.name = 'statement_timeout') * 1000 / 4;
-    -- an hour at most, so that the sizing below stays in a bigint
-    budget := least(coalesce(p_max_us, 0), 3600000000);
-
-    IF bound > 0 AND (budget = 0 OR budget > bound) THEN
-        budget := bound;
-    END IF;
+    budget := coalesce(p_budget, 0);
 
     BEGIN
         t0 := durable.now_us();
-        n := 1;
+        -- without a bound, rounds would only cost statements: one of all
+        n := CASE WHEN budget = 0 THEN p_max ELSE 1 END;
 
         LOOP
             SELECT coalesce(array_agg(c.partition), '{}'),
@@ -427,8 +340,9 @@ BEGIN
             n := greatest(least(p_max - deleted, 4 * n, fit), 1)::integer;
         END LOOP;
 
-        -- as purge_batch(): rows another transaction holds count as left,
-        -- but a batch that deleted nothing says no more
+        -- rows another transaction holds count as left, but a batch
+        -- that deleted nothing says no more, so that a caller never
+        -- repeats without progress
         more := deleted > 0
                 AND EXISTS (SELECT 1 FROM durable.instances i
                             WHERE i.hub = p_hub
@@ -446,6 +360,55 @@ BEGIN
             more := false;
             error := SQLERRM;
     END;
+END
+$$;
+
+
+-- ds_instance_purge(): at most p_max terminal instances of the filter
+-- (p_mask 0: every terminal status); more: matches may be left. One
+-- set, whatever the time it takes (the modules of levels 1 and 2 call
+-- it): purge_rounds() without a bound.
+CREATE OR REPLACE FUNCTION durable.purge_batch(p_hub text, p_from bigint,
+    p_to bigint, p_mask integer, p_max integer,
+    OUT rc integer, OUT deleted integer, OUT more boolean, OUT error text)
+LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT r.rc, r.deleted, r.more, r.error INTO rc, deleted, more, error
+    FROM durable.purge_rounds(p_hub, p_from, p_to, p_mask, p_max, 0) r;
+END
+$$;
+
+
+-- Level 3: durable.purge_batch() bounded by time too, as the LMDB store's
+-- batch is (DS_OP_PURGE_BATCH's max_us): it deletes in rounds
+-- (purge_rounds()) and stops once it has run for p_max_us (0: no bound
+-- of the caller's; negative: after the first round) or a quarter of the
+-- session's statement_timeout, whichever is less. So a batch of
+-- instances with large histories is not cancelled by the server at its
+-- statement_timeout, and rolled back, at every try; it deletes fewer,
+-- and says more. With neither bound, one round of p_max, as
+-- purge_batch().
+CREATE OR REPLACE FUNCTION durable.purge_batch_for(p_hub text,
+    p_from bigint, p_to bigint, p_mask integer, p_max integer,
+    p_max_us bigint,
+    OUT rc integer, OUT deleted integer, OUT more boolean, OUT error text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    budget  bigint;
+    bound   bigint;
+BEGIN
+    -- statement_timeout in ms, 0 for none
+    bound := (SELECT s.setting::bigint FROM pg_settings s
+              WHERE s.name = 'statement_timeout') * 1000 / 4;
+    -- an hour at most, so that the sizing stays in a bigint
+    budget := least(coalesce(p_max_us, 0), 3600000000);
+
+    IF bound > 0 AND (budget = 0 OR budget > bound) THEN
+        budget := bound;
+    END IF;
+
+    SELECT r.rc, r.deleted, r.more, r.error INTO rc, deleted, more, error
+    FROM durable.purge_rounds(p_hub, p_from, p_to, p_mask, p_max, budget) r;
 END
 $$;
 

@@ -215,3 +215,59 @@ SELECT durable_test.eq(
 SELECT durable_test.eq((SELECT count(*) FROM durable.history
                         WHERE hub = 'tc'), 0::bigint,
                        'and their history');
+
+-- purge_batch() and purge_batch_for() are one function
+-- (durable.purge_rounds()): without any bound, purge_batch_for() deletes
+-- its batch as one set, as purge_batch() does, rather than in rounds
+-- that would only cost statements; purge_batch() is one set under a
+-- statement_timeout too, as the modules of level 2 that call it had it
+DO $$
+BEGIN
+    FOR i IN 1..40 LOOP
+        PERFORM durable.start('one', 'o' || lpad(i::text, 2, '0'), 'N',
+                              NULL, '');
+        PERFORM durable.terminate('one', 'o' || lpad(i::text, 2, '0'),
+                                  NULL);
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION durable_test.count_calls() RETURNS text
+LANGUAGE sql AS $$
+    SELECT string_agg(f.funcname || ' ' || f.calls, ',' ORDER BY f.funcname)
+    FROM pg_stat_xact_user_functions f
+    WHERE f.schemaname = 'durable'
+      AND f.funcname IN ('count_instances', 'count_ready', 'count_timers')
+$$;
+
+-- the calls counted before leave the backend's pending figures, which
+-- pg_stat_xact_user_functions would add in
+SELECT pg_stat_force_next_flush() \g /dev/null
+
+BEGIN;
+SET LOCAL track_functions = 'pl';
+SET LOCAL statement_timeout = 0;
+
+SELECT durable_test.eq(
+    (SELECT concat_ws(' ', r.rc, r.deleted, r.more)
+     FROM durable.purge_batch_for('one', 0, 0, 0, 20, 0) r),
+    '0 20 t', 'no bound at all: max');
+SELECT durable_test.eq(durable_test.count_calls(),
+    'count_instances 1,count_ready 1,count_timers 1',
+    'no bound at all: one set');
+COMMIT;
+
+SELECT pg_stat_force_next_flush() \g /dev/null
+
+BEGIN;
+SET LOCAL track_functions = 'pl';
+SET LOCAL statement_timeout = '1h';
+
+SELECT durable_test.eq(
+    (SELECT concat_ws(' ', r.rc, r.deleted, r.more)
+     FROM durable.purge_batch('one', 0, 0, 0, 20) r),
+    '0 20 f', 'purge_batch() under statement_timeout: max');
+SELECT durable_test.eq(durable_test.count_calls(),
+    'count_instances 1,count_ready 1,count_timers 1',
+    'purge_batch() under statement_timeout: one set');
+COMMIT;

@@ -414,6 +414,52 @@ check "durable delete-task-hub of version 6" 0 "" \
 check "which deleted the hub's instances" 0 "^0$" \
     sql "SELECT count(*) FROM durable.instances WHERE hub = 'h2'"
 rm -f "$out"
+
+# an activity's version and tags have no columns below version 8: an
+# import of a hub whose activities have them is refused, not cut down;
+# one whose activities have none goes in. The hubs from a database at
+# the latest version: hv's activity with both, hp's with neither.
+src="$DURABLE_PG_CONNINFO dbname=t_cli_vsrc"
+createdb t_cli_vsrc && "$durable" schema init --conninfo "$src" > /dev/null
+activity_hub() {
+    psql -X -At -v ON_ERROR_STOP=1 -d t_cli_vsrc -c "
+        SELECT durable.start('$1', 'p', 'N', NULL, '\"Name\":\"N\"');
+        SELECT count(*) FROM durable.claim_orchestrations('$1', 60000000,
+            ARRAY[decode(repeat('01', 16), 'hex')], ARRAY['N']);
+        SELECT rc FROM durable.complete_orchestration('$1', 'p',
+            decode(repeat('01', 16), 'hex'), 1, false, -1,
+            ARRAY[0::smallint], ARRAY[0::bigint], ARRAY[NULL::bigint],
+            ARRAY['TaskScheduled'], ARRAY['\"Name\":\"A\",\"Input\":null$2'],
+            ARRAY['A'], ARRAY[NULL::text], ARRAY[NULL::text],
+            ARRAY[NULL::text], ARRAY[NULL::text], ARRAY[$3::text],
+            ARRAY[$4::text], ARRAY[]::text[])" | tail -1
+}
+check "an activity with a version and tags, at version $latest" 0 "^0$" \
+    activity_hub hv ',"Version":"v 1","Tags":{"t":"x"}' \
+        "'v 1'" "'{\"t\":\"x\"}'"
+check "an activity with neither" 0 "^0$" activity_hub hp "" NULL NULL
+check "the two activities" 0 "^hp -,hv v 1$" \
+    psql -X -At -d t_cli_vsrc -c "SELECT string_agg(hub || ' ' ||
+        coalesce(version, '-'), ',' ORDER BY hub) FROM durable.activities"
+out=/tmp/durable-v8.$$
+check "their exports" 0 "" eval "\"$durable\" export \"$src\" --hub hv \
+    --output \"$out.hv\" && \"$durable\" export \"$src\" --hub hp \
+    --output \"$out.hp\""
+refusal="activity 0 of instance \"p\" has a version or tags, .*"
+refusal+="schema version 6 has no columns for: they need version 8 "
+refusal+="\(durable schema upgrade\)"
+check "import of a version and tags into version 6: exit 1" 1 "$refusal" \
+    "$durable" import "$ci" --input "$out.hv"
+check "which imported nothing" 0 "^0$" \
+    sql "SELECT count(*) FROM durable.instances WHERE hub = 'hv'"
+check "an activity without them imports into version 6" 0 \
+    'imported [0-9]+ records into hub "hp"' \
+    "$durable" import "$ci" --input "$out.hp"
+check "and is there" 0 "^1$" \
+    sql "SELECT count(*) FROM durable.activities WHERE hub = 'hp'"
+check "durable delete-task-hub of it" 0 "" \
+    "$durable" delete-task-hub "$ci" --hub hp
+rm -f "$out.hv" "$out.hp"
 check "then the rest of the way" 0 "^schema version $latest, from 6$" \
     "$durable" schema upgrade --conninfo "$ci"
 check "its counts are still the rows'" 0 "^$(recount)$" stats

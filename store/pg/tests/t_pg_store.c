@@ -21,7 +21,10 @@
  * answered DS_UNAVAILABLE when their connection is lost mid-batch. A batch
  * waiting for a lock longer than the bound is ended by the server
  * (statement_timeout), not applied; one the server cancels answers
- * DS_UNAVAILABLE on a connection kept.
+ * DS_UNAVAILABLE on a connection kept. A batch rolled back for a deadlock
+ * or a serialization failure, found by a statement or at its COMMIT, is
+ * sent again once. A claim whose item callback fails lets its leases go,
+ * for each kind of item.
  *
  *   t_pg_store CONNINFO POSTMASTER_PID_FILE
  */
@@ -2725,26 +2728,26 @@ t_transient(const char *conninfo)
 }
 
 
-/* the loop runs until x's query is answered; its results are dropped */
+/*
+ * x's query answered, the loop not run meanwhile, so that the store
+ * reads its batch's failure, and sends the batch again, only after x
+ * has what it waited for: a batch sent again at once could take the
+ * row before x's backend, woken by the failed batch's end, is back on
+ * the CPU, and win the race the test means it to lose (a deadlock
+ * again; a row changed not under it but after it). Its results are
+ * dropped; 0 when one is an error.
+ */
 
 static int
-t_await(PGconn *x)
+t_settle(PGconn *x)
 {
-    int        k, ok;
+    int        ok;
     PGresult  *res;
 
-    for (k = 0; k < 600; k++) {
-        if (!PQconsumeInput(x) || !PQisBusy(x)) {
-            break;
-        }
+    ok = 1;
 
-        t_iterate();
-    }
-
-    ok = !PQisBusy(x);
-
-    while (ok && (res = PQgetResult(x)) != NULL) {
-        ok = PQresultStatus(res) != PGRES_FATAL_ERROR;
+    while ((res = PQgetResult(x)) != NULL) {
+        ok = ok && PQresultStatus(res) != PGRES_FATAL_ERROR;
         PQclear(res);
     }
 
@@ -2842,7 +2845,7 @@ t_conflicts(const char *conninfo)
                   "WHERE hub = 'hub' AND id = 'dl-a' FOR UPDATE") == 1);
 
     /* x has dl-a once the batch is rolled back; sent again, it waits */
-    T(t_await(x));
+    T(t_settle(x));
     t_waiters(y, 1, &b);
     T(!a.answered && !b.answered);
 
@@ -2895,7 +2898,7 @@ t_conflicts(const char *conninfo)
     PQclear(res);
 
     /* the batch failed, z changed the row, the batch sent again waits */
-    T(t_await(z));
+    T(t_settle(z));
     t_waiters(y, 1, &a);
     T(!a.answered);
 
@@ -2922,11 +2925,188 @@ done:
 }
 
 
+/*
+ * A serialization failure found at COMMIT, every statement of the batch
+ * passed, is taken as one of a statement: the batch is sent again, once,
+ * and applied; failing again, answered DS_UNAVAILABLE, not applied. A
+ * store of serializable sessions; a deferred trigger of the test's
+ * (t_ssi_set) on its raise's inbox row reads row a and writes row b of
+ * a table of its own, then waits, at the batch's COMMIT, for a lock x
+ * holds (a key each try, from a sequence); meanwhile z, serializable,
+ * reads b and writes a, and commits: a write skew, the store's
+ * transaction the pivot, which PostgreSQL finds at its commit once x
+ * lets the lock go (40001, "during commit attempt").
+ */
+
+static const char  *t_ssi_set[] = {
+    "CREATE TABLE public.t_ssi (k text PRIMARY KEY, v integer NOT NULL)",
+    "INSERT INTO public.t_ssi VALUES ('a', 0), ('b', 0)",
+    "CREATE SEQUENCE public.t_ssi_try",
+    "CREATE FUNCTION public.t_ssi() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN "
+    "    PERFORM v FROM public.t_ssi WHERE k = 'a'; "
+    "    UPDATE public.t_ssi SET v = v + 1 WHERE k = 'b'; "
+    "    PERFORM pg_advisory_xact_lock(nextval('public.t_ssi_try')); "
+    "    RETURN NULL; "
+    "END $$",
+    "CREATE CONSTRAINT TRIGGER t_ssi AFTER INSERT ON durable.inbox "
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+    "WHEN (NEW.hub = 'hub' AND NEW.id = 'ssi') "
+    "EXECUTE FUNCTION public.t_ssi()",
+    NULL
+};
+
+static const char  *t_ssi_unset[] = {
+    "DROP TRIGGER t_ssi ON durable.inbox",
+    "DROP FUNCTION public.t_ssi()",
+    "DROP SEQUENCE public.t_ssi_try",
+    "DROP TABLE public.t_ssi",
+    NULL
+};
+
+
+static void
+t_exec(PGconn *x, const char *sql)
+{
+    PGresult  *res;
+
+    res = PQexec(x, sql);
+    T(PQresultStatus(res) == PGRES_COMMAND_OK
+      || PQresultStatus(res) == PGRES_TUPLES_OK);
+
+    if (PQresultStatus(res) != PGRES_COMMAND_OK
+        && PQresultStatus(res) != PGRES_TUPLES_OK)
+    {
+        printf("#   %s: %s", sql, PQresultErrorMessage(res));
+    }
+
+    PQclear(res);
+}
+
+
+/*
+ * z commits a write skew against the batch once it waits at its COMMIT
+ * for the lock of its try; then x lets that lock go
+ */
+
+static void
+t_skew(PGconn *x, PGconn *y, PGconn *z, t_call_t *c, int try)
+{
+    int   k;
+    char  sql[128];
+
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_locks "
+             "WHERE locktype = 'advisory' AND objid = %d AND NOT granted",
+             try);
+
+    for (k = 0; k < 300 && t_number(y, sql) != 1 && !c->answered; k++) {
+        t_iterate();
+    }
+
+    T(!c->answered);
+
+    t_exec(z, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    t_exec(z, "SELECT v FROM public.t_ssi WHERE k = 'b'");
+    t_exec(z, "UPDATE public.t_ssi SET v = v + 1 WHERE k = 'a'");
+    t_exec(z, "COMMIT");
+
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d)", try);
+    t_exec(x, sql);
+}
+
+
+static void
+t_commit_conflicts(const char *conninfo)
+{
+    int          n, i;
+    char         ci[1024];
+    PGconn      *x, *y, *z;
+    t_call_t     a;
+    t_host_t     th;
+    ds_store_t  *st;
+
+    static const char  *events =
+        "SELECT count(*) FROM durable.inbox "
+        "WHERE hub = 'hub' AND id = 'ssi'";
+
+    x = t_holder(conninfo);
+    y = t_holder(conninfo);
+    z = t_holder(conninfo);
+
+    snprintf(ci, sizeof(ci), "%s options='-c default_transaction_isolation"
+             "=serializable'", conninfo);
+
+    st = t_own(ci, "t_commit_conflicts", &th, 1);
+    if (st == NULL) {
+        goto done;
+    }
+
+    t_op(&a, st, DS_OP_START, "ssi");
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+
+    for (i = 0; t_ssi_set[i] != NULL; i++) {
+        t_exec(y, t_ssi_set[i]);
+    }
+
+    /* the tries' locks: 1 and 2 the first raise's, 3 and 4 the second's */
+    t_exec(x, "SELECT pg_advisory_lock(k) FROM generate_series(1, 4) k");
+
+    n = t_number(y, events);
+    T(n >= 0);
+
+    /* once: failed at COMMIT, sent again, applied */
+    t_op(&a, st, DS_OP_RAISE_EVENT, "ssi");
+    ds_store_submit(st, &a.op, 0);
+
+    t_skew(x, y, z, &a, 1);
+    t_exec(x, "SELECT pg_advisory_unlock(2)");
+
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+    T(t_number(y, events) == n + 1);
+
+    if (a.op.rc != DS_OK) {
+        printf("#   once: %d (%s)\n", a.op.rc, a.error);
+    }
+
+    /* twice: the batch sent again fails at COMMIT too */
+    t_op(&a, st, DS_OP_RAISE_EVENT, "ssi");
+    ds_store_submit(st, &a.op, 0);
+
+    t_skew(x, y, z, &a, 3);
+    t_skew(x, y, z, &a, 4);
+
+    t_run(&a);
+    T(a.op.rc == DS_UNAVAILABLE);
+    T(strstr(a.error, "not applied") != NULL);
+    T(t_number(y, events) == n + 1);
+
+    if (a.op.rc != DS_UNAVAILABLE) {
+        printf("#   twice: %d (%s)\n", a.op.rc, a.error);
+    }
+
+    for (i = 0; t_ssi_unset[i] != NULL; i++) {
+        t_exec(y, t_ssi_unset[i]);
+    }
+
+    ds_store_close(st);
+
+done:
+
+    PQfinish(x);
+    PQfinish(y);
+    PQfinish(z);
+}
+
+
 /* a claim's item callback: counts, and fails at the item data says */
 
 typedef struct {
     int                 items;
     int                 fail_at;        /* 0: never */
+    int                 first;          /* the item whose id is "rel-1" */
 } t_items_t;
 
 
@@ -2936,7 +3116,10 @@ t_item(void *data, ds_op_t *op, const ds_work_item_t *item)
     t_items_t  *ti = data;
 
     (void) op;
-    (void) item;
+
+    if (item->id.len == 5 && memcmp(item->id.data, "rel-1", 5) == 0) {
+        ti->first = ti->items;
+    }
 
     return ++ti->items == ti->fail_at;
 }
@@ -2972,30 +3155,23 @@ t_claim(t_call_t *c, ds_store_t *st, t_items_t *ti, uint8_t *tokens,
  * on LMDB nothing is leased either, its transaction aborted, but here
  * the claim has committed: its items' leases are let go at once, so
  * that the next claim takes them, the one the callback rendered before
- * it failed too, rather than after the lease (10 minutes here).
+ * it failed too, rather than after the lease (10 minutes here). For
+ * each kind of item (t_claim_twice()): orchestrations, the two
+ * activities an episode schedules (abandons by task id), and two
+ * entities signalled (abandons by name and key).
  */
 
-static void
-t_claim_release(ds_store_t *st)
+static int
+t_claim_twice(ds_store_t *st, ds_work_kind_e kind, uint8_t *tokens)
 {
-    uint8_t    tokens[4 * DS_LEASE_LEN];
     t_call_t   a, b;
     t_items_t  ti;
-
-    t_op(&a, st, DS_OP_START, "rel-1");
-    t_op(&b, st, DS_OP_START, "rel-2");
-    a.op.hub = (ds_str_t) { "rel", 3 };
-    b.op.hub = (ds_str_t) { "rel", 3 };
-    ds_store_submit(st, &a.op, DS_SUBMIT_MORE);
-    ds_store_submit(st, &b.op, 0);
-    t_run(&a);
-    t_run(&b);
-    T(a.op.rc == DS_OK && b.op.rc == DS_OK);
 
     /* the second item fails: both were leased by the claim */
     memset(&ti, 0, sizeof(t_items_t));
     ti.fail_at = 2;
     t_claim(&a, st, &ti, tokens, 4);
+    a.op.in.claim.kind = kind;
     ds_store_submit(st, &a.op, 0);
     t_run(&a);
     T(a.op.rc == DS_ERROR);
@@ -3005,6 +3181,7 @@ t_claim_release(ds_store_t *st)
     /* claimable again at once, both */
     memset(&ti, 0, sizeof(t_items_t));
     t_claim(&b, st, &ti, tokens, 4);
+    b.op.in.claim.kind = kind;
     ds_store_submit(st, &b.op, 0);
     t_run(&b);
     T(b.op.rc == DS_OK);
@@ -3012,8 +3189,79 @@ t_claim_release(ds_store_t *st)
     T(ti.items == 2);
 
     if (b.op.out.claim.claimed != 2) {
-        printf("#   claimed again: %zu\n", b.op.out.claim.claimed);
+        printf("#   kind %d claimed again: %zu\n", (int) kind,
+               b.op.out.claim.claimed);
     }
+
+    return ti.first;
+}
+
+
+static void
+t_claim_release(ds_store_t *st)
+{
+    int          first;
+    size_t       i;
+    uint8_t      tokens[4 * DS_LEASE_LEN];
+    t_call_t     a, b;
+    ds_action_t  act[2];
+
+    static const char  *ids[] = { "rel-1", "rel-2" };
+
+    t_op(&a, st, DS_OP_START, ids[0]);
+    t_op(&b, st, DS_OP_START, ids[1]);
+    a.op.hub = (ds_str_t) { "rel", 3 };
+    b.op.hub = (ds_str_t) { "rel", 3 };
+    ds_store_submit(st, &a.op, DS_SUBMIT_MORE);
+    ds_store_submit(st, &b.op, 0);
+    t_run(&a);
+    t_run(&b);
+    T(a.op.rc == DS_OK && b.op.rc == DS_OK);
+
+    first = t_claim_twice(st, DS_WORK_ORCHESTRATION, tokens);
+
+    /*
+     * rel-1's episode, under the lease of the last claim, schedules two:
+     * tasks 0 and 1 of one instance, told apart by the abandons
+     */
+    memset(act, 0, sizeof(act));
+    act[0].type = DS_ACT_SCHEDULE_ACTIVITY;
+    act[0].name = (ds_str_t) { "Rel", 3 };
+    act[1] = act[0];
+    act[1].id = 1;
+
+    memset(&a, 0, sizeof(t_call_t));
+    a.store = st;
+    a.op.type = DS_OP_WORK_COMPLETE;
+    a.op.hub = (ds_str_t) { "rel", 3 };
+    a.op.done = t_done;
+    a.op.in.work.kind = DS_WORK_ORCHESTRATION;
+    a.op.in.work.id = (ds_str_t) { ids[0], strlen(ids[0]) };
+    a.op.in.work.lease = tokens + first * DS_LEASE_LEN;
+    a.op.in.work.actions = act;
+    a.op.in.work.nactions = 2;
+    ds_store_submit(st, &a.op, 0);
+    t_run(&a);
+    T(a.op.rc == DS_OK);
+
+    t_claim_twice(st, DS_WORK_ACTIVITY, tokens);
+
+    for (i = 0; i < 2; i++) {
+        memset(&a, 0, sizeof(t_call_t));
+        a.store = st;
+        a.op.type = DS_OP_ENTITY_SIGNAL;
+        a.op.hub = (ds_str_t) { "rel", 3 };
+        a.op.done = t_done;
+        a.op.in.entity.name = (ds_str_t) { "counter", 7 };
+        a.op.in.entity.key = (ds_str_t) { ids[i], strlen(ids[i]) };
+        a.op.in.entity.operation = (ds_str_t) { "add", 3 };
+        a.op.in.entity.input = (ds_str_t) { "1", 1 };
+        ds_store_submit(st, &a.op, 0);
+        t_run(&a);
+        T(a.op.rc == DS_OK);
+    }
+
+    t_claim_twice(st, DS_WORK_ENTITY, tokens);
 }
 
 
@@ -3386,6 +3634,7 @@ main(int argc, char **argv)
         t_cancelled(argv[1]);
         t_transient(argv[1]);
         t_conflicts(argv[1]);
+        t_commit_conflicts(argv[1]);
         t_purge_bound(argv[1]);
         t_reconnect(st, argv[1]);
         t_stopped(st, argv[2]);
