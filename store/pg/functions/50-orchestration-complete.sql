@@ -625,10 +625,12 @@ BEGIN
             RETURN;
         END IF;
 
-        IF fin IS NOT NULL THEN
+        IF fin IS NOT NULL AND fin <> 7 THEN
             -- the execution ends: lock grants that came after its
             -- episode's messages are released (its history is still
-            -- there to say what each locked)
+            -- there to say what each locked). A failure keeps them, and
+            -- their locks: a rewind sends no lock request again, and the
+            -- rewound execution takes them from the inbox.
             PERFORM durable.inbox_drop_grants(p_hub, part, p_id, upto + 1,
                                               p_kinds, p_d, now);
         END IF;
