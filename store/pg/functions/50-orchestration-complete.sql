@@ -507,7 +507,7 @@ BEGIN
                 IF p_a[i] <> p_id THEN
                     r := (durable.start_apply(p_hub, n, p_a[i], p_b[i],
                         p_c[i], p_version[i], p_tags[i], 0, p_id, p_ids[i],
-                        inst.execution, inst.created,
+                        inst.execution, nullif(inst.created, 0),
                         p_d[i] || durable.parent_member(p_id, inst.name,
                                       inst.version, p_ids[i],
                                       inst.execution),
