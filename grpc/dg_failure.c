@@ -503,8 +503,9 @@ dgi_pv_text(ds_str_t json, dgi_buf_t *b)
 /*
  * A JSON value (valid and minified) as an encoded Value; -1: fails. A
  * number a double cannot hold (past 1.8e308) goes out as a string_value
- * of its text; so does an object or array at the last level depth
- * allows, whole, so that a value nested deeper is cut there, not lost.
+ * of its text; so does an object or array with members at the last
+ * level depth allows, whole, so that a value nested deeper is cut
+ * there, not lost (an empty one fits there as it is).
  */
 
 static int
@@ -556,8 +557,11 @@ dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth, dgi_buf_t *b)
         return 0;
 
     case '{':
-        if (depth == 1) {
-            /* the last level: an object goes out as its text */
+        if (depth == 1 && json.len > 2) {
+            /*
+             * the last level: an object with members goes out as its
+             * text; an empty one ("{}", minified) fits as it is
+             */
             dgi_pv_text(json, b);
             return 0;
         }
@@ -605,7 +609,7 @@ dgi_json_pv(dg_ctx_t *ctx, ds_str_t json, unsigned depth, dgi_buf_t *b)
         return b->oom ? -1 : 0;
 
     case '[':
-        if (depth == 1) {
+        if (depth == 1 && json.len > 2) {
             dgi_pv_text(json, b);
             return 0;
         }

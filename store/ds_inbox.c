@@ -246,7 +246,9 @@ dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
  * timers, sub-orchestrations), so that each task gets one result, and
  * keeps an entity's answer: it sends no call again. Events raised and
  * control messages stay; entity lock grants are dropped, and their locks
- * released, by dsi_inbox_drop_grants() when an execution ends.
+ * released, by dsi_inbox_drop_grants() when an execution completes,
+ * continues as new or is terminated (a failed one keeps them for a
+ * rewind, which sends no lock request again).
  */
 
 int
@@ -361,11 +363,12 @@ ds_str_eq(ds_str_t s, const char *z)
 
 /*
  * The lock grants that came after the messages of an execution's last
- * episode (seq "from" on) when the execution ends or continues as new:
- * no one will take them (the new execution never asked for them), so
- * each is deleted and its lock released at once (dsi_entity_release()),
- * so that the entities' queues move on. The set of a critical section
- * is that of the completion's own request (a: its actions) or of the
+ * episode (seq "from" on) when the execution ends (not by a failure,
+ * whose grants wait for a rewind) or continues as new: no one will take
+ * them (the new execution never asked for them), so each is deleted
+ * and its lock released at once (dsi_entity_release()), so that the
+ * entities' queues move on. The set of a critical section is that of
+ * the completion's own request (a: its actions) or of the
  * EntityLockRequested in the history, which is still the ended
  * execution's. A release can grant a waiting request of the same
  * execution, whose grant comes here too: the walk repeats until none.

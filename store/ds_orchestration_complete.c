@@ -226,11 +226,13 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         goto done;
     }
 
-    if (fin != NULL) {
+    if (fin != NULL && fin->type != DS_ACT_FAIL) {
         /*
          * the execution ends: lock grants that came after its episode's
          * messages are released (its history is still there to say
-         * what each locked)
+         * what each locked). A failure keeps them, and their locks: a
+         * rewind sends no lock request again, and the rewound execution
+         * takes them from the inbox.
          */
         rc = dsi_inbox_drop_grants(txn, hub, id, upto + 1, actions,
                                    nactions, now);

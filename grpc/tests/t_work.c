@@ -1912,6 +1912,91 @@ t_work_failure_properties_edge(void)
 
 
 /*
+ * An empty object or array at the last level DG_NESTING_MAX allows fits
+ * there: it goes out as an empty Struct or ListValue, not as a
+ * string_value of its text ("{}", "[]"), which an SDK would read back
+ * as a string.
+ */
+
+static void
+t_work_failure_properties_empty(void)
+{
+    int                   i, k;
+    char                 *text, *p;
+    size_t                len;
+    dg_ctx_t              c;
+    ds_str_t              ev;
+    dg_arena_t            a;
+    HistoryEvent         *he;
+    TaskFailureDetails   *fd;
+    ProtobufCBinaryData  *v;
+
+    text = malloc(1024 + 4 * DG_NESTING_MAX);
+    if (text == NULL) {
+        abort();
+    }
+
+    /* DG_NESTING_MAX levels each: the empty value is the last one */
+
+    p = text + sprintf(text, "{\"EventType\":\"TaskFailed\","
+                       "\"Timestamp\":\"2026-01-01T00:00:00Z\","
+                       "\"EventId\":-1,\"TaskScheduledId\":3,"
+                       "\"Reason\":\"m\",\"Details\":{\"ErrorType\":\"E\","
+                       "\"ErrorMessage\":\"m\",\"Properties\":{");
+
+    for (k = 0; k < 2; k++) {
+        p += sprintf(p, k ? ",\"o\":" : "\"l\":");
+
+        for (i = 0; i < DG_NESTING_MAX - 1; i++) {
+            *p++ = '[';
+        }
+
+        p += sprintf(p, k ? "{}" : "[]");
+
+        for (i = 0; i < DG_NESTING_MAX - 1; i++) {
+            *p++ = ']';
+        }
+    }
+
+    p += sprintf(p, "}}}");
+
+    dg_arena_init(&a);
+    dg_ctx_init(&c, dg_arena_mem(&a), 128);
+
+    ev.data = text;
+    ev.len = (size_t) (p - text);
+    T_INT(dg_event_out(&c, ev, &he), DG_OK);
+
+    fd = (he != NULL && he->taskfailed != NULL)
+         ? he->taskfailed->failuredetails : NULL;
+    T(fd != NULL && fd->n_properties == 2);
+
+    if (fd == NULL || fd->n_properties != 2) {
+        dg_arena_free(&a);
+        free(text);
+        return;
+    }
+
+    /* a list_value, then a struct_value, of no members: the last bytes */
+
+    v = &fd->properties[0]->value;
+    len = v->len;
+    T(strcmp(fd->properties[0]->key, "l") == 0);
+    T(len > 2 && v->data[0] == 0x32
+      && memcmp(v->data + len - 2, "\x32\x00", 2) == 0);
+
+    v = &fd->properties[1]->value;
+    len = v->len;
+    T(strcmp(fd->properties[1]->key, "o") == 0);
+    T(len > 2 && v->data[0] == 0x32
+      && memcmp(v->data + len - 2, "\x2a\x00", 2) == 0);
+
+    dg_arena_free(&a);
+    free(text);
+}
+
+
+/*
  * Stored Properties nested deep around a long string are encoded back in
  * memory of about their size, not of their size times their depth.
  */
@@ -2234,6 +2319,7 @@ t_work(void)
     t_work_failure_details();
     t_work_failure_properties_memory();
     t_work_failure_properties_edge();
+    t_work_failure_properties_empty();
     t_work_failure_nomem();
     t_work_stream();
 

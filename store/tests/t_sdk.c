@@ -1782,6 +1782,101 @@ t_sdk_stale_grants(void)
 
 
 /*
+ * A lock granted while the episode that fails ran stays in the failed
+ * instance's inbox, its entity locked: a rewind sends no lock request
+ * again, and the rewound execution's claim carries the grant.
+ */
+
+static void
+t_sdk_failed_grant(void)
+{
+    int           th, tl;
+    char         *dir;
+    ds_env_t     *env;
+    ds_str_t      hub, s1[1];
+    t_buf_t       b;
+    t_ent_t       e;
+    t_orch_t      o;
+    ds_txn_t     *txn;
+    ds_action_t   act[1];
+    ds_status_e   st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    s1[0] = t_s("@acc@1");
+
+    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
+
+    T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
+    T_INT(t_start(env, hub, "rw", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 4, 1, &o), DS_OK);
+    T_INT(o.n, 2);
+    th = t_tok_of(&o, 1, "h");
+    tl = t_tok_of(&o, 1, "rw");
+
+    act[0] = t_lock(0, "cs-h", s1);
+    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "h");
+
+    /* episode k asks for the lock, which h holds */
+
+    act[0] = t_lock(0, "cs-f", s1);
+    T_INT(t_complete_o(env, hub, "rw", tl, act, 1, T0, &st), DS_OK);
+
+    /* episode k+1 runs; the grant comes meanwhile */
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("rw"), t_s("go"), t_s(""),
+                            T0 + 1), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 20, &o), DS_OK);
+    T_INT(o.n, 2);
+    th = t_tok_of(&o, 20, "h");
+    tl = t_tok_of(&o, 20, "rw");
+
+    act[0] = t_unlock(1, "cs-h", "1");
+    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0 + 1, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "rw");
+
+    /* episode k+1 fails: the grant stays, and so does the lock */
+
+    act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
+    act[0].reason = t_s("\"no\"");
+    T_INT(t_complete_o(env, hub, "rw", tl, act, 1, T0 + 1, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+    t_locked_by(env, hub, "acc", "1", "rw");
+    t_inbox_text(env, hub, "rw", &b);
+    T(strstr(b.text, "\"CriticalSectionId\":\"cs-f\"") != NULL);
+
+    /* the rewound execution gets it */
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_rewind(txn, hub, t_s("rw"), t_s("\"fix\""), T0 + 2), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 4, 30, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strcmp(o.id[0], "rw") == 0);
+    T(strstr(o.messages[0], "\"EventType\":\"EntityLockGranted\"") != NULL);
+    T(strstr(o.messages[0], "\"CriticalSectionId\":\"cs-f\"") != NULL);
+    t_locked_by(env, hub, "acc", "1", "rw");
+
+    act[0] = t_unlock(2, "cs-f", "1");
+    T_INT(t_complete_o(env, hub, "rw", 30, act, 1, T0 + 2, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "");
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
  * A critical section: the lock goes round the set in order, the last
  * entity grants it; a locked entity runs only its holder's operations;
  * the unlocks free it for those that waited, and for the next lock.
@@ -2331,6 +2426,7 @@ t_sdk(void)
     t_sdk_self_terminate();
     t_sdk_entity_locks();
     t_sdk_stale_grants();
+    t_sdk_failed_grant();
     t_sdk_trees();
     t_sdk_continue_as_new();
     t_sdk_answers_parsed();

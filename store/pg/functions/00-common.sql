@@ -503,12 +503,40 @@ $$;
 -- a stored message's EventType (ds_inbox_type()): the store writes it
 -- first, {"EventType":"X",...}, read at a glance; a message it did not
 -- write (an event carried over, a record imported) may order, space or
--- escape it otherwise, and is parsed
+-- escape it otherwise, and is parsed. A message that is not a JSON
+-- object, or whose type is not a string, has none (NULL), as on LMDB:
+-- it is left alone, and a termination or a continue-as-new goes on.
 CREATE OR REPLACE FUNCTION durable.event_type(p_message text)
 RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT coalesce(substring(p_message FROM '^\{"EventType":"(\w+)"'),
-                    p_message::json ->> 'EventType')
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    t  text;
+    j  json;
+BEGIN
+    t := substring(p_message FROM '^\{"EventType":"(\w+)"');
+
+    IF t IS NOT NULL THEN
+        RETURN t;
+    END IF;
+
+    BEGIN
+        j := p_message::json;
+
+        IF json_typeof(j) = 'object'
+           AND json_typeof(j -> 'EventType') = 'string'
+        THEN
+            t := j ->> 'EventType';
+        END IF;
+    EXCEPTION
+        -- not JSON, a \u0000 in the type, nested past the stack's depth
+        WHEN invalid_text_representation OR untranslatable_character
+             OR statement_too_complex
+        THEN
+            RETURN NULL;
+    END;
+
+    RETURN t;
+END
 $$;
 
 

@@ -507,7 +507,7 @@ BEGIN
                 IF p_a[i] <> p_id THEN
                     r := (durable.start_apply(p_hub, n, p_a[i], p_b[i],
                         p_c[i], p_version[i], p_tags[i], 0, p_id, p_ids[i],
-                        inst.execution, inst.created,
+                        inst.execution, nullif(inst.created, 0),
                         p_d[i] || durable.parent_member(p_id, inst.name,
                                       inst.version, p_ids[i],
                                       inst.execution),
@@ -625,10 +625,12 @@ BEGIN
             RETURN;
         END IF;
 
-        IF fin IS NOT NULL THEN
+        IF fin IS NOT NULL AND fin <> 7 THEN
             -- the execution ends: lock grants that came after its
             -- episode's messages are released (its history is still
-            -- there to say what each locked)
+            -- there to say what each locked). A failure keeps them, and
+            -- their locks: a rewind sends no lock request again, and the
+            -- rewound execution takes them from the inbox.
             PERFORM durable.inbox_drop_grants(p_hub, part, p_id, upto + 1,
                                               p_kinds, p_d, now);
         END IF;

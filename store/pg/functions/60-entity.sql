@@ -523,13 +523,15 @@ END
 $$;
 
 
--- dsi_inbox_drop_grants(): when an execution ends or continues as new,
--- the lock grants that came after its episode's messages (seq p_from on)
--- reach no one: each is deleted and its lock released. The set of a
--- critical section is the completion's own request's (p_kinds 10, p_d
--- its members) or that of the first EntityLockRequested of the history
--- that names it (the ended execution's still), as on LMDB. A release can grant a waiting request of
--- the same execution, whose grant comes here too: repeated until none.
+-- dsi_inbox_drop_grants(): when an execution ends (not by a failure,
+-- whose grants wait for a rewind) or continues as new, the lock grants
+-- that came after its episode's messages (seq p_from on) reach no one:
+-- each is deleted and its lock released. The set of a critical section
+-- is the completion's own request's (p_kinds 10, p_d its members) or
+-- that of the first EntityLockRequested of the history that names it
+-- (the ended execution's still), as on LMDB. A release can grant a
+-- waiting request of the same execution, whose grant comes here too:
+-- repeated until none.
 CREATE OR REPLACE FUNCTION durable.inbox_drop_grants(p_hub text,
     p_part integer, p_id text, p_from bigint, p_kinds smallint[],
     p_d text[], p_now bigint)

@@ -745,7 +745,7 @@ BEGIN
                 -- and its created time, where the schema keeps it
                 IF s.rc = 0 AND durable.parent_links() THEN
                     UPDATE durable.instances i
-                        SET parent_created = inst.created
+                        SET parent_created = nullif(inst.created, 0)
                         WHERE i.hub = p_hub
                           AND i.partition = durable.partition_of(n,
                                                                  e.instance)

@@ -154,6 +154,41 @@ SELECT durable_test.eq(durable_test.inbox('q9'),
                        'SubOrchestrationInstanceFailed',
                        'its parent told, by the execution');
 
+-- a parent whose created time is 0 (unknown, as an import of a record
+-- without one writes it) gives its children none, as on LMDB, where 0
+-- is none: its start, and its rewind's start again
+SELECT durable_test.eq((durable.start('hub', 'z9', 'z9', NULL,
+                                      '"Name":"z9","Input":null')).rc, 0,
+                       'z9 started');
+SELECT durable_test.claim('z9', 7);
+UPDATE durable.instances i SET created = 0
+    WHERE i.hub = 'hub' AND i.id = 'z9';
+SELECT durable_test.eq(c.rc, 0, 'z9 started a child')
+FROM durable.complete_orchestration('hub', 'z9', durable_test.lease(7), 1,
+    false, -1, ARRAY[2::smallint], ARRAY[0::bigint], ARRAY[NULL::bigint],
+    ARRAY['SubOrchestrationInstanceCreated'],
+    ARRAY['"Name":"C","InstanceId":"z9kid","Input":null'],
+    ARRAY['z9kid'], ARRAY['C'], ARRAY[NULL::text],
+    ARRAY['"Name":"C","Input":null'],
+    ARRAY['"TaskScheduledId":0,"Reason":"a","Details":null'],
+    ARRAY[NULL::text], ARRAY[NULL::text], ARRAY[]::text[]) c;
+SELECT durable_test.eq(durable_test.pcreated('z9kid'), NULL,
+                       'created 0: the child keeps none');
+
+SELECT durable_test.eq((durable.terminate('hub', 'z9kid', '"x"')).rc, 0,
+                       'z9''s child terminated');
+SELECT durable_test.claim('z9', 8);
+SELECT durable_test.eq(durable_test.complete('z9', durable_test.lease(8),
+    7::smallint, 1, 'ExecutionFailed', NULL, 'null', '"kid"', NULL), 0,
+    'z9 failed');
+SELECT durable_test.eq((durable.rewind('hub', 'z9', '"fix"')).rc, 0,
+                       'z9 rewound');
+SELECT durable_test.eq(durable.terminal(i.status), false,
+                       'its child started again')
+    FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'z9kid';
+SELECT durable_test.eq(durable_test.pcreated('z9kid'), NULL,
+                       'created 0: the child started again keeps none');
+
 -- the database of version 8: the column and its row go
 ALTER TABLE durable.instances DROP COLUMN parent_created;
 DELETE FROM durable.schema_version v WHERE v.version = 9;
