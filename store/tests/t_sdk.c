@@ -1877,6 +1877,182 @@ t_sdk_failed_grant(void)
 
 
 /*
+ * A sub-orchestration started by its parent's completion keeps the
+ * parent's created time in its record, and its end reaches the parent:
+ * one purged and started again under its id (execution 1 again), which
+ * goes by the created time. (PostgreSQL: 073-parent-created.sql.)
+ */
+
+static void
+t_sdk_sub_parent_created(void)
+{
+    char           *dir, out[64];
+    ds_env_t       *env;
+    ds_str_t        hub;
+    t_buf_t         b;
+    t_named_t       c;
+    ds_txn_t       *txn;
+    ds_action_t     act[1];
+    ds_status_e     st;
+    ds_instance_t   p, ch;
+    const char     *names[2];
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "par", "Par", "1", T0), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("par"), t_s(""), T0 + 1), DS_OK);
+    T_INT(ds_op_purge(txn, hub, t_s("par"), &st), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_start(env, hub, "par", "Par", "1", T0 + 2), DS_OK);
+
+    T_INT(t_get(env, hub, "par", &p, NULL, 0), DS_OK);
+    T_INT(p.execution, 1);
+    T_INT(p.created, T0 + 2);
+
+    t_sub(env, hub, "par", "Par", "ch", "Child", 1, T0 + 3);
+
+    T_INT(t_get(env, hub, "ch", &ch, NULL, 0), DS_OK);
+    T_INT(ch.status, DS_PENDING);
+    T_INT(ch.created, T0 + 3);
+    T_INT(ch.parent_created, T0 + 2);
+    T_INT(ch.parent_execution, 1);
+    T_INT(ch.parent_task, 0);
+
+    /* the child's end reaches the parent */
+
+    names[0] = "Child";
+    names[1] = NULL;
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 4, 1, 2, names,
+                        &c), DS_OK);
+    T_INT(c.n, 1);
+    T(c.n == 1 && strcmp(c.id[0], "ch") == 0);
+
+    act[0] = t_act(DS_ACT_COMPLETE, 0, NULL, "\"done\"");
+    T_INT(t_complete_o(env, hub, "ch", 2, act, 1, T0 + 4, &st), DS_OK);
+    T_INT(st, DS_COMPLETED);
+
+    t_inbox_text(env, hub, "par", &b);
+    T(strstr(b.text, "\"EventType\":\"SubOrchestrationInstanceCompleted\"")
+      != NULL);
+    T(strstr(b.text, "\"Result\":\"done\"") != NULL);
+
+    T_INT(t_get(env, hub, "par", &p, out, sizeof(out)), DS_OK);
+    T_INT(p.status, DS_RUNNING);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * A rewind of a failed parent that starts a child again (the child was
+ * terminated and purged) gives the child the parent's created time, and
+ * the child's end reaches the parent: one purged and started again under
+ * its id, which goes by the created time.
+ */
+
+static void
+t_sdk_rewind_parent_created(void)
+{
+    char           *dir, types[T_TEXT];
+    ds_env_t       *env;
+    ds_str_t        hub;
+    t_buf_t         b;
+    t_named_t       c;
+    ds_txn_t       *txn;
+    ds_action_t     act[1];
+    ds_status_e     st;
+    ds_instance_t   p, ch;
+    const char     *names[2];
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "rp", "Par", "1", T0), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("rp"), t_s(""), T0 + 1), DS_OK);
+    T_INT(ds_op_purge(txn, hub, t_s("rp"), &st), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_start(env, hub, "rp", "Par", "1", T0 + 2), DS_OK);
+
+    t_sub(env, hub, "rp", "Par", "rc", "Child", 1, T0 + 3);
+
+    /* the child is terminated and purged; the parent then fails */
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("rc"), t_s(""), T0 + 4), DS_OK);
+    T_INT(ds_op_purge(txn, hub, t_s("rc"), &st), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    names[0] = "Par";
+    names[1] = NULL;
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 5, 1, 2, names,
+                        &c), DS_OK);
+    T_INT(c.n, 1);
+    T(c.n == 1 && strcmp(c.id[0], "rp") == 0);
+
+    act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
+    act[0].reason = t_s("\"no\"");
+    T_INT(t_complete_o(env, hub, "rp", 2, act, 1, T0 + 5, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+    T_INT(t_get(env, hub, "rc", &ch, NULL, 0), DS_NOTFOUND);
+
+    /* the rewind starts the child again, with the parent's created time */
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_rewind(txn, hub, t_s("rp"), t_s("\"fix\""), T0 + 6), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(t_get(env, hub, "rp", &p, NULL, 0), DS_OK);
+    T_INT(p.status, DS_RUNNING);
+    T_INT(p.execution, 1);
+    T_INT(p.created, T0 + 2);
+
+    T_INT(t_get(env, hub, "rc", &ch, NULL, 0), DS_OK);
+    T_INT(ch.status, DS_PENDING);
+    T_INT(ch.created, T0 + 6);
+    T_INT(ch.parent_created, T0 + 2);
+    T_INT(ch.parent_execution, 1);
+    T_INT(ch.parent_task, 0);
+
+    /* its end reaches the parent */
+
+    names[0] = "Child";
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 7, 1, 3, names,
+                        &c), DS_OK);
+    T_INT(c.n, 1);
+    T(c.n == 1 && strcmp(c.id[0], "rc") == 0);
+
+    act[0] = t_act(DS_ACT_COMPLETE, 0, NULL, "\"again\"");
+    T_INT(t_complete_o(env, hub, "rc", 3, act, 1, T0 + 7, &st), DS_OK);
+    T_INT(st, DS_COMPLETED);
+
+    t_inbox_text(env, hub, "rp", &b);
+    T(strstr(b.text, "\"EventType\":\"SubOrchestrationInstanceCompleted\"")
+      != NULL);
+    T(strstr(b.text, "\"Result\":\"again\"") != NULL);
+
+    t_history_types(env, hub, "rp", types, sizeof(types));
+    T(strstr(types, "SubOrchestrationInstanceFailed") == NULL);
+    T(strstr(types, "ExecutionRewound") != NULL);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
  * A critical section: the lock goes round the set in order, the last
  * entity grants it; a locked entity runs only its holder's operations;
  * the unlocks free it for those that waited, and for the next lock.
@@ -2427,6 +2603,8 @@ t_sdk(void)
     t_sdk_entity_locks();
     t_sdk_stale_grants();
     t_sdk_failed_grant();
+    t_sdk_sub_parent_created();
+    t_sdk_rewind_parent_created();
     t_sdk_trees();
     t_sdk_continue_as_new();
     t_sdk_answers_parsed();
