@@ -1877,6 +1877,410 @@ t_sdk_failed_grant(void)
 
 
 /*
+ * A sub-orchestration started by its parent's completion keeps the
+ * parent's created time in its record, and its end reaches the parent:
+ * one purged and started again under its id (execution 1 again), which
+ * goes by the created time. (PostgreSQL: 073-parent-created.sql.)
+ */
+
+static void
+t_sdk_sub_parent_created(void)
+{
+    char           *dir, out[64];
+    ds_env_t       *env;
+    ds_str_t        hub;
+    t_buf_t         b;
+    t_named_t       c;
+    ds_txn_t       *txn;
+    ds_action_t     act[1];
+    ds_status_e     st;
+    ds_instance_t   p, ch;
+    const char     *names[2];
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "par", "Par", "1", T0), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("par"), t_s(""), T0 + 1), DS_OK);
+    T_INT(ds_op_purge(txn, hub, t_s("par"), &st), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_start(env, hub, "par", "Par", "1", T0 + 2), DS_OK);
+
+    T_INT(t_get(env, hub, "par", &p, NULL, 0), DS_OK);
+    T_INT(p.execution, 1);
+    T_INT(p.created, T0 + 2);
+
+    t_sub(env, hub, "par", "Par", "ch", "Child", 1, T0 + 3);
+
+    T_INT(t_get(env, hub, "ch", &ch, NULL, 0), DS_OK);
+    T_INT(ch.status, DS_PENDING);
+    T_INT(ch.created, T0 + 3);
+    T_INT(ch.parent_created, T0 + 2);
+    T_INT(ch.parent_execution, 1);
+    T_INT(ch.parent_task, 0);
+
+    /* the child's end reaches the parent */
+
+    names[0] = "Child";
+    names[1] = NULL;
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 4, 1, 2, names,
+                        &c), DS_OK);
+    T_INT(c.n, 1);
+    T(c.n == 1 && strcmp(c.id[0], "ch") == 0);
+
+    act[0] = t_act(DS_ACT_COMPLETE, 0, NULL, "\"done\"");
+    T_INT(t_complete_o(env, hub, "ch", 2, act, 1, T0 + 4, &st), DS_OK);
+    T_INT(st, DS_COMPLETED);
+
+    t_inbox_text(env, hub, "par", &b);
+    T(strstr(b.text, "\"EventType\":\"SubOrchestrationInstanceCompleted\"")
+      != NULL);
+    T(strstr(b.text, "\"Result\":\"done\"") != NULL);
+
+    T_INT(t_get(env, hub, "par", &p, out, sizeof(out)), DS_OK);
+    T_INT(p.status, DS_RUNNING);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * A rewind of a failed parent that starts a child again (the child was
+ * terminated and purged) gives the child the parent's created time, and
+ * the child's end reaches the parent: one purged and started again under
+ * its id, which goes by the created time.
+ */
+
+static void
+t_sdk_rewind_parent_created(void)
+{
+    char           *dir, types[T_TEXT];
+    ds_env_t       *env;
+    ds_str_t        hub;
+    t_buf_t         b;
+    t_named_t       c;
+    ds_txn_t       *txn;
+    ds_action_t     act[1];
+    ds_status_e     st;
+    ds_instance_t   p, ch;
+    const char     *names[2];
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_start(env, hub, "rp", "Par", "1", T0), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("rp"), t_s(""), T0 + 1), DS_OK);
+    T_INT(ds_op_purge(txn, hub, t_s("rp"), &st), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_start(env, hub, "rp", "Par", "1", T0 + 2), DS_OK);
+
+    t_sub(env, hub, "rp", "Par", "rc", "Child", 1, T0 + 3);
+
+    /* the child is terminated and purged; the parent then fails */
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("rc"), t_s(""), T0 + 4), DS_OK);
+    T_INT(ds_op_purge(txn, hub, t_s("rc"), &st), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    names[0] = "Par";
+    names[1] = NULL;
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 5, 1, 2, names,
+                        &c), DS_OK);
+    T_INT(c.n, 1);
+    T(c.n == 1 && strcmp(c.id[0], "rp") == 0);
+
+    act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
+    act[0].reason = t_s("\"no\"");
+    T_INT(t_complete_o(env, hub, "rp", 2, act, 1, T0 + 5, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+    T_INT(t_get(env, hub, "rc", &ch, NULL, 0), DS_NOTFOUND);
+
+    /* the rewind starts the child again, with the parent's created time */
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_rewind(txn, hub, t_s("rp"), t_s("\"fix\""), T0 + 6), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(t_get(env, hub, "rp", &p, NULL, 0), DS_OK);
+    T_INT(p.status, DS_RUNNING);
+    T_INT(p.execution, 1);
+    T_INT(p.created, T0 + 2);
+
+    T_INT(t_get(env, hub, "rc", &ch, NULL, 0), DS_OK);
+    T_INT(ch.status, DS_PENDING);
+    T_INT(ch.created, T0 + 6);
+    T_INT(ch.parent_created, T0 + 2);
+    T_INT(ch.parent_execution, 1);
+    T_INT(ch.parent_task, 0);
+
+    /* its end reaches the parent */
+
+    names[0] = "Child";
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 7, 1, 3, names,
+                        &c), DS_OK);
+    T_INT(c.n, 1);
+    T(c.n == 1 && strcmp(c.id[0], "rc") == 0);
+
+    act[0] = t_act(DS_ACT_COMPLETE, 0, NULL, "\"again\"");
+    T_INT(t_complete_o(env, hub, "rc", 3, act, 1, T0 + 7, &st), DS_OK);
+    T_INT(st, DS_COMPLETED);
+
+    t_inbox_text(env, hub, "rp", &b);
+    T(strstr(b.text, "\"EventType\":\"SubOrchestrationInstanceCompleted\"")
+      != NULL);
+    T(strstr(b.text, "\"Result\":\"again\"") != NULL);
+
+    t_history_types(env, hub, "rp", types, sizeof(types));
+    T(strstr(types, "SubOrchestrationInstanceFailed") == NULL);
+    T(strstr(types, "ExecutionRewound") != NULL);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * A stale grant of a set of several entities: each of them is released
+ * (those after the first too), and a live request queued behind the
+ * stale one at the first entity then gets the whole of its own set.
+ */
+
+static void
+t_sdk_stale_set(void)
+{
+    int           th, tl, tw;
+    char         *dir;
+    ds_env_t     *env;
+    ds_str_t      hub, sh[1], sl[3], sw[2];
+    t_buf_t       b;
+    t_ent_t       e;
+    t_orch_t      o;
+    ds_txn_t     *txn;
+    ds_action_t   act[1];
+    ds_status_e   st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    sh[0] = t_s("@acc@3");
+    sl[0] = t_s("@acc@1");
+    sl[1] = t_s("@acc@2");
+    sl[2] = t_s("@acc@3");
+    sw[0] = t_s("@acc@1");
+    sw[1] = t_s("@acc@2");
+
+    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "3"), DS_OK);
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
+    T_INT(e.n, 3);
+    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
+    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
+    T_INT(t_complete_ent(env, hub, "acc", "3", 12, "0", NULL, 0, T0), DS_OK);
+
+    T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
+    T_INT(t_start(env, hub, "lk", "O", "1", T0), DS_OK);
+    T_INT(t_start(env, hub, "w", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 4, 1, &o), DS_OK);
+    T_INT(o.n, 3);
+    th = t_tok_of(&o, 1, "h");
+    tl = t_tok_of(&o, 1, "lk");
+    tw = t_tok_of(&o, 1, "w");
+
+    /* h holds acc@3; lk gets acc@1 and acc@2, w waits behind it */
+
+    act[0] = t_lock(0, "cs-h", sh);
+    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "3", "h");
+
+    act[0] = t_lock(0, "cs-l", sl);
+    act[0].nlock = 3;
+    T_INT(t_complete_o(env, hub, "lk", tl, act, 1, T0, &st), DS_OK);
+
+    act[0] = t_lock(0, "cs-w", sw);
+    act[0].nlock = 2;
+    T_INT(t_complete_o(env, hub, "w", tw, act, 1, T0, &st), DS_OK);
+
+    t_locked_by(env, hub, "acc", "1", "lk");
+    t_locked_by(env, hub, "acc", "2", "lk");
+    t_locked_by(env, hub, "acc", "3", "h");
+
+    /* lk's next episode runs; its grant comes meanwhile */
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("lk"), t_s("go"), t_s(""),
+                            T0 + 1), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 10, &o), DS_OK);
+    T_INT(o.n, 2);
+    th = t_tok_of(&o, 10, "h");
+    tl = t_tok_of(&o, 10, "lk");
+
+    act[0] = t_unlock(1, "cs-h", "3");
+    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0 + 1, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "3", "lk");
+    t_inbox_text(env, hub, "lk", &b);
+    T(strstr(b.text, "\"CriticalSectionId\":\"cs-l\"") != NULL);
+
+    /* it continues as new: the three are released, w gets its two */
+
+    act[0] = t_act(DS_ACT_CONTINUE_AS_NEW, 1, NULL, "2");
+    T_INT(t_complete_o(env, hub, "lk", tl, act, 1, T0 + 1, &st), DS_OK);
+    t_inbox_text(env, hub, "lk", &b);
+    T(strstr(b.text, "EntityLockGranted") == NULL);
+
+    t_locked_by(env, hub, "acc", "1", "w");
+    t_locked_by(env, hub, "acc", "2", "w");
+    t_locked_by(env, hub, "acc", "3", "");
+
+    t_inbox_text(env, hub, "w", &b);
+    T(strstr(b.text, "{\"EventType\":\"EntityLockGranted\",") != NULL);
+    T(strstr(b.text, "\"CriticalSectionId\":\"cs-w\"") != NULL);
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * The set of a stale grant is that of the history's EntityLockRequested
+ * of the same critical section: of an execution's three requests, the
+ * one in the middle is granted while its last episode runs, and only
+ * its set is released when it continues as new. The other two, granted
+ * later, go at once.
+ */
+
+static void
+t_sdk_stale_cs(void)
+{
+    int           th, tl;
+    char         *dir;
+    ds_env_t     *env;
+    ds_str_t      hub, sh[3], sx[1], sy[2], sz[1];
+    t_buf_t       b;
+    t_ent_t       e;
+    t_orch_t      o;
+    ds_txn_t     *txn;
+    ds_action_t   act[3];
+    ds_status_e   st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    sh[0] = t_s("@acc@1");
+    sh[1] = t_s("@acc@2");
+    sh[2] = t_s("@acc@4");
+    sx[0] = t_s("@acc@1");
+    sy[0] = t_s("@acc@2");
+    sy[1] = t_s("@acc@3");
+    sz[0] = t_s("@acc@4");
+
+    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "3"), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "4"), DS_OK);
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
+    T_INT(e.n, 4);
+    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
+    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
+    T_INT(t_complete_ent(env, hub, "acc", "3", 12, "0", NULL, 0, T0), DS_OK);
+    T_INT(t_complete_ent(env, hub, "acc", "4", 13, "0", NULL, 0, T0), DS_OK);
+
+    T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
+    T_INT(t_start(env, hub, "lk2", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 4, 1, &o), DS_OK);
+    T_INT(o.n, 2);
+    th = t_tok_of(&o, 1, "h");
+    tl = t_tok_of(&o, 1, "lk2");
+
+    act[0] = t_lock(0, "cs-h", sh);
+    act[0].nlock = 3;
+    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "h");
+    t_locked_by(env, hub, "acc", "2", "h");
+    t_locked_by(env, hub, "acc", "4", "h");
+
+    /* three requests, each waiting for h */
+
+    act[0] = t_lock(0, "cs-x", sx);
+    act[1] = t_lock(1, "cs-y", sy);
+    act[1].nlock = 2;
+    act[2] = t_lock(2, "cs-z", sz);
+    T_INT(t_complete_o(env, hub, "lk2", tl, act, 3, T0, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "3", "");
+
+    /* the next episode runs; cs-y is granted meanwhile */
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("lk2"), t_s("go"), t_s(""),
+                            T0 + 1), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 10, &o), DS_OK);
+    T_INT(o.n, 2);
+    th = t_tok_of(&o, 10, "h");
+    tl = t_tok_of(&o, 10, "lk2");
+
+    act[0] = t_unlock(1, "cs-h", "2");
+    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0 + 1, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "2", "lk2");
+    t_locked_by(env, hub, "acc", "3", "lk2");
+    t_inbox_text(env, hub, "lk2", &b);
+    T(strstr(b.text, "\"CriticalSectionId\":\"cs-y\"") != NULL);
+
+    /* it continues as new: cs-y's set is released, h keeps its own */
+
+    act[0] = t_act(DS_ACT_CONTINUE_AS_NEW, 3, NULL, "2");
+    T_INT(t_complete_o(env, hub, "lk2", tl, act, 1, T0 + 1, &st), DS_OK);
+    t_inbox_text(env, hub, "lk2", &b);
+    T(strstr(b.text, "EntityLockGranted") == NULL);
+
+    t_locked_by(env, hub, "acc", "2", "");
+    t_locked_by(env, hub, "acc", "3", "");
+    t_locked_by(env, hub, "acc", "1", "h");
+    t_locked_by(env, hub, "acc", "4", "h");
+
+    /* h unlocks the rest: the old requests' grants go at once */
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("h"), t_s("go"), t_s(""),
+                            T0 + 2), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 4, 20, &o), DS_OK);
+    th = t_tok_of(&o, 20, "h");
+
+    act[0] = t_unlock(2, "cs-h", "1");
+    act[1] = t_unlock(3, "cs-h", "4");
+    T_INT(t_complete_o(env, hub, "h", th, act, 2, T0 + 2, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "");
+    t_locked_by(env, hub, "acc", "4", "");
+    t_inbox_text(env, hub, "lk2", &b);
+    T(strstr(b.text, "EntityLockGranted") == NULL);
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
  * A critical section: the lock goes round the set in order, the last
  * entity grants it; a locked entity runs only its holder's operations;
  * the unlocks free it for those that waited, and for the next lock.
@@ -2427,6 +2831,10 @@ t_sdk(void)
     t_sdk_entity_locks();
     t_sdk_stale_grants();
     t_sdk_failed_grant();
+    t_sdk_stale_set();
+    t_sdk_stale_cs();
+    t_sdk_sub_parent_created();
+    t_sdk_rewind_parent_created();
     t_sdk_trees();
     t_sdk_continue_as_new();
     t_sdk_answers_parsed();

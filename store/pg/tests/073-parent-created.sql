@@ -189,6 +189,52 @@ SELECT durable_test.eq(durable.terminal(i.status), false,
 SELECT durable_test.eq(durable_test.pcreated('z9kid'), NULL,
                        'created 0: the child started again keeps none');
 
+-- a rewind that starts a child again gives it its parent's created time:
+-- a parent purged and started again under its id (execution 1 again)
+-- then gets the child's end, and not by the execution alone
+SELECT durable_test.eq((durable.start('hub', 'r9', 'r9', NULL,
+                                      '"Name":"r9","Input":null')).rc, 0,
+                       'r9 started');
+SELECT durable_test.eq((durable.terminate('hub', 'r9', NULL)).rc, 0,
+                       'r9 terminated');
+SELECT durable_test.eq((durable.purge('hub', 'r9')).rc, 0, 'r9 purged');
+SELECT durable_test.eq((durable.start('hub', 'r9', 'r9', NULL,
+                                      '"Name":"r9","Input":null')).rc, 0,
+                       'r9 started again');
+SELECT durable_test.claim('r9', 9);
+SELECT durable_test.eq(c.rc, 0, 'r9 started a child')
+FROM durable.complete_orchestration('hub', 'r9', durable_test.lease(9), 1,
+    false, -1, ARRAY[2::smallint], ARRAY[0::bigint], ARRAY[NULL::bigint],
+    ARRAY['SubOrchestrationInstanceCreated'],
+    ARRAY['"Name":"C","InstanceId":"r9kid","Input":null'],
+    ARRAY['r9kid'], ARRAY['C'], ARRAY[NULL::text],
+    ARRAY['"Name":"C","Input":null'],
+    ARRAY['"TaskScheduledId":0,"Reason":"a","Details":null'],
+    ARRAY[NULL::text], ARRAY[NULL::text], ARRAY[]::text[]) c;
+
+SELECT durable_test.eq((durable.terminate('hub', 'r9kid', '"x"')).rc, 0,
+                       'r9''s child terminated');
+SELECT durable_test.claim('r9', 10);
+SELECT durable_test.eq(durable_test.complete('r9', durable_test.lease(10),
+    7::smallint, 1, 'ExecutionFailed', NULL, 'null', '"kid"', NULL), 0,
+    'r9 failed');
+SELECT durable_test.eq((durable.rewind('hub', 'r9', '"fix"')).rc, 0,
+                       'r9 rewound');
+SELECT durable_test.eq(durable.terminal(i.status), false,
+                       'r9''s child started again')
+    FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'r9kid';
+SELECT durable_test.eq(durable_test.pcreated('r9kid'),
+                       (SELECT i.created FROM durable.instances i
+                        WHERE i.hub = 'hub' AND i.id = 'r9'),
+                       'the child started again keeps r9''s created time');
+SELECT durable_test.eq(durable_test.inbox('r9'), NULL,
+                       'r9 waits for its child');
+SELECT durable_test.eq((durable.terminate('hub', 'r9kid', '"again"')).rc, 0,
+                       'r9''s child started again terminated');
+SELECT durable_test.eq(durable_test.inbox('r9'),
+                       'SubOrchestrationInstanceFailed',
+                       'r9 got its end');
+
 -- the database of version 8: the column and its row go
 ALTER TABLE durable.instances DROP COLUMN parent_created;
 DELETE FROM durable.schema_version v WHERE v.version = 9;
