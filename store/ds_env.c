@@ -23,6 +23,7 @@
 static int ds_map_adopt(ds_env_t *env, int top, int write);
 static int ds_txn_cursor(ds_txn_t *txn, int db);
 static int ds_env_count(ds_env_t *env, MDB_txn *mtxn);
+static int ds_txn_flush(ds_env_t *env, char *err, size_t errlen);
 
 
 /*
@@ -57,6 +58,9 @@ static const char  *ds_db_names[DS_DB_COUNTS] = {
     "instances", "by_created", "by_status", "history", "inbox", "ready",
     "activities", "timers", "timer_ix", "entities", "entity_ops"
 };
+
+int  (*dsi_fdatasync)(int fd) = fdatasync;
+
 
 /* in the main db, with the counts: a hub is never empty, so never this */
 static const char   ds_counts_mark[] = "\0counts-1";
@@ -131,6 +135,11 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
 
     if (conf->sync == DS_SYNC_NONE) {
         flags |= MDB_NOSYNC;
+
+    } else {
+        /* the meta page is flushed by dsi_txn_commit_err(), unlocked */
+        flags |= MDB_NOMETASYNC;
+        env->flush_meta = 1;
     }
 
     if (conf->no_tls) {
@@ -215,6 +224,12 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
         goto failed;
     }
 
+    if (env->flush_meta && ds_env_sync(env) != DS_OK) {
+        step = "fdatasync()";
+        rc = errno;
+        goto failed;
+    }
+
     if (conf->no_tls) {
         step = "pthread_rwlock_init()";
         rc = pthread_rwlock_init(&env->map_lock, NULL);
@@ -286,7 +301,7 @@ ds_env_sync(ds_env_t *env)
         return DS_ERROR;
     }
 
-    return fdatasync(fd) == 0 ? DS_OK : DS_ERROR;
+    return dsi_fdatasync(fd) == 0 ? DS_OK : DS_ERROR;
 }
 
 
@@ -362,6 +377,19 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
 
     reading = (!write && parent == NULL);
     top = (parent == NULL);
+
+    if (write && top
+        && __atomic_load_n(&env->flush_failed, __ATOMIC_ACQUIRE))
+    {
+        if (errlen) {
+            snprintf(err, errlen, "beginning a txn: a flush of the store "
+                     "failed before, so what is on disk may be behind "
+                     "what was committed; writes are refused until the "
+                     "store is opened again");
+        }
+
+        return DS_ERROR;
+    }
 
     ds_map_lock(env, top);
 
@@ -470,9 +498,10 @@ ds_txn_commit(ds_txn_t *txn)
 int
 dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
 {
-    int        rc;
-    ds_env_t  *env;
-    int        top;
+    int           rc, top, flush;
+    size_t        id;
+    ds_env_t     *env;
+    MDB_envinfo   info;
 
     env = txn->env;
     top = txn->top;
@@ -493,13 +522,22 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
         }
     }
 
+    flush = (top && txn->write && env->flush_meta);
+    id = flush ? mdb_txn_id(txn->txn) : 0;
+
     rc = mdb_txn_commit(txn->txn);
     free(txn);
+
+    if (rc == 0 && flush) {
+        /* a txn that changed nothing writes no meta page, so no flush */
+        flush = (mdb_env_info(env->env, &info) == 0
+                 && info.me_last_txnid >= id);
+    }
 
     ds_map_unlock(env, top);
 
     if (rc == 0) {
-        return DS_OK;
+        return flush ? ds_txn_flush(env, err, errlen) : DS_OK;
     }
 
     dsi_err_set(err, errlen, "committing", rc);
@@ -511,6 +549,39 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
 
     return (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL || rc == ENOSPC
             || rc == EDQUOT) ? DS_FULL : DS_ERROR;
+}
+
+
+/*
+ * The end of a commit with sync=on. LMDB flushes the data pages before it
+ * writes the meta page that makes them the store's state; with
+ * MDB_NOMETASYNC it leaves that page unflushed, and this flushes it,
+ * after LMDB's write lock is released: another process's writer applies
+ * its batch meanwhile instead of waiting for this flush too. Nothing is
+ * answered before it returns, so what a client is told is stored is on
+ * disk as before. A failed flush may have dropped what it was to write
+ * (Linux reports such an error once), so no write is accepted after it.
+ */
+
+static int
+ds_txn_flush(ds_env_t *env, char *err, size_t errlen)
+{
+    int               e;
+    mdb_filehandle_t  fd;
+
+    if (mdb_env_get_fd(env->env, &fd) == 0 && dsi_fdatasync(fd) == 0) {
+        return DS_OK;
+    }
+
+    e = errno;
+
+    __atomic_store_n(&env->flush_failed, 1, __ATOMIC_RELEASE);
+
+    if (errlen && err[0] == '\0') {
+        snprintf(err, errlen, "flushing the commit: %s", strerror(e));
+    }
+
+    return DS_ERROR;
 }
 
 

@@ -75,6 +75,11 @@ struct ds_env_s {
      * the write txn once it has begun). map_gen counts the remaps.
      */
     int                 locking;
+    int                 flush_meta;     /* sync=on: MDB_NOMETASYNC, and
+                                           the commit flushes the meta
+                                           page itself (ds_env.c) */
+    int                 flush_failed;   /* a flush failed: writes are
+                                           refused from then on; atomic */
     unsigned            map_gen;
     unsigned            write_begins;   /* in mdb_txn_begin(), atomic */
     pthread_rwlock_t    map_lock;
@@ -135,6 +140,8 @@ typedef struct {
 int dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
     void *data, dsi_op_times_t *times, char *err, size_t errlen);
 int dsi_room(ds_txn_t *txn, int kind);
+/* fdatasync(), or a test's stand-in for it (store/tests) */
+extern int (*dsi_fdatasync)(int fd);
 
 /*
  * dsi_room() kinds: how much of the reserve an operation may take. Purges

@@ -6,6 +6,7 @@
  */
 
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ static void t_env_reuse_reader(void);
 static void t_env_resize_waits(void);
 static void t_env_resize_write_waits(void);
 static void t_env_resize_nested(void);
+static void t_env_flush(void);
 static void t_grow_elsewhere(const char *dir);
 static int t_count_instances(ds_env_t *env, ds_str_t hub);
 
@@ -46,6 +48,7 @@ t_env(void)
     t_env_resize_waits();
     t_env_resize_write_waits();
     t_env_resize_nested();
+    t_env_flush();
 }
 
 
@@ -1227,5 +1230,136 @@ t_env_resize_nested(void)
     ds_txn_abort(txn);
 
     ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * sync=on: LMDB leaves the meta page of a commit unflushed
+ * (MDB_NOMETASYNC) and the commit flushes it itself once LMDB's write
+ * lock is free; a txn that changed nothing is not flushed. A failed flush
+ * fails its commit, and no write txn begins after it, while reads go on.
+ */
+
+static int  t_flushes;
+static int  t_flush_errno;
+
+
+static int
+t_fdatasync(int fd)
+{
+    t_flushes++;
+
+    if (t_flush_errno) {
+        errno = t_flush_errno;
+        return -1;
+    }
+
+    return fdatasync(fd);
+}
+
+
+static int
+t_start_one(ds_env_t *env, const char *id)
+{
+    int             rc;
+    ds_txn_t       *txn;
+    ds_instance_t   inst;
+
+    rc = ds_txn_begin(env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    rc = ds_op_start(txn, t_s("Hub"), t_s(id), t_s("O"), t_s("1"), 2, &inst);
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return rc;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
+static void
+t_env_flush(void)
+{
+    int            (*saved)(int fd);
+    char           *dir;
+    char            err[256];
+    ds_env_t       *env;
+    ds_txn_t       *txn, *child;
+    ds_instance_t   inst;
+
+    saved = dsi_fdatasync;
+    dsi_fdatasync = t_fdatasync;
+    t_flush_errno = 0;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_FULL);
+
+    /* a write: one flush, after the commit */
+    t_flushes = 0;
+    T_INT(t_start_one(env, "f1"), DS_OK);
+    T_INT(t_flushes, 1);
+
+    /* a write txn that wrote nothing: none */
+    t_flushes = 0;
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_flushes, 0);
+
+    /* a child's commit is not the store's: only its parent's flushes */
+    t_flushes = 0;
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_txn_begin(env, txn, 1, &child), DS_OK);
+    T_INT(ds_op_start(child, t_s("Hub"), t_s("f2"), t_s("O"), t_s("1"), 3,
+                      &inst), DS_OK);
+    T_INT(ds_txn_commit(child), DS_OK);
+    T_INT(t_flushes, 0);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_flushes, 1);
+
+    /* a read: none */
+    t_flushes = 0;
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    ds_txn_abort(txn);
+    T_INT(t_flushes, 0);
+
+    /* a failed flush fails its commit; later writes are refused */
+    t_flush_errno = EIO;
+    T_INT(t_start_one(env, "f3"), DS_ERROR);
+    t_flush_errno = 0;
+
+    err[0] = '\0';
+    T_INT(dsi_txn_begin_err(env, NULL, 1, &txn, err, sizeof(err)), DS_ERROR);
+    T(strstr(err, "a flush of the store failed") != NULL);
+
+    if (txn != NULL) {
+        /* begun after all: end it, or the next write waits for it */
+        ds_txn_abort(txn);
+    }
+    T_INT(t_start_one(env, "f4"), DS_ERROR);
+
+    /* what was committed is still read */
+    T_INT(t_count_instances(env, t_s("Hub")), 3);
+
+    /* opened again, the store takes writes */
+    ds_env_close(env);
+    env = t_open(dir, 0, DS_SYNC_FULL);
+    t_flushes = 0;
+    T_INT(t_start_one(env, "f5"), DS_OK);
+    T_INT(t_flushes, 1);
+    T_INT(t_count_instances(env, t_s("Hub")), 4);
+    ds_env_close(env);
+
+    /* sync=off: a commit flushes nothing */
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    t_flushes = 0;
+    T_INT(t_start_one(env, "f6"), DS_OK);
+    T_INT(t_flushes, 0);
+    ds_env_close(env);
+
+    dsi_fdatasync = saved;
     t_rmdir(dir);
 }
