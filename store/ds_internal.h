@@ -290,6 +290,7 @@ int dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     int64_t parent_task, uint64_t parent_execution, int64_t parent_created,
     int failed, ds_str_t result, ds_str_t reason, ds_str_t details,
     int64_t now);
+int dsi_parent_is(const ds_instance_t *child, ds_str_t id, int64_t created);
 int dsi_drop_work(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int tombstones);
 
 

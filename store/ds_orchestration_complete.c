@@ -90,7 +90,8 @@ static int ds_complete_ended(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst, const uint8_t *lease, uint64_t digest,
     ds_status_e *status);
 static int ds_complete_orphans(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    const ds_action_t *a, size_t n, ds_str_t reason, int64_t now);
+    int64_t created, const ds_action_t *a, size_t n, ds_str_t reason,
+    int64_t now);
 
 
 int
@@ -1501,8 +1502,8 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     /* i is one past the termination that ended it */
 
     if (rc == DS_OK && *ended && a[n - 1].type == DS_ACT_CONTINUE_AS_NEW) {
-        rc = ds_complete_orphans(txn, hub, id, a, i - 1, a[i - 1].input,
-                                 now);
+        rc = ds_complete_orphans(txn, hub, id, inst->created, a, i - 1,
+                                 a[i - 1].input, now);
     }
 
     return rc;
@@ -1522,7 +1523,8 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
 static int
 ds_complete_orphans(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    const ds_action_t *a, size_t n, ds_str_t reason, int64_t now)
+    int64_t created, const ds_action_t *a, size_t n, ds_str_t reason,
+    int64_t now)
 {
     int            rc;
     char           cb[DS_ID_MAX];
@@ -1548,15 +1550,15 @@ ds_complete_orphans(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         }
 
         /*
-         * another's instance (a start refused as it held the id) or
-         * ended: skipped. A start refused because an active child of
-         * this instance held the id passes, and that child ends here if
-         * the walk left it: a child of an earlier execution, which no
-         * history of this one names.
+         * another's instance (a start refused as it held the id; a
+         * child of an earlier life of this id, purged and started
+         * again, is another's) or ended: skipped. A start refused
+         * because an active child of this instance held the id passes,
+         * and that child ends here if the walk left it: a child of an
+         * earlier execution, which no history of this one names.
          */
 
-        if (c.parent_id.len != id.len
-            || memcmp(c.parent_id.data, id.data, id.len) != 0
+        if (!dsi_parent_is(&c, id, created)
             || ds_status_is_terminal(c.status))
         {
             continue;

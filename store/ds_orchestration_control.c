@@ -33,7 +33,7 @@ static int ds_children_cb(void *data, uint64_t seq, ds_str_t event);
 static int ds_children(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_children_t *c);
 static int ds_child_of(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    ds_str_t child, ds_instance_t *inst);
+    int64_t created, ds_str_t child, ds_instance_t *inst);
 static int ds_terminate_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t reason, int64_t now, unsigned depth);
 static int ds_purge_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -465,20 +465,20 @@ ds_children(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_children_t *c)
 }
 
 
-/* the child, when it exists and id is still its parent */
+/*
+ * the child, when it exists and id, created then, is still its parent
+ * (dsi_parent_is())
+ */
 
 static int
-ds_child_of(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t child,
-    ds_instance_t *inst)
+ds_child_of(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int64_t created,
+    ds_str_t child, ds_instance_t *inst)
 {
     int  rc;
 
     rc = ds_instance_get(txn, hub, child, inst);
 
-    if (rc == DS_OK
-        && (inst->parent_id.len != id.len
-            || memcmp(inst->parent_id.data, id.data, id.len) != 0))
-    {
+    if (rc == DS_OK && !dsi_parent_is(inst, id, created)) {
         return DS_NOTFOUND;
     }
 
@@ -506,6 +506,7 @@ ds_terminate_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 {
     int             rc;
     size_t          i, off;
+    int64_t         created;
     ds_str_t        child;
     ds_instance_t   inst;
     ds_children_t   c;
@@ -518,6 +519,15 @@ ds_terminate_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         rc = ds_op_terminate(txn, hub, id, reason, now);
     }
 
+    /* the life of the id that started them: its created time */
+
+    created = 0;
+
+    if (rc == DS_OK && c.n) {
+        rc = ds_instance_get(txn, hub, id, &inst);
+        created = inst.created;
+    }
+
     for (i = 0, off = 0; rc == DS_OK && i < c.n && depth < DS_TREE_DEPTH;
          i++)
     {
@@ -525,7 +535,7 @@ ds_terminate_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         child.len = strlen(child.data);
         off += child.len + 1;
 
-        if (ds_child_of(txn, hub, id, child, &inst) != DS_OK
+        if (ds_child_of(txn, hub, id, created, child, &inst) != DS_OK
             || ds_status_is_terminal(inst.status))
         {
             continue;
@@ -565,6 +575,7 @@ ds_purge_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e *status,
 {
     int             rc;
     size_t          i, off;
+    int64_t         created;
     ds_str_t        child;
     ds_status_e     st;
     ds_instance_t   inst;
@@ -576,6 +587,7 @@ ds_purge_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e *status,
     }
 
     *status = inst.status;
+    created = inst.created;
 
     if (!ds_status_is_terminal(inst.status)) {
         return DS_PRECONDITION;
@@ -598,7 +610,7 @@ ds_purge_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_status_e *status,
         child.len = strlen(child.data);
         off += child.len + 1;
 
-        if (ds_child_of(txn, hub, id, child, &inst) != DS_OK
+        if (ds_child_of(txn, hub, id, created, child, &inst) != DS_OK
             || !ds_status_is_terminal(inst.status))
         {
             continue;

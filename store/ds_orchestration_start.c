@@ -282,3 +282,28 @@ dsi_drop_work(ds_txn_t *txn, ds_str_t hub, ds_str_t id, int tombstones)
 
     return dsi_timer_drop_all(txn, hub, id);
 }
+
+
+/*
+ * 1 when child names id as its parent, and the parent's life that started
+ * it is the one created at created: the tree walks (recursive terminate
+ * and purge, the orphans of a completion that ended its own instance)
+ * take only such children. An id purged and started again is another
+ * life, and the old life's children, which still name the id, are not
+ * its own. A child that does not know its parent's created time (started
+ * before record version 7; parent_created 0) goes by the id alone, as
+ * does a created of 0.
+ */
+
+int
+dsi_parent_is(const ds_instance_t *child, ds_str_t id, int64_t created)
+{
+    if (child->parent_id.len != id.len
+        || memcmp(child->parent_id.data, id.data, id.len) != 0)
+    {
+        return 0;
+    }
+
+    return child->parent_created == 0 || created == 0
+           || child->parent_created == created;
+}

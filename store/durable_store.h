@@ -360,10 +360,13 @@ int ds_op_purge(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
  * Recursive forms (gRPC's TerminateInstance and PurgeInstances with
  * recursive): the instance, then the sub-orchestrations its history
  * says it started and that still name it as parent, and theirs, 16
- * levels down. Terminate answers as ds_op_terminate() for the instance
- * and goes on to its active children only when it terminated it; purge
- * answers as ds_op_purge(), leaves active children alone and counts in
- * *purged every instance it deleted.
+ * levels down. A child that keeps its parent's created time (record
+ * version 7) must name this life of the id: one an earlier life
+ * started, before the id was purged and started again, is left alone.
+ * Terminate answers as ds_op_terminate() for the instance and goes on to
+ * its active children only when it terminated it; purge answers as
+ * ds_op_purge(), leaves active children alone and counts in *purged
+ * every instance it deleted.
  */
 int ds_op_terminate_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t reason, int64_t now);

@@ -29,7 +29,10 @@
  * as older modules may still call the old one. Level 5 calls nothing
  * new: its functions deliver a child's end only to the parent that
  * started it (durable.deliver_parent()), and a store takes no functions
- * without that.
+ * without that. Level 6 calls nothing new either: its tree walks
+ * (recursive terminate and purge, a completion's orphans) take only the
+ * children of the parent's life that started them (durable.child_of()),
+ * not an earlier life's of an id purged and started again.
  */
 
 
@@ -39,7 +42,7 @@
 
 #define DSI_PG_SCHEMA_MIN   6
 #define DSI_PG_SCHEMA       9
-#define DSI_PG_FUNCTIONS    5
+#define DSI_PG_FUNCTIONS    6
 
 
 #endif /* DS_PG_SCHEMA_H */

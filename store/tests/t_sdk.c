@@ -2594,6 +2594,156 @@ t_sdk_trees(void)
 }
 
 
+/*
+ * The tree walks take only the children of the parent's life that
+ * started them. A parent ends without its child c0, is purged and starts
+ * again under its id; the new life's start of c0 is refused (the old
+ * child holds the id and still names the parent), so the new history
+ * names c0 too. The recursive terminate of the new life ends its own
+ * children, c1 and c2 (one whose record keeps no parent's created time,
+ * as a child started before record version 7: by the id alone), and
+ * leaves c0 running; its recursive purge leaves c0 once that has ended.
+ * Then the orphans of a completion that ended its own instance: the new
+ * life of r1, a child again, refused the start of the old life's rk
+ * before its termination of its parent's tree, and continued as new: rk
+ * goes on. (The same on PostgreSQL: store/pg/tests/080-tree-reused.sql.)
+ */
+
+static void
+t_sdk_trees_reused(void)
+{
+    int             changed;
+    char           *dir;
+    ds_op_t         op;
+    ds_env_t       *env;
+    ds_str_t        hub;
+    ds_txn_t       *txn;
+    t_named_t       c;
+    ds_action_t     act[3];
+    ds_status_e     st;
+    ds_instance_t   inst;
+    const char     *only_p[] = { "P", NULL };
+    const char     *only_r0[] = { "R0", NULL };
+    const char     *only_r1[] = { "R1", NULL };
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    hub = t_s("Tree");
+    T_INT(t_start(env, hub, "p", "P", NULL, T0), DS_OK);
+    t_sub(env, hub, "p", "P", "c0", "C", 1, T0);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("p"), t_s("\"alone\""), T0 + 1),
+          DS_OK);
+    T_INT(ds_op_purge(txn, hub, t_s("p"), &st), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(t_start(env, hub, "p", "P", NULL, T0 + 2), DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 2, 1, 2,
+                        only_p, &c), DS_OK);
+    T_INT(c.n, 1);
+
+    act[0] = t_act(DS_ACT_START_SUB, 0, "C", NULL);
+    act[0].instance_id = t_s("c0");
+    act[1] = t_act(DS_ACT_START_SUB, 1, "C", NULL);
+    act[1].instance_id = t_s("c1");
+    act[2] = t_act(DS_ACT_START_SUB, 2, "C", NULL);
+    act[2].instance_id = t_s("c2");
+    T_INT(t_complete_o(env, hub, "p", 2, act, 3, T0 + 2, &st), DS_OK);
+    T_INT(st, DS_RUNNING);
+
+    T_INT(t_get(env, hub, "c0", &inst, NULL, 0), DS_OK);
+    T_INT(inst.parent_created, T0);
+    T_INT(t_get(env, hub, "c1", &inst, NULL, 0), DS_OK);
+    T_INT(inst.parent_created, T0 + 2);
+
+    /* c2 as a record of before version 7 has it */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_get(txn, hub, t_s("c2"), &inst), DS_OK);
+    inst.parent_created = 0;
+    T_INT(ds_instance_put(txn, hub, t_s("c2"), &inst), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    memset(&op, 0, sizeof(ds_op_t));
+    op.type = DS_OP_TERMINATE;
+    op.hub = hub;
+    op.now = T0 + 3;
+    op.in.control.id = t_s("p");
+    op.in.control.data = t_s("\"tree\"");
+    op.in.control.recurse = 1;
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_OK);
+
+    T_INT(t_get(env, hub, "c1", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T_INT(t_get(env, hub, "c2", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T_INT(t_get(env, hub, "c0", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_PENDING);
+
+    /* the old child ends; the new life's tree is purged without it */
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("c0"), t_s("\"old\""), T0 + 4),
+          DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    op.type = DS_OP_PURGE;
+    ds_op_batch(env, &op);
+    T_INT(op.rc, DS_OK);
+    T_INT(op.out.control.purged, 3);
+    T_INT(t_get(env, hub, "c1", &inst, NULL, 0), DS_NOTFOUND);
+    T_INT(t_get(env, hub, "c2", &inst, NULL, 0), DS_NOTFOUND);
+    T_INT(t_get(env, hub, "c0", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T(t_consistent(env, hub, NULL));
+
+    /* r0 -> r1 -> rk; r1 ends alone, is purged, r0 starts it again */
+
+    hub = t_s("Orphan");
+    T_INT(t_start(env, hub, "r0", "R0", NULL, T0), DS_OK);
+    t_sub(env, hub, "r0", "R0", "r1", "R1", 11, T0);
+    t_sub(env, hub, "r1", "R1", "rk", "RK", 12, T0 + 1);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("r1"), t_s("\"alone\""), T0 + 2),
+          DS_OK);
+    T_INT(ds_op_purge(txn, hub, t_s("r1"), &st), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 3, 1, 13,
+                        only_r0, &c), DS_OK);
+    T_INT(c.n, 1);
+    act[0] = t_act(DS_ACT_START_SUB, 1, "R1", NULL);
+    act[0].instance_id = t_s("r1");
+    T_INT(t_complete_o(env, hub, "r0", 13, act, 1, T0 + 3, &st), DS_OK);
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 4, 1, 14,
+                        only_r1, &c), DS_OK);
+    T_INT(c.n, 1);
+    act[0] = t_act(DS_ACT_START_SUB, 0, "RK", NULL);
+    act[0].instance_id = t_s("rk");
+    act[1] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"down\"");
+    act[1].instance_id = t_s("r0");
+    act[1].recurse = 1;
+    act[2] = t_act(DS_ACT_CONTINUE_AS_NEW, 1, NULL, "2");
+    T_INT(t_complete_answer(env, hub, "r1", 14, act, 3, T0 + 5, &st,
+                            &changed), DS_OK);
+    T_INT(st, DS_TERMINATED);
+
+    t_terminated_by(env, hub, "r0", "\"down\"");
+    T_INT(t_get(env, hub, "r1", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_TERMINATED);
+    T_INT(t_get(env, hub, "rk", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_PENDING);
+    T_INT(inst.parent_created, T0);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 /* ContinueAsNew: the new version, and events carried over in order */
 
 /*
@@ -2836,6 +2986,7 @@ t_sdk(void)
     t_sdk_sub_parent_created();
     t_sdk_rewind_parent_created();
     t_sdk_trees();
+    t_sdk_trees_reused();
     t_sdk_continue_as_new();
     t_sdk_answers_parsed();
     t_sdk_entity_actions();

@@ -112,24 +112,42 @@ DECLARE
     seq    bigint;
     sched  bigint;
     had    bigint;
+    links  boolean;
     inst   durable.instances;
 BEGIN
     part := durable.partition_of(p_n, p_id);
     sched := CASE WHEN p_scheduled > p_now THEN p_scheduled ELSE 0 END;
     seq := 1;
 
+    -- a child's start writes its parent's created time where the schema
+    -- has the column; the statements that name it run only then
+    links := p_parent_created IS NOT NULL AND durable.parent_links();
+
     -- a new id, the common case, costs this one statement (no look
     -- first); a conflict inserts nothing, and the record is then locked
     -- and looked at
-    INSERT INTO durable.instances (hub, partition, id, status,
-            suspended_from, created, updated, execution, name, input,
-            parent_id, parent_task, parent_execution, ready_at,
-            inbox_seq, done_status, scheduled_start, version, tags)
-        VALUES (p_hub, part, p_id, 6, 6, p_now, p_now, 1, p_name,
-                p_input, p_parent_id, p_parent_task, p_parent_execution,
-                greatest(p_now, sched, 1), seq, 6, sched, p_version,
-                p_tags)
-        ON CONFLICT DO NOTHING;
+    IF links THEN
+        INSERT INTO durable.instances (hub, partition, id, status,
+                suspended_from, created, updated, execution, name, input,
+                parent_id, parent_task, parent_execution, ready_at,
+                inbox_seq, done_status, scheduled_start, version, tags,
+                parent_created)
+            VALUES (p_hub, part, p_id, 6, 6, p_now, p_now, 1, p_name,
+                    p_input, p_parent_id, p_parent_task, p_parent_execution,
+                    greatest(p_now, sched, 1), seq, 6, sched, p_version,
+                    p_tags, p_parent_created)
+            ON CONFLICT DO NOTHING;
+    ELSE
+        INSERT INTO durable.instances (hub, partition, id, status,
+                suspended_from, created, updated, execution, name, input,
+                parent_id, parent_task, parent_execution, ready_at,
+                inbox_seq, done_status, scheduled_start, version, tags)
+            VALUES (p_hub, part, p_id, 6, 6, p_now, p_now, 1, p_name,
+                    p_input, p_parent_id, p_parent_task, p_parent_execution,
+                    greatest(p_now, sched, 1), seq, 6, sched, p_version,
+                    p_tags)
+            ON CONFLICT DO NOTHING;
+    END IF;
 
     IF NOT FOUND THEN
         SELECT * INTO inst FROM durable.instances i
@@ -166,16 +184,17 @@ BEGIN
             WHERE m.hub = p_hub AND m.partition = part AND m.id = p_id;
         PERFORM durable.drop_work(p_hub, part, p_id, true);
 
-        -- a child's before: its parent's created time goes too
+        -- the row of a start again: its parent's created time is this
+        -- start's, or none (a child's before goes too). The UPDATE above
+        -- names only the columns of every version served.
         had := durable.parent_created_of(inst);
-    END IF;
 
-    -- the statements above name only the columns of every version served
-    IF (p_parent_created IS NOT NULL OR had IS NOT NULL)
-       AND durable.parent_links()
-    THEN
-        UPDATE durable.instances i SET parent_created = p_parent_created
-            WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
+        IF links OR had IS NOT NULL THEN
+            UPDATE durable.instances i
+                SET parent_created = p_parent_created
+                WHERE i.hub = p_hub AND i.partition = part
+                  AND i.id = p_id;
+        END IF;
     END IF;
 
     INSERT INTO durable.inbox (hub, partition, id, seq, message)
@@ -589,10 +608,12 @@ BEGIN
             FOR i IN 1 .. term - 1 LOOP
                 CONTINUE WHEN p_kinds[i] <> 2 OR p_a[i] = p_id;
 
-                -- another's (its start refused) or ended: skipped; an
-                -- active child of this instance that held the id (an
-                -- earlier execution's, else the walk ended it) ends here
-                kid := durable.child_of(p_hub, p_id, p_a[i]);
+                -- another's (its start refused; an earlier life's of
+                -- this id, purged and started again, is another's) or
+                -- ended: skipped; an active child of this instance that
+                -- held the id (an earlier execution's, else the walk
+                -- ended it) ends here
+                kid := durable.child_of(p_hub, p_id, inst.created, p_a[i]);
                 CONTINUE WHEN kid.id IS NULL OR durable.terminal(kid.status);
 
                 t := durable.terminate_tree(p_hub, p_a[i], p_c[term]);

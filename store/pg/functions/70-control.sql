@@ -142,9 +142,37 @@ END
 $$;
 
 
--- a child's record when it names p_parent as its parent (ds_child_of())
+-- its first form, without the parent's created time (level 5 and below)
+DROP FUNCTION IF EXISTS durable.child_of(text, text, text);
+
+-- dsi_parent_is(): whether p_child's record was started by the life of
+-- its parent created at p_created. An id purged and started again is
+-- another life, whose tree walks must not take the old life's children,
+-- which still name the id. A child that keeps no created time (started
+-- before schema version 9, or on a database below it) goes by the id
+-- alone, as does a p_created of NULL or 0.
+CREATE OR REPLACE FUNCTION durable.child_of_life(p_child durable.instances,
+    p_created bigint)
+RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    created  bigint;
+BEGIN
+    IF p_created IS NULL OR p_created = 0 THEN
+        RETURN true;
+    END IF;
+
+    created := durable.parent_created_of(p_child);
+
+    RETURN created IS NULL OR created = p_created;
+END
+$$;
+
+
+-- a child's record when it names p_parent, created at p_created, as its
+-- parent (ds_child_of())
 CREATE OR REPLACE FUNCTION durable.child_of(p_hub text, p_parent text,
-    p_child text)
+    p_created bigint, p_child text)
 RETURNS durable.instances
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -160,6 +188,10 @@ BEGIN
     SELECT * INTO inst FROM durable.instances i
         WHERE i.hub = p_hub AND i.partition = durable.partition_of(n, p_child)
           AND i.id = p_child AND i.parent_id = p_parent;
+
+    IF NOT FOUND OR NOT durable.child_of_life(inst, p_created) THEN
+        RETURN NULL;
+    END IF;
 
     RETURN inst;
 END
@@ -187,11 +219,12 @@ CREATE OR REPLACE FUNCTION durable.terminate_subtree(p_hub text,
 RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
-    n      integer;
-    kids   text[];
-    child  text;
-    c      durable.instances;
-    r      record;
+    n        integer;
+    kids     text[];
+    child    text;
+    created  bigint;
+    c        durable.instances;
+    r        record;
 BEGIN
     -- the children first: the history is read before it grows
     n := durable.hub_partitions(p_hub, false);
@@ -207,8 +240,13 @@ BEGIN
         RETURN r.rc;
     END IF;
 
+    -- the life of the id that started them (a termination keeps it)
+    SELECT i.created INTO created FROM durable.instances i
+        WHERE i.hub = p_hub AND i.partition = durable.partition_of(n, p_id)
+          AND i.id = p_id;
+
     FOREACH child IN ARRAY kids LOOP
-        c := durable.child_of(p_hub, p_id, child);
+        c := durable.child_of(p_hub, p_id, created, child);
 
         IF c.id IS NOT NULL AND NOT durable.terminal(c.status) THEN
             PERFORM durable.terminate_subtree(p_hub, child, p_reason,
@@ -262,6 +300,8 @@ DROP FUNCTION IF EXISTS durable.purge_gather(text, text, integer, integer[],
 -- costs time linear in its size. A child must name its parent
 -- (parent_id), so each instance has one place in the tree: only p_id,
 -- whose own parent is not checked, could come again, and is left out.
+-- It must also have been started by the parent's life of now
+-- (durable.child_of_life()): not by one before the id was purged.
 CREATE OR REPLACE FUNCTION durable.purge_gather(p_hub text, p_id text,
     OUT rc integer, OUT status smallint, OUT parts integer[],
     OUT ids text[])
@@ -308,10 +348,13 @@ BEGIN
             SELECT c.child FROM (
                 SELECT DISTINCT ON (e.child) e.child, e.pos, e.seq
                 FROM (
-                    SELECT f.pos, f.id AS parent, h.seq,
+                    SELECT f.pos, f.id AS parent, p.created, h.seq,
                            (h.event::json) ->> 'InstanceId' AS child
                     FROM unnest(lparts, lids) WITH ORDINALITY
                              AS f(part, id, pos)
+                    JOIN durable.instances p
+                      ON p.hub = p_hub AND p.partition = f.part
+                         AND p.id = f.id
                     JOIN durable.history h
                       ON h.hub = p_hub AND h.partition = f.part
                          AND h.id = f.id
@@ -323,6 +366,7 @@ BEGIN
                      AND i.id = e.child AND i.parent_id = e.parent
                 WHERE durable.valid_key(p_hub, e.child) AND e.child <> p_id
                   AND durable.terminal(i.status)
+                  AND durable.child_of_life(i, e.created)
                 ORDER BY e.child, e.pos, e.seq) c
             ORDER BY c.pos, c.seq
         LOOP

@@ -1,7 +1,8 @@
 // An instance's life through the JavaScript SDK's client, with its worker
 // running: suspend and resume, terminate with and without its
 // sub-orchestrations, rewind a failed instance, restart (same id and new
-// id), purge by id, by filter and with the sub-orchestrations.
+// id), purge by id, by filter and with the sub-orchestrations, and the
+// children of a parent id purged and started again.
 
 'use strict';
 
@@ -53,6 +54,19 @@ async function* reuser(ctx, tag) {
     { instanceId: `${ctx.instanceId}-${tag}` });
 }
 
+// a second life of an id: its start of the child id c0 is refused while
+// an earlier life's child holds it, then a child of its own waits
+async function* secondLife(ctx) {
+  try {
+    yield ctx.callSubOrchestrator(waiter, null,
+      { instanceId: `${ctx.instanceId}-c0` });
+  } catch (e) {
+    // refused: the earlier life's child holds the id
+  }
+  return yield ctx.callSubOrchestrator(waiter, null,
+    { instanceId: `${ctx.instanceId}-c1` });
+}
+
 async function* fragile(ctx, key) {
   const a = yield ctx.callActivity(mayFail, `${key}-a`);
   const b = yield ctx.callActivity(mayFail, `${key}-b`);
@@ -67,7 +81,7 @@ test('lifecycle', async (t) => {
     name: 'lifecycle',
     register: (w) => {
       for (const o of [waiter, family, quickFamily, echo, fragile,
-        reuser]) {
+        reuser, secondLife]) {
         w.addOrchestrator(o);
       }
       w.addActivity(mayFail);
@@ -262,6 +276,42 @@ test('lifecycle', async (t) => {
       const st = await finished(client, id);
       assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED);
       assert.strictEqual(output(st), 'new value');
+    });
+
+  // the recursive terminate and purge of a parent purged and started
+  // again under its id: its history names the earlier life's child (a
+  // refused start of its id), which must be left alone
+  await t.test('a reused parent id\'s tree leaves the old child alone',
+    async () => {
+      const id = 'ru-2';
+      await client.scheduleNewOrchestration(family, 1, id);
+      await until('the old child', async () =>
+        (await client.getOrchestrationState(`${id}-c0`)) !== undefined);
+      await client.terminateOrchestration(id, 'stop');
+      await finished(client, id);
+      let res = await client.purgeOrchestration(id, { recursive: false });
+      assert.strictEqual(res.deletedInstanceCount, 1);
+
+      await client.scheduleNewOrchestration(secondLife, null, id);
+      await until('the new child', async () =>
+        (await client.getOrchestrationState(`${id}-c1`)) !== undefined);
+      await client.terminateOrchestration(id,
+        terminateOptions({ recursive: true, output: 'tree stop' }));
+      assert.strictEqual((await finished(client, id)).runtimeStatus,
+        OrchestrationStatus.TERMINATED);
+      assert.strictEqual((await finished(client, `${id}-c1`)).runtimeStatus,
+        OrchestrationStatus.TERMINATED);
+      const s = await statusOf(client, `${id}-c0`);
+      assert.ok(s === OrchestrationStatus.RUNNING
+        || s === OrchestrationStatus.PENDING, `the old child is ${s}`);
+
+      // once it has ended, the recursive purge leaves it too
+      await client.raiseOrchestrationEvent(`${id}-c0`, 'go', 'old value');
+      assert.strictEqual(output(await finished(client, `${id}-c0`)),
+        'old value');
+      res = await client.purgeOrchestration(id, { recursive: true });
+      assert.strictEqual(res.deletedInstanceCount, 2);
+      assert.ok(await client.getOrchestrationState(`${id}-c0`));
     });
 
   await t.test('nginx logged no alert and no worker died', () => {
