@@ -29,7 +29,9 @@
  * as older modules may still call the old one. Level 5 calls nothing
  * new: its functions deliver a child's end only to the parent that
  * started it (durable.deliver_parent()), and a store takes no functions
- * without that.
+ * without that. Nor does level 6: its durable.entity_settle() drops a
+ * lock request no one would take before it locks, so that a queue of
+ * ended waiters cannot leave an entity locked for good.
  */
 
 
@@ -39,7 +41,7 @@
 
 #define DSI_PG_SCHEMA_MIN   6
 #define DSI_PG_SCHEMA       9
-#define DSI_PG_FUNCTIONS    5
+#define DSI_PG_FUNCTIONS    6
 
 
 #endif /* DS_PG_SCHEMA_H */
