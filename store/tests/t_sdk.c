@@ -2060,7 +2060,8 @@ t_sdk_rewind_parent_created(void)
  * cost a depth each before (the limit is 64). Sets of four, @acc@0 and
  * three of the waiter's own: 30, which cost four each before; the first
  * holds its first three and waits at the fourth, which h holds, so the
- * others wait behind it at @acc@0 and are dropped once h unlocks.
+ * others wait behind it at @acc@0 and are dropped once h unlocks. And
+ * 1100 single requests: the loop no longer stops after 1000 passes.
  */
 
 static void
@@ -2167,6 +2168,9 @@ t_sdk_stale_queue(void)
 {
     t_sdk_stale_queue_one(1, 100);
     t_sdk_stale_queue_one(4, 30);
+
+    /* more than the 1000 passes the loop once stopped at */
+    t_sdk_stale_queue_one(1, 1100);
 }
 
 
