@@ -6,7 +6,8 @@
 -- 64). Sets of four, @set@0 and three of the waiter's own: 30, which
 -- cost four each before; the first holds its first three and waits at
 -- the fourth, which h2 holds, so the others wait behind it at @set@0
--- and are dropped once h2 unlocks. store/tests/t_sdk.c
+-- and are dropped once h2 unlocks. And 1100 single requests: the loop
+-- no longer stops after 1000 passes. store/tests/t_sdk.c
 -- (t_sdk_stale_queue) holds LMDB to the same.
 
 -- a lock request of p_by's execution 1, queued at its set's first entity
@@ -161,4 +162,47 @@ SELECT durable_test.eq(durable_test.owner('@set@0'), 'live2',
        durable_test.eq(durable_test.owner('@set@00-c'), NULL::text,
                        'v0''s request at the fourth dropped'),
        durable_test.eq(durable_test.queued('@set@0'), 0::bigint,
+                       'the waiters'' requests are gone');
+
+-- more than the 1000 passes the loop once stopped at: 1100 waiters of
+-- @big@0, one live last
+
+SELECT durable_test.eq(durable_test.start('h3'), 0, 'h3 started'),
+       durable_test.eq(durable_test.req('h3', 'cs-h3', ARRAY['@big@0']), 0,
+                       'h3 locks @big@0');
+
+DO $$
+BEGIN
+    FOR i IN 0 .. 1099 LOOP
+        PERFORM durable_test.eq(durable_test.start('u' || i), 0, 'started');
+        PERFORM durable_test.eq(durable_test.req('u' || i, 'cs-u',
+                                                 ARRAY['@big@0']),
+                                0, 'queued');
+    END LOOP;
+END
+$$;
+
+SELECT durable_test.eq(durable_test.start('live3'), 0, 'live3 started'),
+       durable_test.eq(durable_test.req('live3', 'cs-live3',
+                                        ARRAY['@big@0']),
+                       0, 'live3 queued');
+
+DO $$
+BEGIN
+    FOR i IN 0 .. 1099 LOOP
+        PERFORM durable_test.eq((durable.terminate('hub', 'u' || i,
+                                                   NULL)).rc,
+                                0, 'terminated');
+    END LOOP;
+END
+$$;
+
+SELECT durable_test.eq(durable_test.unlock('h3', 'cs-h3', '@big@0'), 0,
+                       'h3 unlocks @big@0');
+
+SELECT durable_test.eq(durable_test.owner('@big@0'), 'live3',
+                       'the live request has @big@0'),
+       durable_test.eq(durable_test.grants('live3'), 1::bigint,
+                       'and its grant'),
+       durable_test.eq(durable_test.queued('@big@0'), 0::bigint,
                        'the waiters'' requests are gone');
