@@ -125,7 +125,8 @@ static int ds_entity_settle(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
 static int ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j,
     int64_t now, unsigned depth);
 static int ds_entity_release_set(ds_txn_t *txn, ds_str_t hub,
-    ds_str_t owner, ds_str_t cs, json_t *set, int64_t now, unsigned depth);
+    ds_str_t owner, ds_str_t cs, json_t *set, size_t n, int64_t now,
+    unsigned depth);
 static int ds_entity_unlock_stale(ds_txn_t *txn, ds_str_t hub,
     ds_str_t eid, ds_str_t owner, ds_str_t cs, int64_t now, unsigned depth);
 static int ds_entity_grant_stale(ds_txn_t *txn, ds_str_t hub,
@@ -545,29 +546,36 @@ ds_efront_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
  * lock request locks the entity for its orchestration and goes on to
  * the next entity of its set (or, from the last, EntityLockGranted to
  * the orchestration); the holder's unlock unlocks it; an unlock by
- * another is stale and dropped. Repeats while something changed.
+ * another is stale and dropped. A lock request whose grant would reach
+ * no one (ds_entity_grant_stale()) is dropped before it locks, and the
+ * entities before it in its set that it holds are unlocked: the loop
+ * goes on with the next request, so a queue of such requests, however
+ * long, costs no depth. Each pass deletes the message it applied or
+ * dropped, so the loop ends.
  */
 
 static int
 ds_entity_settle(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, int64_t now,
     unsigned depth)
 {
-    int          rc, changed;
-    size_t       guard;
+    int          rc, changed, stale;
     int64_t      old_ready_at;
-    uint64_t     last;
+    json_int_t   pos;
+    uint64_t     last, execution;
     json_t      *j;
+    ds_str_t     owner, cs;
     ds_erec_t    rec;
     ds_efront_t  f;
 
     if (depth > DS_LOCK_SET_MAX) {
+        /* left as it is, unlocked or not: the next message settles it */
         return DS_OK;
     }
 
     dsi_buf_init(&f.text);
     rc = DS_OK;
 
-    for (guard = 0; guard < 1000; guard++) {
+    for ( ;; ) {
         rc = ds_erec_get(txn, hub, eid, &rec);
 
         if (rc == DS_NOTFOUND) {
@@ -604,6 +612,7 @@ ds_entity_settle(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, int64_t now,
         }
 
         changed = 0;
+        stale = 0;
 
         if (f.kind == DS_EMSG_LOCK) {
             rec.owner.data = json_string_value(json_object_get(j,
@@ -612,6 +621,26 @@ ds_entity_settle(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, int64_t now,
             rec.cs.data = json_string_value(json_object_get(j, "lock"));
             rec.cs.len = rec.cs.data ? strlen(rec.cs.data) : 0;
             changed = rec.owner.len && rec.cs.len;
+
+            if (changed) {
+                execution = (uint64_t) json_integer_value(
+                                json_object_get(j, "parentExecution"));
+
+                rc = ds_entity_grant_stale(txn, hub, rec.owner, execution);
+
+                if (rc == 1) {
+                    /* dropped unapplied; the strings point into j */
+                    owner = rec.owner;
+                    cs = rec.cs;
+                    stale = 1;
+                    changed = 0;
+                    rc = DS_OK;
+
+                } else if (rc != DS_OK) {
+                    json_decref(j);
+                    break;
+                }
+            }
 
         } else if (f.holder && ds_str_is(rec.cs, json_string_value(
                                      json_object_get(j, "unlock"))))
@@ -645,6 +674,17 @@ ds_entity_settle(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, int64_t now,
 
         if (rc == DS_OK && f.kind == DS_EMSG_LOCK && changed) {
             rc = ds_entity_lock_next(txn, hub, j, now, depth);
+        }
+
+        if (rc == DS_OK && stale) {
+            /* the set's entities before this one, which it may hold */
+            pos = json_integer_value(json_object_get(j, "position"));
+
+            if (pos > 0) {
+                rc = ds_entity_release_set(txn, hub, owner, cs,
+                                           json_object_get(j, "lockSet"),
+                                           (size_t) pos, now, depth + 1);
+            }
         }
 
         json_decref(j);
@@ -719,23 +759,16 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
         return rc;
     }
 
+    /*
+     * ds_entity_settle() found the execution alive before it locked the
+     * last entity, in this transaction: the grant reaches it
+     */
+
     id.data = json_string_value(json_object_get(j, "lock"));
     id.len = strlen(id.data);
 
     execution = (uint64_t) json_integer_value(json_object_get(j,
                                                   "parentExecution"));
-
-    rc = ds_entity_grant_stale(txn, hub, parent, execution);
-
-    if (rc == 1) {
-        /* no one would take the grant: the set is unlocked at once */
-        return ds_entity_release_set(txn, hub, parent, id, set, now,
-                                     depth + 1);
-    }
-
-    if (rc != DS_OK) {
-        return rc;
-    }
 
     dsi_buf_init(&b);
     dsi_ev_begin(&b, "EntityLockGranted", -1, now);
@@ -808,27 +841,34 @@ dsi_entity_release(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
         return DS_ERROR;
     }
 
-    rc = ds_entity_release_set(txn, hub, owner, cs, j, now, 0);
+    rc = ds_entity_release_set(txn, hub, owner, cs, j, json_array_size(j),
+                               now, 0);
     json_decref(j);
 
     return rc;
 }
 
 
+/*
+ * The first n entities of set. Past DS_LOCK_SET_MAX deep, each is still
+ * unlocked, but not settled (ds_entity_settle()): its queue waits for
+ * the next message sent to it, and no ended owner keeps it.
+ */
+
 static int
 ds_entity_release_set(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
-    ds_str_t cs, json_t *set, int64_t now, unsigned depth)
+    ds_str_t cs, json_t *set, size_t n, int64_t now, unsigned depth)
 {
     int            rc;
     size_t         i;
     ds_str_t       id, eid;
     unsigned char  eb[DS_ID_MAX];
 
-    if (depth > DS_LOCK_SET_MAX) {
-        return DS_OK;
+    if (n > json_array_size(set)) {
+        n = json_array_size(set);
     }
 
-    for (i = 0; i < json_array_size(set); i++) {
+    for (i = 0; i < n; i++) {
         id.data = json_string_value(json_array_get(set, i));
 
         if (id.data == NULL) {

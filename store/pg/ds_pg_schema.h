@@ -33,6 +33,9 @@
  * (recursive terminate and purge, a completion's orphans) take only the
  * children of the parent's life that started them (durable.child_of()),
  * not an earlier life's of an id purged and started again.
+ * Nor does level 7: its durable.entity_settle() drops a lock request no
+ * one would take before it locks, so that a queue of ended waiters
+ * cannot leave an entity locked for good.
  */
 
 
@@ -42,7 +45,7 @@
 
 #define DSI_PG_SCHEMA_MIN   6
 #define DSI_PG_SCHEMA       9
-#define DSI_PG_FUNCTIONS    6
+#define DSI_PG_FUNCTIONS    7
 
 
 #endif /* DS_PG_SCHEMA_H */

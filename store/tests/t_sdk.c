@@ -2053,6 +2053,128 @@ t_sdk_rewind_parent_created(void)
 
 
 /*
+ * Many ended orchestrations wait in the queue of @acc@0 (their requests
+ * outlive them: none had a grant to drop) until it is unlocked. Each is
+ * dropped before it locks, at no depth, so a live request queued last
+ * gets its set however many wait before it. Single requests: 100, which
+ * cost a depth each before (the limit is 64). Sets of four, @acc@0 and
+ * three of the waiter's own: 30, which cost four each before; the first
+ * holds its first three and waits at the fourth, which h holds, so the
+ * others wait behind it at @acc@0 and are dropped once h unlocks. And
+ * 1100 single requests: the loop no longer stops after 1000 passes.
+ */
+
+static void
+t_sdk_stale_queue_one(size_t nset, int waiters)
+{
+    int           i;
+    char          id[32], k[3][32];
+    char         *dir;
+    ds_env_t     *env;
+    ds_str_t      hub, sh[1], sw[4];
+    t_buf_t       b;
+    t_ent_t       e;
+    t_orch_t      o;
+    ds_txn_t     *txn;
+    ds_action_t   act[1];
+    ds_status_e   st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    T_INT(t_run(env, t_signal_acc, "0"), DS_OK);
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(t_complete_ent(env, hub, "acc", "0", 10, "0", NULL, 0, T0), DS_OK);
+
+    /* h holds @acc@0, or the last of the first waiter's set */
+
+    sh[0] = t_s(nset == 1 ? "@acc@0" : "@acc@00-c");
+
+    T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 1, &o), DS_OK);
+    T_INT(o.n, 1);
+
+    act[0] = t_lock(0, "cs-h", sh);
+    T_INT(t_complete_o(env, hub, "h", 1, act, 1, T0, &st), DS_OK);
+
+    /* h takes its grant: leased, it is not claimed with the waiters */
+
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 3, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strcmp(o.id[0], "h") == 0);
+
+    /* the waiters, then the live one; each claimed and completed alone */
+
+    sw[0] = t_s("@acc@0");
+
+    for (i = 0; i <= waiters; i++) {
+        if (i < waiters) {
+            snprintf(id, sizeof(id), "w%d", i);
+            snprintf(k[0], sizeof(k[0]), "@acc@%02d-a", i);
+            snprintf(k[1], sizeof(k[1]), "@acc@%02d-b", i);
+            snprintf(k[2], sizeof(k[2]), "@acc@%02d-c", i);
+
+        } else {
+            snprintf(id, sizeof(id), "live");
+            snprintf(k[0], sizeof(k[0]), "@acc@live-a");
+            snprintf(k[1], sizeof(k[1]), "@acc@live-b");
+            snprintf(k[2], sizeof(k[2]), "@acc@live-c");
+        }
+
+        sw[1] = t_s(k[0]);
+        sw[2] = t_s(k[1]);
+        sw[3] = t_s(k[2]);
+
+        T_INT(t_start(env, hub, id, "O", "1", T0), DS_OK);
+        T_INT(t_claim_o(env, hub, T0, T_LEASE, 1, 2, &o), DS_OK);
+        T_INT(o.n, 1);
+        T(strcmp(o.id[0], id) == 0);
+
+        act[0] = t_lock(0, i < waiters ? "cs-w" : "cs-live", sw);
+        act[0].nlock = nset;
+        T_INT(t_complete_o(env, hub, id, 2, act, 1, T0, &st), DS_OK);
+    }
+
+    t_locked_by(env, hub, "acc", "0", nset == 1 ? "h" : "w0");
+
+    /* the waiters end with their requests queued, no grant to drop */
+
+    for (i = 0; i < waiters; i++) {
+        snprintf(id, sizeof(id), "w%d", i);
+
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+        T_INT(ds_op_terminate(txn, hub, t_s(id), t_s(""), T0 + 1), DS_OK);
+        T_INT(ds_txn_commit(txn), DS_OK);
+    }
+
+    act[0] = t_unlock(1, "cs-h", nset == 1 ? "0" : "00-c");
+    T_INT(t_complete_o(env, hub, "h", 3, act, 1, T0 + 2, &st), DS_OK);
+
+    t_locked_by(env, hub, "acc", "0", "live");
+    t_inbox_text(env, hub, "live", &b);
+    T(strstr(b.text, "\"CriticalSectionId\":\"cs-live\"") != NULL);
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+static void
+t_sdk_stale_queue(void)
+{
+    t_sdk_stale_queue_one(1, 100);
+    t_sdk_stale_queue_one(4, 30);
+
+    /* more than the 1000 passes the loop once stopped at */
+    t_sdk_stale_queue_one(1, 1100);
+}
+
+
+/*
  * A stale grant of a set of several entities: each of them is released
  * (those after the first too), and a live request queued behind the
  * stale one at the first entity then gets the whole of its own set.
@@ -2982,6 +3104,7 @@ t_sdk(void)
     t_sdk_stale_grants();
     t_sdk_failed_grant();
     t_sdk_stale_set();
+    t_sdk_stale_queue();
     t_sdk_stale_cs();
     t_sdk_sub_parent_created();
     t_sdk_rewind_parent_created();

@@ -300,20 +300,31 @@ $$;
 -- ds_entity_settle(): applies the lock and unlock requests that have
 -- come to the front. A lock request locks the entity for its
 -- orchestration and goes on to the next entity of its set; the holder's
--- unlock unlocks it; an unlock by another is stale and dropped. Repeats
--- while something was applied.
+-- unlock unlocks it; an unlock by another is stale and dropped. A lock
+-- request whose grant would reach no one (the instance is gone or
+-- ended, or continued as new since it asked) is dropped before it locks,
+-- and the entities before it in its set that it holds are released: the
+-- loop goes on with the next request, so a queue of such requests,
+-- however long, costs no depth (no nested call, no stack). Each pass
+-- deletes the message it applied or dropped, so the loop ends. Past
+-- depth 64 the entity is left as it is, for its next message to settle.
 CREATE OR REPLACE FUNCTION durable.entity_settle(p_hub text,
     p_part integer, p_eid text, p_now bigint, p_depth integer)
 RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    guard    integer;
+    n        integer;
+    pos      integer;
     kind     integer;
     holder   boolean;
     changed  boolean;
+    stale    boolean;
     fseq     bigint;
     fmsg     text;
     last     bigint;
+    exe      bigint;
+    cur      bigint;
+    st       smallint;
     v_owner  text;
     v_cs     text;
     e        durable.entities;
@@ -323,7 +334,9 @@ BEGIN
         RETURN;
     END IF;
 
-    FOR guard IN 1 .. 1000 LOOP
+    n := durable.hub_partitions(p_hub, false);
+
+    LOOP
         SELECT * INTO e FROM durable.entities x
             WHERE x.hub = p_hub AND x.partition = p_part AND x.id = p_eid
             FOR UPDATE;
@@ -367,6 +380,7 @@ BEGIN
 
         kind := durable.entity_msg_kind(fmsg);
         changed := false;
+        stale := false;
         v_owner := e.owner;
         v_cs := e.cs;
 
@@ -375,6 +389,27 @@ BEGIN
             v_cs := fmsg::json ->> 'lock';
             changed := coalesce(v_owner, '') <> ''
                        AND coalesce(v_cs, '') <> '';
+
+            -- entity_lock_next()'s test, without the instance's lock: one
+            -- seen alive may end before the last entity, whose
+            -- entity_lock_next() takes the lock and tests again
+            IF changed THEN
+                exe := coalesce((fmsg::json ->> 'parentExecution')::bigint,
+                                0);
+
+                SELECT i.status, i.execution INTO st, cur
+                    FROM durable.instances i
+                    WHERE i.hub = p_hub
+                      AND i.partition = durable.partition_of(n, v_owner)
+                      AND i.id = v_owner;
+
+                IF st IS NULL OR durable.terminal(st)
+                   OR (exe <> 0 AND cur <> exe)
+                THEN
+                    stale := true;
+                    changed := false;
+                END IF;
+            END IF;
 
         ELSIF holder AND (fmsg::json ->> 'unlock') = e.cs THEN
             -- the holder's unlock; any other is stale and only dropped
@@ -403,6 +438,20 @@ BEGIN
 
         IF kind = 1 AND changed THEN
             PERFORM durable.entity_lock_next(p_hub, fmsg, p_now, p_depth);
+        END IF;
+
+        -- the set's entities before this one, which it may hold
+        IF stale THEN
+            pos := coalesce((fmsg::json ->> 'position')::integer, 0);
+
+            IF pos > 0 THEN
+                PERFORM durable.entity_release(p_hub, v_owner, v_cs,
+                    (SELECT json_agg(x.v ORDER BY x.i)
+                     FROM json_array_elements(fmsg::json -> 'lockSet')
+                          WITH ORDINALITY x(v, i)
+                     WHERE x.i <= pos),
+                    p_now, p_depth + 1);
+            END IF;
         END IF;
     END LOOP;
 END
@@ -477,6 +526,8 @@ $$;
 -- it saw it) is released at once: each entity of p_set (a JSON array of
 -- ids) that p_owner still holds for p_cs is unlocked, and what waited in
 -- its queue may run. An entity locked otherwise, or missing, stays.
+-- Past depth 64 each is still unlocked, but not settled: its queue waits
+-- for its next message, and no ended owner keeps it.
 CREATE OR REPLACE FUNCTION durable.entity_release(p_hub text,
     p_owner text, p_cs text, p_set json, p_now bigint, p_depth integer)
 RETURNS void
@@ -488,7 +539,7 @@ DECLARE
     eid   text;
     e     durable.entities;
 BEGIN
-    IF p_depth > 64 OR p_set IS NULL THEN
+    IF p_set IS NULL THEN
         RETURN;
     END IF;
 
