@@ -75,7 +75,7 @@ function handWorker(address, executor, opts = {}) {
       }
       await send('CompleteEntityTask', req.getInstanceid(), res);
 
-    } else if (wi.hasActivityrequest()) {
+    } else if (wi.hasActivityrequest() && opts.activity) {
       const req = wi.getActivityrequest();
       const res = new pb.ActivityResponse();
       res.setInstanceid(req.getOrchestrationinstance().getInstanceid());
@@ -99,7 +99,8 @@ function handWorker(address, executor, opts = {}) {
       await send('CompleteActivityTask', res.getInstanceid(), res);
 
     } else {
-      throw new Error(`a work item of kind ${wi.getRequestCase()}`);
+      throw new Error(`a work item of kind ${wi.getRequestCase()} `
+        + 'the test does not run');
     }
   };
 
