@@ -8,10 +8,13 @@
 
 const test = require('node:test');
 const assert = require('node:assert');
-const { OrchestrationStatus, EntityInstanceId, TaskEntity } =
+const { OrchestrationStatus, EntityInstanceId, TaskEntity,
+        TaskHubGrpcClient, TaskHubGrpcWorker, NoOpLogger } =
   require('@microsoft/durabletask-js');
 const { open, finished, output, http, until } = require('../lib/app');
 const { notYet } = require('../lib/backend');
+const { handWorker } = require('../lib/hand');
+const nginx = require('../lib/nginx');
 
 class Counter extends TaskEntity {
   initializeState() {
@@ -120,7 +123,7 @@ const state = async (client, key) => {
 };
 
 test('entities', async (t) => {
-  const { srv, client, worker } = await open(t, {
+  const { srv, client } = await open(t, {
     name: 'entities',
     register: (w) => {
       w.addNamedEntity('counter', () => new Counter());
@@ -133,31 +136,6 @@ test('entities', async (t) => {
       }
     },
   });
-
-  // The first batch of @counter@short is sent once without its results
-  // before the worker sends it whole (the worker's private entries: the
-  // SDK is pinned in package-lock.json); what the server answered it.
-  const shortTokens = new Set();
-  const shortAnswers = [];
-  const execute = worker._executeEntityInternal.bind(worker);
-  worker._executeEntityInternal = (req, token, ...rest) => {
-    if (req.getInstanceid() === '@counter@short'
-        && shortAnswers.length === 0) {
-      shortTokens.add(token);
-    }
-    return execute(req, token, ...rest);
-  };
-  const sendResult = worker._sendEntityResult.bind(worker);
-  worker._sendEntityResult = async (result, stub) => {
-    if (shortTokens.delete(result.getCompletiontoken())) {
-      const short = result.cloneMessage();
-      short.setResultsList([]);
-      shortAnswers.push(await new Promise((resolve) => {
-        stub.completeEntityTask(short, (err) => resolve(err ? err.code : 0));
-      }));
-    }
-    return sendResult(result, stub);
-  };
 
   await t.test('signals from the client change the state', async () => {
     await client.signalEntity(counter('s1'), 'add', 2);
@@ -212,15 +190,53 @@ test('entities', async (t) => {
 
   await t.test('a batch result without its results is refused',
     async () => {
-      const id = await client.scheduleNewOrchestration(useCounter, 'short');
-      const st = await finished(client, id);
-      // INVALID_ARGUMENT, nothing applied: the whole result under the
-      // same token is taken afterwards
-      assert.deepStrictEqual(shortAnswers, [3]);
-      assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED,
-        JSON.stringify(st.failureDetails));
-      assert.deepStrictEqual(output(st), [5, 8, 8]);
-      assert.strictEqual(await state(client, 'short'), 8);
+      // on an nginx of its own, worked by hand (lib/hand.js): the first
+      // batch of @counter@short is completed once without its results,
+      // then whole; the SDK's worker runs the orchestration and the
+      // entity all the same, through its public single-item entries
+      const own = await nginx.start({ name: 'entities-short', workers: 1 });
+      const ownClient = new TaskHubGrpcClient({ hostAddress: own.address,
+        logger: new NoOpLogger() });
+      const executor = new TaskHubGrpcWorker({ hostAddress: own.address,
+        logger: new NoOpLogger() });
+      executor.addNamedEntity('counter', () => new Counter());
+      executor.addOrchestrator(useCounter);
+      const shortAnswers = [];
+      const hand = handWorker(own.address, executor, {
+        entity: async (req, result, send) => {
+          if (shortAnswers.length === 0) {
+            const short = result.cloneMessage();
+            short.setResultsList([]);
+            shortAnswers.push(await send(short));
+          }
+        },
+      });
+      try {
+        const id = await ownClient.scheduleNewOrchestration(useCounter,
+          'short');
+        const st = await finished(ownClient, id);
+        // INVALID_ARGUMENT, nothing applied: the whole result under the
+        // same token is taken afterwards
+        assert.deepStrictEqual(shortAnswers, [3]);
+        assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED,
+          JSON.stringify(st.failureDetails));
+        assert.deepStrictEqual(output(st), [5, 8, 8]);
+        assert.strictEqual(await state(ownClient, 'short'), 8);
+        await hand.stop();
+        assert.deepStrictEqual(hand.errors, []);
+        const answers = hand.completions.filter(([m]) =>
+          m === 'CompleteEntityTask').map(([, who, status]) => [who, status]);
+        assert.deepStrictEqual(answers.slice(0, 2),
+          [['@counter@short', 3], ['@counter@short', 0]]);
+        // and nothing else was refused
+        assert.deepStrictEqual(hand.completions.filter(([, , status]) =>
+          status !== 0), [['CompleteEntityTask', '@counter@short', 3]]);
+        assert.deepStrictEqual(own.problems(), []);
+      } finally {
+        await hand.stop();
+        await ownClient.stop();
+        await own.stop();
+      }
     });
 
   await t.test('an orchestration signals an entity', async () => {

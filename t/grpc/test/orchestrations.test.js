@@ -9,8 +9,11 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { OrchestrationStatus, RetryPolicy, whenAll, whenAny,
-        TaskFailedError } = require('@microsoft/durabletask-js');
+        TaskFailedError, TaskHubGrpcClient, TaskHubGrpcWorker,
+        NoOpLogger } = require('@microsoft/durabletask-js');
 const { open, finished, output, http } = require('../lib/app');
+const { handWorker } = require('../lib/hand');
+const nginx = require('../lib/nginx');
 
 // attempts per activity input, to fail the first ones
 const attempts = new Map();
@@ -158,12 +161,12 @@ async function* versioned(ctx) {
 }
 
 test('orchestration features', async (t) => {
-  const { srv, client, worker } = await open(t, {
+  const { srv, client } = await open(t, {
     name: 'orchestrations',
     register: (w) => {
       for (const o of [sequence, fanOut, sleeper, approval, child, parent,
         retrying, counter, collector, statusReporter, sender, receiver,
-        catcher, overreach, versioned]) {
+        catcher, overreach]) {
         w.addOrchestrator(o);
       }
       for (const a of [greet, square, flaky]) {
@@ -409,26 +412,43 @@ test('orchestration features', async (t) => {
 
   await t.test('an activity\'s version and tags reach its worker',
     async () => {
-      // the ActivityRequests the worker is given, as it gets them: the
-      // SDK hands neither to the activity function
+      // the ActivityRequests the worker is given, as they come over the
+      // wire (the SDK hands neither to the activity function): on an
+      // nginx of its own, worked by hand (lib/hand.js), the SDK's worker
+      // running the orchestration through its public single-item entry
+      const own = await nginx.start({ name: 'orchestrations-versioned',
+        workers: 1 });
+      const ownClient = new TaskHubGrpcClient({ hostAddress: own.address,
+        logger: new NoOpLogger() });
+      const executor = new TaskHubGrpcWorker({ hostAddress: own.address,
+        logger: new NoOpLogger() });
+      executor.addOrchestrator(versioned);
       const seen = [];
-      const run = worker._executeActivity.bind(worker);
-      worker._executeActivity = (req, ...rest) => {
-        seen.push([req.getName(), req.getVersion()?.getValue(),
-          req.getTagsMap().toObject()]);
-        return run(req, ...rest);
-      };
+      const hand = handWorker(own.address, executor, {
+        activity: (req, input) => {
+          seen.push([req.getName(), req.getVersion()?.getValue(),
+            req.getTagsMap().toObject()]);
+          return greet(null, input);
+        },
+      });
       try {
-        const id = await client.scheduleNewOrchestration(versioned);
-        const st = await finished(client, id);
+        const id = await ownClient.scheduleNewOrchestration(versioned);
+        const st = await finished(ownClient, id);
         assert.strictEqual(st.runtimeStatus, OrchestrationStatus.COMPLETED,
           JSON.stringify(st.failureDetails));
         assert.strictEqual(output(st), 'Hello v!');
+        assert.deepStrictEqual(seen,
+          [['greet', '2.1', [['k', ''], ['team', 'a"b']]]]);
+        await hand.stop();
+        assert.deepStrictEqual(hand.errors, []);
+        assert.deepStrictEqual(hand.completions.filter(([, , status]) =>
+          status !== 0), []);
+        assert.deepStrictEqual(own.problems(), []);
       } finally {
-        worker._executeActivity = run;
+        await hand.stop();
+        await ownClient.stop();
+        await own.stop();
       }
-      assert.deepStrictEqual(seen,
-        [['greet', '2.1', [['k', ''], ['team', 'a"b']]]]);
     });
 
   await t.test('nginx logged no alert and no worker died', () => {

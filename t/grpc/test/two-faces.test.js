@@ -9,10 +9,13 @@
 
 const test = require('node:test');
 const assert = require('node:assert');
-const { OrchestrationStatus } = require('@microsoft/durabletask-js');
+const { OrchestrationStatus, TaskHubGrpcClient, TaskHubGrpcWorker,
+        NoOpLogger } = require('@microsoft/durabletask-js');
 const { convertProtoHistoryEvent } = require(
   '@microsoft/durabletask-js/dist/utils/history-event-converter');
 const { open, finished, output, http, until } = require('../lib/app');
+const { handWorker } = require('../lib/hand');
+const nginx = require('../lib/nginx');
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
@@ -133,22 +136,12 @@ function reduce(events) {
 test('one store, two faces', async (t) => {
   // the history each orchestration work item carried, by instance
   const replayed = new Map();
-  const { srv, client, worker } = await open(t, {
+  const { srv, client } = await open(t, {
     name: 'two-faces',
     register: (w) => {
       w.addOrchestrator(waiter);
-      w.addOrchestrator(mixed);
-      w.addActivity(greet);
     },
   });
-  // the worker's private entry for an orchestration work item (the SDK
-  // is pinned in package-lock.json): the request as it came over gRPC
-  const execute = worker._executeOrchestrator.bind(worker);
-  worker._executeOrchestrator = (req, ...rest) => {
-    replayed.set(req.getInstanceid(), [...req.getPasteventsList(),
-      ...req.getNeweventsList()].map(convertProtoHistoryEvent));
-    return execute(req, ...rest);
-  };
 
   await t.test('started over gRPC, listed, raised, purged over HTTP',
     async () => {
@@ -231,18 +224,44 @@ test('one store, two faces', async (t) => {
     assert.deepStrictEqual(listed, [['h2g-2', 'waiter', 2]]);
   });
 
-  // mixed: an activity, a timer, an event, and the result
-  const id = await client.scheduleNewOrchestration(mixed, 'Kyoto', 'mix-1');
+  // mixed: an activity, a timer, an event, and the result, on an nginx
+  // of its own worked by hand (lib/hand.js) to see the history each
+  // orchestration work item carried as it came over gRPC; the SDK's
+  // worker runs the orchestration through its public single-item entry
+  const own = await nginx.start({ name: 'two-faces-mixed', workers: 1 });
+  const ownClient = new TaskHubGrpcClient({ hostAddress: own.address,
+    logger: new NoOpLogger() });
+  const executor = new TaskHubGrpcWorker({ hostAddress: own.address,
+    logger: new NoOpLogger() });
+  executor.addOrchestrator(mixed);
+  const hand = handWorker(own.address, executor, {
+    seen: (wi) => {
+      if (wi.hasOrchestratorrequest()) {
+        const req = wi.getOrchestratorrequest();
+        replayed.set(req.getInstanceid(), [...req.getPasteventsList(),
+          ...req.getNeweventsList()].map(convertProtoHistoryEvent));
+      }
+    },
+    activity: (req, input) => greet(null, input),
+  });
+  t.after(async () => {
+    await hand.stop();
+    await ownClient.stop();
+    await own.stop();
+  });
+
+  const id = await ownClient.scheduleNewOrchestration(mixed, 'Kyoto',
+    'mix-1');
   await until('the wait for the event', async () => {
-    const h = await http(srv, `/instances/${id}?showHistory=true`);
+    const h = await http(own, `/instances/${id}?showHistory=true`);
     return h.body.historyEvents
       && h.body.historyEvents.some((e) => e.EventType === 'TimerFired');
   });
-  await client.raiseOrchestrationEvent(id, 'go', [1, 'two']);
-  const done = await finished(client, id);
+  await ownClient.raiseOrchestrationEvent(id, 'go', [1, 'two']);
+  const done = await finished(ownClient, id);
   assert.deepStrictEqual(output(done),
     { hello: 'Hello Kyoto!', ev: [1, 'two'] });
-  const view = (await http(srv, `/instances/${id}?showHistory=true`
+  const view = (await http(own, `/instances/${id}?showHistory=true`
     + '&showHistoryOutput=true')).body.historyEvents;
 
   await t.test('the worker replayed the history showHistory shows',
@@ -258,7 +277,7 @@ test('one store, two faces', async (t) => {
     });
 
   await t.test('StreamInstanceHistory gives the same events', async () => {
-    const events = await client.getOrchestrationHistory(id);
+    const events = await ownClient.getOrchestrationHistory(id);
     assert.deepStrictEqual(viewOf(events), reduce(view));
     // ExecutionStarted names its instance, as the worker was told it
     const started = (list) => list.find((e) => e.type === 'ExecutionStarted');
@@ -267,7 +286,15 @@ test('one store, two faces', async (t) => {
       started(replayed.get(id)).orchestrationInstance);
   });
 
+  await t.test('every completion by hand was taken', async () => {
+    await hand.stop();
+    assert.deepStrictEqual(hand.errors, []);
+    assert.deepStrictEqual(hand.completions.filter(([, , status]) =>
+      status !== 0), []);
+  });
+
   await t.test('nginx logged no alert and no worker died', () => {
     assert.deepStrictEqual(srv.problems(), []);
+    assert.deepStrictEqual(own.problems(), []);
   });
 });
