@@ -671,7 +671,6 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
     size_t          pos;
     json_t         *set, *next;
     uint64_t        execution;
-    ds_buf_t        b;
     ds_str_t        id, eid, msg, parent;
     unsigned char   eb[DS_ID_MAX];
 
@@ -737,17 +736,19 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
         return rc;
     }
 
-    dsi_buf_init(&b);
-    dsi_ev_begin(&b, "EntityLockGranted", -1, now);
-    dsi_ev_str(&b, "CriticalSectionId", id);
+    /* the grant carries its set, to be released by it alone */
 
-    rc = dsi_ev_end(txn, &b, &msg);
-
-    if (rc == DS_OK) {
-        rc = dsi_inbox_deliver(txn, hub, parent, execution, 0, msg, now, 0);
+    text = json_dumps(set, JSON_COMPACT);
+    if (text == NULL) {
+        dsi_txn_set_error(txn, "out of memory");
+        return DS_ERROR;
     }
 
-    dsi_buf_free(&b);
+    msg.data = text;
+    msg.len = strlen(text);
+
+    rc = dsi_inbox_grant(txn, hub, parent, execution, id, msg, now);
+    free(text);
 
     return rc;
 }

@@ -1877,6 +1877,66 @@ t_sdk_failed_grant(void)
 
 
 /*
+ * A grant carries its set: released by it alone when no one takes it,
+ * though neither the completion's actions nor the history say what it
+ * locked. A child whose episode locks (granted at once), terminates its
+ * parent's tree (and itself with it) and would continue as new writes
+ * no history for that episode. (PostgreSQL: 078-grant-set.sql.)
+ */
+
+static void
+t_sdk_grant_set(void)
+{
+    char         *dir;
+    ds_env_t     *env;
+    ds_str_t      hub, s1[2];
+    t_ent_t       e;
+    t_named_t     c;
+    ds_action_t   act[3];
+    ds_status_e   st;
+    const char   *only_c[] = { "C", NULL };
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    s1[0] = t_s("@acc@1");
+    s1[1] = t_s("@acc@2");
+
+    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
+    T_INT(e.n, 2);
+    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
+    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
+
+    T_INT(t_start(env, hub, "p", "P", NULL, T0), DS_OK);
+    t_sub(env, hub, "p", "P", "c", "C", 1, T0);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 2,
+                        only_c, &c), DS_OK);
+    T_INT(c.n, 1);
+
+    act[0] = t_lock(0, "cs-t", s1);
+    act[0].nlock = 2;
+    act[1] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"down\"");
+    act[1].instance_id = t_s("p");
+    act[1].recurse = 1;
+    act[2] = t_act(DS_ACT_CONTINUE_AS_NEW, 1, NULL, "2");
+    T_INT(t_complete_o(env, hub, "c", 2, act, 3, T0 + 1, &st), DS_OK);
+    T_INT(st, DS_TERMINATED);
+    T_INT(t_inbox_count(env, hub, "c"), 0);
+
+    t_locked_by(env, hub, "acc", "1", "");
+    t_locked_by(env, hub, "acc", "2", "");
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
  * A sub-orchestration started by its parent's completion keeps the
  * parent's created time in its record, and its end reaches the parent:
  * one purged and started again under its id (execution 1 again), which
@@ -2289,7 +2349,7 @@ t_sdk_stale_cs(void)
 static void
 t_sdk_entity_locks(void)
 {
-    char                 *dir, hist[T_TEXT];
+    char                 *dir, *p, hist[T_TEXT];
     ds_env_t             *env;
     ds_str_t              hub, set[2], set2[1];
     t_buf_t               b;
@@ -2350,18 +2410,36 @@ t_sdk_entity_locks(void)
     T_INT(t_get(env, hub, "holder", &inst, NULL, 0), DS_OK);
     T_INT(inst.inbox_seq, 2);
 
+    /* the grant carries its set, for the store alone */
     t_inbox_text(env, hub, "holder", &b);
     T(strstr(b.text, "{\"EventType\":\"EntityLockGranted\","
                      "\"Timestamp\":\"2018-03-10T13:57:31Z\","
-                     "\"EventId\":-1,\"CriticalSectionId\":\"cs-1\"}")
+                     "\"EventId\":-1,\"CriticalSectionId\":\"cs-1\","
+                     "\"LockSet\":[\"@acc@1\",\"@acc@2\"]}")
       != NULL);
 
     /* the holder calls; the other's call, lock and a signal come after */
 
     T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 1, 3, &o), DS_OK);
     T(strcmp(o.id[0], "holder") == 0);
+
+    /* the worker sees the public event, and so does the history */
+    T(strstr(o.messages[0], "{\"EventType\":\"EntityLockGranted\","
+                            "\"Timestamp\":\"2018-03-10T13:57:31Z\","
+                            "\"EventId\":-1,"
+                            "\"CriticalSectionId\":\"cs-1\"}")
+      != NULL);
+    T(strstr(o.messages[0], "LockSet") == NULL);
+
     act[0] = t_call(1, "h-1", "get", "acc", "1", NULL);
     T_INT(t_complete_o(env, hub, "holder", 3, act, 1, T0 + 1, &st), DS_OK);
+
+    t_history_text(env, hub, "holder", hist, sizeof(hist));
+    T(strstr(hist, "\"EventId\":-1,\"CriticalSectionId\":\"cs-1\"}")
+      != NULL);
+    /* the request's LockSet, the only one */
+    p = strstr(hist, "\"LockSet\"");
+    T(p != NULL && strstr(p + 1, "\"LockSet\"") == NULL);
 
     T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
     T_INT(ds_op_raise_event(txn, hub, t_s("other"), t_s("go"), t_s(""),
@@ -2831,6 +2909,7 @@ t_sdk(void)
     t_sdk_entity_locks();
     t_sdk_stale_grants();
     t_sdk_failed_grant();
+    t_sdk_grant_set();
     t_sdk_stale_set();
     t_sdk_stale_cs();
     t_sdk_sub_parent_created();
