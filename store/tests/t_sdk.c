@@ -1881,7 +1881,7 @@ t_sdk_failed_grant(void)
  * though neither the completion's actions nor the history say what it
  * locked. A child whose episode locks (granted at once), terminates its
  * parent's tree (and itself with it) and would continue as new writes
- * no history for that episode. (PostgreSQL: 078-grant-set.sql.)
+ * no history for that episode. (PostgreSQL: 079-grant-set.sql.)
  */
 
 static void

@@ -500,6 +500,20 @@ END
 $$;
 
 
+-- a message as workers see it (dsi_inbox_public()): a lock grant the
+-- store wrote carries its set as a last member, LockSet, for the store
+-- alone (durable.inbox_drop_grants()), which the claim's messages and
+-- the history leave out. No quote in a JSON string is unescaped: the
+-- first ,"LockSet":[ is the member's own.
+CREATE OR REPLACE FUNCTION durable.message_public(p_message text)
+RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_message LIKE '{"EventType":"EntityLockGranted",%]}'
+                THEN regexp_replace(p_message, ',"LockSet":\[.*\]}$', '}')
+                ELSE p_message END
+$$;
+
+
 -- a stored message's EventType (ds_inbox_type()): the store writes it
 -- first, {"EventType":"X",...}, read at a glance; a message it did not
 -- write (an event carried over, a record imported) may order, space or

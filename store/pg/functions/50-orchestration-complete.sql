@@ -435,7 +435,7 @@ BEGIN
                              durable.event('OrchestratorStarted', at,
                                            NULL) AS event
                       UNION ALL
-                      SELECT 1, x.seq, x.message
+                      SELECT 1, x.seq, durable.message_public(x.message)
                       FROM durable.inbox x
                       WHERE x.hub = p_hub AND x.partition = part
                         AND x.id = p_id AND x.seq <= taken
