@@ -53,6 +53,8 @@ static int ds_inbox_release(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 static int ds_inbox_lock_set(ds_txn_t *txn, uint64_t seq,
     const MDB_val *val, void *data);
 static int ds_inbox_public_cb(void *data, uint64_t seq, ds_str_t event);
+static int ds_inbox_grant_of(ds_txn_t *txn, uint64_t seq,
+    const MDB_val *val, void *data);
 
 
 /* a reader's callback, given each message as workers see it */
@@ -61,6 +63,13 @@ typedef struct {
     void               *data;
     ds_buf_t            text;
 } ds_inbox_public_t;
+
+
+/* a walk of the inbox for the grant of a critical section */
+typedef struct {
+    ds_str_t            cs;
+    int                 found;
+} ds_inbox_find_t;
 
 
 /* a walk of the history for the lock set of a critical section */
@@ -723,4 +732,69 @@ ds_inbox_lock_set(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     dsi_buf_add(w->set, "}", 1);
 
     return DS_OK;
+}
+
+
+/* *found 1 when a grant of the critical section cs waits in the inbox */
+
+int
+dsi_inbox_has_grant(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t cs,
+    int *found)
+{
+    int              rc;
+    ds_inbox_find_t  f;
+
+    f.cs = cs;
+    f.found = 0;
+
+    rc = dsi_seq_each(txn, DS_DB_INBOX, hub, id, UINT64_MAX,
+                      ds_inbox_grant_of, &f);
+
+    *found = f.found;
+
+    return rc;
+}
+
+
+static int
+ds_inbox_grant_of(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data)
+{
+    int               rc;
+    char              buf[DS_INBOX_TYPE_MAX], *id;
+    size_t            len;
+    ds_str_t          type, span;
+    ds_inbox_find_t  *f;
+
+    (void) seq;
+
+    f = data;
+
+    if (!ds_inbox_type(val, buf, &type)
+        || !ds_str_eq(type, "EntityLockGranted")
+        || !ds_jspan_member(val->mv_data, val->mv_size, "CriticalSectionId",
+                            &span)
+        || span.len < 2 || span.data[0] != '"')
+    {
+        return DSI_EACH_NEXT;
+    }
+
+    id = malloc(span.len);
+    if (id == NULL) {
+        dsi_txn_set_error(txn, "out of memory");
+        return DS_ERROR;
+    }
+
+    rc = DSI_EACH_NEXT;
+
+    if (ds_jspan_decode(span, id, span.len, &len) && len == f->cs.len
+        && memcmp(id, f->cs.data, len) == 0)
+    {
+        f->found = 1;
+        rc = DS_OK;
+    }
+
+    free(id);
+
+    return rc;
 }

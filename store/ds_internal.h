@@ -262,6 +262,8 @@ int dsi_inbox_drop_grants(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int dsi_inbox_grant(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
     uint64_t execution, ds_str_t cs, ds_str_t set, int64_t now);
 int dsi_inbox_public(ds_str_t msg, ds_str_t *head);
+int dsi_inbox_has_grant(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t cs, int *found);
 
 
 /* ds_orchestration_start.c: starting (sub-)orchestrations */
@@ -461,6 +463,8 @@ int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
 int dsi_entity_canon(ds_str_t id, unsigned char *buf, ds_str_t *eid);
 int dsi_entity_release(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
     ds_str_t cs, ds_str_t set, int64_t now);
+int dsi_entity_lock_pending(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    ds_str_t owner, ds_str_t cs, int *pending);
 int dsi_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,
     int64_t now);
 /* ds_orchestration_complete.c: "field":[..], a lock action's set */
