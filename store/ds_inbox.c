@@ -393,7 +393,8 @@ dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
  * control messages stay; entity lock grants are dropped, and their locks
  * released, by dsi_inbox_drop_grants() when an execution completes,
  * continues as new or is terminated (a failed one keeps them for a
- * rewind, which sends no lock request again).
+ * rewind, which sends again only the lock requests whose grant no one
+ * holds).
  */
 
 int

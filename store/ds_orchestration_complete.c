@@ -231,10 +231,10 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     if (fin != NULL && fin->type != DS_ACT_FAIL) {
         /*
          * the execution ends: lock grants that came after its episode's
-         * messages are released (its history is still there to say
-         * what each locked). A failure keeps them, and their locks: a
-         * rewind sends no lock request again, and the rewound execution
-         * takes them from the inbox.
+         * messages are released, each by the set it carries. A failure
+         * keeps them, and their locks: the rewound execution takes them
+         * from the inbox (a rewind sends again only the requests whose
+         * grant no one holds).
          */
         rc = dsi_inbox_drop_grants(txn, hub, id, upto + 1, actions,
                                    nactions, now);

@@ -1783,8 +1783,8 @@ t_sdk_stale_grants(void)
 
 /*
  * A lock granted while the episode that fails ran stays in the failed
- * instance's inbox, its entity locked: a rewind sends no lock request
- * again, and the rewound execution's claim carries the grant.
+ * instance's inbox, its entity locked: a rewind does not send its lock
+ * request again, and the rewound execution's claim carries the grant.
  */
 
 static void

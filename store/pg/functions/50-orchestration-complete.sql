@@ -627,10 +627,10 @@ BEGIN
 
         IF fin IS NOT NULL AND fin <> 7 THEN
             -- the execution ends: lock grants that came after its
-            -- episode's messages are released (its history is still
-            -- there to say what each locked). A failure keeps them, and
-            -- their locks: a rewind sends no lock request again, and the
-            -- rewound execution takes them from the inbox.
+            -- episode's messages are released, each by the set it
+            -- carries. A failure keeps them, and their locks: the
+            -- rewound execution takes them from the inbox (a rewind
+            -- sends again only the requests whose grant no one holds).
             PERFORM durable.inbox_drop_grants(p_hub, part, p_id, upto + 1,
                                               p_kinds, p_d, now);
         END IF;
