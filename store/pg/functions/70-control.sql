@@ -542,6 +542,34 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
 $$;
 
 
+-- a stored event's CriticalSectionId and LockSet when its type is
+-- p_type; NULLs for any other event, or for one that is not JSON
+CREATE OR REPLACE FUNCTION durable.lock_event(p_event text, p_type text,
+    OUT cs text, OUT lockset json)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    j  json;
+BEGIN
+    IF durable.event_type(p_event) IS DISTINCT FROM p_type THEN
+        RETURN;
+    END IF;
+
+    BEGIN
+        j := p_event::json;
+    EXCEPTION
+        WHEN others THEN
+            RETURN;
+    END;
+
+    IF json_typeof(j -> 'CriticalSectionId') = 'string' THEN
+        cs := j ->> 'CriticalSectionId';
+    END IF;
+
+    lockset := j -> 'LockSet';
+END
+$$;
+
+
 -- dsi_entity_lock_pending(): whether p_owner's lock request for the
 -- critical section p_cs is still on its way. A request goes through its
 -- set in order, so it is when the set's first entity p_eid is locked for
@@ -563,10 +591,12 @@ BEGIN
                      AND e.cs = p_cs)
         OR EXISTS (SELECT 1 FROM durable.entity_ops o
                    WHERE o.hub = p_hub AND o.partition = part
-                     AND o.id = p_eid AND o.operation LIKE '{"lock":%'
-                     AND o.operation::json ->> 'lock' = p_cs
-                     AND o.operation::json ->> 'parentInstanceId'
-                         = p_owner);
+                     AND o.id = p_eid
+                     AND CASE WHEN o.operation LIKE '{"lock":%'
+                              THEN o.operation::json ->> 'lock' = p_cs
+                                   AND o.operation::json
+                                       ->> 'parentInstanceId' = p_owner
+                              ELSE false END);
 END
 $$;
 
@@ -792,29 +822,26 @@ BEGIN
     -- a lock request whose grant neither the history nor the inbox
     -- holds, and that is no longer on its way (its grant came after the
     -- failure and was released): sent again below, as on LMDB
-    FOR lk IN SELECT x.cs, x.lockset FROM (
-                  SELECT h.seq, h.event::json ->> 'CriticalSectionId' AS cs,
-                         h.event::json -> 'LockSet' AS lockset
-                  FROM durable.history h
-                  WHERE h.hub = p_hub AND h.partition = part
-                    AND h.id = p_id
-                    AND durable.event_type(h.event)
-                        = 'EntityLockRequested') x
-              WHERE x.cs IS NOT NULL AND json_typeof(x.lockset) = 'array'
+    FOR lk IN SELECT v.cs, v.lockset
+              FROM durable.history h,
+                   durable.lock_event(h.event, 'EntityLockRequested') v
+              WHERE h.hub = p_hub AND h.partition = part AND h.id = p_id
+                AND v.cs IS NOT NULL AND json_typeof(v.lockset) = 'array'
                 AND NOT EXISTS (
                     SELECT 1 FROM durable.history g
                     WHERE g.hub = p_hub AND g.partition = part
                       AND g.id = p_id
-                      AND durable.event_type(g.event) = 'EntityLockGranted'
-                      AND g.event::json ->> 'CriticalSectionId' = x.cs)
+                      AND (durable.lock_event(g.event,
+                                              'EntityLockGranted')).cs
+                          = v.cs)
                 AND NOT EXISTS (
                     SELECT 1 FROM durable.inbox m
                     WHERE m.hub = p_hub AND m.partition = part
                       AND m.id = p_id
-                      AND durable.event_type(m.message)
-                          = 'EntityLockGranted'
-                      AND m.message::json ->> 'CriticalSectionId' = x.cs)
-              ORDER BY x.seq
+                      AND (durable.lock_event(m.message,
+                                              'EntityLockGranted')).cs
+                          = v.cs)
+              ORDER BY h.seq
     LOOP
         CONTINUE WHEN NOT durable.valid_key(p_hub, lk.lockset ->> 0)
                       OR left(lk.lockset ->> 0, 1) <> '@'
