@@ -557,9 +557,16 @@ BEGIN
     BEGIN
         j := p_event::json;
     EXCEPTION
-        WHEN others THEN
+        -- not JSON, as durable.event_type() has it
+        WHEN invalid_text_representation OR untranslatable_character
+             OR statement_too_complex
+        THEN
             RETURN;
     END;
+
+    IF json_typeof(j) IS DISTINCT FROM 'object' THEN
+        RETURN;
+    END IF;
 
     IF json_typeof(j -> 'CriticalSectionId') = 'string' THEN
         cs := j ->> 'CriticalSectionId';
