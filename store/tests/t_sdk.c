@@ -2030,6 +2030,8 @@ t_sdk_grant_set(void)
     ds_env_t     *env;
     ds_str_t      hub, s1[2];
     t_ent_t       e;
+    t_orch_t      o;
+    ds_txn_t     *txn;
     t_named_t     c;
     ds_action_t   act[3];
     ds_status_e   st;
@@ -2065,6 +2067,33 @@ t_sdk_grant_set(void)
     T_INT(st, DS_TERMINATED);
     T_INT(t_inbox_count(env, hub, "c"), 0);
 
+    t_locked_by(env, hub, "acc", "1", "");
+    t_locked_by(env, hub, "acc", "2", "");
+
+    /*
+     * a grant stored before grants carried their set: released by the
+     * set its request names in the history
+     */
+
+    T_INT(t_start(env, hub, "old", "O", NULL, T0 + 2), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 4, 3, &o), DS_OK);
+    T_INT(o.n, 1);
+    act[0] = t_lock(0, "cs-o", s1);
+    act[0].nlock = 2;
+    T_INT(t_complete_o(env, hub, "old", 3, act, 1, T0 + 2, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "old");
+    t_locked_by(env, hub, "acc", "2", "old");
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_inbox_clear(txn, hub, t_s("old")), DS_OK);
+    T_INT(ds_inbox_append(txn, hub, t_s("old"),
+                          t_s("{\"EventType\":\"EntityLockGranted\","
+                              "\"Timestamp\":\"2018-03-10T13:57:33Z\","
+                              "\"EventId\":-1,"
+                              "\"CriticalSectionId\":\"cs-o\"}"), NULL),
+          DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("old"), t_s(""), T0 + 3), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
     t_locked_by(env, hub, "acc", "1", "");
     t_locked_by(env, hub, "acc", "2", "");
 

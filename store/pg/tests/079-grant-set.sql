@@ -69,6 +69,38 @@ SELECT durable_test.eq(durable_test.owner('@e@1'), NULL::text,
        durable_test.eq(durable_test.owner('@e@2'), NULL::text,
                        '@e@2 released');
 
+-- a grant stored before grants carried their set: released by the set
+-- its request names in the history
+
+SELECT durable_test.eq((durable.start('hub', 'old', 'Old', NULL,
+                                      '"Name":"Old","Input":null')).rc, 0,
+                       'old started');
+SELECT durable_test.eq(durable_test.claim_named('Old', 5), 1::bigint,
+                       'old claimed');
+SELECT durable_test.eq(rc, 0, 'old locks @e@1 and @e@2')
+FROM durable_test.episode('old', durable_test.lease(5), ARRAY[10]::smallint[],
+    ARRAY['EntityLockRequested'],
+    ARRAY['"CriticalSectionId":"cs-o","LockSet":["@e@1","@e@2"],'
+          '"Position":0'],
+    ARRAY['@e@1'], ARRAY[NULL::text], ARRAY[NULL::text],
+    ARRAY['"lock":"cs-o","lockSet":["@e@1","@e@2"],"position":0,'
+          '"parentInstanceId":"old"']);
+SELECT durable_test.eq(durable_test.owner('@e@2'), 'old', '@e@2 old''s');
+
+UPDATE durable.inbox m SET message = durable.message_public(m.message)
+    WHERE m.hub = 'hub' AND m.id = 'old';
+SELECT durable_test.eq(count(*), 1::bigint, 'a grant without its set')
+FROM durable.inbox m
+WHERE m.hub = 'hub' AND m.id = 'old'
+  AND m.message LIKE '%"CriticalSectionId":"cs-o"}';
+
+SELECT durable_test.eq((durable.terminate('hub', 'old', NULL)).rc, 0,
+                       'old terminated');
+SELECT durable_test.eq(durable_test.owner('@e@1'), NULL::text,
+                       '@e@1 released by the history''s set'),
+       durable_test.eq(durable_test.owner('@e@2'), NULL::text,
+                       '@e@2 released by the history''s set');
+
 -- 2. what the store keeps, and what the worker and the history see
 
 SELECT durable_test.eq((durable.start('hub', 'h', 'H', NULL,
