@@ -59,9 +59,9 @@ static int ds_inbox_grant_of(ds_txn_t *txn, uint64_t seq,
 
 /* a reader's callback, given each message as workers see it */
 typedef struct {
+    ds_txn_t           *txn;
     ds_event_cb         cb;
     void               *data;
-    ds_buf_t            text;
 } ds_inbox_public_t;
 
 
@@ -135,31 +135,32 @@ ds_inbox_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 }
 
 
-/* what a work item delivers: each message as workers see it */
+/*
+ * What a work item delivers: each message as workers see it. A reader
+ * may keep what it is given as long as the txn lives (a gRPC item points
+ * into it till it is packed), as it keeps the values read from the map:
+ * a grant's public text is made in memory of the txn (dsi_txn_keep()).
+ */
 
 int
 ds_inbox_read_upto(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t upto, ds_event_cb cb, void *data)
 {
-    int                rc;
     ds_inbox_public_t  p;
 
+    p.txn = txn;
     p.cb = cb;
     p.data = data;
-    dsi_buf_init(&p.text);
 
-    rc = dsi_seq_read_upto(txn, DS_DB_INBOX, hub, id, upto,
-                           ds_inbox_public_cb, &p);
-
-    dsi_buf_free(&p.text);
-
-    return rc;
+    return dsi_seq_read_upto(txn, DS_DB_INBOX, hub, id, upto,
+                             ds_inbox_public_cb, &p);
 }
 
 
 static int
 ds_inbox_public_cb(void *data, uint64_t seq, ds_str_t event)
 {
+    char               *text;
     ds_str_t            head;
     ds_inbox_public_t  *p;
 
@@ -169,17 +170,18 @@ ds_inbox_public_cb(void *data, uint64_t seq, ds_str_t event)
         return p->cb(p->data, seq, event);
     }
 
-    dsi_buf_reset(&p->text);
-    dsi_buf_add(&p->text, head.data, head.len);
-    dsi_buf_add(&p->text, "}", 1);
-
-    if (p->text.oom) {
+    text = dsi_txn_keep(p->txn, head.len + 1);
+    if (text == NULL) {
         /* as a callback that fails: the read stops */
+        dsi_txn_set_error(p->txn, "out of memory");
         return 1;
     }
 
-    event.data = p->text.data;
-    event.len = p->text.len;
+    memcpy(text, head.data, head.len);
+    text[head.len] = '}';
+
+    event.data = text;
+    event.len = head.len + 1;
 
     return p->cb(p->data, seq, event);
 }

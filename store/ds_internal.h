@@ -107,6 +107,7 @@ struct ds_txn_s {
     unsigned            walking;            /* its dbs walked now */
     size_t              ncounts;
     dsi_count_delta_t   counts[DS_TXN_COUNTS];
+    void               *keep;       /* dsi_txn_keep()'s, freed at end */
     char                err[DS_ERR_LEN];
 };
 
@@ -159,6 +160,11 @@ void dsi_cursor_done(ds_txn_t *txn, int db, MDB_cursor *cur);
 int dsi_cursor_walk(ds_txn_t *txn, int db, MDB_cursor **cur);
 void dsi_cursor_walk_done(ds_txn_t *txn, int db, MDB_cursor *cur);
 void dsi_txn_set_error(ds_txn_t *txn, const char *what);
+/*
+ * size bytes that live as long as the txn, as the values it reads do
+ * (freed when it ends); NULL when out of memory
+ */
+void *dsi_txn_keep(ds_txn_t *txn, size_t size);
 int dsi_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
 uint64_t dsi_txn_db_writes(ds_txn_t *txn, int db);
 int dsi_put_found(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
