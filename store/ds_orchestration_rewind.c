@@ -197,6 +197,13 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     for (i = 0; rc == DS_OK && i < h.n; i++) {
         e = &h.ev[i];
 
+        if (e->type == DS_HEV_LOCK_REQUESTED) {
+            /* whatever its EventId, as on PostgreSQL */
+            rc = ds_rewind_lock_check(txn, hub, id, &h, e);
+            pending |= e->resend;
+            continue;
+        }
+
         if (e->id < 0) {
             continue;
         }
@@ -232,10 +239,6 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
                    && !ds_has_result(&h, DS_HEV_SUB_COMPLETED, e->id))
         {
             rc = ds_rewind_sub(txn, hub, id, &inst, e, now, depth, &pending);
-
-        } else if (e->type == DS_HEV_LOCK_REQUESTED) {
-            rc = ds_rewind_lock_check(txn, hub, id, &h, e);
-            pending |= e->resend;
         }
     }
 
