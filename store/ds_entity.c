@@ -711,7 +711,6 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
     size_t          pos;
     json_t         *set, *next;
     uint64_t        execution;
-    ds_buf_t        b;
     ds_str_t        id, eid, msg, parent;
     unsigned char   eb[DS_ID_MAX];
 
@@ -770,17 +769,19 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
     execution = (uint64_t) json_integer_value(json_object_get(j,
                                                   "parentExecution"));
 
-    dsi_buf_init(&b);
-    dsi_ev_begin(&b, "EntityLockGranted", -1, now);
-    dsi_ev_str(&b, "CriticalSectionId", id);
+    /* the grant carries its set, to be released by it alone */
 
-    rc = dsi_ev_end(txn, &b, &msg);
-
-    if (rc == DS_OK) {
-        rc = dsi_inbox_deliver(txn, hub, parent, execution, 0, msg, now, 0);
+    text = json_dumps(set, JSON_COMPACT);
+    if (text == NULL) {
+        dsi_txn_set_error(txn, "out of memory");
+        return DS_ERROR;
     }
 
-    dsi_buf_free(&b);
+    msg.data = text;
+    msg.len = strlen(text);
+
+    rc = dsi_inbox_grant(txn, hub, parent, execution, id, msg, now);
+    free(text);
 
     return rc;
 }
@@ -2280,4 +2281,93 @@ ds_list_entity_token(ds_str_t name, ds_str_t key, char *token)
     memcpy(raw + 1, eid.data, eid.len);
 
     return dsi_b64url_encode(raw, eid.len + 1, token);
+}
+
+
+/* a walk of an entity's queue for one lock request */
+typedef struct {
+    ds_str_t            owner;
+    ds_str_t            cs;
+    int                 found;
+} ds_lock_find_t;
+
+
+static int
+ds_lock_find(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
+{
+    json_t          *j;
+    ds_lock_find_t  *f;
+
+    static const char  lock[] = "{\"lock\":";
+
+    (void) txn;
+    (void) seq;
+
+    f = data;
+
+    if (val->mv_size < sizeof(lock) - 1
+        || memcmp(val->mv_data, lock, sizeof(lock) - 1) != 0)
+    {
+        return DSI_EACH_NEXT;
+    }
+
+    j = json_loadb(val->mv_data, val->mv_size, 0, NULL);
+    if (j == NULL) {
+        return DSI_EACH_NEXT;
+    }
+
+    if (ds_str_is(f->cs, json_string_value(json_object_get(j, "lock")))
+        && ds_str_is(f->owner, json_string_value(json_object_get(j,
+                                                    "parentInstanceId"))))
+    {
+        f->found = 1;
+    }
+
+    json_decref(j);
+
+    return f->found ? DS_OK : DSI_EACH_NEXT;
+}
+
+
+/*
+ * Whether owner's lock request for the critical section cs is still on
+ * its way (*pending 1): a request goes through its set in order, so it
+ * is when the set's first entity eid is locked for it, or holds it in
+ * its queue. Else it was granted, or released as no one took it.
+ */
+
+int
+dsi_entity_lock_pending(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    ds_str_t owner, ds_str_t cs, int *pending)
+{
+    int             rc;
+    ds_erec_t       rec;
+    ds_lock_find_t  f;
+
+    *pending = 0;
+
+    rc = ds_erec_get(txn, hub, eid, &rec);
+
+    if (rc == DS_OK && rec.owner.len == owner.len && rec.cs.len == cs.len
+        && memcmp(rec.owner.data, owner.data, owner.len) == 0
+        && memcmp(rec.cs.data, cs.data, cs.len) == 0)
+    {
+        *pending = 1;
+        return DS_OK;
+    }
+
+    if (rc != DS_OK && rc != DS_NOTFOUND) {
+        return rc;
+    }
+
+    f.owner = owner;
+    f.cs = cs;
+    f.found = 0;
+
+    rc = dsi_seq_each(txn, DS_DB_ENTITY_OPS, hub, eid, UINT64_MAX,
+                      ds_lock_find, &f);
+
+    *pending = f.found;
+
+    return rc;
 }

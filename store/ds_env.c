@@ -24,6 +24,7 @@ static int ds_map_adopt(ds_env_t *env, int top, int write);
 static int ds_txn_cursor(ds_txn_t *txn, int db);
 static int ds_env_count(ds_env_t *env, MDB_txn *mtxn);
 static int ds_txn_flush(ds_env_t *env, char *err, size_t errlen);
+static void ds_txn_unkeep(ds_txn_t *txn);
 
 
 /*
@@ -405,6 +406,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
         if (mdb_txn_renew(txn->txn) == 0) {
             txn->writes = 0;
             txn->ncounts = 0;
+            txn->keep = NULL;
             txn->err[0] = '\0';
             *txnp = txn;
             return DS_OK;
@@ -430,6 +432,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     memset(txn->db_writes, 0, sizeof(txn->db_writes));
     txn->walking = 0;
     txn->ncounts = 0;
+    txn->keep = NULL;
     txn->err[0] = '\0';
 
     flags = txn->write ? 0 : MDB_RDONLY;
@@ -515,6 +518,7 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
             }
 
             mdb_txn_abort(txn->txn);
+            ds_txn_unkeep(txn);
             free(txn);
             ds_map_unlock(env, top);
 
@@ -526,6 +530,7 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
     id = flush ? mdb_txn_id(txn->txn) : 0;
 
     rc = mdb_txn_commit(txn->txn);
+    ds_txn_unkeep(txn);
     free(txn);
 
     if (rc == 0 && flush) {
@@ -585,6 +590,48 @@ ds_txn_flush(ds_env_t *env, char *err, size_t errlen)
 }
 
 
+/* a block of dsi_txn_keep(): its bytes follow it */
+typedef struct ds_keep_s  ds_keep_t;
+
+struct ds_keep_s {
+    ds_keep_t          *next;
+};
+
+
+void *
+dsi_txn_keep(ds_txn_t *txn, size_t size)
+{
+    ds_keep_t  *k;
+
+    if (size > SIZE_MAX - sizeof(ds_keep_t)) {
+        return NULL;
+    }
+
+    k = malloc(sizeof(ds_keep_t) + size);
+    if (k == NULL) {
+        return NULL;
+    }
+
+    k->next = txn->keep;
+    txn->keep = k;
+
+    return k + 1;
+}
+
+
+static void
+ds_txn_unkeep(ds_txn_t *txn)
+{
+    ds_keep_t  *k;
+
+    while (txn->keep != NULL) {
+        k = txn->keep;
+        txn->keep = k->next;
+        free(k);
+    }
+}
+
+
 void
 ds_txn_abort(ds_txn_t *txn)
 {
@@ -598,6 +645,8 @@ ds_txn_abort(ds_txn_t *txn)
     env = txn->env;
     reading = !txn->write;
     top = txn->top;
+
+    ds_txn_unkeep(txn);
 
     if (reading && env->reuse_reader && env->spare == NULL) {
         mdb_txn_reset(txn->txn);

@@ -31,6 +31,14 @@
 #define DS_INBOX_TYPE_MAX      64
 
 
+/*
+ * A lock grant as the store writes it: its set, the store's own member,
+ * comes last, after the members of the public event
+ */
+#define DS_INBOX_GRANT         "{\"EventType\":\"EntityLockGranted\","
+#define DS_INBOX_GRANT_SET     ",\"LockSet\":["
+
+
 static int ds_inbox_reserve(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst, int64_t now, uint64_t *seq);
 static int ds_inbox_answer(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
@@ -40,9 +48,28 @@ static int ds_str_eq(ds_str_t s, const char *z);
 static int ds_inbox_grant(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     void *data);
 static int ds_inbox_release(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    ds_str_t span, const ds_action_t *a, size_t n, int64_t now);
+    ds_str_t span, ds_str_t carried, const ds_action_t *a, size_t n,
+    int64_t now);
 static int ds_inbox_lock_set(ds_txn_t *txn, uint64_t seq,
     const MDB_val *val, void *data);
+static int ds_inbox_public_cb(void *data, uint64_t seq, ds_str_t event);
+static int ds_inbox_grant_of(ds_txn_t *txn, uint64_t seq,
+    const MDB_val *val, void *data);
+
+
+/* a reader's callback, given each message as workers see it */
+typedef struct {
+    ds_txn_t           *txn;
+    ds_event_cb         cb;
+    void               *data;
+} ds_inbox_public_t;
+
+
+/* a walk of the inbox for the grant of a critical section */
+typedef struct {
+    ds_str_t            cs;
+    int                 found;
+} ds_inbox_find_t;
 
 
 /* a walk of the history for the lock set of a critical section */
@@ -108,11 +135,131 @@ ds_inbox_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 }
 
 
+/*
+ * What a work item delivers: each message as workers see it. A reader
+ * may keep what it is given as long as the txn lives (a gRPC item points
+ * into it till it is packed), as it keeps the values read from the map:
+ * a grant's public text is made in memory of the txn (dsi_txn_keep()).
+ */
+
 int
 ds_inbox_read_upto(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t upto, ds_event_cb cb, void *data)
 {
-    return dsi_seq_read_upto(txn, DS_DB_INBOX, hub, id, upto, cb, data);
+    ds_inbox_public_t  p;
+
+    p.txn = txn;
+    p.cb = cb;
+    p.data = data;
+
+    return dsi_seq_read_upto(txn, DS_DB_INBOX, hub, id, upto,
+                             ds_inbox_public_cb, &p);
+}
+
+
+static int
+ds_inbox_public_cb(void *data, uint64_t seq, ds_str_t event)
+{
+    char               *text;
+    ds_str_t            head;
+    ds_inbox_public_t  *p;
+
+    p = data;
+
+    if (!dsi_inbox_public(event, &head)) {
+        return p->cb(p->data, seq, event);
+    }
+
+    text = dsi_txn_keep(p->txn, head.len + 1);
+    if (text == NULL) {
+        /* as a callback that fails: the read stops */
+        dsi_txn_set_error(p->txn, "out of memory");
+        return 1;
+    }
+
+    memcpy(text, head.data, head.len);
+    text[head.len] = '}';
+
+    event.data = text;
+    event.len = head.len + 1;
+
+    return p->cb(p->data, seq, event);
+}
+
+
+/*
+ * 1 when msg is a lock grant that carries its set (the store's own
+ * member, last): head is the text before it, and the public event is
+ * head and "}"; 0 for any other message, which is shown as it is.
+ */
+
+int
+dsi_inbox_public(ds_str_t msg, ds_str_t *head)
+{
+    const char  *p, *end;
+
+    static const char  grant[] = DS_INBOX_GRANT;
+    static const char  set[] = DS_INBOX_GRANT_SET;
+
+    if (msg.len < sizeof(grant) - 1 + sizeof(set) - 1 + 2
+        || memcmp(msg.data, grant, sizeof(grant) - 1) != 0
+        || memcmp(msg.data + msg.len - 2, "]}", 2) != 0)
+    {
+        return 0;
+    }
+
+    /*
+     * a quote inside a JSON string is escaped: the first ,"LockSet":[
+     * is the member's own
+     */
+
+    end = msg.data + msg.len - (sizeof(set) - 1);
+
+    for (p = msg.data + sizeof(grant) - 2; p < end; p++) {
+        if (*p == ',' && memcmp(p, set, sizeof(set) - 1) == 0) {
+            head->data = msg.data;
+            head->len = (size_t) (p - msg.data);
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Tells owner (its execution; 0: any) that it holds the lock of the
+ * critical section cs: EntityLockGranted {CriticalSectionId}, and its
+ * set (the JSON text of the array of ids), which no worker sees, so that
+ * a grant no one takes is released by what it carries itself
+ * (dsi_inbox_drop_grants()).
+ */
+
+int
+dsi_inbox_grant(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
+    uint64_t execution, ds_str_t cs, ds_str_t set, int64_t now)
+{
+    int       rc;
+    ds_buf_t  b;
+    ds_str_t  msg;
+
+    dsi_buf_init(&b);
+    dsi_ev_begin(&b, "EntityLockGranted", -1, now);
+    dsi_ev_str(&b, "CriticalSectionId", cs);
+
+    if (set.len >= 2 && set.data[0] == '[') {
+        dsi_ev_json(&b, "LockSet", set);
+    }
+
+    rc = dsi_ev_end(txn, &b, &msg);
+
+    if (rc == DS_OK) {
+        rc = dsi_inbox_deliver(txn, hub, owner, execution, 0, msg, now, 0);
+    }
+
+    dsi_buf_free(&b);
+
+    return rc;
 }
 
 
@@ -248,7 +395,8 @@ dsi_inbox_deliver(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
  * control messages stay; entity lock grants are dropped, and their locks
  * released, by dsi_inbox_drop_grants() when an execution completes,
  * continues as new or is terminated (a failed one keeps them for a
- * rewind, which sends no lock request again).
+ * rewind, which sends again only the lock requests whose grant no one
+ * holds).
  */
 
 int
@@ -367,9 +515,10 @@ ds_str_eq(ds_str_t s, const char *z)
  * whose grants wait for a rewind) or continues as new: no one will take
  * them (the new execution never asked for them), so each is deleted
  * and its lock released at once (dsi_entity_release()), so that the
- * entities' queues move on. The set of a critical section is that of
- * the completion's own request (a: its actions) or of the
- * EntityLockRequested in the history, which is still the ended
+ * entities' queues move on. The set of a critical section is the one
+ * the grant carries (dsi_inbox_grant()); a grant written before it
+ * carried one goes by the completion's own request (a: its actions) or
+ * the EntityLockRequested in the history, which is still the ended
  * execution's. A release can grant a waiting request of the same
  * execution, whose grant comes here too: the walk repeats until none.
  */
@@ -379,9 +528,9 @@ dsi_inbox_drop_grants(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t from, const ds_action_t *a, size_t n, int64_t now)
 {
     int         rc;
-    size_t      pos, len, round;
+    size_t      pos, round;
     ds_buf_t    spans;
-    ds_str_t    span;
+    ds_str_t    span, set;
 
     dsi_buf_init(&spans);
     rc = DS_OK;
@@ -405,14 +554,21 @@ dsi_inbox_drop_grants(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
             break;
         }
 
-        /* the critical sections' ids, each ended by a 0 byte */
+        /*
+         * each grant's critical section id and its set (or nothing),
+         * each ended by a 0 byte
+         */
 
-        for (pos = 0; rc == DS_OK && pos < spans.len; pos += len + 1) {
+        for (pos = 0; rc == DS_OK && pos < spans.len; /* void */) {
             span.data = spans.data + pos;
-            len = strlen(span.data);
-            span.len = len;
+            span.len = strlen(span.data);
+            pos += span.len + 1;
 
-            rc = ds_inbox_release(txn, hub, id, span, a, n, now);
+            set.data = spans.data + pos;
+            set.len = strlen(set.data);
+            pos += set.len + 1;
+
+            rc = ds_inbox_release(txn, hub, id, span, set, a, n, now);
         }
 
         if (rc != DS_OK) {
@@ -431,7 +587,7 @@ ds_inbox_grant(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
 {
     char       buf[DS_INBOX_TYPE_MAX];
     ds_buf_t  *spans;
-    ds_str_t   cs, type;
+    ds_str_t   cs, set, type;
 
     (void) txn;
     (void) seq;
@@ -444,7 +600,7 @@ ds_inbox_grant(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
         return DSI_EACH_NEXT;
     }
 
-    /* a JSON string holds no 0 byte: it ends the id in spans */
+    /* JSON text holds no 0 byte: it ends the id, and the set, in spans */
 
     if (ds_jspan_member(val->mv_data, val->mv_size, "CriticalSectionId",
                         &cs)
@@ -452,17 +608,28 @@ ds_inbox_grant(ds_txn_t *txn, uint64_t seq, const MDB_val *val, void *data)
     {
         dsi_buf_add(spans, cs.data, cs.len);
         dsi_buf_add(spans, "", 1);
+
+        if (ds_jspan_member(val->mv_data, val->mv_size, "LockSet", &set)
+            && set.len >= 2 && set.data[0] == '[')
+        {
+            dsi_buf_add(spans, set.data, set.len);
+        }
+
+        dsi_buf_add(spans, "", 1);
     }
 
     return DSI_EACH_DELETE;
 }
 
 
-/* releases the lock of the critical section whose id is span (JSON) */
+/*
+ * releases the lock of the critical section whose id is span (JSON):
+ * carried is the set its grant carried (JSON), or empty
+ */
 
 static int
 ds_inbox_release(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t span,
-    const ds_action_t *a, size_t n, int64_t now)
+    ds_str_t carried, const ds_action_t *a, size_t n, int64_t now)
 {
     int              rc;
     char            *buf;
@@ -485,6 +652,12 @@ ds_inbox_release(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t span,
 
     cs.data = buf;
     cs.len = len;
+
+    if (carried.len) {
+        rc = dsi_entity_release(txn, hub, id, cs, carried, now);
+        free(buf);
+        return rc;
+    }
 
     dsi_buf_init(&set);
 
@@ -562,4 +735,69 @@ ds_inbox_lock_set(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     dsi_buf_add(w->set, "}", 1);
 
     return DS_OK;
+}
+
+
+/* *found 1 when a grant of the critical section cs waits in the inbox */
+
+int
+dsi_inbox_has_grant(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t cs,
+    int *found)
+{
+    int              rc;
+    ds_inbox_find_t  f;
+
+    f.cs = cs;
+    f.found = 0;
+
+    rc = dsi_seq_each(txn, DS_DB_INBOX, hub, id, UINT64_MAX,
+                      ds_inbox_grant_of, &f);
+
+    *found = f.found;
+
+    return rc;
+}
+
+
+static int
+ds_inbox_grant_of(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data)
+{
+    int               rc;
+    char              buf[DS_INBOX_TYPE_MAX], *id;
+    size_t            len;
+    ds_str_t          type, span;
+    ds_inbox_find_t  *f;
+
+    (void) seq;
+
+    f = data;
+
+    if (!ds_inbox_type(val, buf, &type)
+        || !ds_str_eq(type, "EntityLockGranted")
+        || !ds_jspan_member(val->mv_data, val->mv_size, "CriticalSectionId",
+                            &span)
+        || span.len < 2 || span.data[0] != '"')
+    {
+        return DSI_EACH_NEXT;
+    }
+
+    id = malloc(span.len);
+    if (id == NULL) {
+        dsi_txn_set_error(txn, "out of memory");
+        return DS_ERROR;
+    }
+
+    rc = DSI_EACH_NEXT;
+
+    if (ds_jspan_decode(span, id, span.len, &len) && len == f->cs.len
+        && memcmp(id, f->cs.data, len) == 0)
+    {
+        f->found = 1;
+        rc = DS_OK;
+    }
+
+    free(id);
+
+    return rc;
 }

@@ -112,6 +112,7 @@ struct ds_txn_s {
     unsigned            walking;            /* its dbs walked now */
     size_t              ncounts;
     dsi_count_delta_t   counts[DS_TXN_COUNTS];
+    void               *keep;       /* dsi_txn_keep()'s, freed at end */
     char                err[DS_ERR_LEN];
 };
 
@@ -166,6 +167,11 @@ void dsi_cursor_done(ds_txn_t *txn, int db, MDB_cursor *cur);
 int dsi_cursor_walk(ds_txn_t *txn, int db, MDB_cursor **cur);
 void dsi_cursor_walk_done(ds_txn_t *txn, int db, MDB_cursor *cur);
 void dsi_txn_set_error(ds_txn_t *txn, const char *what);
+/*
+ * size bytes that live as long as the txn, as the values it reads do
+ * (freed when it ends); NULL when out of memory
+ */
+void *dsi_txn_keep(ds_txn_t *txn, size_t size);
 int dsi_get(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
 uint64_t dsi_txn_db_writes(ds_txn_t *txn, int db);
 int dsi_put_found(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val);
@@ -266,6 +272,11 @@ int dsi_inbox_drop_answers(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t from, int entities);
 int dsi_inbox_drop_grants(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t from, const ds_action_t *a, size_t n, int64_t now);
+int dsi_inbox_grant(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
+    uint64_t execution, ds_str_t cs, ds_str_t set, int64_t now);
+int dsi_inbox_public(ds_str_t msg, ds_str_t *head);
+int dsi_inbox_has_grant(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_str_t cs, int *found);
 
 
 /* ds_orchestration_start.c: starting (sub-)orchestrations */
@@ -466,6 +477,8 @@ int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
 int dsi_entity_canon(ds_str_t id, unsigned char *buf, ds_str_t *eid);
 int dsi_entity_release(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
     ds_str_t cs, ds_str_t set, int64_t now);
+int dsi_entity_lock_pending(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
+    ds_str_t owner, ds_str_t cs, int *pending);
 int dsi_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,
     int64_t now);
 /* ds_orchestration_complete.c: "field":[..], a lock action's set */

@@ -34,6 +34,7 @@ typedef struct {
     int                 oom;
     uint64_t            upto;           /* ds_msgs_take(): delivered */
     int                 more;           /* it saw one it left */
+    int                 shown;          /* copied as workers see them */
 } ds_msgs_t;
 
 
@@ -187,6 +188,7 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     dsi_buf_init(&b);
 
     msgs.upto = upto;
+    msgs.shown = 1;
 
     rc = dsi_seq_each(txn, DS_DB_INBOX, hub, id, UINT64_MAX, ds_msgs_take,
                       &msgs);
@@ -230,10 +232,10 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     if (fin != NULL && fin->type != DS_ACT_FAIL) {
         /*
          * the execution ends: lock grants that came after its episode's
-         * messages are released (its history is still there to say
-         * what each locked). A failure keeps them, and their locks: a
-         * rewind sends no lock request again, and the rewound execution
-         * takes them from the inbox.
+         * messages are released, each by the set it carries. A failure
+         * keeps them, and their locks: the rewound execution takes them
+         * from the inbox (a rewind sends again only the requests whose
+         * grant no one holds).
          */
         rc = dsi_inbox_drop_grants(txn, hub, id, upto + 1, actions,
                                    nactions, now);
@@ -1026,6 +1028,7 @@ static int
 ds_msgs_cb(void *data, uint64_t seq, ds_str_t event)
 {
     size_t     *lens;
+    ds_str_t    head;
     ds_msgs_t  *m;
 
     (void) seq;
@@ -1044,7 +1047,16 @@ ds_msgs_cb(void *data, uint64_t seq, ds_str_t event)
         m->lens = lens;
     }
 
-    dsi_buf_add(&m->data, event.data, event.len);
+    /* the history keeps the event workers see: a grant without its set */
+
+    if (m->shown && dsi_inbox_public(event, &head)) {
+        dsi_buf_add(&m->data, head.data, head.len);
+        dsi_buf_add(&m->data, "}", 1);
+        event.len = head.len + 1;
+
+    } else {
+        dsi_buf_add(&m->data, event.data, event.len);
+    }
 
     if (m->data.oom) {
         m->oom = 1;

@@ -17,7 +17,12 @@
  * the failing episode ran, waiting in the inbox, are dropped first
  * (dsi_inbox_drop_answers()): what they answer is scheduled again, so
  * that each task gets one result. An entity's answer stays: no call is
- * sent again.
+ * sent again. A lock grant that came while the failing episode ran
+ * stays too; a lock request (EntityLockRequested) whose grant neither
+ * the history nor the inbox holds, and which no entity of its set has
+ * any more (its grant came after the failure, and was released as no
+ * one took it), is sent again once the instance runs, so that the
+ * rewound execution gets its grant.
  *
  * The results of what is rescheduled make the instance runnable. When
  * nothing was, ExecutionRewound goes to the inbox instead of the history
@@ -28,6 +33,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "ds_key.h"
 #include "ds_jspan.h"
@@ -44,7 +51,9 @@ typedef enum {
     DS_HEV_TIMER_FIRED,
     DS_HEV_SUB_CREATED,
     DS_HEV_SUB_COMPLETED,
-    DS_HEV_SUB_FAILED
+    DS_HEV_SUB_FAILED,
+    DS_HEV_LOCK_REQUESTED,
+    DS_HEV_LOCK_GRANTED
 } ds_hev_type_e;
 
 
@@ -65,6 +74,9 @@ typedef struct {
     ds_str_t            instance;   /* InstanceId */
     ds_str_t            version;    /* Version */
     ds_str_t            tags;       /* Tags, as its JSON text */
+    ds_str_t            cs;         /* CriticalSectionId */
+    ds_str_t            lock_set;   /* LockSet, as its JSON text */
+    int                 resend;     /* a lock request to send again */
 } ds_hev_t;
 
 
@@ -87,6 +99,12 @@ static int ds_has_result(const ds_hist_t *h, ds_hev_type_e type, int64_t id);
 static int ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst, const ds_hev_t *e, int64_t now, unsigned depth,
     int *pending);
+static int ds_has_grant(const ds_hist_t *h, ds_str_t cs);
+static int ds_rewind_lock_check(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_hist_t *h, ds_hev_t *e);
+static int ds_rewind_lock(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst, const ds_hev_t *e, int64_t now);
+static int ds_lock_first(ds_str_t set, unsigned char *buf, ds_str_t *eid);
 
 
 int
@@ -179,6 +197,13 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
     for (i = 0; rc == DS_OK && i < h.n; i++) {
         e = &h.ev[i];
 
+        if (e->type == DS_HEV_LOCK_REQUESTED) {
+            /* whatever its EventId, as on PostgreSQL */
+            rc = ds_rewind_lock_check(txn, hub, id, &h, e);
+            pending |= e->resend;
+            continue;
+        }
+
         if (e->id < 0) {
             continue;
         }
@@ -247,6 +272,17 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
         }
 
         rc = ds_instance_put(txn, hub, id, &inst);
+    }
+
+    /*
+     * the lock requests last: an entity may grant at once, to the
+     * instance that runs again (a grant to a Failed one is released)
+     */
+
+    for (i = 0; rc == DS_OK && i < h.n; i++) {
+        if (h.ev[i].resend) {
+            rc = ds_rewind_lock(txn, hub, id, &inst, &h.ev[i], now);
+        }
     }
 
     free((void *) event.data);
@@ -340,6 +376,111 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
     *pending = 1;
 
     return rc == DS_CONFLICT ? DS_OK : rc;
+}
+
+
+/*
+ * Whether the lock request e is to be sent again (e->resend): its grant
+ * is neither in the history nor in the inbox, and the request is no
+ * longer on its way through its set.
+ */
+
+static int
+ds_rewind_lock_check(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_hist_t *h, ds_hev_t *e)
+{
+    int            rc, found;
+    ds_str_t       eid;
+    unsigned char  eb[DS_ID_MAX];
+
+    if (e->cs.len == 0 || ds_has_grant(h, e->cs)
+        || ds_lock_first(e->lock_set, eb, &eid) != DS_OK)
+    {
+        return DS_OK;
+    }
+
+    rc = dsi_inbox_has_grant(txn, hub, id, e->cs, &found);
+
+    if (rc == DS_OK && !found) {
+        rc = dsi_entity_lock_pending(txn, hub, eid, id, e->cs, &found);
+    }
+
+    if (rc == DS_OK && !found) {
+        e->resend = 1;
+    }
+
+    return rc;
+}
+
+
+/* the lock request e again, from this execution, to its set's first */
+
+static int
+ds_rewind_lock(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    const ds_instance_t *inst, const ds_hev_t *e, int64_t now)
+{
+    int            rc;
+    ds_buf_t       b;
+    ds_str_t       eid, msg;
+    unsigned char  eb[DS_ID_MAX];
+
+    if (ds_lock_first(e->lock_set, eb, &eid) != DS_OK) {
+        return DS_OK;
+    }
+
+    /* as ds_entity_message() writes it */
+
+    dsi_buf_init(&b);
+    dsi_ev_open(&b);
+    dsi_ev_str(&b, "lock", e->cs);
+    dsi_ev_json(&b, "lockSet", e->lock_set);
+    dsi_ev_int(&b, "position", 0);
+    dsi_ev_str(&b, "parentInstanceId", id);
+    dsi_ev_int(&b, "parentExecution", (int64_t) inst->execution);
+    dsi_ev_time(&b, "timestamp", now);
+
+    rc = dsi_ev_end(txn, &b, &msg);
+
+    if (rc == DS_OK) {
+        rc = dsi_entity_send(txn, hub, eid, msg, now);
+    }
+
+    dsi_buf_free(&b);
+
+    return rc;
+}
+
+
+/* the first entity of a lock set (JSON), as the store keys it */
+
+static int
+ds_lock_first(ds_str_t set, unsigned char *buf, ds_str_t *eid)
+{
+    int          rc;
+    json_t      *j, *v;
+    ds_str_t     id;
+
+    if (set.len < 2 || set.data[0] != '[') {
+        return DS_INVALID;
+    }
+
+    j = json_loadb(set.data, set.len, 0, NULL);
+    if (j == NULL) {
+        return DS_INVALID;
+    }
+
+    v = json_array_get(j, 0);
+    rc = DS_INVALID;
+
+    if (json_is_string(v)) {
+        id.data = json_string_value(v);
+        id.len = json_string_length(v);
+        rc = dsi_entity_canon(id, buf, eid);
+    }
+
+    json_decref(j);
+
+    return rc;
 }
 
 
@@ -449,7 +590,9 @@ ds_hev_parse(ds_hev_t *e, char *text)
         { "TimerFired", DS_HEV_TIMER_FIRED },
         { "SubOrchestrationInstanceCreated", DS_HEV_SUB_CREATED },
         { "SubOrchestrationInstanceCompleted", DS_HEV_SUB_COMPLETED },
-        { "SubOrchestrationInstanceFailed", DS_HEV_SUB_FAILED }
+        { "SubOrchestrationInstanceFailed", DS_HEV_SUB_FAILED },
+        { "EntityLockRequested", DS_HEV_LOCK_REQUESTED },
+        { "EntityLockGranted", DS_HEV_LOCK_GRANTED }
     };
 
     p = text + e->off;
@@ -502,6 +645,12 @@ ds_hev_parse(ds_hev_t *e, char *text)
 
         } else if (ds_member_is(key, "Tags")) {
             e->tags = value;
+
+        } else if (ds_member_is(key, "CriticalSectionId")) {
+            e->cs = value;
+
+        } else if (ds_member_is(key, "LockSet")) {
+            e->lock_set = value;
         }
     }
 
@@ -543,6 +692,7 @@ ds_hev_parse(ds_hev_t *e, char *text)
     e->fire_at = ds_hev_string(e->fire_at);
     e->instance = ds_hev_string(e->instance);
     e->version = ds_hev_string(e->version);
+    e->cs = ds_hev_string(e->cs);
 
     if (e->tags.len && e->tags.data[0] != '{') {
         e->tags.len = 0;
@@ -606,6 +756,26 @@ ds_hist_free(ds_hist_t *h)
 {
     free(h->ev);
     dsi_buf_free(&h->text);
+}
+
+
+/* whether the history holds the grant of the critical section cs */
+
+static int
+ds_has_grant(const ds_hist_t *h, ds_str_t cs)
+{
+    size_t  i;
+
+    for (i = 0; i < h->n; i++) {
+        if (h->ev[i].type == DS_HEV_LOCK_GRANTED
+            && h->ev[i].cs.len == cs.len
+            && memcmp(h->ev[i].cs.data, cs.data, cs.len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

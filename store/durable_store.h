@@ -308,7 +308,8 @@ int ds_history_chunk(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
  * "now" and are what the module uses); without a record it is a plain
  * sequence append. ds_inbox_read_upto() reads the messages with seq <=
  * upto: an orchestration work item delivers exactly those
- * (ds_work_item_t.upto).
+ * (ds_work_item_t.upto), as workers see them (a lock grant without the
+ * set the store keeps in it); ds_inbox_read() reads them as stored.
  */
 int ds_inbox_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t message, uint64_t *seq);

@@ -35,7 +35,10 @@
  * not an earlier life's of an id purged and started again.
  * Nor does level 7: its durable.entity_settle() drops a lock request no
  * one would take before it locks, so that a queue of ended waiters
- * cannot leave an entity locked for good.
+ * cannot leave an entity locked for good. Level 8 neither: a lock grant
+ * carries its set (LockSet, which durable.message_public() leaves out of
+ * what workers see), and a rewind sends again a lock request whose grant
+ * was released (durable.entity_lock_pending()).
  */
 
 
@@ -45,7 +48,7 @@
 
 #define DSI_PG_SCHEMA_MIN   6
 #define DSI_PG_SCHEMA       9
-#define DSI_PG_FUNCTIONS    7
+#define DSI_PG_FUNCTIONS    8
 
 
 #endif /* DS_PG_SCHEMA_H */

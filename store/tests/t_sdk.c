@@ -1783,8 +1783,8 @@ t_sdk_stale_grants(void)
 
 /*
  * A lock granted while the episode that fails ran stays in the failed
- * instance's inbox, its entity locked: a rewind sends no lock request
- * again, and the rewound execution's claim carries the grant.
+ * instance's inbox, its entity locked: a rewind does not send its lock
+ * request again, and the rewound execution's claim carries the grant.
  */
 
 static void
@@ -1868,6 +1868,234 @@ t_sdk_failed_grant(void)
     act[0] = t_unlock(2, "cs-f", "1");
     T_INT(t_complete_o(env, hub, "rw", 30, act, 1, T0 + 2, &st), DS_OK);
     t_locked_by(env, hub, "acc", "1", "");
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * A rewind sends again a lock request whose grant came after the failure
+ * (released then, as no one took it): the rewound execution gets it. A
+ * request still waiting in its entity's queue at the rewind is not sent
+ * twice: one grant, and the entity is free after the unlock.
+ * (PostgreSQL: 082-rewind-lock.sql.)
+ */
+
+static void
+t_sdk_rewind_lock(void)
+{
+    int           th, tl;
+    char         *dir;
+    ds_env_t     *env;
+    ds_str_t      hub, s1[1];
+    t_buf_t       b;
+    t_ent_t       e;
+    t_orch_t      o;
+    ds_txn_t     *txn;
+    ds_action_t   act[1];
+    ds_status_e   st;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    s1[0] = t_s("@acc@1");
+
+    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
+
+    T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
+    T_INT(t_start(env, hub, "rw", "O", "1", T0), DS_OK);
+    T_INT(t_claim_o(env, hub, T0, T_LEASE, 4, 1, &o), DS_OK);
+    T_INT(o.n, 2);
+    th = t_tok_of(&o, 1, "h");
+    tl = t_tok_of(&o, 1, "rw");
+
+    act[0] = t_lock(0, "cs-h", s1);
+    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "h");
+
+    /* rw asks for the lock, which h holds, and fails before the grant */
+
+    act[0] = t_lock(0, "cs-f", s1);
+    T_INT(t_complete_o(env, hub, "rw", tl, act, 1, T0, &st), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("rw"), t_s("go"), t_s(""),
+                            T0 + 1), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 20, &o), DS_OK);
+    T_INT(o.n, 2);
+    th = t_tok_of(&o, 20, "h");
+    tl = t_tok_of(&o, 20, "rw");
+
+    act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
+    act[0].reason = t_s("\"no\"");
+    T_INT(t_complete_o(env, hub, "rw", tl, act, 1, T0 + 1, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+
+    /* h unlocks: the grant to the Failed rw is released */
+
+    act[0] = t_unlock(1, "cs-h", "1");
+    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0 + 2, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "");
+    t_inbox_text(env, hub, "rw", &b);
+    T(strstr(b.text, "EntityLockGranted") == NULL);
+
+    /* the rewind asks again: the rewound execution gets the grant */
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_rewind(txn, hub, t_s("rw"), t_s("\"fix\""), T0 + 3), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "rw");
+
+    T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 4, 40, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strcmp(o.id[0], "rw") == 0);
+    T(strstr(o.messages[0], "\"CriticalSectionId\":\"cs-f\"}") != NULL);
+
+    act[0] = t_unlock(2, "cs-f", "1");
+    T_INT(t_complete_o(env, hub, "rw", 40, act, 1, T0 + 3, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "");
+
+    /* rewound while its request still waits: not sent twice */
+
+    T_INT(t_start(env, hub, "h2", "O", "1", T0 + 4), DS_OK);
+    T_INT(t_start(env, hub, "w2", "O", "1", T0 + 4), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 4, T_LEASE, 4, 50, &o), DS_OK);
+    T_INT(o.n, 2);
+    th = t_tok_of(&o, 50, "h2");
+    tl = t_tok_of(&o, 50, "w2");
+
+    act[0] = t_lock(0, "cs-h2", s1);
+    T_INT(t_complete_o(env, hub, "h2", th, act, 1, T0 + 4, &st), DS_OK);
+    act[0] = t_lock(0, "cs-w2", s1);
+    T_INT(t_complete_o(env, hub, "w2", tl, act, 1, T0 + 4, &st), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s("w2"), t_s("go"), t_s(""),
+                            T0 + 5), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 5, T_LEASE, 4, 60, &o), DS_OK);
+    T_INT(o.n, 2);
+    th = t_tok_of(&o, 60, "h2");
+    tl = t_tok_of(&o, 60, "w2");
+    act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
+    act[0].reason = t_s("\"no\"");
+    T_INT(t_complete_o(env, hub, "w2", tl, act, 1, T0 + 5, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_rewind(txn, hub, t_s("w2"), t_s("\"fix\""), T0 + 6), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "h2");
+
+    act[0] = t_unlock(1, "cs-h2", "1");
+    T_INT(t_complete_o(env, hub, "h2", th, act, 1, T0 + 6, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "w2");
+
+    T_INT(t_claim_o(env, hub, T0 + 7, T_LEASE, 4, 30, &o), DS_OK);
+    T_INT(o.n, 1);
+    T(strstr(o.messages[0], "\"CriticalSectionId\":\"cs-w2\"}") != NULL);
+    act[0] = t_unlock(2, "cs-w2", "1");
+    T_INT(t_complete_o(env, hub, "w2", 30, act, 1, T0 + 7, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "");
+    t_inbox_text(env, hub, "w2", &b);
+    T(strstr(b.text, "EntityLockGranted") == NULL);
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * A grant carries its set: released by it alone when no one takes it,
+ * though neither the completion's actions nor the history say what it
+ * locked. A child whose episode locks (granted at once), terminates its
+ * parent's tree (and itself with it) and would continue as new writes
+ * no history for that episode. (PostgreSQL: 081-grant-set.sql.)
+ */
+
+static void
+t_sdk_grant_set(void)
+{
+    char         *dir;
+    ds_env_t     *env;
+    ds_str_t      hub, s1[2];
+    t_ent_t       e;
+    t_orch_t      o;
+    ds_txn_t     *txn;
+    t_named_t     c;
+    ds_action_t   act[3];
+    ds_status_e   st;
+    const char   *only_c[] = { "C", NULL };
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    s1[0] = t_s("@acc@1");
+    s1[1] = t_s("@acc@2");
+
+    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
+    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
+    T_INT(e.n, 2);
+    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
+    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
+
+    T_INT(t_start(env, hub, "p", "P", NULL, T0), DS_OK);
+    t_sub(env, hub, "p", "P", "c", "C", 1, T0);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 2,
+                        only_c, &c), DS_OK);
+    T_INT(c.n, 1);
+
+    act[0] = t_lock(0, "cs-t", s1);
+    act[0].nlock = 2;
+    act[1] = t_act(DS_ACT_TERMINATE, -1, NULL, "\"down\"");
+    act[1].instance_id = t_s("p");
+    act[1].recurse = 1;
+    act[2] = t_act(DS_ACT_CONTINUE_AS_NEW, 1, NULL, "2");
+    T_INT(t_complete_o(env, hub, "c", 2, act, 3, T0 + 1, &st), DS_OK);
+    T_INT(st, DS_TERMINATED);
+    T_INT(t_inbox_count(env, hub, "c"), 0);
+
+    t_locked_by(env, hub, "acc", "1", "");
+    t_locked_by(env, hub, "acc", "2", "");
+
+    /*
+     * a grant stored before grants carried their set: released by the
+     * set its request names in the history
+     */
+
+    T_INT(t_start(env, hub, "old", "O", NULL, T0 + 2), DS_OK);
+    T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 4, 3, &o), DS_OK);
+    T_INT(o.n, 1);
+    act[0] = t_lock(0, "cs-o", s1);
+    act[0].nlock = 2;
+    T_INT(t_complete_o(env, hub, "old", 3, act, 1, T0 + 2, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "old");
+    t_locked_by(env, hub, "acc", "2", "old");
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_inbox_clear(txn, hub, t_s("old")), DS_OK);
+    T_INT(ds_inbox_append(txn, hub, t_s("old"),
+                          t_s("{\"EventType\":\"EntityLockGranted\","
+                              "\"Timestamp\":\"2018-03-10T13:57:33Z\","
+                              "\"EventId\":-1,"
+                              "\"CriticalSectionId\":\"cs-o\"}"), NULL),
+          DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("old"), t_s(""), T0 + 3), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "");
+    t_locked_by(env, hub, "acc", "2", "");
 
     T(t_consistent(env, hub, NULL));
 
@@ -2411,7 +2639,7 @@ t_sdk_stale_cs(void)
 static void
 t_sdk_entity_locks(void)
 {
-    char                 *dir, hist[T_TEXT];
+    char                 *dir, *p, hist[T_TEXT];
     ds_env_t             *env;
     ds_str_t              hub, set[2], set2[1];
     t_buf_t               b;
@@ -2472,18 +2700,36 @@ t_sdk_entity_locks(void)
     T_INT(t_get(env, hub, "holder", &inst, NULL, 0), DS_OK);
     T_INT(inst.inbox_seq, 2);
 
+    /* the grant carries its set, for the store alone */
     t_inbox_text(env, hub, "holder", &b);
     T(strstr(b.text, "{\"EventType\":\"EntityLockGranted\","
                      "\"Timestamp\":\"2018-03-10T13:57:31Z\","
-                     "\"EventId\":-1,\"CriticalSectionId\":\"cs-1\"}")
+                     "\"EventId\":-1,\"CriticalSectionId\":\"cs-1\","
+                     "\"LockSet\":[\"@acc@1\",\"@acc@2\"]}")
       != NULL);
 
     /* the holder calls; the other's call, lock and a signal come after */
 
     T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 1, 3, &o), DS_OK);
     T(strcmp(o.id[0], "holder") == 0);
+
+    /* the worker sees the public event, and so does the history */
+    T(strstr(o.messages[0], "{\"EventType\":\"EntityLockGranted\","
+                            "\"Timestamp\":\"2018-03-10T13:57:31Z\","
+                            "\"EventId\":-1,"
+                            "\"CriticalSectionId\":\"cs-1\"}")
+      != NULL);
+    T(strstr(o.messages[0], "LockSet") == NULL);
+
     act[0] = t_call(1, "h-1", "get", "acc", "1", NULL);
     T_INT(t_complete_o(env, hub, "holder", 3, act, 1, T0 + 1, &st), DS_OK);
+
+    t_history_text(env, hub, "holder", hist, sizeof(hist));
+    T(strstr(hist, "\"EventId\":-1,\"CriticalSectionId\":\"cs-1\"}")
+      != NULL);
+    /* the request's LockSet, the only one */
+    p = strstr(hist, "\"LockSet\"");
+    T(p != NULL && strstr(p + 1, "\"LockSet\"") == NULL);
 
     T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
     T_INT(ds_op_raise_event(txn, hub, t_s("other"), t_s("go"), t_s(""),
@@ -3103,6 +3349,8 @@ t_sdk(void)
     t_sdk_entity_locks();
     t_sdk_stale_grants();
     t_sdk_failed_grant();
+    t_sdk_grant_set();
+    t_sdk_rewind_lock();
     t_sdk_stale_set();
     t_sdk_stale_queue();
     t_sdk_stale_cs();

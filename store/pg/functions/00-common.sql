@@ -57,7 +57,7 @@
 -- changed. Its level is the one below (embed.sh checks both).
 DO $$
 DECLARE
-    level      CONSTANT integer := 7;
+    level      CONSTANT integer := 8;
     installed  integer;
 BEGIN
     IF to_regprocedure('durable.functions_level()') IS NOT NULL THEN
@@ -75,7 +75,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
 LANGUAGE sql STABLE AS $$
-    SELECT 7
+    SELECT 8
 $$;
 
 
@@ -497,6 +497,20 @@ BEGIN
 
     RETURN s;
 END
+$$;
+
+
+-- a message as workers see it (dsi_inbox_public()): a lock grant the
+-- store wrote carries its set as a last member, LockSet, for the store
+-- alone (durable.inbox_drop_grants()), which the claim's messages and
+-- the history leave out. No quote in a JSON string is unescaped: the
+-- first ,"LockSet":[ is the member's own.
+CREATE OR REPLACE FUNCTION durable.message_public(p_message text)
+RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_message LIKE '{"EventType":"EntityLockGranted",%]}'
+                THEN regexp_replace(p_message, ',"LockSet":\[.*\]}$', '}')
+                ELSE p_message END
 $$;
 
 

@@ -315,7 +315,8 @@ BEGIN
                       WHERE h.hub = p_hub AND h.partition = inst.partition
                         AND h.id = inst.id
                       ORDER BY h.seq),
-                ARRAY(SELECT m.message FROM durable.inbox m
+                ARRAY(SELECT durable.message_public(m.message)
+                      FROM durable.inbox m
                       WHERE m.hub = p_hub AND m.partition = inst.partition
                         AND m.id = inst.id AND m.seq <= last
                       ORDER BY m.seq),

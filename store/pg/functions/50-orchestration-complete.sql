@@ -454,7 +454,7 @@ BEGIN
                              durable.event('OrchestratorStarted', at,
                                            NULL) AS event
                       UNION ALL
-                      SELECT 1, x.seq, x.message
+                      SELECT 1, x.seq, durable.message_public(x.message)
                       FROM durable.inbox x
                       WHERE x.hub = p_hub AND x.partition = part
                         AND x.id = p_id AND x.seq <= taken
@@ -648,10 +648,10 @@ BEGIN
 
         IF fin IS NOT NULL AND fin <> 7 THEN
             -- the execution ends: lock grants that came after its
-            -- episode's messages are released (its history is still
-            -- there to say what each locked). A failure keeps them, and
-            -- their locks: a rewind sends no lock request again, and the
-            -- rewound execution takes them from the inbox.
+            -- episode's messages are released, each by the set it
+            -- carries. A failure keeps them, and their locks: the
+            -- rewound execution takes them from the inbox (a rewind
+            -- sends again only the requests whose grant no one holds).
             PERFORM durable.inbox_drop_grants(p_hub, part, p_id, upto + 1,
                                               p_kinds, p_d, now);
         END IF;

@@ -460,7 +460,8 @@ $$;
 
 -- ds_entity_lock_next(): a lock request granted here goes on to the next
 -- entity of its set (its position the only change), or the holder hears
--- it has them all: EntityLockGranted {CriticalSectionId}
+-- it has them all: EntityLockGranted {CriticalSectionId}, with the set
+-- last (LockSet), which only the store reads (durable.message_public())
 CREATE OR REPLACE FUNCTION durable.entity_lock_next(p_hub text,
     p_msg text, p_now bigint, p_depth integer)
 RETURNS void
@@ -515,7 +516,8 @@ BEGIN
 
     PERFORM durable.deliver(p_hub, j ->> 'parentInstanceId', exe,
         durable.event('EntityLockGranted', p_now,
-                      '"CriticalSectionId":' || (j -> 'lock')::text),
+                      '"CriticalSectionId":' || (j -> 'lock')::text
+                      || ',"LockSet":' || (j -> 'lockSet')::text),
         p_now, false);
 END
 $$;
@@ -578,9 +580,10 @@ $$;
 -- whose grants wait for a rewind) or continues as new, the lock grants
 -- that came after its episode's messages (seq p_from on) reach no one:
 -- each is deleted and its lock released. The set of a critical section
--- is the completion's own request's (p_kinds 10, p_d its members) or
--- that of the first EntityLockRequested of the history that names it
--- (the ended execution's still), as on LMDB. A release can grant a
+-- is the one its grant carries (LockSet); a grant written before it
+-- carried one goes by the completion's own request (p_kinds 10, p_d its
+-- members) or the first EntityLockRequested of the history that names
+-- it (the ended execution's still), as on LMDB. A release can grant a
 -- waiting request of the same execution, whose grant comes here too:
 -- repeated until none.
 CREATE OR REPLACE FUNCTION durable.inbox_drop_grants(p_hub text,
@@ -609,9 +612,16 @@ BEGIN
         LOOP
             found := true;
             cs := g.message::json ->> 'CriticalSectionId';
-            s := NULL;
+            s := g.message::json -> 'LockSet';
 
-            FOR i IN 1 .. coalesce(cardinality(p_kinds), 0) LOOP
+            IF json_typeof(s) IS DISTINCT FROM 'array' THEN
+                -- a grant written before it carried its set
+                s := NULL;
+            END IF;
+
+            FOR i IN 1 .. CASE WHEN s IS NULL
+                               THEN coalesce(cardinality(p_kinds), 0)
+                               ELSE 0 END LOOP
                 CONTINUE WHEN p_kinds[i] <> 10;
 
                 j := ('{' || p_d[i] || '}')::json;

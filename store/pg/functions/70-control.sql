@@ -586,6 +586,72 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
 $$;
 
 
+-- a stored event's CriticalSectionId and LockSet when its type is
+-- p_type; NULLs for any other event, or for one that is not JSON
+CREATE OR REPLACE FUNCTION durable.lock_event(p_event text, p_type text,
+    OUT cs text, OUT lockset json)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    j  json;
+BEGIN
+    IF durable.event_type(p_event) IS DISTINCT FROM p_type THEN
+        RETURN;
+    END IF;
+
+    BEGIN
+        j := p_event::json;
+    EXCEPTION
+        -- not JSON, as durable.event_type() has it
+        WHEN invalid_text_representation OR untranslatable_character
+             OR statement_too_complex
+        THEN
+            RETURN;
+    END;
+
+    IF json_typeof(j) IS DISTINCT FROM 'object' THEN
+        RETURN;
+    END IF;
+
+    IF json_typeof(j -> 'CriticalSectionId') = 'string' THEN
+        cs := j ->> 'CriticalSectionId';
+    END IF;
+
+    lockset := j -> 'LockSet';
+END
+$$;
+
+
+-- dsi_entity_lock_pending(): whether p_owner's lock request for the
+-- critical section p_cs is still on its way. A request goes through its
+-- set in order, so it is when the set's first entity p_eid is locked for
+-- it, or holds it in its queue; else it was granted, or released as no
+-- one took it.
+CREATE OR REPLACE FUNCTION durable.entity_lock_pending(p_hub text,
+    p_eid text, p_owner text, p_cs text)
+RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    part  integer;
+BEGIN
+    part := durable.partition_of(durable.hub_partitions(p_hub, false),
+                                 p_eid);
+
+    RETURN EXISTS (SELECT 1 FROM durable.entities e
+                   WHERE e.hub = p_hub AND e.partition = part
+                     AND e.id = p_eid AND e.owner = p_owner
+                     AND e.cs = p_cs)
+        OR EXISTS (SELECT 1 FROM durable.entity_ops o
+                   WHERE o.hub = p_hub AND o.partition = part
+                     AND o.id = p_eid
+                     AND CASE WHEN o.operation LIKE '{"lock":%'
+                              THEN o.operation::json ->> 'lock' = p_cs
+                                   AND o.operation::json
+                                       ->> 'parentInstanceId' = p_owner
+                              ELSE false END);
+END
+$$;
+
+
 -- dsi_rewind(): see ds_orchestration_rewind.c. Errors are raised, for
 -- the caller's savepoint; the answer is rc: 1 NOTFOUND, 3 GONE (another
 -- terminal status), 4 PRECONDITION (active), 6 INVALID.
@@ -606,6 +672,9 @@ DECLARE
     opts     boolean;
     ver      text;
     tg       text;
+    lk       record;
+    eids     text[] := ARRAY[]::text[];
+    locks    text[] := ARRAY[]::text[];
 BEGIN
     IF NOT durable.valid_key(p_hub, p_id) THEN
         RETURN 6;
@@ -801,6 +870,44 @@ BEGIN
         END IF;
     END LOOP;
 
+    -- a lock request whose grant neither the history nor the inbox
+    -- holds, and that is no longer on its way (its grant came after the
+    -- failure and was released): sent again below, as on LMDB
+    FOR lk IN SELECT v.cs, v.lockset
+              FROM durable.history h,
+                   durable.lock_event(h.event, 'EntityLockRequested') v
+              WHERE h.hub = p_hub AND h.partition = part AND h.id = p_id
+                AND v.cs IS NOT NULL AND json_typeof(v.lockset) = 'array'
+                AND NOT EXISTS (
+                    SELECT 1 FROM durable.history g
+                    WHERE g.hub = p_hub AND g.partition = part
+                      AND g.id = p_id
+                      AND (durable.lock_event(g.event,
+                                              'EntityLockGranted')).cs
+                          = v.cs)
+                AND NOT EXISTS (
+                    SELECT 1 FROM durable.inbox m
+                    WHERE m.hub = p_hub AND m.partition = part
+                      AND m.id = p_id
+                      AND (durable.lock_event(m.message,
+                                              'EntityLockGranted')).cs
+                          = v.cs)
+              ORDER BY h.seq
+    LOOP
+        CONTINUE WHEN NOT durable.valid_key(p_hub, lk.lockset ->> 0)
+                      OR left(lk.lockset ->> 0, 1) <> '@'
+                      OR durable.entity_lock_pending(p_hub,
+                             lk.lockset ->> 0, p_id, lk.cs);
+
+        eids := eids || (lk.lockset ->> 0);
+        locks := locks || ('"lock":' || durable.json_str(lk.cs)
+                           || ',"lockSet":' || lk.lockset::text
+                           || ',"position":0,"parentInstanceId":'
+                           || durable.json_str(p_id)
+                           || ',"parentExecution":' || inst.execution);
+        pending := true;
+    END LOOP;
+
     IF pending THEN
         PERFORM durable.history_append(p_hub, part, p_id,
             durable.event('ExecutionRewound', p_now,
@@ -824,6 +931,16 @@ BEGIN
                                      inst.lease_expires, 0, p_now)
                             ELSE 0 END
         WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
+
+    -- the lock requests last: an entity may grant at once, to the
+    -- instance that runs again (a grant to a Failed one is released)
+    FOR k IN 1 .. cardinality(eids) LOOP
+        rc := durable.entity_message(p_hub, eids[k], locks[k], NULL, p_now);
+
+        IF rc <> 0 THEN
+            RAISE EXCEPTION 'a lock request to % refused', eids[k];
+        END IF;
+    END LOOP;
 
     RETURN 0;
 END

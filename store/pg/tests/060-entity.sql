@@ -80,7 +80,7 @@ SELECT durable_test.eq(string_agg(e.id || '=' || e.owner, ' ' ORDER BY e.id),
     FROM durable.entities e WHERE e.hub = 'hub';
 SELECT durable_test.eq(count(*), 0::bigint, 'no request left queued')
     FROM durable.entity_ops o WHERE o.hub = 'hub';
-SELECT durable_test.eq(durable_test.ev(m.message),
+SELECT durable_test.eq(durable_test.ev(durable.message_public(m.message)),
                        'EntityLockGranted {"CriticalSectionId":"cs"}',
                        'granted')
     FROM durable.inbox m WHERE m.hub = 'hub' AND m.id = 'o1' AND m.seq = 2;

@@ -31,7 +31,8 @@ FROM durable.entities e WHERE e.hub = 'hub' AND e.id = '@e@1';
 
 SELECT durable_test.eq(string_agg(m.seq || ' ' || durable_test.ev(m.message),
                                   ', ' ORDER BY m.seq),
-                       '2 EntityLockGranted {"CriticalSectionId":"cs"}',
+                       '2 EntityLockGranted {"CriticalSectionId":"cs",'
+                       '"LockSet":["@e@1"]}',
                        'the grant after the taken ExecutionStarted')
 FROM durable.inbox m WHERE m.hub = 'hub' AND m.id = 'o1';
 

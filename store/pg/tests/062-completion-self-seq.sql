@@ -53,7 +53,7 @@ FROM durable_test.episode('o1', durable_test.lease(1),
     ARRAY[NULL, NULL]);
 
 SELECT durable_test.eq(durable_test.inbox('o1'),
-    '2 EntityLockGranted {"CriticalSectionId":"cs1"}, '
+    '2 EntityLockGranted {"CriticalSectionId":"cs1","LockSet":["@e@1"]}, '
     '3 EventRaised {"Name":"self","Input":null}',
     'o1: the grant, then the event');
 
@@ -80,7 +80,7 @@ FROM durable_test.episode('o2', durable_test.lease(2),
 
 SELECT durable_test.eq(durable_test.inbox('o2'),
     '2 EventRaised {"Name":"self","Input":null}, '
-    '3 EntityLockGranted {"CriticalSectionId":"cs2"}',
+    '3 EntityLockGranted {"CriticalSectionId":"cs2","LockSet":["@e@2"]}',
     'o2: the event, then the grant');
 
 SELECT durable_test.eq(i.inbox_seq, 3::bigint, 'o2: the counter past both')

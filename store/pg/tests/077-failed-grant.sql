@@ -1,8 +1,8 @@
 -- A lock granted while the episode that fails ran stays in the failed
 -- instance's inbox, its entity locked (durable.complete_orchestration()
 -- drops grants when an execution completes or continues as new, not
--- when it fails): a rewind sends no lock request again, and the rewound
--- execution's claim carries the grant. store/tests/t_sdk.c
+-- when it fails): a rewind does not send its lock request again, and the
+-- rewound execution's claim carries the grant. store/tests/t_sdk.c
 -- (t_sdk_failed_grant) holds LMDB to the same.
 
 -- a completion of p_id under its lease: one action per element, ids
