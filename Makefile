@@ -53,6 +53,10 @@ MODULE_SO   := $(NGX_BUILD)/objs/ngx_http_durable_module.so
 # test faults, which only the suite's builds carry
 RELEASE_BUILD := $(BUILD)/nginx-release
 RELEASE_SO  := $(RELEASE_BUILD)/objs/ngx_http_durable_module.so
+# the operators' tool, durable (cli/, durable(1)); durable-check, the
+# store checker the tests run, is the same program under its old name
+DURABLE_TOOL := $(BUILD)/durable
+CHECK_TOOL  := $(BUILD)/durable-check
 
 # the test builds set it where they configure; from the environment it
 # would put the hook into the release build
@@ -83,7 +87,10 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         test-grpc test-asan-grpc test-pg-schema test-postgres \
         test-grpc-postgres failover check-bench
 
-all: build $(RELEASE_SO)
+# make build's module, make install's ($(RELEASE_SO)) and the CLI
+# ($(DURABLE_TOOL)): all that make install installs, so that `make && sudo
+# make install` compiles nothing as root (make test-install checks it)
+all: build $(RELEASE_SO) $(DURABLE_TOOL)
 
 deps:
 	@sh util/deps.sh
@@ -111,7 +118,7 @@ $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
 
 # the release module ($(RELEASE_SO)); make (all) builds it beside make
-# build's, so that `make && sudo make install` builds nothing as root
+# build's
 $(RELEASE_BUILD)/objs/Makefile: $(BUILD)/sources.txt config \
         grpc/durable_task.proto
 	rm -rf $(RELEASE_BUILD)
@@ -181,10 +188,6 @@ build-nothreads: deps
 	! grep -q NGX_THREADS $(NOTHREADS)/objs/ngx_auto_config.h
 	$(MAKE) -s -C $(NOTHREADS) -f objs/Makefile modules > /dev/null
 
-# the operators' tool, durable (cli/, durable(1)); durable-check, the
-# store checker the tests run, is the same program under its old name
-DURABLE_TOOL := $(BUILD)/durable
-CHECK_TOOL  := $(BUILD)/durable-check
 # what the .t files run besides nginx and the tool (t/tools/)
 T_TOOLS     := $(BUILD)/t-hold-write-lock
 STORE_SRCS  := $(wildcard store/*.c)
@@ -709,8 +712,9 @@ ifneq ($(INSTALL_MODULE),)
 endif
 
 # make install into a temporary DESTDIR, the file list compared with the
-# expected one (util/install_test.sh)
-test-install: build $(DURABLE_TOOL) $(RELEASE_SO)
+# expected one, and nothing for make install to build after make (all)
+# (util/install_test.sh)
+test-install: all
 	util/install_test.sh
 
 clean:
