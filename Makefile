@@ -39,7 +39,10 @@
 #                standby promoted, two nginx following it
 #   make bench   the benchmark suite (bench/README.md); QUICK=1 for a short run
 #
-# Every target first checks the Debian packages it needs (make deps).
+# Every target first checks the Debian packages it needs: make build,
+# run, demo, demo-grpc, install and make (all) the few that building and
+# running need (make deps-build, util/deps.sh build), the tests all of
+# them (make deps: PostgreSQL, Test::Nginx's Perl, clang, valgrind too).
 
 SHELL       := /bin/bash
 PORT        ?= 8080
@@ -53,6 +56,10 @@ MODULE_SO   := $(NGX_BUILD)/objs/ngx_http_durable_module.so
 # test faults, which only the suite's builds carry
 RELEASE_BUILD := $(BUILD)/nginx-release
 RELEASE_SO  := $(RELEASE_BUILD)/objs/ngx_http_durable_module.so
+# the operators' tool, durable (cli/, durable(1)); durable-check, the
+# store checker the tests run, is the same program under its old name
+DURABLE_TOOL := $(BUILD)/durable
+CHECK_TOOL  := $(BUILD)/durable-check
 
 # the test builds set it where they configure; from the environment it
 # would put the hook into the release build
@@ -71,7 +78,8 @@ T_JOBS      ?= $(shell n=$$(nproc 2> /dev/null || echo 1); \
 UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
-.PHONY: all deps build build-nothreads run worker demo demo-grpc test test-store \
+.PHONY: all deps deps-build build build-nothreads run worker demo demo-grpc \
+        test test-store \
         check-util \
         test-grpc-unit \
         test-worker test-quickstart \
@@ -83,12 +91,21 @@ UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
         test-grpc test-asan-grpc test-pg-schema test-postgres \
         test-grpc-postgres failover check-bench
 
-all: build $(RELEASE_SO)
+# make build's module, make install's ($(RELEASE_SO)) and the CLI
+# ($(DURABLE_TOOL)): all that make install installs, so that `make && sudo
+# make install` compiles nothing as root (make test-install checks it)
+all: build $(RELEASE_SO) $(DURABLE_TOOL)
 
-deps:
+# what building and running need, no more
+deps-build:
+	@sh util/deps.sh build
+
+# every package, the tests' too (util/deps.sh); after deps-build, so that
+# make -j never runs two apt-get at once
+deps: deps-build
 	@sh util/deps.sh
 
-build: deps $(MODULE_SO)
+build: deps-build $(MODULE_SO)
 
 # configure once per source list: objs/Makefile names every file; with
 # the hook of test faults (config), as the suite needs, and so is the
@@ -111,7 +128,7 @@ $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
 
 # the release module ($(RELEASE_SO)); make (all) builds it beside make
-# build's, so that `make && sudo make install` builds nothing as root
+# build's
 $(RELEASE_BUILD)/objs/Makefile: $(BUILD)/sources.txt config \
         grpc/durable_task.proto
 	rm -rf $(RELEASE_BUILD)
@@ -155,7 +172,7 @@ check-docs:
 check-style:
 	util/style.sh
 
-check-exports: build
+check-exports: deps build
 	util/check-exports.sh $(MODULE_SO)
 
 # the bench tooling's own tests (bench/tests): variance.py and bench.py's
@@ -181,10 +198,6 @@ build-nothreads: deps
 	! grep -q NGX_THREADS $(NOTHREADS)/objs/ngx_auto_config.h
 	$(MAKE) -s -C $(NOTHREADS) -f objs/Makefile modules > /dev/null
 
-# the operators' tool, durable (cli/, durable(1)); durable-check, the
-# store checker the tests run, is the same program under its old name
-DURABLE_TOOL := $(BUILD)/durable
-CHECK_TOOL  := $(BUILD)/durable-check
 # what the .t files run besides nginx and the tool (t/tools/)
 T_TOOLS     := $(BUILD)/t-hold-write-lock
 STORE_SRCS  := $(wildcard store/*.c)
@@ -264,7 +277,7 @@ $(CHECK_TOOL): $(DURABLE_TOOL)
 	ln -sf durable $@
 
 # every command of durable against a store and an nginx of its own
-test-cli: build $(DURABLE_TOOL) $(CHECK_TOOL)
+test-cli: deps build $(DURABLE_TOOL) $(CHECK_TOOL)
 	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) DURABLE=$(DURABLE_TOOL) \
 	    python3 cli/test_cli.py
 
@@ -305,7 +318,7 @@ $(BUILD)/openapi-fill-map: util/openapi/fill_map.c
 	@mkdir -p $(BUILD)
 	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L $< -llmdb -o $@
 
-test-openapi: build $(OPENAPI_DIR)/node_modules/.ci \
+test-openapi: deps build $(OPENAPI_DIR)/node_modules/.ci \
               $(BUILD)/openapi-fill-map
 	cd $(OPENAPI_DIR) && REDOCLY_TELEMETRY=off \
 	    REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(OPENAPI_NODE) \
@@ -326,7 +339,7 @@ $(UI_TEST_DIR)/node_modules/.ci: $(UI_TEST_DIR)/package-lock.json
 	cd $(UI_TEST_DIR) && npm ci --no-audit --no-fund
 	@touch $@
 
-test-ui: build $(UI_TEST_DIR)/node_modules/.ci
+test-ui: deps build $(UI_TEST_DIR)/node_modules/.ci
 	@DURABLE_EXTRA_DEPS=chromium $(MAKE) -s deps
 	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) $(UI_TEST_DIR)/run.sh
 
@@ -341,7 +354,7 @@ $(GRPC_TEST_DIR)/node_modules/.ci: $(GRPC_TEST_DIR)/package-lock.json
 	cd $(GRPC_TEST_DIR) && npm ci --no-audit --no-fund
 	@touch $@
 
-test-grpc: build $(GRPC_TEST_DIR)/node_modules/.ci
+test-grpc: deps build $(GRPC_TEST_DIR)/node_modules/.ci
 	@DURABLE_EXTRA_DEPS=openssl $(MAKE) -s deps
 	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) $(GRPC_TEST_DIR)/run.sh $(TESTS)
 
@@ -351,7 +364,7 @@ test-grpc: build $(GRPC_TEST_DIR)/node_modules/.ci
 # there (t/grpc/lib/backend.js). Each nginx holds 2 workers x (pool 4 +
 # a listener) connections, twice that across a reload, and three files
 # run at once: more than util/pg.sh's default 30 connections
-test-grpc-postgres: build $(DURABLE_TOOL) $(GRPC_TEST_DIR)/node_modules/.ci
+test-grpc-postgres: deps build $(DURABLE_TOOL) $(GRPC_TEST_DIR)/node_modules/.ci
 	@DURABLE_EXTRA_DEPS=openssl $(MAKE) -s deps
 	DURABLE=$(DURABLE_TOOL) NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) \
 	DURABLE_PG_MAX_CONNECTIONS=120 \
@@ -365,12 +378,12 @@ test-grpc-postgres: build $(DURABLE_TOOL) $(GRPC_TEST_DIR)/node_modules/.ci
 
 # the metrics page of the example config through promtool, from
 # Debian's prometheus package (util/metrics_check.sh)
-test-metrics: build
+test-metrics: deps build
 	@command -v promtool > /dev/null \
 	    || DURABLE_EXTRA_DEPS=prometheus $(MAKE) -s deps
 	NGINX=$(NGINX) MODULE_SO=$(MODULE_SO) util/metrics_check.sh
 
-test-nginx: build $(CHECK_TOOL) $(T_TOOLS)
+test-nginx: deps build $(CHECK_TOOL) $(T_TOOLS)
 	@rm -rf $(BUILD)/t-data t/servroot_* && mkdir -p $(BUILD)/t-data
 	TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES=$(MODULE_SO) \
@@ -389,7 +402,7 @@ test-nginx: build $(CHECK_TOOL) $(T_TOOLS)
 PG_PROVE_FLAGS ?= $(PROVE_FLAGS)
 PG_T           ?= t
 
-test-postgres: build $(CHECK_TOOL) $(DURABLE_TOOL) $(T_TOOLS)
+test-postgres: deps build $(CHECK_TOOL) $(DURABLE_TOOL) $(T_TOOLS)
 	@rm -rf $(BUILD)/pg-t-data && mkdir -p $(BUILD)/pg-t-data
 	DURABLE=$(DURABLE_TOOL) \
 	TEST_NGINX_BINARY=$(NGINX) \
@@ -428,7 +441,7 @@ demo: build
 DEMO_JS_DIR := $(CURDIR)/examples/durabletask-js
 
 $(DEMO_JS_DIR)/node_modules/.ci: $(DEMO_JS_DIR)/package-lock.json
-	@command -v npm > /dev/null || DURABLE_EXTRA_DEPS=npm $(MAKE) -s deps
+	@command -v npm > /dev/null || DURABLE_EXTRA_DEPS=npm $(MAKE) -s deps-build
 	cd $(DEMO_JS_DIR) && npm ci --no-audit --no-fund
 	@touch $@
 
@@ -608,7 +621,7 @@ test-tsan: deps
 VALGRIND_T   ?= t/001-sanity.t t/002-refusals-stop.t t/120-list.t \
                 t/130-purge.t t/150-terminate-suspend-resume.t
 
-test-valgrind: build
+test-valgrind: deps build
 	@rm -rf $(BUILD)/vg-data && mkdir -p $(BUILD)/vg-data
 	TEST_NGINX_USE_VALGRIND=1 TEST_NGINX_RANDOMIZE=1 \
 	TEST_NGINX_BINARY=$(NGINX) \
@@ -619,7 +632,7 @@ test-valgrind: build
 
 # optional: the Node.js durable-functions client (majors 1-3) against the
 # module; needs the npm registry, never part of `make test`
-check-node: build
+check-node: deps build
 	util/node-client/run.sh
 
 # fault injection (util/crash_test.py, docs/reliability.md): workers
@@ -629,7 +642,7 @@ check-node: build
 # for 10; figures in build/stress/results.json
 STRESS_SECONDS ?= 60
 
-stress: build $(CHECK_TOOL) $(DURABLE_TOOL)
+stress: deps build $(CHECK_TOOL) $(DURABLE_TOOL)
 	python3 util/crash_test.py --nginx $(NGINX) --module $(MODULE_SO) \
 	    --check $(CHECK_TOOL) --prefix $(BUILD)/stress \
 	    --seconds $(if $(QUICK),10,$(STRESS_SECONDS)) --mode all \
@@ -642,14 +655,14 @@ stress: build $(CHECK_TOOL) $(DURABLE_TOOL)
 # reload; ends with "acknowledged N, lost 0, doubled 0"
 FAILOVER_SECONDS ?= 24
 
-failover: build $(DURABLE_TOOL)
+failover: deps build $(DURABLE_TOOL)
 	python3 util/failover_test.py --nginx $(NGINX) --module $(MODULE_SO) \
 	    --durable $(DURABLE_TOOL) --prefix $(BUILD)/failover \
 	    --seconds $(FAILOVER_SECONDS)
 
 # the scenarios of bench/README.md; writes bench/results.md and its table
 # into docs/benchmarks.md
-bench: build
+bench: deps build
 	DURABLE_EXTRA_DEPS=wrk $(MAKE) -s deps
 	bench/run.sh
 	python3 util/bench_docs.py
@@ -709,8 +722,9 @@ ifneq ($(INSTALL_MODULE),)
 endif
 
 # make install into a temporary DESTDIR, the file list compared with the
-# expected one (util/install_test.sh)
-test-install: build $(DURABLE_TOOL) $(RELEASE_SO)
+# expected one, and nothing for make install to build after make (all)
+# (util/install_test.sh)
+test-install: all
 	util/install_test.sh
 
 clean:

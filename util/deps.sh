@@ -2,15 +2,34 @@
 # Install the Debian packages that building, running and testing need.
 # Quick when nothing is missing; as root it installs what is missing,
 # otherwise it prints the one apt-get line to run.
+#
+#   util/deps.sh          all of them: make deps, what the tests need
+#   util/deps.sh build    what make build, make run, make (all), make
+#                         install, make worker and make demo need: the
+#                         compiler, nginx and its module's libraries,
+#                         curl and python3 (make deps-build)
 
 set -e
 
-pkgs="make gcc nginx-core nginx-dev liblmdb-dev libjansson-dev lmdb-utils
+# build and run: the module (libpq-dev for backend=postgres, as the
+# tests' build has it), build/durable (libcurl), nginx, and what
+# util/runtime.sh and the example worker run (curl, python3)
+build_pkgs="make gcc nginx-core nginx-dev liblmdb-dev libjansson-dev
       libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler
-      postgresql-15 libpq-dev
+      libpq-dev curl python3"
+
+# the tests besides: a PostgreSQL server, Test::Nginx's Perl modules,
+# mdb_stat, the fuzzers' clang and valgrind
+test_pkgs="lmdb-utils postgresql-15
       perl libtest-base-perl libtest-longstring-perl libtext-diff-perl
-      libipc-run-perl liblist-moreutils-perl libwww-perl curl python3
+      libipc-run-perl liblist-moreutils-perl libwww-perl
       clang libclang-rt-14-dev valgrind"
+
+case "${1:-all}" in
+    build) pkgs=$build_pkgs ;;
+    all)   pkgs="$build_pkgs $test_pkgs" ;;
+    *)     echo "usage: util/deps.sh [build|all]" >&2; exit 2 ;;
+esac
 
 [ -n "$DURABLE_EXTRA_DEPS" ] && pkgs="$pkgs $DURABLE_EXTRA_DEPS"
 

@@ -4,7 +4,11 @@
 #   1. the defaults (PREFIX=/usr/local, the module of build/nginx-release:
 #      `make build`'s flags without the test faults hook)
 #   2. PREFIX=/opt/durable INSTALL_MODULE= (nginx built with --add-module)
-# Runs as any user; needs `make build` and build/durable made.
+#   3. after make (all), make install builds nothing: what it would run
+#      with every target remade (make -B -n) beyond what make (all) would
+#      is its own copying, so `make && sudo make install` compiles
+#      nothing as root
+# Runs as any user; needs make (all) made (make test-install does it).
 # durable-check and its man page are symbolic links to durable's.
 
 set -eu
@@ -90,6 +94,28 @@ run() {
         fi
     done
 }
+
+# the lines of make -B -n install that make -B -n all has not, but for
+# install's own commands (install, ln, chmod) and continuation lines
+make_n() {
+    ${MAKE:-make} -s -C "$top" -B -n "$1" > "$tmp/$1.n" 2>&1 || {
+        cat "$tmp/$1.n"
+        echo "not ok - make -B -n $1 failed"
+        failed=1
+    }
+}
+make_n all
+make_n install
+grep -vxF -f "$tmp/all.n" "$tmp/install.n" \
+    | grep -v -e '^[[:space:]]' -e '^install ' -e '^ln ' -e '^chmod ' \
+    > "$tmp/only-install.n" || true
+if [ -s "$tmp/only-install.n" ]; then
+    cat "$tmp/only-install.n"
+    echo "not ok - make install builds what make (all) does not (above)"
+    failed=1
+else
+    echo "ok - make install builds nothing make (all) does not"
+fi
 
 run default /usr/local yes
 run static /opt/durable no PREFIX=/opt/durable INSTALL_MODULE=

@@ -140,9 +140,13 @@ async function main() {
 
   const client = new TaskHubGrpcClient({ hostAddress: endpoint, logger,
     metadataGenerator: metadata(process.env.DURABLE_SYSTEM_KEY) });
+  // workItemFilters 'auto': the worker asks only for the work of the
+  // functions registered below. Without it the SDK claims every work item
+  // of the hub and fails what it does not have ("Orchestrator 'Hello'
+  // does not exist."), other workers' instances too (make worker's).
   const worker = new TaskHubGrpcWorker({ hostAddress: endpoint, logger,
     metadataGenerator: metadata(process.env.DURABLE_WORKER_KEY),
-    shutdownTimeoutMs: 2000 });
+    shutdownTimeoutMs: 2000, workItemFilters: 'auto' });
 
   worker.addOrchestrator(placeOrder);
   worker.addOrchestrator(shipOrder);

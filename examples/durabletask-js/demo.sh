@@ -7,7 +7,10 @@
 #   examples/durabletask-js/demo.sh   (after make build and npm ci here)
 #
 # Exits 0 only if the order reads Completed over HTTP with the output the
-# application printed. nginx runs in the background under build/demo-grpc
+# application printed, and an instance of an orchestrator the application
+# does not register (Hello, examples/worker's), started in the same hub
+# before it, is still Pending after it: the application's worker claims
+# only its own functions' work (workItemFilters), as the README promises. nginx runs in the background under build/demo-grpc
 # (elsewhere as root when nginx's worker user cannot reach it:
 # util/runtime.sh) and is stopped on every way out. NODE picks the Node
 # that runs the application: by default the one pinned in package.json.
@@ -84,6 +87,14 @@ done
     fail "nginx does not answer on port $PORT ($code)"
 say "nginx: HTTP API on 127.0.0.1:$PORT, gRPC on 127.0.0.1:$GRPC_PORT"
 
+# ---- another worker's instance in the same hub, which app.js must leave
+
+other=demo-grpc-other-$$
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+       "$base/orchestrators/Hello/$other" \
+       -H 'Content-Type: application/json' -d '{"city":"Oslo"}') || code=000
+[ "$code" = 202 ] || fail "starting Hello $other answered $code"
+
 # ---- the application: its worker and client over gRPC
 
 DURABLE_GRPC=127.0.0.1:$GRPC_PORT "$node" "$here/app.js" \
@@ -110,6 +121,19 @@ process.exit(status.runtimeStatus === 'Completed' && printed
   ? 0 : 1);
 EOF
     fail "the order does not read Completed over HTTP"
+
+# ---- Hello is no function of app.js: its instance waits for a worker
+# that has it (without workItemFilters the SDK claims it and fails it)
+
+code=$(curl -s -o "$prefix/other.json" -w '%{http_code}' \
+       "$base/instances/$other") || code=000
+[ "$code" = 202 ] || [ "$code" = 200 ] ||
+    fail "GET $base/instances/$other answered $code"
+other_status=$(sed -n 's/.*"runtimeStatus":"\([A-Za-z]*\)".*/\1/p' \
+               "$prefix/other.json")
+say "another worker's Hello $other: runtimeStatus: $other_status"
+[ "$other_status" = Pending ] ||
+    fail "app.js took Hello $other: $(cat "$prefix/other.json")"
 
 stop
 say "OK"
