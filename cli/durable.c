@@ -72,7 +72,8 @@ du_help(FILE *f)
 
     fprintf(f,
         "\n"
-        "Every command takes --json (output for scripts) and --help.\n"
+        "Every command takes --json (output for scripts) and --help; an\n"
+        "option's value is the next argument or follows an = (--hub=X).\n"
         "\n"
         "Exit status: 0 done; 1 the operation failed or was refused (no\n"
         "such instance, an inconsistent store, ...); 2 a usage error;\n"

@@ -678,6 +678,21 @@ def test_offline_live(srv, tmp):
     r = durable("check", "--hub", HUB, store)
     ok(r.returncode == 0 and r.stdout.endswith("consistent\n"),
        "check --hub of a hub that is there", r.detail)
+    # check takes --name=value as every command does, durable-check too
+    r2 = durable("check", "--hub=" + HUB, store)
+    ok(r2.returncode == 0 and r2.stdout == r.stdout,
+       "check --hub=HUB: as check --hub HUB", r2.detail)
+    r = durable("check", "--list-ids", HUB, store)
+    r2 = durable("check", "--list-ids=" + HUB, "--map-size=0", store)
+    ok(r.returncode == 0 and r.stdout and r2.returncode == 0
+       and r2.stdout == r.stdout,
+       "check --list-ids=HUB --map-size=0: as check --list-ids HUB",
+       r.detail + "\n" + r2.detail)
+    r = subprocess.run([os.path.join(os.path.dirname(DURABLE),
+                                     "durable-check"), "--hub=NoSuch",
+                        store], capture_output=True, text=True)
+    ok(r.returncode == 1 and 'no hub "NoSuch"' in r.stderr,
+       "durable-check --hub=NoSuch: no hub, exit 1", r.stdout + r.stderr)
 
     for args in (["stats", "--json"], ["stats"], ["check"],
                  ["check", "--json"], ["check", "--list-ids", HUB],
