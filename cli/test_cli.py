@@ -440,10 +440,25 @@ def test_online(srv):
     ok(r.returncode == 2, "raise-event takes no --name: exit 2", r.detail)
     r = durable("get-instances", "--url", "http://127.0.0.1:1/x",
                 "--key", KEY)
-    ok(r.returncode == 3, "no server: exit 3", r.detail)
+    ok(r.returncode == 3 and "Couldn't connect" in r.stderr
+       and "hint: nothing answered there: nginx may not be running, or "
+           "--url (or DURABLE_URL) is wrong" in r.stderr,
+       "no server: exit 3, a hint naming --url", r.detail)
     r = durable("get-instances", "--url", srv.base, "--key", "wrong")
-    ok(r.returncode == 4 and "401" in r.stderr, "a wrong key: exit 4",
+    ok(r.returncode == 4 and "401" in r.stderr
+       and "hint: the key of --key (or DURABLE_KEY) was refused"
+           in r.stderr, "a wrong key: exit 4, a hint naming --key",
        r.detail)
+    env = {k: v for k, v in os.environ.items() if k != "DURABLE_KEY"}
+    r = durable("get-instances", "--url", srv.base, env=env)
+    ok(r.returncode == 4 and "HTTP 401: A key is required" in r.stderr
+       and "hint: this server wants a key: pass a system key with "
+           "--key KEY or in DURABLE_KEY" in r.stderr,
+       "no key: exit 4, a hint naming --key and DURABLE_KEY", r.detail)
+    r = durable("get-runtime-status", "--url", srv.base, "--id", "x",
+                env=dict(env, DURABLE_KEY=""))
+    ok(r.returncode == 4 and "hint: this server wants a key" in r.stderr,
+       "an empty DURABLE_KEY: no key, the same hint", r.detail)
 
     # the key may come from the environment instead of the command line
     env = dict(os.environ, DURABLE_KEY=KEY, DURABLE_URL=srv.base)
