@@ -245,6 +245,19 @@ def test_help():
     ok(aliases and not missing,
        "durable.1 lists the online commands' options and aliases",
        missing)
+    # --version: the package's version, from debian/changelog
+    with open(os.path.join(ROOT, "debian/changelog")) as f:
+        version = re.match(r"\S+ \(([^)]+)\)", f.readline()).group(1)
+    r = durable("--version")
+    ok(r.returncode == 0 and r.stdout == "durable %s\n" % version
+       and r.stderr == "", "durable --version: durable " + version,
+       r.detail)
+    r = durable("--help")
+    with open(os.path.join(ROOT, "cli/durable.1")) as f:
+        manual = f.read()
+    ok("durable --version" in r.stdout
+       and ".B durable\n.B \\-\\-version\n" in manual,
+       "--help and durable.1 name durable --version", r.stdout)
     r = durable()
     ok(r.returncode == 2, "no command: exit 2", r.detail)
     r = durable("no-such-command")
