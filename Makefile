@@ -214,10 +214,16 @@ $(PG_SQL_C): $(PG_SQL) store/pg/embed.sh store/pg/ds_pg_schema.h
 	@mkdir -p $(BUILD)
 	sh store/pg/embed.sh $@
 
+# the package's version, durable --version: debian/changelog is its one
+# source (debian/rules passes dpkg's reading of the same line)
+PKG_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+
 $(DURABLE_TOOL): $(CLI_SRCS) cli/durable.h $(STORE_SRCS) \
-                 $(wildcard store/*.h) store/pg/ds_pg_schema.h $(PG_SQL_C)
+                 $(wildcard store/*.h) store/pg/ds_pg_schema.h $(PG_SQL_C) \
+                 debian/changelog
 	@mkdir -p $(BUILD)
 	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store -I cli \
+	    -DDU_VERSION='"$(PKG_VERSION)"' \
 	    $(PG_CFLAGS) $(CLI_SRCS) $(PG_SQL_C) $(STORE_SRCS) \
 	    -llmdb -ljansson -lcurl -lpq -o $@
 

@@ -16,6 +16,12 @@
 #include "durable.h"
 
 
+/* the package's version: the build reads it from debian/changelog */
+#ifndef DU_VERSION
+#error "DU_VERSION is not defined: build durable with make (Makefile)"
+#endif
+
+
 int  du_json;
 
 
@@ -72,7 +78,9 @@ du_help(FILE *f)
 
     fprintf(f,
         "\n"
-        "Every command takes --json (output for scripts) and --help.\n"
+        "Every command takes --json (output for scripts) and --help; an\n"
+        "option's value is the next argument or follows an = (--hub=X).\n"
+        "durable --version prints the package's version.\n"
         "\n"
         "Exit status: 0 done; 1 the operation failed or was refused (no\n"
         "such instance, an inconsistent store, ...); 2 a usage error;\n"
@@ -98,6 +106,11 @@ du_run(int argc, char **argv)
         || strcmp(argv[1], "help") == 0)
     {
         du_help(stdout);
+        return DU_EXIT_OK;
+    }
+
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("durable %s\n", DU_VERSION);
         return DU_EXIT_OK;
     }
 

@@ -288,9 +288,12 @@ dc_run(int argc, char **argv, int legacy)
     ds_str_t          hub;
     ds_env_t         *env;
     PGconn           *conn;
-    const char       *dir, *hub_name;
+    size_t            k;
+    const char       *dir, *hub_name, *value;
     ds_env_conf_t     conf;
     ds_check_stats_t  st;
+
+    static const char  *modes[] = { "--hub", "--list-ids", "--dump" };
 
     memset(&conf, 0, sizeof(ds_env_conf_t));
     conf.sync = DS_SYNC_FULL;
@@ -300,11 +303,16 @@ dc_run(int argc, char **argv, int legacy)
     unavailable = legacy ? 2 : DU_EXIT_UNAVAILABLE;
     mode = 0;   /* 0: check, 1: list ids, 2: dump, 3: stale reader */
 
+    /* "--name value" or "--name=value", as every command takes them */
+
     for (i = 1; i < argc; i++) {
 
-        if (strcmp(argv[i], "--map-size") == 0 && i + 1 < argc) {
-            conf.map_size = strtoull(argv[++i], &end, 10);
-            if (*end != '\0') {
+        if ((rc = du_opt(argc, argv, &i, "--map-size", &value)) != 0) {
+            if (rc > 0) {
+                conf.map_size = strtoull(value, &end, 10);
+            }
+
+            if (rc < 0 || *end != '\0') {
                 if (!legacy) {
                     return du_usage_error(&du_cmd_check, "--map-size needs "
                                           "a number of bytes");
@@ -317,13 +325,26 @@ dc_run(int argc, char **argv, int legacy)
             continue;
         }
 
-        if ((strcmp(argv[i], "--hub") == 0
-             || strcmp(argv[i], "--list-ids") == 0
-             || strcmp(argv[i], "--dump") == 0)
-            && i + 1 < argc)
-        {
-            mode = argv[i][2] == 'h' ? 0 : argv[i][2] == 'l' ? 1 : 2;
-            hub_name = argv[++i];
+        for (k = 0; k < 3; k++) {
+            rc = du_opt(argc, argv, &i, modes[k], &value);
+            if (rc != 0) {
+                break;
+            }
+        }
+
+        if (rc < 0) {
+            if (!legacy) {
+                return du_usage_error(&du_cmd_check, "%s needs a hub name",
+                                      modes[k]);
+            }
+
+            dc_usage();
+            return 2;
+        }
+
+        if (rc > 0) {
+            mode = (int) k;
+            hub_name = value;
             continue;
         }
 

@@ -347,6 +347,15 @@ du_http(CURL *curl, const du_online_t *o, const char *method,
         du_error("%s %s: %s", method, url, curl_easy_strerror(code));
         rc = DU_EXIT_UNAVAILABLE;
 
+        /* nothing answered: the operator's first two guesses */
+
+        if (code == CURLE_COULDNT_CONNECT
+            || code == CURLE_COULDNT_RESOLVE_HOST)
+        {
+            du_error("hint: nothing answered there: nginx may not be "
+                     "running, or --url (or DURABLE_URL) is wrong");
+        }
+
     } else {
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->code);
     }
@@ -364,7 +373,8 @@ du_http(CURL *curl, const du_online_t *o, const char *method,
  */
 
 static int
-du_http_failed(const du_command_t *cmd, const du_http_t *res)
+du_http_failed(const du_command_t *cmd, const du_online_t *o,
+    const du_http_t *res)
 {
     json_t      *j;
     const char  *msg;
@@ -394,6 +404,17 @@ du_http_failed(const du_command_t *cmd, const du_http_t *res)
     /* a refused key is the caller's to fix, not a server that is down */
 
     if (res->code == 401) {
+        if (o->key == NULL || o->key[0] == '\0') {
+            fprintf(stderr, "durable %s: hint: this server wants a key: "
+                    "pass a system key with --key KEY or in DURABLE_KEY\n",
+                    cmd->name);
+
+        } else {
+            fprintf(stderr, "durable %s: hint: the key of --key (or "
+                    "DURABLE_KEY) was refused: it must be one of the "
+                    "server's system keys\n", cmd->name);
+        }
+
         return DU_EXIT_KEY;
     }
 
@@ -904,7 +925,7 @@ du_run_list(const du_command_t *cmd, CURL *curl, const du_online_t *o)
         }
 
         if (res.code != 200) {
-            rc = du_http_failed(cmd, &res);
+            rc = du_http_failed(cmd, o, &res);
             free(res.body);
             break;
         }
@@ -1134,7 +1155,7 @@ du_online(int argc, char **argv)
             rc = DU_EXIT_FAILED;
 
         } else {
-            rc = du_http_failed(cmd, &res);
+            rc = du_http_failed(cmd, &o, &res);
         }
 
         free(res.body);

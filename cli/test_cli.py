@@ -245,6 +245,19 @@ def test_help():
     ok(aliases and not missing,
        "durable.1 lists the online commands' options and aliases",
        missing)
+    # --version: the package's version, from debian/changelog
+    with open(os.path.join(ROOT, "debian/changelog")) as f:
+        version = re.match(r"\S+ \(([^)]+)\)", f.readline()).group(1)
+    r = durable("--version")
+    ok(r.returncode == 0 and r.stdout == "durable %s\n" % version
+       and r.stderr == "", "durable --version: durable " + version,
+       r.detail)
+    r = durable("--help")
+    with open(os.path.join(ROOT, "cli/durable.1")) as f:
+        manual = f.read()
+    ok("durable --version" in r.stdout
+       and ".B durable\n.B \\-\\-version\n" in manual,
+       "--help and durable.1 name durable --version", r.stdout)
     r = durable()
     ok(r.returncode == 2, "no command: exit 2", r.detail)
     r = durable("no-such-command")
@@ -440,10 +453,25 @@ def test_online(srv):
     ok(r.returncode == 2, "raise-event takes no --name: exit 2", r.detail)
     r = durable("get-instances", "--url", "http://127.0.0.1:1/x",
                 "--key", KEY)
-    ok(r.returncode == 3, "no server: exit 3", r.detail)
+    ok(r.returncode == 3 and "Couldn't connect" in r.stderr
+       and "hint: nothing answered there: nginx may not be running, or "
+           "--url (or DURABLE_URL) is wrong" in r.stderr,
+       "no server: exit 3, a hint naming --url", r.detail)
     r = durable("get-instances", "--url", srv.base, "--key", "wrong")
-    ok(r.returncode == 4 and "401" in r.stderr, "a wrong key: exit 4",
+    ok(r.returncode == 4 and "401" in r.stderr
+       and "hint: the key of --key (or DURABLE_KEY) was refused"
+           in r.stderr, "a wrong key: exit 4, a hint naming --key",
        r.detail)
+    env = {k: v for k, v in os.environ.items() if k != "DURABLE_KEY"}
+    r = durable("get-instances", "--url", srv.base, env=env)
+    ok(r.returncode == 4 and "HTTP 401: A key is required" in r.stderr
+       and "hint: this server wants a key: pass a system key with "
+           "--key KEY or in DURABLE_KEY" in r.stderr,
+       "no key: exit 4, a hint naming --key and DURABLE_KEY", r.detail)
+    r = durable("get-runtime-status", "--url", srv.base, "--id", "x",
+                env=dict(env, DURABLE_KEY=""))
+    ok(r.returncode == 4 and "hint: this server wants a key" in r.stderr,
+       "an empty DURABLE_KEY: no key, the same hint", r.detail)
 
     # the key may come from the environment instead of the command line
     env = dict(os.environ, DURABLE_KEY=KEY, DURABLE_URL=srv.base)
@@ -678,6 +706,21 @@ def test_offline_live(srv, tmp):
     r = durable("check", "--hub", HUB, store)
     ok(r.returncode == 0 and r.stdout.endswith("consistent\n"),
        "check --hub of a hub that is there", r.detail)
+    # check takes --name=value as every command does, durable-check too
+    r2 = durable("check", "--hub=" + HUB, store)
+    ok(r2.returncode == 0 and r2.stdout == r.stdout,
+       "check --hub=HUB: as check --hub HUB", r2.detail)
+    r = durable("check", "--list-ids", HUB, store)
+    r2 = durable("check", "--list-ids=" + HUB, "--map-size=0", store)
+    ok(r.returncode == 0 and r.stdout and r2.returncode == 0
+       and r2.stdout == r.stdout,
+       "check --list-ids=HUB --map-size=0: as check --list-ids HUB",
+       r.detail + "\n" + r2.detail)
+    r = subprocess.run([os.path.join(os.path.dirname(DURABLE),
+                                     "durable-check"), "--hub=NoSuch",
+                        store], capture_output=True, text=True)
+    ok(r.returncode == 1 and 'no hub "NoSuch"' in r.stderr,
+       "durable-check --hub=NoSuch: no hub, exit 1", r.stdout + r.stderr)
 
     for args in (["stats", "--json"], ["stats"], ["check"],
                  ["check", "--json"], ["check", "--list-ids", HUB],

@@ -463,6 +463,7 @@ ngx_http_durable_many_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
 
     k->rc = c->rc;
 
+    ngx_http_durable_work_log(ctx, k, c->rc);
     ngx_http_durable_work_count(&k->op, k->action, c->rc);
     ngx_http_durable_work_lifecycle(r, &k->op, k->action, c->rc);
 

@@ -162,9 +162,7 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
         p = ngx_sprintf(p, "{\"runtimeStatus\":\"%s\"}",
                         ds_status_name(k->op.out.work.status));
 
-        ngx_http_durable_log_status(ctx, k->op.out.work.status);
-        ctx->log_id.data = (u_char *) k->op.in.work.id.data;
-        ctx->log_id.len = k->op.in.work.id.len;
+        ngx_http_durable_work_log(ctx, k, c->rc);
 
     } else {
         p = ngx_cpymem(p, "{}", 2);
@@ -173,6 +171,31 @@ ngx_http_durable_work_done(ngx_http_request_t *r, ngx_http_durable_ctx_t *ctx,
     body.len = p - body.data;
 
     return ngx_http_durable_send(r, NGX_HTTP_OK, &body);
+}
+
+
+/*
+ * $durable_instance_id and $durable_runtime_status of a request that
+ * completed one orchestration: a body of one completion, an object or an
+ * array of one, with claim= or without; a request of several completions
+ * names no one instance, and logs neither
+ */
+
+void
+ngx_http_durable_work_log(ngx_http_durable_ctx_t *ctx,
+    ngx_http_durable_work_t *k, int rc)
+{
+    if (rc != DS_OK
+        || k->action != DS_ROUTE_WORK_COMPLETE
+        || k->op.in.work.kind != DS_WORK_ORCHESTRATION
+        || (k->batch && k->batch->n != 1))
+    {
+        return;
+    }
+
+    ngx_http_durable_log_status(ctx, k->op.out.work.status);
+    ctx->log_id.data = (u_char *) k->op.in.work.id.data;
+    ctx->log_id.len = k->op.in.work.id.len;
 }
 
 

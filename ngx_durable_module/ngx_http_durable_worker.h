@@ -40,6 +40,8 @@ ngx_int_t ngx_http_durable_work_post(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_t *k);
 void ngx_http_durable_work_prepare(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_work_t *k);
+void ngx_http_durable_work_log(ngx_http_durable_ctx_t *ctx,
+    ngx_http_durable_work_t *k, int rc);
 void ngx_http_durable_work_count(ds_op_t *op, ds_route_work_action_e action,
     int rc);
 void ngx_http_durable_work_lifecycle(ngx_http_request_t *r, ds_op_t *op,

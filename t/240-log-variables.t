@@ -14,13 +14,14 @@ use Test::Nginx::Socket;
 use DurableBackend;
 use DurableClient qw(api);
 use File::Path qw(rmtree);
+use POSIX ();
 
 repeat_each(1);
 no_shuffle();
 
-# per block: the status code and one access log pattern; the worker
-# block checks two more lines (claim, complete), the first block that its
-# key is not logged
+# per block: the status code and one access log pattern; the first
+# worker block checks two more lines (claim, complete), the first block
+# that its key is not logged
 plan tests => repeat_each() * (2 * blocks() + 3);
 
 rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/log-variables')
@@ -83,21 +84,78 @@ sub main::start {
                  '', $K);
 }
 
-# start, claim, complete: the claim and the completion are logged
-sub main::worker_flow {
-    main::start('lv-work', 'WorkHub');
+# claims the orchestrations of a hub, at least $n of them
+sub main::claim {
+    my ($hub, $n) = @_;
 
     my $r = main::ok_api(200, 'POST',
-                         "$B/worker/orchestrations/claim?taskHub=WorkHub",
-                         '', $W);
-    my ($item) = @{ $r->{json}{items} };
-    die "nothing claimed: $r->{body}\n" unless $item;
+                         "$B/worker/orchestrations/claim?taskHub=$hub"
+                         . "&max=" . ($n // 1), '', $W);
+    my @items = @{ $r->{json}{items} };
+    die "claimed " . @items . " of $n: $r->{body}\n" if @items < ($n // 1);
+
+    return @items;
+}
+
+# the completion of a claimed item, which completes its orchestration
+sub main::completion {
+    my ($item) = @_;
+
+    return { instanceId => $item->{instanceId}, lease => $item->{lease},
+             actions => [ { type => 'complete', output => 1 } ] };
+}
+
+# start, claim, complete: the claim and the completion are logged; the
+# completion's body is the one completion, or with $array an array of it,
+# and $query is added to its path (claim=)
+sub main::worker_flow {
+    my ($id, $hub, $query, $array) = @_;
+
+    $id //= 'lv-work';
+    $hub //= 'WorkHub';
+    main::start($id, $hub);
+
+    my ($item) = main::claim($hub);
+    my $body = main::completion($item);
 
     main::ok_api(200, 'POST',
-                 "$B/worker/orchestrations/complete?taskHub=WorkHub",
-                 { instanceId => 'lv-work', lease => $item->{lease},
-                   actions => [ { type => 'complete', output => 1 } ] },
-                 $W);
+                 "$B/worker/orchestrations/complete?taskHub=$hub"
+                 . ($query // ''), $array ? [ $body ] : $body, $W);
+}
+
+# a start with timeout= that a worker completes while it waits: the start
+# is made by a child, the parent claims and completes it, then waits for
+# the start's answer
+sub main::waited_start {
+    my ($id, $hub) = @_;
+
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        api('POST', "$B/orchestrators/Hello/$id?taskHub=$hub&timeout=20",
+            '', $K);
+        POSIX::_exit(0);
+    }
+
+    my $item;
+
+    for (1 .. 100) {
+        my $r = main::ok_api(200, 'POST',
+                             "$B/worker/orchestrations/claim?taskHub=$hub",
+                             '', $W);
+        ($item) = @{ $r->{json}{items} };
+        last if $item;
+        select undef, undef, undef, 0.05;
+    }
+
+    die "nothing claimed in $hub\n" unless $item;
+
+    main::ok_api(200, 'POST',
+                 "$B/worker/orchestrations/complete?taskHub=$hub",
+                 main::completion($item), $W);
+
+    waitpid $pid, 0;
 }
 
 our $http_config = example_format() . <<'_EOC_';
@@ -353,3 +411,57 @@ GET /runtime/webhooks/durabletask/nothing-here?code=systemkey-1234
 --- error_code: 404
 --- access_log eval
 qr/^- - - - - -$/
+
+
+
+=== TEST 18: a completion with claim= (what workers send) logs its instance and the status after it
+--- init
+main::worker_flow('lv-cc', 'CcHub', '&claim=orchestrations');
+--- request
+GET /runtime/webhooks/durabletask/instances/lv-cc?taskHub=CcHub&code=systemkey-1234
+--- error_code: 200
+--- access_log eval
+main::line("POST $::B/worker/orchestrations/complete?taskHub=CcHub",
+           200, 'complete', 'CcHub', 'lv-cc', 'Completed', $::N, $::MS)
+
+
+
+=== TEST 19: an array of one completion is one orchestration's completion too
+--- init
+main::worker_flow('lv-one', 'OneHub', '', 1);
+--- request
+GET /runtime/webhooks/durabletask/instances/lv-one?taskHub=OneHub&code=systemkey-1234
+--- error_code: 200
+--- access_log eval
+main::line("POST $::B/worker/orchestrations/complete?taskHub=OneHub",
+           200, 'complete', 'OneHub', 'lv-one', 'Completed', $::N, $::MS)
+
+
+
+=== TEST 20: an array of several completions names no one instance: neither is logged
+--- init
+main::start('lv-two-a', 'TwoHub');
+main::start('lv-two-b', 'TwoHub');
+main::ok_api(200, 'POST',
+             "$::B/worker/orchestrations/complete?taskHub=TwoHub"
+             . "&claim=orchestrations",
+             [ map { main::completion($_) } main::claim('TwoHub', 2) ],
+             $::W);
+--- request
+GET /runtime/webhooks/durabletask/instances/lv-two-b?taskHub=TwoHub&code=systemkey-1234
+--- error_code: 200
+--- access_log eval
+main::line("POST $::B/worker/orchestrations/complete?taskHub=TwoHub",
+           200, 'complete', 'TwoHub', '', '', $::N, $::MS)
+
+
+
+=== TEST 21: a start with timeout= logs the status its answer carries: Completed when the instance ended in time
+--- init
+main::waited_start('lv-wait', 'WaitHub');
+--- request
+GET /runtime/webhooks/durabletask/instances/lv-wait?taskHub=WaitHub&code=systemkey-1234
+--- error_code: 200
+--- access_log eval
+main::line("POST $::B/orchestrators/Hello/lv-wait",
+           200, 'start', 'WaitHub', 'lv-wait', 'Completed', $::N, $::MS)
