@@ -1086,7 +1086,7 @@ def scenario_e2e(c, one=False):
                      e2e["requests_per_s"], ncpu, wcpu,
                      max(0.0, e2e["machine_busy_pct"] * os.cpu_count()
                          - ncpu - wcpu)))
-    notes.append("Scenario 6: bench/worker.c (C, jansson): %d starter "
+    notes.append("Scenario 6: bench/worker.c (C): %d starter "
                  "threads keep at most %d orchestrations in flight; %d "
                  "runners, each on its own keep-alive connection, send the "
                  "completions of the items they hold in one request (the "

@@ -18,7 +18,8 @@
  *     claim= of the other kind (B/worker/orchestrations/complete
  *     ?claim=activities&max=MAX and the reverse), so the answer brings
  *     its next items: one request per step. A runner that holds nothing
- *     claims (wait=WAIT), orchestrations and activities in turn;
+ *     claims (wait=WAIT), orchestrations and activities in turn. It reads
+ *     the answers in place (js_next(), below), not with jansson;
  *   - with -C 0, one claimer per kind POSTs B/worker/{orchestrations,
  *     activities}/claim?max=MAX&wait=WAIT (long-poll), decides every
  *     item (jansson) and queues their completions, BATCH (default 50) to
@@ -610,6 +611,366 @@ decide_activity(json_t *item)
 }
 
 
+/*
+ * ---- the answers, read in place ----------------------------------------
+ *
+ * A runner reads each answer where it lies instead of building jansson
+ * values of it: the items carry their whole history, and jansson's parse
+ * of it was two thirds of the worker's CPU, which shares the two cores
+ * with nginx. The scan knows JSON's grammar well enough to step over any
+ * value (strings with escapes, nesting); the module's answers are valid
+ * JSON, and anything the scan cannot step over counts as an error.
+ */
+
+typedef struct {
+    const char  *p;
+    size_t       len;
+} span_t;
+
+
+static const char *
+js_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+        p++;
+    }
+
+    return p;
+}
+
+
+/* past one value, or NULL; nesting past JS_DEPTH is refused */
+
+#define JS_DEPTH    64
+
+static const char *
+js_skip(const char *p, const char *end)
+{
+    int   depth;
+    char  open[JS_DEPTH];
+
+    p = js_ws(p, end);
+    depth = 0;
+
+    while (p < end) {
+        switch (*p) {
+
+        case '"':
+            for (p++; p < end && *p != '"'; p++) {
+                if (*p == '\\') {
+                    p++;
+                }
+            }
+
+            if (p >= end) {
+                return NULL;
+            }
+
+            p++;
+            break;
+
+        case '{':
+        case '[':
+            if (depth == JS_DEPTH) {
+                return NULL;
+            }
+
+            open[depth++] = *p++;
+            break;
+
+        case '}':
+        case ']':
+            if (depth == 0 || open[depth - 1] != (*p == '}' ? '{' : '[')) {
+                return NULL;
+            }
+
+            depth--;
+            p++;
+            break;
+
+        case ',':
+        case ':':
+            if (depth == 0) {
+                return NULL;
+            }
+
+            p++;
+            break;
+
+        default:
+            /* a number, true, false, null, or space inside */
+            if (depth == 0) {
+                while (p < end && *p != ',' && *p != '}' && *p != ']'
+                       && *p != ' ' && *p != '\n')
+                {
+                    p++;
+                }
+
+                return p;
+            }
+
+            p++;
+            break;
+        }
+
+        if (depth == 0) {
+            return p;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The next element of an array or member of an object: *pp points at
+ * the '[' or '{', or past the last element taken. key is set for an
+ * object (the name without its quotes). 1: one taken; 0: the end; -1:
+ * not JSON.
+ */
+
+static int
+js_next(const char **pp, const char *end, span_t *key, span_t *val)
+{
+    const char  *p, *q;
+
+    p = js_ws(*pp, end);
+
+    if (p >= end) {
+        return -1;
+    }
+
+    if (*p == '[' || *p == '{' || *p == ',') {
+        p = js_ws(p + 1, end);
+    }
+
+    if (p < end && (*p == ']' || *p == '}')) {
+        *pp = p + 1;
+        return 0;
+    }
+
+    if (key) {
+        if (p >= end || *p != '"') {
+            return -1;
+        }
+
+        q = js_skip(p, end);
+        if (q == NULL) {
+            return -1;
+        }
+
+        key->p = p + 1;
+        key->len = (size_t) (q - p - 2);
+        p = js_ws(q, end);
+
+        if (p >= end || *p != ':') {
+            return -1;
+        }
+
+        p = js_ws(p + 1, end);
+    }
+
+    q = js_skip(p, end);
+    if (q == NULL) {
+        return -1;
+    }
+
+    val->p = p;
+    val->len = (size_t) (q - p);
+    *pp = q;
+
+    return 1;
+}
+
+
+static int
+js_is(span_t s, const char *lit)
+{
+    size_t  n = strlen(lit);
+
+    return s.len == n && memcmp(s.p, lit, n) == 0;
+}
+
+
+/* an object's member (the first of that name); 0: none, -1: not JSON */
+
+static int
+js_member(span_t obj, const char *name, span_t *val)
+{
+    int          rc;
+    span_t       k, v;
+    const char  *p, *end;
+
+    p = obj.p;
+    end = obj.p + obj.len;
+
+    if (obj.len == 0 || *p != '{') {
+        return -1;
+    }
+
+    while ((rc = js_next(&p, end, &k, &v)) == 1) {
+        if (js_is(k, name)) {
+            *val = v;
+            return 1;
+        }
+    }
+
+    return rc;
+}
+
+
+/* a text of malloc's, for another thread: printf's, into a grown buffer */
+
+typedef struct {
+    char    *p;
+    size_t   len, cap;
+} out_t;
+
+
+static void
+out_add(out_t *o, const char *fmt, ...)
+{
+    int      n;
+    va_list  ap;
+
+    for ( ;; ) {
+        va_start(ap, fmt);
+        n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
+        va_end(ap);
+
+        if (n >= 0 && o->len + (size_t) n < o->cap) {
+            o->len += (size_t) n;
+            return;
+        }
+
+        o->cap = o->cap ? o->cap * 2 : 1024;
+        o->p = must(realloc(o->p, o->cap));
+    }
+}
+
+
+/* an orchestration's history or messages: what its code needs of them */
+
+static int
+scan_events(span_t events, out_t *results, int *done, int *scheduled,
+    int *failed)
+{
+    int          rc;
+    span_t       ev, t, r;
+    const char  *p, *end;
+
+    if (events.len == 0 || events.p[0] != '[') {
+        return -1;
+    }
+
+    p = events.p;
+    end = events.p + events.len;
+
+    while ((rc = js_next(&p, end, NULL, &ev)) == 1) {
+        if (js_member(ev, "EventType", &t) != 1) {
+            continue;
+        }
+
+        if (js_is(t, "\"TaskScheduled\"")) {
+            (*scheduled)++;
+
+        } else if (js_is(t, "\"TaskCompleted\"")) {
+            if (js_member(ev, "Result", &r) != 1) {
+                r.p = "null";
+                r.len = 4;
+            }
+
+            out_add(results, "%s%.*s", *done ? "," : "", (int) r.len, r.p);
+            (*done)++;
+
+        } else if (js_is(t, "\"TaskFailed\"")) {
+            (*failed)++;
+        }
+    }
+
+    return rc;
+}
+
+
+/* decide_orchestration(), on the item's text; NULL: not JSON */
+
+static char *
+decide_orchestration_text(span_t item)
+{
+    int      done = 0, scheduled = 0, failed = 0;
+    out_t    results = { NULL, 0, 0 }, body = { NULL, 0, 0 };
+    span_t   id, lease, history, messages;
+
+    messages.len = 0;
+
+    if (js_member(item, "instanceId", &id) != 1
+        || js_member(item, "lease", &lease) != 1
+        || js_member(item, "history", &history) != 1
+        || scan_events(history, &results, &done, &scheduled, &failed) < 0
+        || (js_member(item, "messages", &messages) == 1
+            && scan_events(messages, &results, &done, &scheduled, &failed)
+               < 0))
+    {
+        free(results.p);
+        return NULL;
+    }
+
+    out_add(&body, "{\"instanceId\":%.*s,\"lease\":%.*s,\"actions\":[",
+            (int) id.len, id.p, (int) lease.len, lease.p);
+
+    if (failed) {
+        out_add(&body, "{\"type\":\"fail\",\"reason\":\"activity failed\"}");
+
+    } else if (done >= NACT) {
+        out_add(&body, "{\"type\":\"complete\",\"output\":[%.*s]}",
+                (int) results.len, results.p ? results.p : "");
+
+    } else if (scheduled == done) {
+        out_add(&body, "{\"type\":\"scheduleActivity\",\"id\":%d,"
+                "\"name\":\"SayHello\",\"input\":\"%s\"}",
+                scheduled, cities[scheduled]);
+    }
+
+    out_add(&body, "]}");
+    free(results.p);
+
+    return body.p;
+}
+
+
+/*
+ * decide_activity(), on the item's text: the greeting keeps the input
+ * string's text as it is, escapes included, which stay valid inside the
+ * new string; NULL: not JSON
+ */
+
+static char *
+decide_activity_text(span_t item)
+{
+    out_t   body = { NULL, 0, 0 };
+    span_t  id, task, lease, in;
+
+    if (js_member(item, "instanceId", &id) != 1
+        || js_member(item, "taskId", &task) != 1
+        || js_member(item, "lease", &lease) != 1)
+    {
+        return NULL;
+    }
+
+    if (js_member(item, "input", &in) != 1 || in.len < 2 || in.p[0] != '"') {
+        in.p = "\"?\"";
+        in.len = 3;
+    }
+
+    out_add(&body, "{\"instanceId\":%.*s,\"taskId\":%.*s,\"lease\":%.*s,"
+            "\"result\":\"Hello %.*s!\"}",
+            (int) id.len, id.p, (int) task.len, task.p,
+            (int) lease.len, lease.p, (int) in.len - 2, in.p + 1);
+
+    return body.p;
+}
+
+
 /* ---- threads --------------------------------------------------------- */
 
 typedef struct {
@@ -804,13 +1165,13 @@ array_add(char **buf, size_t *len, size_t *cap, const char *item)
 static void *
 runner(void *arg)
 {
-    int            kind = ((kind_arg_t *) arg)->kind, status, idle = 0;
-    char          *claim[2], *complete[2], *body = NULL;
+    int            kind = ((kind_arg_t *) arg)->kind, status, idle = 0, rc;
+    char          *claim[2], *complete[2], *body = NULL, *one;
+    long           n;
     size_t         i, len, cap = 0;
+    span_t         answer, items, item;
     conn_t         c = { -1, NULL, 0, 0, NULL, 0 };
-    job_t          j;
-    json_t        *root = NULL, *items, *item;
-    json_error_t   e;
+    const char    *p;
 
     for (i = 0; i < 2; i++) {
         claim[i] = mkpath("/worker/%s/claim?max=%d&wait=%d",
@@ -822,10 +1183,13 @@ runner(void *arg)
                              claim_max);
     }
 
-    while (!atomic_load(&stopping)) {
-        items = root ? json_object_get(root, "items") : NULL;
+    /* the items of the last answer, in c's buffer until the next post */
+    items.p = "[]";
+    items.len = 2;
 
-        if (json_array_size(items) == 0) {
+    while (!atomic_load(&stopping)) {
+
+        if (items.len <= 2) {
             /* nothing held: claim, the two kinds in turn */
             kind = idle++ & 1;
             status = http_post(&c, claim[kind], "", 0);
@@ -838,11 +1202,31 @@ runner(void *arg)
         } else {
             idle = 0;
             len = 0;
+            n = 0;
+            p = items.p;
 
-            json_array_foreach(items, i, item) {
-                j = kind ? decide_activity(item) : decide_orchestration(item);
-                array_add(&body, &len, &cap, j.body);
-                free(j.body);
+            while ((rc = js_next(&p, items.p + items.len, NULL, &item))
+                   == 1)
+            {
+                one = kind ? decide_activity_text(item)
+                           : decide_orchestration_text(item);
+                if (one == NULL) {
+                    break;
+                }
+
+                array_add(&body, &len, &cap, one);
+                free(one);
+                n++;
+            }
+
+            if (rc != 0) {
+                /* not the JSON the module sends: drop it and claim */
+                atomic_fetch_add(&errors, 1);
+            }
+
+            if (rc != 0 || n == 0) {
+                items.len = 0;
+                continue;
             }
 
             body[len++] = ']';
@@ -850,7 +1234,7 @@ runner(void *arg)
 
             status = http_post(&c, complete[kind], body, len);
             atomic_fetch_add(&runner_posts, 1);
-            atomic_fetch_add(&runner_items, (long) json_array_size(items));
+            atomic_fetch_add(&runner_items, n);
 
             if (status == 200) {
                 count_completed(c.body, c.body_len);
@@ -858,8 +1242,7 @@ runner(void *arg)
             }
         }
 
-        json_decref(root);
-        root = NULL;
+        items.len = 0;
 
         if (status != 200) {
             atomic_fetch_add(&errors, 1);
@@ -873,14 +1256,15 @@ runner(void *arg)
             continue;
         }
 
-        arena_reset();
-        root = json_loadb(c.body, c.body_len, 0, &e);
-        if (root == NULL) {
+        answer.p = c.body;
+        answer.len = c.body_len;
+
+        if (js_member(answer, "items", &items) != 1 || items.p[0] != '[') {
             atomic_fetch_add(&errors, 1);
+            items.len = 0;
         }
     }
 
-    json_decref(root);
     free(body);
 
     return NULL;
@@ -1007,6 +1391,62 @@ machine_cpu(double *busy, double *iowait, double *total)
 }
 
 
+/*
+ * -T KIND: the completions a runner would send for the answer on
+ * standard input (items of KIND: 0 orchestrations, 1 activities), each
+ * ended by 0x1e, and after it as jansson's decide_*() makes it, for
+ * bench/tests/test_worker_scan.py. Exits 1 if the answer is not read.
+ */
+
+static int
+decide_stdin(int kind)
+{
+    int            rc;
+    char          *one, buf[1 << 16];
+    size_t         n, i;
+    span_t         answer, items, item;
+    json_t        *root, *jitems, *jitem;
+    job_t          j;
+    const char    *p;
+    json_error_t   e;
+
+    n = fread(buf, 1, sizeof(buf) - 1, stdin);
+    buf[n] = '\0';
+    answer.p = buf;
+    answer.len = n;
+
+    root = json_loadb(buf, n, 0, &e);
+    jitems = json_object_get(root, "items");
+
+    if (js_member(answer, "items", &items) != 1 || items.p[0] != '[') {
+        json_decref(root);
+        return 1;
+    }
+
+    p = items.p;
+    i = 0;
+
+    while ((rc = js_next(&p, items.p + items.len, NULL, &item)) == 1) {
+        one = kind ? decide_activity_text(item)
+                   : decide_orchestration_text(item);
+        if (one == NULL) {
+            json_decref(root);
+            return 1;
+        }
+
+        jitem = json_array_get(jitems, i++);
+        j = kind ? decide_activity(jitem) : decide_orchestration(jitem);
+
+        printf("%s\x1e%s\x1e", one, j.body);
+        free(one);
+        free(j.body);
+    }
+
+    json_decref(root);
+
+    return rc == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1020,8 +1460,10 @@ main(int argc, char **argv)
     pthread_t    th;
     kind_arg_t   kinds[2] = { { 0 }, { 1 } };
 
-    while ((opt = getopt(argc, argv, "p:B:q:d:w:c:s:i:m:W:b:C:P:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:B:q:d:w:c:s:i:m:W:b:C:P:T:")) != -1)
+    {
         switch (opt) {
+        case 'T': return decide_stdin(atoi(optarg));
         case 'p': port = atoi(optarg); break;
         case 'B': base = optarg; break;
         case 'q': query = optarg; break;
@@ -1045,7 +1487,7 @@ main(int argc, char **argv)
         default:
             fprintf(stderr, "usage: worker -p PORT [-B BASE] [-q QUERY] "
                     "[-d S] [-w S] [-c N] [-s N] [-i N] [-m N] [-W S] "
-                    "[-b N] [-C 0|1] [-P PIDS]\n");
+                    "[-b N] [-C 0|1] [-P PIDS] [-T 0|1]\n");
             return 2;
         }
     }
