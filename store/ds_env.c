@@ -227,7 +227,7 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
 
     if (env->flush_meta && ds_env_sync(env) != DS_OK) {
         step = "fdatasync()";
-        rc = errno;
+        rc = errno ? errno : EIO;
         goto failed;
     }
 
@@ -535,8 +535,8 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
 
     if (rc == 0 && flush) {
         /* a txn that changed nothing writes no meta page, so no flush */
-        flush = (mdb_env_info(env->env, &info) == 0
-                 && info.me_last_txnid >= id);
+        flush = !(mdb_env_info(env->env, &info) == 0
+                  && info.me_last_txnid < id);
     }
 
     ds_map_unlock(env, top);
@@ -552,8 +552,24 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
      * of the txn is written and the environment stays usable
      */
 
-    return (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL || rc == ENOSPC
-            || rc == EDQUOT) ? DS_FULL : DS_ERROR;
+    if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL || rc == ENOSPC
+        || rc == EDQUOT)
+    {
+        return DS_FULL;
+    }
+
+    /*
+     * LMDB's own flush of the data failed: a flush of another process's
+     * commit may have dropped pages this process's next txn builds on
+     * (Linux reports such an error once to each open file), so it is
+     * taken as ds_txn_flush() takes its own
+     */
+
+    if (flush && rc == EIO) {
+        __atomic_store_n(&env->flush_failed, 1, __ATOMIC_RELEASE);
+    }
+
+    return DS_ERROR;
 }
 
 
@@ -574,11 +590,15 @@ ds_txn_flush(ds_env_t *env, char *err, size_t errlen)
     int               e;
     mdb_filehandle_t  fd;
 
-    if (mdb_env_get_fd(env->env, &fd) == 0 && dsi_fdatasync(fd) == 0) {
-        return DS_OK;
-    }
+    e = mdb_env_get_fd(env->env, &fd);
 
-    e = errno;
+    if (e == 0) {
+        if (dsi_fdatasync(fd) == 0) {
+            return DS_OK;
+        }
+
+        e = errno;
+    }
 
     __atomic_store_n(&env->flush_failed, 1, __ATOMIC_RELEASE);
 

@@ -643,7 +643,10 @@ ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch, size_t applied,
     rc = dsi_txn_commit_err(txn, err, errlen);
 
     if (rc != DS_OK) {
-        /* nothing of the batch is durable */
+        /*
+         * nothing of the batch is known durable: a failed commit wrote
+         * nothing, but one whose flush failed may be visible
+         */
         ds_op_batch_fail(batch, rc, 0);
     }
 }
