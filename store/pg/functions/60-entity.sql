@@ -403,6 +403,21 @@ BEGIN
                       AND i.partition = durable.partition_of(n, v_owner)
                       AND i.id = v_owner;
 
+                -- a drop is for good: made under the instance's lock, so
+                -- a rewind running now either comes first (and the
+                -- request is live) or sees it dropped and sends it again
+                IF st IS NULL OR durable.terminal(st)
+                   OR (exe <> 0 AND cur <> exe)
+                THEN
+                    SELECT i.status, i.execution INTO st, cur
+                        FROM durable.instances i
+                        WHERE i.hub = p_hub
+                          AND i.partition = durable.partition_of(n,
+                                                                 v_owner)
+                          AND i.id = v_owner
+                        FOR SHARE;
+                END IF;
+
                 IF st IS NULL OR durable.terminal(st)
                    OR (exe <> 0 AND cur <> exe)
                 THEN
