@@ -130,7 +130,7 @@ $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(MODULE_SRCS)
 # the release module ($(RELEASE_SO)); make (all) builds it beside make
 # build's
 $(RELEASE_BUILD)/objs/Makefile: $(BUILD)/sources.txt config \
-        grpc/durable_task.proto
+        grpc/durable_task.proto | deps-build
 	rm -rf $(RELEASE_BUILD)
 	cp -r $(NGX_SRC) $(RELEASE_BUILD)
 	cd $(RELEASE_BUILD) && . ./conf_flags && \
@@ -220,7 +220,7 @@ PKG_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 
 $(DURABLE_TOOL): $(CLI_SRCS) cli/durable.h $(STORE_SRCS) \
                  $(wildcard store/*.h) store/pg/ds_pg_schema.h $(PG_SQL_C) \
-                 debian/changelog
+                 debian/changelog | deps-build
 	@mkdir -p $(BUILD)
 	$(UNIT_CC) $(UNIT_CFLAGS) -D_POSIX_C_SOURCE=200809L -I store -I cli \
 	    -DDU_VERSION='"$(PKG_VERSION)"' \
