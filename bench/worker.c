@@ -701,7 +701,8 @@ js_skip(const char *p, const char *end)
             /* a number, true, false, null, or space inside */
             if (depth == 0) {
                 while (p < end && *p != ',' && *p != '}' && *p != ']'
-                       && *p != ' ' && *p != '\n')
+                       && *p != ' ' && *p != '\n' && *p != '\t'
+                       && *p != '\r')
                 {
                     p++;
                 }
@@ -897,17 +898,19 @@ scan_events(span_t events, out_t *results, int *done, int *scheduled,
 static char *
 decide_orchestration_text(span_t item)
 {
-    int      done = 0, scheduled = 0, failed = 0;
+    int      done = 0, scheduled = 0, failed = 0, rc;
     out_t    results = { NULL, 0, 0 }, body = { NULL, 0, 0 };
     span_t   id, lease, history, messages;
 
     messages.len = 0;
+    rc = js_member(item, "messages", &messages);
 
-    if (js_member(item, "instanceId", &id) != 1
+    if (rc < 0
+        || js_member(item, "instanceId", &id) != 1
         || js_member(item, "lease", &lease) != 1
         || js_member(item, "history", &history) != 1
         || scan_events(history, &results, &done, &scheduled, &failed) < 0
-        || (js_member(item, "messages", &messages) == 1
+        || (rc == 1
             && scan_events(messages, &results, &done, &scheduled, &failed)
                < 0))
     {
