@@ -363,7 +363,8 @@ dgi_pv_json(const uint8_t *p, size_t len, unsigned depth, dgi_buf_t *b)
         return -1;
     }
 
-    end = p + len;
+    /* an empty Value may come without its bytes (p NULL) */
+    end = (len == 0) ? p : p + len;
     key = 0;
     num = 0;
     data = NULL;
