@@ -36,19 +36,6 @@ LANGUAGE sql AS $$
                           '"Name":"O","Input":null')).rc
 $$;
 
-CREATE FUNCTION durable_test.owner(p_eid text) RETURNS text
-LANGUAGE sql AS $$
-    SELECT e.owner FROM durable.entities e
-    WHERE e.hub = 'hub' AND e.id = p_eid
-$$;
-
-CREATE FUNCTION durable_test.grants(p_id text) RETURNS bigint
-LANGUAGE sql AS $$
-    SELECT count(*) FROM durable.inbox m
-    WHERE m.hub = 'hub' AND m.id = p_id
-      AND m.message LIKE '%EntityLockGranted%'
-$$;
-
 CREATE FUNCTION durable_test.queued(p_eid text) RETURNS bigint
 LANGUAGE sql AS $$
     SELECT count(*) FROM durable.entity_ops x

@@ -25,12 +25,6 @@ LANGUAGE sql AS $$
         ARRAY[]::text[]) c
 $$;
 
-CREATE FUNCTION durable_test.owner(p_eid text) RETURNS text
-LANGUAGE sql AS $$
-    SELECT e.owner FROM durable.entities e
-    WHERE e.hub = 'hub' AND e.id = p_eid
-$$;
-
 -- 1. the set of two the grant carries releases both entities
 
 SELECT durable_test.eq((durable.start('hub', 'p1', 'P1', NULL,

@@ -189,3 +189,57 @@ LANGUAGE sql AS $$
         ARRAY[durable_test.lease(p_lease)], ARRAY[p_name]) c
     WHERE c.id IS NOT NULL
 $$;
+
+
+-- Entity locks (075, 077, 079, 081, 082): a completion of an instance
+-- under its lease, a lock request's members, an entity's owner and the
+-- grants waiting in an inbox
+
+-- a completion of p_id under its lease: one action per element, ids
+-- from 0 (kinds and members as 50-orchestration-complete.sql says)
+CREATE FUNCTION durable_test.done(p_id text, p_kinds smallint[],
+    p_a text[], p_c text[], p_d text[], p_etypes text[], p_emembers text[])
+RETURNS TABLE (rc integer, status smallint)
+LANGUAGE sql AS $$
+    SELECT c.rc, c.status
+    FROM durable.complete_orchestration('hub', p_id,
+        (SELECT i.lease FROM durable.instances i
+         WHERE i.hub = 'hub' AND i.id = p_id), 1, false, -1,
+        p_kinds,
+        ARRAY(SELECT generate_series(0, cardinality(p_kinds) - 1))::bigint[],
+        array_fill(NULL::bigint, ARRAY[cardinality(p_kinds)]),
+        p_etypes, p_emembers, p_a,
+        array_fill(NULL::text, ARRAY[cardinality(p_kinds)]),
+        p_c, p_d,
+        array_fill(NULL::text, ARRAY[cardinality(p_kinds)]),
+        array_fill(NULL::text, ARRAY[cardinality(p_kinds)]),
+        array_fill(NULL::text, ARRAY[cardinality(p_kinds)]),
+        ARRAY[]::text[]) c
+$$;
+
+-- a lock request's members, and its history event's
+CREATE FUNCTION durable_test.lock_d(p_cs text, p_eid text, p_by text)
+RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT '"lock":"' || p_cs || '","lockSet":["' || p_eid
+           || '"],"position":0,"parentInstanceId":"' || p_by || '"'
+$$;
+
+CREATE FUNCTION durable_test.lock_ev(p_cs text, p_eid text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT '"CriticalSectionId":"' || p_cs || '","LockSet":["' || p_eid
+           || '"],"Position":0'
+$$;
+
+CREATE FUNCTION durable_test.owner(p_eid text) RETURNS text
+LANGUAGE sql AS $$
+    SELECT e.owner FROM durable.entities e
+    WHERE e.hub = 'hub' AND e.id = p_eid
+$$;
+
+CREATE FUNCTION durable_test.grants(p_id text) RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT count(*) FROM durable.inbox m
+    WHERE m.hub = 'hub' AND m.id = p_id
+      AND m.message LIKE '%EntityLockGranted%'
+$$;
