@@ -10,8 +10,11 @@
  * become new work items, timers (TimerCreated without TimerFired) are
  * created again, and a sub-orchestration without a result is rewound
  * when it failed, restarted when it is gone or ended otherwise, its
- * result delivered when it completed, and left alone when it runs. The
- * instance is Running and its output cleared.
+ * result delivered when it completed, and left alone when it runs. An
+ * instance under the child's id that is not this life's child (another
+ * parent's, or the old life's of an id purged and started again) is left
+ * alone too: that sub-orchestration gets no result. The instance is
+ * Running and its output cleared.
  *
  * Results of activities, timers and sub-orchestrations that came while
  * the failing episode ran, waiting in the inbox, are dropped first
@@ -296,7 +299,8 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
 /*
  * A sub-orchestration without a result: rewound when it failed, its
  * result delivered when it completed, started again when it is gone or
- * ended otherwise, left alone when it runs.
+ * ended otherwise, left alone when it runs or when the instance under
+ * its id is not this life's child (dsi_parent_is()).
  */
 
 static int
@@ -316,6 +320,16 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
     }
 
     rc = ds_instance_get(txn, hub, child, &c);
+
+    /*
+     * another's instance under the id (the old life's child of an id
+     * purged and started again, whose start this life was refused): left
+     * alone: neither rewound nor started again, its output not taken
+     */
+
+    if (rc == DS_OK && !dsi_parent_is(&c, id, inst->created)) {
+        return DS_OK;
+    }
 
     if (rc == DS_OK && !ds_status_is_terminal(c.status)) {
         *pending = 1;

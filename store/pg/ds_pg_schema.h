@@ -38,7 +38,8 @@
  * cannot leave an entity locked for good. Level 8 neither: a lock grant
  * carries its set (LockSet, which durable.message_public() leaves out of
  * what workers see), and a rewind sends again a lock request whose grant
- * was released (durable.entity_lock_pending()).
+ * was released (durable.entity_lock_pending()). Nor level 9: a rewind
+ * takes only the children of its parent's life (durable.child_of_life()).
  */
 
 
@@ -48,7 +49,7 @@
 
 #define DSI_PG_SCHEMA_MIN   6
 #define DSI_PG_SCHEMA       9
-#define DSI_PG_FUNCTIONS    8
+#define DSI_PG_FUNCTIONS    9
 
 
 #endif /* DS_PG_SCHEMA_H */

@@ -3112,6 +3112,105 @@ t_sdk_trees_reused(void)
 }
 
 
+/*
+ * Rewind reaches only the children of the parent's life: a parent ends
+ * without its children c0 and c1, is purged and starts again under its
+ * id; the new life's starts of c0 and c1 are refused (the old life's
+ * children hold the ids), so its history names them, and it fails. The
+ * old c0 fails and c1 completes. Rewinding the new life leaves both
+ * alone: c0 is not rewound, and c1's output does not come to the new
+ * parent. (The same on PostgreSQL: store/pg/tests/083-rewind-reused.sql.)
+ */
+
+static void
+t_sdk_rewind_reused(void)
+{
+    char            *dir;
+    t_buf_t          b;
+    ds_env_t        *env;
+    ds_str_t         hub;
+    ds_txn_t        *txn;
+    t_named_t        c;
+    ds_action_t      act[3];
+    ds_status_e      st;
+    ds_instance_t    inst;
+    const char      *only_p[] = { "P", NULL };
+    const char      *only_c0[] = { "C0", NULL };
+    const char      *only_c1[] = { "C1", NULL };
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    hub = t_s("Rewind");
+    T_INT(t_start(env, hub, "p", "P", NULL, T0), DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0, 1, 1, only_p,
+                        &c), DS_OK);
+    T_INT(c.n, 1);
+    act[0] = t_act(DS_ACT_START_SUB, 0, "C0", NULL);
+    act[0].instance_id = t_s("c0");
+    act[1] = t_act(DS_ACT_START_SUB, 1, "C1", NULL);
+    act[1].instance_id = t_s("c1");
+    T_INT(t_complete_o(env, hub, "p", 1, act, 2, T0, &st), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("p"), t_s("\"alone\""), T0 + 1),
+          DS_OK);
+    T_INT(ds_op_purge(txn, hub, t_s("p"), &st), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    /* the new life names c0 and c1, whose starts are refused, and fails */
+
+    T_INT(t_start(env, hub, "p", "P", NULL, T0 + 2), DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 2, 1, 2,
+                        only_p, &c), DS_OK);
+    T_INT(c.n, 1);
+    act[2] = t_act(DS_ACT_FAIL, 2, NULL, NULL);
+    act[2].reason = t_s("\"no\"");
+    T_INT(t_complete_o(env, hub, "p", 2, act, 3, T0 + 2, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+
+    /* the old life's children end: c0 fails, c1 completes */
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 3, 1, 3,
+                        only_c0, &c), DS_OK);
+    T_INT(c.n, 1);
+    act[0] = t_act(DS_ACT_FAIL, 0, NULL, NULL);
+    act[0].reason = t_s("\"old\"");
+    T_INT(t_complete_o(env, hub, "c0", 3, act, 1, T0 + 3, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 3, 1, 4,
+                        only_c1, &c), DS_OK);
+    T_INT(c.n, 1);
+    act[0] = t_act(DS_ACT_COMPLETE, 0, NULL, "\"old\"");
+    T_INT(t_complete_o(env, hub, "c1", 4, act, 1, T0 + 3, &st), DS_OK);
+    T_INT(st, DS_COMPLETED);
+
+    T_INT(t_get(env, hub, "c0", &inst, NULL, 0), DS_OK);
+    T_INT(inst.parent_created, T0);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_rewind(txn, hub, t_s("p"), t_s("\"again\""), T0 + 4),
+          DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(t_get(env, hub, "p", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_RUNNING);
+    T_INT(t_get(env, hub, "c0", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_FAILED);
+    T_INT(t_get(env, hub, "c1", &inst, NULL, 0), DS_OK);
+    T_INT(inst.status, DS_COMPLETED);
+
+    t_inbox_text(env, hub, "p", &b);
+    T(strstr(b.text, "SubOrchestrationInstanceCompleted") == NULL);
+    T(strstr(b.text, "\"ExecutionRewound\"") != NULL);
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 /* ContinueAsNew: the new version, and events carried over in order */
 
 /*
@@ -3358,6 +3457,7 @@ t_sdk(void)
     t_sdk_rewind_parent_created();
     t_sdk_trees();
     t_sdk_trees_reused();
+    t_sdk_rewind_reused();
     t_sdk_continue_as_new();
     t_sdk_answers_parsed();
     t_sdk_entity_actions();

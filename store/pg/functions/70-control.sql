@@ -809,6 +809,14 @@ BEGIN
                   AND i.id = e.instance
                 FOR UPDATE;
 
+            -- another's instance under the id (the old life's child of an
+            -- id purged and started again, whose start this life was
+            -- refused): left alone, neither rewound nor started again,
+            -- its output not taken (dsi_parent_is())
+            CONTINUE WHEN FOUND
+                AND (c.parent_id IS DISTINCT FROM p_id
+                     OR NOT durable.child_of_life(c, inst.created));
+
             IF FOUND AND NOT durable.terminal(c.status) THEN
                 pending := true;
 
