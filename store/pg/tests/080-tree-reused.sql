@@ -11,75 +11,6 @@
 -- (t_sdk_trees_reused(), t_sdk.c). On a database at version 8 the walks
 -- go by the id, as before.
 
--- an episode of actions with ids p_ids: their kinds, their history
--- events (types and members, NULL for none) and their members a to d
-CREATE FUNCTION durable_test.episode(p_id text, p_lease bytea,
-    p_kinds smallint[], p_ids bigint[], p_etypes text[], p_emembers text[],
-    p_a text[], p_b text[], p_c text[], p_d text[],
-    OUT rc integer, OUT status smallint)
-LANGUAGE sql AS $$
-    SELECT c.rc, c.status
-    FROM durable.complete_orchestration('hub', p_id, p_lease, 1,
-        false, -1, p_kinds, p_ids,
-        array_fill(NULL::bigint, ARRAY[cardinality(p_kinds)]),
-        p_etypes, p_emembers, p_a, p_b, p_c, p_d,
-        ARRAY(SELECT '"TaskScheduledId":' || i
-                     || ',"Reason":"active","Details":null'
-              FROM unnest(p_ids) i),
-        array_fill(NULL::text, ARRAY[cardinality(p_kinds)]),
-        array_fill(NULL::text, ARRAY[cardinality(p_kinds)]),
-        ARRAY[]::text[]) c
-$$;
-
--- p_id, claimed by its name (each orchestration is named as its id is)
--- under lease p_lease, starts the children p_kids with task ids p_ids
-CREATE FUNCTION durable_test.starts(p_id text, p_lease integer,
-    p_ids bigint[], p_kids text[])
-RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-    r  record;
-BEGIN
-    PERFORM durable_test.eq(durable_test.claim_named(p_id, p_lease),
-                            1::bigint, p_id || ' claimed');
-
-    r := durable_test.episode(p_id, durable_test.lease(p_lease),
-        array_fill(2::smallint, ARRAY[cardinality(p_kids)]), p_ids,
-        array_fill('SubOrchestrationInstanceCreated'::text,
-                   ARRAY[cardinality(p_kids)]),
-        ARRAY(SELECT '"Name":"' || k || '","InstanceId":"' || k
-                     || '","Input":null' FROM unnest(p_kids) k),
-        p_kids, p_kids,
-        array_fill('null'::text, ARRAY[cardinality(p_kids)]),
-        ARRAY(SELECT '"Name":"' || k || '","Input":null'
-              FROM unnest(p_kids) k));
-
-    PERFORM durable_test.eq(r.rc, 0, p_id || ' started its children');
-END
-$$;
-
-CREATE FUNCTION durable_test.start(p_id text) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM durable_test.eq((durable.start('hub', p_id, p_id, NULL,
-                             '"Name":"' || p_id || '","Input":null')).rc,
-                            0, p_id || ' started');
-END
-$$;
-
--- an instance's status, 'none' when there is no such row
-CREATE FUNCTION durable_test.status(p_id text) RETURNS text
-LANGUAGE sql AS $$
-    SELECT coalesce((SELECT i.status::text FROM durable.instances i
-                     WHERE i.hub = 'hub' AND i.id = p_id), 'none')
-$$;
-
-CREATE FUNCTION durable_test.created(p_id text) RETURNS bigint
-LANGUAGE sql AS $$
-    SELECT i.created FROM durable.instances i
-    WHERE i.hub = 'hub' AND i.id = p_id
-$$;
-
 -- p_id starts p_id || 'c0', ends alone, is purged and starts again; its
 -- new life starts c0 (refused: the old one holds the id), c1 and c2;
 -- c2 then keeps no created time, as a child of before version 9
@@ -87,8 +18,8 @@ CREATE FUNCTION durable_test.reused(p_id text, p_lease integer)
 RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM durable_test.start(p_id);
-    PERFORM durable_test.starts(p_id, p_lease, ARRAY[0::bigint],
+    PERFORM durable_test.life_start(p_id);
+    PERFORM durable_test.life_starts(p_id, p_lease, ARRAY[0::bigint],
                                 ARRAY[p_id || 'c0']);
     PERFORM durable_test.eq((durable.terminate('hub', p_id, NULL)).rc, 0,
                             p_id || ' terminated alone');
@@ -98,11 +29,12 @@ BEGIN
     -- another created time than the first life's
     PERFORM pg_sleep(0.002);
 
-    PERFORM durable_test.start(p_id);
-    PERFORM durable_test.starts(p_id, p_lease + 1, ARRAY[0, 1, 2]::bigint[],
+    PERFORM durable_test.life_start(p_id);
+    PERFORM durable_test.life_starts(p_id, p_lease + 1,
+                                ARRAY[0, 1, 2]::bigint[],
                                 ARRAY[p_id || 'c0', p_id || 'c1',
                                       p_id || 'c2']);
-    PERFORM durable_test.eq(durable_test.status(p_id || 'c0'), '6',
+    PERFORM durable_test.eq(durable_test.life_status(p_id || 'c0'), '6',
                             p_id || 'c0: the old child still Pending');
 
     IF durable.parent_links() THEN
@@ -118,16 +50,18 @@ $$;
 SELECT durable_test.eq(durable.parent_links(), true, 'version 9');
 SELECT durable_test.reused('p', 1);
 
-SELECT durable_test.ok(durable_test.created('p')
+SELECT durable_test.ok(durable_test.life_created('p')
                        <> durable.parent_created_of(i),
                        'c0 keeps the old life''s created time')
 FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'pc0';
-SELECT durable_test.eq((durable.child_of('hub', 'p', durable_test.created('p'),
+SELECT durable_test.eq((durable.child_of('hub', 'p',
+                                         durable_test.life_created('p'),
                                          'pc0')).id, NULL,
                        'child_of: c0 is not the new life''s');
 SELECT durable_test.eq((durable.child_of('hub', 'p', NULL, 'pc0')).id,
                        'pc0', 'child_of: by the id without a time');
-SELECT durable_test.eq((durable.child_of('hub', 'p', durable_test.created('p'),
+SELECT durable_test.eq((durable.child_of('hub', 'p',
+                                         durable_test.life_created('p'),
                                          'pc1')).id, 'pc1',
                        'child_of: c1 is');
 SELECT durable_test.eq((durable.child_of('hub', 'p', 1, 'pc2')).id, 'pc2',
@@ -135,10 +69,10 @@ SELECT durable_test.eq((durable.child_of('hub', 'p', 1, 'pc2')).id, 'pc2',
 
 SELECT durable_test.eq(rc, 0, 'the new life terminated with its tree')
 FROM durable.terminate_tree('hub', 'p', '"tree"');
-SELECT durable_test.eq(durable_test.status('pc1'), '5', 'c1 Terminated');
-SELECT durable_test.eq(durable_test.status('pc2'), '5',
+SELECT durable_test.eq(durable_test.life_status('pc1'), '5', 'c1 Terminated');
+SELECT durable_test.eq(durable_test.life_status('pc2'), '5',
                        'c2 Terminated, by the id');
-SELECT durable_test.eq(durable_test.status('pc0'), '6',
+SELECT durable_test.eq(durable_test.life_status('pc0'), '6',
                        'the old life''s c0 left Pending');
 
 SELECT durable_test.eq((durable.terminate('hub', 'pc0', '"old"')).rc, 0,
@@ -146,9 +80,10 @@ SELECT durable_test.eq((durable.terminate('hub', 'pc0', '"old"')).rc, 0,
 SELECT durable_test.eq(rc || ' ' || purged, '0 3',
                        'the new life purged with its tree')
 FROM durable.purge_tree('hub', 'p');
-SELECT durable_test.eq(durable_test.status('pc1') || durable_test.status('pc2'),
+SELECT durable_test.eq(durable_test.life_status('pc1')
+                       || durable_test.life_status('pc2'),
                        'nonenone', 'c1 and c2 purged');
-SELECT durable_test.eq(durable_test.status('pc0'), '5',
+SELECT durable_test.eq(durable_test.life_status('pc0'), '5',
                        'the old life''s c0 left');
 
 
@@ -157,28 +92,28 @@ SELECT durable_test.eq(durable_test.status('pc0'), '5',
 -- its new life refuses to start rk again (the old one holds the id),
 -- terminates r0's tree, which ends it, and continues as new
 
-SELECT durable_test.start('r0');
-SELECT durable_test.starts('r0', 11, ARRAY[0::bigint], ARRAY['r1']);
-SELECT durable_test.starts('r1', 12, ARRAY[0::bigint], ARRAY['rk']);
+SELECT durable_test.life_start('r0');
+SELECT durable_test.life_starts('r0', 11, ARRAY[0::bigint], ARRAY['r1']);
+SELECT durable_test.life_starts('r1', 12, ARRAY[0::bigint], ARRAY['rk']);
 SELECT durable_test.eq((durable.terminate('hub', 'r1', NULL)).rc, 0,
                        'r1 terminated alone');
 SELECT durable_test.eq((durable.purge('hub', 'r1')).rc, 0, 'r1 purged');
 SELECT pg_sleep(0.002);
-SELECT durable_test.starts('r0', 13, ARRAY[1::bigint], ARRAY['r1']);
+SELECT durable_test.life_starts('r0', 13, ARRAY[1::bigint], ARRAY['r1']);
 
 SELECT durable_test.eq(durable_test.claim_named('r1', 14), 1::bigint,
                        'r1 claimed');
 SELECT durable_test.eq(rc || ' ' || status, '0 5',
                        'r1 ended by its termination of r0''s tree')
-FROM durable_test.episode('r1', durable_test.lease(14),
+FROM durable_test.life_episode('r1', durable_test.lease(14),
     ARRAY[2, 12, 8]::smallint[], ARRAY[0, 1, 2]::bigint[],
     ARRAY['SubOrchestrationInstanceCreated', NULL, NULL],
     ARRAY['"Name":"rk","InstanceId":"rk","Input":null', NULL, NULL],
     ARRAY['rk', 'r0', NULL], ARRAY['rk', 'tree', NULL],
     ARRAY['null', '"down"', '2'],
     ARRAY['"Name":"rk","Input":null', NULL, '2']);
-SELECT durable_test.eq(durable_test.status('r0'), '5', 'r0 Terminated');
-SELECT durable_test.eq(durable_test.status('rk'), '6',
+SELECT durable_test.eq(durable_test.life_status('r0'), '5', 'r0 Terminated');
+SELECT durable_test.eq(durable_test.life_status('rk'), '6',
                        'the old life''s rk left Pending');
 
 
@@ -192,6 +127,7 @@ SELECT durable_test.eq(durable.parent_links(), false, 'version 8');
 SELECT durable_test.reused('q', 21);
 SELECT durable_test.eq(rc, 0, 'version 8: q terminated with its tree')
 FROM durable.terminate_tree('hub', 'q', '"tree"');
-SELECT durable_test.eq(durable_test.status('qc0') || durable_test.status('qc1')
-                       || durable_test.status('qc2'), '555',
+SELECT durable_test.eq(durable_test.life_status('qc0')
+                       || durable_test.life_status('qc1')
+                       || durable_test.life_status('qc2'), '555',
                        'version 8: every child by the id, as before');

@@ -243,3 +243,76 @@ LANGUAGE sql AS $$
     WHERE m.hub = 'hub' AND m.id = p_id
       AND m.message LIKE '%EntityLockGranted%'
 $$;
+
+
+-- A parent purged and started again, and its children (080, 083): an
+-- episode under a lease, its children's starts, a status, a created time
+
+-- an episode of actions with ids p_ids: their kinds, their history
+-- events (types and members, NULL for none) and their members a to d
+CREATE FUNCTION durable_test.life_episode(p_id text, p_lease bytea,
+    p_kinds smallint[], p_ids bigint[], p_etypes text[], p_emembers text[],
+    p_a text[], p_b text[], p_c text[], p_d text[],
+    OUT rc integer, OUT status smallint)
+LANGUAGE sql AS $$
+    SELECT c.rc, c.status
+    FROM durable.complete_orchestration('hub', p_id, p_lease, 1,
+        false, -1, p_kinds, p_ids,
+        array_fill(NULL::bigint, ARRAY[cardinality(p_kinds)]),
+        p_etypes, p_emembers, p_a, p_b, p_c, p_d,
+        ARRAY(SELECT '"TaskScheduledId":' || i
+                     || ',"Reason":"active","Details":null'
+              FROM unnest(p_ids) i),
+        array_fill(NULL::text, ARRAY[cardinality(p_kinds)]),
+        array_fill(NULL::text, ARRAY[cardinality(p_kinds)]),
+        ARRAY[]::text[]) c
+$$;
+
+-- p_id, claimed by its name (each orchestration is named as its id is)
+-- under lease p_lease, starts the children p_kids with task ids p_ids
+CREATE FUNCTION durable_test.life_starts(p_id text, p_lease integer,
+    p_ids bigint[], p_kids text[])
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    r  record;
+BEGIN
+    PERFORM durable_test.eq(durable_test.claim_named(p_id, p_lease),
+                            1::bigint, p_id || ' claimed');
+
+    r := durable_test.life_episode(p_id, durable_test.lease(p_lease),
+        array_fill(2::smallint, ARRAY[cardinality(p_kids)]), p_ids,
+        array_fill('SubOrchestrationInstanceCreated'::text,
+                   ARRAY[cardinality(p_kids)]),
+        ARRAY(SELECT '"Name":"' || k || '","InstanceId":"' || k
+                     || '","Input":null' FROM unnest(p_kids) k),
+        p_kids, p_kids,
+        array_fill('null'::text, ARRAY[cardinality(p_kids)]),
+        ARRAY(SELECT '"Name":"' || k || '","Input":null'
+              FROM unnest(p_kids) k));
+
+    PERFORM durable_test.eq(r.rc, 0, p_id || ' started its children');
+END
+$$;
+
+CREATE FUNCTION durable_test.life_start(p_id text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM durable_test.eq((durable.start('hub', p_id, p_id, NULL,
+                             '"Name":"' || p_id || '","Input":null')).rc,
+                            0, p_id || ' started');
+END
+$$;
+
+-- an instance's status, 'none' when there is no such row
+CREATE FUNCTION durable_test.life_status(p_id text) RETURNS text
+LANGUAGE sql AS $$
+    SELECT coalesce((SELECT i.status::text FROM durable.instances i
+                     WHERE i.hub = 'hub' AND i.id = p_id), 'none')
+$$;
+
+CREATE FUNCTION durable_test.life_created(p_id text) RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT i.created FROM durable.instances i
+    WHERE i.hub = 'hub' AND i.id = p_id
+$$;
