@@ -6,6 +6,7 @@
 
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #define DS_FILE_MODE        0660
 #define DS_RESIZE_TRIES     4
 #define DS_RESIZE_WAIT      2000    /* 1 ms steps waiting for txns */
+#define DSI_GIVE_WAY_US     100     /* dsi_txn_give_way() */
 
 
 static int ds_map_adopt(ds_env_t *env, int top, int write);
@@ -61,6 +63,7 @@ static const char  *ds_db_names[DS_DB_COUNTS] = {
 };
 
 int  (*dsi_fdatasync)(int fd) = fdatasync;
+int  (*dsi_yield)(void) = sched_yield;
 
 
 /* in the main db, with the counts: a hub is never empty, so never this */
@@ -433,6 +436,8 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     txn->walking = 0;
     txn->ncounts = 0;
     txn->keep = NULL;
+    txn->gave_way = (txn->write && env->give_way) ? ds_time_mono()
+                                                  : INT64_MAX;
     txn->err[0] = '\0';
 
     flags = txn->write ? 0 : MDB_RDONLY;
@@ -802,6 +807,32 @@ ds_map_adopt(ds_env_t *env, int top, int write)
     (void) pthread_rwlock_rdlock(&env->map_lock);
 
     return rc;
+}
+
+
+/*
+ * A long write of the store's own thread (a purge batch: it calls here
+ * between instances) gives way to other threads every DSI_GIVE_WAY_US.
+ * On a host with few cores an event loop woken by a request may find its
+ * core held by this thread, and the scheduler left it waiting there for
+ * milliseconds while the other core idled (perf sched: reads' p99 during
+ * a purge was seven times idle). sched_yield() puts this thread behind
+ * the loop; when nothing waits it returns at once. The write lock stays
+ * held: what runs instead is a loop's turn, not another write. Batches
+ * of requests' writes do not give way: they are what those requests
+ * wait for (starts were 8% slower when they did).
+ */
+
+void
+dsi_txn_give_way(ds_txn_t *txn)
+{
+    if (ds_time_mono() - txn->gave_way < DSI_GIVE_WAY_US) {
+        return;
+    }
+
+    (void) dsi_yield();
+
+    txn->gave_way = ds_time_mono();
 }
 
 

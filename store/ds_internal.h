@@ -80,6 +80,8 @@ struct ds_env_s {
                                            page itself (ds_env.c) */
     int                 flush_failed;   /* a flush failed: writes are
                                            refused from then on; atomic */
+    int                 give_way;       /* write txns run in a thread of
+                                           their own: dsi_txn_give_way() */
     unsigned            map_gen;
     unsigned            write_begins;   /* in mdb_txn_begin(), atomic */
     pthread_rwlock_t    map_lock;
@@ -113,6 +115,7 @@ struct ds_txn_s {
     size_t              ncounts;
     dsi_count_delta_t   counts[DS_TXN_COUNTS];
     void               *keep;       /* dsi_txn_keep()'s, freed at end */
+    int64_t             gave_way;   /* ds_time_mono(), INT64_MAX: never */
     char                err[DS_ERR_LEN];
 };
 
@@ -143,6 +146,10 @@ int dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
 int dsi_room(ds_txn_t *txn, int kind);
 /* fdatasync(), or a test's stand-in for it (store/tests) */
 extern int (*dsi_fdatasync)(int fd);
+/* a long write lets other threads have the core now and then (ds_env.c) */
+void dsi_txn_give_way(ds_txn_t *txn);
+/* sched_yield(), or a test's stand-in for it */
+extern int (*dsi_yield)(void);
 
 /*
  * dsi_room() kinds: how much of the reserve an operation may take. Purges

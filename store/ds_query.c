@@ -318,6 +318,8 @@ ds_instance_purge_until(ds_txn_t *txn, ds_str_t hub, const ds_query_t *q,
         }
 
         (*deleted)++;
+
+        dsi_txn_give_way(txn);
     }
 }
 

@@ -249,6 +249,9 @@ dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
 
     st->be = lm;
 
+    /* batches in a thread let the loop have the core now and then */
+    lm->env->give_way = !lm->loop;
+
     /* relaxed durability: flushed in a task now and then */
 
     if (conf->env.sync == DS_SYNC_NONE && conf->flush_ms > 0

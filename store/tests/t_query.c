@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "t.h"
+#include "ds_internal.h"
 
 
 #define T_N         3000
@@ -40,6 +41,7 @@ typedef struct {
 
 
 static t_model_t  t_model[T_N];
+static int        t_yields;
 
 
 static void t_query_setup(ds_env_t *env, ds_str_t hub);
@@ -48,6 +50,8 @@ static void t_query_concurrent(ds_env_t *env, ds_str_t hub);
 static void t_query_tokens(ds_env_t *env, ds_str_t hub);
 static void t_query_purge(void);
 static void t_query_purge_time(void);
+static void t_query_purge_give_way(void);
+static int t_yield(void);
 static size_t t_expect(const ds_query_t *q, char (*ids)[16]);
 static int t_page_all(ds_env_t *env, ds_str_t hub, ds_query_t q,
     t_got_t *got, t_paging_t *pg, void (*between)(ds_env_t *env, size_t i));
@@ -77,6 +81,7 @@ t_query(void)
 
     t_query_purge();
     t_query_purge_time();
+    t_query_purge_give_way();
 }
 
 
@@ -710,6 +715,82 @@ t_query_purge(void)
 
     ds_env_close(env);
     t_rmdir(dir);
+}
+
+
+/*
+ * A purge batch in the store's thread gives way between instances, at
+ * most once per 100 µs of it (dsi_txn_give_way()); where the store runs
+ * writes in the event loop it never does.
+ */
+
+static void
+t_query_purge_give_way(void)
+{
+    int             i, more, (*saved)(void);
+    char           *dir, id[32];
+    size_t          deleted;
+    int64_t         took;
+    ds_env_t       *env;
+    ds_txn_t       *txn;
+    ds_str_t        hub;
+    ds_query_t      q;
+
+    saved = dsi_yield;
+    dsi_yield = t_yield;
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    memset(&q, 0, sizeof(q));
+
+    for (i = 0; i < 4000; i++) {
+        snprintf(id, sizeof(id), "y%04d", i);
+        T_INT(t_put(env, hub, id, DS_COMPLETED, 1000 + i), DS_OK);
+    }
+
+    /* in a thread of its own */
+
+    env->give_way = 1;
+    t_yields = 0;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    took = ds_time_mono();
+    T_INT(ds_instance_purge_until(txn, hub, &q, 2000,
+                                  ds_time_mono() + 3600000000LL, &deleted,
+                                  &more), DS_OK);
+    took = ds_time_mono() - took;
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(deleted, 2000);
+    T(took < 100 || t_yields >= 1);
+    T(t_yields <= took / 100 + 1);
+
+    /* in the loop */
+
+    env->give_way = 0;
+    t_yields = 0;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_instance_purge_until(txn, hub, &q, 2000,
+                                  ds_time_mono() + 3600000000LL, &deleted,
+                                  &more), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    T_INT(deleted, 2000);
+    T_INT(t_yields, 0);
+
+    dsi_yield = saved;
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+static int
+t_yield(void)
+{
+    t_yields++;
+    return 0;
 }
 
 

@@ -14,6 +14,7 @@
 
 #include "t.h"
 #include "../ds_backend.h"
+#include "../ds_internal.h"
 
 
 #define T_EVENTS    8
@@ -96,6 +97,8 @@ static void t_store_error_text(void);
 static void t_store_accessors(void);
 static void t_store_reader_check(void);
 static void t_store_late_order(void);
+static void t_store_give_way(void);
+static int t_store_yield(void);
 static void t_order_done(ds_op_t *op);
 static void t_acc_done(ds_op_t *op);
 static int t_acc_history(ds_op_t *op, ds_event_cb cb, void *data);
@@ -126,6 +129,7 @@ static int t_h_lock_waiters(void *host);
 
 static size_t  t_answers;       /* t_done() calls, for t_sop_t.seq */
 static int     t_no_lock_cb;    /* t_store_open_conf(): no lock_wait() */
+static int     t_yields;        /* t_store_yield() calls */
 
 
 void
@@ -154,6 +158,7 @@ t_store(void)
     t_store_accessors();
     t_store_reader_check();
     t_store_late_order();
+    t_store_give_way();
 }
 
 
@@ -1147,6 +1152,82 @@ t_store_more_read(void)
         ds_store_close(st);
         t_rmdir(dir);
     }
+}
+
+
+/*
+ * A purge batch gives way to other threads where batches run in the
+ * store's thread (writes=thread), never in the event loop (writes=loop).
+ */
+
+static void
+t_store_give_way(void)
+{
+    int          i, (*saved)(void);
+    char        *dir, id[32];
+    t_sop_t      s;
+    t_host_t     h;
+    ds_env_t    *env;
+    ds_query_t   q;
+    ds_store_t  *st;
+    ds_writes_e  writes;
+
+    saved = dsi_yield;
+    dsi_yield = t_store_yield;
+
+    memset(&q, 0, sizeof(ds_query_t));
+
+    for (writes = DS_WRITES_THREAD; writes <= DS_WRITES_LOOP; writes++) {
+        dir = t_tmpdir();
+        env = t_open(dir, 16 * 1024 * 1024, DS_SYNC_NONE);
+
+        for (i = 0; i < 2000; i++) {
+            snprintf(id, sizeof(id), "p%04d", i);
+            T_INT(t_put(env, t_s("hub"), id, DS_COMPLETED, 1000 + i),
+                  DS_OK);
+        }
+
+        ds_env_close(env);
+
+        st = t_store_open(&h, dir, writes, DS_SYNC_NONE, 0);
+
+        t_start(&s, st, &h, "p");
+        s.op.type = DS_OP_PURGE_BATCH;
+        s.op.in.purge.query = &q;
+        s.op.in.purge.max = 2000;
+        s.op.in.purge.max_us = 3600000000LL;
+
+        t_yields = 0;
+        ds_store_submit(st, &s.op, 0);
+
+        for (i = 0; i < 10 && !s.done; i++) {
+            t_turn(&h);
+        }
+
+        T_INT(s.done, 1);
+        T_INT(s.op.rc, DS_OK);
+        T_INT(s.op.out.purge.deleted, 2000);
+
+        if (writes == DS_WRITES_THREAD) {
+            T(t_yields >= 1);
+
+        } else {
+            T_INT(t_yields, 0);
+        }
+
+        ds_store_close(st);
+        t_rmdir(dir);
+    }
+
+    dsi_yield = saved;
+}
+
+
+static int
+t_store_yield(void)
+{
+    t_yields++;
+    return 0;
 }
 
 
