@@ -19,8 +19,10 @@
 #                (test-ui), the Debian package (test-deb), make install
 #                (test-install), every command of build/durable
 #                (test-cli), the metrics page through promtool
-#                (test-metrics), the gRPC suite (test-grpc) and the
-#                Test::Nginx suite (test-nginx)
+#                (test-metrics), the gRPC suite (test-grpc), the
+#                JavaScript SDK example (test-demo-grpc: make demo-grpc
+#                on ports of its own) and the Test::Nginx suite
+#                (test-nginx)
 #   make demo    nginx + the example worker: one HelloSequence end to end
 #   make demo-grpc  nginx + the JavaScript SDK application of
 #                examples/durabletask-js over gRPC, read back over HTTP
@@ -79,6 +81,7 @@ UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -g -O1
 
 .PHONY: all deps deps-build build build-nothreads run worker demo demo-grpc \
+        test-demo-grpc \
         test test-store \
         check-util \
         test-grpc-unit \
@@ -160,7 +163,7 @@ test: check-docs check-style check-bench check-util build check-exports build-no
       test-grpc-postgres test-worker \
       fuzz-quick test-asan test-tsan test-quickstart \
       test-openapi test-ui test-deb test-install test-cli test-metrics \
-      test-grpc test-nginx
+      test-grpc test-demo-grpc test-nginx
 
 # the cheap gates first: every relative link in the docs resolves and
 # nothing cites a file the repository does not carry (util/check_docs.py);
@@ -454,6 +457,12 @@ $(DEMO_JS_DIR)/node_modules/.ci: $(DEMO_JS_DIR)/package-lock.json
 demo-grpc: build $(DEMO_JS_DIR)/node_modules/.ci
 	PORT=$(PORT) GRPC_PORT=$(GRPC_PORT) NGINX=$(NGINX) \
 	    MODULE_SO=$(MODULE_SO) $(DEMO_JS_DIR)/demo.sh
+
+# make demo-grpc as a test, on ports of its own: the example application
+# runs to its end and its worker's filters are checked (demo.sh fails on
+# any step)
+test-demo-grpc:
+	$(MAKE) -s demo-grpc PORT=18611 GRPC_PORT=18612
 
 # --- fuzzing (libFuzzer; fuzz/README) -------------------------------------
 
