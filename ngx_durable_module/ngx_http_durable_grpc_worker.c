@@ -35,6 +35,7 @@
 #include "ngx_http_durable_params.h"
 #include "ngx_http_durable_random.h"
 #include "ngx_http_durable_render.h"
+#include "ngx_http_durable_variables.h"
 #include "ngx_http_durable_wait.h"
 #include "ngx_http_durable_worker.h"
 #include "ngx_http_durable_writer.h"
@@ -151,6 +152,8 @@ static void ngx_http_durable_grpc_item_op(ngx_http_durable_grpc_stream_t *st,
 static void ngx_http_durable_grpc_item_done(ds_op_t *op);
 static ngx_http_durable_grpc_lease_t *ngx_http_durable_grpc_lease_find(
     const uint8_t *lease, ngx_http_durable_grpc_stream_t **stp);
+static ngx_int_t ngx_http_durable_grpc_work_id(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_op_t *op);
 static ngx_int_t ngx_http_durable_grpc_work_done(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_durable_call_t *c);
 
@@ -1280,10 +1283,52 @@ ngx_http_durable_grpc_work(ngx_http_request_t *r,
         return ngx_http_durable_grpc_codec_status(r, g);
     }
 
+    if (ngx_http_durable_grpc_work_id(r, &g->base, op) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     op->hub = ngx_http_durable_ds_str(&g->base.hub);
 
     return ngx_http_durable_submit(r, &g->base, op,
                                   ngx_http_durable_grpc_work_done);
+}
+
+
+/*
+ * $durable_instance_id of a completion or abandon: the instance its token
+ * names, whether the store applies it or not; an activity's is the
+ * orchestration's it belongs to, an entity's "@name@key" (the name
+ * lower-cased, as the store names it)
+ */
+
+static ngx_int_t
+ngx_http_durable_grpc_work_id(ngx_http_request_t *r,
+    ngx_http_durable_ctx_t *ctx, ds_op_t *op)
+{
+    u_char  *buf, *p;
+
+    if (op->in.work.kind != DS_WORK_ENTITY) {
+        ctx->log_id.data = (u_char *) op->in.work.id.data;
+        ctx->log_id.len = op->in.work.id.len;
+        return NGX_OK;
+    }
+
+    buf = ngx_pnalloc(r->pool, 2 + op->in.work.id.len + op->in.work.key.len);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = buf;
+    *p++ = '@';
+    ngx_strlow(p, (u_char *) op->in.work.id.data, op->in.work.id.len);
+    p += op->in.work.id.len;
+    *p++ = '@';
+    p = ngx_cpymem(p, op->in.work.key.data, op->in.work.key.len);
+
+    ctx->log_id.data = buf;
+    ctx->log_id.len = p - buf;
+
+    return NGX_OK;
 }
 
 
@@ -1315,6 +1360,13 @@ ngx_http_durable_grpc_work_done(ngx_http_request_t *r,
     if (c->rc != DS_OK) {
         return ngx_http_durable_grpc_op_status(r,
                    ngx_http_durable_grpc_ctx(ctx), c->op);
+    }
+
+    /* $durable_runtime_status: the orchestration's after the completion */
+    if (action == DS_ROUTE_WORK_COMPLETE
+        && c->op->in.work.kind == DS_WORK_ORCHESTRATION)
+    {
+        ngx_http_durable_log_status(ctx, c->op->out.work.status);
     }
 
     return ngx_http_durable_grpc_reply(r, &empty.base);
