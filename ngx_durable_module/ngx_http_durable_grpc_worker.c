@@ -1305,28 +1305,13 @@ static ngx_int_t
 ngx_http_durable_grpc_work_id(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ds_op_t *op)
 {
-    u_char  *buf, *p;
-
-    if (op->in.work.kind != DS_WORK_ENTITY) {
-        ctx->log_id.data = (u_char *) op->in.work.id.data;
-        ctx->log_id.len = op->in.work.id.len;
-        return NGX_OK;
+    if (op->in.work.kind == DS_WORK_ENTITY) {
+        return ngx_http_durable_entity_log_id(r->pool, op->in.work.id,
+                                              op->in.work.key, &ctx->log_id);
     }
 
-    buf = ngx_pnalloc(r->pool, 2 + op->in.work.id.len + op->in.work.key.len);
-    if (buf == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = buf;
-    *p++ = '@';
-    ngx_strlow(p, (u_char *) op->in.work.id.data, op->in.work.id.len);
-    p += op->in.work.id.len;
-    *p++ = '@';
-    p = ngx_cpymem(p, op->in.work.key.data, op->in.work.key.len);
-
-    ctx->log_id.data = buf;
-    ctx->log_id.len = p - buf;
+    ctx->log_id.data = (u_char *) op->in.work.id.data;
+    ctx->log_id.len = op->in.work.id.len;
 
     return NGX_OK;
 }

@@ -250,6 +250,33 @@ found:
 }
 
 
+/* an entity's instance id, "@name@key": the name lower-cased, as the store */
+
+ngx_int_t
+ngx_http_durable_entity_log_id(ngx_pool_t *pool, ds_str_t name, ds_str_t key,
+    ngx_str_t *id)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, 2 + name.len + key.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    id->data = p;
+
+    *p++ = '@';
+    ngx_strlow(p, (u_char *) name.data, name.len);
+    p += name.len;
+    *p++ = '@';
+    p = ngx_cpymem(p, key.data, key.len);
+
+    id->len = p - id->data;
+
+    return NGX_OK;
+}
+
+
 /*
  * The id of the instance the request addressed, of the one a start or
  * restart created, or of the one a single orchestration completion
@@ -261,7 +288,7 @@ static ngx_int_t
 ngx_http_durable_variable_id(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, ngx_http_variable_value_t *v)
 {
-    u_char  *buf, *p;
+    ngx_str_t  id;
 
     if (ctx->log_id.len) {
         v->data = ctx->log_id.data;
@@ -283,21 +310,15 @@ ngx_http_durable_variable_id(ngx_http_request_t *r,
             return NGX_OK;
         }
 
-        buf = ngx_pnalloc(r->pool, 2 + ctx->route.name.len
-                                   + ctx->route.id.len);
-        if (buf == NULL) {
+        if (ngx_http_durable_entity_log_id(r->pool, ctx->route.name,
+                                           ctx->route.id, &id)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
-        p = buf;
-        *p++ = '@';
-        ngx_strlow(p, (u_char *) ctx->route.name.data, ctx->route.name.len);
-        p += ctx->route.name.len;
-        *p++ = '@';
-        p = ngx_cpymem(p, ctx->route.id.data, ctx->route.id.len);
-
-        v->data = buf;
-        v->len = p - buf;
+        v->data = id.data;
+        v->len = id.len;
         goto found;
 
     default:
