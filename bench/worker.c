@@ -820,6 +820,44 @@ js_member(span_t obj, const char *name, span_t *val)
 }
 
 
+/*
+ * js_member() of n names in one pass over the object, so that a long
+ * member (an item's history) is stepped over once: vals[i].len is 0
+ * where names[i] is absent (no JSON value is empty); -1: not JSON
+ */
+
+static int
+js_members(span_t obj, const char **names, span_t *vals, int n)
+{
+    int          i, rc;
+    span_t       k, v;
+    const char  *p, *end;
+
+    p = obj.p;
+    end = obj.p + obj.len;
+
+    if (obj.len == 0 || *p != '{') {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        vals[i].p = NULL;
+        vals[i].len = 0;
+    }
+
+    while ((rc = js_next(&p, end, &k, &v)) == 1) {
+        for (i = 0; i < n; i++) {
+            if (vals[i].len == 0 && js_is(k, names[i])) {
+                vals[i] = v;
+                break;
+            }
+        }
+    }
+
+    return rc;
+}
+
+
 /* a text of malloc's, for another thread: printf's, into a grown buffer */
 
 typedef struct {
@@ -898,25 +936,23 @@ scan_events(span_t events, out_t *results, int *done, int *scheduled,
 static char *
 decide_orchestration_text(span_t item)
 {
-    int      done = 0, scheduled = 0, failed = 0, rc;
-    out_t    results = { NULL, 0, 0 }, body = { NULL, 0, 0 };
-    span_t   id, lease, history, messages;
+    int          done = 0, scheduled = 0, failed = 0;
+    out_t        results = { NULL, 0, 0 }, body = { NULL, 0, 0 };
+    span_t       m[4], id, lease;
+    const char  *names[4] = { "instanceId", "lease", "history", "messages" };
 
-    messages.len = 0;
-    rc = js_member(item, "messages", &messages);
-
-    if (rc < 0
-        || js_member(item, "instanceId", &id) != 1
-        || js_member(item, "lease", &lease) != 1
-        || js_member(item, "history", &history) != 1
-        || scan_events(history, &results, &done, &scheduled, &failed) < 0
-        || (rc == 1
-            && scan_events(messages, &results, &done, &scheduled, &failed)
-               < 0))
+    if (js_members(item, names, m, 4) < 0
+        || m[0].len == 0 || m[1].len == 0 || m[2].len == 0
+        || scan_events(m[2], &results, &done, &scheduled, &failed) < 0
+        || (m[3].len
+            && scan_events(m[3], &results, &done, &scheduled, &failed) < 0))
     {
         free(results.p);
         return NULL;
     }
+
+    id = m[0];
+    lease = m[1];
 
     out_add(&body, "{\"instanceId\":%.*s,\"lease\":%.*s,\"actions\":[",
             (int) id.len, id.p, (int) lease.len, lease.p);
