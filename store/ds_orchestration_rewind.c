@@ -13,8 +13,10 @@
  * result delivered when it completed, and left alone when it runs. An
  * instance under the child's id that is not this life's child (another
  * parent's, or the old life's of an id purged and started again) is left
- * alone too: that sub-orchestration gets no result. The instance is
- * Running and its output cleared.
+ * alone too, and the sub-orchestration fails instead: a
+ * SubOrchestrationInstanceFailed goes to the inbox, so that the rewound
+ * code sees the task fail. The instance is Running and its output
+ * cleared.
  *
  * Results of activities, timers and sub-orchestrations that came while
  * the failing episode ran, waiting in the inbox, are dropped first
@@ -34,6 +36,7 @@
 
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +44,10 @@
 
 #include "ds_key.h"
 #include "ds_jspan.h"
+
+
+/* the ErrorType of a sub-orchestration whose id another instance holds */
+#define DS_REWIND_ID_TAKEN  "SubOrchestrationIdTaken"
 
 
 /* the events rewind looks at; the rest are DS_HEV_OTHER */
@@ -102,6 +109,8 @@ static int ds_has_result(const ds_hist_t *h, ds_hev_type_e type, int64_t id);
 static int ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_instance_t *inst, const ds_hev_t *e, int64_t now, unsigned depth,
     int *pending);
+static int ds_rewind_sub_taken(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_instance_t *inst, const ds_hev_t *e, int64_t now);
 static int ds_has_grant(const ds_hist_t *h, ds_str_t cs);
 static int ds_rewind_lock_check(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_hist_t *h, ds_hev_t *e);
@@ -299,8 +308,9 @@ dsi_rewind(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
 /*
  * A sub-orchestration without a result: rewound when it failed, its
  * result delivered when it completed, started again when it is gone or
- * ended otherwise, left alone when it runs or when the instance under
- * its id is not this life's child (dsi_parent_is()).
+ * ended otherwise, left alone when it runs. When the instance under its
+ * id is not this life's child (dsi_parent_is()) it is left alone too,
+ * and the task fails (ds_rewind_sub_taken()).
  */
 
 static int
@@ -324,11 +334,13 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
     /*
      * another's instance under the id (the old life's child of an id
      * purged and started again, whose start this life was refused): left
-     * alone: neither rewound nor started again, its output not taken
+     * alone: neither rewound nor started again, its output not taken;
+     * the task fails instead, so that the rewound code hears of it
      */
 
     if (rc == DS_OK && !dsi_parent_is(&c, id, inst->created)) {
-        return DS_OK;
+        *pending = 1;
+        return ds_rewind_sub_taken(txn, hub, id, inst, e, now);
     }
 
     if (rc == DS_OK && !ds_status_is_terminal(c.status)) {
@@ -390,6 +402,63 @@ ds_rewind_sub(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_instance_t *inst,
     *pending = 1;
 
     return rc == DS_CONFLICT ? DS_OK : rc;
+}
+
+
+/*
+ * The sub-orchestration e fails: its id belongs to another instance. The
+ * parent gets SubOrchestrationInstanceFailed {TaskScheduledId, Reason,
+ * Details}, as from a failed child, Details in the shape the gRPC codec
+ * stores a failure in (ErrorType DS_REWIND_ID_TAKEN).
+ */
+
+static int
+ds_rewind_sub_taken(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    ds_instance_t *inst, const ds_hev_t *e, int64_t now)
+{
+    int       rc;
+    char      rb[DS_ID_MAX + 96];
+    ds_buf_t  b, d;
+    ds_str_t  reason, details, msg, type, no;
+
+    reason.len = (size_t) snprintf(rb, sizeof(rb),
+                     "sub-orchestration '%.*s' cannot be rewound: its id "
+                     "now belongs to another instance",
+                     (int) e->instance.len, e->instance.data);
+    reason.data = rb;
+
+    type.data = DS_REWIND_ID_TAKEN;
+    type.len = sizeof(DS_REWIND_ID_TAKEN) - 1;
+    no.data = "false";
+    no.len = sizeof("false") - 1;
+
+    dsi_buf_init(&d);
+    dsi_ev_open(&d);
+    dsi_ev_str(&d, "ErrorType", type);
+    dsi_ev_str(&d, "ErrorMessage", reason);
+    dsi_ev_json(&d, "IsNonRetriable", no);
+
+    rc = dsi_ev_end(txn, &d, &details);
+
+    dsi_buf_init(&b);
+
+    if (rc == DS_OK) {
+        dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", -1, now);
+        dsi_ev_int(&b, "TaskScheduledId", e->id);
+        dsi_ev_str(&b, "Reason", reason);
+        dsi_ev_json(&b, "Details", details);
+
+        rc = dsi_ev_end(txn, &b, &msg);
+    }
+
+    if (rc == DS_OK) {
+        rc = dsi_inbox_push(txn, hub, id, inst, msg, now);
+    }
+
+    dsi_buf_free(&b);
+    dsi_buf_free(&d);
+
+    return rc;
 }
 
 

@@ -3,6 +3,8 @@
 # children take the same task ids as the old ones: the old children's ends
 # (completed, failed, terminated) must not reach it. Driven with plain
 # HTTP and the worker protocol, as t/300-worker-orchestrations.t is.
+# When such a parent fails and is rewound, a child id that the old child
+# still holds is not the new life's: the rewind fails that task (TEST 2).
 
 use lib 't/inc';
 use Test::Nginx::Socket;
@@ -17,8 +19,8 @@ our $B = '/runtime/webhooks/durabletask';
 our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
-# the flow's assertions, and two per block (status and body)
-plan tests => 18 + 2 * blocks();
+# the flows' assertions, and two per block (status and body)
+plan tests => 18 + 9 + 2 * blocks();
 
 
 sub start {
@@ -137,6 +139,60 @@ sub main::reused {
 }
 
 
+# the new life's start of k0 is refused (the old k0 runs), and it fails;
+# its rewind fails the task of k0 instead of leaving it without a result
+sub main::rewound {
+    my $hub = 'Rewound';
+
+    start($hub, 'Parent', 'p2');
+    my %o = claim($hub);
+    my $r = complete($hub, {
+        instanceId => 'p2', lease => $o{p2}{lease},
+        actions => [ { type => 'startSubOrchestration', id => 0,
+                       name => 'Child', instanceId => 'k0' } ] });
+    Test::More::is($r->{status}, 200, 'the parent starts k0');
+    my %old = claim($hub);
+    Test::More::is(join(',', keys %old), 'k0', 'the old k0 runs');
+
+    $r = api('POST', "$B/instances/p2/terminate?taskHub=$hub&reason=x",
+             '', $K);
+    Test::More::is($r->{status}, 202, 'the parent terminated');
+    $r = api('DELETE', "$B/instances/p2?taskHub=$hub", undef, $K);
+    Test::More::is($r->{status}, 200, 'and purged');
+
+    start($hub, 'Parent', 'p2');
+    %o = claim($hub);
+    $r = complete($hub, {
+        instanceId => 'p2', lease => $o{p2}{lease},
+        actions => [ { type => 'startSubOrchestration', id => 0,
+                       name => 'Child', instanceId => 'k0' },
+                     { type => 'fail', reason => 'no' } ] });
+    Test::More::is($r->{json}{runtimeStatus}, 'Failed',
+                   'the new parent failed');
+
+    $r = api('POST', "$B/instances/p2/rewind?taskHub=$hub&reason=again",
+             '', $K);
+    Test::More::is($r->{status}, 202, 'the new parent rewound');
+
+    %o = claim($hub);
+    Test::More::is(event_types($o{p2}{messages}),
+                   'SubOrchestrationInstanceFailed',
+                   'its next episode gets the failure of k0\'s task');
+    my ($m) = @{ $o{p2}{messages} };
+    Test::More::is(join('|', $m->{TaskScheduledId}, $m->{Reason},
+                        $m->{Details}{ErrorType}),
+                   "0|sub-orchestration 'k0' cannot be rewound: its id now "
+                   . 'belongs to another instance|SubOrchestrationIdTaken',
+                   'naming the id');
+
+    $r = complete($hub, { instanceId => 'p2', lease => $o{p2}{lease},
+                          actions => [ { type => 'fail',
+                                         reason => 'k0 failed' } ] });
+    Test::More::is($r->{json}{runtimeStatus}, 'Failed',
+                   'the parent fails again');
+}
+
+
 # new for each run of the file
 our $http_config = DurableBlocks::fresh_store('parent-reused');
 
@@ -161,4 +217,15 @@ main::reused();
 --- request
 GET /runtime/webhooks/durabletask/instances/p1?taskHub=Reused&showHistory=true&code=systemkey-1234
 --- response_body_like: ^(?!.*"Result":"old").*"runtimeStatus":"Completed".*"output":"done"
+--- error_code: 200
+
+
+=== TEST 2: a rewound reused parent is told that its child's id is taken
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::rewound();
+--- request
+GET /runtime/webhooks/durabletask/instances/p2?taskHub=Rewound&showHistory=true&code=systemkey-1234
+--- response_body_like: ^(?=.*"runtimeStatus":"Failed")(?=.*"EventType":"ExecutionRewound".*"EventType":"SubOrchestrationInstanceFailed"[^}]*cannot be rewound)
 --- error_code: 200

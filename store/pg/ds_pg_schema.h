@@ -40,6 +40,8 @@
  * what workers see), and a rewind sends again a lock request whose grant
  * was released (durable.entity_lock_pending()). Nor level 9: a rewind
  * takes only the children of its parent's life (durable.child_of_life()).
+ * Nor level 10: a rewind fails the task of a sub-orchestration whose id
+ * another instance holds, so that the parent does not wait for ever.
  */
 
 
@@ -49,7 +51,7 @@
 
 #define DSI_PG_SCHEMA_MIN   6
 #define DSI_PG_SCHEMA       9
-#define DSI_PG_FUNCTIONS    9
+#define DSI_PG_FUNCTIONS    10
 
 
 #endif /* DS_PG_SCHEMA_H */

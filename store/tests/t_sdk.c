@@ -3119,13 +3119,25 @@ t_sdk_trees_reused(void)
  * children hold the ids), so its history names them, and it fails. The
  * old c0 fails and c1 completes. Rewinding the new life leaves both
  * alone: c0 is not rewound, and c1's output does not come to the new
- * parent. (The same on PostgreSQL: store/pg/tests/083-rewind-reused.sql.)
+ * parent; each of the two tasks fails instead, with a
+ * SubOrchestrationInstanceFailed in the parent's inbox, which its next
+ * episode takes. (The same on PostgreSQL:
+ * store/pg/tests/083-rewind-reused.sql.)
  */
+
+#define T_TAKEN(task, child)                                              \
+    "\"TaskScheduledId\":" #task ",\"Reason\":\"sub-orchestration '"      \
+    child "' cannot be rewound: its id now belongs to another instance\","   \
+    "\"Details\":{\"ErrorType\":\"SubOrchestrationIdTaken\","              \
+    "\"ErrorMessage\":\"sub-orchestration '" child "' cannot be rewound: " \
+    "its id now belongs to another instance\",\"IsNonRetriable\":false}}"
 
 static void
 t_sdk_rewind_reused(void)
 {
+    char             hist[T_TEXT];
     char            *dir;
+    const char      *rw;
     t_buf_t          b;
     ds_env_t        *env;
     ds_str_t         hub;
@@ -3201,9 +3213,38 @@ t_sdk_rewind_reused(void)
     T_INT(t_get(env, hub, "c1", &inst, NULL, 0), DS_OK);
     T_INT(inst.status, DS_COMPLETED);
 
+    /* each task fails: the ids belong to the old life's children */
+
     t_inbox_text(env, hub, "p", &b);
     T(strstr(b.text, "SubOrchestrationInstanceCompleted") == NULL);
-    T(strstr(b.text, "\"ExecutionRewound\"") != NULL);
+    T(strstr(b.text, "\"ExecutionRewound\"") == NULL);
+    T(strstr(b.text, "{\"EventType\":\"SubOrchestrationInstanceFailed\","
+                     "\"Timestamp\":\"") != NULL);
+    T(strstr(b.text, T_TAKEN(0, "c0")) != NULL);
+    T(strstr(b.text, T_TAKEN(1, "c1")) != NULL);
+    T_INT(t_inbox_count(env, hub, "p"), 2);
+
+    t_history_text(env, hub, "p", hist, sizeof(hist));
+    T(strstr(hist, "\"ExecutionRewound\"") != NULL);
+    T(strstr(hist, "SubOrchestrationInstanceFailed") == NULL);
+    T(t_consistent(env, hub, NULL));
+
+    /* the next episode takes both failures; its code fails again */
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 5, 1, 5,
+                        only_p, &c), DS_OK);
+    T_INT(c.n, 1);
+    act[0] = t_act(DS_ACT_FAIL, 3, NULL, NULL);
+    act[0].reason = t_s("\"c0 failed\"");
+    T_INT(t_complete_o(env, hub, "p", 5, act, 1, T0 + 5, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+
+    t_history_text(env, hub, "p", hist, sizeof(hist));
+    T(strstr(hist, T_TAKEN(0, "c0")) != NULL);
+    T(strstr(hist, T_TAKEN(1, "c1")) != NULL);
+    rw = strstr(hist, "\"ExecutionRewound\"");
+    T(rw != NULL && strstr(rw, T_TAKEN(0, "c0")) != NULL);
+    T_INT(t_inbox_count(env, hub, "p"), 0);
     T(t_consistent(env, hub, NULL));
 
     ds_env_close(env);

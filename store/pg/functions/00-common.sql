@@ -57,7 +57,7 @@
 -- changed. Its level is the one below (embed.sh checks both).
 DO $$
 DECLARE
-    level      CONSTANT integer := 9;
+    level      CONSTANT integer := 10;
     installed  integer;
 BEGIN
     IF to_regprocedure('durable.functions_level()') IS NOT NULL THEN
@@ -75,7 +75,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
 LANGUAGE sql STABLE AS $$
-    SELECT 9
+    SELECT 10
 $$;
 
 

@@ -669,6 +669,7 @@ DECLARE
     e        record;
     s        record;
     members  text;
+    msg      text;
     opts     boolean;
     ver      text;
     tg       text;
@@ -812,12 +813,23 @@ BEGIN
             -- another's instance under the id (the old life's child of an
             -- id purged and started again, whose start this life was
             -- refused): left alone, neither rewound nor started again,
-            -- its output not taken (dsi_parent_is())
-            CONTINUE WHEN FOUND
-                AND (c.parent_id IS DISTINCT FROM p_id
-                     OR NOT durable.child_of_life(c, inst.created));
+            -- its output not taken (dsi_parent_is()); the task fails
+            -- instead, as ds_rewind_sub_taken() fails it
+            IF FOUND AND (c.parent_id IS DISTINCT FROM p_id
+                          OR NOT durable.child_of_life(c, inst.created))
+            THEN
+                msg := durable.json_str('sub-orchestration ''' || e.instance
+                    || ''' cannot be rewound: its id now belongs to '
+                    || 'another instance');
+                PERFORM durable.rewind_push(p_hub, part, p_id,
+                    durable.event('SubOrchestrationInstanceFailed', p_now,
+                        '"TaskScheduledId":' || e.id || ',"Reason":' || msg
+                        || ',"Details":{"ErrorType":'
+                        || '"SubOrchestrationIdTaken","ErrorMessage":' || msg
+                        || ',"IsNonRetriable":false}'));
+                pending := true;
 
-            IF FOUND AND NOT durable.terminal(c.status) THEN
+            ELSIF FOUND AND NOT durable.terminal(c.status) THEN
                 pending := true;
 
             ELSIF FOUND AND c.status = 3 THEN

@@ -4,8 +4,9 @@
 -- another life, whose history names the old children when its starts of
 -- their ids were refused. The new life fails, the old c0 fails and the
 -- old c1 completes; rewinding the new life leaves both alone: c0 is not
--- rewound and c1's output does not come to the new parent. The LMDB
--- store does the same (t_sdk_rewind_reused(), t_sdk.c).
+-- rewound and c1's output does not come to the new parent; each task
+-- fails instead, which the parent's next episode takes. The LMDB store
+-- does the same (t_sdk_rewind_reused(), t_sdk.c).
 
 
 -- the first life starts pc0 and pc1, ends alone and is purged
@@ -69,6 +70,47 @@ SELECT durable_test.eq(count(*), 0::bigint,
 FROM durable.inbox m
 WHERE m.hub = 'hub' AND m.id = 'p'
   AND m.message LIKE '%SubOrchestrationInstanceCompleted%';
-SELECT durable_test.eq(count(*), 1::bigint, 'p runs its rewind')
-FROM durable.inbox m
-WHERE m.hub = 'hub' AND m.id = 'p' AND m.message LIKE '%ExecutionRewound%';
+
+-- each of p's two tasks fails instead, with the event a failed child's
+-- end brings, naming the id that another instance holds: in the inbox,
+-- so that p's next episode takes them; ExecutionRewound is history
+
+SELECT durable_test.eq(count(*), 2::bigint, 'p''s inbox: the two failures')
+FROM durable.inbox m WHERE m.hub = 'hub' AND m.id = 'p';
+SELECT durable_test.eq(
+    regexp_replace(m.message, '"Timestamp":"[^"]*"', '"Timestamp":"T"'),
+    '{"EventType":"SubOrchestrationInstanceFailed","Timestamp":"T",'
+    || '"EventId":-1,"TaskScheduledId":' || k.task || ',"Reason":'
+    || '"sub-orchestration ''' || k.child || ''' cannot be rewound: its id '
+    || 'now belongs to another instance","Details":{"ErrorType":'
+    || '"SubOrchestrationIdTaken","ErrorMessage":"sub-orchestration '''
+    || k.child || ''' cannot be rewound: its id now belongs to another '
+    || 'instance","IsNonRetriable":false}}',
+    k.child || '''s task fails')
+FROM (VALUES (0, 'pc0'), (1, 'pc1')) k(task, child)
+LEFT JOIN durable.inbox m
+    ON m.hub = 'hub' AND m.id = 'p'
+   AND m.message LIKE '%"TaskScheduledId":' || k.task || ',%';
+SELECT durable_test.eq(count(*), 1::bigint, 'ExecutionRewound in p''s history')
+FROM durable.history h
+WHERE h.hub = 'hub' AND h.id = 'p' AND h.event LIKE '%ExecutionRewound%';
+
+-- p's next episode takes them, and its code fails again
+
+SELECT durable_test.eq(durable_test.claim_named('p', 6), 1::bigint,
+                       'p claimed after its rewind');
+SELECT durable_test.eq(rc, 0, 'p fails again'),
+       durable_test.eq(status, 3::smallint, 'p Failed again')
+FROM durable_test.done('p', ARRAY[7::smallint], ARRAY[NULL::text],
+    ARRAY['"pc0 failed"'], ARRAY[NULL::text], ARRAY[NULL::text],
+    ARRAY[NULL::text]);
+SELECT durable_test.eq(count(*), 2::bigint,
+                       'the failures in p''s history')
+FROM durable.history h
+WHERE h.hub = 'hub' AND h.id = 'p'
+  AND h.event LIKE '%SubOrchestrationIdTaken%'
+  AND h.seq > (SELECT x.seq FROM durable.history x
+               WHERE x.hub = 'hub' AND x.id = 'p'
+                 AND x.event LIKE '%ExecutionRewound%');
+SELECT durable_test.eq(count(*), 0::bigint, 'p''s inbox empty')
+FROM durable.inbox m WHERE m.hub = 'hub' AND m.id = 'p';
