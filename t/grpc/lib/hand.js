@@ -1,7 +1,9 @@
 // A worker driven by hand, for what a test must see or change on the
 // wire between the service and the worker: a GetWorkItems stream opened
 // with lib/wire.js, each work item decoded with the SDK's generated
-// messages and completed by a Complete*Task call made by hand.
+// messages and completed by a Complete*Task call made by hand. Tests that
+// write the actions themselves use its parts: nextItem(), str() and
+// completeActions().
 // Orchestrations and entity batches are run by an SDK worker that is
 // never started, through its public processOrchestratorRequest and
 // processEntityBatchRequest (what the SDK's own loop runs them with);
@@ -40,6 +42,27 @@ async function nextItem(s, ms) {
 // first and gives the call's gRPC status). The answer: completions
 // ([method, instance id, gRPC status] of each completion sent, in
 // order), errors (what running an item threw) and stop().
+// a google.protobuf.StringValue of s
+function str(s) {
+  const v = new StringValue();
+  v.setValue(s);
+  return v;
+}
+
+// CompleteOrchestratorTask of work item wi with actions, and a custom
+// status when given: the call's answer (lib/wire.js's call())
+function completeActions(address, wi, actions, customStatus) {
+  const res = new pb.OrchestratorResponse();
+  res.setInstanceid(wi.getOrchestratorrequest().getInstanceid());
+  res.setActionsList(actions);
+  res.setCompletiontoken(wi.getCompletiontoken());
+  if (customStatus !== undefined) {
+    res.setCustomstatus(str(customStatus));
+  }
+  return call(address, 'CompleteOrchestratorTask',
+    { body: frame(Buffer.from(res.serializeBinary())) });
+}
+
 function handWorker(address, executor, opts = {}) {
   const s = stream(address, 'GetWorkItems',
     new pb.GetWorkItemsRequest().serializeBinary());
@@ -136,4 +159,4 @@ function handWorker(address, executor, opts = {}) {
   return w;
 }
 
-module.exports = { handWorker };
+module.exports = { handWorker, nextItem, str, completeActions };

@@ -12,48 +12,12 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const pb = require('@microsoft/durabletask-js/dist/proto/orchestrator_service_pb');
-const { StringValue } =
-  require('google-protobuf/google/protobuf/wrappers_pb');
 const { TaskHubGrpcClient, OrchestrationStatus, NoOpLogger } =
   require('@microsoft/durabletask-js');
 const nginx = require('../lib/nginx');
-const { call, frame, stream } = require('../lib/wire');
+const { stream } = require('../lib/wire');
+const { nextItem, str, completeActions: complete } = require('../lib/hand');
 const { until } = require('../lib/app');
-
-const str = (s) => {
-  const v = new StringValue();
-  v.setValue(s);
-  return v;
-};
-
-// the next work item that is not a ping, decoded; null after ms
-async function nextItem(s, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const m = await s.next(Math.max(end - Date.now(), 1));
-    if (m === null) {
-      return null;
-    }
-    const wi = pb.WorkItem.deserializeBinary(m);
-    if (!wi.hasHealthping()) {
-      return wi;
-    }
-  }
-}
-
-// CompleteOrchestratorTask of a work item with actions (and a custom
-// status when given)
-function complete(address, wi, actions, customStatus) {
-  const res = new pb.OrchestratorResponse();
-  res.setInstanceid(wi.getOrchestratorrequest().getInstanceid());
-  res.setActionsList(actions);
-  res.setCompletiontoken(wi.getCompletiontoken());
-  if (customStatus !== undefined) {
-    res.setCustomstatus(str(customStatus));
-  }
-  return call(address, 'CompleteOrchestratorTask',
-    { body: frame(Buffer.from(res.serializeBinary())) });
-}
 
 // the error log's lifecycle lines of one instance, their changes only
 function changes(srv, id) {

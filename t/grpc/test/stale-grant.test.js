@@ -12,42 +12,11 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const pb = require('@microsoft/durabletask-js/dist/proto/orchestrator_service_pb');
-const { StringValue } =
-  require('google-protobuf/google/protobuf/wrappers_pb');
 const { TaskHubGrpcClient, NoOpLogger } =
   require('@microsoft/durabletask-js');
 const nginx = require('../lib/nginx');
-const { call, frame, stream } = require('../lib/wire');
-
-const str = (s) => {
-  const v = new StringValue();
-  v.setValue(s);
-  return v;
-};
-
-// the next work item that is not a ping, decoded; null after ms
-async function nextItem(s, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const m = await s.next(Math.max(end - Date.now(), 1));
-    if (m === null) {
-      return null;
-    }
-    const wi = pb.WorkItem.deserializeBinary(m);
-    if (!wi.hasHealthping()) {
-      return wi;
-    }
-  }
-}
-
-function complete(address, wi, actions) {
-  const res = new pb.OrchestratorResponse();
-  res.setInstanceid(wi.getOrchestratorrequest().getInstanceid());
-  res.setActionsList(actions);
-  res.setCompletiontoken(wi.getCompletiontoken());
-  return call(address, 'CompleteOrchestratorTask',
-    { body: frame(Buffer.from(res.serializeBinary())) });
-}
+const { stream } = require('../lib/wire');
+const { nextItem, str, completeActions: complete } = require('../lib/hand');
 
 function lock(id, cs, entity, parent) {
   const ev = new pb.EntityLockRequestedEvent();

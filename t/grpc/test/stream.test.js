@@ -14,6 +14,7 @@ const { TaskHubGrpcClient, TaskHubGrpcWorker, OrchestrationStatus,
         NoOpLogger } = require('@microsoft/durabletask-js');
 const nginx = require('../lib/nginx');
 const { call, frame, stream } = require('../lib/wire');
+const { nextItem } = require('../lib/hand');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,21 +33,6 @@ function workItems(opts = {}) {
     req.setWorkitemfilters(f);
   }
   return req.serializeBinary();
-}
-
-// the next work item that is not a ping, decoded; null after ms
-async function nextItem(s, ms) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const m = await s.next(Math.max(until - Date.now(), 1));
-    if (m === null) {
-      return null;
-    }
-    const wi = pb.WorkItem.deserializeBinary(m);
-    if (!wi.hasHealthping()) {
-      return wi;
-    }
-  }
 }
 
 // CompleteOrchestratorTask finishing the instance with result text, on

@@ -15,6 +15,7 @@ const { OrchestrationStatus, EntityInstanceId, TaskEntity,
 const pb = require('@microsoft/durabletask-js/dist/proto/orchestrator_service_pb');
 const { finished, until } = require('../lib/app');
 const { call, frame, stream } = require('../lib/wire');
+const { nextItem } = require('../lib/hand');
 const nginx = require('../lib/nginx');
 
 const HUB = 'DurableFunctionsHub';
@@ -34,21 +35,6 @@ class Tally extends TaskEntity {
 
   add(n) {
     this.state += n;
-  }
-}
-
-// the next work item that is not a ping, decoded; null after ms
-async function nextItem(s, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const m = await s.next(Math.max(end - Date.now(), 1));
-    if (m === null) {
-      return null;
-    }
-    const wi = pb.WorkItem.deserializeBinary(m);
-    if (!wi.hasHealthping()) {
-      return wi;
-    }
   }
 }
 
