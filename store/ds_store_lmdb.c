@@ -249,9 +249,6 @@ dsi_lmdb_open(ds_store_t *st, const ds_store_conf_t *conf, char *err,
 
     st->be = lm;
 
-    /* batches in a thread let the loop have the core now and then */
-    lm->env->give_way = !lm->loop;
-
     /* relaxed durability: flushed in a task now and then */
 
     if (conf->env.sync == DS_SYNC_NONE && conf->flush_ms > 0
@@ -766,10 +763,21 @@ dsi_lmdb_reverse(dsi_lmdb_done_t *done)
 }
 
 
+/*
+ * In the thread, a long write lets the loop have the core now and then
+ * (dsi_txn_give_way()); a batch the loop applies itself, when no thread
+ * could take it, does not. Only this batch's write txns read the flag,
+ * and one batch runs at a time.
+ */
+
 static void
 dsi_lmdb_task_work(ds_event_t *ev)
 {
-    dsi_lmdb_apply(ev->data);
+    dsi_lmdb_t  *lm = ev->data;
+
+    lm->env->give_way = 1;
+    dsi_lmdb_apply(lm);
+    lm->env->give_way = 0;
 }
 
 

@@ -1157,13 +1157,15 @@ t_store_more_read(void)
 
 /*
  * A purge batch gives way to other threads where batches run in the
- * store's thread (writes=thread), never in the event loop (writes=loop).
+ * store's thread (writes=thread), never in the event loop: writes=loop,
+ * or writes=thread when no thread could take the batch (refused: the
+ * loop applies it).
  */
 
 static void
 t_store_give_way(void)
 {
-    int          i, (*saved)(void);
+    int          i, run, refused, (*saved)(void);
     char        *dir, id[32];
     t_sop_t      s;
     t_host_t     h;
@@ -1177,7 +1179,10 @@ t_store_give_way(void)
 
     memset(&q, 0, sizeof(ds_query_t));
 
-    for (writes = DS_WRITES_THREAD; writes <= DS_WRITES_LOOP; writes++) {
+    for (run = 0; run < 3; run++) {
+        writes = (run == 2) ? DS_WRITES_LOOP : DS_WRITES_THREAD;
+        refused = (run == 1);
+
         dir = t_tmpdir();
         env = t_open(dir, 16 * 1024 * 1024, DS_SYNC_NONE);
 
@@ -1190,6 +1195,7 @@ t_store_give_way(void)
         ds_env_close(env);
 
         st = t_store_open(&h, dir, writes, DS_SYNC_NONE, 0);
+        h.refuse_run = refused ? 1000 : 0;
 
         t_start(&s, st, &h, "p");
         s.op.type = DS_OP_PURGE_BATCH;
@@ -1208,7 +1214,7 @@ t_store_give_way(void)
         T_INT(s.op.rc, DS_OK);
         T_INT(s.op.out.purge.deleted, 2000);
 
-        if (writes == DS_WRITES_THREAD) {
+        if (writes == DS_WRITES_THREAD && !refused) {
             T(t_yields >= 1);
 
         } else {
