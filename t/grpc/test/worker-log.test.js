@@ -96,11 +96,14 @@ test('the access log of the worker calls', async (t) => {
   });
 
   await t.test('an abandon and a stale completion name the instance',
-    async () => {
+    async (st) => {
       await client.scheduleNewOrchestration('nobody', null, 'wl-2');
       const s = stream(srv.address, 'GetWorkItems',
         new pb.GetWorkItemsRequest().serializeBinary());
-      t.after(() => s.cancel());
+      st.after(async () => {
+        s.cancel();
+        await s.ended();
+      });
       const wi = await nextItem(s, 10000);
       assert.ok(wi && wi.hasOrchestratorrequest());
       assert.strictEqual(wi.getOrchestratorrequest().getInstanceid(),
