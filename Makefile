@@ -456,13 +456,19 @@ $(DEMO_JS_DIR)/node_modules/.ci: $(DEMO_JS_DIR)/package-lock.json
 
 demo-grpc: build $(DEMO_JS_DIR)/node_modules/.ci
 	PORT=$(PORT) GRPC_PORT=$(GRPC_PORT) NGINX=$(NGINX) \
-	    MODULE_SO=$(MODULE_SO) $(DEMO_JS_DIR)/demo.sh
+	    MODULE_SO=$(MODULE_SO) DEMO_DIR=$(DEMO_DIR) $(DEMO_JS_DIR)/demo.sh
 
-# make demo-grpc as a test, on ports of its own: the example application
-# runs to its end and its worker's filters are checked (demo.sh fails on
-# any step)
+# make demo-grpc as a test, on ports and in a directory of its own (a
+# make demo-grpc running meanwhile keeps its own): the example
+# application runs to its end, its worker's filters are checked and
+# nginx's log must hold no alert (demo.sh fails on any step)
+DEMO_DIR            ?= build/demo-grpc
+TEST_DEMO_PORT      ?= 18611
+TEST_DEMO_GRPC_PORT ?= 18612
+
 test-demo-grpc:
-	$(MAKE) -s demo-grpc PORT=18611 GRPC_PORT=18612
+	$(MAKE) -s demo-grpc PORT=$(TEST_DEMO_PORT) \
+	    GRPC_PORT=$(TEST_DEMO_GRPC_PORT) DEMO_DIR=build/test-demo-grpc
 
 # --- fuzzing (libFuzzer; fuzz/README) -------------------------------------
 

@@ -10,10 +10,13 @@
 # application printed, and an instance of an orchestrator the application
 # does not register (Hello, examples/worker's), started in the same hub
 # before it, is still Pending after it: the application's worker claims
-# only its own functions' work (workItemFilters), as the README promises. nginx runs in the background under build/demo-grpc
-# (elsewhere as root when nginx's worker user cannot reach it:
-# util/runtime.sh) and is stopped on every way out. NODE picks the Node
-# that runs the application: by default the one pinned in package.json.
+# only its own functions' work (workItemFilters), as the README promises,
+# and nginx logged no [alert], [crit] or [emerg] (a worker process that
+# died is logged at [alert]). nginx runs in the background under
+# build/demo-grpc, or DEMO_DIR (relative to the repository; elsewhere as
+# root when nginx's worker user cannot reach it: util/runtime.sh), and is
+# stopped on every way out. NODE picks the Node that runs the
+# application: by default the one pinned in package.json.
 
 set -euo pipefail
 
@@ -63,7 +66,7 @@ trap 'say interrupted; exit 130' INT TERM
 
 runtime_port_free "$PORT" "make demo-grpc" || exit 1
 runtime_port_free "$GRPC_PORT" "make demo-grpc" GRPC_PORT 4101 || exit 1
-prefix=$(runtime_prefix "$root" build/demo-grpc) || exit 1
+prefix=$(runtime_prefix "$root" "${DEMO_DIR:-build/demo-grpc}") || exit 1
 rm -rf "$prefix"
 (umask 022 && mkdir -p "$prefix/conf")
 runtime_conf "$root/examples/nginx.conf" "$PORT" "$MODULE_SO" "$GRPC_PORT" \
@@ -136,4 +139,7 @@ say "another worker's Hello $other: runtimeStatus: $other_status"
     fail "app.js took Hello $other: $(cat "$prefix/other.json")"
 
 stop
+if grep -E '\[(alert|crit|emerg)\]' "$prefix/nginx.log"; then
+    fail "nginx logged the lines above"
+fi
 say "OK"
