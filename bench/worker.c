@@ -793,43 +793,18 @@ js_is(span_t s, const char *lit)
 }
 
 
-/* an object's member (the first of that name); 0: none, -1: not JSON */
-
-static int
-js_member(span_t obj, const char *name, span_t *val)
-{
-    int          rc;
-    span_t       k, v;
-    const char  *p, *end;
-
-    p = obj.p;
-    end = obj.p + obj.len;
-
-    if (obj.len == 0 || *p != '{') {
-        return -1;
-    }
-
-    while ((rc = js_next(&p, end, &k, &v)) == 1) {
-        if (js_is(k, name)) {
-            *val = v;
-            return 1;
-        }
-    }
-
-    return rc;
-}
-
-
 /*
- * js_member() of n names in one pass over the object, so that a long
+ * The values of n names in one pass over the object, so that a long
  * member (an item's history) is stepped over once: vals[i].len is 0
- * where names[i] is absent (no JSON value is empty); -1: not JSON
+ * where names[i] is absent (no JSON value is empty); the first of two
+ * members of a name counts. 1: all found (the rest of the object is not
+ * read); 0: not all; -1: not JSON.
  */
 
 static int
 js_members(span_t obj, const char **names, span_t *vals, int n)
 {
-    int          i, rc;
+    int          i, rc, found;
     span_t       k, v;
     const char  *p, *end;
 
@@ -845,16 +820,32 @@ js_members(span_t obj, const char **names, span_t *vals, int n)
         vals[i].len = 0;
     }
 
+    found = 0;
+
     while ((rc = js_next(&p, end, &k, &v)) == 1) {
         for (i = 0; i < n; i++) {
             if (vals[i].len == 0 && js_is(k, names[i])) {
                 vals[i] = v;
+
+                if (++found == n) {
+                    return 1;
+                }
+
                 break;
             }
         }
     }
 
     return rc;
+}
+
+
+/* an object's member (the first of that name); 0: none, -1: not JSON */
+
+static int
+js_member(span_t obj, const char *name, span_t *val)
+{
+    return js_members(obj, &name, val, 1);
 }
 
 
