@@ -35,6 +35,7 @@ static void t_env_resize_write_waits(void);
 static void t_env_resize_nested(void);
 static void t_env_flush(void);
 static void t_env_flush_shared(void);
+static void t_env_flush_lmdb(void);
 static void t_grow_elsewhere(const char *dir);
 static int t_count_instances(ds_env_t *env, ds_str_t hub);
 
@@ -55,6 +56,7 @@ t_env(void)
     t_env_resize_nested();
     t_env_flush();
     t_env_flush_shared();
+    t_env_flush_lmdb();
 }
 
 
@@ -1371,7 +1373,7 @@ t_env_flush(void)
 }
 
 
-/* the store's own flush: counted, and failed with t_flush_errno */
+/* the store's own flush, counted apart from LMDB's (t_env_flush_lmdb) */
 
 static int  t_own_flushes;
 
@@ -1512,6 +1514,130 @@ t_env_flush_shared(void)
     env = t_open_stop(dir, NULL);
     T_INT(t_start_one(env, "s4"), DS_OK);
     T_INT(t_count_instances(env, t_s("Hub")), 3);
+    ds_env_close(env);
+
+    (void) munmap(stop, sizeof(int));
+    dsi_fdatasync = fdatasync;
+    t_rmdir(dir);
+}
+
+
+/*
+ * LMDB's own flushes: the test binary defines fdatasync() and fsync(), so
+ * liblmdb's calls, through its PLT, reach these (symbol interposition)
+ * and not libc's; they count and fail with t_lmdb_errno when it is set,
+ * and otherwise flush with the system call. The store's own flush goes
+ * through dsi_fdatasync, which t_env_flush_lmdb points at
+ * t_own_fdatasync, so what these count is LMDB's.
+ */
+
+static int  t_lmdb_flushes;
+static int  t_lmdb_errno;
+
+
+int
+fdatasync(int fd)
+{
+    t_lmdb_flushes++;
+
+    if (t_lmdb_errno) {
+        errno = t_lmdb_errno;
+        return -1;
+    }
+
+    return (int) syscall(SYS_fdatasync, fd);
+}
+
+
+/* LMDB uses it instead on filesystems whose fdatasync() it distrusts */
+
+int
+fsync(int fd)
+{
+    t_lmdb_flushes++;
+
+    if (t_lmdb_errno) {
+        errno = t_lmdb_errno;
+        return -1;
+    }
+
+    return (int) syscall(SYS_fsync, fd);
+}
+
+
+/*
+ * LMDB's own flush of the data, in mdb_txn_commit(), reaches the
+ * interposed fdatasync(): counted apart from the store's flush. When it
+ * fails with EIO the commit fails whole (no meta page was written), and
+ * the writes of that process and of every process sharing its stop word
+ * are refused from then on.
+ */
+
+static void
+t_env_flush_lmdb(void)
+{
+    int             ok, status, *stop;
+    char           *dir, err[256];
+    pid_t           pid;
+    ds_env_t       *env, *other;
+    ds_txn_t       *txn;
+    ds_instance_t   inst;
+
+    dsi_fdatasync = t_own_fdatasync;
+    t_flush_errno = 0;
+    t_lmdb_errno = 0;
+
+    stop = t_shared_word();
+    dir = t_tmpdir();
+    env = t_open_stop(dir, stop);
+
+    /* a commit: LMDB flushes the data, the store the meta page */
+    t_lmdb_flushes = 0;
+    t_own_flushes = 0;
+    T_INT(t_start_one(env, "l1"), DS_OK);
+    T(t_lmdb_flushes >= 1);
+    T_INT(t_own_flushes, 1);
+
+    pid = fork();
+    T(pid >= 0);
+
+    if (pid == 0) {
+        other = t_open_stop(dir, stop);
+        ok = 1;
+
+        /* LMDB's data flush fails: the commit fails, nothing flushed */
+        t_lmdb_flushes = 0;
+        t_own_flushes = 0;
+        t_lmdb_errno = EIO;
+        err[0] = '\0';
+
+        ok = ok && ds_txn_begin(other, NULL, 1, &txn) == DS_OK;
+
+        if (ok) {
+            ok = ds_op_start(txn, t_s("Hub"), t_s("l2"), t_s("O"),
+                             t_s("1"), 2, &inst) == DS_OK;
+            ok = (dsi_txn_commit_err(txn, err, sizeof(err)) == DS_ERROR)
+                 && ok;
+        }
+
+        ok = ok && t_lmdb_flushes >= 1 && t_own_flushes == 0
+             && strstr(err, "Input/output error") != NULL;
+
+        /* the disk answers again: still no write */
+        t_lmdb_errno = 0;
+        ok = ok && t_start_one(other, "l3") == DS_ERROR;
+
+        ds_env_close(other);
+        free(dir);
+        _exit(ok ? 0 : 1);
+    }
+
+    T(waitpid(pid, &status, 0) == pid);
+    T(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    T_INT(*stop, 1);
+
+    /* l2 was not committed */
+    t_env_check_stopped(env, 1);
     ds_env_close(env);
 
     (void) munmap(stop, sizeof(int));
