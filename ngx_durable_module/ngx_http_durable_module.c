@@ -405,6 +405,10 @@ ngx_http_durable_init_process(ngx_cycle_t *cycle)
         }
     }
 
+#if (NGX_HTTP_DURABLE_TEST_FAULTS)
+    ngx_http_durable_store_faults(cycle);
+#endif
+
     ngx_http_durable_probe_init_process(cycle, dmcf->loop_probe);
 
     return NGX_OK;

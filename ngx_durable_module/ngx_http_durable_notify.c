@@ -27,7 +27,15 @@
  *     the word's bits share one), set while a store's task of the process
  *     waits for LMDB's write lock; a batch is handed to its task before
  *     the last one is answered only when no bit of its store is set
- *     (docs/design.md, "The writer").
+ *     (docs/design.md, "The writer");
+ *   - stop words: one per store directory (its real path's hash), which
+ *     the store sets when a flush of it fails, and which then refuses
+ *     writes in every process (ds_env_conf_t's stop). A reload keeps the
+ *     zone, so its new processes stay stopped too; only a new master
+ *     (nginx started again, a binary upgrade) has words that are clear.
+ *     Words are never given back: a master that sees more store
+ *     directories than NGX_HTTP_DURABLE_STOPS gives the rest none, and
+ *     their stop is their process's own, as without the zone.
  */
 
 
@@ -45,6 +53,9 @@
 /* the stores a process's tasks wait for, one bit each (shared past it) */
 #define NGX_HTTP_DURABLE_WAIT_BITS      (8 * sizeof(ngx_atomic_uint_t))
 
+/* the store directories a master's processes may share stop words for */
+#define NGX_HTTP_DURABLE_STOPS          128
+
 
 typedef struct {
     ngx_atomic_t                pid;        /* 0: free */
@@ -59,6 +70,13 @@ typedef struct {
 } ngx_http_durable_released_t;
 
 
+/* a store directory's stop word; key 0: free */
+typedef struct {
+    ngx_atomic_t                key;        /* ngx_http_durable_dir_key() */
+    int                         stop;       /* the store's, atomic */
+} ngx_http_durable_stop_t;
+
+
 typedef struct {
     ngx_atomic_t                seq;
     ngx_http_durable_gate_t     gates[NGX_HTTP_DURABLE_GATES];
@@ -67,6 +85,7 @@ typedef struct {
     /* by process slot: the gates whose stores its tasks wait to write */
     ngx_atomic_t                lock_waits[NGX_MAX_PROCESSES];
     ngx_atomic_t                lock_wait_pids[NGX_MAX_PROCESSES];
+    ngx_http_durable_stop_t     stops[NGX_HTTP_DURABLE_STOPS];
 } ngx_http_durable_shared_t;
 
 
@@ -74,6 +93,7 @@ static ngx_int_t ngx_http_durable_notify_init_zone(ngx_shm_zone_t *zone,
     void *data);
 static ngx_uint_t ngx_http_durable_lock_waiter_gone(
     ngx_http_durable_shared_t *sh, ngx_uint_t slot, ngx_atomic_uint_t word);
+static ngx_atomic_uint_t ngx_http_durable_dir_key(ngx_str_t *dir);
 
 
 static ngx_http_durable_shared_t  *ngx_http_durable_shared;
@@ -87,13 +107,14 @@ ngx_http_durable_notify_add_zone(ngx_conf_t *cf)
 
     /*
      * the layout changed with the gates: a zone of its own name; with
-     * the ring, then with the lock waits, then with their pids: a size
-     * of its own each time, so that a reload from a module without them
-     * makes a new zone instead of taking the old one
+     * the ring, then with the lock waits, then with their pids, then
+     * with the stop words: a size of its own each time, so that a reload
+     * from a module without them makes a new zone instead of taking the
+     * old one
      */
     static ngx_str_t  name = ngx_string("ngx_http_durable_shared");
 
-    zone = ngx_shared_memory_add(cf, &name, 24 * ngx_pagesize,
+    zone = ngx_shared_memory_add(cf, &name, 25 * ngx_pagesize,
                                  &ngx_http_durable_module);
     if (zone == NULL) {
         return NGX_ERROR;
@@ -432,4 +453,61 @@ ngx_http_durable_gate_release(ngx_uint_t index)
     gate = &ngx_http_durable_shm()->gates[index];
 
     (void) ngx_atomic_cmp_set(&gate->pid, ngx_pid, 0);
+}
+
+
+/*
+ * The stop word of the store in directory dir (its real path) for
+ * ds_env_conf_t's stop: the same in every process of the master, taken
+ * by the first that opens the store. NULL when every word is taken.
+ */
+
+int *
+ngx_http_durable_store_stop(ngx_str_t *dir)
+{
+    ngx_uint_t                  i;
+    ngx_atomic_uint_t           key;
+    ngx_http_durable_stop_t    *w;
+    ngx_http_durable_shared_t  *sh;
+
+    sh = ngx_http_durable_shm();
+    key = ngx_http_durable_dir_key(dir);
+
+    for (i = 0; i < NGX_HTTP_DURABLE_STOPS; i++) {
+        w = &sh->stops[(key + i) % NGX_HTTP_DURABLE_STOPS];
+
+        if (w->key == 0) {
+            (void) ngx_atomic_cmp_set(&w->key, 0, key);
+        }
+
+        /* taken now, by this process or another, for this dir or not */
+
+        if (w->key == key) {
+            return &w->stop;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* FNV-1a of the directory, never 0 (a free word's key) */
+
+static ngx_atomic_uint_t
+ngx_http_durable_dir_key(ngx_str_t *dir)
+{
+    size_t             i;
+    uint64_t           h;
+    ngx_atomic_uint_t  key;
+
+    h = 14695981039346656037ULL;
+
+    for (i = 0; i < dir->len; i++) {
+        h ^= dir->data[i];
+        h *= 1099511628211ULL;
+    }
+
+    key = (ngx_atomic_uint_t) (h ^ (h >> 32));
+
+    return key ? key : 1;
 }

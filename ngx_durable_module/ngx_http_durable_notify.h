@@ -25,6 +25,7 @@ void ngx_http_durable_lock_wait(ngx_uint_t index, ngx_uint_t on);
 ngx_uint_t ngx_http_durable_lock_waiting(ngx_uint_t index);
 void ngx_http_durable_lock_waits_reset(void);
 void ngx_http_durable_notify_take_zone(ngx_cycle_t *cycle);
+int *ngx_http_durable_store_stop(ngx_str_t *dir);
 
 
 #endif /* _NGX_HTTP_DURABLE_NOTIFY_H_INCLUDED_ */

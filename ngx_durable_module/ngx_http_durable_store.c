@@ -13,6 +13,7 @@
 #include "ngx_http_durable_store.h"
 #include "ngx_http_durable_log.h"
 #include "ngx_http_durable_metrics.h"
+#include "ngx_http_durable_notify.h"
 #include "ngx_http_durable_render.h"
 #include "ngx_http_durable_writer.h"
 
@@ -147,6 +148,12 @@ ngx_http_durable_open_store(ngx_log_t *log, ngx_http_durable_store_t *st)
     conf.env.sync = st->sync;
     conf.reader_check_ms = st->reader_check;
 
+    /* a failed flush stops the store's writes in every process */
+
+    if (st->backend == DS_BACKEND_LMDB) {
+        conf.env.stop = ngx_http_durable_store_stop(&st->dir);
+    }
+
     err[0] = '\0';
 
     if (ngx_http_durable_host_open(st, &conf, err, sizeof(err)) != NGX_OK) {
@@ -170,6 +177,54 @@ ngx_http_durable_open_store(ngx_log_t *log, ngx_http_durable_store_t *st)
 
     return NGX_OK;
 }
+
+
+#if (NGX_HTTP_DURABLE_TEST_FAULTS)
+
+/* the store's flush (ds_env.c), which a test build may make fail */
+extern int (*dsi_fdatasync)(int fd);
+
+
+static int
+ngx_http_durable_flush_fault(int fd)
+{
+    (void) fd;
+
+    errno = EIO;
+
+    return -1;
+}
+
+
+/*
+ * Test builds only (DURABLE_TEST_FAULTS_BUILD=1, see config): with
+ * DURABLE_TEST_FAULTS=store_flush in its environment, every flush of a
+ * store after a commit fails with EIO in the first worker process
+ * (t/254-flush-fault.t); init_process, once the stores are open
+ */
+
+void
+ngx_http_durable_store_faults(ngx_cycle_t *cycle)
+{
+    char  *v;
+
+    v = getenv("DURABLE_TEST_FAULTS");
+
+    if (v == NULL || ngx_strstr(v, "store_flush") == NULL
+        || ngx_process != NGX_PROCESS_WORKER || ngx_worker != 0
+        || dsi_fdatasync == ngx_http_durable_flush_fault)
+    {
+        return;
+    }
+
+    dsi_fdatasync = ngx_http_durable_flush_fault;
+
+    ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                  "durable: DURABLE_TEST_FAULTS makes the flushes of the "
+                  "stores fail in this process");
+}
+
+#endif
 
 
 ngx_int_t

@@ -14,6 +14,9 @@
 ngx_int_t ngx_http_durable_store_init(ngx_cycle_t *cycle,
     ngx_http_durable_store_t *st);
 void ngx_http_durable_store_exit(ngx_http_durable_store_t *st);
+#if (NGX_HTTP_DURABLE_TEST_FAULTS)
+void ngx_http_durable_store_faults(ngx_cycle_t *cycle);
+#endif
 ngx_int_t ngx_http_durable_store_ready(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 ngx_int_t ngx_http_durable_store_error(ngx_http_request_t *r,

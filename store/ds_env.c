@@ -96,6 +96,7 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
 
     env->reuse_reader = conf->reuse_reader;
     env->reserve = conf->reserve;
+    env->stop = conf->stop ? conf->stop : &env->flush_failed;
 
     env->path = malloc(strlen(conf->path) + 1);
     if (env->path == NULL) {
@@ -382,14 +383,13 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     reading = (!write && parent == NULL);
     top = (parent == NULL);
 
-    if (write && top
-        && __atomic_load_n(&env->flush_failed, __ATOMIC_ACQUIRE))
-    {
+    if (write && top && dsi_env_stopped(env)) {
         if (errlen) {
             snprintf(err, errlen, "beginning a txn: a flush of the store "
-                     "failed before, so what is on disk may be behind "
-                     "what was committed; writes are refused until the "
-                     "store is opened again");
+                     "failed before, in this process or another that has "
+                     "it open, so what is on disk may be behind what was "
+                     "committed; writes are refused until the store is "
+                     "opened again");
         }
 
         return DS_ERROR;
@@ -571,7 +571,7 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
      */
 
     if (flush && rc == EIO) {
-        __atomic_store_n(&env->flush_failed, 1, __ATOMIC_RELEASE);
+        __atomic_store_n(env->stop, 1, __ATOMIC_RELEASE);
     }
 
     return DS_ERROR;
@@ -605,13 +605,27 @@ ds_txn_flush(ds_env_t *env, char *err, size_t errlen)
         e = errno;
     }
 
-    __atomic_store_n(&env->flush_failed, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(env->stop, 1, __ATOMIC_RELEASE);
 
     if (errlen && err[0] == '\0') {
         snprintf(err, errlen, "flushing the commit: %s", strerror(e));
     }
 
     return DS_ERROR;
+}
+
+
+/*
+ * A failed flush stops the writes of every process that shares the word
+ * (the host gives one in its shared memory: ds_env_conf_t's stop): their
+ * commits build on pages the failed flush may have dropped, and after a
+ * failed fsync the kernel may have dropped theirs too
+ */
+
+int
+dsi_env_stopped(ds_env_t *env)
+{
+    return __atomic_load_n(env->stop, __ATOMIC_ACQUIRE) != 0;
 }
 
 

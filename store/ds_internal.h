@@ -79,7 +79,11 @@ struct ds_env_s {
                                            the commit flushes the meta
                                            page itself (ds_env.c) */
     int                 flush_failed;   /* a flush failed: writes are
-                                           refused from then on; atomic */
+                                           refused from then on; atomic;
+                                           the word stop points at when
+                                           the conf gave none */
+    int                *stop;           /* ds_env_conf_t's, shared by the
+                                           processes, or &flush_failed */
     int                 give_way;       /* write txns run in a thread of
                                            their own: dsi_txn_give_way() */
     unsigned            map_gen;
@@ -144,6 +148,8 @@ typedef struct {
 int dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
     void *data, dsi_op_times_t *times, char *err, size_t errlen);
 int dsi_room(ds_txn_t *txn, int kind);
+/* whether a failed flush, of any process sharing env->stop, stops writes */
+int dsi_env_stopped(ds_env_t *env);
 /* fdatasync(), or a test's stand-in for it (store/tests) */
 extern int (*dsi_fdatasync)(int fd);
 /* a long write lets other threads have the core now and then (ds_env.c) */

@@ -117,6 +117,8 @@ typedef struct {
     unsigned            syncing:1;
     unsigned            dirty:1;        /* written since the last flush */
     unsigned            reads_later:1;
+    unsigned            stop_logged:1;  /* writes stopped by a failed
+                                           flush: logged, once */
 } dsi_lmdb_t;
 
 
@@ -677,6 +679,21 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
         dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
                       "writes to store \"%s\" failed: %s", failed,
                       done->n, st->name, done->error);
+    }
+
+    /*
+     * a failed flush, of this process or another, stops the store's
+     * writes (ds_env.c): once in each process, an alert says what to do
+     */
+
+    if (failed && !lm->stop_logged && dsi_env_stopped(lm->env)) {
+        lm->stop_logged = 1;
+        dsi_store_log(st, DS_LOG_ALERT, "durable: store \"%s\" takes no "
+                      "writes from now on: a flush of it failed, in this "
+                      "process or another, so what is on disk may be "
+                      "behind what was committed; stop nginx, check the "
+                      "store (durable check) before starting it again",
+                      st->name);
     }
 
     if (unavailable && done->error[0] != '\0') {

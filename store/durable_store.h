@@ -108,6 +108,14 @@ typedef struct {
     size_t              reserve;        /* bytes only terminate and purge
                                            may use; 0: 5% of the map,
                                            at least 64 pages */
+    int                *stop;           /* sync=on: a word every process
+                                           with the store open shares (in
+                                           the host's shared memory), zero
+                                           at first, or NULL: one of the
+                                           env's own. A failed flush sets
+                                           it, and once it is set no write
+                                           txn begins (ds_env.c); read and
+                                           written with atomics */
 } ds_env_conf_t;
 
 

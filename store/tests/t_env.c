@@ -6,10 +6,14 @@
  */
 
 
+/* syscall(): the flushes the interposed fdatasync() and fsync() make */
+#define _DEFAULT_SOURCE
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +34,8 @@ static void t_env_resize_waits(void);
 static void t_env_resize_write_waits(void);
 static void t_env_resize_nested(void);
 static void t_env_flush(void);
+static void t_env_flush_shared(void);
+static void t_env_flush_lmdb(void);
 static void t_grow_elsewhere(const char *dir);
 static int t_count_instances(ds_env_t *env, ds_str_t hub);
 
@@ -49,6 +55,8 @@ t_env(void)
     t_env_resize_write_waits();
     t_env_resize_nested();
     t_env_flush();
+    t_env_flush_shared();
+    t_env_flush_lmdb();
 }
 
 
@@ -1361,5 +1369,278 @@ t_env_flush(void)
     ds_env_close(env);
 
     dsi_fdatasync = saved;
+    t_rmdir(dir);
+}
+
+
+/* the store's own flush, counted apart from LMDB's (t_env_flush_lmdb) */
+
+static int  t_own_flushes;
+
+
+static int
+t_own_fdatasync(int fd)
+{
+    t_own_flushes++;
+
+    if (t_flush_errno) {
+        errno = t_flush_errno;
+        return -1;
+    }
+
+    return (int) syscall(SYS_fdatasync, fd);
+}
+
+
+/* a sync=on env on dir that shares the stop word with others */
+
+static ds_env_t *
+t_open_stop(const char *dir, int *stop)
+{
+    char           err[256];
+    ds_env_t      *env;
+    ds_env_conf_t  conf;
+
+    memset(&conf, 0, sizeof(ds_env_conf_t));
+    conf.path = dir;
+    conf.map_size = 64 * 1024 * 1024;
+    conf.sync = DS_SYNC_FULL;
+    conf.stop = stop;
+
+    if (ds_env_open(&env, &conf, err, sizeof(err)) != DS_OK) {
+        fprintf(stderr, "ds_env_open: %s\n", err);
+        abort();
+    }
+
+    return env;
+}
+
+
+/* a word in memory a forked child shares, zero */
+
+static int *
+t_shared_word(void)
+{
+    void  *p;
+
+    p = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    T(p != MAP_FAILED);
+
+    if (p == MAP_FAILED) {
+        abort();
+    }
+
+    *(int *) p = 0;
+
+    return p;
+}
+
+
+/* after another process's failed flush: writes refused, reads go on */
+
+static void
+t_env_check_stopped(ds_env_t *env, int instances)
+{
+    char       err[256];
+    ds_txn_t  *txn;
+
+    err[0] = '\0';
+    T_INT(dsi_txn_begin_err(env, NULL, 1, &txn, err, sizeof(err)), DS_ERROR);
+    T(strstr(err, "a flush of the store failed") != NULL);
+
+    if (txn != NULL) {
+        ds_txn_abort(txn);
+    }
+
+    T_INT(t_start_one(env, "after"), DS_ERROR);
+    T_INT(t_count_instances(env, t_s("Hub")), instances);
+}
+
+
+/*
+ * A failed flush in one process stops the writes of every process that
+ * has the store open with the same stop word (nginx's workers: a word in
+ * the module's shared zone), not only its own: the kernel may have
+ * dropped the other processes' dirty pages too. The other process is a
+ * forked child with its own env on the file, whose store flush fails.
+ */
+
+static void
+t_env_flush_shared(void)
+{
+    int             ok, status, *stop;
+    char           *dir;
+    pid_t           pid;
+    ds_env_t       *env, *other;
+
+    dsi_fdatasync = t_own_fdatasync;
+    t_flush_errno = 0;
+
+    stop = t_shared_word();
+    dir = t_tmpdir();
+    env = t_open_stop(dir, stop);
+
+    T_INT(t_start_one(env, "s1"), DS_OK);
+
+    pid = fork();
+    T(pid >= 0);
+
+    if (pid == 0) {
+        other = t_open_stop(dir, stop);
+
+        t_own_flushes = 0;
+        t_flush_errno = EIO;
+        ok = (t_start_one(other, "s2") == DS_ERROR && t_own_flushes == 1);
+
+        /* and its own writes stop, as before */
+        t_flush_errno = 0;
+        ok = ok && t_start_one(other, "s3") == DS_ERROR;
+
+        ds_env_close(other);
+        free(dir);
+        _exit(ok ? 0 : 1);
+    }
+
+    T(waitpid(pid, &status, 0) == pid);
+    T(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    T_INT(*stop, 1);
+
+    /* s2 was committed, only its flush failed: it is read */
+    t_env_check_stopped(env, 2);
+    ds_env_close(env);
+
+    /* opened with a word of its own (nginx started again): writes go on */
+    env = t_open_stop(dir, NULL);
+    T_INT(t_start_one(env, "s4"), DS_OK);
+    T_INT(t_count_instances(env, t_s("Hub")), 3);
+    ds_env_close(env);
+
+    (void) munmap(stop, sizeof(int));
+    dsi_fdatasync = fdatasync;
+    t_rmdir(dir);
+}
+
+
+/*
+ * LMDB's own flushes: the test binary defines fdatasync() and fsync(), so
+ * liblmdb's calls, through its PLT, reach these (symbol interposition)
+ * and not libc's; they count and fail with t_lmdb_errno when it is set,
+ * and otherwise flush with the system call. The store's own flush goes
+ * through dsi_fdatasync, which t_env_flush_lmdb points at
+ * t_own_fdatasync, so what these count is LMDB's.
+ */
+
+static int  t_lmdb_flushes;
+static int  t_lmdb_errno;
+
+
+int
+fdatasync(int fd)
+{
+    t_lmdb_flushes++;
+
+    if (t_lmdb_errno) {
+        errno = t_lmdb_errno;
+        return -1;
+    }
+
+    return (int) syscall(SYS_fdatasync, fd);
+}
+
+
+/* LMDB uses it instead on filesystems whose fdatasync() it distrusts */
+
+int
+fsync(int fd)
+{
+    t_lmdb_flushes++;
+
+    if (t_lmdb_errno) {
+        errno = t_lmdb_errno;
+        return -1;
+    }
+
+    return (int) syscall(SYS_fsync, fd);
+}
+
+
+/*
+ * LMDB's own flush of the data, in mdb_txn_commit(), reaches the
+ * interposed fdatasync(): counted apart from the store's flush. When it
+ * fails with EIO the commit fails whole (no meta page was written), and
+ * the writes of that process and of every process sharing its stop word
+ * are refused from then on.
+ */
+
+static void
+t_env_flush_lmdb(void)
+{
+    int             ok, status, *stop;
+    char           *dir, err[256];
+    pid_t           pid;
+    ds_env_t       *env, *other;
+    ds_txn_t       *txn;
+    ds_instance_t   inst;
+
+    dsi_fdatasync = t_own_fdatasync;
+    t_flush_errno = 0;
+    t_lmdb_errno = 0;
+
+    stop = t_shared_word();
+    dir = t_tmpdir();
+    env = t_open_stop(dir, stop);
+
+    /* a commit: LMDB flushes the data, the store the meta page */
+    t_lmdb_flushes = 0;
+    t_own_flushes = 0;
+    T_INT(t_start_one(env, "l1"), DS_OK);
+    T(t_lmdb_flushes >= 1);
+    T_INT(t_own_flushes, 1);
+
+    pid = fork();
+    T(pid >= 0);
+
+    if (pid == 0) {
+        other = t_open_stop(dir, stop);
+        ok = 1;
+
+        /* LMDB's data flush fails: the commit fails, nothing flushed */
+        t_lmdb_flushes = 0;
+        t_own_flushes = 0;
+        t_lmdb_errno = EIO;
+        err[0] = '\0';
+
+        ok = ok && ds_txn_begin(other, NULL, 1, &txn) == DS_OK;
+
+        if (ok) {
+            ok = ds_op_start(txn, t_s("Hub"), t_s("l2"), t_s("O"),
+                             t_s("1"), 2, &inst) == DS_OK;
+            ok = (dsi_txn_commit_err(txn, err, sizeof(err)) == DS_ERROR)
+                 && ok;
+        }
+
+        ok = ok && t_lmdb_flushes >= 1 && t_own_flushes == 0
+             && strstr(err, "Input/output error") != NULL;
+
+        /* the disk answers again: still no write */
+        t_lmdb_errno = 0;
+        ok = ok && t_start_one(other, "l3") == DS_ERROR;
+
+        ds_env_close(other);
+        free(dir);
+        _exit(ok ? 0 : 1);
+    }
+
+    T(waitpid(pid, &status, 0) == pid);
+    T(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    T_INT(*stop, 1);
+
+    /* l2 was not committed */
+    t_env_check_stopped(env, 1);
+    ds_env_close(env);
+
+    (void) munmap(stop, sizeof(int));
+    dsi_fdatasync = fdatasync;
     t_rmdir(dir);
 }

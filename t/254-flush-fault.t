@@ -1,0 +1,143 @@
+# A failed flush of the store stops the writes of every worker process,
+# not only of the one whose flush failed, and a reload's new workers stay
+# stopped (docs/design.md, "Sync modes"). The failure is made by the hook
+# of test builds (DURABLE_TEST_FAULTS_BUILD=1 at configure time, as make
+# build does): DURABLE_TEST_FAULTS=store_flush, set for the workers with
+# nginx's env directive, makes every flush after a commit fail with EIO
+# in the first worker process only. Without the hook the file is skipped.
+
+use lib 't/inc';
+use Test::Nginx::Socket;
+use DurableBackend;
+use DurableBlocks ();
+use HTTP::Tiny;
+use IO::Socket::INET;
+
+master_on();
+workers(2);
+repeat_each(1);
+no_shuffle();
+
+if (!DurableBlocks::test_faults_build()) {
+    plan skip_all => 'a module without the hook of test faults';
+} else {
+    # TEST 1: 7 checks of its own, status, body, 2 error_log patterns;
+    # TEST 2: status, body, no_error_log
+    plan tests => 7 + 4 + 3;
+}
+
+# a second listener with reuseport, so the kernel spreads new connections
+# over both workers (t/200-multi-worker.t)
+{
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, ReuseAddr => 1)
+        or die "no free port: $!";
+    $ENV{TEST_NGINX_DURABLE_RP_PORT} = $s->sockport;
+    close $s;
+}
+
+our $http_config = DurableBlocks::fresh_store('flush-fault') . <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_DURABLE_RP_PORT reuseport;
+
+        location /ff/ {
+            durable_task /ff;
+            durable_task_anonymous on;
+            add_header X-Pid $pid always;
+        }
+    }
+_EOC_
+
+our $config = <<'_EOC_';
+    location /ff/ {
+        durable_task /ff;
+        durable_task_anonymous on;
+    }
+_EOC_
+
+# one request on a new connection; returns (status, body, worker pid)
+sub req {
+    my ($method, $path) = @_;
+    my $r = HTTP::Tiny->new(timeout => 10, keep_alive => 0)->request($method,
+        "http://127.0.0.1:$ENV{TEST_NGINX_DURABLE_RP_PORT}$path");
+    return ($r->{status}, $r->{content}, $r->{headers}{'x-pid'} // '');
+}
+
+# starts ff-N, N from $$n on, until a start answered by another process
+# followed one answered 500 and every process of @pids answered (100 at
+# most); returns the [status, pid] of each
+sub starts {
+    my ($n, @pids) = @_;
+    my (@seq, $failed, %seen);
+    for (1 .. 100) {
+        my ($st, undef, $p) = req(POST => "/ff/orchestrators/Hello/ff-"
+                                          . $$n++);
+        push @seq, [$st, $p];
+        $seen{$p} = 1;
+        $failed //= $p if $st == 500;
+        last if defined $failed && $p ne $failed
+                && !grep { !$seen{$_} } @pids;
+    }
+    return @seq;
+}
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a flush fails in one worker: both stop writing, and stay stopped after a reload
+--- main_config
+    env DURABLE_TEST_FAULTS=store_flush;
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+my $n = 1;
+my $master = DurableBlocks::master_pid();
+my @old = DurableBlocks::children_of($master);
+my @seq = main::starts(\$n);
+my ($first) = grep { $seq[$_][0] == 500 } 0 .. $#seq;
+Test::More::ok(defined $first, 'a start failed: ' . join(' ', map { "$_->[0]/$_->[1]" } @seq));
+$first //= scalar @seq;
+my @before = grep { $_->[0] != 202 } @seq[0 .. $first - 1];
+Test::More::is(scalar @before, 0, 'every start before it was 202');
+my @after = @seq[$first .. $#seq];
+my @other = grep { $_->[1] ne ($seq[$first] // [0, ''])->[1] } @after;
+Test::More::ok(scalar @other, 'the other worker answered starts after it');
+Test::More::is_deeply([grep { $_->[0] != 500 } @after], [], 'every start after it failed, in either worker');
+kill 'HUP', $master or die "HUP $master: $!";
+my %old = map { $_ => 1 } @old;
+my @new;
+for (1 .. 100) {
+    @new = grep { !$old{$_} } DurableBlocks::children_of($master);
+    last if @new == 2;
+    select undef, undef, undef, 0.1;
+}
+@seq = grep { !$old{$_->[1]} } main::starts(\$n, @new);
+Test::More::is_deeply([grep { $_->[0] != 500 } @seq], [], 'after a reload, the new workers refuse writes too: ' . join(' ', map { "$_->[0]/$_->[1]" } @seq));
+# each process that refused logs the stop once
+open my $fh, '<', $Test::Nginx::Util::ErrLogFile or die "error log: $!";
+my %alerts;
+while (<$fh>) {
+    $alerts{$1}++ if /\[alert\] (\d+)#\d+: .*takes no writes from now on/;
+}
+Test::More::is_deeply([grep { $alerts{$_} != 1 } keys %alerts], [], 'the stop logged once a process: ' . join(',', map { "$_=$alerts{$_}" } sort keys %alerts));
+Test::More::ok((grep { $alerts{$_} } @old) == 2, 'both first workers logged it');
+--- request
+GET /ff/instances/ff-1
+--- error_code: 202
+--- response_body_like: "instanceId":"ff-1","runtimeStatus":"Pending"
+--- error_log eval
+[qr/\[error\] .*of a batch of \d+ writes to store "default" failed: flushing the commit: Input\/output error/,
+ qr/\[alert\] .*durable: store "default" takes no writes from now on: a flush of it failed/]
+
+
+
+=== TEST 2: nginx started again: the store takes writes
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- request
+POST /ff/orchestrators/Hello/again
+--- error_code: 202
+--- response_body_like: "id":"again"
+--- no_error_log
+[alert]
