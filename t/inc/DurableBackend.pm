@@ -54,6 +54,7 @@ our %LMDB_ONLY = (
     '421-store-reserve.t' => "reserve=: a part of LMDB's map",
     '425-batch-redo.t' => "LMDB's nested transactions: a start larger than the map",
     '430-disk-errors.t' => "disk errors under LMDB's files",
+    '254-flush-fault.t' => "a failed flush of LMDB's file stops the store",
     '400-reload-writes.t' => "its checks read LMDB's files (durable-check)",
     '407-lock-wait-gone.t' => "another process holds LMDB's write lock",
     '100-start.t TEST 27' => "9: max_size=: LMDB's map fills up",
