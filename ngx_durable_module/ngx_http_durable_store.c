@@ -181,21 +181,6 @@ ngx_http_durable_open_store(ngx_log_t *log, ngx_http_durable_store_t *st)
 
 #if (NGX_HTTP_DURABLE_TEST_FAULTS)
 
-/* the store's flush (ds_env.c), which a test build may make fail */
-extern int (*dsi_fdatasync)(int fd);
-
-
-static int
-ngx_http_durable_flush_fault(int fd)
-{
-    (void) fd;
-
-    errno = EIO;
-
-    return -1;
-}
-
-
 /*
  * Test builds only (DURABLE_TEST_FAULTS_BUILD=1, see config): with
  * DURABLE_TEST_FAULTS=store_flush in its environment, every flush of a
@@ -211,13 +196,12 @@ ngx_http_durable_store_faults(ngx_cycle_t *cycle)
     v = getenv("DURABLE_TEST_FAULTS");
 
     if (v == NULL || ngx_strstr(v, "store_flush") == NULL
-        || ngx_process != NGX_PROCESS_WORKER || ngx_worker != 0
-        || dsi_fdatasync == ngx_http_durable_flush_fault)
+        || ngx_process != NGX_PROCESS_WORKER || ngx_worker != 0)
     {
         return;
     }
 
-    dsi_fdatasync = ngx_http_durable_flush_fault;
+    ds_store_flushes_fail();
 
     ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
                   "durable: DURABLE_TEST_FAULTS makes the flushes of the "

@@ -9,12 +9,14 @@
  */
 
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ds_backend.h"
+#include "ds_internal.h"
 
 
 int
@@ -194,4 +196,24 @@ dsi_store_log(ds_store_t *st, ds_log_e level, const char *fmt, ...)
     va_end(args);
 
     st->host.log(st->host.data, level, msg);
+}
+
+
+/* ds_store_flushes_fail()'s stand-in for fdatasync() */
+
+static int
+ds_store_flush_fails(int fd)
+{
+    (void) fd;
+
+    errno = EIO;
+
+    return -1;
+}
+
+
+void
+ds_store_flushes_fail(void)
+{
+    dsi_fdatasync = ds_store_flush_fails;
 }

@@ -1573,6 +1573,11 @@ size_t ds_store_batch(const ds_store_t *st);
 int ds_store_readers(ds_store_t *st, unsigned *used, unsigned *max);
 int ds_store_reader_check(ds_store_t *st, int *dead);
 void ds_store_close(ds_store_t *st);
+/*
+ * A host's fault injection, for its tests only: from now on every flush
+ * of an LMDB store of this process fails with EIO
+ */
+void ds_store_flushes_fail(void);
 
 /*
  * PostgreSQL (built with DS_HAVE_PG, store/pg/): conninfo with each host
