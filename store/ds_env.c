@@ -78,6 +78,7 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
     unsigned     flags, created;
     MDB_val      key, val;
     MDB_txn     *txn;
+    MDB_stat     st;
     ds_env_t    *env;
     const char  *step;
 
@@ -156,6 +157,14 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
     if (rc != 0) {
         goto failed;
     }
+
+    step = "mdb_env_stat()";
+    rc = mdb_env_stat(env->env, &st);
+    if (rc != 0) {
+        goto failed;
+    }
+
+    env->psize = st.ms_psize;
 
     step = "mdb_reader_check()";
     rc = mdb_reader_check(env->env, &dead);
@@ -438,6 +447,9 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     txn->keep = NULL;
     txn->gave_way = (txn->write && env->give_way) ? ds_time_mono()
                                                   : INT64_MAX;
+    txn->parent = parent;
+    txn->room.map_size = 0;
+    txn->room_added = 0;
     txn->err[0] = '\0';
 
     flags = txn->write ? 0 : MDB_RDONLY;
@@ -533,6 +545,11 @@ dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen)
 
     flush = (top && txn->write && env->flush_meta);
     id = flush ? mdb_txn_id(txn->txn) : 0;
+
+    /* the child's puts are the parent's now: its room is measured again */
+    if (txn->parent != NULL) {
+        txn->parent->room.map_size = 0;
+    }
 
     rc = mdb_txn_commit(txn->txn);
     ds_txn_unkeep(txn);
@@ -887,6 +904,7 @@ dsi_put(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val, unsigned flags)
 
     txn->writes++;
     txn->db_writes[db]++;
+    txn->room_added += DSI_ROOM_PUT(txn, key, val);
 
     rc = ds_txn_cursor(txn, db);
     if (rc != 0) {
@@ -935,6 +953,7 @@ dsi_put_found(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
 {
     txn->writes++;
     txn->db_writes[db]++;
+    txn->room_added += DSI_ROOM_PUT(txn, key, val);
 
     return mdb_cursor_put(txn->put[db], key, val, MDB_CURRENT);
 }
@@ -1194,23 +1213,43 @@ ds_txn_space(ds_txn_t *txn, ds_space_t *space)
  * before they write anything: DS_FULL once the live data reaches the map
  * size less the reserve (DS_ROOM_ADD) or less half of it (DS_ROOM_END),
  * and the txn stays as it was.
+ *
+ * The measure (a dozen mdb_stat() calls) was a tenth of a start's apply.
+ * A txn takes it once and then adds to it, for every put since, a bound
+ * on what the put can add (DSI_ROOM_PUT: its bytes and three pages, for
+ * the page it may split and the splits that may climb from there); it
+ * measures again only when that bound reaches the limit, so the answer
+ * is the one a fresh measure would give. Deletes are not subtracted: the
+ * bound only errs high. A child txn measures for itself; the parent
+ * measures again after a child's commit (dsi_txn_commit_err()).
  */
 
 int
 dsi_room(ds_txn_t *txn, int kind)
 {
-    int         rc;
-    size_t      keep;
-    ds_space_t  sp;
+    int     rc;
+    size_t  keep;
 
-    rc = ds_txn_space(txn, &sp);
+    if (txn->room.map_size != 0) {
+        keep = (kind == DS_ROOM_END) ? txn->room.reserve / 2
+                                     : txn->room.reserve;
+
+        if (txn->room.used + txn->room_added + keep < txn->room.map_size) {
+            return DS_OK;
+        }
+    }
+
+    rc = ds_txn_space(txn, &txn->room);
     if (rc != DS_OK) {
+        txn->room.map_size = 0;
         return rc;
     }
 
-    keep = (kind == DS_ROOM_END) ? sp.reserve / 2 : sp.reserve;
+    txn->room_added = 0;
 
-    if (sp.used + keep >= sp.map_size) {
+    keep = (kind == DS_ROOM_END) ? txn->room.reserve / 2 : txn->room.reserve;
+
+    if (txn->room.used + keep >= txn->room.map_size) {
         dsi_txn_set_error(txn, (kind == DS_ROOM_END)
                               ? "the store is full up to the half of its "
                                 "reserve that only purge may use"

@@ -67,6 +67,7 @@ struct ds_env_s {
     ds_txn_t           *spare;          /* a reset read txn, or NULL */
     int                 reuse_reader;
     size_t              reserve;        /* 0: 1/DS_RESERVE_PART of map */
+    size_t              psize;          /* LMDB's page size */
 
     /*
      * With threads (no_tls), top-level txns, read or write, hold map_lock
@@ -120,6 +121,10 @@ struct ds_txn_s {
     dsi_count_delta_t   counts[DS_TXN_COUNTS];
     void               *keep;       /* dsi_txn_keep()'s, freed at end */
     int64_t             gave_way;   /* ds_time_mono(), INT64_MAX: never */
+    ds_txn_t           *parent;     /* of a child txn */
+    /* dsi_room()'s last measure and a bound on what puts added since */
+    ds_space_t          room;       /* room.map_size 0: not measured */
+    size_t              room_added;
     char                err[DS_ERR_LEN];
 };
 
@@ -164,6 +169,9 @@ extern int (*dsi_yield)(void);
  */
 #define DS_ROOM_ADD         0       /* none: data that only grows */
 #define DS_ROOM_END         1       /* half: terminate's history event */
+/* what a put may add to the live pages, at most: see dsi_room() */
+#define DSI_ROOM_PUT(txn, key, val)                                          \
+    ((key)->mv_size + (val)->mv_size + 3 * (txn)->env->psize)
 
 /* ds_instance.c */
 int dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,

@@ -27,6 +27,7 @@ static void t_env_reopen(void);
 static void t_env_fork(void);
 static void t_env_full(void);
 static void t_env_reserve(void);
+static void t_env_room_measure(void);
 static void t_env_nested(void);
 static void t_env_resized(void);
 static void t_env_reuse_reader(void);
@@ -48,6 +49,7 @@ t_env(void)
     t_env_fork();
     t_env_full();
     t_env_reserve();
+    t_env_room_measure();
     t_env_nested();
     t_env_resized();
     t_env_reuse_reader();
@@ -952,6 +954,84 @@ t_count_instances(ds_env_t *env, ds_str_t hub)
     ds_txn_abort(txn);
 
     return n;
+}
+
+
+/*
+ * dsi_room() measures once a txn and then counts what puts may have added:
+ * its verdict must still be the one a fresh measure gives, for starts in
+ * one txn until the reserve is reached, and for a parent whose children
+ * committed starts of their own.
+ */
+
+static void
+t_env_room_measure(void)
+{
+    int          rc, want, i, k, child, refused;
+    char        *dir, id[32], input[602];
+    ds_env_t    *env;
+    ds_txn_t    *txn, *sub;
+    ds_str_t     hub;
+    ds_space_t   sp;
+    ds_instance_t  inst;
+
+    hub = t_s("Hub");
+
+    input[0] = '"';
+    memset(input + 1, 'x', sizeof(input) - 3);
+    input[sizeof(input) - 2] = '"';
+    input[sizeof(input) - 1] = '\0';
+
+    for (child = 0; child < 2; child++) {
+        dir = t_tmpdir();
+        env = t_open(dir, 1024 * 1024, DS_SYNC_NONE);
+        refused = 0;
+
+        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+        for (i = 0; i < 5000 && !refused; i++) {
+
+            /*
+             * with children, one commits 100 starts before each of the
+             * txn's own: more than what the txn's bound adds for its one
+             */
+            if (child) {
+                T_INT(ds_txn_begin(env, txn, 1, &sub), DS_OK);
+
+                for (k = 0; k < 100; k++) {
+                    snprintf(id, sizeof(id), "c-%d-%d", i, k);
+                    rc = ds_op_start(sub, hub, t_s(id), t_s("Orch"),
+                                     t_s(input), 1000 + i, &inst);
+                    if (rc != DS_OK) {
+                        T_INT(rc, DS_FULL);
+                        break;
+                    }
+                }
+
+                T_INT(ds_txn_commit(sub), DS_OK);
+            }
+
+            T_INT(ds_txn_space(txn, &sp), DS_OK);
+            want = (sp.used + sp.reserve >= sp.map_size) ? DS_FULL : DS_OK;
+
+            snprintf(id, sizeof(id), "p-%d", i);
+            rc = ds_op_start(txn, hub, t_s(id), t_s("Orch"), t_s(input),
+                             1000 + i, &inst);
+            if (rc != want) {
+                T_INT(rc, want);
+                break;
+            }
+
+            refused = (rc == DS_FULL);
+        }
+
+        /* the reserve was reached, and LMDB's own limit never was */
+        T(refused);
+        T(i > (child ? 2 : 50));
+        ds_txn_abort(txn);
+        ds_env_close(env);
+        t_rmdir(dir);
+    }
 }
 
 
