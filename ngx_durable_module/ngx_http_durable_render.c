@@ -598,12 +598,18 @@ ngx_http_durable_render_check_status(ngx_http_request_t *r,
 
     einst.len = ds_json_escape_len((char *) inst, ilen);
 
-    einst.data = ngx_pnalloc(r->pool, einst.len);
-    if (einst.data == NULL) {
-        return NGX_ERROR;
-    }
+    if (einst.len == ilen) {
+        /* nothing to escape, as in most URLs */
+        einst.data = inst;
 
-    (void) ds_json_escape((char *) inst, ilen, (char *) einst.data);
+    } else {
+        einst.data = ngx_pnalloc(r->pool, einst.len);
+        if (einst.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ds_json_escape((char *) inst, ilen, (char *) einst.data);
+    }
 
     len = sizeof("{\"id\":\"\"}") - 1
           + ds_json_escape_len((char *) id->data, id->len);
