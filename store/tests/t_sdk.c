@@ -1293,6 +1293,30 @@ t_sub(ds_env_t *env, ds_str_t hub, const char *parent, const char *pname,
 }
 
 
+/*
+ * Ends the life of id: terminated (with reason, JSON text) and purged at
+ * now, so that its id is free. With name, a new life of name (input
+ * input) starts under the id at now + 1.
+ */
+
+static void
+t_life_again(ds_env_t *env, ds_str_t hub, const char *id,
+    const char *reason, const char *name, const char *input, int64_t now)
+{
+    ds_txn_t     *txn;
+    ds_status_e   st;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s(id), t_s(reason), now), DS_OK);
+    T_INT(ds_op_purge(txn, hub, t_s(id), &st), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    if (name != NULL) {
+        T_INT(t_start(env, hub, id, name, input, now + 1), DS_OK);
+    }
+}
+
+
 /* id is Terminated by "reason" with ExecutionTerminated last */
 
 static void
@@ -2119,7 +2143,6 @@ t_sdk_sub_parent_created(void)
     ds_str_t        hub;
     t_buf_t         b;
     t_named_t       c;
-    ds_txn_t       *txn;
     ds_action_t     act[1];
     ds_status_e     st;
     ds_instance_t   p, ch;
@@ -2131,11 +2154,7 @@ t_sdk_sub_parent_created(void)
 
     T_INT(t_start(env, hub, "par", "Par", "1", T0), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_terminate(txn, hub, t_s("par"), t_s(""), T0 + 1), DS_OK);
-    T_INT(ds_op_purge(txn, hub, t_s("par"), &st), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
-    T_INT(t_start(env, hub, "par", "Par", "1", T0 + 2), DS_OK);
+    t_life_again(env, hub, "par", "", "Par", "1", T0 + 1);
 
     T_INT(t_get(env, hub, "par", &p, NULL, 0), DS_OK);
     T_INT(p.execution, 1);
@@ -2205,20 +2224,13 @@ t_sdk_rewind_parent_created(void)
 
     T_INT(t_start(env, hub, "rp", "Par", "1", T0), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_terminate(txn, hub, t_s("rp"), t_s(""), T0 + 1), DS_OK);
-    T_INT(ds_op_purge(txn, hub, t_s("rp"), &st), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
-    T_INT(t_start(env, hub, "rp", "Par", "1", T0 + 2), DS_OK);
+    t_life_again(env, hub, "rp", "", "Par", "1", T0 + 1);
 
     t_sub(env, hub, "rp", "Par", "rc", "Child", 1, T0 + 3);
 
     /* the child is terminated and purged; the parent then fails */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_terminate(txn, hub, t_s("rc"), t_s(""), T0 + 4), DS_OK);
-    T_INT(ds_op_purge(txn, hub, t_s("rc"), &st), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_life_again(env, hub, "rc", "", NULL, NULL, T0 + 4);
 
     names[0] = "Par";
     names[1] = NULL;
@@ -3001,13 +3013,7 @@ t_sdk_trees_reused(void)
     T_INT(t_start(env, hub, "p", "P", NULL, T0), DS_OK);
     t_sub(env, hub, "p", "P", "c0", "C", 1, T0);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_terminate(txn, hub, t_s("p"), t_s("\"alone\""), T0 + 1),
-          DS_OK);
-    T_INT(ds_op_purge(txn, hub, t_s("p"), &st), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
-
-    T_INT(t_start(env, hub, "p", "P", NULL, T0 + 2), DS_OK);
+    t_life_again(env, hub, "p", "\"alone\"", "P", NULL, T0 + 1);
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 2, 1, 2,
                         only_p, &c), DS_OK);
     T_INT(c.n, 1);
@@ -3073,11 +3079,7 @@ t_sdk_trees_reused(void)
     t_sub(env, hub, "r0", "R0", "r1", "R1", 11, T0);
     t_sub(env, hub, "r1", "R1", "rk", "RK", 12, T0 + 1);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_terminate(txn, hub, t_s("r1"), t_s("\"alone\""), T0 + 2),
-          DS_OK);
-    T_INT(ds_op_purge(txn, hub, t_s("r1"), &st), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_life_again(env, hub, "r1", "\"alone\"", NULL, NULL, T0 + 2);
 
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 3, 1, 13,
                         only_r0, &c), DS_OK);
@@ -3164,15 +3166,10 @@ t_sdk_rewind_reused(void)
     act[1].instance_id = t_s("c1");
     T_INT(t_complete_o(env, hub, "p", 1, act, 2, T0, &st), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_terminate(txn, hub, t_s("p"), t_s("\"alone\""), T0 + 1),
-          DS_OK);
-    T_INT(ds_op_purge(txn, hub, t_s("p"), &st), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_life_again(env, hub, "p", "\"alone\"", "P", NULL, T0 + 1);
 
     /* the new life names c0 and c1, whose starts are refused, and fails */
 
-    T_INT(t_start(env, hub, "p", "P", NULL, T0 + 2), DS_OK);
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 2, 1, 2,
                         only_p, &c), DS_OK);
     T_INT(c.n, 1);
