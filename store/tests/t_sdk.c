@@ -95,6 +95,34 @@ t_inbox_text(ds_env_t *env, ds_str_t hub, const char *id, t_buf_t *b)
 }
 
 
+/* the event "go", with no input, raised at id at now: its next episode */
+
+static void
+t_raise_go(ds_env_t *env, ds_str_t hub, const char *id, int64_t now)
+{
+    ds_txn_t  *txn;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s(id), t_s("go"), t_s(""), now),
+          DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+}
+
+
+/* id rewound at now, reason JSON text */
+
+static void
+t_rewind(ds_env_t *env, ds_str_t hub, const char *id, const char *reason,
+    int64_t now)
+{
+    ds_txn_t  *txn;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_rewind(txn, hub, t_s(id), t_s(reason), now), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+}
+
+
 /* version, tags and the scheduled start are kept and carried */
 
 static void
@@ -284,7 +312,6 @@ t_sdk_event_ids(void)
     ds_str_t       hub;
     t_act_t        a;
     t_orch_t       o;
-    ds_txn_t      *txn;
     ds_action_t    act[6];
     ds_status_e    st;
 
@@ -343,10 +370,7 @@ t_sdk_event_ids(void)
     T_INT(t_complete_o(env, hub, "e", 3, act, 1, T0 + 3, &st), DS_OK);
     T_INT(st, DS_FAILED);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("e"), t_s("\"again\""), T0 + 4),
-          DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "e", "\"again\"", T0 + 4);
 
     /* the completed activity is not scheduled again */
     T_INT(t_claim_a(env, hub, T0 + 5, T_LEASE, 1, 4, &a), DS_OK);
@@ -371,7 +395,6 @@ t_sdk_activity_version(void)
     ds_str_t       hub;
     t_act_t        a;
     t_orch_t       o;
-    ds_txn_t      *txn;
     ds_action_t    act[2];
     ds_status_e    st;
 
@@ -422,10 +445,7 @@ t_sdk_activity_version(void)
     T_INT(t_complete_o(env, hub, "v", 3, act, 1, T0 + 3, &st), DS_OK);
     T_INT(st, DS_FAILED);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("v"), t_s("\"again\""), T0 + 4),
-          DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "v", "\"again\"", T0 + 4);
 
     T_INT(t_claim_a(env, hub, T0 + 5, T_LEASE, 2, 4, &a), DS_OK);
     T_INT(a.n, 1);
@@ -1142,7 +1162,6 @@ t_sdk_self_messages(void)
     ds_env_t       *env;
     ds_str_t        hub, set1[1], set2[1];
     t_buf_t         b;
-    ds_txn_t       *txn;
     t_named_t       c;
     ds_action_t     act[3];
     ds_status_e     st;
@@ -1211,10 +1230,7 @@ t_sdk_self_messages(void)
     act[0] = t_act(DS_ACT_START_SUB, 0, "K", NULL);
     T_INT(t_complete_o(env, hub, "o3", 3, act, 1, T0, &st), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("o3"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "o3", T0 + 1);
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 4,
                         only_c, &c), DS_OK);
     T_INT(c.n, 1);
@@ -1395,10 +1411,7 @@ t_sdk_self_terminate(void)
     T_INT(t_complete_o(env, hub, "c1", 11, act, 1, T0 + 1, &st), DS_OK);
     T_INT(st, DS_RUNNING);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("c1"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "c1", T0 + 1);
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 2,
                         only_c1, &c), DS_OK);
     T_INT(c.n, 1);
@@ -1544,10 +1557,7 @@ t_sdk_self_terminate(void)
     T_INT(c.n, 1);
     T_INT(t_complete_o(env, hub, "q1", 13, NULL, 0, T0 + 1, &st), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("q1"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "q1", T0 + 1);
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 14,
                         only_q1, &c), DS_OK);
     T_INT(c.n, 1);
@@ -1763,10 +1773,7 @@ t_sdk_stale_grants(void)
     act[0] = t_lock(0, "cs-d", s4);
     T_INT(t_complete_o(env, hub, "lk2", tl, act, 1, T0 + 3, &st), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("lk2"), t_s("go"), t_s(""),
-                            T0 + 3), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "lk2", T0 + 3);
     T_INT(t_claim_o(env, hub, T0 + 4, T_LEASE, 4, 40, &o), DS_OK);
     T_INT(o.n, 1);
     tl = t_tok_of(&o, 40, "lk2");
@@ -1821,7 +1828,6 @@ t_sdk_failed_grant(void)
     t_buf_t       b;
     t_ent_t       e;
     t_orch_t      o;
-    ds_txn_t     *txn;
     ds_action_t   act[1];
     ds_status_e   st;
 
@@ -1854,10 +1860,7 @@ t_sdk_failed_grant(void)
 
     /* episode k+1 runs; the grant comes meanwhile */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("rw"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "rw", T0 + 1);
     T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 20, &o), DS_OK);
     T_INT(o.n, 2);
     th = t_tok_of(&o, 20, "h");
@@ -1879,9 +1882,7 @@ t_sdk_failed_grant(void)
 
     /* the rewound execution gets it */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("rw"), t_s("\"fix\""), T0 + 2), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "rw", "\"fix\"", T0 + 2);
     T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 4, 30, &o), DS_OK);
     T_INT(o.n, 1);
     T(strcmp(o.id[0], "rw") == 0);
@@ -1918,7 +1919,6 @@ t_sdk_rewind_lock(void)
     t_buf_t       b;
     t_ent_t       e;
     t_orch_t      o;
-    ds_txn_t     *txn;
     ds_action_t   act[1];
     ds_status_e   st;
 
@@ -1949,10 +1949,7 @@ t_sdk_rewind_lock(void)
     act[0] = t_lock(0, "cs-f", s1);
     T_INT(t_complete_o(env, hub, "rw", tl, act, 1, T0, &st), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("rw"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "rw", T0 + 1);
     T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 20, &o), DS_OK);
     T_INT(o.n, 2);
     th = t_tok_of(&o, 20, "h");
@@ -1973,9 +1970,7 @@ t_sdk_rewind_lock(void)
 
     /* the rewind asks again: the rewound execution gets the grant */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("rw"), t_s("\"fix\""), T0 + 3), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "rw", "\"fix\"", T0 + 3);
     t_locked_by(env, hub, "acc", "1", "rw");
 
     T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 4, 40, &o), DS_OK);
@@ -2001,10 +1996,7 @@ t_sdk_rewind_lock(void)
     act[0] = t_lock(0, "cs-w2", s1);
     T_INT(t_complete_o(env, hub, "w2", tl, act, 1, T0 + 4, &st), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("w2"), t_s("go"), t_s(""),
-                            T0 + 5), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "w2", T0 + 5);
     T_INT(t_claim_o(env, hub, T0 + 5, T_LEASE, 4, 60, &o), DS_OK);
     T_INT(o.n, 2);
     th = t_tok_of(&o, 60, "h2");
@@ -2014,9 +2006,7 @@ t_sdk_rewind_lock(void)
     T_INT(t_complete_o(env, hub, "w2", tl, act, 1, T0 + 5, &st), DS_OK);
     T_INT(st, DS_FAILED);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("w2"), t_s("\"fix\""), T0 + 6), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "w2", "\"fix\"", T0 + 6);
     t_locked_by(env, hub, "acc", "1", "h2");
 
     act[0] = t_unlock(1, "cs-h2", "1");
@@ -2212,7 +2202,6 @@ t_sdk_rewind_parent_created(void)
     ds_str_t        hub;
     t_buf_t         b;
     t_named_t       c;
-    ds_txn_t       *txn;
     ds_action_t     act[1];
     ds_status_e     st;
     ds_instance_t   p, ch;
@@ -2248,9 +2237,7 @@ t_sdk_rewind_parent_created(void)
 
     /* the rewind starts the child again, with the parent's created time */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("rp"), t_s("\"fix\""), T0 + 6), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "rp", "\"fix\"", T0 + 6);
 
     T_INT(t_get(env, hub, "rp", &p, NULL, 0), DS_OK);
     T_INT(p.status, DS_RUNNING);
@@ -2430,7 +2417,6 @@ t_sdk_stale_set(void)
     t_buf_t       b;
     t_ent_t       e;
     t_orch_t      o;
-    ds_txn_t     *txn;
     ds_action_t   act[1];
     ds_status_e   st;
 
@@ -2483,10 +2469,7 @@ t_sdk_stale_set(void)
 
     /* lk's next episode runs; its grant comes meanwhile */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("lk"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "lk", T0 + 1);
     T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 10, &o), DS_OK);
     T_INT(o.n, 2);
     th = t_tok_of(&o, 10, "h");
@@ -2538,7 +2521,6 @@ t_sdk_stale_cs(void)
     t_buf_t       b;
     t_ent_t       e;
     t_orch_t      o;
-    ds_txn_t     *txn;
     ds_action_t   act[3];
     ds_status_e   st;
 
@@ -2590,10 +2572,7 @@ t_sdk_stale_cs(void)
 
     /* the next episode runs; cs-y is granted meanwhile */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("lk2"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "lk2", T0 + 1);
     T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 10, &o), DS_OK);
     T_INT(o.n, 2);
     th = t_tok_of(&o, 10, "h");
@@ -2620,10 +2599,7 @@ t_sdk_stale_cs(void)
 
     /* h unlocks the rest: the old requests' grants go at once */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("h"), t_s("go"), t_s(""),
-                            T0 + 2), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "h", T0 + 2);
     T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 4, 20, &o), DS_OK);
     th = t_tok_of(&o, 20, "h");
 
@@ -2743,10 +2719,7 @@ t_sdk_entity_locks(void)
     p = strstr(hist, "\"LockSet\"");
     T(p != NULL && strstr(p + 1, "\"LockSet\"") == NULL);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("other"), t_s("go"), t_s(""),
-                            T0 + 2), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "other", T0 + 2);
     T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 1, 4, &o), DS_OK);
     T(strcmp(o.id[0], "other") == 0);
 
@@ -3143,7 +3116,6 @@ t_sdk_rewind_reused(void)
     t_buf_t          b;
     ds_env_t        *env;
     ds_str_t         hub;
-    ds_txn_t        *txn;
     t_named_t        c;
     ds_action_t      act[3];
     ds_status_e      st;
@@ -3198,10 +3170,7 @@ t_sdk_rewind_reused(void)
     T_INT(t_get(env, hub, "c0", &inst, NULL, 0), DS_OK);
     T_INT(inst.parent_created, T0);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("p"), t_s("\"again\""), T0 + 4),
-          DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "p", "\"again\"", T0 + 4);
 
     T_INT(t_get(env, hub, "p", &inst, NULL, 0), DS_OK);
     T_INT(inst.status, DS_RUNNING);
