@@ -1813,6 +1813,49 @@ t_sdk_stale_grants(void)
 
 
 /*
+ * h and w start at now; h takes the lock of @acc@1 (which must exist)
+ * with the critical section "cs-<h>", w asks for it ("cs-<w>") and
+ * waits, and the event "go" at now + 1 gives w its next episode. Both
+ * are claimed then, with the tokens tok + 10 on: *th and *tw are theirs.
+ */
+
+static void
+t_lock_waits(ds_env_t *env, ds_str_t hub, const char *h, const char *w,
+    int tok, int64_t now, int *th, int *tw)
+{
+    char          hcs[32], wcs[32];
+    t_orch_t      o;
+    ds_str_t      set[1];
+    ds_action_t   act;
+    ds_status_e   st;
+
+    set[0] = t_s("@acc@1");
+    snprintf(hcs, sizeof(hcs), "cs-%s", h);
+    snprintf(wcs, sizeof(wcs), "cs-%s", w);
+
+    T_INT(t_start(env, hub, h, "O", "1", now), DS_OK);
+    T_INT(t_start(env, hub, w, "O", "1", now), DS_OK);
+    T_INT(t_claim_o(env, hub, now, T_LEASE, 4, tok, &o), DS_OK);
+    T_INT(o.n, 2);
+    *th = t_tok_of(&o, tok, h);
+    *tw = t_tok_of(&o, tok, w);
+
+    act = t_lock(0, hcs, set);
+    T_INT(t_complete_o(env, hub, h, *th, &act, 1, now, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", h);
+
+    act = t_lock(0, wcs, set);
+    T_INT(t_complete_o(env, hub, w, *tw, &act, 1, now, &st), DS_OK);
+
+    t_raise_go(env, hub, w, now + 1);
+    T_INT(t_claim_o(env, hub, now + 1, T_LEASE, 4, tok + 10, &o), DS_OK);
+    T_INT(o.n, 2);
+    *th = t_tok_of(&o, tok + 10, h);
+    *tw = t_tok_of(&o, tok + 10, w);
+}
+
+
+/*
  * A lock granted while the episode that fails ran stays in the failed
  * instance's inbox, its entity locked: a rewind does not send its lock
  * request again, and the rewound execution's claim carries the grant.
@@ -1824,7 +1867,7 @@ t_sdk_failed_grant(void)
     int           th, tl;
     char         *dir;
     ds_env_t     *env;
-    ds_str_t      hub, s1[1];
+    ds_str_t      hub;
     t_buf_t       b;
     t_ent_t       e;
     t_orch_t      o;
@@ -1835,36 +1878,17 @@ t_sdk_failed_grant(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    s1[0] = t_s("@acc@1");
-
     T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
     T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
     T_INT(e.n, 1);
     T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
 
-    T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
-    T_INT(t_start(env, hub, "rw", "O", "1", T0), DS_OK);
-    T_INT(t_claim_o(env, hub, T0, T_LEASE, 4, 1, &o), DS_OK);
-    T_INT(o.n, 2);
-    th = t_tok_of(&o, 1, "h");
-    tl = t_tok_of(&o, 1, "rw");
+    /*
+     * episode k asks for the lock, which h holds; episode k+1 runs, and
+     * the grant comes meanwhile
+     */
 
-    act[0] = t_lock(0, "cs-h", s1);
-    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0, &st), DS_OK);
-    t_locked_by(env, hub, "acc", "1", "h");
-
-    /* episode k asks for the lock, which h holds */
-
-    act[0] = t_lock(0, "cs-f", s1);
-    T_INT(t_complete_o(env, hub, "rw", tl, act, 1, T0, &st), DS_OK);
-
-    /* episode k+1 runs; the grant comes meanwhile */
-
-    t_raise_go(env, hub, "rw", T0 + 1);
-    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 20, &o), DS_OK);
-    T_INT(o.n, 2);
-    th = t_tok_of(&o, 20, "h");
-    tl = t_tok_of(&o, 20, "rw");
+    t_lock_waits(env, hub, "h", "rw", 10, T0, &th, &tl);
 
     act[0] = t_unlock(1, "cs-h", "1");
     T_INT(t_complete_o(env, hub, "h", th, act, 1, T0 + 1, &st), DS_OK);
@@ -1878,7 +1902,7 @@ t_sdk_failed_grant(void)
     T_INT(st, DS_FAILED);
     t_locked_by(env, hub, "acc", "1", "rw");
     t_inbox_text(env, hub, "rw", &b);
-    T(strstr(b.text, "\"CriticalSectionId\":\"cs-f\"") != NULL);
+    T(strstr(b.text, "\"CriticalSectionId\":\"cs-rw\"") != NULL);
 
     /* the rewound execution gets it */
 
@@ -1887,10 +1911,10 @@ t_sdk_failed_grant(void)
     T_INT(o.n, 1);
     T(strcmp(o.id[0], "rw") == 0);
     T(strstr(o.messages[0], "\"EventType\":\"EntityLockGranted\"") != NULL);
-    T(strstr(o.messages[0], "\"CriticalSectionId\":\"cs-f\"") != NULL);
+    T(strstr(o.messages[0], "\"CriticalSectionId\":\"cs-rw\"") != NULL);
     t_locked_by(env, hub, "acc", "1", "rw");
 
-    act[0] = t_unlock(2, "cs-f", "1");
+    act[0] = t_unlock(2, "cs-rw", "1");
     T_INT(t_complete_o(env, hub, "rw", 30, act, 1, T0 + 2, &st), DS_OK);
     t_locked_by(env, hub, "acc", "1", "");
 
@@ -1915,7 +1939,7 @@ t_sdk_rewind_lock(void)
     int           th, tl;
     char         *dir;
     ds_env_t     *env;
-    ds_str_t      hub, s1[1];
+    ds_str_t      hub;
     t_buf_t       b;
     t_ent_t       e;
     t_orch_t      o;
@@ -1926,34 +1950,14 @@ t_sdk_rewind_lock(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    s1[0] = t_s("@acc@1");
-
     T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
     T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
     T_INT(e.n, 1);
     T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
 
-    T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
-    T_INT(t_start(env, hub, "rw", "O", "1", T0), DS_OK);
-    T_INT(t_claim_o(env, hub, T0, T_LEASE, 4, 1, &o), DS_OK);
-    T_INT(o.n, 2);
-    th = t_tok_of(&o, 1, "h");
-    tl = t_tok_of(&o, 1, "rw");
-
-    act[0] = t_lock(0, "cs-h", s1);
-    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0, &st), DS_OK);
-    t_locked_by(env, hub, "acc", "1", "h");
-
     /* rw asks for the lock, which h holds, and fails before the grant */
 
-    act[0] = t_lock(0, "cs-f", s1);
-    T_INT(t_complete_o(env, hub, "rw", tl, act, 1, T0, &st), DS_OK);
-
-    t_raise_go(env, hub, "rw", T0 + 1);
-    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 20, &o), DS_OK);
-    T_INT(o.n, 2);
-    th = t_tok_of(&o, 20, "h");
-    tl = t_tok_of(&o, 20, "rw");
+    t_lock_waits(env, hub, "h", "rw", 10, T0, &th, &tl);
 
     act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
     act[0].reason = t_s("\"no\"");
@@ -1976,31 +1980,16 @@ t_sdk_rewind_lock(void)
     T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 4, 40, &o), DS_OK);
     T_INT(o.n, 1);
     T(strcmp(o.id[0], "rw") == 0);
-    T(strstr(o.messages[0], "\"CriticalSectionId\":\"cs-f\"}") != NULL);
+    T(strstr(o.messages[0], "\"CriticalSectionId\":\"cs-rw\"}") != NULL);
 
-    act[0] = t_unlock(2, "cs-f", "1");
+    act[0] = t_unlock(2, "cs-rw", "1");
     T_INT(t_complete_o(env, hub, "rw", 40, act, 1, T0 + 3, &st), DS_OK);
     t_locked_by(env, hub, "acc", "1", "");
 
     /* rewound while its request still waits: not sent twice */
 
-    T_INT(t_start(env, hub, "h2", "O", "1", T0 + 4), DS_OK);
-    T_INT(t_start(env, hub, "w2", "O", "1", T0 + 4), DS_OK);
-    T_INT(t_claim_o(env, hub, T0 + 4, T_LEASE, 4, 50, &o), DS_OK);
-    T_INT(o.n, 2);
-    th = t_tok_of(&o, 50, "h2");
-    tl = t_tok_of(&o, 50, "w2");
+    t_lock_waits(env, hub, "h2", "w2", 50, T0 + 4, &th, &tl);
 
-    act[0] = t_lock(0, "cs-h2", s1);
-    T_INT(t_complete_o(env, hub, "h2", th, act, 1, T0 + 4, &st), DS_OK);
-    act[0] = t_lock(0, "cs-w2", s1);
-    T_INT(t_complete_o(env, hub, "w2", tl, act, 1, T0 + 4, &st), DS_OK);
-
-    t_raise_go(env, hub, "w2", T0 + 5);
-    T_INT(t_claim_o(env, hub, T0 + 5, T_LEASE, 4, 60, &o), DS_OK);
-    T_INT(o.n, 2);
-    th = t_tok_of(&o, 60, "h2");
-    tl = t_tok_of(&o, 60, "w2");
     act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
     act[0].reason = t_s("\"no\"");
     T_INT(t_complete_o(env, hub, "w2", tl, act, 1, T0 + 5, &st), DS_OK);
