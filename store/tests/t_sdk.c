@@ -123,6 +123,22 @@ t_rewind(ds_env_t *env, ds_str_t hub, const char *id, const char *reason,
 }
 
 
+/* id's episode (token tok) fails with reason (JSON text): Failed */
+
+static void
+t_fail_o(ds_env_t *env, ds_str_t hub, const char *id, int tok, int64_t aid,
+    const char *reason, int64_t now)
+{
+    ds_action_t  act;
+    ds_status_e  st;
+
+    act = t_act(DS_ACT_FAIL, aid, NULL, NULL);
+    act.reason = t_s(reason);
+    T_INT(t_complete_o(env, hub, id, tok, &act, 1, now, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+}
+
+
 /* version, tags and the scheduled start are kept and carried */
 
 static void
@@ -365,10 +381,7 @@ t_sdk_event_ids(void)
                             "\"EventId\":-1,\"TaskScheduledId\":0,")
       != NULL);
 
-    act[0] = t_act(DS_ACT_FAIL, 6, NULL, NULL);
-    act[0].reason = t_s("\"no\"");
-    T_INT(t_complete_o(env, hub, "e", 3, act, 1, T0 + 3, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "e", 3, 6, "\"no\"", T0 + 3);
 
     t_rewind(env, hub, "e", "\"again\"", T0 + 4);
 
@@ -440,10 +453,7 @@ t_sdk_activity_version(void)
     T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 1, 3, &o), DS_OK);
     T_INT(o.n, 1);
 
-    act[0] = t_act(DS_ACT_FAIL, 2, NULL, NULL);
-    act[0].reason = t_s("\"no\"");
-    T_INT(t_complete_o(env, hub, "v", 3, act, 1, T0 + 3, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "v", 3, 2, "\"no\"", T0 + 3);
 
     t_rewind(env, hub, "v", "\"again\"", T0 + 4);
 
@@ -1896,10 +1906,7 @@ t_sdk_failed_grant(void)
 
     /* episode k+1 fails: the grant stays, and so does the lock */
 
-    act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
-    act[0].reason = t_s("\"no\"");
-    T_INT(t_complete_o(env, hub, "rw", tl, act, 1, T0 + 1, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "rw", tl, 1, "\"no\"", T0 + 1);
     t_locked_by(env, hub, "acc", "1", "rw");
     t_inbox_text(env, hub, "rw", &b);
     T(strstr(b.text, "\"CriticalSectionId\":\"cs-rw\"") != NULL);
@@ -1959,10 +1966,7 @@ t_sdk_rewind_lock(void)
 
     t_lock_waits(env, hub, "h", "rw", 10, T0, &th, &tl);
 
-    act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
-    act[0].reason = t_s("\"no\"");
-    T_INT(t_complete_o(env, hub, "rw", tl, act, 1, T0 + 1, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "rw", tl, 1, "\"no\"", T0 + 1);
 
     /* h unlocks: the grant to the Failed rw is released */
 
@@ -1990,10 +1994,7 @@ t_sdk_rewind_lock(void)
 
     t_lock_waits(env, hub, "h2", "w2", 50, T0 + 4, &th, &tl);
 
-    act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
-    act[0].reason = t_s("\"no\"");
-    T_INT(t_complete_o(env, hub, "w2", tl, act, 1, T0 + 5, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "w2", tl, 1, "\"no\"", T0 + 5);
 
     t_rewind(env, hub, "w2", "\"fix\"", T0 + 6);
     t_locked_by(env, hub, "acc", "1", "h2");
@@ -2218,10 +2219,7 @@ t_sdk_rewind_parent_created(void)
     T_INT(c.n, 1);
     T(c.n == 1 && strcmp(c.id[0], "rp") == 0);
 
-    act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
-    act[0].reason = t_s("\"no\"");
-    T_INT(t_complete_o(env, hub, "rp", 2, act, 1, T0 + 5, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "rp", 2, 1, "\"no\"", T0 + 5);
     T_INT(t_get(env, hub, "rc", &ch, NULL, 0), DS_NOTFOUND);
 
     /* the rewind starts the child again, with the parent's created time */
@@ -3144,10 +3142,7 @@ t_sdk_rewind_reused(void)
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 3, 1, 3,
                         only_c0, &c), DS_OK);
     T_INT(c.n, 1);
-    act[0] = t_act(DS_ACT_FAIL, 0, NULL, NULL);
-    act[0].reason = t_s("\"old\"");
-    T_INT(t_complete_o(env, hub, "c0", 3, act, 1, T0 + 3, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "c0", 3, 0, "\"old\"", T0 + 3);
 
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 3, 1, 4,
                         only_c1, &c), DS_OK);
@@ -3189,10 +3184,7 @@ t_sdk_rewind_reused(void)
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 5, 1, 5,
                         only_p, &c), DS_OK);
     T_INT(c.n, 1);
-    act[0] = t_act(DS_ACT_FAIL, 3, NULL, NULL);
-    act[0].reason = t_s("\"c0 failed\"");
-    T_INT(t_complete_o(env, hub, "p", 5, act, 1, T0 + 5, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "p", 5, 3, "\"c0 failed\"", T0 + 5);
 
     t_history_text(env, hub, "p", hist, sizeof(hist));
     T(strstr(hist, T_TAKEN(0, "c0")) != NULL);
