@@ -1621,6 +1621,34 @@ t_signal_acc(ds_txn_t *txn, void *data)
 }
 
 
+/*
+ * The entities @acc@1 to @acc@<n> (n at most 4) exist, each with the
+ * state 0: signalled, claimed (tokens 10 on) and completed at T0.
+ */
+
+static void
+t_accs(ds_env_t *env, ds_str_t hub, int n)
+{
+    int      i;
+    char     key[8];
+    t_ent_t  e;
+
+    for (i = 1; i <= n; i++) {
+        snprintf(key, sizeof(key), "%d", i);
+        T_INT(t_run(env, t_signal_acc, key), DS_OK);
+    }
+
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
+    T_INT(e.n, n);
+
+    for (i = 1; i <= n; i++) {
+        snprintf(key, sizeof(key), "%d", i);
+        T_INT(t_complete_ent(env, hub, "acc", key, 9 + i, "0", NULL, 0, T0),
+              DS_OK);
+    }
+}
+
+
 /* the token a claim from tok on gave the item of id */
 
 static int
@@ -1685,7 +1713,6 @@ t_sdk_stale_grants(void)
     ds_env_t     *env;
     ds_str_t      hub, s1[1], s2[1], s3[1], s4[1];
     t_buf_t       b;
-    t_ent_t       e;
     t_orch_t      o;
     ds_txn_t     *txn;
     ds_action_t   act[2];
@@ -1700,16 +1727,7 @@ t_sdk_stale_grants(void)
     s3[0] = t_s("@acc@3");
     s4[0] = t_s("@acc@4");
 
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "3"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "4"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 4);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "3", 12, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "4", 13, "0", NULL, 0, T0), DS_OK);
+    t_accs(env, hub, 4);
 
     T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
     T_INT(t_start(env, hub, "lk", "O", "1", T0), DS_OK);
@@ -1879,7 +1897,6 @@ t_sdk_failed_grant(void)
     ds_env_t     *env;
     ds_str_t      hub;
     t_buf_t       b;
-    t_ent_t       e;
     t_orch_t      o;
     ds_action_t   act[1];
     ds_status_e   st;
@@ -1888,10 +1905,7 @@ t_sdk_failed_grant(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 1);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
+    t_accs(env, hub, 1);
 
     /*
      * episode k asks for the lock, which h holds; episode k+1 runs, and
@@ -1948,7 +1962,6 @@ t_sdk_rewind_lock(void)
     ds_env_t     *env;
     ds_str_t      hub;
     t_buf_t       b;
-    t_ent_t       e;
     t_orch_t      o;
     ds_action_t   act[1];
     ds_status_e   st;
@@ -1957,10 +1970,7 @@ t_sdk_rewind_lock(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 1);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
+    t_accs(env, hub, 1);
 
     /* rw asks for the lock, which h holds, and fails before the grant */
 
@@ -2033,7 +2043,6 @@ t_sdk_grant_set(void)
     char         *dir;
     ds_env_t     *env;
     ds_str_t      hub, s1[2];
-    t_ent_t       e;
     t_orch_t      o;
     ds_txn_t     *txn;
     t_named_t     c;
@@ -2048,12 +2057,7 @@ t_sdk_grant_set(void)
     s1[0] = t_s("@acc@1");
     s1[1] = t_s("@acc@2");
 
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 2);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
+    t_accs(env, hub, 2);
 
     T_INT(t_start(env, hub, "p", "P", NULL, T0), DS_OK);
     t_sub(env, hub, "p", "P", "c", "C", 1, T0);
@@ -2402,7 +2406,6 @@ t_sdk_stale_set(void)
     ds_env_t     *env;
     ds_str_t      hub, sh[1], sl[3], sw[2];
     t_buf_t       b;
-    t_ent_t       e;
     t_orch_t      o;
     ds_action_t   act[1];
     ds_status_e   st;
@@ -2418,14 +2421,7 @@ t_sdk_stale_set(void)
     sw[0] = t_s("@acc@1");
     sw[1] = t_s("@acc@2");
 
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "3"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 3);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "3", 12, "0", NULL, 0, T0), DS_OK);
+    t_accs(env, hub, 3);
 
     T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
     T_INT(t_start(env, hub, "lk", "O", "1", T0), DS_OK);
@@ -2506,7 +2502,6 @@ t_sdk_stale_cs(void)
     ds_env_t     *env;
     ds_str_t      hub, sh[3], sx[1], sy[2], sz[1];
     t_buf_t       b;
-    t_ent_t       e;
     t_orch_t      o;
     ds_action_t   act[3];
     ds_status_e   st;
@@ -2523,16 +2518,7 @@ t_sdk_stale_cs(void)
     sy[1] = t_s("@acc@3");
     sz[0] = t_s("@acc@4");
 
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "3"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "4"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 4);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "3", 12, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "4", 13, "0", NULL, 0, T0), DS_OK);
+    t_accs(env, hub, 4);
 
     T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
     T_INT(t_start(env, hub, "lk2", "O", "1", T0), DS_OK);
@@ -2631,12 +2617,7 @@ t_sdk_entity_locks(void)
 
     /* two entities with state, two orchestrations */
 
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 2);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
+    t_accs(env, hub, 2);
 
     T_INT(t_start(env, hub, "holder", "O", "1", T0), DS_OK);
     T_INT(t_start(env, hub, "other", "O", "1", T0), DS_OK);
