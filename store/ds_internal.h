@@ -318,6 +318,9 @@ typedef struct {
 int dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
     int64_t now, ds_instance_t *inst);
 void dsi_ev_parent(ds_buf_t *b, const dsi_start_t *s);
+int dsi_ev_sub_failed(ds_txn_t *txn, ds_buf_t *b, int64_t task,
+    ds_str_t reason, int reason_json, ds_str_t details, int64_t now,
+    ds_str_t *msg);
 int dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     int64_t parent_task, uint64_t parent_execution, int64_t parent_created,
     int failed, ds_str_t result, ds_str_t reason, ds_str_t details,

@@ -1419,12 +1419,8 @@ ds_complete_effects(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
                              "exists.", (int) child.len, child.data);
             reason.data = rb;
 
-            dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", -1, now);
-            dsi_ev_int(&b, "TaskScheduledId", a[i].id);
-            dsi_ev_str(&b, "Reason", reason);
-            dsi_ev_json(&b, "Details", none);
-
-            rc = dsi_ev_end(txn, &b, &msg);
+            rc = dsi_ev_sub_failed(txn, &b, a[i].id, reason, 0, none, now,
+                                   &msg);
 
             if (rc == DS_OK) {
                 rc = dsi_inbox_push(txn, hub, id, inst, msg, now);

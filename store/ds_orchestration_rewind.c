@@ -443,12 +443,7 @@ ds_rewind_sub_taken(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     dsi_buf_init(&b);
 
     if (rc == DS_OK) {
-        dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", -1, now);
-        dsi_ev_int(&b, "TaskScheduledId", e->id);
-        dsi_ev_str(&b, "Reason", reason);
-        dsi_ev_json(&b, "Details", details);
-
-        rc = dsi_ev_end(txn, &b, &msg);
+        rc = dsi_ev_sub_failed(txn, &b, e->id, reason, 0, details, now, &msg);
     }
 
     if (rc == DS_OK) {

@@ -241,18 +241,16 @@ dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     dsi_buf_init(&b);
 
     if (failed) {
-        dsi_ev_begin(&b, "SubOrchestrationInstanceFailed", -1, now);
-        dsi_ev_int(&b, "TaskScheduledId", parent_task);
-        dsi_ev_json(&b, "Reason", reason);
-        dsi_ev_json(&b, "Details", details);
+        rc = dsi_ev_sub_failed(txn, &b, parent_task, reason, 1, details, now,
+                               &msg);
 
     } else {
         dsi_ev_begin(&b, "SubOrchestrationInstanceCompleted", -1, now);
         dsi_ev_int(&b, "TaskScheduledId", parent_task);
         dsi_ev_json(&b, "Result", result);
-    }
 
-    rc = dsi_ev_end(txn, &b, &msg);
+        rc = dsi_ev_end(txn, &b, &msg);
+    }
 
     if (rc == DS_OK) {
         rc = dsi_inbox_deliver(txn, hub, parent_id, parent_execution,
@@ -262,6 +260,36 @@ dsi_notify_parent(ds_txn_t *txn, ds_str_t hub, ds_str_t parent_id,
     dsi_buf_free(&b);
 
     return rc;
+}
+
+
+/*
+ * SubOrchestrationInstanceFailed {TaskScheduledId, Reason, Details} in b,
+ * the answer to the parent's task task, however the child failed: it ran
+ * and failed or was terminated (dsi_notify_parent()), its start was
+ * refused (an active instance has its id), or a rewind cannot take it
+ * again (its id belongs to another instance now). reason is text, written
+ * escaped, or with reason_json JSON text written as it is (null when
+ * empty); details is JSON text (null when empty). *msg points into b.
+ */
+
+int
+dsi_ev_sub_failed(ds_txn_t *txn, ds_buf_t *b, int64_t task, ds_str_t reason,
+    int reason_json, ds_str_t details, int64_t now, ds_str_t *msg)
+{
+    dsi_ev_begin(b, "SubOrchestrationInstanceFailed", -1, now);
+    dsi_ev_int(b, "TaskScheduledId", task);
+
+    if (reason_json) {
+        dsi_ev_json(b, "Reason", reason);
+
+    } else {
+        dsi_ev_str(b, "Reason", reason);
+    }
+
+    dsi_ev_json(b, "Details", details);
+
+    return dsi_ev_end(txn, b, msg);
 }
 
 

@@ -39,6 +39,11 @@ static void t_env_flush_shared(void);
 static void t_env_flush_lmdb(void);
 static void t_grow_elsewhere(const char *dir);
 static int t_count_instances(ds_env_t *env, ds_str_t hub);
+static int t_start_at(ds_env_t *env, const char *id, const char *input,
+    int64_t at);
+static int t_start_n(ds_env_t *env, const char *prefix, int n,
+    const char *input, int64_t at);
+static int t_child_ok(pid_t pid);
 
 
 void
@@ -59,6 +64,72 @@ t_env(void)
     t_env_flush();
     t_env_flush_shared();
     t_env_flush_lmdb();
+}
+
+
+/*
+ * Starts id, an O of "Hub" with input at at, in a transaction of its
+ * own: DS_OK, or what failed. No asserts here nor in t_start_n(): the
+ * forked children call them, and tell how it went by themselves.
+ */
+
+static int
+t_start_at(ds_env_t *env, const char *id, const char *input, int64_t at)
+{
+    int             rc;
+    ds_txn_t       *txn;
+    ds_instance_t   inst;
+
+    rc = ds_txn_begin(env, NULL, 1, &txn);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    rc = ds_op_start(txn, t_s("Hub"), t_s(id), t_s("O"), t_s(input), at,
+                     &inst);
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return rc;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
+/* "<prefix>-0" to "<prefix>-<n - 1>", each as t_start_at() at at + i */
+
+static int
+t_start_n(ds_env_t *env, const char *prefix, int n, const char *input,
+    int64_t at)
+{
+    int   i, rc;
+    char  id[32];
+
+    for (i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "%s-%d", prefix, i);
+
+        rc = t_start_at(env, id, input, at + i);
+        if (rc != DS_OK) {
+            return rc;
+        }
+    }
+
+    return DS_OK;
+}
+
+
+/* waits for the forked child pid: 1 when it exited with 0 */
+
+static int
+t_child_ok(pid_t pid)
+{
+    int  status;
+
+    if (waitpid(pid, &status, 0) != pid) {
+        return 0;
+    }
+
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 
@@ -132,12 +203,10 @@ t_reader_thread(void *data)
 static void
 t_grow_elsewhere(const char *dir)
 {
-    int             i, ok, status, fds[2];
-    char            id[32], input[4002], done;
+    int             ok, status, fds[2];
+    char            input[4002], done;
     pid_t           pid;
     ds_env_t       *big;
-    ds_txn_t       *txn;
-    ds_instance_t   inst;
 
     memset(input, '1', sizeof(input) - 1);
     input[sizeof(input) - 1] = '\0';
@@ -149,24 +218,7 @@ t_grow_elsewhere(const char *dir)
 
     if (pid == 0) {
         big = t_open(dir, 16 * 1024 * 1024, DS_SYNC_NONE);
-        ok = 1;
-
-        for (i = 0; i < 150 && ok; i++) {
-            snprintf(id, sizeof(id), "big-%d", i);
-            ok = ds_txn_begin(big, NULL, 1, &txn) == DS_OK;
-
-            if (ok && ds_op_start(txn, t_s("Hub"), t_s(id), t_s("O"),
-                                  t_s(input), i + 2, &inst) != DS_OK)
-            {
-                ds_txn_abort(txn);
-                ok = 0;
-            }
-
-            if (ok) {
-                ok = ds_txn_commit(txn) == DS_OK;
-            }
-        }
-
+        ok = t_start_n(big, "big", 150, input, 2) == DS_OK;
         ds_env_close(big);
 
         done = ok ? 'y' : 'n';
@@ -634,13 +686,11 @@ t_env_reopen(void)
 static void
 t_env_fork(void)
 {
-    int               i, p, status, ok;
-    char             *dir, id[32];
+    int               p, ok;
+    char             *dir, prefix[8];
     pid_t             pids[2];
     ds_env_t         *env;
-    ds_txn_t         *txn;
     ds_str_t          hub;
-    ds_instance_t     inst;
     ds_check_stats_t  st;
 
     hub = t_s("Hub");
@@ -656,38 +706,16 @@ t_env_fork(void)
 
         /* the child opens its own environment after fork() */
         env = t_open(dir, 0, DS_SYNC_NONE);
-        ok = 1;
-
-        for (i = 0; i < T_FORK_N; i++) {
-            snprintf(id, sizeof(id), "p%d-%d", p, i);
-
-            if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
-                ok = 0;
-                break;
-            }
-
-            if (ds_op_start(txn, hub, t_s(id), t_s("Orch"), t_s("null"),
-                            ds_time_now(), &inst) != DS_OK)
-            {
-                ds_txn_abort(txn);
-                ok = 0;
-                break;
-            }
-
-            if (ds_txn_commit(txn) != DS_OK) {
-                ok = 0;
-                break;
-            }
-        }
-
+        snprintf(prefix, sizeof(prefix), "p%d", p);
+        ok = t_start_n(env, prefix, T_FORK_N, "null", ds_time_now())
+             == DS_OK;
         ds_env_close(env);
         free(dir);
         _exit(ok ? 0 : 1);
     }
 
     for (p = 0; p < 2; p++) {
-        T(waitpid(pids[p], &status, 0) == pids[p]);
-        T(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        T(t_child_ok(pids[p]));
     }
 
     env = t_open(dir, 0, DS_SYNC_NONE);
@@ -837,8 +865,8 @@ t_env_nested(void)
 static void
 t_env_resized(void)
 {
-    int            i, ok, status, fds[2];
-    char          *dir, id[32], input[4002], c;
+    int            ok, fds[2];
+    char          *dir, input[4002], c;
     pid_t          pid;
     ds_env_t      *env, *big;
     ds_txn_t      *txn;
@@ -866,24 +894,7 @@ t_env_resized(void)
         close(fds[0]);
 
         big = t_open(dir, 16 * 1024 * 1024, DS_SYNC_NONE);
-        ok = 1;
-
-        for (i = 0; i < 500 && ok; i++) {
-            snprintf(id, sizeof(id), "big-%d", i);
-            ok = ds_txn_begin(big, NULL, 1, &txn) == DS_OK;
-
-            if (ok && ds_op_start(txn, hub, t_s(id), t_s("O"), t_s(input),
-                                  i + 1, &inst) != DS_OK)
-            {
-                ds_txn_abort(txn);
-                ok = 0;
-            }
-
-            if (ok) {
-                ok = ds_txn_commit(txn) == DS_OK;
-            }
-        }
-
+        ok = ok && t_start_n(big, "big", 500, input, 1) == DS_OK;
         ds_env_close(big);
         free(dir);
         _exit(ok ? 0 : 1);
@@ -897,8 +908,7 @@ t_env_resized(void)
     T(write(fds[1], "g", 1) == 1);
     close(fds[1]);
 
-    T(waitpid(pid, &status, 0) == pid);
-    T(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    T(t_child_ok(pid));
 
     /* the data of the child is past our 1 MiB map: begin must adopt it */
     T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
@@ -1350,22 +1360,7 @@ t_fdatasync(int fd)
 static int
 t_start_one(ds_env_t *env, const char *id)
 {
-    int             rc;
-    ds_txn_t       *txn;
-    ds_instance_t   inst;
-
-    rc = ds_txn_begin(env, NULL, 1, &txn);
-    if (rc != DS_OK) {
-        return rc;
-    }
-
-    rc = ds_op_start(txn, t_s("Hub"), t_s(id), t_s("O"), t_s("1"), 2, &inst);
-    if (rc != DS_OK) {
-        ds_txn_abort(txn);
-        return rc;
-    }
-
-    return ds_txn_commit(txn);
+    return t_start_at(env, id, "1", 2);
 }
 
 
@@ -1549,7 +1544,7 @@ t_env_check_stopped(ds_env_t *env, int instances)
 static void
 t_env_flush_shared(void)
 {
-    int             ok, status, *stop;
+    int             ok, *stop;
     char           *dir;
     pid_t           pid;
     ds_env_t       *env, *other;
@@ -1582,8 +1577,7 @@ t_env_flush_shared(void)
         _exit(ok ? 0 : 1);
     }
 
-    T(waitpid(pid, &status, 0) == pid);
-    T(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    T(t_child_ok(pid));
     T_INT(*stop, 1);
 
     /* s2 was committed, only its flush failed: it is read */
@@ -1656,7 +1650,7 @@ fsync(int fd)
 static void
 t_env_flush_lmdb(void)
 {
-    int             ok, status, *stop;
+    int             ok, *stop;
     char           *dir, err[256];
     pid_t           pid;
     ds_env_t       *env, *other;
@@ -1712,8 +1706,7 @@ t_env_flush_lmdb(void)
         _exit(ok ? 0 : 1);
     }
 
-    T(waitpid(pid, &status, 0) == pid);
-    T(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    T(t_child_ok(pid));
     T_INT(*stop, 1);
 
     /* l2 was not committed */

@@ -95,6 +95,50 @@ t_inbox_text(ds_env_t *env, ds_str_t hub, const char *id, t_buf_t *b)
 }
 
 
+/* the event "go", with no input, raised at id at now: its next episode */
+
+static void
+t_raise_go(ds_env_t *env, ds_str_t hub, const char *id, int64_t now)
+{
+    ds_txn_t  *txn;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_raise_event(txn, hub, t_s(id), t_s("go"), t_s(""), now),
+          DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+}
+
+
+/* id rewound at now, reason JSON text */
+
+static void
+t_rewind(ds_env_t *env, ds_str_t hub, const char *id, const char *reason,
+    int64_t now)
+{
+    ds_txn_t  *txn;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_rewind(txn, hub, t_s(id), t_s(reason), now), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+}
+
+
+/* id's episode (token tok) fails with reason (JSON text): Failed */
+
+static void
+t_fail_o(ds_env_t *env, ds_str_t hub, const char *id, int tok, int64_t aid,
+    const char *reason, int64_t now)
+{
+    ds_action_t  act;
+    ds_status_e  st;
+
+    act = t_act(DS_ACT_FAIL, aid, NULL, NULL);
+    act.reason = t_s(reason);
+    T_INT(t_complete_o(env, hub, id, tok, &act, 1, now, &st), DS_OK);
+    T_INT(st, DS_FAILED);
+}
+
+
 /* version, tags and the scheduled start are kept and carried */
 
 static void
@@ -284,7 +328,6 @@ t_sdk_event_ids(void)
     ds_str_t       hub;
     t_act_t        a;
     t_orch_t       o;
-    ds_txn_t      *txn;
     ds_action_t    act[6];
     ds_status_e    st;
 
@@ -338,15 +381,9 @@ t_sdk_event_ids(void)
                             "\"EventId\":-1,\"TaskScheduledId\":0,")
       != NULL);
 
-    act[0] = t_act(DS_ACT_FAIL, 6, NULL, NULL);
-    act[0].reason = t_s("\"no\"");
-    T_INT(t_complete_o(env, hub, "e", 3, act, 1, T0 + 3, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "e", 3, 6, "\"no\"", T0 + 3);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("e"), t_s("\"again\""), T0 + 4),
-          DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "e", "\"again\"", T0 + 4);
 
     /* the completed activity is not scheduled again */
     T_INT(t_claim_a(env, hub, T0 + 5, T_LEASE, 1, 4, &a), DS_OK);
@@ -371,7 +408,6 @@ t_sdk_activity_version(void)
     ds_str_t       hub;
     t_act_t        a;
     t_orch_t       o;
-    ds_txn_t      *txn;
     ds_action_t    act[2];
     ds_status_e    st;
 
@@ -417,15 +453,9 @@ t_sdk_activity_version(void)
     T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 1, 3, &o), DS_OK);
     T_INT(o.n, 1);
 
-    act[0] = t_act(DS_ACT_FAIL, 2, NULL, NULL);
-    act[0].reason = t_s("\"no\"");
-    T_INT(t_complete_o(env, hub, "v", 3, act, 1, T0 + 3, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "v", 3, 2, "\"no\"", T0 + 3);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("v"), t_s("\"again\""), T0 + 4),
-          DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "v", "\"again\"", T0 + 4);
 
     T_INT(t_claim_a(env, hub, T0 + 5, T_LEASE, 2, 4, &a), DS_OK);
     T_INT(a.n, 1);
@@ -1142,7 +1172,6 @@ t_sdk_self_messages(void)
     ds_env_t       *env;
     ds_str_t        hub, set1[1], set2[1];
     t_buf_t         b;
-    ds_txn_t       *txn;
     t_named_t       c;
     ds_action_t     act[3];
     ds_status_e     st;
@@ -1211,10 +1240,7 @@ t_sdk_self_messages(void)
     act[0] = t_act(DS_ACT_START_SUB, 0, "K", NULL);
     T_INT(t_complete_o(env, hub, "o3", 3, act, 1, T0, &st), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("o3"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "o3", T0 + 1);
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 4,
                         only_c, &c), DS_OK);
     T_INT(c.n, 1);
@@ -1290,6 +1316,30 @@ t_sub(ds_env_t *env, ds_str_t hub, const char *parent, const char *pname,
     act = t_act(DS_ACT_START_SUB, 0, name, NULL);
     act.instance_id = t_s(id);
     T_INT(t_complete_o(env, hub, parent, tok, &act, 1, now, &st), DS_OK);
+}
+
+
+/*
+ * Ends the life of id: terminated (with reason, JSON text) and purged at
+ * now, so that its id is free. With name, a new life of name (input
+ * input) starts under the id at now + 1.
+ */
+
+static void
+t_life_again(ds_env_t *env, ds_str_t hub, const char *id,
+    const char *reason, const char *name, const char *input, int64_t now)
+{
+    ds_txn_t     *txn;
+    ds_status_e   st;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s(id), t_s(reason), now), DS_OK);
+    T_INT(ds_op_purge(txn, hub, t_s(id), &st), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+
+    if (name != NULL) {
+        T_INT(t_start(env, hub, id, name, input, now + 1), DS_OK);
+    }
 }
 
 
@@ -1371,10 +1421,7 @@ t_sdk_self_terminate(void)
     T_INT(t_complete_o(env, hub, "c1", 11, act, 1, T0 + 1, &st), DS_OK);
     T_INT(st, DS_RUNNING);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("c1"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "c1", T0 + 1);
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 2,
                         only_c1, &c), DS_OK);
     T_INT(c.n, 1);
@@ -1520,10 +1567,7 @@ t_sdk_self_terminate(void)
     T_INT(c.n, 1);
     T_INT(t_complete_o(env, hub, "q1", 13, NULL, 0, T0 + 1, &st), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("q1"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "q1", T0 + 1);
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 1, 1, 14,
                         only_q1, &c), DS_OK);
     T_INT(c.n, 1);
@@ -1574,6 +1618,34 @@ t_signal_acc(ds_txn_t *txn, void *data)
 {
     return ds_entity_signal(txn, t_s("Hub"), t_s("acc"), t_s(data),
                             t_s("reset"), t_s(""), T0);
+}
+
+
+/*
+ * The entities @acc@1 to @acc@<n> (n at most 4) exist, each with the
+ * state 0: signalled, claimed (tokens 10 on) and completed at T0.
+ */
+
+static void
+t_accs(ds_env_t *env, ds_str_t hub, int n)
+{
+    int      i;
+    char     key[8];
+    t_ent_t  e;
+
+    for (i = 1; i <= n; i++) {
+        snprintf(key, sizeof(key), "%d", i);
+        T_INT(t_run(env, t_signal_acc, key), DS_OK);
+    }
+
+    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
+    T_INT(e.n, n);
+
+    for (i = 1; i <= n; i++) {
+        snprintf(key, sizeof(key), "%d", i);
+        T_INT(t_complete_ent(env, hub, "acc", key, 9 + i, "0", NULL, 0, T0),
+              DS_OK);
+    }
 }
 
 
@@ -1641,7 +1713,6 @@ t_sdk_stale_grants(void)
     ds_env_t     *env;
     ds_str_t      hub, s1[1], s2[1], s3[1], s4[1];
     t_buf_t       b;
-    t_ent_t       e;
     t_orch_t      o;
     ds_txn_t     *txn;
     ds_action_t   act[2];
@@ -1656,16 +1727,7 @@ t_sdk_stale_grants(void)
     s3[0] = t_s("@acc@3");
     s4[0] = t_s("@acc@4");
 
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "3"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "4"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 4);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "3", 12, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "4", 13, "0", NULL, 0, T0), DS_OK);
+    t_accs(env, hub, 4);
 
     T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
     T_INT(t_start(env, hub, "lk", "O", "1", T0), DS_OK);
@@ -1739,10 +1801,7 @@ t_sdk_stale_grants(void)
     act[0] = t_lock(0, "cs-d", s4);
     T_INT(t_complete_o(env, hub, "lk2", tl, act, 1, T0 + 3, &st), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("lk2"), t_s("go"), t_s(""),
-                            T0 + 3), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "lk2", T0 + 3);
     T_INT(t_claim_o(env, hub, T0 + 4, T_LEASE, 4, 40, &o), DS_OK);
     T_INT(o.n, 1);
     tl = t_tok_of(&o, 40, "lk2");
@@ -1782,6 +1841,49 @@ t_sdk_stale_grants(void)
 
 
 /*
+ * h and w start at now; h takes the lock of @acc@1 (which must exist)
+ * with the critical section "cs-<h>", w asks for it ("cs-<w>") and
+ * waits, and the event "go" at now + 1 gives w its next episode. Both
+ * are claimed then, with the tokens tok + 10 on: *th and *tw are theirs.
+ */
+
+static void
+t_lock_waits(ds_env_t *env, ds_str_t hub, const char *h, const char *w,
+    int tok, int64_t now, int *th, int *tw)
+{
+    char          hcs[32], wcs[32];
+    t_orch_t      o;
+    ds_str_t      set[1];
+    ds_action_t   act;
+    ds_status_e   st;
+
+    set[0] = t_s("@acc@1");
+    snprintf(hcs, sizeof(hcs), "cs-%s", h);
+    snprintf(wcs, sizeof(wcs), "cs-%s", w);
+
+    T_INT(t_start(env, hub, h, "O", "1", now), DS_OK);
+    T_INT(t_start(env, hub, w, "O", "1", now), DS_OK);
+    T_INT(t_claim_o(env, hub, now, T_LEASE, 4, tok, &o), DS_OK);
+    T_INT(o.n, 2);
+    *th = t_tok_of(&o, tok, h);
+    *tw = t_tok_of(&o, tok, w);
+
+    act = t_lock(0, hcs, set);
+    T_INT(t_complete_o(env, hub, h, *th, &act, 1, now, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", h);
+
+    act = t_lock(0, wcs, set);
+    T_INT(t_complete_o(env, hub, w, *tw, &act, 1, now, &st), DS_OK);
+
+    t_raise_go(env, hub, w, now + 1);
+    T_INT(t_claim_o(env, hub, now + 1, T_LEASE, 4, tok + 10, &o), DS_OK);
+    T_INT(o.n, 2);
+    *th = t_tok_of(&o, tok + 10, h);
+    *tw = t_tok_of(&o, tok + 10, w);
+}
+
+
+/*
  * A lock granted while the episode that fails ran stays in the failed
  * instance's inbox, its entity locked: a rewind does not send its lock
  * request again, and the rewound execution's claim carries the grant.
@@ -1793,11 +1895,9 @@ t_sdk_failed_grant(void)
     int           th, tl;
     char         *dir;
     ds_env_t     *env;
-    ds_str_t      hub, s1[1];
+    ds_str_t      hub;
     t_buf_t       b;
-    t_ent_t       e;
     t_orch_t      o;
-    ds_txn_t     *txn;
     ds_action_t   act[1];
     ds_status_e   st;
 
@@ -1805,39 +1905,14 @@ t_sdk_failed_grant(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    s1[0] = t_s("@acc@1");
+    t_accs(env, hub, 1);
 
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 1);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
+    /*
+     * episode k asks for the lock, which h holds; episode k+1 runs, and
+     * the grant comes meanwhile
+     */
 
-    T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
-    T_INT(t_start(env, hub, "rw", "O", "1", T0), DS_OK);
-    T_INT(t_claim_o(env, hub, T0, T_LEASE, 4, 1, &o), DS_OK);
-    T_INT(o.n, 2);
-    th = t_tok_of(&o, 1, "h");
-    tl = t_tok_of(&o, 1, "rw");
-
-    act[0] = t_lock(0, "cs-h", s1);
-    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0, &st), DS_OK);
-    t_locked_by(env, hub, "acc", "1", "h");
-
-    /* episode k asks for the lock, which h holds */
-
-    act[0] = t_lock(0, "cs-f", s1);
-    T_INT(t_complete_o(env, hub, "rw", tl, act, 1, T0, &st), DS_OK);
-
-    /* episode k+1 runs; the grant comes meanwhile */
-
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("rw"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
-    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 20, &o), DS_OK);
-    T_INT(o.n, 2);
-    th = t_tok_of(&o, 20, "h");
-    tl = t_tok_of(&o, 20, "rw");
+    t_lock_waits(env, hub, "h", "rw", 10, T0, &th, &tl);
 
     act[0] = t_unlock(1, "cs-h", "1");
     T_INT(t_complete_o(env, hub, "h", th, act, 1, T0 + 1, &st), DS_OK);
@@ -1845,27 +1920,22 @@ t_sdk_failed_grant(void)
 
     /* episode k+1 fails: the grant stays, and so does the lock */
 
-    act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
-    act[0].reason = t_s("\"no\"");
-    T_INT(t_complete_o(env, hub, "rw", tl, act, 1, T0 + 1, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "rw", tl, 1, "\"no\"", T0 + 1);
     t_locked_by(env, hub, "acc", "1", "rw");
     t_inbox_text(env, hub, "rw", &b);
-    T(strstr(b.text, "\"CriticalSectionId\":\"cs-f\"") != NULL);
+    T(strstr(b.text, "\"CriticalSectionId\":\"cs-rw\"") != NULL);
 
     /* the rewound execution gets it */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("rw"), t_s("\"fix\""), T0 + 2), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "rw", "\"fix\"", T0 + 2);
     T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 4, 30, &o), DS_OK);
     T_INT(o.n, 1);
     T(strcmp(o.id[0], "rw") == 0);
     T(strstr(o.messages[0], "\"EventType\":\"EntityLockGranted\"") != NULL);
-    T(strstr(o.messages[0], "\"CriticalSectionId\":\"cs-f\"") != NULL);
+    T(strstr(o.messages[0], "\"CriticalSectionId\":\"cs-rw\"") != NULL);
     t_locked_by(env, hub, "acc", "1", "rw");
 
-    act[0] = t_unlock(2, "cs-f", "1");
+    act[0] = t_unlock(2, "cs-rw", "1");
     T_INT(t_complete_o(env, hub, "rw", 30, act, 1, T0 + 2, &st), DS_OK);
     t_locked_by(env, hub, "acc", "1", "");
 
@@ -1890,11 +1960,9 @@ t_sdk_rewind_lock(void)
     int           th, tl;
     char         *dir;
     ds_env_t     *env;
-    ds_str_t      hub, s1[1];
+    ds_str_t      hub;
     t_buf_t       b;
-    t_ent_t       e;
     t_orch_t      o;
-    ds_txn_t     *txn;
     ds_action_t   act[1];
     ds_status_e   st;
 
@@ -1902,42 +1970,13 @@ t_sdk_rewind_lock(void)
     dir = t_tmpdir();
     env = t_open(dir, 0, DS_SYNC_NONE);
 
-    s1[0] = t_s("@acc@1");
-
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 1);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
-
-    T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
-    T_INT(t_start(env, hub, "rw", "O", "1", T0), DS_OK);
-    T_INT(t_claim_o(env, hub, T0, T_LEASE, 4, 1, &o), DS_OK);
-    T_INT(o.n, 2);
-    th = t_tok_of(&o, 1, "h");
-    tl = t_tok_of(&o, 1, "rw");
-
-    act[0] = t_lock(0, "cs-h", s1);
-    T_INT(t_complete_o(env, hub, "h", th, act, 1, T0, &st), DS_OK);
-    t_locked_by(env, hub, "acc", "1", "h");
+    t_accs(env, hub, 1);
 
     /* rw asks for the lock, which h holds, and fails before the grant */
 
-    act[0] = t_lock(0, "cs-f", s1);
-    T_INT(t_complete_o(env, hub, "rw", tl, act, 1, T0, &st), DS_OK);
+    t_lock_waits(env, hub, "h", "rw", 10, T0, &th, &tl);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("rw"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
-    T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 20, &o), DS_OK);
-    T_INT(o.n, 2);
-    th = t_tok_of(&o, 20, "h");
-    tl = t_tok_of(&o, 20, "rw");
-
-    act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
-    act[0].reason = t_s("\"no\"");
-    T_INT(t_complete_o(env, hub, "rw", tl, act, 1, T0 + 1, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "rw", tl, 1, "\"no\"", T0 + 1);
 
     /* h unlocks: the grant to the Failed rw is released */
 
@@ -1949,50 +1988,25 @@ t_sdk_rewind_lock(void)
 
     /* the rewind asks again: the rewound execution gets the grant */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("rw"), t_s("\"fix\""), T0 + 3), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "rw", "\"fix\"", T0 + 3);
     t_locked_by(env, hub, "acc", "1", "rw");
 
     T_INT(t_claim_o(env, hub, T0 + 3, T_LEASE, 4, 40, &o), DS_OK);
     T_INT(o.n, 1);
     T(strcmp(o.id[0], "rw") == 0);
-    T(strstr(o.messages[0], "\"CriticalSectionId\":\"cs-f\"}") != NULL);
+    T(strstr(o.messages[0], "\"CriticalSectionId\":\"cs-rw\"}") != NULL);
 
-    act[0] = t_unlock(2, "cs-f", "1");
+    act[0] = t_unlock(2, "cs-rw", "1");
     T_INT(t_complete_o(env, hub, "rw", 40, act, 1, T0 + 3, &st), DS_OK);
     t_locked_by(env, hub, "acc", "1", "");
 
     /* rewound while its request still waits: not sent twice */
 
-    T_INT(t_start(env, hub, "h2", "O", "1", T0 + 4), DS_OK);
-    T_INT(t_start(env, hub, "w2", "O", "1", T0 + 4), DS_OK);
-    T_INT(t_claim_o(env, hub, T0 + 4, T_LEASE, 4, 50, &o), DS_OK);
-    T_INT(o.n, 2);
-    th = t_tok_of(&o, 50, "h2");
-    tl = t_tok_of(&o, 50, "w2");
+    t_lock_waits(env, hub, "h2", "w2", 50, T0 + 4, &th, &tl);
 
-    act[0] = t_lock(0, "cs-h2", s1);
-    T_INT(t_complete_o(env, hub, "h2", th, act, 1, T0 + 4, &st), DS_OK);
-    act[0] = t_lock(0, "cs-w2", s1);
-    T_INT(t_complete_o(env, hub, "w2", tl, act, 1, T0 + 4, &st), DS_OK);
+    t_fail_o(env, hub, "w2", tl, 1, "\"no\"", T0 + 5);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("w2"), t_s("go"), t_s(""),
-                            T0 + 5), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
-    T_INT(t_claim_o(env, hub, T0 + 5, T_LEASE, 4, 60, &o), DS_OK);
-    T_INT(o.n, 2);
-    th = t_tok_of(&o, 60, "h2");
-    tl = t_tok_of(&o, 60, "w2");
-    act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
-    act[0].reason = t_s("\"no\"");
-    T_INT(t_complete_o(env, hub, "w2", tl, act, 1, T0 + 5, &st), DS_OK);
-    T_INT(st, DS_FAILED);
-
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("w2"), t_s("\"fix\""), T0 + 6), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "w2", "\"fix\"", T0 + 6);
     t_locked_by(env, hub, "acc", "1", "h2");
 
     act[0] = t_unlock(1, "cs-h2", "1");
@@ -2029,7 +2043,6 @@ t_sdk_grant_set(void)
     char         *dir;
     ds_env_t     *env;
     ds_str_t      hub, s1[2];
-    t_ent_t       e;
     t_orch_t      o;
     ds_txn_t     *txn;
     t_named_t     c;
@@ -2044,12 +2057,7 @@ t_sdk_grant_set(void)
     s1[0] = t_s("@acc@1");
     s1[1] = t_s("@acc@2");
 
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 2);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
+    t_accs(env, hub, 2);
 
     T_INT(t_start(env, hub, "p", "P", NULL, T0), DS_OK);
     t_sub(env, hub, "p", "P", "c", "C", 1, T0);
@@ -2119,7 +2127,6 @@ t_sdk_sub_parent_created(void)
     ds_str_t        hub;
     t_buf_t         b;
     t_named_t       c;
-    ds_txn_t       *txn;
     ds_action_t     act[1];
     ds_status_e     st;
     ds_instance_t   p, ch;
@@ -2131,11 +2138,7 @@ t_sdk_sub_parent_created(void)
 
     T_INT(t_start(env, hub, "par", "Par", "1", T0), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_terminate(txn, hub, t_s("par"), t_s(""), T0 + 1), DS_OK);
-    T_INT(ds_op_purge(txn, hub, t_s("par"), &st), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
-    T_INT(t_start(env, hub, "par", "Par", "1", T0 + 2), DS_OK);
+    t_life_again(env, hub, "par", "", "Par", "1", T0 + 1);
 
     T_INT(t_get(env, hub, "par", &p, NULL, 0), DS_OK);
     T_INT(p.execution, 1);
@@ -2193,7 +2196,6 @@ t_sdk_rewind_parent_created(void)
     ds_str_t        hub;
     t_buf_t         b;
     t_named_t       c;
-    ds_txn_t       *txn;
     ds_action_t     act[1];
     ds_status_e     st;
     ds_instance_t   p, ch;
@@ -2205,20 +2207,13 @@ t_sdk_rewind_parent_created(void)
 
     T_INT(t_start(env, hub, "rp", "Par", "1", T0), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_terminate(txn, hub, t_s("rp"), t_s(""), T0 + 1), DS_OK);
-    T_INT(ds_op_purge(txn, hub, t_s("rp"), &st), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
-    T_INT(t_start(env, hub, "rp", "Par", "1", T0 + 2), DS_OK);
+    t_life_again(env, hub, "rp", "", "Par", "1", T0 + 1);
 
     t_sub(env, hub, "rp", "Par", "rc", "Child", 1, T0 + 3);
 
     /* the child is terminated and purged; the parent then fails */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_terminate(txn, hub, t_s("rc"), t_s(""), T0 + 4), DS_OK);
-    T_INT(ds_op_purge(txn, hub, t_s("rc"), &st), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_life_again(env, hub, "rc", "", NULL, NULL, T0 + 4);
 
     names[0] = "Par";
     names[1] = NULL;
@@ -2228,17 +2223,12 @@ t_sdk_rewind_parent_created(void)
     T_INT(c.n, 1);
     T(c.n == 1 && strcmp(c.id[0], "rp") == 0);
 
-    act[0] = t_act(DS_ACT_FAIL, 1, NULL, NULL);
-    act[0].reason = t_s("\"no\"");
-    T_INT(t_complete_o(env, hub, "rp", 2, act, 1, T0 + 5, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "rp", 2, 1, "\"no\"", T0 + 5);
     T_INT(t_get(env, hub, "rc", &ch, NULL, 0), DS_NOTFOUND);
 
     /* the rewind starts the child again, with the parent's created time */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("rp"), t_s("\"fix\""), T0 + 6), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "rp", "\"fix\"", T0 + 6);
 
     T_INT(t_get(env, hub, "rp", &p, NULL, 0), DS_OK);
     T_INT(p.status, DS_RUNNING);
@@ -2416,9 +2406,7 @@ t_sdk_stale_set(void)
     ds_env_t     *env;
     ds_str_t      hub, sh[1], sl[3], sw[2];
     t_buf_t       b;
-    t_ent_t       e;
     t_orch_t      o;
-    ds_txn_t     *txn;
     ds_action_t   act[1];
     ds_status_e   st;
 
@@ -2433,14 +2421,7 @@ t_sdk_stale_set(void)
     sw[0] = t_s("@acc@1");
     sw[1] = t_s("@acc@2");
 
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "3"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 3);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "3", 12, "0", NULL, 0, T0), DS_OK);
+    t_accs(env, hub, 3);
 
     T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
     T_INT(t_start(env, hub, "lk", "O", "1", T0), DS_OK);
@@ -2471,10 +2452,7 @@ t_sdk_stale_set(void)
 
     /* lk's next episode runs; its grant comes meanwhile */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("lk"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "lk", T0 + 1);
     T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 10, &o), DS_OK);
     T_INT(o.n, 2);
     th = t_tok_of(&o, 10, "h");
@@ -2524,9 +2502,7 @@ t_sdk_stale_cs(void)
     ds_env_t     *env;
     ds_str_t      hub, sh[3], sx[1], sy[2], sz[1];
     t_buf_t       b;
-    t_ent_t       e;
     t_orch_t      o;
-    ds_txn_t     *txn;
     ds_action_t   act[3];
     ds_status_e   st;
 
@@ -2542,16 +2518,7 @@ t_sdk_stale_cs(void)
     sy[1] = t_s("@acc@3");
     sz[0] = t_s("@acc@4");
 
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "3"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "4"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 4);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "3", 12, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "4", 13, "0", NULL, 0, T0), DS_OK);
+    t_accs(env, hub, 4);
 
     T_INT(t_start(env, hub, "h", "O", "1", T0), DS_OK);
     T_INT(t_start(env, hub, "lk2", "O", "1", T0), DS_OK);
@@ -2578,10 +2545,7 @@ t_sdk_stale_cs(void)
 
     /* the next episode runs; cs-y is granted meanwhile */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("lk2"), t_s("go"), t_s(""),
-                            T0 + 1), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "lk2", T0 + 1);
     T_INT(t_claim_o(env, hub, T0 + 1, T_LEASE, 4, 10, &o), DS_OK);
     T_INT(o.n, 2);
     th = t_tok_of(&o, 10, "h");
@@ -2608,10 +2572,7 @@ t_sdk_stale_cs(void)
 
     /* h unlocks the rest: the old requests' grants go at once */
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("h"), t_s("go"), t_s(""),
-                            T0 + 2), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "h", T0 + 2);
     T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 4, 20, &o), DS_OK);
     th = t_tok_of(&o, 20, "h");
 
@@ -2656,12 +2617,7 @@ t_sdk_entity_locks(void)
 
     /* two entities with state, two orchestrations */
 
-    T_INT(t_run(env, t_signal_acc, "1"), DS_OK);
-    T_INT(t_run(env, t_signal_acc, "2"), DS_OK);
-    T_INT(t_claim_e(env, hub, T0, T_LEASE, 4, 10, &e), DS_OK);
-    T_INT(e.n, 2);
-    T_INT(t_complete_ent(env, hub, "acc", "1", 10, "0", NULL, 0, T0), DS_OK);
-    T_INT(t_complete_ent(env, hub, "acc", "2", 11, "0", NULL, 0, T0), DS_OK);
+    t_accs(env, hub, 2);
 
     T_INT(t_start(env, hub, "holder", "O", "1", T0), DS_OK);
     T_INT(t_start(env, hub, "other", "O", "1", T0), DS_OK);
@@ -2731,10 +2687,7 @@ t_sdk_entity_locks(void)
     p = strstr(hist, "\"LockSet\"");
     T(p != NULL && strstr(p + 1, "\"LockSet\"") == NULL);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_raise_event(txn, hub, t_s("other"), t_s("go"), t_s(""),
-                            T0 + 2), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_raise_go(env, hub, "other", T0 + 2);
     T_INT(t_claim_o(env, hub, T0 + 2, T_LEASE, 1, 4, &o), DS_OK);
     T(strcmp(o.id[0], "other") == 0);
 
@@ -3001,13 +2954,7 @@ t_sdk_trees_reused(void)
     T_INT(t_start(env, hub, "p", "P", NULL, T0), DS_OK);
     t_sub(env, hub, "p", "P", "c0", "C", 1, T0);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_terminate(txn, hub, t_s("p"), t_s("\"alone\""), T0 + 1),
-          DS_OK);
-    T_INT(ds_op_purge(txn, hub, t_s("p"), &st), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
-
-    T_INT(t_start(env, hub, "p", "P", NULL, T0 + 2), DS_OK);
+    t_life_again(env, hub, "p", "\"alone\"", "P", NULL, T0 + 1);
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 2, 1, 2,
                         only_p, &c), DS_OK);
     T_INT(c.n, 1);
@@ -3073,11 +3020,7 @@ t_sdk_trees_reused(void)
     t_sub(env, hub, "r0", "R0", "r1", "R1", 11, T0);
     t_sub(env, hub, "r1", "R1", "rk", "RK", 12, T0 + 1);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_terminate(txn, hub, t_s("r1"), t_s("\"alone\""), T0 + 2),
-          DS_OK);
-    T_INT(ds_op_purge(txn, hub, t_s("r1"), &st), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_life_again(env, hub, "r1", "\"alone\"", NULL, NULL, T0 + 2);
 
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 3, 1, 13,
                         only_r0, &c), DS_OK);
@@ -3141,7 +3084,6 @@ t_sdk_rewind_reused(void)
     t_buf_t          b;
     ds_env_t        *env;
     ds_str_t         hub;
-    ds_txn_t        *txn;
     t_named_t        c;
     ds_action_t      act[3];
     ds_status_e      st;
@@ -3164,15 +3106,10 @@ t_sdk_rewind_reused(void)
     act[1].instance_id = t_s("c1");
     T_INT(t_complete_o(env, hub, "p", 1, act, 2, T0, &st), DS_OK);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_terminate(txn, hub, t_s("p"), t_s("\"alone\""), T0 + 1),
-          DS_OK);
-    T_INT(ds_op_purge(txn, hub, t_s("p"), &st), DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_life_again(env, hub, "p", "\"alone\"", "P", NULL, T0 + 1);
 
     /* the new life names c0 and c1, whose starts are refused, and fails */
 
-    T_INT(t_start(env, hub, "p", "P", NULL, T0 + 2), DS_OK);
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 2, 1, 2,
                         only_p, &c), DS_OK);
     T_INT(c.n, 1);
@@ -3186,10 +3123,7 @@ t_sdk_rewind_reused(void)
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 3, 1, 3,
                         only_c0, &c), DS_OK);
     T_INT(c.n, 1);
-    act[0] = t_act(DS_ACT_FAIL, 0, NULL, NULL);
-    act[0].reason = t_s("\"old\"");
-    T_INT(t_complete_o(env, hub, "c0", 3, act, 1, T0 + 3, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "c0", 3, 0, "\"old\"", T0 + 3);
 
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 3, 1, 4,
                         only_c1, &c), DS_OK);
@@ -3201,10 +3135,7 @@ t_sdk_rewind_reused(void)
     T_INT(t_get(env, hub, "c0", &inst, NULL, 0), DS_OK);
     T_INT(inst.parent_created, T0);
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(ds_op_rewind(txn, hub, t_s("p"), t_s("\"again\""), T0 + 4),
-          DS_OK);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_rewind(env, hub, "p", "\"again\"", T0 + 4);
 
     T_INT(t_get(env, hub, "p", &inst, NULL, 0), DS_OK);
     T_INT(inst.status, DS_RUNNING);
@@ -3234,10 +3165,7 @@ t_sdk_rewind_reused(void)
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 5, 1, 5,
                         only_p, &c), DS_OK);
     T_INT(c.n, 1);
-    act[0] = t_act(DS_ACT_FAIL, 3, NULL, NULL);
-    act[0].reason = t_s("\"c0 failed\"");
-    T_INT(t_complete_o(env, hub, "p", 5, act, 1, T0 + 5, &st), DS_OK);
-    T_INT(st, DS_FAILED);
+    t_fail_o(env, hub, "p", 5, 3, "\"c0 failed\"", T0 + 5);
 
     t_history_text(env, hub, "p", hist, sizeof(hist));
     T(strstr(hist, T_TAKEN(0, "c0")) != NULL);

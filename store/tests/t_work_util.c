@@ -110,6 +110,36 @@ t_end(ds_txn_t *txn, int rc)
 }
 
 
+/*
+ * A claim of kind in a write txn of its own, with token tok: cb takes
+ * each item into data, which counts them in *n. DS_ERROR when that is
+ * not what the claim says it claimed.
+ */
+
+static int
+t_claim_into(ds_env_t *env, ds_str_t hub, ds_work_kind_e kind, int64_t now,
+    int64_t lease_us, size_t max, int tok, ds_claim_filter_t *f,
+    ds_work_item_cb cb, void *data, const size_t *n)
+{
+    int        rc;
+    size_t     claimed;
+    ds_txn_t  *txn;
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return DS_ERROR;
+    }
+
+    rc = ds_work_claim(txn, hub, kind, now, lease_us, max, t_tok(tok), f, cb,
+                       data, &claimed);
+
+    if (rc == DS_OK && claimed != *n) {
+        rc = DS_ERROR;
+    }
+
+    return t_end(txn, rc);
+}
+
+
 static int
 t_types_cb(void *data, uint64_t seq, ds_str_t ev)
 {
@@ -188,24 +218,10 @@ int
 t_claim_o(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
     size_t max, int tok, t_orch_t *o)
 {
-    int        rc;
-    size_t     claimed;
-    ds_txn_t  *txn;
-
     memset(o, 0, sizeof(t_orch_t));
 
-    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
-        return DS_ERROR;
-    }
-
-    rc = ds_work_claim(txn, hub, DS_WORK_ORCHESTRATION, now, lease_us, max,
-                       t_tok(tok), NULL, t_orch_cb, o, &claimed);
-
-    if (rc == DS_OK && claimed != o->n) {
-        rc = DS_ERROR;
-    }
-
-    return t_end(txn, rc);
+    return t_claim_into(env, hub, DS_WORK_ORCHESTRATION, now, lease_us,
+                        max, tok, NULL, t_orch_cb, o, &o->n);
 }
 
 
@@ -271,24 +287,10 @@ int
 t_claim_a(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
     size_t max, int tok, t_act_t *a)
 {
-    int        rc;
-    size_t     claimed;
-    ds_txn_t  *txn;
-
     memset(a, 0, sizeof(t_act_t));
 
-    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
-        return DS_ERROR;
-    }
-
-    rc = ds_work_claim(txn, hub, DS_WORK_ACTIVITY, now, lease_us, max,
-                       t_tok(tok), NULL, t_act_cb, a, &claimed);
-
-    if (rc == DS_OK && claimed != a->n) {
-        rc = DS_ERROR;
-    }
-
-    return t_end(txn, rc);
+    return t_claim_into(env, hub, DS_WORK_ACTIVITY, now, lease_us,
+                        max, tok, NULL, t_act_cb, a, &a->n);
 }
 
 
@@ -354,24 +356,10 @@ int
 t_claim_e(ds_env_t *env, ds_str_t hub, int64_t now, int64_t lease_us,
     size_t max, int tok, t_ent_t *e)
 {
-    int        rc;
-    size_t     claimed;
-    ds_txn_t  *txn;
-
     memset(e, 0, sizeof(t_ent_t));
 
-    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
-        return DS_ERROR;
-    }
-
-    rc = ds_work_claim(txn, hub, DS_WORK_ENTITY, now, lease_us, max,
-                       t_tok(tok), NULL, t_ent_cb, e, &claimed);
-
-    if (rc == DS_OK && claimed != e->n) {
-        rc = DS_ERROR;
-    }
-
-    return t_end(txn, rc);
+    return t_claim_into(env, hub, DS_WORK_ENTITY, now, lease_us,
+                        max, tok, NULL, t_ent_cb, e, &e->n);
 }
 
 
@@ -596,9 +584,7 @@ t_claim_named(ds_env_t *env, ds_str_t hub, ds_work_kind_e kind, int64_t now,
     size_t max, int tok, const char *const *names, t_named_t *c)
 {
     int                rc;
-    size_t             claimed;
     ds_str_t           list[8];
-    ds_txn_t          *txn;
     ds_claim_filter_t  f;
 
     memset(c, 0, sizeof(t_named_t));
@@ -611,19 +597,11 @@ t_claim_named(ds_env_t *env, ds_str_t hub, ds_work_kind_e kind, int64_t now,
 
     f.names = list;
 
-    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
-        return DS_ERROR;
-    }
-
-    rc = ds_work_claim(txn, hub, kind, now, 60000000, max, t_tok(tok), &f,
-                       t_named_cb, c, &claimed);
-
-    if (rc == DS_OK && claimed != c->n) {
-        rc = DS_ERROR;
-    }
+    rc = t_claim_into(env, hub, kind, now, 60000000, max, tok, &f,
+                      t_named_cb, c, &c->n);
 
     c->skipped = f.skipped;
     c->more = f.more;
 
-    return t_end(txn, rc);
+    return rc;
 }
