@@ -79,14 +79,15 @@ sub port_in_use {
     return $s ? 1 : 0;
 }
 
+# the runner's own pick: outside the range of ephemeral ports, which an
+# outgoing connection could take (and hold in TIME_WAIT) between two of
+# the many starts of nginx on this port
 sub free_port {
-    for (1 .. 50) {
-        my $p = 30000 + int(rand(20000));
-        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $p,
-                                      Listen => 1, ReuseAddr => 1, Proto => 'tcp');
-        if ($s) { close $s; return $p }
-    }
-    die "no free port\n";
+    local $ENV{TEST_NGINX_SERVER_PORT} = 1;
+    my $code = 'print Test::Nginx::Socket::pick_free_port(); POSIX::_exit(0)';
+    my $p = `'$^X' -I'$lib' -MTest::Nginx::Socket -e '$code'`;
+    $p =~ /^\d+$/ or die "no free port: $p\n";
+    return $p;
 }
 
 sub read_pid {
@@ -119,9 +120,14 @@ sub read_pid {
 
 # --- wrong expectations must fail
 {
+    File::Path::rmtree("${servroot}_kept");
     my $r = expect_failures('wrong-status.tt', 1, qr/TEST 1: .* - status code ok/);
     like($r->{out}, qr/error\.log of .*TEST 1/,
          'wrong-status.tt: the block\'s error.log is printed on failure');
+    my $kept = "${servroot}_kept/wrong-status.tt.TEST-1";
+    ok(-s "$kept.error.log" && -s "$kept.nginx.conf",
+       'wrong-status.tt: and kept with its nginx.conf');
+    File::Path::rmtree("${servroot}_kept");
 }
 expect_failures('wrong-body.tt', 3,
     qr/TEST 1: .*response_body .*\n.*TEST 2: .*response_body_like.*\n.*TEST 3: .*response_body_unlike/);
@@ -180,6 +186,96 @@ expect_failures('assertion.tt', 1,
     like($r->{out}, qr/Can't remove .*not empty/, 'servroot: says why');
     ok(-d "$servroot/unknown-dir", 'servroot: the unknown entry is kept');
     File::Path::rmtree("$servroot/unknown-dir");
+}
+
+# --- nginx that does not start: the bail out's first line is all that
+# prove shows of it, so nginx's stderr and the block's error.log are
+# printed before it (diag), and copies of error.log and nginx.conf are
+# kept where the next test file does not remove them
+{
+    File::Path::rmtree("${servroot}_kept");
+    my $r = run_fixture('start-fails.tt');
+    ok($r->{bail} && $r->{exit} != 0, 'start-fails.tt: bails out')
+        or show($r);
+    like($r->{out}, qr/^\# .*TEST 1: .* - nginx did not start \(3 attempts/m,
+         'start-fails.tt: says that nginx did not start') or show($r);
+    like($r->{out},
+         qr/^# nginx: \[emerg\] unknown directive "selftest_no_such_dir/m,
+         'start-fails.tt: nginx\'s stderr is printed outside the bail out')
+        or show($r);
+    my $kept = "${servroot}_kept/start-fails.tt.TEST-1";
+    like(slurp_file("$kept.nginx.conf") // '', qr/selftest_no_such_directive/,
+         'start-fails.tt: its nginx.conf is kept');
+    like(slurp_file("$kept.error.log") // '',
+         qr/\[emerg\] .*selftest_no_such_directive/,
+         'start-fails.tt: its error.log is kept');
+    File::Path::rmtree("${servroot}_kept");
+}
+
+# --- an nginx that does not exit in time after QUIT (a worker waits for
+# a request whose header has not all come) is killed, with a warning
+# that names the file and block, and what its log got meanwhile
+{
+    my $r = run_fixture('slow-quit.tt');
+    is($r->{exit}, 0, 'slow-quit.tt: passes') or show($r);
+    like($r->{out}, qr/^WARNING:\ \S+slow-quit\.tt\ TEST\ 1:\ .*\ -\ nginx\ \d+
+                       \ did\ not\ exit\ within\ 0\.5s\ after\ QUIT;
+                       \ killing\ it$/mx,
+         'slow-quit.tt: the warning names the file and the block')
+        or show($r);
+    like($r->{out}, qr/^\# --- what error\.log got after the QUIT/m,
+         'slow-quit.tt: and prints what nginx logged after the QUIT')
+        or show($r);
+    ok(!port_in_use(), 'slow-quit.tt: nginx killed');
+}
+
+# --- randomized ports are never in the kernel's range of ephemeral ports,
+# which outgoing connections (nginx's to PostgreSQL) take theirs from
+{
+    local %ENV = %ENV;
+    delete $ENV{$_} for grep { /^TEST_NGINX_/ } keys %ENV;
+    $ENV{TEST_NGINX_RANDOMIZE} = 1;
+    $ENV{TEST_NGINX_SERVROOT} = $servroot;
+    my $code = 'print join(" ", $Test::Nginx::Socket::ServerPort, '
+             . 'map { Test::Nginx::Socket::pick_free_port() } 1 .. 300); '
+             . 'POSIX::_exit(0)';
+    my @ports = split ' ', `'$^X' -I'$lib' -MTest::Nginx::Socket -e '$code'`;
+    my ($lo, $hi) = split ' ',
+        slurp_file('/proc/sys/net/ipv4/ip_local_port_range') // '32768 60999';
+    is(scalar @ports, 301, 'pick_free_port: 301 ports');
+    is_deeply([grep { $_ >= $lo && $_ <= $hi } @ports], [],
+              "pick_free_port: none of them in $lo-$hi");
+    is_deeply([grep { $_ < 10000 || $_ > 65535 } @ports], [],
+              'pick_free_port: none below 10000');
+}
+
+# --- what holds a port that nginx cannot bind: a listener, and a
+# connection closed from its own end (TIME_WAIT), which bind() refuses
+# even with SO_REUSEADDR
+{
+    my $l = IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, ReuseAddr => 1);
+    my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $l->sockport);
+    my $a = $l->accept;
+    my ($lp, $cp) = ($l->sockport, $c->sockport);
+    close $c;
+    select undef, undef, undef, 0.05;
+    close $a;
+    select undef, undef, undef, 0.05;
+    my $code = 'print map { "$_\n" } '
+             . 'map { Test::Nginx::Socket::port_sockets($_) } '
+             . "$lp, $cp; POSIX::_exit(0)";
+    local $ENV{TEST_NGINX_SERVER_PORT} = $port;
+    my $out = `'$^X' -I'$lib' -MTest::Nginx::Socket -e '$code'`;
+    like($out, qr/^LISTEN 127\.0\.0\.1:$lp -> 0\.0\.0\.0:0 \(pid $$: /m,
+         'port_sockets: a listener, with its process') or diag($out);
+    like($out, qr/^TIME_WAIT 127\.0\.0\.1:$cp -> 127\.0\.0\.1:$lp$/m,
+         'port_sockets: a closed connection in TIME_WAIT') or diag($out);
+    my $b = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => $cp, ReuseAddr => 1);
+    ok(!$b, 'a TIME_WAIT of an outgoing connection refuses bind() with '
+            . 'SO_REUSEADDR');
 }
 
 # --- the three ways the real runner is matched, so that a test file that
@@ -301,6 +397,12 @@ SKIP: {
     my $r = run_fixture('only.tt', TEST_NGINX_USE_VALGRIND => '--tool=none');
     is($r->{exit}, 0, 'only.tt under valgrind: passes') or show($r);
     ok(!port_in_use(), 'only.tt under valgrind: nginx stopped at exit');
+}
+
+sub slurp_file {
+    open my $fh, '<', shift or return undef;
+    local $/;
+    return scalar <$fh>;
 }
 
 sub zombie {

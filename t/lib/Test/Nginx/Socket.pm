@@ -151,6 +151,7 @@ our $StartedByUs    = 0;
 our ($NginxVersion, $OpenSSLVersion, $NginxVFull);
 our $ShutdownBlock;           # its --- shutdown_error_log is still unchecked
 our $ShutdownLogPos = 0;      # error.log offset after that block's requests
+our $NginxBlockName;          # the block that started the running nginx
 our %RandPorts;
 
 sub repeat_each (@) {
@@ -319,9 +320,40 @@ sub eval_in_util {
     return eval "package Test::Nginx::Util;\n#line 1 \"--- $section\"\n$code";
 }
 
+# The ports a randomized run listens on are picked outside the kernel's
+# range of ephemeral ports (ip_local_port_range), which every outgoing
+# connection takes its local port from: nginx's to PostgreSQL, psql's,
+# the client's.  A port picked inside it could be taken by such a
+# connection between the pick and nginx's start (between two blocks,
+# whenever nginx restarts), and a connection closed from its own end
+# then holds the port for a minute in TIME_WAIT, which bind() refuses
+# even with SO_REUSEADDR: nginx could not start for longer than the
+# start is retried.  The check below only sees the port as it is now.
+sub port_ranges {
+    my ($lo, $hi) = (32768, 60999);
+    if (open my $fh, '<', '/proc/sys/net/ipv4/ip_local_port_range') {
+        my ($l, $h) = split ' ', (<$fh> // '');
+        ($lo, $hi) = ($l, $h) if defined $h && $l =~ /^\d+$/ && $h =~ /^\d+$/;
+        close $fh;
+    }
+    my @r = grep { $_->[1] - $_->[0] >= 1000 }
+            ([10000, List::Util::min($lo - 1, 65535)],
+             [List::Util::max($hi + 1, 10000), 65535]);
+    # every port is ephemeral: pick among them, as nothing else is left
+    return @r ? @r : ([20000, 59999]);
+}
+
 sub pick_free_port {
+    my @ranges = port_ranges();
+    my $size = List::Util::sum(map { $_->[1] - $_->[0] + 1 } @ranges);
     for (1 .. 100) {
-        my $port = 20000 + int(rand(40000));
+        my $n = int(rand($size));
+        my $port;
+        for my $r (@ranges) {
+            my $len = $r->[1] - $r->[0] + 1;
+            if ($n < $len) { $port = $r->[0] + $n; last }
+            $n -= $len;
+        }
         my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
                                       LocalPort => $port, Proto => 'tcp',
                                       Listen => 1, ReuseAddr => 1);
@@ -656,6 +688,7 @@ sub kill_process {
     my $pid = shift;
     my $sig = $FastShutdown ? 'TERM' : 'QUIT';
     warn "sending $sig to nginx $pid\n" if $Verbose;
+    my $log_pos = (-s $ErrLogFile) // 0;
     kill $sig, $pid;
     my $deadline = Time::HiRes::time() + $Timeout;
     my $step = $TestNginxSleep > 0 ? $TestNginxSleep : 0.005;
@@ -665,7 +698,17 @@ sub kill_process {
         $step *= 1.5 if $step < 0.1;
     }
     return unless is_running($pid);
-    warn "WARNING: nginx $pid did not exit within ${Timeout}s after $sig; killing it\n";
+    # which file and block it was, and what nginx logged since the signal
+    # (prove -j mixes the stderr of the files it runs at once)
+    my $whose = defined $NginxBlockName ? "$NginxBlockName - " : "$0 - ";
+    warn "WARNING: ${whose}nginx $pid did not exit within ${Timeout}s after "
+         . "$sig; killing it\n";
+    my @since = split /^/m, slurp($ErrLogFile, $log_pos) // '';
+    @since = @since[-40 .. -1] if @since > 40;
+    Test::More::diag("--- what error.log got after the $sig (last "
+                     . scalar(@since) . " lines):\n" . join('', @since)
+                     . "--- end of error.log")
+        if !$InSubprocess;
     # nginx leads its own process group when daemonized (setsid), and so
     # does our valgrind child (setpgrp); kill the whole group then.
     my $pgrp = getpgrp($pid);
@@ -718,7 +761,7 @@ sub start_nginx {
             exec @vg, @cmd or POSIX::_exit(127);
         }
         $ChildPid = $pid;
-        $ValgrindBlockName = $name;
+        $ValgrindBlockName = $NginxBlockName = $name;
         $NginxRunning = $StartedByUs = 1;
         Time::HiRes::sleep($TestNginxSleep);
         return 1;
@@ -737,19 +780,119 @@ sub start_nginx {
         if ($code == 0) {
             print STDERR $stderr if length $stderr;
             $NginxRunning = $StartedByUs = 1;
+            $NginxBlockName = $name;
             Time::HiRes::sleep($TestNginxSleep);
             return 1;
         }
         my $transient = $stderr =~ /Address already in use|bind\(\) to .* failed/i;
         my $elapsed = Time::HiRes::time() - $started;
         if ((!$transient && $attempts >= 3) || $elapsed >= 30) {
+            start_failed($name, $stderr, $attempts, $elapsed);
             bail_out("$name - Cannot start nginx using command \"@cmd\" "
-                     . "(exit code $code):\n$stderr");
+                     . "(exit code $code, $attempts attempts in "
+                     . sprintf('%.0f', $elapsed) . " s):\n$stderr");
         }
         $delay += 0.1;
         $delay = 1 if $delay > 1;
         Time::HiRes::sleep($transient ? $delay : 0.05);
     }
+}
+
+# nginx did not start: show why before the bail out.  prove prints only
+# the first line of a bail out's message, so nginx's stderr (which the
+# real runner leaves on the terminal) is printed here, with what holds a
+# port that nginx could not bind, the error.log of the block, and a copy
+# of that log and nginx.conf where the next test file does not remove
+# them (a lane of util/prove-lanes.sh reuses its servroot).
+sub start_failed {
+    my ($name, $stderr, $attempts, $elapsed) = @_;
+    my $msg = "$name - nginx did not start ($attempts attempts in "
+            . sprintf('%.1f', $elapsed) . " s); its stderr:\n"
+            . (length $stderr ? $stderr : "(nothing)\n");
+    my %ports = map { $_ => 1 } $stderr =~ /bind\(\) to \S*?:(\d+) failed/g;
+    for my $port (sort { $a <=> $b } keys %ports) {
+        my @held = port_sockets($port);
+        $msg .= "sockets on port $port now:"
+              . (@held ? join('', map { "\n  $_" } @held) : ' none') . "\n";
+    }
+    Test::More::diag($msg);
+    # each attempt logs the same lines again: the last ones say enough,
+    # and the copy kept below has them all
+    diag_block_log($name, 40);
+    keep_logs($name);
+    append_error_log($name);
+}
+
+# The sockets (TCP, IPv4 and IPv6) whose local port is $port, from /proc:
+# their state, addresses and, when a process still has one open, its pid
+# and command.  A TIME_WAIT belongs to no process any more.
+sub port_sockets {
+    my $port = shift;
+    my %state = ('01', 'ESTABLISHED', '02', 'SYN_SENT', '03', 'SYN_RECV',
+                 '04', 'FIN_WAIT1', '05', 'FIN_WAIT2', '06', 'TIME_WAIT',
+                 '07', 'CLOSE', '08', 'CLOSE_WAIT', '09', 'LAST_ACK',
+                 '0A', 'LISTEN', '0B', 'CLOSING');
+    my (@found, %by_inode);
+    for my $table ('/proc/net/tcp', '/proc/net/tcp6') {
+        open my $fh, '<', $table or next;
+        <$fh>;
+        while (my $l = <$fh>) {
+            my @f = split ' ', $l;
+            my ($local, $remote, $st, $inode) = @f[1, 2, 3, 9];
+            next unless defined $inode && $local =~ /:([0-9A-F]{4})$/
+                        && hex($1) == $port;
+            my $s = { text => ($state{$st} // $st) . ' '
+                              . proc_addr($local) . ' -> '
+                              . proc_addr($remote) };
+            push @found, $s;
+            push @{ $by_inode{$inode} }, $s if $inode;
+        }
+        close $fh;
+    }
+    if (%by_inode) {
+        for my $fd (glob('/proc/[0-9]*/fd/*')) {
+            my $to = readlink($fd) // next;
+            my ($inode) = $to =~ /^socket:\[(\d+)\]$/ or next;
+            my $socks = $by_inode{$inode} or next;
+            my ($pid) = $fd =~ m{^/proc/(\d+)/};
+            my $cmd = slurp("/proc/$pid/cmdline") // '';
+            $cmd =~ s/\0+$//;
+            $cmd =~ tr/\0/ /;
+            $_->{text} .= " (pid $pid: $cmd)" for @$socks;
+        }
+    }
+    return map { $_->{text} } @found;
+}
+
+# "0100007F:0050" (an address of /proc/net/tcp) as 127.0.0.1:80; an
+# IPv6 one stays in hex, with its port in decimal
+sub proc_addr {
+    my ($addr, $port) = split /:/, shift;
+    $port = hex $port;
+    return join('.', reverse map { hex } $addr =~ /(..)/g) . ":$port"
+        if length $addr == 8;
+    return "[$addr]:$port";
+}
+
+# A copy of the block's error.log and nginx.conf in <servroot>_kept/,
+# named after the test file and the block, e.g.
+# t/servroot_kept/150-terminate-suspend-resume.TEST-1.error.log
+sub keep_logs {
+    my $name = shift;
+    my $dir = "${ServRoot}_kept";
+    my ($base) = $0 =~ m{([^/]+?)(?:\.t)?$};
+    my ($n) = $name =~ /\bTEST (\d+)/;
+    my $stem = "$dir/$base" . (defined $n ? ".TEST-$n" : '');
+    my @kept;
+    File::Path::mkpath($dir);
+    for my $f ([$ErrLogFile, 'error.log'], [$ConfFile, 'nginx.conf']) {
+        my $text = slurp($f->[0]);
+        next unless defined $text;
+        open my $fh, '>', "$stem.$f->[1]" or next;
+        print $fh $text;
+        close $fh and push @kept, "$stem.$f->[1]";
+    }
+    Test::More::diag("kept for later: @kept") if @kept;
 }
 
 # In the child, just before exec'ing nginx (or valgrind): the preload that
@@ -1314,25 +1457,33 @@ sub run_test ($) {
 
     if (failures_so_far() > $fails_before) {
         diag_block_log($name);
+        keep_logs($name);
     }
-    if ($ENV{TEST_NGINX_ERROR_LOG}) {
-        my $part = slurp($ErrLogFile, $BlockLogStart);
-        if (defined $part && open my $fh, '>>', $ENV{TEST_NGINX_ERROR_LOG}) {
-            print $fh "=== $name\n", $part;
-            close $fh;
-        }
+    append_error_log($name);
+}
+
+# TEST_NGINX_ERROR_LOG: the block's part of error.log is added to it
+sub append_error_log {
+    my $name = shift;
+    return unless $ENV{TEST_NGINX_ERROR_LOG};
+    my $part = slurp($ErrLogFile, $BlockLogStart);
+    if (defined $part && open my $fh, '>>', $ENV{TEST_NGINX_ERROR_LOG}) {
+        print $fh "=== $name\n", $part;
+        close $fh;
     }
 }
 
 sub diag_block_log {
-    my $name = shift;
+    my ($name, $max) = @_;
     my $log = slurp($ErrLogFile, $BlockLogStart);
     return unless defined $log && length $log;
     my @lines = split /^/m, $log;
     my $head = "error.log of $name";
-    if ($DiagLogLines && @lines > $DiagLogLines) {
-        $head .= " (last $DiagLogLines of " . scalar(@lines) . " lines)";
-        @lines = @lines[-$DiagLogLines .. -1];
+    $max = $DiagLogLines
+        if !defined $max || ($DiagLogLines && $DiagLogLines < $max);
+    if ($max && @lines > $max) {
+        $head .= " (last $max of " . scalar(@lines) . " lines)";
+        @lines = @lines[-$max .. -1];
     }
     Test::More::diag("--- $head:\n" . join('', @lines) . "--- end of error.log");
 }
