@@ -304,6 +304,10 @@ ds_env_close(ds_env_t *env)
  * map in mdb_env_sync() first, which a remap in another thread
  * (ds_map_adopt()) would pull from under it; the file descriptor needs
  * no map, so no lock, and no remap waits behind a flush.
+ *
+ * A failed flush stops the writes as ds_txn_flush()'s does: the kernel
+ * may have dropped the pages it was to write, and later commits would
+ * rest on them. errno is kept for the caller.
  */
 
 int
@@ -315,7 +319,13 @@ ds_env_sync(ds_env_t *env)
         return DS_ERROR;
     }
 
-    return dsi_fdatasync(fd) == 0 ? DS_OK : DS_ERROR;
+    if (dsi_fdatasync(fd) == 0) {
+        return DS_OK;
+    }
+
+    __atomic_store_n(env->stop, 1, __ATOMIC_RELEASE);
+
+    return DS_ERROR;
 }
 
 

@@ -39,10 +39,12 @@
  *
  * A sync=off store is flushed every flush_ms by a task, when anything was
  * written since the last flush; a host without threads does not flush
- * (the kernel does).
+ * (the kernel does). A failed flush stops the writes, as with sync=on
+ * (ds_env_sync()).
  */
 
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +103,7 @@ typedef struct {
     int64_t             committed;      /* in mdb_txn_commit, µs */
     int                 redone;
     int                 sync_rc;
+    int                 sync_errno;     /* of a failed flush */
     char                error[DS_STORE_LOG_LEN];  /* LMDB's, of a failure */
 
     unsigned            gate_waits;     /* tries since the gate was free */
@@ -140,6 +143,7 @@ static void dsi_lmdb_reverse(dsi_lmdb_done_t *done);
 static void dsi_lmdb_task_work(ds_event_t *ev);
 static void dsi_lmdb_task_done(ds_event_t *ev);
 static void dsi_lmdb_apply_handler(ds_event_t *ev);
+static void dsi_lmdb_stop_log(dsi_lmdb_t *lm);
 static void dsi_lmdb_flush_handler(ds_event_t *ev);
 static void dsi_lmdb_sync_work(ds_event_t *ev);
 static void dsi_lmdb_sync_done(ds_event_t *ev);
@@ -681,19 +685,8 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
                       done->n, st->name, done->error);
     }
 
-    /*
-     * a failed flush, of this process or another, stops the store's
-     * writes (ds_env.c): once in each process, an alert says what to do
-     */
-
-    if (failed && !lm->stop_logged && dsi_env_stopped(lm->env)) {
-        lm->stop_logged = 1;
-        dsi_store_log(st, DS_LOG_ALERT, "durable: store \"%s\" takes no "
-                      "writes from now on: a flush of it failed, in this "
-                      "process or another, so what is on disk may be "
-                      "behind what was committed; stop nginx, check the "
-                      "store (durable check) before starting it again",
-                      st->name);
+    if (failed && dsi_env_stopped(lm->env)) {
+        dsi_lmdb_stop_log(lm);
     }
 
     if (unavailable && done->error[0] != '\0') {
@@ -904,6 +897,29 @@ dsi_lmdb_apply_handler(ds_event_t *ev)
 }
 
 
+/*
+ * A failed flush, of this process or another, stops the store's writes
+ * (ds_env.c): once in each process, an alert says what to do
+ */
+
+static void
+dsi_lmdb_stop_log(dsi_lmdb_t *lm)
+{
+    if (lm->stop_logged) {
+        return;
+    }
+
+    lm->stop_logged = 1;
+
+    dsi_store_log(lm->store, DS_LOG_ALERT, "durable: store \"%s\" takes no "
+                  "writes from now on: a flush of it failed, in this "
+                  "process or another, so what is on disk may be behind "
+                  "what was committed; stop nginx, check the store "
+                  "(durable check) before starting it again",
+                  lm->store->name);
+}
+
+
 static void
 dsi_lmdb_flush_handler(ds_event_t *ev)
 {
@@ -933,6 +949,7 @@ dsi_lmdb_sync_work(ds_event_t *ev)
     dsi_lmdb_t  *lm = ev->data;
 
     lm->sync_rc = ds_env_sync(lm->env);
+    lm->sync_errno = (lm->sync_rc == DS_OK) ? 0 : errno;
 }
 
 
@@ -947,11 +964,18 @@ dsi_lmdb_sync_done(ds_event_t *ev)
     dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\" flushed: "
                   "%d", lm->store->name, lm->sync_rc);
 
-    if (lm->sync_rc != DS_OK) {
-        dsi_store_log(lm->store, DS_LOG_ALERT, "durable: flushing store "
-                      "\"%s\" failed: %s", lm->store->name,
-                      ds_strerror(lm->sync_rc));
+    if (lm->sync_rc == DS_OK) {
+        return;
     }
+
+    /* the writes stop as with sync=on (ds_env_sync()): said once here */
+
+    dsi_store_log(lm->store, DS_LOG_ALERT, "durable: flushing store \"%s\" "
+                  "failed: %s", lm->store->name,
+                  lm->sync_errno ? strerror(lm->sync_errno)
+                                 : ds_strerror(lm->sync_rc));
+
+    dsi_lmdb_stop_log(lm);
 }
 
 

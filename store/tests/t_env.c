@@ -37,6 +37,7 @@ static void t_env_resize_nested(void);
 static void t_env_flush(void);
 static void t_env_flush_shared(void);
 static void t_env_flush_lmdb(void);
+static void t_env_flush_off(void);
 static void t_grow_elsewhere(const char *dir);
 static int t_count_instances(ds_env_t *env, ds_str_t hub);
 static int t_start_at(ds_env_t *env, const char *id, const char *input,
@@ -64,6 +65,7 @@ t_env(void)
     t_env_flush();
     t_env_flush_shared();
     t_env_flush_lmdb();
+    t_env_flush_off();
 }
 
 
@@ -1467,22 +1469,35 @@ t_own_fdatasync(int fd)
 }
 
 
-/* a sync=on env on dir that shares the stop word with others */
+/* ds_env_open() of an env on dir with the stop word stop (NULL: its own) */
 
-static ds_env_t *
-t_open_stop(const char *dir, int *stop)
+static int
+t_open_word(ds_env_t **envp, const char *dir, int *stop, ds_sync_e sync,
+    char *err, size_t errlen)
 {
-    char           err[256];
-    ds_env_t      *env;
     ds_env_conf_t  conf;
 
     memset(&conf, 0, sizeof(ds_env_conf_t));
     conf.path = dir;
     conf.map_size = 64 * 1024 * 1024;
-    conf.sync = DS_SYNC_FULL;
+    conf.sync = sync;
     conf.stop = stop;
 
-    if (ds_env_open(&env, &conf, err, sizeof(err)) != DS_OK) {
+    return ds_env_open(envp, &conf, err, errlen);
+}
+
+
+/* a sync=on env on dir that shares the stop word with others */
+
+static ds_env_t *
+t_open_stop(const char *dir, int *stop)
+{
+    char       err[256];
+    ds_env_t  *env;
+
+    if (t_open_word(&env, dir, stop, DS_SYNC_FULL, err, sizeof(err))
+        != DS_OK)
+    {
         fprintf(stderr, "ds_env_open: %s\n", err);
         abort();
     }
@@ -1717,3 +1732,63 @@ t_env_flush_lmdb(void)
     dsi_fdatasync = fdatasync;
     t_rmdir(dir);
 }
+
+
+/*
+ * sync=off: the store's flush, every flush= (ds_env_sync(), in a task),
+ * stops the writes when it fails, as a failed flush of sync=on does: the
+ * kernel may have dropped the pages it was to write, and later commits
+ * would rest on them. errno is the flush's.
+ */
+
+static void
+t_env_flush_off(void)
+{
+    int        *stop;
+    char       *dir;
+    ds_env_t   *env;
+
+    dsi_fdatasync = t_own_fdatasync;
+    t_flush_errno = 0;
+
+    stop = t_shared_word();
+    dir = t_tmpdir();
+
+    T_INT(t_open_word(&env, dir, stop, DS_SYNC_NONE, NULL, 0), DS_OK);
+
+    /* a commit flushes nothing; the flush does */
+    t_own_flushes = 0;
+    T_INT(t_start_one(env, "o1"), DS_OK);
+    T_INT(t_own_flushes, 0);
+    T_INT(ds_env_sync(env), DS_OK);
+    T_INT(t_own_flushes, 1);
+    T_INT(*stop, 0);
+    T_INT(t_start_one(env, "o2"), DS_OK);
+
+    t_flush_errno = EIO;
+    errno = 0;
+    T_INT(ds_env_sync(env), DS_ERROR);
+    T_INT(errno, EIO);
+    t_flush_errno = 0;
+
+    T_INT(*stop, 1);
+
+    /* o2 was committed, only the flush failed: it is read */
+    t_env_check_stopped(env, 2);
+
+    /* the disk answers again: still no write */
+    T_INT(ds_env_sync(env), DS_OK);
+    t_env_check_stopped(env, 2);
+    ds_env_close(env);
+
+    /* opened with a word of its own (nginx started again): writes go on */
+    T_INT(t_open_word(&env, dir, NULL, DS_SYNC_NONE, NULL, 0), DS_OK);
+    T_INT(t_start_one(env, "o3"), DS_OK);
+    T_INT(t_count_instances(env, t_s("Hub")), 3);
+    ds_env_close(env);
+
+    (void) munmap(stop, sizeof(int));
+    dsi_fdatasync = fdatasync;
+    t_rmdir(dir);
+}
+
