@@ -74,7 +74,7 @@ int
 ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
     size_t err_len)
 {
-    int          rc, dead, i;
+    int          rc, dead, i, stopped;
     unsigned     flags, created;
     MDB_val      key, val;
     MDB_txn     *txn;
@@ -172,8 +172,18 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
         goto failed;
     }
 
+    /*
+     * A flush of the store failed before, in another process sharing the
+     * stop word (a reload's new worker opens it after an old one's
+     * failed): the open writes nothing, so its txn is a read txn, and a
+     * store that needs a write to open (a db or the counts missing) is
+     * not opened
+     */
+
+    stopped = dsi_env_stopped(env);
+
     step = "mdb_txn_begin()";
-    rc = mdb_txn_begin(env->env, NULL, 0, &txn);
+    rc = mdb_txn_begin(env->env, NULL, stopped ? MDB_RDONLY : 0, &txn);
     if (rc != 0) {
         goto failed;
     }
@@ -183,6 +193,11 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
 
     for (i = 0; i < DS_DB_COUNTS; i++) {
         rc = mdb_dbi_open(txn, ds_db_names[i], 0, &env->dbi[i]);
+
+        if (rc == MDB_NOTFOUND && stopped) {
+            mdb_txn_abort(txn);
+            goto stopped;
+        }
 
         if (rc == MDB_NOTFOUND) {
             rc = mdb_dbi_open(txn, ds_db_names[i], MDB_CREATE, &env->dbi[i]);
@@ -216,6 +231,11 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
 
     rc = mdb_get(txn, env->main_dbi, &key, &val);
 
+    if (rc == MDB_NOTFOUND && stopped) {
+        mdb_txn_abort(txn);
+        goto stopped;
+    }
+
     if (rc == MDB_NOTFOUND) {
         step = "building the counts";
         rc = (created & (1u << DS_DB_BY_STATUS)) ? 0
@@ -238,7 +258,9 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
         goto failed;
     }
 
-    if (env->flush_meta && ds_env_sync(env) != DS_OK) {
+    /* a read txn's commit wrote nothing to flush */
+
+    if (env->flush_meta && !stopped && ds_env_sync(env) != DS_OK) {
         step = "fdatasync()";
         rc = errno ? errno : EIO;
         goto failed;
@@ -271,6 +293,19 @@ failed:
     free(env);
 
     return rc == MDB_MAP_FULL ? DS_FULL : DS_ERROR;
+
+stopped:
+
+    snprintf(err, err_len, "cannot open store \"%s\": opening it needs a "
+             "write (a database or the counts are missing), and a flush of "
+             "it failed before, in this process or another that has it "
+             "open, so it takes no writes", conf->path);
+
+    mdb_env_close(env->env);
+    free(env->path);
+    free(env);
+
+    return DS_ERROR;
 }
 
 
