@@ -54,6 +54,10 @@
 #include "ds_internal.h"
 
 
+/* the writes a stopped store refuses: logged once a second at most */
+int64_t  dsi_refused_log = 1000000;
+
+
 /* writes=loop: gate tries posted to the next iteration before a timer */
 #define DSI_LMDB_GATE_POSTS  3
 
@@ -108,6 +112,10 @@ typedef struct {
 
     unsigned            gate_waits;     /* tries since the gate was free */
 
+    /* the writes the stop refused: dsi_lmdb_refused() */
+    int64_t             refused_at;     /* last logged, ds_time_mono() */
+    size_t              refused;        /* since, not logged */
+
     /*
      * set at open; the task reads it while the loop changes the flags
      * below, so it is not one of them (bits of one word)
@@ -144,6 +152,8 @@ static void dsi_lmdb_task_work(ds_event_t *ev);
 static void dsi_lmdb_task_done(ds_event_t *ev);
 static void dsi_lmdb_apply_handler(ds_event_t *ev);
 static void dsi_lmdb_stop_log(dsi_lmdb_t *lm);
+static void dsi_lmdb_refused(dsi_lmdb_t *lm, size_t failed, size_t n,
+    const char *error);
 static void dsi_lmdb_flush_handler(ds_event_t *ev);
 static void dsi_lmdb_sync_work(ds_event_t *ev);
 static void dsi_lmdb_sync_done(ds_event_t *ev);
@@ -680,9 +690,14 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
     /* the text the ops' answers cannot carry: once for the batch */
 
     if (failed && done->error[0] != '\0') {
-        dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
-                      "writes to store \"%s\" failed: %s", failed,
-                      done->n, st->name, done->error);
+        if (dsi_env_refused(done->error)) {
+            dsi_lmdb_refused(lm, failed, done->n, done->error);
+
+        } else {
+            dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
+                          "writes to store \"%s\" failed: %s", failed,
+                          done->n, st->name, done->error);
+        }
     }
 
     if (failed && dsi_env_stopped(lm->env)) {
@@ -917,6 +932,56 @@ dsi_lmdb_stop_log(dsi_lmdb_t *lm)
                   "what was committed; stop nginx, check the store "
                   "(durable check) before starting it again",
                   lm->store->name);
+}
+
+
+/*
+ * The writes of a stopped store fail, each batch of them, as long as the
+ * process runs: under load a line for each would flood the log. The
+ * first is logged as other failed batches are, then one at most every
+ * dsi_refused_log µs, with the count of the writes refused since the
+ * last (those of batches not logged wait for the next that is).
+ */
+
+static void
+dsi_lmdb_refused(dsi_lmdb_t *lm, size_t failed, size_t n, const char *error)
+{
+    int64_t      now;
+    ds_store_t  *st;
+
+    st = lm->store;
+    now = ds_time_mono();
+
+    if (lm->refused_at != 0 && now - lm->refused_at < dsi_refused_log) {
+        lm->refused += failed;
+        return;
+    }
+
+    if (lm->refused == 0) {
+        dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
+                      "writes to store \"%s\" failed: %s", failed, n,
+                      st->name, error);
+
+    } else {
+        dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
+                      "writes to store \"%s\" failed, and %zu more since "
+                      "the last such line (one a second at most): %s",
+                      failed, n, st->name, lm->refused, error);
+    }
+
+    lm->refused_at = now ? now : 1;
+    lm->refused = 0;
+}
+
+
+/* whether the store's writes are stopped (ds_store_stopped()) */
+
+int
+dsi_lmdb_stopped(ds_store_t *st)
+{
+    dsi_lmdb_t  *lm = st->be;
+
+    return lm != NULL && lm->env != NULL && dsi_env_stopped(lm->env);
 }
 
 

@@ -93,6 +93,7 @@ static void t_store_overlap_no_lock_cb(void);
 static void t_store_lock_told_held(void);
 static void t_store_flush(void);
 static void t_store_flush_fails(void);
+static void t_store_stopped_log(void);
 static void t_store_late_reads(void);
 static void t_store_read_freed(void);
 static void t_store_more_read(void);
@@ -155,6 +156,7 @@ t_store(void)
     t_store_lock_told_held();
     t_store_flush();
     t_store_flush_fails();
+    t_store_stopped_log();
     t_store_late_reads();
     t_store_read_freed();
     t_store_more_read();
@@ -1019,6 +1021,7 @@ t_store_flush_fails(void)
     st = t_store_open(&h, dir, DS_WRITES_LOOP, DS_SYNC_NONE, 100);
 
     T_INT(t_store_write(&s, st, &h, "f1"), DS_OK);
+    T_INT(ds_store_stopped(st), 0);
 
     /* evs: task, apply, sync, flush */
     saved = dsi_fdatasync;
@@ -1033,10 +1036,84 @@ t_store_flush_fails(void)
 
     T_INT(h.alert_lines, 2);
     T(strstr(h.alert, "takes no writes from now on") != NULL);
+    T_INT(ds_store_stopped(st), 1);
 
     T_INT(t_store_write(&s, st, &h, "f2"), DS_ERROR);
     T_INT(t_store_write(&s, st, &h, "f3"), DS_ERROR);
     T_INT(h.alert_lines, 2);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/*
+ * A stopped store refuses every write: the first refused batch is logged
+ * at error as other failed batches are, then one line a second at most
+ * (dsi_refused_log), with the count of the writes refused since. Other
+ * failed batches are logged each.
+ */
+
+static void
+t_store_stopped_log(void)
+{
+    int               stop;
+    char             *dir;
+    int64_t           saved;
+    t_sop_t           s;
+    t_host_t          h;
+    ds_store_t       *st;
+    ds_store_conf_t   conf;
+
+    dir = t_tmpdir();
+    stop = 0;
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "t";
+    conf.backend = DS_BACKEND_LMDB;
+    conf.env.path = dir;
+    conf.env.map_size = 16 * 1024 * 1024;
+    conf.env.sync = DS_SYNC_NONE;
+    conf.env.stop = &stop;
+    conf.writes = DS_WRITES_LOOP;
+
+    st = t_store_open_conf(&h, &conf);
+
+    T_INT(t_store_write(&s, st, &h, "l1"), DS_OK);
+
+    /* another process's flush failed */
+    stop = 1;
+
+    T_INT(t_store_write(&s, st, &h, "l2"), DS_ERROR);
+    T_INT(h.err_lines, 1);
+    T(strstr(h.err, "1 of a batch of 1 writes to store \"t\" failed: "
+                    "beginning a txn: a flush of the store failed") != NULL);
+    T_INT(h.alert_lines, 1);
+    T(strstr(h.alert, "takes no writes from now on") != NULL);
+
+    T_INT(t_store_write(&s, st, &h, "l3"), DS_ERROR);
+    T_INT(t_store_write(&s, st, &h, "l4"), DS_ERROR);
+    T_INT(t_store_write(&s, st, &h, "l5"), DS_ERROR);
+    T_INT(h.err_lines, 1);
+    T_INT(h.alert_lines, 1);
+
+    /* the interval has passed: the next says how many were not logged */
+    saved = dsi_refused_log;
+    dsi_refused_log = 0;
+
+    T_INT(t_store_write(&s, st, &h, "l6"), DS_ERROR);
+    T_INT(h.err_lines, 2);
+    T(strstr(h.err, "1 of a batch of 1 writes to store \"t\" failed, and 3 "
+                    "more since the last such line") != NULL);
+    T(strstr(h.err, "a flush of the store failed") != NULL);
+
+    T_INT(t_store_write(&s, st, &h, "l7"), DS_ERROR);
+    T_INT(h.err_lines, 3);
+    T(strstr(h.err, "1 of a batch of 1 writes to store \"t\" failed: ")
+      != NULL);
+
+    dsi_refused_log = saved;
+    T_INT(h.alert_lines, 1);
 
     ds_store_close(st);
     t_rmdir(dir);
