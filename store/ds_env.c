@@ -69,12 +69,18 @@ int  (*dsi_yield)(void) = sched_yield;
 /* in the main db, with the counts: a hub is never empty, so never this */
 static const char   ds_counts_mark[] = "\0counts-1";
 
+/* a write txn refused after a failed flush (dsi_env_refused()) */
+static const char   ds_stopped_text[] = "beginning a txn: a flush of the "
+    "store failed before, in this process or another that has it open, "
+    "so what is on disk may be behind what was committed; writes are "
+    "refused until the store is opened again";
+
 
 int
 ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
     size_t err_len)
 {
-    int          rc, dead, i;
+    int          rc, dead, i, stopped;
     unsigned     flags, created;
     MDB_val      key, val;
     MDB_txn     *txn;
@@ -172,8 +178,18 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
         goto failed;
     }
 
+    /*
+     * A flush of the store failed before, in another process sharing the
+     * stop word (a reload's new worker opens it after an old one's
+     * failed): the open writes nothing, so its txn is a read txn, and a
+     * store that needs a write to open (a db or the counts missing) is
+     * not opened
+     */
+
+    stopped = dsi_env_stopped(env);
+
     step = "mdb_txn_begin()";
-    rc = mdb_txn_begin(env->env, NULL, 0, &txn);
+    rc = mdb_txn_begin(env->env, NULL, stopped ? MDB_RDONLY : 0, &txn);
     if (rc != 0) {
         goto failed;
     }
@@ -183,6 +199,11 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
 
     for (i = 0; i < DS_DB_COUNTS; i++) {
         rc = mdb_dbi_open(txn, ds_db_names[i], 0, &env->dbi[i]);
+
+        if (rc == MDB_NOTFOUND && stopped) {
+            mdb_txn_abort(txn);
+            goto stopped;
+        }
 
         if (rc == MDB_NOTFOUND) {
             rc = mdb_dbi_open(txn, ds_db_names[i], MDB_CREATE, &env->dbi[i]);
@@ -216,6 +237,11 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
 
     rc = mdb_get(txn, env->main_dbi, &key, &val);
 
+    if (rc == MDB_NOTFOUND && stopped) {
+        mdb_txn_abort(txn);
+        goto stopped;
+    }
+
     if (rc == MDB_NOTFOUND) {
         step = "building the counts";
         rc = (created & (1u << DS_DB_BY_STATUS)) ? 0
@@ -238,7 +264,9 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
         goto failed;
     }
 
-    if (env->flush_meta && ds_env_sync(env) != DS_OK) {
+    /* a read txn's commit wrote nothing to flush */
+
+    if (env->flush_meta && !stopped && ds_env_sync(env) != DS_OK) {
         step = "fdatasync()";
         rc = errno ? errno : EIO;
         goto failed;
@@ -271,6 +299,19 @@ failed:
     free(env);
 
     return rc == MDB_MAP_FULL ? DS_FULL : DS_ERROR;
+
+stopped:
+
+    snprintf(err, err_len, "cannot open store \"%s\": opening it needs a "
+             "write (a database or the counts are missing), and a flush of "
+             "it failed before, in this process or another that has it "
+             "open, so it takes no writes", conf->path);
+
+    mdb_env_close(env->env);
+    free(env->path);
+    free(env);
+
+    return DS_ERROR;
 }
 
 
@@ -304,6 +345,10 @@ ds_env_close(ds_env_t *env)
  * map in mdb_env_sync() first, which a remap in another thread
  * (ds_map_adopt()) would pull from under it; the file descriptor needs
  * no map, so no lock, and no remap waits behind a flush.
+ *
+ * A failed flush stops the writes as ds_txn_flush()'s does: the kernel
+ * may have dropped the pages it was to write, and later commits would
+ * rest on them. errno is kept for the caller.
  */
 
 int
@@ -315,7 +360,13 @@ ds_env_sync(ds_env_t *env)
         return DS_ERROR;
     }
 
-    return dsi_fdatasync(fd) == 0 ? DS_OK : DS_ERROR;
+    if (dsi_fdatasync(fd) == 0) {
+        return DS_OK;
+    }
+
+    __atomic_store_n(env->stop, 1, __ATOMIC_RELEASE);
+
+    return DS_ERROR;
 }
 
 
@@ -394,11 +445,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
 
     if (write && top && dsi_env_stopped(env)) {
         if (errlen) {
-            snprintf(err, errlen, "beginning a txn: a flush of the store "
-                     "failed before, in this process or another that has "
-                     "it open, so what is on disk may be behind what was "
-                     "committed; writes are refused until the store is "
-                     "opened again");
+            snprintf(err, errlen, "%s", ds_stopped_text);
         }
 
         return DS_ERROR;
@@ -643,6 +690,19 @@ int
 dsi_env_stopped(ds_env_t *env)
 {
     return __atomic_load_n(env->stop, __ATOMIC_ACQUIRE) != 0;
+}
+
+
+/* whether err is the text, maybe cut short, of a write txn the stop refused */
+
+int
+dsi_env_refused(const char *err)
+{
+    size_t  n;
+
+    n = strlen(err);
+
+    return n >= 32 && strncmp(err, ds_stopped_text, n) == 0;
 }
 
 

@@ -39,10 +39,12 @@
  *
  * A sync=off store is flushed every flush_ms by a task, when anything was
  * written since the last flush; a host without threads does not flush
- * (the kernel does).
+ * (the kernel does). A failed flush stops the writes, as with sync=on
+ * (ds_env_sync()).
  */
 
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,10 @@
 
 #include "ds_backend.h"
 #include "ds_internal.h"
+
+
+/* the writes a stopped store refuses: logged once a second at most */
+int64_t  dsi_refused_log = 1000000;
 
 
 /* writes=loop: gate tries posted to the next iteration before a timer */
@@ -101,9 +107,14 @@ typedef struct {
     int64_t             committed;      /* in mdb_txn_commit, µs */
     int                 redone;
     int                 sync_rc;
+    int                 sync_errno;     /* of a failed flush */
     char                error[DS_STORE_LOG_LEN];  /* LMDB's, of a failure */
 
     unsigned            gate_waits;     /* tries since the gate was free */
+
+    /* the writes the stop refused: dsi_lmdb_refused() */
+    int64_t             refused_at;     /* last logged, ds_time_mono() */
+    size_t              refused;        /* since, not logged */
 
     /*
      * set at open; the task reads it while the loop changes the flags
@@ -140,6 +151,9 @@ static void dsi_lmdb_reverse(dsi_lmdb_done_t *done);
 static void dsi_lmdb_task_work(ds_event_t *ev);
 static void dsi_lmdb_task_done(ds_event_t *ev);
 static void dsi_lmdb_apply_handler(ds_event_t *ev);
+static void dsi_lmdb_stop_log(dsi_lmdb_t *lm);
+static void dsi_lmdb_refused(dsi_lmdb_t *lm, size_t failed, size_t n,
+    const char *error);
 static void dsi_lmdb_flush_handler(ds_event_t *ev);
 static void dsi_lmdb_sync_work(ds_event_t *ev);
 static void dsi_lmdb_sync_done(ds_event_t *ev);
@@ -676,24 +690,18 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
     /* the text the ops' answers cannot carry: once for the batch */
 
     if (failed && done->error[0] != '\0') {
-        dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
-                      "writes to store \"%s\" failed: %s", failed,
-                      done->n, st->name, done->error);
+        if (dsi_env_refused(done->error)) {
+            dsi_lmdb_refused(lm, failed, done->n, done->error);
+
+        } else {
+            dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
+                          "writes to store \"%s\" failed: %s", failed,
+                          done->n, st->name, done->error);
+        }
     }
 
-    /*
-     * a failed flush, of this process or another, stops the store's
-     * writes (ds_env.c): once in each process, an alert says what to do
-     */
-
-    if (failed && !lm->stop_logged && dsi_env_stopped(lm->env)) {
-        lm->stop_logged = 1;
-        dsi_store_log(st, DS_LOG_ALERT, "durable: store \"%s\" takes no "
-                      "writes from now on: a flush of it failed, in this "
-                      "process or another, so what is on disk may be "
-                      "behind what was committed; stop nginx, check the "
-                      "store (durable check) before starting it again",
-                      st->name);
+    if (failed && dsi_env_stopped(lm->env)) {
+        dsi_lmdb_stop_log(lm);
     }
 
     if (unavailable && done->error[0] != '\0') {
@@ -904,6 +912,79 @@ dsi_lmdb_apply_handler(ds_event_t *ev)
 }
 
 
+/*
+ * A failed flush, of this process or another, stops the store's writes
+ * (ds_env.c): once in each process, an alert says what to do
+ */
+
+static void
+dsi_lmdb_stop_log(dsi_lmdb_t *lm)
+{
+    if (lm->stop_logged) {
+        return;
+    }
+
+    lm->stop_logged = 1;
+
+    dsi_store_log(lm->store, DS_LOG_ALERT, "durable: store \"%s\" takes no "
+                  "writes from now on: a flush of it failed, in this "
+                  "process or another, so what is on disk may be behind "
+                  "what was committed; stop nginx, check the store "
+                  "(durable check) before starting it again",
+                  lm->store->name);
+}
+
+
+/*
+ * The writes of a stopped store fail, each batch of them, as long as the
+ * process runs: under load a line for each would flood the log. The
+ * first is logged as other failed batches are, then one at most every
+ * dsi_refused_log µs, with the count of the writes refused since the
+ * last (those of batches not logged wait for the next that is).
+ */
+
+static void
+dsi_lmdb_refused(dsi_lmdb_t *lm, size_t failed, size_t n, const char *error)
+{
+    int64_t      now;
+    ds_store_t  *st;
+
+    st = lm->store;
+    now = ds_time_mono();
+
+    if (lm->refused_at != 0 && now - lm->refused_at < dsi_refused_log) {
+        lm->refused += failed;
+        return;
+    }
+
+    if (lm->refused == 0) {
+        dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
+                      "writes to store \"%s\" failed: %s", failed, n,
+                      st->name, error);
+
+    } else {
+        dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
+                      "writes to store \"%s\" failed, and %zu more since "
+                      "the last such line (one a second at most): %s",
+                      failed, n, st->name, lm->refused, error);
+    }
+
+    lm->refused_at = now ? now : 1;
+    lm->refused = 0;
+}
+
+
+/* whether the store's writes are stopped (ds_store_stopped()) */
+
+int
+dsi_lmdb_stopped(ds_store_t *st)
+{
+    dsi_lmdb_t  *lm = st->be;
+
+    return lm != NULL && lm->env != NULL && dsi_env_stopped(lm->env);
+}
+
+
 static void
 dsi_lmdb_flush_handler(ds_event_t *ev)
 {
@@ -933,6 +1014,7 @@ dsi_lmdb_sync_work(ds_event_t *ev)
     dsi_lmdb_t  *lm = ev->data;
 
     lm->sync_rc = ds_env_sync(lm->env);
+    lm->sync_errno = (lm->sync_rc == DS_OK) ? 0 : errno;
 }
 
 
@@ -947,11 +1029,18 @@ dsi_lmdb_sync_done(ds_event_t *ev)
     dsi_store_log(lm->store, DS_LOG_DEBUG, "durable store \"%s\" flushed: "
                   "%d", lm->store->name, lm->sync_rc);
 
-    if (lm->sync_rc != DS_OK) {
-        dsi_store_log(lm->store, DS_LOG_ALERT, "durable: flushing store "
-                      "\"%s\" failed: %s", lm->store->name,
-                      ds_strerror(lm->sync_rc));
+    if (lm->sync_rc == DS_OK) {
+        return;
     }
+
+    /* the writes stop as with sync=on (ds_env_sync()): said once here */
+
+    dsi_store_log(lm->store, DS_LOG_ALERT, "durable: flushing store \"%s\" "
+                  "failed: %s", lm->store->name,
+                  lm->sync_errno ? strerror(lm->sync_errno)
+                                 : ds_strerror(lm->sync_rc));
+
+    dsi_lmdb_stop_log(lm);
 }
 
 

@@ -1557,6 +1557,11 @@ typedef struct {
  * closed and the process may exit. ds_store_batch(): during a write's
  * done(), the number of ops of its batch; 0 otherwise.
  *
+ * ds_store_stopped(): whether a failed flush stopped the store's writes
+ * (LMDB, in this process or another sharing its stop word): each write
+ * fails with DS_ERROR, and the store logs those refusals itself, once a
+ * second at most, so a host need not log each.
+ *
  * ds_store_readers(), ds_store_reader_check(): a backend's reader slots
  * (ds_env_readers(), ds_env_reader_check()); DS_INVALID for a backend
  * without them.
@@ -1570,6 +1575,7 @@ int ds_store_open(ds_store_t **st, const ds_store_conf_t *conf,
 void ds_store_submit(ds_store_t *st, ds_op_t *op, unsigned flags);
 size_t ds_store_busy(const ds_store_t *st);
 size_t ds_store_batch(const ds_store_t *st);
+int ds_store_stopped(ds_store_t *st);
 int ds_store_readers(ds_store_t *st, unsigned *used, unsigned *max);
 int ds_store_reader_check(ds_store_t *st, int *dead);
 void ds_store_close(ds_store_t *st);

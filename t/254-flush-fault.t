@@ -5,6 +5,9 @@
 # build does): DURABLE_TEST_FAULTS=store_flush, set for the workers with
 # nginx's env directive, makes every flush after a commit fail with EIO
 # in the first worker process only. Without the hook the file is skipped.
+# A stopped store's refused writes are logged once a second at most, not
+# once a request; with sync=off, a failed flush of the store's timer
+# stops the writes the same way (TEST 3).
 
 use lib 't/inc';
 use Test::Nginx::Socket;
@@ -12,6 +15,7 @@ use DurableBackend;
 use DurableBlocks ();
 use HTTP::Tiny;
 use IO::Socket::INET;
+use Time::HiRes ();
 
 master_on();
 workers(2);
@@ -21,9 +25,10 @@ no_shuffle();
 if (!DurableBlocks::test_faults_build()) {
     plan skip_all => 'a module without the hook of test faults';
 } else {
-    # TEST 1: 7 checks of its own, status, body, 2 error_log patterns;
-    # TEST 2: status, body, no_error_log
-    plan tests => 7 + 4 + 3;
+    # TEST 1: 9 checks of its own, status, body, 2 error_log patterns;
+    # TEST 2: status, body, no_error_log; TEST 3: 4 checks of its own,
+    # status, body, 2 error_log patterns
+    plan tests => 9 + 4 + 3 + 4 + 4;
 }
 
 # a second listener with reuseport, so the kernel spreads new connections
@@ -48,6 +53,14 @@ our $http_config = DurableBlocks::fresh_store('flush-fault') . <<'_EOC_';
     }
 _EOC_
 
+# the same on a store of its own with sync=off, flushed every 50 ms
+our $http_config_off = $http_config;
+{
+    my $off = DurableBlocks::fresh_store('flush-fault-off');
+    $off =~ s/;\n\z/ sync=off flush=50ms;\n/ or die "no store line: $off";
+    $http_config_off =~ s/\A.*?;\n/$off/s or die "no store line";
+}
+
 our $config = <<'_EOC_';
     location /ff/ {
         durable_task /ff;
@@ -65,11 +78,13 @@ sub req {
 
 # starts ff-N, N from $$n on, until a start answered by another process
 # followed one answered 500 and every process of @pids answered (100 at
-# most); returns the [status, pid] of each
+# most; $main::pause seconds apart); returns the [status, pid] of each
+our $pause = 0;
 sub starts {
     my ($n, @pids) = @_;
     my (@seq, $failed, %seen);
     for (1 .. 100) {
+        select undef, undef, undef, $pause if $pause;
         my ($st, undef, $p) = req(POST => "/ff/orchestrators/Hello/ff-"
                                           . $$n++);
         push @seq, [$st, $p];
@@ -112,6 +127,7 @@ for (1 .. 100) {
     last if @new == 2;
     select undef, undef, undef, 0.1;
 }
+my $t0 = Time::HiRes::time();
 @seq = grep { !$old{$_->[1]} } main::starts(\$n, @new);
 Test::More::is_deeply([grep { $_->[0] != 500 } @seq], [], 'after a reload, the new workers refuse writes too: ' . join(' ', map { "$_->[0]/$_->[1]" } @seq));
 # each process that refused logs the stop once
@@ -122,6 +138,23 @@ while (<$fh>) {
 }
 Test::More::is_deeply([grep { $alerts{$_} != 1 } keys %alerts], [], 'the stop logged once a process: ' . join(',', map { "$_=$alerts{$_}" } sort keys %alerts));
 Test::More::ok((grep { $alerts{$_} } @old) == 2, 'both first workers logged it');
+# a burst of refused starts: a line a second at most in each new process
+# (since its first refusal), and no line of each request at error
+my %refused;
+for (1 .. 30) {
+    my ($st, undef, $p) = main::req(POST => "/ff/orchestrators/Hello/ff-" . $n++);
+    $refused{$p}++ if $st == 500;
+}
+my $took = Time::HiRes::time() - $t0;
+seek $fh, 0, 0;
+my (%lines, $each);
+while (<$fh>) {
+    $lines{$1}++ if /\[error\] (\d+)#\d+: durable: \d+ of a batch of \d+ writes to store "default" failed(?:, and \d+ more since [^:]*)?: beginning a txn: a flush of the store failed/;
+    $each++ if /\[error\] .*store "default" failed while starting/;
+}
+my @many = grep { ($lines{$_} // 0) > 1 + int($took) + 1 } @new;
+Test::More::is_deeply(\@many, [], "refusals logged once a second at most, by each new worker (${took}s): " . join(',', map { "$_=" . ($lines{$_} // 0) . "/" . ($refused{$_} // 0) } sort keys %refused));
+Test::More::ok(!$each, 'no line at error for each refused request: ' . ($each // 0));
 --- request
 GET /ff/instances/ff-1
 --- error_code: 202
@@ -141,3 +174,29 @@ POST /ff/orchestrators/Hello/again
 --- response_body_like: "id":"again"
 --- no_error_log
 [alert]
+
+
+
+=== TEST 3: sync=off: a failed flush of the store's timer stops the writes of both workers
+--- main_config
+    env DURABLE_TEST_FAULTS=store_flush;
+--- http_config eval: $::http_config_off
+--- config eval: $::config
+--- init
+my $n = 1;
+local $main::pause = 0.02;
+my @seq = main::starts(\$n);
+my ($first) = grep { $seq[$_][0] == 500 } 0 .. $#seq;
+Test::More::ok(defined $first, 'a start failed: ' . join(' ', map { "$_->[0]/$_->[1]" } @seq));
+$first //= scalar @seq;
+Test::More::is(scalar(grep { $_->[0] != 202 } @seq[0 .. $first - 1]), 0, 'every start before it was 202');
+my @after = @seq[$first .. $#seq];
+Test::More::ok(scalar(grep { $_->[1] ne ($seq[$first] // [0, ''])->[1] } @after), 'the other worker answered starts after it');
+Test::More::is_deeply([grep { $_->[0] != 500 } @after], [], 'every start after it failed, in either worker');
+--- request
+GET /ff/instances/ff-1
+--- error_code: 202
+--- response_body_like: "instanceId":"ff-1","runtimeStatus":"Pending"
+--- error_log eval
+[qr/\[alert\] .*durable: flushing store "default" failed: Input\/output error/,
+ qr/\[alert\] .*durable: store "default" takes no writes from now on: a flush of it failed/]

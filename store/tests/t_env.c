@@ -37,6 +37,8 @@ static void t_env_resize_nested(void);
 static void t_env_flush(void);
 static void t_env_flush_shared(void);
 static void t_env_flush_lmdb(void);
+static void t_env_flush_off(void);
+static void t_env_open_stopped(void);
 static void t_grow_elsewhere(const char *dir);
 static int t_count_instances(ds_env_t *env, ds_str_t hub);
 static int t_start_at(ds_env_t *env, const char *id, const char *input,
@@ -64,6 +66,8 @@ t_env(void)
     t_env_flush();
     t_env_flush_shared();
     t_env_flush_lmdb();
+    t_env_flush_off();
+    t_env_open_stopped();
 }
 
 
@@ -1467,22 +1471,35 @@ t_own_fdatasync(int fd)
 }
 
 
-/* a sync=on env on dir that shares the stop word with others */
+/* ds_env_open() of an env on dir with the stop word stop (NULL: its own) */
 
-static ds_env_t *
-t_open_stop(const char *dir, int *stop)
+static int
+t_open_word(ds_env_t **envp, const char *dir, int *stop, ds_sync_e sync,
+    char *err, size_t errlen)
 {
-    char           err[256];
-    ds_env_t      *env;
     ds_env_conf_t  conf;
 
     memset(&conf, 0, sizeof(ds_env_conf_t));
     conf.path = dir;
     conf.map_size = 64 * 1024 * 1024;
-    conf.sync = DS_SYNC_FULL;
+    conf.sync = sync;
     conf.stop = stop;
 
-    if (ds_env_open(&env, &conf, err, sizeof(err)) != DS_OK) {
+    return ds_env_open(envp, &conf, err, errlen);
+}
+
+
+/* a sync=on env on dir that shares the stop word with others */
+
+static ds_env_t *
+t_open_stop(const char *dir, int *stop)
+{
+    char       err[256];
+    ds_env_t  *env;
+
+    if (t_open_word(&env, dir, stop, DS_SYNC_FULL, err, sizeof(err))
+        != DS_OK)
+    {
         fprintf(stderr, "ds_env_open: %s\n", err);
         abort();
     }
@@ -1715,5 +1732,178 @@ t_env_flush_lmdb(void)
 
     (void) munmap(stop, sizeof(int));
     dsi_fdatasync = fdatasync;
+    t_rmdir(dir);
+}
+
+
+/*
+ * sync=off: the store's flush, every flush= (ds_env_sync(), in a task),
+ * stops the writes when it fails, as a failed flush of sync=on does: the
+ * kernel may have dropped the pages it was to write, and later commits
+ * would rest on them. errno is the flush's.
+ */
+
+static void
+t_env_flush_off(void)
+{
+    int        *stop;
+    char       *dir;
+    ds_env_t   *env;
+
+    dsi_fdatasync = t_own_fdatasync;
+    t_flush_errno = 0;
+
+    stop = t_shared_word();
+    dir = t_tmpdir();
+
+    T_INT(t_open_word(&env, dir, stop, DS_SYNC_NONE, NULL, 0), DS_OK);
+
+    /* a commit flushes nothing; the flush does */
+    t_own_flushes = 0;
+    T_INT(t_start_one(env, "o1"), DS_OK);
+    T_INT(t_own_flushes, 0);
+    T_INT(ds_env_sync(env), DS_OK);
+    T_INT(t_own_flushes, 1);
+    T_INT(*stop, 0);
+    T_INT(t_start_one(env, "o2"), DS_OK);
+
+    t_flush_errno = EIO;
+    errno = 0;
+    T_INT(ds_env_sync(env), DS_ERROR);
+    T_INT(errno, EIO);
+    t_flush_errno = 0;
+
+    T_INT(*stop, 1);
+
+    /* o2 was committed, only the flush failed: it is read */
+    t_env_check_stopped(env, 2);
+
+    /* the disk answers again: still no write */
+    T_INT(ds_env_sync(env), DS_OK);
+    t_env_check_stopped(env, 2);
+    ds_env_close(env);
+
+    /* opened with a word of its own (nginx started again): writes go on */
+    T_INT(t_open_word(&env, dir, NULL, DS_SYNC_NONE, NULL, 0), DS_OK);
+    T_INT(t_start_one(env, "o3"), DS_OK);
+    T_INT(t_count_instances(env, t_s("Hub")), 3);
+    ds_env_close(env);
+
+    (void) munmap(stop, sizeof(int));
+    dsi_fdatasync = fdatasync;
+    t_rmdir(dir);
+}
+
+
+/* the id of the store's last commit, read with LMDB alone; 0: none */
+
+static size_t
+t_last_txnid(const char *dir)
+{
+    size_t       id;
+    MDB_env     *env;
+    MDB_envinfo  info;
+
+    id = (size_t) -1;
+
+    if (mdb_env_create(&env) != 0) {
+        return id;
+    }
+
+    if (mdb_env_set_maxdbs(env, 32) == 0
+        && mdb_env_open(env, dir, MDB_RDONLY, 0600) == 0
+        && mdb_env_info(env, &info) == 0)
+    {
+        id = info.me_last_txnid;
+    }
+
+    mdb_env_close(env);
+
+    return id;
+}
+
+
+/* the counts and their mark dropped: a store made before the counts */
+
+static void
+t_drop_counts(ds_env_t *env)
+{
+    int          rc;
+    MDB_val      key, val;
+    ds_txn_t    *txn;
+    MDB_cursor  *cur;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(mdb_cursor_open(txn->txn, env->main_dbi, &cur), 0);
+
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
+    {
+        if (memchr(key.mv_data, '\0', key.mv_size) != NULL) {
+            T_INT(mdb_cursor_del(cur, 0), 0);
+        }
+    }
+
+    mdb_cursor_close(cur);
+    T_INT(ds_txn_commit(txn), DS_OK);
+}
+
+
+/*
+ * A process that opens the store after another's flush failed (a
+ * reload's new worker: the stop word lives in the master's zone) writes
+ * nothing while it opens: a store that needs no write opens, its writes
+ * refused; one that needs a write (a db to create, the counts to build)
+ * is not opened, and nothing is committed.
+ */
+
+static void
+t_env_open_stopped(void)
+{
+    int        word;
+    char      *dir, err[256];
+    size_t     id;
+    ds_env_t  *env;
+
+    dsi_fdatasync = fdatasync;
+    dir = t_tmpdir();
+    word = 1;
+
+    /* a new store: its dbs would be created */
+    err[0] = '\0';
+    T_INT(t_open_word(&env, dir, &word, DS_SYNC_FULL, err, sizeof(err)),
+          DS_ERROR);
+    T(strstr(err, "a flush of it failed before") != NULL);
+    T_INT(t_last_txnid(dir), 0);
+
+    /* made with a clear word; then without its counts */
+    env = t_open_stop(dir, NULL);
+    T_INT(t_start_one(env, "p1"), DS_OK);
+    t_drop_counts(env);
+    ds_env_close(env);
+
+    id = t_last_txnid(dir);
+    T(id > 0);
+
+    /* the counts would be built */
+    err[0] = '\0';
+    T_INT(t_open_word(&env, dir, &word, DS_SYNC_NONE, err, sizeof(err)),
+          DS_ERROR);
+    T(strstr(err, "a flush of it failed before") != NULL);
+    T_INT(t_last_txnid(dir), id);
+
+    /* opened with a clear word, the counts are built */
+    env = t_open_stop(dir, NULL);
+    ds_env_close(env);
+    id = t_last_txnid(dir);
+
+    /* nothing to write: it opens, reads, refuses writes, commits nothing */
+    T_INT(t_open_word(&env, dir, &word, DS_SYNC_FULL, err, sizeof(err)),
+          DS_OK);
+    t_env_check_stopped(env, 1);
+    ds_env_close(env);
+    T_INT(t_last_txnid(dir), id);
+
     t_rmdir(dir);
 }

@@ -10,6 +10,7 @@
  */
 
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "t.h"
@@ -54,6 +55,8 @@ typedef struct {
     size_t          batch_lines;    /* "batch of" */
     size_t          err_lines;      /* at DS_LOG_ERR */
     char            err[256];       /* the last of them */
+    size_t          alert_lines;    /* at DS_LOG_ALERT */
+    char            alert[256];     /* the last of them */
 } t_host_t;
 
 
@@ -89,6 +92,8 @@ static void t_store_overlap_waiters(void);
 static void t_store_overlap_no_lock_cb(void);
 static void t_store_lock_told_held(void);
 static void t_store_flush(void);
+static void t_store_flush_fails(void);
+static void t_store_stopped_log(void);
 static void t_store_late_reads(void);
 static void t_store_read_freed(void);
 static void t_store_more_read(void);
@@ -150,6 +155,8 @@ t_store(void)
     t_store_overlap_no_lock_cb();
     t_store_lock_told_held();
     t_store_flush();
+    t_store_flush_fails();
+    t_store_stopped_log();
     t_store_late_reads();
     t_store_read_freed();
     t_store_more_read();
@@ -961,6 +968,152 @@ t_store_flush(void)
     T_INT(h.evs[2].task, 0);
     T_INT(ds_store_busy(st), 0);
     T_INT(h.pending, 0);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* a flush that fails, as a disk error makes it */
+
+static int
+t_store_eio(int fd)
+{
+    (void) fd;
+
+    errno = EIO;
+
+    return -1;
+}
+
+
+/* a write, submitted and answered in a turn of the loop (writes=loop) */
+
+static int
+t_store_write(t_sop_t *s, ds_store_t *st, t_host_t *h, const char *id)
+{
+    t_start(s, st, h, id);
+    ds_store_submit(st, &s->op, 0);
+    t_turn(h);
+    T_INT(s->done, 1);
+
+    return s->op.rc;
+}
+
+
+/*
+ * sync=off: when the flush of the timer's task fails, the writes stop as
+ * they do after a failed flush of sync=on (the kernel may have dropped
+ * the pages it was to write): the failure and the stop are said once, at
+ * alert, and each write after it is refused
+ */
+
+static void
+t_store_flush_fails(void)
+{
+    int          (*saved)(int fd);
+    char          *dir;
+    t_sop_t        s;
+    t_host_t       h;
+    ds_store_t    *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_LOOP, DS_SYNC_NONE, 100);
+
+    T_INT(t_store_write(&s, st, &h, "f1"), DS_OK);
+    T_INT(ds_store_stopped(st), 0);
+
+    /* evs: task, apply, sync, flush */
+    saved = dsi_fdatasync;
+    dsi_fdatasync = t_store_eio;
+
+    h.evs[3].armed = 0;
+    h.evs[3].ev->handler(h.evs[3].ev);
+    T_INT(h.tasks, 1);
+    t_turn(&h);
+
+    dsi_fdatasync = saved;
+
+    T_INT(h.alert_lines, 2);
+    T(strstr(h.alert, "takes no writes from now on") != NULL);
+    T_INT(ds_store_stopped(st), 1);
+
+    T_INT(t_store_write(&s, st, &h, "f2"), DS_ERROR);
+    T_INT(t_store_write(&s, st, &h, "f3"), DS_ERROR);
+    T_INT(h.alert_lines, 2);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/*
+ * A stopped store refuses every write: the first refused batch is logged
+ * at error as other failed batches are, then one line a second at most
+ * (dsi_refused_log), with the count of the writes refused since. Other
+ * failed batches are logged each.
+ */
+
+static void
+t_store_stopped_log(void)
+{
+    int               stop;
+    char             *dir;
+    int64_t           saved;
+    t_sop_t           s;
+    t_host_t          h;
+    ds_store_t       *st;
+    ds_store_conf_t   conf;
+
+    dir = t_tmpdir();
+    stop = 0;
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "t";
+    conf.backend = DS_BACKEND_LMDB;
+    conf.env.path = dir;
+    conf.env.map_size = 16 * 1024 * 1024;
+    conf.env.sync = DS_SYNC_NONE;
+    conf.env.stop = &stop;
+    conf.writes = DS_WRITES_LOOP;
+
+    st = t_store_open_conf(&h, &conf);
+
+    T_INT(t_store_write(&s, st, &h, "l1"), DS_OK);
+
+    /* another process's flush failed */
+    stop = 1;
+
+    T_INT(t_store_write(&s, st, &h, "l2"), DS_ERROR);
+    T_INT(h.err_lines, 1);
+    T(strstr(h.err, "1 of a batch of 1 writes to store \"t\" failed: "
+                    "beginning a txn: a flush of the store failed") != NULL);
+    T_INT(h.alert_lines, 1);
+    T(strstr(h.alert, "takes no writes from now on") != NULL);
+
+    T_INT(t_store_write(&s, st, &h, "l3"), DS_ERROR);
+    T_INT(t_store_write(&s, st, &h, "l4"), DS_ERROR);
+    T_INT(t_store_write(&s, st, &h, "l5"), DS_ERROR);
+    T_INT(h.err_lines, 1);
+    T_INT(h.alert_lines, 1);
+
+    /* the interval has passed: the next says how many were not logged */
+    saved = dsi_refused_log;
+    dsi_refused_log = 0;
+
+    T_INT(t_store_write(&s, st, &h, "l6"), DS_ERROR);
+    T_INT(h.err_lines, 2);
+    T(strstr(h.err, "1 of a batch of 1 writes to store \"t\" failed, and 3 "
+                    "more since the last such line") != NULL);
+    T(strstr(h.err, "a flush of the store failed") != NULL);
+
+    T_INT(t_store_write(&s, st, &h, "l7"), DS_ERROR);
+    T_INT(h.err_lines, 3);
+    T(strstr(h.err, "1 of a batch of 1 writes to store \"t\" failed: ")
+      != NULL);
+
+    dsi_refused_log = saved;
+    T_INT(h.alert_lines, 1);
 
     ds_store_close(st);
     t_rmdir(dir);
@@ -1917,5 +2070,10 @@ t_h_log(void *host, ds_log_e level, const char *msg)
     if (level == DS_LOG_ERR) {
         h->err_lines++;
         snprintf(h->err, sizeof(h->err), "%s", msg);
+    }
+
+    if (level == DS_LOG_ALERT) {
+        h->alert_lines++;
+        snprintf(h->alert, sizeof(h->alert), "%s", msg);
     }
 }
