@@ -691,7 +691,7 @@ static void
 t_env_fork(void)
 {
     int               p, ok;
-    char             *dir, prefix[8];
+    char             *dir, prefix[16];
     pid_t             pids[2];
     ds_env_t         *env;
     ds_str_t          hub;
