@@ -24,6 +24,8 @@
 
 static int ds_map_adopt(ds_env_t *env, int top, int write);
 static int ds_txn_cursor(ds_txn_t *txn, int db);
+static int ds_txn_measure(ds_txn_t *txn, ds_space_t *space,
+    unsigned *depth);
 static int ds_env_count(ds_env_t *env, MDB_txn *mtxn);
 static int ds_txn_flush(ds_env_t *env, char *err, size_t errlen);
 static void ds_txn_unkeep(ds_txn_t *txn);
@@ -497,6 +499,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     txn->parent = parent;
     txn->room.map_size = 0;
     txn->room_added = 0;
+    txn->room_depth = 0;
     txn->err[0] = '\0';
 
     flags = txn->write ? 0 : MDB_RDONLY;
@@ -1024,6 +1027,7 @@ dsi_del_found(ds_txn_t *txn, int db)
 {
     txn->writes++;
     txn->db_writes[db]++;
+    txn->room_added += DSI_ROOM_DEL(txn);
 
     return mdb_cursor_del(txn->put[db], 0);
 }
@@ -1062,6 +1066,7 @@ dsi_del(ds_txn_t *txn, int db, MDB_val *key, MDB_val *val)
 
     txn->writes++;
     txn->db_writes[db]++;
+    txn->room_added += DSI_ROOM_DEL(txn);
 
     if (!txn->write || val != NULL) {
         return mdb_del(txn->txn, ds_dbi(txn, db), key, val);
@@ -1175,6 +1180,7 @@ dsi_cursor_del(ds_txn_t *txn, int db, MDB_cursor *cur, unsigned flags)
 {
     txn->writes++;
     txn->db_writes[db]++;
+    txn->room_added += DSI_ROOM_DEL(txn);
 
     return mdb_cursor_del(cur, flags);
 }
@@ -1225,6 +1231,17 @@ dsi_txn_set_error(ds_txn_t *txn, const char *what)
 int
 ds_txn_space(ds_txn_t *txn, ds_space_t *space)
 {
+    unsigned  depth;
+
+    return ds_txn_measure(txn, space, &depth);
+}
+
+
+/* ds_txn_space(), and the depth of the deepest tree in *depth */
+
+static int
+ds_txn_measure(ds_txn_t *txn, ds_space_t *space, unsigned *depth)
+{
     int          i, rc;
     size_t       pages;
     MDB_stat     st;
@@ -1241,6 +1258,7 @@ ds_txn_space(ds_txn_t *txn, ds_space_t *space)
     }
 
     pages = 2 + st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+    *depth = st.ms_depth;
 
     /* the counts are in the main db */
     for (i = 0; i < DS_DB_COUNTS; i++) {
@@ -1250,6 +1268,10 @@ ds_txn_space(ds_txn_t *txn, ds_space_t *space)
         }
 
         pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+
+        if (st.ms_depth > *depth) {
+            *depth = st.ms_depth;
+        }
     }
 
     space->used = pages * st.ms_psize;
@@ -1275,13 +1297,16 @@ ds_txn_space(ds_txn_t *txn, ds_space_t *space)
  * and the txn stays as it was.
  *
  * The measure (a dozen mdb_stat() calls) was a tenth of a start's apply.
- * A txn takes it once and then adds to it, for every put since, a bound
- * on what the put can add (DSI_ROOM_PUT: its bytes and three pages, for
- * the page it may split and the splits that may climb from there); it
- * measures again only when that bound reaches the limit, so the answer
- * is the one a fresh measure would give. Deletes are not subtracted: the
- * bound only errs high. A child txn measures for itself; the parent
- * measures again after a child's commit (dsi_txn_commit_err()).
+ * A txn takes it once and then adds to it, for every put and delete
+ * since, a bound on what that can add to the live pages, with d the
+ * depth of the deepest tree measured: a put its bytes (an overflow value
+ * takes them and a page's header more) and d + 3 pages (a split that
+ * climbs to the root, a new root, one to spare for a tree that grew a
+ * level), a delete d + 1 pages (a rebalance may put a longer separator
+ * into a branch page, which then splits, up to the root). It measures
+ * again only when measure and bounds reach the limit, so a verdict is the
+ * one a fresh measure would give. A child txn measures for itself; the
+ * parent measures again after a child's commit (dsi_txn_commit_err()).
  */
 
 int
@@ -1299,7 +1324,7 @@ dsi_room(ds_txn_t *txn, int kind)
         }
     }
 
-    rc = ds_txn_space(txn, &txn->room);
+    rc = ds_txn_measure(txn, &txn->room, &txn->room_depth);
     if (rc != DS_OK) {
         txn->room.map_size = 0;
         return rc;

@@ -125,6 +125,7 @@ struct ds_txn_s {
     /* dsi_room()'s last measure and a bound on what puts added since */
     ds_space_t          room;       /* room.map_size 0: not measured */
     size_t              room_added;
+    unsigned            room_depth; /* of the deepest tree measured */
     char                err[DS_ERR_LEN];
 };
 
@@ -173,9 +174,15 @@ extern int (*dsi_yield)(void);
  */
 #define DS_ROOM_ADD         0       /* none: data that only grows */
 #define DS_ROOM_END         1       /* half: terminate's history event */
-/* what a put may add to the live pages, at most: see dsi_room() */
+/*
+ * what a put or a delete may add to the live pages, at most (see
+ * dsi_room()): depth is the deepest tree of the last measure
+ */
 #define DSI_ROOM_PUT(txn, key, val)                                          \
-    ((key)->mv_size + (val)->mv_size + 3 * (txn)->env->psize)
+    ((key)->mv_size + (val)->mv_size                                         \
+     + ((txn)->room_depth + 3) * (txn)->env->psize)
+#define DSI_ROOM_DEL(txn)                                                    \
+    (((txn)->room_depth + 1) * (txn)->env->psize)
 
 /* ds_instance.c */
 int dsi_instance_write(ds_txn_t *txn, ds_str_t hub, ds_str_t id,

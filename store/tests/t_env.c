@@ -972,79 +972,93 @@ t_count_instances(ds_env_t *env, ds_str_t hub)
 
 
 /*
- * dsi_room() measures once a txn and then counts what puts may have added:
- * its verdict must still be the one a fresh measure gives, for starts in
- * one txn until the reserve is reached, and for a parent whose children
- * committed starts of their own.
+ * dsi_room() measures once a txn and then counts what puts and deletes
+ * may have added: its verdict must still be the one a fresh measure
+ * gives, for starts in one txn until the reserve is reached, and for a
+ * parent whose children committed starts of their own; with inputs of
+ * 600 bytes, and of 5,000 (overflow pages).
  */
 
 static void
 t_env_room_measure(void)
 {
-    int          rc, want, i, k, child, refused;
-    char        *dir, id[32], input[602];
-    ds_env_t    *env;
-    ds_txn_t    *txn, *sub;
-    ds_str_t     hub;
-    ds_space_t   sp;
+    int            rc, want, i, k, child, big, refused, per_child;
+    char          *dir, id[32], *input;
+    size_t         len;
+    ds_env_t      *env;
+    ds_txn_t      *txn, *sub;
+    ds_str_t       hub, in;
+    ds_space_t     sp;
     ds_instance_t  inst;
 
     hub = t_s("Hub");
 
-    input[0] = '"';
-    memset(input + 1, 'x', sizeof(input) - 3);
-    input[sizeof(input) - 2] = '"';
-    input[sizeof(input) - 1] = '\0';
-
-    for (child = 0; child < 2; child++) {
-        dir = t_tmpdir();
-        env = t_open(dir, 1024 * 1024, DS_SYNC_NONE);
-        refused = 0;
-
-        T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-
-        for (i = 0; i < 5000 && !refused; i++) {
-
-            /*
-             * with children, one commits 100 starts before each of the
-             * txn's own: more than what the txn's bound adds for its one
-             */
-            if (child) {
-                T_INT(ds_txn_begin(env, txn, 1, &sub), DS_OK);
-
-                for (k = 0; k < 100; k++) {
-                    snprintf(id, sizeof(id), "c-%d-%d", i, k);
-                    rc = ds_op_start(sub, hub, t_s(id), t_s("Orch"),
-                                     t_s(input), 1000 + i, &inst);
-                    if (rc != DS_OK) {
-                        T_INT(rc, DS_FULL);
-                        break;
-                    }
-                }
-
-                T_INT(ds_txn_commit(sub), DS_OK);
-            }
-
-            T_INT(ds_txn_space(txn, &sp), DS_OK);
-            want = (sp.used + sp.reserve >= sp.map_size) ? DS_FULL : DS_OK;
-
-            snprintf(id, sizeof(id), "p-%d", i);
-            rc = ds_op_start(txn, hub, t_s(id), t_s("Orch"), t_s(input),
-                             1000 + i, &inst);
-            if (rc != want) {
-                T_INT(rc, want);
-                break;
-            }
-
-            refused = (rc == DS_FULL);
+    for (big = 0; big < 2; big++) {
+        len = big ? 5000 : 600;
+        input = malloc(len + 1);
+        T(input != NULL);
+        if (input == NULL) {
+            return;
         }
 
-        /* the reserve was reached, and LMDB's own limit never was */
-        T(refused);
-        T(i > (child ? 2 : 50));
-        ds_txn_abort(txn);
-        ds_env_close(env);
-        t_rmdir(dir);
+        input[0] = '"';
+        memset(input + 1, 'x', len - 2);
+        input[len - 1] = '"';
+        input[len] = '\0';
+        in = t_s(input);
+
+        /* a child's starts outweigh the bound of the txn's one start */
+        per_child = big ? 5 : 100;
+
+        for (child = 0; child < 2; child++) {
+            dir = t_tmpdir();
+            env = t_open(dir, 1024 * 1024, DS_SYNC_NONE);
+            refused = 0;
+
+            T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+            for (i = 0; i < 5000 && !refused; i++) {
+
+                if (child) {
+                    T_INT(ds_txn_begin(env, txn, 1, &sub), DS_OK);
+
+                    for (k = 0; k < per_child; k++) {
+                        snprintf(id, sizeof(id), "c-%d-%d", i, k);
+                        rc = ds_op_start(sub, hub, t_s(id), t_s("Orch"), in,
+                                         1000 + i, &inst);
+                        if (rc != DS_OK) {
+                            T_INT(rc, DS_FULL);
+                            break;
+                        }
+                    }
+
+                    T_INT(ds_txn_commit(sub), DS_OK);
+                }
+
+                T_INT(ds_txn_space(txn, &sp), DS_OK);
+                want = (sp.used + sp.reserve >= sp.map_size) ? DS_FULL
+                                                             : DS_OK;
+
+                snprintf(id, sizeof(id), "p-%d", i);
+                rc = ds_op_start(txn, hub, t_s(id), t_s("Orch"), in,
+                                 1000 + i, &inst);
+                if (rc != want) {
+                    T_INT(rc, want);
+                    break;
+                }
+
+                refused = (rc == DS_FULL);
+            }
+
+            /* the reserve was reached, and LMDB's own limit never was */
+            T(refused);
+            T(i > (child ? 2 : (big ? 10 : 50)));
+            ds_txn_abort(txn);
+            ds_env_close(env);
+            t_rmdir(dir);
+        }
+
+        free(input);
     }
 }
 
