@@ -108,14 +108,16 @@ typedef struct {
     size_t              reserve;        /* bytes only terminate and purge
                                            may use; 0: 5% of the map,
                                            at least 64 pages */
-    int                *stop;           /* sync=on: a word every process
-                                           with the store open shares (in
-                                           the host's shared memory), zero
-                                           at first, or NULL: one of the
+    int                *stop;           /* a word every process with
+                                           the store open shares (in the
+                                           host's shared memory), zero at
+                                           first, or NULL: one of the
                                            env's own. A failed flush sets
-                                           it, and once it is set no write
-                                           txn begins (ds_env.c); read and
-                                           written with atomics */
+                                           it (a commit's, ds_env_sync()'s,
+                                           the open's own), and once it is
+                                           set no write txn begins
+                                           (ds_env.c); read and written
+                                           with atomics */
 } ds_env_conf_t;
 
 
@@ -210,6 +212,7 @@ typedef int (*ds_event_cb)(void *data, uint64_t seq, ds_str_t event);
 int ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf,
     char *err, size_t err_len);
 void ds_env_close(ds_env_t *env);
+/* fdatasync() of the data file; a failure sets the stop word (above) */
 int ds_env_sync(ds_env_t *env);
 int ds_env_reader_check(ds_env_t *env, int *dead);
 const char *ds_env_path(ds_env_t *env);

@@ -243,10 +243,17 @@ expect_failures('assertion.tt', 1,
     my ($lo, $hi) = split ' ',
         slurp_file('/proc/sys/net/ipv4/ip_local_port_range') // '32768 60999';
     is(scalar @ports, 301, 'pick_free_port: 301 ports');
-    is_deeply([grep { $_ >= $lo && $_ <= $hi } @ports], [],
-              "pick_free_port: none of them in $lo-$hi");
+    # a host whose ephemeral range leaves fewer than 1,000 ports outside
+    # it out of 10000-65535 makes the runner pick inside it (t/README)
+    my $room = ($lo - 1 - 10000 + 1 >= 1000) || (65535 - ($hi + 1) >= 1000);
+    SKIP: {
+        skip("ephemeral ports $lo-$hi leave no range outside them", 1)
+            unless $room;
+        is_deeply([grep { $_ >= $lo && $_ <= $hi } @ports], [],
+                  "pick_free_port: none of them in $lo-$hi");
+    }
     is_deeply([grep { $_ < 10000 || $_ > 65535 } @ports], [],
-              'pick_free_port: none below 10000');
+              'pick_free_port: all of them in 10000-65535');
 }
 
 # --- what holds a port that nginx cannot bind: a listener, and a
