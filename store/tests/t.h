@@ -45,6 +45,8 @@ ds_env_t *t_open_flags(const char *dir, size_t map_size, ds_sync_e sync,
     unsigned flags);
 ds_env_t *t_open_reserve(const char *dir, size_t map_size, size_t reserve);
 int t_consistent(ds_env_t *env, ds_str_t hub, ds_check_stats_t *stats);
+/* the counts and their mark dropped: a store made before the counts */
+void t_drop_counts(ds_env_t *env);
 int t_put(ds_env_t *env, ds_str_t hub, const char *id, ds_status_e status,
     int64_t created);
 

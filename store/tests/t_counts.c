@@ -229,12 +229,9 @@ t_counts_read_txn(void)
 void
 t_counts(void)
 {
-    int            rc;
     char          *dir;
-    MDB_val        key, val;
     ds_env_t      *env;
     ds_txn_t      *txn;
-    MDB_cursor    *cur;
     t_counts_t     t;
     int64_t        at;
 
@@ -277,20 +274,7 @@ t_counts(void)
     t_counts_op(env, 's', "d");
     t_counts_op(env, 't', "d");
 
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(mdb_cursor_open(txn->txn, txn->env->main_dbi, &cur), 0);
-
-    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
-         rc == 0;
-         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
-    {
-        if (memchr(key.mv_data, '\0', key.mv_size) != NULL) {
-            T_INT(mdb_cursor_del(cur, 0), 0);
-        }
-    }
-
-    mdb_cursor_close(cur);
-    T_INT(ds_txn_commit(txn), DS_OK);
+    t_drop_counts(env);
 
     t_counts_read(env, &t);
     T_INT(t.records, 0);
@@ -311,4 +295,31 @@ t_counts(void)
 
     t_counts_txn();
     t_counts_read_txn();
+}
+
+
+/* the counts and their mark dropped: a store made before the counts */
+
+void
+t_drop_counts(ds_env_t *env)
+{
+    int          rc;
+    MDB_val      key, val;
+    ds_txn_t    *txn;
+    MDB_cursor  *cur;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(mdb_cursor_open(txn->txn, env->main_dbi, &cur), 0);
+
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
+    {
+        if (memchr(key.mv_data, '\0', key.mv_size) != NULL) {
+            T_INT(mdb_cursor_del(cur, 0), 0);
+        }
+    }
+
+    mdb_cursor_close(cur);
+    T_INT(ds_txn_commit(txn), DS_OK);
 }

@@ -1837,33 +1837,6 @@ t_last_txnid(const char *dir)
 }
 
 
-/* the counts and their mark dropped: a store made before the counts */
-
-static void
-t_drop_counts(ds_env_t *env)
-{
-    int          rc;
-    MDB_val      key, val;
-    ds_txn_t    *txn;
-    MDB_cursor  *cur;
-
-    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
-    T_INT(mdb_cursor_open(txn->txn, env->main_dbi, &cur), 0);
-
-    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
-         rc == 0;
-         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT))
-    {
-        if (memchr(key.mv_data, '\0', key.mv_size) != NULL) {
-            T_INT(mdb_cursor_del(cur, 0), 0);
-        }
-    }
-
-    mdb_cursor_close(cur);
-    T_INT(ds_txn_commit(txn), DS_OK);
-}
-
-
 /*
  * A process that opens the store after another's flush failed (a
  * reload's new worker: the stop word lives in the master's zone) writes
