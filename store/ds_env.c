@@ -71,12 +71,6 @@ int  (*dsi_yield)(void) = sched_yield;
 /* in the main db, with the counts: a hub is never empty, so never this */
 static const char   ds_counts_mark[] = "\0counts-1";
 
-/* a write txn refused after a failed flush (dsi_env_refused()) */
-static const char   ds_stopped_text[] = "beginning a txn: a flush of the "
-    "store failed before, in this process or another that has it open, "
-    "so what is on disk may be behind what was committed; writes are "
-    "refused until the store is opened again";
-
 
 int
 ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
@@ -447,7 +441,11 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
 
     if (write && top && dsi_env_stopped(env)) {
         if (errlen) {
-            snprintf(err, errlen, "%s", ds_stopped_text);
+            snprintf(err, errlen, "beginning a txn: a flush of the store "
+                     "failed before, in this process or another that has "
+                     "it open, so what is on disk may be behind what was "
+                     "committed; writes are refused until the store is "
+                     "opened again");
         }
 
         return DS_ERROR;
@@ -693,19 +691,6 @@ int
 dsi_env_stopped(ds_env_t *env)
 {
     return __atomic_load_n(env->stop, __ATOMIC_ACQUIRE) != 0;
-}
-
-
-/* whether err is the text, maybe cut short, of a write txn the stop refused */
-
-int
-dsi_env_refused(const char *err)
-{
-    size_t  n;
-
-    n = strlen(err);
-
-    return n >= 32 && strncmp(err, ds_stopped_text, n) == 0;
 }
 
 

@@ -156,8 +156,6 @@ int dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
 int dsi_room(ds_txn_t *txn, int kind);
 /* whether a failed flush, of any process sharing env->stop, stops writes */
 int dsi_env_stopped(ds_env_t *env);
-/* whether err is the text of a write txn the stop refused */
-int dsi_env_refused(const char *err);
 /* fdatasync(), or a test's stand-in for it (store/tests) */
 extern int (*dsi_fdatasync)(int fd);
 /* µs between two lines on the writes a stopped store refused (tests) */

@@ -690,7 +690,8 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
     /* the text the ops' answers cannot carry: once for the batch */
 
     if (failed && done->error[0] != '\0') {
-        if (dsi_env_refused(done->error)) {
+        if (dsi_env_stopped(lm->env)) {
+            /* refused by the stop, or the batch whose flush set it */
             dsi_lmdb_refused(lm, failed, done->n, done->error);
 
         } else {
