@@ -697,12 +697,24 @@ ngx_http_durable_request_url(ngx_http_request_t *r,
 }
 
 
-/* a byte of a request's URI that a URL in a header carries escaped */
+/*
+ * A byte of a request's URI that a URL in a header carries escaped: the
+ * controls, space, bytes >= 0x7f and "<>\^`{|}, a bit each (a search of
+ * the list for every byte was a fifth of a 202 status GET, callgrind).
+ */
 
 static ngx_uint_t
 ngx_http_durable_url_byte_escaped(u_char c)
 {
-    return c <= ' ' || c >= 0x7f || ngx_strchr("\"<>\\^`{|}", c) != NULL;
+    static uint32_t  escaped[] = {
+        0xffffffff,     /* 0x00-0x1f */
+        0x50000005,     /* 0x20-0x3f: space " < > */
+        0x50000000,     /* 0x40-0x5f: \ ^ */
+        0xb8000001,     /* 0x60-0x7f: ` { | } DEL */
+        0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff
+    };
+
+    return (escaped[c >> 5] >> (c & 0x1f)) & 1;
 }
 
 

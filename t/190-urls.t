@@ -347,10 +347,10 @@ main::payload('u15', 'u15', 'https://gw.example.com/durable/mounted', $::QA)
 
 === TEST 16: the Location of a 202 status answer is the request's URL with the bytes a URL must not hold escaped
 --- raw_request eval
-"GET $::W/instances/u11?code=testkey123&x=\"<a>\xff HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+"GET $::W/instances/u11?code=testkey123&x=\"<a>\xff&y=\\^`{|}%41~!\x80 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
 --- error_code: 202
 --- response_headers eval
-"Location: http://localhost$::W/instances/u11?code=testkey123&x=%22%3Ca%3E%FF"
+"Location: http://localhost$::W/instances/u11?code=testkey123&x=%22%3Ca%3E%FF&y=%5C%5E%60%7B%7C%7D%41~!%80"
 
 
 
