@@ -1,0 +1,238 @@
+#!/bin/bash
+# bench/read-instructions.sh: the instructions nginx's event loop spends
+# per status GET (scenarios 1 and 2's requests) and per `return 200` of
+# the history view's size, counted by callgrind, so that two builds of
+# the module compare without the host's noise (bench/README.md, "A read
+# in instructions").
+#
+#   bench/read-instructions.sh [MODULE_SO]    default: make build's module
+#
+# One nginx process (master_process off, one worker) runs under valgrind
+# --tool=callgrind with a sync=off store. A hello-sequence of 24
+# activities is run through the worker protocol (about 50 events in its
+# showHistory view, as scenario 2's), then h2load sends READ_N requests
+# of each kind over READ_CONNS connections, after READ_WARM of the same
+# kind that are not counted; callgrind's counters are zeroed before and
+# dumped after each kind. Prints a line a kind: instructions per
+# request. Environment: READ_PORT (18495), READ_N (20000), READ_WARM
+# (2000), READ_CONNS (16), READ_OUT (build/read-ir): the directory of the
+# run (its callgrind files are kept for callgrind_annotate).
+
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+NGINX=${NGINX:-/usr/sbin/nginx}
+SO=${1:-$ROOT/build/nginx/objs/ngx_http_durable_module.so}
+OUT=${READ_OUT:-$ROOT/build/read-ir}
+PORT=${READ_PORT:-18495}
+N=${READ_N:-20000}
+WARM=${READ_WARM:-2000}
+CONNS=${READ_CONNS:-16}
+B=/runtime/webhooks/durabletask
+Q="taskHub=Reads&connection=reads"
+
+for tool in valgrind callgrind_control h2load python3; do
+    command -v "$tool" > /dev/null || {
+        echo "read-instructions: '$tool' is missing" >&2
+        exit 1
+    }
+done
+
+[ -f "$SO" ] || { echo "read-instructions: no module at $SO" >&2; exit 1; }
+
+rm -rf "$OUT" && mkdir -p "$OUT/logs" "$OUT/data/reads"
+
+# the instance's history: 24 activities, then its output
+python3 - "$OUT/make-history.py" <<'EOF'
+import sys
+open(sys.argv[1], "w").write('''
+import http.client, json, sys
+
+port, b, q = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+c = http.client.HTTPConnection("127.0.0.1", port)
+
+
+def req(method, path, body):
+    c.request(method, path, body=json.dumps(body).encode(),
+              headers={"content-type": "application/json"})
+    r = c.getresponse()
+    data = r.read()
+    if r.status not in (200, 202):
+        sys.exit("read-instructions: %s %s: %d %r"
+                 % (method, path, r.status, data[:200]))
+    return json.loads(data) if data else None
+
+
+def claim(kind):
+    items = req("POST", "%s/worker/%s/claim?max=1&wait=5&%s"
+                % (b, kind, q), {})["items"]
+    if len(items) != 1:
+        sys.exit("read-instructions: a %s claim got %d items"
+                 % (kind, len(items)))
+    return items[0]
+
+
+n = 24
+req("POST", "%s/orchestrators/Seq/history-1?%s" % (b, q), {"n": n})
+for k in range(n + 1):
+    o = claim("orchestrations")
+    done = k == n
+    act = {"type": "complete", "output": "done"} if done else \\
+        {"type": "scheduleActivity", "id": k, "name": "Step", "input": k}
+    req("POST", "%s/worker/orchestrations/complete?%s" % (b, q),
+        {"instanceId": "history-1", "lease": o["lease"], "actions": [act]})
+    if done:
+        break
+    a = claim("activities")
+    req("POST", "%s/worker/activities/complete?%s" % (b, q),
+        {"instanceId": "history-1", "taskId": a["taskId"],
+         "lease": a["lease"], "result": "r%d" % k})
+req("POST", "%s/orchestrators/Seq/small-1?%s" % (b, q), {"n": 0})
+''')
+EOF
+
+# nginx.conf; $1: the baseline's size, its body made of map variables as
+# bench.py makes them (a configuration token is limited to 4 KB)
+conf() {
+    local i n maps="" parts="" user=""
+
+    for ((i = 0; i < $1; i += 3000)); do
+        n=$(($1 - i < 3000 ? $1 - i : 3000))
+        maps+="    map \$request_method \$body_$i {"
+        maps+=" default '$(printf "%${n}s" "" | tr ' ' x)'; }"$'\n'
+        parts+="\$body_$i"
+    done
+
+    # the second start finds the store the first made as this user
+    [ "$(id -u)" != 0 ] || user="user root;"
+
+    cat > "$OUT/nginx.conf" <<EOF
+load_module $SO;
+$user
+master_process off;
+daemon off;
+worker_processes 1;
+error_log logs/error.log warn;
+pid nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path client_body_temp;
+    keepalive_requests 100000000;
+    durable_task_store reads path=data/reads max_size=1g sync=off;
+$maps
+    server {
+        listen 127.0.0.1:$PORT;
+        location $B/ {
+            durable_task;
+            durable_task_anonymous on;
+        }
+        location = /baseline/history {
+            default_type "application/json; charset=utf-8";
+            return 200 '$parts';
+        }
+    }
+}
+EOF
+}
+
+# "$@": a command in front of nginx (valgrind's), or none
+start() {
+    "$@" "$NGINX" -p "$OUT" -c "$OUT/nginx.conf" -e "$OUT/logs/error.log" \
+        > "$OUT/valgrind.log" 2>&1 &
+    vg=$!
+
+    # ready when this nginx answers a list of the module (another server
+    # on the port would not: nginx then fails to listen and exits)
+    for _ in $(seq 600); do
+        kill -0 "$vg" 2> /dev/null || {
+            echo "read-instructions: nginx exited; see" \
+                 "$OUT/logs/error.log and $OUT/valgrind.log" >&2
+            exit 1
+        }
+        curl -sf "http://127.0.0.1:$PORT$B/instances" 2> /dev/null \
+            | grep -q '^\[' && return
+        sleep 0.1
+    done
+
+    echo "read-instructions: nginx did not answer" >&2
+    exit 1
+}
+
+stop() {
+    if [ -n "$vg" ] && kill -0 "$vg" 2> /dev/null; then
+        kill -QUIT "$vg" 2> /dev/null || true
+        for _ in $(seq 100); do
+            kill -0 "$vg" 2> /dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$vg" 2> /dev/null || true
+    fi
+    vg=
+}
+
+vg=
+trap stop EXIT
+
+history="$B/instances/history-1?showHistory=true&$Q"
+small="$B/instances/small-1?$Q"
+
+# the data, by a plain nginx; then the view's size is known
+conf 1
+start
+python3 "$OUT/make-history.py" "$PORT" "$B" "$Q"
+size=$(curl -sf "http://127.0.0.1:$PORT$history" | wc -c)
+stop
+
+conf "$size"
+start valgrind --tool=callgrind --separate-threads=yes \
+    --callgrind-out-file="$OUT/callgrind.out"
+
+# callgrind_control says "Error" (and exits 0) when it finds no process
+control() {
+    if callgrind_control "$1" "$vg" 2>&1 | grep -q Error; then
+        echo "read-instructions: callgrind_control $1 failed" >&2
+        exit 1
+    fi
+}
+
+load() {
+    local out
+
+    out=$(h2load --h1 -c "$CONNS" -m 1 -n "$1" "http://127.0.0.1:$PORT$2")
+    echo "$out" | grep -q "^status codes: $1 2xx" || {
+        echo "read-instructions: not every answer was 2xx: $2" >&2
+        echo "$out" >&2
+        exit 1
+    }
+}
+
+# each kind: its dump is the next part, callgrind.out.K-01 (the loop)
+kinds=("status showHistory, $size B"
+       "status, small instance"
+       "return 200 of the history's size")
+paths=("$history" "$small" "/baseline/history")
+
+for k in 0 1 2; do
+    load "$WARM" "${paths[$k]}"
+    control -z
+    load "$N" "${paths[$k]}"
+    control -d
+done
+
+stop
+trap - EXIT
+
+python3 - "$OUT" "$N" "${kinds[@]}" <<'EOF'
+import sys
+
+out, n, kinds = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+
+for k, what in enumerate(kinds):
+    total = 0
+    for line in open("%s/callgrind.out.%d-01" % (out, k + 1)):
+        if line.startswith("summary:") or line.startswith("totals:"):
+            total = max(total, int(line.split()[1]))
+    print("%-48s %8d instructions a request" % (what, total // n))
+EOF
