@@ -62,6 +62,7 @@ typedef struct {
                             ds_work_kind_e kind, int64_t *at);
     int               (*timers_total)(ds_op_t *op, uint64_t *n);
     int               (*space)(ds_op_t *op, ds_space_t *sp);
+    int               (*snapshot)(ds_op_t *op, ds_snapshot_t *snap);
 } dsi_backend_t;
 
 

@@ -38,6 +38,9 @@ static void ds_txn_unkeep(ds_txn_t *txn);
  */
 static __thread unsigned  ds_map_holds;
 
+/* the last number an env was given: its serial (ds_op_snapshot()) */
+static uint64_t  ds_env_serials;
+
 
 static void
 ds_map_lock(ds_env_t *env, int top)
@@ -98,6 +101,7 @@ ds_env_open(ds_env_t **envp, const ds_env_conf_t *conf, char *err,
     }
 
     env->reuse_reader = conf->reuse_reader;
+    env->serial = __atomic_add_fetch(&ds_env_serials, 1, __ATOMIC_RELAXED);
     env->reserve = conf->reserve;
     env->stop = conf->stop ? conf->stop : &env->flush_failed;
 
@@ -925,6 +929,27 @@ uint64_t
 ds_txn_writes(ds_txn_t *txn)
 {
     return txn->writes;
+}
+
+
+/*
+ * LMDB's id of a read txn is that of the last commit it sees, and ids
+ * only grow while the file is mapped, so within one env it tells the
+ * snapshot. A write txn's id is of the commit it will make, its data
+ * still changing: none.
+ */
+
+int
+dsi_txn_snapshot(ds_txn_t *txn, ds_snapshot_t *snap)
+{
+    if (txn->write) {
+        return DS_INVALID;
+    }
+
+    snap->env = txn->env->serial;
+    snap->txn = (uint64_t) mdb_txn_id(txn->txn);
+
+    return DS_OK;
 }
 
 

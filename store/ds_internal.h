@@ -89,6 +89,8 @@ struct ds_env_s {
                                            their own: dsi_txn_give_way() */
     unsigned            map_gen;
     unsigned            write_begins;   /* in mdb_txn_begin(), atomic */
+    uint64_t            serial;         /* no other env of the process
+                                           had it: ds_op_snapshot() */
     pthread_rwlock_t    map_lock;
 };
 
@@ -154,6 +156,8 @@ typedef struct {
 int dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
     void *data, dsi_op_times_t *times, char *err, size_t errlen);
 int dsi_room(ds_txn_t *txn, int kind);
+/* the snapshot a read txn reads; DS_INVALID for a write txn */
+int dsi_txn_snapshot(ds_txn_t *txn, ds_snapshot_t *snap);
 /* whether a failed flush, of any process sharing env->stop, stops writes */
 int dsi_env_stopped(ds_env_t *env);
 /* fdatasync(), or a test's stand-in for it (store/tests) */

@@ -876,6 +876,23 @@ ds_op_space(ds_op_t *op, ds_space_t *sp)
 }
 
 
+/* during a read's done(): what it read, when the backend can tell */
+
+int
+ds_op_snapshot(ds_op_t *op, ds_snapshot_t *snap)
+{
+    const dsi_backend_t  *be;
+
+    be = ds_op_backend(op);
+
+    if (!dsi_op_is_read(op->type) || be->snapshot == NULL) {
+        return DS_INVALID;
+    }
+
+    return be->snapshot(op, snap);
+}
+
+
 /*
  * Whether a backend answers the type with ds_op_read() (a read); every
  * type ds_op_read() serves is listed here, or the LMDB backend queues it

@@ -169,6 +169,7 @@ static int dsi_lmdb_ready_oldest(ds_op_t *op, ds_str_t hub,
     ds_work_kind_e kind, int64_t *at);
 static int dsi_lmdb_timers_total(ds_op_t *op, uint64_t *n);
 static int dsi_lmdb_space(ds_op_t *op, ds_space_t *sp);
+static int dsi_lmdb_snapshot(ds_op_t *op, ds_snapshot_t *snap);
 
 
 const dsi_backend_t  dsi_backend_lmdb = {
@@ -184,7 +185,8 @@ const dsi_backend_t  dsi_backend_lmdb = {
     dsi_lmdb_counts_each,
     dsi_lmdb_ready_oldest,
     dsi_lmdb_timers_total,
-    dsi_lmdb_space
+    dsi_lmdb_space,
+    dsi_lmdb_snapshot
 };
 
 
@@ -1195,4 +1197,15 @@ dsi_lmdb_space(ds_op_t *op, ds_space_t *sp)
     }
 
     return ds_txn_space(op->backend, sp);
+}
+
+
+static int
+dsi_lmdb_snapshot(ds_op_t *op, ds_snapshot_t *snap)
+{
+    if (op->backend == NULL) {
+        return DS_INVALID;
+    }
+
+    return dsi_txn_snapshot(op->backend, snap);
 }

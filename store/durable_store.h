@@ -249,6 +249,17 @@ typedef struct {
     size_t              reserve;
 } ds_space_t;
 
+
+/*
+ * What a read saw: two reads of one store in one process with equal
+ * snapshots read the same stored data (LMDB: a number the env was given
+ * when this process opened it, and the last commit the read txn sees).
+ */
+typedef struct {
+    uint64_t            env;
+    uint64_t            txn;
+} ds_snapshot_t;
+
 int ds_txn_space(ds_txn_t *txn, ds_space_t *space);
 
 
@@ -1361,6 +1372,11 @@ int ds_op_ready_oldest(ds_op_t *op, ds_str_t hub, ds_work_kind_e kind,
     int64_t *at);
 int ds_op_timers_total(ds_op_t *op, uint64_t *n);
 int ds_op_space(ds_op_t *op, ds_space_t *sp);
+/*
+ * during a read's done(): the snapshot it read; DS_INVALID when the
+ * backend cannot tell (PostgreSQL): compare what was read instead
+ */
+int ds_op_snapshot(ds_op_t *op, ds_snapshot_t *snap);
 /* "starting", "purging", ...: what an error message says was failing */
 const char *ds_op_what(ds_op_type_e type);
 /* whether a successful op may give workers or waiters something new */

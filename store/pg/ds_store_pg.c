@@ -203,7 +203,9 @@ const dsi_backend_t  dsi_backend_pg = {
     dsi_pgs_counts_each,
     dsi_pgs_ready_oldest,
     dsi_pgs_timers_total,
-    NULL                                /* no map: LMDB's figure only */
+    NULL,                               /* no map: LMDB's figure only */
+    NULL                                /* no snapshot the reads can tell
+                                           apart: views compare events */
 };
 
 

@@ -7,6 +7,8 @@
 
 
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "t_work.h"
 
@@ -42,6 +44,9 @@ static void t_op_batch(void);
 static void t_op_batch_counts(void);
 static void t_op_stamp(void);
 static void t_op_reads(void);
+static void t_op_snapshots(void);
+static void t_snap_done(ds_op_t *op);
+static void t_snap_read(ds_env_t *env, ds_snapshot_t *snap);
 static void t_op_read_done(ds_op_t *op);
 static void t_op_lists(ds_env_t *env, t_read_t *seen);
 static int t_op_event(void *data, uint64_t seq, ds_str_t event);
@@ -70,6 +75,7 @@ t_op_data(void)
     t_op_batch_counts();
     t_op_stamp();
     t_op_reads();
+    t_op_snapshots();
 }
 
 
@@ -755,6 +761,105 @@ t_op_reads(void)
 
     ds_env_close(env);
     t_rmdir(dir);
+}
+
+
+/*
+ * A read's snapshot: the same while nothing commits, another after a
+ * commit of this process or of another one, and never the same for two
+ * envs; a write has none.
+ */
+
+static void
+t_op_snapshots(void)
+{
+    int            status;
+    char          *dir, *dir2;
+    pid_t          pid;
+    ds_op_t        op;
+    ds_env_t      *env, *env2;
+    ds_snapshot_t  a, b, c, d, e;
+
+    dir = t_tmpdir();
+    dir2 = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    env2 = t_open(dir2, 0, DS_SYNC_NONE);
+
+    T_INT(t_start_op(env, "r", "Reader"), DS_OK);
+    T_INT(t_start_op(env2, "r", "Reader"), DS_OK);
+
+    t_snap_read(env, &a);
+    t_snap_read(env, &b);
+    T(a.env == b.env && a.txn == b.txn);
+
+    T_INT(t_start_op(env, "s", "Reader"), DS_OK);
+    t_snap_read(env, &c);
+    T(c.env == a.env && c.txn != a.txn);
+
+    /* another process's commit, to the same file */
+
+    pid = fork();
+    T(pid >= 0);
+
+    if (pid == 0) {
+        ds_env_t  *child;
+
+        child = t_open(dir, 0, DS_SYNC_NONE);
+        status = t_start_op(child, "c", "Reader");
+        ds_env_close(child);
+        _exit(status == DS_OK ? 0 : 1);
+    }
+
+    T(waitpid(pid, &status, 0) == pid);
+    T(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    t_snap_read(env, &d);
+    T(d.env == a.env && d.txn != c.txn);
+
+    /* the other env: its own number, whatever its commits */
+
+    t_snap_read(env2, &e);
+    T(e.env != a.env);
+
+    /* none for a write, nor for a read outside its done() */
+
+    op = t_mkop(DS_OP_PURGE, "r");
+    op.done = t_snap_done;
+    op.data = &e;
+    e.env = 0;
+    T_INT(ds_op_read(env, &op), DS_INVALID);
+    T_INT(e.env, 0);
+
+    ds_env_close(env2);
+    ds_env_close(env);
+    t_rmdir(dir2);
+    t_rmdir(dir);
+}
+
+
+static void
+t_snap_read(ds_env_t *env, ds_snapshot_t *snap)
+{
+    ds_op_t  op;
+
+    memset(snap, 0, sizeof(ds_snapshot_t));
+
+    op = t_mkop(DS_OP_STATUS, "r");
+    op.done = t_snap_done;
+    op.data = snap;
+    T_INT(ds_op_read(env, &op), DS_OK);
+    T(snap->env != 0);
+}
+
+
+static void
+t_snap_done(ds_op_t *op)
+{
+    ds_snapshot_t  *snap = op->data;
+
+    if (ds_op_snapshot(op, snap) != DS_OK) {
+        snap->env = 0;
+    }
 }
 
 

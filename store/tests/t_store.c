@@ -1522,7 +1522,8 @@ t_store_error_text(void)
 
 /*
  * done()'s accessors ask the op's backend, not LMDB: a second backend
- * (here LMDB's vtable with three of them replaced) answers its own
+ * (here LMDB's vtable with three of them replaced, and no snapshots)
+ * answers its own
  */
 
 static size_t  t_acc_calls;
@@ -1544,6 +1545,7 @@ t_store_accessors(void)
     be.history = t_acc_history;
     be.error = t_acc_error;
     be.space = t_acc_space;
+    be.snapshot = NULL;
     st->backend = &be;
 
     t_acc_calls = 0;
@@ -1580,9 +1582,10 @@ t_store_accessors(void)
 static void
 t_acc_done(ds_op_t *op)
 {
-    uint64_t    n;
-    t_sop_t    *s = op->data;
-    ds_space_t  sp;
+    uint64_t       n;
+    t_sop_t       *s = op->data;
+    ds_space_t     sp;
+    ds_snapshot_t  snap;
 
     s->done++;
 
@@ -1595,6 +1598,8 @@ t_acc_done(ds_op_t *op)
         T(strcmp(ds_op_error(op), "the fake backend's") == 0);
         /* the type is checked before the backend is asked */
         T_INT(ds_op_space(op, &sp), DS_INVALID);
+        /* a backend without snapshots (PostgreSQL) says so */
+        T_INT(ds_op_snapshot(op, &snap), DS_INVALID);
         return;
     }
 

@@ -42,6 +42,7 @@ use warnings;
 use File::Basename ();
 
 our %LMDB_ONLY = (
+    '112-history-view.t TEST 5' => "a read's snapshot: LMDB's commit id",
     '220-durability-modes.t' => "sync=off, flush= and thread_pool=: LMDB's writer",
     '225-loop-writes.t' => "writes=loop and the LMDB writer's thread pool",
     '235-store-paths.t' => "store directories, their owners and modes",
