@@ -32,7 +32,8 @@ Environment (all optional):
   BENCH_NGINX=/usr/sbin/nginx   the nginx binary (run.sh sets it from NGINX)
   BENCH_PG=0          leave out the PostgreSQL rows (bench/bench_pg.py,
                       which has its own knobs)
-  BENCH_ROWS=6,9      run only the scenarios listed, comma-separated (3c,
+  BENCH_ROWS=6,9      run only the scenarios listed, comma-separated (1
+                      and 2, the status GETs, which run together; 3c,
                       random-id paging and its 1K baseline; 4a,
                       the durable starts and their commit loop; 4b,
                       the relaxed starts and return 200; 6, the
@@ -1263,13 +1264,84 @@ def scenario_start_relaxed(bodies):
     return s_ns, b4
 
 
+def status_data(c):
+    """the small instance and the 50-event history of rows 1 and 2, made
+    through the worker protocol: their paths and answers' sizes"""
+    log("creating the small instance and the 50-event history through the "
+        "worker protocol")
+    run_sequence(c, "Bench", "fs", "small-1", 0)
+    # how many showHistory events an activity adds (the view may merge
+    # TaskScheduled into TaskCompleted): calibrate, then aim at 50
+    run_sequence(c, "Bench", "fs", "probe-2", 2)
+    e0 = history_count(c, "small-1")
+    e2 = history_count(c, "probe-2")
+    per = max(1, (e2 - e0) // 2)
+    acts = max(0, round((50 - e0) / per))
+    log("showHistory: %d events without activities, %d per activity: "
+        "%d activities" % (e0, per, acts))
+    run_sequence(c, "Bench", "fs", "hist-50", acts)
+    st_path = "%s/instances/small-1?%s" % (B, q("Bench", "fs"))
+    hist_path = "%s/instances/hist-50?showHistory=true&%s" % \
+        (B, q("Bench", "fs"))
+    s, _, small_body = c.req("GET", st_path)
+    s2, _, hist_body = c.req("GET", hist_path)
+    nev = len(json.loads(hist_body).get("historyEvents", []))
+    if s != 200 or s2 != 200:
+        sys.exit("bench: status answers %d / %d" % (s, s2))
+    log("small status: %d bytes; history: %d events, %d bytes" %
+        (len(small_body), nev, len(hist_body)))
+    return {"st_path": st_path, "hist_path": hist_path, "events": nev,
+            "status": len(small_body), "history": len(hist_body)}
+
+
+def scenario_status(sd, bodies):
+    """(1) and (2): status GETs against return 200 of their sizes, nginx
+    reloaded with those baselines"""
+    c = Client()
+    s, _, b = c.req("GET", "/baseline/history")
+    if len(b) != bodies["history"]:
+        sys.exit("bench: baseline body %d bytes, expected %d" %
+                 (len(b), bodies["history"]))
+
+    # warm up both paths
+    wrk("warm-up (not reported)", sd["st_path"], duration=2)
+    cpu_rows.pop()
+
+    # ---- (1) status of a small instance ----
+    r1, b1 = quiet_pair("Scenario 1", lambda: (
+        wrk("status small", sd["st_path"]),
+        wrk("baseline status (%d B)" % bodies["status"],
+            "/baseline/status")))
+    ratio = r1["rps"] / b1["rps"]
+    row("1. GET status, small instance (%d B)" % bodies["status"], r1,
+        b1["rps"], None, ratio, "≥ 0.7× return 200", ratio >= 0.7,
+        base_p99=b1["p99_ms"])
+
+    # ---- (2) status with 50 history events ----
+    r2, b2 = quiet_pair("Scenario 2", lambda: (
+        wrk("status showHistory (%d events)" % sd["events"],
+            sd["hist_path"]),
+        wrk("baseline history (%d B)" % bodies["history"],
+            "/baseline/history")))
+    ratio = r2["rps"] / b2["rps"]
+    row("2. GET status showHistory=true, %d events (%d B)" %
+        (sd["events"], bodies["history"]), r2, b2["rps"], None, ratio,
+        "≥ 0.7× return 200", ratio >= 0.7, base_p99=b2["p99_ms"])
+
+
 def only_rows():
     """BENCH_ROWS: the rows named, printed; results.md is left alone"""
     want = set(ROWS.split(","))
-    if not want <= {"3c", "4a", "4b", "6", "9"}:
-        sys.exit("bench: BENCH_ROWS=%s: only 3c, 4a, 4b, 6 and 9 can run "
-                 "alone"
-                 % ROWS)
+    if not want <= {"1", "2", "3c", "4a", "4b", "6", "9"}:
+        sys.exit("bench: BENCH_ROWS=%s: only 1, 2, 3c, 4a, 4b, 6 and 9 can "
+                 "run alone" % ROWS)
+    if want & {"1", "2"}:
+        # both: the data and the reload are shared
+        sd = status_data(Client())
+        reload_nginx({"status": sd["status"], "history": sd["history"],
+                      "list": 1, "start": 1})
+        scenario_status(sd, {"status": sd["status"],
+                             "history": sd["history"]})
     if "3c" in want:
         loader("big", "K1", SMALL)
         loader("big", "R1", BIG, random_ids=True)
@@ -1351,29 +1423,7 @@ def main():
     c = Client()
 
     # ---- data ----
-    log("creating the small instance and the 50-event history through the "
-        "worker protocol")
-    run_sequence(c, "Bench", "fs", "small-1", 0)
-    # how many showHistory events an activity adds (the view may merge
-    # TaskScheduled into TaskCompleted): calibrate, then aim at 50
-    run_sequence(c, "Bench", "fs", "probe-2", 2)
-    e0 = history_count(c, "small-1")
-    e2 = history_count(c, "probe-2")
-    per = max(1, (e2 - e0) // 2)
-    acts = max(0, round((50 - e0) / per))
-    log("showHistory: %d events without activities, %d per activity: "
-        "%d activities" % (e0, per, acts))
-    run_sequence(c, "Bench", "fs", "hist-50", acts)
-    st_path = "%s/instances/small-1?%s" % (B, q("Bench", "fs"))
-    hist_path = "%s/instances/hist-50?showHistory=true&%s" % \
-        (B, q("Bench", "fs"))
-    s, _, small_body = c.req("GET", st_path)
-    s2, _, hist_body = c.req("GET", hist_path)
-    nev = len(json.loads(hist_body).get("historyEvents", []))
-    if s != 200 or s2 != 200:
-        sys.exit("bench: status answers %d / %d" % (s, s2))
-    log("small status: %d bytes; history: %d events, %d bytes" %
-        (len(small_body), nev, len(hist_body)))
+    sd = status_data(c)
 
     lt1k = loader("big", "K1", SMALL)
     ltbig = loader("big", "M1", BIG)
@@ -1400,39 +1450,13 @@ def main():
     if gs != 0 or len(grpc_body) < 6:
         sys.exit("bench: GetInstance over gRPC: grpc-status %s, %d bytes" %
                  (gs, len(grpc_body)))
-    bodies = {"status": len(small_body), "history": len(hist_body),
+    bodies = {"status": sd["status"], "history": sd["history"],
               "start": len(start_body), "list": len(list_body),
               "grpc": len(grpc_body)}
     log("baseline bodies: %s; reloading nginx" % bodies)
     reload_nginx(bodies)
     c = Client()
-    s, _, b = c.req("GET", "/baseline/history")
-    if len(b) != bodies["history"]:
-        sys.exit("bench: baseline body %d bytes, expected %d" %
-                 (len(b), bodies["history"]))
-
-    # warm up both paths
-    wrk("warm-up (not reported)", st_path, duration=2)
-    cpu_rows.pop()
-
-    # ---- (1) status of a small instance ----
-    r1, b1 = quiet_pair("Scenario 1", lambda: (
-        wrk("status small", st_path),
-        wrk("baseline status (%d B)" % bodies["status"], "/baseline/status")))
-    ratio = r1["rps"] / b1["rps"]
-    row("1. GET status, small instance (%d B)" % bodies["status"], r1,
-        b1["rps"], None, ratio, "≥ 0.7× return 200", ratio >= 0.7,
-        base_p99=b1["p99_ms"])
-
-    # ---- (2) status with 50 history events ----
-    r2, b2 = quiet_pair("Scenario 2", lambda: (
-        wrk("status showHistory (%d events)" % nev, hist_path),
-        wrk("baseline history (%d B)" % bodies["history"],
-            "/baseline/history")))
-    ratio = r2["rps"] / b2["rps"]
-    row("2. GET status showHistory=true, %d events (%d B)" %
-        (nev, bodies["history"]), r2, b2["rps"], None, ratio,
-        "≥ 0.7× return 200", ratio >= 0.7, base_p99=b2["p99_ms"])
+    scenario_status(sd, bodies)
 
     # ---- (3) list top=100: 1K vs big hub ----
     # one connection: the latency of a page, not of a queue behind it
