@@ -6,6 +6,7 @@
  */
 
 
+#include <string.h>
 #include <time.h>
 
 #include "durable_store.h"
@@ -25,6 +26,18 @@ static void ds_civil_from_days(int64_t z, int64_t *y, unsigned *m,
 static int ds_digits(const char *p, size_t n, unsigned *v);
 static unsigned ds_month_days(int64_t y, unsigned m);
 static size_t ds_time_format(int64_t us, char *buf, int frac);
+
+
+/*
+ * The last day formatted, per thread: the times formatted one after
+ * another (a batch's events, an answer's created and updated, a
+ * history's events) are mostly of one day, whose date is then copied
+ * rather than worked out again (the format was 2.3% of the store
+ * thread's instructions in the end-to-end run, callgrind; keeping the
+ * last second instead hit one time in two).
+ */
+static __thread int64_t  ds_time_last_day = INT64_MIN;
+static __thread char     ds_time_last_date[10];     /* "2018-03-10" */
 
 
 int64_t
@@ -250,9 +263,16 @@ ds_time_format(int64_t us, char *buf, int frac)
         rest = DS_US - 1;
     }
 
+    p = buf;
+
+    if (days == ds_time_last_day) {
+        memcpy(p, ds_time_last_date, 10);
+        p += 10;
+        goto clock;
+    }
+
     ds_civil_from_days(days, &y, &m, &d);
 
-    p = buf;
     *p++ = (char) ('0' + y / 1000);
     *p++ = (char) ('0' + y / 100 % 10);
     *p++ = (char) ('0' + y / 10 % 10);
@@ -263,6 +283,12 @@ ds_time_format(int64_t us, char *buf, int frac)
     *p++ = '-';
     *p++ = (char) ('0' + d / 10);
     *p++ = (char) ('0' + d % 10);
+
+    memcpy(ds_time_last_date, buf, 10);
+    ds_time_last_day = days;
+
+clock:
+
     *p++ = 'T';
     *p++ = (char) ('0' + secs / 36000);
     *p++ = (char) ('0' + secs / 3600 % 10);

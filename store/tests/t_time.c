@@ -182,6 +182,23 @@ t_time_format(void)
     ds_time_format_frac(INT64_MAX, buf);
     T(strcmp(buf, "9999-12-31T23:59:59.999999Z") == 0);
 
+    /*
+     * the last day's date is kept: the same time of another day, the
+     * next second, a clamped time and back each get their own
+     */
+    ds_time_format_frac(1520690251500000LL, buf);
+    T(strcmp(buf, "2018-03-10T13:57:31.5Z") == 0);
+    ds_time_format_frac(1520690251500000LL + 86400LL * 1000000, buf);
+    T(strcmp(buf, "2018-03-11T13:57:31.5Z") == 0);
+    ds_time_format_s(1520690252000000LL + 86400LL * 1000000, buf);
+    T(strcmp(buf, "2018-03-11T13:57:32Z") == 0);
+    ds_time_format_s(INT64_MAX, buf);
+    T(strcmp(buf, "9999-12-31T23:59:59Z") == 0);
+    ds_time_format_s(INT64_MAX - 1, buf);
+    T(strcmp(buf, "9999-12-31T23:59:59Z") == 0);
+    ds_time_format_frac(1520690251000007LL, buf);
+    T(strcmp(buf, "2018-03-10T13:57:31.000007Z") == 0);
+
     /* format and parse are inverse over a wide span */
     rc = 1;
 
