@@ -668,17 +668,21 @@ ngx_http_durable_request_url(ngx_http_request_t *r,
     n = 0;
 
     for (i = 0; i < r->unparsed_uri.len; i++) {
-        n += ngx_http_durable_url_byte_escaped(r->unparsed_uri.data[i]) ? 3
-                                                                        : 1;
+        n += ngx_http_durable_url_byte_escaped(r->unparsed_uri.data[i]);
     }
 
-    out->len = host.len + n;
+    out->len = host.len + r->unparsed_uri.len + 2 * n;
     out->data = ngx_pnalloc(r->pool, out->len);
     if (out->data == NULL) {
         return NGX_ERROR;
     }
 
     p = ngx_cpymem(out->data, host.data, host.len);
+
+    if (n == 0) {
+        ngx_memcpy(p, r->unparsed_uri.data, r->unparsed_uri.len);
+        return NGX_OK;
+    }
 
     for (i = 0; i < r->unparsed_uri.len; i++) {
         c = r->unparsed_uri.data[i];
