@@ -46,6 +46,7 @@ typedef struct {
     ngx_atomic_t                batch_writes;
     ngx_atomic_t                writes_le[NGX_HTTP_DURABLE_M_WRITES];
     ngx_atomic_t                commit_us;
+    ngx_atomic_t                lock_wait_us;   /* of commit_us */
     ngx_atomic_t                commit_le[NGX_HTTP_DURABLE_M_MS];
     /* durable_task_loop_probe: its ticks, their CPU time in us */
     ngx_atomic_t                loop_ticks;
@@ -339,7 +340,8 @@ ngx_http_durable_metrics_error(ngx_http_durable_err_e cause)
 /* a committed batch; called in pool threads too: atomics only */
 
 void
-ngx_http_durable_metrics_batch(ngx_uint_t writes, uint64_t us)
+ngx_http_durable_metrics_batch(ngx_uint_t writes, uint64_t us,
+    uint64_t waited)
 {
     ngx_http_durable_metrics_shm_t  *m;
 
@@ -348,6 +350,8 @@ ngx_http_durable_metrics_batch(ngx_uint_t writes, uint64_t us)
     (void) ngx_atomic_fetch_add(&m->batches, 1);
     (void) ngx_atomic_fetch_add(&m->batch_writes, writes);
     (void) ngx_atomic_fetch_add(&m->commit_us, (ngx_atomic_int_t) us);
+    (void) ngx_atomic_fetch_add(&m->lock_wait_us,
+                                (ngx_atomic_int_t) waited);
 
     /* the count first, then the buckets: see metrics_observe */
 
@@ -988,6 +992,19 @@ ngx_http_durable_metrics_process(ngx_http_durable_out_t *out,
     ngx_http_durable_metrics_histogram(out, "durable_commit_seconds",
         m->commit_le, ngx_http_durable_us_text, NGX_HTTP_DURABLE_M_MS,
         &m->batches, (char *) sum);
+
+    ngx_http_durable_metrics_head(out,
+        "durable_write_lock_wait_seconds_total", "counter",
+        "Of the batches' time, what they waited for the store's write "
+        "lock, which another process's batch held.");
+
+    n = m->lock_wait_us;
+
+    if (ngx_http_durable_out_reserve(out, 80)) {
+        out->pos = ngx_sprintf(out->pos,
+                               "durable_write_lock_wait_seconds_total "
+                               "%uA.%06uA\n", n / 1000000, n % 1000000);
+    }
 
     /*
      * only with the probe on: without it, zero counts would read as a

@@ -40,7 +40,8 @@ void ngx_http_durable_metrics_wait(ngx_int_t delta);
 void ngx_http_durable_metrics_init_process(void);
 void ngx_http_durable_metrics_take_zone(ngx_cycle_t *cycle);
 void ngx_http_durable_metrics_error(ngx_http_durable_err_e cause);
-void ngx_http_durable_metrics_batch(ngx_uint_t writes, uint64_t us);
+void ngx_http_durable_metrics_batch(ngx_uint_t writes, uint64_t us,
+    uint64_t waited);
 void ngx_http_durable_metrics_loop(uint64_t us);
 
 

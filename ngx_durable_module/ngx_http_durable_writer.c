@@ -90,7 +90,7 @@ static int ngx_http_durable_host_lock_waiters(void *host);
 static void ngx_http_durable_host_wake(void *host);
 static void ngx_http_durable_host_pending(void *host, int any);
 static void ngx_http_durable_host_applied(void *host, size_t n,
-    int64_t us);
+    int64_t us, int64_t waited);
 static void ngx_http_durable_host_log(void *host, ds_log_e level,
     const char *msg);
 static ds_log_e ngx_http_durable_host_log_level(ngx_log_t *log);
@@ -630,9 +630,10 @@ ngx_http_durable_host_pending(void *host, int any)
 
 
 static void
-ngx_http_durable_host_applied(void *host, size_t n, int64_t us)
+ngx_http_durable_host_applied(void *host, size_t n, int64_t us,
+    int64_t waited)
 {
-    ngx_http_durable_metrics_batch(n, us);
+    ngx_http_durable_metrics_batch(n, us, waited);
 }
 
 

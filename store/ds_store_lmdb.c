@@ -736,7 +736,7 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
         lm->dirty = 1;
 
         if (host->applied != NULL) {
-            host->applied(host->data, applied, done->took);
+            host->applied(host->data, applied, done->took, done->waited);
         }
     }
 

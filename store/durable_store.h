@@ -1468,8 +1468,9 @@ typedef enum {
  * pending   any 1: the store took an op to answer later while it had
  *           none; any 0: it answered the last of them. The host keeps an
  *           exiting process alive in between. May be NULL.
- * applied   a batch applied n ops and committed, in us µs; for metrics.
- *           May be NULL.
+ * applied   a batch applied n ops and committed, in us µs, of which it
+ *           waited waited µs for the store's write lock (LMDB; 0 for a
+ *           backend without one); for metrics. May be NULL.
  * log       one line for the host's log, at level; called only for
  *           levels up to log_level. May be NULL.
  * watch     for a network backend: ev->handler when fd is readable
@@ -1511,7 +1512,8 @@ typedef struct {
     void              (*gate_release)(void *host);
     void              (*wake)(void *host);
     void              (*pending)(void *host, int any);
-    void              (*applied)(void *host, size_t n, int64_t us);
+    void              (*applied)(void *host, size_t n, int64_t us,
+                            int64_t waited);
     void              (*log)(void *host, ds_log_e level, const char *msg);
     ds_log_e            log_level;
     int               (*watch)(void *host, ds_event_t *ev, int fd,

@@ -298,6 +298,7 @@ qr/^durable_claims_total\{kind="orchestration"\} 1$
 .*^durable_commit_seconds_bucket\{le="\+Inf"\} 3$
 ^durable_commit_seconds_sum [0-9]+\.[0-9]{6}$
 ^durable_commit_seconds_count 3$
+.*^durable_write_lock_wait_seconds_total [0-9]+\.[0-9]{6}$
 /ms
 
 
@@ -565,3 +566,24 @@ qr/^durable_claims_total\{kind="orchestration"\} 1$
 .*^durable_leases_granted_total 5$
 .*^durable_leases_expired_total 2$
 /ms
+
+
+
+=== TEST 20: a batch that waits for the write lock counts the wait
+--- skip_eval: 2: !-x ($ENV{DURABLE_HOLD_WRITE_LOCK} || 'build/t-hold-write-lock')
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+if (-x ($ENV{DURABLE_HOLD_WRITE_LOCK} || 'build/t-hold-write-lock')) {
+    # another process holds the lock for a second: the start waits for it
+    my $in = DurableBlocks::hold_write_lock(
+                 "$ENV{TEST_NGINX_DATA_DIR}/metrics", 1);
+    main::ok_api(202, 'POST', "$::B/orchestrators/Hello/mw-l?taskHub=MetW2",
+                 '');
+    close $in;
+}
+--- request
+GET /durable/metrics
+--- error_code: 200
+--- response_body_like eval
+qr/^durable_write_lock_wait_seconds_total (?:0\.[5-9]|[1-9])[0-9]*\.?[0-9]*$/m

@@ -1120,7 +1120,7 @@ dsi_pgc_answer(dsi_pgc_t *c)
     dsi_pg_conn_release(c->conn);
 
     if (applied && host->applied != NULL) {
-        host->applied(host->data, applied, took);
+        host->applied(host->data, applied, took, 0);
     }
 
     /* other hosts hear the batch's NOTIFY; this one wakes its own now */

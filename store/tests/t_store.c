@@ -126,7 +126,7 @@ static int t_h_gate_try(void *host);
 static void t_h_gate_release(void *host);
 static void t_h_wake(void *host);
 static void t_h_pending(void *host, int any);
-static void t_h_applied(void *host, size_t n, int64_t us);
+static void t_h_applied(void *host, size_t n, int64_t us, int64_t waited);
 static void t_h_log(void *host, ds_log_e level, const char *msg);
 static void t_h_lock_wait(void *host, int on);
 static int t_h_lock_waiters(void *host);
@@ -2054,11 +2054,12 @@ t_h_lock_waiters(void *host)
 
 
 static void
-t_h_applied(void *host, size_t n, int64_t us)
+t_h_applied(void *host, size_t n, int64_t us, int64_t waited)
 {
     t_host_t  *h = host;
 
     T(us >= 0);
+    T(waited >= 0 && waited <= us);
 
     h->applied_calls++;
     h->applied_ops += n;

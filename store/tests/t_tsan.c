@@ -272,7 +272,7 @@ static void t_h_timer(void *host, ds_event_t *ev, int64_t ms);
 static void t_h_cancel(void *host, ds_event_t *ev);
 static void t_h_wake(void *host);
 static void t_h_pending(void *host, int any);
-static void t_h_applied(void *host, size_t n, int64_t us);
+static void t_h_applied(void *host, size_t n, int64_t us, int64_t waited);
 static void t_h_log(void *host, ds_log_e level, const char *msg);
 static void t_h_lock_wait(void *host, int on);
 static int t_h_lock_waiters(void *host);
@@ -1452,11 +1452,11 @@ t_h_pending(void *host, int any)
 
 
 static void
-t_h_applied(void *host, size_t n, int64_t us)
+t_h_applied(void *host, size_t n, int64_t us, int64_t waited)
 {
     t_host_t  *h = host;
 
-    T_OK(us >= 0);
+    T_OK(us >= 0 && waited >= 0 && waited <= us);
     h->applied += n;
 }
 

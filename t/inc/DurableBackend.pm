@@ -71,6 +71,7 @@ our %LMDB_ONLY = (
     '250-metrics.t TEST 1' => "the map's size and use and the reader slots: LMDB's",
     '250-metrics.t TEST 8' => "max_size=: LMDB's map fills up",
     '250-metrics.t TEST 17' => 'a data file that is not LMDB',
+    '250-metrics.t TEST 20' => "the write lock another process holds: LMDB's",
     '320-worker-longpoll.t TEST 2' => 'a claim by name passes over the others on LMDB; PostgreSQL filters in its query',
     '130-purge.t TEST 10' =>
         "3: batches bounded by time are the LMDB store's",
