@@ -235,6 +235,12 @@ dg_status_from_op(const ds_op_t *op, dg_status_t *st)
                              "not those this server serves; see its error "
                              "log");
 
+    case DS_STOPPED:
+        /* until nginx is started again: a retry fails the same way */
+        return dg_status_set(st, DG_UNAVAILABLE,
+                             "the store takes no writes: a flush of its "
+                             "data failed; see the server's error log");
+
     default:
         return dg_status_set(st, DG_UNAVAILABLE,
                              "the store failed while %s: retry later",

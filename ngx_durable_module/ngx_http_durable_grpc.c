@@ -703,10 +703,18 @@ ngx_http_durable_grpc_op_status(ngx_http_request_t *r,
 
     case DS_ERROR:
         ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
-        ngx_log_error(ngx_http_durable_store_error_level(ctx->store),
-                      ngx_http_durable_log(r), 0,
+        ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
                       "durable: store \"%V\" failed while serving gRPC "
                       "%V: %s", &ctx->store->name, &g->rpc->name,
+                      ds_strerror(op->rc));
+        break;
+
+    case DS_STOPPED:
+        /* the store logged the stop, and its refusals once a second */
+        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
+        ngx_log_error(NGX_LOG_INFO, ngx_http_durable_log(r), 0,
+                      "durable: store \"%V\" refused a write while serving "
+                      "gRPC %V: %s", &ctx->store->name, &g->rpc->name,
                       ds_strerror(op->rc));
         break;
 

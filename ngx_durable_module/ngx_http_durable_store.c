@@ -118,33 +118,30 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
                    "The store '%V' uses a backend that does not support "
                    "%s yet.", &ctx->store->name, what);
 
+    case DS_STOPPED:
+        /*
+         * a write refused after a failed flush: the store logs the stop
+         * at alert and its refusals once a second, a line for each
+         * request would flood the log; no Retry-After, the stop lasts
+         * until nginx is started again
+         */
+        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
+        ngx_log_error(NGX_LOG_INFO, ngx_http_durable_log(r), 0,
+                      "durable: store \"%V\" refused a write while %s: %s",
+                      &ctx->store->name, what, ds_strerror(rc));
+        return ngx_http_durable_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "The store '%V' takes no writes: a flush of its data "
+                   "failed; see the error log.", &ctx->store->name);
+
     default:
         ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
-        ngx_log_error(ngx_http_durable_store_error_level(ctx->store),
-                      ngx_http_durable_log(r), 0,
+        ngx_log_error(NGX_LOG_ERR, ngx_http_durable_log(r), 0,
                       "durable: store \"%V\" failed while %s: %s",
                       &ctx->store->name, what, ds_strerror(rc));
         return ngx_http_durable_send_error(r,
                    NGX_HTTP_INTERNAL_SERVER_ERROR,
                    "The store failed while %s.", what);
     }
-}
-
-
-/*
- * The level of a request's store error: a store whose writes a failed
- * flush stopped fails every write, and logs that itself, once a second
- * at most; a line for each request would flood the log
- */
-
-ngx_uint_t
-ngx_http_durable_store_error_level(ngx_http_durable_store_t *st)
-{
-    if (st->ds != NULL && ds_store_stopped(st->ds)) {
-        return NGX_LOG_INFO;
-    }
-
-    return NGX_LOG_ERR;
 }
 
 

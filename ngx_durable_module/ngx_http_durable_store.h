@@ -21,7 +21,6 @@ ngx_int_t ngx_http_durable_store_ready(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx);
 ngx_int_t ngx_http_durable_store_error(ngx_http_request_t *r,
     ngx_http_durable_ctx_t *ctx, int rc, const char *what);
-ngx_uint_t ngx_http_durable_store_error_level(ngx_http_durable_store_t *st);
 
 
 #endif /* _NGX_HTTP_DURABLE_STORE_H_INCLUDED_ */

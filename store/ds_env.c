@@ -452,7 +452,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
                      "opened again");
         }
 
-        return DS_ERROR;
+        return DS_STOPPED;
     }
 
     ds_map_lock(env, top);
@@ -1410,6 +1410,8 @@ ds_strerror(int rc)
         return "not supported by the store's backend";
     case DS_SCHEMA:
         return "the database's schema is of an unknown version";
+    case DS_STOPPED:
+        return "writes stopped after a failed flush of the store";
     default:
         return "unknown error";
     }

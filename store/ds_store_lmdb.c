@@ -152,7 +152,7 @@ static void dsi_lmdb_task_work(ds_event_t *ev);
 static void dsi_lmdb_task_done(ds_event_t *ev);
 static void dsi_lmdb_apply_handler(ds_event_t *ev);
 static void dsi_lmdb_stop_log(dsi_lmdb_t *lm);
-static void dsi_lmdb_refused(dsi_lmdb_t *lm, size_t failed, size_t n,
+static void dsi_lmdb_refused(dsi_lmdb_t *lm, size_t refused, size_t n,
     const char *error);
 static void dsi_lmdb_flush_handler(ds_event_t *ev);
 static void dsi_lmdb_sync_work(ds_event_t *ev);
@@ -655,7 +655,7 @@ static void
 dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
 {
     int          wake;
-    size_t       applied, refused, failed, unavailable;
+    size_t       applied, refused, failed, unavailable, stopped;
     ds_op_t     *op, *next;
     ds_host_t   *host;
     ds_store_t  *st;
@@ -667,6 +667,7 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
     refused = 0;
     failed = 0;
     unavailable = 0;
+    stopped = 0;
     wake = 0;
 
     for (op = done->ops; op; op = op->next) {
@@ -676,6 +677,10 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
 
         } else if (op->rc == DS_UNAVAILABLE) {
             unavailable++;
+            refused++;
+
+        } else if (op->rc == DS_STOPPED) {
+            stopped++;
             refused++;
 
         } else if (op->rc == DS_FULL || op->rc == DS_ERROR) {
@@ -691,19 +696,22 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
 
     /* the text the ops' answers cannot carry: once for the batch */
 
-    if (failed && done->error[0] != '\0') {
-        if (dsi_env_stopped(lm->env)) {
-            /* refused by the stop, or the batch whose flush set it */
-            dsi_lmdb_refused(lm, failed, done->n, done->error);
+    /*
+     * a failure is logged each time, the batch whose flush stopped the
+     * store's writes too; the writes refused by the stop are counted
+     */
 
-        } else {
-            dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
-                          "writes to store \"%s\" failed: %s", failed,
-                          done->n, st->name, done->error);
-        }
+    if (failed && done->error[0] != '\0') {
+        dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
+                      "writes to store \"%s\" failed: %s", failed,
+                      done->n, st->name, done->error);
     }
 
-    if (failed && dsi_env_stopped(lm->env)) {
+    if (stopped) {
+        dsi_lmdb_refused(lm, stopped, done->n, done->error);
+    }
+
+    if ((failed || stopped) && dsi_env_stopped(lm->env)) {
         dsi_lmdb_stop_log(lm);
     }
 
@@ -939,15 +947,16 @@ dsi_lmdb_stop_log(dsi_lmdb_t *lm)
 
 
 /*
- * The writes of a stopped store fail, each batch of them, as long as the
- * process runs: under load a line for each would flood the log. The
- * first is logged as other failed batches are, then one at most every
+ * The writes of a stopped store are refused (DS_STOPPED), each batch of
+ * them, as long as the process runs: under load a line for each would
+ * flood the log. The first is logged at once, then one at most every
  * dsi_refused_log µs, with the count of the writes refused since the
  * last (those of batches not logged wait for the next that is).
  */
 
 static void
-dsi_lmdb_refused(dsi_lmdb_t *lm, size_t failed, size_t n, const char *error)
+dsi_lmdb_refused(dsi_lmdb_t *lm, size_t refused, size_t n,
+    const char *error)
 {
     int64_t      now;
     ds_store_t  *st;
@@ -956,20 +965,24 @@ dsi_lmdb_refused(dsi_lmdb_t *lm, size_t failed, size_t n, const char *error)
     now = ds_time_mono();
 
     if (lm->refused_at != 0 && now - lm->refused_at < dsi_refused_log) {
-        lm->refused += failed;
+        lm->refused += refused;
         return;
+    }
+
+    if (error[0] == '\0') {
+        error = ds_strerror(DS_STOPPED);
     }
 
     if (lm->refused == 0) {
         dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
-                      "writes to store \"%s\" failed: %s", failed, n,
+                      "writes to store \"%s\" refused: %s", refused, n,
                       st->name, error);
 
     } else {
         dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
-                      "writes to store \"%s\" failed, and %zu more since "
+                      "writes to store \"%s\" refused, and %zu more since "
                       "the last such line (one a second at most): %s",
-                      failed, n, st->name, lm->refused, error);
+                      refused, n, st->name, lm->refused, error);
     }
 
     lm->refused_at = now ? now : 1;

@@ -45,8 +45,11 @@ typedef enum {
     DS_UNAVAILABLE,     /* a network backend did not answer in time, or
                            lost its connection: the outcome is unknown */
     DS_UNSUPPORTED,     /* the backend does not serve this operation */
-    DS_SCHEMA           /* the database's schema is of a version this
+    DS_SCHEMA,          /* the database's schema is of a version this
                            build does not know: nothing was sent */
+    DS_STOPPED          /* a write refused, nothing of it written: a flush
+                           of the store failed before (LMDB), so it takes
+                           no writes until it is opened again */
 } ds_rc_e;
 
 
@@ -1580,8 +1583,9 @@ typedef struct {
  *
  * ds_store_stopped(): whether a failed flush stopped the store's writes
  * (LMDB, in this process or another sharing its stop word): each write
- * fails with DS_ERROR, and the store logs those refusals itself, once a
- * second at most, so a host need not log each.
+ * is refused with DS_STOPPED (the batch whose flush failed is answered
+ * DS_ERROR, as other failures), and the store logs those refusals
+ * itself, once a second at most, so a host need not log each.
  *
  * ds_store_readers(), ds_store_reader_check(): a backend's reader slots
  * (ds_env_readers(), ds_env_reader_check()); DS_INVALID for a backend

@@ -30,6 +30,12 @@ t_status_ops(void)
     T_INT(dg_status_from_op(&op, &st), DG_RESOURCE_EXHAUSTED);
     op.rc = DS_ERROR;
     T_INT(dg_status_from_op(&op, &st), DG_UNAVAILABLE);
+    T_BYTES(st.message, st.len, "the store failed while starting: retry "
+            "later");
+    op.rc = DS_STOPPED;
+    T_INT(dg_status_from_op(&op, &st), DG_UNAVAILABLE);
+    T_BYTES(st.message, st.len, "the store takes no writes: a flush of its "
+            "data failed; see the server's error log");
     op.rc = DS_UNAVAILABLE;
     T_INT(dg_status_from_op(&op, &st), DG_UNAVAILABLE);
     T_BYTES(st.message, st.len, "the store is unavailable while starting: "

@@ -1433,14 +1433,19 @@ t_env_flush(void)
     t_flush_errno = 0;
 
     err[0] = '\0';
-    T_INT(dsi_txn_begin_err(env, NULL, 1, &txn, err, sizeof(err)), DS_ERROR);
+    T_INT(dsi_txn_begin_err(env, NULL, 1, &txn, err, sizeof(err)),
+          DS_STOPPED);
     T(strstr(err, "a flush of the store failed") != NULL);
 
     if (txn != NULL) {
         /* begun after all: end it, or the next write waits for it */
         ds_txn_abort(txn);
     }
-    T_INT(t_start_one(env, "f4"), DS_ERROR);
+
+    /* refused as such: told apart from the failure of a commit */
+    T_INT(t_start_one(env, "f4"), DS_STOPPED);
+    T(strcmp(ds_strerror(DS_STOPPED),
+             "writes stopped after a failed flush of the store") == 0);
 
     /* what was committed is still read */
     T_INT(t_count_instances(env, t_s("Hub")), 3);
@@ -1552,14 +1557,15 @@ t_env_check_stopped(ds_env_t *env, int instances)
     ds_txn_t  *txn;
 
     err[0] = '\0';
-    T_INT(dsi_txn_begin_err(env, NULL, 1, &txn, err, sizeof(err)), DS_ERROR);
+    T_INT(dsi_txn_begin_err(env, NULL, 1, &txn, err, sizeof(err)),
+          DS_STOPPED);
     T(strstr(err, "a flush of the store failed") != NULL);
 
     if (txn != NULL) {
         ds_txn_abort(txn);
     }
 
-    T_INT(t_start_one(env, "after"), DS_ERROR);
+    T_INT(t_start_one(env, "after"), DS_STOPPED);
     T_INT(t_count_instances(env, t_s("Hub")), instances);
 }
 
@@ -1601,7 +1607,7 @@ t_env_flush_shared(void)
 
         /* and its own writes stop, as before */
         t_flush_errno = 0;
-        ok = ok && t_start_one(other, "s3") == DS_ERROR;
+        ok = ok && t_start_one(other, "s3") == DS_STOPPED;
 
         ds_env_close(other);
         free(dir);
@@ -1730,7 +1736,7 @@ t_env_flush_lmdb(void)
 
         /* the disk answers again: still no write */
         t_lmdb_errno = 0;
-        ok = ok && t_start_one(other, "l3") == DS_ERROR;
+        ok = ok && t_start_one(other, "l3") == DS_STOPPED;
 
         ds_env_close(other);
         free(dir);

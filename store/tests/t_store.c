@@ -1038,8 +1038,8 @@ t_store_flush_fails(void)
     T(strstr(h.alert, "takes no writes from now on") != NULL);
     T_INT(ds_store_stopped(st), 1);
 
-    T_INT(t_store_write(&s, st, &h, "f2"), DS_ERROR);
-    T_INT(t_store_write(&s, st, &h, "f3"), DS_ERROR);
+    T_INT(t_store_write(&s, st, &h, "f2"), DS_STOPPED);
+    T_INT(t_store_write(&s, st, &h, "f3"), DS_STOPPED);
     T_INT(h.alert_lines, 2);
 
     ds_store_close(st);
@@ -1048,8 +1048,8 @@ t_store_flush_fails(void)
 
 
 /*
- * A stopped store refuses every write: the first refused batch is logged
- * at error as other failed batches are, then one line a second at most
+ * A stopped store refuses every write (DS_STOPPED): the first refused
+ * batch is logged at error at once, then one line a second at most
  * (dsi_refused_log), with the count of the writes refused since. Other
  * failed batches are logged each.
  */
@@ -1088,31 +1088,31 @@ t_store_stopped_log(void)
     /* another process's flush failed */
     stop = 1;
 
-    T_INT(t_store_write(&s, st, &h, "l2"), DS_ERROR);
+    T_INT(t_store_write(&s, st, &h, "l2"), DS_STOPPED);
     T_INT(h.err_lines, 1);
-    T(strstr(h.err, "1 of a batch of 1 writes to store \"t\" failed: "
+    T(strstr(h.err, "1 of a batch of 1 writes to store \"t\" refused: "
                     "beginning a txn: a flush of the store failed") != NULL);
     T_INT(h.alert_lines, 1);
     T(strstr(h.alert, "takes no writes from now on") != NULL);
 
-    T_INT(t_store_write(&s, st, &h, "l3"), DS_ERROR);
-    T_INT(t_store_write(&s, st, &h, "l4"), DS_ERROR);
-    T_INT(t_store_write(&s, st, &h, "l5"), DS_ERROR);
+    T_INT(t_store_write(&s, st, &h, "l3"), DS_STOPPED);
+    T_INT(t_store_write(&s, st, &h, "l4"), DS_STOPPED);
+    T_INT(t_store_write(&s, st, &h, "l5"), DS_STOPPED);
     T_INT(h.err_lines, 1);
     T_INT(h.alert_lines, 1);
 
     /* the interval has passed: the next says how many were not logged */
     dsi_refused_log = 0;
 
-    T_INT(t_store_write(&s, st, &h, "l6"), DS_ERROR);
+    T_INT(t_store_write(&s, st, &h, "l6"), DS_STOPPED);
     T_INT(h.err_lines, 2);
-    T(strstr(h.err, "1 of a batch of 1 writes to store \"t\" failed, and 3 "
+    T(strstr(h.err, "1 of a batch of 1 writes to store \"t\" refused, and 3 "
                     "more since the last such line") != NULL);
     T(strstr(h.err, "a flush of the store failed") != NULL);
 
-    T_INT(t_store_write(&s, st, &h, "l7"), DS_ERROR);
+    T_INT(t_store_write(&s, st, &h, "l7"), DS_STOPPED);
     T_INT(h.err_lines, 3);
-    T(strstr(h.err, "1 of a batch of 1 writes to store \"t\" failed: ")
+    T(strstr(h.err, "1 of a batch of 1 writes to store \"t\" refused: ")
       != NULL);
 
     dsi_refused_log = saved;
