@@ -258,7 +258,8 @@ expect_failures('assertion.tt', 1,
 
 # --- what holds a port that nginx cannot bind: a listener, and a
 # connection closed from its own end (TIME_WAIT), which bind() refuses
-# even with SO_REUSEADDR
+# even with SO_REUSEADDR (port 0 for the listener: it holds its port
+# from the bind on, and no nginx binds that port later)
 {
     my $l = IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1',
                                   LocalPort => 0, ReuseAddr => 1);

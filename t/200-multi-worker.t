@@ -5,9 +5,9 @@
 use Test::Nginx::Socket;
 use lib 't/inc';
 use DurableBackend;
+use DurableBlocks ();
 use File::Path qw(rmtree);
 use HTTP::Tiny;
-use IO::Socket::INET;
 use JSON::PP ();
 
 master_on();
@@ -24,13 +24,7 @@ rmtree(($ENV{TEST_NGINX_DATA_DIR} // '') . '/multi')
 
 # a second listener with reuseport, so the kernel spreads new connections
 # over both workers (the default listener may wake the same worker)
-{
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    $ENV{TEST_NGINX_DURABLE_RP_PORT} = $s->sockport;
-    close $s;
-}
+$ENV{TEST_NGINX_DURABLE_RP_PORT} = DurableBlocks::free_port();
 
 our $http_config = <<'_EOC_';
     durable_task_store default path=$TEST_NGINX_DATA_DIR/multi;

@@ -15,16 +15,12 @@ use Test::Nginx::Socket;
 use DurableBackend;
 use DurableBlocks ();
 use DurableH2 ();
-use IO::Socket::INET;
 
 repeat_each(1);
 
 # the port of the HTTP/2 server
 BEGIN {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    $ENV{TEST_NGINX_DURABLE_H2_PORT} = $s->sockport;
+    $ENV{TEST_NGINX_DURABLE_H2_PORT} = DurableBlocks::free_port();
 }
 
 # per block: status, body and no_error_log; blocks 1 to 3: 3 assertions

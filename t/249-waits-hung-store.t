@@ -21,7 +21,6 @@ use lib 't/inc';
 use Test::Nginx::Socket;
 use DurableBlocks ();
 use DurableH2 ();
-use IO::Socket::INET;
 use Time::HiRes ();
 
 my $conninfo = $ENV{DURABLE_PG_HOSTADDR_CONNINFO};
@@ -56,10 +55,7 @@ _EOC_
 
 # the port of an HTTP/2 server with the same location
 BEGIN {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    $ENV{TEST_NGINX_DURABLE_H2_PORT} = $s->sockport;
+    $ENV{TEST_NGINX_DURABLE_H2_PORT} = DurableBlocks::free_port();
 }
 
 $http_config .= <<'_EOC_';

@@ -15,7 +15,6 @@ use DurableBackend;
 use DurableBlocks ();
 use DurableClient qw(api);
 use File::Path qw(rmtree);
-use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(sleep);
 
@@ -29,10 +28,7 @@ no_shuffle();
 plan tests => repeat_each() * (2 * blocks() + 1 + 2);
 
 BEGIN {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    $ENV{TEST_NGINX_DURABLE_RP_PORT} = $s->sockport;
+    $ENV{TEST_NGINX_DURABLE_RP_PORT} = DurableBlocks::free_port();
 }
 
 if ($ENV{TEST_NGINX_DATA_DIR}) {

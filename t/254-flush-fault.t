@@ -16,7 +16,6 @@ use Test::Nginx::Socket;
 use DurableBackend;
 use DurableBlocks ();
 use HTTP::Tiny;
-use IO::Socket::INET;
 use Time::HiRes ();
 
 master_on();
@@ -35,13 +34,7 @@ if (!DurableBlocks::test_faults_build()) {
 
 # a second listener with reuseport, so the kernel spreads new connections
 # over both workers (t/200-multi-worker.t)
-{
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    $ENV{TEST_NGINX_DURABLE_RP_PORT} = $s->sockport;
-    close $s;
-}
+$ENV{TEST_NGINX_DURABLE_RP_PORT} = DurableBlocks::free_port();
 
 our $http_config = DurableBlocks::fresh_store('flush-fault') . <<'_EOC_';
     server {

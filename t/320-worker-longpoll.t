@@ -12,7 +12,6 @@ use DurableBlocks ();
 use DurableClient qw(api);
 use Time::HiRes qw(time sleep);
 use POSIX ();
-use IO::Socket::INET;
 
 master_on();
 workers(2);
@@ -21,10 +20,7 @@ repeat_each(1);
 # a second listener with reuseport, so that the kernel spreads the
 # connections over both workers
 BEGIN {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    $ENV{TEST_NGINX_DURABLE_RP_PORT} = $s->sockport;
+    $ENV{TEST_NGINX_DURABLE_RP_PORT} = DurableBlocks::free_port();
 }
 
 our $B = '/runtime/webhooks/durabletask';

@@ -144,10 +144,10 @@ my $orig = main::read_conf();
 
 # a store, and a listen on a port taken here: nginx sets the zones up,
 # then cannot bind, and frees them (it tries for about 2.5 s)
+my $port = DurableBlocks::free_port();
 my $taken = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 0)
-    or die "listen: $!";
-my $port = $taken->sockport;
+                                  LocalPort => $port, ReuseAddr => 0)
+    or die "listen on $port: $!";
 (my $bad = $orig) =~ s{(http \{)}{$1
     durable_task_store default path=$ENV{TEST_NGINX_DATA_DIR}/reload-no-store;
     server { listen 127.0.0.1:$port; }};

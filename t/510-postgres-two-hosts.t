@@ -14,7 +14,6 @@ use Test::Nginx::Socket;
 use DurableBlocks qw(status_re);
 use File::Path ();
 use HTTP::Tiny;
-use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes ();
 
@@ -60,11 +59,7 @@ our $multi_config = do {
 our ($b_port, $b_dir, $b_pid);
 
 sub start_b {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    $b_port = $s->sockport;
-    close $s;
+    $b_port = DurableBlocks::free_port();
 
     $b_dir = "$ENV{TEST_NGINX_DATA_DIR}/two-hosts-b";
     File::Path::rmtree($b_dir);

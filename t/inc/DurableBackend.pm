@@ -87,6 +87,7 @@ our %NOT_YET = (
 
 our %ONCE = (
     '000-runner.t' => "the runner's self-test uses no store",
+    '003-free-port.t' => 'picks ports, no store',
     '232-store-directive.t' => 'the directive refused before a store opens',
     '252-loop-probe.t' => "the event loop's probe, whatever the backend",
     '260-grpc-directive.t' => 'refused before a store is asked',

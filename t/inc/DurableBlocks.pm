@@ -7,7 +7,8 @@ package DurableBlocks;
 # later); the configuration most API tests share (fresh_store,
 # fresh_dirs, $API_LOCATION) and stores LMDB cannot open (corrupt_store);
 # what the build under test has (debug_build, test_faults_build) and
-# what its error log says (logged). Import what a file uses, e.g.
+# what its error log says (logged); ports for listeners of a file's own
+# (free_port). Import what a file uses, e.g.
 #   use lib 't/inc';
 #   use DurableBlocks qw(rq status_re $TIME $FRAC);
 # and call the others fully qualified from --- init code, which runs in
@@ -19,13 +20,16 @@ use warnings;
 use Exporter 'import';
 use File::Path ();
 use HTTP::Tiny;
+use IO::Socket::INET ();
 use IPC::Open2 ();
+use List::Util ();
 use POSIX ();
 
 our @EXPORT_OK = qw(rq status_re $TIME $FRAC master_pid child_of
                     children_of hold_write_lock later post
                     reap_children fresh_dirs fresh_store corrupt_store
-                    debug_build test_faults_build logged $API_LOCATION);
+                    debug_build test_faults_build logged free_port
+                    $API_LOCATION);
 
 # the API under both of its prefixes, with the key testkey123
 our $API_LOCATION = <<'_EOC_';
@@ -117,6 +121,76 @@ sub logged {
 sub port {
     return $ENV{TEST_NGINX_CLIENT_PORT} || $ENV{TEST_NGINX_SERVER_PORT}
            || $ENV{TEST_NGINX_PORT} || 1984;
+}
+
+# The ports a test file listens on besides the runner's (a second server,
+# an HTTP/2 or gRPC listener, a second nginx) are picked as the project's
+# runner picks its own (t/README): outside the kernel's range of
+# ephemeral ports, which every outgoing connection takes its local port
+# from. A port the kernel hands out (LocalPort => 0) is inside it: a
+# connection could take it between the pick and nginx's bind, and one
+# closed from its own end then holds it for a minute (TIME_WAIT), which
+# bind() refuses even with SO_REUSEADDR. This file is loaded by the real
+# Test::Nginx too, so it reads the range itself.
+
+# the ranges of ports to pick from: those of 10000-65535 on either side
+# of ip_local_port_range that hold 1,000 ports at least; a host whose
+# range leaves none gets 20000-59999, inside it
+sub port_ranges {
+    my ($lo, $hi) = (32768, 60999);
+    if (open my $fh, '<', '/proc/sys/net/ipv4/ip_local_port_range') {
+        my ($l, $h) = split ' ', (<$fh> // '');
+        ($lo, $hi) = ($l, $h) if defined $h && $l =~ /^\d+$/ && $h =~ /^\d+$/;
+        close $fh;
+    }
+    my @r = grep { $_->[1] - $_->[0] >= 1000 }
+            ([10000, List::Util::min($lo - 1, 65535)],
+             [List::Util::max($hi + 1, 10000), 65535]);
+    return @r ? @r : ([20000, 59999]);
+}
+
+# the ports free_port returned before, which it does not return again
+my %Taken;
+
+# a free TCP port of 127.0.0.1 from @ranges (default port_ranges()):
+# from a random start (two files of parallel lanes seldom try the same
+# one), the first that is not the runner's server or client port (which
+# nginx has not bound yet when a file picks its others), not returned
+# before, and that a listener can bind as nginx binds (SO_REUSEADDR)
+sub free_port {
+    my @ranges = @_ ? @_ : port_ranges();
+    my $size = List::Util::sum(map { $_->[1] - $_->[0] + 1 } @ranges);
+    my $start = int(rand($size));
+    my %not = %Taken;
+
+    {
+        no warnings 'once';
+        $not{$_} = 1 for grep { defined && /^\d+$/ }
+            $Test::Nginx::Socket::ServerPort,
+            $Test::Nginx::Socket::ServerPortForClient,
+            @ENV{qw(TEST_NGINX_SERVER_PORT TEST_NGINX_PORT
+                    TEST_NGINX_CLIENT_PORT)}, 1984;
+    }
+
+    for my $i (0 .. List::Util::min($size, 2000) - 1) {
+        my $n = ($start + $i) % $size;
+        my $port;
+        for my $r (@ranges) {
+            my $len = $r->[1] - $r->[0] + 1;
+            if ($n < $len) { $port = $r->[0] + $n; last }
+            $n -= $len;
+        }
+        next if $not{$port};
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                      LocalPort => $port, Proto => 'tcp',
+                                      Listen => 1, ReuseAddr => 1)
+            or next;
+        close $s;
+        $Taken{$port} = 1;
+        return $port;
+    }
+    die "no free TCP port in "
+        . join(', ', map { "$_->[0]-$_->[1]" } @ranges) . "\n";
 }
 
 # a POST of a JSON body (a string, sent as it is) with extra headers;
