@@ -1312,7 +1312,7 @@ def status_data(c):
 
 def scenario_status(sd, bodies):
     """(1) and (2): status GETs against return 200 of their sizes, nginx
-    reloaded with those baselines"""
+    reloaded with those baselines; row 1's figures"""
     c = Client()
     s, _, b = c.req("GET", "/baseline/history")
     if len(b) != bodies["history"]:
@@ -1343,6 +1343,7 @@ def scenario_status(sd, bodies):
     row("2. GET status showHistory=true, %d events (%d B)" %
         (sd["events"], bodies["history"]), r2, b2["rps"], None, ratio,
         "≥ 0.7× return 200", ratio >= 0.7, base_p99=b2["p99_ms"])
+    return r1
 
 
 def only_rows():
@@ -1472,7 +1473,8 @@ def main():
     log("baseline bodies: %s; reloading nginx" % bodies)
     reload_nginx(bodies)
     c = Client()
-    scenario_status(sd, bodies)
+    r1 = scenario_status(sd, bodies)
+    st_path = sd["st_path"]
 
     # ---- (3) list top=100: 1K vs big hub ----
     # one connection: the latency of a page, not of a queue behind it
