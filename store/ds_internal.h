@@ -148,7 +148,10 @@ int dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen);
  * may append ops to the list: what arrived while the lock was waited for
  */
 typedef void (*dsi_op_more_pt)(void *data);
-/* when the batch had the write lock and when its commit began (µs) */
+/*
+ * when the batch first had the write lock and when its commit began (µs
+ * of ds_time_mono(); the caller sets both 0)
+ */
 typedef struct {
     int64_t             locked;
     int64_t             applied;

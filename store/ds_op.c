@@ -495,8 +495,13 @@ again:
         return 0;
     }
 
-    if (times) {
-        times->locked = ds_time_now();
+    /*
+     * the first begin's: a batch begun again after leading refusals had
+     * the lock a moment ago, and its wait is the first one
+     */
+
+    if (times && times->locked == 0) {
+        times->locked = ds_time_mono();
     }
 
     if (more) {
@@ -558,7 +563,7 @@ again:
     }
 
     if (times && applied) {
-        times->applied = ds_time_now();
+        times->applied = ds_time_mono();
     }
 
     ds_op_batch_commit(txn, ops, applied, err, errlen);

@@ -620,8 +620,9 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
     ds_host_t      *host;
     dsi_op_times_t  t;
 
-    start = ds_time_now();
-    t.locked = start;
+    /* a monotonic clock: a step of the wall clock makes no wait */
+    start = ds_time_mono();
+    t.locked = 0;
     t.applied = 0;
 
     host = &lm->store->host;
@@ -640,7 +641,7 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
         host->lock_wait(host->data, 0);
     }
 
-    end = ds_time_now();
+    end = ds_time_mono();
     lm->took = end > start ? end - start : 0;
 
     /* the split of took for the debug log: no commit, none counted */
@@ -1112,8 +1113,9 @@ dsi_lmdb_read_handler(ds_event_t *ev)
 
 /*
  * What done() reads of an answer: op->backend is the read txn of
- * ds_op_read() (or a claim's write txn during its item callback), NULL
- * outside of them.
+ * ds_op_read() (or a claim's write txn during its item callback), and
+ * means nothing outside of them (ds_op_read() cannot clear it: done()
+ * may have freed op).
  */
 
 static int
