@@ -984,7 +984,8 @@ ngx_http_durable_metrics_process(ngx_http_durable_out_t *out,
         NGX_HTTP_DURABLE_M_WRITES, &m->batches, (char *) sum);
 
     ngx_http_durable_metrics_head(out, "durable_commit_seconds",
-        "histogram", "Time a batch's commit took.");
+        "histogram", "A batch's time: the wait for the write lock, the "
+        "apply, the commit and its flush.");
 
     n = m->commit_us;
     ngx_sprintf(sum, "%uA.%06uA%Z", n / 1000000, n % 1000000);

@@ -49,7 +49,9 @@ typedef enum {
                            build does not know: nothing was sent */
     DS_STOPPED          /* a write refused, nothing of it written: a flush
                            of the store failed before (LMDB), so it takes
-                           no writes until it is opened again */
+                           no writes while the processes sharing its stop
+                           word live (under nginx: until nginx is started
+                           again, a reload keeps it) */
 } ds_rc_e;
 
 
