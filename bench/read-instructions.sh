@@ -1,16 +1,17 @@
 #!/bin/bash
 # bench/read-instructions.sh: the instructions nginx's event loop spends
-# per status GET (scenarios 1 and 2's requests) and per `return 200` of
-# the history view's size, counted by callgrind, so that two builds of
-# the module compare without the host's noise (bench/README.md, "A read
-# in instructions").
+# per status GET (scenarios 1 and 2's requests, and a Pending instance's
+# 202) and per `return 200` of the history view's size, counted by
+# callgrind, so that two builds of the module compare without the host's
+# noise (bench/README.md, "A read in instructions").
 #
 #   bench/read-instructions.sh [MODULE_SO]    default: make build's module
 #
 # One nginx process (master_process off, one worker) runs under valgrind
-# --tool=callgrind with a sync=off store. A hello-sequence of 24
-# activities is run through the worker protocol (about 50 events in its
-# showHistory view, as scenario 2's), then h2load sends READ_N requests
+# --tool=callgrind with a sync=off store. A plain nginx first runs a
+# hello-sequence of 48 activities through the worker protocol (50 events
+# in its showHistory view, as scenario 2's), one of none (scenario 1's
+# instance) and starts a third; then h2load sends READ_N requests
 # of each kind over READ_CONNS connections, after READ_WARM of the same
 # kind that are not counted; callgrind's counters are zeroed before and
 # dumped after each kind. Prints a line a kind: instructions per
@@ -43,7 +44,10 @@ done
 
 rm -rf "$OUT" && mkdir -p "$OUT/logs" "$OUT/data/reads"
 
-# the instance's history: 24 activities, then its output
+# the instances: history-1 runs 48 activities (50 events in its view:
+# ExecutionStarted, a TaskCompleted each, ExecutionCompleted; the view
+# folds each TaskScheduled into its TaskCompleted), small-1 none (row 1's
+# Completed instance), pending-1 is only started (a 202 with Location)
 python3 - "$OUT/make-history.py" <<'EOF'
 import sys
 open(sys.argv[1], "w").write('''
@@ -73,22 +77,27 @@ def claim(kind):
     return items[0]
 
 
-n = 24
-req("POST", "%s/orchestrators/Seq/history-1?%s" % (b, q), {"n": n})
-for k in range(n + 1):
-    o = claim("orchestrations")
-    done = k == n
-    act = {"type": "complete", "output": "done"} if done else \\
-        {"type": "scheduleActivity", "id": k, "name": "Step", "input": k}
-    req("POST", "%s/worker/orchestrations/complete?%s" % (b, q),
-        {"instanceId": "history-1", "lease": o["lease"], "actions": [act]})
-    if done:
-        break
-    a = claim("activities")
-    req("POST", "%s/worker/activities/complete?%s" % (b, q),
-        {"instanceId": "history-1", "taskId": a["taskId"],
-         "lease": a["lease"], "result": "r%d" % k})
-req("POST", "%s/orchestrators/Seq/small-1?%s" % (b, q), {"n": 0})
+def run(iid, n):
+    req("POST", "%s/orchestrators/Seq/%s?%s" % (b, iid, q), {"n": n})
+    for k in range(n + 1):
+        o = claim("orchestrations")
+        done = k == n
+        act = {"type": "complete", "output": "done"} if done else \\
+            {"type": "scheduleActivity", "id": k, "name": "Step",
+             "input": k}
+        req("POST", "%s/worker/orchestrations/complete?%s" % (b, q),
+            {"instanceId": iid, "lease": o["lease"], "actions": [act]})
+        if done:
+            break
+        a = claim("activities")
+        req("POST", "%s/worker/activities/complete?%s" % (b, q),
+            {"instanceId": iid, "taskId": a["taskId"],
+             "lease": a["lease"], "result": "r%d" % k})
+
+
+run("history-1", 48)
+run("small-1", 0)
+req("POST", "%s/orchestrators/Seq/pending-1?%s" % (b, q), {"n": 0})
 ''')
 EOF
 
@@ -177,12 +186,16 @@ trap stop EXIT
 
 history="$B/instances/history-1?showHistory=true&$Q"
 small="$B/instances/small-1?$Q"
+pending="$B/instances/pending-1?$Q"
 
 # the data, by a plain nginx; then the view's size is known
 conf 1
 start
 python3 "$OUT/make-history.py" "$PORT" "$B" "$Q"
 size=$(curl -sf "http://127.0.0.1:$PORT$history" | wc -c)
+events=$(curl -sf "http://127.0.0.1:$PORT$history" \
+         | python3 -c 'import json, sys
+print(len(json.load(sys.stdin)["historyEvents"]))')
 stop
 
 conf "$size"
@@ -209,12 +222,13 @@ load() {
 }
 
 # each kind: its dump is the next part, callgrind.out.K-01 (the loop)
-kinds=("status showHistory, $size B"
-       "status, small instance"
+kinds=("status showHistory, $events events, $size B"
+       "status, small Completed instance (200)"
+       "status, Pending instance (202, Location)"
        "return 200 of the history's size")
-paths=("$history" "$small" "/baseline/history")
+paths=("$history" "$small" "$pending" "/baseline/history")
 
-for k in 0 1 2; do
+for k in 0 1 2 3; do
     load "$WARM" "${paths[$k]}"
     control -z
     load "$N" "${paths[$k]}"
