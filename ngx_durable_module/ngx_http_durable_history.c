@@ -206,6 +206,11 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_op_t *op,
 
     if (e != NULL && ngx_http_durable_view_kept(op, e, flags)) {
 
+        /*
+         * same snapshot: the events are not read (nor do read_history()'s
+         * check and test fault run)
+         */
+
         if (known && e->snap_known
             && e->snap.env == snap.env && e->snap.txn == snap.txn)
         {

@@ -268,7 +268,7 @@ ds_time_format(int64_t us, char *buf, int frac)
     if (days == ds_time_last_day) {
         memcpy(p, ds_time_last_date, 10);
         p += 10;
-        goto clock;
+        goto time_of_day;
     }
 
     ds_civil_from_days(days, &y, &m, &d);
@@ -287,7 +287,7 @@ ds_time_format(int64_t us, char *buf, int frac)
     memcpy(ds_time_last_date, buf, 10);
     ds_time_last_day = days;
 
-clock:
+time_of_day:
 
     *p++ = 'T';
     *p++ = (char) ('0' + secs / 36000);

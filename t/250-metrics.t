@@ -184,6 +184,9 @@ our $config = <<'_EOC_';
     }
 _EOC_
 
+# TEST 20's lock holder, if a failure left it running
+add_cleanup_handler(\&DurableBlocks::reap_children);
+
 run_tests();
 
 __DATA__

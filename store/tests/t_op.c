@@ -821,7 +821,7 @@ t_op_snapshots(void)
     t_snap_read(env2, &e);
     T(e.env != a.env);
 
-    /* none for a write, nor for a read outside its done() */
+    /* none for an op that is not a read */
 
     op = t_mkop(DS_OP_PURGE, "r");
     op.done = t_snap_done;

@@ -198,6 +198,12 @@ t_time_format(void)
     T(strcmp(buf, "9999-12-31T23:59:59Z") == 0);
     ds_time_format_frac(1520690251000007LL, buf);
     T(strcmp(buf, "2018-03-10T13:57:31.000007Z") == 0);
+    ds_time_format_s(INT64_MIN, buf);
+    T(strcmp(buf, "0000-01-01T00:00:00Z") == 0);
+    ds_time_format_frac(-1, buf);
+    T(strcmp(buf, "1969-12-31T23:59:59.999999Z") == 0);
+    ds_time_format_frac(-86400LL * 1000000 - 1, buf);
+    T(strcmp(buf, "1969-12-30T23:59:59.999999Z") == 0);
 
     /* format and parse are inverse over a wide span */
     rc = 1;
