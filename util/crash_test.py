@@ -46,6 +46,8 @@ import sys
 import threading
 import time
 
+from ports import free_port
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 HUB = 'DurableFunctionsHub'
@@ -56,14 +58,6 @@ MASTERS = set()
 
 def log(msg):
     print('[stress %s] %s' % (time.strftime('%H:%M:%S'), msg), flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def alive(pid):

@@ -37,6 +37,8 @@ import sys
 import tempfile
 import time
 
+from ports import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD_WAIT = 600        # seconds for make run to build and answer
 POLL_WAIT = 30          # seconds a reading command is repeated
@@ -49,12 +51,6 @@ class Failed(Exception):
 
 def say(msg):
     print("quickstart: %s" % msg, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def answers(port):
@@ -150,9 +146,8 @@ class Quickstart:
         self.tmp = tempfile.mkdtemp(prefix="quickstart-")
         os.chmod(self.tmp, 0o700)
         self.clone = os.path.join(self.tmp, "ngx_durable")
+        # free_port() never gives a port twice
         self.ports = {"8080": free_port(), "9090": free_port()}
-        while self.ports["9090"] == self.ports["8080"]:
-            self.ports["9090"] = free_port()
         self.port = self.ports["8080"]
         self.env = {k: v for k, v in os.environ.items()
                     if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS",
