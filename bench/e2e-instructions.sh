@@ -30,12 +30,10 @@ PORT=${E2E_PORT:-18490}
 WARM=${E2E_WARM:-10}
 SECS=${E2E_SECONDS:-40}
 
-for tool in valgrind callgrind_control "${CC:-cc}"; do
-    command -v "$tool" > /dev/null || {
-        echo "e2e-instructions: '$tool' is missing" >&2
-        exit 1
-    }
-done
+ME=e2e-instructions
+. bench/callgrind.sh
+
+cg_need valgrind callgrind_control "${CC:-cc}"
 
 [ -f "$SO" ] || { echo "e2e-instructions: no module at $SO" >&2; exit 1; }
 
@@ -67,47 +65,16 @@ http {
 }
 EOF
 
-valgrind --tool=callgrind --separate-threads=yes \
-    --callgrind-out-file="$OUT/callgrind.out" \
-    "$NGINX" -p "$OUT" -c "$OUT/nginx.conf" -e "$OUT/logs/error.log" \
-    > "$OUT/valgrind.log" 2>&1 &
-vg=$!
-
 stop() {
     if [ -n "${wk:-}" ]; then
         kill "$wk" 2> /dev/null || true
     fi
-    if kill -0 "$vg" 2> /dev/null; then
-        kill -QUIT "$vg" 2> /dev/null || true
-        for _ in $(seq 100); do
-            kill -0 "$vg" 2> /dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$vg" 2> /dev/null || true
-    fi
+    cg_stop
 }
 trap stop EXIT
 
-# ready when this nginx answers a list of the module (another server on
-# the port would not: nginx then fails to listen and exits)
-for _ in $(seq 600); do
-    kill -0 "$vg" 2> /dev/null || {
-        echo "e2e-instructions: nginx exited; see $OUT/logs/error.log" \
-             "and $OUT/valgrind.log" >&2
-        exit 1
-    }
-    curl -sf "http://127.0.0.1:$PORT/runtime/webhooks/durabletask/instances" \
-        2> /dev/null | grep -q '^\[' && break
-    sleep 0.1
-done
-
-# callgrind_control says "Error" (and exits 0) when it finds no process
-control() {
-    if callgrind_control "$1" "$vg" 2>&1 | grep -q Error; then
-        echo "e2e-instructions: callgrind_control $1 failed" >&2
-        exit 1
-    fi
-}
+cg_start valgrind --tool=callgrind --separate-threads=yes \
+    --callgrind-out-file="$OUT/callgrind.out"
 
 "$OUT/worker" -p "$PORT" -w "$WARM" -d "$SECS" \
     -s "${E2E_STARTERS:-16}" -c "${E2E_RUNNERS:-2}" \
@@ -115,10 +82,10 @@ control() {
 wk=$!
 
 sleep "$WARM"
-control -z
+cg_control -z
 wait "$wk"
 wk=
-control -d
+cg_control -d
 stop
 trap - EXIT
 
@@ -128,7 +95,7 @@ import glob, json, sys
 out = sys.argv[1]
 w = json.load(open(out + "/worker.json"))
 
-# the dump callgrind_control -d asked for, a file per thread
+# the dump callgrind_cg_control -d asked for, a file per thread
 # (callgrind.out.1-01 the event loop, the others the store's threads):
 # the "summary:" line of each
 threads = {}

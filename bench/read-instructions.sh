@@ -33,12 +33,10 @@ CONNS=${READ_CONNS:-16}
 B=/runtime/webhooks/durabletask
 Q="taskHub=Reads&connection=reads"
 
-for tool in valgrind callgrind_control h2load python3; do
-    command -v "$tool" > /dev/null || {
-        echo "read-instructions: '$tool' is missing" >&2
-        exit 1
-    }
-done
+ME=read-instructions
+. bench/callgrind.sh
+
+cg_need valgrind callgrind_control h2load python3
 
 [ -f "$SO" ] || { echo "read-instructions: no module at $SO" >&2; exit 1; }
 
@@ -146,43 +144,8 @@ $maps
 EOF
 }
 
-# "$@": a command in front of nginx (valgrind's), or none
-start() {
-    "$@" "$NGINX" -p "$OUT" -c "$OUT/nginx.conf" -e "$OUT/logs/error.log" \
-        > "$OUT/valgrind.log" 2>&1 &
-    vg=$!
-
-    # ready when this nginx answers a list of the module (another server
-    # on the port would not: nginx then fails to listen and exits)
-    for _ in $(seq 600); do
-        kill -0 "$vg" 2> /dev/null || {
-            echo "read-instructions: nginx exited; see" \
-                 "$OUT/logs/error.log and $OUT/valgrind.log" >&2
-            exit 1
-        }
-        curl -sf "http://127.0.0.1:$PORT$B/instances" 2> /dev/null \
-            | grep -q '^\[' && return
-        sleep 0.1
-    done
-
-    echo "read-instructions: nginx did not answer" >&2
-    exit 1
-}
-
-stop() {
-    if [ -n "$vg" ] && kill -0 "$vg" 2> /dev/null; then
-        kill -QUIT "$vg" 2> /dev/null || true
-        for _ in $(seq 100); do
-            kill -0 "$vg" 2> /dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$vg" 2> /dev/null || true
-    fi
-    vg=
-}
-
 vg=
-trap stop EXIT
+trap cg_stop EXIT
 
 history="$B/instances/history-1?showHistory=true&$Q"
 small="$B/instances/small-1?$Q"
@@ -190,25 +153,17 @@ pending="$B/instances/pending-1?$Q"
 
 # the data, by a plain nginx; then the view's size is known
 conf 1
-start
+cg_start
 python3 "$OUT/make-history.py" "$PORT" "$B" "$Q"
 size=$(curl -sf "http://127.0.0.1:$PORT$history" | wc -c)
 events=$(curl -sf "http://127.0.0.1:$PORT$history" \
          | python3 -c 'import json, sys
 print(len(json.load(sys.stdin)["historyEvents"]))')
-stop
+cg_stop
 
 conf "$size"
-start valgrind --tool=callgrind --separate-threads=yes \
+cg_start valgrind --tool=callgrind --separate-threads=yes \
     --callgrind-out-file="$OUT/callgrind.out"
-
-# callgrind_control says "Error" (and exits 0) when it finds no process
-control() {
-    if callgrind_control "$1" "$vg" 2>&1 | grep -q Error; then
-        echo "read-instructions: callgrind_control $1 failed" >&2
-        exit 1
-    fi
-}
 
 load() {
     local out
@@ -230,12 +185,12 @@ paths=("$history" "$small" "$pending" "/baseline/history")
 
 for k in 0 1 2 3; do
     load "$WARM" "${paths[$k]}"
-    control -z
+    cg_control -z
     load "$N" "${paths[$k]}"
-    control -d
+    cg_control -d
 done
 
-stop
+cg_stop
 trap - EXIT
 
 python3 - "$OUT" "$N" "${kinds[@]}" <<'EOF'
