@@ -9,7 +9,9 @@
 # stop refuses after it 503, with a message of their own, and their
 # requests' lines are at info: the store logs its refusals itself, once a
 # second at most, not once a request. Reads go on. With sync=off, a failed
-# flush of the store's timer stops the writes the same way (TEST 3).
+# flush of the store's timer stops the writes the same way (TEST 3). The
+# metrics page counts the refusals under durable_errors_total's
+# store_stopped, the failed writes under store_failed.
 
 use lib 't/inc';
 use Test::Nginx::Socket;
@@ -26,10 +28,10 @@ no_shuffle();
 if (!DurableBlocks::test_faults_build()) {
     plan skip_all => 'a module without the hook of test faults';
 } else {
-    # TEST 1: 10 checks of its own, status, body, 4 error_log patterns;
-    # TEST 2: status, body, no_error_log; TEST 3: 5 checks of its own,
+    # TEST 1: 11 checks of its own, status, body, 4 error_log patterns;
+    # TEST 2: status, body, no_error_log; TEST 3: 6 checks of its own,
     # status, body, 3 error_log patterns
-    plan tests => 10 + 6 + 3 + 5 + 5;
+    plan tests => 11 + 6 + 3 + 6 + 5;
 }
 
 # a second listener with reuseport, so the kernel spreads new connections
@@ -61,14 +63,38 @@ our $config = <<'_EOC_';
         durable_task /ff;
         durable_task_anonymous on;
     }
+
+    location = /durable/metrics {
+        durable_task_metrics;
+        durable_task_anonymous on;
+    }
 _EOC_
+
+# the statuses of the block's writes (POSTs), as req() got them
+our %answered;
 
 # one request on a new connection; returns (status, body, worker pid)
 sub req {
     my ($method, $path) = @_;
     my $r = HTTP::Tiny->new(timeout => 10, keep_alive => 0)->request($method,
         "http://127.0.0.1:$ENV{TEST_NGINX_DURABLE_RP_PORT}$path");
+    $answered{$r->{status}}++ if $method eq 'POST';
     return ($r->{status}, $r->{content}, $r->{headers}{'x-pid'} // '');
+}
+
+# durable_errors_total's store_failed and store_stopped on the metrics
+# page, against the 500s and 503s answered to req()'s writes:
+# "failed/stopped" both
+sub errors_counted {
+    my $r = HTTP::Tiny->new(timeout => 10)->get('http://127.0.0.1:'
+        . DurableBlocks::port() . '/durable/metrics');
+    my %n = $r->{content} =~ /^durable_errors_total\{cause="(\w+)"\} (\d+)$/mg;
+    Test::More::is(($n{store_failed} // 'none') . '/'
+                   . ($n{store_stopped} // 'none'),
+                   ($answered{500} // 0) . '/'
+                   . ($answered{503} // 0),
+                   'durable_errors_total: the failed writes under '
+                   . 'store_failed, the refused ones under store_stopped');
 }
 
 # the answer of a write the stop refused
@@ -106,6 +132,7 @@ __DATA__
 --- http_config eval: $::http_config
 --- config eval: $::config
 --- init
+%main::answered = ();
 my $n = 1;
 my $master = DurableBlocks::master_pid();
 my @old = DurableBlocks::children_of($master);
@@ -161,6 +188,9 @@ Test::More::is_deeply(\@many, [], "refusals logged once a second at most, by eac
 # the start whose flush failed is logged at error, as any store failure;
 # the refused ones at info
 Test::More::is($each // 0, 1, 'one request line at error, the failed start\'s, none for the refused ones');
+# the metrics page, whose counters a reload keeps: the failed start under
+# store_failed, every refused one under store_stopped
+main::errors_counted();
 --- request
 GET /ff/instances/ff-1
 --- error_code: 202
@@ -191,6 +221,7 @@ POST /ff/orchestrators/Hello/again
 --- http_config eval: $::http_config_off
 --- config eval: $::config
 --- init
+%main::answered = ();
 my $n = 1;
 local $main::pause = 0.02;
 my @seq = main::starts(\$n);
@@ -204,6 +235,8 @@ Test::More::ok(scalar(grep { $_->[1] ne ($seq[$first] // [0, ''])->[1] } @after)
 Test::More::is_deeply([map { "$_->[0] $_->[2]" } grep { $_->[0] != 503 || $_->[2] ne $main::refused_body } @after], [], 'every start after it refused, in either worker');
 my ($rst, $rbody) = main::req(GET => '/ff/instances/ff-1');
 Test::More::is("$rst", '202', 'a read answered while writes are refused: ' . ($rbody // ''));
+# none failed: every one is under store_stopped
+main::errors_counted();
 --- request
 GET /ff/instances/ff-1
 --- error_code: 202
@@ -212,3 +245,4 @@ GET /ff/instances/ff-1
 [qr/\[alert\] .*durable: flushing store "default" failed: Input\/output error/,
  qr/\[alert\] .*durable: store "default" takes no writes from now on: a flush of it failed/,
  qr/\[info\] .*durable: store "default" refused a write while starting: writes stopped after a failed flush of the store/]
+
