@@ -711,7 +711,7 @@ ngx_http_durable_grpc_op_status(ngx_http_request_t *r,
 
     case DS_STOPPED:
         /* the store logged the stop, and its refusals once a second */
-        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
+        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STOPPED);
         ngx_log_error(NGX_LOG_INFO, ngx_http_durable_log(r), 0,
                       "durable: store \"%V\" refused a write while serving "
                       "gRPC %V: %s", &ctx->store->name, &g->rpc->name,

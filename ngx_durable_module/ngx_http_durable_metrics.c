@@ -118,7 +118,7 @@ static const char  *ngx_http_durable_lease_names[] = {
 };
 
 static const char  *ngx_http_durable_err_names[] = {
-    "store_full", "store_failed", "store_unavailable"
+    "store_full", "store_failed", "store_unavailable", "store_stopped"
 };
 
 /* upper bounds: writes of a batch */

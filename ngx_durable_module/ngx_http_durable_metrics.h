@@ -23,6 +23,7 @@ typedef enum {
     NGX_HTTP_DURABLE_ERR_FULL = 0,      /* the store is full */
     NGX_HTTP_DURABLE_ERR_STORE,         /* the store failed */
     NGX_HTTP_DURABLE_ERR_UNAVAILABLE,   /* the store cannot be opened */
+    NGX_HTTP_DURABLE_ERR_STOPPED,       /* a write refused by the stop */
     NGX_HTTP_DURABLE_ERR_LAST
 } ngx_http_durable_err_e;
 

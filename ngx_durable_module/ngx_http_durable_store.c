@@ -125,7 +125,7 @@ ngx_http_durable_store_error(ngx_http_request_t *r,
          * request would flood the log; no Retry-After, the stop lasts
          * until nginx is started again
          */
-        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STORE);
+        ngx_http_durable_metrics_error(NGX_HTTP_DURABLE_ERR_STOPPED);
         ngx_log_error(NGX_LOG_INFO, ngx_http_durable_log(r), 0,
                       "durable: store \"%V\" refused a write while %s: %s",
                       &ctx->store->name, what, ds_strerror(rc));
