@@ -77,8 +77,6 @@ struct ds_store_s {
 
 
 extern const dsi_backend_t  dsi_backend_lmdb;
-/* whether an LMDB store's writes are stopped by a failed flush */
-int dsi_lmdb_stopped(ds_store_t *st);
 #ifdef DS_HAVE_PG
 /* store/pg/ds_store_pg.c, built with libpq and -DDS_HAVE_PG */
 extern const dsi_backend_t  dsi_backend_pg;

@@ -38,7 +38,7 @@ static void ds_txn_unkeep(ds_txn_t *txn);
  */
 static __thread unsigned  ds_map_holds;
 
-/* the last number an env was given: its serial (ds_op_snapshot()) */
+/* the last number an env was given: its serial (ds_op_snapshot()), 1 on */
 static uint64_t  ds_env_serials;
 
 
@@ -448,8 +448,8 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
             snprintf(err, errlen, "beginning a txn: a flush of the store "
                      "failed before, in this process or another that has "
                      "it open, so what is on disk may be behind what was "
-                     "committed; writes are refused until the store is "
-                     "opened again");
+                     "committed; writes are refused while the processes "
+                     "that share the stop run");
         }
 
         return DS_STOPPED;

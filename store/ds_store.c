@@ -105,13 +105,6 @@ ds_store_batch(const ds_store_t *st)
 
 
 int
-ds_store_stopped(ds_store_t *st)
-{
-    return st->backend == &dsi_backend_lmdb && dsi_lmdb_stopped(st);
-}
-
-
-int
 ds_store_readers(ds_store_t *st, unsigned *used, unsigned *max)
 {
     if (st->backend->readers == NULL) {

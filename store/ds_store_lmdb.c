@@ -695,11 +695,10 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
         }
     }
 
-    /* the text the ops' answers cannot carry: once for the batch */
-
     /*
-     * a failure is logged each time, the batch whose flush stopped the
-     * store's writes too; the writes refused by the stop are counted
+     * the text the ops' answers cannot carry, once for the batch: a
+     * failure each time (the batch whose flush stopped the store's writes
+     * too), the writes the stop refused once a second with their count
      */
 
     if (failed && done->error[0] != '\0') {
@@ -988,17 +987,6 @@ dsi_lmdb_refused(dsi_lmdb_t *lm, size_t refused, size_t n,
 
     lm->refused_at = now ? now : 1;
     lm->refused = 0;
-}
-
-
-/* whether the store's writes are stopped (ds_store_stopped()) */
-
-int
-dsi_lmdb_stopped(ds_store_t *st)
-{
-    dsi_lmdb_t  *lm = st->be;
-
-    return lm != NULL && lm->env != NULL && dsi_env_stopped(lm->env);
 }
 
 

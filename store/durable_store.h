@@ -51,7 +51,9 @@ typedef enum {
                            of the store failed before (LMDB), so it takes
                            no writes while the processes sharing its stop
                            word live (under nginx: until nginx is started
-                           again, a reload keeps it) */
+                           again, a reload keeps it); the store logs the
+                           refusals itself, once a second at most, and the
+                           batch whose flush failed is answered DS_ERROR */
 } ds_rc_e;
 
 
@@ -259,6 +261,7 @@ typedef struct {
  * What a read saw: two reads of one store in one process with equal
  * snapshots read the same stored data (LMDB: a number the env was given
  * when this process opened it, and the last commit the read txn sees).
+ * env is never 0: a zeroed snapshot is none.
  */
 typedef struct {
     uint64_t            env;
@@ -1583,12 +1586,6 @@ typedef struct {
  * closed and the process may exit. ds_store_batch(): during a write's
  * done(), the number of ops of its batch; 0 otherwise.
  *
- * ds_store_stopped(): whether a failed flush stopped the store's writes
- * (LMDB, in this process or another sharing its stop word): each write
- * is refused with DS_STOPPED (the batch whose flush failed is answered
- * DS_ERROR, as other failures), and the store logs those refusals
- * itself, once a second at most, so a host need not log each.
- *
  * ds_store_readers(), ds_store_reader_check(): a backend's reader slots
  * (ds_env_readers(), ds_env_reader_check()); DS_INVALID for a backend
  * without them.
@@ -1602,7 +1599,6 @@ int ds_store_open(ds_store_t **st, const ds_store_conf_t *conf,
 void ds_store_submit(ds_store_t *st, ds_op_t *op, unsigned flags);
 size_t ds_store_busy(const ds_store_t *st);
 size_t ds_store_batch(const ds_store_t *st);
-int ds_store_stopped(ds_store_t *st);
 int ds_store_readers(ds_store_t *st, unsigned *used, unsigned *max);
 int ds_store_reader_check(ds_store_t *st, int *dead);
 void ds_store_close(ds_store_t *st);
