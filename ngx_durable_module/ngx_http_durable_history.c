@@ -107,8 +107,8 @@ typedef struct {
 
 typedef struct {
     const void                 *store;
-    ds_snapshot_t               snap;       /* the view is right in it */
-    ngx_uint_t                  snap_known;
+    ds_snapshot_t               snap;       /* the view is right in it;
+                                               env 0: none known */
     ngx_uint_t                  flags;
     ngx_str_t                   hub;
     ngx_str_t                   id;
@@ -156,7 +156,7 @@ static int ngx_http_durable_compare_event(void *data, uint64_t seq,
     ds_str_t event);
 static void ngx_http_durable_view_keep(ngx_log_t *log, ds_op_t *op,
     ngx_uint_t slot, ngx_uint_t flags, ngx_http_durable_collect_t *col,
-    ngx_str_t *view, ds_snapshot_t *snap, ngx_uint_t snap_known);
+    ngx_str_t *view, ds_snapshot_t *snap);
 static int ngx_http_durable_collect_event(void *data, uint64_t seq,
     ds_str_t event);
 static void *ngx_http_durable_grow(ngx_pool_t *pool, void *elts,
@@ -190,7 +190,7 @@ ngx_int_t
 ngx_http_durable_render_history(ngx_http_request_t *r, ds_op_t *op,
     ngx_uint_t show_input, ngx_uint_t show_output, ngx_str_t *out)
 {
-    ngx_uint_t                      slot, flags, known;
+    ngx_uint_t                      slot, flags;
     ds_snapshot_t                   snap;
     ngx_http_durable_compare_t      cmp;
     ngx_http_durable_collect_t      col;
@@ -202,7 +202,9 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_op_t *op,
     slot = ngx_http_durable_view_slot(op, flags);
     e = ngx_http_durable_views[slot];
 
-    known = (ds_op_snapshot(op, &snap) == DS_OK);
+    if (ds_op_snapshot(op, &snap) != DS_OK) {
+        ngx_memzero(&snap, sizeof(ds_snapshot_t));
+    }
 
     if (e != NULL && ngx_http_durable_view_kept(op, e, flags)) {
 
@@ -211,7 +213,7 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_op_t *op,
          * check and test fault run)
          */
 
-        if (known && e->snap_known
+        if (snap.env != 0
             && e->snap.env == snap.env && e->snap.txn == snap.txn)
         {
             ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -238,12 +240,7 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_op_t *op,
             ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                            "durable history view kept: %ui events, "
                            "slot %ui, events compared", e->nevents, slot);
-            e->snap_known = known;
-
-            if (known) {
-                e->snap = snap;
-            }
-
+            e->snap = snap;
             *out = e->view;
             return NGX_OK;
         }
@@ -257,7 +254,7 @@ ngx_http_durable_render_history(ngx_http_request_t *r, ds_op_t *op,
     }
 
     ngx_http_durable_view_keep(r->connection->log, op, slot, flags, &col,
-                               out, &snap, known);
+                               out, &snap);
 
     return NGX_OK;
 }
@@ -485,7 +482,7 @@ ngx_http_durable_compare_event(void *data, uint64_t seq, ds_str_t event)
 static void
 ngx_http_durable_view_keep(ngx_log_t *log, ds_op_t *op, ngx_uint_t slot,
     ngx_uint_t flags, ngx_http_durable_collect_t *col, ngx_str_t *view,
-    ds_snapshot_t *snap, ngx_uint_t snap_known)
+    ds_snapshot_t *snap)
 {
     u_char                         *p;
     size_t                          size;
@@ -508,12 +505,7 @@ ngx_http_durable_view_keep(ngx_log_t *log, ds_op_t *op, ngx_uint_t slot,
     p = (u_char *) e + sizeof(ngx_http_durable_view_entry_t);
 
     e->store = op->store;
-    e->snap_known = snap_known;
-
-    if (snap_known) {
-        e->snap = *snap;
-    }
-
+    e->snap = *snap;
     e->flags = flags;
     e->nevents = col->ntexts;
 
