@@ -684,7 +684,7 @@ failover: deps build $(DURABLE_TOOL)
 # the scenarios of bench/README.md; writes bench/results.md and its table
 # into docs/benchmarks.md
 bench: deps build
-	DURABLE_EXTRA_DEPS=wrk $(MAKE) -s deps
+	DURABLE_EXTRA_DEPS="wrk nghttp2-client" $(MAKE) -s deps
 	bench/run.sh
 	python3 util/bench_docs.py
 

@@ -23,8 +23,8 @@ CC=${CC:-cc}
 for tool in wrk h2load curl python3 "$CC"; do
     if ! command -v "$tool" > /dev/null; then
         echo "bench: '$tool' is missing (Debian: apt-get install -y wrk" \
-             "nghttp2-client curl python3 gcc); wrk and h2load are not" \
-             "in util/deps.sh" >&2
+             "nghttp2-client curl python3 gcc; make bench installs" \
+             "them)" >&2
         exit 1
     fi
 done
