@@ -772,6 +772,32 @@ def quiet_pair(name, fn, tries=3):
     return best[1]
 
 
+MOVED = 1.5      # row 5's runs alone differ more: the host moved
+
+
+def alone_spread(a, b):
+    """how far apart two p99s of the same load are, as a ratio >= 1"""
+    return max(a, b) / max(min(a, b), 1e-6)
+
+
+def steady_triple(fn, tries=3):
+    """runs fn() (row 5's run alone, with starts and alone again, and the
+    pacer's result) until its two runs alone agree within MOVED×, at most
+    `tries` times: a p99 measured while the host moved under one of them
+    compares nothing. Returns the attempt whose runs alone agree best, the
+    number of attempts and that attempt's spread"""
+    best = None
+    for i in range(tries):
+        res = fn()
+        spread = alone_spread(res[0]["p99_ms"], res[2]["p99_ms"])
+        if best is None or spread < best[0]:
+            best = (spread, res)
+        if spread <= MOVED:
+            break
+        log("scenario 5: its runs alone differ %.2f×: again" % spread)
+    return best[1], i + 1, best[0]
+
+
 def rss_growth(seen, pids):
     """the largest growth of one worker's RssAnon, in % of its value after
     the warm-up, from its lowest reading to its last: a leak only grows,
@@ -1569,23 +1595,35 @@ def main():
         notes.append("Scenario 5: the paced GET rate was lowered to %d/s "
                      "(half the measured status capacity)." % get_rate)
     g_env = {"BENCH_RATE": str(get_rate)}
-    g0 = wrk("status paced %d/s, alone" % get_rate, st_path, conns=16,
-             env=g_env)
-    cmd, env = wrk_cmd("%s/orchestrators/Hello?%s" % (B, q("Load", "fs")),
-                       "post.lua", conns=32, duration=DUR + 2,
-                       env={"BENCH_RATE": str(START_RATE)})
-    pacer = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-    children.append(pacer)
-    time.sleep(1)
-    g1 = wrk("status paced %d/s, with starts" % get_rate, st_path,
-             conns=16, env=g_env)
-    pout, perr = pacer.communicate()
-    pr = parse_wrk(pout, "start pacer")
-    # alone again: other load on the machine moves p99; the lower of the
-    # two "alone" runs is the reference (the stricter comparison)
-    g0b = wrk("status paced %d/s, alone again" % get_rate, st_path,
-              conns=16, env=g_env)
+
+    def triple():
+        g0 = wrk("status paced %d/s, alone" % get_rate, st_path, conns=16,
+                 env=g_env)
+        cmd, env = wrk_cmd("%s/orchestrators/Hello?%s" % (B, q("Load", "fs")),
+                           "post.lua", conns=32, duration=DUR + 2,
+                           env={"BENCH_RATE": str(START_RATE)})
+        pacer = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        children.append(pacer)
+        time.sleep(1)
+        g1 = wrk("status paced %d/s, with starts" % get_rate, st_path,
+                 conns=16, env=g_env)
+        pout, perr = pacer.communicate()
+        pr = parse_wrk(pout, "start pacer")
+        g0b = wrk("status paced %d/s, alone again" % get_rate, st_path,
+                  conns=16, env=g_env)
+        return g0, g1, g0b, pr
+
+    (g0, g1, g0b, pr), tries, spread = steady_triple(triple)
+    if tries > 1:
+        notes.append("Scenario 5 was measured %d times: the p99s of its "
+                     "two runs alone differed by more than %.1f× (the host "
+                     "moved under them); the attempt whose runs alone agree "
+                     "best is reported (%.2f×)%s." %
+                     (tries, MOVED, spread,
+                      ": still apart" if spread > MOVED else ""))
+    # other load on the machine moves p99; the lower of the two "alone"
+    # runs is the reference (the stricter comparison)
     alone = (g0["p99_ms"], g0b["p99_ms"])
     if g0b["p99_ms"] < g0["p99_ms"]:
         g0 = g0b
