@@ -1,7 +1,7 @@
 # bench/callgrind.sh: what the instruction counts (e2e-instructions.sh,
 # read-instructions.sh, start-instructions.sh) share, sourced by them:
-# the tools' check, one
-# nginx started (under callgrind or not) and stopped, callgrind_control.
+# the tools' check, one nginx started (under callgrind or not) and
+# stopped, callgrind_control.
 # The script sets ME (its name, for messages), NGINX, OUT (the run's
 # directory, with nginx.conf) and PORT before it calls these; vg is the
 # nginx process.
