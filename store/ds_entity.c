@@ -163,6 +163,7 @@ const dsi_work_kind_t  dsi_work_entity = {
     ds_entity_name,
     ds_entity_view,
     NULL,
+    NULL,
     NULL
 };
 

@@ -499,6 +499,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     txn->gave_way = (txn->write && env->give_way) ? ds_time_mono()
                                                   : INT64_MAX;
     txn->parent = parent;
+    txn->notes = parent ? parent->notes : NULL;
     txn->room.map_size = 0;
     txn->room_added = 0;
     txn->room_depth = 0;

@@ -124,6 +124,8 @@ struct ds_txn_s {
     void               *keep;       /* dsi_txn_keep()'s, freed at end */
     int64_t             gave_way;   /* ds_time_mono(), INT64_MAX: never */
     ds_txn_t           *parent;     /* of a child txn */
+    /* where a batch's claims note their items; NULL: rendered in the txn */
+    struct dsi_claim_notes_s  *notes;
     /* dsi_room()'s last measure and a bound on what puts added since */
     ds_space_t          room;       /* room.map_size 0: not measured */
     size_t              room_added;
@@ -450,7 +452,69 @@ typedef struct {
     /* after a renew or abandon changed the lease fields; may be NULL */
     void              (*released)(dsi_work_rec_t *r, int abandon,
                                   int64_t now);
+    /*
+     * what a render after the commit needs that the record does not keep
+     * (dsi_work_note_t); NULL: the kind's items are rendered in the
+     * claim's txn (an entity's operations depend on locks other writers
+     * change)
+     */
+    int               (*noted)(ds_txn_t *txn, ds_str_t hub,
+                               const dsi_work_rec_t *r, uint64_t *history_end);
 } dsi_work_kind_t;
+
+/*
+ * A claimed item noted in the claim's write txn, rendered after the
+ * commit in a read txn (ds_op.c): the key of its ready entry, the lease it
+ * took and what the record alone does not say. The record is read again
+ * then; an item whose lease is no longer this one (terminated, purged or
+ * restarted meanwhile) is not rendered.
+ */
+typedef struct {
+    ds_work_kind_e      kind;
+    size_t              key_len;
+    uint64_t            upto;
+    uint64_t            execution;      /* an activity's instance's */
+    uint64_t            history_end;    /* ds_work_item_t's */
+    int64_t             lease_expires;
+    const uint8_t      *lease;          /* the caller's token */
+    /* an instance id, or one, 0 and a task id(8), or an entity id */
+    unsigned char       key[DS_ID_MAX + 9];
+} dsi_work_note_t;
+
+typedef int (*dsi_work_note_cb)(void *data, const dsi_work_note_t *note);
+
+/* ds_claim_notes.c: a batch's noted items, rendered after its commit */
+typedef struct {
+    ds_op_t            *op;
+    dsi_work_note_t     note;
+} dsi_claim_note_t;
+
+typedef struct dsi_claim_notes_s {
+    dsi_claim_note_t   *notes;
+    size_t              n;
+    size_t              max;
+} dsi_claim_notes_t;
+
+int dsi_claim_notes_add(dsi_claim_notes_t *cn, ds_op_t *op,
+    const dsi_work_note_t *note);
+/* each op's noted items to its callback, in a read txn; empties cn */
+void dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn,
+    char *err, size_t errlen);
+void dsi_claim_notes_free(dsi_claim_notes_t *cn);
+
+/* whether the items of kind can be noted (the kind has noted()) */
+int dsi_work_notes(ds_work_kind_e kind);
+/* ds_work_claim() with each item noted instead of handed over */
+int dsi_work_claim_noted(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    int64_t now, int64_t lease_us, size_t max, const uint8_t *tokens,
+    ds_claim_filter_t *filter, dsi_work_note_cb cb, void *data,
+    size_t *claimed);
+/*
+ * A noted item read again, as the claim would have handed it over;
+ * DS_NOTFOUND: gone, DS_CONFLICT: its lease is another's now
+ */
+int dsi_work_item_read(ds_txn_t *txn, ds_str_t hub,
+    const dsi_work_note_t *note, ds_work_item_t *it);
 
 extern const dsi_work_kind_t  dsi_work_orchestration;
 extern const dsi_work_kind_t  dsi_work_activity;

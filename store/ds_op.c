@@ -18,13 +18,23 @@
 #include "ds_internal.h"
 
 
+typedef struct {
+    ds_op_t            *op;
+    dsi_claim_notes_t  *notes;
+} ds_op_noting_t;
+
+
 static int ds_op_apply_start(ds_txn_t *txn, ds_op_t *op, int64_t now);
 static int ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now);
 static int ds_op_claim_item(void *data, ds_txn_t *txn,
     const ds_work_item_t *item);
-static int ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now);
-static void ds_op_batch_nested(ds_env_t *env, ds_op_t *batch, char *err,
+static int ds_op_claim_note(void *data, const dsi_work_note_t *note);
+static int ds_op_batch_run(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
+    void *data, dsi_op_times_t *times, dsi_claim_notes_t *notes, char *err,
     size_t errlen);
+static int ds_op_apply_work(ds_txn_t *txn, ds_op_t *op, int64_t now);
+static void ds_op_batch_nested(ds_env_t *env, ds_op_t *batch,
+    dsi_claim_notes_t *notes, char *err, size_t errlen);
 static void ds_op_batch_commit(ds_txn_t *txn, ds_op_t *batch,
     size_t applied, char *err, size_t errlen);
 static void ds_op_batch_error(ds_txn_t *txn, char *err, size_t errlen);
@@ -299,6 +309,7 @@ ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now)
 {
     int                 rc;
     size_t              nnames;
+    ds_op_noting_t      noting;
     ds_claim_filter_t  *filter;
 
     filter = op->in.claim.filter;
@@ -311,14 +322,27 @@ ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now)
         op->in.claim.begin(op->in.claim.item_data);
     }
 
-    op->backend = txn;
+    if (txn->notes != NULL && dsi_work_notes(op->in.claim.kind)) {
+        /* a batch's: the items are rendered after its commit */
+        noting.op = op;
+        noting.notes = txn->notes;
 
-    rc = ds_work_claim(txn, op->hub, op->in.claim.kind, now,
-                       op->in.claim.lease_us, op->in.claim.max,
-                       op->in.claim.tokens, filter, ds_op_claim_item, op,
-                       &op->out.claim.claimed);
+        rc = dsi_work_claim_noted(txn, op->hub, op->in.claim.kind, now,
+                                  op->in.claim.lease_us, op->in.claim.max,
+                                  op->in.claim.tokens, filter,
+                                  ds_op_claim_note, &noting,
+                                  &op->out.claim.claimed);
 
-    op->backend = NULL;
+    } else {
+        op->backend = txn;
+
+        rc = ds_work_claim(txn, op->hub, op->in.claim.kind, now,
+                           op->in.claim.lease_us, op->in.claim.max,
+                           op->in.claim.tokens, filter, ds_op_claim_item,
+                           op, &op->out.claim.claimed);
+
+        op->backend = NULL;
+    }
 
     if (rc != DS_OK) {
         return rc;
@@ -339,6 +363,17 @@ ds_op_apply_claim(ds_txn_t *txn, ds_op_t *op, int64_t now)
 
     return ds_work_next_after(txn, op->hub, op->in.claim.kind, now,
                               &op->out.claim.visible);
+}
+
+
+/* a claimed item noted into the batch's list, for its op */
+
+static int
+ds_op_claim_note(void *data, const dsi_work_note_t *note)
+{
+    ds_op_noting_t  *noting = data;
+
+    return dsi_claim_notes_add(noting->notes, noting->op, note) != DS_OK;
 }
 
 
@@ -473,9 +508,42 @@ dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen)
 }
 
 
+/*
+ * The claims of a batch note their items, and the items are rendered once
+ * the batch has committed (ds_claim_notes.c): the write lock is not held
+ * for that.
+ */
+
 int
 dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
     void *data, dsi_op_times_t *times, char *err, size_t errlen)
+{
+    int                redone;
+    dsi_claim_notes_t  notes;
+
+    if (errlen) {
+        err[0] = '\0';
+    }
+
+    memset(&notes, 0, sizeof(dsi_claim_notes_t));
+
+    redone = ds_op_batch_run(env, ops, more, data, times, &notes, err,
+                             errlen);
+
+    if (notes.n) {
+        dsi_claim_notes_render(env, &notes, err, errlen);
+    }
+
+    dsi_claim_notes_free(&notes);
+
+    return redone;
+}
+
+
+static int
+ds_op_batch_run(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
+    void *data, dsi_op_times_t *times, dsi_claim_notes_t *notes, char *err,
+    size_t errlen)
 {
     int        rc;
     size_t     applied;
@@ -483,17 +551,18 @@ dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
     ds_op_t   *op;
     ds_txn_t  *txn;
 
-    if (errlen) {
-        err[0] = '\0';
-    }
-
 again:
+
+    /* the notes of a txn given up are void */
+    notes->n = 0;
 
     rc = dsi_txn_begin_err(env, NULL, 1, &txn, err, errlen);
     if (rc != DS_OK) {
         ds_op_batch_fail(ops, rc, 1);
         return 0;
     }
+
+    txn->notes = notes;
 
     /*
      * the first begin's: a batch begun again after leading refusals had
@@ -543,7 +612,7 @@ again:
             goto again;
         }
 
-        ds_op_batch_nested(env, ops, err, errlen);
+        ds_op_batch_nested(env, ops, notes, err, errlen);
 
         return 1;
     }
@@ -557,7 +626,7 @@ again:
     if (applied && dsi_counts_flush(txn) != DS_OK) {
         ds_op_batch_error(txn, err, errlen);
         ds_txn_abort(txn);
-        ds_op_batch_nested(env, ops, err, errlen);
+        ds_op_batch_nested(env, ops, notes, err, errlen);
 
         return 1;
     }
@@ -592,12 +661,15 @@ ds_op_batch_error(ds_txn_t *txn, char *err, size_t errlen)
 
 
 static void
-ds_op_batch_nested(ds_env_t *env, ds_op_t *batch, char *err, size_t errlen)
+ds_op_batch_nested(ds_env_t *env, ds_op_t *batch, dsi_claim_notes_t *notes,
+    char *err, size_t errlen)
 {
     int        rc;
-    size_t     applied;
+    size_t     applied, noted;
     ds_op_t   *op;
     ds_txn_t  *txn, *child;
+
+    notes->n = 0;
 
     rc = dsi_txn_begin_err(env, NULL, 1, &txn, err, errlen);
     if (rc != DS_OK) {
@@ -605,6 +677,7 @@ ds_op_batch_nested(ds_env_t *env, ds_op_t *batch, char *err, size_t errlen)
         return;
     }
 
+    txn->notes = notes;
     applied = 0;
 
     for (op = batch; op; op = op->next) {
@@ -614,12 +687,16 @@ ds_op_batch_nested(ds_env_t *env, ds_op_t *batch, char *err, size_t errlen)
             continue;
         }
 
+        /* a child given up takes its notes with it */
+        noted = notes->n;
+
         if (ds_op_apply(child, op) != DS_OK) {
             if (op->rc == DS_ERROR || op->rc == DS_FULL) {
                 ds_op_batch_error(child, err, errlen);
             }
 
             ds_txn_abort(child);
+            notes->n = noted;
             continue;
         }
 

@@ -31,6 +31,8 @@ static ds_str_t ds_orch_name(const dsi_work_rec_t *r);
 static void ds_orch_view(const dsi_work_rec_t *r, ds_work_item_t *it);
 static int ds_orch_refuse(const dsi_work_rec_t *r, dsi_verb_e verb);
 static void ds_orch_released(dsi_work_rec_t *r, int abandon, int64_t now);
+static int ds_orch_noted(ds_txn_t *txn, ds_str_t hub, const dsi_work_rec_t *r,
+    uint64_t *history_end);
 
 
 const dsi_work_kind_t  dsi_work_orchestration = {
@@ -47,7 +49,8 @@ const dsi_work_kind_t  dsi_work_orchestration = {
     ds_orch_name,
     ds_orch_view,
     ds_orch_refuse,
-    ds_orch_released
+    ds_orch_released,
+    ds_orch_noted
 };
 
 
@@ -190,6 +193,29 @@ ds_orch_view(const dsi_work_rec_t *r, ds_work_item_t *it)
     it->execution = r->u.inst.execution;
     it->timestamp = r->u.inst.episode_at;
     it->status = r->u.inst.status;
+}
+
+
+/*
+ * The history as the claim sees it ends here: a suspension appends to it
+ * and keeps the lease, so a render after the commit reads no further.
+ */
+
+static int
+ds_orch_noted(ds_txn_t *txn, ds_str_t hub, const dsi_work_rec_t *r,
+    uint64_t *history_end)
+{
+    int       rc;
+    uint64_t  last;
+
+    rc = dsi_seq_last(txn, DS_DB_HISTORY, hub, r->id, &last);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    *history_end = last + 1;
+
+    return DS_OK;
 }
 
 

@@ -22,6 +22,10 @@
 #include "ds_key.h"
 
 
+static int dsi_work_claim_any(ds_txn_t *txn, ds_str_t hub,
+    ds_work_kind_e kind, int64_t now, int64_t lease_us, size_t max,
+    const uint8_t *tokens, ds_claim_filter_t *filter, ds_work_item_cb cb,
+    dsi_work_note_cb note_cb, void *data, size_t *claimed);
 static const dsi_work_kind_t *dsi_work_kind(ds_work_kind_e kind);
 static int dsi_work_wanted(const dsi_work_kind_t *k, const dsi_work_rec_t *r,
     const ds_claim_filter_t *filter);
@@ -41,6 +45,43 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     ds_claim_filter_t *filter, ds_work_item_cb cb, void *data,
     size_t *claimed)
 {
+    return dsi_work_claim_any(txn, hub, kind, now, lease_us, max, tokens,
+                              filter, cb, NULL, data, claimed);
+}
+
+
+int
+dsi_work_claim_noted(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    int64_t now, int64_t lease_us, size_t max, const uint8_t *tokens,
+    ds_claim_filter_t *filter, dsi_work_note_cb cb, void *data,
+    size_t *claimed)
+{
+    if (!dsi_work_notes(kind)) {
+        return DS_INVALID;
+    }
+
+    return dsi_work_claim_any(txn, hub, kind, now, lease_us, max, tokens,
+                              filter, NULL, cb, data, claimed);
+}
+
+
+int
+dsi_work_notes(ds_work_kind_e kind)
+{
+    const dsi_work_kind_t  *k;
+
+    k = dsi_work_kind(kind);
+
+    return k != NULL && k->noted != NULL;
+}
+
+
+static int
+dsi_work_claim_any(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
+    int64_t now, int64_t lease_us, size_t max, const uint8_t *tokens,
+    ds_claim_filter_t *filter, ds_work_item_cb cb, dsi_work_note_cb note_cb,
+    void *data, size_t *claimed)
+{
     int                     rc;
     size_t                  len, pos_len, examined;
     int64_t                 at, pos_at;
@@ -48,6 +89,7 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     dsi_verdict_e           verdict;
     dsi_work_rec_t          r;
     ds_work_item_t          it;
+    dsi_work_note_t         note;
     const dsi_work_kind_t  *k;
     unsigned char           item[DS_KEY_BUF], pos[DS_KEY_BUF];
 
@@ -170,6 +212,38 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
             return rc;
         }
 
+        if (note_cb != NULL) {
+            /* rendered after the commit: the record is read then */
+
+            if (len > sizeof(note.key)) {
+                dsi_txn_set_error(txn, "a ready entry too long to note");
+                return DS_ERROR;
+            }
+
+            note.kind = kind;
+            note.key_len = len;
+            memcpy(note.key, item, len);
+            note.upto = r.upto;
+            note.execution = r.execution;
+            note.lease_expires = *r.lease_expires;
+            note.lease = token;
+            note.history_end = 0;
+
+            rc = k->noted(txn, hub, &r, &note.history_end);
+            if (rc != DS_OK) {
+                return rc;
+            }
+
+            (*claimed)++;
+
+            if (note_cb(data, &note) != 0) {
+                dsi_txn_set_error(txn, "stopped by the callback");
+                return DS_ERROR;
+            }
+
+            continue;
+        }
+
         /* read it again: the item points into the map for the callback */
 
         rc = k->get(txn, hub, &r);
@@ -202,6 +276,61 @@ ds_work_claim(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     {
         filter->more = 1;
     }
+
+    return DS_OK;
+}
+
+
+/*
+ * The record read again in another txn: the lease must still be the one
+ * the claim took (a termination, purge or restart clears it or the
+ * record), and the item is then what the claim saw, for upto and the
+ * history's end were noted with it.
+ */
+
+int
+dsi_work_item_read(ds_txn_t *txn, ds_str_t hub, const dsi_work_note_t *note,
+    ds_work_item_t *it)
+{
+    int                     rc;
+    dsi_work_rec_t          r;
+    const dsi_work_kind_t  *k;
+
+    k = dsi_work_kind(note->kind);
+    if (k == NULL || k->noted == NULL) {
+        return DS_INVALID;
+    }
+
+    memset(&r, 0, sizeof(dsi_work_rec_t));
+
+    rc = k->item_key(note->key, note->key_len, &r);
+
+    if (rc == DS_OK) {
+        rc = k->get(txn, hub, &r);
+    }
+
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    if (*r.lease_expires != note->lease_expires
+        || memcmp(r.lease, note->lease, DS_LEASE_LEN) != 0)
+    {
+        return DS_CONFLICT;
+    }
+
+    r.upto = note->upto;
+    r.execution = note->execution;
+
+    memset(it, 0, sizeof(ds_work_item_t));
+    it->kind = note->kind;
+    it->id = r.id;
+    it->upto = note->upto;
+    it->history_end = note->history_end;
+    it->lease_expires = note->lease_expires;
+    it->lease = note->lease;
+
+    k->view(&r, it);
 
     return DS_OK;
 }

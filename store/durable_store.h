@@ -319,6 +319,9 @@ int ds_history_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t event, uint64_t *seq);
 int ds_history_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data);
+/* the events with seq <= upto */
+int ds_history_read_upto(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    uint64_t upto, ds_event_cb cb, void *data);
 int ds_history_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
 /*
  * A history in chunks (gRPC's StreamInstanceHistory): the events with
@@ -574,6 +577,9 @@ typedef struct {
     int64_t             timestamp;
     ds_status_e         status;
     uint64_t            upto;
+    uint64_t            history_end;    /* orchestration, rendered after
+                                           the claim's commit: the history
+                                           as claimed, seq < this; 0: all */
     int64_t             lease_expires;
     const uint8_t      *lease;
 } ds_work_item_t;
@@ -1166,7 +1172,12 @@ typedef void (*ds_op_done_pt)(ds_op_t *op);
  * A claimed item, once per item in the writer's context (a thread, for
  * a writer in a thread pool): render it into memory of the op's owner, not
  * of an event loop's; ds_op_item_events() reads the events it carries.
- * Non-zero stops the claim.
+ * Under LMDB a batch's orchestrations and activities are rendered after
+ * the batch has committed, in a read txn, the write lock free: an item
+ * ended meanwhile (terminated, purged) is not handed over, and
+ * out.claim.claimed counts those that were. Non-zero stops the claim; one
+ * rendered after the commit fails the op, and its items come back when
+ * their leases run out.
  */
 typedef int (*ds_op_item_pt)(void *data, ds_op_t *op,
     const ds_work_item_t *item);

@@ -60,6 +60,7 @@ void t_time(void);
 void t_json(void);
 void t_names(void);
 void t_op_data(void);
+void t_claim_notes(void);
 void t_route(void);
 void t_jspan(void);
 void t_store(void);

@@ -32,6 +32,7 @@ static const struct {
     { "hub", t_hub },
     { "counts", t_counts },
     { "op", t_op_data },
+    { "claim notes", t_claim_notes },
     { "route", t_route },
     { "jspan", t_jspan },
     { "store", t_store },

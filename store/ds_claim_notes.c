@@ -1,0 +1,165 @@
+
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Claimed items rendered after their batch's commit. Under LMDB the
+ * processes of a host take turns at one write lock, and a claim that
+ * rendered its items inside the write txn (an orchestration's history
+ * and messages read and copied into the front end's answer) held the lock
+ * for that work too. A batch's claims note their items instead
+ * (dsi_work_claim_noted()): the ready entry's key, the lease taken and
+ * what the record does not keep. Once the batch has committed and the
+ * lock is free, one read txn reads each noted item again and hands it to
+ * its op's callback, as the claim would have.
+ *
+ * The item is what the claim saw: its upto and its history's end were
+ * noted, and an item whose lease is no longer the one taken (terminated,
+ * purged or restarted meanwhile by another process) is not rendered; its
+ * op's count of claimed items says so. A callback that fails then fails
+ * its op, whose claim is committed: the items come back when their
+ * leases run out, as when an answer is lost on the way.
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ds_internal.h"
+
+
+static void dsi_claim_notes_render_op(ds_txn_t *txn, ds_op_t *op,
+    const dsi_claim_note_t *note, size_t n, char *err, size_t errlen);
+
+
+int
+dsi_claim_notes_add(dsi_claim_notes_t *cn, ds_op_t *op,
+    const dsi_work_note_t *note)
+{
+    size_t             max;
+    dsi_claim_note_t  *notes;
+
+    if (cn->n == cn->max) {
+        max = cn->max ? 2 * cn->max : 16;
+
+        notes = realloc(cn->notes, max * sizeof(dsi_claim_note_t));
+        if (notes == NULL) {
+            return DS_ERROR;
+        }
+
+        cn->notes = notes;
+        cn->max = max;
+    }
+
+    cn->notes[cn->n].op = op;
+    cn->notes[cn->n].note = *note;
+    cn->n++;
+
+    return DS_OK;
+}
+
+
+/*
+ * The notes of each op come together, in the order of the batch; only the
+ * ops whose claim stands (rc DS_OK after the commit) are rendered.
+ */
+
+void
+dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
+    size_t errlen)
+{
+    int        rc;
+    size_t     i, j;
+    ds_op_t   *op;
+    ds_txn_t  *txn;
+
+    txn = NULL;
+
+    for (i = 0; i < cn->n; i = j) {
+        op = cn->notes[i].op;
+
+        for (j = i + 1; j < cn->n && cn->notes[j].op == op; j++) {
+            /* void */
+        }
+
+        if (op->rc != DS_OK) {
+            continue;
+        }
+
+        if (txn == NULL) {
+            rc = dsi_txn_begin_err(env, NULL, 0, &txn, err, errlen);
+
+            if (rc != DS_OK) {
+                txn = NULL;
+                op->rc = rc;
+                continue;
+            }
+        }
+
+        dsi_claim_notes_render_op(txn, op, &cn->notes[i], j - i, err,
+                                  errlen);
+    }
+
+    if (txn != NULL) {
+        ds_txn_abort(txn);
+    }
+
+    cn->n = 0;
+}
+
+
+static void
+dsi_claim_notes_render_op(ds_txn_t *txn, ds_op_t *op,
+    const dsi_claim_note_t *note, size_t n, char *err, size_t errlen)
+{
+    int             rc;
+    size_t          i, rendered;
+    ds_work_item_t  it;
+
+    rendered = 0;
+
+    for (i = 0; i < n; i++) {
+        rc = dsi_work_item_read(txn, op->hub, &note[i].note, &it);
+
+        if (rc == DS_NOTFOUND || rc == DS_CONFLICT) {
+            /* ended or taken over since the claim: nothing to hand out */
+            continue;
+        }
+
+        if (rc == DS_OK) {
+            op->backend = txn;
+            rc = op->in.claim.item(op->in.claim.item_data, op, &it);
+            op->backend = NULL;
+
+            if (rc != 0) {
+                dsi_txn_set_error(txn, "stopped by the callback");
+                rc = DS_ERROR;
+            }
+        }
+
+        if (rc != DS_OK) {
+            if (errlen && err[0] == '\0') {
+                snprintf(err, errlen, "rendering a claimed item: %s",
+                         ds_txn_error(txn));
+            }
+
+            op->rc = rc;
+            break;
+        }
+
+        rendered++;
+    }
+
+    op->out.claim.claimed = rendered;
+}
+
+
+void
+dsi_claim_notes_free(dsi_claim_notes_t *cn)
+{
+    free(cn->notes);
+
+    cn->notes = NULL;
+    cn->n = 0;
+    cn->max = 0;
+}

@@ -1,0 +1,590 @@
+/*
+ * Copyright (C) ngx_durable authors
+ *
+ * Claims of a batch render their items after its commit (ds_claim_notes.c):
+ * the item as the claim saw it, in a read txn, and none whose lease was
+ * ended by another write in between; entities stay rendered in the txn.
+ */
+
+
+#define _GNU_SOURCE             /* memmem() */
+
+#include <stdlib.h>
+
+#include "t_work.h"
+#include "ds_internal.h"
+
+
+#define T_NOW       1520690251123400LL
+#define T_LEASE_US  30000000LL
+
+
+typedef struct {
+    size_t          begun;
+    size_t          items;
+    size_t          history;        /* events of the last item */
+    size_t          messages;
+    int             suspended;      /* its history holds the suspension */
+    int             read_txn;       /* rendered in a read txn */
+    int             fail;           /* the callback answers nonzero */
+    char            id[64];
+    int64_t         task_id;
+    uint8_t         lease[DS_LEASE_LEN];
+} t_seen_t;
+
+
+static ds_op_t t_cn_op(ds_op_type_e type, const char *id, int64_t now);
+static ds_op_t t_cn_claim(ds_work_kind_e kind, const uint8_t *tokens,
+    t_seen_t *seen, int64_t now);
+static void t_cn_noted(ds_env_t *env, ds_op_t *claim, dsi_claim_notes_t *cn);
+static int t_cn_apply(ds_env_t *env, ds_op_t *op);
+static void t_cn_begin(void *data);
+static int t_cn_item(void *data, ds_op_t *op, const ds_work_item_t *item);
+static int t_cn_history(void *data, uint64_t seq, ds_str_t event);
+static int t_cn_message(void *data, uint64_t seq, ds_str_t event);
+static void t_cn_terminated(void);
+static void t_cn_suspended(void);
+static void t_cn_failed(void);
+static void t_cn_entities(void);
+static void t_cn_batch(void);
+
+
+void
+t_claim_notes(void)
+{
+    t_cn_terminated();
+    t_cn_suspended();
+    t_cn_failed();
+    t_cn_entities();
+    t_cn_batch();
+}
+
+
+/* an orchestration and an activity ended between the commit and render */
+
+static void
+t_cn_terminated(void)
+{
+    char               *dir, err[128];
+    uint8_t             tokens[DS_LEASE_LEN];
+    ds_op_t             op, claim;
+    ds_env_t           *env;
+    t_seen_t            seen;
+    ds_action_t         act;
+    dsi_claim_notes_t   cn;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    memset(&cn, 0, sizeof(cn));
+    memset(tokens, 3, sizeof(tokens));
+
+    op = t_cn_op(DS_OP_START, "t", T_NOW);
+    op.in.start.name = t_s("Hello");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 1);
+    t_cn_noted(env, &claim, &cn);
+
+    /* noted, not handed over: the claim counts it, the callback has not run */
+    T_INT(cn.n, 1);
+    T_INT(claim.out.claim.claimed, 1);
+    T_INT(seen.begun, 1);
+    T_INT(seen.items, 0);
+
+    op = t_cn_op(DS_OP_TERMINATE, "t", T_NOW + 2);
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    err[0] = '\0';
+    dsi_claim_notes_render(env, &cn, err, sizeof(err));
+
+    T_INT(claim.rc, DS_OK);
+    T_INT(seen.items, 0);
+    T_INT(claim.out.claim.claimed, 0);
+    T_INT(cn.n, 0);
+    T(err[0] == '\0');
+
+    /* an activity whose instance ends meanwhile: dropped with it */
+
+    op = t_cn_op(DS_OP_START, "u", T_NOW + 3);
+    op.in.start.name = t_s("Hello");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 4);
+    T_INT(ds_op_batch(env, &claim), 0);
+    T_INT(claim.rc, DS_OK);
+    T_INT(seen.items, 1);
+    T(seen.read_txn);
+    T(strcmp(seen.id, "u") == 0);
+
+    act = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "Say", "\"hi\"");
+    op = t_cn_op(DS_OP_WORK_COMPLETE, "u", T_NOW + 5);
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.lease = seen.lease;
+    op.in.work.actions = &act;
+    op.in.work.nactions = 1;
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    claim = t_cn_claim(DS_WORK_ACTIVITY, tokens, &seen, T_NOW + 6);
+    t_cn_noted(env, &claim, &cn);
+    T_INT(cn.n, 1);
+
+    op = t_cn_op(DS_OP_TERMINATE, "u", T_NOW + 7);
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    dsi_claim_notes_render(env, &cn, err, sizeof(err));
+    T_INT(claim.rc, DS_OK);
+    T_INT(seen.items, 0);
+    T_INT(claim.out.claim.claimed, 0);
+
+    /* with nothing in between, the activity is handed over */
+
+    op = t_cn_op(DS_OP_START, "v", T_NOW + 8);
+    op.in.start.name = t_s("Hello");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 9);
+    T_INT(ds_op_batch(env, &claim), 0);
+    T(strcmp(seen.id, "v") == 0);
+
+    op = t_cn_op(DS_OP_WORK_COMPLETE, "v", T_NOW + 10);
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.lease = seen.lease;
+    op.in.work.actions = &act;
+    op.in.work.nactions = 1;
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    claim = t_cn_claim(DS_WORK_ACTIVITY, tokens, &seen, T_NOW + 11);
+    t_cn_noted(env, &claim, &cn);
+    dsi_claim_notes_render(env, &cn, err, sizeof(err));
+    T_INT(claim.rc, DS_OK);
+    T_INT(seen.items, 1);
+    T_INT(claim.out.claim.claimed, 1);
+    T(strcmp(seen.id, "v") == 0);
+    T_INT(seen.task_id, 0);
+    T(seen.read_txn);
+
+    dsi_claim_notes_free(&cn);
+    T(t_consistent(env, t_s("Hub"), NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * A suspension appends to the history and keeps the lease: the item is
+ * handed over with the history the claim saw, without the suspension.
+ */
+
+static void
+t_cn_suspended(void)
+{
+    char               *dir, err[128];
+    size_t              history;
+    uint8_t             tokens[DS_LEASE_LEN];
+    ds_op_t             op, claim;
+    ds_env_t           *env;
+    ds_txn_t           *txn;
+    t_seen_t            seen;
+    ds_action_t         act;
+    dsi_claim_notes_t   cn;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    memset(&cn, 0, sizeof(cn));
+    memset(tokens, 4, sizeof(tokens));
+
+    op = t_cn_op(DS_OP_START, "s", T_NOW);
+    op.in.start.name = t_s("Hello");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    /* a first episode, so that the history is not empty */
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 1);
+    T_INT(ds_op_batch(env, &claim), 0);
+    T_INT(seen.items, 1);
+
+    act = t_act(DS_ACT_SET_CUSTOM_STATUS, 0, NULL, "\"one\"");
+    op = t_cn_op(DS_OP_WORK_COMPLETE, "s", T_NOW + 2);
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.lease = seen.lease;
+    op.in.work.actions = &act;
+    op.in.work.nactions = 1;
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    op = t_cn_op(DS_OP_RAISE_EVENT, "s", T_NOW + 3);
+    op.in.control.name = t_s("Go");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    /* the history as a claim in its txn sees it */
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 4);
+    T_INT(t_cn_apply(env, &claim), DS_OK);
+    T_INT(seen.items, 1);
+    T(!seen.read_txn);
+    T(!seen.suspended);
+    history = seen.history;
+    T(history > 0);
+    T_INT(seen.messages, 1);
+
+    op = t_cn_op(DS_OP_WORK_ABANDON, "s", T_NOW + 5);
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.lease = seen.lease;
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    /* noted, then suspended: the same history and messages */
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 6);
+    t_cn_noted(env, &claim, &cn);
+    T_INT(cn.n, 1);
+
+    op = t_cn_op(DS_OP_SUSPEND, "s", T_NOW + 7);
+    op.in.control.data = t_s("\"wait\"");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    dsi_claim_notes_render(env, &cn, err, sizeof(err));
+    T_INT(claim.rc, DS_OK);
+    T_INT(seen.items, 1);
+    T(seen.read_txn);
+    T(!seen.suspended);
+    T_INT(seen.history, history);
+    T_INT(seen.messages, 1);
+
+    /* while the history the render read now holds the suspension */
+
+    memset(&seen, 0, sizeof(seen));
+    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
+    T_INT(ds_history_read(txn, t_s("Hub"), t_s("s"), t_cn_history, &seen),
+          DS_OK);
+    ds_txn_abort(txn);
+    T(seen.suspended);
+    T_INT(seen.history, history + 1);
+
+    dsi_claim_notes_free(&cn);
+    T(t_consistent(env, t_s("Hub"), NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* a callback that fails after the commit fails its op; the lease stays */
+
+static void
+t_cn_failed(void)
+{
+    char               *dir, err[128];
+    uint8_t             tokens[DS_LEASE_LEN];
+    ds_op_t             op, claim;
+    ds_env_t           *env;
+    t_seen_t            seen;
+    dsi_claim_notes_t   cn;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    memset(&cn, 0, sizeof(cn));
+    memset(tokens, 5, sizeof(tokens));
+
+    op = t_cn_op(DS_OP_START, "f", T_NOW);
+    op.in.start.name = t_s("Hello");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 1);
+    seen.fail = 1;
+    t_cn_noted(env, &claim, &cn);
+
+    err[0] = '\0';
+    dsi_claim_notes_render(env, &cn, err, sizeof(err));
+    T_INT(claim.rc, DS_ERROR);
+    T_INT(seen.items, 1);
+    T_INT(claim.out.claim.claimed, 0);
+    T(strstr(err, "rendering a claimed item") != NULL);
+
+    /* the claim stands: nothing to claim until its lease runs out */
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 2);
+    T_INT(ds_op_batch(env, &claim), 0);
+    T_INT(claim.rc, DS_OK);
+    T_INT(seen.items, 0);
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen,
+                       T_NOW + 3 + T_LEASE_US);
+    T_INT(ds_op_batch(env, &claim), 0);
+    T_INT(seen.items, 1);
+    T(strcmp(seen.id, "f") == 0);
+
+    dsi_claim_notes_free(&cn);
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* an entity's operations are read in the claim's txn, never noted */
+
+static void
+t_cn_entities(void)
+{
+    char               *dir;
+    size_t              claimed;
+    uint8_t             tokens[DS_LEASE_LEN];
+    ds_op_t             op, claim;
+    ds_env_t           *env;
+    ds_txn_t           *txn;
+    t_seen_t            seen;
+    dsi_claim_notes_t   cn;
+
+    T(dsi_work_notes(DS_WORK_ORCHESTRATION));
+    T(dsi_work_notes(DS_WORK_ACTIVITY));
+    T(!dsi_work_notes(DS_WORK_ENTITY));
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    memset(&cn, 0, sizeof(cn));
+    memset(tokens, 6, sizeof(tokens));
+
+    op = t_cn_op(DS_OP_ENTITY_SIGNAL, "", T_NOW);
+    op.in.entity.name = t_s("Counter");
+    op.in.entity.key = t_s("c1");
+    op.in.entity.operation = t_s("add");
+    op.in.entity.input = t_s("1");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(dsi_work_claim_noted(txn, t_s("Hub"), DS_WORK_ENTITY, T_NOW + 1,
+                               T_LEASE_US, 1, tokens, NULL, NULL, NULL,
+                               &claimed), DS_INVALID);
+    ds_txn_abort(txn);
+
+    claim = t_cn_claim(DS_WORK_ENTITY, tokens, &seen, T_NOW + 2);
+    t_cn_noted(env, &claim, &cn);
+    T_INT(cn.n, 0);
+    T_INT(seen.items, 1);
+    T(!seen.read_txn);
+    T(strcmp(seen.id, "@counter@c1") == 0);
+    T_INT(seen.messages, 1);
+
+    dsi_claim_notes_free(&cn);
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * Through ds_op_batch(): the items of several claims, each to its own op,
+ * in a read txn; a batch that runs again nested renders them once.
+ */
+
+static void
+t_cn_batch(void)
+{
+    char      *dir;
+    uint8_t    tokens[2 * DS_LEASE_LEN];
+    ds_op_t    op, ops[3];
+    ds_env_t  *env;
+    t_seen_t   seen[2];
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    memset(tokens, 8, sizeof(tokens));
+
+    op = t_cn_op(DS_OP_START, "b1", T_NOW);
+    op.in.start.name = t_s("Hello");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    op = t_cn_op(DS_OP_START, "b2", T_NOW + 1);
+    op.in.start.name = t_s("Hello");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    ops[0] = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen[0], T_NOW + 2);
+    ops[1] = t_cn_claim(DS_WORK_ORCHESTRATION, tokens + DS_LEASE_LEN,
+                        &seen[1], T_NOW + 2);
+
+    /* a start whose instance exists: a refusal, the batch goes on */
+    ops[2] = t_cn_op(DS_OP_START, "b1", T_NOW + 2);
+    ops[2].in.start.name = t_s("Hello");
+
+    ops[0].next = &ops[1];
+    ops[1].next = &ops[2];
+
+    T_INT(ds_op_batch(env, ops), 0);
+    T_INT(ops[0].rc, DS_OK);
+    T_INT(ops[1].rc, DS_OK);
+    T_INT(ops[2].rc, DS_CONFLICT);
+    T_INT(seen[0].items, 1);
+    T_INT(seen[1].items, 1);
+    T(seen[0].read_txn && seen[1].read_txn);
+    T(strcmp(seen[0].id, "b1") == 0);
+    T(strcmp(seen[1].id, "b2") == 0);
+    T_INT(seen[0].messages, 1);
+    T_INT(seen[1].messages, 1);
+    T(memcmp(seen[1].lease, tokens + DS_LEASE_LEN, DS_LEASE_LEN) == 0);
+
+    T(t_consistent(env, t_s("Hub"), NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+static ds_op_t
+t_cn_op(ds_op_type_e type, const char *id, int64_t now)
+{
+    ds_op_t  op;
+
+    memset(&op, 0, sizeof(op));
+
+    op.type = type;
+    op.hub = t_s("Hub");
+    op.now = now;
+
+    switch (type) {
+
+    case DS_OP_START:
+        op.in.start.id = t_s(id);
+        break;
+
+    case DS_OP_WORK_COMPLETE:
+    case DS_OP_WORK_ABANDON:
+        op.in.work.id = t_s(id);
+        break;
+
+    default:
+        op.in.control.id = t_s(id);
+        break;
+    }
+
+    return op;
+}
+
+
+static ds_op_t
+t_cn_claim(ds_work_kind_e kind, const uint8_t *tokens, t_seen_t *seen,
+    int64_t now)
+{
+    ds_op_t  op;
+
+    memset(seen, 0, sizeof(t_seen_t));
+
+    op = t_cn_op(DS_OP_WORK_CLAIM, "", now);
+    op.in.claim.kind = kind;
+    op.in.claim.lease_us = T_LEASE_US;
+    op.in.claim.max = 1;
+    op.in.claim.tokens = tokens;
+    op.in.claim.begin = t_cn_begin;
+    op.in.claim.item = t_cn_item;
+    op.in.claim.item_data = seen;
+
+    return op;
+}
+
+
+/* the claim applied as a batch applies it, and committed, not rendered */
+
+static void
+t_cn_noted(ds_env_t *env, ds_op_t *claim, dsi_claim_notes_t *cn)
+{
+    ds_txn_t  *txn;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    txn->notes = cn;
+    T_INT(ds_op_apply(txn, claim), DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+}
+
+
+/* one op in its own txn, its claims rendered in it */
+
+static int
+t_cn_apply(ds_env_t *env, ds_op_t *op)
+{
+    int        rc;
+    ds_txn_t  *txn;
+
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+
+    rc = ds_op_apply(txn, op);
+
+    if (rc != DS_OK) {
+        ds_txn_abort(txn);
+        return rc;
+    }
+
+    return ds_txn_commit(txn);
+}
+
+
+static void
+t_cn_begin(void *data)
+{
+    t_seen_t  *seen = data;
+
+    seen->begun++;
+    seen->items = 0;
+}
+
+
+static int
+t_cn_item(void *data, ds_op_t *op, const ds_work_item_t *item)
+{
+    t_seen_t  *seen = data;
+    ds_txn_t  *txn;
+
+    seen->items++;
+    seen->history = 0;
+    seen->messages = 0;
+    seen->suspended = 0;
+
+    txn = op->backend;
+    seen->read_txn = (txn != NULL && !txn->write);
+
+    snprintf(seen->id, sizeof(seen->id), "%.*s", (int) item->id.len,
+             item->id.data);
+    seen->task_id = item->task_id;
+    memcpy(seen->lease, item->lease, DS_LEASE_LEN);
+
+    if (item->kind == DS_WORK_ORCHESTRATION) {
+        T_INT(ds_op_item_events(op, item, DS_LIST_HISTORY, t_cn_history,
+                                seen), DS_OK);
+        T_INT(ds_op_item_events(op, item, DS_LIST_MESSAGES, t_cn_message,
+                                seen), DS_OK);
+
+    } else if (item->kind == DS_WORK_ENTITY) {
+        T_INT(ds_op_item_events(op, item, DS_LIST_OPERATIONS, t_cn_message,
+                                seen), DS_OK);
+    }
+
+    return seen->fail;
+}
+
+
+static int
+t_cn_history(void *data, uint64_t seq, ds_str_t event)
+{
+    t_seen_t  *seen = data;
+
+    (void) seq;
+
+    seen->history++;
+
+    if (memmem(event.data, event.len, "ExecutionSuspended",
+               sizeof("ExecutionSuspended") - 1) != NULL)
+    {
+        seen->suspended = 1;
+    }
+
+    return 0;
+}
+
+
+static int
+t_cn_message(void *data, uint64_t seq, ds_str_t event)
+{
+    t_seen_t  *seen = data;
+
+    (void) seq;
+    (void) event;
+
+    seen->messages++;
+
+    return 0;
+}
