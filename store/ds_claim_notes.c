@@ -15,9 +15,12 @@
  * The item is what the claim saw: its upto and its history's end were
  * noted, and an item whose lease is no longer the one taken (terminated,
  * purged or restarted meanwhile by another process) is not rendered; its
- * op's count of claimed items says so. A callback that fails then fails
- * its op, whose claim is committed: the items come back when their
- * leases run out, as when an answer is lost on the way.
+ * op's count of claimed items says so. The item's status is the record's
+ * then (a suspension keeps the lease). A callback that fails then (out of
+ * memory) fails its op, whose claim is committed: its items' leases are
+ * given up in a write txn of their own, so that they are claimable at
+ * once, as when the claim's txn was aborted; should that fail too, they
+ * come back when the leases run out.
  */
 
 
@@ -30,6 +33,7 @@
 
 static void dsi_claim_notes_render_op(ds_txn_t *txn, ds_op_t *op,
     const dsi_claim_note_t *note, size_t n, char *err, size_t errlen);
+static void dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn);
 
 
 int
@@ -52,6 +56,7 @@ dsi_claim_notes_add(dsi_claim_notes_t *cn, ds_op_t *op,
     }
 
     cn->notes[cn->n].op = op;
+    cn->notes[cn->n].failed = 0;
     cn->notes[cn->n].note = *note;
     cn->n++;
 
@@ -68,12 +73,13 @@ void
 dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
     size_t errlen)
 {
-    int        rc;
+    int        rc, any;
     size_t     i, j;
     ds_op_t   *op;
     ds_txn_t  *txn;
 
     txn = NULL;
+    any = 0;
 
     for (i = 0; i < cn->n; i = j) {
         op = cn->notes[i].op;
@@ -87,24 +93,75 @@ dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
         }
 
         if (txn == NULL) {
-            rc = dsi_txn_begin_err(env, NULL, 0, &txn, err, errlen);
+            /* the writer's thread: the loop's spare reader is not ours */
+            rc = dsi_txn_begin_own(env, &txn, err, errlen);
 
             if (rc != DS_OK) {
                 txn = NULL;
                 op->rc = rc;
-                continue;
             }
         }
 
-        dsi_claim_notes_render_op(txn, op, &cn->notes[i], j - i, err,
-                                  errlen);
+        if (txn != NULL) {
+            dsi_claim_notes_render_op(txn, op, &cn->notes[i], j - i, err,
+                                      errlen);
+        }
+
+        if (op->rc != DS_OK) {
+            any = 1;
+
+            while (i < j) {
+                cn->notes[i++].failed = 1;
+            }
+        }
     }
 
     if (txn != NULL) {
         ds_txn_abort(txn);
     }
 
+    if (any) {
+        dsi_claim_notes_abandon(env, cn);
+    }
+
     cn->n = 0;
+}
+
+
+/* the leases of a failed op's items, given up; what fails is left to run out */
+
+static void
+dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn)
+{
+    int        rc;
+    size_t     i;
+    int64_t    now;
+    ds_txn_t  *txn;
+
+    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+        return;
+    }
+
+    for (i = 0; i < cn->n; i++) {
+        if (!cn->notes[i].failed) {
+            continue;
+        }
+
+        now = cn->notes[i].op->now ? cn->notes[i].op->now : ds_time_now();
+
+        rc = dsi_work_item_abandon(txn, cn->notes[i].op->hub,
+                                   &cn->notes[i].note, now);
+
+        /* ended or taken over meanwhile: nothing of ours to give up */
+        if (rc != DS_OK && rc != DS_NOTFOUND && rc != DS_CONFLICT
+            && rc != DS_GONE)
+        {
+            ds_txn_abort(txn);
+            return;
+        }
+    }
+
+    (void) ds_txn_commit(txn);
 }
 
 

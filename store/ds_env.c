@@ -23,6 +23,8 @@
 
 
 static int ds_map_adopt(ds_env_t *env, int top, int write);
+static int ds_txn_begin_any(ds_env_t *env, ds_txn_t *parent, int write,
+    int own, ds_txn_t **txnp, char *err, size_t errlen);
 static int ds_txn_cursor(ds_txn_t *txn, int db);
 static int ds_txn_measure(ds_txn_t *txn, ds_space_t *space,
     unsigned *depth);
@@ -409,6 +411,27 @@ int
 dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     ds_txn_t **txnp, char *err, size_t errlen)
 {
+    return ds_txn_begin_any(env, parent, write, 0, txnp, err, errlen);
+}
+
+
+/*
+ * A read txn of a thread other than the one that begins the others: it
+ * neither takes nor leaves the spare reader, which only that one thread
+ * may touch (reuse_reader)
+ */
+
+int
+dsi_txn_begin_own(ds_env_t *env, ds_txn_t **txnp, char *err, size_t errlen)
+{
+    return ds_txn_begin_any(env, NULL, 0, 1, txnp, err, errlen);
+}
+
+
+static int
+ds_txn_begin_any(ds_env_t *env, ds_txn_t *parent, int write, int own,
+    ds_txn_t **txnp, char *err, size_t errlen)
+{
     int        rc, arc, tries, reading, top;
     unsigned   flags;
     MDB_txn   *ptxn;
@@ -462,7 +485,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
      * on the reader table and allocates nothing.
      */
 
-    if (reading && env->spare != NULL) {
+    if (reading && !own && env->spare != NULL) {
         txn = env->spare;
         env->spare = NULL;
 
@@ -488,6 +511,7 @@ dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
 
     txn->env = env;
     txn->top = top;
+    txn->own = own;
     txn->write = (parent != NULL || write);
     txn->writes = 0;
     memset(txn->put, 0, sizeof(txn->put));
@@ -757,7 +781,7 @@ ds_txn_abort(ds_txn_t *txn)
 
     ds_txn_unkeep(txn);
 
-    if (reading && env->reuse_reader && env->spare == NULL) {
+    if (reading && !txn->own && env->reuse_reader && env->spare == NULL) {
         mdb_txn_reset(txn->txn);
         env->spare = txn;
 

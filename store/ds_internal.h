@@ -114,6 +114,7 @@ struct ds_txn_s {
     MDB_txn            *txn;
     int                 write;
     int                 top;        /* no parent: holds env->map_lock */
+    int                 own;        /* a read txn never the spare reader */
     uint64_t            writes;     /* puts and deletes attempted */
     uint64_t            db_writes[DS_DB_COUNT];     /* the same by db */
     MDB_cursor         *put[DS_DB_COUNT];   /* of dsi_put, write txns */
@@ -141,6 +142,9 @@ struct ds_txn_s {
 int dsi_lmdb_rc(ds_txn_t *txn, int rc);
 int dsi_txn_begin_err(ds_env_t *env, ds_txn_t *parent, int write,
     ds_txn_t **txnp, char *err, size_t errlen);
+/* a read txn that leaves the spare reader to the thread that reuses it */
+int dsi_txn_begin_own(ds_env_t *env, ds_txn_t **txnp, char *err,
+    size_t errlen);
 int dsi_txn_commit_err(ds_txn_t *txn, char *err, size_t errlen);
 void dsi_err_set(char *err, size_t errlen, const char *what, int rc);
 /* ds_op.c: ds_op_batch(), keeping the first store error's text in err */
@@ -151,12 +155,14 @@ int dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen);
  */
 typedef void (*dsi_op_more_pt)(void *data);
 /*
- * when the batch first had the write lock and when its commit began (µs
- * of ds_time_mono(); the caller sets both 0)
+ * when the batch first had the write lock, when its commit began and when
+ * it ended, before the claimed items were rendered (µs of ds_time_mono();
+ * the caller sets them 0)
  */
 typedef struct {
     int64_t             locked;
     int64_t             applied;
+    int64_t             committed;
 } dsi_op_times_t;
 int dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
     void *data, dsi_op_times_t *times, char *err, size_t errlen);
@@ -486,6 +492,7 @@ typedef int (*dsi_work_note_cb)(void *data, const dsi_work_note_t *note);
 /* ds_claim_notes.c: a batch's noted items, rendered after its commit */
 typedef struct {
     ds_op_t            *op;
+    int                 failed;     /* its op failed in the render */
     dsi_work_note_t     note;
 } dsi_claim_note_t;
 
@@ -515,6 +522,9 @@ int dsi_work_claim_noted(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
  */
 int dsi_work_item_read(ds_txn_t *txn, ds_str_t hub,
     const dsi_work_note_t *note, ds_work_item_t *it);
+/* a noted item's lease given up (ds_work_abandon()) */
+int dsi_work_item_abandon(ds_txn_t *txn, ds_str_t hub,
+    const dsi_work_note_t *note, int64_t now);
 
 extern const dsi_work_kind_t  dsi_work_orchestration;
 extern const dsi_work_kind_t  dsi_work_activity;

@@ -530,6 +530,10 @@ dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
     redone = ds_op_batch_run(env, ops, more, data, times, &notes, err,
                              errlen);
 
+    if (times) {
+        times->committed = ds_time_mono();
+    }
+
     if (notes.n) {
         dsi_claim_notes_render(env, &notes, err, errlen);
     }

@@ -213,7 +213,7 @@ ds_orch_noted(ds_txn_t *txn, ds_str_t hub, const dsi_work_rec_t *r,
         return rc;
     }
 
-    *history_end = last + 1;
+    *history_end = (last < UINT64_MAX) ? last + 1 : UINT64_MAX;
 
     return DS_OK;
 }

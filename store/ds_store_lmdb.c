@@ -624,6 +624,7 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
     start = ds_time_mono();
     t.locked = 0;
     t.applied = 0;
+    t.committed = 0;
 
     host = &lm->store->host;
     lm->waiting = (host->lock_wait != NULL && !lm->loop);
@@ -641,7 +642,8 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
         host->lock_wait(host->data, 0);
     }
 
-    end = ds_time_mono();
+    /* to the commit's end: the rendering of claimed items after it is not */
+    end = t.committed ? t.committed : ds_time_mono();
     lm->took = end > start ? end - start : 0;
 
     /* the split of took for the debug log: no commit, none counted */

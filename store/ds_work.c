@@ -336,6 +336,35 @@ dsi_work_item_read(ds_txn_t *txn, ds_str_t hub, const dsi_work_note_t *note,
 }
 
 
+int
+dsi_work_item_abandon(ds_txn_t *txn, ds_str_t hub,
+    const dsi_work_note_t *note, int64_t now)
+{
+    int                     rc;
+    ds_str_t                none;
+    dsi_work_rec_t          r;
+    const dsi_work_kind_t  *k;
+
+    k = dsi_work_kind(note->kind);
+    if (k == NULL || k->noted == NULL) {
+        return DS_INVALID;
+    }
+
+    memset(&r, 0, sizeof(dsi_work_rec_t));
+
+    rc = k->item_key(note->key, note->key_len, &r);
+    if (rc != DS_OK) {
+        return rc;
+    }
+
+    none.data = NULL;
+    none.len = 0;
+
+    return ds_work_abandon(txn, hub, note->kind, r.id, none, r.task_id,
+                           note->lease, now);
+}
+
+
 /* names in length, then byte order; fold: A-Z as a-z */
 
 static int

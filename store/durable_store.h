@@ -1175,9 +1175,9 @@ typedef void (*ds_op_done_pt)(ds_op_t *op);
  * Under LMDB a batch's orchestrations and activities are rendered after
  * the batch has committed, in a read txn, the write lock free: an item
  * ended meanwhile (terminated, purged) is not handed over, and
- * out.claim.claimed counts those that were. Non-zero stops the claim; one
- * rendered after the commit fails the op, and its items come back when
- * their leases run out.
+ * out.claim.claimed counts those that were, and the status is the
+ * record's then. Non-zero stops the claim; after the commit it fails the
+ * op, and its items' leases are given up at once.
  */
 typedef int (*ds_op_item_pt)(void *data, ds_op_t *op,
     const ds_work_item_t *item);

@@ -27,6 +27,7 @@ typedef struct {
     int             suspended;      /* its history holds the suspension */
     int             read_txn;       /* rendered in a read txn */
     int             fail;           /* the callback answers nonzero */
+    void           *spare;          /* the env's spare reader then */
     char            id[64];
     int64_t         task_id;
     uint8_t         lease[DS_LEASE_LEN];
@@ -47,6 +48,9 @@ static void t_cn_suspended(void);
 static void t_cn_failed(void);
 static void t_cn_entities(void);
 static void t_cn_batch(void);
+static void t_cn_redone(void);
+static void t_cn_spare(void);
+static void t_cn_some(void);
 
 
 void
@@ -57,6 +61,9 @@ t_claim_notes(void)
     t_cn_failed();
     t_cn_entities();
     t_cn_batch();
+    t_cn_redone();
+    t_cn_spare();
+    t_cn_some();
 }
 
 
@@ -268,7 +275,7 @@ t_cn_suspended(void)
 }
 
 
-/* a callback that fails after the commit fails its op; the lease stays */
+/* a callback that fails after the commit fails its op; leases given up */
 
 static void
 t_cn_failed(void)
@@ -300,18 +307,14 @@ t_cn_failed(void)
     T_INT(claim.out.claim.claimed, 0);
     T(strstr(err, "rendering a claimed item") != NULL);
 
-    /* the claim stands: nothing to claim until its lease runs out */
+    /* its lease was given up: claimable at once, as if never claimed */
 
     claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 2);
     T_INT(ds_op_batch(env, &claim), 0);
     T_INT(claim.rc, DS_OK);
-    T_INT(seen.items, 0);
-
-    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen,
-                       T_NOW + 3 + T_LEASE_US);
-    T_INT(ds_op_batch(env, &claim), 0);
     T_INT(seen.items, 1);
     T(strcmp(seen.id, "f") == 0);
+    T_INT(seen.messages, 1);
 
     dsi_claim_notes_free(&cn);
     ds_env_close(env);
@@ -371,7 +374,7 @@ t_cn_entities(void)
 
 /*
  * Through ds_op_batch(): the items of several claims, each to its own op,
- * in a read txn; a batch that runs again nested renders them once.
+ * in a read txn, past a refusal in the same batch.
  */
 
 static void
@@ -419,6 +422,178 @@ t_cn_batch(void)
     T_INT(seen[1].messages, 1);
     T(memcmp(seen[1].lease, tokens + DS_LEASE_LEN, DS_LEASE_LEN) == 0);
 
+    T(t_consistent(env, t_s("Hub"), NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * A batch that runs again nested (an op after the claim fails once it
+ * has written): the first pass's notes are void, the item is rendered once
+ */
+
+static void
+t_cn_redone(void)
+{
+    char      *dir, *big;
+    size_t     size;
+    uint8_t    tokens[DS_LEASE_LEN];
+    ds_op_t    op, ops[3];
+    ds_env_t  *env;
+    t_seen_t   seen;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 1024 * 1024, DS_SYNC_NONE);
+    memset(tokens, 9, sizeof(tokens));
+
+    size = 2 * 1024 * 1024;
+    big = t_alloc(size);
+    memset(big, 'x', size);
+    big[0] = '"';
+    big[size - 1] = '"';
+
+    op = t_cn_op(DS_OP_START, "r", T_NOW);
+    op.in.start.name = t_s("Hello");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    ops[0] = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 1);
+
+    ops[1] = t_cn_op(DS_OP_START, "big", T_NOW + 1);
+    ops[1].in.start.name = t_s("Hello");
+    ops[1].in.start.input.data = big;
+    ops[1].in.start.input.len = size;
+
+    ops[2] = t_cn_op(DS_OP_START, "after", T_NOW + 1);
+    ops[2].in.start.name = t_s("Hello");
+
+    ops[0].next = &ops[1];
+    ops[1].next = &ops[2];
+
+    T_INT(ds_op_batch(env, ops), 1);
+    T_INT(ops[0].rc, DS_OK);
+    T(ops[1].rc == DS_FULL || ops[1].rc == DS_ERROR);
+    T_INT(ops[2].rc, DS_OK);
+
+    /* applied twice, begun twice, rendered once */
+    T_INT(seen.begun, 2);
+    T_INT(seen.items, 1);
+    T_INT(ops[0].out.claim.claimed, 1);
+    T(seen.read_txn);
+    T(strcmp(seen.id, "r") == 0);
+
+    free(big);
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
+ * The loop's spare reader (reuse_reader) is the loop's alone: the render,
+ * in the writer's thread, neither takes it nor leaves its own txn there
+ */
+
+static void
+t_cn_spare(void)
+{
+    char               *dir, err[128];
+    void               *spare;
+    uint8_t             tokens[DS_LEASE_LEN];
+    ds_op_t             op, claim;
+    ds_env_t           *env;
+    ds_txn_t           *loop;
+    t_seen_t            seen;
+    dsi_claim_notes_t   cn;
+
+    dir = t_tmpdir();
+    env = t_open_flags(dir, 0, DS_SYNC_NONE, T_NO_TLS | T_REUSE_READER);
+    memset(&cn, 0, sizeof(cn));
+    memset(tokens, 10, sizeof(tokens));
+
+    op = t_cn_op(DS_OP_START, "p", T_NOW);
+    op.in.start.name = t_s("Hello");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    op = t_cn_op(DS_OP_START, "q", T_NOW);
+    op.in.start.name = t_s("Hello");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    /* a read of the loop's leaves the spare reader */
+    T_INT(ds_txn_begin(env, NULL, 0, &loop), DS_OK);
+    ds_txn_abort(loop);
+    spare = env->spare;
+    T(spare != NULL);
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 1);
+    t_cn_noted(env, &claim, &cn);
+    dsi_claim_notes_render(env, &cn, err, sizeof(err));
+    T_INT(seen.items, 1);
+    T(seen.spare == spare);
+    T(env->spare == spare);
+
+    /* the loop reading while the render runs: no spare left behind */
+    T_INT(ds_txn_begin(env, NULL, 0, &loop), DS_OK);
+    T(env->spare == NULL);
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 2);
+    t_cn_noted(env, &claim, &cn);
+    dsi_claim_notes_render(env, &cn, err, sizeof(err));
+    T_INT(seen.items, 1);
+    T(env->spare == NULL);
+
+    ds_txn_abort(loop);
+    T(env->spare == spare);
+
+    dsi_claim_notes_free(&cn);
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/* of two items noted, the one ended meanwhile is left out, the other not */
+
+static void
+t_cn_some(void)
+{
+    char               *dir, err[128];
+    uint8_t             tokens[2 * DS_LEASE_LEN];
+    ds_op_t             op, claim;
+    ds_env_t           *env;
+    t_seen_t            seen;
+    dsi_claim_notes_t   cn;
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+    memset(&cn, 0, sizeof(cn));
+    memset(tokens, 11, DS_LEASE_LEN);
+    memset(tokens + DS_LEASE_LEN, 12, DS_LEASE_LEN);
+
+    op = t_cn_op(DS_OP_START, "m1", T_NOW);
+    op.in.start.name = t_s("Hello");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    op = t_cn_op(DS_OP_START, "m2", T_NOW + 1);
+    op.in.start.name = t_s("Hello");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 2);
+    claim.in.claim.max = 2;
+    t_cn_noted(env, &claim, &cn);
+    T_INT(cn.n, 2);
+    T_INT(claim.out.claim.claimed, 2);
+
+    op = t_cn_op(DS_OP_TERMINATE, "m1", T_NOW + 3);
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    dsi_claim_notes_render(env, &cn, err, sizeof(err));
+    T_INT(claim.rc, DS_OK);
+    T_INT(seen.items, 1);
+    T_INT(claim.out.claim.claimed, 1);
+    T(strcmp(seen.id, "m2") == 0);
+    T(memcmp(seen.lease, tokens + DS_LEASE_LEN, DS_LEASE_LEN) == 0);
+
+    dsi_claim_notes_free(&cn);
     T(t_consistent(env, t_s("Hub"), NULL));
 
     ds_env_close(env);
@@ -536,6 +711,7 @@ t_cn_item(void *data, ds_op_t *op, const ds_work_item_t *item)
 
     txn = op->backend;
     seen->read_txn = (txn != NULL && !txn->write);
+    seen->spare = (txn != NULL) ? txn->env->spare : NULL;
 
     snprintf(seen->id, sizeof(seen->id), "%.*s", (int) item->id.len,
              item->id.data);
