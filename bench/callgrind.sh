@@ -1,10 +1,10 @@
 # bench/callgrind.sh: what the instruction counts (e2e-instructions.sh,
 # read-instructions.sh, start-instructions.sh) share, sourced by them:
 # the tools' check, one nginx started (under callgrind or not) and
-# stopped, callgrind_control.
+# stopped, callgrind_control, h2load's requests and the count a request.
 # The script sets ME (its name, for messages), NGINX, OUT (the run's
-# directory, with nginx.conf) and PORT before it calls these; vg is the
-# nginx process.
+# directory, with nginx.conf), PORT and, for cg_load, CONNS before it
+# calls these; vg is the nginx process.
 
 # each tool named must be there
 cg_need() {
@@ -61,4 +61,38 @@ cg_control() {
         echo "$ME: callgrind_control $1 failed" >&2
         exit 1
     fi
+}
+
+# h2load: $1 requests of the path $2 over CONNS connections, each answer
+# 2xx; the arguments after them are h2load's (a request body, a header)
+cg_load() {
+    local n=$1 path=$2 out
+
+    shift 2
+    out=$(h2load --h1 -c "$CONNS" -m 1 -n "$n" "$@" \
+          "http://127.0.0.1:$PORT$path")
+    echo "$out" | grep -q "^status codes: $n 2xx" || {
+        echo "$ME: not every answer was 2xx: $path" >&2
+        echo "$out" >&2
+        exit 1
+    }
+}
+
+# the event loop's instructions a request of each kind named, from the
+# dump of each in turn (callgrind.out.K-01, K from 1), $1 requests each
+cg_per_request() {
+    python3 - "$OUT" "$@" <<'PY'
+import sys
+
+out, n, kinds = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+
+for k, what in enumerate(kinds):
+    total = 0
+    for line in open("%s/callgrind.out.%d-01" % (out, k + 1)):
+        if line.startswith("summary:") or line.startswith("totals:"):
+            total = max(total, int(line.split()[1]))
+    if not total:
+        sys.exit("nothing counted for %s" % what)
+    print("%-48s %8d instructions a request" % (what, total // n))
+PY
 }

@@ -165,17 +165,6 @@ conf "$size"
 cg_start valgrind --tool=callgrind --separate-threads=yes \
     --callgrind-out-file="$OUT/callgrind.out"
 
-load() {
-    local out
-
-    out=$(h2load --h1 -c "$CONNS" -m 1 -n "$1" "http://127.0.0.1:$PORT$2")
-    echo "$out" | grep -q "^status codes: $1 2xx" || {
-        echo "read-instructions: not every answer was 2xx: $2" >&2
-        echo "$out" >&2
-        exit 1
-    }
-}
-
 # each kind: its dump is the next part, callgrind.out.K-01 (the loop)
 kinds=("status showHistory, $events events, $size B"
        "status, small Completed instance (200)"
@@ -184,24 +173,13 @@ kinds=("status showHistory, $events events, $size B"
 paths=("$history" "$small" "$pending" "/baseline/history")
 
 for k in 0 1 2 3; do
-    load "$WARM" "${paths[$k]}"
+    cg_load "$WARM" "${paths[$k]}"
     cg_control -z
-    load "$N" "${paths[$k]}"
+    cg_load "$N" "${paths[$k]}"
     cg_control -d
 done
 
 cg_stop
 trap - EXIT
 
-python3 - "$OUT" "$N" "${kinds[@]}" <<'EOF'
-import sys
-
-out, n, kinds = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-
-for k, what in enumerate(kinds):
-    total = 0
-    for line in open("%s/callgrind.out.%d-01" % (out, k + 1)):
-        if line.startswith("summary:") or line.startswith("totals:"):
-            total = max(total, int(line.split()[1]))
-    print("%-48s %8d instructions a request" % (what, total // n))
-EOF
+cg_per_request "$N" "${kinds[@]}"

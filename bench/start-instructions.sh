@@ -95,42 +95,19 @@ conf "$size"
 cg_start valgrind --tool=callgrind --separate-threads=yes \
     --callgrind-out-file="$OUT/callgrind.out"
 
-load() {
-    local out
-
-    out=$(h2load --h1 -c "$CONNS" -m 1 -n "$1" -d "$OUT/body.json" \
-          -H 'content-type: application/json' "http://127.0.0.1:$PORT$2")
-    echo "$out" | grep -q "^status codes: $1 2xx" || {
-        echo "start-instructions: not every answer was 2xx: $2" >&2
-        echo "$out" >&2
-        exit 1
-    }
-}
-
 kinds=("relaxed start (202, $size B)" "return 200 of the start's size")
 paths=("$start" "/baseline/start")
 
 for k in 0 1; do
-    load "$WARM" "${paths[$k]}"
+    cg_load "$WARM" "${paths[$k]}" -d "$OUT/body.json" \
+        -H 'content-type: application/json'
     cg_control -z
-    load "$N" "${paths[$k]}"
+    cg_load "$N" "${paths[$k]}" -d "$OUT/body.json" \
+        -H 'content-type: application/json'
     cg_control -d
 done
 
 cg_stop
 trap - EXIT
 
-python3 - "$OUT" "$N" "${kinds[@]}" <<'EOF'
-import sys
-
-out, n, kinds = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-
-for i, kind in enumerate(kinds):
-    ir = 0
-    for line in open("%s/callgrind.out.%d-01" % (out, i + 1)):
-        if line.startswith(("summary:", "totals:")):
-            ir = max(ir, int(line.split()[1]))
-    if not ir:
-        sys.exit("start-instructions: nothing counted for %s" % kind)
-    print("%-40s %8d instructions a request" % (kind, ir / n))
-EOF
+cg_per_request "$N" "${kinds[@]}"

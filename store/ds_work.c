@@ -27,6 +27,8 @@ static int dsi_work_claim_any(ds_txn_t *txn, ds_str_t hub,
     const uint8_t *tokens, ds_claim_filter_t *filter, ds_work_item_cb cb,
     dsi_work_note_cb note_cb, void *data, size_t *claimed);
 static const dsi_work_kind_t *dsi_work_kind(ds_work_kind_e kind);
+static int dsi_work_note_key(const dsi_work_note_t *note, dsi_work_rec_t *r,
+    const dsi_work_kind_t **kind);
 static int dsi_work_wanted(const dsi_work_kind_t *k, const dsi_work_rec_t *r,
     const ds_claim_filter_t *filter);
 static int dsi_work_lease(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
@@ -296,14 +298,7 @@ dsi_work_item_read(ds_txn_t *txn, ds_str_t hub, const dsi_work_note_t *note,
     dsi_work_rec_t          r;
     const dsi_work_kind_t  *k;
 
-    k = dsi_work_kind(note->kind);
-    if (k == NULL || k->noted == NULL) {
-        return DS_INVALID;
-    }
-
-    memset(&r, 0, sizeof(dsi_work_rec_t));
-
-    rc = k->item_key(note->key, note->key_len, &r);
+    rc = dsi_work_note_key(note, &r, &k);
 
     if (rc == DS_OK) {
         rc = k->get(txn, hub, &r);
@@ -345,14 +340,7 @@ dsi_work_item_abandon(ds_txn_t *txn, ds_str_t hub,
     dsi_work_rec_t          r;
     const dsi_work_kind_t  *k;
 
-    k = dsi_work_kind(note->kind);
-    if (k == NULL || k->noted == NULL) {
-        return DS_INVALID;
-    }
-
-    memset(&r, 0, sizeof(dsi_work_rec_t));
-
-    rc = k->item_key(note->key, note->key_len, &r);
+    rc = dsi_work_note_key(note, &r, &k);
     if (rc != DS_OK) {
         return rc;
     }
@@ -362,6 +350,26 @@ dsi_work_item_abandon(ds_txn_t *txn, ds_str_t hub,
 
     return ds_work_abandon(txn, hub, note->kind, r.id, none, r.task_id,
                            note->lease, now);
+}
+
+
+/* a noted item's kind, and its key in r */
+
+static int
+dsi_work_note_key(const dsi_work_note_t *note, dsi_work_rec_t *r,
+    const dsi_work_kind_t **kind)
+{
+    const dsi_work_kind_t  *k;
+
+    k = dsi_work_kind(note->kind);
+    if (k == NULL || k->noted == NULL) {
+        return DS_INVALID;
+    }
+
+    *kind = k;
+    memset(r, 0, sizeof(dsi_work_rec_t));
+
+    return k->item_key(note->key, note->key_len, r);
 }
 
 

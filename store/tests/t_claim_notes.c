@@ -39,6 +39,9 @@ static ds_op_t t_cn_claim(ds_work_kind_e kind, const uint8_t *tokens,
     t_seen_t *seen, int64_t now);
 static void t_cn_noted(ds_env_t *env, ds_op_t *claim, dsi_claim_notes_t *cn);
 static int t_cn_apply(ds_env_t *env, ds_op_t *op);
+static void t_cn_start(ds_env_t *env, const char *id, int64_t now);
+static void t_cn_episode(ds_env_t *env, const char *id,
+    const uint8_t *token, int64_t now, ds_action_type_e type);
 static void t_cn_begin(void *data);
 static int t_cn_item(void *data, ds_op_t *op, const ds_work_item_t *item);
 static int t_cn_history(void *data, uint64_t seq, ds_str_t event);
@@ -77,7 +80,6 @@ t_cn_terminated(void)
     ds_op_t             op, claim;
     ds_env_t           *env;
     t_seen_t            seen;
-    ds_action_t         act;
     dsi_claim_notes_t   cn;
 
     dir = t_tmpdir();
@@ -85,9 +87,7 @@ t_cn_terminated(void)
     memset(&cn, 0, sizeof(cn));
     memset(tokens, 3, sizeof(tokens));
 
-    op = t_cn_op(DS_OP_START, "t", T_NOW);
-    op.in.start.name = t_s("Hello");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_start(env, "t", T_NOW);
 
     claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 1);
     t_cn_noted(env, &claim, &cn);
@@ -112,24 +112,9 @@ t_cn_terminated(void)
 
     /* an activity whose instance ends meanwhile: dropped with it */
 
-    op = t_cn_op(DS_OP_START, "u", T_NOW + 3);
-    op.in.start.name = t_s("Hello");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_start(env, "u", T_NOW + 3);
 
-    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 4);
-    T_INT(ds_op_batch(env, &claim), 0);
-    T_INT(claim.rc, DS_OK);
-    T_INT(seen.items, 1);
-    T(seen.read_txn);
-    T(strcmp(seen.id, "u") == 0);
-
-    act = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "Say", "\"hi\"");
-    op = t_cn_op(DS_OP_WORK_COMPLETE, "u", T_NOW + 5);
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.lease = seen.lease;
-    op.in.work.actions = &act;
-    op.in.work.nactions = 1;
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_episode(env, "u", tokens, T_NOW + 4, DS_ACT_SCHEDULE_ACTIVITY);
 
     claim = t_cn_claim(DS_WORK_ACTIVITY, tokens, &seen, T_NOW + 6);
     t_cn_noted(env, &claim, &cn);
@@ -145,20 +130,9 @@ t_cn_terminated(void)
 
     /* with nothing in between, the activity is handed over */
 
-    op = t_cn_op(DS_OP_START, "v", T_NOW + 8);
-    op.in.start.name = t_s("Hello");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_start(env, "v", T_NOW + 8);
 
-    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 9);
-    T_INT(ds_op_batch(env, &claim), 0);
-    T(strcmp(seen.id, "v") == 0);
-
-    op = t_cn_op(DS_OP_WORK_COMPLETE, "v", T_NOW + 10);
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.lease = seen.lease;
-    op.in.work.actions = &act;
-    op.in.work.nactions = 1;
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_episode(env, "v", tokens, T_NOW + 9, DS_ACT_SCHEDULE_ACTIVITY);
 
     claim = t_cn_claim(DS_WORK_ACTIVITY, tokens, &seen, T_NOW + 11);
     t_cn_noted(env, &claim, &cn);
@@ -193,7 +167,6 @@ t_cn_suspended(void)
     ds_env_t           *env;
     ds_txn_t           *txn;
     t_seen_t            seen;
-    ds_action_t         act;
     dsi_claim_notes_t   cn;
 
     dir = t_tmpdir();
@@ -201,23 +174,11 @@ t_cn_suspended(void)
     memset(&cn, 0, sizeof(cn));
     memset(tokens, 4, sizeof(tokens));
 
-    op = t_cn_op(DS_OP_START, "s", T_NOW);
-    op.in.start.name = t_s("Hello");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_start(env, "s", T_NOW);
 
     /* a first episode, so that the history is not empty */
 
-    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 1);
-    T_INT(ds_op_batch(env, &claim), 0);
-    T_INT(seen.items, 1);
-
-    act = t_act(DS_ACT_SET_CUSTOM_STATUS, 0, NULL, "\"one\"");
-    op = t_cn_op(DS_OP_WORK_COMPLETE, "s", T_NOW + 2);
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.lease = seen.lease;
-    op.in.work.actions = &act;
-    op.in.work.nactions = 1;
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_episode(env, "s", tokens, T_NOW + 1, DS_ACT_SET_CUSTOM_STATUS);
 
     op = t_cn_op(DS_OP_RAISE_EVENT, "s", T_NOW + 3);
     op.in.control.name = t_s("Go");
@@ -282,7 +243,7 @@ t_cn_failed(void)
 {
     char               *dir, err[128];
     uint8_t             tokens[DS_LEASE_LEN];
-    ds_op_t             op, claim;
+    ds_op_t             claim;
     ds_env_t           *env;
     t_seen_t            seen;
     dsi_claim_notes_t   cn;
@@ -292,9 +253,7 @@ t_cn_failed(void)
     memset(&cn, 0, sizeof(cn));
     memset(tokens, 5, sizeof(tokens));
 
-    op = t_cn_op(DS_OP_START, "f", T_NOW);
-    op.in.start.name = t_s("Hello");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_start(env, "f", T_NOW);
 
     claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 1);
     seen.fail = 1;
@@ -382,7 +341,7 @@ t_cn_batch(void)
 {
     char      *dir;
     uint8_t    tokens[2 * DS_LEASE_LEN];
-    ds_op_t    op, ops[3];
+    ds_op_t    ops[3];
     ds_env_t  *env;
     t_seen_t   seen[2];
 
@@ -390,13 +349,9 @@ t_cn_batch(void)
     env = t_open(dir, 0, DS_SYNC_NONE);
     memset(tokens, 8, sizeof(tokens));
 
-    op = t_cn_op(DS_OP_START, "b1", T_NOW);
-    op.in.start.name = t_s("Hello");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_start(env, "b1", T_NOW);
 
-    op = t_cn_op(DS_OP_START, "b2", T_NOW + 1);
-    op.in.start.name = t_s("Hello");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_start(env, "b2", T_NOW + 1);
 
     ops[0] = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen[0], T_NOW + 2);
     ops[1] = t_cn_claim(DS_WORK_ORCHESTRATION, tokens + DS_LEASE_LEN,
@@ -440,7 +395,7 @@ t_cn_redone(void)
     char      *dir, *big;
     size_t     size;
     uint8_t    tokens[DS_LEASE_LEN];
-    ds_op_t    op, ops[3];
+    ds_op_t    ops[3];
     ds_env_t  *env;
     t_seen_t   seen;
 
@@ -454,9 +409,7 @@ t_cn_redone(void)
     big[0] = '"';
     big[size - 1] = '"';
 
-    op = t_cn_op(DS_OP_START, "r", T_NOW);
-    op.in.start.name = t_s("Hello");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_start(env, "r", T_NOW);
 
     ops[0] = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 1);
 
@@ -500,7 +453,7 @@ t_cn_spare(void)
     char               *dir, err[128];
     void               *spare;
     uint8_t             tokens[DS_LEASE_LEN];
-    ds_op_t             op, claim;
+    ds_op_t             claim;
     ds_env_t           *env;
     ds_txn_t           *loop;
     t_seen_t            seen;
@@ -511,13 +464,9 @@ t_cn_spare(void)
     memset(&cn, 0, sizeof(cn));
     memset(tokens, 10, sizeof(tokens));
 
-    op = t_cn_op(DS_OP_START, "p", T_NOW);
-    op.in.start.name = t_s("Hello");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_start(env, "p", T_NOW);
 
-    op = t_cn_op(DS_OP_START, "q", T_NOW);
-    op.in.start.name = t_s("Hello");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_start(env, "q", T_NOW);
 
     /* a read of the loop's leaves the spare reader */
     T_INT(ds_txn_begin(env, NULL, 0, &loop), DS_OK);
@@ -569,13 +518,9 @@ t_cn_some(void)
     memset(tokens, 11, DS_LEASE_LEN);
     memset(tokens + DS_LEASE_LEN, 12, DS_LEASE_LEN);
 
-    op = t_cn_op(DS_OP_START, "m1", T_NOW);
-    op.in.start.name = t_s("Hello");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_start(env, "m1", T_NOW);
 
-    op = t_cn_op(DS_OP_START, "m2", T_NOW + 1);
-    op.in.start.name = t_s("Hello");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_start(env, "m2", T_NOW + 1);
 
     claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 2);
     claim.in.claim.max = 2;
@@ -664,6 +609,52 @@ t_cn_noted(ds_env_t *env, ds_op_t *claim, dsi_claim_notes_t *cn)
     txn->notes = cn;
     T_INT(ds_op_apply(txn, claim), DS_OK);
     T_INT(ds_txn_commit(txn), DS_OK);
+}
+
+
+/* a "Hello" started */
+
+static void
+t_cn_start(ds_env_t *env, const char *id, int64_t now)
+{
+    ds_op_t  op;
+
+    op = t_cn_op(DS_OP_START, id, now);
+    op.in.start.name = t_s("Hello");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+}
+
+
+/*
+ * id claimed through a batch (rendered after its commit, in a read txn)
+ * and its episode completed with one action of type
+ */
+
+static void
+t_cn_episode(ds_env_t *env, const char *id, const uint8_t *token,
+    int64_t now, ds_action_type_e type)
+{
+    ds_op_t      op, claim;
+    t_seen_t     seen;
+    ds_action_t  act;
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, token, &seen, now);
+    T_INT(ds_op_batch(env, &claim), 0);
+    T_INT(claim.rc, DS_OK);
+    T_INT(seen.items, 1);
+    T(seen.read_txn);
+    T(strcmp(seen.id, id) == 0);
+
+    act = (type == DS_ACT_SCHEDULE_ACTIVITY)
+          ? t_act(type, 0, "Say", "\"hi\"")
+          : t_act(type, 0, NULL, "\"one\"");
+
+    op = t_cn_op(DS_OP_WORK_COMPLETE, id, now + 1);
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.lease = seen.lease;
+    op.in.work.actions = &act;
+    op.in.work.nactions = 1;
+    T_INT(t_cn_apply(env, &op), DS_OK);
 }
 
 
