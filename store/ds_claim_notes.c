@@ -33,7 +33,8 @@
 
 static void dsi_claim_notes_render_op(ds_txn_t *txn, ds_op_t *op,
     const dsi_claim_note_t *note, size_t n, char *err, size_t errlen);
-static void dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn);
+static void dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn,
+    char *err, size_t errlen);
 
 
 int
@@ -121,24 +122,31 @@ dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
     }
 
     if (any) {
-        dsi_claim_notes_abandon(env, cn);
+        dsi_claim_notes_abandon(env, cn, err, errlen);
     }
 
     cn->n = 0;
 }
 
 
-/* the leases of a failed op's items, given up; what fails is left to run out */
+/*
+ * The leases of a failed op's items, given up. The write lock is taken
+ * again at once, past other processes' waiting writers, and the waiting
+ * claims are not woken (they find the items at their next read): both
+ * acceptable on a path that out of memory takes. What fails here is
+ * left to run out, its text in err.
+ */
 
 static void
-dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn)
+dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
+    size_t errlen)
 {
     int        rc;
     size_t     i;
     int64_t    now;
     ds_txn_t  *txn;
 
-    if (ds_txn_begin(env, NULL, 1, &txn) != DS_OK) {
+    if (dsi_txn_begin_err(env, NULL, 1, &txn, err, errlen) != DS_OK) {
         return;
     }
 
@@ -156,12 +164,17 @@ dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn)
         if (rc != DS_OK && rc != DS_NOTFOUND && rc != DS_CONFLICT
             && rc != DS_GONE)
         {
+            if (errlen && err[0] == '\0') {
+                snprintf(err, errlen, "giving up the leases of a failed "
+                         "claim: %s", ds_txn_error(txn));
+            }
+
             ds_txn_abort(txn);
             return;
         }
     }
 
-    (void) ds_txn_commit(txn);
+    (void) dsi_txn_commit_err(txn, err, errlen);
 }
 
 
@@ -207,7 +220,8 @@ dsi_claim_notes_render_op(ds_txn_t *txn, ds_op_t *op,
         rendered++;
     }
 
-    op->out.claim.claimed = rendered;
+    /* a failed op hands out nothing: its items' leases are given up */
+    op->out.claim.claimed = (op->rc == DS_OK) ? rendered : 0;
 }
 
 

@@ -26,7 +26,8 @@ typedef struct {
     size_t          messages;
     int             suspended;      /* its history holds the suspension */
     int             read_txn;       /* rendered in a read txn */
-    int             fail;           /* the callback answers nonzero */
+    size_t          fail;           /* the callback answers nonzero for
+                                       this item (1: the first); 0: none */
     void           *spare;          /* the env's spare reader then */
     char            id[64];
     int64_t         task_id;
@@ -54,6 +55,7 @@ static void t_cn_batch(void);
 static void t_cn_redone(void);
 static void t_cn_spare(void);
 static void t_cn_some(void);
+static void t_cn_failed_late(void);
 
 
 void
@@ -67,6 +69,7 @@ t_claim_notes(void)
     t_cn_redone();
     t_cn_spare();
     t_cn_some();
+    t_cn_failed_late();
 }
 
 
@@ -546,6 +549,101 @@ t_cn_some(void)
 }
 
 
+/*
+ * Two claims in a batch, the first failing at its second item: both of
+ * its items come back (the first had been rendered), the other claim's
+ * item stays leased; the same for activities
+ */
+
+static void
+t_cn_failed_late(void)
+{
+    char         *dir;
+    size_t        k;
+    uint8_t       tokens[3 * DS_LEASE_LEN];
+    ds_op_t       ops[2], claim, op;
+    ds_env_t     *env;
+    t_seen_t      seen[2], again;
+    ds_action_t   act;
+    const char   *ids[] = { "x1", "x2", "x3" };
+
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    for (k = 0; k < 3; k++) {
+        memset(tokens + k * DS_LEASE_LEN, 20 + (int) k, DS_LEASE_LEN);
+    }
+
+    for (k = 0; k < 3; k++) {
+        t_cn_start(env, ids[k], T_NOW + (int64_t) k);
+    }
+
+    ops[0] = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen[0], T_NOW + 5);
+    ops[0].in.claim.max = 2;
+    seen[0].fail = 2;
+    ops[1] = t_cn_claim(DS_WORK_ORCHESTRATION, tokens + 2 * DS_LEASE_LEN,
+                        &seen[1], T_NOW + 5);
+    ops[0].next = &ops[1];
+
+    T_INT(ds_op_batch(env, ops), 0);
+    T_INT(ops[0].rc, DS_ERROR);
+    T_INT(ops[0].out.claim.claimed, 0);
+    T_INT(seen[0].items, 2);
+    T_INT(ops[1].rc, DS_OK);
+    T_INT(ops[1].out.claim.claimed, 1);
+    T(strcmp(seen[1].id, "x3") == 0);
+
+    /* x1 and x2 are claimable at once; x3 is not */
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &again, T_NOW + 6);
+    claim.in.claim.max = 2;
+    T_INT(ds_op_batch(env, &claim), 0);
+    T_INT(claim.rc, DS_OK);
+    T_INT(claim.out.claim.claimed, 2);
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &again, T_NOW + 7);
+    T_INT(ds_op_batch(env, &claim), 0);
+    T_INT(claim.out.claim.claimed, 0);
+
+    /* activities: x1 and x2 schedule one each; the claim of both fails */
+
+    for (k = 0; k < 2; k++) {
+        claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &again,
+                           T_NOW + 8 + (int64_t) k + T_LEASE_US);
+        T_INT(ds_op_batch(env, &claim), 0);
+        T_INT(again.items, 1);
+
+        act = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "Say", "\"hi\"");
+        op = t_cn_op(DS_OP_WORK_COMPLETE, again.id, T_NOW + 10 + T_LEASE_US);
+        op.in.work.kind = DS_WORK_ORCHESTRATION;
+        op.in.work.lease = again.lease;
+        op.in.work.actions = &act;
+        op.in.work.nactions = 1;
+        T_INT(t_cn_apply(env, &op), DS_OK);
+    }
+
+    claim = t_cn_claim(DS_WORK_ACTIVITY, tokens, &again,
+                       T_NOW + 11 + T_LEASE_US);
+    claim.in.claim.max = 2;
+    again.fail = 2;
+    T_INT(ds_op_batch(env, &claim), 0);
+    T_INT(claim.rc, DS_ERROR);
+    T_INT(again.items, 2);
+
+    claim = t_cn_claim(DS_WORK_ACTIVITY, tokens, &again,
+                       T_NOW + 12 + T_LEASE_US);
+    claim.in.claim.max = 2;
+    T_INT(ds_op_batch(env, &claim), 0);
+    T_INT(claim.rc, DS_OK);
+    T_INT(claim.out.claim.claimed, 2);
+
+    T(t_consistent(env, t_s("Hub"), NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
 static ds_op_t
 t_cn_op(ds_op_type_e type, const char *id, int64_t now)
 {
@@ -720,7 +818,7 @@ t_cn_item(void *data, ds_op_t *op, const ds_work_item_t *item)
                                 seen), DS_OK);
     }
 
-    return seen->fail;
+    return seen->fail != 0 && seen->items == seen->fail;
 }
 
 
