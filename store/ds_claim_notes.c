@@ -31,8 +31,9 @@
 #include "ds_internal.h"
 
 
-static void dsi_claim_notes_render_op(ds_txn_t *txn, ds_op_t *op,
-    const dsi_claim_note_t *note, size_t n, char *err, size_t errlen);
+static void dsi_claim_notes_render_op(dsi_claim_notes_t *cn,
+    ds_txn_t *txn, ds_op_t *op, const dsi_claim_note_t *note, size_t n,
+    char *err, size_t errlen);
 static void dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn,
     char *err, size_t errlen);
 
@@ -81,6 +82,8 @@ dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
 
     txn = NULL;
     any = 0;
+    cn->rendered = 0;
+    cn->left_out = 0;
 
     for (i = 0; i < cn->n; i = j) {
         op = cn->notes[i].op;
@@ -104,8 +107,8 @@ dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
         }
 
         if (txn != NULL) {
-            dsi_claim_notes_render_op(txn, op, &cn->notes[i], j - i, err,
-                                      errlen);
+            dsi_claim_notes_render_op(cn, txn, op, &cn->notes[i], j - i,
+                                      err, errlen);
         }
 
         if (op->rc != DS_OK) {
@@ -179,7 +182,7 @@ dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
 
 
 static void
-dsi_claim_notes_render_op(ds_txn_t *txn, ds_op_t *op,
+dsi_claim_notes_render_op(dsi_claim_notes_t *cn, ds_txn_t *txn, ds_op_t *op,
     const dsi_claim_note_t *note, size_t n, char *err, size_t errlen)
 {
     int             rc;
@@ -193,6 +196,7 @@ dsi_claim_notes_render_op(ds_txn_t *txn, ds_op_t *op,
 
         if (rc == DS_NOTFOUND || rc == DS_CONFLICT) {
             /* ended or taken over since the claim: nothing to hand out */
+            cn->left_out++;
             continue;
         }
 
@@ -222,6 +226,7 @@ dsi_claim_notes_render_op(ds_txn_t *txn, ds_op_t *op,
 
     /* a failed op hands out nothing: its items' leases are given up */
     op->out.claim.claimed = (op->rc == DS_OK) ? rendered : 0;
+    cn->rendered += op->out.claim.claimed;
 }
 
 

@@ -155,14 +155,17 @@ int dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen);
  */
 typedef void (*dsi_op_more_pt)(void *data);
 /*
- * when the batch first had the write lock, when its commit began and when
- * it ended, before the claimed items were rendered (µs of ds_time_mono();
- * the caller sets them 0)
+ * when the batch first had the write lock, when its commit began, when it
+ * ended and when the claimed items were rendered after it (µs of
+ * ds_time_mono(); the caller sets them all 0)
  */
 typedef struct {
     int64_t             locked;
     int64_t             applied;
     int64_t             committed;
+    int64_t             rendered;   /* when the claimed items were */
+    size_t              items;      /* claimed items rendered then */
+    size_t              left_out;   /* and left out (ended meanwhile) */
 } dsi_op_times_t;
 int dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
     void *data, dsi_op_times_t *times, char *err, size_t errlen);
@@ -500,6 +503,8 @@ typedef struct dsi_claim_notes_s {
     dsi_claim_note_t   *notes;
     size_t              n;
     size_t              max;
+    size_t              rendered;   /* by the last render: handed over */
+    size_t              left_out;   /* ended or taken over meanwhile */
 } dsi_claim_notes_t;
 
 int dsi_claim_notes_add(dsi_claim_notes_t *cn, ds_op_t *op,

@@ -536,6 +536,12 @@ dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
 
     if (notes.n) {
         dsi_claim_notes_render(env, &notes, err, errlen);
+
+        if (times) {
+            times->rendered = ds_time_mono();
+            times->items = notes.rendered;
+            times->left_out = notes.left_out;
+        }
     }
 
     dsi_claim_notes_free(&notes);

@@ -70,6 +70,9 @@ typedef struct {
     int64_t             took;
     int64_t             waited;
     int64_t             committed;
+    int64_t             rendered;
+    size_t              items;
+    size_t              left_out;
     int                 redone;
     char                error[DS_STORE_LOG_LEN];
 } dsi_lmdb_done_t;
@@ -105,6 +108,9 @@ typedef struct {
     int64_t             took;           /* µs */
     int64_t             waited;         /* for the write lock, µs */
     int64_t             committed;      /* in mdb_txn_commit, µs */
+    int64_t             rendered;       /* claimed items after it, µs */
+    size_t              items;          /* those rendered */
+    size_t              left_out;       /* and left out */
     int                 redone;
     int                 sync_rc;
     int                 sync_errno;     /* of a failed flush */
@@ -532,6 +538,9 @@ dsi_lmdb_detach(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
     done->took = lm->took;
     done->waited = lm->waited;
     done->committed = lm->committed;
+    done->rendered = lm->rendered;
+    done->items = lm->items;
+    done->left_out = lm->left_out;
     done->redone = lm->redone;
 
     if (lm->error[0] != '\0') {
@@ -622,9 +631,7 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
 
     /* a monotonic clock: a step of the wall clock makes no wait */
     start = ds_time_mono();
-    t.locked = 0;
-    t.applied = 0;
-    t.committed = 0;
+    memset(&t, 0, sizeof(dsi_op_times_t));
 
     host = &lm->store->host;
     lm->waiting = (host->lock_wait != NULL && !lm->loop);
@@ -649,6 +656,9 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
     /* the split of took for the debug log: no commit, none counted */
     lm->waited = t.locked > start ? t.locked - start : 0;
     lm->committed = (t.applied && end > t.applied) ? end - t.applied : 0;
+    lm->rendered = t.rendered > end ? t.rendered - end : 0;
+    lm->items = t.items;
+    lm->left_out = t.left_out;
 }
 
 
@@ -738,6 +748,14 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
                   done->n, (long long) done->took,
                   (long long) done->waited, (long long) done->committed,
                   applied, refused, failed);
+
+    if (done->items || done->left_out) {
+        dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": %zu "
+                      "claimed items rendered after the commit in %lldus, "
+                      "%zu left out (ended since the claim)", st->name,
+                      done->items, (long long) done->rendered,
+                      done->left_out);
+    }
 
     if (applied) {
         dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": batch of "

@@ -2,9 +2,10 @@
 # glue logs when a request submits an op and when the store answers it,
 # with the store's answer (rc 0: applied; 1: not found; ds_rc_e in
 # store/durable_store.h), and the store logs each step of its writer:
-# queued, batch started (in a thread or the loop), applied, committed,
-# done (its ops are answered next); the worker protocol logs what a claim
-# leased and what a completion did. Debian's nginx is built --with-debug;
+# queued, batch started (in a thread or the loop), applied, claimed
+# items rendered after the commit, committed, done (its ops are answered
+# next); the worker protocol logs what a claim leased and what a
+# completion did. Debian's nginx is built --with-debug;
 # without debug logging compiled in these lines do not exist, and the
 # blocks are skipped.
 
@@ -182,3 +183,18 @@ qr/durable store "default": (?:job [a-z ]+ own thread[a-z ]*|batch of \d+ starte
 --- grep_error_log_out eval
 qr/\Atask #\d+ added to thread pool "durable_trace"
 durable store "default": batch of 1 started in a thread\n\z/
+
+
+
+=== TEST 8: a claim's item is rendered after its batch's commit, and says so
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- init
+main::episode('trace-8');
+--- request
+GET /runtime/webhooks/durabletask/instances/trace-8?taskHub=Trace
+--- error_code: 200
+--- grep_error_log eval
+qr/durable store "default": \d+ claimed items rendered after the commit[^\n]*/
+--- grep_error_log_out eval
+qr/\Adurable store "default": 1 claimed items rendered after the commit in \d+us, 0 left out \(ended since the claim\)\n\z/

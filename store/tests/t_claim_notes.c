@@ -538,6 +538,8 @@ t_cn_some(void)
     T_INT(claim.rc, DS_OK);
     T_INT(seen.items, 1);
     T_INT(claim.out.claim.claimed, 1);
+    T_INT(cn.rendered, 1);
+    T_INT(cn.left_out, 1);
     T(strcmp(seen.id, "m2") == 0);
     T(memcmp(seen.lease, tokens + DS_LEASE_LEN, DS_LEASE_LEN) == 0);
 
