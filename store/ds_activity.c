@@ -66,8 +66,7 @@ static int ds_activity_drop(ds_txn_t *txn, ds_str_t hub, dsi_work_rec_t *r);
 static ds_str_t ds_activity_name(const dsi_work_rec_t *r);
 static void ds_activity_view(const dsi_work_rec_t *r, ds_work_item_t *it);
 static int ds_activity_refuse(const dsi_work_rec_t *r, dsi_verb_e verb);
-static int ds_activity_noted(ds_txn_t *txn, ds_str_t hub,
-    const dsi_work_rec_t *r, uint64_t *history_end);
+static int64_t ds_activity_stamp(const dsi_work_rec_t *r);
 static int ds_activity_get(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     int64_t task_id, ds_activity_t *act);
 static int ds_activity_put(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
@@ -93,7 +92,7 @@ const dsi_work_kind_t  dsi_work_activity = {
     ds_activity_view,
     ds_activity_refuse,
     NULL,
-    ds_activity_noted
+    ds_activity_stamp
 };
 
 
@@ -398,19 +397,14 @@ ds_activity_view(const dsi_work_rec_t *r, ds_work_item_t *it)
 }
 
 
-/* its record and the instance's execution, noted, are all it shows */
+/* only its lease holder writes an activity record: the lease says all */
 
-static int
-ds_activity_noted(ds_txn_t *txn, ds_str_t hub, const dsi_work_rec_t *r,
-    uint64_t *history_end)
+static int64_t
+ds_activity_stamp(const dsi_work_rec_t *r)
 {
-    (void) txn;
-    (void) hub;
     (void) r;
 
-    *history_end = 0;
-
-    return DS_OK;
+    return 0;
 }
 
 

@@ -7,20 +7,22 @@
  * rendered its items inside the write txn (an orchestration's history
  * and messages read and copied into the front end's answer) held the lock
  * for that work too. A batch's claims note their items instead
- * (dsi_work_claim_noted()): the ready entry's key, the lease taken and
- * what the record does not keep. Once the batch has committed and the
- * lock is free, one read txn reads each noted item again and hands it to
- * its op's callback, as the claim would have.
+ * (dsi_work_claim_noted()): the ready entry's key, the lease taken, the
+ * record's stamp (an instance's updated time) and what the record does
+ * not keep. Once the batch has committed and the lock is free, one read
+ * txn reads each noted item again and hands it to its op's callback, as
+ * the claim would have.
  *
- * The item is what the claim saw: its upto and its history's end were
- * noted, and an item whose lease is no longer the one taken (terminated,
- * purged or restarted meanwhile by another process) is not rendered; its
- * op's count of claimed items says so. The item's status is the record's
- * then (a suspension keeps the lease). A callback that fails then (out of
- * memory) fails its op, whose claim is committed: its items' leases are
- * given up in a write txn of their own, so that they are claimable at
- * once, as when the claim's txn was aborted; should that fail too, they
- * come back when the leases run out.
+ * The item is what the claim saw, or it is not handed over: one whose
+ * lease is no longer the one taken (terminated, purged or restarted
+ * meanwhile by another process) is left out, and one another write
+ * changed but left leased (suspended meanwhile, which appends to the
+ * history) is left out and given back; its op's count of claimed items
+ * says so. A callback that fails (out of memory) fails its op, whose
+ * claim is committed: its items are given back too. Items are given back
+ * by giving up their leases in a write txn of their own, so that they are
+ * claimable at once, as if the claim had not taken them; should that
+ * fail, they come back when the leases run out.
  */
 
 
@@ -32,7 +34,7 @@
 
 
 static void dsi_claim_notes_render_op(dsi_claim_notes_t *cn,
-    ds_txn_t *txn, ds_op_t *op, const dsi_claim_note_t *note, size_t n,
+    ds_txn_t *txn, ds_op_t *op, dsi_claim_note_t *note, size_t n,
     char *err, size_t errlen);
 static void dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn,
     char *err, size_t errlen);
@@ -58,7 +60,7 @@ dsi_claim_notes_add(dsi_claim_notes_t *cn, ds_op_t *op,
     }
 
     cn->notes[cn->n].op = op;
-    cn->notes[cn->n].failed = 0;
+    cn->notes[cn->n].give_back = 0;
     cn->notes[cn->n].note = *note;
     cn->n++;
 
@@ -112,12 +114,14 @@ dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
         }
 
         if (op->rc != DS_OK) {
-            any = 1;
-
             while (i < j) {
-                cn->notes[i++].failed = 1;
+                cn->notes[i++].give_back = 1;
             }
         }
+    }
+
+    for (i = 0; i < cn->n; i++) {
+        any |= cn->notes[i].give_back;
     }
 
     if (txn != NULL) {
@@ -133,11 +137,11 @@ dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
 
 
 /*
- * The leases of a failed op's items, given up. The write lock is taken
+ * The leases of the items given back, given up. The write lock is taken
  * again at once, past other processes' waiting writers, and the waiting
  * claims are not woken (they find the items at their next read): both
- * acceptable on a path that out of memory takes. What fails here is
- * left to run out, its text in err.
+ * acceptable on paths that a race of a few milliseconds or out of memory
+ * take. What fails here is left to run out, its text in err.
  */
 
 static void
@@ -154,7 +158,7 @@ dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
     }
 
     for (i = 0; i < cn->n; i++) {
-        if (!cn->notes[i].failed) {
+        if (!cn->notes[i].give_back) {
             continue;
         }
 
@@ -183,7 +187,7 @@ dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
 
 static void
 dsi_claim_notes_render_op(dsi_claim_notes_t *cn, ds_txn_t *txn, ds_op_t *op,
-    const dsi_claim_note_t *note, size_t n, char *err, size_t errlen)
+    dsi_claim_note_t *note, size_t n, char *err, size_t errlen)
 {
     int             rc;
     size_t          i, rendered;
@@ -196,6 +200,13 @@ dsi_claim_notes_render_op(dsi_claim_notes_t *cn, ds_txn_t *txn, ds_op_t *op,
 
         if (rc == DS_NOTFOUND || rc == DS_CONFLICT) {
             /* ended or taken over since the claim: nothing to hand out */
+            cn->left_out++;
+            continue;
+        }
+
+        if (rc == DS_PRECONDITION) {
+            /* changed since the claim, still ours: not as claimed */
+            note[i].give_back = 1;
             cn->left_out++;
             continue;
         }

@@ -40,14 +40,6 @@ ds_history_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
 
 int
-ds_history_read_upto(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    uint64_t upto, ds_event_cb cb, void *data)
-{
-    return dsi_seq_read_upto(txn, DS_DB_HISTORY, hub, id, upto, cb, data);
-}
-
-
-int
 ds_history_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
 {
     return dsi_seq_delete(txn, DS_DB_HISTORY, hub, id, UINT64_MAX);

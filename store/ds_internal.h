@@ -462,28 +462,28 @@ typedef struct {
     void              (*released)(dsi_work_rec_t *r, int abandon,
                                   int64_t now);
     /*
-     * what a render after the commit needs that the record does not keep
-     * (dsi_work_note_t); NULL: the kind's items are rendered in the
+     * what tells the record as claimed from one another write changed
+     * since (dsi_work_note_t); NULL: the kind's items are rendered in the
      * claim's txn (an entity's operations depend on locks other writers
      * change)
      */
-    int               (*noted)(ds_txn_t *txn, ds_str_t hub,
-                               const dsi_work_rec_t *r, uint64_t *history_end);
+    int64_t           (*stamp)(const dsi_work_rec_t *r);
 } dsi_work_kind_t;
 
 /*
  * A claimed item noted in the claim's write txn, rendered after the
  * commit in a read txn (ds_op.c): the key of its ready entry, the lease it
- * took and what the record alone does not say. The record is read again
- * then; an item whose lease is no longer this one (terminated, purged or
- * restarted meanwhile) is not rendered.
+ * took, the record's stamp and what the record alone does not say. The
+ * record is read again then; an item whose lease is no longer this one
+ * (terminated, purged or restarted meanwhile) is not rendered, nor one
+ * whose stamp moved (suspended meanwhile), whose lease is given back.
  */
 typedef struct {
     ds_work_kind_e      kind;
     size_t              key_len;
     uint64_t            upto;
     uint64_t            execution;      /* an activity's instance's */
-    uint64_t            history_end;    /* ds_work_item_t's */
+    int64_t             stamp;          /* the kind's stamp() then */
     int64_t             lease_expires;
     const uint8_t      *lease;          /* the caller's token */
     /* an instance id, or one, 0 and a task id(8), or an entity id */
@@ -495,7 +495,7 @@ typedef int (*dsi_work_note_cb)(void *data, const dsi_work_note_t *note);
 /* ds_claim_notes.c: a batch's noted items, rendered after its commit */
 typedef struct {
     ds_op_t            *op;
-    int                 failed;     /* its op failed in the render */
+    int                 give_back;  /* its lease, after the render */
     dsi_work_note_t     note;
 } dsi_claim_note_t;
 
@@ -514,7 +514,7 @@ void dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn,
     char *err, size_t errlen);
 void dsi_claim_notes_free(dsi_claim_notes_t *cn);
 
-/* whether the items of kind can be noted (the kind has noted()) */
+/* whether the items of kind can be noted (the kind has stamp()) */
 int dsi_work_notes(ds_work_kind_e kind);
 /* ds_work_claim() with each item noted instead of handed over */
 int dsi_work_claim_noted(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
@@ -523,7 +523,9 @@ int dsi_work_claim_noted(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
     size_t *claimed);
 /*
  * A noted item read again, as the claim would have handed it over;
- * DS_NOTFOUND: gone, DS_CONFLICT: its lease is another's now
+ * DS_NOTFOUND: gone, DS_CONFLICT: its lease is another's now,
+ * DS_PRECONDITION: another write changed it since (its lease is still
+ * the claim's: give it back)
  */
 int dsi_work_item_read(ds_txn_t *txn, ds_str_t hub,
     const dsi_work_note_t *note, ds_work_item_t *it);

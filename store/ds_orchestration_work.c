@@ -31,8 +31,7 @@ static ds_str_t ds_orch_name(const dsi_work_rec_t *r);
 static void ds_orch_view(const dsi_work_rec_t *r, ds_work_item_t *it);
 static int ds_orch_refuse(const dsi_work_rec_t *r, dsi_verb_e verb);
 static void ds_orch_released(dsi_work_rec_t *r, int abandon, int64_t now);
-static int ds_orch_noted(ds_txn_t *txn, ds_str_t hub, const dsi_work_rec_t *r,
-    uint64_t *history_end);
+static int64_t ds_orch_stamp(const dsi_work_rec_t *r);
 
 
 const dsi_work_kind_t  dsi_work_orchestration = {
@@ -50,7 +49,7 @@ const dsi_work_kind_t  dsi_work_orchestration = {
     ds_orch_view,
     ds_orch_refuse,
     ds_orch_released,
-    ds_orch_noted
+    ds_orch_stamp
 };
 
 
@@ -197,25 +196,16 @@ ds_orch_view(const dsi_work_rec_t *r, ds_work_item_t *it)
 
 
 /*
- * The history as the claim sees it ends here: a suspension appends to it
- * and keeps the lease, so a render after the commit reads no further.
+ * A write other than the lease holder's that appends to the history keeps
+ * the lease (a suspension, a resumption) and sets updated; a delivery to
+ * the inbox does not: so an unchanged updated says that the history is as
+ * claimed.
  */
 
-static int
-ds_orch_noted(ds_txn_t *txn, ds_str_t hub, const dsi_work_rec_t *r,
-    uint64_t *history_end)
+static int64_t
+ds_orch_stamp(const dsi_work_rec_t *r)
 {
-    int       rc;
-    uint64_t  last;
-
-    rc = dsi_seq_last(txn, DS_DB_HISTORY, hub, r->id, &last);
-    if (rc != DS_OK) {
-        return rc;
-    }
-
-    *history_end = (last < UINT64_MAX) ? last + 1 : UINT64_MAX;
-
-    return DS_OK;
+    return r->u.inst.updated;
 }
 
 

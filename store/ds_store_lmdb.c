@@ -1153,10 +1153,7 @@ dsi_lmdb_item_events(ds_op_t *op, const ds_work_item_t *item,
     switch (list) {
 
     case DS_LIST_HISTORY:
-        return item->history_end
-               ? ds_history_read_upto(txn, op->hub, item->id,
-                                      item->history_end - 1, cb, data)
-               : ds_history_read(txn, op->hub, item->id, cb, data);
+        return ds_history_read(txn, op->hub, item->id, cb, data);
 
     case DS_LIST_MESSAGES:
         /* exactly what the completion will consume */

@@ -74,7 +74,7 @@ dsi_work_notes(ds_work_kind_e kind)
 
     k = dsi_work_kind(kind);
 
-    return k != NULL && k->noted != NULL;
+    return k != NULL && k->stamp != NULL;
 }
 
 
@@ -229,12 +229,7 @@ dsi_work_claim_any(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
             note.execution = r.execution;
             note.lease_expires = *r.lease_expires;
             note.lease = token;
-            note.history_end = 0;
-
-            rc = k->noted(txn, hub, &r, &note.history_end);
-            if (rc != DS_OK) {
-                return rc;
-            }
+            note.stamp = k->stamp(&r);
 
             (*claimed)++;
 
@@ -286,8 +281,9 @@ dsi_work_claim_any(ds_txn_t *txn, ds_str_t hub, ds_work_kind_e kind,
 /*
  * The record read again in another txn: the lease must still be the one
  * the claim took (a termination, purge or restart clears it or the
- * record), and the item is then what the claim saw, for upto and the
- * history's end were noted with it.
+ * record), and the record's stamp the same (a suspension keeps the lease
+ * but appends to the history); the item is then what the claim saw, upto
+ * noted with it.
  */
 
 int
@@ -314,6 +310,10 @@ dsi_work_item_read(ds_txn_t *txn, ds_str_t hub, const dsi_work_note_t *note,
         return DS_CONFLICT;
     }
 
+    if (k->stamp(&r) != note->stamp) {
+        return DS_PRECONDITION;
+    }
+
     r.upto = note->upto;
     r.execution = note->execution;
 
@@ -321,7 +321,6 @@ dsi_work_item_read(ds_txn_t *txn, ds_str_t hub, const dsi_work_note_t *note,
     it->kind = note->kind;
     it->id = r.id;
     it->upto = note->upto;
-    it->history_end = note->history_end;
     it->lease_expires = note->lease_expires;
     it->lease = note->lease;
 
@@ -362,7 +361,7 @@ dsi_work_note_key(const dsi_work_note_t *note, dsi_work_rec_t *r,
     const dsi_work_kind_t  *k;
 
     k = dsi_work_kind(note->kind);
-    if (k == NULL || k->noted == NULL) {
+    if (k == NULL || k->stamp == NULL) {
         return DS_INVALID;
     }
 

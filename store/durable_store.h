@@ -319,9 +319,6 @@ int ds_history_append(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t event, uint64_t *seq);
 int ds_history_read(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_event_cb cb, void *data);
-/* the events with seq <= upto */
-int ds_history_read_upto(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
-    uint64_t upto, ds_event_cb cb, void *data);
 int ds_history_clear(ds_txn_t *txn, ds_str_t hub, ds_str_t id);
 /*
  * A history in chunks (gRPC's StreamInstanceHistory): the events with
@@ -577,9 +574,6 @@ typedef struct {
     int64_t             timestamp;
     ds_status_e         status;
     uint64_t            upto;
-    uint64_t            history_end;    /* orchestration, rendered after
-                                           the claim's commit: the history
-                                           as claimed, seq < this; 0: all */
     int64_t             lease_expires;
     const uint8_t      *lease;
 } ds_work_item_t;
@@ -1174,9 +1168,9 @@ typedef void (*ds_op_done_pt)(ds_op_t *op);
  * of an event loop's; ds_op_item_events() reads the events it carries.
  * Under LMDB a batch's orchestrations and activities are rendered after
  * the batch has committed, in a read txn, the write lock free: an item
- * ended meanwhile (terminated, purged) is not handed over, and
- * out.claim.claimed counts those that were, and the status is the
- * record's then. Non-zero stops the claim; after the commit it fails the
+ * ended or changed meanwhile (terminated, purged, suspended: the last
+ * given back) is not handed over, and out.claim.claimed counts those
+ * that were. Non-zero stops the claim; after the commit it fails the
  * op, and its items' leases are given up at once.
  */
 typedef int (*ds_op_item_pt)(void *data, ds_op_t *op,

@@ -157,7 +157,9 @@ t_cn_terminated(void)
 
 /*
  * A suspension appends to the history and keeps the lease: the item is
- * handed over with the history the claim saw, without the suspension.
+ * not as claimed, and is given back, not handed over. Resumed, it is
+ * claimable at once, its history holding both, and the messages the
+ * first claim had.
  */
 
 static void
@@ -168,7 +170,6 @@ t_cn_suspended(void)
     uint8_t             tokens[DS_LEASE_LEN];
     ds_op_t             op, claim;
     ds_env_t           *env;
-    ds_txn_t           *txn;
     t_seen_t            seen;
     dsi_claim_notes_t   cn;
 
@@ -203,33 +204,58 @@ t_cn_suspended(void)
     op.in.work.lease = seen.lease;
     T_INT(t_cn_apply(env, &op), DS_OK);
 
-    /* noted, then suspended: the same history and messages */
+    /* a message delivered meanwhile changes nothing the item shows */
 
     claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 6);
     t_cn_noted(env, &claim, &cn);
     T_INT(cn.n, 1);
 
-    op = t_cn_op(DS_OP_SUSPEND, "s", T_NOW + 7);
-    op.in.control.data = t_s("\"wait\"");
+    op = t_cn_op(DS_OP_RAISE_EVENT, "s", T_NOW + 7);
+    op.in.control.name = t_s("Later");
     T_INT(t_cn_apply(env, &op), DS_OK);
 
     dsi_claim_notes_render(env, &cn, err, sizeof(err));
     T_INT(claim.rc, DS_OK);
     T_INT(seen.items, 1);
     T(seen.read_txn);
-    T(!seen.suspended);
     T_INT(seen.history, history);
     T_INT(seen.messages, 1);
+    T_INT(cn.left_out, 0);
 
-    /* while the history the render read now holds the suspension */
+    op = t_cn_op(DS_OP_WORK_ABANDON, "s", T_NOW + 8);
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.lease = seen.lease;
+    T_INT(t_cn_apply(env, &op), DS_OK);
 
-    memset(&seen, 0, sizeof(seen));
-    T_INT(ds_txn_begin(env, NULL, 0, &txn), DS_OK);
-    T_INT(ds_history_read(txn, t_s("Hub"), t_s("s"), t_cn_history, &seen),
-          DS_OK);
-    ds_txn_abort(txn);
+    /* noted, then suspended: left out and given back */
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 9);
+    t_cn_noted(env, &claim, &cn);
+    T_INT(cn.n, 1);
+
+    op = t_cn_op(DS_OP_SUSPEND, "s", T_NOW + 10);
+    op.in.control.data = t_s("\"wait\"");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    dsi_claim_notes_render(env, &cn, err, sizeof(err));
+    T_INT(claim.rc, DS_OK);
+    T_INT(seen.items, 0);
+    T_INT(claim.out.claim.claimed, 0);
+    T_INT(cn.left_out, 1);
+
+    /* resumed: claimable at once, not when the lease runs out */
+
+    op = t_cn_op(DS_OP_RESUME, "s", T_NOW + 11);
+    op.in.control.data = t_s("\"go\"");
+    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    claim = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 12);
+    T_INT(ds_op_batch(env, &claim), 0);
+    T_INT(claim.rc, DS_OK);
+    T_INT(seen.items, 1);
     T(seen.suspended);
-    T_INT(seen.history, history + 1);
+    T_INT(seen.history, history + 2);
+    T_INT(seen.messages, 2);
 
     dsi_claim_notes_free(&cn);
     T(t_consistent(env, t_s("Hub"), NULL));
