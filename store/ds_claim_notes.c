@@ -172,8 +172,8 @@ dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
             && rc != DS_GONE)
         {
             if (errlen && err[0] == '\0') {
-                snprintf(err, errlen, "giving up the leases of a failed "
-                         "claim: %s", ds_txn_error(txn));
+                snprintf(err, errlen, "giving back claimed items: %s",
+                         ds_txn_error(txn));
             }
 
             ds_txn_abort(txn);

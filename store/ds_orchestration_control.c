@@ -38,6 +38,7 @@ static int ds_terminate_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t reason, int64_t now, unsigned depth);
 static int ds_purge_tree(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_status_e *status, size_t *purged, unsigned depth);
+static int64_t ds_op_updated(const ds_instance_t *inst, int64_t now);
 static int ds_op_update(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     const ds_instance_t *inst, int clear_inbox, ds_str_t event);
 
@@ -274,7 +275,7 @@ ds_op_suspend(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
 
     inst.suspended_from = inst.status;
     inst.status = DS_SUSPENDED;
-    inst.updated = now;
+    inst.updated = ds_op_updated(&inst, now);
     inst.ready_at = 0;
 
     return ds_op_update(txn, hub, id, &inst, 0, event);
@@ -327,7 +328,7 @@ ds_op_resume(ds_txn_t *txn, ds_str_t hub, ds_str_t id, ds_str_t reason,
         inst.status = DS_RUNNING;
     }
 
-    inst.updated = now;
+    inst.updated = ds_op_updated(&inst, now);
 
     if (last) {
         dsi_ready_mark(&inst, now);
@@ -372,6 +373,20 @@ ds_op_get_active(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     }
 
     return ds_status_is_terminal(inst->status) ? DS_GONE : DS_OK;
+}
+
+
+/*
+ * A suspension or resumption keeps a claim's lease and appends to the
+ * history; a claimed item rendered after its commit is given back when
+ * the record's updated time moved (ds_claim_notes.c), so it always
+ * moves here, even when the clock gives the time of the last write.
+ */
+
+static int64_t
+ds_op_updated(const ds_instance_t *inst, int64_t now)
+{
+    return (now > inst->updated) ? now : inst->updated + 1;
 }
 
 

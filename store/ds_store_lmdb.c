@@ -752,7 +752,8 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
     if (done->items || done->left_out) {
         dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": %zu "
                       "claimed items rendered after the commit in %lldus, "
-                      "%zu left out (ended since the claim)", st->name,
+                      "%zu left out (ended or changed since the claim)",
+                      st->name,
                       done->items, (long long) done->rendered,
                       done->left_out);
     }
