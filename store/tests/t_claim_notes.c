@@ -35,7 +35,6 @@ typedef struct {
 } t_seen_t;
 
 
-static ds_op_t t_cn_op(ds_op_type_e type, const char *id, int64_t now);
 static ds_op_t t_cn_claim(ds_work_kind_e kind, const uint8_t *tokens,
     t_seen_t *seen, int64_t now);
 static void t_cn_noted(ds_env_t *env, ds_op_t *claim, dsi_claim_notes_t *cn);
@@ -101,7 +100,7 @@ t_cn_terminated(void)
     T_INT(seen.begun, 1);
     T_INT(seen.items, 0);
 
-    op = t_cn_op(DS_OP_TERMINATE, "t", T_NOW + 2);
+    op = t_op_of(DS_OP_TERMINATE, "t", T_NOW + 2);
     T_INT(t_cn_apply(env, &op), DS_OK);
 
     err[0] = '\0';
@@ -123,7 +122,7 @@ t_cn_terminated(void)
     t_cn_noted(env, &claim, &cn);
     T_INT(cn.n, 1);
 
-    op = t_cn_op(DS_OP_TERMINATE, "u", T_NOW + 7);
+    op = t_op_of(DS_OP_TERMINATE, "u", T_NOW + 7);
     T_INT(t_cn_apply(env, &op), DS_OK);
 
     dsi_claim_notes_render(env, &cn, err, sizeof(err));
@@ -184,7 +183,7 @@ t_cn_suspended(void)
 
     t_cn_episode(env, "s", tokens, T_NOW + 1, DS_ACT_SET_CUSTOM_STATUS);
 
-    op = t_cn_op(DS_OP_RAISE_EVENT, "s", T_NOW + 3);
+    op = t_op_of(DS_OP_RAISE_EVENT, "s", T_NOW + 3);
     op.in.control.name = t_s("Go");
     T_INT(t_cn_apply(env, &op), DS_OK);
 
@@ -199,7 +198,7 @@ t_cn_suspended(void)
     T(history > 0);
     T_INT(seen.messages, 1);
 
-    op = t_cn_op(DS_OP_WORK_ABANDON, "s", T_NOW + 5);
+    op = t_op_of(DS_OP_WORK_ABANDON, "s", T_NOW + 5);
     op.in.work.kind = DS_WORK_ORCHESTRATION;
     op.in.work.lease = seen.lease;
     T_INT(t_cn_apply(env, &op), DS_OK);
@@ -210,7 +209,7 @@ t_cn_suspended(void)
     t_cn_noted(env, &claim, &cn);
     T_INT(cn.n, 1);
 
-    op = t_cn_op(DS_OP_RAISE_EVENT, "s", T_NOW + 7);
+    op = t_op_of(DS_OP_RAISE_EVENT, "s", T_NOW + 7);
     op.in.control.name = t_s("Later");
     T_INT(t_cn_apply(env, &op), DS_OK);
 
@@ -222,7 +221,7 @@ t_cn_suspended(void)
     T_INT(seen.messages, 1);
     T_INT(cn.left_out, 0);
 
-    op = t_cn_op(DS_OP_WORK_ABANDON, "s", T_NOW + 8);
+    op = t_op_of(DS_OP_WORK_ABANDON, "s", T_NOW + 8);
     op.in.work.kind = DS_WORK_ORCHESTRATION;
     op.in.work.lease = seen.lease;
     T_INT(t_cn_apply(env, &op), DS_OK);
@@ -237,7 +236,7 @@ t_cn_suspended(void)
      * at the time of the record's last write (T_NOW + 2, the episode's
      * completion): its updated time moves all the same
      */
-    op = t_cn_op(DS_OP_SUSPEND, "s", T_NOW + 2);
+    op = t_op_of(DS_OP_SUSPEND, "s", T_NOW + 2);
     op.in.control.data = t_s("\"wait\"");
     T_INT(t_cn_apply(env, &op), DS_OK);
 
@@ -249,7 +248,7 @@ t_cn_suspended(void)
 
     /* resumed: claimable at once, not when the lease runs out */
 
-    op = t_cn_op(DS_OP_RESUME, "s", T_NOW + 11);
+    op = t_op_of(DS_OP_RESUME, "s", T_NOW + 11);
     op.in.control.data = t_s("\"go\"");
     T_INT(t_cn_apply(env, &op), DS_OK);
 
@@ -337,7 +336,7 @@ t_cn_entities(void)
     memset(&cn, 0, sizeof(cn));
     memset(tokens, 6, sizeof(tokens));
 
-    op = t_cn_op(DS_OP_ENTITY_SIGNAL, "", T_NOW);
+    op = t_op_of(DS_OP_ENTITY_SIGNAL, "", T_NOW);
     op.in.entity.name = t_s("Counter");
     op.in.entity.key = t_s("c1");
     op.in.entity.operation = t_s("add");
@@ -391,7 +390,7 @@ t_cn_batch(void)
                         &seen[1], T_NOW + 2);
 
     /* a start whose instance exists: a refusal, the batch goes on */
-    ops[2] = t_cn_op(DS_OP_START, "b1", T_NOW + 2);
+    ops[2] = t_op_of(DS_OP_START, "b1", T_NOW + 2);
     ops[2].in.start.name = t_s("Hello");
 
     ops[0].next = &ops[1];
@@ -446,12 +445,12 @@ t_cn_redone(void)
 
     ops[0] = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 1);
 
-    ops[1] = t_cn_op(DS_OP_START, "big", T_NOW + 1);
+    ops[1] = t_op_of(DS_OP_START, "big", T_NOW + 1);
     ops[1].in.start.name = t_s("Hello");
     ops[1].in.start.input.data = big;
     ops[1].in.start.input.len = size;
 
-    ops[2] = t_cn_op(DS_OP_START, "after", T_NOW + 1);
+    ops[2] = t_op_of(DS_OP_START, "after", T_NOW + 1);
     ops[2].in.start.name = t_s("Hello");
 
     ops[0].next = &ops[1];
@@ -561,7 +560,7 @@ t_cn_some(void)
     T_INT(cn.n, 2);
     T_INT(claim.out.claim.claimed, 2);
 
-    op = t_cn_op(DS_OP_TERMINATE, "m1", T_NOW + 3);
+    op = t_op_of(DS_OP_TERMINATE, "m1", T_NOW + 3);
     T_INT(t_cn_apply(env, &op), DS_OK);
 
     dsi_claim_notes_render(env, &cn, err, sizeof(err));
@@ -646,7 +645,7 @@ t_cn_failed_late(void)
         T_INT(again.items, 1);
 
         act = t_act(DS_ACT_SCHEDULE_ACTIVITY, 0, "Say", "\"hi\"");
-        op = t_cn_op(DS_OP_WORK_COMPLETE, again.id, T_NOW + 10 + T_LEASE_US);
+        op = t_op_of(DS_OP_WORK_COMPLETE, again.id, T_NOW + 10 + T_LEASE_US);
         op.in.work.kind = DS_WORK_ORCHESTRATION;
         op.in.work.lease = again.lease;
         op.in.work.actions = &act;
@@ -677,37 +676,6 @@ t_cn_failed_late(void)
 
 
 static ds_op_t
-t_cn_op(ds_op_type_e type, const char *id, int64_t now)
-{
-    ds_op_t  op;
-
-    memset(&op, 0, sizeof(op));
-
-    op.type = type;
-    op.hub = t_s("Hub");
-    op.now = now;
-
-    switch (type) {
-
-    case DS_OP_START:
-        op.in.start.id = t_s(id);
-        break;
-
-    case DS_OP_WORK_COMPLETE:
-    case DS_OP_WORK_ABANDON:
-        op.in.work.id = t_s(id);
-        break;
-
-    default:
-        op.in.control.id = t_s(id);
-        break;
-    }
-
-    return op;
-}
-
-
-static ds_op_t
 t_cn_claim(ds_work_kind_e kind, const uint8_t *tokens, t_seen_t *seen,
     int64_t now)
 {
@@ -715,7 +683,7 @@ t_cn_claim(ds_work_kind_e kind, const uint8_t *tokens, t_seen_t *seen,
 
     memset(seen, 0, sizeof(t_seen_t));
 
-    op = t_cn_op(DS_OP_WORK_CLAIM, "", now);
+    op = t_op_of(DS_OP_WORK_CLAIM, "", now);
     op.in.claim.kind = kind;
     op.in.claim.lease_us = T_LEASE_US;
     op.in.claim.max = 1;
@@ -749,7 +717,7 @@ t_cn_start(ds_env_t *env, const char *id, int64_t now)
 {
     ds_op_t  op;
 
-    op = t_cn_op(DS_OP_START, id, now);
+    op = t_op_of(DS_OP_START, id, now);
     op.in.start.name = t_s("Hello");
     T_INT(t_cn_apply(env, &op), DS_OK);
 }
@@ -779,7 +747,7 @@ t_cn_episode(ds_env_t *env, const char *id, const uint8_t *token,
           ? t_act(type, 0, "Say", "\"hi\"")
           : t_act(type, 0, NULL, "\"one\"");
 
-    op = t_cn_op(DS_OP_WORK_COMPLETE, id, now + 1);
+    op = t_op_of(DS_OP_WORK_COMPLETE, id, now + 1);
     op.in.work.kind = DS_WORK_ORCHESTRATION;
     op.in.work.lease = seen.lease;
     op.in.work.actions = &act;

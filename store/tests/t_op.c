@@ -1046,38 +1046,7 @@ t_twice(ds_env_t *env, ds_op_t *op, int first, int again)
 static ds_op_t
 t_mkop(ds_op_type_e type, const char *id)
 {
-    ds_op_t  op;
-
-    memset(&op, 0, sizeof(op));
-
-    op.type = type;
-    op.hub = t_s("Hub");
-    op.now = T_NOW;
-
-    switch (type) {
-
-    case DS_OP_START:
-    case DS_OP_RESTART:
-        op.in.start.id = t_s(id);
-        break;
-
-    case DS_OP_ENTITY_GET:
-    case DS_OP_LIST:
-    case DS_OP_ENTITY_LIST:
-        break;
-
-    case DS_OP_WORK_COMPLETE:
-    case DS_OP_WORK_RENEW:
-    case DS_OP_WORK_ABANDON:
-        op.in.work.id = t_s(id);
-        break;
-
-    default:
-        op.in.control.id = t_s(id);
-        break;
-    }
-
-    return op;
+    return t_op_of(type, id, T_NOW);
 }
 
 

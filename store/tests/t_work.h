@@ -90,6 +90,7 @@ int t_downgrade(ds_env_t *env, int db, const unsigned char *key,
     size_t klen, size_t at, int version);
 ds_action_t t_act(ds_action_type_e type, int64_t id, const char *name,
     const char *input);
+ds_op_t t_op_of(ds_op_type_e type, const char *id, int64_t now);
 
 
 void t_work(void);

@@ -484,6 +484,46 @@ t_start(ds_env_t *env, ds_str_t hub, const char *id, const char *name,
 }
 
 
+/* an op of type on id in hub "Hub" at now; its other members zero */
+
+ds_op_t
+t_op_of(ds_op_type_e type, const char *id, int64_t now)
+{
+    ds_op_t  op;
+
+    memset(&op, 0, sizeof(op));
+
+    op.type = type;
+    op.hub = t_s("Hub");
+    op.now = now;
+
+    switch (type) {
+
+    case DS_OP_START:
+    case DS_OP_RESTART:
+        op.in.start.id = t_s(id);
+        break;
+
+    case DS_OP_ENTITY_GET:
+    case DS_OP_LIST:
+    case DS_OP_ENTITY_LIST:
+        break;
+
+    case DS_OP_WORK_COMPLETE:
+    case DS_OP_WORK_RENEW:
+    case DS_OP_WORK_ABANDON:
+        op.in.work.id = t_s(id);
+        break;
+
+    default:
+        op.in.control.id = t_s(id);
+        break;
+    }
+
+    return op;
+}
+
+
 ds_action_t
 t_act(ds_action_type_e type, int64_t id, const char *name, const char *input)
 {
