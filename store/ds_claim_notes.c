@@ -86,6 +86,7 @@ dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
     any = 0;
     cn->rendered = 0;
     cn->left_out = 0;
+    cn->given_back = 0;
 
     for (i = 0; i < cn->n; i = j) {
         op = cn->notes[i].op;
@@ -138,10 +139,12 @@ dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
 
 /*
  * The leases of the items given back, given up. The write lock is taken
- * again at once, past other processes' waiting writers, and the waiting
- * claims are not woken (they find the items at their next read): both
- * acceptable on paths that a race of a few milliseconds or out of memory
- * take. What fails here is left to run out, its text in err.
+ * again at once, past other processes' waiting writers: acceptable on
+ * paths that a race of a few milliseconds or out of memory take. Once
+ * committed, cn->given_back counts them, and the batch's answer wakes the
+ * waiting claims (a claim that waits until the next change would not see
+ * them before their leases' expiry). What fails here is left to run out,
+ * its text in err.
  */
 
 static void
@@ -149,13 +152,15 @@ dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
     size_t errlen)
 {
     int        rc;
-    size_t     i;
+    size_t     i, given;
     int64_t    now;
     ds_txn_t  *txn;
 
     if (dsi_txn_begin_err(env, NULL, 1, &txn, err, errlen) != DS_OK) {
         return;
     }
+
+    given = 0;
 
     for (i = 0; i < cn->n; i++) {
         if (!cn->notes[i].give_back) {
@@ -167,10 +172,13 @@ dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
         rc = dsi_work_item_abandon(txn, cn->notes[i].op->hub,
                                    &cn->notes[i].note, now);
 
+        if (rc == DS_OK) {
+            given++;
+            continue;
+        }
+
         /* ended or taken over meanwhile: nothing of ours to give up */
-        if (rc != DS_OK && rc != DS_NOTFOUND && rc != DS_CONFLICT
-            && rc != DS_GONE)
-        {
+        if (rc != DS_NOTFOUND && rc != DS_CONFLICT && rc != DS_GONE) {
             if (errlen && err[0] == '\0') {
                 snprintf(err, errlen, "giving back claimed items: %s",
                          ds_txn_error(txn));
@@ -181,7 +189,9 @@ dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
         }
     }
 
-    (void) dsi_txn_commit_err(txn, err, errlen);
+    if (dsi_txn_commit_err(txn, err, errlen) == DS_OK) {
+        cn->given_back = given;
+    }
 }
 
 

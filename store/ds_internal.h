@@ -166,6 +166,7 @@ typedef struct {
     int64_t             rendered;   /* when the claimed items were */
     size_t              items;      /* claimed items rendered then */
     size_t              left_out;   /* and left out (ended meanwhile) */
+    size_t              given_back; /* claimable again: wakes claims */
 } dsi_op_times_t;
 int dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
     void *data, dsi_op_times_t *times, char *err, size_t errlen);
@@ -505,6 +506,7 @@ typedef struct dsi_claim_notes_s {
     size_t              max;
     size_t              rendered;   /* by the last render: handed over */
     size_t              left_out;   /* ended or taken over meanwhile */
+    size_t              given_back; /* leases given up, committed */
 } dsi_claim_notes_t;
 
 int dsi_claim_notes_add(dsi_claim_notes_t *cn, ds_op_t *op,

@@ -541,6 +541,7 @@ dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
             times->rendered = ds_time_mono();
             times->items = notes.rendered;
             times->left_out = notes.left_out;
+            times->given_back = notes.given_back;
         }
     }
 

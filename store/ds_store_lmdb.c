@@ -73,6 +73,7 @@ typedef struct {
     int64_t             rendered;
     size_t              items;
     size_t              left_out;
+    size_t              given_back;
     int                 redone;
     char                error[DS_STORE_LOG_LEN];
 } dsi_lmdb_done_t;
@@ -111,6 +112,7 @@ typedef struct {
     int64_t             rendered;       /* claimed items after it, µs */
     size_t              items;          /* those rendered */
     size_t              left_out;       /* and left out */
+    size_t              given_back;     /* claimable again */
     int                 redone;
     int                 sync_rc;
     int                 sync_errno;     /* of a failed flush */
@@ -541,6 +543,7 @@ dsi_lmdb_detach(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
     done->rendered = lm->rendered;
     done->items = lm->items;
     done->left_out = lm->left_out;
+    done->given_back = lm->given_back;
     done->redone = lm->redone;
 
     if (lm->error[0] != '\0') {
@@ -659,6 +662,7 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
     lm->rendered = t.rendered > end ? t.rendered - end : 0;
     lm->items = t.items;
     lm->left_out = t.left_out;
+    lm->given_back = t.given_back;
 }
 
 
@@ -749,13 +753,13 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
                   (long long) done->waited, (long long) done->committed,
                   applied, refused, failed);
 
-    if (done->items || done->left_out) {
+    if (done->items || done->left_out || done->given_back) {
         dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": %zu "
                       "claimed items rendered after the commit in %lldus, "
-                      "%zu left out (ended or changed since the claim)",
-                      st->name,
-                      done->items, (long long) done->rendered,
-                      done->left_out);
+                      "%zu left out (ended or changed since the claim), "
+                      "%zu given back", st->name, done->items,
+                      (long long) done->rendered, done->left_out,
+                      done->given_back);
     }
 
     if (applied) {
@@ -769,9 +773,12 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
         }
     }
 
-    /* waiting claims and status polls look again: once for the batch */
+    /*
+     * waiting claims and status polls look again: once for the batch;
+     * claimed items given back after the commit are claimable again
+     */
 
-    if (wake && host->wake != NULL) {
+    if ((wake || done->given_back) && host->wake != NULL) {
         host->wake(host->data);
     }
 

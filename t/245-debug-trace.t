@@ -197,4 +197,4 @@ GET /runtime/webhooks/durabletask/instances/trace-8?taskHub=Trace
 --- grep_error_log eval
 qr/durable store "default": \d+ claimed items rendered after the commit[^\n]*/
 --- grep_error_log_out eval
-qr/\Adurable store "default": 1 claimed items rendered after the commit in \d+us, 0 left out \(ended or changed since the claim\)\n\z/
+qr/\Adurable store "default": 1 claimed items rendered after the commit in \d+us, 0 left out \(ended or changed since the claim\), 0 given back\n\z/

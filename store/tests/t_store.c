@@ -91,6 +91,7 @@ static void t_store_overlap_raced(void);
 static void t_store_overlap_waiters(void);
 static void t_store_overlap_no_lock_cb(void);
 static void t_store_lock_told_held(void);
+static void t_store_given_back_wakes(void);
 static void t_store_flush(void);
 static void t_store_flush_fails(void);
 static void t_store_stopped_log(void);
@@ -154,6 +155,7 @@ t_store(void)
     t_store_overlap_waiters();
     t_store_overlap_no_lock_cb();
     t_store_lock_told_held();
+    t_store_given_back_wakes();
     t_store_flush();
     t_store_flush_fails();
     t_store_stopped_log();
@@ -920,6 +922,80 @@ t_store_lock_told_held(void)
     T_INT(a.done, 1);
     T_INT(h.lock_waits, 1);
     T_INT(h.begun_waiting, 2);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* a claim's item callback that fails, as out of memory makes it */
+
+static int
+t_fail_item(void *data, ds_op_t *op, const ds_work_item_t *item)
+{
+    (void) data;
+    (void) op;
+    (void) item;
+
+    return -1;
+}
+
+
+/*
+ * a claim whose items are given back after its commit (its callback
+ * failed) wakes the waiting claims, which a claim alone does not: the
+ * items are claimable again at once
+ */
+
+static void
+t_store_given_back_wakes(void)
+{
+    char        *dir;
+    size_t       wakes;
+    t_sop_t      a;
+    t_host_t     h;
+    uint8_t      tokens[DS_LEASE_LEN];
+    ds_store_t  *st;
+
+    dir = t_tmpdir();
+    st = t_store_open(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0);
+
+    memset(tokens, 9, sizeof(tokens));
+
+    t_start(&a, st, &h, "g1");
+    ds_store_submit(st, &a.op, 0);
+    t_turn(&h);
+    T_INT(a.op.rc, DS_OK);
+
+    t_start(&a, st, &h, "g1");
+    a.op.type = DS_OP_WORK_CLAIM;
+    a.op.in.claim.kind = DS_WORK_ORCHESTRATION;
+    a.op.in.claim.lease_us = 60000000;
+    a.op.in.claim.max = 1;
+    a.op.in.claim.tokens = tokens;
+    a.op.in.claim.item = t_fail_item;
+    a.op.in.claim.item_data = &h;
+
+    wakes = h.wakes;
+    ds_store_submit(st, &a.op, 0);
+    t_turn(&h);
+
+    T_INT(a.done, 1);
+    T_INT(a.op.rc, DS_ERROR);
+    T_INT(a.op.out.claim.claimed, 0);
+    T_INT(h.wakes, wakes + 1);
+
+    /* claimable at once, its lease given up; this claim wakes no one */
+
+    a.done = 0;
+    a.op.in.claim.item = t_lock_item;
+    ds_store_submit(st, &a.op, 0);
+    t_turn(&h);
+
+    T_INT(a.done, 1);
+    T_INT(a.op.rc, DS_OK);
+    T_INT(a.op.out.claim.claimed, 1);
+    T_INT(h.wakes, wakes + 1);
 
     ds_store_close(st);
     t_rmdir(dir);
