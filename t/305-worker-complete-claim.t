@@ -18,7 +18,7 @@ our $W = { 'x-functions-key' => 'workerkey-1234' };
 our $K = { 'x-functions-key' => 'systemkey-1234' };
 
 # assertions made by the flows, per block
-our %flow_tests = (chain => 16, refused => 5, array => 7, bad => 4,
+our %flow_tests = (chain => 16, refused => 5, array => 7, bad => 5,
                    spellings => 8);
 
 my $flow_total = 0;
@@ -194,12 +194,21 @@ sub main::bad {
     $r = complete($hub, 'orchestrations', '&claim=activities&max=0', $body);
     Test::More::is($r->{status}, 400, 'max=0: 400');
 
+    # the token's length, a character that is not a hex digit
+    (my $bad = $o[0]{lease}) =~ s/.$/g/;
+    $r = complete($hub, 'orchestrations', '', { %$body, lease => $bad });
+    Test::More::is("$r->{status} $r->{body}",
+                   '400 {"Message":"The member \'lease\' is not a lease '
+                   . 'token."}', 'a lease with a letter past f: 400');
+
     Test::More::is(scalar(claim($hub, 'activities')), 0,
                    'nothing was applied');
 
-    $r = complete($hub, 'orchestrations', '&claim=activities', $body);
+    # hex digits are read in either case
+    $r = complete($hub, 'orchestrations', '&claim=activities',
+                  { %$body, lease => uc $o[0]{lease} });
     Test::More::is(scalar @{ $r->{json}{items} }, 1,
-                   'the lease was still current');
+                   'the lease was still current, in capitals too');
 }
 
 
