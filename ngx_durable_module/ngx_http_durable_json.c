@@ -105,7 +105,13 @@ ngx_http_durable_member(const ds_str_t *obj, const char *name,
 }
 
 
-/* a key (without its quotes) spelled with escapes is compared decoded */
+/*
+ * A key (without its quotes) spelled with escapes is compared decoded.
+ * The names asked for are the module's own, with no backslash, and
+ * an escape spells one character with two or more: a key as long as the
+ * name matches only as it is, one shorter never, and only one longer
+ * that holds an escape is decoded.
+ */
 
 static ngx_uint_t
 ngx_http_durable_key_is(ds_str_t key, const char *name, size_t len)
@@ -114,10 +120,18 @@ ngx_http_durable_key_is(ds_str_t key, const char *name, size_t len)
     size_t    n;
     ds_str_t  quoted;
 
+    if (key.len == len) {
+        return ngx_memcmp(key.data, name, len) == 0;
+    }
+
+    if (key.len < len) {
+        return 0;
+    }
+
     if (ngx_strlchr((u_char *) key.data, (u_char *) key.data + key.len, '\\')
         == NULL)
     {
-        return key.len == len && ngx_memcmp(key.data, name, len) == 0;
+        return 0;
     }
 
     /* the key with its quotes, as ds_jspan_decode() takes a string */
