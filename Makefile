@@ -683,7 +683,8 @@ failover: deps build $(DURABLE_TOOL)
 
 # the scenarios of bench/README.md; writes bench/results.md and its table
 # into docs/benchmarks.md
-bench: deps build
+# the durable tool makes the PostgreSQL rows' schema (bench/bench_pg.py)
+bench: deps build $(DURABLE_TOOL)
 	DURABLE_EXTRA_DEPS="wrk nghttp2-client" $(MAKE) -s deps
 	bench/run.sh
 	python3 util/bench_docs.py
