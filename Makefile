@@ -683,8 +683,9 @@ failover: deps build $(DURABLE_TOOL)
 
 # the scenarios of bench/README.md; writes bench/results.md and its table
 # into docs/benchmarks.md
-# the durable tool makes the PostgreSQL rows' schema (bench/bench_pg.py)
-bench: deps build $(DURABLE_TOOL)
+# the durable tool makes the PostgreSQL rows' schema (bench/bench_pg.py),
+# t/grpc's npm packages run row 11's SDK worker (bench/sdk-e2e.js)
+bench: deps build $(DURABLE_TOOL) $(GRPC_TEST_DIR)/node_modules/.ci
 	DURABLE_EXTRA_DEPS="wrk nghttp2-client" $(MAKE) -s deps
 	bench/run.sh
 	python3 util/bench_docs.py
