@@ -115,6 +115,8 @@ static ds_store_t *t_store_open(t_host_t *h, const char *dir,
     ds_writes_e writes, ds_sync_e sync, int64_t flush_ms);
 static ds_store_t *t_store_open_conf(t_host_t *h, ds_store_conf_t *conf);
 static void t_turn(t_host_t *h);
+static void t_claim(t_sop_t *s, ds_store_t *st, t_host_t *h,
+    const uint8_t *tokens, ds_op_item_pt item);
 static void t_start(t_sop_t *s, ds_store_t *st, t_host_t *h,
     const char *id);
 static void t_done(ds_op_t *op);
@@ -906,15 +908,8 @@ t_store_lock_told_held(void)
 
     memset(tokens, 7, sizeof(tokens));
 
-    t_start(&a, st, &h, "l1");
-    a.op.type = DS_OP_WORK_CLAIM;
-    a.op.in.claim.kind = DS_WORK_ORCHESTRATION;
-    a.op.in.claim.lease_us = 1000000;
-    a.op.in.claim.max = 1;
-    a.op.in.claim.tokens = tokens;
+    t_claim(&a, st, &h, tokens, t_lock_item);
     a.op.in.claim.begin = t_lock_begin;
-    a.op.in.claim.item = t_lock_item;
-    a.op.in.claim.item_data = &h;
 
     ds_store_submit(st, &a.op, 0);
     t_turn(&h);
@@ -967,14 +962,7 @@ t_store_given_back_wakes(void)
     t_turn(&h);
     T_INT(a.op.rc, DS_OK);
 
-    t_start(&a, st, &h, "g1");
-    a.op.type = DS_OP_WORK_CLAIM;
-    a.op.in.claim.kind = DS_WORK_ORCHESTRATION;
-    a.op.in.claim.lease_us = 60000000;
-    a.op.in.claim.max = 1;
-    a.op.in.claim.tokens = tokens;
-    a.op.in.claim.item = t_fail_item;
-    a.op.in.claim.item_data = &h;
+    t_claim(&a, st, &h, tokens, t_fail_item);
 
     wakes = h.wakes;
     ds_store_submit(st, &a.op, 0);
@@ -1957,6 +1945,25 @@ t_start(t_sop_t *s, ds_store_t *st, t_host_t *h, const char *id)
     s->op.in.start.name = t_s("Hello");
     s->op.done = t_done;
     s->op.data = s;
+}
+
+
+/* a claim of one orchestration, its items to item(h, ...) */
+
+static void
+t_claim(t_sop_t *s, ds_store_t *st, t_host_t *h, const uint8_t *tokens,
+    ds_op_item_pt item)
+{
+    t_start(s, st, h, "none");
+    memset(&s->op.in, 0, sizeof(s->op.in));
+
+    s->op.type = DS_OP_WORK_CLAIM;
+    s->op.in.claim.kind = DS_WORK_ORCHESTRATION;
+    s->op.in.claim.lease_us = 60000000;
+    s->op.in.claim.max = 1;
+    s->op.in.claim.tokens = tokens;
+    s->op.in.claim.item = item;
+    s->op.in.claim.item_data = h;
 }
 
 
