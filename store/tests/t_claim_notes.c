@@ -39,6 +39,11 @@ static ds_op_t t_cn_claim(ds_work_kind_e kind, const uint8_t *tokens,
     t_seen_t *seen, int64_t now);
 static void t_cn_noted(ds_env_t *env, ds_op_t *claim, dsi_claim_notes_t *cn);
 static int t_cn_apply(ds_env_t *env, ds_op_t *op);
+static void t_cn_raise(ds_env_t *env, const char *id, const char *name,
+    int64_t now);
+static void t_cn_abandon(ds_env_t *env, const char *id,
+    const uint8_t *lease, int64_t now);
+static ds_op_t t_cn_start_op(const char *id, int64_t now);
 static void t_cn_start(ds_env_t *env, const char *id, int64_t now);
 static void t_cn_episode(ds_env_t *env, const char *id,
     const uint8_t *token, int64_t now, ds_action_type_e type);
@@ -183,9 +188,7 @@ t_cn_suspended(void)
 
     t_cn_episode(env, "s", tokens, T_NOW + 1, DS_ACT_SET_CUSTOM_STATUS);
 
-    op = t_op_of(DS_OP_RAISE_EVENT, "s", T_NOW + 3);
-    op.in.control.name = t_s("Go");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_raise(env, "s", "Go", T_NOW + 3);
 
     /* the history as a claim in its txn sees it */
 
@@ -198,10 +201,7 @@ t_cn_suspended(void)
     T(history > 0);
     T_INT(seen.messages, 1);
 
-    op = t_op_of(DS_OP_WORK_ABANDON, "s", T_NOW + 5);
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.lease = seen.lease;
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_abandon(env, "s", seen.lease, T_NOW + 5);
 
     /* a message delivered meanwhile changes nothing the item shows */
 
@@ -209,9 +209,7 @@ t_cn_suspended(void)
     t_cn_noted(env, &claim, &cn);
     T_INT(cn.n, 1);
 
-    op = t_op_of(DS_OP_RAISE_EVENT, "s", T_NOW + 7);
-    op.in.control.name = t_s("Later");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_raise(env, "s", "Later", T_NOW + 7);
 
     dsi_claim_notes_render(env, &cn, err, sizeof(err));
     T_INT(claim.rc, DS_OK);
@@ -221,10 +219,7 @@ t_cn_suspended(void)
     T_INT(seen.messages, 1);
     T_INT(cn.left_out, 0);
 
-    op = t_op_of(DS_OP_WORK_ABANDON, "s", T_NOW + 8);
-    op.in.work.kind = DS_WORK_ORCHESTRATION;
-    op.in.work.lease = seen.lease;
-    T_INT(t_cn_apply(env, &op), DS_OK);
+    t_cn_abandon(env, "s", seen.lease, T_NOW + 8);
 
     /* noted, then suspended: left out and given back */
 
@@ -390,8 +385,7 @@ t_cn_batch(void)
                         &seen[1], T_NOW + 2);
 
     /* a start whose instance exists: a refusal, the batch goes on */
-    ops[2] = t_op_of(DS_OP_START, "b1", T_NOW + 2);
-    ops[2].in.start.name = t_s("Hello");
+    ops[2] = t_cn_start_op("b1", T_NOW + 2);
 
     ops[0].next = &ops[1];
     ops[1].next = &ops[2];
@@ -445,13 +439,11 @@ t_cn_redone(void)
 
     ops[0] = t_cn_claim(DS_WORK_ORCHESTRATION, tokens, &seen, T_NOW + 1);
 
-    ops[1] = t_op_of(DS_OP_START, "big", T_NOW + 1);
-    ops[1].in.start.name = t_s("Hello");
+    ops[1] = t_cn_start_op("big", T_NOW + 1);
     ops[1].in.start.input.data = big;
     ops[1].in.start.input.len = size;
 
-    ops[2] = t_op_of(DS_OP_START, "after", T_NOW + 1);
-    ops[2].in.start.name = t_s("Hello");
+    ops[2] = t_cn_start_op("after", T_NOW + 1);
 
     ops[0].next = &ops[1];
     ops[1].next = &ops[2];
@@ -717,9 +709,22 @@ t_cn_start(ds_env_t *env, const char *id, int64_t now)
 {
     ds_op_t  op;
 
+    op = t_cn_start_op(id, now);
+    T_INT(t_cn_apply(env, &op), DS_OK);
+}
+
+
+/* a start of a Hello orchestration, not applied */
+
+static ds_op_t
+t_cn_start_op(const char *id, int64_t now)
+{
+    ds_op_t  op;
+
     op = t_op_of(DS_OP_START, id, now);
     op.in.start.name = t_s("Hello");
-    T_INT(t_cn_apply(env, &op), DS_OK);
+
+    return op;
 }
 
 
@@ -774,6 +779,34 @@ t_cn_apply(ds_env_t *env, ds_op_t *op)
     }
 
     return ds_txn_commit(txn);
+}
+
+
+/* an event raised to id, delivered to its inbox */
+
+static void
+t_cn_raise(ds_env_t *env, const char *id, const char *name, int64_t now)
+{
+    ds_op_t  op;
+
+    op = t_op_of(DS_OP_RAISE_EVENT, id, now);
+    op.in.control.name = t_s(name);
+    T_INT(t_cn_apply(env, &op), DS_OK);
+}
+
+
+/* the lease of an orchestration's claim given up */
+
+static void
+t_cn_abandon(ds_env_t *env, const char *id, const uint8_t *lease,
+    int64_t now)
+{
+    ds_op_t  op;
+
+    op = t_op_of(DS_OP_WORK_ABANDON, id, now);
+    op.in.work.kind = DS_WORK_ORCHESTRATION;
+    op.in.work.lease = lease;
+    T_INT(t_cn_apply(env, &op), DS_OK);
 }
 
 
