@@ -62,18 +62,25 @@ int64_t  dsi_refused_log = 1000000;
 #define DSI_LMDB_GATE_POSTS  3
 
 
+/* what a batch took (µs) and what its claims' render after it did */
+
+typedef struct {
+    int64_t             took;
+    int64_t             waited;         /* for the write lock */
+    int64_t             committed;      /* in mdb_txn_commit */
+    int64_t             rendered;       /* claimed items after it */
+    size_t              items;          /* those rendered */
+    size_t              left_out;       /* and left out */
+    size_t              given_back;     /* claimable again */
+} dsi_lmdb_spent_t;
+
+
 /* a committed batch, kept apart from the next one while it is answered */
 
 typedef struct {
     ds_op_t            *ops;
     size_t              n;
-    int64_t             took;
-    int64_t             waited;
-    int64_t             committed;
-    int64_t             rendered;
-    size_t              items;
-    size_t              left_out;
-    size_t              given_back;
+    dsi_lmdb_spent_t    spent;
     int                 redone;
     char                error[DS_STORE_LOG_LEN];
 } dsi_lmdb_done_t;
@@ -106,13 +113,7 @@ typedef struct {
     int64_t             check_ms;
 
     /* set by the task, read in the loop once it is done */
-    int64_t             took;           /* µs */
-    int64_t             waited;         /* for the write lock, µs */
-    int64_t             committed;      /* in mdb_txn_commit, µs */
-    int64_t             rendered;       /* claimed items after it, µs */
-    size_t              items;          /* those rendered */
-    size_t              left_out;       /* and left out */
-    size_t              given_back;     /* claimable again */
+    dsi_lmdb_spent_t    spent;
     int                 redone;
     int                 sync_rc;
     int                 sync_errno;     /* of a failed flush */
@@ -537,13 +538,7 @@ dsi_lmdb_detach(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
 {
     done->ops = lm->batch;
     done->n = lm->batch_n;
-    done->took = lm->took;
-    done->waited = lm->waited;
-    done->committed = lm->committed;
-    done->rendered = lm->rendered;
-    done->items = lm->items;
-    done->left_out = lm->left_out;
-    done->given_back = lm->given_back;
+    done->spent = lm->spent;
     done->redone = lm->redone;
 
     if (lm->error[0] != '\0') {
@@ -654,15 +649,16 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
 
     /* to the commit's end: the rendering of claimed items after it is not */
     end = t.committed ? t.committed : ds_time_mono();
-    lm->took = end > start ? end - start : 0;
+    lm->spent.took = end > start ? end - start : 0;
 
     /* the split of took for the debug log: no commit, none counted */
-    lm->waited = t.locked > start ? t.locked - start : 0;
-    lm->committed = (t.applied && end > t.applied) ? end - t.applied : 0;
-    lm->rendered = t.rendered > end ? t.rendered - end : 0;
-    lm->items = t.items;
-    lm->left_out = t.left_out;
-    lm->given_back = t.given_back;
+    lm->spent.waited = t.locked > start ? t.locked - start : 0;
+    lm->spent.committed = (t.applied && end > t.applied)
+                          ? end - t.applied : 0;
+    lm->spent.rendered = t.rendered > end ? t.rendered - end : 0;
+    lm->spent.items = t.items;
+    lm->spent.left_out = t.left_out;
+    lm->spent.given_back = t.given_back;
 }
 
 
@@ -671,14 +667,16 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
 static void
 dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
 {
-    int          wake;
-    size_t       applied, refused, failed, unavailable, stopped;
-    ds_op_t     *op, *next;
-    ds_host_t   *host;
-    ds_store_t  *st;
+    int                wake;
+    size_t             applied, refused, failed, unavailable, stopped;
+    ds_op_t           *op, *next;
+    ds_host_t         *host;
+    ds_store_t        *st;
+    dsi_lmdb_spent_t  *sp;
 
     st = lm->store;
     host = &st->host;
+    sp = &done->spent;
 
     applied = 0;
     refused = 0;
@@ -749,17 +747,17 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
     dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": batch of %zu "
                   "applied in %lldus (write lock waited %lldus, commit "
                   "%lldus): %zu ok, %zu refused, %zu failed", st->name,
-                  done->n, (long long) done->took,
-                  (long long) done->waited, (long long) done->committed,
+                  done->n, (long long) sp->took,
+                  (long long) sp->waited, (long long) sp->committed,
                   applied, refused, failed);
 
-    if (done->items || done->left_out || done->given_back) {
+    if (sp->items || sp->left_out || sp->given_back) {
         dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": %zu "
                       "claimed items rendered after the commit in %lldus, "
                       "%zu left out (ended or changed since the claim), "
-                      "%zu given back", st->name, done->items,
-                      (long long) done->rendered, done->left_out,
-                      done->given_back);
+                      "%zu given back", st->name, sp->items,
+                      (long long) sp->rendered, sp->left_out,
+                      sp->given_back);
     }
 
     if (applied) {
@@ -769,7 +767,7 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
         lm->dirty = 1;
 
         if (host->applied != NULL) {
-            host->applied(host->data, applied, done->took, done->waited);
+            host->applied(host->data, applied, sp->took, sp->waited);
         }
     }
 
@@ -778,7 +776,7 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
      * claimed items given back after the commit are claimable again
      */
 
-    if ((wake || done->given_back) && host->wake != NULL) {
+    if ((wake || sp->given_back) && host->wake != NULL) {
         host->wake(host->data);
     }
 
