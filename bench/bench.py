@@ -604,6 +604,7 @@ def sdk_e2e():
 rows = []
 cpu_rows = []
 notes = []
+pairs = []       # quiet_pair(): each row's two runs of each side
 
 
 def row(scenario, res, base, base_label, ratio, target, ok, ratio_fmt="%.2f×",
@@ -749,13 +750,40 @@ def other_load(seconds=2.0):
 NOISY = 25.0     # % of a core used by others during a run: run it again
 
 
-def quiet_pair(name, fn, tries=3):
-    """runs fn() (a measurement and its baseline) until no run of it saw
-    more than NOISY % of a core used by other processes, at most `tries`
-    times; keeps the quietest attempt and says so in the notes"""
+def merged(a, b):
+    """two runs of one load as one: the mean rate and CPU, the larger
+    p50, p99 and other processes' CPU (the stricter), errors summed; the
+    two rates kept for the notes"""
+    res = dict(a)
+    for k in ("rps", "nginx_cpu_pct", "wrk_cpu_pct"):
+        res[k] = (a[k] + b[k]) / 2
+    for k in ("p50_ms", "p99_ms", "other_cpu_pct"):
+        res[k] = max(a[k], b[k])
+    res["errors"] = a.get("errors", 0) + b.get("errors", 0)
+    res["runs"] = (a["rps"], b["rps"])
+    return res
+
+
+def abba(fm, fb):
+    """a measurement and its baseline in the order m, b, b, m: the host's
+    speed drifts within a minute by more than a ratio's margin, and a
+    steady drift moves the two sums alike, where m then b charges it all
+    to one side. Returns (m, b), each merged from its two runs"""
+    m1 = fm()
+    b1 = fb()
+    b2 = fb()
+    m2 = fm()
+    return merged(m1, m2), merged(b1, b2)
+
+
+def quiet_pair(name, fm, fb, tries=3):
+    """a measurement fm() and its baseline fb(), in ABBA order (abba()),
+    until no run saw more than NOISY % of a core used by other processes,
+    at most `tries` times; keeps the quietest attempt, says so in the
+    notes, and notes each side's two rates"""
     best = None
     for i in range(tries):
-        res = fn()
+        res = abba(fm, fb)
         noise = max(r["other_cpu_pct"] for r in res)
         if best is None or noise < best[0]:
             best = (noise, res)
@@ -769,6 +797,11 @@ def quiet_pair(name, fn, tries=3):
                      "used %.0f%% of a core during it)%s." %
                      (name, i + 1, best[0],
                       ": still noisy" if best[0] > NOISY else ""))
+    m, b = best[1]
+    pairs.append("%s %.0f / %.0f against %.0f / %.0f (%.2f× / %.2f×)" %
+                 (name[len("Scenario "):], m["runs"][0], m["runs"][1],
+                  b["runs"][0], b["runs"][1], m["runs"][0] / b["runs"][0],
+                  m["runs"][1] / b["runs"][1]))
     return best[1]
 
 
@@ -1292,13 +1325,14 @@ def scenario_start_relaxed(bodies):
     """(4b) relaxed starts at START_CONNS connections against return 200
     of the same size (bodies["start"], served by the configuration):
     the row added, (result, baseline) returned"""
-    s_ns, b4 = quiet_pair("Scenario 4b", lambda: (
-        wrk("start, sync=off, %d connections" % START_CONNS,
-            "%s/orchestrators/Hello?%s" % (B, q("Starts", "nosync")),
-            script="post.lua", conns=START_CONNS),
-        wrk("baseline start (%d B), %d connections" %
-            (bodies["start"], START_CONNS), "/baseline/start",
-            script="post.lua", conns=START_CONNS)))
+    s_ns, b4 = quiet_pair(
+        "Scenario 4b",
+        lambda: wrk("start, sync=off, %d connections" % START_CONNS,
+                    "%s/orchestrators/Hello?%s" % (B, q("Starts", "nosync")),
+                    script="post.lua", conns=START_CONNS),
+        lambda: wrk("baseline start (%d B), %d connections" %
+                    (bodies["start"], START_CONNS), "/baseline/start",
+                    script="post.lua", conns=START_CONNS))
     ratio = s_ns["rps"] / b4["rps"]
     row("4b. start, sync=off (relaxed), %d connections" % START_CONNS, s_ns,
         b4["rps"], None, ratio, "≥ 0.7× return 200", ratio >= 0.7,
@@ -1350,21 +1384,22 @@ def scenario_status(sd, bodies):
     cpu_rows.pop()
 
     # ---- (1) status of a small instance ----
-    r1, b1 = quiet_pair("Scenario 1", lambda: (
-        wrk("status small", sd["st_path"]),
-        wrk("baseline status (%d B)" % bodies["status"],
-            "/baseline/status")))
+    r1, b1 = quiet_pair(
+        "Scenario 1", lambda: wrk("status small", sd["st_path"]),
+        lambda: wrk("baseline status (%d B)" % bodies["status"],
+                    "/baseline/status"))
     ratio = r1["rps"] / b1["rps"]
     row("1. GET status, small instance (%d B)" % bodies["status"], r1,
         b1["rps"], None, ratio, "≥ 0.7× return 200", ratio >= 0.7,
         base_p99=b1["p99_ms"])
 
     # ---- (2) status with 50 history events ----
-    r2, b2 = quiet_pair("Scenario 2", lambda: (
-        wrk("status showHistory (%d events)" % sd["events"],
-            sd["hist_path"]),
-        wrk("baseline history (%d B)" % bodies["history"],
-            "/baseline/history")))
+    r2, b2 = quiet_pair(
+        "Scenario 2",
+        lambda: wrk("status showHistory (%d events)" % sd["events"],
+                    sd["hist_path"]),
+        lambda: wrk("baseline history (%d B)" % bodies["history"],
+                    "/baseline/history"))
     ratio = r2["rps"] / b2["rps"]
     row("2. GET status showHistory=true, %d events (%d B)" %
         (sd["events"], bodies["history"]), r2, b2["rps"], None, ratio,
@@ -1408,12 +1443,26 @@ def only_rows():
         lt = load_large_hubs()
         log("P1: %d Completed instances in %.1f s" % (BIG, lt[0]))
         scenario_purge(GET_RATE)
+    pairs_note()
     stop_nginx()
     print()
     print(table_text())
     print()
     for n in notes:
         print("* " + n)
+
+
+def pairs_note():
+    """the note of quiet_pair()'s runs, when any ran"""
+    if pairs:
+        notes.append("Rows against a baseline measured in this run (1, 2, "
+                     "4b, 4b′, 8) ran in the order measurement, baseline, "
+                     "baseline, measurement: their req/s is the mean of "
+                     "two runs, p50 and p99 the larger of two, and the "
+                     "ratio that of the sums, so that a host whose speed "
+                     "drifts during the four runs moves both sides alike. "
+                     "The runs, the first pair, then the second: %s."
+                     % "; ".join(pairs))
 
 
 def dirty(root):
@@ -1563,12 +1612,14 @@ def main():
         "return 200's p99" % START_CONNS, None, None,
         "p99 4a %.2f ms, 4b %.2f ms" % (s_fs["p99_ms"], s_ns["p99_ms"]),
         tail, "≤ 3× return 200's p99", tail <= 3, base_p99=b4["p99_ms"])
-    s_ns32, b432 = quiet_pair("Scenario 4b′", lambda: (
-        wrk("start, sync=off, %d connections" % CONNS,
-            "%s/orchestrators/Hello?%s" % (B, q("Starts", "nosync")),
-            script="post.lua"),
-        wrk("baseline start (%d B), %d connections" %
-            (bodies["start"], CONNS), "/baseline/start", script="post.lua")))
+    s_ns32, b432 = quiet_pair(
+        "Scenario 4b′",
+        lambda: wrk("start, sync=off, %d connections" % CONNS,
+                    "%s/orchestrators/Hello?%s" % (B, q("Starts", "nosync")),
+                    script="post.lua"),
+        lambda: wrk("baseline start (%d B), %d connections" %
+                    (bodies["start"], CONNS), "/baseline/start",
+                    script="post.lua"))
     row("4b′. as 4b, %d connections" % CONNS, s_ns32, b432["rps"], None,
         s_ns32["rps"] / b432["rps"], "(information)", None,
         base_p99=b432["p99_ms"])
@@ -1685,12 +1736,15 @@ def main():
                  "and after each fifth: %s kB." %
                  " → ".join(str(x) for x in trail))
     # ---- (8) gRPC GetInstance vs return 200 over HTTP/2 ----
-    r8, b8 = quiet_pair("Scenario 8", lambda: (
-        h2load("gRPC GetInstance", "/TaskHubSidecarService/GetInstance",
-               body=get_instance, headers=GRPC_HEADERS + ["taskhub: Bench"],
-               streams=10),
-        h2load("baseline HTTP/2 (%d B)" % bodies["grpc"], "/baseline/grpc",
-               streams=10)))
+    r8, b8 = quiet_pair(
+        "Scenario 8",
+        lambda: h2load("gRPC GetInstance",
+                       "/TaskHubSidecarService/GetInstance",
+                       body=get_instance,
+                       headers=GRPC_HEADERS + ["taskhub: Bench"],
+                       streams=10),
+        lambda: h2load("baseline HTTP/2 (%d B)" % bodies["grpc"],
+                       "/baseline/grpc", streams=10))
     ratio8 = r8["rps"] / b8["rps"]
     row("8. gRPC GetInstance, small instance (%d B), HTTP/2" %
         bodies["grpc"], r8, None,
@@ -1731,6 +1785,7 @@ def main():
                  "thread) takes CPU from nginx in every run, the baselines "
                  "included, so ratios are fairer than absolute figures." %
                  os.cpu_count())
+    pairs_note()
 
     stop_nginx()
     elapsed = time.time() - t_start
