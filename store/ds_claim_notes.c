@@ -36,8 +36,7 @@
 static void dsi_claim_notes_render_op(dsi_claim_notes_t *cn,
     ds_txn_t *txn, ds_op_t *op, dsi_claim_note_t *note, size_t n,
     char *err, size_t errlen);
-static void dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn,
-    char *err, size_t errlen);
+static void dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn);
 
 
 int
@@ -87,6 +86,8 @@ dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
     cn->rendered = 0;
     cn->left_out = 0;
     cn->given_back = 0;
+    cn->kept = 0;
+    cn->kept_error[0] = '\0';
 
     for (i = 0; i < cn->n; i = j) {
         op = cn->notes[i].op;
@@ -130,7 +131,7 @@ dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
     }
 
     if (any) {
-        dsi_claim_notes_abandon(env, cn, err, errlen);
+        dsi_claim_notes_abandon(env, cn);
     }
 
     cn->n = 0;
@@ -143,18 +144,26 @@ dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
  * paths that a race of a few milliseconds or out of memory take. Once
  * committed, cn->given_back counts them, and the batch's answer wakes the
  * waiting claims (a claim that waits until the next change would not see
- * them before their leases' expiry). What fails here is left to run out,
- * its text in err.
+ * them before their leases' expiry). What fails here is left to run out:
+ * cn->kept counts those items and cn->kept_error says why, for the batch's
+ * answer to log (the batch's own error text may be an op's).
  */
 
 static void
-dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
-    size_t errlen)
+dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn)
 {
     int        rc;
-    size_t     i, given;
+    char      *err;
+    size_t     i, given, errlen;
     int64_t    now;
     ds_txn_t  *txn;
+
+    err = cn->kept_error;
+    errlen = sizeof(cn->kept_error);
+
+    for (i = 0; i < cn->n; i++) {
+        cn->kept += cn->notes[i].give_back;
+    }
 
     if (dsi_txn_begin_err(env, NULL, 1, &txn, err, errlen) != DS_OK) {
         return;
@@ -179,10 +188,8 @@ dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
 
         /* ended or taken over meanwhile: nothing of ours to give up */
         if (rc != DS_NOTFOUND && rc != DS_CONFLICT && rc != DS_GONE) {
-            if (errlen && err[0] == '\0') {
-                snprintf(err, errlen, "giving back claimed items: %s",
-                         ds_txn_error(txn));
-            }
+            snprintf(err, errlen, "giving back claimed items: %s",
+                     ds_txn_error(txn));
 
             ds_txn_abort(txn);
             return;
@@ -191,6 +198,7 @@ dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
 
     if (dsi_txn_commit_err(txn, err, errlen) == DS_OK) {
         cn->given_back = given;
+        cn->kept = 0;
     }
 }
 

@@ -154,6 +154,8 @@ int dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen);
  * may append ops to the list: what arrived while the lock was waited for
  */
 typedef void (*dsi_op_more_pt)(void *data);
+/* why claimed items could not be given back after their batch */
+#define DSI_KEPT_ERROR_LEN  128
 /*
  * when the batch first had the write lock, when its commit began, when it
  * ended and when the claimed items were rendered after it (µs of
@@ -167,6 +169,8 @@ typedef struct {
     size_t              items;      /* claimed items rendered then */
     size_t              left_out;   /* and left out (ended meanwhile) */
     size_t              given_back; /* claimable again: wakes claims */
+    size_t              kept;       /* to give back, still leased */
+    char                kept_error[DSI_KEPT_ERROR_LEN];   /* why */
 } dsi_op_times_t;
 int dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
     void *data, dsi_op_times_t *times, char *err, size_t errlen);
@@ -507,6 +511,8 @@ typedef struct dsi_claim_notes_s {
     size_t              rendered;   /* by the last render: handed over */
     size_t              left_out;   /* ended or taken over meanwhile */
     size_t              given_back; /* leases given up, committed */
+    size_t              kept;       /* to give back, the give-up failed */
+    char                kept_error[DSI_KEPT_ERROR_LEN];   /* why */
 } dsi_claim_notes_t;
 
 int dsi_claim_notes_add(dsi_claim_notes_t *cn, ds_op_t *op,

@@ -72,6 +72,8 @@ typedef struct {
     size_t              items;          /* those rendered */
     size_t              left_out;       /* and left out */
     size_t              given_back;     /* claimable again */
+    size_t              kept;           /* to give back, still leased */
+    char                kept_error[DSI_KEPT_ERROR_LEN];       /* why */
 } dsi_lmdb_spent_t;
 
 
@@ -659,6 +661,8 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
     lm->spent.items = t.items;
     lm->spent.left_out = t.left_out;
     lm->spent.given_back = t.given_back;
+    lm->spent.kept = t.kept;
+    memcpy(lm->spent.kept_error, t.kept_error, sizeof(t.kept_error));
 }
 
 
@@ -719,6 +723,14 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
         dsi_store_log(st, DS_LOG_ERR, "durable: %zu of a batch of %zu "
                       "writes to store \"%s\" failed: %s", failed,
                       done->n, st->name, done->error);
+    }
+
+    if (sp->kept) {
+        dsi_store_log(st, DS_LOG_ERR, "durable: %zu claimed items of a "
+                      "batch of %zu writes to store \"%s\" could not be "
+                      "given back, claimable again when their leases run "
+                      "out: %s", sp->kept, done->n, st->name,
+                      sp->kept_error);
     }
 
     if (stopped) {

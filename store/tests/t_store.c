@@ -92,6 +92,7 @@ static void t_store_overlap_waiters(void);
 static void t_store_overlap_no_lock_cb(void);
 static void t_store_lock_told_held(void);
 static void t_store_given_back_wakes(void);
+static void t_store_given_back_kept(void);
 static void t_store_flush(void);
 static void t_store_flush_fails(void);
 static void t_store_stopped_log(void);
@@ -158,6 +159,7 @@ t_store(void)
     t_store_overlap_no_lock_cb();
     t_store_lock_told_held();
     t_store_given_back_wakes();
+    t_store_given_back_kept();
     t_store_flush();
     t_store_flush_fails();
     t_store_stopped_log();
@@ -984,6 +986,90 @@ t_store_given_back_wakes(void)
     T_INT(a.op.rc, DS_OK);
     T_INT(a.op.out.claim.claimed, 1);
     T_INT(h.wakes, wakes + 1);
+
+    ds_store_close(st);
+    t_rmdir(dir);
+}
+
+
+/* the stop word of t_store_given_back_kept()'s store */
+static int  *t_kept_stop;
+
+
+/* a claim's item callback that fails after another process stopped writes */
+
+static int
+t_stop_item(void *data, ds_op_t *op, const ds_work_item_t *item)
+{
+    (void) data;
+    (void) op;
+    (void) item;
+
+    *t_kept_stop = 1;
+
+    return -1;
+}
+
+
+/*
+ * items a claim could not give back (the give-up's txn refused: here
+ * another process's failed flush stopped the writes between the claim's
+ * commit and its render) are logged at error with that reason, not the
+ * batch's first error (the callback's); they stay leased and wake no one
+ */
+
+static void
+t_store_given_back_kept(void)
+{
+    int               stop;
+    char             *dir;
+    size_t            wakes, errs;
+    t_sop_t           a;
+    t_host_t          h;
+    uint8_t           tokens[DS_LEASE_LEN];
+    ds_store_t       *st;
+    ds_store_conf_t   conf;
+
+    dir = t_tmpdir();
+    stop = 0;
+    t_kept_stop = &stop;
+
+    memset(&conf, 0, sizeof(ds_store_conf_t));
+    conf.name = "t";
+    conf.backend = DS_BACKEND_LMDB;
+    conf.env.path = dir;
+    conf.env.map_size = 16 * 1024 * 1024;
+    conf.env.sync = DS_SYNC_FULL;
+    conf.env.stop = &stop;
+    conf.writes = DS_WRITES_THREAD;
+
+    st = t_store_open_conf(&h, &conf);
+
+    memset(tokens, 9, sizeof(tokens));
+
+    t_start(&a, st, &h, "k1");
+    ds_store_submit(st, &a.op, 0);
+    t_turn(&h);
+    T_INT(a.op.rc, DS_OK);
+
+    t_claim(&a, st, &h, tokens, t_stop_item);
+
+    wakes = h.wakes;
+    errs = h.err_lines;
+    ds_store_submit(st, &a.op, 0);
+    t_turn(&h);
+
+    T_INT(a.done, 1);
+    T_INT(a.op.rc, DS_ERROR);
+    T_INT(a.op.out.claim.claimed, 0);
+    T_INT(h.wakes, wakes);
+
+    /* the op's failure, then the items kept, then the stop's alert */
+    T_INT(h.err_lines, errs + 2);
+    T(strstr(h.err, "durable: 1 claimed items of a batch of 1 writes to "
+                    "store \"t\" could not be given back, claimable again "
+                    "when their leases run out: beginning a txn: a flush "
+                    "of the store failed") != NULL);
 
     ds_store_close(st);
     t_rmdir(dir);
