@@ -750,15 +750,17 @@ def other_load(seconds=2.0):
 NOISY = 25.0     # % of a core used by others during a run: run it again
 
 
-def merged(a, b):
-    """two runs of one load as one: the mean rate and CPU, the larger
-    p50, p99 and other processes' CPU (the stricter), errors summed; the
-    two rates kept for the notes"""
+def merged(a, b, worse):
+    """two runs of one load as one: the mean rate and CPU, the worse p50
+    and p99 (worse: max for a measurement, min for a baseline, whose
+    latencies divide), the larger CPU of other processes, errors summed;
+    the two rates kept for the notes"""
     res = dict(a)
     for k in ("rps", "nginx_cpu_pct", "wrk_cpu_pct"):
         res[k] = (a[k] + b[k]) / 2
-    for k in ("p50_ms", "p99_ms", "other_cpu_pct"):
-        res[k] = max(a[k], b[k])
+    for k in ("p50_ms", "p99_ms"):
+        res[k] = worse(a[k], b[k])
+    res["other_cpu_pct"] = max(a["other_cpu_pct"], b["other_cpu_pct"])
     res["errors"] = a.get("errors", 0) + b.get("errors", 0)
     res["runs"] = (a["rps"], b["rps"])
     return res
@@ -773,14 +775,15 @@ def abba(fm, fb):
     b1 = fb()
     b2 = fb()
     m2 = fm()
-    return merged(m1, m2), merged(b1, b2)
+    return merged(m1, m2, max), merged(b1, b2, min)
 
 
-def quiet_pair(name, fm, fb, tries=3):
-    """a measurement fm() and its baseline fb(), in ABBA order (abba()),
-    until no run saw more than NOISY % of a core used by other processes,
-    at most `tries` times; keeps the quietest attempt, says so in the
-    notes, and notes each side's two rates"""
+def quiet_pair(row_id, fm, fb, tries=3):
+    """row row_id's measurement fm() and its baseline fb(), in ABBA order
+    (abba()), until no run saw more than NOISY % of a core used by other
+    processes, at most `tries` times; keeps the quietest attempt, says so
+    in the notes, and notes each side's two rates"""
+    name = "Scenario " + row_id
     best = None
     for i in range(tries):
         res = abba(fm, fb)
@@ -798,10 +801,7 @@ def quiet_pair(name, fm, fb, tries=3):
                      (name, i + 1, best[0],
                       ": still noisy" if best[0] > NOISY else ""))
     m, b = best[1]
-    pairs.append("%s %.0f / %.0f against %.0f / %.0f (%.2f× / %.2f×)" %
-                 (name[len("Scenario "):], m["runs"][0], m["runs"][1],
-                  b["runs"][0], b["runs"][1], m["runs"][0] / b["runs"][0],
-                  m["runs"][1] / b["runs"][1]))
+    pairs.append((row_id, m["runs"], b["runs"]))
     return best[1]
 
 
@@ -1326,7 +1326,7 @@ def scenario_start_relaxed(bodies):
     of the same size (bodies["start"], served by the configuration):
     the row added, (result, baseline) returned"""
     s_ns, b4 = quiet_pair(
-        "Scenario 4b",
+        "4b",
         lambda: wrk("start, sync=off, %d connections" % START_CONNS,
                     "%s/orchestrators/Hello?%s" % (B, q("Starts", "nosync")),
                     script="post.lua", conns=START_CONNS),
@@ -1385,7 +1385,7 @@ def scenario_status(sd, bodies):
 
     # ---- (1) status of a small instance ----
     r1, b1 = quiet_pair(
-        "Scenario 1", lambda: wrk("status small", sd["st_path"]),
+        "1", lambda: wrk("status small", sd["st_path"]),
         lambda: wrk("baseline status (%d B)" % bodies["status"],
                     "/baseline/status"))
     ratio = r1["rps"] / b1["rps"]
@@ -1395,7 +1395,7 @@ def scenario_status(sd, bodies):
 
     # ---- (2) status with 50 history events ----
     r2, b2 = quiet_pair(
-        "Scenario 2",
+        "2",
         lambda: wrk("status showHistory (%d events)" % sd["events"],
                     sd["hist_path"]),
         lambda: wrk("baseline history (%d B)" % bodies["history"],
@@ -1454,15 +1454,21 @@ def only_rows():
 
 def pairs_note():
     """the note of quiet_pair()'s runs, when any ran"""
-    if pairs:
-        notes.append("Rows against a baseline measured in this run (1, 2, "
-                     "4b, 4b′, 8) ran in the order measurement, baseline, "
-                     "baseline, measurement: their req/s is the mean of "
-                     "two runs, p50 and p99 the larger of two, and the "
-                     "ratio that of the sums, so that a host whose speed "
-                     "drifts during the four runs moves both sides alike. "
-                     "The runs, the first pair, then the second: %s."
-                     % "; ".join(pairs))
+    if not pairs:
+        return
+    runs = ["%s %.0f and %.0f against %.0f and %.0f (%.2f×, %.2f×)" %
+            (row_id, m[0], m[1], b[0], b[1], m[0] / b[0], m[1] / b[1])
+            for row_id, m, b in pairs]
+    notes.append("Rows %s ran in the order measurement, baseline, "
+                 "baseline, measurement: a side's req/s is the mean of "
+                 "its two runs, its p50 and p99 the worse of the two (a "
+                 "measurement's larger, a baseline's smaller), and the "
+                 "ratio that of the sums, so that a host whose speed "
+                 "drifts during the four runs moves both sides alike. "
+                 "req/s of each row's measurement, first and second run, "
+                 "against its baseline's, first and second, then the "
+                 "ratios of the first runs and of the second: %s."
+                 % (", ".join(r for r, _, _ in pairs), "; ".join(runs)))
 
 
 def dirty(root):
@@ -1613,7 +1619,7 @@ def main():
         "p99 4a %.2f ms, 4b %.2f ms" % (s_fs["p99_ms"], s_ns["p99_ms"]),
         tail, "≤ 3× return 200's p99", tail <= 3, base_p99=b4["p99_ms"])
     s_ns32, b432 = quiet_pair(
-        "Scenario 4b′",
+        "4b′",
         lambda: wrk("start, sync=off, %d connections" % CONNS,
                     "%s/orchestrators/Hello?%s" % (B, q("Starts", "nosync")),
                     script="post.lua"),
@@ -1737,7 +1743,7 @@ def main():
                  " → ".join(str(x) for x in trail))
     # ---- (8) gRPC GetInstance vs return 200 over HTTP/2 ----
     r8, b8 = quiet_pair(
-        "Scenario 8",
+        "8",
         lambda: h2load("gRPC GetInstance",
                        "/TaskHubSidecarService/GetInstance",
                        body=get_instance,

@@ -726,11 +726,10 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
     }
 
     if (sp->kept) {
-        dsi_store_log(st, DS_LOG_ERR, "durable: %zu claimed items of a "
-                      "batch of %zu writes to store \"%s\" could not be "
-                      "given back, claimable again when their leases run "
-                      "out: %s", sp->kept, done->n, st->name,
-                      sp->kept_error);
+        dsi_store_log(st, DS_LOG_ERR, "durable: giving back %zu claimed "
+                      "items after a batch of %zu writes to store \"%s\" "
+                      "failed, claimable again when their leases run out: "
+                      "%s", sp->kept, done->n, st->name, sp->kept_error);
     }
 
     if (stopped) {

@@ -57,33 +57,49 @@ class Abba(unittest.TestCase):
         self.assertAlmostEqual(m["rps"] / b["rps"], 0.5)
 
     def test_merge_takes_the_stricter_tail(self):
-        m = bench.merged(run(10, p50=1.0, p99=5.0, other=3.0, errors=1),
-                         run(20, p50=2.0, p99=4.0, other=9.0, errors=2))
+        a = run(10, p50=1.0, p99=5.0, other=3.0, errors=1)
+        b = run(20, p50=2.0, p99=4.0, other=9.0, errors=2)
+        m = bench.merged(a, b, max)
         self.assertEqual(m["rps"], 15)
         self.assertEqual(m["p50_ms"], 2.0)
         self.assertEqual(m["p99_ms"], 5.0)
         self.assertEqual(m["other_cpu_pct"], 9.0)
         self.assertEqual(m["errors"], 3)
         self.assertEqual(m["runs"], (10, 20))
+        # a baseline's latencies divide (row 4c): its smaller is stricter
+        base = bench.merged(a, b, min)
+        self.assertEqual(base["p50_ms"], 1.0)
+        self.assertEqual(base["p99_ms"], 4.0)
+        self.assertEqual(base["other_cpu_pct"], 9.0)
+
+    def test_abba_merges_each_side_strictly(self):
+        fm, fb, _ = self.sides([run(1, p99=3.0), run(1, p99=6.0)],
+                               [run(2, p99=2.0), run(2, p99=1.0)])
+        m, b = bench.abba(fm, fb)
+        self.assertEqual(m["p99_ms"], 6.0)
+        self.assertEqual(b["p99_ms"], 1.0)
 
     def test_runs_are_noted(self):
         fm, fb, _ = self.sides([run(60), run(70)], [run(80), run(100)])
-        m, b = bench.quiet_pair("Scenario 4b", fm, fb)
+        m, b = bench.quiet_pair("4b", fm, fb)
         self.assertEqual(m["rps"], 65)
         self.assertEqual(b["rps"], 90)
-        self.assertEqual(len(bench.pairs), 1)
-        self.assertIn("4b 60 / 70 against 80 / 100 (0.75× / 0.70×)",
-                      bench.pairs[0])
+        self.assertEqual(bench.pairs, [("4b", (60, 70), (80, 100))])
         bench.pairs_note()
-        self.assertIn("measurement, baseline, baseline, measurement",
+        self.assertIn("Rows 4b ran in the order measurement, baseline, "
+                      "baseline, measurement", bench.notes[-1])
+        self.assertIn("4b 60 and 70 against 80 and 100 (0.75×, 0.70×)",
                       bench.notes[-1])
-        self.assertIn(bench.pairs[0], bench.notes[-1])
+
+    def test_no_pairs_no_note(self):
+        bench.pairs_note()
+        self.assertEqual(bench.notes, [])
 
     def test_noisy_attempt_is_run_again(self):
         fm, fb, order = self.sides(
             [run(60, other=50.0), run(60), run(61), run(62)],
             [run(80), run(80), run(81), run(82)])
-        m, b = bench.quiet_pair("Scenario 1", fm, fb)
+        m, b = bench.quiet_pair("1", fm, fb)
         self.assertEqual(order, ["m", "b", "b", "m"] * 2)
         self.assertEqual(m["runs"], (61, 62))
         self.assertIn("measured 2 times", bench.notes[0])

@@ -948,7 +948,7 @@ static void
 t_store_given_back_wakes(void)
 {
     char        *dir;
-    size_t       wakes;
+    size_t       wakes, errs;
     t_sop_t      a;
     t_host_t     h;
     uint8_t      tokens[DS_LEASE_LEN];
@@ -967,6 +967,7 @@ t_store_given_back_wakes(void)
     t_claim(&a, st, &h, tokens, t_fail_item);
 
     wakes = h.wakes;
+    errs = h.err_lines;
     ds_store_submit(st, &a.op, 0);
     t_turn(&h);
 
@@ -974,6 +975,9 @@ t_store_given_back_wakes(void)
     T_INT(a.op.rc, DS_ERROR);
     T_INT(a.op.out.claim.claimed, 0);
     T_INT(h.wakes, wakes + 1);
+
+    /* the op's failure only: the items were given back */
+    T_INT(h.err_lines, errs + 1);
 
     /* claimable at once, its lease given up; this claim wakes no one */
 
@@ -1066,10 +1070,12 @@ t_store_given_back_kept(void)
 
     /* the op's failure, then the items kept, then the stop's alert */
     T_INT(h.err_lines, errs + 2);
-    T(strstr(h.err, "durable: 1 claimed items of a batch of 1 writes to "
-                    "store \"t\" could not be given back, claimable again "
-                    "when their leases run out: beginning a txn: a flush "
-                    "of the store failed") != NULL);
+    T(strstr(h.err, "durable: giving back 1 claimed items after a batch of "
+                    "1 writes to store \"t\" failed, claimable again when "
+                    "their leases run out: beginning a txn: a flush of the "
+                    "store failed") != NULL);
+    T_INT(h.alert_lines, 1);
+    T(strstr(h.alert, "takes no writes from now on") != NULL);
 
     ds_store_close(st);
     t_rmdir(dir);
