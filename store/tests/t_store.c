@@ -114,6 +114,8 @@ static int t_acc_space(ds_op_t *op, ds_space_t *sp);
 static void t_store_freeing_done(ds_op_t *op);
 static ds_store_t *t_store_open(t_host_t *h, const char *dir,
     ds_writes_e writes, ds_sync_e sync, int64_t flush_ms);
+static ds_store_t *t_store_open_stop(t_host_t *h, const char *dir,
+    ds_writes_e writes, ds_sync_e sync, int64_t flush_ms, int *stop);
 static ds_store_t *t_store_open_conf(t_host_t *h, ds_store_conf_t *conf);
 static void t_turn(t_host_t *h);
 static void t_claim(t_sop_t *s, ds_store_t *st, t_host_t *h,
@@ -925,7 +927,14 @@ t_store_lock_told_held(void)
 }
 
 
-/* a claim's item callback that fails, as out of memory makes it */
+/* when not NULL, the stop word t_fail_item() sets before it fails */
+static int  *t_fail_stop;
+
+
+/*
+ * a claim's item callback that fails, as out of memory makes it; with
+ * t_fail_stop, after another process's failed flush stopped the writes
+ */
 
 static int
 t_fail_item(void *data, ds_op_t *op, const ds_work_item_t *item)
@@ -933,6 +942,10 @@ t_fail_item(void *data, ds_op_t *op, const ds_work_item_t *item)
     (void) data;
     (void) op;
     (void) item;
+
+    if (t_fail_stop != NULL) {
+        *t_fail_stop = 1;
+    }
 
     return -1;
 }
@@ -996,25 +1009,6 @@ t_store_given_back_wakes(void)
 }
 
 
-/* the stop word of t_store_given_back_kept()'s store */
-static int  *t_kept_stop;
-
-
-/* a claim's item callback that fails after another process stopped writes */
-
-static int
-t_stop_item(void *data, ds_op_t *op, const ds_work_item_t *item)
-{
-    (void) data;
-    (void) op;
-    (void) item;
-
-    *t_kept_stop = 1;
-
-    return -1;
-}
-
-
 /*
  * items a claim could not give back (the give-up's txn refused: here
  * another process's failed flush stopped the writes between the claim's
@@ -1025,29 +1019,18 @@ t_stop_item(void *data, ds_op_t *op, const ds_work_item_t *item)
 static void
 t_store_given_back_kept(void)
 {
-    int               stop;
-    char             *dir;
-    size_t            wakes, errs;
-    t_sop_t           a;
-    t_host_t          h;
-    uint8_t           tokens[DS_LEASE_LEN];
-    ds_store_t       *st;
-    ds_store_conf_t   conf;
+    int          stop;
+    char        *dir;
+    size_t       wakes, errs;
+    t_sop_t      a;
+    t_host_t     h;
+    uint8_t      tokens[DS_LEASE_LEN];
+    ds_store_t  *st;
 
     dir = t_tmpdir();
     stop = 0;
-    t_kept_stop = &stop;
-
-    memset(&conf, 0, sizeof(ds_store_conf_t));
-    conf.name = "t";
-    conf.backend = DS_BACKEND_LMDB;
-    conf.env.path = dir;
-    conf.env.map_size = 16 * 1024 * 1024;
-    conf.env.sync = DS_SYNC_FULL;
-    conf.env.stop = &stop;
-    conf.writes = DS_WRITES_THREAD;
-
-    st = t_store_open_conf(&h, &conf);
+    st = t_store_open_stop(&h, dir, DS_WRITES_THREAD, DS_SYNC_FULL, 0,
+                           &stop);
 
     memset(tokens, 9, sizeof(tokens));
 
@@ -1056,12 +1039,14 @@ t_store_given_back_kept(void)
     t_turn(&h);
     T_INT(a.op.rc, DS_OK);
 
-    t_claim(&a, st, &h, tokens, t_stop_item);
+    t_claim(&a, st, &h, tokens, t_fail_item);
 
     wakes = h.wakes;
     errs = h.err_lines;
+    t_fail_stop = &stop;
     ds_store_submit(st, &a.op, 0);
     t_turn(&h);
+    t_fail_stop = NULL;
 
     T_INT(a.done, 1);
     T_INT(a.op.rc, DS_ERROR);
@@ -1211,27 +1196,16 @@ t_store_flush_fails(void)
 static void
 t_store_stopped_log(void)
 {
-    int               stop;
-    char             *dir;
-    int64_t           saved;
-    t_sop_t           s;
-    t_host_t          h;
-    ds_store_t       *st;
-    ds_store_conf_t   conf;
+    int          stop;
+    char        *dir;
+    int64_t      saved;
+    t_sop_t      s;
+    t_host_t     h;
+    ds_store_t  *st;
 
     dir = t_tmpdir();
     stop = 0;
-
-    memset(&conf, 0, sizeof(ds_store_conf_t));
-    conf.name = "t";
-    conf.backend = DS_BACKEND_LMDB;
-    conf.env.path = dir;
-    conf.env.map_size = 16 * 1024 * 1024;
-    conf.env.sync = DS_SYNC_NONE;
-    conf.env.stop = &stop;
-    conf.writes = DS_WRITES_LOOP;
-
-    st = t_store_open_conf(&h, &conf);
+    st = t_store_open_stop(&h, dir, DS_WRITES_LOOP, DS_SYNC_NONE, 0, &stop);
 
     /* an hour's interval: a slow host (valgrind, ASan) cannot pass it */
     saved = dsi_refused_log;
@@ -1932,6 +1906,16 @@ static ds_store_t *
 t_store_open(t_host_t *h, const char *dir, ds_writes_e writes,
     ds_sync_e sync, int64_t flush_ms)
 {
+    return t_store_open_stop(h, dir, writes, sync, flush_ms, NULL);
+}
+
+
+/* as t_store_open(), with the stop word stop (NULL: the env's own) */
+
+static ds_store_t *
+t_store_open_stop(t_host_t *h, const char *dir, ds_writes_e writes,
+    ds_sync_e sync, int64_t flush_ms, int *stop)
+{
     ds_store_conf_t  conf;
 
     memset(&conf, 0, sizeof(ds_store_conf_t));
@@ -1940,6 +1924,7 @@ t_store_open(t_host_t *h, const char *dir, ds_writes_e writes,
     conf.env.path = dir;
     conf.env.map_size = 16 * 1024 * 1024;
     conf.env.sync = sync;
+    conf.env.stop = stop;
     conf.writes = writes;
     conf.flush_ms = flush_ms;
 
