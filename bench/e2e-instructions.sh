@@ -97,13 +97,17 @@ w = json.load(open(out + "/worker.json"))
 
 # the dump callgrind_cg_control -d asked for, a file per thread
 # (callgrind.out.1-01 the event loop, the others the store's threads):
-# the "summary:" line of each
+# the "summary:" line of each ("totals:" only without one, as in
+# bench/callgrind.sh's cg_per_request)
 threads = {}
 for f in sorted(glob.glob(out + "/callgrind.out.1-*")):
+    found = {}
     for line in open(f):
-        if line.startswith("summary:") or line.startswith("totals:"):
-            t = f.rsplit("-", 1)[1]
-            threads[t] = max(threads.get(t, 0), int(line.split()[1]))
+        for key in ("summary:", "totals:"):
+            if line.startswith(key):
+                found[key] = int(line.split()[1])
+    threads[f.rsplit("-", 1)[1]] = found.get("summary:",
+                                             found.get("totals:", 0))
 
 ir = sum(threads.values())
 loop = threads.get("01", 0)
