@@ -76,18 +76,13 @@ void
 dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
     size_t errlen)
 {
-    int        rc, any;
+    int        rc;
     size_t     i, j;
     ds_op_t   *op;
     ds_txn_t  *txn;
 
     txn = NULL;
-    any = 0;
-    cn->rendered = 0;
-    cn->left_out = 0;
-    cn->given_back = 0;
-    cn->kept = 0;
-    cn->kept_error[0] = '\0';
+    memset(&cn->outcome, 0, sizeof(dsi_claim_outcome_t));
 
     for (i = 0; i < cn->n; i = j) {
         op = cn->notes[i].op;
@@ -123,14 +118,15 @@ dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
     }
 
     for (i = 0; i < cn->n; i++) {
-        any |= cn->notes[i].give_back;
+        /* kept until their give-up commits */
+        cn->outcome.kept += cn->notes[i].give_back;
     }
 
     if (txn != NULL) {
         ds_txn_abort(txn);
     }
 
-    if (any) {
+    if (cn->outcome.kept) {
         dsi_claim_notes_abandon(env, cn);
     }
 
@@ -142,11 +138,12 @@ dsi_claim_notes_render(ds_env_t *env, dsi_claim_notes_t *cn, char *err,
  * The leases of the items given back, given up. The write lock is taken
  * again at once, past other processes' waiting writers: acceptable on
  * paths that a race of a few milliseconds or out of memory take. Once
- * committed, cn->given_back counts them, and the batch's answer wakes the
- * waiting claims (a claim that waits until the next change would not see
- * them before their leases' expiry). What fails here is left to run out:
- * cn->kept counts those items and cn->kept_error says why, for the batch's
- * answer to log (the batch's own error text may be an op's).
+ * committed, the outcome's given_back counts them, and the batch's answer
+ * wakes the waiting claims (a claim that waits until the next change would
+ * not see them before their leases' expiry). What fails here is left to
+ * run out: the outcome's kept counts those items and its kept_error says
+ * why, for the batch's answer to log (the batch's own error text may be an
+ * op's).
  */
 
 static void
@@ -158,12 +155,8 @@ dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn)
     int64_t    now;
     ds_txn_t  *txn;
 
-    err = cn->kept_error;
-    errlen = sizeof(cn->kept_error);
-
-    for (i = 0; i < cn->n; i++) {
-        cn->kept += cn->notes[i].give_back;
-    }
+    err = cn->outcome.kept_error;
+    errlen = sizeof(cn->outcome.kept_error);
 
     if (dsi_txn_begin_err(env, NULL, 1, &txn, err, errlen) != DS_OK) {
         return;
@@ -197,8 +190,8 @@ dsi_claim_notes_abandon(ds_env_t *env, dsi_claim_notes_t *cn)
     }
 
     if (dsi_txn_commit_err(txn, err, errlen) == DS_OK) {
-        cn->given_back = given;
-        cn->kept = 0;
+        cn->outcome.given_back = given;
+        cn->outcome.kept = 0;
     }
 }
 
@@ -218,14 +211,14 @@ dsi_claim_notes_render_op(dsi_claim_notes_t *cn, ds_txn_t *txn, ds_op_t *op,
 
         if (rc == DS_NOTFOUND || rc == DS_CONFLICT) {
             /* ended or taken over since the claim: nothing to hand out */
-            cn->left_out++;
+            cn->outcome.left_out++;
             continue;
         }
 
         if (rc == DS_PRECONDITION) {
             /* changed since the claim, still ours: not as claimed */
             note[i].give_back = 1;
-            cn->left_out++;
+            cn->outcome.left_out++;
             continue;
         }
 
@@ -255,7 +248,7 @@ dsi_claim_notes_render_op(dsi_claim_notes_t *cn, ds_txn_t *txn, ds_op_t *op,
 
     /* a failed op hands out nothing: its items' leases are given up */
     op->out.claim.claimed = (op->rc == DS_OK) ? rendered : 0;
-    cn->rendered += op->out.claim.claimed;
+    cn->outcome.rendered += op->out.claim.claimed;
 }
 
 

@@ -156,6 +156,14 @@ int dsi_op_batch(ds_env_t *env, ds_op_t *ops, char *err, size_t errlen);
 typedef void (*dsi_op_more_pt)(void *data);
 /* why claimed items could not be given back after their batch */
 #define DSI_KEPT_ERROR_LEN  128
+/* what a batch's claimed items came to after its commit (ds_claim_notes.c) */
+typedef struct {
+    size_t              rendered;   /* handed over */
+    size_t              left_out;   /* ended or changed since the claim */
+    size_t              given_back; /* leases given up: wakes claims */
+    size_t              kept;       /* to give back, the give-up failed */
+    char                kept_error[DSI_KEPT_ERROR_LEN];   /* why */
+} dsi_claim_outcome_t;
 /*
  * when the batch first had the write lock, when its commit began, when it
  * ended and when the claimed items were rendered after it (µs of
@@ -166,11 +174,7 @@ typedef struct {
     int64_t             applied;
     int64_t             committed;
     int64_t             rendered;   /* when the claimed items were */
-    size_t              items;      /* claimed items rendered then */
-    size_t              left_out;   /* and left out (ended meanwhile) */
-    size_t              given_back; /* claimable again: wakes claims */
-    size_t              kept;       /* to give back, still leased */
-    char                kept_error[DSI_KEPT_ERROR_LEN];   /* why */
+    dsi_claim_outcome_t outcome;    /* what they came to */
 } dsi_op_times_t;
 int dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
     void *data, dsi_op_times_t *times, char *err, size_t errlen);
@@ -508,11 +512,7 @@ typedef struct dsi_claim_notes_s {
     dsi_claim_note_t   *notes;
     size_t              n;
     size_t              max;
-    size_t              rendered;   /* by the last render: handed over */
-    size_t              left_out;   /* ended or taken over meanwhile */
-    size_t              given_back; /* leases given up, committed */
-    size_t              kept;       /* to give back, the give-up failed */
-    char                kept_error[DSI_KEPT_ERROR_LEN];   /* why */
+    dsi_claim_outcome_t outcome;    /* of the last render */
 } dsi_claim_notes_t;
 
 int dsi_claim_notes_add(dsi_claim_notes_t *cn, ds_op_t *op,

@@ -539,12 +539,7 @@ dsi_op_batch_more(ds_env_t *env, ds_op_t *ops, dsi_op_more_pt more,
 
         if (times) {
             times->rendered = ds_time_mono();
-            times->items = notes.rendered;
-            times->left_out = notes.left_out;
-            times->given_back = notes.given_back;
-            times->kept = notes.kept;
-            memcpy(times->kept_error, notes.kept_error,
-                   sizeof(times->kept_error));
+            times->outcome = notes.outcome;
         }
     }
 

@@ -69,11 +69,7 @@ typedef struct {
     int64_t             waited;         /* for the write lock */
     int64_t             committed;      /* in mdb_txn_commit */
     int64_t             rendered;       /* claimed items after it */
-    size_t              items;          /* those rendered */
-    size_t              left_out;       /* and left out */
-    size_t              given_back;     /* claimable again */
-    size_t              kept;           /* to give back, still leased */
-    char                kept_error[DSI_KEPT_ERROR_LEN];       /* why */
+    dsi_claim_outcome_t outcome;        /* what those came to */
 } dsi_lmdb_spent_t;
 
 
@@ -658,11 +654,7 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
     lm->spent.committed = (t.applied && end > t.applied)
                           ? end - t.applied : 0;
     lm->spent.rendered = t.rendered > end ? t.rendered - end : 0;
-    lm->spent.items = t.items;
-    lm->spent.left_out = t.left_out;
-    lm->spent.given_back = t.given_back;
-    lm->spent.kept = t.kept;
-    memcpy(lm->spent.kept_error, t.kept_error, sizeof(t.kept_error));
+    lm->spent.outcome = t.outcome;
 }
 
 
@@ -671,16 +663,18 @@ dsi_lmdb_apply(dsi_lmdb_t *lm)
 static void
 dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
 {
-    int                wake;
-    size_t             applied, refused, failed, unavailable, stopped;
-    ds_op_t           *op, *next;
-    ds_host_t         *host;
-    ds_store_t        *st;
-    dsi_lmdb_spent_t  *sp;
+    int                   wake;
+    size_t                applied, refused, failed, unavailable, stopped;
+    ds_op_t              *op, *next;
+    ds_host_t            *host;
+    ds_store_t           *st;
+    dsi_lmdb_spent_t     *sp;
+    dsi_claim_outcome_t  *oc;
 
     st = lm->store;
     host = &st->host;
     sp = &done->spent;
+    oc = &sp->outcome;
 
     applied = 0;
     refused = 0;
@@ -725,11 +719,11 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
                       done->n, st->name, done->error);
     }
 
-    if (sp->kept) {
+    if (oc->kept) {
         dsi_store_log(st, DS_LOG_ERR, "durable: giving back %zu claimed "
                       "items after a batch of %zu writes to store \"%s\" "
                       "failed, claimable again when their leases run out: "
-                      "%s", sp->kept, done->n, st->name, sp->kept_error);
+                      "%s", oc->kept, done->n, st->name, oc->kept_error);
     }
 
     if (stopped) {
@@ -762,13 +756,13 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
                   (long long) sp->waited, (long long) sp->committed,
                   applied, refused, failed);
 
-    if (sp->items || sp->left_out || sp->given_back) {
+    if (oc->rendered || oc->left_out || oc->given_back) {
         dsi_store_log(st, DS_LOG_DEBUG, "durable store \"%s\": %zu "
                       "claimed items rendered after the commit in %lldus, "
                       "%zu left out (ended or changed since the claim), "
-                      "%zu given back", st->name, sp->items,
-                      (long long) sp->rendered, sp->left_out,
-                      sp->given_back);
+                      "%zu given back", st->name, oc->rendered,
+                      (long long) sp->rendered, oc->left_out,
+                      oc->given_back);
     }
 
     if (applied) {
@@ -787,7 +781,7 @@ dsi_lmdb_answer(dsi_lmdb_t *lm, dsi_lmdb_done_t *done)
      * claimed items given back after the commit are claimable again
      */
 
-    if ((wake || sp->given_back) && host->wake != NULL) {
+    if ((wake || oc->given_back) && host->wake != NULL) {
         host->wake(host->data);
     }
 

@@ -217,7 +217,7 @@ t_cn_suspended(void)
     T(seen.read_txn);
     T_INT(seen.history, history);
     T_INT(seen.messages, 1);
-    T_INT(cn.left_out, 0);
+    T_INT(cn.outcome.left_out, 0);
 
     t_cn_abandon(env, "s", seen.lease, T_NOW + 8);
 
@@ -239,7 +239,7 @@ t_cn_suspended(void)
     T_INT(claim.rc, DS_OK);
     T_INT(seen.items, 0);
     T_INT(claim.out.claim.claimed, 0);
-    T_INT(cn.left_out, 1);
+    T_INT(cn.outcome.left_out, 1);
 
     /* resumed: claimable at once, not when the lease runs out */
 
@@ -559,8 +559,8 @@ t_cn_some(void)
     T_INT(claim.rc, DS_OK);
     T_INT(seen.items, 1);
     T_INT(claim.out.claim.claimed, 1);
-    T_INT(cn.rendered, 1);
-    T_INT(cn.left_out, 1);
+    T_INT(cn.outcome.rendered, 1);
+    T_INT(cn.outcome.left_out, 1);
     T(strcmp(seen.id, "m2") == 0);
     T(memcmp(seen.lease, tokens + DS_LEASE_LEN, DS_LEASE_LEN) == 0);
 
