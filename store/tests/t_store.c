@@ -120,6 +120,8 @@ static ds_store_t *t_store_open_conf(t_host_t *h, ds_store_conf_t *conf);
 static void t_turn(t_host_t *h);
 static void t_claim(t_sop_t *s, ds_store_t *st, t_host_t *h,
     const uint8_t *tokens, ds_op_item_pt item);
+static void t_claim_fails(t_sop_t *s, ds_store_t *st, t_host_t *h,
+    const uint8_t *tokens, const char *id, size_t *wakes, size_t *errs);
 static void t_start(t_sop_t *s, ds_store_t *st, t_host_t *h,
     const char *id);
 static void t_done(ds_op_t *op);
@@ -972,21 +974,7 @@ t_store_given_back_wakes(void)
 
     memset(tokens, 9, sizeof(tokens));
 
-    t_start(&a, st, &h, "g1");
-    ds_store_submit(st, &a.op, 0);
-    t_turn(&h);
-    T_INT(a.op.rc, DS_OK);
-
-    t_claim(&a, st, &h, tokens, t_fail_item);
-
-    wakes = h.wakes;
-    errs = h.err_lines;
-    ds_store_submit(st, &a.op, 0);
-    t_turn(&h);
-
-    T_INT(a.done, 1);
-    T_INT(a.op.rc, DS_ERROR);
-    T_INT(a.op.out.claim.claimed, 0);
+    t_claim_fails(&a, st, &h, tokens, "g1", &wakes, &errs);
     T_INT(h.wakes, wakes + 1);
 
     /* the op's failure only: the items were given back */
@@ -1034,23 +1022,9 @@ t_store_given_back_kept(void)
 
     memset(tokens, 9, sizeof(tokens));
 
-    t_start(&a, st, &h, "k1");
-    ds_store_submit(st, &a.op, 0);
-    t_turn(&h);
-    T_INT(a.op.rc, DS_OK);
-
-    t_claim(&a, st, &h, tokens, t_fail_item);
-
-    wakes = h.wakes;
-    errs = h.err_lines;
     t_fail_stop = &stop;
-    ds_store_submit(st, &a.op, 0);
-    t_turn(&h);
+    t_claim_fails(&a, st, &h, tokens, "k1", &wakes, &errs);
     t_fail_stop = NULL;
-
-    T_INT(a.done, 1);
-    T_INT(a.op.rc, DS_ERROR);
-    T_INT(a.op.out.claim.claimed, 0);
     T_INT(h.wakes, wakes);
 
     /* the op's failure, then the items kept, then the stop's alert */
@@ -2041,6 +2015,33 @@ t_claim(t_sop_t *s, ds_store_t *st, t_host_t *h, const uint8_t *tokens,
     s->op.in.claim.tokens = tokens;
     s->op.in.claim.item = item;
     s->op.in.claim.item_data = h;
+}
+
+
+/*
+ * an orchestration id started, then a claim of it whose callback fails
+ * (t_fail_item()); the host's wakes and error lines before the claim
+ */
+
+static void
+t_claim_fails(t_sop_t *s, ds_store_t *st, t_host_t *h,
+    const uint8_t *tokens, const char *id, size_t *wakes, size_t *errs)
+{
+    t_start(s, st, h, id);
+    ds_store_submit(st, &s->op, 0);
+    t_turn(h);
+    T_INT(s->op.rc, DS_OK);
+
+    t_claim(s, st, h, tokens, t_fail_item);
+
+    *wakes = h->wakes;
+    *errs = h->err_lines;
+    ds_store_submit(st, &s->op, 0);
+    t_turn(h);
+
+    T_INT(s->done, 1);
+    T_INT(s->op.rc, DS_ERROR);
+    T_INT(s->op.out.claim.claimed, 0);
 }
 
 
