@@ -47,6 +47,7 @@ import http.client
 import json
 import os
 import platform
+import random
 import re
 import resource
 import shutil
@@ -605,6 +606,7 @@ rows = []
 cpu_rows = []
 notes = []
 pairs = []       # quiet_pair(): each row's two runs of each side
+flush_probe = None   # flush_probe_run(): (scattered, one run, span, trials)
 
 
 def row(scenario, res, base, base_label, ratio, target, ok, ratio_fmt="%.2f×",
@@ -651,6 +653,90 @@ def table_md():
     return "\n".join(lines)
 
 
+def store_disk():
+    """the stores' filesystem: (findmnt's [source, fstype], the name of its
+    disk under /sys/block)"""
+    dev = subprocess.run(["findmnt", "-no", "SOURCE,FSTYPE", "-T", BUILD],
+                         capture_output=True, text=True).stdout.split()
+    name = os.path.basename(dev[0]) if dev else ""
+    base = re.sub(r"p?\d+$", "", name) if not name.startswith("vd") \
+        else re.sub(r"\d+$", "", name)
+    return dev, base
+
+
+def block_writes(stat):
+    """a /sys/block/DEV/stat line: (write requests completed, sectors of
+    512 bytes written)"""
+    f = stat.split()
+    return int(f[4]), int(f[6])
+
+
+def disk_writes():
+    """the stores' disk's write requests and sectors so far, or None"""
+    try:
+        with open("/sys/block/%s/stat" % store_disk()[1]) as f:
+            return block_writes(f.read())
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def disk_writes_text(d0, d1, batches):
+    """the disk's write requests between two disk_writes(), per batch"""
+    if d0 is None or d1 is None or batches <= 0:
+        return "the disk's write requests were not readable"
+    reqs = d1[0] - d0[0]
+    kb = (d1[1] - d0[1]) / 2.0
+    return ("the stores' disk took %.0f write requests a batch, %.1f KB "
+            "each on average (the whole disk's, over the run)" %
+            (reqs / batches, kb / reqs if reqs else 0))
+
+
+FLUSH_PAGES = 480
+FLUSH_SPAN = 32768          # pages of the probe's file: 128 MB
+
+
+def flush_probe_run(trials=15, span=FLUSH_SPAN):
+    """how this disk's fdatasync() grows with scattered pages: the median
+    time after writing FLUSH_PAGES pages of 4 KB at random places in a
+    file of span pages, and after writing as many in one run, interleaved;
+    in the stores' directory, before nginx has load"""
+    path = os.path.join(PREFIX, "data", "flush-probe")
+    page = os.urandom(4096)
+    scattered, adjacent = [], []
+    rnd = random.Random(7)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        for i in range(0, span, 256):
+            os.pwrite(fd, page * min(256, span - i), i * 4096)
+        os.fsync(fd)
+        run = page * FLUSH_PAGES
+        for _ in range(trials):
+            for p in rnd.sample(range(span), FLUSH_PAGES):
+                os.pwrite(fd, page, p * 4096)
+            t = time.perf_counter()
+            os.fdatasync(fd)
+            scattered.append(time.perf_counter() - t)
+            os.pwrite(fd, run, rnd.randrange(span - FLUSH_PAGES) * 4096)
+            t = time.perf_counter()
+            os.fdatasync(fd)
+            adjacent.append(time.perf_counter() - t)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    scattered.sort()
+    adjacent.sort()
+    return (1000 * scattered[len(scattered) // 2],
+            1000 * adjacent[len(adjacent) // 2], span, trials)
+
+
+def flush_probe_text(probe):
+    scattered, adjacent, span, trials = probe
+    return ("fdatasync() after writing %d pages of 4 KB: %.2f ms when "
+            "scattered over %d MB, %.2f ms when in one run (median of %d "
+            "each)" % (FLUSH_PAGES, scattered, span * 4096 >> 20, adjacent,
+                       trials))
+
+
 def machine():
     model = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -660,11 +746,7 @@ def machine():
                 break
     disk = "unknown"
     try:
-        dev = subprocess.run(["findmnt", "-no", "SOURCE,FSTYPE", "-T", BUILD],
-                             capture_output=True, text=True).stdout.split()
-        name = os.path.basename(dev[0]) if dev else ""
-        base = re.sub(r"p?\d+$", "", name) if not name.startswith("vd") \
-            else re.sub(r"\d+$", "", name)
+        dev, base = store_disk()
         rot = open("/sys/block/%s/queue/rotational" % base).read().strip()
         virt = " (virtio, virtual disk: the rotational flag may not reflect " \
             "the backing storage)" if base.startswith("vd") else ""
@@ -673,6 +755,8 @@ def machine():
                                  "non-rotational", virt)
     except (OSError, IndexError):
         pass
+    if flush_probe:
+        disk += "; " + flush_probe_text(flush_probe)
     hyper = ""
     try:
         out = subprocess.run(["lscpu"], capture_output=True,
@@ -1090,10 +1174,12 @@ def scenario_e2e(c, one=False):
            "-i", str(E2E_INFLIGHT), "-P", ",".join(map(str, pids))]
     log("end to end: %s" % " ".join(cmd))
     k0 = commit_totals(c)
+    d0 = disk_writes()
     t0 = time.time()
     w = subprocess.run(cmd, capture_output=True, text=True,
                        timeout=E2E_SECS + 60)
     wall = max(1e-3, time.time() - t0)
+    d1 = disk_writes()
     k1 = commit_totals(c)
     # over the worker's whole run, its warm-up included
     nb = max(1, k1[0] - k0[0])
@@ -1140,8 +1226,10 @@ def scenario_e2e(c, one=False):
                 e2e["orchestrations_per_s"], e2e["requests_per_s"]),
             "p50": "—", "p99": "—",
             "base": "CPU: nginx %.0f%%, worker %.0f%%; batches of %.0f "
-                    "writes, %.1f ms each" % (ncpu, wcpu, batch_writes,
-                                               batch_ms),
+                    "writes, %.1f ms each, %s disk writes each" % (
+                        ncpu, wcpu, batch_writes, batch_ms,
+                        "%.0f" % ((d1[0] - d0[0]) / nb)
+                        if d0 and d1 else "?"),
             "ratio": "—", "target": "(information)", "result": "info",
         })
         notes.append("Scenario 6′: as 6, after a reload to one nginx "
@@ -1211,7 +1299,7 @@ def scenario_e2e(c, one=False):
                  "waits, summed over the processes, was %.0f%% of the "
                  "run's (it counts each commit's flush of the meta page, "
                  "made after the lock is let go, so it may pass 100%%: "
-                 "near it, the lock is seldom free). CPU per "
+                 "near it, the lock is seldom free); %s. CPU per "
                  "orchestration: nginx %.2f ms "
                  "(%.0f orchestrations/s, %.0f work items/s per core), "
                  "worker %.2f ms (%.0f orchestrations/s per core)." %
@@ -1219,7 +1307,7 @@ def scenario_e2e(c, one=False):
                   e2e.get("items_per_complete", 0), e2e.get("completes", 0),
                   e2e.get("idle_claims", 0), e2e.get("idle_claims_empty", 0),
                   e2e.get("start_ms", 0), batch_writes, batch_ms, lock_ms,
-                  held_pct, ng_ms,
+                  held_pct, disk_writes_text(d0, d1, nb), ng_ms,
                   1000 / ng_ms if ng_ms else 0,
                   11000 / ng_ms if ng_ms else 0, wk_ms,
                   1000 / wk_ms if wk_ms else 0))
@@ -1513,8 +1601,11 @@ def main():
     log(load_note)
     if busy > 20:
         log("WARNING: the machine is not idle; the figures will be noisy")
+    global flush_probe
     log("starting nginx on port %d (prefix %s)" % (PORT, PREFIX))
     start_nginx()
+    flush_probe = flush_probe_run()
+    log("disk of the stores: " + flush_probe_text(flush_probe))
     if ROWS:
         only_rows()
         return
