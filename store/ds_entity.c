@@ -129,8 +129,10 @@ static int ds_entity_release_set(ds_txn_t *txn, ds_str_t hub,
     unsigned depth);
 static int ds_entity_unlock_stale(ds_txn_t *txn, ds_str_t hub,
     ds_str_t eid, ds_str_t owner, ds_str_t cs, int64_t now, unsigned depth);
+static void ds_entity_sender(json_t *j, uint64_t *execution,
+    int64_t *created);
 static int ds_entity_grant_stale(ds_txn_t *txn, ds_str_t hub,
-    ds_str_t parent, uint64_t execution);
+    ds_str_t parent, uint64_t execution, int64_t created);
 static int ds_str_is(ds_str_t s, const char *z);
 static int ds_ebatch_cb(void *data, uint64_t seq, ds_str_t msg);
 static int ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
@@ -560,7 +562,7 @@ ds_entity_settle(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, int64_t now,
     unsigned depth)
 {
     int          rc, changed, stale;
-    int64_t      old_ready_at;
+    int64_t      old_ready_at, created;
     json_int_t   pos;
     uint64_t     last, execution;
     json_t      *j;
@@ -624,10 +626,10 @@ ds_entity_settle(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, int64_t now,
             changed = rec.owner.len && rec.cs.len;
 
             if (changed) {
-                execution = (uint64_t) json_integer_value(
-                                json_object_get(j, "parentExecution"));
+                ds_entity_sender(j, &execution, &created);
 
-                rc = ds_entity_grant_stale(txn, hub, rec.owner, execution);
+                rc = ds_entity_grant_stale(txn, hub, rec.owner, execution,
+                                           created);
 
                 if (rc == 1) {
                     /* dropped unapplied; the strings point into j */
@@ -710,6 +712,7 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
     int             rc;
     char           *text;
     size_t          pos;
+    int64_t         created;
     json_t         *set, *next;
     uint64_t        execution;
     ds_str_t        id, eid, msg, parent;
@@ -767,8 +770,7 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
     id.data = json_string_value(json_object_get(j, "lock"));
     id.len = strlen(id.data);
 
-    execution = (uint64_t) json_integer_value(json_object_get(j,
-                                                  "parentExecution"));
+    ds_entity_sender(j, &execution, &created);
 
     /* the grant carries its set, to be released by it alone */
 
@@ -781,7 +783,8 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
     msg.data = text;
     msg.len = strlen(text);
 
-    rc = dsi_inbox_grant(txn, hub, parent, execution, id, msg, now);
+    rc = dsi_inbox_grant(txn, hub, parent, execution, created, id, msg,
+                         now);
     free(text);
 
     return rc;
@@ -789,14 +792,33 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
 
 
 /*
- * 1 when a grant to the execution of parent (0: any) would reach no one
- * who asked for it: the instance is gone or ended, or it continued as new
- * since (the new execution never asked); else DS_OK, or an error.
+ * The life of the orchestration that sent a call or lock request: its
+ * execution and its created time (0 each in a message that lacks them,
+ * as one written before they were sent: any). An id purged and started
+ * again numbers its executions from 1 again; the created time tells the
+ * lives apart.
+ */
+
+static void
+ds_entity_sender(json_t *j, uint64_t *execution, int64_t *created)
+{
+    *execution = (uint64_t) json_integer_value(json_object_get(j,
+                                                   "parentExecution"));
+    *created = (int64_t) json_integer_value(json_object_get(j,
+                                                "parentCreated"));
+}
+
+
+/*
+ * 1 when a grant to the life of parent (execution and created time; 0:
+ * any) would reach no one who asked for it: the instance is gone or
+ * ended, it continued as new since (the new execution never asked), or
+ * it was purged and its id started again; else DS_OK, or an error.
  */
 
 static int
 ds_entity_grant_stale(ds_txn_t *txn, ds_str_t hub, ds_str_t parent,
-    uint64_t execution)
+    uint64_t execution, int64_t created)
 {
     int            rc;
     ds_instance_t  inst;
@@ -812,7 +834,8 @@ ds_entity_grant_stale(ds_txn_t *txn, ds_str_t hub, ds_str_t parent,
     }
 
     if (ds_status_is_terminal(inst.status)
-        || (execution != 0 && inst.execution != execution))
+        || (execution != 0 && inst.execution != execution)
+        || (created != 0 && inst.created != created))
     {
         return 1;
     }
@@ -1412,6 +1435,7 @@ ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
     int         rc;
     json_t     *j;
     ds_buf_t    b;
+    int64_t     created;
     ds_str_t    rid, parent, msg, none;
     uint64_t    execution;
 
@@ -1423,8 +1447,7 @@ ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
 
     rid.data = json_string_value(json_object_get(j, "requestId"));
     parent.data = json_string_value(json_object_get(j, "parentInstanceId"));
-    execution = (uint64_t) json_integer_value(json_object_get(j,
-                                                  "parentExecution"));
+    ds_entity_sender(j, &execution, &created);
 
     if (rid.data == NULL || parent.data == NULL) {
         json_decref(j);
@@ -1453,8 +1476,8 @@ ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
     rc = dsi_ev_end(txn, &b, &msg);
 
     if (rc == DS_OK) {
-        rc = dsi_inbox_deliver(txn, hub, parent, execution, 0, msg, now,
-                               0);
+        rc = dsi_inbox_deliver(txn, hub, parent, execution, created, msg,
+                               now, 0);
     }
 
     dsi_buf_free(&b);

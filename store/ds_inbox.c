@@ -228,16 +228,17 @@ dsi_inbox_public(ds_str_t msg, ds_str_t *head)
 
 
 /*
- * Tells owner (its execution; 0: any) that it holds the lock of the
- * critical section cs: EntityLockGranted {CriticalSectionId}, and its
- * set (the JSON text of the array of ids), which no worker sees, so that
- * a grant no one takes is released by what it carries itself
+ * Tells owner (its execution and created time; 0: any) that it holds the
+ * lock of the critical section cs: EntityLockGranted {CriticalSectionId},
+ * and its set (the JSON text of the array of ids), which no worker sees,
+ * so that a grant no one takes is released by what it carries itself
  * (dsi_inbox_drop_grants()).
  */
 
 int
 dsi_inbox_grant(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
-    uint64_t execution, ds_str_t cs, ds_str_t set, int64_t now)
+    uint64_t execution, int64_t created, ds_str_t cs, ds_str_t set,
+    int64_t now)
 {
     int       rc;
     ds_buf_t  b;
@@ -254,7 +255,8 @@ dsi_inbox_grant(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
     rc = dsi_ev_end(txn, &b, &msg);
 
     if (rc == DS_OK) {
-        rc = dsi_inbox_deliver(txn, hub, owner, execution, 0, msg, now, 0);
+        rc = dsi_inbox_deliver(txn, hub, owner, execution, created, msg,
+                               now, 0);
     }
 
     dsi_buf_free(&b);

@@ -330,7 +330,8 @@ int dsi_inbox_drop_answers(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 int dsi_inbox_drop_grants(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     uint64_t from, const ds_action_t *a, size_t n, int64_t now);
 int dsi_inbox_grant(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
-    uint64_t execution, ds_str_t cs, ds_str_t set, int64_t now);
+    uint64_t execution, int64_t created, ds_str_t cs, ds_str_t set,
+    int64_t now);
 int dsi_inbox_public(ds_str_t msg, ds_str_t *head);
 int dsi_inbox_has_grant(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     ds_str_t cs, int *found);

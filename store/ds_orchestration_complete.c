@@ -1651,7 +1651,8 @@ ds_lock_set_escaped(ds_buf_t *set, ds_str_t s)
 
 /*
  * A call, lock or unlock request to an entity's queue, with this
- * instance as the sender, so that answers and grants come back to it.
+ * instance's life as the sender (id, execution, created time), so that
+ * answers and grants come back to it, and to no later life of its id.
  */
 
 static int
@@ -1698,6 +1699,7 @@ ds_entity_message(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 
     dsi_ev_str(b, "parentInstanceId", id);
     dsi_ev_int(b, "parentExecution", (int64_t) inst->execution);
+    dsi_ev_int(b, "parentCreated", inst->created);
 
     if (a->type != DS_ACT_CALL_ENTITY) {
         dsi_ev_time(b, "timestamp", now);

@@ -515,6 +515,7 @@ ds_rewind_lock(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
     dsi_ev_int(&b, "position", 0);
     dsi_ev_str(&b, "parentInstanceId", id);
     dsi_ev_int(&b, "parentExecution", (int64_t) inst->execution);
+    dsi_ev_int(&b, "parentCreated", inst->created);
     dsi_ev_time(&b, "timestamp", now);
 
     rc = dsi_ev_end(txn, &b, &msg);

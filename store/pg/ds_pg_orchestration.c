@@ -370,7 +370,8 @@ dsi_pgo_action(dsi_pgo_t *o, ds_str_t id, const ds_action_t *a)
         /*
          * the entity and the message's members before and after its
          * timestamp, as ds_orchestration_complete.c orders them; SQL adds
-         * "parentExecution" last to those this instance sends
+         * "parentExecution" and "parentCreated" last to those this
+         * instance sends
          */
         dsi_pgo_str(o, DSI_PGO_A, eid);
         dsi_pgo_null(o, DSI_PGO_B);

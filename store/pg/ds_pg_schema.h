@@ -42,6 +42,10 @@
  * takes only the children of its parent's life (durable.child_of_life()).
  * Nor level 10: a rewind fails the task of a sub-orchestration whose id
  * another instance holds, so that the parent does not wait for ever.
+ * Nor level 11: an entity's answer to a call and its lock grant go only
+ * to the life of the orchestration that sent them (durable.sender_gone(),
+ * durable.deliver_life()), not to a later one under its id, purged and
+ * started again, which the grant would leave waiting for ever.
  */
 
 
@@ -51,7 +55,7 @@
 
 #define DSI_PG_SCHEMA_MIN   6
 #define DSI_PG_SCHEMA       9
-#define DSI_PG_FUNCTIONS    10
+#define DSI_PG_FUNCTIONS    11
 
 
 #endif /* DS_PG_SCHEMA_H */

@@ -1697,6 +1697,135 @@ t_unlock(int64_t id, const char *cs, const char *key)
 
 
 /*
+ * An id purged and started again numbers its executions from 1 again:
+ * what its first life left queued reaches no one when it comes to the
+ * front. x asked for acc/1's lock behind h1, y called acc/2 behind h2's
+ * lock; both are terminated, purged and started again. When h1 and h2
+ * let go, x's request is dropped (acc/1 stays unlocked) and y's call
+ * runs with its answer dropped; the new lives get neither, and what
+ * they send themselves is granted and answered. (The same on
+ * PostgreSQL: store/pg/tests/084-entity-reborn.sql.)
+ */
+
+static void
+t_sdk_entity_reborn(void)
+{
+    int              tok;
+    char            *dir;
+    ds_env_t        *env;
+    ds_str_t         hub, s1[1], s2[1];
+    t_buf_t          b;
+    t_ent_t          e;
+    t_named_t        c;
+    ds_action_t      act[1];
+    ds_status_e      st;
+    ds_instance_t    inst;
+    const char      *only_h[] = { "H", NULL };
+    const char      *only_x[] = { "X", NULL };
+
+    hub = t_s("Hub");
+    dir = t_tmpdir();
+    env = t_open(dir, 0, DS_SYNC_NONE);
+
+    s1[0] = t_s("@acc@1");
+    s2[0] = t_s("@acc@2");
+
+    t_accs(env, hub, 2);
+
+    T_INT(t_start(env, hub, "h1", "H", NULL, T0), DS_OK);
+    T_INT(t_start(env, hub, "h2", "H", NULL, T0), DS_OK);
+    T_INT(t_start(env, hub, "x", "X", NULL, T0), DS_OK);
+    T_INT(t_start(env, hub, "y", "X", NULL, T0), DS_OK);
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0, 2, 1, only_h,
+                        &c), DS_OK);
+    T_INT(c.n, 2);
+    tok = strcmp(c.id[0], "h1") == 0 ? 1 : 2;
+    act[0] = t_lock(0, "cs-1", s1);
+    T_INT(t_complete_o(env, hub, "h1", tok, act, 1, T0, &st), DS_OK);
+    act[0] = t_lock(0, "cs-2", s2);
+    T_INT(t_complete_o(env, hub, "h2", 3 - tok, act, 1, T0, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "1", "h1");
+    t_locked_by(env, hub, "acc", "2", "h2");
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0, 2, 3, only_x,
+                        &c), DS_OK);
+    T_INT(c.n, 2);
+    tok = strcmp(c.id[0], "x") == 0 ? 3 : 4;
+    act[0] = t_lock(0, "cs-x", s1);
+    T_INT(t_complete_o(env, hub, "x", tok, act, 1, T0, &st), DS_OK);
+    act[0] = t_call(0, "r-y", "add", "acc", "2", "1");
+    T_INT(t_complete_o(env, hub, "y", 7 - tok, act, 1, T0, &st), DS_OK);
+
+    t_life_again(env, hub, "x", "\"gone\"", "X", NULL, T0 + 1);
+    t_life_again(env, hub, "y", "\"gone\"", "X", NULL, T0 + 1);
+
+    T_INT(t_get(env, hub, "x", &inst, NULL, 0), DS_OK);
+    T_INT(inst.execution, 1);
+    T_INT(inst.created, T0 + 2);
+
+    /* h1 and h2 let go: the first lives' request and call come forward */
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 3, 2, 5,
+                        only_h, &c), DS_OK);
+    T_INT(c.n, 2);
+    tok = strcmp(c.id[0], "h1") == 0 ? 5 : 6;
+    act[0] = t_unlock(1, "cs-1", "1");
+    T_INT(t_complete_o(env, hub, "h1", tok, act, 1, T0 + 3, &st), DS_OK);
+    act[0] = t_unlock(1, "cs-2", "2");
+    T_INT(t_complete_o(env, hub, "h2", 11 - tok, act, 1, T0 + 3, &st),
+          DS_OK);
+
+    t_locked_by(env, hub, "acc", "1", "");
+    t_locked_by(env, hub, "acc", "2", "");
+
+    T_INT(t_claim_e(env, hub, T0 + 4, T_LEASE, 4, 20, &e), DS_OK);
+    T_INT(e.n, 1);
+    T(strcmp(e.key[0], "2") == 0);
+    T_INT(e.nops[0], 1);
+    T(strstr(e.ops[0], "\"requestId\":\"r-y\",\"parentInstanceId\":\"y\","
+                       "\"parentExecution\":1,\"parentCreated\":"
+                       "1520690251000000") != NULL);
+    T_INT(t_complete_ent(env, hub, "acc", "2", 20, "1", NULL, 0, T0 + 4),
+          DS_OK);
+
+    t_inbox_text(env, hub, "x", &b);
+    T(strstr(b.text, "EntityLockGranted") == NULL);
+    t_inbox_text(env, hub, "y", &b);
+    T(strstr(b.text, "EntityOperationCompleted") == NULL);
+
+    /* the new lives' own request and call: granted and answered */
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 5, 2, 30,
+                        only_x, &c), DS_OK);
+    T_INT(c.n, 2);
+    tok = strcmp(c.id[0], "x") == 0 ? 30 : 31;
+    act[0] = t_lock(0, "cs-x2", s1);
+    T_INT(t_complete_o(env, hub, "x", tok, act, 1, T0 + 5, &st), DS_OK);
+    act[0] = t_call(0, "r-y2", "add", "acc", "2", "1");
+    T_INT(t_complete_o(env, hub, "y", 61 - tok, act, 1, T0 + 5, &st),
+          DS_OK);
+
+    t_locked_by(env, hub, "acc", "1", "x");
+    t_inbox_text(env, hub, "x", &b);
+    T(strstr(b.text, "\"CriticalSectionId\":\"cs-x2\"") != NULL);
+
+    T_INT(t_claim_e(env, hub, T0 + 6, T_LEASE, 4, 40, &e), DS_OK);
+    T_INT(e.n, 1);
+    T_INT(t_complete_ent(env, hub, "acc", "2", 40, "2", NULL, 0, T0 + 6),
+          DS_OK);
+    t_inbox_text(env, hub, "y", &b);
+    T(strstr(b.text, "\"RequestId\":\"r-y2\"") != NULL);
+    T(strstr(b.text, "\"RequestId\":\"r-y\"") == NULL);
+
+    T(t_consistent(env, hub, NULL));
+
+    ds_env_close(env);
+    t_rmdir(dir);
+}
+
+
+/*
  * A lock granted to an execution that will never see it is released at
  * once: granted during the completion that continues as new, granted
  * after the execution continued as new or completed, granted while the
@@ -3416,6 +3545,7 @@ t_sdk(void)
     t_sdk_self_terminate();
     t_sdk_entity_locks();
     t_sdk_stale_grants();
+    t_sdk_entity_reborn();
     t_sdk_failed_grant();
     t_sdk_grant_set();
     t_sdk_rewind_lock();

@@ -57,7 +57,7 @@
 -- changed. Its level is the one below (embed.sh checks both).
 DO $$
 DECLARE
-    level      CONSTANT integer := 10;
+    level      CONSTANT integer := 11;
     installed  integer;
 BEGIN
     IF to_regprocedure('durable.functions_level()') IS NOT NULL THEN
@@ -75,7 +75,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION durable.functions_level() RETURNS integer
 LANGUAGE sql STABLE AS $$
-    SELECT 10
+    SELECT 11
 $$;
 
 
@@ -418,34 +418,46 @@ $$;
 -- dsi_notify_parent(): a child's end (p_message) to the parent p_child
 -- names, if that still runs the execution that started the child: the
 -- same execution number and, when the child keeps it, the same created
--- time. A parent purged and started again under its id numbers its
--- executions from 1 again, and its own children's task ids may be the
--- old child's: only its created time tells it apart. Otherwise dropped,
--- as durable.deliver() drops it. p_child: the child's record as read
+-- time (durable.deliver_life()). p_child: the child's record as read
 -- before the caller changed it.
 CREATE OR REPLACE FUNCTION durable.deliver_parent(p_hub text,
     p_child durable.instances, p_message text, p_now bigint)
 RETURNS integer
 LANGUAGE plpgsql AS $$
-DECLARE
-    n        integer;
-    part     integer;
-    created  bigint;
-    inst     durable.instances;
 BEGIN
     IF p_child.parent_id IS NULL THEN
         RETURN 0;
     END IF;
 
-    created := durable.parent_created_of(p_child);
+    RETURN durable.deliver_life(p_hub, p_child.parent_id,
+                                p_child.parent_execution,
+                                durable.parent_created_of(p_child),
+                                p_message, p_now);
+END
+$$;
 
-    IF created IS NULL THEN
-        RETURN durable.deliver(p_hub, p_child.parent_id,
-                               p_child.parent_execution, p_message, p_now,
+
+-- durable.deliver() to one life of p_id: its execution and, unless
+-- p_created is NULL or 0 (not known), its created time. An id purged and
+-- started again numbers its executions from 1 again: only its created
+-- time tells the new life from the one a message was meant for (a
+-- child's end to its parent, an entity's answer or lock grant to its
+-- caller), which is then dropped as durable.deliver() drops it.
+CREATE OR REPLACE FUNCTION durable.deliver_life(p_hub text, p_id text,
+    p_execution bigint, p_created bigint, p_message text, p_now bigint)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n     integer;
+    part  integer;
+    inst  durable.instances;
+BEGIN
+    IF coalesce(p_created, 0) = 0 THEN
+        RETURN durable.deliver(p_hub, p_id, p_execution, p_message, p_now,
                                false);
     END IF;
 
-    IF NOT durable.valid_key(p_hub, p_child.parent_id) THEN
+    IF NOT durable.valid_key(p_hub, p_id) THEN
         RETURN 0;
     END IF;
 
@@ -455,20 +467,18 @@ BEGIN
         RETURN 0;
     END IF;
 
-    part := durable.partition_of(n, p_child.parent_id);
+    part := durable.partition_of(n, p_id);
 
     SELECT * INTO inst FROM durable.instances i
-        WHERE i.hub = p_hub AND i.partition = part
-          AND i.id = p_child.parent_id
+        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
         FOR UPDATE;
 
-    IF NOT FOUND OR inst.created <> created THEN
+    IF NOT FOUND OR inst.created <> p_created THEN
         RETURN 0;
     END IF;
 
-    RETURN durable.deliver_locked(p_hub, part, inst,
-                                  p_child.parent_execution, p_message,
-                                  p_now, false);
+    RETURN durable.deliver_locked(p_hub, part, inst, p_execution,
+                                  p_message, p_now, false);
 END
 $$;
 

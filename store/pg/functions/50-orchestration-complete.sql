@@ -39,8 +39,8 @@
 --             members after the timestamp ("requestId", "parentInstanceId")
 --
 -- Entity messages go through durable.entity_message() (60-entity.sql);
--- the function adds "parentExecution" to the calls and requests, the
--- one member C cannot know.
+-- the function adds "parentExecution" and "parentCreated" to the calls
+-- and requests, the members C cannot know.
 --   version,  a sub-orchestration's or an activity's version and tags
 --   tags      (JSON), the version of a new execution
 --
@@ -557,13 +557,15 @@ BEGIN
                 IF kind = 9 THEN
                     r := durable.entity_message(p_hub, p_a[i], p_d[i],
                         ',' || p_e[i] || ',"parentExecution":'
-                        || inst.execution, now);
+                        || inst.execution || ',"parentCreated":'
+                        || inst.created, now);
                 ELSIF kind = 4 THEN
                     r := durable.entity_message_at(p_hub, p_a[i], p_d[i],
                         NULL, now, coalesce(p_nums[i], 0));
                 ELSE
                     r := durable.entity_message(p_hub, p_a[i],
-                        p_d[i] || ',"parentExecution":' || inst.execution,
+                        p_d[i] || ',"parentExecution":' || inst.execution
+                        || ',"parentCreated":' || inst.created,
                         NULL, now);
                 END IF;
 

@@ -18,11 +18,14 @@
 --   ds_orchestration_complete.c's ds_entity_message() writes them:
 --     call:   p_before "operation":..,"input":..
 --             p_after  ,"requestId":..,"parentInstanceId":..,
---                      "parentExecution":N
+--                      "parentExecution":N,"parentCreated":T
 --     lock:   p_before "lock":..,"lockSet":[..],"position":0,
---                      "parentInstanceId":..,"parentExecution":N
+--                      "parentInstanceId":..,"parentExecution":N,
+--                      "parentCreated":T
 --     unlock: p_before "unlock":..,"parentInstanceId":..,
---                      "parentExecution":N
+--                      "parentExecution":N,"parentCreated":T
+--   (T: the sender's created time, which tells the lives of an id purged
+--   and started again apart: its executions number from 1 again)
 --     signal: p_before "operation":..,"input":..   (p_after NULL)
 --   Creates the hub's row and the entity when missing, applies a lock or
 --   unlock request that has come to the front of the queue (a lock set
@@ -296,6 +299,21 @@ LANGUAGE sql AS $$
                                      p_now, 0)
 $$;
 
+-- ds_entity_grant_stale()'s test: whether the sender of a call or lock
+-- request (its execution p_exe and created time p_born, 0 each when the
+-- message lacks them: any) is gone, from what its record holds now
+-- (p_status NULL: no record). Gone: no record, ended, continued as new
+-- since, or purged and started again (its executions number from 1
+-- again; its created time differs).
+CREATE OR REPLACE FUNCTION durable.sender_gone(p_status smallint,
+    p_execution bigint, p_created bigint, p_exe bigint, p_born bigint)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT p_status IS NULL OR durable.terminal(p_status)
+           OR (p_exe <> 0 AND p_execution <> p_exe)
+           OR (p_born <> 0 AND p_created <> p_born)
+$$;
+
 
 -- ds_entity_settle(): applies the lock and unlock requests that have
 -- come to the front. A lock request locks the entity for its
@@ -323,7 +341,9 @@ DECLARE
     fmsg     text;
     last     bigint;
     exe      bigint;
+    born     bigint;
     cur      bigint;
+    cur_at   bigint;
     st       smallint;
     v_owner  text;
     v_cs     text;
@@ -396,8 +416,10 @@ BEGIN
             IF changed THEN
                 exe := coalesce((fmsg::json ->> 'parentExecution')::bigint,
                                 0);
+                born := coalesce((fmsg::json ->> 'parentCreated')::bigint,
+                                 0);
 
-                SELECT i.status, i.execution INTO st, cur
+                SELECT i.status, i.execution, i.created INTO st, cur, cur_at
                     FROM durable.instances i
                     WHERE i.hub = p_hub
                       AND i.partition = durable.partition_of(n, v_owner)
@@ -406,10 +428,9 @@ BEGIN
                 -- a drop is for good: made under the instance's lock, so
                 -- a rewind running now either comes first (and the
                 -- request is live) or sees it dropped and sends it again
-                IF st IS NULL OR durable.terminal(st)
-                   OR (exe <> 0 AND cur <> exe)
-                THEN
-                    SELECT i.status, i.execution INTO st, cur
+                IF durable.sender_gone(st, cur, cur_at, exe, born) THEN
+                    SELECT i.status, i.execution, i.created
+                        INTO st, cur, cur_at
                         FROM durable.instances i
                         WHERE i.hub = p_hub
                           AND i.partition = durable.partition_of(n,
@@ -418,9 +439,7 @@ BEGIN
                         FOR SHARE;
                 END IF;
 
-                IF st IS NULL OR durable.terminal(st)
-                   OR (exe <> 0 AND cur <> exe)
-                THEN
+                IF durable.sender_gone(st, cur, cur_at, exe, born) THEN
                     stale := true;
                     changed := false;
                 END IF;
@@ -482,13 +501,15 @@ CREATE OR REPLACE FUNCTION durable.entity_lock_next(p_hub text,
 RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    j    json;
-    pos  integer;
-    n    integer;
-    exe  bigint;
-    cur  bigint;
-    st   smallint;
-    eid  text;
+    j       json;
+    pos     integer;
+    n       integer;
+    exe     bigint;
+    born    bigint;
+    cur     bigint;
+    cur_at  bigint;
+    st      smallint;
+    eid     text;
 BEGIN
     j := p_msg::json;
     pos := (j ->> 'position')::integer + 1;
@@ -511,19 +532,21 @@ BEGIN
     END IF;
 
     -- no one would take the grant (ds_entity_grant_stale()): the
-    -- instance is gone or ended, or continued as new since it asked.
-    -- The record is locked as durable.deliver() locks it, so that it
-    -- cannot end between the look and the grant.
+    -- instance is gone or ended, continued as new since it asked, or was
+    -- purged and started again. The record is locked as durable.deliver()
+    -- locks it, so that it cannot end between the look and the grant.
     n := durable.hub_partitions(p_hub, false);
     exe := coalesce((j ->> 'parentExecution')::bigint, 0);
+    born := coalesce((j ->> 'parentCreated')::bigint, 0);
 
-    SELECT i.status, i.execution INTO st, cur FROM durable.instances i
+    SELECT i.status, i.execution, i.created INTO st, cur, cur_at
+        FROM durable.instances i
         WHERE i.hub = p_hub
           AND i.partition = durable.partition_of(n, j ->> 'parentInstanceId')
           AND i.id = j ->> 'parentInstanceId'
         FOR UPDATE;
 
-    IF st IS NULL OR durable.terminal(st) OR (exe <> 0 AND cur <> exe) THEN
+    IF durable.sender_gone(st, cur, cur_at, exe, born) THEN
         PERFORM durable.entity_release(p_hub, j ->> 'parentInstanceId',
             j ->> 'lock', j -> 'lockSet', p_now, p_depth + 1);
         RETURN;
@@ -1286,9 +1309,9 @@ BEGIN
                     || ',"Output":null');
             END IF;
 
-            PERFORM durable.deliver(p_hub, j ->> 'parentInstanceId',
-                coalesce((j ->> 'parentExecution')::bigint, 0), ev, now,
-                false);
+            PERFORM durable.deliver_life(p_hub, j ->> 'parentInstanceId',
+                coalesce((j ->> 'parentExecution')::bigint, 0),
+                (j ->> 'parentCreated')::bigint, ev, now);
         END LOOP;
 
         -- signals and starts; a signal to itself waits for the next batch

@@ -924,7 +924,8 @@ BEGIN
                            || ',"lockSet":' || lk.lockset::text
                            || ',"position":0,"parentInstanceId":'
                            || durable.json_str(p_id)
-                           || ',"parentExecution":' || inst.execution);
+                           || ',"parentExecution":' || inst.execution
+                           || ',"parentCreated":' || inst.created);
         pending := true;
     END LOOP;
 

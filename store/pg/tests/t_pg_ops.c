@@ -107,7 +107,10 @@ t_copy(char *dst, size_t size, ds_str_t s)
 }
 
 
-/* appends an event with its Timestamp's value left out */
+/*
+ * appends an event with its Timestamp's value left out, and the created
+ * time of an entity message's sender (each backend's clock made it)
+ */
 
 static int
 t_event(void *data, uint64_t seq, ds_str_t ev)
@@ -117,6 +120,7 @@ t_event(void *data, uint64_t seq, ds_str_t ev)
     const char   *p, *ts;
     static const char  key[] = "\"Timestamp\":\"";
     static const char  low[] = "\"timestamp\":\"";
+    static const char  born[] = "\"parentCreated\":";
 
     (void) seq;
 
@@ -135,6 +139,14 @@ t_event(void *data, uint64_t seq, ds_str_t ev)
                               || memcmp(ts, low, sizeof(low) - 1) == 0))
         {
             while (p + 1 < ev.data + ev.len && p[1] != '"') {
+                p++;
+            }
+        }
+
+        ts = p + 1 - (sizeof(born) - 1);
+
+        if (ts >= ev.data && memcmp(ts, born, sizeof(born) - 1) == 0) {
+            while (p + 1 < ev.data + ev.len && p[1] >= '0' && p[1] <= '9') {
                 p++;
             }
         }

@@ -1,0 +1,168 @@
+-- An id purged and started again numbers its executions from 1 again:
+-- what its first life left queued at entities reaches no one when it
+-- comes to the front (durable.sender_gone(), durable.deliver_life()).
+-- x asks for @acc@1's lock behind h1, y calls @acc@2 behind h2's lock;
+-- both are terminated, purged and started again. When h1 and h2 let go,
+-- x's request is dropped (@acc@1 stays free) and y's call runs with its
+-- answer dropped; the new lives get neither, and what they send
+-- themselves is granted and answered. The LMDB store does the same
+-- (t_sdk_entity_reborn(), t_sdk.c).
+
+-- a sender's members as durable.complete_orchestration() writes them
+CREATE FUNCTION durable_test.sender(p_id text) RETURNS text
+LANGUAGE sql AS $$
+    SELECT '"parentInstanceId":"' || p_id || '","parentExecution":'
+           || i.execution || ',"parentCreated":' || i.created
+    FROM durable.instances i WHERE i.hub = 'hub' AND i.id = p_id
+$$;
+
+-- a call of "add" from p_id's life, queued at p_eid
+CREATE FUNCTION durable_test.call(p_id text, p_rid text, p_eid text)
+RETURNS integer
+LANGUAGE sql AS $$
+    SELECT durable.entity_message('hub', p_eid, '"operation":"add",'
+        '"input":1', ',"requestId":"' || p_rid || '",'
+        || durable_test.sender(p_id), durable.now_us())
+$$;
+
+-- p_id, claimed under lease p_lease, sends one lock or unlock request
+CREATE FUNCTION durable_test.request(p_id text, p_lease integer,
+    p_kind smallint, p_eid text, p_members text, p_etype text,
+    p_emembers text)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM durable_test.eq(durable_test.claim_named(p_id, p_lease),
+                            1::bigint, p_id || ' claimed');
+
+    RETURN (SELECT d.rc FROM durable_test.done(p_id, ARRAY[p_kind],
+                                 ARRAY[p_eid], ARRAY[NULL::text],
+                                 ARRAY[p_members], ARRAY[p_etype],
+                                 ARRAY[p_emembers]) d);
+END
+$$;
+
+-- the operations of the entities claimed under lease p_lease, completed
+-- with no results (each call answered with a null output)
+CREATE FUNCTION durable_test.run_entities(p_lease integer)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    k  bigint := 0;
+    c  record;
+BEGIN
+    FOR c IN SELECT * FROM durable.claim_entities('hub', 60000000,
+                 ARRAY[durable_test.lease(p_lease)], NULL)
+             WHERE id IS NOT NULL
+    LOOP
+        PERFORM durable_test.eq(r.rc, 0, c.id || ' completed')
+        FROM durable.complete_entity('hub', c.id,
+                                     durable_test.lease(p_lease), 1, false,
+                                     '1', '{}', '{}') r;
+        k := k + 1;
+    END LOOP;
+
+    RETURN k;
+END
+$$;
+
+CREATE FUNCTION durable_test.answers(p_id text, p_rid text) RETURNS bigint
+LANGUAGE sql AS $$
+    SELECT count(*) FROM durable.inbox m
+    WHERE m.hub = 'hub' AND m.id = p_id
+      AND m.message LIKE '%"EntityOperationCompleted"%"RequestId":"'
+                         || p_rid || '"%'
+$$;
+
+SELECT durable_test.life_start('h1');
+SELECT durable_test.life_start('h2');
+SELECT durable_test.life_start('x');
+SELECT durable_test.life_start('y');
+
+SELECT durable_test.eq(durable_test.request('h1', 1, 10::smallint, '@acc@1',
+                           durable_test.lock_d('cs-1', '@acc@1', 'h1'),
+                           'EntityLockRequested',
+                           durable_test.lock_ev('cs-1', '@acc@1')),
+                       0, 'h1 locks @acc@1'),
+       durable_test.eq(durable_test.request('h2', 2, 10::smallint, '@acc@2',
+                           durable_test.lock_d('cs-2', '@acc@2', 'h2'),
+                           'EntityLockRequested',
+                           durable_test.lock_ev('cs-2', '@acc@2')),
+                       0, 'h2 locks @acc@2');
+SELECT durable_test.eq(durable_test.owner('@acc@1'), 'h1', '@acc@1 h1''s'),
+       durable_test.eq(durable_test.owner('@acc@2'), 'h2', '@acc@2 h2''s');
+
+-- x's request, written by its completion, names its life
+
+SELECT durable_test.eq(durable_test.request('x', 3, 10::smallint, '@acc@1',
+                           durable_test.lock_d('cs-x', '@acc@1', 'x'),
+                           'EntityLockRequested',
+                           durable_test.lock_ev('cs-x', '@acc@1')),
+                       0, 'x asks for @acc@1');
+SELECT durable_test.eq(count(*), 1::bigint, 'x''s request names its life')
+FROM durable.entity_ops o
+WHERE o.hub = 'hub' AND o.id = '@acc@1'
+  AND strpos(o.operation, durable_test.sender('x') || ',"timestamp":') > 0;
+
+SELECT durable_test.eq(durable_test.call('y', 'r-y', '@acc@2'), 0,
+                       'y calls @acc@2');
+
+-- both end, are purged and start again: execution 1 again
+
+SELECT durable_test.eq((durable.terminate('hub', 'x', NULL)).rc, 0,
+                       'x terminated'),
+       durable_test.eq((durable.purge('hub', 'x')).rc, 0, 'x purged'),
+       durable_test.eq((durable.terminate('hub', 'y', NULL)).rc, 0,
+                       'y terminated'),
+       durable_test.eq((durable.purge('hub', 'y')).rc, 0, 'y purged');
+
+-- another created time than the first lives'
+SELECT pg_sleep(0.002);
+
+SELECT durable_test.life_start('x');
+SELECT durable_test.life_start('y');
+SELECT durable_test.eq(i.execution, 1::bigint, 'x runs execution 1 again')
+FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'x';
+
+-- h1 and h2 let go: the first lives' request and call come forward
+
+SELECT durable_test.eq(durable_test.request('h1', 4, 11::smallint, '@acc@1',
+                           '"unlock":"cs-1","parentInstanceId":"h1"',
+                           NULL, NULL),
+                       0, 'h1 unlocks @acc@1'),
+       durable_test.eq(durable_test.request('h2', 5, 11::smallint, '@acc@2',
+                           '"unlock":"cs-2","parentInstanceId":"h2"',
+                           NULL, NULL),
+                       0, 'h2 unlocks @acc@2');
+
+SELECT durable_test.eq(durable_test.owner('@acc@1'), NULL::text,
+                       'the old life''s request dropped: @acc@1 free'),
+       durable_test.eq(durable_test.grants('x'), 0::bigint,
+                       'no grant for the new x');
+
+SELECT durable_test.eq(durable_test.run_entities(6), 1::bigint,
+                       'the old call runs');
+SELECT durable_test.eq(count(*), 0::bigint, 'its answer reaches no one')
+FROM durable.inbox m
+WHERE m.hub = 'hub' AND m.id = 'y'
+  AND m.message LIKE '%EntityOperationCompleted%';
+
+-- the new lives' own request and call: granted and answered
+
+SELECT durable_test.eq(durable_test.request('x', 7, 10::smallint, '@acc@1',
+                           durable_test.lock_d('cs-x2', '@acc@1', 'x'),
+                           'EntityLockRequested',
+                           durable_test.lock_ev('cs-x2', '@acc@1')),
+                       0, 'the new x asks for @acc@1');
+SELECT durable_test.eq(durable_test.owner('@acc@1'), 'x', '@acc@1 x''s'),
+       durable_test.eq(durable_test.grants('x'), 1::bigint,
+                       'and its grant');
+
+SELECT durable_test.eq(durable_test.call('y', 'r-y2', '@acc@2'), 0,
+                       'the new y calls @acc@2');
+SELECT durable_test.eq(durable_test.run_entities(8), 1::bigint,
+                       'the new call runs');
+SELECT durable_test.eq(durable_test.answers('y', 'r-y2'), 1::bigint,
+                       'and is answered'),
+       durable_test.eq(durable_test.answers('y', 'r-y'), 0::bigint,
+                       'the old call is not');
