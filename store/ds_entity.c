@@ -712,8 +712,8 @@ ds_entity_lock_next(ds_txn_t *txn, ds_str_t hub, json_t *j, int64_t now,
     int             rc;
     char           *text;
     size_t          pos;
-    int64_t         created;
     json_t         *set, *next;
+    int64_t         created;
     uint64_t        execution;
     ds_str_t        id, eid, msg, parent;
     unsigned char   eb[DS_ID_MAX];
@@ -1434,8 +1434,8 @@ ds_entity_answer(ds_txn_t *txn, ds_str_t hub, ds_str_t call,
 {
     int         rc;
     json_t     *j;
-    ds_buf_t    b;
     int64_t     created;
+    ds_buf_t    b;
     ds_str_t    rid, parent, msg, none;
     uint64_t    execution;
 

@@ -760,11 +760,14 @@ typedef struct {
  * the request reaches the front of its queue, is locked by the
  * orchestration and passes the request on to the next one; the last
  * tells the orchestration EntityLockGranted {CriticalSectionId}; a grant
- * no execution would take (the instance gone or ended, or continued as
- * new since it asked, or ending with the grant not yet seen) unlocks the
- * set at once instead (dsi_entity_release()). A locked
- * entity runs only the operations its holder sends, in order; the others
- * wait. DS_ACT_UNLOCK_ENTITY (once per locked entity) unlocks it after
+ * no execution would take (the instance gone or ended, continued as new
+ * since it asked, purged and started again, or ending with the grant not
+ * yet seen) unlocks the set at once instead (dsi_entity_release()). A
+ * lock an execution took and still holds when it is terminated stays
+ * until a clean that releases orphaned locks; the holder is named by its
+ * id alone, so a clean run after the id was started again keeps it. A
+ * locked entity runs only the operations its holder sends, in order; the
+ * others wait. DS_ACT_UNLOCK_ENTITY (once per locked entity) unlocks it after
  * the holder's operations sent before. Lock and unlock requests never
  * reach a worker. History events of these actions: EntityOperationCalled
  * {EventId, RequestId, Operation, Input, TargetInstanceId},
@@ -773,7 +776,8 @@ typedef struct {
  * EntityUnlockSent {EventId, CriticalSectionId, TargetInstanceId}. An
  * entity operation as ds_entity_read_ops() hands it out:
  * {"operation","input","timestamp"}, and for a call also "requestId",
- * "parentInstanceId" and "parentExecution".
+ * "parentInstanceId", "parentExecution" and "parentCreated" (the
+ * caller's life, whom the answer goes to alone).
  */
 
 #define DS_LOCK_SET_MAX     64

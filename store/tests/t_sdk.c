@@ -1699,12 +1699,13 @@ t_unlock(int64_t id, const char *cs, const char *key)
 /*
  * An id purged and started again numbers its executions from 1 again:
  * what its first life left queued reaches no one when it comes to the
- * front. x asked for acc/1's lock behind h1, y called acc/2 behind h2's
- * lock; both are terminated, purged and started again. When h1 and h2
- * let go, x's request is dropped (acc/1 stays unlocked) and y's call
- * runs with its answer dropped; the new lives get neither, and what
- * they send themselves is granted and answered. (The same on
- * PostgreSQL: store/pg/tests/084-entity-reborn.sql.)
+ * front. x asked for the set acc/1, acc/2: it locked acc/1 and waits at
+ * acc/2, which h1 holds; y called acc/3 behind h2's lock. Both are
+ * terminated, purged and started again. When h1 and h2 let go, x's
+ * request is dropped and acc/1 released with it, and y's call runs with
+ * its answer dropped; the new lives get neither, and what they send
+ * themselves is granted and answered. (The same on PostgreSQL:
+ * store/pg/tests/084-entity-reborn.sql.)
  */
 
 static void
@@ -1713,7 +1714,7 @@ t_sdk_entity_reborn(void)
     int              tok;
     char            *dir;
     ds_env_t        *env;
-    ds_str_t         hub, s1[1], s2[1];
+    ds_str_t         hub, s1[1], s2[1], s3[1], sx[2];
     t_buf_t          b;
     t_ent_t          e;
     t_named_t        c;
@@ -1729,8 +1730,11 @@ t_sdk_entity_reborn(void)
 
     s1[0] = t_s("@acc@1");
     s2[0] = t_s("@acc@2");
+    s3[0] = t_s("@acc@3");
+    sx[0] = s1[0];
+    sx[1] = s2[0];
 
-    t_accs(env, hub, 2);
+    t_accs(env, hub, 3);
 
     T_INT(t_start(env, hub, "h1", "H", NULL, T0), DS_OK);
     T_INT(t_start(env, hub, "h2", "H", NULL, T0), DS_OK);
@@ -1741,20 +1745,22 @@ t_sdk_entity_reborn(void)
                         &c), DS_OK);
     T_INT(c.n, 2);
     tok = strcmp(c.id[0], "h1") == 0 ? 1 : 2;
-    act[0] = t_lock(0, "cs-1", s1);
+    act[0] = t_lock(0, "cs-1", s2);
     T_INT(t_complete_o(env, hub, "h1", tok, act, 1, T0, &st), DS_OK);
-    act[0] = t_lock(0, "cs-2", s2);
+    act[0] = t_lock(0, "cs-2", s3);
     T_INT(t_complete_o(env, hub, "h2", 3 - tok, act, 1, T0, &st), DS_OK);
-    t_locked_by(env, hub, "acc", "1", "h1");
-    t_locked_by(env, hub, "acc", "2", "h2");
+    t_locked_by(env, hub, "acc", "2", "h1");
+    t_locked_by(env, hub, "acc", "3", "h2");
 
     T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0, 2, 3, only_x,
                         &c), DS_OK);
     T_INT(c.n, 2);
     tok = strcmp(c.id[0], "x") == 0 ? 3 : 4;
-    act[0] = t_lock(0, "cs-x", s1);
+    act[0] = t_lock(0, "cs-x", sx);
+    act[0].nlock = 2;
     T_INT(t_complete_o(env, hub, "x", tok, act, 1, T0, &st), DS_OK);
-    act[0] = t_call(0, "r-y", "add", "acc", "2", "1");
+    t_locked_by(env, hub, "acc", "1", "x");
+    act[0] = t_call(0, "r-y", "add", "acc", "3", "1");
     T_INT(t_complete_o(env, hub, "y", 7 - tok, act, 1, T0, &st), DS_OK);
 
     t_life_again(env, hub, "x", "\"gone\"", "X", NULL, T0 + 1);
@@ -1770,23 +1776,24 @@ t_sdk_entity_reborn(void)
                         only_h, &c), DS_OK);
     T_INT(c.n, 2);
     tok = strcmp(c.id[0], "h1") == 0 ? 5 : 6;
-    act[0] = t_unlock(1, "cs-1", "1");
+    act[0] = t_unlock(1, "cs-1", "2");
     T_INT(t_complete_o(env, hub, "h1", tok, act, 1, T0 + 3, &st), DS_OK);
-    act[0] = t_unlock(1, "cs-2", "2");
+    act[0] = t_unlock(1, "cs-2", "3");
     T_INT(t_complete_o(env, hub, "h2", 11 - tok, act, 1, T0 + 3, &st),
           DS_OK);
 
     t_locked_by(env, hub, "acc", "1", "");
     t_locked_by(env, hub, "acc", "2", "");
+    t_locked_by(env, hub, "acc", "3", "");
 
     T_INT(t_claim_e(env, hub, T0 + 4, T_LEASE, 4, 20, &e), DS_OK);
     T_INT(e.n, 1);
-    T(strcmp(e.key[0], "2") == 0);
+    T(strcmp(e.key[0], "3") == 0);
     T_INT(e.nops[0], 1);
     T(strstr(e.ops[0], "\"requestId\":\"r-y\",\"parentInstanceId\":\"y\","
                        "\"parentExecution\":1,\"parentCreated\":"
                        "1520690251000000") != NULL);
-    T_INT(t_complete_ent(env, hub, "acc", "2", 20, "1", NULL, 0, T0 + 4),
+    T_INT(t_complete_ent(env, hub, "acc", "3", 20, "1", NULL, 0, T0 + 4),
           DS_OK);
 
     t_inbox_text(env, hub, "x", &b);
@@ -1802,7 +1809,7 @@ t_sdk_entity_reborn(void)
     tok = strcmp(c.id[0], "x") == 0 ? 30 : 31;
     act[0] = t_lock(0, "cs-x2", s1);
     T_INT(t_complete_o(env, hub, "x", tok, act, 1, T0 + 5, &st), DS_OK);
-    act[0] = t_call(0, "r-y2", "add", "acc", "2", "1");
+    act[0] = t_call(0, "r-y2", "add", "acc", "3", "1");
     T_INT(t_complete_o(env, hub, "y", 61 - tok, act, 1, T0 + 5, &st),
           DS_OK);
 
@@ -1812,7 +1819,7 @@ t_sdk_entity_reborn(void)
 
     T_INT(t_claim_e(env, hub, T0 + 6, T_LEASE, 4, 40, &e), DS_OK);
     T_INT(e.n, 1);
-    T_INT(t_complete_ent(env, hub, "acc", "2", 40, "2", NULL, 0, T0 + 6),
+    T_INT(t_complete_ent(env, hub, "acc", "3", 40, "2", NULL, 0, T0 + 6),
           DS_OK);
     t_inbox_text(env, hub, "y", &b);
     T(strstr(b.text, "\"RequestId\":\"r-y2\"") != NULL);

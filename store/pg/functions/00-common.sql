@@ -441,8 +441,8 @@ $$;
 -- p_created is NULL or 0 (not known), its created time. An id purged and
 -- started again numbers its executions from 1 again: only its created
 -- time tells the new life from the one a message was meant for (a
--- child's end to its parent, an entity's answer or lock grant to its
--- caller), which is then dropped as durable.deliver() drops it.
+-- child's end to its parent, an entity's answer to its caller), which
+-- is then dropped as durable.deliver() drops it.
 CREATE OR REPLACE FUNCTION durable.deliver_life(p_hub text, p_id text,
     p_execution bigint, p_created bigint, p_message text, p_now bigint)
 RETURNS integer

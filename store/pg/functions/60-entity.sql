@@ -320,7 +320,8 @@ $$;
 -- orchestration and goes on to the next entity of its set; the holder's
 -- unlock unlocks it; an unlock by another is stale and dropped. A lock
 -- request whose grant would reach no one (the instance is gone or
--- ended, or continued as new since it asked) is dropped before it locks,
+-- ended, continued as new since it asked, or purged and started again:
+-- durable.sender_gone()) is dropped before it locks,
 -- and the entities before it in its set that it holds are released: the
 -- loop goes on with the next request, so a queue of such requests,
 -- however long, costs no depth (no nested call, no stack). Each pass
