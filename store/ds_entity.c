@@ -131,6 +131,8 @@ static int ds_entity_unlock_stale(ds_txn_t *txn, ds_str_t hub,
     ds_str_t eid, ds_str_t owner, ds_str_t cs, int64_t now, unsigned depth);
 static void ds_entity_sender(json_t *j, uint64_t *execution,
     int64_t *created);
+static int ds_entity_held_one(ds_txn_t *txn, uint64_t seq,
+    const MDB_val *val, void *data);
 static int ds_entity_grant_stale(ds_txn_t *txn, ds_str_t hub,
     ds_str_t parent, uint64_t execution, int64_t created);
 static int ds_str_is(ds_str_t s, const char *z);
@@ -871,6 +873,89 @@ dsi_entity_release(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
     json_decref(j);
 
     return rc;
+}
+
+
+/*
+ * Drops the history of a life that has ended for good (its record
+ * removed, or replaced by a new start under its id) and releases the
+ * locks it may still hold: each set its history asked for
+ * (EntityLockRequested), as dsi_entity_release() releases one. Nothing
+ * else would: a lock names its holder by id alone, which the next life
+ * under it takes, and a clean then sees the holder alive.
+ */
+
+int
+dsi_entity_history_drop(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t now)
+{
+    int       rc;
+    size_t    i;
+    json_t   *held, *one, *set;
+    ds_str_t  cs;
+
+    held = NULL;
+
+    rc = dsi_seq_each(txn, DS_DB_HISTORY, hub, id, UINT64_MAX,
+                      ds_entity_held_one, &held);
+
+    for (i = 0; rc == DS_OK && i < json_array_size(held); i++) {
+        one = json_array_get(held, i);
+        set = json_array_get(one, 1);
+
+        cs.data = json_string_value(json_array_get(one, 0));
+        cs.len = json_string_length(json_array_get(one, 0));
+
+        rc = ds_entity_release_set(txn, hub, id, cs, set,
+                                   json_array_size(set), now, 0);
+    }
+
+    json_decref(held);
+
+    return rc;
+}
+
+
+/* each history event goes; a lock request's set is kept in *data */
+
+static int
+ds_entity_held_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
+    void *data)
+{
+    json_t      *ev, *cs, *set, **held;
+    static const char  type[] = "{\"EventType\":\"EntityLockRequested\"";
+
+    (void) seq;
+
+    if (val->mv_size < sizeof(type) - 1
+        || memcmp(val->mv_data, type, sizeof(type) - 1) != 0)
+    {
+        return DSI_EACH_DELETE;
+    }
+
+    held = data;
+
+    ev = json_loadb(val->mv_data, val->mv_size, 0, NULL);
+    cs = json_object_get(ev, "CriticalSectionId");
+    set = json_object_get(ev, "LockSet");
+
+    if (json_is_string(cs) && json_is_array(set)) {
+        if (*held == NULL) {
+            *held = json_array();
+        }
+
+        if (*held == NULL
+            || json_array_append_new(*held, json_pack("[OO]", cs, set)) != 0)
+        {
+            json_decref(ev);
+            dsi_txn_set_error(txn, "out of memory");
+            return DS_ERROR;
+        }
+    }
+
+    json_decref(ev);
+
+    return DSI_EACH_DELETE;
 }
 
 

@@ -208,7 +208,8 @@ ds_instance_delete(ds_txn_t *txn, ds_str_t hub, ds_str_t id)
 
 /*
  * removes the record, its index entries, history, inbox, ready entry,
- * activities (with their tombstones) and timers
+ * activities (with their tombstones) and timers, and releases the entity
+ * locks it may still hold (dsi_entity_history_drop())
  */
 
 int
@@ -245,7 +246,7 @@ dsi_instance_remove(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
         return dsi_lmdb_rc(txn, rc);
     }
 
-    rc = dsi_seq_delete(txn, DS_DB_HISTORY, hub, id, UINT64_MAX);
+    rc = dsi_entity_history_drop(txn, hub, id, ds_time_now());
     if (rc != DS_OK) {
         return rc;
     }

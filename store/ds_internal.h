@@ -607,6 +607,8 @@ int dsi_entity_info(ds_str_t eid, const void *data, size_t len,
 int dsi_entity_canon(ds_str_t id, unsigned char *buf, ds_str_t *eid);
 int dsi_entity_release(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
     ds_str_t cs, ds_str_t set, int64_t now);
+int dsi_entity_history_drop(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
+    int64_t now);
 int dsi_entity_lock_pending(ds_txn_t *txn, ds_str_t hub, ds_str_t eid,
     ds_str_t owner, ds_str_t cs, int *pending);
 int dsi_entity_send(ds_txn_t *txn, ds_str_t hub, ds_str_t eid, ds_str_t msg,

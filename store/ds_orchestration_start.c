@@ -16,7 +16,8 @@
 
 /*
  * Creates the record (or replaces a terminal one: a new execution with an
- * empty history, inbox and no pending work) with an ExecutionStarted
+ * empty history, inbox and no pending work, and the entity locks the old
+ * one may still hold released) with an ExecutionStarted
  * message, ready now or at the scheduled start. An active instance:
  * DS_CONFLICT, *inst = its record. The strings of s may point into the
  * map: the record is the first write.
@@ -125,7 +126,7 @@ dsi_start(ds_txn_t *txn, ds_str_t hub, ds_str_t id, const dsi_start_t *s,
     rc = dsi_instance_write(txn, hub, id, &rec, existed ? &old : NULL);
 
     if (rc == DS_OK && existed) {
-        rc = ds_history_clear(txn, hub, id);
+        rc = dsi_entity_history_drop(txn, hub, id, now);
 
         if (rc == DS_OK) {
             rc = ds_inbox_clear(txn, hub, id);

@@ -1708,13 +1708,18 @@ t_unlock(int64_t id, const char *cs, const char *key)
  * store/pg/tests/084-entity-reborn.sql.)
  */
 
+static void t_held(ds_env_t *env, ds_str_t hub, const char *id,
+    const char *name, ds_str_t *set, int64_t now);
+
+
 static void
 t_sdk_entity_reborn(void)
 {
     int              tok;
     char            *dir;
     ds_env_t        *env;
-    ds_str_t         hub, s1[1], s2[1], s3[1], sx[2];
+    ds_str_t         hub, s1[1], s2[1], s3[1], s4[1], sx[2];
+    ds_txn_t        *txn;
     t_buf_t          b;
     t_ent_t          e;
     t_named_t        c;
@@ -1731,10 +1736,11 @@ t_sdk_entity_reborn(void)
     s1[0] = t_s("@acc@1");
     s2[0] = t_s("@acc@2");
     s3[0] = t_s("@acc@3");
+    s4[0] = t_s("@acc@4");
     sx[0] = s1[0];
     sx[1] = s2[0];
 
-    t_accs(env, hub, 3);
+    t_accs(env, hub, 4);
 
     T_INT(t_start(env, hub, "h1", "H", NULL, T0), DS_OK);
     T_INT(t_start(env, hub, "h2", "H", NULL, T0), DS_OK);
@@ -1825,10 +1831,66 @@ t_sdk_entity_reborn(void)
     T(strstr(b.text, "\"RequestId\":\"r-y2\"") != NULL);
     T(strstr(b.text, "\"RequestId\":\"r-y\"") == NULL);
 
+    /*
+     * a lock its holder took (the grant in its history) outlives the
+     * termination, and goes with the life: when the id is purged, and
+     * when a start replaces the ended record
+     */
+
+    t_held(env, hub, "z", "Z", s4, T0 + 7);
+    t_life_again(env, hub, "z", "\"gone\"", "Z", NULL, T0 + 8);
+    t_locked_by(env, hub, "acc", "4", "");
+
+    t_held(env, hub, "w", "W", s4, T0 + 10);
+    T_INT(ds_txn_begin(env, NULL, 1, &txn), DS_OK);
+    T_INT(ds_op_terminate(txn, hub, t_s("w"), t_s("\"gone\""), T0 + 11),
+          DS_OK);
+    T_INT(ds_txn_commit(txn), DS_OK);
+    t_locked_by(env, hub, "acc", "4", "w");
+    T_INT(t_start(env, hub, "w", "W", NULL, T0 + 12), DS_OK);
+    T_INT(t_get(env, hub, "w", &inst, NULL, 0), DS_OK);
+    T_INT(inst.execution, 2);
+    t_locked_by(env, hub, "acc", "4", "");
+
     T(t_consistent(env, hub, NULL));
 
     ds_env_close(env);
     t_rmdir(dir);
+}
+
+
+/*
+ * id, named name (no other ready instance has it), starts at now, locks
+ * set (of acc/4) and takes the grant: the EntityLockGranted moves into
+ * its history with the next episode
+ */
+
+static void
+t_held(ds_env_t *env, ds_str_t hub, const char *id, const char *name,
+    ds_str_t *set, int64_t now)
+{
+    t_named_t     c;
+    ds_action_t   act[1];
+    ds_status_e   st;
+    const char   *only[2];
+
+    only[0] = name;
+    only[1] = NULL;
+
+    T_INT(t_start(env, hub, id, name, NULL, now), DS_OK);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, now, 1, 60, only,
+                        &c), DS_OK);
+    T_INT(c.n, 1);
+    act[0] = t_lock(0, "cs-held", set);
+    T_INT(t_complete_o(env, hub, id, 60, act, 1, now, &st), DS_OK);
+    t_locked_by(env, hub, "acc", "4", id);
+
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, now, 1, 61, only,
+                        &c), DS_OK);
+    T_INT(c.n, 1);
+    T_INT(t_complete_o(env, hub, id, 61, act, 0, now, &st), DS_OK);
+    T_INT(t_inbox_count(env, hub, id), 0);
+    t_locked_by(env, hub, "acc", "4", id);
 }
 
 

@@ -302,7 +302,8 @@ $$;
 
 -- everything kept of a set of instances, (p_parts[i], p_ids[i]): the
 -- one list of the tables an instance owns, which remove(), purge_batch()
--- (20-list.sql) and purge_tree() (70-control.sql) delete through. A
+-- (20-list.sql) and purge_tree() (70-control.sql) delete through, with
+-- the entity locks they may still hold (durable.release_held()). A
 -- statement a table over the whole set, so that each table's count
 -- trigger runs once however many instances go, and the session's counts
 -- rows are updated a few times, not once an instance (schema/006).
@@ -320,6 +321,7 @@ BEGIN
     DELETE FROM durable.timers t
         USING unnest(p_parts, p_ids) AS c(partition, id)
         WHERE t.hub = p_hub AND t.partition = c.partition AND t.id = c.id;
+    PERFORM durable.release_held(p_hub, p_parts, p_ids, durable.now_us());
     DELETE FROM durable.history h
         USING unnest(p_parts, p_ids) AS c(partition, id)
         WHERE h.hub = p_hub AND h.partition = c.partition AND h.id = c.id;

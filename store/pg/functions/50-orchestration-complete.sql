@@ -178,6 +178,8 @@ BEGIN
                 version = p_version, tags = p_tags, failure = NULL
             WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id;
 
+        PERFORM durable.release_held(p_hub, ARRAY[part], ARRAY[p_id],
+                                     p_now);
         DELETE FROM durable.history h
             WHERE h.hub = p_hub AND h.partition = part AND h.id = p_id;
         DELETE FROM durable.inbox m

@@ -562,6 +562,38 @@ END
 $$;
 
 
+-- dsi_entity_history_drop()'s release, for lives whose history goes for
+-- good (their records removed, or replaced by a new start under the id):
+-- the locks each may still hold, every set its history asked for
+-- (EntityLockRequested) released as durable.entity_release() releases
+-- one. Nothing else would: a lock names its holder by id alone, which
+-- the next life under it takes. The caller deletes the history after.
+CREATE OR REPLACE FUNCTION durable.release_held(p_hub text,
+    p_parts integer[], p_ids text[], p_now bigint)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    r  record;
+BEGIN
+    FOR r IN SELECT h.id, h.event::json AS ev
+             FROM durable.history h, unnest(p_parts, p_ids) AS c(partition, id)
+             WHERE h.hub = p_hub AND h.partition = c.partition
+               AND h.id = c.id
+               AND h.event LIKE '{"EventType":"EntityLockRequested"%'
+             ORDER BY h.id, h.seq
+    LOOP
+        CONTINUE WHEN json_typeof(r.ev -> 'CriticalSectionId')
+                      IS DISTINCT FROM 'string'
+                   OR json_typeof(r.ev -> 'LockSet')
+                      IS DISTINCT FROM 'array';
+
+        PERFORM durable.entity_release(p_hub, r.id,
+            r.ev ->> 'CriticalSectionId', r.ev -> 'LockSet', p_now, 0);
+    END LOOP;
+END
+$$;
+
+
 -- dsi_entity_release(): a lock granted to an execution that never hears
 -- of it (it ended or continued as new before the grant came, or before
 -- it saw it) is released at once: each entity of p_set (a JSON array of

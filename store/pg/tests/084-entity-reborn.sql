@@ -202,3 +202,46 @@ SELECT durable_test.eq(durable_test.answers('y', 'r-y2'), 1::bigint,
                        'and is answered'),
        durable_test.eq(durable_test.answers('y', 'r-y'), 0::bigint,
                        'the old call is not');
+
+-- a lock its holder took (the grant in its history) outlives the
+-- termination, and goes with the life: when the id is purged, and when a
+-- start replaces the ended record (durable.release_held())
+
+CREATE FUNCTION durable_test.held(p_id text, p_lease integer)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM durable_test.life_start(p_id);
+    PERFORM durable_test.eq(durable_test.request(p_id, p_lease,
+                                10::smallint, '@acc@4',
+                                durable_test.lock_d('cs-held', '@acc@4',
+                                                    p_id),
+                                'EntityLockRequested',
+                                durable_test.lock_ev('cs-held', '@acc@4')),
+                            0, p_id || ' locks @acc@4');
+    PERFORM durable_test.eq(durable_test.claim_named(p_id, p_lease + 1),
+                            1::bigint, p_id || ' takes its grant');
+    PERFORM durable_test.eq(d.rc, 0, p_id || ' goes on')
+    FROM durable_test.done(p_id, ARRAY[5::smallint], ARRAY[NULL::text],
+                           ARRAY['"held"'], ARRAY[NULL::text],
+                           ARRAY[NULL::text], ARRAY[NULL::text]) d;
+    PERFORM durable_test.eq(durable_test.grants(p_id), 0::bigint,
+                            'the grant in ' || p_id || '''s history');
+    PERFORM durable_test.eq((durable.terminate('hub', p_id, NULL)).rc, 0,
+                            p_id || ' terminated');
+    PERFORM durable_test.eq(durable_test.owner('@acc@4'), p_id,
+                            '@acc@4 still ' || p_id || '''s');
+END
+$$;
+
+SELECT durable_test.held('z', 11);
+SELECT durable_test.eq((durable.purge('hub', 'z')).rc, 0, 'z purged');
+SELECT durable_test.eq(durable_test.owner('@acc@4'), NULL::text,
+                       'its lock went with it');
+
+SELECT durable_test.held('w', 13);
+SELECT durable_test.life_start('w');
+SELECT durable_test.eq(i.execution, 2::bigint, 'w started again')
+FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'w';
+SELECT durable_test.eq(durable_test.owner('@acc@4'), NULL::text,
+                       'the ended life''s lock went with it');
