@@ -133,6 +133,8 @@ static void ds_entity_sender(json_t *j, uint64_t *execution,
     int64_t *created);
 static int ds_entity_held_one(ds_txn_t *txn, uint64_t seq,
     const MDB_val *val, void *data);
+static int ds_bytes_have(const void *data, size_t len, const char *part,
+    size_t plen);
 static int ds_entity_grant_stale(ds_txn_t *txn, ds_str_t hub,
     ds_str_t parent, uint64_t execution, int64_t created);
 static int ds_str_is(ds_str_t s, const char *z);
@@ -877,9 +879,10 @@ dsi_entity_release(ds_txn_t *txn, ds_str_t hub, ds_str_t owner,
 
 
 /*
- * Drops the history of a life that has ended for good (its record
- * removed, or replaced by a new start under its id) and releases the
- * locks it may still hold: each set its history asked for
+ * Drops the history of an execution that has ended for good (its record
+ * removed, replaced by a new start under its id, or continued as new)
+ * and releases the locks it may still hold: each set its history asked
+ * for
  * (EntityLockRequested), as dsi_entity_release() releases one. Nothing
  * else would: a lock names its holder by id alone, which the next life
  * under it takes, and a clean then sees the holder alive.
@@ -916,20 +919,23 @@ dsi_entity_history_drop(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
 }
 
 
-/* each history event goes; a lock request's set is kept in *data */
+/*
+ * Each history event goes; a lock request's set is kept in *data. Only
+ * an event that names the type is parsed, in whatever order its members
+ * come (an imported history's may differ from the store's own).
+ */
 
 static int
 ds_entity_held_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     void *data)
 {
     json_t      *ev, *cs, *set, **held;
-    static const char  type[] = "{\"EventType\":\"EntityLockRequested\"";
+    const char  *etype;
+    static const char  type[] = "\"EntityLockRequested\"";
 
     (void) seq;
 
-    if (val->mv_size < sizeof(type) - 1
-        || memcmp(val->mv_data, type, sizeof(type) - 1) != 0)
-    {
+    if (!ds_bytes_have(val->mv_data, val->mv_size, type, sizeof(type) - 1)) {
         return DSI_EACH_DELETE;
     }
 
@@ -939,7 +945,11 @@ ds_entity_held_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     cs = json_object_get(ev, "CriticalSectionId");
     set = json_object_get(ev, "LockSet");
 
-    if (json_is_string(cs) && json_is_array(set)) {
+    etype = json_string_value(json_object_get(ev, "EventType"));
+
+    if (etype != NULL && strcmp(etype, "EntityLockRequested") == 0
+        && json_is_string(cs) && json_is_array(set))
+    {
         if (*held == NULL) {
             *held = json_array();
         }
@@ -956,6 +966,34 @@ ds_entity_held_one(ds_txn_t *txn, uint64_t seq, const MDB_val *val,
     json_decref(ev);
 
     return DSI_EACH_DELETE;
+}
+
+
+/* whether data holds part (plen > 0) */
+
+static int
+ds_bytes_have(const void *data, size_t len, const char *part, size_t plen)
+{
+    const unsigned char  *p, *end;
+
+    p = data;
+    end = p + len;
+
+    while ((size_t) (end - p) >= plen) {
+        p = memchr(p, part[0], (size_t) (end - p) - plen + 1);
+
+        if (p == NULL) {
+            return 0;
+        }
+
+        if (memcmp(p, part, plen) == 0) {
+            return 1;
+        }
+
+        p++;
+    }
+
+    return 0;
 }
 
 

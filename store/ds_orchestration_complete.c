@@ -291,7 +291,8 @@ dsi_work_complete_orchestration(ds_txn_t *txn, ds_str_t hub, ds_str_t id,
             inst.version = fin->version;
         }
 
-        rc = ds_history_clear(txn, hub, id);
+        /* and the locks the ended execution may still hold */
+        rc = dsi_entity_history_drop(txn, hub, id, now);
 
         if (rc == DS_OK) {
             dsi_ev_begin(&b, "ExecutionStarted", -1, now);

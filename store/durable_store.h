@@ -764,9 +764,10 @@ typedef struct {
  * since it asked, purged and started again, or ending with the grant not
  * yet seen) unlocks the set at once instead (dsi_entity_release()). A
  * lock an execution took and still holds when it is terminated stays
- * until a clean that releases orphaned locks, a purge of the instance or
- * a start that replaces its record (dsi_entity_history_drop()): a lock
- * names its holder by id alone, which a later life takes. A locked
+ * until a clean that releases orphaned locks, a purge of the instance, a
+ * start that replaces its record, or continue-as-new
+ * (dsi_entity_history_drop()): a lock names its holder by id alone,
+ * which a later life or execution takes. A locked
  * entity runs only the operations its holder sends, in order; the others
  * wait. DS_ACT_UNLOCK_ENTITY (once per locked entity) unlocks it after
  * the holder's operations sent before. Lock and unlock requests never

@@ -45,7 +45,9 @@
  * Nor level 11: an entity's answer to a call and its lock grant go only
  * to the life of the orchestration that sent them (durable.sender_gone(),
  * durable.deliver_life()), not to a later one under its id, purged and
- * started again, which the grant would leave waiting for ever.
+ * started again, which the grant would leave waiting for ever; and the
+ * locks an execution still holds go with its history when it is purged,
+ * replaced by a new start or continued as new (durable.release_held()).
  */
 
 

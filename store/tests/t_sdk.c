@@ -1728,6 +1728,7 @@ t_sdk_entity_reborn(void)
     ds_instance_t    inst;
     const char      *only_h[] = { "H", NULL };
     const char      *only_x[] = { "X", NULL };
+    const char      *only_u[] = { "U", NULL };
 
     hub = t_s("Hub");
     dir = t_tmpdir();
@@ -1833,8 +1834,9 @@ t_sdk_entity_reborn(void)
 
     /*
      * a lock its holder took (the grant in its history) outlives the
-     * termination, and goes with the life: when the id is purged, and
-     * when a start replaces the ended record
+     * termination, and goes with the execution: when the id is purged,
+     * when a start replaces the ended record, and when it continues as
+     * new
      */
 
     t_held(env, hub, "z", "Z", s4, T0 + 7);
@@ -1850,6 +1852,16 @@ t_sdk_entity_reborn(void)
     T_INT(t_start(env, hub, "w", "W", NULL, T0 + 12), DS_OK);
     T_INT(t_get(env, hub, "w", &inst, NULL, 0), DS_OK);
     T_INT(inst.execution, 2);
+    t_locked_by(env, hub, "acc", "4", "");
+
+    t_held(env, hub, "u", "U", s4, T0 + 13);
+    t_raise_go(env, hub, "u", T0 + 14);
+    T_INT(t_claim_named(env, hub, DS_WORK_ORCHESTRATION, T0 + 14, 1, 62,
+                        only_u, &c), DS_OK);
+    T_INT(c.n, 1);
+    act[0] = t_act(DS_ACT_CONTINUE_AS_NEW, 1, NULL, "2");
+    T_INT(t_complete_o(env, hub, "u", 62, act, 1, T0 + 14, &st), DS_OK);
+    T_INT(st, DS_CONTINUED_AS_NEW);
     t_locked_by(env, hub, "acc", "4", "");
 
     T(t_consistent(env, hub, NULL));

@@ -703,6 +703,9 @@ BEGIN
             inst.output := NULL;
             inst.execution := inst.execution + 1;
 
+            -- and the locks the ended execution may still hold
+            PERFORM durable.release_held(p_hub, ARRAY[part], ARRAY[p_id],
+                                         now);
             DELETE FROM durable.history h
                 WHERE h.hub = p_hub AND h.partition = part AND h.id = p_id;
 

@@ -562,33 +562,49 @@ END
 $$;
 
 
--- dsi_entity_history_drop()'s release, for lives whose history goes for
--- good (their records removed, or replaced by a new start under the id):
--- the locks each may still hold, every set its history asked for
--- (EntityLockRequested) released as durable.entity_release() releases
--- one. Nothing else would: a lock names its holder by id alone, which
--- the next life under it takes. The caller deletes the history after.
+-- dsi_entity_history_drop()'s release, for executions whose history
+-- goes for good (their records removed, replaced by a new start under
+-- the id, or continued as new): the locks each may still hold, every set
+-- its history asked for (EntityLockRequested, read as
+-- durable.lock_event() reads it) released as durable.entity_release()
+-- releases one. Nothing else would: a lock names its holder by id alone,
+-- which the next life under it takes. Only a set one of whose entities
+-- it still holds is passed on, so that no other entity's row is locked.
+-- The caller deletes the history after.
 CREATE OR REPLACE FUNCTION durable.release_held(p_hub text,
     p_parts integer[], p_ids text[], p_now bigint)
 RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
+    n  integer;
     r  record;
 BEGIN
-    FOR r IN SELECT h.id, h.event::json AS ev
+    n := durable.hub_partitions(p_hub, false);
+
+    IF n IS NULL THEN
+        RETURN;
+    END IF;
+
+    FOR r IN SELECT h.id, (durable.lock_event(h.event,
+                               'EntityLockRequested')).*
              FROM durable.history h, unnest(p_parts, p_ids) AS c(partition, id)
              WHERE h.hub = p_hub AND h.partition = c.partition
                AND h.id = c.id
-               AND h.event LIKE '{"EventType":"EntityLockRequested"%'
+               AND strpos(h.event, '"EntityLockRequested"') > 0
              ORDER BY h.id, h.seq
     LOOP
-        CONTINUE WHEN json_typeof(r.ev -> 'CriticalSectionId')
-                      IS DISTINCT FROM 'string'
-                   OR json_typeof(r.ev -> 'LockSet')
-                      IS DISTINCT FROM 'array';
+        CONTINUE WHEN r.cs IS NULL
+                   OR json_typeof(r.lockset) IS DISTINCT FROM 'array'
+                   OR NOT EXISTS (
+                       SELECT 1 FROM json_array_elements_text(r.lockset) s,
+                                     durable.entities e
+                       WHERE e.hub = p_hub
+                         AND e.partition = durable.partition_of(n, s.value)
+                         AND e.id = s.value AND e.owner = r.id
+                         AND e.cs = r.cs);
 
-        PERFORM durable.entity_release(p_hub, r.id,
-            r.ev ->> 'CriticalSectionId', r.ev -> 'LockSet', p_now, 0);
+        PERFORM durable.entity_release(p_hub, r.id, r.cs, r.lockset,
+                                       p_now, 0);
     END LOOP;
 END
 $$;

@@ -204,9 +204,11 @@ SELECT durable_test.eq(durable_test.answers('y', 'r-y2'), 1::bigint,
                        'the old call is not');
 
 -- a lock its holder took (the grant in its history) outlives the
--- termination, and goes with the life: when the id is purged, and when a
--- start replaces the ended record (durable.release_held())
+-- termination, and goes with the execution: when the id is purged, when
+-- a start replaces the ended record, and when it continues as new
+-- (durable.release_held())
 
+-- p_id starts, locks @acc@4 and takes the grant into its history
 CREATE FUNCTION durable_test.held(p_id text, p_lease integer)
 RETURNS void
 LANGUAGE plpgsql AS $$
@@ -227,6 +229,17 @@ BEGIN
                            ARRAY[NULL::text], ARRAY[NULL::text]) d;
     PERFORM durable_test.eq(durable_test.grants(p_id), 0::bigint,
                             'the grant in ' || p_id || '''s history');
+    PERFORM durable_test.eq(durable_test.owner('@acc@4'), p_id,
+                            '@acc@4 ' || p_id || '''s');
+END
+$$;
+
+-- and is terminated, keeping the lock
+CREATE FUNCTION durable_test.held_ended(p_id text, p_lease integer)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM durable_test.held(p_id, p_lease);
     PERFORM durable_test.eq((durable.terminate('hub', p_id, NULL)).rc, 0,
                             p_id || ' terminated');
     PERFORM durable_test.eq(durable_test.owner('@acc@4'), p_id,
@@ -234,14 +247,27 @@ BEGIN
 END
 $$;
 
-SELECT durable_test.held('z', 11);
+SELECT durable_test.held_ended('z', 11);
 SELECT durable_test.eq((durable.purge('hub', 'z')).rc, 0, 'z purged');
 SELECT durable_test.eq(durable_test.owner('@acc@4'), NULL::text,
                        'its lock went with it');
 
-SELECT durable_test.held('w', 13);
+SELECT durable_test.held_ended('w', 13);
 SELECT durable_test.life_start('w');
 SELECT durable_test.eq(i.execution, 2::bigint, 'w started again')
 FROM durable.instances i WHERE i.hub = 'hub' AND i.id = 'w';
 SELECT durable_test.eq(durable_test.owner('@acc@4'), NULL::text,
                        'the ended life''s lock went with it');
+
+SELECT durable_test.held('u', 15);
+SELECT durable_test.eq((durable.raise_event('hub', 'u',
+                            '"Name":"go","Input":null')).rc, 0,
+                       'an event for u');
+SELECT durable_test.eq(durable_test.claim_named('u', 17), 1::bigint,
+                       'u claimed');
+SELECT durable_test.eq(rc, 0, 'u continues as new'),
+       durable_test.eq(status, 2::smallint, 'ContinuedAsNew')
+FROM durable_test.done('u', ARRAY[8::smallint], ARRAY[NULL::text],
+    ARRAY['2'], ARRAY[NULL::text], ARRAY[NULL::text], ARRAY[NULL::text]);
+SELECT durable_test.eq(durable_test.owner('@acc@4'), NULL::text,
+                       'the ended execution''s lock went with it');
