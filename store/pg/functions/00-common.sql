@@ -352,38 +352,14 @@ $$;
 -- dsi_inbox_deliver(): a message to an instance that exists, is not
 -- terminal and (execution not 0) still runs that execution; otherwise
 -- dropped (rc 0), or with strict refused (1 NOTFOUND, 3 GONE, 6 INVALID
--- for an id no key can hold)
+-- for an id no key can hold). durable.deliver_life() does it.
 CREATE OR REPLACE FUNCTION durable.deliver(p_hub text, p_id text,
     p_execution bigint, p_message text, p_now bigint, p_strict boolean)
 RETURNS integer
 LANGUAGE plpgsql AS $$
-DECLARE
-    n     integer;
-    part  integer;
-    inst  durable.instances;
 BEGIN
-    IF NOT durable.valid_key(p_hub, p_id) THEN
-        RETURN CASE WHEN p_strict THEN 6 ELSE 0 END;
-    END IF;
-
-    n := durable.hub_partitions(p_hub, false);
-
-    IF n IS NULL THEN
-        RETURN CASE WHEN p_strict THEN 1 ELSE 0 END;
-    END IF;
-
-    part := durable.partition_of(n, p_id);
-
-    SELECT * INTO inst FROM durable.instances i
-        WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
-        FOR UPDATE;
-
-    IF NOT FOUND THEN
-        RETURN CASE WHEN p_strict THEN 1 ELSE 0 END;
-    END IF;
-
-    RETURN durable.deliver_locked(p_hub, part, inst, p_execution,
-                                  p_message, p_now, p_strict);
+    RETURN durable.deliver_life(p_hub, p_id, p_execution, NULL, p_message,
+                                p_now, p_strict);
 END
 $$;
 
@@ -434,7 +410,7 @@ BEGIN
     RETURN durable.deliver_life(p_hub, p_child.parent_id,
                                 p_child.parent_execution,
                                 durable.parent_created_of(p_child),
-                                p_message, p_now);
+                                p_message, p_now, false);
 END
 $$;
 
@@ -444,9 +420,10 @@ $$;
 -- started again numbers its executions from 1 again: only its created
 -- time tells the new life from the one a message was meant for (a
 -- child's end to its parent, an entity's answer to its caller), which
--- is then dropped as durable.deliver() drops it.
+-- is then dropped (rc 0, strict or not).
 CREATE OR REPLACE FUNCTION durable.deliver_life(p_hub text, p_id text,
-    p_execution bigint, p_created bigint, p_message text, p_now bigint)
+    p_execution bigint, p_created bigint, p_message text, p_now bigint,
+    p_strict boolean)
 RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -454,19 +431,14 @@ DECLARE
     part  integer;
     inst  durable.instances;
 BEGIN
-    IF coalesce(p_created, 0) = 0 THEN
-        RETURN durable.deliver(p_hub, p_id, p_execution, p_message, p_now,
-                               false);
-    END IF;
-
     IF NOT durable.valid_key(p_hub, p_id) THEN
-        RETURN 0;
+        RETURN CASE WHEN p_strict THEN 6 ELSE 0 END;
     END IF;
 
     n := durable.hub_partitions(p_hub, false);
 
     IF n IS NULL THEN
-        RETURN 0;
+        RETURN CASE WHEN p_strict THEN 1 ELSE 0 END;
     END IF;
 
     part := durable.partition_of(n, p_id);
@@ -475,12 +447,16 @@ BEGIN
         WHERE i.hub = p_hub AND i.partition = part AND i.id = p_id
         FOR UPDATE;
 
-    IF NOT FOUND OR inst.created <> p_created THEN
+    IF NOT FOUND THEN
+        RETURN CASE WHEN p_strict THEN 1 ELSE 0 END;
+    END IF;
+
+    IF coalesce(p_created, 0) <> 0 AND inst.created <> p_created THEN
         RETURN 0;
     END IF;
 
     RETURN durable.deliver_locked(p_hub, part, inst, p_execution,
-                                  p_message, p_now, false);
+                                  p_message, p_now, p_strict);
 END
 $$;
 

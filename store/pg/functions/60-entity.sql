@@ -1360,7 +1360,7 @@ BEGIN
 
             PERFORM durable.deliver_life(p_hub, j ->> 'parentInstanceId',
                 coalesce((j ->> 'parentExecution')::bigint, 0),
-                (j ->> 'parentCreated')::bigint, ev, now);
+                (j ->> 'parentCreated')::bigint, ev, now, false);
         END LOOP;
 
         -- signals and starts; a signal to itself waits for the next batch
